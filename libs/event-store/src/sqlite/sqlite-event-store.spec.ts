@@ -1,0 +1,43 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventStoreContract } from '../testing/event-store.contract.js';
+import { Upcasters } from '../upcasters.js';
+import { SqliteEventStore } from './sqlite-event-store.js';
+
+eventStoreContract('SQLite', async () => new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 20 }));
+
+describe('SqliteEventStore on a file', () => {
+  const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
+
+  it('keeps events across reopening, and a second connection sees appends of the first', async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'diyml-es-')), 'events.sqlite');
+    const writer = new SqliteEventStore({ filename });
+    const reader = new SqliteEventStore({ filename, pollIntervalMs: 10 });
+    await writer.append('user-1', [{ type: 'UserRegistered', v: 1, data: { username: 'ada' } }], {
+      expectedRevision: 'no_stream',
+      metadata,
+    });
+    expect((await reader.readStream('user-1')).map((e) => e.data)).toEqual([{ username: 'ada' }]);
+    await writer.close();
+    await reader.close();
+    const reopened = new SqliteEventStore({ filename });
+    expect(await reopened.headPosition()).toBe(1);
+    await reopened.close();
+  });
+
+  it('upcasts old event versions on read', async () => {
+    const upcasters = new Upcasters([
+      { type: 'Renamed', fromVersion: 1, upcast: (data) => ({ name: (data as { title: string }).title }) },
+    ]);
+    const store = new SqliteEventStore({ filename: ':memory:', upcasters });
+    await store.append('s-1', [{ type: 'Renamed', v: 1, data: { title: 'old shape' } }], {
+      expectedRevision: 'any',
+      metadata,
+    });
+    const [event] = await store.readStream('s-1');
+    expect(event).toMatchObject({ v: 2, data: { name: 'old shape' } });
+    await store.close();
+  });
+});
