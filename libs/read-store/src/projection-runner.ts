@@ -1,0 +1,129 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { DomainError } from '../../core/src/index.js';
+import { EventStore, type RecordedEvent, type Subscription } from '../../event-store/src/index.js';
+import { type Projection, ReadModelProjection } from './projection.js';
+import { ReadStore } from './read-store.port.js';
+
+const CHECKPOINT_EVERY_EVENTS = 500;
+const CHECKPOINT_EVERY_MS = 250;
+const DEFAULT_WAIT_MS = 5000;
+
+interface Tracked {
+  projection: Projection;
+  types: ReadonlySet<string>;
+  position: number;
+}
+
+/**
+ * Drives every @ReadModelProjection from one checkpointed subscription to the log. At start it rebuilds
+ * projections whose version changed, and catches up before the app serves requests.
+ */
+@Injectable()
+export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ProjectionRunner.name);
+  private tracked: Tracked[] = [];
+  private subscription?: Subscription;
+  private position = -1;
+  private waiters: { position: number; resolve: () => void }[] = [];
+  private sinceCheckpoint = 0;
+  private lastCheckpointAt = 0;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly events: EventStore,
+    private readonly readStore: ReadStore,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const projections = this.discovery
+      .getProviders({ metadataKey: ReadModelProjection.KEY })
+      .map((wrapper) => wrapper.instance as Projection)
+      .filter(Boolean);
+    await this.start(projections);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts projecting; resolves once the read models have caught up with the log as it was. */
+  async start(projections: readonly Projection[]): Promise<void> {
+    this.tracked = [];
+    for (const projection of projections) {
+      const checkpoint = await this.readStore.checkpoints.get(projection.name);
+      let position = checkpoint?.position ?? -1;
+      if (checkpoint && checkpoint.version !== projection.version) {
+        this.logger.log(`Rebuilding ${projection.name}: version ${checkpoint.version} -> ${projection.version}`);
+        for (const name of projection.collections) await this.readStore.collection(name).clear();
+        position = -1;
+      }
+      await this.readStore.checkpoints.set(projection.name, { position, version: projection.version });
+      this.tracked.push({ projection, types: new Set(projection.eventTypes), position });
+    }
+    this.position = this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1;
+    const head = await this.events.headPosition();
+    const started = Date.now();
+    this.subscription = this.events.subscribeToAll(this.position, (event) => this.handle(event));
+    await this.waitFor(head, Number.POSITIVE_INFINITY);
+    if (head >= 0) this.logger.log(`Read models caught up to position ${head} in ${Date.now() - started} ms`);
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = undefined;
+    await this.saveCheckpoints();
+  }
+
+  /** The last log position every projection has applied. */
+  get currentPosition(): number {
+    return this.position;
+  }
+
+  /** Read-your-writes: resolves once projections have applied `position`; 503 after `timeoutMs`. */
+  async waitFor(position: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    if (position <= this.position) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
+      const timer =
+        timeoutMs === Number.POSITIVE_INFINITY
+          ? undefined
+          : setTimeout(() => {
+              this.waiters = this.waiters.filter((w) => w !== waiter);
+              reject(
+                new DomainError('unavailable', 'READ_MODEL_LAGGING', 'The change was saved but is not readable yet: retry the read shortly.'),
+              );
+            }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async handle(event: RecordedEvent): Promise<void> {
+    for (const tracked of this.tracked) {
+      if (tracked.position >= event.position) continue;
+      if (tracked.types.has(event.type)) await tracked.projection.apply(event, this.readStore);
+      tracked.position = event.position;
+    }
+    this.position = event.position;
+    this.sinceCheckpoint += 1;
+    if (this.sinceCheckpoint >= CHECKPOINT_EVERY_EVENTS || Date.now() - this.lastCheckpointAt >= CHECKPOINT_EVERY_MS) {
+      await this.saveCheckpoints();
+    }
+    const ready = this.waiters.filter((waiter) => waiter.position <= event.position);
+    if (ready.length) {
+      this.waiters = this.waiters.filter((waiter) => waiter.position > event.position);
+      for (const waiter of ready) waiter.resolve();
+    }
+  }
+
+  private async saveCheckpoints(): Promise<void> {
+    this.sinceCheckpoint = 0;
+    this.lastCheckpointAt = Date.now();
+    for (const tracked of this.tracked) {
+      await this.readStore.checkpoints.set(tracked.projection.name, {
+        position: tracked.position,
+        version: tracked.projection.version,
+      });
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { DiscoveryService } from '@nestjs/core';
+import type { RecordedEvent } from '../../event-store/src/index.js';
+import type { ReadStore } from './read-store.port.js';
+
+/**
+ * Builds read models from the log. `apply` must be deterministic (times and ids come from the event)
+ * and go through `ReadModelCollection.apply`, which makes a repeated event a no-op.
+ */
+export interface Projection {
+  /** Stable name, also the checkpoint key. */
+  readonly name: string;
+  /** Bump to rebuild this read model from zero at the next start. */
+  readonly version: number;
+  /** Collections this projection owns; cleared on rebuild. */
+  readonly collections: readonly string[];
+  /** Event types it reads; others are skipped without a call. */
+  readonly eventTypes: readonly string[];
+  apply(event: RecordedEvent, store: ReadStore): Promise<void>;
+}
+
+/** Marks a provider as a Projection for the ProjectionRunner to find. */
+export const ReadModelProjection = DiscoveryService.createDecorator<void>();

@@ -1,0 +1,50 @@
+import type { Page } from '../../core/src/index.js';
+
+/** Equality filter on top-level fields; `null` also matches a missing field. */
+export type Where<T> = { [K in keyof T]?: T[K] | null };
+
+export interface FindQuery<T> {
+  where?: Where<T>;
+  /** Field to sort by; ties are broken by id. Default: id. */
+  orderBy?: keyof T & string;
+  direction?: 'asc' | 'desc';
+  limit: number;
+  cursor?: string;
+}
+
+/** What a projection returns for a document: the new version, or null to delete it. */
+export type DocumentUpdate<T> = (current: T | undefined) => T | null;
+
+/**
+ * A collection of read-model documents keyed by id. `apply` is idempotent: each document remembers the log
+ * position of the last event applied to it, and an event at or before that position changes nothing.
+ */
+export interface ReadModelCollection<T extends { id: string }> {
+  get(id: string): Promise<T | undefined>;
+  apply(id: string, position: number, update: DocumentUpdate<T>): Promise<void>;
+  find(query: FindQuery<T>): Promise<Page<T>>;
+  /** Every document matching the filter, unpaged (for small sets: labels of a project, a user's tokens). */
+  findAll(where?: Where<T>): Promise<T[]>;
+  count(where?: Where<T>): Promise<number>;
+  clear(): Promise<void>;
+}
+
+export interface Checkpoint {
+  position: number;
+  version: number;
+}
+
+/** Where projections and reactors remember how far into the log they got. */
+export abstract class CheckpointStore {
+  abstract get(name: string): Promise<Checkpoint | undefined>;
+  abstract set(name: string, checkpoint: Checkpoint): Promise<void>;
+}
+
+/** The read side: named collections of documents plus the checkpoints of the projections that fill them. */
+export abstract class ReadStore {
+  abstract collection<T extends { id: string }>(name: string): ReadModelCollection<T>;
+  abstract readonly checkpoints: CheckpointStore;
+  /** Names of collections holding documents, for replay verification. */
+  abstract collectionNames(): Promise<string[]>;
+  abstract close(): Promise<void>;
+}

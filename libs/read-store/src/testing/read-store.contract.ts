@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { ReadStore } from '../read-store.port.js';
+
+interface Item {
+  id: string;
+  owner: string;
+  rank: number;
+  label?: string | null;
+}
+
+/** The behaviour every ReadStore adapter must have. */
+export function readStoreContract(name: string, create: () => Promise<ReadStore>): void {
+  describe(`ReadStore contract: ${name}`, () => {
+    let store: ReadStore;
+
+    beforeEach(async () => {
+      store = await create();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('stores what a projection applies and reads it back', async () => {
+      const items = store.collection<Item>('items');
+      await items.apply('a', 1, () => ({ id: 'a', owner: 'u1', rank: 1 }));
+      expect(await items.get('a')).toEqual({ id: 'a', owner: 'u1', rank: 1 });
+      expect(await items.get('missing')).toBeUndefined();
+    });
+
+    it('applies an event at most once per document, so a repeated event changes nothing', async () => {
+      const items = store.collection<Item>('items');
+      const increment = (current: Item | undefined): Item => ({
+        id: 'a',
+        owner: 'u1',
+        rank: (current?.rank ?? 0) + 1,
+      });
+      await items.apply('a', 5, increment);
+      await items.apply('a', 5, increment);
+      await items.apply('a', 3, increment);
+      expect((await items.get('a'))?.rank).toBe(1);
+      await items.apply('a', 6, increment);
+      expect((await items.get('a'))?.rank).toBe(2);
+    });
+
+    it('deletes with null and does not resurrect on an older repeated event', async () => {
+      const items = store.collection<Item>('items');
+      await items.apply('a', 1, () => ({ id: 'a', owner: 'u1', rank: 1 }));
+      await items.apply('a', 2, () => null);
+      await items.apply('a', 1, () => ({ id: 'a', owner: 'u1', rank: 1 }));
+      expect(await items.get('a')).toBeUndefined();
+      expect(await items.count()).toBe(0);
+    });
+
+    it('filters by equality (null matches missing), sorts and pages with a cursor', async () => {
+      const items = store.collection<Item>('items');
+      const ranks = [5, 3, 9, 1, 7, 3];
+      for (const [index, rank] of ranks.entries()) {
+        await items.apply(`i${index}`, index + 1, () => ({
+          id: `i${index}`,
+          owner: index % 2 === 0 ? 'u1' : 'u2',
+          rank,
+          ...(index < 2 ? { label: 'cat' } : {}),
+        }));
+      }
+      const first = await items.find({ orderBy: 'rank', limit: 4 });
+      expect(first.items.map((i) => i.rank)).toEqual([1, 3, 3, 5]);
+      expect(first.nextCursor).not.toBeNull();
+      const second = await items.find({ orderBy: 'rank', limit: 4, cursor: first.nextCursor! });
+      expect(second.items.map((i) => i.rank)).toEqual([7, 9]);
+      expect(second.nextCursor).toBeNull();
+
+      const descending = await items.find({ orderBy: 'rank', direction: 'desc', limit: 2 });
+      expect(descending.items.map((i) => i.rank)).toEqual([9, 7]);
+
+      expect((await items.findAll({ owner: 'u1' })).map((i) => i.id)).toEqual(['i0', 'i2', 'i4']);
+      expect(await items.count({ label: null })).toBe(4);
+      expect(await items.count({ owner: 'u2', label: 'cat' })).toBe(1);
+    });
+
+    it('keeps checkpoints with their version', async () => {
+      expect(await store.checkpoints.get('p')).toBeUndefined();
+      await store.checkpoints.set('p', { position: 42, version: 2 });
+      expect(await store.checkpoints.get('p')).toEqual({ position: 42, version: 2 });
+    });
+
+    it('clears a collection and lists only collections that hold documents', async () => {
+      await store.collection<Item>('kept').apply('a', 1, () => ({ id: 'a', owner: 'u', rank: 1 }));
+      await store.collection<Item>('cleared').apply('b', 2, () => ({ id: 'b', owner: 'u', rank: 1 }));
+      await store.collection('cleared').clear();
+      expect(await store.collectionNames()).toEqual(['kept']);
+    });
+  });
+}
