@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d-gradient.kernels.js';
+import { maxPoolGradKernel } from './max-pool-gradient.kernels.js';
+
+/** A replacement kernel, given the backend's own kernel of the same name (if any) to delegate cases it skips. */
+type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.KernelConfig;
+
+const replacementsByBackend: Record<string, KernelFactory[]> = {
+  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel],
+};
+
+/** The kernel configs this module registered (the registry keeps the very object it was given). */
+const ours = new WeakSet<tf.KernelConfig>();
+
+/**
+ * Registers the faster gradient kernels for `backendName` (only wasm needs them), replacing a built-in kernel of
+ * the same name. Safe to call more than once. Returns the names of the kernels now replaced.
+ */
+export function registerGradientKernels(backendName: string): string[] {
+  const replacements = replacementsByBackend[backendName] ?? [];
+  return replacements.map((createKernel) => {
+    const probe = createKernel(backendName);
+    const current = tf.getKernel(probe.kernelName, backendName);
+    if (current && ours.has(current)) return probe.kernelName;
+    const kernel = current ? createKernel(backendName, current) : probe;
+    if (current) tf.unregisterKernel(kernel.kernelName, backendName);
+    tf.registerKernel(kernel);
+    ours.add(kernel);
+    return kernel.kernelName;
+  });
+}
