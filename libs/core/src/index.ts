@@ -8,3 +8,7 @@ export * from './http/domain-exception.filter.js';
 export * from './http/pagination.js';
 export * from './http/revision.js';
 export * from './http/validation.js';
+export * from './config/settings.js';
+export * from './http/request-context.js';
+export * from './platform.module.js';
+export * from './http/uuid-param.pipe.js';

@@ -4,3 +4,4 @@ export * from './event-store.port.js';
 export * from './sqlite/sqlite-event-store.js';
 export * from './upcasters.js';
 export * from './wrong-expected-revision.error.js';
+export * from './event-store.module.js';

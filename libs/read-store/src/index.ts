@@ -4,3 +4,4 @@ export * from './mongo/mongo-read-store.js';
 export * from './projection-runner.js';
 export * from './projection.js';
 export * from './read-store.port.js';
+export * from './read-store.module.js';

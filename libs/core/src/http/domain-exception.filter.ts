@@ -74,6 +74,15 @@ export class DomainExceptionFilter implements ExceptionFilter {
       if (exception.details !== undefined) body.details = exception.details;
       return body;
     }
+    const bodyParserError = (exception instanceof HttpException ? exception.cause : exception) as
+      | { type?: string }
+      | undefined;
+    if (bodyParserError?.type === 'entity.parse.failed') {
+      return { statusCode: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' };
+    }
+    if (bodyParserError?.type === 'entity.too.large') {
+      return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
+    }
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const response = exception.getResponse();
@@ -82,13 +91,6 @@ export class DomainExceptionFilter implements ExceptionFilter {
           ? response
           : String((response as { message?: unknown }).message ?? exception.message);
       return { statusCode, code: CODE_BY_STATUS[statusCode] ?? `HTTP_${statusCode}`, message };
-    }
-    const bodyParserError = exception as { type?: string; status?: number; message?: string };
-    if (bodyParserError?.type === 'entity.parse.failed') {
-      return { statusCode: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' };
-    }
-    if (bodyParserError?.type === 'entity.too.large') {
-      return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
     }
     this.logger.error(exception);
     return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' };

@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
+import { EventStoreModule } from '../../../libs/event-store/src/index.js';
+import { IdentityModule } from '../../../libs/identity/src/index.js';
+import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
+import { HealthController } from './health/health.controller.js';
+
+const CORRELATION_HEADER = 'x-correlation-id';
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A client's correlation id is kept when it is safe to log; otherwise each request gets a new one. */
+function correlationIdOf(request: IncomingMessage, response: ServerResponse): string {
+  const given = request.headers[CORRELATION_HEADER];
+  const id = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+  response.setHeader('X-Correlation-Id', id);
+  return id;
+}
+
+@Module({
+  imports: [
+    PlatformModule,
+    LoggerModule.forRootAsync({
+      inject: [Settings],
+      useFactory: (settings: Settings) => ({
+        pinoHttp: {
+          level: settings.LOG_LEVEL,
+          genReqId: correlationIdOf,
+          customAttributeKeys: { reqId: 'correlationId' },
+          redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["prediction-key"]'],
+        },
+      }),
+    }),
+    CqrsModule.forRoot(),
+    EventStoreModule,
+    ReadStoreModule,
+    TerminusModule,
+    IdentityModule,
+  ],
+  controllers: [HealthController],
+})
+export class AppModule {}

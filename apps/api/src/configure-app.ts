@@ -1,0 +1,32 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { createValidationPipe, DomainExceptionFilter } from '../../../libs/core/src/index.js';
+
+/** Everything main.ts and the HTTP tests share: logging, validation, errors, Swagger. */
+export function configureApp(app: INestApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.
+  const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
+  express.set('etag', false);
+  express.set('x-powered-by', false);
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new DomainExceptionFilter());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('diyml')
+      .setDescription(
+        'Self-hosted, event-sourced machine learning: label images, train classifiers and detectors, ' +
+          'evaluate, deploy behind API keys, and audit every change. Errors have the body ' +
+          '`{ statusCode, code, message, details? }`.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT or a personal API token (dml_…).' })
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'deployment-key')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Settings } from '../../../libs/core/src/index.js';
+import { AppModule } from './app.module.js';
+import { configureApp } from './configure-app.js';
+
+async function bootstrap(): Promise<void> {
+  const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true }));
+  const settings = app.get(Settings);
+  await app.listen(settings.PORT);
+  console.log(`diyml API listening on http://localhost:${settings.PORT} (Swagger UI at /docs)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+import type { DomainEvent } from '../../../core/src/index.js';
+
+export const userStream = (userId: string) => `user-${userId}`;
+/** One stream per lower-cased username: creating it with no_stream makes usernames unique. */
+export const usernameStream = (username: string) => `username-${username.toLowerCase()}`;
+
+export type UsernameClaimed = DomainEvent<'UsernameClaimed', { username: string; userId: string }>;
+
+export type UserRegistered = DomainEvent<
+  'UserRegistered',
+  { userId: string; username: string; passwordHash: string; registeredAt: string }
+>;
+export type ApiTokenIssued = DomainEvent<
+  'ApiTokenIssued',
+  { userId: string; tokenId: string; name: string; tokenHash: string; prefix: string; issuedAt: string }
+>;
+export type ApiTokenRevoked = DomainEvent<'ApiTokenRevoked', { userId: string; tokenId: string; revokedAt: string }>;
+
+export type UserEvent = UserRegistered | ApiTokenIssued | ApiTokenRevoked;
+
+export const USER_EVENT_TYPES = ['UserRegistered', 'ApiTokenIssued', 'ApiTokenRevoked'] as const;

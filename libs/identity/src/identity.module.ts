@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { Settings } from '../../core/src/index.js';
+import { BearerAuthGuard } from './auth/auth.guard.js';
+import { resolveJwtSecret } from './auth/jwt-secret.js';
+import { PasswordHasher } from './auth/password-hasher.js';
+import { ApiTokenStrategy, JwtStrategy } from './auth/strategies.js';
+import { UsersProjection } from './read-models/users/users.projection.js';
+import { ApiTokensController } from './slices/api-tokens.controller.js';
+import { GetCurrentUserController } from './slices/get-current-user/get-current-user.controller.js';
+import { IssueApiTokenHandler } from './slices/issue-api-token/issue-api-token.handler.js';
+import { LogInController } from './slices/log-in/log-in.controller.js';
+import { RegisterUserController } from './slices/register-user/register-user.controller.js';
+import { RegisterUserHandler } from './slices/register-user/register-user.handler.js';
+import { RevokeApiTokenHandler } from './slices/revoke-api-token/revoke-api-token.handler.js';
+
+/** Users, login (JWT) and personal API tokens; installs the global bearer-auth guard. */
+@Module({
+  imports: [
+    CqrsModule,
+    PassportModule,
+    JwtModule.registerAsync({
+      inject: [Settings],
+      useFactory: (settings: Settings) => ({
+        secret: resolveJwtSecret(settings),
+        signOptions: { algorithm: 'HS256' },
+      }),
+    }),
+  ],
+  controllers: [RegisterUserController, LogInController, GetCurrentUserController, ApiTokensController],
+  providers: [
+    PasswordHasher,
+    JwtStrategy,
+    ApiTokenStrategy,
+    UsersProjection,
+    RegisterUserHandler,
+    IssueApiTokenHandler,
+    RevokeApiTokenHandler,
+    { provide: APP_GUARD, useClass: BearerAuthGuard },
+  ],
+})
+export class IdentityModule {}

@@ -1,0 +1,23 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Ctx, type RequestContext } from '../../../../core/src/index.js';
+import { Public } from '../../auth/auth.guard.js';
+import { CredentialsDto, RegisteredUserDto } from './register-user.dto.js';
+import { RegisterUser } from './register-user.handler.js';
+
+@ApiTags('auth')
+@Controller('v1/auth')
+export class RegisterUserController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Public()
+  @Post('register')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an account' })
+  @ApiCreatedResponse({ type: RegisteredUserDto })
+  @ApiErrors(400, 409)
+  register(@Body() body: CredentialsDto, @Ctx() context: RequestContext): Promise<RegisteredUserDto> {
+    return this.commands.execute(new RegisterUser(body.username, body.password, context));
+  }
+}

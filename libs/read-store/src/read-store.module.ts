@@ -1,0 +1,31 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { Settings } from '../../core/src/index.js';
+import { InMemoryReadStore } from './memory/in-memory-read-store.js';
+import { MongoReadStore } from './mongo/mongo-read-store.js';
+import { ProjectionRunner } from './projection-runner.js';
+import { ReadStore } from './read-store.port.js';
+
+/** Binds the ReadStore port (MongoDB when MONGODB_URI is set, else memory) and runs the projections. */
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: ReadStore,
+      inject: [Settings],
+      useFactory: async (settings: Settings): Promise<ReadStore> => {
+        const logger = new Logger('ReadStore');
+        if (settings.MONGODB_URI) {
+          logger.log('Using MongoDB read models');
+          return MongoReadStore.connect(settings.MONGODB_URI);
+        }
+        logger.log('Using in-memory read models, rebuilt from the log at start');
+        return new InMemoryReadStore();
+      },
+    },
+    ProjectionRunner,
+  ],
+  exports: [ReadStore, ProjectionRunner],
+})
+export class ReadStoreModule {}

@@ -1,0 +1,66 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { AppModule } from '../../apps/api/src/app.module.js';
+import { configureApp } from '../../apps/api/src/configure-app.js';
+import { Settings, validateSettings } from '../../libs/core/src/index.js';
+
+export interface TestApp {
+  app: INestApplication;
+  http: ReturnType<typeof request>;
+  dataDir: string;
+  settings: Settings;
+  /** Stops the app; the data directory stays so a new app can be started on it. */
+  close(): Promise<void>;
+  /** Stops the app and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Boots the real AppModule on the embedded adapters with its own data directory, as `npm start` would,
+ * and drives it over HTTP.
+ */
+export async function startTestApp(options: { dataDir?: string; settings?: Record<string, unknown> } = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-test-'));
+  const settings = validateSettings({
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    EVENTSTORE_CONNECTION_STRING: process.env.EVENTSTORE_CONNECTION_STRING,
+    MONGODB_URI: process.env.MONGODB_URI,
+    ...options.settings,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(Settings)
+    .useValue(settings)
+    .compile();
+  const app = configureApp(moduleRef.createNestApplication({ bufferLogs: true }));
+  await app.init();
+  const close = () => app.close();
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    dataDir,
+    settings,
+    close,
+    async destroy() {
+      await close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let userCounter = 0;
+
+/** Registers a fresh user and returns a ready `Authorization` header value. */
+export async function registerAndLogIn(
+  testApp: TestApp,
+  username = `user${Date.now().toString(36)}${(userCounter += 1)}`,
+): Promise<{ id: string; username: string; auth: string }> {
+  const password = 'correct horse battery';
+  const registered = await testApp.http.post('/v1/auth/register').send({ username, password }).expect(201);
+  const login = await testApp.http.post('/v1/auth/login').send({ username, password }).expect(200);
+  return { id: registered.body.id, username, auth: `Bearer ${login.body.accessToken}` };
+}
