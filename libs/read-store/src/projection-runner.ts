@@ -11,7 +11,7 @@ const DEFAULT_WAIT_MS = 5000;
 
 interface Tracked {
   projection: Projection;
-  types: ReadonlySet<string>;
+  handles: (type: string) => boolean;
   position: number;
 }
 
@@ -59,7 +59,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
         position = -1;
       }
       await this.readStore.checkpoints.set(projection.name, { position, version: projection.version });
-      this.tracked.push({ projection, types: new Set(projection.eventTypes), position });
+      const types = new Set(projection.eventTypes);
+      const handles = projection.eventTypes === 'all' ? () => true : (type: string) => types.has(type);
+      this.tracked.push({ projection, handles, position });
     }
     this.position = this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1;
     const head = await this.events.headPosition();
@@ -101,7 +103,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private async handle(event: RecordedEvent): Promise<void> {
     for (const tracked of this.tracked) {
       if (tracked.position >= event.position) continue;
-      if (tracked.types.has(event.type)) await tracked.projection.apply(event, this.readStore);
+      if (tracked.handles(event.type)) await tracked.projection.apply(event, this.readStore);
       tracked.position = event.position;
     }
     this.position = event.position;

@@ -13,8 +13,8 @@ export interface Projection {
   readonly version: number;
   /** Collections this projection owns; cleared on rebuild. */
   readonly collections: readonly string[];
-  /** Event types it reads; others are skipped without a call. */
-  readonly eventTypes: readonly string[];
+  /** Event types it reads ('all' for every event); others are skipped without a call. */
+  readonly eventTypes: readonly string[] | 'all';
   apply(event: RecordedEvent, store: ReadStore): Promise<void>;
 }
 

@@ -1,0 +1,23 @@
+/** Read-model document of a project, in the `projects` collection (filled by the projects projection). */
+export type ProjectType = 'classification' | 'detection';
+
+export interface LabelView {
+  id: string;
+  name: string;
+}
+
+export interface ProjectView {
+  id: string;
+  ownerId: string;
+  name: string;
+  type: ProjectType;
+  description: string;
+  labels: LabelView[];
+  trainingConfig: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  /** Revision of the project's stream, exposed as ETag. */
+  revision: number;
+}
+
+export const PROJECTS = 'projects';
