@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import { boxFromLetterbox, boxToLetterbox, decodeAll, decodeLetterboxed, decodeResized, toUnitRange } from './image-decoding.js';
+
+/** A PNG of `width`×`height` whose left half is red and right half blue. */
+async function halfRedHalfBluePng(width: number, height: number): Promise<Uint8Array> {
+  const pixels = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) pixels.set(x < width / 2 ? [255, 0, 0] : [0, 0, 255], (y * width + x) * 3);
+  return new Uint8Array(await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer());
+}
+
+function pixelAt(image: { pixels: Uint8Array; width: number; channels: number }, x: number, y: number): number[] {
+  const start = (y * image.width + x) * image.channels;
+  return Array.from(image.pixels.subarray(start, start + image.channels));
+}
+
+describe('image decoding', () => {
+  it('decodes and resizes encoded bytes to RGB at the target size', async () => {
+    const image = await decodeResized(await halfRedHalfBluePng(40, 20), { width: 8, height: 8 }, 3);
+    expect(image).toMatchObject({ width: 8, height: 8, channels: 3 });
+    expect(image.pixels).toHaveLength(8 * 8 * 3);
+    expect(pixelAt(image, 0, 4)).toEqual([255, 0, 0]);
+    expect(pixelAt(image, 7, 4)).toEqual([0, 0, 255]);
+  });
+
+  it('decodes to one grey channel for grayscale models', async () => {
+    const image = await decodeResized(await halfRedHalfBluePng(16, 16), { width: 4, height: 4 }, 1);
+    expect(image.channels).toBe(1);
+    expect(image.pixels).toHaveLength(16);
+    // Red is brighter than blue in luminance.
+    expect(pixelAt(image, 0, 0)[0]).toBeGreaterThan(pixelAt(image, 3, 0)[0]);
+  });
+
+  it('passes raw pixels of the right size through and resizes others', async () => {
+    const pixels = Uint8Array.from({ length: 4 * 4 }, (_, i) => i * 10);
+    const same = await decodeResized({ pixels, width: 4, height: 4, channels: 1 }, { width: 4, height: 4 }, 1);
+    expect(same.pixels).toBe(pixels);
+    const larger = await decodeResized({ pixels, width: 4, height: 4, channels: 1 }, { width: 8, height: 8 }, 3);
+    expect(larger.pixels).toHaveLength(8 * 8 * 3);
+  });
+
+  it('rejects bytes that are not an image', async () => {
+    await expect(decodeResized(new TextEncoder().encode('not an image'), { width: 4, height: 4 }, 3)).rejects.toThrow();
+  });
+
+  it('letterboxes a wide image into the middle of a square with grey bars', async () => {
+    const image = await decodeLetterboxed(await halfRedHalfBluePng(40, 20), { width: 16, height: 16 }, 3);
+    expect(image.transform).toMatchObject({ contentWidth: 16, contentHeight: 8, offsetX: 0, offsetY: 4 });
+    expect(pixelAt(image, 0, 0)).toEqual([114, 114, 114]);
+    expect(pixelAt(image, 0, 15)).toEqual([114, 114, 114]);
+    expect(pixelAt(image, 0, 8)).toEqual([255, 0, 0]);
+    expect(pixelAt(image, 15, 8)).toEqual([0, 0, 255]);
+  });
+
+  it('maps boxes into the letterbox and back', async () => {
+    const { transform } = await decodeLetterboxed(await halfRedHalfBluePng(40, 20), { width: 16, height: 16 }, 3);
+    const box = { x: 0.5, y: 0, width: 0.5, height: 1 };
+    expect(boxToLetterbox(box, transform)).toEqual({ x: 0.5, y: 0.25, width: 0.5, height: 0.5 });
+    const back = boxFromLetterbox(boxToLetterbox(box, transform), transform);
+    expect(back.x).toBeCloseTo(0.5);
+    expect(back.y).toBeCloseTo(0);
+    expect(back.width).toBeCloseTo(0.5);
+    expect(back.height).toBeCloseTo(1);
+  });
+
+  it('normalises to [0, 1] and decodes many images in order', async () => {
+    expect(Array.from(toUnitRange(Uint8Array.from([0, 51, 255])))).toEqual([0, expect.closeTo(0.2, 6), 1]);
+    const sizes = await decodeAll(6, async (index) => (await decodeResized(await halfRedHalfBluePng(8, 8), { width: index + 1, height: 2 }, 3)).width, 2);
+    expect(sizes).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
