@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BlobStore, blobNotFound, isSha256, sha256Of, type StoredBlob } from '../blob-store.port.js';
+
+export interface FsBlobStoreOptions {
+  /** Directory holding the blobs, e.g. DATA_DIR/blobs. */
+  readonly directory: string;
+  /**
+   * fsync each blob before it is renamed into place, so an accepted upload survives a power cut.
+   * Default true; tests and benchmarks of other parts may turn it off.
+   */
+  readonly fsync?: boolean;
+}
+
+/**
+ * The embedded blob store: one file per blob at `<directory>/<ab>/<sha256>`. A blob is written to a
+ * temporary file in the same directory and renamed into place, so readers never see half a blob.
+ */
+export class FsBlobStore extends BlobStore {
+  private readonly directory: string;
+  private readonly fsync: boolean;
+  private readonly createdDirectories = new Set<string>();
+
+  constructor(options: FsBlobStoreOptions) {
+    super();
+    this.directory = options.directory;
+    this.fsync = options.fsync ?? true;
+  }
+
+  async put(bytes: Uint8Array): Promise<StoredBlob> {
+    const sha256 = sha256Of(bytes);
+    const stored = { sha256, bytes: bytes.byteLength };
+    const target = this.pathOf(sha256);
+    if (await exists(target)) return stored;
+    const folder = join(this.directory, sha256.slice(0, 2));
+    if (!this.createdDirectories.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.createdDirectories.add(folder);
+    }
+    const temporary = join(folder, `.tmp-${sha256}-${randomBytes(6).toString('hex')}`);
+    try {
+      const handle = await open(temporary, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        if (this.fsync) await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // rename replaces atomically: a concurrent writer of the same bytes ends with the same content.
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return stored;
+  }
+
+  async get(sha256: string): Promise<Buffer> {
+    if (!isSha256(sha256)) throw blobNotFound(sha256);
+    try {
+      return await readFile(this.pathOf(sha256));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw blobNotFound(sha256);
+      throw error;
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return isSha256(sha256) && exists(this.pathOf(sha256));
+  }
+
+  async delete(sha256: string): Promise<void> {
+    if (!isSha256(sha256)) return;
+    try {
+      await unlink(this.pathOf(sha256));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private pathOf(sha256: string): string {
+    return join(this.directory, sha256.slice(0, 2), sha256);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
