@@ -5,3 +5,4 @@ export * from './projection-runner.js';
 export * from './projection.js';
 export * from './read-store.port.js';
 export * from './read-store.module.js';
+export * from './replay.js';

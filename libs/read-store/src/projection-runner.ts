@@ -77,6 +77,11 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     await this.saveCheckpoints();
   }
 
+  /** The projections this runner drives. */
+  get projections(): Projection[] {
+    return this.tracked.map((tracked) => tracked.projection);
+  }
+
   /** The last log position every projection has applied. */
   get currentPosition(): number {
     return this.position;

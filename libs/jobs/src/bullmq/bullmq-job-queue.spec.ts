@@ -1,0 +1,32 @@
+import { it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { JobProcessor } from '../job-queue.port.js';
+import { jobQueueContract } from '../testing/job-queue.contract.js';
+import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
+import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq-job-queue.js';
+
+if (await redisIsReachable()) {
+  jobQueueContract('BullMQ', async () => {
+    const connection = redisConnection(TEST_REDIS_URL);
+    const prefix = `diyml-test-${randomUUID()}`;
+    const queue = new BullmqJobQueue(connection, prefix);
+    const workers: BullmqJobWorker[] = [];
+    const names: string[] = [];
+    return {
+      queue,
+      async startProcessing(processor: JobProcessor) {
+        const worker = new BullmqJobWorker(processor, connection, { prefix });
+        await worker.waitUntilReady();
+        workers.push(worker);
+        names.push(processor.queue);
+      },
+      async close() {
+        await Promise.all(workers.map((worker) => worker.close()));
+        for (const name of names) await queue.obliterate(name);
+        await queue.close();
+      },
+    };
+  });
+} else {
+  it.skip(`JobQueue contract: BullMQ (skipped: no Redis at ${TEST_REDIS_URL})`, () => {});
+}

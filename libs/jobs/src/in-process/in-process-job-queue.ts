@@ -1,0 +1,123 @@
+import { Logger } from '@nestjs/common';
+import {
+  DEFAULT_JOB_ATTEMPTS,
+  type JobContext,
+  type JobProcessor,
+  JobQueue,
+  type JobRequest,
+  UnrecoverableJobError,
+} from '../job-queue.port.js';
+
+interface Lane {
+  waiting: JobRequest[];
+  running: boolean;
+}
+
+/**
+ * The embedded job queue: jobs run in this process, one at a time per queue, in arrival order. Heavy work
+ * (training) moves off the event loop inside the processor, on a worker thread. Jobs do not outlive the
+ * process: on start, the owning context re-queues what its events say is unfinished.
+ */
+export class InProcessJobQueue extends JobQueue {
+  private readonly logger = new Logger(InProcessJobQueue.name);
+  private readonly processors = new Map<string, JobProcessor>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly known = new Set<string>();
+  private readonly idle = new Set<() => void>();
+  private closed = false;
+
+  constructor(private readonly maxAttempts = DEFAULT_JOB_ATTEMPTS) {
+    super();
+  }
+
+  register(processor: JobProcessor): void {
+    this.processors.set(processor.queue, processor);
+    this.pump(processor.queue);
+  }
+
+  async enqueue(job: JobRequest): Promise<'enqueued' | 'duplicate'> {
+    const key = `${job.queue}:${job.id}`;
+    if (this.known.has(key)) return 'duplicate';
+    this.known.add(key);
+    this.lane(job.queue).waiting.push(job);
+    queueMicrotask(() => this.pump(job.queue));
+    return 'enqueued';
+  }
+
+  async removeWaiting(queue: string, id: string): Promise<boolean> {
+    const lane = this.lane(queue);
+    const index = lane.waiting.findIndex((job) => job.id === id);
+    if (index < 0) return false;
+    lane.waiting.splice(index, 1);
+    return true;
+  }
+
+  /** Resolves when no job is waiting or running. */
+  async drain(): Promise<void> {
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const lane of this.lanes.values()) lane.waiting.length = 0;
+    await this.drain();
+  }
+
+  private lane(queue: string): Lane {
+    let lane = this.lanes.get(queue);
+    if (!lane) {
+      lane = { waiting: [], running: false };
+      this.lanes.set(queue, lane);
+    }
+    return lane;
+  }
+
+  private isIdle(): boolean {
+    return [...this.lanes.values()].every((lane) => !lane.running && lane.waiting.length === 0);
+  }
+
+  private pump(queue: string): void {
+    const lane = this.lane(queue);
+    const processor = this.processors.get(queue);
+    if (lane.running || !processor || this.closed) return this.notifyIdle();
+    const job = lane.waiting.shift();
+    if (!job) return this.notifyIdle();
+    lane.running = true;
+    void this.run(processor, job).finally(() => {
+      lane.running = false;
+      this.pump(queue);
+    });
+  }
+
+  private async run(processor: JobProcessor, job: JobRequest): Promise<void> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
+      const context: JobContext = {
+        id: job.id,
+        attempt,
+        maxAttempts: this.maxAttempts,
+        reportProgress: async () => {},
+      };
+      try {
+        await processor.process(job.payload, context);
+        return;
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const final = attempt === this.maxAttempts || failure instanceof UnrecoverableJobError;
+        this.logger.warn(`Job ${job.queue}:${job.id} attempt ${attempt} failed: ${failure.message}`);
+        if (final) {
+          await processor.failed(job.payload, failure, context).catch((reportError: unknown) =>
+            this.logger.error(`Recording the failure of ${job.id} failed: ${String(reportError)}`),
+          );
+          return;
+        }
+      }
+    }
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idle) resolve();
+    this.idle.clear();
+  }
+}

@@ -1,0 +1,49 @@
+import { DiscoveryService } from '@nestjs/core';
+
+/** A unit of background work. `id` deduplicates: the same id is run at most once (job id = iteration id). */
+export interface JobRequest<TPayload extends object = Record<string, unknown>> {
+  readonly queue: string;
+  readonly id: string;
+  /** Versioned, so a worker of a newer release can still read what an older api queued. */
+  readonly payload: TPayload & { v: number };
+}
+
+export interface JobContext {
+  readonly id: string;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  reportProgress(progress: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The code that does one kind of job. It records its own outcome as events; `failed` is called once when
+ * the job will not be tried again (attempts used up, or an UnrecoverableJobError).
+ */
+export interface JobProcessor<TPayload = unknown> {
+  readonly queue: string;
+  process(payload: TPayload, context: JobContext): Promise<void>;
+  failed(payload: TPayload, error: Error, context: JobContext): Promise<void>;
+}
+
+/** Marks a failure that a retry cannot fix (a bad dataset, an unknown architecture). */
+export class UnrecoverableJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnrecoverableJobError';
+  }
+}
+
+export const DEFAULT_JOB_ATTEMPTS = 2;
+
+/** Where jobs wait for a worker. One contract suite checks every adapter. */
+export abstract class JobQueue {
+  /** 'duplicate' when a job with this id is already known (waiting, running or done). */
+  abstract enqueue(job: JobRequest): Promise<'enqueued' | 'duplicate'>;
+  /** Removes a job that has not started; false when it is running, finished or unknown. */
+  abstract removeWaiting(queue: string, id: string): Promise<boolean>;
+  abstract close(): Promise<void>;
+}
+
+/** Marks a provider as a JobProcessor, found by whichever runner executes jobs in this process. */
+export const JobProcessorProvider = DiscoveryService.createDecorator<void>();

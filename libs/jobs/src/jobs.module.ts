@@ -1,0 +1,91 @@
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { Settings } from '../../core/src/index.js';
+import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq/bullmq-job-queue.js';
+import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
+import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
+
+function discoverProcessors(discovery: DiscoveryService): JobProcessor[] {
+  return discovery
+    .getProviders({ metadataKey: JobProcessorProvider.KEY })
+    .map((wrapper) => wrapper.instance as JobProcessor)
+    .filter(Boolean);
+}
+
+/** Which process this is: with Redis, only workers take jobs, so the api never trains. */
+export type ProcessRole = 'api' | 'worker';
+const PROCESS_ROLE = Symbol('PROCESS_ROLE');
+
+/**
+ * Runs this process's @JobProcessorProvider()s: in the embedded mode on the in-process queue; with Redis
+ * on BullMQ workers, in worker processes only.
+ */
+@Injectable()
+export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobRunner.name);
+  private readonly workers: BullmqJobWorker[] = [];
+
+  constructor(
+    @Inject(PROCESS_ROLE) private readonly role: ProcessRole,
+    private readonly discovery: DiscoveryService,
+    private readonly queue: JobQueue,
+    private readonly settings: Settings,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const processors = discoverProcessors(this.discovery);
+    if (this.queue instanceof InProcessJobQueue) {
+      for (const processor of processors) this.queue.register(processor);
+      return;
+    }
+    if (this.role !== 'worker' || !this.settings.REDIS_URL) return;
+    for (const processor of processors) {
+      const worker = new BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL));
+      await worker.waitUntilReady();
+      this.workers.push(worker);
+      this.logger.log(`Processing the "${processor.queue}" queue`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+    await this.queue.close();
+  }
+}
+
+const jobQueueProvider = {
+  provide: JobQueue,
+  inject: [Settings],
+  useFactory: (settings: Settings): JobQueue => {
+    const logger = new Logger('JobQueue');
+    if (settings.REDIS_URL) {
+      logger.log('Using BullMQ on Redis; jobs run in apps/worker');
+      return new BullmqJobQueue(redisConnection(settings.REDIS_URL));
+    }
+    logger.log('Using the in-process job runner');
+    return new InProcessJobQueue();
+  },
+};
+
+/** Binds the JobQueue port: BullMQ when REDIS_URL is set, else the in-process runner. */
+@Global()
+@Module({})
+export class JobsModule {
+  static forRoot(role: ProcessRole): DynamicModule {
+    return {
+      module: JobsModule,
+      imports: [DiscoveryModule],
+      providers: [{ provide: PROCESS_ROLE, useValue: role }, jobQueueProvider, JobRunner],
+      exports: [JobQueue],
+    };
+  }
+}
