@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { IdentityModule } from '../../../libs/identity/src/index.js';
+import { JobsModule } from '../../../libs/jobs/src/index.js';
 import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
 import { HealthController } from './health/health.controller.js';
 
@@ -38,6 +39,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     CqrsModule.forRoot(),
     EventStoreModule,
     ReadStoreModule,
+    JobsModule.forRoot('api'),
     TerminusModule,
     IdentityModule,
   ],
