@@ -1,6 +1,9 @@
-/** Read-model document of a project, in the `projects` collection (filled by the projects projection). */
-export type ProjectType = 'classification' | 'detection';
+import type { ProjectType } from '../../domain/project-type.js';
+import type { TrainingConfig } from '../../domain/training-config.js';
 
+export type { ProjectType } from '../../domain/project-type.js';
+
+/** Read-model document of a project, in the `projects` collection (filled by the projects projection). */
 export interface LabelView {
   id: string;
   name: string;
@@ -13,7 +16,7 @@ export interface ProjectView {
   type: ProjectType;
   description: string;
   labels: LabelView[];
-  trainingConfig: Record<string, unknown>;
+  trainingConfig: TrainingConfig;
   createdAt: string;
   updatedAt: string;
   /** Revision of the project's stream, exposed as ETag. */

@@ -1,0 +1,258 @@
+import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import type { ProjectEvent } from './project.events.js';
+import { isProjectType, PROJECT_TYPES, type ProjectType } from './project-type.js';
+import {
+  defaultTrainingConfig,
+  resolveTrainingConfig,
+  sameTrainingConfig,
+  type TrainingConfig,
+} from './training-config.js';
+
+export const MAX_PROJECT_NAME_LENGTH = 100;
+export const MAX_DESCRIPTION_LENGTH = 2000;
+export const MAX_LABEL_NAME_LENGTH = 100;
+export const MAX_LABELS_PER_PROJECT = 500;
+
+export type ProjectCommand =
+  | {
+      type: 'CreateProject';
+      projectId: string;
+      ownerId: string;
+      name: string;
+      projectType: ProjectType;
+      description?: string;
+      metadata: CommandMetadata;
+    }
+  | { type: 'RenameProject'; name: string; metadata: CommandMetadata }
+  | { type: 'DescribeProject'; description: string; metadata: CommandMetadata }
+  /** PATCH: a rename and a new description in one decision (either may be left out). */
+  | { type: 'UpdateProject'; name?: string; description?: string; metadata: CommandMetadata }
+  | { type: 'DeleteProject'; metadata: CommandMetadata }
+  | { type: 'AddLabel'; labelId: string; name: string; metadata: CommandMetadata }
+  | { type: 'RenameLabel'; labelId: string; name: string; metadata: CommandMetadata }
+  | { type: 'RemoveLabel'; labelId: string; metadata: CommandMetadata }
+  /** PUT: replaces the configuration; settings left out take the defaults for the project type. */
+  | { type: 'ConfigureTraining'; trainingConfig: unknown; metadata: CommandMetadata };
+
+export interface ProjectState {
+  status: 'none' | 'active' | 'deleted';
+  projectId: string | null;
+  ownerId: string | null;
+  projectType: ProjectType | null;
+  name: string;
+  description: string;
+  labels: readonly { id: string; name: string }[];
+  trainingConfig: TrainingConfig | null;
+}
+
+const initialState: ProjectState = {
+  status: 'none',
+  projectId: null,
+  ownerId: null,
+  projectType: null,
+  name: '',
+  description: '',
+  labels: [],
+  trainingConfig: null,
+};
+
+interface ActiveProject extends ProjectState {
+  status: 'active';
+  projectId: string;
+  projectType: ProjectType;
+  trainingConfig: TrainingConfig;
+}
+
+export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent> = {
+  initialState,
+
+  decide(command, state) {
+    const at = command.metadata.now.toISOString();
+    switch (command.type) {
+      case 'CreateProject': {
+        if (state.status !== 'none') {
+          throw DomainError.conflict('PROJECT_ALREADY_EXISTS', `Project ${command.projectId} already exists.`);
+        }
+        if (!isProjectType(command.projectType)) {
+          throw invalid('type', `type must be one of ${PROJECT_TYPES.join(', ')}`);
+        }
+        return [
+          {
+            type: 'ProjectCreated',
+            v: 1,
+            data: {
+              projectId: command.projectId,
+              ownerId: command.ownerId,
+              name: projectName(command.name),
+              type: command.projectType,
+              description: description(command.description ?? ''),
+              trainingConfig: defaultTrainingConfig(command.projectType),
+              createdAt: at,
+            },
+          },
+        ];
+      }
+      case 'RenameProject':
+        return rename(requireActive(state), command.name, at);
+      case 'DescribeProject':
+        return describe(requireActive(state), command.description, at);
+      case 'UpdateProject': {
+        const project = requireActive(state);
+        return [
+          ...(command.name === undefined ? [] : rename(project, command.name, at)),
+          ...(command.description === undefined ? [] : describe(project, command.description, at)),
+        ];
+      }
+      case 'DeleteProject': {
+        const project = requireActive(state);
+        return [{ type: 'ProjectDeleted', v: 1, data: { projectId: project.projectId, name: project.name, deletedAt: at } }];
+      }
+      case 'AddLabel': {
+        const project = requireActive(state);
+        const name = labelName(command.name);
+        if (project.labels.some((label) => label.id === command.labelId)) {
+          throw DomainError.conflict('LABEL_ALREADY_EXISTS', `Label ${command.labelId} already exists.`);
+        }
+        assertLabelNameFree(project, name);
+        if (project.labels.length >= MAX_LABELS_PER_PROJECT) {
+          throw DomainError.unprocessable(
+            'TOO_MANY_LABELS',
+            `A project can have at most ${MAX_LABELS_PER_PROJECT} labels: remove one first.`,
+          );
+        }
+        return [
+          { type: 'LabelAdded', v: 1, data: { projectId: project.projectId, labelId: command.labelId, name, addedAt: at } },
+        ];
+      }
+      case 'RenameLabel': {
+        const project = requireActive(state);
+        const label = requireLabel(project, command.labelId);
+        const name = labelName(command.name);
+        if (name === label.name) return [];
+        assertLabelNameFree(project, name, label.id);
+        return [
+          {
+            type: 'LabelRenamed',
+            v: 1,
+            data: { projectId: project.projectId, labelId: label.id, name, previousName: label.name, renamedAt: at },
+          },
+        ];
+      }
+      case 'RemoveLabel': {
+        const project = requireActive(state);
+        const label = requireLabel(project, command.labelId);
+        return [
+          { type: 'LabelRemoved', v: 1, data: { projectId: project.projectId, labelId: label.id, name: label.name, removedAt: at } },
+        ];
+      }
+      case 'ConfigureTraining': {
+        const project = requireActive(state);
+        const trainingConfig = resolveTrainingConfig(project.projectType, command.trainingConfig);
+        if (sameTrainingConfig(trainingConfig, project.trainingConfig)) return [];
+        return [{ type: 'TrainingConfigured', v: 1, data: { projectId: project.projectId, trainingConfig, configuredAt: at } }];
+      }
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'ProjectCreated':
+        return {
+          status: 'active',
+          projectId: event.data.projectId,
+          ownerId: event.data.ownerId,
+          projectType: event.data.type,
+          name: event.data.name,
+          description: event.data.description,
+          labels: [],
+          trainingConfig: event.data.trainingConfig,
+        };
+      case 'ProjectRenamed':
+        return { ...state, name: event.data.name };
+      case 'ProjectDescribed':
+        return { ...state, description: event.data.description };
+      case 'ProjectDeleted':
+        return { ...state, status: 'deleted' };
+      case 'LabelAdded':
+        return { ...state, labels: [...state.labels, { id: event.data.labelId, name: event.data.name }] };
+      case 'LabelRenamed':
+        return {
+          ...state,
+          labels: state.labels.map((label) => (label.id === event.data.labelId ? { ...label, name: event.data.name } : label)),
+        };
+      case 'LabelRemoved':
+        return { ...state, labels: state.labels.filter((label) => label.id !== event.data.labelId) };
+      case 'TrainingConfigured':
+        return { ...state, trainingConfig: event.data.trainingConfig };
+    }
+  },
+};
+
+/** Label names are unique per project regardless of case (and of Unicode normal form). */
+export function labelNameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+function rename(project: ActiveProject, name: string, at: string): ProjectEvent[] {
+  const next = projectName(name);
+  if (next === project.name) return [];
+  return [
+    { type: 'ProjectRenamed', v: 1, data: { projectId: project.projectId, name: next, previousName: project.name, renamedAt: at } },
+  ];
+}
+
+function describe(project: ActiveProject, text: string, at: string): ProjectEvent[] {
+  const next = description(text);
+  if (next === project.description) return [];
+  return [{ type: 'ProjectDescribed', v: 1, data: { projectId: project.projectId, description: next, describedAt: at } }];
+}
+
+function requireActive(state: ProjectState): ActiveProject {
+  if (state.status !== 'active') {
+    const which = state.projectId ? `Project ${state.projectId}` : 'The project';
+    throw DomainError.notFound('PROJECT_NOT_FOUND', `${which} does not exist.`);
+  }
+  return state as ActiveProject;
+}
+
+function requireLabel(project: ActiveProject, labelId: string): { id: string; name: string } {
+  const label = project.labels.find((candidate) => candidate.id === labelId);
+  if (!label) throw DomainError.notFound('LABEL_NOT_FOUND', `Label ${labelId} does not exist in this project.`);
+  return label;
+}
+
+function assertLabelNameFree(project: ActiveProject, name: string, exceptLabelId?: string): void {
+  const key = labelNameKey(name);
+  const taken = project.labels.find((label) => label.id !== exceptLabelId && labelNameKey(label.name) === key);
+  if (taken) {
+    throw DomainError.conflict('LABEL_NAME_TAKEN', `The project already has a label named "${taken.name}".`, {
+      labelId: taken.id,
+      name: taken.name,
+    });
+  }
+}
+
+function projectName(name: string): string {
+  return boundedText('name', name, 1, MAX_PROJECT_NAME_LENGTH);
+}
+
+function labelName(name: string): string {
+  return boundedText('name', name, 1, MAX_LABEL_NAME_LENGTH);
+}
+
+function description(text: string): string {
+  return boundedText('description', text, 0, MAX_DESCRIPTION_LENGTH);
+}
+
+/** Trimmed text within its length limits, else 400 VALIDATION_FAILED naming the field. */
+function boundedText(field: string, value: string, min: number, max: number): string {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  if (text === undefined || text.length < min || text.length > max) {
+    throw invalid(field, `${field} must be a string of ${min} to ${max} characters (after trimming spaces)`);
+  }
+  return text;
+}
+
+function invalid(field: string, error: string): DomainError {
+  return DomainError.validation('VALIDATION_FAILED', `Invalid request: ${error}`, [{ field, errors: [error] }]);
+}

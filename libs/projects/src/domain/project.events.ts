@@ -1,0 +1,75 @@
+import type { DomainEvent } from '../../../core/src/index.js';
+import type { ProjectType } from './project-type.js';
+import type { TrainingConfig } from './training-config.js';
+
+/** The stream of one project: the project itself, its labels and its training configuration. */
+export const projectStream = (projectId: string) => `project-${projectId}`;
+
+export const PROJECT_STREAM_PREFIX = 'project-';
+
+// Every event carries projectId (as every event of a project-scoped context does), so the project's
+// history can be indexed from event data alone. Times are ISO-8601 strings from the command metadata.
+
+export type ProjectCreated = DomainEvent<
+  'ProjectCreated',
+  {
+    projectId: string;
+    ownerId: string;
+    name: string;
+    type: ProjectType;
+    description: string;
+    /** The defaults for the type at creation time, so a replay never depends on today's defaults. */
+    trainingConfig: TrainingConfig;
+    createdAt: string;
+  }
+>;
+
+export type ProjectRenamed = DomainEvent<
+  'ProjectRenamed',
+  { projectId: string; name: string; previousName: string; renamedAt: string }
+>;
+
+export type ProjectDescribed = DomainEvent<
+  'ProjectDescribed',
+  { projectId: string; description: string; describedAt: string }
+>;
+
+export type ProjectDeleted = DomainEvent<'ProjectDeleted', { projectId: string; name: string; deletedAt: string }>;
+
+export type LabelAdded = DomainEvent<'LabelAdded', { projectId: string; labelId: string; name: string; addedAt: string }>;
+
+export type LabelRenamed = DomainEvent<
+  'LabelRenamed',
+  { projectId: string; labelId: string; name: string; previousName: string; renamedAt: string }
+>;
+
+export type LabelRemoved = DomainEvent<
+  'LabelRemoved',
+  { projectId: string; labelId: string; name: string; removedAt: string }
+>;
+
+export type TrainingConfigured = DomainEvent<
+  'TrainingConfigured',
+  { projectId: string; trainingConfig: TrainingConfig; configuredAt: string }
+>;
+
+export type ProjectEvent =
+  | ProjectCreated
+  | ProjectRenamed
+  | ProjectDescribed
+  | ProjectDeleted
+  | LabelAdded
+  | LabelRenamed
+  | LabelRemoved
+  | TrainingConfigured;
+
+export const PROJECT_EVENT_TYPES = [
+  'ProjectCreated',
+  'ProjectRenamed',
+  'ProjectDescribed',
+  'ProjectDeleted',
+  'LabelAdded',
+  'LabelRenamed',
+  'LabelRemoved',
+  'TrainingConfigured',
+] as const satisfies readonly ProjectEvent['type'][];
