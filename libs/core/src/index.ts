@@ -12,3 +12,4 @@ export * from './config/settings.js';
 export * from './http/request-context.js';
 export * from './platform.module.js';
 export * from './http/uuid-param.pipe.js';
+export * from './worker-thread.js';
