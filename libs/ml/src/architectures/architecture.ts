@@ -1,0 +1,66 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { LabeledBox } from '../boxes/box.js';
+import type { Channels, ImageSize } from '../images/image-decoding.js';
+import type { SerializedModel, Task } from '../models/model-serialization.js';
+
+export interface BuildOptions {
+  imageSize: ImageSize;
+  channels: Channels;
+  labelCount: number;
+  /** Seeds every weight initializer, so a build is reproducible. */
+  seed: number;
+  /** The imported model a transfer architecture builds on. */
+  baseModel?: SerializedModel;
+  /** Pixel range the base model expects; default: from its metadata, else [0, 1]. */
+  baseModelInputRange?: [number, number];
+}
+
+export interface BuiltModel {
+  /** The whole model, image in, task output out; this is what gets saved. */
+  model: tfl.LayersModel;
+  /** The part that is trained: `model` itself, or a head on top of `frozenFeatures`. */
+  trainable: tfl.LayersModel;
+  /** A frozen feature extractor whose output feeds `trainable`; run once per image, never trained. */
+  frozenFeatures?: tfl.LayersModel;
+  /** Input the model really takes; a transfer model keeps its base model's size, colour and range. */
+  imageSize: ImageSize;
+  channels: Channels;
+  inputRange: [number, number];
+}
+
+/** What a training example contributes to the targets. */
+export interface ExampleTarget {
+  label?: number;
+  /** Boxes in fractions of the model input (after letterboxing and augmentation). */
+  boxes?: readonly LabeledBox[];
+}
+
+/** A task-level prediction: a label index with its probability and, for detection, a box in model-input fractions. */
+export type RawPrediction = { label: number; probability: number; box?: LabeledBox };
+
+export interface DecodeOptions {
+  /** Drop predictions below this probability. */
+  threshold: number;
+  /** Detection: boxes of one label overlapping more than this are merged by NMS. */
+  overlapThreshold: number;
+  maxResults: number;
+}
+
+export interface Architecture {
+  readonly id: string;
+  readonly task: Task;
+  readonly description: string;
+  readonly defaultImageSize: number;
+  readonly defaultChannels: Channels;
+  readonly fit: 'resize' | 'letterbox';
+  /** Whether random crops, flips and brightness changes may be applied while training. */
+  readonly supportsAugmentation: boolean;
+  build(options: BuildOptions): Promise<BuiltModel>;
+  /** Training targets for a batch, in the layout of the model output. */
+  encodeTargets(targets: readonly ExampleTarget[], outputShape: readonly number[]): tf.Tensor;
+  /** Mean loss of a batch (a scalar). */
+  loss(targets: tf.Tensor, outputs: tf.Tensor): tf.Scalar;
+  /** One image's output values (the model output without the batch axis) to predictions, best first. */
+  decode(output: Float32Array, outputShape: readonly number[], options: DecodeOptions): RawPrediction[];
+}

@@ -1,0 +1,79 @@
+export { selectBackend, type BackendName } from './backend/backend-selection.js';
+export { registerGradientKernels } from './backend/gradient-kernels.js';
+export { conv2dBackpropFilterByConv2d, conv2dBackpropInputByConv2d } from './backend/conv2d-gradient.kernels.js';
+export { maxPoolGradByArgmax } from './backend/max-pool-gradient.kernels.js';
+
+export { SeededRandom } from './random/seeded-random.js';
+
+export { iou, nonMaxSuppression, type Box, type LabeledBox, type ScoredBox } from './boxes/box.js';
+
+export {
+  boxFromLetterbox,
+  boxToLetterbox,
+  decodeAll,
+  decodeLetterboxed,
+  decodeResized,
+  letterboxTransform,
+  toUnitRange,
+  type Channels,
+  type DecodedImage,
+  type ImageSize,
+  type ImageSource,
+  type LetterboxedImage,
+  type LetterboxTransform,
+  type RawImage,
+} from './images/image-decoding.js';
+export {
+  augmentBatch,
+  augmentBoxes,
+  DEFAULT_AUGMENTATION,
+  IDENTITY_PLAN,
+  planAugmentation,
+  type AugmentationOptions,
+  type AugmentationPlan,
+} from './images/augmentation.js';
+
+export type { Architecture, BuildOptions, BuiltModel, DecodeOptions, ExampleTarget, RawPrediction } from './architectures/architecture.js';
+export { getArchitecture, knownArchitectures, UnknownArchitectureError, type ArchitectureSummary } from './architectures/architecture-registry.js';
+
+export { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from './models/model-input.js';
+export { deserializeModel, serializeModel, type ModelMetadata, type SerializedModel, type Task } from './models/model-serialization.js';
+
+export { train } from './training/training-loop.js';
+export { splitExamples, type DatasetSplit } from './training/dataset-split.js';
+export {
+  DEFAULT_TRAINING_CONFIG,
+  TrainingCancelledError,
+  type ClassificationValidation,
+  type DetectionValidation,
+  type EarlyStoppingConfig,
+  type EpochReport,
+  type TrainingCallbacks,
+  type TrainingConfig,
+  type TrainingDataset,
+  type TrainingExample,
+  type TrainingResult,
+} from './training/training-types.js';
+
+export { LoadedModel, loadModel, type LoadOptions, type Prediction, type PredictOptions } from './inference/loaded-model.js';
+
+export {
+  accuracy,
+  classificationMetrics,
+  classificationMetricsAtThreshold,
+  confusionMatrix,
+  predictAtThreshold,
+  type ClassificationMetrics,
+  type ConfusionMatrix,
+  type LabelMetrics,
+  type PredictedLabel,
+} from './metrics/classification-metrics.js';
+export {
+  averagePrecision,
+  averagePrecisionForLabel,
+  detectionMetrics,
+  type DetectionLabelMetrics,
+  type DetectionMetrics,
+  type DetectionMetricsOptions,
+  type DetectionSample,
+} from './metrics/detection-metrics.js';

@@ -1,0 +1,58 @@
+import type { LabeledBox } from '../boxes/box.js';
+import type { RawImage } from '../images/image-decoding.js';
+import type { SeededRandom } from '../random/seeded-random.js';
+
+/** Generated images whose classes differ in an obvious way, for tests and benchmarks that train real models. */
+
+export type Rgb = [number, number, number];
+
+/** A noisy grey background. */
+function background(size: number, random: SeededRandom): Uint8Array {
+  const pixels = new Uint8Array(size * size * 3);
+  for (let i = 0; i < size * size; i++) {
+    const grey = 90 + random.integer(60);
+    pixels.set([grey, grey, grey], i * 3);
+  }
+  return pixels;
+}
+
+function fillRect(pixels: Uint8Array, size: number, [x, y, width, height]: number[], colour: Rgb, random: SeededRandom): void {
+  for (let row = y; row < y + height; row++)
+    for (let column = x; column < x + width; column++) {
+      const jitter = random.integer(30) - 15;
+      pixels.set(
+        colour.map((channel) => Math.max(0, Math.min(255, channel + jitter))),
+        (row * size + column) * 3,
+      );
+    }
+}
+
+/** A square of `colour` (a third to a half of the side) at a random place. */
+export function colouredSquareImage(colour: Rgb, size: number, random: SeededRandom): RawImage {
+  const pixels = background(size, random);
+  const side = Math.round(size * random.uniform(1 / 3, 1 / 2));
+  fillRect(pixels, size, [random.integer(size - side + 1), random.integer(size - side + 1), side, side], colour, random);
+  return { pixels, width: size, height: size, channels: 3 };
+}
+
+/** Three or four parallel dark bars, horizontal or vertical. */
+export function barsImage(orientation: 'horizontal' | 'vertical', size: number, random: SeededRandom): RawImage {
+  const pixels = background(size, random);
+  const thickness = Math.max(1, Math.round(size / 10));
+  const offset = random.integer(thickness * 2);
+  for (let start = offset; start + thickness <= size; start += thickness * 3) {
+    const rect = orientation === 'horizontal' ? [0, start, size, thickness] : [start, 0, thickness, size];
+    fillRect(pixels, size, rect, [20, 20, 20], random);
+  }
+  return { pixels, width: size, height: size, channels: 3 };
+}
+
+/** A scene with one square of a label's colour at a random position and size, and its box. */
+export function squareScene(colours: readonly Rgb[], size: number, random: SeededRandom): { image: RawImage; boxes: LabeledBox[] } {
+  const pixels = background(size, random);
+  const label = random.integer(colours.length);
+  const side = Math.round(size * random.uniform(0.2, 0.4));
+  const [x, y] = [random.integer(size - side + 1), random.integer(size - side + 1)];
+  fillRect(pixels, size, [x, y, side, side], colours[label], random);
+  return { image: { pixels, width: size, height: size, channels: 3 }, boxes: [{ label, x: x / size, y: y / size, width: side / size, height: side / size }] };
+}

@@ -1,0 +1,347 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Architecture, BuiltModel, ExampleTarget, RawPrediction } from '../architectures/architecture.js';
+import { getArchitecture } from '../architectures/architecture-registry.js';
+import { selectBackend } from '../backend/backend-selection.js';
+import type { LabeledBox, ScoredBox } from '../boxes/box.js';
+import { augmentBatch, augmentBoxes, planAugmentation, type AugmentationOptions } from '../images/augmentation.js';
+import { boxFromLetterbox, boxToLetterbox, decodeAll } from '../images/image-decoding.js';
+import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
+import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
+import { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from '../models/model-input.js';
+import { serializeModel } from '../models/model-serialization.js';
+import { SeededRandom } from '../random/seeded-random.js';
+import { splitExamples } from './dataset-split.js';
+import {
+  DEFAULT_TRAINING_CONFIG,
+  TrainingCancelledError,
+  type ClassificationValidation,
+  type DetectionValidation,
+  type EpochReport,
+  type TrainingCallbacks,
+  type TrainingConfig,
+  type TrainingDataset,
+  type TrainingResult,
+} from './training-types.js';
+
+/** Detections this unlikely still count for AP (they fill in the tail of the precision/recall curve). */
+const EVALUATION_THRESHOLD = 0.01;
+const EVALUATION_OVERLAP = 0.45;
+const EVALUATION_MAX_DETECTIONS = 100;
+
+function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
+  const problems: string[] = [];
+  if (dataset.labels.length === 0) problems.push('the dataset has no labels');
+  if (dataset.examples.length === 0) problems.push('the dataset has no examples');
+  if (!(config.learningRate > 0)) problems.push('learningRate must be positive');
+  if (!Number.isInteger(config.epochs) || config.epochs < 1) problems.push('epochs must be a positive integer');
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push('batchSize must be a positive integer');
+  if (!(config.validationSplit >= 0 && config.validationSplit < 1)) problems.push('validationSplit must be in [0, 1)');
+  if (problems.length > 0) throw new RangeError(`cannot train: ${problems.join('; ')}`);
+}
+
+function augmentationOptions(setting: TrainingConfig['augmentation'], architecture: Architecture): AugmentationOptions | null {
+  if (!setting || !architecture.supportsAugmentation) return null;
+  return setting === true ? {} : setting;
+}
+
+/** Decoded, letterboxed or resized examples with targets in model-input coordinates. */
+interface PreparedExample {
+  image: PreparedImage;
+  target: ExampleTarget;
+  /** Ground truth in source-image fractions (detection). */
+  boxes: LabeledBox[];
+}
+
+async function prepareExamples(dataset: TrainingDataset, indexes: number[], spec: InputSpec): Promise<Map<number, PreparedExample>> {
+  const prepared = await decodeAll(indexes.length, async (position) => {
+    const example = dataset.examples[indexes[position]];
+    let image: PreparedImage;
+    try {
+      image = await prepareImage(example.image, spec);
+    } catch (error) {
+      throw new Error(`example ${indexes[position]} could not be decoded: ${(error as Error).message}`, { cause: error });
+    }
+    const boxes = example.boxes ?? [];
+    const target: ExampleTarget = {
+      label: example.label,
+      boxes: boxes.map((box) => ({ label: box.label, ...boxToLetterbox(box, image.transform) })),
+    };
+    return { image, target, boxes };
+  });
+  return new Map(indexes.map((index, position) => [index, prepared[position]]));
+}
+
+/** Runs `model` over `inputs` in batches and returns one Float32Array per input (the output without batch axis). */
+function predictInBatches(model: tfl.LayersModel, count: number, batchSize: number, makeInput: (start: number, end: number) => tf.Tensor): Float32Array[] {
+  const outputs: Float32Array[] = [];
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const values = tf.tidy(() => (model.predict(makeInput(start, end)) as tf.Tensor).dataSync() as Float32Array);
+    const size = values.length / (end - start);
+    for (let i = 0; i < end - start; i++) outputs.push(values.slice(i * size, (i + 1) * size));
+  }
+  return outputs;
+}
+
+/**
+ * Trains a model on `dataset` and returns it serialized with its history and validation results. Deterministic for
+ * the same dataset, config (including seed) and backend. Runs synchronously between awaits: call it from a worker.
+ */
+export async function train(dataset: TrainingDataset, overrides: Partial<TrainingConfig>, callbacks: TrainingCallbacks = {}): Promise<TrainingResult> {
+  const started = performance.now();
+  const config: TrainingConfig = { ...DEFAULT_TRAINING_CONFIG, ...overrides };
+  validateInput(dataset, config);
+  const architecture = getArchitecture(config.architecture, dataset.task);
+  const backend = await selectBackend(config.backend);
+  const random = new SeededRandom(config.seed);
+  const split = splitExamples(dataset.examples, config.validationSplit, random);
+  if (split.train.length === 0) throw new RangeError('cannot train: no training examples after the validation split');
+
+  const side = config.imageSize ?? architecture.defaultImageSize;
+  const built = await architecture.build({
+    imageSize: { width: side, height: side },
+    channels: config.channels ?? architecture.defaultChannels,
+    labelCount: dataset.labels.length,
+    seed: random.nextSeed(),
+    baseModel: config.baseModel,
+    baseModelInputRange: config.baseModelInputRange,
+  });
+  const optimizer = tf.train.adam(config.learningRate);
+  try {
+    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)));
+    const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
+    const model = await serializeModel(built.model, {
+      format: 'diyml',
+      version: 1,
+      architecture: architecture.id,
+      task: architecture.task,
+      labels: [...dataset.labels],
+      ...inputSpec(architecture, built),
+    });
+    return {
+      model,
+      backend,
+      architecture: architecture.id,
+      ...outcome,
+      trainCount: split.train.length,
+      validationCount: split.validation.length,
+      validation: split.validation.length > 0 ? session.validate(split.validation) : null,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    optimizer.dispose();
+    disposeBuilt(built);
+  }
+}
+
+function inputSpec(architecture: Architecture, built: BuiltModel): InputSpec {
+  return { imageSize: built.imageSize, channels: built.channels, fit: architecture.fit, inputRange: built.inputRange };
+}
+
+function disposeBuilt(built: BuiltModel): void {
+  const models = new Set([built.model, built.trainable, built.frozenFeatures].filter((model): model is tfl.LayersModel => model !== undefined));
+  for (const model of models) {
+    try {
+      model.dispose();
+    } catch {
+      // Models sharing layers release them once; a second dispose of the same layer is not an error worth raising.
+    }
+  }
+}
+
+class TrainingSession {
+  private readonly spec: InputSpec;
+  private readonly augmentation: AugmentationOptions | null;
+  /** Frozen-feature embeddings per example (transfer), computed once. */
+  private readonly features = new Map<number, Float32Array>();
+  private readonly outputShape: readonly number[];
+
+  constructor(
+    private readonly dataset: TrainingDataset,
+    private readonly config: TrainingConfig,
+    private readonly architecture: Architecture,
+    private readonly built: BuiltModel,
+    private readonly examples: Map<number, PreparedExample>,
+  ) {
+    this.spec = inputSpec(architecture, built);
+    this.augmentation = augmentationOptions(config.augmentation, architecture);
+    this.outputShape = built.trainable.outputs[0].shape.map((size) => size ?? 1);
+    if (built.frozenFeatures) this.computeFeatures(built.frozenFeatures);
+  }
+
+  private computeFeatures(extractor: tfl.LayersModel): void {
+    const indexes = [...this.examples.keys()];
+    const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) => this.pixelBatch(indexes.slice(start, end)));
+    indexes.forEach((index, position) => this.features.set(index, outputs[position]));
+  }
+
+  /** Pixels in the model's input range. */
+  private pixelBatch(indexes: readonly number[]): tf.Tensor4D {
+    return toInputTensor(
+      indexes.map((index) => this.examples.get(index)!.image.pixels),
+      this.spec,
+    );
+  }
+
+  /** The trainable model's input for a batch, and the targets, with augmentation planned from `random`. */
+  private batch(indexes: readonly number[], random: SeededRandom | null): { inputs: tf.Tensor; targets: tf.Tensor } {
+    if (this.built.frozenFeatures) {
+      const size = this.features.get(indexes[0])!.length;
+      const data = new Float32Array(indexes.length * size);
+      indexes.forEach((index, position) => data.set(this.features.get(index)!, position * size));
+      const targets = indexes.map((index) => this.examples.get(index)!.target);
+      return { inputs: tf.tensor2d(data, [indexes.length, size]), targets: this.architecture.encodeTargets(targets, this.outputShape) };
+    }
+    const targets = indexes.map((index) => this.examples.get(index)!.target);
+    if (!random || !this.augmentation) return { inputs: this.pixelBatch(indexes), targets: this.architecture.encodeTargets(targets, this.outputShape) };
+    const plans = indexes.map(() => planAugmentation(this.augmentation!, random));
+    const unitSpec: InputSpec = { ...this.spec, inputRange: [0, 1] };
+    const [low, high] = this.spec.inputRange;
+    const inputs = tf.tidy(() => {
+      const augmented = augmentBatch(toInputTensor(indexes.map((index) => this.examples.get(index)!.image.pixels), unitSpec), plans);
+      return low === 0 && high === 1 ? augmented : tf.add(tf.mul(augmented, high - low), low);
+    });
+    const augmentedTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, plans[position]) }));
+    return { inputs, targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape) };
+  }
+
+  async run(
+    trainIndexes: number[],
+    validationIndexes: number[],
+    optimizer: tf.Optimizer,
+    random: SeededRandom,
+    callbacks: TrainingCallbacks,
+  ): Promise<{ history: EpochReport[]; bestEpoch: number; stoppedEarly: boolean }> {
+    const { epochs, batchSize, earlyStopping } = this.config;
+    const variables = this.built.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
+    const history: EpochReport[] = [];
+    let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
+    let stoppedEarly = false;
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const epochStarted = performance.now();
+        let lossSum = 0;
+        let correct = 0;
+        for (const batchIndexes of chunks(random.shuffled(trainIndexes), batchSize)) {
+          if (callbacks.signal?.aborted) throw new TrainingCancelledError(epoch - 1);
+          const { inputs, targets } = this.batch(batchIndexes, random);
+          let correctInBatch: tf.Scalar | null = null;
+          const loss = optimizer.minimize(
+            () => {
+              const outputs = this.built.trainable.apply(inputs, { training: true }) as tf.Tensor;
+              if (this.architecture.task === 'classification') correctInBatch = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.argMax(targets, -1)), 'float32')));
+              return this.architecture.loss(targets, outputs);
+            },
+            true,
+            variables,
+          )!;
+          lossSum += loss.dataSync()[0] * batchIndexes.length;
+          if (correctInBatch) correct += (correctInBatch as tf.Scalar).dataSync()[0];
+          tf.dispose([inputs, targets, loss, correctInBatch ?? []]);
+          // Let cancellation and other work on this thread's event loop through between batches.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        const trainingMs = performance.now() - epochStarted;
+        const evaluation = validationIndexes.length > 0 ? this.evaluate(validationIndexes) : null;
+        const report: EpochReport = {
+          epoch,
+          epochs,
+          loss: lossSum / trainIndexes.length,
+          accuracy: this.architecture.task === 'classification' ? correct / trainIndexes.length : null,
+          valLoss: evaluation?.loss ?? null,
+          valAccuracy: evaluation?.score ?? null,
+          durationMs: performance.now() - epochStarted,
+          imagesPerSecond: trainIndexes.length / (trainingMs / 1000),
+        };
+        history.push(report);
+        await callbacks.onEpochEnd?.(report);
+
+        const monitored = report.valLoss ?? report.loss;
+        if (monitored < best.loss - (earlyStopping?.minDelta ?? 0)) {
+          tf.dispose(best.weights ?? []);
+          best = { loss: monitored, epoch, weights: earlyStopping ? variables.map((variable) => tf.keep(variable.clone())) : null };
+        } else if (earlyStopping && epoch - best.epoch >= earlyStopping.patience) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      if (earlyStopping && best.weights) variables.forEach((variable, i) => variable.assign(best.weights![i]));
+      return { history, bestEpoch: earlyStopping && best.weights ? best.epoch : history.length, stoppedEarly };
+    } finally {
+      tf.dispose(best.weights ?? []);
+    }
+  }
+
+  /** Mean loss and the task's score (accuracy, or mAP@0.5) on `indexes`, plus the raw outputs. */
+  private evaluate(indexes: number[]): { loss: number; score: number; outputs: Float32Array[] } {
+    const { batchSize } = this.config;
+    let lossSum = 0;
+    const outputs: Float32Array[] = [];
+    for (const batchIndexes of chunks(indexes, batchSize)) {
+      const { inputs, targets } = this.batch(batchIndexes, null);
+      const [loss, values] = tf.tidy(() => {
+        const predicted = this.built.trainable.predict(inputs) as tf.Tensor;
+        return [this.architecture.loss(targets, predicted).dataSync()[0], predicted.dataSync() as Float32Array];
+      });
+      tf.dispose([inputs, targets]);
+      lossSum += loss * batchIndexes.length;
+      const size = values.length / batchIndexes.length;
+      for (let i = 0; i < batchIndexes.length; i++) outputs.push(values.slice(i * size, (i + 1) * size));
+    }
+    const score =
+      this.architecture.task === 'classification'
+        ? accuracy(
+            indexes.map((index) => this.examples.get(index)!.target.label!),
+            outputs.map((output) => argMax(output)),
+          )
+        : detectionMetrics(
+            indexes.map((index, position) => ({ groundTruth: [...(this.examples.get(index)!.target.boxes ?? [])], detections: this.detections(outputs[position]) })),
+            this.dataset.labels,
+          ).map50;
+    return { loss: lossSum / indexes.length, score, outputs };
+  }
+
+  private detections(output: Float32Array): ScoredBox[] {
+    const predictions = this.architecture.decode(output, this.outputShape, {
+      threshold: EVALUATION_THRESHOLD,
+      overlapThreshold: EVALUATION_OVERLAP,
+      maxResults: EVALUATION_MAX_DETECTIONS,
+    });
+    return predictions.filter((p): p is RawPrediction & { box: LabeledBox } => p.box !== undefined).map((p) => ({ ...p.box, score: p.probability }));
+  }
+
+  /** Final validation results, per example, in source-image coordinates. */
+  validate(indexes: number[]): ClassificationValidation | DetectionValidation {
+    const { outputs } = this.evaluate(indexes);
+    if (this.architecture.task === 'classification') {
+      const expected = indexes.map((index) => this.examples.get(index)!.target.label!);
+      const predicted = outputs.map((output) => argMax(output));
+      return {
+        task: 'classification',
+        exampleIndexes: indexes,
+        expected,
+        probabilities: outputs.map((output) => Array.from(output)),
+        metrics: classificationMetrics(expected, predicted, this.dataset.labels),
+      };
+    }
+    const samples: DetectionSample[] & DetectionValidation['samples'] = indexes.map((index, position) => {
+      const example = this.examples.get(index)!;
+      const detections = this.detections(outputs[position]).map((box) => ({ ...box, ...boxFromLetterbox(box, example.image.transform) }));
+      return { groundTruth: example.boxes, detections };
+    });
+    return { task: 'detection', exampleIndexes: indexes, samples, metrics: detectionMetrics(samples, this.dataset.labels) };
+  }
+}
+
+function argMax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}

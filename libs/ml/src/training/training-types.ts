@@ -1,0 +1,123 @@
+import type { LabeledBox, ScoredBox } from '../boxes/box.js';
+import type { AugmentationOptions } from '../images/augmentation.js';
+import type { ImageSource } from '../images/image-decoding.js';
+import type { BackendName } from '../backend/backend-selection.js';
+import type { ClassificationMetrics } from '../metrics/classification-metrics.js';
+import type { DetectionMetrics } from '../metrics/detection-metrics.js';
+import type { SerializedModel, Task } from '../models/model-serialization.js';
+
+export interface TrainingExample {
+  image: ImageSource;
+  /** Classification: index into the dataset's labels. */
+  label?: number;
+  /** Detection: boxes in fractions of the image (origin top-left); an image may have none. */
+  boxes?: LabeledBox[];
+  /** A fixed split; examples without one are divided by `validationSplit`. */
+  split?: 'train' | 'validation';
+}
+
+export interface TrainingDataset {
+  task: Task;
+  labels: string[];
+  examples: TrainingExample[];
+}
+
+export interface EarlyStoppingConfig {
+  /** Epochs without a validation-loss improvement before training stops. */
+  patience: number;
+  /** Smallest decrease that counts as an improvement. Default 0. */
+  minDelta?: number;
+}
+
+export interface TrainingConfig {
+  /** Architecture id; default: the task's default ('small-cnn' or 'tiny-detector'). */
+  architecture?: string;
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  /** Side of the square model input in pixels; default: the architecture's. Ignored by 'transfer'. */
+  imageSize?: number;
+  /** 1 for grayscale models; default 3. Ignored by 'transfer'. */
+  channels?: 1 | 3;
+  /** Fraction of examples without a fixed split held out for validation (stratified by label). */
+  validationSplit: number;
+  /** true for the default augmentation, false for none. */
+  augmentation: boolean | AugmentationOptions;
+  seed: number;
+  earlyStopping?: EarlyStoppingConfig | null;
+  /** The frozen model the 'transfer' architecture builds on. */
+  baseModel?: SerializedModel;
+  baseModelInputRange?: [number, number];
+  /** Backend to prefer; the fastest available is used otherwise. */
+  backend?: BackendName;
+}
+
+export const DEFAULT_TRAINING_CONFIG: TrainingConfig = {
+  learningRate: 0.001,
+  epochs: 10,
+  batchSize: 32,
+  validationSplit: 0.2,
+  augmentation: true,
+  seed: 1,
+  earlyStopping: null,
+};
+
+export interface EpochReport {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  loss: number;
+  /** Training accuracy (classification); null for detection. */
+  accuracy: number | null;
+  valLoss: number | null;
+  /** Validation accuracy for classification, validation mAP@0.5 for detection; null without validation data. */
+  valAccuracy: number | null;
+  durationMs: number;
+  imagesPerSecond: number;
+}
+
+export interface TrainingCallbacks {
+  /** Awaited, so a slow consumer slows training rather than piling up reports. */
+  onEpochEnd?: (report: EpochReport) => void | Promise<void>;
+  /** Checked between batches; an abort ends training with a TrainingCancelledError. */
+  signal?: AbortSignal;
+}
+
+export class TrainingCancelledError extends Error {
+  constructor(readonly completedEpochs: number) {
+    super(`training cancelled after ${completedEpochs} completed epoch(s)`);
+    this.name = 'TrainingCancelledError';
+  }
+}
+
+/** Validation outcome per example, enough to recompute metrics at any threshold with the metric functions. */
+export interface ClassificationValidation {
+  task: 'classification';
+  /** Indexes into the dataset's examples. */
+  exampleIndexes: number[];
+  expected: number[];
+  probabilities: number[][];
+  metrics: ClassificationMetrics;
+}
+
+export interface DetectionValidation {
+  task: 'detection';
+  exampleIndexes: number[];
+  /** Per example, boxes in fractions of the original image. */
+  samples: { groundTruth: LabeledBox[]; detections: ScoredBox[] }[];
+  metrics: DetectionMetrics;
+}
+
+export interface TrainingResult {
+  model: SerializedModel & { weights: Uint8Array };
+  backend: BackendName;
+  architecture: string;
+  history: EpochReport[];
+  /** The epoch whose weights were kept (the best validation loss when early stopping is on, else the last). */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  trainCount: number;
+  validationCount: number;
+  validation: ClassificationValidation | DetectionValidation | null;
+  durationMs: number;
+}
