@@ -1,0 +1,102 @@
+import { describe, it } from '@jest/globals';
+import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { iterationDecider } from './iteration.decider.js';
+import type { IterationEvent, IterationSpec } from './iteration.events.js';
+
+const now = new Date('2026-05-01T12:00:00.000Z');
+const metadata = { userId: 'u1', correlationId: 'c1', now };
+const ids = { projectId: 'p1', iterationId: 'i1' };
+const spec: IterationSpec = {
+  task: 'classification',
+  labels: [{ id: 'l1', name: 'cat' }],
+  manifestSha256: 'abc',
+  imageCount: 10,
+  trainingConfig: { epochs: 2 },
+  seed: 7,
+  architecture: 'small-cnn',
+  reproducedFrom: null,
+};
+const queued: IterationEvent = { type: 'IterationQueued', v: 1, data: { ...ids, number: 1, ...spec, queuedAt: 'q' } };
+const started: IterationEvent = { type: 'IterationStarted', v: 1, data: { ...ids, attempt: 1, backend: 'wasm', startedAt: 's' } };
+const stats = { epoch: 1, epochs: 2, loss: 0.5, accuracy: 0.8, valLoss: 0.6, valAccuracy: 0.7, durationMs: 10, imagesPerSecond: 100 };
+const outcome = {
+  modelSha256: 'm',
+  modelBytes: 100,
+  evaluationSha256: 'e',
+  metrics: { accuracy: 0.9 },
+  backend: 'wasm',
+  bestEpoch: 2,
+  stoppedEarly: false,
+  trainCount: 8,
+  validationCount: 2,
+  trainingDurationMs: 20,
+};
+const spec_ = deciderSpecification(iterationDecider);
+
+describe('iteration decider', () => {
+  it('queues a new iteration with its frozen spec', () => {
+    spec_
+      .given([])
+      .when({ type: 'QueueIteration', ...ids, number: 1, spec, metadata })
+      .then([{ ...queued, data: { ...queued.data, queuedAt: now.toISOString() } } as IterationEvent]);
+  });
+
+  it('refuses to queue the same iteration twice', () => {
+    spec_.given([queued]).when({ type: 'QueueIteration', ...ids, number: 2, spec, metadata }).thenThrows('ITERATION_ALREADY_EXISTS');
+  });
+
+  it('starts a queued iteration, and starts it again for a retry attempt', () => {
+    spec_
+      .given([queued])
+      .when({ type: 'StartIteration', attempt: 1, backend: 'wasm', metadata })
+      .then([{ type: 'IterationStarted', v: 1, data: { ...ids, attempt: 1, backend: 'wasm', startedAt: now.toISOString() } }]);
+    spec_
+      .given([queued, started])
+      .when({ type: 'StartIteration', attempt: 2, backend: 'wasm', metadata })
+      .then([{ type: 'IterationStarted', v: 1, data: { ...ids, attempt: 2, backend: 'wasm', startedAt: now.toISOString() } }]);
+  });
+
+  it('treats a repeated start of the same attempt as done', () => {
+    spec_.given([queued, started]).when({ type: 'StartIteration', attempt: 1, backend: 'wasm', metadata }).thenNothingHappens();
+  });
+
+  it('records epochs of the running attempt only', () => {
+    spec_
+      .given([queued, started])
+      .when({ type: 'CompleteEpoch', attempt: 1, stats, metadata })
+      .then([{ type: 'EpochCompleted', v: 1, data: { ...ids, ...stats, attempt: 1 } }]);
+    spec_.given([queued]).when({ type: 'CompleteEpoch', attempt: 1, stats, metadata }).thenThrows('ITERATION_NOT_RUNNING');
+    spec_.given([queued, started]).when({ type: 'CompleteEpoch', attempt: 2, stats, metadata }).thenThrows('ITERATION_NOT_RUNNING');
+  });
+
+  it('completes a running iteration and refuses to complete a cancelled one', () => {
+    spec_
+      .given([queued, started])
+      .when({ type: 'CompleteIteration', outcome, metadata })
+      .then([{ type: 'IterationCompleted', v: 1, data: { ...ids, ...outcome, completedAt: now.toISOString() } }]);
+    const cancelled: IterationEvent = { type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: 'x' } };
+    spec_.given([queued, started, cancelled]).when({ type: 'CompleteIteration', outcome, metadata }).thenThrows('ITERATION_NOT_RUNNING');
+  });
+
+  it('fails an unfinished iteration, and ignores a failure after it finished', () => {
+    spec_
+      .given([queued, started])
+      .when({ type: 'FailIteration', code: 'OOM', reason: 'out of memory', metadata })
+      .then([{ type: 'IterationFailed', v: 1, data: { ...ids, code: 'OOM', reason: 'out of memory', failedAt: now.toISOString() } }]);
+    const completed: IterationEvent = { type: 'IterationCompleted', v: 1, data: { ...ids, ...outcome, completedAt: 'c' } };
+    spec_.given([queued, started, completed]).when({ type: 'FailIteration', code: 'X', reason: 'late', metadata }).thenNothingHappens();
+  });
+
+  it('cancels while queued or running, once; refuses after completion', () => {
+    const cancelled = { type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: now.toISOString() } } as IterationEvent;
+    spec_.given([queued]).when({ type: 'CancelIteration', metadata }).then([cancelled]);
+    spec_.given([queued, started]).when({ type: 'CancelIteration', metadata }).then([cancelled]);
+    spec_.given([queued, cancelled]).when({ type: 'CancelIteration', metadata }).thenNothingHappens();
+    const completed: IterationEvent = { type: 'IterationCompleted', v: 1, data: { ...ids, ...outcome, completedAt: 'c' } };
+    spec_.given([queued, started, completed]).when({ type: 'CancelIteration', metadata }).thenThrows('ITERATION_FINISHED');
+  });
+
+  it('refuses commands for an iteration that does not exist', () => {
+    spec_.given([]).when({ type: 'CancelIteration', metadata }).thenThrows('ITERATION_NOT_FOUND');
+  });
+});

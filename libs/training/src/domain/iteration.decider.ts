@@ -1,0 +1,84 @@
+import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import type { EpochStats, IterationEvent, IterationOutcome, IterationSpec, IterationStatus } from './iteration.events.js';
+
+export type IterationCommand = { metadata: CommandMetadata } & (
+  | { type: 'QueueIteration'; projectId: string; iterationId: string; number: number; spec: IterationSpec }
+  | { type: 'StartIteration'; attempt: number; backend: string }
+  | { type: 'CompleteEpoch'; attempt: number; stats: EpochStats }
+  | { type: 'CompleteIteration'; outcome: IterationOutcome }
+  | { type: 'FailIteration'; code: string; reason: string }
+  | { type: 'CancelIteration' }
+);
+
+export interface IterationState {
+  status: IterationStatus | null;
+  projectId: string;
+  iterationId: string;
+  attempt: number;
+}
+
+const FINISHED: readonly (IterationStatus | null)[] = ['completed', 'failed', 'cancelled'];
+
+export const iterationDecider: Decider<IterationState, IterationCommand, IterationEvent> = {
+  initialState: { status: null, projectId: '', iterationId: '', attempt: 0 },
+
+  decide(command, state) {
+    const at = command.metadata.now.toISOString();
+    if (command.type === 'QueueIteration') {
+      if (state.status !== null) {
+        throw DomainError.conflict('ITERATION_ALREADY_EXISTS', `Iteration ${command.iterationId} already exists.`);
+      }
+      const { projectId, iterationId, number, spec } = command;
+      return [{ type: 'IterationQueued', v: 1, data: { projectId, iterationId, number, ...spec, queuedAt: at } }];
+    }
+    if (state.status === null) throw DomainError.notFound('ITERATION_NOT_FOUND', 'The iteration does not exist.');
+    const ids = { projectId: state.projectId, iterationId: state.iterationId };
+    switch (command.type) {
+      case 'StartIteration':
+        if (FINISHED.includes(state.status)) {
+          throw DomainError.conflict('ITERATION_FINISHED', `The iteration is ${state.status}; it cannot start again.`);
+        }
+        if (state.status === 'running' && command.attempt <= state.attempt) return [];
+        return [{ type: 'IterationStarted', v: 1, data: { ...ids, attempt: command.attempt, backend: command.backend, startedAt: at } }];
+      case 'CompleteEpoch':
+        requireRunning(state, command.attempt);
+        return [{ type: 'EpochCompleted', v: 1, data: { ...ids, ...command.stats, attempt: command.attempt } }];
+      case 'CompleteIteration':
+        requireRunning(state, state.attempt);
+        return [{ type: 'IterationCompleted', v: 1, data: { ...ids, ...command.outcome, completedAt: at } }];
+      case 'FailIteration':
+        if (FINISHED.includes(state.status)) return [];
+        return [{ type: 'IterationFailed', v: 1, data: { ...ids, code: command.code, reason: command.reason, failedAt: at } }];
+      case 'CancelIteration':
+        if (state.status === 'cancelled') return [];
+        if (FINISHED.includes(state.status)) {
+          throw DomainError.conflict('ITERATION_FINISHED', `The iteration is ${state.status}; there is nothing to cancel.`);
+        }
+        return [{ type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: at } }];
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'IterationQueued':
+        return { status: 'queued', projectId: event.data.projectId, iterationId: event.data.iterationId, attempt: 0 };
+      case 'IterationStarted':
+        return { ...state, status: 'running', attempt: event.data.attempt };
+      case 'EpochCompleted':
+        return state;
+      case 'IterationCompleted':
+        return { ...state, status: 'completed' };
+      case 'IterationFailed':
+        return { ...state, status: 'failed' };
+      case 'IterationCancelled':
+        return { ...state, status: 'cancelled' };
+    }
+  },
+};
+
+/** A report from an attempt that is no longer the current one (or a finished run) is refused. */
+function requireRunning(state: IterationState, attempt: number): void {
+  if (state.status !== 'running' || attempt !== state.attempt) {
+    throw DomainError.conflict('ITERATION_NOT_RUNNING', `The iteration is ${state.status}, not running attempt ${attempt}.`);
+  }
+}

@@ -1,0 +1,77 @@
+import type { DomainEvent } from '../../../core/src/index.js';
+
+export const iterationStream = (iterationId: string) => `iteration-${iterationId}`;
+/** Claimed in order to number a project's iterations 1, 2, 3… without gaps or repeats. */
+export const iterationNumbersStream = (projectId: string) => `iteration-numbers-${projectId}`;
+
+export type IterationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type Task = 'classification' | 'detection';
+
+/** Everything a run is determined by, frozen when it is queued. */
+export interface IterationSpec {
+  task: Task;
+  /** Label ids in model-output order, with the names they had. */
+  labels: { id: string; name: string }[];
+  /** sha256 of the dataset manifest blob. */
+  manifestSha256: string;
+  imageCount: number;
+  trainingConfig: Record<string, unknown>;
+  seed: number;
+  architecture: string;
+  /** The iteration this one repeats (reproduce), if any. */
+  reproducedFrom: string | null;
+}
+
+export interface EpochStats {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  accuracy: number | null;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  durationMs: number;
+  imagesPerSecond: number;
+}
+
+export interface IterationOutcome {
+  /** sha256 of the trained model blob. */
+  modelSha256: string;
+  modelBytes: number;
+  /** sha256 of the validation predictions blob, from which metrics at any threshold are computed. */
+  evaluationSha256: string | null;
+  /** Metrics at the default threshold. */
+  metrics: Record<string, unknown> | null;
+  backend: string;
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  trainCount: number;
+  validationCount: number;
+  trainingDurationMs: number;
+}
+
+type Base = { projectId: string; iterationId: string };
+
+export type IterationNumberReserved = DomainEvent<'IterationNumberReserved', { projectId: string; iterationId: string; number: number }>;
+export type IterationQueued = DomainEvent<'IterationQueued', Base & IterationSpec & { number: number; queuedAt: string }>;
+export type IterationStarted = DomainEvent<'IterationStarted', Base & { attempt: number; backend: string; startedAt: string }>;
+export type EpochCompleted = DomainEvent<'EpochCompleted', Base & EpochStats & { attempt: number }>;
+export type IterationCompleted = DomainEvent<'IterationCompleted', Base & IterationOutcome & { completedAt: string }>;
+export type IterationFailed = DomainEvent<'IterationFailed', Base & { code: string; reason: string; failedAt: string }>;
+export type IterationCancelled = DomainEvent<'IterationCancelled', Base & { cancelledAt: string }>;
+
+export type IterationEvent =
+  | IterationQueued
+  | IterationStarted
+  | EpochCompleted
+  | IterationCompleted
+  | IterationFailed
+  | IterationCancelled;
+
+export const ITERATION_EVENT_TYPES = [
+  'IterationQueued',
+  'IterationStarted',
+  'EpochCompleted',
+  'IterationCompleted',
+  'IterationFailed',
+  'IterationCancelled',
+] as const;
