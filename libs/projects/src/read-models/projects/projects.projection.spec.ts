@@ -1,0 +1,100 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { EventMetadata } from '../../../../core/src/index.js';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { ProjectEvent } from '../../domain/project.events.js';
+import { defaultTrainingConfig } from '../../domain/training-config.js';
+import { PROJECTS, type ProjectView } from './project.view.js';
+import { ProjectsProjection } from './projects.projection.js';
+
+const metadata: EventMetadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-02-01T00:00:00.000Z' };
+let position = 0;
+
+function recorded(event: ProjectEvent | { type: string; v: number; data: unknown }, streamId = 'project-p1'): RecordedEvent {
+  position += 1;
+  return { ...event, streamId, revision: position - 1, position, metadata } as RecordedEvent;
+}
+
+const events = {
+  created: {
+    type: 'ProjectCreated',
+    v: 1,
+    data: {
+      projectId: 'p1',
+      ownerId: 'u1',
+      name: 'Cats',
+      type: 'classification',
+      description: '',
+      trainingConfig: defaultTrainingConfig('classification'),
+      createdAt: '2026-01-01T00:00:00.000Z',
+    },
+  },
+  labelAdded: (labelId: string, name: string, addedAt: string): ProjectEvent => ({
+    type: 'LabelAdded',
+    v: 1,
+    data: { projectId: 'p1', labelId, name, addedAt },
+  }),
+} satisfies Record<string, unknown>;
+
+describe('projects projection', () => {
+  let store: InMemoryReadStore;
+  const projection = new ProjectsProjection();
+  const project = () => store.collection<ProjectView>(PROJECTS).get('p1');
+
+  beforeEach(() => {
+    store = new InMemoryReadStore();
+    position = 0;
+  });
+
+  it('builds the project with its labels, configuration, times from the events and stream revision', async () => {
+    const stream = [
+      recorded(events.created as ProjectEvent),
+      recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z')),
+      recorded(events.labelAdded('l2', 'dog', '2026-01-03T00:00:00.000Z')),
+      recorded({ type: 'LabelRenamed', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', previousName: 'cat', renamedAt: '2026-01-04T00:00:00.000Z' } }),
+      recorded({ type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'l2', name: 'dog', removedAt: '2026-01-05T00:00:00.000Z' } }),
+      recorded({ type: 'ProjectRenamed', v: 1, data: { projectId: 'p1', name: 'Felines', previousName: 'Cats', renamedAt: '2026-01-06T00:00:00.000Z' } }),
+      recorded({ type: 'ProjectDescribed', v: 1, data: { projectId: 'p1', description: 'all cats', describedAt: '2026-01-07T00:00:00.000Z' } }),
+      recorded({
+        type: 'TrainingConfigured',
+        v: 1,
+        data: { projectId: 'p1', trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 }, configuredAt: '2026-01-08T00:00:00.000Z' },
+      }),
+    ];
+    for (const event of stream) await projection.apply(event, store);
+
+    expect(await project()).toEqual({
+      id: 'p1',
+      ownerId: 'u1',
+      name: 'Felines',
+      type: 'classification',
+      description: 'all cats',
+      labels: [{ id: 'l1', name: 'Cat' }],
+      trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-08T00:00:00.000Z',
+      revision: 7,
+    });
+  });
+
+  it('changes nothing when the same event is applied twice', async () => {
+    const created = recorded(events.created as ProjectEvent);
+    const added = recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z'));
+    await projection.apply(created, store);
+    await projection.apply(added, store);
+    const once = await project();
+    await projection.apply(added, store);
+    await projection.apply(created, store);
+    expect(await project()).toEqual(once);
+    expect(once?.labels).toEqual([{ id: 'l1', name: 'cat' }]);
+  });
+
+  it('removes a deleted project and does not bring it back on a repeated older event', async () => {
+    const created = recorded(events.created as ProjectEvent);
+    await projection.apply(created, store);
+    await projection.apply(recorded({ type: 'ProjectDeleted', v: 1, data: { projectId: 'p1', name: 'Cats', deletedAt: 'x' } }), store);
+    await projection.apply(created, store);
+    expect(await project()).toBeUndefined();
+    expect(await store.collection<ProjectView>(PROJECTS).count({ ownerId: 'u1' })).toBe(0);
+  });
+});

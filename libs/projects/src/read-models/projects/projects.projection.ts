@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { PROJECT_EVENT_TYPES, type ProjectEvent } from '../../domain/project.events.js';
+import { PROJECTS, type ProjectView } from './project.view.js';
+
+/**
+ * One document per live project, with its labels and training configuration. A deleted project's document
+ * is removed, so it disappears from lists and from ProjectAccess (its events stay in the log).
+ */
+@ReadModelProjection()
+@Injectable()
+export class ProjectsProjection implements Projection {
+  readonly name = 'projects';
+  readonly version = 1;
+  readonly collections = [PROJECTS];
+  readonly eventTypes = PROJECT_EVENT_TYPES;
+
+  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+    const event = recorded as unknown as ProjectEvent;
+    await store
+      .collection<ProjectView>(PROJECTS)
+      .apply(event.data.projectId, recorded.position, (current) => projectViewAfter(current, event, recorded.revision));
+  }
+}
+
+/** The project document after one of its events; `revision` is the event's revision in the project stream. */
+export function projectViewAfter(current: ProjectView | undefined, event: ProjectEvent, revision: number): ProjectView | null {
+  if (event.type === 'ProjectCreated') {
+    const { projectId, ownerId, name, type, description, trainingConfig, createdAt } = event.data;
+    return { id: projectId, ownerId, name, type, description, labels: [], trainingConfig, createdAt, updatedAt: createdAt, revision };
+  }
+  if (!current || event.type === 'ProjectDeleted') return null;
+  const changed = (fields: Partial<ProjectView>, updatedAt: string): ProjectView => ({ ...current, ...fields, updatedAt, revision });
+  switch (event.type) {
+    case 'ProjectRenamed':
+      return changed({ name: event.data.name }, event.data.renamedAt);
+    case 'ProjectDescribed':
+      return changed({ description: event.data.description }, event.data.describedAt);
+    case 'LabelAdded':
+      return changed({ labels: [...current.labels, { id: event.data.labelId, name: event.data.name }] }, event.data.addedAt);
+    case 'LabelRenamed':
+      return changed(
+        {
+          labels: current.labels.map((label) =>
+            label.id === event.data.labelId ? { id: label.id, name: event.data.name } : label,
+          ),
+        },
+        event.data.renamedAt,
+      );
+    case 'LabelRemoved':
+      return changed({ labels: current.labels.filter((label) => label.id !== event.data.labelId) }, event.data.removedAt);
+    case 'TrainingConfigured':
+      return changed({ trainingConfig: event.data.trainingConfig }, event.data.configuredAt);
+  }
+}
