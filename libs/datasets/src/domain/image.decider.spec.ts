@@ -1,0 +1,149 @@
+import { describe, expect, it } from '@jest/globals';
+import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { type ImageCommand, imageDecider, type ProjectContext } from './image.decider.js';
+import type { ImageEvent, ImageUploaded, Region } from './image.events.js';
+import { resolveLabel } from './label-reference.js';
+
+const spec = deciderSpecification(imageDecider);
+const classification: ProjectContext = { id: 'p1', type: 'classification', labelIds: ['cat', 'dog'] };
+const detection: ProjectContext = { id: 'p1', type: 'detection', labelIds: ['car'] };
+const file = { filename: 'a.png', sha256: 'f'.repeat(64), width: 32, height: 16, format: 'png', bytes: 100, dhash: '0'.repeat(16) };
+const upload: ImageCommand = { type: 'UploadImage', project: classification, imageId: 'i1', ...file, labelId: null, split: 'train' };
+const uploaded: ImageUploaded = {
+  type: 'ImageUploaded',
+  v: 1,
+  data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train' },
+};
+const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i1', labelId } });
+const box = { labelId: 'car', x: 0.1, y: 0.2, width: 0.5, height: 0.5 };
+
+describe('image decider', () => {
+  describe('upload', () => {
+    it('records the image with its label and split', () => {
+      spec
+        .given([])
+        .when({ ...upload, labelId: 'cat', split: 'test' })
+        .then([{ ...uploaded, data: { ...uploaded.data, labelId: 'cat', split: 'test' } }]);
+    });
+
+    it('records boxes brought with a detection upload in the same append', () => {
+      spec
+        .given([])
+        .when({ ...upload, project: detection, regions: [box] })
+        .then([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]);
+    });
+
+    it('refuses to upload the same image id twice', () => {
+      spec.given([uploaded]).when(upload).thenThrows('IMAGE_ALREADY_EXISTS');
+    });
+
+    it('refuses a whole-image label on a detection project and an unknown label', () => {
+      spec.given([]).when({ ...upload, project: detection, labelId: 'car' }).thenThrows('WRONG_PROJECT_TYPE');
+      spec.given([]).when({ ...upload, labelId: 'horse' }).thenThrows('UNKNOWN_LABEL');
+    });
+  });
+
+  describe('labels', () => {
+    it('labels, relabels and clears', () => {
+      spec.given([uploaded]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).then([labeled('cat')]);
+      spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'dog' }).then([labeled('dog')]);
+      spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: null }).then([labeled(null)]);
+    });
+
+    it('does nothing when the label is already the one asked for', () => {
+      spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).thenNothingHappens();
+    });
+
+    it('refuses a label the project does not have, and labels on a detection project', () => {
+      spec.given([uploaded]).when({ type: 'LabelImage', project: classification, labelId: 'horse' }).thenThrows('UNKNOWN_LABEL');
+      spec.given([uploaded]).when({ type: 'LabelImage', project: detection, labelId: 'car' }).thenThrows('WRONG_PROJECT_TYPE');
+    });
+
+    it('answers IMAGE_NOT_FOUND for a missing, removed or other project image', () => {
+      const label: ImageCommand = { type: 'LabelImage', project: classification, labelId: 'cat' };
+      spec.given([]).when(label).thenThrows('IMAGE_NOT_FOUND');
+      spec.given([uploaded, { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } }]).when(label).thenThrows('IMAGE_NOT_FOUND');
+      spec.given([uploaded]).when({ ...label, project: { ...classification, id: 'p2' } }).thenThrows('IMAGE_NOT_FOUND');
+    });
+  });
+
+  describe('regions', () => {
+    const set = (regions: Region[]) =>
+      ({ type: 'SetImageRegions', project: detection, regions }) as ImageCommand;
+
+    it('sets boxes and replaces them; the same boxes again change nothing', () => {
+      spec.given([uploaded]).when(set([box])).then([{ type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]);
+      spec.given([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]).when(set([box])).thenNothingHappens();
+      spec.given([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]).when(set([])).then([
+        { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [] } },
+      ]);
+    });
+
+    it.each([
+      [{ ...box, x: -0.1 }, 'REGION_OUT_OF_BOUNDS'],
+      [{ ...box, x: 0.6 }, 'REGION_OUT_OF_BOUNDS'],
+      [{ ...box, y: 0.8, height: 0.3 }, 'REGION_OUT_OF_BOUNDS'],
+      [{ ...box, width: 0 }, 'REGION_EMPTY'],
+      [{ ...box, height: -0.1 }, 'REGION_EMPTY'],
+      [{ ...box, labelId: 'bike' }, 'UNKNOWN_LABEL'],
+    ])('refuses %j with %s', (region, code) => {
+      spec.given([uploaded]).when(set([box, region])).thenThrows(code);
+    });
+
+    it('accepts a box touching the far edges despite floating-point rounding', () => {
+      const edge = { labelId: 'car', x: 0.7, y: 0.9, width: 0.3, height: 0.1 };
+      const [event] = imageDecider.decide(set([edge]), imageDecider.evolve(imageDecider.initialState, uploaded));
+      expect(event).toMatchObject({ type: 'ImageRegionsSet' });
+    });
+
+    it('refuses regions on a classification project', () => {
+      spec.given([uploaded]).when({ type: 'SetImageRegions', project: classification, regions: [] }).thenThrows('WRONG_PROJECT_TYPE');
+    });
+  });
+
+  describe('training points', () => {
+    const excluded: ImageEvent = { type: 'ImageExcludedFromTraining', v: 1, data: { projectId: 'p1', imageId: 'i1' } };
+
+    it('excludes and includes again, each only once', () => {
+      spec.given([uploaded]).when({ type: 'ExcludeImage', project: classification }).then([excluded]);
+      spec.given([uploaded, excluded]).when({ type: 'ExcludeImage', project: classification }).thenNothingHappens();
+      spec.given([uploaded, excluded]).when({ type: 'IncludeImage', project: classification }).then([
+        { type: 'ImageIncludedInTraining', v: 1, data: { projectId: 'p1', imageId: 'i1' } },
+      ]);
+      spec.given([uploaded]).when({ type: 'IncludeImage', project: classification }).thenNothingHappens();
+    });
+
+    it('assigns a split unless it is already the one', () => {
+      spec.given([uploaded]).when({ type: 'AssignSplit', project: classification, split: 'validation' }).then([
+        { type: 'ImageSplitAssigned', v: 1, data: { projectId: 'p1', imageId: 'i1', split: 'validation' } },
+      ]);
+      spec.given([uploaded]).when({ type: 'AssignSplit', project: classification, split: 'train' }).thenNothingHappens();
+    });
+
+    it('removes an image once, naming its content so the claim can be released', () => {
+      const removed: ImageEvent = { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } };
+      spec.given([uploaded]).when({ type: 'RemoveImage', project: classification }).then([removed]);
+      spec.given([uploaded, removed]).when({ type: 'RemoveImage', project: classification }).thenThrows('IMAGE_NOT_FOUND');
+    });
+  });
+});
+
+describe('label references', () => {
+  const labels = [
+    { id: '6f1c2b8e-0000-4000-8000-000000000001', name: 'Cat' },
+    { id: '6f1c2b8e-0000-4000-8000-000000000002', name: 'dog' },
+  ];
+
+  it('finds a label by id or by name, whatever the case', () => {
+    expect(resolveLabel(labels, 'cat')).toEqual(labels[0]);
+    expect(resolveLabel(labels, ' DOG ')).toEqual(labels[1]);
+    expect(resolveLabel(labels, labels[1].id.toUpperCase())).toEqual(labels[1]);
+  });
+
+  it('tells an unknown name from an id of another project', () => {
+    expect(() => resolveLabel(labels, 'horse')).toThrow(expect.objectContaining({ code: 'UNKNOWN_LABEL', kind: 'validation' }));
+    expect(() => resolveLabel(labels, '6f1c2b8e-0000-4000-8000-00000000ffff')).toThrow(
+      expect.objectContaining({ code: 'LABEL_NOT_IN_PROJECT', kind: 'validation' }),
+    );
+  });
+});

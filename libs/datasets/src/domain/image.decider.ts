@@ -1,0 +1,212 @@
+import { type Decider, DomainError } from '../../../core/src/index.js';
+import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
+import { DatasetErrors } from './dataset-errors.js';
+import type { ImageEvent, Region, Split } from './image.events.js';
+
+export const MAX_REGIONS_PER_IMAGE = 200;
+/** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
+const EPSILON = 1e-9;
+
+/** What the decider needs to know about the project, read from the project read model by the handler. */
+export interface ProjectContext {
+  readonly id: string;
+  readonly type: ProjectType;
+  readonly labelIds: readonly string[];
+}
+
+export type ImageCommand =
+  | {
+      type: 'UploadImage';
+      project: ProjectContext;
+      imageId: string;
+      filename: string;
+      sha256: string;
+      width: number;
+      height: number;
+      format: string;
+      bytes: number;
+      dhash: string;
+      labelId: string | null;
+      /** Detection imports bring boxes with the image: recorded as ImageRegionsSet in the same append. */
+      regions?: Region[];
+      split: Split;
+    }
+  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null }
+  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[] }
+  | { type: 'ExcludeImage'; project: ProjectContext }
+  | { type: 'IncludeImage'; project: ProjectContext }
+  | { type: 'AssignSplit'; project: ProjectContext; split: Split }
+  | { type: 'RemoveImage'; project: ProjectContext };
+
+export interface ImageState {
+  status: 'none' | 'active' | 'removed';
+  projectId: string | null;
+  imageId: string | null;
+  sha256: string | null;
+  labelId: string | null;
+  regions: Region[];
+  included: boolean;
+  split: Split;
+}
+
+const initialState: ImageState = {
+  status: 'none',
+  projectId: null,
+  imageId: null,
+  sha256: null,
+  labelId: null,
+  regions: [],
+  included: true,
+  split: 'train',
+};
+
+export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
+  initialState,
+
+  decide(command, state) {
+    if (command.type === 'UploadImage') return upload(command, state);
+    const { projectId, imageId } = requireImage(state, command.project.id);
+    switch (command.type) {
+      case 'LabelImage':
+        requireType(command.project, 'classification', 'A label on the whole image');
+        if (command.labelId !== null) requireLabel(command.project, command.labelId);
+        if (command.labelId === state.labelId) return [];
+        return [{ type: 'ImageLabeled', v: 1, data: { projectId, imageId, labelId: command.labelId } }];
+      case 'SetImageRegions': {
+        requireType(command.project, 'detection', 'Regions (boxes)');
+        const regions = validateRegions(command.project, command.regions);
+        if (sameRegions(regions, state.regions)) return [];
+        return [{ type: 'ImageRegionsSet', v: 1, data: { projectId, imageId, regions } }];
+      }
+      case 'ExcludeImage':
+        return state.included ? [{ type: 'ImageExcludedFromTraining', v: 1, data: { projectId, imageId } }] : [];
+      case 'IncludeImage':
+        return state.included ? [] : [{ type: 'ImageIncludedInTraining', v: 1, data: { projectId, imageId } }];
+      case 'AssignSplit':
+        if (command.split === state.split) return [];
+        return [{ type: 'ImageSplitAssigned', v: 1, data: { projectId, imageId, split: command.split } }];
+      case 'RemoveImage':
+        return [{ type: 'ImageRemoved', v: 1, data: { projectId, imageId, sha256: state.sha256 ?? '' } }];
+    }
+  },
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'ImageUploaded':
+        return {
+          ...state,
+          status: 'active',
+          projectId: event.data.projectId,
+          imageId: event.data.imageId,
+          sha256: event.data.sha256,
+          labelId: event.data.labelId,
+          split: event.data.split,
+        };
+      case 'ImageLabeled':
+        return { ...state, labelId: event.data.labelId };
+      case 'ImageRegionsSet':
+        return { ...state, regions: event.data.regions };
+      case 'ImageExcludedFromTraining':
+        return { ...state, included: false };
+      case 'ImageIncludedInTraining':
+        return { ...state, included: true };
+      case 'ImageSplitAssigned':
+        return { ...state, split: event.data.split };
+      case 'ImageRemoved':
+        return { ...state, status: 'removed' };
+    }
+  },
+};
+
+function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: ImageState): ImageEvent[] {
+  if (state.status !== 'none') {
+    throw DomainError.conflict(DatasetErrors.IMAGE_ALREADY_EXISTS, `Image ${command.imageId} already exists.`);
+  }
+  const { project } = command;
+  if (command.labelId !== null) {
+    requireType(project, 'classification', 'A label on the whole image');
+    requireLabel(project, command.labelId);
+  }
+  const regions = command.regions?.length ? validateRegions(project, command.regions) : [];
+  if (regions.length) requireType(project, 'detection', 'Regions (boxes)');
+  const { imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split } = command;
+  const events: ImageEvent[] = [
+    {
+      type: 'ImageUploaded',
+      v: 1,
+      data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split },
+    },
+  ];
+  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 1, data: { projectId: project.id, imageId, regions } });
+  return events;
+}
+
+function requireImage(state: ImageState, projectId: string): { projectId: string; imageId: string } {
+  // An image of another project is as unknown as a missing one.
+  if (state.status !== 'active' || state.projectId !== projectId || state.imageId === null) {
+    throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, 'The image does not exist in this project.');
+  }
+  return { projectId, imageId: state.imageId };
+}
+
+function requireType(project: ProjectContext, type: ProjectType, what: string): void {
+  if (project.type !== type) {
+    const hint =
+      project.type === 'detection'
+        ? 'detection projects label images with regions: PUT .../regions'
+        : 'classification projects label whole images: PUT .../label';
+    throw DomainError.validation(
+      DatasetErrors.WRONG_PROJECT_TYPE,
+      `${what} belongs to ${type} projects; this is a ${project.type} project (${hint}).`,
+      { projectType: project.type },
+    );
+  }
+}
+
+function requireLabel(project: ProjectContext, labelId: string): void {
+  if (!project.labelIds.includes(labelId)) {
+    throw DomainError.validation(DatasetErrors.UNKNOWN_LABEL, `Label ${labelId} is not a label of this project.`, {
+      label: labelId,
+    });
+  }
+}
+
+/** Boxes must be inside the image, have a positive size and use a label of the project. */
+export function validateRegions(project: ProjectContext, regions: readonly Region[]): Region[] {
+  if (regions.length > MAX_REGIONS_PER_IMAGE) {
+    throw DomainError.validation(
+      DatasetErrors.TOO_MANY_REGIONS,
+      `An image can have at most ${MAX_REGIONS_PER_IMAGE} regions, not ${regions.length}.`,
+    );
+  }
+  return regions.map((region, index) => {
+    const { labelId, x, y, width, height } = region;
+    requireLabel(project, labelId);
+    if (![x, y, width, height].every(Number.isFinite) || width <= 0 || height <= 0) {
+      throw DomainError.validation(
+        DatasetErrors.REGION_EMPTY,
+        `Region ${index} must have a positive width and height.`,
+        { index, region },
+      );
+    }
+    if (x < 0 || y < 0 || x + width > 1 + EPSILON || y + height > 1 + EPSILON) {
+      throw DomainError.validation(
+        DatasetErrors.REGION_OUT_OF_BOUNDS,
+        `Region ${index} is not inside the image: x, y, width and height are fractions of the image, ` +
+          'so x >= 0, y >= 0, x + width <= 1 and y + height <= 1.',
+        { index, region },
+      );
+    }
+    return {
+      labelId,
+      x,
+      y,
+      width: Math.min(width, 1 - x),
+      height: Math.min(height, 1 - y),
+    };
+  });
+}
+
+function sameRegions(a: readonly Region[], b: readonly Region[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,76 @@
+import type { DomainEvent } from '../../../core/src/index.js';
+
+/** One stream per image. */
+export const imageStream = (imageId: string) => `image-${imageId}`;
+export const IMAGE_STREAM_PREFIX = 'image-';
+/**
+ * One stream per (project, content): creating it with no_stream is what makes duplicate detection exact
+ * under concurrency. Removing the image releases the claim; a new upload reclaims it at the revision it read.
+ */
+export const imageContentStream = (projectId: string, sha256: string) => `image-content-${projectId}-${sha256}`;
+
+export const SPLITS = ['train', 'validation', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** A labelled box; coordinates are fractions (0..1) of the upright image, origin top-left. */
+export interface Region {
+  labelId: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+// Every event carries projectId, so a project's history can be indexed from event data alone.
+// Events hold the sha256 of the bytes, never the bytes: the BlobStore holds those.
+
+export type ImageUploaded = DomainEvent<
+  'ImageUploaded',
+  {
+    projectId: string;
+    imageId: string;
+    filename: string;
+    sha256: string;
+    width: number;
+    height: number;
+    format: string;
+    bytes: number;
+    /** 64-bit difference hash (16 hex digits) of the picture, to find near-duplicates. */
+    dhash: string;
+    labelId: string | null;
+    split: Split;
+  }
+>;
+export type ImageLabeled = DomainEvent<'ImageLabeled', { projectId: string; imageId: string; labelId: string | null }>;
+export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string; imageId: string; regions: Region[] }>;
+export type ImageExcludedFromTraining = DomainEvent<'ImageExcludedFromTraining', { projectId: string; imageId: string }>;
+export type ImageIncludedInTraining = DomainEvent<'ImageIncludedInTraining', { projectId: string; imageId: string }>;
+export type ImageSplitAssigned = DomainEvent<'ImageSplitAssigned', { projectId: string; imageId: string; split: Split }>;
+export type ImageRemoved = DomainEvent<'ImageRemoved', { projectId: string; imageId: string; sha256: string }>;
+
+export type ImageEvent =
+  | ImageUploaded
+  | ImageLabeled
+  | ImageRegionsSet
+  | ImageExcludedFromTraining
+  | ImageIncludedInTraining
+  | ImageSplitAssigned
+  | ImageRemoved;
+
+export const IMAGE_EVENT_TYPES = [
+  'ImageUploaded',
+  'ImageLabeled',
+  'ImageRegionsSet',
+  'ImageExcludedFromTraining',
+  'ImageIncludedInTraining',
+  'ImageSplitAssigned',
+  'ImageRemoved',
+] as const satisfies readonly ImageEvent['type'][];
+
+/** Events of the image-content claim streams. */
+export type ImageContentClaimed = DomainEvent<'ImageContentClaimed', { projectId: string; sha256: string; imageId: string }>;
+export type ImageContentReleased = DomainEvent<
+  'ImageContentReleased',
+  { projectId: string; sha256: string; imageId: string }
+>;
+export type ImageContentEvent = ImageContentClaimed | ImageContentReleased;

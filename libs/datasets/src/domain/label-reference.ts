@@ -1,0 +1,35 @@
+import { DomainError, isUuid } from '../../../core/src/index.js';
+import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import { DatasetErrors } from './dataset-errors.js';
+
+/**
+ * Clients name a label by its id or by its name (case-insensitive). A name the project does not have is
+ * 400 UNKNOWN_LABEL; an id that is not one of this project's labels (e.g. another project's) is
+ * 400 LABEL_NOT_IN_PROJECT.
+ */
+export function resolveLabel(labels: readonly LabelView[], reference: string): LabelView {
+  const wanted = reference.trim();
+  const byId = labels.find((label) => label.id.toLowerCase() === wanted.toLowerCase());
+  if (byId) return byId;
+  const lower = wanted.toLowerCase();
+  const byName = labels.find((label) => label.name.toLowerCase() === lower);
+  if (byName) return byName;
+  if (isUuid(wanted)) {
+    throw DomainError.validation(
+      DatasetErrors.LABEL_NOT_IN_PROJECT,
+      `Label ${wanted} is not a label of this project.`,
+      { label: wanted },
+    );
+  }
+  throw DomainError.validation(
+    DatasetErrors.UNKNOWN_LABEL,
+    `This project has no label "${wanted}"` +
+      (labels.length ? `: its labels are ${labels.map((label) => `"${label.name}"`).join(', ')}.` : ' (it has no labels yet).'),
+    { label: wanted, known: labels.map((label) => label.name) },
+  );
+}
+
+/** `null` clears the label. */
+export function resolveOptionalLabel(labels: readonly LabelView[], reference: string | null): LabelView | null {
+  return reference === null ? null : resolveLabel(labels, reference);
+}

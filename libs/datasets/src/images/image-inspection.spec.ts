@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import { generateImage, hugePngHeader, truncatedJpeg } from '../testing/test-images.js';
+import { inspectImage } from './image-inspection.js';
+
+const limits = { maxFileBytes: 10 * 1024 * 1024, maxPixels: 40_000_000 };
+
+describe('image inspection', () => {
+  it('reads format and size of PNG, JPEG and WebP from the bytes', async () => {
+    for (const format of ['png', 'jpeg', 'webp'] as const) {
+      const result = await inspectImage(await generateImage(1, { width: 24, height: 12, format }), limits);
+      expect(result).toEqual({ ok: true, image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+    }
+  });
+
+  it('gives the same difference hash to a picture re-encoded and resized, and a different one to another picture', async () => {
+    const png = await generateImage(3, { width: 32, height: 32 });
+    const jpeg = await sharp(png).resize(64, 64, { kernel: 'nearest' }).jpeg({ quality: 95 }).toBuffer();
+    const hash = async (bytes: Buffer) => {
+      const result = await inspectImage(bytes, limits);
+      return result.ok ? result.image.dhash : result.rejection.code;
+    };
+    expect(await hash(jpeg)).toBe(await hash(png));
+    expect(await hash(await generateImage(4, { width: 32, height: 32 }))).not.toBe(await hash(png));
+  });
+
+  it('reports the upright size of a photo rotated by its EXIF orientation', async () => {
+    const rotated = await sharp(await generateImage(5, { width: 30, height: 10 })).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    expect(await inspectImage(rotated, limits)).toMatchObject({ ok: true, image: { width: 10, height: 30 } });
+  });
+
+  it.each([
+    ['a text file', 'UNSUPPORTED_IMAGE', async () => Buffer.from('this is not a picture, whatever its name says')],
+    ['an SVG', 'UNSUPPORTED_IMAGE', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')],
+    ['an empty file', 'EMPTY_FILE', async () => Buffer.alloc(0)],
+    ['a truncated JPEG', 'CORRUPT_IMAGE', truncatedJpeg],
+    ['a truncated PNG', 'CORRUPT_IMAGE', async () => (await generateImage(9, { width: 32, height: 32 })).subarray(0, 120)],
+    ['a 20000x20000 PNG', 'IMAGE_TOO_LARGE', async () => hugePngHeader()],
+  ])('refuses %s with %s', async (_, code, make) => {
+    const result = await inspectImage(await make(), limits);
+    expect(result).toEqual({ ok: false, rejection: { code, message: expect.any(String) } });
+  });
+
+  it('draws test images that are not near-duplicates of one another', async () => {
+    const hashes = new Set<string>();
+    for (let seed = 0; seed < 300; seed += 1) {
+      const result = await inspectImage(await generateImage(seed, { format: seed % 2 ? 'jpeg' : 'png' }), limits);
+      if (result.ok) hashes.add(result.image.dhash);
+    }
+    expect(hashes.size).toBe(300);
+  });
+
+  it('refuses a file over the byte limit', async () => {
+    const bytes = await generateImage(2);
+    expect(await inspectImage(bytes, { ...limits, maxFileBytes: bytes.length - 1 })).toMatchObject({
+      ok: false,
+      rejection: { code: 'FILE_TOO_LARGE' },
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import sharp from 'sharp';
+import { DatasetErrors } from '../domain/dataset-errors.js';
+
+/** Formats accepted for training images: what sharp decodes from the bytes themselves. */
+export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
+export type ImageFormat = (typeof SUPPORTED_IMAGE_FORMATS)[number];
+
+export interface InspectionLimits {
+  /** Largest accepted file, in bytes. */
+  readonly maxFileBytes: number;
+  /** Largest accepted width × height (decompression-bomb guard). */
+  readonly maxPixels: number;
+}
+
+export interface InspectedImage {
+  readonly format: ImageFormat;
+  /** Upright size, i.e. after the EXIF orientation is applied. */
+  readonly width: number;
+  readonly height: number;
+  /** 64-bit difference hash, 16 hex digits: equal for the same picture re-encoded or resized. */
+  readonly dhash: string;
+}
+
+export interface ImageRejection {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type InspectionResult = { ok: true; image: InspectedImage } | { ok: false; rejection: ImageRejection };
+
+/** Images up to this many pixels are decoded in full; larger ones at a reduced size (shrink-on-load). */
+const FULL_DECODE_PIXELS = 1024 * 1024;
+const HASH_WIDTH = 9;
+const HASH_HEIGHT = 8;
+/** Grey levels a cell must be brighter than its left neighbour by: flat areas stay 0 despite JPEG noise. */
+const HASH_TOLERANCE = 3;
+
+function reject(code: string, message: string): InspectionResult {
+  return { ok: false, rejection: { code, message } };
+}
+
+/**
+ * Decides whether bytes are a usable image, from the bytes alone (never the file name or declared type):
+ * reads the header for format and size, refuses oversized pictures before decoding them, then decodes the
+ * whole picture (so a truncated or damaged file is refused) and hashes what it decoded.
+ */
+export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Promise<InspectionResult> {
+  if (bytes.length === 0) return reject(DatasetErrors.EMPTY_FILE, 'The file is empty.');
+  if (bytes.length > limits.maxFileBytes) {
+    return reject(DatasetErrors.FILE_TOO_LARGE, `The file has more than ${limits.maxFileBytes} bytes.`);
+  }
+  let metadata: sharp.Metadata;
+  try {
+    // Only the header is read here, so no pixel limit yet: the size is checked against ours below.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    return reject(
+      DatasetErrors.UNSUPPORTED_IMAGE,
+      `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS.join(', ')}).`,
+    );
+  }
+  const format = formatOf(metadata);
+  if (!format) {
+    return reject(
+      DatasetErrors.UNSUPPORTED_IMAGE,
+      `${String(metadata.format).toUpperCase()} images are not supported: use ${SUPPORTED_IMAGE_FORMATS.join(', ')}.`,
+    );
+  }
+  const width = metadata.width;
+  const height = metadata.pageHeight ?? metadata.height;
+  if (!width || !height) return reject(DatasetErrors.CORRUPT_IMAGE, 'The image has no width or height.');
+  if (width * height > limits.maxPixels) {
+    return reject(
+      DatasetErrors.IMAGE_TOO_LARGE,
+      `The image is ${width}x${height} pixels; at most ${limits.maxPixels} pixels are accepted.`,
+    );
+  }
+  let dhash: string;
+  try {
+    dhash = await decodeAndHash(bytes, width * height, limits.maxPixels);
+  } catch {
+    return reject(DatasetErrors.CORRUPT_IMAGE, 'The image could not be decoded: it is truncated or damaged.');
+  }
+  const rotated = (metadata.orientation ?? 1) >= 5;
+  return { ok: true, image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash } };
+}
+
+function formatOf(metadata: sharp.Metadata): ImageFormat | null {
+  if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : null;
+  return (SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(metadata.format) ? (metadata.format as ImageFormat) : null;
+}
+
+async function decodeAndHash(bytes: Buffer, pixels: number, maxPixels: number): Promise<string> {
+  // failOn 'warning' (the strictest) turns libjpeg's "premature end of data" into an error.
+  let image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' });
+  // A full raw decode of a small image is cheaper than libvips' resize pipeline; a large one is shrunk while
+  // it is decoded, which still reads every byte of it.
+  if (pixels > FULL_DECODE_PIXELS) image = image.resize(256, 256, { fit: 'inside' });
+  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+  return differenceHash(data, info.width, info.height, info.channels);
+}
+
+/**
+ * dHash: the picture averaged down to 9x8 grey cells; bit = whether each cell is clearly darker than its
+ * right neighbour. Robust to re-encoding, resizing and small brightness changes.
+ */
+export function differenceHash(pixels: Uint8Array, width: number, height: number, channels: number): string {
+  const cells = new Float64Array(HASH_WIDTH * HASH_HEIGHT);
+  const counts = new Uint32Array(HASH_WIDTH * HASH_HEIGHT);
+  const colourChannels = Math.min(channels, 3);
+  for (let y = 0; y < height; y += 1) {
+    const cellY = Math.min(HASH_HEIGHT - 1, Math.floor((y * HASH_HEIGHT) / height));
+    for (let x = 0; x < width; x += 1) {
+      const cellX = Math.min(HASH_WIDTH - 1, Math.floor((x * HASH_WIDTH) / width));
+      const offset = (y * width + x) * channels;
+      let grey = 0;
+      for (let c = 0; c < colourChannels; c += 1) grey += pixels[offset + c];
+      const cell = cellY * HASH_WIDTH + cellX;
+      cells[cell] += grey / colourChannels;
+      counts[cell] += 1;
+    }
+  }
+  let hash = 0n;
+  for (let y = 0; y < HASH_HEIGHT; y += 1) {
+    for (let x = 0; x < HASH_WIDTH - 1; x += 1) {
+      const left = y * HASH_WIDTH + x;
+      const mean = (cell: number) => (counts[cell] ? cells[cell] / counts[cell] : 0);
+      hash = (hash << 1n) | (mean(left + 1) - mean(left) > HASH_TOLERANCE ? 1n : 0n);
+    }
+  }
+  return hash.toString(16).padStart(16, '0');
+}
