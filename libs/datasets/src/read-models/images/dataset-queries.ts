@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, type Page } from '../../../../core/src/index.js';
+import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
+import { decodeCursor, encodeCursor, ReadStore, type Where } from '../../../../read-store/src/index.js';
+import { DatasetErrors } from '../../domain/dataset-errors.js';
+import type { Split } from '../../domain/image.events.js';
+import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';
+
+export interface ImageFilter {
+  /** Images whose label, or any of whose boxes, is this label id. */
+  labelId?: string;
+  /** true: only images without label and boxes; false: only labelled ones. */
+  unlabeled?: boolean;
+  split?: Split;
+  included?: boolean;
+}
+
+/** An image with its label names resolved against the project's current labels. */
+export interface LabeledImage {
+  id: string;
+  filename: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  sha256: string;
+  label: LabelView | null;
+  regions: { label: LabelView; x: number; y: number; width: number; height: number }[];
+  split: Split;
+  included: boolean;
+  uploadedAt: string;
+  revision: number;
+}
+
+/**
+ * Reads of the datasets context for other contexts too: training freezes a manifest from `listAll`,
+ * the projects context reads label image counts.
+ */
+@Injectable()
+export class DatasetQueries {
+  constructor(private readonly readStore: ReadStore) {}
+
+  private get images() {
+    return this.readStore.collection<ImageView>(IMAGES);
+  }
+
+  /** One image of the project; IMAGE_NOT_FOUND (404) when missing, removed or in another project. */
+  async get(projectId: string, imageId: string): Promise<ImageView> {
+    const image = await this.images.get(imageId);
+    if (!image || image.projectId !== projectId) {
+      throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, `Image ${imageId} does not exist in this project.`);
+    }
+    return image;
+  }
+
+  /** Every image of the project that is not removed, in upload order. */
+  async listAll(projectId: string): Promise<ImageView[]> {
+    const all = await this.images.findAll({ projectId });
+    return all.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** A page of the project's images in upload order. */
+  async list(projectId: string, filter: ImageFilter, page: { limit: number; cursor?: string }): Promise<Page<ImageView>> {
+    const where: Where<ImageView> = { projectId };
+    if (filter.split !== undefined) where.split = filter.split;
+    if (filter.included !== undefined) where.included = filter.included;
+    if (filter.unlabeled !== undefined) where.labeled = !filter.unlabeled;
+    if (filter.labelId === undefined) {
+      return this.images.find({ where, orderBy: 'seq', limit: page.limit, cursor: page.cursor });
+    }
+    // A label can be on the image or in any of its boxes: not an equality filter, so filtered here.
+    const labelId = filter.labelId;
+    let matching = (await this.images.findAll(where))
+      .filter((image) => image.labelId === labelId || image.regions.some((region) => region.labelId === labelId))
+      .sort((a, b) => a.seq - b.seq || a.id.localeCompare(b.id));
+    if (page.cursor) {
+      const [seq, id] = decodeCursor(page.cursor);
+      matching = matching.filter((image) => image.seq > Number(seq) || (image.seq === Number(seq) && image.id > id));
+    }
+    const items = matching.slice(0, page.limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: matching.length > page.limit && last ? encodeCursor(last.seq, last.id) : null };
+  }
+
+  /** label id → number of images using it (as label or in a box); labels without images are absent. */
+  async labelImageCounts(projectId: string): Promise<Map<string, number>> {
+    const stats = await this.readStore.collection<LabelStatsView>(LABEL_STATS).findAll({ projectId });
+    return new Map(stats.map((label) => [label.id, label.imageCount]));
+  }
+
+  /** Resolves label ids to the project's labels; a label no longer in the project shows as null / is dropped. */
+  static withLabels(image: ImageView, labels: readonly LabelView[]): LabeledImage {
+    const byId = new Map(labels.map((label) => [label.id, label]));
+    return {
+      id: image.id,
+      filename: image.filename,
+      width: image.width,
+      height: image.height,
+      format: image.format,
+      bytes: image.bytes,
+      sha256: image.sha256,
+      label: labelOf(image.labelId ? byId.get(image.labelId) : undefined),
+      regions: image.regions.flatMap(({ labelId, x, y, width, height }) => {
+        const label = byId.get(labelId);
+        return label ? [{ label: { id: label.id, name: label.name }, x, y, width, height }] : [];
+      }),
+      split: image.split,
+      included: image.included,
+      uploadedAt: image.uploadedAt,
+      revision: image.revision,
+    };
+  }
+}
+
+function labelOf(label: LabelView | undefined): LabelView | null {
+  return label ? { id: label.id, name: label.name } : null;
+}

@@ -1,0 +1,49 @@
+import type { Region, Split } from '../../domain/image.events.js';
+
+export const IMAGES = 'images';
+export const LABEL_STATS = 'label-stats';
+
+/** Read-model document of one image (collection `images`); removed images have no document. */
+export interface ImageView {
+  id: string;
+  projectId: string;
+  filename: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  sha256: string;
+  /** Difference hash of the picture, for near-duplicate detection. */
+  dhash: string;
+  /** Classification label; null when unlabeled or when its label was removed from the project. */
+  labelId: string | null;
+  /** Detection boxes (fractions of the image); boxes of a removed label are dropped. */
+  regions: Region[];
+  /** Has a label or at least one box. */
+  labeled: boolean;
+  split: Split;
+  /** Whether training uses the image. */
+  included: boolean;
+  uploadedAt: string;
+  /** Log position of the upload: the order images are listed in. */
+  seq: number;
+  /** Revision of the image's stream, exposed as ETag. */
+  revision: number;
+}
+
+/** How many images use a label, as the whole-image label or in any box (collection `label-stats`). */
+export interface LabelStatsView {
+  /** The label id. */
+  id: string;
+  projectId: string;
+  imageCount: number;
+}
+
+/** Labels an image uses: its label and the labels of its boxes. */
+export function labelsUsedBy(image: Pick<ImageView, 'labelId' | 'regions'> | null | undefined): Set<string> {
+  const used = new Set<string>();
+  if (!image) return used;
+  if (image.labelId) used.add(image.labelId);
+  for (const region of image.regions) used.add(region.labelId);
+  return used;
+}

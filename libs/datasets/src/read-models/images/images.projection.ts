@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { IMAGE_EVENT_TYPES, type ImageEvent } from '../../domain/image.events.js';
+import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy } from './image.view.js';
+
+/** Events of the projects context this projection follows (by their stable type and data). */
+type LabelRemoved = { type: 'LabelRemoved'; data: { projectId: string; labelId: string } };
+type ProjectDeleted = { type: 'ProjectDeleted'; data: { projectId: string } };
+
+export const IMAGES_PROJECTION_EVENT_TYPES = [...IMAGE_EVENT_TYPES, 'LabelRemoved', 'ProjectDeleted'] as const;
+
+function withLabelState(image: ImageView): ImageView {
+  return { ...image, labeled: image.labelId !== null || image.regions.length > 0 };
+}
+
+/** Next version of an image document for one of its own events; null deletes it. */
+function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, event: ImageEvent): ImageView | null {
+  if (event.type === 'ImageUploaded') {
+    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split } = event.data;
+    return withLabelState({
+      id: imageId,
+      projectId,
+      filename,
+      width,
+      height,
+      format,
+      bytes,
+      sha256,
+      dhash,
+      labelId,
+      regions: [],
+      labeled: false,
+      split,
+      included: true,
+      uploadedAt: recorded.metadata.at,
+      seq: recorded.position,
+      revision: recorded.revision,
+    });
+  }
+  if (!current) return null;
+  const revision = recorded.revision;
+  switch (event.type) {
+    case 'ImageLabeled':
+      return withLabelState({ ...current, labelId: event.data.labelId, revision });
+    case 'ImageRegionsSet':
+      return withLabelState({ ...current, regions: event.data.regions, revision });
+    case 'ImageExcludedFromTraining':
+      return { ...current, included: false, revision };
+    case 'ImageIncludedInTraining':
+      return { ...current, included: true, revision };
+    case 'ImageSplitAssigned':
+      return { ...current, split: event.data.split, revision };
+    case 'ImageRemoved':
+      return null;
+  }
+}
+
+/**
+ * Images of every project (`images`) and how many images use each label (`label-stats`). Counts are kept
+ * as differences between an image's labels before and after each event: label-stats documents are updated
+ * before the image document, both guarded by log position, so a crash between the two repeats nothing.
+ */
+@ReadModelProjection()
+@Injectable()
+export class ImagesProjection implements Projection {
+  readonly name = 'images';
+  readonly version = 1;
+  readonly collections = [IMAGES, LABEL_STATS];
+  readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
+
+  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+    const images = store.collection<ImageView>(IMAGES);
+    const stats = store.collection<LabelStatsView>(LABEL_STATS);
+    const position = recorded.position;
+    const event = recorded as unknown as ImageEvent | LabelRemoved | ProjectDeleted;
+
+    if (event.type === 'LabelRemoved') {
+      const { projectId, labelId } = event.data;
+      await stats.apply(labelId, position, () => null);
+      for (const image of await images.findAll({ projectId })) {
+        if (!labelsUsedBy(image).has(labelId)) continue;
+        await images.apply(image.id, position, (current) =>
+          current
+            ? withLabelState({
+                ...current,
+                labelId: current.labelId === labelId ? null : current.labelId,
+                regions: current.regions.filter((region) => region.labelId !== labelId),
+              })
+            : null,
+        );
+      }
+      return;
+    }
+    if (event.type === 'ProjectDeleted') {
+      const { projectId } = event.data;
+      for (const image of await images.findAll({ projectId })) await images.apply(image.id, position, () => null);
+      for (const label of await stats.findAll({ projectId })) await stats.apply(label.id, position, () => null);
+      return;
+    }
+
+    const imageId = event.data.imageId;
+    const current = await images.get(imageId);
+    // Already applied (a repeated event): the document is at this revision of its stream or later.
+    if (current && current.revision >= recorded.revision) return;
+    const next = evolveImage(current, recorded, event);
+    const before = labelsUsedBy(current);
+    const after = labelsUsedBy(next);
+    for (const labelId of before) {
+      if (after.has(labelId)) continue;
+      await stats.apply(labelId, position, (label) =>
+        label ? { ...label, imageCount: Math.max(0, label.imageCount - 1) } : null,
+      );
+    }
+    for (const labelId of after) {
+      if (before.has(labelId)) continue;
+      await stats.apply(labelId, position, (label) => ({
+        id: labelId,
+        projectId: event.data.projectId,
+        imageCount: (label?.imageCount ?? 0) + 1,
+      }));
+    }
+    await images.apply(imageId, position, () => next);
+  }
+}
