@@ -8,6 +8,7 @@ import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { IdentityModule } from '../../../libs/identity/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
+import { ProjectsModule } from '../../../libs/projects/src/index.js';
 import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
 import { HealthController } from './health/health.controller.js';
 
@@ -42,6 +43,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     JobsModule.forRoot('api'),
     TerminusModule,
     IdentityModule,
+    ProjectsModule,
   ],
   controllers: [HealthController],
 })

@@ -1,0 +1,64 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PROJECT_TYPES, type ProjectType } from '../domain/project-type.js';
+import type { ProjectView } from '../read-models/projects/project.view.js';
+import { TrainingConfigDto } from './training-config.dto.js';
+
+export class LabelDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'cat', minLength: 1, maxLength: 100 })
+  name: string;
+}
+
+export class ProjectDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ example: 'Cats and dogs' })
+  name: string;
+
+  @ApiProperty({ enum: PROJECT_TYPES })
+  type: ProjectType;
+
+  @ApiProperty({ example: 'Tell my cat from the neighbour’s dog.' })
+  description: string;
+
+  @ApiProperty({ type: [LabelDto], description: 'In the order they were added.' })
+  labels: LabelDto[];
+
+  @ApiProperty({ type: TrainingConfigDto })
+  trainingConfig: TrainingConfigDto;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+
+  @ApiProperty({ example: 3, description: 'Changes with every write; also sent as the ETag header.' })
+  revision: number;
+}
+
+export class ProjectListDto {
+  @ApiProperty({ type: [ProjectDto], description: 'Your projects, oldest first.' })
+  items: ProjectDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  nextCursor: string | null;
+}
+
+export function toProjectDto(view: ProjectView): ProjectDto {
+  const { id, name, type, description, labels, trainingConfig, createdAt, updatedAt, revision } = view;
+  return {
+    id,
+    name,
+    type,
+    description,
+    labels: labels.map((label) => ({ id: label.id, name: label.name })),
+    trainingConfig,
+    createdAt,
+    updatedAt,
+    revision,
+  };
+}

@@ -1,0 +1,191 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { ARCHITECTURE_IDS, architecturesFor } from '../domain/architectures.js';
+import {
+  AUGMENTATION_RANGES,
+  DEFAULT_AUGMENTATION,
+  DEFAULT_EARLY_STOPPING_PATIENCE,
+  DEFAULT_IMAGE_SIZE,
+  EARLY_STOPPING_RANGES,
+  MAX_ARCHITECTURE_ID_LENGTH,
+  type NumberRange,
+  rangeMessage,
+  TRAINING_CONFIG_RANGES,
+  type TrainingConfig,
+} from '../domain/training-config.js';
+
+const ARCHITECTURE_DESCRIPTION =
+  `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default small-cnn); ` +
+  `detection: ${architecturesFor('detection').join(', ')} (default tiny-detector). ` +
+  'Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.';
+
+const IMAGE_SIZE_DESCRIPTION = `Images are resized to imageSize × imageSize pixels. Default ${DEFAULT_IMAGE_SIZE.classification} for classification, ${DEFAULT_IMAGE_SIZE.detection} for detection.`;
+
+function isInRange(value: unknown, range: NumberRange): boolean {
+  return (
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!range.integer || Number.isInteger(value)) &&
+    value >= range.min &&
+    value <= range.max
+  );
+}
+
+/** An optional numeric setting: documented with its range, one error naming the field and the range. */
+function RangeSetting(field: string, range: NumberRange, options: { default?: number; description?: string } = {}) {
+  const message = rangeMessage(field, range);
+  return applyDecorators(
+    ApiPropertyOptional({ type: range.integer ? 'integer' : 'number', minimum: range.min, maximum: range.max, ...options }),
+    ValidateIf((_, value) => value !== undefined),
+    ValidateBy({ name: 'inRange', validator: { validate: (value) => isInRange(value, range), defaultMessage: () => message } }),
+  );
+}
+
+export class AugmentationInputDto {
+  @ApiPropertyOptional({ default: DEFAULT_AUGMENTATION.horizontalFlip, description: 'Flip half the images left to right.' })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsBoolean({ message: 'augmentation.horizontalFlip must be a boolean' })
+  horizontalFlip?: boolean;
+
+  @RangeSetting('augmentation.cropScale', AUGMENTATION_RANGES.cropScale, {
+    default: DEFAULT_AUGMENTATION.cropScale,
+    description: 'Smallest fraction of each side a random crop keeps; 1 turns cropping off.',
+  })
+  cropScale?: number;
+
+  @RangeSetting('augmentation.brightness', AUGMENTATION_RANGES.brightness, {
+    default: DEFAULT_AUGMENTATION.brightness,
+    description: 'Largest random brightness shift, as a fraction of the full range; 0 turns it off.',
+  })
+  brightness?: number;
+}
+
+export class EarlyStoppingInputDto {
+  @ApiPropertyOptional({ default: true })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsBoolean({ message: 'earlyStopping.enabled must be a boolean' })
+  enabled?: boolean;
+
+  @RangeSetting('earlyStopping.patience', EARLY_STOPPING_RANGES.patience, {
+    default: DEFAULT_EARLY_STOPPING_PATIENCE,
+    description: 'Epochs without a better validation loss before training stops.',
+  })
+  patience?: number;
+}
+
+/**
+ * Training settings in a request, each optional: `PUT …/training-config` fills the ones left out with the
+ * defaults; training may reuse this class for the per-iteration overrides of `POST …/iterations`.
+ */
+export class TrainingConfigInputDto {
+  @RangeSetting('learningRate', TRAINING_CONFIG_RANGES.learningRate, { default: 0.001 })
+  learningRate?: number;
+
+  @RangeSetting('epochs', TRAINING_CONFIG_RANGES.epochs, { default: 10 })
+  epochs?: number;
+
+  @RangeSetting('batchSize', TRAINING_CONFIG_RANGES.batchSize, { default: 32 })
+  batchSize?: number;
+
+  @RangeSetting('imageSize', TRAINING_CONFIG_RANGES.imageSize, { description: IMAGE_SIZE_DESCRIPTION })
+  imageSize?: number;
+
+  @ApiPropertyOptional({ enum: ARCHITECTURE_IDS, description: ARCHITECTURE_DESCRIPTION })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_ARCHITECTURE_ID_LENGTH)
+  architecture?: string;
+
+  @RangeSetting('validationSplit', TRAINING_CONFIG_RANGES.validationSplit, {
+    default: 0.2,
+    description: 'Fraction of training images held out for validation when no image is assigned the validation split.',
+  })
+  validationSplit?: number;
+
+  @ApiPropertyOptional({ type: AugmentationInputDto, description: 'Settings left out keep their defaults.' })
+  @ValidateIf((_, value) => value !== undefined)
+  @IsObject({ message: 'augmentation must be an object' })
+  @ValidateNested()
+  @Type(() => AugmentationInputDto)
+  augmentation?: AugmentationInputDto;
+
+  @RangeSetting('seed', TRAINING_CONFIG_RANGES.seed, {
+    default: 42,
+    description: 'Seeds shuffling, splitting, augmentation and initial weights: the same seed gives the same run.',
+  })
+  seed?: number;
+
+  @ApiPropertyOptional({
+    type: EarlyStoppingInputDto,
+    nullable: true,
+    default: null,
+    description: 'null (default) trains every epoch; an object turns early stopping on.',
+  })
+  @IsOptional()
+  @IsObject({ message: 'earlyStopping must be an object or null' })
+  @ValidateNested()
+  @Type(() => EarlyStoppingInputDto)
+  earlyStopping?: EarlyStoppingInputDto | null;
+}
+
+export class AugmentationDto {
+  @ApiProperty({ example: true })
+  horizontalFlip: boolean;
+
+  @ApiProperty({ minimum: AUGMENTATION_RANGES.cropScale.min, maximum: AUGMENTATION_RANGES.cropScale.max, example: 0.85 })
+  cropScale: number;
+
+  @ApiProperty({ minimum: AUGMENTATION_RANGES.brightness.min, maximum: AUGMENTATION_RANGES.brightness.max, example: 0.15 })
+  brightness: number;
+}
+
+export class EarlyStoppingDto {
+  @ApiProperty()
+  enabled: boolean;
+
+  @ApiProperty({ type: 'integer', minimum: EARLY_STOPPING_RANGES.patience.min, maximum: EARLY_STOPPING_RANGES.patience.max })
+  patience: number;
+}
+
+/** A project's (or an iteration's) complete training configuration. */
+export class TrainingConfigDto implements TrainingConfig {
+  @ApiProperty({ example: 0.001, minimum: TRAINING_CONFIG_RANGES.learningRate.min, maximum: TRAINING_CONFIG_RANGES.learningRate.max })
+  learningRate: number;
+
+  @ApiProperty({ type: 'integer', example: 10, minimum: TRAINING_CONFIG_RANGES.epochs.min, maximum: TRAINING_CONFIG_RANGES.epochs.max })
+  epochs: number;
+
+  @ApiProperty({ type: 'integer', example: 32, minimum: TRAINING_CONFIG_RANGES.batchSize.min, maximum: TRAINING_CONFIG_RANGES.batchSize.max })
+  batchSize: number;
+
+  @ApiProperty({ type: 'integer', example: 64, minimum: TRAINING_CONFIG_RANGES.imageSize.min, maximum: TRAINING_CONFIG_RANGES.imageSize.max, description: IMAGE_SIZE_DESCRIPTION })
+  imageSize: number;
+
+  @ApiProperty({ enum: ARCHITECTURE_IDS, example: 'small-cnn', description: ARCHITECTURE_DESCRIPTION })
+  architecture: string;
+
+  @ApiProperty({ example: 0.2, minimum: TRAINING_CONFIG_RANGES.validationSplit.min, maximum: TRAINING_CONFIG_RANGES.validationSplit.max })
+  validationSplit: number;
+
+  @ApiProperty({ type: AugmentationDto })
+  augmentation: AugmentationDto;
+
+  @ApiProperty({ type: 'integer', example: 42, minimum: TRAINING_CONFIG_RANGES.seed.min, maximum: TRAINING_CONFIG_RANGES.seed.max })
+  seed: number;
+
+  @ApiProperty({ type: EarlyStoppingDto, nullable: true })
+  earlyStopping: EarlyStoppingDto | null;
+}

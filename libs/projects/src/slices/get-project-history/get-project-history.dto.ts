@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../../core/src/index.js';
+
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
+
+export class ProjectHistoryQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -1,
+    description: 'Log position to continue after: the nextCursor of the previous page. Default: from the start.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(-1)
+  after?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    example: 'LabelAdded,LabelRemoved',
+    description: 'Only events of these types (comma-separated).',
+  })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((type) => type.trim()) : value))
+  @IsArray({ message: 'type must be a comma-separated list of event types' })
+  @ArrayMaxSize(50)
+  @Matches(EVENT_TYPE, { each: true, message: 'type must be a comma-separated list of event types such as LabelAdded' })
+  type?: string[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only events recorded at or after this time.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 date-time' })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only events recorded at or before this time.' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO-8601 date-time' })
+  to?: string;
+}
+
+export class HistoryMetadataDto {
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'Who caused the event (null: the system).' })
+  userId: string | null;
+
+  @ApiProperty({ description: 'The request (X-Correlation-Id) or job that caused it.' })
+  correlationId: string;
+
+  @ApiProperty({ format: 'date-time' })
+  at: string;
+}
+
+export class HistoryEntryDto {
+  @ApiProperty({ example: 1042, description: 'Position in the log: increases with every event of the whole system.' })
+  position: number;
+
+  @ApiProperty({ example: 'project-0b6f…', description: 'The stream the event belongs to (project-, image-, iteration-…).' })
+  stream: string;
+
+  @ApiProperty({ example: 'LabelAdded' })
+  type: string;
+
+  @ApiProperty({ example: 1, description: 'Schema version of the event data.' })
+  v: number;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event data (it always names projectId).' })
+  data: unknown;
+
+  @ApiProperty({ type: HistoryMetadataDto })
+  metadata: HistoryMetadataDto;
+}
+
+export class HistoryPageDto {
+  @ApiProperty({ type: [HistoryEntryDto], description: 'In log order.' })
+  items: HistoryEntryDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `after` for the next page; null when there is nothing more. A page filtered by time may be short.',
+  })
+  nextCursor: string | null;
+}

@@ -1,0 +1,51 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, setEtag, UuidParam } from '../../../../core/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
+import { ETAG_HEADER } from '../../http/if-match.js';
+import { LabelDto } from '../../http/project.dto.js';
+import { ProjectAccess } from '../../project-access.js';
+import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/label-stats.view.js';
+
+export class LabelWithCountDto extends LabelDto {
+  @ApiProperty({ example: 12, description: 'Images of the project labelled with it (in detection: with a region of it).' })
+  imageCount: number;
+}
+
+export class LabelListDto {
+  @ApiProperty({ type: [LabelWithCountDto], description: 'In the order they were added.' })
+  items: LabelWithCountDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Always null: a project has few enough labels for one page.' })
+  nextCursor: null;
+}
+
+@ApiTags('labels')
+@ApiBearerAuth()
+@Controller('v1/projects/:projectId/labels')
+export class ListLabelsController {
+  constructor(
+    private readonly access: ProjectAccess,
+    private readonly readStore: ReadStore,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: "A project's labels with how many images each has" })
+  @ApiOkResponse({ type: LabelListDto, headers: ETAG_HEADER })
+  @ApiErrors(400, 401, 404)
+  async list(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<LabelListDto> {
+    const project = await this.access.getOwned(projectId, user.id);
+    const stats = await this.readStore.collection<LabelStatsView>(LABEL_STATS).findAll({ projectId });
+    const counts = new Map(stats.map((entry) => [entry.id, entry.imageCount]));
+    setEtag(response, project.revision);
+    return {
+      items: project.labels.map((label) => ({ id: label.id, name: label.name, imageCount: counts.get(label.id) ?? 0 })),
+      nextCursor: null,
+    };
+  }
+}
