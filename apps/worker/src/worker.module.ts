@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
+import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
-import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
+import { TrainingWorkerModule } from '../../../libs/training/src/index.js';
 
 /** The distributed worker: takes jobs from BullMQ and records their outcome as events. */
 @Module({
@@ -16,8 +17,9 @@ import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
     }),
     CqrsModule.forRoot(),
     EventStoreModule,
-    ReadStoreModule,
+    BlobsModule,
     JobsModule.forRoot('worker'),
+    TrainingWorkerModule,
   ],
 })
 export class WorkerModule {}

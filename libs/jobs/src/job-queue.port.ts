@@ -1,7 +1,7 @@
 import { DiscoveryService } from '@nestjs/core';
 
 /** A unit of background work. `id` deduplicates: the same id is run at most once (job id = iteration id). */
-export interface JobRequest<TPayload extends object = Record<string, unknown>> {
+export interface JobRequest<TPayload extends object = object> {
   readonly queue: string;
   readonly id: string;
   /** Versioned, so a worker of a newer release can still read what an older api queued. */
@@ -39,7 +39,7 @@ export const DEFAULT_JOB_ATTEMPTS = 2;
 /** Where jobs wait for a worker. One contract suite checks every adapter. */
 export abstract class JobQueue {
   /** 'duplicate' when a job with this id is already known (waiting, running or done). */
-  abstract enqueue(job: JobRequest): Promise<'enqueued' | 'duplicate'>;
+  abstract enqueue<TPayload extends object>(job: JobRequest<TPayload>): Promise<'enqueued' | 'duplicate'>;
   /** Removes a job that has not started; false when it is running, finished or unknown. */
   abstract removeWaiting(queue: string, id: string): Promise<boolean>;
   abstract close(): Promise<void>;

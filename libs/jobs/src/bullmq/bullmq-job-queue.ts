@@ -25,7 +25,7 @@ export class BullmqJobQueue extends JobQueue {
     super();
   }
 
-  async enqueue(job: JobRequest): Promise<'enqueued' | 'duplicate'> {
+  async enqueue<TPayload extends object>(job: JobRequest<TPayload>): Promise<'enqueued' | 'duplicate'> {
     const queue = this.queue(job.queue);
     if (await queue.getJob(job.id)) return 'duplicate';
     await queue.add(job.queue, job.payload, {

@@ -35,7 +35,7 @@ export class InProcessJobQueue extends JobQueue {
     this.pump(processor.queue);
   }
 
-  async enqueue(job: JobRequest): Promise<'enqueued' | 'duplicate'> {
+  async enqueue<TPayload extends object>(job: JobRequest<TPayload>): Promise<'enqueued' | 'duplicate'> {
     const key = `${job.queue}:${job.id}`;
     if (this.known.has(key)) return 'duplicate';
     this.known.add(key);

@@ -1,0 +1,44 @@
+import {
+  classificationMetricsAtThreshold,
+  type ClassificationValidation,
+  detectionMetrics,
+  type DetectionValidation,
+} from '../../../ml/src/index.js';
+
+/**
+ * What a model predicted for each validation image, stored as a blob beside the model, so metrics at any
+ * probability threshold (and IoU threshold for detection) are computed on request without the model.
+ */
+export type StoredEvaluation =
+  | { v: 1; task: 'classification'; labels: string[]; expected: number[]; probabilities: number[][] }
+  | { v: 1; task: 'detection'; labels: string[]; samples: DetectionValidation['samples'] };
+
+export function evaluationOf(validation: ClassificationValidation | DetectionValidation, labels: string[]): Uint8Array {
+  const stored: StoredEvaluation =
+    validation.task === 'classification'
+      ? { v: 1, task: 'classification', labels, expected: validation.expected, probabilities: validation.probabilities }
+      : { v: 1, task: 'detection', labels, samples: validation.samples };
+  return new TextEncoder().encode(JSON.stringify(stored));
+}
+
+export function parseEvaluation(bytes: Uint8Array): StoredEvaluation {
+  return JSON.parse(new TextDecoder().decode(bytes)) as StoredEvaluation;
+}
+
+export interface MetricsOptions {
+  threshold: number;
+  overlapThreshold: number;
+}
+
+/** Metrics in the API's shape: accuracy, precision, recall, f1, perLabel, confusionMatrix; mAP for detection. */
+export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions): Record<string, unknown> {
+  if (evaluation.task === 'classification') {
+    const metrics = classificationMetricsAtThreshold(evaluation.expected, evaluation.probabilities, evaluation.labels, options.threshold);
+    return { task: 'classification', threshold: options.threshold, ...metrics };
+  }
+  const metrics = detectionMetrics(evaluation.samples, evaluation.labels, {
+    scoreThreshold: options.threshold,
+    overlapThreshold: options.overlapThreshold,
+  });
+  return { task: 'detection', threshold: options.threshold, overlapThreshold: options.overlapThreshold, ...metrics };
+}

@@ -1,0 +1,137 @@
+import { Injectable, Logger } from '@nestjs/common';
+import sharp from 'sharp';
+import { BlobStore } from '../../../blobs/src/index.js';
+import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
+import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
+import { type JobContext, type JobProcessor, JobProcessorProvider, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import type { TrainingResult } from '../../../ml/src/index.js';
+import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
+import { iterationStream, type IterationOutcome } from '../domain/iteration.events.js';
+import { parseManifest } from '../manifest/dataset-manifest.js';
+import { packModel } from '../model/model-archive.js';
+import { TrainingInputError, TrainingThread, TrainingThreadCancelled } from '../worker/training-thread.js';
+import { toMlConfig, toTrainingDataset } from './training-dataset.js';
+import { evaluationOf } from './evaluation.js';
+
+export const TRAINING_QUEUE = 'training';
+/** A run that lost its worker this many times is failed rather than started again. */
+export const MAX_TRAINING_ATTEMPTS = 3;
+const CANCEL_POLL_MS = 500;
+
+export interface TrainingJobPayload {
+  v: 1;
+  projectId: string;
+  iterationId: string;
+}
+
+type Metadata = Omit<CommandMetadata, 'now'>;
+
+/**
+ * Trains one iteration: reads its frozen manifest and images, trains on a worker thread, and records
+ * IterationStarted, EpochCompleted… and IterationCompleted (or IterationFailed) on the iteration's stream.
+ * Running it again for a finished iteration does nothing; for one whose worker died, it starts a new attempt.
+ */
+@JobProcessorProvider()
+@Injectable()
+export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
+  readonly queue = TRAINING_QUEUE;
+  private readonly logger = new Logger(TrainingJobProcessor.name);
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async process({ iterationId }: TrainingJobPayload, context: JobContext): Promise<void> {
+    const stream = iterationStream(iterationId);
+    const { state } = await loadStream(this.events, stream, iterationDecider);
+    if (state.status !== 'queued' && state.status !== 'running') return;
+    const metadata: Metadata = { userId: null, correlationId: `job-${iterationId}`, causationId: iterationId };
+    const attempt = state.status === 'running' ? state.attempt + 1 : context.attempt;
+    if (attempt > MAX_TRAINING_ATTEMPTS) {
+      await this.decide(stream, { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` }, metadata);
+      return;
+    }
+
+    const queued = (await this.events.readStream(stream))[0].data as { manifestSha256: string; trainingConfig: Record<string, unknown> };
+    const manifest = parseManifest(await this.blobs.get(queued.manifestSha256));
+    const images = new Map<string, Uint8Array>();
+    for (const image of manifest.images) {
+      if (!images.has(image.sha256)) images.set(image.sha256, new Uint8Array(await this.blobs.get(image.sha256)));
+    }
+    const dataset = toTrainingDataset(manifest, images);
+    const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
+
+    const thread = new TrainingThread();
+    const watch = setInterval(() => void this.cancelIfRequested(stream, thread), CANCEL_POLL_MS);
+    try {
+      const result = await thread.run(dataset, config, {
+        onStarted: async (backend) => {
+          await this.decide(stream, { type: 'StartIteration', attempt, backend }, metadata);
+        },
+        onEpoch: async (stats) => {
+          await context.reportProgress({ epoch: stats.epoch, epochs: stats.epochs });
+          await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
+        },
+      });
+      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name)) }, metadata);
+    } catch (error) {
+      if (error instanceof TrainingThreadCancelled || isDomainError(error, 'ITERATION_NOT_RUNNING') || isDomainError(error, 'ITERATION_FINISHED')) {
+        this.logger.log(`Iteration ${iterationId} stopped: it was cancelled or finished elsewhere`);
+        return;
+      }
+      if (error instanceof TrainingInputError) throw new UnrecoverableJobError(error.message);
+      throw error;
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  async failed({ iterationId }: TrainingJobPayload, error: Error): Promise<void> {
+    const code = error instanceof UnrecoverableJobError ? 'INVALID_TRAINING_INPUT' : 'TRAINING_FAILED';
+    await this.decide(
+      iterationStream(iterationId),
+      { type: 'FailIteration', code, reason: error.message },
+      { userId: null, correlationId: `job-${iterationId}`, causationId: iterationId },
+    );
+  }
+
+  private async store(result: TrainingResult, labels: string[]): Promise<IterationOutcome> {
+    const model = await this.blobs.put(packModel(result.model));
+    const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels)) : null;
+    return {
+      modelSha256: model.sha256,
+      modelBytes: model.bytes,
+      evaluationSha256: evaluation?.sha256 ?? null,
+      metrics: result.validation ? (result.validation.metrics as unknown as Record<string, unknown>) : null,
+      backend: result.backend,
+      bestEpoch: result.bestEpoch,
+      stoppedEarly: result.stoppedEarly,
+      trainCount: result.trainCount,
+      validationCount: result.validationCount,
+      trainingDurationMs: Math.round(result.durationMs),
+    };
+  }
+
+  private async cancelIfRequested(stream: string, thread: TrainingThread): Promise<void> {
+    const { state } = await loadStream(this.events, stream, iterationDecider);
+    if (state.status === 'cancelled' || state.status === 'failed') thread.cancel();
+  }
+
+  private async decide(stream: string, command: DistributiveOmit<IterationCommand, 'metadata'>, metadata: Metadata) {
+    const full = { ...metadata, now: this.clock.now() };
+    return decideAndAppend(this.events, stream, iterationDecider, { ...command, metadata: full } as IterationCommand, full);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Grayscale datasets train 1-channel models (smaller, faster); anything with colour trains RGB. */
+async function channelsOf(images: Iterable<Uint8Array>): Promise<1 | 3> {
+  for (const bytes of images) {
+    const { channels, space } = await sharp(bytes).metadata();
+    if (space !== 'b-w' && (channels ?? 3) > 2) return 3;
+  }
+  return 1;
+}

@@ -1,0 +1,46 @@
+import type { Task } from '../domain/iteration.events.js';
+
+export type Split = 'train' | 'validation' | 'test';
+
+export interface ManifestRegion {
+  labelId: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ManifestImage {
+  id: string;
+  sha256: string;
+  filename: string;
+  width: number;
+  height: number;
+  split: Split;
+  labelId: string | null;
+  regions: ManifestRegion[];
+}
+
+/**
+ * The dataset an iteration trains on, frozen when it is queued and stored as a blob: the iteration event
+ * holds its sha256, so the exact data of any run can be read back and reused.
+ */
+export interface DatasetManifest {
+  v: 1;
+  projectId: string;
+  task: Task;
+  labels: { id: string; name: string }[];
+  images: ManifestImage[];
+}
+
+/** Canonical bytes: the same dataset always gives the same manifest hash. */
+export function serializeManifest(manifest: DatasetManifest): Uint8Array {
+  const images = [...manifest.images].sort((a, b) => a.id.localeCompare(b.id));
+  return new TextEncoder().encode(JSON.stringify({ ...manifest, images }));
+}
+
+export function parseManifest(bytes: Uint8Array): DatasetManifest {
+  const manifest = JSON.parse(new TextDecoder().decode(bytes)) as DatasetManifest;
+  if (manifest.v !== 1) throw new Error(`unsupported manifest version ${String(manifest.v)}`);
+  return manifest;
+}

@@ -1,0 +1,41 @@
+import { unzipSync, zipSync } from 'fflate';
+import type { ModelMetadata, SerializedModel } from '../../../ml/src/index.js';
+
+/** Fixed entry times, so the same model always packs to the same bytes (and the same sha256). */
+const EPOCH = new Date('1980-01-01T00:00:00Z');
+const MODEL_JSON = 'model.json';
+const WEIGHTS = 'weights.bin';
+const METADATA_JSON = 'metadata.json';
+
+/**
+ * A model as one zip in TensorFlow.js layers format: model.json, weights.bin and metadata.json (labels and
+ * preprocessing, as Teachable Machine exports have it). This is the stored model and the export format.
+ */
+export function packModel(model: SerializedModel & { weights: Uint8Array }): Uint8Array {
+  const json = JSON.parse(model.modelJson) as { userDefinedMetadata?: { diyml?: ModelMetadata } };
+  const metadata = json.userDefinedMetadata?.diyml;
+  const entries: Record<string, [Uint8Array, { mtime: Date }]> = {
+    [MODEL_JSON]: [new TextEncoder().encode(model.modelJson), { mtime: EPOCH }],
+    [WEIGHTS]: [model.weights, { mtime: EPOCH }],
+  };
+  if (metadata) {
+    entries[METADATA_JSON] = [new TextEncoder().encode(JSON.stringify(metadata, null, 2)), { mtime: EPOCH }];
+  }
+  return zipSync(entries, { level: 6 });
+}
+
+/** Reads a model zip: ours, or a Teachable Machine image-model export (model.json, weights.bin, metadata.json). */
+export function unpackModel(zip: Uint8Array): SerializedModel {
+  const files = unzipSync(zip);
+  const byName = new Map(Object.entries(files).map(([path, bytes]) => [path.split('/').pop() ?? path, bytes]));
+  const modelJson = byName.get(MODEL_JSON);
+  if (!modelJson) throw new Error('the archive has no model.json');
+  const weights: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of byName) if (name.endsWith('.bin')) weights[name] = bytes;
+  const metadataJson = byName.get(METADATA_JSON);
+  return {
+    modelJson: new TextDecoder().decode(modelJson),
+    weights,
+    ...(metadataJson ? { metadataJson: new TextDecoder().decode(metadataJson) } : {}),
+  };
+}

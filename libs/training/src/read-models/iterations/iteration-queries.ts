@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, type Page } from '../../../../core/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
+import { ITERATIONS, type IterationView } from './iteration.view.js';
+
+@Injectable()
+export class IterationQueries {
+  constructor(private readonly readStore: ReadStore) {}
+
+  /** ITERATION_NOT_FOUND (404) for an unknown id or one of another project. */
+  async get(projectId: string, iterationId: string): Promise<IterationView> {
+    const iteration = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
+    if (!iteration || iteration.projectId !== projectId) {
+      throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
+    }
+    return iteration;
+  }
+
+  /** Newest first. */
+  list(projectId: string, page: { limit: number; cursor?: string }): Promise<Page<IterationView>> {
+    return this.readStore
+      .collection<IterationView>(ITERATIONS)
+      .find({ where: { projectId }, orderBy: 'number', direction: 'desc', ...page });
+  }
+}

@@ -1,0 +1,40 @@
+import type { EpochStats, IterationStatus, Task } from '../../domain/iteration.events.js';
+
+export const ITERATIONS = 'iterations';
+
+export type EpochHistoryEntry = Omit<EpochStats, 'epochs'>;
+
+/** Read-model document of an iteration, in the `iterations` collection. */
+export interface IterationView {
+  id: string;
+  projectId: string;
+  number: number;
+  status: IterationStatus;
+  task: Task;
+  labels: { id: string; name: string }[];
+  progress: { epoch: number; epochs: number };
+  trainingConfig: Record<string, unknown>;
+  architecture: string;
+  seed: number;
+  manifestSha256: string;
+  imageCount: number;
+  reproducedFrom: string | null;
+  /** For a reproduction, once completed: whether its metrics and model equal the original's. */
+  reproduction: { sameMetrics: boolean; sameModel: boolean } | null;
+  attempt: number;
+  backend: string | null;
+  history: EpochHistoryEntry[];
+  metrics: Record<string, unknown> | null;
+  model: { sha256: string; bytes: number } | null;
+  evaluationSha256: string | null;
+  bestEpoch: number | null;
+  stoppedEarly: boolean;
+  trainCount: number | null;
+  validationCount: number | null;
+  error: { code: string; reason: string } | null;
+  queuedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  revision: number;
+}

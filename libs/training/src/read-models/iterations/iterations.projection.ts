@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { ITERATION_EVENT_TYPES, type IterationEvent } from '../../domain/iteration.events.js';
+import { ITERATIONS, type IterationView } from './iteration.view.js';
+
+function elapsed(from: string | null, to: string): number | null {
+  return from ? Date.parse(to) - Date.parse(from) : null;
+}
+
+/** Iterations with their progress, loss curves and outcome. */
+@ReadModelProjection()
+@Injectable()
+export class IterationsProjection implements Projection {
+  readonly name = 'iterations';
+  readonly version = 1;
+  readonly collections = [ITERATIONS];
+  readonly eventTypes = ITERATION_EVENT_TYPES;
+
+  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+    const event = recorded as unknown as IterationEvent;
+    const iterations = store.collection<IterationView>(ITERATIONS);
+    const revision = recorded.revision;
+    const update = (change: (view: IterationView) => Partial<IterationView>) =>
+      iterations.apply(event.data.iterationId, recorded.position, (view) =>
+        view ? { ...view, ...change(view), revision } : null,
+      );
+    switch (event.type) {
+      case 'IterationQueued': {
+        const data = event.data;
+        await iterations.apply(data.iterationId, recorded.position, () => ({
+          id: data.iterationId,
+          projectId: data.projectId,
+          number: data.number,
+          status: 'queued',
+          task: data.task,
+          labels: data.labels,
+          progress: { epoch: 0, epochs: Number(data.trainingConfig.epochs ?? 0) },
+          trainingConfig: data.trainingConfig,
+          architecture: data.architecture,
+          seed: data.seed,
+          manifestSha256: data.manifestSha256,
+          imageCount: data.imageCount,
+          reproducedFrom: data.reproducedFrom,
+          reproduction: null,
+          attempt: 0,
+          backend: null,
+          history: [],
+          metrics: null,
+          model: null,
+          evaluationSha256: null,
+          bestEpoch: null,
+          stoppedEarly: false,
+          trainCount: null,
+          validationCount: null,
+          error: null,
+          queuedAt: data.queuedAt,
+          startedAt: null,
+          completedAt: null,
+          durationMs: null,
+          revision,
+        }));
+        return;
+      }
+      case 'IterationStarted':
+        await update((view) => ({
+          status: 'running',
+          attempt: event.data.attempt,
+          backend: event.data.backend,
+          startedAt: event.data.startedAt,
+          history: [],
+          progress: { epoch: 0, epochs: view.progress.epochs },
+        }));
+        return;
+      case 'EpochCompleted': {
+        const { epoch, epochs, loss, accuracy, valLoss, valAccuracy, durationMs, imagesPerSecond } = event.data;
+        await update((view) => ({
+          progress: { epoch, epochs },
+          history: [...view.history, { epoch, loss, accuracy, valLoss, valAccuracy, durationMs, imagesPerSecond }],
+        }));
+        return;
+      }
+      case 'IterationCompleted': {
+        const data = event.data;
+        const current = await iterations.get(data.iterationId);
+        const original = current?.reproducedFrom ? await iterations.get(current.reproducedFrom) : undefined;
+        const reproduction = original
+          ? {
+              sameMetrics: isDeepStrictEqual(original.metrics, data.metrics),
+              sameModel: original.model?.sha256 === data.modelSha256,
+            }
+          : null;
+        await update((view) => ({
+          reproduction,
+          status: 'completed',
+          metrics: data.metrics,
+          model: { sha256: data.modelSha256, bytes: data.modelBytes },
+          evaluationSha256: data.evaluationSha256,
+          backend: data.backend,
+          bestEpoch: data.bestEpoch,
+          stoppedEarly: data.stoppedEarly,
+          trainCount: data.trainCount,
+          validationCount: data.validationCount,
+          completedAt: data.completedAt,
+          durationMs: elapsed(view.startedAt, data.completedAt),
+        }));
+        return;
+      }
+      case 'IterationFailed':
+        await update((view) => ({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+          durationMs: elapsed(view.startedAt, event.data.failedAt),
+        }));
+        return;
+      case 'IterationCancelled':
+        await update((view) => ({
+          status: 'cancelled',
+          completedAt: event.data.cancelledAt,
+          durationMs: elapsed(view.startedAt, event.data.cancelledAt),
+        }));
+        return;
+    }
+  }
+}

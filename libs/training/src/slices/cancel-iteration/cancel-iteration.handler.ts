@@ -1,0 +1,54 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { JobQueue } from '../../../../jobs/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { iterationDecider } from '../../domain/iteration.decider.js';
+import { iterationStream } from '../../domain/iteration.events.js';
+import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
+import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
+import type { IterationView } from '../../read-models/iterations/iteration.view.js';
+
+export class CancelIteration extends Command<IterationView> {
+  constructor(
+    readonly projectId: string,
+    readonly iterationId: string,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Records the cancellation; a queued job is removed, a running one notices the event between batches and
+ * stops (its later reports are refused by the decider).
+ */
+@CommandHandler(CancelIteration)
+export class CancelIterationHandler implements ICommandHandler<CancelIteration> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly iterations: IterationQueries,
+    private readonly events: EventStore,
+    private readonly jobs: JobQueue,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, iterationId, context }: CancelIteration): Promise<IterationView> {
+    await this.projects.getOwned(projectId, context.userId);
+    await this.iterations.get(projectId, iterationId);
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      iterationStream(iterationId),
+      iterationDecider,
+      { type: 'CancelIteration', metadata },
+      metadata,
+    );
+    await this.jobs.removeWaiting(TRAINING_QUEUE, iterationId);
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return this.iterations.get(projectId, iterationId);
+  }
+}

@@ -1,0 +1,91 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsObject, IsOptional } from 'class-validator';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  UuidParam,
+} from '../../../../core/src/index.js';
+import { CancelIteration } from '../cancel-iteration/cancel-iteration.handler.js';
+import { IterationDto, toIterationDto } from '../read-iterations/iteration.dto.js';
+import { QueueIteration, ReproduceIteration } from './queue-iteration.handler.js';
+
+export class QueueIterationDto {
+  @ApiPropertyOptional({
+    description:
+      "Overrides of the project's training configuration for this run only (any of learningRate, epochs, batchSize, " +
+      'imageSize, architecture, validationSplit, augmentation, seed, earlyStopping); same ranges as the project setting.',
+    example: { epochs: 5, learningRate: 0.002 },
+  })
+  @IsOptional()
+  @IsObject()
+  trainingConfig?: Record<string, unknown>;
+}
+
+@ApiTags('training')
+@ApiBearerAuth()
+@Controller('v1/projects/:projectId/iterations')
+export class QueueIterationController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Train a new iteration in the background',
+    description: 'Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events.',
+  })
+  @ApiAcceptedResponse({ type: IterationDto })
+  @ApiErrors(400, 401, 404, 422)
+  async queue(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: QueueIterationDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<IterationDto> {
+    const iteration = await this.commands.execute(
+      new QueueIteration(projectId, body.trainingConfig, { ...context, userId: user.id }),
+    );
+    return toIterationDto(iteration);
+  }
+
+  @Post(':iterationId/reproduce')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Train again on the same frozen dataset, configuration and seed',
+    description: 'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.',
+  })
+  @ApiAcceptedResponse({ type: IterationDto })
+  @ApiErrors(400, 401, 404)
+  async reproduce(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<IterationDto> {
+    const iteration = await this.commands.execute(
+      new ReproduceIteration(projectId, iterationId, { ...context, userId: user.id }),
+    );
+    return toIterationDto(iteration);
+  }
+
+  @Post(':iterationId/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a queued or running iteration' })
+  @ApiOkResponse({ type: IterationDto })
+  @ApiErrors(400, 401, 404, 409)
+  async cancel(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<IterationDto> {
+    const iteration = await this.commands.execute(
+      new CancelIteration(projectId, iterationId, { ...context, userId: user.id }),
+    );
+    return toIterationDto(iteration);
+  }
+}

@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import {
+  Clock,
+  commandMetadata,
+  type CommandMetadata,
+  DomainError,
+  IdGenerator,
+  isDomainError,
+  type RequestContext,
+  Settings,
+  toEventMetadata,
+} from '../../../../core/src/index.js';
+import { analyzeDataset, DatasetQueries } from '../../../../datasets/src/index.js';
+import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
+import { mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { iterationDecider } from '../../domain/iteration.decider.js';
+import { type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
+import { type DatasetManifest, serializeManifest } from '../../manifest/dataset-manifest.js';
+import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
+
+const NUMBERING_RETRIES = 10;
+
+export class QueueIteration extends Command<IterationView> {
+  constructor(
+    readonly projectId: string,
+    readonly trainingConfigOverrides: unknown,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/** Re-runs an iteration: the same manifest, configuration and seed. */
+export class ReproduceIteration extends Command<IterationView> {
+  constructor(
+    readonly projectId: string,
+    readonly iterationId: string,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Freezes the project's dataset as a manifest blob and appends IterationQueued; a reactor turns that into
+ * a training job. 422 DATASET_NOT_READY, with the problems, when training cannot start.
+ */
+@CommandHandler(QueueIteration)
+export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly datasets: DatasetQueries,
+    private readonly queuer: IterationQueuer,
+  ) {}
+
+  async execute({ projectId, trainingConfigOverrides, context }: QueueIteration): Promise<IterationView> {
+    const project = await this.projects.getOwned(projectId, context.userId);
+    const config = mergeTrainingConfig(
+      project.type,
+      project.trainingConfig as TrainingConfig,
+      trainingConfigOverrides,
+      'trainingConfig',
+    );
+    const images = await this.datasets.listAll(projectId);
+    const analysis = analyzeDataset(project, images);
+    if (!analysis.ready) {
+      throw DomainError.unprocessable(
+        'DATASET_NOT_READY',
+        `The dataset is not ready for training: ${analysis.problems.map((problem) => problem.message).join('; ')}`,
+        { problems: analysis.problems },
+      );
+    }
+    const manifest = manifestOf(project, images);
+    const stored = await this.queuer.storeManifest(manifest);
+    return this.queuer.queue(project.id, context, {
+      task: project.type,
+      labels: manifest.labels,
+      manifestSha256: stored,
+      imageCount: manifest.images.length,
+      trainingConfig: config,
+      seed: config.seed,
+      architecture: config.architecture,
+      reproducedFrom: null,
+    });
+  }
+}
+
+@CommandHandler(ReproduceIteration)
+export class ReproduceIterationHandler implements ICommandHandler<ReproduceIteration> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly readStore: ReadStore,
+    private readonly queuer: IterationQueuer,
+  ) {}
+
+  async execute({ projectId, iterationId, context }: ReproduceIteration): Promise<IterationView> {
+    await this.projects.getOwned(projectId, context.userId);
+    const original = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
+    if (!original || original.projectId !== projectId) {
+      throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
+    }
+    return this.queuer.queue(projectId, context, {
+      task: original.task,
+      labels: original.labels,
+      manifestSha256: original.manifestSha256,
+      imageCount: original.imageCount,
+      trainingConfig: original.trainingConfig,
+      seed: original.seed,
+      architecture: original.architecture,
+      reproducedFrom: original.id,
+    });
+  }
+}
+
+/** The images a model trains and validates on, and the labels it learns, in the project's label order. */
+function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQueries['listAll']>>): DatasetManifest {
+  const included = images.filter((image) => image.included);
+  const used = new Set(included.flatMap((image) => [image.labelId, ...image.regions.map((region) => region.labelId)]));
+  return {
+    v: 1,
+    projectId: project.id,
+    task: project.type,
+    labels: project.labels.filter((label) => used.has(label.id)).map(({ id, name }) => ({ id, name })),
+    images: included.map((image) => ({
+      id: image.id,
+      sha256: image.sha256,
+      filename: image.filename,
+      width: image.width,
+      height: image.height,
+      split: image.split,
+      labelId: image.labelId,
+      regions: image.regions.map(({ labelId, x, y, width, height }) => ({ labelId, x, y, width, height })),
+    })),
+  };
+}
+
+/** Numbers and queues iterations; shared by queueing and reproducing. */
+@Injectable()
+export class IterationQueuer {
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly projections: ProjectionRunner,
+    private readonly readStore: ReadStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly settings: Settings,
+  ) {}
+
+  async storeManifest(manifest: DatasetManifest): Promise<string> {
+    return (await this.blobs.put(serializeManifest(manifest))).sha256;
+  }
+
+  async queue(projectId: string, context: RequestContext, spec: IterationSpec): Promise<IterationView> {
+    const iterationId = this.ids.newId();
+    const metadata = commandMetadata(context, this.clock.now());
+    const number = await this.reserveNumber(projectId, iterationId, metadata);
+    const result = await decideAndAppend(
+      this.events,
+      iterationStream(iterationId),
+      iterationDecider,
+      { type: 'QueueIteration', projectId, iterationId, number, spec, metadata },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return (await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId))!;
+  }
+
+  /** Iterations of a project are numbered 1, 2, 3…: each number is claimed with the revision it follows. */
+  private async reserveNumber(projectId: string, iterationId: string, metadata: CommandMetadata): Promise<number> {
+    const stream = iterationNumbersStream(projectId);
+    for (let attempt = 0; attempt < NUMBERING_RETRIES; attempt += 1) {
+      const reserved = await this.events.readStream(stream);
+      const number = reserved.length + 1;
+      try {
+        await this.events.append(stream, [{ type: 'IterationNumberReserved', v: 1, data: { projectId, iterationId, number } }], {
+          expectedRevision: reserved.length === 0 ? 'no_stream' : reserved.length - 1,
+          metadata: toEventMetadata(metadata),
+        });
+        return number;
+      } catch (error) {
+        if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+      }
+    }
+    throw DomainError.conflict('ITERATION_NUMBER_CONTENDED', 'Too many iterations were queued at once: retry.');
+  }
+}

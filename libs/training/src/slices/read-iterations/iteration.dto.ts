@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { IterationView } from '../../read-models/iterations/iteration.view.js';
+
+export class EpochDto {
+  @ApiProperty() epoch: number;
+  @ApiProperty() loss: number;
+  @ApiProperty({ nullable: true, type: Number }) accuracy: number | null;
+  @ApiProperty({ nullable: true, type: Number }) valLoss: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Validation accuracy; validation mAP@0.5 for detection.' })
+  valAccuracy: number | null;
+  @ApiProperty() durationMs: number;
+  @ApiProperty() imagesPerSecond: number;
+}
+
+export class ProgressDto {
+  @ApiProperty() epoch: number;
+  @ApiProperty() epochs: number;
+}
+
+export class IterationDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) projectId: string;
+  @ApiProperty({ example: 1 }) number: number;
+  @ApiProperty({ enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] }) status: string;
+  @ApiProperty({ type: ProgressDto }) progress: ProgressDto;
+  @ApiProperty({ description: 'The configuration this run used (project settings with its overrides).' })
+  trainingConfig: Record<string, unknown>;
+  @ApiProperty({ type: [EpochDto] }) history: EpochDto[];
+  @ApiPropertyOptional({ description: 'Validation metrics at the default threshold, once completed.' })
+  metrics?: Record<string, unknown>;
+  @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
+  @ApiProperty({ example: 'wasm', nullable: true, type: String }) backend: string | null;
+  @ApiProperty() architecture: string;
+  @ApiProperty() seed: number;
+  @ApiProperty() imageCount: number;
+  @ApiProperty({ description: 'sha256 of the frozen dataset manifest.' }) manifestSha256: string;
+  @ApiPropertyOptional({ nullable: true, type: Object }) model: { sha256: string; bytes: number } | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reproducedFrom: string | null;
+  @ApiPropertyOptional({ description: 'For a reproduction: whether it matched the original.' })
+  reproduction?: { sameMetrics: boolean; sameModel: boolean };
+  @ApiProperty({ format: 'date-time' }) queuedAt: string;
+  @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
+  @ApiPropertyOptional() durationMs?: number;
+  @ApiProperty() revision: number;
+}
+
+export class IterationPageDto {
+  @ApiProperty({ type: [IterationDto] }) items: IterationDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/** The API shape: optional fields are left out until they apply. */
+export function toIterationDto(view: IterationView): IterationDto {
+  const { evaluationSha256: _evaluation, labels: _labels, task: _task, attempt: _attempt, ...rest } = view;
+  const dto: IterationDto = {
+    ...rest,
+    metrics: view.metrics ?? undefined,
+    reproduction: view.reproduction ?? undefined,
+    error: view.error ?? undefined,
+    startedAt: view.startedAt ?? undefined,
+    completedAt: view.completedAt ?? undefined,
+    durationMs: view.durationMs ?? undefined,
+  };
+  for (const key of Object.keys(dto) as (keyof IterationDto)[]) if (dto[key] === undefined) delete dto[key];
+  return dto;
+}

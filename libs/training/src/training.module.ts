@@ -1,0 +1,41 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DatasetQueries } from '../../datasets/src/index.js';
+import { ProjectAccess } from '../../projects/src/index.js';
+import { TrainingJobProcessor } from './jobs/training-job.processor.js';
+import { TrainingJobReactor } from './jobs/training-job.reactor.js';
+import { IterationQueries } from './read-models/iterations/iteration-queries.js';
+import { IterationsProjection } from './read-models/iterations/iterations.projection.js';
+import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
+import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
+import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
+import {
+  IterationQueuer,
+  QueueIterationHandler,
+  ReproduceIterationHandler,
+} from './slices/queue-iteration/queue-iteration.handler.js';
+import { IterationsController } from './slices/read-iterations/iterations.controller.js';
+
+/** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
+@Module({
+  imports: [CqrsModule],
+  controllers: [QueueIterationController, IterationsController, IterationArtifactsController],
+  providers: [
+    ProjectAccess,
+    DatasetQueries,
+    IterationQueries,
+    IterationsProjection,
+    TrainingJobReactor,
+    TrainingJobProcessor,
+    QueueIterationHandler,
+    ReproduceIterationHandler,
+    CancelIterationHandler,
+    IterationQueuer,
+  ],
+  exports: [IterationQueries],
+})
+export class TrainingModule {}
+
+/** The worker process only runs training jobs. */
+@Module({ providers: [TrainingJobProcessor] })
+export class TrainingWorkerModule {}

@@ -1,0 +1,74 @@
+import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
+import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '../../../ml/src/index.js';
+import type { FromTrainingThread, ToTrainingThread } from './training-protocol.js';
+
+export class TrainingThreadCancelled extends Error {
+  constructor() {
+    super('training was cancelled');
+  }
+}
+
+export class TrainingInputError extends Error {}
+
+/**
+ * Trains on a worker thread. Epoch reports are delivered in order and awaited one after another, so the
+ * caller can record each before the next. `cancel()` stops the run between batches.
+ */
+export class TrainingThread {
+  private readonly worker = startWorkerThread(siblingModule(import.meta.url, 'training.worker'));
+  private chain = Promise.resolve();
+  private callbackFailed = false;
+
+  run(
+    dataset: TrainingDataset,
+    config: Partial<TrainingConfig>,
+    callbacks: { onStarted(backend: string): Promise<void>; onEpoch(report: EpochReport): Promise<void> },
+  ): Promise<TrainingResult> {
+    return new Promise<TrainingResult>((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        this.chain = this.chain.then(outcome, outcome);
+      };
+      this.worker.on('message', (message: FromTrainingThread) => {
+        switch (message.type) {
+          case 'started':
+            return this.enqueue(() => callbacks.onStarted(message.backend), reject);
+          case 'epoch':
+            return this.enqueue(() => callbacks.onEpoch(message.report), reject);
+          case 'done':
+            return settle(() => resolve(message.result));
+          case 'cancelled':
+            return settle(() => reject(new TrainingThreadCancelled()));
+          case 'failed':
+            return settle(() =>
+              reject(message.invalidInput ? new TrainingInputError(message.message) : new Error(message.message)),
+            );
+        }
+      });
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`the training thread stopped (exit code ${code})`)));
+      this.send({ type: 'train', dataset, config });
+    }).finally(() => void this.worker.terminate());
+  }
+
+  /** Runs callbacks one after another; a failing one stops training and fails the run. */
+  private enqueue(callback: () => Promise<void>, reject: (error: unknown) => void): void {
+    this.chain = this.chain.then(async () => {
+      if (this.callbackFailed) return;
+      try {
+        await callback();
+      } catch (error) {
+        this.callbackFailed = true;
+        this.cancel();
+        reject(error);
+      }
+    });
+  }
+
+  cancel(): void {
+    this.send({ type: 'cancel' });
+  }
+
+  private send(message: ToTrainingThread): void {
+    this.worker.postMessage(message);
+  }
+}

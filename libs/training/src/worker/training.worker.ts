@@ -1,0 +1,30 @@
+import { parentPort } from 'node:worker_threads';
+import { selectBackend, train, TrainingCancelledError } from '../../../ml/src/index.js';
+import type { FromTrainingThread, ToTrainingThread } from './training-protocol.js';
+
+/** The training thread: one run per thread, so the api's event loop never computes a gradient. */
+const port = parentPort!;
+const cancellation = new AbortController();
+const send = (message: FromTrainingThread) => port.postMessage(message);
+
+port.on('message', (message: ToTrainingThread) => {
+  if (message.type === 'cancel') {
+    cancellation.abort();
+    return;
+  }
+  const { dataset, config } = message;
+  selectBackend(config.backend)
+    .then((backend) => {
+      send({ type: 'started', backend });
+      return train(dataset, { ...config, backend }, {
+        signal: cancellation.signal,
+        onEpochEnd: (report) => send({ type: 'epoch', report }),
+      });
+    })
+    .then((result) => send({ type: 'done', result }))
+    .catch((error: unknown) => {
+      if (error instanceof TrainingCancelledError) return send({ type: 'cancelled' });
+      const invalidInput = error instanceof RangeError || (error as Error).name === 'UnknownArchitectureError';
+      send({ type: 'failed', message: (error as Error).message ?? String(error), invalidInput });
+    });
+});
