@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRandom } from '../random/seeded-random.js';
 import { selectBackend } from './backend-selection.js';
+import { registerGradientKernels } from './gradient-kernels.js';
 
 interface ConvCase {
   input: [number, number, number, number];
@@ -77,7 +78,8 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
 
 describe('replacement gradient kernels on wasm', () => {
   beforeAll(async () => {
-    // The cpu backend serves only as the reference here; silence its "install tfjs-node" advice.
+    // The cpu backend serves only as the reference here; silence its "install tfjs-node" advice. Selecting wasm
+    // replaces wasm's kernels only, so cpu still runs its built-in ones.
     tf.env().set('IS_TEST', true);
     expect(await selectBackend('wasm')).toBe('wasm');
   });
@@ -126,5 +128,20 @@ describe('replacement gradient kernels on wasm', () => {
     const before = tf.memory().numTensors;
     await convGradients('wasm', testCase, 2);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('replacement gradient kernels on cpu', () => {
+  it('match the built-in cpu kernels they replace', async () => {
+    tf.env().set('IS_TEST', true);
+    const convCase = cases[2];
+    const poolCase = poolCases[3];
+    const builtInConv = await convGradients('cpu', convCase, 11);
+    const builtInPool = await poolGradient('cpu', poolCase, 11);
+    expect(registerGradientKernels('cpu')).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad']);
+    const replacedConv = await convGradients('cpu', convCase, 11);
+    expect(maxDifference(replacedConv.dw, builtInConv.dw)).toBeLessThan(1e-4);
+    expect(maxDifference(replacedConv.dx, builtInConv.dx)).toBe(0);
+    expect(maxDifference(await poolGradient('cpu', poolCase, 11), builtInPool)).toBeLessThan(1e-6);
   });
 });

@@ -5,15 +5,20 @@ import { maxPoolGradKernel } from './max-pool-gradient.kernels.js';
 /** A replacement kernel, given the backend's own kernel of the same name (if any) to delegate cases it skips. */
 type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.KernelConfig;
 
+/**
+ * Measured on a small CNN (28×28, batch 32): wasm 490 → 790 images/s with all three; cpu 6 → about 40 with the
+ * filter gradient (its conv2d-based input gradient was slower than cpu's own, so cpu keeps that one).
+ */
 const replacementsByBackend: Record<string, KernelFactory[]> = {
   wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel],
+  cpu: [conv2dBackpropFilterKernel, maxPoolGradKernel],
 };
 
 /** The kernel configs this module registered (the registry keeps the very object it was given). */
 const ours = new WeakSet<tf.KernelConfig>();
 
 /**
- * Registers the faster gradient kernels for `backendName` (only wasm needs them), replacing a built-in kernel of
+ * Registers the faster gradient kernels for `backendName` (wasm and cpu; tfjs-node needs none), replacing a built-in kernel of
  * the same name. Safe to call more than once. Returns the names of the kernels now replaced.
  */
 export function registerGradientKernels(backendName: string): string[] {

@@ -120,5 +120,9 @@ describe('training a classifier', () => {
 
   it('refuses a configuration it cannot train with', async () => {
     await expect(train(colourDataset(6, 1), { epochs: 0, learningRate: -1 })).rejects.toThrow('cannot train: learningRate must be positive; epochs must be a positive integer');
+    const unlabeled = colourDataset(6, 1);
+    unlabeled.examples[4].label = 3;
+    delete unlabeled.examples[5].label;
+    await expect(train(unlabeled, fastConfig)).rejects.toThrow('examples 4, 5 have a label outside [0, 3)');
   });
 });

@@ -37,6 +37,13 @@ function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
   if (!Number.isInteger(config.epochs) || config.epochs < 1) problems.push('epochs must be a positive integer');
   if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push('batchSize must be a positive integer');
   if (!(config.validationSplit >= 0 && config.validationSplit < 1)) problems.push('validationSplit must be in [0, 1)');
+  const labelCount = dataset.labels.length;
+  const validLabel = (label: number | undefined) => label !== undefined && Number.isInteger(label) && label >= 0 && label < labelCount;
+  const badExamples = dataset.examples
+    .map((example, index) => ({ example, index }))
+    .filter(({ example }) => (dataset.task === 'classification' ? !validLabel(example.label) : (example.boxes ?? []).some((box) => !validLabel(box.label))))
+    .map(({ index }) => index);
+  if (badExamples.length > 0) problems.push(`examples ${badExamples.slice(0, 10).join(', ')}${badExamples.length > 10 ? ', …' : ''} have a label outside [0, ${labelCount})`);
   if (problems.length > 0) throw new RangeError(`cannot train: ${problems.join('; ')}`);
 }
 
