@@ -1,5 +1,6 @@
-import { Controller, Get, Param, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import {
   ApiErrors,
@@ -10,7 +11,14 @@ import {
 } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
 import { type DatasetManifest, parseManifest } from '../../manifest/dataset-manifest.js';
+import { diffManifests, type ManifestDiff } from '../../manifest/manifest-diff.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
+
+export class DatasetDiffQueryDto {
+  @ApiProperty({ format: 'uuid', description: 'The iteration to compare with (the earlier one, usually).' })
+  @IsUUID()
+  against: string;
+}
 
 @ApiTags('training')
 @ApiBearerAuth()
@@ -34,6 +42,28 @@ export class IterationArtifactsController {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     return parseManifest(await this.blobs.get(iteration.manifestSha256));
+  }
+
+  @Get('dataset/diff')
+  @ApiOperation({
+    summary: "What changed in the training data between another iteration's dataset and this one's",
+    description: 'Images added, removed, relabeled (label or boxes) and moved between splits; labels added and removed.',
+  })
+  @ApiOkResponse({ description: '{added, removed, relabeled, resplit, unchanged, labels: {added, removed}}' })
+  @ApiErrors(400, 401, 404)
+  async diff(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Query() query: DatasetDiffQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ManifestDiff> {
+    await this.projects.getOwned(projectId, user.id);
+    const [from, to] = await Promise.all(
+      [query.against, iterationId].map(async (id) =>
+        parseManifest(await this.blobs.get((await this.iterations.get(projectId, id)).manifestSha256)),
+      ),
+    );
+    return diffManifests(from, to);
   }
 
   @Get('model')
