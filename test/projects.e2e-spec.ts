@@ -510,6 +510,40 @@ describe('projects over HTTP', () => {
     );
   });
 
+  describe('documentation', () => {
+    it('documents every project route with its errors, If-Match on writes, and the training ranges', async () => {
+      const document = (await testApp.http.get('/docs-json').expect(200)).body;
+      const operations = Object.entries(document.paths as Record<string, Record<string, { responses: object; parameters?: { name: string }[] }>>)
+        .filter(([path]) => path.startsWith('/v1/projects/{projectId}'))
+        .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })));
+      expect(operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual(
+        [
+          'GET /v1/projects/{projectId}',
+          'PATCH /v1/projects/{projectId}',
+          'DELETE /v1/projects/{projectId}',
+          'GET /v1/projects/{projectId}/labels',
+          'POST /v1/projects/{projectId}/labels',
+          'PATCH /v1/projects/{projectId}/labels/{labelId}',
+          'DELETE /v1/projects/{projectId}/labels/{labelId}',
+          'GET /v1/projects/{projectId}/training-config',
+          'PUT /v1/projects/{projectId}/training-config',
+          'GET /v1/projects/{projectId}/history',
+        ].sort(),
+      );
+      for (const { method, operation } of operations) {
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '401', '404']));
+        if (method !== 'get') {
+          expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['409', '412']));
+          expect(operation.parameters?.map((parameter) => parameter.name)).toContain('If-Match');
+        }
+      }
+      const settings = document.components.schemas.TrainingConfigInputDto.properties;
+      expect(settings.epochs).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 10 });
+      expect(settings.learningRate).toMatchObject({ minimum: 0.000001, maximum: 1, default: 0.001 });
+      expect(settings.architecture.enum).toEqual(['small-cnn', 'transfer', 'tiny-detector']);
+    });
+  });
+
   describe('delete', () => {
     it('removes the project from every list and route, and keeps its history in the log', async () => {
       const user = await registerAndLogIn(testApp);

@@ -1,5 +1,6 @@
 export * from './domain/architectures.js';
 export * from './domain/project-type.js';
+export * from './domain/project.decider.js';
 export * from './domain/project.events.js';
 export * from './domain/training-config.js';
 export * from './http/project.dto.js';
