@@ -1,12 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { Settings } from '../../core/src/index.js';
+import { Upcasters } from '../../event-store/src/index.js';
 import { BearerAuthGuard } from './auth/auth.guard.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { PasswordHasher } from './auth/password-hasher.js';
+import { identityUpcasters } from './domain/user.upcasters.js';
 import { ApiTokenStrategy, JwtStrategy } from './auth/strategies.js';
 import { UsersProjection } from './read-models/users/users.projection.js';
 import { ApiTokensController } from './slices/api-tokens.controller.js';
@@ -42,4 +44,10 @@ import { RevokeApiTokenHandler } from './slices/revoke-api-token/revoke-api-toke
     { provide: APP_GUARD, useClass: BearerAuthGuard },
   ],
 })
-export class IdentityModule {}
+export class IdentityModule implements OnModuleInit {
+  constructor(private readonly upcasters: Upcasters) {}
+
+  onModuleInit(): void {
+    for (const upcaster of identityUpcasters) this.upcasters.register(upcaster);
+  }
+}

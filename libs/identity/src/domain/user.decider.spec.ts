@@ -7,8 +7,13 @@ const metadata = { userId: 'u1', correlationId: 'c1', now: new Date('2026-03-01T
 const spec = deciderSpecification(userDecider);
 const registered: UserEvent = {
   type: 'UserRegistered',
-  v: 1,
-  data: { userId: 'u1', username: 'ada', passwordHash: 'hash', registeredAt: '2026-01-01T00:00:00.000Z' },
+  v: 2,
+  data: {
+    userId: 'u1',
+    username: 'ada',
+    credentials: { algorithm: 'argon2id', hash: 'hash' },
+    registeredAt: '2026-01-01T00:00:00.000Z',
+  },
 };
 const issued: UserEvent = {
   type: 'ApiTokenIssued',
@@ -32,8 +37,13 @@ describe('user decider', () => {
       .then([
         {
           type: 'UserRegistered',
-          v: 1,
-          data: { userId: 'u1', username: 'ada', passwordHash: 'hash', registeredAt: '2026-03-01T10:00:00.000Z' },
+          v: 2,
+          data: {
+            userId: 'u1',
+            username: 'ada',
+            credentials: { algorithm: 'argon2id', hash: 'hash' },
+            registeredAt: '2026-03-01T10:00:00.000Z',
+          },
         },
       ]);
   });

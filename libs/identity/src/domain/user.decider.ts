@@ -33,11 +33,11 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return [
           {
             type: 'UserRegistered',
-            v: 1,
+            v: 2,
             data: {
               userId: command.userId,
               username: command.username,
-              passwordHash: command.passwordHash,
+              credentials: { algorithm: 'argon2id', hash: command.passwordHash },
               registeredAt: at,
             },
           },

@@ -6,9 +6,16 @@ export const usernameStream = (username: string) => `username-${username.toLower
 
 export type UsernameClaimed = DomainEvent<'UsernameClaimed', { username: string; userId: string }>;
 
+/** How a password is checked; naming the algorithm lets the hashing change without rewriting history. */
+export interface PasswordCredentials {
+  algorithm: 'argon2id';
+  hash: string;
+}
+
+/** v2: `credentials` replaces v1's bare `passwordHash` (see user.upcasters.ts). */
 export type UserRegistered = DomainEvent<
   'UserRegistered',
-  { userId: string; username: string; passwordHash: string; registeredAt: string }
+  { userId: string; username: string; credentials: PasswordCredentials; registeredAt: string }
 >;
 export type ApiTokenIssued = DomainEvent<
   'ApiTokenIssued',

@@ -51,10 +51,10 @@ export class UsersProjection implements Projection {
     const position = recorded.position;
     switch (event.type) {
       case 'UserRegistered': {
-        const { userId, username, passwordHash, registeredAt } = event.data;
+        const { userId, username, credentials, registeredAt } = event.data;
         await store
           .collection<UserView>(USERS)
-          .apply(userId, position, () => ({ id: userId, username, passwordHash, createdAt: registeredAt }));
+          .apply(userId, position, () => ({ id: userId, username, passwordHash: credentials.hash, createdAt: registeredAt }));
         await store
           .collection<UsernameView>(USERNAMES)
           .apply(username.toLowerCase(), position, () => ({ id: username.toLowerCase(), userId }));
