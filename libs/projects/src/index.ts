@@ -7,7 +7,6 @@ export * from './http/project.dto.js';
 export * from './http/training-config.dto.js';
 export * from './project-access.js';
 export * from './projects.module.js';
-export * from './read-models/label-stats/label-stats.view.js';
 export * from './read-models/project-history/project-history.projection.js';
 export * from './read-models/project-history/project-history.query.js';
 export * from './read-models/projects/project.view.js';
