@@ -18,10 +18,15 @@ function isClassifierLayer(layer: tfl.layers.Layer): boolean {
   return layer.getClassName() === 'Activation' || layer.getClassName() === 'Softmax' || activation === 'softmax' || activation === 'sigmoid';
 }
 
-/** The base model's embedding: its output, minus a final classifier, averaged over space if still an image. */
+/**
+ * The base model's embedding: its output, minus a final classifier, averaged over space if still an image.
+ * A dropped classifier's weights are released, as no model that gets disposed later holds them.
+ */
 function embeddingOf(base: tfl.LayersModel): tfl.SymbolicTensor {
   const lastLayer = base.layers[base.layers.length - 1];
-  const end = isClassifierLayer(lastLayer) && base.layers.length > 1 ? base.layers[base.layers.length - 2] : lastLayer;
+  const dropClassifier = isClassifierLayer(lastLayer) && base.layers.length > 1;
+  const end = dropClassifier ? base.layers[base.layers.length - 2] : lastLayer;
+  if (dropClassifier) lastLayer.dispose();
   const output = end.output as tfl.SymbolicTensor;
   return output.shape.length === 4 ? (tfl.layers.globalAveragePooling2d({ name: 'embedding_pool' }).apply(output) as tfl.SymbolicTensor) : output;
 }

@@ -49,7 +49,10 @@ describe('transfer learning', () => {
       labels: ['red', 'green', 'blue'],
       examples: Array.from({ length: 150 }, (_, i) => ({ image: colouredSquareImage(COLOURS[i % 3], 32, random), label: i % 3 })),
     };
+    const tensorsBefore = tf.memory().numTensors;
     const result = await train(dataset, { architecture: 'transfer', baseModel, epochs: 60, batchSize: 16, learningRate: 0.05, seed: 1 });
+    // A long-lived worker trains many models: nothing may stay behind in the backend.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
 
     expect(classificationValidation(result).metrics.accuracy).toBeGreaterThanOrEqual(0.9);
     // The base keeps its weights: only the new head was trained.
