@@ -99,4 +99,21 @@ describe('iteration decider', () => {
   it('refuses commands for an iteration that does not exist', () => {
     spec_.given([]).when({ type: 'CancelIteration', metadata }).thenThrows('ITERATION_NOT_FOUND');
   });
+
+  it('records an imported model as a completed iteration, once', () => {
+    const model = {
+      task: 'classification' as const,
+      labels: [{ id: 'l1', name: 'cat' }],
+      architecture: 'imported',
+      format: 'teachable-machine' as const,
+      manifestSha256: 'empty',
+      modelSha256: 'm',
+      modelBytes: 100,
+    };
+    const imported = { type: 'ModelImported', v: 1, data: { ...ids, number: 3, ...model, importedAt: now.toISOString() } } as IterationEvent;
+    spec_.given([]).when({ type: 'ImportModel', ...ids, number: 3, model, metadata }).then([imported]);
+    spec_.given([imported]).when({ type: 'ImportModel', ...ids, number: 4, model, metadata }).thenThrows('ITERATION_ALREADY_EXISTS');
+    spec_.given([imported]).when({ type: 'CancelIteration', metadata }).thenThrows('ITERATION_FINISHED');
+    spec_.given([imported]).when({ type: 'StartIteration', attempt: 1, backend: 'wasm', metadata }).thenThrows('ITERATION_FINISHED');
+  });
 });

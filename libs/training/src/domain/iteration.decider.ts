@@ -1,8 +1,9 @@
 import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
-import type { EpochStats, IterationEvent, IterationOutcome, IterationSpec, IterationStatus } from './iteration.events.js';
+import type { EpochStats, ImportedModelSpec, IterationEvent, IterationOutcome, IterationSpec, IterationStatus } from './iteration.events.js';
 
 export type IterationCommand = { metadata: CommandMetadata } & (
   | { type: 'QueueIteration'; projectId: string; iterationId: string; number: number; spec: IterationSpec }
+  | { type: 'ImportModel'; projectId: string; iterationId: string; number: number; model: ImportedModelSpec }
   | { type: 'StartIteration'; attempt: number; backend: string }
   | { type: 'CompleteEpoch'; attempt: number; stats: EpochStats }
   | { type: 'CompleteIteration'; outcome: IterationOutcome }
@@ -30,6 +31,13 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
       }
       const { projectId, iterationId, number, spec } = command;
       return [{ type: 'IterationQueued', v: 1, data: { projectId, iterationId, number, ...spec, queuedAt: at } }];
+    }
+    if (command.type === 'ImportModel') {
+      if (state.status !== null) {
+        throw DomainError.conflict('ITERATION_ALREADY_EXISTS', `Iteration ${command.iterationId} already exists.`);
+      }
+      const { projectId, iterationId, number, model } = command;
+      return [{ type: 'ModelImported', v: 1, data: { projectId, iterationId, number, ...model, importedAt: at } }];
     }
     if (state.status === null) throw DomainError.notFound('ITERATION_NOT_FOUND', 'The iteration does not exist.');
     const ids = { projectId: state.projectId, iterationId: state.iterationId };
@@ -72,6 +80,8 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
         return { ...state, status: 'failed' };
       case 'IterationCancelled':
         return { ...state, status: 'cancelled' };
+      case 'ModelImported':
+        return { status: 'completed', projectId: event.data.projectId, iterationId: event.data.iterationId, attempt: 0 };
     }
   },
 };

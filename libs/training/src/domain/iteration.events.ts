@@ -59,13 +59,31 @@ export type IterationCompleted = DomainEvent<'IterationCompleted', Base & Iterat
 export type IterationFailed = DomainEvent<'IterationFailed', Base & { code: string; reason: string; failedAt: string }>;
 export type IterationCancelled = DomainEvent<'IterationCancelled', Base & { cancelledAt: string }>;
 
+/** A model trained elsewhere (or exported from diyml), uploaded as a completed iteration. */
+export interface ImportedModelSpec {
+  task: Task;
+  /** The project's labels in model-output order. */
+  labels: { id: string; name: string }[];
+  /** diyml's architecture id from the model's metadata, or 'imported' for a foreign model. */
+  architecture: string;
+  /** Where the archive came from: a diyml export, or a Teachable Machine (or other tfjs layers) export. */
+  format: 'diyml' | 'teachable-machine' | 'tfjs-layers';
+  /** sha256 of an empty dataset manifest (an imported model has no training data here). */
+  manifestSha256: string;
+  modelSha256: string;
+  modelBytes: number;
+}
+
+export type ModelImported = DomainEvent<'ModelImported', Base & ImportedModelSpec & { number: number; importedAt: string }>;
+
 export type IterationEvent =
   | IterationQueued
   | IterationStarted
   | EpochCompleted
   | IterationCompleted
   | IterationFailed
-  | IterationCancelled;
+  | IterationCancelled
+  | ModelImported;
 
 export const ITERATION_EVENT_TYPES = [
   'IterationQueued',
@@ -74,4 +92,5 @@ export const ITERATION_EVENT_TYPES = [
   'IterationCompleted',
   'IterationFailed',
   'IterationCancelled',
+  'ModelImported',
 ] as const;

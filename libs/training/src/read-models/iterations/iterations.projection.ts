@@ -14,7 +14,8 @@ function elapsed(from: string | null, to: string): number | null {
 @Injectable()
 export class IterationsProjection implements Projection {
   readonly name = 'iterations';
-  readonly version = 1;
+  /** 2: `imported` (ModelImported). */
+  readonly version = 2;
   readonly collections = [ITERATIONS];
   readonly eventTypes = ITERATION_EVENT_TYPES;
 
@@ -43,6 +44,7 @@ export class IterationsProjection implements Projection {
           manifestSha256: data.manifestSha256,
           imageCount: data.imageCount,
           reproducedFrom: data.reproducedFrom,
+          imported: false,
           reproduction: null,
           attempt: 0,
           backend: null,
@@ -115,6 +117,43 @@ export class IterationsProjection implements Projection {
           durationMs: elapsed(view.startedAt, event.data.failedAt),
         }));
         return;
+      case 'ModelImported': {
+        const data = event.data;
+        await iterations.apply(data.iterationId, recorded.position, () => ({
+          id: data.iterationId,
+          projectId: data.projectId,
+          number: data.number,
+          status: 'completed',
+          task: data.task,
+          labels: data.labels,
+          progress: { epoch: 0, epochs: 0 },
+          trainingConfig: {},
+          architecture: data.architecture,
+          seed: 0,
+          manifestSha256: data.manifestSha256,
+          imageCount: 0,
+          reproducedFrom: null,
+          imported: true,
+          reproduction: null,
+          attempt: 0,
+          backend: null,
+          history: [],
+          metrics: null,
+          model: { sha256: data.modelSha256, bytes: data.modelBytes },
+          evaluationSha256: null,
+          bestEpoch: null,
+          stoppedEarly: false,
+          trainCount: null,
+          validationCount: null,
+          error: null,
+          queuedAt: data.importedAt,
+          startedAt: null,
+          completedAt: data.importedAt,
+          durationMs: null,
+          revision,
+        }));
+        return;
+      }
       case 'IterationCancelled':
         await update((view) => ({
           status: 'cancelled',

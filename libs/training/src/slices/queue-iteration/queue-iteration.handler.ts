@@ -17,7 +17,7 @@ import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '../../../.
 import { mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
 import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
-import { type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
+import { type ImportedModelSpec, type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
 import { type DatasetManifest, serializeManifest } from '../../manifest/dataset-manifest.js';
 import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
 
@@ -163,6 +163,30 @@ export class IterationQueuer {
       iterationStream(iterationId),
       iterationDecider,
       { type: 'QueueIteration', projectId, iterationId, number, spec, metadata },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return (await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId))!;
+  }
+
+  /**
+   * Records an uploaded model (already validated and stored as a blob) as a new completed iteration, numbered
+   * like trained ones. Its dataset manifest is empty: the model was trained elsewhere.
+   */
+  async importModel(
+    projectId: string,
+    context: RequestContext,
+    model: Omit<ImportedModelSpec, 'manifestSha256'>,
+  ): Promise<IterationView> {
+    const manifestSha256 = await this.storeManifest({ v: 1, projectId, task: model.task, labels: model.labels, images: [] });
+    const iterationId = this.ids.newId();
+    const metadata = commandMetadata(context, this.clock.now());
+    const number = await this.reserveNumber(projectId, iterationId, metadata);
+    const result = await decideAndAppend(
+      this.events,
+      iterationStream(iterationId),
+      iterationDecider,
+      { type: 'ImportModel', projectId, iterationId, number, model: { ...model, manifestSha256 }, metadata },
       metadata,
     );
     await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);

@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { IterationEvent } from '../../domain/iteration.events.js';
+import { ITERATIONS, type IterationView } from './iteration.view.js';
+import { IterationsProjection } from './iterations.projection.js';
+
+const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-05-01T12:00:00.000Z' };
+
+function recorded(event: IterationEvent, position: number, revision = 0): RecordedEvent {
+  return { streamId: `iteration-${event.data.iterationId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+}
+
+const imported: IterationEvent = {
+  type: 'ModelImported',
+  v: 1,
+  data: {
+    projectId: 'p1',
+    iterationId: 'i1',
+    number: 2,
+    task: 'classification',
+    labels: [{ id: 'l1', name: 'cat' }, { id: 'l2', name: 'dog' }],
+    architecture: 'imported',
+    format: 'teachable-machine',
+    manifestSha256: 'empty',
+    modelSha256: 'm'.repeat(64),
+    modelBytes: 1234,
+    importedAt: '2026-05-01T12:00:00.000Z',
+  },
+};
+
+describe('iterations projection', () => {
+  it('shows an imported model as a completed iteration with its model and no metrics; a repeat changes nothing', async () => {
+    const store = new InMemoryReadStore();
+    const projection = new IterationsProjection();
+    await projection.apply(recorded(imported, 5), store);
+    const view = await store.collection<IterationView>(ITERATIONS).get('i1');
+    expect(view).toMatchObject({
+      id: 'i1',
+      projectId: 'p1',
+      number: 2,
+      status: 'completed',
+      imported: true,
+      labels: imported.data.labels,
+      model: { sha256: 'm'.repeat(64), bytes: 1234 },
+      metrics: null,
+      manifestSha256: 'empty',
+      completedAt: '2026-05-01T12:00:00.000Z',
+      revision: 0,
+    });
+    await projection.apply(recorded({ ...imported, data: { ...imported.data, number: 99 } } as IterationEvent, 5), store);
+    expect((await store.collection<IterationView>(ITERATIONS).get('i1'))?.number).toBe(2);
+  });
+});
