@@ -4,7 +4,9 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
+import { DatasetsModule } from '../../../libs/datasets/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { IdentityModule } from '../../../libs/identity/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
@@ -44,6 +46,8 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     TerminusModule,
     IdentityModule,
     ProjectsModule,
+    BlobsModule,
+    DatasetsModule,
   ],
   controllers: [HealthController],
 })

@@ -7,3 +7,5 @@ export * from './images/image-inspection.js';
 export * from './read-models/images/dataset-queries.js';
 export * from './read-models/images/image.view.js';
 export * from './read-models/images/images.projection.js';
+export * from './datasets.module.js';
+export * from './upload/upload-limits.js';

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 
 /** Formats accepted for training images: what sharp decodes from the bytes themselves. */
@@ -49,7 +49,7 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   if (bytes.length > limits.maxFileBytes) {
     return reject(DatasetErrors.FILE_TOO_LARGE, `The file has more than ${limits.maxFileBytes} bytes.`);
   }
-  let metadata: sharp.Metadata;
+  let metadata: Metadata;
   try {
     // Only the header is read here, so no pixel limit yet: the size is checked against ours below.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -85,7 +85,7 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   return { ok: true, image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash } };
 }
 
-function formatOf(metadata: sharp.Metadata): ImageFormat | null {
+function formatOf(metadata: Metadata): ImageFormat | null {
   if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : null;
   return (SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(metadata.format) ? (metadata.format as ImageFormat) : null;
 }

@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ProjectAccess } from '../../projects/src/project-access.js';
+import { DatasetQueries } from './read-models/images/dataset-queries.js';
+import { ImagesProjection } from './read-models/images/images.projection.js';
+import { AnalyzeDatasetController } from './slices/analyze-dataset/analyze-dataset.controller.js';
+import { ImageWriter } from './slices/image-writer.js';
+import { LabelImageController } from './slices/label-image/label-image.controller.js';
+import { LabelImageHandler } from './slices/label-image/label-image.handler.js';
+import { LabelImagesBatchController } from './slices/label-images-batch/label-images-batch.controller.js';
+import { LabelImagesHandler } from './slices/label-images-batch/label-images-batch.handler.js';
+import { ReadImagesController } from './slices/read-images/read-images.controller.js';
+import { RemoveImageHandler } from './slices/remove-image/remove-image.handler.js';
+import { UpdateImageController } from './slices/update-image/update-image.controller.js';
+import { UpdateImageHandler } from './slices/update-image/update-image.handler.js';
+import { UploadImagesController } from './slices/upload-images/upload-images.controller.js';
+import { UploadImagesHandler } from './slices/upload-images/upload-images.handler.js';
+import { ImageIntake } from './upload/image-intake.js';
+import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
+
+/**
+ * Images and their labels, boxes and training points; dataset analysis and import. Needs the BlobStore
+ * (BlobsModule) and exports DatasetQueries for training and audit.
+ */
+@Module({
+  imports: [CqrsModule],
+  controllers: [
+    // Static paths (images/labels) before parameterised ones (images/:imageId).
+    LabelImagesBatchController,
+    UploadImagesController,
+    ReadImagesController,
+    LabelImageController,
+    UpdateImageController,
+    AnalyzeDatasetController,
+  ],
+  providers: [
+    ProjectAccess,
+    uploadLimitsProvider,
+    DatasetQueries,
+    ImagesProjection,
+    ImageIntake,
+    ImageWriter,
+    UploadImagesHandler,
+    LabelImageHandler,
+    LabelImagesHandler,
+    UpdateImageHandler,
+    RemoveImageHandler,
+  ],
+  exports: [DatasetQueries, UploadLimits],
+})
+export class DatasetsModule {}

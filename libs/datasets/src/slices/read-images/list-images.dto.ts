@@ -1,0 +1,33 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { PageQueryDto } from '../../../../core/src/index.js';
+import { SPLITS, type Split } from '../../domain/image.events.js';
+
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
+export class ListImagesQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Only images with this label (name or id), as the label or in a box.' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  label?: string;
+
+  @ApiPropertyOptional({ description: 'true: only images without label or boxes; false: only labelled ones.' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  unlabeled?: boolean;
+
+  @ApiPropertyOptional({ enum: SPLITS })
+  @IsOptional()
+  @IsIn(SPLITS)
+  split?: Split;
+
+  @ApiPropertyOptional({ description: 'true: only images used for training; false: only excluded ones.' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  included?: boolean;
+}

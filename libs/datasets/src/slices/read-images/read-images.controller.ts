@@ -1,0 +1,88 @@
+import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, setEtag, UuidParam } from '../../../../core/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { resolveLabel } from '../../domain/label-reference.js';
+import { ETAG_HEADER, ImageDto, ImageListDto, toImageDto } from '../../http/image.dto.js';
+import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
+import { ListImagesQueryDto } from './list-images.dto.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+  avif: 'image/avif',
+};
+
+@ApiTags('images')
+@ApiBearerAuth()
+@Controller('v1/projects/:projectId/images')
+export class ReadImagesController {
+  constructor(
+    private readonly access: ProjectAccess,
+    private readonly queries: DatasetQueries,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List the images of a project, filtered and paged, in upload order' })
+  @ApiOkResponse({ type: ImageListDto })
+  @ApiErrors(400, 401, 404)
+  async list(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: ListImagesQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<ImageListDto> {
+    const project = await this.access.getOwned(projectId, user.id);
+    const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
+    const page = await this.queries.list(
+      projectId,
+      { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included },
+      { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
+    );
+    return { items: page.items.map((image) => toImageDto(image, project.labels)), nextCursor: page.nextCursor };
+  }
+
+  @Get(':imageId')
+  @ApiOperation({ summary: 'One image: its metadata, label, boxes and training points' })
+  @ApiOkResponse({ type: ImageDto, headers: ETAG_HEADER })
+  @ApiErrors(400, 401, 404)
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('imageId', UuidParam('imageId')) imageId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ImageDto> {
+    const project = await this.access.getOwned(projectId, user.id);
+    const image = await this.queries.get(projectId, imageId);
+    setEtag(response, image.revision);
+    return toImageDto(image, project.labels);
+  }
+
+  @Get(':imageId/content')
+  @ApiOperation({ summary: 'The original bytes of the image, as uploaded' })
+  @ApiProduces(...Object.values(CONTENT_TYPES))
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  @ApiErrors(400, 401, 404)
+  async content(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('imageId', UuidParam('imageId')) imageId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile> {
+    await this.access.getOwned(projectId, user.id);
+    const image = await this.queries.get(projectId, imageId);
+    const bytes = await this.blobs.get(image.sha256);
+    response.setHeader('ETag', `"${image.sha256}"`);
+    response.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    return new StreamableFile(bytes, {
+      type: CONTENT_TYPES[image.format] ?? 'application/octet-stream',
+      length: bytes.length,
+      disposition: `inline; filename*=UTF-8''${encodeURIComponent(image.filename)}`,
+    });
+  }
+}

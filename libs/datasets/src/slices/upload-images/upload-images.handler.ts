@@ -1,0 +1,52 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { DomainError } from '../../../../core/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { DatasetErrors } from '../../domain/dataset-errors.js';
+import type { Split } from '../../domain/image.events.js';
+import { resolveLabel } from '../../domain/label-reference.js';
+import { ImageIntake, type IntakeItem } from '../../upload/image-intake.js';
+import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
+import type { UserContext } from '../image-writer.js';
+
+export class UploadImages extends Command<IntakeItem[]> {
+  constructor(
+    readonly projectId: string,
+    readonly files: readonly ReceivedFile[],
+    readonly label: string | undefined,
+    readonly split: Split | undefined,
+    readonly context: UserContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(UploadImages)
+export class UploadImagesHandler implements ICommandHandler<UploadImages> {
+  constructor(
+    private readonly access: ProjectAccess,
+    private readonly intake: ImageIntake,
+  ) {}
+
+  async execute({ projectId, files, label, split, context }: UploadImages): Promise<IntakeItem[]> {
+    const project = await this.access.getOwned(projectId, context.userId);
+    if (files.length === 0) {
+      throw DomainError.validation(DatasetErrors.NO_FILES, 'No files: send one or more images in the multipart field "images".');
+    }
+    let labelId: string | null = null;
+    if (label !== undefined) {
+      if (project.type !== 'classification') {
+        throw DomainError.validation(
+          DatasetErrors.WRONG_PROJECT_TYPE,
+          'A label for whole images belongs to classification projects; label detection images with regions.',
+          { projectType: project.type },
+        );
+      }
+      labelId = resolveLabel(project.labels, label).id;
+    }
+    return this.intake.intake(
+      project,
+      files.map((file) => ({ filename: file.filename, bytes: file.buffer, labelId, split: split ?? 'train' })),
+      context,
+    );
+  }
+}

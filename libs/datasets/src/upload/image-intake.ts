@@ -1,0 +1,239 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BlobStore } from '../../../blobs/src/index.js';
+import {
+  Clock,
+  type CommandMetadata,
+  commandMetadata,
+  DomainError,
+  IdGenerator,
+  isDomainError,
+  type RequestContext,
+  Settings,
+  toEventMetadata,
+} from '../../../core/src/index.js';
+import { decideAndAppend, EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
+import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
+import { ProjectionRunner } from '../../../read-store/src/index.js';
+import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
+import {
+  type ImageContentEvent,
+  imageContentStream,
+  type ImageEvent,
+  imageStream,
+  type Region,
+  type Split,
+} from '../domain/image.events.js';
+import { type InspectedImage, inspectImage } from '../images/image-inspection.js';
+import { UploadLimits } from './upload-limits.js';
+
+/** One file to add to a project. `bytes` null: the file was over the size limit and was not kept. */
+export interface IncomingImage {
+  filename: string;
+  bytes: Buffer | null;
+  labelId: string | null;
+  regions?: Region[];
+  split: Split;
+}
+
+export type IntakeStatus = 'created' | 'duplicate' | 'rejected';
+
+export interface IntakeItem {
+  filename: string;
+  status: IntakeStatus;
+  /** The new image, or for a duplicate the image already holding the same bytes. */
+  id?: string;
+  error?: { code: string; message: string };
+}
+
+type Prepared =
+  | { rejection: IntakeItem }
+  | { image: InspectedImage; sha256: string; bytes: number; regions: Region[] | undefined };
+
+/** Files checked (decoded) and stored at the same time within one request. */
+const CONCURRENCY = 8;
+/** A claim whose image stream is still empty is an upload in flight for this long; after, an abandoned one. */
+const CLAIM_IN_FLIGHT_MS = 60_000;
+const CLAIM_ATTEMPTS = 5;
+
+export function projectContextOf(project: ProjectView): ProjectContext {
+  return { id: project.id, type: project.type, labelIds: project.labels.map((label) => label.id) };
+}
+
+/**
+ * Adds images to a project, each file on its own: check the bytes (sharp decodes them), store the blob,
+ * claim the content for the project (exact duplicate detection), then record ImageUploaded. A rejected file
+ * leaves no event and no blob; a file reported created is in the log and its bytes in the blob store.
+ */
+@Injectable()
+export class ImageIntake {
+  private readonly logger = new Logger(ImageIntake.name);
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly limits: UploadLimits,
+    private readonly settings: Settings,
+  ) {}
+
+  /**
+   * Takes in every file and waits until they can be read. Files are checked and stored in parallel, then
+   * recorded one after the other in the order sent, so the images list in that order and, of two equal
+   * files, the later one is the duplicate.
+   */
+  async intake(project: ProjectView, files: readonly IncomingImage[], context: RequestContext): Promise<IntakeItem[]> {
+    const metadata = commandMetadata(context, this.clock.now());
+    const projectContext = projectContextOf(project);
+    const prepared = files.map(() => {
+      let resolve!: (value: Prepared) => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<Prepared>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => undefined);
+      return { promise, resolve, reject };
+    });
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const index = next++;
+        await this.prepare(projectContext, files[index]).then(prepared[index].resolve, prepared[index].reject);
+      }
+    };
+    const workers = Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
+    const items: IntakeItem[] = [];
+    let lastPosition = -1;
+    for (const [index, file] of files.entries()) {
+      const ready = await prepared[index].promise;
+      const { item, position } = 'rejection' in ready ? { item: ready.rejection, position: -1 } : await this.record(projectContext, file, ready, metadata);
+      items.push(item);
+      lastPosition = Math.max(lastPosition, position);
+    }
+    await workers;
+    await this.projections.waitFor(lastPosition, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return items;
+  }
+
+  /** Checks the bytes and stores the blob; nothing is stored for a rejected file. */
+  private async prepare(project: ProjectContext, file: IncomingImage): Promise<Prepared> {
+    const { filename } = file;
+    const rejected = (code: string, message: string): Prepared => ({ rejection: { filename, status: 'rejected', error: { code, message } } });
+    if (file.bytes === null) {
+      return rejected('FILE_TOO_LARGE', `The file has more than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.`);
+    }
+    const inspected = await inspectImage(file.bytes, {
+      maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES,
+      maxPixels: this.limits.UPLOAD_MAX_PIXELS,
+    });
+    if (!inspected.ok) return rejected(inspected.rejection.code, inspected.rejection.message);
+    let regions: Region[] | undefined;
+    try {
+      regions = file.regions?.length ? validateRegions(project, file.regions) : undefined;
+    } catch (error) {
+      if (error instanceof DomainError) return rejected(error.code, error.message);
+      throw error;
+    }
+    const { sha256, bytes } = await this.blobs.put(file.bytes);
+    return { image: inspected.image, sha256, bytes, regions };
+  }
+
+  /** Claims the content for the project and records the upload. */
+  private async record(
+    project: ProjectContext,
+    file: IncomingImage,
+    ready: Exclude<Prepared, { rejection: IntakeItem }>,
+    metadata: CommandMetadata,
+  ): Promise<{ item: IntakeItem; position: number }> {
+    const { filename } = file;
+    const { sha256, bytes, regions } = ready;
+    const imageId = this.ids.newId();
+    const holder = await this.claim(project.id, sha256, imageId, metadata);
+    if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
+    try {
+      const { format, width, height, dhash } = ready.image;
+      const result = await decideAndAppend(
+        this.events,
+        imageStream(imageId),
+        imageDecider,
+        {
+          type: 'UploadImage',
+          project,
+          imageId,
+          filename: filename.slice(0, 500),
+          sha256,
+          width,
+          height,
+          format,
+          bytes,
+          dhash,
+          labelId: file.labelId,
+          regions,
+          split: file.split,
+        },
+        metadata,
+      );
+      return { item: { filename, status: 'created', id: imageId }, position: result.position };
+    } catch (error) {
+      await this.release(project.id, sha256, imageId, metadata).catch((releaseError: unknown) =>
+        this.logger.error(`Releasing the content claim of ${imageId} failed: ${String(releaseError)}`),
+      );
+      if (error instanceof DomainError) {
+        return { item: { filename, status: 'rejected', error: { code: error.code, message: error.message } }, position: -1 };
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Claims the content for the image; returns the id of the image that holds it (the given one when the
+   * claim succeeded). The claim stream can be created once; a released claim is taken over at the revision
+   * read, so two uploads of the same bytes never both win.
+   */
+  private async claim(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<string> {
+    const stream = imageContentStream(projectId, sha256);
+    const claimed: ImageContentEvent = { type: 'ImageContentClaimed', v: 1, data: { projectId, sha256, imageId } };
+    let expectedRevision: number | 'no_stream' = 'no_stream';
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
+      try {
+        await this.events.append(stream, [claimed], { expectedRevision, metadata: toEventMetadata(metadata) });
+        return imageId;
+      } catch (error) {
+        if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+      }
+      const recorded = await this.events.readStream(stream);
+      const last = recorded[recorded.length - 1];
+      expectedRevision = last.revision;
+      const event = last as unknown as ImageContentEvent;
+      if (event.type === 'ImageContentClaimed' && (await this.holds(event.data.imageId, last, metadata.now))) {
+        return event.data.imageId;
+      }
+    }
+    throw DomainError.conflict(WRONG_EXPECTED_REVISION, 'The same image is being uploaded concurrently: retry.');
+  }
+
+  /** Whether the image named by a claim still holds it: it exists, or its upload is still in flight. */
+  private async holds(holderId: string, claim: RecordedEvent, now: Date): Promise<boolean> {
+    const history = (await this.events.readStream(imageStream(holderId))) as unknown as ImageEvent[];
+    if (history.some((event) => event.type === 'ImageRemoved')) return false;
+    if (history.length > 0) return true;
+    return now.getTime() - Date.parse(claim.metadata.at) < CLAIM_IN_FLIGHT_MS;
+  }
+
+  /** Gives the content back after the image is removed (or its upload failed), if the image still holds it. */
+  async release(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<void> {
+    const stream = imageContentStream(projectId, sha256);
+    const recorded = await this.events.readStream(stream);
+    const last = recorded[recorded.length - 1] as (RecordedEvent & ImageContentEvent) | undefined;
+    if (!last || last.type !== 'ImageContentClaimed' || last.data.imageId !== imageId) return;
+    try {
+      await this.events.append(
+        stream,
+        [{ type: 'ImageContentReleased', v: 1, data: { projectId, sha256, imageId } }],
+        { expectedRevision: last.revision, metadata: toEventMetadata(metadata) },
+      );
+    } catch (error) {
+      // Someone took the content over meanwhile: it is not ours to release any more.
+      if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import {
+  type CallHandler,
+  createParamDecorator,
+  type ExecutionContext,
+  Injectable,
+  mixin,
+  type NestInterceptor,
+  type Type,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import multer, { type StorageEngine } from 'multer';
+import type { Readable } from 'node:stream';
+import { DomainError } from '../../../core/src/index.js';
+import { DatasetErrors } from '../domain/dataset-errors.js';
+import { UploadLimits } from './upload-limits.js';
+
+/** A file of a multipart request; `buffer` is null when the file was over the per-file limit. */
+export interface ReceivedFile {
+  filename: string;
+  size: number;
+  buffer: Buffer | null;
+}
+
+type StoredFile = Express.Multer.File & { overLimit?: boolean };
+
+const REQUEST_BYTES = Symbol('diyml:multipartBytes');
+
+/**
+ * Keeps files in memory up to `maxFileBytes` each: a larger file is read to its end but not kept, so it is
+ * rejected on its own while the other files of the request go on. The whole request is cut off (413) past
+ * `maxRequestBytes`.
+ */
+class CappedMemoryStorage implements StorageEngine {
+  constructor(
+    private readonly maxFileBytes: number,
+    private readonly maxRequestBytes: number,
+  ) {}
+
+  _handleFile(request: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<StoredFile>) => void): void {
+    const counted = request as Request & { [REQUEST_BYTES]?: number };
+    const stream = file.stream as Readable;
+    let chunks: Buffer[] = [];
+    let size = 0;
+    let overLimit = false;
+    let done = false;
+    const finish = (error?: unknown, info?: Partial<StoredFile>) => {
+      if (done) return;
+      done = true;
+      callback(error, info);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      counted[REQUEST_BYTES] = (counted[REQUEST_BYTES] ?? 0) + chunk.length;
+      if (counted[REQUEST_BYTES] > this.maxRequestBytes) {
+        chunks = [];
+        stream.resume();
+        finish(requestTooLarge(this.maxRequestBytes));
+        return;
+      }
+      if (overLimit) return;
+      if (size > this.maxFileBytes) {
+        overLimit = true;
+        chunks = [];
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on('error', (error) => finish(error));
+    stream.on('end', () => finish(undefined, { size, buffer: overLimit ? undefined : Buffer.concat(chunks), overLimit }));
+  }
+
+  _removeFile(_request: Request, file: Express.Multer.File, callback: (error: Error | null) => void): void {
+    (file as Partial<StoredFile>).buffer = undefined;
+    callback(null);
+  }
+}
+
+function requestTooLarge(maxRequestBytes: number): DomainError {
+  return new DomainError(
+    'too-large',
+    DatasetErrors.REQUEST_TOO_LARGE,
+    `The request carries more than ${maxRequestBytes} bytes of files: send them in several requests.`,
+    { maxRequestBytes },
+  );
+}
+
+function toDomainError(error: unknown, field: string, maxFiles: number): DomainError {
+  if (error instanceof DomainError) return error;
+  const code = (error as { code?: string }).code;
+  const tooMany = () =>
+    new DomainError('too-large', DatasetErrors.TOO_MANY_FILES, `At most ${maxFiles} file(s) per request: send the rest in another request.`, {
+      maxFiles,
+    });
+  switch (code) {
+    case 'LIMIT_FILE_COUNT':
+      return tooMany();
+    case 'LIMIT_UNEXPECTED_FILE':
+      if ((error as { field?: string }).field === field) return tooMany();
+      return DomainError.validation('UNEXPECTED_FILE_FIELD', `Files go in the multipart field "${field}".`, {
+        field: (error as { field?: string }).field,
+      });
+    default:
+      return DomainError.validation(
+        'INVALID_MULTIPART',
+        `The multipart body could not be read: ${(error as Error).message ?? String(error)}.`,
+      );
+  }
+}
+
+export interface MultipartOptions {
+  field: string;
+  /** Which limits apply: image uploads or one dataset archive. */
+  kind: 'images' | 'archive';
+}
+
+/** Reads a multipart request's files of one field into `request.receivedFiles`, with the configured limits. */
+export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInterceptor> {
+  @Injectable()
+  class MultipartFilesInterceptor implements NestInterceptor {
+    constructor(private readonly limits: UploadLimits) {}
+
+    async intercept(context: ExecutionContext, next: CallHandler) {
+      const request = context.switchToHttp().getRequest<Request & { receivedFiles?: ReceivedFile[] }>();
+      const response = context.switchToHttp().getResponse<Response>();
+      const images = kind === 'images';
+      const maxFiles = images ? this.limits.UPLOAD_MAX_FILES : 1;
+      const maxFileBytes = images ? this.limits.UPLOAD_MAX_FILE_BYTES : this.limits.IMPORT_MAX_ARCHIVE_BYTES;
+      const maxRequestBytes = images ? this.limits.UPLOAD_MAX_REQUEST_BYTES : this.limits.IMPORT_MAX_ARCHIVE_BYTES;
+      const declared = Number(request.headers['content-length']);
+      // Multipart framing adds a little to the files themselves.
+      if (Number.isFinite(declared) && declared > maxRequestBytes + 1024 * 1024) throw requestTooLarge(maxRequestBytes);
+      const upload = multer({
+        storage: new CappedMemoryStorage(maxFileBytes, maxRequestBytes),
+        limits: { files: maxFiles, fields: 20, fieldSize: 64 * 1024, parts: maxFiles + 20 },
+        defParamCharset: 'utf8',
+      } as multer.Options).array(field, maxFiles);
+      await new Promise<void>((resolve, reject) =>
+        upload(request, response, (error?: unknown) => (error ? reject(toDomainError(error, field, maxFiles)) : resolve())),
+      );
+      const files = (request.files as StoredFile[] | undefined) ?? [];
+      request.receivedFiles = files.map((file) => ({
+        filename: file.originalname,
+        size: file.size,
+        buffer: file.overLimit ? null : (file.buffer ?? Buffer.alloc(0)),
+      }));
+      return next.handle();
+    }
+  }
+  return mixin(MultipartFilesInterceptor);
+}
+
+/** The files read by MultipartFiles. */
+export const ReceivedFiles = createParamDecorator(
+  (_: unknown, context: ExecutionContext): ReceivedFile[] =>
+    context.switchToHttp().getRequest<Request & { receivedFiles?: ReceivedFile[] }>().receivedFiles ?? [],
+);

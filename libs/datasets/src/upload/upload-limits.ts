@@ -1,0 +1,76 @@
+import { ConfigService } from '@nestjs/config';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsInt, Max, Min, validateSync } from 'class-validator';
+
+const MiB = 1024 * 1024;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** Limits on image uploads and dataset imports, from the environment, with their defaults. */
+export class UploadLimits {
+  /** Largest accepted image file. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  UPLOAD_MAX_FILE_BYTES: number = 10 * MiB;
+
+  /** Largest accepted width × height of an image (decompression-bomb guard). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(268_402_689)
+  UPLOAD_MAX_PIXELS: number = 40_000_000;
+
+  /** Files in one upload request. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  UPLOAD_MAX_FILES: number = 500;
+
+  /** All files of one upload request together (they are held in memory while checked). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  UPLOAD_MAX_REQUEST_BYTES: number = 512 * MiB;
+
+  /** Largest dataset archive (zip) accepted by the import. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  IMPORT_MAX_ARCHIVE_BYTES: number = 512 * MiB;
+
+  /** Images in one imported archive. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  IMPORT_MAX_FILES: number = 20_000;
+}
+
+export const UPLOAD_LIMIT_NAMES = [
+  'UPLOAD_MAX_FILE_BYTES',
+  'UPLOAD_MAX_PIXELS',
+  'UPLOAD_MAX_FILES',
+  'UPLOAD_MAX_REQUEST_BYTES',
+  'IMPORT_MAX_ARCHIVE_BYTES',
+  'IMPORT_MAX_FILES',
+] as const satisfies readonly (keyof UploadLimits)[];
+
+export const DEFAULT_UPLOAD_LIMITS = new UploadLimits();
+
+export function validateUploadLimits(environment: Record<string, unknown>): UploadLimits {
+  const given = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
+  const limits = plainToInstance(UploadLimits, given, { enableImplicitConversion: true });
+  const errors = validateSync(limits);
+  if (errors.length) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return limits;
+}
+
+export const uploadLimitsProvider = {
+  provide: UploadLimits,
+  inject: [ConfigService],
+  useFactory: (config: ConfigService) =>
+    validateUploadLimits(Object.fromEntries(UPLOAD_LIMIT_NAMES.map((name) => [name, config.get(name)]))),
+};
