@@ -1,33 +1,24 @@
 import { DomainError } from '../../../core/src/index.js';
+import { knownArchitectures } from '../../../ml/src/index.js';
 import type { ProjectType } from './project-type.js';
 
 /**
- * The model architectures a project can train, by id. This is the one list libs/projects validates against;
- * it must name exactly the architectures libs/ml can build (wire it to libs/ml's registry once that exists).
+ * The model architectures a project can train: exactly those libs/ml can build, by id, with the project
+ * type (task) each one serves.
  */
-export const ARCHITECTURES = {
-  'small-cnn': {
-    projectType: 'classification',
-    description: 'A small convolutional network trained from scratch: fast, good for simple images.',
-  },
-  transfer: {
-    projectType: 'classification',
-    description: 'A pretrained feature extractor with a new classification head: better on few, natural images.',
-  },
-  'tiny-detector': {
-    projectType: 'detection',
-    description: 'A small single-shot box detector trained from scratch.',
-  },
-} as const satisfies Record<string, { projectType: ProjectType; description: string }>;
+export const ARCHITECTURES: Readonly<Record<string, { projectType: ProjectType; description: string }>> = Object.fromEntries(
+  knownArchitectures().map((architecture) => [architecture.id, { projectType: architecture.task, description: architecture.description }]),
+);
 
-export type ArchitectureId = keyof typeof ARCHITECTURES;
+export type ArchitectureId = string;
 
-export const ARCHITECTURE_IDS = Object.keys(ARCHITECTURES) as ArchitectureId[];
+export const ARCHITECTURE_IDS: ArchitectureId[] = Object.keys(ARCHITECTURES);
 
-export const DEFAULT_ARCHITECTURE: Record<ProjectType, ArchitectureId> = {
-  classification: 'small-cnn',
-  detection: 'tiny-detector',
-};
+export const DEFAULT_ARCHITECTURE = Object.fromEntries(
+  knownArchitectures()
+    .filter((architecture) => architecture.isDefault)
+    .map((architecture) => [architecture.task, architecture.id]),
+) as Record<ProjectType, ArchitectureId>;
 
 /** Architecture ids a project of this type can train. */
 export function architecturesFor(projectType: ProjectType): ArchitectureId[] {

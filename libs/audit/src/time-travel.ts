@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../../core/src/index.js';
+import { EventStore, type RecordedEvent } from '../../event-store/src/index.js';
+import { PROJECT_HISTORY, type ProjectHistoryEntry } from '../../projects/src/index.js';
+import { InMemoryReadStore, type Projection, ReadStore } from '../../read-store/src/index.js';
+
+/** `asOf` as a client gives it: a log position (digits) or an ISO-8601 time. */
+export type AsOf = { position: number } | { time: Date };
+
+export function parseAsOf(value: string): AsOf {
+  if (/^\d+$/.test(value)) return { position: Number(value) };
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw DomainError.validation('INVALID_AS_OF', 'asOf must be a log position (e.g. 1234) or an ISO-8601 time (e.g. 2026-11-22T10:00:00Z).', [
+      { field: 'asOf', errors: ['must be a log position or an ISO-8601 time'] },
+    ]);
+  }
+  return { time };
+}
+
+export interface ProjectSnapshot {
+  /** The last log position included. */
+  position: number;
+  /** Read models as the given projections built them from the project's events up to `position`. */
+  readStore: ReadStore;
+}
+
+/**
+ * The state of a project at a moment in the past, computed from the log: the project's streams (found through
+ * the history index) are read from the event store, cut at the position, and run through the same
+ * projections that build the live read models, into a fresh in-memory store.
+ */
+@Injectable()
+export class ProjectTimeTravel {
+  constructor(
+    private readonly events: EventStore,
+    private readonly readStore: ReadStore,
+  ) {}
+
+  async at(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
+    const entries = await this.readStore.collection<ProjectHistoryEntry>(PROJECT_HISTORY).findAll({ projectId });
+    entries.sort((a, b) => a.position - b.position);
+    const position =
+      'position' in asOf
+        ? asOf.position
+        : (entries.filter((entry) => Date.parse(entry.metadata.at) <= asOf.time.getTime()).pop()?.position ?? -1);
+    const streams = new Set(entries.filter((entry) => entry.position <= position).map((entry) => entry.stream));
+    const recorded: RecordedEvent[] = [];
+    for (const stream of streams) {
+      for (const event of await this.events.readStream(stream)) if (event.position <= position) recorded.push(event);
+    }
+    recorded.sort((a, b) => a.position - b.position);
+    const snapshot = new InMemoryReadStore();
+    const routes = projections.map((projection) => ({ projection, types: new Set(projection.eventTypes) }));
+    for (const event of recorded) {
+      for (const { projection, types } of routes) {
+        if (projection.eventTypes === 'all' || types.has(event.type)) await projection.apply(event, snapshot);
+      }
+    }
+    return { position, readStore: snapshot };
+  }
+}
