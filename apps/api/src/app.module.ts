@@ -12,6 +12,7 @@ import { IdentityModule } from '../../../libs/identity/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
 import { ProjectsModule } from '../../../libs/projects/src/index.js';
 import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
+import { TrainingModule } from '../../../libs/training/src/index.js';
 import { HealthController } from './health/health.controller.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
@@ -48,6 +49,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     ProjectsModule,
     BlobsModule,
     DatasetsModule,
+    TrainingModule,
   ],
   controllers: [HealthController],
 })

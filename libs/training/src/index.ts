@@ -6,5 +6,5 @@ export * from './model/model-archive.js';
 export * from './read-models/iterations/iteration-queries.js';
 export * from './read-models/iterations/iteration.view.js';
 export * from './training.module.js';
-export { IterationQueuer } from './slices/queue-iteration/queue-iteration.handler.js';
+export { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
 export { toIterationDto, IterationDto } from './slices/read-iterations/iteration.dto.js';

@@ -9,11 +9,8 @@ import { IterationsProjection } from './read-models/iterations/iterations.projec
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
 import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
-import {
-  IterationQueuer,
-  QueueIterationHandler,
-  ReproduceIterationHandler,
-} from './slices/queue-iteration/queue-iteration.handler.js';
+import { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
+import { QueueIterationHandler, ReproduceIterationHandler } from './slices/queue-iteration/queue-iteration.handler.js';
 import { IterationsController } from './slices/read-iterations/iterations.controller.js';
 
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
@@ -32,7 +29,7 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
     CancelIterationHandler,
     IterationQueuer,
   ],
-  exports: [IterationQueries],
+  exports: [IterationQueries, IterationQueuer],
 })
 export class TrainingModule {}
 

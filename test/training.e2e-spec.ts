@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { unzipSync } from 'fflate';
+import { ApiClient } from './support/api-client.js';
+import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+const FAST = { imageSize: 16, epochs: 8, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+
+describe('training over HTTP on the embedded stack', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  it('refuses to train on a dataset that is not ready, naming the problems', async () => {
+    const project = await client.createProject('classification', ['only']);
+    const response = await client.http.post(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).send({});
+    expect(response.status).toBe(422);
+    expect(response.body.code).toBe('DATASET_NOT_READY');
+    expect(response.body.details.problems.length).toBeGreaterThan(0);
+  });
+
+  it('rejects an out-of-range override with 400 naming the field', async () => {
+    const project = await client.createProject('classification', ['a', 'b']);
+    const response = await client.http
+      .post(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .send({ trainingConfig: { epochs: 0 } });
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body.details)).toContain('trainingConfig.epochs');
+  });
+
+  it('trains a classifier that tells red from blue squares, with progress, metrics and artifacts', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 16, 1), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 16, 2), { label: 'blue' }, 'blue');
+    await client.configureTraining(project.id, FAST);
+
+    const queued = await client.train(project.id);
+    expect(queued).toMatchObject({ number: 1, status: 'queued' });
+    const iteration = await client.waitForIteration(project.id, queued.id);
+
+    expect(iteration.status).toBe('completed');
+    expect(iteration.history).toHaveLength(8);
+    expect(iteration.progress).toEqual({ epoch: 8, epochs: 8 });
+    expect(iteration.history[7].valAccuracy).toBeGreaterThanOrEqual(0.85);
+    expect(['wasm', 'cpu', 'tensorflow']).toContain(iteration.backend);
+    expect(iteration.metrics.accuracy).toBeGreaterThanOrEqual(0.85);
+
+    const metrics = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/metrics?threshold=0.5`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(metrics.body.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(metrics.body.perLabel.map((label: { label: string }) => label.label).sort()).toEqual(['blue', 'red']);
+    expect(metrics.body.confusionMatrix.labels).toHaveLength(2);
+    const strict = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/metrics?threshold=1`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(strict.body.accuracy).toBeLessThanOrEqual(metrics.body.accuracy);
+
+    const dataset = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/dataset`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(dataset.body.images).toHaveLength(32);
+    expect(dataset.body.labels.map((label: { name: string }) => label.name)).toEqual(['red', 'blue']);
+
+    const model = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/model`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(model.headers['content-type']).toBe('application/zip');
+    expect(Object.keys(unzipSync(new Uint8Array(model.body as Buffer))).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
+
+    const list = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([queued.id]);
+  });
+
+  it('streams progress as Server-Sent Events until the final status', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 6, 3), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 6, 4), { label: 'blue' }, 'blue');
+    const queued = await client.train(project.id, { ...FAST, epochs: 2 });
+    const response = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/events`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done(null, text));
+      })
+      .expect(200);
+    expect(response.headers['content-type']).toContain('text/event-stream');
+    const statuses = (response.body as string)
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)).status as string);
+    expect(statuses[statuses.length - 1]).toBe('completed');
+    expect(statuses.filter((status) => status === 'running').length).toBeGreaterThan(0);
+  });
+
+  it('cancels an iteration; the cancelled run records nothing more', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 6, 5), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 6, 6), { label: 'blue' }, 'blue');
+    const queued = await client.train(project.id, { ...FAST, epochs: 200 });
+    const cancelled = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = await client.iteration(project.id, queued.id);
+    expect(after.status).toBe('cancelled');
+    expect(after.history.length).toBeLessThan(200);
+    const again = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`).set('Authorization', client.auth);
+    expect(again.status).toBe(200);
+  });
+
+  it('trains a detector that finds coloured squares far better than chance', async () => {
+    const project = await client.createProject('detection', ['red', 'blue']);
+    const scenes = await squareScenes([RED, BLUE], 60, 11);
+    const items = await client.upload(project.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const names = ['red', 'blue'];
+    const labeling = await client.http
+      .post(`/v1/projects/${project.id}/images/labels`)
+      .set('Authorization', client.auth)
+      .send({
+        items: items.map((item, index) => ({
+          imageId: item.id,
+          regions: scenes[index].boxes.map((box) => ({ label: names[box.label], x: box.x, y: box.y, width: box.width, height: box.height })),
+        })),
+      });
+    expect(labeling.status).toBeLessThan(300);
+    const queued = await client.train(project.id, { imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
+    const iteration = await client.waitForIteration(project.id, queued.id, 120_000);
+    expect(iteration.status).toBe('completed');
+    const metrics = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/metrics?threshold=0.3&overlapThreshold=0.5`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(metrics.body.map50).toBeGreaterThan(0.5);
+    expect(metrics.body.perLabel.every((label: { ap: number }) => typeof label.ap === 'number')).toBe(true);
+  });
+});
