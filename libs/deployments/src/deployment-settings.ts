@@ -1,0 +1,81 @@
+import { ConfigService } from '@nestjs/config';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsInt, Max, Min, validateSync } from 'class-validator';
+
+const MiB = 1024 * 1024;
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** Settings of deployments and the prediction endpoint, from the environment, with their defaults. */
+export class DeploymentSettings {
+  /** Largest image accepted by POST /v1/predict/{deploymentId} (413 above). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  PREDICT_MAX_IMAGE_BYTES: number = 10 * MiB;
+
+  /** Largest width × height of a prediction image (413 above; a decompression-bomb guard). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(268_402_689)
+  PREDICT_MAX_PIXELS: number = 25_000_000;
+
+  /** Predictions one API key may ask for per window (429 beyond). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  PREDICT_RATE_LIMIT: number = 6000;
+
+  /** The rate-limit window, in seconds. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  PREDICT_RATE_WINDOW_SECONDS: number = 60;
+
+  /** Models kept loaded for prediction at once (least recently used ones are unloaded). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MODEL_CACHE_MAX_MODELS: number = 16;
+
+  /** Weight bytes of the models kept loaded at once. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  MODEL_CACHE_MAX_BYTES: number = 512 * MiB;
+
+  /** Largest model archive accepted by POST /v1/projects/{projectId}/models. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  MODEL_IMPORT_MAX_BYTES: number = 200 * MiB;
+}
+
+export const DEPLOYMENT_SETTING_NAMES = [
+  'PREDICT_MAX_IMAGE_BYTES',
+  'PREDICT_MAX_PIXELS',
+  'PREDICT_RATE_LIMIT',
+  'PREDICT_RATE_WINDOW_SECONDS',
+  'MODEL_CACHE_MAX_MODELS',
+  'MODEL_CACHE_MAX_BYTES',
+  'MODEL_IMPORT_MAX_BYTES',
+] as const satisfies readonly (keyof DeploymentSettings)[];
+
+export function validateDeploymentSettings(environment: Record<string, unknown>): DeploymentSettings {
+  const settings = plainToInstance(DeploymentSettings, environment, { enableImplicitConversion: true });
+  const errors = validateSync(settings);
+  if (errors.length) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return settings;
+}
+
+export const deploymentSettingsProvider = {
+  provide: DeploymentSettings,
+  inject: [ConfigService],
+  useFactory: (config: ConfigService) =>
+    validateDeploymentSettings(Object.fromEntries(DEPLOYMENT_SETTING_NAMES.map((name) => [name, config.get(name)]))),
+};

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deploymentKeyMatches, generateDeploymentKey } from './api-key.js';
+import { type DeploymentCommand, deploymentDecider } from './deployment.decider.js';
+import type { DeploymentEvent } from './deployment.events.js';
+
+const now = new Date('2026-06-01T10:00:00.000Z');
+const metadata = { userId: 'u1', correlationId: 'c1', now };
+const spec = deciderSpecification(deploymentDecider);
+const ids = { projectId: 'p1', deploymentId: 'd1' };
+const completed = { id: 'i1', number: 2, status: 'completed', modelSha256: 'm'.repeat(64) };
+const deploy: DeploymentCommand = {
+  type: 'DeployModel',
+  ...ids,
+  iterationId: 'i1',
+  iteration: completed,
+  name: undefined,
+  keyHash: 'h1',
+  keyPrefix: 'dpk_abcdef',
+  metadata,
+};
+const deployed: DeploymentEvent = {
+  type: 'ModelDeployed',
+  v: 1,
+  data: {
+    ...ids,
+    iterationId: 'i1',
+    iterationNumber: 2,
+    name: 'Iteration 2',
+    modelSha256: 'm'.repeat(64),
+    keyHash: 'h1',
+    keyPrefix: 'dpk_abcdef',
+    deployedAt: now.toISOString(),
+  },
+};
+const undeployed: DeploymentEvent = {
+  type: 'ModelUndeployed',
+  v: 1,
+  data: { ...ids, iterationId: 'i1', modelSha256: 'm'.repeat(64), undeployedAt: 'x' },
+};
+
+describe('deployment decider', () => {
+  it('deploys a completed iteration with the key hash and a default name', () => {
+    spec.given([]).when(deploy).then([deployed]);
+  });
+
+  it('keeps a given name', () => {
+    spec
+      .given([])
+      .when({ ...deploy, name: 'production' })
+      .then([{ ...deployed, data: { ...deployed.data, name: 'production' } } as DeploymentEvent]);
+  });
+
+  it('refuses an unknown iteration (404) and one that is not completed (409)', () => {
+    spec.given([]).when({ ...deploy, iteration: null }).thenThrows('ITERATION_NOT_FOUND');
+    spec.given([]).when({ ...deploy, iteration: { ...completed, status: 'failed', modelSha256: null } }).thenThrows('ITERATION_NOT_COMPLETED');
+    spec.given([]).when({ ...deploy, iteration: { ...completed, status: 'running', modelSha256: null } }).thenThrows('ITERATION_NOT_COMPLETED');
+  });
+
+  it('refuses to deploy the same deployment id twice', () => {
+    spec.given([deployed]).when(deploy).thenThrows('DEPLOYMENT_ALREADY_EXISTS');
+  });
+
+  it('rotates the key of an active deployment', () => {
+    spec
+      .given([deployed])
+      .when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'dpk_zzzzzz', metadata })
+      .then([{ type: 'DeploymentKeyRotated', v: 1, data: { ...ids, keyHash: 'h2', keyPrefix: 'dpk_zzzzzz', rotatedAt: now.toISOString() } }]);
+  });
+
+  it('refuses to rotate the key of an unknown or undeployed deployment', () => {
+    spec.given([]).when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'p', metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+    spec.given([deployed, undeployed]).when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'p', metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+  });
+
+  it('undeploys once, naming the model so its cache entry can go; undeploying again changes nothing', () => {
+    spec
+      .given([deployed])
+      .when({ type: 'UndeployModel', metadata })
+      .then([{ ...undeployed, data: { ...undeployed.data, undeployedAt: now.toISOString() } } as DeploymentEvent]);
+    spec.given([deployed, undeployed]).when({ type: 'UndeployModel', metadata }).thenNothingHappens();
+    spec.given([]).when({ type: 'UndeployModel', metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+  });
+});
+
+describe('deployment keys', () => {
+  it('are long, random, and only match their own hash', () => {
+    const a = generateDeploymentKey();
+    const b = generateDeploymentKey();
+    expect(a.key).toMatch(/^dpk_[A-Za-z0-9_-]{43}$/);
+    expect(a.key).not.toBe(b.key);
+    expect(a.keyPrefix).toBe(a.key.slice(0, 10));
+    expect(a.keyHash).not.toContain(a.key.slice(4));
+    expect(deploymentKeyMatches(a.key, a.keyHash)).toBe(true);
+    expect(deploymentKeyMatches(b.key, a.keyHash)).toBe(false);
+    expect(deploymentKeyMatches('', a.keyHash)).toBe(false);
+  });
+});

@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection } from '../../../read-store/src/index.js';
+import type { ModelUndeployed } from '../domain/deployment.events.js';
+import { DeploymentQueries } from '../read-models/deployments/deployment-queries.js';
+import { ModelCache } from './model-cache.js';
+
+/**
+ * Unloads an undeployed model from this process's cache unless another active deployment serves it. Driven
+ * by the subscription, so every api process evicts its own copy.
+ */
+@ReadModelProjection()
+@Injectable()
+export class ModelEvictionReactor implements Projection {
+  readonly name = 'model-eviction-reactor';
+  readonly version = 1;
+  readonly collections = [];
+  readonly eventTypes = ['ModelUndeployed'];
+
+  constructor(
+    private readonly cache: ModelCache,
+    private readonly deployments: DeploymentQueries,
+  ) {}
+
+  async apply(recorded: RecordedEvent): Promise<void> {
+    const { deploymentId, modelSha256 } = (recorded as unknown as ModelUndeployed).data;
+    if (!this.cache.has(modelSha256)) return;
+    if (await this.deployments.modelInUse(modelSha256, deploymentId)) return;
+    this.cache.evict(modelSha256);
+  }
+}

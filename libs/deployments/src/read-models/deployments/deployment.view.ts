@@ -1,0 +1,19 @@
+export const DEPLOYMENTS = 'deployments';
+
+/** Read-model document of a deployment (collection `deployments`); undeployed ones stay, marked. */
+export interface DeploymentView {
+  id: string;
+  projectId: string;
+  iterationId: string;
+  iterationNumber: number;
+  name: string;
+  modelSha256: string;
+  /** sha256 of the current key; never shown. */
+  keyHash: string;
+  keyPrefix: string;
+  status: 'active' | 'undeployed';
+  createdAt: string;
+  keyRotatedAt: string | null;
+  undeployedAt: string | null;
+  revision: number;
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { DEPLOYMENT_EVENT_TYPES, type DeploymentEvent } from '../../domain/deployment.events.js';
+import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
+
+/** Deployments with their current key hash: what the prediction endpoint authenticates against. */
+@ReadModelProjection()
+@Injectable()
+export class DeploymentsProjection implements Projection {
+  readonly name = 'deployments';
+  readonly version = 1;
+  readonly collections = [DEPLOYMENTS];
+  readonly eventTypes = DEPLOYMENT_EVENT_TYPES;
+
+  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+    const event = recorded as unknown as DeploymentEvent;
+    const deployments = store.collection<DeploymentView>(DEPLOYMENTS);
+    const revision = recorded.revision;
+    const update = (change: (view: DeploymentView) => Partial<DeploymentView>) =>
+      deployments.apply(event.data.deploymentId, recorded.position, (view) => (view ? { ...view, ...change(view), revision } : null));
+    switch (event.type) {
+      case 'ModelDeployed': {
+        const data = event.data;
+        await deployments.apply(data.deploymentId, recorded.position, () => ({
+          id: data.deploymentId,
+          projectId: data.projectId,
+          iterationId: data.iterationId,
+          iterationNumber: data.iterationNumber,
+          name: data.name,
+          modelSha256: data.modelSha256,
+          keyHash: data.keyHash,
+          keyPrefix: data.keyPrefix,
+          status: 'active',
+          createdAt: data.deployedAt,
+          keyRotatedAt: null,
+          undeployedAt: null,
+          revision,
+        }));
+        return;
+      }
+      case 'DeploymentKeyRotated':
+        await update(() => ({ keyHash: event.data.keyHash, keyPrefix: event.data.keyPrefix, keyRotatedAt: event.data.rotatedAt }));
+        return;
+      case 'ModelUndeployed':
+        await update(() => ({ status: 'undeployed', undeployedAt: event.data.undeployedAt }));
+        return;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { generateDeploymentKey } from '../../domain/api-key.js';
+import { deploymentDecider, type IterationFacts } from '../../domain/deployment.decider.js';
+import { deploymentStream } from '../../domain/deployment.events.js';
+import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
+import { type DeployedModelDto, toDeploymentDto } from '../deployment.dto.js';
+
+export class DeployModelDto {
+  @ApiProperty({ format: 'uuid', description: 'A completed iteration of the project.' })
+  @IsUUID()
+  iterationId: string;
+
+  @ApiPropertyOptional({ example: 'production', minLength: 1, maxLength: 100, description: 'Default: "Iteration <number>".' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string;
+}
+
+export class DeployModel extends Command<DeployedModelDto> {
+  constructor(
+    readonly projectId: string,
+    readonly iterationId: string,
+    readonly name: string | undefined,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/** Puts a completed iteration behind a new endpoint with a new key (shown once). */
+@CommandHandler(DeployModel)
+export class DeployModelHandler implements ICommandHandler<DeployModel> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly readStore: ReadStore,
+    private readonly deployments: DeploymentQueries,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, iterationId, name, context }: DeployModel): Promise<DeployedModelDto> {
+    await this.projects.getOwned(projectId, context.userId);
+    const view = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
+    const iteration: IterationFacts | null =
+      view && view.projectId === projectId
+        ? { id: view.id, number: view.number, status: view.status, modelSha256: view.model?.sha256 ?? null }
+        : null;
+    const deploymentId = this.ids.newId();
+    const { key, keyHash, keyPrefix } = generateDeploymentKey();
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      deploymentStream(deploymentId),
+      deploymentDecider,
+      { type: 'DeployModel', projectId, deploymentId, iterationId, iteration, name, keyHash, keyPrefix, metadata },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return { ...toDeploymentDto(await this.deployments.get(projectId, deploymentId)), apiKey: key };
+  }
+}

@@ -1,0 +1,58 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { DomainError, type RequestContext } from '../../../../core/src/index.js';
+import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { IterationQueuer, type IterationView } from '../../../../training/src/index.js';
+import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { inspectModelArchive, mapLabels } from './model-import.js';
+
+export class ImportModel extends Command<IterationView> {
+  constructor(
+    readonly projectId: string,
+    readonly files: ReceivedFile[],
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Checks an uploaded model archive (it must load, be of the project's task, and predict labels the project
+ * has), stores it as a blob, and records it as a new completed iteration (ModelImported).
+ */
+@CommandHandler(ImportModel)
+export class ImportModelHandler implements ICommandHandler<ImportModel> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly blobs: BlobStore,
+    private readonly queuer: IterationQueuer,
+  ) {}
+
+  async execute({ projectId, files, context }: ImportModel): Promise<IterationView> {
+    const project = await this.projects.getOwned(projectId, context.userId);
+    const file = files[0];
+    if (!file) throw DomainError.validation(DeploymentErrors.MODEL_REQUIRED, 'Send the model archive (zip) in the multipart field "model".');
+    if (!file.buffer) {
+      throw new DomainError('too-large', 'FILE_TOO_LARGE', `The model archive ${file.filename} is over the size limit.`);
+    }
+    const zip = new Uint8Array(file.buffer);
+    const model = await inspectModelArchive(zip);
+    if (model.task !== project.type) {
+      throw DomainError.validation(
+        DeploymentErrors.MODEL_TASK_MISMATCH,
+        `The model is a ${model.task} model; this is a ${project.type} project.`,
+      );
+    }
+    const labels = mapLabels(model.labels, project.labels);
+    const stored = await this.blobs.put(zip);
+    return this.queuer.importModel(projectId, context, {
+      task: model.task,
+      labels,
+      architecture: model.architecture,
+      format: model.format,
+      modelSha256: stored.sha256,
+      modelBytes: stored.bytes,
+    });
+  }
+}

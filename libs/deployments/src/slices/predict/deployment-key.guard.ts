@@ -1,0 +1,46 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { DomainError, isUuid } from '../../../../core/src/index.js';
+import { deploymentKeyMatches } from '../../domain/api-key.js';
+import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
+import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
+
+export type PredictRequest = Request & { deployment?: DeploymentView; predictionImage?: Buffer };
+
+/** The deployment key of a prediction: `X-Api-Key`, or `Prediction-Key` as Custom Vision clients send it. */
+export function presentedKey(request: Request): string | undefined {
+  const header = request.headers['x-api-key'] ?? request.headers['prediction-key'];
+  const key = Array.isArray(header) ? header[0] : header;
+  return key ? key.trim() : undefined;
+}
+
+/**
+ * Authenticates a prediction with the deployment's own key: 404 for an unknown or undeployed deployment
+ * (whatever key is sent), 401 INVALID_API_KEY for a missing or wrong key. The key's hash is compared in
+ * constant time with the hash the deployment holds now, so a rotated key fails from the next request on.
+ */
+@Injectable()
+export class DeploymentKeyGuard implements CanActivate {
+  constructor(private readonly deployments: DeploymentQueries) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<PredictRequest>();
+    const deploymentId = String(request.params.deploymentId ?? '');
+    // Not a UUID: the route's UuidParam answers 400.
+    if (!isUuid(deploymentId)) return true;
+    const deployment = await this.deployments.findActive(deploymentId);
+    if (!deployment) {
+      throw DomainError.notFound(DeploymentErrors.DEPLOYMENT_NOT_FOUND, `Deployment ${deploymentId} does not exist.`);
+    }
+    const key = presentedKey(request);
+    if (!key || !deploymentKeyMatches(key, deployment.keyHash)) {
+      throw DomainError.unauthenticated(
+        DeploymentErrors.INVALID_API_KEY,
+        key ? 'The API key is not valid for this deployment.' : 'Send the deployment key in the X-Api-Key header.',
+      );
+    }
+    request.deployment = deployment;
+    return true;
+  }
+}

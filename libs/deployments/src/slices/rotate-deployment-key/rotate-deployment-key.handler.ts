@@ -1,0 +1,52 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { generateDeploymentKey } from '../../domain/api-key.js';
+import { deploymentDecider } from '../../domain/deployment.decider.js';
+import { deploymentStream } from '../../domain/deployment.events.js';
+import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
+import type { RotatedKeyDto } from '../deployment.dto.js';
+
+export class RotateDeploymentKey extends Command<RotatedKeyDto> {
+  constructor(
+    readonly projectId: string,
+    readonly deploymentId: string,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Replaces the deployment's key. Answers only once the read model holds the new hash, so the old key is
+ * refused from the moment the client has the new one.
+ */
+@CommandHandler(RotateDeploymentKey)
+export class RotateDeploymentKeyHandler implements ICommandHandler<RotateDeploymentKey> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly deployments: DeploymentQueries,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, deploymentId, context }: RotateDeploymentKey): Promise<RotatedKeyDto> {
+    await this.projects.getOwned(projectId, context.userId);
+    await this.deployments.get(projectId, deploymentId);
+    const { key, keyHash, keyPrefix } = generateDeploymentKey();
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      deploymentStream(deploymentId),
+      deploymentDecider,
+      { type: 'RotateDeploymentKey', keyHash, keyPrefix, metadata },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return { id: deploymentId, apiKey: key, keyPrefix, keyRotatedAt: metadata.now.toISOString() };
+  }
+}
