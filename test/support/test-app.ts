@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { AppModule } from '../../apps/api/src/app.module.js';
 import { configureApp } from '../../apps/api/src/configure-app.js';
+import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { Settings, validateSettings } from '../../libs/core/src/index.js';
 
 export interface TestApp {
@@ -63,4 +64,18 @@ export async function registerAndLogIn(
   const registered = await testApp.http.post('/v1/auth/register').send({ username, password }).expect(201);
   const login = await testApp.http.post('/v1/auth/login').send({ username, password }).expect(200);
   return { id: registered.body.id, username, auth: `Bearer ${login.body.accessToken}` };
+}
+
+/**
+ * Boots the worker process's module (apps/worker) beside a test app, sharing its settings: with REDIS_URL
+ * set, it takes the jobs the api puts on BullMQ.
+ */
+export async function startTestWorker(settings: Settings): Promise<{ close(): Promise<void> }> {
+  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] })
+    .overrideProvider(Settings)
+    .useValue(settings)
+    .compile();
+  const worker = moduleRef.createNestApplication({ bufferLogs: true });
+  await worker.init();
+  return { close: () => worker.close() };
 }

@@ -49,7 +49,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
     if (this.role !== 'worker' || !this.settings.REDIS_URL) return;
     for (const processor of processors) {
-      const worker = new BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL));
+      const worker = new BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL), {
+        prefix: this.settings.QUEUE_PREFIX,
+      });
       await worker.waitUntilReady();
       this.workers.push(worker);
       this.logger.log(`Processing the "${processor.queue}" queue`);
@@ -69,7 +71,7 @@ const jobQueueProvider = {
     const logger = new Logger('JobQueue');
     if (settings.REDIS_URL) {
       logger.log('Using BullMQ on Redis; jobs run in apps/worker');
-      return new BullmqJobQueue(redisConnection(settings.REDIS_URL));
+      return new BullmqJobQueue(redisConnection(settings.REDIS_URL), settings.QUEUE_PREFIX);
     }
     logger.log('Using the in-process job runner');
     return new InProcessJobQueue();

@@ -33,6 +33,11 @@ export class Settings {
   @IsString()
   REDIS_URL?: string;
 
+  /** Namespace of the BullMQ queues in Redis, so several installations (or test runs) can share one Redis. */
+  @IsString()
+  @MinLength(1)
+  QUEUE_PREFIX: string = 'diyml';
+
   /** Signs login tokens. Embedded default: a random secret kept in DATA_DIR/jwt-secret. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -61,6 +66,7 @@ export const SETTING_NAMES = [
   'EVENTSTORE_CONNECTION_STRING',
   'MONGODB_URI',
   'REDIS_URL',
+  'QUEUE_PREFIX',
   'JWT_SECRET',
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
