@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobStore, blobNotFound, isSha256, sha256Of, type StoredBlob } from '../blob-store.port.js';
 
@@ -30,30 +30,22 @@ export class FsBlobStore extends BlobStore {
 
   async put(bytes: Uint8Array): Promise<StoredBlob> {
     const sha256 = sha256Of(bytes);
-    const stored = { sha256, bytes: bytes.byteLength };
-    const target = this.pathOf(sha256);
-    if (await exists(target)) return stored;
     const folder = join(this.directory, sha256.slice(0, 2));
     if (!this.createdDirectories.has(folder)) {
       await mkdir(folder, { recursive: true });
       this.createdDirectories.add(folder);
     }
+    // No existence check first: writing the same bytes again and renaming over the old file is just as
+    // correct (same content, atomic rename) and saves a system call on the common path, a new blob.
     const temporary = join(folder, `.tmp-${sha256}-${randomBytes(6).toString('hex')}`);
     try {
-      const handle = await open(temporary, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        if (this.fsync) await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      // rename replaces atomically: a concurrent writer of the same bytes ends with the same content.
-      await rename(temporary, target);
+      await writeFile(temporary, bytes, { flag: 'wx', flush: this.fsync });
+      await rename(temporary, this.pathOf(sha256));
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
-    return stored;
+    return { sha256, bytes: bytes.byteLength };
   }
 
   async get(sha256: string): Promise<Buffer> {

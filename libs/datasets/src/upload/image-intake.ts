@@ -11,7 +11,7 @@ import {
   Settings,
   toEventMetadata,
 } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
+import { EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
 import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
 import { ProjectionRunner } from '../../../read-store/src/index.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
@@ -151,10 +151,8 @@ export class ImageIntake {
     if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
     try {
       const { format, width, height, dhash } = ready.image;
-      const result = await decideAndAppend(
-        this.events,
-        imageStream(imageId),
-        imageDecider,
+      // A new id is a new stream: decide on the initial state and let 'no_stream' guard the append.
+      const events = imageDecider.decide(
         {
           type: 'UploadImage',
           project,
@@ -170,8 +168,12 @@ export class ImageIntake {
           regions,
           split: file.split,
         },
-        metadata,
+        imageDecider.initialState,
       );
+      const result = await this.events.append(imageStream(imageId), events, {
+        expectedRevision: 'no_stream',
+        metadata: toEventMetadata(metadata),
+      });
       return { item: { filename, status: 'created', id: imageId }, position: result.position };
     } catch (error) {
       await this.release(project.id, sha256, imageId, metadata).catch((releaseError: unknown) =>
