@@ -71,6 +71,38 @@ async function poolGradient(backend: string, testCase: PoolCase, seed: number): 
   });
 }
 
+interface MatMulCase {
+  a: [number, number];
+  b: [number, number];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** Shapes as stored; the products take [m, k]·[k, n] after the transposes. Both orientations of the rewrite occur. */
+const matMulCases: MatMulCase[] = [
+  { a: [32, 1568], b: [32, 64], transposeA: true, transposeB: false },
+  { a: [32, 64], b: [1568, 64], transposeA: false, transposeB: true },
+  { a: [5, 3], b: [5, 7], transposeA: true, transposeB: false },
+  { a: [7, 6], b: [4, 6], transposeA: false, transposeB: true },
+  { a: [6, 9], b: [2, 6], transposeA: true, transposeB: true },
+  { a: [6, 2], b: [9, 6], transposeA: true, transposeB: true },
+  { a: [1, 12], b: [12, 1], transposeA: false, transposeB: false },
+];
+
+/** The product and its gradients (which ask for transposed products themselves), computed on `backend`. */
+async function matMulResults(backend: string, testCase: MatMulCase, seed: number): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const random = new SeededRandom(seed);
+  return tf.tidy(() => {
+    const a = randomValues(testCase.a, random) as tf.Tensor2D;
+    const b = randomValues(testCase.b, random) as tf.Tensor2D;
+    const product = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, testCase.transposeA, testCase.transposeB);
+    const upstream = randomValues(product(a, b).shape, random);
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(product(x, y), upstream)))([a, b]);
+    return [product(a, b), da, db].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
 function maxDifference(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   return a.reduce((max, value, i) => Math.max(max, Math.abs(value - b[i])), 0);
@@ -119,6 +151,12 @@ describe('replacement gradient kernels on wasm', () => {
             expect(cells.filter((i) => replaced[i] !== 0).length).toBeLessThanOrEqual(1);
             for (const i of cells) if (replaced[i] !== 0) expect(inputs[i]).toBe(windowMax);
           }
+  });
+
+  it.each(matMulCases)('matMul of $a by $b (transposeA $transposeA, transposeB $transposeB) and its gradients match the cpu reference', async (testCase) => {
+    const reference = await matMulResults('cpu', testCase, 13);
+    const replaced = await matMulResults('wasm', testCase, 13);
+    reference.forEach((values, i) => expect(maxDifference(replaced[i], values)).toBeLessThan(1e-4));
   });
 
   it('does not leak tensors', async () => {

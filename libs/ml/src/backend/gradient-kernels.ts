@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulKernel } from './batch-mat-mul.kernels.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d-gradient.kernels.js';
 import { maxPoolGradKernel } from './max-pool-gradient.kernels.js';
 
@@ -10,7 +11,7 @@ type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.Kern
  * filter gradient (its conv2d-based input gradient was slower than cpu's own, so cpu keeps that one).
  */
 const replacementsByBackend: Record<string, KernelFactory[]> = {
-  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel],
+  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel],
   cpu: [conv2dBackpropFilterKernel, maxPoolGradKernel],
 };
 

@@ -228,10 +228,14 @@ class TrainingSession {
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const epochStarted = performance.now();
-        let lossSum = 0;
-        let correct = 0;
+        // Summed on the backend and read once per epoch: a read per batch would stall on every step.
+        let lossSum: tf.Scalar = tf.scalar(0);
+        let correct: tf.Scalar = tf.scalar(0);
         for (const batchIndexes of chunks(random.shuffled(trainIndexes), batchSize)) {
-          if (callbacks.signal?.aborted) throw new TrainingCancelledError(epoch - 1);
+          if (callbacks.signal?.aborted) {
+            tf.dispose([lossSum, correct]);
+            throw new TrainingCancelledError(epoch - 1);
+          }
           const { inputs, targets } = this.batch(batchIndexes, random);
           let correctInBatch: tf.Scalar | null = null;
           const loss = optimizer.minimize(
@@ -243,19 +247,21 @@ class TrainingSession {
             true,
             variables,
           )!;
-          lossSum += loss.dataSync()[0] * batchIndexes.length;
-          if (correctInBatch) correct += (correctInBatch as tf.Scalar).dataSync()[0];
-          tf.dispose([inputs, targets, loss, correctInBatch ?? []]);
+          const sums = tf.tidy(() => [tf.add(lossSum, tf.mul(loss, batchIndexes.length)), correctInBatch ? tf.add(correct, correctInBatch) : correct.clone()] as tf.Scalar[]);
+          tf.dispose([inputs, targets, loss, correctInBatch ?? [], lossSum, correct]);
+          [lossSum, correct] = sums;
           // Let cancellation and other work on this thread's event loop through between batches.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
+        const [epochLoss, epochCorrect] = [lossSum.dataSync()[0], correct.dataSync()[0]];
+        tf.dispose([lossSum, correct]);
         const trainingMs = performance.now() - epochStarted;
         const evaluation = validationIndexes.length > 0 ? this.evaluate(validationIndexes) : null;
         const report: EpochReport = {
           epoch,
           epochs,
-          loss: lossSum / trainIndexes.length,
-          accuracy: this.architecture.task === 'classification' ? correct / trainIndexes.length : null,
+          loss: epochLoss / trainIndexes.length,
+          accuracy: this.architecture.task === 'classification' ? epochCorrect / trainIndexes.length : null,
           valLoss: evaluation?.loss ?? null,
           valAccuracy: evaluation?.score ?? null,
           durationMs: performance.now() - epochStarted,
