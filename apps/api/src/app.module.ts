@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { DatasetsModule } from '../../../libs/datasets/src/index.js';
+import { DeploymentsModule } from '../../../libs/deployments/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { IdentityModule } from '../../../libs/identity/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
@@ -50,6 +51,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     BlobsModule,
     DatasetsModule,
     TrainingModule,
+    DeploymentsModule,
   ],
   controllers: [HealthController],
 })

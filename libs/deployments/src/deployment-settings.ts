@@ -45,12 +45,6 @@ export class DeploymentSettings {
   @IsInt()
   @Min(1)
   MODEL_CACHE_MAX_BYTES: number = 512 * MiB;
-
-  /** Largest model archive accepted by POST /v1/projects/{projectId}/models. */
-  @Transform(emptyToUndefined)
-  @IsInt()
-  @Min(1)
-  MODEL_IMPORT_MAX_BYTES: number = 200 * MiB;
 }
 
 export const DEPLOYMENT_SETTING_NAMES = [
@@ -60,11 +54,12 @@ export const DEPLOYMENT_SETTING_NAMES = [
   'PREDICT_RATE_WINDOW_SECONDS',
   'MODEL_CACHE_MAX_MODELS',
   'MODEL_CACHE_MAX_BYTES',
-  'MODEL_IMPORT_MAX_BYTES',
 ] as const satisfies readonly (keyof DeploymentSettings)[];
 
 export function validateDeploymentSettings(environment: Record<string, unknown>): DeploymentSettings {
-  const settings = plainToInstance(DeploymentSettings, environment, { enableImplicitConversion: true });
+  // Unset (or empty) settings keep their defaults.
+  const given = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
+  const settings = plainToInstance(DeploymentSettings, given, { enableImplicitConversion: true });
   const errors = validateSync(settings);
   if (errors.length) {
     const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);

@@ -8,7 +8,7 @@ const now = new Date('2026-06-01T10:00:00.000Z');
 const metadata = { userId: 'u1', correlationId: 'c1', now };
 const spec = deciderSpecification(deploymentDecider);
 const ids = { projectId: 'p1', deploymentId: 'd1' };
-const completed = { id: 'i1', number: 2, status: 'completed', modelSha256: 'm'.repeat(64) };
+const completed = { id: 'i1', number: 2, status: 'completed', modelSha256: 'm'.repeat(64), labels: ['cat', 'dog'] };
 const deploy: DeploymentCommand = {
   type: 'DeployModel',
   ...ids,
@@ -28,6 +28,7 @@ const deployed: DeploymentEvent = {
     iterationNumber: 2,
     name: 'Iteration 2',
     modelSha256: 'm'.repeat(64),
+    labels: ['cat', 'dog'],
     keyHash: 'h1',
     keyPrefix: 'dpk_abcdef',
     deployedAt: now.toISOString(),

@@ -8,6 +8,8 @@ export interface IterationFacts {
   number: number;
   status: string;
   modelSha256: string | null;
+  /** Label names in model-output order. */
+  labels: string[];
 }
 
 export type DeploymentCommand = { metadata: CommandMetadata } & (
@@ -64,6 +66,7 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
             iterationNumber: iteration.number,
             name: command.name ?? `Iteration ${iteration.number}`,
             modelSha256: iteration.modelSha256,
+            labels: iteration.labels,
             keyHash: command.keyHash,
             keyPrefix: command.keyPrefix,
             deployedAt: at,

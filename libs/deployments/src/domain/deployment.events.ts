@@ -13,6 +13,8 @@ export type ModelDeployed = DomainEvent<
     name: string;
     /** sha256 of the model blob, the key of the model cache. */
     modelSha256: string;
+    /** The project's label names in model-output order, as the iteration had them: what predictions are called. */
+    labels: string[];
     keyHash: string;
     /** The first characters of the key, to recognise it in lists. */
     keyPrefix: string;

@@ -8,6 +8,8 @@ export interface DeploymentView {
   iterationNumber: number;
   name: string;
   modelSha256: string;
+  /** Label names in model-output order. */
+  labels: string[];
   /** sha256 of the current key; never shown. */
   keyHash: string;
   keyPrefix: string;

@@ -24,6 +24,7 @@ const deployed = (deploymentId = 'd1'): DeploymentEvent => ({
     iterationNumber: 1,
     name: 'Iteration 1',
     modelSha256: sha,
+    labels: ['cat', 'dog'],
     keyHash: 'h1',
     keyPrefix: 'dpk_aaaaaa',
     deployedAt: '2026-06-01T10:00:00.000Z',

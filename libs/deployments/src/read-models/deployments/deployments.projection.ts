@@ -29,6 +29,7 @@ export class DeploymentsProjection implements Projection {
           iterationNumber: data.iterationNumber,
           name: data.name,
           modelSha256: data.modelSha256,
+          labels: data.labels,
           keyHash: data.keyHash,
           keyPrefix: data.keyPrefix,
           status: 'active',

@@ -55,7 +55,13 @@ export class DeployModelHandler implements ICommandHandler<DeployModel> {
     const view = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
     const iteration: IterationFacts | null =
       view && view.projectId === projectId
-        ? { id: view.id, number: view.number, status: view.status, modelSha256: view.model?.sha256 ?? null }
+        ? {
+            id: view.id,
+            number: view.number,
+            status: view.status,
+            modelSha256: view.model?.sha256 ?? null,
+            labels: view.labels.map((label) => label.name),
+          }
         : null;
     const deploymentId = this.ids.newId();
     const { key, keyHash, keyPrefix } = generateDeploymentKey();

@@ -1,11 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerStorageService } from '@nestjs/throttler';
+import { DomainError } from '../../../../core/src/index.js';
 import { hashDeploymentKey } from '../../domain/api-key.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { presentedKey } from './deployment-key.guard.js';
+import { ThrottlerGuard, ThrottlerStorageService } from './throttler.js';
 
 export const PREDICT_THROTTLER = 'predict';
+
+/** The prediction throttler's own hit counts. */
+@Injectable()
+export class PredictThrottlerStorage extends ThrottlerStorageService {}
 
 /**
  * Rate limit of the prediction route, per API key (by its hash; per client address without one):
@@ -20,10 +25,20 @@ export class PredictThrottlerGuard extends ThrottlerGuard {
         throttlers: [
           { name: PREDICT_THROTTLER, limit: settings.PREDICT_RATE_LIMIT, ttl: settings.PREDICT_RATE_WINDOW_SECONDS * 1000 },
         ],
-        errorMessage: 'Too many predictions with this API key: wait for the time in Retry-After-predict and retry.',
       },
       storage,
       reflector,
+    );
+  }
+
+  /** 429 TOO_MANY_REQUESTS in the API's error body (Retry-After-predict is set before this is called). */
+  protected override async throwThrottlingException(context: ExecutionContext, detail: { timeToBlockExpire: number }): Promise<void> {
+    context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>().setHeader('Retry-After', String(detail.timeToBlockExpire));
+    throw new DomainError(
+      'rate-limited',
+      'TOO_MANY_REQUESTS',
+      `Too many predictions with this API key: retry in ${detail.timeToBlockExpire} s.`,
+      { retryAfterSeconds: detail.timeToBlockExpire },
     );
   }
 
@@ -32,7 +47,3 @@ export class PredictThrottlerGuard extends ThrottlerGuard {
     return key ? `key:${hashDeploymentKey(key)}` : `ip:${String(request.ip)}`;
   }
 }
-
-/** The prediction throttler's own hit counts. */
-@Injectable()
-export class PredictThrottlerStorage extends ThrottlerStorageService {}

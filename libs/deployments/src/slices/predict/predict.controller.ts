@@ -90,7 +90,7 @@ export class PredictController {
     @Req() request: PredictRequest,
   ): Promise<PredictionResultDto> {
     const deployment = request.deployment!;
-    const predictions = await this.predictions.predict(deployment.modelSha256, request.predictionImage!, query);
+    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, request.predictionImage!, query);
     return { deploymentId: deployment.id, iterationId: deployment.iterationId, predictions };
   }
 }

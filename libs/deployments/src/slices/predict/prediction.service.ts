@@ -25,7 +25,8 @@ export class PredictionService {
     private readonly settings: DeploymentSettings,
   ) {}
 
-  async predict(modelSha256: string, image: Buffer, options: PredictOptions): Promise<ApiPrediction[]> {
+  /** Predictions named by `labels` (model-output order). */
+  async predict(modelSha256: string, labels: readonly string[], image: Buffer, options: PredictOptions): Promise<ApiPrediction[]> {
     await this.checkHeader(image);
     let predictions;
     try {
@@ -35,7 +36,10 @@ export class PredictionService {
       if (!(await decodes(image))) throw invalidImage('it is truncated or damaged');
       throw error;
     }
-    return predictions.map(({ label, probability, box }) => (box ? { label, probability, box } : { label, probability }));
+    return predictions.map(({ label: own, labelIndex, probability, box }) => {
+      const label = labels[labelIndex] ?? own;
+      return box ? { label, probability, box } : { label, probability };
+    });
   }
 
   /** Format and size from the header alone: cheap, and refuses decompression bombs before decoding. */
