@@ -10,6 +10,10 @@ import {
   type Where,
 } from '../read-store.port.js';
 
+/**
+ * Documents are immutable values: a projection builds the next version of a document instead of changing the
+ * one it read (frozen here, so a mistake fails loudly), which lets reads share them without copying.
+ */
 interface Entry<T> {
   position: number;
   /** null: deleted, kept as a tombstone so a repeated older event cannot resurrect it. */
@@ -42,7 +46,7 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
     const entry = this.entries.get(id);
     if (entry && entry.position >= position) return;
     const next = update(entry?.document ?? undefined);
-    this.entries.set(id, { position, document: next === null ? null : structuredClone(next) });
+    this.entries.set(id, { position, document: next === null ? null : Object.freeze(next) });
   }
 
   async find(query: FindQuery<T>): Promise<Page<T>> {
@@ -60,14 +64,13 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
     const last = page[page.length - 1];
     const nextCursor =
       items.length > query.limit && last ? encodeCursor(last[orderBy as keyof T], last.id) : null;
-    return { items: page.map((document) => structuredClone(document)), nextCursor };
+    return { items: page, nextCursor };
   }
 
   async findAll(where?: Where<T>): Promise<T[]> {
     return this.live()
       .filter((document) => matches(document, where))
-      .sort((a, b) => compare(a.id, b.id))
-      .map((document) => structuredClone(document));
+      .sort((a, b) => compare(a.id, b.id));
   }
 
   async count(where?: Where<T>): Promise<number> {

@@ -1,0 +1,112 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const BUILD_DIR = join(ROOT, 'dist');
+
+let built = false;
+
+/** `npm run build` once per benchmark process (skipped with BENCH_SKIP_BUILD=1, as the harness builds first). */
+export function buildProduct(): void {
+  if (built || process.env.BENCH_SKIP_BUILD === '1') return;
+  console.error('Building the product…');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  built = true;
+}
+
+export interface RunningProduct {
+  base: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** Resident memory of the api process in MiB. */
+  rssMiB(): number;
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory. */
+export async function startProduct(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningProduct> {
+  buildProduct();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-bench-'));
+  const port = 38000 + Math.floor(Math.random() * 2000);
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [join(BUILD_DIR, 'apps/api/src/main.js')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      MONGODB_URI: '',
+      EVENTSTORE_CONNECTION_STRING: '',
+      REDIS_URL: '',
+      ...options.env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 1200 || child.exitCode !== null) throw new Error('The api did not start.');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    base,
+    dataDir,
+    process: child,
+    rssMiB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    async stop({ keepData = false } = {}) {
+      child.kill('SIGTERM');
+      await exited;
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A logged-in HTTP client of a running product. */
+export class BenchClient {
+  auth = '';
+
+  constructor(readonly base: string) {}
+
+  static async register(base: string): Promise<BenchClient> {
+    const client = new BenchClient(base);
+    const credentials = { username: `bench${Date.now().toString(36)}`, password: 'benchmark-password' };
+    await client.json('POST', '/v1/auth/register', credentials);
+    const login = await client.json<{ accessToken: string }>('POST', '/v1/auth/login', credentials);
+    client.auth = `Bearer ${login.accessToken}`;
+    return client;
+  }
+
+  async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.auth ? { authorization: this.auth } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+    return (response.status === 204 ? {} : await response.json()) as T;
+  }
+
+  /** Uploads PNGs in one multipart request; returns the per-file results. */
+  async upload(projectId: string, files: { name: string; bytes: Uint8Array }[], fields: Record<string, string> = {}) {
+    const form = new FormData();
+    for (const file of files) form.append('images', new Blob([file.bytes], { type: 'image/png' }), file.name);
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    const response = await fetch(`${this.base}/v1/projects/${projectId}/images`, {
+      method: 'POST',
+      headers: { authorization: this.auth },
+      body: form,
+    });
+    if (response.status !== 201 && response.status !== 207) throw new Error(`upload: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { items: { id?: string; status: string; filename: string }[] }).items;
+  }
+}
