@@ -8,6 +8,7 @@ import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { DatasetsModule } from '../../../libs/datasets/src/index.js';
 import { DeploymentsModule } from '../../../libs/deployments/src/index.js';
+import { EvaluationModule } from '../../../libs/evaluation/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { IdentityModule } from '../../../libs/identity/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
@@ -52,6 +53,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     DatasetsModule,
     TrainingModule,
     DeploymentsModule,
+    EvaluationModule,
   ],
   controllers: [HealthController],
 })

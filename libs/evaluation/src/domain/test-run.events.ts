@@ -1,0 +1,40 @@
+import type { DomainEvent } from '../../../core/src/index.js';
+
+export const testRunStream = (testRunId: string) => `test-run-${testRunId}`;
+
+export type TestRunStatus = 'requested' | 'completed' | 'failed';
+export type TestRunSource = 'upload' | 'split';
+
+type Base = { projectId: string; testRunId: string; iterationId: string };
+
+/** What a test run is determined by, frozen when it is requested. */
+export interface TestRunSpec {
+  source: TestRunSource;
+  task: 'classification' | 'detection';
+  /** The model's labels, in output order. */
+  labels: string[];
+  /** sha256 of the test manifest blob (images by sha256 with their expected labels or boxes). */
+  manifestSha256: string;
+  /** sha256 of the model blob tested. */
+  modelSha256: string;
+  imageCount: number;
+}
+
+export interface TestRunOutcome {
+  /** The same metrics as training reports for validation, on the test images. */
+  metrics: Record<string, unknown>;
+  /** sha256 of the per-image predictions blob. */
+  predictionsSha256: string;
+  /** sha256 of the stored evaluation, from which metrics at any threshold are computed. */
+  evaluationSha256: string;
+  backend: string;
+  durationMs: number;
+}
+
+export type TestRunRequested = DomainEvent<'TestRunRequested', Base & TestRunSpec & { requestedAt: string }>;
+export type TestRunCompleted = DomainEvent<'TestRunCompleted', Base & TestRunOutcome & { completedAt: string }>;
+export type TestRunFailed = DomainEvent<'TestRunFailed', Base & { code: string; reason: string; failedAt: string }>;
+
+export type TestRunEvent = TestRunRequested | TestRunCompleted | TestRunFailed;
+
+export const TEST_RUN_EVENT_TYPES = ['TestRunRequested', 'TestRunCompleted', 'TestRunFailed'] as const;

@@ -1,0 +1,100 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BlobStore } from '../../../blobs/src/index.js';
+import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
+import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
+import { type JobProcessor, JobProcessorProvider, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import { parseTestManifest } from '../domain/test-manifest.js';
+import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
+import { type TestRunRequested, testRunStream } from '../domain/test-run.events.js';
+import { predictOnThread, TestRunInputError } from '../worker/test-run-thread.js';
+import { encodeJson, resultsOf } from './test-run-results.js';
+
+export const TEST_RUN_QUEUE = 'test-runs';
+
+export interface TestRunJobPayload {
+  v: 1;
+  projectId: string;
+  testRunId: string;
+}
+
+type Metadata = Omit<CommandMetadata, 'now'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Runs one test run: reads its frozen manifest, the model and the images, predicts on a worker thread and
+ * records TestRunCompleted (metrics, predictions blob) or TestRunFailed. A finished run is left alone, so a
+ * repeated job changes nothing.
+ */
+@JobProcessorProvider()
+@Injectable()
+export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
+  readonly queue = TEST_RUN_QUEUE;
+  private readonly logger = new Logger(TestRunJobProcessor.name);
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async process({ testRunId }: TestRunJobPayload): Promise<void> {
+    const stream = testRunStream(testRunId);
+    const recorded = await this.events.readStream(stream);
+    const { state } = await loadStream(this.events, stream, testRunDecider);
+    if (state.status !== 'requested') return;
+    const spec = (recorded[0] as unknown as TestRunRequested).data;
+    const started = Date.now();
+    const manifest = parseTestManifest(await this.blobs.get(spec.manifestSha256));
+    const modelZip = new Uint8Array(await this.blobs.get(spec.modelSha256));
+    const images = await Promise.all(manifest.images.map(async (image) => new Uint8Array(await this.blobs.get(image.sha256))));
+    const options = manifest.task === 'classification' ? { threshold: 0, maxResults: manifest.labels.length } : { threshold: 0.05, maxResults: 100 };
+    let outcome;
+    try {
+      outcome = await predictOnThread(modelZip, images, options);
+    } catch (error) {
+      if (error instanceof TestRunInputError) throw new UnrecoverableJobError(error.message);
+      throw error;
+    }
+    const results = resultsOf(manifest, outcome.predictions);
+    const [predictions, evaluation] = await Promise.all([
+      this.blobs.put(encodeJson(results.predictions)),
+      this.blobs.put(encodeJson(results.evaluation)),
+    ]);
+    try {
+      await this.decide(
+        stream,
+        {
+          type: 'CompleteTestRun',
+          outcome: {
+            metrics: results.metrics,
+            predictionsSha256: predictions.sha256,
+            evaluationSha256: evaluation.sha256,
+            backend: outcome.backend,
+            durationMs: Date.now() - started,
+          },
+        },
+        { userId: null, correlationId: `job-${testRunId}`, causationId: testRunId },
+      );
+    } catch (error) {
+      if (isDomainError(error, 'TEST_RUN_FINISHED')) {
+        this.logger.log(`Test run ${testRunId} had already finished`);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  async failed({ testRunId }: TestRunJobPayload, error: Error): Promise<void> {
+    const code = error instanceof UnrecoverableJobError ? 'INVALID_MODEL' : 'TEST_RUN_FAILED';
+    await this.decide(
+      testRunStream(testRunId),
+      { type: 'FailTestRun', code, reason: error.message },
+      { userId: null, correlationId: `job-${testRunId}`, causationId: testRunId },
+    );
+  }
+
+  private decide(stream: string, command: DistributiveOmit<TestRunCommand, 'metadata'>, metadata: Metadata) {
+    const full = { ...metadata, now: this.clock.now() };
+    return decideAndAppend(this.events, stream, testRunDecider, { ...command, metadata: full } as TestRunCommand, full);
+  }
+}

@@ -1,0 +1,71 @@
+import type { Prediction } from '../../../ml/src/index.js';
+import { metricsOf, type StoredEvaluation } from '../../../training/src/index.js';
+import type { TestManifest, TestPrediction } from '../domain/test-manifest.js';
+
+/** Detection boxes at least this probable are listed as predicted (metrics use every box). */
+const SHOWN_BOX_SCORE = 0.5;
+
+/** Metrics as training reports them for validation: argmax for classification, score 0.5 and IoU 0.5 for detection. */
+export const DEFAULT_METRICS_OPTIONS = {
+  classification: { threshold: 0, overlapThreshold: 0.5 },
+  detection: { threshold: 0.5, overlapThreshold: 0.5 },
+} as const;
+
+export interface TestRunResults {
+  evaluation: StoredEvaluation;
+  metrics: Record<string, unknown>;
+  predictions: TestPrediction[];
+}
+
+/** Turns the model's predictions on the manifest's images into metrics and per-image results. */
+export function resultsOf(manifest: TestManifest, predicted: Prediction[][]): TestRunResults {
+  const { labels } = manifest;
+  if (manifest.task === 'classification') {
+    const probabilities = predicted.map((predictions) => {
+      const row = new Array<number>(labels.length).fill(0);
+      for (const prediction of predictions) row[prediction.labelIndex] = prediction.probability;
+      return row;
+    });
+    const expected = manifest.images.map((image) => image.expected ?? -1);
+    const evaluation: StoredEvaluation = { v: 1, task: 'classification', labels, expected, probabilities };
+    const predictions = manifest.images.map((image, index): TestPrediction => {
+      const top = predicted[index][0];
+      const expectedLabel = labels[image.expected ?? -1] ?? '';
+      return {
+        filename: image.filename,
+        imageId: image.imageId,
+        expected: expectedLabel,
+        predicted: top?.label ?? '',
+        confidence: top?.probability ?? 0,
+        correct: top !== undefined && top.labelIndex === image.expected,
+      };
+    });
+    return { evaluation, metrics: metricsOf(evaluation, DEFAULT_METRICS_OPTIONS.classification), predictions };
+  }
+  const samples = manifest.images.map((image, index) => ({
+    groundTruth: image.regions,
+    detections: predicted[index]
+      .filter((prediction) => prediction.box)
+      .map((prediction) => ({ ...prediction.box!, label: prediction.labelIndex, score: prediction.probability })),
+  }));
+  const evaluation: StoredEvaluation = { v: 1, task: 'detection', labels, samples };
+  const predictions = manifest.images.map((image, index): TestPrediction => {
+    const boxes = predicted[index].filter((prediction) => prediction.box && prediction.probability >= SHOWN_BOX_SCORE);
+    return {
+      filename: image.filename,
+      imageId: image.imageId,
+      expected: image.regions.map(({ label, x, y, width, height }) => ({ label: labels[label], x, y, width, height })),
+      predicted: boxes.map(({ label, probability, box }) => ({ label, probability, ...box! })),
+      confidence: predicted[index][0]?.probability ?? 0,
+    };
+  });
+  return { evaluation, metrics: metricsOf(evaluation, DEFAULT_METRICS_OPTIONS.detection), predictions };
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+export function decodeJson<T>(bytes: Uint8Array): T {
+  return JSON.parse(new TextDecoder().decode(bytes)) as T;
+}

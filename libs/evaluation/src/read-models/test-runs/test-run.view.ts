@@ -1,0 +1,26 @@
+import type { TestRunSource, TestRunStatus } from '../../domain/test-run.events.js';
+
+export const TEST_RUNS = 'test-runs';
+
+/** Read-model document of a test run (collection `test-runs`). */
+export interface TestRunView {
+  id: string;
+  projectId: string;
+  iterationId: string;
+  status: TestRunStatus;
+  source: TestRunSource;
+  task: 'classification' | 'detection';
+  labels: string[];
+  imageCount: number;
+  manifestSha256: string;
+  modelSha256: string;
+  metrics: Record<string, unknown> | null;
+  predictionsSha256: string | null;
+  evaluationSha256: string | null;
+  backend: string | null;
+  error: { code: string; reason: string } | null;
+  requestedAt: string;
+  completedAt: string | null;
+  durationMs: number | null;
+  revision: number;
+}

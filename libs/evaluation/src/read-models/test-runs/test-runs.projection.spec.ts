@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { TestRunEvent } from '../../domain/test-run.events.js';
+import { TEST_RUNS, type TestRunView } from './test-run.view.js';
+import { TestRunsProjection } from './test-runs.projection.js';
+
+const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-06-02T09:00:00.000Z' };
+const ids = { projectId: 'p1', testRunId: 't1', iterationId: 'i1' };
+const recorded = (event: TestRunEvent, position: number, revision: number): RecordedEvent => ({
+  streamId: 'test-run-t1',
+  revision,
+  position,
+  type: event.type,
+  v: event.v,
+  data: event.data,
+  metadata,
+});
+const requested: TestRunEvent = {
+  type: 'TestRunRequested',
+  v: 1,
+  data: { ...ids, source: 'split', task: 'classification', labels: ['a', 'b'], manifestSha256: 'mf', modelSha256: 'm', imageCount: 3, requestedAt: 'r' },
+};
+const completed: TestRunEvent = {
+  type: 'TestRunCompleted',
+  v: 1,
+  data: { ...ids, metrics: { accuracy: 1 }, predictionsSha256: 'p', evaluationSha256: 'e', backend: 'wasm', durationMs: 5, completedAt: 'c' },
+};
+
+describe('test runs projection', () => {
+  it('follows a run from requested to completed; applying an event twice changes nothing', async () => {
+    const store = new InMemoryReadStore();
+    const projection = new TestRunsProjection();
+    const view = () => store.collection<TestRunView>(TEST_RUNS).get('t1');
+    await projection.apply(recorded(requested, 1, 0), store);
+    expect(await view()).toMatchObject({ status: 'requested', imageCount: 3, metrics: null, source: 'split' });
+    await projection.apply(recorded(completed, 2, 1), store);
+    await projection.apply(recorded(completed, 2, 1), store);
+    await projection.apply(recorded(requested, 1, 0), store);
+    expect(await view()).toMatchObject({ status: 'completed', metrics: { accuracy: 1 }, predictionsSha256: 'p', completedAt: 'c', revision: 1 });
+  });
+});

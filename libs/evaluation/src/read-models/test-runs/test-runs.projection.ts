@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { TEST_RUN_EVENT_TYPES, type TestRunEvent } from '../../domain/test-run.events.js';
+import { TEST_RUNS, type TestRunView } from './test-run.view.js';
+
+/** Test runs with their status and metrics. */
+@ReadModelProjection()
+@Injectable()
+export class TestRunsProjection implements Projection {
+  readonly name = 'test-runs';
+  readonly version = 1;
+  readonly collections = [TEST_RUNS];
+  readonly eventTypes = TEST_RUN_EVENT_TYPES;
+
+  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+    const event = recorded as unknown as TestRunEvent;
+    const runs = store.collection<TestRunView>(TEST_RUNS);
+    const revision = recorded.revision;
+    const update = (change: Partial<TestRunView>) =>
+      runs.apply(event.data.testRunId, recorded.position, (view) => (view ? { ...view, ...change, revision } : null));
+    switch (event.type) {
+      case 'TestRunRequested': {
+        const data = event.data;
+        await runs.apply(data.testRunId, recorded.position, () => ({
+          id: data.testRunId,
+          projectId: data.projectId,
+          iterationId: data.iterationId,
+          status: 'requested',
+          source: data.source,
+          task: data.task,
+          labels: data.labels,
+          imageCount: data.imageCount,
+          manifestSha256: data.manifestSha256,
+          modelSha256: data.modelSha256,
+          metrics: null,
+          predictionsSha256: null,
+          evaluationSha256: null,
+          backend: null,
+          error: null,
+          requestedAt: data.requestedAt,
+          completedAt: null,
+          durationMs: null,
+          revision,
+        }));
+        return;
+      }
+      case 'TestRunCompleted': {
+        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt } = event.data;
+        await update({ status: 'completed', metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt });
+        return;
+      }
+      case 'TestRunFailed':
+        await update({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt });
+        return;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { DatasetQueries, inspectImage, UploadLimits } from '../../../../datasets/src/index.js';
+import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { serializeTestManifest, type TestImage, type TestManifest } from '../../domain/test-manifest.js';
+import { testRunDecider } from '../../domain/test-run.decider.js';
+import { type TestRunSource, testRunStream } from '../../domain/test-run.events.js';
+import { TestRunQueries } from '../../read-models/test-runs/test-run-queries.js';
+import type { TestRunView } from '../../read-models/test-runs/test-run.view.js';
+import { expectedOf, ModelLabels, parseLabelsField } from './test-set.js';
+
+export type TestSetInput = { kind: 'upload'; files: ReceivedFile[]; labels: string | undefined } | { kind: 'split' };
+
+export class RequestTestRun extends Command<TestRunView> {
+  constructor(
+    readonly projectId: string,
+    readonly iterationId: string,
+    readonly input: TestSetInput,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Freezes a labeled test set (uploaded files checked like uploads, or the project's test split) as a manifest
+ * blob and appends TestRunRequested; a reactor queues the job that runs the model on it.
+ */
+@CommandHandler(RequestTestRun)
+export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly readStore: ReadStore,
+    private readonly datasets: DatasetQueries,
+    private readonly limits: UploadLimits,
+    private readonly blobs: BlobStore,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly queries: TestRunQueries,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, iterationId, input, context }: RequestTestRun): Promise<TestRunView> {
+    await this.projects.getOwned(projectId, context.userId);
+    const iteration = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
+    if (!iteration || iteration.projectId !== projectId) {
+      throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
+    }
+    if (iteration.status !== 'completed' || !iteration.model) {
+      throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: only a completed iteration can be tested.`);
+    }
+    const images = input.kind === 'upload' ? await this.uploadedSet(iteration, input.files, input.labels) : await this.splitSet(iteration);
+    const manifest: TestManifest = {
+      v: 1,
+      projectId,
+      iterationId,
+      task: iteration.task,
+      labels: iteration.labels.map((label) => label.name),
+      images,
+    };
+    const stored = await this.blobs.put(serializeTestManifest(manifest));
+    const testRunId = this.ids.newId();
+    const metadata = commandMetadata(context, this.clock.now());
+    const source: TestRunSource = input.kind;
+    const result = await decideAndAppend(
+      this.events,
+      testRunStream(testRunId),
+      testRunDecider,
+      {
+        type: 'RequestTestRun',
+        projectId,
+        testRunId,
+        iterationId,
+        spec: {
+          source,
+          task: iteration.task,
+          labels: manifest.labels,
+          manifestSha256: stored.sha256,
+          modelSha256: iteration.model.sha256,
+          imageCount: images.length,
+        },
+        metadata,
+      },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return this.queries.get(projectId, iterationId, testRunId);
+  }
+
+  /** Uploaded files: each checked (sharp decodes it) and stored; each needs its expected answer in `labels`. */
+  private async uploadedSet(iteration: IterationView, files: ReceivedFile[], labelsField: string | undefined): Promise<TestImage[]> {
+    if (files.length === 0) {
+      throw DomainError.validation('NO_FILES', 'Send the test images in the multipart field "images", or {"split": "test"} as JSON.');
+    }
+    const answers = parseLabelsField(labelsField);
+    const labels = new ModelLabels(iteration.labels);
+    const problems: { filename: string; code: string; message: string }[] = [];
+    const seen = new Set<string>();
+    const images: TestImage[] = [];
+    for (const file of files) {
+      if (seen.has(file.filename)) {
+        problems.push({ filename: file.filename, code: 'DUPLICATE_FILENAME', message: 'Two files have this name.' });
+        continue;
+      }
+      seen.add(file.filename);
+      const expected = expectedOf(iteration.task, answers[file.filename], labels);
+      if ('problem' in expected) {
+        problems.push({ filename: file.filename, code: 'INVALID_EXPECTED_LABEL', message: expected.problem });
+        continue;
+      }
+      if (!file.buffer) {
+        problems.push({ filename: file.filename, code: 'FILE_TOO_LARGE', message: `More than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.` });
+        continue;
+      }
+      const inspected = await inspectImage(file.buffer, { maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES, maxPixels: this.limits.UPLOAD_MAX_PIXELS });
+      if (!inspected.ok) {
+        problems.push({ filename: file.filename, ...inspected.rejection });
+        continue;
+      }
+      const stored = await this.blobs.put(file.buffer);
+      images.push({ filename: file.filename, imageId: null, sha256: stored.sha256, ...expected });
+    }
+    const unused = Object.keys(answers).filter((name) => !seen.has(name));
+    if (problems.length || unused.length) {
+      throw DomainError.validation(
+        'INVALID_TEST_SET',
+        `The test set cannot be used: ${problems.length} file(s) with problems${unused.length ? `, ${unused.length} label(s) for files not sent` : ''}.`,
+        { files: problems, labelsWithoutFile: unused },
+      );
+    }
+    return images;
+  }
+
+  /** The project's images in the test split whose label (or boxes) the model knows. */
+  private async splitSet(iteration: IterationView): Promise<TestImage[]> {
+    const labels = new ModelLabels(iteration.labels);
+    const images: TestImage[] = [];
+    for (const image of await this.datasets.listAll(iteration.projectId)) {
+      if (image.split !== 'test') continue;
+      if (iteration.task === 'classification') {
+        const expected = image.labelId === null ? undefined : labels.indexOf(image.labelId);
+        if (expected === undefined) continue;
+        images.push({ filename: image.filename, imageId: image.id, sha256: image.sha256, expected, regions: [] });
+      } else {
+        if (image.regions.length === 0) continue;
+        const regions = image.regions.flatMap((region) => {
+          const label = labels.indexOf(region.labelId);
+          return label === undefined ? [] : [{ label, x: region.x, y: region.y, width: region.width, height: region.height }];
+        });
+        images.push({ filename: image.filename, imageId: image.id, sha256: image.sha256, expected: null, regions });
+      }
+    }
+    if (images.length === 0) {
+      throw DomainError.unprocessable(
+        'NO_TEST_IMAGES',
+        "The project has no labeled images in the test split with labels this iteration knows: upload some with split=test, or send images with labels.",
+      );
+    }
+    return images;
+  }
+}

@@ -1,0 +1,61 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { TestPrediction } from '../domain/test-manifest.js';
+import type { TestRunView } from '../read-models/test-runs/test-run.view.js';
+
+export class TestPredictionDto {
+  @ApiProperty({ example: 'cat-01.jpg' }) filename: string;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The project image, for a test-split run.' })
+  imageId: string | null;
+  @ApiProperty({ description: 'Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}].' })
+  expected: TestPrediction['expected'];
+  @ApiProperty({ description: 'Classification: the most probable label; detection: boxes found with probability ≥ 0.5.' })
+  predicted: TestPrediction['predicted'];
+  @ApiProperty({ example: 0.93 }) confidence: number;
+  @ApiPropertyOptional({ description: 'Classification: whether the prediction is the expected label.' }) correct?: boolean;
+}
+
+export class TestRunDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) projectId: string;
+  @ApiProperty({ format: 'uuid' }) iterationId: string;
+  @ApiProperty({ enum: ['requested', 'completed', 'failed'] }) status: string;
+  @ApiProperty({ enum: ['upload', 'split'] }) source: string;
+  @ApiProperty() imageCount: number;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: 'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}, or mAP for detection).',
+  })
+  metrics: Record<string, unknown> | null;
+  @ApiPropertyOptional({ type: [TestPredictionDto], description: 'Per-image results, once completed (single test run only).' })
+  predictions?: TestPrediction[];
+  @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
+  @ApiProperty({ format: 'date-time' }) requestedAt: string;
+  @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
+  @ApiPropertyOptional() durationMs?: number;
+  @ApiProperty() revision: number;
+}
+
+export class TestRunPageDto {
+  @ApiProperty({ type: [TestRunDto] }) items: TestRunDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]): TestRunDto {
+  const dto: TestRunDto = {
+    id: view.id,
+    projectId: view.projectId,
+    iterationId: view.iterationId,
+    status: view.status,
+    source: view.source,
+    imageCount: view.imageCount,
+    metrics: view.metrics,
+    requestedAt: view.requestedAt,
+    revision: view.revision,
+  };
+  if (predictions) dto.predictions = predictions;
+  if (view.error) dto.error = view.error;
+  if (view.completedAt) dto.completedAt = view.completedAt;
+  if (view.durationMs !== null) dto.durationMs = view.durationMs;
+  return dto;
+}

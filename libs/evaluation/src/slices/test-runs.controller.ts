@@ -1,0 +1,186 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { BlobStore } from '../../../blobs/src/index.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  DomainError,
+  PageQueryDto,
+  type RequestContext,
+  UuidParam,
+} from '../../../core/src/index.js';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../datasets/src/upload/multipart.interceptor.js';
+import { ProjectAccess } from '../../../projects/src/index.js';
+import { metricsOf, parseEvaluation } from '../../../training/src/index.js';
+import type { TestPrediction } from '../domain/test-manifest.js';
+import { decodeJson } from '../jobs/test-run-results.js';
+import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
+import { RequestTestRun } from './request-test-run/request-test-run.handler.js';
+import { TestRunDto, TestRunPageDto, toTestRunDto } from './test-run.dto.js';
+
+export class RequestTestRunDto {
+  @ApiPropertyOptional({ enum: ['test'], description: "JSON requests: test on the project's images in the test split." })
+  @IsOptional()
+  @IsIn(['test'])
+  split?: 'test';
+
+  @ApiPropertyOptional({
+    description:
+      'Multipart requests: JSON object mapping each file name to its label name (classification) or to its regions ' +
+      '[{label, x, y, width, height}] in fractions of the image (detection).',
+    example: '{"cat-01.jpg": "cat", "dog-07.jpg": "dog"}',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64 * 1024)
+  labels?: string;
+}
+
+export class TestRunMetricsQueryDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Predictions below this probability count as none. Default: 0 (classification), 0.5 (detection).' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  threshold?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.5, description: 'Detection: IoU a box needs to match.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  overlapThreshold?: number;
+}
+
+@ApiTags('evaluation')
+@ApiBearerAuth()
+@ApiExtraModels(RequestTestRunDto)
+@Controller('v1/projects/:projectId/iterations/:iterationId/test-runs')
+export class TestRunsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly projects: ProjectAccess,
+    private readonly testRuns: TestRunQueries,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @UseInterceptors(MultipartFiles({ field: 'images', kind: 'images' }))
+  @ApiOperation({
+    summary: 'Test a completed iteration on a labeled dataset, in the background',
+    description:
+      'Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions); ' +
+      'every file is checked like an upload, and a file without an answer, with an unknown label or that is not an ' +
+      'image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project\'s ' +
+      'labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Follow with GET …/test-runs/{id}.',
+  })
+  @ApiConsumes('multipart/form-data', 'application/json')
+  @ApiBody({
+    schema: {
+      oneOf: [
+        {
+          type: 'object',
+          required: ['images', 'labels'],
+          properties: {
+            images: { type: 'array', items: { type: 'string', format: 'binary' } },
+            labels: { type: 'string', description: 'JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]}' },
+          },
+        },
+        { $ref: getSchemaPath(RequestTestRunDto) },
+      ],
+    },
+  })
+  @ApiAcceptedResponse({ type: TestRunDto })
+  @ApiErrors(400, 401, 404, 409, 413, 422)
+  async request(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Body() body: RequestTestRunDto,
+    @ReceivedFiles() files: ReceivedFile[],
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<TestRunDto> {
+    const input =
+      files.length === 0 && body.split === 'test'
+        ? ({ kind: 'split' } as const)
+        : ({ kind: 'upload', files, labels: body.labels } as const);
+    if (files.length > 0 && body.split !== undefined) {
+      throw DomainError.validation('AMBIGUOUS_TEST_SET', 'Send either files with labels, or {"split": "test"}, not both.');
+    }
+    const run = await this.commands.execute(new RequestTestRun(projectId, iterationId, input, { ...context, userId: user.id }));
+    return toTestRunDto(run);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The iteration's test runs, newest first (without per-image predictions)" })
+  @ApiOkResponse({ type: TestRunPageDto })
+  @ApiErrors(400, 401, 404)
+  async list(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Query() page: PageQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<TestRunPageDto> {
+    await this.projects.getOwned(projectId, user.id);
+    const found = await this.testRuns.list(projectId, iterationId, { limit: page.limit ?? 50, cursor: page.cursor });
+    return { items: found.items.map((run) => toTestRunDto(run)), nextCursor: found.nextCursor };
+  }
+
+  @Get(':testRunId')
+  @ApiOperation({ summary: 'A test run: status, metrics and, once completed, the prediction for every image' })
+  @ApiOkResponse({ type: TestRunDto })
+  @ApiErrors(400, 401, 404)
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Param('testRunId', UuidParam('testRunId')) testRunId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<TestRunDto> {
+    await this.projects.getOwned(projectId, user.id);
+    const run = await this.testRuns.get(projectId, iterationId, testRunId);
+    const predictions = run.predictionsSha256 ? decodeJson<TestPrediction[]>(await this.blobs.get(run.predictionsSha256)) : undefined;
+    return toTestRunDto(run, predictions);
+  }
+
+  @Get(':testRunId/metrics')
+  @ApiOperation({ summary: 'Test metrics at another probability threshold (and IoU threshold for detection)' })
+  @ApiOkResponse({ description: 'The same shape as …/iterations/{id}/metrics.' })
+  @ApiErrors(400, 401, 404, 409)
+  async metrics(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Param('testRunId', UuidParam('testRunId')) testRunId: string,
+    @Query() query: TestRunMetricsQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<Record<string, unknown>> {
+    await this.projects.getOwned(projectId, user.id);
+    const run = await this.testRuns.get(projectId, iterationId, testRunId);
+    if (!run.evaluationSha256) {
+      throw DomainError.conflict('TEST_RUN_NOT_COMPLETED', `The test run is ${run.status}: metrics exist once it completes.`);
+    }
+    const evaluation = parseEvaluation(await this.blobs.get(run.evaluationSha256));
+    return metricsOf(evaluation, {
+      threshold: query.threshold ?? (run.task === 'classification' ? 0 : 0.5),
+      overlapThreshold: query.overlapThreshold ?? 0.5,
+    });
+  }
+}
