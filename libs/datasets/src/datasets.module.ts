@@ -5,6 +5,8 @@ import { DatasetQueries } from './read-models/images/dataset-queries.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';
 import { AnalyzeDatasetController } from './slices/analyze-dataset/analyze-dataset.controller.js';
 import { ImageWriter } from './slices/image-writer.js';
+import { ImportDatasetController } from './slices/import-dataset/import-dataset.controller.js';
+import { ImportDatasetHandler } from './slices/import-dataset/import-dataset.handler.js';
 import { LabelImageController } from './slices/label-image/label-image.controller.js';
 import { LabelImageHandler } from './slices/label-image/label-image.handler.js';
 import { LabelImagesBatchController } from './slices/label-images-batch/label-images-batch.controller.js';
@@ -27,6 +29,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
   controllers: [
     // Static paths (images/labels) before parameterised ones (images/:imageId).
     LabelImagesBatchController,
+    ImportDatasetController,
     UploadImagesController,
     ReadImagesController,
     LabelImageController,
@@ -45,6 +48,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImagesHandler,
     UpdateImageHandler,
     RemoveImageHandler,
+    ImportDatasetHandler,
   ],
   exports: [DatasetQueries, UploadLimits],
 })

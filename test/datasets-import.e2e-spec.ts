@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { zipSync } from 'fflate';
+import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+interface Item {
+  filename: string;
+  status: string;
+  id?: string;
+  error?: { code: string };
+}
+
+describe('dataset import over HTTP', () => {
+  let testApp: TestApp;
+  let auth: string;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    ({ auth } = await registerAndLogIn(testApp));
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  async function createProject(type: 'classification' | 'detection', labels: string[] = []) {
+    const project = await testApp.http.post('/v1/projects').set('Authorization', auth).send({ name: `import-${type}`, type }).expect(201);
+    for (const name of labels) {
+      await testApp.http.post(`/v1/projects/${project.body.id}/labels`).set('Authorization', auth).send({ name }).expect(201);
+    }
+    return project.body.id as string;
+  }
+
+  const importZip = (projectId: string, zip: Uint8Array, fields: Record<string, string> = {}) => {
+    let request = testApp.http.post(`/v1/projects/${projectId}/images/import`).set('Authorization', auth);
+    for (const [name, value] of Object.entries(fields)) request = request.field(name, value);
+    return request.attach('archive', Buffer.from(zip), { filename: 'dataset.zip', contentType: 'application/zip' });
+  };
+
+  const list = async (projectId: string, query: Record<string, string> = {}) =>
+    (await testApp.http.get(`/v1/projects/${projectId}/images`).query({ limit: 1000, ...query }).set('Authorization', auth).expect(200)).body.items;
+
+  it('imports a classification zip with one folder per class, split folders and a top folder, creating missing labels', async () => {
+    const projectId = await createProject('classification', ['Cat']);
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 6; i += 1) files[`pets/train/cat/c${i}.png`] = await generateImage(500 + i);
+    for (let i = 0; i < 6; i += 1) files[`pets/train/dog/d${i}.jpg`] = await generateImage(600 + i, { format: 'jpeg' });
+    files['pets/val/dog/v0.png'] = await generateImage(700);
+    files['pets/test/cat/t0.png'] = await generateImage(701);
+    files['pets/README.txt'] = Buffer.from('a readme');
+    files['pets/train/cat/broken.png'] = Buffer.from('not a picture');
+    files['__MACOSX/pets/._c0.png'] = Buffer.from('resource fork');
+
+    const response = await importZip(projectId, zipSync(files)).expect(207);
+    expect(response.body.labelsCreated).toEqual([{ id: expect.any(String), name: 'dog' }]);
+    expect(response.body.ignored).toBe(1);
+    const byPath = Object.fromEntries(response.body.items.map((item: Item) => [item.filename, item]));
+    expect(response.body.items).toHaveLength(15);
+    expect(byPath['pets/train/cat/broken.png']).toMatchObject({ status: 'rejected', error: { code: 'UNSUPPORTED_IMAGE' } });
+    expect(response.body.items.filter((item: Item) => item.status === 'created')).toHaveLength(14);
+
+    expect(await list(projectId, { label: 'cat' })).toHaveLength(7);
+    expect(await list(projectId, { label: 'dog' })).toHaveLength(7);
+    expect((await list(projectId, { split: 'validation' })).map((image: { filename: string }) => image.filename)).toEqual(['pets/val/dog/v0.png']);
+    expect((await list(projectId, { split: 'test' }))[0]).toMatchObject({ filename: 'pets/test/cat/t0.png', label: { name: 'Cat' } });
+    const analysis = await testApp.http.get(`/v1/projects/${projectId}/analysis`).set('Authorization', auth).expect(200);
+    expect(analysis.body).toMatchObject({ imageCount: 14, ready: true });
+
+    // The same archive again: everything is a duplicate, nothing new.
+    const again = await importZip(projectId, zipSync(files)).expect(207);
+    expect(again.body.items.filter((item: Item) => item.status === 'duplicate')).toHaveLength(14);
+    expect(await list(projectId)).toHaveLength(14);
+  });
+
+  it('refuses unknown labels when asked not to create them, and a file that is not a zip', async () => {
+    const projectId = await createProject('classification', ['cat']);
+    const zip = zipSync({ 'horse/h.png': await generateImage(800) });
+    const refused = await importZip(projectId, zip, { createLabels: 'false' }).expect(400);
+    expect(refused.body).toMatchObject({ code: 'UNKNOWN_LABEL', details: { missing: ['horse'] } });
+    const notZip = await importZip(projectId, Buffer.from('definitely not a zip file')).expect(400);
+    expect(notZip.body.code).toBe('INVALID_ARCHIVE');
+    expect(await list(projectId)).toEqual([]);
+  });
+
+  it('imports COCO detection annotations as boxes, fractions of each image', async () => {
+    const projectId = await createProject('detection');
+    const coco = {
+      images: [
+        { id: 1, file_name: 'a.png', width: 20, height: 10 },
+        { id: 2, file_name: 'b.png', width: 16, height: 16 },
+        { id: 3, file_name: 'missing.png', width: 16, height: 16 },
+      ],
+      categories: [
+        { id: 0, name: 'objects' },
+        { id: 1, name: 'car' },
+        { id: 2, name: 'bus' },
+      ],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 1, bbox: [2, 1, 10, 5] },
+        { id: 2, image_id: 1, category_id: 2, bbox: [10, 5, 12, 6] },
+        { id: 3, image_id: 2, category_id: 1, bbox: [0, 0, 8, 8] },
+      ],
+    };
+    const zip = zipSync({
+      'train/_annotations.coco.json': Buffer.from(JSON.stringify(coco)),
+      'train/a.png': await generateImage(900, { width: 20, height: 10 }),
+      'train/b.png': await generateImage(901, { width: 16, height: 16 }),
+    });
+    const response = await importZip(projectId, zip).expect(207);
+    expect(response.body.labelsCreated.map((label: { name: string }) => label.name)).toEqual(['car', 'bus']);
+    expect(response.body.items.map((item: Item) => [item.filename, item.status, item.error?.code])).toEqual([
+      ['train/a.png', 'created', undefined],
+      ['train/b.png', 'created', undefined],
+      ['train/missing.png', 'rejected', 'MISSING_FILE'],
+    ]);
+    const [a] = await list(projectId, { label: 'bus' });
+    expect(a.filename).toBe('train/a.png');
+    expect(a.regions).toEqual([
+      { label: { id: expect.any(String), name: 'car' }, x: 0.1, y: 0.1, width: 0.5, height: 0.5 },
+      { label: { id: expect.any(String), name: 'bus' }, x: 0.5, y: 0.5, width: 0.5, height: 0.5 },
+    ]);
+    expect(await list(projectId, { label: 'car' })).toHaveLength(2);
+  });
+});
