@@ -1,26 +1,32 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
 import { Settings } from '../../core/src/index.js';
 import { BlobStore } from './blob-store.port.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
 import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';
 
-/** Binds the BlobStore port: GridFS when MONGODB_URI is set, else files under DATA_DIR/blobs. */
+/**
+ * Binds the BlobStore port: GridFS when MONGODB_URI is set, else files under DATA_DIR/blobs (each fsynced
+ * before it is renamed into place, unless BLOB_FSYNC=false).
+ */
 @Global()
 @Module({
   providers: [
     {
       provide: BlobStore,
-      inject: [Settings],
-      useFactory: async (settings: Settings): Promise<BlobStore> => {
+      inject: [Settings, ConfigService],
+      useFactory: async (settings: Settings, config: ConfigService): Promise<BlobStore> => {
         const logger = new Logger('BlobStore');
         if (settings.MONGODB_URI) {
           logger.log('Using GridFS blobs');
           return GridFsBlobStore.connect(settings.MONGODB_URI);
         }
         const directory = join(settings.DATA_DIR, 'blobs');
-        logger.log(`Using the embedded blob store under ${directory}`);
-        return new FsBlobStore({ directory });
+        // BLOB_FSYNC=false trades durability across a power cut for upload speed (about 1.5x on small images).
+        const fsync = String(config.get('BLOB_FSYNC') ?? 'true').toLowerCase() !== 'false';
+        logger.log(`Using the embedded blob store under ${directory}${fsync ? '' : ' (no fsync)'}`);
+        return new FsBlobStore({ directory, fsync });
       },
     },
   ],
