@@ -8,24 +8,26 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  *   A·B  = (Bᵀ·Aᵀ)ᵀ, so each case can pack either B (as it is or transposed) or A (transposed or as it is).
  */
-export function matMulWithoutTransposedOperands(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
+export function matMulWithoutTransposedOperands(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
   return tf.tidy(() => {
-    const [, aRows, aColumns] = a.shape;
-    const [, bRows, bColumns] = b.shape;
+    const [aRows, aColumns] = a.shape.slice(-2);
+    const [bRows, bColumns] = b.shape.slice(-2);
     const m = transposeA ? aColumns : aRows;
     const n = transposeB ? bRows : bColumns;
+    // Leading (batch) axes are all 1 here; the output keeps the longer operand's.
+    const outShape = [...(a.rank >= b.rank ? a.shape : b.shape).slice(0, -2), m, n];
     const left2d = tf.reshape(a, [aRows, aColumns]);
     const right2d = tf.reshape(b, [bRows, bColumns]);
     // Packing B (as [k, n]) costs about k·n, packing Aᵀ (as [k, m]) about k·m.
     if (n <= m) {
       const left = transposeA ? tf.transpose(left2d) : left2d;
       const right = transposeB ? tf.transpose(right2d) : right2d;
-      return tf.reshape(tf.matMul(left, right), [1, m, n]);
+      return tf.reshape(tf.matMul(left, right), outShape);
     }
     // C = A·B = (Bᵀ·Aᵀ)ᵀ with Bᵀ as the left operand and Aᵀ (k × m) as the packed one.
     const left = transposeB ? right2d : tf.transpose(right2d);
     const right = transposeA ? left2d : tf.transpose(left2d);
-    return tf.reshape(tf.transpose(tf.matMul(left, right)), [1, m, n]);
+    return tf.reshape(tf.transpose(tf.matMul(left, right)), outShape);
   });
 }
 
@@ -34,7 +36,7 @@ interface BatchMatMulAttrs {
   transposeB: boolean;
 }
 
-/** Only single-batch products with a transposed operand are rewritten; everything else goes to the built-in. */
+/** Only single products (2-D, or batch axes of 1) with a transposed operand are rewritten; the rest goes to the built-in. */
 export function batchMatMulKernel(backendName: string, builtIn?: tf.KernelConfig): tf.KernelConfig {
   return {
     kernelName: tf.BatchMatMul,
@@ -42,9 +44,10 @@ export function batchMatMulKernel(backendName: string, builtIn?: tf.KernelConfig
     setupFunc: builtIn?.setupFunc,
     disposeFunc: builtIn?.disposeFunc,
     kernelFunc: (args) => {
-      const { a, b } = args.inputs as unknown as { a: tf.Tensor3D; b: tf.Tensor3D };
+      const { a, b } = args.inputs as unknown as { a: tf.Tensor; b: tf.Tensor };
       const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
-      const rewritable = (transposeA || transposeB) && a instanceof tf.Tensor && b instanceof tf.Tensor && a.rank === 3 && b.rank === 3 && a.shape[0] === 1 && b.shape[0] === 1;
+      const singleProduct = (t: tf.Tensor) => t.rank >= 2 && t.shape.slice(0, -2).every((size) => size === 1);
+      const rewritable = (transposeA || transposeB) && a instanceof tf.Tensor && b instanceof tf.Tensor && singleProduct(a) && singleProduct(b);
       if (rewritable && a.dtype === 'float32' && b.dtype === 'float32') return matMulWithoutTransposedOperands(a, b, transposeA, transposeB);
       if (!builtIn) throw new Error(`BatchMatMul on ${backendName}: no built-in kernel to delegate to`);
       return builtIn.kernelFunc(args);

@@ -138,6 +138,8 @@ describe('replacement gradient kernels on wasm', () => {
     const inputs = Float32Array.from({ length: size }, () => random.integer(2));
     const reference = await poolGradient('cpu', tied, 5);
     const replaced = await poolGradient('wasm', tied, 5);
+    // wasm now picks the first maximum in row-major order, as the cpu backend does.
+    expect(maxDifference(replaced, reference)).toBe(0);
     const [batch, height, width, channels] = tied.input;
     const at = (b: number, y: number, x: number, c: number) => ((b * height + y) * width + x) * channels + c;
     for (let b = 0; b < batch; b++)
@@ -157,6 +159,45 @@ describe('replacement gradient kernels on wasm', () => {
     const reference = await matMulResults('cpu', testCase, 13);
     const replaced = await matMulResults('wasm', testCase, 13);
     reference.forEach((values, i) => expect(maxDifference(replaced[i], values)).toBeLessThan(1e-4));
+  });
+
+  it('rewrites transposed products for XNNPACK instead of leaving them to the built-in kernel', async () => {
+    await tf.setBackend('wasm');
+    const kernel = tf.getKernel(tf.BatchMatMul, 'wasm')!;
+    const [a, b] = [tf.ones([3, 1, 4]), tf.ones([1, 5, 4])];
+    const calls: tf.NamedAttrMap[] = [];
+    const spy = { ...kernel, kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => (calls.push(args.attrs ?? {}), kernel.kernelFunc(args)) };
+    tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+    tf.registerKernel(spy);
+    try {
+      const product = tf.tidy(() => tf.matMul(tf.reshape(a, [3, 4]), tf.reshape(b, [5, 4]), false, true).dataSync());
+      expect(Array.from(product)).toEqual(new Array(15).fill(4));
+    } finally {
+      tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+      tf.registerKernel(kernel);
+      tf.dispose([a, b]);
+    }
+    expect(calls.map(({ transposeA, transposeB }) => [transposeA, transposeB])).toEqual([
+      [false, true],
+      [false, false],
+    ]);
+  });
+
+  it('clones by sharing data: the clone outlives its source and releases the memory with the last reference', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numBytes;
+    const source = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const clone = tf.clone(source);
+    expect(clone.dataId).toBe(source.dataId);
+    source.dispose();
+    expect(Array.from(clone.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(clone.shape).toEqual([2, 3]);
+    clone.dispose();
+    expect(tf.memory().numBytes).toBe(before);
+    tf.tidy(() => {
+      const strings = tf.tensor1d(['a', 'b'], 'string');
+      expect(tf.clone(strings).dataSync()).toEqual(['a', 'b']);
+    });
   });
 
   it('does not leak tensors', async () => {

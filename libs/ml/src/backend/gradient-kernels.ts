@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulKernel } from './batch-mat-mul.kernels.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d-gradient.kernels.js';
+import { sharingIdentityKernel } from './identity.kernel.js';
 import { maxPoolGradKernel } from './max-pool-gradient.kernels.js';
 
 /** A replacement kernel, given the backend's own kernel of the same name (if any) to delegate cases it skips. */
@@ -11,7 +12,7 @@ type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.Kern
  * filter gradient (its conv2d-based input gradient was slower than cpu's own, so cpu keeps that one).
  */
 const replacementsByBackend: Record<string, KernelFactory[]> = {
-  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel],
+  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel, sharingIdentityKernel],
   cpu: [conv2dBackpropFilterKernel, maxPoolGradKernel],
 };
 
