@@ -1,4 +1,4 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '../../../../core/src/index.js';
 import { hashDeploymentKey } from '../../domain/api-key.js';
@@ -19,7 +19,12 @@ export class PredictThrottlerStorage extends ThrottlerStorageService {}
  */
 @Injectable()
 export class PredictThrottlerGuard extends ThrottlerGuard {
-  constructor(settings: DeploymentSettings, storage: PredictThrottlerStorage, reflector: Reflector) {
+  // Explicit tokens: ThrottlerGuard's own @Inject()s (module options, storage) would otherwise be inherited.
+  constructor(
+    @Inject(DeploymentSettings) settings: DeploymentSettings,
+    @Inject(PredictThrottlerStorage) storage: PredictThrottlerStorage,
+    @Inject(Reflector) reflector: Reflector,
+  ) {
     super(
       {
         throttlers: [

@@ -44,6 +44,12 @@ export class PredictionService {
 
   /** Format and size from the header alone: cheap, and refuses decompression bombs before decoding. */
   private async checkHeader(image: Buffer): Promise<void> {
+    const png = pngSize(image);
+    if (png) {
+      // PNG, the common case: the size is in the IHDR chunk, no libvips round trip needed.
+      this.checkPixels(png.width, png.height);
+      return;
+    }
     let metadata: Metadata;
     try {
       metadata = await sharp(image, { limitInputPixels: false }).metadata();
@@ -54,16 +60,27 @@ export class PredictionService {
     if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
       throw invalidImage(`${String(metadata.format).toUpperCase()} is not supported; use ${SUPPORTED_IMAGE_FORMATS.join(', ')}`);
     }
-    const pixels = (metadata.width ?? 0) * (metadata.pageHeight ?? metadata.height ?? 0);
-    if (pixels === 0) throw invalidImage('it has no width or height');
-    if (pixels > this.settings.PREDICT_MAX_PIXELS) {
+    this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
+  }
+
+  private checkPixels(width: number, height: number): void {
+    if (width * height === 0) throw invalidImage('it has no width or height');
+    if (width * height > this.settings.PREDICT_MAX_PIXELS) {
       throw new DomainError(
         'too-large',
         DeploymentErrors.IMAGE_TOO_LARGE,
-        `The image is ${metadata.width}x${metadata.height} pixels; at most ${this.settings.PREDICT_MAX_PIXELS} pixels are accepted.`,
+        `The image is ${width}x${height} pixels; at most ${this.settings.PREDICT_MAX_PIXELS} pixels are accepted.`,
       );
     }
   }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Width and height from a PNG's IHDR chunk, or null when the bytes do not start like a PNG. */
+function pngSize(bytes: Buffer): { width: number; height: number } | null {
+  if (bytes.length < 33 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') return null;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
 async function decodes(image: Buffer): Promise<boolean> {
