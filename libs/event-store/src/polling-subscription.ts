@@ -19,28 +19,37 @@ export function pollingSubscription(
 ): Subscription {
   const logger = new Logger('EventSubscription');
   let closed = false;
-  let wake: () => void = () => {};
+  // Set by every append, also those that happen while a batch is being handled, so none is slept through.
+  let appended = false;
+  let wakeSleep: () => void = () => {};
+  let cancelPause: () => void = () => {};
+  const onAppend = () => {
+    appended = true;
+    wakeSleep();
+  };
+  appends.on('append', onAppend);
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (appended || closed) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
-        appends.off('append', done);
+        wakeSleep = () => {};
         resolve();
       }
-      wake = done;
-      appends.on('append', done);
+      wakeSleep = done;
     });
 
   const run = async () => {
     let position = after;
     while (!closed) {
+      appended = false;
       let batch: RecordedEvent[];
       try {
         batch = await readAfter(position, BATCH_SIZE);
       } catch (error) {
         logger.error(`Reading the log failed, retrying: ${String(error)}`);
-        await sleep(RETRY_DELAY_MS);
+        await pause(RETRY_DELAY_MS);
         continue;
       }
       for (const event of batch) {
@@ -49,7 +58,7 @@ export function pollingSubscription(
           await handler(event);
         } catch (error) {
           logger.error(`Handling ${event.type} at position ${event.position} failed, retrying: ${(error as Error).stack ?? String(error)}`);
-          await sleep(RETRY_DELAY_MS);
+          await pause(RETRY_DELAY_MS);
           break;
         }
         position = event.position;
@@ -57,11 +66,22 @@ export function pollingSubscription(
       if (batch.length < BATCH_SIZE && !closed) await sleep(pollIntervalMs);
     }
   };
+  /** A fixed wait before a retry, cut short only by closing. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      cancelPause = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   const running = run();
   return {
     async close() {
       closed = true;
-      wake();
+      appends.off('append', onAppend);
+      wakeSleep();
+      cancelPause();
       await running;
     },
   };

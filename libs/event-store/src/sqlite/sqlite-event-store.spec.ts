@@ -27,6 +27,26 @@ describe('SqliteEventStore on a file', () => {
     await reopened.close();
   });
 
+  it('delivers an event appended while the subscriber is busy at once, not after the poll interval', async () => {
+    const store = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 60_000 });
+    const seen: string[] = [];
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const subscription = store.subscribeToAll(-1, async (event) => {
+        seen.push(event.type);
+        if (event.type === 'First') {
+          await store.append('s-2', [{ type: 'Second', v: 1, data: {} }], { expectedRevision: 'any', metadata });
+        } else {
+          void subscription.close().then(resolve);
+        }
+      });
+      void store.append('s-1', [{ type: 'First', v: 1, data: {} }], { expectedRevision: 'any', metadata });
+    });
+    expect(seen).toEqual(['First', 'Second']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await store.close();
+  });
+
   it('upcasts old event versions on read', async () => {
     const upcasters = new Upcasters([
       { type: 'Renamed', fromVersion: 1, upcast: (data) => ({ name: (data as { title: string }).title }) },
