@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
+import { CustomVisionModule } from '../../../libs/custom-vision/src/index.js';
 import { DatasetsModule } from '../../../libs/datasets/src/index.js';
 import { DeploymentsModule } from '../../../libs/deployments/src/index.js';
 import { EvaluationModule } from '../../../libs/evaluation/src/index.js';
@@ -54,6 +55,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     TrainingModule,
     DeploymentsModule,
     EvaluationModule,
+    CustomVisionModule,
   ],
   controllers: [HealthController],
 })

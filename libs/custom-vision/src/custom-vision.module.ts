@@ -1,0 +1,58 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
+import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
+import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
+import { ProjectAccess } from '../../projects/src/index.js';
+import { IterationQueries } from '../../training/src/index.js';
+import { TrainingKeyGuard } from './http/training-key.guard.js';
+import { CustomVisionReads } from './read/custom-vision-reads.js';
+import { DomainsController } from './slices/domains/domains.controller.js';
+import { ChangeImagesController } from './slices/images/change-images.controller.js';
+import { CreateImagesController } from './slices/images/create-images.controller.js';
+import { ImageBatch } from './slices/images/image-batch.js';
+import { ImageQueriesController } from './slices/images/image-queries.controller.js';
+import { IterationsController } from './slices/iterations/iterations.controller.js';
+import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
+import { PredictController } from './slices/predict/predict.controller.js';
+import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
+import { ProjectsController } from './slices/projects/projects.controller.js';
+import { PublishController } from './slices/publish/publish.controller.js';
+import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
+import { TagsController } from './slices/tags/tags.controller.js';
+
+/**
+ * The Azure Custom Vision Training (v3.0 to v3.4-preview) and Prediction (v3.0, v3.1) APIs, translated to the
+ * commands and read models of projects, datasets, training and deployments. Nothing outside this module knows
+ * about Custom Vision. Needs those contexts' modules in the app (the model cache comes from DeploymentsModule).
+ */
+@Module({
+  imports: [CqrsModule, DeploymentsModule],
+  controllers: [
+    DomainsController,
+    ProjectsController,
+    TagsController,
+    // Static image paths (files, regions, tags, tagged…) are distinct from one another; no :imageId routes.
+    CreateImagesController,
+    ImageQueriesController,
+    ChangeImagesController,
+    IterationsController,
+    PublishController,
+    QuickTestController,
+    PredictController,
+    CustomVisionNotFoundController,
+  ],
+  providers: [
+    ProjectAccess,
+    DatasetQueries,
+    IterationQueries,
+    uploadLimitsProvider,
+    deploymentSettingsProvider,
+    PredictionService,
+    CustomVisionReads,
+    ImageBatch,
+    TrainingKeyGuard,
+    PredictionKeyGuard,
+  ],
+})
+export class CustomVisionModule {}

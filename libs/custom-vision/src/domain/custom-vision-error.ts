@@ -1,0 +1,90 @@
+/**
+ * An error in Custom Vision's terms: the status and `{code, message}` body Azure Custom Vision answers with.
+ * Thrown by the translation layer itself; errors of the other contexts are translated by the filter.
+ */
+export class CustomVisionError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CustomVisionError';
+  }
+
+  static badRequest(code: string, message: string): CustomVisionError {
+    return new CustomVisionError(400, code, message);
+  }
+
+  static notFound(code: string, message: string): CustomVisionError {
+    return new CustomVisionError(404, code, message);
+  }
+
+  static unauthorized(message: string): CustomVisionError {
+    return new CustomVisionError(401, 'Unauthorized', message);
+  }
+}
+
+/** Our domain error codes → Custom Vision error codes (CustomVisionErrorCodes of the SDKs). */
+export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
+  PROJECT_NOT_FOUND: 'NotFoundProject',
+  ITERATION_NOT_FOUND: 'NotFoundIteration',
+  IMAGE_NOT_FOUND: 'NotFoundImage',
+  LABEL_NOT_FOUND: 'NotFoundTag',
+  DEPLOYMENT_NOT_FOUND: 'NotFound',
+  LABEL_ALREADY_EXISTS: 'BadRequestTagNameNotUnique',
+  LABEL_NAME_TAKEN: 'BadRequestTagNameNotUnique',
+  UNKNOWN_LABEL: 'BadRequestImageTags',
+  LABEL_NOT_IN_PROJECT: 'BadRequestImageTags',
+  WRONG_PROJECT_TYPE: 'BadRequestNotSupported',
+  REGION_OUT_OF_BOUNDS: 'BadRequestImageRegions',
+  REGION_EMPTY: 'BadRequestImageRegions',
+  TOO_MANY_REGIONS: 'BadRequestImageRegions',
+  DATASET_NOT_READY: 'BadRequestTrainingValidationFailed',
+  ITERATION_NOT_COMPLETED: 'BadRequestIterationIsNotTrained',
+  NO_VALIDATION_DATA: 'NotFoundIterationPerformance',
+  INVALID_IMAGE: 'BadRequestImageFormat',
+  UNSUPPORTED_IMAGE: 'BadRequestImageFormat',
+  CORRUPT_IMAGE: 'BadRequestImageFormat',
+  EMPTY_FILE: 'BadRequestImageFormat',
+  IMAGE_REQUIRED: 'BadRequestImageStream',
+  NO_FILES: 'BadRequestImageBatch',
+  IMAGE_TOO_LARGE: 'BadRequestImageSizeBytes',
+  FILE_TOO_LARGE: 'BadRequestImageSizeBytes',
+  REQUEST_TOO_LARGE: 'BadRequestImageSizeBytes',
+  TOO_MANY_FILES: 'BadRequestImageExceededCount',
+  PAYLOAD_TOO_LARGE: 'BadRequestImageSizeBytes',
+  UNSUPPORTED_MEDIA_TYPE: 'UnsupportedMediaType',
+  INVALID_API_KEY: 'Unauthorized',
+  UNAUTHENTICATED: 'Unauthorized',
+  VALIDATION_FAILED: 'BadRequest',
+  INVALID_ID: 'BadRequestInvalidIds',
+  MALFORMED_JSON: 'BadRequest',
+};
+
+/** Custom Vision codes by HTTP status, for errors without a more specific code. */
+export const CODE_BY_STATUS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'BadRequestNotSupported',
+  409: 'Conflict',
+  412: 'Conflict',
+  413: 'BadRequestImageSizeBytes',
+  415: 'UnsupportedMediaType',
+  422: 'BadRequest',
+  429: 'TooManyRequests',
+  503: 'ErrorServiceUnavailable',
+};
+
+/** Azure answers most refusals with 400: a code's family decides the status. */
+export function statusOfCode(code: string, fallback: number): number {
+  if (code.startsWith('BadRequest')) return 400;
+  if (code.startsWith('NotFound')) return 404;
+  if (code.startsWith('Forbidden')) return 403;
+  if (code === 'Unauthorized') return 401;
+  if (code === 'UnsupportedMediaType') return 415;
+  if (code.startsWith('Conflict')) return 409;
+  return fallback;
+}

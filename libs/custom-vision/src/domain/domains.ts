@@ -1,0 +1,63 @@
+import type { ProjectType } from '../../../projects/src/index.js';
+import { CustomVisionError } from './custom-vision-error.js';
+
+export type DomainType = 'Classification' | 'ObjectDetection';
+
+export interface CustomVisionDomain {
+  id: string;
+  name: string;
+  type: DomainType;
+  exportable: boolean;
+  enabled: boolean;
+  exportablePlatforms: string[];
+  modelInformation: { estimatedModelSizeInMegabytes: number; displayName: string; description: string } | null;
+}
+
+/** What every diyml model exports to: a TensorFlow.js archive. */
+export const EXPORT_PLATFORM = 'TensorFlow';
+export const EXPORT_FLAVOR = 'TensorFlowJs';
+
+function domain(id: string, name: string, type: DomainType, compact: boolean): CustomVisionDomain {
+  return {
+    id,
+    name,
+    type,
+    exportable: true,
+    enabled: true,
+    exportablePlatforms: [EXPORT_PLATFORM],
+    modelInformation: {
+      estimatedModelSizeInMegabytes: 1,
+      displayName: name,
+      description: `diyml trains its ${type === 'Classification' ? 'classification' : 'detection'} architecture for this domain${compact ? ' (every diyml model is exportable)' : ''}.`,
+    },
+  };
+}
+
+/**
+ * The domains served, with Azure's well-known ids so that code with a hard-coded domain id works. A
+ * domain only chooses the project type: every domain of a type trains the same diyml architecture.
+ */
+export const DOMAINS: readonly CustomVisionDomain[] = [
+  domain('ee85a74c-405e-4adc-bb47-ffa8ca0c9f31', 'General', 'Classification', false),
+  domain('0732100f-1a38-4e49-a514-c9b44c697ab5', 'General (compact)', 'Classification', true),
+  domain('da2e3a8a-40a5-4171-82f4-58522f70fbc1', 'General', 'ObjectDetection', false),
+  domain('a27d5ca5-bb19-49d8-a70a-fec086c47f5b', 'General (compact)', 'ObjectDetection', true),
+];
+
+/** The domain a project of this type reports (the first of its type). */
+export const DEFAULT_DOMAIN: Record<ProjectType, CustomVisionDomain> = {
+  classification: DOMAINS[0],
+  detection: DOMAINS[2],
+};
+
+export function findDomain(domainId: string): CustomVisionDomain {
+  const found = DOMAINS.find((candidate) => candidate.id === domainId.toLowerCase());
+  if (!found) {
+    throw CustomVisionError.notFound('NotFoundDomain', `Domain ${domainId} does not exist: GET /domains lists the served ones.`);
+  }
+  return found;
+}
+
+export function projectTypeOf(domain: CustomVisionDomain): ProjectType {
+  return domain.type === 'Classification' ? 'classification' : 'detection';
+}

@@ -1,0 +1,32 @@
+import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser, RequestContext } from '../../../core/src/index.js';
+import { Public } from '../../../identity/src/index.js';
+import { CustomVisionExceptionFilter } from './custom-vision-exception.filter.js';
+import { JsonPrimitivesInterceptor } from './json-primitives.interceptor.js';
+import { TRAINING_API_VERSIONS, TrainingKeyGuard } from './training-key.guard.js';
+
+export const TRAINING_BASE = 'customvision/:version/training';
+export const PREDICTION_BASE = 'customvision/:version/prediction';
+
+/**
+ * A controller of the Custom Vision Training API: public to the bearer guard, authenticated by
+ * `Training-Key` instead, errors in Custom Vision's shape.
+ */
+export function CustomVisionTrainingController(): ClassDecorator {
+  return applyDecorators(
+    Public(),
+    UseGuards(TrainingKeyGuard),
+    UseFilters(CustomVisionExceptionFilter),
+    UseInterceptors(JsonPrimitivesInterceptor),
+    ApiTags('custom-vision training'),
+    ApiSecurity('training-key'),
+    ApiParam({ name: 'version', enum: [...TRAINING_API_VERSIONS] }),
+  );
+}
+
+export type UserContext = RequestContext & { userId: string };
+
+export function userContext(context: RequestContext, user: AuthenticatedUser): UserContext {
+  return { ...context, userId: user.id };
+}

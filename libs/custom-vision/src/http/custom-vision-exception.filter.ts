@@ -1,0 +1,38 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainExceptionFilter } from '../../../core/src/index.js';
+import { CODE_BY_DOMAIN_CODE, CODE_BY_STATUS, CustomVisionError, statusOfCode } from '../domain/custom-vision-error.js';
+
+export interface CustomVisionErrorBody {
+  code: string;
+  message: string;
+}
+
+/**
+ * Scoped to the Custom Vision controllers only: answers every error with Custom Vision's `{code, message}`
+ * body. Errors of the other contexts are first put in our own shape by the core filter (so the mapping of
+ * kinds to statuses stays in one place), then renamed to Custom Vision's codes.
+ */
+@Catch()
+export class CustomVisionExceptionFilter implements ExceptionFilter {
+  private readonly core = new DomainExceptionFilter();
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.toBody(exception);
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    response.status(status).json(body);
+  }
+
+  toBody(exception: unknown): { status: number; body: CustomVisionErrorBody } {
+    if (exception instanceof CustomVisionError) {
+      return { status: exception.status, body: { code: exception.code, message: exception.message } };
+    }
+    const ours = this.core.toBody(exception);
+    const code = CODE_BY_DOMAIN_CODE[ours.code] ?? CODE_BY_STATUS[ours.statusCode] ?? (ours.statusCode >= 500 ? 'ErrorUnknown' : 'BadRequest');
+    return { status: statusOfCode(code, ours.statusCode), body: { code, message: ours.message } };
+  }
+}

@@ -1,0 +1,1 @@
+export * from './custom-vision.module.js';

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { DatasetQueries, type ImageView } from '../../../datasets/src/index.js';
+import { DEPLOYMENTS, type DeploymentView } from '../../../deployments/src/index.js';
+import { ProjectAccess, type ProjectView } from '../../../projects/src/index.js';
+import { ReadStore } from '../../../read-store/src/index.js';
+import { IterationQueries, type IterationView } from '../../../training/src/index.js';
+import { CustomVisionError } from '../domain/custom-vision-error.js';
+
+/**
+ * The reads the Custom Vision translation needs, all from the other contexts' read models: a publish name
+ * is the name of an active deployment of the project.
+ */
+@Injectable()
+export class CustomVisionReads {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly datasets: DatasetQueries,
+    private readonly iterations: IterationQueries,
+    private readonly readStore: ReadStore,
+  ) {}
+
+  project(projectId: string, userId: string): Promise<ProjectView> {
+    return this.projects.getOwned(projectId, userId);
+  }
+
+  images(projectId: string): Promise<ImageView[]> {
+    return this.datasets.listAll(projectId);
+  }
+
+  image(projectId: string, imageId: string): Promise<ImageView> {
+    return this.datasets.get(projectId, imageId);
+  }
+
+  labelImageCounts(projectId: string): Promise<Map<string, number>> {
+    return this.datasets.labelImageCounts(projectId);
+  }
+
+  iteration(projectId: string, iterationId: string): Promise<IterationView> {
+    return this.iterations.get(projectId, iterationId);
+  }
+
+  /** Every iteration of the project, newest first. */
+  async allIterations(projectId: string): Promise<IterationView[]> {
+    const all: IterationView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.iterations.list(projectId, { limit: 1000, cursor });
+      all.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return all;
+  }
+
+  /** The project's active deployments, newest first. */
+  async activeDeployments(projectId: string): Promise<DeploymentView[]> {
+    const found = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ projectId, status: 'active' });
+    return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  }
+
+  /** iteration id → the name it is published under (its newest active deployment). */
+  async publishNames(projectId: string): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (const deployment of await this.activeDeployments(projectId)) {
+      if (!names.has(deployment.iterationId)) names.set(deployment.iterationId, deployment.name);
+    }
+    return names;
+  }
+
+  /** The active deployment published under `publishName` (the newest, should two share it). */
+  async deploymentByPublishName(projectId: string, publishName: string): Promise<DeploymentView> {
+    const found = (await this.activeDeployments(projectId)).find((deployment) => deployment.name === publishName);
+    if (!found) {
+      throw CustomVisionError.notFound('NotFound', `No iteration of project ${projectId} is published as "${publishName}".`);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,227 @@
+import { Body, Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { type AuthenticatedUser, Clock, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import type { ImageView } from '../../../../datasets/src/index.js';
+import { LabelImages } from '../../../../datasets/src/slices/label-images-batch/label-images-batch.handler.js';
+import { RemoveImage } from '../../../../datasets/src/slices/remove-image/remove-image.handler.js';
+import type { ProjectView } from '../../../../projects/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { regionIdOf } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { optionalBoolean, uuidList } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { parseRegions } from './create-images.controller.js';
+import type { CvRegionInput } from './image-batch.js';
+
+interface RegionEntry extends CvRegionInput {
+  imageId: string;
+}
+
+interface RegionCreated extends RegionEntry {
+  regionId: string;
+  tagName: string;
+  created: string;
+}
+
+interface TagEntry {
+  imageId: string;
+  tagId: string;
+}
+
+const MAX_BATCH = 64;
+
+function sameBox(a: { labelId: string; x: number; y: number; width: number; height: number }, b: RegionEntry): boolean {
+  return a.labelId === b.tagId && a.x === b.left && a.y === b.top && a.width === b.width && a.height === b.height;
+}
+
+function requireType(project: ProjectView, type: ProjectView['type'], what: string): void {
+  if (project.type !== type) {
+    throw CustomVisionError.badRequest('BadRequestNotSupported', `${what} belong to ${type === 'detection' ? 'object detection' : 'classification'} projects.`);
+  }
+}
+
+/** Tags and regions on existing images (LabelImages), and deleting images (RemoveImage). */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId/images`)
+export class ChangeImagesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reads: CustomVisionReads,
+    private readonly clock: Clock,
+  ) {}
+
+  @Post('regions')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed' })
+  async createRegions(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: Record<string, unknown>,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ) {
+    const project = await this.reads.project(projectId, user.id);
+    requireType(project, 'detection', 'Regions');
+    const raw = Array.isArray(body?.regions) ? (body.regions as Record<string, unknown>[]) : [];
+    if (raw.length === 0 || raw.length > MAX_BATCH) {
+      throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Send 1 to ${MAX_BATCH} regions.`);
+    }
+    const entries: RegionEntry[] = parseRegions(raw, 'regions').map((region, index) => ({
+      ...region,
+      tagId: region.tagId.toLowerCase(),
+      imageId: uuidList(raw[index].imageId, `regions[${index}].imageId`)[0] ?? '',
+    }));
+    const byImage = new Map<string, RegionEntry[]>();
+    for (const entry of entries) byImage.set(entry.imageId, [...(byImage.get(entry.imageId) ?? []), entry]);
+
+    const duplicated: RegionEntry[] = [];
+    const items: { imageId: string; regions: { label: string; x: number; y: number; width: number; height: number }[] }[] = [];
+    const added = new Map<string, RegionEntry[]>();
+    let failed = 0;
+    for (const [imageId, wanted] of byImage) {
+      let image: ImageView;
+      try {
+        image = await this.reads.image(projectId, imageId);
+      } catch {
+        failed += wanted.length;
+        continue;
+      }
+      const regions = image.regions.map((region) => ({ ...region }));
+      const fresh: RegionEntry[] = [];
+      for (const entry of wanted) {
+        if (regions.some((region) => sameBox(region, entry))) duplicated.push(entry);
+        else {
+          regions.push({ labelId: entry.tagId, x: entry.left, y: entry.top, width: entry.width, height: entry.height });
+          fresh.push(entry);
+        }
+      }
+      if (fresh.length === 0) continue;
+      added.set(imageId, fresh);
+      items.push({ imageId, regions: regions.map(({ labelId, x, y, width, height }) => ({ label: labelId, x, y, width, height })) });
+    }
+
+    const created: RegionCreated[] = [];
+    if (items.length > 0) {
+      const result = await this.commands.execute(new LabelImages(projectId, items, userContext(context, user)));
+      const names = new Map(project.labels.map((label) => [label.id, label.name]));
+      const now = this.clock.now().toISOString();
+      for (const item of result.items) {
+        const fresh = added.get(item.imageId) ?? [];
+        if (item.status === 'failed') {
+          failed += fresh.length;
+          continue;
+        }
+        const image = await this.reads.image(projectId, item.imageId);
+        for (const entry of fresh) {
+          const index = image.regions.findIndex((region) => sameBox(region, entry));
+          created.push({
+            ...entry,
+            regionId: regionIdOf(image.id, index, image.regions[index]),
+            tagName: names.get(entry.tagId) ?? '',
+            created: now,
+          });
+        }
+      }
+    }
+    response.status(failed > 0 ? 207 : 200);
+    return { created, duplicated, exceeded: [] };
+  }
+
+  @Delete('regions')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Custom Vision: delete regions (?regionIds=a,b)' })
+  async deleteRegions(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('regionIds') regionIds: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<void> {
+    await this.reads.project(projectId, user.id);
+    const wanted = new Set(uuidList(regionIds, 'regionIds'));
+    const items = (await this.reads.images(projectId)).flatMap((image) => {
+      const kept = image.regions.filter((region, index) => !wanted.has(regionIdOf(image.id, index, region)));
+      if (kept.length === image.regions.length) return [];
+      return [{ imageId: image.id, regions: kept.map(({ labelId, x, y, width, height }) => ({ label: labelId, x, y, width, height })) }];
+    });
+    if (items.length > 0) await this.commands.execute(new LabelImages(projectId, items, userContext(context, user)));
+  }
+
+  @Post('tags')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass)' })
+  async createTags(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: Record<string, unknown>,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ) {
+    const project = await this.reads.project(projectId, user.id);
+    requireType(project, 'classification', 'Image tags');
+    const raw = Array.isArray(body?.tags) ? (body.tags as Record<string, unknown>[]) : [];
+    if (raw.length === 0 || raw.length > MAX_BATCH) throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Send 1 to ${MAX_BATCH} tags.`);
+    const entries: TagEntry[] = raw.map((entry, index) => ({
+      imageId: uuidList(entry?.imageId, `tags[${index}].imageId`)[0] ?? '',
+      tagId: uuidList(entry?.tagId, `tags[${index}].tagId`)[0] ?? '',
+    }));
+    const labelIds = new Set(project.labels.map((label) => label.id));
+    const created: TagEntry[] = [];
+    const duplicated: TagEntry[] = [];
+    const exceeded: TagEntry[] = [];
+    const chosen = new Map<string, TagEntry>();
+    for (const entry of entries) {
+      if (!labelIds.has(entry.tagId)) throw CustomVisionError.notFound('NotFoundTag', `Tag ${entry.tagId} does not exist in this project.`);
+      const image = await this.reads.image(projectId, entry.imageId);
+      const current = chosen.get(entry.imageId)?.tagId ?? image.labelId;
+      if (current === entry.tagId) duplicated.push(entry);
+      else if (current !== null) exceeded.push(entry);
+      else chosen.set(entry.imageId, entry);
+    }
+    if (chosen.size > 0) {
+      const result = await this.commands.execute(
+        new LabelImages(projectId, [...chosen.values()].map(({ imageId, tagId }) => ({ imageId, label: tagId })), userContext(context, user)),
+      );
+      result.items.forEach((item, index) => {
+        const entry = [...chosen.values()][index];
+        (item.status === 'failed' ? exceeded : created).push(entry);
+      });
+    }
+    return { created, duplicated, exceeded };
+  }
+
+  @Delete('tags')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Custom Vision: untag images (?imageIds=&tagIds=)' })
+  async deleteTags(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('imageIds') imageIds: unknown,
+    @Query('tagIds') tagIds: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<void> {
+    await this.reads.project(projectId, user.id);
+    const tags = new Set(uuidList(tagIds, 'tagIds'));
+    const items: { imageId: string; label: null }[] = [];
+    for (const imageId of uuidList(imageIds, 'imageIds')) {
+      const image = await this.reads.image(projectId, imageId);
+      if (image.labelId && tags.has(image.labelId)) items.push({ imageId, label: null });
+    }
+    if (items.length > 0) await this.commands.execute(new LabelImages(projectId, items, userContext(context, user)));
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Custom Vision: delete images (?imageIds=a,b or ?allImages=true)' })
+  async deleteImages(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('imageIds') imageIds: unknown,
+    @Query('allImages') allImages: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<void> {
+    await this.reads.project(projectId, user.id);
+    const ids = optionalBoolean(allImages, 'allImages') ? (await this.reads.images(projectId)).map((image) => image.id) : uuidList(imageIds, 'imageIds');
+    for (const imageId of ids) await this.commands.execute(new RemoveImage(projectId, imageId, undefined, userContext(context, user)));
+  }
+}

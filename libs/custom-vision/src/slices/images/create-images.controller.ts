@@ -1,0 +1,103 @@
+import { Body, Controller, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { UploadLimits } from '../../../../datasets/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
+import { baseUrlOf, uuidList } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { type CvRegionInput, ImageBatch, type ImageCreateSummary, type ImageEntry } from './image-batch.js';
+
+function answer(summary: ImageCreateSummary, response: Response): ImageCreateSummary {
+  response.status(summary.isBatchSuccessful ? 200 : 207);
+  return summary;
+}
+
+function tooMany(count: number): CustomVisionError {
+  return CustomVisionError.badRequest('BadRequestImageBatch', `${count} images in one batch: at most ${MAX_IMAGES_PER_BATCH}.`);
+}
+
+function isFraction(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+export function parseRegions(value: unknown, field: string): CvRegionInput[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw CustomVisionError.badRequest('BadRequestImageRegions', `${field} must be an array.`);
+  return value.map((region: Record<string, unknown>, index) => {
+    const { tagId, left, top, width, height } = region ?? {};
+    if (typeof tagId !== 'string' || ![left, top, width, height].every(isFraction)) {
+      throw CustomVisionError.badRequest('BadRequestImageRegions', `${field}[${index}] needs tagId, left, top, width and height.`);
+    }
+    return { tagId, left: left as number, top: top as number, width: width as number, height: height as number };
+  });
+}
+
+/** Creating images: from data (multipart), from files (base64 JSON batch), with tags or regions. */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId/images`)
+export class CreateImagesController {
+  constructor(
+    private readonly batch: ImageBatch,
+    private readonly reads: CustomVisionReads,
+    private readonly limits: UploadLimits,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed' })
+  async fromData(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('tagIds') tagIds: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<ImageCreateSummary> {
+    const project = await this.reads.project(projectId, user.id);
+    const tags = uuidList(tagIds, 'tagIds');
+    const images = await readImages(request, this.limits.UPLOAD_MAX_REQUEST_BYTES);
+    if (images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The request carries no image (multipart part imageData).');
+    if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
+    const entries: ImageEntry[] = images.map(({ filename, data }) => ({
+      name: filename,
+      bytes: data.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : data,
+      tagIds: tags,
+      regions: [],
+    }));
+    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request)), response);
+  }
+
+  @Post('files')
+  @ApiOperation({ summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})' })
+  async fromFiles(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: Record<string, unknown>,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<ImageCreateSummary> {
+    const project = await this.reads.project(projectId, user.id);
+    const images = body?.images;
+    if (!Array.isArray(images) || images.length === 0) {
+      throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
+    }
+    if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
+    const batchTags = uuidList(body.tagIds, 'tagIds');
+    const entries = images.map((image: Record<string, unknown>, index): ImageEntry => {
+      if (typeof image?.contents !== 'string') {
+        throw CustomVisionError.badRequest('BadRequestImageBatch', `images[${index}].contents must be the image, base64-encoded.`);
+      }
+      const bytes = Buffer.from(image.contents, 'base64');
+      return {
+        name: typeof image.name === 'string' && image.name ? image.name : `image-${index + 1}`,
+        bytes: bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : bytes,
+        tagIds: [...new Set([...batchTags, ...uuidList(image.tagIds, `images[${index}].tagIds`)])],
+        regions: parseRegions(image.regions, `images[${index}].regions`),
+      };
+    });
+    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request)), response);
+  }
+}

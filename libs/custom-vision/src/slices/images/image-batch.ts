@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { ProjectView } from '../../../../projects/src/index.js';
+import { LabelImages } from '../../../../datasets/src/slices/label-images-batch/label-images-batch.handler.js';
+import { RemoveImage } from '../../../../datasets/src/slices/remove-image/remove-image.handler.js';
+import { UploadImages } from '../../../../datasets/src/slices/upload-images/upload-images.handler.js';
+import type { IntakeItem } from '../../../../datasets/src/upload/image-intake.js';
+import { type CvImage, toCvImage } from '../../domain/shapes.js';
+import type { UserContext } from '../../http/custom-vision-controller.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+/** A region as Custom Vision sends it: fractions of the image, origin top-left. */
+export interface CvRegionInput {
+  tagId: string;
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** One image to create: `bytes` null when it was over the size limit. */
+export interface ImageEntry {
+  name: string;
+  bytes: Buffer | null;
+  tagIds: string[];
+  regions: CvRegionInput[];
+}
+
+export type ImageCreateStatus =
+  | 'OK'
+  | 'OKDuplicate'
+  | 'ErrorSource'
+  | 'ErrorImageFormat'
+  | 'ErrorImageSize'
+  | 'ErrorStorage'
+  | 'ErrorLimitExceed'
+  | 'ErrorTagLimitExceed'
+  | 'ErrorRegionLimitExceed'
+  | 'ErrorUnknown'
+  | 'ErrorImageDimensions'
+  | 'ErrorInvalidTag';
+
+export interface ImageCreateResult {
+  sourceUrl: string;
+  status: ImageCreateStatus;
+  image: CvImage | null;
+}
+
+export interface ImageCreateSummary {
+  isBatchSuccessful: boolean;
+  images: ImageCreateResult[];
+}
+
+/** Our rejection codes (datasets context) → Custom Vision's image statuses. */
+const STATUS_BY_CODE: Record<string, ImageCreateStatus> = {
+  UNSUPPORTED_IMAGE: 'ErrorImageFormat',
+  CORRUPT_IMAGE: 'ErrorImageFormat',
+  EMPTY_FILE: 'ErrorImageFormat',
+  FILE_TOO_LARGE: 'ErrorImageSize',
+  IMAGE_TOO_LARGE: 'ErrorImageDimensions',
+  UNKNOWN_LABEL: 'ErrorInvalidTag',
+  LABEL_NOT_IN_PROJECT: 'ErrorInvalidTag',
+  TOO_MANY_REGIONS: 'ErrorRegionLimitExceed',
+};
+
+function statusOf(code: string | undefined): ImageCreateStatus {
+  return (code && STATUS_BY_CODE[code]) || 'ErrorUnknown';
+}
+
+/**
+ * Creates a Custom Vision image batch with the datasets context's commands: UploadImages (one command per
+ * tag, since it labels every file it takes alike), then, in detection projects, LabelImages with the regions.
+ * An image whose regions are refused is removed again, so an error status means nothing was created.
+ */
+@Injectable()
+export class ImageBatch {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reads: CustomVisionReads,
+  ) {}
+
+  async create(project: ProjectView, entries: readonly ImageEntry[], context: UserContext, baseUrl: string): Promise<ImageCreateSummary> {
+    const labelIds = new Set(project.labels.map((label) => label.id));
+    const results: (ImageCreateResult & { id?: string })[] = entries.map((entry) => ({ sourceUrl: entry.name, status: 'OK', image: null }));
+    const groups = new Map<string, number[]>();
+    entries.forEach((entry, index) => {
+      const tagIds = [...new Set(entry.tagIds.map((id) => id.toLowerCase()))];
+      const regionTags = entry.regions.map((region) => region.tagId.toLowerCase());
+      if ([...tagIds, ...regionTags].some((id) => !labelIds.has(id))) {
+        results[index].status = 'ErrorInvalidTag';
+        return;
+      }
+      // Classification: one tag per image. Detection: tags belong to regions, image-level tags are not kept.
+      const label = project.type === 'classification' ? tagIds : [];
+      if (label.length > 1) {
+        results[index].status = 'ErrorTagLimitExceed';
+        return;
+      }
+      const key = label[0] ?? '';
+      groups.set(key, [...(groups.get(key) ?? []), index]);
+    });
+
+    for (const [label, indexes] of groups) {
+      const files = indexes.map((index) => ({ filename: entries[index].name, size: entries[index].bytes?.length ?? 0, buffer: entries[index].bytes }));
+      const items: IntakeItem[] = await this.commands.execute(new UploadImages(project.id, files, label || undefined, undefined, context));
+      items.forEach((item, position) => {
+        const result = results[indexes[position]];
+        if (item.status === 'rejected') result.status = statusOf(item.error?.code);
+        else {
+          result.status = item.status === 'created' ? 'OK' : 'OKDuplicate';
+          result.id = item.id;
+        }
+      });
+    }
+
+    if (project.type === 'detection') await this.setRegions(project, entries, results, context);
+
+    for (const result of results) {
+      if (result.id && (result.status === 'OK' || result.status === 'OKDuplicate')) {
+        result.image = toCvImage(await this.reads.image(project.id, result.id), project, baseUrl);
+      }
+    }
+    return {
+      isBatchSuccessful: results.every((result) => result.status === 'OK' || result.status === 'OKDuplicate'),
+      images: results.map(({ sourceUrl, status, image }) => ({ sourceUrl, status, image })),
+    };
+  }
+
+  /** Boxes of newly created images (a duplicate keeps the boxes it has). */
+  private async setRegions(
+    project: ProjectView,
+    entries: readonly ImageEntry[],
+    results: (ImageCreateResult & { id?: string })[],
+    context: UserContext,
+  ): Promise<void> {
+    const targets = results.flatMap((result, index) =>
+      result.status === 'OK' && result.id && entries[index].regions.length > 0 ? [{ index, imageId: result.id }] : [],
+    );
+    if (targets.length === 0) return;
+    const labelled = await this.commands.execute(
+      new LabelImages(
+        project.id,
+        targets.map(({ index, imageId }) => ({ imageId, regions: entries[index].regions.map(toRegionInput) })),
+        context,
+      ),
+    );
+    for (const [position, item] of labelled.items.entries()) {
+      if (item.status !== 'failed') continue;
+      const { index, imageId } = targets[position];
+      await this.commands.execute(new RemoveImage(project.id, imageId, undefined, context));
+      results[index].status = statusOf(item.error?.code);
+      results[index].id = undefined;
+    }
+  }
+}
+
+export function toRegionInput(region: CvRegionInput): { label: string; x: number; y: number; width: number; height: number } {
+  return { label: region.tagId.toLowerCase(), x: region.left, y: region.top, width: region.width, height: region.height };
+}

@@ -1,0 +1,143 @@
+import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
+import type { ImageView } from '../../../../datasets/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { type CvImage, toCvImage } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
+import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+type TaggingStatus = 'All' | 'Tagged' | 'Untagged';
+
+interface ImageFilter {
+  taggingStatus: TaggingStatus;
+  tagIds: string[];
+}
+
+function isTagged(image: ImageView): boolean {
+  return image.labelId !== null || image.regions.length > 0;
+}
+
+function matches(image: ImageView, filter: ImageFilter): boolean {
+  if (filter.taggingStatus === 'Tagged' && !isTagged(image)) return false;
+  if (filter.taggingStatus === 'Untagged' && isTagged(image)) return false;
+  if (filter.tagIds.length === 0) return true;
+  const used = new Set([image.labelId, ...image.regions.map((region) => region.labelId)]);
+  return filter.tagIds.some((tagId) => used.has(tagId));
+}
+
+function taggingStatusOf(value: unknown): TaggingStatus {
+  if (value === undefined || value === '' || value === 'All') return 'All';
+  if (value === 'Tagged' || value === 'Untagged') return value;
+  throw CustomVisionError.badRequest('BadRequest', 'taggingStatus must be All, Tagged or Untagged.');
+}
+
+/** Reading images: tagged, untagged, all, by id, and their counts, from DatasetQueries. */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId/images`)
+export class ImageQueriesController {
+  constructor(private readonly reads: CustomVisionReads) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&orderBy=Newest|Oldest&take=&skip=)' })
+  all(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: Record<string, unknown>,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvImage[]> {
+    return this.page(projectId, user, request, query, { taggingStatus: taggingStatusOf(query.taggingStatus), tagIds: uuidList(query.tagIds, 'tagIds') });
+  }
+
+  @Get('count')
+  @ApiOperation({ summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=)' })
+  count(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<number> {
+    return this.countOf(projectId, user, { taggingStatus: taggingStatusOf(query.taggingStatus), tagIds: uuidList(query.tagIds, 'tagIds') });
+  }
+
+  @Get('tagged')
+  @ApiOperation({ summary: 'Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=)' })
+  tagged(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: Record<string, unknown>,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvImage[]> {
+    return this.page(projectId, user, request, query, { taggingStatus: 'Tagged', tagIds: uuidList(query.tagIds, 'tagIds') });
+  }
+
+  @Get('tagged/count')
+  @ApiOperation({ summary: 'Custom Vision: how many tagged images (?tagIds=)' })
+  taggedCount(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<number> {
+    return this.countOf(projectId, user, { taggingStatus: 'Tagged', tagIds: uuidList(query.tagIds, 'tagIds') });
+  }
+
+  @Get('untagged')
+  @ApiOperation({ summary: 'Custom Vision: untagged images (?orderBy=&take=&skip=)' })
+  untagged(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: Record<string, unknown>,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvImage[]> {
+    return this.page(projectId, user, request, query, { taggingStatus: 'Untagged', tagIds: [] });
+  }
+
+  @Get('untagged/count')
+  @ApiOperation({ summary: 'Custom Vision: how many untagged images' })
+  untaggedCount(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<number> {
+    return this.countOf(projectId, user, { taggingStatus: 'Untagged', tagIds: [] });
+  }
+
+  @Get('id')
+  @ApiOperation({ summary: 'Custom Vision: images by id (?imageIds=a,b)' })
+  async byIds(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('imageIds') imageIds: unknown,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvImage[]> {
+    const project = await this.reads.project(projectId, user.id);
+    const wanted = uuidList(imageIds, 'imageIds');
+    const images = await this.reads.images(projectId);
+    const byId = new Map(images.map((image) => [image.id, image]));
+    const baseUrl = baseUrlOf(request);
+    return wanted.flatMap((id) => {
+      const image = byId.get(id);
+      return image ? [toCvImage(image, project, baseUrl)] : [];
+    });
+  }
+
+  private async page(
+    projectId: string,
+    user: AuthenticatedUser,
+    request: Request,
+    query: Record<string, unknown>,
+    filter: ImageFilter,
+  ): Promise<CvImage[]> {
+    const project = await this.reads.project(projectId, user.id);
+    const take = optionalNumber(query.take, 'take', 0, 256) ?? 50;
+    const skip = optionalNumber(query.skip, 'skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const orderBy = query.orderBy ?? 'Newest';
+    if (orderBy !== 'Newest' && orderBy !== 'Oldest') throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
+    const images = (await this.reads.images(projectId)).filter((image) => matches(image, filter));
+    if (orderBy === 'Newest') images.reverse();
+    const baseUrl = baseUrlOf(request);
+    return images.slice(skip, skip + Math.floor(take)).map((image) => toCvImage(image, project, baseUrl));
+  }
+
+  private async countOf(projectId: string, user: AuthenticatedUser, filter: ImageFilter): Promise<number> {
+    await this.reads.project(projectId, user.id);
+    return (await this.reads.images(projectId)).filter((image) => matches(image, filter)).length;
+  }
+}

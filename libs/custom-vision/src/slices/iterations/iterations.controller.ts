@@ -1,0 +1,147 @@
+import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { type IterationView, parseEvaluation } from '../../../../training/src/index.js';
+import { QueueIteration } from '../../../../training/src/slices/queue-iteration/queue-iteration.handler.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { EXPORT_FLAVOR, EXPORT_PLATFORM } from '../../domain/domains.js';
+import { type CvIterationPerformance, iterationPerformance } from '../../domain/performance.js';
+import { type CvIteration, toCvIteration } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { baseUrlOf, optionalNumber } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+export interface CvExport {
+  platform: string;
+  status: 'Exporting' | 'Failed' | 'Done';
+  downloadUri: string;
+  flavor: string;
+  newerVersionAvailable: boolean;
+}
+
+/** Azure's defaults: a prediction counts from probability 0.5; a box matches from IoU 0.3. */
+export const DEFAULT_THRESHOLD = 0.5;
+export const DEFAULT_OVERLAP_THRESHOLD = 0.3;
+
+function assertTrained(iteration: IterationView): void {
+  if (iteration.status !== 'completed') {
+    throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`);
+  }
+}
+
+/** Training (QueueIteration), iterations and their performance (IterationQueries, stored evaluation), export. */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId`)
+export class IterationsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reads: CustomVisionReads,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  @Post('train')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Custom Vision: train the project (queues an iteration with the project's training configuration)",
+    description: 'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
+  })
+  async train(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<CvIteration> {
+    const project = await this.reads.project(projectId, user.id);
+    const iteration: IterationView = await this.commands.execute(new QueueIteration(projectId, undefined, userContext(context, user)));
+    return toCvIteration(iteration, project, null);
+  }
+
+  @Get('iterations')
+  @ApiOperation({ summary: "Custom Vision: the project's iterations, newest first" })
+  async list(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvIteration[]> {
+    const project = await this.reads.project(projectId, user.id);
+    const names = await this.reads.publishNames(projectId);
+    return (await this.reads.allIterations(projectId)).map((iteration) => toCvIteration(iteration, project, names.get(iteration.id) ?? null));
+  }
+
+  @Get('iterations/:iterationId')
+  @ApiOperation({ summary: 'Custom Vision: an iteration (status Training, Completed or Failed)' })
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvIteration> {
+    const project = await this.reads.project(projectId, user.id);
+    const iteration = await this.reads.iteration(projectId, iterationId);
+    return toCvIteration(iteration, project, (await this.reads.publishNames(projectId)).get(iteration.id) ?? null);
+  }
+
+  @Get('iterations/:iterationId/performance')
+  @ApiOperation({ summary: 'Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3)' })
+  async performance(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Query('threshold') threshold: unknown,
+    @Query('overlapThreshold') overlapThreshold: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvIterationPerformance> {
+    await this.reads.project(projectId, user.id);
+    const iteration = await this.reads.iteration(projectId, iterationId);
+    assertTrained(iteration);
+    if (!iteration.evaluationSha256) {
+      throw CustomVisionError.notFound('NotFoundIterationPerformance', 'The iteration had no validation images, so it has no performance.');
+    }
+    const evaluation = parseEvaluation(await this.blobs.get(iteration.evaluationSha256));
+    return iterationPerformance(evaluation, iteration.labels, {
+      threshold: optionalNumber(threshold, 'threshold', 0, 1) ?? DEFAULT_THRESHOLD,
+      overlapThreshold: optionalNumber(overlapThreshold, 'overlapThreshold', 0, 1) ?? DEFAULT_OVERLAP_THRESHOLD,
+    });
+  }
+
+  @Post('iterations/:iterationId/export')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: export an iteration (?platform=TensorFlow): a TensorFlow.js archive, ready at once' })
+  async export(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Query('platform') platform: unknown,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvExport> {
+    await this.reads.project(projectId, user.id);
+    if (typeof platform !== 'string' || platform.toLowerCase() !== EXPORT_PLATFORM.toLowerCase()) {
+      throw CustomVisionError.badRequest(
+        'BadRequestProjectUnsupportedExportPlatform',
+        `Models export to ${EXPORT_PLATFORM} only (a TensorFlow.js archive), not ${String(platform)}.`,
+      );
+    }
+    const iteration = await this.reads.iteration(projectId, iterationId);
+    assertTrained(iteration);
+    return this.exportOf(iteration, request);
+  }
+
+  @Get('iterations/:iterationId/export')
+  @ApiOperation({ summary: "Custom Vision: an iteration's exports (one TensorFlow.js archive once trained)" })
+  async exports(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvExport[]> {
+    await this.reads.project(projectId, user.id);
+    const iteration = await this.reads.iteration(projectId, iterationId);
+    return iteration.status === 'completed' ? [this.exportOf(iteration, request)] : [];
+  }
+
+  private exportOf(iteration: IterationView, request: Request): CvExport {
+    return {
+      platform: EXPORT_PLATFORM,
+      status: 'Done',
+      downloadUri: `${baseUrlOf(request)}/v1/projects/${iteration.projectId}/iterations/${iteration.id}/model`,
+      flavor: EXPORT_FLAVOR,
+      newerVersionAvailable: false,
+    };
+  }
+}

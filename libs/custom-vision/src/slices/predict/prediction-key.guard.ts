@@ -1,0 +1,50 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type HttpRequest, isUuid } from '../../../../core/src/index.js';
+import { type DeploymentView, deploymentKeyMatches, DEPLOYMENT_KEY_PREFIX } from '../../../../deployments/src/index.js';
+import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { INVALID_KEY_MESSAGE, takeKeyHeader, userOfPersonalToken } from '../../http/keys.js';
+import { assertVersion } from '../../http/training-key.guard.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+export const PREDICTION_API_VERSIONS = ['v3.0', 'v3.1'] as const;
+
+export type PredictionRequest = HttpRequest & { published?: { project: ProjectView; deployment: DeploymentView } };
+
+/**
+ * `Prediction-Key`: Azure's prediction key belongs to a resource, not to one published model. Here it is
+ * either a personal API token (`dml_…`) of the project's owner, which works for every publish name like a
+ * resource key, or the deployment key (`dpk_…`) of the deployment behind that publish name.
+ */
+@Injectable()
+export class PredictionKeyGuard implements CanActivate {
+  constructor(
+    private readonly readStore: ReadStore,
+    private readonly reads: CustomVisionReads,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<PredictionRequest>();
+    assertVersion(request, PREDICTION_API_VERSIONS);
+    const projectId = String(request.params.projectId ?? '').toLowerCase();
+    const publishName = String(request.params.publishedName ?? '');
+    const key = takeKeyHeader(request, 'prediction-key');
+    if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+    if (!isUuid(projectId)) throw CustomVisionError.badRequest('BadRequestInvalidIds', 'projectId must be a UUID.');
+    if (key.startsWith(DEPLOYMENT_KEY_PREFIX)) {
+      const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
+      if (!project) throw CustomVisionError.notFound('NotFound', `Project ${projectId} does not exist.`);
+      const deployment = await this.reads.deploymentByPublishName(projectId, publishName);
+      if (!deploymentKeyMatches(key, deployment.keyHash)) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+      request.published = { project, deployment };
+      return true;
+    }
+    const user = await userOfPersonalToken(this.readStore, key);
+    if (!user) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+    const project = await this.reads.project(projectId, user.id);
+    request.user = user;
+    request.published = { project, deployment: await this.reads.deploymentByPublishName(projectId, publishName) };
+    return true;
+  }
+}

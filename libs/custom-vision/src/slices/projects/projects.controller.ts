@@ -1,0 +1,100 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation } from '@nestjs/swagger';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
+import { CreateProject } from '../../../../projects/src/slices/create-project/create-project.handler.js';
+import { DeleteProject } from '../../../../projects/src/slices/delete-project/delete-project.handler.js';
+import { UpdateProject } from '../../../../projects/src/slices/update-project/update-project.handler.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { DEFAULT_DOMAIN, findDomain, projectTypeOf } from '../../domain/domains.js';
+import { type CvProject, toCvProject } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { optionalUuid, requiredString } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+/** Projects: CreateProject / UpdateProject / DeleteProject of the projects context; the domain picks the type. */
+@CustomVisionTrainingController()
+@Controller(TRAINING_BASE)
+export class ProjectsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reads: CustomVisionReads,
+    private readonly readStore: ReadStore,
+  ) {}
+
+  @Get('projects')
+  @ApiOperation({ summary: 'Custom Vision: your projects' })
+  async list(@CurrentUser() user: AuthenticatedUser): Promise<CvProject[]> {
+    const projects = await this.readStore.collection<ProjectView>(PROJECTS).findAll({ ownerId: user.id });
+    return projects.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(toCvProject);
+  }
+
+  @Post('projects')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: create a project (?name=&description=&domainId=&classificationType=)' })
+  async create(
+    @Query('name') name: unknown,
+    @Query('description') description: unknown,
+    @Query('domainId') domainId: unknown,
+    @Query('classificationType') classificationType: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<CvProject> {
+    const projectName = requiredString(name, 'name');
+    const domain = findDomain(optionalUuid(domainId, 'domainId') ?? DEFAULT_DOMAIN.classification.id);
+    if (domain.type === 'Classification' && classificationType !== undefined && classificationType !== 'Multiclass') {
+      throw CustomVisionError.badRequest(
+        'BadRequestProjectUnknownClassification',
+        'Only Multiclass classification is supported: an image carries one tag.',
+      );
+    }
+    const created = await this.commands.execute(
+      new CreateProject(projectName, projectTypeOf(domain), typeof description === 'string' ? description : undefined, userContext(context, user)),
+    );
+    return toCvProject(await this.reads.project(created.id, user.id));
+  }
+
+  @Get('projects/:projectId')
+  @ApiOperation({ summary: 'Custom Vision: a project' })
+  async get(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvProject> {
+    return toCvProject(await this.reads.project(projectId, user.id));
+  }
+
+  @Patch('projects/:projectId')
+  @ApiOperation({ summary: 'Custom Vision: rename or describe a project (the domain type cannot change)' })
+  async update(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: Record<string, unknown>,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<CvProject> {
+    const project = await this.reads.project(projectId, user.id);
+    const settings = (body?.settings ?? {}) as { domainId?: unknown };
+    if (typeof settings.domainId === 'string' && projectTypeOf(findDomain(settings.domainId)) !== project.type) {
+      throw CustomVisionError.badRequest(
+        'BadRequestProjectUnsupportedDomainTypeChange',
+        'A project cannot change between classification and object detection.',
+      );
+    }
+    const changes: { name?: string; description?: string } = {};
+    if (typeof body?.name === 'string' && body.name !== project.name) changes.name = body.name;
+    if (typeof body?.description === 'string' && body.description !== project.description) changes.description = body.description;
+    if (changes.name !== undefined || changes.description !== undefined) {
+      await this.commands.execute(new UpdateProject(projectId, changes, undefined, userContext(context, user)));
+    }
+    return toCvProject(await this.reads.project(projectId, user.id));
+  }
+
+  @Delete('projects/:projectId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Custom Vision: delete a project' })
+  async delete(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<void> {
+    await this.commands.execute(new DeleteProject(projectId, undefined, userContext(context, user)));
+  }
+}

@@ -1,0 +1,60 @@
+import { Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UuidParam } from '../../../../core/src/index.js';
+import { DeploymentSettings } from '../../../../deployments/src/index.js';
+import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { toCvPredictions } from '../../domain/image-prediction.js';
+import type { CvImagePrediction } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
+import { readImages } from '../../http/image-data.js';
+import { optionalUuid } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+/** Predicts with any trained iteration, published or not (PredictionService on the iteration's model). */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId/quicktest`)
+export class QuickTestController {
+  constructor(
+    private readonly reads: CustomVisionReads,
+    private readonly predictions: PredictionService,
+    private readonly settings: DeploymentSettings,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  @Post('image')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
+    description: 'store=true is accepted; the image is not kept.',
+  })
+  async quickTest(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('iterationId') iterationId: unknown,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvImagePrediction> {
+    await this.reads.project(projectId, user.id);
+    const wanted = optionalUuid(iterationId, 'iterationId');
+    const iteration = wanted
+      ? await this.reads.iteration(projectId, wanted)
+      : (await this.reads.allIterations(projectId)).find((candidate) => candidate.status === 'completed');
+    if (!iteration) throw CustomVisionError.notFound('NotFoundProjectDefaultIteration', 'The project has no trained iteration yet.');
+    if (iteration.status !== 'completed' || !iteration.model) {
+      throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`);
+    }
+    const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
+    if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
+    const names = iteration.labels.map((label) => label.name);
+    const predictions = await this.predictions.predict(iteration.model.sha256, names, image.data, {});
+    return {
+      id: this.ids.newId(),
+      project: projectId,
+      iteration: iteration.id,
+      created: this.clock.now().toISOString(),
+      predictions: toCvPredictions(predictions, iteration.labels),
+    };
+  }
+}
