@@ -63,24 +63,9 @@ export function conv2dBackpropFilterByConv2d(
   });
 }
 
-/** Puts stride − 1 zeros after every row and column of dy, turning a strided gradient into a stride-1 one. */
-function dilate(dy: tf.Tensor4D, [strideHeight, strideWidth]: [number, number]): tf.Tensor4D {
-  if (strideHeight === 1 && strideWidth === 1) return dy;
-  const [batch, height, width, channels] = dy.shape;
-  const spread = tf.pad(tf.reshape(dy, [batch, height, 1, width, 1, channels]), [
-    [0, 0],
-    [0, 0],
-    [0, strideHeight - 1],
-    [0, 0],
-    [0, strideWidth - 1],
-    [0, 0],
-  ]);
-  return tf.reshape(spread, [batch, height * strideHeight, width * strideWidth, channels]);
-}
-
 /**
- * dx[n, i, j, ci] = Σ dyDilated[n, i + top − kh, j + left − kw, co] · W[kh, kw, ci, co]: a valid convolution of the
- * (dilated, padded) dy with the spatially flipped filter whose channel axes are swapped.
+ * dx[n, i, j, ci] = Σ dy[n, i + top − kh, j + left − kw, co] · W[kh, kw, ci, co] (stride 1): a valid convolution of the
+ * padded dy with the spatially flipped filter whose channel axes are swapped. Strided: by phases, below.
  */
 export function conv2dBackpropInputByConv2d(
   dy: tf.Tensor4D,
@@ -93,18 +78,103 @@ export function conv2dBackpropInputByConv2d(
   return tf.tidy(() => {
     const stride = stridePair(strides);
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, stride, 1, pad, dimRoundingMode);
+    if (stride[0] > 1 || stride[1] > 1) return inputGradientByPhases(dy, filter, info);
     const [filterHeight, filterWidth] = filter.shape;
-    const dilated = dilate(dy, stride);
-    const [, dilatedHeight, dilatedWidth] = dilated.shape;
+    const [, dyHeight, dyWidth] = dy.shape;
     const padTop = filterHeight - 1 - info.padInfo.top;
     const padLeft = filterWidth - 1 - info.padInfo.left;
-    const padded = padOrCrop(dilated, [
-      [padTop, info.inHeight + filterHeight - 1 - padTop - dilatedHeight],
-      [padLeft, info.inWidth + filterWidth - 1 - padLeft - dilatedWidth],
+    const padded = padOrCrop(dy, [
+      [padTop, info.inHeight + filterHeight - 1 - padTop - dyHeight],
+      [padLeft, info.inWidth + filterWidth - 1 - padLeft - dyWidth],
     ]);
     const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
     return tf.conv2d(padded, flipped, 1, 'valid');
   });
+}
+
+/** Along one axis: which dy offset q and filter tap k feed output phase a (output index s·i + a takes dy[i + q]·W[k]). */
+interface AxisPhases {
+  /** Smallest q over all phases: dy is shifted by it. */
+  qMin: number;
+  /** Rows (or columns) of the phase filter. */
+  taps: number;
+  /** tapOf[a][r]: the filter index for phase a at phase-filter row r, or −1 for none. */
+  tapOf: number[][];
+}
+
+function axisPhases(filterSize: number, stride: number, padBefore: number): AxisPhases {
+  const pairs: { a: number; q: number; k: number }[] = [];
+  for (let a = 0; a < stride; a++) {
+    for (let k = 0; k < filterSize; k++) {
+      if ((((a + padBefore - k) % stride) + stride) % stride === 0) pairs.push({ a, q: (a + padBefore - k) / stride, k });
+    }
+  }
+  const qMin = Math.min(...pairs.map((p) => p.q));
+  const taps = Math.max(...pairs.map((p) => p.q)) - qMin + 1;
+  const tapOf = Array.from({ length: stride }, () => new Array<number>(taps).fill(-1));
+  for (const { a, q, k } of pairs) tapOf[a][q - qMin] = k;
+  return { qMin, taps, tapOf };
+}
+
+/** Gather indexes from the filter (flattened, one zero appended) into the phase filter; cached per geometry. */
+const phaseFilterIndexes = new Map<string, Int32Array>();
+
+function phaseFilterIndex(filterShape: readonly number[], rows: AxisPhases, columns: AxisPhases, strides: [number, number]): Int32Array {
+  const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
+  const key = [filterShape.join(','), strides.join(','), rows.qMin, columns.qMin, rows.tapOf.flat().join(','), columns.tapOf.flat().join(',')].join('|');
+  const cached = phaseFilterIndexes.get(key);
+  if (cached) return cached;
+  const zero = filterHeight * filterWidth * inChannels * outChannels;
+  const [strideHeight, strideWidth] = strides;
+  const index = new Int32Array(rows.taps * columns.taps * outChannels * strideHeight * strideWidth * inChannels);
+  let at = 0;
+  for (let r = 0; r < rows.taps; r++)
+    for (let c = 0; c < columns.taps; c++)
+      for (let co = 0; co < outChannels; co++)
+        for (let a = 0; a < strideHeight; a++)
+          for (let b = 0; b < strideWidth; b++)
+            for (let ci = 0; ci < inChannels; ci++) {
+              const kh = rows.tapOf[a][r];
+              const kw = columns.tapOf[b][c];
+              index[at++] = kh < 0 || kw < 0 ? zero : ((kh * filterWidth + kw) * inChannels + ci) * outChannels + co;
+            }
+  phaseFilterIndexes.set(key, index);
+  return index;
+}
+
+/**
+ * Strided input gradient without dilating dy: output pixel (s·i + a, s·j + b) only ever meets the filter taps of its
+ * phase (a, b), so one stride-1 convolution of dy with all s² phase filters side by side (as output channels) followed
+ * by a depth-to-space rearrangement gives dx — none of the (s² − 1)/s² zero rows and columns a dilated dy would make the convolution
+ * multiply through.
+ */
+function inputGradientByPhases(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { strideHeight, strideWidth, inHeight, inWidth, inChannels } = info;
+  const [filterHeight, filterWidth, , outChannels] = filter.shape;
+  const rows = axisPhases(filterHeight, strideHeight, info.padInfo.top);
+  const columns = axisPhases(filterWidth, strideWidth, info.padInfo.left);
+  const phaseHeight = Math.ceil(inHeight / strideHeight);
+  const phaseWidth = Math.ceil(inWidth / strideWidth);
+  const [, dyHeight, dyWidth] = dy.shape;
+  // dy rows i + qMin … i + qMin + taps − 1 for i in [0, phaseHeight): shift by qMin, then extend (zeros) or cut.
+  const shifted = padOrCrop(dy, [
+    [-rows.qMin, phaseHeight + rows.taps - 1 + rows.qMin - dyHeight],
+    [-columns.qMin, phaseWidth + columns.taps - 1 + columns.qMin - dyWidth],
+  ]);
+  const index = phaseFilterIndex(filter.shape, rows, columns, [strideHeight, strideWidth]);
+  const withZero = tf.concat([tf.reshape(filter, [-1]), tf.zeros([1])]);
+  const phaseFilter = tf.reshape(tf.gather(withZero, tf.tensor1d(index, 'int32')), [rows.taps, columns.taps, outChannels, strideHeight * strideWidth * inChannels]) as tf.Tensor4D;
+  const phases = tf.conv2d(shifted, phaseFilter, 1, 'valid');
+  const interleaved = interleavePhases(phases, strideHeight, strideWidth, inChannels);
+  return interleaved.shape[1] === inHeight && interleaved.shape[2] === inWidth ? interleaved : tf.slice(interleaved, [0, 0, 0, 0], [-1, inHeight, inWidth, -1]);
+}
+
+/** DepthToSpace ([n, h, w, (a·sw + b)·c] → [n, h·sh, w·sw, c]) as one transpose: wasm's DepthToSpace is far slower. */
+function interleavePhases(phases: tf.Tensor4D, strideHeight: number, strideWidth: number, channels: number): tf.Tensor4D {
+  const [batch, height, width] = phases.shape;
+  const split = tf.reshape(phases, [batch * height, width, strideHeight, strideWidth * channels]);
+  const rowsFirst = tf.transpose(split, [0, 2, 1, 3]);
+  return tf.reshape(rowsFirst, [batch, height * strideHeight, width * strideWidth, channels]);
 }
 
 interface Conv2DBackpropFilterAttrs {

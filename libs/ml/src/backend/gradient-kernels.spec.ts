@@ -7,7 +7,7 @@ import { registerGradientKernels } from './gradient-kernels.js';
 interface ConvCase {
   input: [number, number, number, number];
   filter: [number, number, number, number];
-  stride: number;
+  stride: number | [number, number];
   pad: 'same' | 'valid';
 }
 
@@ -19,6 +19,9 @@ const cases: ConvCase[] = [
   { input: [1, 11, 11, 4], filter: [5, 5, 4, 2], stride: 2, pad: 'same' },
   { input: [4, 6, 6, 8], filter: [1, 1, 8, 6], stride: 1, pad: 'valid' },
   { input: [2, 7, 8, 2], filter: [4, 4, 2, 3], stride: 3, pad: 'same' },
+  { input: [2, 14, 14, 4], filter: [3, 3, 4, 6], stride: 2, pad: 'same' },
+  { input: [2, 9, 10, 3], filter: [3, 3, 3, 2], stride: [2, 3], pad: 'same' },
+  { input: [1, 12, 11, 2], filter: [5, 3, 2, 3], stride: [3, 2], pad: 'valid' },
 ];
 
 function randomValues(shape: number[], random: SeededRandom): tf.Tensor {
@@ -217,7 +220,7 @@ describe('replacement gradient kernels on cpu', () => {
     const poolCase = poolCases[3];
     const builtInConv = await convGradients('cpu', convCase, 11);
     const builtInPool = await poolGradient('cpu', poolCase, 11);
-    expect(registerGradientKernels('cpu')).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad']);
+    expect(registerGradientKernels('cpu')).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad', 'DiymlAdamUpdate']);
     const replacedConv = await convGradients('cpu', convCase, 11);
     expect(maxDifference(replacedConv.dw, builtInConv.dw)).toBeLessThan(1e-4);
     expect(maxDifference(replacedConv.dx, builtInConv.dx)).toBe(0);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamUpdateKernel } from './adam-update.kernel.js';
 import { batchMatMulKernel } from './batch-mat-mul.kernels.js';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d-gradient.kernels.js';
 import { sharingIdentityKernel } from './identity.kernel.js';
@@ -12,8 +13,8 @@ type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.Kern
  * filter gradient (its conv2d-based input gradient was slower than cpu's own, so cpu keeps that one).
  */
 const replacementsByBackend: Record<string, KernelFactory[]> = {
-  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel, sharingIdentityKernel],
-  cpu: [conv2dBackpropFilterKernel, maxPoolGradKernel],
+  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel, sharingIdentityKernel, adamUpdateKernel],
+  cpu: [conv2dBackpropFilterKernel, maxPoolGradKernel, adamUpdateKernel],
 };
 
 /** The kernel configs this module registered (the registry keeps the very object it was given). */

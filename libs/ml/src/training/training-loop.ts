@@ -11,6 +11,7 @@ import { detectionMetrics, type DetectionSample } from '../metrics/detection-met
 import { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from '../models/model-input.js';
 import { serializeModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
+import { AdamOptimizer } from './adam-optimizer.js';
 import { splitExamples } from './dataset-split.js';
 import {
   DEFAULT_TRAINING_CONFIG,
@@ -114,7 +115,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
     baseModel: config.baseModel,
     baseModelInputRange: config.baseModelInputRange,
   });
-  const optimizer = tf.train.adam(config.learningRate);
+  const optimizer = new AdamOptimizer(config.learningRate);
   try {
     const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)));
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
