@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { ProjectAccess } from '../../projects/src/project-access.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
+import { ProjectTimeTravel } from '../../audit/src/index.js';
+import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';
 import { AnalyzeDatasetController } from './slices/analyze-dataset/analyze-dataset.controller.js';
 import { ImageWriter } from './slices/image-writer.js';
@@ -40,6 +42,8 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ProjectAccess,
     uploadLimitsProvider,
     DatasetQueries,
+    DatasetAsOf,
+    ProjectTimeTravel,
     ImagesProjection,
     ImageIntake,
     ImageWriter,

@@ -1,9 +1,11 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/project-access.js';
 import { analyzeDataset, type DatasetAnalysis, READINESS_RULES } from '../../domain/dataset-analysis.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
+import { AsOfQueryDto } from '../../http/as-of-query.dto.js';
+import { DatasetAsOf } from '../../read-models/images/dataset-as-of.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
 
 class IssueDto {
@@ -108,6 +110,7 @@ export class AnalyzeDatasetController {
   constructor(
     private readonly access: ProjectAccess,
     private readonly queries: DatasetQueries,
+    private readonly asOf: DatasetAsOf,
   ) {}
 
   @Get()
@@ -123,9 +126,14 @@ export class AnalyzeDatasetController {
   @ApiErrors(400, 401, 404)
   async analyze(
     @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() query: AsOfQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<DatasetAnalysisDto> {
-    const project = await this.access.getOwned(projectId, user.id);
-    return analyzeDataset(project, await this.queries.listAll(projectId));
+    const current = await this.access.getOwned(projectId, user.id);
+    if (query.asOf) {
+      const then = await this.asOf.at(projectId, query.asOf);
+      return analyzeDataset(then.project, await then.queries.listAll(projectId));
+    }
+    return analyzeDataset(current, await this.queries.listAll(projectId));
   }
 }

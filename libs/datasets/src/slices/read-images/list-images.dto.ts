@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQueryDto } from '../../../../core/src/index.js';
+import { AS_OF_DESCRIPTION } from '../../http/as-of-query.dto.js';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -30,4 +31,10 @@ export class ListImagesQueryDto extends PageQueryDto {
   @Transform(toBoolean)
   @IsBoolean()
   included?: boolean;
+
+  @ApiPropertyOptional({ description: AS_OF_DESCRIPTION, example: '2026-11-22T10:00:00.000Z' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  asOf?: string;
 }

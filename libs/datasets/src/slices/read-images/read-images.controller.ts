@@ -6,6 +6,7 @@ import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, setE
 import { ProjectAccess } from '../../../../projects/src/project-access.js';
 import { resolveLabel } from '../../domain/label-reference.js';
 import { ETAG_HEADER, ImageDto, ImageListDto, toImageDto } from '../../http/image.dto.js';
+import { DatasetAsOf } from '../../read-models/images/dataset-as-of.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
 import { ListImagesQueryDto } from './list-images.dto.js';
 
@@ -26,10 +27,14 @@ export class ReadImagesController {
     private readonly access: ProjectAccess,
     private readonly queries: DatasetQueries,
     private readonly blobs: BlobStore,
+    private readonly asOf: DatasetAsOf,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List the images of a project, filtered and paged, in upload order' })
+  @ApiOperation({
+    summary: 'List the images of a project, filtered and paged, in upload order',
+    description: 'With `asOf`, the images, labels and training points as they were then, computed from the log.',
+  })
   @ApiOkResponse({ type: ImageListDto })
   @ApiErrors(400, 401, 404)
   async list(
@@ -37,9 +42,12 @@ export class ReadImagesController {
     @Query() query: ListImagesQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<ImageListDto> {
-    const project = await this.access.getOwned(projectId, user.id);
+    const current = await this.access.getOwned(projectId, user.id);
+    const { project, queries } = query.asOf
+      ? await this.asOf.at(projectId, query.asOf)
+      : { project: current, queries: this.queries };
     const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
-    const page = await this.queries.list(
+    const page = await queries.list(
       projectId,
       { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included },
       { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
