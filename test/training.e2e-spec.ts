@@ -4,7 +4,7 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 8, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = { imageSize: 16, epochs: 10, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
 
 describe('training over HTTP on the embedded stack', () => {
   let testApp: TestApp;
@@ -38,8 +38,8 @@ describe('training over HTTP on the embedded stack', () => {
 
   it('trains a classifier that tells red from blue squares, with progress, metrics and artifacts', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 16, 1), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 16, 2), { label: 'blue' }, 'blue');
+    await client.upload(project.id, await colouredSquares(RED, 20, 1), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 20, 2), { label: 'blue' }, 'blue');
     await client.configureTraining(project.id, FAST);
 
     const queued = await client.train(project.id);
@@ -47,9 +47,9 @@ describe('training over HTTP on the embedded stack', () => {
     const iteration = await client.waitForIteration(project.id, queued.id);
 
     expect(iteration.status).toBe('completed');
-    expect(iteration.history).toHaveLength(8);
-    expect(iteration.progress).toEqual({ epoch: 8, epochs: 8 });
-    expect(iteration.history[7].valAccuracy).toBeGreaterThanOrEqual(0.85);
+    expect(iteration.history).toHaveLength(10);
+    expect(iteration.progress).toEqual({ epoch: 10, epochs: 10 });
+    expect(iteration.history[9].valAccuracy).toBeGreaterThanOrEqual(0.85);
     expect(['wasm', 'cpu', 'tensorflow']).toContain(iteration.backend);
     expect(iteration.metrics.accuracy).toBeGreaterThanOrEqual(0.85);
 
@@ -70,7 +70,7 @@ describe('training over HTTP on the embedded stack', () => {
       .get(`/v1/projects/${project.id}/iterations/${queued.id}/dataset`)
       .set('Authorization', client.auth)
       .expect(200);
-    expect(dataset.body.images).toHaveLength(32);
+    expect(dataset.body.images).toHaveLength(40);
     expect(dataset.body.labels.map((label: { name: string }) => label.name)).toEqual(['red', 'blue']);
 
     const model = await client.http

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
 import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
 import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
-import { type JobProcessor, JobProcessorProvider, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import { parseTestManifest } from '../domain/test-manifest.js';
 import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
 import { type TestRunRequested, testRunStream } from '../domain/test-run.events.js';
@@ -73,7 +73,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
             durationMs: Date.now() - started,
           },
         },
-        { userId: null, correlationId: `job-${testRunId}`, causationId: testRunId },
+        onBehalfOf(recorded[0]),
       );
     } catch (error) {
       if (isDomainError(error, 'TEST_RUN_FINISHED')) {
@@ -86,11 +86,9 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
 
   async failed({ testRunId }: TestRunJobPayload, error: Error): Promise<void> {
     const code = error instanceof UnrecoverableJobError ? 'INVALID_MODEL' : 'TEST_RUN_FAILED';
-    await this.decide(
-      testRunStream(testRunId),
-      { type: 'FailTestRun', code, reason: error.message },
-      { userId: null, correlationId: `job-${testRunId}`, causationId: testRunId },
-    );
+    const stream = testRunStream(testRunId);
+    const [requested] = await this.events.readStream(stream);
+    await this.decide(stream, { type: 'FailTestRun', code, reason: error.message }, onBehalfOf(requested));
   }
 
   private decide(stream: string, command: DistributiveOmit<TestRunCommand, 'metadata'>, metadata: Metadata) {

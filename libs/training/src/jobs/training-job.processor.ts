@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { BlobStore } from '../../../blobs/src/index.js';
 import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
 import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
-import { type JobContext, type JobProcessor, JobProcessorProvider, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import type { TrainingResult } from '../../../ml/src/index.js';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
 import { iterationStream, type IterationOutcome } from '../domain/iteration.events.js';
@@ -45,16 +45,17 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
   async process({ iterationId }: TrainingJobPayload, context: JobContext): Promise<void> {
     const stream = iterationStream(iterationId);
+    const recorded = await this.events.readStream(stream);
     const { state } = await loadStream(this.events, stream, iterationDecider);
     if (state.status !== 'queued' && state.status !== 'running') return;
-    const metadata: Metadata = { userId: null, correlationId: `job-${iterationId}`, causationId: iterationId };
+    const metadata = onBehalfOf(recorded[0]);
     const attempt = state.status === 'running' ? state.attempt + 1 : context.attempt;
     if (attempt > MAX_TRAINING_ATTEMPTS) {
       await this.decide(stream, { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` }, metadata);
       return;
     }
 
-    const queued = (await this.events.readStream(stream))[0].data as { manifestSha256: string; trainingConfig: Record<string, unknown> };
+    const queued = recorded[0].data as { manifestSha256: string; trainingConfig: Record<string, unknown> };
     const manifest = parseManifest(await this.blobs.get(queued.manifestSha256));
     const images = new Map<string, Uint8Array>();
     for (const image of manifest.images) {
@@ -90,11 +91,9 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
   async failed({ iterationId }: TrainingJobPayload, error: Error): Promise<void> {
     const code = error instanceof UnrecoverableJobError ? 'INVALID_TRAINING_INPUT' : 'TRAINING_FAILED';
-    await this.decide(
-      iterationStream(iterationId),
-      { type: 'FailIteration', code, reason: error.message },
-      { userId: null, correlationId: `job-${iterationId}`, causationId: iterationId },
-    );
+    const stream = iterationStream(iterationId);
+    const [queued] = await this.events.readStream(stream);
+    await this.decide(stream, { type: 'FailIteration', code, reason: error.message }, onBehalfOf(queued));
   }
 
   private async store(result: TrainingResult, labels: string[]): Promise<IterationOutcome> {

@@ -59,7 +59,7 @@ export class QueueIterationController {
     description: 'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.',
   })
   @ApiAcceptedResponse({ type: IterationDto })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 422)
   async reproduce(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

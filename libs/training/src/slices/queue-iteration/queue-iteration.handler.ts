@@ -86,6 +86,12 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
     if (!original || original.projectId !== projectId) {
       throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
     }
+    if (original.imported) {
+      throw DomainError.unprocessable(
+        'NOTHING_TO_REPRODUCE',
+        'This iteration was imported: it was trained elsewhere, so there is no dataset or configuration here to train it again.',
+      );
+    }
     return this.queuer.queue(projectId, context, {
       task: original.task,
       labels: original.labels,
