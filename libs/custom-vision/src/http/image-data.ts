@@ -75,7 +75,8 @@ export async function readImages(request: Request, limit: number): Promise<{ fil
   const body = await readBody(request, limit);
   if (type.startsWith('multipart/form-data')) {
     const parts = parseMultipart(body, request.headers['content-type'] ?? '');
-    const images = parts.filter((part) => part.filename !== undefined || part.name === 'imageData' || part.data.length > 0);
+    // Files, and the SDKs' filename-less imageData parts; other text fields are not images.
+    const images = parts.filter((part) => part.filename !== undefined || part.name === 'imageData');
     return images.map((part, index) => ({ filename: part.filename || `image-${index + 1}`, data: part.data }));
   }
   if (/^(image\/|application\/octet-stream)/.test(type) || (type === '' && body.length > 0)) {
