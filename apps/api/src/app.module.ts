@@ -39,7 +39,12 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
           level: settings.LOG_LEVEL,
           genReqId: correlationIdOf,
           customAttributeKeys: { reqId: 'correlationId' },
-          redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["prediction-key"]'],
+          redact: [
+            'req.headers.authorization',
+            'req.headers["x-api-key"]',
+            'req.headers["prediction-key"]',
+            'req.headers["training-key"]',
+          ],
         },
       }),
     }),

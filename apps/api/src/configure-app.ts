@@ -1,11 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { createValidationPipe, DomainExceptionFilter } from '../../../libs/core/src/index.js';
 
 /** Everything main.ts and the HTTP tests share: logging, validation, errors, Swagger. */
+/** Batches of base64 images (Custom Vision's createImagesFromFiles) are JSON: allow them, within reason. */
+const JSON_BODY_LIMIT = '32mb';
+
 export function configureApp(app: INestApplication): INestApplication {
   app.useLogger(app.get(Logger));
+  (app as NestExpressApplication).useBodyParser('json', { limit: JSON_BODY_LIMIT });
   // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   express.set('etag', false);
