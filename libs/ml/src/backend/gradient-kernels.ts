@@ -9,8 +9,11 @@ import { maxPoolGradKernel } from './max-pool-gradient.kernels.js';
 type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.KernelConfig;
 
 /**
- * Measured on a small CNN (28×28, batch 32): wasm 490 → 790 images/s with all three; cpu 6 → about 40 with the
- * filter gradient (its conv2d-based input gradient was slower than cpu's own, so cpu keeps that one).
+ * Measured on a small CNN (28×28, batch 32): wasm 490 → 790 images/s with the first three; cpu 6 → about 40 with the
+ * filter gradient (its conv2d-based input gradient was slower than cpu's own, so cpu keeps that one). Then, per CPU
+ * second on the pooled 28×28 model (load 6–9, bench/ml-kernel-profile.ts): about 790 → 1,050 with BatchMatMul,
+ * Identity and the JavaScript MaxPoolGrad, → 1,300 with the fused Adam kernel (DiymlAdamUpdate, a kernel of our own
+ * rather than a replacement) and the phase-wise strided input gradient.
  */
 const replacementsByBackend: Record<string, KernelFactory[]> = {
   wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel, sharingIdentityKernel, adamUpdateKernel],
