@@ -25,13 +25,17 @@ export interface RunningProduct {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-/** Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory. */
+/**
+ * Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory.
+ * BENCH_NODE_ARGS adds node flags to the api process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+ */
 export async function startProduct(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningProduct> {
   buildProduct();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-bench-'));
   const port = 38000 + Math.floor(Math.random() * 2000);
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [join(BUILD_DIR, 'apps/api/src/main.js')], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, join(BUILD_DIR, 'apps/api/src/main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -96,6 +100,13 @@ export class BenchClient {
     return (response.status === 204 ? {} : await response.json()) as T;
   }
 
+  /** Creates a classification project with these labels; returns its id. */
+  async createProject(name: string, labels: readonly string[]): Promise<string> {
+    const project = await this.json<{ id: string }>('POST', '/v1/projects', { name, type: 'classification' });
+    for (const label of labels) await this.json('POST', `/v1/projects/${project.id}/labels`, { name: label });
+    return project.id;
+  }
+
   /** Uploads PNGs in one multipart request; returns the per-file results. */
   async upload(projectId: string, files: { name: string; bytes: Uint8Array }[], fields: Record<string, string> = {}) {
     const form = new FormData();
@@ -108,5 +119,15 @@ export class BenchClient {
     });
     if (response.status !== 201 && response.status !== 207) throw new Error(`upload: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { items: { id?: string; status: string; filename: string }[] }).items;
+  }
+}
+
+/** Reads until `done` holds, running `onTick` (default: a 500 ms pause) between reads. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, onTick?: () => Promise<void>): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (onTick) await onTick();
+    else await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -7,15 +7,25 @@ export interface Figure {
   goal?: number;
 }
 
+/** What one run of a benchmark prints after `RESULT_PREFIX`, as JSON. */
+export interface BenchResult {
+  benchmark: string;
+  figures: Record<string, Figure>;
+  notes: string[];
+  /** Facts about the run, e.g. `backend` (the tfjs backend the product trained and predicted on). */
+  info?: Record<string, string>;
+}
+
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 
 /** Prints the figures on one line for the harness (bench/run.ts) to collect, and readably for a person. */
-export function emitResult(benchmark: string, figures: Record<string, Figure>, notes: string[] = []): void {
+export function emitResult(benchmark: string, figures: Record<string, Figure>, notes: string[] = [], info: Record<string, string> = {}): void {
   for (const [name, figure] of Object.entries(figures)) {
     const goal = figure.goal === undefined ? '' : ` (goal ${figure.better === 'higher' ? '≥' : '≤'} ${figure.goal})`;
     console.log(`${benchmark}: ${name} = ${round(figure.value)} ${figure.unit}${goal}`);
   }
-  console.log(RESULT_PREFIX + JSON.stringify({ benchmark, figures, notes }));
+  const result: BenchResult = { benchmark, figures, notes, info };
+  console.log(RESULT_PREFIX + JSON.stringify(result));
 }
 
 export function round(value: number): number {
@@ -27,6 +37,27 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 export function isQuick(): boolean {
   return process.argv.includes('--quick');
+}
+
+/** `--name value` from the command line as a number, else `fallback`. */
+export function numberOption(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isFinite(value)) throw new Error(`--${name} needs a number`);
+  return value;
+}
+
+/** The 1-, 5- and 15-minute load averages, for notes ("a load above the core count means other work competed"). */
+export function loadAverages(values: readonly number[]): string {
+  return values.map((value) => value.toFixed(2)).join(' / ');
 }

@@ -1,0 +1,324 @@
+/**
+ * Runs the benchmarks under bench/ (each one that prints a BENCH_RESULT line, see support/result.ts), each in
+ * its own process against the built product, repeats them, and writes the median of every figure beside its
+ * goal to BENCHMARKS.md with the machine it ran on.
+ *
+ * Run: npm run bench [-- --quick] [-- --only upload-throughput,event-log] [-- --repeat N] [-- --out file.md]
+ *
+ * - `npm run bench` builds the product once, then runs `node --import tsx bench/<name>.ts` with
+ *   BENCH_SKIP_BUILD=1 for every benchmark, 3 times each by default, and rewrites BENCHMARKS.md.
+ * - `--quick`: smaller data, 1 run each (a smoke test that the benchmarks still run, e.g. in CI). Quick figures
+ *   are not the product's: BENCHMARKS.md is left alone; the tables are printed, and written to `--out` if given.
+ * - `--only a,b`: only these benchmarks; in full mode the other sections of BENCHMARKS.md are kept as they were.
+ * - `--repeat N`: runs of each benchmark (default 3, or 1 with --quick).
+ * - `--out file`: write the report there instead of BENCHMARKS.md.
+ * - `--skip-build` (or BENCH_SKIP_BUILD=1): use dist/ as it is (`npm run bench` has just built it).
+ *
+ * Exits with 1 when a run of a benchmark failed (after writing what the others measured).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { buildProduct, ROOT } from './support/product.js';
+import { type BenchResult, type Figure, loadAverages, median, RESULT_PREFIX, round } from './support/result.js';
+
+const BENCH_DIR = join(ROOT, 'bench');
+const REPORT = join(ROOT, 'BENCHMARKS.md');
+/** Everything from this line on in BENCHMARKS.md is kept as it is (earlier, hand-written measurements). */
+const HISTORY_MARKER = '<!-- bench:history -->';
+
+/** Order and titles of the known benchmarks; any other bench/*.ts that emits results comes after them. */
+const KNOWN: Record<string, string> = {
+  'upload-throughput': 'Image upload throughput',
+  'labeling-throughput': 'Batch labeling throughput',
+  'fashion-mnist': 'Fashion-MNIST end to end',
+  'prediction-latency': 'Prediction latency and throughput',
+  'ml-training-throughput': 'Training throughput of the engine, tfjs backends compared',
+  'event-log': 'Event log: append and replay',
+};
+
+interface Benchmark {
+  name: string;
+  title: string;
+  /** The first doc comment of the file, without its `Run:` line. */
+  description: string;
+  usage: string;
+  supportsQuick: boolean;
+}
+
+interface Run {
+  result?: BenchResult;
+  seconds: number;
+  error?: string;
+}
+
+function parseArguments(argv: string[]) {
+  const value = (name: string) => {
+    const index = argv.indexOf(`--${name}`);
+    if (index < 0) return undefined;
+    const next = argv[index + 1];
+    if (next === undefined || next.startsWith('--')) throw new Error(`--${name} needs a value`);
+    return next;
+  };
+  const quick = argv.includes('--quick');
+  const repeat = Number(value('repeat') ?? (quick ? 1 : 3));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat needs a whole number ≥ 1');
+  return {
+    quick,
+    repeat,
+    only: value('only')?.split(',').map((name) => name.trim().replace(/\.ts$/, '')).filter(Boolean),
+    out: value('out'),
+    skipBuild: argv.includes('--skip-build') || process.env.BENCH_SKIP_BUILD === '1',
+  };
+}
+
+/** bench/*.ts files that print a BENCH_RESULT line (through emitResult), known ones first. */
+function discoverBenchmarks(): Benchmark[] {
+  const found: Benchmark[] = [];
+  for (const file of readdirSync(BENCH_DIR)) {
+    if (!file.endsWith('.ts') || file.endsWith('.d.ts') || file === 'run.ts') continue;
+    const source = readFileSync(join(BENCH_DIR, file), 'utf8');
+    if (!/emitResult\(|BENCH_RESULT/.test(source)) continue;
+    const name = file.slice(0, -'.ts'.length);
+    const comment = /\/\*\*([\s\S]*?)\*\//.exec(source)?.[1] ?? '';
+    const lines = comment.split('\n').map((line) => line.replace(/^\s*\* ?/, '').trimEnd());
+    const runAt = lines.findIndex((line) => line.startsWith('Run:'));
+    found.push({
+      name,
+      title: KNOWN[name] ?? name,
+      description: (runAt >= 0 ? lines.slice(0, runAt) : lines).join('\n').trim().replace(/\s*\n\s*/g, ' '),
+      usage: runAt >= 0 ? lines[runAt].slice('Run:'.length).trim() : `npx tsx bench/${file}`,
+      supportsQuick: /isQuick\(|'--quick'/.test(source),
+    });
+  }
+  const order = Object.keys(KNOWN);
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  return found.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
+}
+
+/** Runs one benchmark in its own process group; echoes its output and collects its BENCH_RESULT line. */
+function runOnce(benchmark: Benchmark, quick: boolean, timeoutMinutes: number): Promise<Run> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, `${benchmark.name}.ts`), ...(quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that a timeout also stops the api it started.
+    detached: true,
+  });
+  running.add(child.pid!);
+  let result: BenchResult | undefined;
+  const tail: string[] = [];
+  const remember = (line: string) => {
+    tail.push(line);
+    if (tail.length > 15) tail.shift();
+  };
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line.startsWith(RESULT_PREFIX)) {
+      result = JSON.parse(line.slice(RESULT_PREFIX.length)) as BenchResult;
+      return;
+    }
+    console.log(`  ${line}`);
+    remember(line);
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    console.error(`  ${line}`);
+    remember(line);
+  });
+  const timer = setTimeout(() => {
+    remember(`(stopped after ${timeoutMinutes} minutes)`);
+    stopGroup(child.pid!);
+  }, timeoutMinutes * 60_000);
+  return new Promise((resolve) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child.pid!);
+      const seconds = (performance.now() - started) / 1000;
+      if (code === 0 && result) resolve({ result, seconds });
+      else resolve({ seconds, error: `${code === 0 ? 'no BENCH_RESULT line' : `exit ${code ?? signal}`}:\n${tail.join('\n')}` });
+    });
+  });
+}
+
+const running = new Set<number>();
+function stopGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const pid of running) stopGroup(pid);
+    process.exit(130);
+  });
+}
+
+const formatNumber = (value: number) => (Number.isFinite(value) ? String(round(value)) : '–');
+
+function goalText(figure: Figure): string {
+  return figure.goal === undefined ? '' : `${figure.better === 'higher' ? '≥' : '≤'} ${figure.goal}`;
+}
+
+function met(figure: Figure, value: number): string {
+  if (figure.goal === undefined || !Number.isFinite(value)) return '';
+  return (figure.better === 'higher' ? value >= figure.goal : value <= figure.goal) ? 'yes' : '**no**';
+}
+
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} (with uncommitted changes)` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+function section(benchmark: Benchmark, runs: Run[], context: { date: string; commit: string; quick: boolean }): string {
+  const results = runs.flatMap((run) => (run.result ? [run.result] : []));
+  const lines = [
+    `<!-- bench:${benchmark.name} -->`,
+    `## ${benchmark.title}`,
+    '',
+    benchmark.description,
+    '',
+    `\`${benchmark.usage}\` — measured ${context.date} at ${context.commit}: ${results.length} of ${runs.length} run(s) succeeded, ` +
+      `${runs.map((run) => `${run.seconds.toFixed(0)} s`).join(', ')} each.`,
+    '',
+  ];
+  if (results.length > 0) {
+    lines.push('| figure | median | unit | goal | met? | runs |', '|---|---|---|---|---|---|');
+    const names = [...new Set(results.flatMap((result) => Object.keys(result.figures)))];
+    for (const name of names) {
+      const figures = results.flatMap((result) => (result.figures[name] ? [result.figures[name]] : []));
+      const values = figures.map((figure) => figure.value);
+      const middle = median(values);
+      lines.push(
+        `| ${name} | ${formatNumber(middle)} | ${figures[0].unit} | ${goalText(figures[0])} | ${met(figures[0], middle)} | ${values.map(formatNumber).join(', ')} |`,
+      );
+    }
+    lines.push('');
+  }
+  const notes: string[] = [];
+  results.forEach((result, index) => {
+    for (const note of result.notes) {
+      const alreadyAll = notes.includes(note);
+      if (alreadyAll) continue;
+      const inEvery = results.every((other) => other.notes.includes(note));
+      notes.push(inEvery || results.length === 1 ? note : `run ${index + 1}: ${note}`);
+    }
+  });
+  runs.forEach((run, index) => {
+    if (run.error) notes.push(`**run ${index + 1} failed** (${run.error.split('\n')[0]}):\n\n  \`\`\`\n${run.error.split('\n').slice(1).map((line) => `  ${line}`).join('\n')}\n  \`\`\``);
+  });
+  if (notes.length > 0) lines.push('Notes:', '', ...notes.map((note) => `- ${note}`), '');
+  lines.push(`<!-- /bench:${benchmark.name} -->`);
+  return lines.join('\n');
+}
+
+/** The sections of benchmarks not run this time, from the existing report (full mode with --only). */
+function keptSections(existing: string, ran: Set<string>): Map<string, string> {
+  const kept = new Map<string, string>();
+  for (const match of existing.matchAll(/<!-- bench:([\w-]+) -->[\s\S]*?<!-- \/bench:\1 -->/g)) {
+    if (!ran.has(match[1])) kept.set(match[1], match[0]);
+  }
+  return kept;
+}
+
+async function main(): Promise<number> {
+  const options = parseArguments(process.argv.slice(2));
+  const all = discoverBenchmarks();
+  const unknown = (options.only ?? []).filter((name) => !all.some((benchmark) => benchmark.name === name));
+  if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`);
+  let selected = options.only ? all.filter((benchmark) => options.only!.includes(benchmark.name)) : all;
+  const skipped = options.quick ? selected.filter((benchmark) => !benchmark.supportsQuick) : [];
+  if (skipped.length > 0) {
+    console.log(`Skipping in --quick mode (no --quick support): ${skipped.map((b) => b.name).join(', ')}`);
+    selected = selected.filter((benchmark) => benchmark.supportsQuick);
+  }
+
+  if (!options.skipBuild) {
+    console.log('Building the product (npm run build)…');
+    buildProduct();
+  }
+  if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('dist/apps/api/src/main.js is missing: run npm run build');
+
+  const started = new Date();
+  const loadBefore = loadavg();
+  const runs = new Map<string, Run[]>();
+  for (const benchmark of selected) {
+    runs.set(benchmark.name, []);
+    for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
+      console.log(`\n▶ ${benchmark.name}${options.quick ? ' --quick' : ''} (run ${repeat} of ${options.repeat})`);
+      const run = await runOnce(benchmark, options.quick, options.quick ? 10 : 90);
+      runs.get(benchmark.name)!.push(run);
+      console.log(run.error ? `✗ ${benchmark.name} failed after ${run.seconds.toFixed(0)} s: ${run.error}` : `✓ ${benchmark.name} in ${run.seconds.toFixed(0)} s`);
+      if (run.error) break; // a failing benchmark fails again: don't spend the repeats on it
+    }
+  }
+  const loadAfter = loadavg();
+  const totalSeconds = (Date.now() - started.getTime()) / 1000;
+
+  const date = `${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const commit = gitCommit();
+  const backends = new Map<string, string[]>();
+  for (const [name, benchmarkRuns] of runs) {
+    for (const run of benchmarkRuns) {
+      const backend = run.result?.info?.backend;
+      if (backend && !backends.get(backend)?.includes(name)) backends.set(backend, [...(backends.get(backend) ?? []), name]);
+    }
+  }
+  const cpu = cpus();
+  const header = [
+    '# Benchmarks',
+    '',
+    options.quick
+      ? '**Quick mode** (`npm run bench -- --quick`): small data sets and one run each, a smoke test that the benchmarks run. ' +
+        'These are not the product\'s figures.'
+      : 'Written by `npm run bench` (`bench/run.ts`): every benchmark under `bench/` drives the built product (or, for the ' +
+        'engine, libs/ml) as a client would, in its own process, and each figure is the **median** of its runs (all runs are listed). ' +
+        'Do not edit by hand: run `npm run bench` again (`-- --only <name>` to rerun one benchmark; the README says more).',
+    '',
+    '## Machine and run',
+    '',
+    '| | |',
+    '|---|---|',
+    `| date | ${date} |`,
+    `| commit | ${commit} |`,
+    `| CPU | ${cpu.length} cores × ${cpu[0]?.model.trim() ?? 'unknown'} |`,
+    `| memory | ${(totalmem() / 2 ** 30).toFixed(1)} GiB |`,
+    `| Node | ${process.version} (${process.platform} ${process.arch}, kernel ${release()}) |`,
+    `| tfjs backend | ${backends.size > 0 ? [...backends].map(([backend, names]) => `${backend} (${names.join(', ')})`).join('; ') : 'not reported by the benchmarks run'} |`,
+    `| load average (1/5/15 min) | before ${loadAverages(loadBefore)}, after ${loadAverages(loadAfter)} |`,
+    `| runs | ${options.repeat} of each benchmark${options.quick ? ', --quick' : ''}; ${Math.round(totalSeconds)} s in all |`,
+    ...(skipped.length > 0 ? [`| not run | ${skipped.map((b) => `${b.name} (no --quick mode)`).join(', ')} |`] : []),
+    '',
+    `A load average above ${cpu.length} (the core count) means other work competed for the cores during the run: figures taken ` +
+      'then are lower bounds. Goals are from the issues that set them; "met?" compares the median with the goal.',
+  ];
+  const sections = new Map(selected.map((benchmark) => [benchmark.name, section(benchmark, runs.get(benchmark.name)!, { date, commit, quick: options.quick })]));
+  const report = [header.join('\n')];
+  const file = options.out ?? (options.quick ? undefined : REPORT);
+  const existing = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kept = options.quick ? new Map<string, string>() : keptSections(existing, new Set(sections.keys()));
+  for (const benchmark of all) {
+    const text = sections.get(benchmark.name) ?? kept.get(benchmark.name);
+    if (text) report.push(text);
+  }
+  const historyAt = existing.indexOf(HISTORY_MARKER);
+  if (historyAt >= 0 && !options.quick) report.push(existing.slice(historyAt).trimEnd());
+  const markdown = `${report.join('\n\n')}\n`;
+
+  console.log(`\n${markdown}`);
+  if (file) {
+    writeFileSync(file, markdown);
+    console.log(`Written to ${file}`);
+  }
+  return [...runs.values()].some((benchmarkRuns) => benchmarkRuns.some((run) => run.error)) ? 1 : 0;
+}
+
+process.exitCode = await main();
