@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+const built = existsSync(join(ROOT, 'dist/apps/api/src/main.js'));
+
+/** Every figure the benchmarks must report, by benchmark (names as bench/*.ts emit them). */
+const EXPECTED: Record<string, RegExp[]> = {
+  'upload-throughput': [/^upload rate$/],
+  'labeling-throughput': [/^labeling rate/, /^relabeling rate/],
+  'fashion-mnist': [
+    /^upload \d+ training images.*wall time$/,
+    /^training wall time/,
+    /^training throughput/,
+    /^test accuracy/,
+    /^test run wall time$/,
+    /p99 while training$/,
+    /^api memory at rest/,
+    /^api memory while training/,
+  ],
+  'prediction-latency': [/^latency p50$/, /^latency p99$/, /^throughput$/],
+  'ml-training-throughput': [/^small-cnn 28×28 grayscale, wasm backend$/, /^small-cnn 28×28 grayscale, cpu backend$/],
+  'event-log': [/^append rate/, /^replay rate/],
+};
+
+/** The figure rows (name → median cell) of each `<!-- bench:name -->` section of the report. */
+function parseReport(markdown: string): Map<string, Map<string, string>> {
+  const sections = new Map<string, Map<string, string>>();
+  for (const match of markdown.matchAll(/<!-- bench:([\w-]+) -->([\s\S]*?)<!-- \/bench:\1 -->/g)) {
+    const rows = new Map<string, string>();
+    for (const line of match[2].split('\n')) {
+      const cells = line.split('|').map((cell) => cell.trim());
+      if (cells.length >= 8 && cells[1] !== 'figure' && !cells[1].startsWith('---')) rows.set(cells[1], cells[2]);
+    }
+    sections.set(match[1], rows);
+  }
+  return sections;
+}
+
+/**
+ * `npm run bench -- --quick` as CI runs it: a smoke test that every benchmark still runs against the built
+ * product and reports its figures. No timing is asserted: this machine's speed is not the point here.
+ */
+(built ? describe : describe.skip)(`npm run bench -- --quick${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`, () => {
+  it('runs every benchmark and reports every figure with a number, leaving BENCHMARKS.md alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'diyml-bench-test-'));
+    const out = join(dir, 'quick.md');
+    const report = join(ROOT, 'BENCHMARKS.md');
+    const before = existsSync(report) ? statSync(report).mtimeMs : undefined;
+    try {
+      let output = '';
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+          cwd: ROOT,
+          env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.once('close', resolve);
+      });
+      if (code !== 0) throw new Error(`bench/run.ts --quick exited ${code}:\n${output.slice(-4000)}`);
+
+      const markdown = readFileSync(out, 'utf8');
+      expect(markdown).toMatch(/\| CPU \| \d+ cores × /);
+      expect(markdown).toMatch(/\| memory \| [\d.]+ GiB \|/);
+      expect(markdown).toContain(`| Node | ${process.version}`);
+      expect(markdown).toMatch(/\| tfjs backend \| (wasm|cpu|tensorflow) /);
+      const sections = parseReport(markdown);
+      for (const [benchmark, patterns] of Object.entries(EXPECTED)) {
+        const rows = sections.get(benchmark);
+        if (!rows) throw new Error(`no section for ${benchmark} in:\n${markdown}`);
+        for (const pattern of patterns) {
+          const name = [...rows.keys()].find((row) => pattern.test(row));
+          if (!name) throw new Error(`${benchmark}: no figure matching ${pattern} among ${[...rows.keys()].join('; ')}`);
+          expect({ benchmark, name, median: Number.isFinite(Number(rows.get(name))) }).toEqual({ benchmark, name, median: true });
+        }
+      }
+      expect(existsSync(report) ? statSync(report).mtimeMs : undefined).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 420_000);
+});
