@@ -8,3 +8,4 @@ export * from './read-models/iterations/iteration.view.js';
 export * from './training.module.js';
 export { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
 export { toIterationDto, IterationDto } from './slices/read-iterations/iteration.dto.js';
+export * from './slices/read-iterations/metrics-query.dto.js';

@@ -1,15 +1,9 @@
 import type { Prediction } from '../../../ml/src/index.js';
-import { metricsOf, type StoredEvaluation } from '../../../training/src/index.js';
+import { DEFAULT_METRICS_OPTIONS, metricsOf, type StoredEvaluation } from '../../../training/src/index.js';
 import type { TestManifest, TestPrediction } from '../domain/test-manifest.js';
 
 /** Detection boxes at least this probable are listed as predicted (metrics use every box). */
 const SHOWN_BOX_SCORE = 0.5;
-
-/** Metrics as training reports them for validation: argmax for classification, score 0.5 and IoU 0.5 for detection. */
-export const DEFAULT_METRICS_OPTIONS = {
-  classification: { threshold: 0, overlapThreshold: 0.5 },
-  detection: { threshold: 0.5, overlapThreshold: 0.5 },
-} as const;
 
 export interface TestRunResults {
   evaluation: StoredEvaluation;

@@ -12,8 +12,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { BlobStore } from '../../../blobs/src/index.js';
 import {
   ApiErrors,
@@ -27,7 +26,7 @@ import {
 } from '../../../core/src/index.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../datasets/src/upload/multipart.interceptor.js';
 import { ProjectAccess } from '../../../projects/src/index.js';
-import { metricsOf, parseEvaluation } from '../../../training/src/index.js';
+import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '../../../training/src/index.js';
 import type { TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
@@ -50,24 +49,6 @@ export class RequestTestRunDto {
   @IsString()
   @MaxLength(64 * 1024)
   labels?: string;
-}
-
-export class TestRunMetricsQueryDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Predictions below this probability count as none. Default: 0 (classification), 0.5 (detection).' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsNumber()
-  @Min(0)
-  @Max(1)
-  threshold?: number;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.5, description: 'Detection: IoU a box needs to match.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsNumber()
-  @Min(0)
-  @Max(1)
-  overlapThreshold?: number;
 }
 
 @ApiTags('evaluation')
@@ -169,7 +150,7 @@ export class TestRunsController {
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Param('testRunId', UuidParam('testRunId')) testRunId: string,
-    @Query() query: TestRunMetricsQueryDto,
+    @Query() query: MetricsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<Record<string, unknown>> {
     await this.projects.getOwned(projectId, user.id);
@@ -178,9 +159,6 @@ export class TestRunsController {
       throw DomainError.conflict('TEST_RUN_NOT_COMPLETED', `The test run is ${run.status}: metrics exist once it completes.`);
     }
     const evaluation = parseEvaluation(await this.blobs.get(run.evaluationSha256));
-    return metricsOf(evaluation, {
-      threshold: query.threshold ?? (run.task === 'classification' ? 0 : 0.5),
-      overlapThreshold: query.overlapThreshold ?? 0.5,
-    });
+    return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
   }
 }

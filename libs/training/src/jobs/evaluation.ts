@@ -42,3 +42,17 @@ export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions)
   });
   return { task: 'detection', threshold: options.threshold, overlapThreshold: options.overlapThreshold, ...metrics };
 }
+
+/** Metrics as training reports them: argmax for classification; score 0.5 and IoU 0.5 for detection. */
+export const DEFAULT_METRICS_OPTIONS: Record<StoredEvaluation['task'], MetricsOptions> = {
+  classification: { threshold: 0, overlapThreshold: 0.5 },
+  detection: { threshold: 0.5, overlapThreshold: 0.5 },
+};
+
+/** A request's thresholds, with the task's defaults for those it leaves out. */
+export function metricsOptionsFor(task: StoredEvaluation['task'], requested: Partial<MetricsOptions>): MetricsOptions {
+  return {
+    threshold: requested.threshold ?? DEFAULT_METRICS_OPTIONS[task].threshold,
+    overlapThreshold: requested.overlapThreshold ?? DEFAULT_METRICS_OPTIONS[task].overlapThreshold,
+  };
+}

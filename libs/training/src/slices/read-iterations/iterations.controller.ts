@@ -1,7 +1,5 @@
 import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { distinctUntilChanged, from, interval, map, type Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { BlobStore } from '../../../../blobs/src/index.js';
@@ -15,30 +13,13 @@ import {
   UuidParam,
 } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { metricsOf, parseEvaluation } from '../../jobs/evaluation.js';
+import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationDto, IterationPageDto, toIterationDto } from './iteration.dto.js';
+import { MetricsQueryDto } from './metrics-query.dto.js';
 
 const PROGRESS_POLL_MS = 250;
 const FINISHED = ['completed', 'failed', 'cancelled'];
-
-export class MetricsQueryDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.5, description: 'Predictions below this probability count as none.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsNumber()
-  @Min(0)
-  @Max(1)
-  threshold?: number;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: 0.5, description: 'Detection: IoU a box needs to match.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsNumber()
-  @Min(0)
-  @Max(1)
-  overlapThreshold?: number;
-}
 
 @ApiTags('training')
 @ApiBearerAuth()
@@ -122,6 +103,6 @@ export class IterationsController {
       throw DomainError.conflict('NO_VALIDATION_DATA', 'The iteration had no validation images, so there are no metrics.');
     }
     const evaluation = parseEvaluation(await this.blobs.get(iteration.evaluationSha256));
-    return metricsOf(evaluation, { threshold: query.threshold ?? 0.5, overlapThreshold: query.overlapThreshold ?? 0.5 });
+    return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
   }
 }
