@@ -184,8 +184,7 @@ function section(benchmark: Benchmark, runs: Run[], context: { date: string; com
     `<!-- bench:${benchmark.name} -->`,
     `## ${benchmark.title}`,
     '',
-    benchmark.description,
-    '',
+    ...(benchmark.description ? [benchmark.description, ''] : []),
     `\`${benchmark.usage}\` — measured ${context.date} at ${context.commit}: ${results.length} of ${runs.length} run(s) succeeded, ` +
       `${runs.map((run) => `${run.seconds.toFixed(0)} s`).join(', ')} each.`,
     '',
@@ -213,7 +212,7 @@ function section(benchmark: Benchmark, runs: Run[], context: { date: string; com
     }
   });
   runs.forEach((run, index) => {
-    if (run.error) notes.push(`**run ${index + 1} failed** (${run.error.split('\n')[0]}):\n\n  \`\`\`\n${run.error.split('\n').slice(1).map((line) => `  ${line}`).join('\n')}\n  \`\`\``);
+    if (run.error) notes.push(`**run ${index + 1} failed** (${run.error.split('\n')[0].replace(/:$/, '')}):\n\n  \`\`\`\n${run.error.split('\n').slice(1).map((line) => `  ${line}`).join('\n')}\n  \`\`\``);
   });
   if (notes.length > 0) lines.push('Notes:', '', ...notes.map((note) => `- ${note}`), '');
   lines.push(`<!-- /bench:${benchmark.name} -->`);
@@ -321,4 +320,9 @@ async function main(): Promise<number> {
   return [...runs.values()].some((benchmarkRuns) => benchmarkRuns.some((run) => run.error)) ? 1 : 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 2;
+}
