@@ -34,6 +34,7 @@ const KNOWN: Record<string, string> = {
   'upload-throughput': 'Image upload throughput',
   'labeling-throughput': 'Batch labeling throughput',
   'fashion-mnist': 'Fashion-MNIST end to end',
+  'fashion-mnist-engine': 'Fashion-MNIST through the engine (libs/ml, no HTTP)',
   'prediction-latency': 'Prediction latency and throughput',
   'ml-training-throughput': 'Training throughput of the engine, tfjs backends compared',
   'event-log': 'Event log: append and replay',
