@@ -2,13 +2,14 @@
  * Fashion-MNIST through the libs/ml engine: trains small-cnn with train() on the 60,000 training images (28×28
  * grayscale) and evaluates on the 10,000 test images with LoadedModel.predictBatch.
  *
- * Run: npx tsx bench/fashion-mnist-engine.ts [--backend wasm] [--batch 32] [--epochs 8] [--augmentation false] [--seed 1]
+ * Run: npx tsx bench/fashion-mnist-engine.ts [--quick] [--backend wasm] [--batch 32] [--epochs 8] [--augmentation false] [--seed 1]
  *
  * Defaults: the product's batch size (32) and learning rate (0.001); no augmentation (the default crops, flips and
  * brightness shifts cost small-cnn about a point of test accuracy on Fashion-MNIST at 10 epochs); 8 epochs.
+ * --quick: 1 epoch on the first 6,000 training images (a smoke test; its accuracy is not the model's).
  *
- * Needs the Debian package dataset-fashion-mnist (installed with apt-get when missing). Prints one line per epoch and a
- * final line of JSON with the figures. GFLOP/s counts the multiply-adds (2 FLOPs each) of the model's convolutions
+ * Needs the Debian package dataset-fashion-mnist (installed with apt-get when missing). Prints one line per epoch, the
+ * figures for bench/run.ts (a BENCH_RESULT line) and, last, one line of JSON with every figure. GFLOP/s counts the multiply-adds (2 FLOPs each) of the model's convolutions
  * and dense layers per training image: forward, weight gradients and input gradients (none for the first layer);
  * element-wise work (bias, ReLU, pooling, softmax, the optimizer) is not counted.
  */
@@ -17,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { loadModel, train, type BackendName, type RawImage, type TrainingDataset } from '../libs/ml/src/index.js';
+import { emitResult, isQuick } from './support/result.js';
 
 const DATA_DIR = '/usr/share/datasets/fashion-mnist';
 const LABELS = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -99,7 +101,8 @@ const median = (values: number[]) => {
 
 const backend = option('backend', 'wasm') as BackendName;
 const batchSize = Number(option('batch', '32'));
-const epochs = Number(option('epochs', '8'));
+const quick = isQuick();
+const epochs = Number(option('epochs', quick ? '1' : '8'));
 const augmentation = option('augmentation', 'false') === 'true';
 const seed = Number(option('seed', '1'));
 
@@ -109,10 +112,10 @@ const testSet = readSplit('t10k');
 const dataset: TrainingDataset = {
   task: 'classification',
   labels: LABELS,
-  examples: trainSet.images.map((image, i) => ({ image, label: trainSet.labels[i] })),
+  examples: trainSet.images.slice(0, quick ? 6000 : undefined).map((image, i) => ({ image, label: trainSet.labels[i] })),
 };
 const loadBefore = loadavg()[0];
-console.log(`${trainSet.images.length} training, ${testSet.images.length} test images; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`${dataset.examples.length} training, ${testSet.images.length} test images; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 /** Process CPU time per epoch: with other work on the machine, images per CPU-second says more than wall time. */
 const cpuSecondsPerEpoch: number[] = [];
@@ -176,4 +179,21 @@ const figures = {
   loadAverage: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
 };
 console.log(`${figures.backend} ${figures.architecture} batch ${batchSize}: ${figures.imagesPerSecond} images/s (median of epochs), ${figures.gflopsPerSecond} GFLOP/s; ${figures.imagesPerCpuSecond} images per CPU-second; test accuracy ${(figures.testAccuracy * 100).toFixed(2)}%, wall ${figures.wallSeconds} s`);
+emitResult(
+  'fashion-mnist-engine',
+  {
+    'training images/s': { value: figures.imagesPerSecond, unit: 'images/s', better: 'higher', goal: 2000 },
+    'training GFLOP/s': { value: figures.gflopsPerSecond, unit: 'GFLOP/s', better: 'higher' },
+    'training images per CPU-second': { value: figures.imagesPerCpuSecond, unit: 'images/s', better: 'higher' },
+    'test accuracy': { value: Number((figures.testAccuracy * 100).toFixed(2)), unit: '%', better: 'higher', goal: 90 },
+    'training time': { value: figures.trainingSeconds, unit: 's', better: 'lower', goal: 360 },
+    'wall time': { value: figures.wallSeconds, unit: 's', better: 'lower' },
+  },
+  [
+    `small-cnn through libs/ml train() on ${figures.trainImages} Fashion-MNIST images, ${figures.epochs} epochs, batch ${batchSize}, augmentation ${augmentation}; test accuracy with LoadedModel.predictBatch on the 10,000 test images`,
+    `${figures.trainingMflopsPerImage} MFLOP per training image (forward, weight and input gradients of the conv and dense layers); images/s is the median over epochs`,
+    `load average ${figures.loadAverage.join(' → ')} on ${figures.cores} cores (per CPU-second figures are less sensitive to other work)`,
+  ],
+  { backend: figures.backend },
+);
 console.log(JSON.stringify(figures));

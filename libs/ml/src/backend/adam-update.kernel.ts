@@ -21,13 +21,17 @@ export interface AdamUpdateAttrs {
 export function adamUpdateInto(value: Float32Array, gradient: Float32Array, m: Float32Array, v: Float32Array, out: [Float32Array, Float32Array, Float32Array], attrs: AdamUpdateAttrs): void {
   const { learningRate, beta1, beta2, epsilon, firstCorrection, secondCorrection } = attrs;
   const [newValue, newM, newV] = out;
+  const stepSize = learningRate / firstCorrection;
+  const secondScale = 1 / secondCorrection;
+  const oneMinusBeta1 = 1 - beta1;
+  const oneMinusBeta2 = 1 - beta2;
   for (let i = 0; i < value.length; i++) {
     const g = gradient[i];
-    const mi = beta1 * m[i] + (1 - beta1) * g;
-    const vi = beta2 * v[i] + (1 - beta2) * g * g;
+    const mi = beta1 * m[i] + oneMinusBeta1 * g;
+    const vi = beta2 * v[i] + oneMinusBeta2 * g * g;
     newM[i] = mi;
     newV[i] = vi;
-    newValue[i] = value[i] - (learningRate * (mi / firstCorrection)) / (Math.sqrt(vi / secondCorrection) + epsilon);
+    newValue[i] = value[i] - (stepSize * mi) / (Math.sqrt(vi * secondScale) + epsilon);
   }
 }
 
