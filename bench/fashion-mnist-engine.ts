@@ -13,48 +13,14 @@
  * and dense layers per training image: forward, weight gradients and input gradients (none for the first layer);
  * element-wise work (bias, ReLU, pooling, softmax, the optimizer) is not counted.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { gunzipSync } from 'node:zlib';
-import { loadModel, train, type BackendName, type RawImage, type TrainingDataset } from '../libs/ml/src/index.js';
+import { loadModel, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
+import { FASHION_MNIST_LABELS as LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { emitResult, isQuick } from './support/result.js';
-
-const DATA_DIR = '/usr/share/datasets/fashion-mnist';
-const LABELS = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 && process.argv[index + 1] !== undefined ? process.argv[index + 1] : fallback;
-}
-
-function ensureDataset(): void {
-  if (existsSync(`${DATA_DIR}/train-images-idx3-ubyte.gz`)) return;
-  console.log('installing dataset-fashion-mnist with apt-get …');
-  execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', 'dataset-fashion-mnist'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
-
-/** IDX files: big-endian magic (0x0803 images, 0x0801 labels), then the dimensions, then unsigned bytes. */
-function readIdx(name: string): { dimensions: number[]; data: Uint8Array } {
-  const bytes = gunzipSync(readFileSync(`${DATA_DIR}/${name}`));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0);
-  if (magic >> 8 !== 0x08) throw new Error(`${name}: not an unsigned-byte IDX file (magic ${magic.toString(16)})`);
-  const dimensions = Array.from({ length: magic & 0xff }, (_, i) => view.getUint32(4 + 4 * i));
-  const offset = 4 + 4 * dimensions.length;
-  return { dimensions, data: new Uint8Array(bytes.buffer, bytes.byteOffset + offset, bytes.byteLength - offset) };
-}
-
-function readSplit(prefix: 'train' | 't10k'): { images: RawImage[]; labels: number[] } {
-  const images = readIdx(`${prefix}-images-idx3-ubyte.gz`);
-  const labels = readIdx(`${prefix}-labels-idx1-ubyte.gz`);
-  const [count, height, width] = images.dimensions;
-  const size = height * width;
-  return {
-    images: Array.from({ length: count }, (_, i) => ({ pixels: images.data.subarray(i * size, (i + 1) * size), width, height, channels: 1 as const })),
-    labels: Array.from(labels.data.subarray(0, count)),
-  };
 }
 
 interface LayerJson {
@@ -106,9 +72,8 @@ const epochs = Number(option('epochs', quick ? '1' : '8'));
 const augmentation = option('augmentation', 'false') === 'true';
 const seed = Number(option('seed', '1'));
 
-ensureDataset();
-const trainSet = readSplit('train');
-const testSet = readSplit('t10k');
+const trainSet = readFashionMnist('train');
+const testSet = readFashionMnist('t10k');
 const dataset: TrainingDataset = {
   task: 'classification',
   labels: LABELS,
