@@ -17,6 +17,7 @@ const CLASSIFICATION_DEFAULTS = {
   augmentation: { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 },
   seed: 42,
   earlyStopping: null,
+  baseIterationId: null,
 };
 
 const fieldsOf = (body: { details?: { field: string }[] }) => (body.details ?? []).map((detail) => detail.field);
@@ -345,9 +346,11 @@ describe('projects over HTTP', () => {
       expect(read.body).toEqual(CLASSIFICATION_DEFAULTS);
       expect(read.headers.etag).toBe('W/"0"');
 
+      const baseIterationId = '6f1c2a9e-3b7d-4c55-9e0a-2d8f4b1c7a10';
       const first = await put(ada, project.id, {
         epochs: 50,
         architecture: 'transfer',
+        baseIterationId,
         augmentation: { horizontalFlip: false },
         earlyStopping: { patience: 3 },
       }).expect(200);
@@ -355,6 +358,7 @@ describe('projects over HTTP', () => {
         ...CLASSIFICATION_DEFAULTS,
         epochs: 50,
         architecture: 'transfer',
+        baseIterationId,
         augmentation: { ...CLASSIFICATION_DEFAULTS.augmentation, horizontalFlip: false },
         earlyStopping: { enabled: true, patience: 3 },
       });

@@ -90,6 +90,35 @@ describe('training over HTTP on the embedded stack', () => {
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([queued.id]);
   });
 
+  it("trains a transfer model on top of an earlier iteration's model, and says what is missing when it cannot", async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 12, 41), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 12, 42), { label: 'blue' }, 'blue');
+    const base = await client.waitForIteration(project.id, (await client.train(project.id, { ...FAST, epochs: 4 })).id);
+    expect(base.status).toBe('completed');
+
+    const missing = await client.http
+      .post(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .send({ trainingConfig: { architecture: 'transfer' } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.code).toBe('BASE_MODEL_REQUIRED');
+    const unknown = await client.http
+      .post(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .send({ trainingConfig: { architecture: 'transfer', baseIterationId: '00000000-0000-4000-8000-000000000000' } });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.code).toBe('BASE_MODEL_UNAVAILABLE');
+
+    const queued = await client.train(project.id, { architecture: 'transfer', baseIterationId: base.id, epochs: 15, batchSize: 8, learningRate: 0.05, seed: 3 });
+    const transfer = await client.waitForIteration(project.id, queued.id);
+    expect(transfer.status).toBe('completed');
+    expect(transfer.architecture).toBe('transfer');
+    expect(transfer.trainingConfig.baseIterationId).toBe(base.id);
+    expect(transfer.baseModelSha256).toBe(base.model.sha256);
+    expect(transfer.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
+  });
+
   it('streams progress as Server-Sent Events until the final status', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);
     await client.upload(project.id, await colouredSquares(RED, 6, 3), { label: 'red' }, 'red');

@@ -42,3 +42,16 @@ export function assertArchitectureFor(
     ]);
   }
 }
+
+/** Architectures that build on another model's features: they need `baseIterationId`. */
+export const BASE_MODEL_ARCHITECTURES: readonly string[] = ['transfer'];
+
+/** 400 BASE_MODEL_REQUIRED when a transfer architecture has no base iteration to build on. */
+export function assertBaseModelFor(config: { architecture: string; baseIterationId: string | null }, field = 'baseIterationId'): void {
+  if (BASE_MODEL_ARCHITECTURES.includes(config.architecture) && config.baseIterationId === null) {
+    const error = `${field} must name an iteration with a model (for example an imported one) for the ${config.architecture} architecture`;
+    throw DomainError.validation('BASE_MODEL_REQUIRED', `The ${config.architecture} architecture builds on another model: ${error}.`, [
+      { field, errors: [error] },
+    ]);
+  }
+}

@@ -17,6 +17,7 @@ const base: TrainingConfig = {
   ...defaultTrainingConfig('classification'),
   epochs: 30,
   earlyStopping: { enabled: true, patience: 4 },
+  baseIterationId: null,
 };
 
 describe('training configuration', () => {
@@ -31,6 +32,7 @@ describe('training configuration', () => {
       augmentation: { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 },
       seed: 42,
       earlyStopping: null,
+      baseIterationId: null,
     });
     expect(defaultTrainingConfig('detection')).toMatchObject({ imageSize: 128, architecture: 'tiny-detector' });
     expect(architecturesFor('classification')).toEqual(['small-cnn', 'transfer']);
@@ -43,14 +45,25 @@ describe('training configuration', () => {
       augmentation: { brightness: 0 },
       earlyStopping: { patience: 2 },
       architecture: 'transfer',
+      baseIterationId: '6f1c2a9e-3b7d-4c55-9e0a-2d8f4b1c7a10',
     });
     expect(merged).toEqual({
       ...base,
       learningRate: 0.01,
       architecture: 'transfer',
+      baseIterationId: '6f1c2a9e-3b7d-4c55-9e0a-2d8f4b1c7a10',
       augmentation: { horizontalFlip: true, cropScale: 0.85, brightness: 0 },
       earlyStopping: { enabled: true, patience: 2 },
     });
+  });
+
+  it('refuses the transfer architecture without a base iteration, and a base that is not a UUID', () => {
+    expect(() => mergeTrainingConfig('classification', base, { architecture: 'transfer' })).toThrow(
+      expect.objectContaining({ code: 'BASE_MODEL_REQUIRED' }),
+    );
+    expect(() => mergeTrainingConfig('classification', base, { baseIterationId: 'latest' }, 'trainingConfig')).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'trainingConfig.baseIterationId' })] }),
+    );
   });
 
   it('keeps the project configuration for no overrides, and turns early stopping off with null', () => {

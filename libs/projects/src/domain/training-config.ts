@@ -1,5 +1,5 @@
-import { DomainError, type FieldError } from '../../../core/src/index.js';
-import { assertArchitectureFor, DEFAULT_ARCHITECTURE } from './architectures.js';
+import { DomainError, type FieldError, isUuid } from '../../../core/src/index.js';
+import { assertArchitectureFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 
 /**
@@ -36,6 +36,8 @@ export type TrainingConfig = {
   /** Seeds shuffling, splitting, augmentation and weight initialisation: same seed, same run. */
   seed: number;
   earlyStopping: EarlyStoppingConfig | null;
+  /** The 'transfer' architecture: the iteration (of this project, e.g. an imported model) whose model it builds on. */
+  baseIterationId: string | null;
 };
 
 /** A request's settings: each one optional. Nested objects may be partial; `earlyStopping: null` turns it off. */
@@ -49,6 +51,7 @@ export type TrainingConfigInput = {
   augmentation?: Partial<AugmentationConfig>;
   seed?: number;
   earlyStopping?: Partial<EarlyStoppingConfig> | null;
+  baseIterationId?: string | null;
 };
 
 export interface NumberRange {
@@ -97,6 +100,7 @@ export function defaultTrainingConfig(projectType: ProjectType): TrainingConfig 
     augmentation: { ...DEFAULT_AUGMENTATION },
     seed: 42,
     earlyStopping: null,
+    baseIterationId: null,
   };
 }
 
@@ -128,6 +132,7 @@ export function mergeTrainingConfig(
   const input = parseTrainingConfigInput(overrides ?? {}, fieldPrefix);
   const merged = applyTrainingConfigInput(base, input);
   assertArchitectureFor(projectType, merged.architecture, join(fieldPrefix, 'architecture'));
+  assertBaseModelFor(merged, join(fieldPrefix, 'baseIterationId'));
   return merged;
 }
 
@@ -156,6 +161,7 @@ export function applyTrainingConfigInput(base: TrainingConfig, input: TrainingCo
     },
     seed: input.seed ?? base.seed,
     earlyStopping,
+    baseIterationId: input.baseIterationId === undefined ? base.baseIterationId : input.baseIterationId,
   });
 }
 
@@ -177,6 +183,8 @@ export function canonicalTrainingConfig(config: TrainingConfig): TrainingConfig 
     earlyStopping: config.earlyStopping
       ? { enabled: config.earlyStopping.enabled, patience: config.earlyStopping.patience }
       : null,
+    // Configurations recorded before the setting existed have none.
+    baseIterationId: config.baseIterationId ?? null,
   };
 }
 
@@ -208,6 +216,9 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
       } else if (key === 'augmentation') {
         const augmentation = objectOrReport(entry, field, report);
         if (augmentation) result.augmentation = parseAugmentation(augmentation, field, report);
+      } else if (key === 'baseIterationId') {
+        if (entry === null || (typeof entry === 'string' && isUuid(entry))) result.baseIterationId = entry;
+        else report(field, `${field} must be the id (a UUID) of an iteration with a model, or null`);
       } else if (key === 'earlyStopping') {
         if (entry === null) {
           result.earlyStopping = null;

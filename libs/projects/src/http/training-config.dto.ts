@@ -6,6 +6,7 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   MaxLength,
   MinLength,
   ValidateBy,
@@ -25,6 +26,10 @@ import {
   TRAINING_CONFIG_RANGES,
   type TrainingConfig,
 } from '../domain/training-config.js';
+
+const BASE_ITERATION_DESCRIPTION =
+  "For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for " +
+  'example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top.';
 
 const ARCHITECTURE_DESCRIPTION =
   `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default small-cnn); ` +
@@ -139,6 +144,11 @@ export class TrainingConfigInputDto {
   @ValidateNested()
   @Type(() => EarlyStoppingInputDto)
   earlyStopping?: EarlyStoppingInputDto | null;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, default: null, description: BASE_ITERATION_DESCRIPTION })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'baseIterationId must be the id (a UUID) of an iteration with a model, or null' })
+  baseIterationId?: string | null;
 }
 
 export class AugmentationDto {
@@ -188,4 +198,7 @@ export class TrainingConfigDto implements TrainingConfig {
 
   @ApiProperty({ type: EarlyStoppingDto, nullable: true })
   earlyStopping: EarlyStoppingDto | null;
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: BASE_ITERATION_DESCRIPTION })
+  baseIterationId: string | null;
 }

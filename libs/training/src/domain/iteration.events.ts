@@ -20,6 +20,8 @@ export interface IterationSpec {
   architecture: string;
   /** The iteration this one repeats (reproduce), if any. */
   reproducedFrom: string | null;
+  /** The 'transfer' architecture: sha256 of the model it builds on (absent in iterations queued before it existed). */
+  baseModelSha256?: string | null;
 }
 
 export interface EpochStats {

@@ -6,9 +6,9 @@ import { decideAndAppend, EventStore, loadStream } from '../../../event-store/sr
 import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import type { TrainingResult } from '../../../ml/src/index.js';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
-import { iterationStream, type IterationOutcome } from '../domain/iteration.events.js';
+import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
 import { parseManifest } from '../manifest/dataset-manifest.js';
-import { packModel } from '../model/model-archive.js';
+import { packModel, unpackModel } from '../model/model-archive.js';
 import { TrainingInputError, TrainingThread, TrainingThreadCancelled } from '../worker/training-thread.js';
 import { toMlConfig, toTrainingDataset } from './training-dataset.js';
 import { evaluationOf } from './evaluation.js';
@@ -55,7 +55,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       return;
     }
 
-    const queued = recorded[0].data as { manifestSha256: string; trainingConfig: Record<string, unknown> };
+    const queued = recorded[0].data as IterationQueued['data'];
     const manifest = parseManifest(await this.blobs.get(queued.manifestSha256));
     const images = new Map<string, Uint8Array>();
     for (const image of manifest.images) {
@@ -63,6 +63,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     }
     const dataset = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
+    if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
 
     const thread = new TrainingThread();
     const watch = setInterval(() => void this.cancelIfRequested(stream, thread), CANCEL_POLL_MS);

@@ -9,11 +9,17 @@ export class IterationQueries {
 
   /** ITERATION_NOT_FOUND (404) for an unknown id or one of another project. */
   async get(projectId: string, iterationId: string): Promise<IterationView> {
-    const iteration = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
-    if (!iteration || iteration.projectId !== projectId) {
+    const iteration = await this.find(projectId, iterationId);
+    if (!iteration) {
       throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
     }
     return iteration;
+  }
+
+  /** The iteration, or undefined for an unknown id or one of another project. */
+  async find(projectId: string, iterationId: string): Promise<IterationView | undefined> {
+    const iteration = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
+    return iteration?.projectId === projectId ? iteration : undefined;
   }
 
   /** Newest first. */

@@ -19,6 +19,8 @@ export interface IterationView {
   manifestSha256: string;
   imageCount: number;
   reproducedFrom: string | null;
+  /** sha256 of the model a transfer iteration builds on. */
+  baseModelSha256: string | null;
   /** Uploaded as a model archive (ModelImported) rather than trained here. */
   imported: boolean;
   /** For a reproduction, once completed: whether its metrics and model equal the original's. */

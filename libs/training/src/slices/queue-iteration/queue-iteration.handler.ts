@@ -4,6 +4,7 @@ import { analyzeDataset, DatasetQueries } from '../../../../datasets/src/index.j
 import { mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
 import { ReadStore } from '../../../../read-store/src/index.js';
 import type { DatasetManifest } from '../../manifest/dataset-manifest.js';
+import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationQueuer } from './iteration-queuer.js';
 import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
 
@@ -38,6 +39,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     private readonly projects: ProjectAccess,
     private readonly datasets: DatasetQueries,
     private readonly queuer: IterationQueuer,
+    private readonly iterations: IterationQueries,
   ) {}
 
   async execute({ projectId, trainingConfigOverrides, context }: QueueIteration): Promise<IterationView> {
@@ -58,6 +60,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       );
     }
     const manifest = manifestOf(project, images);
+    const baseModelSha256 = config.baseIterationId ? await this.baseModelOf(projectId, config.baseIterationId) : null;
     const stored = await this.queuer.storeManifest(manifest);
     return this.queuer.queue(project.id, context, {
       task: project.type,
@@ -68,7 +71,20 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       seed: config.seed,
       architecture: config.architecture,
       reproducedFrom: null,
+      baseModelSha256,
     });
+  }
+
+  /** The model a transfer iteration builds on: frozen by hash now, so a reproduction uses the same one. */
+  private async baseModelOf(projectId: string, baseIterationId: string): Promise<string> {
+    const base = await this.iterations.find(projectId, baseIterationId);
+    if (!base?.model) {
+      throw DomainError.unprocessable(
+        'BASE_MODEL_UNAVAILABLE',
+        `trainingConfig.baseIterationId must name an iteration of this project that has a model; ${baseIterationId} ${base ? `is ${base.status}` : 'does not exist'}.`,
+      );
+    }
+    return base.model.sha256;
   }
 }
 
@@ -101,6 +117,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
       seed: original.seed,
       architecture: original.architecture,
       reproducedFrom: original.id,
+      baseModelSha256: original.baseModelSha256,
     });
   }
 }
