@@ -10,7 +10,7 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 
 const FAST_CLASSIFIER = {
   imageSize: 16,
-  epochs: 8,
+  epochs: 15,
   batchSize: 8,
   learningRate: 0.01,
   seed: 7,
@@ -18,7 +18,7 @@ const FAST_CLASSIFIER = {
 };
 const FAST_DETECTOR = {
   imageSize: 32,
-  epochs: 12,
+  epochs: 25,
   batchSize: 8,
   learningRate: 0.005,
   seed: 3,

@@ -5,7 +5,7 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 8, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = { imageSize: 16, epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
 /** Low limits for this app only, so the 413 and 429 answers are cheap to reach. */
 const LIMITS = { PREDICT_MAX_IMAGE_BYTES: '20000', PREDICT_RATE_LIMIT: '20', PREDICT_RATE_WINDOW_SECONDS: '60' };
 

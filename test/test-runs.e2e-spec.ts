@@ -3,7 +3,7 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 8, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = { imageSize: 16, epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
 
 type TestPrediction = { filename: string; imageId: string | null; expected: string; predicted: string; confidence: number; correct: boolean };
 

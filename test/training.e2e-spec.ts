@@ -123,7 +123,7 @@ describe('training over HTTP on the embedded stack', () => {
     const project = await client.createProject('classification', ['red', 'blue']);
     await client.upload(project.id, await colouredSquares(RED, 6, 3), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 6, 4), { label: 'blue' }, 'blue');
-    const queued = await client.train(project.id, { ...FAST, epochs: 2 });
+    const queued = await client.train(project.id, { ...FAST, epochs: 40 });
     const response = await client.http
       .get(`/v1/projects/${project.id}/iterations/${queued.id}/events`)
       .set('Authorization', client.auth)

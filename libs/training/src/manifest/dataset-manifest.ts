@@ -33,9 +33,13 @@ export interface DatasetManifest {
   images: ManifestImage[];
 }
 
-/** Canonical bytes: the same dataset always gives the same manifest hash. */
+/**
+ * Canonical bytes: the same dataset always gives the same manifest hash. Images are ordered by content hash
+ * (unique within a project), so training sees the same pictures in the same order wherever they were uploaded
+ * and whatever ids they got: same images, configuration and seed, same model.
+ */
 export function serializeManifest(manifest: DatasetManifest): Uint8Array {
-  const images = [...manifest.images].sort((a, b) => a.id.localeCompare(b.id));
+  const images = [...manifest.images].sort((a, b) => a.sha256.localeCompare(b.sha256) || a.id.localeCompare(b.id));
   return new TextEncoder().encode(JSON.stringify({ ...manifest, images }));
 }
 
