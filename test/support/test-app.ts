@@ -8,6 +8,7 @@ import { AppModule } from '../../apps/api/src/app.module.js';
 import { configureApp } from '../../apps/api/src/configure-app.js';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { Settings, validateSettings } from '../../libs/core/src/index.js';
+import { EventStore, Upcasters } from '../../libs/event-store/src/index.js';
 
 export interface TestApp {
   app: INestApplication;
@@ -24,7 +25,14 @@ export interface TestApp {
  * Boots the real AppModule on the embedded adapters with its own data directory, as `npm start` would,
  * and drives it over HTTP.
  */
-export async function startTestApp(options: { dataDir?: string; settings?: Record<string, unknown> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: {
+    dataDir?: string;
+    settings?: Record<string, unknown>;
+    /** Replaces the configured event store, e.g. with one that adds latency. */
+    eventStore?: (dataDir: string, upcasters: Upcasters) => EventStore;
+  } = {},
+): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-test-'));
   const settings = validateSettings({
     DATA_DIR: dataDir,
@@ -33,10 +41,14 @@ export async function startTestApp(options: { dataDir?: string; settings?: Recor
     MONGODB_URI: process.env.MONGODB_URI,
     ...options.settings,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(Settings)
-    .useValue(settings)
-    .compile();
+  let builder = Test.createTestingModule({ imports: [AppModule] }).overrideProvider(Settings).useValue(settings);
+  const { eventStore } = options;
+  if (eventStore) {
+    builder = builder
+      .overrideProvider(EventStore)
+      .useFactory({ inject: [Upcasters], factory: (upcasters: Upcasters) => eventStore(dataDir, upcasters) });
+  }
+  const moduleRef = await builder.compile();
   const app = configureApp(moduleRef.createNestApplication({ bufferLogs: true }));
   await app.init();
   const close = () => app.close();
