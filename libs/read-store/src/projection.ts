@@ -1,6 +1,6 @@
 import { DiscoveryService } from '@nestjs/core';
 import type { RecordedEvent } from '../../event-store/src/index.js';
-import type { ReadStore } from './read-store.port.js';
+import type { ReadModelCollection, ReadStore } from './read-store.port.js';
 
 /**
  * Builds read models from the log. `apply` must be deterministic (times and ids come from the event)
@@ -20,3 +20,17 @@ export interface Projection {
 
 /** Marks a provider as a Projection for the ProjectionRunner to find. */
 export const ReadModelProjection = DiscoveryService.createDecorator<void>();
+
+/**
+ * Applies a change to the existing document of an event's stream and records the stream revision it now
+ * reflects (exposed as ETag). A document that does not exist stays absent: the event that creates it comes
+ * first in its stream.
+ */
+export function updateStreamDocument<T extends { id: string; revision: number }>(
+  collection: ReadModelCollection<T>,
+  id: string,
+  recorded: Pick<RecordedEvent, 'position' | 'revision'>,
+  change: (view: T) => Partial<T>,
+): Promise<void> {
+  return collection.apply(id, recorded.position, (view) => (view ? { ...view, ...change(view), revision: recorded.revision } : null));
+}

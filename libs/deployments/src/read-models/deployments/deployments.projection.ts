@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { DEPLOYMENT_EVENT_TYPES, type DeploymentEvent } from '../../domain/deployment.events.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
 
@@ -16,9 +16,8 @@ export class DeploymentsProjection implements Projection {
   async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
     const event = recorded as unknown as DeploymentEvent;
     const deployments = store.collection<DeploymentView>(DEPLOYMENTS);
-    const revision = recorded.revision;
     const update = (change: (view: DeploymentView) => Partial<DeploymentView>) =>
-      deployments.apply(event.data.deploymentId, recorded.position, (view) => (view ? { ...view, ...change(view), revision } : null));
+      updateStreamDocument(deployments, event.data.deploymentId, recorded, change);
     switch (event.type) {
       case 'ModelDeployed': {
         const data = event.data;
@@ -36,7 +35,7 @@ export class DeploymentsProjection implements Projection {
           createdAt: data.deployedAt,
           keyRotatedAt: null,
           undeployedAt: null,
-          revision,
+          revision: recorded.revision,
         }));
         return;
       }

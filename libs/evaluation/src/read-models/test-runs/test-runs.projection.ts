@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { TEST_RUN_EVENT_TYPES, type TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 
@@ -16,9 +16,7 @@ export class TestRunsProjection implements Projection {
   async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
     const event = recorded as unknown as TestRunEvent;
     const runs = store.collection<TestRunView>(TEST_RUNS);
-    const revision = recorded.revision;
-    const update = (change: Partial<TestRunView>) =>
-      runs.apply(event.data.testRunId, recorded.position, (view) => (view ? { ...view, ...change, revision } : null));
+    const update = (change: Partial<TestRunView>) => updateStreamDocument(runs, event.data.testRunId, recorded, () => change);
     switch (event.type) {
       case 'TestRunRequested': {
         const data = event.data;
@@ -41,7 +39,7 @@ export class TestRunsProjection implements Projection {
           requestedAt: data.requestedAt,
           completedAt: null,
           durationMs: null,
-          revision,
+          revision: recorded.revision,
         }));
         return;
       }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { ITERATION_EVENT_TYPES, type IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 
@@ -24,9 +24,7 @@ export class IterationsProjection implements Projection {
     const iterations = store.collection<IterationView>(ITERATIONS);
     const revision = recorded.revision;
     const update = (change: (view: IterationView) => Partial<IterationView>) =>
-      iterations.apply(event.data.iterationId, recorded.position, (view) =>
-        view ? { ...view, ...change(view), revision } : null,
-      );
+      updateStreamDocument(iterations, event.data.iterationId, recorded, change);
     switch (event.type) {
       case 'IterationQueued': {
         const data = event.data;
