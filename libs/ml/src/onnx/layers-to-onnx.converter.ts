@@ -21,6 +21,8 @@ export interface OnnxConversionOptions {
   outputLayers?: readonly string[];
   /** Stored in the model's metadata_props (for example diyml's labels and input spec as JSON). */
   metadata?: Record<string, string>;
+  /** The model's doc_string: what the input and outputs mean (Markdown). */
+  description?: string;
 }
 
 export interface OnnxTensorInfo {
@@ -119,7 +121,7 @@ class LayersToOnnx {
     foldBatchNormalization(this.builder, new Set(outputs.map((output) => output.name)));
     const batched = (shape: number[]): OnnxDimension[] => [BATCH, ...shape];
     const graph = this.builder.build(this.model.name, [{ name: inputName, shape: batched(inputShape) }], outputs.map((output) => ({ name: output.name, shape: batched(output.shape) })));
-    const bytes = encodeModel(graph, options.metadata ?? {}, tf.version_core);
+    const bytes = encodeModel(graph, options.metadata ?? {}, tf.version_core, options.description);
     return { bytes, input: { name: inputName, shape: inputShape }, outputs };
   }
 

@@ -143,11 +143,12 @@ function valueInfo({ name, shape }: OnnxValueInfo): object {
 }
 
 /** Encodes a graph as an ONNX model file (protobuf bytes). */
-export function encodeModel(graph: OnnxGraph, metadata: Record<string, string>, producerVersion: string): Uint8Array {
+export function encodeModel(graph: OnnxGraph, metadata: Record<string, string>, producerVersion: string, docString = ''): Uint8Array {
   const message = ModelProto.fromObject({
     irVersion: IR_VERSION,
     producerName: 'diyml',
     producerVersion,
+    docString,
     opsetImport: [{ domain: '', version: OPSET_VERSION }],
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
