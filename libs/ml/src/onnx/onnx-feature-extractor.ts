@@ -9,8 +9,13 @@ export type ForwardRuntime = 'onnxruntime' | 'tfjs';
 export interface FeatureExtractorOptions {
   /** 'auto' (default): onnxruntime-node, else tfjs when onnxruntime cannot load or the graph cannot be converted. */
   runtime?: 'auto' | ForwardRuntime;
-  /** onnxruntime's intra-op threads; default: every core (os.availableParallelism()). */
-  threads?: number;
+  /**
+   * How many images onnxruntime works on at once, each single-threaded; default: one per core
+   * (os.availableParallelism()). Images in parallel beat threads within one image's operations on small CPUs.
+   */
+  parallelRuns?: number;
+  /** Images per onnxruntime run; default 1 (larger batches overflow the caches: slower per image on 2 cores). */
+  imagesPerRun?: number;
 }
 
 /**
@@ -28,6 +33,7 @@ export interface FeatureExtractor {
   /**
    * `batch` holds `count` images, [count, height, width, channels] float32 in the model's input range.
    * Resolves to one array per output layer, [count, ...shape] channels last — the values tfjs would give.
+   * The batch is split into runs of `imagesPerRun` images, `parallelRuns` of them at a time.
    */
   run(batch: Float32Array, count: number): Promise<Float32Array[]>;
   /** Releases the onnxruntime session (the tfjs model stays the caller's). */
@@ -54,19 +60,39 @@ function checkBatch(batch: Float32Array, count: number, inputShape: readonly num
 class OnnxFeatureExtractor implements FeatureExtractor {
   readonly runtime = 'onnxruntime';
 
+  private readonly imageSize: number;
+  private readonly outputSizes: number[];
+
   constructor(
     private readonly ort: OnnxRuntime,
     private readonly session: InferenceSession,
     private readonly inputName: string,
     readonly inputShape: readonly number[],
     readonly outputs: readonly OnnxTensorInfo[],
-  ) {}
+    private readonly parallelRuns: number,
+    private readonly imagesPerRun: number,
+  ) {
+    this.imageSize = inputShape.reduce((product, size) => product * size, 1);
+    this.outputSizes = outputs.map((output) => output.shape.reduce((product, size) => product * size, 1));
+  }
 
   async run(batch: Float32Array, count: number): Promise<Float32Array[]> {
     checkBatch(batch, count, this.inputShape);
-    const input = new this.ort.Tensor('float32', batch, [count, ...this.inputShape]);
-    const results = await this.session.run({ [this.inputName]: input });
-    return this.outputs.map((output) => results[output.name].data as Float32Array);
+    const results = this.outputSizes.map((size) => new Float32Array(count * size));
+    let next = 0;
+    // Each worker takes the next slice of images until none are left; onnxruntime runs them on its own threads.
+    const worker = async () => {
+      while (next < count) {
+        const start = next;
+        const size = Math.min(this.imagesPerRun, count - start);
+        next += size;
+        const input = new this.ort.Tensor('float32', batch.subarray(start * this.imageSize, (start + size) * this.imageSize), [size, ...this.inputShape]);
+        const outputs = await this.session.run({ [this.inputName]: input });
+        this.outputs.forEach((output, index) => results[index].set(outputs[output.name].data as Float32Array, start * this.outputSizes[index]));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.parallelRuns, Math.ceil(count / this.imagesPerRun)) }, worker));
+    return results;
   }
 
   dispose(): Promise<void> {
@@ -109,7 +135,7 @@ function tfjsExtractor(model: tfl.LayersModel, outputLayers: readonly string[], 
 
 /**
  * A fast frozen forward pass of `model` up to `outputLayers` (default: its outputs): the model converted to ONNX
- * and run by onnxruntime-node on every core, or — when onnxruntime cannot load or a layer cannot be converted —
+ * and run by onnxruntime-node, one image per core at a time, or — when onnxruntime cannot load or a layer cannot be converted —
  * the same layers run by tfjs on the current backend. Both give the same values within float rounding.
  */
 export async function createOnnxFeatureExtractor(
@@ -126,10 +152,12 @@ export async function createOnnxFeatureExtractor(
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      intraOpNumThreads: options.threads ?? availableParallelism(),
+      intraOpNumThreads: 1,
       interOpNumThreads: 1,
     });
-    return new OnnxFeatureExtractor(ort, session, conversion.input.name, conversion.input.shape, conversion.outputs);
+    const parallelRuns = Math.max(1, options.parallelRuns ?? availableParallelism());
+    const imagesPerRun = Math.max(1, options.imagesPerRun ?? 1);
+    return new OnnxFeatureExtractor(ort, session, conversion.input.name, conversion.input.shape, conversion.outputs, parallelRuns, imagesPerRun);
   } catch (error) {
     if (runtime === 'onnxruntime') throw error;
     return tfjsExtractor(model, outputLayers, error instanceof Error ? error.message : String(error));
