@@ -1,7 +1,7 @@
 /**
  * Embedding photos with a pretrained backbone: the frozen MobileNetV2 bundled in nsfwjs@4 (224×224 RGB in [0, 1]),
  * up to its last convolutional features (out_relu, 7×7×1280), run by onnxruntime-node (the graph converted by
- * libs/ml/src/onnx, one single-threaded run per image, as many at once as there are cores) against tfjs on the wasm backend, at batch sizes 1, 8 and 32; and the
+ * libs/ml/src/onnx, one single-threaded run per image, as many at once as there are cores) against tfjs on the wasm backend, at batch sizes 1, 8 and 32 (--quick: 1 and 8, fewer images); and the
  * latency of one photo (median), forward pass alone and with JPEG decoding and resizing. The photos are the sample
  * photos in ../shared/datasets (generated images when they are missing), decoded once before the forward passes
  * are timed. Images/s is the best of the runs at each batch size after one warm-up batch.
@@ -22,10 +22,10 @@ const runtimesIndex = process.argv.indexOf('--runtimes');
 const runtimes = (runtimesIndex >= 0 ? process.argv[runtimesIndex + 1] : 'onnxruntime,tfjs').split(',') as ('onnxruntime' | 'tfjs')[];
 const SIZE = 224;
 const IMAGE_VALUES = SIZE * SIZE * 3;
-const BATCH_SIZES = [1, 8, 32];
+const BATCH_SIZES = quick ? [1, 8] : [1, 8, 32];
 /** Images timed per batch size and runtime; tfjs wasm is about 4× slower, so it gets fewer. */
-const IMAGES = { onnxruntime: quick ? 32 : 128, tfjs: quick ? 8 : 32 };
-const LATENCY_RUNS = quick ? 5 : 20;
+const IMAGES = { onnxruntime: quick ? 16 : 128, tfjs: quick ? 8 : 32 };
+const LATENCY_RUNS = quick ? 3 : 20;
 const DATASETS = join(ROOT, '..', 'shared', 'datasets');
 
 function photoFiles(directory: string): string[] {
@@ -120,7 +120,7 @@ for (const runtime of runtimes) {
     };
   }
   await extractor.dispose();
-  if (runtime === 'onnxruntime') {
+  if (runtime === 'onnxruntime' && !quick) {
     // The default splits a batch into single-image runs, one per core; this is the whole batch in one run.
     const wholeBatch = await createOnnxFeatureExtractor(model, ['out_relu'], { runtime, parallelRuns: 1, imagesPerRun: 32 });
     figures['MobileNetV2 224 px to out_relu, onnxruntime-node, batch 32 as one single-threaded run'] = {
