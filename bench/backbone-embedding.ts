@@ -87,7 +87,7 @@ if (photos.length) {
     better: 'lower',
   };
 }
-const info: Record<string, string> = { tfjsBackend: backend, cores: String(availableParallelism()), photos: String(photos.length) };
+const info: Record<string, string> = { backend, cores: String(availableParallelism()), photos: String(photos.length) };
 
 for (const runtime of runtimes) {
   const extractor = await createOnnxFeatureExtractor(model, ['out_relu'], { runtime });
