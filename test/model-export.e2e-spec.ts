@@ -105,7 +105,7 @@ describe('model export as ONNX over HTTP', () => {
         for (const prediction of expected[index]) expect(output[model.labels.indexOf(prediction.label)]).toBeCloseTo(prediction.probability, 4);
       }
     }
-  });
+  }, 120_000);
 
   it('exports a detector whose raw grid, decoded as its doc_string says, gives the top box diyml gives', async () => {
     const project = await client.createProject('detection', ['red', 'blue']);
@@ -163,7 +163,7 @@ describe('model export as ONNX over HTTP', () => {
       compared++;
     }
     expect(compared).toBeGreaterThanOrEqual(4);
-  });
+  }, 120_000);
 
   it('keeps the TensorFlow.js zip as the default and refuses an unknown format', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);
@@ -176,5 +176,5 @@ describe('model export as ONNX over HTTP', () => {
     const unknown = await client.http.get(`/v1/projects/${project.id}/iterations/${iteration.id}/model?format=keras`).set('Authorization', client.auth);
     expect(unknown.status).toBe(400);
     expect(unknown.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'format', errors: ['format must be one of tfjs, onnx'] }] });
-  });
+  }, 60_000);
 });

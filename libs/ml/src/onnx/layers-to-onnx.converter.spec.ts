@@ -209,7 +209,7 @@ describe('ONNX feature extractor', () => {
   beforeAll(async () => {
     await selectBackend();
     model = await loadNsfwjsMobileNetV2();
-  });
+  }, 120_000);
 
   afterAll(() => {
     model.dispose();
@@ -231,5 +231,5 @@ describe('ONNX feature extractor', () => {
     await expect(extractor.run(batch, 3)).rejects.toThrow('expected 3 image(s) of [224, 224, 3]');
     await extractor.dispose();
     await reference.dispose();
-  });
+  }, 120_000);
 });
