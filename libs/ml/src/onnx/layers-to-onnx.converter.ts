@@ -85,8 +85,17 @@ function paddingOf(padding: unknown, input: (number | null)[], kernel: [number, 
   return [Math.floor(vertical / 2), Math.floor(horizontal / 2), vertical - Math.floor(vertical / 2), horizontal - Math.floor(horizontal / 2)];
 }
 
+/** A 4-D kernel with its axes reordered: output axis i is input axis permutation[i]. */
 function transposed(values: Float32Array, shape: readonly number[], permutation: readonly number[]): Float32Array {
-  return tf.tidy(() => tf.transpose(tf.tensor(values, [...shape]), [...permutation]).dataSync() as Float32Array).slice();
+  const inputStrides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  const [d0, d1, d2, d3] = permutation.map((axis) => shape[axis]);
+  const [s0, s1, s2, s3] = permutation.map((axis) => inputStrides[axis]);
+  const result = new Float32Array(values.length);
+  let index = 0;
+  for (let a = 0; a < d0; a++)
+    for (let b = 0; b < d1; b++)
+      for (let c = 0; c < d2; c++) for (let d = 0; d < d3; d++) result[index++] = values[a * s0 + b * s1 + c * s2 + d * s3];
+  return result;
 }
 
 class LayersToOnnx {
