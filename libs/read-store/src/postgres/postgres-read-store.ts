@@ -1,0 +1,182 @@
+import type pg from 'pg';
+import { createPostgresPool, migrate, type Page } from '../../../core/src/index.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import {
+  type Checkpoint,
+  CheckpointStore,
+  type DocumentUpdate,
+  type FindQuery,
+  type ReadModelCollection,
+  ReadStore,
+  type Where,
+} from '../read-store.port.js';
+import { READ_STORE_MIGRATIONS } from './postgres-read-store.migrations.js';
+
+/** A WHERE clause over `document` and its parameters, numbered from `firstParameter`. */
+function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { sql: string; values: unknown[] } {
+  const equal: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const [field, value] of Object.entries(where ?? {})) {
+    if (value === null || value === undefined) missing.push(field);
+    else equal[field] = value;
+  }
+  const clauses = ['document IS NOT NULL'];
+  const values: unknown[] = [];
+  if (Object.keys(equal).length > 0) {
+    values.push(JSON.stringify(equal));
+    clauses.push(`document @> $${firstParameter}::jsonb`);
+  }
+  for (const field of missing) {
+    values.push(field);
+    const parameter = `$${firstParameter + values.length - 1}`;
+    clauses.push(`coalesce(document -> ${parameter}, 'null'::jsonb) = 'null'::jsonb`);
+  }
+  return { sql: clauses.join(' AND '), values };
+}
+
+class PostgresCollection<T extends { id: string }> implements ReadModelCollection<T> {
+  constructor(private readonly pool: pg.Pool, private readonly name: string) {}
+
+  async get(id: string): Promise<T | undefined> {
+    const { rows } = await this.pool.query<{ document: T | null }>(
+      'SELECT document FROM read_models WHERE collection = $1 AND id = $2',
+      [this.name, id],
+    );
+    return rows[0]?.document ?? undefined;
+  }
+
+  /**
+   * Compare-and-set on the stored position: the write only lands if nobody wrote the document since it was
+   * read, so replicas projecting into the same tables never lose each other's changes; on a race it reads again.
+   */
+  async apply(id: string, position: number, update: DocumentUpdate<T>): Promise<void> {
+    for (;;) {
+      const { rows } = await this.pool.query<{ position: string; document: T | null }>(
+        'SELECT position, document FROM read_models WHERE collection = $1 AND id = $2',
+        [this.name, id],
+      );
+      const stored = rows[0];
+      if (stored && Number(stored.position) >= position) return;
+      const next = update(stored?.document ?? undefined);
+      const document = next === null ? null : JSON.stringify(next);
+      const written = stored
+        ? await this.pool.query(
+            `UPDATE read_models SET position = $3, document = $4::jsonb
+             WHERE collection = $1 AND id = $2 AND position = $5`,
+            [this.name, id, position, document, stored.position],
+          )
+        : await this.pool.query(
+            `INSERT INTO read_models (collection, id, position, document) VALUES ($1, $2, $3, $4::jsonb)
+             ON CONFLICT (collection, id) DO NOTHING`,
+            [this.name, id, position, document],
+          );
+      if (written.rowCount === 1) return;
+    }
+  }
+
+  async find(query: FindQuery<T>): Promise<Page<T>> {
+    const orderBy = query.orderBy ?? 'id';
+    const descending = query.direction === 'desc';
+    const condition = toCondition(query.where, 2);
+    const values: unknown[] = [this.name, ...condition.values];
+    // A missing field sorts as JSON null, first in ascending order, as in the in-memory adapter.
+    const sortKey = orderBy === 'id' ? 'to_jsonb(id)' : `coalesce(document -> $${values.push(orderBy)}, 'null'::jsonb)`;
+    let sql = `SELECT document FROM read_models WHERE collection = $1 AND ${condition.sql}`;
+    if (query.cursor) {
+      const [value, id] = decodeCursor(query.cursor);
+      values.push(JSON.stringify(value ?? null), id);
+      sql += ` AND (${sortKey}, id) ${descending ? '<' : '>'} ($${values.length - 1}::jsonb, $${values.length})`;
+    }
+    const direction = descending ? 'DESC' : 'ASC';
+    values.push(query.limit + 1);
+    sql += ` ORDER BY ${sortKey} ${direction}, id ${direction} LIMIT $${values.length}`;
+    const { rows } = await this.pool.query<{ document: T }>(sql, values);
+    const items = rows.slice(0, query.limit).map((row) => row.document);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last[orderBy as keyof T], last.id) : null,
+    };
+  }
+
+  async findAll(where?: Where<T>): Promise<T[]> {
+    const condition = toCondition(where, 2);
+    const { rows } = await this.pool.query<{ document: T }>(
+      `SELECT document FROM read_models WHERE collection = $1 AND ${condition.sql} ORDER BY id`,
+      [this.name, ...condition.values],
+    );
+    return rows.map((row) => row.document);
+  }
+
+  async count(where?: Where<T>): Promise<number> {
+    const condition = toCondition(where, 2);
+    const { rows } = await this.pool.query<{ count: string }>(
+      `SELECT count(*) AS count FROM read_models WHERE collection = $1 AND ${condition.sql}`,
+      [this.name, ...condition.values],
+    );
+    return Number(rows[0].count);
+  }
+
+  async clear(): Promise<void> {
+    await this.pool.query('DELETE FROM read_models WHERE collection = $1', [this.name]);
+  }
+}
+
+class PostgresCheckpointStore extends CheckpointStore {
+  constructor(private readonly pool: pg.Pool) {
+    super();
+  }
+
+  async get(name: string): Promise<Checkpoint | undefined> {
+    const { rows } = await this.pool.query<{ position: string; version: number }>(
+      'SELECT position, version FROM read_model_checkpoints WHERE name = $1',
+      [name],
+    );
+    return rows[0] ? { position: Number(rows[0].position), version: rows[0].version } : undefined;
+  }
+
+  async set(name: string, checkpoint: Checkpoint): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO read_model_checkpoints (name, position, version) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
+      [name, checkpoint.position, checkpoint.version],
+    );
+  }
+}
+
+/** The read side in PostgreSQL: every collection's documents as JSONB rows in one table, checkpoints beside them. */
+export class PostgresReadStore extends ReadStore {
+  readonly checkpoints: CheckpointStore;
+
+  private constructor(private readonly pool: pg.Pool) {
+    super();
+    this.checkpoints = new PostgresCheckpointStore(pool);
+  }
+
+  /** Connects and migrates the schema. */
+  static async connect(url: string, options: { poolSize?: number } = {}): Promise<PostgresReadStore> {
+    const pool = createPostgresPool(url, { max: options.poolSize ?? 5, applicationName: 'diyml-read-store' });
+    try {
+      await migrate(pool, 'read-store', READ_STORE_MIGRATIONS);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PostgresReadStore(pool);
+  }
+
+  collection<T extends { id: string }>(name: string): ReadModelCollection<T> {
+    return new PostgresCollection<T>(this.pool, name);
+  }
+
+  async collectionNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ collection: string }>(
+      'SELECT DISTINCT collection FROM read_models WHERE document IS NOT NULL',
+    );
+    return rows.map((row) => row.collection).sort();
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
