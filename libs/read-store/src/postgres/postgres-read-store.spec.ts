@@ -57,7 +57,7 @@ if (server) {
         );
         // As autovacuum would: moves new entries from the GIN pending list into the index and gathers statistics.
         await client.query('VACUUM ANALYZE read_models');
-        expect(await store.collection('images').count({ projectId: 'p7' })).toBe(200);
+        expect(await store.collection<{ id: string; projectId: string }>('images').count({ projectId: 'p7' })).toBe(200);
         const plan = await client.query<{ 'QUERY PLAN': string }>(
           `EXPLAIN SELECT document FROM read_models
            WHERE collection = 'images' AND document IS NOT NULL AND document @> '{"projectId":"p7"}'::jsonb`,
