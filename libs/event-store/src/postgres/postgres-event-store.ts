@@ -1,15 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import {
-  AdvisoryLock,
-  createPostgresPool,
-  DIYML_LOCK_SPACE,
-  type DomainEvent,
-  type EventMetadata,
-  inTransaction,
-  migrate,
-} from '../../../core/src/index.js';
+import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '../../../core/src/index.js';
 import {
   type AppendResult,
   EventStore,
@@ -22,10 +14,8 @@ import {
 import { pollingSubscription } from '../polling-subscription.js';
 import { Upcasters } from '../upcasters.js';
 import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
-import { EVENT_STORE_MIGRATIONS } from './postgres-event-store.migrations.js';
+import { EVENT_STORE_MIGRATIONS, EVENTS_CHANNEL } from './postgres-event-store.migrations.js';
 
-/** The NOTIFY channel an append announces its last position on. */
-export const EVENTS_CHANNEL = 'diyml_events';
 const LISTENER_RETRY_MS = 2000;
 
 interface EventRow {
@@ -50,8 +40,8 @@ export interface PostgresEventStoreOptions {
 }
 
 /**
- * The event log in PostgreSQL. Each append takes a transaction-scoped advisory lock before it reads the head,
- * so appends commit one after the other: positions are gapless and a reader never sees position n+1 before
+ * The event log in PostgreSQL. Each append is one call of append_events() (see the migrations), which takes a
+ * transaction-scoped advisory lock before it reads the head, so appends commit one after the other: positions are gapless and a reader never sees position n+1 before
  * n is committed, which is what lets subscriptions read "everything after my position" without skipping.
  * Appends announce themselves with NOTIFY; subscriptions LISTEN and poll as a fallback.
  */
@@ -90,46 +80,26 @@ export class PostgresEventStore extends EventStore {
     events: readonly DomainEvent[],
     options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
   ): Promise<AppendResult> {
-    const result = await inTransaction(this.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [DIYML_LOCK_SPACE, AdvisoryLock.eventAppends]);
-      const { rows } = await client.query<{ revision: number | null; head: string | null }>(
-        `SELECT (SELECT max(revision) FROM events WHERE stream_id = $1) AS revision,
-                (SELECT max(position) FROM events) AS head`,
-        [streamId],
-      );
-      const current = rows[0].revision;
-      const { expectedRevision } = options;
-      if (expectedRevision === 'no_stream' && current !== null) {
-        throw wrongExpectedRevision(streamId, expectedRevision, current);
-      }
-      if (typeof expectedRevision === 'number' && expectedRevision !== (current ?? -1)) {
-        throw wrongExpectedRevision(streamId, expectedRevision, current ?? 'no_stream');
-      }
-      const firstRevision = (current ?? -1) + 1;
-      const firstPosition = Number(rows[0].head ?? 0) + 1;
-      if (events.length === 0) return { revision: firstRevision - 1, position: firstPosition - 1 };
-      const metadata = JSON.stringify(options.metadata);
-      await client.query(
-        `INSERT INTO events (position, stream_id, revision, type, v, data, metadata)
-         SELECT $1::bigint + i - 1, $2, $3::integer + i - 1, type, v, data, $7::json
-         FROM unnest($4::text[], $5::integer[], $6::json[]) WITH ORDINALITY AS e(type, v, data, i)`,
-        [
-          firstPosition,
-          streamId,
-          firstRevision,
-          events.map((event) => event.type),
-          events.map((event) => event.v),
-          events.map((event) => JSON.stringify(event.data)),
-          metadata,
-        ],
-      );
-      const last = { revision: firstRevision + events.length - 1, position: firstPosition + events.length - 1 };
-      // Delivered at commit, to every listening process.
-      await client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(last.position)]);
-      return last;
-    });
-    if (events.length > 0) this.appends.emit('append', result.position);
-    return result;
+    const { expectedRevision } = options;
+    // 'no_stream' is "the last revision is -1", which is how the function compares; 'any' skips the check.
+    const expected = expectedRevision === 'any' ? null : expectedRevision === 'no_stream' ? -1 : expectedRevision;
+    const { rows } = await this.pool.query<{ current_revision: number | null; last_revision: number | null; last_position: string | null }>(
+      'SELECT * FROM append_events($1, $2, $3, $4, $5, $6)',
+      [
+        streamId,
+        expected,
+        events.map((event) => event.type),
+        events.map((event) => event.v),
+        events.map((event) => JSON.stringify(event.data)),
+        JSON.stringify(options.metadata),
+      ],
+    );
+    const { current_revision: current, last_revision: revision, last_position: position } = rows[0];
+    if (revision === null || position === null) {
+      throw wrongExpectedRevision(streamId, expectedRevision, current ?? 'no_stream');
+    }
+    if (events.length > 0) this.appends.emit('append', Number(position));
+    return { revision, position: Number(position) };
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
