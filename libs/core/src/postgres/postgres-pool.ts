@@ -6,6 +6,11 @@ export interface PostgresPoolOptions {
   readonly max: number;
   /** Shown in pg_stat_activity, to tell the adapters' connections apart. */
   readonly applicationName: string;
+  /**
+   * false: a commit answers before its WAL reaches the disk. Only for data that can be rebuilt (read models):
+   * a server crash then loses the last commits in order, never one without those before it.
+   */
+  readonly synchronousCommit?: boolean;
 }
 
 /**
@@ -18,6 +23,7 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions): p
     max: options.max,
     application_name: options.applicationName,
     connectionTimeoutMillis: 10_000,
+    ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
   });
   const logger = new Logger(options.applicationName);
   pool.on('error', (error) => logger.warn(`An idle PostgreSQL connection failed: ${error.message}`));

@@ -155,7 +155,9 @@ export class PostgresReadStore extends ReadStore {
 
   /** Connects and migrates the schema. */
   static async connect(url: string, options: { poolSize?: number } = {}): Promise<PostgresReadStore> {
-    const pool = createPostgresPool(url, { max: options.poolSize ?? 5, applicationName: 'diyml-read-store' });
+    // Read models and checkpoints are rebuilt from the log, so their commits need not wait for the disk: a
+    // server crash loses the newest ones together with the checkpoints after them, and projecting resumes earlier.
+    const pool = createPostgresPool(url, { max: options.poolSize ?? 5, applicationName: 'diyml-read-store', synchronousCommit: false });
     try {
       await migrate(pool, 'read-store', READ_STORE_MIGRATIONS);
     } catch (error) {
