@@ -30,24 +30,33 @@ export class PostgresBlobStore extends BlobStore {
 
   async put(bytes: Uint8Array): Promise<StoredBlob> {
     const sha256 = sha256Of(bytes);
-    const stored = { sha256, bytes: bytes.byteLength };
-    if (await this.has(sha256)) return stored;
-    await inTransaction(this.pool, async (client) => {
-      const created = await client.query(
-        'INSERT INTO blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING',
-        [sha256, bytes.byteLength],
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buffer.length <= BLOB_CHUNK_BYTES) {
+      // The usual image: row and chunk in one statement. Bytes already stored make the insert a no-op.
+      await this.pool.query(
+        `WITH created AS (
+           INSERT INTO blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING RETURNING sha256
+         )
+         INSERT INTO blob_chunks (sha256, index, data) SELECT sha256, 0, $3 FROM created WHERE $2 > 0`,
+        [sha256, buffer.length, buffer],
       );
-      if (created.rowCount === 0) return;
-      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let index = 0; index * BLOB_CHUNK_BYTES < buffer.length; index += 1) {
-        await client.query('INSERT INTO blob_chunks (sha256, index, data) VALUES ($1, $2, $3)', [
-          sha256,
-          index,
-          buffer.subarray(index * BLOB_CHUNK_BYTES, (index + 1) * BLOB_CHUNK_BYTES),
-        ]);
-      }
-    });
-    return stored;
+    } else if (!(await this.has(sha256))) {
+      await inTransaction(this.pool, async (client) => {
+        const created = await client.query(
+          'INSERT INTO blobs (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING',
+          [sha256, buffer.length],
+        );
+        if (created.rowCount === 0) return;
+        for (let index = 0; index * BLOB_CHUNK_BYTES < buffer.length; index += 1) {
+          await client.query('INSERT INTO blob_chunks (sha256, index, data) VALUES ($1, $2, $3)', [
+            sha256,
+            index,
+            buffer.subarray(index * BLOB_CHUNK_BYTES, (index + 1) * BLOB_CHUNK_BYTES),
+          ]);
+        }
+      });
+    }
+    return { sha256, bytes: buffer.length };
   }
 
   async get(sha256: string): Promise<Buffer> {

@@ -44,6 +44,23 @@ if (server) {
       await Promise.all([first.close(), second.close()]);
     });
 
+    it("builds on another replica's newer version of a document, not on the one it wrote itself", async () => {
+      const [first, second] = await Promise.all([
+        PostgresReadStore.connect(database.url),
+        PostgresReadStore.connect(database.url),
+      ]);
+      type Trail = { id: string; by: string[] };
+      const append = (by: string) => (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
+      await first.collection<Trail>('trails').apply('t', 1, append('first'));
+      await second.collection<Trail>('trails').apply('t', 2, append('second'));
+      await first.collection<Trail>('trails').apply('t', 3, append('first again'));
+      expect((await first.collection<Trail>('trails').get('t'))?.by).toEqual(['first', 'second', 'first again']);
+      await second.collection<Trail>('trails').clear();
+      await first.collection<Trail>('trails').apply('t', 4, append('after clear'));
+      expect(await second.collection<Trail>('trails').get('t')).toEqual({ id: 't', by: ['after clear'] });
+      await Promise.all([first.close(), second.close()]);
+    });
+
     it('answers equality filters on a large collection from the JSONB index rather than a scan', async () => {
       const store = await PostgresReadStore.connect(database.url);
       const { Client } = (await import('pg')).default;

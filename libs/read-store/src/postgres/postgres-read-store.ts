@@ -12,6 +12,9 @@ import {
 } from '../read-store.port.js';
 import { READ_STORE_MIGRATIONS } from './postgres-read-store.migrations.js';
 
+/** Documents whose last written version each process remembers, to update them in one statement. */
+const KNOWN_DOCUMENTS = 20_000;
+
 /** A WHERE clause over `document` and its parameters, numbered from `firstParameter`. */
 function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { sql: string; values: unknown[] } {
   const equal: Record<string, unknown> = {};
@@ -34,8 +37,58 @@ function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { 
   return { sql: clauses.join(' AND '), values };
 }
 
+/** A document as this process last wrote it; null: deleted. */
+interface Known<T> {
+  position: number;
+  document: T | null;
+}
+
+/** The versions this process wrote last, per collection, newest last; the oldest are forgotten beyond a bound. */
+class KnownDocuments {
+  private readonly byCollection = new Map<string, Map<string, Known<unknown>>>();
+  private size = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  of(collection: string) {
+    let documents = this.byCollection.get(collection);
+    if (!documents) {
+      documents = new Map();
+      this.byCollection.set(collection, documents);
+    }
+    const known = documents;
+    return {
+      get: (id: string) => known.get(id),
+      set: (id: string, entry: Known<unknown>) => {
+        if (!known.delete(id)) this.size += 1;
+        known.set(id, entry);
+        if (this.size > this.capacity) this.forgetOldest();
+      },
+      clear: () => {
+        this.size -= known.size;
+        known.clear();
+      },
+    };
+  }
+
+  private forgetOldest(): void {
+    for (const documents of this.byCollection.values()) {
+      const oldest = documents.keys().next();
+      if (!oldest.done) {
+        documents.delete(oldest.value);
+        this.size -= 1;
+        return;
+      }
+    }
+  }
+}
+
 class PostgresCollection<T extends { id: string }> implements ReadModelCollection<T> {
-  constructor(private readonly pool: pg.Pool, private readonly name: string) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly name: string,
+    private readonly known: ReturnType<KnownDocuments['of']>,
+  ) {}
 
   async get(id: string): Promise<T | undefined> {
     const { rows } = await this.pool.query<{ document: T | null }>(
@@ -46,31 +99,36 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
   }
 
   /**
-   * Compare-and-set on the stored position: the write only lands if nobody wrote the document since it was
-   * read, so replicas projecting into the same tables never lose each other's changes; on a race it reads again.
+   * Compare-and-set on the stored position: the write only lands if nobody wrote the document since this process
+   * last saw it, so replicas projecting into the same tables never lose each other's changes. The version this
+   * process wrote last is remembered, so the usual apply is one statement; on a race it reads the row and retries.
    */
   async apply(id: string, position: number, update: DocumentUpdate<T>): Promise<void> {
+    let stored = this.known.get(id) as Known<T> | undefined;
     for (;;) {
-      const { rows } = await this.pool.query<{ position: string; document: T | null }>(
-        'SELECT position, document FROM read_models WHERE collection = $1 AND id = $2',
-        [this.name, id],
-      );
-      const stored = rows[0];
-      if (stored && Number(stored.position) >= position) return;
+      if (stored && stored.position >= position) return;
       const next = update(stored?.document ?? undefined);
-      const document = next === null ? null : JSON.stringify(next);
+      const json = next === null ? null : JSON.stringify(next);
       const written = stored
         ? await this.pool.query(
             `UPDATE read_models SET position = $3, document = $4::jsonb
              WHERE collection = $1 AND id = $2 AND position = $5`,
-            [this.name, id, position, document, stored.position],
+            [this.name, id, position, json, stored.position],
           )
         : await this.pool.query(
             `INSERT INTO read_models (collection, id, position, document) VALUES ($1, $2, $3, $4::jsonb)
              ON CONFLICT (collection, id) DO NOTHING`,
-            [this.name, id, position, document],
+            [this.name, id, position, json],
           );
-      if (written.rowCount === 1) return;
+      if (written.rowCount === 1) {
+        this.known.set(id, { position, document: json === null ? null : (JSON.parse(json) as T) });
+        return;
+      }
+      const { rows } = await this.pool.query<{ position: string; document: T | null }>(
+        'SELECT position, document FROM read_models WHERE collection = $1 AND id = $2',
+        [this.name, id],
+      );
+      stored = rows[0] ? { position: Number(rows[0].position), document: rows[0].document } : undefined;
     }
   }
 
@@ -118,6 +176,7 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
   }
 
   async clear(): Promise<void> {
+    this.known.clear();
     await this.pool.query('DELETE FROM read_models WHERE collection = $1', [this.name]);
   }
 }
@@ -147,6 +206,7 @@ class PostgresCheckpointStore extends CheckpointStore {
 /** The read side in PostgreSQL: every collection's documents as JSONB rows in one table, checkpoints beside them. */
 export class PostgresReadStore extends ReadStore {
   readonly checkpoints: CheckpointStore;
+  private readonly known = new KnownDocuments(KNOWN_DOCUMENTS);
 
   private constructor(private readonly pool: pg.Pool) {
     super();
@@ -168,7 +228,7 @@ export class PostgresReadStore extends ReadStore {
   }
 
   collection<T extends { id: string }>(name: string): ReadModelCollection<T> {
-    return new PostgresCollection<T>(this.pool, name);
+    return new PostgresCollection<T>(this.pool, name, this.known.of(name));
   }
 
   async collectionNames(): Promise<string[]> {
