@@ -26,7 +26,7 @@ const LABELS = ['shirt', 'trouser', 'sneaker'];
 const postgres = isPostgresMode() ? await benchDatabase() : undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'diyml-bench-log-'));
 const store: EventStore = postgres
-  ? await PostgresEventStore.connect({ url: postgres.url })
+  ? await PostgresEventStore.connect({ url: postgres.url, synchronousCommit: process.env.POSTGRES_SYNCHRONOUS_COMMIT !== 'off' })
   : new SqliteEventStore({ filename: join(dataDir, 'events.sqlite') });
 const userId = randomUUID();
 let clock = Date.parse('2026-01-01T00:00:00Z');
@@ -127,7 +127,10 @@ emitResult(
   [
     `${appended} events in ${PROJECTS} projects; replay verified equal to the read models the api built at start.`,
     ...(postgres
-      ? ['PostgreSQL mode: the whole command includes the api catching its PostgreSQL read models up from an empty database.']
+      ? [
+          'PostgreSQL mode: the whole command includes the api catching its PostgreSQL read models up from an empty database.',
+          `POSTGRES_SYNCHRONOUS_COMMIT=${process.env.POSTGRES_SYNCHRONOUS_COMMIT ?? 'on'}`,
+        ]
       : []),
   ],
 );

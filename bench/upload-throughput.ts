@@ -66,7 +66,9 @@ try {
     [
       `${total} PNGs (${averageBytes.toFixed(0)} bytes on average) in batches of ${batchSize}, ` +
         `${parallel === 1 ? 'one request at a time' : `${parallel} requests at a time`}, ` +
-        (postgres ? 'PostgreSQL mode (blobs in bytea chunks, committed with the server\'s fsync)' : `blobs ${fsync ? 'fsynced' : 'not fsynced (BLOB_FSYNC=false)'}`),
+        (postgres
+          ? `PostgreSQL mode, POSTGRES_SYNCHRONOUS_COMMIT=${process.env.POSTGRES_SYNCHRONOUS_COMMIT ?? 'on'}`
+          : `blobs ${fsync ? 'fsynced' : 'not fsynced (BLOB_FSYNC=false)'}`),
       `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
     ],
   );

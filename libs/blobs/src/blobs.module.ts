@@ -25,7 +25,9 @@ import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
         }
         if (settings.POSTGRES_URL) {
           logger.log('Using PostgreSQL blobs');
-          return PostgresBlobStore.connect(settings.POSTGRES_URL);
+          return PostgresBlobStore.connect(settings.POSTGRES_URL, {
+            synchronousCommit: settings.POSTGRES_SYNCHRONOUS_COMMIT === 'on',
+          });
         }
         const directory = join(settings.DATA_DIR, 'blobs');
         // BLOB_FSYNC=false trades durability across a power cut for upload speed (about 1.5x on small images).

@@ -26,7 +26,11 @@ import { Upcasters } from './upcasters.js';
         }
         if (settings.POSTGRES_URL) {
           logger.log('Using the PostgreSQL event store');
-          return PostgresEventStore.connect({ url: settings.POSTGRES_URL, upcasters });
+          return PostgresEventStore.connect({
+            url: settings.POSTGRES_URL,
+            upcasters,
+            synchronousCommit: settings.POSTGRES_SYNCHRONOUS_COMMIT === 'on',
+          });
         }
         const filename = join(settings.DATA_DIR, 'events.sqlite');
         logger.log(`Using the embedded SQLite event store at ${filename}`);

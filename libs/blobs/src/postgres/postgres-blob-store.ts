@@ -17,8 +17,12 @@ export class PostgresBlobStore extends BlobStore {
   }
 
   /** Connects and migrates the schema. */
-  static async connect(url: string, options: { poolSize?: number } = {}): Promise<PostgresBlobStore> {
-    const pool = createPostgresPool(url, { max: options.poolSize ?? 4, applicationName: 'diyml-blobs' });
+  static async connect(url: string, options: { poolSize?: number; synchronousCommit?: boolean } = {}): Promise<PostgresBlobStore> {
+    const pool = createPostgresPool(url, {
+      max: options.poolSize ?? 4,
+      applicationName: 'diyml-blobs',
+      synchronousCommit: options.synchronousCommit,
+    });
     try {
       await migrate(pool, 'blobs', BLOB_STORE_MIGRATIONS);
     } catch (error) {

@@ -37,6 +37,14 @@ export class Settings {
   @IsString()
   POSTGRES_URL?: string;
 
+  /**
+   * off: an append or blob answers before PostgreSQL has flushed it to disk (several times faster on a busy
+   * disk). A crash of the database server, not of diyml, may then lose the last commits, in order, as the
+   * embedded SQLite log may on a power cut. on (default): acknowledged means on disk.
+   */
+  @IsIn(['on', 'off'])
+  POSTGRES_SYNCHRONOUS_COMMIT: 'on' | 'off' = 'on';
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -75,6 +83,7 @@ export const SETTING_NAMES = [
   'EVENTSTORE_CONNECTION_STRING',
   'MONGODB_URI',
   'POSTGRES_URL',
+  'POSTGRES_SYNCHRONOUS_COMMIT',
   'REDIS_URL',
   'QUEUE_PREFIX',
   'JWT_SECRET',

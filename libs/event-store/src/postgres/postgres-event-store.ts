@@ -37,6 +37,8 @@ export interface PostgresEventStoreOptions {
    */
   readonly pollIntervalMs?: number;
   readonly poolSize?: number;
+  /** false: appends answer before the server flushed them to disk (see POSTGRES_SYNCHRONOUS_COMMIT). */
+  readonly synchronousCommit?: boolean;
 }
 
 /**
@@ -65,7 +67,11 @@ export class PostgresEventStore extends EventStore {
 
   /** Connects and migrates the schema. */
   static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-    const pool = createPostgresPool(options.url, { max: options.poolSize ?? 5, applicationName: 'diyml-event-store' });
+    const pool = createPostgresPool(options.url, {
+      max: options.poolSize ?? 5,
+      applicationName: 'diyml-event-store',
+      synchronousCommit: options.synchronousCommit,
+    });
     try {
       await migrate(pool, 'event-store', EVENT_STORE_MIGRATIONS);
     } catch (error) {
