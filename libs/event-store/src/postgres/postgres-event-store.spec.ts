@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { EventMetadata } from '../../../core/src/index.js';
 import {
   createPostgresTestDatabase,
@@ -66,6 +67,36 @@ if (server) {
       expect(received.map((e) => e.position)).toEqual(Array.from({ length: total }, (_, i) => before + 1 + i));
       expect(new Set(received.map((e) => (e.data as { index: number }).index)).size).toBe(total);
       await Promise.all([writerA.close(), writerB.close(), reader.close()]);
+    });
+
+    it('still delivers live events after its LISTEN connection was cut, appended while it was down', async () => {
+      const store = await PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 });
+      const stream = `s-${randomUUID()}`;
+      const received: string[] = [];
+      let arrived: () => void = () => {};
+      const subscription = store.subscribeToAll(await store.headPosition(), (recorded) => {
+        if (recorded.streamId !== stream) return;
+        received.push(recorded.type);
+        arrived();
+      });
+      const writer = await PostgresEventStore.connect({ url: database.url });
+      const next = () => new Promise<void>((resolve) => (arrived = resolve));
+      let arriving = next();
+      await writer.append(stream, [{ type: 'BeforeCut', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
+      await arriving;
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'diyml-event-listener' AND datname = current_database()`,
+      );
+      await admin.end();
+      arriving = next();
+      await writer.append(stream, [{ type: 'AfterCut', v: 1, data: {} }], { expectedRevision: 0, metadata });
+      await arriving;
+      expect(received).toEqual(['BeforeCut', 'AfterCut']);
+      await subscription.close();
+      await Promise.all([store.close(), writer.close()]);
     });
 
     it('keeps the text of event data as written and upcasts old versions on read', async () => {
