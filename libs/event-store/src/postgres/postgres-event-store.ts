@@ -43,9 +43,10 @@ export interface PostgresEventStoreOptions {
 
 /**
  * The event log in PostgreSQL. Each append is one call of append_events() (see the migrations), which takes a
- * transaction-scoped advisory lock before it reads the head, so appends commit one after the other: positions are gapless and a reader never sees position n+1 before
- * n is committed, which is what lets subscriptions read "everything after my position" without skipping.
- * Appends announce themselves with NOTIFY; subscriptions LISTEN and poll as a fallback.
+ * transaction-scoped advisory lock before it reads the head, so appends commit one after the other: positions
+ * are gapless and a reader never sees position n+1 before n is committed, which is what lets subscriptions read
+ * "everything after my position" without skipping. Appends announce themselves with NOTIFY; subscriptions
+ * LISTEN and poll as a fallback.
  */
 export class PostgresEventStore extends EventStore {
   private readonly logger = new Logger(PostgresEventStore.name);
