@@ -28,6 +28,23 @@ export class Settings {
   @IsString()
   MONGODB_URI?: string;
 
+  /**
+   * PostgreSQL for the event log, read models and blobs, e.g. postgres://diyml@db:5432/diyml. An
+   * EVENTSTORE_CONNECTION_STRING or MONGODB_URI set beside it takes that part over.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  POSTGRES_URL?: string;
+
+  /**
+   * off: an append or blob answers before PostgreSQL has flushed it to disk (several times faster on a busy
+   * disk). A crash of the database server, not of diyml, may then lose the last commits, in order, as the
+   * embedded SQLite log may on a power cut. on (default): acknowledged means on disk.
+   */
+  @IsIn(['on', 'off'])
+  POSTGRES_SYNCHRONOUS_COMMIT: 'on' | 'off' = 'on';
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -65,6 +82,8 @@ export const SETTING_NAMES = [
   'DATA_DIR',
   'EVENTSTORE_CONNECTION_STRING',
   'MONGODB_URI',
+  'POSTGRES_URL',
+  'POSTGRES_SYNCHRONOUS_COMMIT',
   'REDIS_URL',
   'QUEUE_PREFIX',
   'JWT_SECRET',
