@@ -77,3 +77,17 @@ export {
   type DetectionMetricsOptions,
   type DetectionSample,
 } from './metrics/detection-metrics.js';
+
+export {
+  BackboneError,
+  type Backbone,
+  type BackboneDescriptor,
+  type BackboneErrorCode,
+  type FeatureLayer,
+  type FeatureRunner,
+  type FeatureRunnerFactory,
+  type WeightSource,
+} from './backbones/backbone.js';
+export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones, MOBILENET_V2_NSFWJS, registerBackbone, unregisterBackbone } from './backbones/backbone-registry.js';
+export { loadBackbone, type LoadBackboneOptions } from './backbones/load-backbone.js';
+export { ensureBackboneWeights, readBackboneModel, type WeightSourceOptions } from './backbones/weight-sources.js';
