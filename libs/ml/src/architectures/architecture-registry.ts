@@ -1,10 +1,11 @@
 import type { Task } from '../models/model-serialization.js';
 import type { Architecture } from './architecture.js';
+import { backboneClassifierArchitecture } from './backbone-classifier.architecture.js';
 import { smallCnnArchitecture } from './small-cnn.architecture.js';
 import { tinyDetectorArchitecture } from './tiny-detector.architecture.js';
 import { transferArchitecture } from './transfer.architecture.js';
 
-const architectures: readonly Architecture[] = [smallCnnArchitecture, transferArchitecture, tinyDetectorArchitecture];
+const architectures: readonly Architecture[] = [smallCnnArchitecture, backboneClassifierArchitecture, transferArchitecture, tinyDetectorArchitecture];
 
 const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: tinyDetectorArchitecture };
 

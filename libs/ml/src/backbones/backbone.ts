@@ -19,8 +19,8 @@ export type WeightSource =
    * `sha256` names every file (model.json and each shard) with its expected hash.
    */
   | { kind: 'url'; url: string; sha256: Record<string, string> }
-  /** A model held elsewhere (a user-imported or completed iteration, a generated test model), loaded on demand. */
-  | { kind: 'model'; load: () => Promise<SerializedModel> };
+  /** A model at hand (a user-imported or completed iteration, a generated test model); plain data, so it crosses threads. */
+  | { kind: 'model'; model: SerializedModel };
 
 export interface BackboneDescriptor {
   id: string;

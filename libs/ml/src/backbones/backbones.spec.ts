@@ -63,7 +63,7 @@ describe('backbones', () => {
 
   it('computes feature maps at named layers, with the strides and channels the registry states', async () => {
     const model = await tinyBackboneModel();
-    const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-memory', { kind: 'model', load: async () => model }));
+    const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-memory', { kind: 'model', model }));
     const [stage1, stage3] = backbone.featureMaps(tf.ones([2, 32, 32, 3]), ['stage_1', 'stage_3']);
     expect(stage1.shape).toEqual([2, 16, 16, 8]);
     expect(stage3.shape).toEqual([2, 4, 4, 32]);
@@ -79,7 +79,7 @@ describe('backbones', () => {
 
   it('refuses a model that does not match its description', async () => {
     const model = await tinyBackboneModel();
-    const wrong = { ...tinyBackboneDescriptor('tiny-wrong', { kind: 'model', load: async () => model }), inputSize: 64 };
+    const wrong = { ...tinyBackboneDescriptor('tiny-wrong', { kind: 'model', model }), inputSize: 64 };
     const error = await expectBackboneError(loadBackbone(wrong), 'BACKBONE_INVALID');
     expect(error.message).toContain('expected [64, 64, 3]');
   });

@@ -28,7 +28,7 @@ export async function readBackboneModel(descriptor: BackboneDescriptor, options:
     case 'url':
       return readUrlModel(descriptor.id, source, options);
     case 'model':
-      return source.load();
+      return source.model;
   }
 }
 
