@@ -24,6 +24,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   'prediction-latency': [/^latency p50$/, /^latency p99$/, /^throughput$/],
   'ml-training-throughput': [/^small-cnn 28×28 grayscale, wasm backend$/, /^small-cnn 28×28 grayscale, cpu backend$/],
   'event-log': [/^append rate/, /^replay rate/],
+  'backbone-embedding': [/^MobileNetV2 224 px to out_relu, onnxruntime-node .*, batch 8$/, /^MobileNetV2 224 px to out_relu, tfjs wasm, batch 8$/, /^one image, forward pass, onnxruntime-node/],
 };
 
 /** The figure rows (name → median cell) of each `<!-- bench:name -->` section of the report. */

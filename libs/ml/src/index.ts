@@ -55,6 +55,15 @@ export {
   type TrainingResult,
 } from './training/training-types.js';
 
+export {
+  convertToOnnx,
+  UnsupportedLayerError,
+  type OnnxConversion,
+  type OnnxConversionOptions,
+  type OnnxTensorInfo,
+} from './onnx/layers-to-onnx.converter.js';
+export { createOnnxFeatureExtractor, type FeatureExtractor, type FeatureExtractorOptions, type ForwardRuntime } from './onnx/onnx-feature-extractor.js';
+
 export { LoadedModel, loadModel, type LoadOptions, type Prediction, type PredictOptions } from './inference/loaded-model.js';
 
 export {
