@@ -127,7 +127,7 @@ describe('pretrained backbones over HTTP', () => {
     const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`).set('Authorization', client.auth).expect(202);
     const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
-  });
+  }, 120_000);
 
   it('keeps small-cnn for tiny images', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);

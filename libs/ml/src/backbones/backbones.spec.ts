@@ -71,7 +71,10 @@ describe('backbones', () => {
     const runner = await backbone.createRunner(['stage_2']);
     const [fromRunner] = await runner.run(new Float32Array(2 * 32 * 32 * 3).fill(1), 2);
     const [direct] = backbone.featureMaps(tf.ones([2, 32, 32, 3]), ['stage_2']);
-    expect(Array.from(fromRunner)).toEqual(Array.from(await direct.data()));
+    // The runner is onnxruntime by default: the same values as tfjs up to float rounding.
+    const expected = await direct.data();
+    expect(fromRunner).toHaveLength(expected.length);
+    expect(Math.max(...Array.from(fromRunner, (value, i) => Math.abs(value - expected[i])))).toBeLessThan(1e-4);
     tf.dispose([stage1, stage3, direct]);
     runner.dispose();
     backbone.dispose();
