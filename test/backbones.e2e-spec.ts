@@ -129,6 +129,22 @@ describe('pretrained backbones over HTTP', () => {
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
   }, 120_000);
 
+  it("uses another iteration's model as the backbone (baseIterationId), e.g. an imported one", async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.upload(project.id, await bars('horizontal', 12, 7), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 12, 8), { label: 'vertical' }, 'v');
+    const base = await client.waitForIteration(project.id, (await client.train(project.id, { architecture: 'small-cnn', imageSize: 32, epochs: 2 })).id);
+    expect(base.status).toBe('completed');
+
+    const queued = await client.train(project.id, { architecture: 'backbone-classifier', baseIterationId: base.id });
+    const iteration = await client.waitForIteration(project.id, queued.id);
+    expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', baseModelSha256: base.model.sha256 });
+    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
+    const [image] = await bars('vertical', 1, 60);
+    const prediction = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(image).expect(200);
+    expect(prediction.body.predictions.map((p: { label: string }) => p.label).sort()).toEqual(['horizontal', 'vertical']);
+  }, 120_000);
+
   it('keeps small-cnn for tiny images', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);
     await client.upload(project.id, await colouredSquares(RED, 6, 5), { label: 'red' }, 'red');
