@@ -40,8 +40,11 @@ import {
 const EVALUATION_THRESHOLD = 0.01;
 const EVALUATION_OVERLAP = 0.45;
 const EVALUATION_MAX_DETECTIONS = 100;
-/** Images per frozen forward pass when computing embeddings (MobileNetV2 activations of 16 images: ~80 MB). */
-const EMBEDDING_BATCH = 16;
+/**
+ * Images handed to the backbone's runner at a time. onnxruntime takes them one per core whatever the batch; tfjs wasm
+ * is fastest at small batches (MobileNetV2 at 224 px: 2.4, 2.8 and 1.7 images/s at 1, 4 and 16 on the loaded machine).
+ */
+const EMBEDDING_BATCH = 8;
 /**
  * A head on embeddings is tiny and a few-shot set is one or two batches, so an epoch repeats the (augmented)
  * embeddings until it has taken at least this many optimiser steps: the default epochs then train it fully.
