@@ -7,7 +7,8 @@
  * photo is predicted through a deployment (goal: Hemlock ≥ 95%), with the prediction latency of one photo.
  * (2) Hold-out accuracy: photos are split into folds by number (1–3, 4–6, 7–10); each fold is uploaded to the
  * test split, the rest trains, and a test run scores the held-out photos; accuracy is over every held-out photo.
- * The engine's embedding rate (images/s through the frozen backbone, tfjs) is measured apart, in this process.
+ * The engine's embedding rate (images/s through the frozen backbone, on onnxruntime-node and on tfjs) is measured
+ * apart, in the benchmark's process.
  *
  * Run: npx tsx bench/real-photos.ts [--quick]
  */
