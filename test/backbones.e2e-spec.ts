@@ -124,9 +124,23 @@ describe('pretrained backbones over HTTP', () => {
       expect(prediction.body.predictions[0].label).toBe(orientation);
     }
 
+    // 32 training photos in 4 views, 8 validation photos plain.
+    expect(iteration.embeddings).toMatchObject({ computed: 32 * 4 + 8, reused: 0 });
+
     const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`).set('Authorization', client.auth).expect(202);
     const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
+    expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: 32 * 4 + 8 });
+
+    // A new iteration with one more photo per label reuses what it can: new photos, and photos that moved from
+    // validation to training (they need their augmented views), are embedded; the rest comes from the cache.
+    await client.upload(project.id, await bars('horizontal', 1, 5), { label: 'horizontal' }, 'h-more');
+    await client.upload(project.id, await bars('vertical', 1, 6), { label: 'vertical' }, 'v-more');
+    const next = await client.waitForIteration(project.id, (await client.train(project.id)).id);
+    expect(next.status).toBe('completed');
+    expect(next.embeddings.computed).toBeGreaterThanOrEqual(2);
+    expect(next.embeddings.reused).toBeGreaterThanOrEqual(100);
+    expect(next.embeddings.computed).toBeLessThan(next.embeddings.reused / 2);
   }, 120_000);
 
   it("uses another iteration's model as the backbone (baseIterationId), e.g. an imported one", async () => {

@@ -223,7 +223,7 @@ class TrainingSession {
    * Embeddings of every training image in each augmented view and of every validation image as it is, reusing
    * those in `config.embeddings`; then standardises them with the training embeddings' mean and spread.
    */
-  async prepareEmbeddings(trainIndexes: number[], validationIndexes: number[], signal?: AbortSignal): Promise<EmbeddingTable & { computed: number; computeMs: number }> {
+  async prepareEmbeddings(trainIndexes: number[], validationIndexes: number[], signal?: AbortSignal): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
     const { backbone, layer, dimension } = this.built.embedding!;
     const { id, inputSize, inputRange } = backbone.descriptor;
     const table = emptyEmbeddingTable({ backbone: id, layer, preprocessing: `resize-${inputSize}-fill-range-${inputRange.join('..')}-avgpool` }, dimension);
@@ -241,6 +241,7 @@ class TrainingSession {
       throw error;
     }
     const computeMs = performance.now() - started;
+    const used = new Set([...trainIndexes.flatMap((index) => views.map((view) => `${hashes.get(index)}\n${view.name}`)), ...validationIndexes.map((index) => `${hashes.get(index)}\n${IDENTITY_VIEW.name}`)]);
 
     const trainVectors = trainIndexes.flatMap((index) => views.map((view) => table.vectors.get(hashes.get(index)!)!.get(view.name)!));
     this.standardisation = spreadOf(trainVectors, dimension);
@@ -250,7 +251,7 @@ class TrainingSession {
     };
     for (const index of trainIndexes) this.features.set(index, views.map((view) => standardise(table.vectors.get(hashes.get(index)!)!.get(view.name)!)));
     for (const index of validationIndexes) this.features.set(index, [standardise(table.vectors.get(hashes.get(index)!)!.get(IDENTITY_VIEW.name)!)]);
-    return { ...table, computed, computeMs };
+    return { ...table, computed, reused: used.size - computed, computeMs };
   }
 
   /**

@@ -130,5 +130,5 @@ export interface TrainingResult {
   validation: ClassificationValidation | DetectionValidation | null;
   durationMs: number;
   /** Backbone architectures: every embedding this run used (the cached ones and those it computed), to cache. */
-  embeddings?: EmbeddingTable & { computed: number; computeMs: number };
+  embeddings?: EmbeddingTable & { computed: number; reused: number; computeMs: number };
 }

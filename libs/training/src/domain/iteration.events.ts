@@ -56,6 +56,9 @@ export interface IterationOutcome {
   trainingDurationMs: number;
   /** Backbone architectures: sha256 of the table of every embedding the run used, for later runs to reuse. */
   embeddingsSha256?: string | null;
+  /** Backbone architectures: embeddings (image × view) computed by this run, and those taken from earlier runs. */
+  embeddingsComputed?: number;
+  embeddingsReused?: number;
 }
 
 type Base = { projectId: string; iterationId: string };

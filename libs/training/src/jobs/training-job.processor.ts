@@ -127,7 +127,9 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       trainCount: result.trainCount,
       validationCount: result.validationCount,
       trainingDurationMs: Math.round(result.durationMs),
-      ...(embeddings ? { embeddingsSha256: embeddings.sha256 } : {}),
+      ...(embeddings && result.embeddings
+        ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: result.embeddings.computed, embeddingsReused: result.embeddings.reused }
+        : {}),
     };
   }
 

@@ -91,7 +91,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     const completed = await this.readStore
       .collection<IterationView>(ITERATIONS)
       .find({ where: { projectId, status: 'completed' }, orderBy: 'number', direction: 'desc', limit: 20 });
-    const tables = completed.items.map((iteration) => iteration.embeddingsSha256).filter((sha256): sha256 is string => typeof sha256 === 'string');
+    const tables = completed.items.map((iteration) => iteration.embeddings?.sha256).filter((sha256): sha256 is string => typeof sha256 === 'string');
     return [...new Set(tables)].slice(0, REUSED_EMBEDDING_TABLES);
   }
 
@@ -138,7 +138,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
       architecture: original.architecture,
       reproducedFrom: original.id,
       baseModelSha256: original.baseModelSha256,
-      ...(original.embeddingsSha256 ? { embeddingsSha256: [original.embeddingsSha256] } : {}),
+      ...(original.embeddings ? { embeddingsSha256: [original.embeddings.sha256] } : {}),
     });
   }
 }
