@@ -41,6 +41,7 @@ const KNOWN: Record<string, string> = {
   'ml-training-throughput': 'Training throughput of the engine, tfjs backends compared',
   'backbone-embedding': 'Backbone embedding: MobileNetV2 on onnxruntime-node against tfjs',
   'event-log': 'Event log: append and replay',
+  'real-photos': 'Real photos (Custom Vision samples): backbone default beside from scratch',
 };
 const POSTGRES_SUFFIX = '-postgres';
 

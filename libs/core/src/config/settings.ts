@@ -75,6 +75,15 @@ export class Settings {
   @Min(0)
   @Max(60000)
   READ_YOUR_WRITES_TIMEOUT_MS: number = 5000;
+
+  /**
+   * A JSON file listing extra backbones (an array of libs/ml BackboneDescriptor, source kind 'url' or
+   * 'npm-package'), registered at start; URL weights are downloaded once into DATA_DIR/backbones.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  BACKBONES_FILE?: string;
 }
 
 export const SETTING_NAMES = [
@@ -90,6 +99,7 @@ export const SETTING_NAMES = [
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
   'READ_YOUR_WRITES_TIMEOUT_MS',
+  'BACKBONES_FILE',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */
