@@ -1,16 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import compression from 'compression';
+import { json } from 'express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, DomainExceptionFilter } from '../../../libs/core/src/index.js';
+import { createValidationPipe, DomainExceptionFilter, jsonBodyOptions, Settings } from '../../../libs/core/src/index.js';
+import { IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
 
-/** Everything main.ts and the HTTP tests share: logging, validation, errors, Swagger. */
-/** Batches of base64 images (Custom Vision's createImagesFromFiles) are JSON: allow them, within reason. */
-const JSON_BODY_LIMIT = '32mb';
-
+/** Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger. */
 export function configureApp(app: INestApplication): INestApplication {
   app.useLogger(app.get(Logger));
-  (app as NestExpressApplication).useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  configureHardening(app);
+  configureJsonBodies(app);
   // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   express.set('etag', false);
@@ -34,4 +36,33 @@ export function configureApp(app: INestApplication): INestApplication {
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/**
+ * Security headers (helmet's defaults; Swagger UI at /docs runs one inline script, so its pages get a
+ * content security policy that allows it) and compression of JSON answers.
+ */
+function configureHardening(app: INestApplication): void {
+  const swaggerUiPolicy = helmet({
+    contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] } },
+  });
+  const defaultPolicy = helmet();
+  app.use((request: { path: string }, response: unknown, next: () => void) =>
+    (request.path === '/docs' || request.path.startsWith('/docs/') ? swaggerUiPolicy : defaultPolicy)(
+      request as never,
+      response as never,
+      next,
+    ),
+  );
+  app.use(compression());
+}
+
+/**
+ * JSON bodies are size-, depth- and key-limited before they are parsed (see jsonBodyOptions): JSON_MAX_BYTES
+ * everywhere, JSON_IMAGES_MAX_BYTES on the route whose bodies carry base64 images.
+ */
+function configureJsonBodies(app: INestApplication): void {
+  const settings = app.get(Settings);
+  app.use(IMAGE_FILES_JSON_PATH, json(jsonBodyOptions(settings, settings.JSON_IMAGES_MAX_BYTES)));
+  (app as NestExpressApplication).useBodyParser('json', jsonBodyOptions(settings));
 }

@@ -8,6 +8,8 @@ export * from './http/domain-exception.filter.js';
 export * from './http/pagination.js';
 export * from './http/revision.js';
 export * from './http/validation.js';
+export * from './http/json-body.js';
+export * from './http/json-shape.js';
 export * from './config/settings.js';
 export * from './http/request-context.js';
 export * from './platform.module.js';
