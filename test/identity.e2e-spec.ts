@@ -79,7 +79,7 @@ describe('identity over HTTP', () => {
     const forged = Buffer.from(JSON.stringify({ ...claims, username: 'admin' })).toString('base64url');
     const response = await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${header}.${forged}.${signature}`);
     expect(response.status).toBe(401);
-    expect(response.body.code).toBe('UNAUTHENTICATED');
+    expect(response.body.code).toBe('TOKEN_INVALID');
   });
 
   it('issues a personal token that works until it is revoked', async () => {

@@ -15,3 +15,4 @@ export * from './http/request-context.js';
 export * from './platform.module.js';
 export * from './http/uuid-param.pipe.js';
 export * from './worker-thread.js';
+export * from './auth-throttle/index.js';
