@@ -13,9 +13,11 @@ export interface AttemptSubjects {
 
 /**
  * Brakes on guessing: failed sign-ins (passwords, personal tokens, deployment keys) are counted per account
- * and per client address; past AUTH_FAILURES_PER_ACCOUNT / AUTH_FAILURES_PER_SOURCE in the window, attempts
- * are refused with 429 TOO_MANY_FAILED_ATTEMPTS and Retry-After before the secret is checked. A successful
- * sign-in is never slowed, and clears its account's count.
+ * and per client address; past AUTH_FAILURES_PER_ACCOUNT / AUTH_FAILURES_PER_SOURCE in the window they are
+ * answered 429 TOO_MANY_FAILED_ATTEMPTS with Retry-After. Passwords can be guessed and are costly to check, so
+ * logins are refused before the password is checked (`assertAllowed`); tokens and keys are 256 random bits
+ * and cheap to check, so a right one always passes and only wrong ones are answered 429 (`refuse`). A
+ * successful sign-in is never slowed, and clears its account's count.
  */
 @Injectable()
 export class AuthThrottle {
@@ -36,6 +38,12 @@ export class AuthThrottle {
     const window = this.settings.AUTH_FAILURE_WINDOW_SECONDS;
     await this.attempts.record(sourceKey(subjects), window);
     if (subjects.account !== undefined) await this.attempts.record(accountKey(subjects), window);
+  }
+
+  /** Counts a wrong token or key and answers what to throw: `refusal`, or 429 once the address is over its limit. */
+  async refuse(subjects: AttemptSubjects, refusal: Error): Promise<Error> {
+    const source = await this.attempts.record(sourceKey(subjects), this.settings.AUTH_FAILURE_WINDOW_SECONDS);
+    return source.count > this.settings.AUTH_FAILURES_PER_SOURCE ? blocked('this address', source.secondsLeft) : refusal;
   }
 
   async recordSuccess(subjects: AttemptSubjects): Promise<void> {

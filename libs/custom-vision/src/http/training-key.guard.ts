@@ -18,7 +18,7 @@ export function assertVersion(request: HttpRequest, versions: readonly string[])
 /**
  * `Training-Key: dml_…`: Custom Vision's training key is one of the caller's personal API tokens. The routes
  * are public to the global bearer guard; this guard authenticates them and sets `request.user` as it would.
- * Wrong keys count as failed sign-ins of the client address (AuthThrottle: 429 past the limit).
+ * Wrong keys count as failed sign-ins of the client address (AuthThrottle.refuse: 429 past the limit).
  */
 @Injectable()
 export class TrainingKeyGuard implements CanActivate {
@@ -32,13 +32,8 @@ export class TrainingKeyGuard implements CanActivate {
     assertVersion(request, TRAINING_API_VERSIONS);
     const key = takeKeyHeader(request, 'training-key');
     if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
-    const subjects = { source: String(request.ip) };
-    await this.throttle.assertAllowed(subjects);
     const user = await userOfPersonalToken(this.readStore, key);
-    if (!user) {
-      await this.throttle.recordFailure(subjects);
-      throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
-    }
+    if (!user) throw await this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
     request.user = user;
     return true;
   }

@@ -29,7 +29,7 @@ const refused = (code: string, message: string) => DomainError.unauthenticated(c
 /**
  * Authenticates `Authorization: Bearer <login JWT | personal token dml_…>`, saying why when it refuses
  * (401 with one of AuthErrors). Guesses (a personal token that does not exist, a JWT with a wrong signature)
- * count as failed sign-ins of the client address, which AuthThrottle brakes with 429.
+ * count as failed sign-ins of the client address: past the limit they are answered 429 (AuthThrottle.refuse).
  */
 @Injectable()
 export class BearerAuthenticator {
@@ -45,11 +45,10 @@ export class BearerAuthenticator {
     }
     const token = BEARER.exec(authorization)?.[1];
     if (!token) throw refused(AuthErrors.MALFORMED_HEADER, 'The Authorization header must be `Bearer <token>`.');
-    await this.throttle.assertAllowed({ source });
     try {
       return looksLikeApiToken(token) ? await this.personalTokenUser(token) : await this.loginTokenUser(token);
     } catch (error) {
-      if (error instanceof DomainError && error.code === AuthErrors.TOKEN_INVALID) await this.throttle.recordFailure({ source });
+      if (error instanceof DomainError && error.code === AuthErrors.TOKEN_INVALID) throw await this.throttle.refuse({ source }, error);
       throw error;
     }
   }

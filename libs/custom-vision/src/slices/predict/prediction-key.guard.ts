@@ -16,7 +16,7 @@ export type PredictionRequest = HttpRequest & { published?: { project: ProjectVi
  * `Prediction-Key`: Azure's prediction key belongs to a resource, not to one published model. Here it is
  * either a personal API token (`dml_…`) of the project's owner, which works for every publish name like a
  * resource key, or the deployment key (`dpk_…`) of the deployment behind that publish name. Wrong keys count
- * as failed sign-ins of the client address (AuthThrottle: 429 past the limit).
+ * as failed sign-ins of the client address (AuthThrottle.refuse: 429 past the limit).
  */
 @Injectable()
 export class PredictionKeyGuard implements CanActivate {
@@ -34,12 +34,7 @@ export class PredictionKeyGuard implements CanActivate {
     const key = takeKeyHeader(request, 'prediction-key');
     if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
     if (!isUuid(projectId)) throw CustomVisionError.badRequest('BadRequestInvalidIds', 'projectId must be a UUID.');
-    const subjects = { source: String(request.ip) };
-    await this.throttle.assertAllowed(subjects);
-    const wrongKey = async () => {
-      await this.throttle.recordFailure(subjects);
-      return CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
-    };
+    const wrongKey = () => this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
     if (key.startsWith(DEPLOYMENT_KEY_PREFIX)) {
       const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
       if (!project) throw CustomVisionError.notFound('NotFound', `Project ${projectId} does not exist.`);
