@@ -16,3 +16,4 @@ export * from './platform.module.js';
 export * from './http/uuid-param.pipe.js';
 export * from './worker-thread.js';
 export * from './auth-throttle/index.js';
+export * from './read-only-process.js';
