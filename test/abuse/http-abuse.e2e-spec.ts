@@ -290,6 +290,15 @@ describe('the HTTP front door under attack', () => {
       expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
     });
 
+    it('believes X-Forwarded-For only from the proxies TRUST_PROXY names', async () => {
+      // The test app trusts no proxy: a forged header does not give a blocked address a fresh count.
+      const forged = await call('GET', '/v1/users/me', {
+        headers: { authorization: 'Bearer dml_one-more', 'x-forwarded-for': '203.0.113.7' },
+        from: ADDRESS.tokenGuesser,
+      });
+      expectRefused(forged, 429, 'TOO_MANY_FAILED_ATTEMPTS');
+    });
+
     it('refuses a correctly signed login token without exp with 401 TOKEN_WITHOUT_EXPIRY', async () => {
       const me = await call('GET', '/v1/users/me', { headers: { authorization: auth }, from: ADDRESS.user });
       const forever = testApp.app.get(JwtService).sign({ sub: me.body.id, username: 'ada' });

@@ -17,6 +17,8 @@ export function configureApp(app: INestApplication): INestApplication {
   const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
   express.set('etag', false);
   express.set('x-powered-by', false);
+  const { TRUST_PROXY } = app.get(Settings);
+  if (TRUST_PROXY) express.set('trust proxy', /^\d+$/.test(TRUST_PROXY) ? Number(TRUST_PROXY) : TRUST_PROXY);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();

@@ -102,6 +102,16 @@ export class Settings {
   @Max(86_400)
   AUTH_FAILURE_WINDOW_SECONDS: number = 900;
 
+  /**
+   * Behind a reverse proxy: which proxies to believe about the client address (X-Forwarded-For), as Express's
+   * `trust proxy` takes it: a hop count (`1`), `loopback`, or addresses/subnets separated by commas. Unset: the
+   * client is the peer of the connection. Failed sign-ins are counted per client address, so set it behind a proxy.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
   /** Shortest password accepted at registration. */
   @IsInt()
   @Min(8)
@@ -129,6 +139,7 @@ export const SETTING_NAMES = [
   'AUTH_FAILURES_PER_SOURCE',
   'AUTH_FAILURE_WINDOW_SECONDS',
   'PASSWORD_MIN_LENGTH',
+  'TRUST_PROXY',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */
