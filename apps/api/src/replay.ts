@@ -22,7 +22,8 @@ async function verify(): Promise<void> {
   const app = await NestFactory.createApplicationContext(ReadOnlyAppModule, { logger: ['error', 'warn'] });
   const report = await verifyReadModels(app);
   console.log(
-    `Read-only verification: replayed ${report.events} events in ${report.durationMs.toFixed(0)} ms; nothing was written.`,
+    `Read-only verification: replayed ${report.events} events in ${report.durationMs.toFixed(0)} ms ` +
+      '(no event appended, no read model or checkpoint written, no job run).',
   );
   for (const comparison of report.comparisons) {
     const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')})`;
