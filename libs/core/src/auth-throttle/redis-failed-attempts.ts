@@ -18,8 +18,9 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
     super();
   }
 
+  /** Connects on first use: a process that authenticates nothing (the worker) never opens the connection. */
   static connect(url: string, prefix: string): RedisFailedAttempts {
-    return new RedisFailedAttempts(new Redis(url, { maxRetriesPerRequest: 2 }), prefix);
+    return new RedisFailedAttempts(new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true }), prefix);
   }
 
   async record(key: string, windowSeconds: number): Promise<AttemptCount> {
@@ -40,7 +41,8 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
   }
 
   async close(): Promise<void> {
-    await this.redis.quit();
+    if (this.redis.status === 'wait') this.redis.disconnect();
+    else await this.redis.quit();
   }
 
   onApplicationShutdown(): Promise<void> {
