@@ -28,6 +28,15 @@ export class Settings {
   @IsString()
   MONGODB_URI?: string;
 
+  /**
+   * PostgreSQL for the event log, read models and blobs, e.g. postgres://diyml@db:5432/diyml. An
+   * EVENTSTORE_CONNECTION_STRING or MONGODB_URI set beside it takes that part over.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  POSTGRES_URL?: string;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -65,6 +74,7 @@ export const SETTING_NAMES = [
   'DATA_DIR',
   'EVENTSTORE_CONNECTION_STRING',
   'MONGODB_URI',
+  'POSTGRES_URL',
   'REDIS_URL',
   'QUEUE_PREFIX',
   'JWT_SECRET',

@@ -15,6 +15,7 @@ export function redisConnection(url: string): ConnectionOptions {
 
 /** The distributed job queue: BullMQ on Redis. The BullMQ job id is the job id, so adding twice is a no-op. */
 export class BullmqJobQueue extends JobQueue {
+  readonly outlivesProcess = true;
   private readonly queues = new Map<string, Queue>();
 
   constructor(
