@@ -44,8 +44,8 @@ export class BullmqJobQueue extends JobQueue {
     if (!job) return false;
     const state = await job.getState();
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized') return false;
-    await job.remove();
-    return true;
+    // A worker may take the job between the two calls: BullMQ then keeps it (it is locked) and answers 0.
+    return (await this.queue(queue).remove(id)) === 1;
   }
 
   /** Removes every job of a queue: for tests. */
