@@ -9,6 +9,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { hostname } from 'node:os';
 import { Settings } from '../../core/src/index.js';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq/bullmq-job-queue.js';
 import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
@@ -51,6 +52,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     for (const processor of processors) {
       const worker = new BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL), {
         prefix: this.settings.QUEUE_PREFIX,
+        name: `${hostname()}:${process.pid}`,
+        lockDurationMs: this.settings.JOB_LOCK_DURATION_MS,
+        stalledIntervalMs: this.settings.JOB_LOCK_DURATION_MS / 2,
       });
       await worker.waitUntilReady();
       this.workers.push(worker);

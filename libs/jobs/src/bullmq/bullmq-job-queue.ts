@@ -80,6 +80,8 @@ const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 
 export interface BullmqJobWorkerOptions {
   prefix?: string;
+  /** Recorded on each job it takes (BullMQ's processedBy), to tell which worker runs a job. */
+  name?: string;
   concurrency?: number;
   /** How long a worker holds a job without renewing its lock before another worker may take it over. */
   lockDurationMs?: number;
@@ -122,6 +124,7 @@ export class BullmqJobWorker {
       {
         connection,
         prefix: options.prefix ?? 'diyml',
+        name: options.name,
         concurrency: options.concurrency ?? 1,
         // Training holds the event loop of its worker thread, not this one, but epochs can be long.
         lockDuration: options.lockDurationMs ?? 60_000,
