@@ -82,7 +82,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
 
   async function startApi(index: number): Promise<Started> {
     const api = start(`api${index + 1}`, API, { PORT: String(ports[index]) });
-    for (let attempt = 0; attempt < 600; attempt += 1) {
+    for (let attempt = 0; attempt < 1800; attempt += 1) {
       if (api.child.exitCode !== null) throw new Error(`${api.name} exited:\n${api.output()}`);
       try {
         if ((await fetch(`http://127.0.0.1:${ports[index]}/health`)).ok) return api;
@@ -96,7 +96,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
 
   async function startWorker(name: string): Promise<Started> {
     const worker = start(name, WORKER);
-    for (let attempt = 0; attempt < 600 && !worker.output().includes('waiting for jobs'); attempt += 1) {
+    for (let attempt = 0; attempt < 1800 && !worker.output().includes('waiting for jobs'); attempt += 1) {
       if (worker.child.exitCode !== null) throw new Error(`${name} exited:\n${worker.output()}`);
       await sleep(100);
     }
@@ -115,7 +115,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    return { status: response.status, etag: response.headers.get('etag'), body: text ? JSON.parse(text) : undefined };
   }
 
   async function upload(api: number, image: Buffer, label: string) {
@@ -143,6 +143,10 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
       cursor = page.body.nextCursor;
     } while (cursor);
     return ids;
+  }
+
+  async function seenByBothApis(path: string): Promise<void> {
+    for (const api of [0, 1]) expect((await eventually(() => call(api, 'GET', path), (read) => read.status === 200)).status).toBe(200);
   }
 
   async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -176,7 +180,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
     const login = await call(1, 'POST', '/v1/auth/login', credentials);
     expect(login.status).toBe(200);
     token = login.body.accessToken;
-  }, 120_000);
+  }, 400_000);
 
   afterAll(async () => {
     for (const started of [...processes]) {
@@ -194,26 +198,35 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
     const project = await call(0, 'POST', '/v1/projects', { name: 'scaled out', type: 'classification' });
     expect(project.status).toBe(201);
     projectId = project.body.id;
+    // Each api answers for its own writes at once (read-your-writes); the other one sees them once it has
+    // read them from the log, which a client of several replicas waits for (or keeps to one replica).
+    await seenByBothApis(`/v1/projects/${projectId}`);
     expect((await call(1, 'POST', `/v1/projects/${projectId}/labels`, { name: 'red' })).status).toBe(201);
     expect((await call(0, 'POST', `/v1/projects/${projectId}/labels`, { name: 'blue' })).status).toBe(201);
+    for (const api of [0, 1]) {
+      const project = await eventually(() => call(api, 'GET', `/v1/projects/${projectId}`), (read) => read.body.labels?.length === 2);
+      expect(project.body.labels.map((label: { name: string }) => label.name).sort()).toEqual(['blue', 'red']);
+    }
     const reds = await colouredSquares(RED, 8, 31);
     const blues = await colouredSquares(BLUE, 8, 32);
     for (let i = 0; i < 8; i += 1) {
       acknowledged.push(await upload(i % 2, reds[i], 'red'));
       acknowledged.push(await upload((i + 1) % 2, blues[i], 'blue'));
     }
-    // Labelled through the api that did not upload it.
-    const relabelled = acknowledged[0];
-    expect((await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'blue' })).status).toBe(200);
-    expect((await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'red' })).status).toBe(200);
     for (const api of [0, 1]) {
       const ids = await eventually(() => imageIds(api), (found) => found.length === acknowledged.length);
       expect(new Set(ids)).toEqual(new Set(acknowledged));
     }
+    // Labelled through the api that did not upload it.
+    const relabelled = acknowledged[0];
+    expect((await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'blue' })).status).toBe(200);
+    const labelled = await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'red' });
+    expect(labelled.status).toBe(200);
     const image = await eventually(
       () => call(0, 'GET', `/v1/projects/${projectId}/images/${relabelled}`),
-      (read) => read.body.revision === 2,
+      (read) => read.etag === labelled.etag,
     );
+    expect(image.etag).toBe(labelled.etag);
     expect(image.body.label).toMatchObject({ name: 'red' });
   }, 120_000);
 
@@ -243,6 +256,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   }, 120_000);
 
   it('finishes training whose worker is killed twice: completed on another worker, or failed with a clear error', async () => {
+    await eventually(() => imageIds(0), (found) => acknowledged.every((id) => found.includes(id)));
     const queued = await call(0, 'POST', `/v1/projects/${projectId}/iterations`, {
       // Long enough per attempt to be caught running and killed.
       trainingConfig: { imageSize: 64, epochs: 200, batchSize: 8, learningRate: 0.01, seed: 7 },

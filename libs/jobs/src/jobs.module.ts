@@ -1,4 +1,5 @@
 import {
+  type BeforeApplicationShutdown,
   type DynamicModule,
   Global,
   Inject,
@@ -31,7 +32,7 @@ const PROCESS_ROLE = Symbol('PROCESS_ROLE');
  * on BullMQ workers, in worker processes only.
  */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(JobRunner.name);
   private readonly workers: BullmqJobWorker[] = [];
 
@@ -62,8 +63,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * The first step of shutting down, before the HTTP server and the stores close (Nest closes global modules'
+   * stores in no order we control): take no new job and let the running ones finish and record their outcome.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
+    if (this.queue instanceof InProcessJobQueue) await this.queue.close();
+  }
+
+  /** Then the queue's connections. */
+  async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { EventStore, type RecordedEvent, type Subscription } from '../../../event-store/src/index.js';
 import { JobQueue } from '../../../jobs/src/index.js';
@@ -24,7 +24,7 @@ export const DEFAULT_LEASE_TTL_MS = 10_000;
  * renews it; when it loses the lease (or stops), another replica takes over.
  */
 @Injectable()
-export class ReactorRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReactorRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private loops: ReactorLoop[] = [];
 
   constructor(
@@ -42,8 +42,8 @@ export class ReactorRunner implements OnApplicationBootstrap, OnApplicationShutd
     this.start(reactors, { leaseTtlMs: DEFAULT_LEASE_TTL_MS, resume: this.jobs.outlivesProcess });
   }
 
-  /** Runs before the job queue and the log close (this module's hooks run before those it imports). */
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops reacting before the job queue and the log close, and hands the leases to another replica. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 

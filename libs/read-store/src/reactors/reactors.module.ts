@@ -40,7 +40,7 @@ import { ReactorRunner } from './reactor-runner.js';
 export class ReactorsModule implements OnApplicationShutdown {
   constructor(private readonly lease: Lease) {}
 
-  /** After the ReactorRunner (a module's providers stop before the module itself) released its leases. */
+  /** After the ReactorRunner released its leases (before shutdown). */
   async onApplicationShutdown(): Promise<void> {
     await this.lease.close();
   }
