@@ -7,3 +7,4 @@ export * from './projection.js';
 export * from './read-store.port.js';
 export * from './read-store.module.js';
 export * from './replay.js';
+export * from './reactors/index.js';

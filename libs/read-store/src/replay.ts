@@ -39,7 +39,7 @@ export async function replayAll(
     }
     count += batch.length;
     if (batch.length > 0) after = batch[batch.length - 1].position;
-    if (batch.length < BATCH) break;
+    if (batch.length === 0) break;
   }
   for (const projection of projections) {
     await target.checkpoints.set(projection.name, { position: after, version: projection.version });

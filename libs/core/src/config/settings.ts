@@ -56,6 +56,15 @@ export class Settings {
   @MinLength(1)
   QUEUE_PREFIX: string = 'diyml';
 
+  /**
+   * How long a worker holds a job without renewing its lock: how soon another worker takes over a job whose
+   * worker died (it looks for such jobs every half of this).
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  JOB_LOCK_DURATION_MS: number = 60_000;
+
   /** Signs login tokens. Embedded default: a random secret kept in DATA_DIR/jwt-secret. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -154,6 +163,7 @@ export const SETTING_NAMES = [
   'POSTGRES_SYNCHRONOUS_COMMIT',
   'REDIS_URL',
   'QUEUE_PREFIX',
+  'JOB_LOCK_DURATION_MS',
   'JWT_SECRET',
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
