@@ -1,8 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { createValidationPipe, DomainExceptionFilter } from '../../../libs/core/src/index.js';
+import { createOpenApiDocument } from './openapi-document.js';
 
 /** Everything main.ts and the HTTP tests share: logging, validation, errors, Swagger. */
 /** Batches of base64 images (Custom Vision's createImagesFromFiles) are JSON: allow them, within reason. */
@@ -18,20 +19,7 @@ export function configureApp(app: INestApplication): INestApplication {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('diyml')
-      .setDescription(
-        'Self-hosted, event-sourced machine learning: label images, train classifiers and detectors, ' +
-          'evaluate, deploy behind API keys, and audit every change. Errors have the body ' +
-          '`{ statusCode, code, message, details? }`.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT or a personal API token (dml_…).' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'deployment-key')
-      .build(),
-  );
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }
