@@ -3,9 +3,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { createValidationPipe, DomainExceptionFilter } from '../../../libs/core/src/index.js';
+import { serveConsole } from './console/serve-console.js';
 import { createOpenApiDocument } from './openapi-document.js';
 
-/** Everything main.ts and the HTTP tests share: logging, validation, errors, Swagger. */
+/** Everything main.ts and the HTTP tests share: logging, validation, errors, Swagger, the console. */
 /** Batches of base64 images (Custom Vision's createImagesFromFiles) are JSON: allow them, within reason. */
 const JSON_BODY_LIMIT = '32mb';
 
@@ -21,5 +22,6 @@ export function configureApp(app: INestApplication): INestApplication {
   app.enableShutdownHooks();
   const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveConsole(app);
   return app;
 }
