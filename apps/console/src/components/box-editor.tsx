@@ -116,6 +116,7 @@ export function BoxEditor({
 
   return (
     <div className="box-editor">
+      <div className="surface">
       <img src={src} alt={alt} draggable={false} />
       <svg
         ref={surface}
@@ -154,6 +155,7 @@ export function BoxEditor({
           </g>
         ))}
       </svg>
+      </div>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (
           <li key={index} className={index === selected ? 'selected' : ''}>

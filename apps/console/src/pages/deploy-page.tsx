@@ -160,11 +160,13 @@ function Snippets({ endpoint, apiKey }: { endpoint: string; apiKey: string }) {
 function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string }) {
   const [key, setKey] = useState(apiKey ?? '');
   const [photo, setPhoto] = useState<string | null>(null);
+  const [threshold, setThreshold] = useState('');
   const effectiveKey = apiKey ?? key;
   const predict = useMutation({
     mutationFn: async (file: File) => {
       setPhoto(await readAsDataUrl(file));
-      const response = await fetch(deployment.endpoint, {
+      const query = threshold === '' ? '' : `?threshold=${encodeURIComponent(threshold)}`;
+      const response = await fetch(`${deployment.endpoint}${query}`, {
         method: 'POST',
         headers: { 'X-Api-Key': effectiveKey, 'Content-Type': file.type || 'application/octet-stream' },
         body: file,
@@ -193,6 +195,10 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
           <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="dpk_…" />
         </label>
       )}
+      <label>
+        Minimum probability (empty: the server's default)
+        <input type="number" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(event.target.value)} />
+      </label>
       <label>
         Drop a photo here or choose one
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
