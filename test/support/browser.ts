@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -7,6 +8,7 @@ import { startTestApp, type TestApp } from './test-app.js';
 
 /** Debian's Chromium (`apt-get install chromium`); never a downloaded browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -24,6 +26,8 @@ export interface ConsoleHarness {
   browser: Browser;
   /** A new page at 1280×800 that records every console error, failed request and uncaught exception. */
   newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  /** Runs axe-core on the page as it is; returns the serious and critical violations. */
+  accessibilityViolations(page: Page): Promise<{ id: string; help: string; targets: string[] }[]>;
   /** What went wrong in the pages so far, except the expected ones (e.g. a 401 from a wrong password). */
   problems(expected?: RegExp[]): string[];
   close(): Promise<void>;
@@ -44,7 +48,8 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
     baseUrl: `http://127.0.0.1:${port}`,
     browser,
     async newPage(viewport = { width: 1280, height: 800 }) {
-      const context = await browser.newContext({ viewport, baseURL: `http://127.0.0.1:${port}` });
+      // bypassCSP only so the accessibility check can inject axe-core; the app itself needs no exception.
+      const context = await browser.newContext({ viewport, baseURL: `http://127.0.0.1:${port}`, bypassCSP: true });
       await context.grantPermissions(['clipboard-read', 'clipboard-write']);
       const page = await context.newPage();
       page.on('console', (message) => {
@@ -56,6 +61,18 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
         if (request.failure()?.errorText !== 'net::ERR_ABORTED') seen.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
       });
       return page;
+    },
+    async accessibilityViolations(page) {
+      await page.addScriptTag({ path: AXE });
+      const violations = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)')) as {
+        id: string;
+        help: string;
+        impact: string;
+        nodes: { target: string[] }[];
+      }[];
+      return violations
+        .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+        .map((violation) => ({ id: violation.id, help: violation.help, targets: violation.nodes.map((node) => node.target.join(' ')) }));
     },
     problems(expected = []) {
       return seen.filter((problem) => !expected.some((pattern) => pattern.test(problem)));

@@ -35,7 +35,9 @@ const authorize: Middleware = {
 };
 
 /** The typed client generated from the api's OpenAPI document (apps/console/src/api/schema.d.ts). */
-export const api = createClient<paths>({ baseUrl: window.location.origin });
+// TanStack Query does the caching. Some list ETags name a revision that not every change bumps (GET …/labels uses the
+// project's, while its image counts move), so the browser's HTTP cache would answer 304 with stale data.
+export const api = createClient<paths>({ baseUrl: window.location.origin, cache: 'no-store' });
 api.use(authorize);
 
 /** The data of an openapi-fetch result, or an ApiError carrying the server's code and message. */

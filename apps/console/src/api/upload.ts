@@ -53,7 +53,10 @@ function send(path: string, form: FormData, onProgress: (sent: number) => void):
     request.responseType = 'json';
     request.upload.onprogress = (event) => onProgress(event.loaded);
     request.onload = () => {
-      if (request.status >= 200 && request.status < 300) resolve(request.response as { items: UploadItem[] });
+      const body = request.response as { items?: UploadItem[]; details?: { items?: UploadItem[] } } | null;
+      if (request.status >= 200 && request.status < 300) resolve(body as { items: UploadItem[] });
+      // Every file of the batch rejected: still one result per file, so each shows its own reason.
+      else if (Array.isArray(body?.details?.items)) resolve({ items: body.details.items });
       else reject(toApiError(new Response(null, { status: request.status, statusText: request.statusText }), request.response));
     };
     request.onerror = () => reject(new Error('The upload failed: the server could not be reached.'));
