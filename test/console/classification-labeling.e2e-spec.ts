@@ -98,11 +98,11 @@ describe('console: a classification project from upload to a deployed prediction
     const matrix = page.getByRole('table', { name: /Confusion matrix/ });
     await matrix.waitFor();
     await expect(matrix.getByRole('rowheader').allTextContents()).resolves.toEqual(['Hemlock', 'Japanese Cherry']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'metrics.png'), fullPage: true });
     const rereads = page.waitForResponse((response) => response.url().includes('/metrics?threshold=0.9') && response.ok());
     await page.getByLabel(/Probability threshold/).fill('0.9');
     await rereads;
     await page.getByText('Probability threshold: 0.90').waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, 'metrics.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     for (const width of [390]) {
@@ -110,12 +110,12 @@ describe('console: a classification project from upload to a deployed prediction
       for (const tab of ['Train', 'History']) {
         await page.getByRole('link', { name: tab }).click();
         await page.waitForLoadState('networkidle');
-        await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(width);
+        await page.waitForFunction(`document.documentElement.scrollWidth <= ${width}`, undefined, { timeout: 5000 });
       }
       await page.goBack();
       await page.goBack();
       await matrix.waitFor();
-      await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(width);
+      await page.waitForFunction(`document.documentElement.scrollWidth <= ${width}`, undefined, { timeout: 5000 });
       await page.screenshot({ path: join(SCREENSHOTS, 'metrics-phone.png'), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 800 });
     }
