@@ -4,6 +4,15 @@ import { ApiClient } from './support/api-client.js';
 import { RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
+/** The response body as bytes (supertest buffers only text and JSON by itself). */
+function binary(request: ReturnType<TestApp['http']['get']>) {
+  return request.buffer(true).parse((response, done) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => done(null, Buffer.concat(chunks)));
+  });
+}
+
 describe('image thumbnails over HTTP', () => {
   let testApp: TestApp;
   let client: ApiClient;
@@ -16,12 +25,6 @@ describe('image thumbnails over HTTP', () => {
     await testApp.destroy();
   });
 
-  const binary = (response: NodeJS.ReadableStream, done: (error: Error | null, body: Buffer) => void) => {
-    const chunks: Buffer[] = [];
-    response.on('data', (chunk: Buffer) => chunks.push(chunk));
-    response.on('end', () => done(null, Buffer.concat(chunks)));
-  };
-
   it('serves a WebP no larger than the size asked, keeping the aspect ratio, cacheable for good and revalidated by ETag', async () => {
     const project = await client.createProject('classification', ['red']);
     const wide = await sharp({ create: { width: 600, height: 300, channels: 3, background: { r: RED[0], g: RED[1], b: RED[2] } } })
@@ -30,7 +33,7 @@ describe('image thumbnails over HTTP', () => {
     const [uploaded] = await client.upload(project.id, [wide]);
     const url = `/v1/projects/${project.id}/images/${uploaded.id}/thumbnail`;
 
-    const small = await client.http.get(`${url}?size=128`).set('Authorization', client.auth).buffer(true).parse(binary).expect(200);
+    const small = await binary(client.http.get(`${url}?size=128`).set('Authorization', client.auth)).expect(200);
     expect(small.headers['content-type']).toBe('image/webp');
     expect(small.headers['cache-control']).toBe('private, max-age=31536000, immutable');
     const metadata = await sharp(small.body as Buffer).metadata();
@@ -39,7 +42,7 @@ describe('image thumbnails over HTTP', () => {
     const revalidated = await client.http.get(`${url}?size=128`).set('Authorization', client.auth).set('If-None-Match', small.headers.etag);
     expect(revalidated.status).toBe(304);
 
-    const byDefault = await client.http.get(url).set('Authorization', client.auth).buffer(true).parse(binary).expect(200);
+    const byDefault = await binary(client.http.get(url).set('Authorization', client.auth)).expect(200);
     expect(byDefault.headers.etag).not.toBe(small.headers.etag);
     expect(await sharp(byDefault.body as Buffer).metadata()).toMatchObject({ width: 256, height: 128 });
   });
@@ -48,12 +51,9 @@ describe('image thumbnails over HTTP', () => {
     const project = await client.createProject('classification', ['red']);
     const tiny = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#00f' } }).png().toBuffer();
     const [uploaded] = await client.upload(project.id, [tiny]);
-    const response = await client.http
-      .get(`/v1/projects/${project.id}/images/${uploaded.id}/thumbnail?size=512`)
-      .set('Authorization', client.auth)
-      .buffer(true)
-      .parse(binary)
-      .expect(200);
+    const response = await binary(
+      client.http.get(`/v1/projects/${project.id}/images/${uploaded.id}/thumbnail?size=512`).set('Authorization', client.auth),
+    ).expect(200);
     expect(await sharp(response.body as Buffer).metadata()).toMatchObject({ width: 20, height: 10 });
   });
 

@@ -87,4 +87,28 @@ describe('console: accounts and projects', () => {
 
     expect(harness.problems([/status of (400|401|409)/])).toEqual([]);
   }, 60_000);
+
+  it('creates a personal API token, shows it once with a copy button, and revokes it', async () => {
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('scripter');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Token name').fill('laptop');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByRole('status').locator('code').textContent())!;
+    expect(token).toMatch(/^dml_/);
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(token);
+    await harness.testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+
+    await page.getByRole('button', { name: 'Revoke laptop' }).click();
+    await page.getByRole('cell', { name: 'revoked' }).waitFor();
+    await harness.testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(401);
+    await page.reload();
+    await page.getByRole('cell', { name: 'revoked' }).waitFor();
+    await expect(page.getByText(token).count()).resolves.toBe(0);
+    expect(harness.problems([/status of (400|401|409)/])).toEqual([]);
+  }, 60_000);
 });

@@ -105,4 +105,67 @@ describe('console: the detection journey', () => {
 
     expect(harness.problems()).toEqual([]);
   }, 240_000);
+
+  it('edits boxes: moves and resizes by dragging, relabels, nudges and deletes by keyboard, and saves what is shown', async () => {
+    const [scene] = await squareScenes([RED], 1, 9, 32);
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('editor');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByLabel('Project name').fill('Boxes');
+    await page.getByLabel('Detection (boxes around objects)').check();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    for (const label of ['red', 'blue']) {
+      await page.getByLabel('New label').fill(label);
+      await page.getByRole('button', { name: 'Add label' }).click();
+      await page.getByRole('button', { name: `Remove label ${label}` }).waitFor();
+    }
+    await page.getByLabel('Images or zip archives to upload').setInputFiles({ name: 'one.png', mimeType: 'image/png', buffer: scene.png });
+    await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().dblclick();
+    await page.getByRole('heading', { name: 'one.png' }).waitFor();
+
+    const boxes = page.getByRole('list', { name: 'Boxes' }).getByRole('listitem');
+    await drawBox(page, { x: 0.1, y: 0.1, width: 0.3, height: 0.3 });
+    await expect(boxes.first().textContent()).resolves.toBe('red at 10%, 10% · 30×30%');
+    const surface = (await page.getByRole('application').boundingBox())!;
+    const at = (x: number, y: number) => [surface.x + x * surface.width, surface.y + y * surface.height] as const;
+    // Move: drag the middle of the box by a fifth of the image.
+    await page.mouse.move(...at(0.25, 0.25));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.45, 0.45), { steps: 4 });
+    await page.mouse.up();
+    await expect(boxes.first().textContent()).resolves.toBe('red at 30%, 30% · 30×30%');
+    // Resize: drag the bottom-right corner.
+    await page.mouse.move(...at(0.6, 0.6));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.8, 0.7), { steps: 4 });
+    await page.mouse.up();
+    await expect(boxes.first().textContent()).resolves.toBe('red at 30%, 30% · 50×40%');
+    // Keyboard: relabel, nudge, grow.
+    await page.keyboard.press('2');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Shift+ArrowDown');
+    await expect(boxes.first().textContent()).resolves.toBe('blue at 29%, 30% · 50×41%');
+    // A second box, deleted again.
+    await drawBox(page, { x: 0.05, y: 0.8, width: 0.1, height: 0.1 });
+    await expect(boxes.count()).resolves.toBe(2);
+    await page.keyboard.press('Delete');
+    await expect(boxes.count()).resolves.toBe(1);
+    await page.getByText('Unsaved changes').waitFor();
+    await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
+    await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
+
+    const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
+    const token = (await page.evaluate('JSON.parse(sessionStorage.getItem("diyml.session")).accessToken')) as string;
+    const images = await harness.testApp.http.get(`/v1/projects/${projectId}/images`).set('Authorization', `Bearer ${token}`).expect(200);
+    const [region] = images.body.items[0].regions;
+    expect(region.label.name).toBe('blue');
+    expect(region.x).toBeCloseTo(0.29, 2);
+    expect(region.y).toBeCloseTo(0.3, 2);
+    expect(region.width).toBeCloseTo(0.5, 2);
+    expect(region.height).toBeCloseTo(0.41, 2);
+    expect(images.body.items[0].regions).toHaveLength(1);
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
 });

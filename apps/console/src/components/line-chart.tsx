@@ -36,7 +36,6 @@ export function LineChart({ title, epochs, series, height = 220 }: { title: stri
       plot.destroy();
     };
     // The chart is rebuilt only when its series change; new points go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape, title, height]);
 
   useEffect(() => {
