@@ -86,6 +86,17 @@ describe('console: a classification project from upload to a deployed prediction
     await page.screenshot({ path: join(SCREENSHOTS, 'labeling.png') });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
+    await page.getByRole('link', { name: 'Analysis' }).click();
+    await page.getByRole('heading', { name: 'Ready to train' }).waitFor();
+    const balance = page.getByRole('list', { name: 'Images per label' });
+    await expect(balance.getByRole('meter').evaluateAll((meters) => meters.map((meter) => meter.getAttribute('aria-label')))).resolves.toEqual([
+      'Hemlock: 11 images',
+      'Japanese Cherry: 10 images',
+    ]);
+    await balance.getByRole('link', { name: 'Japanese Cherry' }).click();
+    await grid.getByRole('option').nth(9).waitFor();
+    await expect(grid.getByRole('option').count()).resolves.toBe(10);
+
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
     await form.getByLabel('Image size').fill('32');

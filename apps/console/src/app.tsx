@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
+import { AnalysisPage } from './pages/analysis-page';
 import { DatasetPage } from './pages/dataset-page';
 import { DeployPage } from './pages/deploy-page';
 import { HistoryPage } from './pages/history-page';
@@ -65,6 +66,7 @@ function Routes({ path }: { path: string }) {
 
 const TABS = [
   ['dataset', 'Dataset'],
+  ['analysis', 'Analysis'],
   ['train', 'Train'],
   ['deploy', 'Deploy'],
   ['history', 'History'],
@@ -106,6 +108,8 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
         <ImagePage project={project.data} imageId={image.imageId} />
       ) : iteration ? (
         <IterationPage project={project.data} iterationId={iteration.iterationId} />
+      ) : section === 'analysis' ? (
+        <AnalysisPage project={project.data} />
       ) : section === 'train' ? (
         <TrainPage project={project.data} />
       ) : section === 'deploy' ? (

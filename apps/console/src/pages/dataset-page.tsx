@@ -6,13 +6,21 @@ import { type ImageFilter, labelImages, updateImages, useImages, useRefreshImage
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { ErrorMessage } from '../components/error-message';
 import { UploadZone } from '../components/upload-zone';
-import { navigate } from '../router';
+import { navigate, useLocation } from '../router';
 import { LabelsEditor } from './project-settings-page';
 
 const CELL = 150;
 
+/** `?label=<id>` or `?show=unlabeled|excluded` open the grid filtered (links from the analysis). */
+function filterFrom(search: URLSearchParams): ImageFilter {
+  if (search.get('show') === 'unlabeled') return { unlabeled: true };
+  if (search.get('show') === 'excluded') return { included: false };
+  return search.get('label') ? { label: search.get('label')! } : {};
+}
+
 export function DatasetPage({ project }: { project: Project }) {
-  const [filter, setFilter] = useState<ImageFilter>({});
+  const { search } = useLocation();
+  const [filter, setFilter] = useState<ImageFilter>(() => filterFrom(search));
   const labels = useQuery({
     queryKey: ['labels', project.id],
     queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/labels', { params: { path: { projectId: project.id } } })),
