@@ -83,6 +83,13 @@ describe('console: a classification project from upload to a deployed prediction
     await grid.getByRole('option', { name: /excluded/ }).waitFor();
     await show.selectOption('');
     await grid.getByRole('option').nth(20).waitFor();
+    // Two photos kept apart for a test run.
+    await grid.getByRole('option', { name: /^hemlock_1\.jpg/ }).click({ modifiers: ['Control'] });
+    await grid.getByRole('option', { name: /^japanese_cherry_2\.jpg/ }).click({ modifiers: ['Control'] });
+    await page.getByLabel('Move to split').selectOption('test');
+    await grid.getByRole('option', { name: /^japanese_cherry_2\.jpg, Japanese Cherry, test/ }).waitFor();
+    await grid.getByRole('option', { name: /^hemlock_1\.jpg, Hemlock, test/ }).waitFor();
+    await page.getByRole('button', { name: 'Clear selection' }).click();
     await page.screenshot({ path: join(SCREENSHOTS, 'labeling.png') });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
@@ -114,6 +121,12 @@ describe('console: a classification project from upload to a deployed prediction
     await page.getByLabel(/Probability threshold/).fill('0.9');
     await rereads;
     await page.getByText('Probability threshold: 0.90').waitFor();
+    await page.getByRole('button', { name: 'Test on the test split' }).click();
+    const testRun = page.getByRole('list', { name: 'Test predictions' });
+    await testRun.getByRole('listitem').nth(1).waitFor({ timeout: 60_000 });
+    await expect(testRun.getByRole('listitem').allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^hemlock_1\.jpgexpected Hemlock, predicted /), expect.stringMatching(/^japanese_cherry_2\.jpgexpected Japanese Cherry/)]),
+    );
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     for (const width of [390]) {

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { TestRuns } from '../components/test-runs';
 import { Link } from '../router';
 import { Curves, LiveIteration } from './train-page';
 
@@ -75,6 +76,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           </label>
           <ErrorMessage error={metrics.error} />
           {metrics.data && <MetricsView metrics={metrics.data} />}
+          <TestRuns project={project} iterationId={iterationId} />
         </>
       )}
     </section>
