@@ -89,6 +89,11 @@ describe('console: the detection journey', () => {
     await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
     await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
 
+    await page.getByRole('button', { name: 'Reproduce this iteration' }).click();
+    await page.getByRole('heading', { name: /Iteration 2/ }).waitFor();
+    await page.getByLabel('Compare the dataset with').selectOption({ label: 'Iteration 1' }, { timeout: 120_000 });
+    await page.getByRole('list', { name: 'Dataset changes' }).getByText('16 unchanged').waitFor();
+
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = await page.getByTestId('deployment-key').textContent();

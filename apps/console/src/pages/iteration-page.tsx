@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { IterationTools } from '../components/iteration-tools';
 import { TestRuns } from '../components/test-runs';
 import { Link } from '../router';
 import { Curves, LiveIteration } from './train-page';
@@ -77,6 +78,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           <ErrorMessage error={metrics.error} />
           {metrics.data && <MetricsView metrics={metrics.data} />}
           <TestRuns project={project} iterationId={iterationId} />
+          <IterationTools project={project} iteration={data} />
         </>
       )}
     </section>

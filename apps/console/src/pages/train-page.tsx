@@ -94,7 +94,12 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
   useEffect(() => {
     const abort = new AbortController();
     followIteration(`/v1/projects/${project.id}/iterations/${initial.id}/events`, setIteration, abort.signal)
-      .then(() => queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }))
+      .then(() =>
+        Promise.all([
+          queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
+          queryClient.invalidateQueries({ queryKey: ['iteration', project.id, initial.id] }),
+        ]),
+      )
       .catch((error: unknown) => {
         if (!abort.signal.aborted) setStreamError(error);
       });
