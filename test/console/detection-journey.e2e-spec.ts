@@ -60,6 +60,7 @@ describe('console: the detection journey', () => {
       const [box] = training[index].boxes;
       await drawBox(page, box);
       await page.getByRole('list', { name: 'Boxes' }).getByRole('listitem').first().waitFor();
+      if (index === 0) await page.screenshot({ path: join(SCREENSHOTS, 'detection-box.png') });
       await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
       if (index < training.length - 1) await page.getByRole('heading', { name: `scene-${index + 1}.png` }).waitFor();
     }
@@ -79,6 +80,7 @@ describe('console: the detection journey', () => {
     await form.getByLabel('Crop scale').fill('1');
     await form.getByLabel('Brightness').fill('0');
     await expect(form.getByText('1 to 500 · default 10').count()).resolves.toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'detection-train-form.png'), fullPage: true });
     await form.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('heading', { name: /Iteration 1: (queued|running)/ }).waitFor();
     await page.getByText(/epoch \d+ of 12/).waitFor();
@@ -102,6 +104,7 @@ describe('console: the detection journey', () => {
     await page.getByLabel('Drop a photo here or choose one').setInputFiles({ name: 'try.png', mimeType: 'image/png', buffer: tryScene.png });
     await page.locator('.predicted-box').first().waitFor();
     await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().textContent()).resolves.toMatch(/^red: /);
+    await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
