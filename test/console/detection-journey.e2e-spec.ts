@@ -100,6 +100,10 @@ describe('console: the detection journey', () => {
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = await page.getByTestId('deployment-key').textContent();
     expect(key).toMatch(/^dpk_/);
+    await page.getByText('Call it from code').click();
+    const snippets = await page.locator('figure pre').allTextContents();
+    expect(snippets[0]).toContain(`-H 'X-Api-Key: ${key}'`);
+    expect(snippets[3]).toMatch(new RegExp(`predictor\\.detect_image\\('[0-9a-f-]{36}', 'production', photo\\.read\\(\\)\\)`));
     await page.getByLabel('Minimum probability').fill('0');
     await page.getByLabel('Drop a photo here or choose one').setInputFiles({ name: 'try.png', mimeType: 'image/png', buffer: tryScene.png });
     await page.locator('.predicted-box').first().waitFor();

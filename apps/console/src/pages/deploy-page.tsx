@@ -124,17 +124,28 @@ function DeploymentCard({
         </button>
       </div>
       <ErrorMessage error={rotate.error ?? undeploy.error} />
-      <Snippets endpoint={endpoint} apiKey={key} />
+      <Snippets endpoint={endpoint} apiKey={key} project={project} publishedName={deployment.name} />
       <TryIt deployment={deployment} apiKey={apiKey} />
     </article>
   );
 }
 
-function Snippets({ endpoint, apiKey }: { endpoint: string; apiKey: string }) {
+function Snippets({ endpoint, apiKey, project, publishedName }: { endpoint: string; apiKey: string; project: Project; publishedName: string }) {
+  const method = project.type === 'detection' ? 'detect_image' : 'classify_image';
   const snippets = {
     curl: `curl -X POST '${endpoint}' \\\n  -H 'X-Api-Key: ${apiKey}' \\\n  -H 'Content-Type: image/jpeg' \\\n  --data-binary @photo.jpg`,
     JavaScript: `const response = await fetch('${endpoint}', {\n  method: 'POST',\n  headers: { 'X-Api-Key': '${apiKey}', 'Content-Type': 'image/jpeg' },\n  body: await fs.promises.readFile('photo.jpg'),\n});\nconsole.log((await response.json()).predictions);`,
     Python: `import requests\n\nwith open('photo.jpg', 'rb') as photo:\n    response = requests.post('${endpoint}',\n        headers={'X-Api-Key': '${apiKey}', 'Content-Type': 'image/jpeg'},\n        data=photo)\nprint(response.json()['predictions'])`,
+    'Custom Vision SDK (Python)': `# pip install azure-cognitiveservices-vision-customvision (the deployment name is the published name)
+from azure.cognitiveservices.vision.customvision.prediction import CustomVisionPredictionClient
+from msrest.authentication import ApiKeyCredentials
+
+credentials = ApiKeyCredentials(in_headers={'Prediction-key': '${apiKey}'})
+predictor = CustomVisionPredictionClient('${location.origin}', credentials)
+with open('photo.jpg', 'rb') as photo:
+    results = predictor.${method}('${project.id}', '${publishedName}', photo.read())
+for prediction in results.predictions:
+    print(prediction.tag_name, prediction.probability)`,
   };
   return (
     <details>
