@@ -3,9 +3,10 @@ import { zipSync } from 'fflate';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type ConsoleHarness, startConsole } from '../support/browser.js';
 
-const SAMPLES = '/work/shared/datasets/custom-vision-samples/classification';
+const SAMPLES = fileURLToPath(new URL('../fixtures/trees', import.meta.url));
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 function photos(folder: string) {
