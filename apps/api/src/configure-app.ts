@@ -1,14 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import compression from 'compression';
 import { json } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { createValidationPipe, DomainExceptionFilter, jsonBodyOptions, Settings } from '../../../libs/core/src/index.js';
 import { IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
+import { serveConsole } from './console/serve-console.js';
+import { createOpenApiDocument } from './openapi-document.js';
 
-/** Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger. */
+/** Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger, the console. */
 export function configureApp(app: INestApplication): INestApplication {
   app.useLogger(app.get(Logger));
   configureHardening(app);
@@ -22,21 +24,9 @@ export function configureApp(app: INestApplication): INestApplication {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('diyml')
-      .setDescription(
-        'Self-hosted, event-sourced machine learning: label images, train classifiers and detectors, ' +
-          'evaluate, deploy behind API keys, and audit every change. Errors have the body ' +
-          '`{ statusCode, code, message, details? }`.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT or a personal API token (dml_…).' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'deployment-key')
-      .build(),
-  );
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveConsole(app);
   return app;
 }
 

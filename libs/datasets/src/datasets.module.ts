@@ -6,6 +6,8 @@ import { ProjectTimeTravel } from '../../audit/src/index.js';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';
 import { AnalyzeDatasetController } from './slices/analyze-dataset/analyze-dataset.controller.js';
+import { ImageThumbnailController } from './slices/image-thumbnail/image-thumbnail.controller.js';
+import { ImageThumbnails } from './slices/image-thumbnail/image-thumbnails.js';
 import { ImageWriter } from './slices/image-writer.js';
 import { ImportDatasetController } from './slices/import-dataset/import-dataset.controller.js';
 import { ImportDatasetHandler } from './slices/import-dataset/import-dataset.handler.js';
@@ -34,6 +36,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ImportDatasetController,
     UploadImagesController,
     ReadImagesController,
+    ImageThumbnailController,
     LabelImageController,
     UpdateImageController,
     AnalyzeDatasetController,
@@ -47,6 +50,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ImagesProjection,
     ImageIntake,
     ImageWriter,
+    ImageThumbnails,
     UploadImagesHandler,
     LabelImageHandler,
     LabelImagesHandler,

@@ -59,7 +59,7 @@ export class IterationsController {
   }
 
   @Get('iterations')
-  @ApiOperation({ summary: "Custom Vision: the project's iterations, newest first" })
+  @ApiOperation({ operationId: 'CustomVision_GetIterations', summary: "Custom Vision: the project's iterations, newest first" })
   async list(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvIteration[]> {
     const project = await this.reads.project(projectId, user.id);
     const names = await this.reads.publishNames(projectId);
@@ -67,7 +67,10 @@ export class IterationsController {
   }
 
   @Get('iterations/:iterationId')
-  @ApiOperation({ summary: 'Custom Vision: an iteration (status Training, Completed or Failed)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetIteration',
+    summary: 'Custom Vision: an iteration (status Training, Completed or Failed)',
+  })
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

@@ -16,6 +16,8 @@ import { QueueIteration, ReproduceIteration } from './queue-iteration.handler.js
 
 export class QueueIterationDto {
   @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
     description:
       "Overrides of the project's training configuration for this run only (any of learningRate, epochs, batchSize, " +
       'imageSize, architecture, validationSplit, augmentation, seed, earlyStopping); same ranges as the project setting.',
