@@ -13,3 +13,5 @@ export * from './http/request-context.js';
 export * from './platform.module.js';
 export * from './http/uuid-param.pipe.js';
 export * from './worker-thread.js';
+export * from './archives/archive-inflation.js';
+export * from './archives/unzip-safely.js';

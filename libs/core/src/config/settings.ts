@@ -58,6 +58,26 @@ export class Settings {
   @Min(0)
   @Max(60000)
   READ_YOUR_WRITES_TIMEOUT_MS: number = 5000;
+
+  /** Archives (dataset and model imports): all entries together, counted as they really inflate. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_INFLATED_BYTES: number = 1024 * 1024 * 1024;
+
+  /** Archives: one entry (model weights, a COCO JSON file), counted as it really inflates. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_ENTRY_BYTES: number = 256 * 1024 * 1024;
+
+  /** Archives: entries (files and folders) in one zip. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_ENTRIES: number = 50_000;
+
+  /** Archives: inflated bytes per compressed byte of an entry past its first MiB (zip-bomb guard). */
+  @IsInt()
+  @Min(2)
+  ARCHIVE_MAX_RATIO: number = 200;
 }
 
 export const SETTING_NAMES = [
@@ -71,6 +91,10 @@ export const SETTING_NAMES = [
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
   'READ_YOUR_WRITES_TIMEOUT_MS',
+  'ARCHIVE_MAX_INFLATED_BYTES',
+  'ARCHIVE_MAX_ENTRY_BYTES',
+  'ARCHIVE_MAX_ENTRIES',
+  'ARCHIVE_MAX_RATIO',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */
