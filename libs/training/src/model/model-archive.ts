@@ -24,9 +24,17 @@ export function packModel(model: SerializedModel & { weights: Uint8Array }): Uin
   return zipSync(entries, { level: 6 });
 }
 
-/** Reads a model zip: ours, or a Teachable Machine image-model export (model.json, weights.bin, metadata.json). */
+/** The entries a model archive is read from; anything else in the zip is never inflated. */
+export const MODEL_ARCHIVE_FILES = /(^|\/)(model\.json|metadata\.json|[^/]*\.bin)$/i;
+/** Folders, dot files and macOS resource forks, never read even when named like a model file. */
+export const MODEL_ARCHIVE_JUNK = /\/$|(^|\/)(\.|__MACOSX(\/|$))/;
+
+/**
+ * Reads a stored model zip: ours, or a Teachable Machine image-model export (model.json, weights.bin,
+ * metadata.json) that the import checked within the archive limits.
+ */
 export function unpackModel(zip: Uint8Array): SerializedModel {
-  const files = unzipSync(zip);
+  const files = unzipSync(zip, { filter: (file) => MODEL_ARCHIVE_FILES.test(file.name) && !MODEL_ARCHIVE_JUNK.test(file.name) });
   const byName = new Map(Object.entries(files).map(([path, bytes]) => [path.split('/').pop() ?? path, bytes]));
   const modelJson = byName.get(MODEL_JSON);
   if (!modelJson) throw new Error('the archive has no model.json');
