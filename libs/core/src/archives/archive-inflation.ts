@@ -69,8 +69,8 @@ export class ArchiveFormatError extends Error {
   }
 }
 
-/** Compressed bytes are fed in slices this small, so one push inflates at most about 1,000 times as much. */
-const CHUNK_BYTES = 16 * 1024;
+/** Compressed bytes are fed in slices this small, so one push inflates at most about 1,000 times as much (4 MiB). */
+const CHUNK_BYTES = 4 * 1024;
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 /** The end-of-central-directory record (22 bytes) plus the longest comment. */
 const END_SEARCH_BYTES = 22 + 0xffff;
@@ -124,6 +124,13 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
   const accept = (entry: EntryState, data: Uint8Array) => {
     if (entry.dropped) return;
     entry.inflated += data.byteLength;
+    if (entry.inflated > RATIO_FLOOR_BYTES && entry.inflated > limits.maxRatio * Math.max(entry.compressed, 1)) {
+      throw new ArchiveLimitError(
+        'ARCHIVE_RATIO_EXCEEDED',
+        `${entry.path} unpacks to more than ${limits.maxRatio} times its compressed size: refused as a zip bomb.`,
+        { path: entry.path, maxRatio: limits.maxRatio },
+      );
+    }
     if (entry.inflated > entry.maxBytes) {
       if (entry.oversize === 'skip') {
         total -= entry.inflated - data.byteLength;
@@ -135,13 +142,6 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
         path: entry.path,
         maxEntryBytes: entry.maxBytes,
       });
-    }
-    if (entry.inflated > RATIO_FLOOR_BYTES && entry.inflated > limits.maxRatio * Math.max(entry.compressed, 1)) {
-      throw new ArchiveLimitError(
-        'ARCHIVE_RATIO_EXCEEDED',
-        `${entry.path} unpacks to more than ${limits.maxRatio} times its compressed size: refused as a zip bomb.`,
-        { path: entry.path, maxRatio: limits.maxRatio },
-      );
     }
     total += data.byteLength;
     if (total > limits.maxTotalBytes) {
