@@ -15,3 +15,4 @@ export * from './http/uuid-param.pipe.js';
 export * from './worker-thread.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';
+export * from './domain/plain-text.js';

@@ -10,6 +10,7 @@ import {
   type RequestContext,
   Settings,
   toEventMetadata,
+  toPlainText,
 } from '../../../core/src/index.js';
 import { EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
 import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
@@ -188,7 +189,7 @@ export class ImageIntake {
           type: 'UploadImage',
           project,
           imageId,
-          filename: filename.slice(0, 500),
+          filename: toPlainText(filename).slice(0, 500),
           sha256,
           width,
           height,

@@ -2,6 +2,7 @@ import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nest
 import { archiveLimitsOf, DomainError, Settings } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/project-access.js';
 import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
+import { labelName } from '../../../../projects/src/domain/project.decider.js';
 import { AddLabel } from '../../../../projects/src/slices/add-label/add-label.handler.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
@@ -68,6 +69,8 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
 
     const find = (labels: readonly LabelView[], name: string) => labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
     const missing = dataset.labelNames.filter((name) => !find(project.labels, name));
+    // Every new label must be valid before the first is created.
+    for (const name of missing) labelName(name);
     if (missing.length && !createLabels) {
       throw DomainError.validation(DatasetErrors.UNKNOWN_LABEL, `The project has no label ${missing.map((name) => `"${name}"`).join(', ')}.`, {
         missing,
