@@ -1,13 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { buildZip, deflatedEntry, zeroBomb } from '../../libs/core/src/testing/zip-bombs.js';
+import { generateImage } from '../../libs/datasets/src/testing/test-images.js';
 import { ApiClient } from '../support/api-client.js';
-import { underAttack } from '../support/liveness-probe.js';
+import { expectStayedLive, underAttack } from '../support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
 const MiB = 1024 * 1024;
+/** Each model import loads the model on its own thread: seconds on a busy machine. */
+jest.setTimeout(60_000);
 /** Generous bounds: a liveness check of the event loop, and memory that did not follow the bomb. */
 const HEALTH_BOUND_MS = 1000;
 const RSS_BOUND_BYTES = 200 * MiB;
@@ -22,6 +25,9 @@ describe('hostile archives', () => {
     testApp = await startTestApp();
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
     bombEntry = zeroBomb('bomb', 1024 * MiB, 1000);
+    // Under test the first archive thread compiles its TypeScript: done once here, not during an attack.
+    const warmUp = await client.createProject('classification', [], 'warm-up');
+    await importZip(warmUp.id, Buffer.from(zipSync({ 'cat/1.png': await generateImage(7) }))).expect(201);
   });
   afterAll(async () => {
     await testApp.destroy();
@@ -57,9 +63,7 @@ describe('hostile archives', () => {
       expect(response.body).toMatchObject({ code: 'ARCHIVE_RATIO_EXCEEDED', details: { maxRatio: 200 } });
       expect(JSON.stringify(response.body).length).toBeLessThan(1000);
     }
-    expect(report.healthProbes).toBeGreaterThan(0);
-    expect(report.slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
-    expect(report.rssGrowthBytes).toBeLessThan(RSS_BOUND_BYTES);
+    expectStayedLive(report, HEALTH_BOUND_MS, RSS_BOUND_BYTES);
     await expectNothingWritten(coco.id);
     await expectNothingWritten(classes.id);
   });
@@ -71,8 +75,7 @@ describe('hostile archives', () => {
     expect(report.result.map((response) => [response.status, response.body.code])).toEqual(
       Array.from({ length: 3 }, () => [413, 'ARCHIVE_RATIO_EXCEEDED']),
     );
-    expect(report.slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
-    expect(report.rssGrowthBytes).toBeLessThan(RSS_BOUND_BYTES);
+    expectStayedLive(report, HEALTH_BOUND_MS, RSS_BOUND_BYTES);
   });
 
   it('refuses a model whose weights.bin is a bomb (1 MiB → 1 GiB) with 413, the api staying live', async () => {
@@ -82,8 +85,7 @@ describe('hostile archives', () => {
     const report = await underAttack(testApp, () => importModel(project.id, zip));
     expect(report.result.status).toBe(413);
     expect(report.result.body.code).toBe('ARCHIVE_RATIO_EXCEEDED');
-    expect(report.slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
-    expect(report.rssGrowthBytes).toBeLessThan(RSS_BOUND_BYTES);
+    expectStayedLive(report, HEALTH_BOUND_MS, RSS_BOUND_BYTES);
     await expectNothingWritten(project.id);
   });
 
@@ -135,7 +137,7 @@ describe('hostile archives', () => {
     // The same model with finite weights and agreeing metadata is taken.
     const good = await importModel(project.id, modelZip(model));
     expect(good.status).toBe(201);
-  });
+  }, 120_000);
 });
 
 describe('archive limits on the bytes really inflated', () => {

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { TestApp } from './test-app.js';
 
 export interface AttackReport<T> {
@@ -7,6 +8,8 @@ export interface AttackReport<T> {
   healthProbes: number;
   /** Highest resident memory of the process during the attack, above what it was before (bytes). */
   rssGrowthBytes: number;
+  /** The longest the event loop was held up during the attack (ms). */
+  longestEventLoopDelayMs: number;
 }
 
 /**
@@ -21,6 +24,8 @@ export async function underAttack<T>(testApp: TestApp, attack: () => Promise<T>)
   let probes = 0;
   let done = false;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   const prober = (async () => {
     while (!done) {
       const started = performance.now();
@@ -33,10 +38,21 @@ export async function underAttack<T>(testApp: TestApp, attack: () => Promise<T>)
   })();
   try {
     const result = await attack();
-    return { result, slowestHealthMs: slowest, healthProbes: probes, rssGrowthBytes: peak - baseline };
+    return { result, slowestHealthMs: slowest, healthProbes: probes, rssGrowthBytes: peak - baseline, longestEventLoopDelayMs: delay.max / 1e6 };
   } finally {
+    delay.disable();
     done = true;
     clearInterval(sampler);
     await prober;
+  }
+}
+
+/** Fails naming every figure when the api froze longer than `healthBoundMs` or grew more than `rssBoundBytes`. */
+export function expectStayedLive(report: AttackReport<unknown>, healthBoundMs: number, rssBoundBytes: number): void {
+  const figures =
+    `slowest /health ${Math.round(report.slowestHealthMs)} ms over ${report.healthProbes} probes, longest event-loop delay ` +
+    `${Math.round(report.longestEventLoopDelayMs)} ms, RSS +${Math.round(report.rssGrowthBytes / 1024 / 1024)} MiB`;
+  if (report.healthProbes === 0 || report.slowestHealthMs >= healthBoundMs || report.rssGrowthBytes >= rssBoundBytes) {
+    throw new Error(`The api did not stay live under attack (bounds ${healthBoundMs} ms, ${Math.round(rssBoundBytes / 1024 / 1024)} MiB): ${figures}`);
   }
 }

@@ -1,10 +1,9 @@
-import { ArchiveErrors, type ArchiveLimits, DomainError, type EntryRule, isDomainError, unzipSafely } from '../../../../core/src/index.js';
+import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError } from '../../../../core/src/index.js';
 import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '../../../../ml/src/index.js';
-import { MODEL_ARCHIVE_FILES, MODEL_ARCHIVE_JUNK } from '../../../../training/src/index.js';
+import { unpackModelSafely } from '../../../../training/src/index.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { checkModelOnThread } from './model-check-thread.js';
 
-const MODEL_ARCHIVE_RULES: EntryRule[] = [{ pattern: MODEL_ARCHIVE_FILES.source, flags: MODEL_ARCHIVE_FILES.flags }];
 
 export type ModelFormat = 'diyml' | 'teachable-machine' | 'tfjs-layers';
 
@@ -34,26 +33,15 @@ function formatOf(serialized: SerializedModel): { format: ModelFormat; hasLabels
   return { format, hasLabels: Array.isArray(metadata.labels) };
 }
 
-/** Unzips the files a model is made of (model.json, metadata.json, *.bin) within the archive limits, off the event loop. */
+/** Unzips the files a model is made of within the archive limits, off the event loop. */
 async function unpackModelArchive(zip: Uint8Array, limits: ArchiveLimits): Promise<SerializedModel> {
-  let archive;
   try {
-    archive = await unzipSafely(zip, { limits, omit: { pattern: MODEL_ARCHIVE_JUNK.source }, rules: MODEL_ARCHIVE_RULES });
+    return await unpackModelSafely(zip, limits);
   } catch (error) {
     if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE)) throw invalid(`The file is not a model archive: ${error.message}`);
-    throw error;
+    if (error instanceof DomainError) throw error;
+    throw invalid(`The file is not a model archive: ${(error as Error).message}.`);
   }
-  const byName = new Map(archive.entries.map(({ path, bytes }) => [path.split('/').pop() ?? path, bytes!]));
-  const modelJson = byName.get('model.json');
-  if (!modelJson) throw invalid('The file is not a model archive: the zip has no model.json.');
-  const weights: Record<string, Uint8Array> = {};
-  for (const [name, bytes] of byName) if (name.endsWith('.bin')) weights[name] = bytes;
-  const metadataJson = byName.get('metadata.json');
-  return {
-    modelJson: new TextDecoder().decode(modelJson),
-    weights,
-    ...(metadataJson ? { metadataJson: new TextDecoder().decode(metadataJson) } : {}),
-  };
 }
 
 /** The weight files must be exactly those model.json names, holding exactly the bytes its manifest describes. */
