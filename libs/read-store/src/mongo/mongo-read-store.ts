@@ -32,7 +32,22 @@ function fromStored<T extends { id: string }>(stored: Stored<T>): T {
 }
 
 class MongoCollection<T extends { id: string }> implements ReadModelCollection<T> {
-  constructor(private readonly connection: Connection, private readonly name: string) {}
+  constructor(
+    private readonly connection: Connection,
+    private readonly name: string,
+    /** Indexes created (or being created) by this store, by collection, filter fields and sort field. */
+    private readonly indexed: Set<string>,
+  ) {}
+
+  /** An index for each query shape, created the first time the shape is asked for, as the in-memory store keeps one. */
+  private async ensureIndex(where: Filter, sortField: string): Promise<void> {
+    const fields = Object.keys(where).filter((field) => !field.startsWith('$') && field !== '_deleted' && field !== sortField).sort();
+    const key = `${this.name}|${fields.join(',')}|${sortField}`;
+    if (this.indexed.has(key)) return;
+    this.indexed.add(key);
+    const spec: Record<string, 1> = Object.fromEntries([...fields, sortField, '_id'].map((field) => [field, 1 as const]));
+    await this.native.createIndex(spec).catch(() => this.indexed.delete(key));
+  }
 
   private get native() {
     // Read models are schemaless per projection, so the native driver collection is used untyped.
@@ -76,6 +91,7 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
           ? [{ _id: { [beyond]: id } }]
           : [{ [field]: { [beyond]: value } }, { [field]: value, _id: { [beyond]: id } }];
     }
+    await this.ensureIndex(toFilter(query.where), field);
     const sort: Record<string, 1 | -1> = { [field]: direction, _id: direction };
     const found = (await this.native.find(filter as never).sort(sort).limit(query.limit + 1).toArray()) as unknown as Stored<T>[];
     const items = found.slice(0, query.limit).map((stored) => fromStored<T>(stored));
@@ -123,6 +139,8 @@ class MongoCheckpointStore extends CheckpointStore {
 export class MongoReadStore extends ReadStore {
   readonly checkpoints: CheckpointStore;
 
+  private readonly indexed = new Set<string>();
+
   private constructor(private readonly connection: Connection) {
     super();
     this.checkpoints = new MongoCheckpointStore(connection);
@@ -134,7 +152,7 @@ export class MongoReadStore extends ReadStore {
   }
 
   collection<T extends { id: string }>(name: string): ReadModelCollection<T> {
-    return new MongoCollection<T>(this.connection, name);
+    return new MongoCollection<T>(this.connection, name, this.indexed);
   }
 
   async collectionNames(): Promise<string[]> {
