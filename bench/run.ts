@@ -38,6 +38,7 @@ const KNOWN: Record<string, string> = {
   'fashion-mnist': 'Fashion-MNIST end to end',
   'fashion-mnist-engine': 'Fashion-MNIST through the engine (libs/ml, no HTTP)',
   'prediction-latency': 'Prediction latency and throughput',
+  'images-list-under-load': 'Images list under load',
   'ml-training-throughput': 'Training throughput of the engine, tfjs backends compared',
   'backbone-embedding': 'Backbone embedding: MobileNetV2 on onnxruntime-node against tfjs',
   'event-log': 'Event log: append and replay',

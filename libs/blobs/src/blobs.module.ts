@@ -9,7 +9,8 @@ import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
 
 /**
  * Binds the BlobStore port: GridFS when MONGODB_URI is set, else PostgreSQL when POSTGRES_URL is set, else files
- * under DATA_DIR/blobs (each fsynced before it is renamed into place, unless BLOB_FSYNC=false).
+ * under DATA_DIR/blobs (each fsynced before it is renamed into place, unless BLOB_FSYNC=false; temporary files a
+ * crash left are deleted at start).
  */
 @Global()
 @Module({
@@ -33,7 +34,10 @@ import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
         // BLOB_FSYNC=false trades durability across a power cut for upload speed (about 1.5x on small images).
         const fsync = String(config.get('BLOB_FSYNC') ?? 'true').toLowerCase() !== 'false';
         logger.log(`Using the embedded blob store under ${directory}${fsync ? '' : ' (no fsync)'}`);
-        return new FsBlobStore({ directory, fsync });
+        const store = new FsBlobStore({ directory, fsync });
+        const removed = await store.removeLeftovers();
+        if (removed) logger.warn(`Removed ${removed} temporary blob file(s) left by interrupted writes`);
+        return store;
       },
     },
   ],

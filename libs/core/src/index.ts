@@ -18,3 +18,6 @@ export * from './worker-thread.js';
 export * from './postgres/index.js';
 export * from './auth-throttle/index.js';
 export * from './read-only-process.js';
+export * from './archives/archive-inflation.js';
+export * from './archives/unzip-safely.js';
+export * from './domain/plain-text.js';

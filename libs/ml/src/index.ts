@@ -38,6 +38,7 @@ export { chooseArchitecture, getArchitecture, knownArchitectures, PHOTO_MIN_SIDE
 
 export { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from './models/model-input.js';
 export { deserializeModel, serializeModel, type ModelMetadata, type SerializedModel, type Task } from './models/model-serialization.js';
+export { expectedWeightBytes, findNonFiniteWeight, manifestWeights, type WeightsManifestJson } from './models/weight-manifest.js';
 
 export { train } from './training/training-loop.js';
 export { splitExamples, type DatasetSplit } from './training/dataset-split.js';

@@ -152,6 +152,26 @@ export class Settings {
   @Min(8)
   @Max(128)
   PASSWORD_MIN_LENGTH: number = 10;
+
+  /** Archives (dataset and model imports): all entries together, counted as they really inflate. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_INFLATED_BYTES: number = 1024 * 1024 * 1024;
+
+  /** Archives: one entry (model weights, a COCO JSON file), counted as it really inflates. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_ENTRY_BYTES: number = 256 * 1024 * 1024;
+
+  /** Archives: entries (files and folders) in one zip. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_ENTRIES: number = 50_000;
+
+  /** Archives: inflated bytes per compressed byte of an entry past its first MiB (zip-bomb guard). */
+  @IsInt()
+  @Min(2)
+  ARCHIVE_MAX_RATIO: number = 200;
 }
 
 export const SETTING_NAMES = [
@@ -179,6 +199,10 @@ export const SETTING_NAMES = [
   'AUTH_FAILURE_WINDOW_SECONDS',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',
+  'ARCHIVE_MAX_INFLATED_BYTES',
+  'ARCHIVE_MAX_ENTRY_BYTES',
+  'ARCHIVE_MAX_ENTRIES',
+  'ARCHIVE_MAX_RATIO',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */
