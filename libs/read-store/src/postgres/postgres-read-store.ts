@@ -15,24 +15,27 @@ import { READ_STORE_MIGRATIONS } from './postgres-read-store.migrations.js';
 /** Documents whose last written version each process remembers, to update them in one statement. */
 const KNOWN_DOCUMENTS = 20_000;
 
-/** A WHERE clause over `document` and its parameters, numbered from `firstParameter`. */
+/**
+ * A WHERE clause over `document` and its parameters, numbered from `firstParameter`. A scalar value also matches an
+ * array field holding it (as MongoDB and the in-memory store match); both forms are containments the GIN index serves.
+ */
 function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { sql: string; values: unknown[] } {
-  const equal: Record<string, unknown> = {};
-  const missing: string[] = [];
-  for (const [field, value] of Object.entries(where ?? {})) {
-    if (value === null || value === undefined) missing.push(field);
-    else equal[field] = value;
-  }
   const clauses = ['document IS NOT NULL'];
   const values: unknown[] = [];
-  if (Object.keys(equal).length > 0) {
-    values.push(JSON.stringify(equal));
-    clauses.push(`document @> $${firstParameter}::jsonb`);
-  }
-  for (const field of missing) {
-    values.push(field);
-    const parameter = `$${firstParameter + values.length - 1}`;
-    clauses.push(`coalesce(document -> ${parameter}, 'null'::jsonb) = 'null'::jsonb`);
+  const parameter = (value: unknown) => {
+    values.push(value);
+    return `$${firstParameter + values.length - 1}`;
+  };
+  for (const [field, value] of Object.entries(where ?? {})) {
+    if (value === null || value === undefined) {
+      clauses.push(`coalesce(document -> ${parameter(field)}, 'null'::jsonb) = 'null'::jsonb`);
+    } else if (typeof value === 'object') {
+      clauses.push(`document @> ${parameter(JSON.stringify({ [field]: value }))}::jsonb`);
+    } else {
+      const asValue = parameter(JSON.stringify({ [field]: value }));
+      const asElement = parameter(JSON.stringify({ [field]: [value] }));
+      clauses.push(`(document @> ${asValue}::jsonb OR document @> ${asElement}::jsonb)`);
+    }
   }
   return { sql: clauses.join(' AND '), values };
 }
