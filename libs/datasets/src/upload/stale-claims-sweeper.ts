@@ -1,5 +1,5 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Clock, IdGenerator } from '../../../core/src/index.js';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Clock, IdGenerator, READ_ONLY_PROCESS } from '../../../core/src/index.js';
 import { EventStore } from '../../../event-store/src/index.js';
 import { ProjectionRunner, ReadStore } from '../../../read-store/src/index.js';
 import { imageStream } from '../domain/image.events.js';
@@ -29,9 +29,12 @@ export class StaleClaimsSweeper implements OnApplicationBootstrap, OnApplication
     private readonly intake: ImageIntake,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
+  /** Sweeps once the read models caught up; never in a read-only process (replay --verify), which appends nothing. */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.readOnly) return;
     await this.projections.waitFor(await this.events.headPosition(), Number.POSITIVE_INFINITY);
     await this.sweep();
   }
