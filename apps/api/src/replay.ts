@@ -22,14 +22,16 @@ async function verify(): Promise<void> {
   const app = await NestFactory.createApplicationContext(ReadOnlyAppModule, { logger: ['error', 'warn'] });
   const report = await verifyReadModels(app);
   console.log(
-    `Read-only verification: replayed ${report.events} events in ${report.durationMs.toFixed(0)} ms ` +
-      '(no event appended, no read model or checkpoint written, no job run).',
+    `Replayed ${report.events} events in ${report.durationMs.toFixed(0)} ms ` +
+      `(${Math.round(report.events / Math.max(report.durationMs / 1000, 1e-3))} events/s), read-only: ` +
+      'no event appended, no read model or checkpoint written, no job run.',
   );
   for (const comparison of report.comparisons) {
     const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')})`;
     console.log(`  ${comparison.collection}: ${comparison.live} / ${comparison.rebuilt} — ${verdict}`);
   }
   console.log(report.proves);
+  console.log(report.equal ? 'Read models equal a rebuild from the log.' : 'Read models DIFFER from a rebuild from the log.');
   await app.close();
   process.exitCode = report.equal ? 0 : 1;
 }
