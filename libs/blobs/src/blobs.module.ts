@@ -5,10 +5,11 @@ import { Settings } from '../../core/src/index.js';
 import { BlobStore } from './blob-store.port.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
 import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';
+import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
 
 /**
- * Binds the BlobStore port: GridFS when MONGODB_URI is set, else files under DATA_DIR/blobs (each fsynced
- * before it is renamed into place, unless BLOB_FSYNC=false).
+ * Binds the BlobStore port: GridFS when MONGODB_URI is set, else PostgreSQL when POSTGRES_URL is set, else files
+ * under DATA_DIR/blobs (each fsynced before it is renamed into place, unless BLOB_FSYNC=false).
  */
 @Global()
 @Module({
@@ -21,6 +22,12 @@ import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';
         if (settings.MONGODB_URI) {
           logger.log('Using GridFS blobs');
           return GridFsBlobStore.connect(settings.MONGODB_URI);
+        }
+        if (settings.POSTGRES_URL) {
+          logger.log('Using PostgreSQL blobs');
+          return PostgresBlobStore.connect(settings.POSTGRES_URL, {
+            synchronousCommit: settings.POSTGRES_SYNCHRONOUS_COMMIT === 'on',
+          });
         }
         const directory = join(settings.DATA_DIR, 'blobs');
         // BLOB_FSYNC=false trades durability across a power cut for upload speed (about 1.5x on small images).

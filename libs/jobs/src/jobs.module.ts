@@ -8,10 +8,11 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { hostname } from 'node:os';
-import { Settings } from '../../core/src/index.js';
+import { READ_ONLY_PROCESS, Settings } from '../../core/src/index.js';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq/bullmq-job-queue.js';
 import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
@@ -41,9 +42,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly discovery: DiscoveryService,
     private readonly queue: JobQueue,
     private readonly settings: Settings,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // A read-only process (replay --verify) runs no job: jobs append events.
+    if (this.readOnly) return;
     const processors = discoverProcessors(this.discovery);
     if (this.queue instanceof InProcessJobQueue) {
       for (const processor of processors) this.queue.register(processor);

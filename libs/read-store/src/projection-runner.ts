@@ -1,6 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { DomainError } from '../../core/src/index.js';
+import { DomainError, READ_ONLY_PROCESS } from '../../core/src/index.js';
 import { EventStore, type RecordedEvent, type Subscription } from '../../event-store/src/index.js';
 import { type Projection, ReadModelProjection } from './projection.js';
 import { ReadStore } from './read-store.port.js';
@@ -50,14 +50,21 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     private readonly discovery: DiscoveryService,
     private readonly events: EventStore,
     private readonly readStore: ReadStore,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
+  /** Starts projecting, except in a read-only process (which must not save checkpoints or run reactors). */
   async onApplicationBootstrap(): Promise<void> {
-    const projections = this.discovery
+    if (this.readOnly) return;
+    await this.start(this.discover());
+  }
+
+  /** Every @ReadModelProjection of the app, reactors included. */
+  discover(): Projection[] {
+    return this.discovery
       .getProviders({ metadataKey: ReadModelProjection.KEY })
       .map((wrapper) => wrapper.instance as Projection)
       .filter(Boolean);
-    await this.start(projections);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,5 +1,6 @@
-import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import { READ_ONLY_PROCESS } from '../../../core/src/index.js';
 import { EventStore, type RecordedEvent, type Subscription } from '../../../event-store/src/index.js';
 import { JobQueue } from '../../../jobs/src/index.js';
 import { type HeldLease, Lease } from '../lease/lease.port.js';
@@ -32,9 +33,11 @@ export class ReactorRunner implements OnApplicationBootstrap, BeforeApplicationS
     private readonly events: EventStore,
     private readonly lease: Lease,
     private readonly jobs: JobQueue,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.readOnly) return;
     const reactors = this.discovery
       .getProviders({ metadataKey: EventReactor.KEY })
       .map((wrapper) => wrapper.instance as Reactor)
