@@ -1,5 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiErrorDto, DomainError } from '../../../../libs/core/src/index.js';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { EventStore } from '../../../../libs/event-store/src/index.js';
 import { Public } from '../../../../libs/identity/src/index.js';
@@ -19,8 +20,25 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness and readiness: the event log answers and read models keep up' })
-  @ApiServiceUnavailableResponse({ description: 'The event log does not answer, or a projection parked an event it could not apply (named with its position).' })
-  check() {
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorDto,
+    description:
+      'UNHEALTHY: the event log does not answer, or a projection parked an event it could not apply; the message names ' +
+      'the projection, event type and position, `details` holds the state of every part.',
+  })
+  async check() {
+    try {
+      return await this.checkParts();
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      // In the stable error body, with what failed in the message and every part's state in details.
+      const result = error.getResponse() as HealthCheckResult;
+      const failing = Object.entries(result.error ?? {}).map(([part, state]) => `${part}: ${String(state?.message ?? 'down')}`);
+      throw new DomainError('unavailable', 'UNHEALTHY', `Not healthy. ${failing.join('; ')}`, result);
+    }
+  }
+
+  private checkParts() {
     return this.health.check([
       async () => {
         const indicator = this.indicators.check('eventStore');

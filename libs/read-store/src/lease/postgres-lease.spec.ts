@@ -1,16 +1,27 @@
-import { it } from '@jest/globals';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import {
+  createPostgresTestDatabase,
+  type PostgresTestDatabase,
+  postgresTestServer,
+} from '../../../core/src/testing/postgres-test-database.js';
 import { leaseContract } from '../testing/lease.contract.js';
 import { PostgresLease } from './postgres-lease.js';
 
-const url = process.env.POSTGRES_URL || undefined;
-if (!url && process.env.REQUIRE_POSTGRES === '1') {
-  throw new Error('REQUIRE_POSTGRES=1 but POSTGRES_URL is not set: point it at a PostgreSQL server.');
-}
+const server = postgresTestServer();
 
-if (url) {
+if (server) {
+  let database: PostgresTestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase(server);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
   leaseContract('PostgreSQL advisory locks', async () => {
+    const url = database.url;
     const opened = new Map<PostgresLease, string>();
     return {
       async open() {
