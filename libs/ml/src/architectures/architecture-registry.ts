@@ -1,10 +1,11 @@
 import type { Task } from '../models/model-serialization.js';
+import { backboneDetectorArchitecture } from '../detection/backbone-detector.architecture.js';
 import type { Architecture } from './architecture.js';
 import { smallCnnArchitecture } from './small-cnn.architecture.js';
 import { tinyDetectorArchitecture } from './tiny-detector.architecture.js';
 import { transferArchitecture } from './transfer.architecture.js';
 
-const architectures: readonly Architecture[] = [smallCnnArchitecture, transferArchitecture, tinyDetectorArchitecture];
+const architectures: readonly Architecture[] = [smallCnnArchitecture, transferArchitecture, tinyDetectorArchitecture, backboneDetectorArchitecture];
 
 const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: tinyDetectorArchitecture };
 

@@ -56,6 +56,11 @@ export interface Architecture {
   readonly fit: 'resize' | 'letterbox';
   /** Whether random crops, flips and brightness changes may be applied while training. */
   readonly supportsAugmentation: boolean;
+  /**
+   * With a frozen feature extractor: augmented variants of each image whose features are computed once, besides
+   * the unchanged image (training picks one of them per step). Without it, augmentation needs a forward pass.
+   */
+  readonly cachedAugmentations?: number;
   build(options: BuildOptions): Promise<BuiltModel>;
   /** Training targets for a batch, in the layout of the model output. */
   encodeTargets(targets: readonly ExampleTarget[], outputShape: readonly number[]): tf.Tensor;

@@ -4,7 +4,7 @@ import type { Architecture, BuiltModel, ExampleTarget, RawPrediction } from '../
 import { getArchitecture } from '../architectures/architecture-registry.js';
 import { selectBackend } from '../backend/backend-selection.js';
 import type { LabeledBox, ScoredBox } from '../boxes/box.js';
-import { augmentBatch, augmentBoxes, planAugmentation, type AugmentationOptions } from '../images/augmentation.js';
+import { augmentBatch, augmentBoxes, IDENTITY_PLAN, planAugmentation, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
 import { boxFromLetterbox, boxToLetterbox, decodeAll } from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
@@ -117,7 +117,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
   });
   const optimizer = new AdamOptimizer(config.learningRate);
   try {
-    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)));
+    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), random);
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const model = await serializeModel(built.model, {
       format: 'diyml',
@@ -161,8 +161,9 @@ function disposeBuilt(built: BuiltModel): void {
 class TrainingSession {
   private readonly spec: InputSpec;
   private readonly augmentation: AugmentationOptions | null;
-  /** Frozen-feature embeddings per example (transfer), computed once. */
-  private readonly features = new Map<number, Float32Array>();
+  /** Frozen features per example (transfer, backbone detectors), computed once per augmentation variant. */
+  private readonly features = new Map<number, { plan: AugmentationPlan; values: Float32Array }[]>();
+  private readonly featureShape: number[] = [];
   private readonly outputShape: readonly number[];
 
   constructor(
@@ -171,17 +172,32 @@ class TrainingSession {
     private readonly architecture: Architecture,
     private readonly built: BuiltModel,
     private readonly examples: Map<number, PreparedExample>,
+    random: SeededRandom,
   ) {
     this.spec = inputSpec(architecture, built);
     this.augmentation = augmentationOptions(config.augmentation, architecture);
     this.outputShape = built.trainable.outputs[0].shape.map((size) => size ?? 1);
-    if (built.frozenFeatures) this.computeFeatures(built.frozenFeatures);
+    if (built.frozenFeatures) {
+      this.featureShape = built.frozenFeatures.outputs[0].shape.slice(1).map((size) => size ?? 1);
+      this.computeFeatures(built.frozenFeatures, random);
+    }
   }
 
-  private computeFeatures(extractor: tfl.LayersModel): void {
+  /**
+   * Runs the frozen extractor once per example and variant: the unchanged image first, then (with augmentation)
+   * `cachedAugmentations` planned variants, the same for every epoch.
+   */
+  private computeFeatures(extractor: tfl.LayersModel, random: SeededRandom): void {
     const indexes = [...this.examples.keys()];
-    const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) => this.pixelBatch(indexes.slice(start, end)));
-    indexes.forEach((index, position) => this.features.set(index, outputs[position]));
+    const variants = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
+    for (const index of indexes) this.features.set(index, []);
+    for (let variant = 0; variant <= variants; variant++) {
+      const variantPlans = indexes.map(() => (variant === 0 ? IDENTITY_PLAN : planAugmentation(this.augmentation!, random)));
+      const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) =>
+        variant === 0 ? this.pixelBatch(indexes.slice(start, end)) : this.augmentedPixelBatch(indexes.slice(start, end), variantPlans.slice(start, end)),
+      );
+      indexes.forEach((index, position) => this.features.get(index)!.push({ plan: variantPlans[position], values: outputs[position] }));
+    }
   }
 
   /** Pixels in the model's input range. */
@@ -194,24 +210,32 @@ class TrainingSession {
 
   /** The trainable model's input for a batch, and the targets, with augmentation planned from `random`. */
   private batch(indexes: readonly number[], random: SeededRandom | null): { inputs: tf.Tensor; targets: tf.Tensor } {
-    if (this.built.frozenFeatures) {
-      const size = this.features.get(indexes[0])!.length;
-      const data = new Float32Array(indexes.length * size);
-      indexes.forEach((index, position) => data.set(this.features.get(index)!, position * size));
-      const targets = indexes.map((index) => this.examples.get(index)!.target);
-      return { inputs: tf.tensor2d(data, [indexes.length, size]), targets: this.architecture.encodeTargets(targets, this.outputShape) };
-    }
     const targets = indexes.map((index) => this.examples.get(index)!.target);
+    if (this.built.frozenFeatures) {
+      const chosen = indexes.map((index) => {
+        const variants = this.features.get(index)!;
+        return variants[random && variants.length > 1 ? random.integer(variants.length) : 0];
+      });
+      const size = chosen[0].values.length;
+      const data = new Float32Array(indexes.length * size);
+      chosen.forEach((variant, position) => data.set(variant.values, position * size));
+      const variantTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan) }));
+      return { inputs: tf.tensor(data, [indexes.length, ...this.featureShape]), targets: this.architecture.encodeTargets(variantTargets, this.outputShape) };
+    }
     if (!random || !this.augmentation) return { inputs: this.pixelBatch(indexes), targets: this.architecture.encodeTargets(targets, this.outputShape) };
     const plans = indexes.map(() => planAugmentation(this.augmentation!, random));
+    const augmentedTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, plans[position]) }));
+    return { inputs: this.augmentedPixelBatch(indexes, plans), targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape) };
+  }
+
+  /** Pixels changed by one plan per image, in the model's input range. */
+  private augmentedPixelBatch(indexes: readonly number[], plans: readonly AugmentationPlan[]): tf.Tensor4D {
     const unitSpec: InputSpec = { ...this.spec, inputRange: [0, 1] };
     const [low, high] = this.spec.inputRange;
-    const inputs = tf.tidy(() => {
+    return tf.tidy(() => {
       const augmented = augmentBatch(toInputTensor(indexes.map((index) => this.examples.get(index)!.image.pixels), unitSpec), plans);
       return low === 0 && high === 1 ? augmented : tf.add(tf.mul(augmented, high - low), low);
     });
-    const augmentedTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, plans[position]) }));
-    return { inputs, targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape) };
   }
 
   async run(
