@@ -38,6 +38,7 @@ const KNOWN: Record<string, string> = {
   'prediction-latency': 'Prediction latency and throughput',
   'ml-training-throughput': 'Training throughput of the engine, tfjs backends compared',
   'event-log': 'Event log: append and replay',
+  'real-photos-detection': 'Object detection on real photos (Custom Vision quickstart samples)',
 };
 
 interface Benchmark {

@@ -7,7 +7,7 @@ import { transferArchitecture } from './transfer.architecture.js';
 
 const architectures: readonly Architecture[] = [smallCnnArchitecture, transferArchitecture, tinyDetectorArchitecture, backboneDetectorArchitecture];
 
-const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: tinyDetectorArchitecture };
+const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: backboneDetectorArchitecture };
 
 export class UnknownArchitectureError extends Error {
   constructor(

@@ -61,6 +61,11 @@ export interface Architecture {
    * the unchanged image (training picks one of them per step). Without it, augmentation needs a forward pass.
    */
   readonly cachedAugmentations?: number;
+  /**
+   * A small head on cached features learns from few images in few batches: an epoch repeats the examples until it
+   * has taken at least this many optimiser steps, so the default epochs train it fully.
+   */
+  readonly minStepsPerEpoch?: number;
   build(options: BuildOptions): Promise<BuiltModel>;
   /** Training targets for a batch, in the layout of the model output. */
   encodeTargets(targets: readonly ExampleTarget[], outputShape: readonly number[]): tf.Tensor;

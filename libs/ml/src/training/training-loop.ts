@@ -246,6 +246,7 @@ class TrainingSession {
     callbacks: TrainingCallbacks,
   ): Promise<{ history: EpochReport[]; bestEpoch: number; stoppedEarly: boolean }> {
     const { epochs, batchSize, earlyStopping } = this.config;
+    const passes = Math.max(1, Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / Math.ceil(trainIndexes.length / batchSize)));
     const variables = this.built.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
     const history: EpochReport[] = [];
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
@@ -256,7 +257,8 @@ class TrainingSession {
         // Summed on the backend and read once per epoch: a read per batch would stall on every step.
         let lossSum: tf.Scalar = tf.scalar(0);
         let correct: tf.Scalar = tf.scalar(0);
-        for (const batchIndexes of chunks(random.shuffled(trainIndexes), batchSize)) {
+        const order = Array.from({ length: passes }, () => chunks(random.shuffled(trainIndexes), batchSize)).flat();
+        for (const batchIndexes of order) {
           if (callbacks.signal?.aborted) {
             tf.dispose([lossSum, correct]);
             throw new TrainingCancelledError(epoch - 1);
@@ -285,12 +287,12 @@ class TrainingSession {
         const report: EpochReport = {
           epoch,
           epochs,
-          loss: epochLoss / trainIndexes.length,
-          accuracy: this.architecture.task === 'classification' ? epochCorrect / trainIndexes.length : null,
+          loss: epochLoss / (trainIndexes.length * passes),
+          accuracy: this.architecture.task === 'classification' ? epochCorrect / (trainIndexes.length * passes) : null,
           valLoss: evaluation?.loss ?? null,
           valAccuracy: evaluation?.score ?? null,
           durationMs: performance.now() - epochStarted,
-          imagesPerSecond: trainIndexes.length / (trainingMs / 1000),
+          imagesPerSecond: (trainIndexes.length * passes) / (trainingMs / 1000),
         };
         history.push(report);
         await callbacks.onEpochEnd?.(report);

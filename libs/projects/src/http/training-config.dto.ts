@@ -33,7 +33,7 @@ const BASE_ITERATION_DESCRIPTION =
 
 const ARCHITECTURE_DESCRIPTION =
   `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default small-cnn); ` +
-  `detection: ${architecturesFor('detection').join(', ')} (default tiny-detector). ` +
+  `detection: ${architecturesFor('detection').join(', ')} (default backbone-detector, which uses its backbone's input size). ` +
   'Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.';
 
 const IMAGE_SIZE_DESCRIPTION = `Images are resized to imageSize × imageSize pixels. Default ${DEFAULT_IMAGE_SIZE.classification} for classification, ${DEFAULT_IMAGE_SIZE.detection} for detection.`;
