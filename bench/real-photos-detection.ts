@@ -90,6 +90,7 @@ async function detection(product: RunningProduct): Promise<{ figures: Record<str
       items: items.map((item, index) => ({ imageId: item.id, regions: [{ label: training[index].tag, ...training[index].box }] })),
     });
 
+    console.error(`${variant.name}: ${items.length} photos uploaded and labeled, training…`);
     const started = performance.now();
     const queued = await client.json<{ id: string }>('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig: variant.config });
     const iteration = await until(
@@ -99,6 +100,7 @@ async function detection(product: RunningProduct): Promise<{ figures: Record<str
     if (iteration.status !== 'completed') throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
     const trainSeconds = (performance.now() - started) / 1000;
     const headSeconds = iteration.history.reduce((sum, epoch) => sum + epoch.durationMs, 0) / 1000;
+    console.error(`${variant.name}: trained in ${trainSeconds.toFixed(0)} s, predicting…`);
     const deployment = await client.json<{ id: string; apiKey: string }>('POST', `/v1/projects/${project.id}/deployments`, { iterationId: iteration.id });
 
     let found = 0;
