@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecodeOptions, ExampleTarget, RawPrediction } from '../architectures/architecture.js';
-import { nonMaxSuppression, type ScoredBox } from '../boxes/box.js';
+import { votedNonMaxSuppression, type ScoredBox } from '../boxes/box.js';
 
 /**
  * FCOS-style anchor-free head on one feature grid. For each cell the model outputs, unactivated:
  * [class logits…, left, top, right, bottom, centre-ness logit]. The four distances go from the cell's centre to the
  * box's edges, in cells, as logs (so they stay positive). A cell near the centre of a box is responsible for it, so
- * one image can hold as many objects as it has cells; overlapping answers are merged by class-wise NMS.
+ * one image can hold as many objects as it has cells; overlapping answers of one class are merged by NMS with box
+ * voting.
  *
  * Targets per cell: [class one-hots…, the four distances in cells, centre-ness, weight of the class loss].
  */
@@ -150,6 +151,6 @@ export const anchorFreeHead = {
         }
       }
     }
-    return nonMaxSuppression(candidates, options.overlapThreshold, options.maxResults).map(({ score, ...box }) => ({ label: box.label, probability: score, box }));
+    return votedNonMaxSuppression(candidates, options.overlapThreshold, options.maxResults).map(({ score, ...box }) => ({ label: box.label, probability: score, box }));
   },
 };
