@@ -117,7 +117,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
   });
   const optimizer = new AdamOptimizer(config.learningRate);
   try {
-    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), random);
+    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), split.train, random);
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const model = await serializeModel(built.model, {
       format: 'diyml',
@@ -172,6 +172,7 @@ class TrainingSession {
     private readonly architecture: Architecture,
     private readonly built: BuiltModel,
     private readonly examples: Map<number, PreparedExample>,
+    trainIndexes: readonly number[],
     random: SeededRandom,
   ) {
     this.spec = inputSpec(architecture, built);
@@ -179,19 +180,19 @@ class TrainingSession {
     this.outputShape = built.trainable.outputs[0].shape.map((size) => size ?? 1);
     if (built.frozenFeatures) {
       this.featureShape = built.frozenFeatures.outputs[0].shape.slice(1).map((size) => size ?? 1);
-      this.computeFeatures(built.frozenFeatures, random);
+      this.computeFeatures(built.frozenFeatures, trainIndexes, random);
     }
   }
 
   /**
-   * Runs the frozen extractor once per example and variant: the unchanged image first, then (with augmentation)
-   * `cachedAugmentations` planned variants, the same for every epoch.
+   * Runs the frozen extractor once per example on the unchanged image, then (with augmentation) once per training
+   * example for each of `cachedAugmentations` planned variants, the same for every epoch.
    */
-  private computeFeatures(extractor: tfl.LayersModel, random: SeededRandom): void {
-    const indexes = [...this.examples.keys()];
+  private computeFeatures(extractor: tfl.LayersModel, trainIndexes: readonly number[], random: SeededRandom): void {
     const variants = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
-    for (const index of indexes) this.features.set(index, []);
+    for (const index of this.examples.keys()) this.features.set(index, []);
     for (let variant = 0; variant <= variants; variant++) {
+      const indexes = variant === 0 ? [...this.examples.keys()] : [...trainIndexes];
       const variantPlans = indexes.map(() => (variant === 0 ? IDENTITY_PLAN : planAugmentation(this.augmentation!, random)));
       const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) =>
         variant === 0 ? this.pixelBatch(indexes.slice(start, end)) : this.augmentedPixelBatch(indexes.slice(start, end), variantPlans.slice(start, end)),
