@@ -1,6 +1,7 @@
 /** Jest in native ESM mode; type checking is done once by `tsc --noEmit` in `npm test`. */
 export default {
-  testEnvironment: 'node',
+  // Node's environment, sharing Node's typed arrays with the tests (onnxruntime-node's results are made there).
+  testEnvironment: '<rootDir>/test/support/shared-typed-arrays-environment.mjs',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],

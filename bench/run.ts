@@ -13,6 +13,8 @@
  * - `--repeat N`: runs of each benchmark (default 3, or 1 with --quick).
  * - `--out file`: write the report there instead of BENCHMARKS.md.
  * - `--skip-build` (or BENCH_SKIP_BUILD=1): use dist/ as it is (`npm run bench` has just built it).
+ * - A benchmark with a PostgreSQL mode (`isPostgresMode()`) also runs as `<name>-postgres` with `--postgres` when
+ *   POSTGRES_URL is set, each run in a fresh database on that server.
  *
  * Exits with 1 when a run of a benchmark failed (after writing what the others measured).
  */
@@ -36,13 +38,21 @@ const KNOWN: Record<string, string> = {
   'fashion-mnist': 'Fashion-MNIST end to end',
   'fashion-mnist-engine': 'Fashion-MNIST through the engine (libs/ml, no HTTP)',
   'prediction-latency': 'Prediction latency and throughput',
+  'images-list-under-load': 'Images list under load',
   'ml-training-throughput': 'Training throughput of the engine, tfjs backends compared',
+  'backbone-embedding': 'Backbone embedding: MobileNetV2 on onnxruntime-node against tfjs',
   'event-log': 'Event log: append and replay',
+  'real-photos': 'Real photos (Custom Vision samples): backbone default beside from scratch',
   'real-photos-detection': 'Object detection on real photos (Custom Vision quickstart samples)',
 };
+const POSTGRES_SUFFIX = '-postgres';
 
 interface Benchmark {
   name: string;
+  /** bench/<file>.ts */
+  file: string;
+  /** Extra command-line arguments, e.g. --postgres. */
+  args: string[];
   title: string;
   /** The first doc comment of the file, without its `Run:` line. */
   description: string;
@@ -87,23 +97,39 @@ function discoverBenchmarks(): Benchmark[] {
     const comment = /\/\*\*([\s\S]*?)\*\//.exec(source)?.[1] ?? '';
     const lines = comment.split('\n').map((line) => line.replace(/^\s*\* ?/, '').trimEnd());
     const runAt = lines.findIndex((line) => line.startsWith('Run:'));
-    found.push({
+    const benchmark: Benchmark = {
       name,
+      file: name,
+      args: [],
       title: KNOWN[name] ?? name,
       description: (runAt >= 0 ? lines.slice(0, runAt) : lines).join('\n').trim().replace(/\s*\n\s*/g, ' '),
       usage: runAt >= 0 ? lines[runAt].slice('Run:'.length).trim() : `npx tsx bench/${file}`,
       supportsQuick: /isQuick\(|'--quick'/.test(source),
-    });
+    };
+    found.push(benchmark);
+    if (/isPostgresMode\(/.test(source)) {
+      found.push({
+        ...benchmark,
+        name: name + POSTGRES_SUFFIX,
+        args: ['--postgres'],
+        title: `${benchmark.title}, PostgreSQL mode`,
+        description: `The benchmark above with \`--postgres\`: the PostgreSQL adapters in a fresh database on POSTGRES_URL's server (same machine).`,
+        usage: `POSTGRES_URL=… npx tsx bench/${file} --postgres${benchmark.supportsQuick ? ' [--quick]' : ''}`,
+      });
+    }
   }
   const order = Object.keys(KNOWN);
-  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  const rank = (name: string) => {
+    const base = name.endsWith(POSTGRES_SUFFIX) ? name.slice(0, -POSTGRES_SUFFIX.length) : name;
+    return order.includes(base) ? order.indexOf(base) : order.length;
+  };
   return found.sort((a, b) => rank(a.name) - rank(b.name) || a.name.localeCompare(b.name));
 }
 
 /** Runs one benchmark in its own process group; echoes its output and collects its BENCH_RESULT line. */
 function runOnce(benchmark: Benchmark, quick: boolean, timeoutMinutes: number): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, `${benchmark.name}.ts`), ...(quick ? ['--quick'] : [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, `${benchmark.file}.ts`), ...benchmark.args, ...(quick ? ['--quick'] : [])], {
     cwd: ROOT,
     env: { ...process.env, BENCH_SKIP_BUILD: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -236,6 +262,11 @@ async function main(): Promise<number> {
   const unknown = (options.only ?? []).filter((name) => !all.some((benchmark) => benchmark.name === name));
   if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`);
   let selected = options.only ? all.filter((benchmark) => options.only!.includes(benchmark.name)) : all;
+  const withoutServer = process.env.POSTGRES_URL ? [] : selected.filter((benchmark) => benchmark.args.includes('--postgres'));
+  if (withoutServer.length > 0) {
+    console.log(`Skipping (set POSTGRES_URL to run them): ${withoutServer.map((b) => b.name).join(', ')}`);
+    selected = selected.filter((benchmark) => !withoutServer.includes(benchmark));
+  }
   const skipped = options.quick ? selected.filter((benchmark) => !benchmark.supportsQuick) : [];
   if (skipped.length > 0) {
     console.log(`Skipping in --quick mode (no --quick support): ${skipped.map((b) => b.name).join(', ')}`);

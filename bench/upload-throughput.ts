@@ -3,12 +3,14 @@
  * models, blobs on disk, fsynced unless BLOB_FSYNC=false) in its own process; small generated PNGs (8–32 px)
  * sent in batches of 100 per request to `POST /v1/projects/{id}/images`. Each image is fully decoded by sharp,
  * hashed, stored as a blob, claimed for duplicate detection and recorded; each request answers once its images
- * are readable. A first batch warms up the process and is not counted.
+ * are readable. A first batch warms up the process and is not counted. With --postgres, the api runs in the
+ * PostgreSQL mode instead (log, read models and blobs in a fresh database on POSTGRES_URL's server; jobs in process).
  *
- * Run: npx tsx bench/upload-throughput.ts [--quick] [--images 2000] [--batch 100] [--parallel 1]
+ * Run: npx tsx bench/upload-throughput.ts [--quick] [--postgres] [--images 2000] [--batch 100] [--parallel 1]
  */
 import { loadavg } from 'node:os';
 import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { benchDatabase, isPostgresMode } from './support/postgres.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
@@ -24,7 +26,8 @@ const warmUp = await Promise.all(Array.from({ length: batchSize }, (_, i) => gen
 const averageBytes = images.reduce((sum, image) => sum + image.length, 0) / images.length;
 
 const loadBefore = loadavg();
-const product = await startProduct({ env: { BLOB_FSYNC: fsync ? 'true' : 'false' } });
+const postgres = isPostgresMode() ? await benchDatabase() : undefined;
+const product = await startProduct({ env: { BLOB_FSYNC: fsync ? 'true' : 'false', POSTGRES_URL: postgres?.url ?? '' } });
 try {
   const client = await BenchClient.register(product.base);
   const projectId = await client.createProject('upload throughput', ['cat']);
@@ -55,17 +58,21 @@ try {
   if (analysis.imageCount !== total + batchSize) throw new Error(`expected ${total + batchSize} images, the analysis counts ${analysis.imageCount}`);
 
   emitResult(
-    'upload-throughput',
+    postgres ? 'upload-throughput-postgres' : 'upload-throughput',
     {
       'upload rate': { value: total / seconds, unit: 'images/s', better: 'higher', goal: 500 },
       [`upload ${total} images, wall time`]: { value: seconds, unit: 's', better: 'lower' },
     },
     [
       `${total} PNGs (${averageBytes.toFixed(0)} bytes on average) in batches of ${batchSize}, ` +
-        `${parallel === 1 ? 'one request at a time' : `${parallel} requests at a time`}, blobs ${fsync ? 'fsynced' : 'not fsynced (BLOB_FSYNC=false)'}`,
+        `${parallel === 1 ? 'one request at a time' : `${parallel} requests at a time`}, ` +
+        (postgres
+          ? `PostgreSQL mode, POSTGRES_SYNCHRONOUS_COMMIT=${process.env.POSTGRES_SYNCHRONOUS_COMMIT ?? 'on'}`
+          : `blobs ${fsync ? 'fsynced' : 'not fsynced (BLOB_FSYNC=false)'}`),
       `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
     ],
   );
 } finally {
   await product.stop();
+  await postgres?.drop();
 }

@@ -228,13 +228,20 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     const notAnImage = await restError(predictor.classifyImage(project.id!, 'squares', Buffer.from('hello')));
     expect([notAnImage.statusCode, notAnImage.code]).toEqual([400, 'BadRequestImageFormat']);
 
-    // Export: a TensorFlow.js archive, downloadable with the same token.
+    // Export: a TensorFlow.js archive or an ONNX file, downloadable with the same token.
     const exported = await trainer.exportIteration(project.id!, iteration.id!, 'TensorFlow');
     expect(exported).toMatchObject({ platform: 'TensorFlow', status: 'Done' });
-    expect((await trainer.getExports(project.id!, iteration.id!)).map((e) => e.status)).toEqual(['Done']);
+    expect((await trainer.getExports(project.id!, iteration.id!)).map((e) => [e.platform, e.status])).toEqual([
+      ['TensorFlow', 'Done'],
+      ['ONNX', 'Done'],
+    ]);
     const archive = await fetch(exported.downloadUri!, { headers: native() });
     expect(archive.status).toBe(200);
     expect(archive.headers.get('content-type')).toBe('application/zip');
+    const onnx = await trainer.exportIteration(project.id!, iteration.id!, 'ONNX');
+    expect(onnx).toMatchObject({ platform: 'ONNX', status: 'Done' });
+    const onnxFile = await fetch(onnx.downloadUri!, { headers: native() });
+    expect([onnxFile.status, onnxFile.headers.get('content-type')]).toEqual([200, 'application/octet-stream']);
     expect((await restError(trainer.exportIteration(project.id!, iteration.id!, 'CoreML'))).statusCode).toBe(400);
 
     // Unpublished: the publish name is gone.

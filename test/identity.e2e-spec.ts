@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JwtService } from '@nestjs/jwt';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('identity over HTTP', () => {
@@ -79,7 +80,47 @@ describe('identity over HTTP', () => {
     const forged = Buffer.from(JSON.stringify({ ...claims, username: 'admin' })).toString('base64url');
     const response = await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${header}.${forged}.${signature}`);
     expect(response.status).toBe(401);
-    expect(response.body.code).toBe('UNAUTHENTICATED');
+    expect(response.body.code).toBe('TOKEN_INVALID');
+  });
+
+  it.each([
+    ['password9', 'too-short', 'at least 10 characters'],
+    ['          ', 'repeated-character', 'one character repeated'],
+    ['aaaaaaaaaaaaaaaa', 'repeated-character', 'one character repeated'],
+    ['1234567890', 'common', 'most common passwords'],
+    ['Password123', 'common', 'most common passwords'],
+  ])('refuses the weak password %j at registration with 400 WEAK_PASSWORD (%s)', async (password, rule, reason) => {
+    const username = `weak${Buffer.from(password).toString('hex').slice(0, 20)}`;
+    const response = await testApp.http.post('/v1/auth/register').send({ username, password });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'WEAK_PASSWORD', details: { rule } });
+    expect(response.body.message).toContain(reason);
+    // Nothing was recorded: the name is still free.
+    await testApp.http.post('/v1/auth/register').send({ username, password: 'a far better passphrase' }).expect(201);
+  });
+
+  it('says why it refuses a token: malformed, bad signature, expired, without expiry, revoked', async () => {
+    const user = await registerAndLogIn(testApp);
+    const jwt = testApp.app.get(JwtService);
+    const codeFor = async (token: string) =>
+      (await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(401)).body.code;
+
+    expect(await codeFor('not-a-jwt')).toBe('TOKEN_MALFORMED');
+    expect(await codeFor('a.b.c')).toBe('TOKEN_MALFORMED');
+    const claims = { sub: user.id, username: user.username };
+    const past = Math.floor(Date.now() / 1000) - 60;
+    expect(await codeFor(jwt.sign({ ...claims, iat: past - 60, exp: past }))).toBe('TOKEN_EXPIRED');
+    // Correctly signed with the server's own secret, but without `exp`: it would never expire.
+    expect(await codeFor(jwt.sign(claims))).toBe('TOKEN_WITHOUT_EXPIRY');
+    expect(await codeFor(jwt.sign(claims, { secret: 'another-secret-of-at-least-32-characters', expiresIn: 60 }))).toBe(
+      'TOKEN_INVALID',
+    );
+    expect(await codeFor('dml_nothing-like-this-was-ever-issued')).toBe('TOKEN_INVALID');
+    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'old' }).expect(201);
+    await testApp.http.delete(`/v1/users/me/tokens/${issued.body.id}`).set('Authorization', user.auth).expect(204);
+    expect(await codeFor(issued.body.token)).toBe('TOKEN_REVOKED');
+    const header = await testApp.http.get('/v1/users/me').set('Authorization', 'Basic YWRhOmxvdmVsYWNl').expect(401);
+    expect(header.body.code).toBe('MALFORMED_AUTHORIZATION');
   });
 
   it('issues a personal token that works until it is revoked', async () => {

@@ -14,7 +14,7 @@ function start(entry: string, env: Record<string, string>): { child: ChildProces
   let output = '';
   const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', EVENTSTORE_CONNECTION_STRING: '', MONGODB_URI: '', REDIS_URL: '', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', EVENTSTORE_CONNECTION_STRING: '', MONGODB_URI: '', POSTGRES_URL: '', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -12,12 +12,13 @@ const CLASSIFICATION_DEFAULTS = {
   epochs: 10,
   batchSize: 32,
   imageSize: 64,
-  architecture: 'small-cnn',
+  architecture: 'auto',
   validationSplit: 0.2,
   augmentation: { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 },
   seed: 42,
   earlyStopping: null,
   baseIterationId: null,
+  backbone: null,
 };
 
 const fieldsOf = (body: { details?: { field: string }[] }) => (body.details ?? []).map((detail) => detail.field);
@@ -422,7 +423,7 @@ describe('projects over HTTP', () => {
       const unknown = await put(ada, classification.id, { architecture: 'resnet-152' }).expect(400);
       expect(unknown.body).toMatchObject({
         code: 'UNKNOWN_ARCHITECTURE',
-        details: [{ field: 'architecture', known: ['small-cnn', 'transfer'] }],
+        details: [{ field: 'architecture', known: ['auto', 'small-cnn', 'backbone-classifier', 'transfer'] }],
       });
       const mismatched = await put(ada, classification.id, { architecture: 'tiny-detector' }).expect(400);
       expect(mismatched.body.code).toBe('UNKNOWN_ARCHITECTURE');
@@ -543,7 +544,7 @@ describe('projects over HTTP', () => {
       const settings = document.components.schemas.TrainingConfigInputDto.properties;
       expect(settings.epochs).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 10 });
       expect(settings.learningRate).toMatchObject({ minimum: 0.000001, maximum: 1, default: 0.001 });
-      expect(settings.architecture.enum).toEqual(['small-cnn', 'transfer', 'tiny-detector', 'backbone-detector']);
+      expect(settings.architecture.enum).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector', 'backbone-detector']);
     });
   });
 

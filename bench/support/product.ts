@@ -43,6 +43,7 @@ export async function startProduct(options: { dataDir?: string; env?: Record<str
       DATA_DIR: dataDir,
       LOG_LEVEL: 'error',
       MONGODB_URI: '',
+      POSTGRES_URL: '',
       EVENTSTORE_CONNECTION_STRING: '',
       REDIS_URL: '',
       ...options.env,

@@ -14,7 +14,7 @@ import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { IdentityModule } from '../../../libs/identity/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
 import { ProjectsModule } from '../../../libs/projects/src/index.js';
-import { ReadStoreModule } from '../../../libs/read-store/src/index.js';
+import { ReactorsModule, ReadStoreModule } from '../../../libs/read-store/src/index.js';
 import { TrainingModule } from '../../../libs/training/src/index.js';
 import { HealthController } from './health/health.controller.js';
 
@@ -52,6 +52,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     EventStoreModule,
     ReadStoreModule,
     JobsModule.forRoot('api'),
+    ReactorsModule,
     TerminusModule,
     IdentityModule,
     ProjectsModule,

@@ -9,21 +9,36 @@ import {
   replayAll,
 } from '../../../libs/read-store/src/index.js';
 import { AppModule } from './app.module.js';
+import { ReadOnlyAppModule, verifyReadModels } from './replay-verification.js';
 
 /**
- * `npm run replay [-- --verify]`: rebuilds every read model from the log, from position zero, and compares
- * the result with the live read models (the ones the running system built incrementally). With --verify it
- * only compares; without, it also writes the rebuilt models into the live store when they differ.
+ * `npm run replay -- --verify`: strictly read-only (no projection catching up, no reactor, no job, no append):
+ * rebuilds every read model from the log and compares (see verifyReadModels for what that proves in each mode).
  * Exit code 1 when they differ.
+ * `npm run replay`: boots the app as usual, compares the live read models with a rebuild, and rewrites the live
+ * ones from the rebuild when they differ.
  */
-async function main(): Promise<void> {
-  const verifyOnly = process.argv.includes('--verify');
+async function verify(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(ReadOnlyAppModule, { logger: ['error', 'warn'] });
+  const report = await verifyReadModels(app);
+  console.log(
+    `Read-only verification: replayed ${report.events} events in ${report.durationMs.toFixed(0)} ms ` +
+      '(no event appended, no read model or checkpoint written, no job run).',
+  );
+  for (const comparison of report.comparisons) {
+    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')})`;
+    console.log(`  ${comparison.collection}: ${comparison.live} / ${comparison.rebuilt} — ${verdict}`);
+  }
+  console.log(report.proves);
+  await app.close();
+  process.exitCode = report.equal ? 0 : 1;
+}
+
+async function rebuild(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
-  await app.init();
   const events = app.get(EventStore);
   const live = app.get(ReadStore);
-  const projections = app.get(ProjectionRunner).projections;
-
+  const projections = app.get(ProjectionRunner).discover();
   const rebuilt = new InMemoryReadStore();
   const report = await replayAll(events, projections, rebuilt);
   console.log(
@@ -35,18 +50,17 @@ async function main(): Promise<void> {
     const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')})`;
     console.log(`  ${comparison.collection}: live ${comparison.live}, rebuilt ${comparison.rebuilt} — ${verdict}`);
   }
-  const equal = comparisons.every((comparison) => comparison.equal);
-  if (!equal && !verifyOnly) {
+  if (comparisons.every((comparison) => comparison.equal)) {
+    console.log('Read models equal a rebuild from the log.');
+  } else {
     await app.get(ProjectionRunner).stop();
     const rewrite = await replayAll(events, projections, live);
-    console.log(`Rewrote the live read models from ${rewrite.events} events.`);
+    console.log(`Read models differed from a rebuild from the log: rewrote them from ${rewrite.events} events.`);
   }
-  console.log(equal ? 'Read models equal a rebuild from the log.' : 'Read models differ from a rebuild from the log.');
   await app.close();
-  process.exitCode = equal || !verifyOnly ? 0 : 1;
 }
 
-main().catch((error: unknown) => {
+(process.argv.includes('--verify') ? verify() : rebuild()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

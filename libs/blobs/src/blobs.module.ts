@@ -5,10 +5,12 @@ import { Settings } from '../../core/src/index.js';
 import { BlobStore } from './blob-store.port.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
 import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';
+import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
 
 /**
- * Binds the BlobStore port: GridFS when MONGODB_URI is set, else files under DATA_DIR/blobs (each fsynced
- * before it is renamed into place, unless BLOB_FSYNC=false).
+ * Binds the BlobStore port: GridFS when MONGODB_URI is set, else PostgreSQL when POSTGRES_URL is set, else files
+ * under DATA_DIR/blobs (each fsynced before it is renamed into place, unless BLOB_FSYNC=false; temporary files a
+ * crash left are deleted at start).
  */
 @Global()
 @Module({
@@ -22,11 +24,20 @@ import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';
           logger.log('Using GridFS blobs');
           return GridFsBlobStore.connect(settings.MONGODB_URI);
         }
+        if (settings.POSTGRES_URL) {
+          logger.log('Using PostgreSQL blobs');
+          return PostgresBlobStore.connect(settings.POSTGRES_URL, {
+            synchronousCommit: settings.POSTGRES_SYNCHRONOUS_COMMIT === 'on',
+          });
+        }
         const directory = join(settings.DATA_DIR, 'blobs');
         // BLOB_FSYNC=false trades durability across a power cut for upload speed (about 1.5x on small images).
         const fsync = String(config.get('BLOB_FSYNC') ?? 'true').toLowerCase() !== 'false';
         logger.log(`Using the embedded blob store under ${directory}${fsync ? '' : ' (no fsync)'}`);
-        return new FsBlobStore({ directory, fsync });
+        const store = new FsBlobStore({ directory, fsync });
+        const removed = await store.removeLeftovers();
+        if (removed) logger.warn(`Removed ${removed} temporary blob file(s) left by interrupted writes`);
+        return store;
       },
     },
   ],

@@ -1,9 +1,24 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
+import { AuthThrottle } from './auth-throttle/auth-throttle.js';
+import { FailedAttempts } from './auth-throttle/failed-attempts.port.js';
+import { InMemoryFailedAttempts } from './auth-throttle/in-memory-failed-attempts.js';
+import { RedisFailedAttempts } from './auth-throttle/redis-failed-attempts.js';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Clock, IdGenerator, SystemClock, UuidGenerator } from './domain/clock.js';
 import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js';
 
-/** Settings (validated at start), clock and id source for every context. */
+/** Failed sign-ins counted in Redis when REDIS_URL is set (shared by api replicas), else in this process. */
+const failedAttemptsProvider = {
+  provide: FailedAttempts,
+  inject: [Settings, Clock],
+  useFactory: (settings: Settings, clock: Clock): FailedAttempts => {
+    if (!settings.REDIS_URL) return new InMemoryFailedAttempts(clock);
+    new Logger('AuthThrottle').log('Counting failed sign-ins in Redis');
+    return RedisFailedAttempts.connect(settings.REDIS_URL, `${settings.QUEUE_PREFIX}:auth-failures:`);
+  },
+};
+
+/** Settings (validated at start), clock, id source and the sign-in brakes for every context. */
 @Global()
 @Module({
   imports: [ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateSettings, ignoreEnvFile: true })],
@@ -16,7 +31,9 @@ import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js'
     },
     { provide: Clock, useClass: SystemClock },
     { provide: IdGenerator, useClass: UuidGenerator },
+    failedAttemptsProvider,
+    AuthThrottle,
   ],
-  exports: [Settings, Clock, IdGenerator],
+  exports: [Settings, Clock, IdGenerator, AuthThrottle],
 })
 export class PlatformModule {}

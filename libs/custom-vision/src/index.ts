@@ -1,1 +1,2 @@
 export * from './custom-vision.module.js';
+export { IMAGE_FILES_JSON_PATH } from './slices/images/create-images.controller.js';

@@ -4,8 +4,11 @@ import { ProjectAccess } from '../../projects/src/project-access.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
 import { ProjectTimeTravel } from '../../audit/src/index.js';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
+import { PendingClaimsProjection } from './read-models/content-claims/pending-claims.projection.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';
 import { AnalyzeDatasetController } from './slices/analyze-dataset/analyze-dataset.controller.js';
+import { ImageThumbnailController } from './slices/image-thumbnail/image-thumbnail.controller.js';
+import { ImageThumbnails } from './slices/image-thumbnail/image-thumbnails.js';
 import { ImageWriter } from './slices/image-writer.js';
 import { ImportDatasetController } from './slices/import-dataset/import-dataset.controller.js';
 import { ImportDatasetHandler } from './slices/import-dataset/import-dataset.handler.js';
@@ -20,6 +23,7 @@ import { UpdateImageHandler } from './slices/update-image/update-image.handler.j
 import { UploadImagesController } from './slices/upload-images/upload-images.controller.js';
 import { UploadImagesHandler } from './slices/upload-images/upload-images.handler.js';
 import { ImageIntake } from './upload/image-intake.js';
+import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
 import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
 
 /**
@@ -34,6 +38,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ImportDatasetController,
     UploadImagesController,
     ReadImagesController,
+    ImageThumbnailController,
     LabelImageController,
     UpdateImageController,
     AnalyzeDatasetController,
@@ -45,8 +50,11 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     DatasetAsOf,
     ProjectTimeTravel,
     ImagesProjection,
+    PendingClaimsProjection,
     ImageIntake,
+    StaleClaimsSweeper,
     ImageWriter,
+    ImageThumbnails,
     UploadImagesHandler,
     LabelImageHandler,
     LabelImagesHandler,

@@ -45,6 +45,13 @@ export class DeploymentSettings {
   @IsInt()
   @Min(1)
   MODEL_CACHE_MAX_BYTES: number = 512 * MiB;
+
+  /** Largest width × height of input an imported model may declare (422 MODEL_INVALID above). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(268_402_689)
+  MODEL_MAX_INPUT_PIXELS: number = 1024 * 1024;
 }
 
 export const DEPLOYMENT_SETTING_NAMES = [
@@ -54,6 +61,7 @@ export const DEPLOYMENT_SETTING_NAMES = [
   'PREDICT_RATE_WINDOW_SECONDS',
   'MODEL_CACHE_MAX_MODELS',
   'MODEL_CACHE_MAX_BYTES',
+  'MODEL_MAX_INPUT_PIXELS',
 ] as const satisfies readonly (keyof DeploymentSettings)[];
 
 export function validateDeploymentSettings(environment: Record<string, unknown>): DeploymentSettings {

@@ -1,12 +1,16 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { Settings } from '../../core/src/index.js';
 import { EsdbEventStore } from './esdb/esdb-event-store.js';
 import { EventStore } from './event-store.port.js';
+import { PostgresEventStore } from './postgres/postgres-event-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { Upcasters } from './upcasters.js';
 
-/** Binds the EventStore port: EventStoreDB when a connection string is set, else the SQLite file. */
+/**
+ * Binds the EventStore port: EventStoreDB when its connection string is set, else PostgreSQL when POSTGRES_URL is
+ * set, else the SQLite file.
+ */
 @Global()
 @Module({
   providers: [
@@ -14,11 +18,19 @@ import { Upcasters } from './upcasters.js';
     {
       provide: EventStore,
       inject: [Settings, Upcasters],
-      useFactory: (settings: Settings, upcasters: Upcasters): EventStore => {
+      useFactory: async (settings: Settings, upcasters: Upcasters): Promise<EventStore> => {
         const logger = new Logger('EventStore');
         if (settings.EVENTSTORE_CONNECTION_STRING) {
           logger.log('Using EventStoreDB');
           return new EsdbEventStore(settings.EVENTSTORE_CONNECTION_STRING, upcasters);
+        }
+        if (settings.POSTGRES_URL) {
+          logger.log('Using the PostgreSQL event store');
+          return PostgresEventStore.connect({
+            url: settings.POSTGRES_URL,
+            upcasters,
+            synchronousCommit: settings.POSTGRES_SYNCHRONOUS_COMMIT === 'on',
+          });
         }
         const filename = join(settings.DATA_DIR, 'events.sqlite');
         logger.log(`Using the embedded SQLite event store at ${filename}`);
@@ -28,4 +40,11 @@ import { Upcasters } from './upcasters.js';
   ],
   exports: [EventStore, Upcasters],
 })
-export class EventStoreModule {}
+export class EventStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(EventStore) private readonly events: EventStore) {}
+
+  /** Runs after the modules imported after this one (read models, jobs, contexts) have stopped using the log. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.events.close();
+  }
+}

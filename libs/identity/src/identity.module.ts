@@ -2,14 +2,14 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { Settings } from '../../core/src/index.js';
 import { Upcasters } from '../../event-store/src/index.js';
 import { BearerAuthGuard } from './auth/auth.guard.js';
+import { BearerAuthenticator } from './auth/bearer-authenticator.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { PasswordHasher } from './auth/password-hasher.js';
+import { PasswordPolicy } from './auth/password-policy.js';
 import { identityUpcasters } from './domain/user.upcasters.js';
-import { ApiTokenStrategy, JwtStrategy } from './auth/strategies.js';
 import { UsersProjection } from './read-models/users/users.projection.js';
 import { ApiTokensController } from './slices/api-tokens.controller.js';
 import { GetCurrentUserController } from './slices/get-current-user/get-current-user.controller.js';
@@ -23,7 +23,6 @@ import { RevokeApiTokenHandler } from './slices/revoke-api-token/revoke-api-toke
 @Module({
   imports: [
     CqrsModule,
-    PassportModule,
     JwtModule.registerAsync({
       inject: [Settings],
       useFactory: (settings: Settings) => ({
@@ -35,8 +34,8 @@ import { RevokeApiTokenHandler } from './slices/revoke-api-token/revoke-api-toke
   controllers: [RegisterUserController, LogInController, GetCurrentUserController, ApiTokensController],
   providers: [
     PasswordHasher,
-    JwtStrategy,
-    ApiTokenStrategy,
+    PasswordPolicy,
+    BearerAuthenticator,
     UsersProjection,
     RegisterUserHandler,
     IssueApiTokenHandler,

@@ -38,6 +38,8 @@ export const DEFAULT_JOB_ATTEMPTS = 2;
 
 /** Where jobs wait for a worker. One contract suite checks every adapter. */
 export abstract class JobQueue {
+  /** Whether queued jobs survive the process that queued them (false: they are lost when it stops). */
+  abstract readonly outlivesProcess: boolean;
   /** 'duplicate' when a job with this id is already known (waiting, running or done). */
   abstract enqueue<TPayload extends object>(job: JobRequest<TPayload>): Promise<'enqueued' | 'duplicate'>;
   /** Removes a job that has not started; false when it is running, finished or unknown. */

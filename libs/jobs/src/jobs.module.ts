@@ -1,4 +1,5 @@
 import {
+  type BeforeApplicationShutdown,
   type DynamicModule,
   Global,
   Inject,
@@ -7,9 +8,11 @@ import {
   Module,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
-import { Settings } from '../../core/src/index.js';
+import { hostname } from 'node:os';
+import { READ_ONLY_PROCESS, Settings } from '../../core/src/index.js';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq/bullmq-job-queue.js';
 import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
@@ -30,7 +33,7 @@ const PROCESS_ROLE = Symbol('PROCESS_ROLE');
  * on BullMQ workers, in worker processes only.
  */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(JobRunner.name);
   private readonly workers: BullmqJobWorker[] = [];
 
@@ -39,9 +42,12 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     private readonly discovery: DiscoveryService,
     private readonly queue: JobQueue,
     private readonly settings: Settings,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // A read-only process (replay --verify) runs no job: jobs append events.
+    if (this.readOnly) return;
     const processors = discoverProcessors(this.discovery);
     if (this.queue instanceof InProcessJobQueue) {
       for (const processor of processors) this.queue.register(processor);
@@ -51,6 +57,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     for (const processor of processors) {
       const worker = new BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL), {
         prefix: this.settings.QUEUE_PREFIX,
+        name: `${hostname()}:${process.pid}`,
+        lockDurationMs: this.settings.JOB_LOCK_DURATION_MS,
+        stalledIntervalMs: this.settings.JOB_LOCK_DURATION_MS / 2,
       });
       await worker.waitUntilReady();
       this.workers.push(worker);
@@ -58,8 +67,17 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * The first step of shutting down, before the HTTP server and the stores close (Nest closes global modules'
+   * stores in no order we control): take no new job and let the running ones finish and record their outcome.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
+    if (this.queue instanceof InProcessJobQueue) await this.queue.close();
+  }
+
+  /** Then the queue's connections. */
+  async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
 }

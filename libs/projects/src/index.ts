@@ -10,3 +10,4 @@ export * from './projects.module.js';
 export * from './read-models/project-history/project-history.projection.js';
 export * from './read-models/project-history/project-history.query.js';
 export * from './read-models/projects/project.view.js';
+export * from './backbones/backbone-catalog.js';

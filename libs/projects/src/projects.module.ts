@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { BackboneCatalog } from './backbones/backbone-catalog.js';
 import { ProjectAccess } from './project-access.js';
 import { ProjectHistoryProjection } from './read-models/project-history/project-history.projection.js';
 import { ProjectsProjection } from './read-models/projects/projects.projection.js';
@@ -14,6 +15,7 @@ import { DeleteProjectHandler } from './slices/delete-project/delete-project.han
 import { GetProjectController } from './slices/get-project/get-project.controller.js';
 import { GetProjectHistoryController } from './slices/get-project-history/get-project-history.controller.js';
 import { GetTrainingConfigController } from './slices/get-training-config/get-training-config.controller.js';
+import { ListBackbonesController } from './slices/list-backbones/list-backbones.controller.js';
 import { ListLabelsController } from './slices/list-labels/list-labels.controller.js';
 import { ListProjectsController } from './slices/list-projects/list-projects.controller.js';
 import { ProjectWriter } from './slices/project-writer.js';
@@ -43,6 +45,7 @@ import { UpdateProjectHandler } from './slices/update-project/update-project.han
     GetTrainingConfigController,
     ConfigureTrainingController,
     GetProjectHistoryController,
+    ListBackbonesController,
   ],
   providers: [
     ProjectAccess,
@@ -56,7 +59,8 @@ import { UpdateProjectHandler } from './slices/update-project/update-project.han
     RenameLabelHandler,
     RemoveLabelHandler,
     ConfigureTrainingHandler,
+    BackboneCatalog,
   ],
-  exports: [ProjectAccess],
+  exports: [ProjectAccess, BackboneCatalog],
 })
 export class ProjectsModule {}

@@ -3,7 +3,7 @@ import type { DiscoveryService } from '@nestjs/core';
 import { type RecordedEvent, SqliteEventStore } from '../../event-store/src/index.js';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
 import type { Projection } from './projection.js';
-import { ProjectionRunner } from './projection-runner.js';
+import { PARKED_EVENTS, ProjectionRunner } from './projection-runner.js';
 import type { ReadStore } from './read-store.port.js';
 
 const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
@@ -97,5 +97,28 @@ describe('ProjectionRunner', () => {
     const projectionRunner = runner(new InMemoryReadStore());
     await projectionRunner.start([new TickCounter()]);
     await expect(projectionRunner.waitFor(10_000, 50)).rejects.toMatchObject({ code: 'READ_MODEL_LAGGING' });
+  });
+  it('parks an event a projection keeps failing on, so the other projections and start-up go on', async () => {
+    events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
+    await tick(1);
+    await events.append('clock-1', [{ type: 'Ticked', v: 1, data: { poison: true } }], { expectedRevision: 'any', metadata });
+    await tick(1);
+    const failing: Projection = {
+      name: 'fragile',
+      version: 1,
+      collections: [],
+      eventTypes: ['Ticked'],
+      async apply(event) {
+        if ((event.data as { poison?: boolean }).poison) throw new Error('cannot read property "at" of undefined');
+      },
+    };
+    const store = new InMemoryReadStore();
+    const projectionRunner = runner(store);
+    projectionRunner.retryDelaysMs = [0, 0];
+    await projectionRunner.start([failing, new TickCounter()]);
+    expect(await total(store)).toBe(3);
+    const parked = { id: 'fragile@2', projection: 'fragile', position: 2, streamId: 'clock-1', type: 'Ticked', error: 'cannot read property "at" of undefined' };
+    expect(projectionRunner.parked).toEqual([parked]);
+    expect(await store.collection(PARKED_EVENTS).findAll()).toEqual([parked]);
   });
 });

@@ -1,6 +1,6 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { DomainError } from '../../core/src/index.js';
+import { DomainError, READ_ONLY_PROCESS } from '../../core/src/index.js';
 import { EventStore, type RecordedEvent, type Subscription } from '../../event-store/src/index.js';
 import { type Projection, ReadModelProjection } from './projection.js';
 import { ReadStore } from './read-store.port.js';
@@ -8,6 +8,18 @@ import { ReadStore } from './read-store.port.js';
 const CHECKPOINT_EVERY_EVENTS = 500;
 const CHECKPOINT_EVERY_MS = 250;
 const DEFAULT_WAIT_MS = 5000;
+/** Collection where events a projection could not apply are recorded with their error. */
+export const PARKED_EVENTS = 'parked-events';
+
+/** An event a projection failed to apply after its retries, skipped so the others go on. */
+export interface ParkedEvent {
+  id: string;
+  projection: string;
+  position: number;
+  streamId: string;
+  type: string;
+  error: string;
+}
 
 interface Tracked {
   projection: Projection;
@@ -17,7 +29,9 @@ interface Tracked {
 
 /**
  * Drives every @ReadModelProjection from one checkpointed subscription to the log. At start it rebuilds
- * projections whose version changed, and catches up before the app serves requests.
+ * projections whose version changed, and catches up before the app serves requests. An event a projection
+ * keeps failing on is retried a few times, then parked (recorded with its error, shown by /health) so it blocks
+ * neither the other projections nor start-up.
  */
 @Injectable()
 export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,19 +42,29 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private waiters: { position: number; resolve: () => void }[] = [];
   private sinceCheckpoint = 0;
   private lastCheckpointAt = 0;
+  private parkedEvents: ParkedEvent[] = [];
+  /** Pauses before each retry of a failed apply; after the last one the event is parked. */
+  retryDelaysMs: readonly number[] = [100, 1000, 5000];
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly events: EventStore,
     private readonly readStore: ReadStore,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
+  /** Starts projecting, except in a read-only process (which must not save checkpoints or run reactors). */
   async onApplicationBootstrap(): Promise<void> {
-    const projections = this.discovery
+    if (this.readOnly) return;
+    await this.start(this.discover());
+  }
+
+  /** Every @ReadModelProjection of the app, reactors included. */
+  discover(): Projection[] {
+    return this.discovery
       .getProviders({ metadataKey: ReadModelProjection.KEY })
       .map((wrapper) => wrapper.instance as Projection)
       .filter(Boolean);
-    await this.start(projections);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -63,6 +87,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       const handles = projection.eventTypes === 'all' ? () => true : (type: string) => types.has(type);
       this.tracked.push({ projection, handles, position });
     }
+    this.parkedEvents = await this.readStore.collection<ParkedEvent>(PARKED_EVENTS).findAll();
     this.position = this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1;
     const head = await this.events.headPosition();
     const started = Date.now();
@@ -80,6 +105,11 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   /** The projections this runner drives. */
   get projections(): Projection[] {
     return this.tracked.map((tracked) => tracked.projection);
+  }
+
+  /** Events parked since this process started, oldest first. */
+  get parked(): readonly ParkedEvent[] {
+    return this.parkedEvents;
   }
 
   /** The last log position every projection has applied. */
@@ -108,7 +138,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private async handle(event: RecordedEvent): Promise<void> {
     for (const tracked of this.tracked) {
       if (tracked.position >= event.position) continue;
-      if (tracked.handles(event.type)) await tracked.projection.apply(event, this.readStore);
+      if (tracked.handles(event.type)) await this.applyOrPark(tracked.projection, event);
       tracked.position = event.position;
     }
     this.position = event.position;
@@ -120,6 +150,40 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     if (ready.length) {
       this.waiters = this.waiters.filter((waiter) => waiter.position > event.position);
       for (const waiter of ready) waiter.resolve();
+    }
+  }
+
+  private async applyOrPark(projection: Projection, event: RecordedEvent): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await projection.apply(event, this.readStore);
+      } catch (error) {
+        const where = `${projection.name} failed on ${event.type} at position ${event.position}`;
+        if (attempt < this.retryDelaysMs.length) {
+          this.logger.warn(`${where}, retrying: ${String(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, this.retryDelaysMs[attempt]));
+          continue;
+        }
+        this.logger.error(`${where} ${attempt + 1} times; parking the event: ${(error as Error).stack ?? String(error)}`);
+        return this.park(projection, event, error);
+      }
+    }
+  }
+
+  private async park(projection: Projection, event: RecordedEvent, error: unknown): Promise<void> {
+    const parked: ParkedEvent = {
+      id: `${projection.name}@${event.position}`,
+      projection: projection.name,
+      position: event.position,
+      streamId: event.streamId,
+      type: event.type,
+      error: error instanceof Error ? error.message : String(error),
+    };
+    this.parkedEvents.push(parked);
+    try {
+      await this.readStore.collection<ParkedEvent>(PARKED_EVENTS).apply(parked.id, event.position, () => parked);
+    } catch (recordError) {
+      this.logger.error(`Recording the parked event ${parked.id} failed: ${String(recordError)}`);
     }
   }
 

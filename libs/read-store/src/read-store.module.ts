@@ -1,12 +1,16 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Settings } from '../../core/src/index.js';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
 import { MongoReadStore } from './mongo/mongo-read-store.js';
+import { PostgresReadStore } from './postgres/postgres-read-store.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { ReadStore } from './read-store.port.js';
 
-/** Binds the ReadStore port (MongoDB when MONGODB_URI is set, else memory) and runs the projections. */
+/**
+ * Binds the ReadStore port (MongoDB when MONGODB_URI is set, else PostgreSQL when POSTGRES_URL is set, else memory)
+ * and runs the projections.
+ */
 @Global()
 @Module({
   imports: [DiscoveryModule],
@@ -20,6 +24,10 @@ import { ReadStore } from './read-store.port.js';
           logger.log('Using MongoDB read models');
           return MongoReadStore.connect(settings.MONGODB_URI);
         }
+        if (settings.POSTGRES_URL) {
+          logger.log('Using PostgreSQL read models');
+          return PostgresReadStore.connect(settings.POSTGRES_URL);
+        }
         logger.log('Using in-memory read models, rebuilt from the log at start');
         return new InMemoryReadStore();
       },
@@ -28,4 +36,11 @@ import { ReadStore } from './read-store.port.js';
   ],
   exports: [ReadStore, ProjectionRunner],
 })
-export class ReadStoreModule {}
+export class ReadStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(ReadStore) private readonly readStore: ReadStore) {}
+
+  /** A module's own hook runs after its providers', so the ProjectionRunner has saved its checkpoints. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.readStore.close();
+  }
+}

@@ -1,7 +1,10 @@
 import type { Page } from '../../core/src/index.js';
 
-/** Equality filter on top-level fields; `null` also matches a missing field. */
-export type Where<T> = { [K in keyof T]?: T[K] | null };
+/**
+ * Equality filter on top-level fields; `null` also matches a missing field. On an array field the filter is one
+ * element: it matches the documents whose array holds it (as MongoDB does).
+ */
+export type Where<T> = { [K in keyof T]?: (NonNullable<T[K]> extends readonly (infer Element)[] ? Element : T[K]) | null };
 
 export interface FindQuery<T> {
   where?: Where<T>;

@@ -11,13 +11,18 @@ export interface ReplayReport {
   eventsPerSecond: number;
 }
 
-/** Runs every projection over the whole log into `target`, from position zero, as fast as it can. */
+/**
+ * Runs every read-model projection over the whole log into `target`, from position zero, as fast as it can.
+ * Reactors (projections that own no collection, e.g. the one that turns IterationQueued into a training job)
+ * are left out: a replay rebuilds read models, it must never start jobs.
+ */
 export async function replayAll(
   events: EventStore,
-  projections: readonly Projection[],
+  allProjections: readonly Projection[],
   target: ReadStore,
 ): Promise<ReplayReport> {
   const started = performance.now();
+  const projections = allProjections.filter((projection) => projection.collections.length > 0);
   const routes = projections.map((projection) => {
     const types = new Set(projection.eventTypes);
     return { projection, handles: projection.eventTypes === 'all' ? () => true : (type: string) => types.has(type) };
@@ -34,7 +39,7 @@ export async function replayAll(
     }
     count += batch.length;
     if (batch.length > 0) after = batch[batch.length - 1].position;
-    if (batch.length < BATCH) break;
+    if (batch.length === 0) break;
   }
   for (const projection of projections) {
     await target.checkpoints.set(projection.name, { position: after, version: projection.version });

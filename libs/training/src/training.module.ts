@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries } from '../../datasets/src/index.js';
-import { ProjectAccess } from '../../projects/src/index.js';
+import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
 import { TrainingJobProcessor } from './jobs/training-job.processor.js';
 import { TrainingJobReactor } from './jobs/training-job.reactor.js';
 import { IterationQueries } from './read-models/iterations/iteration-queries.js';
@@ -28,11 +28,12 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
     ReproduceIterationHandler,
     CancelIterationHandler,
     IterationQueuer,
+    BackboneCatalog,
   ],
   exports: [IterationQueries, IterationQueuer],
 })
 export class TrainingModule {}
 
 /** The worker process only runs training jobs. */
-@Module({ providers: [TrainingJobProcessor] })
+@Module({ providers: [TrainingJobProcessor, BackboneCatalog] })
 export class TrainingWorkerModule {}

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { EventStore } from '../../../../libs/event-store/src/index.js';
 import { Public } from '../../../../libs/identity/src/index.js';
 import { ProjectionRunner } from '../../../../libs/read-store/src/index.js';
@@ -19,6 +19,7 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness and readiness: the event log answers and read models keep up' })
+  @ApiServiceUnavailableResponse({ description: 'The event log does not answer, or a projection parked an event it could not apply (named with its position).' })
   check() {
     return this.health.check([
       async () => {
@@ -33,6 +34,16 @@ export class HealthController {
         const indicator = this.indicators.check('readModels');
         const head = await this.events.headPosition();
         const lag = Math.max(0, head - this.projections.currentPosition);
+        const parked = this.projections.parked.map(({ projection, position, type, error }) => ({ projection, position, type, error }));
+        if (parked.length) {
+          const first = parked[0];
+          return indicator.down({
+            message: `${parked.length} event(s) could not be projected, first ${first.type} at position ${first.position} in ${first.projection}: fix the cause and restart (or rebuild) that projection`,
+            position: this.projections.currentPosition,
+            lag,
+            parked,
+          });
+        }
         return indicator.up({ position: this.projections.currentPosition, lag });
       },
     ]);

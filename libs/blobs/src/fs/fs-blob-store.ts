@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobStore, blobNotFound, isSha256, sha256Of, type StoredBlob } from '../blob-store.port.js';
+
+/** A temporary blob file this old is no write in flight any more: a crash left it. */
+export const TEMPORARY_FILE_GRACE_MS = 60_000;
 
 export interface FsBlobStoreOptions {
   /** Directory holding the blobs, e.g. DATA_DIR/blobs. */
@@ -69,6 +72,34 @@ export class FsBlobStore extends BlobStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
+  }
+
+  /**
+   * Deletes the temporary files of writes a crash interrupted (`.tmp-*` older than `olderThanMs`: younger ones
+   * may be a write in flight in another process sharing the directory). Returns how many were deleted.
+   */
+  async removeLeftovers(olderThanMs = TEMPORARY_FILE_GRACE_MS): Promise<number> {
+    let folders: string[];
+    try {
+      folders = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    const before = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const folder of folders) {
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+      for (const name of await readdir(join(this.directory, folder))) {
+        if (!name.startsWith('.tmp-')) continue;
+        const path = join(this.directory, folder, name);
+        const stats = await stat(path).catch(() => undefined);
+        if (!stats || stats.mtimeMs > before) continue;
+        await rm(path, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -12,17 +12,22 @@ type Bucket = InstanceType<typeof mongoose.mongo.GridFSBucket>;
  * sha256. GridFS writes the chunks first and the file document last, so a blob is only found once it is whole.
  */
 export class GridFsBlobStore extends BlobStore {
-  private readonly bucket: Bucket;
-
-  private constructor(private readonly connection: Connection) {
+  private constructor(
+    private readonly bucket: Bucket,
+    private readonly connection?: Connection,
+  ) {
     super();
-    if (!connection.db) throw new Error('The MongoDB connection has no database.');
-    this.bucket = new mongoose.mongo.GridFSBucket(connection.db, { bucketName: BUCKET });
   }
 
   static async connect(uri: string): Promise<GridFsBlobStore> {
     const connection = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
-    return new GridFsBlobStore(connection);
+    if (!connection.db) throw new Error('The MongoDB connection has no database.');
+    return new GridFsBlobStore(new mongoose.mongo.GridFSBucket(connection.db, { bucketName: BUCKET }), connection);
+  }
+
+  /** On a bucket opened elsewhere (tests pass one that plays the server). */
+  static on(bucket: Bucket): GridFsBlobStore {
+    return new GridFsBlobStore(bucket);
   }
 
   async put(bytes: Uint8Array): Promise<StoredBlob> {
@@ -40,7 +45,13 @@ export class GridFsBlobStore extends BlobStore {
     const [file] = await this.bucket.find({ filename: sha256 }).limit(1).toArray();
     if (!file) throw blobNotFound(sha256);
     const chunks: Buffer[] = [];
-    for await (const chunk of this.bucket.openDownloadStream(file._id)) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of this.bucket.openDownloadStream(file._id)) chunks.push(chunk as Buffer);
+    } catch (error) {
+      // Deleted while being read (the download fails on the missing file or chunk): as if never there.
+      if (!(await this.has(sha256))) throw blobNotFound(sha256);
+      throw error;
+    }
     return Buffer.concat(chunks);
   }
 
@@ -68,6 +79,6 @@ export class GridFsBlobStore extends BlobStore {
   }
 
   async close(): Promise<void> {
-    await this.connection.close();
+    await this.connection?.close();
   }
 }

@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
+const MiB = 1024 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -28,6 +29,23 @@ export class Settings {
   @IsString()
   MONGODB_URI?: string;
 
+  /**
+   * PostgreSQL for the event log, read models and blobs, e.g. postgres://diyml@db:5432/diyml. An
+   * EVENTSTORE_CONNECTION_STRING or MONGODB_URI set beside it takes that part over.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  POSTGRES_URL?: string;
+
+  /**
+   * off: an append or blob answers before PostgreSQL has flushed it to disk (several times faster on a busy
+   * disk). A crash of the database server, not of diyml, may then lose the last commits, in order, as the
+   * embedded SQLite log may on a power cut. on (default): acknowledged means on disk.
+   */
+  @IsIn(['on', 'off'])
+  POSTGRES_SYNCHRONOUS_COMMIT: 'on' | 'off' = 'on';
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
@@ -37,6 +55,15 @@ export class Settings {
   @IsString()
   @MinLength(1)
   QUEUE_PREFIX: string = 'diyml';
+
+  /**
+   * How long a worker holds a job without renewing its lock: how soon another worker takes over a job whose
+   * worker died (it looks for such jobs every half of this).
+   */
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  JOB_LOCK_DURATION_MS: number = 60_000;
 
   /** Signs login tokens. Embedded default: a random secret kept in DATA_DIR/jwt-secret. */
   @Transform(emptyToUndefined)
@@ -58,6 +85,93 @@ export class Settings {
   @Min(0)
   @Max(60000)
   READ_YOUR_WRITES_TIMEOUT_MS: number = 5000;
+
+  /**
+   * A JSON file listing extra backbones (an array of libs/ml BackboneDescriptor, source kind 'url' or
+   * 'npm-package'), registered at start; URL weights are downloaded once into DATA_DIR/backbones.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  BACKBONES_FILE?: string;
+
+  /** Largest JSON request body (413 PAYLOAD_TOO_LARGE above). */
+  @IsInt()
+  @Min(1024)
+  JSON_MAX_BYTES: number = MiB;
+
+  /** Largest JSON body of the routes that carry base64 images (Custom Vision's createImagesFromFiles). */
+  @IsInt()
+  @Min(1024)
+  JSON_IMAGES_MAX_BYTES: number = 32 * MiB;
+
+  /** Deepest nesting of objects and arrays in a JSON body (400 JSON_TOO_DEEP beyond). */
+  @IsInt()
+  @Min(2)
+  @Max(1000)
+  JSON_MAX_DEPTH: number = 32;
+
+  /** Object keys in a whole JSON body (400 JSON_TOO_MANY_KEYS beyond); a 1,000-item label batch needs ~3,000. */
+  @IsInt()
+  @Min(10)
+  JSON_MAX_KEYS: number = 10_000;
+
+  /** Keys of any one object of a JSON body (400 JSON_TOO_MANY_KEYS beyond): no request DTO has more than a few dozen. */
+  @IsInt()
+  @Min(10)
+  JSON_MAX_KEYS_PER_OBJECT: number = 200;
+
+  /** Failed sign-ins (password, personal token or deployment key) one account may take per window (429 beyond). */
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURES_PER_ACCOUNT: number = 10;
+
+  /** Failed sign-ins one client address may make per window, whatever the account (429 beyond). */
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURES_PER_SOURCE: number = 50;
+
+  /** The window of the failed sign-in counts, in seconds: a blocked caller may retry when it ends. */
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  AUTH_FAILURE_WINDOW_SECONDS: number = 900;
+
+  /**
+   * Behind a reverse proxy: which proxies to believe about the client address (X-Forwarded-For), as Express's
+   * `trust proxy` takes it: a hop count (`1`), `loopback`, or addresses/subnets separated by commas. Unset: the
+   * client is the peer of the connection. Failed sign-ins are counted per client address, so set it behind a proxy.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  /** Shortest password accepted at registration. */
+  @IsInt()
+  @Min(8)
+  @Max(128)
+  PASSWORD_MIN_LENGTH: number = 10;
+
+  /** Archives (dataset and model imports): all entries together, counted as they really inflate. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_INFLATED_BYTES: number = 1024 * 1024 * 1024;
+
+  /** Archives: one entry (model weights, a COCO JSON file), counted as it really inflates. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_ENTRY_BYTES: number = 256 * 1024 * 1024;
+
+  /** Archives: entries (files and folders) in one zip. */
+  @IsInt()
+  @Min(1)
+  ARCHIVE_MAX_ENTRIES: number = 50_000;
+
+  /** Archives: inflated bytes per compressed byte of an entry past its first MiB (zip-bomb guard). */
+  @IsInt()
+  @Min(2)
+  ARCHIVE_MAX_RATIO: number = 200;
 }
 
 export const SETTING_NAMES = [
@@ -65,12 +179,30 @@ export const SETTING_NAMES = [
   'DATA_DIR',
   'EVENTSTORE_CONNECTION_STRING',
   'MONGODB_URI',
+  'POSTGRES_URL',
+  'POSTGRES_SYNCHRONOUS_COMMIT',
   'REDIS_URL',
   'QUEUE_PREFIX',
+  'JOB_LOCK_DURATION_MS',
   'JWT_SECRET',
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
   'READ_YOUR_WRITES_TIMEOUT_MS',
+  'BACKBONES_FILE',
+  'JSON_MAX_BYTES',
+  'JSON_IMAGES_MAX_BYTES',
+  'JSON_MAX_DEPTH',
+  'JSON_MAX_KEYS',
+  'JSON_MAX_KEYS_PER_OBJECT',
+  'AUTH_FAILURES_PER_ACCOUNT',
+  'AUTH_FAILURES_PER_SOURCE',
+  'AUTH_FAILURE_WINDOW_SECONDS',
+  'PASSWORD_MIN_LENGTH',
+  'TRUST_PROXY',
+  'ARCHIVE_MAX_INFLATED_BYTES',
+  'ARCHIVE_MAX_ENTRY_BYTES',
+  'ARCHIVE_MAX_ENTRIES',
+  'ARCHIVE_MAX_RATIO',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */

@@ -13,4 +13,10 @@ export class ApiErrorDto {
 
   @ApiPropertyOptional({ description: 'Structured details, e.g. the fields that failed validation.' })
   details?: unknown;
+
+  @ApiPropertyOptional({
+    example: 3,
+    description: 'VALIDATION_FAILED: how many problems the request has in all; `details` lists the first 20.',
+  })
+  problemCount?: number;
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, type ErrorKind } from '../domain/domain-error.js';
+import { ValidationFailedError } from './validation.js';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   validation: HttpStatus.BAD_REQUEST,
@@ -43,6 +44,15 @@ export interface ErrorBody {
   code: string;
   message: string;
   details?: unknown;
+  /** VALIDATION_FAILED: how many problems there are in all (`details` lists the first ones). */
+  problemCount?: number;
+}
+
+/** Longest message an error body carries (a message may quote what the client sent). */
+const MAX_MESSAGE_CHARACTERS = 2000;
+
+function bounded(message: string): string {
+  return message.length > MAX_MESSAGE_CHARACTERS ? `${message.slice(0, MAX_MESSAGE_CHARACTERS)}…` : message;
 }
 
 export function statusOfKind(kind: ErrorKind): number {
@@ -61,6 +71,10 @@ export class DomainExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (body.statusCode === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') {
+      response.setHeader('Retry-After', String(retryAfter));
+    }
     response.status(body.statusCode).json(body);
   }
 
@@ -69,14 +83,17 @@ export class DomainExceptionFilter implements ExceptionFilter {
       const body: ErrorBody = {
         statusCode: STATUS_BY_KIND[exception.kind],
         code: exception.code,
-        message: exception.message,
+        message: bounded(exception.message),
       };
       if (exception.details !== undefined) body.details = exception.details;
+      if (exception instanceof ValidationFailedError) body.problemCount = exception.problemCount;
       return body;
     }
     const bodyParserError = (exception instanceof HttpException ? exception.cause : exception) as
       | { type?: string }
       | undefined;
+    // The JSON body checks (jsonBodyOptions) throw domain errors from inside body-parser, which wraps them.
+    if (bodyParserError instanceof DomainError) return this.toBody(bodyParserError);
     if (bodyParserError?.type === 'entity.parse.failed') {
       return { statusCode: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' };
     }
@@ -90,7 +107,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
         typeof response === 'string'
           ? response
           : String((response as { message?: unknown }).message ?? exception.message);
-      return { statusCode, code: CODE_BY_STATUS[statusCode] ?? `HTTP_${statusCode}`, message };
+      return { statusCode, code: CODE_BY_STATUS[statusCode] ?? `HTTP_${statusCode}`, message: bounded(message) };
     }
     this.logger.error(exception);
     return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' };

@@ -7,7 +7,7 @@ export interface AuthenticatedUser {
   username: string;
 }
 
-/** An Express request after authentication (passport sets `user`) and logging (pino-http sets `id`). */
+/** An Express request after authentication (the bearer guard sets `user`) and logging (pino-http sets `id`). */
 export type HttpRequest = Request & { user?: AuthenticatedUser; id?: unknown };
 
 /** Who is calling and in which request: everything command metadata needs but the time. */

@@ -13,9 +13,12 @@ export interface CustomVisionDomain {
   modelInformation: { estimatedModelSizeInMegabytes: number; displayName: string; description: string } | null;
 }
 
-/** What every diyml model exports to: a TensorFlow.js archive. */
-export const EXPORT_PLATFORM = 'TensorFlow';
-export const EXPORT_FLAVOR = 'TensorFlowJs';
+/** What every diyml model exports to, and the `format` of diyml's model download that serves it. */
+export const EXPORT_PLATFORMS = [
+  { platform: 'TensorFlow', flavor: 'TensorFlowJs', format: 'tfjs' },
+  { platform: 'ONNX', flavor: null, format: 'onnx' },
+] as const;
+export const EXPORT_PLATFORM_NAMES: string[] = EXPORT_PLATFORMS.map((entry) => entry.platform);
 
 function domain(id: string, name: string, type: DomainType, compact: boolean): CustomVisionDomain {
   return {
@@ -24,7 +27,7 @@ function domain(id: string, name: string, type: DomainType, compact: boolean): C
     type,
     exportable: true,
     enabled: true,
-    exportablePlatforms: [EXPORT_PLATFORM],
+    exportablePlatforms: EXPORT_PLATFORM_NAMES,
     modelInformation: {
       estimatedModelSizeInMegabytes: 1,
       displayName: name,

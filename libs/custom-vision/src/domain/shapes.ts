@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ImageView } from '../../../datasets/src/index.js';
 import type { LabelView, ProjectView } from '../../../projects/src/index.js';
 import type { IterationView } from '../../../training/src/index.js';
-import { DEFAULT_DOMAIN, EXPORT_PLATFORM } from './domains.js';
+import { DEFAULT_DOMAIN, EXPORT_PLATFORM_NAMES } from './domains.js';
 
 // Custom Vision's JSON shapes (camelCase, as the SDKs' mappers read them) built from our read models.
 
@@ -101,7 +101,7 @@ export function toCvProject(project: ProjectView): CvProject {
     settings: {
       domainId: DEFAULT_DOMAIN[project.type].id,
       classificationType: project.type === 'classification' ? 'Multiclass' : null,
-      targetExportPlatforms: [EXPORT_PLATFORM],
+      targetExportPlatforms: EXPORT_PLATFORM_NAMES,
       useNegativeSet: false,
       detectionParameters: null,
       imageProcessingSettings: null,
@@ -185,7 +185,7 @@ export function toCvIteration(iteration: IterationView, project: ProjectView, pu
     trainedAt: iteration.status === 'completed' ? iteration.completedAt : null,
     projectId: iteration.projectId,
     exportable: iteration.status === 'completed',
-    exportableTo: [EXPORT_PLATFORM],
+    exportableTo: EXPORT_PLATFORM_NAMES,
     domainId: DEFAULT_DOMAIN[project.type].id,
     classificationType: project.type === 'classification' ? 'Multiclass' : null,
     trainingType: 'Regular',

@@ -24,6 +24,10 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    if (status === 429) {
+      const retryAfter = (this.core.toBody(exception).details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    }
     response.status(status).json(body);
   }
 

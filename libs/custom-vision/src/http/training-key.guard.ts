@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { HttpRequest } from '../../../core/src/index.js';
+import { AuthThrottle, type HttpRequest } from '../../../core/src/index.js';
 import { ReadStore } from '../../../read-store/src/index.js';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 import { INVALID_KEY_MESSAGE, takeKeyHeader, userOfPersonalToken } from './keys.js';
@@ -18,17 +18,22 @@ export function assertVersion(request: HttpRequest, versions: readonly string[])
 /**
  * `Training-Key: dml_…`: Custom Vision's training key is one of the caller's personal API tokens. The routes
  * are public to the global bearer guard; this guard authenticates them and sets `request.user` as it would.
+ * Wrong keys count as failed sign-ins of the client address (AuthThrottle.refuse: 429 past the limit).
  */
 @Injectable()
 export class TrainingKeyGuard implements CanActivate {
-  constructor(private readonly readStore: ReadStore) {}
+  constructor(
+    private readonly readStore: ReadStore,
+    private readonly throttle: AuthThrottle,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<HttpRequest>();
     assertVersion(request, TRAINING_API_VERSIONS);
     const key = takeKeyHeader(request, 'training-key');
-    const user = key ? await userOfPersonalToken(this.readStore, key) : null;
-    if (!user) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+    if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+    const user = await userOfPersonalToken(this.readStore, key);
+    if (!user) throw await this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
     request.user = user;
     return true;
   }

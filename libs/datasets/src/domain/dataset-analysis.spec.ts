@@ -22,6 +22,7 @@ function image(overrides: Partial<ImageView> = {}): ImageView {
     labelId: null,
     regions: [],
     labeled: false,
+    labelIds: [],
     split: 'train',
     included: true,
     uploadedAt: '2026-01-01T00:00:00.000Z',

@@ -171,7 +171,10 @@ function requireLabel(project: ProjectContext, labelId: string): void {
   }
 }
 
-/** Boxes must be inside the image, have a positive size and use a label of the project. */
+/** Smallest box width or height, as a fraction of the image: smaller is a rounding error, not a box. */
+export const MIN_REGION_SIZE = 1e-6;
+
+/** Boxes must be inside the image, have at least the minimum size and use a label of the project. */
 export function validateRegions(project: ProjectContext, regions: readonly Region[]): Region[] {
   if (regions.length > MAX_REGIONS_PER_IMAGE) {
     throw DomainError.validation(
@@ -187,6 +190,13 @@ export function validateRegions(project: ProjectContext, regions: readonly Regio
         DatasetErrors.REGION_EMPTY,
         `Region ${index} must have a positive width and height.`,
         { index, region },
+      );
+    }
+    if (width < MIN_REGION_SIZE || height < MIN_REGION_SIZE) {
+      throw DomainError.validation(
+        DatasetErrors.REGION_TOO_SMALL,
+        `Region ${index} is narrower or lower than ${MIN_REGION_SIZE} of the image: draw a box at least that large.`,
+        { index, region, minSize: MIN_REGION_SIZE },
       );
     }
     if (x < 0 || y < 0 || x + width > 1 + EPSILON || y + height > 1 + EPSILON) {

@@ -10,6 +10,7 @@ import {
   type RequestContext,
   Settings,
   toEventMetadata,
+  toPlainText,
 } from '../../../core/src/index.js';
 import { EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
 import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
@@ -49,6 +50,9 @@ type Prepared =
   | { rejection: IntakeItem }
   | { image: InspectedImage; sha256: string; bytes: number; regions: Region[] | undefined };
 
+/** What the bytes of one file are: an image (not stored yet), or why the file is refused. */
+export type Inspection = { rejection: IntakeItem } | { image: InspectedImage };
+
 /** Files checked (decoded) and stored at the same time within one request. */
 const CONCURRENCY = 8;
 /** A claim whose image stream is still empty is an upload in flight for this long; after, an abandoned one. */
@@ -83,7 +87,13 @@ export class ImageIntake {
    * recorded one after the other in the order sent, so the images list in that order and, of two equal
    * files, the later one is the duplicate.
    */
-  async intake(project: ProjectView, files: readonly IncomingImage[], context: RequestContext): Promise<IntakeItem[]> {
+  async intake(
+    project: ProjectView,
+    files: readonly IncomingImage[],
+    context: RequestContext,
+    /** From `inspect`, when the files were checked already (one per file). */
+    inspections?: readonly Inspection[],
+  ): Promise<IntakeItem[]> {
     const metadata = commandMetadata(context, this.clock.now());
     const projectContext = projectContextOf(project);
     const prepared = files.map(() => {
@@ -97,7 +107,7 @@ export class ImageIntake {
     const worker = async () => {
       while (next < files.length) {
         const index = next++;
-        await this.prepare(projectContext, files[index]).then(prepared[index].resolve, prepared[index].reject);
+        await this.prepare(projectContext, files[index], inspections?.[index]).then(prepared[index].resolve, prepared[index].reject);
       }
     };
     const workers = Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
@@ -114,18 +124,40 @@ export class ImageIntake {
     return items;
   }
 
-  /** Checks the bytes and stores the blob; nothing is stored for a rejected file. */
-  private async prepare(project: ProjectContext, file: IncomingImage): Promise<Prepared> {
+  /** Checks the bytes of every file (decoding them) without storing or recording anything. */
+  async inspect(files: readonly IncomingImage[]): Promise<Inspection[]> {
+    const inspections: Inspection[] = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const index = next++;
+        inspections[index] = await this.inspectOne(files[index]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
+    return inspections;
+  }
+
+  private async inspectOne(file: IncomingImage): Promise<Inspection> {
     const { filename } = file;
-    const rejected = (code: string, message: string): Prepared => ({ rejection: { filename, status: 'rejected', error: { code, message } } });
     if (file.bytes === null) {
-      return rejected('FILE_TOO_LARGE', `The file has more than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.`);
+      const message = `The file has more than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.`;
+      return { rejection: { filename, status: 'rejected', error: { code: 'FILE_TOO_LARGE', message } } };
     }
     const inspected = await inspectImage(file.bytes, {
       maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES,
       maxPixels: this.limits.UPLOAD_MAX_PIXELS,
     });
-    if (!inspected.ok) return rejected(inspected.rejection.code, inspected.rejection.message);
+    if (!inspected.ok) return { rejection: { filename, status: 'rejected', error: inspected.rejection } };
+    return { image: inspected.image };
+  }
+
+  /** Checks the bytes (unless inspected already) and stores the blob; nothing is stored for a rejected file. */
+  private async prepare(project: ProjectContext, file: IncomingImage, inspection?: Inspection): Promise<Prepared> {
+    const { filename } = file;
+    const rejected = (code: string, message: string): Prepared => ({ rejection: { filename, status: 'rejected', error: { code, message } } });
+    const inspected = inspection ?? (await this.inspectOne(file));
+    if ('rejection' in inspected) return inspected;
     let regions: Region[] | undefined;
     try {
       regions = file.regions?.length ? validateRegions(project, file.regions) : undefined;
@@ -133,7 +165,7 @@ export class ImageIntake {
       if (error instanceof DomainError) return rejected(error.code, error.message);
       throw error;
     }
-    const { sha256, bytes } = await this.blobs.put(file.bytes);
+    const { sha256, bytes } = await this.blobs.put(file.bytes!);
     return { image: inspected.image, sha256, bytes, regions };
   }
 
@@ -157,7 +189,7 @@ export class ImageIntake {
           type: 'UploadImage',
           project,
           imageId,
-          filename: filename.slice(0, 500),
+          filename: toPlainText(filename).slice(0, 500),
           sha256,
           width,
           height,

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
 import { DeploymentErrors } from './deployment-errors.js';
 import type { DeploymentEvent } from './deployment.events.js';
 
@@ -55,6 +55,7 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
           { status: iteration.status },
         );
       }
+      if (command.name !== undefined) requirePlainText('name', command.name);
       return [
         {
           type: 'ModelDeployed',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { FsBlobStore } from '../../../blobs/src/index.js';
+import { Settings } from '../../../core/src/index.js';
 import { type RawImage, SeededRandom, train } from '../../../ml/src/index.js';
 import { colouredSquareImage } from '../../../ml/src/testing/synthetic-images.js';
 import { packModel } from '../../../training/src/index.js';
@@ -55,7 +56,7 @@ describe('model cache', () => {
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('loads a model once for concurrent first requests, and batches their predictions without changing them', async () => {
-    const cache = new ModelCache(blobs, new DeploymentSettings());
+    const cache = new ModelCache(blobs, new DeploymentSettings(), new Settings());
     blobs.reads = 0;
     const together = await Promise.all(images.map((image) => cache.use(first, ({ batcher }) => batcher.predict(image, {}))));
     expect(blobs.reads).toBe(1);
@@ -76,7 +77,7 @@ describe('model cache', () => {
 
   it('keeps at most MODEL_CACHE_MAX_MODELS models, unloading the least recently used', async () => {
     const settings = Object.assign(new DeploymentSettings(), { MODEL_CACHE_MAX_MODELS: 1 });
-    const cache = new ModelCache(blobs, settings);
+    const cache = new ModelCache(blobs, settings, new Settings());
     await cache.use(first, ({ batcher }) => batcher.predict(images[0], {}));
     await cache.use(second, ({ batcher }) => batcher.predict(images[0], {}));
     expect(cache.has(first)).toBe(false);
@@ -86,7 +87,7 @@ describe('model cache', () => {
   });
 
   it('finishes a prediction that is running when its model is evicted, then loads it afresh', async () => {
-    const cache = new ModelCache(blobs, new DeploymentSettings());
+    const cache = new ModelCache(blobs, new DeploymentSettings(), new Settings());
     const predictions = await cache.use(first, async ({ batcher }) => {
       cache.evict(first);
       return batcher.predict(images[1], {});
@@ -100,7 +101,7 @@ describe('model cache', () => {
   });
 
   it('forgets a model that failed to load, so a later request tries again', async () => {
-    const cache = new ModelCache(blobs, new DeploymentSettings());
+    const cache = new ModelCache(blobs, new DeploymentSettings(), new Settings());
     const missing = 'f'.repeat(64);
     await expect(cache.use(missing, async () => 1)).rejects.toMatchObject({ code: 'BLOB_NOT_FOUND' });
     expect(cache.has(missing)).toBe(false);

@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
 import { LoadedModel, type SerializedModel } from '../../../ml/src/index.js';
-import { unpackModel } from '../../../training/src/index.js';
+import { archiveLimitsOf, Settings } from '../../../core/src/index.js';
+import { unpackModelSafely } from '../../../training/src/index.js';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { PredictionBatcher } from './prediction-batcher.js';
 
@@ -41,6 +42,7 @@ export class ModelCache implements OnApplicationShutdown {
   constructor(
     private readonly blobs: BlobStore,
     private readonly settings: DeploymentSettings,
+    private readonly platform: Settings,
   ) {}
 
   /** Runs `use` with the model, loading it first if needed. */
@@ -84,7 +86,8 @@ export class ModelCache implements OnApplicationShutdown {
   private load(sha256: string): Entry {
     const entry: Entry = { sha256, bytes: 0, leases: 0, evicted: false, loading: Promise.resolve(undefined as never) };
     entry.loading = (async () => {
-      const serialized = unpackModel(new Uint8Array(await this.blobs.get(sha256)));
+      // Unzipped on a worker thread, within the archive limits its import was held to.
+      const serialized = await unpackModelSafely(new Uint8Array(await this.blobs.get(sha256)), archiveLimitsOf(this.platform));
       const model = await LoadedModel.load(serialized);
       entry.serving = { model, batcher: new PredictionBatcher(model) };
       entry.bytes = weightBytes(serialized);

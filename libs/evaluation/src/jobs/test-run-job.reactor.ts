@@ -1,25 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../../../event-store/src/index.js';
 import { JobQueue } from '../../../jobs/src/index.js';
-import { type Projection, ReadModelProjection } from '../../../read-store/src/index.js';
+import { EventReactor, type Reactor } from '../../../read-store/src/index.js';
 import type { TestRunRequested } from '../domain/test-run.events.js';
 import { TEST_RUN_QUEUE, type TestRunJobPayload } from './test-run-job.processor.js';
 
 /**
- * Turns TestRunRequested into a job on the `test-runs` queue, from the checkpointed subscription. The job id
- * is the test run id, so seeing the event again never runs it twice.
+ * Turns TestRunRequested into a job on the `test-runs` queue, in one replica at a time (under its lease). The
+ * job id is the test run id, so seeing the event again never runs it twice.
  */
-@ReadModelProjection()
+@EventReactor()
 @Injectable()
-export class TestRunJobReactor implements Projection {
+export class TestRunJobReactor implements Reactor {
   readonly name = 'test-run-job-reactor';
-  readonly version = 1;
-  readonly collections = [];
   readonly eventTypes = ['TestRunRequested'];
 
   constructor(private readonly jobs: JobQueue) {}
 
-  async apply(recorded: RecordedEvent): Promise<void> {
+  async react(recorded: RecordedEvent): Promise<void> {
     const { projectId, testRunId } = (recorded as unknown as TestRunRequested).data;
     const payload: TestRunJobPayload = { v: 1, projectId, testRunId };
     await this.jobs.enqueue({ queue: TEST_RUN_QUEUE, id: testRunId, payload });

@@ -1,17 +1,24 @@
 import {
   ANY,
   type AllStreamResolvedEvent,
+  BACKWARDS,
+  DeadlineExceededError,
+  END,
   EventStoreDBClient,
   excludeSystemEvents,
   FORWARDS,
   jsonEvent,
   NO_STREAM,
+  type Position,
+  type ReadPosition,
   type ResolvedEvent,
   START,
   StreamNotFoundError,
+  UnavailableError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
 import {
   type AppendResult,
@@ -28,6 +35,12 @@ import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
 type StoredMetadata = EventMetadata & { v: number };
 
 const RESUBSCRIBE_DELAY_MS = 1000;
+/** Records read per request when paging $all (system records included). */
+const READ_PAGE = 500;
+/** Tries of one append when the server did not answer; the same event ids make a repeat a no-op. */
+const APPEND_TRIES = 3;
+
+const isSystemRecord = (resolved: AllStreamResolvedEvent) => !resolved.event || resolved.event.type.startsWith('$');
 
 /**
  * The distributed event store: EventStoreDB / KurrentDB. The global position of an event is its prepare
@@ -38,12 +51,13 @@ export class EsdbEventStore extends EventStore {
   private readonly client: EventStoreDBClient;
   private readonly subscriptions = new Set<Subscription>();
 
+  /** `connection`: a connection string, or a client (tests pass one that plays the server). */
   constructor(
-    connectionString: string,
+    connection: string | EventStoreDBClient,
     private readonly upcasters: Upcasters = new Upcasters(),
   ) {
     super();
-    this.client = EventStoreDBClient.connectionString(connectionString);
+    this.client = typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
   }
 
   async append(
@@ -57,32 +71,36 @@ export class EsdbEventStore extends EventStore {
         : options.expectedRevision === 'any'
           ? ANY
           : BigInt(options.expectedRevision);
-    try {
-      const result = await this.client.appendToStream(
-        streamId,
-        events.map((event) =>
-          jsonEvent({
-            type: event.type,
-            data: event.data as Record<string, unknown>,
-            metadata: { ...options.metadata, v: event.v },
-          }),
-        ),
-        { expectedRevision },
-      );
-      return {
-        revision: Number(result.nextExpectedRevision),
-        position: Number(result.position?.prepare ?? -1n),
-      };
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) {
-        const actual = error.actualVersion;
-        throw wrongExpectedRevision(
-          streamId,
-          options.expectedRevision,
-          typeof actual === 'bigint' ? Number(actual) : 'no_stream',
-        );
+    // Ids are chosen once, so when an append is sent again after the answer was lost, EventStoreDB
+    // recognises the events and does not write them twice (idempotent writes).
+    const recorded = events.map((event) =>
+      jsonEvent({
+        id: randomUUID(),
+        type: event.type,
+        data: event.data as Record<string, unknown>,
+        metadata: { ...options.metadata, v: event.v },
+      }),
+    );
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const result = await this.client.appendToStream(streamId, recorded, { expectedRevision });
+        return {
+          revision: Number(result.nextExpectedRevision),
+          position: Number(result.position?.prepare ?? -1n),
+        };
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) {
+          const actual = error.actualVersion;
+          throw wrongExpectedRevision(
+            streamId,
+            options.expectedRevision,
+            typeof actual === 'bigint' ? Number(actual) : 'no_stream',
+          );
+        }
+        const unanswered = error instanceof DeadlineExceededError || error instanceof UnavailableError;
+        if (!unanswered || attempt >= APPEND_TRIES) throw error;
+        this.logger.warn(`Appending to ${streamId} got no answer (${(error as Error).message}); sending it again`);
       }
-      throw error;
     }
   }
 
@@ -99,30 +117,47 @@ export class EsdbEventStore extends EventStore {
     return events;
   }
 
+  /** Pages through $all until `limit` events are found, skipping system records, which count in maxCount. */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const after = options.after ?? -1;
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
+    let seen = options.after ?? -1;
+    let from: ReadPosition = seen < 0 ? START : { commit: BigInt(seen), prepare: BigInt(seen) };
     const events: RecordedEvent[] = [];
-    const reading = this.client.readAll({
-      direction: FORWARDS,
-      fromPosition: after < 0 ? START : { commit: BigInt(after), prepare: BigInt(after) },
-      maxCount: after < 0 ? limit : limit + 1,
-    });
-    for await (const resolved of reading) {
-      if (!resolved.event || resolved.event.type.startsWith('$')) continue;
-      const event = this.toRecorded(resolved);
-      if (event.position <= after) continue;
-      events.push(event);
-      if (events.length >= limit) break;
+    for (;;) {
+      // The read starts at `from` inclusive, so one more record than needed.
+      const pageSize = Math.min(READ_PAGE, limit - events.length + 1);
+      let records = 0;
+      let last: Position | undefined;
+      for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: pageSize })) {
+        records += 1;
+        last = resolved.event?.position ?? last;
+        if (isSystemRecord(resolved)) continue;
+        const event = this.toRecorded(resolved);
+        if (event.position <= seen) continue;
+        events.push(event);
+        seen = event.position;
+        if (events.length >= limit) return events;
+      }
+      if (records < pageSize || !last) return events;
+      from = last;
+      seen = Math.max(seen, Number(last.prepare));
     }
-    return events;
   }
 
+  /** The last event that is not a system record, however many system records follow it. */
   async headPosition(): Promise<number> {
-    for await (const resolved of this.client.readAll({ direction: 'backwards', fromPosition: 'end', maxCount: 50 })) {
-      if (resolved.event && !resolved.event.type.startsWith('$')) return this.toRecorded(resolved).position;
+    let from: ReadPosition = END;
+    for (;;) {
+      let records = 0;
+      let last: Position | undefined;
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: READ_PAGE })) {
+        records += 1;
+        if (!isSystemRecord(resolved)) return this.toRecorded(resolved).position;
+        last = resolved.event?.position ?? last;
+      }
+      if (records < READ_PAGE || !last) return -1;
+      from = last;
     }
-    return -1;
   }
 
   subscribeToAll(after: number, handler: SubscriptionHandler): Subscription {
@@ -145,6 +180,8 @@ export class EsdbEventStore extends EventStore {
             position = event.position;
           }
         } catch (error) {
+          // Leaving the loop does not end the server-side subscription; only unsubscribe() cancels it.
+          await current?.unsubscribe().catch(() => {});
           if (closed) break;
           this.logger.error(`Subscription dropped at position ${position}, resubscribing: ${String(error)}`);
           await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_DELAY_MS));
@@ -171,7 +208,15 @@ export class EsdbEventStore extends EventStore {
 
   private toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent {
     const event = resolved.event!;
-    const { v, ...metadata } = event.metadata as unknown as StoredMetadata;
+    // Events written by other tools may carry no metadata (or not ours): fill in what a projection needs.
+    const stored = (event.metadata && typeof event.metadata === 'object' ? event.metadata : {}) as Partial<StoredMetadata>;
+    const { v, ...known } = stored;
+    const metadata: EventMetadata = {
+      userId: known.userId ?? null,
+      correlationId: known.correlationId ?? event.id,
+      causationId: known.causationId ?? null,
+      at: known.at ?? event.created.toISOString(),
+    };
     return this.upcasters.apply({
       streamId: event.streamId,
       revision: Number(event.revision),

@@ -113,6 +113,21 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
       expect(received.map((e) => e.type)).toEqual(['Past', 'Live1', 'Live2']);
     });
 
+    it('delivers every event of many concurrent appends to a subscriber, once each, in position order', async () => {
+      const before = await store.headPosition();
+      const streams = Array.from({ length: 40 }, () => `test-${randomUUID()}`);
+      const receiving = collect(store, before, streams.length);
+      const results = await Promise.all(
+        streams.map((id) => store.append(id, [event('Concurrent')], { expectedRevision: 'no_stream', metadata })),
+      );
+      const received = await receiving;
+      expect(new Set(received.map((e) => e.streamId))).toEqual(new Set(streams));
+      const positions = received.map((e) => e.position);
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+      expect(new Set(positions)).toEqual(new Set(results.map((r) => r.position)));
+      expect((await store.readAll({ after: before })).map((e) => e.position)).toEqual(positions);
+    });
+
     it('retries an event whose handler failed instead of skipping it', async () => {
       const before = await store.headPosition();
       await store.append(stream, [event('Flaky'), event('Next')], { expectedRevision: 'no_stream', metadata });

@@ -1,6 +1,7 @@
-import { type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import type { HttpRequest } from '../../../core/src/index.js';
+import { BearerAuthenticator } from './bearer-authenticator.js';
 
 const IS_PUBLIC = 'diyml:public';
 
@@ -9,13 +10,17 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /** Global guard: every route needs a login JWT or a personal API token unless marked @Public(). */
 @Injectable()
-export class BearerAuthGuard extends AuthGuard(['jwt', 'api-token']) {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly authenticator: BearerAuthenticator,
+  ) {}
 
-  override canActivate(context: ExecutionContext) {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    request.user = await this.authenticator.authenticate(request.headers.authorization, String(request.ip));
+    return true;
   }
 }

@@ -19,6 +19,7 @@ interface Lane {
  * process: on start, the owning context re-queues what its events say is unfinished.
  */
 export class InProcessJobQueue extends JobQueue {
+  readonly outlivesProcess = false;
   private readonly logger = new Logger(InProcessJobQueue.name);
   private readonly processors = new Map<string, JobProcessor>();
   private readonly lanes = new Map<string, Lane>();

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Backbone } from '../backbones/backbone.js';
 import type { LabeledBox } from '../boxes/box.js';
 import type { Channels, ImageSize } from '../images/image-decoding.js';
 import type { SerializedModel, Task } from '../models/model-serialization.js';
@@ -14,6 +15,17 @@ export interface BuildOptions {
   baseModel?: SerializedModel;
   /** Pixel range the base model expects; default: from its metadata, else [0, 1]. */
   baseModelInputRange?: [number, number];
+  /** The loaded pretrained backbone an architecture with `usesBackbone` builds on. */
+  backbone?: Backbone;
+}
+
+/** A head trained on pooled embeddings of a backbone layer (computed once per image and view, then cached). */
+export interface EmbeddingHead {
+  backbone: Backbone;
+  layer: string;
+  dimension: number;
+  /** The head's first dense layer: the embedding standardisation is folded into its weights after training. */
+  head: tfl.layers.Layer;
 }
 
 export interface BuiltModel {
@@ -27,6 +39,10 @@ export interface BuiltModel {
   imageSize: ImageSize;
   channels: Channels;
   inputRange: [number, number];
+  /** Present when `trainable` takes backbone embeddings rather than pixels. */
+  embedding?: EmbeddingHead;
+  /** A penalty added to the training loss (weight decay), a scalar. */
+  regularization?: () => tf.Scalar;
 }
 
 /** What a training example contributes to the targets. */
@@ -66,6 +82,8 @@ export interface Architecture {
    * has taken at least this many optimiser steps, so the default epochs train it fully.
    */
   readonly minStepsPerEpoch?: number;
+  /** Builds on a pretrained backbone (TrainingConfig.backbone), passed to `build` loaded. */
+  readonly usesBackbone?: boolean;
   build(options: BuildOptions): Promise<BuiltModel>;
   /** Training targets for a batch, in the layout of the model output. */
   encodeTargets(targets: readonly ExampleTarget[], outputShape: readonly number[]): tf.Tensor;

@@ -7,8 +7,16 @@ import { selectBackend, type BackendName } from '../backend/backend-selection.js
 import type { Box } from '../boxes/box.js';
 import { boxFromLetterbox, type ImageSource } from '../images/image-decoding.js';
 import { describeForeignModel } from '../models/foreign-model.js';
-import { prepareImage, toInputTensor, type InputSpec } from '../models/model-input.js';
-import { deserializeModel, type SerializedModel, type Task } from '../models/model-serialization.js';
+import { prepareImage, toInputArray, type InputSpec } from '../models/model-input.js';
+import { deserializeModel, type ModelMetadata, type SerializedModel, type Task } from '../models/model-serialization.js';
+import { createOnnxFeatureExtractor, type FeatureExtractor, type ForwardRuntime } from '../onnx/onnx-feature-extractor.js';
+
+/**
+ * From this many weights on, 'auto' runs predictions on onnxruntime-node: pretrained backbones (MobileNetV2 has
+ * 2.3 million) run several times faster there. Small models (small-cnn, tiny-detector: under 0.3 million) stay
+ * on tfjs, where a prediction already takes about a millisecond.
+ */
+const ONNX_RUNTIME_MIN_WEIGHTS = 1_000_000;
 
 export interface Prediction {
   label: string;
@@ -30,6 +38,11 @@ export interface LoadOptions {
   /** Labels for a model without diyml metadata or Teachable Machine metadata.json. */
   labels?: string[];
   backend?: BackendName;
+  /**
+   * What runs predictions: 'auto' (default) onnxruntime-node for models of a million weights or more, tfjs for
+   * smaller ones; 'onnxruntime' for any model; 'tfjs' always. tfjs whenever onnxruntime cannot load or convert it.
+   */
+  runtime?: 'auto' | ForwardRuntime;
 }
 
 /**
@@ -37,6 +50,9 @@ export interface LoadOptions {
  * Predictions run synchronously on the backend; call from a worker thread to keep an event loop free.
  */
 export class LoadedModel {
+  /** The onnxruntime session predictions run on, when the model runs there. */
+  private forward?: FeatureExtractor;
+
   private constructor(
     private readonly model: tfl.LayersModel,
     private readonly architecture: Pick<Architecture, 'decode'>,
@@ -50,23 +66,39 @@ export class LoadedModel {
   static async load(serialized: SerializedModel, options: LoadOptions = {}): Promise<LoadedModel> {
     await selectBackend(options.backend);
     const { model, metadata } = await deserializeModel(serialized);
+    let loaded: LoadedModel;
     try {
-      if (metadata) {
-        const architecture = getArchitecture(metadata.architecture, metadata.task);
-        const { imageSize, channels, fit, inputRange } = metadata;
-        return new LoadedModel(model, architecture, metadata.task, options.labels ?? metadata.labels, { imageSize, channels, fit, inputRange }, metadata.architecture);
-      }
-      // A classifier trained elsewhere (Teachable Machine and the like): softmax output, stretched input.
-      const foreign = describeForeignModel(model, serialized);
-      const outputSize = model.outputs[0].shape[model.outputs[0].shape.length - 1] ?? 0;
-      const labels = options.labels ?? foreign.labels ?? Array.from({ length: outputSize }, (_, i) => `class ${i}`);
-      if (labels.length !== outputSize) throw new Error(`model predicts ${outputSize} classes but ${labels.length} labels were given`);
-      const spec: InputSpec = { imageSize: foreign.imageSize, channels: foreign.channels, fit: 'resize', inputRange: foreign.inputRange };
-      return new LoadedModel(model, classificationHead, 'classification', labels, spec, 'imported');
+      loaded = LoadedModel.describe(model, metadata, serialized, options);
     } catch (error) {
       model.dispose();
       throw error;
     }
+    const runtime = options.runtime ?? 'auto';
+    if (runtime === 'onnxruntime' || (runtime === 'auto' && model.countParams() >= ONNX_RUNTIME_MIN_WEIGHTS)) {
+      const forward = await createOnnxFeatureExtractor(model, [], { runtime: 'auto' });
+      if (forward.runtime === 'onnxruntime') loaded.forward = forward;
+    }
+    return loaded;
+  }
+
+  /** Which runtime computes the predictions. */
+  get runtime(): ForwardRuntime {
+    return this.forward ? 'onnxruntime' : 'tfjs';
+  }
+
+  private static describe(model: tfl.LayersModel, metadata: ModelMetadata | undefined, serialized: SerializedModel, options: LoadOptions): LoadedModel {
+    if (metadata) {
+      const architecture = getArchitecture(metadata.architecture, metadata.task);
+      const { imageSize, channels, fit, inputRange } = metadata;
+      return new LoadedModel(model, architecture, metadata.task, options.labels ?? metadata.labels, { imageSize, channels, fit, inputRange }, metadata.architecture);
+    }
+    // A classifier trained elsewhere (Teachable Machine and the like): softmax output, stretched input.
+    const foreign = describeForeignModel(model, serialized);
+    const outputSize = model.outputs[0].shape[model.outputs[0].shape.length - 1] ?? 0;
+    const labels = options.labels ?? foreign.labels ?? Array.from({ length: outputSize }, (_, i) => `class ${i}`);
+    if (labels.length !== outputSize) throw new Error(`model predicts ${outputSize} classes but ${labels.length} labels were given`);
+    const spec: InputSpec = { imageSize: foreign.imageSize, channels: foreign.channels, fit: 'resize', inputRange: foreign.inputRange };
+    return new LoadedModel(model, classificationHead, 'classification', labels, spec, 'imported');
   }
 
   async predict(image: ImageSource, options: PredictOptions = {}): Promise<Prediction[]> {
@@ -77,10 +109,14 @@ export class LoadedModel {
   /** Predictions for several images in one forward pass, each list sorted by probability. */
   async predictBatch(images: readonly ImageSource[], options: PredictOptions = {}): Promise<Prediction[][]> {
     const prepared = await Promise.all(images.map((image) => prepareImage(image, this.inputSpec)));
-    const outputs = tf.tidy(() => {
-      const output = this.model.predict(toInputTensor(prepared.map((image) => image.pixels), this.inputSpec)) as tf.Tensor;
-      return { values: output.dataSync() as Float32Array, shape: output.shape };
-    });
+    const input = toInputArray(prepared.map((image) => image.pixels), this.inputSpec);
+    const outputs = this.forward
+      ? { values: (await this.forward.run(input, images.length))[0], shape: [images.length, ...this.forward.outputs[0].shape] }
+      : tf.tidy(() => {
+          const { width, height } = this.inputSpec.imageSize;
+          const output = this.model.predict(tf.tensor4d(input, [images.length, height, width, this.inputSpec.channels])) as tf.Tensor;
+          return { values: output.dataSync() as Float32Array, shape: output.shape };
+        });
     const size = outputs.values.length / images.length;
     const decodeOptions = {
       threshold: options.threshold ?? (this.task === 'detection' ? 0.25 : 0),
@@ -98,6 +134,7 @@ export class LoadedModel {
   }
 
   dispose(): void {
+    void this.forward?.dispose();
     this.model.dispose();
   }
 }

@@ -35,6 +35,12 @@ export async function prepareImage(source: ImageSource, spec: InputSpec): Promis
 /** A batch tensor [n, height, width, channels] in the model's input range. */
 export function toInputTensor(images: readonly Uint8Array[], spec: InputSpec): tf.Tensor4D {
   const { width, height } = spec.imageSize;
+  return tf.tensor4d(toInputArray(images, spec), [images.length, height, width, spec.channels]);
+}
+
+/** The values of a batch [n, height, width, channels] in the model's input range. */
+export function toInputArray(images: readonly Uint8Array[], spec: InputSpec): Float32Array {
+  const { width, height } = spec.imageSize;
   const imageLength = width * height * spec.channels;
   const [low, high] = spec.inputRange;
   const scale = (high - low) / 255;
@@ -44,5 +50,5 @@ export function toInputTensor(images: readonly Uint8Array[], spec: InputSpec): t
     const offset = index * imageLength;
     for (let i = 0; i < imageLength; i++) data[offset + i] = low + pixels[i] * scale;
   });
-  return tf.tensor4d(data, [images.length, height, width, spec.channels]);
+  return data;
 }

@@ -1,4 +1,7 @@
 import type { LabeledBox, ScoredBox } from '../boxes/box.js';
+import type { BackboneDescriptor } from '../backbones/backbone.js';
+import type { EmbeddingTable } from '../backbones/embeddings.js';
+import type { LoadBackboneOptions } from '../backbones/load-backbone.js';
 import type { AugmentationOptions } from '../images/augmentation.js';
 import type { ImageSource } from '../images/image-decoding.js';
 import type { BackendName } from '../backend/backend-selection.js';
@@ -50,6 +53,12 @@ export interface TrainingConfig {
   baseModelInputRange?: [number, number];
   /** Backend to prefer; the fastest available is used otherwise. */
   backend?: BackendName;
+  /** The pretrained backbone of a backbone architecture: a registered id or a descriptor; default 'mobilenet-v2'. */
+  backbone?: string | BackboneDescriptor;
+  /** Where URL backbones are kept, and a faster runtime for the frozen forward pass. */
+  backboneLoading?: LoadBackboneOptions;
+  /** Embeddings computed by earlier runs (any space; those of this run's space are reused, the rest ignored). */
+  embeddings?: EmbeddingTable[];
 }
 
 export const DEFAULT_TRAINING_CONFIG: TrainingConfig = {
@@ -120,4 +129,6 @@ export interface TrainingResult {
   validationCount: number;
   validation: ClassificationValidation | DetectionValidation | null;
   durationMs: number;
+  /** Backbone architectures: every embedding this run used (the cached ones and those it computed), to cache. */
+  embeddings?: EmbeddingTable & { computed: number; reused: number; computeMs: number };
 }

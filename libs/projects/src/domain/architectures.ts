@@ -1,28 +1,39 @@
 import { DomainError } from '../../../core/src/index.js';
-import { knownArchitectures } from '../../../ml/src/index.js';
+import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '../../../ml/src/index.js';
 import type { ProjectType } from './project-type.js';
 
 /**
  * The model architectures a project can train: exactly those libs/ml can build, by id, with the project
  * type (task) each one serves.
  */
-export const ARCHITECTURES: Readonly<Record<string, { projectType: ProjectType; description: string }>> = Object.fromEntries(
-  knownArchitectures().map((architecture) => [architecture.id, { projectType: architecture.task, description: architecture.description }]),
-);
+export const ARCHITECTURES: Readonly<Record<string, { projectTypes: readonly ProjectType[]; description: string }>> = {
+  auto: {
+    projectTypes: ['classification', 'detection'],
+    description:
+      'Chosen from the data when an iteration is queued: backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images.',
+  },
+  ...Object.fromEntries(knownArchitectures().map((architecture) => [architecture.id, { projectTypes: [architecture.task], description: architecture.description }])),
+};
+
+/** Resolved per iteration from the images (libs/ml chooseArchitecture), so each iteration records what it trained. */
+export const AUTO_ARCHITECTURE = 'auto';
 
 export type ArchitectureId = string;
 
 export const ARCHITECTURE_IDS: ArchitectureId[] = Object.keys(ARCHITECTURES);
 
-export const DEFAULT_ARCHITECTURE = Object.fromEntries(
-  knownArchitectures()
-    .filter((architecture) => architecture.isDefault)
-    .map((architecture) => [architecture.task, architecture.id]),
-) as Record<ProjectType, ArchitectureId>;
+export const DEFAULT_ARCHITECTURE = {
+  ...Object.fromEntries(
+    knownArchitectures()
+      .filter((architecture) => architecture.isDefault)
+      .map((architecture) => [architecture.task, architecture.id]),
+  ),
+  classification: AUTO_ARCHITECTURE,
+} as Record<ProjectType, ArchitectureId>;
 
 /** Architecture ids a project of this type can train. */
 export function architecturesFor(projectType: ProjectType): ArchitectureId[] {
-  return ARCHITECTURE_IDS.filter((id) => ARCHITECTURES[id].projectType === projectType);
+  return ARCHITECTURE_IDS.filter((id) => ARCHITECTURES[id].projectTypes.includes(projectType));
 }
 
 /**
@@ -53,5 +64,18 @@ export function assertBaseModelFor(config: { architecture: string; baseIteration
     throw DomainError.validation('BASE_MODEL_REQUIRED', `The ${config.architecture} architecture builds on another model: ${error}.`, [
       { field, errors: [error] },
     ]);
+  }
+}
+
+/** 400 UNKNOWN_BACKBONE, listing the registered ones, unless `backbone` is null (the default) or registered. */
+export function assertBackboneFor(config: { backbone: string | null }, field = 'backbone'): void {
+  if (config.backbone === null) return;
+  try {
+    getBackbone(config.backbone);
+  } catch (error) {
+    if (!(error instanceof BackboneError)) throw error;
+    const known = listBackbones().map((backbone) => backbone.id);
+    const message = `${field} must be one of ${known.join(', ')} (GET /v1/backbones), or null for the default`;
+    throw DomainError.validation('UNKNOWN_BACKBONE', `Unknown backbone "${config.backbone}": ${message}.`, [{ field, errors: [message], known }]);
   }
 }

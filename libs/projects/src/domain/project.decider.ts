@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
 import type { ProjectEvent } from './project.events.js';
 import { isProjectType, PROJECT_TYPES, type ProjectType } from './project-type.js';
 import {
@@ -236,7 +236,8 @@ function projectName(name: string): string {
   return boundedText('name', name, 1, MAX_PROJECT_NAME_LENGTH);
 }
 
-function labelName(name: string): string {
+/** The label name as it will be stored (trimmed), or 400 when it is empty, too long or holds characters that cannot be stored. */
+export function labelName(name: string): string {
   return boundedText('name', name, 1, MAX_LABEL_NAME_LENGTH);
 }
 
@@ -244,12 +245,13 @@ function description(text: string): string {
   return boundedText('description', text, 0, MAX_DESCRIPTION_LENGTH);
 }
 
-/** Trimmed text within its length limits, else 400 VALIDATION_FAILED naming the field. */
+/** Trimmed text within its length limits, else 400 VALIDATION_FAILED naming the field; no control characters or lone surrogates (400 INVALID_CHARACTERS). */
 function boundedText(field: string, value: string, min: number, max: number): string {
   const text = typeof value === 'string' ? value.trim() : undefined;
   if (text === undefined || text.length < min || text.length > max) {
     throw invalid(field, `${field} must be a string of ${min} to ${max} characters (after trimming spaces)`);
   }
+  requirePlainText(field, text);
   return text;
 }
 

@@ -18,6 +18,7 @@ const base: TrainingConfig = {
   epochs: 30,
   earlyStopping: { enabled: true, patience: 4 },
   baseIterationId: null,
+  backbone: null,
 };
 
 describe('training configuration', () => {
@@ -27,16 +28,17 @@ describe('training configuration', () => {
       epochs: 10,
       batchSize: 32,
       imageSize: 64,
-      architecture: 'small-cnn',
+      architecture: 'auto',
       validationSplit: 0.2,
       augmentation: { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 },
       seed: 42,
       earlyStopping: null,
       baseIterationId: null,
+      backbone: null,
     });
     expect(defaultTrainingConfig('detection')).toMatchObject({ imageSize: 128, architecture: 'backbone-detector' });
-    expect(architecturesFor('classification')).toEqual(['small-cnn', 'transfer']);
-    expect(architecturesFor('detection')).toEqual(['tiny-detector', 'backbone-detector']);
+    expect(architecturesFor('classification')).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer']);
+    expect(architecturesFor('detection')).toEqual(['auto', 'tiny-detector', 'backbone-detector']);
   });
 
   it('merges iteration overrides onto the project configuration, nested settings one by one', () => {
@@ -122,7 +124,11 @@ describe('training configuration', () => {
     const unknown = errorOf(() => resolveTrainingConfig('classification', { architecture: 'resnet-9000' }));
     expect(unknown.code).toBe('UNKNOWN_ARCHITECTURE');
     expect(unknown.details).toEqual([
-      { field: 'architecture', errors: [expect.stringContaining('small-cnn, transfer')], known: ['small-cnn', 'transfer'] },
+      {
+        field: 'architecture',
+        errors: [expect.stringContaining('auto, small-cnn, backbone-classifier, transfer')],
+        known: ['auto', 'small-cnn', 'backbone-classifier', 'transfer'],
+      },
     ]);
     const mismatched = errorOf(() => mergeTrainingConfig('detection', defaultTrainingConfig('detection'), { architecture: 'small-cnn' }, 'trainingConfig'));
     expect(mismatched.code).toBe('UNKNOWN_ARCHITECTURE');

@@ -1,5 +1,5 @@
 import { DomainError, type FieldError, isUuid } from '../../../core/src/index.js';
-import { assertArchitectureFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
+import { assertArchitectureFor, assertBackboneFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 
 /**
@@ -36,8 +36,13 @@ export type TrainingConfig = {
   /** Seeds shuffling, splitting, augmentation and weight initialisation: same seed, same run. */
   seed: number;
   earlyStopping: EarlyStoppingConfig | null;
-  /** The 'transfer' architecture: the iteration (of this project, e.g. an imported model) whose model it builds on. */
+  /**
+   * The iteration (of this project, e.g. an imported model) whose model another builds on: required by 'transfer';
+   * for 'backbone-classifier' it replaces `backbone`.
+   */
   baseIterationId: string | null;
+  /** The pretrained backbone of 'backbone-classifier' (and of 'auto' when it picks one); null: the default backbone. */
+  backbone: string | null;
 };
 
 /** A request's settings: each one optional. Nested objects may be partial; `earlyStopping: null` turns it off. */
@@ -52,6 +57,7 @@ export type TrainingConfigInput = {
   seed?: number;
   earlyStopping?: Partial<EarlyStoppingConfig> | null;
   baseIterationId?: string | null;
+  backbone?: string | null;
 };
 
 export interface NumberRange {
@@ -80,6 +86,7 @@ export const EARLY_STOPPING_RANGES = {
 } as const satisfies Record<string, NumberRange>;
 
 export const MAX_ARCHITECTURE_ID_LENGTH = 100;
+export const MAX_BACKBONE_ID_LENGTH = 100;
 
 /** Image size by project type: detection needs more pixels to find small objects. */
 export const DEFAULT_IMAGE_SIZE: Record<ProjectType, number> = { classification: 64, detection: 128 };
@@ -101,6 +108,7 @@ export function defaultTrainingConfig(projectType: ProjectType): TrainingConfig 
     seed: 42,
     earlyStopping: null,
     baseIterationId: null,
+    backbone: null,
   };
 }
 
@@ -133,6 +141,7 @@ export function mergeTrainingConfig(
   const merged = applyTrainingConfigInput(base, input);
   assertArchitectureFor(projectType, merged.architecture, join(fieldPrefix, 'architecture'));
   assertBaseModelFor(merged, join(fieldPrefix, 'baseIterationId'));
+  assertBackboneFor(merged, join(fieldPrefix, 'backbone'));
   return merged;
 }
 
@@ -162,6 +171,7 @@ export function applyTrainingConfigInput(base: TrainingConfig, input: TrainingCo
     seed: input.seed ?? base.seed,
     earlyStopping,
     baseIterationId: input.baseIterationId === undefined ? base.baseIterationId : input.baseIterationId,
+    backbone: input.backbone === undefined ? base.backbone : input.backbone,
   });
 }
 
@@ -185,6 +195,7 @@ export function canonicalTrainingConfig(config: TrainingConfig): TrainingConfig 
       : null,
     // Configurations recorded before the setting existed have none.
     baseIterationId: config.baseIterationId ?? null,
+    backbone: config.backbone ?? null,
   };
 }
 
@@ -219,6 +230,9 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
       } else if (key === 'baseIterationId') {
         if (entry === null || (typeof entry === 'string' && isUuid(entry))) result.baseIterationId = entry;
         else report(field, `${field} must be the id (a UUID) of an iteration with a model, or null`);
+      } else if (key === 'backbone') {
+        if (entry === null || (typeof entry === 'string' && entry.length >= 1 && entry.length <= MAX_BACKBONE_ID_LENGTH)) result.backbone = entry;
+        else report(field, `${field} must be a backbone id (GET /v1/backbones lists them) or null for the default`);
       } else if (key === 'earlyStopping') {
         if (entry === null) {
           result.earlyStopping = null;

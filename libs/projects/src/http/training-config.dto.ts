@@ -13,6 +13,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { DEFAULT_BACKBONE_ID, PHOTO_MIN_SIDE } from '../../../ml/src/index.js';
 import { ARCHITECTURE_IDS, architecturesFor } from '../domain/architectures.js';
 import {
   AUGMENTATION_RANGES,
@@ -21,6 +22,7 @@ import {
   DEFAULT_IMAGE_SIZE,
   EARLY_STOPPING_RANGES,
   MAX_ARCHITECTURE_ID_LENGTH,
+  MAX_BACKBONE_ID_LENGTH,
   type NumberRange,
   rangeMessage,
   TRAINING_CONFIG_RANGES,
@@ -29,12 +31,19 @@ import {
 
 const BASE_ITERATION_DESCRIPTION =
   "For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for " +
-  'example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top.';
+  'example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top. ' +
+  "For 'backbone-classifier': that iteration's model serves as the backbone instead of `backbone`.";
 
 const ARCHITECTURE_DESCRIPTION =
-  `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default small-cnn); ` +
-  `detection: ${architecturesFor('detection').join(', ')} (default backbone-detector, which uses its backbone's input size). ` +
+  `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default auto: ` +
+  `backbone-classifier for photos, small-cnn for images under ${PHOTO_MIN_SIDE} px); ` +
+  `detection: ${architecturesFor('detection').join(', ')} (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). ` +
   'Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.';
+
+const BACKBONE_DESCRIPTION =
+  `The pretrained backbone of backbone-classifier (and of auto when it picks it): one of GET /v1/backbones; null for ${DEFAULT_BACKBONE_ID}. ` +
+  'An unknown one is 400 UNKNOWN_BACKBONE; one whose weights are missing, fail their checksum or cannot be downloaded is 422 with the code ' +
+  'BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.';
 
 const IMAGE_SIZE_DESCRIPTION = `Images are resized to imageSize × imageSize pixels. Default ${DEFAULT_IMAGE_SIZE.classification} for classification, ${DEFAULT_IMAGE_SIZE.detection} for detection.`;
 
@@ -149,6 +158,13 @@ export class TrainingConfigInputDto {
   @IsOptional()
   @IsUUID(undefined, { message: 'baseIterationId must be the id (a UUID) of an iteration with a model, or null' })
   baseIterationId?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, default: null, example: DEFAULT_BACKBONE_ID, description: BACKBONE_DESCRIPTION })
+  @IsOptional()
+  @IsString({ message: 'backbone must be a backbone id (GET /v1/backbones lists them) or null for the default' })
+  @MinLength(1)
+  @MaxLength(MAX_BACKBONE_ID_LENGTH)
+  backbone?: string | null;
 }
 
 export class AugmentationDto {
@@ -184,7 +200,7 @@ export class TrainingConfigDto implements TrainingConfig {
   @ApiProperty({ type: 'integer', example: 64, minimum: TRAINING_CONFIG_RANGES.imageSize.min, maximum: TRAINING_CONFIG_RANGES.imageSize.max, description: IMAGE_SIZE_DESCRIPTION })
   imageSize: number;
 
-  @ApiProperty({ enum: ARCHITECTURE_IDS, example: 'small-cnn', description: ARCHITECTURE_DESCRIPTION })
+  @ApiProperty({ enum: ARCHITECTURE_IDS, example: 'auto', description: ARCHITECTURE_DESCRIPTION })
   architecture: string;
 
   @ApiProperty({ example: 0.2, minimum: TRAINING_CONFIG_RANGES.validationSplit.min, maximum: TRAINING_CONFIG_RANGES.validationSplit.max })
@@ -201,4 +217,7 @@ export class TrainingConfigDto implements TrainingConfig {
 
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: BASE_ITERATION_DESCRIPTION })
   baseIterationId: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: BACKBONE_DESCRIPTION })
+  backbone: string | null;
 }

@@ -27,16 +27,92 @@ function compare(a: unknown, b: unknown): number {
   return (a as number | string) < (b as number | string) ? -1 : 1;
 }
 
-function matches<T>(document: T, where: Where<T> | undefined): boolean {
-  if (!where) return true;
-  return Object.entries(where).every(([field, expected]) => {
-    const actual = (document as Record<string, unknown>)[field];
-    return expected === null ? actual === null || actual === undefined : actual === expected;
-  });
+/** The filter's fields with a value (an undefined value filters nothing). */
+function filterOf<T>(where: Where<T> | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(where ?? {}).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * The values a document is found under for one field: null when missing, each element of an array (a filter
+ * on an array field matches the documents whose array holds the value, as in MongoDB).
+ */
+function keyValues(document: unknown, field: string): unknown[] {
+  const value = (document as Record<string, unknown>)[field];
+  if (Array.isArray(value)) return [...new Set(value)];
+  return [value ?? null];
+}
+
+/** Where `marker` would go in `sorted`: the first position whose document is not before it. */
+function lowerBound<T>(sorted: readonly T[], marker: T, order: (a: T, b: T) => number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (order(sorted[middle], marker) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * The documents of a collection grouped by the values of some fields, each group kept sorted by one field (then
+ * id). Built the first time a query filters on those fields and sorts by that one, then kept up to date by
+ * every apply, so a page is a binary search and a slice instead of a scan and a sort of the whole collection.
+ */
+class SortedIndex<T extends { id: string }> {
+  private readonly groups = new Map<string, T[]>();
+
+  constructor(
+    private readonly fields: readonly string[],
+    readonly order: (a: T, b: T) => number,
+  ) {}
+
+  /** Fills the index from scratch: one sort per group rather than one insertion per document. */
+  fill(documents: Iterable<T>): void {
+    for (const document of documents) {
+      for (const key of this.keysOf(document)) {
+        const group = this.groups.get(key);
+        if (group) group.push(document);
+        else this.groups.set(key, [document]);
+      }
+    }
+    for (const group of this.groups.values()) group.sort(this.order);
+  }
+
+  add(document: T): void {
+    for (const key of this.keysOf(document)) {
+      const group = this.groups.get(key);
+      if (!group) this.groups.set(key, [document]);
+      else group.splice(lowerBound(group, document, this.order), 0, document);
+    }
+  }
+
+  remove(document: T): void {
+    for (const key of this.keysOf(document)) {
+      const group = this.groups.get(key);
+      if (!group) continue;
+      const at = lowerBound(group, document, this.order);
+      if (group[at]?.id === document.id) group.splice(at, 1);
+      if (!group.length) this.groups.delete(key);
+    }
+  }
+
+  /** The documents matching the filter (on exactly this index's fields), in index order. */
+  matching(filter: Record<string, unknown>): readonly T[] {
+    return this.groups.get(JSON.stringify(this.fields.map((field) => filter[field] ?? null))) ?? [];
+  }
+
+  private keysOf(document: T): string[] {
+    let keys: unknown[][] = [[]];
+    for (const field of this.fields) keys = keys.flatMap((prefix) => keyValues(document, field).map((value) => [...prefix, value]));
+    return keys.map((values) => JSON.stringify(values));
+  }
 }
 
 class InMemoryCollection<T extends { id: string }> implements ReadModelCollection<T> {
   readonly entries = new Map<string, Entry<T>>();
+  /** By filter fields and sort field: see SortedIndex. */
+  private readonly indexes = new Map<string, SortedIndex<T>>();
 
   async get(id: string): Promise<T | undefined> {
     return this.entries.get(id)?.document ?? undefined;
@@ -45,46 +121,68 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
   async apply(id: string, position: number, update: DocumentUpdate<T>): Promise<void> {
     const entry = this.entries.get(id);
     if (entry && entry.position >= position) return;
-    const next = update(entry?.document ?? undefined);
-    this.entries.set(id, { position, document: next === null ? null : Object.freeze(next) });
+    const previous = entry?.document ?? undefined;
+    const next = update(previous);
+    const document = next === null ? null : Object.freeze(next);
+    this.entries.set(id, { position, document });
+    for (const index of this.indexes.values()) {
+      if (previous) index.remove(previous);
+      if (document) index.add(document);
+    }
   }
 
   async find(query: FindQuery<T>): Promise<Page<T>> {
     const orderBy = query.orderBy ?? 'id';
-    const sign = query.direction === 'desc' ? -1 : 1;
-    const order = (a: T, b: T) =>
-      sign * (compare(a[orderBy as keyof T], b[orderBy as keyof T]) || compare(a.id, b.id));
-    let items = this.live().filter((document) => matches(document, query.where)).sort(order);
+    const filter = filterOf(query.where);
+    const index = this.indexFor(Object.keys(filter), orderBy);
+    const sorted = index.matching(filter);
+    const descending = query.direction === 'desc';
+    let at = descending ? sorted.length - 1 : 0;
     if (query.cursor) {
       const [value, id] = decodeCursor(query.cursor);
       const marker = { [orderBy]: value, id } as unknown as T;
-      items = items.filter((document) => order(document, marker) > 0);
+      const bound = lowerBound(sorted, marker, index.order);
+      const exact = sorted[bound] !== undefined && index.order(sorted[bound], marker) === 0;
+      at = descending ? bound - 1 : exact ? bound + 1 : bound;
     }
+    const items: T[] = [];
+    for (; at >= 0 && at < sorted.length && items.length <= query.limit; at += descending ? -1 : 1) items.push(sorted[at]);
     const page = items.slice(0, query.limit);
     const last = page[page.length - 1];
-    const nextCursor =
-      items.length > query.limit && last ? encodeCursor(last[orderBy as keyof T], last.id) : null;
+    const nextCursor = items.length > query.limit && last ? encodeCursor(last[orderBy as keyof T], last.id) : null;
     return { items: page, nextCursor };
   }
 
   async findAll(where?: Where<T>): Promise<T[]> {
-    return this.live()
-      .filter((document) => matches(document, where))
-      .sort((a, b) => compare(a.id, b.id));
+    const filter = filterOf(where);
+    return [...this.indexFor(Object.keys(filter), 'id').matching(filter)];
   }
 
   async count(where?: Where<T>): Promise<number> {
-    return this.live().filter((document) => matches(document, where)).length;
+    const filter = filterOf(where);
+    return this.indexFor(Object.keys(filter), 'id').matching(filter).length;
   }
 
   async clear(): Promise<void> {
     this.entries.clear();
+    this.indexes.clear();
   }
 
-  private live(): T[] {
-    const documents: T[] = [];
-    for (const entry of this.entries.values()) if (entry.document) documents.push(entry.document);
-    return documents;
+  private indexFor(fields: string[], orderBy: string): SortedIndex<T> {
+    const sortedFields = [...fields].sort();
+    const name = `${sortedFields.join(',')}|${orderBy}`;
+    let index = this.indexes.get(name);
+    if (!index) {
+      const order = (a: T, b: T) => compare(a[orderBy as keyof T], b[orderBy as keyof T]) || compare(a.id, b.id);
+      index = new SortedIndex<T>(sortedFields, order);
+      index.fill(this.live());
+      this.indexes.set(name, index);
+    }
+    return index;
+  }
+
+  private *live(): Iterable<T> {
+    for (const entry of this.entries.values()) if (entry.document) yield entry.document;
   }
 }
 

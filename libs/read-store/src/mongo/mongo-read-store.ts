@@ -31,8 +31,45 @@ function fromStored<T extends { id: string }>(stored: Stored<T>): T {
   return { ...(rest as unknown as Omit<T, 'id'>), id: _id } as T;
 }
 
+/**
+ * The index for a query: equality fields (in a stable order), then the sort field, then _id (the tie-break and
+ * cursor). Undefined when the _id index already serves it.
+ */
+function indexFor(where: Record<string, unknown> | undefined, sortField = '_id'): Record<string, 1> | undefined {
+  const fields = Object.keys(where ?? {})
+    .map((field) => (field === 'id' ? '_id' : field))
+    .filter((field) => field !== '_id')
+    .sort();
+  if (fields.length === 0 && sortField === '_id') return undefined;
+  const keys: Record<string, 1> = {};
+  for (const field of [...fields, sortField, '_id']) keys[field] = 1;
+  return keys;
+}
+
 class MongoCollection<T extends { id: string }> implements ReadModelCollection<T> {
-  constructor(private readonly connection: Connection, private readonly name: string) {}
+  constructor(
+    private readonly connection: Connection,
+    private readonly name: string,
+    /** Indexes created (or being created) per collection, shared by every handle on this connection. */
+    private readonly indexes: Map<string, Promise<unknown>>,
+  ) {}
+
+  /**
+   * Creates the index a query shape needs the first time this process runs it, so no query scans the
+   * collection (a projection's LabelRemoved over a project's images, a page of a project's images).
+   */
+  private async indexed(where: Record<string, unknown> | undefined, sortField?: string): Promise<void> {
+    const keys = indexFor(where, sortField);
+    if (!keys) return;
+    const key = `${this.name}:${Object.keys(keys).join(',')}`;
+    let creating = this.indexes.get(key);
+    if (!creating) {
+      creating = this.native.createIndex(keys);
+      this.indexes.set(key, creating);
+      creating.catch(() => this.indexes.delete(key));
+    }
+    await creating;
+  }
 
   private get native() {
     // Read models are schemaless per projection, so the native driver collection is used untyped.
@@ -77,6 +114,7 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
           : [{ [field]: { [beyond]: value } }, { [field]: value, _id: { [beyond]: id } }];
     }
     const sort: Record<string, 1 | -1> = { [field]: direction, _id: direction };
+    await this.indexed(query.where, field);
     const found = (await this.native.find(filter as never).sort(sort).limit(query.limit + 1).toArray()) as unknown as Stored<T>[];
     const items = found.slice(0, query.limit).map((stored) => fromStored<T>(stored));
     const last = items[items.length - 1];
@@ -87,11 +125,13 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
   }
 
   async findAll(where?: Where<T>): Promise<T[]> {
+    await this.indexed(where);
     const found = (await this.native.find(toFilter(where) as never).sort({ _id: 1 }).toArray()) as unknown as Stored<T>[];
     return found.map((stored) => fromStored<T>(stored));
   }
 
   async count(where?: Where<T>): Promise<number> {
+    await this.indexed(where);
     return this.native.countDocuments(toFilter(where) as never);
   }
 
@@ -122,6 +162,7 @@ class MongoCheckpointStore extends CheckpointStore {
 /** The distributed read side: one MongoDB collection per read model, checkpoints beside them. */
 export class MongoReadStore extends ReadStore {
   readonly checkpoints: CheckpointStore;
+  private readonly indexes = new Map<string, Promise<unknown>>();
 
   private constructor(private readonly connection: Connection) {
     super();
@@ -133,8 +174,13 @@ export class MongoReadStore extends ReadStore {
     return new MongoReadStore(connection);
   }
 
+  /** On a connection made elsewhere (tests pass one that plays the server). */
+  static on(connection: Connection): MongoReadStore {
+    return new MongoReadStore(connection);
+  }
+
   collection<T extends { id: string }>(name: string): ReadModelCollection<T> {
-    return new MongoCollection<T>(this.connection, name);
+    return new MongoCollection<T>(this.connection, name, this.indexes);
   }
 
   async collectionNames(): Promise<string[]> {

@@ -6,6 +6,7 @@ interface Item {
   owner: string;
   rank: number;
   label?: string | null;
+  tags?: string[];
 }
 
 /** The behaviour every ReadStore adapter must have. */
@@ -75,6 +76,35 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
       expect((await items.findAll({ owner: 'u1' })).map((i) => i.id)).toEqual(['i0', 'i2', 'i4']);
       expect(await items.count({ label: null })).toBe(4);
       expect(await items.count({ owner: 'u2', label: 'cat' })).toBe(1);
+    });
+
+    it('answers the same after documents change, move between filters, are deleted, and after a page was read', async () => {
+      const items = store.collection<Item>('items');
+      const put = (id: string, position: number, item: Omit<Item, 'id'>) => items.apply(id, position, () => ({ id, ...item }));
+      for (let index = 0; index < 10; index += 1) await put(`d${index}`, index + 1, { owner: index < 5 ? 'u1' : 'u2', rank: index });
+      const page = async (owner: string) => (await items.find({ where: { owner }, orderBy: 'rank', limit: 3 })).items.map((i) => i.id);
+      expect(await page('u1')).toEqual(['d0', 'd1', 'd2']);
+      await put('d1', 20, { owner: 'u2', rank: 1 });
+      await items.apply('d0', 21, () => null);
+      await put('d2', 22, { owner: 'u1', rank: 50 });
+      expect(await page('u1')).toEqual(['d3', 'd4', 'd2']);
+      expect(await page('u2')).toEqual(['d1', 'd5', 'd6']);
+      expect(await items.count({ owner: 'u2' })).toBe(6);
+      const rest = await items.find({ where: { owner: 'u2' }, orderBy: 'rank', limit: 3, cursor: (await items.find({ where: { owner: 'u2' }, orderBy: 'rank', limit: 3 })).nextCursor! });
+      expect(rest.items.map((i) => i.id)).toEqual(['d7', 'd8', 'd9']);
+    });
+
+    it('matches a value filter on an array field when the array holds the value', async () => {
+      const items = store.collection<Item>('items');
+      await items.apply('a', 1, () => ({ id: 'a', owner: 'u', rank: 2, tags: ['cat', 'dog'] }));
+      await items.apply('b', 2, () => ({ id: 'b', owner: 'u', rank: 1, tags: ['dog'] }));
+      await items.apply('c', 3, () => ({ id: 'c', owner: 'u', rank: 3, tags: [] }));
+      const tagged = async (tag: string) => (await items.find({ where: { owner: 'u', tags: tag }, orderBy: 'rank', limit: 10 })).items.map((i) => i.id);
+      expect(await tagged('dog')).toEqual(['b', 'a']);
+      expect(await tagged('cat')).toEqual(['a']);
+      await items.apply('a', 4, () => ({ id: 'a', owner: 'u', rank: 2, tags: ['cat'] }));
+      expect(await tagged('dog')).toEqual(['b']);
+      expect(await items.count({ tags: 'cat' })).toBe(1);
     });
 
     it('keeps checkpoints with their version', async () => {

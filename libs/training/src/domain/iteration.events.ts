@@ -22,6 +22,11 @@ export interface IterationSpec {
   reproducedFrom: string | null;
   /** The 'transfer' architecture: sha256 of the model it builds on (absent in iterations queued before it existed). */
   baseModelSha256?: string | null;
+  /**
+   * Backbone architectures: sha256 of embedding tables (earlier iterations' embeddings) the run reuses rather than
+   * computing again; a reproduction reuses its original's, so it trains on the very same numbers.
+   */
+  embeddingsSha256?: string[];
 }
 
 export interface EpochStats {
@@ -49,6 +54,11 @@ export interface IterationOutcome {
   trainCount: number;
   validationCount: number;
   trainingDurationMs: number;
+  /** Backbone architectures: sha256 of the table of every embedding the run used, for later runs to reuse. */
+  embeddingsSha256?: string | null;
+  /** Backbone architectures: embeddings (image × view) computed by this run, and those taken from earlier runs. */
+  embeddingsComputed?: number;
+  embeddingsReused?: number;
 }
 
 type Base = { projectId: string; iterationId: string };

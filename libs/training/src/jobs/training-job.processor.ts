@@ -4,7 +4,8 @@ import { BlobStore } from '../../../blobs/src/index.js';
 import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
 import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
 import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
-import type { TrainingResult } from '../../../ml/src/index.js';
+import { decodeEmbeddingTable, describeImportedBackbone, encodeEmbeddingTable, getArchitecture, type TrainingConfig, type TrainingResult } from '../../../ml/src/index.js';
+import { BackboneCatalog } from '../../../projects/src/index.js';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
 import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
 import { parseManifest } from '../manifest/dataset-manifest.js';
@@ -41,6 +42,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     private readonly events: EventStore,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
+    private readonly backbones: BackboneCatalog,
   ) {}
 
   async process({ iterationId }: TrainingJobPayload, context: JobContext): Promise<void> {
@@ -63,7 +65,8 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     }
     const dataset = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
-    if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
+    if (getArchitecture(queued.architecture).usesBackbone) Object.assign(config, await this.backboneConfig(queued));
+    else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
 
     const thread = new TrainingThread();
     const watch = setInterval(() => void this.cancelIfRequested(stream, thread), CANCEL_POLL_MS);
@@ -97,8 +100,21 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     await this.decide(stream, { type: 'FailIteration', code, reason: error.message }, onBehalfOf(queued));
   }
 
+  /**
+   * The backbone (registered, or the model of `baseIterationId`) as plain data for the training thread, where to
+   * keep URL weights, and the embedding tables the run reuses.
+   */
+  private async backboneConfig(queued: IterationQueued['data']): Promise<Partial<TrainingConfig>> {
+    const backbone = queued.baseModelSha256
+      ? await describeImportedBackbone(`model-${queued.baseModelSha256.slice(0, 12)}`, unpackModel(await this.blobs.get(queued.baseModelSha256)))
+      : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
+    const embeddings = await Promise.all((queued.embeddingsSha256 ?? []).map(async (sha256) => decodeEmbeddingTable(new Uint8Array(await this.blobs.get(sha256)))));
+    return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
+  }
+
   private async store(result: TrainingResult, labels: string[]): Promise<IterationOutcome> {
     const model = await this.blobs.put(packModel(result.model));
+    const embeddings = result.embeddings ? await this.blobs.put(encodeEmbeddingTable(result.embeddings)) : null;
     const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels)) : null;
     return {
       modelSha256: model.sha256,
@@ -111,6 +127,9 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       trainCount: result.trainCount,
       validationCount: result.validationCount,
       trainingDurationMs: Math.round(result.durationMs),
+      ...(embeddings && result.embeddings
+        ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: result.embeddings.computed, embeddingsReused: result.embeddings.reused }
+        : {}),
     };
   }
 

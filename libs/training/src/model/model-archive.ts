@@ -1,4 +1,5 @@
 import { unzipSync, zipSync } from 'fflate';
+import { type ArchiveLimits, unzipSafely } from '../../../core/src/index.js';
 import type { ModelMetadata, SerializedModel } from '../../../ml/src/index.js';
 
 /** Fixed entry times, so the same model always packs to the same bytes (and the same sha256). */
@@ -24,10 +25,42 @@ export function packModel(model: SerializedModel & { weights: Uint8Array }): Uin
   return zipSync(entries, { level: 6 });
 }
 
-/** Reads a model zip: ours, or a Teachable Machine image-model export (model.json, weights.bin, metadata.json). */
+/** The entries a model archive is read from; anything else in the zip is never inflated. */
+export const MODEL_ARCHIVE_FILES = /(^|\/)(model\.json|metadata\.json|[^/]*\.bin)$/i;
+/** Folders, dot files and macOS resource forks, never read even when named like a model file. */
+export const MODEL_ARCHIVE_JUNK = /\/$|(^|\/)(\.|__MACOSX(\/|$))/;
+
+/**
+ * Reads a stored model zip: ours, or a Teachable Machine image-model export (model.json, weights.bin,
+ * metadata.json) that the import checked within the archive limits.
+ */
 export function unpackModel(zip: Uint8Array): SerializedModel {
-  const files = unzipSync(zip);
+  const files = unzipSync(zip, { filter: (file) => MODEL_ARCHIVE_FILES.test(file.name) && !MODEL_ARCHIVE_JUNK.test(file.name) });
   const byName = new Map(Object.entries(files).map(([path, bytes]) => [path.split('/').pop() ?? path, bytes]));
+  const modelJson = byName.get(MODEL_JSON);
+  if (!modelJson) throw new Error('the archive has no model.json');
+  const weights: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of byName) if (name.endsWith('.bin')) weights[name] = bytes;
+  const metadataJson = byName.get(METADATA_JSON);
+  return {
+    modelJson: new TextDecoder().decode(modelJson),
+    weights,
+    ...(metadataJson ? { metadataJson: new TextDecoder().decode(metadataJson) } : {}),
+  };
+}
+
+/**
+ * Reads a model zip on a worker thread within the archive limits (413 ARCHIVE_* when passed, 400
+ * INVALID_ARCHIVE when not a zip): only model.json, metadata.json and *.bin are inflated. For archives that
+ * come from outside (an import), and for loading stored ones without blocking the event loop.
+ */
+export async function unpackModelSafely(zip: Uint8Array, limits: ArchiveLimits): Promise<SerializedModel & { weights: Record<string, Uint8Array> }> {
+  const archive = await unzipSafely(zip, {
+    limits,
+    omit: { pattern: MODEL_ARCHIVE_JUNK.source },
+    rules: [{ pattern: MODEL_ARCHIVE_FILES.source, flags: MODEL_ARCHIVE_FILES.flags }],
+  });
+  const byName = new Map(archive.entries.map(({ path, bytes }) => [path.split('/').pop() ?? path, bytes!]));
   const modelJson = byName.get(MODEL_JSON);
   if (!modelJson) throw new Error('the archive has no model.json');
   const weights: Record<string, Uint8Array> = {};

@@ -24,7 +24,7 @@ port.on('message', (message: ToTrainingThread) => {
     .then((result) => send({ type: 'done', result }))
     .catch((error: unknown) => {
       if (error instanceof TrainingCancelledError) return send({ type: 'cancelled' });
-      const invalidInput = error instanceof RangeError || (error as Error).name === 'UnknownArchitectureError';
+      const invalidInput = error instanceof RangeError || ['UnknownArchitectureError', 'BackboneError'].includes((error as Error).name);
       send({ type: 'failed', message: (error as Error).message ?? String(error), invalidInput });
     });
 });

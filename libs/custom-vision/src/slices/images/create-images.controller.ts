@@ -35,6 +35,9 @@ export function parseRegions(value: unknown, field: string): CvRegionInput[] {
   });
 }
 
+/** The route whose JSON body carries base64 images: it may be up to JSON_IMAGES_MAX_BYTES. */
+export const IMAGE_FILES_JSON_PATH = `/${TRAINING_BASE}/projects/:projectId/images/files`;
+
 /** Creating images: from data (multipart), from files (base64 JSON batch), with tags or regions. */
 @CustomVisionTrainingController()
 @Controller(`${TRAINING_BASE}/projects/:projectId/images`)

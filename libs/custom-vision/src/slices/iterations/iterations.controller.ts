@@ -7,7 +7,7 @@ import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidPara
 import { type IterationView, parseEvaluation } from '../../../../training/src/index.js';
 import { QueueIteration } from '../../../../training/src/slices/queue-iteration/queue-iteration.handler.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
-import { EXPORT_FLAVOR, EXPORT_PLATFORM } from '../../domain/domains.js';
+import { EXPORT_PLATFORM_NAMES, EXPORT_PLATFORMS } from '../../domain/domains.js';
 import { type CvIterationPerformance, iterationPerformance } from '../../domain/performance.js';
 import { type CvIteration, toCvIteration } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
@@ -18,7 +18,7 @@ export interface CvExport {
   platform: string;
   status: 'Exporting' | 'Failed' | 'Done';
   downloadUri: string;
-  flavor: string;
+  flavor: string | null;
   newerVersionAvailable: boolean;
 }
 
@@ -59,7 +59,7 @@ export class IterationsController {
   }
 
   @Get('iterations')
-  @ApiOperation({ summary: "Custom Vision: the project's iterations, newest first" })
+  @ApiOperation({ operationId: 'CustomVision_GetIterations', summary: "Custom Vision: the project's iterations, newest first" })
   async list(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvIteration[]> {
     const project = await this.reads.project(projectId, user.id);
     const names = await this.reads.publishNames(projectId);
@@ -67,7 +67,10 @@ export class IterationsController {
   }
 
   @Get('iterations/:iterationId')
-  @ApiOperation({ summary: 'Custom Vision: an iteration (status Training, Completed or Failed)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetIteration',
+    summary: 'Custom Vision: an iteration (status Training, Completed or Failed)',
+  })
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -102,7 +105,9 @@ export class IterationsController {
 
   @Post('iterations/:iterationId/export')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: export an iteration (?platform=TensorFlow): a TensorFlow.js archive, ready at once' })
+  @ApiOperation({
+    summary: 'Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once',
+  })
   async export(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -111,19 +116,20 @@ export class IterationsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvExport> {
     await this.reads.project(projectId, user.id);
-    if (typeof platform !== 'string' || platform.toLowerCase() !== EXPORT_PLATFORM.toLowerCase()) {
+    const target = EXPORT_PLATFORMS.find((entry) => typeof platform === 'string' && entry.platform.toLowerCase() === platform.toLowerCase());
+    if (!target) {
       throw CustomVisionError.badRequest(
         'BadRequestProjectUnsupportedExportPlatform',
-        `Models export to ${EXPORT_PLATFORM} only (a TensorFlow.js archive), not ${String(platform)}.`,
+        `Models export to ${EXPORT_PLATFORM_NAMES.join(' or ')} only (a TensorFlow.js archive or an ONNX file), not ${String(platform)}.`,
       );
     }
     const iteration = await this.reads.iteration(projectId, iterationId);
     assertTrained(iteration);
-    return this.exportOf(iteration, request);
+    return this.exportOf(iteration, request, target);
   }
 
   @Get('iterations/:iterationId/export')
-  @ApiOperation({ summary: "Custom Vision: an iteration's exports (one TensorFlow.js archive once trained)" })
+  @ApiOperation({ summary: "Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained)" })
   async exports(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -132,15 +138,15 @@ export class IterationsController {
   ): Promise<CvExport[]> {
     await this.reads.project(projectId, user.id);
     const iteration = await this.reads.iteration(projectId, iterationId);
-    return iteration.status === 'completed' ? [this.exportOf(iteration, request)] : [];
+    return iteration.status === 'completed' ? EXPORT_PLATFORMS.map((target) => this.exportOf(iteration, request, target)) : [];
   }
 
-  private exportOf(iteration: IterationView, request: Request): CvExport {
+  private exportOf(iteration: IterationView, request: Request, target: (typeof EXPORT_PLATFORMS)[number]): CvExport {
     return {
-      platform: EXPORT_PLATFORM,
+      platform: target.platform,
       status: 'Done',
-      downloadUri: `${baseUrlOf(request)}/v1/projects/${iteration.projectId}/iterations/${iteration.id}/model`,
-      flavor: EXPORT_FLAVOR,
+      downloadUri: `${baseUrlOf(request)}/v1/projects/${iteration.projectId}/iterations/${iteration.id}/model?format=${target.format}`,
+      flavor: target.flavor,
       newerVersionAvailable: false,
     };
   }

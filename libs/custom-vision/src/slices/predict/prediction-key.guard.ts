@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { type HttpRequest, isUuid } from '../../../../core/src/index.js';
+import { AuthThrottle, type HttpRequest, isUuid } from '../../../../core/src/index.js';
 import { type DeploymentView, deploymentKeyMatches, DEPLOYMENT_KEY_PREFIX } from '../../../../deployments/src/index.js';
 import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
 import { ReadStore } from '../../../../read-store/src/index.js';
@@ -15,13 +15,15 @@ export type PredictionRequest = HttpRequest & { published?: { project: ProjectVi
 /**
  * `Prediction-Key`: Azure's prediction key belongs to a resource, not to one published model. Here it is
  * either a personal API token (`dml_…`) of the project's owner, which works for every publish name like a
- * resource key, or the deployment key (`dpk_…`) of the deployment behind that publish name.
+ * resource key, or the deployment key (`dpk_…`) of the deployment behind that publish name. Wrong keys count
+ * as failed sign-ins of the client address (AuthThrottle.refuse: 429 past the limit).
  */
 @Injectable()
 export class PredictionKeyGuard implements CanActivate {
   constructor(
     private readonly readStore: ReadStore,
     private readonly reads: CustomVisionReads,
+    private readonly throttle: AuthThrottle,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -32,16 +34,17 @@ export class PredictionKeyGuard implements CanActivate {
     const key = takeKeyHeader(request, 'prediction-key');
     if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
     if (!isUuid(projectId)) throw CustomVisionError.badRequest('BadRequestInvalidIds', 'projectId must be a UUID.');
+    const wrongKey = () => this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
     if (key.startsWith(DEPLOYMENT_KEY_PREFIX)) {
       const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
       if (!project) throw CustomVisionError.notFound('NotFound', `Project ${projectId} does not exist.`);
       const deployment = await this.reads.deploymentByPublishName(projectId, publishName);
-      if (!deploymentKeyMatches(key, deployment.keyHash)) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+      if (!deploymentKeyMatches(key, deployment.keyHash)) throw await wrongKey();
       request.published = { project, deployment };
       return true;
     }
     const user = await userOfPersonalToken(this.readStore, key);
-    if (!user) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
+    if (!user) throw await wrongKey();
     const project = await this.reads.project(projectId, user.id);
     request.user = user;
     request.published = { project, deployment: await this.reads.deploymentByPublishName(projectId, publishName) };

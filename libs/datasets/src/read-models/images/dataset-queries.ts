@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, type Page } from '../../../../core/src/index.js';
 import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
-import { decodeCursor, encodeCursor, ReadStore, type Where } from '../../../../read-store/src/index.js';
+import { ReadStore, type Where } from '../../../../read-store/src/index.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';
@@ -59,27 +59,15 @@ export class DatasetQueries {
     return all.sort((a, b) => a.seq - b.seq);
   }
 
-  /** A page of the project's images in upload order. */
+  /** A page of the project's images in upload order, served from the read store's index on the filter's fields. */
   async list(projectId: string, filter: ImageFilter, page: { limit: number; cursor?: string }): Promise<Page<ImageView>> {
     const where: Where<ImageView> = { projectId };
     if (filter.split !== undefined) where.split = filter.split;
     if (filter.included !== undefined) where.included = filter.included;
     if (filter.unlabeled !== undefined) where.labeled = !filter.unlabeled;
-    if (filter.labelId === undefined) {
-      return this.images.find({ where, orderBy: 'seq', limit: page.limit, cursor: page.cursor });
-    }
-    // A label can be on the image or in any of its boxes: not an equality filter, so filtered here.
-    const labelId = filter.labelId;
-    let matching = (await this.images.findAll(where))
-      .filter((image) => image.labelId === labelId || image.regions.some((region) => region.labelId === labelId))
-      .sort((a, b) => a.seq - b.seq || a.id.localeCompare(b.id));
-    if (page.cursor) {
-      const [seq, id] = decodeCursor(page.cursor);
-      matching = matching.filter((image) => image.seq > Number(seq) || (image.seq === Number(seq) && image.id > id));
-    }
-    const items = matching.slice(0, page.limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: matching.length > page.limit && last ? encodeCursor(last.seq, last.id) : null };
+    // The label of the image or of any of its boxes: labelIds holds them all.
+    if (filter.labelId !== undefined) where.labelIds = filter.labelId;
+    return this.images.find({ where, orderBy: 'seq', limit: page.limit, cursor: page.cursor });
   }
 
   /** label id → number of images using it (as label or in a box); labels without images are absent. */

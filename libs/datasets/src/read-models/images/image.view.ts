@@ -21,6 +21,8 @@ export interface ImageView {
   regions: Region[];
   /** Has a label or at least one box. */
   labeled: boolean;
+  /** Every label the image uses (its label and its boxes' labels), sorted: what a label filter looks in. */
+  labelIds: string[];
   split: Split;
   /** Whether training uses the image. */
   included: boolean;

@@ -71,6 +71,7 @@ describe('images projection', () => {
       labelId: 'cat',
       regions: [],
       labeled: true,
+      labelIds: ['cat'],
       split: 'train',
       included: true,
       uploadedAt: metadata.at,
@@ -103,7 +104,7 @@ describe('images projection', () => {
     expect(await counts()).toEqual({ car: 1, bus: 1 });
     await apply(log.record('image-i1', { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box('bus')] } }));
     expect(await counts()).toEqual({ car: 0, bus: 1 });
-    expect(await image('i1')).toMatchObject({ labeled: true, regions: [box('bus')] });
+    expect(await image('i1')).toMatchObject({ labeled: true, regions: [box('bus')], labelIds: ['bus'] });
   });
 
   it('changes nothing when the same events are applied again', async () => {

@@ -11,7 +11,7 @@ type ProjectDeleted = { type: 'ProjectDeleted'; data: { projectId: string } };
 export const IMAGES_PROJECTION_EVENT_TYPES = [...IMAGE_EVENT_TYPES, 'LabelRemoved', 'ProjectDeleted'] as const;
 
 function withLabelState(image: ImageView): ImageView {
-  return { ...image, labeled: image.labelId !== null || image.regions.length > 0 };
+  return { ...image, labeled: image.labelId !== null || image.regions.length > 0, labelIds: [...labelsUsedBy(image)].sort() };
 }
 
 /** Next version of an image document for one of its own events; null deletes it. */
@@ -31,6 +31,7 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       labelId,
       regions: [],
       labeled: false,
+      labelIds: [],
       split,
       included: true,
       uploadedAt: recorded.metadata.at,
@@ -65,7 +66,8 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
 @Injectable()
 export class ImagesProjection implements Projection {
   readonly name = 'images';
-  readonly version = 1;
+  /** 2: images carry labelIds, the label filter's index. */
+  readonly version = 2;
   readonly collections = [IMAGES, LABEL_STATS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 

@@ -1,6 +1,6 @@
-import { unzipSync } from 'fflate';
-import { DomainError } from '../../../../core/src/index.js';
+import { type ArchiveLimits, DomainError, unzipSafely } from '../../../../core/src/index.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
+import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';
 
 /** A box in an archive, before its label name is resolved to a label of the project. */
@@ -22,6 +22,30 @@ export interface ArchiveImage {
   split?: Split;
   /** Named by the annotations but not in the archive. */
   missing?: boolean;
+  /** Its annotations that were dropped or changed on the way in. */
+  annotationIssues?: AnnotationIssue[];
+}
+
+export type AnnotationIssueCode =
+  | 'UNKNOWN_IMAGE_ID'
+  | 'UNKNOWN_CATEGORY_ID'
+  | 'INVALID_BBOX'
+  | 'BOX_CLAMPED'
+  | 'BOX_EMPTY'
+  | 'BOX_TOO_SMALL'
+  | 'IMAGE_LISTED_TWICE';
+
+/** An annotation of a COCO file that was not taken as it stands. */
+export interface AnnotationIssue {
+  /** The COCO file. */
+  file: string;
+  /** Index in the file's `annotations`. */
+  annotation: number;
+  /** The annotation's own `id`, when it has one. */
+  annotationId?: number | string;
+  code: AnnotationIssueCode;
+  action: 'dropped' | 'changed';
+  message: string;
 }
 
 export interface DatasetArchive {
@@ -30,16 +54,21 @@ export interface DatasetArchive {
   labelNames: string[];
   /** Entries that are neither images nor the annotation file (README, CSV, …). */
   ignored: number;
+  /** Annotations dropped because they name no image of their file. */
+  unmatchedAnnotations: AnnotationIssue[];
 }
 
-export interface ArchiveLimits {
+export interface DatasetArchiveLimits {
+  /** Largest image: a larger one is reported as rejected (FILE_TOO_LARGE), the others are still taken. */
   maxFileBytes: number;
+  /** Images in the archive. */
   maxFiles: number;
-  /** All extracted bytes together (zip-bomb guard). */
-  maxTotalBytes: number;
+  /** What the archive may inflate to (ARCHIVE_MAX_* settings). */
+  archive: ArchiveLimits;
 }
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
+const JSON_FILE = /\.json$/i;
 const SPLIT_FOLDERS: Record<string, Split> = {
   train: 'train',
   training: 'train',
@@ -50,51 +79,29 @@ const SPLIT_FOLDERS: Record<string, Split> = {
   testing: 'test',
 };
 
-function isJunk(path: string): boolean {
-  return path.endsWith('/') || path.split('/').some((segment) => segment.startsWith('.') || segment === '__MACOSX');
-}
+/** Folders, dot files and macOS resource forks: passed over without a word. */
+const JUNK = { pattern: '/$|(^|/)(\\.|__MACOSX(/|$))' };
 
-function extract(zip: Uint8Array, limits: ArchiveLimits): { entries: Map<string, Buffer | null>; ignored: number } {
-  const sizes = new Map<string, number>();
-  let total = 0;
-  let ignored = 0;
-  let files;
-  try {
-    files = unzipSync(zip, {
-      filter: (file) => {
-        if (isJunk(file.name)) return false;
-        const wanted = IMAGE_EXTENSIONS.test(file.name) || /\.json$/i.test(file.name);
-        if (!wanted) {
-          ignored += 1;
-          return false;
-        }
-        sizes.set(file.name, file.originalSize);
-        if (sizes.size > limits.maxFiles) {
-          throw new DomainError('too-large', DatasetErrors.TOO_MANY_FILES, `The archive holds more than ${limits.maxFiles} images.`, {
-            maxFiles: limits.maxFiles,
-          });
-        }
-        const limit = /\.json$/i.test(file.name) ? limits.maxTotalBytes : limits.maxFileBytes;
-        if (file.originalSize > limit) return false;
-        total += file.originalSize;
-        if (total > limits.maxTotalBytes) {
-          throw new DomainError('too-large', DatasetErrors.REQUEST_TOO_LARGE, `The archive unpacks to more than ${limits.maxTotalBytes} bytes.`, {
-            maxTotalBytes: limits.maxTotalBytes,
-          });
-        }
-        return true;
-      },
+async function extract(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<{ entries: Map<string, Buffer | null>; ignored: number }> {
+  const archive = await unzipSafely(zip, {
+    limits: limits.archive,
+    omit: JUNK,
+    rules: [
+      { pattern: IMAGE_EXTENSIONS.source, flags: 'i', maxBytes: limits.maxFileBytes, oversize: 'skip' },
+      { pattern: JSON_FILE.source, flags: 'i' },
+    ],
+  });
+  const images = archive.entries.filter((entry) => IMAGE_EXTENSIONS.test(entry.path)).length;
+  if (images > limits.maxFiles) {
+    throw new DomainError('too-large', DatasetErrors.TOO_MANY_FILES, `The archive holds more than ${limits.maxFiles} images.`, {
+      maxFiles: limits.maxFiles,
     });
-  } catch (error) {
-    if (error instanceof DomainError) throw error;
-    throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `The archive is not a readable zip file: ${(error as Error).message}.`);
   }
   const entries = new Map<string, Buffer | null>();
-  for (const name of sizes.keys()) {
-    const bytes = files[name];
-    entries.set(name, bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null);
+  for (const { path, bytes } of archive.entries) {
+    entries.set(path, bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null);
   }
-  return { entries, ignored };
+  return { entries, ignored: archive.skipped };
 }
 
 /** The folder all paths share (e.g. `dataset/`), so `dataset/cat/1.png` reads as `cat/1.png`. */
@@ -110,8 +117,8 @@ function commonRoot(paths: readonly string[]): string {
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
  * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and a common top folder. Images at the top are unlabeled.
  */
-export function readClassificationArchive(zip: Uint8Array, limits: ArchiveLimits): DatasetArchive {
-  const { entries, ignored } = extract(zip, limits);
+export async function readClassificationArchive(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
+  const { entries, ignored } = await extract(zip, limits);
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
   const root = commonRoot(imagePaths);
   const labelNames: string[] = [];
@@ -127,12 +134,12 @@ export function readClassificationArchive(zip: Uint8Array, limits: ArchiveLimits
     if (labelName && !labelNames.some((known) => known.toLowerCase() === labelName.toLowerCase())) labelNames.push(labelName);
     return { path, bytes: entries.get(path) ?? null, labelName: labelName || null, split };
   });
-  return { images, labelNames, ignored: ignored + (entries.size - imagePaths.length) };
+  return { images, labelNames, ignored: ignored + (entries.size - imagePaths.length), unmatchedAnnotations: [] };
 }
 
 interface CocoFile {
   images?: { id: number | string; file_name: string; width?: number; height?: number }[];
-  annotations?: { image_id: number | string; category_id: number | string; bbox?: number[] }[];
+  annotations?: { id?: number | string; image_id: number | string; category_id: number | string; bbox?: unknown }[];
   categories?: { id: number | string; name: string }[];
 }
 
@@ -141,8 +148,8 @@ interface CocoFile {
  * `categories`) and the images they name, found next to the JSON file or anywhere by file name. A JSON file
  * inside a `train/`, `valid/` or `test/` folder (as Roboflow exports) sets the split of its images.
  */
-export function readCocoArchive(zip: Uint8Array, limits: ArchiveLimits): DatasetArchive {
-  const { entries, ignored } = extract(zip, limits);
+export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
+  const { entries, ignored } = await extract(zip, limits);
   const jsonPaths = [...entries.keys()].filter((path) => /\.json$/i.test(path)).sort();
   if (!jsonPaths.length) {
     throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, 'A detection archive needs a COCO JSON file (images, annotations, categories).');
@@ -152,6 +159,7 @@ export function readCocoArchive(zip: Uint8Array, limits: ArchiveLimits): Dataset
   const labelNames: string[] = [];
   const images: ArchiveImage[] = [];
   const used = new Set<string>();
+  const unmatchedAnnotations: AnnotationIssue[] = [];
   for (const jsonPath of jsonPaths) {
     let coco: CocoFile;
     try {
@@ -168,40 +176,94 @@ export function readCocoArchive(zip: Uint8Array, limits: ArchiveLimits): Dataset
     const categories = new Map(coco.categories.map((category) => [String(category.id), String(category.name).trim()]));
     const imagesById = new Map(coco.images.map((image) => [String(image.id), image]));
     const boxes = new Map<string, ArchiveRegion[]>();
-    for (const annotation of coco.annotations ?? []) {
-      const name = categories.get(String(annotation.category_id));
+    const issues = new Map<string, AnnotationIssue[]>();
+    (coco.annotations ?? []).forEach((annotation, index) => {
+      const issue = (code: AnnotationIssueCode, action: AnnotationIssue['action'], message: string): AnnotationIssue => ({
+        file: jsonPath,
+        annotation: index,
+        ...(annotation.id !== undefined ? { annotationId: annotation.id } : {}),
+        code,
+        action,
+        message,
+      });
       const image = imagesById.get(String(annotation.image_id));
-      if (!name || !image || !Array.isArray(annotation.bbox) || annotation.bbox.length !== 4) continue;
+      if (!image) {
+        unmatchedAnnotations.push(issue('UNKNOWN_IMAGE_ID', 'dropped', `It names image id ${JSON.stringify(annotation.image_id)}, which ${jsonPath} does not list.`));
+        return;
+      }
+      const key = String(image.id);
+      const report = (found: AnnotationIssue) => issues.set(key, [...(issues.get(key) ?? []), found]);
+      const name = categories.get(String(annotation.category_id));
+      if (!name) {
+        report(issue('UNKNOWN_CATEGORY_ID', 'dropped', `It names category id ${JSON.stringify(annotation.category_id)}, which ${jsonPath} does not list.`));
+        return;
+      }
+      const bbox = Array.isArray(annotation.bbox) ? annotation.bbox.map(Number) : [];
+      if (bbox.length !== 4 || !bbox.every(Number.isFinite)) {
+        report(issue('INVALID_BBOX', 'dropped', 'Its bbox is not four finite numbers [x, y, width, height] in pixels.'));
+        return;
+      }
       const { width, height } = image;
       if (!width || !height) {
         throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${jsonPath}: image ${image.file_name} needs its width and height.`);
       }
-      const [bx, by, bw, bh] = annotation.bbox.map(Number);
-      // Pixel boxes a rounding step outside the image are clamped to it; boxes without area are dropped.
+      const [bx, by, bw, bh] = bbox;
       const x0 = Math.max(0, Math.min(width, bx));
       const y0 = Math.max(0, Math.min(height, by));
       const x1 = Math.max(0, Math.min(width, bx + bw));
       const y1 = Math.max(0, Math.min(height, by + bh));
-      if (!(x1 > x0 && y1 > y0)) continue;
+      if (!(x1 > x0 && y1 > y0)) {
+        report(issue('BOX_EMPTY', 'dropped', `Its bbox [${bbox.join(', ')}] has no area inside the ${width}×${height} image.`));
+        return;
+      }
+      const region = { labelName: name, x: x0 / width, y: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height };
+      if (region.width < MIN_REGION_SIZE || region.height < MIN_REGION_SIZE) {
+        report(issue('BOX_TOO_SMALL', 'dropped', `Its bbox [${bbox.join(', ')}] is smaller than ${MIN_REGION_SIZE} of the image.`));
+        return;
+      }
+      if (x0 !== bx || y0 !== by || x1 !== bx + bw || y1 !== by + bh) {
+        report(
+          issue('BOX_CLAMPED', 'changed', `Its bbox [${bbox.join(', ')}] reaches outside the ${width}×${height} image: cut to [${x0}, ${y0}, ${x1 - x0}, ${y1 - y0}].`),
+        );
+      }
       if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
-      const key = String(image.id);
-      boxes.set(key, [
-        ...(boxes.get(key) ?? []),
-        { labelName: name, x: x0 / width, y: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height },
-      ]);
-    }
+      boxes.set(key, [...(boxes.get(key) ?? []), region]);
+    });
     for (const image of coco.images) {
+      const key = String(image.id);
       const path = entries.has(folder + image.file_name)
         ? folder + image.file_name
         : (byBasename.get(String(image.file_name).split('/').pop()!) ?? null);
-      if (!path || used.has(path)) {
-        if (!path) images.push({ path: folder + image.file_name, bytes: null, labelName: null, missing: true });
+      if (path && used.has(path)) {
+        const dropped = (boxes.get(key) ?? []).length;
+        const listed = images.find((taken) => taken.path === path)!;
+        listed.annotationIssues = [
+          ...(listed.annotationIssues ?? []),
+          ...(issues.get(key) ?? []),
+          ...(dropped
+            ? [
+                {
+                  file: jsonPath,
+                  annotation: -1,
+                  code: 'IMAGE_LISTED_TWICE' as const,
+                  action: 'dropped' as const,
+                  message: `${jsonPath} lists this file again as image id ${JSON.stringify(image.id)}: its ${dropped} box(es) there were not taken.`,
+                },
+              ]
+            : []),
+        ];
+        continue;
+      }
+      const annotationIssues = issues.get(key);
+      const reported = annotationIssues ? { annotationIssues } : {};
+      if (!path) {
+        images.push({ path: folder + image.file_name, bytes: null, labelName: null, missing: true, ...reported });
         continue;
       }
       used.add(path);
-      images.push({ path, bytes: entries.get(path) ?? null, labelName: null, regions: boxes.get(String(image.id)) ?? [], split });
+      images.push({ path, bytes: entries.get(path) ?? null, labelName: null, regions: boxes.get(key) ?? [], split, ...reported });
     }
   }
   const imageEntries = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path));
-  return { images, labelNames, ignored: ignored + imageEntries.filter((path) => !used.has(path)).length };
+  return { images, labelNames, ignored: ignored + imageEntries.filter((path) => !used.has(path)).length, unmatchedAnnotations };
 }

@@ -19,8 +19,8 @@ import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../../upload/upload-limits.js';
-import { answerIntake } from '../upload-images/upload-images.controller.js';
 import { UploadItemDto } from '../upload-images/upload-images.dto.js';
+import type { AnnotationIssueCode } from './dataset-archive.js';
 import { ImportDataset } from './import-dataset.handler.js';
 
 export class ImportDatasetDto {
@@ -36,15 +36,45 @@ export class ImportDatasetDto {
   createLabels?: boolean;
 }
 
+export class AnnotationIssueDto {
+  @ApiProperty({ example: 'train/_annotations.coco.json', description: 'The COCO file.' })
+  file: string;
+
+  @ApiProperty({ example: 3, description: "Index in the file's `annotations` (-1: the image's whole second listing)." })
+  annotation: number;
+
+  @ApiPropertyOptional({ description: "The annotation's own `id`, when it has one.", oneOf: [{ type: 'number' }, { type: 'string' }] })
+  annotationId?: number | string;
+
+  @ApiProperty({
+    enum: ['UNKNOWN_IMAGE_ID', 'UNKNOWN_CATEGORY_ID', 'INVALID_BBOX', 'BOX_CLAMPED', 'BOX_EMPTY', 'BOX_TOO_SMALL', 'IMAGE_LISTED_TWICE'],
+  })
+  code: AnnotationIssueCode;
+
+  @ApiProperty({ enum: ['dropped', 'changed'], description: '`changed`: taken, cut to the image; `dropped`: not taken.' })
+  action: 'dropped' | 'changed';
+
+  @ApiProperty()
+  message: string;
+}
+
+export class ImportItemDto extends UploadItemDto {
+  @ApiPropertyOptional({ type: [AnnotationIssueDto], description: 'Annotations of this image dropped or changed on the way in.' })
+  annotationIssues?: AnnotationIssueDto[];
+}
+
 export class ImportResultDto {
-  @ApiProperty({ type: [UploadItemDto], description: 'One item per image of the archive; `filename` is its path in the zip.' })
-  items: UploadItemDto[];
+  @ApiProperty({ type: [ImportItemDto], description: 'One item per image of the archive; `filename` is its path in the zip.' })
+  items: ImportItemDto[];
 
   @ApiProperty({ type: [ImageLabelDto], description: 'Labels added to the project by this import.' })
   labelsCreated: ImageLabelDto[];
 
   @ApiProperty({ description: 'Entries that were not images (README, CSV, …).' })
   ignored: number;
+
+  @ApiProperty({ type: [AnnotationIssueDto], description: 'Annotations dropped because they name an image id their file does not list.' })
+  unmatchedAnnotations: AnnotationIssueDto[];
 }
 
 @ApiTags('images')
@@ -65,7 +95,13 @@ export class ImportDatasetController {
       '`categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. ' +
       'Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); ' +
       `archive limit ${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_ARCHIVE_BYTES} bytes [IMPORT_MAX_ARCHIVE_BYTES], ` +
-      `${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_FILES} images [IMPORT_MAX_FILES]. 201, 207 when some images were rejected.`,
+      `${DEFAULT_UPLOAD_LIMITS.IMPORT_MAX_FILES} images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused ` +
+      '(413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it ' +
+      'really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. ' +
+      'COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or ' +
+      'too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. ' +
+      '201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; ' +
+      '400 when no image can be taken (nothing is written, no label created).',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -93,7 +129,9 @@ export class ImportDatasetController {
     const result = await this.commands.execute(
       new ImportDataset(projectId, files[0], body.split, body.createLabels ?? true, { ...context, userId: user.id }),
     );
-    const { items } = answerIntake(result.items, response);
-    return { items, labelsCreated: result.labelsCreated, ignored: result.ignored };
+    const rejected = result.items.some((item) => item.status === 'rejected');
+    const reported = result.unmatchedAnnotations.length > 0 || result.items.some((item) => item.annotationIssues?.length);
+    response.status(rejected || reported ? 207 : 201);
+    return result;
   }
 }

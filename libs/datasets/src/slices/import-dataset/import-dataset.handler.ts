@@ -1,7 +1,8 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError } from '../../../../core/src/index.js';
+import { archiveLimitsOf, DomainError, Settings } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/project-access.js';
 import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
+import { labelName } from '../../../../projects/src/domain/project.decider.js';
 import { AddLabel } from '../../../../projects/src/slices/add-label/add-label.handler.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
@@ -9,18 +10,23 @@ import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/i
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
-import { type DatasetArchive, readClassificationArchive, readCocoArchive } from './dataset-archive.js';
+import { type AnnotationIssue, type ArchiveImage, type DatasetArchive, readClassificationArchive, readCocoArchive } from './dataset-archive.js';
+
+export type ImportItem = IntakeItem & { annotationIssues?: AnnotationIssue[] };
 
 export interface ImportResult {
-  items: IntakeItem[];
+  items: ImportItem[];
   labelsCreated: LabelView[];
   ignored: number;
+  unmatchedAnnotations: AnnotationIssue[];
 }
 
 /**
  * Imports a labelled dataset from one zip: folders per class for classification, COCO JSON plus images for
- * detection. Labels the project lacks are added to it (through the projects context) unless
+ * detection. Every image is checked first; when none can be taken the import is refused (400) and changes
+ * nothing. Labels the project lacks are then added to it (through the projects context) unless
  * `createLabels` is false, in which case an unknown label is 400 UNKNOWN_LABEL before anything is written.
+ * Annotations dropped or changed on the way in are reported with their image (or as unmatched).
  */
 export class ImportDataset extends Command<ImportResult> {
   constructor(
@@ -40,6 +46,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     private readonly access: ProjectAccess,
     private readonly intake: ImageIntake,
     private readonly limits: UploadLimits,
+    private readonly settings: Settings,
     private readonly commands: CommandBus,
   ) {}
 
@@ -52,21 +59,35 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     const limits = {
       maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES,
       maxFiles: this.limits.IMPORT_MAX_FILES,
-      maxTotalBytes: Math.max(this.limits.IMPORT_MAX_ARCHIVE_BYTES * 2, 64 * 1024 * 1024),
+      archive: archiveLimitsOf(this.settings),
     };
     const dataset: DatasetArchive =
-      project.type === 'detection' ? readCocoArchive(archive.buffer, limits) : readClassificationArchive(archive.buffer, limits);
+      project.type === 'detection' ? await readCocoArchive(archive.buffer, limits) : await readClassificationArchive(archive.buffer, limits);
     if (!dataset.images.length) {
       throw DomainError.validation(DatasetErrors.NO_FILES, 'The archive holds no images.');
     }
 
     const find = (labels: readonly LabelView[], name: string) => labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
     const missing = dataset.labelNames.filter((name) => !find(project.labels, name));
+    // Every new label must be valid before the first is created.
+    for (const name of missing) labelName(name);
     if (missing.length && !createLabels) {
       throw DomainError.validation(DatasetErrors.UNKNOWN_LABEL, `The project has no label ${missing.map((name) => `"${name}"`).join(', ')}.`, {
         missing,
       });
     }
+
+    const present = dataset.images.filter((image) => !image.missing);
+    const unlabeled = present.map((image): IncomingImage => ({ filename: image.path, bytes: image.bytes, labelId: null, split: 'train' }));
+    const inspections = await this.intake.inspect(unlabeled);
+    const rejectedItem = (image: ArchiveImage, item: IntakeItem): ImportItem => withIssues(item, image);
+    if (inspections.every((inspection) => 'rejection' in inspection)) {
+      const items = dataset.images.map((image) =>
+        rejectedItem(image, image.missing ? missingItem(image) : (inspections[present.indexOf(image)] as { rejection: IntakeItem }).rejection),
+      );
+      throw refusal(items);
+    }
+
     const labelsCreated: LabelView[] = [];
     for (const name of missing) {
       const written = await this.commands.execute(new AddLabel(projectId, name, undefined, context));
@@ -75,29 +96,37 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     if (labelsCreated.length) project = await this.access.getOwned(projectId, context.userId);
     const labelId = (name: string) => find(project.labels, name)!.id;
 
-    const incoming: IncomingImage[] = [];
-    const missingItems = new Map<number, IntakeItem>();
-    dataset.images.forEach((image, index) => {
-      if (image.missing) {
-        missingItems.set(index, {
-          filename: image.path,
-          status: 'rejected',
-          error: { code: 'MISSING_FILE', message: 'The annotations name this image but the archive does not hold it.' },
-        });
-        return;
-      }
-      incoming.push({
+    const incoming = present.map(
+      (image): IncomingImage => ({
         filename: image.path,
         bytes: image.bytes,
         labelId: image.labelName ? labelId(image.labelName) : null,
         regions: image.regions?.map(({ labelName, x, y, width, height }) => ({ labelId: labelId(labelName), x, y, width, height })),
         split: image.split ?? split ?? 'train',
-      });
-    });
-    const taken = await this.intake.intake(project, incoming, context);
-    const items: IntakeItem[] = [];
-    let next = 0;
-    for (let index = 0; index < dataset.images.length; index += 1) items.push(missingItems.get(index) ?? taken[next++]);
-    return { items, labelsCreated, ignored: dataset.ignored };
+      }),
+    );
+    const taken = await this.intake.intake(project, incoming, context, inspections);
+    const items = dataset.images.map((image) => withIssues(image.missing ? missingItem(image) : taken[present.indexOf(image)], image));
+    return { items, labelsCreated, ignored: dataset.ignored, unmatchedAnnotations: dataset.unmatchedAnnotations };
   }
+}
+
+function missingItem(image: ArchiveImage): IntakeItem {
+  return {
+    filename: image.path,
+    status: 'rejected',
+    error: { code: 'MISSING_FILE', message: 'The annotations name this image but the archive does not hold it.' },
+  };
+}
+
+function withIssues(item: IntakeItem, image: ArchiveImage): ImportItem {
+  return image.annotationIssues?.length ? { ...item, annotationIssues: image.annotationIssues } : item;
+}
+
+/** The 400 of an import none of whose images can be taken, as an upload of only rejected files answers. */
+function refusal(items: ImportItem[]): DomainError {
+  const codes = new Set(items.map((item) => item.error?.code));
+  const code = codes.size === 1 ? [...codes][0]! : DatasetErrors.IMAGES_REJECTED;
+  const message = items.length === 1 ? `${items[0].filename}: ${items[0].error?.message}` : `None of the ${items.length} images was accepted: see details.items.`;
+  return DomainError.validation(code, message, { items });
 }

@@ -1,9 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError, type RequestContext } from '../../../../core/src/index.js';
+import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
 import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
 import { IterationQueuer, type IterationView } from '../../../../training/src/index.js';
+import { DeploymentSettings } from '../../deployment-settings.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { inspectModelArchive, mapLabels } from './model-import.js';
 
@@ -18,8 +19,8 @@ export class ImportModel extends Command<IterationView> {
 }
 
 /**
- * Checks an uploaded model archive (it must load, be of the project's task, and predict labels the project
- * has), stores it as a blob, and records it as a new completed iteration (ModelImported).
+ * Checks an uploaded model archive (unpacked within the archive limits, weights as declared and finite, it
+ * loads and predicts on a worker thread, it is of the project's task and predicts labels the project has), stores it as a blob, and records it as a new completed iteration (ModelImported).
  */
 @CommandHandler(ImportModel)
 export class ImportModelHandler implements ICommandHandler<ImportModel> {
@@ -27,6 +28,8 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
     private readonly projects: ProjectAccess,
     private readonly blobs: BlobStore,
     private readonly queuer: IterationQueuer,
+    private readonly settings: Settings,
+    private readonly deploymentSettings: DeploymentSettings,
   ) {}
 
   async execute({ projectId, files, context }: ImportModel): Promise<IterationView> {
@@ -37,7 +40,10 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
       throw new DomainError('too-large', 'FILE_TOO_LARGE', `The model archive ${file.filename} is over the size limit.`);
     }
     const zip = new Uint8Array(file.buffer);
-    const model = await inspectModelArchive(zip);
+    const model = await inspectModelArchive(zip, {
+      archive: archiveLimitsOf(this.settings),
+      maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS,
+    });
     if (model.task !== project.type) {
       throw DomainError.validation(
         DeploymentErrors.MODEL_TASK_MISMATCH,

@@ -1,7 +1,9 @@
-import { LoadedModel, type SerializedModel, type Task } from '../../../../ml/src/index.js';
-import { unpackModel } from '../../../../training/src/index.js';
-import { DomainError } from '../../../../core/src/index.js';
+import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError } from '../../../../core/src/index.js';
+import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '../../../../ml/src/index.js';
+import { unpackModelSafely } from '../../../../training/src/index.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { checkModelOnThread } from './model-check-thread.js';
+
 
 export type ModelFormat = 'diyml' | 'teachable-machine' | 'tfjs-layers';
 
@@ -11,6 +13,12 @@ export interface InspectedModel {
   architecture: string;
   /** In model-output order. */
   labels: string[];
+}
+
+export interface ModelImportLimits {
+  archive: ArchiveLimits;
+  /** Largest width × height of input a model may declare. */
+  maxInputPixels: number;
 }
 
 function invalid(message: string): DomainError {
@@ -25,18 +33,52 @@ function formatOf(serialized: SerializedModel): { format: ModelFormat; hasLabels
   return { format, hasLabels: Array.isArray(metadata.labels) };
 }
 
+/** Unzips the files a model is made of within the archive limits, off the event loop. */
+async function unpackModelArchive(zip: Uint8Array, limits: ArchiveLimits): Promise<SerializedModel> {
+  try {
+    return await unpackModelSafely(zip, limits);
+  } catch (error) {
+    if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE)) throw invalid(`The file is not a model archive: ${error.message}`);
+    if (error instanceof DomainError) throw error;
+    throw invalid(`The file is not a model archive: ${(error as Error).message}.`);
+  }
+}
+
+/** The weight files must be exactly those model.json names, holding exactly the bytes its manifest describes. */
+function requireWeightsAsDeclared(serialized: SerializedModel): void {
+  const mismatch = (message: string, details?: unknown) => DomainError.unprocessable(DeploymentErrors.MODEL_WEIGHTS_MISMATCH, message, details);
+  let expected: number;
+  let paths: string[];
+  try {
+    const json = JSON.parse(serialized.modelJson) as WeightsManifestJson;
+    expected = expectedWeightBytes(manifestWeights(json));
+    paths = (json.weightsManifest ?? []).flatMap((group) => group.paths ?? []).map((path) => path.split('/').pop() ?? path);
+  } catch (error) {
+    throw invalid(`model.json does not describe its weights: ${(error as Error).message}.`);
+  }
+  const files = serialized.weights as Record<string, Uint8Array>;
+  const missing = paths.filter((path) => !files[path]);
+  if (missing.length) throw mismatch(`model.json names weight files the archive does not hold: ${missing.join(', ')}.`, { missing });
+  const unnamed = Object.keys(files).filter((name) => !paths.includes(name));
+  if (unnamed.length) throw mismatch(`The archive holds weight files model.json does not name: ${unnamed.join(', ')}.`, { unnamed });
+  const actual = paths.reduce((total, path) => total + files[path].byteLength, 0);
+  if (actual !== expected) {
+    throw mismatch(`The weight files hold ${actual} bytes; model.json describes ${expected}.`, { expectedBytes: expected, actualBytes: actual });
+  }
+}
+
 /**
  * Opens a model archive (a diyml export, or a Teachable Machine image-model export: model.json, weights.bin,
- * metadata.json) and proves it loads and runs, by loading it the way a deployment will.
+ * metadata.json) and proves it can serve: unpacked within the archive limits, weights exactly as the manifest
+ * describes and all finite, loaded and tried on one blank image on a worker thread, as a deployment will use it.
  */
-export async function inspectModelArchive(zip: Uint8Array): Promise<InspectedModel> {
-  let serialized: SerializedModel;
+export async function inspectModelArchive(zip: Uint8Array, limits: ModelImportLimits): Promise<InspectedModel> {
+  const serialized = await unpackModelArchive(zip, limits.archive);
   let described: { format: ModelFormat; hasLabels: boolean };
   try {
-    serialized = unpackModel(zip);
     described = formatOf(serialized);
   } catch (error) {
-    throw invalid(`The file is not a model archive (a zip with model.json and its weights): ${(error as Error).message}.`);
+    throw invalid(`The model's JSON files do not parse: ${(error as Error).message}.`);
   }
   if (!described.hasLabels) {
     throw DomainError.validation(
@@ -44,17 +86,12 @@ export async function inspectModelArchive(zip: Uint8Array): Promise<InspectedMod
       'The archive names no labels: add a metadata.json with {"labels": [...]} in model-output order, as Teachable Machine exports have.',
     );
   }
-  let model: LoadedModel;
-  try {
-    model = await LoadedModel.load(serialized);
-  } catch (error) {
-    throw invalid(`The model could not be loaded: ${(error as Error).message}.`);
+  requireWeightsAsDeclared(serialized);
+  const checked = await checkModelOnThread(serialized, limits.maxInputPixels);
+  if (checked.type === 'invalid') {
+    throw DomainError.unprocessable(DeploymentErrors.MODEL_INVALID, `The model cannot serve: ${checked.reason}.`, { reason: checked.reason });
   }
-  try {
-    return { format: described.format, task: model.task, architecture: model.architectureId, labels: [...model.labels] };
-  } finally {
-    model.dispose();
-  }
+  return { format: described.format, task: checked.task, architecture: checked.architecture, labels: checked.labels };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { DomainError, isUuid } from '../../../../core/src/index.js';
+import { AuthThrottle, DomainError, isUuid } from '../../../../core/src/index.js';
 import { deploymentKeyMatches } from '../../domain/api-key.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
@@ -19,10 +19,17 @@ export function presentedKey(request: Request): string | undefined {
  * Authenticates a prediction with the deployment's own key: 404 for an unknown or undeployed deployment
  * (whatever key is sent), 401 INVALID_API_KEY for a missing or wrong key. The key's hash is compared in
  * constant time with the hash the deployment holds now, so a rotated key fails from the next request on.
+ * Wrong keys count as failed sign-ins of the client address (429 TOO_MANY_FAILED_ATTEMPTS past
+ * AUTH_FAILURES_PER_SOURCE; a right key always passes). They are not counted per deployment: keys are 256
+ * random bits, and a per-deployment lock would let anyone, or clients still holding a rotated key, shut a
+ * live endpoint.
  */
 @Injectable()
 export class DeploymentKeyGuard implements CanActivate {
-  constructor(private readonly deployments: DeploymentQueries) {}
+  constructor(
+    private readonly deployments: DeploymentQueries,
+    private readonly throttle: AuthThrottle,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<PredictRequest>();
@@ -34,11 +41,10 @@ export class DeploymentKeyGuard implements CanActivate {
       throw DomainError.notFound(DeploymentErrors.DEPLOYMENT_NOT_FOUND, `Deployment ${deploymentId} does not exist.`);
     }
     const key = presentedKey(request);
-    if (!key || !deploymentKeyMatches(key, deployment.keyHash)) {
-      throw DomainError.unauthenticated(
-        DeploymentErrors.INVALID_API_KEY,
-        key ? 'The API key is not valid for this deployment.' : 'Send the deployment key in the X-Api-Key header.',
-      );
+    if (!key) throw DomainError.unauthenticated(DeploymentErrors.INVALID_API_KEY, 'Send the deployment key in the X-Api-Key header.');
+    if (!deploymentKeyMatches(key, deployment.keyHash)) {
+      const refusal = DomainError.unauthenticated(DeploymentErrors.INVALID_API_KEY, 'The API key is not valid for this deployment.');
+      throw await this.throttle.refuse({ source: String(request.ip) }, refusal);
     }
     request.deployment = deployment;
     return true;

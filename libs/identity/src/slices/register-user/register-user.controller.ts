@@ -14,7 +14,12 @@ export class RegisterUserController {
   @Public()
   @Post('register')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create an account' })
+  @ApiOperation({
+    summary: 'Create an account',
+    description:
+      'The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, ' +
+      'and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks.',
+  })
   @ApiCreatedResponse({ type: RegisteredUserDto })
   @ApiErrors(400, 409)
   register(@Body() body: CredentialsDto, @Ctx() context: RequestContext): Promise<RegisteredUserDto> {

@@ -12,6 +12,7 @@ import {
 import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
 import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { PasswordHasher } from '../../auth/password-hasher.js';
+import { PasswordPolicy } from '../../auth/password-policy.js';
 import { userDecider } from '../../domain/user.decider.js';
 import { usernameStream, userStream } from '../../domain/user.events.js';
 import type { RegisteredUserDto } from './register-user.dto.js';
@@ -32,12 +33,14 @@ export class RegisterUserHandler implements ICommandHandler<RegisterUser> {
     private readonly events: EventStore,
     private readonly projections: ProjectionRunner,
     private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly settings: Settings,
   ) {}
 
   async execute({ username, password, context }: RegisterUser): Promise<RegisteredUserDto> {
+    this.policy.assertStrong(password);
     const userId = this.ids.newId();
     const metadata = commandMetadata({ ...context, userId }, this.clock.now());
     await this.claimUsername(username, userId, metadata);

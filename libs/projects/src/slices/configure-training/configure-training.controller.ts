@@ -27,11 +27,14 @@ export class ConfigureTrainingController {
     description:
       'Settings left out take their defaults (learningRate 0.001, epochs 10, batchSize 32, …; imageSize and ' +
       'architecture by project type). Out-of-range values are 400 VALIDATION_FAILED naming each field and its ' +
-      'range; an architecture the project type does not know is 400 UNKNOWN_ARCHITECTURE listing the known ones.',
+      'range; an architecture the project type does not know is 400 UNKNOWN_ARCHITECTURE listing the known ones, ' +
+      'a backbone not in GET /v1/backbones 400 UNKNOWN_BACKBONE. The backbone a backbone architecture (or auto) would ' +
+      'use is checked now, its weights downloaded once if it has a URL: 422 BACKBONE_WEIGHTS_MISSING, ' +
+      'BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED when it cannot be used.',
   })
   @ApiIfMatch()
   @ApiOkResponse({ type: TrainingConfigDto, headers: ETAG_HEADER })
-  @ApiErrors(400, 401, 404, 409, 412)
+  @ApiErrors(400, 401, 404, 409, 412, 422)
   async configure(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: TrainingConfigInputDto,

@@ -1,5 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { TrainingConfig } from '../../domain/training-config.js';
+import { BackboneCatalog } from '../../backbones/backbone-catalog.js';
+import { AUTO_ARCHITECTURE } from '../../domain/architectures.js';
+import { resolveTrainingConfig, type TrainingConfig } from '../../domain/training-config.js';
+import { getArchitecture } from '../../../../ml/src/index.js';
 import { ProjectAccess } from '../../project-access.js';
 import { ProjectWriter, type UserContext } from '../project-writer.js';
 
@@ -20,9 +23,16 @@ export class ConfigureTrainingHandler implements ICommandHandler<ConfigureTraini
   constructor(
     private readonly writer: ProjectWriter,
     private readonly access: ProjectAccess,
+    private readonly backbones: BackboneCatalog,
   ) {}
 
   async execute({ projectId, trainingConfig, expectedRevision, context }: ConfigureTraining) {
+    // A backbone that cannot be used is refused now (its weights downloaded once if it has a URL), not at training.
+    const { type } = await this.access.getOwned(projectId, context.userId);
+    const resolved = resolveTrainingConfig(type, trainingConfig);
+    if (resolved.architecture === AUTO_ARCHITECTURE || getArchitecture(resolved.architecture).usesBackbone) {
+      if (resolved.baseIterationId === null) await this.backbones.assertAvailable(resolved.backbone);
+    }
     const result = await this.writer.execute(
       projectId,
       context,

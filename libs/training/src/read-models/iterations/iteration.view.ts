@@ -31,6 +31,8 @@ export interface IterationView {
   metrics: Record<string, unknown> | null;
   model: { sha256: string; bytes: number } | null;
   evaluationSha256: string | null;
+  /** Backbone architectures: the table of the embeddings the run used (blob), how many it computed and reused. */
+  embeddings: { sha256: string; computed: number; reused: number } | null;
   bestEpoch: number | null;
   stoppedEarly: boolean;
   trainCount: number | null;

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import {
   ApiErrors,
@@ -12,12 +12,26 @@ import {
 import { ProjectAccess } from '../../../../projects/src/index.js';
 import { type DatasetManifest, parseManifest } from '../../manifest/dataset-manifest.js';
 import { diffManifests, type ManifestDiff } from '../../manifest/manifest-diff.js';
+import { exportOnnx } from '../../model/onnx-export.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 
 export class DatasetDiffQueryDto {
   @ApiProperty({ format: 'uuid', description: 'The iteration to compare with (the earlier one, usually).' })
   @IsUUID()
   against: string;
+}
+
+const MODEL_FORMATS = ['tfjs', 'onnx'] as const;
+
+export class ModelFormatQueryDto {
+  @ApiPropertyOptional({
+    enum: MODEL_FORMATS,
+    default: 'tfjs',
+    description: "'tfjs': a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). 'onnx': one ONNX file (opset 13).",
+  })
+  @IsOptional()
+  @IsIn(MODEL_FORMATS, { message: `format must be one of ${MODEL_FORMATS.join(', ')}` })
+  format?: (typeof MODEL_FORMATS)[number];
 }
 
 @ApiTags('training')
@@ -67,13 +81,23 @@ export class IterationArtifactsController {
   }
 
   @Get('model')
-  @ApiOperation({ summary: 'The trained model: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format)' })
-  @ApiProduces('application/zip')
-  @ApiOkResponse({ description: 'The model archive.' })
-  @ApiErrors(400, 401, 404, 409)
+  @ApiOperation({
+    summary: 'The trained model, as a TensorFlow.js zip (default) or as ONNX',
+    description:
+      'format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). ' +
+      'format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: ' +
+      'float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: ' +
+      'softmax probabilities in label order (classification), or the raw detection head. The file\'s doc_string says how to ' +
+      'prepare the input and decode the output; metadata_props hold `labels` and `diyml` (task, architecture, input size and range). ' +
+      '422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.',
+  })
+  @ApiProduces('application/zip', 'application/octet-stream')
+  @ApiOkResponse({ description: 'The model archive (zip) or ONNX file.' })
+  @ApiErrors(400, 401, 404, 409, 422)
   async model(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Query() query: ModelFormatQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StreamableFile> {
     await this.projects.getOwned(projectId, user.id);
@@ -81,7 +105,16 @@ export class IterationArtifactsController {
     if (!iteration.model) {
       throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: it has no model yet.`);
     }
-    return new StreamableFile(await this.blobs.get(iteration.model.sha256), {
+    const zip = await this.blobs.get(iteration.model.sha256);
+    if (query.format === 'onnx') {
+      const onnx = await exportOnnx(zip);
+      return new StreamableFile(onnx, {
+        type: 'application/octet-stream',
+        disposition: `attachment; filename="iteration-${iteration.number}-model.onnx"`,
+        length: onnx.byteLength,
+      });
+    }
+    return new StreamableFile(zip, {
       type: 'application/zip',
       disposition: `attachment; filename="iteration-${iteration.number}-model.zip"`,
       length: iteration.model.bytes,

@@ -16,6 +16,8 @@ import { QueueIteration, ReproduceIteration } from './queue-iteration.handler.js
 
 export class QueueIterationDto {
   @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
     description:
       "Overrides of the project's training configuration for this run only (any of learningRate, epochs, batchSize, " +
       'imageSize, architecture, validationSplit, augmentation, seed, earlyStopping); same ranges as the project setting.',
@@ -36,7 +38,11 @@ export class QueueIterationController {
   @HttpCode(202)
   @ApiOperation({
     summary: 'Train a new iteration in the background',
-    description: 'Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events.',
+    description:
+      'Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. ' +
+      "Architecture 'auto' is resolved now from the images (backbone-classifier for photos, small-cnn for small images) " +
+      'and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is ' +
+      '422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued).',
   })
   @ApiAcceptedResponse({ type: IterationDto })
   @ApiErrors(400, 401, 404, 422)

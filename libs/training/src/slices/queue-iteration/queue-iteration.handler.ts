@@ -1,7 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DomainError, type RequestContext } from '../../../../core/src/index.js';
 import { analyzeDataset, DatasetQueries } from '../../../../datasets/src/index.js';
-import { mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
+import { chooseArchitecture, getArchitecture } from '../../../../ml/src/index.js';
+import { AUTO_ARCHITECTURE, BackboneCatalog, mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
 import { ReadStore } from '../../../../read-store/src/index.js';
 import type { DatasetManifest } from '../../manifest/dataset-manifest.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
@@ -17,6 +18,9 @@ export class QueueIteration extends Command<IterationView> {
     super();
   }
 }
+
+/** Each completed backbone iteration's table holds every embedding it used, so a few recent ones cover the dataset. */
+const REUSED_EMBEDDING_TABLES = 3;
 
 /** Re-runs an iteration: the same manifest, configuration and seed. */
 export class ReproduceIteration extends Command<IterationView> {
@@ -40,11 +44,13 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     private readonly datasets: DatasetQueries,
     private readonly queuer: IterationQueuer,
     private readonly iterations: IterationQueries,
+    private readonly backbones: BackboneCatalog,
+    private readonly readStore: ReadStore,
   ) {}
 
   async execute({ projectId, trainingConfigOverrides, context }: QueueIteration): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
-    const config = mergeTrainingConfig(
+    let config = mergeTrainingConfig(
       project.type,
       project.trainingConfig as TrainingConfig,
       trainingConfigOverrides,
@@ -60,6 +66,10 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       );
     }
     const manifest = manifestOf(project, images);
+    // 'auto' is resolved now, from the frozen dataset, so the iteration records (and a reproduction repeats) its choice.
+    if (config.architecture === AUTO_ARCHITECTURE) config = { ...config, architecture: chooseArchitecture(project.type, manifest.images).id };
+    const usesBackbone = getArchitecture(config.architecture).usesBackbone === true;
+    if (usesBackbone && config.baseIterationId === null) await this.backbones.assertAvailable(config.backbone, 'trainingConfig.backbone');
     const baseModelSha256 = config.baseIterationId ? await this.baseModelOf(projectId, config.baseIterationId) : null;
     const stored = await this.queuer.storeManifest(manifest);
     return this.queuer.queue(project.id, context, {
@@ -72,7 +82,17 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       architecture: config.architecture,
       reproducedFrom: null,
       baseModelSha256,
+      ...(usesBackbone ? { embeddingsSha256: await this.embeddingTables(projectId) } : {}),
     });
+  }
+
+  /** The embeddings of the project's latest completed backbone iterations: reused where image and backbone match. */
+  private async embeddingTables(projectId: string): Promise<string[]> {
+    const completed = await this.readStore
+      .collection<IterationView>(ITERATIONS)
+      .find({ where: { projectId, status: 'completed' }, orderBy: 'number', direction: 'desc', limit: 20 });
+    const tables = completed.items.map((iteration) => iteration.embeddings?.sha256).filter((sha256): sha256 is string => typeof sha256 === 'string');
+    return [...new Set(tables)].slice(0, REUSED_EMBEDDING_TABLES);
   }
 
   /** The model a transfer iteration builds on: frozen by hash now, so a reproduction uses the same one. */
@@ -118,6 +138,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
       architecture: original.architecture,
       reproducedFrom: original.id,
       baseModelSha256: original.baseModelSha256,
+      ...(original.embeddings ? { embeddingsSha256: [original.embeddings.sha256] } : {}),
     });
   }
 }

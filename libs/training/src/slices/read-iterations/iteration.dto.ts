@@ -17,6 +17,12 @@ export class ProgressDto {
   @ApiProperty() epochs: number;
 }
 
+export class EmbeddingsDto {
+  @ApiProperty({ description: 'sha256 of the blob holding every embedding the run used (reused by later runs).' }) sha256: string;
+  @ApiProperty({ description: 'Embeddings (image × augmented view) computed by this run through the backbone.' }) computed: number;
+  @ApiProperty({ description: 'Embeddings taken from earlier iterations of the project instead of being computed again.' }) reused: number;
+}
+
 export class IterationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -40,6 +46,8 @@ export class IterationDto {
   baseModelSha256: string | null;
   @ApiProperty({ description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.' })
   imported: boolean;
+  @ApiPropertyOptional({ type: EmbeddingsDto, description: 'Backbone architectures, once completed: the backbone embeddings the run used.' })
+  embeddings?: EmbeddingsDto;
   @ApiPropertyOptional({ description: 'For a reproduction: whether it matched the original.' })
   reproduction?: { sameMetrics: boolean; sameModel: boolean };
   @ApiProperty({ format: 'date-time' }) queuedAt: string;
@@ -61,6 +69,7 @@ export function toIterationDto(view: IterationView): IterationDto {
     ...rest,
     metrics: view.metrics ?? undefined,
     reproduction: view.reproduction ?? undefined,
+    embeddings: view.embeddings ?? undefined,
     error: view.error ?? undefined,
     startedAt: view.startedAt ?? undefined,
     completedAt: view.completedAt ?? undefined,

@@ -1,0 +1,46 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Paths the api answers itself; everything else that asks for HTML is a console route. */
+const API_PREFIXES = ['/v1/', '/docs', '/health', '/customvision/'];
+
+/** `npm run build` writes the console (apps/console, Vite) to dist/console under the repository root. */
+export function consoleDirectory(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, 'package.json'))) {
+    const parent = dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  return join(directory, 'dist', 'console');
+}
+
+function isConsoleRoute(request: Request): boolean {
+  return (
+    (request.method === 'GET' || request.method === 'HEAD') &&
+    !API_PREFIXES.some((prefix) => request.path === prefix.replace(/\/$/, '') || request.path.startsWith(prefix)) &&
+    (request.accepts(['html', 'json']) === 'html')
+  );
+}
+
+/**
+ * Serves the built console at `/`: hashed assets cached for good, and index.html for every client route
+ * (`/projects/…`) so a reload or a shared link opens the right screen. Without a build, nothing is served
+ * and the api works as before.
+ */
+export function serveConsole(app: INestApplication, directory = consoleDirectory()): boolean {
+  const index = join(directory, 'index.html');
+  if (!existsSync(index)) return false;
+  const express = app as NestExpressApplication;
+  express.useStaticAssets(join(directory, 'assets'), { prefix: '/assets/', immutable: true, maxAge: '365d', index: false });
+  express.use((request: Request, response: Response, next: NextFunction) => {
+    if (!isConsoleRoute(request)) return next();
+    response.setHeader('Cache-Control', 'no-cache');
+    response.sendFile(index);
+  });
+  return true;
+}

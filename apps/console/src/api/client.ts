@@ -1,0 +1,76 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './schema';
+import { getSession, setSession } from './session';
+
+export type Schemas = components['schemas'];
+export type Project = Schemas['ProjectDto'];
+export type Image = Schemas['ImageDto'];
+export type Iteration = Schemas['IterationDto'];
+export type Label = Schemas['LabelDto'];
+export type Region = Schemas['RegionInputDto'];
+
+/** The API's error body `{ statusCode, code, message, details? }`, as an Error the screens can show. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const authorize: Middleware = {
+  onRequest({ request }) {
+    const session = getSession();
+    if (session && !request.headers.has('Authorization')) request.headers.set('Authorization', `Bearer ${session.accessToken}`);
+    return request;
+  },
+  onResponse({ response, request }) {
+    // An expired login: back to the login screen (a failed login itself is a 401 without a session).
+    if (response.status === 401 && request.headers.has('Authorization') && getSession()) setSession(null);
+    return response;
+  },
+};
+
+/** The typed client generated from the api's OpenAPI document (apps/console/src/api/schema.d.ts). */
+// TanStack Query does the caching. Some list ETags name a revision that not every change bumps (GET …/labels uses the
+// project's, while its image counts move), so the browser's HTTP cache would answer 304 with stale data.
+export const api = createClient<paths>({ baseUrl: window.location.origin, cache: 'no-store' });
+api.use(authorize);
+
+/** The data of an openapi-fetch result, or an ApiError carrying the server's code and message. */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || !result.response.ok) throw toApiError(result.response, result.error);
+  return result.data as T;
+}
+
+export function toApiError(response: Response, body: unknown): ApiError {
+  const error = (body ?? {}) as { code?: string; message?: string | string[]; details?: unknown };
+  const message = Array.isArray(error.message) ? error.message.join('; ') : error.message;
+  return new ApiError(response.status, error.code ?? `HTTP_${response.status}`, message ?? response.statusText, error.details);
+}
+
+/** The server's message already says what to fix (validation errors name each field). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function getSessionHeaders(): Record<string, string> {
+  const session = getSession();
+  return session ? { Authorization: `Bearer ${session.accessToken}` } : {};
+}
+
+/** Authenticated bytes (images, thumbnails) as a data: URL, which the page's Content-Security-Policy allows. */
+export async function fetchDataUrl(path: string): Promise<string> {
+  const response = await fetch(path, { headers: getSessionHeaders() });
+  if (!response.ok) throw toApiError(response, await response.json().catch(() => undefined));
+  const blob = await response.blob();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result as string);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}

@@ -1,0 +1,65 @@
+import type { Schemas } from './client';
+import { toApiError } from './client';
+import { getSession } from './session';
+
+export type UploadItem = Schemas['UploadItemDto'];
+
+/** Files per request: small enough for steady progress, large enough to keep request overhead low. */
+const FILES_PER_REQUEST = 20;
+
+/**
+ * Uploads images (and .zip archives through the import endpoint) with XMLHttpRequest, because fetch cannot report
+ * upload progress. The responses are the typed UploadResultDto / ImportResultDto of the generated schema.
+ */
+export async function uploadFiles(
+  projectId: string,
+  files: File[],
+  onProgress: (sentBytes: number, totalBytes: number) => void,
+): Promise<UploadItem[]> {
+  const archives = files.filter((file) => /\.zip$/i.test(file.name));
+  const images = files.filter((file) => !archives.includes(file));
+  const batches: { path: string; form: FormData; bytes: number }[] = [];
+  for (let start = 0; start < images.length; start += FILES_PER_REQUEST) {
+    const form = new FormData();
+    const batch = images.slice(start, start + FILES_PER_REQUEST);
+    for (const file of batch) form.append('images', file, file.name);
+    batches.push({ path: `/v1/projects/${projectId}/images`, form, bytes: sum(batch) });
+  }
+  for (const archive of archives) {
+    const form = new FormData();
+    form.append('archive', archive, archive.name);
+    batches.push({ path: `/v1/projects/${projectId}/images/import`, form, bytes: archive.size });
+  }
+  const total = sum(files);
+  let done = 0;
+  const items: UploadItem[] = [];
+  for (const batch of batches) {
+    const result = await send(batch.path, batch.form, (sent) => onProgress(done + sent, total));
+    done += batch.bytes;
+    onProgress(done, total);
+    items.push(...result.items);
+  }
+  return items;
+}
+
+const sum = (files: File[]) => files.reduce((bytes, file) => bytes + file.size, 0);
+
+function send(path: string, form: FormData, onProgress: (sent: number) => void): Promise<{ items: UploadItem[] }> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', path);
+    const session = getSession();
+    if (session) request.setRequestHeader('Authorization', `Bearer ${session.accessToken}`);
+    request.responseType = 'json';
+    request.upload.onprogress = (event) => onProgress(event.loaded);
+    request.onload = () => {
+      const body = request.response as { items?: UploadItem[]; details?: { items?: UploadItem[] } } | null;
+      if (request.status >= 200 && request.status < 300) resolve(body as { items: UploadItem[] });
+      // Every file of the batch rejected: still one result per file, so each shows its own reason.
+      else if (Array.isArray(body?.details?.items)) resolve({ items: body.details.items });
+      else reject(toApiError(new Response(null, { status: request.status, statusText: request.statusText }), request.response));
+    };
+    request.onerror = () => reject(new Error('The upload failed: the server could not be reached.'));
+    request.send(form);
+  });
+}

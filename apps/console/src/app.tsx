@@ -1,0 +1,126 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { api, unwrap } from './api/client';
+import { setSession, useSession } from './api/session';
+import { ErrorMessage } from './components/error-message';
+import { AnalysisPage } from './pages/analysis-page';
+import { DatasetPage } from './pages/dataset-page';
+import { DeployPage } from './pages/deploy-page';
+import { HistoryPage } from './pages/history-page';
+import { ImagePage } from './pages/image-page';
+import { IterationPage } from './pages/iteration-page';
+import { LoginPage } from './pages/login-page';
+import { ProjectSettingsPage } from './pages/project-settings-page';
+import { ProjectsPage } from './pages/projects-page';
+import { TokensPage } from './pages/tokens-page';
+import { TrainPage } from './pages/train-page';
+import { Link, match, navigate, useLocation } from './router';
+
+export function App() {
+  const session = useSession();
+  const { path } = useLocation();
+  const queryClient = useQueryClient();
+  const publicPage = path === '/login' || path === '/signup';
+
+  useEffect(() => {
+    if (!session && !publicPage) navigate('/login', { replace: true });
+    if (!session) queryClient.clear();
+  }, [session, publicPage, queryClient]);
+
+  if (!session) {
+    return publicPage ? <LoginPage mode={path === '/signup' ? 'signup' : 'login'} /> : null;
+  }
+  return (
+    <>
+      <header className="top-bar">
+        <Link href="/" className="brand">
+          diyml
+        </Link>
+        <nav aria-label="Account">
+          <Link href="/">Projects</Link>
+          <Link href="/tokens">API tokens</Link>
+          <a href="/docs">API docs</a>
+          <span className="hint">{session.username}</span>
+          <button type="button" onClick={() => setSession(null)}>
+            Log out
+          </button>
+        </nav>
+      </header>
+      <Routes path={path} />
+    </>
+  );
+}
+
+function Routes({ path }: { path: string }) {
+  if (path === '/' || path === '/login' || path === '/signup') return <ProjectsPage />;
+  if (path === '/tokens') return <TokensPage />;
+  const project = /^\/projects\/([^/]+)/.exec(path);
+  if (project) return <ProjectScreen key={project[1]} projectId={project[1]} path={path} />;
+  return (
+    <main>
+      <h1>Not found</h1>
+      <Link href="/">Back to the projects</Link>
+    </main>
+  );
+}
+
+const TABS = [
+  ['dataset', 'Dataset'],
+  ['analysis', 'Analysis'],
+  ['train', 'Train'],
+  ['deploy', 'Deploy'],
+  ['history', 'History'],
+  ['settings', 'Settings'],
+] as const;
+
+function ProjectScreen({ projectId, path }: { projectId: string; path: string }) {
+  const project = useQuery({
+    queryKey: ['project', projectId],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}', { params: { path: { projectId } } })),
+  });
+  const base = `/projects/${projectId}`;
+  const rest = path.slice(base.length) || '/dataset';
+  const section = rest.split('/')[1];
+  if (project.error) {
+    return (
+      <main>
+        <ErrorMessage error={project.error} />
+        <Link href="/">Back to the projects</Link>
+      </main>
+    );
+  }
+  if (!project.data) return <main aria-busy="true" />;
+  const image = match('/images/:imageId', rest);
+  const iteration = match('/iterations/:iterationId', rest);
+  return (
+    <main>
+      <h1>
+        {project.data.name} <span className="badge">{project.data.type}</span>
+      </h1>
+      <nav className="tabs" aria-label="Project">
+        {TABS.map(([key, title]) => (
+          <Link key={key} href={`${base}/${key}`} aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}>
+            {title}
+          </Link>
+        ))}
+      </nav>
+      {image ? (
+        <ImagePage project={project.data} imageId={image.imageId} />
+      ) : iteration ? (
+        <IterationPage project={project.data} iterationId={iteration.iterationId} />
+      ) : section === 'analysis' ? (
+        <AnalysisPage project={project.data} />
+      ) : section === 'train' ? (
+        <TrainPage project={project.data} />
+      ) : section === 'deploy' ? (
+        <DeployPage project={project.data} />
+      ) : section === 'history' ? (
+        <HistoryPage project={project.data} />
+      ) : section === 'settings' ? (
+        <ProjectSettingsPage project={project.data} />
+      ) : (
+        <DatasetPage project={project.data} />
+      )}
+    </main>
+  );
+}

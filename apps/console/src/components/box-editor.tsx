@@ -1,0 +1,171 @@
+import { type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
+import type { Label, Region } from '../api/client';
+
+type Handle = 'move' | 'nw' | 'ne' | 'sw' | 'se';
+interface Drag {
+  index: number;
+  handle: Handle;
+  startX: number;
+  startY: number;
+  original: Region;
+}
+
+const MIN_SIZE = 0.01;
+const NUDGE = 0.01;
+const clamp = (value: number, min = 0, max = 1) => Math.min(max, Math.max(min, value));
+
+/**
+ * Boxes over an image, in fractions of its size. Drag on the image to draw, drag a box to move it, drag a corner
+ * to resize; the selected box is relabelled with 1–9, nudged with the arrows (Shift resizes), removed with Delete.
+ */
+export function BoxEditor({
+  src,
+  alt,
+  labels,
+  regions,
+  onChange,
+  drawLabel,
+}: {
+  src: string;
+  alt: string;
+  labels: Label[];
+  regions: Region[];
+  onChange: (regions: Region[]) => void;
+  drawLabel: string;
+}) {
+  const surface = useRef<SVGSVGElement>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [drag, setDrag] = useState<Drag | null>(null);
+
+  const point = (event: PointerEvent) => {
+    const rect = surface.current!.getBoundingClientRect();
+    return { x: clamp((event.clientX - rect.left) / rect.width), y: clamp((event.clientY - rect.top) / rect.height) };
+  };
+  const replace = (index: number, region: Region) => onChange(regions.map((item, at) => (at === index ? region : item)));
+
+  const startDraw = (event: PointerEvent<SVGSVGElement>) => {
+    if (event.target !== surface.current && !(event.target as Element).classList.contains('backdrop')) return;
+    const { x, y } = point(event);
+    const region: Region = { label: drawLabel, x, y, width: 0, height: 0 };
+    onChange([...regions, region]);
+    setSelected(regions.length);
+    setDrag({ index: regions.length, handle: 'se', startX: x, startY: y, original: region });
+    surface.current!.setPointerCapture(event.pointerId);
+  };
+  const startDrag = (event: PointerEvent, index: number, handle: Handle) => {
+    event.stopPropagation();
+    const { x, y } = point(event);
+    setSelected(index);
+    setDrag({ index, handle, startX: x, startY: y, original: regions[index] });
+    surface.current!.setPointerCapture(event.pointerId);
+  };
+  const onMove = (event: PointerEvent) => {
+    if (!drag) return;
+    const { x, y } = point(event);
+    const dx = x - drag.startX;
+    const dy = y - drag.startY;
+    const box = drag.original;
+    if (drag.handle === 'move') {
+      replace(drag.index, { ...box, x: clamp(box.x + dx, 0, 1 - box.width), y: clamp(box.y + dy, 0, 1 - box.height) });
+      return;
+    }
+    const left = drag.handle.includes('w') ? box.x + dx : box.x;
+    const right = drag.handle.includes('e') ? box.x + box.width + dx : box.x + box.width;
+    const top = drag.handle.includes('n') ? box.y + dy : box.y;
+    const bottom = drag.handle.includes('s') ? box.y + box.height + dy : box.y + box.height;
+    const [x1, x2] = [clamp(Math.min(left, right)), clamp(Math.max(left, right))];
+    const [y1, y2] = [clamp(Math.min(top, bottom)), clamp(Math.max(top, bottom))];
+    replace(drag.index, { ...box, x: x1, y: y1, width: x2 - x1, height: y2 - y1 });
+  };
+  const onUp = () => {
+    if (!drag) return;
+    const box = regions[drag.index];
+    if (box && (box.width < MIN_SIZE || box.height < MIN_SIZE)) {
+      onChange(regions.filter((_, at) => at !== drag.index));
+      setSelected(null);
+    }
+    setDrag(null);
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (selected === null || !regions[selected]) return;
+    const box = regions[selected];
+    const arrows: Record<string, [number, number]> = { ArrowLeft: [-NUDGE, 0], ArrowRight: [NUDGE, 0], ArrowUp: [0, -NUDGE], ArrowDown: [0, NUDGE] };
+    if (event.key === 'Delete' || event.key === 'Backspace') {
+      event.preventDefault();
+      onChange(regions.filter((_, at) => at !== selected));
+      setSelected(null);
+    } else if (/^[1-9]$/.test(event.key) && labels[Number(event.key) - 1]) {
+      event.preventDefault();
+      replace(selected, { ...box, label: labels[Number(event.key) - 1].id });
+    } else if (event.key in arrows) {
+      event.preventDefault();
+      const [dx, dy] = arrows[event.key];
+      if (event.shiftKey) {
+        replace(selected, { ...box, width: clamp(box.width + dx, MIN_SIZE, 1 - box.x), height: clamp(box.height + dy, MIN_SIZE, 1 - box.y) });
+      } else {
+        replace(selected, { ...box, x: clamp(box.x + dx, 0, 1 - box.width), y: clamp(box.y + dy, 0, 1 - box.height) });
+      }
+    } else if (event.key === 'Escape') {
+      setSelected(null);
+    } else if (event.key === 'Tab' && regions.length > 1) {
+      event.preventDefault();
+      setSelected((selected + (event.shiftKey ? regions.length - 1 : 1)) % regions.length);
+    }
+  };
+  const nameOf = (id: string) => labels.find((label) => label.id === id || label.name === id)?.name ?? id;
+
+  return (
+    <div className="box-editor">
+      <div className="surface">
+      <img src={src} alt={alt} draggable={false} />
+      <svg
+        ref={surface}
+        viewBox="0 0 1 1"
+        preserveAspectRatio="none"
+        role="application"
+        aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next`}
+        tabIndex={0}
+        onPointerDown={startDraw}
+        onPointerMove={onMove}
+        onPointerUp={onUp}
+        onKeyDown={onKeyDown}
+      >
+        {regions.map((region, index) => (
+          <g key={index} className={index === selected ? 'box selected' : 'box'} data-label={nameOf(region.label)}>
+            <rect
+              x={region.x}
+              y={region.y}
+              width={region.width}
+              height={region.height}
+              onPointerDown={(event) => startDrag(event, index, 'move')}
+              vectorEffect="non-scaling-stroke"
+            />
+            {index === selected &&
+              (['nw', 'ne', 'sw', 'se'] as const).map((corner) => (
+                <rect
+                  key={corner}
+                  className={`handle handle-${corner}`}
+                  x={(corner.includes('e') ? region.x + region.width : region.x) - 0.012}
+                  y={(corner.includes('s') ? region.y + region.height : region.y) - 0.012}
+                  width={0.024}
+                  height={0.024}
+                  onPointerDown={(event) => startDrag(event, index, corner)}
+                />
+              ))}
+          </g>
+        ))}
+      </svg>
+      </div>
+      <ol className="box-list" aria-label="Boxes">
+        {regions.map((region, index) => (
+          <li key={index} className={index === selected ? 'selected' : ''}>
+            <button type="button" className="link" onClick={() => setSelected(index)}>
+              {nameOf(region.label)}
+            </button>{' '}
+            at {Math.round(region.x * 100)}%, {Math.round(region.y * 100)}% · {Math.round(region.width * 100)}×{Math.round(region.height * 100)}%
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

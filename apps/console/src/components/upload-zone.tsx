@@ -1,0 +1,88 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type DragEvent, useRef, useState } from 'react';
+import { type UploadItem, uploadFiles } from '../api/upload';
+import { ErrorMessage } from './error-message';
+
+/** Drop (or pick) images and .zip archives; shows overall progress and what happened to each file. */
+export function UploadZone({ projectId }: { projectId: string }) {
+  const queryClient = useQueryClient();
+  const input = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+  const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
+  const upload = useMutation({
+    mutationFn: (files: File[]) => uploadFiles(projectId, files, (sent, total) => setProgress({ sent, total })),
+    onSettled: () => Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
+      queryClient.invalidateQueries({ queryKey: ['project', projectId] }),
+    ]),
+  });
+  const start = (files: File[]) => {
+    if (files.length === 0) return;
+    setProgress({ sent: 0, total: files.reduce((bytes, file) => bytes + file.size, 0) });
+    upload.mutate(files);
+  };
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setDragging(false);
+    start([...event.dataTransfer.files]);
+  };
+  const items = upload.data ?? [];
+  const rejected = items.filter((item) => item.status === 'rejected');
+  const counts = countBy(items);
+  return (
+    <section
+      className={`upload-zone ${dragging ? 'dragging' : ''}`}
+      onDragOver={(event) => {
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+      aria-label="Upload images"
+    >
+      <p>
+        Drop photos or a .zip here (folders in the zip become labels), or{' '}
+        <button type="button" onClick={() => input.current?.click()}>
+          choose files
+        </button>
+      </p>
+      <input
+        ref={input}
+        type="file"
+        multiple
+        accept="image/*,.zip"
+        hidden
+        aria-label="Images or zip archives to upload"
+        onChange={(event) => {
+          start([...(event.target.files ?? [])]);
+          event.target.value = '';
+        }}
+      />
+      {progress && (upload.isPending || upload.isSuccess) && (
+        <progress max={progress.total || 1} value={progress.sent} aria-label="Upload progress" />
+      )}
+      {upload.isSuccess && (
+        <p role="status">
+          {counts.created} uploaded{counts.duplicate ? `, ${counts.duplicate} already there` : ''}
+          {rejected.length ? `, ${rejected.length} rejected` : ''}.
+        </p>
+      )}
+      {rejected.length > 0 && (
+        <ul className="errors" aria-label="Files that were not uploaded">
+          {rejected.map((item, index) => (
+            <li key={`${item.filename}-${index}`}>
+              <strong>{item.filename}</strong>: {item.error?.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorMessage error={upload.error} />
+    </section>
+  );
+}
+
+function countBy(items: UploadItem[]): Record<UploadItem['status'], number> {
+  const counts = { created: 0, duplicate: 0, rejected: 0 };
+  for (const item of items) counts[item.status] += 1;
+  return counts;
+}

@@ -1,0 +1,99 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
+import { ErrorMessage } from '../components/error-message';
+import { Link } from '../router';
+
+type Issue = Schemas['IssueDto'];
+
+/** Whether training can start and why not; class balance, image sizes, duplicates. */
+export function AnalysisPage({ project }: { project: Project }) {
+  const analysis = useQuery({
+    queryKey: ['analysis', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+  });
+  if (analysis.error) return <ErrorMessage error={analysis.error} />;
+  if (!analysis.data) return <p aria-busy="true">Loading…</p>;
+  const data = analysis.data;
+  const dataset = `/projects/${project.id}/dataset`;
+  const issueLink = (issue: Issue) =>
+    issue.label ? `${dataset}?label=${issue.label.id}` : issue.code === 'MANY_UNLABELED' ? `${dataset}?show=unlabeled` : dataset;
+  const largestLabel = Math.max(1, ...data.perLabel.map((entry) => entry.count));
+  const largestBucket = Math.max(1, ...data.imageSizes.histogram.map((bucket) => bucket.count));
+  return (
+    <section className="analysis">
+      <div className={`card ${data.ready ? '' : 'danger'}`}>
+        <h2>{data.ready ? 'Ready to train' : 'Not ready to train yet'}</h2>
+        <p>
+          {data.imageCount} images: {data.labeledCount} labeled, {data.unlabeledCount} unlabeled, {data.excludedCount} excluded · train{' '}
+          {data.splits.train}, validation {data.splits.validation}, test {data.splits.test}
+        </p>
+        {[...data.problems, ...data.warnings].length > 0 && (
+          <ul aria-label="Problems and warnings">
+            {data.problems.map((issue, index) => (
+              <li key={`p${index}`} className="error-text">
+                {issue.message} <Link href={issueLink(issue)}>Show the images</Link>
+              </li>
+            ))}
+            {data.warnings.map((issue, index) => (
+              <li key={`w${index}`}>
+                {issue.message} {issue.code !== 'DUPLICATES' && <Link href={issueLink(issue)}>Show the images</Link>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div className="card">
+        <h2>Class balance</h2>
+        <ul className="bars" aria-label="Images per label">
+          {data.perLabel.map((entry) => (
+            <li key={entry.label.id}>
+              <Link href={`${dataset}?label=${entry.label.id}`}>{entry.label.name}</Link>
+              <meter min={0} max={largestLabel} value={entry.count} aria-label={`${entry.label.name}: ${entry.count} images`} />
+              <span>
+                {entry.count} images ({entry.trainCount} for training){entry.boxes !== undefined ? ` · ${entry.boxes} boxes` : ''}
+              </span>
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div className="card">
+        <h2>Image sizes</h2>
+        {data.imageSizes.width && data.imageSizes.height && (
+          <p>
+            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median {data.imageSizes.width.median}), height{' '}
+            {data.imageSizes.height.min}–{data.imageSizes.height.max} px (median {data.imageSizes.height.median})
+          </p>
+        )}
+        <ul className="bars" aria-label="Images by their longer side">
+          {data.imageSizes.histogram.map((bucket) => {
+            const name = bucket.upTo === null ? 'larger' : `up to ${bucket.upTo} px`;
+            return (
+              <li key={name}>
+                <span>{name}</span>
+                <meter min={0} max={largestBucket} value={bucket.count} aria-label={`${name}: ${bucket.count} images`} />
+                <span>{bucket.count}</span>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+      <div className="card">
+        <h2>Duplicates and near-duplicates</h2>
+        {data.duplicates.groups.length === 0 && <p className="hint">None found.</p>}
+        {data.duplicates.groups.map((group, index) => (
+          <ul key={index} className="mini-grid" aria-label={`Duplicate group ${index + 1}`}>
+            {group.images.map((image) => (
+              <li key={image.id}>
+                <Link href={`/projects/${project.id}/images/${image.id}`}>
+                  <AuthenticatedImage path={thumbnailPath(project.id, image.id, 64)} alt={image.filename} />
+                </Link>
+                <span>{image.filename}</span>
+              </li>
+            ))}
+          </ul>
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,290 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { type KeyboardEvent, type MouseEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { api, type Image, type Project, unwrap } from '../api/client';
+import { type ImageFilter, labelImages, updateImages, useImages, useRefreshImages } from '../api/images';
+import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
+import { ErrorMessage } from '../components/error-message';
+import { UploadZone } from '../components/upload-zone';
+import { navigate, useLocation } from '../router';
+import { LabelsEditor } from './project-settings-page';
+
+const CELL = 150;
+
+/** `?label=<id>` or `?show=unlabeled|excluded` open the grid filtered (links from the analysis). */
+function filterFrom(search: URLSearchParams): ImageFilter {
+  if (search.get('show') === 'unlabeled') return { unlabeled: true };
+  if (search.get('show') === 'excluded') return { included: false };
+  return search.get('label') ? { label: search.get('label')! } : {};
+}
+
+export function DatasetPage({ project }: { project: Project }) {
+  const { search } = useLocation();
+  const [filter, setFilter] = useState<ImageFilter>(() => filterFrom(search));
+  const labels = useQuery({
+    queryKey: ['labels', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/labels', { params: { path: { projectId: project.id } } })),
+  });
+  return (
+    <section>
+      {project.labels.length === 0 && (
+        <p className="hint">Start by adding the labels your model should learn, then upload photos.</p>
+      )}
+      <LabelsEditor project={project} />
+      <UploadZone projectId={project.id} />
+      <Filters project={project} filter={filter} onChange={setFilter} counts={labels.data?.items} />
+      <ImageGrid project={project} filter={filter} />
+    </section>
+  );
+}
+
+function Filters({
+  project,
+  filter,
+  onChange,
+  counts,
+}: {
+  project: Project;
+  filter: ImageFilter;
+  onChange: (filter: ImageFilter) => void;
+  counts?: { id: string; imageCount: number }[];
+}) {
+  const show = filter.unlabeled ? 'unlabeled' : filter.included === false ? 'excluded' : (filter.label ?? '');
+  return (
+    <div className="filters" role="group" aria-label="Filter images">
+      <label>
+        Show
+        <select
+          value={show}
+          onChange={(event) => {
+            const value = event.target.value;
+            const { split } = filter;
+            if (value === 'unlabeled') onChange({ split, unlabeled: true });
+            else if (value === 'excluded') onChange({ split, included: false });
+            else onChange({ split, label: value || undefined });
+          }}
+        >
+          <option value="">All images</option>
+          <option value="unlabeled">Unlabeled</option>
+          <option value="excluded">Excluded from training</option>
+          {project.labels.map((label) => (
+            <option key={label.id} value={label.id}>
+              {label.name} ({counts?.find((count) => count.id === label.id)?.imageCount ?? 0})
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Split
+        <select
+          value={filter.split ?? ''}
+          onChange={(event) => onChange({ ...filter, split: (event.target.value || undefined) as ImageFilter['split'] })}
+        >
+          <option value="">Any split</option>
+          <option value="train">Train</option>
+          <option value="validation">Validation</option>
+          <option value="test">Test</option>
+        </select>
+      </label>
+    </div>
+  );
+}
+
+function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter }) {
+  const images = useImages(project.id, filter);
+  const all = useMemo(() => images.data?.pages.flatMap((page) => page.items) ?? [], [images.data]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const [columns, setColumns] = useState(4);
+  const [focused, setFocused] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [anchor, setAnchor] = useState(0);
+  const refresh = useRefreshImages(project.id);
+  const classification = project.type === 'classification';
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => setColumns(Math.max(1, Math.floor(element.clientWidth / CELL))));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  useEffect(() => setSelected(new Set()), [filter]);
+
+  const rows = Math.ceil(all.length / columns);
+  const virtualizer = useVirtualizer({ count: rows, getScrollElement: () => scroller.current, estimateSize: () => CELL, overscan: 3 });
+  const virtualRows = virtualizer.getVirtualItems();
+  const lastRow = virtualRows.at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (lastRow >= rows - 2 && images.hasNextPage && !images.isFetchingNextPage) void images.fetchNextPage();
+  }, [lastRow, rows, images]);
+
+  const current = all[Math.min(focused, all.length - 1)];
+  const targets = () => (selected.size ? all.filter((image) => selected.has(image.id)) : current ? [current] : []);
+  const label = useMutation({
+    mutationFn: ({ ids, labelId }: { ids: string[]; labelId: string | null }) => labelImages(project.id, ids, labelId),
+    onSuccess: refresh,
+  });
+  const update = useMutation({
+    mutationFn: (change: { split?: Image['split']; included?: boolean }) => updateImages(project.id, targets(), change),
+    onSuccess: refresh,
+  });
+
+  const move = (to: number) => {
+    const next = Math.max(0, Math.min(all.length - 1, to));
+    setFocused(next);
+    virtualizer.scrollToIndex(Math.floor(next / columns));
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (!current) return;
+    const steps: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns };
+    if (event.key in steps) {
+      event.preventDefault();
+      move(focused + steps[event.key]);
+    } else if (event.key === 'Enter') {
+      navigate(`/projects/${project.id}/images/${current.id}`);
+    } else if (event.key === ' ') {
+      event.preventDefault();
+      toggle(current.id);
+    } else if (classification && /^[0-9]$/.test(event.key)) {
+      const index = Number(event.key) - 1;
+      const picked = index < 0 ? null : project.labels[index];
+      if (picked === undefined) return;
+      event.preventDefault();
+      const ids = targets().map((image) => image.id);
+      label.mutate({ ids, labelId: picked?.id ?? null });
+      if (!selected.size) move(focused + 1);
+    } else if (event.key === 'Escape') {
+      setSelected(new Set());
+    }
+  };
+  const toggle = (id: string) =>
+    setSelected((previous) => {
+      const next = new Set(previous);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const onCellClick = (event: MouseEvent, index: number) => {
+    setFocused(index);
+    if (event.shiftKey) {
+      const [from, to] = [Math.min(anchor, index), Math.max(anchor, index)];
+      setSelected(new Set(all.slice(from, to + 1).map((image) => image.id)));
+    } else if (event.ctrlKey || event.metaKey) {
+      toggle(all[index].id);
+      setAnchor(index);
+    } else {
+      setAnchor(index);
+    }
+  };
+
+  return (
+    <div className="grid-area">
+      <div className="toolbar" role="toolbar" aria-label="Selected images">
+        <span role="status">
+          {all.length} images{images.hasNextPage ? '+' : ''}
+          {selected.size ? `, ${selected.size} selected` : ''}
+        </span>
+        <button type="button" onClick={() => setSelected(new Set(all.map((image) => image.id)))} disabled={!all.length}>
+          Select all
+        </button>
+        {selected.size > 0 && (
+          <>
+            {classification && (
+              <label>
+                Label selected as
+                <select
+                  value=""
+                  onChange={(event) =>
+                    label.mutate({ ids: [...selected], labelId: event.target.value === 'none' ? null : event.target.value })
+                  }
+                >
+                  <option value="" disabled>
+                    choose…
+                  </option>
+                  {project.labels.map((item) => (
+                    <option key={item.id} value={item.id}>
+                      {item.name}
+                    </option>
+                  ))}
+                  <option value="none">(no label)</option>
+                </select>
+              </label>
+            )}
+            <label>
+              Move to split
+              <select value="" onChange={(event) => update.mutate({ split: event.target.value as Image['split'] })}>
+                <option value="" disabled>
+                  choose…
+                </option>
+                <option value="train">Train</option>
+                <option value="validation">Validation</option>
+                <option value="test">Test</option>
+              </select>
+            </label>
+            <button type="button" onClick={() => update.mutate({ included: false })}>
+              Exclude from training
+            </button>
+            <button type="button" onClick={() => update.mutate({ included: true })}>
+              Include in training
+            </button>
+            <button type="button" onClick={() => setSelected(new Set())}>
+              Clear selection
+            </button>
+          </>
+        )}
+      </div>
+      <p className="hint">
+        {classification
+          ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection), 0 clears, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
+          : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
+      </p>
+      <ErrorMessage error={images.error ?? label.error ?? update.error} />
+      <div
+        ref={scroller}
+        className="image-grid"
+        tabIndex={0}
+        role="listbox"
+        aria-label="Images"
+        aria-multiselectable="true"
+        aria-activedescendant={current ? `image-${current.id}` : undefined}
+        onKeyDown={onKeyDown}
+      >
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualRows.map((row) => (
+            <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start}px)`, height: CELL }}>
+              {all.slice(row.index * columns, row.index * columns + columns).map((image, column) => {
+                const index = row.index * columns + column;
+                return (
+                  <div
+                    key={image.id}
+                    id={`image-${image.id}`}
+                    role="option"
+                    aria-selected={selected.has(image.id)}
+                    aria-label={describe(image)}
+                    className={`cell ${index === focused ? 'focused' : ''} ${selected.has(image.id) ? 'selected' : ''} ${image.included ? '' : 'excluded'}`}
+                    onClick={(event) => onCellClick(event, index)}
+                    onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}`)}
+                  >
+                    <AuthenticatedImage path={thumbnailPath(project.id, image.id, 128)} alt="" />
+                    <span className="cell-label">{caption(image)}</span>
+                  </div>
+                );
+              })}
+            </div>
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function caption(image: Image): string {
+  if (image.regions.length) return `${image.regions.length} box${image.regions.length > 1 ? 'es' : ''}`;
+  return image.label?.name ?? 'unlabeled';
+}
+
+function describe(image: Image): string {
+  const parts = [image.filename, caption(image), image.split];
+  if (!image.included) parts.push('excluded');
+  return parts.join(', ');
+}

@@ -1,0 +1,262 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { ErrorMessage } from '../components/error-message';
+import { useLocation } from '../router';
+
+type Deployment = Schemas['DeploymentDto'];
+type Prediction = Schemas['PredictionDto'];
+
+export function DeployPage({ project }: { project: Project }) {
+  const queryClient = useQueryClient();
+  const { search } = useLocation();
+  const [keys, setKeys] = useState<Record<string, string>>({});
+  const deployments = useQuery({
+    queryKey: ['deployments', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
+  });
+  const iterations = useQuery({
+    queryKey: ['iterations', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
+  });
+  const completed = iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? [];
+  const [iterationId, setIterationId] = useState(search.get('iteration') ?? '');
+  const [name, setName] = useState('production');
+  const chosen = iterationId || completed[0]?.id || '';
+  const deploy = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.POST('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } }, body: { iterationId: chosen, name } })),
+    onSuccess: async (deployed) => {
+      setKeys((previous) => ({ ...previous, [deployed.id]: deployed.apiKey }));
+      await queryClient.invalidateQueries({ queryKey: ['deployments', project.id] });
+    },
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    deploy.mutate();
+  };
+  return (
+    <section>
+      <form onSubmit={onSubmit} className="card inline-form" aria-label="Deploy an iteration">
+        <h2>Deploy</h2>
+        {completed.length === 0 && <p className="hint">Train an iteration first: only completed iterations can be deployed.</p>}
+        <label>
+          Iteration
+          <select value={chosen} onChange={(event) => setIterationId(event.target.value)}>
+            {completed.map((iteration) => (
+              <option key={iteration.id} value={iteration.id}>
+                Iteration {iteration.number}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Deployment name
+          <input value={name} onChange={(event) => setName(event.target.value)} />
+        </label>
+        <button type="submit" className="primary" disabled={!chosen || deploy.isPending}>
+          Deploy
+        </button>
+        <ErrorMessage error={deploy.error} />
+      </form>
+      <ErrorMessage error={deployments.error} />
+      {deployments.data?.items.map((deployment) => (
+        <DeploymentCard
+          key={deployment.id}
+          project={project}
+          deployment={deployment}
+          apiKey={keys[deployment.id]}
+          onKey={(key) => setKeys((previous) => ({ ...previous, [deployment.id]: key }))}
+        />
+      ))}
+    </section>
+  );
+}
+
+function DeploymentCard({
+  project,
+  deployment,
+  apiKey,
+  onKey,
+}: {
+  project: Project;
+  deployment: Deployment;
+  apiKey?: string;
+  onKey: (key: string) => void;
+}) {
+  const queryClient = useQueryClient();
+  const path = { projectId: project.id, deploymentId: deployment.id };
+  const rotate = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/v1/projects/{projectId}/deployments/{deploymentId}/rotate-key', { params: { path } })),
+    onSuccess: (rotated) => onKey(rotated.apiKey),
+  });
+  const undeploy = useMutation({
+    mutationFn: async () => unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}', { params: { path } })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }),
+  });
+  const endpoint = `${location.origin}${deployment.endpoint}`;
+  const key = apiKey ?? '<your key>';
+  return (
+    <article className="card" aria-label={`Deployment ${deployment.name}`}>
+      <h3>
+        {deployment.name} <span className="badge">iteration {deployment.iterationNumber}</span>
+      </h3>
+      <p>
+        Endpoint: <code>{endpoint}</code>
+      </p>
+      {apiKey ? (
+        <div className="key" role="status">
+          <p>This is the key: copy it now, it is not shown again.</p>
+          <code data-testid="deployment-key">{apiKey}</code>
+          <button type="button" onClick={() => void navigator.clipboard.writeText(apiKey)}>
+            Copy key
+          </button>
+        </div>
+      ) : (
+        <p className="hint">Key starting {deployment.keyPrefix}… (rotate to get a new one).</p>
+      )}
+      <div className="toolbar">
+        <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
+          Rotate key
+        </button>
+        <button type="button" className="danger" onClick={() => undeploy.mutate()} disabled={undeploy.isPending}>
+          Undeploy
+        </button>
+      </div>
+      <ErrorMessage error={rotate.error ?? undeploy.error} />
+      <Snippets endpoint={endpoint} apiKey={key} project={project} publishedName={deployment.name} />
+      <TryIt deployment={deployment} apiKey={apiKey} />
+    </article>
+  );
+}
+
+function Snippets({ endpoint, apiKey, project, publishedName }: { endpoint: string; apiKey: string; project: Project; publishedName: string }) {
+  const method = project.type === 'detection' ? 'detect_image' : 'classify_image';
+  const snippets = {
+    curl: `curl -X POST '${endpoint}' \\\n  -H 'X-Api-Key: ${apiKey}' \\\n  -H 'Content-Type: image/jpeg' \\\n  --data-binary @photo.jpg`,
+    JavaScript: `const response = await fetch('${endpoint}', {\n  method: 'POST',\n  headers: { 'X-Api-Key': '${apiKey}', 'Content-Type': 'image/jpeg' },\n  body: await fs.promises.readFile('photo.jpg'),\n});\nconsole.log((await response.json()).predictions);`,
+    Python: `import requests\n\nwith open('photo.jpg', 'rb') as photo:\n    response = requests.post('${endpoint}',\n        headers={'X-Api-Key': '${apiKey}', 'Content-Type': 'image/jpeg'},\n        data=photo)\nprint(response.json()['predictions'])`,
+    'Custom Vision SDK (Python)': `# pip install azure-cognitiveservices-vision-customvision (the deployment name is the published name)
+from azure.cognitiveservices.vision.customvision.prediction import CustomVisionPredictionClient
+from msrest.authentication import ApiKeyCredentials
+
+credentials = ApiKeyCredentials(in_headers={'Prediction-key': '${apiKey}'})
+predictor = CustomVisionPredictionClient('${location.origin}', credentials)
+with open('photo.jpg', 'rb') as photo:
+    results = predictor.${method}('${project.id}', '${publishedName}', photo.read())
+for prediction in results.predictions:
+    print(prediction.tag_name, prediction.probability)`,
+  };
+  return (
+    <details>
+      <summary>Call it from code</summary>
+      {Object.entries(snippets).map(([language, code]) => (
+        <figure key={language}>
+          <figcaption>
+            {language}{' '}
+            <button type="button" onClick={() => void navigator.clipboard.writeText(code)}>
+              Copy
+            </button>
+          </figcaption>
+          <pre>
+            <code>{code}</code>
+          </pre>
+        </figure>
+      ))}
+    </details>
+  );
+}
+
+/** Drop a photo, see what the deployed model says (boxes drawn for detection). */
+function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string }) {
+  const [key, setKey] = useState(apiKey ?? '');
+  const [photo, setPhoto] = useState<string | null>(null);
+  const [threshold, setThreshold] = useState('');
+  const effectiveKey = apiKey ?? key;
+  const predict = useMutation({
+    mutationFn: async (file: File) => {
+      setPhoto(await readAsDataUrl(file));
+      const query = threshold === '' ? '' : `?threshold=${encodeURIComponent(threshold)}`;
+      const response = await fetch(`${deployment.endpoint}${query}`, {
+        method: 'POST',
+        headers: { 'X-Api-Key': effectiveKey, 'Content-Type': file.type || 'application/octet-stream' },
+        body: file,
+      });
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.message ?? response.statusText);
+      return body.predictions as Prediction[];
+    },
+  });
+  const pick = (files: FileList | null) => {
+    if (files?.[0]) predict.mutate(files[0]);
+  };
+  return (
+    <div
+      className="try-it"
+      onDragOver={(event) => event.preventDefault()}
+      onDrop={(event) => {
+        event.preventDefault();
+        pick(event.dataTransfer.files);
+      }}
+    >
+      <h4>Try it</h4>
+      {!apiKey && (
+        <label>
+          Deployment key
+          <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="dpk_…" />
+        </label>
+      )}
+      <label>
+        Minimum probability (empty: the server's default)
+        <input type="number" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(event.target.value)} />
+      </label>
+      <label>
+        Drop a photo here or choose one
+        <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
+      </label>
+      <ErrorMessage error={predict.error} />
+      {photo && predict.data && (
+        <div className="prediction">
+          <div className="overlay">
+            <img src={photo} alt="The photo you tried" />
+            {predict.data
+              .filter((prediction) => prediction.box)
+              .map((prediction, index) => (
+                <div
+                  key={index}
+                  className="predicted-box"
+                  data-label={prediction.label}
+                  style={{
+                    left: `${prediction.box!.x * 100}%`,
+                    top: `${prediction.box!.y * 100}%`,
+                    width: `${prediction.box!.width * 100}%`,
+                    height: `${prediction.box!.height * 100}%`,
+                  }}
+                >
+                  <span>
+                    {prediction.label} {(prediction.probability * 100).toFixed(0)}%
+                  </span>
+                </div>
+              ))}
+          </div>
+          <ol aria-label="Predictions">
+            {predict.data.map((prediction, index) => (
+              <li key={index}>
+                {prediction.label}: {(prediction.probability * 100).toFixed(1)}%
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function readAsDataUrl(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result as string);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}

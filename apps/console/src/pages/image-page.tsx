@@ -1,0 +1,139 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useEffect, useMemo, useState } from 'react';
+import { api, fetchDataUrl, type Image, type Project, type Region, unwrap } from '../api/client';
+import { labelImages, useImages, useRefreshImages } from '../api/images';
+import { contentPath } from '../components/authenticated-image';
+import { BoxEditor } from '../components/box-editor';
+import { ErrorMessage } from '../components/error-message';
+import { Link, navigate } from '../router';
+
+/** One image: its label (classification) or its boxes (detection), with previous/next. */
+export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
+  const image = useQuery({
+    queryKey: ['image', project.id, imageId],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId: project.id, imageId } } })),
+  });
+  const bytes = useQuery({ queryKey: ['bytes', contentPath(project.id, imageId)], queryFn: () => fetchDataUrl(contentPath(project.id, imageId)), staleTime: Infinity });
+  const list = useImages(project.id, {});
+  const all = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
+  const position = all.findIndex((item) => item.id === imageId);
+  const go = (offset: number) => {
+    const next = all[position + offset];
+    if (next) navigate(`/projects/${project.id}/images/${next.id}`, { replace: true });
+  };
+  const back = `/projects/${project.id}/dataset`;
+  return (
+    <section className="image-page">
+      <nav className="toolbar" aria-label="Images">
+        <Link href={back}>← All images</Link>
+        <button type="button" onClick={() => go(-1)} disabled={position <= 0}>
+          Previous
+        </button>
+        <button type="button" onClick={() => go(1)} disabled={position < 0 || position >= all.length - 1}>
+          Next
+        </button>
+        {position >= 0 && (
+          <span className="hint">
+            {position + 1} of {all.length}
+          </span>
+        )}
+      </nav>
+      <ErrorMessage error={image.error ?? bytes.error} />
+      {image.data && bytes.data && (
+        <>
+          <h2>{image.data.filename}</h2>
+          {project.type === 'detection' ? (
+            <RegionsForm key={image.data.id + image.data.revision} project={project} image={image.data} src={bytes.data} onSaved={() => go(1)} />
+          ) : (
+            <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function LabelForm({ project, image, src, onLabeled }: { project: Project; image: Image; src: string; onLabeled: () => void }) {
+  const refresh = useRefreshImages(project.id);
+  const label = useMutation({
+    mutationFn: (labelId: string | null) => labelImages(project.id, [image.id], labelId),
+    onSuccess: async () => {
+      await refresh();
+      onLabeled();
+    },
+  });
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if ((event.target as HTMLElement).closest('input, select, textarea')) return;
+      const picked = project.labels[Number(event.key) - 1];
+      if (/^[1-9]$/.test(event.key) && picked) label.mutate(picked.id);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [project.labels, label]);
+  return (
+    <div className="label-form">
+      <img src={src} alt={image.filename} className="large" />
+      <div role="group" aria-label="Label">
+        <p>Label: {image.label?.name ?? 'none yet'}</p>
+        {project.labels.map((item, index) => (
+          <button
+            key={item.id}
+            type="button"
+            aria-pressed={image.label?.id === item.id}
+            onClick={() => label.mutate(item.id)}
+          >
+            <kbd>{index + 1}</kbd> {item.name}
+          </button>
+        ))}
+        <ErrorMessage error={label.error} />
+      </div>
+    </div>
+  );
+}
+
+function RegionsForm({ project, image, src, onSaved }: { project: Project; image: Image; src: string; onSaved: () => void }) {
+  const refresh = useRefreshImages(project.id);
+  const initial = image.regions.map(({ label, x, y, width, height }) => ({ label: label.id, x, y, width, height }));
+  const [regions, setRegions] = useState<Region[]>(initial);
+  const [drawLabel, setDrawLabel] = useState(project.labels[0]?.id ?? '');
+  const changed = JSON.stringify(regions) !== JSON.stringify(initial);
+  const save = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.PUT('/v1/projects/{projectId}/images/{imageId}/regions', {
+          params: { path: { projectId: project.id, imageId: image.id } },
+          body: { regions },
+        }),
+      ),
+    onSuccess: async () => {
+      await refresh();
+      onSaved();
+    },
+  });
+  if (project.labels.length === 0) {
+    return <p className="hint">Add a label on the Dataset tab first: every box needs one.</p>;
+  }
+  return (
+    <div className="regions-form">
+      <div className="toolbar">
+        <label>
+          New boxes are
+          <select value={drawLabel} onChange={(event) => setDrawLabel(event.target.value)}>
+            {project.labels.map((label) => (
+              <option key={label.id} value={label.id}>
+                {label.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="primary" disabled={save.isPending} onClick={() => save.mutate()}>
+          Save boxes and go to the next image
+        </button>
+        {changed && <span className="hint">Unsaved changes</span>}
+      </div>
+      <ErrorMessage error={save.error} />
+      <BoxEditor src={src} alt={image.filename} labels={project.labels} regions={regions} onChange={setRegions} drawLabel={drawLabel} />
+    </div>
+  );
+}

@@ -1,0 +1,191 @@
+import { useQuery } from '@tanstack/react-query';
+import { useDeferredValue, useState } from 'react';
+import { api, getSessionHeaders, type Project, unwrap } from '../api/client';
+import { ErrorMessage } from '../components/error-message';
+import { IterationTools } from '../components/iteration-tools';
+import { TestRuns } from '../components/test-runs';
+import { Link } from '../router';
+import { Curves, LiveIteration } from './train-page';
+
+/** The metrics endpoint documents its body in words only; these are the fields the console reads. */
+interface Metrics {
+  task: 'classification' | 'detection';
+  threshold: number;
+  accuracy?: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  map50?: number;
+  map?: number;
+  perLabel: { label: string; precision: number; recall: number; f1: number; support: number; ap?: number }[];
+  confusionMatrix?: { labels: string[]; matrix: number[][]; noPrediction: number[] };
+}
+
+const percent = (value: number | undefined) => (value === undefined ? '–' : `${(value * 100).toFixed(1)}%`);
+
+export function IterationPage({ project, iterationId }: { project: Project; iterationId: string }) {
+  const iteration = useQuery({
+    queryKey: ['iteration', project.id, iterationId],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}', { params: { path: { projectId: project.id, iterationId } } })),
+  });
+  const [threshold, setThreshold] = useState(project.type === 'detection' ? 0.5 : 0);
+  const deferred = useDeferredValue(threshold);
+  const completed = iteration.data?.status === 'completed';
+  const metrics = useQuery({
+    queryKey: ['metrics', project.id, iterationId, deferred],
+    enabled: completed,
+    placeholderData: (previous) => previous,
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/metrics', {
+          params: { path: { projectId: project.id, iterationId }, query: { threshold: deferred } },
+        }),
+      ) as unknown as Metrics,
+  });
+  if (iteration.error) return <ErrorMessage error={iteration.error} />;
+  if (!iteration.data) return <p aria-busy="true">Loading…</p>;
+  const data = iteration.data;
+  if (!['completed', 'failed', 'cancelled'].includes(data.status)) return <LiveIteration project={project} iteration={data} />;
+  return (
+    <section className="iteration">
+      <h2>
+        Iteration {data.number} <span className="badge">{data.status}</span>
+      </h2>
+      <p className="hint">
+        {data.architecture} · {data.imageCount} images · seed {data.seed}
+        {data.backend ? ` · ${data.backend}` : ''}
+      </p>
+      {data.status === 'failed' && <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />}
+      {completed && (
+        <div className="toolbar">
+          <button type="button" onClick={() => downloadModel(project.id, iterationId, data.number)}>
+            Download model (.zip)
+          </button>
+          <Link href={`/projects/${project.id}/deploy?iteration=${iterationId}`} className="button primary">
+            Deploy this iteration
+          </Link>
+        </div>
+      )}
+      <Curves iteration={data} />
+      {completed && (
+        <>
+          <h3>Validation metrics</h3>
+          <label className="slider">
+            {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {threshold.toFixed(2)}
+            <input type="range" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(Number(event.target.value))} />
+          </label>
+          <ErrorMessage error={metrics.error} />
+          {metrics.data && <MetricsView metrics={metrics.data} />}
+          <TestRuns project={project} iterationId={iterationId} />
+          <IterationTools project={project} iteration={data} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function MetricsView({ metrics }: { metrics: Metrics }) {
+  return (
+    <>
+      <dl className="summary">
+        {metrics.accuracy !== undefined && (
+          <div>
+            <dt>Accuracy</dt>
+            <dd>{percent(metrics.accuracy)}</dd>
+          </div>
+        )}
+        <div>
+          <dt>Precision</dt>
+          <dd>{percent(metrics.precision)}</dd>
+        </div>
+        <div>
+          <dt>Recall</dt>
+          <dd>{percent(metrics.recall)}</dd>
+        </div>
+        <div>
+          <dt>F1</dt>
+          <dd>{percent(metrics.f1)}</dd>
+        </div>
+        {metrics.map50 !== undefined && (
+          <div>
+            <dt>mAP@50</dt>
+            <dd>{percent(metrics.map50)}</dd>
+          </div>
+        )}
+      </dl>
+      <table aria-label="Metrics per label">
+        <thead>
+          <tr>
+            <th scope="col">Label</th>
+            <th scope="col">Precision</th>
+            <th scope="col">Recall</th>
+            <th scope="col">F1</th>
+            {metrics.task === 'detection' && <th scope="col">AP</th>}
+            <th scope="col">Examples</th>
+          </tr>
+        </thead>
+        <tbody>
+          {metrics.perLabel.map((row) => (
+            <tr key={row.label}>
+              <th scope="row">{row.label}</th>
+              <td>{percent(row.precision)}</td>
+              <td>{percent(row.recall)}</td>
+              <td>{percent(row.f1)}</td>
+              {metrics.task === 'detection' && <td>{percent(row.ap)}</td>}
+              <td>{row.support}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {metrics.confusionMatrix && <ConfusionMatrix {...metrics.confusionMatrix} />}
+    </>
+  );
+}
+
+function ConfusionMatrix({ labels, matrix, noPrediction }: { labels: string[]; matrix: number[][]; noPrediction: number[] }) {
+  const largest = Math.max(1, ...matrix.flat());
+  return (
+    <table className="confusion" aria-label="Confusion matrix: rows are the true labels, columns the predicted ones">
+      <caption>Confusion matrix (rows: true label, columns: predicted)</caption>
+      <thead>
+        <tr>
+          <td />
+          {labels.map((label) => (
+            <th key={label} scope="col">
+              {label}
+            </th>
+          ))}
+          <th scope="col">below threshold</th>
+        </tr>
+      </thead>
+      <tbody>
+        {matrix.map((row, expected) => (
+          <tr key={labels[expected]}>
+            <th scope="row">{labels[expected]}</th>
+            {row.map((count, predicted) => {
+              const strength = count / largest;
+              const tone = expected === predicted ? 'hit' : 'miss';
+              return (
+                <td key={predicted} className={`heat ${tone}`} data-level={Math.ceil(strength * 4)}>
+                  {count}
+                </td>
+              );
+            })}
+            <td>{noPrediction[expected]}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+async function downloadModel(projectId: string, iterationId: string, number: number) {
+  const response = await fetch(`/v1/projects/${projectId}/iterations/${iterationId}/model`, { headers: getSessionHeaders() });
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `iteration-${number}-model.zip`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

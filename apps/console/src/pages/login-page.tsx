@@ -1,0 +1,65 @@
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, unwrap } from '../api/client';
+import { setSession } from '../api/session';
+import { ErrorMessage } from '../components/error-message';
+import { Link, navigate } from '../router';
+
+/** Log in, or sign up (which logs in at once). */
+export function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const submit = useMutation({
+    mutationFn: async () => {
+      const credentials = { username, password };
+      if (mode === 'signup') unwrap(await api.POST('/v1/auth/register', { body: credentials }));
+      const login = unwrap(await api.POST('/v1/auth/login', { body: credentials }));
+      setSession({ username, accessToken: login.accessToken });
+    },
+    onSuccess: () => navigate('/', { replace: true }),
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    submit.mutate();
+  };
+  const title = mode === 'signup' ? 'Create your account' : 'Log in to diyml';
+  return (
+    <main className="auth">
+      <h1>{title}</h1>
+      <p className="hint">Label images, train a model on this machine, and deploy it behind an API key.</p>
+      <form onSubmit={onSubmit} className="card">
+        <label>
+          Username
+          <input name="username" autoComplete="username" value={username} onChange={(event) => setUsername(event.target.value)} required />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            required
+          />
+        </label>
+        {mode === 'signup' && <p className="hint">At least 8 characters.</p>}
+        <ErrorMessage error={submit.error} />
+        <button type="submit" className="primary" disabled={submit.isPending}>
+          {mode === 'signup' ? 'Sign up' : 'Log in'}
+        </button>
+      </form>
+      <p>
+        {mode === 'signup' ? (
+          <>
+            Already have an account? <Link href="/login">Log in</Link>
+          </>
+        ) : (
+          <>
+            New here? <Link href="/signup">Create an account</Link>
+          </>
+        )}
+      </p>
+    </main>
+  );
+}

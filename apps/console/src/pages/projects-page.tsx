@@ -1,0 +1,68 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, unwrap } from '../api/client';
+import { ErrorMessage } from '../components/error-message';
+import { Link, navigate } from '../router';
+
+export function ProjectsPage() {
+  const projects = useQuery({ queryKey: ['projects'], queryFn: async () => unwrap(await api.GET('/v1/projects', { params: { query: { limit: 100 } } })) });
+  return (
+    <main>
+      <h1>Projects</h1>
+      <CreateProjectForm />
+      <ErrorMessage error={projects.error} />
+      {projects.data && projects.data.items.length === 0 && <p className="hint">No projects yet: create one above to start labeling.</p>}
+      <ul className="project-list">
+        {projects.data?.items.map((project) => (
+          <li key={project.id} className="card">
+            <Link href={`/projects/${project.id}`} className="project-name">
+              {project.name}
+            </Link>
+            <span className="badge">{project.type}</span>
+            <span className="hint">{project.labels.length} labels</span>
+          </li>
+        ))}
+      </ul>
+    </main>
+  );
+}
+
+function CreateProjectForm() {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [type, setType] = useState<'classification' | 'detection'>('classification');
+  const create = useMutation({
+    mutationFn: async () => unwrap(await api.POST('/v1/projects', { body: { name, type } })),
+    onSuccess: async (project) => {
+      await queryClient.invalidateQueries({ queryKey: ['projects'] });
+      navigate(`/projects/${project.id}`);
+    },
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate();
+  };
+  return (
+    <form onSubmit={onSubmit} className="card inline-form" aria-label="New project">
+      <label>
+        Project name
+        <input value={name} onChange={(event) => setName(event.target.value)} placeholder="Cats and dogs" />
+      </label>
+      <fieldset>
+        <legend>Type</legend>
+        <label className="choice">
+          <input type="radio" name="type" checked={type === 'classification'} onChange={() => setType('classification')} />
+          Classification (one label per image)
+        </label>
+        <label className="choice">
+          <input type="radio" name="type" checked={type === 'detection'} onChange={() => setType('detection')} />
+          Detection (boxes around objects)
+        </label>
+      </fieldset>
+      <button type="submit" className="primary" disabled={create.isPending}>
+        Create project
+      </button>
+      <ErrorMessage error={create.error} />
+    </form>
+  );
+}

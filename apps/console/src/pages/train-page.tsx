@@ -1,0 +1,173 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, type Iteration, type Project, unwrap } from '../api/client';
+import { followIteration } from '../api/iteration-stream';
+import { SchemaFields, useOpenApiSchemas } from '../components/config-form';
+import { ErrorMessage } from '../components/error-message';
+import { LineChart } from '../components/line-chart';
+import { Link } from '../router';
+
+const FINISHED = ['completed', 'failed', 'cancelled'];
+
+export function TrainPage({ project }: { project: Project }) {
+  const queryClient = useQueryClient();
+  const schemas = useOpenApiSchemas();
+  const [config, setConfig] = useState<Record<string, unknown>>(project.trainingConfig as unknown as Record<string, unknown>);
+  const iterations = useQuery({
+    queryKey: ['iterations', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
+  });
+  const start = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/iterations', {
+          params: { path: { projectId: project.id } },
+          body: { trainingConfig: withoutEmpty(config) },
+        }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    start.mutate();
+  };
+  const live = iterations.data?.items.find((iteration) => !FINISHED.includes(iteration.status));
+  const skip = config.architecture === 'transfer' ? [] : ['baseIterationId'];
+  return (
+    <section className="train">
+      {live ? (
+        <LiveIteration key={live.id} project={project} iteration={live} />
+      ) : (
+        <form onSubmit={onSubmit} noValidate className="card config-form" aria-label="Training configuration">
+          <h2>Train a new iteration</h2>
+          <p className="hint">The values start as the project's settings; changes apply to this run only.</p>
+          {schemas.data && (
+            <SchemaFields schema={schemas.data.TrainingConfigInputDto} schemas={schemas.data} values={config} onChange={setConfig} skip={skip} />
+          )}
+          <ErrorMessage error={start.error ?? schemas.error} />
+          <button type="submit" className="primary" disabled={start.isPending}>
+            Start training
+          </button>
+        </form>
+      )}
+      <h2>Iterations</h2>
+      <ErrorMessage error={iterations.error} />
+      {iterations.data?.items.length === 0 && <p className="hint">No iterations yet.</p>}
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Iteration</th>
+            <th scope="col">Status</th>
+            <th scope="col">Architecture</th>
+            <th scope="col">Images</th>
+            <th scope="col">Queued</th>
+          </tr>
+        </thead>
+        <tbody>
+          {iterations.data?.items.map((iteration) => (
+            <tr key={iteration.id}>
+              <td>
+                <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>Iteration {iteration.number}</Link>
+              </td>
+              <td>{iteration.status}</td>
+              <td>{iteration.architecture}</td>
+              <td>{iteration.imageCount}</td>
+              <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Drops empty fields so the server's defaults apply to them. */
+function withoutEmpty(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+/** Progress as the server streams it: epochs, curves drawn as they arrive, time left. */
+export function LiveIteration({ project, iteration: initial }: { project: Project; iteration: Iteration }) {
+  const queryClient = useQueryClient();
+  const [iteration, setIteration] = useState(initial);
+  const [streamError, setStreamError] = useState<unknown>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    followIteration(`/v1/projects/${project.id}/iterations/${initial.id}/events`, setIteration, abort.signal)
+      .then(() =>
+        Promise.all([
+          queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
+          queryClient.invalidateQueries({ queryKey: ['iteration', project.id, initial.id] }),
+        ]),
+      )
+      .catch((error: unknown) => {
+        if (!abort.signal.aborted) setStreamError(error);
+      });
+    return () => abort.abort();
+  }, [project.id, initial.id, queryClient]);
+  const cancel = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/cancel', {
+          params: { path: { projectId: project.id, iterationId: initial.id } },
+        }),
+      ),
+  });
+  return (
+    <div className="card" aria-live="polite">
+      <h2>
+        Iteration {iteration.number}: {iteration.status}
+      </h2>
+      <Progress iteration={iteration} />
+      <Curves iteration={iteration} />
+      {!FINISHED.includes(iteration.status) && (
+        <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+          Cancel training
+        </button>
+      )}
+      <ErrorMessage error={streamError ?? cancel.error} />
+    </div>
+  );
+}
+
+function Progress({ iteration }: { iteration: Iteration }) {
+  const { epoch, epochs } = iteration.progress;
+  const durations = iteration.history.map((item) => item.durationMs);
+  const perEpoch = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
+  const left = perEpoch * (epochs - epoch);
+  return (
+    <p>
+      <progress max={epochs || 1} value={epoch} aria-label="Training progress" /> epoch {epoch} of {epochs}
+      {iteration.status === 'running' && perEpoch > 0 && <> · about {formatDuration(left)} left</>}
+    </p>
+  );
+}
+
+export function Curves({ iteration }: { iteration: Iteration }) {
+  const epochs = iteration.history.map((item) => item.epoch);
+  return (
+    <div className="charts">
+      <LineChart
+        title="Loss"
+        epochs={epochs}
+        series={[
+          { label: 'training', values: iteration.history.map((item) => item.loss), colour: '#2563eb' },
+          { label: 'validation', values: iteration.history.map((item) => item.valLoss ?? null), colour: '#dc2626' },
+        ]}
+      />
+      <LineChart
+        title="Accuracy"
+        epochs={epochs}
+        series={[
+          { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
+          { label: 'validation', values: iteration.history.map((item) => item.valAccuracy ?? null), colour: '#dc2626' },
+        ]}
+      />
+    </div>
+  );
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}

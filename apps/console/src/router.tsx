@@ -1,0 +1,47 @@
+import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from 'react';
+
+/** Client routes live in the URL path (the api answers index.html for them), so reloads and links work. */
+const listeners = new Set<() => void>();
+window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
+
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  if (options.replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  listeners.forEach((listener) => listener());
+}
+
+export function useLocation(): { path: string; search: URLSearchParams } {
+  const href = useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    () => location.pathname + location.search,
+  );
+  const url = new URL(href, location.origin);
+  return { path: url.pathname, search: url.searchParams };
+}
+
+/** Matches `/projects/:projectId/images/:imageId` style patterns; returns the parameters or null. */
+export function match(pattern: string, path: string): Record<string, string> | null {
+  const names: string[] = [];
+  const expression = new RegExp(
+    `^${pattern.replace(/:([a-zA-Z]+)/g, (_, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    })}/?$`,
+  );
+  const found = expression.exec(path);
+  if (!found) return null;
+  return Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1])]));
+}
+
+export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+  const follow = (event: MouseEvent<HTMLAnchorElement>) => {
+    onClick?.(event);
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    navigate(href);
+  };
+  return <a href={href} onClick={follow} {...rest} />;
+}

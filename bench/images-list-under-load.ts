@@ -1,0 +1,90 @@
+/**
+ * The images list under load: the built api (embedded mode) in its own process holds a project of generated
+ * PNGs, labelled half `cat`, half `dog`; autocannon sends GET /v1/projects/{id}/images (the first page, as the
+ * console does) on 200 connections while a client keeps uploading batches of new images into the same project.
+ * A second run filters by label and split (`?label=cat&split=train`). The server, the uploader and autocannon
+ * share the same cores, as they do on a single machine.
+ *
+ * Run: npx tsx bench/images-list-under-load.ts [--quick] [--images 2000] [--connections 200] [--duration 20]
+ */
+import autocannon from 'autocannon';
+import { loadavg } from 'node:os';
+import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { BenchClient, startProduct } from './support/product.js';
+import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
+
+const quick = isQuick();
+const IMAGES = numberOption('images', quick ? 400 : 2000);
+const CONNECTIONS = numberOption('connections', 200);
+const DURATION = numberOption('duration', quick ? 3 : 20);
+const WARM_UP = quick ? 1 : 3;
+const BATCH = 50;
+
+console.error(`Generating ${IMAGES} PNGs, and more for the upload that runs meanwhile…`);
+const stored = await Promise.all(Array.from({ length: IMAGES }, (_, i) => generateImage(200_000 + i)));
+const incoming = await Promise.all(Array.from({ length: quick ? 300 : 2000 }, (_, i) => generateImage(400_000 + i)));
+
+const product = await startProduct();
+try {
+  const client = await BenchClient.register(product.base);
+  const projectId = await client.createProject('images list under load', ['cat', 'dog']);
+  for (let start = 0; start < stored.length; start += 100) {
+    const files = stored.slice(start, start + 100).map((bytes, i) => ({ name: `stored-${start + i}.png`, bytes }));
+    await client.upload(projectId, files, { label: (start / 100) % 2 === 0 ? 'cat' : 'dog' });
+  }
+
+  /** Uploads batches of new images until stopped; the number of images it added. */
+  const uploadMeanwhile = () => {
+    let stop = false;
+    let next = 0;
+    let uploaded = 0;
+    const running = (async () => {
+      while (!stop && next < incoming.length) {
+        const files = incoming.slice(next, next + BATCH).map((bytes, i) => ({ name: `incoming-${next + i}.png`, bytes }));
+        next += BATCH;
+        // A kept-alive connection the server closed meanwhile fails once; the batch is sent again (a repeat
+        // would only report duplicates).
+        const items = await client.upload(projectId, files, { label: 'cat' }).catch(() => client.upload(projectId, files, { label: 'cat' }));
+        uploaded += items.filter((item) => item.status === 'created').length;
+      }
+    })();
+    // Kept from being an unhandled rejection until stopped, where it is thrown.
+    running.catch(() => undefined);
+    return async () => {
+      stop = true;
+      await running;
+      return uploaded;
+    };
+  };
+
+  const headers = { authorization: client.auth };
+  const list = (query: string, connections: number, duration: number) =>
+    autocannon({ url: `${product.base}/v1/projects/${projectId}/images${query}`, headers, connections, duration });
+  await list('', 20, WARM_UP);
+
+  const figures: Parameters<typeof emitResult>[1] = {};
+  const notes: string[] = [`${IMAGES} images in the project at the start; page of 50 (the default); after a ${WARM_UP} s warm-up at 20 connections`];
+  for (const [query, suffix] of [['', ''], ['?label=cat&split=train', ' (label and split filter)']] as const) {
+    const loadBefore = loadavg();
+    const stopUploading = uploadMeanwhile();
+    const started = performance.now();
+    const result = await list(query, CONNECTIONS, DURATION);
+    const seconds = (performance.now() - started) / 1000;
+    const uploaded = await stopUploading();
+    if (result.requests.total === 0) throw new Error('autocannon sent no request');
+    Object.assign(figures, {
+      [`throughput${suffix}`]: { value: result.requests.average, unit: 'requests/s', better: 'higher', goal: 1000 },
+      [`latency p50${suffix}`]: { value: result.latency.p50, unit: 'ms', better: 'lower' },
+      [`latency p99${suffix}`]: { value: result.latency.p99, unit: 'ms', better: 'lower', goal: 100 },
+      [`latency max${suffix}`]: { value: result.latency.max, unit: 'ms', better: 'lower' },
+      [`failed requests${suffix}`]: { value: result.errors + result.timeouts + result.non2xx, unit: 'requests', better: 'lower' },
+      [`images uploaded meanwhile${suffix}`]: { value: uploaded / seconds, unit: 'images/s', better: 'higher' },
+    });
+    notes.push(
+      `GET …/images${query}: ${CONNECTIONS} connections for ${DURATION} s, ${result.requests.total} requests, ${uploaded} images uploaded meanwhile; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+    );
+  }
+  emitResult('images-list-under-load', figures, notes);
+} finally {
+  await product.stop();
+}

@@ -1,0 +1,223 @@
+import { Inflate, Unzip, type UnzipFile } from 'fflate';
+
+/** Bounds on what one zip may unpack to, checked against the bytes actually inflated (never the declared sizes). */
+export interface ArchiveLimits {
+  /** All kept entries together. */
+  maxTotalBytes: number;
+  /** One entry; an entry rule may lower it. */
+  maxEntryBytes: number;
+  /** Local entries in the archive, kept or not. */
+  maxEntries: number;
+  /** Inflated bytes per compressed byte of one entry, checked once the entry is past RATIO_FLOOR_BYTES. */
+  maxRatio: number;
+}
+
+/** Small entries may compress far better than the ratio (a JSON file of zeros), and cost nothing. */
+export const RATIO_FLOOR_BYTES = 1024 * 1024;
+
+/**
+ * Which entries to inflate. The first rule whose pattern matches an entry's path applies; an entry no rule
+ * matches is skipped (counted), one matching `omit` is skipped silently (folders, `__MACOSX/`, dot files).
+ * Patterns are regular-expression sources, so a request can cross to a worker thread.
+ */
+export interface EntryRule {
+  pattern: string;
+  flags?: string;
+  /** Largest entry for this rule (below the archive's maxEntryBytes). */
+  maxBytes?: number;
+  /** Over maxBytes: 'skip' keeps the entry with null bytes (reported per item), 'fail' stops the whole archive. */
+  oversize?: 'skip' | 'fail';
+}
+
+export interface InflationRequest {
+  limits: ArchiveLimits;
+  rules: EntryRule[];
+  omit?: { pattern: string; flags?: string };
+}
+
+export interface InflatedEntry {
+  path: string;
+  /** null: over its rule's size limit and skipped (inflation stopped there). */
+  bytes: Uint8Array | null;
+}
+
+export interface InflatedArchive {
+  entries: InflatedEntry[];
+  /** Entries no rule asked for. */
+  skipped: number;
+}
+
+export type ArchiveLimitCode = 'ARCHIVE_TOO_LARGE' | 'ARCHIVE_ENTRY_TOO_LARGE' | 'ARCHIVE_RATIO_EXCEEDED' | 'ARCHIVE_TOO_MANY_ENTRIES';
+
+/** A limit passed while inflating: the archive is refused as a whole. */
+export class ArchiveLimitError extends Error {
+  constructor(
+    readonly code: ArchiveLimitCode,
+    message: string,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ArchiveLimitError';
+  }
+}
+
+/** The archive is not a zip, or is truncated or corrupt. */
+export class ArchiveFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArchiveFormatError';
+  }
+}
+
+/** Compressed bytes are fed in slices this small, so one push inflates at most about 1,000 times as much (4 MiB). */
+const CHUNK_BYTES = 4 * 1024;
+const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+/** The end-of-central-directory record (22 bytes) plus the longest comment. */
+const END_SEARCH_BYTES = 22 + 0xffff;
+
+function hasEndOfCentralDirectory(zip: Uint8Array): boolean {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  for (let offset = zip.byteLength - 22; offset >= Math.max(0, zip.byteLength - END_SEARCH_BYTES); offset -= 1) {
+    if (view.getUint32(offset, true) === END_OF_CENTRAL_DIRECTORY) return true;
+  }
+  return false;
+}
+
+function concatenate(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return joined;
+}
+
+interface EntryState {
+  path: string;
+  maxBytes: number;
+  oversize: 'skip' | 'fail';
+  compressed: number;
+  inflated: number;
+  chunks: Uint8Array[];
+  done: boolean;
+  /** Over its size limit with oversize 'skip': the rest of its data is passed over, not inflated. */
+  dropped: boolean;
+}
+
+/**
+ * Unzips with fflate's streaming reader, counting the bytes each entry really inflates to and stopping at the
+ * first limit passed (ArchiveLimitError). Synchronous and CPU-bound: run it on a worker thread.
+ */
+export function inflateArchive(zip: Uint8Array, request: InflationRequest): InflatedArchive {
+  const { limits } = request;
+  if (!hasEndOfCentralDirectory(zip)) throw new ArchiveFormatError('no zip end-of-central-directory record found');
+  const rules = request.rules.map((rule) => ({ ...rule, regex: new RegExp(rule.pattern, rule.flags) }));
+  const omit = request.omit ? new RegExp(request.omit.pattern, request.omit.flags) : null;
+  const entries: EntryState[] = [];
+  let seen = 0;
+  let skipped = 0;
+  let total = 0;
+  let starting: EntryState | undefined;
+
+  const accept = (entry: EntryState, data: Uint8Array) => {
+    if (entry.dropped) return;
+    entry.inflated += data.byteLength;
+    if (entry.inflated > RATIO_FLOOR_BYTES && entry.inflated > limits.maxRatio * Math.max(entry.compressed, 1)) {
+      throw new ArchiveLimitError(
+        'ARCHIVE_RATIO_EXCEEDED',
+        `${entry.path} unpacks to more than ${limits.maxRatio} times its compressed size: refused as a zip bomb.`,
+        { path: entry.path, maxRatio: limits.maxRatio },
+      );
+    }
+    if (entry.inflated > entry.maxBytes) {
+      if (entry.oversize === 'skip') {
+        total -= entry.inflated - data.byteLength;
+        entry.chunks = [];
+        entry.dropped = true;
+        return;
+      }
+      throw new ArchiveLimitError('ARCHIVE_ENTRY_TOO_LARGE', `${entry.path} unpacks to more than ${entry.maxBytes} bytes.`, {
+        path: entry.path,
+        maxEntryBytes: entry.maxBytes,
+      });
+    }
+    total += data.byteLength;
+    if (total > limits.maxTotalBytes) {
+      throw new ArchiveLimitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${limits.maxTotalBytes} bytes.`, {
+        maxTotalBytes: limits.maxTotalBytes,
+      });
+    }
+    if (data.byteLength) entry.chunks.push(data);
+  };
+
+  /** fflate's inflater, metered: counts the compressed bytes each entry consumes and stops inflating a dropped one. */
+  class MeteredInflate {
+    static readonly compression = 8;
+    ondata!: (error: Error | null, data: Uint8Array, final: boolean) => void;
+    private readonly entry = starting!;
+    private readonly inflate = new Inflate((data, final) => this.ondata(null, data, final));
+
+    push(chunk: Uint8Array, final: boolean): void {
+      this.entry.compressed += chunk.byteLength;
+      if (this.entry.dropped) {
+        if (final) this.ondata(null, new Uint8Array(0), true);
+        return;
+      }
+      this.inflate.push(chunk, final);
+    }
+  }
+
+  const unzip = new Unzip((file: UnzipFile) => {
+    seen += 1;
+    if (seen > limits.maxEntries) {
+      throw new ArchiveLimitError('ARCHIVE_TOO_MANY_ENTRIES', `The archive holds more than ${limits.maxEntries} entries.`, {
+        maxEntries: limits.maxEntries,
+      });
+    }
+    if (omit?.test(file.name)) return;
+    const rule = rules.find((candidate) => candidate.regex.test(file.name));
+    if (!rule) {
+      skipped += 1;
+      return;
+    }
+    const entry: EntryState = {
+      path: file.name,
+      maxBytes: Math.min(rule.maxBytes ?? limits.maxEntryBytes, limits.maxEntryBytes),
+      oversize: rule.oversize ?? 'fail',
+      compressed: 0,
+      inflated: 0,
+      chunks: [],
+      done: false,
+      dropped: false,
+    };
+    entries.push(entry);
+    file.ondata = (error, data, final) => {
+      if (error) throw new ArchiveFormatError(`${file.name}: ${error.message}`);
+      if (file.compression === 0) entry.compressed += data.byteLength;
+      accept(entry, data);
+      if (final) entry.done = true;
+    };
+    starting = entry;
+    file.start();
+    starting = undefined;
+  });
+  unzip.register(MeteredInflate);
+
+  try {
+    for (let offset = 0; offset < zip.byteLength; offset += CHUNK_BYTES) {
+      const end = Math.min(offset + CHUNK_BYTES, zip.byteLength);
+      unzip.push(zip.subarray(offset, end), end === zip.byteLength);
+    }
+  } catch (error) {
+    if (error instanceof ArchiveLimitError || error instanceof ArchiveFormatError) throw error;
+    throw new ArchiveFormatError((error as Error).message);
+  }
+  const unfinished = entries.find((entry) => !entry.done);
+  if (unfinished) throw new ArchiveFormatError(`${unfinished.path} is truncated`);
+  return {
+    entries: entries.map((entry) => ({ path: entry.path, bytes: entry.dropped ? null : concatenate(entry.chunks, entry.inflated) })),
+    skipped,
+  };
+}

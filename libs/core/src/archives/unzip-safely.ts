@@ -1,0 +1,59 @@
+import { DomainError } from '../domain/domain-error.js';
+import { siblingModule, startWorkerThread } from '../worker-thread.js';
+import type { ArchiveLimits, InflatedArchive, InflationRequest } from './archive-inflation.js';
+import type { FromInflationThread, ToInflationThread } from './archive-inflation.protocol.js';
+
+/** Stable codes of archive refusals, shared by every import that takes a zip. */
+export const ArchiveErrors = {
+  INVALID_ARCHIVE: 'INVALID_ARCHIVE',
+  ARCHIVE_TOO_LARGE: 'ARCHIVE_TOO_LARGE',
+  ARCHIVE_ENTRY_TOO_LARGE: 'ARCHIVE_ENTRY_TOO_LARGE',
+  ARCHIVE_RATIO_EXCEEDED: 'ARCHIVE_RATIO_EXCEEDED',
+  ARCHIVE_TOO_MANY_ENTRIES: 'ARCHIVE_TOO_MANY_ENTRIES',
+} as const;
+
+/** The archive limits of the settings (ARCHIVE_MAX_*). */
+export function archiveLimitsOf(settings: {
+  ARCHIVE_MAX_INFLATED_BYTES: number;
+  ARCHIVE_MAX_ENTRY_BYTES: number;
+  ARCHIVE_MAX_ENTRIES: number;
+  ARCHIVE_MAX_RATIO: number;
+}): ArchiveLimits {
+  return {
+    maxTotalBytes: settings.ARCHIVE_MAX_INFLATED_BYTES,
+    maxEntryBytes: settings.ARCHIVE_MAX_ENTRY_BYTES,
+    maxEntries: settings.ARCHIVE_MAX_ENTRIES,
+    maxRatio: settings.ARCHIVE_MAX_RATIO,
+  };
+}
+
+/**
+ * Unzips on a worker thread, so a large or hostile archive never blocks the event loop, with every limit
+ * enforced on the bytes really inflated as they come (a zip bomb stops at the first limit it passes).
+ * Refusals are DomainErrors: 413 ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED /
+ * ARCHIVE_TOO_MANY_ENTRIES, 400 INVALID_ARCHIVE for a file that is not a readable zip.
+ */
+export async function unzipSafely(zip: Uint8Array, request: InflationRequest): Promise<InflatedArchive> {
+  const worker = startWorkerThread(siblingModule(import.meta.url, 'archive-inflation.worker'));
+  try {
+    const answer = await new Promise<FromInflationThread>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the archive thread stopped (exit code ${code})`)));
+      const message: ToInflationThread = { zip, request };
+      worker.postMessage(message);
+    });
+    switch (answer.type) {
+      case 'inflated':
+        return answer.archive;
+      case 'limit':
+        throw new DomainError('too-large', ArchiveErrors[answer.code], answer.message, answer.details);
+      case 'invalid':
+        throw DomainError.validation(ArchiveErrors.INVALID_ARCHIVE, `The archive is not a readable zip file: ${answer.message}.`);
+      case 'failed':
+        throw new Error(`Unzipping failed: ${answer.message}`);
+    }
+  } finally {
+    void worker.terminate();
+  }
+}

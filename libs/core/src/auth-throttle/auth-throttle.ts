@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { Settings } from '../config/settings.js';
+import { DomainError } from '../domain/domain-error.js';
+import { FailedAttempts } from './failed-attempts.port.js';
+
+/** Who a sign-in attempt is counted against: always its client address, and the account when one is named. */
+export interface AttemptSubjects {
+  /** The client address (`request.ip`). */
+  source: string;
+  /** The account the attempt names, e.g. `user:ada` (a login); absent where the secret itself names it. */
+  account?: string;
+}
+
+/**
+ * Brakes on guessing: failed sign-ins (passwords, personal tokens, deployment keys) are counted per account
+ * and per client address; past AUTH_FAILURES_PER_ACCOUNT / AUTH_FAILURES_PER_SOURCE in the window they are
+ * answered 429 TOO_MANY_FAILED_ATTEMPTS with Retry-After. Passwords can be guessed and are costly to check, so
+ * logins are refused before the password is checked (`assertAllowed`); tokens and keys are 256 random bits
+ * and cheap to check, so a right one always passes and only wrong ones are answered 429 (`refuse`). A
+ * successful sign-in is never slowed, and clears its account's count.
+ */
+@Injectable()
+export class AuthThrottle {
+  constructor(
+    private readonly attempts: FailedAttempts,
+    private readonly settings: Settings,
+  ) {}
+
+  async assertAllowed(subjects: AttemptSubjects): Promise<void> {
+    const source = await this.attempts.peek(sourceKey(subjects));
+    if (source.count >= this.settings.AUTH_FAILURES_PER_SOURCE) throw blocked('this address', source.secondsLeft);
+    if (subjects.account === undefined) return;
+    const account = await this.attempts.peek(accountKey(subjects));
+    if (account.count >= this.settings.AUTH_FAILURES_PER_ACCOUNT) throw blocked('this account', account.secondsLeft);
+  }
+
+  async recordFailure(subjects: AttemptSubjects): Promise<void> {
+    const window = this.settings.AUTH_FAILURE_WINDOW_SECONDS;
+    await this.attempts.record(sourceKey(subjects), window);
+    if (subjects.account !== undefined) await this.attempts.record(accountKey(subjects), window);
+  }
+
+  /** Counts a wrong token or key and answers what to throw: `refusal`, or 429 once the address is over its limit. */
+  async refuse(subjects: AttemptSubjects, refusal: Error): Promise<Error> {
+    const source = await this.attempts.record(sourceKey(subjects), this.settings.AUTH_FAILURE_WINDOW_SECONDS);
+    return source.count > this.settings.AUTH_FAILURES_PER_SOURCE ? blocked('this address', source.secondsLeft) : refusal;
+  }
+
+  async recordSuccess(subjects: AttemptSubjects): Promise<void> {
+    if (subjects.account !== undefined) await this.attempts.reset(accountKey(subjects));
+  }
+}
+
+const sourceKey = (subjects: AttemptSubjects) => `source:${subjects.source}`;
+const accountKey = (subjects: AttemptSubjects) => `account:${subjects.account}`;
+
+function blocked(whom: string, secondsLeft: number): DomainError {
+  const retryAfterSeconds = Math.max(secondsLeft, 1);
+  return new DomainError(
+    'rate-limited',
+    'TOO_MANY_FAILED_ATTEMPTS',
+    `Too many failed sign-in attempts from ${whom}: retry in ${retryAfterSeconds} s.`,
+    { retryAfterSeconds },
+  );
+}

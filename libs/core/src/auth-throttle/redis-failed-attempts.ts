@@ -1,0 +1,51 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { type AttemptCount, FailedAttempts } from './failed-attempts.port.js';
+
+/** Counts and opens the window atomically: INCR, EXPIRE on the first failure, then the seconds left. */
+const RECORD_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return { count, redis.call('TTL', KEYS[1]) }`;
+
+/** Failed attempts counted in Redis (REDIS_URL), so every api replica sees the same counts. */
+export class RedisFailedAttempts extends FailedAttempts implements OnApplicationShutdown {
+  constructor(
+    private readonly redis: Redis,
+    /** Namespace of the keys, e.g. `diyml:auth-failures:`. */
+    private readonly prefix: string,
+  ) {
+    super();
+  }
+
+  /** Connects on first use: a process that authenticates nothing (the worker) never opens the connection. */
+  static connect(url: string, prefix: string): RedisFailedAttempts {
+    return new RedisFailedAttempts(new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true }), prefix);
+  }
+
+  async record(key: string, windowSeconds: number): Promise<AttemptCount> {
+    const [count, ttl] = (await this.redis.eval(RECORD_SCRIPT, 1, this.prefix + key, windowSeconds)) as [number, number];
+    return { count, secondsLeft: Math.max(ttl, 0) };
+  }
+
+  async peek(key: string): Promise<AttemptCount> {
+    const [[, count], [, ttl]] = (await this.redis.multi().get(this.prefix + key).ttl(this.prefix + key).exec()) as [
+      [unknown, string | null],
+      [unknown, number],
+    ];
+    return count === null || ttl <= 0 ? { count: 0, secondsLeft: 0 } : { count: Number(count), secondsLeft: ttl };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'wait') this.redis.disconnect();
+    else await this.redis.quit();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+}

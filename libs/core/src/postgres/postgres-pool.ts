@@ -1,0 +1,47 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+
+export interface PostgresPoolOptions {
+  /** Most connections this pool opens; every adapter has its own pool, and servers allow 100 by default. */
+  readonly max: number;
+  /** Shown in pg_stat_activity, to tell the adapters' connections apart. */
+  readonly applicationName: string;
+  /**
+   * false: a commit answers before its WAL reaches the disk. Only for data that can be rebuilt (read models):
+   * a server crash then loses the last commits in order, never one without those before it.
+   */
+  readonly synchronousCommit?: boolean;
+}
+
+/**
+ * A node-postgres pool for one adapter. An idle connection that the server drops (restart, failover) is
+ * logged and replaced on the next query instead of crashing the process.
+ */
+export function createPostgresPool(url: string, options: PostgresPoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: 10_000,
+    ...(options.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
+  });
+  const logger = new Logger(options.applicationName);
+  pool.on('error', (error) => logger.warn(`An idle PostgreSQL connection failed: ${error.message}`));
+  return pool;
+}
+
+/** Runs `work` in a transaction on one connection of the pool; rolls back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

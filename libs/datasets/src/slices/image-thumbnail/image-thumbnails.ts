@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import sharp from 'sharp';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import type { ThumbnailSize } from './thumbnail-query.dto.js';
+
+/** About 2 000 thumbnails of 256 pixels. */
+const CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * WebP thumbnails made by sharp, kept in a least-recently-used cache keyed by the image's content hash and the
+ * size: the same bytes always give the same thumbnail, so a cached one never goes stale.
+ */
+@Injectable()
+export class ImageThumbnails {
+  private readonly cache = new Map<string, Buffer>();
+  private cachedBytes = 0;
+
+  constructor(private readonly blobs: BlobStore) {}
+
+  async get(sha256: string, size: ThumbnailSize): Promise<Buffer> {
+    const key = `${sha256}-${size}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    const thumbnail = await sharp(await this.blobs.get(sha256))
+      .rotate()
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer();
+    this.remember(key, thumbnail);
+    return thumbnail;
+  }
+
+  private remember(key: string, thumbnail: Buffer): void {
+    this.cache.set(key, thumbnail);
+    this.cachedBytes += thumbnail.length;
+    for (const [oldest, bytes] of this.cache) {
+      if (this.cachedBytes <= CACHE_BYTES) break;
+      this.cache.delete(oldest);
+      this.cachedBytes -= bytes.length;
+    }
+  }
+}

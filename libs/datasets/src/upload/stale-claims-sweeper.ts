@@ -1,0 +1,66 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Clock, IdGenerator } from '../../../core/src/index.js';
+import { EventStore } from '../../../event-store/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../read-store/src/index.js';
+import { imageStream } from '../domain/image.events.js';
+import { PENDING_CLAIMS, type PendingClaimView } from '../read-models/content-claims/pending-claims.projection.js';
+import { ImageIntake } from './image-intake.js';
+
+/**
+ * A claim this old whose image was never recorded is abandoned: the upload that made it died (the api was
+ * killed between claiming the content and recording the image). Younger ones may be in flight on another replica.
+ */
+export const STALE_CLAIM_AGE_MS = 10_000;
+
+/**
+ * At start, releases the content claims that crashed uploads left behind, so uploading the same bytes again
+ * creates the image instead of answering "duplicate" of an image that does not exist. Claims too young to
+ * judge at start are looked at again once they are old enough.
+ */
+@Injectable()
+export class StaleClaimsSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(StaleClaimsSweeper.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly readStore: ReadStore,
+    private readonly projections: ProjectionRunner,
+    private readonly intake: ImageIntake,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.projections.waitFor(await this.events.headPosition(), Number.POSITIVE_INFINITY);
+    await this.sweep();
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Releases every abandoned claim; returns how many. */
+  async sweep(): Promise<number> {
+    const now = this.clock.now();
+    const metadata = { userId: null, correlationId: this.ids.newId(), now };
+    let released = 0;
+    let nextInMs: number | undefined;
+    for (const claim of await this.readStore.collection<PendingClaimView>(PENDING_CLAIMS).findAll()) {
+      const age = now.getTime() - Date.parse(claim.claimedAt);
+      if (age < STALE_CLAIM_AGE_MS) {
+        nextInMs = Math.min(nextInMs ?? Number.POSITIVE_INFINITY, STALE_CLAIM_AGE_MS - age);
+        continue;
+      }
+      if ((await this.events.readStream(imageStream(claim.id))).length > 0) continue;
+      await this.intake.release(claim.projectId, claim.sha256, claim.id, metadata);
+      released += 1;
+    }
+    if (released) this.logger.warn(`Released ${released} content claim(s) of uploads that never completed`);
+    if (nextInMs !== undefined) {
+      this.timer = setTimeout(() => void this.sweep().catch((error: unknown) => this.logger.error(`Sweeping claims failed: ${String(error)}`)), nextInMs);
+      this.timer.unref();
+    }
+    return released;
+  }
+}

@@ -1,0 +1,11 @@
+import type { SerializedModel, Task } from '../../../../ml/src/index.js';
+
+export interface ToModelCheckThread {
+  model: SerializedModel;
+  /** Largest width × height of input the model may declare. */
+  maxInputPixels: number;
+}
+
+export type FromModelCheckThread =
+  | { type: 'valid'; task: Task; architecture: string; labels: string[] }
+  | { type: 'invalid'; reason: string };

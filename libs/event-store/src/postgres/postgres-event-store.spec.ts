@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { EventMetadata } from '../../../core/src/index.js';
+import {
+  createPostgresTestDatabase,
+  type PostgresTestDatabase,
+  postgresTestServer,
+} from '../../../core/src/testing/postgres-test-database.js';
+import type { RecordedEvent } from '../event-store.port.js';
+import { eventStoreContract } from '../testing/event-store.contract.js';
+import { Upcasters } from '../upcasters.js';
+import { PostgresEventStore } from './postgres-event-store.js';
+
+const server = postgresTestServer();
+const metadata: EventMetadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
+
+if (server) {
+  let database: PostgresTestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase(server);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  // A long poll interval: live events in the contract must arrive through LISTEN/NOTIFY.
+  eventStoreContract('PostgreSQL', async () => PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 }));
+
+  describe('PostgresEventStore with several processes', () => {
+    it('migrates once when two processes start at the same time, and again finds nothing to do', async () => {
+      const fresh = await createPostgresTestDatabase(server);
+      try {
+        const stores = await Promise.all([1, 2, 3].map(() => PostgresEventStore.connect({ url: fresh.url })));
+        await stores[0].append('s-1', [{ type: 'A', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
+        await Promise.all(stores.map((store) => store.close()));
+        const again = await PostgresEventStore.connect({ url: fresh.url });
+        expect(await again.headPosition()).toBe(1);
+        await again.close();
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    it('gives a subscriber in one process every event appended concurrently through two other pools, in order', async () => {
+      const [writerA, writerB, reader] = await Promise.all(
+        [1, 2, 3].map(() => PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 })),
+      );
+      const before = await reader.headPosition();
+      const total = 200;
+      const received: RecordedEvent[] = [];
+      const allArrived = new Promise<void>((resolve) => {
+        reader.subscribeToAll(before, (recorded) => {
+          received.push(recorded);
+          if (received.length === total) resolve();
+        });
+      });
+      await Promise.all(
+        Array.from({ length: total }, (_, index) =>
+          (index % 2 ? writerA : writerB).append(`s-${randomUUID()}`, [{ type: 'Concurrent', v: 1, data: { index } }], {
+            expectedRevision: 'no_stream',
+            metadata,
+          }),
+        ),
+      );
+      await allArrived;
+      expect(received.map((e) => e.position)).toEqual(Array.from({ length: total }, (_, i) => before + 1 + i));
+      expect(new Set(received.map((e) => (e.data as { index: number }).index)).size).toBe(total);
+      await Promise.all([writerA.close(), writerB.close(), reader.close()]);
+    });
+
+    it('still delivers live events after its LISTEN connection was cut, appended while it was down', async () => {
+      const store = await PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 });
+      const stream = `s-${randomUUID()}`;
+      const received: string[] = [];
+      let arrived: () => void = () => {};
+      const subscription = store.subscribeToAll(await store.headPosition(), (recorded) => {
+        if (recorded.streamId !== stream) return;
+        received.push(recorded.type);
+        arrived();
+      });
+      const writer = await PostgresEventStore.connect({ url: database.url });
+      const next = () => new Promise<void>((resolve) => (arrived = resolve));
+      let arriving = next();
+      await writer.append(stream, [{ type: 'BeforeCut', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
+      await arriving;
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = 'diyml-event-listener' AND datname = current_database()`,
+      );
+      await admin.end();
+      arriving = next();
+      await writer.append(stream, [{ type: 'AfterCut', v: 1, data: {} }], { expectedRevision: 0, metadata });
+      await arriving;
+      expect(received).toEqual(['BeforeCut', 'AfterCut']);
+      await subscription.close();
+      await Promise.all([store.close(), writer.close()]);
+    });
+
+    it('keeps the text of event data as written and upcasts old versions on read', async () => {
+      const upcasters = new Upcasters([
+        { type: 'Renamed', fromVersion: 1, upcast: (data) => ({ name: (data as { title: string }).title }) },
+      ]);
+      const store = await PostgresEventStore.connect({ url: database.url, upcasters });
+      const stream = `s-${randomUUID()}`;
+      await store.append(stream, [{ type: 'Renamed', v: 1, data: { title: 'old shape', z: 1, a: 2 } }], {
+        expectedRevision: 'no_stream',
+        metadata,
+      });
+      const [upcast] = await store.readStream(stream);
+      expect(upcast).toMatchObject({ v: 2, data: { name: 'old shape' } });
+      const plain = await PostgresEventStore.connect({ url: database.url });
+      const [stored] = await plain.readStream(stream);
+      expect(Object.keys(stored.data as object)).toEqual(['title', 'z', 'a']);
+      await Promise.all([store.close(), plain.close()]);
+    });
+  });
+} else {
+  it.skip('EventStore contract: PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});
+}

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { JobContext, JobProcessor } from '../job-queue.port.js';
+import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
+import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq-job-queue.js';
+
+const STALLING_WORKER = fileURLToPath(new URL('../testing/stalling-worker.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+type Payload = { v: number; value: string };
+
+/** Starts a worker process, waits until it took the job, and kills it with SIGKILL (no clean-up runs). */
+async function killWorkerHoldingJob(prefix: string, queue: string, jobId: string): Promise<void> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', STALLING_WORKER, TEST_REDIS_URL, prefix, queue], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(`took ${jobId}`)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the stalling worker exited with ${code} before taking the job`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function until(condition: () => boolean, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+class RecordingProcessor implements JobProcessor<Payload> {
+  readonly processed: string[] = [];
+  readonly failures: { value: string; message: string }[] = [];
+  constructor(readonly queue: string) {}
+  async process(payload: Payload): Promise<void> {
+    this.processed.push(payload.value);
+  }
+  async failed(payload: Payload, error: Error, _context: JobContext): Promise<void> {
+    this.failures.push({ value: payload.value, message: error.message });
+  }
+}
+
+if (await redisIsReachable()) {
+  describe('BullMQ: jobs whose worker dies', () => {
+    const connection = redisConnection(TEST_REDIS_URL);
+    let prefix: string;
+    let queueName: string;
+    let queue: BullmqJobQueue;
+    const workers: BullmqJobWorker[] = [];
+
+    beforeEach(() => {
+      prefix = `diyml-test-${randomUUID()}`;
+      queueName = `loss-${randomUUID()}`;
+      queue = new BullmqJobQueue(connection, prefix);
+    });
+    afterEach(async () => {
+      await Promise.all(workers.splice(0).map((worker) => worker.close()));
+      await queue.obliterate(queueName);
+      await queue.close();
+    });
+
+    async function survivor(processor: JobProcessor, maxWorkerLosses?: number): Promise<void> {
+      const worker = new BullmqJobWorker(processor, connection, { prefix, lockDurationMs: 1000, stalledIntervalMs: 300, maxWorkerLosses });
+      await worker.waitUntilReady();
+      workers.push(worker);
+    }
+
+    it('hands a job whose worker was killed twice to a surviving worker, which processes it', async () => {
+      const id = randomUUID();
+      await queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'twice-orphaned' } });
+      await killWorkerHoldingJob(prefix, queueName, id);
+      await killWorkerHoldingJob(prefix, queueName, id);
+      const processor = new RecordingProcessor(queueName);
+      await survivor(processor);
+      await until(() => processor.processed.length + processor.failures.length > 0);
+      expect(processor.processed).toEqual(['twice-orphaned']);
+      expect(processor.failures).toEqual([]);
+    }, 60000);
+
+    it('records a failure through the processor when the job lost its worker more often than allowed', async () => {
+      const id = randomUUID();
+      await queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'cursed' } });
+      await killWorkerHoldingJob(prefix, queueName, id);
+      const processor = new RecordingProcessor(queueName);
+      await survivor(processor, 0);
+      await until(() => processor.failures.length > 0);
+      expect(processor.processed).toEqual([]);
+      expect(processor.failures).toEqual([{ value: 'cursed', message: 'its worker stopped 1 time while running it' }]);
+    }, 60000);
+  });
+} else {
+  it.skip(`BullMQ worker loss (skipped: no Redis at ${TEST_REDIS_URL})`, () => {});
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
+import { augmentBatch, IDENTITY_PLAN, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
+import type { ImageSource } from '../images/image-decoding.js';
+import type { Backbone } from './backbone.js';
+
+/**
+ * What an embedding depends on besides the image: the backbone, the layer it is pooled from, the preprocessing
+ * (input size, fitting, range, pooling) and the view (an augmentation applied before the forward pass).
+ * Embeddings with equal spaces are interchangeable, whichever run computed them.
+ */
+export interface EmbeddingSpace {
+  backbone: string;
+  layer: string;
+  preprocessing: string;
+}
+
+/** A named, fixed augmentation: the same view of an image always gives the same embedding, so views can be cached. */
+export interface EmbeddingView {
+  name: string;
+  plan: AugmentationPlan;
+}
+
+/** Pooled embeddings of images by content hash (sha256 of the encoded bytes), one vector per view name. */
+export interface EmbeddingTable {
+  space: EmbeddingSpace;
+  dimension: number;
+  vectors: Map<string, Map<string, Float32Array>>;
+}
+
+export const IDENTITY_VIEW: EmbeddingView = { name: 'identity', plan: IDENTITY_PLAN };
+
+/**
+ * The augmented views a training image contributes, from the augmentation settings: a mirror image and a zoom
+ * (the centred crop keeping `cropScale` of each side) and its mirror. Brightness shifts are left out: pooled
+ * features of a pretrained backbone barely move with them. Validation and prediction use the identity view only.
+ */
+export function embeddingViews(augmentation: boolean | AugmentationOptions): EmbeddingView[] {
+  if (!augmentation) return [IDENTITY_VIEW];
+  const { horizontalFlip = true, cropScale = 0.85 } = augmentation === true ? {} : augmentation;
+  const views = [IDENTITY_VIEW];
+  if (horizontalFlip) views.push({ name: 'mirror', plan: { ...IDENTITY_PLAN, flip: true } });
+  if (cropScale < 1) {
+    const margin = (1 - cropScale) / 2;
+    const zoom: AugmentationPlan = { ...IDENTITY_PLAN, top: margin, left: margin, bottom: 1 - margin, right: 1 - margin };
+    views.push({ name: `zoom-${cropScale}`, plan: zoom });
+    if (horizontalFlip) views.push({ name: `zoom-${cropScale}-mirror`, plan: { ...zoom, flip: true } });
+  }
+  return views;
+}
+
+/** The key of an image in an embedding table: the sha256 of its bytes (raw pixels hash with their shape). */
+export function imageContentHash(image: ImageSource): string {
+  const hash = createHash('sha256');
+  if (image instanceof Uint8Array) return hash.update(image).digest('hex');
+  return hash.update(`${image.width}x${image.height}x${image.channels}:`).update(image.pixels).digest('hex');
+}
+
+export function embeddingSpaceKey(space: EmbeddingSpace): string {
+  return `${space.backbone}|${space.layer}|${space.preprocessing}`;
+}
+
+export function emptyEmbeddingTable(space: EmbeddingSpace, dimension: number): EmbeddingTable {
+  return { space, dimension, vectors: new Map() };
+}
+
+/** Copies into `target` every vector of `sources` in the same space that `target` lacks. */
+export function mergeEmbeddingTables(target: EmbeddingTable, sources: readonly EmbeddingTable[]): void {
+  for (const source of sources) {
+    if (embeddingSpaceKey(source.space) !== embeddingSpaceKey(target.space) || source.dimension !== target.dimension) continue;
+    for (const [image, views] of source.vectors) {
+      const into = target.vectors.get(image) ?? new Map<string, Float32Array>();
+      for (const [view, vector] of views) if (!into.has(view)) into.set(view, vector);
+      target.vectors.set(image, into);
+    }
+  }
+}
+
+export interface EmbeddingJob {
+  hash: string;
+  /** Decoded pixels at the backbone's input size, RGB, row-major. */
+  pixels: Uint8Array;
+}
+
+/**
+ * Fills `table` with the pooled embedding of every (image, view) it lacks: batches of images go through the
+ * backbone's runner (tfjs or a faster runtime) and each feature map is averaged over space.
+ */
+export async function computeEmbeddings(
+  backbone: Backbone,
+  table: EmbeddingTable,
+  jobs: readonly EmbeddingJob[],
+  views: readonly EmbeddingView[],
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { inputSize, inputRange } = backbone.descriptor;
+  const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
+  const queued = new Set<string>();
+  for (const job of jobs)
+    for (const view of views) {
+      const key = `${job.hash}\n${view.name}`;
+      if (!table.vectors.get(job.hash)?.has(view.name) && !queued.has(key)) {
+        queued.add(key);
+        missing.push({ job, view });
+      }
+    }
+  if (missing.length === 0) return 0;
+  const runner = await backbone.createRunner([table.space.layer]);
+  try {
+    for (let start = 0; start < missing.length; start += batchSize) {
+      signal?.throwIfAborted();
+      const batch = missing.slice(start, start + batchSize);
+      const input = tf.tidy(() => {
+        const imageLength = inputSize * inputSize * 3;
+        const unit = new Float32Array(batch.length * imageLength);
+        batch.forEach(({ job }, position) => {
+          for (let i = 0; i < imageLength; i++) unit[position * imageLength + i] = job.pixels[i] / 255;
+        });
+        const pixels = tf.tensor4d(unit, [batch.length, inputSize, inputSize, 3]);
+        const viewed = batch.every(({ view }) => view === IDENTITY_VIEW) ? pixels : augmentBatch(pixels, batch.map(({ view }) => view.plan));
+        const [low, high] = inputRange;
+        return low === 0 && high === 1 ? viewed : tf.add(tf.mul(viewed, high - low), low);
+      });
+      const values = (await input.data()) as Float32Array;
+      input.dispose();
+      const [maps] = await runner.run(values, batch.length);
+      const size = maps.length / batch.length;
+      const channels = table.dimension;
+      batch.forEach(({ job, view }, position) => {
+        const pooled = new Float32Array(channels);
+        const map = maps.subarray(position * size, (position + 1) * size);
+        for (let i = 0; i < map.length; i++) pooled[i % channels] += map[i];
+        const cells = size / channels;
+        for (let c = 0; c < channels; c++) pooled[c] /= cells;
+        const views = table.vectors.get(job.hash) ?? new Map<string, Float32Array>();
+        views.set(view.name, pooled);
+        table.vectors.set(job.hash, views);
+      });
+      // Let cancellation and progress messages through between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    runner.dispose();
+  }
+  return missing.length;
+}
+
+interface TableHeader {
+  format: 'diyml-embeddings';
+  v: 1;
+  space: EmbeddingSpace;
+  dimension: number;
+  /** Image hash and view name of each vector, in the order of the data that follows. */
+  entries: [string, string][];
+}
+
+/** A table as bytes (a blob): a little-endian uint32 header length, the JSON header, then float32 vectors. */
+export function encodeEmbeddingTable(table: EmbeddingTable): Uint8Array {
+  const entries = [...table.vectors.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([image, views]) => [...views.keys()].sort().map((view) => [image, view] as [string, string]));
+  const header: TableHeader = { format: 'diyml-embeddings', v: 1, space: table.space, dimension: table.dimension, entries };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  // Vectors start on a 4-byte boundary so they can be read as a Float32Array in place.
+  const headerLength = Math.ceil(headerBytes.length / 4) * 4;
+  const bytes = new Uint8Array(4 + headerLength + entries.length * table.dimension * 4);
+  new DataView(bytes.buffer).setUint32(0, headerLength, true);
+  bytes.fill(0x20, 4, 4 + headerLength);
+  bytes.set(headerBytes, 4);
+  const data = new DataView(bytes.buffer, 4 + headerLength);
+  entries.forEach(([image, view], index) => {
+    const vector = table.vectors.get(image)!.get(view)!;
+    for (let i = 0; i < table.dimension; i++) data.setFloat32((index * table.dimension + i) * 4, vector[i], true);
+  });
+  return bytes;
+}
+
+export function decodeEmbeddingTable(bytes: Uint8Array): EmbeddingTable {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as TableHeader;
+  if (header.format !== 'diyml-embeddings' || header.v !== 1) throw new Error('not a diyml embedding table');
+  const table = emptyEmbeddingTable(header.space, header.dimension);
+  header.entries.forEach(([image, viewName], index) => {
+    const vector = new Float32Array(header.dimension);
+    const offset = 4 + headerLength + index * header.dimension * 4;
+    for (let i = 0; i < header.dimension; i++) vector[i] = view.getFloat32(offset + i * 4, true);
+    const views = table.vectors.get(image) ?? new Map<string, Float32Array>();
+    views.set(viewName, vector);
+    table.vectors.set(image, views);
+  });
+  return table;
+}

@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { selectBackend } from '../backend/backend-selection.js';
+import { decodeEmbeddingTable, encodeEmbeddingTable } from '../backbones/embeddings.js';
+import { loadModel } from '../inference/loaded-model.js';
+import { SeededRandom } from '../random/seeded-random.js';
+import { tinyBackboneDescriptor, tinyBackboneModel } from '../testing/tiny-backbone.js';
+import { barsImage } from '../testing/synthetic-images.js';
+import { train } from './training-loop.js';
+import type { TrainingConfig, TrainingDataset, TrainingResult } from './training-types.js';
+
+function barsDataset(count: number, seed: number): TrainingDataset {
+  const random = new SeededRandom(seed);
+  return {
+    task: 'classification',
+    labels: ['horizontal', 'vertical'],
+    examples: Array.from({ length: count }, (_, i) => ({ image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random), label: i % 2 })),
+  };
+}
+
+async function tinyConfig(): Promise<Partial<TrainingConfig>> {
+  const backbone = tinyBackboneDescriptor('tiny', { kind: 'model', model: await tinyBackboneModel() });
+  return { architecture: 'backbone-classifier', backbone, epochs: 4, seed: 5, backend: 'cpu' };
+}
+
+function accuracyOf(result: TrainingResult): number {
+  if (result.validation?.task !== 'classification') throw new Error('expected classification validation results');
+  return result.validation.metrics.accuracy;
+}
+
+describe('training a head on a frozen backbone', () => {
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('learns from embeddings of augmented views and saves one model that predicts from an image', async () => {
+    const dataset = barsDataset(40, 1);
+    const result = await train(dataset, await tinyConfig());
+
+    expect(result.architecture).toBe('backbone-classifier');
+    expect(accuracyOf(result)).toBeGreaterThanOrEqual(0.85);
+    // 32 training images in 4 views (plain, mirror, zoom, zoomed mirror), 8 validation images plain.
+    expect(result.embeddings?.computed).toBe(32 * 4 + 8);
+    expect([...result.embeddings!.vectors.values()][0].size).toBeGreaterThanOrEqual(1);
+    expect(result.embeddings?.space).toEqual({ backbone: 'tiny', layer: 'stage_2', preprocessing: 'resize-32-fill-range-0..1-avgpool' });
+
+    const model = await loadModel(result.model, { backend: 'cpu' });
+    try {
+      expect(model.inputSpec).toEqual({ imageSize: { width: 32, height: 32 }, channels: 3, fit: 'resize', inputRange: [0, 1] });
+      const random = new SeededRandom(77);
+      const fresh = [barsImage('vertical', 40, random), barsImage('horizontal', 40, random), barsImage('vertical', 48, random), barsImage('horizontal', 48, random)];
+      const labels = await Promise.all(fresh.map(async (image) => (await model.predict(image))[0].label));
+      expect(labels).toEqual(['vertical', 'horizontal', 'vertical', 'horizontal']);
+      // The saved model folds the standardisation in: it gives the validation probabilities from pixels alone.
+      const validation = result.validation as { exampleIndexes: number[]; probabilities: number[][] };
+      const first = await model.predict(dataset.examples[validation.exampleIndexes[0]].image);
+      const probability = first.find((prediction) => prediction.labelIndex === 0)!.probability;
+      expect(probability).toBeCloseTo(validation.probabilities[0][0], 4);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('reuses cached embeddings, and a run from its own cache gives the same model byte for byte', async () => {
+    const dataset = barsDataset(24, 2);
+    const config = await tinyConfig();
+    const first = await train(dataset, config);
+    const cached = decodeEmbeddingTable(encodeEmbeddingTable(first.embeddings!));
+    const again = await train(dataset, { ...config, embeddings: [cached] });
+
+    expect(again.embeddings).toMatchObject({ computed: 0, reused: first.embeddings!.computed });
+    expect(again.model.modelJson).toBe(first.model.modelJson);
+    expect(Buffer.from(again.model.weights).equals(Buffer.from(first.model.weights))).toBe(true);
+    expect(again.validation).toEqual(first.validation);
+  });
+
+  it('ignores cached embeddings of another backbone layer', async () => {
+    const dataset = barsDataset(12, 3);
+    const config = await tinyConfig();
+    const first = await train(dataset, { ...config, augmentation: false });
+    const otherLayer = { ...first.embeddings!, space: { ...first.embeddings!.space, layer: 'stage_3' } };
+    const again = await train(dataset, { ...config, augmentation: false, embeddings: [otherLayer] });
+    expect(again.embeddings?.computed).toBe(12);
+  });
+});

@@ -1,0 +1,113 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import { type HeldLease, Lease, leaseLost } from './lease.port.js';
+
+/** First key of the advisory locks taken for leases, apart from diyml's other advisory locks. */
+export const LEASE_LOCK_SPACE = 0x6c_65_61; // 'lea'
+
+/**
+ * Leases as PostgreSQL session advisory locks (pg_try_advisory_lock) on one dedicated connection: the server
+ * frees them when the connection ends, so a process that dies gives its leases up at once. Positions are
+ * written on that same connection, so a holder whose connection died cannot move them.
+ */
+export class PostgresLease extends Lease {
+  private readonly logger = new Logger(PostgresLease.name);
+  private connection?: Promise<pg.Client>;
+  /** The connected session, once connected; unset when it ended. */
+  private current?: pg.Client;
+  private readonly held = new Set<string>();
+
+  constructor(
+    private readonly url: string,
+    private readonly applicationName = 'diyml-lease',
+  ) {
+    super();
+  }
+
+  async tryAcquire(name: string, ttlMs: number): Promise<HeldLease | undefined> {
+    void ttlMs; // held for as long as the connection lives
+    if (this.held.has(name)) return undefined; // advisory locks are re-entrant within one session
+    const client = await this.connect();
+    const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken', [LEASE_LOCK_SPACE, name]);
+    if (!rows[0].taken) return undefined;
+    this.held.add(name);
+    let released = false;
+    const alive = () => !released && this.connection !== undefined && this.current === client;
+    return {
+      name,
+      position: async () => {
+        const result = await client.query<{ position: string }>('SELECT position FROM lease_positions WHERE name = $1', [name]);
+        return result.rows.length ? Number(result.rows[0].position) : -1;
+      },
+      advance: async (position) => {
+        if (!alive()) throw leaseLost(name);
+        try {
+          await client.query(
+            `INSERT INTO lease_positions (name, position) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+            [name, position],
+          );
+        } catch {
+          // The session may be gone, and its lock with it: stop, and let the owner try to take the lease again.
+          this.held.delete(name);
+          released = true;
+          throw leaseLost(name);
+        }
+      },
+      renew: async () => {
+        if (!alive()) return false;
+        try {
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.held.delete(name);
+        if (this.current === client) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    this.current = undefined;
+    this.held.clear();
+    if (connection) await (await connection).end(); // ending the session frees its advisory locks
+  }
+
+  /** The session holding the locks; after it died, the next acquisition opens a new one. */
+  private connect(): Promise<pg.Client> {
+    this.connection ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url, application_name: this.applicationName });
+      const lost = (reason: string) => {
+        if (this.current !== client) return;
+        this.logger.warn(`The lease connection ended (${reason}); its leases are free for other processes`);
+        this.current = undefined;
+        this.connection = undefined;
+        this.held.clear();
+      };
+      client.on('error', (error) => lost(error.message));
+      client.on('end', () => lost('closed'));
+      try {
+        await client.connect();
+        // Serialised, so processes starting together do not race to create the table.
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LEASE_LOCK_SPACE]);
+        await client.query('CREATE TABLE IF NOT EXISTS lease_positions (name text PRIMARY KEY, position bigint NOT NULL)');
+        await client.query('COMMIT');
+      } catch (error) {
+        this.connection = undefined;
+        await client.end().catch(() => {});
+        throw error;
+      }
+      this.current = client;
+      return client;
+    })();
+    return this.connection;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Migration } from '../../../core/src/index.js';
+
+export const READ_STORE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'read_models: JSONB documents per collection with their position; projection checkpoints',
+    // document NULL is a tombstone: the document was deleted at `position`, and an older repeated event must
+    // not bring it back. The GIN index serves every equality filter (document @> {...}); ids sort bytewise,
+    // as they do in the other adapters.
+    sql: `
+      CREATE TABLE read_models (
+        collection text NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        position bigint NOT NULL,
+        document jsonb,
+        PRIMARY KEY (collection, id)
+      );
+      CREATE INDEX read_models_document ON read_models USING gin (document jsonb_path_ops);
+      CREATE TABLE read_model_checkpoints (
+        name text PRIMARY KEY,
+        position bigint NOT NULL,
+        version integer NOT NULL
+      )`,
+  },
+];

@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import type { Lease } from '../lease/lease.port.js';
+
+/** Opens leases on one shared backend, as separate processes would. */
+export interface LeaseHarness {
+  /** A Lease as another process would open it (the same instance where the adapter is per process). */
+  open(): Promise<Lease>;
+  /** Plays the death of the process that opened `lease`: no release, no renewal any more. */
+  crash(lease: Lease): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The behaviour every Lease adapter must have. */
+export function leaseContract(name: string, create: () => Promise<LeaseHarness>): void {
+  describe(`Lease contract: ${name}`, () => {
+    let harness: LeaseHarness;
+    const leaseName = () => `reactor-${randomUUID()}`;
+
+    afterEach(async () => {
+      await harness.close();
+    });
+
+    it('gives a lease to one holder at a time, and to the next once it is released', async () => {
+      harness = await create();
+      const [first, second] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const held = await first.tryAcquire(name, 10_000);
+      expect(held?.name).toBe(name);
+      expect(await second.tryAcquire(name, 10_000)).toBeUndefined();
+      expect(await first.tryAcquire(name, 10_000)).toBeUndefined();
+      expect(await held!.renew()).toBe(true);
+      await held!.release();
+      const next = await second.tryAcquire(name, 10_000);
+      expect(next?.name).toBe(name);
+      expect(await first.tryAcquire(leaseName(), 10_000)).not.toBeUndefined();
+    });
+
+    it('keeps the position for the next holder, starting at -1', async () => {
+      harness = await create();
+      const [first, second] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const held = (await first.tryAcquire(name, 10_000))!;
+      expect(await held.position()).toBe(-1);
+      await held.advance(41);
+      await held.advance(42);
+      expect(await held.position()).toBe(42);
+      await held.release();
+      const next = (await second.tryAcquire(name, 10_000))!;
+      expect(await next.position()).toBe(42);
+    });
+
+    it('frees the lease of a holder that died, and that holder can no longer move the position', async () => {
+      harness = await create();
+      const [doomed, survivor] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const held = (await doomed.tryAcquire(name, 300))!;
+      await held.advance(7);
+      await harness.crash(doomed);
+      let taken = await survivor.tryAcquire(name, 10_000);
+      for (let tries = 0; !taken && tries < 40; tries += 1) {
+        await sleep(50);
+        taken = await survivor.tryAcquire(name, 10_000);
+      }
+      expect(await taken!.position()).toBe(7);
+      await expect(held.advance(8)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect(await held.renew()).toBe(false);
+      expect(await taken!.position()).toBe(7);
+      await taken!.advance(9);
+      expect(await taken!.position()).toBe(9);
+    });
+  });
+}

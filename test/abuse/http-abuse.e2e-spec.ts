@@ -1,0 +1,314 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JwtService } from '@nestjs/jwt';
+import { generateSync, type JsonSchema } from 'json-schema-faker';
+import type { AddressInfo } from 'node:net';
+import { ApiClient } from '../support/api-client.js';
+import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { type RawResponse, send, whileWatchingHealth } from './raw-http.js';
+
+/** Low brakes for this app, so the 429s are cheap to reach. */
+const LIMITS = { AUTH_FAILURES_PER_ACCOUNT: '5', AUTH_FAILURES_PER_SOURCE: '30', AUTH_FAILURE_WINDOW_SECONDS: '600' };
+/** An error answer is a few hundred bytes; anything near this means the api echoes what it was sent. */
+const MAX_ERROR_BYTES = 4096;
+/** A liveness bound, not a speed target: the api blocked by one request misses it by seconds. */
+const HEALTH_BOUND_MS = 1000;
+const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
+const FAST = { imageSize: 16, epochs: 2, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const PASSWORD = 'a passphrase nobody guesses';
+
+/** Each attacker and user sends from its own loopback address, as different machines would. */
+const ADDRESS = {
+  user: '127.0.0.1',
+  loginGuesser: '127.0.0.2',
+  sprayer: '127.0.0.3',
+  tokenGuesser: '127.0.0.4',
+  keyGuesser: '127.0.0.5',
+  bodies: '127.0.0.6',
+};
+
+type Operation = { method: string; path: string; schema: Record<string, unknown> };
+
+const FUZZ_SEED = 20261201;
+const BODIES_PER_ROUTE = 12;
+
+/** A small seeded generator (mulberry32), so every run sends the same bodies. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ODD_VALUES: unknown[] = [null, true, -1, 0, 1e308, -1e-308, '', 'x'.repeat(5000), '\u0000', '\ud800', [], {}, [null], { $gt: '' }, '__proto__', 'NaN'];
+
+/**
+ * Bodies for one JSON schema: valid ones from json-schema-faker, then each broken one way (a field dropped,
+ * a field of the wrong type or value, an unknown field, the whole body replaced by a non-object).
+ */
+function fuzzBodies(schema: JsonSchema, components: unknown, random: () => number): unknown[] {
+  const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
+  const bodies: unknown[] = [];
+  for (let index = 0; index < BODIES_PER_ROUTE; index += 1) {
+    // Short arrays: the pass looks for 500s; the cost of the largest batches is measured apart.
+    const valid = generateSync({ ...(schema as object), components } as JsonSchema, {
+      seed: FUZZ_SEED + index,
+      alwaysFakeOptionals: index % 2 === 0,
+      maxItems: 8,
+    });
+    if (index < 3 || valid === null || typeof valid !== 'object' || Array.isArray(valid)) {
+      bodies.push(valid);
+      continue;
+    }
+    const body = { ...(valid as Record<string, unknown>) };
+    const keys = Object.keys(body);
+    const mutation = index % 4;
+    if (mutation === 0 && keys.length) delete body[pick(keys)];
+    else if (mutation === 1 && keys.length) body[pick(keys)] = pick(ODD_VALUES);
+    else if (mutation === 2) body[`unknown${index}`] = pick(ODD_VALUES);
+    else bodies.push(pick(ODD_VALUES));
+    bodies.push(body);
+  }
+  return bodies;
+}
+
+function expectRefused(response: RawResponse, status: number, code: string): void {
+  expect({ status: response.status, code: response.body.code }).toEqual({ status, code });
+  expect(response.bytes).toBeLessThan(MAX_ERROR_BYTES);
+}
+
+describe('the HTTP front door under attack', () => {
+  let testApp: TestApp;
+  let baseUrl: string;
+  let auth: string;
+  let projectId: string;
+  let deploymentId: string;
+  let document: { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema: Record<string, unknown> }> } }>>; components: unknown };
+
+  const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) => send(baseUrl, method, path, options);
+  const json = (value: unknown) => JSON.stringify(value);
+
+  /** Runs `attack` while watching /health and the process's memory; checks both stayed within bounds. */
+  async function withinBounds<T>(attack: () => Promise<T>): Promise<T> {
+    const rssBefore = process.memoryUsage().rss;
+    const { result, slowestHealthMs } = await whileWatchingHealth(baseUrl, attack);
+    expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(MAX_RSS_GROWTH_BYTES);
+    return result;
+  }
+
+  /** Every operation of the served OpenAPI document that takes a JSON body, path parameters filled in. */
+  function jsonOperations(): Operation[] {
+    const ids: Record<string, string> = { projectId, deploymentId, version: 'v3.3' };
+    return Object.entries(document.paths).flatMap(([template, methods]) =>
+      Object.entries(methods).flatMap(([method, operation]) => {
+        const schema = operation.requestBody?.content?.['application/json']?.schema;
+        if (!schema) return [];
+        const path = template.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? '00000000-0000-4000-8000-000000000000');
+        return [{ method: method.toUpperCase(), path, schema }];
+      }),
+    );
+  }
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ settings: LIMITS });
+    await testApp.app.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
+    await call('POST', '/v1/auth/register', { body: json({ username: 'ada', password: PASSWORD }) });
+    const login = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', password: PASSWORD }) });
+    auth = `Bearer ${login.body.accessToken}`;
+    const client = new ApiClient(testApp, auth);
+    const project = await client.createProject('classification', ['red', 'blue']);
+    projectId = project.id;
+    await client.upload(projectId, await colouredSquares(RED, 12, 1), { label: 'red' }, 'red');
+    await client.upload(projectId, await colouredSquares(BLUE, 12, 2), { label: 'blue' }, 'blue');
+    await client.configureTraining(projectId, FAST);
+    const iteration = await client.waitForIteration(projectId, (await client.train(projectId)).id);
+    const deployment = await call('POST', `/v1/projects/${projectId}/deployments`, {
+      body: json({ iterationId: iteration.id }),
+      headers: { authorization: auth },
+    });
+    deploymentId = deployment.body.id as string;
+    document = (await call('GET', '/docs-json')).body as typeof document;
+  }, 60_000);
+  afterAll(async () => {
+    await testApp?.destroy();
+  });
+
+  describe('bodies', () => {
+    it('answers 100,000 unknown keys sent to login (1.3 MB) with a small 413, the api staying live', async () => {
+      const body = `{${Array.from({ length: 100_000 }, (_, index) => `"k${index}":1`).join(',')}}`;
+      const response = await withinBounds(() => call('POST', '/v1/auth/login', { body, from: ADDRESS.bodies }));
+      expectRefused(response, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('allows a large JSON body only on the route that carries base64 images', async () => {
+      const body = json({ images: [{ name: 'big.png', contents: 'A'.repeat(2 * 1024 * 1024) }] });
+      const login = await call('POST', '/v1/auth/login', { body, from: ADDRESS.bodies });
+      expectRefused(login, 413, 'PAYLOAD_TOO_LARGE');
+      const batch = await call('POST', `/customvision/v3.3/training/projects/${projectId}/images/files`, { body, from: ADDRESS.bodies });
+      // Parsed, then refused by the route's own key check: the size was accepted.
+      expect(batch.status).toBe(401);
+    });
+
+    it('answers keys past the limits, in one object or in all, with 400 JSON_TOO_MANY_KEYS before validating them', async () => {
+      const flat = `{${Array.from({ length: 60_000 }, (_, index) => `"${index}":1`).join(',')}}`;
+      expectRefused(await withinBounds(() => call('POST', '/v1/auth/login', { body: flat, from: ADDRESS.bodies })), 400, 'JSON_TOO_MANY_KEYS');
+      const object = `{${Array.from({ length: 150 }, (_, index) => `"${index}":1`).join(',')}}`;
+      const nested = `{${Array.from({ length: 100 }, (_, index) => `"o${index}":${object}`).join(',')}}`;
+      expectRefused(await withinBounds(() => call('POST', '/v1/auth/login', { body: nested, from: ADDRESS.bodies })), 400, 'JSON_TOO_MANY_KEYS');
+    });
+
+    it('lists the first 20 problems of an invalid body and counts them all', async () => {
+      const unknown = Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`unknown${index}`, index]));
+      const response = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', ...unknown }), from: ADDRESS.bodies });
+      expectRefused(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.details).toHaveLength(20);
+      expect(response.body.problemCount).toBeGreaterThanOrEqual(151);
+      expect(response.body.message).toContain('more)');
+    });
+
+    it('quotes no more than a short piece of a huge property name back', async () => {
+      const response = await call('POST', '/v1/auth/login', { body: json({ ['x'.repeat(500_000)]: 1 }), from: ADDRESS.bodies });
+      expectRefused(response, 400, 'VALIDATION_FAILED');
+    });
+
+    it('answers JSON nested 10,000 levels deep with 400 JSON_TOO_DEEP on every JSON route, login included', async () => {
+      const operations = jsonOperations();
+      expect(operations.map((operation) => operation.path)).toContain('/v1/auth/login');
+      const deep = '{"a":'.repeat(5000) + '[' .repeat(5000) + ']'.repeat(5000) + '}'.repeat(5000);
+      const answers = await withinBounds(async () => {
+        const results: string[] = [];
+        for (const { method, path } of operations) {
+          const response = await call(method, path, { body: deep, headers: { authorization: auth }, from: ADDRESS.bodies });
+          expect(response.bytes).toBeLessThan(MAX_ERROR_BYTES);
+          results.push(`${method} ${path} ${response.status} ${String(response.body.code)}`);
+        }
+        return results;
+      });
+      expect(answers.filter((answer) => !answer.endsWith(' 400 JSON_TOO_DEEP'))).toEqual([]);
+    });
+  });
+
+  it('answers bodies generated from the OpenAPI schemas of every JSON route without a 500 (seeded fuzz pass)', async () => {
+    const random = seededRandom(FUZZ_SEED);
+    const failures: string[] = [];
+    let sent = 0;
+    await withinBounds(async () => {
+      for (const { method, path, schema } of jsonOperations()) {
+        if (path === '/v1/auth/login') continue; // its brakes are tested below; the fuzz would use them up
+        for (const body of fuzzBodies(schema as JsonSchema, document.components, random)) {
+          const response = await call(method, path, { body: json(body) ?? 'null', headers: { authorization: auth }, from: ADDRESS.bodies });
+          sent += 1;
+          if (response.status >= 500 || response.bytes >= MAX_ERROR_BYTES * 4) {
+            failures.push(`${method} ${path} ${json(body)?.slice(0, 200)} -> ${response.status} ${response.text.slice(0, 200)}`);
+          }
+        }
+      }
+    });
+    expect(failures).toEqual([]);
+    expect(sent).toBeGreaterThan(100);
+  });
+
+  it('sends security headers that Swagger UI works under, and compresses JSON', async () => {
+    const page = await call('GET', '/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    // Swagger UI loads only its own script files, which the policy allows (checked in Chromium: no CSP error).
+    const scripts = page.text.match(/<script[^>]*>/g) ?? [];
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(scripts.filter((tag) => !/\ssrc=/.test(tag))).toEqual([]);
+    const openApi = await call('GET', '/docs-json', { headers: { 'accept-encoding': 'gzip' } });
+    expect(openApi.headers['content-encoding']).toBe('gzip');
+  });
+
+  describe('guessing', () => {
+    it('answers repeated wrong passwords for one account with 429 and Retry-After, even the right one, but not another user', async () => {
+      const wrong = () => call('POST', '/v1/auth/login', { body: json({ username: 'ada', password: 'not the password' }), from: ADDRESS.loginGuesser });
+      for (let attempt = 1; attempt <= 5; attempt += 1) expectRefused(await wrong(), 401, 'INVALID_CREDENTIALS');
+      const blocked = await wrong();
+      expectRefused(blocked, 429, 'TOO_MANY_FAILED_ATTEMPTS');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(500);
+      const right = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', password: PASSWORD }), from: ADDRESS.loginGuesser });
+      expectRefused(right, 429, 'TOO_MANY_FAILED_ATTEMPTS');
+
+      await call('POST', '/v1/auth/register', { body: json({ username: 'bob', password: PASSWORD }), from: ADDRESS.user });
+      const bob = await call('POST', '/v1/auth/login', { body: json({ username: 'bob', password: PASSWORD }), from: ADDRESS.user });
+      expect(bob.status).toBe(200);
+    });
+
+    it('answers one address guessing passwords of many accounts with 429 once it used up its failures', async () => {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 32; attempt += 1) {
+        const response = await call('POST', '/v1/auth/login', {
+          body: json({ username: `victim${attempt}`, password: 'password123' }),
+          from: ADDRESS.sprayer,
+        });
+        statuses.push(response.status);
+      }
+      expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+      expect(statuses.slice(30)).toEqual([429, 429]);
+    });
+
+    it('answers a flood of wrong personal tokens with 429, while the right token keeps working from that address', async () => {
+      const issued = await call('POST', '/v1/users/me/tokens', { body: json({ name: 'ci' }), headers: { authorization: auth }, from: ADDRESS.user });
+      const statuses = await withinBounds(async () => {
+        const seen: number[] = [];
+        for (let attempt = 0; attempt < 40; attempt += 1) {
+          const response = await call('GET', '/v1/users/me', { headers: { authorization: `Bearer dml_guess${attempt}` }, from: ADDRESS.tokenGuesser });
+          expect(response.bytes).toBeLessThan(MAX_ERROR_BYTES);
+          seen.push(response.status);
+        }
+        return seen;
+      });
+      expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+      expect(new Set(statuses.slice(30))).toEqual(new Set([429]));
+      const blocked = await call('GET', '/v1/users/me', { headers: { authorization: 'Bearer dml_one-more' }, from: ADDRESS.tokenGuesser });
+      expectRefused(blocked, 429, 'TOO_MANY_FAILED_ATTEMPTS');
+      expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
+      const me = await call('GET', '/v1/users/me', { headers: { authorization: `Bearer ${String(issued.body.token)}` }, from: ADDRESS.tokenGuesser });
+      expect(me.status).toBe(200);
+    });
+
+    it('answers a flood of wrong deployment keys with 429 TOO_MANY_FAILED_ATTEMPTS', async () => {
+      const predict = (key: string) =>
+        call('POST', `/v1/predict/${deploymentId}`, {
+          body: Buffer.from('not an image'),
+          headers: { 'content-type': 'image/png', 'x-api-key': key },
+          from: ADDRESS.keyGuesser,
+        });
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 31; attempt += 1) statuses.push((await predict(`dpk_guess${attempt}`)).status);
+      expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
+      const blocked = await predict('dpk_one-more');
+      expectRefused(blocked, 429, 'TOO_MANY_FAILED_ATTEMPTS');
+      expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
+    });
+
+    it('believes X-Forwarded-For only from the proxies TRUST_PROXY names', async () => {
+      // The test app trusts no proxy: a forged header does not give a blocked address a fresh count.
+      const forged = await call('GET', '/v1/users/me', {
+        headers: { authorization: 'Bearer dml_one-more', 'x-forwarded-for': '203.0.113.7' },
+        from: ADDRESS.tokenGuesser,
+      });
+      expectRefused(forged, 429, 'TOO_MANY_FAILED_ATTEMPTS');
+    });
+
+    it('refuses a correctly signed login token without exp with 401 TOKEN_WITHOUT_EXPIRY', async () => {
+      const me = await call('GET', '/v1/users/me', { headers: { authorization: auth }, from: ADDRESS.user });
+      const forever = testApp.app.get(JwtService).sign({ sub: me.body.id, username: 'ada' });
+      expectRefused(await call('GET', '/v1/users/me', { headers: { authorization: `Bearer ${forever}` }, from: ADDRESS.user }), 401, 'TOKEN_WITHOUT_EXPIRY');
+    });
+
+    it.each(['password', '12345678', '        ', 'qwertyuiop'])('refuses the weak password %j at registration', async (password) => {
+      const response = await call('POST', '/v1/auth/register', { body: json({ username: 'carol', password }), from: ADDRESS.user });
+      expect(response.status).toBe(400);
+      expect(['WEAK_PASSWORD', 'VALIDATION_FAILED']).toContain(response.body.code);
+    });
+  });
+});

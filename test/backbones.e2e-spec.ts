@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SeededRandom, selectBackend } from '../libs/ml/src/index.js';
+import { barsImage } from '../libs/ml/src/testing/synthetic-images.js';
+import { tinyBackboneDescriptor, tinyBackboneModel } from '../libs/ml/src/testing/tiny-backbone.js';
+import { ApiClient } from './support/api-client.js';
+import { BLUE, colouredSquares, encodePng, RED } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** 96-px photos-sized images (the size from which 'auto' picks a backbone) of horizontal or vertical bars. */
+async function bars(orientation: 'horizontal' | 'vertical', count: number, seed: number): Promise<Buffer[]> {
+  const random = new SeededRandom(seed);
+  return Promise.all(Array.from({ length: count }, () => encodePng(barsImage(orientation, 96, random))));
+}
+
+describe('pretrained backbones over HTTP', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+  let server: Server;
+  let configDir: string;
+
+  beforeAll(async () => {
+    // A model host on this machine serving a tiny backbone, as a URL backbone configured by an operator would be.
+    await selectBackend('cpu');
+    const model = await tinyBackboneModel();
+    const files: Record<string, Uint8Array | string> = { 'model.json': model.modelJson, 'weights.bin': model.weights };
+    server = createServer((request, response) => {
+      const body = files[new URL(request.url!, 'http://x').pathname.slice(1)];
+      if (body === undefined) return void response.writeHead(404).end();
+      response.writeHead(200).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const sums = { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) };
+    const backbones = [
+      tinyBackboneDescriptor('tiny-url', { kind: 'url', url: `${base}model.json`, sha256: sums }),
+      tinyBackboneDescriptor('tiny-tampered', { kind: 'url', url: `${base}model.json`, sha256: { ...sums, 'weights.bin': sha256('something else') } }),
+      tinyBackboneDescriptor('tiny-offline', { kind: 'url', url: 'http://127.0.0.1:9/model.json', sha256: sums }),
+    ];
+    configDir = mkdtempSync(join(tmpdir(), 'diyml-backbones-config-'));
+    writeFileSync(join(configDir, 'backbones.json'), JSON.stringify(backbones));
+    testApp = await startTestApp({ settings: { BACKBONES_FILE: join(configDir, 'backbones.json') } });
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  const put = (projectId: string, body: Record<string, unknown>) =>
+    client.http.put(`/v1/projects/${projectId}/training-config`).set('Authorization', client.auth).send(body);
+
+  it('lists the backbones: the MobileNetV2 shipped in nsfwjs by default, and those configured by URL', async () => {
+    const response = await client.http.get('/v1/backbones').set('Authorization', client.auth).expect(200);
+    const mobilenet = response.body.find((backbone: { id: string }) => backbone.id === 'mobilenet-v2');
+    expect(mobilenet).toMatchObject({ isDefault: true, inputSize: 224, inputRange: [0, 1], embeddingLayer: 'block_13_expand_relu', source: { kind: 'npm-package', package: 'nsfwjs' } });
+    expect(mobilenet.featureLayers).toContainEqual({ name: 'block_13_expand_relu', stride: 16, channels: 576 });
+    expect(response.body.find((backbone: { id: string }) => backbone.id === 'tiny-url')).toMatchObject({ isDefault: false, source: { kind: 'url' } });
+    await client.http.get('/v1/backbones').expect(401);
+  });
+
+  it('defaults new classification projects to the architecture chosen from the data', async () => {
+    const project = await client.createProject('classification', ['a', 'b']);
+    const config = await client.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', client.auth).expect(200);
+    expect(config.body).toMatchObject({ architecture: 'auto', backbone: null });
+  });
+
+  it('refuses an unknown backbone (400), and backbones whose weights fail their checksum or cannot be fetched (422), at configuration', async () => {
+    const project = await client.createProject('classification', ['a', 'b']);
+    const unknown = await put(project.id, { backbone: 'resnet-9000' }).expect(400);
+    expect(unknown.body).toMatchObject({ code: 'UNKNOWN_BACKBONE', details: [{ field: 'backbone' }] });
+    expect(unknown.body.details[0].known).toEqual(expect.arrayContaining(['mobilenet-v2', 'tiny-url']));
+
+    const tampered = await put(project.id, { architecture: 'backbone-classifier', backbone: 'tiny-tampered' }).expect(422);
+    expect(tampered.body.code).toBe('BACKBONE_CHECKSUM_MISMATCH');
+    expect(tampered.body.message).toContain('weights.bin');
+
+    const offline = await put(project.id, { backbone: 'tiny-offline' }).expect(422);
+    expect(offline.body.code).toBe('BACKBONE_DOWNLOAD_FAILED');
+    expect(offline.body.message).toContain('http://127.0.0.1:9/model.json');
+
+    const config = await client.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', client.auth).expect(200);
+    expect(config.body.backbone).toBeNull();
+  });
+
+  it('refuses to queue an iteration on an unusable backbone, recording nothing', async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.upload(project.id, await bars('horizontal', 5, 1), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 5, 2), { label: 'vertical' }, 'v');
+    const response = await client.http
+      .post(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .send({ trainingConfig: { backbone: 'tiny-offline' } })
+      .expect(422);
+    expect(response.body.code).toBe('BACKBONE_DOWNLOAD_FAILED');
+    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    expect(iterations.body.items).toHaveLength(0);
+  });
+
+  it('trains photos on a backbone fetched once by URL, predicts from an image, and reproduces the model byte for byte', async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.upload(project.id, await bars('horizontal', 20, 3), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 20, 4), { label: 'vertical' }, 'v');
+    await client.configureTraining(project.id, { backbone: 'tiny-url' });
+    expect(readdirSync(join(testApp.dataDir, 'backbones', 'tiny-url'))).toHaveLength(2);
+
+    const queued = await client.train(project.id);
+    const iteration = await client.waitForIteration(project.id, queued.id);
+    expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', trainingConfig: { architecture: 'backbone-classifier', backbone: 'tiny-url' } });
+    expect(iteration.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
+
+    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
+    for (const [orientation, seed] of [['vertical', 50], ['horizontal', 51]] as const) {
+      const [image] = await bars(orientation, 1, seed);
+      const prediction = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(image).expect(200);
+      expect(prediction.body.predictions[0].label).toBe(orientation);
+    }
+
+    // 32 training photos in 4 views, 8 validation photos plain.
+    expect(iteration.embeddings).toMatchObject({ computed: 32 * 4 + 8, reused: 0 });
+
+    const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`).set('Authorization', client.auth).expect(202);
+    const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
+    expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
+    expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: 32 * 4 + 8 });
+
+    // A new iteration with one more photo per label reuses what it can: new photos, and photos that moved from
+    // validation to training (they need their augmented views), are embedded; the rest comes from the cache.
+    await client.upload(project.id, await bars('horizontal', 1, 5), { label: 'horizontal' }, 'h-more');
+    await client.upload(project.id, await bars('vertical', 1, 6), { label: 'vertical' }, 'v-more');
+    const next = await client.waitForIteration(project.id, (await client.train(project.id)).id);
+    expect(next.status).toBe('completed');
+    expect(next.embeddings.computed).toBeGreaterThanOrEqual(2);
+    expect(next.embeddings.reused).toBeGreaterThanOrEqual(100);
+    expect(next.embeddings.computed).toBeLessThan(next.embeddings.reused / 2);
+  }, 120_000);
+
+  it("uses another iteration's model as the backbone (baseIterationId), e.g. an imported one", async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.upload(project.id, await bars('horizontal', 12, 7), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 12, 8), { label: 'vertical' }, 'v');
+    const base = await client.waitForIteration(project.id, (await client.train(project.id, { architecture: 'small-cnn', imageSize: 32, epochs: 2 })).id);
+    expect(base.status).toBe('completed');
+
+    const queued = await client.train(project.id, { architecture: 'backbone-classifier', baseIterationId: base.id });
+    const iteration = await client.waitForIteration(project.id, queued.id);
+    expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', baseModelSha256: base.model.sha256 });
+    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
+    const [image] = await bars('vertical', 1, 60);
+    const prediction = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(image).expect(200);
+    expect(prediction.body.predictions.map((p: { label: string }) => p.label).sort()).toEqual(['horizontal', 'vertical']);
+  }, 120_000);
+
+  it('keeps small-cnn for tiny images', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 6, 5), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 6, 6), { label: 'blue' }, 'blue');
+    const queued = await client.train(project.id, { epochs: 1 });
+    const iteration = await client.waitForIteration(project.id, queued.id);
+    expect(iteration).toMatchObject({ status: 'completed', architecture: 'small-cnn', trainingConfig: { architecture: 'small-cnn' } });
+    expect(existsSync(join(testApp.dataDir, 'backbones', 'mobilenet-v2'))).toBe(false);
+  });
+});

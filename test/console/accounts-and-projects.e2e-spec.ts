@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ConsoleHarness, startConsole } from '../support/browser.js';
+
+describe('console: accounts and projects', () => {
+  let harness: ConsoleHarness;
+
+  beforeAll(async () => {
+    harness = await startConsole();
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('signs up, creates, renames and deletes a project with confirmation, logs out and back in', async () => {
+    const page = await harness.newPage();
+    await page.goto('/');
+    await page.waitForURL('**/login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await expect(page.getByText('No projects yet').isVisible()).resolves.toBe(true);
+
+    await page.getByLabel('Project name').fill('Fruit');
+    await page.getByLabel('Detection (boxes around objects)').check();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: /Fruit/ }).waitFor();
+    await expect(page.locator('h1 .badge').textContent()).resolves.toBe('detection');
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowl');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: /Fruit bowl/ }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete this project…' }).click();
+    const confirm = page.getByRole('button', { name: 'Delete for good' });
+    await expect(confirm.isDisabled()).resolves.toBe(true);
+    await page.getByRole('form', { name: 'Confirm deletion' }).getByLabel('Project name').fill('Fruit bowl');
+    await confirm.click();
+    await page.getByText('No projects yet').waitFor();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL('**/login');
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('shows every form error as a readable message and keeps what was typed', async () => {
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('bo');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    const signUpError = await page.getByRole('alert').textContent();
+    expect(signUpError).toMatch(/username must be longer than or equal to 3 characters/);
+    expect(signUpError).toMatch(/password must be longer than or equal to 8 characters/);
+    await expect(page.getByLabel('Username').inputValue()).resolves.toBe('bo');
+
+    await page.goto('/login');
+    await page.getByLabel('Username').fill('nobody');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/username or password/i);
+
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill('grace');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/name/);
+
+    await page.getByLabel('Project name').fill('Pets');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: /Pets/ }).waitFor();
+    await page.getByLabel('New label').fill('cat');
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await page.getByText('cat', { exact: false }).first().waitFor();
+    await page.getByLabel('New label').fill('cat');
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/cat/);
+    await expect(page.getByLabel('New label').inputValue()).resolves.toBe('cat');
+
+    expect(harness.problems([/status of (400|401|409)/])).toEqual([]);
+  }, 60_000);
+
+  it('creates a personal API token, shows it once with a copy button, and revokes it', async () => {
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('scripter');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Token name').fill('laptop');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByRole('status').locator('code').textContent())!;
+    expect(token).toMatch(/^dml_/);
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(token);
+    await harness.testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+
+    await page.getByRole('button', { name: 'Revoke laptop' }).click();
+    await page.getByRole('cell', { name: 'revoked' }).waitFor();
+    await harness.testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${token}`).expect(401);
+    await page.reload();
+    await page.getByRole('cell', { name: 'revoked' }).waitFor();
+    await expect(page.getByText(token).count()).resolves.toBe(0);
+    expect(harness.problems([/status of (400|401|409)/])).toEqual([]);
+  }, 60_000);
+});

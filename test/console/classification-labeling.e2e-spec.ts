@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { zipSync } from 'fflate';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ConsoleHarness, startConsole } from '../support/browser.js';
+
+const SAMPLES = fileURLToPath(new URL('../fixtures/trees', import.meta.url));
+const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+function photos(folder: string) {
+  return readdirSync(join(SAMPLES, folder))
+    .sort()
+    .map((name) => ({ name, mimeType: 'image/jpeg', buffer: readFileSync(join(SAMPLES, folder, name)) }));
+}
+
+describe('console: a classification project from upload to a deployed prediction', () => {
+  let harness: ConsoleHarness;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('uploads 20 photos and a zip, labels by keyboard, relabels a batch, trains, shows metrics, deploys and predicts; accessible, and readable on a phone', async () => {
+    const hemlock = photos('Hemlock');
+    const cherry = photos('Japanese Cherry');
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('botanist');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByLabel('Project name').fill('Trees');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    for (const label of ['Hemlock', 'Japanese Cherry']) {
+      await page.getByLabel('New label').fill(label);
+      await page.getByRole('button', { name: 'Add label' }).click();
+      await page.getByRole('button', { name: `Remove label ${label}` }).waitFor();
+    }
+
+    const upload = page.getByLabel('Images or zip archives to upload');
+    const broken = { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo at all') };
+    await upload.setInputFiles([broken, ...hemlock, ...cherry]);
+    await page.getByRole('status').filter({ hasText: '20 uploaded, 1 rejected' }).waitFor();
+    await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).textContent()).resolves.toMatch(/^notes\.jpg: ./);
+    const archive = zipSync({ 'Hemlock/hemlock_test.jpg': readFileSync(join(SAMPLES, 'test', 'hemlock_test.jpg')) });
+    await upload.setInputFiles({ name: 'more.zip', mimeType: 'application/zip', buffer: Buffer.from(archive) });
+    await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
+    const grid = page.getByRole('listbox', { name: 'Images' });
+    await grid.getByRole('option').nth(20).waitFor();
+
+    // Keyboard labeling: 1 on each hemlock, the arrow past everything else.
+    await grid.focus();
+    for (let step = 0; step < 21; step += 1) {
+      const active = await grid.getAttribute('aria-activedescendant');
+      const description = (await page.locator(`[id="${active}"]`).getAttribute('aria-label')) ?? '';
+      if (/^hemlock_\d+\.jpg, unlabeled/.test(description)) await page.keyboard.press('1');
+      else await page.keyboard.press('ArrowRight');
+    }
+    await grid.getByRole('option', { name: /^hemlock_10\.jpg, Hemlock/ }).waitFor();
+    const show = page.getByLabel('Show');
+    await show.selectOption({ label: 'Hemlock (11)' });
+    await grid.getByRole('option').nth(10).waitFor();
+    await expect(grid.getByRole('option', { name: /unlabeled/ }).count()).resolves.toBe(0);
+
+    // Batch relabel: every unlabeled photo at once.
+    await show.selectOption('unlabeled');
+    await grid.getByRole('option').nth(9).waitFor();
+    await page.getByRole('button', { name: 'Select all' }).click();
+    await page.getByRole('status').filter({ hasText: '10 selected' }).waitFor();
+    await page.getByLabel('Label selected as').selectOption({ label: 'Japanese Cherry' });
+    await page.getByText('0 images').waitFor();
+    await show.selectOption({ label: 'Japanese Cherry (10)' });
+    await grid.getByRole('option').nth(9).waitFor();
+
+    // One photo out of training, by selection.
+    await grid.getByRole('option').first().click({ modifiers: ['Control'] });
+    await page.getByRole('button', { name: 'Exclude from training' }).click();
+    await show.selectOption('excluded');
+    await grid.getByRole('option', { name: /excluded/ }).waitFor();
+    await show.selectOption('');
+    await grid.getByRole('option').nth(20).waitFor();
+    // Two photos kept apart for a test run.
+    await grid.getByRole('option', { name: /^hemlock_1\.jpg/ }).click({ modifiers: ['Control'] });
+    await grid.getByRole('option', { name: /^japanese_cherry_2\.jpg/ }).click({ modifiers: ['Control'] });
+    await page.getByLabel('Move to split').selectOption('test');
+    await grid.getByRole('option', { name: /^japanese_cherry_2\.jpg, Japanese Cherry, test/ }).waitFor();
+    await grid.getByRole('option', { name: /^hemlock_1\.jpg, Hemlock, test/ }).waitFor();
+    await page.getByRole('button', { name: 'Clear selection' }).click();
+    await page.screenshot({ path: join(SCREENSHOTS, 'labeling.png') });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    await page.getByRole('link', { name: 'Analysis' }).click();
+    await page.getByRole('heading', { name: 'Ready to train' }).waitFor();
+    const balance = page.getByRole('list', { name: 'Images per label' });
+    await expect(balance.getByRole('meter').evaluateAll((meters) => meters.map((meter) => meter.getAttribute('aria-label')))).resolves.toEqual([
+      'Hemlock: 11 images',
+      'Japanese Cherry: 10 images',
+    ]);
+    await balance.getByRole('link', { name: 'Japanese Cherry' }).click();
+    await grid.getByRole('option').nth(9).waitFor();
+    await expect(grid.getByRole('option').count()).resolves.toBe(10);
+
+    await page.getByRole('link', { name: 'Train' }).click();
+    const form = page.getByRole('form', { name: 'Training configuration' });
+    await form.getByLabel('Image size').fill('32');
+    await form.getByLabel('Epochs').fill('8');
+    await form.getByLabel('Batch size').fill('8');
+    await form.getByLabel('Learning rate').fill('0.01');
+    await form.getByRole('button', { name: 'Start training' }).click();
+    await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
+    await page.getByRole('link', { name: 'Iteration 1' }).click();
+    const matrix = page.getByRole('table', { name: /Confusion matrix/ });
+    await matrix.waitFor();
+    await expect(matrix.getByRole('rowheader').allTextContents()).resolves.toEqual(['Hemlock', 'Japanese Cherry']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'metrics.png'), fullPage: true });
+    const rereads = page.waitForResponse((response) => response.url().includes('/metrics?threshold=0.9') && response.ok());
+    await page.getByLabel(/Probability threshold/).fill('0.9');
+    await rereads;
+    await page.getByText('Probability threshold: 0.90').waitFor();
+    await page.getByRole('button', { name: 'Test on the test split' }).click();
+    const testRun = page.getByRole('list', { name: 'Test predictions' });
+    await testRun.getByRole('listitem').nth(1).waitFor({ timeout: 60_000 });
+    await expect(testRun.getByRole('listitem').allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^hemlock_1\.jpgexpected Hemlock, predicted /), expect.stringMatching(/^japanese_cherry_2\.jpgexpected Japanese Cherry/)]),
+    );
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    for (const width of [390]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const tab of ['Train', 'History']) {
+        await page.getByRole('link', { name: tab }).click();
+        await page.waitForLoadState('networkidle');
+        await page.waitForFunction(`document.documentElement.scrollWidth <= ${width}`, undefined, { timeout: 5000 });
+      }
+      await page.goBack();
+      await page.goBack();
+      await matrix.waitFor();
+      await page.waitForFunction(`document.documentElement.scrollWidth <= ${width}`, undefined, { timeout: 5000 });
+      await page.screenshot({ path: join(SCREENSHOTS, 'metrics-phone.png'), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+
+    await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByTestId('deployment-key').waitFor();
+    await page.getByLabel('Drop a photo here or choose one').setInputFiles(hemlock[0]);
+    const predictions = page.getByRole('list', { name: 'Predictions' });
+    await predictions.getByText(/^Hemlock: /).waitFor();
+    await expect(predictions.getByRole('listitem').count()).resolves.toBe(2);
+    expect(harness.problems()).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { type ConsoleHarness, startConsole } from '../support/browser.js';
+import { RED, squareScenes } from '../support/generated-images.js';
+
+export const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+/** Drags a box over the editor's surface, in fractions of the image. */
+async function drawBox(page: Page, box: { x: number; y: number; width: number; height: number }) {
+  await page.waitForFunction("(document.querySelector('.box-editor img')?.naturalHeight ?? 0) > 0");
+  const surface = page.getByRole('application');
+  await surface.scrollIntoViewIfNeeded();
+  const bounds = (await surface.boundingBox())!;
+  await page.mouse.move(bounds.x + box.x * bounds.width, bounds.y + box.y * bounds.height);
+  await page.mouse.down();
+  await page.mouse.move(bounds.x + (box.x + box.width) * bounds.width, bounds.y + (box.y + box.height) * bounds.height, { steps: 5 });
+  await page.mouse.up();
+}
+
+describe('console: the detection journey', () => {
+  let harness: ConsoleHarness;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('signs up, uploads photos, draws a box on each, trains, watches progress, reads the metrics, deploys, tries a photo and opens the history', async () => {
+    // Detection training needs at least 15 boxes per label.
+    const scenes = await squareScenes([RED], 17, 5, 32);
+    const [tryScene, ...training] = scenes;
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('detective');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByLabel('Project name').fill('Red squares');
+    await page.getByLabel('Detection (boxes around objects)').check();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByLabel('New label').fill('red');
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await page.getByRole('button', { name: 'Remove label red' }).waitFor();
+
+    await page.getByLabel('Images or zip archives to upload').setInputFiles(
+      training.map((scene, index) => ({ name: `scene-${index}.png`, mimeType: 'image/png', buffer: scene.png })),
+    );
+    await page.getByRole('status').filter({ hasText: '16 uploaded' }).waitFor();
+    await page.getByRole('listbox', { name: 'Images' }).getByRole('option').nth(15).waitFor();
+
+    await page.getByRole('listbox', { name: 'Images' }).focus();
+    await page.keyboard.press('Enter');
+    for (let index = 0; index < training.length; index += 1) {
+      await page.getByRole('heading', { name: `scene-${index}.png` }).waitFor();
+      const [box] = training[index].boxes;
+      await drawBox(page, box);
+      await page.getByRole('list', { name: 'Boxes' }).getByRole('listitem').first().waitFor();
+      if (index === 0) await page.screenshot({ path: join(SCREENSHOTS, 'detection-box.png') });
+      await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
+      if (index < training.length - 1) await page.getByRole('heading', { name: `scene-${index + 1}.png` }).waitFor();
+    }
+    await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: '← All images' }).click();
+    await page.getByRole('option', { name: /scene-0\.png, 1 box, train/ }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'detection-dataset.png') });
+
+    await page.getByRole('link', { name: 'Train' }).click();
+    const form = page.getByRole('form', { name: 'Training configuration' });
+    await form.getByLabel('Image size').fill('32');
+    await form.getByLabel('Epochs').fill('12');
+    await form.getByLabel('Batch size').fill('8');
+    await form.getByLabel('Learning rate').fill('0.005');
+    await form.getByLabel('Seed').fill('3');
+    await form.getByLabel('Horizontal flip').uncheck();
+    await form.getByLabel('Crop scale').fill('1');
+    await form.getByLabel('Brightness').fill('0');
+    await expect(form.getByText('1 to 500 · default 10').count()).resolves.toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'detection-train-form.png'), fullPage: true });
+    await form.getByRole('button', { name: 'Start training' }).click();
+    await page.getByRole('heading', { name: /Iteration 1: (queued|running)/ }).waitFor();
+    await page.getByText(/epoch \d+ of 12/).waitFor();
+    await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
+
+    await page.getByRole('link', { name: 'Iteration 1' }).click();
+    await page.getByRole('table', { name: 'Metrics per label' }).getByRole('rowheader', { name: 'red' }).waitFor();
+    await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
+    await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
+
+    await page.getByRole('button', { name: 'Reproduce this iteration' }).click();
+    await page.getByRole('heading', { name: /Iteration 2/ }).waitFor();
+    await page.getByLabel('Compare the dataset with').selectOption({ label: 'Iteration 1' }, { timeout: 120_000 });
+    await page.getByRole('list', { name: 'Dataset changes' }).getByText('16 unchanged').waitFor();
+
+    await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const key = await page.getByTestId('deployment-key').textContent();
+    expect(key).toMatch(/^dpk_/);
+    await page.getByText('Call it from code').click();
+    const snippets = await page.locator('figure pre').allTextContents();
+    expect(snippets[0]).toContain(`-H 'X-Api-Key: ${key}'`);
+    expect(snippets[3]).toMatch(new RegExp(`predictor\\.detect_image\\('[0-9a-f-]{36}', 'production', photo\\.read\\(\\)\\)`));
+    await page.getByLabel('Minimum probability').fill('0');
+    await page.getByLabel('Drop a photo here or choose one').setInputFiles({ name: 'try.png', mimeType: 'image/png', buffer: tryScene.png });
+    await page.locator('.predicted-box').first().waitFor();
+    await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().textContent()).resolves.toMatch(/^red: /);
+    await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
+    await page.getByRole('list', { name: 'Events' }).getByRole('button', { name: 'Dataset as of here' }).first().click();
+    await page.getByRole('complementary', { name: 'Dataset as of the chosen event' }).getByText('0 images').waitFor();
+
+    expect(harness.problems()).toEqual([]);
+  }, 240_000);
+
+  it('edits boxes: moves and resizes by dragging, relabels, nudges and deletes by keyboard, and saves what is shown', async () => {
+    const [scene] = await squareScenes([RED], 1, 9, 32);
+    const page = await harness.newPage();
+    await page.goto('/signup');
+    await page.getByLabel('Username').fill('editor');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByLabel('Project name').fill('Boxes');
+    await page.getByLabel('Detection (boxes around objects)').check();
+    await page.getByRole('button', { name: 'Create project' }).click();
+    for (const label of ['red', 'blue']) {
+      await page.getByLabel('New label').fill(label);
+      await page.getByRole('button', { name: 'Add label' }).click();
+      await page.getByRole('button', { name: `Remove label ${label}` }).waitFor();
+    }
+    await page.getByLabel('Images or zip archives to upload').setInputFiles({ name: 'one.png', mimeType: 'image/png', buffer: scene.png });
+    await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().dblclick();
+    await page.getByRole('heading', { name: 'one.png' }).waitFor();
+
+    const boxes = page.getByRole('list', { name: 'Boxes' }).getByRole('listitem');
+    await drawBox(page, { x: 0.1, y: 0.1, width: 0.3, height: 0.3 });
+    await expect(boxes.first().textContent()).resolves.toBe('red at 10%, 10% · 30×30%');
+    const surface = (await page.getByRole('application').boundingBox())!;
+    const at = (x: number, y: number) => [surface.x + x * surface.width, surface.y + y * surface.height] as const;
+    // Move: drag the middle of the box by a fifth of the image.
+    await page.mouse.move(...at(0.25, 0.25));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.45, 0.45), { steps: 4 });
+    await page.mouse.up();
+    await expect(boxes.first().textContent()).resolves.toBe('red at 30%, 30% · 30×30%');
+    // Resize: drag the bottom-right corner.
+    await page.mouse.move(...at(0.6, 0.6));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.8, 0.7), { steps: 4 });
+    await page.mouse.up();
+    await expect(boxes.first().textContent()).resolves.toBe('red at 30%, 30% · 50×40%');
+    // Keyboard: relabel, nudge, grow.
+    await page.keyboard.press('2');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Shift+ArrowDown');
+    await expect(boxes.first().textContent()).resolves.toBe('blue at 29%, 30% · 50×41%');
+    // A second box, deleted again.
+    await drawBox(page, { x: 0.05, y: 0.8, width: 0.1, height: 0.1 });
+    await expect(boxes.count()).resolves.toBe(2);
+    await page.keyboard.press('Delete');
+    await expect(boxes.count()).resolves.toBe(1);
+    await page.getByText('Unsaved changes').waitFor();
+    await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
+    await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
+
+    const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
+    const token = (await page.evaluate('JSON.parse(sessionStorage.getItem("diyml.session")).accessToken')) as string;
+    const images = await harness.testApp.http.get(`/v1/projects/${projectId}/images`).set('Authorization', `Bearer ${token}`).expect(200);
+    const [region] = images.body.items[0].regions;
+    expect(region.label.name).toBe('blue');
+    expect(region.x).toBeCloseTo(0.29, 2);
+    expect(region.y).toBeCloseTo(0.3, 2);
+    expect(region.width).toBeCloseTo(0.5, 2);
+    expect(region.height).toBeCloseTo(0.41, 2);
+    expect(images.body.items[0].regions).toHaveLength(1);
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import { ApiClient } from './support/api-client.js';
+import { RED } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+/** The response body as bytes (supertest buffers only text and JSON by itself). */
+function binary(request: ReturnType<TestApp['http']['get']>) {
+  return request.buffer(true).parse((response, done) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => done(null, Buffer.concat(chunks)));
+  });
+}
+
+describe('image thumbnails over HTTP', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  it('serves a WebP no larger than the size asked, keeping the aspect ratio, cacheable for good and revalidated by ETag', async () => {
+    const project = await client.createProject('classification', ['red']);
+    const wide = await sharp({ create: { width: 600, height: 300, channels: 3, background: { r: RED[0], g: RED[1], b: RED[2] } } })
+      .png()
+      .toBuffer();
+    const [uploaded] = await client.upload(project.id, [wide]);
+    const url = `/v1/projects/${project.id}/images/${uploaded.id}/thumbnail`;
+
+    const small = await binary(client.http.get(`${url}?size=128`).set('Authorization', client.auth)).expect(200);
+    expect(small.headers['content-type']).toBe('image/webp');
+    expect(small.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+    const metadata = await sharp(small.body as Buffer).metadata();
+    expect(metadata).toMatchObject({ format: 'webp', width: 128, height: 64 });
+
+    const revalidated = await client.http.get(`${url}?size=128`).set('Authorization', client.auth).set('If-None-Match', small.headers.etag);
+    expect(revalidated.status).toBe(304);
+
+    const byDefault = await binary(client.http.get(url).set('Authorization', client.auth)).expect(200);
+    expect(byDefault.headers.etag).not.toBe(small.headers.etag);
+    expect(await sharp(byDefault.body as Buffer).metadata()).toMatchObject({ width: 256, height: 128 });
+  });
+
+  it('never enlarges a small image', async () => {
+    const project = await client.createProject('classification', ['red']);
+    const tiny = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#00f' } }).png().toBuffer();
+    const [uploaded] = await client.upload(project.id, [tiny]);
+    const response = await binary(
+      client.http.get(`/v1/projects/${project.id}/images/${uploaded.id}/thumbnail?size=512`).set('Authorization', client.auth),
+    ).expect(200);
+    expect(await sharp(response.body as Buffer).metadata()).toMatchObject({ width: 20, height: 10 });
+  });
+
+  it('refuses a size it does not make, and images of projects the caller does not own', async () => {
+    const project = await client.createProject('classification', ['red']);
+    const [uploaded] = await client.upload(project.id, [await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer()]);
+    const url = `/v1/projects/${project.id}/images/${uploaded.id}/thumbnail`;
+    const odd = await client.http.get(`${url}?size=100`).set('Authorization', client.auth).expect(400);
+    expect(odd.body.message).toContain('size must be one of 64, 128, 256, 512');
+    const stranger = await registerAndLogIn(testApp);
+    await client.http.get(url).set('Authorization', stranger.auth).expect(404);
+  });
+});
