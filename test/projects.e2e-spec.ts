@@ -430,7 +430,7 @@ describe('projects over HTTP', () => {
 
       const detection = await createProject(ada, { name: 'Boxes', type: 'detection' });
       const wrongType = await put(ada, detection.id, { architecture: 'small-cnn' }).expect(400);
-      expect(wrongType.body).toMatchObject({ code: 'UNKNOWN_ARCHITECTURE', details: [{ known: ['tiny-detector', 'backbone-detector'] }] });
+      expect(wrongType.body).toMatchObject({ code: 'UNKNOWN_ARCHITECTURE', details: [{ known: ['auto', 'tiny-detector', 'backbone-detector'] }] });
       expect(wrongType.body.message).toContain('tiny-detector');
     });
 

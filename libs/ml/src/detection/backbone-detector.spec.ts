@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../backend/backend-selection.js';
+import { describeImportedBackbone } from '../backbones/imported-backbone.js';
 import { iou } from '../boxes/box.js';
 import { loadModel } from '../inference/loaded-model.js';
 import { serializeModel, type SerializedModel } from '../models/model-serialization.js';
@@ -42,7 +43,7 @@ describe('backbone-detector', () => {
       labels: ['red', 'blue'],
       examples: Array.from({ length: 60 }, () => squaresScene(COLOURS, SIDE, 1 + random.integer(3), random)),
     };
-    const result = await train(dataset, { architecture: 'backbone-detector', baseModel: await tinyBackbone(3), epochs: 12, batchSize: 8, learningRate: 0.003, seed: 4 });
+    const result = await train(dataset, { architecture: 'backbone-detector', backbone: await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)), epochs: 12, batchSize: 8, learningRate: 0.003, seed: 4 });
 
     expect(result.architecture).toBe('backbone-detector');
     expect(result.history[result.history.length - 1].loss).toBeLessThan(result.history[0].loss / 2);

@@ -133,7 +133,7 @@ describe('training configuration', () => {
     const mismatched = errorOf(() => mergeTrainingConfig('detection', defaultTrainingConfig('detection'), { architecture: 'small-cnn' }, 'trainingConfig'));
     expect(mismatched.code).toBe('UNKNOWN_ARCHITECTURE');
     expect(mismatched.details).toEqual([
-      { field: 'trainingConfig.architecture', errors: [expect.any(String)], known: ['tiny-detector', 'backbone-detector'] },
+      { field: 'trainingConfig.architecture', errors: [expect.any(String)], known: ['auto', 'tiny-detector', 'backbone-detector'] },
     ]);
   });
 });
