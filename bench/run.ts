@@ -43,6 +43,7 @@ const KNOWN: Record<string, string> = {
   'backbone-embedding': 'Backbone embedding: MobileNetV2 on onnxruntime-node against tfjs',
   'event-log': 'Event log: append and replay',
   'real-photos': 'Real photos (Custom Vision samples): backbone default beside from scratch',
+  'real-photos-detection': 'Object detection on real photos (Custom Vision quickstart samples)',
 };
 const POSTGRES_SUFFIX = '-postgres';
 

@@ -17,6 +17,7 @@ const FAST_CLASSIFIER = {
   augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
 };
 const FAST_DETECTOR = {
+  architecture: 'tiny-detector',
   imageSize: 32,
   epochs: 25,
   batchSize: 8,

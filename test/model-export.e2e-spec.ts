@@ -122,7 +122,7 @@ describe('model export as ONNX over HTTP', () => {
         })),
       })
       .expect((response) => expect(response.status).toBeLessThan(300));
-    const queued = await client.train(project.id, { imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
+    const queued = await client.train(project.id, { architecture: 'tiny-detector', imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
     expect((await client.waitForIteration(project.id, queued.id, 120_000)).status).toBe('completed');
 
     const model = await exported(project.id, queued.id);

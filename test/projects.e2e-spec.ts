@@ -70,7 +70,7 @@ describe('projects over HTTP', () => {
     it('gives a detection project the detection defaults and an empty description', async () => {
       const project = await createProject(ada, { name: 'Boxes', type: 'detection' });
       expect(project.description).toBe('');
-      expect(project.trainingConfig).toEqual({ ...CLASSIFICATION_DEFAULTS, imageSize: 128, architecture: 'tiny-detector' });
+      expect(project.trainingConfig).toEqual({ ...CLASSIFICATION_DEFAULTS, imageSize: 128, architecture: 'backbone-detector' });
     });
 
     it('accepts a name of exactly 100 characters', async () => {
@@ -430,7 +430,7 @@ describe('projects over HTTP', () => {
 
       const detection = await createProject(ada, { name: 'Boxes', type: 'detection' });
       const wrongType = await put(ada, detection.id, { architecture: 'small-cnn' }).expect(400);
-      expect(wrongType.body).toMatchObject({ code: 'UNKNOWN_ARCHITECTURE', details: [{ known: ['tiny-detector'] }] });
+      expect(wrongType.body).toMatchObject({ code: 'UNKNOWN_ARCHITECTURE', details: [{ known: ['auto', 'tiny-detector', 'backbone-detector'] }] });
       expect(wrongType.body.message).toContain('tiny-detector');
     });
 
@@ -544,7 +544,7 @@ describe('projects over HTTP', () => {
       const settings = document.components.schemas.TrainingConfigInputDto.properties;
       expect(settings.epochs).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 10 });
       expect(settings.learningRate).toMatchObject({ minimum: 0.000001, maximum: 1, default: 0.001 });
-      expect(settings.architecture.enum).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector']);
+      expect(settings.architecture.enum).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector', 'backbone-detector']);
     });
   });
 

@@ -176,7 +176,7 @@ describe('training over HTTP on the embedded stack', () => {
         })),
       });
     expect(labeling.status).toBeLessThan(300);
-    const queued = await client.train(project.id, { imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
+    const queued = await client.train(project.id, { architecture: 'tiny-detector', imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
     const iteration = await client.waitForIteration(project.id, queued.id, 120_000);
     expect(iteration.status).toBe('completed');
     const metrics = await client.http

@@ -18,7 +18,8 @@ describe('choosing the architecture from the data', () => {
     expect(chooseArchitecture('classification', [{ width: PHOTO_MIN_SIDE, height: 400 }]).id).toBe('backbone-classifier');
   });
 
-  it("keeps the detection default for detection", () => {
-    expect(chooseArchitecture('detection', [{ width: 1024, height: 768 }]).id).toBe('tiny-detector');
+  it('picks backbone-detector for detection photos and tiny-detector for tiny detection images', () => {
+    expect(chooseArchitecture('detection', [{ width: 1024, height: 768 }])).toMatchObject({ id: 'backbone-detector', reason: expect.stringContaining('photos') });
+    expect(chooseArchitecture('detection', [{ width: 64, height: 64 }])).toMatchObject({ id: 'tiny-detector', reason: expect.stringContaining('small images') });
   });
 });

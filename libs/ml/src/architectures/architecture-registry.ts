@@ -1,13 +1,14 @@
 import type { Task } from '../models/model-serialization.js';
+import { backboneDetectorArchitecture } from '../detection/backbone-detector.architecture.js';
 import type { Architecture } from './architecture.js';
 import { backboneClassifierArchitecture } from './backbone-classifier.architecture.js';
 import { smallCnnArchitecture } from './small-cnn.architecture.js';
 import { tinyDetectorArchitecture } from './tiny-detector.architecture.js';
 import { transferArchitecture } from './transfer.architecture.js';
 
-const architectures: readonly Architecture[] = [smallCnnArchitecture, backboneClassifierArchitecture, transferArchitecture, tinyDetectorArchitecture];
+const architectures: readonly Architecture[] = [smallCnnArchitecture, backboneClassifierArchitecture, transferArchitecture, tinyDetectorArchitecture, backboneDetectorArchitecture];
 
-const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: tinyDetectorArchitecture };
+const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: backboneDetectorArchitecture };
 
 export class UnknownArchitectureError extends Error {
   constructor(
@@ -47,12 +48,15 @@ export function getArchitecture(id: string | undefined, task?: Task): Architectu
  */
 export const PHOTO_MIN_SIDE = 96;
 
-/** The architecture that suits a dataset: for classification, a backbone head for photos, small-cnn for tiny images. */
+/**
+ * The architecture that suits a dataset: a pretrained backbone for photos (backbone-classifier, backbone-detector),
+ * a small model trained from scratch for tiny images (small-cnn, tiny-detector).
+ */
 export function chooseArchitecture(task: Task, images: readonly { width: number; height: number }[]): { id: string; reason: string } {
-  if (task !== 'classification') return { id: defaults[task].id, reason: `the default for ${task}` };
   const sides = images.map((image) => Math.min(image.width, image.height)).sort((a, b) => a - b);
   const median = sides.length > 0 ? sides[Math.floor(sides.length / 2)] : 0;
+  const [onBackbone, fromScratch] = task === 'classification' ? [backboneClassifierArchitecture, smallCnnArchitecture] : [backboneDetectorArchitecture, tinyDetectorArchitecture];
   return median >= PHOTO_MIN_SIDE
-    ? { id: backboneClassifierArchitecture.id, reason: `photos (median shorter side ${median} px ≥ ${PHOTO_MIN_SIDE}): a pretrained backbone` }
-    : { id: smallCnnArchitecture.id, reason: `small images (median shorter side ${median} px < ${PHOTO_MIN_SIDE}): a small CNN from scratch` };
+    ? { id: onBackbone.id, reason: `photos (median shorter side ${median} px ≥ ${PHOTO_MIN_SIDE}): a pretrained backbone` }
+    : { id: fromScratch.id, reason: `small images (median shorter side ${median} px < ${PHOTO_MIN_SIDE}): a small model from scratch` };
 }

@@ -72,6 +72,16 @@ export interface Architecture {
   readonly fit: 'resize' | 'letterbox';
   /** Whether random crops, flips and brightness changes may be applied while training. */
   readonly supportsAugmentation: boolean;
+  /**
+   * With a frozen feature extractor: augmented variants of each image whose features are computed once, besides
+   * the unchanged image (training picks one of them per step). Without it, augmentation needs a forward pass.
+   */
+  readonly cachedAugmentations?: number;
+  /**
+   * A small head on cached features learns from few images in few batches: an epoch repeats the examples until it
+   * has taken at least this many optimiser steps, so the default epochs train it fully.
+   */
+  readonly minStepsPerEpoch?: number;
   /** Builds on a pretrained backbone (TrainingConfig.backbone), passed to `build` loaded. */
   readonly usesBackbone?: boolean;
   build(options: BuildOptions): Promise<BuiltModel>;

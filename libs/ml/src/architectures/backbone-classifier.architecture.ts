@@ -25,6 +25,8 @@ export const backboneClassifierArchitecture: Architecture = {
   // Augmentation happens as fixed augmented views whose embeddings are computed once (see embeddingViews).
   supportsAugmentation: false,
   usesBackbone: true,
+  // A few-shot set is one or two batches of embeddings: an epoch repeats its views until it has taken this many steps.
+  minStepsPerEpoch: 50,
 
   async build({ backbone, labelCount, seed }: BuildOptions): Promise<BuiltModel> {
     if (!backbone) throw new Error("the 'backbone-classifier' architecture needs a loaded backbone");

@@ -21,14 +21,21 @@ export async function describeImportedBackbone(id: string, serialized: Serialize
     const spatial = model.layers.filter((layer) => (layer.output as tfl.SymbolicTensor).shape?.length === 4 && !layer.getClassName().includes('Input'));
     const deepest = spatial[spatial.length - 1];
     if (!deepest) throw new BackboneError('BACKBONE_INVALID', `Model ${id} has no convolutional feature map to use as a backbone.`, id);
-    const [, side, , channels] = (deepest.output as tfl.SymbolicTensor).shape as number[];
+    // The deepest layer at each stride, shallow to deep (a detector reads two of them); the last is `deepest`.
+    const byStride = new Map<number, { name: string; stride: number; channels: number }>();
+    for (const layer of spatial) {
+      const [, side, , channels] = (layer.output as tfl.SymbolicTensor).shape as number[];
+      const stride = Math.round(width / side);
+      byStride.delete(stride);
+      byStride.set(stride, { name: layer.name, stride, channels });
+    }
     return {
       id,
       description: `Imported model ${id}, cut at its layer ${deepest.name}.`,
       licence: 'as imported by its owner',
       inputSize: width,
       inputRange: metadata?.inputRange ?? info.inputRange,
-      featureLayers: [{ name: deepest.name, stride: Math.round(width / side), channels }],
+      featureLayers: [...byStride.values()],
       embeddingLayer: deepest.name,
       source: { kind: 'model', model: serialized },
     };

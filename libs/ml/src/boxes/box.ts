@@ -38,3 +38,19 @@ export function nonMaxSuppression<T extends ScoredBox>(boxes: readonly T[], over
   }
   return kept;
 }
+
+/**
+ * NMS with box voting (Gidaris & Komodakis, 2015): like `nonMaxSuppression`, but each kept box takes the
+ * score-weighted mean of its own coordinates and those of the boxes of its label that overlap it by more than
+ * `overlapThreshold`. Neighbouring cells of a dense detector each see the object a little differently; their
+ * average is a steadier box than the single best one. Scores stay those of the kept boxes.
+ */
+export function votedNonMaxSuppression<T extends ScoredBox>(boxes: readonly T[], overlapThreshold: number, maxBoxes = Infinity): T[] {
+  return nonMaxSuppression(boxes, overlapThreshold, maxBoxes).map((kept) => {
+    const voters = boxes.filter((box) => box.label === kept.label && (box === kept || iou(box, kept) > overlapThreshold));
+    const weight = voters.reduce((sum, box) => sum + box.score, 0);
+    const mean = (edge: (box: Box) => number) => voters.reduce((sum, box) => sum + box.score * edge(box), 0) / weight;
+    const [left, top, right, bottom] = [mean((box) => box.x), mean((box) => box.y), mean((box) => box.x + box.width), mean((box) => box.y + box.height)];
+    return { ...kept, x: left, y: top, width: right - left, height: bottom - top };
+  });
+}

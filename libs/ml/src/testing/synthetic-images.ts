@@ -56,3 +56,20 @@ export function squareScene(colours: readonly Rgb[], size: number, random: Seede
   fillRect(pixels, size, [x, y, side, side], colours[label], random);
   return { image: { pixels, width: size, height: size, channels: 3 }, boxes: [{ label, x: x / size, y: y / size, width: side / size, height: side / size }] };
 }
+
+/** A scene with `count` non-overlapping squares, each of a random label's colour, and their boxes. */
+export function squaresScene(colours: readonly Rgb[], size: number, count: number, random: SeededRandom): { image: RawImage; boxes: LabeledBox[] } {
+  const pixels = background(size, random);
+  const boxes: LabeledBox[] = [];
+  const overlaps = (x: number, y: number, side: number) =>
+    boxes.some((box) => x < (box.x + box.width) * size && box.x * size < x + side && y < (box.y + box.height) * size && box.y * size < y + side);
+  while (boxes.length < count) {
+    const side = Math.round(size * random.uniform(0.2, 0.3));
+    const [x, y] = [random.integer(size - side + 1), random.integer(size - side + 1)];
+    if (overlaps(x, y, side)) continue;
+    const label = random.integer(colours.length);
+    fillRect(pixels, size, [x, y, side, side], colours[label], random);
+    boxes.push({ label, x: x / size, y: y / size, width: side / size, height: side / size });
+  }
+  return { image: { pixels, width: size, height: size, channels: 3 }, boxes };
+}

@@ -112,10 +112,10 @@ describe('training a classifier', () => {
   });
 
   it('refuses an unknown architecture, naming the known ones', async () => {
-    expect(() => getArchitecture('resnet-9000')).toThrow(new UnknownArchitectureError('resnet-9000', ['small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector']));
-    expect(() => getArchitecture('resnet-9000')).toThrow("unknown architecture 'resnet-9000'; known: small-cnn, backbone-classifier, transfer, tiny-detector");
+    expect(() => getArchitecture('resnet-9000')).toThrow(new UnknownArchitectureError('resnet-9000', ['small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector', 'backbone-detector']));
+    expect(() => getArchitecture('resnet-9000')).toThrow("unknown architecture 'resnet-9000'; known: small-cnn, backbone-classifier, transfer, tiny-detector, backbone-detector");
     await expect(train(colourDataset(6, 1), { architecture: 'resnet-9000' })).rejects.toThrow(UnknownArchitectureError);
-    expect(knownArchitectures().filter((architecture) => architecture.isDefault).map((architecture) => architecture.id)).toEqual(['small-cnn', 'tiny-detector']);
+    expect(knownArchitectures().filter((architecture) => architecture.isDefault).map((architecture) => architecture.id)).toEqual(['small-cnn', 'backbone-detector']);
   });
 
   it('refuses a configuration it cannot train with', async () => {

@@ -25,7 +25,7 @@ describe('training a detector', () => {
       labels: ['red', 'blue'],
       examples: Array.from({ length: 160 }, () => squareScene(COLOURS, 48, random)),
     };
-    const result = await train(dataset, { imageSize: 48, epochs: 8, batchSize: 16, learningRate: 0.003, seed: 2 });
+    const result = await train(dataset, { architecture: 'tiny-detector', imageSize: 48, epochs: 8, batchSize: 16, learningRate: 0.003, seed: 2 });
 
     expect(result.architecture).toBe('tiny-detector');
     expect(result.history.map((report) => report.accuracy)).toEqual(new Array(8).fill(null));

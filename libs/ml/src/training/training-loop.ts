@@ -15,7 +15,7 @@ import {
 } from '../backbones/embeddings.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
 import type { LabeledBox, ScoredBox } from '../boxes/box.js';
-import { augmentBatch, augmentBoxes, planAugmentation, type AugmentationOptions } from '../images/augmentation.js';
+import { augmentBatch, augmentBoxes, IDENTITY_PLAN, planAugmentation, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
 import { boxFromLetterbox, boxToLetterbox, decodeAll } from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
@@ -45,11 +45,6 @@ const EVALUATION_MAX_DETECTIONS = 100;
  * is fastest at small batches (MobileNetV2 at 224 px: 2.4, 2.8 and 1.7 images/s at 1, 4 and 16 on the loaded machine).
  */
 const EMBEDDING_BATCH = 8;
-/**
- * A head on embeddings is tiny and a few-shot set is one or two batches, so an epoch repeats the (augmented)
- * embeddings until it has taken at least this many optimiser steps: the default epochs then train it fully.
- */
-const MIN_HEAD_STEPS_PER_EPOCH = 50;
 
 function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
   const problems: string[] = [];
@@ -140,7 +135,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
   });
   const optimizer = new AdamOptimizer(config.learningRate);
   try {
-    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)));
+    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), split.train, random);
     const embeddings = built.embedding ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal) : undefined;
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const validation = split.validation.length > 0 ? session.validate(split.validation) : null;
@@ -192,10 +187,13 @@ class TrainingSession {
   private readonly spec: InputSpec;
   private readonly augmentation: AugmentationOptions | null;
   /**
-   * Frozen-feature embeddings per example, computed once: one (transfer) or several augmented views (backbone
-   * heads, standardised; the first is the plain image). Training draws a view at random, evaluation takes the first.
+   * Frozen features per example, each with the augmentation plan that produced it (boxes move with it). Transfer and
+   * backbone detectors: the unchanged image, plus `cachedAugmentations` variants per training example. Backbone
+   * heads: standardised embeddings in several augmented views (the first is the plain image). Training draws a
+   * variant at random, evaluation takes the first.
    */
-  private readonly features = new Map<number, Float32Array[]>();
+  private readonly features = new Map<number, { plan: AugmentationPlan; values: Float32Array }[]>();
+  private featureShape: number[] = [];
   /** Per-dimension mean and spread of the training embeddings (backbone heads). */
   private standardisation: { mean: Float32Array; scale: Float32Array } | null = null;
   private readonly outputShape: readonly number[];
@@ -206,17 +204,33 @@ class TrainingSession {
     private readonly architecture: Architecture,
     private readonly built: BuiltModel,
     private readonly examples: Map<number, PreparedExample>,
+    trainIndexes: readonly number[],
+    random: SeededRandom,
   ) {
     this.spec = inputSpec(architecture, built);
     this.augmentation = augmentationOptions(config.augmentation, architecture);
     this.outputShape = built.trainable.outputs[0].shape.map((size) => size ?? 1);
-    if (built.frozenFeatures) this.computeFeatures(built.frozenFeatures);
+    if (built.frozenFeatures) {
+      this.featureShape = built.frozenFeatures.outputs[0].shape.slice(1).map((size) => size ?? 1);
+      this.computeFeatures(built.frozenFeatures, trainIndexes, random);
+    }
   }
 
-  private computeFeatures(extractor: tfl.LayersModel): void {
-    const indexes = [...this.examples.keys()];
-    const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) => this.pixelBatch(indexes.slice(start, end)));
-    indexes.forEach((index, position) => this.features.set(index, [outputs[position]]));
+  /**
+   * Runs the frozen extractor once per example on the unchanged image, then (with augmentation) once per training
+   * example for each of `cachedAugmentations` planned variants, the same for every epoch.
+   */
+  private computeFeatures(extractor: tfl.LayersModel, trainIndexes: readonly number[], random: SeededRandom): void {
+    const variants = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
+    for (const index of this.examples.keys()) this.features.set(index, []);
+    for (let variant = 0; variant <= variants; variant++) {
+      const indexes = variant === 0 ? [...this.examples.keys()] : [...trainIndexes];
+      const variantPlans = indexes.map(() => (variant === 0 ? IDENTITY_PLAN : planAugmentation(this.augmentation!, random)));
+      const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) =>
+        variant === 0 ? this.pixelBatch(indexes.slice(start, end)) : this.augmentedPixelBatch(indexes.slice(start, end), variantPlans.slice(start, end)),
+      );
+      indexes.forEach((index, position) => this.features.get(index)!.push({ plan: variantPlans[position], values: outputs[position] }));
+    }
   }
 
   /**
@@ -245,12 +259,13 @@ class TrainingSession {
 
     const trainVectors = trainIndexes.flatMap((index) => views.map((view) => table.vectors.get(hashes.get(index)!)!.get(view.name)!));
     this.standardisation = spreadOf(trainVectors, dimension);
+    this.featureShape = [dimension];
     const standardise = (vector: Float32Array) => {
       const { mean, scale } = this.standardisation!;
       return vector.map((value, i) => (value - mean[i]) / scale[i]);
     };
-    for (const index of trainIndexes) this.features.set(index, views.map((view) => standardise(table.vectors.get(hashes.get(index)!)!.get(view.name)!)));
-    for (const index of validationIndexes) this.features.set(index, [standardise(table.vectors.get(hashes.get(index)!)!.get(IDENTITY_VIEW.name)!)]);
+    for (const index of trainIndexes) this.features.set(index, views.map((view) => ({ plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(view.name)!) })));
+    for (const index of validationIndexes) this.features.set(index, [{ plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(IDENTITY_VIEW.name)!) }]);
     return { ...table, computed, reused: used.size - computed, computeMs };
   }
 
@@ -281,27 +296,32 @@ class TrainingSession {
 
   /** The trainable model's input for a batch, and the targets, with augmentation planned from `random`. */
   private batch(indexes: readonly number[], random: SeededRandom | null): { inputs: tf.Tensor; targets: tf.Tensor } {
-    if (this.features.size > 0) {
-      const size = this.features.get(indexes[0])![0].length;
-      const data = new Float32Array(indexes.length * size);
-      indexes.forEach((index, position) => {
-        const views = this.features.get(index)!;
-        data.set(random && views.length > 1 ? views[random.integer(views.length)] : views[0], position * size);
-      });
-      const targets = indexes.map((index) => this.examples.get(index)!.target);
-      return { inputs: tf.tensor2d(data, [indexes.length, size]), targets: this.architecture.encodeTargets(targets, this.outputShape) };
-    }
     const targets = indexes.map((index) => this.examples.get(index)!.target);
+    if (this.features.size > 0) {
+      const chosen = indexes.map((index) => {
+        const variants = this.features.get(index)!;
+        return variants[random && variants.length > 1 ? random.integer(variants.length) : 0];
+      });
+      const size = chosen[0].values.length;
+      const data = new Float32Array(indexes.length * size);
+      chosen.forEach((variant, position) => data.set(variant.values, position * size));
+      const variantTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan) }));
+      return { inputs: tf.tensor(data, [indexes.length, ...this.featureShape]), targets: this.architecture.encodeTargets(variantTargets, this.outputShape) };
+    }
     if (!random || !this.augmentation) return { inputs: this.pixelBatch(indexes), targets: this.architecture.encodeTargets(targets, this.outputShape) };
     const plans = indexes.map(() => planAugmentation(this.augmentation!, random));
+    const augmentedTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, plans[position]) }));
+    return { inputs: this.augmentedPixelBatch(indexes, plans), targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape) };
+  }
+
+  /** Pixels changed by one plan per image, in the model's input range. */
+  private augmentedPixelBatch(indexes: readonly number[], plans: readonly AugmentationPlan[]): tf.Tensor4D {
     const unitSpec: InputSpec = { ...this.spec, inputRange: [0, 1] };
     const [low, high] = this.spec.inputRange;
-    const inputs = tf.tidy(() => {
+    return tf.tidy(() => {
       const augmented = augmentBatch(toInputTensor(indexes.map((index) => this.examples.get(index)!.image.pixels), unitSpec), plans);
       return low === 0 && high === 1 ? augmented : tf.add(tf.mul(augmented, high - low), low);
     });
-    const augmentedTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, plans[position]) }));
-    return { inputs, targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape) };
   }
 
   async run(
@@ -312,7 +332,7 @@ class TrainingSession {
     callbacks: TrainingCallbacks,
   ): Promise<{ history: EpochReport[]; bestEpoch: number; stoppedEarly: boolean }> {
     const { epochs, batchSize, earlyStopping } = this.config;
-    const passes = this.built.embedding ? Math.max(1, Math.ceil(MIN_HEAD_STEPS_PER_EPOCH / Math.ceil(trainIndexes.length / batchSize))) : 1;
+    const passes = Math.max(1, Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / Math.ceil(trainIndexes.length / batchSize)));
     const regularization = this.built.regularization;
     const variables = this.built.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
     const history: EpochReport[] = [];

@@ -33,7 +33,7 @@ export interface EarlyStoppingConfig {
 }
 
 export interface TrainingConfig {
-  /** Architecture id; default: the task's default ('small-cnn' or 'tiny-detector'). */
+  /** Architecture id; default: the task's default ('small-cnn' or 'backbone-detector'). */
   architecture?: string;
   learningRate: number;
   epochs: number;

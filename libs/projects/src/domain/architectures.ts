@@ -6,9 +6,13 @@ import type { ProjectType } from './project-type.js';
  * The model architectures a project can train: exactly those libs/ml can build, by id, with the project
  * type (task) each one serves.
  */
-export const ARCHITECTURES: Readonly<Record<string, { projectType: ProjectType; description: string }>> = {
-  auto: { projectType: 'classification', description: 'Chosen from the data when an iteration is queued: backbone-classifier for photos, small-cnn for small images.' },
-  ...Object.fromEntries(knownArchitectures().map((architecture) => [architecture.id, { projectType: architecture.task, description: architecture.description }])),
+export const ARCHITECTURES: Readonly<Record<string, { projectTypes: readonly ProjectType[]; description: string }>> = {
+  auto: {
+    projectTypes: ['classification', 'detection'],
+    description:
+      'Chosen from the data when an iteration is queued: backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images.',
+  },
+  ...Object.fromEntries(knownArchitectures().map((architecture) => [architecture.id, { projectTypes: [architecture.task], description: architecture.description }])),
 };
 
 /** Resolved per iteration from the images (libs/ml chooseArchitecture), so each iteration records what it trained. */
@@ -29,7 +33,7 @@ export const DEFAULT_ARCHITECTURE = {
 
 /** Architecture ids a project of this type can train. */
 export function architecturesFor(projectType: ProjectType): ArchitectureId[] {
-  return ARCHITECTURE_IDS.filter((id) => ARCHITECTURES[id].projectType === projectType);
+  return ARCHITECTURE_IDS.filter((id) => ARCHITECTURES[id].projectTypes.includes(projectType));
 }
 
 /**

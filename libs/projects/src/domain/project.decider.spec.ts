@@ -61,7 +61,7 @@ describe('project decider', () => {
               name: 'Cats',
               type: 'detection',
               description: 'boxes',
-              trainingConfig: { ...defaultTrainingConfig('detection'), imageSize: 128, architecture: 'tiny-detector' },
+              trainingConfig: { ...defaultTrainingConfig('detection'), imageSize: 128, architecture: 'backbone-detector' },
               createdAt: at,
             },
           },

@@ -36,9 +36,9 @@ describe('training configuration', () => {
       baseIterationId: null,
       backbone: null,
     });
-    expect(defaultTrainingConfig('detection')).toMatchObject({ imageSize: 128, architecture: 'tiny-detector' });
+    expect(defaultTrainingConfig('detection')).toMatchObject({ imageSize: 128, architecture: 'backbone-detector' });
     expect(architecturesFor('classification')).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer']);
-    expect(architecturesFor('detection')).toEqual(['tiny-detector']);
+    expect(architecturesFor('detection')).toEqual(['auto', 'tiny-detector', 'backbone-detector']);
   });
 
   it('merges iteration overrides onto the project configuration, nested settings one by one', () => {
@@ -133,7 +133,7 @@ describe('training configuration', () => {
     const mismatched = errorOf(() => mergeTrainingConfig('detection', defaultTrainingConfig('detection'), { architecture: 'small-cnn' }, 'trainingConfig'));
     expect(mismatched.code).toBe('UNKNOWN_ARCHITECTURE');
     expect(mismatched.details).toEqual([
-      { field: 'trainingConfig.architecture', errors: [expect.any(String)], known: ['tiny-detector'] },
+      { field: 'trainingConfig.architecture', errors: [expect.any(String)], known: ['auto', 'tiny-detector', 'backbone-detector'] },
     ]);
   });
 });

@@ -38,10 +38,10 @@ export type TrainingConfig = {
   earlyStopping: EarlyStoppingConfig | null;
   /**
    * The iteration (of this project, e.g. an imported model) whose model another builds on: required by 'transfer';
-   * for 'backbone-classifier' it replaces `backbone`.
+   * for 'backbone-classifier' and 'backbone-detector' it replaces `backbone`.
    */
   baseIterationId: string | null;
-  /** The pretrained backbone of 'backbone-classifier' (and of 'auto' when it picks one); null: the default backbone. */
+  /** The pretrained backbone of 'backbone-classifier' and 'backbone-detector' (and of 'auto' when it picks one); null: the default backbone. */
   backbone: string | null;
 };
 

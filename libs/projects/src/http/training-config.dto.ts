@@ -32,16 +32,16 @@ import {
 const BASE_ITERATION_DESCRIPTION =
   "For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for " +
   'example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top. ' +
-  "For 'backbone-classifier': that iteration's model serves as the backbone instead of `backbone`.";
+  "For 'backbone-classifier' and 'backbone-detector': that iteration's model serves as the backbone instead of `backbone`.";
 
 const ARCHITECTURE_DESCRIPTION =
   `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default auto: ` +
   `backbone-classifier for photos, small-cnn for images under ${PHOTO_MIN_SIDE} px); ` +
-  `detection: ${architecturesFor('detection').join(', ')} (default tiny-detector). ` +
+  `detection: ${architecturesFor('detection').join(', ')} (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). ` +
   'Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.';
 
 const BACKBONE_DESCRIPTION =
-  `The pretrained backbone of backbone-classifier (and of auto when it picks it): one of GET /v1/backbones; null for ${DEFAULT_BACKBONE_ID}. ` +
+  `The pretrained backbone of backbone-classifier and backbone-detector (and of auto when it picks one): one of GET /v1/backbones; null for ${DEFAULT_BACKBONE_ID}. ` +
   'An unknown one is 400 UNKNOWN_BACKBONE; one whose weights are missing, fail their checksum or cannot be downloaded is 422 with the code ' +
   'BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.';
 

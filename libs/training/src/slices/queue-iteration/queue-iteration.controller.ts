@@ -40,7 +40,7 @@ export class QueueIterationController {
     summary: 'Train a new iteration in the background',
     description:
       'Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. ' +
-      "Architecture 'auto' is resolved now from the images (backbone-classifier for photos, small-cnn for small images) " +
+      "Architecture 'auto' is resolved now from the images (backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images) " +
       'and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is ' +
       '422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued).',
   })

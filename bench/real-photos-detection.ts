@@ -1,0 +1,141 @@
+/**
+ * Object detection on real photos through the product, as a new user would try it over HTTP with default
+ * settings: the fork and scissors photos of Azure Custom Vision's quickstart (../shared/datasets/custom-vision-samples,
+ * MIT), one object each, with the boxes the quickstart publishes. Compares the default (a head on the pretrained
+ * backbone) with the tiny detector trained from scratch.
+ *
+ * Photos 1–15 of each tag train, 16–20 are held out. A held-out object counts as found when a prediction (at the
+ * deployment's default threshold) has its tag and an IoU ≥ 0.5 with its box; "top box right" asks the same of the
+ * photo's best prediction. The quickstart's fork test photo has no published box: FORK_TEST_BOX is the fork's box
+ * read off the photo by eye (handle end to tine tips).
+ *
+ * Run: npx tsx bench/real-photos-detection.ts [--quick]   (--quick: the default architecture only, 3 predictions)
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { iou, type Box } from '../libs/ml/src/index.js';
+import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
+import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
+
+const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
+const FORK_TEST_BOX: Box = { x: 0.1, y: 0.25, width: 0.64, height: 0.55 };
+const HELD_OUT_FROM = 16;
+const quick = isQuick();
+const PREDICTIONS = quick ? 3 : 10;
+
+const VARIANTS: { name: string; config: Record<string, unknown> }[] = [
+  { name: 'default (backbone)', config: {} },
+  ...(quick ? [] : [{ name: 'tiny-detector from scratch', config: { architecture: 'tiny-detector' } }]),
+];
+
+interface Photo {
+  name: string;
+  bytes: Uint8Array;
+  number: number;
+  tag: string;
+  box: Box;
+}
+
+interface Coco {
+  images: { id: number; file_name: string; width: number; height: number }[];
+  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number] }[];
+  categories: { id: number; name: string }[];
+}
+
+function photos(): { tags: string[]; photos: Photo[] } {
+  const coco = JSON.parse(readFileSync(join(SAMPLES, 'annotations.coco.json'), 'utf8')) as Coco;
+  const tags = coco.categories.map((category) => category.name);
+  return {
+    tags,
+    photos: coco.images.map((image) => {
+      const annotation = coco.annotations.find((candidate) => candidate.image_id === image.id)!;
+      const [x, y, width, height] = annotation.bbox;
+      return {
+        name: image.file_name,
+        bytes: new Uint8Array(readFileSync(join(SAMPLES, 'images', image.file_name))),
+        number: Number(/(\d+)\.\w+$/.exec(image.file_name)?.[1] ?? 0),
+        tag: coco.categories.find((category) => category.id === annotation.category_id)!.name,
+        box: { x: x / image.width, y: y / image.height, width: width / image.width, height: height / image.height },
+      };
+    }),
+  };
+}
+
+type Iteration = { id: string; status: string; architecture: string; history: { durationMs: number }[]; error?: unknown };
+type Prediction = { label: string; probability: number; box?: Box };
+
+async function predict(base: string, deployment: { id: string; apiKey: string }, bytes: Uint8Array): Promise<{ ms: number; predictions: Prediction[] }> {
+  const started = performance.now();
+  const response = await fetch(`${base}/v1/predict/${deployment.id}`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-api-key': deployment.apiKey }, body: bytes });
+  if (!response.ok) throw new Error(`predict: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { predictions: Prediction[] };
+  return { ms: performance.now() - started, predictions: body.predictions };
+}
+
+async function detection(product: RunningProduct): Promise<{ figures: Record<string, Figure>; notes: string[] }> {
+  const { tags, photos: all } = photos();
+  const training = all.filter((photo) => photo.number < HELD_OUT_FROM);
+  const heldOut = all.filter((photo) => photo.number >= HELD_OUT_FROM);
+  const forkTest = new Uint8Array(readFileSync(join(SAMPLES, 'test', 'fork_test.jpg')));
+  const client = await BenchClient.register(product.base);
+  const figures: Record<string, Figure> = {};
+  const notes: string[] = [];
+
+  for (const variant of VARIANTS) {
+    const project = await client.json<{ id: string }>('POST', '/v1/projects', { name: `Cutlery, ${variant.name}`, type: 'detection' });
+    for (const tag of tags) await client.json('POST', `/v1/projects/${project.id}/labels`, { name: tag });
+    const items = await client.upload(project.id, training.map((photo) => ({ name: photo.name, bytes: photo.bytes })));
+    await client.json('POST', `/v1/projects/${project.id}/images/labels`, {
+      items: items.map((item, index) => ({ imageId: item.id, regions: [{ label: training[index].tag, ...training[index].box }] })),
+    });
+
+    console.error(`${variant.name}: ${items.length} photos uploaded and labeled, training…`);
+    const started = performance.now();
+    const queued = await client.json<{ id: string }>('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig: variant.config });
+    const iteration = await until(
+      () => client.json<Iteration>('GET', `/v1/projects/${project.id}/iterations/${queued.id}`),
+      (value) => ['completed', 'failed', 'cancelled'].includes(value.status),
+    );
+    if (iteration.status !== 'completed') throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
+    const trainSeconds = (performance.now() - started) / 1000;
+    const headSeconds = iteration.history.reduce((sum, epoch) => sum + epoch.durationMs, 0) / 1000;
+    console.error(`${variant.name}: trained in ${trainSeconds.toFixed(0)} s, predicting…`);
+    const deployment = await client.json<{ id: string; apiKey: string }>('POST', `/v1/projects/${project.id}/deployments`, { iterationId: iteration.id });
+
+    let found = 0;
+    let topRight = 0;
+    for (const photo of heldOut) {
+      const { predictions } = await predict(product.base, deployment, photo.bytes);
+      const right = (prediction: Prediction) => prediction.label === photo.tag && prediction.box !== undefined && iou(prediction.box, photo.box) >= 0.5;
+      if (predictions.some(right)) found += 1;
+      if (predictions.length > 0 && right(predictions[0])) topRight += 1;
+    }
+    const { predictions: forkPredictions } = await predict(product.base, deployment, forkTest);
+    const top = forkPredictions[0];
+    const latencies: number[] = [];
+    for (let i = 0; i < PREDICTIONS; i++) latencies.push((await predict(product.base, deployment, forkTest)).ms);
+    latencies.sort((a, b) => a - b);
+
+    figures[`${variant.name}: held-out objects found (of ${heldOut.length})`] = { value: found, unit: 'objects', better: 'higher', goal: 9 };
+    figures[`${variant.name}: held-out photos with the top box right (of ${heldOut.length})`] = { value: topRight, unit: 'photos', better: 'higher' };
+    figures[`${variant.name}: fork test photo, P(Fork) of the top box`] = { value: top?.label === 'Fork' ? top.probability * 100 : 0, unit: '%', better: 'higher', goal: 50 };
+    figures[`${variant.name}: fork test photo, IoU of the top box with the fork`] = { value: top?.box ? iou(top.box, FORK_TEST_BOX) : 0, unit: '', better: 'higher', goal: 0.5 };
+    figures[`${variant.name}: training on ${training.length} photos, queue to completed`] = { value: trainSeconds, unit: 's', better: 'lower' };
+    figures[`${variant.name}: training epochs (after features)`] = { value: headSeconds, unit: 's', better: 'lower' };
+    figures[`${variant.name}: predict one photo over HTTP, p50`] = { value: percentile(latencies, 50), unit: 'ms', better: 'lower', goal: 60 };
+    notes.push(
+      `${variant.name}: architecture ${iteration.architecture}; fork test photo → ${top ? `${top.label} ${(top.probability * 100).toFixed(1)}%` : 'nothing'} (${forkPredictions.length} boxes)`,
+    );
+  }
+  return { figures, notes };
+}
+
+const loadBefore = loadavg();
+const product = await startProduct({ env: { BLOB_FSYNC: 'false' } });
+try {
+  const { figures, notes } = await detection(product);
+  emitResult('real-photos-detection', figures, [...notes, `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`]);
+} finally {
+  await product.stop();
+}

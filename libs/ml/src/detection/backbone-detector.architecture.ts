@@ -1,0 +1,81 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { Architecture, BuildOptions, BuiltModel } from '../architectures/architecture.js';
+import { BackboneError } from '../backbones/backbone.js';
+import { SeededRandom } from '../random/seeded-random.js';
+import { anchorFreeHead, headDepth } from './anchor-free-head.js';
+
+/** The head predicts on the stride-16 grid, seeing the stride-32 features upsampled beside it. */
+const GRID_STRIDE = 16;
+const COARSE_STRIDE = 32;
+const HEAD_WIDTH = 64;
+/** Prior probability of an object in a cell: starts the class logits near the background (RetinaNet's init). */
+const OBJECT_PRIOR = 0.01;
+/** MobileNetV2's own input size (the default backbone's): a 14×14 grid of 16-pixel cells. */
+const MOBILENET_SIDE = 224;
+
+/**
+ * Object detector on a pretrained backbone: the frozen backbone's stride-16 and (upsampled) stride-32 feature maps
+ * feed a small convolutional FCOS-style head (class, box and centre-ness per cell of the stride-16 grid). Training
+ * runs the backbone once per image and augmentation variant and trains the head on those cached features.
+ */
+export const backboneDetectorArchitecture: Architecture = {
+  id: 'backbone-detector',
+  task: 'detection',
+  description:
+    'Detector on a frozen pretrained backbone (MobileNetV2 by default, or the base iteration\'s model): an anchor-free head finds several objects per image on the stride-16 feature grid.',
+  defaultImageSize: MOBILENET_SIDE,
+  defaultChannels: 3,
+  fit: 'letterbox',
+  supportsAugmentation: true,
+  cachedAugmentations: 3,
+  minStepsPerEpoch: 12,
+  usesBackbone: true,
+
+  async build(options: BuildOptions): Promise<BuiltModel> {
+    const { backbone } = options;
+    if (!backbone) throw new Error("the 'backbone-detector' architecture needs a loaded backbone");
+    // The deepest stride-16 layer and the first stride-32 one: on MobileNetV2 block_13_expand_relu and
+    // block_16_project_BN, which the issue's measurements favour over the top layer.
+    const { id, featureLayers, inputSize, inputRange } = backbone.descriptor;
+    const fineLayer = featureLayers.filter((layer) => layer.stride === GRID_STRIDE).at(-1);
+    const coarseLayer = featureLayers.find((layer) => layer.stride === COARSE_STRIDE);
+    if (!fineLayer || !coarseLayer) {
+      throw new BackboneError('BACKBONE_INVALID', `Backbone ${id} has no feature layer at stride ${!fineLayer ? GRID_STRIDE : COARSE_STRIDE}; a detector needs both ${GRID_STRIDE} and ${COARSE_STRIDE}.`, id);
+    }
+    const fine = backbone.layerOutput(fineLayer.name);
+    const coarse = backbone.layerOutput(coarseLayer.name);
+    const upsampled = tfl.layers.upSampling2d({ name: 'coarse_upsampled', size: [2, 2] }).apply(coarse) as tfl.SymbolicTensor;
+    const features = tfl.layers.concatenate({ name: 'detection_features' }).apply([fine, upsampled]) as tfl.SymbolicTensor;
+    const frozenFeatures = tfl.model({ name: 'frozen_features', inputs: backbone.model.inputs, outputs: features });
+
+    const random = new SeededRandom(options.seed);
+    const conv = (name: string, filters: number, kernelSize: number, activation: 'relu' | 'linear', biasInitializer?: ReturnType<typeof tfl.initializers.constant>) =>
+      tfl.layers.conv2d({
+        name,
+        filters,
+        kernelSize,
+        padding: 'same',
+        activation,
+        kernelInitializer: activation === 'relu' ? tfl.initializers.heNormal({ seed: random.nextSeed() }) : tfl.initializers.randomNormal({ stddev: 0.01, seed: random.nextSeed() }),
+        biasInitializer,
+      });
+    const layers = [
+      conv('head_reduce', HEAD_WIDTH, 1, 'relu'),
+      conv('head_conv1', HEAD_WIDTH, 3, 'relu'),
+      conv('head_conv2', HEAD_WIDTH, 3, 'relu'),
+    ];
+    const classes = conv('head_classes', options.labelCount, 3, 'linear', tfl.initializers.constant({ value: -Math.log((1 - OBJECT_PRIOR) / OBJECT_PRIOR) }));
+    const boxes = conv('head_boxes', headDepth(options.labelCount) - options.labelCount, 3, 'linear');
+    const output = tfl.layers.concatenate({ name: 'detections' });
+    const head = (input: tfl.SymbolicTensor) => {
+      const hidden = layers.reduce((tensor, layer) => layer.apply(tensor) as tfl.SymbolicTensor, input);
+      return output.apply([classes.apply(hidden) as tfl.SymbolicTensor, boxes.apply(hidden) as tfl.SymbolicTensor]) as tfl.SymbolicTensor;
+    };
+    const featureInput = tfl.input({ name: 'features', shape: features.shape.slice(1) as number[] });
+    const trainable = tfl.model({ name: 'detection_head', inputs: featureInput, outputs: head(featureInput) });
+    const model = tfl.model({ name: 'backbone_detector', inputs: backbone.model.inputs, outputs: head(features) });
+    return { model, trainable, frozenFeatures, imageSize: { width: inputSize, height: inputSize }, channels: 3, inputRange };
+  },
+
+  ...anchorFreeHead,
+};
