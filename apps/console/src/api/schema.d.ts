@@ -30,7 +30,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account */
+        /**
+         * Create an account
+         * @description The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks.
+         */
         post: operations["RegisterUserController_register"];
         delete?: never;
         options?: never;
@@ -197,7 +200,7 @@ export interface paths {
         get: operations["GetTrainingConfigController_get"];
         /**
          * Replace a project's training configuration
-         * @description Settings left out take their defaults (learningRate 0.001, epochs 10, batchSize 32, …; imageSize and architecture by project type). Out-of-range values are 400 VALIDATION_FAILED naming each field and its range; an architecture the project type does not know is 400 UNKNOWN_ARCHITECTURE listing the known ones.
+         * @description Settings left out take their defaults (learningRate 0.001, epochs 10, batchSize 32, …; imageSize and architecture by project type). Out-of-range values are 400 VALIDATION_FAILED naming each field and its range; an architecture the project type does not know is 400 UNKNOWN_ARCHITECTURE listing the known ones, a backbone not in GET /v1/backbones 400 UNKNOWN_BACKBONE. The backbone a backbone architecture (or auto) would use is checked now, its weights downloaded once if it has a URL: 422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED when it cannot be used.
          */
         put: operations["ConfigureTrainingController_configure"];
         post?: never;
@@ -219,6 +222,26 @@ export interface paths {
          * @description Project, label, training-configuration, image, iteration … events whose data names the project.
          */
         get: operations["GetProjectHistoryController_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backbones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The pretrained backbones models can be trained on (trainingConfig.backbone)
+         * @description Built-in backbones ship inside npm packages (offline after npm install); more can be added by URL in BACKBONES_FILE.
+         */
+        get: operations["ListBackbonesController_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -258,7 +281,7 @@ export interface paths {
         put?: never;
         /**
          * Import a labelled dataset from a zip
-         * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. 201, 207 when some images were rejected.
+         * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created).
          */
         post: operations["ImportDatasetController_import"];
         delete?: never;
@@ -419,7 +442,7 @@ export interface paths {
         put?: never;
         /**
          * Train a new iteration in the background
-         * @description Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events.
+         * @description Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. Architecture 'auto' is resolved now from the images (backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images) and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is 422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued).
          */
         post: operations["QueueIterationController_queue"];
         delete?: never;
@@ -563,7 +586,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The trained model: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format) */
+        /**
+         * The trained model, as a TensorFlow.js zip (default) or as ONNX
+         * @description format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: softmax probabilities in label order (classification), or the raw detection head. The file's doc_string says how to prepare the input and decode the output; metadata_props hold `labels` and `diyml` (task, architecture, input size and range). 422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.
+         */
         get: operations["IterationArtifactsController_model"];
         put?: never;
         post?: never;
@@ -660,7 +686,7 @@ export interface paths {
         put?: never;
         /**
          * Import a model as a new, completed iteration
-         * @description A zip as GET …/iterations/{id}/model exports it (model.json, weights.bin, metadata.json), or a Teachable Machine image-model export (model.json, weights.bin, metadata.json with its labels). The model must load, be of the project's task (400 MODEL_TASK_MISMATCH) and predict only labels the project has, matched by name (400 UNKNOWN_MODEL_LABELS listing the others: labels are not created by an import). The new iteration has `imported: true`, no metrics, and can be deployed and tested like a trained one. Size limit: IMPORT_MAX_ARCHIVE_BYTES.
+         * @description A zip as GET …/iterations/{id}/model exports it (model.json, weights.bin, metadata.json), or a Teachable Machine image-model export (model.json, weights.bin, metadata.json with its labels). The model must load, be of the project's task (400 MODEL_TASK_MISMATCH) and predict only labels the project has, matched by name (400 UNKNOWN_MODEL_LABELS listing the others: labels are not created by an import). The zip is unpacked off the event loop within the archive limits (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES); the weight files must hold exactly the bytes model.json describes (422 MODEL_WEIGHTS_MISMATCH); the model is loaded and tried on a blank image of its declared input size (at most MODEL_MAX_INPUT_PIXELS) on a worker thread, and every weight must be finite (422 MODEL_INVALID with the reason). The new iteration has `imported: true`, no metrics, and can be deployed and tested like a trained one. Size limit: IMPORT_MAX_ARCHIVE_BYTES.
          */
         post: operations["ImportModelController_import"];
         delete?: never;
@@ -1084,10 +1110,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Custom Vision: an iteration's exports (one TensorFlow.js archive once trained) */
+        /** Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained) */
         get: operations["IterationsController_exports"];
         put?: never;
-        /** Custom Vision: export an iteration (?platform=TensorFlow): a TensorFlow.js archive, ready at once */
+        /** Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once */
         post: operations["IterationsController_export"];
         delete?: never;
         options?: never;
@@ -1235,6 +1261,11 @@ export interface components {
             message: string;
             /** @description Structured details, e.g. the fields that failed validation. */
             details?: Record<string, never>;
+            /**
+             * @description VALIDATION_FAILED: how many problems the request has in all; `details` lists the first 20.
+             * @example 3
+             */
+            problemCount?: number;
         };
         AccessTokenDto: {
             /** @description JWT to send as `Authorization: Bearer <accessToken>`. */
@@ -1331,11 +1362,11 @@ export interface components {
              */
             imageSize: number;
             /**
-             * @description Model architecture. classification: small-cnn, transfer (default small-cnn); detection: tiny-detector (default tiny-detector). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
-             * @example small-cnn
+             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
+             * @example auto
              * @enum {string}
              */
-            architecture: "small-cnn" | "transfer" | "tiny-detector";
+            architecture: "auto" | "small-cnn" | "backbone-classifier" | "transfer" | "tiny-detector" | "backbone-detector";
             /** @example 0.2 */
             validationSplit: number;
             augmentation: components["schemas"]["AugmentationDto"];
@@ -1344,9 +1375,14 @@ export interface components {
             earlyStopping: components["schemas"]["EarlyStoppingDto"] | null;
             /**
              * Format: uuid
-             * @description For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top.
+             * @description For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top. For 'backbone-classifier' and 'backbone-detector': that iteration's model serves as the backbone instead of `backbone`.
              */
             baseIterationId: string | null;
+            /**
+             * @description The pretrained backbone of backbone-classifier and backbone-detector (and of auto when it picks one): one of GET /v1/backbones; null for mobilenet-v2. An unknown one is 400 UNKNOWN_BACKBONE; one whose weights are missing, fail their checksum or cannot be downloaded is 422 with the code BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.
+             * @example null
+             */
+            backbone: string | null;
         };
         ProjectDto: {
             /** Format: uuid */
@@ -1442,10 +1478,10 @@ export interface components {
             /** @description Images are resized to imageSize × imageSize pixels. Default 64 for classification, 128 for detection. */
             imageSize?: number;
             /**
-             * @description Model architecture. classification: small-cnn, transfer (default small-cnn); detection: tiny-detector (default tiny-detector). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
+             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
              * @enum {string}
              */
-            architecture?: "small-cnn" | "transfer" | "tiny-detector";
+            architecture?: "auto" | "small-cnn" | "backbone-classifier" | "transfer" | "tiny-detector" | "backbone-detector";
             /**
              * @description Fraction of training images held out for validation when no image is assigned the validation split.
              * @default 0.2
@@ -1465,10 +1501,16 @@ export interface components {
             earlyStopping?: components["schemas"]["EarlyStoppingInputDto"] | null;
             /**
              * Format: uuid
-             * @description For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top.
+             * @description For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top. For 'backbone-classifier' and 'backbone-detector': that iteration's model serves as the backbone instead of `backbone`.
              * @default null
              */
             baseIterationId?: Record<string, never> | null;
+            /**
+             * @description The pretrained backbone of backbone-classifier and backbone-detector (and of auto when it picks one): one of GET /v1/backbones; null for mobilenet-v2. An unknown one is 400 UNKNOWN_BACKBONE; one whose weights are missing, fail their checksum or cannot be downloaded is 422 with the code BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.
+             * @default null
+             * @example mobilenet-v2
+             */
+            backbone?: string | null;
         };
         HistoryMetadataDto: {
             /**
@@ -1510,6 +1552,67 @@ export interface components {
             items: components["schemas"]["HistoryEntryDto"][];
             /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time may be short. */
             nextCursor: string | null;
+        };
+        FeatureLayerDto: {
+            /** @example block_13_expand_relu */
+            name: string;
+            /**
+             * @description Input pixels per feature-map cell.
+             * @example 16
+             */
+            stride: number;
+            /** @example 576 */
+            channels: number;
+        };
+        WeightSourceDto: {
+            /**
+             * @description npm-package: shipped inside an installed npm package (offline); url: downloaded once into DATA_DIR/backbones and sha256-verified; model: registered by the installation from a model it holds.
+             * @enum {string}
+             */
+            kind: "npm-package" | "url" | "model";
+            /**
+             * @description npm-package: the package holding the weights.
+             * @example nsfwjs
+             */
+            package?: string;
+            /**
+             * @description url: where model.json is fetched from.
+             * @example https://example.org/backbones/model.json
+             */
+            url?: string;
+        };
+        BackboneDto: {
+            /**
+             * @description What trainingConfig.backbone names.
+             * @example mobilenet-v2
+             */
+            id: string;
+            description: string;
+            /** @example MIT */
+            licence: string;
+            /**
+             * @description Images are resized to inputSize × inputSize RGB.
+             * @example 224
+             */
+            inputSize: number;
+            /**
+             * @description Pixel values are mapped linearly from [0, 255] to this range.
+             * @example [
+             *       0,
+             *       1
+             *     ]
+             */
+            inputRange: number[];
+            /** @description Layers features can be read from, shallow to deep. */
+            featureLayers: components["schemas"]["FeatureLayerDto"][];
+            /**
+             * @description The layer whose pooled activations classification heads learn from.
+             * @example block_13_expand_relu
+             */
+            embeddingLayer: string;
+            source: components["schemas"]["WeightSourceDto"];
+            /** @description Whether trainingConfig.backbone null means this one. */
+            isDefault: boolean;
         };
         RegionInputDto: {
             /**
@@ -1569,6 +1672,59 @@ export interface components {
             unchanged: number;
             failed: number;
         };
+        AnnotationIssueDto: {
+            /**
+             * @description The COCO file.
+             * @example train/_annotations.coco.json
+             */
+            file: string;
+            /**
+             * @description Index in the file's `annotations` (-1: the image's whole second listing).
+             * @example 3
+             */
+            annotation: number;
+            /** @description The annotation's own `id`, when it has one. */
+            annotationId?: number | string;
+            /** @enum {string} */
+            code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE";
+            /**
+             * @description `changed`: taken, cut to the image; `dropped`: not taken.
+             * @enum {string}
+             */
+            action: "dropped" | "changed";
+            message: string;
+        };
+        ImportItemDto: {
+            /** @example cat-001.jpg */
+            filename: string;
+            /**
+             * @description `duplicate`: the same bytes are already an image of this project (`id` names it).
+             * @enum {string}
+             */
+            status: "created" | "duplicate" | "rejected";
+            /** Format: uuid */
+            id?: string;
+            /** @description Why the file was rejected. */
+            error?: components["schemas"]["ItemErrorDto"];
+            /** @description Annotations of this image dropped or changed on the way in. */
+            annotationIssues?: components["schemas"]["AnnotationIssueDto"][];
+        };
+        ImageLabelDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example cat */
+            name: string;
+        };
+        ImportResultDto: {
+            /** @description One item per image of the archive; `filename` is its path in the zip. */
+            items: components["schemas"]["ImportItemDto"][];
+            /** @description Labels added to the project by this import. */
+            labelsCreated: components["schemas"]["ImageLabelDto"][];
+            /** @description Entries that were not images (README, CSV, …). */
+            ignored: number;
+            /** @description Annotations dropped because they name an image id their file does not list. */
+            unmatchedAnnotations: components["schemas"]["AnnotationIssueDto"][];
+        };
         UploadItemDto: {
             /** @example cat-001.jpg */
             filename: string;
@@ -1581,20 +1737,6 @@ export interface components {
             id?: string;
             /** @description Why the file was rejected. */
             error?: components["schemas"]["ItemErrorDto"];
-        };
-        ImageLabelDto: {
-            /** Format: uuid */
-            id: string;
-            /** @example cat */
-            name: string;
-        };
-        ImportResultDto: {
-            /** @description One item per image of the archive; `filename` is its path in the zip. */
-            items: components["schemas"]["UploadItemDto"][];
-            /** @description Labels added to the project by this import. */
-            labelsCreated: components["schemas"]["ImageLabelDto"][];
-            /** @description Entries that were not images (README, CSV, …). */
-            ignored: number;
         };
         UploadResultDto: {
             /** @description One item per file, in the order sent. */
@@ -1791,6 +1933,14 @@ export interface components {
             durationMs: number;
             imagesPerSecond: number;
         };
+        EmbeddingsDto: {
+            /** @description sha256 of the blob holding every embedding the run used (reused by later runs). */
+            sha256: string;
+            /** @description Embeddings (image × augmented view) computed by this run through the backbone. */
+            computed: number;
+            /** @description Embeddings taken from earlier iterations of the project instead of being computed again. */
+            reused: number;
+        };
         IterationDto: {
             /** Format: uuid */
             id: string;
@@ -1822,6 +1972,8 @@ export interface components {
             baseModelSha256: string | null;
             /** @description Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here. */
             imported: boolean;
+            /** @description Backbone architectures, once completed: the backbone embeddings the run used. */
+            embeddings?: components["schemas"]["EmbeddingsDto"];
             /** @description For a reproduction: whether it matched the original. */
             reproduction?: Record<string, never>;
             /** Format: date-time */
@@ -2084,7 +2236,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description The Health Check is not successful */
+            /**
+             * @description UNHEALTHY: the event log does not answer, or a projection parked an event it could not apply; the message names the projection, event type and position, `details` holds the state of every part.
+             *
+             *     The Health Check is not successful
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2182,7 +2338,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegisteredUserDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2223,7 +2379,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessTokenDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2232,8 +2388,17 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2260,7 +2425,7 @@ export interface operations {
                     "application/json": components["schemas"]["CurrentUserDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2288,7 +2453,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenListDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2320,7 +2485,7 @@ export interface operations {
                     "application/json": components["schemas"]["IssuedApiTokenDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,7 +2494,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2366,7 +2531,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2375,7 +2540,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2416,7 +2581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectListDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2425,7 +2590,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2461,7 +2626,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2470,7 +2635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2502,7 +2667,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2511,7 +2676,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2551,7 +2716,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2560,7 +2725,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2626,7 +2791,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2635,7 +2800,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2694,7 +2859,7 @@ export interface operations {
                     "application/json": components["schemas"]["LabelListDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2703,7 +2868,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2751,7 +2916,7 @@ export interface operations {
                     "application/json": components["schemas"]["LabelDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2760,7 +2925,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2830,7 +2995,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2839,7 +3004,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2906,7 +3071,7 @@ export interface operations {
                     "application/json": components["schemas"]["LabelDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2915,7 +3080,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2974,7 +3139,7 @@ export interface operations {
                     "application/json": components["schemas"]["TrainingConfigDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2983,7 +3148,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3031,7 +3196,7 @@ export interface operations {
                     "application/json": components["schemas"]["TrainingConfigDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3040,7 +3205,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3069,6 +3234,15 @@ export interface operations {
             };
             /** @description If-Match does not name the current revision. */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3107,7 +3281,7 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3116,7 +3290,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3127,6 +3301,34 @@ export interface operations {
             };
             /** @description Not found (or not yours). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    ListBackbonesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackboneDto"][];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3168,7 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["LabelImagesResultDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3177,7 +3379,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3239,7 +3441,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3248,7 +3450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3266,7 +3468,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too large. */
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3309,7 +3511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageListDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3318,7 +3520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3380,7 +3582,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadResultDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3389,7 +3591,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3407,7 +3609,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too large. */
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3440,7 +3642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3449,7 +3651,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3490,7 +3692,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3499,7 +3701,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3566,7 +3768,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3575,7 +3777,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3638,7 +3840,7 @@ export interface operations {
                     "image/avif": string;
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3652,7 +3854,7 @@ export interface operations {
                     "image/avif": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3715,7 +3917,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3724,7 +3926,7 @@ export interface operations {
                     "image/webp": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3773,7 +3975,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3782,7 +3984,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3849,7 +4051,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3858,7 +4060,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3918,7 +4120,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetAnalysisDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3927,7 +4129,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3970,7 +4172,7 @@ export interface operations {
                     "application/json": components["schemas"]["IterationPageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3979,7 +4181,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4022,7 +4224,7 @@ export interface operations {
                     "application/json": components["schemas"]["IterationDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4031,7 +4233,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4080,7 +4282,7 @@ export interface operations {
                     "application/json": components["schemas"]["IterationDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4089,7 +4291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4138,7 +4340,7 @@ export interface operations {
                     "application/json": components["schemas"]["IterationDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4147,7 +4349,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4196,7 +4398,7 @@ export interface operations {
                     "application/json": components["schemas"]["IterationDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4205,7 +4407,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4237,7 +4439,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4246,7 +4448,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4290,7 +4492,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4299,7 +4501,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4347,7 +4549,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4356,7 +4558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4398,7 +4600,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4407,7 +4609,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4429,7 +4631,10 @@ export interface operations {
     };
     IterationArtifactsController_model: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 'tfjs': a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). 'onnx': one ONNX file (opset 13). */
+                format?: "tfjs" | "onnx";
+            };
             header?: never;
             path: {
                 projectId: string;
@@ -4439,29 +4644,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The model archive. */
+            /** @description The model archive (zip) or ONNX file. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
             /** @description Not found (or not yours). */
@@ -4471,6 +4678,7 @@ export interface operations {
                 };
                 content: {
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
             /** @description Conflict with the current state (duplicate, or a concurrent change). */
@@ -4480,6 +4688,17 @@ export interface operations {
                 };
                 content: {
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    "application/octet-stream": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": components["schemas"]["ApiErrorDto"];
+                    "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
@@ -4507,7 +4726,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentPageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4516,7 +4735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4559,7 +4778,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeployedModelDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4568,7 +4787,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4617,7 +4836,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeploymentDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4664,7 +4883,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4673,7 +4892,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4722,7 +4941,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotatedKeyDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4731,7 +4950,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4803,7 +5022,7 @@ export interface operations {
                     "application/json": components["schemas"]["PredictionResultDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4812,7 +5031,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4830,7 +5049,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too large. */
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4848,7 +5067,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too many requests. */
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4885,7 +5104,7 @@ export interface operations {
                     "application/json": components["schemas"]["IterationDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4894,7 +5113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4912,8 +5131,17 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too large. */
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4947,7 +5175,7 @@ export interface operations {
                     "application/json": components["schemas"]["TestRunPageDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4956,7 +5184,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5009,7 +5237,7 @@ export interface operations {
                     "application/json": components["schemas"]["TestRunDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5018,7 +5246,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5045,7 +5273,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too large. */
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5086,7 +5314,7 @@ export interface operations {
                     "application/json": components["schemas"]["TestRunDto"];
                 };
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5095,7 +5323,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5140,7 +5368,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Invalid input: `details` names each bad field. */
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5149,7 +5377,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials. */
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
             401: {
                 headers: {
                     [name: string]: unknown;
