@@ -86,3 +86,25 @@ export function pollingSubscription(
     },
   };
 }
+
+/** The open subscriptions of one store, so closing the store closes them all. */
+export class OpenSubscriptions {
+  private readonly open = new Set<Subscription>();
+
+  /** Tracks `subscription` until it (or the store) is closed. */
+  track(subscription: Subscription): Subscription {
+    this.open.add(subscription);
+    return {
+      close: async () => {
+        this.open.delete(subscription);
+        await subscription.close();
+      },
+    };
+  }
+
+  async closeAll(): Promise<void> {
+    const closing = [...this.open];
+    this.open.clear();
+    await Promise.all(closing.map((subscription) => subscription.close()));
+  }
+}

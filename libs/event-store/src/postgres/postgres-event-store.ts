@@ -11,7 +11,7 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from '../event-store.port.js';
-import { pollingSubscription } from '../polling-subscription.js';
+import { OpenSubscriptions, pollingSubscription } from '../polling-subscription.js';
 import { Upcasters } from '../upcasters.js';
 import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
 import { EVENT_STORE_MIGRATIONS, EVENTS_CHANNEL } from './postgres-event-store.migrations.js';
@@ -51,7 +51,7 @@ export interface PostgresEventStoreOptions {
 export class PostgresEventStore extends EventStore {
   private readonly logger = new Logger(PostgresEventStore.name);
   private readonly appends = new EventEmitter();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private listener?: pg.Client;
   private listenerRetry?: NodeJS.Timeout;
   private closed = false;
@@ -128,26 +128,14 @@ export class PostgresEventStore extends EventStore {
 
   subscribeToAll(after: number, handler: SubscriptionHandler): Subscription {
     this.listen();
-    const subscription = pollingSubscription(
-      (position, limit) => this.readAfter(position, limit),
-      this.appends,
-      after,
-      handler,
-      this.pollIntervalMs,
+    return this.subscriptions.track(
+      pollingSubscription((position, limit) => this.readAfter(position, limit), this.appends, after, handler, this.pollIntervalMs),
     );
-    this.subscriptions.add(subscription);
-    return {
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.subscriptions.clear();
+    await this.subscriptions.closeAll();
     clearTimeout(this.listenerRetry);
     const listener = this.listener;
     this.listener = undefined;

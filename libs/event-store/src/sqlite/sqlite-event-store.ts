@@ -12,7 +12,7 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from '../event-store.port.js';
-import { pollingSubscription } from '../polling-subscription.js';
+import { OpenSubscriptions, pollingSubscription } from '../polling-subscription.js';
 import { Upcasters } from '../upcasters.js';
 import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
 
@@ -43,7 +43,7 @@ export class SqliteEventStore extends EventStore {
   private readonly upcasters: Upcasters;
   private readonly appends = new EventEmitter();
   private readonly pollIntervalMs: number;
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new OpenSubscriptions();
   private readonly statements: {
     streamRevision: Database.Statement<[string], { revision: number | null }>;
     insert: Database.Statement<[string, number, string, number, string, string]>;
@@ -143,25 +143,13 @@ export class SqliteEventStore extends EventStore {
   }
 
   subscribeToAll(after: number, handler: SubscriptionHandler): Subscription {
-    const subscription = pollingSubscription(
-      (position, limit) => this.readAllSync(position, limit),
-      this.appends,
-      after,
-      handler,
-      this.pollIntervalMs,
+    return this.subscriptions.track(
+      pollingSubscription((position, limit) => this.readAllSync(position, limit), this.appends, after, handler, this.pollIntervalMs),
     );
-    this.subscriptions.add(subscription);
-    return {
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.subscriptions.clear();
+    await this.subscriptions.closeAll();
     if (this.db.open) this.db.close();
   }
 
