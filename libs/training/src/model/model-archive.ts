@@ -37,16 +37,7 @@ export const MODEL_ARCHIVE_JUNK = /\/$|(^|\/)(\.|__MACOSX(\/|$))/;
 export function unpackModel(zip: Uint8Array): SerializedModel {
   const files = unzipSync(zip, { filter: (file) => MODEL_ARCHIVE_FILES.test(file.name) && !MODEL_ARCHIVE_JUNK.test(file.name) });
   const byName = new Map(Object.entries(files).map(([path, bytes]) => [path.split('/').pop() ?? path, bytes]));
-  const modelJson = byName.get(MODEL_JSON);
-  if (!modelJson) throw new Error('the archive has no model.json');
-  const weights: Record<string, Uint8Array> = {};
-  for (const [name, bytes] of byName) if (name.endsWith('.bin')) weights[name] = bytes;
-  const metadataJson = byName.get(METADATA_JSON);
-  return {
-    modelJson: new TextDecoder().decode(modelJson),
-    weights,
-    ...(metadataJson ? { metadataJson: new TextDecoder().decode(metadataJson) } : {}),
-  };
+  return modelFromFiles(byName);
 }
 
 /**
@@ -61,6 +52,11 @@ export async function unpackModelSafely(zip: Uint8Array, limits: ArchiveLimits):
     rules: [{ pattern: MODEL_ARCHIVE_FILES.source, flags: MODEL_ARCHIVE_FILES.flags }],
   });
   const byName = new Map(archive.entries.map(({ path, bytes }) => [path.split('/').pop() ?? path, bytes!]));
+  return modelFromFiles(byName);
+}
+
+/** The serialized model in an archive's files, keyed by file name without folders. */
+function modelFromFiles(byName: ReadonlyMap<string, Uint8Array>): SerializedModel & { weights: Record<string, Uint8Array> } {
   const modelJson = byName.get(MODEL_JSON);
   if (!modelJson) throw new Error('the archive has no model.json');
   const weights: Record<string, Uint8Array> = {};
