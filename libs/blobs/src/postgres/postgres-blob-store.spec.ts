@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
+  postgresDatabaseForThisFile,
   postgresTestServer,
 } from '../../../core/src/testing/postgres-test-database.js';
 import { blobStoreContract } from '../testing/blob-store.contract.js';
@@ -11,13 +10,7 @@ import { BLOB_CHUNK_BYTES, PostgresBlobStore } from './postgres-blob-store.js';
 const server = postgresTestServer();
 
 if (server) {
-  let database: PostgresTestDatabase;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase(server);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const database = postgresDatabaseForThisFile(server);
 
   blobStoreContract('PostgreSQL', async () => PostgresBlobStore.connect(database.url));
 

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EventMetadata } from '../../../core/src/index.js';
 import {
   createPostgresTestDatabase,
-  type PostgresTestDatabase,
+  postgresDatabaseForThisFile,
   postgresTestServer,
 } from '../../../core/src/testing/postgres-test-database.js';
 import type { RecordedEvent } from '../event-store.port.js';
@@ -16,13 +16,7 @@ const server = postgresTestServer();
 const metadata: EventMetadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
 
 if (server) {
-  let database: PostgresTestDatabase;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase(server);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const database = postgresDatabaseForThisFile(server);
 
   // A long poll interval: live events in the contract must arrive through LISTEN/NOTIFY.
   eventStoreContract('PostgreSQL', async () => PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 }));

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, it } from '@jest/globals';
+import { it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
+  postgresDatabaseForThisFile,
   postgresTestServer,
 } from '../../../core/src/testing/postgres-test-database.js';
 import { leaseContract } from '../testing/lease.contract.js';
@@ -12,13 +11,7 @@ import { PostgresLease } from './postgres-lease.js';
 const server = postgresTestServer();
 
 if (server) {
-  let database: PostgresTestDatabase;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase(server);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const database = postgresDatabaseForThisFile(server);
 
   leaseContract('PostgreSQL advisory locks', async () => {
     const url = database.url;

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
-  createPostgresTestDatabase,
-  type PostgresTestDatabase,
+  postgresDatabaseForThisFile,
   postgresTestServer,
 } from '../../../core/src/testing/postgres-test-database.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
@@ -10,13 +9,7 @@ import { PostgresReadStore } from './postgres-read-store.js';
 const server = postgresTestServer();
 
 if (server) {
-  let database: PostgresTestDatabase;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase(server);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const database = postgresDatabaseForThisFile(server);
 
   readStoreContract('PostgreSQL', async () => {
     const store = await PostgresReadStore.connect(database.url);
