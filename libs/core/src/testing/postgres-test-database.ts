@@ -1,4 +1,3 @@
-import { afterAll, beforeAll } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -47,22 +46,3 @@ export async function createPostgresTestDatabase(serverUrl: string): Promise<Pos
   };
 }
 
-/**
- * A fresh database on `serverUrl` for the calling test file: created before its tests, dropped after them.
- * Read `url` inside tests (it is set once the database exists).
- */
-export function postgresDatabaseForThisFile(serverUrl: string): { readonly url: string } {
-  let database: PostgresTestDatabase | undefined;
-  beforeAll(async () => {
-    database = await createPostgresTestDatabase(serverUrl);
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
-  return {
-    get url() {
-      if (!database) throw new Error('the test database is created in beforeAll: read its url inside a test');
-      return database.url;
-    },
-  };
-}

@@ -2,11 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { EventMetadata } from '../../../core/src/index.js';
-import {
-  createPostgresTestDatabase,
-  postgresDatabaseForThisFile,
-  postgresTestServer,
-} from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
+import { createPostgresTestDatabase, postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
 import type { RecordedEvent } from '../event-store.port.js';
 import { eventStoreContract } from '../testing/event-store.contract.js';
 import { Upcasters } from '../upcasters.js';

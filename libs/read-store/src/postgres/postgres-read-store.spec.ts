@@ -1,8 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  postgresDatabaseForThisFile,
-  postgresTestServer,
-} from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
 import { PostgresReadStore } from './postgres-read-store.js';
 
