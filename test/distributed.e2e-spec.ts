@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { redisConnection } from '../libs/jobs/src/bullmq/bullmq-job-queue.js';
+import { freePort } from '../libs/core/src/testing/free-port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 
@@ -58,8 +59,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
 (skipped ? describe.skip : describe)(`two apis and two workers on ${store} and Redis${skipped}`, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'diyml-distributed-'));
   const queuePrefix = `diyml-distributed-${randomUUID()}`;
-  const basePort = 40000 + Math.floor(Math.random() * 900) * 2;
-  const ports = [basePort, basePort + 1];
+  const ports: number[] = [];
   const processes = new Set<Started>();
   let database: { url: string; drop(): Promise<void> } | undefined;
   let env: Record<string, string>;
@@ -159,6 +159,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   }
 
   beforeAll(async () => {
+    ports.push(await freePort(), await freePort());
     database = postgresServer ? await createDatabase(postgresServer) : undefined;
     env = {
       DATA_DIR: dataDir,

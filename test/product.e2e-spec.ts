@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../libs/core/src/testing/free-port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -28,11 +30,12 @@ function start(entry: string, env: Record<string, string>): { child: ChildProces
  */
 (built ? describe : describe.skip)(`the built product${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'diyml-product-'));
-  const port = 39000 + Math.floor(Math.random() * 900);
-  const base = `http://127.0.0.1:${port}`;
+  let base: string;
   let api: ReturnType<typeof start>;
 
   beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     api = start(API, { PORT: String(port), DATA_DIR: dataDir });
     for (let attempt = 0; attempt < 300; attempt += 1) {
       if (api.child.exitCode !== null) throw new Error(`the api exited:\n${api.output()}`);
@@ -79,7 +82,7 @@ function start(entry: string, env: Record<string, string>): { child: ChildProces
     expect(await withoutRedis.exited).toBe(1);
     expect(withoutRedis.output()).toContain('set REDIS_URL');
     if (!(await redisIsReachable())) return;
-    const worker = start(WORKER, { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-smoke-${port}` });
+    const worker = start(WORKER, { DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-smoke-${randomUUID()}` });
     for (let attempt = 0; attempt < 200 && !worker.output().includes('waiting for jobs'); attempt += 1) {
       if (worker.child.exitCode !== null) break;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../libs/core/src/testing/free-port.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const BUILD_DIR = join(ROOT, 'dist');
@@ -32,7 +33,7 @@ export interface RunningProduct {
 export async function startProduct(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningProduct> {
   buildProduct();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-bench-'));
-  const port = 38000 + Math.floor(Math.random() * 2000);
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(BUILD_DIR, 'apps/api/src/main.js')], {
