@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type ConsoleHarness, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
 
 describe('console: accounts and projects', () => {
   let harness: ConsoleHarness;
@@ -90,10 +90,7 @@ describe('console: accounts and projects', () => {
 
   it('creates a personal API token, shows it once with a copy button, and revokes it', async () => {
     const page = await harness.newPage();
-    await page.goto('/signup');
-    await page.getByLabel('Username').fill('scripter');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await signUp(page, 'scripter');
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Token name').fill('laptop');
     await page.getByRole('button', { name: 'Create token' }).click();

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ConsoleHarness, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
 
 const SAMPLES = fileURLToPath(new URL('../fixtures/trees', import.meta.url));
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
@@ -30,10 +30,7 @@ describe('console: a classification project from upload to a deployed prediction
     const hemlock = photos('Hemlock');
     const cherry = photos('Japanese Cherry');
     const page = await harness.newPage();
-    await page.goto('/signup');
-    await page.getByLabel('Username').fill('botanist');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await signUp(page, 'botanist');
     await page.getByLabel('Project name').fill('Trees');
     await page.getByRole('button', { name: 'Create project' }).click();
     for (const label of ['Hemlock', 'Japanese Cherry']) {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { type ConsoleHarness, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
 import { RED, squareScenes } from '../support/generated-images.js';
 
 export const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
@@ -36,10 +36,7 @@ describe('console: the detection journey', () => {
     const scenes = await squareScenes([RED], 17, 5, 32);
     const [tryScene, ...training] = scenes;
     const page = await harness.newPage();
-    await page.goto('/signup');
-    await page.getByLabel('Username').fill('detective');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await signUp(page, 'detective');
     await page.getByLabel('Project name').fill('Red squares');
     await page.getByLabel('Detection (boxes around objects)').check();
     await page.getByRole('button', { name: 'Create project' }).click();
@@ -121,10 +118,7 @@ describe('console: the detection journey', () => {
   it('edits boxes: moves and resizes by dragging, relabels, nudges and deletes by keyboard, and saves what is shown', async () => {
     const [scene] = await squareScenes([RED], 1, 9, 32);
     const page = await harness.newPage();
-    await page.goto('/signup');
-    await page.getByLabel('Username').fill('editor');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await signUp(page, 'editor');
     await page.getByLabel('Project name').fill('Boxes');
     await page.getByLabel('Detection (boxes around objects)').check();
     await page.getByRole('button', { name: 'Create project' }).click();

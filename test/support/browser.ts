@@ -83,3 +83,11 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
     },
   };
 }
+
+/** Signs a new user up through the console's form, as a person would; the console then shows the projects page. */
+export async function signUp(page: Page, username: string, password = 'correct horse battery'): Promise<void> {
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+}
