@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import type { AddressInfo } from 'node:net';
+import { validateSettings } from '../../libs/core/src/index.js';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -225,6 +226,26 @@ describe('the HTTP front door under attack', () => {
     expect(scripts.filter((tag) => !/\ssrc=/.test(tag))).toEqual([]);
     const openApi = await call('GET', '/docs-json', { headers: { 'accept-encoding': 'gzip' } });
     expect(openApi.headers['content-encoding']).toBe('gzip');
+  });
+
+  it('lets no other origin call it from a browser unless CORS_ORIGINS names it', async () => {
+    const preflight = { headers: { origin: 'https://app.example.org', 'access-control-request-method': 'POST' } };
+    const closed = await call('OPTIONS', '/v1/projects', preflight);
+    expect(closed.headers['access-control-allow-origin']).toBeUndefined();
+
+    const open = await startTestApp({ settings: { CORS_ORIGINS: 'https://app.example.org, https://admin.example.org' } });
+    try {
+      const allowed = await open.http.options('/v1/projects').set(preflight.headers).expect(204);
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.org');
+      const other = await open.http.options('/v1/projects').set({ ...preflight.headers, origin: 'https://evil.example' });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      const read = await open.http.get('/health').set('origin', 'https://admin.example.org');
+      expect(read.headers['access-control-allow-origin']).toBe('https://admin.example.org');
+      expect(read.headers['access-control-expose-headers']).toContain('ETag');
+    } finally {
+      await open.destroy();
+    }
+    expect(() => validateSettings({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
   });
 
   describe('guessing', () => {

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const MiB = 1024 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -147,6 +147,17 @@ export class Settings {
   @IsString()
   TRUST_PROXY?: string;
 
+  /**
+   * Origins whose browser pages may call the API (comma-separated, e.g. `https://app.example.org`); unset: CORS
+   * is off and only same-origin pages (the console at /) can.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.org',
+  })
+  CORS_ORIGINS?: string;
+
   /** Shortest password accepted at registration. */
   @IsInt()
   @Min(8)
@@ -199,6 +210,7 @@ export const SETTING_NAMES = [
   'AUTH_FAILURE_WINDOW_SECONDS',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',
+  'CORS_ORIGINS',
   'ARCHIVE_MAX_INFLATED_BYTES',
   'ARCHIVE_MAX_ENTRY_BYTES',
   'ARCHIVE_MAX_ENTRIES',
