@@ -67,6 +67,7 @@ export class TestRunsController {
   @HttpCode(202)
   @UseInterceptors(MultipartFiles({ field: 'images', kind: 'images' }))
   @ApiOperation({
+    operationId: 'requestTestRun',
     summary: 'Test a completed iteration on a labeled dataset, in the background',
     description:
       'Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions); ' +
@@ -112,7 +113,10 @@ export class TestRunsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The iteration's test runs, newest first (without per-image predictions)" })
+  @ApiOperation({
+    operationId: 'listTestRuns',
+    summary: "The iteration's test runs, newest first (without per-image predictions)",
+  })
   @ApiOkResponse({ type: TestRunPageDto })
   @ApiErrors(400, 401, 404)
   async list(
@@ -127,7 +131,10 @@ export class TestRunsController {
   }
 
   @Get(':testRunId')
-  @ApiOperation({ summary: 'A test run: status, metrics and, once completed, the prediction for every image' })
+  @ApiOperation({
+    operationId: 'getTestRun',
+    summary: 'A test run: status, metrics and, once completed, the prediction for every image',
+  })
   @ApiOkResponse({ type: TestRunDto })
   @ApiErrors(400, 401, 404)
   async get(
@@ -143,7 +150,10 @@ export class TestRunsController {
   }
 
   @Get(':testRunId/metrics')
-  @ApiOperation({ summary: 'Test metrics at another probability threshold (and IoU threshold for detection)' })
+  @ApiOperation({
+    operationId: 'getTestRunMetrics',
+    summary: 'Test metrics at another probability threshold (and IoU threshold for detection)',
+  })
   @ApiOkResponse({ description: 'The same shape as …/iterations/{id}/metrics.' })
   @ApiErrors(400, 401, 404, 409)
   async metrics(

@@ -49,7 +49,10 @@ export class CreateImagesController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImagesFromData',
+    summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed',
+  })
   async fromData(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('tagIds') tagIds: unknown,
@@ -73,7 +76,10 @@ export class CreateImagesController {
   }
 
   @Post('files')
-  @ApiOperation({ summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImagesFromFiles',
+    summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})',
+  })
   async fromFiles(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,

@@ -41,7 +41,10 @@ export class ImageQueriesController {
   constructor(private readonly reads: CustomVisionReads) {}
 
   @Get()
-  @ApiOperation({ summary: 'Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&orderBy=Newest|Oldest&take=&skip=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetImages',
+    summary: 'Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&orderBy=Newest|Oldest&take=&skip=)',
+  })
   all(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -52,7 +55,10 @@ export class ImageQueriesController {
   }
 
   @Get('count')
-  @ApiOperation({ summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetImageCount',
+    summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=)',
+  })
   count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -62,7 +68,10 @@ export class ImageQueriesController {
   }
 
   @Get('tagged')
-  @ApiOperation({ summary: 'Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetTaggedImages',
+    summary: 'Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=)',
+  })
   tagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -73,7 +82,10 @@ export class ImageQueriesController {
   }
 
   @Get('tagged/count')
-  @ApiOperation({ summary: 'Custom Vision: how many tagged images (?tagIds=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetTaggedImageCount',
+    summary: 'Custom Vision: how many tagged images (?tagIds=)',
+  })
   taggedCount(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -83,7 +95,10 @@ export class ImageQueriesController {
   }
 
   @Get('untagged')
-  @ApiOperation({ summary: 'Custom Vision: untagged images (?orderBy=&take=&skip=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetUntaggedImages',
+    summary: 'Custom Vision: untagged images (?orderBy=&take=&skip=)',
+  })
   untagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -94,13 +109,16 @@ export class ImageQueriesController {
   }
 
   @Get('untagged/count')
-  @ApiOperation({ summary: 'Custom Vision: how many untagged images' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetUntaggedImageCount',
+    summary: 'Custom Vision: how many untagged images',
+  })
   untaggedCount(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<number> {
     return this.countOf(projectId, user, { taggingStatus: 'Untagged', tagIds: [] });
   }
 
   @Get('id')
-  @ApiOperation({ summary: 'Custom Vision: images by id (?imageIds=a,b)' })
+  @ApiOperation({ operationId: 'CustomVision_GetImagesByIds', summary: 'Custom Vision: images by id (?imageIds=a,b)' })
   async byIds(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,

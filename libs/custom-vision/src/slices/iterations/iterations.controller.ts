@@ -45,6 +45,7 @@ export class IterationsController {
   @Post('train')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_TrainProject',
     summary: "Custom Vision: train the project (queues an iteration with the project's training configuration)",
     description: 'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
   })
@@ -59,7 +60,10 @@ export class IterationsController {
   }
 
   @Get('iterations')
-  @ApiOperation({ operationId: 'CustomVision_GetIterations', summary: "Custom Vision: the project's iterations, newest first" })
+  @ApiOperation({
+    operationId: 'CustomVision_GetIterations',
+    summary: "Custom Vision: the project's iterations, newest first",
+  })
   async list(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvIteration[]> {
     const project = await this.reads.project(projectId, user.id);
     const names = await this.reads.publishNames(projectId);
@@ -82,7 +86,10 @@ export class IterationsController {
   }
 
   @Get('iterations/:iterationId/performance')
-  @ApiOperation({ summary: 'Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetIterationPerformance',
+    summary: 'Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3)',
+  })
   async performance(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -106,6 +113,7 @@ export class IterationsController {
   @Post('iterations/:iterationId/export')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_ExportIteration',
     summary: 'Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once',
   })
   async export(
@@ -129,7 +137,10 @@ export class IterationsController {
   }
 
   @Get('iterations/:iterationId/export')
-  @ApiOperation({ summary: "Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained)" })
+  @ApiOperation({
+    operationId: 'CustomVision_GetExports',
+    summary: "Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained)",
+  })
   async exports(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

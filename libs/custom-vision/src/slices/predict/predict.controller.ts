@@ -26,6 +26,7 @@ import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } f
 @ApiTags('custom-vision prediction')
 @ApiSecurity('prediction-key')
 @ApiParam({ name: 'version', enum: [...PREDICTION_API_VERSIONS] })
+@ApiParam({ name: 'projectId', description: 'The project that published the iteration.', format: 'uuid' })
 @Controller(`${PREDICTION_BASE}/:projectId`)
 export class PredictController {
   constructor(
@@ -38,28 +39,40 @@ export class PredictController {
 
   @Post('classify/iterations/:publishedName/image')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: classify an image with a published iteration' })
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImage',
+    summary: 'Custom Vision: classify an image with a published iteration',
+  })
   classify(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'classification');
   }
 
   @Post('classify/iterations/:publishedName/image/nostore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: classify an image without storing it' })
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImageWithNoStore',
+    summary: 'Custom Vision: classify an image without storing it',
+  })
   classifyNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'classification');
   }
 
   @Post('detect/iterations/:publishedName/image')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: detect objects in an image with a published iteration' })
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImage',
+    summary: 'Custom Vision: detect objects in an image with a published iteration',
+  })
   detect(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'detection');
   }
 
   @Post('detect/iterations/:publishedName/image/nostore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: detect objects without storing the image' })
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImageWithNoStore',
+    summary: 'Custom Vision: detect objects without storing the image',
+  })
   detectNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'detection');
   }

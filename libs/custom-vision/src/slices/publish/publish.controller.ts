@@ -28,6 +28,7 @@ export class PublishController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_PublishIteration',
     summary: 'Custom Vision: publish an iteration (?publishName=&predictionId=&overwrite=)',
     description:
       'Deploys the iteration with the publish name as the deployment name. predictionId (an Azure resource id) is accepted and not used: ' +
@@ -71,7 +72,10 @@ export class PublishController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: unpublish an iteration (undeploys it)' })
+  @ApiOperation({
+    operationId: 'CustomVision_UnpublishIteration',
+    summary: 'Custom Vision: unpublish an iteration (undeploys it)',
+  })
   async unpublish(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

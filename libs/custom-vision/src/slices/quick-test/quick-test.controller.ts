@@ -27,6 +27,7 @@ export class QuickTestController {
   @Post('image')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_QuickTestImage',
     summary: 'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
     description: 'store=true is accepted; the image is not kept.',
   })

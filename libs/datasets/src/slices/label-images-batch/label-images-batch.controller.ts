@@ -14,6 +14,7 @@ export class LabelImagesBatchController {
   @Post('labels')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'labelImagesBatch',
     summary: 'Label many images at once',
     description:
       'Each item sets the label (classification) and/or replaces the boxes (detection) of one image, on its own: ' +

@@ -16,6 +16,7 @@ export class ImportModelController {
   @HttpCode(201)
   @UseInterceptors(MultipartFiles({ field: 'model', kind: 'archive' }))
   @ApiOperation({
+    operationId: 'importModel',
     summary: 'Import a model as a new, completed iteration',
     description:
       'A zip as GET …/iterations/{id}/model exports it (model.json, weights.bin, metadata.json), or a Teachable ' +

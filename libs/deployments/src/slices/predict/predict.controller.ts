@@ -67,6 +67,7 @@ export class PredictController {
   @UseGuards(DeploymentKeyGuard, PredictThrottlerGuard)
   @UseInterceptors(PredictionImageInterceptor)
   @ApiOperation({
+    operationId: 'predict',
     summary: "Predict with a deployed model",
     description:
       'Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body ' +
