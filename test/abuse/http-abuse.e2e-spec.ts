@@ -164,6 +164,27 @@ describe('the HTTP front door under attack', () => {
       expectRefused(await withinBounds(() => call('POST', '/v1/auth/login', { body: nested, from: ADDRESS.bodies })), 400, 'JSON_TOO_MANY_KEYS');
     });
 
+    it('validates a 1,000-item label batch a few items at a time, every item wrong, the api staying live', async () => {
+      const items = Array.from({ length: 1000 }, (_, index) => ({
+        imageId: `not-a-uuid-${index}`,
+        label: '',
+        regions: [{ label: '', x: 'left', y: null, width: -1, height: 2, colour: 'red' }],
+      }));
+      const response = await withinBounds(async () => {
+        const answers = await Promise.all(
+          [1, 2, 3].map(() =>
+            call('POST', `/v1/projects/${projectId}/images/labels`, { body: json({ items }), headers: { authorization: auth }, from: ADDRESS.bodies }),
+          ),
+        );
+        return answers[0];
+      });
+      expectRefused(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.details).toHaveLength(20);
+      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain('items.0.imageId');
+      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain('items.0.regions.0.x');
+      expect(response.body.problemCount).toBe(6000);
+    });
+
     it('lists the first 20 problems of an invalid body and counts them all', async () => {
       const unknown = Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`unknown${index}`, index]));
       const response = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', ...unknown }), from: ADDRESS.bodies });
