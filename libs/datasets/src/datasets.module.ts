@@ -19,6 +19,8 @@ import { LabelImagesHandler } from './slices/label-images-batch/label-images-bat
 import { ReadImagesController } from './slices/read-images/read-images.controller.js';
 import { RemoveImageHandler } from './slices/remove-image/remove-image.handler.js';
 import { UpdateImageController } from './slices/update-image/update-image.controller.js';
+import { UpdateImageMetadataController } from './slices/update-image-metadata/update-image-metadata.controller.js';
+import { UpdateImageMetadataHandler } from './slices/update-image-metadata/update-image-metadata.handler.js';
 import { UpdateImageHandler } from './slices/update-image/update-image.handler.js';
 import { UploadImagesController } from './slices/upload-images/upload-images.controller.js';
 import { UploadImagesHandler } from './slices/upload-images/upload-images.handler.js';
@@ -42,6 +44,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImageController,
     UpdateImageController,
     AnalyzeDatasetController,
+    UpdateImageMetadataController,
   ],
   providers: [
     ProjectAccess,
@@ -60,6 +63,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImagesHandler,
     UpdateImageHandler,
     RemoveImageHandler,
+    UpdateImageMetadataHandler,
     ImportDatasetHandler,
   ],
   exports: [DatasetQueries, UploadLimits],

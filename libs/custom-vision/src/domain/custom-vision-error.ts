@@ -29,6 +29,9 @@ export class CustomVisionError extends Error {
 export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   PROJECT_NOT_FOUND: 'NotFoundProject',
   ITERATION_NOT_FOUND: 'NotFoundIteration',
+  ITERATION_NAME_INVALID: 'BadRequestIterationName',
+  ITERATION_NAME_TAKEN: 'BadRequestIterationNameNotUnique',
+  ITERATION_DEPLOYED: 'BadRequestIterationIsPublished',
   IMAGE_NOT_FOUND: 'NotFoundImage',
   LABEL_NOT_FOUND: 'NotFoundTag',
   DEPLOYMENT_NOT_FOUND: 'NotFound',

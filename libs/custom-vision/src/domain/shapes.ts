@@ -178,7 +178,7 @@ export function toCvIteration(iteration: IterationView, project: ProjectView, pu
   const lastModified = iteration.completedAt ?? iteration.startedAt ?? iteration.queuedAt;
   return {
     id: iteration.id,
-    name: `Iteration ${iteration.number}`,
+    name: iteration.name,
     status: STATUS[iteration.status],
     created: iteration.queuedAt,
     lastModified,
