@@ -162,7 +162,7 @@ export function toCvImage(image: ImageView, project: ProjectView, baseUrl: strin
     originalImageUri: uri,
     tags: tags.length ? tags : null,
     regions: regions.length ? regions : null,
-    metadata: null,
+    metadata: Object.keys(image.metadata).length ? image.metadata : null,
   };
 }
 
