@@ -49,8 +49,8 @@ export class ImageQueriesController {
 
   @Get()
   @ApiOperation({
-    summary: "Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&filter=&orderBy=Newest|Oldest&take=&skip=)",
-    description: "filter: a metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or).",
+    summary: "Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&$filter=&orderBy=Newest|Oldest&take=&skip=)",
+    description: "$filter: a metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or).",
   })
   all(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -61,12 +61,12 @@ export class ImageQueriesController {
     return this.page(projectId, user, request, query, {
       taggingStatus: taggingStatusOf(query.taggingStatus),
       tagIds: uuidList(query.tagIds, 'tagIds'),
-      metadata: metadataFilterOf(query.filter),
+      metadata: metadataFilterOf(query.$filter),
     });
   }
 
   @Get('count')
-  @ApiOperation({ summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=&filter=, a metadata expression)' })
+  @ApiOperation({ summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=&$filter=, a metadata expression)' })
   count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -75,7 +75,7 @@ export class ImageQueriesController {
     return this.countOf(projectId, user, {
       taggingStatus: taggingStatusOf(query.taggingStatus),
       tagIds: uuidList(query.tagIds, 'tagIds'),
-      metadata: metadataFilterOf(query.filter),
+      metadata: metadataFilterOf(query.$filter),
     });
   }
 
