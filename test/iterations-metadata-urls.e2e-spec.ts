@@ -79,7 +79,7 @@ describe('iterations rename and delete, image metadata, images from URLs, region
   it('keeps key/value metadata on images, filters listings by it and refuses what breaks the limits', async () => {
     const project = await client.createProject('classification', ['red'], 'metadata');
     const [a, b] = await client.upload(project.id, pngs.slice(0, 2));
-    const put = (imageId: string, metadata: unknown) =>
+    const put = (imageId: string, metadata: object) =>
       client.http.put(`/v1/projects/${project.id}/images/${imageId}/metadata`).set('Authorization', client.auth).send({ metadata });
 
     const set = await put(a.id!, { camera: 'north', shift: 'night' }).expect(200);
@@ -109,7 +109,7 @@ describe('iterations rename and delete, image metadata, images from URLs, region
 
   it('adds images from URLs on an allowed address, and refuses other private addresses, errors and non-images per URL', async () => {
     const project = await client.createProject('classification', ['red', 'blue'], 'urls');
-    const post = (body: unknown) => client.http.post(`/v1/projects/${project.id}/images/urls`).set('Authorization', client.auth).send(body);
+    const post = (body: object) => client.http.post(`/v1/projects/${project.id}/images/urls`).set('Authorization', client.auth).send(body);
 
     const created = await post({ urls: [`${images}/0.png`, `${images}/1.png`], label: 'red' }).expect(201);
     expect(created.body.items).toEqual([

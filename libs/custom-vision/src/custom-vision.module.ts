@@ -35,7 +35,8 @@ import { TagsController } from './slices/tags/tags.controller.js';
     DomainsController,
     ProjectsController,
     TagsController,
-    // Static image paths (files, regions, tags, tagged…) are distinct from one another; no :imageId routes.
+    // Static image paths (files, urls, metadata, regions, tags, tagged…) are distinct from one another, and
+    // images/:imageId/regionproposals (POST) matches none of them.
     CreateImagesController,
     ImageQueriesController,
     ChangeImagesController,

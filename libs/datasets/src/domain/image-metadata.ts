@@ -25,7 +25,6 @@ export function validateMetadata(metadata: unknown): ImageMetadata {
     );
   }
   for (const [key, value] of entries) {
-    // eslint-disable-next-line no-control-regex
     if (key.length === 0 || key.length > MAX_METADATA_KEY_LENGTH || /[=\u0000-\u001f\u007f]/.test(key)) {
       throw DomainError.validation(
         DatasetErrors.METADATA_KEY_INVALID,
