@@ -476,6 +476,27 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
   });
 
+  describe('an installation without an allow-list', () => {
+    it('createImagesFromUrls: refuses the local server, by address and by host name (ErrorSource)', async () => {
+      const strict = await startTestApp();
+      try {
+        await strict.app.listen(0, '127.0.0.1');
+        const endpoint = `http://127.0.0.1:${(strict.app.getHttpServer().address() as AddressInfo).port}`;
+        const user = await registerAndLogIn(strict);
+        const key = (await strict.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
+        const client = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': key } }), endpoint);
+        const project = await client.createProject('strict', { domainId: CLASSIFICATION_DOMAIN });
+        const summary = await client.createImagesFromUrls(project.id!, {
+          images: [{ url: `${served}/red-0.png` }, { url: `http://localhost:${new URL(served).port}/red-1.png` }],
+        });
+        expect(summary.images!.map((entry) => entry.status)).toEqual(['ErrorSource', 'ErrorSource']);
+        expect((await client.getImageCount(project.id!)).body).toBe(0);
+      } finally {
+        await strict.destroy();
+      }
+    }, 60_000);
+  });
+
   // Served by other branches (project transfer, image performances, smart labeling, stored predictions).
   it.todo('getArtifact');
   it.todo('exportProject');

@@ -56,6 +56,11 @@ describe('UrlFetcher', () => {
     expect(fetched).toEqual({ bytes: PNG, contentType: 'image/png', url: `${base}/image.png` });
   });
 
+  it('fetches by host name when every address the name resolves to is allowed', async () => {
+    const fetched = await fetcher({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.0/8,::1' }).fetch(`http://localhost:${port}/image.png`);
+    expect(fetched.bytes).toEqual(PNG);
+  });
+
   it('refuses loopback without the allow-list: by literal address, by host name and in IPv6', async () => {
     const strict = fetcher({ URL_FETCH_ALLOWED_ADDRESSES: '' });
     expect((await failure(strict.fetch(`${base}/image.png`))).code).toBe('URL_ADDRESS_NOT_ALLOWED');
