@@ -21,7 +21,11 @@ export interface UrlFetchLimits {
   maxRedirects: number;
 }
 
+export type FetchOutcome = { image: FetchedImage } | { error: DomainError };
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** URLs of one request fetched at the same time. */
+const CONCURRENCY = 4;
 /** Declared types an image may come with: images, and servers that do not know (the bytes are checked later). */
 const ACCEPTED_TYPE = /^(image\/[\w.+-]+|application\/octet-stream|binary\/octet-stream)\s*(;|$)/i;
 
@@ -62,6 +66,25 @@ export class UrlFetcher {
       timeoutMs: settings.URL_FETCH_TIMEOUT_MS,
       maxRedirects: settings.URL_FETCH_MAX_REDIRECTS,
     };
+  }
+
+  /** Fetches several URLs, a few at a time; each succeeds or fails on its own, in the order given. */
+  async fetchEach(urls: readonly string[]): Promise<FetchOutcome[]> {
+    const outcomes: FetchOutcome[] = new Array(urls.length);
+    let next = 0;
+    const work = async () => {
+      while (next < urls.length) {
+        const index = next++;
+        try {
+          outcomes[index] = { image: await this.fetch(urls[index]) };
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          outcomes[index] = { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, urls.length) }, work));
+    return outcomes;
   }
 
   async fetch(url: string): Promise<FetchedImage> {

@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
 import { UploadLimits, validateMetadata } from '../../../../datasets/src/index.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
@@ -142,16 +142,14 @@ export class CreateImagesController {
         regions: parseRegions(image.regions, `images[${index}].regions`),
       };
     });
-    const entries: ImageEntry[] = [];
-    for (const { url, tagIds, regions } of wanted) {
-      try {
-        const fetched = await this.fetcher.fetch(url);
-        entries.push({ name: url, bytes: fetched.bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : fetched.bytes, tagIds, regions });
-      } catch (error) {
-        if (!isDomainError(error)) throw error;
-        entries.push({ name: url, bytes: null, tagIds, regions, failed: error.code === 'URL_TOO_LARGE' ? 'ErrorImageSize' : 'ErrorSource' });
+    const fetched = await this.fetcher.fetchEach(wanted.map(({ url }) => url));
+    const entries = wanted.map(({ url, tagIds, regions }, index): ImageEntry => {
+      const outcome = fetched[index];
+      if ('image' in outcome) {
+        return { name: url, bytes: outcome.image.bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : outcome.image.bytes, tagIds, regions };
       }
-    }
+      return { name: url, bytes: null, tagIds, regions, failed: outcome.error.code === 'URL_TOO_LARGE' ? 'ErrorImageSize' : 'ErrorSource' };
+    });
     return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata), response);
   }
 }

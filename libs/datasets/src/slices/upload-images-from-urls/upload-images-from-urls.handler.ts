@@ -1,5 +1,5 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { isDomainError, UrlFetcher } from '../../../../core/src/index.js';
+import { UrlFetcher } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/project-access.js';
 import type { Split } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
@@ -8,8 +8,6 @@ import type { UserContext } from '../image-writer.js';
 import { UploadImages } from '../upload-images/upload-images.handler.js';
 
 export const MAX_URLS_PER_REQUEST = 64;
-/** URLs fetched at the same time within one request. */
-const CONCURRENCY = 4;
 
 export interface UrlIntakeItem extends IntakeItem {
   url: string;
@@ -53,23 +51,11 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
   async execute({ projectId, urls, label, split, context }: UploadImagesFromUrls): Promise<UrlIntakeItem[]> {
     // Another user's project is 404 before anything is fetched.
     await this.access.getOwned(projectId, context.userId);
-    const results: (UrlIntakeItem | ReceivedFile)[] = new Array(urls.length);
-    let next = 0;
-    const work = async () => {
-      while (next < urls.length) {
-        const index = next++;
-        const url = urls[index];
-        try {
-          const fetched = await this.fetcher.fetch(url);
-          results[index] = { filename: filenameOf(fetched.url), size: fetched.bytes.length, buffer: fetched.bytes };
-        } catch (error) {
-          if (!isDomainError(error)) throw error;
-          results[index] = { url, filename: filenameOf(url), status: 'rejected', error: { code: error.code, message: error.message } };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, urls.length) }, work));
-
+    const results: (UrlIntakeItem | ReceivedFile)[] = (await this.fetcher.fetchEach(urls)).map((outcome, index) =>
+      'image' in outcome
+        ? { filename: filenameOf(outcome.image.url), size: outcome.image.bytes.length, buffer: outcome.image.bytes }
+        : { url: urls[index], filename: filenameOf(urls[index]), status: 'rejected', error: { code: outcome.error.code, message: outcome.error.message } },
+    );
     const fetchedIndexes = results.flatMap((result, index) => ('buffer' in result ? [index] : []));
     const files = fetchedIndexes.map((index) => results[index] as ReceivedFile);
     const intake: IntakeItem[] = files.length ? await this.commands.execute(new UploadImages(projectId, files, label, split, context)) : [];
