@@ -10,7 +10,7 @@ import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionExceptionFilter } from '../../http/custom-vision-exception.filter.js';
-import { readImages } from '../../http/image-data.js';
+import { readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { requiredString } from '../../http/query.js';
 import { JsonPrimitivesInterceptor } from '../../http/json-primitives.interceptor.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
@@ -105,7 +105,7 @@ export class PredictController {
   private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType): Promise<CvImagePrediction> {
     requireTask(request, task);
     const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
-    return this.predictOn(request, fetched.bytes);
+    return this.predictOn(request, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
   }
 
   private async predictOn(request: PredictionRequest, bytes: Buffer): Promise<CvImagePrediction> {

@@ -8,7 +8,7 @@ import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { readImages } from '../../http/image-data.js';
+import { readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 
@@ -57,7 +57,7 @@ export class QuickTestController {
   ): Promise<CvImagePrediction> {
     await this.reads.project(projectId, user.id);
     const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
-    return this.quickTestWith(projectId, iterationId, fetched.bytes);
+    return this.quickTestWith(projectId, iterationId, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
   }
 
   private async quickTestWith(projectId: string, iterationId: unknown, bytes: Buffer): Promise<CvImagePrediction> {
