@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
 import { DeploymentSettings } from '../../../../deployments/src/index.js';
 import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
+import type { IterationView } from '../../../../training/src/index.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
@@ -11,6 +12,8 @@ import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom
 import { readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+type TrainedIteration = IterationView & { model: NonNullable<IterationView['model']> };
 
 /** Predicts with any trained iteration, published or not (PredictionService on the iteration's model). */
 @CustomVisionTrainingController()
@@ -38,9 +41,10 @@ export class QuickTestController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
     await this.reads.project(projectId, user.id);
+    const iteration = await this.trainedIteration(projectId, iterationId);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
     if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
-    return this.quickTestWith(projectId, iterationId, image.data);
+    return this.quickTestWith(iteration, image.data);
   }
 
   @Post('url')
@@ -56,11 +60,13 @@ export class QuickTestController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
     await this.reads.project(projectId, user.id);
+    const iteration = await this.trainedIteration(projectId, iterationId);
     const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
-    return this.quickTestWith(projectId, iterationId, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
+    return this.quickTestWith(iteration, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
   }
 
-  private async quickTestWith(projectId: string, iterationId: unknown, bytes: Buffer): Promise<CvImagePrediction> {
+  /** The iteration asked for, or the newest trained one. */
+  private async trainedIteration(projectId: string, iterationId: unknown): Promise<TrainedIteration> {
     const wanted = optionalUuid(iterationId, 'iterationId');
     const iteration = wanted
       ? await this.reads.iteration(projectId, wanted)
@@ -69,11 +75,15 @@ export class QuickTestController {
     if (iteration.status !== 'completed' || !iteration.model) {
       throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`);
     }
+    return { ...iteration, model: iteration.model };
+  }
+
+  private async quickTestWith(iteration: TrainedIteration, bytes: Buffer): Promise<CvImagePrediction> {
     const names = iteration.labels.map((label) => label.name);
     const predictions = await this.predictions.predict(iteration.model.sha256, names, bytes, {});
     return {
       id: this.ids.newId(),
-      project: projectId,
+      project: iteration.projectId,
       iteration: iteration.id,
       created: this.clock.now().toISOString(),
       predictions: toCvPredictions(predictions, iteration.labels),
