@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { UrlFetcher } from '../../core/src/index.js';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
@@ -11,7 +12,9 @@ import { DomainsController } from './slices/domains/domains.controller.js';
 import { ChangeImagesController } from './slices/images/change-images.controller.js';
 import { CreateImagesController } from './slices/images/create-images.controller.js';
 import { ImageBatch } from './slices/images/image-batch.js';
+import { ImageMetadataController } from './slices/images/image-metadata.controller.js';
 import { ImageQueriesController } from './slices/images/image-queries.controller.js';
+import { RegionProposalsController } from './slices/images/region-proposals.controller.js';
 import { IterationsController } from './slices/iterations/iterations.controller.js';
 import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
 import { PredictController } from './slices/predict/predict.controller.js';
@@ -32,10 +35,13 @@ import { TagsController } from './slices/tags/tags.controller.js';
     DomainsController,
     ProjectsController,
     TagsController,
-    // Static image paths (files, regions, tags, tagged…) are distinct from one another; no :imageId routes.
+    // Static image paths (files, urls, metadata, regions, tags, tagged…) are distinct from one another, and
+    // images/:imageId/regionproposals (POST) matches none of them.
     CreateImagesController,
     ImageQueriesController,
     ChangeImagesController,
+    ImageMetadataController,
+    RegionProposalsController,
     IterationsController,
     PublishController,
     QuickTestController,
@@ -53,6 +59,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ImageBatch,
     TrainingKeyGuard,
     PredictionKeyGuard,
+    UrlFetcher,
   ],
 })
 export class CustomVisionModule {}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { UrlFetcher } from '../../core/src/index.js';
 import { ProjectAccess } from '../../projects/src/project-access.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
 import { ProjectTimeTravel } from '../../audit/src/index.js';
@@ -19,6 +20,10 @@ import { LabelImagesHandler } from './slices/label-images-batch/label-images-bat
 import { ReadImagesController } from './slices/read-images/read-images.controller.js';
 import { RemoveImageHandler } from './slices/remove-image/remove-image.handler.js';
 import { UpdateImageController } from './slices/update-image/update-image.controller.js';
+import { UploadImagesFromUrlsController } from './slices/upload-images-from-urls/upload-images-from-urls.controller.js';
+import { UploadImagesFromUrlsHandler } from './slices/upload-images-from-urls/upload-images-from-urls.handler.js';
+import { UpdateImageMetadataController } from './slices/update-image-metadata/update-image-metadata.controller.js';
+import { UpdateImageMetadataHandler } from './slices/update-image-metadata/update-image-metadata.handler.js';
 import { UpdateImageHandler } from './slices/update-image/update-image.handler.js';
 import { UploadImagesController } from './slices/upload-images/upload-images.controller.js';
 import { UploadImagesHandler } from './slices/upload-images/upload-images.handler.js';
@@ -37,11 +42,13 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImagesBatchController,
     ImportDatasetController,
     UploadImagesController,
+    UploadImagesFromUrlsController,
     ReadImagesController,
     ImageThumbnailController,
     LabelImageController,
     UpdateImageController,
     AnalyzeDatasetController,
+    UpdateImageMetadataController,
   ],
   providers: [
     ProjectAccess,
@@ -60,6 +67,9 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImagesHandler,
     UpdateImageHandler,
     RemoveImageHandler,
+    UpdateImageMetadataHandler,
+    UploadImagesFromUrlsHandler,
+    UrlFetcher,
     ImportDatasetHandler,
   ],
   exports: [DatasetQueries, UploadLimits],

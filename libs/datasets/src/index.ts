@@ -9,3 +9,5 @@ export * from './read-models/images/image.view.js';
 export * from './read-models/images/images.projection.js';
 export * from './datasets.module.js';
 export * from './upload/upload-limits.js';
+export * from './domain/image-metadata.js';
+export { UpdateImageMetadata } from './slices/update-image-metadata/update-image-metadata.handler.js';

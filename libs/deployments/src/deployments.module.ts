@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { uploadLimitsProvider } from '../../datasets/src/index.js';
+import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { ProjectAccess } from '../../projects/src/index.js';
-import { IterationQueuer } from '../../training/src/index.js';
+import { IterationQueries, IterationQueuer } from '../../training/src/index.js';
 import { deploymentSettingsProvider } from './deployment-settings.js';
 import { ModelCache } from './inference/model-cache.js';
 import { ModelEvictionReactor } from './inference/model-eviction.reactor.js';
@@ -16,6 +16,8 @@ import { DeploymentKeyGuard } from './slices/predict/deployment-key.guard.js';
 import { PredictThrottlerGuard, PredictThrottlerStorage } from './slices/predict/predict-throttler.guard.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
+import { ProposeRegionsController } from './slices/propose-regions/propose-regions.controller.js';
+import { RegionProposals } from './slices/propose-regions/region-proposals.js';
 import { RotateDeploymentKeyHandler } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';
 import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.handler.js';
 
@@ -25,7 +27,7 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
  */
 @Module({
   imports: [CqrsModule],
-  controllers: [DeploymentsController, PredictController, ImportModelController],
+  controllers: [DeploymentsController, PredictController, ImportModelController, ProposeRegionsController],
   providers: [
     ProjectAccess,
     IterationQueuer,
@@ -43,7 +45,10 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
     RotateDeploymentKeyHandler,
     UndeployModelHandler,
     ImportModelHandler,
+    RegionProposals,
+    DatasetQueries,
+    IterationQueries,
   ],
-  exports: [DeploymentQueries, ModelCache],
+  exports: [DeploymentQueries, ModelCache, RegionProposals],
 })
 export class DeploymentsModule {}

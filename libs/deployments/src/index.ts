@@ -7,3 +7,4 @@ export * from './domain/deployment.events.js';
 export * from './inference/model-cache.js';
 export * from './read-models/deployments/deployment-queries.js';
 export * from './read-models/deployments/deployment.view.js';
+export * from './slices/propose-regions/region-proposals.js';

@@ -179,6 +179,33 @@ export class Settings {
   @Min(1)
   ARCHIVE_MAX_ENTRIES: number = 50_000;
 
+  /**
+   * Images fetched from URLs (images from URLs, URL predictions): addresses or CIDR ranges, separated by commas,
+   * that may be fetched although loopback, private, link-local or reserved (e.g. `10.0.0.0/8,fd00::/8`).
+   * Unset: only public addresses.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  URL_FETCH_ALLOWED_ADDRESSES?: string;
+
+  /** Largest image fetched from a URL. */
+  @IsInt()
+  @Min(1)
+  URL_FETCH_MAX_BYTES: number = 10 * MiB;
+
+  /** How long a fetch from a URL may take, redirects and body included. */
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  URL_FETCH_TIMEOUT_MS: number = 10_000;
+
+  /** Redirects a fetch from a URL follows (each hop is checked like the first). */
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  URL_FETCH_MAX_REDIRECTS: number = 3;
+
   /** Archives: inflated bytes per compressed byte of an entry past its first MiB (zip-bomb guard). */
   @IsInt()
   @Min(2)
@@ -215,6 +242,10 @@ export const SETTING_NAMES = [
   'ARCHIVE_MAX_ENTRY_BYTES',
   'ARCHIVE_MAX_ENTRIES',
   'ARCHIVE_MAX_RATIO',
+  'URL_FETCH_ALLOWED_ADDRESSES',
+  'URL_FETCH_MAX_BYTES',
+  'URL_FETCH_TIMEOUT_MS',
+  'URL_FETCH_MAX_REDIRECTS',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */

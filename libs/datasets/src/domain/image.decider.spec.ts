@@ -146,4 +146,28 @@ describe('label references', () => {
       expect.objectContaining({ code: 'LABEL_NOT_IN_PROJECT', kind: 'validation' }),
     );
   });
+
+  describe('metadata', () => {
+    const set = (metadata: Record<string, string>): ImageEvent => ({ type: 'ImageMetadataSet', v: 1, data: { projectId: 'p1', imageId: 'i1', metadata } });
+
+    it('records the metadata with its keys sorted; the same metadata again changes nothing', () => {
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { shift: 'night', camera: 'north' } }).then([set({ camera: 'north', shift: 'night' })]);
+      spec.given([uploaded, set({ camera: 'north' })]).when({ type: 'SetImageMetadata', project: classification, metadata: { camera: 'north' } }).thenNothingHappens();
+      spec.given([uploaded, set({ camera: 'north' })]).when({ type: 'SetImageMetadata', project: classification, metadata: {} }).then([set({})]);
+    });
+
+    it('refuses more than 10 entries, bad keys and bad values', () => {
+      const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`k${index}`, 'v']));
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: eleven }).thenThrows('METADATA_TOO_MANY_ENTRIES');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { 'a=b': 'v' } }).thenThrows('METADATA_KEY_INVALID');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { ['k'.repeat(129)]: 'v' } }).thenThrows('METADATA_KEY_INVALID');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v'.repeat(257) } }).thenThrows('METADATA_VALUE_INVALID');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 3 } as unknown as Record<string, string> }).thenThrows('METADATA_VALUE_INVALID');
+    });
+
+    it('refuses metadata on a removed image', () => {
+      const removed: ImageEvent = { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } };
+      spec.given([uploaded, removed]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v' } }).thenThrows('IMAGE_NOT_FOUND');
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { type Decider, DomainError } from '../../../core/src/index.js';
 import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
 import { DatasetErrors } from './dataset-errors.js';
+import { type ImageMetadata, validateMetadata } from './image-metadata.js';
 import type { ImageEvent, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
@@ -36,6 +37,8 @@ export type ImageCommand =
   | { type: 'ExcludeImage'; project: ProjectContext }
   | { type: 'IncludeImage'; project: ProjectContext }
   | { type: 'AssignSplit'; project: ProjectContext; split: Split }
+  /** Replaces the image's metadata with `metadata`. */
+  | { type: 'SetImageMetadata'; project: ProjectContext; metadata: ImageMetadata }
   | { type: 'RemoveImage'; project: ProjectContext };
 
 export interface ImageState {
@@ -47,6 +50,7 @@ export interface ImageState {
   regions: Region[];
   included: boolean;
   split: Split;
+  metadata: ImageMetadata;
 }
 
 const initialState: ImageState = {
@@ -58,6 +62,7 @@ const initialState: ImageState = {
   regions: [],
   included: true,
   split: 'train',
+  metadata: {},
 };
 
 export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
@@ -85,6 +90,11 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
       case 'AssignSplit':
         if (command.split === state.split) return [];
         return [{ type: 'ImageSplitAssigned', v: 1, data: { projectId, imageId, split: command.split } }];
+      case 'SetImageMetadata': {
+        const metadata = validateMetadata(command.metadata);
+        if (JSON.stringify(metadata) === JSON.stringify(state.metadata)) return [];
+        return [{ type: 'ImageMetadataSet', v: 1, data: { projectId, imageId, metadata } }];
+      }
       case 'RemoveImage':
         return [{ type: 'ImageRemoved', v: 1, data: { projectId, imageId, sha256: state.sha256 ?? '' } }];
     }
@@ -112,6 +122,8 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
         return { ...state, included: true };
       case 'ImageSplitAssigned':
         return { ...state, split: event.data.split };
+      case 'ImageMetadataSet':
+        return { ...state, metadata: event.data.metadata };
       case 'ImageRemoved':
         return { ...state, status: 'removed' };
     }

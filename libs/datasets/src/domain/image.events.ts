@@ -46,6 +46,8 @@ export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string
 export type ImageExcludedFromTraining = DomainEvent<'ImageExcludedFromTraining', { projectId: string; imageId: string }>;
 export type ImageIncludedInTraining = DomainEvent<'ImageIncludedInTraining', { projectId: string; imageId: string }>;
 export type ImageSplitAssigned = DomainEvent<'ImageSplitAssigned', { projectId: string; imageId: string; split: Split }>;
+/** The image's whole metadata after the change. */
+export type ImageMetadataSet = DomainEvent<'ImageMetadataSet', { projectId: string; imageId: string; metadata: Record<string, string> }>;
 export type ImageRemoved = DomainEvent<'ImageRemoved', { projectId: string; imageId: string; sha256: string }>;
 
 export type ImageEvent =
@@ -55,6 +57,7 @@ export type ImageEvent =
   | ImageExcludedFromTraining
   | ImageIncludedInTraining
   | ImageSplitAssigned
+  | ImageMetadataSet
   | ImageRemoved;
 
 export const IMAGE_EVENT_TYPES = [
@@ -64,6 +67,7 @@ export const IMAGE_EVENT_TYPES = [
   'ImageExcludedFromTraining',
   'ImageIncludedInTraining',
   'ImageSplitAssigned',
+  'ImageMetadataSet',
   'ImageRemoved',
 ] as const satisfies readonly ImageEvent['type'][];
 

@@ -66,6 +66,14 @@ export class ImageDto {
   @ApiProperty({ description: 'Whether training uses this image.' })
   included: boolean;
 
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { camera: 'north-gate' },
+    description: 'Key/value metadata (PUT …/images/{imageId}/metadata), at most 10 entries.',
+  })
+  metadata: Record<string, string>;
+
   @ApiProperty({ format: 'date-time' })
   uploadedAt: string;
 

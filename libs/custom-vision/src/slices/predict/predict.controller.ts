@@ -1,6 +1,6 @@
-import { Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Clock, IdGenerator } from '../../../../core/src/index.js';
+import { Clock, IdGenerator, UrlFetcher } from '../../../../core/src/index.js';
 import { DeploymentSettings } from '../../../../deployments/src/index.js';
 import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
 import { Public } from '../../../../identity/src/index.js';
@@ -10,14 +10,15 @@ import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionExceptionFilter } from '../../http/custom-vision-exception.filter.js';
-import { readImages } from '../../http/image-data.js';
+import { readImages, withinPredictionLimit } from '../../http/image-data.js';
+import { requiredString } from '../../http/query.js';
 import { JsonPrimitivesInterceptor } from '../../http/json-primitives.interceptor.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
 
 /**
  * The Custom Vision Prediction API on published iterations (deployments): classify and detect, stored or
- * not (nothing is stored either way). Images come as multipart (part imageData) or as the raw body.
+ * not (nothing is stored either way). Images come as multipart (part imageData), as the raw body, or as a URL ({url}).
  */
 @Public()
 @UseGuards(PredictionKeyGuard)
@@ -35,6 +36,7 @@ export class PredictController {
     private readonly settings: DeploymentSettings,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly fetcher: UrlFetcher,
   ) {}
 
   @Post('classify/iterations/:publishedName/image')
@@ -77,18 +79,52 @@ export class PredictController {
     return this.predict(request, 'detection');
   }
 
+  @Post('classify/iterations/:publishedName/url')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration' })
+  classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'classification');
+  }
+
+  @Post('classify/iterations/:publishedName/url/nostore')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it' })
+  classifyUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'classification');
+  }
+
+  @Post('detect/iterations/:publishedName/url')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration' })
+  detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'detection');
+  }
+
+  @Post('detect/iterations/:publishedName/url/nostore')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it' })
+  detectUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'detection');
+  }
+
   private async predict(request: PredictionRequest, task: ProjectType): Promise<CvImagePrediction> {
-    const { project, deployment } = request.published!;
-    if (project.type !== task) {
-      throw CustomVisionError.badRequest(
-        'BadRequestNotSupported',
-        `Project ${project.id} is a ${project.type} project: use the ${project.type === 'classification' ? 'classify' : 'detect'} endpoint.`,
-      );
-    }
+    requireTask(request, task);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
     if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData or as the body.');
+    return this.predictOn(request, image.data);
+  }
+
+  /** The URL is fetched with the limits and address checks of the native images-from-URLs endpoint. */
+  private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType): Promise<CvImagePrediction> {
+    requireTask(request, task);
+    const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
+    return this.predictOn(request, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
+  }
+
+  private async predictOn(request: PredictionRequest, bytes: Buffer): Promise<CvImagePrediction> {
+    const { project, deployment } = request.published!;
     const iteration = await this.reads.iteration(project.id, deployment.iterationId);
-    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, image.data, {});
+    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, bytes, {});
     return {
       id: this.ids.newId(),
       project: project.id,
@@ -96,5 +132,15 @@ export class PredictController {
       created: this.clock.now().toISOString(),
       predictions: toCvPredictions(predictions, iteration.labels),
     };
+  }
+}
+
+function requireTask(request: PredictionRequest, task: ProjectType): void {
+  const { project } = request.published!;
+  if (project.type !== task) {
+    throw CustomVisionError.badRequest(
+      'BadRequestNotSupported',
+      `Project ${project.id} is a ${project.type} project: use the ${project.type === 'classification' ? 'classify' : 'detect'} endpoint.`,
+    );
   }
 }

@@ -13,6 +13,8 @@ export interface ImageFilter {
   unlabeled?: boolean;
   split?: Split;
   included?: boolean;
+  /** Images with this metadata entry, `key=value`. */
+  metadata?: string;
 }
 
 /** An image with its label names resolved against the project's current labels. */
@@ -28,6 +30,7 @@ export interface LabeledImage {
   regions: { label: LabelView; x: number; y: number; width: number; height: number }[];
   split: Split;
   included: boolean;
+  metadata: Record<string, string>;
   uploadedAt: string;
   revision: number;
 }
@@ -67,6 +70,7 @@ export class DatasetQueries {
     if (filter.unlabeled !== undefined) where.labeled = !filter.unlabeled;
     // The label of the image or of any of its boxes: labelIds holds them all.
     if (filter.labelId !== undefined) where.labelIds = filter.labelId;
+    if (filter.metadata !== undefined) where.metadataEntries = filter.metadata;
     return this.images.find({ where, orderBy: 'seq', limit: page.limit, cursor: page.cursor });
   }
 
@@ -94,6 +98,7 @@ export class DatasetQueries {
       }),
       split: image.split,
       included: image.included,
+      metadata: image.metadata,
       uploadedAt: image.uploadedAt,
       revision: image.revision,
     };

@@ -24,6 +24,10 @@ export interface ImageView {
   /** Every label the image uses (its label and its boxes' labels), sorted: what a label filter looks in. */
   labelIds: string[];
   split: Split;
+  /** Key/value metadata. */
+  metadata: Record<string, string>;
+  /** `key=value` of each metadata entry: what a metadata filter looks in. */
+  metadataEntries: string[];
   /** Whether training uses the image. */
   included: boolean;
   uploadedAt: string;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { metadataEntries } from '../../domain/image-metadata.js';
 import { IMAGE_EVENT_TYPES, type ImageEvent } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy } from './image.view.js';
 
@@ -33,6 +34,8 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       labeled: false,
       labelIds: [],
       split,
+      metadata: {},
+      metadataEntries: [],
       included: true,
       uploadedAt: recorded.metadata.at,
       seq: recorded.position,
@@ -52,6 +55,8 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       return { ...current, included: true, revision };
     case 'ImageSplitAssigned':
       return { ...current, split: event.data.split, revision };
+    case 'ImageMetadataSet':
+      return { ...current, metadata: event.data.metadata, metadataEntries: metadataEntries(event.data.metadata), revision };
     case 'ImageRemoved':
       return null;
   }
@@ -66,8 +71,8 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
 @Injectable()
 export class ImagesProjection implements Projection {
   readonly name = 'images';
-  /** 2: images carry labelIds, the label filter's index. */
-  readonly version = 2;
+  /** 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet). */
+  readonly version = 3;
   readonly collections = [IMAGES, LABEL_STATS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 

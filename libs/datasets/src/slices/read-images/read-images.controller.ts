@@ -50,7 +50,7 @@ export class ReadImagesController {
     const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
     const page = await queries.list(
       projectId,
-      { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included },
+      { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included, metadata: query.metadata },
       { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
     );
     return { items: page.items.map((image) => toImageDto(image, project.labels)), nextCursor: page.nextCursor };
