@@ -119,6 +119,7 @@ export class CreateImagesController {
 
   @Post('urls')
   @ApiOperation({
+    operationId: 'CustomVision_CreateImagesFromUrls',
     summary: 'Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed',
     description:
       'Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be ' +

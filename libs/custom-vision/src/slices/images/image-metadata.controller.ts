@@ -29,6 +29,7 @@ export class ImageMetadataController {
 
   @Post()
   @ApiOperation({
+    operationId: 'CustomVision_UpdateImageMetadata',
     summary: 'Custom Vision: add or change metadata of images (?imageIds=a,b; body {key: value}); 207 when some failed',
     description: 'At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.',
   })

@@ -19,6 +19,7 @@ export class RegionProposalsController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_GetImageRegionProposals',
     summary: "Custom Vision: region proposals for an image, from the project's newest trained detector",
     description: 'Azure proposes boxes before any training; diyml needs a trained detector (NotFoundProjectDefaultIteration before).',
   })

@@ -81,28 +81,40 @@ export class PredictController {
 
   @Post('classify/iterations/:publishedName/url')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration' })
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImageUrl',
+    summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
+  })
   classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification');
   }
 
   @Post('classify/iterations/:publishedName/url/nostore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it' })
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImageUrlWithNoStore',
+    summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it',
+  })
   classifyUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification');
   }
 
   @Post('detect/iterations/:publishedName/url')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration' })
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImageUrl',
+    summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
+  })
   detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection');
   }
 
   @Post('detect/iterations/:publishedName/url/nostore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it' })
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImageUrlWithNoStore',
+    summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it',
+  })
   detectUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection');
   }

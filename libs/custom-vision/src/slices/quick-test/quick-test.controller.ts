@@ -51,6 +51,7 @@ export class QuickTestController {
   @Post('url')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_QuickTestImageUrl',
     summary: 'Custom Vision: quick test an image fetched from a URL ({url}; ?iterationId=, default the newest trained iteration)',
     description: 'The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls; the image is not kept.',
   })

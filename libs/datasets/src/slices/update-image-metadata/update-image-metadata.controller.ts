@@ -28,6 +28,7 @@ export class UpdateImageMetadataController {
 
   @Put()
   @ApiOperation({
+    operationId: 'setImageMetadata',
     summary: "Replace an image's key/value metadata (filter listings with ?metadata=key=value)",
     description: '400 METADATA_TOO_MANY_ENTRIES, METADATA_KEY_INVALID or METADATA_VALUE_INVALID name the entry to fix; nothing is changed then.',
   })

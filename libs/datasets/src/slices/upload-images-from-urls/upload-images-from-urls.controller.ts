@@ -50,6 +50,7 @@ export class UploadImagesFromUrlsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({
+    operationId: 'uploadImagesFromUrls',
     summary: 'Add images fetched from http(s) URLs',
     description:
       'Each URL is fetched by the server with limits (URL_FETCH_MAX_BYTES, URL_FETCH_TIMEOUT_MS, URL_FETCH_MAX_REDIRECTS; ' +

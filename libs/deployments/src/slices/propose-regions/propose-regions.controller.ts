@@ -39,6 +39,7 @@ export class ProposeRegionsController {
 
   @Get()
   @ApiOperation({
+    operationId: 'proposeImageRegions',
     summary: "Candidate boxes for an image, from the project's trained detector (to speed up labelling)",
     description:
       '409 NO_TRAINED_DETECTOR before any detector iteration completed; 400 WRONG_PROJECT_TYPE for a classification project.',

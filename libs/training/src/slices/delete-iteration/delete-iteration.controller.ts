@@ -13,6 +13,7 @@ export class DeleteIterationController {
   @Delete()
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'deleteIteration',
     summary: 'Delete an iteration (it leaves the lists and deployment choices; its history stays in the log)',
     description:
       '409 ITERATION_DEPLOYED while a deployment serves it (undeploy first, as Azure refuses to delete a published iteration); ' +

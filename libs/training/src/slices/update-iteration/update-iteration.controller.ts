@@ -22,6 +22,7 @@ export class UpdateIterationController {
 
   @Patch()
   @ApiOperation({
+    operationId: 'renameIteration',
     summary: 'Rename an iteration',
     description: '400 ITERATION_NAME_INVALID for an empty name or one over 100 characters; 409 ITERATION_NAME_TAKEN when another iteration has it.',
   })
