@@ -6,6 +6,7 @@ import { TestRunJobProcessor } from './jobs/test-run-job.processor.js';
 import { TestRunJobReactor } from './jobs/test-run-job.reactor.js';
 import { TestRunQueries } from './read-models/test-runs/test-run-queries.js';
 import { TestRunsProjection } from './read-models/test-runs/test-runs.projection.js';
+import { CancelTestRunHandler } from './slices/cancel-test-run/cancel-test-run.handler.js';
 import { RequestTestRunHandler } from './slices/request-test-run/request-test-run.handler.js';
 import { TestRunsController } from './slices/test-runs.controller.js';
 
@@ -22,6 +23,7 @@ import { TestRunsController } from './slices/test-runs.controller.js';
     TestRunJobReactor,
     TestRunJobProcessor,
     RequestTestRunHandler,
+    CancelTestRunHandler,
   ],
   exports: [TestRunQueries],
 })
