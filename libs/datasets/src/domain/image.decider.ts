@@ -1,7 +1,7 @@
 import { type Decider, DomainError } from '../../../core/src/index.js';
 import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
 import { DatasetErrors } from './dataset-errors.js';
-import type { ImageEvent, Region, Split } from './image.events.js';
+import type { ImageEvent, LabelSource, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
 /** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
@@ -31,8 +31,8 @@ export type ImageCommand =
       regions?: Region[];
       split: Split;
     }
-  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null }
-  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[] }
+  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null; source?: LabelSource }
+  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[]; source?: LabelSource }
   | { type: 'ExcludeImage'; project: ProjectContext }
   | { type: 'IncludeImage'; project: ProjectContext }
   | { type: 'AssignSplit'; project: ProjectContext; split: Split }
@@ -71,12 +71,12 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
         requireType(command.project, 'classification', 'A label on the whole image');
         if (command.labelId !== null) requireLabel(command.project, command.labelId);
         if (command.labelId === state.labelId) return [];
-        return [{ type: 'ImageLabeled', v: 1, data: { projectId, imageId, labelId: command.labelId } }];
+        return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null } }];
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
         if (sameRegions(regions, state.regions)) return [];
-        return [{ type: 'ImageRegionsSet', v: 1, data: { projectId, imageId, regions } }];
+        return [{ type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } }];
       }
       case 'ExcludeImage':
         return state.included ? [{ type: 'ImageExcludedFromTraining', v: 1, data: { projectId, imageId } }] : [];
@@ -137,7 +137,7 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
       data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split },
     },
   ];
-  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 1, data: { projectId: project.id, imageId, regions } });
+  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });
   return events;
 }
 
