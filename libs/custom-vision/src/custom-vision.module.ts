@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
+import { LabelSuggestionQueries } from '../../evaluation/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
 import { ProjectAccess } from '../../projects/src/index.js';
 import { IterationQueries } from '../../training/src/index.js';
@@ -19,6 +20,7 @@ import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
 import { ProjectsController } from './slices/projects/projects.controller.js';
 import { PublishController } from './slices/publish/publish.controller.js';
 import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
+import { SuggestionsController } from './slices/suggestions/suggestions.controller.js';
 import { TagsController } from './slices/tags/tags.controller.js';
 
 /**
@@ -40,6 +42,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     PublishController,
     QuickTestController,
     PredictController,
+    SuggestionsController,
     CustomVisionNotFoundController,
   ],
   providers: [
@@ -53,6 +56,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ImageBatch,
     TrainingKeyGuard,
     PredictionKeyGuard,
+    LabelSuggestionQueries,
   ],
 })
 export class CustomVisionModule {}

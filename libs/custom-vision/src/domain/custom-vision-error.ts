@@ -60,6 +60,7 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   VALIDATION_FAILED: 'BadRequest',
   INVALID_ID: 'BadRequestInvalidIds',
   MALFORMED_JSON: 'BadRequest',
+  NO_IMAGES_TO_SUGGEST: 'BadRequest',
 };
 
 /** Custom Vision codes by HTTP status, for errors without a more specific code. */
