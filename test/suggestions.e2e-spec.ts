@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyReadModels } from '../apps/api/src/replay-verification.js';
 import { ApiClient } from './support/api-client.js';
-import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
-import { modelZip, tinyClassifier } from './support/tiny-models.js';
+import { modelZip, tinyClassifier, tinyDetector } from './support/tiny-models.js';
 
 type Suggestion = {
   imageId: string;
   status: string;
   runId: string;
-  predictions: { labelId: string; label: string; probability: number; box?: unknown }[];
+  predictions: { labelId: string; label: string; probability: number; box?: { x: number; y: number; width: number; height: number } }[];
   uncertainty: number;
 };
 type HistoryItem = { type: string; v: number; data: Record<string, unknown> };
@@ -205,6 +205,52 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     expect(report.comparisons.filter((comparison) => comparison.collection.startsWith('label-suggestion'))).toEqual([
       expect.objectContaining({ equal: true }),
       expect.objectContaining({ equal: true }),
+    ]);
+  });
+
+  it('suggests boxes for a detection project; accepting keeps the boxes at least minProbability probable, or the edited ones', async () => {
+    const detection = await client.createProject('detection', ['red', 'blue'], 'detection');
+    const scenes = await squareScenes([RED, BLUE], 2, 21);
+    const items = await client.upload(detection.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const imported = await client.http
+      .post(`/v1/projects/${detection.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'model.zip')
+      .expect(201);
+    const suggestions = `/v1/projects/${detection.id}/iterations/${imported.body.id}/suggestions`;
+    const requested = await client.http.post(suggestions).set('Authorization', client.auth).send({}).expect(202);
+    const deadline = Date.now() + 60_000;
+    let run = requested.body;
+    while (run.status === 'requested' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run = (await client.http.get(`${suggestions}/runs/${run.id}`).set('Authorization', client.auth).expect(200)).body;
+    }
+    expect(run).toMatchObject({ status: 'completed', suggestedCount: 2 });
+    const listed = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items as Suggestion[];
+    const [first, second] = items.map((item) => listed.find((suggestion) => suggestion.imageId === item.id)!);
+    for (const suggestion of [first, second]) {
+      expect(suggestion.predictions.length).toBeGreaterThan(0);
+      for (const prediction of suggestion.predictions) {
+        expect(prediction.probability).toBeGreaterThanOrEqual(0.1);
+        expect(prediction.box!.x + prediction.box!.width).toBeLessThanOrEqual(1 + 1e-6);
+      }
+    }
+
+    const wrongEdit = await client.http.post(`${suggestions}/accept`).set('Authorization', client.auth).send({ items: [{ imageId: first.imageId, label: 'red' }] });
+    expect(wrongEdit.body.items[0].error.code).toBe('EDIT_DOES_NOT_FIT');
+    const box = { label: 'blue', x: 0.1, y: 0.1, width: 0.3, height: 0.3 };
+    const accepted = await client.http
+      .post(`${suggestions}/accept`)
+      .set('Authorization', client.auth)
+      .send({ minProbability: 0, items: [{ imageId: first.imageId }, { imageId: second.imageId, regions: [box] }] });
+    expect(accepted.status).toBe(200);
+    const regionsOf = async (imageId: string) => (await client.http.get(`/v1/projects/${detection.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body.regions;
+    expect(await regionsOf(first.imageId)).toHaveLength(first.predictions.length);
+    expect(await regionsOf(second.imageId)).toEqual([expect.objectContaining({ label: expect.objectContaining({ name: 'blue' }), x: 0.1, width: 0.3 })]);
+    const history = await client.http.get(`/v1/projects/${detection.id}/history?type=ImageRegionsSet`).set('Authorization', client.auth).expect(200);
+    expect(history.body.items.map((item: HistoryItem) => [item.v, item.data.imageId, item.data.source])).toEqual([
+      [2, first.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: false }],
+      [2, second.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: true }],
     ]);
   });
 });
