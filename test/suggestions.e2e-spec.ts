@@ -195,6 +195,25 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     expect(types.filter((type) => type.startsWith('LabelSuggestions'))).toEqual([]);
   });
 
+  it('documents the suggestion and test-run cancel routes with their response schemas and errors', async () => {
+    const document = (await client.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>> };
+    const iteration = '/v1/projects/{projectId}/iterations/{iterationId}';
+    const routes: [string, string, string][] = [
+      ['post', `${iteration}/suggestions`, '202'],
+      ['get', `${iteration}/suggestions`, '200'],
+      ['get', `${iteration}/suggestions/runs/{runId}`, '200'],
+      ['post', `${iteration}/suggestions/accept`, '200'],
+      ['post', `${iteration}/suggestions/reject`, '200'],
+      ['post', `${iteration}/test-runs/{testRunId}/cancel`, '200'],
+    ];
+    for (const [method, path, success] of routes) {
+      const responses = document.paths[path]?.[method]?.responses;
+      expect(Object.keys(responses ?? {})).toEqual(expect.arrayContaining([success, '400', '401', '404']));
+      expect(responses![success].content).toHaveProperty(['application/json']);
+    }
+    expect(Object.keys(document.paths[`${iteration}/suggestions/accept`].post.responses)).toContain('207');
+  });
+
   it('keeps every suggestion event in the history, and a replay rebuilds the same read models', async () => {
     const types = new Set((await history()).map((item) => `${item.type}@${item.v}`));
     for (const type of ['LabelSuggestionsRequested@1', 'LabelSuggestionsComputed@1', 'LabelSuggestionsRejected@1', 'ImageLabeled@2']) {
