@@ -62,6 +62,13 @@ describe('image decider', () => {
         .then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source } }]);
     });
 
+    it('refuses a suggestion for an image labeled since: its label stays', () => {
+      const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+      spec.given([uploaded, labeled('dog')]).when({ type: 'LabelImage', project: classification, labelId: 'cat', source }).thenThrows('IMAGE_ALREADY_LABELED');
+      const boxes: ImageEvent = { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } };
+      spec.given([uploaded, boxes]).when({ type: 'SetImageRegions', project: detection, regions: [box], source }).thenThrows('IMAGE_ALREADY_LABELED');
+    });
+
     it('does nothing when the label is already the one asked for', () => {
       spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).thenNothingHappens();
     });

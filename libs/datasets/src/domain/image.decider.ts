@@ -70,11 +70,13 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
       case 'LabelImage':
         requireType(command.project, 'classification', 'A label on the whole image');
         if (command.labelId !== null) requireLabel(command.project, command.labelId);
+        if (command.source) requireUnlabeled(state.labelId !== null);
         if (command.labelId === state.labelId) return [];
         return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null } }];
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
+        if (command.source) requireUnlabeled(state.regions.length > 0);
         if (sameRegions(regions, state.regions)) return [];
         return [{ type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } }];
       }
@@ -147,6 +149,13 @@ function requireImage(state: ImageState, projectId: string): { projectId: string
     throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, 'The image does not exist in this project.');
   }
   return { projectId, imageId: state.imageId };
+}
+
+/** A suggestion labels an unlabeled image: one labeled meanwhile keeps the label it was given. */
+function requireUnlabeled(labeled: boolean): void {
+  if (labeled) {
+    throw DomainError.conflict(DatasetErrors.IMAGE_ALREADY_LABELED, 'The image was labeled since the suggestion was made: its label stays.');
+  }
 }
 
 function requireType(project: ProjectContext, type: ProjectType, what: string): void {

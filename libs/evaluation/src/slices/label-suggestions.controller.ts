@@ -100,7 +100,7 @@ export class LabelSuggestionsController {
       'Each item becomes an ordinary labeling event (ImageLabeled or ImageRegionsSet) whose `source` names this iteration ' +
       'and whether it was edited: the most probable label, or the boxes at least `minProbability` probable, unless the ' +
       'item sends `label` / `regions`. Each item succeeds or fails on its own: 200 when all succeeded, 207 otherwise ' +
-      '(SUGGESTION_NOT_FOUND, SUGGESTION_NOT_PENDING, NOTHING_TO_ACCEPT, EDIT_DOES_NOT_FIT, UNKNOWN_LABEL, REGION_…).',
+      '(SUGGESTION_NOT_FOUND, SUGGESTION_NOT_PENDING, IMAGE_ALREADY_LABELED, NOTHING_TO_ACCEPT, EDIT_DOES_NOT_FIT, UNKNOWN_LABEL, REGION_…).',
   })
   @ApiOkResponse({ type: AcceptSuggestionsResultDto })
   @ApiResponse({ status: 207, type: AcceptSuggestionsResultDto, description: 'Some items failed; the others were accepted.' })
