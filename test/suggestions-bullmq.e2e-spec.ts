@@ -64,7 +64,7 @@ const redis = await redisIsReachable();
       ['TestRunCancelled', cancelledId],
       ['TestRunCompleted', laterId],
     ]);
-  });
+  }, 120_000);
 
   it('computes suggestions on the worker process', async () => {
     const requested = await client.http.post(`${iteration()}/suggestions`).set('Authorization', client.auth).send({}).expect(202);
@@ -75,5 +75,5 @@ const redis = await redisIsReachable();
     expect(run).toMatchObject({ status: 'completed', imageCount: 4, suggestedCount: 4 });
     const listed = await client.http.get(`${iteration()}/suggestions`).set('Authorization', client.auth).expect(200);
     expect(listed.body.items).toHaveLength(4);
-  });
+  }, 120_000);
 });

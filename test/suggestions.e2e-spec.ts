@@ -100,7 +100,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const badLabel = await client.http.get(`${base()}?label=green`).set('Authorization', client.auth);
     expect(badLabel.status).toBe(400);
     expect(badLabel.body.code).toBe('UNKNOWN_LABEL');
-  });
+  }, 120_000);
 
   it('accepts suggestions as they are or edited, as ordinary labeling events naming the iteration', async () => {
     const [asSuggested, edited] = (await list()).items;
@@ -159,7 +159,13 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     expect(rejectAccepted.body.code).toBe('SUGGESTION_NOT_PENDING');
     expect(rejectAccepted.body.details.images.map((item: { imageId: string }) => item.imageId)).toEqual([acceptedImage]);
     expect((await list()).items.map((s) => s.imageId)).toContain(third.imageId);
-  });
+
+    await client.http.post(`/v1/projects/${project.id}/images/labels`).set('Authorization', client.auth).send({ items: [{ imageId: third.imageId, label: 'red' }] }).expect(200);
+    expect((await list('?status=superseded')).items.map((s) => s.imageId)).toEqual([third.imageId]);
+    const late = await post('/accept', { items: [{ imageId: third.imageId }] });
+    expect(late.body.items[0].error.code).toBe('SUGGESTION_NOT_PENDING');
+    expect((await image(third.imageId)).label.name).toBe('red');
+  }, 120_000);
 
   it("refuses another project's images, iterations that are not completed and other users, writing nothing", async () => {
     const before = (await history()).length;
@@ -193,7 +199,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
 
     const types = (await history()).slice(before).map((item) => item.type);
     expect(types.filter((type) => type.startsWith('LabelSuggestions'))).toEqual([]);
-  });
+  }, 120_000);
 
   it('documents the suggestion and test-run cancel routes with their response schemas and errors', async () => {
     const document = (await client.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>> };
@@ -271,5 +277,5 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       [2, first.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: false }],
       [2, second.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: true }],
     ]);
-  });
+  }, 120_000);
 });

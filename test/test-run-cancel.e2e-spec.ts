@@ -83,7 +83,7 @@ describe('cancelling a test run over HTTP', () => {
     const report = await verifyReadModels(testApp.app);
     expect(report.equal).toBe(true);
     expect(report.comparisons.find((comparison) => comparison.collection === 'test-runs')).toMatchObject({ equal: true });
-  });
+  }, 120_000);
 
   it('refuses to cancel a finished run (409 TEST_RUN_FINISHED), an unknown one (404) and another user’s (404)', async () => {
     const finished = await requestRun();
@@ -101,5 +101,5 @@ describe('cancelling a test run over HTTP', () => {
     const theirs = await cancel(finished.id, stranger.auth);
     expect(theirs.status).toBe(404);
     expect(theirs.body.code).toBe('PROJECT_NOT_FOUND');
-  });
+  }, 120_000);
 });
