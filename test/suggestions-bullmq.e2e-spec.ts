@@ -14,6 +14,7 @@ const redis = await redisIsReachable();
   let client: ApiClient;
   let projectId: string;
   let iterationId: string;
+  let images: string[];
 
   const iteration = () => `/v1/projects/${projectId}/iterations/${iterationId}`;
   const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
@@ -37,7 +38,8 @@ const redis = await redisIsReachable();
     testApp = await startTestApp({ settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-test-${randomUUID()}` } });
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
     projectId = (await client.createProject('classification', ['red', 'blue'])).id;
-    await client.upload(projectId, [...(await colouredSquares(RED, 2, 21)), ...(await colouredSquares(BLUE, 2, 22))], {}, 'square');
+    const uploaded = await client.upload(projectId, [...(await colouredSquares(RED, 2, 21)), ...(await colouredSquares(BLUE, 2, 22))], {}, 'square');
+    images = uploaded.map((item) => item.id!);
     const imported = await client.http
       .post(`/v1/projects/${projectId}/models`)
       .set('Authorization', client.auth)
@@ -50,10 +52,14 @@ const redis = await redisIsReachable();
     await testApp.destroy();
   });
 
-  it('a test run cancelled while queued on Redis stays cancelled once a worker starts; the next run completes', async () => {
+  it('runs nothing of what was cancelled or removed while queued on Redis, once a worker starts', async () => {
     const cancelledId = await requestTestRun();
     const cancelled = await client.http.post(`${iteration()}/test-runs/${cancelledId}/cancel`).set('Authorization', client.auth).expect(200);
     expect(cancelled.body.status).toBe('cancelled');
+    const suggestionRun = (await client.http.post(`${iteration()}/suggestions`).set('Authorization', client.auth).send({}).expect(202)).body;
+    expect(suggestionRun.imageCount).toBe(4);
+    const [removed] = images;
+    await client.http.delete(`/v1/projects/${projectId}/images/${removed}`).set('Authorization', client.auth).expect(204);
 
     worker = await startTestWorker(testApp.settings);
     const laterId = await requestTestRun();
@@ -64,16 +70,23 @@ const redis = await redisIsReachable();
       ['TestRunCancelled', cancelledId],
       ['TestRunCompleted', laterId],
     ]);
+
+    const run = await until(
+      async () => (await client.http.get(`${iteration()}/suggestions/runs/${suggestionRun.id}`).set('Authorization', client.auth).expect(200)).body,
+      (current) => current.status !== 'requested',
+    );
+    expect(run).toMatchObject({ status: 'completed', imageCount: 4, suggestedCount: 3 });
+    const listed = await client.http.get(`${iteration()}/suggestions`).set('Authorization', client.auth).expect(200);
+    expect(listed.body.items.map((item: { imageId: string }) => item.imageId).sort()).toEqual(images.slice(1).sort());
   }, 120_000);
 
-  it('computes suggestions on the worker process', async () => {
-    const requested = await client.http.post(`${iteration()}/suggestions`).set('Authorization', client.auth).send({}).expect(202);
+  it('computes suggestions on the worker process for named images', async () => {
+    const [unlabeled] = await client.upload(projectId, await colouredSquares(BLUE, 1, 23), {}, 'more');
+    const requested = await client.http.post(`${iteration()}/suggestions`).set('Authorization', client.auth).send({ imageIds: [unlabeled.id] }).expect(202);
     const run = await until(
       async () => (await client.http.get(`${iteration()}/suggestions/runs/${requested.body.id}`).set('Authorization', client.auth).expect(200)).body,
       (current) => current.status !== 'requested',
     );
-    expect(run).toMatchObject({ status: 'completed', imageCount: 4, suggestedCount: 4 });
-    const listed = await client.http.get(`${iteration()}/suggestions`).set('Authorization', client.auth).expect(200);
-    expect(listed.body.items).toHaveLength(4);
+    expect(run).toMatchObject({ status: 'completed', imageCount: 1, suggestedCount: 1 });
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
 import { Clock, type CommandMetadata } from '../../../core/src/index.js';
+import { imageDecider, imageStream } from '../../../datasets/src/index.js';
 import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
 import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import { imageSuggestionOf, MIN_SUGGESTED_BOX_PROBABILITY } from '../domain/image-suggestion.js';
@@ -53,7 +54,12 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
       throw error;
     }
     const labelIds = labels.map((label) => label.id);
-    const suggestions = request.data.images.map((image, index) => imageSuggestionOf(image.imageId, task, labelIds, outcome.predictions[index]));
+    const suggestions = [];
+    for (const [index, image] of request.data.images.entries()) {
+      // An image removed while the model ran gets no suggestion.
+      if ((await loadStream(this.events, imageStream(image.imageId), imageDecider)).state.status !== 'active') continue;
+      suggestions.push(imageSuggestionOf(image.imageId, task, labelIds, outcome.predictions[index]));
+    }
     await this.decide(
       stream,
       { type: 'CompleteLabelSuggestions', runId, suggestions, backend: outcome.backend, durationMs: Date.now() - started },

@@ -4,8 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNumber, IsOptional, IsStri
 import { PageQueryDto } from '../../../core/src/index.js';
 import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
 import type { LabelSuggestionView, SuggestionRunView } from '../read-models/label-suggestions/label-suggestion.view.js';
-import type { SkippedImage } from './suggest-labels/suggest-labels.handler.js';
-import { MAX_SUGGESTION_IMAGES } from './suggest-labels/suggest-labels.handler.js';
+import { MAX_SUGGESTION_IMAGES, type SkippedImage } from './suggest-labels/suggest-labels.handler.js';
 
 export class SuggestLabelsDto {
   @ApiPropertyOptional({
