@@ -52,7 +52,7 @@ const redis = await redisIsReachable();
     await testApp.destroy();
   });
 
-  it('runs nothing of what was cancelled or removed while queued on Redis, once a worker starts', async () => {
+  it('records nothing for a test run cancelled, or an image removed, while its job waits on Redis', async () => {
     const cancelledId = await requestTestRun();
     const cancelled = await client.http.post(`${iteration()}/test-runs/${cancelledId}/cancel`).set('Authorization', client.auth).expect(200);
     expect(cancelled.body.status).toBe('cancelled');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyReadModels } from '../apps/api/src/replay-verification.js';
+import { PredictionCancelled, predictOnThread } from '../libs/evaluation/src/worker/test-run-thread.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
@@ -101,5 +102,16 @@ describe('cancelling a test run over HTTP', () => {
     const theirs = await cancel(finished.id, stranger.auth);
     expect(theirs.status).toBe(404);
     expect(theirs.body.code).toBe('PROJECT_NOT_FOUND');
+  }, 120_000);
+
+  it('stops the prediction thread when its run is cancelled, without waiting for the predictions', async () => {
+    const zip = new Uint8Array(modelZip(await tinyClassifier(['red', 'blue'])));
+    const pngs = images.map((image) => new Uint8Array(image.bytes));
+    const cancellation = new AbortController();
+    const predicting = predictOnThread(zip, pngs, { threshold: 0, maxResults: 2 }, cancellation.signal);
+    cancellation.abort();
+    await expect(predicting).rejects.toBeInstanceOf(PredictionCancelled);
+    const finished = await predictOnThread(zip, pngs, { threshold: 0, maxResults: 2 }, new AbortController().signal);
+    expect(finished.predictions).toHaveLength(pngs.length);
   }, 120_000);
 });
