@@ -50,7 +50,7 @@ describe('Custom Vision suggested tags and regions, driven by the official SDK',
       .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
       .expect(201);
     iterationId = imported.body.id;
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     await testApp.destroy();
   });
@@ -88,7 +88,7 @@ describe('Custom Vision suggested tags and regions, driven by the official SDK',
       pageToken = next.token!;
     }
     expect(seen.sort()).toEqual(expectedRed);
-  }, 120_000);
+  }, 240_000);
 
   it('answers with Custom Vision errors for an unknown iteration, another project’s image and no images', async () => {
     const unknownIteration = await restError(trainer.suggestTagsAndRegions(projectId, '00000000-0000-4000-8000-000000000000', untagged.slice(0, 1)));

@@ -18,11 +18,11 @@ const redis = await redisIsReachable();
 
   const iteration = () => `/v1/projects/${projectId}/iterations/${iterationId}`;
   const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     for (;;) {
       const value = await read();
       if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error('still not finished after 60 s');
+      if (Date.now() > deadline) throw new Error('still not finished after 150 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -46,7 +46,7 @@ const redis = await redisIsReachable();
       .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
       .expect(201);
     iterationId = imported.body.id;
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     await worker?.close();
     await testApp.destroy();
@@ -78,7 +78,7 @@ const redis = await redisIsReachable();
     expect(run).toMatchObject({ status: 'completed', imageCount: 4, suggestedCount: 3 });
     const listed = await client.http.get(`${iteration()}/suggestions`).set('Authorization', client.auth).expect(200);
     expect(listed.body.items.map((item: { imageId: string }) => item.imageId).sort()).toEqual(images.slice(1).sort());
-  }, 120_000);
+  }, 240_000);
 
   it('computes suggestions on the worker process for named images', async () => {
     const [unlabeled] = await client.upload(projectId, await colouredSquares(BLUE, 1, 23), {}, 'more');
@@ -88,5 +88,5 @@ const redis = await redisIsReachable();
       (current) => current.status !== 'requested',
     );
     expect(run).toMatchObject({ status: 'completed', imageCount: 1, suggestedCount: 1 });
-  }, 120_000);
+  }, 240_000);
 });

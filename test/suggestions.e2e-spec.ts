@@ -27,11 +27,11 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
   const post = (path: string, body: unknown, auth = client.auth) => client.http.post(`${base()}${path}`).set('Authorization', auth).send(body as object);
   const list = async (query = '') => (await client.http.get(`${base()}${query}`).set('Authorization', client.auth).expect(200)).body as { items: Suggestion[]; nextCursor: string | null };
   const waitForRun = async (runId: string) => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     for (;;) {
       const response = await client.http.get(`${base()}/runs/${runId}`).set('Authorization', client.auth).expect(200);
       if (response.body.status !== 'requested') return response.body;
-      if (Date.now() > deadline) throw new Error('suggestion run still requested after 60 s');
+      if (Date.now() > deadline) throw new Error('suggestion run still requested after 150 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -56,7 +56,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
       .expect(201);
     iterationId = imported.body.id;
-  }, 60_000);
+  }, 240_000);
   afterAll(async () => {
     await testApp.destroy();
   });
@@ -100,7 +100,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const badLabel = await client.http.get(`${base()}?label=green`).set('Authorization', client.auth);
     expect(badLabel.status).toBe(400);
     expect(badLabel.body.code).toBe('UNKNOWN_LABEL');
-  }, 120_000);
+  }, 240_000);
 
   it('accepts suggestions as they are or edited, as ordinary labeling events naming the iteration', async () => {
     const [asSuggested, edited] = (await list()).items;
@@ -165,7 +165,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const late = await post('/accept', { items: [{ imageId: third.imageId }] });
     expect(late.body.items[0].error.code).toBe('SUGGESTION_NOT_PENDING');
     expect((await image(third.imageId)).label.name).toBe('red');
-  }, 120_000);
+  }, 240_000);
 
   it("refuses another project's images, iterations that are not completed and other users, writing nothing", async () => {
     const before = (await history()).length;
@@ -199,7 +199,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
 
     const types = (await history()).slice(before).map((item) => item.type);
     expect(types.filter((type) => type.startsWith('LabelSuggestions'))).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it('documents the suggestion and test-run cancel routes with their response schemas and errors', async () => {
     const document = (await client.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>> };
@@ -244,7 +244,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       .expect(201);
     const suggestions = `/v1/projects/${detection.id}/iterations/${imported.body.id}/suggestions`;
     const requested = await client.http.post(suggestions).set('Authorization', client.auth).send({}).expect(202);
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     let run = requested.body;
     while (run.status === 'requested' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -277,5 +277,5 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       [2, first.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: false }],
       [2, second.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: true }],
     ]);
-  }, 120_000);
+  }, 240_000);
 });
