@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { UrlFetcher } from '../../core/src/index.js';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
+import { LabelSuggestionQueries } from '../../evaluation/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
 import { ProjectAccess } from '../../projects/src/index.js';
 import { IterationQueries } from '../../training/src/index.js';
@@ -22,6 +23,7 @@ import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
 import { ProjectsController } from './slices/projects/projects.controller.js';
 import { PublishController } from './slices/publish/publish.controller.js';
 import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
+import { SuggestionsController } from './slices/suggestions/suggestions.controller.js';
 import { TagsController } from './slices/tags/tags.controller.js';
 
 /**
@@ -46,6 +48,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     PublishController,
     QuickTestController,
     PredictController,
+    SuggestionsController,
     CustomVisionNotFoundController,
   ],
   providers: [
@@ -60,6 +63,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     TrainingKeyGuard,
     PredictionKeyGuard,
     UrlFetcher,
+    LabelSuggestionQueries,
   ],
 })
 export class CustomVisionModule {}

@@ -1,7 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { UrlFetcher } from '../../core/src/index.js';
+import { Upcasters } from '../../event-store/src/index.js';
 import { ProjectAccess } from '../../projects/src/project-access.js';
+import { datasetUpcasters } from './domain/image.upcasters.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
 import { ProjectTimeTravel } from '../../audit/src/index.js';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
@@ -74,4 +76,10 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
   ],
   exports: [DatasetQueries, UploadLimits],
 })
-export class DatasetsModule {}
+export class DatasetsModule implements OnModuleInit {
+  constructor(private readonly upcasters: Upcasters) {}
+
+  onModuleInit(): void {
+    for (const upcaster of datasetUpcasters) this.upcasters.register(upcaster);
+  }
+}

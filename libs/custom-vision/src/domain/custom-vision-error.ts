@@ -75,6 +75,7 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   URL_NOT_AN_IMAGE: 'BadRequestImageUrl',
   URL_TOO_LARGE: 'BadRequestImageSizeBytes',
   NO_TRAINED_DETECTOR: 'NotFoundProjectDefaultIteration',
+  NO_IMAGES_TO_SUGGEST: 'BadRequest',
 };
 
 /** Custom Vision codes by HTTP status, for errors without a more specific code. */

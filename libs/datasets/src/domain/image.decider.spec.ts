@@ -14,7 +14,7 @@ const uploaded: ImageUploaded = {
   v: 1,
   data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train' },
 };
-const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i1', labelId } });
+const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId, source: null } });
 const box = { labelId: 'car', x: 0.1, y: 0.2, width: 0.5, height: 0.5 };
 
 describe('image decider', () => {
@@ -30,7 +30,7 @@ describe('image decider', () => {
       spec
         .given([])
         .when({ ...upload, project: detection, regions: [box] })
-        .then([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]);
+        .then([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]);
     });
 
     it('refuses to upload the same image id twice', () => {
@@ -48,6 +48,25 @@ describe('image decider', () => {
       spec.given([uploaded]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).then([labeled('cat')]);
       spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'dog' }).then([labeled('dog')]);
       spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: null }).then([labeled(null)]);
+    });
+
+    it('records an accepted suggestion with the iteration it came from', () => {
+      const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+      spec
+        .given([uploaded])
+        .when({ type: 'LabelImage', project: classification, labelId: 'cat', source })
+        .then([{ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId: 'cat', source } }]);
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageRegions', project: detection, regions: [box], source })
+        .then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source } }]);
+    });
+
+    it('refuses a suggestion for an image labeled since: its label stays', () => {
+      const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+      spec.given([uploaded, labeled('dog')]).when({ type: 'LabelImage', project: classification, labelId: 'cat', source }).thenThrows('IMAGE_ALREADY_LABELED');
+      const boxes: ImageEvent = { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } };
+      spec.given([uploaded, boxes]).when({ type: 'SetImageRegions', project: detection, regions: [box], source }).thenThrows('IMAGE_ALREADY_LABELED');
     });
 
     it('does nothing when the label is already the one asked for', () => {
@@ -72,10 +91,10 @@ describe('image decider', () => {
       ({ type: 'SetImageRegions', project: detection, regions }) as ImageCommand;
 
     it('sets boxes and replaces them; the same boxes again change nothing', () => {
-      spec.given([uploaded]).when(set([box])).then([{ type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]);
-      spec.given([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]).when(set([box])).thenNothingHappens();
-      spec.given([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]).when(set([])).then([
-        { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [] } },
+      spec.given([uploaded]).when(set([box])).then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]);
+      spec.given([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]).when(set([box])).thenNothingHappens();
+      spec.given([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]).when(set([])).then([
+        { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [], source: null } },
       ]);
     });
 

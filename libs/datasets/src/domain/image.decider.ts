@@ -2,7 +2,7 @@ import { type Decider, DomainError } from '../../../core/src/index.js';
 import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
 import { DatasetErrors } from './dataset-errors.js';
 import { type ImageMetadata, validateMetadata } from './image-metadata.js';
-import type { ImageEvent, Region, Split } from './image.events.js';
+import type { ImageEvent, LabelSource, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
 /** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
@@ -32,8 +32,8 @@ export type ImageCommand =
       regions?: Region[];
       split: Split;
     }
-  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null }
-  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[] }
+  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null; source?: LabelSource }
+  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[]; source?: LabelSource }
   | { type: 'ExcludeImage'; project: ProjectContext }
   | { type: 'IncludeImage'; project: ProjectContext }
   | { type: 'AssignSplit'; project: ProjectContext; split: Split }
@@ -75,13 +75,15 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
       case 'LabelImage':
         requireType(command.project, 'classification', 'A label on the whole image');
         if (command.labelId !== null) requireLabel(command.project, command.labelId);
+        if (command.source) requireUnlabeled(state.labelId !== null);
         if (command.labelId === state.labelId) return [];
-        return [{ type: 'ImageLabeled', v: 1, data: { projectId, imageId, labelId: command.labelId } }];
+        return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null } }];
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
+        if (command.source) requireUnlabeled(state.regions.length > 0);
         if (sameRegions(regions, state.regions)) return [];
-        return [{ type: 'ImageRegionsSet', v: 1, data: { projectId, imageId, regions } }];
+        return [{ type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } }];
       }
       case 'ExcludeImage':
         return state.included ? [{ type: 'ImageExcludedFromTraining', v: 1, data: { projectId, imageId } }] : [];
@@ -149,7 +151,7 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
       data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split },
     },
   ];
-  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 1, data: { projectId: project.id, imageId, regions } });
+  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });
   return events;
 }
 
@@ -159,6 +161,13 @@ function requireImage(state: ImageState, projectId: string): { projectId: string
     throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, 'The image does not exist in this project.');
   }
   return { projectId, imageId: state.imageId };
+}
+
+/** A suggestion labels an unlabeled image: one labeled meanwhile keeps the label it was given. */
+function requireUnlabeled(labeled: boolean): void {
+  if (labeled) {
+    throw DomainError.conflict(DatasetErrors.IMAGE_ALREADY_LABELED, 'The image was labeled since the suggestion was made: its label stays.');
+  }
 }
 
 function requireType(project: ProjectContext, type: ProjectType, what: string): void {

@@ -41,8 +41,18 @@ export type ImageUploaded = DomainEvent<
     split: Split;
   }
 >;
-export type ImageLabeled = DomainEvent<'ImageLabeled', { projectId: string; imageId: string; labelId: string | null }>;
-export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string; imageId: string; regions: Region[] }>;
+/** Where a label or boxes came from when not drawn by hand: a suggestion of an iteration, accepted (maybe edited). */
+export interface LabelSource {
+  kind: 'suggestion';
+  iterationId: string;
+  /** Whether the person changed the suggested label or boxes before accepting them. */
+  edited: boolean;
+}
+
+/** v2 added `source` (v1 events read as `source: null`). */
+export type ImageLabeled = DomainEvent<'ImageLabeled', { projectId: string; imageId: string; labelId: string | null; source: LabelSource | null }>;
+/** v2 added `source` (v1 events read as `source: null`). */
+export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string; imageId: string; regions: Region[]; source: LabelSource | null }>;
 export type ImageExcludedFromTraining = DomainEvent<'ImageExcludedFromTraining', { projectId: string; imageId: string }>;
 export type ImageIncludedInTraining = DomainEvent<'ImageIncludedInTraining', { projectId: string; imageId: string }>;
 export type ImageSplitAssigned = DomainEvent<'ImageSplitAssigned', { projectId: string; imageId: string; split: Split }>;

@@ -30,6 +30,7 @@ import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '
 import type { TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
+import { CancelTestRun } from './cancel-test-run/cancel-test-run.handler.js';
 import { RequestTestRun } from './request-test-run/request-test-run.handler.js';
 import { TestRunDto, TestRunPageDto, toTestRunDto } from './test-run.dto.js';
 
@@ -170,5 +171,25 @@ export class TestRunsController {
     }
     const evaluation = parseEvaluation(await this.blobs.get(run.evaluationSha256));
     return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
+  }
+
+  @Post(':testRunId/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel a queued or running test run',
+    description:
+      'A queued run never starts; a running one stops predicting within a moment and records no metrics. Cancelling ' +
+      'a cancelled run again changes nothing; a completed or failed one is 409 TEST_RUN_FINISHED.',
+  })
+  @ApiOkResponse({ type: TestRunDto })
+  @ApiErrors(400, 401, 404, 409)
+  async cancel(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Param('testRunId', UuidParam('testRunId')) testRunId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<TestRunDto> {
+    return toTestRunDto(await this.commands.execute(new CancelTestRun(projectId, iterationId, testRunId, { ...context, userId: user.id })));
   }
 }
