@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
+import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
+import { ApiKeyCredentials } from '@azure/ms-rest-js';
+import type { AddressInfo } from 'node:net';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { expectReplayEqual } from './support/replay-equal.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 jest.setTimeout(60_000);
@@ -157,5 +162,69 @@ describe('prediction store over HTTP', () => {
     await testApp.close();
     testApp = await startTestApp({ dataDir: testApp.dataDir });
     expect((await list()).body.items.map((item: Stored) => item.id)).toEqual(before);
+  });
+
+  it('has read models equal to a rebuild from the log (replay --verify), with every new event versioned', async () => {
+    await expectReplayEqual(testApp, ['stored-predictions', 'deployments', 'project-history']);
+  });
+});
+
+describe('Custom Vision stored predictions, driven by the official SDKs', () => {
+  let testApp: TestApp;
+  let trainer: TrainingAPIClient;
+  let predictor: PredictionAPIClient;
+  let native: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    await testApp.app.listen(0, '127.0.0.1');
+    const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
+    const user = await registerAndLogIn(testApp);
+    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'custom vision' }).expect(201);
+    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': issued.body.token } }), endpoint);
+    predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': issued.body.token } }), endpoint);
+    native = new ApiClient(testApp, user.auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  it('classifyImage stores (the published default), classifyImageWithNoStore does not; queryPredictions filters, deletePrediction deletes', async () => {
+    const project = await native.createProject('classification', ['red', 'blue'], 'cv store');
+    const { modelZip, tinyClassifier } = await import('./support/tiny-models.js');
+    const imported = await native.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', native.auth)
+      .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
+      .expect(201);
+    const iterationId = imported.body.id as string;
+    expect((await trainer.publishIteration(project.id, iterationId, 'tiny', 'resource')).body).toBe(true);
+
+    const [red, blue, other] = [...(await colouredSquares(RED, 2, 31)), ...(await colouredSquares(BLUE, 1, 32))];
+    const stored = [await predictor.classifyImage(project.id, 'tiny', red), await predictor.classifyImage(project.id, 'tiny', blue)];
+    await predictor.classifyImageWithNoStore(project.id, 'tiny', other);
+
+    const all = await trainer.queryPredictions(project.id, { orderBy: 'Oldest', maxCount: 10 });
+    expect(all.results!.map((result) => result.id)).toEqual(stored.map((result) => result.id));
+    expect(all.results![0]).toMatchObject({ project: project.id, iteration: iterationId });
+    expect(all.results![0].predictions!.map((p) => [p.tagName, p.probability])).toEqual(stored[0].predictions!.map((p) => [p.tagName, p.probability]));
+    const image = await fetch(all.results![0].originalImageUri!, { headers: { Authorization: native.auth } });
+    expect(Buffer.compare(Buffer.from(await image.arrayBuffer()), red)).toBe(0);
+
+    const firstPage = await trainer.queryPredictions(project.id, { orderBy: 'Newest', maxCount: 1 });
+    expect(firstPage.results!.map((result) => result.id)).toEqual([stored[1].id]);
+    const secondPage = await trainer.queryPredictions(project.id, { ...firstPage.token, maxCount: 1 });
+    expect(secondPage.results!.map((result) => result.id)).toEqual([stored[0].id]);
+
+    const redProbability = (prediction: typeof stored[number]) => prediction.predictions!.find((p) => p.tagName === 'red')!.probability!;
+    const threshold = (redProbability(stored[0]) + redProbability(stored[1])) / 2;
+    const likelyRed = await trainer.queryPredictions(project.id, { tags: [{ id: project.labels.red, minThreshold: threshold, maxThreshold: 1 }] });
+    const expectedRed = stored.filter((prediction) => redProbability(prediction) >= threshold).map((prediction) => prediction.id);
+    expect(likelyRed.results!.map((result) => result.id)).toEqual(expectedRed);
+    expect(expectedRed).toHaveLength(1);
+
+    await trainer.deletePrediction(project.id, [stored[0].id!]);
+    const left = await trainer.queryPredictions(project.id, {});
+    expect(left.results!.map((result) => result.id)).toEqual([stored[1].id]);
   });
 });

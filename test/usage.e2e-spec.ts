@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { colouredSquares, RED } from './support/generated-images.js';
+import { expectReplayEqual } from './support/replay-equal.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 jest.setTimeout(60_000);
@@ -86,5 +87,9 @@ describe('usage reports over HTTP', () => {
     expect((await report('/usage', stranger)).status).toBe(404);
     expect((await report(`/deployments/${first.deployment.id}/usage`, stranger)).status).toBe(404);
     expect((await report(`/deployments/00000000-0000-4000-8000-000000000000/usage`)).status).toBe(404);
+  });
+
+  it('has read models equal to a rebuild from the log (replay --verify), with every new event versioned', async () => {
+    await expectReplayEqual(testApp, ['deployment-usage']);
   });
 });

@@ -14,6 +14,11 @@ export interface StoredPredictionFilter {
   /** Stored at or after / before. ISO 8601. */
   from?: string;
   to?: string;
+  iterationId?: string;
+  /** Every one of these labels predicted with a probability in its range (Custom Vision's tag filters). */
+  labelRanges?: { label: string; minProbability?: number; maxProbability?: number }[];
+  /** Default newest first. */
+  order?: 'newest' | 'oldest';
 }
 
 /** The probability the filter judges: the named label's highest, or the top prediction's. */
@@ -47,21 +52,25 @@ export class StoredPredictionQueries {
     const candidates = await this.predictions.findAll({
       projectId,
       ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
+      ...(filter.iterationId ? { iterationId: filter.iterationId } : {}),
       ...(filter.label ? { labels: filter.label } : {}),
     });
+    const inRange = (probability: number | null, min = 0, max = 1) => probability !== null && probability >= min && probability <= max;
+    const order = filter.order === 'oldest' ? (a: StoredPredictionView, b: Cursor) => -newestFirst(a, b) : newestFirst;
     const matching = candidates
       .filter((view) => {
         if (filter.from && view.storedAt < filter.from) return false;
         if (filter.to && view.storedAt >= filter.to) return false;
+        const ranges = filter.labelRanges ?? [];
+        if (!ranges.every((range) => inRange(probabilityFor(view, range.label), range.minProbability, range.maxProbability))) return false;
         if (filter.minProbability === undefined && filter.maxProbability === undefined) return true;
-        const probability = probabilityFor(view, filter.label);
-        return probability !== null && probability >= (filter.minProbability ?? 0) && probability <= (filter.maxProbability ?? 1);
+        return inRange(probabilityFor(view, filter.label), filter.minProbability, filter.maxProbability);
       })
-      .sort(newestFirst);
+      .sort(order);
     let start = 0;
     if (page.cursor) {
       const [storedAt, id] = decodeCursor(page.cursor);
-      start = matching.findIndex((view) => newestFirst(view, { storedAt: String(storedAt), id }) > 0);
+      start = matching.findIndex((view) => order(view, { storedAt: String(storedAt), id }) > 0);
       if (start < 0) start = matching.length;
     }
     const items = matching.slice(start, start + page.limit);
@@ -77,7 +86,9 @@ export class StoredPredictionQueries {
   }
 }
 
-function newestFirst(a: Pick<StoredPredictionView, 'storedAt' | 'id'>, b: Pick<StoredPredictionView, 'storedAt' | 'id'>): number {
+type Cursor = Pick<StoredPredictionView, 'storedAt' | 'id'>;
+
+function newestFirst(a: Cursor, b: Cursor): number {
   if (a.storedAt !== b.storedAt) return a.storedAt < b.storedAt ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }

@@ -85,6 +85,19 @@ export class PredictionKeeper implements OnApplicationBootstrap, OnApplicationSh
     return predictionId;
   }
 
+  /** Deletes a stored prediction at its owner's request; returns the log position for read-your-writes. */
+  async delete(predictionId: string, context: { userId: string; correlationId: string }): Promise<number> {
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      storedPredictionStream(predictionId),
+      storedPredictionDecider,
+      { type: 'DeleteStoredPrediction', reason: 'deleted', metadata },
+      metadata,
+    );
+    return result.position;
+  }
+
   /** Applies the deployment's retention limits soon (after the projection caught up with recent stores). */
   scheduleSweep(deploymentId: string): void {
     if (this.queued.has(deploymentId)) return;

@@ -3,13 +3,11 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiPr
 import type { Response } from 'express';
 import sharp from 'sharp';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { ApiErrors, type AuthenticatedUser, Clock, commandMetadata, Ctx, CurrentUser, type RequestContext, Settings, UuidParam } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, Settings, UuidParam } from '../../../../core/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
 import { ProjectionRunner } from '../../../../read-store/src/index.js';
-import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
-import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
+import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 import { ListStoredPredictionsQueryDto, StoredPredictionDto, StoredPredictionPageDto, toStoredPredictionDto } from './stored-prediction.dto.js';
 
 const CONTENT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif' };
@@ -23,9 +21,8 @@ export class StoredPredictionsController {
     private readonly projects: ProjectAccess,
     private readonly stored: StoredPredictionQueries,
     private readonly blobs: BlobStore,
-    private readonly events: EventStore,
+    private readonly keeper: PredictionKeeper,
     private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
     private readonly settings: Settings,
   ) {}
 
@@ -94,14 +91,7 @@ export class StoredPredictionsController {
   ): Promise<void> {
     await this.projects.getOwned(projectId, user.id);
     await this.stored.get(projectId, predictionId);
-    const metadata = commandMetadata({ ...context, userId: user.id }, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      storedPredictionStream(predictionId),
-      storedPredictionDecider,
-      { type: 'DeleteStoredPrediction', reason: 'deleted', metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    const position = await this.keeper.delete(predictionId, { ...context, userId: user.id });
+    await this.projections.waitFor(position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
   }
 }
