@@ -74,6 +74,7 @@ export class PredictionsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<{ token: CvPredictionQueryToken; results: CvStoredImagePrediction[] }> {
     const project = await this.reads.project(projectId, user.id);
+    await this.keeper.written();
     const query = body ?? {};
     const maxCount = optionalNumber(query.maxCount, 'maxCount', 1, MAX_COUNT) ?? DEFAULT_MAX_COUNT;
     const byId = new Map(project.labels.map((label) => [label.id, label.name]));
@@ -122,6 +123,7 @@ export class PredictionsController {
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
+    await this.keeper.written();
     const wanted = uuidList(ids, 'ids');
     if (wanted.length === 0 || wanted.length > DELETE_MAX_IDS) {
       throw CustomVisionError.badRequest('BadRequestInvalidIds', `Give 1 to ${DELETE_MAX_IDS} prediction ids.`);

@@ -78,8 +78,8 @@ export class PredictController {
       'Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body ' +
       'with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), ' +
       'PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429). When the ' +
-      "deployment's prediction store is on, the image and the answer are stored before the answer is sent " +
-      '(`storedPredictionId`).',
+      "deployment's prediction store is on, the image and the answer are stored just after the answer is sent " +
+      '(`storedPredictionId`: the id it is stored under).',
   })
   @ApiConsumes('image/png', 'image/jpeg', 'image/webp', 'multipart/form-data')
   @ApiBody({

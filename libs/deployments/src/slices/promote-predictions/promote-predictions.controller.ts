@@ -25,6 +25,7 @@ import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
+import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 import type { StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
 
 export const MAX_PROMOTIONS = 100;
@@ -97,6 +98,7 @@ export class PromotePredictionsController {
     private readonly projections: ProjectionRunner,
     private readonly clock: Clock,
     private readonly settings: Settings,
+    private readonly keeper: PredictionKeeper,
   ) {}
 
   @Post()
@@ -116,6 +118,7 @@ export class PromotePredictionsController {
     @Ctx() context: RequestContext,
   ): Promise<PromotePredictionsResultDto> {
     const project = await this.projects.getOwned(projectId, user.id);
+    await this.keeper.written();
     const ids = body.items.map((item) => item.predictionId);
     if (new Set(ids).size !== ids.length) {
       throw DomainError.validation('DUPLICATE_PREDICTION', 'Each stored prediction may appear once in items.');

@@ -31,7 +31,7 @@ export class StoredPredictionsController {
     summary: "The project's stored predictions, newest first, filtered by deployment, label, probability range and time",
     description:
       'Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), ' +
-      'within its retention limits. With `label`, the probability range applies to that label; without, to the top prediction.',
+      'within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction.',
   })
   @ApiOkResponse({ type: StoredPredictionPageDto })
   @ApiErrors(400, 401, 404)
@@ -41,6 +41,7 @@ export class StoredPredictionsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StoredPredictionPageDto> {
     await this.projects.getOwned(projectId, user.id);
+    await this.keeper.written();
     const { limit, cursor, ...filter } = query;
     const page = await this.stored.list(projectId, filter, { limit: limit ?? 50, cursor });
     return { items: page.items.map(toStoredPredictionDto), nextCursor: page.nextCursor };
@@ -56,6 +57,7 @@ export class StoredPredictionsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<StoredPredictionDto> {
     await this.projects.getOwned(projectId, user.id);
+    await this.keeper.written();
     return toStoredPredictionDto(await this.stored.get(projectId, predictionId));
   }
 
@@ -71,6 +73,7 @@ export class StoredPredictionsController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile> {
     await this.projects.getOwned(projectId, user.id);
+    await this.keeper.written();
     const view = await this.stored.get(projectId, predictionId);
     const bytes = await this.blobs.get(view.imageSha256);
     const format = await sharp(bytes).metadata().then((metadata) => metadata.format as string, () => '');
@@ -90,6 +93,7 @@ export class StoredPredictionsController {
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.projects.getOwned(projectId, user.id);
+    await this.keeper.written();
     await this.stored.get(projectId, predictionId);
     const position = await this.keeper.delete(predictionId, { ...context, userId: user.id });
     await this.projections.waitFor(position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
