@@ -102,6 +102,22 @@ describe('shared models over HTTP', () => {
     expect(viaKeyRoute.status).toBe(401);
   });
 
+  it('pages the list newest first with a cursor', async () => {
+    const second = await testApp.http
+      .post(`/v1/projects/${model.project.id}/deployments`)
+      .set('Authorization', owner.auth)
+      .send({ iterationId: model.iterationId, name: 'second' })
+      .expect(201);
+    const sharePath = `/v1/projects/${model.project.id}/deployments/${second.body.id}/share`;
+    await testApp.http.put(sharePath).set('Authorization', owner.auth).send({ description: 'another' }).expect(200);
+    const first = await as(other.token).get('/v1/shared-models?limit=1');
+    expect(first.body.items.map((item: { id: string }) => item.id)).toEqual([second.body.id]);
+    const next = await as(other.token).get(`/v1/shared-models?limit=1&cursor=${first.body.nextCursor}`);
+    expect(next.body.items.map((item: { id: string }) => item.id)).toEqual([model.deployment.id]);
+    expect(next.body.nextCursor).toBeNull();
+    await testApp.http.delete(sharePath).set('Authorization', owner.auth).expect(204);
+  });
+
   it('limits each caller with 429 and Retry-After, and the usage report names the callers', async () => {
     // One prediction was made above; the limit is 4 per window.
     const statuses: number[] = [];

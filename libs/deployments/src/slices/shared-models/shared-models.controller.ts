@@ -59,6 +59,11 @@ export class SharedPredictionResultDto {
   @ApiProperty({ type: [PredictionDto], description: 'Most probable first.' }) predictions: PredictionDto[];
 }
 
+function newestFirst(a: Pick<SharedModelView, 'sharedAt' | 'id'>, b: Pick<SharedModelView, 'sharedAt' | 'id'>): number {
+  if (a.sharedAt !== b.sharedAt) return a.sharedAt < b.sharedAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
 function notShared(deploymentId: string): DomainError {
   return DomainError.notFound(DeploymentErrors.SHARED_MODEL_NOT_FOUND, `No model is shared as ${deploymentId}.`);
 }
@@ -114,11 +119,13 @@ export class SharedModelsController {
         const text = [model.name, model.description, ...model.labels].join('\n').toLowerCase();
         return words.every((word) => text.includes(word));
       })
-      .sort((a, b) => (a.sharedAt !== b.sharedAt ? (a.sharedAt < b.sharedAt ? 1 : -1) : a.id < b.id ? 1 : -1));
+      .sort(newestFirst);
     let start = 0;
     if (query.cursor) {
-      const [, id] = decodeCursor(query.cursor);
-      start = matching.findIndex((model) => model.id === id) + 1;
+      // The first model after the cursor's, even if that one was unshared since.
+      const [sharedAt, id] = decodeCursor(query.cursor);
+      start = matching.findIndex((model) => newestFirst(model, { sharedAt: String(sharedAt), id }) > 0);
+      if (start < 0) start = matching.length;
     }
     const limit = query.limit ?? 50;
     const items = matching.slice(start, start + limit);
