@@ -5,12 +5,12 @@ import { decideAndAppend, EventStore } from '../../../../event-store/src/index.j
 import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
+import { beyondRetention } from '../../domain/retention.js';
 import { DEPLOYMENTS, type DeploymentView } from '../../read-models/deployments/deployment.view.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
 
 /** How often the age limits of every deployment are applied (the count limit is applied after each store). */
 const AGE_SWEEP_INTERVAL_MS = 10 * 60_000;
-const DAY_MS = 86_400_000;
 const SWEEP_CATCH_UP_MS = 10_000;
 
 /** Predictions answered but not written yet, at most; past it a prediction waits for room (back-pressure). */
@@ -181,11 +181,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
     const limits = deployment?.predictionStore;
     if (!limits || (limits.maxCount === null && limits.maxAgeDays === null)) return 0;
     const now = this.clock.now();
-    const oldestFirst = await this.stored.ofDeployment(deploymentId);
-    const overCount = limits.maxCount === null ? 0 : Math.max(0, oldestFirst.length - limits.maxCount);
-    const expired = oldestFirst.filter(
-      (view, index) => index < overCount || (limits.maxAgeDays !== null && now.getTime() - Date.parse(view.storedAt) > limits.maxAgeDays * DAY_MS),
-    );
+    const expired = beyondRetention(await this.stored.ofDeployment(deploymentId), limits, now);
     const metadata = commandMetadata({ userId: null, correlationId: this.ids.newId() }, now);
     for (const view of expired) {
       await decideAndAppend(
