@@ -89,6 +89,21 @@ describe('usage reports over HTTP', () => {
     expect((await report(`/deployments/00000000-0000-4000-8000-000000000000/usage`)).status).toBe(404);
   });
 
+  it('documents the new endpoints in the OpenAPI document with their response schemas', async () => {
+    const document = (await testApp.http.get('/docs-json').expect(200)).body;
+    const okSchema = (path: string, method: string) => document.paths[path]?.[method]?.responses?.['200']?.content?.['application/json']?.schema?.$ref;
+    expect(okSchema('/v1/projects/{projectId}/usage', 'get')).toBe('#/components/schemas/UsageReportDto');
+    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/usage', 'get')).toBe('#/components/schemas/UsageReportDto');
+    expect(okSchema('/v1/projects/{projectId}/predictions', 'get')).toBe('#/components/schemas/StoredPredictionPageDto');
+    expect(okSchema('/v1/projects/{projectId}/predictions/promote', 'post')).toBe('#/components/schemas/PromotePredictionsResultDto');
+    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/prediction-store', 'put')).toBe('#/components/schemas/PredictionStoreSettingsDto');
+    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/share', 'put')).toBe('#/components/schemas/SharedModelDto');
+    expect(okSchema('/v1/shared-models', 'get')).toBe('#/components/schemas/SharedModelPageDto');
+    expect(okSchema('/v1/shared-models/{deploymentId}/predict', 'post')).toBe('#/components/schemas/SharedPredictionResultDto');
+    expect(Object.keys(document.paths['/v1/shared-models/{deploymentId}/predict'].post.responses)).toEqual(expect.arrayContaining(['400', '401', '404', '413', '415', '429']));
+    expect(document.components.schemas.UsageReportDto.properties.callers.items.$ref).toBe('#/components/schemas/UsageCallerDto');
+  });
+
   it('has read models equal to a rebuild from the log (replay --verify), with every new event versioned', async () => {
     await expectReplayEqual(testApp, ['deployment-usage']);
   });
