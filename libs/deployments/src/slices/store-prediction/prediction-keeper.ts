@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, IdGenerator, READ_ONLY_PROCESS } from '../../../../core/src/index.js';
+import { Clock, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS } from '../../../../core/src/index.js';
 import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
 import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
@@ -44,6 +44,10 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
   private roomWaiters: (() => void)[] = [];
   /** Log position of the last stored prediction written by this process. */
   private lastPosition = -1;
+  /** Predictions queued and written (or found written) by this process, for read-your-writes. */
+  private queuedCount = 0;
+  private writtenCount = 0;
+  private writtenWaiters: { target: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly events: EventStore,
@@ -65,7 +69,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
   /** Writes every answered prediction before the event store closes. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.written();
+    while (this.writing) await this.writing;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -86,6 +90,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
   ): Promise<string> {
     while (this.pending.length >= MAX_PENDING) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     const predictionId = this.ids.newId();
+    this.queuedCount += 1;
     this.pending.push({
       command: {
         type: 'StorePrediction',
@@ -108,7 +113,20 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
 
   /** Resolves once every prediction queued so far is in the log and the read models (read-your-writes). */
   async written(timeoutMs = SWEEP_CATCH_UP_MS): Promise<void> {
-    while (this.writing) await this.writing;
+    const target = this.queuedCount;
+    if (this.writtenCount < target) {
+      // Only what was queued before this call: under steady traffic the queue itself may never be empty.
+      let timer: NodeJS.Timeout | undefined;
+      const caughtUp = await Promise.race([
+        new Promise<boolean>((resolve) => this.writtenWaiters.push({ target, resolve: () => resolve(true) })),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!caughtUp) {
+        // A write being retried (a store that is down) must not hang the reads.
+        throw new DomainError('unavailable', 'READ_MODEL_LAGGING', 'Predictions answered a moment ago are still being stored: retry shortly.');
+      }
+    }
     await this.projections.waitFor(this.lastPosition, timeoutMs);
   }
 
@@ -127,6 +145,8 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       }
       this.pending.shift();
       this.roomWaiters.shift()?.();
+      this.writtenCount += 1;
+      this.writtenWaiters = this.writtenWaiters.filter((waiter) => (waiter.target <= this.writtenCount ? (waiter.resolve(), false) : true));
       if (next.maxCount !== null) this.scheduleSweep(next.command.deploymentId);
     }
   }
