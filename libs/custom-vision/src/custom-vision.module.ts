@@ -20,6 +20,7 @@ import { IterationsController } from './slices/iterations/iterations.controller.
 import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
+import { PredictionsController } from './slices/predictions/predictions.controller.js';
 import { ProjectsController } from './slices/projects/projects.controller.js';
 import { PublishController } from './slices/publish/publish.controller.js';
 import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
@@ -46,6 +47,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     RegionProposalsController,
     IterationsController,
     PublishController,
+    PredictionsController,
     QuickTestController,
     PredictController,
     SuggestionsController,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
+import { ImageIntake } from '../../datasets/src/upload/image-intake.js';
 import { ProjectAccess } from '../../projects/src/index.js';
 import { IterationQueries, IterationQueuer } from '../../training/src/index.js';
 import { deploymentSettingsProvider } from './deployment-settings.js';
@@ -20,6 +21,21 @@ import { ProposeRegionsController } from './slices/propose-regions/propose-regio
 import { RegionProposals } from './slices/propose-regions/region-proposals.js';
 import { RotateDeploymentKeyHandler } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';
 import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.handler.js';
+import { SharedModelsProjection } from './read-models/shared-models/shared-models.projection.js';
+import { StoredPredictionQueries } from './read-models/stored-predictions/stored-prediction-queries.js';
+import { StoredPredictionsProjection } from './read-models/stored-predictions/stored-predictions.projection.js';
+import { UsageQueries } from './read-models/usage/usage-queries.js';
+import { UsageProjection } from './read-models/usage/usage.projection.js';
+import { ConfigurePredictionStoreController } from './slices/configure-prediction-store/configure-prediction-store.controller.js';
+import { DeploymentCommandRunner } from './slices/deployment-command.js';
+import { PromotePredictionsController } from './slices/promote-predictions/promote-predictions.controller.js';
+import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
+import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
+import { SharedPredictThrottlerGuard, SharedPredictThrottlerStorage } from './slices/shared-models/shared-predict-throttler.guard.js';
+import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js';
+import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
+import { UsageRecorder } from './slices/usage-reports/usage-recorder.js';
+import { UsageReportsController } from './slices/usage-reports/usage-reports.controller.js';
 
 /**
  * Deployments (an iteration behind an endpoint and a hashed API key), prediction with cached models, and
@@ -27,7 +43,19 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
  */
 @Module({
   imports: [CqrsModule],
-  controllers: [DeploymentsController, PredictController, ImportModelController, ProposeRegionsController],
+  controllers: [
+    DeploymentsController,
+    PredictController,
+    ImportModelController,
+    ConfigurePredictionStoreController,
+    // The static promote path before the :predictionId routes.
+    PromotePredictionsController,
+    StoredPredictionsController,
+    ShareDeploymentController,
+    SharedModelsController,
+    UsageReportsController,
+    ProposeRegionsController,
+  ],
   providers: [
     ProjectAccess,
     IterationQueuer,
@@ -48,7 +76,19 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
     RegionProposals,
     DatasetQueries,
     IterationQueries,
+    ImageIntake,
+    DeploymentCommandRunner,
+    StoredPredictionsProjection,
+    StoredPredictionQueries,
+    PredictionKeeper,
+    UsageProjection,
+    UsageQueries,
+    UsageRecorder,
+    SharedModelsProjection,
+    SharedModelGuard,
+    SharedPredictThrottlerStorage,
+    SharedPredictThrottlerGuard,
   ],
-  exports: [DeploymentQueries, ModelCache, RegionProposals],
+  exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
 })
 export class DeploymentsModule {}

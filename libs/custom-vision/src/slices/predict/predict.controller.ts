@@ -1,7 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Clock, IdGenerator, UrlFetcher } from '../../../../core/src/index.js';
-import { DeploymentSettings } from '../../../../deployments/src/index.js';
+import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '../../../../core/src/index.js';
+import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '../../../../deployments/src/index.js';
+import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
+import { trackUsage } from '../../../../deployments/src/slices/usage-reports/track-usage.js';
+import { UsageRecorder } from '../../../../deployments/src/slices/usage-reports/usage-recorder.js';
 import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
 import { Public } from '../../../../identity/src/index.js';
 import type { ProjectType } from '../../../../projects/src/index.js';
@@ -17,8 +20,9 @@ import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
 
 /**
- * The Custom Vision Prediction API on published iterations (deployments): classify and detect, stored or
- * not (nothing is stored either way). Images come as multipart (part imageData), as the raw body, or as a URL ({url}).
+ * The Custom Vision Prediction API on published iterations (deployments): classify and detect, stored (the
+ * deployment's prediction store, on by default for published iterations; the answer's id is the stored
+ * prediction's) or not (…/nostore). Images come as multipart (part imageData), as the raw body, or as a URL ({url}).
  */
 @Public()
 @UseGuards(PredictionKeyGuard)
@@ -37,6 +41,8 @@ export class PredictController {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly fetcher: UrlFetcher,
+    private readonly keeper: PredictionKeeper,
+    private readonly usage: UsageRecorder,
   ) {}
 
   @Post('classify/iterations/:publishedName/image')
@@ -46,7 +52,7 @@ export class PredictController {
     summary: 'Custom Vision: classify an image with a published iteration',
   })
   classify(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
-    return this.predict(request, 'classification');
+    return this.predict(request, 'classification', true);
   }
 
   @Post('classify/iterations/:publishedName/image/nostore')
@@ -66,7 +72,7 @@ export class PredictController {
     summary: 'Custom Vision: detect objects in an image with a published iteration',
   })
   detect(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
-    return this.predict(request, 'detection');
+    return this.predict(request, 'detection', true);
   }
 
   @Post('detect/iterations/:publishedName/image/nostore')
@@ -86,7 +92,7 @@ export class PredictController {
     summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
   })
   classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
-    return this.predictUrl(request, body, 'classification');
+    return this.predictUrl(request, body, 'classification', true);
   }
 
   @Post('classify/iterations/:publishedName/url/nostore')
@@ -106,7 +112,7 @@ export class PredictController {
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
   })
   detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
-    return this.predictUrl(request, body, 'detection');
+    return this.predictUrl(request, body, 'detection', true);
   }
 
   @Post('detect/iterations/:publishedName/url/nostore')
@@ -119,26 +125,42 @@ export class PredictController {
     return this.predictUrl(request, body, 'detection');
   }
 
-  private async predict(request: PredictionRequest, task: ProjectType): Promise<CvImagePrediction> {
+  /** `store`: the …/image and …/url routes keep the prediction when the deployment's store is on; …/nostore never does. */
+  private async predict(request: PredictionRequest, task: ProjectType, store = false): Promise<CvImagePrediction> {
+    this.trackUsage(request);
     requireTask(request, task);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
     if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData or as the body.');
-    return this.predictOn(request, image.data);
+    return this.predictOn(request, image.data, store);
   }
 
   /** The URL is fetched with the limits and address checks of the native images-from-URLs endpoint. */
-  private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType): Promise<CvImagePrediction> {
+  private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType, store = false): Promise<CvImagePrediction> {
+    this.trackUsage(request);
     requireTask(request, task);
     const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
-    return this.predictOn(request, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
+    return this.predictOn(request, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES), store);
   }
 
-  private async predictOn(request: PredictionRequest, bytes: Buffer): Promise<CvImagePrediction> {
+  private trackUsage(request: PredictionRequest): void {
+    const { project, deployment } = request.published!;
+    trackUsage(this.usage, this.clock, request.res!, {
+      projectId: project.id,
+      deploymentId: deployment.id,
+      callerId: request.user?.id ?? DEPLOYMENT_KEY_CALLER,
+    });
+  }
+
+  private async predictOn(request: PredictionRequest, bytes: Buffer, store: boolean): Promise<CvImagePrediction> {
     const { project, deployment } = request.published!;
     const iteration = await this.reads.iteration(project.id, deployment.iterationId);
     const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, bytes, {});
+    const id =
+      store && this.keeper.keeps(deployment)
+        ? await this.keeper.keep(deployment, bytes, predictions, { userId: request.user?.id ?? null, correlationId: requestContextOf(request).correlationId })
+        : this.ids.newId();
     return {
-      id: this.ids.newId(),
+      id,
       project: project.id,
       iteration: deployment.iterationId,
       created: this.clock.now().toISOString(),
