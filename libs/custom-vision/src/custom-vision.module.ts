@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AuditModule } from '../../audit/src/audit.module.js';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
@@ -16,6 +17,7 @@ import { IterationsController } from './slices/iterations/iterations.controller.
 import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
+import { ProjectTransferController } from './slices/project-transfer/project-transfer.controller.js';
 import { ProjectsController } from './slices/projects/projects.controller.js';
 import { PublishController } from './slices/publish/publish.controller.js';
 import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
@@ -27,10 +29,11 @@ import { TagsController } from './slices/tags/tags.controller.js';
  * about Custom Vision. Needs those contexts' modules in the app (the model cache comes from DeploymentsModule).
  */
 @Module({
-  imports: [CqrsModule, DeploymentsModule],
+  imports: [CqrsModule, DeploymentsModule, AuditModule],
   controllers: [
     DomainsController,
     ProjectsController,
+    ProjectTransferController,
     TagsController,
     // Static image paths (files, regions, tags, tagged…) are distinct from one another; no :imageId routes.
     CreateImagesController,
