@@ -25,7 +25,7 @@ export class ExportProjectController {
     summary: 'Export the whole project as one zip, to import into another installation',
     description:
       'The answer is the archive itself, streamed as it is written (no job to poll, nothing kept on the server): ' +
-      "diyml-project.json (what it is: the project's name and type, counts, the blobs), events.jsonl (every event of the " +
+      "diyml-project.json (what it is: the project's name and type, counts, the blobs), events/NNNNNN.jsonl (every event of the " +
       "project's streams in log order, with its time) and blobs/<sha256> (images, dataset manifests, models, evaluations " +
       'and embedding tables the events reference). The server holds one blob at a time, so big projects export in ' +
       'constant memory. Deployment API keys are never exported (only their hashes are stored, and the import replaces ' +

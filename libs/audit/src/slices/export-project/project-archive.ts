@@ -1,17 +1,20 @@
 /**
  * The project archive (a zip), version 1:
  * - `diyml-project.json`: what it is (ProjectArchiveManifest), written first;
- * - `events.jsonl`: every event of the project's streams, one JSON object a line, in log order;
+ * - `events/000001.jsonl`, `events/000002.jsonl`…: every event of the project's streams, one JSON object a line,
+ *   in log order, in parts of about EVENTS_PART_BYTES (so neither side holds all events as one string);
  * - `blobs/<sha256>`: the bytes the events reference by hash (images, dataset manifests, models, evaluations,
- *   embedding tables), stored uncompressed (images and models do not shrink; the import's ratio guard stays quiet).
+ *   embedding tables), stored as they are (images and models do not shrink).
  */
 export const PROJECT_ARCHIVE_FORMAT = 'diyml-project';
 export const PROJECT_ARCHIVE_VERSION = 1;
 export const MANIFEST_ENTRY = 'diyml-project.json';
-export const EVENTS_ENTRY = 'events.jsonl';
+export const EVENTS_ENTRY_PATTERN = /^events\/(\d{6})\.jsonl$/;
+export const EVENTS_PART_BYTES = 4 * 1024 * 1024;
 export const BLOB_ENTRY_PATTERN = /^blobs\/([0-9a-f]{64})$/;
 
 export const blobEntry = (sha256: string) => `blobs/${sha256}`;
+export const eventsEntry = (part: number) => `events/${String(part).padStart(6, '0')}.jsonl`;
 
 /** One event as archived: where it was, what it said and when. Who did it is not carried (see the import). */
 export interface ArchivedEvent {

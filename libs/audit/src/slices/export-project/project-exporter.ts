@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { Zip, ZipDeflate, ZipPassThrough } from 'fflate';
 import type { Writable } from 'node:stream';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, Settings } from '../../../../core/src/index.js';
@@ -9,7 +8,8 @@ import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js
 import {
   type ArchivedEvent,
   blobEntry,
-  EVENTS_ENTRY,
+  EVENTS_PART_BYTES,
+  eventsEntry,
   MANIFEST_ENTRY,
   PROJECT_ARCHIVE_FORMAT,
   PROJECT_ARCHIVE_VERSION,
@@ -17,29 +17,7 @@ import {
   referencedBlobs,
   summarize,
 } from './project-archive.js';
-
-/** Fixed entry times (as model archives have): the clock of the export is in the manifest, not in every entry. */
-const ENTRY_TIME = new Date('1980-01-01T00:00:00Z');
-/** Events are written to the zip in batches of about this many bytes of JSON lines. */
-const EVENT_BATCH_BYTES = 256 * 1024;
-
-/** Resolves when `out` takes more; rejects once it is closed (a client that went away, a sink that refused). */
-function untilDrained(out: Writable): Promise<void> {
-  if (out.destroyed) return Promise.reject(out.errored ?? new Error('the archive stream was closed'));
-  if (!out.writableNeedDrain) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const drained = () => {
-      out.off('close', closed);
-      resolve();
-    };
-    const closed = () => {
-      out.off('drain', drained);
-      reject(out.errored ?? new Error('the archive stream was closed'));
-    };
-    out.once('drain', drained);
-    out.once('close', closed);
-  });
-}
+import { ZipWriter } from './zip-writer.js';
 
 export interface ProjectContent {
   manifest: ProjectArchiveManifest;
@@ -101,47 +79,24 @@ export class ProjectExporter {
   }
 
   /**
-   * Streams the zip into `out`, waiting whenever `out` asks to: memory holds one blob and one batch of event
-   * lines at a time, whatever the size of the project. Ends `out` when done.
+   * Streams the zip into `out`, waiting whenever `out` asks to: memory holds one blob or one part of the events at
+   * a time, whatever the size of the project. Ends `out` when done; rejects if `out` closes first.
    */
   async write({ manifest, events }: ProjectContent, out: Writable): Promise<void> {
-    const zip = new Zip((error, chunk, final) => {
-      if (error) out.destroy(error);
-      else {
-        out.write(chunk);
-        if (final) out.end();
-      }
-    });
-    const drained = () => untilDrained(out);
+    const zip = new ZipWriter(out);
     const encoder = new TextEncoder();
-
-    const manifestEntry = new ZipDeflate(MANIFEST_ENTRY, { level: 6 });
-    manifestEntry.mtime = ENTRY_TIME;
-    zip.add(manifestEntry);
-    manifestEntry.push(encoder.encode(JSON.stringify(manifest, null, 2)), true);
-
-    const eventsEntry = new ZipDeflate(EVENTS_ENTRY, { level: 6 });
-    eventsEntry.mtime = ENTRY_TIME;
-    zip.add(eventsEntry);
-    let batch = '';
+    await zip.add(MANIFEST_ENTRY, encoder.encode(JSON.stringify(manifest, null, 2)), 'deflate');
+    let part = 0;
+    let lines = '';
     for (const event of events) {
-      batch += `${JSON.stringify(event)}\n`;
-      if (batch.length >= EVENT_BATCH_BYTES) {
-        eventsEntry.push(encoder.encode(batch));
-        batch = '';
-        await drained();
+      lines += `${JSON.stringify(event)}\n`;
+      if (lines.length >= EVENTS_PART_BYTES) {
+        await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
+        lines = '';
       }
     }
-    eventsEntry.push(encoder.encode(batch), true);
-
-    for (const sha256 of manifest.blobs) {
-      await drained();
-      const entry = new ZipPassThrough(blobEntry(sha256));
-      entry.mtime = ENTRY_TIME;
-      zip.add(entry);
-      entry.push(new Uint8Array(await this.blobs.get(sha256)), true);
-    }
-    zip.end();
-    await drained();
+    if (lines) await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
+    for (const sha256 of manifest.blobs) await zip.add(blobEntry(sha256), await this.blobs.get(sha256), 'store');
+    await zip.end();
   }
 }

@@ -3,7 +3,8 @@ import { DomainError, type InflatedEntry, isUuid } from '../../../../core/src/in
 import {
   type ArchivedEvent,
   BLOB_ENTRY_PATTERN,
-  EVENTS_ENTRY,
+  EVENTS_ENTRY_PATTERN,
+  eventsEntry,
   MANIFEST_ENTRY,
   PROJECT_ARCHIVE_FORMAT,
   PROJECT_ARCHIVE_VERSION,
@@ -20,7 +21,7 @@ export const ProjectImportErrors = {
 } as const;
 
 /** The entries an import inflates; anything else in the zip is counted and left alone. */
-export const PROJECT_ARCHIVE_ENTRIES = `^(${MANIFEST_ENTRY.replace('.', '\\.')}|${EVENTS_ENTRY.replace('.', '\\.')}|blobs/[0-9a-f]{64})$`;
+export const PROJECT_ARCHIVE_ENTRIES = `^(${MANIFEST_ENTRY.replace('.', '\\.')}|events/\\d{6}\\.jsonl|blobs/[0-9a-f]{64})$`;
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** `<category>-<uuid>`, or `<category>-<uuid>-<sha256>` (content claims). */
@@ -75,24 +76,33 @@ function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
   return manifest as unknown as ProjectArchiveManifest;
 }
 
-function readEvents(bytes: Uint8Array | undefined, manifest: ProjectArchiveManifest): ArchivedEvent[] {
-  if (!bytes) throw corrupt(`${EVENTS_ENTRY} is missing.`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw corrupt(`${EVENTS_ENTRY} is not UTF-8 text.`);
-  }
+/** The event lines of `events/000001.jsonl`, `events/000002.jsonl`…, which must be numbered from 1 without gaps. */
+function eventLines(byPath: ReadonlyMap<string, Uint8Array | undefined>): string[] {
+  const parts = [...byPath.keys()].filter((path) => EVENTS_ENTRY_PATTERN.test(path)).sort();
+  if (parts.length === 0) throw corrupt('it holds no events (events/000001.jsonl).');
+  const lines: string[] = [];
+  parts.forEach((path, index) => {
+    if (path !== eventsEntry(index + 1)) throw corrupt(`${eventsEntry(index + 1)} is missing.`);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(byPath.get(path));
+    } catch {
+      throw corrupt(`${path} is not UTF-8 text.`, { path });
+    }
+    for (const line of text.split('\n')) if (line !== '') lines.push(line);
+  });
+  return lines;
+}
+
+function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest): ArchivedEvent[] {
   const projectId = manifest.project.id;
   const events: ArchivedEvent[] = [];
-  const lines = text.split('\n');
   for (let index = 0; index < lines.length; index += 1) {
-    if (lines[index] === '') continue;
     let event: unknown;
     try {
       event = JSON.parse(lines[index]);
     } catch {
-      throw corrupt(`line ${index + 1} of ${EVENTS_ENTRY} is not JSON.`, { line: index + 1 });
+      throw corrupt(`event ${index + 1} is not JSON.`, { event: index + 1 });
     }
     if (
       !isObject(event) ||
@@ -104,19 +114,19 @@ function readEvents(bytes: Uint8Array | undefined, manifest: ProjectArchiveManif
       typeof event.at !== 'string' ||
       !ISO_TIME.test(event.at)
     ) {
-      throw corrupt(`line ${index + 1} of ${EVENTS_ENTRY} is not an event (stream, type, v, data, at).`, { line: index + 1 });
+      throw corrupt(`event ${index + 1} is not an event (stream, type, v, data, at).`, { event: index + 1 });
     }
     if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream)) {
-      throw corrupt(`line ${index + 1} names a stream a project cannot have: ${event.stream}.`, { line: index + 1 });
+      throw corrupt(`event ${index + 1} is in a stream a project cannot have: ${event.stream}.`, { event: index + 1 });
     }
     if (event.data.projectId !== projectId) {
-      throw corrupt(`line ${index + 1} is an event of another project than ${projectId}.`, { line: index + 1 });
+      throw corrupt(`event ${index + 1} is of another project than ${projectId}.`, { event: index + 1 });
     }
-    if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { line: index + 1 });
+    if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { event: index + 1 });
     events.push(event as unknown as ArchivedEvent);
   }
   if (events.length !== manifest.events) {
-    throw corrupt(`${EVENTS_ENTRY} holds ${events.length} events; the manifest counts ${manifest.events}.`);
+    throw corrupt(`it holds ${events.length} events; its manifest counts ${manifest.events}.`);
   }
   const first = events[0];
   if (first?.type !== 'ProjectCreated' || first.stream !== `project-${projectId}`) {
@@ -135,7 +145,7 @@ function readEvents(bytes: Uint8Array | undefined, manifest: ProjectArchiveManif
 export function readProjectArchive(entries: readonly InflatedEntry[]): ProjectArchive {
   const byPath = new Map(entries.map((entry) => [entry.path, entry.bytes ?? undefined]));
   const manifest = readManifest(byPath.get(MANIFEST_ENTRY));
-  const events = readEvents(byPath.get(EVENTS_ENTRY), manifest);
+  const events = readEvents(eventLines(byPath), manifest);
   const blobs = new Map<string, Uint8Array>();
   for (const [path, bytes] of byPath) {
     const sha256 = BLOB_ENTRY_PATTERN.exec(path)?.[1];
