@@ -27,14 +27,14 @@ export class ExportProjectController {
       'The answer is the archive itself, streamed as it is written (no job to poll, nothing kept on the server): ' +
       "diyml-project.json (what it is: the project's name and type, counts, the blobs), events/NNNNNN.jsonl (every event of the " +
       "project's streams in log order, with its time) and blobs/<sha256> (images, dataset manifests, models, evaluations " +
-      'and embedding tables the events reference). The server holds one blob at a time, so big projects export in ' +
-      'constant memory. Deployment API keys are never exported (only their hashes are stored, and the import replaces ' +
+      'and embedding tables the events reference). The server holds the events and one blob at a time, however many ' +
+      'images and models there are. Deployment API keys are never exported (only their hashes are stored, and the import replaces ' +
       'those). POST /v1/projects/import reads it back; it accepts archives up to IMPORT_MAX_ARCHIVE_BYTES that unpack ' +
       'within the ARCHIVE_MAX_* limits.',
   })
   @ApiProduces('application/zip')
   @ApiOkResponse({ description: 'The project archive (zip).', schema: { type: 'string', format: 'binary' } })
-  @ApiErrors(401, 404)
+  @ApiErrors(400, 401, 404)
   async export(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,

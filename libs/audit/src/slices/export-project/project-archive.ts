@@ -43,7 +43,7 @@ export interface ProjectArchiveManifest {
   events: number;
   /** Blobs the archive carries. */
   blobs: string[];
-  /** Blobs the events reference that the exporting installation no longer had (never required by an import). */
+  /** Blobs the events reference that the exporting installation no longer had: an import refuses such an archive. */
   missingBlobs: string[];
 }
 

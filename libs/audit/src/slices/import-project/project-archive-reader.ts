@@ -1,5 +1,6 @@
 import { sha256Of } from '../../../../blobs/src/index.js';
 import { DomainError, type InflatedEntry, isUuid } from '../../../../core/src/index.js';
+import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
 import {
   type ArchivedEvent,
   BLOB_ENTRY_PATTERN,
@@ -26,8 +27,9 @@ export const PROJECT_ARCHIVE_ENTRIES = `^(${MANIFEST_ENTRY.replace('.', '\\.')}|
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** `<category>-<uuid>`, or `<category>-<uuid>-<sha256>` (content claims). */
 const STREAM_PATTERN = new RegExp(`^[a-z]+(?:-[a-z]+)*-${UUID}(?:-[0-9a-f]{64})?$`);
-/** Streams of users are never part of a project, whatever an archive says. */
+/** Users are never part of a project, whatever an archive says: their streams and events are refused. */
 const FOREIGN_STREAM = /^(user|username)-/;
+const FOREIGN_TYPES = new Set<string>([...USER_EVENT_TYPES, 'UsernameClaimed']);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 export interface ProjectArchive {
@@ -116,8 +118,8 @@ function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest):
     ) {
       throw corrupt(`event ${index + 1} is not an event (stream, type, v, data, at).`, { event: index + 1 });
     }
-    if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream)) {
-      throw corrupt(`event ${index + 1} is in a stream a project cannot have: ${event.stream}.`, { event: index + 1 });
+    if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream) || FOREIGN_TYPES.has(event.type)) {
+      throw corrupt(`event ${index + 1} (${event.type} in ${event.stream}) is not an event a project can have.`, { event: index + 1 });
     }
     if (event.data.projectId !== projectId) {
       throw corrupt(`event ${index + 1} is of another project than ${projectId}.`, { event: index + 1 });
@@ -138,8 +140,7 @@ function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest):
 /**
  * Reads and checks an inflated project archive before anything is written: the manifest is ours and of a version
  * this installation reads, every event is well-formed and of this project (in its own streams, never a user's),
- * every blob's bytes hash to its name, and every blob an event references is there (or was already missing where
- * it was exported). 400 NOT_A_PROJECT_ARCHIVE, UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE or
+ * every blob's bytes hash to its name, and every blob an event references is there. 400 NOT_A_PROJECT_ARCHIVE, UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE or
  * INCOMPLETE_PROJECT_ARCHIVE otherwise.
  */
 export function readProjectArchive(entries: readonly InflatedEntry[]): ProjectArchive {
@@ -153,14 +154,16 @@ export function readProjectArchive(entries: readonly InflatedEntry[]): ProjectAr
     if (sha256Of(bytes) !== sha256) throw corrupt(`${path} does not hold the bytes its name says.`, { path });
     blobs.set(sha256, bytes);
   }
-  const excused = new Set(manifest.missingBlobs);
+  // Every referenced blob must come with the archive, even one the exporting installation had lost: an event
+  // must never reach bytes of this installation that its importer did not bring.
   const referenced = new Set<string>();
   for (const event of events) referencedBlobs(event.data, referenced);
-  const absent = [...referenced].filter((sha256) => !blobs.has(sha256) && !excused.has(sha256));
+  const absent = [...referenced].filter((sha256) => !blobs.has(sha256));
   if (absent.length) {
     throw DomainError.validation(
       ProjectImportErrors.INCOMPLETE_PROJECT_ARCHIVE,
-      `The archive lacks ${absent.length} blob(s) its events reference (images, models or manifests): export the project again.`,
+      `The archive lacks ${absent.length} blob(s) its events reference (images, models or manifests)` +
+        (manifest.missingBlobs.length ? ': the exporting installation did not have them (see missingBlobs in its manifest).' : ': export the project again.'),
       { missingBlobs: absent.slice(0, 20) },
     );
   }
