@@ -37,6 +37,8 @@ interface Image {
   uploadedAt: string;
 }
 
+const bySha = (a: { sha256: string }, b: { sha256: string }) => a.sha256.localeCompare(b.sha256);
+
 /** An image as a user compares it across installations: everything but its id and the ids of its labels. */
 const comparable = ({ id: _id, label, regions, ...rest }: Image) => ({
   ...rest,
@@ -191,7 +193,6 @@ describe('projects move between installations: export, import with new ids, hist
   it('has the same images (bytes, labels, splits, exclusions, upload times) under new ids', async () => {
     const before = await images(from, classification.id);
     const after = await images(to, imported.project.id);
-    const bySha = (a: Image, b: Image) => a.sha256.localeCompare(b.sha256);
     expect(after.map(comparable).sort(bySha)).toEqual(before.map(comparable).sort(bySha));
     expect(after.filter((image) => image.label === null)).toHaveLength(1);
     const sourceIds = new Set(before.map((image) => image.id));
@@ -272,7 +273,6 @@ describe('projects move between installations: export, import with new ids, hist
     expect(response.body.project).toMatchObject({ name: 'boxes (copy)', type: 'detection' });
     const before = await images(from, detection.id);
     const after = await images(to, response.body.project.id);
-    const bySha = (a: Image, b: Image) => a.sha256.localeCompare(b.sha256);
     expect(after.map(comparable).sort(bySha)).toEqual(before.map(comparable).sort(bySha));
     expect(after.flatMap((image) => image.regions ?? [])).toHaveLength(1);
     const label = response.body.project.labels[0];
