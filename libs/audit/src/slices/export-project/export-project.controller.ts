@@ -22,6 +22,7 @@ export class ExportProjectController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'exportProject',
     summary: 'Export the whole project as one zip, to import into another installation',
     description:
       'The answer is the archive itself, streamed as it is written (no job to poll, nothing kept on the server): ' +

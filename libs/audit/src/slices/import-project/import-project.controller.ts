@@ -17,6 +17,7 @@ export class ImportProjectController {
   @HttpCode(201)
   @UseInterceptors(MultipartFiles({ field: 'archive', kind: 'archive' }))
   @ApiOperation({
+    operationId: 'importProject',
     summary: 'Import a project exported by POST /v1/projects/{projectId}/export (from this or another installation)',
     description:
       'The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, ' +

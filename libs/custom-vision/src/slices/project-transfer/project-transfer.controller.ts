@@ -83,6 +83,7 @@ export class ProjectTransferController {
 
   @Get('projects/:projectId/export')
   @ApiOperation({
+    operationId: 'CustomVision_ExportProject',
     summary: 'Custom Vision: export the project; the token imports it (ImportProject)',
     description: `The archive is the one POST /v1/projects/{projectId}/export streams, kept on the server; at most IMPORT_MAX_ARCHIVE_BYTES.`,
   })
@@ -108,7 +109,7 @@ export class ProjectTransferController {
 
   @Post('projects/import')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: import a project from an ExportProject token (?token=&name=)' })
+  @ApiOperation({ operationId: 'CustomVision_ImportProject', summary: 'Custom Vision: import a project from an ExportProject token (?token=&name=)' })
   async import(
     @Query('token') token: unknown,
     @Query('name') name: unknown,
@@ -131,6 +132,7 @@ export class ProjectTransferController {
 
   @Get('projects/:projectId/artifacts')
   @ApiOperation({
+    operationId: 'CustomVision_GetArtifact',
     summary: 'Custom Vision: an artifact of the project by its relative path (?path=)',
     description: 'images/{imageId}: the original image bytes; iterations/{iterationId}/model: the trained model (TensorFlow.js zip).',
   })
