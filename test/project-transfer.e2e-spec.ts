@@ -279,6 +279,16 @@ describe('projects move between installations: export, import with new ids, hist
     expect(after.flatMap((image) => image.regions ?? [])[0].label).toEqual({ id: label.id, name: 'square' });
   });
 
+  it('exports an imported project again: the copy of the copy keeps both imports in its history', async () => {
+    const again = (await exportProject(to, imported.project.id).expect(200)).body;
+    const response = await importArchive(again, 'colours, twice').expect(201);
+    expect(response.body.project.labels.map((label: { name: string }) => label.name)).toEqual(['red', 'blue']);
+    const imports = (await history(to, response.body.project.id)).filter((entry) => entry.type === 'ProjectImported');
+    expect(imports.map((entry) => entry.data.sourceProjectId)).toEqual([imported.project.id, classification.id]);
+    const copies = await images(to, response.body.project.id);
+    expect(copies.map(comparable).sort(bySha)).toEqual((await images(to, imported.project.id)).map(comparable).sort(bySha));
+  });
+
   describe('refuses a bad archive with a clear 4xx, writing nothing', () => {
     let head: number;
     beforeAll(async () => {

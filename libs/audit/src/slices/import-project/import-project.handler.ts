@@ -92,7 +92,8 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       },
       metadata,
     );
-    const revisions = new Map<string, number>();
+    // A project imported before carries its own ProjectImported events, which follow this one in that stream.
+    const revisions = new Map<string, number>([[projectImportStream(project.projectId), 0]]);
     for (const batch of batches) {
       const appended = await this.events.append(
         batch.stream,

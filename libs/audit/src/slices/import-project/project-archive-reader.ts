@@ -1,6 +1,7 @@
 import { sha256Of } from '../../../../blobs/src/index.js';
 import { DomainError, type InflatedEntry, isUuid } from '../../../../core/src/index.js';
 import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
+import { PROJECT_TYPES, type ProjectType } from '../../../../projects/src/index.js';
 import {
   type ArchivedEvent,
   BLOB_ENTRY_PATTERN,
@@ -69,8 +70,11 @@ function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
     );
   }
   const project = manifest.project;
-  if (!isObject(project) || typeof project.id !== 'string' || !isUuid(project.id) || typeof project.name !== 'string' || typeof project.type !== 'string') {
+  if (!isObject(project) || typeof project.id !== 'string' || !isUuid(project.id) || typeof project.name !== 'string') {
     throw corrupt(`${MANIFEST_ENTRY} does not name the project (id, name, type).`);
+  }
+  if (!PROJECT_TYPES.includes(project.type as ProjectType)) {
+    throw corrupt(`the project is of type ${JSON.stringify(project.type)}; this installation has ${PROJECT_TYPES.join(' and ')} projects.`);
   }
   if (typeof manifest.events !== 'number' || !isStringList(manifest.blobs) || !isStringList(manifest.missingBlobs)) {
     throw corrupt(`${MANIFEST_ENTRY} does not count its events and list its blobs.`);
@@ -130,10 +134,8 @@ function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest):
   if (events.length !== manifest.events) {
     throw corrupt(`it holds ${events.length} events; its manifest counts ${manifest.events}.`);
   }
-  const first = events[0];
-  if (first?.type !== 'ProjectCreated' || first.stream !== `project-${projectId}`) {
-    throw corrupt('the first event is not the creation of the project.');
-  }
+  const first = events.find((event) => event.stream === `project-${projectId}`);
+  if (first?.type !== 'ProjectCreated') throw corrupt("the project's stream does not begin with its creation.");
   return events;
 }
 

@@ -90,6 +90,15 @@ describe('remapProject', () => {
     });
   });
 
+  it("keeps ids that name another installation's things (where an imported project came from)", () => {
+    const elsewhere = '88888888-8888-4888-8888-888888888888';
+    const again = remapProject(
+      archiveOf([...archive.events, event(`project-import-${PROJECT}`, 'ProjectImported', { sourceProjectId: elsewhere })], [manifestBytes, image, model]),
+      { newId: () => `00000000-0000-4000-8000-${String((counter += 1)).padStart(12, '0')}`, importerId: IMPORTER, unusableKeyHash: () => 'd'.repeat(64) },
+    );
+    expect(again.events.at(-1)).toMatchObject({ stream: `project-import-${again.projectId}`, data: { projectId: again.projectId, sourceProjectId: elsewhere } });
+  });
+
   it('replaces deployment key hashes, so the exported key does not open the copy', () => {
     expect(text).not.toContain(OLD_KEY_HASH);
     expect(remapped.events.find((e) => e.type === 'ModelDeployed')!.data.keyHash).toBe('d'.repeat(64));

@@ -8,6 +8,8 @@ const WHOLE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 const SHA256_ANYWHERE = /[0-9a-f]{64}/g;
 /** Fields naming a user: in an imported project, that is the importing user. */
 const USER_FIELD = /^(ownerId|userId)$|By$/;
+/** Fields naming something of another installation (where an imported project came from): kept as they are. */
+const ELSEWHERE_FIELD = /^source[A-Z]/;
 /** Deployment key hashes: an imported deployment must not answer to the key it had where it came from. */
 const KEY_HASH_FIELD = 'keyHash';
 
@@ -39,7 +41,7 @@ function collectIds(value: unknown, ids: Set<string>, users: Set<string>, key = 
     for (const item of value) collectIds(item, ids, users, key);
   } else if (typeof value === 'object' && value !== null) {
     for (const [childKey, child] of Object.entries(value)) collectIds(child, ids, users, childKey);
-  } else if (typeof value === 'string' && WHOLE_UUID.test(value)) {
+  } else if (typeof value === 'string' && WHOLE_UUID.test(value) && !ELSEWHERE_FIELD.test(key)) {
     (USER_FIELD.test(key) ? users : ids).add(value.toLowerCase());
   }
 }
@@ -56,7 +58,8 @@ function withoutKeyHashes(value: unknown, unusableKeyHash: () => string): unknow
  * Gives an archived project new ids, consistently everywhere they occur: in stream names, event data and the
  * JSON blobs that name them (a dataset manifest lists image and label ids, so it is rewritten and gets a new
  * sha256, which the events then reference). Every id of the archive is one whose value is a UUID in event data
- * or a stream name; user ids (ownerId, userId, …By) become the importing user. Deployment key hashes are
+ * or a stream name (but sourceProjectId and the like, which name another installation's things); user ids (ownerId,
+ * userId, …By) become the importing user. Deployment key hashes are
  * replaced by hashes of thrown-away keys. Pure apart from the ids and hashes the options produce.
  */
 export function remapProject(archive: ProjectArchive, options: RemapOptions): RemappedProject {
