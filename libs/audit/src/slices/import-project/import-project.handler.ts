@@ -66,7 +66,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       limits: archiveLimitsOf(this.settings),
       rules: [{ pattern: PROJECT_ARCHIVE_ENTRIES }],
     });
-    const read = readProjectArchive(inflated.entries);
+    const read = await readProjectArchive(inflated.entries);
     const project = remapProject(read, {
       newId: () => this.ids.newId(),
       importerId: context.userId,

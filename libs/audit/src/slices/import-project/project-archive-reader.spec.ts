@@ -34,9 +34,9 @@ function entries(overrides: { manifest?: unknown; events?: unknown[]; blobs?: Re
   ];
 }
 
-function refusal(read: () => unknown): { code: string; message: string } {
+async function refusal(read: () => Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
-    read();
+    await read();
   } catch (error) {
     expect(error).toBeInstanceOf(DomainError);
     return { code: (error as DomainError).code, message: (error as DomainError).message };
@@ -45,34 +45,34 @@ function refusal(read: () => unknown): { code: string; message: string } {
 }
 
 describe('readProjectArchive', () => {
-  it('reads a whole archive: its manifest, events in order and blobs by hash', () => {
-    const archive = readProjectArchive(entries());
+  it('reads a whole archive: its manifest, events in order and blobs by hash', async () => {
+    const archive = await readProjectArchive(entries());
     expect(archive.events.map((event) => event.type)).toEqual(['ProjectCreated', 'ImageUploaded']);
     expect(archive.blobs.get(IMAGE_SHA)).toEqual(image);
   });
 
-  it('refuses a zip that is not a project export, or of a version it does not read', () => {
-    expect(refusal(() => readProjectArchive([{ path: 'model.json', bytes: encode({}) }])).code).toBe('NOT_A_PROJECT_ARCHIVE');
-    expect(refusal(() => readProjectArchive(entries({ manifest: { ...manifest, version: 9 } }))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
+  it('refuses a zip that is not a project export, or of a version it does not read', async () => {
+    expect((await refusal(() => readProjectArchive([{ path: 'model.json', bytes: encode({}) }]))).code).toBe('NOT_A_PROJECT_ARCHIVE');
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
   });
 
-  it('refuses events of another project, in a user stream, miscounted, or after a deletion', () => {
+  it('refuses events of another project, in a user stream, miscounted, or after a deletion', async () => {
     const other = { ...events[1], data: { ...events[1].data, projectId: '77777777-7777-4777-8777-777777777777' } };
-    expect(refusal(() => readProjectArchive(entries({ events: [events[0], other] }))).message).toContain('of another project');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], other] })))).message).toContain('of another project');
     const user = { ...events[1], stream: `user-${IMAGE}` };
-    expect(refusal(() => readProjectArchive(entries({ events: [events[0], user] }))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], user] })))).message).toContain('not an event a project can have');
     const token = { ...events[1], type: 'ApiTokenIssued' };
-    expect(refusal(() => readProjectArchive(entries({ events: [events[0], token] }))).message).toContain('not an event a project can have');
-    expect(refusal(() => readProjectArchive(entries({ events: [events[0]] }))).message).toContain('its manifest counts 2');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], token] })))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0]] })))).message).toContain('its manifest counts 2');
     const deleted = { ...events[0], type: 'ProjectDeleted' };
-    expect(refusal(() => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] }))).message).toContain('deleted');
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
   });
 
-  it('refuses a blob that does not hash to its name, and a referenced blob that is missing', () => {
-    expect(refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } }))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
-    expect(refusal(() => readProjectArchive(entries({ blobs: {} }))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
+  it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
+    expect((await refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
+    expect((await refusal(() => readProjectArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
     // Even one the exporting installation had lost: an event must not reach bytes the importer did not bring.
-    expect(refusal(() => readProjectArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} }))).code).toBe(
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })))).code).toBe(
       'INCOMPLETE_PROJECT_ARCHIVE',
     );
   });

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sha256Of } from '../../../../blobs/src/index.js';
 import { DomainError, type InflatedEntry, isUuid } from '../../../../core/src/index.js';
 import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
@@ -145,7 +146,7 @@ function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest):
  * every blob's bytes hash to its name, and every blob an event references is there. 400 NOT_A_PROJECT_ARCHIVE, UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE or
  * INCOMPLETE_PROJECT_ARCHIVE otherwise.
  */
-export function readProjectArchive(entries: readonly InflatedEntry[]): ProjectArchive {
+export async function readProjectArchive(entries: readonly InflatedEntry[]): Promise<ProjectArchive> {
   const byPath = new Map(entries.map((entry) => [entry.path, entry.bytes ?? undefined]));
   const manifest = readManifest(byPath.get(MANIFEST_ENTRY));
   const events = readEvents(eventLines(byPath), manifest);
@@ -153,6 +154,8 @@ export function readProjectArchive(entries: readonly InflatedEntry[]): ProjectAr
   for (const [path, bytes] of byPath) {
     const sha256 = BLOB_ENTRY_PATTERN.exec(path)?.[1];
     if (!sha256 || !bytes) continue;
+    // Hashing a gigabyte takes seconds: let other requests through between blobs.
+    await yieldToEventLoop();
     if (sha256Of(bytes) !== sha256) throw corrupt(`${path} does not hold the bytes its name says.`, { path });
     blobs.set(sha256, bytes);
   }
