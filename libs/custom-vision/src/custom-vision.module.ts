@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { UrlFetcher } from '../../core/src/index.js';
+import { AuditModule } from '../../audit/src/audit.module.js';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
 import { LabelSuggestionQueries } from '../../evaluation/src/index.js';
@@ -21,6 +22,7 @@ import { CustomVisionNotFoundController } from './slices/not-found.controller.js
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
 import { PredictionsController } from './slices/predictions/predictions.controller.js';
+import { ProjectTransferController } from './slices/project-transfer/project-transfer.controller.js';
 import { ProjectsController } from './slices/projects/projects.controller.js';
 import { PublishController } from './slices/publish/publish.controller.js';
 import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
@@ -33,10 +35,11 @@ import { TagsController } from './slices/tags/tags.controller.js';
  * about Custom Vision. Needs those contexts' modules in the app (the model cache comes from DeploymentsModule).
  */
 @Module({
-  imports: [CqrsModule, DeploymentsModule],
+  imports: [CqrsModule, DeploymentsModule, AuditModule],
   controllers: [
     DomainsController,
     ProjectsController,
+    ProjectTransferController,
     TagsController,
     // Static image paths (files, urls, metadata, regions, tags, tagged…) are distinct from one another, and
     // images/:imageId/regionproposals (POST) matches none of them.
