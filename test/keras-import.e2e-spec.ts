@@ -62,7 +62,7 @@ describe('Keras model import over HTTP', () => {
 
     await client.upload(project.id, await colouredSquares(RED, 8, 1), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 8, 2), { label: 'blue' }, 'blue');
-    const queued = await client.train(project.id, { architecture: 'transfer', baseIterationId: imported.body.id, epochs: 8, batchSize: 8, learningRate: 0.05, seed: 3 });
+    const queued = await client.train(project.id, { architecture: 'transfer', baseIterationId: imported.body.id, epochs: 40, batchSize: 8, learningRate: 0.2, seed: 3 });
     const transfer = await client.waitForIteration(project.id, queued.id);
     expect(transfer.status).toBe('completed');
     expect(await deployedTopLabels(transfer.id, [...unseen.red, ...unseen.blue])).toEqual(['red', 'red', 'red', 'blue', 'blue', 'blue']);
