@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
+import { DatasetsWorkerModule } from '../../../libs/datasets/src/index.js';
 import { EvaluationWorkerModule } from '../../../libs/evaluation/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
@@ -22,6 +23,7 @@ import { TrainingWorkerModule } from '../../../libs/training/src/index.js';
     JobsModule.forRoot('worker'),
     TrainingWorkerModule,
     EvaluationWorkerModule,
+    DatasetsWorkerModule,
   ],
 })
 export class WorkerModule {}

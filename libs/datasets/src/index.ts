@@ -2,6 +2,7 @@ export * from './domain/dataset-analysis.js';
 export * from './domain/dataset-errors.js';
 export * from './domain/image.decider.js';
 export * from './domain/image.events.js';
+export * from './domain/image.upcasters.js';
 export * from './domain/label-reference.js';
 export * from './images/image-inspection.js';
 export * from './read-models/images/dataset-queries.js';
