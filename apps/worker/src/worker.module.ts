@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { DatasetsWorkerModule } from '../../../libs/datasets/src/index.js';
+import { DeploymentsWorkerModule } from '../../../libs/deployments/src/index.js';
 import { EvaluationWorkerModule } from '../../../libs/evaluation/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
@@ -24,6 +25,7 @@ import { TrainingWorkerModule } from '../../../libs/training/src/index.js';
     TrainingWorkerModule,
     EvaluationWorkerModule,
     DatasetsWorkerModule,
+    DeploymentsWorkerModule,
   ],
 })
 export class WorkerModule {}

@@ -16,6 +16,10 @@ import { DeploymentKeyGuard } from './slices/predict/deployment-key.guard.js';
 import { PredictThrottlerGuard, PredictThrottlerStorage } from './slices/predict/predict-throttler.guard.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
+import { PredictVideoController } from './slices/predict-video/predict-video.controller.js';
+import { PredictVideoHandler } from './slices/predict-video/predict-video.handler.js';
+import { VideoPredictionJobProcessor, VideoPredictionJobReactor } from './slices/predict-video/video-prediction.job.js';
+import { VideoPredictionsProjection } from './slices/predict-video/video-predictions.projection.js';
 import { RotateDeploymentKeyHandler } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';
 import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.handler.js';
 
@@ -25,7 +29,7 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
  */
 @Module({
   imports: [CqrsModule],
-  controllers: [DeploymentsController, PredictController, ImportModelController],
+  controllers: [DeploymentsController, PredictVideoController, PredictController, ImportModelController],
   providers: [
     ProjectAccess,
     IterationQueuer,
@@ -43,7 +47,15 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
     RotateDeploymentKeyHandler,
     UndeployModelHandler,
     ImportModelHandler,
+    PredictVideoHandler,
+    VideoPredictionsProjection,
+    VideoPredictionJobReactor,
+    VideoPredictionJobProcessor,
   ],
   exports: [DeploymentQueries, ModelCache],
 })
 export class DeploymentsModule {}
+
+/** The worker process predicts videos through deployments. */
+@Module({ providers: [VideoPredictionJobProcessor] })
+export class DeploymentsWorkerModule {}

@@ -16,8 +16,8 @@ export interface VideoFramesJobPayload {
   videoId: string;
 }
 
-/** Frames recorded together; progress is recorded after each batch. */
-const BATCH = 16;
+/** Frames recorded together, progress recorded after each batch: at least 4 frames, at most 20 batches. */
+const batchSizeFor = (frames: number) => Math.max(4, Math.ceil(frames / 20));
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -66,8 +66,9 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
     const project = { id: video.projectId, type: video.projectType, labels: video.labelId ? [{ id: video.labelId }] : [] };
     const stem = video.filename.replace(/\.[^.]*$/, '') || 'video';
     const counts: FrameCounts = { framesDone: 0, created: 0, duplicates: 0, rejected: 0 };
-    for (let start = 0; start < frames.length; start += BATCH) {
-      const batch = frames.slice(start, start + BATCH);
+    const batchSize = batchSizeFor(frames.length);
+    for (let start = 0; start < frames.length; start += batchSize) {
+      const batch = frames.slice(start, start + batchSize);
       const items = await this.intake.intake(
         project,
         batch.map((frame) => ({
