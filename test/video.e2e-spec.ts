@@ -10,6 +10,7 @@ import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-veri
 import { Settings, validateSettings } from '../libs/core/src/index.js';
 import { datasetUpcasters } from '../libs/datasets/src/index.js';
 import { SqliteEventStore, Upcasters } from '../libs/event-store/src/index.js';
+import { keras2Sequential } from './fixtures/keras/keras-fixtures.js';
 import { ApiClient } from './support/api-client.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -96,7 +97,7 @@ describe('videos over HTTP', () => {
   });
 
   it('takes at most VIDEO_MAX_FRAMES frames, reporting progress as it goes', async () => {
-    const accepted = await uploadVideo(project.id, await makeVideo('testsrc', 2, 'mov'), 'long.mov', { framesPerSecond: '10' }).expect(202);
+    const accepted = await uploadVideo(project.id, await makeVideo('testsrc2', 2, 'mov'), 'long.mov', { framesPerSecond: '10' }).expect(202);
     expect(accepted.body.progress).toEqual({ framesDone: 0, frameCount: 6 });
     const video = await waitForVideo(project.id, accepted.body.id);
     expect(video).toMatchObject({ status: 'completed', progress: { framesDone: 6, frameCount: 6 }, created: 6 });
@@ -139,11 +140,59 @@ describe('videos over HTTP', () => {
     expect(response.status).toBe(404);
   });
 
+  it('predicts every frame of a video through a deployment, as a background job with progress', async () => {
+    // A small red/blue classifier from the Keras fixtures: no training needed.
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', Buffer.from(await keras2Sequential()), 'red-blue.h5')
+      .field('labels', 'red,blue')
+      .field('inputRange', '0,1')
+      .expect(201);
+    const deployment = (await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: imported.body.id }).expect(201)).body;
+    const predictVideo = (video: Buffer, filename: string, key: string | null = deployment.apiKey, deploymentId = deployment.id) => {
+      const request = client.http.post(`/v1/predict/${deploymentId}/videos?framesPerSecond=2`).attach('video', video, filename);
+      return key ? request.set('X-Api-Key', key) : request;
+    };
+    const poll = async (id: string) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const response = await client.http.get(`/v1/predict/${deployment.id}/videos/${id}`).set('X-Api-Key', deployment.apiKey).expect(200);
+        if (response.body.status !== 'running') return response.body;
+        if (Date.now() > deadline) throw new Error('the video prediction is still running after 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
+    for (const colour of ['red', 'blue']) {
+      const accepted = await predictVideo(await makeVideo(`color=c=${colour}`, 2, 'mp4'), `${colour}.mp4`);
+      expect(accepted.status).toBe(202);
+      expect(accepted.body).toMatchObject({ deploymentId: deployment.id, iterationId: imported.body.id, status: 'running', progress: { framesDone: 0, frameCount: 4 } });
+      const done = await poll(accepted.body.id);
+      expect(done).toMatchObject({ status: 'completed', progress: { framesDone: 4, frameCount: 4 }, error: null });
+      const frames = done.frames as { timestampMs: number; predictions: { label: string; probability: number }[] }[];
+      expect(frames.map((frame) => frame.timestampMs)).toEqual([0, 500, 1000, 1500]);
+      expect(frames.map((frame) => frame.predictions[0].label)).toEqual([colour, colour, colour, colour]);
+      expect(frames[0].predictions[0].probability).toBeGreaterThan(0.9);
+    }
+
+    expect((await predictVideo(await makeVideo('color=c=red', 1, 'mp4'), 'red.mp4', null)).status).toBe(401);
+    expect((await predictVideo(await makeVideo('color=c=red', 1, 'mp4'), 'red.mp4', deployment.apiKey, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const corrupt = await predictVideo(Buffer.from('not a video'), 'broken.webm');
+    expect(corrupt.status).toBe(422);
+    expect(corrupt.body.code).toBe('VIDEO_UNDECODABLE');
+    const unknown = await client.http.get(`/v1/predict/${deployment.id}/videos/00000000-0000-4000-8000-000000000000`).set('X-Api-Key', deployment.apiKey);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('VIDEO_PREDICTION_NOT_FOUND');
+  }, 60_000);
+
   it('keeps every video event in the history, versioned, and a replay rebuilds the same read models', async () => {
     const history = await client.http.get(`/v1/projects/${project.id}/history?limit=1000`).set('Authorization', client.auth).expect(200);
     const items = history.body.items as { type: string; v: number; data: Record<string, unknown> }[];
     const types = new Set(items.map((item) => item.type));
-    for (const type of ['VideoUploaded', 'VideoFramesProgressed', 'VideoFramesExtracted']) expect(types).toContain(type);
+    for (const type of ['VideoUploaded', 'VideoFramesProgressed', 'VideoFramesExtracted', 'VideoPredictionRequested', 'VideoPredictionCompleted']) {
+      expect(types).toContain(type);
+    }
     expect(items.find((item) => item.type === 'ImageUploaded')).toMatchObject({ v: 2, data: { source: { kind: 'video' } } });
 
     await testApp.close();
@@ -153,6 +202,7 @@ describe('videos over HTTP', () => {
     const report = await verifyReadModels(moduleRef);
     expect(report.equal).toBe(true);
     expect(report.comparisons.find((comparison) => comparison.collection === 'videos')).toMatchObject({ equal: true });
+    expect(report.comparisons.find((comparison) => comparison.collection === 'video-predictions')).toMatchObject({ equal: true });
     await moduleRef.close();
     testApp = await startTestApp({ dataDir: testApp.dataDir });
   }, 60_000);
