@@ -10,9 +10,11 @@ import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-veri
 import { Settings, validateSettings } from '../libs/core/src/index.js';
 import { datasetUpcasters } from '../libs/datasets/src/index.js';
 import { SqliteEventStore, Upcasters } from '../libs/event-store/src/index.js';
+import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
 import { keras2Sequential } from './fixtures/keras/keras-fixtures.js';
 import { ApiClient } from './support/api-client.js';
-import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+import { randomUUID } from 'node:crypto';
+import { registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';
 
 const run = promisify(execFile);
 /** Small limits for this app only, so the 413 is cheap to reach. */
@@ -215,5 +217,40 @@ describe('videos over HTTP', () => {
     const [event] = await store.readStream(v1.streamId);
     expect(event).toMatchObject({ v: 2, data: { ...v1.data, source: null } });
     await store.close();
+  });
+});
+
+const redis = await redisIsReachable();
+
+(redis ? describe : describe.skip)(`videos with a worker process on BullMQ${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`, () => {
+  let testApp: TestApp;
+  let worker: { close(): Promise<void> };
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-test-${randomUUID()}` } });
+    worker = await startTestWorker(testApp.settings);
+  });
+  afterAll(async () => {
+    await worker.close();
+    await testApp.destroy();
+  });
+
+  it('the worker extracts the frames of a video uploaded to the api', async () => {
+    const client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+    const project = await client.createProject('classification', ['red'], 'video on a worker');
+    const accepted = await client.http
+      .post(`/v1/projects/${project.id}/videos`)
+      .set('Authorization', client.auth)
+      .attach('video', await makeVideo('testsrc', 2, 'webm'), 'walk.webm')
+      .field('framesPerSecond', '1')
+      .expect(202);
+    const deadline = Date.now() + 60_000;
+    let video: Video;
+    for (;;) {
+      video = (await client.http.get(`/v1/projects/${project.id}/videos/${accepted.body.id}`).set('Authorization', client.auth).expect(200)).body;
+      if (video.status !== 'extracting' || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(video).toMatchObject({ status: 'completed', created: 2, progress: { framesDone: 2, frameCount: 2 } });
   });
 });
