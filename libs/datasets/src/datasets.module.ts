@@ -29,6 +29,10 @@ import { UpdateImageMetadataHandler } from './slices/update-image-metadata/updat
 import { UpdateImageHandler } from './slices/update-image/update-image.handler.js';
 import { UploadImagesController } from './slices/upload-images/upload-images.controller.js';
 import { UploadImagesHandler } from './slices/upload-images/upload-images.handler.js';
+import { UploadVideoController } from './slices/upload-video/upload-video.controller.js';
+import { UploadVideoHandler } from './slices/upload-video/upload-video.handler.js';
+import { VideoFramesJobProcessor, VideoFramesJobReactor } from './slices/upload-video/video-frames.job.js';
+import { VideosProjection } from './slices/upload-video/videos.projection.js';
 import { ImageIntake } from './upload/image-intake.js';
 import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
 import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
@@ -45,6 +49,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ImportDatasetController,
     UploadImagesController,
     UploadImagesFromUrlsController,
+    UploadVideoController,
     ReadImagesController,
     ImageThumbnailController,
     LabelImageController,
@@ -73,6 +78,10 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     UploadImagesFromUrlsHandler,
     UrlFetcher,
     ImportDatasetHandler,
+    UploadVideoHandler,
+    VideosProjection,
+    VideoFramesJobReactor,
+    VideoFramesJobProcessor,
   ],
   exports: [DatasetQueries, UploadLimits],
 })
@@ -83,3 +92,7 @@ export class DatasetsModule implements OnModuleInit {
     for (const upcaster of datasetUpcasters) this.upcasters.register(upcaster);
   }
 }
+
+/** The worker process extracts video frames into images (no read models there: the intake does not wait for them). */
+@Module({ providers: [uploadLimitsProvider, ImageIntake, VideoFramesJobProcessor] })
+export class DatasetsWorkerModule {}

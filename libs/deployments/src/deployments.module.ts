@@ -19,6 +19,10 @@ import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
 import { ProposeRegionsController } from './slices/propose-regions/propose-regions.controller.js';
 import { RegionProposals } from './slices/propose-regions/region-proposals.js';
+import { PredictVideoController } from './slices/predict-video/predict-video.controller.js';
+import { PredictVideoHandler } from './slices/predict-video/predict-video.handler.js';
+import { VideoPredictionJobProcessor, VideoPredictionJobReactor } from './slices/predict-video/video-prediction.job.js';
+import { VideoPredictionsProjection } from './slices/predict-video/video-predictions.projection.js';
 import { RotateDeploymentKeyHandler } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';
 import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.handler.js';
 import { SharedModelsProjection } from './read-models/shared-models/shared-models.projection.js';
@@ -45,6 +49,7 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
   imports: [CqrsModule],
   controllers: [
     DeploymentsController,
+    PredictVideoController,
     PredictController,
     ImportModelController,
     ConfigurePredictionStoreController,
@@ -88,7 +93,15 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     SharedModelGuard,
     SharedPredictThrottlerStorage,
     SharedPredictThrottlerGuard,
+    PredictVideoHandler,
+    VideoPredictionsProjection,
+    VideoPredictionJobReactor,
+    VideoPredictionJobProcessor,
   ],
   exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
 })
 export class DeploymentsModule {}
+
+/** The worker process predicts videos through deployments. */
+@Module({ providers: [VideoPredictionJobProcessor] })
+export class DeploymentsWorkerModule {}

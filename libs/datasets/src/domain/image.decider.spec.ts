@@ -11,14 +11,22 @@ const file = { filename: 'a.png', sha256: 'f'.repeat(64), width: 32, height: 16,
 const upload: ImageCommand = { type: 'UploadImage', project: classification, imageId: 'i1', ...file, labelId: null, split: 'train' };
 const uploaded: ImageUploaded = {
   type: 'ImageUploaded',
-  v: 1,
-  data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train' },
+  v: 2,
+  data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train', source: null },
 };
 const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId, source: null } });
 const box = { labelId: 'car', x: 0.1, y: 0.2, width: 0.5, height: 0.5 };
 
 describe('image decider', () => {
   describe('upload', () => {
+    it('records a frame of a video with the video and its timestamp as the source', () => {
+      const source = { kind: 'video' as const, videoId: 'v1', timestampMs: 1500 };
+      spec
+        .given([])
+        .when({ ...upload, source })
+        .then([{ ...uploaded, data: { ...uploaded.data, source } }]);
+    });
+
     it('records the image with its label and split', () => {
       spec
         .given([])

@@ -2,7 +2,7 @@ import { type Decider, DomainError } from '../../../core/src/index.js';
 import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
 import { DatasetErrors } from './dataset-errors.js';
 import { type ImageMetadata, validateMetadata } from './image-metadata.js';
-import type { ImageEvent, LabelSource, Region, Split } from './image.events.js';
+import type { ImageEvent, ImageOrigin, LabelSource, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
 /** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
@@ -31,6 +31,8 @@ export type ImageCommand =
       /** Detection imports bring boxes with the image: recorded as ImageRegionsSet in the same append. */
       regions?: Region[];
       split: Split;
+      /** A frame of a video: which, and where in it. */
+      source?: ImageOrigin;
     }
   | { type: 'LabelImage'; project: ProjectContext; labelId: string | null; source?: LabelSource }
   | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[]; source?: LabelSource }
@@ -147,8 +149,8 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
   const events: ImageEvent[] = [
     {
       type: 'ImageUploaded',
-      v: 1,
-      data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split },
+      v: 2,
+      data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split, source: command.source ?? null },
     },
   ];
   if (regions.length) events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });

@@ -21,6 +21,14 @@ export interface Region {
   height: number;
 }
 
+/** Where an image came from, when not from a file upload: a frame of an uploaded video. */
+export interface ImageOrigin {
+  kind: 'video';
+  videoId: string;
+  /** Where in the video the frame is, from its start. */
+  timestampMs: number;
+}
+
 // Every event carries projectId, so a project's history can be indexed from event data alone.
 // Events hold the sha256 of the bytes, never the bytes: the BlobStore holds those.
 
@@ -39,6 +47,8 @@ export type ImageUploaded = DomainEvent<
     dhash: string;
     labelId: string | null;
     split: Split;
+    /** v2: null for an uploaded file (every v1 event, see image.upcasters.ts). */
+    source: ImageOrigin | null;
   }
 >;
 /** Where a label or boxes came from when not drawn by hand: a suggestion of an iteration, accepted (maybe edited). */

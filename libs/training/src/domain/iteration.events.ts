@@ -85,8 +85,8 @@ export interface ImportedModelSpec {
   labels: { id: string; name: string }[];
   /** diyml's architecture id from the model's metadata, or 'imported' for a foreign model. */
   architecture: string;
-  /** Where the archive came from: a diyml export, or a Teachable Machine (or other tfjs layers) export. */
-  format: 'diyml' | 'teachable-machine' | 'tfjs-layers';
+  /** Where the model came from: a diyml export, a Teachable Machine (or other tfjs layers) export, or Keras 2 (.h5) or 3 (.keras). */
+  format: 'diyml' | 'teachable-machine' | 'tfjs-layers' | 'keras-h5' | 'keras';
   /** sha256 of an empty dataset manifest (an imported model has no training data here). */
   manifestSha256: string;
   modelSha256: string;

@@ -3,7 +3,7 @@ import { DomainError, type Page } from '../../../../core/src/index.js';
 import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
 import { ReadStore, type Where } from '../../../../read-store/src/index.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
-import type { Split } from '../../domain/image.events.js';
+import type { ImageOrigin, Split } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';
 
 export interface ImageFilter {
@@ -32,6 +32,7 @@ export interface LabeledImage {
   included: boolean;
   metadata: Record<string, string>;
   uploadedAt: string;
+  source?: ImageOrigin;
   revision: number;
 }
 
@@ -100,6 +101,7 @@ export class DatasetQueries {
       included: image.included,
       metadata: image.metadata,
       uploadedAt: image.uploadedAt,
+      ...(image.source ? { source: image.source } : {}),
       revision: image.revision,
     };
   }

@@ -1,4 +1,4 @@
-import type { Region, Split } from '../../domain/image.events.js';
+import type { ImageOrigin, Region, Split } from '../../domain/image.events.js';
 
 export const IMAGES = 'images';
 export const LABEL_STATS = 'label-stats';
@@ -31,6 +31,8 @@ export interface ImageView {
   /** Whether training uses the image. */
   included: boolean;
   uploadedAt: string;
+  /** A frame of a video: which, and where in it (absent for an uploaded file). */
+  source?: ImageOrigin;
   /** Log position of the upload: the order images are listed in. */
   seq: number;
   /** Revision of the image's stream, exposed as ETag. */

@@ -22,7 +22,7 @@ class Log {
 
 const uploaded = (imageId: string, labelId: string | null = null): ImageEvent => ({
   type: 'ImageUploaded',
-  v: 1,
+  v: 2,
   data: {
     projectId: 'p1',
     imageId,
@@ -35,6 +35,7 @@ const uploaded = (imageId: string, labelId: string | null = null): ImageEvent =>
     dhash: '0'.repeat(16),
     labelId,
     split: 'train',
+    source: null,
   },
 });
 

@@ -18,7 +18,7 @@ function withLabelState(image: ImageView): ImageView {
 /** Next version of an image document for one of its own events; null deletes it. */
 function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, event: ImageEvent): ImageView | null {
   if (event.type === 'ImageUploaded') {
-    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split } = event.data;
+    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split, source } = event.data;
     return withLabelState({
       id: imageId,
       projectId,
@@ -38,6 +38,7 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       metadataEntries: [],
       included: true,
       uploadedAt: recorded.metadata.at,
+      ...(source ? { source } : {}),
       seq: recorded.position,
       revision: recorded.revision,
     });
