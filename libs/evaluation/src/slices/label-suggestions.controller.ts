@@ -33,6 +33,7 @@ export class LabelSuggestionsController {
   @Post()
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'suggestLabels',
     summary: 'Suggest labels (classification) or boxes (detection) for unlabeled images, in the background',
     description:
       "The completed iteration's model predicts the images off the event loop; follow the run with GET …/suggestions/runs/{id}, " +
@@ -54,7 +55,10 @@ export class LabelSuggestionsController {
   }
 
   @Get('runs/:runId')
-  @ApiOperation({ summary: 'A suggestion run: requested, completed (with how many images got suggestions) or failed' })
+  @ApiOperation({
+    operationId: 'getLabelSuggestionRun',
+    summary: 'A suggestion run: requested, completed (with how many images got suggestions) or failed',
+  })
   @ApiOkResponse({ type: SuggestionRunDto })
   @ApiErrors(400, 401, 404)
   async run(
@@ -69,6 +73,7 @@ export class LabelSuggestionsController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listLabelSuggestions',
     summary: "The iteration's suggestions, most probable first",
     description: 'Pending ones by default; filter by label and by a probability range (of that label, or of the most probable suggestion).',
   })
@@ -95,6 +100,7 @@ export class LabelSuggestionsController {
   @Post('accept')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'acceptLabelSuggestions',
     summary: 'Accept suggestions, as suggested or edited',
     description:
       'Each item becomes an ordinary labeling event (ImageLabeled or ImageRegionsSet) whose `source` names this iteration ' +
@@ -121,6 +127,7 @@ export class LabelSuggestionsController {
   @Post('reject')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'rejectLabelSuggestions',
     summary: 'Reject suggestions: this iteration will not suggest labels for these images again',
     description:
       'All or nothing: 404 SUGGESTION_NOT_FOUND or 409 SUGGESTION_NOT_PENDING (accepted or superseded) naming each image ' +

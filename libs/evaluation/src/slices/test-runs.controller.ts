@@ -176,6 +176,7 @@ export class TestRunsController {
   @Post(':testRunId/cancel')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'cancelTestRun',
     summary: 'Cancel a queued or running test run',
     description:
       'A queued run never starts; a running one stops predicting within a moment and records no metrics. Cancelling ' +

@@ -65,6 +65,7 @@ export class PredictionsController {
   @Post('query')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_QueryPredictions',
     summary: 'Custom Vision: query stored predictions (PredictionQueryToken: tags with thresholds, iterationId, startTime, endTime, orderBy, maxCount, continuation)',
   })
   async query(
@@ -115,7 +116,10 @@ export class PredictionsController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored)' })
+  @ApiOperation({
+    operationId: 'CustomVision_DeletePrediction',
+    summary: 'Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored)',
+  })
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('ids') ids: unknown,

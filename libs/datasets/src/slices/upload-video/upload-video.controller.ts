@@ -23,6 +23,7 @@ export class UploadVideoController {
   @HttpCode(202)
   @UseInterceptors(MultipartFiles({ field: 'video', kind: 'video' }))
   @ApiOperation({
+    operationId: 'uploadVideo',
     summary: "Upload a video: its frames become the project's images",
     description:
       'Multipart form: the video in field `video` (MP4, MOV or WebM, at most VIDEO_MAX_BYTES: 413 VIDEO_TOO_LARGE), ' +
@@ -59,7 +60,7 @@ export class UploadVideoController {
   }
 
   @Get(':videoId')
-  @ApiOperation({ summary: 'A video and the progress of its frame extraction' })
+  @ApiOperation({ operationId: 'getVideo', summary: 'A video and the progress of its frame extraction' })
   @ApiOkResponse({ type: VideoDto })
   @ApiErrors(400, 401, 404)
   async get(

@@ -61,7 +61,10 @@ export class ConfigurePredictionStoreController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "The deployment's prediction store settings (off until configured)" })
+  @ApiOperation({
+    operationId: 'getPredictionStore',
+    summary: "The deployment's prediction store settings (off until configured)",
+  })
   @ApiOkResponse({ type: PredictionStoreSettingsDto })
   @ApiErrors(400, 401, 404)
   async get(
@@ -75,6 +78,7 @@ export class ConfigurePredictionStoreController {
 
   @Put()
   @ApiOperation({
+    operationId: 'configurePredictionStore',
     summary: 'Keep (or stop keeping) the images and results of the deployment’s predictions, with retention limits',
     description:
       'Stored predictions are listed under GET /v1/projects/{projectId}/predictions and can be promoted into the dataset. ' +

@@ -68,6 +68,7 @@ export class PredictVideoController {
   @UseGuards(DeploymentKeyGuard, PredictThrottlerGuard)
   @UseInterceptors(MultipartFiles({ field: 'video', kind: 'video' }))
   @ApiOperation({
+    operationId: 'predictVideo',
     summary: 'Predict every frame of a video with a deployed model (a background job)',
     description:
       'Authenticate with the deployment key in `X-Api-Key`. Send the video (MP4, MOV or WebM, at most VIDEO_MAX_BYTES: ' +
@@ -93,7 +94,10 @@ export class PredictVideoController {
   @Public()
   @Get(':videoPredictionId')
   @UseGuards(DeploymentKeyGuard)
-  @ApiOperation({ summary: 'A video prediction: its progress, and once completed the predictions of every frame' })
+  @ApiOperation({
+    operationId: 'getVideoPrediction',
+    summary: 'A video prediction: its progress, and once completed the predictions of every frame',
+  })
   @ApiOkResponse({ type: VideoPredictionDto })
   @ApiErrors(400, 401, 404)
   async get(

@@ -104,6 +104,7 @@ export class PromotePredictionsController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'promotePredictions',
     summary: 'Add stored predictions to the dataset with a corrected label or boxes',
     description:
       'Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, ' +

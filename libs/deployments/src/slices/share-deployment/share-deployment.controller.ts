@@ -48,6 +48,7 @@ export class ShareDeploymentController {
 
   @Put()
   @ApiOperation({
+    operationId: 'shareDeployment',
     summary: 'Share the deployment with every signed-in user (name, description, labels, metrics: nothing else of the project)',
     description: 'Others find it under GET /v1/shared-models and predict with their own personal token, rate-limited per caller. Sharing again updates the name and description.',
   })
@@ -83,7 +84,10 @@ export class ShareDeploymentController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Stop sharing: other users no longer see it, and their predictions answer 404' })
+  @ApiOperation({
+    operationId: 'unshareDeployment',
+    summary: 'Stop sharing: other users no longer see it, and their predictions answer 404',
+  })
   @ApiNoContentResponse()
   @ApiErrors(400, 401, 404)
   async unshare(

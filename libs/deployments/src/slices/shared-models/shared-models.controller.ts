@@ -109,7 +109,10 @@ export class SharedModelsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Models shared by the users of this installation, newest first, searchable' })
+  @ApiOperation({
+    operationId: 'listSharedModels',
+    summary: 'Models shared by the users of this installation, newest first, searchable',
+  })
   @ApiOkResponse({ type: SharedModelPageDto })
   @ApiErrors(400, 401)
   async list(@Query() query: SearchSharedModelsQueryDto): Promise<SharedModelPageDto> {
@@ -134,7 +137,7 @@ export class SharedModelsController {
   }
 
   @Get(':deploymentId')
-  @ApiOperation({ summary: 'A shared model' })
+  @ApiOperation({ operationId: 'getSharedModel', summary: 'A shared model' })
   @ApiOkResponse({ type: SharedModelDto })
   @ApiErrors(400, 401, 404)
   async get(@Param('deploymentId', UuidParam('deploymentId')) deploymentId: string): Promise<SharedModelDto> {
@@ -148,6 +151,7 @@ export class SharedModelsController {
   @UseGuards(SharedModelGuard, SharedPredictThrottlerGuard)
   @UseInterceptors(PredictionImageInterceptor)
   @ApiOperation({
+    operationId: 'predictWithSharedModel',
     summary: 'Predict with a shared model, signed in with your own token (a personal token dml_… or a login token)',
     description:
       'The image as the raw body (image/*) or the multipart field `image`, as for /v1/predict. Limited to SHARED_PREDICT_RATE_LIMIT ' +

@@ -28,6 +28,7 @@ export class StoredPredictionsController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listStoredPredictions',
     summary: "The project's stored predictions, newest first, filtered by deployment, label, probability range and time",
     description:
       'Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), ' +
@@ -48,7 +49,7 @@ export class StoredPredictionsController {
   }
 
   @Get(':predictionId')
-  @ApiOperation({ summary: 'A stored prediction' })
+  @ApiOperation({ operationId: 'getStoredPrediction', summary: 'A stored prediction' })
   @ApiOkResponse({ type: StoredPredictionDto })
   @ApiErrors(400, 401, 404)
   async get(
@@ -62,7 +63,10 @@ export class StoredPredictionsController {
   }
 
   @Get(':predictionId/image')
-  @ApiOperation({ summary: 'The image of a stored prediction, as it was sent' })
+  @ApiOperation({
+    operationId: 'getStoredPredictionImage',
+    summary: 'The image of a stored prediction, as it was sent',
+  })
   @ApiProduces(...Object.values(CONTENT_TYPES))
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
   @ApiErrors(400, 401, 404)
@@ -83,7 +87,10 @@ export class StoredPredictionsController {
 
   @Delete(':predictionId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a stored prediction (a dataset image promoted from it stays)' })
+  @ApiOperation({
+    operationId: 'deleteStoredPrediction',
+    summary: 'Delete a stored prediction (a dataset image promoted from it stays)',
+  })
   @ApiNoContentResponse()
   @ApiErrors(400, 401, 404)
   async delete(

@@ -80,7 +80,10 @@ export class UsageReportsController {
   ) {}
 
   @Get('usage')
-  @ApiOperation({ summary: "Usage of all the project's deployments (undeployed ones included): calls, errors by code, latency, callers", description: DESCRIPTION })
+  @ApiOperation({
+    operationId: 'getProjectUsage',
+    summary: "Usage of all the project's deployments (undeployed ones included): calls, errors by code, latency, callers", description: DESCRIPTION,
+  })
   @ApiOkResponse({ type: UsageReportDto })
   @ApiErrors(400, 401, 404)
   async project(
@@ -93,7 +96,10 @@ export class UsageReportsController {
   }
 
   @Get('deployments/:deploymentId/usage')
-  @ApiOperation({ summary: 'Usage of a deployment: calls, errors by code, latency p50/p95/p99 per hour or day, callers', description: DESCRIPTION })
+  @ApiOperation({
+    operationId: 'getDeploymentUsage',
+    summary: 'Usage of a deployment: calls, errors by code, latency p50/p95/p99 per hour or day, callers', description: DESCRIPTION,
+  })
   @ApiOkResponse({ type: UsageReportDto })
   @ApiErrors(400, 401, 404)
   async deployment(
