@@ -260,6 +260,36 @@ describe('projects over HTTP', () => {
       ]);
     });
 
+    it('answers If-None-Match with 304 only while the list, image counts included, is unchanged', async () => {
+      const project = await createProject(ada);
+      const cat = await addLabel(ada, project.id, 'cat');
+      const first = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', ada.auth).expect(200);
+      await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .set('If-None-Match', first.headers.etag)
+        .expect(304);
+
+      // An image labelled cat changes the count but not the project's revision.
+      await testApp.app
+        .get(ReadStore)
+        .collection('label-stats')
+        .apply(cat.id, Number.MAX_SAFE_INTEGER, () => ({ id: cat.id, projectId: project.id, imageCount: 1 }));
+      const counted = await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .set('If-None-Match', first.headers.etag)
+        .expect(200);
+      expect(counted.body.items).toEqual([{ ...cat, imageCount: 1 }]);
+      expect(counted.headers.etag).not.toBe(first.headers.etag);
+      expect((await getProject(ada, project.id)).body.revision).toBe(1);
+      await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .set('If-None-Match', counted.headers.etag)
+        .expect(304);
+    });
+
     it('keeps label names unique per project regardless of case: 409 LABEL_NAME_TAKEN', async () => {
       const project = await createProject(ada);
       const cat = await addLabel(ada, project.id, 'Cat');
