@@ -4,7 +4,7 @@ import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.j
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
 import { ProjectAccess } from '../../projects/src/index.js';
-import { IterationQueries } from '../../training/src/index.js';
+import { ImagePerformanceQueries, IterationQueries } from '../../training/src/index.js';
 import { TrainingKeyGuard } from './http/training-key.guard.js';
 import { CustomVisionReads } from './read/custom-vision-reads.js';
 import { DomainsController } from './slices/domains/domains.controller.js';
@@ -12,6 +12,7 @@ import { ChangeImagesController } from './slices/images/change-images.controller
 import { CreateImagesController } from './slices/images/create-images.controller.js';
 import { ImageBatch } from './slices/images/image-batch.js';
 import { ImageQueriesController } from './slices/images/image-queries.controller.js';
+import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
 import { IterationsController } from './slices/iterations/iterations.controller.js';
 import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
 import { PredictController } from './slices/predict/predict.controller.js';
@@ -37,6 +38,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ImageQueriesController,
     ChangeImagesController,
     IterationsController,
+    ImagePerformancesController,
     PublishController,
     QuickTestController,
     PredictController,
@@ -46,6 +48,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ProjectAccess,
     DatasetQueries,
     IterationQueries,
+    ImagePerformanceQueries,
     uploadLimitsProvider,
     deploymentSettingsProvider,
     PredictionService,

@@ -7,6 +7,8 @@ import { TrainingJobReactor } from './jobs/training-job.reactor.js';
 import { IterationQueries } from './read-models/iterations/iteration-queries.js';
 import { IterationsProjection } from './read-models/iterations/iterations.projection.js';
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
+import { ImagePerformanceQueries } from './slices/image-performances/image-performance-queries.js';
+import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
 import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
 import { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
@@ -16,7 +18,7 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
 @Module({
   imports: [CqrsModule],
-  controllers: [QueueIterationController, IterationsController, IterationArtifactsController],
+  controllers: [QueueIterationController, IterationsController, IterationArtifactsController, ImagePerformancesController],
   providers: [
     ProjectAccess,
     DatasetQueries,
@@ -29,8 +31,9 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
     CancelIterationHandler,
     IterationQueuer,
     BackboneCatalog,
+    ImagePerformanceQueries,
   ],
-  exports: [IterationQueries, IterationQueuer],
+  exports: [IterationQueries, IterationQueuer, ImagePerformanceQueries],
 })
 export class TrainingModule {}
 
