@@ -599,6 +599,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/iterations/{iterationId}/image-performances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities
+         * @description Filter by expected label and predicted label to list one cell of the confusion matrix. 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
+         */
+        get: operations["ImagePerformancesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/image-performances/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many validation images match the filter
+         * @description 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
+         */
+        get: operations["ImagePerformancesController_count"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/deployments": {
         parameters: {
             query?: never;
@@ -1121,6 +1161,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)
+         * @description Every prediction training kept is listed (all tags for classification; every box found for detection).
+         */
+        get: operations["ImagePerformancesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance/images/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom Vision: how many validation images the iteration has (?tagIds=) */
+        get: operations["ImagePerformancesController_count"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/publish": {
         parameters: {
             query?: never;
@@ -1550,7 +1627,7 @@ export interface components {
         HistoryPageDto: {
             /** @description In log order. */
             items: components["schemas"]["HistoryEntryDto"][];
-            /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time may be short. */
+            /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time or user may be short. */
             nextCursor: string | null;
         };
         FeatureLayerDto: {
@@ -1988,6 +2065,79 @@ export interface components {
         IterationPageDto: {
             items: components["schemas"]["IterationDto"][];
             nextCursor: string | null;
+        };
+        PerformanceBoxDto: {
+            /**
+             * @description Left edge, as a fraction of the image width.
+             * @example 0.1
+             */
+            x: number;
+            /**
+             * @description Top edge, as a fraction of the image height.
+             * @example 0.2
+             */
+            y: number;
+            /** @example 0.3 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+        };
+        ExpectedLabelDto: {
+            /** Format: uuid */
+            labelId: string;
+            /**
+             * @description The name the label had when the iteration was queued.
+             * @example cat
+             */
+            label: string;
+            /** @description Detection: the labelled region. */
+            box?: components["schemas"]["PerformanceBoxDto"];
+        };
+        PredictedLabelDto: {
+            /** Format: uuid */
+            labelId: string;
+            /**
+             * @description The name the label had when the iteration was queued.
+             * @example cat
+             */
+            label: string;
+            /** @description Detection: the labelled region. */
+            box?: components["schemas"]["PerformanceBoxDto"];
+            /** @example 0.93 */
+            probability: number;
+        };
+        ImagePerformanceDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @example cat-01.jpg */
+            filename: string;
+            /** @example 640 */
+            width: number;
+            /** @example 480 */
+            height: number;
+            /** @description Classification: the image label; detection: one entry per labelled region. */
+            expected: components["schemas"]["ExpectedLabelDto"][];
+            /** @description Most probable first. Classification: every label; detection: the boxes found at or above the threshold. */
+            predictions: components["schemas"]["PredictedLabelDto"][];
+            /**
+             * Format: uuid
+             * @description Classification: the label predicted at the threshold (null: none). Detection: null.
+             */
+            predictedLabelId: string | null;
+            /** @description Classification: whether the prediction is the expected label. Detection: null. */
+            correct: boolean | null;
+        };
+        ImagePerformancePageDto: {
+            /** @description In validation order. */
+            items: components["schemas"]["ImagePerformanceDto"][];
+            nextCursor: string | null;
+        };
+        ImagePerformanceCountDto: {
+            /**
+             * @description Validation images matching the filter.
+             * @example 12
+             */
+            count: number;
         };
         DeployModelDto: {
             /**
@@ -2851,7 +3001,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description The project revision after this request, e.g. W/"3"; send it back as If-Match. */
+                    /** @description Names this list as sent, image counts included (they change without a new project revision), for If-None-Match. To guard a label write with If-Match, use the project's ETag (GET /v1/projects/{projectId}). */
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -3264,6 +3414,8 @@ export interface operations {
                 from?: string;
                 /** @description Only events recorded at or before this time. */
                 to?: string;
+                /** @description Only events caused by this user (their id, as in metadata.userId), or `system` for those with no user. */
+                user?: string;
             };
             header?: never;
             path: {
@@ -4703,6 +4855,139 @@ export interface operations {
             };
         };
     };
+    ImagePerformancesController_list: {
+        parameters: {
+            query?: {
+                /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
+                label?: string;
+                /** @description Only images predicted as this label (name or id) at the threshold; `none`: only images predicted as nothing. With `label`, one cell of the confusion matrix. */
+                predicted?: string;
+                /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
+                threshold?: number;
+                limit?: number;
+                /** @description Opaque cursor from the previous page (nextCursor). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePerformancePageDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    ImagePerformancesController_count: {
+        parameters: {
+            query?: {
+                /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
+                label?: string;
+                /** @description Only images predicted as this label (name or id) at the threshold; `none`: only images predicted as nothing. With `label`, one cell of the confusion matrix. */
+                predicted?: string;
+                /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
+                threshold?: number;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePerformanceCountDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
     DeploymentsController_list: {
         parameters: {
             query?: {
@@ -6030,6 +6315,48 @@ export interface operations {
         };
     };
     IterationsController_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ImagePerformancesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ImagePerformancesController_count: {
         parameters: {
             query?: never;
             header?: never;
