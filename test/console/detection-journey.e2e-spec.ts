@@ -68,6 +68,8 @@ describe('console: the detection journey', () => {
 
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
+    // The small model from scratch: 'auto' picks a pretrained backbone for these, too slow for a test on a busy machine.
+    await form.getByLabel('Architecture').selectOption('tiny-detector');
     await form.getByLabel('Image size').fill('32');
     await form.getByLabel('Epochs').fill('12');
     await form.getByLabel('Batch size').fill('8');
@@ -89,7 +91,7 @@ describe('console: the detection journey', () => {
     await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
 
     // The validation images of a label, with their labelled (dashed) and found boxes; the precision/recall curve.
-    await page.getByRole('table', { name: 'Metrics per label' }).getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('table', { name: 'Metrics per label' }).getByRole('button', { name: 'Show the validation images labelled red' }).click();
     const validation = page.getByRole('region', { name: 'Validation images: Labelled red' });
     await validation.locator('.expected-box').first().waitFor();
     await page.getByRole('img', { name: 'Precision / recall per label chart' }).waitFor();

@@ -39,7 +39,8 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
       </button>
       <ErrorMessage error={request.error ?? runs.error} />
       <LabeledTestSet project={project} iterationId={iterationId} onRequested={opened} />
-      <table aria-label="Test runs">
+      {runs.data?.items.length === 0 && <p className="hint">No test run yet.</p>}
+      <table aria-label="Test runs" hidden={!runs.data?.items.length}>
         <thead>
           <tr>
             <th scope="col">Requested</th>
@@ -92,7 +93,9 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
     <div>
       <ErrorMessage error={run.error} />
       <h4>
-        {project.type === 'classification' ? `${wrong.length} of ${predictions.length} misclassified` : `${predictions.length} images`}
+        {project.type === 'classification'
+          ? `${wrong.length} of ${predictions.length} misclassified`
+          : `${predictions.length} image${predictions.length === 1 ? '' : 's'}`}
       </h4>
       {project.type === 'detection' && <p className="hint">Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid.</p>}
       <ul className="mini-grid predictions" aria-label="Test predictions">
@@ -109,7 +112,9 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
                 ))}
               <span>{prediction.filename}</span>
               <span>
-                expected {describe(prediction.expected)}, predicted {describe(prediction.predicted)} ({percent(prediction.confidence)})
+                {project.type === 'detection'
+                  ? `expected ${describe(prediction.expected)}, found ${describe(prediction.predicted)} at ≥ 50% (most probable box: ${percent(prediction.confidence)})`
+                  : `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`}
               </span>
             </li>
           ),

@@ -52,7 +52,7 @@ export function ValidationImages({ project, iterationId, filter, onClose }: { pr
       <ul className="mini-grid predictions" aria-label="Validation images">
         {items.map((item) => (
           <li key={item.imageId} className={item.correct === false ? 'wrong' : ''}>
-            <ValidationImage project={project} item={item} />
+            <ValidationImage project={project} item={item} threshold={filter.threshold} />
           </li>
         ))}
       </ul>
@@ -60,7 +60,7 @@ export function ValidationImages({ project, iterationId, filter, onClose }: { pr
   );
 }
 
-function ValidationImage({ project, item }: { project: Project; item: ImagePerformance }) {
+function ValidationImage({ project, item, threshold }: { project: Project; item: ImagePerformance; threshold: number }) {
   const picture = <AuthenticatedImage path={thumbnailPath(project.id, item.imageId, 128)} alt={item.filename} />;
   if (project.type === 'detection') {
     const boxes = (list: { label: string; box?: Schemas['PerformanceBoxDto']; probability?: number }[]) =>
@@ -72,7 +72,7 @@ function ValidationImage({ project, item }: { project: Project; item: ImagePerfo
         </BoxesOverlay>
         <span>{item.filename}</span>
         <span>
-          {item.expected.length} labelled, {item.predictions.length} found
+          {item.expected.length} labelled, {item.predictions.length} found at ≥ {percent(threshold)}
         </span>
       </>
     );

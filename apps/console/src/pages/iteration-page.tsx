@@ -149,7 +149,12 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
               {metrics.task === 'detection' && <td>{percent(row.ap)}</td>}
               <td>{row.support}</td>
               <td>
-                <button type="button" className="link" onClick={() => onShow({ label: labelId(row.label), title: `Labelled ${row.label}` })}>
+                <button
+                  type="button"
+                  className="link"
+                  aria-label={`Show the validation images labelled ${row.label}`}
+                  onClick={() => onShow({ label: labelId(row.label), title: `Labelled ${row.label}` })}
+                >
                   Show
                 </button>
               </td>
