@@ -158,7 +158,7 @@ export interface paths {
             cookie?: never;
         };
         /** A project's labels with how many images each has */
-        get: operations["ListLabelsController_list"];
+        get: operations["listLabels"];
         put?: never;
         /** Add a label (class) to a project */
         post: operations["AddLabelController_add"];
@@ -610,7 +610,7 @@ export interface paths {
          * How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities
          * @description Filter by expected label and predicted label to list one cell of the confusion matrix. 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
          */
-        get: operations["ImagePerformancesController_list"];
+        get: operations["listImagePerformances"];
         put?: never;
         post?: never;
         delete?: never;
@@ -630,7 +630,7 @@ export interface paths {
          * How many validation images match the filter
          * @description 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
          */
-        get: operations["ImagePerformancesController_count"];
+        get: operations["countImagePerformances"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1172,7 +1172,7 @@ export interface paths {
          * Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)
          * @description Every prediction training kept is listed (all tags for classification; every box found for detection).
          */
-        get: operations["ImagePerformancesController_list"];
+        get: operations["CustomVision_GetImagePerformances"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1189,7 +1189,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: how many validation images the iteration has (?tagIds=) */
-        get: operations["ImagePerformancesController_count"];
+        get: operations["CustomVision_GetImagePerformanceCount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2988,7 +2988,7 @@ export interface operations {
             };
         };
     };
-    ListLabelsController_list: {
+    listLabels: {
         parameters: {
             query?: never;
             header?: never;
@@ -4855,7 +4855,7 @@ export interface operations {
             };
         };
     };
-    ImagePerformancesController_list: {
+    listImagePerformances: {
         parameters: {
             query?: {
                 /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
@@ -4923,7 +4923,7 @@ export interface operations {
             };
         };
     };
-    ImagePerformancesController_count: {
+    countImagePerformances: {
         parameters: {
             query?: {
                 /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
@@ -6335,7 +6335,7 @@ export interface operations {
             };
         };
     };
-    ImagePerformancesController_list: {
+    CustomVision_GetImagePerformances: {
         parameters: {
             query?: never;
             header?: never;
@@ -6356,7 +6356,7 @@ export interface operations {
             };
         };
     };
-    ImagePerformancesController_count: {
+    CustomVision_GetImagePerformanceCount: {
         parameters: {
             query?: never;
             header?: never;

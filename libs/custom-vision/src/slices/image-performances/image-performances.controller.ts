@@ -33,6 +33,7 @@ export class ImagePerformancesController {
 
   @Get()
   @ApiOperation({
+    operationId: 'CustomVision_GetImagePerformances',
     summary: "Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)",
     description: 'Every prediction training kept is listed (all tags for classification; every box found for detection).',
   })
@@ -58,7 +59,7 @@ export class ImagePerformancesController {
   }
 
   @Get('count')
-  @ApiOperation({ summary: "Custom Vision: how many validation images the iteration has (?tagIds=)" })
+  @ApiOperation({ operationId: 'CustomVision_GetImagePerformanceCount', summary: 'Custom Vision: how many validation images the iteration has (?tagIds=)' })
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

@@ -45,7 +45,7 @@ export class ListLabelsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "A project's labels with how many images each has" })
+  @ApiOperation({ operationId: 'listLabels', summary: "A project's labels with how many images each has" })
   @ApiOkResponse({ type: LabelListDto, headers: LABEL_LIST_ETAG_HEADER })
   @ApiErrors(400, 401, 404)
   async list(

@@ -21,6 +21,7 @@ export class ImagePerformancesController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listImagePerformances',
     summary: 'How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities',
     description: `Filter by expected label and predicted label to list one cell of the confusion matrix. ${ERRORS_DESCRIPTION}`,
   })
@@ -42,7 +43,7 @@ export class ImagePerformancesController {
   }
 
   @Get('count')
-  @ApiOperation({ summary: 'How many validation images match the filter', description: ERRORS_DESCRIPTION })
+  @ApiOperation({ operationId: 'countImagePerformances', summary: 'How many validation images match the filter', description: ERRORS_DESCRIPTION })
   @ApiOkResponse({ type: ImagePerformanceCountDto })
   @ApiErrors(400, 401, 404, 409)
   async count(
