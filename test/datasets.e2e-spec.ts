@@ -96,6 +96,7 @@ describe('datasets over HTTP', () => {
       regions: [],
       split: 'train',
       included: true,
+      metadata: {},
       uploadedAt: expect.any(String),
       revision: 0,
     });

@@ -184,6 +184,22 @@ describe('projects over HTTP', () => {
         .send({ name: 'Third' })
         .expect(400);
       expect(malformed.body.code).toBe('INVALID_IF_MATCH');
+
+      const foreignTag = await testApp.http
+        .patch(`/v1/projects/${project.id}`)
+        .set('Authorization', ada.auth)
+        .set('If-Match', '"a1b2c3"')
+        .send({ name: 'Fourth' })
+        .expect(412);
+      expect(foreignTag.body.code).toBe('REVISION_MISMATCH');
+
+      await testApp.http
+        .patch(`/v1/projects/${project.id}`)
+        .set('Authorization', ada.auth)
+        .set('If-Match', '*')
+        .send({ name: 'Fifth' })
+        .expect(200);
+      expect((await getProject(ada, project.id)).body.name).toBe('Fifth');
     });
 
     it.each([

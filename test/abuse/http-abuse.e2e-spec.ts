@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import type { AddressInfo } from 'node:net';
+import { validateSettings } from '../../libs/core/src/index.js';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -163,6 +164,27 @@ describe('the HTTP front door under attack', () => {
       expectRefused(await withinBounds(() => call('POST', '/v1/auth/login', { body: nested, from: ADDRESS.bodies })), 400, 'JSON_TOO_MANY_KEYS');
     });
 
+    it('validates a 1,000-item label batch a few items at a time, every item wrong, the api staying live', async () => {
+      const items = Array.from({ length: 1000 }, (_, index) => ({
+        imageId: `not-a-uuid-${index}`,
+        label: '',
+        regions: [{ label: '', x: 'left', y: null, width: -1, height: 2, colour: 'red' }],
+      }));
+      const response = await withinBounds(async () => {
+        const answers = await Promise.all(
+          [1, 2, 3].map(() =>
+            call('POST', `/v1/projects/${projectId}/images/labels`, { body: json({ items }), headers: { authorization: auth }, from: ADDRESS.bodies }),
+          ),
+        );
+        return answers[0];
+      });
+      expectRefused(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.details).toHaveLength(20);
+      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain('items.0.imageId');
+      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain('items.0.regions.0.x');
+      expect(response.body.problemCount).toBe(6000);
+    });
+
     it('lists the first 20 problems of an invalid body and counts them all', async () => {
       const unknown = Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`unknown${index}`, index]));
       const response = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', ...unknown }), from: ADDRESS.bodies });
@@ -225,6 +247,26 @@ describe('the HTTP front door under attack', () => {
     expect(scripts.filter((tag) => !/\ssrc=/.test(tag))).toEqual([]);
     const openApi = await call('GET', '/docs-json', { headers: { 'accept-encoding': 'gzip' } });
     expect(openApi.headers['content-encoding']).toBe('gzip');
+  });
+
+  it('lets no other origin call it from a browser unless CORS_ORIGINS names it', async () => {
+    const preflight = { headers: { origin: 'https://app.example.org', 'access-control-request-method': 'POST' } };
+    const closed = await call('OPTIONS', '/v1/projects', preflight);
+    expect(closed.headers['access-control-allow-origin']).toBeUndefined();
+
+    const open = await startTestApp({ settings: { CORS_ORIGINS: 'https://app.example.org, https://admin.example.org' } });
+    try {
+      const allowed = await open.http.options('/v1/projects').set(preflight.headers).expect(204);
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.org');
+      const other = await open.http.options('/v1/projects').set({ ...preflight.headers, origin: 'https://evil.example' });
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      const read = await open.http.get('/health').set('origin', 'https://admin.example.org');
+      expect(read.headers['access-control-allow-origin']).toBe('https://admin.example.org');
+      expect(read.headers['access-control-expose-headers']).toContain('ETag');
+    } finally {
+      await open.destroy();
+    }
+    expect(() => validateSettings({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
   });
 
   describe('guessing', () => {

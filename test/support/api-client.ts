@@ -48,7 +48,7 @@ export class ApiClient {
       .post(`/v1/projects/${projectId}/iterations`)
       .set('Authorization', this.auth)
       .send(trainingConfig ? { trainingConfig } : {});
-    expect(response.status).toBe(202);
+    expect({ status: response.status, problems: response.body.details?.problems }).toEqual({ status: 202, problems: undefined });
     return response.body as { id: string; status: string; number: number };
   }
 

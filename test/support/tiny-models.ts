@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { strToU8, zipSync } from 'fflate';
-import { type ModelMetadata, selectBackend, serializeModel } from '../../libs/ml/src/index.js';
+import { getArchitecture, type ModelMetadata, selectBackend, serializeModel } from '../../libs/ml/src/index.js';
 
 export interface TinyModelFiles {
   modelJson: Record<string, unknown>;
@@ -26,6 +26,25 @@ export async function tinyClassifier(labels: string[], metadata: Partial<ModelMe
     ...metadata,
   });
   model.dispose();
+  return { modelJson: JSON.parse(serialized.modelJson) as Record<string, unknown>, weights: serialized.weights };
+}
+
+/** An untrained 32×32 tiny-detector in diyml's export layout: it finds boxes, of no meaning, in any image. */
+export async function tinyDetector(labels: string[]): Promise<TinyModelFiles> {
+  await selectBackend();
+  const built = await getArchitecture('tiny-detector', 'detection').build({ imageSize: { width: 32, height: 32 }, channels: 3, labelCount: labels.length, seed: 4 });
+  const serialized = await serializeModel(built.model, {
+    format: 'diyml',
+    version: 1,
+    architecture: 'tiny-detector',
+    task: 'detection',
+    labels,
+    imageSize: built.imageSize,
+    channels: 3,
+    fit: 'letterbox',
+    inputRange: [0, 1],
+  });
+  built.model.dispose();
   return { modelJson: JSON.parse(serialized.modelJson) as Record<string, unknown>, weights: serialized.weights };
 }
 

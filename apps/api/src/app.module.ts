@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuditModule } from '../../../libs/audit/src/audit.module.js';
 import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
 import { CustomVisionModule } from '../../../libs/custom-vision/src/index.js';
@@ -62,6 +63,7 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
     DeploymentsModule,
     EvaluationModule,
     CustomVisionModule,
+    AuditModule,
   ],
   controllers: [HealthController],
 })

@@ -25,18 +25,30 @@ export function configureApp(app: INestApplication): INestApplication {
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
   const document = createOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    // A token typed into "Authorize" survives a reload of the page.
+    swaggerOptions: { persistAuthorization: true },
+  });
   serveConsole(app);
   return app;
 }
 
 /**
- * Security headers (helmet's defaults: Swagger UI at /docs loads only its own scripts, so it works under them)
- * and compression of JSON answers.
+ * Security headers (helmet's defaults: Swagger UI at /docs loads only its own scripts, so it works under them),
+ * compression of JSON answers, and CORS for the origins CORS_ORIGINS names (none by default).
  */
 function configureHardening(app: INestApplication): void {
   app.use(helmet());
   app.use(compression());
+  const { CORS_ORIGINS } = app.get(Settings);
+  if (CORS_ORIGINS) {
+    app.enableCors({
+      origin: CORS_ORIGINS.split(',').map((origin) => origin.trim()),
+      exposedHeaders: ['ETag', 'Location', 'Retry-After'],
+      maxAge: 600,
+    });
+  }
 }
 
 /**

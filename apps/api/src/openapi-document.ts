@@ -3,7 +3,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 
 /** The OpenAPI document served at /docs-json; the console's typed client is generated from it. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(
+  const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('diyml')
@@ -13,8 +13,30 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
           '`{ statusCode, code, message, details? }`.',
       )
       .setVersion('1')
+      .setLicense('MIT', 'https://opensource.org/license/mit')
+      .addServer('/', 'This installation')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT or a personal API token (dml_…).' })
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'deployment-key')
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'Training-Key', description: 'Custom Vision Training API: a personal API token.' },
+        'training-key',
+      )
+      .addApiKey(
+        { type: 'apiKey', in: 'header', name: 'Prediction-Key', description: "Custom Vision Prediction API: a deployment's key." },
+        'prediction-key',
+      )
       .build(),
   );
+  markPublicOperations(document);
+  return document;
+}
+
+/** Operations that name no security scheme (sign-up, login, health) say so explicitly: `security: []`. */
+function markPublicOperations(document: OpenAPIObject): void {
+  for (const path of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const) {
+      const operation = path[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
 }

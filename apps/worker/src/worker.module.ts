@@ -3,6 +3,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
 import { BlobsModule } from '../../../libs/blobs/src/index.js';
 import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
+import { DatasetsWorkerModule } from '../../../libs/datasets/src/index.js';
+import { DeploymentsWorkerModule } from '../../../libs/deployments/src/index.js';
 import { EvaluationWorkerModule } from '../../../libs/evaluation/src/index.js';
 import { EventStoreModule } from '../../../libs/event-store/src/index.js';
 import { JobsModule } from '../../../libs/jobs/src/index.js';
@@ -22,6 +24,8 @@ import { TrainingWorkerModule } from '../../../libs/training/src/index.js';
     JobsModule.forRoot('worker'),
     TrainingWorkerModule,
     EvaluationWorkerModule,
+    DatasetsWorkerModule,
+    DeploymentsWorkerModule,
   ],
 })
 export class WorkerModule {}

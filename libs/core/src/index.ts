@@ -21,3 +21,4 @@ export * from './read-only-process.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';
 export * from './domain/plain-text.js';
+export * from './url-fetch/index.js';

@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { UrlFetcher } from '../../core/src/index.js';
+import { AuditModule } from '../../audit/src/audit.module.js';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments/src/index.js';
+import { LabelSuggestionQueries } from '../../evaluation/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
 import { ProjectAccess } from '../../projects/src/index.js';
 import { ImagePerformanceQueries, IterationQueries } from '../../training/src/index.js';
@@ -11,15 +14,20 @@ import { DomainsController } from './slices/domains/domains.controller.js';
 import { ChangeImagesController } from './slices/images/change-images.controller.js';
 import { CreateImagesController } from './slices/images/create-images.controller.js';
 import { ImageBatch } from './slices/images/image-batch.js';
+import { ImageMetadataController } from './slices/images/image-metadata.controller.js';
 import { ImageQueriesController } from './slices/images/image-queries.controller.js';
 import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
+import { RegionProposalsController } from './slices/images/region-proposals.controller.js';
 import { IterationsController } from './slices/iterations/iterations.controller.js';
 import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionKeyGuard } from './slices/predict/prediction-key.guard.js';
+import { PredictionsController } from './slices/predictions/predictions.controller.js';
+import { ProjectTransferController } from './slices/project-transfer/project-transfer.controller.js';
 import { ProjectsController } from './slices/projects/projects.controller.js';
 import { PublishController } from './slices/publish/publish.controller.js';
 import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
+import { SuggestionsController } from './slices/suggestions/suggestions.controller.js';
 import { TagsController } from './slices/tags/tags.controller.js';
 
 /**
@@ -28,20 +36,26 @@ import { TagsController } from './slices/tags/tags.controller.js';
  * about Custom Vision. Needs those contexts' modules in the app (the model cache comes from DeploymentsModule).
  */
 @Module({
-  imports: [CqrsModule, DeploymentsModule],
+  imports: [CqrsModule, DeploymentsModule, AuditModule],
   controllers: [
     DomainsController,
     ProjectsController,
+    ProjectTransferController,
     TagsController,
-    // Static image paths (files, regions, tags, tagged…) are distinct from one another; no :imageId routes.
+    // Static image paths (files, urls, metadata, regions, tags, tagged…) are distinct from one another, and
+    // images/:imageId/regionproposals (POST) matches none of them.
     CreateImagesController,
     ImageQueriesController,
     ChangeImagesController,
+    ImageMetadataController,
+    RegionProposalsController,
     IterationsController,
     ImagePerformancesController,
     PublishController,
+    PredictionsController,
     QuickTestController,
     PredictController,
+    SuggestionsController,
     CustomVisionNotFoundController,
   ],
   providers: [
@@ -56,6 +70,8 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ImageBatch,
     TrainingKeyGuard,
     PredictionKeyGuard,
+    UrlFetcher,
+    LabelSuggestionQueries,
   ],
 })
 export class CustomVisionModule {}

@@ -1,6 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { UrlFetcher } from '../../core/src/index.js';
+import { Upcasters } from '../../event-store/src/index.js';
 import { ProjectAccess } from '../../projects/src/project-access.js';
+import { datasetUpcasters } from './domain/image.upcasters.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
 import { ProjectTimeTravel } from '../../audit/src/index.js';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
@@ -19,9 +22,17 @@ import { LabelImagesHandler } from './slices/label-images-batch/label-images-bat
 import { ReadImagesController } from './slices/read-images/read-images.controller.js';
 import { RemoveImageHandler } from './slices/remove-image/remove-image.handler.js';
 import { UpdateImageController } from './slices/update-image/update-image.controller.js';
+import { UploadImagesFromUrlsController } from './slices/upload-images-from-urls/upload-images-from-urls.controller.js';
+import { UploadImagesFromUrlsHandler } from './slices/upload-images-from-urls/upload-images-from-urls.handler.js';
+import { UpdateImageMetadataController } from './slices/update-image-metadata/update-image-metadata.controller.js';
+import { UpdateImageMetadataHandler } from './slices/update-image-metadata/update-image-metadata.handler.js';
 import { UpdateImageHandler } from './slices/update-image/update-image.handler.js';
 import { UploadImagesController } from './slices/upload-images/upload-images.controller.js';
 import { UploadImagesHandler } from './slices/upload-images/upload-images.handler.js';
+import { UploadVideoController } from './slices/upload-video/upload-video.controller.js';
+import { UploadVideoHandler } from './slices/upload-video/upload-video.handler.js';
+import { VideoFramesJobProcessor, VideoFramesJobReactor } from './slices/upload-video/video-frames.job.js';
+import { VideosProjection } from './slices/upload-video/videos.projection.js';
 import { ImageIntake } from './upload/image-intake.js';
 import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
 import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
@@ -37,11 +48,14 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImagesBatchController,
     ImportDatasetController,
     UploadImagesController,
+    UploadImagesFromUrlsController,
+    UploadVideoController,
     ReadImagesController,
     ImageThumbnailController,
     LabelImageController,
     UpdateImageController,
     AnalyzeDatasetController,
+    UpdateImageMetadataController,
   ],
   providers: [
     ProjectAccess,
@@ -60,8 +74,25 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     LabelImagesHandler,
     UpdateImageHandler,
     RemoveImageHandler,
+    UpdateImageMetadataHandler,
+    UploadImagesFromUrlsHandler,
+    UrlFetcher,
     ImportDatasetHandler,
+    UploadVideoHandler,
+    VideosProjection,
+    VideoFramesJobReactor,
+    VideoFramesJobProcessor,
   ],
   exports: [DatasetQueries, UploadLimits],
 })
-export class DatasetsModule {}
+export class DatasetsModule implements OnModuleInit {
+  constructor(private readonly upcasters: Upcasters) {}
+
+  onModuleInit(): void {
+    for (const upcaster of datasetUpcasters) this.upcasters.register(upcaster);
+  }
+}
+
+/** The worker process extracts video frames into images (no read models there: the intake does not wait for them). */
+@Module({ providers: [uploadLimitsProvider, ImageIntake, VideoFramesJobProcessor] })
+export class DatasetsWorkerModule {}

@@ -1,6 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsInt, Max, Min, validateSync } from 'class-validator';
+import { IsInt, IsNumber, Max, Min, validateSync } from 'class-validator';
 
 const MiB = 1024 * 1024;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
@@ -52,6 +52,26 @@ export class DeploymentSettings {
   @Min(1)
   @Max(268_402_689)
   MODEL_MAX_INPUT_PIXELS: number = 1024 * 1024;
+
+  /** Predictions one user may ask a shared model for per window (429 beyond). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  SHARED_PREDICT_RATE_LIMIT: number = 600;
+
+  /** The shared-model rate-limit window, in seconds. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  SHARED_PREDICT_RATE_WINDOW_SECONDS: number = 60;
+
+  /** How often each api process writes its prediction counts to the log (and at shutdown). */
+  @Transform(emptyToUndefined)
+  @IsNumber()
+  @Min(0.05)
+  @Max(3600)
+  USAGE_FLUSH_SECONDS: number = 60;
 }
 
 export const DEPLOYMENT_SETTING_NAMES = [
@@ -62,6 +82,9 @@ export const DEPLOYMENT_SETTING_NAMES = [
   'MODEL_CACHE_MAX_MODELS',
   'MODEL_CACHE_MAX_BYTES',
   'MODEL_MAX_INPUT_PIXELS',
+  'SHARED_PREDICT_RATE_LIMIT',
+  'SHARED_PREDICT_RATE_WINDOW_SECONDS',
+  'USAGE_FLUSH_SECONDS',
 ] as const satisfies readonly (keyof DeploymentSettings)[];
 
 export function validateDeploymentSettings(environment: Record<string, unknown>): DeploymentSettings {

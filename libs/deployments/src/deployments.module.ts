@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { uploadLimitsProvider } from '../../datasets/src/index.js';
+import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
+import { ImageIntake } from '../../datasets/src/upload/image-intake.js';
 import { ProjectAccess } from '../../projects/src/index.js';
-import { IterationQueuer } from '../../training/src/index.js';
+import { IterationQueries, IterationQueuer } from '../../training/src/index.js';
 import { deploymentSettingsProvider } from './deployment-settings.js';
 import { ModelCache } from './inference/model-cache.js';
 import { ModelEvictionReactor } from './inference/model-eviction.reactor.js';
@@ -16,8 +17,29 @@ import { DeploymentKeyGuard } from './slices/predict/deployment-key.guard.js';
 import { PredictThrottlerGuard, PredictThrottlerStorage } from './slices/predict/predict-throttler.guard.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
+import { ProposeRegionsController } from './slices/propose-regions/propose-regions.controller.js';
+import { RegionProposals } from './slices/propose-regions/region-proposals.js';
+import { PredictVideoController } from './slices/predict-video/predict-video.controller.js';
+import { PredictVideoHandler } from './slices/predict-video/predict-video.handler.js';
+import { VideoPredictionJobProcessor, VideoPredictionJobReactor } from './slices/predict-video/video-prediction.job.js';
+import { VideoPredictionsProjection } from './slices/predict-video/video-predictions.projection.js';
 import { RotateDeploymentKeyHandler } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';
 import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.handler.js';
+import { SharedModelsProjection } from './read-models/shared-models/shared-models.projection.js';
+import { StoredPredictionQueries } from './read-models/stored-predictions/stored-prediction-queries.js';
+import { StoredPredictionsProjection } from './read-models/stored-predictions/stored-predictions.projection.js';
+import { UsageQueries } from './read-models/usage/usage-queries.js';
+import { UsageProjection } from './read-models/usage/usage.projection.js';
+import { ConfigurePredictionStoreController } from './slices/configure-prediction-store/configure-prediction-store.controller.js';
+import { DeploymentCommandRunner } from './slices/deployment-command.js';
+import { PromotePredictionsController } from './slices/promote-predictions/promote-predictions.controller.js';
+import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
+import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
+import { SharedPredictThrottlerGuard, SharedPredictThrottlerStorage } from './slices/shared-models/shared-predict-throttler.guard.js';
+import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js';
+import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
+import { UsageRecorder } from './slices/usage-reports/usage-recorder.js';
+import { UsageReportsController } from './slices/usage-reports/usage-reports.controller.js';
 
 /**
  * Deployments (an iteration behind an endpoint and a hashed API key), prediction with cached models, and
@@ -25,7 +47,20 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
  */
 @Module({
   imports: [CqrsModule],
-  controllers: [DeploymentsController, PredictController, ImportModelController],
+  controllers: [
+    DeploymentsController,
+    PredictVideoController,
+    PredictController,
+    ImportModelController,
+    ConfigurePredictionStoreController,
+    // The static promote path before the :predictionId routes.
+    PromotePredictionsController,
+    StoredPredictionsController,
+    ShareDeploymentController,
+    SharedModelsController,
+    UsageReportsController,
+    ProposeRegionsController,
+  ],
   providers: [
     ProjectAccess,
     IterationQueuer,
@@ -43,7 +78,30 @@ import { UndeployModelHandler } from './slices/undeploy-model/undeploy-model.han
     RotateDeploymentKeyHandler,
     UndeployModelHandler,
     ImportModelHandler,
+    RegionProposals,
+    DatasetQueries,
+    IterationQueries,
+    ImageIntake,
+    DeploymentCommandRunner,
+    StoredPredictionsProjection,
+    StoredPredictionQueries,
+    PredictionKeeper,
+    UsageProjection,
+    UsageQueries,
+    UsageRecorder,
+    SharedModelsProjection,
+    SharedModelGuard,
+    SharedPredictThrottlerStorage,
+    SharedPredictThrottlerGuard,
+    PredictVideoHandler,
+    VideoPredictionsProjection,
+    VideoPredictionJobReactor,
+    VideoPredictionJobProcessor,
   ],
-  exports: [DeploymentQueries, ModelCache],
+  exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
 })
 export class DeploymentsModule {}
+
+/** The worker process predicts videos through deployments. */
+@Module({ providers: [VideoPredictionJobProcessor] })
+export class DeploymentsWorkerModule {}

@@ -7,3 +7,8 @@ export * from './domain/deployment.events.js';
 export * from './inference/model-cache.js';
 export * from './read-models/deployments/deployment-queries.js';
 export * from './read-models/deployments/deployment.view.js';
+export * from './slices/propose-regions/region-proposals.js';
+export * from './domain/stored-prediction.events.js';
+export * from './domain/usage.events.js';
+export * from './read-models/stored-predictions/stored-prediction-queries.js';
+export * from './read-models/stored-predictions/stored-prediction.view.js';

@@ -2,17 +2,30 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { ProjectAccess } from '../../projects/src/index.js';
+import { ImageWriter } from '../../datasets/src/slices/image-writer.js';
+import { LabelSuggestionsJobProcessor } from './jobs/label-suggestions-job.processor.js';
+import { LabelSuggestionsJobReactor } from './jobs/label-suggestions-job.reactor.js';
 import { TestRunJobProcessor } from './jobs/test-run-job.processor.js';
 import { TestRunJobReactor } from './jobs/test-run-job.reactor.js';
+import { LabelSuggestionQueries } from './read-models/label-suggestions/label-suggestion-queries.js';
+import { LabelSuggestionsProjection } from './read-models/label-suggestions/label-suggestions.projection.js';
 import { TestRunQueries } from './read-models/test-runs/test-run-queries.js';
 import { TestRunsProjection } from './read-models/test-runs/test-runs.projection.js';
+import { AcceptSuggestionsHandler } from './slices/accept-suggestions/accept-suggestions.handler.js';
+import { CancelTestRunHandler } from './slices/cancel-test-run/cancel-test-run.handler.js';
+import { LabelSuggestionsController } from './slices/label-suggestions.controller.js';
+import { RejectSuggestionsHandler } from './slices/reject-suggestions/reject-suggestions.handler.js';
+import { SuggestLabelsHandler } from './slices/suggest-labels/suggest-labels.handler.js';
 import { RequestTestRunHandler } from './slices/request-test-run/request-test-run.handler.js';
 import { TestRunsController } from './slices/test-runs.controller.js';
 
-/** Test runs of iterations on new labeled data: request, follow, read metrics and per-image predictions; and their jobs. */
+/**
+ * Running an iteration's model on images in the background: test runs on new labeled data (request, follow, cancel,
+ * read metrics and per-image predictions) and label suggestions for unlabeled images (suggest, list, accept, reject).
+ */
 @Module({
   imports: [CqrsModule],
-  controllers: [TestRunsController],
+  controllers: [TestRunsController, LabelSuggestionsController],
   providers: [
     ProjectAccess,
     DatasetQueries,
@@ -22,11 +35,20 @@ import { TestRunsController } from './slices/test-runs.controller.js';
     TestRunJobReactor,
     TestRunJobProcessor,
     RequestTestRunHandler,
+    CancelTestRunHandler,
+    ImageWriter,
+    LabelSuggestionQueries,
+    LabelSuggestionsProjection,
+    LabelSuggestionsJobReactor,
+    LabelSuggestionsJobProcessor,
+    SuggestLabelsHandler,
+    AcceptSuggestionsHandler,
+    RejectSuggestionsHandler,
   ],
-  exports: [TestRunQueries],
+  exports: [TestRunQueries, LabelSuggestionQueries],
 })
 export class EvaluationModule {}
 
-/** The worker process runs test-run jobs. */
-@Module({ providers: [TestRunJobProcessor] })
+/** The worker process runs test-run and label-suggestion jobs. */
+@Module({ providers: [TestRunJobProcessor, LabelSuggestionsJobProcessor] })
 export class EvaluationWorkerModule {}

@@ -12,3 +12,5 @@ export { toIterationDto, IterationDto } from './slices/read-iterations/iteration
 export * from './slices/read-iterations/metrics-query.dto.js';
 export { ImagePerformanceQueries } from './slices/image-performances/image-performance-queries.js';
 export type { ImagePerformance } from './slices/image-performances/image-performances.js';
+export { RenameIteration } from './slices/update-iteration/update-iteration.handler.js';
+export { DeleteIteration } from './slices/delete-iteration/delete-iteration.handler.js';

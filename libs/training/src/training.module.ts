@@ -9,16 +9,27 @@ import { IterationsProjection } from './read-models/iterations/iterations.projec
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
 import { ImagePerformanceQueries } from './slices/image-performances/image-performance-queries.js';
 import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
+import { DeleteIterationController } from './slices/delete-iteration/delete-iteration.controller.js';
+import { DeleteIterationHandler } from './slices/delete-iteration/delete-iteration.handler.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
 import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
 import { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
 import { QueueIterationHandler, ReproduceIterationHandler } from './slices/queue-iteration/queue-iteration.handler.js';
 import { IterationsController } from './slices/read-iterations/iterations.controller.js';
+import { UpdateIterationController } from './slices/update-iteration/update-iteration.controller.js';
+import { RenameIterationHandler } from './slices/update-iteration/update-iteration.handler.js';
 
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
 @Module({
   imports: [CqrsModule],
-  controllers: [QueueIterationController, IterationsController, IterationArtifactsController, ImagePerformancesController],
+  controllers: [
+    QueueIterationController,
+    IterationsController,
+    IterationArtifactsController,
+    ImagePerformancesController,
+    UpdateIterationController,
+    DeleteIterationController,
+  ],
   providers: [
     ProjectAccess,
     DatasetQueries,
@@ -29,6 +40,8 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
     QueueIterationHandler,
     ReproduceIterationHandler,
     CancelIterationHandler,
+    RenameIterationHandler,
+    DeleteIterationHandler,
     IterationQueuer,
     BackboneCatalog,
     ImagePerformanceQueries,

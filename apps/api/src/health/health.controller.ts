@@ -19,7 +19,10 @@ export class HealthController {
   @Public()
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and readiness: the event log answers and read models keep up' })
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Liveness and readiness: the event log answers and read models keep up',
+  })
   @ApiServiceUnavailableResponse({
     type: ApiErrorDto,
     description:

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness and readiness: the event log answers and read models keep up */
-        get: operations["HealthController_check"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -34,7 +34,7 @@ export interface paths {
          * Create an account
          * @description The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks.
          */
-        post: operations["RegisterUserController_register"];
+        post: operations["registerUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -51,7 +51,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Exchange a username and password for an access token */
-        post: operations["LogInController_logIn"];
+        post: operations["logIn"];
         delete?: never;
         options?: never;
         head?: never;
@@ -66,7 +66,7 @@ export interface paths {
             cookie?: never;
         };
         /** The authenticated user */
-        get: operations["GetCurrentUserController_me"];
+        get: operations["getCurrentUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -83,10 +83,10 @@ export interface paths {
             cookie?: never;
         };
         /** List your personal API tokens (without the secrets) */
-        get: operations["ApiTokensController_list"];
+        get: operations["listApiTokens"];
         put?: never;
         /** Issue a personal API token (shown once) */
-        post: operations["ApiTokensController_issue"];
+        post: operations["createApiToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -104,7 +104,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke a personal API token; it stops working at once */
-        delete: operations["ApiTokensController_revoke"];
+        delete: operations["revokeApiToken"];
         options?: never;
         head?: never;
         patch?: never;
@@ -118,10 +118,10 @@ export interface paths {
             cookie?: never;
         };
         /** Your projects, oldest first, a page at a time */
-        get: operations["ListProjectsController_list"];
+        get: operations["listProjects"];
         put?: never;
         /** Create a classification or detection project, with the default training configuration */
-        post: operations["CreateProjectController_create"];
+        post: operations["createProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -136,18 +136,18 @@ export interface paths {
             cookie?: never;
         };
         /** One of your projects, with its labels and training configuration */
-        get: operations["GetProjectController_get"];
+        get: operations["getProject"];
         put?: never;
         post?: never;
         /**
          * Delete a project
          * @description It disappears from every list and route at once; its events stay in the log for audit.
          */
-        delete: operations["DeleteProjectController_delete"];
+        delete: operations["deleteProject"];
         options?: never;
         head?: never;
         /** Rename a project or change its description */
-        patch: operations["UpdateProjectController_update"];
+        patch: operations["updateProject"];
         trace?: never;
     };
     "/v1/projects/{projectId}/labels": {
@@ -161,7 +161,7 @@ export interface paths {
         get: operations["listLabels"];
         put?: never;
         /** Add a label (class) to a project */
-        post: operations["AddLabelController_add"];
+        post: operations["addLabel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -179,14 +179,14 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a label from a project */
-        delete: operations["RemoveLabelController_remove"];
+        delete: operations["removeLabel"];
         options?: never;
         head?: never;
         /**
          * Rename a label; images labelled with it keep it
          * @description Renaming to the same name changes nothing.
          */
-        patch: operations["RenameLabelController_rename"];
+        patch: operations["renameLabel"];
         trace?: never;
     };
     "/v1/projects/{projectId}/training-config": {
@@ -197,12 +197,12 @@ export interface paths {
             cookie?: never;
         };
         /** A project's training configuration: what the next iteration trains with */
-        get: operations["GetTrainingConfigController_get"];
+        get: operations["getTrainingConfig"];
         /**
          * Replace a project's training configuration
          * @description Settings left out take their defaults (learningRate 0.001, epochs 10, batchSize 32, …; imageSize and architecture by project type). Out-of-range values are 400 VALIDATION_FAILED naming each field and its range; an architecture the project type does not know is 400 UNKNOWN_ARCHITECTURE listing the known ones, a backbone not in GET /v1/backbones 400 UNKNOWN_BACKBONE. The backbone a backbone architecture (or auto) would use is checked now, its weights downloaded once if it has a URL: 422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED when it cannot be used.
          */
-        put: operations["ConfigureTrainingController_configure"];
+        put: operations["configureTraining"];
         post?: never;
         delete?: never;
         options?: never;
@@ -221,7 +221,7 @@ export interface paths {
          * Everything that happened to a project, from every context, in log order
          * @description Project, label, training-configuration, image, iteration … events whose data names the project.
          */
-        get: operations["GetProjectHistoryController_history"];
+        get: operations["getProjectHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -241,7 +241,7 @@ export interface paths {
          * The pretrained backbones models can be trained on (trainingConfig.backbone)
          * @description Built-in backbones ship inside npm packages (offline after npm install); more can be added by URL in BACKBONES_FILE.
          */
-        get: operations["ListBackbonesController_list"];
+        get: operations["listBackbones"];
         put?: never;
         post?: never;
         delete?: never;
@@ -263,7 +263,7 @@ export interface paths {
          * Label many images at once
          * @description Each item sets the label (classification) and/or replaces the boxes (detection) of one image, on its own: 200 when every item succeeded, 207 when some failed (each failed item carries its error).
          */
-        post: operations["LabelImagesBatchController_label"];
+        post: operations["labelImagesBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -283,7 +283,7 @@ export interface paths {
          * Import a labelled dataset from a zip
          * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created).
          */
-        post: operations["ImportDatasetController_import"];
+        post: operations["importDataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -301,13 +301,13 @@ export interface paths {
          * List the images of a project, filtered and paged, in upload order
          * @description With `asOf`, the images, labels and training points as they were then, computed from the log.
          */
-        get: operations["ReadImagesController_list"];
+        get: operations["listImages"];
         put?: never;
         /**
          * Upload one or many images
          * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 10485760 bytes per file [UPLOAD_MAX_FILE_BYTES], 40000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`). A rejected file leaves nothing behind.
          */
-        post: operations["UploadImagesController_upload"];
+        post: operations["uploadImages"];
         delete?: never;
         options?: never;
         head?: never;
@@ -322,15 +322,15 @@ export interface paths {
             cookie?: never;
         };
         /** One image: its metadata, label, boxes and training points */
-        get: operations["ReadImagesController_get"];
+        get: operations["getImage"];
         put?: never;
         post?: never;
         /** Remove an image from the project (its history stays in the log) */
-        delete: operations["UpdateImageController_remove"];
+        delete: operations["removeImage"];
         options?: never;
         head?: never;
         /** Include or exclude an image from training, or assign its split (train, validation, test) */
-        patch: operations["UpdateImageController_update"];
+        patch: operations["updateImage"];
         trace?: never;
     };
     "/v1/projects/{projectId}/images/{imageId}/content": {
@@ -341,7 +341,7 @@ export interface paths {
             cookie?: never;
         };
         /** The original bytes of the image, as uploaded */
-        get: operations["ReadImagesController_content"];
+        get: operations["getImageContent"];
         put?: never;
         post?: never;
         delete?: never;
@@ -361,7 +361,7 @@ export interface paths {
          * A small WebP copy of the image for grids and lists
          * @description Made on the server and cached by content hash and size. The ETag names the content, so the response may be cached for good (`Cache-Control: private, immutable`); `If-None-Match` with that ETag answers 304.
          */
-        get: operations["ImageThumbnailController_thumbnail"];
+        get: operations["getImageThumbnail"];
         put?: never;
         post?: never;
         delete?: never;
@@ -382,7 +382,7 @@ export interface paths {
          * Set or clear the label of an image (classification)
          * @description Label by name (case-insensitive) or id. 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT for an id of another project, WRONG_PROJECT_TYPE on a detection project.
          */
-        put: operations["LabelImageController_label"];
+        put: operations["labelImage"];
         post?: never;
         delete?: never;
         options?: never;
@@ -402,7 +402,7 @@ export interface paths {
          * Replace the boxes of an image (detection)
          * @description Coordinates are fractions (0..1) of the upright image, origin top-left. 400 REGION_OUT_OF_BOUNDS for a box outside the image, REGION_EMPTY for a box without area, UNKNOWN_LABEL / LABEL_NOT_IN_PROJECT for a label the project lacks, WRONG_PROJECT_TYPE on a classification project.
          */
-        put: operations["LabelImageController_regions"];
+        put: operations["setImageRegions"];
         post?: never;
         delete?: never;
         options?: never;
@@ -421,7 +421,7 @@ export interface paths {
          * Analyse the dataset before training: counts, sizes, formats, duplicates, readiness
          * @description Ready when: classification has at least 2 labels, each on at least 5 included train images; detection has at least 1 label, each with at least 15 boxes in included train images. Warns when the most frequent label has more than 3x the examples of the rarest.
          */
-        get: operations["AnalyzeDatasetController_analyze"];
+        get: operations["analyzeDataset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -438,13 +438,13 @@ export interface paths {
             cookie?: never;
         };
         /** List iterations, newest first */
-        get: operations["IterationsController_list"];
+        get: operations["listIterations"];
         put?: never;
         /**
          * Train a new iteration in the background
          * @description Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. Architecture 'auto' is resolved now from the images (backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images) and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is 422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued).
          */
-        post: operations["QueueIterationController_queue"];
+        post: operations["queueIteration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -464,7 +464,7 @@ export interface paths {
          * Train again on the same frozen dataset, configuration and seed
          * @description The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.
          */
-        post: operations["QueueIterationController_reproduce"];
+        post: operations["reproduceIteration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -481,7 +481,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel a queued or running iteration */
-        post: operations["QueueIterationController_cancel"];
+        post: operations["cancelIteration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -496,7 +496,7 @@ export interface paths {
             cookie?: never;
         };
         /** An iteration: status, progress, loss curves, metrics */
-        get: operations["IterationsController_get"];
+        get: operations["getIteration"];
         put?: never;
         post?: never;
         delete?: never;
@@ -516,7 +516,7 @@ export interface paths {
          * Live progress as Server-Sent Events
          * @description An `iteration` event with the whole iteration each time it changes; the stream ends after the final status.
          */
-        get: operations["IterationsController_events"];
+        get: operations["streamIterationEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -533,7 +533,7 @@ export interface paths {
             cookie?: never;
         };
         /** Validation metrics at a probability threshold (and IoU threshold for detection) */
-        get: operations["IterationsController_metrics"];
+        get: operations["getIterationMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -550,7 +550,7 @@ export interface paths {
             cookie?: never;
         };
         /** The frozen dataset the iteration trained on: images, labels, regions and splits */
-        get: operations["IterationArtifactsController_dataset"];
+        get: operations["getIterationDataset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -570,7 +570,7 @@ export interface paths {
          * What changed in the training data between another iteration's dataset and this one's
          * @description Images added, removed, relabeled (label or boxes) and moved between splits; labels added and removed.
          */
-        get: operations["IterationArtifactsController_diff"];
+        get: operations["getIterationDatasetDiff"];
         put?: never;
         post?: never;
         delete?: never;
@@ -590,47 +590,7 @@ export interface paths {
          * The trained model, as a TensorFlow.js zip (default) or as ONNX
          * @description format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: softmax probabilities in label order (classification), or the raw detection head. The file's doc_string says how to prepare the input and decode the output; metadata_props hold `labels` and `diyml` (task, architecture, input size and range). 422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.
          */
-        get: operations["IterationArtifactsController_model"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/projects/{projectId}/iterations/{iterationId}/image-performances": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities
-         * @description Filter by expected label and predicted label to list one cell of the confusion matrix. 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
-         */
-        get: operations["listImagePerformances"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/projects/{projectId}/iterations/{iterationId}/image-performances/count": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * How many validation images match the filter
-         * @description 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
-         */
-        get: operations["countImagePerformances"];
+        get: operations["downloadIterationModel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -647,13 +607,13 @@ export interface paths {
             cookie?: never;
         };
         /** The project's deployments, oldest first (without keys) */
-        get: operations["DeploymentsController_list"];
+        get: operations["listDeployments"];
         put?: never;
         /**
          * Deploy a completed iteration behind its own endpoint and API key
          * @description The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled.
          */
-        post: operations["DeploymentsController_deploy"];
+        post: operations["deployModel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -668,11 +628,11 @@ export interface paths {
             cookie?: never;
         };
         /** A deployment (without its key) */
-        get: operations["DeploymentsController_get"];
+        get: operations["getDeployment"];
         put?: never;
         post?: never;
         /** Undeploy: the endpoint answers 404 from now on */
-        delete: operations["DeploymentsController_undeploy"];
+        delete: operations["undeployModel"];
         options?: never;
         head?: never;
         patch?: never;
@@ -688,7 +648,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Replace the API key: the new one is shown once, the old one stops working at once */
-        post: operations["DeploymentsController_rotateKey"];
+        post: operations["rotateDeploymentKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -708,7 +668,7 @@ export interface paths {
          * Predict with a deployed model
          * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429).
          */
-        post: operations["PredictController_predict"];
+        post: operations["predict"];
         delete?: never;
         options?: never;
         head?: never;
@@ -728,7 +688,7 @@ export interface paths {
          * Import a model as a new, completed iteration
          * @description A zip as GET …/iterations/{id}/model exports it (model.json, weights.bin, metadata.json), or a Teachable Machine image-model export (model.json, weights.bin, metadata.json with its labels). The model must load, be of the project's task (400 MODEL_TASK_MISMATCH) and predict only labels the project has, matched by name (400 UNKNOWN_MODEL_LABELS listing the others: labels are not created by an import). The zip is unpacked off the event loop within the archive limits (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES); the weight files must hold exactly the bytes model.json describes (422 MODEL_WEIGHTS_MISMATCH); the model is loaded and tried on a blank image of its declared input size (at most MODEL_MAX_INPUT_PIXELS) on a worker thread, and every weight must be finite (422 MODEL_INVALID with the reason). The new iteration has `imported: true`, no metrics, and can be deployed and tested like a trained one. Size limit: IMPORT_MAX_ARCHIVE_BYTES.
          */
-        post: operations["ImportModelController_import"];
+        post: operations["importModel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -743,13 +703,13 @@ export interface paths {
             cookie?: never;
         };
         /** The iteration's test runs, newest first (without per-image predictions) */
-        get: operations["TestRunsController_list"];
+        get: operations["listTestRuns"];
         put?: never;
         /**
          * Test a completed iteration on a labeled dataset, in the background
          * @description Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions); every file is checked like an upload, and a file without an answer, with an unknown label or that is not an image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project's labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Follow with GET …/test-runs/{id}.
          */
-        post: operations["TestRunsController_request"];
+        post: operations["requestTestRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -764,7 +724,7 @@ export interface paths {
             cookie?: never;
         };
         /** A test run: status, metrics and, once completed, the prediction for every image */
-        get: operations["TestRunsController_get"];
+        get: operations["getTestRun"];
         put?: never;
         post?: never;
         delete?: never;
@@ -781,7 +741,7 @@ export interface paths {
             cookie?: never;
         };
         /** Test metrics at another probability threshold (and IoU threshold for detection) */
-        get: operations["TestRunsController_metrics"];
+        get: operations["getTestRunMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -798,7 +758,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: the domains (General and General compact, classification and object detection) */
-        get: operations["DomainsController_list"];
+        get: operations["CustomVision_GetDomains"];
         put?: never;
         post?: never;
         delete?: never;
@@ -815,7 +775,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: one domain */
-        get: operations["DomainsController_get"];
+        get: operations["CustomVision_GetDomain"];
         put?: never;
         post?: never;
         delete?: never;
@@ -832,10 +792,10 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: your projects */
-        get: operations["ProjectsController_list"];
+        get: operations["CustomVision_GetProjects"];
         put?: never;
         /** Custom Vision: create a project (?name=&description=&domainId=&classificationType=) */
-        post: operations["ProjectsController_create"];
+        post: operations["CustomVision_CreateProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -850,15 +810,15 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: a project */
-        get: operations["ProjectsController_get"];
+        get: operations["CustomVision_GetProject"];
         put?: never;
         post?: never;
         /** Custom Vision: delete a project */
-        delete: operations["ProjectsController_delete"];
+        delete: operations["CustomVision_DeleteProject"];
         options?: never;
         head?: never;
         /** Custom Vision: rename or describe a project (the domain type cannot change) */
-        patch: operations["ProjectsController_update"];
+        patch: operations["CustomVision_UpdateProject"];
         trace?: never;
     };
     "/customvision/{version}/training/projects/{projectId}/tags": {
@@ -869,10 +829,10 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: the project's tags (?iterationId=: the tags an iteration learned) */
-        get: operations["TagsController_list"];
+        get: operations["CustomVision_GetTags"];
         put?: never;
         /** Custom Vision: create a tag (?name=&description=&type=Regular) */
-        post: operations["TagsController_create"];
+        post: operations["CustomVision_CreateTag"];
         delete?: never;
         options?: never;
         head?: never;
@@ -887,15 +847,15 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: a tag */
-        get: operations["TagsController_get"];
+        get: operations["CustomVision_GetTag"];
         put?: never;
         post?: never;
         /** Custom Vision: delete a tag */
-        delete: operations["TagsController_delete"];
+        delete: operations["CustomVision_DeleteTag"];
         options?: never;
         head?: never;
         /** Custom Vision: rename a tag */
-        patch: operations["TagsController_update"];
+        patch: operations["CustomVision_UpdateTag"];
         trace?: never;
     };
     "/customvision/{version}/training/projects/{projectId}/images": {
@@ -906,12 +866,12 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&orderBy=Newest|Oldest&take=&skip=) */
-        get: operations["ImageQueriesController_all"];
+        get: operations["CustomVision_GetImages"];
         put?: never;
         /** Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed */
-        post: operations["CreateImagesController_fromData"];
+        post: operations["CustomVision_CreateImagesFromData"];
         /** Custom Vision: delete images (?imageIds=a,b or ?allImages=true) */
-        delete: operations["ChangeImagesController_deleteImages"];
+        delete: operations["CustomVision_DeleteImages"];
         options?: never;
         head?: never;
         patch?: never;
@@ -927,7 +887,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds}) */
-        post: operations["CreateImagesController_fromFiles"];
+        post: operations["CustomVision_CreateImagesFromFiles"];
         delete?: never;
         options?: never;
         head?: never;
@@ -942,7 +902,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: how many images (?taggingStatus=&tagIds=) */
-        get: operations["ImageQueriesController_count"];
+        get: operations["CustomVision_GetImageCount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -959,7 +919,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=) */
-        get: operations["ImageQueriesController_tagged"];
+        get: operations["CustomVision_GetTaggedImages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -976,7 +936,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: how many tagged images (?tagIds=) */
-        get: operations["ImageQueriesController_taggedCount"];
+        get: operations["CustomVision_GetTaggedImageCount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -993,7 +953,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: untagged images (?orderBy=&take=&skip=) */
-        get: operations["ImageQueriesController_untagged"];
+        get: operations["CustomVision_GetUntaggedImages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1010,7 +970,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: how many untagged images */
-        get: operations["ImageQueriesController_untaggedCount"];
+        get: operations["CustomVision_GetUntaggedImageCount"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1027,7 +987,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: images by id (?imageIds=a,b) */
-        get: operations["ImageQueriesController_byIds"];
+        get: operations["CustomVision_GetImagesByIds"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1046,9 +1006,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed */
-        post: operations["ChangeImagesController_createRegions"];
+        post: operations["CustomVision_CreateImageRegions"];
         /** Custom Vision: delete regions (?regionIds=a,b) */
-        delete: operations["ChangeImagesController_deleteRegions"];
+        delete: operations["CustomVision_DeleteImageRegions"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1064,9 +1024,9 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass) */
-        post: operations["ChangeImagesController_createTags"];
+        post: operations["CustomVision_CreateImageTags"];
         /** Custom Vision: untag images (?imageIds=&tagIds=) */
-        delete: operations["ChangeImagesController_deleteTags"];
+        delete: operations["CustomVision_DeleteImageTags"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1085,7 +1045,7 @@ export interface paths {
          * Custom Vision: train the project (queues an iteration with the project's training configuration)
          * @description trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.
          */
-        post: operations["IterationsController_train"];
+        post: operations["CustomVision_TrainProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1134,7 +1094,7 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3) */
-        get: operations["IterationsController_performance"];
+        get: operations["CustomVision_GetIterationPerformance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1151,47 +1111,10 @@ export interface paths {
             cookie?: never;
         };
         /** Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained) */
-        get: operations["IterationsController_exports"];
+        get: operations["CustomVision_GetExports"];
         put?: never;
         /** Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once */
-        post: operations["IterationsController_export"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance/images": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)
-         * @description Every prediction training kept is listed (all tags for classification; every box found for detection).
-         */
-        get: operations["CustomVision_GetImagePerformances"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance/images/count": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Custom Vision: how many validation images the iteration has (?tagIds=) */
-        get: operations["CustomVision_GetImagePerformanceCount"];
-        put?: never;
-        post?: never;
+        post: operations["CustomVision_ExportIteration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1211,9 +1134,9 @@ export interface paths {
          * Custom Vision: publish an iteration (?publishName=&predictionId=&overwrite=)
          * @description Deploys the iteration with the publish name as the deployment name. predictionId (an Azure resource id) is accepted and not used: predictions authenticate with a personal API token of the owner, or the deployment key.
          */
-        post: operations["PublishController_publish"];
+        post: operations["CustomVision_PublishIteration"];
         /** Custom Vision: unpublish an iteration (undeploys it) */
-        delete: operations["PublishController_unpublish"];
+        delete: operations["CustomVision_UnpublishIteration"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1232,7 +1155,7 @@ export interface paths {
          * Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)
          * @description store=true is accepted; the image is not kept.
          */
-        post: operations["QuickTestController_quickTest"];
+        post: operations["CustomVision_QuickTestImage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1249,7 +1172,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: classify an image with a published iteration */
-        post: operations["PredictController_classify"];
+        post: operations["CustomVision_ClassifyImage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1266,7 +1189,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: classify an image without storing it */
-        post: operations["PredictController_classifyNoStore"];
+        post: operations["CustomVision_ClassifyImageWithNoStore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1283,7 +1206,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: detect objects in an image with a published iteration */
-        post: operations["PredictController_detect"];
+        post: operations["CustomVision_DetectImage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1300,7 +1223,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Custom Vision: detect objects without storing the image */
-        post: operations["PredictController_detectNoStore"];
+        post: operations["CustomVision_DetectImageWithNoStore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1627,7 +1550,7 @@ export interface components {
         HistoryPageDto: {
             /** @description In log order. */
             items: components["schemas"]["HistoryEntryDto"][];
-            /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time or user may be short. */
+            /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time may be short. */
             nextCursor: string | null;
         };
         FeatureLayerDto: {
@@ -2066,79 +1989,6 @@ export interface components {
             items: components["schemas"]["IterationDto"][];
             nextCursor: string | null;
         };
-        PerformanceBoxDto: {
-            /**
-             * @description Left edge, as a fraction of the image width.
-             * @example 0.1
-             */
-            x: number;
-            /**
-             * @description Top edge, as a fraction of the image height.
-             * @example 0.2
-             */
-            y: number;
-            /** @example 0.3 */
-            width: number;
-            /** @example 0.4 */
-            height: number;
-        };
-        ExpectedLabelDto: {
-            /** Format: uuid */
-            labelId: string;
-            /**
-             * @description The name the label had when the iteration was queued.
-             * @example cat
-             */
-            label: string;
-            /** @description Detection: the labelled region. */
-            box?: components["schemas"]["PerformanceBoxDto"];
-        };
-        PredictedLabelDto: {
-            /** Format: uuid */
-            labelId: string;
-            /**
-             * @description The name the label had when the iteration was queued.
-             * @example cat
-             */
-            label: string;
-            /** @description Detection: the labelled region. */
-            box?: components["schemas"]["PerformanceBoxDto"];
-            /** @example 0.93 */
-            probability: number;
-        };
-        ImagePerformanceDto: {
-            /** Format: uuid */
-            imageId: string;
-            /** @example cat-01.jpg */
-            filename: string;
-            /** @example 640 */
-            width: number;
-            /** @example 480 */
-            height: number;
-            /** @description Classification: the image label; detection: one entry per labelled region. */
-            expected: components["schemas"]["ExpectedLabelDto"][];
-            /** @description Most probable first. Classification: every label; detection: the boxes found at or above the threshold. */
-            predictions: components["schemas"]["PredictedLabelDto"][];
-            /**
-             * Format: uuid
-             * @description Classification: the label predicted at the threshold (null: none). Detection: null.
-             */
-            predictedLabelId: string | null;
-            /** @description Classification: whether the prediction is the expected label. Detection: null. */
-            correct: boolean | null;
-        };
-        ImagePerformancePageDto: {
-            /** @description In validation order. */
-            items: components["schemas"]["ImagePerformanceDto"][];
-            nextCursor: string | null;
-        };
-        ImagePerformanceCountDto: {
-            /**
-             * @description Validation images matching the filter.
-             * @example 12
-             */
-            count: number;
-        };
         DeployModelDto: {
             /**
              * Format: uuid
@@ -2315,7 +2165,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    HealthController_check: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -2467,7 +2317,7 @@ export interface operations {
             };
         };
     };
-    RegisterUserController_register: {
+    registerUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2494,6 +2344,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2503,12 +2369,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    LogInController_logIn: {
+    logIn: {
         parameters: {
             query?: never;
             header?: never;
@@ -2535,6 +2408,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2544,6 +2433,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2553,12 +2449,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    GetCurrentUserController_me: {
+    getCurrentUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2581,12 +2484,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ApiTokensController_list: {
+    listApiTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -2609,12 +2519,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ApiTokensController_issue: {
+    createApiToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -2641,6 +2558,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2650,6 +2583,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2659,12 +2599,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ApiTokensController_revoke: {
+    revokeApiToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -2687,6 +2648,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2696,6 +2673,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2705,12 +2689,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ListProjectsController_list: {
+    listProjects: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2737,6 +2728,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2746,12 +2753,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    CreateProjectController_create: {
+    createProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -2769,7 +2783,7 @@ export interface operations {
                     /** @description The project revision after this request, e.g. W/"3"; send it back as If-Match. */
                     ETag?: string;
                     /** @description URL of the new project. */
-                    Location?: unknown;
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2782,6 +2796,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2791,12 +2821,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    GetProjectController_get: {
+    getProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -2823,6 +2860,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2832,6 +2885,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2841,12 +2901,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    DeleteProjectController_delete: {
+    deleteProject: {
         parameters: {
             query?: never;
             header?: {
@@ -2872,6 +2939,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2881,6 +2964,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2890,6 +2980,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2899,6 +2996,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2908,12 +3012,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    UpdateProjectController_update: {
+    updateProject: {
         parameters: {
             query?: never;
             header?: {
@@ -2947,6 +3061,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2956,6 +3086,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2965,6 +3102,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2974,6 +3118,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -2983,6 +3134,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3001,7 +3162,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description Names this list as sent, image counts included (they change without a new project revision), for If-None-Match. To guard a label write with If-Match, use the project's ETag (GET /v1/projects/{projectId}). */
+                    /** @description The project revision after this request, e.g. W/"3"; send it back as If-Match. */
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -3015,6 +3176,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3024,6 +3201,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3033,12 +3217,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    AddLabelController_add: {
+    addLabel: {
         parameters: {
             query?: never;
             header?: {
@@ -3072,6 +3263,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3081,6 +3288,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3090,6 +3304,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3099,6 +3320,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3108,6 +3336,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3117,12 +3355,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    RemoveLabelController_remove: {
+    removeLabel: {
         parameters: {
             query?: never;
             header?: {
@@ -3151,6 +3410,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3160,6 +3435,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3169,6 +3451,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3178,6 +3467,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3187,12 +3483,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    RenameLabelController_rename: {
+    renameLabel: {
         parameters: {
             query?: never;
             header?: {
@@ -3227,6 +3533,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3236,6 +3558,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3245,6 +3574,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3254,6 +3590,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3263,12 +3606,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    GetTrainingConfigController_get: {
+    getTrainingConfig: {
         parameters: {
             query?: never;
             header?: never;
@@ -3295,6 +3648,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3304,6 +3673,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3313,12 +3689,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ConfigureTrainingController_configure: {
+    configureTraining: {
         parameters: {
             query?: never;
             header?: {
@@ -3352,6 +3735,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3361,6 +3760,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3370,6 +3776,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3379,6 +3792,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3388,6 +3808,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3397,12 +3827,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    GetProjectHistoryController_history: {
+    getProjectHistory: {
         parameters: {
             query?: {
                 /** @description Log position to continue after: the nextCursor of the previous page. Default: from the start. */
@@ -3414,8 +3865,6 @@ export interface operations {
                 from?: string;
                 /** @description Only events recorded at or before this time. */
                 to?: string;
-                /** @description Only events caused by this user (their id, as in metadata.userId), or `system` for those with no user. */
-                user?: string;
             };
             header?: never;
             path: {
@@ -3439,6 +3888,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3448,6 +3913,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3457,12 +3929,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ListBackbonesController_list: {
+    listBackbones: {
         parameters: {
             query?: never;
             header?: never;
@@ -3485,12 +3964,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    LabelImagesBatchController_label: {
+    labelImagesBatch: {
         parameters: {
             query?: never;
             header?: never;
@@ -3528,6 +4014,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3537,6 +4039,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3546,12 +4055,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ImportDatasetController_import: {
+    importDataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -3599,6 +4115,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3608,6 +4140,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3617,6 +4156,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3626,12 +4172,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ReadImagesController_list: {
+    listImages: {
         parameters: {
             query?: {
                 limit?: number;
@@ -3669,6 +4222,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3678,6 +4247,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3687,12 +4263,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    UploadImagesController_upload: {
+    uploadImages: {
         parameters: {
             query?: never;
             header?: never;
@@ -3740,6 +4323,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3749,6 +4348,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3758,6 +4364,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3767,12 +4380,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ReadImagesController_get: {
+    getImage: {
         parameters: {
             query?: never;
             header?: never;
@@ -3800,6 +4420,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3809,6 +4445,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3818,12 +4461,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    UpdateImageController_remove: {
+    removeImage: {
         parameters: {
             query?: never;
             header?: {
@@ -3850,6 +4500,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3859,6 +4525,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3868,6 +4541,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3877,6 +4557,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3886,12 +4573,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    UpdateImageController_update: {
+    updateImage: {
         parameters: {
             query?: never;
             header?: {
@@ -3926,6 +4623,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3935,6 +4648,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3944,6 +4664,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3953,6 +4680,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -3962,12 +4696,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ReadImagesController_content: {
+    getImageContent: {
         parameters: {
             query?: never;
             header?: never;
@@ -3998,11 +4742,107 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/avif": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4012,11 +4852,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/avif": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4026,17 +4908,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/avif": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ImageThumbnailController_thumbnail: {
+    getImageThumbnail: {
         parameters: {
             query?: {
                 /** @description The longest side in pixels; the image keeps its aspect ratio and is never enlarged. */
@@ -4075,6 +4999,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "image/webp": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4084,6 +5024,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "image/webp": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4093,12 +5040,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "image/webp": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    LabelImageController_label: {
+    labelImage: {
         parameters: {
             query?: never;
             header?: {
@@ -4133,6 +5087,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4142,6 +5112,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4151,6 +5128,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4160,6 +5144,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4169,12 +5160,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    LabelImageController_regions: {
+    setImageRegions: {
         parameters: {
             query?: never;
             header?: {
@@ -4209,6 +5210,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4218,6 +5235,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4227,6 +5251,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4236,6 +5267,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4245,12 +5283,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    AnalyzeDatasetController_analyze: {
+    analyzeDataset: {
         parameters: {
             query?: {
                 /** @description Answer as the dataset was at this moment: an ISO-8601 time (e.g. the `queuedAt` of an iteration) or a log position (a `position` from the history). Computed from the log; 400 INVALID_AS_OF otherwise. */
@@ -4278,6 +5326,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4287,6 +5351,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4296,12 +5367,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationsController_list: {
+    listIterations: {
         parameters: {
             query?: {
                 limit?: number;
@@ -4330,6 +5408,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4339,6 +5433,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4348,12 +5449,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    QueueIterationController_queue: {
+    queueIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -4382,6 +5490,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4391,6 +5515,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4400,6 +5531,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4409,12 +5547,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    QueueIterationController_reproduce: {
+    reproduceIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -4440,6 +5599,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4449,6 +5624,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4458,6 +5640,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4467,12 +5656,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    QueueIterationController_cancel: {
+    cancelIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -4498,6 +5708,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4507,6 +5733,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4516,6 +5749,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4525,12 +5765,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationsController_get: {
+    getIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -4556,6 +5803,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4565,6 +5828,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4574,12 +5844,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationsController_events: {
+    streamIterationEvents: {
         parameters: {
             query?: never;
             header?: never;
@@ -4597,6 +5874,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "text/event-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4606,6 +5899,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "text/event-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4615,12 +5915,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "text/event-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationsController_metrics: {
+    getIterationMetrics: {
         parameters: {
             query?: {
                 /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for detection. */
@@ -4650,6 +5957,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4659,6 +5982,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4668,6 +5998,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4677,12 +6014,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationArtifactsController_dataset: {
+    getIterationDataset: {
         parameters: {
             query?: never;
             header?: never;
@@ -4707,6 +6051,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4716,6 +6076,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4725,12 +6092,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationArtifactsController_diff: {
+    getIterationDatasetDiff: {
         parameters: {
             query: {
                 /** @description The iteration to compare with (the earlier one, usually). */
@@ -4758,6 +6132,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4767,6 +6157,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4776,12 +6173,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    IterationArtifactsController_model: {
+    downloadIterationModel: {
         parameters: {
             query?: {
                 /** @description 'tfjs': a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). 'onnx': one ONNX file (opset 13). */
@@ -4809,7 +6213,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4819,7 +6255,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4829,7 +6279,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4839,7 +6303,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -4849,146 +6327,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/zip": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/octet-stream": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    listImagePerformances: {
-        parameters: {
-            query?: {
-                /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
-                label?: string;
-                /** @description Only images predicted as this label (name or id) at the threshold; `none`: only images predicted as nothing. With `label`, one cell of the confusion matrix. */
-                predicted?: string;
-                /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
-                threshold?: number;
-                limit?: number;
-                /** @description Opaque cursor from the previous page (nextCursor). */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                projectId: string;
-                iterationId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImagePerformancePageDto"];
-                };
-            };
-            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-            /** @description Not found (or not yours). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-            /** @description Conflict with the current state (duplicate, or a concurrent change). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-        };
-    };
-    countImagePerformances: {
-        parameters: {
-            query?: {
-                /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
-                label?: string;
-                /** @description Only images predicted as this label (name or id) at the threshold; `none`: only images predicted as nothing. With `label`, one cell of the confusion matrix. */
-                predicted?: string;
-                /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
-                threshold?: number;
-            };
-            header?: never;
-            path: {
-                projectId: string;
-                iterationId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImagePerformanceCountDto"];
-                };
-            };
-            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-            /** @description Not found (or not yours). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-            /** @description Conflict with the current state (duplicate, or a concurrent change). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiErrorDto"];
-                };
-            };
-        };
-    };
-    DeploymentsController_list: {
+    listDeployments: {
         parameters: {
             query?: {
                 limit?: number;
@@ -5017,6 +6404,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5026,6 +6429,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5035,12 +6445,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    DeploymentsController_deploy: {
+    deployModel: {
         parameters: {
             query?: never;
             header?: never;
@@ -5069,6 +6486,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5078,6 +6511,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5087,6 +6527,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5096,12 +6543,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    DeploymentsController_get: {
+    getDeployment: {
         parameters: {
             query?: never;
             header?: never;
@@ -5127,6 +6581,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5136,6 +6606,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5145,12 +6622,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    DeploymentsController_undeploy: {
+    undeployModel: {
         parameters: {
             query?: never;
             header?: never;
@@ -5174,6 +6658,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5183,6 +6683,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5192,6 +6699,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5201,12 +6715,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    DeploymentsController_rotateKey: {
+    rotateDeploymentKey: {
         parameters: {
             query?: never;
             header?: never;
@@ -5232,6 +6753,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5241,6 +6778,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5250,6 +6794,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5259,12 +6810,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    PredictController_predict: {
+    predict: {
         parameters: {
             query?: {
                 /** @description Leave out predictions below this probability. Default 0 (classification), 0.25 (detection). */
@@ -5313,6 +6871,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5322,6 +6896,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5331,6 +6912,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5340,6 +6928,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5349,6 +6944,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5358,12 +6960,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    ImportModelController_import: {
+    importModel: {
         parameters: {
             query?: never;
             header?: never;
@@ -5395,6 +7004,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5404,6 +7029,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5413,6 +7045,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5422,6 +7061,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5431,12 +7077,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    TestRunsController_list: {
+    listTestRuns: {
         parameters: {
             query?: {
                 limit?: number;
@@ -5466,6 +7133,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5475,6 +7158,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5484,12 +7174,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    TestRunsController_request: {
+    requestTestRun: {
         parameters: {
             query?: never;
             header?: never;
@@ -5528,6 +7225,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5537,6 +7250,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5546,6 +7266,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5555,6 +7282,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5564,6 +7298,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5573,12 +7314,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    TestRunsController_get: {
+    getTestRun: {
         parameters: {
             query?: never;
             header?: never;
@@ -5605,6 +7367,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5614,6 +7392,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5623,12 +7408,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    TestRunsController_metrics: {
+    getTestRunMetrics: {
         parameters: {
             query?: {
                 /** @description Predictions below this probability count as none. Default: 0 for classification (every image gets its most probable label), 0.5 for detection. */
@@ -5659,6 +7451,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5668,6 +7476,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5677,6 +7492,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -5686,12 +7508,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
         };
     };
-    DomainsController_list: {
+    CustomVision_GetDomains: {
         parameters: {
             query?: never;
             header?: never;
@@ -5710,7 +7539,7 @@ export interface operations {
             };
         };
     };
-    DomainsController_get: {
+    CustomVision_GetDomain: {
         parameters: {
             query?: never;
             header?: never;
@@ -5730,7 +7559,7 @@ export interface operations {
             };
         };
     };
-    ProjectsController_list: {
+    CustomVision_GetProjects: {
         parameters: {
             query?: never;
             header?: never;
@@ -5749,7 +7578,7 @@ export interface operations {
             };
         };
     };
-    ProjectsController_create: {
+    CustomVision_CreateProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -5768,7 +7597,7 @@ export interface operations {
             };
         };
     };
-    ProjectsController_get: {
+    CustomVision_GetProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -5788,7 +7617,7 @@ export interface operations {
             };
         };
     };
-    ProjectsController_delete: {
+    CustomVision_DeleteProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -5808,7 +7637,7 @@ export interface operations {
             };
         };
     };
-    ProjectsController_update: {
+    CustomVision_UpdateProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -5828,7 +7657,7 @@ export interface operations {
             };
         };
     };
-    TagsController_list: {
+    CustomVision_GetTags: {
         parameters: {
             query?: never;
             header?: never;
@@ -5848,7 +7677,7 @@ export interface operations {
             };
         };
     };
-    TagsController_create: {
+    CustomVision_CreateTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -5868,7 +7697,7 @@ export interface operations {
             };
         };
     };
-    TagsController_get: {
+    CustomVision_GetTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -5889,7 +7718,7 @@ export interface operations {
             };
         };
     };
-    TagsController_delete: {
+    CustomVision_DeleteTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -5910,7 +7739,7 @@ export interface operations {
             };
         };
     };
-    TagsController_update: {
+    CustomVision_UpdateTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -5931,7 +7760,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_all: {
+    CustomVision_GetImages: {
         parameters: {
             query?: never;
             header?: never;
@@ -5951,7 +7780,7 @@ export interface operations {
             };
         };
     };
-    CreateImagesController_fromData: {
+    CustomVision_CreateImagesFromData: {
         parameters: {
             query?: never;
             header?: never;
@@ -5971,7 +7800,7 @@ export interface operations {
             };
         };
     };
-    ChangeImagesController_deleteImages: {
+    CustomVision_DeleteImages: {
         parameters: {
             query?: never;
             header?: never;
@@ -5991,7 +7820,7 @@ export interface operations {
             };
         };
     };
-    CreateImagesController_fromFiles: {
+    CustomVision_CreateImagesFromFiles: {
         parameters: {
             query?: never;
             header?: never;
@@ -6011,7 +7840,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_count: {
+    CustomVision_GetImageCount: {
         parameters: {
             query?: never;
             header?: never;
@@ -6031,7 +7860,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_tagged: {
+    CustomVision_GetTaggedImages: {
         parameters: {
             query?: never;
             header?: never;
@@ -6051,7 +7880,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_taggedCount: {
+    CustomVision_GetTaggedImageCount: {
         parameters: {
             query?: never;
             header?: never;
@@ -6071,7 +7900,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_untagged: {
+    CustomVision_GetUntaggedImages: {
         parameters: {
             query?: never;
             header?: never;
@@ -6091,7 +7920,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_untaggedCount: {
+    CustomVision_GetUntaggedImageCount: {
         parameters: {
             query?: never;
             header?: never;
@@ -6111,7 +7940,7 @@ export interface operations {
             };
         };
     };
-    ImageQueriesController_byIds: {
+    CustomVision_GetImagesByIds: {
         parameters: {
             query?: never;
             header?: never;
@@ -6131,7 +7960,7 @@ export interface operations {
             };
         };
     };
-    ChangeImagesController_createRegions: {
+    CustomVision_CreateImageRegions: {
         parameters: {
             query?: never;
             header?: never;
@@ -6151,7 +7980,7 @@ export interface operations {
             };
         };
     };
-    ChangeImagesController_deleteRegions: {
+    CustomVision_DeleteImageRegions: {
         parameters: {
             query?: never;
             header?: never;
@@ -6171,7 +8000,7 @@ export interface operations {
             };
         };
     };
-    ChangeImagesController_createTags: {
+    CustomVision_CreateImageTags: {
         parameters: {
             query?: never;
             header?: never;
@@ -6191,7 +8020,7 @@ export interface operations {
             };
         };
     };
-    ChangeImagesController_deleteTags: {
+    CustomVision_DeleteImageTags: {
         parameters: {
             query?: never;
             header?: never;
@@ -6211,7 +8040,7 @@ export interface operations {
             };
         };
     };
-    IterationsController_train: {
+    CustomVision_TrainProject: {
         parameters: {
             query?: never;
             header?: never;
@@ -6272,7 +8101,7 @@ export interface operations {
             };
         };
     };
-    IterationsController_performance: {
+    CustomVision_GetIterationPerformance: {
         parameters: {
             query?: never;
             header?: never;
@@ -6293,7 +8122,7 @@ export interface operations {
             };
         };
     };
-    IterationsController_exports: {
+    CustomVision_GetExports: {
         parameters: {
             query?: never;
             header?: never;
@@ -6314,7 +8143,7 @@ export interface operations {
             };
         };
     };
-    IterationsController_export: {
+    CustomVision_ExportIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -6335,7 +8164,7 @@ export interface operations {
             };
         };
     };
-    CustomVision_GetImagePerformances: {
+    CustomVision_PublishIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -6356,49 +8185,7 @@ export interface operations {
             };
         };
     };
-    CustomVision_GetImagePerformanceCount: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                projectId: string;
-                iterationId: string;
-                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    PublishController_publish: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                projectId: string;
-                iterationId: string;
-                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    PublishController_unpublish: {
+    CustomVision_UnpublishIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -6419,7 +8206,7 @@ export interface operations {
             };
         };
     };
-    QuickTestController_quickTest: {
+    CustomVision_QuickTestImage: {
         parameters: {
             query?: never;
             header?: never;
@@ -6439,12 +8226,14 @@ export interface operations {
             };
         };
     };
-    PredictController_classify: {
+    CustomVision_ClassifyImage: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -6459,12 +8248,14 @@ export interface operations {
             };
         };
     };
-    PredictController_classifyNoStore: {
+    CustomVision_ClassifyImageWithNoStore: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -6479,12 +8270,14 @@ export interface operations {
             };
         };
     };
-    PredictController_detect: {
+    CustomVision_DetectImage: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -6499,12 +8292,14 @@ export interface operations {
             };
         };
     };
-    PredictController_detectNoStore: {
+    CustomVision_DetectImageWithNoStore: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const MiB = 1024 * 1024;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -147,6 +147,17 @@ export class Settings {
   @IsString()
   TRUST_PROXY?: string;
 
+  /**
+   * Origins whose browser pages may call the API (comma-separated, e.g. `https://app.example.org`); unset: CORS
+   * is off and only same-origin pages (the console at /) can.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,/]+(,\s*https?:\/\/[^\s,/]+)*$/, {
+    message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://app.example.org',
+  })
+  CORS_ORIGINS?: string;
+
   /** Shortest password accepted at registration. */
   @IsInt()
   @Min(8)
@@ -167,6 +178,33 @@ export class Settings {
   @IsInt()
   @Min(1)
   ARCHIVE_MAX_ENTRIES: number = 50_000;
+
+  /**
+   * Images fetched from URLs (images from URLs, URL predictions): addresses or CIDR ranges, separated by commas,
+   * that may be fetched although loopback, private, link-local or reserved (e.g. `10.0.0.0/8,fd00::/8`).
+   * Unset: only public addresses.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  URL_FETCH_ALLOWED_ADDRESSES?: string;
+
+  /** Largest image fetched from a URL. */
+  @IsInt()
+  @Min(1)
+  URL_FETCH_MAX_BYTES: number = 10 * MiB;
+
+  /** How long a fetch from a URL may take, redirects and body included. */
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  URL_FETCH_TIMEOUT_MS: number = 10_000;
+
+  /** Redirects a fetch from a URL follows (each hop is checked like the first). */
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  URL_FETCH_MAX_REDIRECTS: number = 3;
 
   /** Archives: inflated bytes per compressed byte of an entry past its first MiB (zip-bomb guard). */
   @IsInt()
@@ -199,10 +237,15 @@ export const SETTING_NAMES = [
   'AUTH_FAILURE_WINDOW_SECONDS',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',
+  'CORS_ORIGINS',
   'ARCHIVE_MAX_INFLATED_BYTES',
   'ARCHIVE_MAX_ENTRY_BYTES',
   'ARCHIVE_MAX_ENTRIES',
   'ARCHIVE_MAX_RATIO',
+  'URL_FETCH_ALLOWED_ADDRESSES',
+  'URL_FETCH_MAX_BYTES',
+  'URL_FETCH_TIMEOUT_MS',
+  'URL_FETCH_MAX_REDIRECTS',
 ] as const satisfies readonly (keyof Settings)[];
 
 /** For ConfigModule.validate: a bad setting stops start-up with a message naming it and what it must be. */

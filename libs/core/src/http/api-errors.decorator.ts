@@ -18,11 +18,55 @@ const DESCRIPTIONS: Record<number, string> = {
   429: 'Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry.',
 };
 
-/** Documents error responses in Swagger, each with the common error body. */
+/** A typical body per status, so Swagger shows each error as a client would see it. */
+const EXAMPLES: Record<number, Omit<ApiErrorDto, 'statusCode'>> = {
+  400: {
+    code: 'VALIDATION_FAILED',
+    message: 'The request has 1 invalid field: name.',
+    details: [{ field: 'name', errors: ['name must be shorter than or equal to 100 characters'] }],
+    problemCount: 1,
+  },
+  401: { code: 'TOKEN_EXPIRED', message: 'The token expired; log in again or use a personal API token.' },
+  404: { code: 'PROJECT_NOT_FOUND', message: 'Project 0b6f… does not exist.' },
+  409: {
+    code: 'WRONG_EXPECTED_REVISION',
+    message: 'Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry.',
+  },
+  412: {
+    code: 'REVISION_MISMATCH',
+    message: 'The resource is at revision 4, not 3: read it again and retry with its ETag.',
+    details: { currentRevision: 4 },
+  },
+  413: { code: 'PAYLOAD_TOO_LARGE', message: 'The JSON body is over JSON_MAX_BYTES (1048576 bytes).' },
+  415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the image as multipart/form-data or as a raw image body.' },
+  422: {
+    code: 'DATASET_NOT_READY',
+    message: 'The dataset is not ready for training: Label "cat" has 1 included train images; it needs at least 2.',
+    details: {
+      problems: [
+        {
+          code: 'TOO_FEW_IMAGES',
+          message: 'Label "cat" has 1 included train images; it needs at least 2.',
+          label: { id: '5f0c…', name: 'cat' },
+          count: 1,
+          required: 2,
+        },
+      ],
+    },
+  },
+  429: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests; retry after 30 seconds.' },
+};
+
+/** Documents error responses in Swagger, each with the common error body and an example of it. */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error.', type: ApiErrorDto }),
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? 'Error.',
+        type: ApiErrorDto,
+        example: EXAMPLES[status] ? { statusCode: status, ...EXAMPLES[status] } : undefined,
+      }),
     ),
   );
 }

@@ -75,6 +75,8 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (body.statusCode === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') {
       response.setHeader('Retry-After', String(retryAfter));
     }
+    // For whoever counts errors by code once the answer is sent (deployment usage reports).
+    response.locals.errorCode = body.code;
     response.status(body.statusCode).json(body);
   }
 

@@ -1,4 +1,7 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ClassConstructor, plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DomainError } from '../domain/domain-error.js';
 
 export interface FieldError {
@@ -62,4 +65,37 @@ export function createValidationPipe(): ValidationPipe {
       return new ValidationFailedError(listed, total);
     },
   });
+}
+
+/** Items transformed and validated per turn of the event loop (about a millisecond of work on this machine). */
+const ITEMS_PER_TURN = 25;
+
+/**
+ * Validates the items of a large batch body a few at a time, yielding to the event loop between turns, so one
+ * 1,000-item body (several hundred milliseconds of class-validator work) never holds every other request up.
+ * Same rules and answer as the global pipe: 400 VALIDATION_FAILED naming `<field>.<index>.<property>`.
+ */
+export async function validateItemsInTurns<T extends object>(type: ClassConstructor<T>, items: readonly unknown[], field: string): Promise<T[]> {
+  const valid: T[] = [];
+  const failures: ValidationError[] = [];
+  for (let start = 0; start < items.length; start += ITEMS_PER_TURN) {
+    if (start > 0) await nextTurn();
+    for (let index = start; index < Math.min(items.length, start + ITEMS_PER_TURN); index += 1) {
+      const property = `${field}.${index}`;
+      const item = items[index];
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        failures.push({ property, constraints: { isObject: `${property} must be an object` }, children: [] });
+        continue;
+      }
+      const instance = plainToInstance(type, item);
+      const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
+      if (errors.length > 0) failures.push({ property, children: errors });
+      else valid.push(instance);
+    }
+  }
+  if (failures.length > 0) {
+    const { listed, total } = collectProblems(failures);
+    throw new ValidationFailedError(listed, total);
+  }
+  return valid;
 }

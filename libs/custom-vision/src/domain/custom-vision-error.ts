@@ -29,6 +29,9 @@ export class CustomVisionError extends Error {
 export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   PROJECT_NOT_FOUND: 'NotFoundProject',
   ITERATION_NOT_FOUND: 'NotFoundIteration',
+  ITERATION_NAME_INVALID: 'BadRequestIterationName',
+  ITERATION_NAME_TAKEN: 'BadRequestIterationNameNotUnique',
+  ITERATION_DEPLOYED: 'BadRequestIterationIsPublished',
   IMAGE_NOT_FOUND: 'NotFoundImage',
   LABEL_NOT_FOUND: 'NotFoundTag',
   DEPLOYMENT_NOT_FOUND: 'NotFound',
@@ -60,6 +63,19 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   VALIDATION_FAILED: 'BadRequest',
   INVALID_ID: 'BadRequestInvalidIds',
   MALFORMED_JSON: 'BadRequest',
+  METADATA_INVALID: 'BadRequestImageMetadataKey',
+  METADATA_TOO_MANY_ENTRIES: 'BadRequestImageMetadataKey',
+  METADATA_KEY_INVALID: 'BadRequestImageMetadataKey',
+  METADATA_VALUE_INVALID: 'BadRequestImageMetadataValue',
+  URL_INVALID: 'BadRequestImageUrl',
+  URL_ADDRESS_NOT_ALLOWED: 'BadRequestImageUrl',
+  URL_TOO_MANY_REDIRECTS: 'BadRequestImageUrl',
+  URL_FETCH_FAILED: 'BadRequestImageUrl',
+  URL_TIMEOUT: 'BadRequestImageUrl',
+  URL_NOT_AN_IMAGE: 'BadRequestImageUrl',
+  URL_TOO_LARGE: 'BadRequestImageSizeBytes',
+  NO_TRAINED_DETECTOR: 'NotFoundProjectDefaultIteration',
+  NO_IMAGES_TO_SUGGEST: 'BadRequest',
 };
 
 /** Custom Vision codes by HTTP status, for errors without a more specific code. */

@@ -162,7 +162,7 @@ export function toCvImage(image: ImageView, project: ProjectView, baseUrl: strin
     originalImageUri: uri,
     tags: tags.length ? tags : null,
     regions: regions.length ? regions : null,
-    metadata: null,
+    metadata: Object.keys(image.metadata).length ? image.metadata : null,
   };
 }
 
@@ -178,7 +178,7 @@ export function toCvIteration(iteration: IterationView, project: ProjectView, pu
   const lastModified = iteration.completedAt ?? iteration.startedAt ?? iteration.queuedAt;
   return {
     id: iteration.id,
-    name: `Iteration ${iteration.number}`,
+    name: iteration.name,
     status: STATUS[iteration.status],
     created: iteration.queuedAt,
     lastModified,

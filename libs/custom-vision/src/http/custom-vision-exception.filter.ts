@@ -28,6 +28,7 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
       const retryAfter = (this.core.toBody(exception).details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     }
+    response.locals.errorCode = body.code;
     response.status(status).json(body);
   }
 

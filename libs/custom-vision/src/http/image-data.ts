@@ -15,6 +15,14 @@ function tooLarge(limit: number): CustomVisionError {
   return CustomVisionError.badRequest('BadRequestImageSizeBytes', `The request carries more than ${limit} bytes.`);
 }
 
+/** An image fetched from a URL for a prediction, within the prediction's own size limit. */
+export function withinPredictionLimit(bytes: Buffer, limit: number): Buffer {
+  if (bytes.length > limit) {
+    throw CustomVisionError.badRequest('BadRequestImageSizeBytes', `The image at the URL has more than ${limit} bytes (PREDICT_MAX_IMAGE_BYTES).`);
+  }
+  return bytes;
+}
+
 /** Reads the whole body, up to `limit` bytes (a body parser may already have read it). */
 export async function readBody(request: Request, limit: number): Promise<Buffer> {
   if (Buffer.isBuffer(request.body)) return request.body;

@@ -40,15 +40,8 @@ export class CustomVisionReads {
   }
 
   /** Every iteration of the project, newest first. */
-  async allIterations(projectId: string): Promise<IterationView[]> {
-    const all: IterationView[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.iterations.list(projectId, { limit: 1000, cursor });
-      all.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return all;
+  allIterations(projectId: string): Promise<IterationView[]> {
+    return this.iterations.listAll(projectId);
   }
 
   /** The project's active deployments, newest first. */

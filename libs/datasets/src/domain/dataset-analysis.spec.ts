@@ -24,6 +24,8 @@ function image(overrides: Partial<ImageView> = {}): ImageView {
     labeled: false,
     labelIds: [],
     split: 'train',
+    metadata: {},
+    metadataEntries: [],
     included: true,
     uploadedAt: '2026-01-01T00:00:00.000Z',
     seq: counter,

@@ -11,14 +11,22 @@ const file = { filename: 'a.png', sha256: 'f'.repeat(64), width: 32, height: 16,
 const upload: ImageCommand = { type: 'UploadImage', project: classification, imageId: 'i1', ...file, labelId: null, split: 'train' };
 const uploaded: ImageUploaded = {
   type: 'ImageUploaded',
-  v: 1,
-  data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train' },
+  v: 2,
+  data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train', source: null },
 };
-const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i1', labelId } });
+const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId, source: null } });
 const box = { labelId: 'car', x: 0.1, y: 0.2, width: 0.5, height: 0.5 };
 
 describe('image decider', () => {
   describe('upload', () => {
+    it('records a frame of a video with the video and its timestamp as the source', () => {
+      const source = { kind: 'video' as const, videoId: 'v1', timestampMs: 1500 };
+      spec
+        .given([])
+        .when({ ...upload, source })
+        .then([{ ...uploaded, data: { ...uploaded.data, source } }]);
+    });
+
     it('records the image with its label and split', () => {
       spec
         .given([])
@@ -30,7 +38,7 @@ describe('image decider', () => {
       spec
         .given([])
         .when({ ...upload, project: detection, regions: [box] })
-        .then([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]);
+        .then([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]);
     });
 
     it('refuses to upload the same image id twice', () => {
@@ -48,6 +56,25 @@ describe('image decider', () => {
       spec.given([uploaded]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).then([labeled('cat')]);
       spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'dog' }).then([labeled('dog')]);
       spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: null }).then([labeled(null)]);
+    });
+
+    it('records an accepted suggestion with the iteration it came from', () => {
+      const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+      spec
+        .given([uploaded])
+        .when({ type: 'LabelImage', project: classification, labelId: 'cat', source })
+        .then([{ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId: 'cat', source } }]);
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageRegions', project: detection, regions: [box], source })
+        .then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source } }]);
+    });
+
+    it('refuses a suggestion for an image labeled since: its label stays', () => {
+      const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+      spec.given([uploaded, labeled('dog')]).when({ type: 'LabelImage', project: classification, labelId: 'cat', source }).thenThrows('IMAGE_ALREADY_LABELED');
+      const boxes: ImageEvent = { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } };
+      spec.given([uploaded, boxes]).when({ type: 'SetImageRegions', project: detection, regions: [box], source }).thenThrows('IMAGE_ALREADY_LABELED');
     });
 
     it('does nothing when the label is already the one asked for', () => {
@@ -72,10 +99,10 @@ describe('image decider', () => {
       ({ type: 'SetImageRegions', project: detection, regions }) as ImageCommand;
 
     it('sets boxes and replaces them; the same boxes again change nothing', () => {
-      spec.given([uploaded]).when(set([box])).then([{ type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]);
-      spec.given([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]).when(set([box])).thenNothingHappens();
-      spec.given([uploaded, { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box] } }]).when(set([])).then([
-        { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [] } },
+      spec.given([uploaded]).when(set([box])).then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]);
+      spec.given([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]).when(set([box])).thenNothingHappens();
+      spec.given([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]).when(set([])).then([
+        { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [], source: null } },
       ]);
     });
 
@@ -145,5 +172,29 @@ describe('label references', () => {
     expect(() => resolveLabel(labels, '6f1c2b8e-0000-4000-8000-00000000ffff')).toThrow(
       expect.objectContaining({ code: 'LABEL_NOT_IN_PROJECT', kind: 'validation' }),
     );
+  });
+
+  describe('metadata', () => {
+    const set = (metadata: Record<string, string>): ImageEvent => ({ type: 'ImageMetadataSet', v: 1, data: { projectId: 'p1', imageId: 'i1', metadata } });
+
+    it('records the metadata with its keys sorted; the same metadata again changes nothing', () => {
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { shift: 'night', camera: 'north' } }).then([set({ camera: 'north', shift: 'night' })]);
+      spec.given([uploaded, set({ camera: 'north' })]).when({ type: 'SetImageMetadata', project: classification, metadata: { camera: 'north' } }).thenNothingHappens();
+      spec.given([uploaded, set({ camera: 'north' })]).when({ type: 'SetImageMetadata', project: classification, metadata: {} }).then([set({})]);
+    });
+
+    it('refuses more than 10 entries, bad keys and bad values', () => {
+      const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`k${index}`, 'v']));
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: eleven }).thenThrows('METADATA_TOO_MANY_ENTRIES');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { 'a=b': 'v' } }).thenThrows('METADATA_KEY_INVALID');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { ['k'.repeat(129)]: 'v' } }).thenThrows('METADATA_KEY_INVALID');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v'.repeat(257) } }).thenThrows('METADATA_VALUE_INVALID');
+      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 3 } as unknown as Record<string, string> }).thenThrows('METADATA_VALUE_INVALID');
+    });
+
+    it('refuses metadata on a removed image', () => {
+      const removed: ImageEvent = { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } };
+      spec.given([uploaded, removed]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v' } }).thenThrows('IMAGE_NOT_FOUND');
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { type Decider, DomainError } from '../../../core/src/index.js';
 import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
 import { DatasetErrors } from './dataset-errors.js';
-import type { ImageEvent, Region, Split } from './image.events.js';
+import { type ImageMetadata, validateMetadata } from './image-metadata.js';
+import type { ImageEvent, ImageOrigin, LabelSource, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
 /** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
@@ -30,12 +31,16 @@ export type ImageCommand =
       /** Detection imports bring boxes with the image: recorded as ImageRegionsSet in the same append. */
       regions?: Region[];
       split: Split;
+      /** A frame of a video: which, and where in it. */
+      source?: ImageOrigin;
     }
-  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null }
-  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[] }
+  | { type: 'LabelImage'; project: ProjectContext; labelId: string | null; source?: LabelSource }
+  | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[]; source?: LabelSource }
   | { type: 'ExcludeImage'; project: ProjectContext }
   | { type: 'IncludeImage'; project: ProjectContext }
   | { type: 'AssignSplit'; project: ProjectContext; split: Split }
+  /** Replaces the image's metadata with `metadata`. */
+  | { type: 'SetImageMetadata'; project: ProjectContext; metadata: ImageMetadata }
   | { type: 'RemoveImage'; project: ProjectContext };
 
 export interface ImageState {
@@ -47,6 +52,7 @@ export interface ImageState {
   regions: Region[];
   included: boolean;
   split: Split;
+  metadata: ImageMetadata;
 }
 
 const initialState: ImageState = {
@@ -58,6 +64,7 @@ const initialState: ImageState = {
   regions: [],
   included: true,
   split: 'train',
+  metadata: {},
 };
 
 export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
@@ -70,13 +77,15 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
       case 'LabelImage':
         requireType(command.project, 'classification', 'A label on the whole image');
         if (command.labelId !== null) requireLabel(command.project, command.labelId);
+        if (command.source) requireUnlabeled(state.labelId !== null);
         if (command.labelId === state.labelId) return [];
-        return [{ type: 'ImageLabeled', v: 1, data: { projectId, imageId, labelId: command.labelId } }];
+        return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null } }];
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
+        if (command.source) requireUnlabeled(state.regions.length > 0);
         if (sameRegions(regions, state.regions)) return [];
-        return [{ type: 'ImageRegionsSet', v: 1, data: { projectId, imageId, regions } }];
+        return [{ type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } }];
       }
       case 'ExcludeImage':
         return state.included ? [{ type: 'ImageExcludedFromTraining', v: 1, data: { projectId, imageId } }] : [];
@@ -85,6 +94,11 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
       case 'AssignSplit':
         if (command.split === state.split) return [];
         return [{ type: 'ImageSplitAssigned', v: 1, data: { projectId, imageId, split: command.split } }];
+      case 'SetImageMetadata': {
+        const metadata = validateMetadata(command.metadata);
+        if (JSON.stringify(metadata) === JSON.stringify(state.metadata)) return [];
+        return [{ type: 'ImageMetadataSet', v: 1, data: { projectId, imageId, metadata } }];
+      }
       case 'RemoveImage':
         return [{ type: 'ImageRemoved', v: 1, data: { projectId, imageId, sha256: state.sha256 ?? '' } }];
     }
@@ -112,6 +126,8 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
         return { ...state, included: true };
       case 'ImageSplitAssigned':
         return { ...state, split: event.data.split };
+      case 'ImageMetadataSet':
+        return { ...state, metadata: event.data.metadata };
       case 'ImageRemoved':
         return { ...state, status: 'removed' };
     }
@@ -133,11 +149,11 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
   const events: ImageEvent[] = [
     {
       type: 'ImageUploaded',
-      v: 1,
-      data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split },
+      v: 2,
+      data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split, source: command.source ?? null },
     },
   ];
-  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 1, data: { projectId: project.id, imageId, regions } });
+  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });
   return events;
 }
 
@@ -147,6 +163,13 @@ function requireImage(state: ImageState, projectId: string): { projectId: string
     throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, 'The image does not exist in this project.');
   }
   return { projectId, imageId: state.imageId };
+}
+
+/** A suggestion labels an unlabeled image: one labeled meanwhile keeps the label it was given. */
+function requireUnlabeled(labeled: boolean): void {
+  if (labeled) {
+    throw DomainError.conflict(DatasetErrors.IMAGE_ALREADY_LABELED, 'The image was labeled since the suggestion was made: its label stays.');
+  }
 }
 
 function requireType(project: ProjectContext, type: ProjectType, what: string): void {

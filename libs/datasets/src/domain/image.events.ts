@@ -21,6 +21,14 @@ export interface Region {
   height: number;
 }
 
+/** Where an image came from, when not from a file upload: a frame of an uploaded video. */
+export interface ImageOrigin {
+  kind: 'video';
+  videoId: string;
+  /** Where in the video the frame is, from its start. */
+  timestampMs: number;
+}
+
 // Every event carries projectId, so a project's history can be indexed from event data alone.
 // Events hold the sha256 of the bytes, never the bytes: the BlobStore holds those.
 
@@ -39,13 +47,27 @@ export type ImageUploaded = DomainEvent<
     dhash: string;
     labelId: string | null;
     split: Split;
+    /** v2: null for an uploaded file (every v1 event, see image.upcasters.ts). */
+    source: ImageOrigin | null;
   }
 >;
-export type ImageLabeled = DomainEvent<'ImageLabeled', { projectId: string; imageId: string; labelId: string | null }>;
-export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string; imageId: string; regions: Region[] }>;
+/** Where a label or boxes came from when not drawn by hand: a suggestion of an iteration, accepted (maybe edited). */
+export interface LabelSource {
+  kind: 'suggestion';
+  iterationId: string;
+  /** Whether the person changed the suggested label or boxes before accepting them. */
+  edited: boolean;
+}
+
+/** v2 added `source` (v1 events read as `source: null`). */
+export type ImageLabeled = DomainEvent<'ImageLabeled', { projectId: string; imageId: string; labelId: string | null; source: LabelSource | null }>;
+/** v2 added `source` (v1 events read as `source: null`). */
+export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string; imageId: string; regions: Region[]; source: LabelSource | null }>;
 export type ImageExcludedFromTraining = DomainEvent<'ImageExcludedFromTraining', { projectId: string; imageId: string }>;
 export type ImageIncludedInTraining = DomainEvent<'ImageIncludedInTraining', { projectId: string; imageId: string }>;
 export type ImageSplitAssigned = DomainEvent<'ImageSplitAssigned', { projectId: string; imageId: string; split: Split }>;
+/** The image's whole metadata after the change. */
+export type ImageMetadataSet = DomainEvent<'ImageMetadataSet', { projectId: string; imageId: string; metadata: Record<string, string> }>;
 export type ImageRemoved = DomainEvent<'ImageRemoved', { projectId: string; imageId: string; sha256: string }>;
 
 export type ImageEvent =
@@ -55,6 +77,7 @@ export type ImageEvent =
   | ImageExcludedFromTraining
   | ImageIncludedInTraining
   | ImageSplitAssigned
+  | ImageMetadataSet
   | ImageRemoved;
 
 export const IMAGE_EVENT_TYPES = [
@@ -64,6 +87,7 @@ export const IMAGE_EVENT_TYPES = [
   'ImageExcludedFromTraining',
   'ImageIncludedInTraining',
   'ImageSplitAssigned',
+  'ImageMetadataSet',
   'ImageRemoved',
 ] as const satisfies readonly ImageEvent['type'][];
 

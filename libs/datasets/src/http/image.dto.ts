@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { ApiHeader, ApiProperty } from '@nestjs/swagger';
+import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { expectedRevisionFromIfMatch, type HttpRequest } from '../../../core/src/index.js';
 import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
 import { SPLITS, type Split } from '../domain/image.events.js';
@@ -30,6 +30,17 @@ export class RegionDto {
 
   @ApiProperty({ example: 0.4, description: 'Height, as a fraction of the image height.' })
   height: number;
+}
+
+export class ImageOriginDto {
+  @ApiProperty({ enum: ['video'] })
+  kind: 'video';
+
+  @ApiProperty({ format: 'uuid' })
+  videoId: string;
+
+  @ApiProperty({ example: 1500, description: 'Where in the video the frame is, in milliseconds from its start.' })
+  timestampMs: number;
 }
 
 export class ImageDto {
@@ -66,8 +77,19 @@ export class ImageDto {
   @ApiProperty({ description: 'Whether training uses this image.' })
   included: boolean;
 
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { camera: 'north-gate' },
+    description: 'Key/value metadata (PUT …/images/{imageId}/metadata), at most 10 entries.',
+  })
+  metadata: Record<string, string>;
+
   @ApiProperty({ format: 'date-time' })
   uploadedAt: string;
+
+  @ApiPropertyOptional({ type: ImageOriginDto, description: 'A frame of an uploaded video: which video, and where in it.' })
+  source?: ImageOriginDto;
 
   @ApiProperty({ example: 2, description: 'Changes with every write; also sent as the ETag header.' })
   revision: number;

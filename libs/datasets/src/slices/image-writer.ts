@@ -54,7 +54,7 @@ export class ImageWriter {
     project: ProjectView,
     imageId: string,
     context: UserContext,
-    commands: (project: ProjectContext) => ImageCommand[],
+    commands: (project: ProjectContext, current: ImageState) => ImageCommand[],
     options: { expectedRevision?: number; wait?: boolean } = {},
   ): Promise<ImageWritten> {
     const metadata = commandMetadata(context, this.clock.now());
@@ -66,7 +66,7 @@ export class ImageWriter {
     assertRevisionMatches(options.expectedRevision, loaded.revision);
     let state = loaded.state;
     const decided: ImageEvent[] = [];
-    for (const command of commands(projectContextOf(project))) {
+    for (const command of commands(projectContextOf(project), loaded.state)) {
       const events = imageDecider.decide(command, state);
       state = events.reduce(imageDecider.evolve, state);
       decided.push(...events);

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
 import {
   Clock,
@@ -20,6 +20,7 @@ import {
   type ImageContentEvent,
   imageContentStream,
   type ImageEvent,
+  type ImageOrigin,
   imageStream,
   type Region,
   type Split,
@@ -34,6 +35,8 @@ export interface IncomingImage {
   labelId: string | null;
   regions?: Region[];
   split: Split;
+  /** A frame of a video. */
+  source?: ImageOrigin;
 }
 
 export type IntakeStatus = 'created' | 'duplicate' | 'rejected';
@@ -59,7 +62,10 @@ const CONCURRENCY = 8;
 const CLAIM_IN_FLIGHT_MS = 60_000;
 const CLAIM_ATTEMPTS = 5;
 
-export function projectContextOf(project: ProjectView): ProjectContext {
+/** What an intake needs to know of the project (a job, which has no read models, builds it from its events). */
+export type ProjectReference = Pick<ProjectView, 'id' | 'type'> & { labels: readonly { id: string }[] };
+
+export function projectContextOf(project: ProjectReference): ProjectContext {
   return { id: project.id, type: project.type, labelIds: project.labels.map((label) => label.id) };
 }
 
@@ -75,11 +81,12 @@ export class ImageIntake {
   constructor(
     private readonly events: EventStore,
     private readonly blobs: BlobStore,
-    private readonly projections: ProjectionRunner,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly limits: UploadLimits,
     private readonly settings: Settings,
+    /** Absent in the worker process, which has no read models to wait for. */
+    @Optional() private readonly projections?: ProjectionRunner,
   ) {}
 
   /**
@@ -88,7 +95,7 @@ export class ImageIntake {
    * files, the later one is the duplicate.
    */
   async intake(
-    project: ProjectView,
+    project: ProjectReference,
     files: readonly IncomingImage[],
     context: RequestContext,
     /** From `inspect`, when the files were checked already (one per file). */
@@ -120,7 +127,7 @@ export class ImageIntake {
       lastPosition = Math.max(lastPosition, position);
     }
     await workers;
-    await this.projections.waitFor(lastPosition, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.projections?.waitFor(lastPosition, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
     return items;
   }
 
@@ -199,6 +206,7 @@ export class ImageIntake {
           labelId: file.labelId,
           regions,
           split: file.split,
+          source: file.source,
         },
         imageDecider.initialState,
       );

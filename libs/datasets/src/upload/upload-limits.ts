@@ -44,6 +44,19 @@ export class UploadLimits {
   @IsInt()
   @Min(1)
   IMPORT_MAX_FILES: number = 20_000;
+
+  /** Largest video accepted (upload into a project, or prediction through a deployment): 413 VIDEO_TOO_LARGE above. */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  VIDEO_MAX_BYTES: number = 200 * MiB;
+
+  /** Frames taken from one video at most (the rest of a long video at the chosen rate is left out). */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  VIDEO_MAX_FRAMES: number = 1000;
 }
 
 export const UPLOAD_LIMIT_NAMES = [
@@ -53,6 +66,8 @@ export const UPLOAD_LIMIT_NAMES = [
   'UPLOAD_MAX_REQUEST_BYTES',
   'IMPORT_MAX_ARCHIVE_BYTES',
   'IMPORT_MAX_FILES',
+  'VIDEO_MAX_BYTES',
+  'VIDEO_MAX_FRAMES',
 ] as const satisfies readonly (keyof UploadLimits)[];
 
 export const DEFAULT_UPLOAD_LIMITS = new UploadLimits();

@@ -97,3 +97,36 @@ describe('deployment keys', () => {
     expect(deploymentKeyMatches('', a.keyHash)).toBe(false);
   });
 });
+
+describe('deployment decider: prediction store and sharing', () => {
+  const store = { enabled: true, maxCount: 100, maxAgeDays: 30 };
+  const configured: DeploymentEvent = { type: 'PredictionStoreConfigured', v: 1, data: { ...ids, ...store, configuredAt: now.toISOString() } };
+  const facts = {
+    ownerId: 'u1',
+    name: 'Fruit',
+    description: 'apples and pears',
+    task: 'classification' as const,
+    labels: ['cat', 'dog'],
+    metrics: { accuracy: 0.9, precision: 0.8, recall: 0.7, map50: null },
+  };
+  const shared: DeploymentEvent = { type: 'DeploymentShared', v: 1, data: { ...ids, ...facts, sharedAt: now.toISOString() } };
+
+  it('configures the store once per change, and not on an undeployed deployment', () => {
+    spec.given([deployed]).when({ type: 'ConfigurePredictionStore', ...store, metadata }).then([configured]);
+    spec.given([deployed, configured]).when({ type: 'ConfigurePredictionStore', ...store, metadata }).thenNothingHappens();
+    spec.given([deployed, undeployed]).when({ type: 'ConfigurePredictionStore', ...store, metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+  });
+
+  it('shares with the facts users see, updates them when they change, unshares once', () => {
+    spec.given([deployed]).when({ type: 'ShareDeployment', ...facts, metadata }).then([shared]);
+    spec.given([deployed, shared]).when({ type: 'ShareDeployment', ...facts, metadata }).thenNothingHappens();
+    spec
+      .given([deployed, shared])
+      .when({ type: 'ShareDeployment', ...facts, description: 'now with plums', metadata })
+      .then([{ ...shared, data: { ...shared.data, description: 'now with plums' } } as DeploymentEvent]);
+    spec.given([deployed, shared]).when({ type: 'ShareDeployment', ...facts, description: 'bad\u0007', metadata }).thenThrows('INVALID_CHARACTERS');
+    spec.given([deployed, shared]).when({ type: 'UnshareDeployment', metadata }).then([{ type: 'DeploymentUnshared', v: 1, data: { ...ids, unsharedAt: now.toISOString() } }]);
+    spec.given([deployed]).when({ type: 'UnshareDeployment', metadata }).thenNothingHappens();
+    spec.given([deployed, shared, undeployed]).when({ type: 'ShareDeployment', ...facts, metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+  });
+});

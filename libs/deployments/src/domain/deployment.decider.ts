@@ -1,6 +1,6 @@
 import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
 import { DeploymentErrors } from './deployment-errors.js';
-import type { DeploymentEvent } from './deployment.events.js';
+import type { DeploymentEvent, PredictionStoreSettings, SharedModelFacts } from './deployment.events.js';
 
 /** What the handler read about the iteration to deploy (null: not in this project). */
 export interface IterationFacts {
@@ -25,6 +25,9 @@ export type DeploymentCommand = { metadata: CommandMetadata } & (
     }
   | { type: 'RotateDeploymentKey'; keyHash: string; keyPrefix: string }
   | { type: 'UndeployModel' }
+  | ({ type: 'ConfigurePredictionStore' } & PredictionStoreSettings)
+  | ({ type: 'ShareDeployment'; ownerId: string } & SharedModelFacts)
+  | { type: 'UnshareDeployment' }
 );
 
 export interface DeploymentState {
@@ -33,10 +36,12 @@ export interface DeploymentState {
   deploymentId: string;
   iterationId: string;
   modelSha256: string;
+  predictionStore: PredictionStoreSettings | null;
+  shared: (SharedModelFacts & { ownerId: string }) | null;
 }
 
 export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, DeploymentEvent> = {
-  initialState: { status: null, projectId: '', deploymentId: '', iterationId: '', modelSha256: '' },
+  initialState: { status: null, projectId: '', deploymentId: '', iterationId: '', modelSha256: '', predictionStore: null, shared: null },
 
   decide(command, state) {
     const at = command.metadata.now.toISOString();
@@ -78,6 +83,25 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
     if (state.status === null) throw notFound();
     const ids = { projectId: state.projectId, deploymentId: state.deploymentId };
     switch (command.type) {
+      case 'ConfigurePredictionStore': {
+        if (state.status === 'undeployed') throw notFound();
+        const { enabled, maxCount, maxAgeDays } = command;
+        const current = state.predictionStore;
+        if (current && current.enabled === enabled && current.maxCount === maxCount && current.maxAgeDays === maxAgeDays) return [];
+        return [{ type: 'PredictionStoreConfigured', v: 1, data: { ...ids, enabled, maxCount, maxAgeDays, configuredAt: at } }];
+      }
+      case 'ShareDeployment': {
+        if (state.status === 'undeployed') throw notFound();
+        requirePlainText('description', command.description);
+        const { ownerId, name, description, task, labels, metrics } = command;
+        const facts = { ownerId, name, description, task, labels, metrics };
+        if (state.shared && JSON.stringify(state.shared) === JSON.stringify(facts)) return [];
+        return [{ type: 'DeploymentShared', v: 1, data: { ...ids, ...facts, sharedAt: at } }];
+      }
+      case 'UnshareDeployment':
+        if (state.status === 'undeployed') throw notFound();
+        if (!state.shared) return [];
+        return [{ type: 'DeploymentUnshared', v: 1, data: { ...ids, unsharedAt: at } }];
       case 'RotateDeploymentKey':
         if (state.status === 'undeployed') throw notFound();
         return [{ type: 'DeploymentKeyRotated', v: 1, data: { ...ids, keyHash: command.keyHash, keyPrefix: command.keyPrefix, rotatedAt: at } }];
@@ -102,11 +126,23 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
           deploymentId: event.data.deploymentId,
           iterationId: event.data.iterationId,
           modelSha256: event.data.modelSha256,
+          predictionStore: null,
+          shared: null,
         };
       case 'DeploymentKeyRotated':
         return state;
       case 'ModelUndeployed':
-        return { ...state, status: 'undeployed' };
+        return { ...state, status: 'undeployed', shared: null };
+      case 'PredictionStoreConfigured': {
+        const { enabled, maxCount, maxAgeDays } = event.data;
+        return { ...state, predictionStore: { enabled, maxCount, maxAgeDays } };
+      }
+      case 'DeploymentShared': {
+        const { ownerId, name, description, task, labels, metrics } = event.data;
+        return { ...state, shared: { ownerId, name, description, task, labels, metrics } };
+      }
+      case 'DeploymentUnshared':
+        return { ...state, shared: null };
     }
   },
 };

@@ -33,6 +33,45 @@ export type ModelUndeployed = DomainEvent<
   Base & { iterationId: string; modelSha256: string; undeployedAt: string }
 >;
 
-export type DeploymentEvent = ModelDeployed | DeploymentKeyRotated | ModelUndeployed;
+/** Whether the deployment keeps the images and results of its predictions, and for how long (null: no limit). */
+export interface PredictionStoreSettings {
+  enabled: boolean;
+  /** At most this many stored predictions; the oldest go first. */
+  maxCount: number | null;
+  /** Stored predictions older than this many days go. */
+  maxAgeDays: number | null;
+}
 
-export const DEPLOYMENT_EVENT_TYPES = ['ModelDeployed', 'DeploymentKeyRotated', 'ModelUndeployed'] as const;
+export type PredictionStoreConfigured = DomainEvent<'PredictionStoreConfigured', Base & PredictionStoreSettings & { configuredAt: string }>;
+
+/** What other users of the installation see of a shared deployment: nothing else of the project. */
+export interface SharedModelFacts {
+  name: string;
+  description: string;
+  task: 'classification' | 'detection';
+  labels: string[];
+  /** The iteration's headline metrics when it was shared (null for an imported model). */
+  metrics: { accuracy: number | null; precision: number | null; recall: number | null; map50: number | null } | null;
+}
+
+/** Published to every signed-in user of the installation; sharing again updates the description. */
+export type DeploymentShared = DomainEvent<'DeploymentShared', Base & SharedModelFacts & { ownerId: string; sharedAt: string }>;
+
+export type DeploymentUnshared = DomainEvent<'DeploymentUnshared', Base & { unsharedAt: string }>;
+
+export type DeploymentEvent =
+  | ModelDeployed
+  | DeploymentKeyRotated
+  | ModelUndeployed
+  | PredictionStoreConfigured
+  | DeploymentShared
+  | DeploymentUnshared;
+
+export const DEPLOYMENT_EVENT_TYPES = [
+  'ModelDeployed',
+  'DeploymentKeyRotated',
+  'ModelUndeployed',
+  'PredictionStoreConfigured',
+  'DeploymentShared',
+  'DeploymentUnshared',
+] as const satisfies readonly DeploymentEvent['type'][];

@@ -30,6 +30,7 @@ export class DeploymentsController {
   @Post()
   @HttpCode(201)
   @ApiOperation({
+    operationId: 'deployModel',
     summary: 'Deploy a completed iteration behind its own endpoint and API key',
     description:
       'The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the ' +
@@ -47,7 +48,7 @@ export class DeploymentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The project's deployments, oldest first (without keys)" })
+  @ApiOperation({ operationId: 'listDeployments', summary: "The project's deployments, oldest first (without keys)" })
   @ApiOkResponse({ type: DeploymentPageDto })
   @ApiErrors(400, 401, 404)
   async list(
@@ -61,7 +62,7 @@ export class DeploymentsController {
   }
 
   @Get(':deploymentId')
-  @ApiOperation({ summary: 'A deployment (without its key)' })
+  @ApiOperation({ operationId: 'getDeployment', summary: 'A deployment (without its key)' })
   @ApiOkResponse({ type: DeploymentDto })
   @ApiErrors(400, 401, 404)
   async get(
@@ -75,7 +76,10 @@ export class DeploymentsController {
 
   @Post(':deploymentId/rotate-key')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Replace the API key: the new one is shown once, the old one stops working at once' })
+  @ApiOperation({
+    operationId: 'rotateDeploymentKey',
+    summary: 'Replace the API key: the new one is shown once, the old one stops working at once',
+  })
   @ApiOkResponse({ type: RotatedKeyDto })
   @ApiErrors(400, 401, 404, 409)
   rotateKey(
@@ -89,7 +93,7 @@ export class DeploymentsController {
 
   @Delete(':deploymentId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Undeploy: the endpoint answers 404 from now on' })
+  @ApiOperation({ operationId: 'undeployModel', summary: 'Undeploy: the endpoint answers 404 from now on' })
   @ApiNoContentResponse()
   @ApiErrors(400, 401, 404, 409)
   async undeploy(

@@ -12,6 +12,7 @@ const requested: TestRunEvent = { type: 'TestRunRequested', v: 1, data: { ...ids
 const outcome = { metrics: { accuracy: 1 }, predictionsSha256: 'p', evaluationSha256: 'e', backend: 'wasm', durationMs: 12 };
 const completed: TestRunEvent = { type: 'TestRunCompleted', v: 1, data: { ...ids, ...outcome, completedAt: now.toISOString() } };
 const failed: TestRunEvent = { type: 'TestRunFailed', v: 1, data: { ...ids, code: 'X', reason: 'broken', failedAt: now.toISOString() } };
+const cancelled: TestRunEvent = { type: 'TestRunCancelled', v: 1, data: { ...ids, cancelledAt: now.toISOString() } };
 
 describe('test run decider', () => {
   it('requests a test run with its frozen manifest and model', () => {
@@ -28,6 +29,18 @@ describe('test run decider', () => {
   it('fails a requested run, and ignores a failure after it finished', () => {
     spec.given([requested]).when({ type: 'FailTestRun', code: 'X', reason: 'broken', metadata }).then([failed]);
     spec.given([requested, completed]).when({ type: 'FailTestRun', code: 'X', reason: 'late', metadata }).thenNothingHappens();
+  });
+
+  it('cancels a queued or running run once; a finished run has nothing to cancel', () => {
+    spec.given([requested]).when({ type: 'CancelTestRun', metadata }).then([cancelled]);
+    spec.given([requested, cancelled]).when({ type: 'CancelTestRun', metadata }).thenNothingHappens();
+    spec.given([requested, completed]).when({ type: 'CancelTestRun', metadata }).thenThrows('TEST_RUN_FINISHED');
+    spec.given([requested, failed]).when({ type: 'CancelTestRun', metadata }).thenThrows('TEST_RUN_FINISHED');
+  });
+
+  it('refuses the results of a cancelled run and ignores its failure', () => {
+    spec.given([requested, cancelled]).when({ type: 'CompleteTestRun', outcome, metadata }).thenThrows('TEST_RUN_FINISHED');
+    spec.given([requested, cancelled]).when({ type: 'FailTestRun', code: 'X', reason: 'late', metadata }).thenNothingHappens();
   });
 
   it('refuses commands for a run that does not exist', () => {

@@ -5,6 +5,7 @@ export type TestRunCommand = { metadata: CommandMetadata } & (
   | { type: 'RequestTestRun'; projectId: string; testRunId: string; iterationId: string; spec: TestRunSpec }
   | { type: 'CompleteTestRun'; outcome: TestRunOutcome }
   | { type: 'FailTestRun'; code: string; reason: string }
+  | { type: 'CancelTestRun' }
 );
 
 export interface TestRunState {
@@ -29,11 +30,17 @@ export const testRunDecider: Decider<TestRunState, TestRunCommand, TestRunEvent>
     switch (command.type) {
       case 'CompleteTestRun':
         if (state.status === 'completed') return [];
-        if (state.status === 'failed') throw DomainError.conflict('TEST_RUN_FINISHED', 'The test run already failed.');
+        if (state.status !== 'requested') throw DomainError.conflict('TEST_RUN_FINISHED', `The test run is already ${state.status}.`);
         return [{ type: 'TestRunCompleted', v: 1, data: { ...ids, ...command.outcome, completedAt: at } }];
       case 'FailTestRun':
         if (state.status !== 'requested') return [];
         return [{ type: 'TestRunFailed', v: 1, data: { ...ids, code: command.code, reason: command.reason, failedAt: at } }];
+      case 'CancelTestRun':
+        if (state.status === 'cancelled') return [];
+        if (state.status !== 'requested') {
+          throw DomainError.conflict('TEST_RUN_FINISHED', `The test run is ${state.status}; there is nothing to cancel.`);
+        }
+        return [{ type: 'TestRunCancelled', v: 1, data: { ...ids, cancelledAt: at } }];
     }
   },
 
@@ -45,6 +52,8 @@ export const testRunDecider: Decider<TestRunState, TestRunCommand, TestRunEvent>
         return { ...state, status: 'completed' };
       case 'TestRunFailed':
         return { ...state, status: 'failed' };
+      case 'TestRunCancelled':
+        return { ...state, status: 'cancelled' };
     }
   },
 };

@@ -2,7 +2,7 @@ import type { DomainEvent } from '../../../core/src/index.js';
 
 export const testRunStream = (testRunId: string) => `test-run-${testRunId}`;
 
-export type TestRunStatus = 'requested' | 'completed' | 'failed';
+export type TestRunStatus = 'requested' | 'completed' | 'failed' | 'cancelled';
 export type TestRunSource = 'upload' | 'split';
 
 type Base = { projectId: string; testRunId: string; iterationId: string };
@@ -34,7 +34,9 @@ export interface TestRunOutcome {
 export type TestRunRequested = DomainEvent<'TestRunRequested', Base & TestRunSpec & { requestedAt: string }>;
 export type TestRunCompleted = DomainEvent<'TestRunCompleted', Base & TestRunOutcome & { completedAt: string }>;
 export type TestRunFailed = DomainEvent<'TestRunFailed', Base & { code: string; reason: string; failedAt: string }>;
+/** The owner stopped the run while it was queued or running; its job records nothing after this. */
+export type TestRunCancelled = DomainEvent<'TestRunCancelled', Base & { cancelledAt: string }>;
 
-export type TestRunEvent = TestRunRequested | TestRunCompleted | TestRunFailed;
+export type TestRunEvent = TestRunRequested | TestRunCompleted | TestRunFailed | TestRunCancelled;
 
-export const TEST_RUN_EVENT_TYPES = ['TestRunRequested', 'TestRunCompleted', 'TestRunFailed'] as const;
+export const TEST_RUN_EVENT_TYPES = ['TestRunRequested', 'TestRunCompleted', 'TestRunFailed', 'TestRunCancelled'] as const;

@@ -6,10 +6,11 @@ import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobEr
 import { parseTestManifest } from '../domain/test-manifest.js';
 import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
 import { type TestRunRequested, testRunStream } from '../domain/test-run.events.js';
-import { predictOnThread, TestRunInputError } from '../worker/test-run-thread.js';
+import { PredictionCancelled, predictOnThread, TestRunInputError } from '../worker/test-run-thread.js';
 import { encodeJson, resultsOf } from './test-run-results.js';
 
 export const TEST_RUN_QUEUE = 'test-runs';
+const CANCEL_POLL_MS = 250;
 
 export interface TestRunJobPayload {
   v: 1;
@@ -23,7 +24,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /**
  * Runs one test run: reads its frozen manifest, the model and the images, predicts on a worker thread and
  * records TestRunCompleted (metrics, predictions blob) or TestRunFailed. A finished run is left alone, so a
- * repeated job changes nothing.
+ * repeated job changes nothing; a run cancelled while it predicts has its thread stopped.
  */
 @JobProcessorProvider()
 @Injectable()
@@ -48,12 +49,20 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
     const modelZip = new Uint8Array(await this.blobs.get(spec.modelSha256));
     const images = await Promise.all(manifest.images.map(async (image) => new Uint8Array(await this.blobs.get(image.sha256))));
     const options = manifest.task === 'classification' ? { threshold: 0, maxResults: manifest.labels.length } : { threshold: 0.05, maxResults: 100 };
+    const cancellation = new AbortController();
+    const watch = setInterval(() => void this.abortIfCancelled(stream, cancellation), CANCEL_POLL_MS);
     let outcome;
     try {
-      outcome = await predictOnThread(modelZip, images, options);
+      outcome = await predictOnThread(modelZip, images, options, cancellation.signal);
     } catch (error) {
+      if (error instanceof PredictionCancelled) {
+        this.logger.log(`Test run ${testRunId} was cancelled while it ran`);
+        return;
+      }
       if (error instanceof TestRunInputError) throw new UnrecoverableJobError(error.message);
       throw error;
+    } finally {
+      clearInterval(watch);
     }
     const results = resultsOf(manifest, outcome.predictions);
     const [predictions, evaluation] = await Promise.all([
@@ -77,7 +86,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
       );
     } catch (error) {
       if (isDomainError(error, 'TEST_RUN_FINISHED')) {
-        this.logger.log(`Test run ${testRunId} had already finished`);
+        this.logger.log(`Test run ${testRunId} had already finished or was cancelled`);
         return;
       }
       throw error;
@@ -89,6 +98,11 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
     const stream = testRunStream(testRunId);
     const [requested] = await this.events.readStream(stream);
     await this.decide(stream, { type: 'FailTestRun', code, reason: error.message }, onBehalfOf(requested));
+  }
+
+  private async abortIfCancelled(stream: string, cancellation: AbortController): Promise<void> {
+    const { state } = await loadStream(this.events, stream, testRunDecider);
+    if (state.status === 'cancelled') cancellation.abort();
   }
 
   private decide(stream: string, command: DistributiveOmit<TestRunCommand, 'metadata'>, metadata: Metadata) {

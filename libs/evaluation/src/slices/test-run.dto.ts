@@ -18,7 +18,7 @@ export class TestRunDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
-  @ApiProperty({ enum: ['requested', 'completed', 'failed'] }) status: string;
+  @ApiProperty({ enum: ['requested', 'completed', 'failed', 'cancelled'] }) status: string;
   @ApiProperty({ enum: ['upload', 'split'] }) source: string;
   @ApiProperty() imageCount: number;
   @ApiProperty({
@@ -31,7 +31,7 @@ export class TestRunDto {
   predictions?: TestPrediction[];
   @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
-  @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When it completed, failed or was cancelled.' }) completedAt?: string;
   @ApiPropertyOptional() durationMs?: number;
   @ApiProperty() revision: number;
 }

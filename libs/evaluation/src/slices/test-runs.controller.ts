@@ -30,6 +30,7 @@ import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '
 import type { TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
+import { CancelTestRun } from './cancel-test-run/cancel-test-run.handler.js';
 import { RequestTestRun } from './request-test-run/request-test-run.handler.js';
 import { TestRunDto, TestRunPageDto, toTestRunDto } from './test-run.dto.js';
 
@@ -67,6 +68,7 @@ export class TestRunsController {
   @HttpCode(202)
   @UseInterceptors(MultipartFiles({ field: 'images', kind: 'images' }))
   @ApiOperation({
+    operationId: 'requestTestRun',
     summary: 'Test a completed iteration on a labeled dataset, in the background',
     description:
       'Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions); ' +
@@ -112,7 +114,10 @@ export class TestRunsController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The iteration's test runs, newest first (without per-image predictions)" })
+  @ApiOperation({
+    operationId: 'listTestRuns',
+    summary: "The iteration's test runs, newest first (without per-image predictions)",
+  })
   @ApiOkResponse({ type: TestRunPageDto })
   @ApiErrors(400, 401, 404)
   async list(
@@ -127,7 +132,10 @@ export class TestRunsController {
   }
 
   @Get(':testRunId')
-  @ApiOperation({ summary: 'A test run: status, metrics and, once completed, the prediction for every image' })
+  @ApiOperation({
+    operationId: 'getTestRun',
+    summary: 'A test run: status, metrics and, once completed, the prediction for every image',
+  })
   @ApiOkResponse({ type: TestRunDto })
   @ApiErrors(400, 401, 404)
   async get(
@@ -143,7 +151,10 @@ export class TestRunsController {
   }
 
   @Get(':testRunId/metrics')
-  @ApiOperation({ summary: 'Test metrics at another probability threshold (and IoU threshold for detection)' })
+  @ApiOperation({
+    operationId: 'getTestRunMetrics',
+    summary: 'Test metrics at another probability threshold (and IoU threshold for detection)',
+  })
   @ApiOkResponse({ description: 'The same shape as …/iterations/{id}/metrics.' })
   @ApiErrors(400, 401, 404, 409)
   async metrics(
@@ -160,5 +171,26 @@ export class TestRunsController {
     }
     const evaluation = parseEvaluation(await this.blobs.get(run.evaluationSha256));
     return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
+  }
+
+  @Post(':testRunId/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'cancelTestRun',
+    summary: 'Cancel a queued or running test run',
+    description:
+      'A queued run never starts; a running one stops predicting within a moment and records no metrics. Cancelling ' +
+      'a cancelled run again changes nothing; a completed or failed one is 409 TEST_RUN_FINISHED.',
+  })
+  @ApiOkResponse({ type: TestRunDto })
+  @ApiErrors(400, 401, 404, 409)
+  async cancel(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Param('testRunId', UuidParam('testRunId')) testRunId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<TestRunDto> {
+    return toTestRunDto(await this.commands.execute(new CancelTestRun(projectId, iterationId, testRunId, { ...context, userId: user.id })));
   }
 }

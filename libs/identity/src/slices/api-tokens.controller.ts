@@ -50,7 +50,7 @@ export class ApiTokensController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Issue a personal API token (shown once)' })
+  @ApiOperation({ operationId: 'createApiToken', summary: 'Issue a personal API token (shown once)' })
   @ApiCreatedResponse({ type: IssuedApiTokenDto })
   @ApiErrors(400, 401, 422)
   issue(
@@ -62,7 +62,7 @@ export class ApiTokensController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List your personal API tokens (without the secrets)' })
+  @ApiOperation({ operationId: 'listApiTokens', summary: 'List your personal API tokens (without the secrets)' })
   @ApiOkResponse({ type: ApiTokenListDto })
   @ApiErrors(401)
   async list(@CurrentUser() user: AuthenticatedUser): Promise<ApiTokenListDto> {
@@ -73,7 +73,7 @@ export class ApiTokensController {
 
   @Delete(':tokenId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a personal API token; it stops working at once' })
+  @ApiOperation({ operationId: 'revokeApiToken', summary: 'Revoke a personal API token; it stops working at once' })
   @ApiNoContentResponse()
   @ApiErrors(400, 401, 404)
   async revoke(

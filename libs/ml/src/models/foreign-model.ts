@@ -13,7 +13,12 @@ export interface ForeignModelInfo {
 interface TeachableMachineMetadata {
   packageName?: string;
   labels?: string[];
+  /** Written by diyml's Keras import: the range the model's input expects. */
+  inputRange?: unknown;
 }
+
+const isRange = (value: unknown): value is [number, number] =>
+  Array.isArray(value) && value.length === 2 && value.every(Number.isFinite) && value[0] < value[1];
 
 /** Reads input size and colour from the model's input shape, labels and value range from metadata.json. */
 export function describeForeignModel(model: tfl.LayersModel, serialized: SerializedModel): ForeignModelInfo {
@@ -24,6 +29,6 @@ export function describeForeignModel(model: tfl.LayersModel, serialized: Seriali
   }
   const metadata = serialized.metadataJson ? (JSON.parse(serialized.metadataJson) as TeachableMachineMetadata) : {};
   // Teachable Machine image models (MobileNet) take pixels scaled to [-1, 1].
-  const inputRange: [number, number] = metadata.packageName?.includes('teachablemachine') ? [-1, 1] : [0, 1];
+  const inputRange: [number, number] = isRange(metadata.inputRange) ? metadata.inputRange : metadata.packageName?.includes('teachablemachine') ? [-1, 1] : [0, 1];
   return { imageSize: { width, height }, channels, inputRange, labels: metadata.labels };
 }

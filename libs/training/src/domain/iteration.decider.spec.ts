@@ -116,4 +116,44 @@ describe('iteration decider', () => {
     spec_.given([imported]).when({ type: 'CancelIteration', metadata }).thenThrows('ITERATION_FINISHED');
     spec_.given([imported]).when({ type: 'StartIteration', attempt: 1, backend: 'wasm', metadata }).thenThrows('ITERATION_FINISHED');
   });
+
+  describe('rename', () => {
+    const completed: IterationEvent = { type: 'IterationCompleted', v: 1, data: { ...ids, ...outcome, completedAt: 'c' } };
+
+    it('renames to a trimmed name, and renaming to the same name changes nothing', () => {
+      const renamed: IterationEvent = { type: 'IterationRenamed', v: 1, data: { ...ids, name: 'Baseline' } };
+      spec_.given([queued]).when({ type: 'RenameIteration', name: '  Baseline ', otherNames: ['Iteration 2'], metadata }).then([renamed]);
+      spec_.given([queued, renamed]).when({ type: 'RenameIteration', name: 'Baseline', otherNames: [], metadata }).thenNothingHappens();
+      spec_.given([queued]).when({ type: 'RenameIteration', name: 'Iteration 1', otherNames: [], metadata }).thenNothingHappens();
+    });
+
+    it('refuses an empty, an overlong or a taken name', () => {
+      spec_.given([queued, started, completed]).when({ type: 'RenameIteration', name: '   ', otherNames: [], metadata }).thenThrows('ITERATION_NAME_INVALID');
+      spec_.given([queued]).when({ type: 'RenameIteration', name: 'x'.repeat(101), otherNames: [], metadata }).thenThrows('ITERATION_NAME_INVALID');
+      spec_.given([queued]).when({ type: 'RenameIteration', name: 'Iteration 2', otherNames: ['Iteration 2'], metadata }).thenThrows('ITERATION_NAME_TAKEN');
+    });
+  });
+
+  describe('delete', () => {
+    const completed: IterationEvent = { type: 'IterationCompleted', v: 1, data: { ...ids, ...outcome, completedAt: 'c' } };
+    const deleted: IterationEvent = { type: 'IterationDeleted', v: 1, data: { ...ids, deletedAt: now.toISOString() } };
+
+    it('deletes a finished iteration that is not deployed, once', () => {
+      spec_.given([queued, started, completed]).when({ type: 'DeleteIteration', activeDeployments: [], metadata }).then([deleted]);
+      const failed: IterationEvent = { type: 'IterationFailed', v: 1, data: { ...ids, code: 'X', reason: 'x', failedAt: 'f' } };
+      spec_.given([queued, started, failed]).when({ type: 'DeleteIteration', activeDeployments: [], metadata }).then([deleted]);
+      spec_.given([queued, started, completed, deleted]).when({ type: 'DeleteIteration', activeDeployments: [], metadata }).thenNothingHappens();
+    });
+
+    it('refuses to delete a deployed iteration or one still training', () => {
+      spec_.given([queued, started, completed]).when({ type: 'DeleteIteration', activeDeployments: ['prod'], metadata }).thenThrows('ITERATION_DEPLOYED');
+      spec_.given([queued]).when({ type: 'DeleteIteration', activeDeployments: [], metadata }).thenThrows('ITERATION_TRAINING');
+      spec_.given([queued, started]).when({ type: 'DeleteIteration', activeDeployments: [], metadata }).thenThrows('ITERATION_TRAINING');
+    });
+
+    it('treats a deleted iteration as gone for every other command', () => {
+      spec_.given([queued, started, completed, deleted]).when({ type: 'RenameIteration', name: 'again', otherNames: [], metadata }).thenThrows('ITERATION_NOT_FOUND');
+      spec_.given([queued, started, completed, deleted]).when({ type: 'CancelIteration', metadata }).thenThrows('ITERATION_NOT_FOUND');
+    });
+  });
 });

@@ -1,5 +1,14 @@
 import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
-import type { EpochStats, ImportedModelSpec, IterationEvent, IterationOutcome, IterationSpec, IterationStatus } from './iteration.events.js';
+import {
+  defaultIterationName,
+  type EpochStats,
+  type ImportedModelSpec,
+  type IterationEvent,
+  type IterationOutcome,
+  type IterationSpec,
+  type IterationStatus,
+  MAX_ITERATION_NAME_LENGTH,
+} from './iteration.events.js';
 
 export type IterationCommand = { metadata: CommandMetadata } & (
   | { type: 'QueueIteration'; projectId: string; iterationId: string; number: number; spec: IterationSpec }
@@ -9,6 +18,10 @@ export type IterationCommand = { metadata: CommandMetadata } & (
   | { type: 'CompleteIteration'; outcome: IterationOutcome }
   | { type: 'FailIteration'; code: string; reason: string }
   | { type: 'CancelIteration' }
+  /** `otherNames`: the names of the project's other iterations, read by the handler (names are unique in a project). */
+  | { type: 'RenameIteration'; name: string; otherNames: readonly string[] }
+  /** `activeDeployments`: names of the iteration's active deployments, read by the handler. */
+  | { type: 'DeleteIteration'; activeDeployments: readonly string[] }
 );
 
 export interface IterationState {
@@ -16,12 +29,14 @@ export interface IterationState {
   projectId: string;
   iterationId: string;
   attempt: number;
+  name: string;
+  deleted: boolean;
 }
 
 const FINISHED: readonly (IterationStatus | null)[] = ['completed', 'failed', 'cancelled'];
 
 export const iterationDecider: Decider<IterationState, IterationCommand, IterationEvent> = {
-  initialState: { status: null, projectId: '', iterationId: '', attempt: 0 },
+  initialState: { status: null, projectId: '', iterationId: '', attempt: 0, name: '', deleted: false },
 
   decide(command, state) {
     const at = command.metadata.now.toISOString();
@@ -39,7 +54,8 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
       const { projectId, iterationId, number, model } = command;
       return [{ type: 'ModelImported', v: 1, data: { projectId, iterationId, number, ...model, importedAt: at } }];
     }
-    if (state.status === null) throw DomainError.notFound('ITERATION_NOT_FOUND', 'The iteration does not exist.');
+    if (command.type === 'DeleteIteration' && state.deleted) return [];
+    if (state.status === null || state.deleted) throw DomainError.notFound('ITERATION_NOT_FOUND', 'The iteration does not exist.');
     const ids = { projectId: state.projectId, iterationId: state.iterationId };
     switch (command.type) {
       case 'StartIteration':
@@ -63,13 +79,43 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
           throw DomainError.conflict('ITERATION_FINISHED', `The iteration is ${state.status}; there is nothing to cancel.`);
         }
         return [{ type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: at } }];
+      case 'RenameIteration': {
+        const name = command.name.trim();
+        if (name.length === 0 || name.length > MAX_ITERATION_NAME_LENGTH) {
+          throw DomainError.validation('ITERATION_NAME_INVALID', `An iteration name has 1 to ${MAX_ITERATION_NAME_LENGTH} characters (spaces around it are dropped).`);
+        }
+        if (name === state.name) return [];
+        if (command.otherNames.includes(name)) {
+          throw DomainError.conflict('ITERATION_NAME_TAKEN', `Another iteration of the project is named "${name}": choose another name.`);
+        }
+        return [{ type: 'IterationRenamed', v: 1, data: { ...ids, name } }];
+      }
+      case 'DeleteIteration':
+        if (state.status === 'queued' || state.status === 'running') {
+          throw DomainError.conflict('ITERATION_TRAINING', `The iteration is ${state.status}: cancel it before deleting it.`);
+        }
+        if (command.activeDeployments.length > 0) {
+          throw DomainError.conflict(
+            'ITERATION_DEPLOYED',
+            `The iteration is deployed as ${command.activeDeployments.map((name) => `"${name}"`).join(', ')}: undeploy it before deleting it.`,
+            { deployments: command.activeDeployments },
+          );
+        }
+        return [{ type: 'IterationDeleted', v: 1, data: { ...ids, deletedAt: at } }];
     }
   },
 
   evolve(state, event) {
     switch (event.type) {
       case 'IterationQueued':
-        return { status: 'queued', projectId: event.data.projectId, iterationId: event.data.iterationId, attempt: 0 };
+        return {
+          status: 'queued',
+          projectId: event.data.projectId,
+          iterationId: event.data.iterationId,
+          attempt: 0,
+          name: defaultIterationName(event.data.number),
+          deleted: false,
+        };
       case 'IterationStarted':
         return { ...state, status: 'running', attempt: event.data.attempt };
       case 'EpochCompleted':
@@ -81,7 +127,18 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
       case 'IterationCancelled':
         return { ...state, status: 'cancelled' };
       case 'ModelImported':
-        return { status: 'completed', projectId: event.data.projectId, iterationId: event.data.iterationId, attempt: 0 };
+        return {
+          status: 'completed',
+          projectId: event.data.projectId,
+          iterationId: event.data.iterationId,
+          attempt: 0,
+          name: defaultIterationName(event.data.number),
+          deleted: false,
+        };
+      case 'IterationRenamed':
+        return { ...state, name: event.data.name };
+      case 'IterationDeleted':
+        return { ...state, deleted: true };
     }
   },
 };

@@ -63,6 +63,10 @@ export interface IterationOutcome {
 
 type Base = { projectId: string; iterationId: string };
 
+export const MAX_ITERATION_NAME_LENGTH = 100;
+/** The name an iteration has until it is renamed. */
+export const defaultIterationName = (number: number) => `Iteration ${number}`;
+
 export type IterationNumberReserved = DomainEvent<'IterationNumberReserved', { projectId: string; iterationId: string; number: number }>;
 export type IterationQueued = DomainEvent<'IterationQueued', Base & IterationSpec & { number: number; queuedAt: string }>;
 export type IterationStarted = DomainEvent<'IterationStarted', Base & { attempt: number; backend: string; startedAt: string }>;
@@ -70,6 +74,9 @@ export type EpochCompleted = DomainEvent<'EpochCompleted', Base & EpochStats & {
 export type IterationCompleted = DomainEvent<'IterationCompleted', Base & IterationOutcome & { completedAt: string }>;
 export type IterationFailed = DomainEvent<'IterationFailed', Base & { code: string; reason: string; failedAt: string }>;
 export type IterationCancelled = DomainEvent<'IterationCancelled', Base & { cancelledAt: string }>;
+export type IterationRenamed = DomainEvent<'IterationRenamed', Base & { name: string }>;
+/** The iteration leaves lists and deployment choices; its events stay in the history. */
+export type IterationDeleted = DomainEvent<'IterationDeleted', Base & { deletedAt: string }>;
 
 /** A model trained elsewhere (or exported from diyml), uploaded as a completed iteration. */
 export interface ImportedModelSpec {
@@ -78,8 +85,8 @@ export interface ImportedModelSpec {
   labels: { id: string; name: string }[];
   /** diyml's architecture id from the model's metadata, or 'imported' for a foreign model. */
   architecture: string;
-  /** Where the archive came from: a diyml export, or a Teachable Machine (or other tfjs layers) export. */
-  format: 'diyml' | 'teachable-machine' | 'tfjs-layers';
+  /** Where the model came from: a diyml export, a Teachable Machine (or other tfjs layers) export, or Keras 2 (.h5) or 3 (.keras). */
+  format: 'diyml' | 'teachable-machine' | 'tfjs-layers' | 'keras-h5' | 'keras';
   /** sha256 of an empty dataset manifest (an imported model has no training data here). */
   manifestSha256: string;
   modelSha256: string;
@@ -95,7 +102,9 @@ export type IterationEvent =
   | IterationCompleted
   | IterationFailed
   | IterationCancelled
-  | ModelImported;
+  | ModelImported
+  | IterationRenamed
+  | IterationDeleted;
 
 export const ITERATION_EVENT_TYPES = [
   'IterationQueued',
@@ -105,4 +114,6 @@ export const ITERATION_EVENT_TYPES = [
   'IterationFailed',
   'IterationCancelled',
   'ModelImported',
+  'IterationRenamed',
+  'IterationDeleted',
 ] as const;

@@ -8,13 +8,16 @@ import { optionalUuid } from '../../http/query.js';
 @Controller(TRAINING_BASE)
 export class DomainsController {
   @Get('domains')
-  @ApiOperation({ summary: 'Custom Vision: the domains (General and General compact, classification and object detection)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetDomains',
+    summary: 'Custom Vision: the domains (General and General compact, classification and object detection)',
+  })
   list(): readonly CustomVisionDomain[] {
     return DOMAINS;
   }
 
   @Get('domains/:domainId')
-  @ApiOperation({ summary: 'Custom Vision: one domain' })
+  @ApiOperation({ operationId: 'CustomVision_GetDomain', summary: 'Custom Vision: one domain' })
   get(@Param('domainId') domainId: string): CustomVisionDomain {
     return findDomain(optionalUuid(domainId, 'domainId') ?? '');
   }

@@ -54,7 +54,10 @@ export class ChangeImagesController {
 
   @Post('regions')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImageRegions',
+    summary: 'Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed',
+  })
   async createRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
@@ -131,7 +134,10 @@ export class ChangeImagesController {
 
   @Delete('regions')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: delete regions (?regionIds=a,b)' })
+  @ApiOperation({
+    operationId: 'CustomVision_DeleteImageRegions',
+    summary: 'Custom Vision: delete regions (?regionIds=a,b)',
+  })
   async deleteRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('regionIds') regionIds: unknown,
@@ -150,7 +156,10 @@ export class ChangeImagesController {
 
   @Post('tags')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass)' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImageTags',
+    summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass)',
+  })
   async createTags(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
@@ -192,7 +201,10 @@ export class ChangeImagesController {
 
   @Delete('tags')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: untag images (?imageIds=&tagIds=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_DeleteImageTags',
+    summary: 'Custom Vision: untag images (?imageIds=&tagIds=)',
+  })
   async deleteTags(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,
@@ -212,7 +224,10 @@ export class ChangeImagesController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: delete images (?imageIds=a,b or ?allImages=true)' })
+  @ApiOperation({
+    operationId: 'CustomVision_DeleteImages',
+    summary: 'Custom Vision: delete images (?imageIds=a,b or ?allImages=true)',
+  })
   async deleteImages(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,

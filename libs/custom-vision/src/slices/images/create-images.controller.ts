@@ -1,8 +1,8 @@
 import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { UploadLimits } from '../../../../datasets/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
+import { UploadLimits, validateMetadata } from '../../../../datasets/src/index.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
@@ -35,6 +35,11 @@ export function parseRegions(value: unknown, field: string): CvRegionInput[] {
   });
 }
 
+/** A batch's `metadata`, checked before anything is created. */
+export function batchMetadata(value: unknown): Record<string, string> {
+  return value === undefined || value === null ? {} : validateMetadata(value);
+}
+
 /** The route whose JSON body carries base64 images: it may be up to JSON_IMAGES_MAX_BYTES. */
 export const IMAGE_FILES_JSON_PATH = `/${TRAINING_BASE}/projects/:projectId/images/files`;
 
@@ -46,10 +51,14 @@ export class CreateImagesController {
     private readonly batch: ImageBatch,
     private readonly reads: CustomVisionReads,
     private readonly limits: UploadLimits,
+    private readonly fetcher: UrlFetcher,
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImagesFromData',
+    summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed',
+  })
   async fromData(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('tagIds') tagIds: unknown,
@@ -73,7 +82,10 @@ export class CreateImagesController {
   }
 
   @Post('files')
-  @ApiOperation({ summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImagesFromFiles',
+    summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})',
+  })
   async fromFiles(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
@@ -89,6 +101,7 @@ export class CreateImagesController {
     }
     if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
     const batchTags = uuidList(body.tagIds, 'tagIds');
+    const metadata = batchMetadata(body.metadata);
     const entries = images.map((image: Record<string, unknown>, index): ImageEntry => {
       if (typeof image?.contents !== 'string') {
         throw CustomVisionError.badRequest('BadRequestImageBatch', `images[${index}].contents must be the image, base64-encoded.`);
@@ -101,6 +114,49 @@ export class CreateImagesController {
         regions: parseRegions(image.regions, `images[${index}].regions`),
       };
     });
-    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request)), response);
+    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata), response);
+  }
+
+  @Post('urls')
+  @ApiOperation({
+    operationId: 'CustomVision_CreateImagesFromUrls',
+    summary: 'Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed',
+    description:
+      'Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be ' +
+      'fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize.',
+  })
+  async fromUrls(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: Record<string, unknown>,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<ImageCreateSummary> {
+    const project = await this.reads.project(projectId, user.id);
+    const images = body?.images;
+    if (!Array.isArray(images) || images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
+    if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
+    const batchTags = uuidList(body.tagIds, 'tagIds');
+    const metadata = batchMetadata(body.metadata);
+    const wanted = images.map((image: Record<string, unknown>, index) => {
+      if (typeof image?.url !== 'string' || image.url === '') {
+        throw CustomVisionError.badRequest('BadRequestImageUrl', `images[${index}].url must be the image's http or https URL.`);
+      }
+      return {
+        url: image.url,
+        tagIds: [...new Set([...batchTags, ...uuidList(image.tagIds, `images[${index}].tagIds`)])],
+        regions: parseRegions(image.regions, `images[${index}].regions`),
+      };
+    });
+    const fetched = await this.fetcher.fetchEach(wanted.map(({ url }) => url));
+    const entries = wanted.map(({ url, tagIds, regions }, index): ImageEntry => {
+      const outcome = fetched[index];
+      if ('image' in outcome) {
+        return { name: url, bytes: outcome.image.bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : outcome.image.bytes, tagIds, regions };
+      }
+      return { name: url, bytes: null, tagIds, regions, failed: outcome.error.code === 'URL_TOO_LARGE' ? 'ErrorImageSize' : 'ErrorSource' };
+    });
+    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata), response);
   }
 }

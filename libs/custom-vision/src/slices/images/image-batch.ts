@@ -3,6 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { ProjectView } from '../../../../projects/src/index.js';
 import { LabelImages } from '../../../../datasets/src/slices/label-images-batch/label-images-batch.handler.js';
 import { RemoveImage } from '../../../../datasets/src/slices/remove-image/remove-image.handler.js';
+import { isDomainError } from '../../../../core/src/index.js';
+import { UpdateImageMetadata } from '../../../../datasets/src/index.js';
 import { UploadImages } from '../../../../datasets/src/slices/upload-images/upload-images.handler.js';
 import type { IntakeItem } from '../../../../datasets/src/upload/image-intake.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
@@ -18,12 +20,13 @@ export interface CvRegionInput {
   height: number;
 }
 
-/** One image to create: `bytes` null when it was over the size limit. */
+/** One image to create: `bytes` null when it was over the size limit; `failed` when it could not be read at all. */
 export interface ImageEntry {
   name: string;
   bytes: Buffer | null;
   tagIds: string[];
   regions: CvRegionInput[];
+  failed?: ImageCreateStatus;
 }
 
 export type ImageCreateStatus =
@@ -79,11 +82,22 @@ export class ImageBatch {
     private readonly reads: CustomVisionReads,
   ) {}
 
-  async create(project: ProjectView, entries: readonly ImageEntry[], context: UserContext, baseUrl: string): Promise<ImageCreateSummary> {
+  /** `metadata`: the batch's metadata, merged into that of every image created or found (Azure's batch `metadata`). */
+  async create(
+    project: ProjectView,
+    entries: readonly ImageEntry[],
+    context: UserContext,
+    baseUrl: string,
+    metadata: Record<string, string> = {},
+  ): Promise<ImageCreateSummary> {
     const labelIds = new Set(project.labels.map((label) => label.id));
     const results: (ImageCreateResult & { id?: string })[] = entries.map((entry) => ({ sourceUrl: entry.name, status: 'OK', image: null }));
     const groups = new Map<string, number[]>();
     entries.forEach((entry, index) => {
+      if (entry.failed) {
+        results[index].status = entry.failed;
+        return;
+      }
       const tagIds = [...new Set(entry.tagIds.map((id) => id.toLowerCase()))];
       const regionTags = entry.regions.map((region) => region.tagId.toLowerCase());
       if ([...tagIds, ...regionTags].some((id) => !labelIds.has(id))) {
@@ -114,6 +128,18 @@ export class ImageBatch {
     }
 
     if (project.type === 'detection') await this.setRegions(project, entries, results, context);
+    if (Object.keys(metadata).length > 0) {
+      for (const result of results) {
+        if (!result.id) continue;
+        try {
+          await this.commands.execute(new UpdateImageMetadata(project.id, result.id, metadata, 'merge', undefined, context));
+        } catch (error) {
+          // Over the 10 entries an image may have, with those it already had.
+          if (!isDomainError(error, 'METADATA_TOO_MANY_ENTRIES')) throw error;
+          result.status = 'ErrorLimitExceed';
+        }
+      }
+    }
 
     for (const result of results) {
       if (result.id && (result.status === 'OK' || result.status === 'OKDuplicate')) {

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
 import type { ImageView } from '../../../../datasets/src/index.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { matchesMetadata, type MetadataFilter, parseMetadataFilter } from '../../domain/metadata-filter.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
@@ -14,6 +15,7 @@ type TaggingStatus = 'All' | 'Tagged' | 'Untagged';
 interface ImageFilter {
   taggingStatus: TaggingStatus;
   tagIds: string[];
+  metadata?: MetadataFilter;
 }
 
 function isTagged(image: ImageView): boolean {
@@ -23,9 +25,14 @@ function isTagged(image: ImageView): boolean {
 function matches(image: ImageView, filter: ImageFilter): boolean {
   if (filter.taggingStatus === 'Tagged' && !isTagged(image)) return false;
   if (filter.taggingStatus === 'Untagged' && isTagged(image)) return false;
+  if (filter.metadata && !matchesMetadata(image.metadata, filter.metadata)) return false;
   if (filter.tagIds.length === 0) return true;
   const used = new Set([image.labelId, ...image.regions.map((region) => region.labelId)]);
   return filter.tagIds.some((tagId) => used.has(tagId));
+}
+
+function metadataFilterOf(value: unknown): MetadataFilter | undefined {
+  return value === undefined || value === '' ? undefined : parseMetadataFilter(String(value));
 }
 
 function taggingStatusOf(value: unknown): TaggingStatus {
@@ -41,28 +48,46 @@ export class ImageQueriesController {
   constructor(private readonly reads: CustomVisionReads) {}
 
   @Get()
-  @ApiOperation({ summary: 'Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&orderBy=Newest|Oldest&take=&skip=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetImages',
+    summary: "Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&$filter=&orderBy=Newest|Oldest&take=&skip=)",
+    description: "$filter: a metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or).",
+  })
   all(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
-    return this.page(projectId, user, request, query, { taggingStatus: taggingStatusOf(query.taggingStatus), tagIds: uuidList(query.tagIds, 'tagIds') });
+    return this.page(projectId, user, request, query, {
+      taggingStatus: taggingStatusOf(query.taggingStatus),
+      tagIds: uuidList(query.tagIds, 'tagIds'),
+      metadata: metadataFilterOf(query.$filter),
+    });
   }
 
   @Get('count')
-  @ApiOperation({ summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetImageCount',
+    summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=&$filter=, a metadata expression)',
+  })
   count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<number> {
-    return this.countOf(projectId, user, { taggingStatus: taggingStatusOf(query.taggingStatus), tagIds: uuidList(query.tagIds, 'tagIds') });
+    return this.countOf(projectId, user, {
+      taggingStatus: taggingStatusOf(query.taggingStatus),
+      tagIds: uuidList(query.tagIds, 'tagIds'),
+      metadata: metadataFilterOf(query.$filter),
+    });
   }
 
   @Get('tagged')
-  @ApiOperation({ summary: 'Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetTaggedImages',
+    summary: 'Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=)',
+  })
   tagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -73,7 +98,10 @@ export class ImageQueriesController {
   }
 
   @Get('tagged/count')
-  @ApiOperation({ summary: 'Custom Vision: how many tagged images (?tagIds=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetTaggedImageCount',
+    summary: 'Custom Vision: how many tagged images (?tagIds=)',
+  })
   taggedCount(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -83,7 +111,10 @@ export class ImageQueriesController {
   }
 
   @Get('untagged')
-  @ApiOperation({ summary: 'Custom Vision: untagged images (?orderBy=&take=&skip=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetUntaggedImages',
+    summary: 'Custom Vision: untagged images (?orderBy=&take=&skip=)',
+  })
   untagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -94,13 +125,16 @@ export class ImageQueriesController {
   }
 
   @Get('untagged/count')
-  @ApiOperation({ summary: 'Custom Vision: how many untagged images' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetUntaggedImageCount',
+    summary: 'Custom Vision: how many untagged images',
+  })
   untaggedCount(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<number> {
     return this.countOf(projectId, user, { taggingStatus: 'Untagged', tagIds: [] });
   }
 
   @Get('id')
-  @ApiOperation({ summary: 'Custom Vision: images by id (?imageIds=a,b)' })
+  @ApiOperation({ operationId: 'CustomVision_GetImagesByIds', summary: 'Custom Vision: images by id (?imageIds=a,b)' })
   async byIds(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,

@@ -1,17 +1,17 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { type IterationView, parseEvaluation } from '../../../../training/src/index.js';
+import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration } from '../../../../training/src/index.js';
 import { QueueIteration } from '../../../../training/src/slices/queue-iteration/queue-iteration.handler.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { EXPORT_PLATFORM_NAMES, EXPORT_PLATFORMS } from '../../domain/domains.js';
 import { type CvIterationPerformance, iterationPerformance } from '../../domain/performance.js';
 import { type CvIteration, toCvIteration } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, optionalNumber } from '../../http/query.js';
+import { baseUrlOf, optionalNumber, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 
 export interface CvExport {
@@ -45,6 +45,7 @@ export class IterationsController {
   @Post('train')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_TrainProject',
     summary: "Custom Vision: train the project (queues an iteration with the project's training configuration)",
     description: 'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
   })
@@ -59,7 +60,10 @@ export class IterationsController {
   }
 
   @Get('iterations')
-  @ApiOperation({ operationId: 'CustomVision_GetIterations', summary: "Custom Vision: the project's iterations, newest first" })
+  @ApiOperation({
+    operationId: 'CustomVision_GetIterations',
+    summary: "Custom Vision: the project's iterations, newest first",
+  })
   async list(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvIteration[]> {
     const project = await this.reads.project(projectId, user.id);
     const names = await this.reads.publishNames(projectId);
@@ -81,8 +85,45 @@ export class IterationsController {
     return toCvIteration(iteration, project, (await this.reads.publishNames(projectId)).get(iteration.id) ?? null);
   }
 
+  @Patch('iterations/:iterationId')
+  @ApiOperation({
+    operationId: 'CustomVision_UpdateIteration',
+    summary: 'Custom Vision: rename an iteration ({name}; the other fields of the Iteration body are ignored)',
+  })
+  async update(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Body() body: Record<string, unknown>,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<CvIteration> {
+    const project = await this.reads.project(projectId, user.id);
+    const name = requiredString(body?.name, 'name');
+    const iteration: IterationView = await this.commands.execute(new RenameIteration(projectId, iterationId, name, userContext(context, user)));
+    return toCvIteration(iteration, project, (await this.reads.publishNames(projectId)).get(iteration.id) ?? null);
+  }
+
+  @Delete('iterations/:iterationId')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'CustomVision_DeleteIteration',
+    summary: 'Custom Vision: delete an iteration (BadRequestIterationIsPublished while published: unpublish it first)',
+  })
+  async delete(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<void> {
+    await this.reads.project(projectId, user.id);
+    await this.commands.execute(new DeleteIteration(projectId, iterationId, userContext(context, user)));
+  }
+
   @Get('iterations/:iterationId/performance')
-  @ApiOperation({ summary: 'Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetIterationPerformance',
+    summary: 'Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3)',
+  })
   async performance(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -106,6 +147,7 @@ export class IterationsController {
   @Post('iterations/:iterationId/export')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_ExportIteration',
     summary: 'Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once',
   })
   async export(
@@ -129,7 +171,10 @@ export class IterationsController {
   }
 
   @Get('iterations/:iterationId/export')
-  @ApiOperation({ summary: "Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained)" })
+  @ApiOperation({
+    operationId: 'CustomVision_GetExports',
+    summary: "Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained)",
+  })
   async exports(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

@@ -1,7 +1,10 @@
-import { Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Clock, IdGenerator } from '../../../../core/src/index.js';
-import { DeploymentSettings } from '../../../../deployments/src/index.js';
+import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '../../../../core/src/index.js';
+import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '../../../../deployments/src/index.js';
+import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
+import { trackUsage } from '../../../../deployments/src/slices/usage-reports/track-usage.js';
+import { UsageRecorder } from '../../../../deployments/src/slices/usage-reports/usage-recorder.js';
 import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
 import { Public } from '../../../../identity/src/index.js';
 import type { ProjectType } from '../../../../projects/src/index.js';
@@ -10,14 +13,16 @@ import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionExceptionFilter } from '../../http/custom-vision-exception.filter.js';
-import { readImages } from '../../http/image-data.js';
+import { readImages, withinPredictionLimit } from '../../http/image-data.js';
+import { requiredString } from '../../http/query.js';
 import { JsonPrimitivesInterceptor } from '../../http/json-primitives.interceptor.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
 
 /**
- * The Custom Vision Prediction API on published iterations (deployments): classify and detect, stored or
- * not (nothing is stored either way). Images come as multipart (part imageData) or as the raw body.
+ * The Custom Vision Prediction API on published iterations (deployments): classify and detect, stored (the
+ * deployment's prediction store, on by default for published iterations; the answer's id is the stored
+ * prediction's) or not (…/nostore). Images come as multipart (part imageData), as the raw body, or as a URL ({url}).
  */
 @Public()
 @UseGuards(PredictionKeyGuard)
@@ -26,6 +31,7 @@ import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } f
 @ApiTags('custom-vision prediction')
 @ApiSecurity('prediction-key')
 @ApiParam({ name: 'version', enum: [...PREDICTION_API_VERSIONS] })
+@ApiParam({ name: 'projectId', description: 'The project that published the iteration.', format: 'uuid' })
 @Controller(`${PREDICTION_BASE}/:projectId`)
 export class PredictController {
   constructor(
@@ -34,54 +40,141 @@ export class PredictController {
     private readonly settings: DeploymentSettings,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly fetcher: UrlFetcher,
+    private readonly keeper: PredictionKeeper,
+    private readonly usage: UsageRecorder,
   ) {}
 
   @Post('classify/iterations/:publishedName/image')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: classify an image with a published iteration' })
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImage',
+    summary: 'Custom Vision: classify an image with a published iteration',
+  })
   classify(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
-    return this.predict(request, 'classification');
+    return this.predict(request, 'classification', true);
   }
 
   @Post('classify/iterations/:publishedName/image/nostore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: classify an image without storing it' })
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImageWithNoStore',
+    summary: 'Custom Vision: classify an image without storing it',
+  })
   classifyNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'classification');
   }
 
   @Post('detect/iterations/:publishedName/image')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: detect objects in an image with a published iteration' })
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImage',
+    summary: 'Custom Vision: detect objects in an image with a published iteration',
+  })
   detect(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
-    return this.predict(request, 'detection');
+    return this.predict(request, 'detection', true);
   }
 
   @Post('detect/iterations/:publishedName/image/nostore')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: detect objects without storing the image' })
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImageWithNoStore',
+    summary: 'Custom Vision: detect objects without storing the image',
+  })
   detectNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'detection');
   }
 
-  private async predict(request: PredictionRequest, task: ProjectType): Promise<CvImagePrediction> {
-    const { project, deployment } = request.published!;
-    if (project.type !== task) {
-      throw CustomVisionError.badRequest(
-        'BadRequestNotSupported',
-        `Project ${project.id} is a ${project.type} project: use the ${project.type === 'classification' ? 'classify' : 'detect'} endpoint.`,
-      );
-    }
+  @Post('classify/iterations/:publishedName/url')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImageUrl',
+    summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
+  })
+  classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'classification', true);
+  }
+
+  @Post('classify/iterations/:publishedName/url/nostore')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_ClassifyImageUrlWithNoStore',
+    summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it',
+  })
+  classifyUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'classification');
+  }
+
+  @Post('detect/iterations/:publishedName/url')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImageUrl',
+    summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
+  })
+  detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'detection', true);
+  }
+
+  @Post('detect/iterations/:publishedName/url/nostore')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_DetectImageUrlWithNoStore',
+    summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it',
+  })
+  detectUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+    return this.predictUrl(request, body, 'detection');
+  }
+
+  /** `store`: the …/image and …/url routes keep the prediction when the deployment's store is on; …/nostore never does. */
+  private async predict(request: PredictionRequest, task: ProjectType, store = false): Promise<CvImagePrediction> {
+    this.trackUsage(request);
+    requireTask(request, task);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
     if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData or as the body.');
+    return this.predictOn(request, image.data, store);
+  }
+
+  /** The URL is fetched with the limits and address checks of the native images-from-URLs endpoint. */
+  private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType, store = false): Promise<CvImagePrediction> {
+    this.trackUsage(request);
+    requireTask(request, task);
+    const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
+    return this.predictOn(request, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES), store);
+  }
+
+  private trackUsage(request: PredictionRequest): void {
+    const { project, deployment } = request.published!;
+    trackUsage(this.usage, this.clock, request.res!, {
+      projectId: project.id,
+      deploymentId: deployment.id,
+      callerId: request.user?.id ?? DEPLOYMENT_KEY_CALLER,
+    });
+  }
+
+  private async predictOn(request: PredictionRequest, bytes: Buffer, store: boolean): Promise<CvImagePrediction> {
+    const { project, deployment } = request.published!;
     const iteration = await this.reads.iteration(project.id, deployment.iterationId);
-    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, image.data, {});
+    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, bytes, {});
+    const id =
+      store && this.keeper.keeps(deployment)
+        ? await this.keeper.keep(deployment, bytes, predictions, { userId: request.user?.id ?? null, correlationId: requestContextOf(request).correlationId })
+        : this.ids.newId();
     return {
-      id: this.ids.newId(),
+      id,
       project: project.id,
       iteration: deployment.iterationId,
       created: this.clock.now().toISOString(),
       predictions: toCvPredictions(predictions, iteration.labels),
     };
+  }
+}
+
+function requireTask(request: PredictionRequest, task: ProjectType): void {
+  const { project } = request.published!;
+  if (project.type !== task) {
+    throw CustomVisionError.badRequest(
+      'BadRequestNotSupported',
+      `Project ${project.id} is a ${project.type} project: use the ${project.type === 'classification' ? 'classify' : 'detect'} endpoint.`,
+    );
   }
 }

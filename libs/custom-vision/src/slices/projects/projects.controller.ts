@@ -25,7 +25,7 @@ export class ProjectsController {
   ) {}
 
   @Get('projects')
-  @ApiOperation({ summary: 'Custom Vision: your projects' })
+  @ApiOperation({ operationId: 'CustomVision_GetProjects', summary: 'Custom Vision: your projects' })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<CvProject[]> {
     const projects = await this.readStore.collection<ProjectView>(PROJECTS).findAll({ ownerId: user.id });
     return projects.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(toCvProject);
@@ -33,7 +33,10 @@ export class ProjectsController {
 
   @Post('projects')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: create a project (?name=&description=&domainId=&classificationType=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateProject',
+    summary: 'Custom Vision: create a project (?name=&description=&domainId=&classificationType=)',
+  })
   async create(
     @Query('name') name: unknown,
     @Query('description') description: unknown,
@@ -57,13 +60,16 @@ export class ProjectsController {
   }
 
   @Get('projects/:projectId')
-  @ApiOperation({ summary: 'Custom Vision: a project' })
+  @ApiOperation({ operationId: 'CustomVision_GetProject', summary: 'Custom Vision: a project' })
   async get(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvProject> {
     return toCvProject(await this.reads.project(projectId, user.id));
   }
 
   @Patch('projects/:projectId')
-  @ApiOperation({ summary: 'Custom Vision: rename or describe a project (the domain type cannot change)' })
+  @ApiOperation({
+    operationId: 'CustomVision_UpdateProject',
+    summary: 'Custom Vision: rename or describe a project (the domain type cannot change)',
+  })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
@@ -89,7 +95,7 @@ export class ProjectsController {
 
   @Delete('projects/:projectId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: delete a project' })
+  @ApiOperation({ operationId: 'CustomVision_DeleteProject', summary: 'Custom Vision: delete a project' })
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,

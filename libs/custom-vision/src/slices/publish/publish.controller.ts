@@ -4,6 +4,8 @@ import { ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
 import { DeployModel } from '../../../../deployments/src/slices/deploy-model/deploy-model.handler.js';
 import { UndeployModel } from '../../../../deployments/src/slices/undeploy-model/undeploy-model.handler.js';
+import { DEFAULT_PREDICTION_STORE_MAX_COUNT } from '../../../../deployments/src/slices/configure-prediction-store/configure-prediction-store.controller.js';
+import { DeploymentCommandRunner } from '../../../../deployments/src/slices/deployment-command.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalBoolean, requiredString } from '../../http/query.js';
@@ -13,7 +15,8 @@ import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 const PUBLISH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /**
- * Publishing an iteration is deploying it (DeployModel) under the publish name as the deployment's name;
+ * Publishing an iteration is deploying it (DeployModel) under the publish name as the deployment's name,
+ * with its prediction store on (Custom Vision's default);
  * unpublishing undeploys it (UndeployModel). No state of its own: the publish name of an iteration is the name
  * of its active deployment.
  */
@@ -23,11 +26,13 @@ export class PublishController {
   constructor(
     private readonly commands: CommandBus,
     private readonly reads: CustomVisionReads,
+    private readonly deployments: DeploymentCommandRunner,
   ) {}
 
   @Post()
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_PublishIteration',
     summary: 'Custom Vision: publish an iteration (?publishName=&predictionId=&overwrite=)',
     description:
       'Deploys the iteration with the publish name as the deployment name. predictionId (an Azure resource id) is accepted and not used: ' +
@@ -64,14 +69,23 @@ export class PublishController {
       );
     }
     const ctx = userContext(context, user);
-    await this.commands.execute(new DeployModel(projectId, iterationId, name, ctx));
+    const deployed = await this.commands.execute(new DeployModel(projectId, iterationId, name, ctx));
+    // Custom Vision keeps the predictions of published iterations (unless called through …/nostore).
+    await this.deployments.run(
+      deployed.id,
+      { type: 'ConfigurePredictionStore', enabled: true, maxCount: DEFAULT_PREDICTION_STORE_MAX_COUNT, maxAgeDays: null },
+      ctx,
+    );
     for (const previous of taken) await this.commands.execute(new UndeployModel(projectId, previous.id, ctx));
     return true;
   }
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: unpublish an iteration (undeploys it)' })
+  @ApiOperation({
+    operationId: 'CustomVision_UnpublishIteration',
+    summary: 'Custom Vision: unpublish an iteration (undeploys it)',
+  })
   async unpublish(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

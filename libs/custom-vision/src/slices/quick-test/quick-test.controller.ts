@@ -1,16 +1,19 @@
-import { Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UuidParam } from '../../../../core/src/index.js';
+import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
 import { DeploymentSettings } from '../../../../deployments/src/index.js';
 import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
+import type { IterationView } from '../../../../training/src/index.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { readImages } from '../../http/image-data.js';
-import { optionalUuid } from '../../http/query.js';
+import { readImages, withinPredictionLimit } from '../../http/image-data.js';
+import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+type TrainedIteration = IterationView & { model: NonNullable<IterationView['model']> };
 
 /** Predicts with any trained iteration, published or not (PredictionService on the iteration's model). */
 @CustomVisionTrainingController()
@@ -22,11 +25,13 @@ export class QuickTestController {
     private readonly settings: DeploymentSettings,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly fetcher: UrlFetcher,
   ) {}
 
   @Post('image')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'CustomVision_QuickTestImage',
     summary: 'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
     description: 'store=true is accepted; the image is not kept.',
   })
@@ -37,6 +42,33 @@ export class QuickTestController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
     await this.reads.project(projectId, user.id);
+    const iteration = await this.trainedIteration(projectId, iterationId);
+    const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
+    if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
+    return this.quickTestWith(iteration, image.data);
+  }
+
+  @Post('url')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_QuickTestImageUrl',
+    summary: 'Custom Vision: quick test an image fetched from a URL ({url}; ?iterationId=, default the newest trained iteration)',
+    description: 'The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls; the image is not kept.',
+  })
+  async quickTestUrl(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('iterationId') iterationId: unknown,
+    @Body() body: Record<string, unknown>,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvImagePrediction> {
+    await this.reads.project(projectId, user.id);
+    const iteration = await this.trainedIteration(projectId, iterationId);
+    const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
+    return this.quickTestWith(iteration, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
+  }
+
+  /** The iteration asked for, or the newest trained one. */
+  private async trainedIteration(projectId: string, iterationId: unknown): Promise<TrainedIteration> {
     const wanted = optionalUuid(iterationId, 'iterationId');
     const iteration = wanted
       ? await this.reads.iteration(projectId, wanted)
@@ -45,13 +77,15 @@ export class QuickTestController {
     if (iteration.status !== 'completed' || !iteration.model) {
       throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`);
     }
-    const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
-    if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
+    return { ...iteration, model: iteration.model };
+  }
+
+  private async quickTestWith(iteration: TrainedIteration, bytes: Buffer): Promise<CvImagePrediction> {
     const names = iteration.labels.map((label) => label.name);
-    const predictions = await this.predictions.predict(iteration.model.sha256, names, image.data, {});
+    const predictions = await this.predictions.predict(iteration.model.sha256, names, bytes, {});
     return {
       id: this.ids.newId(),
-      project: projectId,
+      project: iteration.projectId,
       iteration: iteration.id,
       created: this.clock.now().toISOString(),
       predictions: toCvPredictions(predictions, iteration.labels),

@@ -28,7 +28,10 @@ export class TagsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "Custom Vision: the project's tags (?iterationId=: the tags an iteration learned)" })
+  @ApiOperation({
+    operationId: 'CustomVision_GetTags',
+    summary: "Custom Vision: the project's tags (?iterationId=: the tags an iteration learned)",
+  })
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('iterationId') iterationId: unknown,
@@ -43,7 +46,10 @@ export class TagsController {
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom Vision: create a tag (?name=&description=&type=Regular)' })
+  @ApiOperation({
+    operationId: 'CustomVision_CreateTag',
+    summary: 'Custom Vision: create a tag (?name=&description=&type=Regular)',
+  })
   async create(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('name') name: unknown,
@@ -59,7 +65,7 @@ export class TagsController {
   }
 
   @Get(':tagId')
-  @ApiOperation({ summary: 'Custom Vision: a tag' })
+  @ApiOperation({ operationId: 'CustomVision_GetTag', summary: 'Custom Vision: a tag' })
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,
@@ -70,7 +76,7 @@ export class TagsController {
   }
 
   @Patch(':tagId')
-  @ApiOperation({ summary: 'Custom Vision: rename a tag' })
+  @ApiOperation({ operationId: 'CustomVision_UpdateTag', summary: 'Custom Vision: rename a tag' })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,
@@ -87,7 +93,7 @@ export class TagsController {
 
   @Delete(':tagId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Custom Vision: delete a tag' })
+  @ApiOperation({ operationId: 'CustomVision_DeleteTag', summary: 'Custom Vision: delete a tag' })
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,

@@ -3,7 +3,7 @@ import { DomainError, type Page } from '../../../../core/src/index.js';
 import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
 import { ReadStore, type Where } from '../../../../read-store/src/index.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
-import type { Split } from '../../domain/image.events.js';
+import type { ImageOrigin, Split } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';
 
 export interface ImageFilter {
@@ -13,6 +13,8 @@ export interface ImageFilter {
   unlabeled?: boolean;
   split?: Split;
   included?: boolean;
+  /** Images with this metadata entry, `key=value`. */
+  metadata?: string;
 }
 
 /** An image with its label names resolved against the project's current labels. */
@@ -28,7 +30,9 @@ export interface LabeledImage {
   regions: { label: LabelView; x: number; y: number; width: number; height: number }[];
   split: Split;
   included: boolean;
+  metadata: Record<string, string>;
   uploadedAt: string;
+  source?: ImageOrigin;
   revision: number;
 }
 
@@ -67,6 +71,7 @@ export class DatasetQueries {
     if (filter.unlabeled !== undefined) where.labeled = !filter.unlabeled;
     // The label of the image or of any of its boxes: labelIds holds them all.
     if (filter.labelId !== undefined) where.labelIds = filter.labelId;
+    if (filter.metadata !== undefined) where.metadataEntries = filter.metadata;
     return this.images.find({ where, orderBy: 'seq', limit: page.limit, cursor: page.cursor });
   }
 
@@ -94,7 +99,9 @@ export class DatasetQueries {
       }),
       split: image.split,
       included: image.included,
+      metadata: image.metadata,
       uploadedAt: image.uploadedAt,
+      ...(image.source ? { source: image.source } : {}),
       revision: image.revision,
     };
   }

@@ -1,4 +1,4 @@
-import type { Region, Split } from '../../domain/image.events.js';
+import type { ImageOrigin, Region, Split } from '../../domain/image.events.js';
 
 export const IMAGES = 'images';
 export const LABEL_STATS = 'label-stats';
@@ -24,9 +24,15 @@ export interface ImageView {
   /** Every label the image uses (its label and its boxes' labels), sorted: what a label filter looks in. */
   labelIds: string[];
   split: Split;
+  /** Key/value metadata. */
+  metadata: Record<string, string>;
+  /** `key=value` of each metadata entry: what a metadata filter looks in. */
+  metadataEntries: string[];
   /** Whether training uses the image. */
   included: boolean;
   uploadedAt: string;
+  /** A frame of a video: which, and where in it (absent for an uploaded file). */
+  source?: ImageOrigin;
   /** Log position of the upload: the order images are listed in. */
   seq: number;
   /** Revision of the image's stream, exposed as ETag. */

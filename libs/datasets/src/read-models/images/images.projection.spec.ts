@@ -22,7 +22,7 @@ class Log {
 
 const uploaded = (imageId: string, labelId: string | null = null): ImageEvent => ({
   type: 'ImageUploaded',
-  v: 1,
+  v: 2,
   data: {
     projectId: 'p1',
     imageId,
@@ -35,6 +35,7 @@ const uploaded = (imageId: string, labelId: string | null = null): ImageEvent =>
     dhash: '0'.repeat(16),
     labelId,
     split: 'train',
+    source: null,
   },
 });
 
@@ -73,6 +74,8 @@ describe('images projection', () => {
       labeled: true,
       labelIds: ['cat'],
       split: 'train',
+      metadata: {},
+      metadataEntries: [],
       included: true,
       uploadedAt: metadata.at,
       seq: 1,
@@ -95,6 +98,15 @@ describe('images projection', () => {
     await apply(log.record('image-i1', { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: 'x' } }));
     expect(await image('i1')).toBeUndefined();
     expect(await counts()).toEqual({ cat: 0, dog: 0 });
+  });
+
+  it('keeps metadata and its key=value entries, the metadata filter\'s index', async () => {
+    await apply(log.record('image-i1', uploaded('i1', 'cat')));
+    const set = { type: 'ImageMetadataSet', v: 1, data: { projectId: 'p1', imageId: 'i1', metadata: { camera: 'north', shift: '' } } } as const;
+    await apply(log.record('image-i1', set));
+    expect(await image('i1')).toMatchObject({ metadata: { camera: 'north', shift: '' }, metadataEntries: ['camera=north', 'shift='], revision: 1 });
+    const found = await store.collection<ImageView>(IMAGES).find({ where: { projectId: 'p1', metadataEntries: 'camera=north' }, limit: 5 });
+    expect(found.items.map((item) => item.id)).toEqual(['i1']);
   });
 
   it('counts an image once per label however many boxes use it', async () => {

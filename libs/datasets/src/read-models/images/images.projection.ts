@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import { metadataEntries } from '../../domain/image-metadata.js';
 import { IMAGE_EVENT_TYPES, type ImageEvent } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy } from './image.view.js';
 
@@ -17,7 +18,7 @@ function withLabelState(image: ImageView): ImageView {
 /** Next version of an image document for one of its own events; null deletes it. */
 function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, event: ImageEvent): ImageView | null {
   if (event.type === 'ImageUploaded') {
-    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split } = event.data;
+    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split, source } = event.data;
     return withLabelState({
       id: imageId,
       projectId,
@@ -33,8 +34,11 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       labeled: false,
       labelIds: [],
       split,
+      metadata: {},
+      metadataEntries: [],
       included: true,
       uploadedAt: recorded.metadata.at,
+      ...(source ? { source } : {}),
       seq: recorded.position,
       revision: recorded.revision,
     });
@@ -52,6 +56,8 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       return { ...current, included: true, revision };
     case 'ImageSplitAssigned':
       return { ...current, split: event.data.split, revision };
+    case 'ImageMetadataSet':
+      return { ...current, metadata: event.data.metadata, metadataEntries: metadataEntries(event.data.metadata), revision };
     case 'ImageRemoved':
       return null;
   }
@@ -66,8 +72,8 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
 @Injectable()
 export class ImagesProjection implements Projection {
   readonly name = 'images';
-  /** 2: images carry labelIds, the label filter's index. */
-  readonly version = 2;
+  /** 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet). */
+  readonly version = 3;
   readonly collections = [IMAGES, LABEL_STATS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 

@@ -115,6 +115,7 @@ export class AnalyzeDatasetController {
 
   @Get()
   @ApiOperation({
+    operationId: 'analyzeDataset',
     summary: 'Analyse the dataset before training: counts, sizes, formats, duplicates, readiness',
     description:
       `Ready when: classification has at least ${READINESS_RULES.minLabelsClassification} labels, each on at least ` +

@@ -21,6 +21,7 @@ export class ImageThumbnailController {
 
   @Get(':imageId/thumbnail')
   @ApiOperation({
+    operationId: 'getImageThumbnail',
     summary: 'A small WebP copy of the image for grids and lists',
     description:
       'Made on the server and cached by content hash and size. The ETag names the content, so the response may be ' +

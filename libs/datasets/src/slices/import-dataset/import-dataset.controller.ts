@@ -87,6 +87,7 @@ export class ImportDatasetController {
   @HttpCode(201)
   @UseInterceptors(MultipartFiles({ field: 'archive', kind: 'archive' }))
   @ApiOperation({
+    operationId: 'importDataset',
     summary: 'Import a labelled dataset from a zip',
     description:
       'Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders ' +

@@ -14,6 +14,7 @@ export class LabelImageController {
 
   @Put('label')
   @ApiOperation({
+    operationId: 'labelImage',
     summary: 'Set or clear the label of an image (classification)',
     description:
       'Label by name (case-insensitive) or id. 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT ' +
@@ -40,6 +41,7 @@ export class LabelImageController {
 
   @Put('regions')
   @ApiOperation({
+    operationId: 'setImageRegions',
     summary: 'Replace the boxes of an image (detection)',
     description:
       'Coordinates are fractions (0..1) of the upright image, origin top-left. 400 REGION_OUT_OF_BOUNDS for a box ' +

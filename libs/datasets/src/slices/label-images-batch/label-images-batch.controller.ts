@@ -2,8 +2,16 @@ import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { LabelImages, LabelImagesDto, LabelImagesResultDto } from './label-images-batch.handler.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  UuidParam,
+  validateItemsInTurns,
+} from '../../../../core/src/index.js';
+import { LabelImages, LabelImagesDto, LabelImagesResultDto, LabelItemDto } from './label-images-batch.handler.js';
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -14,6 +22,7 @@ export class LabelImagesBatchController {
   @Post('labels')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'labelImagesBatch',
     summary: 'Label many images at once',
     description:
       'Each item sets the label (classification) and/or replaces the boxes (detection) of one image, on its own: ' +
@@ -29,7 +38,8 @@ export class LabelImagesBatchController {
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<LabelImagesResultDto> {
-    const result = await this.commands.execute(new LabelImages(projectId, body.items, { ...context, userId: user.id }));
+    const items = await validateItemsInTurns(LabelItemDto, body.items, 'items');
+    const result = await this.commands.execute(new LabelImages(projectId, items, { ...context, userId: user.id }));
     if (result.failed > 0) response.status(207);
     return result;
   }

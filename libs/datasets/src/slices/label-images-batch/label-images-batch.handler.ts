@@ -45,13 +45,12 @@ export class LabelItemDto {
 }
 
 export class LabelImagesDto {
+  /** Each item is validated by the controller a few at a time (validateItemsInTurns), not by the global pipe. */
   @ApiProperty({ type: [LabelItemDto], minItems: 1, maxItems: MAX_BATCH_ITEMS })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH_ITEMS)
-  @ValidateNested({ each: true })
-  @Type(() => LabelItemDto)
-  items: LabelItemDto[];
+  items: unknown[];
 }
 
 export class LabelItemResultDto {

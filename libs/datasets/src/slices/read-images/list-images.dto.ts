@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PageQueryDto } from '../../../../core/src/index.js';
 import { AS_OF_DESCRIPTION } from '../../http/as-of-query.dto.js';
 import { SPLITS, type Split } from '../../domain/image.events.js';
@@ -31,6 +31,13 @@ export class ListImagesQueryDto extends PageQueryDto {
   @Transform(toBoolean)
   @IsBoolean()
   included?: boolean;
+
+  @ApiPropertyOptional({ description: 'Only images with this metadata entry, as key=value (the value may be empty).', example: 'camera=north-gate' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^=]+=/, { message: 'metadata must be key=value, e.g. camera=north-gate' })
+  @MaxLength(400)
+  metadata?: string;
 
   @ApiPropertyOptional({ description: AS_OF_DESCRIPTION, example: '2026-11-22T10:00:00.000Z' })
   @IsOptional()

@@ -32,6 +32,7 @@ export class ReadImagesController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listImages',
     summary: 'List the images of a project, filtered and paged, in upload order',
     description: 'With `asOf`, the images, labels and training points as they were then, computed from the log.',
   })
@@ -49,14 +50,14 @@ export class ReadImagesController {
     const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
     const page = await queries.list(
       projectId,
-      { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included },
+      { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included, metadata: query.metadata },
       { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
     );
     return { items: page.items.map((image) => toImageDto(image, project.labels)), nextCursor: page.nextCursor };
   }
 
   @Get(':imageId')
-  @ApiOperation({ summary: 'One image: its metadata, label, boxes and training points' })
+  @ApiOperation({ operationId: 'getImage', summary: 'One image: its metadata, label, boxes and training points' })
   @ApiOkResponse({ type: ImageDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404)
   async get(
@@ -72,7 +73,7 @@ export class ReadImagesController {
   }
 
   @Get(':imageId/content')
-  @ApiOperation({ summary: 'The original bytes of the image, as uploaded' })
+  @ApiOperation({ operationId: 'getImageContent', summary: 'The original bytes of the image, as uploaded' })
   @ApiProduces(...Object.values(CONTENT_TYPES))
   @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
   @ApiErrors(400, 401, 404)

@@ -14,7 +14,10 @@ export class UpdateImageController {
   constructor(private readonly commands: CommandBus) {}
 
   @Patch()
-  @ApiOperation({ summary: 'Include or exclude an image from training, or assign its split (train, validation, test)' })
+  @ApiOperation({
+    operationId: 'updateImage',
+    summary: 'Include or exclude an image from training, or assign its split (train, validation, test)',
+  })
   @ApiIfMatch()
   @ApiOkResponse({ type: ImageDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412)
@@ -34,7 +37,10 @@ export class UpdateImageController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove an image from the project (its history stays in the log)' })
+  @ApiOperation({
+    operationId: 'removeImage',
+    summary: 'Remove an image from the project (its history stays in the log)',
+  })
   @ApiIfMatch()
   @ApiNoContentResponse()
   @ApiErrors(400, 401, 404, 409, 412)

@@ -35,7 +35,7 @@ export class UploadImagesController {
   @Post()
   @HttpCode(201)
   @UseInterceptors(MultipartFiles({ field: 'images', kind: 'images' }))
-  @ApiOperation({ summary: 'Upload one or many images', description: UPLOAD_DESCRIPTION })
+  @ApiOperation({ operationId: 'uploadImages', summary: 'Upload one or many images', description: UPLOAD_DESCRIPTION })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
     schema: {

@@ -1,3 +1,5 @@
+import type { PredictionStoreSettings, SharedModelFacts } from '../../domain/deployment.events.js';
+
 export const DEPLOYMENTS = 'deployments';
 
 /** Read-model document of a deployment (collection `deployments`); undeployed ones stay, marked. */
@@ -17,5 +19,9 @@ export interface DeploymentView {
   createdAt: string;
   keyRotatedAt: string | null;
   undeployedAt: string | null;
+  /** null until configured: predictions are not stored. */
+  predictionStore: PredictionStoreSettings | null;
+  /** Set while the deployment is shared with every user of the installation. */
+  shared: (SharedModelFacts & { ownerId: string; sharedAt: string }) | null;
   revision: number;
 }

@@ -9,7 +9,7 @@ import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
 @Injectable()
 export class DeploymentsProjection implements Projection {
   readonly name = 'deployments';
-  readonly version = 1;
+  readonly version = 2;
   readonly collections = [DEPLOYMENTS];
   readonly eventTypes = DEPLOYMENT_EVENT_TYPES;
 
@@ -35,6 +35,8 @@ export class DeploymentsProjection implements Projection {
           createdAt: data.deployedAt,
           keyRotatedAt: null,
           undeployedAt: null,
+          predictionStore: null,
+          shared: null,
           revision: recorded.revision,
         }));
         return;
@@ -43,7 +45,20 @@ export class DeploymentsProjection implements Projection {
         await update(() => ({ keyHash: event.data.keyHash, keyPrefix: event.data.keyPrefix, keyRotatedAt: event.data.rotatedAt }));
         return;
       case 'ModelUndeployed':
-        await update(() => ({ status: 'undeployed', undeployedAt: event.data.undeployedAt }));
+        await update(() => ({ status: 'undeployed', undeployedAt: event.data.undeployedAt, shared: null }));
+        return;
+      case 'PredictionStoreConfigured': {
+        const { enabled, maxCount, maxAgeDays } = event.data;
+        await update(() => ({ predictionStore: { enabled, maxCount, maxAgeDays } }));
+        return;
+      }
+      case 'DeploymentShared': {
+        const { ownerId, name, description, task, labels, metrics, sharedAt } = event.data;
+        await update(() => ({ shared: { ownerId, name, description, task, labels, metrics, sharedAt } }));
+        return;
+      }
+      case 'DeploymentUnshared':
+        await update(() => ({ shared: null }));
         return;
     }
   }

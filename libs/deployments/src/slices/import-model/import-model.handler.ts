@@ -6,20 +6,21 @@ import { ProjectAccess } from '../../../../projects/src/index.js';
 import { IterationQueuer, type IterationView } from '../../../../training/src/index.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
-import { inspectModelArchive, mapLabels } from './model-import.js';
+import { convertKerasUpload, inspectModelArchive, type KerasImportFields, mapLabels } from './model-import.js';
 
 export class ImportModel extends Command<IterationView> {
   constructor(
     readonly projectId: string,
     readonly files: ReceivedFile[],
     readonly context: RequestContext & { userId: string },
+    readonly keras: KerasImportFields = {},
   ) {
     super();
   }
 }
 
 /**
- * Checks an uploaded model archive (unpacked within the archive limits, weights as declared and finite, it
+ * Converts a Keras file (.h5 or .keras) into a model archive first. Checks an uploaded model archive (unpacked within the archive limits, weights as declared and finite, it
  * loads and predicts on a worker thread, it is of the project's task and predicts labels the project has), stores it as a blob, and records it as a new completed iteration (ModelImported).
  */
 @CommandHandler(ImportModel)
@@ -32,18 +33,18 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
     private readonly deploymentSettings: DeploymentSettings,
   ) {}
 
-  async execute({ projectId, files, context }: ImportModel): Promise<IterationView> {
+  async execute({ projectId, files, context, keras }: ImportModel): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
     const file = files[0];
     if (!file) throw DomainError.validation(DeploymentErrors.MODEL_REQUIRED, 'Send the model archive (zip) in the multipart field "model".');
     if (!file.buffer) {
       throw new DomainError('too-large', 'FILE_TOO_LARGE', `The model archive ${file.filename} is over the size limit.`);
     }
-    const zip = new Uint8Array(file.buffer);
-    const model = await inspectModelArchive(zip, {
-      archive: archiveLimitsOf(this.settings),
-      maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS,
-    });
+    const limits = { archive: archiveLimitsOf(this.settings), maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS };
+    const upload = new Uint8Array(file.buffer);
+    const converted = await convertKerasUpload(upload, keras, limits);
+    const zip = converted?.modelZip ?? upload;
+    const model = await inspectModelArchive(zip, limits);
     if (model.task !== project.type) {
       throw DomainError.validation(
         DeploymentErrors.MODEL_TASK_MISMATCH,
@@ -56,7 +57,7 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
       task: model.task,
       labels,
       architecture: model.architecture,
-      format: model.format,
+      format: converted?.format ?? model.format,
       modelSha256: stored.sha256,
       modelBytes: stored.bytes,
     });

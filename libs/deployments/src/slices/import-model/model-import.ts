@@ -1,11 +1,12 @@
-import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError } from '../../../../core/src/index.js';
+import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '../../../../core/src/index.js';
 import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '../../../../ml/src/index.js';
+import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasH5, readKerasZip } from '../../../../ml/src/keras/index.js';
 import { unpackModelSafely } from '../../../../training/src/index.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { convertKerasOnThread } from './keras-conversion-thread.js';
 import { checkModelOnThread } from './model-check-thread.js';
 
-
-export type ModelFormat = 'diyml' | 'teachable-machine' | 'tfjs-layers';
+export type ModelFormat = 'diyml' | 'teachable-machine' | 'tfjs-layers' | 'keras-h5' | 'keras';
 
 export interface InspectedModel {
   format: ModelFormat;
@@ -121,4 +122,99 @@ export function mapLabels(modelLabels: readonly string[], projectLabels: readonl
     });
   }
   return mapped;
+}
+
+/** What a Keras file does not say about itself, sent beside it as form fields. */
+export interface KerasImportFields {
+  /** Class names in model-output order: a JSON array, or names separated by commas. */
+  labels?: string;
+  /** The pixel range the model's input expects, "low,high" (default 0,255: what Keras's image loading gives). */
+  inputRange?: string;
+}
+
+export const DEFAULT_KERAS_INPUT_RANGE: [number, number] = [0, 255];
+
+function kerasLabels(field: string | undefined): string[] {
+  const missing = () =>
+    DomainError.validation(
+      DeploymentErrors.MODEL_LABELS_MISSING,
+      'A Keras file does not name its classes: send them in the form field "labels", in model-output order, as a JSON array or separated by commas.',
+    );
+  const text = field?.trim();
+  if (!text) throw missing();
+  let names: unknown;
+  try {
+    names = text.startsWith('[') ? JSON.parse(text) : text.split(',');
+  } catch {
+    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" starts like a JSON array but does not parse: send ["cat","dog"] or cat,dog.');
+  }
+  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
+    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" must be a JSON array of strings, or names separated by commas.');
+  }
+  const labels = (names as string[]).map((name) => name.trim());
+  if (labels.length === 0 || labels.some((name) => name === '')) throw missing();
+  if (new Set(labels).size !== labels.length) {
+    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" names a class twice.', { labels });
+  }
+  return labels;
+}
+
+function kerasInputRange(field: string | undefined): [number, number] {
+  if (field === undefined || field.trim() === '') return DEFAULT_KERAS_INPUT_RANGE;
+  const parts = field.split(',').map((part) => part.trim());
+  const range = parts.map(Number);
+  if (range.length !== 2 || parts.includes('') || !range.every(Number.isFinite) || range[0] >= range[1]) {
+    throw DomainError.validation(
+      DeploymentErrors.INVALID_INPUT_RANGE,
+      `The field "inputRange" is "${field}": send the pixel range the model expects as "low,high", e.g. "0,255", "0,1" or "-1,1".`,
+    );
+  }
+  return [range[0], range[1]];
+}
+
+/**
+ * The Keras model in an upload, if it is one: Keras 2's HDF5 (by its signature) or a Keras 3 zip (by its
+ * entries, unzipped within the archive limits). The HDF5 is read here, not on the conversion thread: h5wasm
+ * loads in a second in Node but takes tens of seconds through the TypeScript loader threads run with in
+ * development; reading copies the arrays out of the file, linear in its size (at most IMPORT_MAX_ARCHIVE_BYTES).
+ */
+async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promise<KerasModelFile | null> {
+  if (isHdf5(bytes)) return readKerasH5(bytes);
+  if (!isKerasZip(bytes)) return null;
+  const names = KERAS_ZIP_ENTRIES.map((name) => name.replaceAll('.', '\\.')).join('|');
+  let entries: Map<string, Uint8Array>;
+  try {
+    const archive = await unzipSafely(bytes, { limits, rules: [{ pattern: `^(${names})$` }] });
+    entries = new Map(archive.entries.map(({ path, bytes: entry }) => [path, entry!]));
+  } catch (error) {
+    if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE)) throw invalid(`The .keras file is not a readable zip: ${error.message}`);
+    throw error;
+  }
+  return readKerasZip(entries);
+}
+
+/**
+ * A Keras model (Keras 2 `.h5` or Keras 3 `.keras`) as a model archive the import checks like any other: read
+ * and mapped onto TensorFlow.js layers on a worker thread. Null when the upload is not a Keras file. A layer
+ * diyml cannot run is a 400 KERAS_UNSUPPORTED_LAYER naming its type; an HDF5 file that holds no model a 400
+ * KERAS_NOT_A_MODEL.
+ */
+export async function convertKerasUpload(
+  bytes: Uint8Array,
+  fields: KerasImportFields,
+  limits: ModelImportLimits,
+): Promise<{ format: 'keras-h5' | 'keras'; modelZip: Uint8Array } | null> {
+  let file: KerasModelFile | null;
+  try {
+    file = await readKerasUpload(bytes, limits.archive);
+  } catch (error) {
+    if (error instanceof KerasImportError) throw DomainError.validation(error.code, error.message, error.details);
+    throw error;
+  }
+  if (!file) return null;
+  const labels = kerasLabels(fields.labels);
+  const inputRange = kerasInputRange(fields.inputRange);
+  const converted = await convertKerasOnThread({ file, labels, inputRange });
+  if (converted.type === 'refused') throw DomainError.validation(converted.code, converted.message, converted.details);
+  return { format: file.format, modelZip: converted.modelZip };
 }

@@ -1,10 +1,13 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
-import { AuthThrottle, DomainError, isUuid } from '../../../../core/src/index.js';
+import type { Request, Response } from 'express';
+import { AuthThrottle, Clock, DomainError, isUuid } from '../../../../core/src/index.js';
 import { deploymentKeyMatches } from '../../domain/api-key.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { DEPLOYMENT_KEY_CALLER } from '../../domain/usage.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
 import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
+import { trackUsage } from '../usage-reports/track-usage.js';
+import { UsageRecorder } from '../usage-reports/usage-recorder.js';
 
 export type PredictRequest = Request & { deployment?: DeploymentView; predictionImage?: Buffer };
 
@@ -22,13 +25,15 @@ export function presentedKey(request: Request): string | undefined {
  * Wrong keys count as failed sign-ins of the client address (429 TOO_MANY_FAILED_ATTEMPTS past
  * AUTH_FAILURES_PER_SOURCE; a right key always passes). They are not counted per deployment: keys are 256
  * random bits, and a per-deployment lock would let anyone, or clients still holding a rotated key, shut a
- * live endpoint.
+ * live endpoint. Every call to an existing deployment counts in its usage report, refused ones by their code.
  */
 @Injectable()
 export class DeploymentKeyGuard implements CanActivate {
   constructor(
     private readonly deployments: DeploymentQueries,
     private readonly throttle: AuthThrottle,
+    private readonly usage: UsageRecorder,
+    private readonly clock: Clock,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -40,6 +45,11 @@ export class DeploymentKeyGuard implements CanActivate {
     if (!deployment) {
       throw DomainError.notFound(DeploymentErrors.DEPLOYMENT_NOT_FOUND, `Deployment ${deploymentId} does not exist.`);
     }
+    trackUsage(this.usage, this.clock, context.switchToHttp().getResponse<Response>(), {
+      projectId: deployment.projectId,
+      deploymentId: deployment.id,
+      callerId: DEPLOYMENT_KEY_CALLER,
+    });
     const key = presentedKey(request);
     if (!key) throw DomainError.unauthenticated(DeploymentErrors.INVALID_API_KEY, 'Send the deployment key in the X-Api-Key header.');
     if (!deploymentKeyMatches(key, deployment.keyHash)) {

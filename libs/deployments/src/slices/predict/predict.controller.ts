@@ -11,11 +11,12 @@ import {
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { ApiErrors, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, requestContextOf, UuidParam } from '../../../../core/src/index.js';
 import { Public } from '../../../../identity/src/index.js';
 import { DeploymentKeyGuard, type PredictRequest } from './deployment-key.guard.js';
 import { PredictThrottlerGuard } from './predict-throttler.guard.js';
 import { PredictionImageInterceptor } from './prediction-image.interceptor.js';
+import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 import { PredictionService } from './prediction.service.js';
 
 export class PredictQueryDto {
@@ -53,13 +54,18 @@ export class PredictionResultDto {
   @ApiProperty({ format: 'uuid' }) deploymentId: string;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
   @ApiProperty({ type: [PredictionDto], description: 'Most probable first.' }) predictions: PredictionDto[];
+  @ApiPropertyOptional({ format: 'uuid', description: "The stored prediction's id, when the deployment's prediction store is on." })
+  storedPredictionId?: string;
 }
 
 @ApiTags('predictions')
 @ApiSecurity('deployment-key')
 @Controller('v1/predict')
 export class PredictController {
-  constructor(private readonly predictions: PredictionService) {}
+  constructor(
+    private readonly predictions: PredictionService,
+    private readonly keeper: PredictionKeeper,
+  ) {}
 
   @Public()
   @Post(':deploymentId')
@@ -67,11 +73,14 @@ export class PredictController {
   @UseGuards(DeploymentKeyGuard, PredictThrottlerGuard)
   @UseInterceptors(PredictionImageInterceptor)
   @ApiOperation({
+    operationId: 'predict',
     summary: "Predict with a deployed model",
     description:
       'Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body ' +
       'with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), ' +
-      'PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429).',
+      'PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429). When the ' +
+      "deployment's prediction store is on, the image and the answer are stored just after the answer is sent " +
+      '(`storedPredictionId`: the id it is stored under).',
   })
   @ApiConsumes('image/png', 'image/jpeg', 'image/webp', 'multipart/form-data')
   @ApiBody({
@@ -91,6 +100,13 @@ export class PredictController {
   ): Promise<PredictionResultDto> {
     const deployment = request.deployment!;
     const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, request.predictionImage!, query);
-    return { deploymentId: deployment.id, iterationId: deployment.iterationId, predictions };
+    const result: PredictionResultDto = { deploymentId: deployment.id, iterationId: deployment.iterationId, predictions };
+    if (this.keeper.keeps(deployment)) {
+      result.storedPredictionId = await this.keeper.keep(deployment, request.predictionImage!, predictions, {
+        userId: null,
+        correlationId: requestContextOf(request).correlationId,
+      });
+    }
+    return result;
   }
 }

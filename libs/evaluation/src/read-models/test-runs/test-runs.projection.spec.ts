@@ -39,4 +39,14 @@ describe('test runs projection', () => {
     await projection.apply(recorded(requested, 1, 0), store);
     expect(await view()).toMatchObject({ status: 'completed', metrics: { accuracy: 1 }, predictionsSha256: 'p', completedAt: 'c', revision: 1 });
   });
+
+  it('shows a cancelled run as cancelled, with when it stopped', async () => {
+    const store = new InMemoryReadStore();
+    const projection = new TestRunsProjection();
+    const cancelled: TestRunEvent = { type: 'TestRunCancelled', v: 1, data: { ...ids, cancelledAt: 'x' } };
+    await projection.apply(recorded(requested, 1, 0), store);
+    await projection.apply(recorded(cancelled, 2, 1), store);
+    await projection.apply(recorded(cancelled, 2, 1), store);
+    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ status: 'cancelled', metrics: null, completedAt: 'x', revision: 1 });
+  });
 });

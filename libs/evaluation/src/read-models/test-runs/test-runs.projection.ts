@@ -51,6 +51,9 @@ export class TestRunsProjection implements Projection {
       case 'TestRunFailed':
         await update({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt });
         return;
+      case 'TestRunCancelled':
+        await update({ status: 'cancelled', completedAt: event.data.cancelledAt });
+        return;
     }
   }
 }

@@ -22,7 +22,7 @@ export class GetCurrentUserController {
   constructor(private readonly readStore: ReadStore) {}
 
   @Get()
-  @ApiOperation({ summary: 'The authenticated user' })
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The authenticated user' })
   @ApiOkResponse({ type: CurrentUserDto })
   @ApiErrors(401)
   async me(@CurrentUser() caller: AuthenticatedUser): Promise<CurrentUserDto> {

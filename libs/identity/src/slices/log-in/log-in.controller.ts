@@ -34,7 +34,7 @@ export class LogInController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Exchange a username and password for an access token' })
+  @ApiOperation({ operationId: 'logIn', summary: 'Exchange a username and password for an access token' })
   @ApiOkResponse({ type: AccessTokenDto })
   @ApiErrors(400, 401, 429)
   async logIn(@Body() { username, password }: CredentialsDto, @Req() request: HttpRequest): Promise<AccessTokenDto> {

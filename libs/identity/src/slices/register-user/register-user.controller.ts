@@ -15,6 +15,7 @@ export class RegisterUserController {
   @Post('register')
   @HttpCode(201)
   @ApiOperation({
+    operationId: 'registerUser',
     summary: 'Create an account',
     description:
       'The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, ' +

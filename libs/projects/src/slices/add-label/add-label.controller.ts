@@ -24,7 +24,7 @@ export class AddLabelController {
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Add a label (class) to a project' })
+  @ApiOperation({ operationId: 'addLabel', summary: 'Add a label (class) to a project' })
   @ApiIfMatch()
   @ApiCreatedResponse({ type: LabelDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412, 422)

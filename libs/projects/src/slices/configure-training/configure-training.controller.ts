@@ -23,6 +23,7 @@ export class ConfigureTrainingController {
 
   @Put()
   @ApiOperation({
+    operationId: 'configureTraining',
     summary: "Replace a project's training configuration",
     description:
       'Settings left out take their defaults (learningRate 0.001, epochs 10, batchSize 32, …; imageSize and ' +

@@ -14,6 +14,7 @@ export class DeleteProjectController {
   @Delete(':projectId')
   @HttpCode(204)
   @ApiOperation({
+    operationId: 'deleteProject',
     summary: 'Delete a project',
     description: 'It disappears from every list and route at once; its events stay in the log for audit.',
   })

@@ -17,6 +17,7 @@ export class GetProjectHistoryController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getProjectHistory',
     summary: "Everything that happened to a project, from every context, in log order",
     description: 'Project, label, training-configuration, image, iteration … events whose data names the project.',
   })

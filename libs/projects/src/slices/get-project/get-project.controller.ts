@@ -13,7 +13,10 @@ export class GetProjectController {
   constructor(private readonly access: ProjectAccess) {}
 
   @Get(':projectId')
-  @ApiOperation({ summary: 'One of your projects, with its labels and training configuration' })
+  @ApiOperation({
+    operationId: 'getProject',
+    summary: 'One of your projects, with its labels and training configuration',
+  })
   @ApiOkResponse({ type: ProjectDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404)
   async get(

@@ -13,7 +13,10 @@ export class GetTrainingConfigController {
   constructor(private readonly access: ProjectAccess) {}
 
   @Get()
-  @ApiOperation({ summary: "A project's training configuration: what the next iteration trains with" })
+  @ApiOperation({
+    operationId: 'getTrainingConfig',
+    summary: "A project's training configuration: what the next iteration trains with",
+  })
   @ApiOkResponse({ type: TrainingConfigDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404)
   async get(

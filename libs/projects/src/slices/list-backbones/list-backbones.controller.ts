@@ -13,6 +13,7 @@ export class ListBackbonesController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listBackbones',
     summary: 'The pretrained backbones models can be trained on (trainingConfig.backbone)',
     description: 'Built-in backbones ship inside npm packages (offline after npm install); more can be added by URL in BACKBONES_FILE.',
   })

@@ -12,7 +12,7 @@ export class ListProjectsController {
   constructor(private readonly readStore: ReadStore) {}
 
   @Get()
-  @ApiOperation({ summary: 'Your projects, oldest first, a page at a time' })
+  @ApiOperation({ operationId: 'listProjects', summary: 'Your projects, oldest first, a page at a time' })
   @ApiOkResponse({ type: ProjectListDto })
   @ApiErrors(400, 401)
   async list(@Query() query: PageQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<ProjectListDto> {

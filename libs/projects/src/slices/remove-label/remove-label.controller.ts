@@ -22,7 +22,7 @@ export class RemoveLabelController {
 
   @Delete(':labelId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a label from a project' })
+  @ApiOperation({ operationId: 'removeLabel', summary: 'Remove a label from a project' })
   @ApiIfMatch()
   @ApiNoContentResponse({ headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412)

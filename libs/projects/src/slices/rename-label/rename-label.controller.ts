@@ -23,7 +23,11 @@ export class RenameLabelController {
   constructor(private readonly commands: CommandBus) {}
 
   @Patch(':labelId')
-  @ApiOperation({ summary: 'Rename a label; images labelled with it keep it', description: 'Renaming to the same name changes nothing.' })
+  @ApiOperation({
+    operationId: 'renameLabel',
+    summary: 'Rename a label; images labelled with it keep it',
+    description: 'Renaming to the same name changes nothing.',
+  })
   @ApiIfMatch()
   @ApiOkResponse({ type: LabelDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412)

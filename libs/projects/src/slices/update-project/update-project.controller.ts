@@ -23,7 +23,7 @@ export class UpdateProjectController {
   constructor(private readonly commands: CommandBus) {}
 
   @Patch(':projectId')
-  @ApiOperation({ summary: 'Rename a project or change its description' })
+  @ApiOperation({ operationId: 'updateProject', summary: 'Rename a project or change its description' })
   @ApiIfMatch()
   @ApiOkResponse({ type: ProjectDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412)

@@ -22,6 +22,12 @@ export class IterationQueries {
     return iteration?.projectId === projectId ? iteration : undefined;
   }
 
+  /** Every iteration of the project, newest first. */
+  async listAll(projectId: string): Promise<IterationView[]> {
+    const all = await this.readStore.collection<IterationView>(ITERATIONS).findAll({ projectId });
+    return all.sort((a, b) => b.number - a.number);
+  }
+
   /** Newest first. */
   list(projectId: string, page: { limit: number; cursor?: string }): Promise<Page<IterationView>> {
     return this.readStore

@@ -9,6 +9,8 @@ export interface IterationView {
   id: string;
   projectId: string;
   number: number;
+  /** `Iteration <number>` until renamed. */
+  name: string;
   status: IterationStatus;
   task: Task;
   labels: { id: string; name: string }[];

@@ -51,4 +51,19 @@ describe('iterations projection', () => {
     await projection.apply(recorded({ ...imported, data: { ...imported.data, number: 99 } } as IterationEvent, 5), store);
     expect((await store.collection<IterationView>(ITERATIONS).get('i1'))?.number).toBe(2);
   });
+
+  it('names an iteration "Iteration <number>" until it is renamed, and removes it once deleted', async () => {
+    const store = new InMemoryReadStore();
+    const projection = new IterationsProjection();
+    const iterations = store.collection<IterationView>(ITERATIONS);
+    await projection.apply(recorded(imported, 5), store);
+    expect((await iterations.get('i1'))?.name).toBe('Iteration 2');
+    const renamed: IterationEvent = { type: 'IterationRenamed', v: 1, data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' } };
+    await projection.apply(recorded(renamed, 6, 1), store);
+    expect(await iterations.get('i1')).toMatchObject({ name: 'Baseline', revision: 1 });
+    const deleted: IterationEvent = { type: 'IterationDeleted', v: 1, data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' } };
+    await projection.apply(recorded(deleted, 7, 2), store);
+    expect(await iterations.get('i1')).toBeUndefined();
+    expect((await iterations.find({ where: { projectId: 'p1' }, limit: 10 })).items).toEqual([]);
+  });
 });

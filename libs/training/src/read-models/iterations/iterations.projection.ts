@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
-import { ITERATION_EVENT_TYPES, type IterationEvent } from '../../domain/iteration.events.js';
+import { defaultIterationName, ITERATION_EVENT_TYPES, type IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 
 function elapsed(from: string | null, to: string): number | null {
@@ -14,8 +14,8 @@ function elapsed(from: string | null, to: string): number | null {
 @Injectable()
 export class IterationsProjection implements Projection {
   readonly name = 'iterations';
-  /** 2: `imported` (ModelImported). */
-  readonly version = 2;
+  /** 2: `imported` (ModelImported). 3: `name` (IterationRenamed), deleted iterations removed (IterationDeleted). */
+  readonly version = 3;
   readonly collections = [ITERATIONS];
   readonly eventTypes = ITERATION_EVENT_TYPES;
 
@@ -32,6 +32,7 @@ export class IterationsProjection implements Projection {
           id: data.iterationId,
           projectId: data.projectId,
           number: data.number,
+          name: defaultIterationName(data.number),
           status: 'queued',
           task: data.task,
           labels: data.labels,
@@ -124,6 +125,7 @@ export class IterationsProjection implements Projection {
           id: data.iterationId,
           projectId: data.projectId,
           number: data.number,
+          name: defaultIterationName(data.number),
           status: 'completed',
           task: data.task,
           labels: data.labels,
@@ -157,6 +159,12 @@ export class IterationsProjection implements Projection {
         }));
         return;
       }
+      case 'IterationRenamed':
+        await update(() => ({ name: event.data.name }));
+        return;
+      case 'IterationDeleted':
+        await iterations.apply(event.data.iterationId, recorded.position, () => null);
+        return;
       case 'IterationCancelled':
         await update((view) => ({
           status: 'cancelled',

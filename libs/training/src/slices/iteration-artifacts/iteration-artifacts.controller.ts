@@ -45,7 +45,10 @@ export class IterationArtifactsController {
   ) {}
 
   @Get('dataset')
-  @ApiOperation({ summary: 'The frozen dataset the iteration trained on: images, labels, regions and splits' })
+  @ApiOperation({
+    operationId: 'getIterationDataset',
+    summary: 'The frozen dataset the iteration trained on: images, labels, regions and splits',
+  })
   @ApiOkResponse({ description: '{v, projectId, task, labels: [{id, name}], images: [{id, sha256, filename, width, height, split, labelId, regions}]}' })
   @ApiErrors(400, 401, 404)
   async dataset(
@@ -60,6 +63,7 @@ export class IterationArtifactsController {
 
   @Get('dataset/diff')
   @ApiOperation({
+    operationId: 'getIterationDatasetDiff',
     summary: "What changed in the training data between another iteration's dataset and this one's",
     description: 'Images added, removed, relabeled (label or boxes) and moved between splits; labels added and removed.',
   })
@@ -82,6 +86,7 @@ export class IterationArtifactsController {
 
   @Get('model')
   @ApiOperation({
+    operationId: 'downloadIterationModel',
     summary: 'The trained model, as a TensorFlow.js zip (default) or as ONNX',
     description:
       'format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). ' +

@@ -37,6 +37,7 @@ export class QueueIterationController {
   @Post()
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'queueIteration',
     summary: 'Train a new iteration in the background',
     description:
       'Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. ' +
@@ -61,6 +62,7 @@ export class QueueIterationController {
   @Post(':iterationId/reproduce')
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'reproduceIteration',
     summary: 'Train again on the same frozen dataset, configuration and seed',
     description: 'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.',
   })
@@ -80,7 +82,7 @@ export class QueueIterationController {
 
   @Post(':iterationId/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel a queued or running iteration' })
+  @ApiOperation({ operationId: 'cancelIteration', summary: 'Cancel a queued or running iteration' })
   @ApiOkResponse({ type: IterationDto })
   @ApiErrors(400, 401, 404, 409)
   async cancel(

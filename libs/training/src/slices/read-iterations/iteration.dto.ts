@@ -27,6 +27,7 @@ export class IterationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
   @ApiProperty({ example: 1 }) number: number;
+  @ApiProperty({ example: 'Iteration 1', description: '`Iteration <number>` until renamed (PATCH).' }) name: string;
   @ApiProperty({ enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] }) status: string;
   @ApiProperty({ type: ProgressDto }) progress: ProgressDto;
   @ApiProperty({ description: 'The configuration this run used (project settings with its overrides).' })

@@ -32,7 +32,7 @@ export class IterationsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List iterations, newest first' })
+  @ApiOperation({ operationId: 'listIterations', summary: 'List iterations, newest first' })
   @ApiOkResponse({ type: IterationPageDto })
   @ApiErrors(400, 401, 404)
   async list(
@@ -46,7 +46,7 @@ export class IterationsController {
   }
 
   @Get(':iterationId')
-  @ApiOperation({ summary: 'An iteration: status, progress, loss curves, metrics' })
+  @ApiOperation({ operationId: 'getIteration', summary: 'An iteration: status, progress, loss curves, metrics' })
   @ApiOkResponse({ type: IterationDto })
   @ApiErrors(400, 401, 404)
   async get(
@@ -63,6 +63,7 @@ export class IterationsController {
 
   @Sse(':iterationId/events')
   @ApiOperation({
+    operationId: 'streamIterationEvents',
     summary: 'Live progress as Server-Sent Events',
     description: 'An `iteration` event with the whole iteration each time it changes; the stream ends after the final status.',
   })
@@ -85,7 +86,10 @@ export class IterationsController {
   }
 
   @Get(':iterationId/metrics')
-  @ApiOperation({ summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)' })
+  @ApiOperation({
+    operationId: 'getIterationMetrics',
+    summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)',
+  })
   @ApiOkResponse({ description: '{accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map}' })
   @ApiErrors(400, 401, 404, 409)
   async metrics(

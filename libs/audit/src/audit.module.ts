@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { uploadLimitsProvider } from '../../datasets/src/index.js';
+import { DeploymentsModule } from '../../deployments/src/index.js';
+import { ProjectAccess } from '../../projects/src/index.js';
+import { ExportProjectController } from './slices/export-project/export-project.controller.js';
+import { ProjectExporter } from './slices/export-project/project-exporter.js';
+import { ImportProjectController } from './slices/import-project/import-project.controller.js';
+import { ImportProjectHandler } from './slices/import-project/import-project.handler.js';
+
+/**
+ * Projects between installations: export as one archive, import with new ids and the history kept. Needs the
+ * other contexts' modules in the app (their commands rename the project and rotate deployment keys after an import).
+ */
+@Module({
+  imports: [CqrsModule, DiscoveryModule, DeploymentsModule],
+  controllers: [ExportProjectController, ImportProjectController],
+  providers: [ProjectAccess, ProjectExporter, ImportProjectHandler, uploadLimitsProvider],
+  exports: [ProjectExporter],
+})
+export class AuditModule {}

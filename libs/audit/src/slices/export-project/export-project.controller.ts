@@ -1,0 +1,58 @@
+import { Controller, HttpCode, Logger, Param, Post, Res, StreamableFile } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { PassThrough } from 'node:stream';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
+import { ProjectExporter } from './project-exporter.js';
+
+/** A file name that is safe in a Content-Disposition header whatever the project is called. */
+function archiveFileName(name: string, exportedAt: string): string {
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'project';
+  return `${safe}-${exportedAt.slice(0, 10)}.diyml.zip`;
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/projects/:projectId/export')
+export class ExportProjectController {
+  private readonly logger = new Logger(ExportProjectController.name);
+
+  constructor(private readonly exporter: ProjectExporter) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'exportProject',
+    summary: 'Export the whole project as one zip, to import into another installation',
+    description:
+      'The answer is the archive itself, streamed as it is written (no job to poll, nothing kept on the server): ' +
+      "diyml-project.json (what it is: the project's name and type, counts, the blobs), events/NNNNNN.jsonl (every event of the " +
+      "project's streams in log order, with its time) and blobs/<sha256> (images, dataset manifests, models, evaluations " +
+      'and embedding tables the events reference). The server holds the events and one blob at a time, however many ' +
+      'images and models there are. Deployment API keys are never exported (only their hashes are stored, and the import replaces ' +
+      'those). POST /v1/projects/import reads it back; it accepts archives up to IMPORT_MAX_ARCHIVE_BYTES that unpack ' +
+      'within the ARCHIVE_MAX_* limits.',
+  })
+  @ApiProduces('application/zip')
+  @ApiOkResponse({ description: 'The project archive (zip).', schema: { type: 'string', format: 'binary' } })
+  @ApiErrors(400, 401, 404)
+  async export(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile> {
+    const content = await this.exporter.collect(projectId, user.id);
+    const out = new PassThrough();
+    // A client that goes away stops the export, rather than leaving it waiting for room in the stream.
+    response.on('close', () => out.destroy());
+    this.exporter.write(content, out).catch((error: unknown) => {
+      // The status line is sent: a broken stream is how the client learns the archive is incomplete.
+      if (!response.writableFinished) this.logger.warn(`Export of project ${projectId} stopped: ${(error as Error).message}`);
+      out.destroy(error as Error);
+    });
+    return new StreamableFile(out, {
+      type: 'application/zip',
+      disposition: `attachment; filename="${archiveFileName(content.manifest.project.name, content.manifest.exportedAt)}"`,
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import type { Writable } from 'node:stream';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, Settings } from '../../../../core/src/index.js';
+import { EventStore, type RecordedEvent } from '../../../../event-store/src/index.js';
+import { PROJECT_HISTORY, ProjectAccess, type ProjectHistoryEntry } from '../../../../projects/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import {
+  type ArchivedEvent,
+  blobEntry,
+  EVENTS_PART_BYTES,
+  eventsEntry,
+  MANIFEST_ENTRY,
+  PROJECT_ARCHIVE_FORMAT,
+  PROJECT_ARCHIVE_VERSION,
+  type ProjectArchiveManifest,
+  referencedBlobs,
+  summarize,
+} from './project-archive.js';
+import { ZipWriter } from './zip-writer.js';
+
+export interface ProjectContent {
+  manifest: ProjectArchiveManifest;
+  events: ArchivedEvent[];
+}
+
+/**
+ * Reads a project out of the log and the blob store, and writes it as one zip (see project-archive.ts). The
+ * project's streams are those its history index names (every event whose data carries the project id); their
+ * events are read from the event store itself, unredacted and in their newest shape.
+ */
+@Injectable()
+export class ProjectExporter {
+  constructor(
+    private readonly access: ProjectAccess,
+    private readonly events: EventStore,
+    private readonly readStore: ReadStore,
+    private readonly blobs: BlobStore,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly settings: Settings,
+  ) {}
+
+  /** Everything but the blobs' bytes, which `write` reads one at a time. 404 for a project that is not the user's. */
+  async collect(projectId: string, userId: string): Promise<ProjectContent> {
+    const project = await this.access.getOwned(projectId, userId);
+    // The history index names the streams: let it catch up with everything written before this request.
+    await this.projections.waitFor(await this.events.headPosition(), this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    const entries = await this.readStore.collection<ProjectHistoryEntry>(PROJECT_HISTORY).findAll({ projectId });
+    const streams = [...new Set(entries.map((entry) => entry.stream))];
+    const recorded: RecordedEvent[] = [];
+    for (const stream of streams) recorded.push(...(await this.events.readStream(stream)));
+    recorded.sort((a, b) => a.position - b.position);
+    const events: ArchivedEvent[] = recorded.map((event) => ({
+      stream: event.streamId,
+      type: event.type,
+      v: event.v,
+      data: event.data as Record<string, unknown>,
+      at: event.metadata.at,
+    }));
+    const referenced = new Set<string>();
+    for (const event of events) referencedBlobs(event.data, referenced);
+    const blobs: string[] = [];
+    const missingBlobs: string[] = [];
+    for (const sha256 of [...referenced].sort()) (await this.blobs.has(sha256) ? blobs : missingBlobs).push(sha256);
+    return {
+      manifest: {
+        format: PROJECT_ARCHIVE_FORMAT,
+        version: PROJECT_ARCHIVE_VERSION,
+        exportedAt: this.clock.now().toISOString(),
+        project: { id: project.id, name: project.name, type: project.type },
+        summary: summarize(events),
+        events: events.length,
+        blobs,
+        missingBlobs,
+      },
+      events,
+    };
+  }
+
+  /**
+   * Streams the zip into `out`, waiting whenever `out` asks to: memory holds one blob or one part of the events at
+   * a time, whatever the size of the project. Ends `out` when done; rejects if `out` closes first.
+   */
+  async write({ manifest, events }: ProjectContent, out: Writable): Promise<void> {
+    const zip = new ZipWriter(out);
+    const encoder = new TextEncoder();
+    await zip.add(MANIFEST_ENTRY, encoder.encode(JSON.stringify(manifest, null, 2)), 'deflate');
+    let part = 0;
+    let lines = '';
+    for (const event of events) {
+      lines += `${JSON.stringify(event)}\n`;
+      if (lines.length >= EVENTS_PART_BYTES) {
+        await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
+        lines = '';
+      }
+    }
+    if (lines) await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
+    for (const sha256 of manifest.blobs) await zip.add(blobEntry(sha256), await this.blobs.get(sha256), 'store');
+    await zip.end();
+  }
+}

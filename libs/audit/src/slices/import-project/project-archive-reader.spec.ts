@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import { sha256Of } from '../../../../blobs/src/index.js';
+import { DomainError, type InflatedEntry } from '../../../../core/src/index.js';
+import { readProjectArchive } from './project-archive-reader.js';
+
+const PROJECT = '11111111-1111-4111-8111-111111111111';
+const IMAGE = '44444444-4444-4444-8444-444444444444';
+const image = new Uint8Array([1, 2, 3]);
+const IMAGE_SHA = sha256Of(image);
+const at = '2026-11-30T10:00:00.000Z';
+
+const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+const events = [
+  { stream: `project-${PROJECT}`, type: 'ProjectCreated', v: 1, data: { projectId: PROJECT, name: 'p' }, at },
+  { stream: `image-${IMAGE}`, type: 'ImageUploaded', v: 1, data: { projectId: PROJECT, imageId: IMAGE, sha256: IMAGE_SHA }, at },
+];
+const manifest = {
+  format: 'diyml-project',
+  version: 1,
+  exportedAt: at,
+  project: { id: PROJECT, name: 'p', type: 'classification' },
+  summary: {},
+  events: events.length,
+  blobs: [IMAGE_SHA],
+  missingBlobs: [],
+};
+
+function entries(overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {}): InflatedEntry[] {
+  const lines = (overrides.events ?? events).map((event) => JSON.stringify(event)).join('\n');
+  return [
+    { path: 'diyml-project.json', bytes: encode(overrides.manifest ?? manifest) },
+    { path: 'events/000001.jsonl', bytes: encode(`${lines}\n`) },
+    ...Object.entries(overrides.blobs ?? { [`blobs/${IMAGE_SHA}`]: image }).map(([path, bytes]) => ({ path, bytes })),
+  ];
+}
+
+async function refusal(read: () => Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await read();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DomainError);
+    return { code: (error as DomainError).code, message: (error as DomainError).message };
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('readProjectArchive', () => {
+  it('reads a whole archive: its manifest, events in order and blobs by hash', async () => {
+    const archive = await readProjectArchive(entries());
+    expect(archive.events.map((event) => event.type)).toEqual(['ProjectCreated', 'ImageUploaded']);
+    expect(archive.blobs.get(IMAGE_SHA)).toEqual(image);
+  });
+
+  it('refuses a zip that is not a project export, or of a version it does not read', async () => {
+    expect((await refusal(() => readProjectArchive([{ path: 'model.json', bytes: encode({}) }]))).code).toBe('NOT_A_PROJECT_ARCHIVE');
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
+  });
+
+  it('refuses events of another project, in a user stream, miscounted, or after a deletion', async () => {
+    const other = { ...events[1], data: { ...events[1].data, projectId: '77777777-7777-4777-8777-777777777777' } };
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], other] })))).message).toContain('of another project');
+    const user = { ...events[1], stream: `user-${IMAGE}` };
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], user] })))).message).toContain('not an event a project can have');
+    const token = { ...events[1], type: 'ApiTokenIssued' };
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], token] })))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0]] })))).message).toContain('its manifest counts 2');
+    const deleted = { ...events[0], type: 'ProjectDeleted' };
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
+  });
+
+  it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
+    expect((await refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
+    expect((await refusal(() => readProjectArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
+    // Even one the exporting installation had lost: an event must not reach bytes the importer did not bring.
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })))).code).toBe(
+      'INCOMPLETE_PROJECT_ARCHIVE',
+    );
+  });
+});

@@ -1,0 +1,63 @@
+import { Body, Controller, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { DatasetErrors, UpdateImageMetadata, validateMetadata } from '../../../../datasets/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { uuidList } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+type MetadataStatus = 'OK' | 'ErrorImageNotFound' | 'ErrorLimitExceed';
+
+interface MetadataUpdateSummary {
+  isBatchSuccessful: boolean;
+  images: { imageId: string; status: MetadataStatus; metadata: Record<string, string> | null }[];
+}
+
+const MAX_IMAGES = 256;
+
+/** updateImageMetadata: merges the sent key/value pairs into each image's metadata (UpdateImageMetadata). */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId/images/metadata`)
+export class ImageMetadataController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reads: CustomVisionReads,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    operationId: 'CustomVision_UpdateImageMetadata',
+    summary: 'Custom Vision: add or change metadata of images (?imageIds=a,b; body {key: value}); 207 when some failed',
+    description: 'At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.',
+  })
+  async update(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('imageIds') imageIds: unknown,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<MetadataUpdateSummary> {
+    await this.reads.project(projectId, user.id);
+    const ids = uuidList(imageIds, 'imageIds');
+    if (ids.length === 0 || ids.length > MAX_IMAGES) throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Name 1 to ${MAX_IMAGES} imageIds.`);
+    const metadata = validateMetadata(body);
+    const images: MetadataUpdateSummary['images'] = [];
+    for (const imageId of ids) {
+      try {
+        const { image } = await this.commands.execute(new UpdateImageMetadata(projectId, imageId, metadata, 'merge', undefined, userContext(context, user)));
+        images.push({ imageId, status: 'OK', metadata: image.metadata });
+      } catch (error) {
+        if (isDomainError(error, DatasetErrors.IMAGE_NOT_FOUND)) images.push({ imageId, status: 'ErrorImageNotFound', metadata: null });
+        else if (isDomainError(error, DatasetErrors.METADATA_TOO_MANY_ENTRIES)) images.push({ imageId, status: 'ErrorLimitExceed', metadata: null });
+        else throw error;
+      }
+    }
+    const isBatchSuccessful = images.every((image) => image.status === 'OK');
+    response.status(isBatchSuccessful ? 200 : 207);
+    return { isBatchSuccessful, images };
+  }
+}

@@ -1,0 +1,157 @@
+import { Body, Controller, Delete, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { StoredPredictionQueries, type StoredPredictionView } from '../../../../deployments/src/index.js';
+import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
+import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { toCvPredictions } from '../../domain/image-prediction.js';
+import type { CvPrediction } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+/** Azure's page size when the query names none, and the largest it accepts. */
+const DEFAULT_MAX_COUNT = 50;
+const MAX_COUNT = 256;
+const DELETE_MAX_IDS = 64;
+
+interface CvPredictionQueryToken {
+  session?: string;
+  continuation?: string;
+  maxCount?: number;
+  orderBy?: 'Newest' | 'Oldest' | 'Suggested';
+  tags?: { id?: string; minThreshold?: number; maxThreshold?: number }[];
+  iterationId?: string;
+  startTime?: string;
+  endTime?: string;
+  application?: string;
+}
+
+interface CvStoredImagePrediction {
+  resizedImageUri: string;
+  thumbnailUri: string;
+  originalImageUri: string;
+  domain: string;
+  id: string;
+  project: string;
+  iteration: string;
+  created: string;
+  predictions: CvPrediction[];
+}
+
+function optionalTime(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) throw CustomVisionError.badRequest('BadRequest', `${name} must be an ISO 8601 date-time.`);
+  return new Date(time).toISOString();
+}
+
+/**
+ * The stored predictions of a project's published iterations, as Custom Vision's QueryPredictions and
+ * DeletePrediction: the same stored predictions as GET /v1/projects/{projectId}/predictions.
+ */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId/predictions`)
+export class PredictionsController {
+  constructor(
+    private readonly reads: CustomVisionReads,
+    private readonly stored: StoredPredictionQueries,
+    private readonly keeper: PredictionKeeper,
+    private readonly projections: ProjectionRunner,
+  ) {}
+
+  @Post('query')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_QueryPredictions',
+    summary: 'Custom Vision: query stored predictions (PredictionQueryToken: tags with thresholds, iterationId, startTime, endTime, orderBy, maxCount, continuation)',
+  })
+  async query(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Body() body: CvPredictionQueryToken | undefined,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<{ token: CvPredictionQueryToken; results: CvStoredImagePrediction[] }> {
+    const project = await this.reads.project(projectId, user.id);
+    await this.keeper.written();
+    const query = body ?? {};
+    const maxCount = optionalNumber(query.maxCount, 'maxCount', 1, MAX_COUNT) ?? DEFAULT_MAX_COUNT;
+    const byId = new Map(project.labels.map((label) => [label.id, label.name]));
+    const labelRanges = (Array.isArray(query.tags) ? query.tags : []).map((tag) => {
+      const [id] = uuidList(tag?.id, 'tags.id');
+      const label = id ? byId.get(id) : undefined;
+      if (!label) throw CustomVisionError.badRequest('BadRequestInvalidIds', `Tag ${String(tag?.id)} is not a tag of this project.`);
+      return {
+        label,
+        minProbability: optionalNumber(tag.minThreshold, 'minThreshold', 0, 1),
+        maxProbability: optionalNumber(tag.maxThreshold, 'maxThreshold', 0, 1),
+      };
+    });
+    const [iterationId] = uuidList(query.iterationId, 'iterationId');
+    let page;
+    try {
+      page = await this.stored.list(
+        projectId,
+        {
+          iterationId,
+          labelRanges,
+          from: optionalTime(query.startTime, 'startTime'),
+          to: optionalTime(query.endTime, 'endTime'),
+          order: query.orderBy === 'Oldest' ? 'oldest' : 'newest',
+        },
+        { limit: maxCount, cursor: query.continuation || undefined },
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === 'INVALID_CURSOR') throw CustomVisionError.badRequest('BadRequest', 'continuation is not one this API returned.');
+      throw error;
+    }
+    const baseUrl = baseUrlOf(request);
+    return {
+      token: { ...query, maxCount, continuation: page.nextCursor ?? '' },
+      results: page.items.map((view) => this.toCv(view, project.labels, baseUrl)),
+    };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'CustomVision_DeletePrediction',
+    summary: 'Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored)',
+  })
+  async delete(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('ids') ids: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<void> {
+    await this.reads.project(projectId, user.id);
+    await this.keeper.written();
+    const wanted = uuidList(ids, 'ids');
+    if (wanted.length === 0 || wanted.length > DELETE_MAX_IDS) {
+      throw CustomVisionError.badRequest('BadRequestInvalidIds', `Give 1 to ${DELETE_MAX_IDS} prediction ids.`);
+    }
+    let position = -1;
+    for (const id of wanted) {
+      const found = await this.stored.get(projectId, id).catch(() => undefined);
+      if (found) position = Math.max(position, await this.keeper.delete(id, userContext(context, user)));
+    }
+    await this.projections.waitFor(position);
+  }
+
+  private toCv(view: StoredPredictionView, labels: { id: string; name: string }[], baseUrl: string): CvStoredImagePrediction {
+    const uri = `${baseUrl}/v1/projects/${view.projectId}/predictions/${view.id}/image`;
+    return {
+      resizedImageUri: uri,
+      thumbnailUri: uri,
+      originalImageUri: uri,
+      domain: '',
+      id: view.id,
+      project: view.projectId,
+      iteration: view.iterationId,
+      created: view.storedAt,
+      predictions: toCvPredictions(view.predictions, labels),
+    };
+  }
+}

@@ -1,0 +1,215 @@
+import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import {
+  LabelSuggestionQueries,
+  type LabelSuggestionView,
+  probabilityOf,
+  SuggestLabels,
+  type SuggestionRunView,
+} from '../../../../evaluation/src/index.js';
+import type { ProjectView } from '../../../../projects/src/index.js';
+import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { DEFAULT_DOMAIN } from '../../domain/domains.js';
+import type { CvPrediction } from '../../domain/shapes.js';
+import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
+import { baseUrlOf, optionalNumber, optionalUuid, uuidList } from '../../http/query.js';
+import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+
+/** Azure takes at most 64 images per SuggestTagsAndRegions call. */
+const MAX_SUGGEST_IMAGES = 64;
+/** SuggestTagsAndRegions answers synchronously: it waits this long for the background run. */
+const SUGGEST_WAIT_MS = 120_000;
+const SUGGEST_POLL_MS = 100;
+const DEFAULT_MAX_COUNT = 50;
+const MAX_MAX_COUNT = 256;
+const SORT_BY = ['UncertaintyAscending', 'UncertaintyDescending'] as const;
+type SortBy = (typeof SORT_BY)[number];
+
+export interface CvSuggestedTagAndRegion {
+  id: string;
+  project: string;
+  iteration: string;
+  created: string;
+  predictions: CvPrediction[];
+  predictionUncertainty: number;
+}
+
+export interface CvStoredSuggestedTagAndRegion extends CvSuggestedTagAndRegion {
+  width: number;
+  height: number;
+  resizedImageUri: string;
+  thumbnailUri: string;
+  originalImageUri: string;
+  domain: string;
+}
+
+export interface CvSuggestedTagAndRegionQueryToken {
+  tagIds: string[];
+  threshold: number;
+  session: string;
+  continuation: string | null;
+  maxCount: number;
+  sortBy: SortBy;
+}
+
+function toCvSuggestion(view: LabelSuggestionView, project: ProjectView): CvSuggestedTagAndRegion {
+  const names = new Map(project.labels.map((label) => [label.id, label.name]));
+  return {
+    id: view.imageId,
+    project: view.projectId,
+    iteration: view.iterationId,
+    created: view.suggestedAt,
+    predictions: view.predictions.map(({ labelId, probability, box }) => ({
+      probability,
+      tagId: labelId,
+      tagName: names.get(labelId) ?? '',
+      ...(box ? { boundingBox: { left: box.x, top: box.y, width: box.width, height: box.height } } : {}),
+      tagType: 'Regular' as const,
+    })),
+    predictionUncertainty: view.uncertainty,
+  };
+}
+
+/** Whether the suggestion has one of the tags (any tag when none is given) at least `threshold` probable. */
+function matchesTags(view: LabelSuggestionView, tagIds: readonly string[], threshold: number): boolean {
+  if (tagIds.length === 0) return probabilityOf(view) >= threshold;
+  return tagIds.some((tagId) => view.labelIds.includes(tagId) && probabilityOf(view, tagId) >= threshold);
+}
+
+function requiredIterationId(value: unknown): string {
+  const iterationId = optionalUuid(value, 'iterationId');
+  if (!iterationId) throw CustomVisionError.badRequest('BadRequestRequiredParamIsNull', 'iterationId is required.');
+  return iterationId;
+}
+
+function tagFilterOf(body: Record<string, unknown> | undefined): { tagIds: string[]; threshold: number } {
+  return {
+    tagIds: uuidList(body?.tagIds, 'tagIds'),
+    threshold: optionalNumber(body?.threshold, 'threshold', 0, 1) ?? 0,
+  };
+}
+
+/** Suggested tags and regions (SuggestLabels and the label-suggestions read model of evaluation). */
+@CustomVisionTrainingController()
+@Controller(`${TRAINING_BASE}/projects/:projectId`)
+export class SuggestionsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reads: CustomVisionReads,
+    private readonly suggestions: LabelSuggestionQueries,
+  ) {}
+
+  @Post('tagsandregions/suggestions')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_SuggestTagsAndRegions',
+    summary: 'Custom Vision: suggest tags (classification) or regions (detection) for untagged images (?iterationId=&imageIds=, at most 64)',
+    description:
+      'Runs as a background suggestion run and answers once it finished. Tagged images, and images whose suggestion from ' +
+      'this iteration was rejected, get none.',
+  })
+  async suggest(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('iterationId') iterationIdValue: unknown,
+    @Query('imageIds') imageIdsValue: unknown,
+    @CurrentUser() user: AuthenticatedUser,
+    @Ctx() context: RequestContext,
+  ): Promise<CvSuggestedTagAndRegion[]> {
+    const project = await this.reads.project(projectId, user.id);
+    const iterationId = requiredIterationId(iterationIdValue);
+    const imageIds = uuidList(imageIdsValue, 'imageIds');
+    if (imageIds.length === 0 || imageIds.length > MAX_SUGGEST_IMAGES) {
+      throw CustomVisionError.badRequest('BadRequestImageBatch', `imageIds must name 1 to ${MAX_SUGGEST_IMAGES} images.`);
+    }
+    const { run } = await this.commands.execute(new SuggestLabels(projectId, iterationId, imageIds, userContext(context, user)));
+    const finished = await this.finished(run);
+    if (finished.status === 'failed') {
+      throw new CustomVisionError(500, 'ErrorUnknown', `Suggesting tags failed: ${finished.error?.reason ?? 'unknown reason'}.`);
+    }
+    const found = await Promise.all(finished.imageIds.map((imageId) => this.suggestions.get(iterationId, imageId)));
+    return found.filter((view): view is LabelSuggestionView => view?.runId === run.id).map((view) => toCvSuggestion(view, project));
+  }
+
+  @Post('images/suggested')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_QuerySuggestedImages',
+    summary: "Custom Vision: untagged images with pending suggestions of an iteration, filtered by tags and threshold (?iterationId=)",
+    description: 'Body: {tagIds, threshold, maxCount (≤ 256), sortBy UncertaintyAscending|UncertaintyDescending, continuation from the previous token}.',
+  })
+  async query(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('iterationId') iterationIdValue: unknown,
+    @Body() body: Record<string, unknown> | undefined,
+    @Req() request: Request,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<{ token: CvSuggestedTagAndRegionQueryToken; results: CvStoredSuggestedTagAndRegion[] }> {
+    const project = await this.reads.project(projectId, user.id);
+    const iterationId = requiredIterationId(iterationIdValue);
+    await this.reads.iteration(projectId, iterationId);
+    const { tagIds, threshold } = tagFilterOf(body);
+    const maxCount = optionalNumber(body?.maxCount, 'maxCount', 1, MAX_MAX_COUNT) ?? DEFAULT_MAX_COUNT;
+    const sortBy = (body?.sortBy ?? 'UncertaintyDescending') as SortBy;
+    if (!SORT_BY.includes(sortBy)) throw CustomVisionError.badRequest('BadRequest', `sortBy must be ${SORT_BY.join(' or ')}.`);
+    const offset = body?.continuation ? optionalNumber(body.continuation, 'continuation', 0, Number.MAX_SAFE_INTEGER) ?? 0 : 0;
+
+    const direction = sortBy === 'UncertaintyAscending' ? 1 : -1;
+    const matching = (await this.suggestions.findAll(projectId, iterationId, { status: 'pending' }))
+      .filter((view) => matchesTags(view, tagIds, threshold))
+      .sort((a, b) => direction * (a.uncertainty - b.uncertainty) || a.imageId.localeCompare(b.imageId));
+    const page = matching.slice(offset, offset + maxCount);
+    const domain = DEFAULT_DOMAIN[project.type].id;
+    const baseUrl = baseUrlOf(request);
+    const results = await Promise.all(
+      page.map(async (view) => {
+        const image = await this.reads.image(projectId, view.imageId);
+        const uri = `${baseUrl}/v1/projects/${projectId}/images/${image.id}/content`;
+        return { ...toCvSuggestion(view, project), width: image.width, height: image.height, resizedImageUri: uri, thumbnailUri: uri, originalImageUri: uri, domain };
+      }),
+    );
+    const next = offset + page.length;
+    return {
+      token: { tagIds, threshold, session: typeof body?.session === 'string' ? body.session : '', continuation: next < matching.length ? String(next) : null, maxCount, sortBy },
+      results,
+    };
+  }
+
+  @Post('images/suggested/count')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'CustomVision_QuerySuggestedImageCount',
+    summary: 'Custom Vision: per tag, how many images have a pending suggestion of it at least `threshold` probable (?iterationId=)',
+    description: "Body: {tagIds (default: every tag of the project), threshold}. Answers {tagId: count}.",
+  })
+  async count(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query('iterationId') iterationIdValue: unknown,
+    @Body() body: Record<string, unknown> | undefined,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<Record<string, number>> {
+    const project = await this.reads.project(projectId, user.id);
+    const iterationId = requiredIterationId(iterationIdValue);
+    await this.reads.iteration(projectId, iterationId);
+    const filter = tagFilterOf(body);
+    const tagIds = filter.tagIds.length ? filter.tagIds : project.labels.map((label) => label.id);
+    const pending = await this.suggestions.findAll(projectId, iterationId, { status: 'pending' });
+    return Object.fromEntries(tagIds.map((tagId) => [tagId, pending.filter((view) => matchesTags(view, [tagId], filter.threshold)).length]));
+  }
+
+  /** Polls the run until it completed or failed, up to SUGGEST_WAIT_MS. */
+  private async finished(run: SuggestionRunView): Promise<SuggestionRunView> {
+    const deadline = Date.now() + SUGGEST_WAIT_MS;
+    let current = run;
+    while (current.status === 'requested') {
+      if (Date.now() > deadline) {
+        throw new CustomVisionError(503, 'ErrorServiceUnavailable', `The suggestion run ${run.id} is still running: query suggested images later.`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, SUGGEST_POLL_MS));
+      current = await this.suggestions.run(run.projectId, run.iterationId, run.id);
+    }
+    return current;
+  }
+}

@@ -1,0 +1,101 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, commandMetadata, DomainError, IdGenerator, Settings } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { DatasetErrors } from '../../domain/dataset-errors.js';
+import type { Split } from '../../domain/image.events.js';
+import { resolveLabel } from '../../domain/label-reference.js';
+import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
+import { UploadLimits } from '../../upload/upload-limits.js';
+import type { UserContext } from '../image-writer.js';
+import { videoDecider } from './video.decider.js';
+import { videoStream } from './video.events.js';
+import { frameCountOf, inspectVideo, VideoErrors } from './video-frames.js';
+import { VIDEOS, type VideoView } from './videos.projection.js';
+
+export class UploadVideo extends Command<VideoView> {
+  constructor(
+    readonly projectId: string,
+    readonly files: readonly ReceivedFile[],
+    readonly options: { framesPerSecond: number; label?: string; split?: Split },
+    readonly context: UserContext,
+  ) {
+    super();
+  }
+}
+
+/** The video of a project, or 404 VIDEO_NOT_FOUND (also for another project's video). */
+export async function findVideo(readStore: ReadStore, projectId: string, videoId: string): Promise<VideoView> {
+  const video = await readStore.collection<VideoView>(VIDEOS).get(videoId);
+  if (!video || video.projectId !== projectId) throw DomainError.notFound(VideoErrors.VIDEO_NOT_FOUND, `Video ${videoId} does not exist in this project.`);
+  return video;
+}
+
+/**
+ * Checks a video (size, container, first frame decodes) before anything is kept, stores it as a blob and
+ * appends VideoUploaded; a reactor queues the job that extracts its frames into the project's images.
+ */
+@CommandHandler(UploadVideo)
+export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
+  constructor(
+    private readonly access: ProjectAccess,
+    private readonly limits: UploadLimits,
+    private readonly blobs: BlobStore,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly readStore: ReadStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, files, options, context }: UploadVideo): Promise<VideoView> {
+    const project = await this.access.getOwned(projectId, context.userId);
+    const file = files[0];
+    if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
+    if (!file.buffer) {
+      throw new DomainError('too-large', VideoErrors.VIDEO_TOO_LARGE, `The video has more than ${this.limits.VIDEO_MAX_BYTES} bytes [VIDEO_MAX_BYTES].`, {
+        maxBytes: this.limits.VIDEO_MAX_BYTES,
+      });
+    }
+    let labelId: string | null = null;
+    if (options.label !== undefined) {
+      if (project.type !== 'classification') {
+        throw DomainError.validation(DatasetErrors.WRONG_PROJECT_TYPE, 'A label for whole frames belongs to classification projects; label detection frames with regions.');
+      }
+      labelId = resolveLabel(project.labels, options.label).id;
+    }
+    const bytes = new Uint8Array(file.buffer);
+    const info = await inspectVideo(bytes);
+    const stored = await this.blobs.put(bytes);
+    const videoId = this.ids.newId();
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      videoStream(videoId),
+      videoDecider,
+      {
+        type: 'UploadVideo',
+        projectId,
+        projectType: project.type,
+        videoId,
+        spec: {
+          filename: file.filename.slice(0, 500),
+          sha256: stored.sha256,
+          bytes: stored.bytes,
+          ...info,
+          framesPerSecond: options.framesPerSecond,
+          frameCount: frameCountOf(info.durationMs, options.framesPerSecond, this.limits.VIDEO_MAX_FRAMES),
+          labelId,
+          split: options.split ?? 'train',
+        },
+        metadata,
+      },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return findVideo(this.readStore, projectId, videoId);
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
+import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '../../../../jobs/src/index.js';
+import { EventReactor, type Reactor } from '../../../../read-store/src/index.js';
+import { ImageIntake } from '../../upload/image-intake.js';
+import { type VideoCommand, videoDecider } from './video.decider.js';
+import { type FrameCounts, type VideoUploaded, videoStream } from './video.events.js';
+import { extractFrames } from './video-frames.js';
+
+export const VIDEO_FRAMES_QUEUE = 'video-frames';
+
+export interface VideoFramesJobPayload {
+  v: 1;
+  videoId: string;
+}
+
+/** Frames recorded together, progress recorded after each batch: at least 4 frames, at most 20 batches. */
+const batchSizeFor = (frames: number) => Math.max(4, Math.ceil(frames / 20));
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Turns VideoUploaded into a job; the job id is the video id, so seeing the event again never extracts twice. */
+@EventReactor()
+@Injectable()
+export class VideoFramesJobReactor implements Reactor {
+  readonly name = 'video-frames-job-reactor';
+  readonly eventTypes = ['VideoUploaded'];
+
+  constructor(private readonly jobs: JobQueue) {}
+
+  async react(recorded: RecordedEvent): Promise<void> {
+    const { videoId } = (recorded as unknown as VideoUploaded).data;
+    const payload: VideoFramesJobPayload = { v: 1, videoId };
+    await this.jobs.enqueue({ queue: VIDEO_FRAMES_QUEUE, id: videoId, payload });
+  }
+}
+
+/**
+ * Extracts a video's frames at its chosen rate (ffmpeg, a child process) and takes each in as an image of the
+ * project like an upload: checked, stored, recorded as ImageUploaded with the video and timestamp as its
+ * source; a frame whose bytes the project already holds is a skipped duplicate. Progress is recorded per batch;
+ * a finished extraction is left alone, and a retried one finds its earlier frames as duplicates.
+ */
+@JobProcessorProvider()
+@Injectable()
+export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPayload> {
+  readonly queue = VIDEO_FRAMES_QUEUE;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly intake: ImageIntake,
+    private readonly clock: Clock,
+  ) {}
+
+  async process({ videoId }: VideoFramesJobPayload): Promise<void> {
+    const stream = videoStream(videoId);
+    const recorded = await this.events.readStream(stream);
+    const { state } = await loadStream(this.events, stream, videoDecider);
+    if (state.status !== 'extracting') return;
+    const video = (recorded[0] as unknown as VideoUploaded).data;
+    const metadata = onBehalfOf(recorded[0]);
+    const frames = await extractFrames(new Uint8Array(await this.blobs.get(video.sha256)), video.framesPerSecond, video.frameCount);
+    const project = { id: video.projectId, type: video.projectType, labels: video.labelId ? [{ id: video.labelId }] : [] };
+    const stem = video.filename.replace(/\.[^.]*$/, '') || 'video';
+    const counts: FrameCounts = { framesDone: 0, created: 0, duplicates: 0, rejected: 0 };
+    const batchSize = batchSizeFor(frames.length);
+    for (let start = 0; start < frames.length; start += batchSize) {
+      const batch = frames.slice(start, start + batchSize);
+      const items = await this.intake.intake(
+        project,
+        batch.map((frame) => ({
+          filename: `${stem}-${String(frame.timestampMs).padStart(8, '0')}ms.png`,
+          bytes: frame.png,
+          labelId: video.labelId,
+          split: video.split,
+          source: { kind: 'video' as const, videoId, timestampMs: frame.timestampMs },
+        })),
+        metadata,
+      );
+      counts.framesDone += batch.length;
+      for (const item of items) {
+        if (item.status === 'created') counts.created += 1;
+        else if (item.status === 'duplicate') counts.duplicates += 1;
+        else counts.rejected += 1;
+      }
+      if (counts.framesDone < frames.length) await this.decide(stream, { type: 'RecordFrameProgress', counts: { ...counts } }, metadata);
+    }
+    await this.decide(stream, { type: 'CompleteFrameExtraction', counts }, metadata);
+  }
+
+  async failed({ videoId }: VideoFramesJobPayload, error: Error): Promise<void> {
+    const stream = videoStream(videoId);
+    const [uploaded] = await this.events.readStream(stream);
+    const code = isDomainError(error) ? error.code : 'VIDEO_FRAME_EXTRACTION_FAILED';
+    await this.decide(stream, { type: 'FailFrameExtraction', code, reason: error.message }, onBehalfOf(uploaded));
+  }
+
+  private decide(stream: string, command: DistributiveOmit<VideoCommand, 'metadata'>, metadata: Omit<CommandMetadata, 'now'>) {
+    const full = { ...metadata, now: this.clock.now() };
+    return decideAndAppend(this.events, stream, videoDecider, { ...command, metadata: full } as VideoCommand, full);
+  }
+}

@@ -1,0 +1,127 @@
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DomainError } from '../../../../core/src/index.js';
+
+const run = promisify(execFile);
+
+/** The ffmpeg binary shipped by the @ffmpeg-installer package for this platform. */
+const FFMPEG = ffmpegInstaller.path;
+
+/** Stable codes of video refusals (shared by the upload and the prediction of videos). */
+export const VideoErrors = {
+  VIDEO_REQUIRED: 'VIDEO_REQUIRED',
+  VIDEO_TOO_LARGE: 'VIDEO_TOO_LARGE',
+  VIDEO_UNDECODABLE: 'VIDEO_UNDECODABLE',
+  VIDEO_FORMAT_UNSUPPORTED: 'VIDEO_FORMAT_UNSUPPORTED',
+  VIDEO_TOO_LONG: 'VIDEO_TOO_LONG',
+  VIDEO_NOT_FOUND: 'VIDEO_NOT_FOUND',
+} as const;
+
+/** ffmpeg's demuxer names of the containers accepted: MP4 and MOV (one demuxer), WebM (Matroska's). */
+const CONTAINERS: Record<string, 'mp4' | 'webm'> = { 'mov,mp4,m4a,3gp,3g2,mj2': 'mp4', 'matroska,webm': 'webm' };
+
+export interface VideoInfo {
+  container: 'mp4' | 'webm';
+  durationMs: number;
+  width: number;
+  height: number;
+}
+
+export interface ExtractedFrame {
+  /** Where in the video the frame is, from its start. */
+  timestampMs: number;
+  png: Buffer;
+}
+
+const undecodable = (reason: string) =>
+  DomainError.unprocessable(VideoErrors.VIDEO_UNDECODABLE, `The video cannot be decoded: ${reason}. Send an MP4, MOV or WebM video.`);
+
+/** A private folder holding the video as a file (ffmpeg seeks in MP4s, which a pipe does not allow), removed after `use`. */
+async function withVideoFile<T>(video: Uint8Array, use: (path: string, folder: string) => Promise<T>): Promise<T> {
+  const folder = await mkdtemp(join(tmpdir(), 'diyml-video-'));
+  try {
+    const path = join(folder, 'video');
+    await writeFile(path, video);
+    return await use(path, folder);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+function errorText(error: unknown): string {
+  const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+  return stderr.split('\n').filter(Boolean).pop() ?? (error as Error).message;
+}
+
+/** Reads the container, duration and picture size from ffmpeg's description of the input. */
+function describe(stderr: string): VideoInfo {
+  const input = /Input #0, ([^ ]+), from/.exec(stderr);
+  if (!input) throw undecodable('it is not a video file ffmpeg can open');
+  const container = CONTAINERS[input[1]];
+  if (!container) {
+    throw new DomainError('unsupported-media-type', VideoErrors.VIDEO_FORMAT_UNSUPPORTED, `The video is in ${input[1]} format: send an MP4, MOV or WebM video.`, {
+      format: input[1],
+    });
+  }
+  const stream = /Stream #0:\d+.*?: Video: .*?, (\d+)x(\d+)/.exec(stderr);
+  if (!stream) throw undecodable('it has no video stream');
+  const duration = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  if (!duration) throw undecodable('its duration is unknown');
+  const durationMs = Math.round(((Number(duration[1]) * 60 + Number(duration[2])) * 60 + Number(duration[3])) * 1000);
+  return { container, durationMs, width: Number(stream[1]), height: Number(stream[2]) };
+}
+
+/**
+ * Checks that the bytes are a video diyml takes (MP4, MOV or WebM with a video stream) and that its first frame
+ * decodes: 422 VIDEO_UNDECODABLE otherwise (415 VIDEO_FORMAT_UNSUPPORTED for another container).
+ */
+export async function inspectVideo(video: Uint8Array): Promise<VideoInfo> {
+  return withVideoFile(video, async (path) => {
+    let stderr = '';
+    try {
+      await run(FFMPEG, ['-hide_banner', '-nostdin', '-i', path]);
+    } catch (error) {
+      // Without an output ffmpeg only describes the input, and exits 1.
+      stderr = String((error as { stderr?: unknown }).stderr ?? '');
+    }
+    const info = describe(stderr);
+    try {
+      const { stdout } = await run(FFMPEG, ['-v', 'error', '-nostdin', '-i', path, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'], {
+        encoding: 'buffer',
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      if (stdout.length === 0) throw new Error('no frame came out');
+    } catch (error) {
+      throw undecodable(`its first frame does not decode (${errorText(error)})`);
+    }
+    return info;
+  });
+}
+
+/**
+ * The video's frames at `framesPerSecond` (frame i is at i / framesPerSecond seconds), at most `maxFrames`, as
+ * PNGs. ffmpeg runs as a child process, off the event loop.
+ */
+export async function extractFrames(video: Uint8Array, framesPerSecond: number, maxFrames: number): Promise<ExtractedFrame[]> {
+  return withVideoFile(video, async (path, folder) => {
+    const pattern = join(folder, 'frame-%06d.png');
+    try {
+      await run(FFMPEG, ['-v', 'error', '-nostdin', '-i', path, '-vf', `fps=${framesPerSecond}`, '-frames:v', String(maxFrames), '-f', 'image2', pattern]);
+    } catch (error) {
+      throw undecodable(errorText(error));
+    }
+    const names = (await readdir(folder)).filter((name) => name.startsWith('frame-')).sort();
+    return Promise.all(
+      names.map(async (name, index) => ({ timestampMs: Math.round((index * 1000) / framesPerSecond), png: await readFile(join(folder, name)) })),
+    );
+  });
+}
+
+/** How many frames `extractFrames` gives for a video of this duration. */
+export function frameCountOf(durationMs: number, framesPerSecond: number, maxFrames: number): number {
+  return Math.min(maxFrames, Math.max(1, Math.ceil((durationMs / 1000) * framesPerSecond)));
+}

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import { STORED_PREDICTION_EVENT_TYPES, type StoredPredictionEvent } from '../../domain/stored-prediction.events.js';
+import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-prediction.view.js';
+
+/** The predictions deployments kept, for listing, filtering, retention and promotion. */
+@ReadModelProjection()
+@Injectable()
+export class StoredPredictionsProjection implements Projection {
+  readonly name = 'stored-predictions';
+  readonly version = 1;
+  readonly collections = [STORED_PREDICTIONS];
+  readonly eventTypes = STORED_PREDICTION_EVENT_TYPES;
+
+  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+    const event = recorded as unknown as StoredPredictionEvent;
+    const predictions = store.collection<StoredPredictionView>(STORED_PREDICTIONS);
+    switch (event.type) {
+      case 'PredictionStored': {
+        const data = event.data;
+        await predictions.apply(data.predictionId, recorded.position, () => ({
+          id: data.predictionId,
+          projectId: data.projectId,
+          deploymentId: data.deploymentId,
+          iterationId: data.iterationId,
+          imageSha256: data.imageSha256,
+          imageBytes: data.imageBytes,
+          predictions: data.predictions,
+          labels: [...new Set(data.predictions.map((prediction) => prediction.label))],
+          callerId: data.callerId,
+          storedAt: data.storedAt,
+          promotedImageId: null,
+          revision: recorded.revision,
+        }));
+        return;
+      }
+      case 'StoredPredictionDeleted':
+        await predictions.apply(event.data.predictionId, recorded.position, () => null);
+        return;
+      case 'StoredPredictionPromoted':
+        await updateStreamDocument(predictions, event.data.predictionId, recorded, () => ({ promotedImageId: event.data.imageId }));
+        return;
+    }
+  }
+}

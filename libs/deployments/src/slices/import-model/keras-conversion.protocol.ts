@@ -1,0 +1,12 @@
+import type { KerasImportErrorCode, KerasModelFile } from '../../../../ml/src/keras/index.js';
+
+/** A Keras model read from its file (configuration and weight arrays), to build as a TensorFlow.js model. */
+export interface ToKerasConversionThread {
+  file: KerasModelFile;
+  labels: string[];
+  inputRange: [number, number];
+}
+
+export type FromKerasConversionThread =
+  | { type: 'converted'; modelZip: Uint8Array }
+  | { type: 'refused'; code: KerasImportErrorCode; message: string; details?: Record<string, unknown> };

@@ -1,0 +1,100 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { UploadLimits } from '../../../../datasets/src/index.js';
+import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
+import { frameCountOf, inspectVideo, VideoErrors } from '../../../../datasets/src/slices/upload-video/video-frames.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
+import { videoPredictionDecider } from './video-prediction.decider.js';
+import { videoPredictionStream } from './video-prediction.events.js';
+import { VIDEO_PREDICTIONS, type VideoPredictionView } from './video-predictions.projection.js';
+
+export interface VideoPredictionOptions {
+  framesPerSecond: number;
+  threshold?: number;
+  maxResults?: number;
+}
+
+export class PredictVideo extends Command<VideoPredictionView> {
+  constructor(
+    readonly deployment: DeploymentView,
+    readonly files: readonly ReceivedFile[],
+    readonly options: VideoPredictionOptions,
+    readonly context: RequestContext,
+  ) {
+    super();
+  }
+}
+
+/** A video prediction of the deployment, or 404 VIDEO_PREDICTION_NOT_FOUND (also for another deployment's). */
+export async function findVideoPrediction(readStore: ReadStore, deploymentId: string, videoPredictionId: string): Promise<VideoPredictionView> {
+  const prediction = await readStore.collection<VideoPredictionView>(VIDEO_PREDICTIONS).get(videoPredictionId);
+  if (!prediction || prediction.deploymentId !== deploymentId) {
+    throw DomainError.notFound('VIDEO_PREDICTION_NOT_FOUND', `Video prediction ${videoPredictionId} does not exist for this deployment.`);
+  }
+  return prediction;
+}
+
+/**
+ * Checks a video (size, container, first frame decodes) before anything is kept, stores it and appends
+ * VideoPredictionRequested with the deployment's model frozen; a reactor queues the job that predicts its frames.
+ */
+@CommandHandler(PredictVideo)
+export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
+  constructor(
+    private readonly limits: UploadLimits,
+    private readonly blobs: BlobStore,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly readStore: ReadStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ deployment, files, options, context }: PredictVideo): Promise<VideoPredictionView> {
+    const file = files[0];
+    if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
+    if (!file.buffer) {
+      throw new DomainError('too-large', VideoErrors.VIDEO_TOO_LARGE, `The video has more than ${this.limits.VIDEO_MAX_BYTES} bytes [VIDEO_MAX_BYTES].`, {
+        maxBytes: this.limits.VIDEO_MAX_BYTES,
+      });
+    }
+    const bytes = new Uint8Array(file.buffer);
+    const info = await inspectVideo(bytes);
+    const stored = await this.blobs.put(bytes);
+    const videoPredictionId = this.ids.newId();
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      videoPredictionStream(videoPredictionId),
+      videoPredictionDecider,
+      {
+        type: 'RequestVideoPrediction',
+        projectId: deployment.projectId,
+        videoPredictionId,
+        spec: {
+          deploymentId: deployment.id,
+          iterationId: deployment.iterationId,
+          modelSha256: deployment.modelSha256,
+          labels: deployment.labels,
+          filename: file.filename.slice(0, 500),
+          videoSha256: stored.sha256,
+          bytes: stored.bytes,
+          container: info.container,
+          durationMs: info.durationMs,
+          framesPerSecond: options.framesPerSecond,
+          frameCount: frameCountOf(info.durationMs, options.framesPerSecond, this.limits.VIDEO_MAX_FRAMES),
+          threshold: options.threshold ?? null,
+          maxResults: options.maxResults ?? null,
+        },
+        metadata,
+      },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return findVideoPrediction(this.readStore, deployment.id, videoPredictionId);
+  }
+}

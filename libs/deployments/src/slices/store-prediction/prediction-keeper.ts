@@ -1,0 +1,222 @@
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
+import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
+import { beyondRetention } from '../../domain/retention.js';
+import { DEPLOYMENTS, type DeploymentView } from '../../read-models/deployments/deployment.view.js';
+import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
+
+/** How often the age limits of every deployment are applied (the count limit is applied after each store). */
+const AGE_SWEEP_INTERVAL_MS = 10 * 60_000;
+const SWEEP_CATCH_UP_MS = 10_000;
+
+/** Predictions answered but not written yet, at most; past it a prediction waits for room (back-pressure). */
+const MAX_PENDING = 1000;
+const RETRY_DELAY_MS = 500;
+
+interface PendingStore {
+  command: Extract<StoredPredictionCommand, { type: 'StorePrediction' }>;
+  image: Buffer;
+  maxCount: number | null;
+}
+
+/**
+ * Keeps the predictions of deployments whose prediction store is on: the image as a blob, the results in a
+ * PredictionStored event. Both are written behind the answer: a blob and an append each wait for the disk
+ * (fsync, about 15 ms each here), which would triple a 10 ms prediction. The answer carries the id the stored
+ * prediction will have; a write that fails is retried; a graceful shutdown first writes everything answered;
+ * the store's own read endpoints wait for the writes of this process (read-your-writes). What a crash
+ * (kill -9) between the answer and the write loses is what was still queued, typically a few milliseconds of
+ * predictions. The retention limits are applied after the writes, off the request.
+ */
+@Injectable()
+export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(PredictionKeeper.name);
+  private timer?: NodeJS.Timeout;
+  /** Deployments whose retention sweep is queued or running (one at a time per deployment). */
+  private readonly sweeps = new Map<string, Promise<void>>();
+  private readonly queued = new Set<string>();
+  private readonly pending: PendingStore[] = [];
+  private writing: Promise<void> | null = null;
+  private roomWaiters: (() => void)[] = [];
+  /** Log position of the last stored prediction written by this process. */
+  private lastPosition = -1;
+  /** Predictions queued and written (or found written) by this process, for read-your-writes. */
+  private queuedCount = 0;
+  private writtenCount = 0;
+  private writtenWaiters: { target: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly readStore: ReadStore,
+    private readonly projections: ProjectionRunner,
+    private readonly stored: StoredPredictionQueries,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.readOnly) return;
+    this.timer = setInterval(() => void this.sweepAll(), AGE_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Writes every answered prediction before the event store closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.writing) await this.writing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.sweeps.values());
+  }
+
+  /** Whether predictions of this deployment are kept. */
+  keeps(deployment: DeploymentView): boolean {
+    return deployment.predictionStore?.enabled === true;
+  }
+
+  /** Queues the image and the results to be stored; returns the id the stored prediction gets. */
+  async keep(
+    deployment: DeploymentView,
+    image: Buffer,
+    predictions: StoredPredictionResult[],
+    caller: { userId: string | null; correlationId: string },
+  ): Promise<string> {
+    while (this.pending.length >= MAX_PENDING) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    const predictionId = this.ids.newId();
+    this.queuedCount += 1;
+    this.pending.push({
+      command: {
+        type: 'StorePrediction',
+        projectId: deployment.projectId,
+        deploymentId: deployment.id,
+        predictionId,
+        iterationId: deployment.iterationId,
+        imageSha256: '',
+        imageBytes: image.length,
+        predictions,
+        callerId: caller.userId,
+        metadata: commandMetadata(caller, this.clock.now()),
+      },
+      image,
+      maxCount: deployment.predictionStore?.maxCount ?? null,
+    });
+    this.writing ??= this.writeAll().finally(() => (this.writing = null));
+    return predictionId;
+  }
+
+  /** Resolves once every prediction queued so far is in the log and the read models (read-your-writes). */
+  async written(timeoutMs = SWEEP_CATCH_UP_MS): Promise<void> {
+    const target = this.queuedCount;
+    if (this.writtenCount < target) {
+      // Only what was queued before this call: under steady traffic the queue itself may never be empty.
+      let timer: NodeJS.Timeout | undefined;
+      const caughtUp = await Promise.race([
+        new Promise<boolean>((resolve) => this.writtenWaiters.push({ target, resolve: () => resolve(true) })),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!caughtUp) {
+        // A write being retried (a store that is down) must not hang the reads.
+        throw new DomainError('unavailable', 'READ_MODEL_LAGGING', 'Predictions answered a moment ago are still being stored: retry shortly.');
+      }
+    }
+    await this.projections.waitFor(this.lastPosition, timeoutMs);
+  }
+
+  private async writeAll(): Promise<void> {
+    for (let next = this.pending[0]; next; next = this.pending[0]) {
+      try {
+        await this.write(next);
+      } catch (error) {
+        if ((error as { code?: string }).code === 'PREDICTION_ALREADY_STORED') {
+          // Written by an earlier attempt whose answer was lost: done.
+        } else {
+          this.logger.warn(`Stored prediction ${next.command.predictionId} not written yet, retrying: ${(error as Error).message}`);
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+          continue;
+        }
+      }
+      this.pending.shift();
+      this.roomWaiters.shift()?.();
+      this.writtenCount += 1;
+      this.writtenWaiters = this.writtenWaiters.filter((waiter) => (waiter.target <= this.writtenCount ? (waiter.resolve(), false) : true));
+      if (next.maxCount !== null) this.scheduleSweep(next.command.deploymentId);
+    }
+  }
+
+  private async write({ command, image }: PendingStore): Promise<void> {
+    const blob = await this.blobs.put(image);
+    const result = await decideAndAppend(
+      this.events,
+      storedPredictionStream(command.predictionId),
+      storedPredictionDecider,
+      { ...command, imageSha256: blob.sha256, imageBytes: blob.bytes },
+      command.metadata,
+    );
+    this.lastPosition = Math.max(this.lastPosition, result.position);
+  }
+
+  /** Deletes a stored prediction at its owner's request; returns the log position for read-your-writes. */
+  async delete(predictionId: string, context: { userId: string; correlationId: string }): Promise<number> {
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      storedPredictionStream(predictionId),
+      storedPredictionDecider,
+      { type: 'DeleteStoredPrediction', reason: 'deleted', metadata },
+      metadata,
+    );
+    return result.position;
+  }
+
+  /** Applies the deployment's retention limits soon (after the projection caught up with recent stores). */
+  scheduleSweep(deploymentId: string): void {
+    if (this.queued.has(deploymentId)) return;
+    this.queued.add(deploymentId);
+    const previous = this.sweeps.get(deploymentId) ?? Promise.resolve();
+    const next = previous
+      // See every prediction stored so far, this one included.
+      .then(async () => this.projections.waitFor(await this.events.headPosition(), SWEEP_CATCH_UP_MS))
+      .then(async () => {
+        this.queued.delete(deploymentId);
+        await this.sweep(deploymentId);
+      })
+      .catch((error: unknown) => this.logger.warn(`Retention sweep of deployment ${deploymentId} failed: ${(error as Error).message}`))
+      .finally(() => {
+        if (this.sweeps.get(deploymentId) === next) this.sweeps.delete(deploymentId);
+      });
+    this.sweeps.set(deploymentId, next);
+  }
+
+  /** Deletes the stored predictions beyond the deployment's count limit or older than its age limit. */
+  async sweep(deploymentId: string): Promise<number> {
+    const deployment = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).get(deploymentId);
+    const limits = deployment?.predictionStore;
+    if (!limits || (limits.maxCount === null && limits.maxAgeDays === null)) return 0;
+    const now = this.clock.now();
+    const expired = beyondRetention(await this.stored.ofDeployment(deploymentId), limits, now);
+    const metadata = commandMetadata({ userId: null, correlationId: this.ids.newId() }, now);
+    for (const view of expired) {
+      await decideAndAppend(
+        this.events,
+        storedPredictionStream(view.id),
+        storedPredictionDecider,
+        { type: 'DeleteStoredPrediction', reason: 'retention', metadata },
+        metadata,
+      ).catch((error: unknown) => this.logger.warn(`Stored prediction ${view.id} not deleted: ${(error as Error).message}`));
+    }
+    return expired.length;
+  }
+
+  private async sweepAll(): Promise<void> {
+    const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ status: 'active' });
+    for (const deployment of deployments) if (deployment.predictionStore?.maxAgeDays) this.scheduleSweep(deployment.id);
+  }
+}

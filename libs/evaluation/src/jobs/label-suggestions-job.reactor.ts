@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import type { RecordedEvent } from '../../../event-store/src/index.js';
+import { JobQueue } from '../../../jobs/src/index.js';
+import { EventReactor, type Reactor } from '../../../read-store/src/index.js';
+import type { LabelSuggestionsRequested } from '../domain/label-suggestions.events.js';
+import { LABEL_SUGGESTIONS_QUEUE, type LabelSuggestionsJobPayload } from './label-suggestions-job.processor.js';
+
+/** Turns LabelSuggestionsRequested into a job on the `label-suggestions` queue; the job id is the run id. */
+@EventReactor()
+@Injectable()
+export class LabelSuggestionsJobReactor implements Reactor {
+  readonly name = 'label-suggestions-job-reactor';
+  readonly eventTypes = ['LabelSuggestionsRequested'];
+
+  constructor(private readonly jobs: JobQueue) {}
+
+  async react(recorded: RecordedEvent): Promise<void> {
+    const { projectId, iterationId, runId } = (recorded as unknown as LabelSuggestionsRequested).data;
+    const payload: LabelSuggestionsJobPayload = { v: 1, projectId, iterationId, runId };
+    await this.jobs.enqueue({ queue: LABEL_SUGGESTIONS_QUEUE, id: runId, payload });
+  }
+}

@@ -1,0 +1,49 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { JobQueue } from '../../../../jobs/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { testRunDecider } from '../../domain/test-run.decider.js';
+import { testRunStream } from '../../domain/test-run.events.js';
+import { TEST_RUN_QUEUE } from '../../jobs/test-run-job.processor.js';
+import { TestRunQueries } from '../../read-models/test-runs/test-run-queries.js';
+import type { TestRunView } from '../../read-models/test-runs/test-run.view.js';
+
+export class CancelTestRun extends Command<TestRunView> {
+  constructor(
+    readonly projectId: string,
+    readonly iterationId: string,
+    readonly testRunId: string,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Records TestRunCancelled; a queued job is removed, a running one notices the event and stops its prediction
+ * thread (a result it still reports is refused by the decider).
+ */
+@CommandHandler(CancelTestRun)
+export class CancelTestRunHandler implements ICommandHandler<CancelTestRun> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly testRuns: TestRunQueries,
+    private readonly events: EventStore,
+    private readonly jobs: JobQueue,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, iterationId, testRunId, context }: CancelTestRun): Promise<TestRunView> {
+    await this.projects.getOwned(projectId, context.userId);
+    await this.testRuns.get(projectId, iterationId, testRunId);
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(this.events, testRunStream(testRunId), testRunDecider, { type: 'CancelTestRun', metadata }, metadata);
+    await this.jobs.removeWaiting(TEST_RUN_QUEUE, testRunId);
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return this.testRuns.get(projectId, iterationId, testRunId);
+  }
+}

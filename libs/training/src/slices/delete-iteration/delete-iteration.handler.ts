@@ -1,0 +1,52 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
+// The view file alone: the deployments context imports training, so its index would make a cycle.
+import { DEPLOYMENTS, type DeploymentView } from '../../../../deployments/src/read-models/deployments/deployment.view.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { iterationDecider } from '../../domain/iteration.decider.js';
+import { iterationStream } from '../../domain/iteration.events.js';
+import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
+
+export class DeleteIteration extends Command<void> {
+  constructor(
+    readonly projectId: string,
+    readonly iterationId: string,
+    readonly context: RequestContext & { userId: string },
+  ) {
+    super();
+  }
+}
+
+/**
+ * Deletes a finished iteration that no active deployment serves (as Azure refuses to delete a published one):
+ * it leaves the lists and the deployment choices; its events stay in the log.
+ */
+@CommandHandler(DeleteIteration)
+export class DeleteIterationHandler implements ICommandHandler<DeleteIteration> {
+  constructor(
+    private readonly projects: ProjectAccess,
+    private readonly iterations: IterationQueries,
+    private readonly readStore: ReadStore,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly settings: Settings,
+  ) {}
+
+  async execute({ projectId, iterationId, context }: DeleteIteration): Promise<void> {
+    await this.projects.getOwned(projectId, context.userId);
+    await this.iterations.get(projectId, iterationId);
+    const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ projectId, iterationId, status: 'active' });
+    const metadata = commandMetadata(context, this.clock.now());
+    const result = await decideAndAppend(
+      this.events,
+      iterationStream(iterationId),
+      iterationDecider,
+      { type: 'DeleteIteration', activeDeployments: deployments.map((deployment) => deployment.name).sort(), metadata },
+      metadata,
+    );
+    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+  }
+}

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { EventStore, type RecordedEvent } from '../libs/event-store/src/index.js';
+import { ApiClient } from './support/api-client.js';
+import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { modelZip, tinyClassifier } from './support/tiny-models.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Stored events are a contract with every installation's log: when a payload's shape changes, its `v` must change
+ * too (with an upcaster for the old one). test/fixtures/events/current/<type>.v<v>.json keeps, for each type and
+ * version a journey through the API emits, one real payload and the shape of all of them (keys, optional keys and
+ * JSON types, not values). After adding an event type or version, write its fixture with
+ * `UPDATE_EVENT_FIXTURES=1 npm run test:jest -- test/event-contract.e2e-spec.ts`, read it, and commit it.
+ */
+const FIXTURES = new URL('./fixtures/events/current/', import.meta.url);
+const UPDATE = process.env.UPDATE_EVENT_FIXTURES === '1';
+const TINY = { imageSize: 16, epochs: 1, batchSize: 8, learningRate: 0.01, seed: 3, architecture: 'small-cnn', augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+
+interface Shape {
+  types: string[];
+  properties?: Record<string, Shape>;
+  optional?: string[];
+  items?: Shape;
+}
+
+interface EventFixture {
+  type: string;
+  v: number;
+  example: unknown;
+  shape: Shape;
+}
+
+function shapeOf(value: unknown): Shape {
+  if (value === null) return { types: ['null'] };
+  if (Array.isArray(value)) {
+    const items = value.map(shapeOf).reduce<Shape | undefined>((merged, item) => (merged ? mergeShapes(merged, item) : item), undefined);
+    return items ? { types: ['array'], items } : { types: ['array'] };
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    return { types: ['object'], properties: Object.fromEntries(entries.map(([key, entry]) => [key, shapeOf(entry)])) };
+  }
+  return { types: [typeof value] };
+}
+
+/** The shape both values could have: union of types, keys missing on one side become optional. */
+function mergeShapes(a: Shape, b: Shape): Shape {
+  const merged: Shape = { types: [...new Set([...a.types, ...b.types])].sort() };
+  if (a.properties || b.properties) {
+    const keys = [...new Set([...Object.keys(a.properties ?? {}), ...Object.keys(b.properties ?? {})])].sort();
+    const optional = new Set([...(a.optional ?? []), ...(b.optional ?? [])]);
+    merged.properties = {};
+    for (const key of keys) {
+      const left = a.properties?.[key];
+      const right = b.properties?.[key];
+      if (!left || !right) optional.add(key);
+      merged.properties[key] = left && right ? mergeShapes(left, right) : (left ?? right)!;
+    }
+    if (optional.size > 0) merged.optional = [...optional].sort();
+  }
+  if (a.items || b.items) merged.items = a.items && b.items ? mergeShapes(a.items, b.items) : (a.items ?? b.items);
+  return merged;
+}
+
+const fixtureFile = (type: string, v: number) => new URL(`${type}.v${v}.json`, FIXTURES);
+
+describe('stored event payloads (the log contract)', () => {
+  let testApp: TestApp;
+  const emitted = new Map<string, RecordedEvent[]>();
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    const user = await registerAndLogIn(testApp);
+    const client = new ApiClient(testApp, user.auth);
+    const as = <T extends { set(name: string, value: string): T }>(request: T) => request.set('Authorization', user.auth);
+
+    const token = await as(testApp.http.post('/v1/users/me/tokens')).send({ name: 'ci' }).expect(201);
+    await as(testApp.http.delete(`/v1/users/me/tokens/${token.body.id}`)).expect(204);
+
+    const project = await client.createProject('classification', ['red', 'blue', 'spare']);
+    await as(testApp.http.patch(`/v1/projects/${project.id}`)).send({ name: 'Colours', description: 'red or blue' }).expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}/labels/${project.labels.spare}`)).send({ name: 'green' }).expect(200);
+    await as(testApp.http.delete(`/v1/projects/${project.id}/labels/${project.labels.spare}`)).expect(204);
+    await client.configureTraining(project.id, TINY);
+    const red = await client.upload(project.id, await colouredSquares(RED, 8, 11), { label: 'red' }, 'red');
+    const blue = await client.upload(project.id, await colouredSquares(BLUE, 6, 12), {}, 'blue');
+    for (const image of blue) await as(testApp.http.put(`/v1/projects/${project.id}/images/${image.id}/label`)).send({ label: 'blue' }).expect(200);
+    await client.upload(project.id, await colouredSquares(RED, 2, 13), { label: 'red', split: 'test' }, 'test-red');
+    await as(testApp.http.patch(`/v1/projects/${project.id}/images/${red[0].id}`)).send({ included: false }).expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}/images/${red[0].id}`)).send({ included: true, split: 'validation' }).expect(200);
+    await as(testApp.http.delete(`/v1/projects/${project.id}/images/${red[3].id}`)).expect(204);
+
+    const iteration = await client.waitForIteration(project.id, (await client.train(project.id)).id);
+    expect(iteration.status).toBe('completed');
+    const runs = `/v1/projects/${project.id}/iterations/${iteration.id}/test-runs`;
+    const run = await as(testApp.http.post(runs)).send({ split: 'test' }).expect(202);
+    for (let status = 'queued'; !['completed', 'failed'].includes(status); await new Promise((resolve) => setTimeout(resolve, 100))) {
+      status = (await as(testApp.http.get(`${runs}/${run.body.id}`)).expect(200)).body.status;
+    }
+    const long = await client.train(project.id, { epochs: 500 });
+    await as(testApp.http.post(`/v1/projects/${project.id}/iterations/${long.id}/cancel`)).expect(200);
+    expect((await client.waitForIteration(project.id, long.id)).status).toBe('cancelled');
+
+    const deployment = await as(testApp.http.post(`/v1/projects/${project.id}/deployments`)).send({ iterationId: iteration.id }).expect(201);
+    await as(testApp.http.post(`/v1/projects/${project.id}/deployments/${deployment.body.id}/rotate-key`)).expect(200);
+    await as(testApp.http.delete(`/v1/projects/${project.id}/deployments/${deployment.body.id}`)).expect(204);
+    const model = modelZip(await tinyClassifier(['red', 'blue']));
+    await as(testApp.http.post(`/v1/projects/${project.id}/models`)).attach('model', model, 'model.zip').expect(201);
+
+    const detection = await client.createProject('detection', ['square']);
+    const [scene] = await client.upload(detection.id, await colouredSquares(RED, 1, 14), {}, 'scene');
+    await as(testApp.http.put(`/v1/projects/${detection.id}/images/${scene.id}/regions`))
+      .send({ regions: [{ label: 'square', x: 0.1, y: 0.1, width: 0.5, height: 0.5 }] })
+      .expect(200);
+    await as(testApp.http.delete(`/v1/projects/${detection.id}`)).expect(204);
+
+    for (const event of await testApp.app.get(EventStore).readAll()) {
+      const key = `${event.type}.v${event.v}`;
+      emitted.set(key, [...(emitted.get(key) ?? []), event]);
+    }
+  }, 240_000);
+
+  afterAll(() => testApp.destroy());
+
+  it('emits each event type and version with the payload shape its fixture records', () => {
+    if (UPDATE) mkdirSync(FIXTURES, { recursive: true });
+    const missing: string[] = [];
+    for (const [key, events] of emitted) {
+      const [{ type, v }] = events;
+      const shape = events.map((event) => shapeOf(event.data)).reduce(mergeShapes);
+      const file = fixtureFile(type, v);
+      if (UPDATE) writeFileSync(file, `${JSON.stringify({ type, v, example: events[0].data, shape } satisfies EventFixture, null, 2)}\n`);
+      if (!existsSync(file)) {
+        missing.push(key);
+        continue;
+      }
+      const fixture = JSON.parse(readFileSync(file, 'utf8')) as EventFixture;
+      // A failure here means the payload changed shape: bump `v` and add an upcaster from the old version.
+      expect({ event: key, shape }).toEqual({ event: key, shape: fixture.shape });
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('covers the event types that make up a project, an account and a deployment', () => {
+    const types = new Set([...emitted.values()].map(([event]) => event.type));
+    for (const type of [
+      'UserRegistered', 'ApiTokenIssued', 'ApiTokenRevoked', 'ProjectCreated', 'LabelAdded', 'TrainingConfigured', 'ProjectDeleted',
+      'ImageUploaded', 'ImageLabeled', 'ImageRegionsSet', 'ImageRemoved', 'IterationQueued', 'IterationStarted', 'IterationCompleted',
+      'IterationCancelled', 'TestRunRequested', 'TestRunCompleted', 'ModelDeployed', 'DeploymentKeyRotated', 'ModelUndeployed',
+      'ModelImported',
+    ]) {
+      expect(types).toContain(type);
+    }
+  });
+
+  it('keeps no current fixture for a version nothing emits any more (old versions go beside their upcaster tests)', () => {
+    const fixtures = readdirSync(FIXTURES).map((file) => file.replace(/\.json$/, ''));
+    expect(fixtures.filter((fixture) => !emitted.has(fixture))).toEqual([]);
+  });
+});
