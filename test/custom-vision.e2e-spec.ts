@@ -202,6 +202,25 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     const strict = await trainer.getIterationPerformance(project.id!, iteration.id!, { threshold: 1 });
     expect(strict.recall!).toBeLessThanOrEqual(performance.recall!);
 
+    // Per validation image: its tag and every tag's probability, most probable first.
+    const { validationCount } = (await testApp.http.get(`/v1/projects/${project.id}/iterations/${iteration.id}`).set(native()).expect(200)).body;
+    expect((await trainer.getImagePerformanceCount(project.id!, iteration.id!)).body).toBe(validationCount);
+    const images = await trainer.getImagePerformances(project.id!, iteration.id!, { take: 256, orderBy: 'Oldest' });
+    expect(images).toHaveLength(validationCount);
+    expect(images[0]).toMatchObject({ width: 16, height: 16, tags: [{ tagName: expect.stringMatching(/^(red|blue)$/) }] });
+    expect(images[0].created).toBeInstanceOf(Date);
+    expect(images[0].predictions!.map((prediction) => prediction.tagName).sort()).toEqual(['blue', 'red']);
+    expect(images[0].predictions![0].probability).toBeGreaterThanOrEqual(images[0].predictions![1].probability!);
+    const right = images.filter((image) => image.predictions![0].tagId === image.tags![0].tagId);
+    expect(right.length / images.length).toBeGreaterThanOrEqual(0.8);
+    const newest = await trainer.getImagePerformances(project.id!, iteration.id!, { take: 1, skip: 0 });
+    expect(newest[0].id).toBe(images.at(-1)!.id);
+    const redImages = await trainer.getImagePerformances(project.id!, iteration.id!, { tagIds: [red.id!] });
+    expect(redImages.every((image) => image.tags![0].tagId === red.id)).toBe(true);
+    expect((await trainer.getImagePerformanceCount(project.id!, iteration.id!, { tagIds: [red.id!] })).body).toBe(redImages.length);
+    const picture = await fetch(images[0].imageUri!, { headers: native() });
+    expect([picture.status, picture.headers.get('content-type')]).toEqual([200, 'image/png']);
+
     // Publish, then classify with the prediction client (Prediction-Key: the owner's personal token).
     expect((await trainer.publishIteration(project.id!, iteration.id!, 'squares', '/subscriptions/x/resourceGroups/y')).body).toBe(true);
     expect((await trainer.getIteration(project.id!, iteration.id!)).publishName).toBe('squares');
@@ -293,6 +312,17 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     const performance = await trainer.getIterationPerformance(project.id!, iteration.id!, { threshold: 0.3, overlapThreshold: 0.5 });
     expect(performance.averagePrecision).toBeGreaterThan(0.3);
     expect(performance.perTagPerformance!.map((tag) => tag.name).sort()).toEqual(['blue', 'red']);
+
+    // Per validation image: its regions, and the boxes found with their probabilities.
+    const detections = await trainer.getImagePerformances(project.id!, iteration.id!, { take: 256 });
+    expect(detections.length).toBe((await trainer.getImagePerformanceCount(project.id!, iteration.id!)).body);
+    expect(detections.length).toBeGreaterThan(0);
+    expect(detections.every((image) => image.regions!.length > 0 && image.regions![0].regionId!.length === 36)).toBe(true);
+    const found = detections.filter((image) => {
+      const best = image.predictions![0];
+      return best?.boundingBox && image.regions!.some((region) => region.tagId === best.tagId && iou(best.boundingBox!, { x: region.left, y: region.top, width: region.width, height: region.height }) > 0.3);
+    });
+    expect(found.length / detections.length).toBeGreaterThanOrEqual(0.5);
 
     await trainer.publishIteration(project.id!, iteration.id!, 'finder', 'resource');
     const [fresh] = await squareScenes([RED, BLUE], 1, 99);

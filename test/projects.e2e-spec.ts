@@ -276,6 +276,36 @@ describe('projects over HTTP', () => {
       ]);
     });
 
+    it('answers If-None-Match with 304 only while the list, image counts included, is unchanged', async () => {
+      const project = await createProject(ada);
+      const cat = await addLabel(ada, project.id, 'cat');
+      const first = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', ada.auth).expect(200);
+      await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .set('If-None-Match', first.headers.etag)
+        .expect(304);
+
+      // An image labelled cat changes the count but not the project's revision.
+      await testApp.app
+        .get(ReadStore)
+        .collection('label-stats')
+        .apply(cat.id, Number.MAX_SAFE_INTEGER, () => ({ id: cat.id, projectId: project.id, imageCount: 1 }));
+      const counted = await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .set('If-None-Match', first.headers.etag)
+        .expect(200);
+      expect(counted.body.items).toEqual([{ ...cat, imageCount: 1 }]);
+      expect(counted.headers.etag).not.toBe(first.headers.etag);
+      expect((await getProject(ada, project.id)).body.revision).toBe(1);
+      await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .set('If-None-Match', counted.headers.etag)
+        .expect(304);
+    });
+
     it('keeps label names unique per project regardless of case: 409 LABEL_NAME_TAKEN', async () => {
       const project = await createProject(ada);
       const cat = await addLabel(ada, project.id, 'Cat');
@@ -473,12 +503,12 @@ describe('projects over HTTP', () => {
       await testApp.http.patch(`/v1/projects/${project.id}`).set('Authorization', user.auth).send({ name: 'Renamed' }).expect(200);
       await testApp.http.put(`/v1/projects/${project.id}/training-config`).set('Authorization', user.auth).send({ epochs: 3 }).expect(200);
       await testApp.http.delete(`/v1/projects/${project.id}/labels/${label.id}`).set('Authorization', user.auth).expect(204);
-      // An event of another context that names the project lands in the same history.
+      // An event of another context that names the project lands in the same history; this one the system caused.
       const events = testApp.app.get(EventStore);
       const imageId = '00000000-0000-4000-8000-000000000001';
       await events.append(`image-${imageId}`, [{ type: 'ImageUploaded', v: 1, data: { projectId: project.id, imageId } }], {
         expectedRevision: 'no_stream',
-        metadata: { userId: user.id, correlationId: 'upload-1', causationId: null, at: '2031-01-01T00:00:00.000Z' },
+        metadata: { userId: null, correlationId: 'upload-1', causationId: null, at: '2031-01-01T00:00:00.000Z' },
       });
 
       const history = async (query: Record<string, unknown>) =>
@@ -519,9 +549,13 @@ describe('projects over HTTP', () => {
       expect((await history({ from: '2030-01-01T00:00:00Z' })).items).toEqual([all.items[5]]);
       expect((await history({ to: '2030-01-01T00:00:00Z' })).items).toEqual(all.items.slice(0, 5));
       expect((await history({ from: '2030-01-01T00:00:00Z', to: '2030-12-31T00:00:00Z' })).items).toEqual([]);
+
+      expect((await history({ user: user.id })).items).toEqual(all.items.slice(0, 5));
+      expect((await history({ user: 'system' })).items).toEqual([all.items[5]]);
+      expect((await history({ user: ada.id, type: 'LabelAdded' })).items).toEqual([]);
     });
 
-    it.each([['after=abc', 'after'], ['limit=0', 'limit'], ['from=yesterday', 'from'], ['to=2026-13-01', 'to'], ['type=no%20spaces', 'type']])(
+    it.each([['after=abc', 'after'], ['limit=0', 'limit'], ['from=yesterday', 'from'], ['to=2026-13-01', 'to'], ['type=no%20spaces', 'type'], ['user=ada', 'user']])(
       'refuses %s with 400 naming %s',
       async (query, field) => {
         const project = await createProject(ada);

@@ -125,6 +125,34 @@ describe('console: a classification project from upload to a deployed prediction
     await expect(testRun.getByRole('listitem').allTextContents()).resolves.toEqual(
       expect.arrayContaining([expect.stringMatching(/^hemlock_1\.jpgexpected Hemlock, predicted /), expect.stringMatching(/^japanese_cherry_2\.jpgexpected Japanese Cherry/)]),
     );
+
+    // A confusion-matrix cell lists its validation images; the precision/recall curve is drawn from them.
+    const cell = matrix.getByRole('button', { name: /^\d+ images? of Hemlock predicted as Hemlock: show them$/ });
+    const cellCount = Number(await cell.textContent());
+    await cell.click();
+    const cellImages = page.getByRole('region', { name: 'Validation images: Hemlock predicted as Hemlock' });
+    await cellImages.getByRole('heading', { name: `Hemlock predicted as Hemlock: ${cellCount} image${cellCount === 1 ? '' : 's'}` }).waitFor();
+    await expect(cellImages.getByRole('listitem').count()).resolves.toBe(cellCount);
+    await expect(cellImages.getByRole('listitem').allTextContents()).resolves.toEqual(Array(cellCount).fill(expect.stringMatching(/^hemlock_\d+\.jpgHemlock → Hemlock \(\d+%\)$/)));
+    await page.getByRole('img', { name: 'Precision / recall per label chart' }).waitFor();
+    await cellImages.getByRole('button', { name: 'Close' }).click();
+
+    // A labeled test set from this computer: the same file under two labels is refused, the choice kept.
+    const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
+    const heldOut = { name: 'hemlock_test.jpg', mimeType: 'image/jpeg', buffer: readFileSync(join(SAMPLES, 'test', 'hemlock_test.jpg')) };
+    await testSet.getByLabel('Photos of “Hemlock”').setInputFiles(heldOut);
+    await testSet.getByLabel('Photos of “Japanese Cherry”').setInputFiles(heldOut);
+    await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();
+    await testSet.getByRole('alert').filter({ hasText: 'hemlock_test.jpg was chosen twice' }).waitFor();
+    await testSet.getByLabel('Photos of “Japanese Cherry”').setInputFiles(cherry[3]);
+    await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();
+    await testRun.getByText(/^hemlock_test\.jpg/).waitFor({ timeout: 60_000 });
+    await expect(testRun.getByRole('listitem').allTextContents()).resolves.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^hemlock_test\.jpgexpected Hemlock, predicted /), expect.stringMatching(new RegExp(`^${cherry[3].name}expected Japanese Cherry`))]),
+    );
+    await expect(page.getByRole('table', { name: 'Test runs' }).getByRole('row').count()).resolves.toBe(3);
+    await testSet.getByRole('button', { name: 'Test on 0 photos' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'metrics-tools.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     for (const width of [390]) {

@@ -68,6 +68,8 @@ describe('console: the detection journey', () => {
 
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
+    // The small model from scratch: 'auto' picks a pretrained backbone for these, too slow for a test on a busy machine.
+    await form.getByLabel('Architecture').selectOption('tiny-detector');
     await form.getByLabel('Image size').fill('32');
     await form.getByLabel('Epochs').fill('12');
     await form.getByLabel('Batch size').fill('8');
@@ -88,6 +90,31 @@ describe('console: the detection journey', () => {
     await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
     await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
 
+    // The validation images of a label, with their labelled (dashed) and found boxes; the precision/recall curve.
+    await page.getByRole('table', { name: 'Metrics per label' }).getByRole('button', { name: 'Show the validation images labelled red' }).click();
+    const validation = page.getByRole('region', { name: 'Validation images: Labelled red' });
+    await validation.locator('.expected-box').first().waitFor();
+    await page.getByRole('img', { name: 'Precision / recall per label chart' }).waitFor();
+
+    // A photo in the test split (put there through the API): its test-run prediction is drawn as boxes too.
+    const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
+    const auth = `Bearer ${(await page.evaluate('JSON.parse(sessionStorage.getItem("diyml.session")).accessToken')) as string}`;
+    const heldOut = await harness.testApp.http
+      .post(`/v1/projects/${projectId}/images`)
+      .set('Authorization', auth)
+      .attach('images', tryScene.png, 'held-out.png')
+      .field('split', 'test')
+      .expect(201);
+    await harness.testApp.http
+      .put(`/v1/projects/${projectId}/images/${heldOut.body.items[0].id}/regions`)
+      .set('Authorization', auth)
+      .send({ regions: tryScene.boxes.map(({ x, y, width, height }) => ({ label: 'red', x, y, width, height })) })
+      .expect(200);
+    await page.getByRole('button', { name: 'Test on the test split' }).click();
+    const tested = page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem').filter({ hasText: 'held-out.png' });
+    await tested.locator('.expected-box').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'detection-iteration.png'), fullPage: true });
+
     await page.getByRole('button', { name: 'Reproduce this iteration' }).click();
     await page.getByRole('heading', { name: /Iteration 2/ }).waitFor();
     await page.getByLabel('Compare the dataset with').selectOption({ label: 'Iteration 1' }, { timeout: 120_000 });
@@ -105,10 +132,28 @@ describe('console: the detection journey', () => {
     await page.getByLabel('Drop a photo here or choose one').setInputFiles({ name: 'try.png', mimeType: 'image/png', buffer: tryScene.png });
     await page.locator('.predicted-box').first().waitFor();
     await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().textContent()).resolves.toMatch(/^red: /);
+    // At probability 0 there are dozens of boxes: the five most probable are listed and drawn, the rest folded.
+    await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').count()).resolves.toBe(5);
+    await expect(page.locator('.predicted-box').count()).resolves.toBe(5);
+    const folded = Number(/^(\d+) less probable/.exec((await page.locator('summary').filter({ hasText: 'less probable' }).textContent())!)![1]);
+    expect(folded).toBeGreaterThan(0);
+    await page.locator('summary').filter({ hasText: 'less probable' }).click();
+    await expect(page.getByRole('list', { name: 'Less probable predictions' }).getByRole('listitem').count()).resolves.toBe(folded);
+    // The photo and its captions sit below the file input, never over it.
+    const input = (await page.getByLabel('Drop a photo here or choose one').boundingBox())!;
+    for (const caption of await page.locator('.predicted-box span').all()) {
+      expect((await caption.boundingBox())!.y).toBeGreaterThanOrEqual(input.y + input.height);
+    }
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'History' }).click();
     await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
+    // Filtered by who caused the events: everything here was the user's doing.
+    await page.getByLabel('Caused by').selectOption({ label: 'the system on its own' });
+    await page.getByText('No event matches these filters.').waitFor();
+    await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });
+    await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
+    await expect(page.getByRole('list', { name: 'Events' }).getByText('by detective').count()).resolves.toBeGreaterThan(0);
     await page.getByRole('list', { name: 'Events' }).getByRole('button', { name: 'Dataset as of here' }).first().click();
     await page.getByRole('complementary', { name: 'Dataset as of the chosen event' }).getByText('0 images').waitFor();
 

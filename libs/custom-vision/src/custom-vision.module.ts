@@ -7,7 +7,7 @@ import { DeploymentsModule, deploymentSettingsProvider } from '../../deployments
 import { LabelSuggestionQueries } from '../../evaluation/src/index.js';
 import { PredictionService } from '../../deployments/src/slices/predict/prediction.service.js';
 import { ProjectAccess } from '../../projects/src/index.js';
-import { IterationQueries } from '../../training/src/index.js';
+import { ImagePerformanceQueries, IterationQueries } from '../../training/src/index.js';
 import { TrainingKeyGuard } from './http/training-key.guard.js';
 import { CustomVisionReads } from './read/custom-vision-reads.js';
 import { DomainsController } from './slices/domains/domains.controller.js';
@@ -16,6 +16,7 @@ import { CreateImagesController } from './slices/images/create-images.controller
 import { ImageBatch } from './slices/images/image-batch.js';
 import { ImageMetadataController } from './slices/images/image-metadata.controller.js';
 import { ImageQueriesController } from './slices/images/image-queries.controller.js';
+import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
 import { RegionProposalsController } from './slices/images/region-proposals.controller.js';
 import { IterationsController } from './slices/iterations/iterations.controller.js';
 import { CustomVisionNotFoundController } from './slices/not-found.controller.js';
@@ -49,6 +50,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ImageMetadataController,
     RegionProposalsController,
     IterationsController,
+    ImagePerformancesController,
     PublishController,
     PredictionsController,
     QuickTestController,
@@ -60,6 +62,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     ProjectAccess,
     DatasetQueries,
     IterationQueries,
+    ImagePerformanceQueries,
     uploadLimitsProvider,
     deploymentSettingsProvider,
     PredictionService,

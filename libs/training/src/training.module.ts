@@ -7,6 +7,8 @@ import { TrainingJobReactor } from './jobs/training-job.reactor.js';
 import { IterationQueries } from './read-models/iterations/iteration-queries.js';
 import { IterationsProjection } from './read-models/iterations/iterations.projection.js';
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
+import { ImagePerformanceQueries } from './slices/image-performances/image-performance-queries.js';
+import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
 import { DeleteIterationController } from './slices/delete-iteration/delete-iteration.controller.js';
 import { DeleteIterationHandler } from './slices/delete-iteration/delete-iteration.handler.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
@@ -20,7 +22,14 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
 @Module({
   imports: [CqrsModule],
-  controllers: [QueueIterationController, IterationsController, IterationArtifactsController, UpdateIterationController, DeleteIterationController],
+  controllers: [
+    QueueIterationController,
+    IterationsController,
+    IterationArtifactsController,
+    ImagePerformancesController,
+    UpdateIterationController,
+    DeleteIterationController,
+  ],
   providers: [
     ProjectAccess,
     DatasetQueries,
@@ -35,8 +44,9 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
     DeleteIterationHandler,
     IterationQueuer,
     BackboneCatalog,
+    ImagePerformanceQueries,
   ],
-  exports: [IterationQueries, IterationQueuer],
+  exports: [IterationQueries, IterationQueuer, ImagePerformanceQueries],
 })
 export class TrainingModule {}
 

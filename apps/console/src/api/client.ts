@@ -35,8 +35,7 @@ const authorize: Middleware = {
 };
 
 /** The typed client generated from the api's OpenAPI document (apps/console/src/api/schema.d.ts). */
-// TanStack Query does the caching. Some list ETags name a revision that not every change bumps (GET …/labels uses the
-// project's, while its image counts move), so the browser's HTTP cache would answer 304 with stale data.
+// TanStack Query does the caching and decides when to read again; a second cache in the browser would only add revalidations.
 export const api = createClient<paths>({ baseUrl: window.location.origin, cache: 'no-store' });
 api.use(authorize);
 

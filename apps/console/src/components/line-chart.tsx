@@ -8,11 +8,28 @@ export interface Series {
   colour: string;
 }
 
-/** A uPlot line chart over epochs, redrawn in place as new points arrive. */
-export function LineChart({ title, epochs, series, height = 220 }: { title: string; epochs: number[]; series: Series[]; height?: number }) {
+/** A uPlot line chart (over epochs unless told otherwise), redrawn in place as new points arrive. */
+export function LineChart({
+  title,
+  x,
+  series,
+  xLabel = 'epoch',
+  yRange,
+  height = 220,
+}: {
+  title: string;
+  /** Ascending. */
+  x: number[];
+  series: Series[];
+  xLabel?: string;
+  /** Fixed bounds of the y axis (default: fitted to the data). */
+  yRange?: [number, number];
+  height?: number;
+}) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
-  const shape = series.map((item) => item.label).join('|');
+  const shape = series.map((item) => `${item.label}:${item.colour}`).join('|');
+  const [yMin, yMax] = yRange ?? [null, null];
 
   useEffect(() => {
     const element = container.current!;
@@ -21,9 +38,9 @@ export function LineChart({ title, epochs, series, height = 220 }: { title: stri
         title,
         width: Math.max(280, element.clientWidth),
         height,
-        scales: { x: { time: false } },
-        axes: [{ label: 'epoch' }, {}],
-        series: [{ label: 'epoch' }, ...series.map((item) => ({ label: item.label, stroke: item.colour, width: 2 }))],
+        scales: { x: { time: false }, ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}) },
+        axes: [{ label: xLabel }, {}],
+        series: [{ label: xLabel }, ...series.map((item) => ({ label: item.label, stroke: item.colour, width: 2 }))],
       },
       [[], ...series.map(() => [])],
       element,
@@ -36,11 +53,11 @@ export function LineChart({ title, epochs, series, height = 220 }: { title: stri
       plot.destroy();
     };
     // The chart is rebuilt only when its series change; new points go through setData below.
-  }, [shape, title, height]);
+  }, [shape, title, height, xLabel, yMin, yMax]);
 
   useEffect(() => {
-    chart.current?.setData([epochs, ...series.map((item) => item.values)]);
-  }, [epochs, series]);
+    chart.current?.setData([x, ...series.map((item) => item.values)]);
+  }, [x, series]);
 
   return <div ref={container} className="chart" role="img" aria-label={`${title} chart`} />;
 }

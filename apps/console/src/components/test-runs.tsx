@@ -1,14 +1,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { type FormEvent, useRef, useState } from 'react';
+import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { AuthenticatedImage, thumbnailPath } from './authenticated-image';
+import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
 
 type TestRun = Schemas['TestRunDto'];
 
 const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '–');
 
-/** Test the iteration on the project's test split; each run's scores and the images it got wrong. */
+/** Test the iteration on the project's test split or on uploaded labeled photos; each run's scores and the images it got wrong. */
 export function TestRuns({ project, iterationId }: { project: Project; iterationId: string }) {
   const queryClient = useQueryClient();
   const path = { projectId: project.id, iterationId };
@@ -18,26 +19,32 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
     queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/test-runs', { params: { path } })),
     refetchInterval: (query) => (query.state.data?.items.some((run) => run.status === 'requested') ? 1000 : false),
   });
+  const opened = async (run: TestRun) => {
+    setOpenRun(run.id);
+    await queryClient.invalidateQueries({ queryKey: ['test-runs', project.id, iterationId] });
+  };
   const request = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/test-runs', { params: { path }, body: { split: 'test' } })),
-    onSuccess: async (run) => {
-      setOpenRun(run.id);
-      await queryClient.invalidateQueries({ queryKey: ['test-runs', project.id, iterationId] });
-    },
+    onSuccess: opened,
   });
   return (
     <div className="card">
       <h3>Test runs</h3>
-      <p className="hint">Scores on images the model never trained or validated on: the project's test split.</p>
+      <p className="hint">
+        Scores on images the model never trained or validated on: the project's test split, or labeled photos from your computer.
+      </p>
       <button type="button" onClick={() => request.mutate()} disabled={request.isPending}>
         Test on the test split
       </button>
       <ErrorMessage error={request.error ?? runs.error} />
-      <table aria-label="Test runs">
+      <LabeledTestSet project={project} iterationId={iterationId} onRequested={opened} />
+      {runs.data?.items.length === 0 && <p className="hint">No test run yet.</p>}
+      <table aria-label="Test runs" hidden={!runs.data?.items.length}>
         <thead>
           <tr>
             <th scope="col">Requested</th>
+            <th scope="col">Images from</th>
             <th scope="col">Status</th>
             <th scope="col">Images</th>
             <th scope="col">{project.type === 'detection' ? 'mAP@50' : 'Accuracy'}</th>
@@ -48,6 +55,7 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
           {runs.data?.items.map((run) => (
             <tr key={run.id}>
               <td>{new Date(run.requestedAt).toLocaleString()}</td>
+              <td>{run.source === 'upload' ? 'your computer' : 'the test split'}</td>
               <td>{run.status}</td>
               <td>{run.imageCount}</td>
               <td>{percent((run.metrics as Record<string, unknown> | null)?.[project.type === 'detection' ? 'map50' : 'accuracy'])}</td>
@@ -85,22 +93,144 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
     <div>
       <ErrorMessage error={run.error} />
       <h4>
-        {project.type === 'classification' ? `${wrong.length} of ${predictions.length} misclassified` : `${predictions.length} images`}
+        {project.type === 'classification'
+          ? `${wrong.length} of ${predictions.length} misclassified`
+          : `${predictions.length} image${predictions.length === 1 ? '' : 's'}`}
       </h4>
+      {project.type === 'detection' && <p className="hint">Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid.</p>}
       <ul className="mini-grid predictions" aria-label="Test predictions">
         {(project.type === 'classification' ? [...wrong, ...predictions.filter((prediction) => prediction.correct)] : predictions).map(
           (prediction, index) => (
             <li key={index} className={prediction.correct === false ? 'wrong' : ''}>
-              {prediction.imageId && <AuthenticatedImage path={thumbnailPath(project.id, prediction.imageId, 128)} alt={prediction.filename} />}
+              {prediction.imageId &&
+                (project.type === 'detection' ? (
+                  <BoxesOverlay className="small" expected={boxesOf(prediction.expected)} predicted={boxesOf(prediction.predicted)}>
+                    <AuthenticatedImage path={thumbnailPath(project.id, prediction.imageId, 128)} alt={prediction.filename} />
+                  </BoxesOverlay>
+                ) : (
+                  <AuthenticatedImage path={thumbnailPath(project.id, prediction.imageId, 128)} alt={prediction.filename} />
+                ))}
               <span>{prediction.filename}</span>
               <span>
-                expected {describe(prediction.expected)}, predicted {describe(prediction.predicted)} ({percent(prediction.confidence)})
+                {project.type === 'detection'
+                  ? `expected ${describe(prediction.expected)}, found ${describe(prediction.predicted)} at ≥ 50% (most probable box: ${percent(prediction.confidence)})`
+                  : `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`}
               </span>
             </li>
           ),
         )}
       </ul>
     </div>
+  );
+}
+
+/** Detection predictions' boxes ({label, probability?, x, y, width, height}); none for a classification's label name. */
+function boxesOf(value: unknown): DrawnBox[] {
+  return Array.isArray(value) ? (value as DrawnBox[]) : [];
+}
+
+/**
+ * Photos the project has never seen, with their answers: classification picks photos per label; detection sends
+ * photos with a labels.json giving each file's boxes. The server checks every file and names each problem.
+ */
+function LabeledTestSet({ project, iterationId, onRequested }: { project: Project; iterationId: string; onRequested: (run: TestRun) => Promise<void> }) {
+  const [filesByLabel, setFilesByLabel] = useState<Record<string, File[]>>({});
+  const [photos, setPhotos] = useState<File[]>([]);
+  const [answers, setAnswers] = useState<File | null>(null);
+  const form = useRef<HTMLFormElement>(null);
+  const upload = useMutation({
+    mutationFn: async () => {
+      const body = new FormData();
+      let labels: Record<string, unknown>;
+      if (project.type === 'classification') {
+        labels = {};
+        for (const [label, files] of Object.entries(filesByLabel)) {
+          for (const file of files) {
+            if (file.name in labels) throw new Error(`${file.name} was chosen twice: every photo of a test set needs its own file name.`);
+            labels[file.name] = label;
+            body.append('images', file, file.name);
+          }
+        }
+      } else {
+        if (!answers) throw new Error('Choose the labels.json that gives each photo its boxes.');
+        try {
+          labels = JSON.parse(await answers.text()) as Record<string, unknown>;
+        } catch {
+          throw new Error(`${answers.name} is not JSON: it should map each file name to its boxes, e.g. {"a.jpg": [{"label": "cat", "x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4}]}.`);
+        }
+        for (const file of photos) body.append('images', file, file.name);
+      }
+      if (!body.has('images')) throw new Error('Choose at least one photo.');
+      body.append('labels', JSON.stringify(labels));
+      const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/test-runs`, { method: 'POST', headers: getSessionHeaders(), body });
+      const answer = await response.json().catch(() => undefined);
+      if (!response.ok) throw toApiError(response, answer);
+      return answer as TestRun;
+    },
+    onSuccess: async (run) => {
+      form.current?.reset();
+      setFilesByLabel({});
+      setPhotos([]);
+      setAnswers(null);
+      await onRequested(run);
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    upload.mutate();
+  };
+  const count = project.type === 'classification' ? Object.values(filesByLabel).flat().length : photos.length;
+  return (
+    <form ref={form} className="labeled-test-set" onSubmit={submit} aria-label="Test on labeled photos">
+      <fieldset>
+        <legend>Or test on labeled photos from your computer</legend>
+        {project.type === 'classification' ? (
+          project.labels.map((label) => (
+            <label key={label.id}>
+              Photos of “{label.name}”
+              <input
+                type="file"
+                multiple
+                accept="image/*"
+                onChange={(event) => setFilesByLabel({ ...filesByLabel, [label.name]: [...(event.target.files ?? [])] })}
+              />
+            </label>
+          ))
+        ) : (
+          <>
+            <label>
+              Photos
+              <input type="file" multiple accept="image/*" onChange={(event) => setPhotos([...(event.target.files ?? [])])} />
+            </label>
+            <label>
+              Their boxes: a labels.json mapping each file name to [{'{'}label, x, y, width, height{'}'}] in fractions of the image
+              <input type="file" accept="application/json,.json" onChange={(event) => setAnswers(event.target.files?.[0] ?? null)} />
+            </label>
+          </>
+        )}
+        <button type="submit" disabled={upload.isPending || count === 0}>
+          Test on {count} photo{count === 1 ? '' : 's'}
+        </button>
+        <ErrorMessage error={upload.error} />
+        <TestSetProblems error={upload.error} />
+      </fieldset>
+    </form>
+  );
+}
+
+/** 400 INVALID_TEST_SET names each file's problem, and labels given for files not sent, in details. */
+function TestSetProblems({ error }: { error: unknown }) {
+  const details = (error as { details?: { files?: { filename: string; message: string }[]; labelsWithoutFile?: string[] } } | null)?.details;
+  if (!details?.files && !details?.labelsWithoutFile) return null;
+  return (
+    <ul className="errors" aria-label="Problems with the test set">
+      {details.files?.map((file) => (
+        <li key={file.filename}>
+          {file.filename}: {file.message}
+        </li>
+      ))}
+      {details.labelsWithoutFile?.map((name) => <li key={name}>{name}: labelled but not sent</li>)}
+    </ul>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { useLocation } from '../router';
 
@@ -215,39 +216,41 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
       </label>
       <ErrorMessage error={predict.error} />
-      {photo && predict.data && (
-        <div className="prediction">
-          <div className="overlay">
-            <img src={photo} alt="The photo you tried" />
-            {predict.data
-              .filter((prediction) => prediction.box)
-              .map((prediction, index) => (
-                <div
-                  key={index}
-                  className="predicted-box"
-                  data-label={prediction.label}
-                  style={{
-                    left: `${prediction.box!.x * 100}%`,
-                    top: `${prediction.box!.y * 100}%`,
-                    width: `${prediction.box!.width * 100}%`,
-                    height: `${prediction.box!.height * 100}%`,
-                  }}
-                >
-                  <span>
-                    {prediction.label} {(prediction.probability * 100).toFixed(0)}%
-                  </span>
-                </div>
-              ))}
-          </div>
-          <ol aria-label="Predictions">
-            {predict.data.map((prediction, index) => (
-              <li key={index}>
-                {prediction.label}: {(prediction.probability * 100).toFixed(1)}%
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
+      {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
+    </div>
+  );
+}
+
+/** Predictions listed and drawn: the most probable few; the rest folded away (a low threshold can give dozens). */
+const SHOWN_PREDICTIONS = 5;
+
+function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
+  const top = predictions.slice(0, SHOWN_PREDICTIONS);
+  const rest = predictions.slice(SHOWN_PREDICTIONS);
+  const line = (prediction: Prediction, index: number) => (
+    <li key={index}>
+      {prediction.label}: {(prediction.probability * 100).toFixed(1)}%
+    </li>
+  );
+  return (
+    <div className="prediction">
+      <BoxesOverlay predicted={top.filter((prediction) => prediction.box).map((prediction) => ({ label: prediction.label, probability: prediction.probability, ...prediction.box! }))}>
+        <img src={photo} alt="The photo you tried" />
+      </BoxesOverlay>
+      <div>
+        {predictions.length === 0 && <p>Nothing found above the minimum probability.</p>}
+        <ol aria-label="Predictions">{top.map(line)}</ol>
+        {rest.length > 0 && (
+          <details>
+            <summary>
+              {rest.length} less probable prediction{rest.length === 1 ? '' : 's'} (not drawn)
+            </summary>
+            <ol start={SHOWN_PREDICTIONS + 1} aria-label="Less probable predictions">
+              {rest.map(line)}
+            </ol>
+          </details>
+        )}
+      </div>
     </div>
   );
 }

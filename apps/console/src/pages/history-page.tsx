@@ -1,4 +1,4 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type Project, unwrap } from '../api/client';
 import { useImages } from '../api/images';
@@ -10,9 +10,13 @@ export function HistoryPage({ project }: { project: Project }) {
   const [type, setType] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  const [causedBy, setCausedBy] = useState<'' | 'me' | 'system'>('');
   const [asOf, setAsOf] = useState<number | null>(null);
+  const me = useQuery({ queryKey: ['me'], queryFn: async () => unwrap(await api.GET('/v1/users/me')), staleTime: Infinity });
+  const user = causedBy === 'me' ? me.data?.id : causedBy || undefined;
   const history = useInfiniteQuery({
-    queryKey: ['history', project.id, type, from, to],
+    queryKey: ['history', project.id, type, from, to, user],
+    enabled: causedBy !== 'me' || me.data !== undefined,
     initialPageParam: undefined as number | undefined,
     queryFn: async ({ pageParam }) =>
       unwrap(
@@ -25,6 +29,7 @@ export function HistoryPage({ project }: { project: Project }) {
               type: type || undefined,
               from: from ? new Date(from).toISOString() : undefined,
               to: to ? new Date(to).toISOString() : undefined,
+              user,
             },
           },
         }),
@@ -52,14 +57,24 @@ export function HistoryPage({ project }: { project: Project }) {
           To
           <input type="datetime-local" value={to} onChange={(event) => setTo(event.target.value)} />
         </label>
+        <label>
+          Caused by
+          <select value={causedBy} onChange={(event) => setCausedBy(event.target.value as typeof causedBy)}>
+            <option value="">anyone</option>
+            <option value="me">you{me.data ? ` (${me.data.username})` : ''}</option>
+            <option value="system">the system on its own</option>
+          </select>
+        </label>
       </div>
-      <ErrorMessage error={history.error} />
+      <ErrorMessage error={history.error ?? me.error} />
+      {history.data && entries.length === 0 && <p className="hint">No event matches these filters.</p>}
       <div className="history-layout">
         <ol className="timeline" aria-label="Events">
           {entries.map((entry) => (
             <li key={entry.position}>
               <time dateTime={entry.metadata.at}>{new Date(entry.metadata.at).toLocaleString()}</time>
               <strong>{entry.type}</strong>
+              <span className="actor">{actorOf(entry.metadata.userId, me.data)}</span>
               <span className="hint">{summarise(entry.data)}</span>
               <button type="button" className="link" onClick={() => setAsOf(entry.position)}>
                 Dataset as of here
@@ -76,6 +91,11 @@ export function HistoryPage({ project }: { project: Project }) {
       </div>
     </section>
   );
+}
+
+function actorOf(userId: string | null, me: { id: string; username: string } | undefined): string {
+  if (userId === null) return 'by the system';
+  return userId === me?.id ? `by ${me.username}` : `by user ${userId.slice(0, 8)}`;
 }
 
 function summarise(data: Record<string, unknown>): string {

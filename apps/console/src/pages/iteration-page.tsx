@@ -3,7 +3,9 @@ import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { IterationTools } from '../components/iteration-tools';
+import { PrecisionRecallCurves } from '../components/precision-recall';
 import { TestRuns } from '../components/test-runs';
+import { type ValidationFilter, ValidationImages } from '../components/validation-images';
 import { Link } from '../router';
 import { Curves, LiveIteration } from './train-page';
 
@@ -31,6 +33,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
   });
   const [threshold, setThreshold] = useState(project.type === 'detection' ? 0.5 : 0);
   const deferred = useDeferredValue(threshold);
+  const [shown, setShown] = useState<Omit<ValidationFilter, 'threshold'> | null>(null);
   const completed = iteration.data?.status === 'completed';
   const metrics = useQuery({
     queryKey: ['metrics', project.id, iterationId, deferred],
@@ -76,7 +79,14 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
             <input type="range" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(Number(event.target.value))} />
           </label>
           <ErrorMessage error={metrics.error} />
-          {metrics.data && <MetricsView metrics={metrics.data} />}
+          {metrics.data && <MetricsView metrics={metrics.data} project={project} onShow={setShown} />}
+          {shown && <ValidationImages project={project} iterationId={iterationId} filter={{ ...shown, threshold: deferred }} onClose={() => setShown(null)} />}
+          {metrics.data && (
+            <>
+              <h3>Precision and recall</h3>
+              <PrecisionRecallCurves project={project} iterationId={iterationId} />
+            </>
+          )}
           <TestRuns project={project} iterationId={iterationId} />
           <IterationTools project={project} iteration={data} />
         </>
@@ -85,7 +95,10 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
   );
 }
 
-function MetricsView({ metrics }: { metrics: Metrics }) {
+type ShowImages = (filter: Omit<ValidationFilter, 'threshold'>) => void;
+
+function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: Project; onShow: ShowImages }) {
+  const labelId = (name: string) => project.labels.find((label) => label.name === name)?.id ?? name;
   return (
     <>
       <dl className="summary">
@@ -123,6 +136,7 @@ function MetricsView({ metrics }: { metrics: Metrics }) {
             <th scope="col">F1</th>
             {metrics.task === 'detection' && <th scope="col">AP</th>}
             <th scope="col">Examples</th>
+            <th scope="col">Validation images</th>
           </tr>
         </thead>
         <tbody>
@@ -134,20 +148,55 @@ function MetricsView({ metrics }: { metrics: Metrics }) {
               <td>{percent(row.f1)}</td>
               {metrics.task === 'detection' && <td>{percent(row.ap)}</td>}
               <td>{row.support}</td>
+              <td>
+                <button
+                  type="button"
+                  className="link"
+                  aria-label={`Show the validation images labelled ${row.label}`}
+                  onClick={() => onShow({ label: labelId(row.label), title: `Labelled ${row.label}` })}
+                >
+                  Show
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {metrics.confusionMatrix && <ConfusionMatrix {...metrics.confusionMatrix} />}
+      {metrics.confusionMatrix && <ConfusionMatrix {...metrics.confusionMatrix} labelId={labelId} onShow={onShow} />}
     </>
   );
 }
 
-function ConfusionMatrix({ labels, matrix, noPrediction }: { labels: string[]; matrix: number[][]; noPrediction: number[] }) {
+function ConfusionMatrix({
+  labels,
+  matrix,
+  noPrediction,
+  labelId,
+  onShow,
+}: {
+  labels: string[];
+  matrix: number[][];
+  noPrediction: number[];
+  labelId: (name: string) => string;
+  onShow: ShowImages;
+}) {
   const largest = Math.max(1, ...matrix.flat());
+  const cell = (count: number, expected: string, predicted: string | null) => {
+    const title = predicted === null ? `${expected} predicted as nothing` : `${expected} predicted as ${predicted}`;
+    return (
+      <button
+        type="button"
+        className="cell-button"
+        aria-label={`${count} image${count === 1 ? '' : 's'} of ${title}: show them`}
+        onClick={() => onShow({ label: labelId(expected), predicted: predicted === null ? 'none' : labelId(predicted), title })}
+      >
+        {count}
+      </button>
+    );
+  };
   return (
     <table className="confusion" aria-label="Confusion matrix: rows are the true labels, columns the predicted ones">
-      <caption>Confusion matrix (rows: true label, columns: predicted)</caption>
+      <caption>Confusion matrix (rows: true label, columns: predicted). Click a number to see those images.</caption>
       <thead>
         <tr>
           <td />
@@ -168,11 +217,11 @@ function ConfusionMatrix({ labels, matrix, noPrediction }: { labels: string[]; m
               const tone = expected === predicted ? 'hit' : 'miss';
               return (
                 <td key={predicted} className={`heat ${tone}`} data-level={Math.ceil(strength * 4)}>
-                  {count}
+                  {cell(count, labels[expected], labels[predicted])}
                 </td>
               );
             })}
-            <td>{noPrediction[expected]}</td>
+            <td>{cell(noPrediction[expected], labels[expected], null)}</td>
           </tr>
         ))}
       </tbody>

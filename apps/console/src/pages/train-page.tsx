@@ -149,7 +149,7 @@ export function Curves({ iteration }: { iteration: Iteration }) {
     <div className="charts">
       <LineChart
         title="Loss"
-        epochs={epochs}
+        x={epochs}
         series={[
           { label: 'training', values: iteration.history.map((item) => item.loss), colour: '#2563eb' },
           { label: 'validation', values: iteration.history.map((item) => item.valLoss ?? null), colour: '#dc2626' },
@@ -157,7 +157,7 @@ export function Curves({ iteration }: { iteration: Iteration }) {
       />
       <LineChart
         title="Accuracy"
-        epochs={epochs}
+        x={epochs}
         series={[
           { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
           { label: 'validation', values: iteration.history.map((item) => item.valAccuracy ?? null), colour: '#dc2626' },

@@ -8,16 +8,19 @@ import {
 /**
  * What a model predicted for each validation image, stored as a blob beside the model, so metrics at any
  * probability threshold (and IoU threshold for detection) are computed on request without the model.
+ * `imageIds` names the project image of each entry (absent from evaluations stored before it was kept).
  */
 export type StoredEvaluation =
-  | { v: 1; task: 'classification'; labels: string[]; expected: number[]; probabilities: number[][] }
-  | { v: 1; task: 'detection'; labels: string[]; samples: DetectionValidation['samples'] };
+  | { v: 1; task: 'classification'; labels: string[]; expected: number[]; probabilities: number[][]; imageIds?: string[] }
+  | { v: 1; task: 'detection'; labels: string[]; samples: DetectionValidation['samples']; imageIds?: string[] };
 
-export function evaluationOf(validation: ClassificationValidation | DetectionValidation, labels: string[]): Uint8Array {
+/** `exampleImageIds[i]` is the project image of the training dataset's example i. */
+export function evaluationOf(validation: ClassificationValidation | DetectionValidation, labels: string[], exampleImageIds: string[]): Uint8Array {
+  const imageIds = validation.exampleIndexes.map((index) => exampleImageIds[index]);
   const stored: StoredEvaluation =
     validation.task === 'classification'
-      ? { v: 1, task: 'classification', labels, expected: validation.expected, probabilities: validation.probabilities }
-      : { v: 1, task: 'detection', labels, samples: validation.samples };
+      ? { v: 1, task: 'classification', labels, expected: validation.expected, probabilities: validation.probabilities, imageIds }
+      : { v: 1, task: 'detection', labels, samples: validation.samples, imageIds };
   return new TextEncoder().encode(JSON.stringify(stored));
 }
 

@@ -4,15 +4,17 @@ import type { DatasetManifest } from '../manifest/dataset-manifest.js';
 /**
  * The examples the model learns from: labeled train and validation images (test images are kept for test
  * runs). When no image is assigned to validation, `validationSplit` holds out a share of the train images.
+ * `imageIds[i]` is the manifest image of `dataset.examples[i]`.
  */
 export function toTrainingDataset(
   manifest: DatasetManifest,
   imageBytes: ReadonlyMap<string, Uint8Array>,
-): TrainingDataset {
+): { dataset: TrainingDataset; imageIds: string[] } {
   const labelIndex = new Map(manifest.labels.map((label, index) => [label.id, index]));
   const usable = manifest.images.filter((image) => image.split !== 'test');
   const fixedValidation = usable.some((image) => image.split === 'validation');
   const examples: TrainingExample[] = [];
+  const imageIds: string[] = [];
   for (const image of usable) {
     const split = fixedValidation ? (image.split as 'train' | 'validation') : undefined;
     const bytes = imageBytes.get(image.sha256)!;
@@ -20,14 +22,16 @@ export function toTrainingDataset(
       const label = image.labelId === null ? undefined : labelIndex.get(image.labelId);
       if (label === undefined) continue;
       examples.push({ image: bytes, label, split });
+      imageIds.push(image.id);
     } else {
       const boxes = image.regions
         .filter((region) => labelIndex.has(region.labelId))
         .map((region) => ({ label: labelIndex.get(region.labelId)!, x: region.x, y: region.y, width: region.width, height: region.height }));
       examples.push({ image: bytes, boxes, split });
+      imageIds.push(image.id);
     }
   }
-  return { task: manifest.task, labels: manifest.labels.map((label) => label.name), examples };
+  return { dataset: { task: manifest.task, labels: manifest.labels.map((label) => label.name), examples }, imageIds };
 }
 
 /** The project's training configuration in the terms of libs/ml. */

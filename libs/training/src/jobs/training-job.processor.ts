@@ -63,7 +63,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     for (const image of manifest.images) {
       if (!images.has(image.sha256)) images.set(image.sha256, new Uint8Array(await this.blobs.get(image.sha256)));
     }
-    const dataset = toTrainingDataset(manifest, images);
+    const { dataset, imageIds } = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
     if (getArchitecture(queued.architecture).usesBackbone) Object.assign(config, await this.backboneConfig(queued));
     else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
@@ -80,7 +80,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
         },
       });
-      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name)) }, metadata);
+      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name), imageIds) }, metadata);
     } catch (error) {
       if (error instanceof TrainingThreadCancelled || isDomainError(error, 'ITERATION_NOT_RUNNING') || isDomainError(error, 'ITERATION_FINISHED')) {
         this.logger.log(`Iteration ${iterationId} stopped: it was cancelled or finished elsewhere`);
@@ -112,10 +112,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
   }
 
-  private async store(result: TrainingResult, labels: string[]): Promise<IterationOutcome> {
+  private async store(result: TrainingResult, labels: string[], imageIds: string[]): Promise<IterationOutcome> {
     const model = await this.blobs.put(packModel(result.model));
     const embeddings = result.embeddings ? await this.blobs.put(encodeEmbeddingTable(result.embeddings)) : null;
-    const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels)) : null;
+    const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels, imageIds)) : null;
     return {
       modelSha256: model.sha256,
       modelBytes: model.bytes,

@@ -12,14 +12,16 @@ export interface ProjectHistoryQuery {
   /** Inclusive bounds on the time the event was recorded (metadata.at). */
   from?: Date;
   to?: Date;
+  /** Only events caused by this user; null: only those the system caused on its own. */
+  userId?: string | null;
 }
 
-/** Most entries one request looks at when filtering by time, so a page costs a bounded amount of work. */
+/** Most entries one request looks at when filtering by time or user, so a page costs a bounded amount of work. */
 export const HISTORY_SCAN_BUDGET = 5000;
 const SCAN_BATCH = 500;
 
 /**
- * A page of a project's history in log order. Filtering by time can leave a page short (even empty) with a
+ * A page of a project's history in log order. Filtering by time or user can leave a page short (even empty) with a
  * `nextCursor` when the scan budget ran out: the client just continues from it. `nextCursor` is a log
  * position, to pass as `after`.
  */
@@ -31,9 +33,10 @@ export async function findProjectHistory(readStore: ReadStore, query: ProjectHis
   const to = query.to?.getTime() ?? Number.POSITIVE_INFINITY;
   const wanted = (entry: ProjectHistoryEntry) => {
     const at = Date.parse(entry.metadata.at);
-    return (!types || types.has(entry.type)) && at >= from && at <= to;
+    const byWanted = query.userId === undefined || (entry.metadata.userId ?? null) === query.userId;
+    return (!types || types.has(entry.type)) && at >= from && at <= to && byWanted;
   };
-  const filtersInMemory = (types?.size ?? 0) > 1 || query.from !== undefined || query.to !== undefined;
+  const filtersInMemory = (types?.size ?? 0) > 1 || query.from !== undefined || query.to !== undefined || query.userId !== undefined;
 
   const items: ProjectHistoryEntry[] = [];
   let after = query.after ?? -1;

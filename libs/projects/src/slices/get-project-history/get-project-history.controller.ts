@@ -36,6 +36,7 @@ export class GetProjectHistoryController {
       types: query.type,
       from: query.from === undefined ? undefined : new Date(query.from),
       to: query.to === undefined ? undefined : new Date(query.to),
+      userId: query.user === undefined ? undefined : query.user === 'system' ? null : query.user.toLowerCase(),
     });
     return {
       items: page.items.map(({ position, stream, type, v, data, metadata }) => ({ position, stream, type, v, data, metadata })),

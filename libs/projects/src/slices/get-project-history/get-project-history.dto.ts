@@ -4,6 +4,7 @@ import { ArrayMaxSize, IsArray, IsInt, IsISO8601, IsOptional, Matches, Max, Min 
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../../core/src/index.js';
 
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
+const USER_FILTER = /^(system|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
 
 export class ProjectHistoryQueryDto {
   @ApiPropertyOptional({
@@ -46,6 +47,15 @@ export class ProjectHistoryQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'to must be an ISO-8601 date-time' })
   to?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    example: 'system',
+    description: 'Only events caused by this user (their id, as in metadata.userId), or `system` for those with no user.',
+  })
+  @IsOptional()
+  @Matches(USER_FILTER, { message: 'user must be a user id (UUID) or system' })
+  user?: string;
 }
 
 export class HistoryMetadataDto {
@@ -86,7 +96,7 @@ export class HistoryPageDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'Pass as `after` for the next page; null when there is nothing more. A page filtered by time may be short.',
+    description: 'Pass as `after` for the next page; null when there is nothing more. A page filtered by time or user may be short.',
   })
   nextCursor: string | null;
 }

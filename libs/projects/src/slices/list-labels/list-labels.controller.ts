@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, setEtag, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
 import { ReadStore } from '../../../../read-store/src/index.js';
-import { ETAG_HEADER } from '../../http/if-match.js';
 import { LabelDto } from '../../http/project.dto.js';
 import { ProjectAccess } from '../../project-access.js';
 import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/label-stats.view.js';
@@ -21,6 +21,20 @@ export class LabelListDto {
   nextCursor: null;
 }
 
+const LABEL_LIST_ETAG_HEADER = {
+  ETag: {
+    description:
+      'Names this list as sent, image counts included (they change without a new project revision), for If-None-Match. ' +
+      "To guard a label write with If-Match, use the project's ETag (GET /v1/projects/{projectId}).",
+    schema: { type: 'string' },
+  },
+};
+
+/** A weak ETag of the list's content: image counts move without the project's revision, so that cannot name it. */
+function etagOfContent(list: LabelListDto): string {
+  return `W/"labels-${createHash('sha256').update(JSON.stringify(list)).digest('base64url').slice(0, 22)}"`;
+}
+
 @ApiTags('labels')
 @ApiBearerAuth()
 @Controller('v1/projects/:projectId/labels')
@@ -32,7 +46,7 @@ export class ListLabelsController {
 
   @Get()
   @ApiOperation({ operationId: 'listLabels', summary: "A project's labels with how many images each has" })
-  @ApiOkResponse({ type: LabelListDto, headers: ETAG_HEADER })
+  @ApiOkResponse({ type: LabelListDto, headers: LABEL_LIST_ETAG_HEADER })
   @ApiErrors(400, 401, 404)
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -42,10 +56,11 @@ export class ListLabelsController {
     const project = await this.access.getOwned(projectId, user.id);
     const stats = await this.readStore.collection<LabelStatsView>(LABEL_STATS).findAll({ projectId });
     const counts = new Map(stats.map((entry) => [entry.id, entry.imageCount]));
-    setEtag(response, project.revision);
-    return {
+    const list: LabelListDto = {
       items: project.labels.map((label) => ({ id: label.id, name: label.name, imageCount: counts.get(label.id) ?? 0 })),
       nextCursor: null,
     };
+    response.setHeader('ETag', etagOfContent(list));
+    return list;
   }
 }
