@@ -14,7 +14,7 @@ export function multiplyAddsPerImage(model: tfl.LayersModel): number {
     }
     const kernelSize = layer.weights
       .filter((weight) => /kernel$/.test(weight.originalName))
-      .reduce((sum, weight) => sum + weight.shape.reduce((product, size) => product * (size ?? 1), 1), 0);
+      .reduce((sum, weight) => sum + weight.shape.reduce<number>((product, size) => product * (size ?? 1), 1), 0);
     if (kernelSize === 0) continue;
     const outputShape = (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as (number | null)[];
     // [batch, ...positions, channels]: the kernel runs once per position.
