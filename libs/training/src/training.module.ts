@@ -2,11 +2,15 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries } from '../../datasets/src/index.js';
 import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
+import { EmbeddingJobProcessor } from './jobs/embedding-job.processor.js';
+import { EmbeddingJobReactor } from './jobs/embedding-job.reactor.js';
 import { TrainingJobProcessor } from './jobs/training-job.processor.js';
 import { TrainingJobReactor } from './jobs/training-job.reactor.js';
+import { EmbeddingTablesProjection } from './read-models/embedding-tables/embedding-tables.projection.js';
 import { IterationQueries } from './read-models/iterations/iteration-queries.js';
 import { IterationsProjection } from './read-models/iterations/iterations.projection.js';
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
+import { EmbeddingCacheController } from './slices/read-embedding-cache/embedding-cache.controller.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
 import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
 import { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
@@ -16,14 +20,17 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
 @Module({
   imports: [CqrsModule],
-  controllers: [QueueIterationController, IterationsController, IterationArtifactsController],
+  controllers: [QueueIterationController, IterationsController, IterationArtifactsController, EmbeddingCacheController],
   providers: [
     ProjectAccess,
     DatasetQueries,
     IterationQueries,
     IterationsProjection,
+    EmbeddingTablesProjection,
     TrainingJobReactor,
     TrainingJobProcessor,
+    EmbeddingJobReactor,
+    EmbeddingJobProcessor,
     QueueIterationHandler,
     ReproduceIterationHandler,
     CancelIterationHandler,
@@ -34,6 +41,6 @@ import { IterationsController } from './slices/read-iterations/iterations.contro
 })
 export class TrainingModule {}
 
-/** The worker process only runs training jobs. */
-@Module({ providers: [TrainingJobProcessor, BackboneCatalog] })
+/** The worker process only runs training and background embedding jobs. */
+@Module({ providers: [TrainingJobProcessor, EmbeddingJobProcessor, BackboneCatalog] })
 export class TrainingWorkerModule {}

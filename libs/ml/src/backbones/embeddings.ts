@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { augmentBatch, IDENTITY_PLAN, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
-import type { ImageSource } from '../images/image-decoding.js';
-import type { Backbone } from './backbone.js';
+import { decodeAll, decodeResized, type ImageSource } from '../images/image-decoding.js';
+import type { Backbone, BackboneDescriptor } from './backbone.js';
 
 /**
  * What an embedding depends on besides the image: the backbone, the layer it is pooled from, the preprocessing
@@ -54,6 +54,19 @@ export function imageContentHash(image: ImageSource): string {
   const hash = createHash('sha256');
   if (image instanceof Uint8Array) return hash.update(image).digest('hex');
   return hash.update(`${image.width}x${image.height}x${image.channels}:`).update(image.pixels).digest('hex');
+}
+
+/** The space of a backbone layer's pooled activations on images stretched to the backbone's input size. */
+export function embeddingSpaceOf(descriptor: BackboneDescriptor, layer = descriptor.embeddingLayer): EmbeddingSpace {
+  const { id, inputSize, inputRange } = descriptor;
+  return { backbone: id, layer, preprocessing: `resize-${inputSize}-fill-range-${inputRange.join('..')}-avgpool` };
+}
+
+/** Channels of a feature layer: the length of its pooled embedding. */
+export function embeddingDimensionOf(descriptor: BackboneDescriptor, layer = descriptor.embeddingLayer): number {
+  const feature = descriptor.featureLayers.find((candidate) => candidate.name === layer);
+  if (!feature) throw new RangeError(`backbone '${descriptor.id}' lists no feature layer '${layer}'`);
+  return feature.channels;
 }
 
 export function embeddingSpaceKey(space: EmbeddingSpace): string {
@@ -146,6 +159,36 @@ export async function computeEmbeddings(
   return missing.length;
 }
 
+/** An encoded image (its bytes hash to `hash`, the key of its embeddings). */
+export interface EncodedImage {
+  hash: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Fills `table` with the embeddings of encoded images it lacks in `views`: each image is decoded and stretched to
+ * the backbone's input size, as training prepares it, so the vectors equal those a training run computes.
+ */
+export async function embedEncodedImages(
+  backbone: Backbone,
+  table: EmbeddingTable,
+  images: readonly EncodedImage[],
+  views: readonly EmbeddingView[],
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const missing = images.filter((image) => views.some((view) => !table.vectors.get(image.hash)?.has(view.name)));
+  const size = { width: backbone.descriptor.inputSize, height: backbone.descriptor.inputSize };
+  let computed = 0;
+  // Decoded a batch at a time: thousands of 224-px images at once would hold 150 KB each.
+  for (let start = 0; start < missing.length; start += batchSize) {
+    const batch = missing.slice(start, start + batchSize);
+    const jobs = await decodeAll(batch.length, async (index) => ({ hash: batch[index].hash, pixels: (await decodeResized(batch[index].bytes, size, 3)).pixels }));
+    computed += await computeEmbeddings(backbone, table, jobs, views, batchSize, signal);
+  }
+  return computed;
+}
+
 interface TableHeader {
   format: 'diyml-embeddings';
   v: 1;
@@ -176,11 +219,22 @@ export function encodeEmbeddingTable(table: EmbeddingTable): Uint8Array {
   return bytes;
 }
 
-export function decodeEmbeddingTable(bytes: Uint8Array): EmbeddingTable {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(0, true);
+function readHeader(bytes: Uint8Array): { header: TableHeader; headerLength: number } {
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as TableHeader;
   if (header.format !== 'diyml-embeddings' || header.v !== 1) throw new Error('not a diyml embedding table');
+  return { header, headerLength };
+}
+
+/** The space and the (image hash, view name) of every vector of an encoded table, read from its header alone. */
+export function embeddingTableEntries(bytes: Uint8Array): Pick<TableHeader, 'space' | 'dimension' | 'entries'> {
+  const { space, dimension, entries } = readHeader(bytes).header;
+  return { space, dimension, entries };
+}
+
+export function decodeEmbeddingTable(bytes: Uint8Array): EmbeddingTable {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { header, headerLength } = readHeader(bytes);
   const table = emptyEmbeddingTable(header.space, header.dimension);
   header.entries.forEach(([image, viewName], index) => {
     const vector = new Float32Array(header.dimension);

@@ -6,6 +6,7 @@ import { selectBackend } from '../backend/backend-selection.js';
 import { DEFAULT_BACKBONE_ID } from '../backbones/backbone-registry.js';
 import {
   computeEmbeddings,
+  embeddingSpaceOf,
   embeddingViews,
   emptyEmbeddingTable,
   IDENTITY_VIEW,
@@ -239,8 +240,7 @@ class TrainingSession {
    */
   async prepareEmbeddings(trainIndexes: number[], validationIndexes: number[], signal?: AbortSignal): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
     const { backbone, layer, dimension } = this.built.embedding!;
-    const { id, inputSize, inputRange } = backbone.descriptor;
-    const table = emptyEmbeddingTable({ backbone: id, layer, preprocessing: `resize-${inputSize}-fill-range-${inputRange.join('..')}-avgpool` }, dimension);
+    const table = emptyEmbeddingTable(embeddingSpaceOf(backbone.descriptor, layer), dimension);
     mergeEmbeddingTables(table, this.config.embeddings ?? []);
     const views = embeddingViews(this.config.augmentation);
     const hashes = new Map([...trainIndexes, ...validationIndexes].map((index) => [index, imageContentHash(this.dataset.examples[index].image)]));
