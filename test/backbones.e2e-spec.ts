@@ -107,6 +107,24 @@ describe('pretrained backbones over HTTP', () => {
     expect(iterations.body.items).toHaveLength(0);
   });
 
+  it('refuses fine-tuning at queue time where it cannot apply (422 FINE_TUNE_UNSUPPORTED), recording nothing', async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.configureTraining(project.id, { architecture: 'small-cnn' });
+    await client.upload(project.id, await bars('horizontal', 5, 11), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 5, 12), { label: 'vertical' }, 'v');
+    const queue = (trainingConfig: Record<string, unknown>) => client.http.post(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).send({ trainingConfig });
+
+    const fromScratch = await queue({ fineTune: 1 }).expect(422);
+    expect(fromScratch.body).toMatchObject({ code: 'FINE_TUNE_UNSUPPORTED', details: [{ field: 'trainingConfig.fineTune' }] });
+    expect(fromScratch.body.message).toContain('small-cnn');
+    const tooMany = await queue({ architecture: 'backbone-classifier', backbone: 'tiny-url', fineTune: 2 }).expect(422);
+    expect(tooMany.body.message).toContain('this backbone has 1 block(s) to fine-tune');
+    const outOfRange = await queue({ fineTune: 5 }).expect(400);
+    expect(outOfRange.body.details).toEqual([{ field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] }]);
+    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    expect(iterations.body.items).toHaveLength(0);
+  });
+
   /** The project's background embedding tables, once they hold `images` images. */
   async function embeddedInBackground(projectId: string, images: number) {
     const deadline = Date.now() + 60_000;

@@ -96,34 +96,24 @@ export interface EmbeddingJob {
 }
 
 /**
- * Fills `table` with the pooled embedding of every (image, view) it lacks: batches of images go through the
- * backbone's runner (tfjs or a faster runtime) and each feature map is averaged over space.
+ * Runs the backbone's runner on every (image, view) of `items` in batches and hands over each one's activations at
+ * `layer` ([height, width, channels], channels last). Views are applied to the pixels before the forward pass.
  */
-export async function computeEmbeddings(
+export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: EmbeddingView }>(
   backbone: Backbone,
-  table: EmbeddingTable,
-  jobs: readonly EmbeddingJob[],
-  views: readonly EmbeddingView[],
+  layer: string,
+  items: readonly T[],
   batchSize: number,
+  consume: (item: T, map: Float32Array) => void,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<void> {
+  if (items.length === 0) return;
   const { inputSize, inputRange } = backbone.descriptor;
-  const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
-  const queued = new Set<string>();
-  for (const job of jobs)
-    for (const view of views) {
-      const key = `${job.hash}\n${view.name}`;
-      if (!table.vectors.get(job.hash)?.has(view.name) && !queued.has(key)) {
-        queued.add(key);
-        missing.push({ job, view });
-      }
-    }
-  if (missing.length === 0) return 0;
-  const runner = await backbone.createRunner([table.space.layer]);
+  const runner = await backbone.createRunner([layer]);
   try {
-    for (let start = 0; start < missing.length; start += batchSize) {
+    for (let start = 0; start < items.length; start += batchSize) {
       signal?.throwIfAborted();
-      const batch = missing.slice(start, start + batchSize);
+      const batch = items.slice(start, start + batchSize);
       const input = tf.tidy(() => {
         const imageLength = inputSize * inputSize * 3;
         const unit = new Float32Array(batch.length * imageLength);
@@ -139,23 +129,54 @@ export async function computeEmbeddings(
       input.dispose();
       const [maps] = await runner.run(values, batch.length);
       const size = maps.length / batch.length;
-      const channels = table.dimension;
-      batch.forEach(({ job, view }, position) => {
-        const pooled = new Float32Array(channels);
-        const map = maps.subarray(position * size, (position + 1) * size);
-        for (let i = 0; i < map.length; i++) pooled[i % channels] += map[i];
-        const cells = size / channels;
-        for (let c = 0; c < channels; c++) pooled[c] /= cells;
-        const views = table.vectors.get(job.hash) ?? new Map<string, Float32Array>();
-        views.set(view.name, pooled);
-        table.vectors.set(job.hash, views);
-      });
+      batch.forEach((item, position) => consume(item, maps.slice(position * size, (position + 1) * size)));
       // Let cancellation and progress messages through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     runner.dispose();
   }
+}
+
+/**
+ * Fills `table` with the pooled embedding of every (image, view) it lacks: batches of images go through the
+ * backbone's runner (tfjs or a faster runtime) and each feature map is averaged over space.
+ */
+export async function computeEmbeddings(
+  backbone: Backbone,
+  table: EmbeddingTable,
+  jobs: readonly EmbeddingJob[],
+  views: readonly EmbeddingView[],
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
+  const queued = new Set<string>();
+  for (const job of jobs)
+    for (const view of views) {
+      const key = `${job.hash}\n${view.name}`;
+      if (!table.vectors.get(job.hash)?.has(view.name) && !queued.has(key)) {
+        queued.add(key);
+        missing.push({ job, view });
+      }
+    }
+  const channels = table.dimension;
+  await forEachFeatureMap(
+    backbone,
+    table.space.layer,
+    missing,
+    batchSize,
+    ({ job, view }, map) => {
+      const pooled = new Float32Array(channels);
+      for (let i = 0; i < map.length; i++) pooled[i % channels] += map[i];
+      const cells = map.length / channels;
+      for (let c = 0; c < channels; c++) pooled[c] /= cells;
+      const views = table.vectors.get(job.hash) ?? new Map<string, Float32Array>();
+      views.set(view.name, pooled);
+      table.vectors.set(job.hash, views);
+    },
+    signal,
+  );
   return missing.length;
 }
 

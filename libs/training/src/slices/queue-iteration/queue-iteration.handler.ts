@@ -71,6 +71,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     if (config.architecture === AUTO_ARCHITECTURE) config = { ...config, architecture: chooseArchitecture(project.type, manifest.images).id };
     const usesBackbone = getArchitecture(config.architecture).usesBackbone === true;
     if (usesBackbone && config.baseIterationId === null) await this.backbones.assertAvailable(config.backbone, 'trainingConfig.backbone');
+    if (config.fineTune > 0) this.assertFineTunable(config);
     const baseModelSha256 = config.baseIterationId ? await this.baseModelOf(projectId, config.baseIterationId) : null;
     const stored = await this.queuer.storeManifest(manifest);
     return this.queuer.queue(project.id, context, {
@@ -98,6 +99,22 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       .find({ where: { projectId, status: 'completed' }, orderBy: 'number', direction: 'desc', limit: 20 });
     const tables = completed.items.map((iteration) => iteration.embeddings?.sha256).filter((sha256): sha256 is string => typeof sha256 === 'string');
     return [...background.map((table) => table.tableSha256), ...[...new Set(tables)].slice(0, REUSED_EMBEDDING_TABLES)];
+  }
+
+  /** Fine-tuning needs backbone-classifier on a registered backbone that lists enough blocks to fine-tune. */
+  private assertFineTunable(config: TrainingConfig): void {
+    const blocks = config.baseIterationId === null ? (this.backbones.describe(config.backbone).fineTuneStarts?.length ?? 0) : 0;
+    const problem =
+      config.architecture !== 'backbone-classifier'
+        ? `it applies to the backbone-classifier architecture, and this iteration trains ${config.architecture}`
+        : config.fineTune > blocks
+          ? `this backbone has ${blocks} block(s) to fine-tune${config.baseIterationId === null ? '' : ' (a model from another iteration has none)'}`
+          : null;
+    if (problem) {
+      throw DomainError.unprocessable('FINE_TUNE_UNSUPPORTED', `trainingConfig.fineTune ${config.fineTune} cannot be used: ${problem}. Set fineTune to 0 to keep the backbone frozen.`, [
+        { field: 'trainingConfig.fineTune', errors: [problem] },
+      ]);
+    }
   }
 
   /** The model a transfer iteration builds on: frozen by hash now, so a reproduction uses the same one. */
