@@ -7,9 +7,9 @@ import { DEFAULT_BACKBONE_ID } from '../backbones/backbone-registry.js';
 import {
   computeEmbeddings,
   embeddingSpaceOf,
-  forEachFeatureMap,
   embeddingViews,
   emptyEmbeddingTable,
+  forEachFeatureMap,
   IDENTITY_VIEW,
   imageContentHash,
   mergeEmbeddingTables,
@@ -328,13 +328,11 @@ class TrainingSession {
     // Built only now: applying the backbone's layers again gives them a second node, after which their outputs are ambiguous.
     const tail = backboneTail(backbone, start, layer);
     const { mean, scale } = this.standardisation!;
-    const standardise = tfl.layers.depthwiseConv2d({
-      name: 'fine_tune_standardisation',
-      kernelSize: 1,
-      trainable: false,
-      weights: [tf.tensor4d(scale.map((spread) => 1 / spread), [1, 1, scale.length, 1]), tf.tensor1d(mean.map((average, i) => -average / scale[i]))],
-    });
+    const standardisation = [tf.tensor4d(scale.map((spread) => 1 / spread), [1, 1, scale.length, 1]), tf.tensor1d(mean.map((average, i) => -average / scale[i]))];
+    const standardise = tfl.layers.depthwiseConv2d({ name: 'fine_tune_standardisation', kernelSize: 1, trainable: false, weights: standardisation });
     const pooled = tfl.layers.globalAveragePooling2d({ name: 'fine_tune_pool' }).apply(standardise.apply(tail.model.outputs[0])) as tfl.SymbolicTensor;
+    // The layer copied them into its own weights when it was built.
+    tf.dispose(standardisation);
     this.trainable = tfl.model({ name: 'fine_tuned_classifier', inputs: tail.model.inputs, outputs: head.apply(pooled) as tfl.SymbolicTensor });
     this.featureShape = tail.model.inputs[0].shape.slice(1) as number[];
     for (const trained of tail.trainedLayers) for (const weight of trained.trainableWeights) this.backboneVariables.add(weight.read() as tf.Variable);
