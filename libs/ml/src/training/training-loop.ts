@@ -301,8 +301,8 @@ class TrainingSession {
 
   /**
    * Fine-tuning the backbone's last `fineTune` blocks: their input activations are computed once per training image
-   * and view (and validation image), and the model trained becomes those blocks, the fixed standardisation of the
-   * frozen embeddings (as a 1×1 per-channel layer, before pooling: both are linear) and the head.
+   * and view (and validation image), and the model trained becomes those blocks, pooling, the fixed standardisation
+   * of the frozen embeddings and the head.
    */
   private async prepareFineTuning(
     trainIndexes: number[],
@@ -328,12 +328,20 @@ class TrainingSession {
     // Built only now: applying the backbone's layers again gives them a second node, after which their outputs are ambiguous.
     const tail = backboneTail(backbone, start, layer);
     const { mean, scale } = this.standardisation!;
-    const standardisation = [tf.tensor4d(scale.map((spread) => 1 / spread), [1, 1, scale.length, 1]), tf.tensor1d(mean.map((average, i) => -average / scale[i]))];
-    const standardise = tfl.layers.depthwiseConv2d({ name: 'fine_tune_standardisation', kernelSize: 1, trainable: false, weights: standardisation });
-    const pooled = tfl.layers.globalAveragePooling2d({ name: 'fine_tune_pool' }).apply(standardise.apply(tail.model.outputs[0])) as tfl.SymbolicTensor;
+    // The standardisation as a frozen batch normalisation in inference mode: (x − m) / √(s² + ε) · √(s² + ε) / s = (x − m) / s.
+    const epsilon = 1e-3;
+    const standardisation = [
+      tf.tensor1d(scale.map((spread) => Math.sqrt(spread * spread + epsilon) / spread)),
+      tf.zeros([scale.length]),
+      tf.tensor1d(mean),
+      tf.tensor1d(scale.map((spread) => spread * spread)),
+    ];
+    const standardise = tfl.layers.batchNormalization({ name: 'fine_tune_standardisation', epsilon, trainable: false, weights: standardisation });
+    const pooled = tfl.layers.globalAveragePooling2d({ name: 'fine_tune_pool' }).apply(tail.model.outputs[0]) as tfl.SymbolicTensor;
+    const standardised = standardise.apply(pooled) as tfl.SymbolicTensor;
     // The layer copied them into its own weights when it was built.
     tf.dispose(standardisation);
-    this.trainable = tfl.model({ name: 'fine_tuned_classifier', inputs: tail.model.inputs, outputs: head.apply(pooled) as tfl.SymbolicTensor });
+    this.trainable = tfl.model({ name: 'fine_tuned_classifier', inputs: tail.model.inputs, outputs: head.apply(standardised) as tfl.SymbolicTensor });
     this.featureShape = tail.model.inputs[0].shape.slice(1) as number[];
     for (const trained of tail.trainedLayers) for (const weight of trained.trainableWeights) this.backboneVariables.add(weight.read() as tf.Variable);
   }
