@@ -93,29 +93,65 @@ describe('pretrained backbones over HTTP', () => {
 
   it('refuses to queue an iteration on an unusable backbone, recording nothing', async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    // From scratch by default, so no upload starts background embeddings on the default MobileNetV2.
+    await client.configureTraining(project.id, { architecture: 'small-cnn' });
     await client.upload(project.id, await bars('horizontal', 5, 1), { label: 'horizontal' }, 'h');
     await client.upload(project.id, await bars('vertical', 5, 2), { label: 'vertical' }, 'v');
     const response = await client.http
       .post(`/v1/projects/${project.id}/iterations`)
       .set('Authorization', client.auth)
-      .send({ trainingConfig: { backbone: 'tiny-offline' } })
+      .send({ trainingConfig: { architecture: 'backbone-classifier', backbone: 'tiny-offline' } })
       .expect(422);
     expect(response.body.code).toBe('BACKBONE_DOWNLOAD_FAILED');
     const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
     expect(iterations.body.items).toHaveLength(0);
   });
 
+  it('refuses fine-tuning at queue time where it cannot apply (422 FINE_TUNE_UNSUPPORTED), recording nothing', async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.configureTraining(project.id, { architecture: 'small-cnn' });
+    await client.upload(project.id, await bars('horizontal', 5, 11), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 5, 12), { label: 'vertical' }, 'v');
+    const queue = (trainingConfig: Record<string, unknown>) => client.http.post(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).send({ trainingConfig });
+
+    const fromScratch = await queue({ fineTune: 1 }).expect(422);
+    expect(fromScratch.body).toMatchObject({ code: 'FINE_TUNE_UNSUPPORTED', details: [{ field: 'trainingConfig.fineTune' }] });
+    expect(fromScratch.body.message).toContain('small-cnn');
+    const tooMany = await queue({ architecture: 'backbone-classifier', backbone: 'tiny-url', fineTune: 2 }).expect(422);
+    expect(tooMany.body.message).toContain('this backbone has 1 block(s) to fine-tune');
+    const outOfRange = await queue({ fineTune: 5 }).expect(400);
+    expect(outOfRange.body.details).toEqual([{ field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] }]);
+    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    expect(iterations.body.items).toHaveLength(0);
+  });
+
+  /** The project's background embedding tables, once they hold `images` images. */
+  async function embeddedInBackground(projectId: string, images: number) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const response = await client.http.get(`/v1/projects/${projectId}/embeddings`).set('Authorization', client.auth).expect(200);
+      if (response.body.items.some((table: { imageCount: number }) => table.imageCount >= images)) return response.body.items;
+      if (Date.now() > deadline) throw new Error(`background embeddings: ${JSON.stringify(response.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   it('trains photos on a backbone fetched once by URL, predicts from an image, and reproduces the model byte for byte', async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
-    await client.upload(project.id, await bars('horizontal', 20, 3), { label: 'horizontal' }, 'h');
-    await client.upload(project.id, await bars('vertical', 20, 4), { label: 'vertical' }, 'v');
     await client.configureTraining(project.id, { backbone: 'tiny-url' });
     expect(readdirSync(join(testApp.dataDir, 'backbones', 'tiny-url'))).toHaveLength(2);
+    await client.upload(project.id, await bars('horizontal', 20, 3), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 20, 4), { label: 'vertical' }, 'v');
+    // Embedded in the background after the upload, in the views training uses.
+    const [table] = await embeddedInBackground(project.id, 40);
+    expect(table).toMatchObject({ backbone: 'tiny-url', layer: 'stage_2', imageCount: 40 });
 
     const queued = await client.train(project.id);
     const iteration = await client.waitForIteration(project.id, queued.id);
     expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', trainingConfig: { architecture: 'backbone-classifier', backbone: 'tiny-url' } });
     expect(iteration.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
+    // 32 training photos in 4 views and 8 validation photos plain, all from the background table.
+    expect(iteration.embeddings).toMatchObject({ computed: 0, reused: 32 * 4 + 8 });
 
     const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
     for (const [orientation, seed] of [['vertical', 50], ['horizontal', 51]] as const) {
@@ -124,27 +160,41 @@ describe('pretrained backbones over HTTP', () => {
       expect(prediction.body.predictions[0].label).toBe(orientation);
     }
 
-    // 32 training photos in 4 views, 8 validation photos plain.
-    expect(iteration.embeddings).toMatchObject({ computed: 32 * 4 + 8, reused: 0 });
-
     const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`).set('Authorization', client.auth).expect(202);
     const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
     expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: 32 * 4 + 8 });
 
-    // A new iteration with one more photo per label reuses what it can: new photos, and photos that moved from
-    // validation to training (they need their augmented views), are embedded; the rest comes from the cache.
+    // Photos uploaded later are embedded in the background too; a new iteration computes none of them.
     await client.upload(project.id, await bars('horizontal', 1, 5), { label: 'horizontal' }, 'h-more');
     await client.upload(project.id, await bars('vertical', 1, 6), { label: 'vertical' }, 'v-more');
+    await embeddedInBackground(project.id, 42);
     const next = await client.waitForIteration(project.id, (await client.train(project.id)).id);
     expect(next.status).toBe('completed');
-    expect(next.embeddings.computed).toBeGreaterThanOrEqual(2);
+    expect(next.embeddings).toMatchObject({ computed: 0 });
     expect(next.embeddings.reused).toBeGreaterThanOrEqual(100);
-    expect(next.embeddings.computed).toBeLessThan(next.embeddings.reused / 2);
   }, 120_000);
+
+  it('embeds a project\'s photos again on the backbone a new training configuration names', async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.configureTraining(project.id, { architecture: 'small-cnn' });
+    await client.upload(project.id, await bars('horizontal', 3, 9), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 3, 10), { label: 'vertical' }, 'v');
+    const before = await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth).expect(200);
+    expect(before.body.items).toEqual([]);
+
+    await client.configureTraining(project.id, { architecture: 'backbone-classifier', backbone: 'tiny-url', augmentation: { horizontalFlip: false } });
+    const [table] = await embeddedInBackground(project.id, 6);
+    expect(table).toMatchObject({ backbone: 'tiny-url', imageCount: 6 });
+    await client.http.get(`/v1/projects/${project.id}/embeddings`).expect(401);
+    const stranger = await registerAndLogIn(testApp);
+    const hidden = await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', stranger.auth).expect(404);
+    expect(hidden.body.code).toBe('PROJECT_NOT_FOUND');
+  }, 60_000);
 
   it("uses another iteration's model as the backbone (baseIterationId), e.g. an imported one", async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.configureTraining(project.id, { architecture: 'small-cnn' });
     await client.upload(project.id, await bars('horizontal', 12, 7), { label: 'horizontal' }, 'h');
     await client.upload(project.id, await bars('vertical', 12, 8), { label: 'vertical' }, 'v');
     const base = await client.waitForIteration(project.id, (await client.train(project.id, { architecture: 'small-cnn', imageSize: 32, epochs: 2 })).id);

@@ -19,6 +19,7 @@ const CLASSIFICATION_DEFAULTS = {
   earlyStopping: null,
   baseIterationId: null,
   backbone: null,
+  fineTune: 0,
 };
 
 const fieldsOf = (body: { details?: { field: string }[] }) => (body.details ?? []).map((detail) => detail.field);

@@ -93,10 +93,17 @@ export class BenchClient {
   }
 
   async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.auth ? { authorization: this.auth } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    const send = () =>
+      fetch(`${this.base}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.auth ? { authorization: this.auth } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    // A kept-alive connection the server closes as the request goes out is reset (seen under heavy load while
+    // polling): a read is safe to send again.
+    const response = await send().catch((error: unknown) => {
+      if (method === 'GET' && (error as { cause?: { code?: string } }).cause?.code === 'ECONNRESET') return send();
+      throw error;
     });
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
     return (response.status === 204 ? {} : await response.json()) as T;

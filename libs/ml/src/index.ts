@@ -104,8 +104,17 @@ export { ensureBackboneWeights, readBackboneModel, type WeightSourceOptions } fr
 export { describeImportedBackbone } from './backbones/imported-backbone.js';
 export {
   decodeEmbeddingTable,
+  embedEncodedImages,
+  embeddingDimensionOf,
   embeddingSpaceKey,
+  embeddingSpaceOf,
+  embeddingTableEntries,
+  embeddingViews,
+  emptyEmbeddingTable,
   encodeEmbeddingTable,
+  mergeEmbeddingTables,
   type EmbeddingSpace,
   type EmbeddingTable,
+  type EmbeddingView,
+  type EncodedImage,
 } from './backbones/embeddings.js';

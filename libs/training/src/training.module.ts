@@ -2,8 +2,11 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries } from '../../datasets/src/index.js';
 import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
+import { EmbeddingJobProcessor } from './jobs/embedding-job.processor.js';
+import { EmbeddingJobReactor } from './jobs/embedding-job.reactor.js';
 import { TrainingJobProcessor } from './jobs/training-job.processor.js';
 import { TrainingJobReactor } from './jobs/training-job.reactor.js';
+import { EmbeddingTablesProjection } from './read-models/embedding-tables/embedding-tables.projection.js';
 import { IterationQueries } from './read-models/iterations/iteration-queries.js';
 import { IterationsProjection } from './read-models/iterations/iterations.projection.js';
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
@@ -11,6 +14,7 @@ import { ImagePerformanceQueries } from './slices/image-performances/image-perfo
 import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
 import { DeleteIterationController } from './slices/delete-iteration/delete-iteration.controller.js';
 import { DeleteIterationHandler } from './slices/delete-iteration/delete-iteration.handler.js';
+import { EmbeddingCacheController } from './slices/read-embedding-cache/embedding-cache.controller.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
 import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
 import { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
@@ -29,14 +33,18 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
     ImagePerformancesController,
     UpdateIterationController,
     DeleteIterationController,
+    EmbeddingCacheController,
   ],
   providers: [
     ProjectAccess,
     DatasetQueries,
     IterationQueries,
     IterationsProjection,
+    EmbeddingTablesProjection,
     TrainingJobReactor,
     TrainingJobProcessor,
+    EmbeddingJobReactor,
+    EmbeddingJobProcessor,
     QueueIterationHandler,
     ReproduceIterationHandler,
     CancelIterationHandler,
@@ -50,6 +58,6 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
 })
 export class TrainingModule {}
 
-/** The worker process only runs training jobs. */
-@Module({ providers: [TrainingJobProcessor, BackboneCatalog] })
+/** The worker process only runs training and background embedding jobs. */
+@Module({ providers: [TrainingJobProcessor, EmbeddingJobProcessor, BackboneCatalog] })
 export class TrainingWorkerModule {}

@@ -22,6 +22,9 @@ export const MOBILENET_V2_NSFWJS: BackboneDescriptor = {
     { name: 'out_relu', stride: 32, channels: 1280 },
   ],
   embeddingLayer: 'block_13_expand_relu',
+  // Block 13's expansion (from block 12's output). Block 12 has a depthwise convolution, whose gradient the wasm
+  // backend lacks (DepthwiseConv2dNativeBackpropInput/Filter): it stays frozen.
+  fineTuneStarts: ['block_12_add'],
   source: { kind: 'npm-package', package: 'nsfwjs', directory: 'dist/models/mobilenet_v2', modelFile: 'model.min.js', wrapped: true },
 };
 

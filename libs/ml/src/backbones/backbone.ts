@@ -34,6 +34,11 @@ export interface BackboneDescriptor {
   featureLayers: FeatureLayer[];
   /** The layer whose pooled activations make the classification embedding. */
   embeddingLayer: string;
+  /**
+   * Fine-tuning: the layers the last 1, 2, … blocks before `embeddingLayer` start from (each the only input of
+   * everything after it up to the embedding layer). Absent: the backbone is never fine-tuned.
+   */
+  fineTuneStarts?: string[];
   source: WeightSource;
 }
 

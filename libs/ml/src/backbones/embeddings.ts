@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import { augmentBatch, IDENTITY_PLAN, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
-import type { ImageSource } from '../images/image-decoding.js';
-import type { Backbone } from './backbone.js';
+import { decodeAll, decodeResized, type ImageSource } from '../images/image-decoding.js';
+import type { Backbone, BackboneDescriptor } from './backbone.js';
 
 /**
  * What an embedding depends on besides the image: the backbone, the layer it is pooled from, the preprocessing
@@ -56,6 +56,19 @@ export function imageContentHash(image: ImageSource): string {
   return hash.update(`${image.width}x${image.height}x${image.channels}:`).update(image.pixels).digest('hex');
 }
 
+/** The space of a backbone layer's pooled activations on images stretched to the backbone's input size. */
+export function embeddingSpaceOf(descriptor: BackboneDescriptor, layer = descriptor.embeddingLayer): EmbeddingSpace {
+  const { id, inputSize, inputRange } = descriptor;
+  return { backbone: id, layer, preprocessing: `resize-${inputSize}-fill-range-${inputRange.join('..')}-avgpool` };
+}
+
+/** Channels of a feature layer: the length of its pooled embedding. */
+export function embeddingDimensionOf(descriptor: BackboneDescriptor, layer = descriptor.embeddingLayer): number {
+  const feature = descriptor.featureLayers.find((candidate) => candidate.name === layer);
+  if (!feature) throw new RangeError(`backbone '${descriptor.id}' lists no feature layer '${layer}'`);
+  return feature.channels;
+}
+
 export function embeddingSpaceKey(space: EmbeddingSpace): string {
   return `${space.backbone}|${space.layer}|${space.preprocessing}`;
 }
@@ -83,34 +96,24 @@ export interface EmbeddingJob {
 }
 
 /**
- * Fills `table` with the pooled embedding of every (image, view) it lacks: batches of images go through the
- * backbone's runner (tfjs or a faster runtime) and each feature map is averaged over space.
+ * Runs the backbone's runner on every (image, view) of `items` in batches and hands over each one's activations at
+ * `layer` ([height, width, channels], channels last). Views are applied to the pixels before the forward pass.
  */
-export async function computeEmbeddings(
+export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: EmbeddingView }>(
   backbone: Backbone,
-  table: EmbeddingTable,
-  jobs: readonly EmbeddingJob[],
-  views: readonly EmbeddingView[],
+  layer: string,
+  items: readonly T[],
   batchSize: number,
+  consume: (item: T, map: Float32Array) => void,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<void> {
+  if (items.length === 0) return;
   const { inputSize, inputRange } = backbone.descriptor;
-  const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
-  const queued = new Set<string>();
-  for (const job of jobs)
-    for (const view of views) {
-      const key = `${job.hash}\n${view.name}`;
-      if (!table.vectors.get(job.hash)?.has(view.name) && !queued.has(key)) {
-        queued.add(key);
-        missing.push({ job, view });
-      }
-    }
-  if (missing.length === 0) return 0;
-  const runner = await backbone.createRunner([table.space.layer]);
+  const runner = await backbone.createRunner([layer]);
   try {
-    for (let start = 0; start < missing.length; start += batchSize) {
+    for (let start = 0; start < items.length; start += batchSize) {
       signal?.throwIfAborted();
-      const batch = missing.slice(start, start + batchSize);
+      const batch = items.slice(start, start + batchSize);
       const input = tf.tidy(() => {
         const imageLength = inputSize * inputSize * 3;
         const unit = new Float32Array(batch.length * imageLength);
@@ -126,24 +129,85 @@ export async function computeEmbeddings(
       input.dispose();
       const [maps] = await runner.run(values, batch.length);
       const size = maps.length / batch.length;
-      const channels = table.dimension;
-      batch.forEach(({ job, view }, position) => {
-        const pooled = new Float32Array(channels);
-        const map = maps.subarray(position * size, (position + 1) * size);
-        for (let i = 0; i < map.length; i++) pooled[i % channels] += map[i];
-        const cells = size / channels;
-        for (let c = 0; c < channels; c++) pooled[c] /= cells;
-        const views = table.vectors.get(job.hash) ?? new Map<string, Float32Array>();
-        views.set(view.name, pooled);
-        table.vectors.set(job.hash, views);
-      });
+      batch.forEach((item, position) => consume(item, maps.slice(position * size, (position + 1) * size)));
       // Let cancellation and progress messages through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     runner.dispose();
   }
+}
+
+/**
+ * Fills `table` with the pooled embedding of every (image, view) it lacks: batches of images go through the
+ * backbone's runner (tfjs or a faster runtime) and each feature map is averaged over space.
+ */
+export async function computeEmbeddings(
+  backbone: Backbone,
+  table: EmbeddingTable,
+  jobs: readonly EmbeddingJob[],
+  views: readonly EmbeddingView[],
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
+  const queued = new Set<string>();
+  for (const job of jobs)
+    for (const view of views) {
+      const key = `${job.hash}\n${view.name}`;
+      if (!table.vectors.get(job.hash)?.has(view.name) && !queued.has(key)) {
+        queued.add(key);
+        missing.push({ job, view });
+      }
+    }
+  const channels = table.dimension;
+  await forEachFeatureMap(
+    backbone,
+    table.space.layer,
+    missing,
+    batchSize,
+    ({ job, view }, map) => {
+      const pooled = new Float32Array(channels);
+      for (let i = 0; i < map.length; i++) pooled[i % channels] += map[i];
+      const cells = map.length / channels;
+      for (let c = 0; c < channels; c++) pooled[c] /= cells;
+      const views = table.vectors.get(job.hash) ?? new Map<string, Float32Array>();
+      views.set(view.name, pooled);
+      table.vectors.set(job.hash, views);
+    },
+    signal,
+  );
   return missing.length;
+}
+
+/** An encoded image (its bytes hash to `hash`, the key of its embeddings). */
+export interface EncodedImage {
+  hash: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Fills `table` with the embeddings of encoded images it lacks in `views`: each image is decoded and stretched to
+ * the backbone's input size, as training prepares it, so the vectors equal those a training run computes.
+ */
+export async function embedEncodedImages(
+  backbone: Backbone,
+  table: EmbeddingTable,
+  images: readonly EncodedImage[],
+  views: readonly EmbeddingView[],
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const missing = images.filter((image) => views.some((view) => !table.vectors.get(image.hash)?.has(view.name)));
+  const size = { width: backbone.descriptor.inputSize, height: backbone.descriptor.inputSize };
+  let computed = 0;
+  // Decoded a batch at a time: thousands of 224-px images at once would hold 150 KB each.
+  for (let start = 0; start < missing.length; start += batchSize) {
+    const batch = missing.slice(start, start + batchSize);
+    const jobs = await decodeAll(batch.length, async (index) => ({ hash: batch[index].hash, pixels: (await decodeResized(batch[index].bytes, size, 3)).pixels }));
+    computed += await computeEmbeddings(backbone, table, jobs, views, batchSize, signal);
+  }
+  return computed;
 }
 
 interface TableHeader {
@@ -176,11 +240,22 @@ export function encodeEmbeddingTable(table: EmbeddingTable): Uint8Array {
   return bytes;
 }
 
-export function decodeEmbeddingTable(bytes: Uint8Array): EmbeddingTable {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(0, true);
+function readHeader(bytes: Uint8Array): { header: TableHeader; headerLength: number } {
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))) as TableHeader;
   if (header.format !== 'diyml-embeddings' || header.v !== 1) throw new Error('not a diyml embedding table');
+  return { header, headerLength };
+}
+
+/** The space and the (image hash, view name) of every vector of an encoded table, read from its header alone. */
+export function embeddingTableEntries(bytes: Uint8Array): Pick<TableHeader, 'space' | 'dimension' | 'entries'> {
+  const { space, dimension, entries } = readHeader(bytes).header;
+  return { space, dimension, entries };
+}
+
+export function decodeEmbeddingTable(bytes: Uint8Array): EmbeddingTable {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { header, headerLength } = readHeader(bytes);
   const table = emptyEmbeddingTable(header.space, header.dimension);
   header.entries.forEach(([image, viewName], index) => {
     const vector = new Float32Array(header.dimension);

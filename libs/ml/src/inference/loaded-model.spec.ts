@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { getArchitecture } from '../architectures/architecture-registry.js';
 import { selectBackend } from '../backend/backend-selection.js';
 import type { RawImage } from '../images/image-decoding.js';
+import { multiplyAddsPerImage } from '../models/model-cost.js';
 import { serializeModel, type ModelMetadata, type SerializedModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import { colouredSquareImage, squareScene } from '../testing/synthetic-images.js';
@@ -57,16 +58,22 @@ describe('LoadedModel on onnxruntime', () => {
     );
   });
 
-  it('chooses onnxruntime by default for a model of a million weights or more, tfjs for a smaller one', async () => {
-    const input = tfl.input({ shape: [16, 16, 3] });
-    const hidden = tfl.layers.dense({ units: 1400, activation: 'relu' }).apply(tfl.layers.flatten().apply(input)) as tfl.SymbolicTensor;
-    const large = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(hidden) as tfl.SymbolicTensor });
-    expect(large.countParams()).toBeGreaterThanOrEqual(1_000_000);
-    const serialized = await serializeModel(large, { format: 'diyml', version: 1, architecture: 'small-cnn', task: 'classification', labels: ['a', 'b'], imageSize: { width: 16, height: 16 }, channels: 3, fit: 'resize', inputRange: [0, 1] });
+  it('chooses onnxruntime by default for a model of 20 million multiply-adds per image or more, tfjs for a smaller one', async () => {
+    // Few weights, much work: two convolutions over 64×64 pixels (37 million multiply-adds, 10 thousand weights).
+    const input = tfl.input({ shape: [64, 64, 3] });
+    const convolved = [16, 32].reduce(
+      (x, filters) => tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as tfl.SymbolicTensor,
+      input,
+    );
+    const pooled = tfl.layers.globalAveragePooling2d({}).apply(convolved) as tfl.SymbolicTensor;
+    const large = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(pooled) as tfl.SymbolicTensor });
+    expect(multiplyAddsPerImage(large)).toBe(64 * 64 * (3 * 3 * 3 * 16 + 3 * 3 * 16 * 32) + 32 * 2);
+    expect(large.countParams()).toBeLessThan(10_000);
+    const serialized = await serializeModel(large, { format: 'diyml', version: 1, architecture: 'small-cnn', task: 'classification', labels: ['a', 'b'], imageSize: { width: 64, height: 64 }, channels: 3, fit: 'resize', inputRange: [0, 1] });
     large.dispose();
     const onDefault = await loadModel(serialized);
     expect(onDefault.runtime).toBe('onnxruntime');
-    const [prediction] = await onDefault.predict(colouredSquareImage([200, 30, 30], 16, new SeededRandom(1)));
+    const [prediction] = await onDefault.predict(colouredSquareImage([200, 30, 30], 64, new SeededRandom(1)));
     expect(['a', 'b']).toContain(prediction.label);
     onDefault.dispose();
 

@@ -7,16 +7,18 @@ import { selectBackend, type BackendName } from '../backend/backend-selection.js
 import type { Box } from '../boxes/box.js';
 import { boxFromLetterbox, type ImageSource } from '../images/image-decoding.js';
 import { describeForeignModel } from '../models/foreign-model.js';
+import { multiplyAddsPerImage } from '../models/model-cost.js';
 import { prepareImage, toInputArray, type InputSpec } from '../models/model-input.js';
 import { deserializeModel, type ModelMetadata, type SerializedModel, type Task } from '../models/model-serialization.js';
 import { createOnnxFeatureExtractor, type FeatureExtractor, type ForwardRuntime } from '../onnx/onnx-feature-extractor.js';
 
 /**
- * From this many weights on, 'auto' runs predictions on onnxruntime-node: pretrained backbones (MobileNetV2 has
- * 2.3 million) run several times faster there. Small models (small-cnn, tiny-detector: under 0.3 million) stay
- * on tfjs, where a prediction already takes about a millisecond.
+ * From this many multiply-adds per image on, 'auto' runs predictions on onnxruntime-node, which is several times
+ * faster than tfjs wasm there (MobileNetV2 to block_13 at 224 px: 221 million, 17 ms against 70 ms). Counted by
+ * compute, not weights: a backbone cut at an early block has few weights but most of the work. Small models
+ * (small-cnn on 28 px: 0.6 million) stay on tfjs, where a prediction takes about a millisecond and loads at once.
  */
-const ONNX_RUNTIME_MIN_WEIGHTS = 1_000_000;
+const ONNX_RUNTIME_MIN_MULTIPLY_ADDS = 20_000_000;
 
 export interface Prediction {
   label: string;
@@ -39,8 +41,8 @@ export interface LoadOptions {
   labels?: string[];
   backend?: BackendName;
   /**
-   * What runs predictions: 'auto' (default) onnxruntime-node for models of a million weights or more, tfjs for
-   * smaller ones; 'onnxruntime' for any model; 'tfjs' always. tfjs whenever onnxruntime cannot load or convert it.
+   * What runs predictions: 'auto' (default) onnxruntime-node for models of 20 million multiply-adds per image or
+   * more, tfjs for smaller ones; 'onnxruntime' for any model; 'tfjs' always. tfjs whenever onnxruntime cannot load or convert it.
    */
   runtime?: 'auto' | ForwardRuntime;
 }
@@ -74,7 +76,7 @@ export class LoadedModel {
       throw error;
     }
     const runtime = options.runtime ?? 'auto';
-    if (runtime === 'onnxruntime' || (runtime === 'auto' && model.countParams() >= ONNX_RUNTIME_MIN_WEIGHTS)) {
+    if (runtime === 'onnxruntime' || (runtime === 'auto' && multiplyAddsPerImage(model) >= ONNX_RUNTIME_MIN_MULTIPLY_ADDS)) {
       const forward = await createOnnxFeatureExtractor(model, [], { runtime: 'auto' });
       if (forward.runtime === 'onnxruntime') loaded.forward = forward;
     }

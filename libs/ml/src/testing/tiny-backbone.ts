@@ -52,6 +52,7 @@ export function tinyBackboneDescriptor(id: string, source: WeightSource): Backbo
       { name: 'stage_3', stride: 8, channels: 32 },
     ],
     embeddingLayer: 'stage_2',
+    fineTuneStarts: ['stage_1'],
     source,
   };
 }

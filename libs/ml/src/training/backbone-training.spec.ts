@@ -2,11 +2,13 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { selectBackend } from '../backend/backend-selection.js';
 import { decodeEmbeddingTable, encodeEmbeddingTable } from '../backbones/embeddings.js';
 import { loadModel } from '../inference/loaded-model.js';
+import { deserializeModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import { tinyBackboneDescriptor, tinyBackboneModel } from '../testing/tiny-backbone.js';
 import { barsImage } from '../testing/synthetic-images.js';
 import { train } from './training-loop.js';
 import type { TrainingConfig, TrainingDataset, TrainingResult } from './training-types.js';
+import type { SerializedModel } from '../models/model-serialization.js';
 
 function barsDataset(count: number, seed: number): TrainingDataset {
   const random = new SeededRandom(seed);
@@ -80,5 +82,35 @@ describe('training a head on a frozen backbone', () => {
     const otherLayer = { ...first.embeddings!, space: { ...first.embeddings!.space, layer: 'stage_3' } };
     const again = await train(dataset, { ...config, augmentation: false, embeddings: [otherLayer] });
     expect(again.embeddings?.computed).toBe(12);
+  });
+
+  it('fine-tunes the backbone block before the embedding layer and saves it inside the model', async () => {
+    const dataset = barsDataset(16, 4);
+    const result = await train(dataset, { ...(await tinyConfig()), fineTune: 1, epochs: 1, augmentation: false });
+
+    const kernel = async (model: SerializedModel, layer: string) => {
+      const { model: loaded } = await deserializeModel(model);
+      const values = Array.from(loaded.getLayer(layer).getWeights()[0].dataSync());
+      loaded.dispose();
+      return values;
+    };
+    const pretrained = await tinyBackboneModel();
+    // Only stage_2 (from stage_1's output to the embedding layer) was trained; stage_1 stayed as it was.
+    expect(await kernel(result.model, 'stage_1')).toEqual(await kernel(pretrained, 'stage_1'));
+    expect(await kernel(result.model, 'stage_2')).not.toEqual(await kernel(pretrained, 'stage_2'));
+
+    // The saved model (fine-tuned block, pooling, head with the standardisation folded in) predicts as validation did.
+    const model = await loadModel(result.model, { backend: 'cpu' });
+    try {
+      const validation = result.validation as { exampleIndexes: number[]; probabilities: number[][] };
+      const first = await model.predict(dataset.examples[validation.exampleIndexes[0]].image);
+      expect(first.find((prediction) => prediction.labelIndex === 0)!.probability).toBeCloseTo(validation.probabilities[0][0], 4);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
+
+  it('refuses to fine-tune more blocks than the backbone offers', async () => {
+    await expect(train(barsDataset(8, 5), { ...(await tinyConfig()), fineTune: 2 })).rejects.toThrow("backbone 'tiny' can fine-tune 1 to 1 blocks, not 2");
   });
 });

@@ -1,18 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { Architecture, BuiltModel, ExampleTarget, RawPrediction } from '../architectures/architecture.js';
 import { getArchitecture } from '../architectures/architecture-registry.js';
 import { selectBackend } from '../backend/backend-selection.js';
 import { DEFAULT_BACKBONE_ID } from '../backbones/backbone-registry.js';
 import {
   computeEmbeddings,
+  embeddingSpaceOf,
   embeddingViews,
   emptyEmbeddingTable,
+  forEachFeatureMap,
   IDENTITY_VIEW,
   imageContentHash,
   mergeEmbeddingTables,
+  type EmbeddingJob,
   type EmbeddingTable,
+  type EmbeddingView,
 } from '../backbones/embeddings.js';
+import { backboneTail, FINE_TUNE_LEARNING_RATE_FACTOR, fineTuneStart } from '../backbones/fine-tuning.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
 import type { LabeledBox, ScoredBox } from '../boxes/box.js';
 import { augmentBatch, augmentBoxes, IDENTITY_PLAN, planAugmentation, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
@@ -54,6 +59,9 @@ function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
   if (!Number.isInteger(config.epochs) || config.epochs < 1) problems.push('epochs must be a positive integer');
   if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push('batchSize must be a positive integer');
   if (!(config.validationSplit >= 0 && config.validationSplit < 1)) problems.push('validationSplit must be in [0, 1)');
+  const fineTune = config.fineTune ?? 0;
+  if (!Number.isInteger(fineTune) || fineTune < 0) problems.push('fineTune must be a whole number of blocks');
+  if (fineTune > 0 && config.architecture !== 'backbone-classifier') problems.push("fineTune applies to the 'backbone-classifier' architecture only");
   const labelCount = dataset.labels.length;
   const validLabel = (label: number | undefined) => label !== undefined && Number.isInteger(label) && label >= 0 && label < labelCount;
   const badExamples = dataset.examples
@@ -124,6 +132,14 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
 
   const side = config.imageSize ?? architecture.defaultImageSize;
   const backbone = architecture.usesBackbone ? await loadBackbone(config.backbone ?? DEFAULT_BACKBONE_ID, config.backboneLoading) : undefined;
+  if (backbone && config.fineTune) {
+    try {
+      fineTuneStart(backbone, config.fineTune);
+    } catch (error) {
+      backbone.dispose();
+      throw error;
+    }
+  }
   const built = await architecture.build({
     imageSize: { width: side, height: side },
     channels: config.channels ?? architecture.defaultChannels,
@@ -134,8 +150,9 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
     backbone,
   });
   const optimizer = new AdamOptimizer(config.learningRate);
+  let session: TrainingSession | undefined;
   try {
-    const session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), split.train, random);
+    session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), split.train, random);
     const embeddings = built.embedding ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal) : undefined;
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const validation = split.validation.length > 0 ? session.validate(split.validation) : null;
@@ -161,6 +178,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
     };
   } finally {
     optimizer.dispose();
+    session?.dispose();
     disposeBuilt(built);
     disposeQuietly(() => backbone?.dispose());
   }
@@ -197,6 +215,10 @@ class TrainingSession {
   /** Per-dimension mean and spread of the training embeddings (backbone heads). */
   private standardisation: { mean: Float32Array; scale: Float32Array } | null = null;
   private readonly outputShape: readonly number[];
+  /** What is trained: the architecture's trainable part, or with fine-tuning the backbone's last blocks and the head. */
+  private trainable: tfl.LayersModel;
+  /** Fine-tuning: the backbone's weights being trained, which learn more slowly than the head. */
+  private readonly backboneVariables = new Set<tf.Variable>();
 
   constructor(
     private readonly dataset: TrainingDataset,
@@ -210,6 +232,7 @@ class TrainingSession {
     this.spec = inputSpec(architecture, built);
     this.augmentation = augmentationOptions(config.augmentation, architecture);
     this.outputShape = built.trainable.outputs[0].shape.map((size) => size ?? 1);
+    this.trainable = built.trainable;
     if (built.frozenFeatures) {
       this.featureShape = built.frozenFeatures.outputs[0].shape.slice(1).map((size) => size ?? 1);
       this.computeFeatures(built.frozenFeatures, trainIndexes, random);
@@ -239,8 +262,7 @@ class TrainingSession {
    */
   async prepareEmbeddings(trainIndexes: number[], validationIndexes: number[], signal?: AbortSignal): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
     const { backbone, layer, dimension } = this.built.embedding!;
-    const { id, inputSize, inputRange } = backbone.descriptor;
-    const table = emptyEmbeddingTable({ backbone: id, layer, preprocessing: `resize-${inputSize}-fill-range-${inputRange.join('..')}-avgpool` }, dimension);
+    const table = emptyEmbeddingTable(embeddingSpaceOf(backbone.descriptor, layer), dimension);
     mergeEmbeddingTables(table, this.config.embeddings ?? []);
     const views = embeddingViews(this.config.augmentation);
     const hashes = new Map([...trainIndexes, ...validationIndexes].map((index) => [index, imageContentHash(this.dataset.examples[index].image)]));
@@ -266,7 +288,67 @@ class TrainingSession {
     };
     for (const index of trainIndexes) this.features.set(index, views.map((view) => ({ plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(view.name)!) })));
     for (const index of validationIndexes) this.features.set(index, [{ plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(IDENTITY_VIEW.name)!) }]);
+    if (this.config.fineTune) {
+      try {
+        await this.prepareFineTuning(trainIndexes, validationIndexes, views, (index) => jobs([index])[0], signal);
+      } catch (error) {
+        if (signal?.aborted) throw new TrainingCancelledError(0);
+        throw error;
+      }
+    }
     return { ...table, computed, reused: used.size - computed, computeMs };
+  }
+
+  /**
+   * Fine-tuning the backbone's last `fineTune` blocks: their input activations are computed once per training image
+   * and view (and validation image), and the model trained becomes those blocks, pooling, the fixed standardisation
+   * of the frozen embeddings and the head.
+   */
+  private async prepareFineTuning(
+    trainIndexes: number[],
+    validationIndexes: number[],
+    views: readonly EmbeddingView[],
+    jobOf: (index: number) => EmbeddingJob,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { backbone, layer, head } = this.built.embedding!;
+    const start = fineTuneStart(backbone, this.config.fineTune!);
+    const items = [
+      ...trainIndexes.flatMap((index) => views.map((view, position) => ({ index, position, job: jobOf(index), view }))),
+      ...validationIndexes.map((index) => ({ index, position: 0, job: jobOf(index), view: IDENTITY_VIEW })),
+    ];
+    const maps = new Map<number, Float32Array[]>();
+    await forEachFeatureMap(backbone, start, items, EMBEDDING_BATCH, ({ index, position }, map) => {
+      const list = maps.get(index) ?? [];
+      list[position] = map;
+      maps.set(index, list);
+    }, signal);
+    for (const [index, list] of maps) this.features.set(index, list.map((values) => ({ plan: IDENTITY_PLAN, values })));
+
+    // Built only now: applying the backbone's layers again gives them a second node, after which their outputs are ambiguous.
+    const tail = backboneTail(backbone, start, layer);
+    const { mean, scale } = this.standardisation!;
+    // The standardisation as a frozen batch normalisation in inference mode: (x − m) / √(s² + ε) · √(s² + ε) / s = (x − m) / s.
+    const epsilon = 1e-3;
+    const standardisation = [
+      tf.tensor1d(scale.map((spread) => Math.sqrt(spread * spread + epsilon) / spread)),
+      tf.zeros([scale.length]),
+      tf.tensor1d(mean),
+      tf.tensor1d(scale.map((spread) => spread * spread)),
+    ];
+    const standardise = tfl.layers.batchNormalization({ name: 'fine_tune_standardisation', epsilon, trainable: false, weights: standardisation });
+    const pooled = tfl.layers.globalAveragePooling2d({ name: 'fine_tune_pool' }).apply(tail.model.outputs[0]) as tfl.SymbolicTensor;
+    const standardised = standardise.apply(pooled) as tfl.SymbolicTensor;
+    // The layer copied them into its own weights when it was built.
+    tf.dispose(standardisation);
+    this.trainable = tfl.model({ name: 'fine_tuned_classifier', inputs: tail.model.inputs, outputs: head.apply(standardised) as tfl.SymbolicTensor });
+    this.featureShape = tail.model.inputs[0].shape.slice(1) as number[];
+    for (const trained of tail.trainedLayers) for (const weight of trained.trainableWeights) this.backboneVariables.add(weight.read() as tf.Variable);
+  }
+
+  /** Releases what fine-tuning added (the standardisation layer); the rest belongs to the built model. */
+  dispose(): void {
+    if (this.trainable !== this.built.trainable) disposeQuietly(() => this.trainable.dispose());
   }
 
   /**
@@ -334,7 +416,8 @@ class TrainingSession {
     const { epochs, batchSize, earlyStopping } = this.config;
     const passes = Math.max(1, Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / Math.ceil(trainIndexes.length / batchSize)));
     const regularization = this.built.regularization;
-    const variables = this.built.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
+    const variables = this.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
+    const backboneOptimizer = this.backboneVariables.size > 0 ? new AdamOptimizer(this.config.learningRate * FINE_TUNE_LEARNING_RATE_FACTOR) : null;
     const history: EpochReport[] = [];
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
     let stoppedEarly = false;
@@ -352,16 +435,14 @@ class TrainingSession {
           }
           const { inputs, targets } = this.batch(batchIndexes, random);
           let correctInBatch: tf.Scalar | null = null;
-          const loss = optimizer.minimize(
-            () => {
-              const outputs = this.built.trainable.apply(inputs, { training: true }) as tf.Tensor;
-              if (this.architecture.task === 'classification') correctInBatch = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.argMax(targets, -1)), 'float32')));
-              const taskLoss = this.architecture.loss(targets, outputs);
-              return regularization ? tf.add(taskLoss, regularization()) : taskLoss;
-            },
-            true,
-            variables,
-          )!;
+          const batchLoss = (): tf.Scalar => {
+            // Fine-tuned blocks keep their batch normalisations' pretrained statistics: a few-shot batch's would wreck them.
+            const outputs = this.trainable.apply(inputs, { training: !backboneOptimizer }) as tf.Tensor;
+            if (this.architecture.task === 'classification') correctInBatch = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.argMax(targets, -1)), 'float32')));
+            const taskLoss = this.architecture.loss(targets, outputs);
+            return regularization ? tf.add(taskLoss, regularization()) : taskLoss;
+          };
+          const loss = backboneOptimizer ? this.stepWithBackbone(batchLoss, variables, optimizer, backboneOptimizer) : optimizer.minimize(batchLoss, true, variables)!;
           const sums = tf.tidy(() => [tf.add(lossSum, tf.mul(loss, batchIndexes.length)), correctInBatch ? tf.add(correct, correctInBatch) : correct.clone()] as tf.Scalar[]);
           tf.dispose([inputs, targets, loss, correctInBatch ?? [], lossSum, correct]);
           [lossSum, correct] = sums;
@@ -398,7 +479,19 @@ class TrainingSession {
       return { history, bestEpoch: earlyStopping && best.weights ? best.epoch : history.length, stoppedEarly };
     } finally {
       tf.dispose(best.weights ?? []);
+      backboneOptimizer?.dispose();
     }
+  }
+
+  /** One optimiser step where the head and the fine-tuned backbone weights learn at their own rates. */
+  private stepWithBackbone(batchLoss: () => tf.Scalar, variables: tf.Variable[], headOptimizer: tf.Optimizer, backboneOptimizer: tf.Optimizer): tf.Scalar {
+    const { value, grads } = tf.variableGrads(batchLoss, variables);
+    const [head, backbone]: tf.NamedTensorMap[] = [{}, {}];
+    for (const variable of variables) (this.backboneVariables.has(variable) ? backbone : head)[variable.name] = grads[variable.name];
+    headOptimizer.applyGradients(head);
+    backboneOptimizer.applyGradients(backbone);
+    tf.dispose(grads);
+    return value;
   }
 
   /** Mean loss and the task's score (accuracy, or mAP@0.5) on `indexes`, plus the raw outputs. */
@@ -409,7 +502,7 @@ class TrainingSession {
     for (const batchIndexes of chunks(indexes, batchSize)) {
       const { inputs, targets } = this.batch(batchIndexes, null);
       const [loss, values] = tf.tidy(() => {
-        const predicted = this.built.trainable.predict(inputs) as tf.Tensor;
+        const predicted = this.trainable.predict(inputs) as tf.Tensor;
         return [this.architecture.loss(targets, predicted).dataSync()[0], predicted.dataSync() as Float32Array];
       });
       tf.dispose([inputs, targets]);

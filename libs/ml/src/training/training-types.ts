@@ -57,6 +57,11 @@ export interface TrainingConfig {
   backbone?: string | BackboneDescriptor;
   /** Where URL backbones are kept, and a faster runtime for the frozen forward pass. */
   backboneLoading?: LoadBackboneOptions;
+  /**
+   * 'backbone-classifier': how many of the backbone's last blocks (before its embedding layer) are trained too, at a
+   * tenth of the learning rate; 0 or absent keeps the backbone frozen.
+   */
+  fineTune?: number;
   /** Embeddings computed by earlier runs (any space; those of this run's space are reused, the rest ignored). */
   embeddings?: EmbeddingTable[];
 }

@@ -35,6 +35,7 @@ describe('training configuration', () => {
       earlyStopping: null,
       baseIterationId: null,
       backbone: null,
+      fineTune: 0,
     });
     expect(defaultTrainingConfig('detection')).toMatchObject({ imageSize: 128, architecture: 'backbone-detector' });
     expect(architecturesFor('classification')).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer']);
@@ -66,6 +67,12 @@ describe('training configuration', () => {
     expect(() => mergeTrainingConfig('classification', base, { baseIterationId: 'latest' }, 'trainingConfig')).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'trainingConfig.baseIterationId' })] }),
     );
+  });
+
+  it('fine-tunes nothing by default, and takes 0 to 2 backbone blocks', () => {
+    expect(mergeTrainingConfig('classification', base, { fineTune: 2 }).fineTune).toBe(2);
+    const refusal = errorOf(() => mergeTrainingConfig('classification', base, { fineTune: 3 }, 'trainingConfig'));
+    expect(refusal.details).toEqual([{ field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] }]);
   });
 
   it('keeps the project configuration for no overrides, and turns early stopping off with null', () => {

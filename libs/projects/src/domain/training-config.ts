@@ -43,6 +43,8 @@ export type TrainingConfig = {
   baseIterationId: string | null;
   /** The pretrained backbone of 'backbone-classifier' and 'backbone-detector' (and of 'auto' when it picks one); null: the default backbone. */
   backbone: string | null;
+  /** 'backbone-classifier': the backbone's last blocks trained too, at a tenth of the learning rate; 0 (default) keeps it frozen. */
+  fineTune: number;
 };
 
 /** A request's settings: each one optional. Nested objects may be partial; `earlyStopping: null` turns it off. */
@@ -58,6 +60,7 @@ export type TrainingConfigInput = {
   earlyStopping?: Partial<EarlyStoppingConfig> | null;
   baseIterationId?: string | null;
   backbone?: string | null;
+  fineTune?: number;
 };
 
 export interface NumberRange {
@@ -74,6 +77,7 @@ export const TRAINING_CONFIG_RANGES = {
   imageSize: { min: 16, max: 512, integer: true },
   validationSplit: { min: 0, max: 0.9, integer: false },
   seed: { min: 0, max: 2_147_483_647, integer: true },
+  fineTune: { min: 0, max: 2, integer: true },
 } as const satisfies Record<string, NumberRange>;
 
 export const AUGMENTATION_RANGES = {
@@ -109,6 +113,7 @@ export function defaultTrainingConfig(projectType: ProjectType): TrainingConfig 
     earlyStopping: null,
     baseIterationId: null,
     backbone: null,
+    fineTune: 0,
   };
 }
 
@@ -172,6 +177,7 @@ export function applyTrainingConfigInput(base: TrainingConfig, input: TrainingCo
     earlyStopping,
     baseIterationId: input.baseIterationId === undefined ? base.baseIterationId : input.baseIterationId,
     backbone: input.backbone === undefined ? base.backbone : input.backbone,
+    fineTune: input.fineTune ?? base.fineTune,
   });
 }
 
@@ -196,6 +202,7 @@ export function canonicalTrainingConfig(config: TrainingConfig): TrainingConfig 
     // Configurations recorded before the setting existed have none.
     baseIterationId: config.baseIterationId ?? null,
     backbone: config.backbone ?? null,
+    fineTune: config.fineTune ?? 0,
   };
 }
 

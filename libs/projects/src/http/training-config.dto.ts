@@ -45,6 +45,11 @@ const BACKBONE_DESCRIPTION =
   'An unknown one is 400 UNKNOWN_BACKBONE; one whose weights are missing, fail their checksum or cannot be downloaded is 422 with the code ' +
   'BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.';
 
+const FINE_TUNE_DESCRIPTION =
+  'backbone-classifier (and auto when it picks it): how many of the backbone\'s last blocks before its embedding layer train too, at a tenth of ' +
+  'the learning rate; 0 (default) keeps the backbone frozen. Slower: those blocks run forwards and backwards at every step. Queueing it for another ' +
+  'architecture, or for a backbone with fewer blocks to fine-tune, is 422 FINE_TUNE_UNSUPPORTED.';
+
 const IMAGE_SIZE_DESCRIPTION = `Images are resized to imageSize × imageSize pixels. Default ${DEFAULT_IMAGE_SIZE.classification} for classification, ${DEFAULT_IMAGE_SIZE.detection} for detection.`;
 
 function isInRange(value: unknown, range: NumberRange): boolean {
@@ -142,6 +147,9 @@ export class TrainingConfigInputDto {
   })
   seed?: number;
 
+  @RangeSetting('fineTune', TRAINING_CONFIG_RANGES.fineTune, { default: 0, description: FINE_TUNE_DESCRIPTION })
+  fineTune?: number;
+
   @ApiPropertyOptional({
     type: EarlyStoppingInputDto,
     nullable: true,
@@ -220,4 +228,7 @@ export class TrainingConfigDto implements TrainingConfig {
 
   @ApiProperty({ type: String, nullable: true, example: null, description: BACKBONE_DESCRIPTION })
   backbone: string | null;
+
+  @ApiProperty({ type: 'integer', example: 0, minimum: TRAINING_CONFIG_RANGES.fineTune.min, maximum: TRAINING_CONFIG_RANGES.fineTune.max, description: FINE_TUNE_DESCRIPTION })
+  fineTune: number;
 }

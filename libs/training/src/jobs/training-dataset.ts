@@ -48,5 +48,7 @@ export function toMlConfig(config: Record<string, unknown>, channels: 1 | 3): Pa
     augmentation: (config.augmentation as TrainingConfig['augmentation']) ?? false,
     seed: config.seed as number,
     earlyStopping: earlyStopping && earlyStopping.enabled !== false ? { patience: earlyStopping.patience ?? 5 } : null,
+    // Configurations recorded before the setting existed have none: a frozen backbone.
+    fineTune: (config.fineTune as number | undefined) ?? 0,
   };
 }

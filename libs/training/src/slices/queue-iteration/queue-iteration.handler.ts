@@ -8,6 +8,7 @@ import type { DatasetManifest } from '../../manifest/dataset-manifest.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationQueuer } from './iteration-queuer.js';
 import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
+import { EMBEDDING_TABLES, type EmbeddingTableView } from '../../read-models/embedding-tables/embedding-table.view.js';
 
 export class QueueIteration extends Command<IterationView> {
   constructor(
@@ -70,6 +71,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     if (config.architecture === AUTO_ARCHITECTURE) config = { ...config, architecture: chooseArchitecture(project.type, manifest.images).id };
     const usesBackbone = getArchitecture(config.architecture).usesBackbone === true;
     if (usesBackbone && config.baseIterationId === null) await this.backbones.assertAvailable(config.backbone, 'trainingConfig.backbone');
+    if (config.fineTune > 0) this.assertFineTunable(config);
     const baseModelSha256 = config.baseIterationId ? await this.baseModelOf(projectId, config.baseIterationId) : null;
     const stored = await this.queuer.storeManifest(manifest);
     return this.queuer.queue(project.id, context, {
@@ -82,17 +84,37 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       architecture: config.architecture,
       reproducedFrom: null,
       baseModelSha256,
-      ...(usesBackbone ? { embeddingsSha256: await this.embeddingTables(projectId) } : {}),
+      ...(usesBackbone ? { embeddingsSha256: await this.embeddingTables(projectId, config.baseIterationId === null ? this.backbones.describe(config.backbone).id : null) } : {}),
     });
   }
 
-  /** The embeddings of the project's latest completed backbone iterations: reused where image and backbone match. */
-  private async embeddingTables(projectId: string): Promise<string[]> {
+  /**
+   * The project's background embedding tables on `backbone` and those of its latest completed backbone iterations:
+   * reused where image and backbone match. Frozen by hash now, so a reproduction can name the same numbers.
+   */
+  private async embeddingTables(projectId: string, backbone: string | null): Promise<string[]> {
+    const background = (await this.readStore.collection<EmbeddingTableView>(EMBEDDING_TABLES).findAll({ projectId })).filter((table) => table.space.backbone === backbone);
     const completed = await this.readStore
       .collection<IterationView>(ITERATIONS)
       .find({ where: { projectId, status: 'completed' }, orderBy: 'number', direction: 'desc', limit: 20 });
     const tables = completed.items.map((iteration) => iteration.embeddings?.sha256).filter((sha256): sha256 is string => typeof sha256 === 'string');
-    return [...new Set(tables)].slice(0, REUSED_EMBEDDING_TABLES);
+    return [...background.map((table) => table.tableSha256), ...[...new Set(tables)].slice(0, REUSED_EMBEDDING_TABLES)];
+  }
+
+  /** Fine-tuning needs backbone-classifier on a registered backbone that lists enough blocks to fine-tune. */
+  private assertFineTunable(config: TrainingConfig): void {
+    const blocks = config.baseIterationId === null ? (this.backbones.describe(config.backbone).fineTuneStarts?.length ?? 0) : 0;
+    const problem =
+      config.architecture !== 'backbone-classifier'
+        ? `it applies to the backbone-classifier architecture, and this iteration trains ${config.architecture}`
+        : config.fineTune > blocks
+          ? `this backbone has ${blocks} block(s) to fine-tune${config.baseIterationId === null ? '' : ' (a model from another iteration has none)'}`
+          : null;
+    if (problem) {
+      throw DomainError.unprocessable('FINE_TUNE_UNSUPPORTED', `trainingConfig.fineTune ${config.fineTune} cannot be used: ${problem}. Set fineTune to 0 to keep the backbone frozen.`, [
+        { field: 'trainingConfig.fineTune', errors: [problem] },
+      ]);
+    }
   }
 
   /** The model a transfer iteration builds on: frozen by hash now, so a reproduction uses the same one. */

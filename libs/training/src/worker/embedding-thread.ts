@@ -1,0 +1,15 @@
+import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
+import type { EmbedRequest, EmbedResult, FromEmbeddingThread } from './embedding-protocol.js';
+
+/** Computes embeddings on a worker thread (decoding, the backbone's forward passes, pooling) and ends it. */
+export function embedOnWorkerThread(request: Omit<EmbedRequest, 'type'>): Promise<EmbedResult> {
+  const worker = startWorkerThread(siblingModule(import.meta.url, 'embedding.worker'));
+  return new Promise<EmbedResult>((resolve, reject) => {
+    worker.once('message', (message: FromEmbeddingThread) =>
+      message.type === 'done' ? resolve({ table: message.table, imageCount: message.imageCount, computed: message.computed }) : reject(new Error(message.message)),
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the embedding thread stopped (exit code ${code})`)));
+    worker.postMessage({ type: 'embed', ...request } satisfies EmbedRequest);
+  }).finally(() => void worker.terminate());
+}
