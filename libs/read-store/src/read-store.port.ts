@@ -41,6 +41,8 @@ export interface Checkpoint {
 export abstract class CheckpointStore {
   abstract get(name: string): Promise<Checkpoint | undefined>;
   abstract set(name: string, checkpoint: Checkpoint): Promise<void>;
+  /** Saves several checkpoints in one write (one statement or request), e.g. every projection's at once. */
+  abstract setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void>;
 }
 
 /** The read side: named collections of documents plus the checkpoints of the projections that fill them. */

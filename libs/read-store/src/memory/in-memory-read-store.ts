@@ -196,6 +196,10 @@ export class InMemoryCheckpointStore extends CheckpointStore {
   async set(name: string, checkpoint: Checkpoint): Promise<void> {
     this.checkpoints.set(name, { ...checkpoint });
   }
+
+  async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    for (const [name, checkpoint] of checkpoints) this.checkpoints.set(name, { ...checkpoint });
+  }
 }
 
 /** The embedded read side: everything in memory, rebuilt from the log at start. */

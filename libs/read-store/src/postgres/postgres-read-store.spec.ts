@@ -1,4 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import type { DiscoveryService } from '@nestjs/core';
+import { type RecordedEvent, SqliteEventStore } from '../../../event-store/src/index.js';
+import type { Projection } from '../projection.js';
+import { ProjectionRunner } from '../projection-runner.js';
+import type { ReadStore } from '../read-store.port.js';
 import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
@@ -77,6 +82,68 @@ if (server) {
       }
     });
   });
+
+  describe('ProjectionRunner on PostgreSQL', () => {
+    it('resumes a catch-up cut short by a crash from its last checkpoint, losing and repeating nothing visible', async () => {
+      const events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
+      const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
+      const total = 1200;
+      for (let index = 0; index < total; index += 1) {
+        await events.append('clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata });
+      }
+      const crashAt = 900;
+      let crashed!: () => void;
+      const crashing = new Promise<void>((resolve) => (crashed = resolve));
+      let resume!: () => void;
+      const frozen = new Promise<void>((resolve) => (resume = resolve));
+      // The first process's projection stops for good at crashAt, as if the process had died there.
+      const first = ticks(async (event) => {
+        if (event.position < crashAt) return true;
+        crashed();
+        await frozen;
+        return false;
+      });
+      const firstStore = await PostgresReadStore.connect(database.url);
+      const firstRunner = new ProjectionRunner({} as DiscoveryService, events, firstStore);
+      void firstRunner.start([first]);
+      await crashing;
+
+      const secondStore = await PostgresReadStore.connect(database.url);
+      const second = ticks(async () => true);
+      const secondRunner = new ProjectionRunner({} as DiscoveryService, events, secondStore);
+      await secondRunner.start([second]);
+      const counted = await secondStore.collection<{ id: string; count: number }>('ticks').get('total');
+      expect(counted?.count).toBe(total);
+      // It went on from a checkpoint saved during the first catch-up, not from the start.
+      expect(second.applied[0]).toBeGreaterThan(1);
+      expect(second.applied[0]).toBeLessThanOrEqual(crashAt);
+      expect(second.applied.at(-1)).toBe(total);
+
+      resume();
+      await secondRunner.stop();
+      await firstRunner.stop();
+      await Promise.all([firstStore.close(), secondStore.close(), events.close()]);
+    });
+  });
 } else {
   it.skip('ReadStore contract: PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});
+}
+
+/** Counts Ticked events in one document, as long as `proceed` says so; remembers the positions it applied. */
+function ticks(proceed: (event: RecordedEvent) => Promise<boolean>): Projection & { applied: number[] } {
+  const applied: number[] = [];
+  return {
+    name: 'ticks',
+    version: 1,
+    collections: ['ticks'],
+    eventTypes: ['Ticked'],
+    applied,
+    async apply(event: RecordedEvent, store: ReadStore) {
+      if (!(await proceed(event))) return;
+      applied.push(event.position);
+      await store
+        .collection<{ id: string; count: number }>('ticks')
+        .apply('total', event.position, (current) => ({ id: 'total', count: (current?.count ?? 0) + 1 }));
+    },
+  };
 }

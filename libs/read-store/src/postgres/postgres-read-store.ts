@@ -204,6 +204,17 @@ class PostgresCheckpointStore extends CheckpointStore {
       [name, checkpoint.position, checkpoint.version],
     );
   }
+
+  async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    if (checkpoints.size === 0) return;
+    const entries = [...checkpoints];
+    await this.pool.query(
+      `INSERT INTO read_model_checkpoints (name, position, version)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[])
+       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
+      [entries.map(([name]) => name), entries.map(([, c]) => c.position), entries.map(([, c]) => c.version)],
+    );
+  }
 }
 
 /** The read side in PostgreSQL: every collection's documents as JSONB rows in one table, checkpoints beside them. */
