@@ -111,28 +111,36 @@ const concurrentSeconds = (performance.now() - concurrentStarted) / 1000;
 await store.close();
 
 buildProduct();
-const replayStarted = performance.now();
-const output = execFileSync(process.execPath, [join(ROOT, 'dist/apps/api/src/replay.js'), '--verify'], {
-  cwd: ROOT,
-  env: {
-    ...process.env,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'error',
-    MONGODB_URI: '',
-    EVENTSTORE_CONNECTION_STRING: '',
-    POSTGRES_URL: postgres?.url ?? '',
-    REDIS_URL: '',
-  },
-  encoding: 'utf8',
-  maxBuffer: 16 * 1024 * 1024,
-});
-const commandSeconds = (performance.now() - replayStarted) / 1000;
+/** Runs the built `replay` command on this log; its output and how long it took. */
+const replay = (args: string[]) => {
+  const replayStarted = performance.now();
+  const output = execFileSync(process.execPath, [join(ROOT, 'dist/apps/api/src/replay.js'), ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'error',
+      MONGODB_URI: '',
+      EVENTSTORE_CONNECTION_STRING: '',
+      POSTGRES_URL: postgres?.url ?? '',
+      REDIS_URL: '',
+    },
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (!output.includes('Read models equal a rebuild from the log.')) {
+    throw new Error(`replay ${args.join(' ')} did not find the read models equal to a rebuild:\n${output}`);
+  }
+  return { output, seconds: (performance.now() - replayStarted) / 1000 };
+};
+// PostgreSQL read models persist and start empty here: the api's projections catch them up from the whole log
+// (`npm run replay` boots the api, so it does that, then checks them against a rebuild). --verify is read-only.
+const catchUp = postgres ? replay([]) : undefined;
+const verified = replay(['--verify']);
 rmSync(dataDir, { recursive: true, force: true });
 await postgres?.drop();
-const replayed = /Replayed (\d+) events .* \((\d+) events\/s\)/.exec(output);
-if (!replayed || !output.includes('Read models equal a rebuild from the log.')) {
-  throw new Error(`replay --verify did not confirm the rebuild:\n${output}`);
-}
+const replayed = /Replayed (\d+) events .* \((\d+) events\/s\)/.exec(verified.output);
+if (!replayed) throw new Error(`replay --verify printed no replay rate:\n${verified.output}`);
 
 emitResult(
   postgres ? 'event-log-postgres' : 'event-log',
@@ -140,15 +148,13 @@ emitResult(
     'append rate (one event per append, with expected revision)': { value: sequentialAppended / appendSeconds, unit: 'events/s', better: 'higher' },
     [`append rate, ${WRITERS} writers at once`]: { value: (appended - sequentialAppended) / concurrentSeconds, unit: 'events/s', better: 'higher' },
     [`replay rate (all read models from ${appended} events)`]: { value: Number(replayed[2]), unit: 'events/s', better: 'higher', goal: 50_000 },
-    'npm run replay -- --verify, whole command': { value: commandSeconds, unit: 's', better: 'lower' },
+    'npm run replay -- --verify, whole command': { value: verified.seconds, unit: 's', better: 'lower' },
+    ...(catchUp
+      ? { 'npm run replay, whole command (projections catch the PostgreSQL read models up from empty)': { value: catchUp.seconds, unit: 's', better: 'lower' as const } }
+      : {}),
   },
   [
-    `${appended} events in ${PROJECTS} projects; replay verified equal to the read models the api built at start.`,
-    ...(postgres
-      ? [
-          'PostgreSQL mode: the whole command includes the api catching its PostgreSQL read models up from an empty database.',
-          `POSTGRES_SYNCHRONOUS_COMMIT=${process.env.POSTGRES_SYNCHRONOUS_COMMIT ?? 'on'}`,
-        ]
-      : []),
+    `${appended} events in ${PROJECTS} projects; replay verified equal to the read models the api built.`,
+    ...(postgres ? [`POSTGRES_SYNCHRONOUS_COMMIT=${process.env.POSTGRES_SYNCHRONOUS_COMMIT ?? 'on'}`] : []),
   ],
 );
