@@ -150,6 +150,8 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     const ready = this.waiters.filter((waiter) => waiter.position <= event.position);
     if (ready.length) {
       this.waiters = this.waiters.filter((waiter) => waiter.position > event.position);
+      // What the waiters read next may be served by another replica: the changes must be in the store.
+      await this.readStore.flush();
       for (const waiter of ready) waiter.resolve();
     }
   }

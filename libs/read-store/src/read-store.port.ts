@@ -51,5 +51,10 @@ export abstract class ReadStore {
   abstract readonly checkpoints: CheckpointStore;
   /** Names of collections holding documents, for replay verification. */
   abstract collectionNames(): Promise<string[]>;
+  /**
+   * Writes document changes the store holds back to send them together (the PostgreSQL store does; reads,
+   * checkpoints and close write them first anyway). Other processes see a change once this resolved.
+   */
+  abstract flush(): Promise<void>;
   abstract close(): Promise<void>;
 }

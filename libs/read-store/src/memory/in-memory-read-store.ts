@@ -216,6 +216,9 @@ export class InMemoryReadStore extends ReadStore {
     return collection as unknown as ReadModelCollection<T>;
   }
 
+  /** Writes at once: nothing held back. */
+  async flush(): Promise<void> {}
+
   async collectionNames(): Promise<string[]> {
     return [...this.collections.entries()]
       .filter(([, collection]) => collection.entries.size > 0)

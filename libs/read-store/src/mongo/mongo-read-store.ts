@@ -193,6 +193,9 @@ export class MongoReadStore extends ReadStore {
     return new MongoCollection<T>(this.connection, name, this.indexes);
   }
 
+  /** Writes at once: nothing held back. */
+  async flush(): Promise<void> {}
+
   async collectionNames(): Promise<string[]> {
     const db = this.connection.db;
     if (!db) return [];

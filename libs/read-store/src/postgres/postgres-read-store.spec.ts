@@ -47,12 +47,16 @@ if (server) {
       ]);
       type Trail = { id: string; by: string[] };
       const append = (by: string) => (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
+      // Each change is written (flushed) before the next replica moves, as when they run apart in time.
       await first.collection<Trail>('trails').apply('t', 1, append('first'));
+      await first.flush();
       await second.collection<Trail>('trails').apply('t', 2, append('second'));
+      await second.flush();
       await first.collection<Trail>('trails').apply('t', 3, append('first again'));
       expect((await first.collection<Trail>('trails').get('t'))?.by).toEqual(['first', 'second', 'first again']);
       await second.collection<Trail>('trails').clear();
       await first.collection<Trail>('trails').apply('t', 4, append('after clear'));
+      await first.flush();
       expect(await second.collection<Trail>('trails').get('t')).toEqual({ id: 't', by: ['after clear'] });
       await Promise.all([first.close(), second.close()]);
     });
