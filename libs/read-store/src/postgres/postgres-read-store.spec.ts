@@ -53,6 +53,7 @@ if (server) {
       await second.collection<Trail>('trails').apply('t', 2, append('second'));
       await second.flush();
       await first.collection<Trail>('trails').apply('t', 3, append('first again'));
+      await first.flush();
       expect((await first.collection<Trail>('trails').get('t'))?.by).toEqual(['first', 'second', 'first again']);
       await second.collection<Trail>('trails').clear();
       await first.collection<Trail>('trails').apply('t', 4, append('after clear'));

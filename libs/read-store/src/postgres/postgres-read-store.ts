@@ -69,7 +69,7 @@ interface StoredRow {
   document: unknown;
 }
 
-const heldKey = (collection: string, id: string) => `${collection}\u0000${id}`;
+const documentKey = (collection: string, id: string) => `${collection}\u0000${id}`;
 
 /**
  * Holds projections' document changes back for a moment and writes them together, one statement for many
@@ -81,6 +81,8 @@ const heldKey = (collection: string, id: string) => `${collection}\u0000${id}`;
 class DocumentWrites {
   private readonly logger = new Logger('PostgresReadStore');
   private held = new Map<string, HeldWrite>();
+  /** The batch being written: not in the table yet, no longer held. */
+  private inFlight = new Map<string, HeldWrite>();
   private writing: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
 
@@ -89,13 +91,19 @@ class DocumentWrites {
     private readonly known: KnownDocuments,
   ) {}
 
+  /** This process's change of a document that may not be in the table yet. */
+  unwritten(collection: string, id: string): Known<unknown> | undefined {
+    const key = documentKey(collection, id);
+    return (this.held.get(key) ?? this.inFlight.get(key))?.latest;
+  }
+
   /** The newest version this process has of a document, held back or written. */
   latest(collection: string, id: string): Known<unknown> | undefined {
-    return this.held.get(heldKey(collection, id))?.latest ?? this.known.of(collection).get(id);
+    return this.held.get(documentKey(collection, id))?.latest ?? this.known.of(collection).get(id);
   }
 
   async hold(collection: string, id: string, position: number, update: DocumentUpdate<unknown>, next: unknown): Promise<void> {
-    const key = heldKey(collection, id);
+    const key = documentKey(collection, id);
     // A copy as a read would return it (and safe from later changes to the projection's object).
     const latest = { position, document: next === null ? null : (JSON.parse(JSON.stringify(next)) as unknown) };
     const entry = this.held.get(key) ?? { collection, id, base: this.known.of(collection).get(id), latest, updates: [] };
@@ -121,15 +129,17 @@ class DocumentWrites {
 
   private async writeHeld(): Promise<void> {
     if (this.held.size === 0) return;
-    const batch = [...this.held.values()];
+    this.inFlight = this.held;
     this.held = new Map();
+    const batch = [...this.inFlight.values()];
     let landed: Set<string>;
     try {
       landed = await this.writeAll(batch);
     } catch (error) {
+      this.inFlight = new Map();
       // Nothing of the batch was written: hold it again, under what was held meanwhile, so no change is lost.
       for (const entry of batch) {
-        const key = heldKey(entry.collection, entry.id);
+        const key = documentKey(entry.collection, entry.id);
         const newer = this.held.get(key);
         if (newer) {
           newer.base = entry.base;
@@ -140,8 +150,12 @@ class DocumentWrites {
       }
       throw error;
     }
-    for (const entry of batch) {
-      if (!landed.has(heldKey(entry.collection, entry.id))) await this.applyAgain(entry);
+    try {
+      for (const entry of batch) {
+        if (!landed.has(documentKey(entry.collection, entry.id))) await this.applyAgain(entry);
+      }
+    } finally {
+      this.inFlight = new Map();
     }
   }
 
@@ -175,7 +189,7 @@ class DocumentWrites {
             SELECT collection, id FROM inserted UNION ALL SELECT collection, id FROM updated`,
           values,
         });
-        return new Set(rows.map((row) => heldKey(row.collection, row.id)));
+        return new Set(rows.map((row) => documentKey(row.collection, row.id)));
       } catch (error) {
         const deadlock = error instanceof pg.DatabaseError && error.code === '40P01';
         if (!deadlock || attempt >= DEADLOCK_TRIES) throw error;
@@ -224,43 +238,29 @@ class DocumentWrites {
   }
 }
 
-/** The versions this process wrote last, per collection, newest last; the oldest are forgotten beyond a bound. */
+/**
+ * The versions this process wrote last, least recently written first across all collections; beyond a bound the
+ * least recently written is forgotten (a document many events update stays, one written once goes first).
+ */
 class KnownDocuments {
-  private readonly byCollection = new Map<string, Map<string, Known<unknown>>>();
-  private size = 0;
+  private readonly documents = new Map<string, Known<unknown>>();
 
   constructor(private readonly capacity: number) {}
 
   of(collection: string) {
-    let documents = this.byCollection.get(collection);
-    if (!documents) {
-      documents = new Map();
-      this.byCollection.set(collection, documents);
-    }
-    const known = documents;
     return {
-      get: (id: string) => known.get(id),
+      get: (id: string) => this.documents.get(documentKey(collection, id)),
       set: (id: string, entry: Known<unknown>) => {
-        if (!known.delete(id)) this.size += 1;
-        known.set(id, entry);
-        if (this.size > this.capacity) this.forgetOldest();
+        const key = documentKey(collection, id);
+        this.documents.delete(key);
+        this.documents.set(key, entry);
+        if (this.documents.size > this.capacity) this.documents.delete(this.documents.keys().next().value!);
       },
       clear: () => {
-        this.size -= known.size;
-        known.clear();
+        const prefix = documentKey(collection, '');
+        for (const key of [...this.documents.keys()]) if (key.startsWith(prefix)) this.documents.delete(key);
       },
     };
-  }
-
-  private forgetOldest(): void {
-    for (const documents of this.byCollection.values()) {
-      const oldest = documents.keys().next();
-      if (!oldest.done) {
-        documents.delete(oldest.value);
-        this.size -= 1;
-        return;
-      }
-    }
   }
 }
 
@@ -272,8 +272,10 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
     private readonly known: ReturnType<KnownDocuments['of']>,
   ) {}
 
+  /** This process's own change when it is not written yet; else the table's version (nothing to flush for it). */
   async get(id: string): Promise<T | undefined> {
-    await this.writes.flush();
+    const unwritten = this.writes.unwritten(this.name, id);
+    if (unwritten) return (unwritten.document ?? undefined) as T | undefined;
     const { rows } = await this.pool.query<{ document: T | null }>(
       'SELECT document FROM read_models WHERE collection = $1 AND id = $2',
       [this.name, id],
