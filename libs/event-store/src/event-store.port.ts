@@ -9,6 +9,8 @@ export type ExpectedRevision = number | 'no_stream' | 'any';
 
 /** An event as stored: the domain event plus where it sits in its stream and in the whole log. */
 export interface RecordedEvent<TEvent extends DomainEvent = DomainEvent> {
+  /** The event's id (a UUID), unique in the whole log: given by the writer or chosen by the store. */
+  readonly id: string;
   readonly streamId: string;
   /** 0-based index within the stream. */
   readonly revision: number;
@@ -27,6 +29,18 @@ export interface AppendResult {
   readonly position: number;
 }
 
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+  readonly metadata: EventMetadata;
+  /**
+   * One UUID per event. An append sent again with the ids of one that was stored (its answer was lost) is
+   * answered with the original revision and position instead of storing the events twice or failing; ids
+   * that are in the log but not as exactly these events of this stream are refused (EVENT_ID_REUSED). Without
+   * them the store chooses ids once per call, so its own resends after a lost answer are idempotent too.
+   */
+  readonly eventIds?: readonly string[];
+}
+
 export interface ReadAllOptions {
   /** Exclusive: events after this position. -1 (default) reads from the start. */
   readonly after?: number;
@@ -42,11 +56,7 @@ export type SubscriptionHandler = (event: RecordedEvent) => Promise<void> | void
 /** The append-only log of everything that happened. One contract suite checks every adapter. */
 export abstract class EventStore {
   /** Appends atomically; throws WRONG_EXPECTED_REVISION (409) when the stream moved on. */
-  abstract append(
-    streamId: string,
-    events: readonly DomainEvent[],
-    options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
-  ): Promise<AppendResult>;
+  abstract append(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult>;
 
   /** All events of a stream in order; empty when the stream does not exist. */
   abstract readStream(streamId: string): Promise<RecordedEvent[]>;

@@ -1,5 +1,6 @@
 export * from './command-handling.js';
 export * from './esdb/esdb-event-store.js';
+export * from './event-ids.js';
 export * from './event-store.port.js';
 export * from './postgres/postgres-event-store.js';
 export * from './sqlite/sqlite-event-store.js';

@@ -82,11 +82,12 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
         for (const name of projection.collections) await this.readStore.collection(name).clear();
         position = -1;
       }
-      await this.readStore.checkpoints.set(projection.name, { position, version: projection.version });
       const types = new Set(projection.eventTypes);
       const handles = projection.eventTypes === 'all' ? () => true : (type: string) => types.has(type);
       this.tracked.push({ projection, handles, position });
     }
+    // Until this write a crash leaves the old versions' checkpoints, so a rebuild would start over: no harm.
+    await this.saveCheckpoints();
     this.parkedEvents = await this.readStore.collection<ParkedEvent>(PARKED_EVENTS).findAll();
     this.position = this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1;
     const head = await this.events.headPosition();
@@ -149,6 +150,8 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     const ready = this.waiters.filter((waiter) => waiter.position <= event.position);
     if (ready.length) {
       this.waiters = this.waiters.filter((waiter) => waiter.position > event.position);
+      // What the waiters read next may be served by another replica: the changes must be in the store.
+      await this.readStore.flush();
       for (const waiter of ready) waiter.resolve();
     }
   }
@@ -187,14 +190,15 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /**
+   * Every projection's checkpoint in one write. Saved after the events up to it were applied, so a crash
+   * before the write only repeats events, which position-guarded document writes ignore.
+   */
   private async saveCheckpoints(): Promise<void> {
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
-    for (const tracked of this.tracked) {
-      await this.readStore.checkpoints.set(tracked.projection.name, {
-        position: tracked.position,
-        version: tracked.projection.version,
-      });
-    }
+    await this.readStore.checkpoints.setAll(
+      new Map(this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }])),
+    );
   }
 }

@@ -41,6 +41,8 @@ export interface Checkpoint {
 export abstract class CheckpointStore {
   abstract get(name: string): Promise<Checkpoint | undefined>;
   abstract set(name: string, checkpoint: Checkpoint): Promise<void>;
+  /** Saves several checkpoints in one write (one statement or request), e.g. every projection's at once. */
+  abstract setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void>;
 }
 
 /** The read side: named collections of documents plus the checkpoints of the projections that fill them. */
@@ -49,5 +51,10 @@ export abstract class ReadStore {
   abstract readonly checkpoints: CheckpointStore;
   /** Names of collections holding documents, for replay verification. */
   abstract collectionNames(): Promise<string[]>;
+  /**
+   * Writes document changes the store holds back to send them together (the PostgreSQL store does; reads,
+   * checkpoints and close write them first anyway). Other processes see a change once this resolved.
+   */
+  abstract flush(): Promise<void>;
   abstract close(): Promise<void>;
 }

@@ -18,12 +18,12 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
+import { eventIdsFor } from '../event-ids.js';
 import {
+  type AppendOptions,
   type AppendResult,
   EventStore,
-  type ExpectedRevision,
   type ReadAllOptions,
   type RecordedEvent,
   type Subscription,
@@ -60,22 +60,19 @@ export class EsdbEventStore extends EventStore {
     this.client = typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
   }
 
-  async append(
-    streamId: string,
-    events: readonly DomainEvent[],
-    options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
-  ): Promise<AppendResult> {
+  async append(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     const expectedRevision =
       options.expectedRevision === 'no_stream'
         ? NO_STREAM
         : options.expectedRevision === 'any'
           ? ANY
           : BigInt(options.expectedRevision);
-    // Ids are chosen once, so when an append is sent again after the answer was lost, EventStoreDB
-    // recognises the events and does not write them twice (idempotent writes).
-    const recorded = events.map((event) =>
+    // Ids are chosen once (or given by the writer), so when an append is sent again after the answer was lost,
+    // EventStoreDB recognises the events and does not write them twice (idempotent writes).
+    const ids = eventIdsFor(events, options.eventIds);
+    const recorded = events.map((event, index) =>
       jsonEvent({
-        id: randomUUID(),
+        id: ids[index],
         type: event.type,
         data: event.data as Record<string, unknown>,
         metadata: { ...options.metadata, v: event.v },
@@ -218,6 +215,7 @@ export class EsdbEventStore extends EventStore {
       at: known.at ?? event.created.toISOString(),
     };
     return this.upcasters.apply({
+      id: event.id,
       streamId: event.streamId,
       revision: Number(event.revision),
       position: Number(event.position?.prepare ?? resolved.commitPosition ?? -1n),

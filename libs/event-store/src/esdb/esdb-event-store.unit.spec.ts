@@ -172,6 +172,16 @@ describe('EsdbEventStore against the documented client behaviour', () => {
     expect((await store.readAll()).map((event) => event.data)).toEqual([{ n: 1 }]);
   });
 
+  it("sends the writer's event ids, so the writer's own resend is recognised too, and reads them back", async () => {
+    const fake = new FakeEventStoreDb();
+    const store = storeOn(fake);
+    const eventIds = ['5f0c7c1e-8f63-4a5e-9b0e-2d8f3c1a7b11'];
+    const first = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata, eventIds });
+    const again = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata, eventIds });
+    expect(again).toEqual(first);
+    expect((await store.readAll()).map((event) => event.id)).toEqual(eventIds);
+  });
+
   it('reads an event written without metadata, filling in what projections need', async () => {
     const fake = new FakeEventStoreDb();
     fake.record('thing-1', 'ThingHappened', { n: 1 }, null);

@@ -53,4 +53,79 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
       END
       $$`,
   },
+  {
+    version: 3,
+    description: 'event ids (unique) and append_batch(): several appends in one transaction, repeats answered',
+    // Old events get ids of their own. append_batch() takes the appends lock once for all the appends a process
+    // has waiting, so they share one round trip and one WAL flush. Per append, in order, it answers one row:
+    // 'appended' (current_revision before, last_revision and last_position after), 'conflict' (the expected
+    // revision did not match: current_revision), 'repeat' (these very ids are already this stream's events
+    // right after the expected revision: the original last_revision and last_position) or 'id_reused'.
+    sql: `
+      ALTER TABLE events ADD COLUMN event_id uuid;
+      UPDATE events SET event_id = gen_random_uuid();
+      ALTER TABLE events ALTER COLUMN event_id SET NOT NULL;
+      CREATE UNIQUE INDEX events_event_id ON events (event_id);
+      DROP FUNCTION append_events(text, integer, text[], integer[], json[], json);
+      CREATE FUNCTION append_batch(
+        p_streams text[], p_expected integer[], p_counts integer[], p_metadata json[],
+        p_ids uuid[], p_types text[], p_versions integer[], p_data json[]
+      ) RETURNS TABLE (outcome text, current_revision integer, last_revision integer, last_position bigint)
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        v_start bigint;
+        v_head bigint;
+        v_offset integer := 0;
+        v_count integer;
+        v_current integer;
+        v_first_stream text;
+        v_first_revision integer;
+        v_matched integer;
+        v_repeat_revision integer;
+        v_repeat_position bigint;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${DIYML_LOCK_SPACE}, ${AdvisoryLock.eventAppends});
+        SELECT coalesce(max(e.position), 0) INTO v_start FROM events e;
+        v_head := v_start;
+        FOR a IN 1 .. coalesce(array_length(p_streams, 1), 0) LOOP
+          v_count := p_counts[a];
+          v_first_stream := NULL;
+          IF v_count > 0 THEN
+            SELECT e.stream_id, e.revision INTO v_first_stream, v_first_revision
+              FROM events e WHERE e.event_id = p_ids[v_offset + 1];
+          END IF;
+          IF v_first_stream IS NOT NULL THEN
+            SELECT count(*), max(e.revision), max(e.position) INTO v_matched, v_repeat_revision, v_repeat_position
+              FROM unnest(p_ids[v_offset + 1 : v_offset + v_count]) WITH ORDINALITY AS i(id, n)
+              JOIN events e ON e.event_id = i.id
+              WHERE e.stream_id = p_streams[a] AND e.revision = v_first_revision + i.n - 1;
+            IF v_matched = v_count AND coalesce(p_expected[a], v_first_revision - 1) = v_first_revision - 1 THEN
+              RETURN QUERY SELECT 'repeat'::text, NULL::integer, v_repeat_revision, v_repeat_position;
+            ELSE
+              RETURN QUERY SELECT 'id_reused'::text, NULL::integer, NULL::integer, NULL::bigint;
+            END IF;
+          ELSE
+            SELECT max(e.revision) INTO v_current FROM events e WHERE e.stream_id = p_streams[a];
+            IF p_expected[a] IS NOT NULL AND coalesce(v_current, -1) <> p_expected[a] THEN
+              RETURN QUERY SELECT 'conflict'::text, v_current, NULL::integer, NULL::bigint;
+            ELSE
+              INSERT INTO events (position, event_id, stream_id, revision, type, v, data, metadata)
+                SELECT v_head + e.n, e.id, p_streams[a], coalesce(v_current, -1) + e.n::integer, e.type, e.v, e.data,
+                       p_metadata[a]
+                FROM unnest(
+                  p_ids[v_offset + 1 : v_offset + v_count], p_types[v_offset + 1 : v_offset + v_count],
+                  p_versions[v_offset + 1 : v_offset + v_count], p_data[v_offset + 1 : v_offset + v_count]
+                ) WITH ORDINALITY AS e(id, type, v, data, n);
+              v_head := v_head + v_count;
+              RETURN QUERY SELECT 'appended'::text, v_current, coalesce(v_current, -1) + v_count, v_head;
+            END IF;
+          END IF;
+          v_offset := v_offset + v_count;
+        END LOOP;
+        IF v_head > v_start THEN
+          PERFORM pg_notify('${EVENTS_CHANNEL}', v_head::text);
+        END IF;
+      END
+      $$`,
+  },
 ];

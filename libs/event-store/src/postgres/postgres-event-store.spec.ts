@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { EventMetadata } from '../../../core/src/index.js';
+import { AdvisoryLock, DIYML_LOCK_SPACE, type EventMetadata } from '../../../core/src/index.js';
 import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
 import { createPostgresTestDatabase, postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { EVENT_ID_REUSED } from '../event-ids.js';
 import type { RecordedEvent } from '../event-store.port.js';
 import { eventStoreContract } from '../testing/event-store.contract.js';
 import { Upcasters } from '../upcasters.js';
@@ -88,6 +89,51 @@ if (server) {
       expect(received).toEqual(['BeforeCut', 'AfterCut']);
       await subscription.close();
       await Promise.all([store.close(), writer.close()]);
+    });
+
+    it('sends an append again when its connection is cut before the answer, and stores it once', async () => {
+      const store = await PostgresEventStore.connect({ url: database.url, poolSize: 1 });
+      const stream = `s-${randomUUID()}`;
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      // Holding the appends lock keeps the append waiting on the server, where its connection is then cut.
+      await admin.query('BEGIN');
+      await admin.query('SELECT pg_advisory_xact_lock($1, $2)', [DIYML_LOCK_SPACE, AdvisoryLock.eventAppends]);
+      const appending = store.append(stream, [{ type: 'Sent', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
+      let cut = 0;
+      while (cut === 0) {
+        const { rowCount } = await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE application_name = 'diyml-event-store' AND wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        cut = rowCount ?? 0;
+      }
+      await admin.query('COMMIT');
+      await admin.end();
+      const result = await appending;
+      expect(await store.readStream(stream)).toEqual([expect.objectContaining({ type: 'Sent', position: result.position })]);
+      await store.close();
+    });
+
+    it('lands the other appends sent with one that reuses an event id', async () => {
+      const store = await PostgresEventStore.connect({ url: database.url });
+      const taken = randomUUID();
+      await store.append(`s-${randomUUID()}`, [{ type: 'First', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata, eventIds: [taken] });
+      const streams = Array.from({ length: 10 }, () => `s-${randomUUID()}`);
+      const results = await Promise.allSettled(
+        streams.map((stream, index) =>
+          store.append(stream, [{ type: 'A', v: 1, data: {} }, { type: 'B', v: 1, data: {} }], {
+            expectedRevision: 'no_stream',
+            metadata,
+            eventIds: [randomUUID(), index === 4 ? taken : randomUUID()],
+          }),
+        ),
+      );
+      expect(results.map((result) => result.status)).toEqual(streams.map((_, index) => (index === 4 ? 'rejected' : 'fulfilled')));
+      expect(results[4]).toMatchObject({ reason: { code: EVENT_ID_REUSED } });
+      const lengths = await Promise.all(streams.map(async (stream) => (await store.readStream(stream)).length));
+      expect(lengths).toEqual(streams.map((_, index) => (index === 4 ? 0 : 2)));
+      await store.close();
     });
 
     it('keeps the text of event data as written and upcasts old versions on read', async () => {

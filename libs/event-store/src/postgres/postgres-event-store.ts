@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '../../../core/src/index.js';
+import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
+  type AppendOptions,
   type AppendResult,
   EventStore,
   type ExpectedRevision,
@@ -17,9 +19,14 @@ import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
 import { EVENT_STORE_MIGRATIONS, EVENTS_CHANNEL } from './postgres-event-store.migrations.js';
 
 const LISTENER_RETRY_MS = 2000;
+/** Most appends sent in one call of append_batch(). */
+const MAX_BATCH_APPENDS = 200;
+/** Sends of one batch when the answer is lost (connection cut): repeats are recognised by their event ids. */
+const APPEND_TRIES = 3;
 
 interface EventRow {
   position: string;
+  event_id: string;
   stream_id: string;
   revision: number;
   type: string;
@@ -41,17 +48,38 @@ export interface PostgresEventStoreOptions {
   readonly synchronousCommit?: boolean;
 }
 
+interface WaitingAppend {
+  readonly streamId: string;
+  readonly events: readonly DomainEvent[];
+  readonly ids: readonly string[];
+  readonly expectedRevision: ExpectedRevision;
+  readonly metadata: EventMetadata;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface AppendRow {
+  outcome: 'appended' | 'conflict' | 'repeat' | 'id_reused';
+  current_revision: number | null;
+  last_revision: number | null;
+  last_position: string | null;
+}
+
 /**
- * The event log in PostgreSQL. Each append is one call of append_events() (see the migrations), which takes a
+ * The event log in PostgreSQL. Appends go to append_batch() (see the migrations), which takes a
  * transaction-scoped advisory lock before it reads the head, so appends commit one after the other: positions
  * are gapless and a reader never sees position n+1 before n is committed, which is what lets subscriptions read
- * "everything after my position" without skipping. Appends announce themselves with NOTIFY; subscriptions
- * LISTEN and poll as a fallback.
+ * "everything after my position" without skipping. Because the lock is held until the commit is flushed, a
+ * process sends the appends of its concurrent writers together: while one call is in flight the next appends
+ * wait, then go in one call, one transaction and one WAL flush (group commit); a lone writer waits for nobody.
+ * Appends announce themselves with NOTIFY; subscriptions LISTEN and poll as a fallback.
  */
 export class PostgresEventStore extends EventStore {
   private readonly logger = new Logger(PostgresEventStore.name);
   private readonly appends = new EventEmitter();
   private readonly subscriptions = new OpenSubscriptions();
+  private waiting: WaitingAppend[] = [];
+  private sending = false;
   private listener?: pg.Client;
   private listenerRetry?: NodeJS.Timeout;
   private closed = false;
@@ -82,38 +110,95 @@ export class PostgresEventStore extends EventStore {
     return new PostgresEventStore(pool, options.url, options.upcasters ?? new Upcasters(), options.pollIntervalMs ?? 1000);
   }
 
-  async append(
-    streamId: string,
-    events: readonly DomainEvent[],
-    options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
-  ): Promise<AppendResult> {
-    const { expectedRevision } = options;
-    // 'no_stream' is "the last revision is -1", which is how the function compares; 'any' skips the check.
-    const expected = expectedRevision === 'any' ? null : expectedRevision === 'no_stream' ? -1 : expectedRevision;
-    const { rows } = await this.pool.query<{ current_revision: number | null; last_revision: number | null; last_position: string | null }>(
-      'SELECT * FROM append_events($1, $2, $3, $4, $5, $6)',
-      [
-        streamId,
-        expected,
-        events.map((event) => event.type),
-        events.map((event) => event.v),
-        events.map((event) => JSON.stringify(event.data)),
-        JSON.stringify(options.metadata),
-      ],
-    );
-    const { current_revision: current, last_revision: revision, last_position: position } = rows[0];
-    if (revision === null || position === null) {
-      throw wrongExpectedRevision(streamId, expectedRevision, current ?? 'no_stream');
+  async append(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+    const ids = eventIdsFor(events, options.eventIds);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.waiting.push({ streamId, events, ids, expectedRevision: options.expectedRevision, metadata: options.metadata, resolve, reject });
+      void this.sendWaiting();
+    });
+  }
+
+  /** Sends the waiting appends, a batch at a time, until none is left; appends arriving meanwhile join the next batch. */
+  private async sendWaiting(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.waiting.length > 0) await this.sendBatch(this.waiting.splice(0, MAX_BATCH_APPENDS));
+    } finally {
+      this.sending = false;
     }
-    if (events.length > 0) this.appends.emit('append', Number(position));
-    return { revision, position: Number(position) };
+  }
+
+  private async sendBatch(batch: readonly WaitingAppend[]): Promise<void> {
+    let rows: AppendRow[];
+    try {
+      rows = await this.callAppendBatch(batch);
+    } catch (error) {
+      // An append the server refused (e.g. an event id used before) must not fail the others: each alone.
+      if (batch.length > 1 && isServerRefusal(error)) {
+        for (const append of batch) await this.sendBatch([append]);
+        return;
+      }
+      for (const append of batch) append.reject(isEventIdTaken(error) ? eventIdReused(append.streamId) : error);
+      return;
+    }
+    let head = -1;
+    rows.forEach((row, index) => {
+      const append = batch[index];
+      if (row.outcome === 'conflict') {
+        append.reject(wrongExpectedRevision(append.streamId, append.expectedRevision, row.current_revision ?? 'no_stream'));
+      } else if (row.outcome === 'id_reused') {
+        append.reject(eventIdReused(append.streamId));
+      } else {
+        const position = Number(row.last_position);
+        if (row.outcome === 'appended' && append.events.length > 0) head = Math.max(head, position);
+        append.resolve({ revision: row.last_revision!, position });
+      }
+    });
+    if (head >= 0) this.appends.emit('append', head);
+  }
+
+  /**
+   * One call of append_batch(), sent again when its answer was lost: it may have committed, and then the
+   * event ids make the second call answer the first one's positions instead of appending twice.
+   */
+  private async callAppendBatch(batch: readonly WaitingAppend[]): Promise<AppendRow[]> {
+    // 'no_stream' is "the last revision is -1", which is how the function compares; 'any' (null) skips the check.
+    const expected = batch.map(({ expectedRevision }) =>
+      expectedRevision === 'any' ? null : expectedRevision === 'no_stream' ? -1 : expectedRevision,
+    );
+    const events = batch.flatMap((append) => append.events);
+    const values = [
+      batch.map((append) => append.streamId),
+      expected,
+      batch.map((append) => append.events.length),
+      batch.map((append) => JSON.stringify(append.metadata)),
+      batch.flatMap((append) => append.ids),
+      events.map((event) => event.type),
+      events.map((event) => event.v),
+      events.map((event) => JSON.stringify(event.data)),
+    ];
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { rows } = await this.pool.query<AppendRow>({
+          name: 'append-batch',
+          text: 'SELECT * FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8)',
+          values,
+        });
+        return rows;
+      } catch (error) {
+        if (isServerRefusal(error) || attempt >= APPEND_TRIES || this.closed) throw error;
+        this.logger.warn(`An append got no answer (${(error as Error).message}); sending it again with the same event ids`);
+      }
+    }
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      'SELECT * FROM events WHERE stream_id = $1 ORDER BY revision',
-      [streamId],
-    );
+    const { rows } = await this.pool.query<EventRow>({
+      name: 'read-stream',
+      text: 'SELECT * FROM events WHERE stream_id = $1 ORDER BY revision',
+      values: [streamId],
+    });
     return rows.map((row) => this.toRecorded(row));
   }
 
@@ -144,10 +229,11 @@ export class PostgresEventStore extends EventStore {
   }
 
   private async readAfter(after: number, limit?: number): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      'SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2',
-      [after, limit ?? null],
-    );
+    const { rows } = await this.pool.query<EventRow>({
+      name: 'read-after',
+      text: 'SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2',
+      values: [after, limit ?? null],
+    });
     return rows.map((row) => this.toRecorded(row));
   }
 
@@ -176,6 +262,7 @@ export class PostgresEventStore extends EventStore {
 
   private toRecorded(row: EventRow): RecordedEvent {
     return this.upcasters.apply({
+      id: row.event_id,
       streamId: row.stream_id,
       revision: row.revision,
       position: Number(row.position),
@@ -185,4 +272,16 @@ export class PostgresEventStore extends EventStore {
       metadata: row.metadata,
     });
   }
+}
+
+/**
+ * The server answered with an error about the statement itself. Otherwise (connection cut, server shutting
+ * down: SQLSTATE classes 08 and 57P) the call may or may not have committed.
+ */
+function isServerRefusal(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && !/^(08|57P)/.test(error.code ?? '');
+}
+
+function isEventIdTaken(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '23505' && error.constraint === 'events_event_id';
 }

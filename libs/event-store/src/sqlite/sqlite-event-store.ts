@@ -1,9 +1,12 @@
 import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
+import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
+  type AppendOptions,
   type AppendResult,
   EventStore,
   type ExpectedRevision,
@@ -18,6 +21,7 @@ import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
 
 interface EventRow {
   position: number;
+  event_id: string;
   stream_id: string;
   revision: number;
   type: string;
@@ -46,7 +50,8 @@ export class SqliteEventStore extends EventStore {
   private readonly subscriptions = new OpenSubscriptions();
   private readonly statements: {
     streamRevision: Database.Statement<[string], { revision: number | null }>;
-    insert: Database.Statement<[string, number, string, number, string, string]>;
+    insert: Database.Statement<[string, string, number, string, number, string, string]>;
+    byEventId: Database.Statement<[string], { stream_id: string; revision: number; position: number }>;
     readStream: Database.Statement<[string], EventRow>;
     readAll: Database.Statement<[number, number], EventRow>;
     head: Database.Statement<[], { position: number | null }>;
@@ -71,36 +76,34 @@ export class SqliteEventStore extends EventStore {
         UNIQUE (stream_id, revision)
       );
     `);
+    this.addEventIds();
     this.upcasters = options.upcasters ?? new Upcasters();
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
     this.appends.setMaxListeners(0);
     this.statements = {
       streamRevision: this.db.prepare('SELECT MAX(revision) AS revision FROM events WHERE stream_id = ?'),
       insert: this.db.prepare(
-        'INSERT INTO events (stream_id, revision, type, v, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO events (event_id, stream_id, revision, type, v, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
+      byEventId: this.db.prepare('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
       readStream: this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision'),
       readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare('SELECT MAX(position) AS position FROM events'),
     };
   }
 
-  async append(
-    streamId: string,
-    events: readonly DomainEvent[],
-    options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
-  ): Promise<AppendResult> {
+  async append(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     return this.appendSync(streamId, events, options);
   }
 
   /** Synchronous append, for bulk writers such as benchmarks and imports. */
-  appendSync(
-    streamId: string,
-    events: readonly DomainEvent[],
-    options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
-  ): AppendResult {
+  appendSync(streamId: string, events: readonly DomainEvent[], options: AppendOptions): AppendResult {
     const metadata = JSON.stringify(options.metadata);
+    const ids = eventIdsFor(events, options.eventIds);
+    let appended = false;
     const transaction = this.db.transaction((): AppendResult => {
+      const repeated = this.repeatedAppend(streamId, ids, options.expectedRevision);
+      if (repeated) return repeated;
       const current = this.statements.streamRevision.get(streamId)?.revision ?? null;
       const { expectedRevision } = options;
       if (expectedRevision === 'no_stream' && current !== null) {
@@ -111,9 +114,10 @@ export class SqliteEventStore extends EventStore {
       }
       let revision = current ?? -1;
       let position = -1;
-      for (const event of events) {
+      for (const [index, event] of events.entries()) {
         revision += 1;
         const result = this.statements.insert.run(
+          ids[index],
           streamId,
           revision,
           event.type,
@@ -123,11 +127,57 @@ export class SqliteEventStore extends EventStore {
         );
         position = Number(result.lastInsertRowid);
       }
+      appended = events.length > 0;
       return { revision, position };
     });
-    const result = transaction.immediate();
-    if (events.length > 0) this.appends.emit('append', result.position);
+    const result = this.withEventIdsChecked(streamId, () => transaction.immediate());
+    if (appended) this.appends.emit('append', result.position);
     return result;
+  }
+
+  /**
+   * The original answer when these ids are already this stream's events right after the expected revision
+   * (the append is sent again after its answer was lost); a refusal when the first id is in the log otherwise.
+   */
+  private repeatedAppend(streamId: string, ids: readonly string[], expected: ExpectedRevision): AppendResult | undefined {
+    if (ids.length === 0) return undefined;
+    const first = this.statements.byEventId.get(ids[0]);
+    if (!first) return undefined;
+    const stored = ids.map((id) => this.statements.byEventId.get(id));
+    const same = stored.every(
+      (event, index) => event?.stream_id === streamId && event.revision === first.revision + index,
+    );
+    const expectedMatches = expected === 'any' || (expected === 'no_stream' ? -1 : expected) === first.revision - 1;
+    if (!same || !expectedMatches) throw eventIdReused(streamId);
+    return { revision: first.revision + ids.length - 1, position: stored[stored.length - 1]!.position };
+  }
+
+  /** An id of the append that is already in the log for another event is refused as reused. */
+  private withEventIdsChecked<T>(streamId: string, append: () => T): T {
+    try {
+      return append();
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes('event_id')) {
+        throw eventIdReused(streamId);
+      }
+      throw error;
+    }
+  }
+
+  /** Logs written before event ids get one id per event, once. */
+  private addEventIds(): void {
+    const hasEventIds = () =>
+      this.db.prepare<[], { name: string }>('PRAGMA table_info(events)').all().some((column) => column.name === 'event_id');
+    if (hasEventIds()) return;
+    this.db.transaction(() => {
+      // Another process sharing the file may have added them while this one waited for the write lock.
+      if (hasEventIds()) return;
+      this.db.exec('ALTER TABLE events ADD COLUMN event_id TEXT');
+      const positions = this.db.prepare<[], { position: number }>('SELECT position FROM events').all();
+      const setId = this.db.prepare<[string, number]>('UPDATE events SET event_id = ? WHERE position = ?');
+      for (const { position } of positions) setId.run(randomUUID(), position);
+      this.db.exec('CREATE UNIQUE INDEX events_event_id ON events (event_id)');
+    }).immediate();
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
@@ -159,6 +209,7 @@ export class SqliteEventStore extends EventStore {
 
   private toRecorded(row: EventRow): RecordedEvent {
     return this.upcasters.apply({
+      id: row.event_id,
       streamId: row.stream_id,
       revision: row.revision,
       position: row.position,

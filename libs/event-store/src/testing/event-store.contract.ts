@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type EventMetadata } from '../../../core/src/index.js';
 import type { EventStore, RecordedEvent } from '../event-store.port.js';
+import { EVENT_ID_REUSED } from '../event-ids.js';
 import { WRONG_EXPECTED_REVISION } from '../wrong-expected-revision.error.js';
 
 const metadata: EventMetadata = {
@@ -126,6 +127,49 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
       expect(positions).toEqual([...positions].sort((a, b) => a - b));
       expect(new Set(positions)).toEqual(new Set(results.map((r) => r.position)));
       expect((await store.readAll({ after: before })).map((e) => e.position)).toEqual(positions);
+    });
+
+    it('answers an append sent again with the same event ids with its original revision and position, stored once', async () => {
+      const eventIds = [randomUUID(), randomUUID()];
+      const first = await store.append(stream, [event('Created'), event('Renamed')], { expectedRevision: 'no_stream', metadata, eventIds });
+      await store.append(`test-${randomUUID()}`, [event('Elsewhere')], { expectedRevision: 'no_stream', metadata });
+      const again = await store.append(stream, [event('Created'), event('Renamed')], { expectedRevision: 'no_stream', metadata, eventIds });
+      expect(again).toEqual(first);
+      await store.append(stream, [event('Described')], { expectedRevision: 1, metadata });
+      const late = await store.append(stream, [event('Created'), event('Renamed')], { expectedRevision: 'no_stream', metadata, eventIds });
+      expect(late).toEqual(first);
+      const events = await store.readStream(stream);
+      expect(events.map((e) => e.type)).toEqual(['Created', 'Renamed', 'Described']);
+      expect(events.slice(0, 2).map((e) => e.id)).toEqual(eventIds);
+      expect(new Set(events.map((e) => e.id)).size).toBe(3);
+    });
+
+    it('refuses event ids that the log has for other events, and stores nothing of that append', async () => {
+      const taken = randomUUID();
+      await store.append(stream, [event('Created')], { expectedRevision: 'no_stream', metadata, eventIds: [taken] });
+      const other = `test-${randomUUID()}`;
+      for (const eventIds of [[taken], [randomUUID(), taken]]) {
+        const reused = store.append(other, eventIds.map(() => event('Copied')), { expectedRevision: 'no_stream', metadata, eventIds });
+        await expect(reused).rejects.toMatchObject({ code: EVENT_ID_REUSED, kind: 'conflict' });
+      }
+      const resentElsewhere = store.append(stream, [event('Created')], { expectedRevision: 0, metadata, eventIds: [taken] });
+      await expect(resentElsewhere).rejects.toMatchObject({ code: EVENT_ID_REUSED });
+      await expect(store.readStream(other)).resolves.toEqual([]);
+      expect((await store.readStream(stream)).map((e) => e.id)).toEqual([taken]);
+    });
+
+    it('refuses event ids that are not one distinct UUID per event', async () => {
+      const twice = randomUUID();
+      const cases = [
+        { events: [event('A')], eventIds: ['not-a-uuid'] },
+        { events: [event('A'), event('B')], eventIds: [randomUUID()] },
+        { events: [event('A'), event('B')], eventIds: [twice, twice] },
+      ];
+      for (const { events, eventIds } of cases) {
+        const append = store.append(stream, events, { expectedRevision: 'no_stream', metadata, eventIds });
+        await expect(append).rejects.toMatchObject({ code: 'INVALID_EVENT_IDS', kind: 'validation' });
+      }
+      await expect(store.readStream(stream)).resolves.toEqual([]);
     });
 
     it('retries an event whose handler failed instead of skipping it', async () => {

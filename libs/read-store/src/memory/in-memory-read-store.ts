@@ -196,6 +196,10 @@ export class InMemoryCheckpointStore extends CheckpointStore {
   async set(name: string, checkpoint: Checkpoint): Promise<void> {
     this.checkpoints.set(name, { ...checkpoint });
   }
+
+  async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    for (const [name, checkpoint] of checkpoints) this.checkpoints.set(name, { ...checkpoint });
+  }
 }
 
 /** The embedded read side: everything in memory, rebuilt from the log at start. */
@@ -211,6 +215,9 @@ export class InMemoryReadStore extends ReadStore {
     }
     return collection as unknown as ReadModelCollection<T>;
   }
+
+  /** Writes at once: nothing held back. */
+  async flush(): Promise<void> {}
 
   async collectionNames(): Promise<string[]> {
     return [...this.collections.entries()]

@@ -157,6 +157,16 @@ class MongoCheckpointStore extends CheckpointStore {
       .collection<{ _id: string; position: number; version: number }>(CHECKPOINTS)
       .replaceOne({ _id: name }, checkpoint, { upsert: true });
   }
+
+  async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    if (checkpoints.size === 0) return;
+    await this.connection.collection<{ _id: string; position: number; version: number }>(CHECKPOINTS).bulkWrite(
+      [...checkpoints].map(([name, checkpoint]) => ({
+        replaceOne: { filter: { _id: name }, replacement: checkpoint, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
 }
 
 /** The distributed read side: one MongoDB collection per read model, checkpoints beside them. */
@@ -182,6 +192,9 @@ export class MongoReadStore extends ReadStore {
   collection<T extends { id: string }>(name: string): ReadModelCollection<T> {
     return new MongoCollection<T>(this.connection, name, this.indexes);
   }
+
+  /** Writes at once: nothing held back. */
+  async flush(): Promise<void> {}
 
   async collectionNames(): Promise<string[]> {
     const db = this.connection.db;

@@ -1,4 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import type { DiscoveryService } from '@nestjs/core';
+import { type RecordedEvent, SqliteEventStore } from '../../../event-store/src/index.js';
+import type { Projection } from '../projection.js';
+import { ProjectionRunner } from '../projection-runner.js';
+import type { ReadStore } from '../read-store.port.js';
 import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
@@ -42,12 +47,17 @@ if (server) {
       ]);
       type Trail = { id: string; by: string[] };
       const append = (by: string) => (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
+      // Each change is written (flushed) before the next replica moves, as when they run apart in time.
       await first.collection<Trail>('trails').apply('t', 1, append('first'));
+      await first.flush();
       await second.collection<Trail>('trails').apply('t', 2, append('second'));
+      await second.flush();
       await first.collection<Trail>('trails').apply('t', 3, append('first again'));
+      await first.flush();
       expect((await first.collection<Trail>('trails').get('t'))?.by).toEqual(['first', 'second', 'first again']);
       await second.collection<Trail>('trails').clear();
       await first.collection<Trail>('trails').apply('t', 4, append('after clear'));
+      await first.flush();
       expect(await second.collection<Trail>('trails').get('t')).toEqual({ id: 't', by: ['after clear'] });
       await Promise.all([first.close(), second.close()]);
     });
@@ -77,6 +87,68 @@ if (server) {
       }
     });
   });
+
+  describe('ProjectionRunner on PostgreSQL', () => {
+    it('resumes a catch-up cut short by a crash from its last checkpoint, losing and repeating nothing visible', async () => {
+      const events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
+      const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
+      const total = 1200;
+      for (let index = 0; index < total; index += 1) {
+        await events.append('clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata });
+      }
+      const crashAt = 900;
+      let crashed!: () => void;
+      const crashing = new Promise<void>((resolve) => (crashed = resolve));
+      let resume!: () => void;
+      const frozen = new Promise<void>((resolve) => (resume = resolve));
+      // The first process's projection stops for good at crashAt, as if the process had died there.
+      const first = ticks(async (event) => {
+        if (event.position < crashAt) return true;
+        crashed();
+        await frozen;
+        return false;
+      });
+      const firstStore = await PostgresReadStore.connect(database.url);
+      const firstRunner = new ProjectionRunner({} as DiscoveryService, events, firstStore);
+      void firstRunner.start([first]);
+      await crashing;
+
+      const secondStore = await PostgresReadStore.connect(database.url);
+      const second = ticks(async () => true);
+      const secondRunner = new ProjectionRunner({} as DiscoveryService, events, secondStore);
+      await secondRunner.start([second]);
+      const counted = await secondStore.collection<{ id: string; count: number }>('ticks').get('total');
+      expect(counted?.count).toBe(total);
+      // It went on from a checkpoint saved during the first catch-up, not from the start.
+      expect(second.applied[0]).toBeGreaterThan(1);
+      expect(second.applied[0]).toBeLessThanOrEqual(crashAt);
+      expect(second.applied.at(-1)).toBe(total);
+
+      resume();
+      await secondRunner.stop();
+      await firstRunner.stop();
+      await Promise.all([firstStore.close(), secondStore.close(), events.close()]);
+    });
+  });
 } else {
   it.skip('ReadStore contract: PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});
+}
+
+/** Counts Ticked events in one document, as long as `proceed` says so; remembers the positions it applied. */
+function ticks(proceed: (event: RecordedEvent) => Promise<boolean>): Projection & { applied: number[] } {
+  const applied: number[] = [];
+  return {
+    name: 'ticks',
+    version: 1,
+    collections: ['ticks'],
+    eventTypes: ['Ticked'],
+    applied,
+    async apply(event: RecordedEvent, store: ReadStore) {
+      if (!(await proceed(event))) return;
+      applied.push(event.position);
+      await store
+        .collection<{ id: string; count: number }>('ticks')
+        .apply('total', event.position, (current) => ({ id: 'total', count: (current?.count ?? 0) + 1 }));
+    },
+  };
 }

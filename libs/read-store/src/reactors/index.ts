@@ -1,4 +1,4 @@
-export * from '../lease/in-process-lease.js';
+export * from '../lease/lease-from-settings.js';
 export * from '../lease/lease.port.js';
 export * from '../lease/postgres-lease.js';
 export * from '../lease/redis-lease.js';

@@ -113,6 +113,15 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
       expect(await store.checkpoints.get('p')).toEqual({ position: 42, version: 2 });
     });
 
+    it('saves several checkpoints in one write, new ones and moved ones', async () => {
+      await store.checkpoints.set('p', { position: 42, version: 2 });
+      await store.checkpoints.setAll(new Map([['p', { position: 50, version: 2 }], ['q', { position: 7, version: 1 }]]));
+      expect(await store.checkpoints.get('p')).toEqual({ position: 50, version: 2 });
+      expect(await store.checkpoints.get('q')).toEqual({ position: 7, version: 1 });
+      await store.checkpoints.setAll(new Map());
+      expect(await store.checkpoints.get('q')).toEqual({ position: 7, version: 1 });
+    });
+
     it('clears a collection and lists only collections that hold documents', async () => {
       await store.collection<Item>('kept').apply('a', 1, () => ({ id: 'a', owner: 'u', rank: 1 }));
       await store.collection<Item>('cleared').apply('b', 2, () => ({ id: 'b', owner: 'u', rank: 1 }));

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
 import type { ImageEvent } from '../../domain/image.events.js';
@@ -16,7 +17,7 @@ class Log {
     const revision = (this.revisions.get(streamId) ?? -1) + 1;
     this.revisions.set(streamId, revision);
     this.position += 1;
-    return { streamId, revision, position: this.position, type: event.type, v: event.v, data: event.data, metadata };
+    return { id: randomUUID(), streamId, revision, position: this.position, type: event.type, v: event.v, data: event.data, metadata };
   }
 }
 

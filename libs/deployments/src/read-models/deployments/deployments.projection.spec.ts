@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
 import type { DeploymentEvent } from '../../domain/deployment.events.js';
@@ -11,7 +12,7 @@ const ids = { projectId: 'p1', deploymentId: 'd1' };
 const sha = 'm'.repeat(64);
 
 function recorded(event: DeploymentEvent, position: number, revision: number): RecordedEvent {
-  return { streamId: `deployment-${event.data.deploymentId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return { id: randomUUID(), streamId: `deployment-${event.data.deploymentId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
 }
 
 const deployed = (deploymentId = 'd1'): DeploymentEvent => ({

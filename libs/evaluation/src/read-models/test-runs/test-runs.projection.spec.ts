@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
 import type { TestRunEvent } from '../../domain/test-run.events.js';
@@ -8,6 +9,7 @@ import { TestRunsProjection } from './test-runs.projection.js';
 const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-06-02T09:00:00.000Z' };
 const ids = { projectId: 'p1', testRunId: 't1', iterationId: 'i1' };
 const recorded = (event: TestRunEvent, position: number, revision: number): RecordedEvent => ({
+  id: randomUUID(),
   streamId: 'test-run-t1',
   revision,
   position,

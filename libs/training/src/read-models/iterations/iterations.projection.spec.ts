@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
 import type { IterationEvent } from '../../domain/iteration.events.js';
@@ -8,7 +9,7 @@ import { IterationsProjection } from './iterations.projection.js';
 const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-05-01T12:00:00.000Z' };
 
 function recorded(event: IterationEvent, position: number, revision = 0): RecordedEvent {
-  return { streamId: `iteration-${event.data.iterationId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return { id: randomUUID(), streamId: `iteration-${event.data.iterationId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
 }
 
 const imported: IterationEvent = {
