@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { EventStore, type RecordedEvent } from '../libs/event-store/src/index.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -8,9 +9,11 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 
 /**
  * Stored events are a contract with every installation's log: when a payload's shape changes, its `v` must change
- * too (with an upcaster for the old one). test/fixtures/events/current/<type>.v<v>.json keeps, for each type and
+ * too (with an upcaster for the old one). A new field that every reader defaults when it is absent (a new training
+ * setting, say) may keep its `v`: then update the fixture and say why in the commit. test/fixtures/events/current/<type>.v<v>.json keeps, for each type and
  * version a journey through the API emits, one real payload and the shape of all of them (keys, optional keys and
- * JSON types, not values). After adding an event type or version, write its fixture with
+ * JSON types, not values). After adding an event type or version, write its fixture (only missing or changed shapes
+ * are written) with
  * `UPDATE_EVENT_FIXTURES=1 npm run test:jest -- test/event-contract.e2e-spec.ts`, read it, and commit it.
  */
 const FIXTURES = new URL('./fixtures/events/current/', import.meta.url);
@@ -130,7 +133,10 @@ describe('stored event payloads (the log contract)', () => {
       const [{ type, v }] = events;
       const shape = events.map((event) => shapeOf(event.data)).reduce(mergeShapes);
       const file = fixtureFile(type, v);
-      if (UPDATE) writeFileSync(file, `${JSON.stringify({ type, v, example: events[0].data, shape } satisfies EventFixture, null, 2)}\n`);
+      const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EventFixture) : undefined;
+      if (UPDATE && !isDeepStrictEqual(recorded?.shape, shape)) {
+        writeFileSync(file, `${JSON.stringify({ type, v, example: events[0].data, shape } satisfies EventFixture, null, 2)}\n`);
+      }
       if (!existsSync(file)) {
         missing.push(key);
         continue;

@@ -314,6 +314,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/images/urls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add images fetched from http(s) URLs
+         * @description Each URL is fetched by the server with limits (URL_FETCH_MAX_BYTES, URL_FETCH_TIMEOUT_MS, URL_FETCH_MAX_REDIRECTS; declared type image/* or application/octet-stream) and then checked like an uploaded file. Loopback, private, link-local and reserved addresses (IPv4 and IPv6, after DNS resolution, on every redirect) are refused (URL_ADDRESS_NOT_ALLOWED) unless URL_FETCH_ALLOWED_ADDRESSES names them. A URL that fails is `rejected` with URL_INVALID, URL_ADDRESS_NOT_ALLOWED, URL_FETCH_FAILED, URL_TIMEOUT, URL_TOO_LARGE, URL_NOT_AN_IMAGE, URL_TOO_MANY_REDIRECTS or an upload code. 201 when none was rejected, 207 when some were, 400 when all were.
+         */
+        post: operations["uploadImagesFromUrls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/videos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a video: its frames become the project's images
+         * @description Multipart form: the video in field `video` (MP4, MOV or WebM, at most VIDEO_MAX_BYTES: 413 VIDEO_TOO_LARGE), optional `framesPerSecond` (default 1), `label` (every frame, classification) and `split`. The video is checked before anything is kept: 415 VIDEO_FORMAT_UNSUPPORTED for another container, 422 VIDEO_UNDECODABLE when it cannot be decoded. A background job then extracts frames at the rate (at most VIDEO_MAX_FRAMES) and takes each in like an uploaded image, with the video and timestamp as its `source`; frames the project already holds are skipped as duplicates. Follow it with GET …/videos/{videoId}.
+         */
+        post: operations["uploadVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/videos/{videoId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A video and the progress of its frame extraction */
+        get: operations["getVideo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/images/{imageId}": {
         parameters: {
             query?: never;
@@ -430,6 +487,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/images/{imageId}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace an image's key/value metadata (filter listings with ?metadata=key=value)
+         * @description 400 METADATA_TOO_MANY_ENTRIES, METADATA_KEY_INVALID or METADATA_VALUE_INVALID name the entry to fix; nothing is changed then.
+         */
+        put: operations["setImageMetadata"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/iterations": {
         parameters: {
             query?: never;
@@ -499,10 +576,18 @@ export interface paths {
         get: operations["getIteration"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete an iteration (it leaves the lists and deployment choices; its history stays in the log)
+         * @description 409 ITERATION_DEPLOYED while a deployment serves it (undeploy first, as Azure refuses to delete a published iteration); 409 ITERATION_TRAINING while queued or running (cancel first).
+         */
+        delete: operations["deleteIteration"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename an iteration
+         * @description 400 ITERATION_NAME_INVALID for an empty name or one over 100 characters; 409 ITERATION_NAME_TAKEN when another iteration has it.
+         */
+        patch: operations["renameIteration"];
         trace?: never;
     };
     "/v1/projects/{projectId}/iterations/{iterationId}/events": {
@@ -599,6 +684,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/iterations/{iterationId}/image-performances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities
+         * @description Filter by expected label and predicted label to list one cell of the confusion matrix. 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
+         */
+        get: operations["listImagePerformances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/image-performances/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many validation images match the filter
+         * @description 409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED (trained before per-image results were kept); 400 UNKNOWN_LABEL for a label the iteration does not have.
+         */
+        get: operations["countImagePerformances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Backbone embeddings computed in the background
+         * @description After uploads to a project that trains on a pretrained backbone, its images are embedded in the background; iterations reuse these instead of computing them.
+         */
+        get: operations["getEmbeddingTables"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/deployments": {
         parameters: {
             query?: never;
@@ -655,6 +800,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/predict/{deploymentId}/videos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict every frame of a video with a deployed model (a background job)
+         * @description Authenticate with the deployment key in `X-Api-Key`. Send the video (MP4, MOV or WebM, at most VIDEO_MAX_BYTES: 413 VIDEO_TOO_LARGE) in the multipart field `video`; `framesPerSecond` (default 1), `threshold` and `maxResults` as for images. The video is checked before anything is kept (415 VIDEO_FORMAT_UNSUPPORTED, 422 VIDEO_UNDECODABLE). Poll GET …/videos/{videoPredictionId} for progress and, once completed, the predictions of every frame.
+         */
+        post: operations["predictVideo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/predict/{deploymentId}/videos/{videoPredictionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A video prediction: its progress, and once completed the predictions of every frame */
+        get: operations["getVideoPrediction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/predict/{deploymentId}": {
         parameters: {
             query?: never;
@@ -666,7 +848,7 @@ export interface paths {
         put?: never;
         /**
          * Predict with a deployed model
-         * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429).
+         * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429). When the deployment's prediction store is on, the image and the answer are stored just after the answer is sent (`storedPredictionId`: the id it is stored under).
          */
         post: operations["predict"];
         delete?: never;
@@ -686,9 +868,240 @@ export interface paths {
         put?: never;
         /**
          * Import a model as a new, completed iteration
-         * @description A zip as GET …/iterations/{id}/model exports it (model.json, weights.bin, metadata.json), or a Teachable Machine image-model export (model.json, weights.bin, metadata.json with its labels). The model must load, be of the project's task (400 MODEL_TASK_MISMATCH) and predict only labels the project has, matched by name (400 UNKNOWN_MODEL_LABELS listing the others: labels are not created by an import). The zip is unpacked off the event loop within the archive limits (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES); the weight files must hold exactly the bytes model.json describes (422 MODEL_WEIGHTS_MISMATCH); the model is loaded and tried on a blank image of its declared input size (at most MODEL_MAX_INPUT_PIXELS) on a worker thread, and every weight must be finite (422 MODEL_INVALID with the reason). The new iteration has `imported: true`, no metrics, and can be deployed and tested like a trained one. Size limit: IMPORT_MAX_ARCHIVE_BYTES.
+         * @description A zip as GET …/iterations/{id}/model exports it (model.json, weights.bin, metadata.json), or a Teachable Machine image-model export (model.json, weights.bin, metadata.json with its labels). The model must load, be of the project's task (400 MODEL_TASK_MISMATCH) and predict only labels the project has, matched by name (400 UNKNOWN_MODEL_LABELS listing the others: labels are not created by an import). The zip is unpacked off the event loop within the archive limits (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES); the weight files must hold exactly the bytes model.json describes (422 MODEL_WEIGHTS_MISMATCH); the model is loaded and tried on a blank image of its declared input size (at most MODEL_MAX_INPUT_PIXELS) on a worker thread, and every weight must be finite (422 MODEL_INVALID with the reason). A Keras model is accepted too: Keras 2 `.h5` (model.save("m.h5")) or Keras 3 `.keras`, with its class names in the field `labels` (400 MODEL_LABELS_MISSING without) and optionally `inputRange`; its layers are mapped onto TensorFlow.js (400 KERAS_UNSUPPORTED_LAYER naming the first layer type diyml cannot run; 400 KERAS_NOT_A_MODEL for an HDF5 file that holds no model, such as weights only; 400 KERAS_MODEL_INVALID when its weights do not fit its layers). The new iteration has `imported: true`, no metrics, and can be deployed and tested like a trained one. Size limit: IMPORT_MAX_ARCHIVE_BYTES.
          */
         post: operations["importModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/deployments/{deploymentId}/prediction-store": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The deployment's prediction store settings (off until configured) */
+        get: operations["getPredictionStore"];
+        /**
+         * Keep (or stop keeping) the images and results of the deployment’s predictions, with retention limits
+         * @description Stored predictions are listed under GET /v1/projects/{projectId}/predictions and can be promoted into the dataset. Lowering a limit deletes what is beyond it shortly after. Custom Vision publishing turns the store on (its default).
+         */
+        put: operations["configurePredictionStore"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/predictions/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add stored predictions to the dataset with a corrected label or boxes
+         * @description Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, 400 WRONG_PROJECT_TYPE): one bad item and nothing is added.
+         */
+        post: operations["promotePredictions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's stored predictions, newest first, filtered by deployment, label, probability range and time
+         * @description Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction.
+         */
+        get: operations["listStoredPredictions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/predictions/{predictionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A stored prediction */
+        get: operations["getStoredPrediction"];
+        put?: never;
+        post?: never;
+        /** Delete a stored prediction (a dataset image promoted from it stays) */
+        delete: operations["deleteStoredPrediction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/predictions/{predictionId}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The image of a stored prediction, as it was sent */
+        get: operations["getStoredPredictionImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/deployments/{deploymentId}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Share the deployment with every signed-in user (name, description, labels, metrics: nothing else of the project)
+         * @description Others find it under GET /v1/shared-models and predict with their own personal token, rate-limited per caller. Sharing again updates the name and description.
+         */
+        put: operations["shareDeployment"];
+        post?: never;
+        /** Stop sharing: other users no longer see it, and their predictions answer 404 */
+        delete: operations["unshareDeployment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shared-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Models shared by the users of this installation, newest first, searchable */
+        get: operations["listSharedModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shared-models/{deploymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shared model */
+        get: operations["getSharedModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shared-models/{deploymentId}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict with a shared model, signed in with your own token (a personal token dml_… or a login token)
+         * @description The image as the raw body (image/*) or the multipart field `image`, as for /v1/predict. Limited to SHARED_PREDICT_RATE_LIMIT predictions per SHARED_PREDICT_RATE_WINDOW_SECONDS per user (429 with Retry-After). The owner sees the number of your calls in the deployment's usage report, and keeps the image if the deployment's prediction store is on.
+         */
+        post: operations["predictWithSharedModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage of all the project's deployments (undeployed ones included): calls, errors by code, latency, callers
+         * @description Counted by every api process and written to the log every USAGE_FLUSH_SECONDS and at shutdown (so they survive restarts; the last interval of a crashed process is lost). Latency percentiles come from histograms with buckets about 25 % wide. Calls of shared models count under the calling user.
+         */
+        get: operations["getProjectUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/deployments/{deploymentId}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage of a deployment: calls, errors by code, latency p50/p95/p99 per hour or day, callers
+         * @description Counted by every api process and written to the log every USAGE_FLUSH_SECONDS and at shutdown (so they survive restarts; the last interval of a crashed process is lost). Latency percentiles come from histograms with buckets about 25 % wide. Calls of shared models count under the calling user.
+         */
+        get: operations["getDeploymentUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/images/{imageId}/region-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Candidate boxes for an image, from the project's trained detector (to speed up labelling)
+         * @description 409 NO_TRAINED_DETECTOR before any detector iteration completed; 400 WRONG_PROJECT_TYPE for a classification project.
+         */
+        get: operations["proposeImageRegions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -744,6 +1157,107 @@ export interface paths {
         get: operations["getTestRunMetrics"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/test-runs/{testRunId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running test run
+         * @description A queued run never starts; a running one stops predicting within a moment and records no metrics. Cancelling a cancelled run again changes nothing; a completed or failed one is 409 TEST_RUN_FINISHED.
+         */
+        post: operations["cancelTestRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The iteration's suggestions, most probable first
+         * @description Pending ones by default; filter by label and by a probability range (of that label, or of the most probable suggestion).
+         */
+        get: operations["listLabelSuggestions"];
+        put?: never;
+        /**
+         * Suggest labels (classification) or boxes (detection) for unlabeled images, in the background
+         * @description The completed iteration's model predicts the images off the event loop; follow the run with GET …/suggestions/runs/{id}, then list the suggestions. Named images that are labeled, or whose suggestion from this iteration was rejected, are skipped (listed in `skipped`); 422 NO_IMAGES_TO_SUGGEST when none is left. 404 IMAGE_NOT_FOUND names images not in this project; 409 ITERATION_NOT_COMPLETED for an iteration without a model. Nothing is written on an error.
+         */
+        post: operations["suggestLabels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/suggestions/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A suggestion run: requested, completed (with how many images got suggestions) or failed */
+        get: operations["getLabelSuggestionRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/suggestions/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept suggestions, as suggested or edited
+         * @description Each item becomes an ordinary labeling event (ImageLabeled or ImageRegionsSet) whose `source` names this iteration and whether it was edited: the most probable label, or the boxes at least `minProbability` probable, unless the item sends `label` / `regions`. Each item succeeds or fails on its own: 200 when all succeeded, 207 otherwise (SUGGESTION_NOT_FOUND, SUGGESTION_NOT_PENDING, IMAGE_ALREADY_LABELED, NOTHING_TO_ACCEPT, EDIT_DOES_NOT_FIT, UNKNOWN_LABEL, REGION_…).
+         */
+        post: operations["acceptLabelSuggestions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/suggestions/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject suggestions: this iteration will not suggest labels for these images again
+         * @description All or nothing: 404 SUGGESTION_NOT_FOUND or 409 SUGGESTION_NOT_PENDING (accepted or superseded) naming each image that has no pending suggestion from this iteration. Rejecting a rejected suggestion again changes nothing.
+         */
+        post: operations["rejectLabelSuggestions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -821,6 +1335,63 @@ export interface paths {
         patch: operations["CustomVision_UpdateProject"];
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Custom Vision: export the project; the token imports it (ImportProject)
+         * @description The archive is the one POST /v1/projects/{projectId}/export streams, kept on the server; at most IMPORT_MAX_ARCHIVE_BYTES.
+         */
+        get: operations["CustomVision_ExportProject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Custom Vision: import a project from an ExportProject token (?token=&name=) */
+        post: operations["CustomVision_ImportProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Custom Vision: an artifact of the project by its relative path (?path=)
+         * @description images/{imageId}: the original image bytes; iterations/{iterationId}/model: the trained model (TensorFlow.js zip).
+         */
+        get: operations["CustomVision_GetArtifact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/tags": {
         parameters: {
             query?: never;
@@ -865,7 +1436,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&orderBy=Newest|Oldest&take=&skip=) */
+        /**
+         * Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&$filter=&orderBy=Newest|Oldest&take=&skip=)
+         * @description $filter: a metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or).
+         */
         get: operations["CustomVision_GetImages"];
         put?: never;
         /** Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed */
@@ -894,6 +1468,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/images/urls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed
+         * @description Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize.
+         */
+        post: operations["CustomVision_CreateImagesFromUrls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/images/count": {
         parameters: {
             query?: never;
@@ -901,7 +1495,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Custom Vision: how many images (?taggingStatus=&tagIds=) */
+        /** Custom Vision: how many images (?taggingStatus=&tagIds=&$filter=, a metadata expression) */
         get: operations["CustomVision_GetImageCount"];
         put?: never;
         post?: never;
@@ -1032,6 +1626,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/images/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: add or change metadata of images (?imageIds=a,b; body {key: value}); 207 when some failed
+         * @description At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.
+         */
+        post: operations["CustomVision_UpdateImageMetadata"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/images/{imageId}/regionproposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: region proposals for an image, from the project's newest trained detector
+         * @description Azure proposes boxes before any training; diyml needs a trained detector (NotFoundProjectDefaultIteration before).
+         */
+        post: operations["CustomVision_GetImageRegionProposals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/train": {
         parameters: {
             query?: never;
@@ -1080,10 +1714,12 @@ export interface paths {
         get: operations["CustomVision_GetIteration"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Custom Vision: delete an iteration (BadRequestIterationIsPublished while published: unpublish it first) */
+        delete: operations["CustomVision_DeleteIteration"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Custom Vision: rename an iteration ({name}; the other fields of the Iteration body are ignored) */
+        patch: operations["CustomVision_UpdateIteration"];
         trace?: never;
     };
     "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance": {
@@ -1121,6 +1757,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)
+         * @description Every prediction training kept is listed (all tags for classification; every box found for detection).
+         */
+        get: operations["CustomVision_GetImagePerformances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/performance/images/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom Vision: how many validation images the iteration has (?tagIds=) */
+        get: operations["CustomVision_GetImagePerformanceCount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/iterations/{iterationId}/publish": {
         parameters: {
             query?: never;
@@ -1142,6 +1815,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/predictions/query": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Custom Vision: query stored predictions (PredictionQueryToken: tags with thresholds, iterationId, startTime, endTime, orderBy, maxCount, continuation) */
+        post: operations["CustomVision_QueryPredictions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored) */
+        delete: operations["CustomVision_DeletePrediction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/quicktest/image": {
         parameters: {
             query?: never;
@@ -1156,6 +1863,26 @@ export interface paths {
          * @description store=true is accepted; the image is not kept.
          */
         post: operations["CustomVision_QuickTestImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/quicktest/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: quick test an image fetched from a URL ({url}; ?iterationId=, default the newest trained iteration)
+         * @description The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls; the image is not kept.
+         */
+        post: operations["CustomVision_QuickTestImageUrl"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1224,6 +1951,174 @@ export interface paths {
         put?: never;
         /** Custom Vision: detect objects without storing the image */
         post: operations["CustomVision_DetectImageWithNoStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/prediction/{projectId}/classify/iterations/{publishedName}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Custom Vision: classify an image fetched from a URL ({url}) with a published iteration */
+        post: operations["CustomVision_ClassifyImageUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/prediction/{projectId}/classify/iterations/{publishedName}/url/nostore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Custom Vision: classify an image fetched from a URL ({url}), without storing it */
+        post: operations["CustomVision_ClassifyImageUrlWithNoStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/prediction/{projectId}/detect/iterations/{publishedName}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration */
+        post: operations["CustomVision_DetectImageUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/prediction/{projectId}/detect/iterations/{publishedName}/url/nostore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it */
+        post: operations["CustomVision_DetectImageUrlWithNoStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/tagsandregions/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: suggest tags (classification) or regions (detection) for untagged images (?iterationId=&imageIds=, at most 64)
+         * @description Runs as a background suggestion run and answers once it finished. Tagged images, and images whose suggestion from this iteration was rejected, get none.
+         */
+        post: operations["CustomVision_SuggestTagsAndRegions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/images/suggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: untagged images with pending suggestions of an iteration, filtered by tags and threshold (?iterationId=)
+         * @description Body: {tagIds, threshold, maxCount (≤ 256), sortBy UncertaintyAscending|UncertaintyDescending, continuation from the previous token}.
+         */
+        post: operations["CustomVision_QuerySuggestedImages"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customvision/{version}/training/projects/{projectId}/images/suggested/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: per tag, how many images have a pending suggestion of it at least `threshold` probable (?iterationId=)
+         * @description Body: {tagIds (default: every tag of the project), threshold}. Answers {tagId: count}.
+         */
+        post: operations["CustomVision_QuerySuggestedImageCount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export the whole project as one zip, to import into another installation
+         * @description The answer is the archive itself, streamed as it is written (no job to poll, nothing kept on the server): diyml-project.json (what it is: the project's name and type, counts, the blobs), events/NNNNNN.jsonl (every event of the project's streams in log order, with its time) and blobs/<sha256> (images, dataset manifests, models, evaluations and embedding tables the events reference). The server holds the events and one blob at a time, however many images and models there are. Deployment API keys are never exported (only their hashes are stored, and the import replaces those). POST /v1/projects/import reads it back; it accepts archives up to IMPORT_MAX_ARCHIVE_BYTES that unpack within the ARCHIVE_MAX_* limits.
+         */
+        post: operations["exportProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a project exported by POST /v1/projects/{projectId}/export (from this or another installation)
+         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer. Nothing is written unless the whole archive is valid: 400 ARCHIVE_REQUIRED, INVALID_ARCHIVE (not a zip), NOT_A_PROJECT_ARCHIVE (another zip), UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE (a damaged or altered archive, or events of another project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES, ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED / ARCHIVE_TOO_MANY_ENTRIES past the ARCHIVE_MAX_* limits (the archive is unpacked off the event loop and held in memory while it is imported).
+         */
+        post: operations["importProject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1383,6 +2278,11 @@ export interface components {
              * @example null
              */
             backbone: string | null;
+            /**
+             * @description backbone-classifier (and auto when it picks it): how many of the backbone's last blocks before its embedding layer train too, at a tenth of the learning rate; 0 (default) keeps the backbone frozen. Slower: those blocks run forwards and backwards at every step. Queueing it for another architecture, or for a backbone with fewer blocks to fine-tune, is 422 FINE_TUNE_UNSUPPORTED.
+             * @example 0
+             */
+            fineTune: number;
         };
         ProjectDto: {
             /** Format: uuid */
@@ -1495,6 +2395,11 @@ export interface components {
              */
             seed?: number;
             /**
+             * @description backbone-classifier (and auto when it picks it): how many of the backbone's last blocks before its embedding layer train too, at a tenth of the learning rate; 0 (default) keeps the backbone frozen. Slower: those blocks run forwards and backwards at every step. Queueing it for another architecture, or for a backbone with fewer blocks to fine-tune, is 422 FINE_TUNE_UNSUPPORTED.
+             * @default 0
+             */
+            fineTune?: number;
+            /**
              * @description null (default) trains every epoch; an object turns early stopping on.
              * @default null
              */
@@ -1550,7 +2455,7 @@ export interface components {
         HistoryPageDto: {
             /** @description In log order. */
             items: components["schemas"]["HistoryEntryDto"][];
-            /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time may be short. */
+            /** @description Pass as `after` for the next page; null when there is nothing more. A page filtered by time or user may be short. */
             nextCursor: string | null;
         };
         FeatureLayerDto: {
@@ -1742,6 +2647,97 @@ export interface components {
             /** @description One item per file, in the order sent. */
             items: components["schemas"]["UploadItemDto"][];
         };
+        UploadImagesFromUrlsDto: {
+            /**
+             * @example [
+             *       "https://example.com/cat.jpg"
+             *     ]
+             */
+            urls: string[];
+            /** @description Label (name or id) for every image; classification projects only. */
+            label?: string;
+            /**
+             * @default train
+             * @enum {string}
+             */
+            split?: "train" | "validation" | "test";
+        };
+        UrlUploadItemDto: {
+            /** @example cat-001.jpg */
+            filename: string;
+            /**
+             * @description `duplicate`: the same bytes are already an image of this project (`id` names it).
+             * @enum {string}
+             */
+            status: "created" | "duplicate" | "rejected";
+            /** Format: uuid */
+            id?: string;
+            /** @description Why the file was rejected. */
+            error?: components["schemas"]["ItemErrorDto"];
+            /** @example https://example.com/cat.jpg */
+            url: string;
+        };
+        UrlUploadResultDto: {
+            /** @description One item per URL, in the order sent. */
+            items: components["schemas"]["UrlUploadItemDto"][];
+        };
+        VideoProgressDto: {
+            /** @example 12 */
+            framesDone: number;
+            /**
+             * @description Frames the extraction takes: the rate over the duration, at most VIDEO_MAX_FRAMES.
+             * @example 40
+             */
+            frameCount: number;
+        };
+        VideoErrorDto: {
+            /** @example VIDEO_UNDECODABLE */
+            code: string;
+            reason: string;
+        };
+        VideoDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** @example walk.mp4 */
+            filename: string;
+            sha256: string;
+            bytes: number;
+            /**
+             * @description mp4 covers MOV too (one container family).
+             * @enum {string}
+             */
+            container: "mp4" | "webm";
+            /** @example 2000 */
+            durationMs: number;
+            width: number;
+            height: number;
+            /** @example 1 */
+            framesPerSecond: number;
+            /**
+             * Format: uuid
+             * @description The label every frame gets.
+             */
+            labelId: string | null;
+            /** @enum {string} */
+            split: "train" | "validation" | "test";
+            /** @enum {string} */
+            status: "extracting" | "completed" | "failed";
+            progress: components["schemas"]["VideoProgressDto"];
+            /** @description Frames that became new images of the project. */
+            created: number;
+            /** @description Frames skipped because the project already holds the same bytes. */
+            duplicates: number;
+            /** @description Frames refused (e.g. over UPLOAD_MAX_PIXELS). */
+            rejected: number;
+            error: components["schemas"]["VideoErrorDto"] | null;
+            /** Format: date-time */
+            uploadedAt: string;
+            /** Format: date-time */
+            completedAt: string | null;
+            revision: number;
+        };
         RegionDto: {
             label: components["schemas"]["ImageLabelDto"];
             /**
@@ -1764,6 +2760,17 @@ export interface components {
              * @example 0.4
              */
             height: number;
+        };
+        ImageOriginDto: {
+            /** @enum {string} */
+            kind: "video";
+            /** Format: uuid */
+            videoId: string;
+            /**
+             * @description Where in the video the frame is, in milliseconds from its start.
+             * @example 1500
+             */
+            timestampMs: number;
         };
         ImageDto: {
             /** Format: uuid */
@@ -1794,8 +2801,19 @@ export interface components {
             split: "train" | "validation" | "test";
             /** @description Whether training uses this image. */
             included: boolean;
+            /**
+             * @description Key/value metadata (PUT …/images/{imageId}/metadata), at most 10 entries.
+             * @example {
+             *       "camera": "north-gate"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
             /** Format: date-time */
             uploadedAt: string;
+            /** @description A frame of an uploaded video: which video, and where in it. */
+            source?: components["schemas"]["ImageOriginDto"];
             /**
              * @description Changes with every write; also sent as the ETag header.
              * @example 2
@@ -1907,6 +2925,18 @@ export interface components {
             /** @description Why training cannot start (TOO_FEW_LABELS, TOO_FEW_IMAGES, TOO_FEW_BOXES). */
             problems: components["schemas"]["IssueDto"][];
         };
+        ImageMetadataDto: {
+            /**
+             * @description The image's whole metadata: at most 10 entries, keys of 1 to 128 characters without "=", string values of at most 256. {} clears it.
+             * @example {
+             *       "camera": "north-gate",
+             *       "shift": "night"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            };
+        };
         QueueIterationDto: {
             /**
              * @description Overrides of the project's training configuration for this run only (any of learningRate, epochs, batchSize, imageSize, architecture, validationSplit, augmentation, seed, earlyStopping); same ranges as the project setting.
@@ -1948,6 +2978,11 @@ export interface components {
             projectId: string;
             /** @example 1 */
             number: number;
+            /**
+             * @description `Iteration <number>` until renamed (PATCH).
+             * @example Iteration 1
+             */
+            name: string;
             /** @enum {string} */
             status: "queued" | "running" | "completed" | "failed" | "cancelled";
             progress: components["schemas"]["ProgressDto"];
@@ -1988,6 +3023,111 @@ export interface components {
         IterationPageDto: {
             items: components["schemas"]["IterationDto"][];
             nextCursor: string | null;
+        };
+        PerformanceBoxDto: {
+            /**
+             * @description Left edge, as a fraction of the image width.
+             * @example 0.1
+             */
+            x: number;
+            /**
+             * @description Top edge, as a fraction of the image height.
+             * @example 0.2
+             */
+            y: number;
+            /** @example 0.3 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+        };
+        ExpectedLabelDto: {
+            /** Format: uuid */
+            labelId: string;
+            /**
+             * @description The name the label had when the iteration was queued.
+             * @example cat
+             */
+            label: string;
+            /** @description Detection: the labelled region. */
+            box?: components["schemas"]["PerformanceBoxDto"];
+        };
+        PredictedLabelDto: {
+            /** Format: uuid */
+            labelId: string;
+            /**
+             * @description The name the label had when the iteration was queued.
+             * @example cat
+             */
+            label: string;
+            /** @description Detection: the labelled region. */
+            box?: components["schemas"]["PerformanceBoxDto"];
+            /** @example 0.93 */
+            probability: number;
+        };
+        ImagePerformanceDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @example cat-01.jpg */
+            filename: string;
+            /** @example 640 */
+            width: number;
+            /** @example 480 */
+            height: number;
+            /** @description Classification: the image label; detection: one entry per labelled region. */
+            expected: components["schemas"]["ExpectedLabelDto"][];
+            /** @description Most probable first. Classification: every label; detection: the boxes found at or above the threshold. */
+            predictions: components["schemas"]["PredictedLabelDto"][];
+            /**
+             * Format: uuid
+             * @description Classification: the label predicted at the threshold (null: none). Detection: null.
+             */
+            predictedLabelId: string | null;
+            /** @description Classification: whether the prediction is the expected label. Detection: null. */
+            correct: boolean | null;
+        };
+        ImagePerformancePageDto: {
+            /** @description In validation order. */
+            items: components["schemas"]["ImagePerformanceDto"][];
+            nextCursor: string | null;
+        };
+        ImagePerformanceCountDto: {
+            /**
+             * @description Validation images matching the filter.
+             * @example 12
+             */
+            count: number;
+        };
+        UpdateIterationDto: {
+            /**
+             * @description New name, unique in the project.
+             * @example Baseline
+             */
+            name: string;
+        };
+        EmbeddingTableDto: {
+            /**
+             * @description The backbone whose features these are.
+             * @example mobilenet-v2
+             */
+            backbone: string;
+            /**
+             * @description The backbone layer the embeddings are pooled from.
+             * @example block_13_expand_relu
+             */
+            layer: string;
+            /**
+             * @description How images are prepared and features pooled.
+             * @example resize-224-fill-range-0..1-avgpool
+             */
+            preprocessing: string;
+            /** @description Images whose embeddings are computed (each in the views training uses). */
+            imageCount: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        EmbeddingCacheDto: {
+            /** @description One table per backbone space; empty until the first background embeddings are done. */
+            items: components["schemas"]["EmbeddingTableDto"][];
         };
         DeployModelDto: {
             /**
@@ -2074,6 +3214,11 @@ export interface components {
             /** Format: date-time */
             keyRotatedAt: string;
         };
+        VideoPredictionProgressDto: {
+            framesDone: number;
+            /** @description Frames to predict: the rate over the duration, at most VIDEO_MAX_FRAMES. */
+            frameCount: number;
+        };
         BoxDto: {
             /** @description Left edge, as a fraction of the image width. */
             x: number;
@@ -2090,6 +3235,39 @@ export interface components {
             /** @description Detection: where the object is. */
             box?: components["schemas"]["BoxDto"];
         };
+        FramePredictionsDto: {
+            /**
+             * @description Where in the video the frame is, in milliseconds from its start.
+             * @example 1500
+             */
+            timestampMs: number;
+            /** @description Most probable first. */
+            predictions: components["schemas"]["PredictionDto"][];
+        };
+        VideoPredictionDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            deploymentId: string;
+            /** Format: uuid */
+            iterationId: string;
+            filename: string;
+            /** @enum {string} */
+            container: "mp4" | "webm";
+            durationMs: number;
+            framesPerSecond: number;
+            /** @enum {string} */
+            status: "running" | "completed" | "failed";
+            progress: components["schemas"]["VideoPredictionProgressDto"];
+            /** @description Once completed: the predictions of every frame, in time order. */
+            frames?: components["schemas"]["FramePredictionsDto"][];
+            /** @description Why it failed: {code, reason}. */
+            error: Record<string, never> | null;
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            completedAt: string | null;
+        };
         PredictionResultDto: {
             /** Format: uuid */
             deploymentId: string;
@@ -2097,6 +3275,234 @@ export interface components {
             iterationId: string;
             /** @description Most probable first. */
             predictions: components["schemas"]["PredictionDto"][];
+            /**
+             * Format: uuid
+             * @description The stored prediction's id, when the deployment's prediction store is on.
+             */
+            storedPredictionId?: string;
+        };
+        PredictionStoreSettingsDto: {
+            enabled: boolean;
+            maxCount: number | null;
+            maxAgeDays: number | null;
+        };
+        PredictionStoreDto: {
+            /** @description Keep the image and the answer of every prediction. */
+            enabled: boolean;
+            /** @description At most this many stored predictions: the oldest go first. Default 10000 when neither limit is given; null: no count limit. */
+            maxCount?: number | null;
+            /** @description Stored predictions older than this many days go. null: no age limit. */
+            maxAgeDays?: number | null;
+        };
+        PromotionDto: {
+            /** Format: uuid */
+            predictionId: string;
+            /**
+             * @description Classification: the right label (name or id). Default: the top prediction.
+             * @example cat
+             */
+            label?: string;
+            /** @description Detection: the right boxes. Default: the predicted boxes with probability ≥ 0.5. */
+            regions?: components["schemas"]["RegionInputDto"][];
+            /**
+             * @default train
+             * @enum {string}
+             */
+            split?: "train" | "test";
+        };
+        PromotePredictionsDto: {
+            items: components["schemas"]["PromotionDto"][];
+        };
+        PromotionResultDto: {
+            /** Format: uuid */
+            predictionId: string;
+            /**
+             * @description duplicate: the dataset holds these bytes already (imageId), unchanged.
+             * @enum {string}
+             */
+            status: "created" | "duplicate" | "rejected";
+            /** Format: uuid */
+            imageId?: string;
+            /** @description Why the image was refused: { code, message }. */
+            error?: Record<string, never>;
+        };
+        PromotePredictionsResultDto: {
+            items: components["schemas"]["PromotionResultDto"][];
+        };
+        StoredPredictionDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            deploymentId: string;
+            /** Format: uuid */
+            iterationId: string;
+            /** @description As the prediction answered them, most probable first. */
+            predictions: components["schemas"]["PredictionDto"][];
+            /**
+             * @description The stored image.
+             * @example /v1/projects/…/predictions/…/image
+             */
+            imageUrl: string;
+            imageBytes: number;
+            /** Format: date-time */
+            storedAt: string;
+            /** @description The user who called (a shared model or a personal token); null: the deployment key. */
+            callerId: string | null;
+            /**
+             * Format: uuid
+             * @description The dataset image it was promoted to.
+             */
+            promotedImageId: string | null;
+        };
+        StoredPredictionPageDto: {
+            items: components["schemas"]["StoredPredictionDto"][];
+            nextCursor: string | null;
+        };
+        ShareDeploymentDto: {
+            /**
+             * @description What the model is for; shown to every user. Default: empty.
+             * @example Tells apples from pears.
+             */
+            description?: string;
+            /**
+             * @description The name users see. Default: the deployment's name.
+             * @example Fruit classifier
+             */
+            name?: string;
+        };
+        SharedModelMetricsDto: {
+            /** @description Classification: share of validation images labelled right. */
+            accuracy: number | null;
+            precision: number | null;
+            recall: number | null;
+            /** @description Detection: mean average precision at IoU 0.5. */
+            map50: number | null;
+        };
+        SharedModelDto: {
+            /**
+             * Format: uuid
+             * @description The shared deployment.
+             */
+            id: string;
+            /** @example Fruit classifier */
+            name: string;
+            /** @example Tells apples from pears. */
+            description: string;
+            /** @enum {string} */
+            task: "classification" | "detection";
+            /** @description What it predicts. */
+            labels: string[];
+            /** @description Validation metrics of the iteration (null for an imported model). */
+            metrics: components["schemas"]["SharedModelMetricsDto"] | null;
+            /** Format: date-time */
+            sharedAt: string;
+            /**
+             * @description POST an image here with your own personal token.
+             * @example /v1/shared-models/0b6f…/predict
+             */
+            endpoint: string;
+        };
+        SharedModelPageDto: {
+            items: components["schemas"]["SharedModelDto"][];
+            nextCursor: string | null;
+        };
+        SharedPredictionResultDto: {
+            /**
+             * Format: uuid
+             * @description The shared model.
+             */
+            deploymentId: string;
+            /** @description Most probable first. */
+            predictions: components["schemas"]["PredictionDto"][];
+        };
+        LatencyDto: {
+            /** @description Milliseconds, from the server receiving the call to its answer. */
+            p50: number | null;
+            p95: number | null;
+            p99: number | null;
+        };
+        UsageFiguresDto: {
+            /** @description Prediction calls, failed ones included. */
+            calls: number;
+            errorCount: number;
+            /**
+             * @example {
+             *       "INVALID_IMAGE": 2,
+             *       "TOO_MANY_REQUESTS": 1
+             *     }
+             */
+            errors: {
+                [key: string]: number;
+            };
+            latencyMs: components["schemas"]["LatencyDto"];
+        };
+        UsagePeriodDto: {
+            /** @description Prediction calls, failed ones included. */
+            calls: number;
+            errorCount: number;
+            /**
+             * @example {
+             *       "INVALID_IMAGE": 2,
+             *       "TOO_MANY_REQUESTS": 1
+             *     }
+             */
+            errors: {
+                [key: string]: number;
+            };
+            latencyMs: components["schemas"]["LatencyDto"];
+            /**
+             * Format: date-time
+             * @description Start of the hour or UTC day.
+             */
+            start: string;
+        };
+        UsageCallerDto: {
+            /** @description A user id, or "deployment-key" for calls with the deployment key. */
+            callerId: string;
+            /** @description The user’s name (null for the deployment key). */
+            username: string | null;
+            calls: number;
+        };
+        UsageReportDto: {
+            /** @enum {string} */
+            granularity: "hour" | "day";
+            totals: components["schemas"]["UsageFiguresDto"];
+            /** @description Periods with calls, oldest first. */
+            periods: components["schemas"]["UsagePeriodDto"][];
+            /** @description Who called, most calls first. */
+            callers: components["schemas"]["UsageCallerDto"][];
+        };
+        ProposalBoxDto: {
+            /** @example 0.1 */
+            x: number;
+            /** @example 0.2 */
+            y: number;
+            /** @example 0.3 */
+            width: number;
+            /** @example 0.25 */
+            height: number;
+        };
+        RegionProposalDto: {
+            /**
+             * @description How sure the detector is that an object (of any label) is in the box.
+             * @example 0.83
+             */
+            confidence: number;
+            /** @description Fractions of the image, origin top-left. */
+            box: components["schemas"]["ProposalBoxDto"];
+        };
+        RegionProposalsDto: {
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            imageId: string;
+            /**
+             * Format: uuid
+             * @description The detector iteration that proposed the boxes.
+             */
+            iterationId: string;
+            /** @description Best first, at most 50, overlapping boxes merged whatever their label. */
+            proposals: components["schemas"]["RegionProposalDto"][];
         };
         RequestTestRunDto: {
             /**
@@ -2135,7 +3541,7 @@ export interface components {
             /** Format: uuid */
             iterationId: string;
             /** @enum {string} */
-            status: "requested" | "completed" | "failed";
+            status: "requested" | "completed" | "failed" | "cancelled";
             /** @enum {string} */
             source: "upload" | "split";
             imageCount: number;
@@ -2147,7 +3553,10 @@ export interface components {
             error?: Record<string, never>;
             /** Format: date-time */
             requestedAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it completed, failed or was cancelled.
+             */
             completedAt?: string;
             durationMs?: number;
             revision: number;
@@ -2155,6 +3564,160 @@ export interface components {
         TestRunPageDto: {
             items: components["schemas"]["TestRunDto"][];
             nextCursor: string | null;
+        };
+        SuggestLabelsDto: {
+            /** @description Images to suggest labels for. Without it: the project's unlabeled images that have no pending or rejected suggestion from this iteration, the oldest 1000 (call again for more). */
+            imageIds?: string[];
+        };
+        SkippedImageDto: {
+            /** Format: uuid */
+            imageId: string;
+            /**
+             * @description LABELED: the image already has a label or boxes; REJECTED: its suggestion from this iteration was rejected.
+             * @enum {string}
+             */
+            reason: "LABELED" | "REJECTED";
+        };
+        SuggestionRunDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            iterationId: string;
+            /** @enum {string} */
+            status: "requested" | "completed" | "failed";
+            /** @description Images the model predicts in this run. */
+            imageCount: number;
+            /** @description Once completed: images that got a suggestion. */
+            suggestedCount: number | null;
+            /** @description Why it failed. */
+            error?: Record<string, never>;
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            completedAt?: string;
+            durationMs?: number;
+            /** @description On request: named images left out, and why. */
+            skipped?: components["schemas"]["SkippedImageDto"][];
+        };
+        SuggestedBoxDto: {
+            /** @example 0.1 */
+            x: number;
+            /** @example 0.2 */
+            y: number;
+            /** @example 0.3 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+        };
+        SuggestedLabelDto: {
+            /** Format: uuid */
+            labelId: string;
+            /** @description The label name; null if the label was removed from the project. */
+            label: string | null;
+            /** @example 0.93 */
+            probability: number;
+            /** @description Detection: the box, in fractions of the image. */
+            box?: components["schemas"]["SuggestedBoxDto"];
+        };
+        LabelSuggestionDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** Format: uuid */
+            iterationId: string;
+            /** Format: uuid */
+            runId: string;
+            /**
+             * @description superseded: the image was labeled another way, or removed.
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "rejected" | "superseded";
+            /** @description Most probable first: labels (classification) or boxes (detection). */
+            predictions: components["schemas"]["SuggestedLabelDto"][];
+            /** @description Entropy of the prediction: higher means the model is less sure. */
+            uncertainty: number;
+            /** Format: date-time */
+            suggestedAt: string;
+            /** Format: date-time */
+            decidedAt: string | null;
+        };
+        LabelSuggestionPageDto: {
+            items: components["schemas"]["LabelSuggestionDto"][];
+            nextCursor: string | null;
+        };
+        AcceptSuggestionItemDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @description Classification: accept this label (name or id) instead of the most probable suggestion. */
+            label?: string;
+            /** @description Detection: accept these boxes instead of the suggested ones. */
+            regions?: components["schemas"]["RegionInputDto"][];
+        };
+        AcceptSuggestionsDto: {
+            items: components["schemas"]["AcceptSuggestionItemDto"][];
+            /**
+             * @description Detection: suggested boxes at least this probable are accepted.
+             * @default 0.5
+             */
+            minProbability?: number;
+        };
+        AcceptSuggestionResultDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @enum {string} */
+            status: "accepted" | "failed";
+            /** @description Whether the label or boxes were changed before accepting. */
+            edited?: boolean;
+            error?: components["schemas"]["ItemErrorDto"];
+        };
+        AcceptSuggestionsResultDto: {
+            /** @description One per item, in the order sent. */
+            items: components["schemas"]["AcceptSuggestionResultDto"][];
+            accepted: number;
+            failed: number;
+        };
+        RejectSuggestionsDto: {
+            /** @description Images whose suggestions are wrong. */
+            imageIds: string[];
+        };
+        RejectSuggestionsResultDto: {
+            /** @description Suggestions rejected by this request (already rejected ones are not counted again). */
+            rejected: number;
+        };
+        ImportedDeploymentKeyDto: {
+            /**
+             * Format: uuid
+             * @description The deployment's new id.
+             */
+            id: string;
+            name: string;
+            /** @description Its new key, shown once: the key it had where it was exported does not work here. */
+            apiKey: string;
+            keyPrefix: string;
+        };
+        ImportedProjectDto: {
+            /** @description The new project, with new ids, owned by you. */
+            project: components["schemas"]["ProjectDto"];
+            /**
+             * Format: uuid
+             * @description The project's id where it was exported.
+             */
+            sourceProjectId: string;
+            /** Format: date-time */
+            exportedAt: string;
+            /**
+             * @description Events written (the history as it was, with new ids).
+             * @example 412
+             */
+            events: number;
+            /**
+             * @description Blobs stored (images, dataset manifests, models, evaluations, embeddings).
+             * @example 130
+             */
+            blobs: number;
+            /** @description Every active deployment, with a new key. */
+            deployments: components["schemas"]["ImportedDeploymentKeyDto"][];
         };
     };
     responses: never;
@@ -3162,7 +4725,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
-                    /** @description The project revision after this request, e.g. W/"3"; send it back as If-Match. */
+                    /** @description Names this list as sent, image counts included (they change without a new project revision), for If-None-Match. To guard a label write with If-Match, use the project's ETag (GET /v1/projects/{projectId}). */
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -3865,6 +5428,8 @@ export interface operations {
                 from?: string;
                 /** @description Only events recorded at or before this time. */
                 to?: string;
+                /** @description Only events caused by this user (their id, as in metadata.userId), or `system` for those with no user. */
+                user?: string;
             };
             header?: never;
             path: {
@@ -4197,6 +5762,8 @@ export interface operations {
                 split?: "train" | "validation" | "test";
                 /** @description true: only images used for training; false: only excluded ones. */
                 included?: boolean;
+                /** @description Only images with this metadata entry, as key=value (the value may be empty). */
+                metadata?: string;
                 /** @description Answer as the dataset was at this moment: an ISO-8601 time (e.g. the `queuedAt` of an iteration) or a log position (a `position` from the history). Computed from the log; 400 INVALID_AS_OF otherwise. */
                 asOf?: string;
             };
@@ -4385,6 +5952,333 @@ export interface operations {
                      *       "statusCode": 413,
                      *       "code": "PAYLOAD_TOO_LARGE",
                      *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    uploadImagesFromUrls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadImagesFromUrlsDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrlUploadResultDto"];
+                };
+            };
+            /** @description Some URLs were rejected; the others were taken. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrlUploadResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    uploadVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    video: string;
+                    /** @default 1 */
+                    framesPerSecond?: number;
+                    /** @description Label name or id for every frame (classification). */
+                    label?: string;
+                    /**
+                     * @default train
+                     * @enum {string}
+                     */
+                    split?: "train" | "validation" | "test";
+                };
+            };
+        };
+        responses: {
+            /** @description Stored; its frames are being extracted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                videoId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -5379,6 +7273,129 @@ export interface operations {
             };
         };
     };
+    setImageMetadata: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the image as you last read it (e.g. W/"2"); 412 REVISION_MISMATCH if it changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                projectId: string;
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageMetadataDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The image revision, e.g. W/"2"; send it back as If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description If-Match does not name the current revision. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
     listIterations: {
         parameters: {
             query?: {
@@ -5849,6 +7866,198 @@ export interface operations {
                      *       "statusCode": 404,
                      *       "code": "PROJECT_NOT_FOUND",
                      *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    deleteIteration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    renameIteration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateIterationDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IterationDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -6375,6 +8584,291 @@ export interface operations {
             };
         };
     };
+    listImagePerformances: {
+        parameters: {
+            query?: {
+                /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
+                label?: string;
+                /** @description Only images predicted as this label (name or id) at the threshold; `none`: only images predicted as nothing. With `label`, one cell of the confusion matrix. */
+                predicted?: string;
+                /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
+                threshold?: number;
+                limit?: number;
+                /** @description Opaque cursor from the previous page (nextCursor). */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePerformancePageDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    countImagePerformances: {
+        parameters: {
+            query?: {
+                /** @description Only images expected to carry this label (name or id): as their label, or in a region. */
+                label?: string;
+                /** @description Only images predicted as this label (name or id) at the threshold; `none`: only images predicted as nothing. With `label`, one cell of the confusion matrix. */
+                predicted?: string;
+                /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
+                threshold?: number;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePerformanceCountDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getEmbeddingTables: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingCacheDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
     listDeployments: {
         parameters: {
             query?: {
@@ -6822,6 +9316,255 @@ export interface operations {
             };
         };
     };
+    predictVideo: {
+        parameters: {
+            query?: {
+                /** @description Leave out predictions below this probability. Default 0 (classification), 0.25 (detection). */
+                threshold?: number;
+                /** @description At most this many predictions. Default: every label (classification), 100 boxes (detection). */
+                maxResults?: number;
+                /** @description Frames predicted per second of video. */
+                framesPerSecond?: number;
+            };
+            header?: never;
+            path: {
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    video: string;
+                };
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoPredictionDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getVideoPrediction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deploymentId: string;
+                videoPredictionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoPredictionDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
     predict: {
         parameters: {
             query?: {
@@ -6984,8 +9727,15 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** Format: binary */
+                    /**
+                     * Format: binary
+                     * @description A model zip, a Keras 2 .h5 or a Keras 3 .keras file.
+                     */
                     model: string;
+                    /** @description Keras files: class names in model-output order (JSON array or comma-separated). */
+                    labels?: string;
+                    /** @description Keras files: the input pixel range "low,high" (default "0,255"). */
+                    inputRange?: string;
                 };
             };
         };
@@ -7096,6 +9846,1489 @@ export interface operations {
                      *           }
                      *         ]
                      *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getPredictionStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionStoreSettingsDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    configurePredictionStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictionStoreDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionStoreSettingsDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    promotePredictions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromotePredictionsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotePredictionsResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    listStoredPredictions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from the previous page (nextCursor). */
+                cursor?: string;
+                /** @description Only this deployment's predictions. */
+                deploymentId?: string;
+                /** @description Only predictions naming this label (its probability is the one the range judges). */
+                label?: string;
+                /** @description At least this probability (of `label`, else of the top prediction). */
+                minProbability?: number;
+                /** @description At most this probability (of `label`, else of the top prediction). */
+                maxProbability?: number;
+                /** @description Stored at or after. */
+                from?: string;
+                /** @description Stored before. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredPredictionPageDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getStoredPrediction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                predictionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredPredictionDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    deleteStoredPrediction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                predictionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getStoredPredictionImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                predictionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                    "image/tiff": string;
+                    "image/avif": string;
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/avif": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/avif": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/avif": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    shareDeployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareDeploymentDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedModelDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    unshareDeployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    listSharedModels: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from the previous page (nextCursor). */
+                cursor?: string;
+                /** @description Words that must all appear in the name, description or labels (case-insensitive). */
+                q?: string;
+                task?: "classification" | "detection";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedModelPageDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getSharedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedModelDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    predictWithSharedModel: {
+        parameters: {
+            query?: {
+                /** @description Leave out predictions below this probability. Default 0 (classification), 0.25 (detection). */
+                threshold?: number;
+                /** @description At most this many predictions. Default: every label (classification), 100 boxes (detection). */
+                maxResults?: number;
+            };
+            header?: never;
+            path: {
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/png": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+                "image/jpeg": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+                "image/webp": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+                "multipart/form-data": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedPredictionResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getProjectUsage: {
+        parameters: {
+            query?: {
+                /** @description Periods of one hour or one UTC day. */
+                granularity?: "hour" | "day";
+                /** @description From this hour on. */
+                from?: string;
+                /** @description Hours starting before this time. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReportDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getDeploymentUsage: {
+        parameters: {
+            query?: {
+                /** @description Periods of one hour or one UTC day. */
+                granularity?: "hour" | "day";
+                /** @description From this hour on. */
+                from?: string;
+                /** @description Hours starting before this time. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                deploymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReportDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    proposeImageRegions: {
+        parameters: {
+            query?: {
+                /** @description The detector iteration to use; default the project's newest trained one. */
+                iterationId?: string;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                imageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegionProposalsDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -7520,6 +11753,624 @@ export interface operations {
             };
         };
     };
+    cancelTestRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                testRunId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestRunDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    listLabelSuggestions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from the previous page (nextCursor). */
+                cursor?: string;
+                /** @description Only suggestions of this label (name or id); the probability range then applies to it. */
+                label?: string;
+                /** @description Lowest probability (of `label`, or of the most probable suggestion). */
+                minProbability?: number;
+                /** @description Highest probability (of `label`, or of the most probable suggestion). */
+                maxProbability?: number;
+                status?: "pending" | "accepted" | "rejected" | "superseded";
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelSuggestionPageDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    suggestLabels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuggestLabelsDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionRunDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getLabelSuggestionRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionRunDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    acceptLabelSuggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptSuggestionsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptSuggestionsResultDto"];
+                };
+            };
+            /** @description Some items failed; the others were accepted. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptSuggestionsResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    rejectLabelSuggestions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectSuggestionsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RejectSuggestionsResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
     CustomVision_GetDomains: {
         parameters: {
             query?: never;
@@ -7638,6 +12489,65 @@ export interface operations {
         };
     };
     CustomVision_UpdateProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_ExportProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_ImportProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_GetArtifact: {
         parameters: {
             query?: never;
             header?: never;
@@ -7821,6 +12731,26 @@ export interface operations {
         };
     };
     CustomVision_CreateImagesFromFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_CreateImagesFromUrls: {
         parameters: {
             query?: never;
             header?: never;
@@ -8040,6 +12970,47 @@ export interface operations {
             };
         };
     };
+    CustomVision_UpdateImageMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_GetImageRegionProposals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                imageId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     CustomVision_TrainProject: {
         parameters: {
             query?: never;
@@ -8081,6 +13052,48 @@ export interface operations {
         };
     };
     CustomVision_GetIteration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_DeleteIteration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_UpdateIteration: {
         parameters: {
             query?: never;
             header?: never;
@@ -8164,6 +13177,48 @@ export interface operations {
             };
         };
     };
+    CustomVision_GetImagePerformances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_GetImagePerformanceCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     CustomVision_PublishIteration: {
         parameters: {
             query?: never;
@@ -8206,7 +13261,67 @@ export interface operations {
             };
         };
     };
+    CustomVision_QueryPredictions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_DeletePrediction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     CustomVision_QuickTestImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_QuickTestImageUrl: {
         parameters: {
             query?: never;
             header?: never;
@@ -8311,6 +13426,317 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    CustomVision_ClassifyImageUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
+                version: "v3.0" | "v3.1";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_ClassifyImageUrlWithNoStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
+                version: "v3.0" | "v3.1";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_DetectImageUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
+                version: "v3.0" | "v3.1";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_DetectImageUrlWithNoStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                publishedName: string;
+                /** @description The project that published the iteration. */
+                projectId: unknown;
+                version: "v3.0" | "v3.1";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_SuggestTagsAndRegions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_QuerySuggestedImages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_QuerySuggestedImageCount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    exportProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project archive (zip). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/zip": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/zip": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/zip": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    importProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    archive: string;
+                    name?: string;
+                };
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportedProjectDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
             };
         };
     };

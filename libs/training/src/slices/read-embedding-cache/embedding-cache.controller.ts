@@ -17,6 +17,7 @@ export class EmbeddingCacheController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getEmbeddingTables',
     summary: 'Backbone embeddings computed in the background',
     description:
       'After uploads to a project that trains on a pretrained backbone, its images are embedded in the background; iterations reuse these instead of computing them.',
