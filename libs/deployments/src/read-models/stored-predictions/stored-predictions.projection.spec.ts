@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
@@ -8,7 +9,7 @@ import { StoredPredictionsProjection } from './stored-predictions.projection.js'
 const metadata = { userId: null, correlationId: 'c1', causationId: null, at: '2026-06-01T10:00:00.000Z' };
 
 function recorded(event: StoredPredictionEvent, position: number, revision = 0): RecordedEvent {
-  return { streamId: `stored-prediction-${event.data.predictionId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return { id: randomUUID(), streamId: `stored-prediction-${event.data.predictionId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
 }
 
 const stored = (predictionId: string, storedAt: string, predictions: { label: string; probability: number }[]): StoredPredictionEvent => ({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
@@ -16,6 +17,7 @@ function histogram(latencies: number[]): LatencyHistogram {
 
 function recorded(data: Partial<DeploymentUsageRecorded['data']>, position: number): RecordedEvent {
   return {
+    id: randomUUID(),
     streamId: 'deployment-usage-d1',
     revision: position,
     position,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
@@ -10,7 +11,7 @@ const ids = { projectId: 'p1', iterationId: 'it1' };
 let position = 0;
 const record = (streamId: string, event: { type: string; v: number; data: unknown }): RecordedEvent => {
   position += 1;
-  return { streamId, revision: position, position, type: event.type, v: event.v, data: event.data, metadata: { userId: 'u1', correlationId: 'c1', causationId: null, at } };
+  return { id: randomUUID(), streamId, revision: position, position, type: event.type, v: event.v, data: event.data, metadata: { userId: 'u1', correlationId: 'c1', causationId: null, at } };
 };
 const requested: LabelSuggestionsEvent = {
   type: 'LabelSuggestionsRequested',

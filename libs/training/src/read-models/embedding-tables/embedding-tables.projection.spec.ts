@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
@@ -10,7 +11,7 @@ const space = { backbone: 'mobilenet-v2', layer: 'block_13_expand_relu', preproc
 
 function updated(tableSha256: string, imageCount: number, position: number, revision: number): RecordedEvent {
   const event: EmbeddingTableUpdated = { type: 'EmbeddingTableUpdated', v: 1, data: { projectId: 'p1', space, tableSha256, imageCount, computed: 4, updatedAt: `t${revision}` } };
-  return { streamId: 'embedding-cache-p1-abc', revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return { id: randomUUID(), streamId: 'embedding-cache-p1-abc', revision, position, type: event.type, v: event.v, data: event.data, metadata };
 }
 
 describe('embedding tables projection', () => {
