@@ -12,7 +12,7 @@ import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
 import { videoDecider } from './video.decider.js';
 import { videoStream } from './video.events.js';
-import { frameCountOf, inspectVideo, VideoErrors } from './video-frames.js';
+import { frameCountOf, inspectVideo, receivedVideo, VideoErrors } from './video-frames.js';
 import { VIDEOS, type VideoView } from './videos.projection.js';
 
 export class UploadVideo extends Command<VideoView> {
@@ -53,13 +53,7 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
 
   async execute({ projectId, files, options, context }: UploadVideo): Promise<VideoView> {
     const project = await this.access.getOwned(projectId, context.userId);
-    const file = files[0];
-    if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
-    if (!file.buffer) {
-      throw new DomainError('too-large', VideoErrors.VIDEO_TOO_LARGE, `The video has more than ${this.limits.VIDEO_MAX_BYTES} bytes [VIDEO_MAX_BYTES].`, {
-        maxBytes: this.limits.VIDEO_MAX_BYTES,
-      });
-    }
+    const { bytes, filename } = receivedVideo(files, this.limits.VIDEO_MAX_BYTES);
     let labelId: string | null = null;
     if (options.label !== undefined) {
       if (project.type !== 'classification') {
@@ -67,7 +61,6 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
       }
       labelId = resolveLabel(project.labels, options.label).id;
     }
-    const bytes = new Uint8Array(file.buffer);
     const info = await inspectVideo(bytes);
     const stored = await this.blobs.put(bytes);
     const videoId = this.ids.newId();
@@ -82,7 +75,7 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
         projectType: project.type,
         videoId,
         spec: {
-          filename: file.filename.slice(0, 500),
+          filename: filename.slice(0, 500),
           sha256: stored.sha256,
           bytes: stored.bytes,
           ...info,

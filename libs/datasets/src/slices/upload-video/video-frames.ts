@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DomainError } from '../../../../core/src/index.js';
+import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 
 const run = promisify(execFile);
 
@@ -20,6 +21,19 @@ export const VideoErrors = {
   VIDEO_TOO_LONG: 'VIDEO_TOO_LONG',
   VIDEO_NOT_FOUND: 'VIDEO_NOT_FOUND',
 } as const;
+
+/**
+ * The one video a multipart request sent: 400 VIDEO_REQUIRED without one, 413 VIDEO_TOO_LARGE when the upload was
+ * cut off at `maxBytes` (VIDEO_MAX_BYTES).
+ */
+export function receivedVideo(files: readonly ReceivedFile[], maxBytes: number): { bytes: Uint8Array; filename: string } {
+  const file = files[0];
+  if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
+  if (!file.buffer) {
+    throw new DomainError('too-large', VideoErrors.VIDEO_TOO_LARGE, `The video has more than ${maxBytes} bytes [VIDEO_MAX_BYTES].`, { maxBytes });
+  }
+  return { bytes: new Uint8Array(file.buffer), filename: file.filename };
+}
 
 /** ffmpeg's demuxer names of the containers accepted: MP4 and MOV (one demuxer), WebM (Matroska's). */
 const CONTAINERS: Record<string, 'mp4' | 'webm'> = { 'mov,mp4,m4a,3gp,3g2,mj2': 'mp4', 'matroska,webm': 'webm' };

@@ -3,7 +3,7 @@ import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
 import { UploadLimits } from '../../../../datasets/src/index.js';
 import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { frameCountOf, inspectVideo, VideoErrors } from '../../../../datasets/src/slices/upload-video/video-frames.js';
+import { frameCountOf, inspectVideo, receivedVideo } from '../../../../datasets/src/slices/upload-video/video-frames.js';
 import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
 import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
 import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
@@ -55,14 +55,7 @@ export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
   ) {}
 
   async execute({ deployment, files, options, context }: PredictVideo): Promise<VideoPredictionView> {
-    const file = files[0];
-    if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
-    if (!file.buffer) {
-      throw new DomainError('too-large', VideoErrors.VIDEO_TOO_LARGE, `The video has more than ${this.limits.VIDEO_MAX_BYTES} bytes [VIDEO_MAX_BYTES].`, {
-        maxBytes: this.limits.VIDEO_MAX_BYTES,
-      });
-    }
-    const bytes = new Uint8Array(file.buffer);
+    const { bytes, filename } = receivedVideo(files, this.limits.VIDEO_MAX_BYTES);
     const info = await inspectVideo(bytes);
     const stored = await this.blobs.put(bytes);
     const videoPredictionId = this.ids.newId();
@@ -80,7 +73,7 @@ export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
           iterationId: deployment.iterationId,
           modelSha256: deployment.modelSha256,
           labels: deployment.labels,
-          filename: file.filename.slice(0, 500),
+          filename: filename.slice(0, 500),
           videoSha256: stored.sha256,
           bytes: stored.bytes,
           container: info.container,
