@@ -105,9 +105,25 @@ describe('stored event payloads (the log contract)', () => {
     await as(testApp.http.post(`/v1/projects/${project.id}/iterations/${long.id}/cancel`)).expect(200);
     expect((await client.waitForIteration(project.id, long.id)).status).toBe('cancelled');
 
+    await as(testApp.http.patch(`/v1/projects/${project.id}/iterations/${iteration.id}`)).send({ name: 'first' }).expect(200);
+    await as(testApp.http.delete(`/v1/projects/${project.id}/iterations/${long.id}`)).expect(204);
+    await as(testApp.http.put(`/v1/projects/${project.id}/images/${red[1].id}/metadata`)).send({ metadata: { camera: 'phone' } }).expect(200);
+
     const deployment = await as(testApp.http.post(`/v1/projects/${project.id}/deployments`)).send({ iterationId: iteration.id }).expect(201);
-    await as(testApp.http.post(`/v1/projects/${project.id}/deployments/${deployment.body.id}/rotate-key`)).expect(200);
-    await as(testApp.http.delete(`/v1/projects/${project.id}/deployments/${deployment.body.id}`)).expect(204);
+    const deployed = `/v1/projects/${project.id}/deployments/${deployment.body.id}`;
+    await as(testApp.http.put(`${deployed}/prediction-store`)).send({ enabled: true, maxCount: 10 }).expect(200);
+    const [photo] = await colouredSquares(RED, 1, 15);
+    const predicted = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('X-Api-Key', deployment.body.apiKey).set('Content-Type', 'image/png').send(photo).expect(200);
+    for (let stored = 0; stored === 0; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      stored = (await as(testApp.http.get(`/v1/projects/${project.id}/predictions`)).expect(200)).body.items.length;
+    }
+    await as(testApp.http.post(`/v1/projects/${project.id}/predictions/promote`))
+      .send({ items: [{ predictionId: predicted.body.storedPredictionId, label: 'red' }] })
+      .expect(200);
+    await as(testApp.http.put(`${deployed}/share`)).send({ name: 'Colours', description: 'red or blue' }).expect(200);
+    await as(testApp.http.delete(`${deployed}/share`)).expect(204);
+    await as(testApp.http.post(`${deployed}/rotate-key`)).expect(200);
+    await as(testApp.http.delete(deployed)).expect(204);
     const model = modelZip(await tinyClassifier(['red', 'blue']));
     await as(testApp.http.post(`/v1/projects/${project.id}/models`)).attach('model', model, 'model.zip').expect(201);
 
@@ -154,7 +170,8 @@ describe('stored event payloads (the log contract)', () => {
       'UserRegistered', 'ApiTokenIssued', 'ApiTokenRevoked', 'ProjectCreated', 'LabelAdded', 'TrainingConfigured', 'ProjectDeleted',
       'ImageUploaded', 'ImageLabeled', 'ImageRegionsSet', 'ImageRemoved', 'IterationQueued', 'IterationStarted', 'IterationCompleted',
       'IterationCancelled', 'TestRunRequested', 'TestRunCompleted', 'ModelDeployed', 'DeploymentKeyRotated', 'ModelUndeployed',
-      'ModelImported',
+      'ModelImported', 'IterationRenamed', 'IterationDeleted', 'ImageMetadataSet', 'PredictionStoreConfigured', 'PredictionStored',
+      'StoredPredictionPromoted', 'DeploymentShared', 'DeploymentUnshared',
     ]) {
       expect(types).toContain(type);
     }
