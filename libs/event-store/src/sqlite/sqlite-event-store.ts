@@ -157,7 +157,10 @@ export class SqliteEventStore extends EventStore {
     try {
       return append();
     } catch (error) {
-      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE' && error.message.includes('event_id')) {
+      // By code, not instanceof: the native addon keeps the SqliteError class of the first copy of better-sqlite3
+      // loaded in the process, which need not be this module's (Jest loads modules once per test file).
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      if (code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('event_id')) {
         throw eventIdReused(streamId);
       }
       throw error;
