@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient, type TrainingAPIModels } from '@azure/cognitiveservices-customvision-training';
-import { ApiKeyCredentials, RestError } from '@azure/ms-rest-js';
+import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
+import { FAST_CLASSIFIER, FAST_DETECTOR, iou, restError } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Every Custom Vision SDK operation diyml serves, one case per operation, through Microsoft's own clients
@@ -15,35 +16,6 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 
 const CLASSIFICATION_DOMAIN = 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31';
 const DETECTION_DOMAIN = 'da2e3a8a-40a5-4171-82f4-58522f70fbc1';
-const FAST_CLASSIFIER = { imageSize: 16, epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
-const FAST_DETECTOR = {
-  architecture: 'tiny-detector',
-  imageSize: 32,
-  epochs: 25,
-  batchSize: 8,
-  learningRate: 0.005,
-  seed: 3,
-  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
-};
-
-async function restError(promise: Promise<unknown>): Promise<RestError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RestError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function iou(a: { left?: number; top?: number; width?: number; height?: number }, b: { x: number; y: number; width: number; height: number }): number {
-  const left = Math.max(a.left!, b.x);
-  const top = Math.max(a.top!, b.y);
-  const right = Math.min(a.left! + a.width!, b.x + b.width);
-  const bottom = Math.min(a.top! + a.height!, b.y + b.height);
-  const intersection = Math.max(0, right - left) * Math.max(0, bottom - top);
-  return intersection / (a.width! * a.height! + b.width * b.height - intersection);
-}
 
 describe('Custom Vision SDK operations against diyml', () => {
   let testApp: TestApp;

@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
-import { ApiKeyCredentials, RestError } from '@azure/ms-rest-js';
+import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import type { AddressInfo } from 'node:net';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { restError } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
 
 // Microsoft's Custom Vision training SDK (5.2.0) asks diyml for suggested tags, as an Azure user would.
-
-async function restError(promise: Promise<unknown>): Promise<RestError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RestError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Custom Vision suggested tags and regions, driven by the official SDK', () => {
   let testApp: TestApp;
