@@ -1,5 +1,5 @@
 import { unzipSync } from 'fflate';
-import h5wasm, { type Dataset, type Group } from 'h5wasm/node';
+import type { Dataset, Group } from 'h5wasm/node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,9 +51,22 @@ function parseJson(text: unknown, what: string): KerasModelFile['config'] {
   throw notAModel(`${what} is not a JSON model configuration.`);
 }
 
+type H5wasm = (typeof import('h5wasm/node'))['default'];
+/** h5wasm (about 40 MiB of WebAssembly memory) is loaded at the first Keras import, not when the api starts. */
+let h5wasm: H5wasm;
+let h5wasmLoading: Promise<void> | undefined;
+
+function loadH5wasm(): Promise<void> {
+  h5wasmLoading ??= import('h5wasm/node').then(async ({ default: module }) => {
+    await module.ready;
+    h5wasm = module;
+  });
+  return h5wasmLoading;
+}
+
 /** h5wasm reads only named files (Node's file system): the bytes are opened from a private temporary file. */
 async function withHdf5File<T>(bytes: Uint8Array, read: (file: Group) => T): Promise<T> {
-  await h5wasm.ready;
+  await loadH5wasm();
   const folder = mkdtempSync(join(tmpdir(), 'diyml-keras-'));
   const path = join(folder, 'model.h5');
   try {
