@@ -112,9 +112,17 @@ class DocumentWrites {
     this.held.set(key, entry);
     this.known.of(collection).set(id, latest);
     if (this.held.size >= MAX_HELD_WRITES) return this.flush();
+    this.scheduleFlush();
+  }
+
+  /** Writes what is held after HOLD_MS; a failed write is held again and tried again, not left for a later change. */
+  private scheduleFlush(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch((error: unknown) => this.logger.warn(`Writing held document changes failed, kept for the next try: ${String(error)}`));
+      this.flush().catch((error: unknown) => {
+        this.logger.warn(`Writing held document changes failed, kept for the next try: ${String(error)}`);
+        this.scheduleFlush();
+      });
     }, HOLD_MS).unref();
   }
 
