@@ -89,7 +89,7 @@ if (server) {
         .expect(200);
       expect(model.headers['content-type']).toBe('application/zip');
       await second.close();
-    });
+    }, 120_000);
   });
 } else {
   it.skip('HTTP e2e on PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});

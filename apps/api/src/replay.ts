@@ -27,7 +27,7 @@ async function verify(): Promise<void> {
       'no event appended, no read model or checkpoint written, no job run.',
   );
   for (const comparison of report.comparisons) {
-    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')})`;
+    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')}: ${comparison.differingFields.join(', ')})`;
     console.log(`  ${comparison.collection}: ${comparison.live} / ${comparison.rebuilt} — ${verdict}`);
   }
   console.log(report.proves);
@@ -49,7 +49,7 @@ async function rebuild(): Promise<void> {
   );
   const comparisons = await compareReadStores(projections, live, rebuilt);
   for (const comparison of comparisons) {
-    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')})`;
+    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')}: ${comparison.differingFields.join(', ')})`;
     console.log(`  ${comparison.collection}: live ${comparison.live}, rebuilt ${comparison.rebuilt} — ${verdict}`);
   }
   if (comparisons.every((comparison) => comparison.equal)) {

@@ -2,12 +2,21 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DiscoveryService } from '@nestjs/core';
 import { DomainError, READ_ONLY_PROCESS } from '../../core/src/index.js';
 import { EventStore, type RecordedEvent, type Subscription } from '../../event-store/src/index.js';
+import { type HeldLease, Lease } from './lease/lease.port.js';
 import { type Projection, ReadModelProjection } from './projection.js';
 import { ReadStore } from './read-store.port.js';
 
 const CHECKPOINT_EVERY_EVENTS = 500;
 const CHECKPOINT_EVERY_MS = 250;
+/** Shared read models: how soon after an event the projecting process publishes its checkpoints to the others. */
+const SHARED_CHECKPOINT_DELAY_MS = 10;
+/** How often a following process reads the shared checkpoints while a request waits for them, and otherwise. */
+const FOLLOW_POLL_MS = 20;
+const FOLLOW_IDLE_POLL_MS = 500;
 const DEFAULT_WAIT_MS = 5000;
+/** The lease whose holder projects into read models shared between processes. */
+export const PROJECTIONS_LEASE = 'projections';
+const PROJECTIONS_LEASE_TTL_MS = 10_000;
 /** Collection where events a projection could not apply are recorded with their error. */
 export const PARKED_EVENTS = 'parked-events';
 
@@ -32,6 +41,12 @@ interface Tracked {
  * projections whose version changed, and catches up before the app serves requests. An event a projection
  * keeps failing on is retried a few times, then parked (recorded with its error, shown by /health) so it blocks
  * neither the other projections nor start-up.
+ *
+ * Read models that several processes share (PostgreSQL, MongoDB) are projected by one process at a time, the
+ * holder of the projections lease; the others follow its checkpoints (read-your-writes waits for them) and take
+ * the lease over when it is freed. Projections may read other documents while they apply an event (the images
+ * projection reads an image to count its labels): with several writers, one could read what another wrote for
+ * later events and count twice or not at all.
  */
 @Injectable()
 export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -43,14 +58,27 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private sinceCheckpoint = 0;
   private lastCheckpointAt = 0;
   private parkedEvents: ParkedEvent[] = [];
+  private checkpointing: Promise<void> = Promise.resolve();
+  private checkpointTimer?: NodeJS.Timeout;
+  /** Shared read models: the projections to run once this process holds the lease. */
+  private toProject: readonly Projection[] = [];
+  /** Shared read models: the lease while this process projects; undefined while it follows another. */
+  private held?: HeldLease;
+  private leaseTimer?: NodeJS.Timeout;
+  private leaseCheck: Promise<void> = Promise.resolve();
+  private following?: Promise<void>;
+  private wakeFollower: () => void = () => {};
+  private stopped = false;
   /** Pauses before each retry of a failed apply; after the last one the event is parked. */
   retryDelaysMs: readonly number[] = [100, 1000, 5000];
+  leaseTtlMs = PROJECTIONS_LEASE_TTL_MS;
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly events: EventStore,
     private readonly readStore: ReadStore,
     @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
+    @Optional() private readonly lease?: Lease,
   ) {}
 
   /** Starts projecting, except in a read-only process (which must not save checkpoints or run reactors). */
@@ -71,8 +99,27 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     await this.stop();
   }
 
-  /** Starts projecting; resolves once the read models have caught up with the log as it was. */
+  /**
+   * Starts projecting (or, for shared read models held by another process, following); resolves once the read
+   * models have caught up with the log as it was.
+   */
   async start(projections: readonly Projection[]): Promise<void> {
+    this.stopped = false;
+    if (!this.readStore.sharedBetweenProcesses || !this.lease) return this.project(projections);
+    this.toProject = projections;
+    const head = await this.events.headPosition();
+    await this.checkLease();
+    if (!this.held) this.logger.log('Another process projects the shared read models: following its checkpoints');
+    this.scheduleLeaseCheck();
+    await this.waitFor(head, Number.POSITIVE_INFINITY);
+  }
+
+  /** Whether this process applies events to the read models (false while another process does it for shared ones). */
+  get projecting(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  private async project(projections: readonly Projection[]): Promise<void> {
     this.tracked = [];
     for (const projection of projections) {
       const checkpoint = await this.readStore.checkpoints.get(projection.name);
@@ -89,8 +136,10 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     // Until this write a crash leaves the old versions' checkpoints, so a rebuild would start over: no harm.
     await this.saveCheckpoints();
     this.parkedEvents = await this.readStore.collection<ParkedEvent>(PARKED_EVENTS).findAll();
-    this.position = this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1;
+    // Also answers waiters that came before this process took the projections over.
+    this.advanceTo(this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1);
     const head = await this.events.headPosition();
+    if (this.stopped) return;
     const started = Date.now();
     this.subscription = this.events.subscribeToAll(this.position, (event) => this.handle(event));
     await this.waitFor(head, Number.POSITIVE_INFINITY);
@@ -98,9 +147,84 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.leaseTimer);
+    clearTimeout(this.checkpointTimer);
+    this.wakeFollower();
+    await this.leaseCheck;
+    await this.following;
+    const wasProjecting = this.projecting;
     await this.subscription?.close();
     this.subscription = undefined;
-    await this.saveCheckpoints();
+    // A follower's positions are another process's: writing them could move the shared checkpoints back.
+    if (wasProjecting) await this.saveCheckpoints();
+    await this.held?.release().catch(() => {});
+    this.held = undefined;
+  }
+
+  private scheduleLeaseCheck(): void {
+    if (this.stopped) return;
+    this.leaseTimer = setTimeout(() => {
+      this.leaseCheck = this.checkLease()
+        .catch((error: unknown) => this.logger.error(`Projections lease check failed: ${String(error)}`))
+        .finally(() => this.scheduleLeaseCheck());
+    }, this.leaseTtlMs / 3);
+  }
+
+  /** Takes the lease when it is free and projects; renews it while held; follows again when it was lost. */
+  private async checkLease(): Promise<void> {
+    if (this.stopped || !this.lease) return;
+    if (this.held) {
+      if (await this.held.renew()) return;
+      this.logger.warn('Lost the projections lease: following the process that holds it now');
+      this.held = undefined;
+      await this.subscription?.close();
+      this.subscription = undefined;
+      await this.readStore.flush();
+      this.following = this.follow();
+      return;
+    }
+    const held = await this.lease.tryAcquire(PROJECTIONS_LEASE, this.leaseTtlMs);
+    if (!held) {
+      this.following ??= this.follow();
+      return;
+    }
+    this.held = held;
+    this.wakeFollower();
+    await this.following;
+    this.following = undefined;
+    this.logger.log('Took the projections lease: this process projects the shared read models');
+    // Not awaited: catching up may outlast the lease's ttl, and the lease must be renewed meanwhile.
+    void this.project(this.toProject).catch((error: unknown) => this.logger.error(`Projecting failed: ${String(error)}`));
+  }
+
+  /** While another process projects: reads how far its checkpoints got, and answers the waiters it reached. */
+  private async follow(): Promise<void> {
+    while (!this.stopped && !this.held) {
+      try {
+        const checkpoints = await Promise.all(this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)));
+        const reached = checkpoints.length ? Math.min(...checkpoints.map((checkpoint) => checkpoint?.position ?? -1)) : -1;
+        if (reached > this.position) this.advanceTo(reached);
+      } catch (error) {
+        this.logger.warn(`Reading the shared checkpoints failed, retrying: ${String(error)}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.waiters.length ? FOLLOW_POLL_MS : FOLLOW_IDLE_POLL_MS);
+        this.wakeFollower = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeFollower = () => {};
+    }
+  }
+
+  private advanceTo(position: number): void {
+    this.position = position;
+    const ready = this.waiters.filter((waiter) => waiter.position <= position);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((waiter) => waiter.position > position);
+    for (const waiter of ready) waiter.resolve();
   }
 
   /** The projections this runner drives. */
@@ -133,6 +257,8 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
               );
             }, timeoutMs);
       this.waiters.push(waiter);
+      // A follower reads the shared checkpoints at once rather than at its idle pace.
+      this.wakeFollower();
     });
   }
 
@@ -146,6 +272,11 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     this.sinceCheckpoint += 1;
     if (this.sinceCheckpoint >= CHECKPOINT_EVERY_EVENTS || Date.now() - this.lastCheckpointAt >= CHECKPOINT_EVERY_MS) {
       await this.saveCheckpoints();
+    } else if (this.held) {
+      this.checkpointTimer ??= setTimeout(() => {
+        this.checkpointTimer = undefined;
+        this.saveCheckpoints().catch((error: unknown) => this.logger.warn(`Saving checkpoints failed: ${String(error)}`));
+      }, SHARED_CHECKPOINT_DELAY_MS);
     }
     const ready = this.waiters.filter((waiter) => waiter.position <= event.position);
     if (ready.length) {
@@ -192,13 +323,18 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * Every projection's checkpoint in one write. Saved after the events up to it were applied, so a crash
-   * before the write only repeats events, which position-guarded document writes ignore.
+   * before the write only repeats events, which position-guarded document writes ignore. One save at a time,
+   * each with the positions of when it starts, so a slower earlier save never writes older positions last.
    */
-  private async saveCheckpoints(): Promise<void> {
-    this.sinceCheckpoint = 0;
-    this.lastCheckpointAt = Date.now();
-    await this.readStore.checkpoints.setAll(
-      new Map(this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }])),
-    );
+  private saveCheckpoints(): Promise<void> {
+    const save = this.checkpointing.then(async () => {
+      this.sinceCheckpoint = 0;
+      this.lastCheckpointAt = Date.now();
+      await this.readStore.checkpoints.setAll(
+        new Map(this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }])),
+      );
+    });
+    this.checkpointing = save.catch(() => {});
+    return save;
   }
 }

@@ -49,6 +49,11 @@ export abstract class CheckpointStore {
 export abstract class ReadStore {
   abstract collection<T extends { id: string }>(name: string): ReadModelCollection<T>;
   abstract readonly checkpoints: CheckpointStore;
+  /**
+   * Whether other processes read and write these same read models (PostgreSQL, MongoDB). Then one process at a
+   * time projects into them and the others follow its checkpoints (see ProjectionRunner).
+   */
+  abstract readonly sharedBetweenProcesses: boolean;
   /** Names of collections holding documents, for replay verification. */
   abstract collectionNames(): Promise<string[]>;
   /**

@@ -55,9 +55,26 @@ export interface CollectionComparison {
   equal: boolean;
   /** Ids of the first documents that differ, to start looking. */
   differingIds: string[];
+  /** The top-level fields that differ in the first differing document (all of them when one side lacks it). */
+  differingFields: string[];
 }
 
-/** Compares every collection the projections own, document by document. */
+function differingFields(live: object | undefined, rebuilt: object | undefined): string[] {
+  const fields = [...new Set([...Object.keys(live ?? {}), ...Object.keys(rebuilt ?? {})])].sort();
+  return fields.filter(
+    (field) => !isDeepStrictEqual((live as Record<string, unknown> | undefined)?.[field], (rebuilt as Record<string, unknown> | undefined)?.[field]),
+  );
+}
+
+/**
+ * Documents as clients get them (JSON): a field set to undefined in memory is absent from a stored JSON document,
+ * which is no difference a client could see.
+ */
+function asServed<T>(documents: T[]): T[] {
+  return JSON.parse(JSON.stringify(documents)) as T[];
+}
+
+/** Compares every collection the projections own, document by document, as they are served. */
 export async function compareReadStores(
   projections: readonly Projection[],
   live: ReadStore,
@@ -66,20 +83,23 @@ export async function compareReadStores(
   const names = [...new Set(projections.flatMap((projection) => projection.collections))].sort();
   const comparisons: CollectionComparison[] = [];
   for (const name of names) {
-    const liveDocs = await live.collection(name).findAll();
-    const rebuiltDocs = await rebuilt.collection(name).findAll();
+    const liveDocs = asServed(await live.collection(name).findAll());
+    const rebuiltDocs = asServed(await rebuilt.collection(name).findAll());
     const rebuiltById = new Map(rebuiltDocs.map((document) => [document.id, document]));
     const differingIds = liveDocs
       .filter((document) => !isDeepStrictEqual(document, rebuiltById.get(document.id)))
       .map((document) => document.id);
     const liveIds = new Set(liveDocs.map((document) => document.id));
     differingIds.push(...rebuiltDocs.filter((document) => !liveIds.has(document.id)).map((document) => document.id));
+    const firstId = differingIds[0];
     comparisons.push({
       collection: name,
       live: liveDocs.length,
       rebuilt: rebuiltDocs.length,
       equal: differingIds.length === 0,
       differingIds: differingIds.slice(0, 5),
+      differingFields:
+        firstId === undefined ? [] : differingFields(liveDocs.find((document) => document.id === firstId), rebuiltById.get(firstId)),
     });
   }
   return comparisons;

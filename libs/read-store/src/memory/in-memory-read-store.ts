@@ -204,6 +204,7 @@ export class InMemoryCheckpointStore extends CheckpointStore {
 
 /** The embedded read side: everything in memory, rebuilt from the log at start. */
 export class InMemoryReadStore extends ReadStore {
+  readonly sharedBetweenProcesses = false;
   readonly checkpoints = new InMemoryCheckpointStore();
   private readonly collections = new Map<string, InMemoryCollection<{ id: string }>>();
 

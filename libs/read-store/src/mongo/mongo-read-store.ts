@@ -171,6 +171,7 @@ class MongoCheckpointStore extends CheckpointStore {
 
 /** The distributed read side: one MongoDB collection per read model, checkpoints beside them. */
 export class MongoReadStore extends ReadStore {
+  readonly sharedBetweenProcesses = true;
   readonly checkpoints: CheckpointStore;
   private readonly indexes = new Map<string, Promise<unknown>>();
 

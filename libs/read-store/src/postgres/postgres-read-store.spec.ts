@@ -6,6 +6,7 @@ import { ProjectionRunner } from '../projection-runner.js';
 import type { ReadStore } from '../read-store.port.js';
 import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { PostgresLease } from '../lease/postgres-lease.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
 import { PostgresReadStore } from './postgres-read-store.js';
 
@@ -128,6 +129,58 @@ if (server) {
       await secondRunner.stop();
       await firstRunner.stop();
       await Promise.all([firstStore.close(), secondStore.close(), events.close()]);
+    });
+
+    it('lets one process at a time project shared read models; another follows its checkpoints and takes over when it stops', async () => {
+      const events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
+      const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
+      const tick = async () =>
+        (await events.append('shared-clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata })).position;
+      for (let index = 0; index < 20; index += 1) await tick();
+      const processes = await Promise.all(
+        [1, 2].map(async () => {
+          const store = await PostgresReadStore.connect(database.url);
+          await store.collection('ticks').clear();
+          const lease = new PostgresLease(database.url);
+          const projection = ticks(async () => true);
+          const runner = new ProjectionRunner({} as DiscoveryService, events, store, false, lease);
+          runner.leaseTtlMs = 300;
+          return { store, lease, projection, runner };
+        }),
+      );
+      const [first, second] = processes;
+      await first.store.checkpoints.set('ticks', { position: -1, version: 1 });
+      await first.runner.start([first.projection]);
+      await second.runner.start([second.projection]);
+      expect([first.runner.projecting, second.runner.projecting]).toEqual([true, false]);
+      const count = async () => (await second.store.collection<{ id: string; count: number }>('ticks').get('total'))?.count;
+      expect(await count()).toBe(20);
+
+      // A write answered by the follower waits for the projecting process's checkpoint, then reads its documents.
+      const written = await tick();
+      await second.runner.waitFor(written);
+      expect(await count()).toBe(21);
+      expect(second.projection.applied).toEqual([]);
+
+      await first.runner.stop();
+      const afterHandOver = await tick();
+      await second.runner.waitFor(afterHandOver, 30_000);
+      expect(second.runner.projecting).toBe(true);
+      expect(await count()).toBe(22);
+      // It went on from the first process's checkpoint: every event applied once in all.
+      expect([...first.projection.applied, ...second.projection.applied].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 22 }, (_, index) => index + 1),
+      );
+
+      await second.runner.stop();
+      // Started again on checkpoints that reached the head: ready at once, with nothing to apply.
+      const restarted = new ProjectionRunner({} as DiscoveryService, events, second.store, false, second.lease);
+      const again = ticks(async () => true);
+      await restarted.start([again]);
+      expect([restarted.projecting, again.applied]).toEqual([true, []]);
+      await restarted.stop();
+      for (const { store, lease } of processes) await Promise.all([store.close(), lease.close()]);
+      await events.close();
     });
   });
 } else {

@@ -140,9 +140,15 @@ class DocumentWrites {
     this.inFlight = this.held;
     this.held = new Map();
     const batch = [...this.inFlight.values()];
-    let landed: Set<string>;
     try {
-      landed = await this.writeAll(batch);
+      // One transaction: a process killed mid-batch leaves none of it, so a projection never finds one document
+      // of an event written and another of the same event missing.
+      await this.inTransaction(async (client) => {
+        const landed = await this.writeAll(client, batch);
+        for (const entry of batch) {
+          if (!landed.has(documentKey(entry.collection, entry.id))) await this.applyAgain(client, entry);
+        }
+      });
     } catch (error) {
       this.inFlight = new Map();
       // Nothing of the batch was written: hold it again, under what was held meanwhile, so no change is lost.
@@ -158,17 +164,30 @@ class DocumentWrites {
       }
       throw error;
     }
-    try {
-      for (const entry of batch) {
-        if (!landed.has(documentKey(entry.collection, entry.id))) await this.applyAgain(entry);
+    this.inFlight = new Map();
+  }
+
+  /** Runs `work` in a transaction, again when a deadlock with another process's writes aborted it. */
+  private async inTransaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await work(client);
+        await client.query('COMMIT');
+        return;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        const deadlock = error instanceof pg.DatabaseError && error.code === '40P01';
+        if (!deadlock || attempt >= DEADLOCK_TRIES) throw error;
+      } finally {
+        client.release();
       }
-    } finally {
-      this.inFlight = new Map();
     }
   }
 
   /** Every write of the batch in one statement; answers the keys that landed. */
-  private async writeAll(batch: readonly HeldWrite[]): Promise<Set<string>> {
+  private async writeAll(client: pg.PoolClient, batch: readonly HeldWrite[]): Promise<Set<string>> {
     const values = [
       batch.map((entry) => entry.collection),
       batch.map((entry) => entry.id),
@@ -176,40 +195,33 @@ class DocumentWrites {
       batch.map((entry) => entry.latest.position),
       batch.map((entry) => (entry.latest.document === null ? null : JSON.stringify(entry.latest.document))),
     ];
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const { rows } = await this.pool.query<{ collection: string; id: string }>({
-          name: 'write-held-documents',
-          text: `
-            WITH v AS (
-              SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
-                AS v(collection, id, expected, position, document)
-            ), inserted AS (
-              INSERT INTO read_models (collection, id, position, document)
-              SELECT collection, id, position, document::jsonb FROM v WHERE expected IS NULL
-              ON CONFLICT (collection, id) DO NOTHING
-              RETURNING collection, id
-            ), updated AS (
-              UPDATE read_models r SET position = v.position, document = v.document::jsonb
-              FROM v WHERE v.expected IS NOT NULL AND r.collection = v.collection AND r.id = v.id AND r.position = v.expected
-              RETURNING r.collection, r.id
-            )
-            SELECT collection, id FROM inserted UNION ALL SELECT collection, id FROM updated`,
-          values,
-        });
-        return new Set(rows.map((row) => documentKey(row.collection, row.id)));
-      } catch (error) {
-        const deadlock = error instanceof pg.DatabaseError && error.code === '40P01';
-        if (!deadlock || attempt >= DEADLOCK_TRIES) throw error;
-      }
-    }
+    const { rows } = await client.query<{ collection: string; id: string }>({
+      name: 'write-held-documents',
+      text: `
+        WITH v AS (
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
+            AS v(collection, id, expected, position, document)
+        ), inserted AS (
+          INSERT INTO read_models (collection, id, position, document)
+          SELECT collection, id, position, document::jsonb FROM v WHERE expected IS NULL
+          ON CONFLICT (collection, id) DO NOTHING
+          RETURNING collection, id
+        ), updated AS (
+          UPDATE read_models r SET position = v.position, document = v.document::jsonb
+          FROM v WHERE v.expected IS NOT NULL AND r.collection = v.collection AND r.id = v.id AND r.position = v.expected
+          RETURNING r.collection, r.id
+        )
+        SELECT collection, id FROM inserted UNION ALL SELECT collection, id FROM updated`,
+      values,
+    });
+    return new Set(rows.map((row) => documentKey(row.collection, row.id)));
   }
 
   /** Someone else wrote the document first: its changes again, on what the table holds now, one at a time. */
-  private async applyAgain(entry: HeldWrite): Promise<void> {
+  private async applyAgain(client: pg.PoolClient, entry: HeldWrite): Promise<void> {
     const known = this.known.of(entry.collection);
     for (;;) {
-      const { rows } = await this.pool.query<StoredRow>('SELECT position, document FROM read_models WHERE collection = $1 AND id = $2', [
+      const { rows } = await client.query<StoredRow>('SELECT position, document FROM read_models WHERE collection = $1 AND id = $2', [
         entry.collection,
         entry.id,
       ]);
@@ -224,11 +236,11 @@ class DocumentWrites {
       const position = missing[missing.length - 1].position;
       const json = document === null ? null : JSON.stringify(document);
       const written = stored
-        ? await this.pool.query(
+        ? await client.query(
             `UPDATE read_models SET position = $3, document = $4::jsonb WHERE collection = $1 AND id = $2 AND position = $5`,
             [entry.collection, entry.id, position, json, stored.position],
           )
-        : await this.pool.query(
+        : await client.query(
             `INSERT INTO read_models (collection, id, position, document) VALUES ($1, $2, $3, $4::jsonb)
              ON CONFLICT (collection, id) DO NOTHING`,
             [entry.collection, entry.id, position, json],
@@ -397,6 +409,7 @@ class PostgresCheckpointStore extends CheckpointStore {
 
 /** The read side in PostgreSQL: every collection's documents as JSONB rows in one table, checkpoints beside them. */
 export class PostgresReadStore extends ReadStore {
+  readonly sharedBetweenProcesses = true;
   readonly checkpoints: CheckpointStore;
   private readonly known = new KnownDocuments(KNOWN_DOCUMENTS);
   private readonly writes: DocumentWrites;
