@@ -1488,6 +1488,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/images/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: add stored predictions to the project as images ({images: [{id, tagIds, regions}], tagIds, metadata}); 207 when some failed
+         * @description Per image: ErrorSource when the id is not a stored prediction of the project, ErrorInvalidTag for a tag of another project, ErrorTagLimitExceed for more than one tag in a classification project, OKDuplicate when the prediction (or its bytes) is in the dataset already.
+         */
+        post: operations["CustomVision_CreateImagesFromPredictions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/images/count": {
         parameters: {
             query?: never;
@@ -12751,6 +12771,26 @@ export interface operations {
         };
     };
     CustomVision_CreateImagesFromUrls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    CustomVision_CreateImagesFromPredictions: {
         parameters: {
             query?: never;
             header?: never;
