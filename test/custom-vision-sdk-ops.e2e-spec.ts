@@ -419,10 +419,14 @@ describe('Custom Vision SDK operations against diyml', () => {
       expect((await trainer.getUntaggedImageCount(projectId)).body).toBe(0);
     });
 
-    it('getImageRegionProposals: refused before a detector is trained', async () => {
-      const refused = await restError(trainer.getImageRegionProposals(projectId, imageIds[0]));
-      expect([refused.statusCode, refused.code]).toEqual([404, 'NotFoundProjectDefaultIteration']);
-    });
+    it('getImageRegionProposals: before a detector is trained, boxes from the pretrained backbone, one over the square', async () => {
+      // The backbone's saliency is coarse on these small generated scenes (IoU 0.44 here; ≥ 0.5 on real photos,
+      // custom-vision-region-proposals.e2e-spec).
+      const result = await trainer.getImageRegionProposals(projectId, imageIds[3]);
+      expect(result.proposals!.length).toBeGreaterThan(0);
+      const best = Math.max(...result.proposals!.map((proposal) => iou(proposal.boundingBox!, scenes[3].boxes[0])));
+      expect(best).toBeGreaterThan(0.3);
+    }, 60_000);
 
     it('trainProject: a detector', async () => {
       await testApp.http.put(`/v1/projects/${projectId}/training-config`).set(native()).send(FAST_DETECTOR).expect(200);
