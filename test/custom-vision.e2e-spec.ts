@@ -83,7 +83,7 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     // A batch of base64 images well over the default 100 kB JSON limit reaches the route.
     expect(oversized.status).toBe(404);
     expect(((await oversized.json()) as { code: string }).code).toBe('NotFoundProject');
-    const unserved = await fetch(`${endpoint}/customvision/v3.3/training/projects/x/images/predictions`, { method: 'POST', headers: { 'Training-Key': token } });
+    const unserved = await fetch(`${endpoint}/customvision/v3.3/training/projects/x/images/thumbnails`, { method: 'POST', headers: { 'Training-Key': token } });
     expect(unserved.status).toBe(404);
     expect(((await unserved.json()) as { code: string }).code).toBe('NotFound');
   });

@@ -9,6 +9,7 @@ import type { Response } from 'superagent';
 import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-verification.js';
 import { Settings, validateSettings } from '../libs/core/src/index.js';
 import { buildZip, zeroBomb } from '../libs/core/src/testing/zip-bombs.js';
+import { UsageRecorder } from '../libs/deployments/src/slices/usage-reports/usage-recorder.js';
 import { EventStore } from '../libs/event-store/src/index.js';
 import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '../libs/read-store/src/index.js';
 import { ApiClient } from './support/api-client.js';
@@ -292,6 +293,8 @@ describe('projects move between installations: export, import with new ids, hist
   describe('refuses a bad archive with a clear 4xx, writing nothing', () => {
     let head: number;
     beforeAll(async () => {
+      // The usage of the imported deployment's predictions above is written on a timer: now, not during these cases.
+      await target.app.get(UsageRecorder).flush();
       head = await target.app.get(EventStore).headPosition();
     });
     afterAll(async () => {
@@ -339,6 +342,24 @@ describe('projects move between installations: export, import with new ids, hist
       const truncated = files();
       truncated['events/000001.jsonl'] = truncated['events/000001.jsonl'].subarray(0, 2000);
       await refused(rezip(truncated), 400, 'CORRUPT_PROJECT_ARCHIVE');
+    });
+
+    it('an archive from a newer diyml (an event type or version this one does not know): 422 UNKNOWN_EVENT_VERSIONS', async () => {
+      const entries = files();
+      const lines = new TextDecoder().decode(entries['events/000001.jsonl']).trim().split('\n');
+      const upload = lines.findIndex((line) => JSON.parse(line).type === 'ImageUploaded');
+      const newer = JSON.parse(lines[upload]);
+      lines[upload] = JSON.stringify({ ...newer, v: newer.v + 1 });
+      lines.push(JSON.stringify({ ...newer, type: 'ImageGeotagged', v: 1, data: { projectId: classification.id, imageId: newer.data.imageId, latitude: 48.1 } }));
+      entries['events/000001.jsonl'] = strToU8(`${lines.join('\n')}\n`);
+      const manifest = JSON.parse(new TextDecoder().decode(entries['diyml-project.json']));
+      entries['diyml-project.json'] = strToU8(JSON.stringify({ ...manifest, events: manifest.events + 1 }));
+      const projects = (await to.http.get('/v1/projects').set('Authorization', to.auth).expect(200)).body;
+      await refused(rezip(entries), 422, 'UNKNOWN_EVENT_VERSIONS');
+      const response = await importArchive(rezip(entries));
+      expect(response.body.message).toContain(`ImageGeotagged@1, ImageUploaded@${newer.v + 1}`);
+      expect(response.body.message).toContain('newer diyml');
+      expect((await to.http.get('/v1/projects').set('Authorization', to.auth).expect(200)).body).toEqual(projects);
     });
 
     it('a zip bomb, stopped by the archive limits', async () => {

@@ -11,8 +11,10 @@ import { ImagePerformanceQueries, IterationQueries } from '../../training/src/in
 import { TrainingKeyGuard } from './http/training-key.guard.js';
 import { CustomVisionReads } from './read/custom-vision-reads.js';
 import { DomainsController } from './slices/domains/domains.controller.js';
+import { BackboneRegionProposals } from './slices/images/backbone-region-proposals.js';
 import { ChangeImagesController } from './slices/images/change-images.controller.js';
 import { CreateImagesController } from './slices/images/create-images.controller.js';
+import { CreateImagesFromPredictionsController } from './slices/images/create-images-from-predictions.controller.js';
 import { ImageBatch } from './slices/images/image-batch.js';
 import { ImageMetadataController } from './slices/images/image-metadata.controller.js';
 import { ImageQueriesController } from './slices/images/image-queries.controller.js';
@@ -45,6 +47,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     // Static image paths (files, urls, metadata, regions, tags, tagged…) are distinct from one another, and
     // images/:imageId/regionproposals (POST) matches none of them.
     CreateImagesController,
+    CreateImagesFromPredictionsController,
     ImageQueriesController,
     ChangeImagesController,
     ImageMetadataController,
@@ -68,6 +71,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     PredictionService,
     CustomVisionReads,
     ImageBatch,
+    BackboneRegionProposals,
     TrainingKeyGuard,
     PredictionKeyGuard,
     UrlFetcher,

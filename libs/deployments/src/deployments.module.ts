@@ -32,6 +32,7 @@ import { UsageQueries } from './read-models/usage/usage-queries.js';
 import { UsageProjection } from './read-models/usage/usage.projection.js';
 import { ConfigurePredictionStoreController } from './slices/configure-prediction-store/configure-prediction-store.controller.js';
 import { DeploymentCommandRunner } from './slices/deployment-command.js';
+import { PredictionPromoter } from './slices/promote-predictions/prediction-promoter.js';
 import { PromotePredictionsController } from './slices/promote-predictions/promote-predictions.controller.js';
 import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
 import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
@@ -86,6 +87,7 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     StoredPredictionsProjection,
     StoredPredictionQueries,
     PredictionKeeper,
+    PredictionPromoter,
     UsageProjection,
     UsageQueries,
     UsageRecorder,
@@ -98,7 +100,7 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     VideoPredictionJobReactor,
     VideoPredictionJobProcessor,
   ],
-  exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
+  exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, PredictionPromoter, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
 })
 export class DeploymentsModule {}
 

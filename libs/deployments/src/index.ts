@@ -7,6 +7,7 @@ export * from './domain/deployment.events.js';
 export * from './inference/model-cache.js';
 export * from './read-models/deployments/deployment-queries.js';
 export * from './read-models/deployments/deployment.view.js';
+export * from './slices/promote-predictions/prediction-promoter.js';
 export * from './slices/propose-regions/region-proposals.js';
 export * from './domain/stored-prediction.events.js';
 export * from './domain/usage.events.js';

@@ -1488,6 +1488,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customvision/{version}/training/projects/{projectId}/images/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Custom Vision: add stored predictions to the project as images ({images: [{id, tagIds, regions}], tagIds, metadata}); 207 when some failed
+         * @description Per image: ErrorSource when the id is not a stored prediction of the project, ErrorInvalidTag for a tag of another project, ErrorTagLimitExceed for more than one tag in a classification project, OKDuplicate when the prediction (or its bytes) is in the dataset already.
+         */
+        post: operations["CustomVision_CreateImagesFromPredictions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customvision/{version}/training/projects/{projectId}/images/count": {
         parameters: {
             query?: never;
@@ -1656,8 +1676,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Custom Vision: region proposals for an image, from the project's newest trained detector
-         * @description Azure proposes boxes before any training; diyml needs a trained detector (NotFoundProjectDefaultIteration before).
+         * Custom Vision: region proposals for an image, from the project's newest trained detector or, before one, the pretrained backbone
+         * @description With a trained detector: its boxes above probability 0.05, overlapping ones merged whatever their tag. Before: boxes around the regions the pretrained backbone (MobileNetV2) finds salient, confidence being their mean saliency (0 to 1). At most 50, most confident first.
          */
         post: operations["CustomVision_GetImageRegionProposals"];
         delete?: never;
@@ -2116,7 +2136,7 @@ export interface paths {
         put?: never;
         /**
          * Import a project exported by POST /v1/projects/{projectId}/export (from this or another installation)
-         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer. Nothing is written unless the whole archive is valid: 400 ARCHIVE_REQUIRED, INVALID_ARCHIVE (not a zip), NOT_A_PROJECT_ARCHIVE (another zip), UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE (a damaged or altered archive, or events of another project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES, ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED / ARCHIVE_TOO_MANY_ENTRIES past the ARCHIVE_MAX_* limits (the archive is unpacked off the event loop and held in memory while it is imported).
+         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer. Nothing is written unless the whole archive is valid: 400 ARCHIVE_REQUIRED, INVALID_ARCHIVE (not a zip), NOT_A_PROJECT_ARCHIVE (another zip), UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE (a damaged or altered archive, or events of another project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); 422 UNKNOWN_EVENT_VERSIONS (exported by a newer diyml: events of a type or version this installation does not know, named in `details.unknownEvents`; update, then import again); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES, ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED / ARCHIVE_TOO_MANY_ENTRIES past the ARCHIVE_MAX_* limits (the archive is unpacked off the event loop and held in memory while it is imported).
          */
         post: operations["importProject"];
         delete?: never;
@@ -12770,6 +12790,26 @@ export interface operations {
             };
         };
     };
+    CustomVision_CreateImagesFromPredictions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     CustomVision_GetImageCount: {
         parameters: {
             query?: never;
@@ -13733,6 +13773,36 @@ export interface operations {
                      *       "statusCode": 413,
                      *       "code": "PAYLOAD_TOO_LARGE",
                      *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

@@ -28,7 +28,9 @@ export class ImportProjectController {
       'active deployment gets a new key, listed once in the answer. Nothing is written unless the whole archive is ' +
       'valid: 400 ARCHIVE_REQUIRED, INVALID_ARCHIVE (not a zip), NOT_A_PROJECT_ARCHIVE (another zip), ' +
       'UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE (a damaged or altered archive, or events of another ' +
-      'project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES, ' +
+      'project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); ' +
+      '422 UNKNOWN_EVENT_VERSIONS (exported by a newer diyml: events of a type or version this installation does not know, ' +
+      'named in `details.unknownEvents`; update, then import again); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES, ' +
       'ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED / ARCHIVE_TOO_MANY_ENTRIES past the ' +
       'ARCHIVE_MAX_* limits (the archive is unpacked off the event loop and held in memory while it is imported).',
   })
@@ -41,7 +43,7 @@ export class ImportProjectController {
     },
   })
   @ApiCreatedResponse({ type: ImportedProjectDto })
-  @ApiErrors(400, 401, 413)
+  @ApiErrors(400, 401, 413, 422)
   async import(
     @ReceivedFiles() files: ReceivedFile[],
     @Body() body: ImportProjectDto,

@@ -68,6 +68,17 @@ describe('readProjectArchive', () => {
     expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
   });
 
+  it('refuses, with 422 and the events named, an archive from a newer installation: an unknown type or a newer version', async () => {
+    const newer = { ...events[1], v: 3, data: { renamedField: true } };
+    const unknown = { ...events[1], type: 'ImageGeotagged', data: { projectId: PROJECT, imageId: IMAGE, latitude: 1 } };
+    const read = () => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
+    const refused = await refusal(read);
+    expect(refused.code).toBe('UNKNOWN_EVENT_VERSIONS');
+    expect(refused.message).toContain('ImageGeotagged@1, ImageUploaded@3');
+    const error = await read().catch((caught: DomainError) => caught);
+    expect([(error as DomainError).kind, (error as DomainError).details]).toEqual(['unprocessable', { unknownEvents: ['ImageGeotagged@1', 'ImageUploaded@3'] }]);
+  });
+
   it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
     expect((await refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
     expect((await refusal(() => readProjectArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');

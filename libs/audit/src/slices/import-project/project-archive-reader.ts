@@ -14,6 +14,7 @@ import {
   type ProjectArchiveManifest,
   referencedBlobs,
 } from '../export-project/project-archive.js';
+import { NEWEST_EVENT_VERSIONS, unreadableEvents } from './known-events.js';
 
 export const ProjectImportErrors = {
   ARCHIVE_REQUIRED: 'ARCHIVE_REQUIRED',
@@ -21,6 +22,7 @@ export const ProjectImportErrors = {
   UNSUPPORTED_PROJECT_ARCHIVE_VERSION: 'UNSUPPORTED_PROJECT_ARCHIVE_VERSION',
   CORRUPT_PROJECT_ARCHIVE: 'CORRUPT_PROJECT_ARCHIVE',
   INCOMPLETE_PROJECT_ARCHIVE: 'INCOMPLETE_PROJECT_ARCHIVE',
+  UNKNOWN_EVENT_VERSIONS: 'UNKNOWN_EVENT_VERSIONS',
 } as const;
 
 /** The entries an import inflates; anything else in the zip is counted and left alone. */
@@ -126,11 +128,22 @@ function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest):
     if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream) || FOREIGN_TYPES.has(event.type)) {
       throw corrupt(`event ${index + 1} (${event.type} in ${event.stream}) is not an event a project can have.`, { event: index + 1 });
     }
+    events.push(event as unknown as ArchivedEvent);
+    // A newer installation's event: its data may differ from what this one checks, and is refused below.
+    if ((NEWEST_EVENT_VERSIONS.get(event.type) ?? 0) < (event.v as number)) continue;
     if (event.data.projectId !== projectId) {
       throw corrupt(`event ${index + 1} is of another project than ${projectId}.`, { event: index + 1 });
     }
     if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { event: index + 1 });
-    events.push(event as unknown as ArchivedEvent);
+  }
+  const unreadable = unreadableEvents(events);
+  if (unreadable.length > 0) {
+    throw DomainError.unprocessable(
+      ProjectImportErrors.UNKNOWN_EVENT_VERSIONS,
+      `The archive holds events this installation does not know (${unreadable.slice(0, 5).join(', ')}${unreadable.length > 5 ? ', …' : ''}): ` +
+        'it was exported by a newer diyml. Update this installation to that version or later, then import the archive again; nothing was imported.',
+      { unknownEvents: unreadable.slice(0, 50) },
+    );
   }
   if (events.length !== manifest.events) {
     throw corrupt(`it holds ${events.length} events; its manifest counts ${manifest.events}.`);

@@ -66,7 +66,7 @@ const STATUS_BY_CODE: Record<string, ImageCreateStatus> = {
   TOO_MANY_REGIONS: 'ErrorRegionLimitExceed',
 };
 
-function statusOf(code: string | undefined): ImageCreateStatus {
+export function statusOf(code: string | undefined): ImageCreateStatus {
   return (code && STATUS_BY_CODE[code]) || 'ErrorUnknown';
 }
 
@@ -128,6 +128,20 @@ export class ImageBatch {
     }
 
     if (project.type === 'detection') await this.setRegions(project, entries, results, context);
+    return this.summarise(project, results, context, baseUrl, metadata);
+  }
+
+  /**
+   * Merges the batch's metadata into every image created or found, and answers the batch: each result with
+   * its image (when it has one) in Custom Vision's shape.
+   */
+  async summarise(
+    project: ProjectView,
+    results: (ImageCreateResult & { id?: string })[],
+    context: UserContext,
+    baseUrl: string,
+    metadata: Record<string, string>,
+  ): Promise<ImageCreateSummary> {
     if (Object.keys(metadata).length > 0) {
       for (const result of results) {
         if (!result.id) continue;

@@ -29,9 +29,12 @@ export interface CvProjectExport {
 const IMPORT_MS_PER_EVENT = 5;
 const IMPORT_MS_PER_BLOB = 5;
 
-/** Archive refusals of an import: with a token, they mean the token does not name an export. */
+/**
+ * Archive refusals of an import: with a token, they mean the token does not name an export. An export of a newer
+ * installation sharing this blob store is one, and its refusal says so.
+ */
 const NOT_AN_EXPORT = new Set<string>([
-  ...Object.values(ProjectImportErrors),
+  ...Object.values(ProjectImportErrors).filter((code) => code !== ProjectImportErrors.UNKNOWN_EVENT_VERSIONS),
   ArchiveErrors.INVALID_ARCHIVE,
 ]);
 

@@ -2,35 +2,12 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import {
-  ApiErrors,
-  type AuthenticatedUser,
-  Clock,
-  commandMetadata,
-  Ctx,
-  CurrentUser,
-  DomainError,
-  type RequestContext,
-  Settings,
-} from '../../../../core/src/index.js';
-import { UuidParam } from '../../../../core/src/index.js';
-import { resolveLabel } from '../../../../datasets/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
 import { RegionInputDto } from '../../../../datasets/src/http/region-input.dto.js';
-import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
-import { DeploymentErrors } from '../../domain/deployment-errors.js';
-import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
-import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
-import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
-import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
-import type { StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
+import { PREDICTED_BOX_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
 
 export const MAX_PROMOTIONS = 100;
-/** Without corrected boxes, a detection is promoted with the predicted boxes at least this probable. */
-export const PREDICTED_BOX_THRESHOLD = 0.5;
 
 export class PromotionDto {
   @ApiProperty({ format: 'uuid' })
@@ -80,25 +57,14 @@ export class PromotePredictionsResultDto {
   @ApiProperty({ type: [PromotionResultDto] }) items: PromotionResultDto[];
 }
 
-/**
- * Turns stored predictions into training data: each image is uploaded to the project's dataset (the same
- * checks, duplicate detection and events as any upload) with the corrected label or boxes, and the stored
- * prediction records the image it became (StoredPredictionPromoted), in the same correlation.
- */
+/** Adds stored predictions to the dataset through PredictionPromoter: one bad item and nothing is added. */
 @ApiTags('stored predictions')
 @ApiBearerAuth()
 @Controller('v1/projects/:projectId/predictions/promote')
 export class PromotePredictionsController {
   constructor(
     private readonly projects: ProjectAccess,
-    private readonly stored: StoredPredictionQueries,
-    private readonly blobs: BlobStore,
-    private readonly intake: ImageIntake,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
-    private readonly keeper: PredictionKeeper,
+    private readonly promoter: PredictionPromoter,
   ) {}
 
   @Post()
@@ -119,71 +85,8 @@ export class PromotePredictionsController {
     @Ctx() context: RequestContext,
   ): Promise<PromotePredictionsResultDto> {
     const project = await this.projects.getOwned(projectId, user.id);
-    await this.keeper.written();
-    const ids = body.items.map((item) => item.predictionId);
-    if (new Set(ids).size !== ids.length) {
-      throw DomainError.validation('DUPLICATE_PREDICTION', 'Each stored prediction may appear once in items.');
-    }
-    const planned = [];
-    for (const item of body.items) {
-      const view = await this.stored.get(projectId, item.predictionId);
-      if (view.promotedImageId) {
-        throw DomainError.conflict(DeploymentErrors.PREDICTION_ALREADY_PROMOTED, `Prediction ${view.id} is in the dataset already, as image ${view.promotedImageId}.`, {
-          predictionId: view.id,
-          imageId: view.promotedImageId,
-        });
-      }
-      planned.push({ view, split: item.split ?? 'train', ...this.correction(project, view, item) });
-    }
-    const files = await Promise.all(
-      planned.map(async ({ view, labelId, regions, split }) => ({
-        filename: `prediction-${view.id}`,
-        bytes: await this.blobs.get(view.imageSha256),
-        labelId,
-        regions: regions ?? undefined,
-        split,
-      })),
-    );
-    const userContext = { ...context, userId: user.id };
-    const intake = await this.intake.intake(project, files, userContext);
-    const metadata = commandMetadata(userContext, this.clock.now());
-    let position = -1;
-    const items: PromotionResultDto[] = [];
-    for (const [index, { view, labelId, regions }] of planned.entries()) {
-      const result = intake[index];
-      items.push({ predictionId: view.id, status: result.status, ...(result.id ? { imageId: result.id } : {}), ...(result.error ? { error: result.error } : {}) });
-      if (result.status !== 'created' || !result.id) continue;
-      const appended = await decideAndAppend(
-        this.events,
-        storedPredictionStream(view.id),
-        storedPredictionDecider,
-        { type: 'RecordPromotion', imageId: result.id, labelId, regions, metadata },
-        metadata,
-      );
-      position = Math.max(position, appended.position);
-    }
-    await this.projections.waitFor(position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
-    return { items };
-  }
-
-  /** The label or boxes to record: the corrected ones, else what the model predicted. */
-  private correction(
-    project: { type: string; labels: { id: string; name: string }[] },
-    view: StoredPredictionView,
-    item: PromotionDto,
-  ): { labelId: string | null; regions: { labelId: string; x: number; y: number; width: number; height: number }[] | null } {
-    if (project.type === 'classification') {
-      if (item.regions) throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');
-      const name = item.label ?? view.predictions[0]?.label;
-      if (!name) throw DomainError.validation('LABEL_REQUIRED', `Prediction ${view.id} has no label to take: give \`label\`.`);
-      return { labelId: resolveLabel(project.labels, name).id, regions: null };
-    }
-    if (item.label) throw DomainError.validation('WRONG_PROJECT_TYPE', 'A whole-image label belongs to classification projects: give `regions`.');
-    const boxes =
-      item.regions ??
-      view.predictions
-        .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
-        .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
-    return { labelId: null, regions: boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height })) };
+    // A null label in JSON means "not given" here, as it always has: the top prediction is taken.
+    const promotions = body.items.map(({ predictionId, label, regions, split }) => ({ predictionId, label: label ?? undefined, regions, split }));
+    return { items: await this.promoter.promote(project, promotions, { ...context, userId: user.id }) };
   }
 }

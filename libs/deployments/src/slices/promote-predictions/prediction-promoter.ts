@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { Clock, commandMetadata, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { resolveLabel } from '../../../../datasets/src/index.js';
+import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
+import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import type { ProjectView } from '../../../../projects/src/index.js';
+import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { DeploymentErrors } from '../../domain/deployment-errors.js';
+import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
+import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
+import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
+import type { StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
+import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
+
+/** Without corrected boxes, a detection is promoted with the predicted boxes at least this probable. */
+export const PREDICTED_BOX_THRESHOLD = 0.5;
+
+export interface Promotion {
+  predictionId: string;
+  /** Classification: the right label (name or id); undefined takes the top prediction, null adds the image unlabelled. */
+  label?: string | null;
+  /** Detection: the right boxes (label name or id each); undefined takes the predicted boxes ≥ PREDICTED_BOX_THRESHOLD. */
+  regions?: { label: string; x: number; y: number; width: number; height: number }[];
+  split?: 'train' | 'test';
+}
+
+export interface PromotionResult {
+  predictionId: string;
+  status: 'created' | 'duplicate' | 'rejected';
+  imageId?: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Turns stored predictions into training data: each image is uploaded to the project's dataset (the same
+ * checks, duplicate detection and events as any upload) with the corrected label or boxes, and the stored
+ * prediction records the image it became (StoredPredictionPromoted), in the same correlation. Every item is
+ * checked before anything is added (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL,
+ * 400 WRONG_PROJECT_TYPE).
+ */
+@Injectable()
+export class PredictionPromoter {
+  constructor(
+    private readonly stored: StoredPredictionQueries,
+    private readonly blobs: BlobStore,
+    private readonly intake: ImageIntake,
+    private readonly events: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly clock: Clock,
+    private readonly settings: Settings,
+    private readonly keeper: PredictionKeeper,
+  ) {}
+
+  async promote(project: ProjectView, promotions: readonly Promotion[], context: RequestContext & { userId: string }): Promise<PromotionResult[]> {
+    await this.keeper.written();
+    const ids = promotions.map((item) => item.predictionId);
+    if (new Set(ids).size !== ids.length) {
+      throw DomainError.validation('DUPLICATE_PREDICTION', 'Each stored prediction may appear once in items.');
+    }
+    const planned = [];
+    for (const item of promotions) {
+      const view = await this.stored.get(project.id, item.predictionId);
+      if (view.promotedImageId) {
+        throw DomainError.conflict(DeploymentErrors.PREDICTION_ALREADY_PROMOTED, `Prediction ${view.id} is in the dataset already, as image ${view.promotedImageId}.`, {
+          predictionId: view.id,
+          imageId: view.promotedImageId,
+        });
+      }
+      planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item) });
+    }
+    const files = await Promise.all(
+      planned.map(async ({ view, labelId, regions, split }) => ({
+        filename: `prediction-${view.id}`,
+        bytes: await this.blobs.get(view.imageSha256),
+        labelId,
+        regions: regions ?? undefined,
+        split,
+      })),
+    );
+    const intake = await this.intake.intake(project, files, context);
+    const metadata = commandMetadata(context, this.clock.now());
+    let position = -1;
+    const results: PromotionResult[] = [];
+    for (const [index, { view, labelId, regions }] of planned.entries()) {
+      const result = intake[index];
+      results.push({ predictionId: view.id, status: result.status, ...(result.id ? { imageId: result.id } : {}), ...(result.error ? { error: result.error } : {}) });
+      if (result.status !== 'created' || !result.id) continue;
+      const appended = await decideAndAppend(
+        this.events,
+        storedPredictionStream(view.id),
+        storedPredictionDecider,
+        { type: 'RecordPromotion', imageId: result.id, labelId, regions, metadata },
+        metadata,
+      );
+      position = Math.max(position, appended.position);
+    }
+    await this.projections.waitFor(position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    return results;
+  }
+}
+
+/** The label or boxes to record: the corrected ones, else what the model predicted. */
+function correction(
+  project: ProjectView,
+  view: StoredPredictionView,
+  item: Promotion,
+): { labelId: string | null; regions: { labelId: string; x: number; y: number; width: number; height: number }[] | null } {
+  if (project.type === 'classification') {
+    if (item.regions) throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');
+    if (item.label === null) return { labelId: null, regions: null };
+    const name = item.label ?? view.predictions[0]?.label;
+    if (!name) throw DomainError.validation('LABEL_REQUIRED', `Prediction ${view.id} has no label to take: give \`label\`.`);
+    return { labelId: resolveLabel(project.labels, name).id, regions: null };
+  }
+  if (item.label) throw DomainError.validation('WRONG_PROJECT_TYPE', 'A whole-image label belongs to classification projects: give `regions`.');
+  const boxes =
+    item.regions ??
+    view.predictions
+      .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
+      .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
+  return { labelId: null, regions: boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height })) };
+}

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
+import { ApiKeyCredentials } from '@azure/ms-rest-js';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { iou } from './support/custom-vision-sdk.js';
+import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * getImageRegionProposals before any detector is trained, on real photos: Custom Vision's detection quickstart
+ * (forks), whose published boxes come with the sample. Loads the real MobileNetV2 (from nsfwjs).
+ */
+const SAMPLES = '/work/shared/datasets/custom-vision-samples/detection';
+const DETECTION_DOMAIN = 'da2e3a8a-40a5-4171-82f4-58522f70fbc1';
+const PHOTOS = ['fork_1.jpg', 'fork_2.jpg', 'fork_3.jpg'];
+
+interface Coco {
+  images: { id: number; file_name: string; width: number; height: number }[];
+  annotations: { image_id: number; bbox: [number, number, number, number] }[];
+}
+
+describe('Custom Vision region proposals before a detector is trained (real photos)', () => {
+  let testApp: TestApp;
+  let trainer: TrainingAPIClient;
+  const coco = JSON.parse(readFileSync(`${SAMPLES}/annotations.coco.json`, 'utf8')) as Coco;
+
+  /** The published box of a photo, as fractions of the image. */
+  function publishedBox(file: string) {
+    const image = coco.images.find((entry) => entry.file_name === file)!;
+    const [x, y, width, height] = coco.annotations.find((annotation) => annotation.image_id === image.id)!.bbox;
+    return { x: x / image.width, y: y / image.height, width: width / image.width, height: height / image.height };
+  }
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    await testApp.app.listen(0, '127.0.0.1');
+    const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
+    const user = await registerAndLogIn(testApp);
+    const token = (await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
+    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  it('proposes, from the pretrained backbone, a box within IoU 0.5 of the published fork on each photo', async () => {
+    const project = await trainer.createProject('Forks', { domainId: DETECTION_DOMAIN });
+    const summary = await trainer.createImagesFromFiles(project.id!, {
+      images: PHOTOS.map((name) => ({ name, contents: readFileSync(`${SAMPLES}/images/${name}`) })),
+    });
+    expect(summary.isBatchSuccessful).toBe(true);
+    for (const [index, file] of PHOTOS.entries()) {
+      const imageId = summary.images![index].image!.id!;
+      const result = await trainer.getImageRegionProposals(project.id!, imageId);
+      expect(result).toMatchObject({ projectId: project.id, imageId });
+      const proposals = result.proposals!;
+      expect(proposals.length).toBeGreaterThan(0);
+      expect(proposals.length).toBeLessThanOrEqual(50);
+      const confidences = proposals.map((proposal) => proposal.confidence!);
+      expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+      expect(confidences.every((confidence) => confidence > 0 && confidence <= 1)).toBe(true);
+      const best = Math.max(...proposals.map((proposal) => iou(proposal.boundingBox!, publishedBox(file))));
+      expect([file, best >= 0.5]).toEqual([file, true]);
+    }
+  }, 120_000);
+});
