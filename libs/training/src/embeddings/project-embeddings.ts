@@ -105,12 +105,13 @@ export class ProjectEmbeddings {
   async identityVectors(request: Omit<EmbeddingUpdate, 'augmentation'>): Promise<{ vectors: Float32Array[]; computed: number; reused: number }> {
     const { table, computed } = await this.update({ ...request, augmentation: false });
     const space = embeddingSpaceKey(embeddingSpaceOf(request.backbone));
+    const [identity] = embeddingViews(false);
     const sources = [...(table ? [table] : []), ...(await Promise.all((request.alsoFrom ?? []).map(async (sha256) => new Uint8Array(await this.blobs.get(sha256)))))]
       .map((bytes) => decodeEmbeddingTable(bytes))
       .filter((source) => embeddingSpaceKey(source.space) === space);
     const vectors = request.images.map((image) => {
       for (const source of sources) {
-        const vector = source.vectors.get(image)?.get('identity');
+        const vector = source.vectors.get(image)?.get(identity.name);
         if (vector) return vector;
       }
       throw new Error(`no embedding of image ${image} could be computed: its blob is missing`);
