@@ -225,7 +225,27 @@ describe('pretrained backbones over HTTP', () => {
       expect(first.predictions[index]).toMatchObject({ filename: photo.name, predicted: response.body.predictions[0].label });
       expect(first.predictions[index].confidence).toBeCloseTo(response.body.predictions[0].probability, 3);
     }
-  }, 120_000);
+
+    // Label suggestions take the embeddings of unlabeled photos from the cache too (embedded after their upload).
+    const unlabeledPhotos = await bars('vertical', 2, 27);
+    const unlabeled = await client.upload(project.id, unlabeledPhotos, {}, 'unlabeled');
+    const [table] = await embeddedInBackground(project.id, 36);
+    const suggestions = `/v1/projects/${project.id}/iterations/${iterationId}/suggestions`;
+    const requested = await client.http.post(suggestions).set('Authorization', client.auth).send({}).expect(202);
+    const deadline = Date.now() + 60_000;
+    while ((await client.http.get(`${suggestions}/runs/${requested.body.id}`).set('Authorization', client.auth).expect(200)).body.status === 'requested') {
+      if (Date.now() > deadline) throw new Error('suggestion run still requested after 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const suggested = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items as { imageId: string; predictions: { label: string }[] }[];
+    expect(suggested.map((suggestion) => suggestion.imageId).sort()).toEqual(unlabeled.map((item) => item.id).sort());
+    for (const [index, item] of unlabeled.entries()) {
+      const response = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(unlabeledPhotos[index]).expect(200);
+      expect(suggested.find((suggestion) => suggestion.imageId === item.id)!.predictions[0].label).toBe(response.body.predictions[0].label);
+    }
+    const [after] = (await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth).expect(200)).body.items;
+    expect(after).toMatchObject({ imageCount: 36, updatedAt: table.updatedAt });
+  }, 180_000);
 
   it('embeds a project\'s photos again on the backbone a new training configuration names', async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
