@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TestRunQueries } from '../libs/evaluation/src/index.js';
 import { SeededRandom, selectBackend } from '../libs/ml/src/index.js';
 import { barsImage } from '../libs/ml/src/testing/synthetic-images.js';
 import { tinyBackboneDescriptor, tinyBackboneModel } from '../libs/ml/src/testing/tiny-backbone.js';
@@ -174,6 +175,77 @@ describe('pretrained backbones over HTTP', () => {
     expect(next.embeddings).toMatchObject({ computed: 0 });
     expect(next.embeddings.reused).toBeGreaterThanOrEqual(100);
   }, 120_000);
+
+  it('tests a backbone model from cached embeddings: photos embedded for one test run are not embedded again', async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.configureTraining(project.id, { backbone: 'tiny-url', augmentation: { horizontalFlip: false, cropScale: 1 } });
+    await client.upload(project.id, await bars('horizontal', 12, 21), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 12, 22), { label: 'vertical' }, 'v');
+    await client.upload(project.id, await bars('horizontal', 2, 23), { label: 'horizontal', split: 'test' }, 'test-h');
+    await client.upload(project.id, await bars('vertical', 2, 24), { label: 'vertical', split: 'test' }, 'test-v');
+    const iterationId = (await client.train(project.id)).id;
+    expect((await client.waitForIteration(project.id, iterationId)).status).toBe('completed');
+    const runs = `/v1/projects/${project.id}/iterations/${iterationId}/test-runs`;
+    const testRuns = testApp.app.get(TestRunQueries, { strict: false });
+    const runToEnd = async (request: Promise<{ body: { id: string } }>) => {
+      const { id } = (await request).body;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const response = await client.http.get(`${runs}/${id}`).set('Authorization', client.auth).expect(200);
+        if (response.body.status !== 'requested') return { ...response.body, embeddings: (await testRuns.get(project.id, iterationId, id)).embeddings };
+        if (Date.now() > deadline) throw new Error('test run still requested after 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+
+    // The test split was embedded in the background after its upload.
+    await embeddedInBackground(project.id, 28);
+    const split = await runToEnd(client.http.post(runs).set('Authorization', client.auth).send({ split: 'test' }).expect(202));
+    expect(split).toMatchObject({ status: 'completed', imageCount: 4, embeddings: { computed: 0, reused: 4 } });
+
+    const photos = [...(await bars('horizontal', 3, 25)), ...(await bars('vertical', 3, 26))].map((bytes, i) => ({ name: `${i < 3 ? 'h' : 'v'}${i}.png`, bytes }));
+    const labels = JSON.stringify(Object.fromEntries(photos.map((photo) => [photo.name, photo.name.startsWith('h') ? 'horizontal' : 'vertical'])));
+    const uploadRun = () => {
+      let request = client.http.post(runs).set('Authorization', client.auth);
+      for (const photo of photos) request = request.attach('images', photo.bytes, photo.name);
+      return request.field('labels', labels).expect(202);
+    };
+    const first = await runToEnd(uploadRun());
+    expect(first).toMatchObject({ status: 'completed', embeddings: { computed: 6, reused: 0 } });
+    // Added to the project's cache, as background embeddings are.
+    await embeddedInBackground(project.id, 34);
+    const second = await runToEnd(uploadRun());
+    expect(second).toMatchObject({ status: 'completed', embeddings: { computed: 0, reused: 6 } });
+    expect(second.predictions).toEqual(first.predictions);
+
+    // The head on cached embeddings predicts what the deployed model predicts from the photos.
+    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId }).expect(201);
+    for (const [index, photo] of photos.entries()) {
+      const response = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(photo.bytes).expect(200);
+      expect(first.predictions[index]).toMatchObject({ filename: photo.name, predicted: response.body.predictions[0].label });
+      expect(first.predictions[index].confidence).toBeCloseTo(response.body.predictions[0].probability, 3);
+    }
+
+    // Label suggestions take the embeddings of unlabeled photos from the cache too (embedded after their upload).
+    const unlabeledPhotos = await bars('vertical', 2, 27);
+    const unlabeled = await client.upload(project.id, unlabeledPhotos, {}, 'unlabeled');
+    const [table] = await embeddedInBackground(project.id, 36);
+    const suggestions = `/v1/projects/${project.id}/iterations/${iterationId}/suggestions`;
+    const requested = await client.http.post(suggestions).set('Authorization', client.auth).send({}).expect(202);
+    const deadline = Date.now() + 60_000;
+    while ((await client.http.get(`${suggestions}/runs/${requested.body.id}`).set('Authorization', client.auth).expect(200)).body.status === 'requested') {
+      if (Date.now() > deadline) throw new Error('suggestion run still requested after 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const suggested = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items as { imageId: string; predictions: { label: string }[] }[];
+    expect(suggested.map((suggestion) => suggestion.imageId).sort()).toEqual(unlabeled.map((item) => item.id).sort());
+    for (const [index, item] of unlabeled.entries()) {
+      const response = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(unlabeledPhotos[index]).expect(200);
+      expect(suggested.find((suggestion) => suggestion.imageId === item.id)!.predictions[0].label).toBe(response.body.predictions[0].label);
+    }
+    const [after] = (await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth).expect(200)).body.items;
+    expect(after).toMatchObject({ imageCount: 36, updatedAt: table.updatedAt });
+  }, 180_000);
 
   it('embeds a project\'s photos again on the backbone a new training configuration names', async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);

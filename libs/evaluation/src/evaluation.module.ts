@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
-import { ProjectAccess } from '../../projects/src/index.js';
+import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
+import { ProjectEmbeddings } from '../../training/src/index.js';
 import { ImageWriter } from '../../datasets/src/slices/image-writer.js';
+import { IterationPredictor } from './jobs/iteration-predictor.js';
 import { LabelSuggestionsJobProcessor } from './jobs/label-suggestions-job.processor.js';
 import { LabelSuggestionsJobReactor } from './jobs/label-suggestions-job.reactor.js';
 import { TestRunJobProcessor } from './jobs/test-run-job.processor.js';
@@ -44,11 +46,14 @@ import { TestRunsController } from './slices/test-runs.controller.js';
     SuggestLabelsHandler,
     AcceptSuggestionsHandler,
     RejectSuggestionsHandler,
+    IterationPredictor,
+    ProjectEmbeddings,
+    BackboneCatalog,
   ],
   exports: [TestRunQueries, LabelSuggestionQueries],
 })
 export class EvaluationModule {}
 
 /** The worker process runs test-run and label-suggestion jobs. */
-@Module({ providers: [TestRunJobProcessor, LabelSuggestionsJobProcessor] })
+@Module({ providers: [TestRunJobProcessor, LabelSuggestionsJobProcessor, IterationPredictor, ProjectEmbeddings, BackboneCatalog] })
 export class EvaluationWorkerModule {}

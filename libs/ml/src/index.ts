@@ -66,6 +66,7 @@ export {
 export { createOnnxFeatureExtractor, type FeatureExtractor, type FeatureExtractorOptions, type ForwardRuntime } from './onnx/onnx-feature-extractor.js';
 
 export { LoadedModel, loadModel, type LoadOptions, type Prediction, type PredictOptions } from './inference/loaded-model.js';
+export { EmbeddingHead } from './inference/embedding-head.js';
 
 export {
   accuracy,

@@ -1,4 +1,5 @@
 export * from './domain/iteration.events.js';
+export * from './embeddings/project-embeddings.js';
 export * from './jobs/evaluation.js';
 export * from './jobs/training-job.processor.js';
 export * from './manifest/dataset-manifest.js';

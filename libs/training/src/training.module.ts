@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries } from '../../datasets/src/index.js';
 import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
+import { ProjectEmbeddings } from './embeddings/project-embeddings.js';
 import { EmbeddingJobProcessor } from './jobs/embedding-job.processor.js';
 import { EmbeddingJobReactor } from './jobs/embedding-job.reactor.js';
 import { TrainingJobProcessor } from './jobs/training-job.processor.js';
@@ -45,6 +46,7 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
     TrainingJobProcessor,
     EmbeddingJobReactor,
     EmbeddingJobProcessor,
+    ProjectEmbeddings,
     QueueIterationHandler,
     ReproduceIterationHandler,
     CancelIterationHandler,
@@ -59,5 +61,5 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
 export class TrainingModule {}
 
 /** The worker process only runs training and background embedding jobs. */
-@Module({ providers: [TrainingJobProcessor, EmbeddingJobProcessor, BackboneCatalog] })
+@Module({ providers: [TrainingJobProcessor, EmbeddingJobProcessor, ProjectEmbeddings, BackboneCatalog] })
 export class TrainingWorkerModule {}

@@ -29,6 +29,8 @@ export interface TestRunOutcome {
   evaluationSha256: string;
   backend: string;
   durationMs: number;
+  /** Backbone-classifier models: image embeddings computed for this run and those reused from the project's cache. */
+  embeddings?: { computed: number; reused: number };
 }
 
 export type TestRunRequested = DomainEvent<'TestRunRequested', Base & TestRunSpec & { requestedAt: string }>;

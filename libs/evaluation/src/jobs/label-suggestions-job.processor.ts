@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
 import { Clock, type CommandMetadata } from '../../../core/src/index.js';
 import { imageDecider, imageStream } from '../../../datasets/src/index.js';
 import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
@@ -7,7 +6,8 @@ import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobEr
 import { imageSuggestionOf, MIN_SUGGESTED_BOX_PROBABILITY } from '../domain/image-suggestion.js';
 import { type LabelSuggestionsCommand, labelSuggestionsDecider } from '../domain/label-suggestions.decider.js';
 import { type LabelSuggestionsRequested, labelSuggestionsStream } from '../domain/label-suggestions.events.js';
-import { predictOnThread, TestRunInputError } from '../worker/test-run-thread.js';
+import { TestRunInputError } from '../worker/test-run-thread.js';
+import { IterationPredictor } from './iteration-predictor.js';
 
 export const LABEL_SUGGESTIONS_QUEUE = 'label-suggestions';
 
@@ -32,23 +32,28 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
 
   constructor(
     private readonly events: EventStore,
-    private readonly blobs: BlobStore,
     private readonly clock: Clock,
+    private readonly predictor: IterationPredictor,
   ) {}
 
-  async process({ iterationId, runId }: LabelSuggestionsJobPayload): Promise<void> {
+  async process({ projectId, iterationId, runId }: LabelSuggestionsJobPayload): Promise<void> {
     const stream = labelSuggestionsStream(iterationId);
     const { state } = await loadStream(this.events, stream, labelSuggestionsDecider);
     if (state.runs[runId] !== 'requested') return;
     const request = await this.requestOf(stream, runId);
     const started = Date.now();
-    const modelZip = new Uint8Array(await this.blobs.get(request.data.modelSha256));
-    const images = await Promise.all(request.data.images.map(async (image) => new Uint8Array(await this.blobs.get(image.sha256))));
     const { task, labels } = request.data;
     const options = task === 'classification' ? { threshold: 0, maxResults: labels.length } : { threshold: MIN_SUGGESTED_BOX_PROBABILITY, maxResults: 100 };
     let outcome;
     try {
-      outcome = await predictOnThread(modelZip, images, options);
+      outcome = await this.predictor.predict({
+        projectId,
+        iterationId,
+        modelSha256: request.data.modelSha256,
+        images: request.data.images.map((image) => image.sha256),
+        options,
+        requestedBy: onBehalfOf(request),
+      });
     } catch (error) {
       if (error instanceof TestRunInputError) throw new UnrecoverableJobError(error.message);
       throw error;

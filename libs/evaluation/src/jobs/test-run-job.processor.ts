@@ -6,7 +6,8 @@ import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobEr
 import { parseTestManifest } from '../domain/test-manifest.js';
 import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
 import { type TestRunRequested, testRunStream } from '../domain/test-run.events.js';
-import { PredictionCancelled, predictOnThread, TestRunInputError } from '../worker/test-run-thread.js';
+import { PredictionCancelled, TestRunInputError } from '../worker/test-run-thread.js';
+import { IterationPredictor } from './iteration-predictor.js';
 import { encodeJson, resultsOf } from './test-run-results.js';
 
 export const TEST_RUN_QUEUE = 'test-runs';
@@ -22,8 +23,9 @@ type Metadata = Omit<CommandMetadata, 'now'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * Runs one test run: reads its frozen manifest, the model and the images, predicts on a worker thread and
- * records TestRunCompleted (metrics, predictions blob) or TestRunFailed. A finished run is left alone, so a
+ * Runs one test run: reads its frozen manifest, has the model predict its images on a worker thread (from cached
+ * embeddings where the model allows, see IterationPredictor) and records TestRunCompleted (metrics, predictions
+ * blob) or TestRunFailed. A finished run is left alone, so a
  * repeated job changes nothing; a run cancelled while it predicts has its thread stopped.
  */
 @JobProcessorProvider()
@@ -36,6 +38,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
     private readonly events: EventStore,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
+    private readonly predictor: IterationPredictor,
   ) {}
 
   async process({ testRunId }: TestRunJobPayload): Promise<void> {
@@ -46,14 +49,20 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
     const spec = (recorded[0] as unknown as TestRunRequested).data;
     const started = Date.now();
     const manifest = parseTestManifest(await this.blobs.get(spec.manifestSha256));
-    const modelZip = new Uint8Array(await this.blobs.get(spec.modelSha256));
-    const images = await Promise.all(manifest.images.map(async (image) => new Uint8Array(await this.blobs.get(image.sha256))));
     const options = manifest.task === 'classification' ? { threshold: 0, maxResults: manifest.labels.length } : { threshold: 0.05, maxResults: 100 };
     const cancellation = new AbortController();
     const watch = setInterval(() => void this.abortIfCancelled(stream, cancellation), CANCEL_POLL_MS);
     let outcome;
     try {
-      outcome = await predictOnThread(modelZip, images, options, cancellation.signal);
+      outcome = await this.predictor.predict({
+        projectId: spec.projectId,
+        iterationId: spec.iterationId,
+        modelSha256: spec.modelSha256,
+        images: manifest.images.map((image) => image.sha256),
+        options,
+        requestedBy: onBehalfOf(recorded[0]),
+        signal: cancellation.signal,
+      });
     } catch (error) {
       if (error instanceof PredictionCancelled) {
         this.logger.log(`Test run ${testRunId} was cancelled while it ran`);
@@ -80,6 +89,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
             evaluationSha256: evaluation.sha256,
             backend: outcome.backend,
             durationMs: Date.now() - started,
+            ...(outcome.embeddings ? { embeddings: outcome.embeddings } : {}),
           },
         },
         onBehalfOf(recorded[0]),

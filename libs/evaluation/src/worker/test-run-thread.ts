@@ -10,27 +10,32 @@ export class PredictionCancelled extends Error {
   }
 }
 
+type PredictionOutcome = { predictions: Prediction[][]; backend: string };
+
 /**
  * Predicts images on a worker thread, so the api's event loop never runs the model for them. Aborting `signal`
  * stops the thread at once and rejects with PredictionCancelled.
  */
-export function predictOnThread(
-  modelZip: Uint8Array,
-  images: Uint8Array[],
-  options: PredictOptions,
-  signal?: AbortSignal,
-): Promise<{ predictions: Prediction[][]; backend: string }> {
+export function predictOnThread(modelZip: Uint8Array, images: Uint8Array[], options: PredictOptions, signal?: AbortSignal): Promise<PredictionOutcome> {
+  return runOnThread({ type: 'predict', modelZip, images, options, batchSize: 32 }, signal);
+}
+
+/** Predicts from images' cached backbone embeddings with a 'backbone-classifier' model's head, on a worker thread. */
+export function predictFromEmbeddingsOnThread(modelZip: Uint8Array, embeddings: Float32Array[], options: PredictOptions, signal?: AbortSignal): Promise<PredictionOutcome> {
+  return runOnThread({ type: 'predict-embeddings', modelZip, embeddings, options }, signal);
+}
+
+function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<PredictionOutcome> {
   const worker = startWorkerThread(siblingModule(import.meta.url, 'test-run.worker'));
-  return new Promise<{ predictions: Prediction[][]; backend: string }>((resolve, reject) => {
+  return new Promise<PredictionOutcome>((resolve, reject) => {
     if (signal?.aborted) return reject(new PredictionCancelled());
     signal?.addEventListener('abort', () => reject(new PredictionCancelled()), { once: true });
-    worker.once('message', (message: FromTestRunThread) => {
-      if (message.type === 'done') resolve({ predictions: message.predictions, backend: message.backend });
-      else reject(message.invalidModel ? new TestRunInputError(message.message) : new Error(message.message));
+    worker.once('message', (answer: FromTestRunThread) => {
+      if (answer.type === 'done') resolve({ predictions: answer.predictions, backend: answer.backend });
+      else reject(answer.invalidModel ? new TestRunInputError(answer.message) : new Error(answer.message));
     });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the test-run thread stopped (exit code ${code})`)));
-    const message: ToTestRunThread = { type: 'predict', modelZip, images, options, batchSize: 32 };
     worker.postMessage(message);
   }).finally(() => void worker.terminate());
 }

@@ -130,7 +130,9 @@ class ReactorLoop {
       if (types.has(event.type)) {
         await this.reactor.react(event);
         this.reached = event.position;
-        await this.saveProgress();
+        // A stored position is read only to resume from (jobs that outlive the process); otherwise the lease
+        // renewal records it. A write per reaction cost a synchronous SQLite commit per uploaded image.
+        if (this.options.resume) await this.saveProgress();
       } else {
         this.reached = event.position;
       }

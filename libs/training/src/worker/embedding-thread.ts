@@ -1,10 +1,21 @@
 import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
 import type { EmbedRequest, EmbedResult, FromEmbeddingThread } from './embedding-protocol.js';
 
-/** Computes embeddings on a worker thread (decoding, the backbone's forward passes, pooling) and ends it. */
-export function embedOnWorkerThread(request: Omit<EmbedRequest, 'type'>): Promise<EmbedResult> {
+export class EmbeddingCancelled extends Error {
+  constructor() {
+    super('computing embeddings was cancelled');
+  }
+}
+
+/**
+ * Computes embeddings on a worker thread (decoding, the backbone's forward passes, pooling) and ends it. Aborting
+ * `signal` stops the thread at once and rejects with EmbeddingCancelled.
+ */
+export function embedOnWorkerThread(request: Omit<EmbedRequest, 'type'>, signal?: AbortSignal): Promise<EmbedResult> {
   const worker = startWorkerThread(siblingModule(import.meta.url, 'embedding.worker'));
   return new Promise<EmbedResult>((resolve, reject) => {
+    if (signal?.aborted) return reject(new EmbeddingCancelled());
+    signal?.addEventListener('abort', () => reject(new EmbeddingCancelled()), { once: true });
     worker.once('message', (message: FromEmbeddingThread) =>
       message.type === 'done' ? resolve({ table: message.table, imageCount: message.imageCount, computed: message.computed }) : reject(new Error(message.message)),
     );

@@ -18,6 +18,8 @@ export interface TestRunView {
   predictionsSha256: string | null;
   evaluationSha256: string | null;
   backend: string | null;
+  /** Backbone-classifier models, once completed: image embeddings computed for the run and reused from the cache. */
+  embeddings: { computed: number; reused: number } | null;
   error: { code: string; reason: string } | null;
   requestedAt: string;
   completedAt: string | null;

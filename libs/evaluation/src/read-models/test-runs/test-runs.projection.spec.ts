@@ -39,7 +39,17 @@ describe('test runs projection', () => {
     await projection.apply(recorded(completed, 2, 1), store);
     await projection.apply(recorded(completed, 2, 1), store);
     await projection.apply(recorded(requested, 1, 0), store);
-    expect(await view()).toMatchObject({ status: 'completed', metrics: { accuracy: 1 }, predictionsSha256: 'p', completedAt: 'c', revision: 1 });
+    expect(await view()).toMatchObject({ status: 'completed', metrics: { accuracy: 1 }, predictionsSha256: 'p', completedAt: 'c', revision: 1, embeddings: null });
+  });
+
+  it('shows how many embeddings a run on a backbone model computed and took from the cache', async () => {
+    const store = new InMemoryReadStore();
+    const projection = new TestRunsProjection();
+    const fromCache: TestRunEvent = { ...completed, data: { ...completed.data, embeddings: { computed: 2, reused: 1 } } } as TestRunEvent;
+    await projection.apply(recorded(requested, 1, 0), store);
+    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ embeddings: null });
+    await projection.apply(recorded(fromCache, 2, 1), store);
+    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ status: 'completed', embeddings: { computed: 2, reused: 1 } });
   });
 
   it('shows a cancelled run as cancelled, with when it stopped', async () => {

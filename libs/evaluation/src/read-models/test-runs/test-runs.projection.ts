@@ -9,7 +9,8 @@ import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 @Injectable()
 export class TestRunsProjection implements Projection {
   readonly name = 'test-runs';
-  readonly version = 1;
+  // 2: documents carry embeddings (computed, reused).
+  readonly version = 2;
   readonly collections = [TEST_RUNS];
   readonly eventTypes = TEST_RUN_EVENT_TYPES;
 
@@ -35,6 +36,7 @@ export class TestRunsProjection implements Projection {
           predictionsSha256: null,
           evaluationSha256: null,
           backend: null,
+          embeddings: null,
           error: null,
           requestedAt: data.requestedAt,
           completedAt: null,
@@ -44,8 +46,8 @@ export class TestRunsProjection implements Projection {
         return;
       }
       case 'TestRunCompleted': {
-        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt } = event.data;
-        await update({ status: 'completed', metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt });
+        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt, embeddings } = event.data;
+        await update({ status: 'completed', metrics, predictionsSha256, evaluationSha256, backend, embeddings: embeddings ?? null, durationMs, completedAt });
         return;
       }
       case 'TestRunFailed':
