@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { ProjectAccess } from '../../projects/src/index.js';
+import { ImageThumbnails } from '../../datasets/src/slices/image-thumbnail/image-thumbnails.js';
 import { ImageWriter } from '../../datasets/src/slices/image-writer.js';
 import { LabelSuggestionsJobProcessor } from './jobs/label-suggestions-job.processor.js';
 import { LabelSuggestionsJobReactor } from './jobs/label-suggestions-job.reactor.js';
@@ -37,6 +38,7 @@ import { TestRunsController } from './slices/test-runs.controller.js';
     RequestTestRunHandler,
     CancelTestRunHandler,
     ImageWriter,
+    ImageThumbnails,
     LabelSuggestionQueries,
     LabelSuggestionsProjection,
     LabelSuggestionsJobReactor,
