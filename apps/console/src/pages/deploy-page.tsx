@@ -4,6 +4,7 @@ import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
 import { UsageReport } from '../components/usage-report';
+import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
 import { useLocation } from '../router';
 
@@ -228,6 +229,7 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
       </label>
       <ErrorMessage error={predict.error} />
       {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
+      <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
     </div>
   );
 }
