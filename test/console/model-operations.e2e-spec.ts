@@ -13,6 +13,14 @@ import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
+/** The screen at a phone's width scrolls only vertically (read-only screens must work there); back to 1280×800 after. */
+async function fitsOnAPhone(page: Page, screenshot: string) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction('document.documentElement.scrollWidth <= 390', undefined, { timeout: 5000 });
+  await page.screenshot({ path: join(SCREENSHOTS, screenshot), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 /** Two seconds of ffmpeg's moving test pattern, 32×24 pixels: made here, so no binary fixture is kept. */
 function testPatternVideo(): Buffer {
   const path = join(SCREENSHOTS, 'test-pattern.mp4');
@@ -148,6 +156,7 @@ describe('console: operating a project once it has a model', () => {
     await page.getByLabel('Probability from').fill('');
     await page.waitForFunction(`document.querySelectorAll('[aria-label="Stored predictions"] > li').length === 3`);
     await page.screenshot({ path: join(SCREENSHOTS, 'stored-predictions.png'), fullPage: true });
+    await fitsOnAPhone(page, 'stored-predictions-phone.png');
 
     const items = stored.locator(':scope > li');
     await items.nth(0).getByRole('checkbox').check();
@@ -177,6 +186,7 @@ describe('console: operating a project once it has a model', () => {
     await report.getByLabel('Period').selectOption('day');
     await report.getByRole('img', { name: 'Calls and errors chart' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'usage.png'), fullPage: true });
+    await fitsOnAPhone(page, 'usage-phone.png');
 
     await page.getByRole('link', { name: 'Deploy' }).click();
     const card = page.getByRole('article', { name: 'Deployment colours' });
@@ -271,6 +281,7 @@ describe('console: operating a project once it has a model', () => {
     await sharing.getByLabel('Description').fill('Tells red squares from blue ones.');
     await sharing.getByRole('button', { name: 'Share with other users' }).click();
     await sharing.getByText(/^Shared with the other users of this server since/).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'deployment-store-and-sharing.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Shared models' }).first().click();
     await page.getByRole('heading', { name: 'Shared models', level: 1 }).waitFor();
@@ -286,6 +297,7 @@ describe('console: operating a project once it has a model', () => {
       expect.stringMatching(/^(red|blue): \d+\.\d%$/),
     ]);
     await page.screenshot({ path: join(SCREENSHOTS, 'shared-models.png'), fullPage: true });
+    await fitsOnAPhone(page, 'shared-models-phone.png');
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     await page.goto(`${project()}/deploy`);

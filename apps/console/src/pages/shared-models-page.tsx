@@ -66,7 +66,13 @@ function SharedModelCard({ model }: { model: SharedModel }) {
       </h2>
       {model.description && <p>{model.description}</p>}
       <p className="hint">
-        Labels: {model.labels.join(', ')} · {model.task === 'detection' ? `mAP@50 ${percent(metrics?.map50)}` : `accuracy ${percent(metrics?.accuracy)}`} · shared{' '}
+        Labels: {model.labels.join(', ')} ·{' '}
+        {typeof (metrics?.map50 ?? metrics?.accuracy) === 'number'
+          ? model.task === 'detection'
+            ? `mAP@50 ${percent(metrics?.map50)}`
+            : `accuracy ${percent(metrics?.accuracy)}`
+          : 'no validation metrics'}{' '}
+        · shared{' '}
         {new Date(model.sharedAt).toLocaleDateString()}
       </p>
       <label>
