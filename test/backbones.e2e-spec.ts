@@ -5,7 +5,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestRunQueries } from '../libs/evaluation/src/index.js';
 import { SeededRandom, selectBackend } from '../libs/ml/src/index.js';
 import { barsImage } from '../libs/ml/src/testing/synthetic-images.js';
 import { tinyBackboneDescriptor, tinyBackboneModel } from '../libs/ml/src/testing/tiny-backbone.js';
@@ -186,13 +185,12 @@ describe('pretrained backbones over HTTP', () => {
     const iterationId = (await client.train(project.id)).id;
     expect((await client.waitForIteration(project.id, iterationId)).status).toBe('completed');
     const runs = `/v1/projects/${project.id}/iterations/${iterationId}/test-runs`;
-    const testRuns = testApp.app.get(TestRunQueries, { strict: false });
     const runToEnd = async (request: Promise<{ body: { id: string } }>) => {
       const { id } = (await request).body;
       const deadline = Date.now() + 60_000;
       for (;;) {
         const response = await client.http.get(`${runs}/${id}`).set('Authorization', client.auth).expect(200);
-        if (response.body.status !== 'requested') return { ...response.body, embeddings: (await testRuns.get(project.id, iterationId, id)).embeddings };
+        if (response.body.status !== 'requested') return response.body;
         if (Date.now() > deadline) throw new Error('test run still requested after 60 s');
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -216,7 +214,8 @@ describe('pretrained backbones over HTTP', () => {
     await embeddedInBackground(project.id, 34);
     const second = await runToEnd(uploadRun());
     expect(second).toMatchObject({ status: 'completed', embeddings: { computed: 0, reused: 6 } });
-    expect(second.predictions).toEqual(first.predictions);
+    const results = (run: { predictions: { imageUrl: string }[] }) => run.predictions.map(({ imageUrl, ...result }) => result);
+    expect(results(second)).toEqual(results(first));
 
     // The head on cached embeddings predicts what the deployed model predicts from the photos.
     const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId }).expect(201);

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
+import { UsageReport } from './components/usage-report';
 import { AnalysisPage } from './pages/analysis-page';
 import { DatasetPage } from './pages/dataset-page';
 import { DeployPage } from './pages/deploy-page';
@@ -12,6 +13,9 @@ import { IterationPage } from './pages/iteration-page';
 import { LoginPage } from './pages/login-page';
 import { ProjectSettingsPage } from './pages/project-settings-page';
 import { ProjectsPage } from './pages/projects-page';
+import { PredictionsPage } from './pages/predictions-page';
+import { SharedModelsPage } from './pages/shared-models-page';
+import { SuggestionsPage } from './pages/suggestions-page';
 import { TokensPage } from './pages/tokens-page';
 import { TrainPage } from './pages/train-page';
 import { Link, match, navigate, useLocation } from './router';
@@ -38,6 +42,7 @@ export function App() {
         </Link>
         <nav aria-label="Account">
           <Link href="/">Projects</Link>
+          <Link href="/shared-models">Shared models</Link>
           <Link href="/tokens">API tokens</Link>
           <a href="/docs">API docs</a>
           <span className="hint">{session.username}</span>
@@ -54,6 +59,7 @@ export function App() {
 function Routes({ path }: { path: string }) {
   if (path === '/' || path === '/login' || path === '/signup') return <ProjectsPage />;
   if (path === '/tokens') return <TokensPage />;
+  if (path === '/shared-models') return <SharedModelsPage />;
   const project = /^\/projects\/([^/]+)/.exec(path);
   if (project) return <ProjectScreen key={project[1]} projectId={project[1]} path={path} />;
   return (
@@ -67,8 +73,11 @@ function Routes({ path }: { path: string }) {
 const TABS = [
   ['dataset', 'Dataset'],
   ['analysis', 'Analysis'],
+  ['suggestions', 'Smart labeling'],
   ['train', 'Train'],
   ['deploy', 'Deploy'],
+  ['predictions', 'Predictions'],
+  ['usage', 'Usage'],
   ['history', 'History'],
   ['settings', 'Settings'],
 ] as const;
@@ -110,10 +119,16 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
         <IterationPage project={project.data} iterationId={iteration.iterationId} />
       ) : section === 'analysis' ? (
         <AnalysisPage project={project.data} />
+      ) : section === 'suggestions' ? (
+        <SuggestionsPage project={project.data} />
       ) : section === 'train' ? (
         <TrainPage project={project.data} />
       ) : section === 'deploy' ? (
         <DeployPage project={project.data} />
+      ) : section === 'predictions' ? (
+        <PredictionsPage project={project.data} />
+      ) : section === 'usage' ? (
+        <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" />
       ) : section === 'history' ? (
         <HistoryPage project={project.data} />
       ) : section === 'settings' ? (

@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
 import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
 import { ProjectEmbeddings } from '../../training/src/index.js';
+import { ImageThumbnails } from '../../datasets/src/slices/image-thumbnail/image-thumbnails.js';
 import { ImageWriter } from '../../datasets/src/slices/image-writer.js';
 import { IterationPredictor } from './jobs/iteration-predictor.js';
 import { LabelSuggestionsJobProcessor } from './jobs/label-suggestions-job.processor.js';
@@ -39,6 +40,7 @@ import { TestRunsController } from './slices/test-runs.controller.js';
     RequestTestRunHandler,
     CancelTestRunHandler,
     ImageWriter,
+    ImageThumbnails,
     LabelSuggestionQueries,
     LabelSuggestionsProjection,
     LabelSuggestionsJobReactor,

@@ -6,6 +6,8 @@ export interface ImageFilter {
   unlabeled?: boolean;
   split?: 'train' | 'validation' | 'test';
   included?: boolean;
+  /** One metadata entry as key=value. */
+  metadata?: string;
   /** A log position or time: the dataset as it was then. */
   asOf?: string;
 }

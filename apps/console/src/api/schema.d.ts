@@ -1146,6 +1146,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/iterations/{iterationId}/test-runs/{testRunId}/images/{position}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A test image as it was sent (or as the test split held it when the run was requested)
+         * @description `position` is the image's index in the run's `predictions` (each prediction's `imageUrl` names it). Uploaded test photos are not dataset images: this is the way to see them. 404 TEST_RUN_IMAGE_NOT_FOUND past the last image.
+         */
+        get: operations["getTestRunImage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/iterations/{iterationId}/test-runs/{testRunId}/images/{position}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A small WebP copy of a test image, as GET …/images/{imageId}/thumbnail makes for dataset images
+         * @description Cached by content hash and size (`Cache-Control: private, immutable`). 404 TEST_RUN_IMAGE_NOT_FOUND past the last image.
+         */
+        get: operations["getTestRunImageThumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/iterations/{iterationId}/test-runs/{testRunId}/metrics": {
         parameters: {
             query?: never;
@@ -3550,8 +3590,13 @@ export interface components {
             predicted: Record<string, never>;
             /** @example 0.93 */
             confidence: number;
-            /** @description Classification: whether the prediction is the expected label. */
+            /** @description Classification: whether the prediction is the expected label (detection: absent, compare the boxes). */
             correct?: boolean;
+            /**
+             * @description The test image as it was tested (append /thumbnail for a small copy); uploaded photos have no imageId, so this is how to see them.
+             * @example /v1/projects/…/iterations/…/test-runs/…/images/0
+             */
+            imageUrl: string;
         };
         TestRunDto: {
             /** Format: uuid */
@@ -11669,6 +11714,343 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getTestRunImage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                testRunId: string;
+                /** @description Index in the test run, from 0. */
+                position: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                    "image/tiff": string;
+                    "image/avif": string;
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/avif": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/avif": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/jpeg": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/png": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/gif": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/tiff": components["schemas"]["ApiErrorDto"];
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/avif": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getTestRunImageThumbnail: {
+        parameters: {
+            query?: {
+                /** @description The longest side in pixels; the image keeps its aspect ratio and is never enlarged. */
+                size?: 64 | 128 | 256 | 512;
+            };
+            header?: never;
+            path: {
+                projectId: string;
+                iterationId: string;
+                testRunId: string;
+                /** @description Index in the test run, from 0. */
+                position: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "image/webp": components["schemas"]["ApiErrorDto"];
                 };
             };
         };

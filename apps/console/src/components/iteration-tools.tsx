@@ -53,7 +53,7 @@ export function IterationTools({ project, iteration }: { project: Project; itera
             <option value="">choose an iteration…</option>
             {others.map((other) => (
               <option key={other.id} value={other.id}>
-                Iteration {other.number}
+                {other.name}
               </option>
             ))}
           </select>

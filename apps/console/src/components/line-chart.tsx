@@ -16,6 +16,7 @@ export function LineChart({
   xLabel = 'epoch',
   yRange,
   height = 220,
+  timeAxis = false,
 }: {
   title: string;
   /** Ascending. */
@@ -25,6 +26,8 @@ export function LineChart({
   /** Fixed bounds of the y axis (default: fitted to the data). */
   yRange?: [number, number];
   height?: number;
+  /** x holds Unix seconds, shown as dates and times; each point is marked (a period may stand alone). */
+  timeAxis?: boolean;
 }) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
@@ -38,9 +41,9 @@ export function LineChart({
         title,
         width: Math.max(280, element.clientWidth),
         height,
-        scales: { x: { time: false }, ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}) },
+        scales: { x: { time: timeAxis }, ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}) },
         axes: [{ label: xLabel }, {}],
-        series: [{ label: xLabel }, ...series.map((item) => ({ label: item.label, stroke: item.colour, width: 2 }))],
+        series: [{ label: xLabel }, ...series.map((item) => ({ label: item.label, stroke: item.colour, width: 2, ...(timeAxis ? { points: { show: true, size: 6 } } : {}) }))],
       },
       [[], ...series.map(() => [])],
       element,
@@ -53,7 +56,7 @@ export function LineChart({
       plot.destroy();
     };
     // The chart is rebuilt only when its series change; new points go through setData below.
-  }, [shape, title, height, xLabel, yMin, yMax]);
+  }, [shape, title, height, xLabel, yMin, yMax, timeAxis]);
 
   useEffect(() => {
     chart.current?.setData([x, ...series.map((item) => item.values)]);

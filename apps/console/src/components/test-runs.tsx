@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
 import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
-import { AuthenticatedImage, thumbnailPath } from './authenticated-image';
+import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
 
 type TestRun = Schemas['TestRunDto'];
+type TestPrediction = Schemas['TestPredictionDto'];
 
 const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '–');
 
@@ -87,6 +88,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
         }),
       ) as TestRun,
   });
+  const [viewed, setViewed] = useState<TestPrediction | null>(null);
   const predictions = run.data?.predictions ?? [];
   const wrong = predictions.filter((prediction) => prediction.correct === false);
   return (
@@ -99,29 +101,44 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       </h4>
       {project.type === 'detection' && <p className="hint">Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid.</p>}
       <ul className="mini-grid predictions" aria-label="Test predictions">
-        {(project.type === 'classification' ? [...wrong, ...predictions.filter((prediction) => prediction.correct)] : predictions).map(
-          (prediction, index) => (
-            <li key={index} className={prediction.correct === false ? 'wrong' : ''}>
-              {prediction.imageId &&
-                (project.type === 'detection' ? (
-                  <BoxesOverlay className="small" expected={boxesOf(prediction.expected)} predicted={boxesOf(prediction.predicted)}>
-                    <AuthenticatedImage path={thumbnailPath(project.id, prediction.imageId, 128)} alt={prediction.filename} />
-                  </BoxesOverlay>
-                ) : (
-                  <AuthenticatedImage path={thumbnailPath(project.id, prediction.imageId, 128)} alt={prediction.filename} />
-                ))}
-              <span>{prediction.filename}</span>
-              <span>
-                {project.type === 'detection'
-                  ? `expected ${describe(prediction.expected)}, found ${describe(prediction.predicted)} at ≥ 50% (most probable box: ${percent(prediction.confidence)})`
-                  : `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`}
-              </span>
-            </li>
-          ),
-        )}
+        {(project.type === 'classification' ? [...wrong, ...predictions.filter((prediction) => prediction.correct)] : predictions).map((prediction) => (
+          <li key={prediction.imageUrl} className={prediction.correct === false ? 'wrong' : ''}>
+            <button type="button" className="thumbnail-button" onClick={() => setViewed(prediction)} aria-label={`View ${prediction.filename} full size`}>
+              {project.type === 'detection' ? (
+                <BoxesOverlay className="small" expected={boxesOf(prediction.expected)} predicted={boxesOf(prediction.predicted)}>
+                  <AuthenticatedImage path={`${prediction.imageUrl}/thumbnail?size=128`} alt={prediction.filename} />
+                </BoxesOverlay>
+              ) : (
+                <AuthenticatedImage path={`${prediction.imageUrl}/thumbnail?size=128`} alt={prediction.filename} />
+              )}
+            </button>
+            <span>{prediction.filename}</span>
+            <span>{outcome(project, prediction)}</span>
+          </li>
+        ))}
       </ul>
+      {viewed && (
+        <figure className="card viewed-test-image" aria-label={`Test image ${viewed.filename}`}>
+          <BoxesOverlay expected={boxesOf(viewed.expected)} predicted={boxesOf(viewed.predicted)}>
+            <AuthenticatedImage path={viewed.imageUrl} alt={viewed.filename} />
+          </BoxesOverlay>
+          <figcaption>
+            <strong>{viewed.filename}</strong>: {outcome(project, viewed)}{' '}
+            <button type="button" onClick={() => setViewed(null)}>
+              Close
+            </button>
+          </figcaption>
+        </figure>
+      )}
     </div>
   );
+}
+
+/** Expected against predicted; detection has no right-or-wrong per image (`correct` is absent), so it counts boxes. */
+function outcome(project: Project, prediction: TestPrediction): string {
+  return project.type === 'detection'
+    ? `expected ${describe(prediction.expected)}, found ${describe(prediction.predicted)} at ≥ 50% (most probable box: ${percent(prediction.confidence)})`
+    : `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`;
 }
 
 /** Detection predictions' boxes ({label, probability?, x, y, width, height}); none for a classification's label name. */

@@ -6,6 +6,7 @@ import { type ImageFilter, labelImages, updateImages, useImages, useRefreshImage
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { ErrorMessage } from '../components/error-message';
 import { UploadZone } from '../components/upload-zone';
+import { VideoUpload } from '../components/video-upload';
 import { navigate, useLocation } from '../router';
 import { LabelsEditor } from './project-settings-page';
 
@@ -32,6 +33,10 @@ export function DatasetPage({ project }: { project: Project }) {
       )}
       <LabelsEditor project={project} />
       <UploadZone projectId={project.id} />
+      <details className="card">
+        <summary>Upload a video</summary>
+        <VideoUpload project={project} />
+      </details>
       <Filters project={project} filter={filter} onChange={setFilter} counts={labels.data?.items} />
       <ImageGrid project={project} filter={filter} />
     </section>
@@ -49,6 +54,7 @@ function Filters({
   onChange: (filter: ImageFilter) => void;
   counts?: { id: string; imageCount: number }[];
 }) {
+  const [metadata, setMetadata] = useState(filter.metadata ?? '');
   const show = filter.unlabeled ? 'unlabeled' : filter.included === false ? 'excluded' : (filter.label ?? '');
   return (
     <div className="filters" role="group" aria-label="Filter images">
@@ -58,10 +64,10 @@ function Filters({
           value={show}
           onChange={(event) => {
             const value = event.target.value;
-            const { split } = filter;
-            if (value === 'unlabeled') onChange({ split, unlabeled: true });
-            else if (value === 'excluded') onChange({ split, included: false });
-            else onChange({ split, label: value || undefined });
+            const { split, metadata } = filter;
+            if (value === 'unlabeled') onChange({ split, metadata, unlabeled: true });
+            else if (value === 'excluded') onChange({ split, metadata, included: false });
+            else onChange({ split, metadata, label: value || undefined });
           }}
         >
           <option value="">All images</option>
@@ -85,6 +91,20 @@ function Filters({
           <option value="validation">Validation</option>
           <option value="test">Test</option>
         </select>
+      </label>
+      <label>
+        Metadata (key=value)
+        <input
+          type="search"
+          value={metadata}
+          placeholder="camera=north-gate"
+          onChange={(event) => {
+            const typed = event.target.value;
+            setMetadata(typed);
+            // Filter once the entry is whole (a key and "="), and again when it is cleared.
+            if (typed === '' || /^[^=]+=/.test(typed)) onChange({ ...filter, metadata: typed || undefined });
+          }}
+        />
       </label>
     </div>
   );

@@ -2,6 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { BoxesOverlay } from '../components/boxes-overlay';
+import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
+import { UsageReport } from '../components/usage-report';
+import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
 import { useLocation } from '../router';
 
@@ -46,7 +49,7 @@ export function DeployPage({ project }: { project: Project }) {
           <select value={chosen} onChange={(event) => setIterationId(event.target.value)}>
             {completed.map((iteration) => (
               <option key={iteration.id} value={iteration.id}>
-                Iteration {iteration.number}
+                {iteration.name}
               </option>
             ))}
           </select>
@@ -127,6 +130,15 @@ function DeploymentCard({
       <ErrorMessage error={rotate.error ?? undeploy.error} />
       <Snippets endpoint={endpoint} apiKey={key} project={project} publishedName={deployment.name} />
       <TryIt deployment={deployment} apiKey={apiKey} />
+      <details>
+        <summary>Usage</summary>
+        <UsageReport projectId={project.id} deploymentId={deployment.id} title={`Prediction calls of ${deployment.name}`} />
+      </details>
+      <details>
+        <summary>Prediction store and sharing</summary>
+        <PredictionStoreSettings project={project} deployment={deployment} />
+        <Sharing project={project} deployment={deployment} />
+      </details>
     </article>
   );
 }
@@ -217,6 +229,7 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
       </label>
       <ErrorMessage error={predict.error} />
       {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
+      <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
     </div>
   );
 }
@@ -255,7 +268,7 @@ function TryItResult({ photo, predictions }: { photo: string; predictions: Predi
   );
 }
 
-function readAsDataUrl(file: File): Promise<string> {
+export function readAsDataUrl(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(reader.result as string);

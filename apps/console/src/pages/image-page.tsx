@@ -5,6 +5,7 @@ import { labelImages, useImages, useRefreshImages } from '../api/images';
 import { contentPath } from '../components/authenticated-image';
 import { BoxEditor } from '../components/box-editor';
 import { ErrorMessage } from '../components/error-message';
+import { MetadataEditor } from '../components/metadata-editor';
 import { Link, navigate } from '../router';
 
 /** One image: its label (classification) or its boxes (detection), with previous/next. */
@@ -47,6 +48,7 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
           )}
+          <MetadataEditor key={image.data.id} project={project} image={image.data} />
         </>
       )}
     </section>

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
 import { PrecisionRecallCurves } from '../components/precision-recall';
 import { TestRuns } from '../components/test-runs';
@@ -35,9 +36,11 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
   const deferred = useDeferredValue(threshold);
   const [shown, setShown] = useState<Omit<ValidationFilter, 'threshold'> | null>(null);
   const completed = iteration.data?.status === 'completed';
+  // An imported model was validated elsewhere: it has no validation metrics here.
+  const validated = completed && !iteration.data?.imported;
   const metrics = useQuery({
     queryKey: ['metrics', project.id, iterationId, deferred],
-    enabled: completed,
+    enabled: validated,
     placeholderData: (previous) => previous,
     queryFn: async () =>
       unwrap(
@@ -53,7 +56,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
   return (
     <section className="iteration">
       <h2>
-        Iteration {data.number} <span className="badge">{data.status}</span>
+        {data.name} <span className="badge">{data.status}</span>
       </h2>
       <p className="hint">
         {data.architecture} · {data.imageCount} images · seed {data.seed}
@@ -70,11 +73,16 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           </Link>
         </div>
       )}
-      <Curves iteration={data} />
+      {data.history.length > 0 ? (
+        <Curves iteration={data} />
+      ) : (
+        <p className="hint">No training curves: {data.imported ? 'this model was imported, not trained here' : 'no epoch was recorded'}.</p>
+      )}
       {completed && (
         <>
           <h3>Validation metrics</h3>
-          <label className="slider">
+          {!validated && <p className="hint">This model was imported: it has no validation metrics here. Test it on labeled photos below.</p>}
+          <label className="slider" hidden={!validated}>
             {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {threshold.toFixed(2)}
             <input type="range" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(Number(event.target.value))} />
           </label>
@@ -91,6 +99,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           <IterationTools project={project} iteration={data} />
         </>
       )}
+      <IterationSettings key={data.name} project={project} iteration={data} />
     </section>
   );
 }

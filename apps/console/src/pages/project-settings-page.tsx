@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { ExportProject } from '../components/project-transfer';
 import { navigate } from '../router';
 
 /** Rename, labels, delete (after typing the name). */
@@ -10,6 +11,7 @@ export function ProjectSettingsPage({ project }: { project: Project }) {
     <section>
       <RenameForm project={project} />
       <LabelsEditor project={project} />
+      <ExportProject project={project} />
       <DeleteProject project={project} />
     </section>
   );

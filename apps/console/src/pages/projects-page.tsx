@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { ImportProject } from '../components/project-transfer';
 import { Link, navigate } from '../router';
 
 export function ProjectsPage() {
@@ -23,6 +24,7 @@ export function ProjectsPage() {
           </li>
         ))}
       </ul>
+      <ImportProject />
     </main>
   );
 }

@@ -67,7 +67,7 @@ export function TrainPage({ project }: { project: Project }) {
           {iterations.data?.items.map((iteration) => (
             <tr key={iteration.id}>
               <td>
-                <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>Iteration {iteration.number}</Link>
+                <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>{iteration.name}</Link>
               </td>
               <td>{iteration.status}</td>
               <td>{iteration.architecture}</td>
@@ -116,7 +116,7 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
   return (
     <div className="card" aria-live="polite">
       <h2>
-        Iteration {iteration.number}: {iteration.status}
+        {iteration.name}: {iteration.status}
       </h2>
       <Progress iteration={iteration} />
       <Curves iteration={iteration} />

@@ -11,7 +11,18 @@ export class TestPredictionDto {
   @ApiProperty({ description: 'Classification: the most probable label; detection: boxes found with probability ≥ 0.5.' })
   predicted: TestPrediction['predicted'];
   @ApiProperty({ example: 0.93 }) confidence: number;
-  @ApiPropertyOptional({ description: 'Classification: whether the prediction is the expected label.' }) correct?: boolean;
+  @ApiPropertyOptional({ description: 'Classification: whether the prediction is the expected label (detection: absent, compare the boxes).' })
+  correct?: boolean;
+  @ApiProperty({
+    example: '/v1/projects/…/iterations/…/test-runs/…/images/0',
+    description: 'The test image as it was tested (append /thumbnail for a small copy); uploaded photos have no imageId, so this is how to see them.',
+  })
+  imageUrl: string;
+}
+
+export class TestRunEmbeddingsDto {
+  @ApiProperty({ description: 'Photos embedded through the backbone by this run (then added to the project cache).' }) computed: number;
+  @ApiProperty({ description: "Photos whose embedding came from the project's cache instead." }) reused: number;
 }
 
 export class TestRunDto {
@@ -28,11 +39,16 @@ export class TestRunDto {
   })
   metrics: Record<string, unknown> | null;
   @ApiPropertyOptional({ type: [TestPredictionDto], description: 'Per-image results, once completed (single test run only).' })
-  predictions?: TestPrediction[];
+  predictions?: (TestPrediction & { imageUrl: string })[];
   @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When it completed, failed or was cancelled.' }) completedAt?: string;
   @ApiPropertyOptional() durationMs?: number;
+  @ApiPropertyOptional({
+    type: TestRunEmbeddingsDto,
+    description: 'Once completed, for a backbone-classifier on a frozen backbone: how its photos were embedded (other models predict from the images).',
+  })
+  embeddings?: TestRunEmbeddingsDto;
   @ApiProperty() revision: number;
 }
 
@@ -53,9 +69,14 @@ export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]):
     requestedAt: view.requestedAt,
     revision: view.revision,
   };
-  if (predictions) dto.predictions = predictions;
+  if (predictions) dto.predictions = predictions.map((prediction, position) => ({ ...prediction, imageUrl: testRunImagePath(view, position) }));
   if (view.error) dto.error = view.error;
   if (view.completedAt) dto.completedAt = view.completedAt;
   if (view.durationMs !== null) dto.durationMs = view.durationMs;
+  if (view.embeddings) dto.embeddings = view.embeddings;
   return dto;
+}
+
+export function testRunImagePath(run: Pick<TestRunView, 'projectId' | 'iterationId' | 'id'>, position: number): string {
+  return `/v1/projects/${run.projectId}/iterations/${run.iterationId}/test-runs/${run.id}/images/${position}`;
 }

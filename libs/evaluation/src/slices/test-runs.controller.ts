@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
@@ -8,11 +8,15 @@ import {
   ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
+  ApiProduces,
   ApiPropertyOptional,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import sharp from 'sharp';
 import { BlobStore } from '../../../blobs/src/index.js';
 import {
   ApiErrors,
@@ -24,10 +28,12 @@ import {
   type RequestContext,
   UuidParam,
 } from '../../../core/src/index.js';
+import { ImageThumbnails } from '../../../datasets/src/slices/image-thumbnail/image-thumbnails.js';
+import { ThumbnailQueryDto } from '../../../datasets/src/slices/image-thumbnail/thumbnail-query.dto.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../datasets/src/upload/multipart.interceptor.js';
 import { ProjectAccess } from '../../../projects/src/index.js';
 import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '../../../training/src/index.js';
-import type { TestPrediction } from '../domain/test-manifest.js';
+import { parseTestManifest, type TestImage, type TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
 import { CancelTestRun } from './cancel-test-run/cancel-test-run.handler.js';
@@ -62,6 +68,7 @@ export class TestRunsController {
     private readonly projects: ProjectAccess,
     private readonly testRuns: TestRunQueries,
     private readonly blobs: BlobStore,
+    private readonly thumbnails: ImageThumbnails,
   ) {}
 
   @Post()
@@ -148,6 +155,76 @@ export class TestRunsController {
     const run = await this.testRuns.get(projectId, iterationId, testRunId);
     const predictions = run.predictionsSha256 ? decodeJson<TestPrediction[]>(await this.blobs.get(run.predictionsSha256)) : undefined;
     return toTestRunDto(run, predictions);
+  }
+
+  @Get(':testRunId/images/:position')
+  @ApiOperation({
+    operationId: 'getTestRunImage',
+    summary: 'A test image as it was sent (or as the test split held it when the run was requested)',
+    description:
+      "`position` is the image's index in the run's `predictions` (each prediction's `imageUrl` names it). Uploaded test " +
+      'photos are not dataset images: this is the way to see them. 404 TEST_RUN_IMAGE_NOT_FOUND past the last image.',
+  })
+  @ApiParam({ name: 'position', type: Number, description: 'Index in the test run, from 0.' })
+  @ApiProduces('image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  @ApiErrors(400, 401, 404)
+  async image(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Param('testRunId', UuidParam('testRunId')) testRunId: string,
+    @Param('position', ParseIntPipe) position: number,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile> {
+    const image = await this.testImage(projectId, iterationId, testRunId, position, user.id);
+    const bytes = await this.blobs.get(image.sha256);
+    const { format } = await sharp(bytes).metadata();
+    response.setHeader('ETag', `"${image.sha256}"`);
+    response.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    return new StreamableFile(bytes, {
+      type: format === 'heif' ? 'image/avif' : `image/${format}`,
+      length: bytes.length,
+      disposition: `inline; filename*=UTF-8''${encodeURIComponent(image.filename)}`,
+    });
+  }
+
+  @Get(':testRunId/images/:position/thumbnail')
+  @ApiOperation({
+    operationId: 'getTestRunImageThumbnail',
+    summary: 'A small WebP copy of a test image, as GET …/images/{imageId}/thumbnail makes for dataset images',
+    description: 'Cached by content hash and size (`Cache-Control: private, immutable`). 404 TEST_RUN_IMAGE_NOT_FOUND past the last image.',
+  })
+  @ApiParam({ name: 'position', type: Number, description: 'Index in the test run, from 0.' })
+  @ApiProduces('image/webp')
+  @ApiOkResponse({ schema: { type: 'string', format: 'binary' } })
+  @ApiErrors(400, 401, 404)
+  async thumbnail(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Param('iterationId', UuidParam('iterationId')) iterationId: string,
+    @Param('testRunId', UuidParam('testRunId')) testRunId: string,
+    @Param('position', ParseIntPipe) position: number,
+    @Query() query: ThumbnailQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile> {
+    const image = await this.testImage(projectId, iterationId, testRunId, position, user.id);
+    const size = query.size ?? 256;
+    const bytes = await this.thumbnails.get(image.sha256, size);
+    response.setHeader('ETag', `"${image.sha256}-${size}"`);
+    response.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
+    return new StreamableFile(bytes, { type: 'image/webp', length: bytes.length });
+  }
+
+  /** The run's frozen manifest holds every test image's bytes by hash, in the order of its predictions. */
+  private async testImage(projectId: string, iterationId: string, testRunId: string, position: number, userId: string): Promise<TestImage> {
+    await this.projects.getOwned(projectId, userId);
+    const run = await this.testRuns.get(projectId, iterationId, testRunId);
+    const image = parseTestManifest(await this.blobs.get(run.manifestSha256)).images[position];
+    if (!image) {
+      throw DomainError.notFound('TEST_RUN_IMAGE_NOT_FOUND', `The test run has ${run.imageCount} image(s): ask for a position from 0 to ${run.imageCount - 1}, the index in its predictions.`);
+    }
+    return image;
   }
 
   @Get(':testRunId/metrics')

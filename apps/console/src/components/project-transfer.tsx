@@ -1,0 +1,101 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useRef, useState } from 'react';
+import { getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
+import { Link } from '../router';
+import { ErrorMessage } from './error-message';
+
+type Imported = Schemas['ImportedProjectDto'];
+
+/** The whole project (history, images, models) as one zip, which an import turns into a new project here or elsewhere. */
+export function ExportProject({ project }: { project: Project }) {
+  const download = useMutation({
+    mutationFn: async () => {
+      const response = await fetch(`/v1/projects/${project.id}/export`, { method: 'POST', headers: getSessionHeaders() });
+      if (!response.ok) throw toApiError(response, await response.json().catch(() => undefined));
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `${project.name.replace(/[^\w.-]+/g, '-')}.diyml.zip`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+  });
+  return (
+    <div className="card">
+      <h2>Export</h2>
+      <p className="hint">One zip with the project's whole history, images and models (deployment keys are never included).</p>
+      <button type="button" onClick={() => download.mutate()} disabled={download.isPending}>
+        {download.isPending ? 'Preparing the archive…' : 'Download the project archive'}
+      </button>
+      <ErrorMessage error={download.error} />
+    </div>
+  );
+}
+
+/** An exported archive becomes a new project owned by you; its deployments get new keys, shown once. */
+export function ImportProject() {
+  const queryClient = useQueryClient();
+  const form = useRef<HTMLFormElement>(null);
+  const [archive, setArchive] = useState<File | null>(null);
+  const [name, setName] = useState('');
+  const upload = useMutation({
+    mutationFn: async (): Promise<Imported> => {
+      if (!archive) throw new Error('Choose an archive made by “Download the project archive”.');
+      const body = new FormData();
+      body.append('archive', archive, archive.name);
+      if (name.trim()) body.append('name', name.trim());
+      const response = await fetch('/v1/projects/import', { method: 'POST', headers: getSessionHeaders(), body });
+      const answer = await response.json().catch(() => undefined);
+      if (!response.ok) throw toApiError(response, answer);
+      return answer as Imported;
+    },
+    onSuccess: async () => {
+      form.current?.reset();
+      setArchive(null);
+      setName('');
+      await queryClient.invalidateQueries({ queryKey: ['projects'] });
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    upload.mutate();
+  };
+  const imported = upload.data;
+  return (
+    <form ref={form} className="card inline-form" aria-label="Import a project" onSubmit={submit}>
+      <h2>Import a project</h2>
+      <label>
+        Project archive (.zip)
+        <input type="file" accept=".zip,application/zip" onChange={(event) => setArchive(event.target.files?.[0] ?? null)} />
+      </label>
+      <label>
+        Name (default: the exported one)
+        <input value={name} onChange={(event) => setName(event.target.value)} maxLength={100} />
+      </label>
+      <button type="submit" disabled={upload.isPending || !archive}>
+        {upload.isPending ? 'Importing…' : 'Import'}
+      </button>
+      <ErrorMessage error={upload.error} />
+      {imported && (
+        <div role="status">
+          <p>
+            Imported <Link href={`/projects/${(imported.project as { id: string }).id}`}>{(imported.project as { name: string }).name}</Link>: {imported.events} events,{' '}
+            {imported.blobs} files.
+          </p>
+          {imported.deployments.length > 0 && (
+            <>
+              <p>Its deployments have new keys: copy them now, they are not shown again.</p>
+              <ul aria-label="New deployment keys">
+                {imported.deployments.map((deployment) => (
+                  <li key={deployment.id}>
+                    {deployment.name}: <code>{deployment.apiKey}</code>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,223 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { useRefreshImages } from '../api/images';
+import { AuthenticatedImage } from '../components/authenticated-image';
+import { BoxesOverlay } from '../components/boxes-overlay';
+import { ErrorMessage } from '../components/error-message';
+import { Link, useLocation } from '../router';
+
+type StoredPrediction = Schemas['StoredPredictionDto'];
+
+const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+
+interface Filter {
+  deploymentId: string;
+  label: string;
+  minProbability: string;
+  maxProbability: string;
+  from: string;
+  to: string;
+}
+
+/** `datetime-local` values are local times without a zone; the API wants an instant. */
+const instant = (local: string) => (local ? new Date(local).toISOString() : undefined);
+
+/**
+ * The photos deployments stored with their predictions (Custom Vision's "Predictions" tab): filter them, add the
+ * useful ones to the dataset with the right label, delete the rest.
+ */
+export function PredictionsPage({ project }: { project: Project }) {
+  const queryClient = useQueryClient();
+  const refreshImages = useRefreshImages(project.id);
+  const { search } = useLocation();
+  const [filter, setFilter] = useState<Filter>({ deploymentId: search.get('deployment') ?? '', label: '', minProbability: '', maxProbability: '', from: '', to: '' });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [promoteAs, setPromoteAs] = useState('');
+  const [split, setSplit] = useState<'train' | 'test'>('train');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const deployments = useQuery({
+    queryKey: ['deployments', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
+  });
+  const query = {
+    limit: 200,
+    deploymentId: filter.deploymentId || undefined,
+    label: filter.label || undefined,
+    minProbability: filter.minProbability === '' ? undefined : Number(filter.minProbability),
+    maxProbability: filter.maxProbability === '' ? undefined : Number(filter.maxProbability),
+    from: instant(filter.from),
+    to: instant(filter.to),
+  };
+  const predictions = useQuery({
+    queryKey: ['stored-predictions', project.id, query],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/predictions', { params: { path: { projectId: project.id }, query } })),
+  });
+  const items = predictions.data?.items ?? [];
+  const chosen = items.filter((item) => selected.has(item.id));
+  const settle = async (message: string) => {
+    setSelected(new Set());
+    setOutcome(message);
+    await queryClient.invalidateQueries({ queryKey: ['stored-predictions', project.id] });
+  };
+  const promote = useMutation({
+    mutationFn: async (batch: StoredPrediction[]) =>
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/predictions/promote', {
+          params: { path: { projectId: project.id } },
+          body: { items: batch.map((item) => ({ predictionId: item.id, split, ...(promoteAs && project.type === 'classification' ? { label: promoteAs } : {}) })) },
+        }),
+      ),
+    onSuccess: async (result) => {
+      const created = result.items.filter((item) => item.status === 'created').length;
+      const duplicates = result.items.filter((item) => item.status === 'duplicate').length;
+      const rejected = result.items.filter((item) => item.status === 'rejected');
+      await refreshImages();
+      await settle(
+        `${created} added to the dataset${duplicates ? `, ${duplicates} already in it` : ''}${rejected.length ? `, ${rejected.length} refused: ${rejected.map((item) => (item.error as { message?: string } | undefined)?.message).join('; ')}` : ''}.`,
+      );
+    },
+  });
+  const remove = useMutation({
+    mutationFn: async (batch: StoredPrediction[]) => {
+      for (const item of batch) {
+        unwrap(await api.DELETE('/v1/projects/{projectId}/predictions/{predictionId}', { params: { path: { projectId: project.id, predictionId: item.id } } }));
+      }
+      return batch.length;
+    },
+    onSuccess: (count) => settle(`${count} deleted.`),
+    onError: () => queryClient.invalidateQueries({ queryKey: ['stored-predictions', project.id] }),
+  });
+  const set = (change: Partial<Filter>) => {
+    setSelected(new Set());
+    setFilter({ ...filter, ...change });
+  };
+  const toggle = (id: string) =>
+    setSelected((previous) => {
+      const next = new Set(previous);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const busy = promote.isPending || remove.isPending;
+  return (
+    <section>
+      <p className="hint">
+        Photos sent to deployments whose prediction store is on (turn it on under <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model
+        answered.
+      </p>
+      <div className="filters" role="group" aria-label="Filter predictions">
+        <label>
+          Deployment
+          <select value={filter.deploymentId} onChange={(event) => set({ deploymentId: event.target.value })}>
+            <option value="">all</option>
+            {deployments.data?.items.map((deployment) => (
+              <option key={deployment.id} value={deployment.id}>
+                {deployment.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Predicted label
+          <select value={filter.label} onChange={(event) => set({ label: event.target.value })}>
+            <option value="">any (top prediction)</option>
+            {project.labels.map((label) => (
+              <option key={label.id} value={label.name}>
+                {label.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Probability from
+          <input type="number" min={0} max={1} step={0.05} value={filter.minProbability} onChange={(event) => set({ minProbability: event.target.value })} />
+        </label>
+        <label>
+          to
+          <input type="number" min={0} max={1} step={0.05} value={filter.maxProbability} onChange={(event) => set({ maxProbability: event.target.value })} />
+        </label>
+        <label>
+          Stored after
+          <input type="datetime-local" value={filter.from} onChange={(event) => set({ from: event.target.value })} />
+        </label>
+        <label>
+          before
+          <input type="datetime-local" value={filter.to} onChange={(event) => set({ to: event.target.value })} />
+        </label>
+      </div>
+      <div className="toolbar" role="group" aria-label="Selected predictions">
+        <button type="button" onClick={() => setSelected(new Set(items.map((item) => item.id)))} disabled={items.length === 0}>
+          Select all
+        </button>
+        {project.type === 'classification' && (
+          <label>
+            Add with the label
+            <select value={promoteAs} onChange={(event) => setPromoteAs(event.target.value)}>
+              <option value="">each one's top prediction</option>
+              {project.labels.map((label) => (
+                <option key={label.id} value={label.name}>
+                  {label.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          to the split
+          <select value={split} onChange={(event) => setSplit(event.target.value as 'train' | 'test')}>
+            <option value="train">train</option>
+            <option value="test">test</option>
+          </select>
+        </label>
+        <button type="button" className="primary" onClick={() => promote.mutate(chosen)} disabled={busy || chosen.length === 0}>
+          Add {chosen.length} to the dataset
+        </button>
+        <button type="button" className="danger" onClick={() => remove.mutate(chosen)} disabled={busy || chosen.length === 0}>
+          Delete {chosen.length}
+        </button>
+      </div>
+      {outcome && <p role="status">{outcome}</p>}
+      <ErrorMessage error={predictions.error ?? deployments.error ?? promote.error ?? remove.error} />
+      {predictions.data && items.length === 0 && <p className="hint">No stored prediction matches.</p>}
+      <ul className="stored-predictions" aria-label="Stored predictions">
+        {items.map((item) => (
+          <StoredPredictionCard key={item.id} project={project} prediction={item} selected={selected.has(item.id)} onToggle={() => toggle(item.id)} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function StoredPredictionCard({ project, prediction, selected, onToggle }: { project: Project; prediction: StoredPrediction; selected: boolean; onToggle: () => void }) {
+  const top = prediction.predictions[0];
+  const stored = new Date(prediction.storedAt).toLocaleString();
+  const boxes = prediction.predictions.filter((item) => item.box).map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
+  return (
+    <li className={selected ? 'selected' : ''} aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}>
+      <label className="choice">
+        <input type="checkbox" checked={selected} onChange={onToggle} />
+        <time dateTime={prediction.storedAt}>{stored}</time>
+      </label>
+      {project.type === 'detection' ? (
+        <BoxesOverlay className="small" predicted={boxes}>
+          <AuthenticatedImage path={prediction.imageUrl} alt="The photo sent" />
+        </BoxesOverlay>
+      ) : (
+        <AuthenticatedImage path={prediction.imageUrl} alt="The photo sent" className="stored-photo" />
+      )}
+      <ol aria-label="Probabilities">
+        {prediction.predictions.slice(0, 3).map((item, index) => (
+          <li key={index}>
+            {item.label}: {percent(item.probability)}
+          </li>
+        ))}
+      </ol>
+      {prediction.promotedImageId && (
+        <Link href={`/projects/${project.id}/images/${prediction.promotedImageId}`} className="badge">
+          in the dataset
+        </Link>
+      )}
+    </li>
+  );
+}
