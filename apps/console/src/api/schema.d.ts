@@ -3598,6 +3598,12 @@ export interface components {
              */
             imageUrl: string;
         };
+        TestRunEmbeddingsDto: {
+            /** @description Photos embedded through the backbone by this run (then added to the project cache). */
+            computed: number;
+            /** @description Photos whose embedding came from the project's cache instead. */
+            reused: number;
+        };
         TestRunDto: {
             /** Format: uuid */
             id: string;
@@ -3624,6 +3630,8 @@ export interface components {
              */
             completedAt?: string;
             durationMs?: number;
+            /** @description Once completed, for a backbone-classifier on a frozen backbone: how its photos were embedded (other models predict from the images). */
+            embeddings?: components["schemas"]["TestRunEmbeddingsDto"];
             revision: number;
         };
         TestRunPageDto: {
