@@ -2,11 +2,14 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import compression from 'compression';
-import { json } from 'express';
+import { type Express, json, type Request } from 'express';
+import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, DomainExceptionFilter, jsonBodyOptions, Settings } from '../../../libs/core/src/index.js';
-import { IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
+import { createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodyOptions, parseBodyOnlyIf, precompressedFiles, Settings } from '../../../libs/core/src/index.js';
+import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
+import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '../../../libs/identity/src/index.js';
+import { ReadStore } from '../../../libs/read-store/src/index.js';
 import { serveConsole } from './console/serve-console.js';
 import { createOpenApiDocument } from './openapi-document.js';
 
@@ -16,7 +19,7 @@ export function configureApp(app: INestApplication): INestApplication {
   configureHardening(app);
   configureJsonBodies(app);
   // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.
-  const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): void };
+  const express = app.getHttpAdapter().getInstance() as Pick<Express, 'set' | 'get' | 'use'>;
   express.set('etag', false);
   express.set('x-powered-by', false);
   const { TRUST_PROXY } = app.get(Settings);
@@ -25,13 +28,23 @@ export function configureApp(app: INestApplication): INestApplication {
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
   const document = createOpenApiDocument(app);
+  // The document and Swagger UI's files are compressed once, not per anonymous request (see precompressedFiles).
+  express.get('/docs-json', fixedBodyHandler(JSON.stringify(document), 'application/json; charset=utf-8'));
+  express.use('/docs', precompressedFiles(swaggerUiAssetsDirectory(), { cacheControl: 'public, max-age=3600' }));
   SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
+    // /docs-json is answered above; Swagger UI embeds the document in its own script.
+    raw: false,
     // A token typed into "Authorize" survives a reload of the page.
     swaggerOptions: { persistAuthorization: true },
   });
   serveConsole(app);
   return app;
+}
+
+/** Where Swagger UI's files are: the swagger-ui-dist copy @nestjs/swagger serves them from. */
+function swaggerUiAssetsDirectory(): string {
+  const fromSwagger = createRequire(createRequire(import.meta.url).resolve('@nestjs/swagger'));
+  return (fromSwagger('swagger-ui-dist/absolute-path.js') as () => string)();
 }
 
 /**
@@ -53,10 +66,17 @@ function configureHardening(app: INestApplication): void {
 
 /**
  * JSON bodies are size-, depth- and key-limited before they are parsed (see jsonBodyOptions): JSON_MAX_BYTES
- * everywhere, JSON_IMAGES_MAX_BYTES on the route whose bodies carry base64 images.
+ * everywhere, JSON_IMAGES_MAX_BYTES on the route whose bodies carry base64 images, and only once its key is
+ * known to be valid: parsing 32 MiB sent without a key used to hold the event loop for seconds. The anonymous
+ * sign-up and login routes take AUTH_JSON_MAX_BYTES.
  */
 function configureJsonBodies(app: INestApplication): void {
   const settings = app.get(Settings);
-  app.use(IMAGE_FILES_JSON_PATH, json(jsonBodyOptions(settings, settings.JSON_IMAGES_MAX_BYTES)));
+  const readStore = app.get(ReadStore);
+  app.use(AUTH_ROUTES_PATH, json(jsonBodyOptions(settings, AUTH_JSON_MAX_BYTES)));
+  app.use(
+    IMAGE_FILES_JSON_PATH,
+    parseBodyOnlyIf((request) => hasValidTrainingKey(readStore, request as Request), json(jsonBodyOptions(settings, settings.JSON_IMAGES_MAX_BYTES))),
+  );
   (app as NestExpressApplication).useBodyParser('json', jsonBodyOptions(settings));
 }

@@ -2,3 +2,4 @@ export * from './auth/auth.guard.js';
 export * from './identity.module.js';
 export * from './read-models/users/users.projection.js';
 export * from './domain/user.upcasters.js';
+export { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from './slices/register-user/register-user.dto.js';

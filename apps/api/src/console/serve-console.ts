@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fixedBodyHandler, precompressedFiles } from '../../../../libs/core/src/index.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,17 +31,19 @@ function isConsoleRoute(request: Request): boolean {
 /**
  * Serves the built console at `/`: hashed assets cached for good, and index.html for every client route
  * (`/projects/…`) so a reload or a shared link opens the right screen. Without a build, nothing is served
- * and the api works as before.
+ * and the api works as before. Both are read and compressed once (the build does not change while the api runs).
  */
 export function serveConsole(app: INestApplication, directory = consoleDirectory()): boolean {
   const index = join(directory, 'index.html');
   if (!existsSync(index)) return false;
   const express = app as NestExpressApplication;
+  const cacheForGood = 'public, max-age=31536000, immutable';
+  express.use('/assets', precompressedFiles(join(directory, 'assets'), { cacheControl: cacheForGood }));
   express.useStaticAssets(join(directory, 'assets'), { prefix: '/assets/', immutable: true, maxAge: '365d', index: false });
+  const sendIndex = fixedBodyHandler(readFileSync(index), 'text/html; charset=utf-8');
   express.use((request: Request, response: Response, next: NextFunction) => {
     if (!isConsoleRoute(request)) return next();
-    response.setHeader('Cache-Control', 'no-cache');
-    response.sendFile(index);
+    sendIndex(request, response, next);
   });
   return true;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { TextDecoder } from 'node:util';
 import type { Settings } from '../config/settings.js';
 import { DomainError } from '../domain/domain-error.js';
+import { isJsonToRead } from './json-body-after-check.js';
 import { assertJsonShape } from './json-shape.js';
 
 function decode(body: Buffer, charset: string): string {
@@ -17,6 +18,7 @@ function decode(body: Buffer, charset: string): string {
 /** body-parser's `json()` options: a size limit, and the shape check run on the raw text before JSON.parse. */
 export interface JsonBodyOptions {
   limit: number;
+  type(request: IncomingMessage): boolean;
   verify(request: IncomingMessage, response: unknown, body: Buffer, encoding: string): void;
 }
 
@@ -33,6 +35,7 @@ export function jsonBodyOptions(settings: Settings, limit: number = settings.JSO
   };
   return {
     limit,
+    type: isJsonToRead,
     verify: (_request, _response, body, encoding) =>
       assertJsonShape(decode(body, encoding), shape),
   };

@@ -33,3 +33,9 @@ export function takeKeyHeader(request: Request, name: string): string | undefine
   delete request.headers[name.toLowerCase()];
   return value;
 }
+
+/** Whether the request's `Training-Key` names a live personal token (read only: the guard still takes it). */
+export async function hasValidTrainingKey(readStore: ReadStore, request: Request): Promise<boolean> {
+  const key = headerOf(request, 'training-key');
+  return key !== undefined && (await userOfPersonalToken(readStore, key)) !== null;
+}

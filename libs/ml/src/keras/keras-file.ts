@@ -19,6 +19,12 @@ export interface KerasModelFile {
   weights: Map<string, KerasWeight[]>;
 }
 
+/** What reading a Keras file may cost: the weight arrays are decompressed in memory. */
+export interface KerasReadLimits {
+  /** All weight arrays together, as float32, judged from the shapes the file declares before any is read. */
+  maxWeightBytes: number;
+}
+
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const KERAS3_CONFIG = 'config.json';
 const KERAS3_WEIGHTS = 'model.weights.h5';
@@ -56,7 +62,7 @@ type H5wasm = (typeof import('h5wasm/node'))['default'];
 let h5wasm: H5wasm;
 let h5wasmLoading: Promise<void> | undefined;
 
-function loadH5wasm(): Promise<void> {
+export function loadH5wasm(): Promise<void> {
   h5wasmLoading ??= import('h5wasm/node').then(async ({ default: module }) => {
     await module.ready;
     h5wasm = module;
@@ -93,9 +99,28 @@ function stringList(group: Group, attribute: string): string[] {
   return (Array.isArray(value) ? value : [value]).map(String);
 }
 
-function weightOf(entity: unknown, path: string): KerasWeight {
+/** Counts the bytes of the weight arrays a file declares, refusing the file once they pass the limit. */
+class WeightBudget {
+  private bytes = 0;
+  constructor(private readonly limits: KerasReadLimits) {}
+
+  take(shape: number[], path: string): void {
+    this.bytes += shape.reduce((product, size) => product * size, 1) * Float32Array.BYTES_PER_ELEMENT;
+    if (this.bytes > this.limits.maxWeightBytes) {
+      throw new KerasImportError(
+        'KERAS_FILE_TOO_LARGE',
+        `The model's weights, up to ${path}, take more than ${this.limits.maxWeightBytes} bytes once decompressed: import a smaller model.`,
+        { maxWeightBytes: this.limits.maxWeightBytes },
+      );
+    }
+  }
+}
+
+function weightOf(entity: unknown, path: string, budget: WeightBudget): KerasWeight {
   if (!(entity instanceof h5wasm.Dataset)) throw new KerasImportError('KERAS_MODEL_INVALID', `The weights file has no array at ${path}.`);
   const dataset = entity as Dataset;
+  // Judged before reading: a compressed array of zeros may declare gigabytes in a small file.
+  budget.take(dataset.shape ?? [], path);
   const value = dataset.value;
   if (!(value instanceof Float32Array || value instanceof Float64Array || value instanceof Uint8Array || value instanceof Int32Array)) {
     throw new KerasImportError('KERAS_MODEL_INVALID', `The weight ${path} is not an array of numbers (${dataset.dtype}).`);
@@ -107,7 +132,8 @@ function weightOf(entity: unknown, path: string): KerasWeight {
  * Keras 2's HDF5 layout: the model's JSON in the root attribute `model_config`; weights under `model_weights`,
  * whose attribute `layer_names` lists the layers and each layer group's `weight_names` its arrays, in order.
  */
-export async function readKerasH5(bytes: Uint8Array): Promise<KerasModelFile> {
+export async function readKerasH5(bytes: Uint8Array, limits: KerasReadLimits): Promise<KerasModelFile> {
+  const budget = new WeightBudget(limits);
   return withHdf5File(bytes, (file) => {
     const modelConfig = file.attrs.model_config?.json_value;
     if (modelConfig === undefined || modelConfig === null) {
@@ -128,7 +154,7 @@ export async function readKerasH5(bytes: Uint8Array): Promise<KerasModelFile> {
       const names = stringList(layerGroup, 'weight_names');
       weights.set(
         layer,
-        names.map((name) => weightOf(layerGroup.get(name), `model_weights/${layer}/${name}`)),
+        names.map((name) => weightOf(layerGroup.get(name), `model_weights/${layer}/${name}`, budget)),
       );
     }
     return { format: 'keras-h5', config, weights };
@@ -139,7 +165,8 @@ export async function readKerasH5(bytes: Uint8Array): Promise<KerasModelFile> {
  * Keras 3's `.keras` zip: config.json, and model.weights.h5 where each layer's variables are the arrays
  * `layers/<layer name>/vars/0`, `1`, … in the layer's order.
  */
-export async function readKerasZip(entries: ReadonlyMap<string, Uint8Array>): Promise<KerasModelFile> {
+export async function readKerasZip(entries: ReadonlyMap<string, Uint8Array>, limits: KerasReadLimits): Promise<KerasModelFile> {
+  const budget = new WeightBudget(limits);
   const configBytes = entries.get(KERAS3_CONFIG);
   const weightBytes = entries.get(KERAS3_WEIGHTS);
   if (!configBytes || !weightBytes) throw notAModel(`A .keras file holds ${KERAS3_CONFIG} and ${KERAS3_WEIGHTS}; this zip does not.`);
@@ -155,7 +182,7 @@ export async function readKerasZip(entries: ReadonlyMap<string, Uint8Array>): Pr
         const indices = vars.keys().map(Number).filter(Number.isInteger).sort((a, b) => a - b);
         weights.set(
           name,
-          indices.map((index) => weightOf(vars.get(String(index)), `layers/${name}/vars/${index}`)),
+          indices.map((index) => weightOf(vars.get(String(index)), `layers/${name}/vars/${index}`, budget)),
         );
       }
     }

@@ -5,7 +5,11 @@ export type KerasImportErrorCode =
   /** A layer type diyml cannot run (details name it). */
   | 'KERAS_UNSUPPORTED_LAYER'
   /** The model's configuration or its weights do not fit together. */
-  | 'KERAS_MODEL_INVALID';
+  | 'KERAS_MODEL_INVALID'
+  /** The file, or the weights its arrays declare once decompressed, is larger than the import allows. */
+  | 'KERAS_FILE_TOO_LARGE'
+  /** Reading the file took longer than the import allows (a hostile or broken HDF5 file). */
+  | 'KERAS_READ_TIMEOUT';
 
 export class KerasImportError extends Error {
   constructor(

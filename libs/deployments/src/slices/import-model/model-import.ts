@@ -1,6 +1,6 @@
 import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '../../../../core/src/index.js';
 import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '../../../../ml/src/index.js';
-import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasH5, readKerasZip } from '../../../../ml/src/keras/index.js';
+import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '../../../../ml/src/keras/index.js';
 import { unpackModelSafely } from '../../../../training/src/index.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
@@ -172,14 +172,17 @@ function kerasInputRange(field: string | undefined): [number, number] {
   return [range[0], range[1]];
 }
 
+/** How long reading a Keras file may take once its thread is ready (a real model reads in well under a second). */
+const KERAS_READ_TIMEOUT_MS = 30_000;
+
 /**
  * The Keras model in an upload, if it is one: Keras 2's HDF5 (by its signature) or a Keras 3 zip (by its
- * entries, unzipped within the archive limits). The HDF5 is read here, not on the conversion thread: h5wasm
- * loads in a second in Node but takes tens of seconds through the TypeScript loader threads run with in
- * development; reading copies the arrays out of the file, linear in its size (at most IMPORT_MAX_ARCHIVE_BYTES).
+ * entries, unzipped within the archive limits). The HDF5 is read on a worker thread (readKerasOnThread),
+ * within the archive limits: its arrays may not declare more bytes than an archive may hold.
  */
 async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promise<KerasModelFile | null> {
-  if (isHdf5(bytes)) return readKerasH5(bytes);
+  const threadLimits = { maxFileBytes: limits.maxTotalBytes, maxWeightBytes: limits.maxTotalBytes, timeoutMs: KERAS_READ_TIMEOUT_MS };
+  if (isHdf5(bytes)) return readKerasOnThread({ kind: 'keras-h5', bytes }, threadLimits);
   if (!isKerasZip(bytes)) return null;
   const names = KERAS_ZIP_ENTRIES.map((name) => name.replaceAll('.', '\\.')).join('|');
   let entries: Map<string, Uint8Array>;
@@ -190,7 +193,7 @@ async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promis
     if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE)) throw invalid(`The .keras file is not a readable zip: ${error.message}`);
     throw error;
   }
-  return readKerasZip(entries);
+  return readKerasOnThread({ kind: 'keras', entries }, threadLimits);
 }
 
 /**

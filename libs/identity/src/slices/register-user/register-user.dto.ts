@@ -27,3 +27,13 @@ export class RegisteredUserDto {
   @ApiProperty({ example: 'ada' })
   username: string;
 }
+
+/** Where the anonymous sign-up and login routes live. */
+export const AUTH_ROUTES_PATH = '/v1/auth';
+
+/**
+ * Their JSON body limit: credentials take well under 1 KiB, and anyone can send to these routes, so they parse no
+ * more (413 PAYLOAD_TOO_LARGE) instead of the general JSON_MAX_BYTES: twenty anonymous 1 MiB bodies at once
+ * held the api for about two seconds on 2 cores.
+ */
+export const AUTH_JSON_MAX_BYTES = 64 * 1024;

@@ -1,0 +1,60 @@
+import { siblingModule, startWorkerThread } from '../../../core/src/worker-thread.js';
+import type { KerasModelFile, KerasReadLimits } from './keras-file.js';
+import { KerasImportError } from './keras-import.error.js';
+import type { FromKerasReadThread, ToKerasReadThread } from './keras-read.protocol.js';
+
+export interface KerasThreadLimits extends KerasReadLimits {
+  /** The file (or the zip's entries together). */
+  maxFileBytes: number;
+  /** Reading, from the moment the thread has the HDF5 library loaded. */
+  timeoutMs: number;
+}
+
+function sizeOf(job: { kind: 'keras-h5'; bytes: Uint8Array } | { kind: 'keras'; entries: Map<string, Uint8Array> }): number {
+  return job.kind === 'keras-h5' ? job.bytes.length : [...job.entries.values()].reduce((total, entry) => total + entry.length, 0);
+}
+
+/**
+ * Reads a Keras file on a worker thread of its own, so a large or hostile HDF5 file (arrays that decompress
+ * to gigabytes, structures that take long to walk) never holds the event loop: refused past `maxFileBytes`
+ * or `maxWeightBytes` (KERAS_FILE_TOO_LARGE), stopped after `timeoutMs` (KERAS_READ_TIMEOUT), the thread and
+ * its WebAssembly memory dropped in every case.
+ */
+export async function readKerasOnThread(
+  job: { kind: 'keras-h5'; bytes: Uint8Array } | { kind: 'keras'; entries: Map<string, Uint8Array> },
+  limits: KerasThreadLimits,
+): Promise<KerasModelFile> {
+  if (sizeOf(job) > limits.maxFileBytes) {
+    throw new KerasImportError('KERAS_FILE_TOO_LARGE', `The Keras file is larger than ${limits.maxFileBytes} bytes: import a smaller model.`, {
+      maxFileBytes: limits.maxFileBytes,
+    });
+  }
+  const worker = startWorkerThread(siblingModule(import.meta.url, 'keras-read.worker'), {}, ['h5wasm/node']);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const answer = await new Promise<FromKerasReadThread>((resolve, reject) => {
+      worker.on('message', (message: FromKerasReadThread) => {
+        if (message.type !== 'ready') return resolve(message);
+        const request: ToKerasReadThread = { ...job, limits: { maxWeightBytes: limits.maxWeightBytes } };
+        worker.postMessage(request);
+        timer = setTimeout(
+          () =>
+            reject(
+              new KerasImportError('KERAS_READ_TIMEOUT', `Reading the Keras file took over ${limits.timeoutMs} ms: it is not a model this api can import.`, {
+                timeoutMs: limits.timeoutMs,
+              }),
+            ),
+          limits.timeoutMs,
+        );
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the Keras reading thread stopped (exit code ${code})`)));
+    });
+    if (answer.type === 'refused') throw new KerasImportError(answer.code, answer.message, answer.details);
+    if (answer.type !== 'read') throw new Error(`the Keras reading thread answered ${answer.type}`);
+    return answer.file;
+  } finally {
+    clearTimeout(timer);
+    void worker.terminate();
+  }
+}

@@ -1,0 +1,26 @@
+import { parentPort } from 'node:worker_threads';
+import { loadH5wasm, readKerasH5, readKerasZip } from './keras-file.js';
+import { KerasImportError } from './keras-import.error.js';
+import type { FromKerasReadThread, ToKerasReadThread } from './keras-read.protocol.js';
+
+/**
+ * Reads one Keras file on its own thread (see readKerasOnThread): says when the HDF5 library is loaded, then
+ * reads the file it is sent and answers once.
+ */
+const port = parentPort!;
+const send = (message: FromKerasReadThread) => port.postMessage(message);
+
+async function read(job: ToKerasReadThread): Promise<FromKerasReadThread> {
+  try {
+    const file = job.kind === 'keras-h5' ? await readKerasH5(job.bytes, job.limits) : await readKerasZip(job.entries, job.limits);
+    return { type: 'read', file };
+  } catch (error) {
+    if (error instanceof KerasImportError) return { type: 'refused', code: error.code, message: error.message, details: error.details };
+    return { type: 'refused', code: 'KERAS_NOT_A_MODEL', message: `The file cannot be read as a Keras model: ${(error as Error).message ?? String(error)}.` };
+  }
+}
+
+port.once('message', (job: ToKerasReadThread) => {
+  void read(job).then(send);
+});
+void loadH5wasm().then(() => send({ type: 'ready' }));
