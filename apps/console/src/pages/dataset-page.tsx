@@ -9,6 +9,7 @@ import { UploadZone } from '../components/upload-zone';
 import { VideoUpload } from '../components/video-upload';
 import { navigate, useLocation } from '../router';
 import { LabelsEditor } from './project-settings-page';
+import { useSelection } from '../components/use-selection';
 
 const CELL = 150;
 
@@ -116,7 +117,7 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
   const scroller = useRef<HTMLDivElement>(null);
   const [columns, setColumns] = useState(4);
   const [focused, setFocused] = useState(0);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const { selected, setSelected, toggle } = useSelection();
   const [anchor, setAnchor] = useState(0);
   const refresh = useRefreshImages(project.id);
   const classification = project.type === 'classification';
@@ -177,13 +178,6 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
       setSelected(new Set());
     }
   };
-  const toggle = (id: string) =>
-    setSelected((previous) => {
-      const next = new Set(previous);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
   const onCellClick = (event: MouseEvent, index: number) => {
     setFocused(index);
     if (event.shiftKey) {

@@ -6,6 +6,7 @@ import { AuthenticatedImage } from '../components/authenticated-image';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
+import { useSelection } from '../components/use-selection';
 
 type StoredPrediction = Schemas['StoredPredictionDto'];
 
@@ -32,7 +33,7 @@ export function PredictionsPage({ project }: { project: Project }) {
   const refreshImages = useRefreshImages(project.id);
   const { search } = useLocation();
   const [filter, setFilter] = useState<Filter>({ deploymentId: search.get('deployment') ?? '', label: '', minProbability: '', maxProbability: '', from: '', to: '' });
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const { selected, setSelected, toggle } = useSelection();
   const [promoteAs, setPromoteAs] = useState('');
   const [split, setSplit] = useState<'train' | 'test'>('train');
   const [outcome, setOutcome] = useState<string | null>(null);
@@ -92,13 +93,6 @@ export function PredictionsPage({ project }: { project: Project }) {
     setSelected(new Set());
     setFilter({ ...filter, ...change });
   };
-  const toggle = (id: string) =>
-    setSelected((previous) => {
-      const next = new Set(previous);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
   const busy = promote.isPending || remove.isPending;
   return (
     <section>

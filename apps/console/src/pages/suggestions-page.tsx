@@ -6,6 +6,7 @@ import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-i
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { Link } from '../router';
+import { useSelection } from '../components/use-selection';
 
 type Suggestion = Schemas['LabelSuggestionDto'];
 type SuggestionRun = Schemas['SuggestionRunDto'];
@@ -61,7 +62,7 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const path = { projectId: project.id, iterationId };
   const [runId, setRunId] = useState<string | null>(null);
   const [range, setRange] = useState({ min: '', max: '' });
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const { selected, setSelected, toggle } = useSelection();
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [outcome, setOutcome] = useState<string | null>(null);
   const query = {
@@ -126,13 +127,6 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       ),
     onSuccess: (result) => settle(`${result.rejected} rejected.`),
   });
-  const toggle = (imageId: string) =>
-    setSelected((previous) => {
-      const next = new Set(previous);
-      if (next.has(imageId)) next.delete(imageId);
-      else next.add(imageId);
-      return next;
-    });
   const busy = accept.isPending || reject.isPending;
   return (
     <div className="card">

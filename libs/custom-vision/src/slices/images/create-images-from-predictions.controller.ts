@@ -6,10 +6,9 @@ import { type Promotion, PredictionPromoter, StoredPredictionQueries, type Store
 import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { MAX_IMAGES_PER_BATCH } from '../../http/image-data.js';
 import { baseUrlOf, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { batchMetadata, parseRegions } from './create-images.controller.js';
+import { parseJsonBatch, parseRegions } from './create-images.controller.js';
 import { type ImageCreateResult, ImageBatch, type ImageCreateSummary, statusOf, toRegionInput } from './image-batch.js';
 
 type Result = ImageCreateResult & { id?: string };
@@ -48,13 +47,7 @@ export class CreateImagesFromPredictionsController {
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const images = body?.images;
-    if (!Array.isArray(images) || images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
-    if (images.length > MAX_IMAGES_PER_BATCH) {
-      throw CustomVisionError.badRequest('BadRequestImageBatch', `${images.length} images in one batch: at most ${MAX_IMAGES_PER_BATCH}.`);
-    }
-    const batchTags = uuidList(body.tagIds, 'tagIds');
-    const metadata = batchMetadata(body.metadata);
+    const { images, batchTags, metadata } = parseJsonBatch(body);
     const wanted = images.map((image: Record<string, unknown>, index) => {
       const [id, ...others] = uuidList(image?.id, `images[${index}].id`);
       if (!id || others.length > 0) throw CustomVisionError.badRequest('BadRequestInvalidIds', `images[${index}].id must be the id of a stored prediction.`);

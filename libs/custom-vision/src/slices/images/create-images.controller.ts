@@ -19,6 +19,18 @@ function tooMany(count: number): CustomVisionError {
   return CustomVisionError.badRequest('BadRequestImageBatch', `${count} images in one batch: at most ${MAX_IMAGES_PER_BATCH}.`);
 }
 
+/** The fields every JSON image batch has ({images, tagIds, metadata}), checked; images stay as sent, each parsed by its route. */
+export function parseJsonBatch(body: Record<string, unknown> | undefined): {
+  images: Record<string, unknown>[];
+  batchTags: string[];
+  metadata: Record<string, string>;
+} {
+  const images = body?.images;
+  if (!Array.isArray(images) || images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
+  if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
+  return { images: images as Record<string, unknown>[], batchTags: uuidList(body?.tagIds, 'tagIds'), metadata: batchMetadata(body?.metadata) };
+}
+
 function isFraction(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
@@ -95,13 +107,7 @@ export class CreateImagesController {
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const images = body?.images;
-    if (!Array.isArray(images) || images.length === 0) {
-      throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
-    }
-    if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
-    const batchTags = uuidList(body.tagIds, 'tagIds');
-    const metadata = batchMetadata(body.metadata);
+    const { images, batchTags, metadata } = parseJsonBatch(body);
     const entries = images.map((image: Record<string, unknown>, index): ImageEntry => {
       if (typeof image?.contents !== 'string') {
         throw CustomVisionError.badRequest('BadRequestImageBatch', `images[${index}].contents must be the image, base64-encoded.`);
@@ -134,11 +140,7 @@ export class CreateImagesController {
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const images = body?.images;
-    if (!Array.isArray(images) || images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
-    if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
-    const batchTags = uuidList(body.tagIds, 'tagIds');
-    const metadata = batchMetadata(body.metadata);
+    const { images, batchTags, metadata } = parseJsonBatch(body);
     const wanted = images.map((image: Record<string, unknown>, index) => {
       if (typeof image?.url !== 'string' || image.url === '') {
         throw CustomVisionError.badRequest('BadRequestImageUrl', `images[${index}].url must be the image's http or https URL.`);
