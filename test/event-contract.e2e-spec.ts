@@ -1,18 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
+import type { Response } from 'superagent';
+import { NEWEST_EVENT_VERSIONS } from '../libs/audit/src/slices/import-project/known-events.js';
+import { VideoFramesJobProcessor } from '../libs/datasets/src/slices/upload-video/video-frames.job.js';
+import { VideoPredictionJobProcessor } from '../libs/deployments/src/slices/predict-video/video-prediction.job.js';
+import { UsageRecorder } from '../libs/deployments/src/slices/usage-reports/usage-recorder.js';
+import { LabelSuggestionsJobProcessor } from '../libs/evaluation/src/jobs/label-suggestions-job.processor.js';
+import { TestRunJobProcessor } from '../libs/evaluation/src/jobs/test-run-job.processor.js';
 import { EventStore, type RecordedEvent } from '../libs/event-store/src/index.js';
+import { USER_EVENT_TYPES } from '../libs/identity/src/domain/user.events.js';
+import { identityUpcasters } from '../libs/identity/src/index.js';
+import { TrainingJobProcessor } from '../libs/training/src/jobs/training-job.processor.js';
 import { ApiClient } from './support/api-client.js';
+import { startBackboneHost } from './support/backbone-host.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+import { makeVideo } from './support/videos.js';
 
 /**
  * Stored events are a contract with every installation's log: when a payload's shape changes, its `v` must change
  * too (with an upcaster for the old one). A new field that every reader defaults when it is absent (a new training
  * setting, say) may keep its `v`: then update the fixture and say why in the commit. test/fixtures/events/current/<type>.v<v>.json keeps, for each type and
  * version a journey through the API emits, one real payload and the shape of all of them (keys, optional keys and
- * JSON types, not values). After adding an event type or version, write its fixture (only missing or changed shapes
+ * JSON types, not values). Every event type the code declares must have one at its newest version, so a new type or
+ * version is emitted by the journey below first. After adding an event type or version, write its fixture (only missing or changed shapes
  * are written) with
  * `UPDATE_EVENT_FIXTURES=1 npm run test:jest -- test/event-contract.e2e-spec.ts`, read it, and commit it.
  */
@@ -25,6 +38,8 @@ interface Shape {
   properties?: Record<string, Shape>;
   optional?: string[];
   items?: Shape;
+  /** For counts keyed by a number (latency buckets, status codes): the shape of every value. */
+  values?: Shape;
 }
 
 interface EventFixture {
@@ -42,12 +57,16 @@ function shapeOf(value: unknown): Shape {
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    // Which numbers are keys varies from run to run (how long a prediction took); the shape of the values does not.
+    if (entries.length > 0 && entries.every(([key]) => /^\d+$/.test(key))) {
+      return { types: ['object'], values: entries.map(([, entry]) => shapeOf(entry)).reduce(mergeShapes) };
+    }
     return { types: ['object'], properties: Object.fromEntries(entries.map(([key, entry]) => [key, shapeOf(entry)])) };
   }
   return { types: [typeof value] };
 }
 
-/** The shape both values could have: union of types, keys missing on one side become optional. */
+/** The shape both values could have: union of types; keys one object has and another lacks become optional (not when the other is null). */
 function mergeShapes(a: Shape, b: Shape): Shape {
   const merged: Shape = { types: [...new Set([...a.types, ...b.types])].sort() };
   if (a.properties || b.properties) {
@@ -57,24 +76,57 @@ function mergeShapes(a: Shape, b: Shape): Shape {
     for (const key of keys) {
       const left = a.properties?.[key];
       const right = b.properties?.[key];
-      if (!left || !right) optional.add(key);
+      if ((a.properties && !left) || (b.properties && !right)) optional.add(key);
       merged.properties[key] = left && right ? mergeShapes(left, right) : (left ?? right)!;
     }
     if (optional.size > 0) merged.optional = [...optional].sort();
   }
   if (a.items || b.items) merged.items = a.items && b.items ? mergeShapes(a.items, b.items) : (a.items ?? b.items);
+  if (a.values || b.values) merged.values = a.values && b.values ? mergeShapes(a.values, b.values) : (a.values ?? b.values);
   return merged;
 }
 
+/**
+ * Every event type the code declares at its newest version: the project events an import reads (the contexts'
+ * type lists, gathered by the import), and the account events, whose newest version is one past their last upcaster.
+ */
+const DECLARED_EVENT_VERSIONS = new Map<string, number>([
+  ...NEWEST_EVENT_VERSIONS,
+  ...[...USER_EVENT_TYPES, 'UsernameClaimed'].map((type): [string, number] => [
+    type,
+    1 + Math.max(0, ...identityUpcasters.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion)),
+  ]),
+]);
+
 const fixtureFile = (type: string, v: number) => new URL(`${type}.v${v}.json`, FIXTURES);
+
+const binary = (response: Response, callback: (error: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => callback(null, Buffer.concat(chunks)));
+};
+
+/** Polls `read` every 100 ms until `done` holds for what it answers, and returns that. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('stored event payloads (the log contract)', () => {
   let testApp: TestApp;
+  let backboneHost: Awaited<ReturnType<typeof startBackboneHost>>;
   const emitted = new Map<string, RecordedEvent[]>();
 
   beforeAll(async () => {
-    testApp = await startTestApp();
+    backboneHost = await startBackboneHost('tiny-url');
+    testApp = await startTestApp({ settings: { BACKBONES_FILE: backboneHost.backbonesFile } });
     const user = await registerAndLogIn(testApp);
+    // A background job whose attempts are used up (its worker ran out of memory, say) ends in a failure event: the
+    // job queue then calls the processor's `failed`, as this does, each time right after the job is queued.
+    const givenUp = new Error('the worker ran out of memory');
     const client = new ApiClient(testApp, user.auth);
     const as = <T extends { set(name: string, value: string): T }>(request: T) => request.set('Authorization', user.auth);
 
@@ -98,12 +150,41 @@ describe('stored event payloads (the log contract)', () => {
     expect(iteration.status).toBe('completed');
     const runs = `/v1/projects/${project.id}/iterations/${iteration.id}/test-runs`;
     const run = await as(testApp.http.post(runs)).send({ split: 'test' }).expect(202);
-    for (let status = 'queued'; !['completed', 'failed'].includes(status); await new Promise((resolve) => setTimeout(resolve, 100))) {
-      status = (await as(testApp.http.get(`${runs}/${run.body.id}`)).expect(200)).body.status;
-    }
+    // Test runs run one at a time: this one waits behind the first when it is cancelled.
+    const behind = await as(testApp.http.post(runs)).send({ split: 'test' }).expect(202);
+    await as(testApp.http.post(`${runs}/${behind.body.id}/cancel`)).expect(200);
+    const doomedRun = await as(testApp.http.post(runs)).send({ split: 'test' }).expect(202);
+    await testApp.app.get(TestRunJobProcessor).failed({ v: 1, projectId: project.id, testRunId: doomedRun.body.id }, givenUp);
+    await until(async () => (await as(testApp.http.get(`${runs}/${run.body.id}`)).expect(200)).body.status, (status) => status !== 'requested');
+
+    // Frames of a video, unlabeled, taken in two batches (progress recorded after the first).
+    const video = await as(testApp.http.post(`/v1/projects/${project.id}/videos`))
+      .attach('video', await makeVideo('testsrc', 1), 'walk.mp4')
+      .field('framesPerSecond', '5')
+      .expect(202);
+    const extracted = await until(
+      async () => (await as(testApp.http.get(`/v1/projects/${project.id}/videos/${video.body.id}`)).expect(200)).body,
+      (read) => read.status !== 'extracting',
+    );
+    expect(extracted).toMatchObject({ status: 'completed', created: 5 });
+    const doomedVideo = await as(testApp.http.post(`/v1/projects/${project.id}/videos`)).attach('video', await makeVideo('color=c=red', 1), 'red.mp4').expect(202);
+    await testApp.app.get(VideoFramesJobProcessor).failed({ v: 1, videoId: doomedVideo.body.id }, givenUp);
+
+    // Suggestions for the frames from the trained iteration; one of them rejected.
+    const suggestions = `/v1/projects/${project.id}/iterations/${iteration.id}/suggestions`;
+    const suggestionRun = await as(testApp.http.post(suggestions)).send({}).expect(202);
+    const suggested = await until(async () => (await as(testApp.http.get(`${suggestions}/runs/${suggestionRun.body.id}`)).expect(200)).body, (read) => read.status !== 'requested');
+    expect(suggested.status).toBe('completed');
+    const [suggestion] = (await as(testApp.http.get(suggestions)).expect(200)).body.items;
+    await as(testApp.http.post(`${suggestions}/reject`)).send({ imageIds: [suggestion.imageId] }).expect(200);
+    const doomedSuggestions = await as(testApp.http.post(suggestions)).send({}).expect(202);
+    await testApp.app.get(LabelSuggestionsJobProcessor).failed({ v: 1, projectId: project.id, iterationId: iteration.id, runId: doomedSuggestions.body.id }, givenUp);
     const long = await client.train(project.id, { epochs: 500 });
     await as(testApp.http.post(`/v1/projects/${project.id}/iterations/${long.id}/cancel`)).expect(200);
     expect((await client.waitForIteration(project.id, long.id)).status).toBe('cancelled');
+    const doomed = await client.train(project.id);
+    await testApp.app.get(TrainingJobProcessor).failed({ v: 1, projectId: project.id, iterationId: doomed.id }, givenUp);
+    expect((await client.waitForIteration(project.id, doomed.id)).status).toBe('failed');
 
     await as(testApp.http.patch(`/v1/projects/${project.id}/iterations/${iteration.id}`)).send({ name: 'first' }).expect(200);
     await as(testApp.http.delete(`/v1/projects/${project.id}/iterations/${long.id}`)).expect(204);
@@ -120,6 +201,27 @@ describe('stored event payloads (the log contract)', () => {
     await as(testApp.http.post(`/v1/projects/${project.id}/predictions/promote`))
       .send({ items: [{ predictionId: predicted.body.storedPredictionId, label: 'red' }] })
       .expect(200);
+    await as(testApp.http.delete(`/v1/projects/${project.id}/predictions/${predicted.body.storedPredictionId}`)).expect(204);
+    // Predictions are counted in memory and flushed to the log now and then (USAGE_FLUSH_SECONDS).
+    await testApp.app.get(UsageRecorder).flush();
+
+    // 40 frames of a video predicted in two chunks (progress recorded after the first).
+    const videoPrediction = await testApp.http
+      .post(`/v1/predict/${deployment.body.id}/videos?framesPerSecond=10`)
+      .set('X-Api-Key', deployment.body.apiKey)
+      .attach('video', await makeVideo('testsrc', 4), 'walk.mp4')
+      .expect(202);
+    const videoPredicted = await until(
+      async () => (await testApp.http.get(`/v1/predict/${deployment.body.id}/videos/${videoPrediction.body.id}`).set('X-Api-Key', deployment.body.apiKey).expect(200)).body,
+      (read) => read.status !== 'running',
+    );
+    expect(videoPredicted).toMatchObject({ status: 'completed', progress: { framesDone: 40, frameCount: 40 } });
+    const doomedPrediction = await testApp.http
+      .post(`/v1/predict/${deployment.body.id}/videos`)
+      .set('X-Api-Key', deployment.body.apiKey)
+      .attach('video', await makeVideo('color=c=red', 1), 'red.mp4')
+      .expect(202);
+    await testApp.app.get(VideoPredictionJobProcessor).failed({ v: 1, videoPredictionId: doomedPrediction.body.id }, givenUp);
     await as(testApp.http.put(`${deployed}/share`)).send({ name: 'Colours', description: 'red or blue' }).expect(200);
     await as(testApp.http.delete(`${deployed}/share`)).expect(204);
     await as(testApp.http.post(`${deployed}/rotate-key`)).expect(200);
@@ -132,15 +234,26 @@ describe('stored event payloads (the log contract)', () => {
     await as(testApp.http.put(`/v1/projects/${detection.id}/images/${scene.id}/regions`))
       .send({ regions: [{ label: 'square', x: 0.1, y: 0.1, width: 0.5, height: 0.5 }] })
       .expect(200);
+    const archive = await as(testApp.http.post(`/v1/projects/${detection.id}/export`)).buffer(true).parse(binary).expect(200);
+    await as(testApp.http.post('/v1/projects/import')).attach('archive', archive.body as Buffer, 'project.diyml.zip').expect(201);
     await as(testApp.http.delete(`/v1/projects/${detection.id}`)).expect(204);
+
+    // Photos embedded in the background on the backbone the training configuration names.
+    const bars = await client.createProject('classification', ['bars']);
+    await client.configureTraining(bars.id, { architecture: 'backbone-classifier', backbone: 'tiny-url' });
+    await client.upload(bars.id, await colouredSquares(BLUE, 2, 16), { label: 'bars' }, 'bars');
+    await until(async () => (await as(testApp.http.get(`/v1/projects/${bars.id}/embeddings`)).expect(200)).body.items, (tables) => tables.length > 0);
 
     for (const event of await testApp.app.get(EventStore).readAll()) {
       const key = `${event.type}.v${event.v}`;
       emitted.set(key, [...(emitted.get(key) ?? []), event]);
     }
-  }, 240_000);
+  }, 420_000);
 
-  afterAll(() => testApp.destroy());
+  afterAll(async () => {
+    await testApp.destroy();
+    await backboneHost.close();
+  });
 
   it('emits each event type and version with the payload shape its fixture records', () => {
     if (UPDATE) mkdirSync(FIXTURES, { recursive: true });
@@ -175,6 +288,13 @@ describe('stored event payloads (the log contract)', () => {
     ]) {
       expect(types).toContain(type);
     }
+  });
+
+  it('has a fixture for every event type the code declares, at its newest version', () => {
+    const fixtures = new Set(readdirSync(FIXTURES));
+    const declared = [...DECLARED_EVENT_VERSIONS].map(([type, v]) => `${type}.v${v}.json`);
+    // A new event type (or version) must be emitted by the journey above, which then writes its fixture.
+    expect(declared.filter((file) => !fixtures.has(file))).toEqual([]);
   });
 
   it('keeps no current fixture for a version nothing emits any more (old versions go beside their upcaster tests)', () => {
