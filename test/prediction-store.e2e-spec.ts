@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { BlobStore } from '../libs/blobs/src/index.js';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -25,6 +27,14 @@ describe('prediction store over HTTP', () => {
   const list = (query = '', auth = client.auth) => testApp.http.get(`/v1/projects/${project.id}/predictions${query}`).set('Authorization', auth);
   const configure = (body: Record<string, unknown>) =>
     testApp.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send(body);
+
+  /** Whether the picture's bytes are still kept (blobs are addressed by the sha256 of their bytes). */
+  const pictureKept = (image: Buffer) => testApp.app.get(BlobStore).has(createHash('sha256').update(image).digest('hex'));
+  async function eventuallyKept(image: Buffer, expected: boolean): Promise<boolean> {
+    const deadline = Date.now() + 10_000;
+    while ((await pictureKept(image)) !== expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    return pictureKept(image);
+  }
 
   beforeAll(async () => {
     testApp = await startTestApp();
@@ -69,6 +79,10 @@ describe('prediction store over HTTP', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(items.map((item) => item.id)).toEqual(answers.slice(-4).reverse().map((answer) => answer.storedPredictionId));
+    // The pictures of the predictions retention deleted are deleted too; those still stored are kept.
+    expect(await eventuallyKept(images[0], false)).toBe(false);
+    expect(await eventuallyKept(images[1], false)).toBe(false);
+    for (const image of images.slice(2)) expect(await pictureKept(image)).toBe(true);
 
     const first = await list('?limit=3');
     expect(first.body.items).toHaveLength(3);
@@ -139,14 +153,27 @@ describe('prediction store over HTTP', () => {
     expect(upload.metadata.correlationId).toBe(promotion.metadata.correlationId);
   });
 
-  it("deletes a stored prediction; another user sees none of the project's predictions", async () => {
-    const [first] = (await list()).body.items as Stored[];
+  it("deletes a stored prediction and its picture, unless promoted; another user sees none of the project's predictions", async () => {
+    const [promoted, , notPromoted] = (await list()).body.items as Stored[];
+    expect(promoted.promotedImageId).not.toBeNull();
+    const notPromotedImage = (await testApp.http.get(notPromoted.imageUrl).set('Authorization', client.auth).buffer(true)).body as Buffer;
+    expect(notPromoted.promotedImageId).toBeNull();
+    expect((await testApp.http.delete(`/v1/projects/${project.id}/predictions/${notPromoted.id}`).set('Authorization', client.auth)).status).toBe(204);
+    expect(await eventuallyKept(notPromotedImage, false)).toBe(false);
+
+    // A promoted prediction's picture belongs to the dataset: deleting the prediction leaves the image there.
+    const promotedImage = (await testApp.http.get(promoted.imageUrl).set('Authorization', client.auth).buffer(true)).body as Buffer;
+    const first = promoted;
     const deleted = await testApp.http.delete(`/v1/projects/${project.id}/predictions/${first.id}`).set('Authorization', client.auth);
     expect(deleted.status).toBe(204);
     expect((await list()).body.items.map((item: Stored) => item.id)).not.toContain(first.id);
     const gone = await testApp.http.get(`/v1/projects/${project.id}/predictions/${first.id}`).set('Authorization', client.auth);
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('PREDICTION_NOT_FOUND');
+    const datasetImage = await testApp.http.get(`/v1/projects/${project.id}/images/${promoted.promotedImageId}/content`).set('Authorization', client.auth).buffer(true);
+    expect(datasetImage.status).toBe(200);
+    expect(Buffer.compare(datasetImage.body as Buffer, promotedImage)).toBe(0);
+    expect(await pictureKept(promotedImage)).toBe(true);
 
     const stranger = (await registerAndLogIn(testApp)).auth;
     expect((await list('', stranger)).status).toBe(404);

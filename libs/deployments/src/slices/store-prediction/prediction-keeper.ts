@@ -194,6 +194,8 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       command.metadata,
     );
     this.lastPosition = Math.max(this.lastPosition, result.position);
+    // A deleted prediction of the same picture may have had its bytes reclaimed between the put and the append.
+    if (!(await this.blobs.has(blob.sha256))) await this.blobs.put(image);
   }
 
   /** Deletes a stored prediction at its owner's request; returns the log position for read-your-writes. */
