@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { BlobStore } from '../libs/blobs/src/index.js';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
-import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { expectReplayEqual } from './support/replay-equal.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+import { modelZip, tinyDetector } from './support/tiny-models.js';
 
 jest.setTimeout(60_000);
 
@@ -198,6 +199,82 @@ describe('prediction store over HTTP', () => {
   it('has read models equal to a rebuild from the log (replay --verify), with every new event versioned', async () => {
     await expectReplayEqual(testApp, ['stored-predictions', 'deployments', 'project-history']);
   });
+});
+
+describe('prediction store of an object detection deployment', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  it('promotes a stored detection with corrected boxes: the dataset gets the picture with those regions', async () => {
+    const project = await client.createProject('detection', ['red', 'blue'], 'detection store');
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'detector.zip')
+      .expect(201);
+    const deployment = (await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: imported.body.id }).expect(201))
+      .body as { id: string; apiKey: string };
+    await client.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send({ enabled: true }).expect(200);
+    const [scene] = await squareScenes([RED, BLUE], 1, 31, 64);
+
+    const answer = await client.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(scene.png).expect(200);
+    const storedId = answer.body.storedPredictionId as string;
+    const stored = (await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth).expect(200)).body;
+    expect(stored.predictions).toEqual(answer.body.predictions);
+    expect(stored.predictions.every((prediction: { box?: unknown }) => prediction.box !== undefined)).toBe(true);
+
+    // The untrained detector's boxes mean nothing: the owner draws the right ones, by label name and by label id.
+    const corrected = [
+      { label: 'red', x: 0.1, y: 0.15, width: 0.3, height: 0.25 },
+      { label: project.labels.blue, x: 0.5, y: 0.55, width: 0.4, height: 0.35 },
+    ];
+    const classificationStyle = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: storedId, label: 'red' }] });
+    expect(classificationStyle.status).toBe(400);
+    expect(classificationStyle.body.code).toBe('WRONG_PROJECT_TYPE');
+    const outside = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: storedId, regions: [{ label: 'red', x: 0.8, y: 0.1, width: 0.5, height: 0.2 }] }] });
+    expect(outside.status).toBe(400);
+    expect(outside.body.code).toBe('REGION_OUT_OF_BOUNDS');
+    expect((await client.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth)).body.items).toEqual([]);
+
+    const promoted = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: storedId, regions: corrected, split: 'test' }] })
+      .expect(200);
+    expect(promoted.body.items).toMatchObject([{ predictionId: storedId, status: 'created' }]);
+    const imageId = promoted.body.items[0].imageId as string;
+
+    const image = (await client.http.get(`/v1/projects/${project.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body;
+    expect(image).toMatchObject({ split: 'test', width: 64, height: 64 });
+    const regions = (image.regions as { label: { id: string; name: string }; x: number; y: number; width: number; height: number }[])
+      .map(({ label, x, y, width, height }) => ({ label: label.name, x, y, width, height }))
+      .sort((a, b) => a.x - b.x);
+    expect(regions).toEqual([
+      { label: 'red', x: 0.1, y: 0.15, width: 0.3, height: 0.25 },
+      { label: 'blue', x: 0.5, y: 0.55, width: 0.4, height: 0.35 },
+    ]);
+    const content = await client.http.get(`/v1/projects/${project.id}/images/${imageId}/content`).set('Authorization', client.auth).buffer(true).expect(200);
+    expect(Buffer.compare(content.body as Buffer, scene.png)).toBe(0);
+    expect((await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth)).body.promotedImageId).toBe(imageId);
+    const labeled = await client.http.get(`/v1/projects/${project.id}/images?label=blue`).set('Authorization', client.auth).expect(200);
+    expect(labeled.body.items.map((item: { id: string }) => item.id)).toEqual([imageId]);
+
+    await expectReplayEqual(testApp, ['stored-predictions', 'images', 'project-history']);
+  }, 60_000);
 });
 
 describe('Custom Vision stored predictions, driven by the official SDKs', () => {

@@ -15,7 +15,7 @@ import {
   Settings,
 } from '../../../../core/src/index.js';
 import { UuidParam } from '../../../../core/src/index.js';
-import { resolveLabel } from '../../../../datasets/src/index.js';
+import { resolveLabel, validateRegions } from '../../../../datasets/src/index.js';
 import { RegionInputDto } from '../../../../datasets/src/http/region-input.dto.js';
 import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
 import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
@@ -108,7 +108,7 @@ export class PromotePredictionsController {
     summary: 'Add stored predictions to the dataset with a corrected label or boxes',
     description:
       'Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, ' +
-      '400 WRONG_PROJECT_TYPE): one bad item and nothing is added.',
+      '400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added.',
   })
   @ApiOkResponse({ type: PromotePredictionsResultDto })
   @ApiErrors(400, 401, 404, 409)
@@ -184,6 +184,9 @@ export class PromotePredictionsController {
       view.predictions
         .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
         .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
-    return { labelId: null, regions: boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height })) };
+    const regions = boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height }));
+    if (!item.regions) return { labelId: null, regions };
+    // Corrected boxes are checked here, before anything is added (a box outside the image: 400 REGION_OUT_OF_BOUNDS).
+    return { labelId: null, regions: validateRegions({ id: view.projectId, type: 'detection', labelIds: project.labels.map((label) => label.id) }, regions) };
   }
 }
