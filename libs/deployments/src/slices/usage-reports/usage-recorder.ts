@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Clock, IdGenerator, READ_ONLY_PROCESS, Settings, toEventMetadata } from '../../../../core/src/index.js';
-import { EventStore } from '../../../../event-store/src/index.js';
+import { EVENT_ID_REUSED, EventStore } from '../../../../event-store/src/index.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { addLatency } from '../../domain/latency-histogram.js';
 import { type DeploymentUsageRecorded, deploymentUsageStream } from '../../domain/usage.events.js';
@@ -151,6 +151,11 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
           });
           sealed.counts.delete(key);
         } catch (error) {
+          // The id names these very counts: taken means they were written by an attempt whose answer was lost.
+          if ((error as { code?: string }).code === EVENT_ID_REUSED) {
+            sealed.counts.delete(key);
+            continue;
+          }
           this.logger.warn(`Usage of deployment ${data.deploymentId} not written yet: ${(error as Error).message}`);
         }
       }
