@@ -27,11 +27,13 @@ describe('video model thread', () => {
     );
   }, 60_000);
 
-  it('predicts chunk after chunk with the model loaded once, as the model itself predicts them', async () => {
+  it('predicts chunk after chunk with the model loaded once, as the model itself predicts them; a bad frame fails only its chunk', async () => {
     const thread = await VideoModelThread.open(modelZip);
     let chunks: Awaited<ReturnType<VideoModelThread['predict']>>[];
     try {
-      chunks = [await thread.predict(frames.slice(0, 32), { threshold: 0 }), await thread.predict(frames.slice(32), { threshold: 0 })];
+      chunks = [await thread.predict(frames.slice(0, 32), { threshold: 0 })];
+      await expect(thread.predict([new TextEncoder().encode('not a png')], {})).rejects.toThrow(/./);
+      chunks.push(await thread.predict(frames.slice(32), { threshold: 0 }));
     } finally {
       await thread.close();
     }
@@ -39,25 +41,16 @@ describe('video model thread', () => {
     const model = await LoadedModel.load(unpackModel(modelZip));
     try {
       const expected = await model.predictBatch(frames, { threshold: 0 });
-      const got = chunks.flat();
-      got.forEach((predictions, index) => {
+      chunks.flat().forEach((predictions, index) => {
         expect(predictions.map((prediction) => prediction.label)).toEqual(expected[index].map((prediction) => prediction.label));
         predictions.forEach((prediction, rank) => expect(prediction.probability).toBeCloseTo(expected[index][rank].probability, 5));
       });
     } finally {
       model.dispose();
     }
-  }, 60_000);
+  }, 120_000);
 
-  it('refuses an archive that is not a model, and a frame that is not an image, with the reason', async () => {
-    await expect(VideoModelThread.open(new TextEncoder().encode('not a zip'))).rejects.toThrow(/./);
-    const thread = await VideoModelThread.open(modelZip);
-    try {
-      await expect(thread.predict([new TextEncoder().encode('not a png')], {})).rejects.toThrow(/./);
-      // The thread still answers after a failed chunk.
-      expect(await thread.predict(frames.slice(0, 2), {})).toHaveLength(2);
-    } finally {
-      await thread.close();
-    }
-  }, 60_000);
+  it('refuses an archive that is not a model', async () => {
+    await expect(VideoModelThread.open(new TextEncoder().encode('not a zip'))).rejects.toThrow(/zip|archive|model/i);
+  }, 120_000);
 });
