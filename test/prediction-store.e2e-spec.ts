@@ -3,7 +3,9 @@ import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-predi
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { BlobStore } from '../libs/blobs/src/index.js';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
@@ -212,6 +214,24 @@ describe('prediction store of an object detection deployment', () => {
   afterAll(async () => {
     await testApp.destroy();
   });
+
+  it('answers 503 PREDICTION_NOT_STORED and stores nothing while its journal cannot be written', async () => {
+    const { project, deployment } = await deployedTinyModel(client, ['red', 'blue'], 'unwritable journal');
+    await client.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send({ enabled: true }).expect(200);
+    const [image] = await colouredSquares(RED, 1, 41);
+    const predict = () => client.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(image);
+    const journal = join(testApp.dataDir, 'journal');
+    writeFileSync(journal, 'a file where the journal folder should be');
+    const refused = await predict();
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('PREDICTION_NOT_STORED');
+    expect((await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)).body.items).toEqual([]);
+    rmSync(journal);
+    const stored = await predict().expect(200);
+    expect((await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)).body.items.map((item: Stored) => item.id)).toEqual([
+      stored.body.storedPredictionId,
+    ]);
+  }, 60_000);
 
   it('promotes a stored detection with corrected boxes: the dataset gets the picture with those regions', async () => {
     const project = await client.createProject('detection', ['red', 'blue'], 'detection store');

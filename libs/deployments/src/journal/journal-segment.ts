@@ -101,7 +101,8 @@ export async function takeOverOrphans(directory: string, kind: string): Promise<
   try {
     names = await readdir(directory);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    // No folder, or something else in its place: no journal to take over (writing one will report the problem).
+    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return [];
     throw error;
   }
   const orphans: OrphanedSegment[] = [];

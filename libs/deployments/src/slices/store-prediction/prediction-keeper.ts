@@ -7,6 +7,7 @@ import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { beyondRetention } from '../../domain/retention.js';
+import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DEPLOYMENTS, type DeploymentView } from '../../read-models/deployments/deployment.view.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
 import { type JournalEntry, type JournalRecord, PredictionJournal } from '../../journal/prediction-journal.js';
@@ -133,7 +134,18 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       maxCount: deployment.predictionStore?.maxCount ?? null,
     };
     // Durable before the answer: a crash from here on loses nothing the caller was told is stored.
-    this.enqueue({ ...store, journaled: await this.journal.append(toJournalRecord(store)) });
+    let journaled: JournalEntry;
+    try {
+      journaled = await this.journal.append(toJournalRecord(store));
+    } catch (error) {
+      this.logger.error(`The prediction journal is not writable: ${(error as Error).message}`);
+      throw new DomainError(
+        'unavailable',
+        DeploymentErrors.PREDICTION_NOT_STORED,
+        'The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off.',
+      );
+    }
+    this.enqueue({ ...store, journaled });
     return predictionId;
   }
 

@@ -63,4 +63,13 @@ describe('usage recorder journal', () => {
     expect(readdirSync(join(dataDir, 'journal'))).toEqual([]);
     await running.beforeApplicationShutdown();
   });
+
+  it('still counts, in memory, when its journal cannot be written', async () => {
+    writeFileSync(join(dataDir, 'journal'), 'a file where the journal folder should be');
+    const running = recorder();
+    await running.onApplicationBootstrap();
+    for (let n = 0; n < 2; n++) running.record({ projectId: randomUUID(), deploymentId, callerId: 'deployment-key', errorCode: null, latencyMs: 5, at: new Date() });
+    await running.beforeApplicationShutdown();
+    expect(await calls()).toBe(2);
+  });
 });

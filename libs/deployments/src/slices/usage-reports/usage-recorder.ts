@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Clock, IdGenerator, READ_ONLY_PROCESS, Settings, toEventMetadata } from '../../../../core/src/index.js';
 import { EVENT_ID_REUSED, EventStore } from '../../../../event-store/src/index.js';
@@ -90,6 +90,7 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private readonly journalDirectory: string;
+  private journalBroken = false;
 
   constructor(
     private readonly events: EventStore,
@@ -123,8 +124,14 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
   record(call: PredictionCall): void {
     if (this.readOnly) return;
     addCall(this.pending, call);
-    this.segment ??= JournalSegment.create(this.journalDirectory, JOURNAL_KIND);
-    this.segment.append(Buffer.from(`${JSON.stringify({ ...call, at: call.at.toISOString() })}\n`));
+    try {
+      this.segment ??= JournalSegment.create(this.journalDirectory, JOURNAL_KIND);
+      this.segment.append(Buffer.from(`${JSON.stringify({ ...call, at: call.at.toISOString() })}\n`));
+    } catch (error) {
+      // Counting goes on in memory (written at the next flush), only without the crash safety.
+      if (!this.journalBroken) this.logger.error(`Usage journal not writable, counts are kept in memory only: ${(error as Error).message}`);
+      this.journalBroken = true;
+    }
   }
 
   /** Appends what was counted since the last flush; counts that could not be written are tried again at the next one. */
@@ -134,9 +141,13 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async writePending(): Promise<void> {
-    if (this.segment) {
+    if (this.pending.size > 0) {
       const segment = this.segment;
-      this.sealed.push({ segmentId: segment.id, counts: this.pending, remove: () => segment.remove() });
+      this.sealed.push({
+        segmentId: segment?.id ?? randomUUID(),
+        counts: this.pending,
+        remove: async () => segment?.remove(),
+      });
       this.pending = new Map();
       this.segment = undefined;
     }
