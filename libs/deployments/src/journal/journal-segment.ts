@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,15 @@ export class JournalSegment {
     mkdirSync(directory, { recursive: true });
     const id = randomUUID();
     const path = join(directory, segmentName(kind, process.pid, id));
-    return new JournalSegment(path, id, openSync(path, 'ax'));
+    const segment = new JournalSegment(path, id, openSync(path, 'ax'));
+    // The new name itself on the disk, or a power cut could lose a file whose content was flushed.
+    const folder = openSync(directory, 'r');
+    try {
+      fsyncSync(folder);
+    } finally {
+      closeSync(folder);
+    }
+    return segment;
   }
 
   get size(): number {

@@ -42,13 +42,13 @@ function fromJournalRecord({ header, image }: JournalRecord): Omit<PendingStore,
 /**
  * Keeps the predictions of deployments whose prediction store is on: the image as a blob, the results in a
  * PredictionStored event. Before the answer, a prediction is only appended to a local write-ahead journal
- * (DATA_DIR/journal, one fdatasync shared by every prediction arriving meanwhile: about 6 ms here); the blob and the event are
- * written behind the answer: each waits for the disk (fsync, about 15 ms each here), which would triple a
- * 10 ms prediction. The answer carries the id the stored prediction will have; a write that fails is retried;
- * a graceful shutdown first writes everything answered; a crash (kill -9, power cut) loses nothing answered:
- * the next start on this host writes what the journal of the dead process holds (the writes are idempotent).
- * The store's own read endpoints wait for the writes of this process (read-your-writes). The retention limits
- * are applied after the writes, off the request.
+ * (DATA_DIR/journal, one fdatasync shared by every prediction arriving meanwhile: about 6 ms here); the blob
+ * and the event are written behind the answer: each waits for the disk (fsync, about 15 ms each here), which
+ * would triple a 10 ms prediction. The answer carries the id the stored prediction will have; a write that
+ * fails is retried; a graceful shutdown first writes everything answered; a crash (kill -9, power cut) loses
+ * nothing answered: the next start on this host writes what the journal of the dead process holds (the writes
+ * are idempotent). The store's own read endpoints wait for the writes of this process (read-your-writes). The
+ * retention limits are applied after the writes, off the request.
  */
 @Injectable()
 export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
