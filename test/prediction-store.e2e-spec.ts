@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
+import { createHash } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { BlobStore } from '../libs/blobs/src/index.js';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
-import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { expectReplayEqual } from './support/replay-equal.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+import { modelZip, tinyDetector } from './support/tiny-models.js';
 
 jest.setTimeout(60_000);
 
@@ -25,6 +30,14 @@ describe('prediction store over HTTP', () => {
   const list = (query = '', auth = client.auth) => testApp.http.get(`/v1/projects/${project.id}/predictions${query}`).set('Authorization', auth);
   const configure = (body: Record<string, unknown>) =>
     testApp.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send(body);
+
+  /** Whether the picture's bytes are still kept (blobs are addressed by the sha256 of their bytes). */
+  const pictureKept = (image: Buffer) => testApp.app.get(BlobStore).has(createHash('sha256').update(image).digest('hex'));
+  async function eventuallyKept(image: Buffer, expected: boolean): Promise<boolean> {
+    const deadline = Date.now() + 10_000;
+    while ((await pictureKept(image)) !== expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    return pictureKept(image);
+  }
 
   beforeAll(async () => {
     testApp = await startTestApp();
@@ -69,6 +82,10 @@ describe('prediction store over HTTP', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(items.map((item) => item.id)).toEqual(answers.slice(-4).reverse().map((answer) => answer.storedPredictionId));
+    // The pictures of the predictions retention deleted are deleted too; those still stored are kept.
+    expect(await eventuallyKept(images[0], false)).toBe(false);
+    expect(await eventuallyKept(images[1], false)).toBe(false);
+    for (const image of images.slice(2)) expect(await pictureKept(image)).toBe(true);
 
     const first = await list('?limit=3');
     expect(first.body.items).toHaveLength(3);
@@ -139,14 +156,27 @@ describe('prediction store over HTTP', () => {
     expect(upload.metadata.correlationId).toBe(promotion.metadata.correlationId);
   });
 
-  it("deletes a stored prediction; another user sees none of the project's predictions", async () => {
-    const [first] = (await list()).body.items as Stored[];
+  it("deletes a stored prediction and its picture, unless promoted; another user sees none of the project's predictions", async () => {
+    const [promoted, , notPromoted] = (await list()).body.items as Stored[];
+    expect(promoted.promotedImageId).not.toBeNull();
+    const notPromotedImage = (await testApp.http.get(notPromoted.imageUrl).set('Authorization', client.auth).buffer(true)).body as Buffer;
+    expect(notPromoted.promotedImageId).toBeNull();
+    expect((await testApp.http.delete(`/v1/projects/${project.id}/predictions/${notPromoted.id}`).set('Authorization', client.auth)).status).toBe(204);
+    expect(await eventuallyKept(notPromotedImage, false)).toBe(false);
+
+    // A promoted prediction's picture belongs to the dataset: deleting the prediction leaves the image there.
+    const promotedImage = (await testApp.http.get(promoted.imageUrl).set('Authorization', client.auth).buffer(true)).body as Buffer;
+    const first = promoted;
     const deleted = await testApp.http.delete(`/v1/projects/${project.id}/predictions/${first.id}`).set('Authorization', client.auth);
     expect(deleted.status).toBe(204);
     expect((await list()).body.items.map((item: Stored) => item.id)).not.toContain(first.id);
     const gone = await testApp.http.get(`/v1/projects/${project.id}/predictions/${first.id}`).set('Authorization', client.auth);
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('PREDICTION_NOT_FOUND');
+    const datasetImage = await testApp.http.get(`/v1/projects/${project.id}/images/${promoted.promotedImageId}/content`).set('Authorization', client.auth).buffer(true);
+    expect(datasetImage.status).toBe(200);
+    expect(Buffer.compare(datasetImage.body as Buffer, promotedImage)).toBe(0);
+    expect(await pictureKept(promotedImage)).toBe(true);
 
     const stranger = (await registerAndLogIn(testApp)).auth;
     expect((await list('', stranger)).status).toBe(404);
@@ -171,6 +201,100 @@ describe('prediction store over HTTP', () => {
   it('has read models equal to a rebuild from the log (replay --verify), with every new event versioned', async () => {
     await expectReplayEqual(testApp, ['stored-predictions', 'deployments', 'project-history']);
   });
+});
+
+describe('prediction store of an object detection deployment', () => {
+  let testApp: TestApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    testApp = await startTestApp();
+    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+  });
+  afterAll(async () => {
+    await testApp.destroy();
+  });
+
+  it('answers 503 PREDICTION_NOT_STORED and stores nothing while its journal cannot be written', async () => {
+    const { project, deployment } = await deployedTinyModel(client, ['red', 'blue'], 'unwritable journal');
+    await client.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send({ enabled: true }).expect(200);
+    const [image] = await colouredSquares(RED, 1, 41);
+    const predict = () => client.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(image);
+    const journal = join(testApp.dataDir, 'journal');
+    writeFileSync(journal, 'a file where the journal folder should be');
+    const refused = await predict();
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('PREDICTION_NOT_STORED');
+    expect((await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)).body.items).toEqual([]);
+    rmSync(journal);
+    const stored = await predict().expect(200);
+    expect((await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)).body.items.map((item: Stored) => item.id)).toEqual([
+      stored.body.storedPredictionId,
+    ]);
+  }, 60_000);
+
+  it('promotes a stored detection with corrected boxes: the dataset gets the picture with those regions', async () => {
+    const project = await client.createProject('detection', ['red', 'blue'], 'detection store');
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'detector.zip')
+      .expect(201);
+    const deployment = (await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: imported.body.id }).expect(201))
+      .body as { id: string; apiKey: string };
+    await client.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send({ enabled: true }).expect(200);
+    const [scene] = await squareScenes([RED, BLUE], 1, 31, 64);
+
+    const answer = await client.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(scene.png).expect(200);
+    const storedId = answer.body.storedPredictionId as string;
+    const stored = (await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth).expect(200)).body;
+    expect(stored.predictions).toEqual(answer.body.predictions);
+    expect(stored.predictions.every((prediction: { box?: unknown }) => prediction.box !== undefined)).toBe(true);
+
+    // The untrained detector's boxes mean nothing: the owner draws the right ones, by label name and by label id.
+    const corrected = [
+      { label: 'red', x: 0.1, y: 0.15, width: 0.3, height: 0.25 },
+      { label: project.labels.blue, x: 0.5, y: 0.55, width: 0.4, height: 0.35 },
+    ];
+    const classificationStyle = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: storedId, label: 'red' }] });
+    expect(classificationStyle.status).toBe(400);
+    expect(classificationStyle.body.code).toBe('WRONG_PROJECT_TYPE');
+    const outside = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: storedId, regions: [{ label: 'red', x: 0.8, y: 0.1, width: 0.5, height: 0.2 }] }] });
+    expect(outside.status).toBe(400);
+    expect(outside.body.code).toBe('REGION_OUT_OF_BOUNDS');
+    expect((await client.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth)).body.items).toEqual([]);
+
+    const promoted = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: storedId, regions: corrected, split: 'test' }] })
+      .expect(200);
+    expect(promoted.body.items).toMatchObject([{ predictionId: storedId, status: 'created' }]);
+    const imageId = promoted.body.items[0].imageId as string;
+
+    const image = (await client.http.get(`/v1/projects/${project.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body;
+    expect(image).toMatchObject({ split: 'test', width: 64, height: 64 });
+    const regions = (image.regions as { label: { id: string; name: string }; x: number; y: number; width: number; height: number }[])
+      .map(({ label, x, y, width, height }) => ({ label: label.name, x, y, width, height }))
+      .sort((a, b) => a.x - b.x);
+    expect(regions).toEqual([
+      { label: 'red', x: 0.1, y: 0.15, width: 0.3, height: 0.25 },
+      { label: 'blue', x: 0.5, y: 0.55, width: 0.4, height: 0.35 },
+    ]);
+    const content = await client.http.get(`/v1/projects/${project.id}/images/${imageId}/content`).set('Authorization', client.auth).buffer(true).expect(200);
+    expect(Buffer.compare(content.body as Buffer, scene.png)).toBe(0);
+    expect((await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth)).body.promotedImageId).toBe(imageId);
+    const labeled = await client.http.get(`/v1/projects/${project.id}/images?label=blue`).set('Authorization', client.auth).expect(200);
+    expect(labeled.body.items.map((item: { id: string }) => item.id)).toEqual([imageId]);
+
+    await expectReplayEqual(testApp, ['stored-predictions', 'images', 'project-history']);
+  }, 60_000);
 });
 
 describe('Custom Vision stored predictions, driven by the official SDKs', () => {

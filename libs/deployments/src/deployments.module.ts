@@ -37,6 +37,7 @@ import { PromotePredictionsController } from './slices/promote-predictions/promo
 import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
 import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
 import { SharedPredictThrottlerGuard, SharedPredictThrottlerStorage } from './slices/shared-models/shared-predict-throttler.guard.js';
+import { PredictionImageReclaimer } from './slices/store-prediction/prediction-image-reclaimer.js';
 import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js';
 import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
 import { UsageRecorder } from './slices/usage-reports/usage-recorder.js';
@@ -88,6 +89,7 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     StoredPredictionQueries,
     PredictionKeeper,
     PredictionPromoter,
+    PredictionImageReclaimer,
     UsageProjection,
     UsageQueries,
     UsageRecorder,

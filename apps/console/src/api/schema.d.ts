@@ -848,7 +848,7 @@ export interface paths {
         put?: never;
         /**
          * Predict with a deployed model
-         * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429). When the deployment's prediction store is on, the image and the answer are stored just after the answer is sent (`storedPredictionId`: the id it is stored under).
+         * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per key (429). When the deployment's prediction store is on, the image and the answer are on the disk (a local journal) before the answer is sent, and in the log just after (`storedPredictionId`: the id it is stored under); 503 PREDICTION_NOT_STORED when the journal cannot be written.
          */
         post: operations["predict"];
         delete?: never;
@@ -909,7 +909,7 @@ export interface paths {
         put?: never;
         /**
          * Add stored predictions to the dataset with a corrected label or boxes
-         * @description Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, 400 WRONG_PROJECT_TYPE): one bad item and nothing is added.
+         * @description Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, 400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added.
          */
         post: operations["promotePredictions"];
         delete?: never;
@@ -9786,6 +9786,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description Error. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     importModel: {
@@ -11135,6 +11144,15 @@ export interface operations {
                      *       "message": "Too many requests; retry after 30 seconds."
                      *     }
                      */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Error. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };

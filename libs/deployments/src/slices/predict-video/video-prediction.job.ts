@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
 import { extractFrames } from '../../../../datasets/src/slices/upload-video/video-frames.js';
-import { predictOnThread } from '../../../../evaluation/src/worker/test-run-thread.js';
 import { decideAndAppend, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '../../../../jobs/src/index.js';
 import { EventReactor, type Reactor } from '../../../../read-store/src/index.js';
+import { VideoModelThread } from './video-model-thread.js';
 import { type VideoPredictionCommand, videoPredictionDecider } from './video-prediction.decider.js';
 import { type VideoPredictionRequested, videoPredictionStream } from './video-prediction.events.js';
 
@@ -21,7 +21,7 @@ export interface VideoPredictionResults {
   frames: { timestampMs: number; predictions: { label: string; probability: number; box?: { x: number; y: number; width: number; height: number } }[] }[];
 }
 
-/** Frames predicted per worker-thread run (each loads the model), progress recorded after each: at least 32, at most 10 runs. */
+/** Frames predicted per chunk, progress recorded after each: at least 32, at most 10 chunks. */
 const chunkSizeFor = (frames: number) => Math.max(32, Math.ceil(frames / 10));
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -44,7 +44,7 @@ export class VideoPredictionJobReactor implements Reactor {
 
 /**
  * Predicts every frame of a video (taken at its rate by ffmpeg, a child process) with the deployed model on a
- * worker thread, chunk by chunk with progress recorded after each, then stores the per-frame predictions as a
+ * worker thread that loads it once, chunk by chunk with progress recorded after each, then stores the per-frame predictions as a
  * JSON blob and records VideoPredictionCompleted (or VideoPredictionFailed). A finished one is left alone.
  */
 @JobProcessorProvider()
@@ -70,22 +70,28 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
     const options = { ...(spec.threshold === null ? {} : { threshold: spec.threshold }), ...(spec.maxResults === null ? {} : { maxResults: spec.maxResults }) };
     const results: VideoPredictionResults = { frames: [] };
     const chunkSize = chunkSizeFor(frames.length);
-    for (let start = 0; start < frames.length; start += chunkSize) {
-      const chunk = frames.slice(start, start + chunkSize);
-      const { predictions } = await predictOnThread(modelZip, chunk.map((frame) => new Uint8Array(frame.png)), options);
-      chunk.forEach((frame, index) =>
-        results.frames.push({
-          timestampMs: frame.timestampMs,
-          predictions: predictions[index].map(({ labelIndex, label, probability, box }) => ({
-            label: spec.labels[labelIndex] ?? label,
-            probability,
-            ...(box ? { box } : {}),
-          })),
-        }),
-      );
-      if (results.frames.length < frames.length) {
-        await this.decide(stream, { type: 'RecordVideoPredictionProgress', framesDone: results.frames.length }, metadata);
+    // One thread and one model load for the whole video, however many chunks.
+    const thread = await VideoModelThread.open(modelZip);
+    try {
+      for (let start = 0; start < frames.length; start += chunkSize) {
+        const chunk = frames.slice(start, start + chunkSize);
+        const predictions = await thread.predict(chunk.map((frame) => new Uint8Array(frame.png)), options);
+        chunk.forEach((frame, index) =>
+          results.frames.push({
+            timestampMs: frame.timestampMs,
+            predictions: predictions[index].map(({ labelIndex, label, probability, box }) => ({
+              label: spec.labels[labelIndex] ?? label,
+              probability,
+              ...(box ? { box } : {}),
+            })),
+          }),
+        );
+        if (results.frames.length < frames.length) {
+          await this.decide(stream, { type: 'RecordVideoPredictionProgress', framesDone: results.frames.length }, metadata);
+        }
       }
+    } finally {
+      await thread.close();
     }
     const stored = await this.blobs.put(new TextEncoder().encode(JSON.stringify(results)));
     await this.decide(stream, { type: 'CompleteVideoPrediction', framesDone: results.frames.length, resultsSha256: stored.sha256 }, metadata);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, commandMetadata, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { resolveLabel } from '../../../../datasets/src/index.js';
+import { resolveLabel, validateRegions } from '../../../../datasets/src/index.js';
 import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
 import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
 import type { ProjectView } from '../../../../projects/src/index.js';
@@ -119,5 +119,8 @@ function correction(
     view.predictions
       .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
       .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
-  return { labelId: null, regions: boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height })) };
+  const regions = boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height }));
+  if (!item.regions) return { labelId: null, regions };
+  // Corrected boxes are checked here, before anything is added (a box outside the image: 400 REGION_OUT_OF_BOUNDS).
+  return { labelId: null, regions: validateRegions({ id: view.projectId, type: 'detection', labelIds: project.labels.map((label) => label.id) }, regions) };
 }

@@ -74,7 +74,7 @@ export class PromotePredictionsController {
     summary: 'Add stored predictions to the dataset with a corrected label or boxes',
     description:
       'Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, ' +
-      '400 WRONG_PROJECT_TYPE): one bad item and nothing is added.',
+      '400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added.',
   })
   @ApiOkResponse({ type: PromotePredictionsResultDto })
   @ApiErrors(400, 401, 404, 409)

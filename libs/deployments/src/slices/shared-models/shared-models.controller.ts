@@ -168,7 +168,7 @@ export class SharedModelsController {
     },
   })
   @ApiOkResponse({ type: SharedPredictionResultDto })
-  @ApiErrors(400, 401, 404, 413, 415, 429)
+  @ApiErrors(400, 401, 404, 413, 415, 429, 503)
   async predict(
     @Param('deploymentId', UuidParam('deploymentId')) _deploymentId: string,
     @Query() query: PredictQueryDto,

@@ -1,13 +1,16 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { join } from 'node:path';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS } from '../../../../core/src/index.js';
+import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS, Settings } from '../../../../core/src/index.js';
 import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
 import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { beyondRetention } from '../../domain/retention.js';
+import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DEPLOYMENTS, type DeploymentView } from '../../read-models/deployments/deployment.view.js';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
+import { type JournalEntry, type JournalRecord, PredictionJournal } from '../../journal/prediction-journal.js';
 
 /** How often the age limits of every deployment are applied (the count limit is applied after each store). */
 const AGE_SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -17,20 +20,35 @@ const SWEEP_CATCH_UP_MS = 10_000;
 const MAX_PENDING = 1000;
 const RETRY_DELAY_MS = 500;
 
+type StorePrediction = Extract<StoredPredictionCommand, { type: 'StorePrediction' }>;
+
 interface PendingStore {
-  command: Extract<StoredPredictionCommand, { type: 'StorePrediction' }>;
+  command: StorePrediction;
   image: Buffer;
   maxCount: number | null;
+  /** Its record in the write-ahead journal, released once written. */
+  journaled: JournalEntry;
+}
+
+function toJournalRecord({ command, image, maxCount }: Omit<PendingStore, 'journaled'>): JournalRecord {
+  return { header: { command: { ...command, metadata: { ...command.metadata, now: command.metadata.now.toISOString() } }, maxCount }, image };
+}
+
+function fromJournalRecord({ header, image }: JournalRecord): Omit<PendingStore, 'journaled'> {
+  const command = header.command as StorePrediction & { metadata: Omit<CommandMetadata, 'now'> & { now: string } };
+  return { command: { ...command, metadata: { ...command.metadata, now: new Date(command.metadata.now) } }, image, maxCount: header.maxCount as number | null };
 }
 
 /**
  * Keeps the predictions of deployments whose prediction store is on: the image as a blob, the results in a
- * PredictionStored event. Both are written behind the answer: a blob and an append each wait for the disk
- * (fsync, about 15 ms each here), which would triple a 10 ms prediction. The answer carries the id the stored
- * prediction will have; a write that fails is retried; a graceful shutdown first writes everything answered;
- * the store's own read endpoints wait for the writes of this process (read-your-writes). What a crash
- * (kill -9) between the answer and the write loses is what was still queued, typically a few milliseconds of
- * predictions. The retention limits are applied after the writes, off the request.
+ * PredictionStored event. Before the answer, a prediction is only appended to a local write-ahead journal
+ * (DATA_DIR/journal, one fdatasync shared by every prediction arriving meanwhile: about 6 ms here); the blob
+ * and the event are written behind the answer: each waits for the disk (fsync, about 15 ms each here), which
+ * would triple a 10 ms prediction. The answer carries the id the stored prediction will have; a write that
+ * fails is retried; a graceful shutdown first writes everything answered; a crash (kill -9, power cut) loses
+ * nothing answered: the next start on this host writes what the journal of the dead process holds (the writes
+ * are idempotent). The store's own read endpoints wait for the writes of this process (read-your-writes). The
+ * retention limits are applied after the writes, off the request.
  */
 @Injectable()
 export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -48,6 +66,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
   private queuedCount = 0;
   private writtenCount = 0;
   private writtenWaiters: { target: number; resolve: () => void }[] = [];
+  private readonly journal: PredictionJournal;
 
   constructor(
     private readonly events: EventStore,
@@ -57,19 +76,27 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
     private readonly stored: StoredPredictionQueries,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    settings: Settings,
     @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
-  ) {}
+  ) {
+    this.journal = new PredictionJournal(join(settings.DATA_DIR, 'journal'));
+  }
 
-  onApplicationBootstrap(): void {
+  /** Writes what processes that are gone acknowledged and left in their journals. */
+  async onApplicationBootstrap(): Promise<void> {
     if (this.readOnly) return;
     this.timer = setInterval(() => void this.sweepAll(), AGE_SWEEP_INTERVAL_MS);
     this.timer.unref();
+    const orphans = await this.journal.takeOver();
+    if (orphans.length > 0) this.logger.log(`Writing ${orphans.length} stored predictions answered before a crash`);
+    for (const { record, entry } of orphans) this.enqueue({ ...fromJournalRecord(record), journaled: entry });
   }
 
   /** Writes every answered prediction before the event store closes. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     while (this.writing) await this.writing;
+    await this.journal.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -90,8 +117,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
   ): Promise<string> {
     while (this.pending.length >= MAX_PENDING) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     const predictionId = this.ids.newId();
-    this.queuedCount += 1;
-    this.pending.push({
+    const store: Omit<PendingStore, 'journaled'> = {
       command: {
         type: 'StorePrediction',
         projectId: deployment.projectId,
@@ -106,9 +132,27 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       },
       image,
       maxCount: deployment.predictionStore?.maxCount ?? null,
-    });
-    this.writing ??= this.writeAll().finally(() => (this.writing = null));
+    };
+    // Durable before the answer: a crash from here on loses nothing the caller was told is stored.
+    let journaled: JournalEntry;
+    try {
+      journaled = await this.journal.append(toJournalRecord(store));
+    } catch (error) {
+      this.logger.error(`The prediction journal is not writable: ${(error as Error).message}`);
+      throw new DomainError(
+        'unavailable',
+        DeploymentErrors.PREDICTION_NOT_STORED,
+        'The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off.',
+      );
+    }
+    this.enqueue({ ...store, journaled });
     return predictionId;
+  }
+
+  private enqueue(store: PendingStore): void {
+    this.queuedCount += 1;
+    this.pending.push(store);
+    this.writing ??= this.writeAll().finally(() => (this.writing = null));
   }
 
   /** Resolves once every prediction queued so far is in the log and the read models (read-your-writes). */
@@ -144,6 +188,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
         }
       }
       this.pending.shift();
+      next.journaled.release();
       this.roomWaiters.shift()?.();
       this.writtenCount += 1;
       this.writtenWaiters = this.writtenWaiters.filter((waiter) => (waiter.target <= this.writtenCount ? (waiter.resolve(), false) : true));
@@ -161,6 +206,8 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       command.metadata,
     );
     this.lastPosition = Math.max(this.lastPosition, result.position);
+    // A deleted prediction of the same picture may have had its bytes reclaimed between the put and the append.
+    if (!(await this.blobs.has(blob.sha256))) await this.blobs.put(image);
   }
 
   /** Deletes a stored prediction at its owner's request; returns the log position for read-your-writes. */

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { BlobStore } from '../../../../blobs/src/index.js';
+import { IMAGES, type ImageView } from '../../../../datasets/src/index.js';
+import { PENDING_CLAIMS, type PendingClaimView } from '../../../../datasets/src/read-models/content-claims/pending-claims.projection.js';
+import { EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
+import { EventReactor, ProjectionRunner, type Reactor, ReadStore } from '../../../../read-store/src/index.js';
+import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
+import { type StoredPredictionDeleted, storedPredictionStream } from '../../domain/stored-prediction.events.js';
+import { STORED_PREDICTIONS, type StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
+
+const CATCH_UP_MS = 30_000;
+
+/**
+ * Deletes the image of a stored prediction once the prediction is deleted (by its owner or by retention): a
+ * caller's picture is not kept longer than the prediction that holds it. Kept when the prediction was promoted
+ * (the dataset owns the image then), and while anything else holds the same bytes (blobs are addressed by
+ * their sha256): another stored prediction, an image of any project, an upload in flight.
+ */
+@EventReactor()
+@Injectable()
+export class PredictionImageReclaimer implements Reactor {
+  readonly name = 'stored-prediction-image-reclaimer';
+  readonly eventTypes = ['StoredPredictionDeleted'];
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly blobs: BlobStore,
+    private readonly readStore: ReadStore,
+    private readonly projections: ProjectionRunner,
+  ) {}
+
+  async react(recorded: RecordedEvent): Promise<void> {
+    const { predictionId, imageSha256 } = (recorded as unknown as StoredPredictionDeleted).data;
+    // Seen again after a restart: nothing to do once the image is gone.
+    if (!(await this.blobs.has(imageSha256))) return;
+    const { state } = await loadStream(this.events, storedPredictionStream(predictionId), storedPredictionDecider);
+    if (state.promotedImageId) return;
+    // Every store and upload appended so far is in the read models checked below.
+    await this.projections.waitFor(await this.events.headPosition(), CATCH_UP_MS);
+    const held =
+      (await this.readStore.collection<StoredPredictionView>(STORED_PREDICTIONS).count({ imageSha256 })) > 0 ||
+      (await this.readStore.collection<ImageView>(IMAGES).count({ sha256: imageSha256 })) > 0 ||
+      (await this.readStore.collection<PendingClaimView>(PENDING_CLAIMS).count({ sha256: imageSha256 })) > 0;
+    if (!held) await this.blobs.delete(imageSha256);
+  }
+}
