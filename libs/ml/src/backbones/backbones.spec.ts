@@ -6,10 +6,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import sharp from 'sharp';
 import { selectBackend } from '../backend/backend-selection.js';
+import { createOnnxFeatureExtractor } from '../onnx/onnx-feature-extractor.js';
+import { SeededRandom } from '../random/seeded-random.js';
+import { colouredSquareImage } from '../testing/synthetic-images.js';
 import { tinyBackboneDescriptor, tinyBackboneModel } from '../testing/tiny-backbone.js';
-import { BackboneError } from './backbone.js';
+import { BackboneError, type FeatureRunnerFactory } from './backbone.js';
 import { getBackbone, listBackbones, registerBackbone, unregisterBackbone } from './backbone-registry.js';
+import { embedEncodedImages, embeddingSpaceOf, emptyEmbeddingTable, IDENTITY_VIEW, imageContentHash } from './embeddings.js';
 import { loadBackbone } from './load-backbone.js';
 import { ensureBackboneWeights } from './weight-sources.js';
 
@@ -77,6 +82,62 @@ describe('backbones', () => {
     expect(Math.max(...Array.from(fromRunner, (value, i) => Math.abs(value - expected[i])))).toBeLessThan(1e-4);
     tf.dispose([stage1, stage3, direct]);
     runner.dispose();
+    backbone.dispose();
+  });
+
+  it("builds a frozen backbone's runner once per layer list and shares it; once layers are trainable, from their current weights", async () => {
+    const model = await tinyBackboneModel();
+    const layersBuilt: string[] = [];
+    const countingRunners: FeatureRunnerFactory = (frozen, layers) => {
+      layersBuilt.push(layers.join());
+      return createOnnxFeatureExtractor(frozen, layers);
+    };
+    const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-shared-runner', { kind: 'model', model }), { runnerFactory: countingRunners });
+    const image = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => (i % 17) / 17);
+    const first = await backbone.createRunner(['stage_2']);
+    const [before] = await first.run(image, 1);
+    first.dispose();
+    const [again] = await (await backbone.createRunner(['stage_2'])).run(image, 1);
+    await backbone.createRunner(['stage_3']);
+    expect(layersBuilt).toEqual(['stage_2', 'stage_3']);
+    expect(again).toEqual(before);
+
+    const trained = backbone.model.getLayer('stage_2');
+    trained.trainable = true;
+    const doubled = trained.getWeights().map((weight) => tf.mul(weight, 2));
+    trained.setWeights(doubled);
+    tf.dispose(doubled);
+    const [after] = await (await backbone.createRunner(['stage_2'])).run(image, 1);
+    expect(layersBuilt).toEqual(['stage_2', 'stage_3', 'stage_2']);
+    const [expected] = backbone.featureMaps(tf.tensor4d(image, [1, 32, 32, 3]), ['stage_2']);
+    const expectedValues = await expected.data();
+    expect(Math.max(...Array.from(after, (value, i) => Math.abs(value - expectedValues[i])))).toBeLessThan(1e-4);
+    expect(Math.max(...Array.from(after, (value, i) => Math.abs(value - before[i])))).toBeGreaterThan(1e-3);
+    tf.dispose(expected);
+    backbone.dispose();
+  });
+
+  it('embeds encoded photos batch after batch with the values each gives alone, and fails on a photo that does not decode', async () => {
+    const model = await tinyBackboneModel();
+    const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-embedding', { kind: 'model', model }));
+    const random = new SeededRandom(3);
+    const photos = await Promise.all(
+      ([[200, 40, 40], [40, 200, 40], [40, 40, 200], [200, 200, 40], [40, 200, 200]] as const).map(async (colour) => {
+        const { pixels, width, height, channels } = colouredSquareImage([...colour], 48, random);
+        const bytes = new Uint8Array(await sharp(pixels, { raw: { width, height, channels } }).jpeg().toBuffer());
+        return { hash: imageContentHash(bytes), bytes };
+      }),
+    );
+    const space = embeddingSpaceOf(backbone.descriptor);
+    const together = emptyEmbeddingTable(space, 16);
+    await expect(embedEncodedImages(backbone, together, photos, [IDENTITY_VIEW], 2)).resolves.toBe(5);
+    for (const photo of photos) {
+      const alone = emptyEmbeddingTable(space, 16);
+      await embedEncodedImages(backbone, alone, [photo], [IDENTITY_VIEW], 1);
+      expect(together.vectors.get(photo.hash)!.get('identity')).toEqual(alone.vectors.get(photo.hash)!.get('identity'));
+    }
+    const broken = { hash: 'broken', bytes: photos[4].bytes.subarray(0, 200) };
+    await expect(embedEncodedImages(backbone, emptyEmbeddingTable(space, 16), [...photos.slice(0, 4), broken], [IDENTITY_VIEW], 2)).rejects.toThrow(/JPEG|premature|truncated|corrupt/i);
     backbone.dispose();
   });
 

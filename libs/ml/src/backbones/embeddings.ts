@@ -96,6 +96,34 @@ export interface EmbeddingJob {
 }
 
 /**
+ * A batch of images at the backbone's input size as the runner takes them: [n, size, size, 3] float32 in the input
+ * range, each image in its view. Identity views are scaled here in plain JavaScript (a copy through tfjs and back
+ * cost more than the forward pass); other views go through tfjs's cropAndResize. Either way the values are those
+ * tfjs computes in float32: x / 255, then x · (high − low) + low.
+ */
+async function backboneInput(images: readonly Uint8Array[], views: readonly EmbeddingView[], inputSize: number, inputRange: [number, number]): Promise<Float32Array> {
+  const imageLength = inputSize * inputSize * 3;
+  const unit = new Float32Array(images.length * imageLength);
+  images.forEach((pixels, position) => {
+    for (let i = 0; i < imageLength; i++) unit[position * imageLength + i] = pixels[i] / 255;
+  });
+  const [low, high] = inputRange;
+  if (views.every((view) => view === IDENTITY_VIEW)) {
+    if (low === 0 && high === 1) return unit;
+    const [scale, offset] = [Math.fround(high - low), Math.fround(low)];
+    for (let i = 0; i < unit.length; i++) unit[i] = Math.fround(unit[i] * scale) + offset;
+    return unit;
+  }
+  const input = tf.tidy(() => {
+    const viewed = augmentBatch(tf.tensor4d(unit, [images.length, inputSize, inputSize, 3]), views.map((view) => view.plan));
+    return low === 0 && high === 1 ? viewed : tf.add(tf.mul(viewed, high - low), low);
+  });
+  const values = (await input.data()) as Float32Array;
+  input.dispose();
+  return values;
+}
+
+/**
  * Runs the backbone's runner on every (image, view) of `items` in batches and hands over each one's activations at
  * `layer` ([height, width, channels], channels last). Views are applied to the pixels before the forward pass.
  */
@@ -114,19 +142,7 @@ export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: Emb
     for (let start = 0; start < items.length; start += batchSize) {
       signal?.throwIfAborted();
       const batch = items.slice(start, start + batchSize);
-      const input = tf.tidy(() => {
-        const imageLength = inputSize * inputSize * 3;
-        const unit = new Float32Array(batch.length * imageLength);
-        batch.forEach(({ job }, position) => {
-          for (let i = 0; i < imageLength; i++) unit[position * imageLength + i] = job.pixels[i] / 255;
-        });
-        const pixels = tf.tensor4d(unit, [batch.length, inputSize, inputSize, 3]);
-        const viewed = batch.every(({ view }) => view === IDENTITY_VIEW) ? pixels : augmentBatch(pixels, batch.map(({ view }) => view.plan));
-        const [low, high] = inputRange;
-        return low === 0 && high === 1 ? viewed : tf.add(tf.mul(viewed, high - low), low);
-      });
-      const values = (await input.data()) as Float32Array;
-      input.dispose();
+      const values = await backboneInput(batch.map(({ job }) => job.pixels), batch.map(({ view }) => view), inputSize, inputRange);
       const [maps] = await runner.run(values, batch.length);
       const size = maps.length / batch.length;
       batch.forEach((item, position) => consume(item, maps.slice(position * size, (position + 1) * size)));
@@ -200,11 +216,20 @@ export async function embedEncodedImages(
 ): Promise<number> {
   const missing = images.filter((image) => views.some((view) => !table.vectors.get(image.hash)?.has(view.name)));
   const size = { width: backbone.descriptor.inputSize, height: backbone.descriptor.inputSize };
-  let computed = 0;
-  // Decoded a batch at a time: thousands of 224-px images at once would hold 150 KB each.
-  for (let start = 0; start < missing.length; start += batchSize) {
+  const decodeBatch = (start: number): Promise<EmbeddingJob[]> => {
     const batch = missing.slice(start, start + batchSize);
-    const jobs = await decodeAll(batch.length, async (index) => ({ hash: batch[index].hash, pixels: (await decodeResized(batch[index].bytes, size, 3)).pixels }));
+    const decoding = decodeAll(batch.length, async (index) => ({ hash: batch[index].hash, pixels: (await decodeResized(batch[index].bytes, size, 3)).pixels }));
+    // Awaited in the next round; handled now so that a failure while this batch runs is not an unhandled rejection.
+    decoding.catch(() => undefined);
+    return decoding;
+  };
+  let computed = 0;
+  // Decoded a batch at a time (thousands of 224-px images at once would hold 150 KB each), the next batch while
+  // this one runs through the backbone: decoding a photo costs about as much as its forward pass.
+  let decoding = missing.length > 0 ? decodeBatch(0) : undefined;
+  for (let start = 0; decoding; start += batchSize) {
+    const jobs = await decoding;
+    decoding = start + batchSize < missing.length ? decodeBatch(start + batchSize) : undefined;
     computed += await computeEmbeddings(backbone, table, jobs, views, batchSize, signal);
   }
   return computed;

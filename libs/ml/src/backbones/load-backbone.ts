@@ -61,6 +61,8 @@ function checkShape(descriptor: BackboneDescriptor, model: tfl.LayersModel): voi
 
 class LoadedBackbone implements Backbone {
   private readonly extractors = new Map<string, tfl.LayersModel>();
+  /** Runners of the frozen backbone by layer list, shared by every createRunner call until `dispose`. */
+  private readonly runners = new Map<string, Promise<FeatureRunner>>();
 
   constructor(
     readonly descriptor: BackboneDescriptor,
@@ -93,7 +95,7 @@ class LoadedBackbone implements Backbone {
   }
 
   async createRunner(layers: readonly string[]): Promise<FeatureRunner> {
-    if (this.runnerFactory) return this.runnerFactory(this.model, [...layers]);
+    if (this.runnerFactory) return this.sharedRunner(this.runnerFactory, layers);
     const { inputSize } = this.descriptor;
     return {
       run: async (batch, n) => {
@@ -107,7 +109,28 @@ class LoadedBackbone implements Backbone {
     };
   }
 
+  /**
+   * Building a runner (converting the graph to ONNX, then onnxruntime optimising it) takes about a second, several
+   * times the forward pass of a batch: a frozen backbone builds one per layer list and every caller shares it (its
+   * handle's dispose does nothing; the backbone's dispose releases it). While fine-tuning makes some of its
+   * layers trainable, their weights change, so each runner is built afresh from the current weights.
+   */
+  private async sharedRunner(factory: FeatureRunnerFactory, layers: readonly string[]): Promise<FeatureRunner> {
+    if (this.model.layers.some((layer) => layer.trainable)) return factory(this.model, [...layers]);
+    const key = layers.join('\n');
+    let shared = this.runners.get(key);
+    if (!shared) {
+      shared = factory(this.model, [...layers]);
+      this.runners.set(key, shared);
+      shared.catch(() => this.runners.delete(key));
+    }
+    const runner = await shared;
+    return { run: (batch, n) => runner.run(batch, n), dispose: () => undefined };
+  }
+
   dispose(): void {
+    for (const runner of this.runners.values()) void runner.then((built) => built.dispose(), () => undefined);
+    this.runners.clear();
     // The extractors share the model's layers and weights; disposing the model releases them.
     this.extractors.clear();
     this.model.dispose();

@@ -232,4 +232,15 @@ describe('ONNX feature extractor', () => {
     await extractor.dispose();
     await reference.dispose();
   }, 120_000);
+
+  it('gives the same values bit for bit on one thread as on one per core, one image or several per run', async () => {
+    const layers = ['block_13_expand_relu'];
+    const perCore = await createOnnxFeatureExtractor(model, layers, { runtime: 'onnxruntime', threads: 2 });
+    const oneThread = await createOnnxFeatureExtractor(model, layers, { runtime: 'onnxruntime', threads: 1, imagesPerRun: 2 });
+    const batch = randomBatch(2, [224, 224, 3], 5);
+    const [[expected], [actual]] = await Promise.all([perCore.run(batch, 2), oneThread.run(batch, 2)]);
+    expect(actual).toEqual(expected);
+    await perCore.dispose();
+    await oneThread.dispose();
+  }, 120_000);
 });

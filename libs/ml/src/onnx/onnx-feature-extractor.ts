@@ -10,17 +10,19 @@ export interface FeatureExtractorOptions {
   /** 'auto' (default): onnxruntime-node, else tfjs when onnxruntime cannot load or the graph cannot be converted. */
   runtime?: 'auto' | ForwardRuntime;
   /**
-   * How many images onnxruntime works on at once, each single-threaded; default: one per core
-   * (os.availableParallelism()). Images in parallel beat threads within one image's operations on small CPUs.
+   * Threads onnxruntime splits one run's operations over; default: one per core (os.availableParallelism()). They
+   * sleep when idle instead of spinning, so they leave the cores to other work between runs. A run blocks the
+   * calling thread (onnxruntime-node runs sessions synchronously), so runs never overlap: these threads are what
+   * puts more than one core to work. The values do not depend on the number of threads.
    */
-  parallelRuns?: number;
+  threads?: number;
   /** Images per onnxruntime run; default 1 (larger batches overflow the caches: slower per image on 2 cores). */
   imagesPerRun?: number;
 }
 
 /**
- * A frozen forward pass from images to the outputs of chosen layers. One instance serves one model; run calls
- * are queued by onnxruntime, so callers may overlap them.
+ * A frozen forward pass from images to the outputs of chosen layers. One instance serves one model; callers may
+ * overlap run calls (they take turns).
  */
 export interface FeatureExtractor {
   /** What runs the pass: onnxruntime-node, or tfjs when it could not be used (see `fallbackReason`). */
@@ -33,7 +35,7 @@ export interface FeatureExtractor {
   /**
    * `batch` holds `count` images, [count, height, width, channels] float32 in the model's input range.
    * Resolves to one array per output layer, [count, ...shape] channels last — the values tfjs would give.
-   * The batch is split into runs of `imagesPerRun` images, `parallelRuns` of them at a time.
+   * The batch is split into runs of `imagesPerRun` images, one after another.
    */
   run(batch: Float32Array, count: number): Promise<Float32Array[]>;
   /** Releases the onnxruntime session (the tfjs model stays the caller's). */
@@ -69,7 +71,6 @@ class OnnxFeatureExtractor implements FeatureExtractor {
     private readonly inputName: string,
     readonly inputShape: readonly number[],
     readonly outputs: readonly OnnxTensorInfo[],
-    private readonly parallelRuns: number,
     private readonly imagesPerRun: number,
   ) {
     this.imageSize = inputShape.reduce((product, size) => product * size, 1);
@@ -79,19 +80,12 @@ class OnnxFeatureExtractor implements FeatureExtractor {
   async run(batch: Float32Array, count: number): Promise<Float32Array[]> {
     checkBatch(batch, count, this.inputShape);
     const results = this.outputSizes.map((size) => new Float32Array(count * size));
-    let next = 0;
-    // Each worker takes the next slice of images until none are left; onnxruntime runs them on its own threads.
-    const worker = async () => {
-      while (next < count) {
-        const start = next;
-        const size = Math.min(this.imagesPerRun, count - start);
-        next += size;
-        const input = new this.ort.Tensor('float32', batch.subarray(start * this.imageSize, (start + size) * this.imageSize), [size, ...this.inputShape]);
-        const outputs = await this.session.run({ [this.inputName]: input });
-        this.outputs.forEach((output, index) => results[index].set(outputs[output.name].data as Float32Array, start * this.outputSizes[index]));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.parallelRuns, Math.ceil(count / this.imagesPerRun)) }, worker));
+    for (let start = 0; start < count; start += this.imagesPerRun) {
+      const size = Math.min(this.imagesPerRun, count - start);
+      const input = new this.ort.Tensor('float32', batch.subarray(start * this.imageSize, (start + size) * this.imageSize), [size, ...this.inputShape]);
+      const outputs = await this.session.run({ [this.inputName]: input });
+      this.outputs.forEach((output, index) => results[index].set(outputs[output.name].data as Float32Array, start * this.outputSizes[index]));
+    }
     return results;
   }
 
@@ -135,7 +129,7 @@ function tfjsExtractor(model: tfl.LayersModel, outputLayers: readonly string[], 
 
 /**
  * A fast frozen forward pass of `model` up to `outputLayers` (default: its outputs): the model converted to ONNX
- * and run by onnxruntime-node, one image per core at a time, or — when onnxruntime cannot load or a layer cannot be converted —
+ * and run by onnxruntime-node on every core, or — when onnxruntime cannot load or a layer cannot be converted —
  * the same layers run by tfjs on the current backend. Both give the same values within float rounding.
  */
 export async function createOnnxFeatureExtractor(
@@ -152,12 +146,15 @@ export async function createOnnxFeatureExtractor(
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      intraOpNumThreads: 1,
+      intraOpNumThreads: Math.max(1, options.threads ?? availableParallelism()),
       interOpNumThreads: 1,
+      // Spinning threads wait for work at full speed: on a small shared machine they take the cores from the
+      // threads that have work. Under load on 2 cores, 2 spinning threads ran MobileNetV2 slower than 1 thread,
+      // 2 sleeping ones 2.6× faster (BENCHMARKS.md, backbone embedding).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    const parallelRuns = Math.max(1, options.parallelRuns ?? availableParallelism());
     const imagesPerRun = Math.max(1, options.imagesPerRun ?? 1);
-    return new OnnxFeatureExtractor(ort, session, conversion.input.name, conversion.input.shape, conversion.outputs, parallelRuns, imagesPerRun);
+    return new OnnxFeatureExtractor(ort, session, conversion.input.name, conversion.input.shape, conversion.outputs, imagesPerRun);
   } catch (error) {
     if (runtime === 'onnxruntime') throw error;
     return tfjsExtractor(model, outputLayers, error instanceof Error ? error.message : String(error));
