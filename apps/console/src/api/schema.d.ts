@@ -1958,7 +1958,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: classify an image with a published iteration */
+        /**
+         * Custom Vision: classify an image with a published iteration
+         * @description When the deployment's prediction store is on, the image and the answer are on the disk before the answer is sent (a local journal, then the log); 503 PREDICTION_NOT_STORED when the journal cannot be written.
+         */
         post: operations["CustomVision_ClassifyImage"];
         delete?: never;
         options?: never;
@@ -1992,7 +1995,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: detect objects in an image with a published iteration */
+        /**
+         * Custom Vision: detect objects in an image with a published iteration
+         * @description When the deployment's prediction store is on, the image and the answer are on the disk before the answer is sent (a local journal, then the log); 503 PREDICTION_NOT_STORED when the journal cannot be written.
+         */
         post: operations["CustomVision_DetectImage"];
         delete?: never;
         options?: never;
@@ -2026,7 +2032,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: classify an image fetched from a URL ({url}) with a published iteration */
+        /**
+         * Custom Vision: classify an image fetched from a URL ({url}) with a published iteration
+         * @description When the deployment's prediction store is on, the image and the answer are on the disk before the answer is sent (a local journal, then the log); 503 PREDICTION_NOT_STORED when the journal cannot be written.
+         */
         post: operations["CustomVision_ClassifyImageUrl"];
         delete?: never;
         options?: never;
@@ -2060,7 +2069,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration */
+        /**
+         * Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration
+         * @description When the deployment's prediction store is on, the image and the answer are on the disk before the answer is sent (a local journal, then the log); 503 PREDICTION_NOT_STORED when the journal cannot be written.
+         */
         post: operations["CustomVision_DetectImageUrl"];
         delete?: never;
         options?: never;

@@ -19,6 +19,11 @@ import { JsonPrimitivesInterceptor } from '../../http/json-primitives.intercepto
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
 
+/** What the storing routes (those without `/nostore`) add to a prediction. */
+const STORING_ROUTE =
+  "When the deployment's prediction store is on, the image and the answer are on the disk before the answer is sent " +
+  '(a local journal, then the log); 503 PREDICTION_NOT_STORED when the journal cannot be written.';
+
 /**
  * The Custom Vision Prediction API on published iterations (deployments): classify and detect, stored (the
  * deployment's prediction store, on by default for published iterations; the answer's id is the stored
@@ -50,6 +55,7 @@ export class PredictController {
   @ApiOperation({
     operationId: 'CustomVision_ClassifyImage',
     summary: 'Custom Vision: classify an image with a published iteration',
+    description: STORING_ROUTE,
   })
   classify(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'classification', true);
@@ -70,6 +76,7 @@ export class PredictController {
   @ApiOperation({
     operationId: 'CustomVision_DetectImage',
     summary: 'Custom Vision: detect objects in an image with a published iteration',
+    description: STORING_ROUTE,
   })
   detect(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'detection', true);
@@ -90,6 +97,7 @@ export class PredictController {
   @ApiOperation({
     operationId: 'CustomVision_ClassifyImageUrl',
     summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
+    description: STORING_ROUTE,
   })
   classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification', true);
@@ -110,6 +118,7 @@ export class PredictController {
   @ApiOperation({
     operationId: 'CustomVision_DetectImageUrl',
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
+    description: STORING_ROUTE,
   })
   detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection', true);
