@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeededRandom, selectBackend } from '../libs/ml/src/index.js';
+import { SeededRandom } from '../libs/ml/src/index.js';
 import { barsImage } from '../libs/ml/src/testing/synthetic-images.js';
-import { tinyBackboneDescriptor, tinyBackboneModel } from '../libs/ml/src/testing/tiny-backbone.js';
+import { tinyBackboneDescriptor } from '../libs/ml/src/testing/tiny-backbone.js';
 import { ApiClient } from './support/api-client.js';
+import { startBackboneHost } from './support/backbone-host.js';
 import { BLUE, colouredSquares, encodePng, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -23,36 +21,19 @@ async function bars(orientation: 'horizontal' | 'vertical', count: number, seed:
 describe('pretrained backbones over HTTP', () => {
   let testApp: TestApp;
   let client: ApiClient;
-  let server: Server;
-  let configDir: string;
+  let host: Awaited<ReturnType<typeof startBackboneHost>>;
 
   beforeAll(async () => {
-    // A model host on this machine serving a tiny backbone, as a URL backbone configured by an operator would be.
-    await selectBackend('cpu');
-    const model = await tinyBackboneModel();
-    const files: Record<string, Uint8Array | string> = { 'model.json': model.modelJson, 'weights.bin': model.weights };
-    server = createServer((request, response) => {
-      const body = files[new URL(request.url!, 'http://x').pathname.slice(1)];
-      if (body === undefined) return void response.writeHead(404).end();
-      response.writeHead(200).end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const sums = { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) };
-    const backbones = [
-      tinyBackboneDescriptor('tiny-url', { kind: 'url', url: `${base}model.json`, sha256: sums }),
-      tinyBackboneDescriptor('tiny-tampered', { kind: 'url', url: `${base}model.json`, sha256: { ...sums, 'weights.bin': sha256('something else') } }),
+    host = await startBackboneHost('tiny-url', ({ url, sha256: sums }) => [
+      tinyBackboneDescriptor('tiny-tampered', { kind: 'url', url, sha256: { ...sums, 'weights.bin': sha256('something else') } }),
       tinyBackboneDescriptor('tiny-offline', { kind: 'url', url: 'http://127.0.0.1:9/model.json', sha256: sums }),
-    ];
-    configDir = mkdtempSync(join(tmpdir(), 'diyml-backbones-config-'));
-    writeFileSync(join(configDir, 'backbones.json'), JSON.stringify(backbones));
-    testApp = await startTestApp({ settings: { BACKBONES_FILE: join(configDir, 'backbones.json') } });
+    ]);
+    testApp = await startTestApp({ settings: { BACKBONES_FILE: host.backbonesFile } });
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
   });
   afterAll(async () => {
     await testApp.destroy();
-    await new Promise((resolve) => server.close(resolve));
-    rmSync(configDir, { recursive: true, force: true });
+    await host.close();
   });
 
   const put = (projectId: string, body: Record<string, unknown>) =>

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { Test } from '@nestjs/testing';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-verification.js';
 import { Settings, validateSettings } from '../libs/core/src/index.js';
 import { datasetUpcasters } from '../libs/datasets/src/index.js';
@@ -15,28 +10,10 @@ import { keras2Sequential } from './fixtures/keras/keras-fixtures.js';
 import { ApiClient } from './support/api-client.js';
 import { randomUUID } from 'node:crypto';
 import { registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';
+import { makeVideo } from './support/videos.js';
 
-const run = promisify(execFile);
 /** Small limits for this app only, so the 413 is cheap to reach. */
 const LIMITS = { VIDEO_MAX_BYTES: '60000', VIDEO_MAX_FRAMES: '6' };
-
-/**
- * Test videos are made here by ffmpeg itself (lavfi sources, a couple of seconds of 32×24 pixels), so no binary
- * fixture is kept: `colour` gives still frames (every extracted frame has the same bytes), `testsrc` moving ones.
- */
-async function makeVideo(source: string, seconds: number, extension: 'mp4' | 'webm' | 'mov' | 'avi', size = '32x24'): Promise<Buffer> {
-  const folder = mkdtempSync(join(tmpdir(), 'diyml-video-test-'));
-  try {
-    const path = join(folder, `video.${extension}`);
-    const codec = extension === 'webm' ? ['-c:v', 'libvpx'] : extension === 'avi' ? ['-c:v', 'mpeg4'] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
-    // A filter graph (with `;`) is used as it is; a single source gets the duration, size and rate.
-    const input = source.includes(';') ? source : `${source}${source.includes('=') ? ':' : '='}duration=${seconds}:size=${size}:rate=10`;
-    await run(ffmpegInstaller.path, ['-v', 'error', '-f', 'lavfi', '-i', input, ...codec, path]);
-    return readFileSync(path);
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
 
 type Video = { id: string; status: string; progress: { framesDone: number; frameCount: number }; created: number; duplicates: number; rejected: number; error: unknown };
 

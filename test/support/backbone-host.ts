@@ -4,16 +4,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '../../libs/ml/src/index.js';
+import { type BackboneDescriptor, selectBackend } from '../../libs/ml/src/index.js';
 import { tinyBackboneDescriptor, tinyBackboneModel } from '../../libs/ml/src/testing/tiny-backbone.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * A model host on this machine serving the tiny backbone, configured as the URL backbone `id` in a backbones file,
- * as an operator would: pass `BACKBONES_FILE: host.backbonesFile` to the app. `close()` stops it and removes the file.
+ * as an operator would: pass `BACKBONES_FILE: host.backbonesFile` to the app. `others` adds entries to that file
+ * from the served URL and checksums (a tampered or unreachable copy, say). `close()` stops it and removes the file.
  */
-export async function startBackboneHost(id: string): Promise<{ backbonesFile: string; close(): Promise<void> }> {
+export async function startBackboneHost(
+  id: string,
+  others: (served: { url: string; sha256: Record<string, string> }) => BackboneDescriptor[] = () => [],
+): Promise<{ backbonesFile: string; close(): Promise<void> }> {
   await selectBackend('cpu');
   const model = await tinyBackboneModel();
   const files: Record<string, Uint8Array | string> = { 'model.json': model.modelJson, 'weights.bin': model.weights };
@@ -27,7 +31,7 @@ export async function startBackboneHost(id: string): Promise<{ backbonesFile: st
   const configDir = mkdtempSync(join(tmpdir(), 'diyml-backbones-config-'));
   const backbonesFile = join(configDir, 'backbones.json');
   const sums = { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) };
-  writeFileSync(backbonesFile, JSON.stringify([tinyBackboneDescriptor(id, { kind: 'url', url, sha256: sums })]));
+  writeFileSync(backbonesFile, JSON.stringify([tinyBackboneDescriptor(id, { kind: 'url', url, sha256: sums }), ...others({ url, sha256: sums })]));
   return {
     backbonesFile,
     async close() {

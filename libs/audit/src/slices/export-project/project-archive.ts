@@ -109,3 +109,22 @@ export function summarize(events: readonly Pick<ArchivedEvent, 'type' | 'data'>[
   for (const count of images.values()) regions += count;
   return { images: images.size, labels: labels.size, regions, iterations, deployments: deployments.size };
 }
+
+/** Events of a stored prediction that name its image: once the prediction is deleted, the image is erased (privacy). */
+const STORED_PREDICTION_IMAGE_EVENTS = new Set(['PredictionStored', 'StoredPredictionDeleted']);
+
+/**
+ * The blobs an archive of these events must carry: every one they reference, except the images of stored
+ * predictions that were deleted, which the installation erases (unless something else, such as a promoted image,
+ * still uses the same bytes) and which an archive therefore neither needs nor should hold.
+ */
+export function requiredBlobs(events: readonly { type: string; data: Record<string, unknown> }[]): Set<string> {
+  const deleted = new Set(events.filter((event) => event.type === 'StoredPredictionDeleted').map((event) => event.data.predictionId));
+  const required = new Set<string>();
+  for (const event of events) {
+    const erasable =
+      STORED_PREDICTION_IMAGE_EVENTS.has(event.type) && deleted.has(event.data.predictionId) ? event.data.imageSha256 : undefined;
+    for (const sha256 of referencedBlobs(event.data)) if (sha256 !== erasable) required.add(sha256);
+  }
+  return required;
+}

@@ -14,7 +14,7 @@ import {
   PROJECT_ARCHIVE_FORMAT,
   PROJECT_ARCHIVE_VERSION,
   type ProjectArchiveManifest,
-  referencedBlobs,
+  requiredBlobs,
   summarize,
 } from './project-archive.js';
 import { ZipWriter } from './zip-writer.js';
@@ -58,8 +58,7 @@ export class ProjectExporter {
       data: event.data as Record<string, unknown>,
       at: event.metadata.at,
     }));
-    const referenced = new Set<string>();
-    for (const event of events) referencedBlobs(event.data, referenced);
+    const referenced = requiredBlobs(events);
     const blobs: string[] = [];
     const missingBlobs: string[] = [];
     for (const sha256 of [...referenced].sort()) (await this.blobs.has(sha256) ? blobs : missingBlobs).push(sha256);

@@ -87,4 +87,21 @@ describe('readProjectArchive', () => {
       'INCOMPLETE_PROJECT_ARCHIVE',
     );
   });
+
+  it('needs no image of a stored prediction that was deleted (its bytes are erased), but one a dataset image shares', async () => {
+    const PREDICTION = '55555555-5555-4555-8555-555555555555';
+    const erasedSha = sha256Of(new Uint8Array([7, 7]));
+    const prediction = (sha: string) => [
+      { stream: `stored-prediction-${PREDICTION}`, type: 'PredictionStored', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
+      { stream: `stored-prediction-${PREDICTION}`, type: 'StoredPredictionDeleted', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
+    ];
+    const withErased = [...events, ...prediction(erasedSha)];
+    const read = await readProjectArchive(entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }));
+    expect([...read.blobs.keys()]).toEqual([IMAGE_SHA]);
+    // The same bytes as a dataset image: the image still needs them.
+    const shared = [...events, ...prediction(IMAGE_SHA)];
+    expect((await refusal(() => readProjectArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })))).code).toBe(
+      'INCOMPLETE_PROJECT_ARCHIVE',
+    );
+  });
 });

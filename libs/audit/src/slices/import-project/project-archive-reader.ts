@@ -12,7 +12,7 @@ import {
   PROJECT_ARCHIVE_FORMAT,
   PROJECT_ARCHIVE_VERSION,
   type ProjectArchiveManifest,
-  referencedBlobs,
+  requiredBlobs,
 } from '../export-project/project-archive.js';
 import { NEWEST_EVENT_VERSIONS, unreadableEvents } from './known-events.js';
 
@@ -174,8 +174,7 @@ export async function readProjectArchive(entries: readonly InflatedEntry[]): Pro
   }
   // Every referenced blob must come with the archive, even one the exporting installation had lost: an event
   // must never reach bytes of this installation that its importer did not bring.
-  const referenced = new Set<string>();
-  for (const event of events) referencedBlobs(event.data, referenced);
+  const referenced = requiredBlobs(events);
   const absent = [...referenced].filter((sha256) => !blobs.has(sha256));
   if (absent.length) {
     throw DomainError.validation(
