@@ -25,7 +25,7 @@ const EXPECTED: Record<string, RegExp[]> = {
   'images-list-under-load': [/^throughput$/, /^latency p99$/, /^throughput \(label and split filter\)$/],
   'ml-training-throughput': [/^small-cnn 28×28 grayscale, wasm backend$/, /^small-cnn 28×28 grayscale, cpu backend$/],
   'event-log': [/^append rate/, /^replay rate/],
-  'backbone-embedding': [/^MobileNetV2 224 px to out_relu, onnxruntime-node .*, batch 8$/, /^MobileNetV2 224 px to out_relu, tfjs wasm, batch 8$/, /^one image, forward pass, onnxruntime-node/],
+  'backbone-embedding': [/^MobileNetV2 224 px to out_relu, onnxruntime-node .*, batch 8$/, /^MobileNetV2 224 px to out_relu, tfjs wasm, batch 8$/, /^one image, forward pass to \S+, onnxruntime-node/],
 };
 
 /** The figure rows (name → median cell) of each `<!-- bench:name -->` section of the report. */

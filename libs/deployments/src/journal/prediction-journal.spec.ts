@@ -33,7 +33,8 @@ describe('prediction journal', () => {
     for (const { entry } of taken.slice(0, 2)) entry.release();
     expect(readdirSync(directory)).toHaveLength(1);
     taken[2].entry.release();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The file is deleted in the background once its last record is released.
+    for (let waited = 0; readdirSync(directory).length > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(readdirSync(directory)).toEqual([]);
   });
 
