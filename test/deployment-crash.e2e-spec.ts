@@ -26,13 +26,14 @@ interface Started {
  */
 (built ? describe : describe.skip)(`a deployment's api killed by SIGKILL${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'diyml-crash-'));
-  let port: number;
   let api: Started;
   let auth: string;
   let projectId: string;
   let deployment: { id: string; apiKey: string };
 
   async function startApi(): Promise<Started> {
+    // A new port at every start: the killed api's port may meanwhile serve another test file's server.
+    const port = await freePort();
     let output = '';
     const child = spawn(process.execPath, [API], {
       cwd: ROOT,
@@ -75,7 +76,6 @@ interface Started {
   const predict = (image: Buffer) => http().post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(image);
 
   beforeAll(async () => {
-    port = await freePort();
     api = await startApi();
     const credentials = { username: 'crash', password: `crash-${randomBytes(8).toString('hex')}` };
     expect((await http().post('/v1/auth/register').send(credentials)).status).toBe(201);

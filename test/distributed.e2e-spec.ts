@@ -81,6 +81,8 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   }
 
   async function startApi(index: number): Promise<Started> {
+    // A new port at every start: a killed api's port may meanwhile serve another test file's server.
+    ports[index] = await freePort();
     const api = start(`api${index + 1}`, API, { PORT: String(ports[index]) });
     for (let attempt = 0; attempt < 1800; attempt += 1) {
       if (api.child.exitCode !== null) throw new Error(`${api.name} exited:\n${api.output()}`);
@@ -159,7 +161,6 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   }
 
   beforeAll(async () => {
-    ports.push(await freePort(), await freePort());
     database = postgresServer ? await createDatabase(postgresServer) : undefined;
     env = {
       DATA_DIR: dataDir,
