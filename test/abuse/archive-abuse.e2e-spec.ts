@@ -13,6 +13,11 @@ const MiB = 1024 * 1024;
 jest.setTimeout(60_000);
 /** Generous bounds: a liveness check of the event loop, and memory that did not follow the bomb. */
 const HEALTH_BOUND_MS = 1000;
+/**
+ * A model import also loads its modules and starts a thread in this test's own process: up to 1.0 s of event-loop
+ * delay was seen with CI's test files running beside it. The bomb blocked the api about 10 s before it was refused.
+ */
+const MODEL_IMPORT_BOUND_MS = 2500;
 const RSS_BOUND_BYTES = 200 * MiB;
 
 describe('hostile archives', () => {
@@ -85,7 +90,7 @@ describe('hostile archives', () => {
     const report = await underAttack(testApp, () => importModel(project.id, zip));
     expect(report.result.status).toBe(413);
     expect(report.result.body.code).toBe('ARCHIVE_RATIO_EXCEEDED');
-    expectStayedLive(report, HEALTH_BOUND_MS, RSS_BOUND_BYTES);
+    expectStayedLive(report, MODEL_IMPORT_BOUND_MS, RSS_BOUND_BYTES);
     await expectNothingWritten(project.id);
   });
 

@@ -14,6 +14,11 @@ const LIMITS = { AUTH_FAILURES_PER_ACCOUNT: '5', AUTH_FAILURES_PER_SOURCE: '30',
 const MAX_ERROR_BYTES = 4096;
 /** A liveness bound, not a speed target: the api blocked by one request misses it by seconds. */
 const HEALTH_BOUND_MS = 1000;
+/**
+ * 150 downloads of up to 1.4 MB each are received by this test's own process while it watches /health: up to 1.9 s
+ * was seen with CI's test files running beside it. Compressed per request, 100 of them held /health 5–6 s.
+ */
+const DOWNLOADS_HEALTH_BOUND_MS = 3000;
 const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
 const FAST = { imageSize: 16, epochs: 2, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
 const PASSWORD = 'a passphrase nobody guesses';
@@ -94,10 +99,10 @@ describe('the HTTP front door under attack', () => {
   const json = (value: unknown) => JSON.stringify(value);
 
   /** Runs `attack` while watching /health and the process's memory; checks both stayed within bounds. */
-  async function withinBounds<T>(attack: () => Promise<T>): Promise<T> {
+  async function withinBounds<T>(attack: () => Promise<T>, healthBoundMs = HEALTH_BOUND_MS): Promise<T> {
     const rssBefore = process.memoryUsage().rss;
     const { result, slowestHealthMs } = await whileWatchingHealth(baseUrl, attack);
-    expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+    expect(slowestHealthMs).toBeLessThan(healthBoundMs);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(MAX_RSS_GROWTH_BYTES);
     return result;
   }
@@ -286,6 +291,7 @@ describe('the HTTP front door under attack', () => {
           }),
         ),
       ),
+      DOWNLOADS_HEALTH_BOUND_MS,
     );
     for (const answer of answers) expect(['200 br', '200 gzip']).toContain(`${answer.status} ${String(answer.headers['content-encoding'])}`);
     expect(answers[0].bytes).toBeLessThan(plain.bytes / 4);
