@@ -22,7 +22,7 @@ const needsServer = [
 const ml = [
   '/libs/ml/src/(architectures|backbones|backend|detection|inference|keras|onnx|training)/[^/]+\\.spec\\.ts$',
   '/libs/training/src/model/[^/]+\\.spec\\.ts$',
-  '/libs/deployments/src/slices/predict-video/video-model-thread\\.spec\\.ts$',
+  '/libs/deployments/src/(inference/model-cache|slices/predict-video/video-model-thread)\\.spec\\.ts$',
 ];
 const slow = '\\.slow\\.e2e-spec\\.ts$';
 
