@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventMetadata } from '../../../../core/src/index.js';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
 import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { projectionSpecification } from '../../../../read-store/src/testing/projection-specification.js';
 import type { ProjectEvent } from '../../domain/project.events.js';
 import { defaultTrainingConfig } from '../../domain/training-config.js';
 import { PROJECTS, type ProjectView } from './project.view.js';
@@ -61,20 +62,22 @@ describe('projects projection', () => {
         data: { projectId: 'p1', trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 }, configuredAt: '2026-01-08T00:00:00.000Z' },
       }),
     ];
-    for (const event of stream) await projection.apply(event, store);
-
-    expect(await project()).toEqual({
-      id: 'p1',
-      ownerId: 'u1',
-      name: 'Felines',
-      type: 'classification',
-      description: 'all cats',
-      labels: [{ id: 'l1', name: 'Cat' }],
-      trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 },
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-08T00:00:00.000Z',
-      revision: 7,
-    });
+    await projectionSpecification(projection)
+      .given(stream)
+      .then(async (built) =>
+        expect(await built.collection<ProjectView>(PROJECTS).get('p1')).toEqual({
+          id: 'p1',
+          ownerId: 'u1',
+          name: 'Felines',
+          type: 'classification',
+          description: 'all cats',
+          labels: [{ id: 'l1', name: 'Cat' }],
+          trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 },
+          createdAt: '2026-01-01T00:00:00.000Z',
+          updatedAt: '2026-01-08T00:00:00.000Z',
+          revision: 7,
+        }),
+      );
   });
 
   it('changes nothing when the same event is applied twice', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type ReadStore } from '../../../../read-store/src/index.js';
+import { projectionSpecification, TestEventLog } from '../../../../read-store/src/testing/projection-specification.js';
 import type { IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 import { IterationsProjection } from './iterations.projection.js';
@@ -54,17 +55,20 @@ describe('iterations projection', () => {
   });
 
   it('names an iteration "Iteration <number>" until it is renamed, and removes it once deleted', async () => {
-    const store = new InMemoryReadStore();
-    const projection = new IterationsProjection();
-    const iterations = store.collection<IterationView>(ITERATIONS);
-    await projection.apply(recorded(imported, 5), store);
-    expect((await iterations.get('i1'))?.name).toBe('Iteration 2');
-    const renamed: IterationEvent = { type: 'IterationRenamed', v: 1, data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' } };
-    await projection.apply(recorded(renamed, 6, 1), store);
-    expect(await iterations.get('i1')).toMatchObject({ name: 'Baseline', revision: 1 });
-    const deleted: IterationEvent = { type: 'IterationDeleted', v: 1, data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' } };
-    await projection.apply(recorded(deleted, 7, 2), store);
-    expect(await iterations.get('i1')).toBeUndefined();
-    expect((await iterations.find({ where: { projectId: 'p1' }, limit: 10 })).items).toEqual([]);
+    const spec = projectionSpecification(new IterationsProjection());
+    const log = new TestEventLog();
+    const importedEvent = log.record('iteration-i1', imported);
+    const renamed = log.record('iteration-i1', { type: 'IterationRenamed', v: 1, data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' } });
+    const deleted = log.record('iteration-i1', { type: 'IterationDeleted', v: 1, data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' } });
+    const iterations = (store: ReadStore) => store.collection<IterationView>(ITERATIONS);
+
+    await spec.given([importedEvent]).then(async (store) => expect((await iterations(store).get('i1'))?.name).toBe('Iteration 2'));
+    await spec
+      .given([importedEvent, renamed])
+      .then(async (store) => expect(await iterations(store).get('i1')).toMatchObject({ name: 'Baseline', revision: 1 }));
+    await spec.given([importedEvent, renamed, deleted]).then(async (store) => {
+      expect(await iterations(store).get('i1')).toBeUndefined();
+      expect((await iterations(store).find({ where: { projectId: 'p1' }, limit: 10 })).items).toEqual([]);
+    });
   });
 });
