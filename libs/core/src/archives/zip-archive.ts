@@ -1,5 +1,5 @@
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import yauzl from 'yauzl';
 import { DomainError } from '../domain/domain-error.js';
 import { type ArchiveLimitCode, ArchiveLimitError, type ArchiveLimits, RATIO_FLOOR_BYTES } from './archive-inflation.js';
@@ -135,14 +135,45 @@ export class ZipArchive {
   }
 }
 
-/** Reads ranges of an open file without ever closing it (yauzl's own fd reader closes the fd with the ZipFile). */
+/**
+ * Reads ranges of an open file and never closes it: yauzl's own fd reader closes the fd with the ZipFile, and a
+ * FileHandle's read stream closes the handle when it is destroyed.
+ */
 class FileRangeReader extends yauzl.RandomAccessReader {
   constructor(private readonly handle: FileHandle) {
     super();
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
-    return this.handle.createReadStream({ start, end: end - 1, autoClose: false });
+    const handle = this.handle;
+    let position = start;
+    return new Readable({
+      read(size) {
+        const length = Math.min(size, end - position);
+        if (length <= 0) {
+          this.push(null);
+          return;
+        }
+        handle.read(Buffer.allocUnsafe(length), 0, length, position).then(
+          ({ bytesRead, buffer }) => {
+            if (bytesRead === 0) {
+              this.destroy(new Error('unexpected end of file'));
+              return;
+            }
+            position += bytesRead;
+            this.push(buffer.subarray(0, bytesRead));
+          },
+          (error: Error) => this.destroy(error),
+        );
+      },
+    });
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null) => void): void {
+    this.handle.read(buffer, offset, length, position).then(
+      ({ bytesRead }) => callback(bytesRead < length ? new Error('unexpected end of file') : null),
+      (error: Error) => callback(error),
+    );
   }
 }
 

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { ZipFile } from 'yazl';
+import type { Writable } from 'node:stream';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, Settings } from '../../../../core/src/index.js';
 import { EventStore, type RecordedEvent } from '../../../../event-store/src/index.js';
@@ -19,6 +17,7 @@ import {
   requiredBlobs,
   summarize,
 } from './project-archive.js';
+import { ZipWriter } from './zip-writer.js';
 
 export interface ProjectContent {
   manifest: ProjectArchiveManifest;
@@ -79,50 +78,24 @@ export class ProjectExporter {
   }
 
   /**
-   * Streams the zip into `out` with yazl (ZIP64 wherever sizes, offsets or the entry count need it), waiting
-   * whenever `out` asks to: memory holds one blob or one part of the events at a time, whatever the size of the
-   * project. Each blob is read from the store only when its turn comes. Ends `out` when done; rejects if `out`
-   * closes first or a blob cannot be read.
+   * Streams the zip into `out` (ZIP64 past 4 GiB or 65,535 entries), waiting whenever `out` asks to: memory holds
+   * one blob or one part of the events at a time, whatever the size of the project. Ends `out` when done; rejects if `out` closes first.
    */
   async write({ manifest, events }: ProjectContent, out: Writable): Promise<void> {
-    const zip = new ZipFile();
-    // Entry times are the export's: nothing else in the archive is dated by the file system.
-    const mtime = new Date(manifest.exportedAt);
-    const entry = { mtime, forceDosTimestamp: true };
-    // A blob that cannot be read ends the archive stream with its error (the client sees a broken download).
-    zip.on('error', (error: Error) => (zip.outputStream as Readable).destroy(error));
-    // yazl asks for an entry's stream when its turn comes; an error given back ends the zip (its 'error' event).
-    const lazy = (read: () => Promise<Uint8Array>) => (callback: (error: Error | null, stream: NodeJS.ReadableStream) => void) => {
-      read().then(
-        (bytes) => callback(null, Readable.from([bytes], { objectMode: false })),
-        (error: Error) => (callback as (error: Error) => void)(error),
-      );
-    };
-    zip.addBuffer(Buffer.from(JSON.stringify(manifest, null, 2)), MANIFEST_ENTRY, { ...entry, compress: true });
-    for (const [part, range] of eventParts(events).entries()) {
-      const text = () => Promise.resolve(Buffer.from(events.slice(range.start, range.end).map((event) => `${JSON.stringify(event)}\n`).join('')));
-      zip.addReadStreamLazy(eventsEntry(part + 1), { ...entry, compress: true }, lazy(text));
+    const zip = new ZipWriter(out);
+    const encoder = new TextEncoder();
+    await zip.add(MANIFEST_ENTRY, encoder.encode(JSON.stringify(manifest, null, 2)), 'deflate');
+    let part = 0;
+    let lines = '';
+    for (const event of events) {
+      lines += `${JSON.stringify(event)}\n`;
+      if (lines.length >= EVENTS_PART_BYTES) {
+        await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
+        lines = '';
+      }
     }
-    // Images and models do not shrink: stored as they are.
-    for (const sha256 of manifest.blobs) zip.addReadStreamLazy(blobEntry(sha256), { ...entry, compress: false }, lazy(() => this.blobs.get(sha256)));
-    zip.end({ forceZip64Format: false, comment: '' });
-    await pipeline(zip.outputStream, out);
+    if (lines) await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
+    for (const sha256 of manifest.blobs) await zip.add(blobEntry(sha256), await this.blobs.get(sha256), 'store');
+    await zip.end();
   }
-}
-
-/** The events of each part of about EVENTS_PART_BYTES (its text is made when the part is written, not before). */
-function eventParts(events: readonly ArchivedEvent[]): { start: number; end: number }[] {
-  const parts: { start: number; end: number }[] = [];
-  let start = 0;
-  let length = 0;
-  events.forEach((event, index) => {
-    length += JSON.stringify(event).length + 1;
-    if (length >= EVENTS_PART_BYTES) {
-      parts.push({ start, end: index + 1 });
-      start = index + 1;
-      length = 0;
-    }
-  });
-  if (start < events.length) parts.push({ start, end: events.length });
-  return parts;
 }

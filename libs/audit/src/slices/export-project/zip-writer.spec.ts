@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { unzipSync, zipSync } from 'fflate';
+import { PassThrough, Writable } from 'node:stream';
+import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
+import { inflateArchive } from '../../../../core/src/index.js';
+import { ZipWriter } from './zip-writer.js';
+
+const LIMITS = { maxTotalBytes: 1e8, maxEntryBytes: 1e8, maxEntries: 100, maxRatio: 200 };
+
+async function written(entries: [string, Uint8Array, 'deflate' | 'store'][]): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const zip = new ZipWriter(out);
+  for (const [name, bytes, compression] of entries) await zip.add(name, bytes, compression);
+  await zip.end();
+  return Buffer.concat(chunks);
+}
+
+describe('ZipWriter', () => {
+  it('writes entries that the import reads back exactly, even bytes holding zip signatures (a model is a zip)', async () => {
+    const model = zipSync({ 'model.json': new TextEncoder().encode('{"a":1}') });
+    // The data-descriptor and local-header signatures in the middle of a blob.
+    const tricky = new Uint8Array([1, 2, 0x50, 0x4b, 0x07, 0x08, 3, 0x50, 0x4b, 0x03, 0x04, 4]);
+    const text = new TextEncoder().encode('{"event":1}\n'.repeat(1000));
+    const zip = await written([
+      ['events/000001.jsonl', text, 'deflate'],
+      ['blobs/model', model, 'store'],
+      ['blobs/tricky', tricky, 'store'],
+    ]);
+    const read = inflateArchive(zip, { limits: LIMITS, rules: [{ pattern: '.*' }] });
+    expect(read.entries).toEqual([
+      { path: 'events/000001.jsonl', bytes: text },
+      { path: 'blobs/model', bytes: model },
+      { path: 'blobs/tricky', bytes: tricky },
+    ]);
+    expect(Object.keys(unzipSync(zip))).toEqual(['events/000001.jsonl', 'blobs/model', 'blobs/tricky']);
+    expect(zip.byteLength).toBeLessThan(text.byteLength);
+  });
+
+  it('writes ZIP64 past 65,535 entries, which a reader of the central directory reads back whole', async () => {
+    const count = 70_000;
+    const zip = await written(Array.from({ length: count }, (_, i): [string, Uint8Array, 'store'] => [`blobs/${i}`, new Uint8Array([i % 251, 7]), 'store']));
+    const archive = await ZipArchive.open(zip, { ...LIMITS, maxEntries: count });
+    expect(archive.entryCount).toBe(count);
+    let entries = 0;
+    let last: Buffer | undefined;
+    for await (const entry of archive.entries()) {
+      entries += 1;
+      if (entry.name === `blobs/${count - 1}`) for await (const chunk of await entry.open()) last = chunk as Buffer;
+    }
+    expect([entries, last]).toEqual([count, Buffer.from([(count - 1) % 251, 7])]);
+  }, 120_000);
+
+  it('stops with an error once the stream it writes to is closed (a client that went away)', async () => {
+    const out = new Writable({ highWaterMark: 1, write: (_chunk, _encoding, callback) => setImmediate(callback) });
+    const zip = new ZipWriter(out);
+    await zip.add('a', new Uint8Array(10), 'store');
+    out.destroy();
+    await expect(zip.add('b', new Uint8Array(10), 'store')).rejects.toThrow('closed');
+  });
+});
