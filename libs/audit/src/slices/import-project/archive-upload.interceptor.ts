@@ -6,7 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { finalize } from 'rxjs';
+import { catchError, from, mergeMap } from 'rxjs';
 import { DomainError, Settings } from '../../../../core/src/index.js';
 import { UploadLimits } from '../../../../datasets/src/index.js';
 
@@ -163,7 +163,18 @@ export class ArchiveUploadInterceptor implements NestInterceptor {
     const file = request.file as ArchiveFile | undefined;
     const archive = file ? new UploadedArchive(file.path, file.size, file.originalname) : undefined;
     request.uploadedArchive = archive;
-    return next.handle().pipe(finalize(() => void archive?.removeUnlessHandedOver()));
+    // Removed before the answer goes out, so a client that sees it sees the file gone.
+    const removed = async () => archive?.removeUnlessHandedOver();
+    return next.handle().pipe(
+      mergeMap((value: unknown) => from(removed().then(() => value))),
+      catchError((error: unknown) =>
+        from(
+          removed().then(() => {
+            throw error;
+          }),
+        ),
+      ),
+    );
   }
 }
 

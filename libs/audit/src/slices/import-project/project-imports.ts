@@ -49,23 +49,22 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy {
     const status: ProjectImportStatusDto = { id: this.ids.newId(), status: 'pending', archiveBytes, startedAt: this.clock.now().toISOString() };
     const record: ImportRecord = { status, userId };
     this.imports.set(status.id, record);
-    const run = work()
-      .then(
-        (imported) => {
-          record.unseen = imported;
-          record.status = { ...status, status: 'done', projectId: imported.project.id };
-        },
-        (error: unknown) => {
-          const { code, message, details } = this.errors.toBody(error);
-          record.status = { ...status, status: 'failed', error: details === undefined ? { code, message } : { code, message, details } };
-        },
-      )
-      .then(() => {
-        record.finishedAtMs = this.clock.now().getTime();
-        record.status.finishedAt = this.clock.now().toISOString();
-      })
-      .finally(() => cleanUp().catch((error: Error) => this.logger.warn(`Could not remove an import's temporary archive: ${error.message}`)))
-      .finally(() => this.running.delete(run));
+    const run: Promise<void> = (async () => {
+      let finished: ProjectImportStatusDto;
+      let imported: ImportedProjectDto | undefined;
+      try {
+        imported = await work();
+        finished = { ...status, status: 'done', projectId: imported.project.id };
+      } catch (error) {
+        const { code, message, details } = this.errors.toBody(error);
+        finished = { ...status, status: 'failed', error: details === undefined ? { code, message } : { code, message, details } };
+      }
+      // The file is gone by the time the status says the import is over.
+      await cleanUp().catch((error: Error) => this.logger.warn(`Could not remove an import's temporary archive: ${error.message}`));
+      record.finishedAtMs = this.clock.now().getTime();
+      record.unseen = imported;
+      record.status = { ...finished, finishedAt: this.clock.now().toISOString() };
+    })().finally(() => this.running.delete(run));
     this.running.add(run);
     return { ...status };
   }
