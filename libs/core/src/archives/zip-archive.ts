@@ -22,6 +22,14 @@ export function invalidArchive(reason: string): DomainError {
   return DomainError.validation(ArchiveErrors.INVALID_ARCHIVE, `The archive is not a readable zip file: ${reason}.`);
 }
 
+/** Refuses (413) an entry of `bytes` inflated bytes past the ratio or entry limit. */
+function checkEntry(path: string, compressedSize: number, bytes: number, { maxRatio, maxEntryBytes }: ArchiveLimits): void {
+  if (bytes > RATIO_FLOOR_BYTES && bytes > maxRatio * Math.max(compressedSize, 1)) {
+    throw limitError('ARCHIVE_RATIO_EXCEEDED', `${path} unpacks to more than ${maxRatio} times its compressed size: refused as a zip bomb.`, { path, maxRatio });
+  }
+  if (bytes > maxEntryBytes) throw limitError('ARCHIVE_ENTRY_TOO_LARGE', `${path} unpacks to more than ${maxEntryBytes} bytes.`, { path, maxEntryBytes });
+}
+
 /** An ArchiveLimitError (the in-memory inflater's) or a yauzl error as the DomainError a client sees. */
 function asDomainError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
@@ -93,6 +101,8 @@ export class ZipArchive {
       if (next.done) return;
       const entry = next.value;
       if (entry.fileName.endsWith('/')) continue;
+      // yauzl holds an entry to the size it declares: a bomb that says what it is stops here, before any inflating.
+      checkEntry(entry.fileName, entry.compressedSize, entry.uncompressedSize, this.limits);
       yield {
         name: entry.fileName,
         compressedSize: entry.compressedSize,
@@ -111,8 +121,9 @@ export class ZipArchive {
         });
       }
     });
-    // The declared size is what yauzl lets the entry inflate to: a limit it passes is passed for sure.
-    meter.check(entry.uncompressedSize, this.inflated + entry.uncompressedSize);
+    if (this.inflated + entry.uncompressedSize > this.limits.maxTotalBytes) {
+      throw limitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`, { maxTotalBytes: this.limits.maxTotalBytes });
+    }
     let stream: Readable;
     try {
       stream = await zip.openReadStreamPromise(entry);
@@ -190,25 +201,10 @@ class EntryMeter extends Transform {
     super();
   }
 
-  /** Throws the ArchiveLimitError (as a DomainError) of an entry of `bytes` bytes when the archive is at `total`. */
-  check(bytes: number, total: number): void {
-    const { maxRatio, maxEntryBytes, maxTotalBytes } = this.limits;
-    if (bytes > RATIO_FLOOR_BYTES && bytes > maxRatio * Math.max(this.compressedSize, 1)) {
-      throw limitError('ARCHIVE_RATIO_EXCEEDED', `${this.path} unpacks to more than ${maxRatio} times its compressed size: refused as a zip bomb.`, {
-        path: this.path,
-        maxRatio,
-      });
-    }
-    if (bytes > maxEntryBytes) {
-      throw limitError('ARCHIVE_ENTRY_TOO_LARGE', `${this.path} unpacks to more than ${maxEntryBytes} bytes.`, { path: this.path, maxEntryBytes });
-    }
-    if (total > maxTotalBytes) throw limitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${maxTotalBytes} bytes.`, { maxTotalBytes });
-  }
-
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.byteLength;
     try {
-      this.check(this.bytes, 0);
+      checkEntry(this.path, this.compressedSize, this.bytes, this.limits);
       this.count(chunk.byteLength);
     } catch (error) {
       callback(asDomainError(error) as Error);
