@@ -4,8 +4,12 @@ import { ApiKeyCredentials, RestError } from '@azure/ms-rest-js';
 import { Test } from '@nestjs/testing';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Response } from 'superagent';
+import { ZipFile } from 'yazl';
 import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-verification.js';
 import { Settings, validateSettings } from '../libs/core/src/index.js';
 import { buildZip, zeroBomb } from '../libs/core/src/testing/zip-bombs.js';
@@ -39,6 +43,26 @@ interface Image {
 }
 
 const bySha = (a: { sha256: string }, b: { sha256: string }) => a.sha256.localeCompare(b.sha256);
+
+/** The same entries in a zip whose every record is ZIP64 (as an export past 4 GiB or 65,535 entries has them). */
+async function asZip64(archive: Buffer): Promise<Buffer> {
+  const zip = new ZipFile();
+  for (const [name, bytes] of Object.entries(unzipSync(archive))) zip.addBuffer(Buffer.from(bytes), name, { forceZip64Format: true, compress: name.endsWith('.jsonl') });
+  zip.end({ forceZip64Format: true, comment: '' });
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The temporary archives an import left under DATA_DIR/imports. */
+const leftovers = (dataDir: string) => (existsSync(join(dataDir, 'imports')) ? readdirSync(join(dataDir, 'imports')) : []);
+
+const until = async (condition: () => boolean, what: string) => {
+  for (let waited = 0; !condition(); waited += 50) {
+    if (waited > 20_000) throw new Error(`waited 20 s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
 
 /** An image as a user compares it across installations: everything but its id and the ids of its labels. */
 const comparable = ({ id: _id, label, regions, ...rest }: Image) => ({
@@ -290,6 +314,36 @@ describe('projects move between installations: export, import with new ids, hist
     expect(copies.map(comparable).sort(bySha)).toEqual((await images(to, imported.project.id)).map(comparable).sort(bySha));
   });
 
+  it('imports an archive whose records are all ZIP64', async () => {
+    const response = await importArchive(await asZip64(detectionArchive), 'boxes (zip64)').expect(201);
+    const after = await images(to, response.body.project.id);
+    expect(after.map(comparable).sort(bySha)).toEqual((await images(from, detection.id)).map(comparable).sort(bySha));
+    expect(leftovers(target.dataDir)).toEqual([]);
+  });
+
+  it('imports in the background when asked (Prefer: respond-async): 202, then a status that gives the new keys once', async () => {
+    const accepted = await importArchive(archive, 'colours (background)').set('Prefer', 'respond-async').expect(202);
+    expect(accepted.body).toMatchObject({ id: expect.any(String), status: 'pending', archiveBytes: archive.byteLength });
+    expect(accepted.headers.location).toBe(`/v1/projects/imports/${accepted.body.id}`);
+    let status = accepted.body;
+    while (status.status === 'pending') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await get(to, accepted.headers.location)).body;
+    }
+    expect(status).toMatchObject({ status: 'done', projectId: expect.any(String), finishedAt: expect.any(String) });
+    expect(status.imported).toMatchObject({ project: { id: status.projectId, name: 'colours (background)' }, sourceProjectId: classification.id });
+    expect(status.imported.deployments).toEqual([expect.objectContaining({ apiKey: expect.stringMatching(/^dpk_/) })]);
+    const again = (await get(to, accepted.headers.location)).body;
+    expect(again).toMatchObject({ status: 'done', projectId: status.projectId });
+    expect(again.imported).toBeUndefined();
+    const [red] = await colouredSquares(RED, 1, 47);
+    await predict(target, status.imported.deployments[0].id, status.imported.deployments[0].apiKey, red).expect(200);
+    const stranger = new ApiClient(target, (await registerAndLogIn(target)).auth);
+    const hidden = await stranger.http.get(accepted.headers.location).set('Authorization', stranger.auth).expect(404);
+    expect(hidden.body.code).toBe('PROJECT_IMPORT_NOT_FOUND');
+    expect(leftovers(target.dataDir)).toEqual([]);
+  });
+
   describe('refuses a bad archive with a clear 4xx, writing nothing', () => {
     let head: number;
     beforeAll(async () => {
@@ -307,6 +361,7 @@ describe('projects move between installations: export, import with new ids, hist
       const response = await importArchive(bytes);
       expect({ status: response.status, code: response.body.code }).toEqual({ status, code });
       expect(response.body.message).toEqual(expect.any(String));
+      expect(leftovers(target.dataDir)).toEqual([]);
     };
 
     it('without a file, or with one that is not a zip', async () => {
@@ -360,6 +415,47 @@ describe('projects move between installations: export, import with new ids, hist
       expect(response.body.message).toContain(`ImageGeotagged@1, ImageUploaded@${newer.v + 1}`);
       expect(response.body.message).toContain('newer diyml');
       expect((await to.http.get('/v1/projects').set('Authorization', to.auth).expect(200)).body).toEqual(projects);
+    });
+
+    it('a truncated archive, or one whose central directory is damaged', async () => {
+      await refused(archive.subarray(0, Math.floor(archive.byteLength / 2)), 400, 'INVALID_ARCHIVE');
+      const damaged = Buffer.from(archive);
+      damaged[damaged.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 1] = 0;
+      await refused(damaged, 400, 'INVALID_ARCHIVE');
+    });
+
+    it('in the background too: the status ends failed with the code, and the temporary file is gone', async () => {
+      const changed = files();
+      const image = Object.keys(changed).find((path) => path.startsWith('blobs/'))!;
+      changed[image] = new Uint8Array([...changed[image], 0]);
+      const accepted = await importArchive(rezip(changed)).set('Prefer', 'respond-async').expect(202);
+      let status = accepted.body;
+      while (status.status === 'pending') {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await get(to, accepted.headers.location)).body;
+      }
+      expect(status).toMatchObject({ status: 'failed', error: { code: 'CORRUPT_PROJECT_ARCHIVE', details: { path: image } } });
+      expect(leftovers(target.dataDir)).toEqual([]);
+    });
+
+    it('an upload cut off half-way: its temporary file is removed', async () => {
+      const server = target.app.getHttpServer();
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const boundary = 'cut-off-upload';
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="archive"; filename="p.zip"\r\nContent-Type: application/zip\r\n\r\n`;
+      const upload = httpRequest({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        method: 'POST',
+        path: '/v1/projects/import',
+        headers: { Authorization: to.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': head.length + archive.byteLength + 100 },
+      });
+      upload.on('error', () => undefined);
+      upload.write(head);
+      upload.write(archive.subarray(0, archive.byteLength / 2));
+      await until(() => leftovers(target.dataDir).length === 1, 'the upload to reach its temporary file');
+      upload.destroy();
+      await until(() => leftovers(target.dataDir).length === 0, 'the temporary file to be removed');
     });
 
     it('a zip bomb, stopped by the archive limits', async () => {

@@ -8,6 +8,7 @@ import { ExportProjectController } from './slices/export-project/export-project.
 import { ProjectExporter } from './slices/export-project/project-exporter.js';
 import { ImportProjectController } from './slices/import-project/import-project.controller.js';
 import { ImportProjectHandler } from './slices/import-project/import-project.handler.js';
+import { ProjectImports } from './slices/import-project/project-imports.js';
 
 /**
  * Projects between installations: export as one archive, import with new ids and the history kept. Needs the
@@ -16,7 +17,7 @@ import { ImportProjectHandler } from './slices/import-project/import-project.han
 @Module({
   imports: [CqrsModule, DiscoveryModule, DeploymentsModule],
   controllers: [ExportProjectController, ImportProjectController],
-  providers: [ProjectAccess, ProjectExporter, ImportProjectHandler, uploadLimitsProvider],
+  providers: [ProjectAccess, ProjectExporter, ImportProjectHandler, ProjectImports, uploadLimitsProvider],
   exports: [ProjectExporter],
 })
 export class AuditModule {}

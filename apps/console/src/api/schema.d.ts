@@ -2188,9 +2188,33 @@ export interface paths {
         put?: never;
         /**
          * Import a project exported by POST /v1/projects/{projectId}/export (from this or another installation)
-         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer. Nothing is written unless the whole archive is valid: 400 ARCHIVE_REQUIRED, INVALID_ARCHIVE (not a zip), NOT_A_PROJECT_ARCHIVE (another zip), UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE (a damaged or altered archive, or events of another project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); 422 UNKNOWN_EVENT_VERSIONS (exported by a newer diyml: events of a type or version this installation does not know, named in `details.unknownEvents`; update, then import again); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES, ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED / ARCHIVE_TOO_MANY_ENTRIES past the ARCHIVE_MAX_* limits (the archive is unpacked off the event loop and held in memory while it is imported).
+         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer.
+         *
+         *     The upload goes to a temporary file (never into memory), the zip is read through its central directory (ZIP64: over 4 GiB or 65,535 entries) and its blobs are streamed one at a time, each checked against its sha256, so an archive larger than memory imports. An archive under 64 MiB answers 201 when imported; a larger one, or any with `Prefer: respond-async`, answers 202 at once with the status of the import, to poll at the `Location` (GET /v1/projects/imports/{importId}).
+         *
+         *     Nothing is written unless the whole archive is valid (a refused archive may leave blobs it carried in the content-addressed store, referenced by nothing): 400 ARCHIVE_REQUIRED, INVALID_ARCHIVE (not a zip, truncated, or a damaged central directory), NOT_A_PROJECT_ARCHIVE (another zip), UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE (a damaged or altered archive, a blob whose bytes do not match its name, or events of another project or of a user: `details` names the event or entry), INCOMPLETE_PROJECT_ARCHIVE (referenced blobs missing); 422 UNKNOWN_EVENT_VERSIONS (exported by a newer diyml: events of a type or version this installation does not know, named in `details.unknownEvents`; update, then import again); 413 FILE_TOO_LARGE over IMPORT_MAX_ARCHIVE_BYTES (at once when Content-Length says so), ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED / ARCHIVE_TOO_MANY_ENTRIES past the ARCHIVE_MAX_* limits, counted on the bytes really inflated. In the background, the same refusals end the import as failed with that code.
          */
         post: operations["importProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The status of a project import answered with 202: pending, done (with the new project) or failed (with the error)
+         * @description done: `projectId`, and in the first read that reports done only, `imported` (what a 201 answers, with the deployments’ new keys: copy them then, they are not shown again). failed: `error` holds the code and message a synchronous import would have answered (e.g. CORRUPT_PROJECT_ARCHIVE). Statuses are kept by the api process that took the upload, for a day after the import ends.
+         */
+        get: operations["getProjectImport"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3803,6 +3827,44 @@ export interface components {
             blobs: number;
             /** @description Every active deployment, with a new key. */
             deployments: components["schemas"]["ImportedDeploymentKeyDto"][];
+        };
+        ImportErrorDto: {
+            /**
+             * @description The stable code the import would have answered with (see POST /v1/projects/import).
+             * @example CORRUPT_PROJECT_ARCHIVE
+             */
+            code: string;
+            /** @example The project archive is damaged: blobs/3a7b… does not hold the bytes its name says. */
+            message: string;
+            /** @description Structured details, as in the error body of the synchronous answer. */
+            details?: Record<string, never>;
+        };
+        ProjectImportStatusDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description pending (being imported), done or failed.
+             * @enum {string}
+             */
+            status: "pending" | "done" | "failed";
+            /**
+             * @description Size of the uploaded archive.
+             * @example 1073741824
+             */
+            archiveBytes: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt?: string;
+            /**
+             * Format: uuid
+             * @description done: the new project.
+             */
+            projectId?: string;
+            /** @description done: what the synchronous import answers, with the deployments’ new keys. Given by the first status read that reports done only (keys are shown once); later reads have projectId alone. */
+            imported?: components["schemas"]["ImportedProjectDto"];
+            /** @description failed: why (a refused archive leaves no trace of the project). */
+            error?: components["schemas"]["ImportErrorDto"];
         };
     };
     responses: never;
@@ -14119,7 +14181,10 @@ export interface operations {
     importProject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `respond-async`: import in the background whatever the size (202). */
+                Prefer?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14133,12 +14198,24 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Imported (archives under 64 MiB). */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImportedProjectDto"];
+                };
+            };
+            /** @description Importing in the background (archives of 64 MiB or more, or `Prefer: respond-async`): poll the `Location`. */
+            202: {
+                headers: {
+                    /** @description GET /v1/projects/imports/{importId} */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectImportStatusDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
@@ -14182,7 +14259,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
+            /** @description FILE_TOO_LARGE (over IMPORT_MAX_ARCHIVE_BYTES) or an ARCHIVE_* limit passed while inflating. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -14191,8 +14268,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "statusCode": 413,
-                     *       "code": "PAYLOAD_TOO_LARGE",
-                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *       "code": "ARCHIVE_RATIO_EXCEEDED",
+                     *       "message": "events/000001.jsonl unpacks to more than 200 times its compressed size: refused as a zip bomb.",
+                     *       "details": {
+                     *         "path": "events/000001.jsonl",
+                     *         "maxRatio": 200
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -14223,6 +14304,84 @@ export interface operations {
                      *           }
                      *         ]
                      *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    getProjectImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectImportStatusDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field: name.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

@@ -78,8 +78,8 @@ export class ProjectExporter {
   }
 
   /**
-   * Streams the zip into `out`, waiting whenever `out` asks to: memory holds one blob or one part of the events at
-   * a time, whatever the size of the project. Ends `out` when done; rejects if `out` closes first.
+   * Streams the zip into `out` (ZIP64 past 4 GiB or 65,535 entries), waiting whenever `out` asks to: memory holds
+   * one blob or one part of the events at a time, whatever the size of the project. Ends `out` when done; rejects if `out` closes first.
    */
   async write({ manifest, events }: ProjectContent, out: Writable): Promise<void> {
     const zip = new ZipWriter(out);

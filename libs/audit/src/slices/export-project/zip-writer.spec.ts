@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { unzipSync, zipSync } from 'fflate';
 import { PassThrough, Writable } from 'node:stream';
+import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
 import { inflateArchive } from '../../../../core/src/index.js';
 import { ZipWriter } from './zip-writer.js';
 
@@ -36,6 +37,20 @@ describe('ZipWriter', () => {
     expect(Object.keys(unzipSync(zip))).toEqual(['events/000001.jsonl', 'blobs/model', 'blobs/tricky']);
     expect(zip.byteLength).toBeLessThan(text.byteLength);
   });
+
+  it('writes ZIP64 past 65,535 entries, which a reader of the central directory reads back whole', async () => {
+    const count = 70_000;
+    const zip = await written(Array.from({ length: count }, (_, i): [string, Uint8Array, 'store'] => [`blobs/${i}`, new Uint8Array([i % 251, 7]), 'store']));
+    const archive = await ZipArchive.open(zip, { ...LIMITS, maxEntries: count });
+    expect(archive.entryCount).toBe(count);
+    let entries = 0;
+    let last: Buffer | undefined;
+    for await (const entry of archive.entries()) {
+      entries += 1;
+      if (entry.name === `blobs/${count - 1}`) for await (const chunk of await entry.open()) last = chunk as Buffer;
+    }
+    expect([entries, last]).toEqual([count, Buffer.from([(count - 1) % 251, 7])]);
+  }, 120_000);
 
   it('stops with an error once the stream it writes to is closed (a client that went away)', async () => {
     const out = new Writable({ highWaterMark: 1, write: (_chunk, _encoding, callback) => setImmediate(callback) });

@@ -49,3 +49,48 @@ export class ImportedProjectDto {
   @ApiProperty({ type: [ImportedDeploymentKeyDto], description: 'Every active deployment, with a new key.' })
   deployments: ImportedDeploymentKeyDto[];
 }
+
+export const IMPORT_STATUSES = ['pending', 'done', 'failed'] as const;
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+
+export class ImportErrorDto {
+  @ApiProperty({ example: 'CORRUPT_PROJECT_ARCHIVE', description: 'The stable code the import would have answered with (see POST /v1/projects/import).' })
+  code: string;
+
+  @ApiProperty({ example: 'The project archive is damaged: blobs/3a7b… does not hold the bytes its name says.' })
+  message: string;
+
+  @ApiPropertyOptional({ description: 'Structured details, as in the error body of the synchronous answer.' })
+  details?: unknown;
+}
+
+export class ProjectImportStatusDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ enum: IMPORT_STATUSES, description: 'pending (being imported), done or failed.' })
+  status: ImportStatus;
+
+  @ApiProperty({ example: 1_073_741_824, description: 'Size of the uploaded archive.' })
+  archiveBytes: number;
+
+  @ApiProperty({ format: 'date-time' })
+  startedAt: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  finishedAt?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'done: the new project.' })
+  projectId?: string;
+
+  @ApiPropertyOptional({
+    type: ImportedProjectDto,
+    description:
+      'done: what the synchronous import answers, with the deployments’ new keys. Given by the first status read that reports ' +
+      'done only (keys are shown once); later reads have projectId alone.',
+  })
+  imported?: ImportedProjectDto;
+
+  @ApiPropertyOptional({ type: ImportErrorDto, description: 'failed: why (a refused archive leaves no trace of the project).' })
+  error?: ImportErrorDto;
+}

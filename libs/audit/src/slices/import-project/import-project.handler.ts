@@ -2,15 +2,8 @@ import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nest
 import { DiscoveryService } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { BlobStore, sha256Of } from '../../../../blobs/src/index.js';
-import {
-  archiveLimitsOf,
-  Clock,
-  commandMetadata,
-  IdGenerator,
-  type RequestContext,
-  Settings,
-  unzipSafely,
-} from '../../../../core/src/index.js';
+import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
+import { archiveLimitsOf, Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
 import { DeploymentQueries } from '../../../../deployments/src/index.js';
 import type { RotatedKeyDto } from '../../../../deployments/src/slices/deployment.dto.js';
 import { RotateDeploymentKey } from '../../../../deployments/src/slices/rotate-deployment-key/rotate-deployment-key.handler.js';
@@ -21,15 +14,16 @@ import { EventReactor, ProjectionRunner, type Reactor } from '../../../../read-s
 import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';
-import { PROJECT_ARCHIVE_ENTRIES, readProjectArchive } from './project-archive-reader.js';
-import { appendBatches, remapProject } from './project-remap.js';
+import { readBlobs, readProjectArchive } from './project-archive-reader.js';
+import { appendBatches, ProjectRemap } from './project-remap.js';
 
 /** How long the answer waits for the read models to hold a big import (the import itself is written by then). */
 const READ_MODELS_WAIT_MS = 120_000;
 
 export class ImportProject extends Command<ImportedProjectDto> {
   constructor(
-    readonly archive: Uint8Array,
+    /** The zip: its bytes, or the file it was uploaded to (which the caller removes afterwards). */
+    readonly archive: Uint8Array | { path: string },
     readonly name: string | undefined,
     readonly context: RequestContext & { userId: string },
   ) {
@@ -39,9 +33,12 @@ export class ImportProject extends Command<ImportedProjectDto> {
 
 /**
  * Creates a project from an exported archive, with new ids, owned by the importing user:
- * 1. checks everything before writing anything: unzipped off the event loop within the ARCHIVE_* limits, then
- *    readProjectArchive (ours, a version we read, well-formed, complete, every blob hashing to its name);
- * 2. stores the blobs (content-addressed: a refused or failed import leaves at most unreferenced blobs);
+ * 1. reads the zip through its central directory (ZIP64 included) within the ARCHIVE_* limits, and checks the
+ *    manifest and events (ours, a version we read, well-formed, every referenced blob present) before anything is
+ *    stored; events are read line by line, blobs are not read yet;
+ * 2. streams the blobs one at a time, each through sha256 before it is stored: a blob that does not match its name
+ *    stops the import before any event is written. Blobs stored before that are content-addressed and referenced
+ *    by nothing: harmless, and never reachable through this import;
  * 3. records ProjectImported, then appends the events with their original times, the importing user as their
  *    user and this request's correlation id (all streams are new, so nothing can conflict);
  * 4. renames the project if asked, and gives every active deployment a new key (returned once).
@@ -62,19 +59,27 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
   ) {}
 
   async execute({ archive, name, context }: ImportProject): Promise<ImportedProjectDto> {
-    const inflated = await unzipSafely(archive, {
-      limits: archiveLimitsOf(this.settings),
-      rules: [{ pattern: PROJECT_ARCHIVE_ENTRIES }],
-    });
-    const read = await readProjectArchive(inflated.entries);
-    const project = remapProject(read, {
+    const zip = await ZipArchive.open(archive instanceof Uint8Array ? archive : archive.path, archiveLimitsOf(this.settings));
+    try {
+      return await this.importFrom(zip, name, context);
+    } finally {
+      await zip.close();
+    }
+  }
+
+  private async importFrom(zip: ZipArchive, name: string | undefined, context: ImportProject['context']): Promise<ImportedProjectDto> {
+    const read = await readProjectArchive(zip);
+    const remap = new ProjectRemap(read, {
       newId: () => this.ids.newId(),
       importerId: context.userId,
       unusableKeyHash: () => sha256Of(randomBytes(32)),
     });
+    const blobCount = await readBlobs(zip, read.requiredBlobs, async (sha256, bytes) => {
+      await this.blobs.put(remap.blob(sha256, bytes));
+    });
+    const project = { projectId: remap.projectId, events: remap.events() };
     const batches = appendBatches(project.events, this.reactorEventTypes());
 
-    for (const bytes of project.blobs) await this.blobs.put(bytes);
     const metadata = commandMetadata(context, this.clock.now());
     let { position } = await decideAndAppend(
       this.events,
@@ -87,7 +92,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
         sourceName: read.manifest.project.name,
         exportedAt: read.manifest.exportedAt,
         eventCount: project.events.length,
-        blobCount: project.blobs.length,
+        blobCount,
         metadata,
       },
       metadata,
@@ -121,7 +126,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       sourceProjectId: read.manifest.project.id,
       exportedAt: read.manifest.exportedAt,
       events: project.events.length,
-      blobs: project.blobs.length,
+      blobs: blobCount,
       deployments,
     };
   }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { zipSync } from 'fflate';
 import { sha256Of } from '../../../../blobs/src/index.js';
-import { DomainError, type InflatedEntry } from '../../../../core/src/index.js';
-import { readProjectArchive } from './project-archive-reader.js';
+import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
+import { DomainError } from '../../../../core/src/index.js';
+import { readBlobs, readProjectArchive } from './project-archive-reader.js';
 
 const PROJECT = '11111111-1111-4111-8111-111111111111';
 const IMAGE = '44444444-4444-4444-8444-444444444444';
@@ -25,13 +27,28 @@ const manifest = {
   missingBlobs: [],
 };
 
-function entries(overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {}): InflatedEntry[] {
+const LIMITS = { maxTotalBytes: 1e8, maxEntryBytes: 1e8, maxEntries: 100, maxRatio: 200 };
+
+function entries(overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {}): Uint8Array {
   const lines = (overrides.events ?? events).map((event) => JSON.stringify(event)).join('\n');
-  return [
-    { path: 'diyml-project.json', bytes: encode(overrides.manifest ?? manifest) },
-    { path: 'events/000001.jsonl', bytes: encode(`${lines}\n`) },
-    ...Object.entries(overrides.blobs ?? { [`blobs/${IMAGE_SHA}`]: image }).map(([path, bytes]) => ({ path, bytes })),
-  ];
+  return zipSync({
+    'diyml-project.json': encode(overrides.manifest ?? manifest),
+    'events/000001.jsonl': encode(`${lines}\n`),
+    ...(overrides.blobs ?? { [`blobs/${IMAGE_SHA}`]: image }),
+  });
+}
+
+/** What an import reads from the zip: the checked manifest and events, then the blobs they need, streamed. */
+async function readArchive(bytes: Uint8Array) {
+  const zip = await ZipArchive.open(bytes, LIMITS);
+  try {
+    const archive = await readProjectArchive(zip);
+    const blobs = new Map<string, Uint8Array>();
+    await readBlobs(zip, archive.requiredBlobs, async (sha256, blob) => void blobs.set(sha256, new Uint8Array(blob)));
+    return { ...archive, blobs };
+  } finally {
+    await zip.close();
+  }
 }
 
 async function refusal(read: () => Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -46,32 +63,32 @@ async function refusal(read: () => Promise<unknown>): Promise<{ code: string; me
 
 describe('readProjectArchive', () => {
   it('reads a whole archive: its manifest, events in order and blobs by hash', async () => {
-    const archive = await readProjectArchive(entries());
+    const archive = await readArchive(entries());
     expect(archive.events.map((event) => event.type)).toEqual(['ProjectCreated', 'ImageUploaded']);
     expect(archive.blobs.get(IMAGE_SHA)).toEqual(image);
   });
 
   it('refuses a zip that is not a project export, or of a version it does not read', async () => {
-    expect((await refusal(() => readProjectArchive([{ path: 'model.json', bytes: encode({}) }]))).code).toBe('NOT_A_PROJECT_ARCHIVE');
-    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
+    expect((await refusal(() => readArchive(zipSync({ 'model.json': encode({}) })))).code).toBe('NOT_A_PROJECT_ARCHIVE');
+    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
   });
 
   it('refuses events of another project, in a user stream, miscounted, or after a deletion', async () => {
     const other = { ...events[1], data: { ...events[1].data, projectId: '77777777-7777-4777-8777-777777777777' } };
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], other] })))).message).toContain('of another project');
+    expect((await refusal(() => readArchive(entries({ events: [events[0], other] })))).message).toContain('of another project');
     const user = { ...events[1], stream: `user-${IMAGE}` };
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], user] })))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readArchive(entries({ events: [events[0], user] })))).message).toContain('not an event a project can have');
     const token = { ...events[1], type: 'ApiTokenIssued' };
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], token] })))).message).toContain('not an event a project can have');
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0]] })))).message).toContain('its manifest counts 2');
+    expect((await refusal(() => readArchive(entries({ events: [events[0], token] })))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readArchive(entries({ events: [events[0]] })))).message).toContain('its manifest counts 2');
     const deleted = { ...events[0], type: 'ProjectDeleted' };
-    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
+    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
   });
 
   it('refuses, with 422 and the events named, an archive from a newer installation: an unknown type or a newer version', async () => {
     const newer = { ...events[1], v: 3, data: { renamedField: true } };
     const unknown = { ...events[1], type: 'ImageGeotagged', data: { projectId: PROJECT, imageId: IMAGE, latitude: 1 } };
-    const read = () => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
+    const read = () => readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
     const refused = await refusal(read);
     expect(refused.code).toBe('UNKNOWN_EVENT_VERSIONS');
     expect(refused.message).toContain('ImageGeotagged@1, ImageUploaded@3');
@@ -80,10 +97,10 @@ describe('readProjectArchive', () => {
   });
 
   it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
-    expect((await refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
-    expect((await refusal(() => readProjectArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
+    expect((await refusal(() => readArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
+    expect((await refusal(() => readArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
     // Even one the exporting installation had lost: an event must not reach bytes the importer did not bring.
-    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })))).code).toBe(
+    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })))).code).toBe(
       'INCOMPLETE_PROJECT_ARCHIVE',
     );
   });
@@ -96,11 +113,11 @@ describe('readProjectArchive', () => {
       { stream: `stored-prediction-${PREDICTION}`, type: 'StoredPredictionDeleted', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
     ];
     const withErased = [...events, ...prediction(erasedSha)];
-    const read = await readProjectArchive(entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }));
+    const read = await readArchive(entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }));
     expect([...read.blobs.keys()]).toEqual([IMAGE_SHA]);
     // The same bytes as a dataset image: the image still needs them.
     const shared = [...events, ...prediction(IMAGE_SHA)];
-    expect((await refusal(() => readProjectArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })))).code).toBe(
+    expect((await refusal(() => readArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })))).code).toBe(
       'INCOMPLETE_PROJECT_ARCHIVE',
     );
   });

@@ -1,6 +1,7 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sha256Of } from '../../../../blobs/src/index.js';
-import { DomainError, type InflatedEntry, isUuid } from '../../../../core/src/index.js';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { DomainError, isUuid } from '../../../../core/src/index.js';
+import type { ZipArchive, ZipEntry } from '../../../../core/src/archives/zip-archive.js';
 import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
 import { PROJECT_TYPES, type ProjectType } from '../../../../projects/src/index.js';
 import {
@@ -25,9 +26,6 @@ export const ProjectImportErrors = {
   UNKNOWN_EVENT_VERSIONS: 'UNKNOWN_EVENT_VERSIONS',
 } as const;
 
-/** The entries an import inflates; anything else in the zip is counted and left alone. */
-export const PROJECT_ARCHIVE_ENTRIES = `^(${MANIFEST_ENTRY.replace('.', '\\.')}|events/\\d{6}\\.jsonl|blobs/[0-9a-f]{64})$`;
-
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** `<category>-<uuid>`, or `<category>-<uuid>-<sha256>` (content claims). */
 const STREAM_PATTERN = new RegExp(`^[a-z]+(?:-[a-z]+)*-${UUID}(?:-[0-9a-f]{64})?$`);
@@ -36,10 +34,12 @@ const FOREIGN_STREAM = /^(user|username)-/;
 const FOREIGN_TYPES = new Set<string>([...USER_EVENT_TYPES, 'UsernameClaimed']);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
+/** A project archive's manifest and events, checked; its blobs stay in the zip until readBlobs streams them. */
 export interface ProjectArchive {
   manifest: ProjectArchiveManifest;
   events: ArchivedEvent[];
-  blobs: Map<string, Uint8Array>;
+  /** The blobs the events reference (all in the archive, by name). */
+  requiredBlobs: Set<string>;
 }
 
 function corrupt(message: string, details?: Record<string, unknown>): DomainError {
@@ -85,57 +85,64 @@ function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
   return manifest as unknown as ProjectArchiveManifest;
 }
 
-/** The event lines of `events/000001.jsonl`, `events/000002.jsonl`…, which must be numbered from 1 without gaps. */
-function eventLines(byPath: ReadonlyMap<string, Uint8Array | undefined>): string[] {
-  const parts = [...byPath.keys()].filter((path) => EVENTS_ENTRY_PATTERN.test(path)).sort();
-  if (parts.length === 0) throw corrupt('it holds no events (events/000001.jsonl).');
-  const lines: string[] = [];
-  parts.forEach((path, index) => {
-    if (path !== eventsEntry(index + 1)) throw corrupt(`${eventsEntry(index + 1)} is missing.`);
-    let text: string;
+/** The lines of an entry's text, as they stream: refused unless it is UTF-8 throughout. */
+async function* linesOf(stream: Readable, path: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const decode = (chunk?: Uint8Array) => {
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(byPath.get(path));
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
     } catch {
       throw corrupt(`${path} is not UTF-8 text.`, { path });
     }
-    for (const line of text.split('\n')) if (line !== '') lines.push(line);
-  });
-  return lines;
+  };
+  let rest = '';
+  for await (const chunk of stream) {
+    const lines = (rest + decode(chunk as Buffer)).split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  rest += decode();
+  if (rest !== '') yield rest;
 }
 
-function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest): ArchivedEvent[] {
-  const projectId = manifest.project.id;
-  const events: ArchivedEvent[] = [];
-  for (let index = 0; index < lines.length; index += 1) {
-    let event: unknown;
-    try {
-      event = JSON.parse(lines[index]);
-    } catch {
-      throw corrupt(`event ${index + 1} is not JSON.`, { event: index + 1 });
-    }
-    if (
-      !isObject(event) ||
-      typeof event.stream !== 'string' ||
-      typeof event.type !== 'string' ||
-      !Number.isInteger(event.v) ||
-      (event.v as number) < 1 ||
-      !isObject(event.data) ||
-      typeof event.at !== 'string' ||
-      !ISO_TIME.test(event.at)
-    ) {
-      throw corrupt(`event ${index + 1} is not an event (stream, type, v, data, at).`, { event: index + 1 });
-    }
-    if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream) || FOREIGN_TYPES.has(event.type)) {
-      throw corrupt(`event ${index + 1} (${event.type} in ${event.stream}) is not an event a project can have.`, { event: index + 1 });
-    }
-    events.push(event as unknown as ArchivedEvent);
-    // A newer installation's event: its data may differ from what this one checks, and is refused below.
-    if ((NEWEST_EVENT_VERSIONS.get(event.type) ?? 0) < (event.v as number)) continue;
-    if (event.data.projectId !== projectId) {
-      throw corrupt(`event ${index + 1} is of another project than ${projectId}.`, { event: index + 1 });
-    }
-    if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { event: index + 1 });
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Checks one event line; the checks that need all events are in finishEvents. */
+function readEvent(line: string, number: number, projectId: string): ArchivedEvent {
+  let event: unknown;
+  try {
+    event = JSON.parse(line);
+  } catch {
+    throw corrupt(`event ${number} is not JSON.`, { event: number });
   }
+  if (
+    !isObject(event) ||
+    typeof event.stream !== 'string' ||
+    typeof event.type !== 'string' ||
+    !Number.isInteger(event.v) ||
+    (event.v as number) < 1 ||
+    !isObject(event.data) ||
+    typeof event.at !== 'string' ||
+    !ISO_TIME.test(event.at)
+  ) {
+    throw corrupt(`event ${number} is not an event (stream, type, v, data, at).`, { event: number });
+  }
+  if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream) || FOREIGN_TYPES.has(event.type)) {
+    throw corrupt(`event ${number} (${event.type} in ${event.stream}) is not an event a project can have.`, { event: number });
+  }
+  // A newer installation's event: its data may differ from what this one checks, and is refused in finishEvents.
+  if ((NEWEST_EVENT_VERSIONS.get(event.type) ?? 0) >= (event.v as number)) {
+    if (event.data.projectId !== projectId) throw corrupt(`event ${number} is of another project than ${projectId}.`, { event: number });
+    if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { event: number });
+  }
+  return event as unknown as ArchivedEvent;
+}
+
+function finishEvents(events: ArchivedEvent[], manifest: ProjectArchiveManifest): void {
   const unreadable = unreadableEvents(events);
   if (unreadable.length > 0) {
     throw DomainError.unprocessable(
@@ -148,34 +155,49 @@ function readEvents(lines: readonly string[], manifest: ProjectArchiveManifest):
   if (events.length !== manifest.events) {
     throw corrupt(`it holds ${events.length} events; its manifest counts ${manifest.events}.`);
   }
+  const projectId = manifest.project.id;
   const first = events.find((event) => event.stream === `project-${projectId}`);
   if (first?.type !== 'ProjectCreated') throw corrupt("the project's stream does not begin with its creation.");
-  return events;
 }
 
 /**
- * Reads and checks an inflated project archive before anything is written: the manifest is ours and of a version
- * this installation reads, every event is well-formed and of this project (in its own streams, never a user's),
- * every blob's bytes hash to its name, and every blob an event references is there. 400 NOT_A_PROJECT_ARCHIVE, UNSUPPORTED_PROJECT_ARCHIVE_VERSION, CORRUPT_PROJECT_ARCHIVE or
- * INCOMPLETE_PROJECT_ARCHIVE otherwise.
+ * Reads and checks a project archive's manifest and events, before anything is written: the manifest is ours and
+ * of a version this installation reads, every event is well-formed and of this project (in its own streams, never
+ * a user's), and every blob an event references is in the archive. Events are read line by line as they inflate;
+ * blobs are only listed here (readBlobs streams them). 400 NOT_A_PROJECT_ARCHIVE, UNSUPPORTED_PROJECT_ARCHIVE_VERSION,
+ * CORRUPT_PROJECT_ARCHIVE or INCOMPLETE_PROJECT_ARCHIVE, 422 UNKNOWN_EVENT_VERSIONS otherwise.
  */
-export async function readProjectArchive(entries: readonly InflatedEntry[]): Promise<ProjectArchive> {
-  const byPath = new Map(entries.map((entry) => [entry.path, entry.bytes ?? undefined]));
-  const manifest = readManifest(byPath.get(MANIFEST_ENTRY));
-  const events = readEvents(eventLines(byPath), manifest);
-  const blobs = new Map<string, Uint8Array>();
-  for (const [path, bytes] of byPath) {
-    const sha256 = BLOB_ENTRY_PATTERN.exec(path)?.[1];
-    if (!sha256 || !bytes) continue;
-    // Hashing a gigabyte takes seconds: let other requests through between blobs.
-    await yieldToEventLoop();
-    if (sha256Of(bytes) !== sha256) throw corrupt(`${path} does not hold the bytes its name says.`, { path });
-    blobs.set(sha256, bytes);
+export async function readProjectArchive(zip: ZipArchive): Promise<ProjectArchive> {
+  let manifestEntry: ZipEntry | undefined;
+  const parts = new Map<string, ZipEntry>();
+  const blobNames = new Set<string>();
+  for await (const entry of zip.entries()) {
+    if (entry.name === MANIFEST_ENTRY) {
+      if (manifestEntry) throw corrupt(`it holds ${MANIFEST_ENTRY} twice.`);
+      manifestEntry = entry;
+    } else if (EVENTS_ENTRY_PATTERN.test(entry.name)) {
+      if (parts.has(entry.name)) throw corrupt(`it holds ${entry.name} twice.`, { path: entry.name });
+      parts.set(entry.name, entry);
+    } else {
+      const sha256 = BLOB_ENTRY_PATTERN.exec(entry.name)?.[1];
+      if (sha256) blobNames.add(sha256);
+    }
   }
+  const manifest = readManifest(manifestEntry ? await bytesOf(await manifestEntry.open()) : undefined);
+  if (parts.size === 0) throw corrupt('it holds no events (events/000001.jsonl).');
+  const events: ArchivedEvent[] = [];
+  for (let part = 1; part <= parts.size; part += 1) {
+    const entry = parts.get(eventsEntry(part));
+    if (!entry) throw corrupt(`${eventsEntry(part)} is missing.`);
+    for await (const line of linesOf(await entry.open(), entry.name)) {
+      if (line !== '') events.push(readEvent(line, events.length + 1, manifest.project.id));
+    }
+  }
+  finishEvents(events, manifest);
   // Every referenced blob must come with the archive, even one the exporting installation had lost: an event
   // must never reach bytes of this installation that its importer did not bring.
-  const referenced = requiredBlobs(events);
-  const absent = [...referenced].filter((sha256) => !blobs.has(sha256));
+  const required = requiredBlobs(events);
+  const absent = [...required].filter((sha256) => !blobNames.has(sha256));
   if (absent.length) {
     throw DomainError.validation(
       ProjectImportErrors.INCOMPLETE_PROJECT_ARCHIVE,
@@ -184,5 +206,28 @@ export async function readProjectArchive(entries: readonly InflatedEntry[]): Pro
       { missingBlobs: absent.slice(0, 20) },
     );
   }
-  return { manifest, events, blobs };
+  return { manifest, events, requiredBlobs: required };
+}
+
+/**
+ * Streams the blobs the events need out of the archive, one at a time, each through sha256 as it inflates: a blob
+ * whose bytes do not hash to its name is refused (400 CORRUPT_PROJECT_ARCHIVE) before `take` sees it. Blobs no
+ * event needs are passed over. Resolves with how many blobs were taken.
+ */
+export async function readBlobs(zip: ZipArchive, required: ReadonlySet<string>, take: (sha256: string, bytes: Buffer) => Promise<void>): Promise<number> {
+  const taken = new Set<string>();
+  for await (const entry of zip.entries()) {
+    const sha256 = BLOB_ENTRY_PATTERN.exec(entry.name)?.[1];
+    if (!sha256 || !required.has(sha256) || taken.has(sha256)) continue;
+    const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await entry.open()) {
+      hash.update(chunk as Buffer);
+      chunks.push(chunk as Buffer);
+    }
+    if (hash.digest('hex') !== sha256) throw corrupt(`${entry.name} does not hold the bytes its name says.`, { path: entry.name });
+    await take(sha256, Buffer.concat(chunks));
+    taken.add(sha256);
+  }
+  return taken.size;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { sha256Of } from '../../../../blobs/src/index.js';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
-import { appendBatches, remapProject, type RemappedEvent } from './project-remap.js';
+import { appendBatches, ProjectRemap, type RemapOptions, type RemappedEvent } from './project-remap.js';
 
 const PROJECT = '11111111-1111-4111-8111-111111111111';
 const OWNER = '22222222-2222-4222-8222-222222222222';
@@ -18,7 +18,16 @@ const OLD_KEY_HASH = 'c'.repeat(64);
 const at = '2026-11-30T10:00:00.000Z';
 const event = (stream: string, type: string, data: Record<string, unknown>): ArchivedEvent => ({ stream, type, v: 1, data: { projectId: PROJECT, ...data }, at });
 
-function archiveOf(events: ArchivedEvent[], blobs: Uint8Array[]): ProjectArchive {
+type ArchiveWithBlobs = Pick<ProjectArchive, 'manifest' | 'events'> & { blobs: Map<string, Uint8Array> };
+
+/** The remap as the import runs it: every blob through `blob`, then the events. */
+function remapProject(archive: ArchiveWithBlobs, options: RemapOptions) {
+  const remap = new ProjectRemap(archive, options);
+  const blobs = [...archive.blobs].map(([sha256, bytes]) => remap.blob(sha256, bytes));
+  return { projectId: remap.projectId, ids: remap.ids, blobs, events: remap.events() };
+}
+
+function archiveOf(events: ArchivedEvent[], blobs: Uint8Array[]): ArchiveWithBlobs {
   return {
     manifest: {
       format: 'diyml-project',

@@ -27,15 +27,6 @@ export interface RemappedEvent extends DomainEvent<string, Record<string, unknow
   at: string;
 }
 
-export interface RemappedProject {
-  projectId: string;
-  events: RemappedEvent[];
-  /** The blobs to store: most as they came; JSON ones that named ids (dataset and test manifests) rewritten. */
-  blobs: Uint8Array[];
-  /** Old id → new id, for every id of the archive (users excluded). */
-  ids: ReadonlyMap<string, string>;
-}
-
 function collectIds(value: unknown, ids: Set<string>, users: Set<string>, key = ''): void {
   if (Array.isArray(value)) {
     for (const item of value) collectIds(item, ids, users, key);
@@ -59,41 +50,55 @@ function withoutKeyHashes(value: unknown, unusableKeyHash: () => string): unknow
  * JSON blobs that name them (a dataset manifest lists image and label ids, so it is rewritten and gets a new
  * sha256, which the events then reference). Every id of the archive is one whose value is a UUID in event data
  * or a stream name (but sourceProjectId and the like, which name another installation's things); user ids (ownerId,
- * userId, …By) become the importing user. Deployment key hashes are
- * replaced by hashes of thrown-away keys. Pure apart from the ids and hashes the options produce.
+ * userId, …By) become the importing user. Deployment key hashes are replaced by hashes of thrown-away keys. Blobs
+ * go through `blob` one at a time as they stream from the archive; `events` comes after the last of them. Pure
+ * apart from the ids and hashes the options produce.
  */
-export function remapProject(archive: ProjectArchive, options: RemapOptions): RemappedProject {
-  const found = new Set<string>();
-  const users = new Set<string>();
-  for (const event of archive.events) {
-    for (const match of event.stream.matchAll(UUID_ANYWHERE)) found.add(match[0].toLowerCase());
-    collectIds(event.data, found, users);
-  }
-  const ids = new Map<string, string>();
-  for (const id of found) if (!users.has(id)) ids.set(id, options.newId());
-  const replacements = new Map<string, string>(ids);
-  for (const user of users) replacements.set(user, options.importerId);
-  const replaceIds = (text: string) => text.replace(UUID_ANYWHERE, (id) => replacements.get(id.toLowerCase()) ?? id);
+export class ProjectRemap {
+  readonly projectId: string;
+  /** Old id → new id, for every id of the archive (users excluded). */
+  readonly ids: ReadonlyMap<string, string>;
+  private readonly replacements: Map<string, string>;
+  /** Old → new sha256 of the JSON blobs rewritten so far. */
+  private readonly newSha = new Map<string, string>();
 
-  const blobs: Uint8Array[] = [];
-  const newSha = new Map<string, string>();
-  for (const [sha256, bytes] of archive.blobs) {
-    const rewritten = rewriteJsonBlob(bytes, replaceIds);
-    if (rewritten) {
-      const stored = new TextEncoder().encode(rewritten);
-      newSha.set(sha256, sha256Of(stored));
-      blobs.push(stored);
-    } else {
-      blobs.push(bytes);
+  constructor(
+    private readonly archive: Pick<ProjectArchive, 'manifest' | 'events'>,
+    private readonly options: RemapOptions,
+  ) {
+    const found = new Set<string>();
+    const users = new Set<string>();
+    for (const event of archive.events) {
+      for (const match of event.stream.matchAll(UUID_ANYWHERE)) found.add(match[0].toLowerCase());
+      collectIds(event.data, found, users);
     }
+    const ids = new Map<string, string>();
+    for (const id of found) if (!users.has(id)) ids.set(id, options.newId());
+    this.replacements = new Map<string, string>(ids);
+    for (const user of users) this.replacements.set(user, options.importerId);
+    this.ids = ids;
+    this.projectId = ids.get(archive.manifest.project.id.toLowerCase())!;
   }
-  const replaceShas = (text: string) => text.replace(SHA256_ANYWHERE, (sha256) => newSha.get(sha256) ?? sha256);
 
-  const events = archive.events.map((event: ArchivedEvent): RemappedEvent => {
-    const data = withoutKeyHashes(JSON.parse(replaceShas(replaceIds(JSON.stringify(event.data)))), options.unusableKeyHash);
-    return { stream: replaceIds(event.stream), type: event.type, v: event.v, data: data as Record<string, unknown>, at: event.at };
-  });
-  return { projectId: ids.get(archive.manifest.project.id.toLowerCase())!, events, blobs, ids };
+  /** The bytes to store for the archive's blob `sha256`: as they came, or, for JSON naming ids, rewritten. */
+  blob(sha256: string, bytes: Uint8Array): Uint8Array {
+    const rewritten = rewriteJsonBlob(bytes, this.replaceIds);
+    if (!rewritten) return bytes;
+    const stored = new TextEncoder().encode(rewritten);
+    this.newSha.set(sha256, sha256Of(stored));
+    return stored;
+  }
+
+  /** The events with the new ids, referencing the new hashes of the blobs `blob` rewrote. */
+  events(): RemappedEvent[] {
+    const replaceShas = (text: string) => text.replace(SHA256_ANYWHERE, (sha256) => this.newSha.get(sha256) ?? sha256);
+    return this.archive.events.map((event: ArchivedEvent): RemappedEvent => {
+      const data = withoutKeyHashes(JSON.parse(replaceShas(this.replaceIds(JSON.stringify(event.data)))), this.options.unusableKeyHash);
+      return { stream: this.replaceIds(event.stream), type: event.type, v: event.v, data: data as Record<string, unknown>, at: event.at };
+    });
+  }
+
+  private readonly replaceIds = (text: string) => text.replace(UUID_ANYWHERE, (id) => this.replacements.get(id.toLowerCase()) ?? id);
 }
 
 /** The blob's JSON text with the ids replaced, when it is a JSON object that names any; else null (kept as is). */
