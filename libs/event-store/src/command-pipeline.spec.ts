@@ -29,7 +29,8 @@ describe('CommandPipeline', () => {
   let progress: RecordingProgress;
   let pipeline: CommandPipeline;
   const stream = 'counter-1';
-  const bump = (upTo: number) => ({ streamId: stream, decider: counter, context, command: { type: 'Count' as const, upTo } });
+  const counting = () => pipeline.on(stream, counter);
+  const bump = (upTo: number) => ({ context, command: { type: 'Count' as const, upTo } });
   /** Another writer appends to the stream while the command is being built, after the pipeline read it. */
   const concurrently = async () => {
     const recorded = await store.readStream(stream);
@@ -48,7 +49,7 @@ describe('CommandPipeline', () => {
   afterEach(() => store.close());
 
   it('appends what the decider decides, with metadata from the clock and the request, and waits for the read models', async () => {
-    const outcome = await pipeline.run(bump(1));
+    const outcome = await counting().run(bump(1));
     expect(outcome).toMatchObject({ events: [{ type: 'Counted', data: { value: 1 } }], revision: 0, before: 0 });
     const [stored] = await store.readStream(stream);
     expect(stored.metadata).toEqual({ userId: 'u1', correlationId: 'req-1', causationId: null, at: at.toISOString() });
@@ -56,15 +57,15 @@ describe('CommandPipeline', () => {
   });
 
   it('answers a concurrent append with 409 WRONG_EXPECTED_REVISION when the command is not declared safe to retry', async () => {
-    await pipeline.run(bump(1));
-    const run = pipeline.run({ ...bump(5), command: async () => (await concurrently(), { type: 'Count' as const, upTo: 5 }) });
+    await counting().run(bump(1));
+    const run = counting().run({ ...bump(5), command: async () => (await concurrently(), { type: 'Count' as const, upTo: 5 }) });
     await expect(run).rejects.toMatchObject({ kind: 'conflict', code: 'WRONG_EXPECTED_REVISION' });
     expect((await store.readStream(stream)).map((event) => event.data)).toEqual([{ value: 1 }, { value: 2 }]);
   });
 
   it('reads and decides again after a concurrent append when the command may be retried', async () => {
     let builds = 0;
-    const outcome = await pipeline.run({
+    const outcome = await counting().run({
       ...bump(5),
       retry: { attempts: 3 },
       command: async (state: number) => {
@@ -79,15 +80,15 @@ describe('CommandPipeline', () => {
   });
 
   it('gives up with 409 once the retries are spent', async () => {
-    const run = pipeline.run({ ...bump(10), retry: { attempts: 2 }, command: async () => (await concurrently(), { type: 'Count' as const, upTo: 10 }) });
+    const run = counting().run({ ...bump(10), retry: { attempts: 2 }, command: async () => (await concurrently(), { type: 'Count' as const, upTo: 10 }) });
     await expect(run).rejects.toMatchObject({ code: 'WRONG_EXPECTED_REVISION' });
     expect(await store.readStream(stream)).toHaveLength(2);
   });
 
   it('never retries a command sent with If-Match: the client decided on what it read', async () => {
-    await pipeline.run(bump(1));
+    await counting().run(bump(1));
     let builds = 0;
-    const run = pipeline.run({
+    const run = counting().run({
       ...bump(5),
       expectedRevision: 0,
       retry: { attempts: 5 },
@@ -98,17 +99,17 @@ describe('CommandPipeline', () => {
   });
 
   it('refuses a stale If-Match with 412 REVISION_MISMATCH before deciding', async () => {
-    await pipeline.run(bump(1));
-    await pipeline.run(bump(2));
-    const run = pipeline.run({ ...bump(5), expectedRevision: 0 });
+    await counting().run(bump(1));
+    await counting().run(bump(2));
+    const run = counting().run({ ...bump(5), expectedRevision: 0 });
     await expect(run).rejects.toMatchObject({ kind: 'precondition-failed', code: 'REVISION_MISMATCH' });
     expect(await store.readStream(stream)).toHaveLength(2);
   });
 
   it('appends nothing and waits for nothing when the decision is a no-op', async () => {
-    await pipeline.run(bump(1));
+    await counting().run(bump(1));
     const head = await store.headPosition();
-    const outcome = await pipeline.run(bump(1));
+    const outcome = await counting().run(bump(1));
     expect(outcome).toMatchObject({ events: [], revision: 0, position: -1, before: 1 });
     expect(await store.headPosition()).toBe(head);
     expect(progress.waited).toHaveLength(1);
@@ -121,14 +122,14 @@ describe('CommandPipeline', () => {
         throw DomainError.conflict('COUNTER_FULL', 'The counter is full.');
       },
     };
-    await expect(pipeline.run({ ...bump(1), decider: refusing })).rejects.toMatchObject({ code: 'COUNTER_FULL' });
+    await expect(pipeline.on(stream, refusing).run(bump(1))).rejects.toMatchObject({ code: 'COUNTER_FULL' });
     expect(await store.headPosition()).toBe(-1);
   });
 
   it('runs without read models (the worker process) and skips the wait when asked', async () => {
     const worker = new CommandPipeline(store, fixedClock, validateSettings({}));
-    await expect(worker.run(bump(1))).resolves.toMatchObject({ revision: 0 });
-    await pipeline.run({ ...bump(2), waitForReadModels: false });
+    await expect(worker.on(stream, counter).run(bump(1))).resolves.toMatchObject({ revision: 0 });
+    await counting().run({ ...bump(2), waitForReadModels: false });
     expect(progress.waited).toEqual([]);
   });
 });

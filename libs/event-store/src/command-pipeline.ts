@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Clock, type CommandMetadata, commandMetadata, type DomainEvent, type RequestContext, Settings } from '../../core/src/index.js';
+import { Clock, type CommandMetadata, commandMetadata, type Decider, type DomainEvent, type RequestContext, Settings } from '../../core/src/index.js';
 import { type CommandOutcome, type CommandRequest, handleCommand } from './command-handling.js';
 import { EventStore } from './event-store.port.js';
 
@@ -14,8 +14,8 @@ export abstract class ReadModelsProgress {
 /** Who asks and in which request; a job adds the event that caused it, a request writing several streams one time. */
 export type CommandContext = RequestContext & { readonly causationId?: string; readonly now?: Date };
 
-export interface PipelineCommand<TState, TCommand, TEvent extends DomainEvent>
-  extends Omit<CommandRequest<TState, TCommand, TEvent>, 'metadata'> {
+export interface PipelineCommand<TState, TCommand>
+  extends Omit<CommandRequest<TState, TCommand, DomainEvent>, 'metadata' | 'streamId' | 'decider'> {
   readonly context: CommandContext;
   /** Wait (bounded) until the read models show the change; default true. Jobs and intermediate claims pass false. */
   readonly waitForReadModels?: boolean;
@@ -23,6 +23,10 @@ export interface PipelineCommand<TState, TCommand, TEvent extends DomainEvent>
 
 export interface PipelineOutcome<TState, TEvent extends DomainEvent> extends CommandOutcome<TState, TEvent> {
   readonly metadata: CommandMetadata;
+}
+
+export interface StreamCommands<TState, TCommand, TEvent extends DomainEvent> {
+  run(request: PipelineCommand<TState, TCommand>): Promise<PipelineOutcome<TState, TEvent>>;
 }
 
 /**
@@ -39,14 +43,19 @@ export class CommandPipeline {
     @Optional() private readonly readModels?: ReadModelsProgress,
   ) {}
 
-  async run<TState, TCommand, TEvent extends DomainEvent>(
-    request: PipelineCommand<TState, TCommand, TEvent>,
-  ): Promise<PipelineOutcome<TState, TEvent>> {
-    const { context, waitForReadModels = true, ...rest } = request;
-    const metadata = commandMetadata(context, context.now ?? this.clock.now(), context.causationId);
-    const outcome = await handleCommand(this.events, { ...rest, metadata });
-    if (waitForReadModels) await this.waitFor(outcome.position);
-    return { ...outcome, metadata };
+  /**
+   * Commands on one stream, decided by `decider`. Binding the decider first fixes the command type before a
+   * command literal is checked, so its `type` stays a literal.
+   */
+  on<TState, TCommand, TEvent extends DomainEvent>(streamId: string, decider: Decider<TState, TCommand, TEvent>): StreamCommands<TState, TCommand, TEvent> {
+    return {
+      run: async ({ context, waitForReadModels = true, ...rest }) => {
+        const metadata = commandMetadata(context, context.now ?? this.clock.now(), context.causationId);
+        const outcome = await handleCommand(this.events, { ...rest, streamId, decider, metadata });
+        if (waitForReadModels) await this.waitFor(outcome.position);
+        return { ...outcome, metadata };
+      },
+    };
   }
 
   /** Read-your-writes for a request that appended through several runs: wait once, for the last position. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 import { IterationsProjection } from './iterations.projection.js';
@@ -33,7 +33,7 @@ const imported: IterationEvent = {
 describe('iterations projection', () => {
   it('shows an imported model as a completed iteration with its model and no metrics; a repeat changes nothing', async () => {
     const store = new InMemoryReadStore();
-    const projection = new IterationsProjection();
+    const projection: Projection = new IterationsProjection();
     await projection.apply(recorded(imported, 5), store);
     const view = await store.collection<IterationView>(ITERATIONS).get('i1');
     expect(view).toMatchObject({
@@ -55,7 +55,7 @@ describe('iterations projection', () => {
 
   it('names an iteration "Iteration <number>" until it is renamed, and removes it once deleted', async () => {
     const store = new InMemoryReadStore();
-    const projection = new IterationsProjection();
+    const projection: Projection = new IterationsProjection();
     const iterations = store.collection<IterationView>(ITERATIONS);
     await projection.apply(recorded(imported, 5), store);
     expect((await iterations.get('i1'))?.name).toBe('Iteration 2');
