@@ -211,7 +211,7 @@ export class ImageIntake {
     const { before, events } = await this.pipeline.on(stream, imageContentClaimDecider).run({
       context: metadata,
       command: async (state) => ({
-        type: 'ClaimImageContent' as const,
+        type: 'ClaimImageContent',
         projectId,
         sha256,
         imageId,
