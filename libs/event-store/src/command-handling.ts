@@ -1,6 +1,8 @@
 import type { CommandMetadata, Decider, DomainEvent } from '../../core/src/index.js';
-import { assertRevisionMatches, foldEvents, toEventMetadata } from '../../core/src/index.js';
-import type { EventStore, ExpectedRevision } from './event-store.port.js';
+import { assertRevisionMatches, foldEvents, isDomainError, toEventMetadata } from '../../core/src/index.js';
+import type { EventStore } from './event-store.port.js';
+import { readStreamOf } from './recorded.js';
+import { WRONG_EXPECTED_REVISION } from './wrong-expected-revision.error.js';
 
 export interface StreamState<TState> {
   readonly state: TState;
@@ -16,37 +18,85 @@ export interface DecisionResult<TEvent extends DomainEvent> {
   readonly position: number;
 }
 
+export interface CommandOutcome<TState, TEvent extends DomainEvent> extends DecisionResult<TEvent> {
+  /** The state the command was decided on. */
+  readonly before: TState;
+}
+
+/** How often a command is decided again on a fresh read after a concurrent append moved its stream on. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+}
+
+/** The command, or how to build it from the state read and the metadata (built again on each attempt). */
+export type CommandSource<TState, TCommand> = TCommand | ((state: TState, metadata: CommandMetadata) => TCommand | Promise<TCommand>);
+
+export interface CommandRequest<TState, TCommand, TEvent extends DomainEvent> {
+  readonly streamId: string;
+  readonly decider: Decider<TState, TCommand, TEvent>;
+  readonly command: CommandSource<TState, TCommand>;
+  readonly metadata: CommandMetadata;
+  /** The revision the client read (If-Match): 412 when the stream is elsewhere; such a command is never retried. */
+  readonly expectedRevision?: number;
+  /** Only for commands whose outcome a re-decision on newer state keeps right (claims, counters, idempotent steps). */
+  readonly retry?: RetryPolicy;
+}
+
+function isCommandFactory<TState, TCommand>(
+  source: CommandSource<TState, TCommand>,
+): source is (state: TState, metadata: CommandMetadata) => TCommand | Promise<TCommand> {
+  return typeof source === 'function';
+}
+
 export async function loadStream<TState, TEvent extends DomainEvent>(
   store: EventStore,
   streamId: string,
   decider: Pick<Decider<TState, unknown, TEvent>, 'initialState' | 'evolve'>,
 ): Promise<StreamState<TState>> {
-  const recorded = await store.readStream(streamId);
-  const state = foldEvents(decider, recorded as unknown as TEvent[]);
+  const recorded = await readStreamOf<TEvent>(store, streamId);
+  const state = foldEvents(decider, recorded);
   return { state, revision: recorded.length > 0 ? recorded[recorded.length - 1].revision : -1 };
 }
 
 /**
- * Load, decide, append with the revision that was read: the only way command handlers change a stream.
- * `expectedRevision` (from If-Match) must equal the revision read, else the client saw a stale version.
+ * Load, decide, append with the revision that was read: the only way a stream changes. A concurrent append
+ * is a 409 WRONG_EXPECTED_REVISION, or, for a command declared safe to retry, a new load and decision.
  */
+export async function handleCommand<TState, TCommand, TEvent extends DomainEvent>(
+  store: EventStore,
+  request: CommandRequest<TState, TCommand, TEvent>,
+): Promise<CommandOutcome<TState, TEvent>> {
+  const { streamId, decider, metadata, expectedRevision } = request;
+  const attempts = expectedRevision === undefined ? Math.max(1, request.retry?.attempts ?? 1) : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    const loaded = await loadStream(store, streamId, decider);
+    const source = request.command;
+    const command = isCommandFactory(source) ? await source(loaded.state, metadata) : source;
+    assertRevisionMatches(expectedRevision, loaded.revision);
+    const events = decider.decide(command, loaded.state);
+    if (events.length === 0) return { events, revision: loaded.revision, position: -1, before: loaded.state };
+    try {
+      const appended = await store.append(streamId, events, {
+        expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
+        metadata: toEventMetadata(metadata),
+      });
+      return { events, revision: appended.revision, position: appended.position, before: loaded.state };
+    } catch (error) {
+      if (attempt >= attempts || !isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+    }
+  }
+}
+
+/** `handleCommand` with a ready command; `expectedRevision` (from If-Match) must equal the revision read. */
 export async function decideAndAppend<TState, TCommand, TEvent extends DomainEvent>(
   store: EventStore,
   streamId: string,
   decider: Decider<TState, TCommand, TEvent>,
   command: TCommand,
   metadata: CommandMetadata,
-  options: { expectedRevision?: number; onLoaded?: (loaded: StreamState<TState>) => void } = {},
+  options: { expectedRevision?: number } = {},
 ): Promise<DecisionResult<TEvent>> {
-  const loaded = await loadStream(store, streamId, decider);
-  assertRevisionMatches(options.expectedRevision, loaded.revision);
-  options.onLoaded?.(loaded);
-  const events = decider.decide(command, loaded.state);
-  if (events.length === 0) return { events, revision: loaded.revision, position: -1 };
-  const expected: ExpectedRevision = loaded.revision < 0 ? 'no_stream' : loaded.revision;
-  const appended = await store.append(streamId, events, {
-    expectedRevision: expected,
-    metadata: toEventMetadata(metadata),
-  });
-  return { events, revision: appended.revision, position: appended.position };
+  const { events, revision, position } = await handleCommand(store, { streamId, decider, command, metadata, ...options });
+  return { events, revision, position };
 }

@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { Settings } from '../../core/src/index.js';
+import { CommandPipeline } from './command-pipeline.js';
 import { EsdbEventStore } from './esdb/esdb-event-store.js';
 import { EventStore } from './event-store.port.js';
 import { PostgresEventStore } from './postgres/postgres-event-store.js';
@@ -15,6 +16,7 @@ import { Upcasters } from './upcasters.js';
 @Module({
   providers: [
     Upcasters,
+    CommandPipeline,
     {
       provide: EventStore,
       inject: [Settings, Upcasters],
@@ -38,7 +40,7 @@ import { Upcasters } from './upcasters.js';
       },
     },
   ],
-  exports: [EventStore, Upcasters],
+  exports: [EventStore, Upcasters, CommandPipeline],
 })
 export class EventStoreModule implements OnApplicationShutdown {
   constructor(@Inject(EventStore) private readonly events: EventStore) {}

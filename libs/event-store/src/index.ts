@@ -1,4 +1,6 @@
 export * from './command-handling.js';
+export * from './command-pipeline.js';
+export * from './recorded.js';
 export * from './esdb/esdb-event-store.js';
 export * from './event-ids.js';
 export * from './event-store.port.js';

@@ -1,12 +1,14 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { RecordedEvent } from '../../event-store/src/index.js';
+import type { DomainEvent } from '../../core/src/index.js';
+import type { Recorded, RecordedEvent } from '../../event-store/src/index.js';
 import type { ReadModelCollection, ReadStore } from './read-store.port.js';
 
 /**
  * Builds read models from the log. `apply` must be deterministic (times and ids come from the event)
- * and go through `ReadModelCollection.apply`, which makes a repeated event a no-op.
+ * and go through `ReadModelCollection.apply`, which makes a repeated event a no-op. `TEvent` is the union of the
+ * events it reads: the runner calls `apply` only for the types listed in `eventTypes`.
  */
-export interface Projection {
+export interface Projection<TEvent extends DomainEvent = DomainEvent> {
   /** Stable name, also the checkpoint key. */
   readonly name: string;
   /** Bump to rebuild this read model from zero at the next start. */
@@ -14,8 +16,8 @@ export interface Projection {
   /** Collections this projection owns; cleared on rebuild. */
   readonly collections: readonly string[];
   /** Event types it reads ('all' for every event); others are skipped without a call. */
-  readonly eventTypes: readonly string[] | 'all';
-  apply(event: RecordedEvent, store: ReadStore): Promise<void>;
+  readonly eventTypes: readonly TEvent['type'][] | 'all';
+  apply(event: Recorded<TEvent>, store: ReadStore): Promise<void>;
 }
 
 /** Marks a provider as a Projection for the ProjectionRunner to find. */

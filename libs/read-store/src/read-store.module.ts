@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Settings } from '../../core/src/index.js';
+import { ReadModelsProgress } from '../../event-store/src/index.js';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
 import { MongoReadStore } from './mongo/mongo-read-store.js';
 import { PostgresReadStore } from './postgres/postgres-read-store.js';
@@ -33,8 +34,9 @@ import { ReadStore } from './read-store.port.js';
       },
     },
     ProjectionRunner,
+    { provide: ReadModelsProgress, useExisting: ProjectionRunner },
   ],
-  exports: [ReadStore, ProjectionRunner],
+  exports: [ReadStore, ProjectionRunner, ReadModelsProgress],
 })
 export class ReadStoreModule implements OnApplicationShutdown {
   constructor(@Inject(ReadStore) private readonly readStore: ReadStore) {}

@@ -1,22 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import {
-  assertRevisionMatches,
-  Clock,
-  type CommandMetadata,
-  commandMetadata,
-  DomainError,
-  type RequestContext,
-  Settings,
-  toEventMetadata,
-} from '../../../core/src/index.js';
-import { EventStore, loadStream } from '../../../event-store/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, type RequestContext } from '../../../core/src/index.js';
+import { CommandPipeline } from '../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../projects/src/project-access.js';
 import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { type ImageCommand, imageDecider, type ImageState, type ProjectContext } from '../domain/image.decider.js';
 import { type ImageEvent, imageStream } from '../domain/image.events.js';
 import { projectContextOf } from '../upload/image-intake.js';
+
+/** Several commands on one image decided in turn, each on the state the previous ones left, and appended together. */
+const imageCommandsDecider: Decider<ImageState, ImageCommand[], ImageEvent> = {
+  initialState: imageDecider.initialState,
+  evolve: imageDecider.evolve,
+  decide(commands, state) {
+    const decided: ImageEvent[] = [];
+    let current = state;
+    for (const command of commands) {
+      const events = imageDecider.decide(command, current);
+      current = events.reduce(imageDecider.evolve, current);
+      decided.push(...events);
+    }
+    return decided;
+  },
+};
 
 export type UserContext = RequestContext & { userId: string };
 
@@ -39,11 +45,8 @@ export interface ImageWritten {
 @Injectable()
 export class ImageWriter {
   constructor(
-    private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly access: ProjectAccess,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
   ) {}
 
   async project(projectId: string, context: UserContext): Promise<ProjectView> {
@@ -57,32 +60,20 @@ export class ImageWriter {
     commands: (project: ProjectContext, current: ImageState) => ImageCommand[],
     options: { expectedRevision?: number; wait?: boolean } = {},
   ): Promise<ImageWritten> {
-    const metadata = commandMetadata(context, this.clock.now());
-    const stream = imageStream(imageId);
-    const loaded = await loadStream(this.events, stream, imageDecider);
-    if (loaded.state.status !== 'active' || loaded.state.projectId !== project.id) {
-      throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, `Image ${imageId} does not exist in this project.`);
-    }
-    assertRevisionMatches(options.expectedRevision, loaded.revision);
-    let state = loaded.state;
-    const decided: ImageEvent[] = [];
-    for (const command of commands(projectContextOf(project), loaded.state)) {
-      const events = imageDecider.decide(command, state);
-      state = events.reduce(imageDecider.evolve, state);
-      decided.push(...events);
-    }
-    if (decided.length === 0) {
-      return { events: [], revision: loaded.revision, position: -1, before: loaded.state, metadata };
-    }
-    const appended = await this.events.append(stream, decided, {
-      expectedRevision: loaded.revision,
-      metadata: toEventMetadata(metadata),
+    return this.pipeline.on(imageStream(imageId), imageCommandsDecider).run({
+      context,
+      command: (current) => {
+        if (current.status !== 'active' || current.projectId !== project.id) {
+          throw DomainError.notFound(DatasetErrors.IMAGE_NOT_FOUND, `Image ${imageId} does not exist in this project.`);
+        }
+        return commands(projectContextOf(project), current);
+      },
+      expectedRevision: options.expectedRevision,
+      waitForReadModels: options.wait ?? true,
     });
-    if (options.wait ?? true) await this.waitFor(appended.position);
-    return { events: decided, revision: appended.revision, position: appended.position, before: loaded.state, metadata };
   }
 
   async waitFor(position: number): Promise<void> {
-    await this.projections.waitFor(position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.waitFor(position);
   }
 }

@@ -1,30 +1,11 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
-import {
-  Clock,
-  type CommandMetadata,
-  commandMetadata,
-  DomainError,
-  IdGenerator,
-  isDomainError,
-  type RequestContext,
-  Settings,
-  toEventMetadata,
-  toPlainText,
-} from '../../../core/src/index.js';
-import { EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
+import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, type RequestContext, toPlainText } from '../../../core/src/index.js';
+import { CommandPipeline, EventStore, readStreamOf } from '../../../event-store/src/index.js';
 import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
+import { contentHolder, imageContentClaimDecider } from '../domain/image-content-claim.decider.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
-import {
-  type ImageContentEvent,
-  imageContentStream,
-  type ImageEvent,
-  type ImageOrigin,
-  imageStream,
-  type Region,
-  type Split,
-} from '../domain/image.events.js';
+import { type ImageContentEvent, imageContentStream, type ImageEvent, type ImageOrigin, imageStream, type Region, type Split } from '../domain/image.events.js';
 import { type InspectedImage, inspectImage } from '../images/image-inspection.js';
 import { UploadLimits } from './upload-limits.js';
 
@@ -80,13 +61,11 @@ export class ImageIntake {
 
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly limits: UploadLimits,
-    private readonly settings: Settings,
-    /** Absent in the worker process, which has no read models to wait for. */
-    @Optional() private readonly projections?: ProjectionRunner,
   ) {}
 
   /**
@@ -127,7 +106,7 @@ export class ImageIntake {
       lastPosition = Math.max(lastPosition, position);
     }
     await workers;
-    await this.projections?.waitFor(lastPosition, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.waitFor(lastPosition);
     return items;
   }
 
@@ -190,9 +169,9 @@ export class ImageIntake {
     if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
     try {
       const { format, width, height, dhash } = ready.image;
-      // A new id is a new stream: decide on the initial state and let 'no_stream' guard the append.
-      const events = imageDecider.decide(
-        {
+      const result = await this.pipeline.on(imageStream(imageId), imageDecider).run({
+        context: metadata,
+        command: {
           type: 'UploadImage',
           project,
           imageId,
@@ -208,11 +187,7 @@ export class ImageIntake {
           split: file.split,
           source: file.source,
         },
-        imageDecider.initialState,
-      );
-      const result = await this.events.append(imageStream(imageId), events, {
-        expectedRevision: 'no_stream',
-        metadata: toEventMetadata(metadata),
+        waitForReadModels: false,
       });
       return { item: { filename, status: 'created', id: imageId }, position: result.position };
     } catch (error) {
@@ -228,54 +203,44 @@ export class ImageIntake {
 
   /**
    * Claims the content for the image; returns the id of the image that holds it (the given one when the
-   * claim succeeded). The claim stream can be created once; a released claim is taken over at the revision
-   * read, so two uploads of the same bytes never both win.
+   * claim succeeded). A concurrent claim is decided again on the newer stream, so two uploads of the same
+   * bytes never both win.
    */
   private async claim(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<string> {
     const stream = imageContentStream(projectId, sha256);
-    const claimed: ImageContentEvent = { type: 'ImageContentClaimed', v: 1, data: { projectId, sha256, imageId } };
-    let expectedRevision: number | 'no_stream' = 'no_stream';
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      try {
-        await this.events.append(stream, [claimed], { expectedRevision, metadata: toEventMetadata(metadata) });
-        return imageId;
-      } catch (error) {
-        if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
-      }
-      const recorded = await this.events.readStream(stream);
-      const last = recorded[recorded.length - 1];
-      expectedRevision = last.revision;
-      const event = last as unknown as ImageContentEvent;
-      if (event.type === 'ImageContentClaimed' && (await this.holds(event.data.imageId, last, metadata.now))) {
-        return event.data.imageId;
-      }
-    }
-    throw DomainError.conflict(WRONG_EXPECTED_REVISION, 'The same image is being uploaded concurrently: retry.');
+    const { before, events } = await this.pipeline.on(stream, imageContentClaimDecider).run({
+      context: metadata,
+      command: async (state) => ({
+        type: 'ClaimImageContent',
+        projectId,
+        sha256,
+        imageId,
+        holderActive: state.holder !== null && state.holder !== imageId && (await this.holds(state.holder, stream, metadata.now)),
+      }),
+      retry: { attempts: CLAIM_ATTEMPTS },
+      waitForReadModels: false,
+    });
+    return contentHolder(before, events, imageId);
   }
 
-  /** Whether the image named by a claim still holds it: it exists, or its upload is still in flight. */
-  private async holds(holderId: string, claim: RecordedEvent, now: Date): Promise<boolean> {
-    const history = (await this.events.readStream(imageStream(holderId))) as unknown as ImageEvent[];
+  /** Whether the image named by the claim still holds it: it exists, or its upload is still in flight. */
+  private async holds(holderId: string, claimStream: string, now: Date): Promise<boolean> {
+    const history = await readStreamOf<ImageEvent>(this.events, imageStream(holderId));
     if (history.some((event) => event.type === 'ImageRemoved')) return false;
     if (history.length > 0) return true;
-    return now.getTime() - Date.parse(claim.metadata.at) < CLAIM_IN_FLIGHT_MS;
+    const claims = await readStreamOf<ImageContentEvent>(this.events, claimStream);
+    const claimedAt = claims.findLast((event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId)?.metadata.at;
+    return claimedAt !== undefined && now.getTime() - Date.parse(claimedAt) < CLAIM_IN_FLIGHT_MS;
   }
 
   /** Gives the content back after the image is removed (or its upload failed), if the image still holds it. */
   async release(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<void> {
-    const stream = imageContentStream(projectId, sha256);
-    const recorded = await this.events.readStream(stream);
-    const last = recorded[recorded.length - 1] as (RecordedEvent & ImageContentEvent) | undefined;
-    if (!last || last.type !== 'ImageContentClaimed' || last.data.imageId !== imageId) return;
-    try {
-      await this.events.append(
-        stream,
-        [{ type: 'ImageContentReleased', v: 1, data: { projectId, sha256, imageId } }],
-        { expectedRevision: last.revision, metadata: toEventMetadata(metadata) },
-      );
-    } catch (error) {
-      // Someone took the content over meanwhile: it is not ours to release any more.
-      if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
-    }
+    // Retried: someone who took the content over meanwhile makes the release a no-op, not a conflict.
+    await this.pipeline.on(imageContentStream(projectId, sha256), imageContentClaimDecider).run({
+      context: metadata,
+      command: { type: 'ReleaseImageContent', projectId, sha256, imageId },
+      retry: { attempts: 2 },
+      waitForReadModels: false,
+    });
   }
 }

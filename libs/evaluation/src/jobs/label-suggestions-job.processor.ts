@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, type CommandMetadata } from '../../../core/src/index.js';
+import type { CommandMetadata } from '../../../core/src/index.js';
 import { imageDecider, imageStream } from '../../../datasets/src/index.js';
-import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
+import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
 import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import { imageSuggestionOf, MIN_SUGGESTED_BOX_PROBABILITY } from '../domain/image-suggestion.js';
 import { type LabelSuggestionsCommand, labelSuggestionsDecider } from '../domain/label-suggestions.decider.js';
@@ -32,7 +32,7 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
 
   constructor(
     private readonly events: EventStore,
-    private readonly clock: Clock,
+    private readonly pipeline: CommandPipeline,
     private readonly predictor: IterationPredictor,
   ) {}
 
@@ -86,7 +86,10 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
   }
 
   private decide(stream: string, command: DistributiveOmit<LabelSuggestionsCommand, 'metadata'>, metadata: Metadata) {
-    const full = { ...metadata, now: this.clock.now() };
-    return decideAndAppend(this.events, stream, labelSuggestionsDecider, { ...command, metadata: full } as LabelSuggestionsCommand, full);
+    return this.pipeline.on(stream, labelSuggestionsDecider).run({
+      context: metadata,
+      command: (_, full) => ({ ...command, metadata: full }) as LabelSuggestionsCommand,
+      waitForReadModels: false,
+    });
   }
 }

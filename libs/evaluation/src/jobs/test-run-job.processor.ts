@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
+import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
+import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
 import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import { parseTestManifest } from '../domain/test-manifest.js';
 import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
@@ -36,8 +36,8 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
 
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
-    private readonly clock: Clock,
     private readonly predictor: IterationPredictor,
   ) {}
 
@@ -116,7 +116,10 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
   }
 
   private decide(stream: string, command: DistributiveOmit<TestRunCommand, 'metadata'>, metadata: Metadata) {
-    const full = { ...metadata, now: this.clock.now() };
-    return decideAndAppend(this.events, stream, testRunDecider, { ...command, metadata: full } as TestRunCommand, full);
+    return this.pipeline.on(stream, testRunDecider).run({
+      context: metadata,
+      command: (_, full) => ({ ...command, metadata: full }) as TestRunCommand,
+      waitForReadModels: false,
+    });
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, type CommandMetadata, commandMetadata, type RequestContext, Settings } from '../../../core/src/index.js';
-import { decideAndAppend, type DecisionResult, EventStore } from '../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
+import type { CommandMetadata, RequestContext } from '../../../core/src/index.js';
+import { CommandPipeline, type DecisionResult } from '../../../event-store/src/index.js';
 import { type ProjectCommand, projectDecider } from '../domain/project.decider.js';
 import { projectStream, type ProjectEvent } from '../domain/project.events.js';
 import { ProjectAccess } from '../project-access.js';
@@ -9,18 +8,14 @@ import { ProjectAccess } from '../project-access.js';
 export type UserContext = RequestContext & { userId: string };
 
 /**
- * What every command on an existing project does: the tenancy check (404 for anyone but the owner), load,
- * decide, append with the revision read (412 when If-Match names another, 409 on a concurrent append),
- * then wait until the read models have the change.
+ * What every command on an existing project does: the tenancy check (404 for anyone but the owner), then the
+ * command pipeline on the project's stream (412 when If-Match names another revision, 409 on a concurrent append).
  */
 @Injectable()
 export class ProjectWriter {
   constructor(
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly pipeline: CommandPipeline,
     private readonly access: ProjectAccess,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
   ) {}
 
   async execute(
@@ -30,11 +25,10 @@ export class ProjectWriter {
     expectedRevision?: number,
   ): Promise<DecisionResult<ProjectEvent>> {
     await this.access.getOwned(projectId, context.userId);
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(this.events, projectStream(projectId), projectDecider, command(metadata), metadata, {
+    return this.pipeline.on(projectStream(projectId), projectDecider).run({
+      context,
+      command: (_, metadata) => command(metadata),
       expectedRevision,
     });
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
-    return result;
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
+import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
+import { CommandPipeline, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
 import {
   type AugmentationOptions,
   BackboneError,
@@ -54,8 +54,8 @@ export interface HeadInput {
 export class ProjectEmbeddings {
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
-    private readonly clock: Clock,
     private readonly backbones: BackboneCatalog,
   ) {}
 
@@ -142,14 +142,20 @@ export class ProjectEmbeddings {
     if (encoded.length === 0) return { table, computed: 0 };
     const result = await embedOnWorkerThread({ backbone, cacheDirectory: this.backbones.cacheDirectory, augmentation, table, images: encoded }, signal);
     const stored = await this.blobs.put(result.table);
-    const metadata = { ...requestedBy, now: this.clock.now() };
-    await decideAndAppend(
-      this.events,
-      stream,
-      embeddingCacheDecider,
-      { type: 'UpdateEmbeddingTable', projectId, space, basedOn: state.tableSha256, tableSha256: stored.sha256, imageCount: result.imageCount, computed: result.computed, metadata },
-      metadata,
-    );
+    await this.pipeline.on(stream, embeddingCacheDecider).run({
+      context: requestedBy,
+      command: (_, metadata) => ({
+        type: 'UpdateEmbeddingTable',
+        projectId,
+        space,
+        basedOn: state.tableSha256,
+        tableSha256: stored.sha256,
+        imageCount: result.imageCount,
+        computed: result.computed,
+        metadata,
+      }),
+      waitForReadModels: false,
+    });
     return { table: result.table, computed: result.computed };
   }
 }

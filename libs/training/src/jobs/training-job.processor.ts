@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { BlobStore } from '../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
+import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
+import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
 import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
 import { decodeEmbeddingTable, describeImportedBackbone, encodeEmbeddingTable, getArchitecture, type TrainingConfig, type TrainingResult } from '../../../ml/src/index.js';
 import { BackboneCatalog } from '../../../projects/src/index.js';
@@ -40,8 +40,8 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
-    private readonly clock: Clock,
     private readonly backbones: BackboneCatalog,
   ) {}
 
@@ -139,8 +139,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
   }
 
   private async decide(stream: string, command: DistributiveOmit<IterationCommand, 'metadata'>, metadata: Metadata) {
-    const full = { ...metadata, now: this.clock.now() };
-    return decideAndAppend(this.events, stream, iterationDecider, { ...command, metadata: full } as IterationCommand, full);
+    return this.pipeline.on(stream, iterationDecider).run({
+      context: metadata,
+      command: (_, full) => ({ ...command, metadata: full }) as IterationCommand,
+      waitForReadModels: false,
+    });
   }
 }
 

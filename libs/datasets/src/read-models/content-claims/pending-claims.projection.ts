@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import type { ImageContentEvent, ImageUploaded } from '../../domain/image.events.js';
 
@@ -17,21 +17,20 @@ export interface PendingClaimView {
 /** Content claims not yet followed by their image's ImageUploaded nor released, so stale ones can be found. */
 @ReadModelProjection()
 @Injectable()
-export class PendingClaimsProjection implements Projection {
+export class PendingClaimsProjection implements Projection<ImageContentEvent | ImageUploaded> {
   readonly name = 'pending-content-claims';
   readonly version = 1;
   readonly collections = [PENDING_CLAIMS];
   readonly eventTypes = ['ImageContentClaimed', 'ImageContentReleased', 'ImageUploaded'] as const;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+  async apply(event: Recorded<ImageContentEvent | ImageUploaded>, store: ReadStore): Promise<void> {
     const claims = store.collection<PendingClaimView>(PENDING_CLAIMS);
-    const event = recorded as unknown as ImageContentEvent | ImageUploaded;
     if (event.type === 'ImageContentClaimed') {
       const { imageId, projectId, sha256 } = event.data;
-      await claims.apply(imageId, recorded.position, (current) => current ?? { id: imageId, projectId, sha256, claimedAt: recorded.metadata.at });
+      await claims.apply(imageId, event.position, (current) => current ?? { id: imageId, projectId, sha256, claimedAt: event.metadata.at });
       return;
     }
     // Most images never had a pending claim document (it went with their upload): nothing to delete.
-    if (await claims.get(event.data.imageId)) await claims.apply(event.data.imageId, recorded.position, () => null);
+    if (await claims.get(event.data.imageId)) await claims.apply(event.data.imageId, event.position, () => null);
   }
 }

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { ImageEvent } from '../../domain/image.events.js';
 import { DatasetQueries } from './dataset-queries.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';
@@ -43,7 +43,7 @@ const uploaded = (imageId: string, labelId: string | null = null): ImageEvent =>
 describe('images projection', () => {
   let store: InMemoryReadStore;
   let log: Log;
-  const projection = new ImagesProjection();
+  const projection: Projection = new ImagesProjection();
   const apply = (event: RecordedEvent) => projection.apply(event, store);
   const image = (id: string) => store.collection<ImageView>(IMAGES).get(id);
   const counts = async () =>

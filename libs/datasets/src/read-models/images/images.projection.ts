@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { DomainEvent } from '../../../../core/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import { metadataEntries } from '../../domain/image-metadata.js';
 import { IMAGE_EVENT_TYPES, type ImageEvent } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy } from './image.view.js';
 
 /** Events of the projects context this projection follows (by their stable type and data). */
-type LabelRemoved = { type: 'LabelRemoved'; data: { projectId: string; labelId: string } };
-type ProjectDeleted = { type: 'ProjectDeleted'; data: { projectId: string } };
+type LabelRemoved = DomainEvent<'LabelRemoved', { projectId: string; labelId: string }>;
+type ProjectDeleted = DomainEvent<'ProjectDeleted', { projectId: string }>;
 
 export const IMAGES_PROJECTION_EVENT_TYPES = [...IMAGE_EVENT_TYPES, 'LabelRemoved', 'ProjectDeleted'] as const;
 
@@ -16,7 +17,7 @@ function withLabelState(image: ImageView): ImageView {
 }
 
 /** Next version of an image document for one of its own events; null deletes it. */
-function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, event: ImageEvent): ImageView | null {
+function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>): ImageView | null {
   if (event.type === 'ImageUploaded') {
     const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split, source } = event.data;
     return withLabelState({
@@ -37,14 +38,14 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
       metadata: {},
       metadataEntries: [],
       included: true,
-      uploadedAt: recorded.metadata.at,
+      uploadedAt: event.metadata.at,
       ...(source ? { source } : {}),
-      seq: recorded.position,
-      revision: recorded.revision,
+      seq: event.position,
+      revision: event.revision,
     });
   }
   if (!current) return null;
-  const revision = recorded.revision;
+  const revision = event.revision;
   switch (event.type) {
     case 'ImageLabeled':
       return withLabelState({ ...current, labelId: event.data.labelId, revision });
@@ -70,18 +71,17 @@ function evolveImage(current: ImageView | undefined, recorded: RecordedEvent, ev
  */
 @ReadModelProjection()
 @Injectable()
-export class ImagesProjection implements Projection {
+export class ImagesProjection implements Projection<ImageEvent | LabelRemoved | ProjectDeleted> {
   readonly name = 'images';
   /** 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet). */
   readonly version = 3;
   readonly collections = [IMAGES, LABEL_STATS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
+  async apply(event: Recorded<ImageEvent | LabelRemoved | ProjectDeleted>, store: ReadStore): Promise<void> {
     const images = store.collection<ImageView>(IMAGES);
     const stats = store.collection<LabelStatsView>(LABEL_STATS);
-    const position = recorded.position;
-    const event = recorded as unknown as ImageEvent | LabelRemoved | ProjectDeleted;
+    const position = event.position;
 
     if (event.type === 'LabelRemoved') {
       const { projectId, labelId } = event.data;
@@ -110,8 +110,8 @@ export class ImagesProjection implements Projection {
     const imageId = event.data.imageId;
     const current = await images.get(imageId);
     // Already applied (a repeated event): the document is at this revision of its stream or later.
-    if (current && current.revision >= recorded.revision) return;
-    const next = evolveImage(current, recorded, event);
+    if (current && current.revision >= event.revision) return;
+    const next = evolveImage(current, event);
     const before = labelsUsedBy(current);
     const after = labelsUsedBy(next);
     for (const labelId of before) {

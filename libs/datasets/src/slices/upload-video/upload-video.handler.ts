@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, IdGenerator, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { DomainError, IdGenerator } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/project-access.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';
@@ -43,12 +43,9 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     private readonly access: ProjectAccess,
     private readonly limits: UploadLimits,
     private readonly blobs: BlobStore,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly pipeline: CommandPipeline,
     private readonly readStore: ReadStore,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ projectId, files, options, context }: UploadVideo): Promise<VideoView> {
@@ -64,12 +61,9 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     const info = await inspectVideo(bytes);
     const stored = await this.blobs.put(bytes);
     const videoId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      videoStream(videoId),
-      videoDecider,
-      {
+    await this.pipeline.on(videoStream(videoId), videoDecider).run({
+      context,
+      command: (_, metadata) => ({
         type: 'UploadVideo',
         projectId,
         projectType: project.type,
@@ -85,10 +79,8 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
           split: options.split ?? 'train',
         },
         metadata,
-      },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+      }),
+    });
     return findVideo(this.readStore, projectId, videoId);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
+import { type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
+import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '../../../../jobs/src/index.js';
 import { EventReactor, type Reactor } from '../../../../read-store/src/index.js';
 import { ImageIntake } from '../../upload/image-intake.js';
@@ -50,9 +50,9 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
 
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
     private readonly intake: ImageIntake,
-    private readonly clock: Clock,
   ) {}
 
   async process({ videoId }: VideoFramesJobPayload): Promise<void> {
@@ -99,7 +99,10 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
   }
 
   private decide(stream: string, command: DistributiveOmit<VideoCommand, 'metadata'>, metadata: Omit<CommandMetadata, 'now'>) {
-    const full = { ...metadata, now: this.clock.now() };
-    return decideAndAppend(this.events, stream, videoDecider, { ...command, metadata: full } as VideoCommand, full);
+    return this.pipeline.on(stream, videoDecider).run({
+      context: metadata,
+      command: (_, full) => ({ ...command, metadata: full }) as VideoCommand,
+      waitForReadModels: false,
+    });
   }
 }

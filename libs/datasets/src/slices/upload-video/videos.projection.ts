@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import type { Split } from '../../domain/image.events.js';
 import { VIDEO_EVENT_TYPES, type VideoEvent, type VideoStatus } from './video.events.js';
@@ -34,20 +34,19 @@ export interface VideoView {
 /** Videos with the progress of their frame extraction. */
 @ReadModelProjection()
 @Injectable()
-export class VideosProjection implements Projection {
+export class VideosProjection implements Projection<VideoEvent> {
   readonly name = 'videos';
   readonly version = 1;
   readonly collections = [VIDEOS];
   readonly eventTypes = VIDEO_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as VideoEvent;
+  async apply(event: Recorded<VideoEvent>, store: ReadStore): Promise<void> {
     const videos = store.collection<VideoView>(VIDEOS);
-    const update = (change: (view: VideoView) => Partial<VideoView>) => updateStreamDocument(videos, event.data.videoId, recorded, change);
+    const update = (change: (view: VideoView) => Partial<VideoView>) => updateStreamDocument(videos, event.data.videoId, event, change);
     switch (event.type) {
       case 'VideoUploaded': {
         const data = event.data;
-        await videos.apply(data.videoId, recorded.position, () => ({
+        await videos.apply(data.videoId, event.position, () => ({
           id: data.videoId,
           projectId: data.projectId,
           filename: data.filename,
@@ -68,7 +67,7 @@ export class VideosProjection implements Projection {
           error: null,
           uploadedAt: data.uploadedAt,
           completedAt: null,
-          revision: recorded.revision,
+          revision: event.revision,
         }));
         return;
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { DeploymentEvent } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
@@ -45,7 +45,7 @@ const undeployed: DeploymentEvent = {
 describe('deployments projection', () => {
   it('holds the current key hash, and marks an undeployed deployment; repeated events change nothing', async () => {
     const store = new InMemoryReadStore();
-    const projection = new DeploymentsProjection();
+    const projection: Projection = new DeploymentsProjection();
     const queries = new DeploymentQueries(store);
     const view = () => store.collection<DeploymentView>(DEPLOYMENTS).get('d1');
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { DEPLOYMENT_EVENT_TYPES, type DeploymentEvent } from '../../domain/deployment.events.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
@@ -7,21 +7,20 @@ import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
 /** Deployments with their current key hash: what the prediction endpoint authenticates against. */
 @ReadModelProjection()
 @Injectable()
-export class DeploymentsProjection implements Projection {
+export class DeploymentsProjection implements Projection<DeploymentEvent> {
   readonly name = 'deployments';
   readonly version = 2;
   readonly collections = [DEPLOYMENTS];
   readonly eventTypes = DEPLOYMENT_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as DeploymentEvent;
+  async apply(event: Recorded<DeploymentEvent>, store: ReadStore): Promise<void> {
     const deployments = store.collection<DeploymentView>(DEPLOYMENTS);
     const update = (change: (view: DeploymentView) => Partial<DeploymentView>) =>
-      updateStreamDocument(deployments, event.data.deploymentId, recorded, change);
+      updateStreamDocument(deployments, event.data.deploymentId, event, change);
     switch (event.type) {
       case 'ModelDeployed': {
         const data = event.data;
-        await deployments.apply(data.deploymentId, recorded.position, () => ({
+        await deployments.apply(data.deploymentId, event.position, () => ({
           id: data.deploymentId,
           projectId: data.projectId,
           iterationId: data.iterationId,
@@ -37,7 +36,7 @@ export class DeploymentsProjection implements Projection {
           undeployedAt: null,
           predictionStore: null,
           shared: null,
-          revision: recorded.revision,
+          revision: event.revision,
         }));
         return;
       }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import type { DeploymentEvent, SharedModelFacts } from '../../domain/deployment.events.js';
 
@@ -17,18 +17,17 @@ export interface SharedModelView extends SharedModelFacts {
 
 @ReadModelProjection()
 @Injectable()
-export class SharedModelsProjection implements Projection {
+export class SharedModelsProjection implements Projection<DeploymentEvent> {
   readonly name = 'shared-models';
   readonly version = 1;
   readonly collections = [SHARED_MODELS];
-  readonly eventTypes = ['DeploymentShared', 'DeploymentUnshared', 'ModelUndeployed'];
+  readonly eventTypes = ['DeploymentShared', 'DeploymentUnshared', 'ModelUndeployed'] as const;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as DeploymentEvent;
+  async apply(event: Recorded<DeploymentEvent>, store: ReadStore): Promise<void> {
     const models = store.collection<SharedModelView>(SHARED_MODELS);
     if (event.type === 'DeploymentShared') {
       const { deploymentId, projectId, ownerId, name, description, task, labels, metrics, sharedAt } = event.data;
-      await models.apply(deploymentId, recorded.position, () => ({
+      await models.apply(deploymentId, event.position, () => ({
         id: deploymentId,
         projectId,
         ownerId,
@@ -40,7 +39,7 @@ export class SharedModelsProjection implements Projection {
         sharedAt,
       }));
     } else if (event.type === 'DeploymentUnshared' || event.type === 'ModelUndeployed') {
-      await models.apply(event.data.deploymentId, recorded.position, () => null);
+      await models.apply(event.data.deploymentId, event.position, () => null);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { StoredPredictionEvent } from '../../domain/stored-prediction.events.js';
 import { StoredPredictionQueries } from './stored-prediction-queries.js';
 import { StoredPredictionsProjection } from './stored-predictions.projection.js';
@@ -21,7 +21,7 @@ const stored = (predictionId: string, storedAt: string, predictions: { label: st
 describe('stored predictions projection', () => {
   it('lists newest first with filters; a deleted prediction stays deleted when its events come again', async () => {
     const store = new InMemoryReadStore();
-    const projection = new StoredPredictionsProjection();
+    const projection: Projection = new StoredPredictionsProjection();
     const queries = new StoredPredictionQueries(store);
     const first = stored('s1', '2026-06-01T10:00:00.000Z', [{ label: 'cat', probability: 0.9 }, { label: 'dog', probability: 0.1 }]);
     await projection.apply(recorded(first, 1), store);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { STORED_PREDICTION_EVENT_TYPES, type StoredPredictionEvent } from '../../domain/stored-prediction.events.js';
 import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-prediction.view.js';
@@ -7,19 +7,18 @@ import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-predicti
 /** The predictions deployments kept, for listing, filtering, retention and promotion. */
 @ReadModelProjection()
 @Injectable()
-export class StoredPredictionsProjection implements Projection {
+export class StoredPredictionsProjection implements Projection<StoredPredictionEvent> {
   readonly name = 'stored-predictions';
   readonly version = 1;
   readonly collections = [STORED_PREDICTIONS];
   readonly eventTypes = STORED_PREDICTION_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as StoredPredictionEvent;
+  async apply(event: Recorded<StoredPredictionEvent>, store: ReadStore): Promise<void> {
     const predictions = store.collection<StoredPredictionView>(STORED_PREDICTIONS);
     switch (event.type) {
       case 'PredictionStored': {
         const data = event.data;
-        await predictions.apply(data.predictionId, recorded.position, () => ({
+        await predictions.apply(data.predictionId, event.position, () => ({
           id: data.predictionId,
           projectId: data.projectId,
           deploymentId: data.deploymentId,
@@ -31,15 +30,15 @@ export class StoredPredictionsProjection implements Projection {
           callerId: data.callerId,
           storedAt: data.storedAt,
           promotedImageId: null,
-          revision: recorded.revision,
+          revision: event.revision,
         }));
         return;
       }
       case 'StoredPredictionDeleted':
-        await predictions.apply(event.data.predictionId, recorded.position, () => null);
+        await predictions.apply(event.data.predictionId, event.position, () => null);
         return;
       case 'StoredPredictionPromoted':
-        await updateStreamDocument(predictions, event.data.predictionId, recorded, () => ({ promotedImageId: event.data.imageId }));
+        await updateStreamDocument(predictions, event.data.predictionId, event, () => ({ promotedImageId: event.data.imageId }));
         return;
     }
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import { addLatency, bucketOf, type LatencyHistogram, latencyPercentile, LATENCY_BUCKET_BOUNDS_MS } from '../../domain/latency-histogram.js';
 import type { DeploymentUsageRecorded } from '../../domain/usage.events.js';
 import { UsageQueries } from './usage-queries.js';
@@ -31,7 +31,7 @@ function recorded(data: Partial<DeploymentUsageRecorded['data']>, position: numb
 describe('usage projection and reports', () => {
   it('adds flushes of the same hour once each, and reports per hour and per day with percentiles', async () => {
     const store = new InMemoryReadStore();
-    const projection = new UsageProjection();
+    const projection: Projection = new UsageProjection();
     const first = recorded({ calls: 3, errors: { INVALID_IMAGE: 1 }, latency: histogram([10, 10, 10]), callers: { 'deployment-key': 3 } }, 1);
     await projection.apply(first, store);
     await projection.apply(first, store);

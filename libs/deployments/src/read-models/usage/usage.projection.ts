@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import { type LatencyHistogram, mergeCounts } from '../../domain/latency-histogram.js';
 import { type DeploymentUsageRecorded, USAGE_EVENT_TYPES } from '../../domain/usage.events.js';
@@ -21,16 +21,16 @@ export interface HourlyUsageView {
 
 @ReadModelProjection()
 @Injectable()
-export class UsageProjection implements Projection {
+export class UsageProjection implements Projection<DeploymentUsageRecorded> {
   readonly name = 'deployment-usage';
   readonly version = 1;
   readonly collections = [DEPLOYMENT_USAGE];
   readonly eventTypes = USAGE_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const { data } = recorded as unknown as DeploymentUsageRecorded;
+  async apply(event: Recorded<DeploymentUsageRecorded>, store: ReadStore): Promise<void> {
+    const { data } = event;
     const id = `${data.deploymentId}:${data.hour}`;
-    await store.collection<HourlyUsageView>(DEPLOYMENT_USAGE).apply(id, recorded.position, (current) => ({
+    await store.collection<HourlyUsageView>(DEPLOYMENT_USAGE).apply(id, event.position, (current) => ({
       id,
       projectId: data.projectId,
       deploymentId: data.deploymentId,

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { IdGenerator, type RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
 import { generateDeploymentKey } from '../../domain/api-key.js';
 import { deploymentDecider, type IterationFacts } from '../../domain/deployment.decider.js';
@@ -43,11 +43,8 @@ export class DeployModelHandler implements ICommandHandler<DeployModel> {
     private readonly projects: ProjectAccess,
     private readonly readStore: ReadStore,
     private readonly deployments: DeploymentQueries,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
+    private readonly pipeline: CommandPipeline,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ projectId, iterationId, name, context }: DeployModel): Promise<DeployedModelDto> {
@@ -65,15 +62,10 @@ export class DeployModelHandler implements ICommandHandler<DeployModel> {
         : null;
     const deploymentId = this.ids.newId();
     const { key, keyHash, keyPrefix } = generateDeploymentKey();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      deploymentStream(deploymentId),
-      deploymentDecider,
-      { type: 'DeployModel', projectId, deploymentId, iterationId, iteration, name, keyHash, keyPrefix, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(deploymentStream(deploymentId), deploymentDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'DeployModel', projectId, deploymentId, iterationId, iteration, name, keyHash, keyPrefix, metadata }),
+    });
     return { ...toDeploymentDto(await this.deployments.get(projectId, deploymentId)), apiKey: key };
   }
 }

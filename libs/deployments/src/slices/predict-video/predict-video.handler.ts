@@ -1,11 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { DomainError, IdGenerator, type RequestContext } from '../../../../core/src/index.js';
 import { UploadLimits } from '../../../../datasets/src/index.js';
 import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
 import { frameCountOf, inspectVideo, receivedVideo } from '../../../../datasets/src/slices/upload-video/video-frames.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
 import { videoPredictionDecider } from './video-prediction.decider.js';
 import { videoPredictionStream } from './video-prediction.events.js';
@@ -46,12 +46,9 @@ export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
   constructor(
     private readonly limits: UploadLimits,
     private readonly blobs: BlobStore,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly pipeline: CommandPipeline,
     private readonly readStore: ReadStore,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ deployment, files, options, context }: PredictVideo): Promise<VideoPredictionView> {
@@ -59,12 +56,9 @@ export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
     const info = await inspectVideo(bytes);
     const stored = await this.blobs.put(bytes);
     const videoPredictionId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      videoPredictionStream(videoPredictionId),
-      videoPredictionDecider,
-      {
+    await this.pipeline.on(videoPredictionStream(videoPredictionId), videoPredictionDecider).run({
+      context,
+      command: (_, metadata) => ({
         type: 'RequestVideoPrediction',
         projectId: deployment.projectId,
         videoPredictionId,
@@ -84,10 +78,8 @@ export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
           maxResults: options.maxResults ?? null,
         },
         metadata,
-      },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+      }),
+    });
     return findVideoPrediction(this.readStore, deployment.id, videoPredictionId);
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
+import { type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
 import { extractFrames } from '../../../../datasets/src/slices/upload-video/video-frames.js';
-import { decideAndAppend, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
+import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '../../../../jobs/src/index.js';
 import { EventReactor, type Reactor } from '../../../../read-store/src/index.js';
 import { VideoModelThread } from './video-model-thread.js';
@@ -54,8 +54,8 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
 
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
-    private readonly clock: Clock,
   ) {}
 
   async process({ videoPredictionId }: VideoPredictionJobPayload): Promise<void> {
@@ -105,7 +105,10 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
   }
 
   private decide(stream: string, command: DistributiveOmit<VideoPredictionCommand, 'metadata'>, metadata: Omit<CommandMetadata, 'now'>) {
-    const full = { ...metadata, now: this.clock.now() };
-    return decideAndAppend(this.events, stream, videoPredictionDecider, { ...command, metadata: full } as VideoPredictionCommand, full);
+    return this.pipeline.on(stream, videoPredictionDecider).run({
+      context: metadata,
+      command: (_, full) => ({ ...command, metadata: full }) as VideoPredictionCommand,
+      waitForReadModels: false,
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { VIDEO_PREDICTION_EVENT_TYPES, type VideoPredictionEvent, type VideoPredictionStatus } from './video-prediction.events.js';
 
@@ -28,21 +28,20 @@ export interface VideoPredictionView {
 /** Video predictions with their progress. */
 @ReadModelProjection()
 @Injectable()
-export class VideoPredictionsProjection implements Projection {
+export class VideoPredictionsProjection implements Projection<VideoPredictionEvent> {
   readonly name = 'video-predictions';
   readonly version = 1;
   readonly collections = [VIDEO_PREDICTIONS];
   readonly eventTypes = VIDEO_PREDICTION_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as VideoPredictionEvent;
+  async apply(event: Recorded<VideoPredictionEvent>, store: ReadStore): Promise<void> {
     const predictions = store.collection<VideoPredictionView>(VIDEO_PREDICTIONS);
     const update = (change: (view: VideoPredictionView) => Partial<VideoPredictionView>) =>
-      updateStreamDocument(predictions, event.data.videoPredictionId, recorded, change);
+      updateStreamDocument(predictions, event.data.videoPredictionId, event, change);
     switch (event.type) {
       case 'VideoPredictionRequested': {
         const data = event.data;
-        await predictions.apply(data.videoPredictionId, recorded.position, () => ({
+        await predictions.apply(data.videoPredictionId, event.position, () => ({
           id: data.videoPredictionId,
           projectId: data.projectId,
           deploymentId: data.deploymentId,
@@ -57,7 +56,7 @@ export class VideoPredictionsProjection implements Projection {
           error: null,
           requestedAt: data.requestedAt,
           completedAt: null,
-          revision: recorded.revision,
+          revision: event.revision,
         }));
         return;
       }

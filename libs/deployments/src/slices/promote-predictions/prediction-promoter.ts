@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { Clock, DomainError, type RequestContext } from '../../../../core/src/index.js';
 import { resolveLabel, validateRegions } from '../../../../datasets/src/index.js';
 import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import type { ProjectView } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';
@@ -45,10 +44,8 @@ export class PredictionPromoter {
     private readonly stored: StoredPredictionQueries,
     private readonly blobs: BlobStore,
     private readonly intake: ImageIntake,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly pipeline: CommandPipeline,
     private readonly clock: Clock,
-    private readonly settings: Settings,
     private readonly keeper: PredictionKeeper,
   ) {}
 
@@ -79,23 +76,22 @@ export class PredictionPromoter {
       })),
     );
     const intake = await this.intake.intake(project, files, context);
-    const metadata = commandMetadata(context, this.clock.now());
+    const now = this.clock.now();
     let position = -1;
     const results: PromotionResult[] = [];
     for (const [index, { view, labelId, regions }] of planned.entries()) {
       const result = intake[index];
       results.push({ predictionId: view.id, status: result.status, ...(result.id ? { imageId: result.id } : {}), ...(result.error ? { error: result.error } : {}) });
       if (result.status !== 'created' || !result.id) continue;
-      const appended = await decideAndAppend(
-        this.events,
-        storedPredictionStream(view.id),
-        storedPredictionDecider,
-        { type: 'RecordPromotion', imageId: result.id, labelId, regions, metadata },
-        metadata,
-      );
+      const imageId = result.id;
+      const appended = await this.pipeline.on(storedPredictionStream(view.id), storedPredictionDecider).run({
+        context: { ...context, now },
+        command: (_, metadata) => ({ type: 'RecordPromotion', imageId, labelId, regions, metadata }),
+        waitForReadModels: false,
+      });
       position = Math.max(position, appended.position);
     }
-    await this.projections.waitFor(position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.waitFor(position);
     return results;
   }
 }

@@ -1,8 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { generateDeploymentKey } from '../../domain/api-key.js';
 import { deploymentDecider } from '../../domain/deployment.decider.js';
 import { deploymentStream } from '../../domain/deployment.events.js';
@@ -28,25 +27,17 @@ export class RotateDeploymentKeyHandler implements ICommandHandler<RotateDeploym
   constructor(
     private readonly projects: ProjectAccess,
     private readonly deployments: DeploymentQueries,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
+    private readonly pipeline: CommandPipeline,
   ) {}
 
   async execute({ projectId, deploymentId, context }: RotateDeploymentKey): Promise<RotatedKeyDto> {
     await this.projects.getOwned(projectId, context.userId);
     await this.deployments.get(projectId, deploymentId);
     const { key, keyHash, keyPrefix } = generateDeploymentKey();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      deploymentStream(deploymentId),
-      deploymentDecider,
-      { type: 'RotateDeploymentKey', keyHash, keyPrefix, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    const { metadata } = await this.pipeline.on(deploymentStream(deploymentId), deploymentDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'RotateDeploymentKey', keyHash, keyPrefix, metadata }),
+    });
     return { id: deploymentId, apiKey: key, keyPrefix, keyRotatedAt: metadata.now.toISOString() };
   }
 }

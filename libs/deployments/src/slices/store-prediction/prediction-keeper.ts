@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { join } from 'node:path';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { CommandPipeline, EventStore } from '../../../../event-store/src/index.js';
 import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
@@ -70,6 +70,7 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
 
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
     private readonly readStore: ReadStore,
     private readonly projections: ProjectionRunner,
@@ -198,13 +199,11 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
 
   private async write({ command, image }: PendingStore): Promise<void> {
     const blob = await this.blobs.put(image);
-    const result = await decideAndAppend(
-      this.events,
-      storedPredictionStream(command.predictionId),
-      storedPredictionDecider,
-      { ...command, imageSha256: blob.sha256, imageBytes: blob.bytes },
-      command.metadata,
-    );
+    const result = await this.pipeline.on(storedPredictionStream(command.predictionId), storedPredictionDecider).run({
+      context: command.metadata,
+      command: { ...command, imageSha256: blob.sha256, imageBytes: blob.bytes },
+      waitForReadModels: false,
+    });
     this.lastPosition = Math.max(this.lastPosition, result.position);
     // A deleted prediction of the same picture may have had its bytes reclaimed between the put and the append.
     if (!(await this.blobs.has(blob.sha256))) await this.blobs.put(image);
@@ -212,14 +211,11 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
 
   /** Deletes a stored prediction at its owner's request; returns the log position for read-your-writes. */
   async delete(predictionId: string, context: { userId: string; correlationId: string }): Promise<number> {
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      storedPredictionStream(predictionId),
-      storedPredictionDecider,
-      { type: 'DeleteStoredPrediction', reason: 'deleted', metadata },
-      metadata,
-    );
+    const result = await this.pipeline.on(storedPredictionStream(predictionId), storedPredictionDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'DeleteStoredPrediction', reason: 'deleted', metadata }),
+      waitForReadModels: false,
+    });
     return result.position;
   }
 
@@ -249,15 +245,13 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
     if (!limits || (limits.maxCount === null && limits.maxAgeDays === null)) return 0;
     const now = this.clock.now();
     const expired = beyondRetention(await this.stored.ofDeployment(deploymentId), limits, now);
-    const metadata = commandMetadata({ userId: null, correlationId: this.ids.newId() }, now);
+    const context = { userId: null, correlationId: this.ids.newId(), now };
     for (const view of expired) {
-      await decideAndAppend(
-        this.events,
-        storedPredictionStream(view.id),
-        storedPredictionDecider,
-        { type: 'DeleteStoredPrediction', reason: 'retention', metadata },
-        metadata,
-      ).catch((error: unknown) => this.logger.warn(`Stored prediction ${view.id} not deleted: ${(error as Error).message}`));
+      await this.pipeline.on(storedPredictionStream(view.id), storedPredictionDecider).run({
+        context,
+        command: (_, metadata) => ({ type: 'DeleteStoredPrediction', reason: 'retention', metadata }),
+        waitForReadModels: false,
+      }).catch((error: unknown) => this.logger.warn(`Stored prediction ${view.id} not deleted: ${(error as Error).message}`));
     }
     return expired.length;
   }

@@ -1,8 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { deploymentDecider } from '../../domain/deployment.decider.js';
 import { deploymentStream } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
@@ -23,17 +22,15 @@ export class UndeployModelHandler implements ICommandHandler<UndeployModel> {
   constructor(
     private readonly projects: ProjectAccess,
     private readonly deployments: DeploymentQueries,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
+    private readonly pipeline: CommandPipeline,
   ) {}
 
   async execute({ projectId, deploymentId, context }: UndeployModel): Promise<void> {
     await this.projects.getOwned(projectId, context.userId);
     await this.deployments.get(projectId, deploymentId);
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(this.events, deploymentStream(deploymentId), deploymentDecider, { type: 'UndeployModel', metadata }, metadata);
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(deploymentStream(deploymentId), deploymentDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'UndeployModel', metadata }),
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { LabelSuggestionsEvent } from '../../domain/label-suggestions.events.js';
 import { LABEL_SUGGESTION_RUNS, LABEL_SUGGESTIONS, type LabelSuggestionView, type SuggestionRunView } from './label-suggestion.view.js';
 import { LabelSuggestionsProjection } from './label-suggestions.projection.js';
@@ -35,7 +35,7 @@ const computed: LabelSuggestionsEvent = {
 describe('label suggestions projection', () => {
   it('follows a run and each suggestion: accepted by a labeling event naming the iteration, rejected, superseded by a hand label; replays change nothing', async () => {
     const store = new InMemoryReadStore();
-    const projection = new LabelSuggestionsProjection();
+    const projection: Projection = new LabelSuggestionsProjection();
     const events = [
       record('label-suggestions-it1', requested),
       record('label-suggestions-it1', computed),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ImageLabeled, ImageRegionsSet, ImageRemoved } from '../../../../datasets/src/index.js';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { LABEL_SUGGESTIONS_EVENT_TYPES, type LabelSuggestionsEvent } from '../../domain/label-suggestions.events.js';
 import {
@@ -19,21 +19,20 @@ type ImageEvent = ImageLabeled | ImageRegionsSet | ImageRemoved;
  */
 @ReadModelProjection()
 @Injectable()
-export class LabelSuggestionsProjection implements Projection {
+export class LabelSuggestionsProjection implements Projection<LabelSuggestionsEvent | ImageEvent> {
   readonly name = 'label-suggestions';
   readonly version = 1;
   readonly collections = [LABEL_SUGGESTIONS, LABEL_SUGGESTION_RUNS];
-  readonly eventTypes = [...LABEL_SUGGESTIONS_EVENT_TYPES, 'ImageLabeled', 'ImageRegionsSet', 'ImageRemoved'];
+  readonly eventTypes = [...LABEL_SUGGESTIONS_EVENT_TYPES, 'ImageLabeled', 'ImageRegionsSet', 'ImageRemoved'] as const;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as LabelSuggestionsEvent | ImageEvent;
+  async apply(event: Recorded<LabelSuggestionsEvent | ImageEvent>, store: ReadStore): Promise<void> {
     const suggestions = store.collection<LabelSuggestionView>(LABEL_SUGGESTIONS);
     const runs = store.collection<SuggestionRunView>(LABEL_SUGGESTION_RUNS);
-    const at = recorded.metadata.at;
+    const at = event.metadata.at;
     switch (event.type) {
       case 'LabelSuggestionsRequested': {
         const data = event.data;
-        await runs.apply(data.runId, recorded.position, () => ({
+        await runs.apply(data.runId, event.position, () => ({
           id: data.runId,
           projectId: data.projectId,
           iterationId: data.iterationId,
@@ -45,7 +44,7 @@ export class LabelSuggestionsProjection implements Projection {
           requestedAt: data.requestedAt,
           completedAt: null,
           durationMs: null,
-          revision: recorded.revision,
+          revision: event.revision,
         }));
         return;
       }
@@ -54,14 +53,14 @@ export class LabelSuggestionsProjection implements Projection {
         // The run's document was written by its LabelSuggestionsRequested, earlier in this stream.
         const run = await runs.get(data.runId);
         if (!run) return;
-        await updateStreamDocument(runs, data.runId, recorded, () => ({
+        await updateStreamDocument(runs, data.runId, event, () => ({
           status: 'completed' as const,
           suggestedCount: data.suggestions.length,
           completedAt: data.computedAt,
           durationMs: data.durationMs,
         }));
         for (const suggestion of data.suggestions) {
-          await suggestions.apply(suggestionId(data.iterationId, suggestion.imageId), recorded.position, () => ({
+          await suggestions.apply(suggestionId(data.iterationId, suggestion.imageId), event.position, () => ({
             id: suggestionId(data.iterationId, suggestion.imageId),
             projectId: data.projectId,
             iterationId: data.iterationId,
@@ -80,7 +79,7 @@ export class LabelSuggestionsProjection implements Projection {
         return;
       }
       case 'LabelSuggestionsFailed':
-        await updateStreamDocument(runs, event.data.runId, recorded, () => ({
+        await updateStreamDocument(runs, event.data.runId, event, () => ({
           status: 'failed' as const,
           error: { code: event.data.code, reason: event.data.reason },
           completedAt: event.data.failedAt,
@@ -88,7 +87,7 @@ export class LabelSuggestionsProjection implements Projection {
         return;
       case 'LabelSuggestionsRejected':
         for (const imageId of event.data.imageIds) {
-          await suggestions.apply(suggestionId(event.data.iterationId, imageId), recorded.position, (view) =>
+          await suggestions.apply(suggestionId(event.data.iterationId, imageId), event.position, (view) =>
             view ? { ...view, status: 'rejected', decidedAt: event.data.rejectedAt } : null,
           );
         }
@@ -100,7 +99,7 @@ export class LabelSuggestionsProjection implements Projection {
         for (const view of await suggestions.findAll({ imageId })) {
           const accepted = source?.kind === 'suggestion' && source.iterationId === view.iterationId;
           if (view.status !== 'pending' || (!accepted && !labeled)) continue;
-          await suggestions.apply(view.id, recorded.position, (current) =>
+          await suggestions.apply(view.id, event.position, (current) =>
             current ? { ...current, status: accepted ? 'accepted' : 'superseded', decidedAt: at } : null,
           );
         }
@@ -108,7 +107,7 @@ export class LabelSuggestionsProjection implements Projection {
       }
       case 'ImageRemoved':
         for (const view of await suggestions.findAll({ imageId: event.data.imageId })) {
-          await suggestions.apply(view.id, recorded.position, () => null);
+          await suggestions.apply(view.id, event.position, () => null);
         }
         return;
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 import { TestRunsProjection } from './test-runs.projection.js';
@@ -32,7 +32,7 @@ const completed: TestRunEvent = {
 describe('test runs projection', () => {
   it('follows a run from requested to completed; applying an event twice changes nothing', async () => {
     const store = new InMemoryReadStore();
-    const projection = new TestRunsProjection();
+    const projection: Projection = new TestRunsProjection();
     const view = () => store.collection<TestRunView>(TEST_RUNS).get('t1');
     await projection.apply(recorded(requested, 1, 0), store);
     expect(await view()).toMatchObject({ status: 'requested', imageCount: 3, metrics: null, source: 'split' });
@@ -44,7 +44,7 @@ describe('test runs projection', () => {
 
   it('shows how many embeddings a run on a backbone model computed and took from the cache', async () => {
     const store = new InMemoryReadStore();
-    const projection = new TestRunsProjection();
+    const projection: Projection = new TestRunsProjection();
     const fromCache: TestRunEvent = { ...completed, data: { ...completed.data, embeddings: { computed: 2, reused: 1 } } } as TestRunEvent;
     await projection.apply(recorded(requested, 1, 0), store);
     expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ embeddings: null });
@@ -54,7 +54,7 @@ describe('test runs projection', () => {
 
   it('shows a cancelled run as cancelled, with when it stopped', async () => {
     const store = new InMemoryReadStore();
-    const projection = new TestRunsProjection();
+    const projection: Projection = new TestRunsProjection();
     const cancelled: TestRunEvent = { type: 'TestRunCancelled', v: 1, data: { ...ids, cancelledAt: 'x' } };
     await projection.apply(recorded(requested, 1, 0), store);
     await projection.apply(recorded(cancelled, 2, 1), store);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { TEST_RUN_EVENT_TYPES, type TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
@@ -7,21 +7,20 @@ import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 /** Test runs with their status and metrics. */
 @ReadModelProjection()
 @Injectable()
-export class TestRunsProjection implements Projection {
+export class TestRunsProjection implements Projection<TestRunEvent> {
   readonly name = 'test-runs';
   // 2: documents carry embeddings (computed, reused).
   readonly version = 2;
   readonly collections = [TEST_RUNS];
   readonly eventTypes = TEST_RUN_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as TestRunEvent;
+  async apply(event: Recorded<TestRunEvent>, store: ReadStore): Promise<void> {
     const runs = store.collection<TestRunView>(TEST_RUNS);
-    const update = (change: Partial<TestRunView>) => updateStreamDocument(runs, event.data.testRunId, recorded, () => change);
+    const update = (change: Partial<TestRunView>) => updateStreamDocument(runs, event.data.testRunId, event, () => change);
     switch (event.type) {
       case 'TestRunRequested': {
         const data = event.data;
-        await runs.apply(data.testRunId, recorded.position, () => ({
+        await runs.apply(data.testRunId, event.position, () => ({
           id: data.testRunId,
           projectId: data.projectId,
           iterationId: data.iterationId,
@@ -41,7 +40,7 @@ export class TestRunsProjection implements Projection {
           requestedAt: data.requestedAt,
           completedAt: null,
           durationMs: null,
-          revision: recorded.revision,
+          revision: event.revision,
         }));
         return;
       }

@@ -1,9 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { JobQueue } from '../../../../jobs/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { testRunDecider } from '../../domain/test-run.decider.js';
 import { testRunStream } from '../../domain/test-run.events.js';
 import { TEST_RUN_QUEUE } from '../../jobs/test-run-job.processor.js';
@@ -30,20 +29,20 @@ export class CancelTestRunHandler implements ICommandHandler<CancelTestRun> {
   constructor(
     private readonly projects: ProjectAccess,
     private readonly testRuns: TestRunQueries,
-    private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly jobs: JobQueue,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ projectId, iterationId, testRunId, context }: CancelTestRun): Promise<TestRunView> {
     await this.projects.getOwned(projectId, context.userId);
     await this.testRuns.get(projectId, iterationId, testRunId);
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(this.events, testRunStream(testRunId), testRunDecider, { type: 'CancelTestRun', metadata }, metadata);
+    const { position } = await this.pipeline.on(testRunStream(testRunId), testRunDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'CancelTestRun', metadata }),
+      waitForReadModels: false,
+    });
     await this.jobs.removeWaiting(TEST_RUN_QUEUE, testRunId);
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.waitFor(position);
     return this.testRuns.get(projectId, iterationId, testRunId);
   }
 }

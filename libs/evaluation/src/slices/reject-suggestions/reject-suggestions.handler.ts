@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsUUID } from 'class-validator';
-import { Clock, commandMetadata, DomainError, isDomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { DomainError, isDomainError, type RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import { labelSuggestionsDecider } from '../../domain/label-suggestions.decider.js';
 import { labelSuggestionsStream } from '../../domain/label-suggestions.events.js';
 import { LabelSuggestionQueries } from '../../read-models/label-suggestions/label-suggestion-queries.js';
@@ -46,10 +46,7 @@ export class RejectSuggestionsHandler implements ICommandHandler<RejectSuggestio
     private readonly projects: ProjectAccess,
     private readonly readStore: ReadStore,
     private readonly suggestions: LabelSuggestionQueries,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
+    private readonly pipeline: CommandPipeline,
   ) {}
 
   async execute({ projectId, iterationId, imageIds, context }: RejectSuggestions): Promise<RejectSuggestionsResultDto> {
@@ -72,15 +69,10 @@ export class RejectSuggestionsHandler implements ICommandHandler<RejectSuggestio
         ? DomainError.notFound('SUGGESTION_NOT_FOUND', message, { images: problems })
         : DomainError.conflict('SUGGESTION_NOT_PENDING', message, { images: problems });
     }
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      labelSuggestionsStream(iterationId),
-      labelSuggestionsDecider,
-      { type: 'RejectLabelSuggestions', imageIds, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    const result = await this.pipeline.on(labelSuggestionsStream(iterationId), labelSuggestionsDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'RejectLabelSuggestions', imageIds, metadata }),
+    });
     const rejected = result.events.reduce((count, event) => count + (event.type === 'LabelSuggestionsRejected' ? event.data.imageIds.length : 0), 0);
     return { rejected };
   }

@@ -1,11 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { DomainError, IdGenerator, type RequestContext } from '../../../../core/src/index.js';
 import { DatasetQueries, inspectImage, UploadLimits } from '../../../../datasets/src/index.js';
 import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
 import { serializeTestManifest, type TestImage, type TestManifest } from '../../domain/test-manifest.js';
 import { testRunDecider } from '../../domain/test-run.decider.js';
@@ -39,12 +39,9 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     private readonly datasets: DatasetQueries,
     private readonly limits: UploadLimits,
     private readonly blobs: BlobStore,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly pipeline: CommandPipeline,
     private readonly queries: TestRunQueries,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ projectId, iterationId, input, context }: RequestTestRun): Promise<TestRunView> {
@@ -67,13 +64,11 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     };
     const stored = await this.blobs.put(serializeTestManifest(manifest));
     const testRunId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
     const source: TestRunSource = input.kind;
-    const result = await decideAndAppend(
-      this.events,
-      testRunStream(testRunId),
-      testRunDecider,
-      {
+    const modelSha256 = iteration.model.sha256;
+    await this.pipeline.on(testRunStream(testRunId), testRunDecider).run({
+      context,
+      command: (_, metadata) => ({
         type: 'RequestTestRun',
         projectId,
         testRunId,
@@ -83,14 +78,12 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
           task: iteration.task,
           labels: manifest.labels,
           manifestSha256: stored.sha256,
-          modelSha256: iteration.model.sha256,
+          modelSha256,
           imageCount: images.length,
         },
         metadata,
-      },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+      }),
+    });
     return this.queries.get(projectId, iterationId, testRunId);
   }
 

@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, DomainError, IdGenerator, isDomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { DomainError, IdGenerator, isDomainError, type RequestContext } from '../../../../core/src/index.js';
 import { DatasetQueries, type ImageView } from '../../../../datasets/src/index.js';
-import { decideAndAppend, EventStore, loadStream } from '../../../../event-store/src/index.js';
+import { CommandPipeline, EventStore, loadStream } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
 import { labelSuggestionsDecider } from '../../domain/label-suggestions.decider.js';
 import { labelSuggestionsStream } from '../../domain/label-suggestions.events.js';
@@ -42,10 +42,8 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
     private readonly datasets: DatasetQueries,
     private readonly suggestions: LabelSuggestionQueries,
     private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
+    private readonly pipeline: CommandPipeline,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ projectId, iterationId, imageIds, context }: SuggestLabels): Promise<{ run: SuggestionRunView; skipped: SkippedImage[] }> {
@@ -80,12 +78,9 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
       );
     }
     const runId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      stream,
-      labelSuggestionsDecider,
-      {
+    await this.pipeline.on(stream, labelSuggestionsDecider).run({
+      context,
+      command: (_, metadata) => ({
         type: 'RequestLabelSuggestions',
         projectId,
         iterationId,
@@ -97,10 +92,8 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
           images: images.map((image) => ({ imageId: image.id, sha256: image.sha256 })),
         },
         metadata,
-      },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+      }),
+    });
     return { run: await this.suggestions.run(projectId, iterationId, runId), skipped };
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import { USER_EVENT_TYPES, type UserEvent } from '../../domain/user.events.js';
 
@@ -40,15 +40,14 @@ export interface ApiTokenHashView {
 
 @ReadModelProjection()
 @Injectable()
-export class UsersProjection implements Projection {
+export class UsersProjection implements Projection<UserEvent> {
   readonly name = 'users';
   readonly version = 1;
   readonly collections = [USERS, USERNAMES, API_TOKENS, API_TOKENS_BY_HASH];
   readonly eventTypes = USER_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as UserEvent & { position: number };
-    const position = recorded.position;
+  async apply(event: Recorded<UserEvent>, store: ReadStore): Promise<void> {
+    const position = event.position;
     switch (event.type) {
       case 'UserRegistered': {
         const { userId, username, credentials, registeredAt } = event.data;

@@ -1,9 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { IdGenerator, type RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { generateApiToken } from '../../auth/api-token.js';
 import { userDecider } from '../../domain/user.decider.js';
 import { userStream } from '../../domain/user.events.js';
@@ -39,25 +38,17 @@ export class IssueApiToken extends Command<IssuedApiTokenDto> {
 @CommandHandler(IssueApiToken)
 export class IssueApiTokenHandler implements ICommandHandler<IssueApiToken> {
   constructor(
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
+    private readonly pipeline: CommandPipeline,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ name, context }: IssueApiToken): Promise<IssuedApiTokenDto> {
     const tokenId = this.ids.newId();
     const { token, tokenHash, prefix } = generateApiToken();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      userStream(context.userId),
-      userDecider,
-      { type: 'IssueApiToken', tokenId, name, tokenHash, prefix, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(userStream(context.userId), userDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'IssueApiToken', tokenId, name, tokenHash, prefix, metadata }),
+    });
     return { id: tokenId, name, token };
   }
 }

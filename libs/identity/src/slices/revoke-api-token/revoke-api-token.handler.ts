@@ -1,7 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { userDecider } from '../../domain/user.decider.js';
 import { userStream } from '../../domain/user.events.js';
 
@@ -16,22 +15,12 @@ export class RevokeApiToken extends Command<void> {
 
 @CommandHandler(RevokeApiToken)
 export class RevokeApiTokenHandler implements ICommandHandler<RevokeApiToken> {
-  constructor(
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
-  ) {}
+  constructor(private readonly pipeline: CommandPipeline) {}
 
   async execute({ tokenId, context }: RevokeApiToken): Promise<void> {
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      userStream(context.userId),
-      userDecider,
-      { type: 'RevokeApiToken', tokenId, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(userStream(context.userId), userDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'RevokeApiToken', tokenId, metadata }),
+    });
   }
 }

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventMetadata } from '../../../../core/src/index.js';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import { projectionSpecification } from '../../../../read-store/src/testing/projection-specification.js';
 import type { ProjectEvent } from '../../domain/project.events.js';
 import { defaultTrainingConfig } from '../../domain/training-config.js';
@@ -39,7 +39,7 @@ const events = {
 
 describe('projects projection', () => {
   let store: InMemoryReadStore;
-  const projection = new ProjectsProjection();
+  const projection: Projection = new ProjectsProjection();
   const project = () => store.collection<ProjectView>(PROJECTS).get('p1');
 
   beforeEach(() => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import { PROJECT_EVENT_TYPES, type ProjectEvent } from '../../domain/project.events.js';
 import { PROJECTS, type ProjectView } from './project.view.js';
@@ -10,17 +10,16 @@ import { PROJECTS, type ProjectView } from './project.view.js';
  */
 @ReadModelProjection()
 @Injectable()
-export class ProjectsProjection implements Projection {
+export class ProjectsProjection implements Projection<ProjectEvent> {
   readonly name = 'projects';
   readonly version = 1;
   readonly collections = [PROJECTS];
   readonly eventTypes = PROJECT_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as ProjectEvent;
+  async apply(event: Recorded<ProjectEvent>, store: ReadStore): Promise<void> {
     await store
       .collection<ProjectView>(PROJECTS)
-      .apply(event.data.projectId, recorded.position, (current) => projectViewAfter(current, event, recorded.revision));
+      .apply(event.data.projectId, event.position, (current) => projectViewAfter(current, event, event.revision));
   }
 }
 

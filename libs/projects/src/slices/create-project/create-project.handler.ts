@@ -1,7 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, IdGenerator, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { IdGenerator } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { projectDecider } from '../../domain/project.decider.js';
 import { projectStream } from '../../domain/project.events.js';
 import type { ProjectType } from '../../domain/project-type.js';
@@ -23,25 +22,17 @@ export class CreateProject extends Command<ProjectDto> {
 @CommandHandler(CreateProject)
 export class CreateProjectHandler implements ICommandHandler<CreateProject> {
   constructor(
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
+    private readonly pipeline: CommandPipeline,
     private readonly access: ProjectAccess,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ name, projectType, description, context }: CreateProject): Promise<ProjectDto> {
     const projectId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      projectStream(projectId),
-      projectDecider,
-      { type: 'CreateProject', projectId, ownerId: context.userId, name, projectType, description, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(projectStream(projectId), projectDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'CreateProject', projectId, ownerId: context.userId, name, projectType, description, metadata }),
+    });
     return toProjectDto(await this.access.getOwned(projectId, context.userId));
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
 import type { EmbeddingTableUpdated } from '../../domain/embedding-cache.events.js';
 import { EMBEDDING_TABLES, type EmbeddingTableView } from './embedding-table.view.js';
 import { EmbeddingTablesProjection } from './embedding-tables.projection.js';
@@ -17,7 +17,7 @@ function updated(tableSha256: string, imageCount: number, position: number, revi
 describe('embedding tables projection', () => {
   it("keeps each project's latest table per space; an event seen again changes nothing", async () => {
     const store = new InMemoryReadStore();
-    const projection = new EmbeddingTablesProjection();
+    const projection: Projection = new EmbeddingTablesProjection();
     await projection.apply(updated('t1', 10, 3, 0), store);
     await projection.apply(updated('t2', 12, 7, 1), store);
     await projection.apply(updated('t1', 10, 3, 0), store);

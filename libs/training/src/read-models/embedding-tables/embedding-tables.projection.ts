@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
 import { EMBEDDING_CACHE_EVENT_TYPES, type EmbeddingCacheEvent } from '../../domain/embedding-cache.events.js';
 import { EMBEDDING_TABLES, type EmbeddingTableView } from './embedding-table.view.js';
@@ -7,23 +7,22 @@ import { EMBEDDING_TABLES, type EmbeddingTableView } from './embedding-table.vie
 /** The latest background embedding table of each project and space. */
 @ReadModelProjection()
 @Injectable()
-export class EmbeddingTablesProjection implements Projection {
+export class EmbeddingTablesProjection implements Projection<EmbeddingCacheEvent> {
   readonly name = 'embedding-tables';
   readonly version = 1;
   readonly collections = [EMBEDDING_TABLES];
   readonly eventTypes = EMBEDDING_CACHE_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as EmbeddingCacheEvent;
+  async apply(event: Recorded<EmbeddingCacheEvent>, store: ReadStore): Promise<void> {
     const { projectId, space, tableSha256, imageCount, updatedAt } = event.data;
-    await store.collection<EmbeddingTableView>(EMBEDDING_TABLES).apply(recorded.streamId, recorded.position, () => ({
-      id: recorded.streamId,
+    await store.collection<EmbeddingTableView>(EMBEDDING_TABLES).apply(event.streamId, event.position, () => ({
+      id: event.streamId,
       projectId,
       space,
       tableSha256,
       imageCount,
       updatedAt,
-      revision: recorded.revision,
+      revision: event.revision,
     }));
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type ReadStore } from '../../../../read-store/src/index.js';
+import { InMemoryReadStore, type Projection, type ReadStore } from '../../../../read-store/src/index.js';
 import { projectionSpecification, TestEventLog } from '../../../../read-store/src/testing/projection-specification.js';
 import type { IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
@@ -34,7 +34,7 @@ const imported: IterationEvent = {
 describe('iterations projection', () => {
   it('shows an imported model as a completed iteration with its model and no metrics; a repeat changes nothing', async () => {
     const store = new InMemoryReadStore();
-    const projection = new IterationsProjection();
+    const projection: Projection = new IterationsProjection();
     await projection.apply(recorded(imported, 5), store);
     const view = await store.collection<IterationView>(ITERATIONS).get('i1');
     expect(view).toMatchObject({

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
+import type { Recorded } from '../../../../event-store/src/index.js';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
 import { defaultIterationName, ITERATION_EVENT_TYPES, type IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
@@ -12,23 +12,22 @@ function elapsed(from: string | null, to: string): number | null {
 /** Iterations with their progress, loss curves and outcome. */
 @ReadModelProjection()
 @Injectable()
-export class IterationsProjection implements Projection {
+export class IterationsProjection implements Projection<IterationEvent> {
   readonly name = 'iterations';
   /** 2: `imported` (ModelImported). 3: `name` (IterationRenamed), deleted iterations removed (IterationDeleted). */
   readonly version = 3;
   readonly collections = [ITERATIONS];
   readonly eventTypes = ITERATION_EVENT_TYPES;
 
-  async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
-    const event = recorded as unknown as IterationEvent;
+  async apply(event: Recorded<IterationEvent>, store: ReadStore): Promise<void> {
     const iterations = store.collection<IterationView>(ITERATIONS);
-    const revision = recorded.revision;
+    const revision = event.revision;
     const update = (change: (view: IterationView) => Partial<IterationView>) =>
-      updateStreamDocument(iterations, event.data.iterationId, recorded, change);
+      updateStreamDocument(iterations, event.data.iterationId, event, change);
     switch (event.type) {
       case 'IterationQueued': {
         const data = event.data;
-        await iterations.apply(data.iterationId, recorded.position, () => ({
+        await iterations.apply(data.iterationId, event.position, () => ({
           id: data.iterationId,
           projectId: data.projectId,
           number: data.number,
@@ -121,7 +120,7 @@ export class IterationsProjection implements Projection {
         return;
       case 'ModelImported': {
         const data = event.data;
-        await iterations.apply(data.iterationId, recorded.position, () => ({
+        await iterations.apply(data.iterationId, event.position, () => ({
           id: data.iterationId,
           projectId: data.projectId,
           number: data.number,
@@ -163,7 +162,7 @@ export class IterationsProjection implements Projection {
         await update(() => ({ name: event.data.name }));
         return;
       case 'IterationDeleted':
-        await iterations.apply(event.data.iterationId, recorded.position, () => null);
+        await iterations.apply(event.data.iterationId, event.position, () => null);
         return;
       case 'IterationCancelled':
         await update((view) => ({

@@ -1,9 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { JobQueue } from '../../../../jobs/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
@@ -29,26 +28,20 @@ export class CancelIterationHandler implements ICommandHandler<CancelIteration> 
   constructor(
     private readonly projects: ProjectAccess,
     private readonly iterations: IterationQueries,
-    private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly jobs: JobQueue,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
   ) {}
 
   async execute({ projectId, iterationId, context }: CancelIteration): Promise<IterationView> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      iterationStream(iterationId),
-      iterationDecider,
-      { type: 'CancelIteration', metadata },
-      metadata,
-    );
+    const result = await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'CancelIteration', metadata }),
+      waitForReadModels: false,
+    });
     await this.jobs.removeWaiting(TRAINING_QUEUE, iterationId);
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.waitFor(result.position);
     return this.iterations.get(projectId, iterationId);
   }
 }

@@ -1,10 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
 // The view file alone: the deployments context imports training, so its index would make a cycle.
 import { DEPLOYMENTS, type DeploymentView } from '../../../../deployments/src/read-models/deployments/deployment.view.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
@@ -29,24 +29,16 @@ export class DeleteIterationHandler implements ICommandHandler<DeleteIteration> 
     private readonly projects: ProjectAccess,
     private readonly iterations: IterationQueries,
     private readonly readStore: ReadStore,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
+    private readonly pipeline: CommandPipeline,
   ) {}
 
   async execute({ projectId, iterationId, context }: DeleteIteration): Promise<void> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
     const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ projectId, iterationId, status: 'active' });
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      iterationStream(iterationId),
-      iterationDecider,
-      { type: 'DeleteIteration', activeDeployments: deployments.map((deployment) => deployment.name).sort(), metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'DeleteIteration', activeDeployments: deployments.map((deployment) => deployment.name).sort(), metadata }),
+    });
   }
 }

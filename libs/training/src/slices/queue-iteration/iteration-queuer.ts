@@ -1,36 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '../../../../blobs/src/index.js';
-import {
-  Clock,
-  commandMetadata,
-  type CommandMetadata,
-  DomainError,
-  IdGenerator,
-  isDomainError,
-  type RequestContext,
-  Settings,
-  toEventMetadata,
-} from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { Clock, DomainError, IdGenerator, isDomainError, type RequestContext } from '../../../../core/src/index.js';
+import { type CommandContext, CommandPipeline, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
+import { ReadStore } from '../../../../read-store/src/index.js';
+import { iterationNumberDecider, reservedNumber } from '../../domain/iteration-number.decider.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { type ImportedModelSpec, type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
 import { type DatasetManifest, serializeManifest } from '../../manifest/dataset-manifest.js';
 import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
 
-const NUMBERING_RETRIES = 10;
+const NUMBERING_ATTEMPTS = 10;
 
 /** Numbers and queues iterations; shared by queueing and reproducing. */
 @Injectable()
 export class IterationQueuer {
   constructor(
-    private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
-    private readonly projections: ProjectionRunner,
     private readonly readStore: ReadStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly settings: Settings,
   ) {}
 
   async storeManifest(manifest: DatasetManifest): Promise<string> {
@@ -39,16 +28,12 @@ export class IterationQueuer {
 
   async queue(projectId: string, context: RequestContext, spec: IterationSpec): Promise<IterationView> {
     const iterationId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
-    const number = await this.reserveNumber(projectId, iterationId, metadata);
-    const result = await decideAndAppend(
-      this.events,
-      iterationStream(iterationId),
-      iterationDecider,
-      { type: 'QueueIteration', projectId, iterationId, number, spec, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    const queueing = { ...context, now: this.clock.now() };
+    const number = await this.reserveNumber(projectId, iterationId, queueing);
+    await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
+      context: queueing,
+      command: (_, metadata) => ({ type: 'QueueIteration', projectId, iterationId, number, spec, metadata }),
+    });
     return (await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId))!;
   }
 
@@ -63,35 +48,28 @@ export class IterationQueuer {
   ): Promise<IterationView> {
     const manifestSha256 = await this.storeManifest({ v: 1, projectId, task: model.task, labels: model.labels, images: [] });
     const iterationId = this.ids.newId();
-    const metadata = commandMetadata(context, this.clock.now());
-    const number = await this.reserveNumber(projectId, iterationId, metadata);
-    const result = await decideAndAppend(
-      this.events,
-      iterationStream(iterationId),
-      iterationDecider,
-      { type: 'ImportModel', projectId, iterationId, number, model: { ...model, manifestSha256 }, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    const importing = { ...context, now: this.clock.now() };
+    const number = await this.reserveNumber(projectId, iterationId, importing);
+    await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
+      context: importing,
+      command: (_, metadata) => ({ type: 'ImportModel', projectId, iterationId, number, model: { ...model, manifestSha256 }, metadata }),
+    });
     return (await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId))!;
   }
 
-  /** Iterations of a project are numbered 1, 2, 3…: each number is claimed with the revision it follows. */
-  private async reserveNumber(projectId: string, iterationId: string, metadata: CommandMetadata): Promise<number> {
-    const stream = iterationNumbersStream(projectId);
-    for (let attempt = 0; attempt < NUMBERING_RETRIES; attempt += 1) {
-      const reserved = await this.events.readStream(stream);
-      const number = reserved.length + 1;
-      try {
-        await this.events.append(stream, [{ type: 'IterationNumberReserved', v: 1, data: { projectId, iterationId, number } }], {
-          expectedRevision: reserved.length === 0 ? 'no_stream' : reserved.length - 1,
-          metadata: toEventMetadata(metadata),
-        });
-        return number;
-      } catch (error) {
-        if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
-      }
+  /** Each number is reserved on the project's numbering stream; a concurrent reservation is decided again. */
+  private async reserveNumber(projectId: string, iterationId: string, context: CommandContext): Promise<number> {
+    try {
+      const { before, events } = await this.pipeline.on(iterationNumbersStream(projectId), iterationNumberDecider).run({
+        context,
+        command: { type: 'ReserveIterationNumber', projectId, iterationId },
+        retry: { attempts: NUMBERING_ATTEMPTS },
+        waitForReadModels: false,
+      });
+      return reservedNumber(before, events, iterationId);
+    } catch (error) {
+      if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+      throw DomainError.conflict('ITERATION_NUMBER_CONTENDED', 'Too many iterations were queued at once: retry.');
     }
-    throw DomainError.conflict('ITERATION_NUMBER_CONTENDED', 'Too many iterations were queued at once: retry.');
   }
 }

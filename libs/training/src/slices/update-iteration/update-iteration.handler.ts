@@ -1,8 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import type { RequestContext } from '../../../../core/src/index.js';
+import { CommandPipeline } from '../../../../event-store/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
@@ -25,25 +24,17 @@ export class RenameIterationHandler implements ICommandHandler<RenameIteration> 
   constructor(
     private readonly projects: ProjectAccess,
     private readonly iterations: IterationQueries,
-    private readonly events: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly clock: Clock,
-    private readonly settings: Settings,
+    private readonly pipeline: CommandPipeline,
   ) {}
 
   async execute({ projectId, iterationId, name, context }: RenameIteration): Promise<IterationView> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
     const otherNames = (await this.iterations.listAll(projectId)).filter((other) => other.id !== iterationId).map((other) => other.name);
-    const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(
-      this.events,
-      iterationStream(iterationId),
-      iterationDecider,
-      { type: 'RenameIteration', name, otherNames, metadata },
-      metadata,
-    );
-    await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
+    await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
+      context,
+      command: (_, metadata) => ({ type: 'RenameIteration', name, otherNames, metadata }),
+    });
     return this.iterations.get(projectId, iterationId);
   }
 }
