@@ -87,16 +87,3 @@ export async function handleCommand<TState, TCommand, TEvent extends DomainEvent
     }
   }
 }
-
-/** `handleCommand` with a ready command; `expectedRevision` (from If-Match) must equal the revision read. */
-export async function decideAndAppend<TState, TCommand, TEvent extends DomainEvent>(
-  store: EventStore,
-  streamId: string,
-  decider: Decider<TState, TCommand, TEvent>,
-  command: TCommand,
-  metadata: CommandMetadata,
-  options: { expectedRevision?: number } = {},
-): Promise<DecisionResult<TEvent>> {
-  const { events, revision, position } = await handleCommand(store, { streamId, decider, command, metadata, ...options });
-  return { events, revision, position };
-}

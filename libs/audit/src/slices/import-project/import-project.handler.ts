@@ -3,11 +3,11 @@ import { DiscoveryService } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
 import { BlobStore, sha256Of } from '../../../../blobs/src/index.js';
 import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
-import { archiveLimitsOf, Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { archiveLimitsOf, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
 import { DeploymentQueries } from '../../../../deployments/src/index.js';
 import type { RotatedKeyDto } from '../../../../deployments/src/slices/deployment.dto.js';
 import { RotateDeploymentKey } from '../../../../deployments/src/slices/rotate-deployment-key/rotate-deployment-key.handler.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
+import { CommandPipeline, EventStore } from '../../../../event-store/src/index.js';
 import { ProjectAccess, toProjectDto } from '../../../../projects/src/index.js';
 import { UpdateProject } from '../../../../projects/src/slices/update-project/update-project.handler.js';
 import { EventReactor, ProjectionRunner, type Reactor } from '../../../../read-store/src/index.js';
@@ -47,13 +47,13 @@ export class ImportProject extends Command<ImportedProjectDto> {
 export class ImportProjectHandler implements ICommandHandler<ImportProject> {
   constructor(
     private readonly events: EventStore,
+    private readonly pipeline: CommandPipeline,
     private readonly blobs: BlobStore,
     private readonly projections: ProjectionRunner,
     private readonly access: ProjectAccess,
     private readonly deployments: DeploymentQueries,
     private readonly commands: CommandBus,
     private readonly discovery: DiscoveryService,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly settings: Settings,
   ) {}
@@ -80,12 +80,9 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     const project = { projectId: remap.projectId, events: remap.events() };
     const batches = appendBatches(project.events, this.reactorEventTypes());
 
-    const metadata = commandMetadata(context, this.clock.now());
-    let { position } = await decideAndAppend(
-      this.events,
-      projectImportStream(project.projectId),
-      projectImportDecider,
-      {
+    const recorded = await this.pipeline.on(projectImportStream(project.projectId), projectImportDecider).run({
+      context,
+      command: (_state, metadata) => ({
         type: 'ImportProject',
         projectId: project.projectId,
         sourceProjectId: read.manifest.project.id,
@@ -94,9 +91,10 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
         eventCount: project.events.length,
         blobCount,
         metadata,
-      },
-      metadata,
-    );
+      }),
+      waitForReadModels: false,
+    });
+    let position = recorded.position;
     // A project imported before carries its own ProjectImported events, which follow this one in that stream.
     const revisions = new Map<string, number>([[projectImportStream(project.projectId), 0]]);
     for (const batch of batches) {
