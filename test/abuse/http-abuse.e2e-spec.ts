@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +8,10 @@ import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { expectStayedLive, underAttack } from '../support/liveness-probe.js';
-import { type FloodRequest, prepareFlood, type RawResponse, send, sendWithoutEnding } from './raw-http.js';
+import { type FloodRequest, pipeline, prepareFlood, type RawResponse, send, sendWithoutEnding } from './raw-http.js';
+
+/** The fuzz pass, the downloads and the label batches took 21-30 s at load 15-20 per core (30 s is the default). */
+jest.setTimeout(120_000);
 
 /** Low brakes for this app, so the 429s are cheap to reach. */
 const LIMITS = { AUTH_FAILURES_PER_ACCOUNT: '5', AUTH_FAILURES_PER_SOURCE: '30', AUTH_FAILURE_WINDOW_SECONDS: '600' };
@@ -165,8 +168,7 @@ describe('the HTTP front door under attack', () => {
         from: ADDRESS.user,
       });
       // Parsed and looked at: the image is refused, not the size.
-      expect(batch.status).not.toBe(413);
-      expect(batch.status).toBeLessThan(500);
+      expect({ status: batch.status, isBatchSuccessful: batch.body.isBatchSuccessful }).toEqual({ status: 207, isBatchSuccessful: false });
     });
 
     it('parses no large image batch sent without a valid key: eight anonymous 8 MB batches answer 401, the api staying live', async () => {
@@ -352,6 +354,13 @@ describe('the HTTP front door under attack', () => {
     const init = await call('GET', '/docs/swagger-ui-init.js');
     expect(init.text).toContain("url: '/docs-json'");
     expect(init.bytes).toBeLessThan(2048);
+  });
+
+  it('starts at most 100 requests pipelined on one connection: 1,000 sent at once get 100 answers and 503s, the api staying live', async () => {
+    const request = 'GET /v1/no-such-route HTTP/1.1\r\nHost: diyml\r\n\r\n';
+    const statuses = await withinBounds(() => pipeline(baseUrl, request, 1000));
+    expect(statuses.filter((status) => status === 404)).toHaveLength(100);
+    expect(statuses.filter((status) => status !== 404 && status !== 503)).toEqual([]);
   });
 
   it('answers 404 for a missing console file or any path with a file extension, index.html only for navigations', async () => {

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -119,4 +120,22 @@ export async function prepareFlood(baseUrl: string, bodies: Buffer[], requests: 
       return (await answers)[0] as FloodAnswer[];
     },
   };
+}
+
+/** Writes `count` copies of one request on one connection at once (HTTP pipelining) and answers the status of every answer read before the connection closed. */
+export function pipeline(baseUrl: string, request: string, count: number): Promise<number[]> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const statuses: number[] = [];
+    let tail = '';
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(request.repeat(count)));
+    socket.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      for (const match of text.matchAll(/HTTP\/1\.1 (\d{3}) /g)) statuses.push(Number(match[1]));
+      // A status line cut in two by the chunk boundary is read with the next chunk.
+      tail = text.slice(Math.max(text.lastIndexOf('\n') + 1, text.length - 16));
+    });
+    socket.on('close', () => resolve(statuses));
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(statuses) : reject(error)));
+  });
 }
