@@ -199,6 +199,13 @@ describe('the HTTP front door under attack', () => {
       expect((await answer('POST', `/v1/projects/${projectId}/images`)).status).toBe(400);
     });
 
+    it('reads the JSON body of a request whose target is in absolute form (a proxy\'s way) like any other', async () => {
+      const body = json({ username: 'nobody', password: 'a wrong passphrase' });
+      const request = `POST http://elsewhere.example/v1/auth/login HTTP/1.1\r\nHost: elsewhere.example\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+      // 401, not 400: the credentials were read and checked.
+      expect(await pipeline(baseUrl, request, 1)).toEqual([401]);
+    });
+
     it('answers a hundred anonymous 1 MiB JSON bodies sent to unknown paths with 404 without parsing them, the api staying live', async () => {
       const body = Buffer.from(`{"items":[${Array.from({ length: 40_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`);
       const requests = Array.from({ length: 100 }, (_, index) => ({ method: 'POST', path: `/v1/nothing/${index}`, body: 0, from: ADDRESS.bodies }));

@@ -32,7 +32,9 @@ function patternOf(template: string): RegExp {
   return new RegExp(`^${template.split(/\{\w+\}/).map(escape).join('[^/]+')}/?$`, 'i');
 }
 
+/** The path Express routes on: of `/path?query`, or of an absolute-form target (`POST http://host/path`). */
 function pathOf(url = '/'): string {
+  if (!url.startsWith('/')) return URL.parse(url)?.pathname ?? url;
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
 }
