@@ -1,4 +1,7 @@
-import { request as httpRequest } from 'node:http';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -7,6 +10,25 @@ export interface RawResponse {
   bytes: number;
   text: string;
   body: Record<string, unknown>;
+}
+
+function readAnswer(incoming: IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const text = raw.toString('utf8');
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not JSON: the test looks at `text`.
+      }
+      resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, bytes: raw.length, text, body: parsed });
+    });
+    incoming.on('error', reject);
+  });
 }
 
 /**
@@ -29,22 +51,7 @@ export function send(
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
       { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress: options.from },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          const text = raw.toString('utf8');
-          let parsed: Record<string, unknown> = {};
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // Not JSON: the test looks at `text`.
-          }
-          resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, bytes: raw.length, text, body: parsed });
-        });
-        incoming.on('error', reject);
-      },
+      (incoming) => readAnswer(incoming).then(resolve, reject),
     );
     outgoing.on('error', reject);
     outgoing.end(body);
@@ -52,26 +59,83 @@ export function send(
 }
 
 /**
- * Runs `attack` while asking /health every 100 ms; answers the attack's result and the slowest /health
- * answer, a liveness check: an api whose event loop is blocked answers /health late or not at all.
+ * Sends the headers and `body` of a request whose end never comes (its Content-Length promising more, or a
+ * chunked body left open) and resolves with the answer: an api that waits for the whole body never answers.
  */
-export async function whileWatchingHealth<T>(baseUrl: string, attack: () => Promise<T>): Promise<{ result: T; slowestHealthMs: number }> {
-  let slowestHealthMs = 0;
-  let running = true;
-  const watcher = (async () => {
-    while (running) {
-      const started = performance.now();
-      const health = await send(baseUrl, 'GET', '/health');
-      if (health.status !== 200) throw new Error(`/health answered ${health.status} during the attack`);
-      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  try {
-    const result = await attack();
-    return { result, slowestHealthMs };
-  } finally {
-    running = false;
-    await watcher;
-  }
+export function sendWithoutEnding(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body: Buffer; headers: Record<string, string>; from?: string },
+): Promise<RawResponse> {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: options.headers, localAddress: options.from },
+      (incoming) =>
+        readAnswer(incoming).then((answer) => {
+          outgoing.destroy();
+          resolve(answer);
+        }, reject),
+    );
+    outgoing.on('error', reject);
+    outgoing.write(options.body);
+  });
+}
+
+export interface FloodRequest {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** Index into the bodies passed to flood(). */
+  body?: number;
+  from?: string;
+}
+
+export interface FloodAnswer {
+  /** 0 when the connection failed (then `error` names why). */
+  status: number;
+  bytes: number;
+  /** The `code` of a JSON error body. */
+  code?: string;
+  contentEncoding?: string;
+  error?: string;
+}
+
+/**
+ * Prepares a child process (http-flood-child.mjs) that sends all `requests` at once when `send` is called, and
+ * answers what each got back. Large attacks go through it: sent from the test's own process, which is also the
+ * api's, the client's work held the event loop the liveness probe measures (100 bodies of 1 MiB to unknown paths:
+ * /health 3.5 s in-process, under 1 s from a child, at load 17). The bodies travel before the attack starts.
+ */
+export async function prepareFlood(baseUrl: string, bodies: Buffer[], requests: FloodRequest[]): Promise<{ send(): Promise<FloodAnswer[]> }> {
+  const child = fork(new URL('../support/http-flood-child.mjs', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = once(child, 'message');
+  child.send({ baseUrl, bodies: bodies.map((body) => body.toString('base64')), requests });
+  await ready;
+  return {
+    send: async () => {
+      const answers = once(child, 'message');
+      child.send('go');
+      return (await answers)[0] as FloodAnswer[];
+    },
+  };
+}
+
+/** Writes `count` copies of one request on one connection at once (HTTP pipelining) and answers the status of every answer read before the connection closed. */
+export function pipeline(baseUrl: string, request: string, count: number): Promise<number[]> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const statuses: number[] = [];
+    let tail = '';
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(request.repeat(count)));
+    socket.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      for (const match of text.matchAll(/HTTP\/1\.1 (\d{3}) /g)) statuses.push(Number(match[1]));
+      // A status line cut in two by the chunk boundary is read with the next chunk.
+      tail = text.slice(Math.max(text.lastIndexOf('\n') + 1, text.length - 16));
+    });
+    socket.on('close', () => resolve(statuses));
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(statuses) : reject(error)));
+  });
 }

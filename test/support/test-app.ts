@@ -49,7 +49,7 @@ export async function startTestApp(
       .useFactory({ inject: [Upcasters], factory: (upcasters: Upcasters) => eventStore(dataDir, upcasters) });
   }
   const moduleRef = await builder.compile();
-  const app = configureApp(moduleRef.createNestApplication({ bufferLogs: true }));
+  const app = configureApp(moduleRef.createNestApplication({ bufferLogs: true, bodyParser: false }));
   await app.init();
   const close = () => app.close();
   return {

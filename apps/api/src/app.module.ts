@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
+import { stdSerializers } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuditModule } from '../../../libs/audit/src/audit.module.js';
@@ -40,12 +41,20 @@ function correlationIdOf(request: IncomingMessage, response: ServerResponse): st
           level: settings.LOG_LEVEL,
           genReqId: correlationIdOf,
           customAttributeKeys: { reqId: 'correlationId' },
-          redact: [
-            'req.headers.authorization',
-            'req.headers["x-api-key"]',
-            'req.headers["prediction-key"]',
-            'req.headers["training-key"]',
-          ],
+          // What a request log needs, nothing a caller can inflate: the default serializers wrote every request
+          // and response header (~1.2 KB a line, up to 16 KB with made-up headers, cookies unredacted) for each
+          // request, part of the ~1.5 ms of CPU each request cost that let 500 connections at once delay /health.
+          wrapSerializers: false,
+          serializers: {
+            req: (request: IncomingMessage & { id?: string }) => ({
+              id: request.id,
+              method: request.method,
+              url: request.url?.slice(0, 512),
+              remoteAddress: request.socket?.remoteAddress,
+            }),
+            res: (response: ServerResponse) => ({ statusCode: response.statusCode }),
+            err: stdSerializers.err,
+          },
         },
       }),
     }),

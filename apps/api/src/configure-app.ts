@@ -1,23 +1,32 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import compression from 'compression';
-import { type Express, json, type Request } from 'express';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { Express, Request } from 'express';
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodyOptions, parseBodyOnlyIf, precompressedFiles, Settings } from '../../../libs/core/src/index.js';
+import { type BodyRoute, createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodies, precompressedFiles, Settings } from '../../../libs/core/src/index.js';
 import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
 import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '../../../libs/identity/src/index.js';
 import { ReadStore } from '../../../libs/read-store/src/index.js';
 import { serveConsole } from './console/serve-console.js';
 import { createOpenApiDocument } from './openapi-document.js';
 
+const MAX_REQUESTS_PER_CONNECTION = 100;
+
 /** Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger, the console. */
 export function configureApp(app: INestApplication): INestApplication {
   app.useLogger(app.get(Logger));
+  // Node starts every request pipelined on one connection at once, each handler's synchronous part in the same
+  // tick: 1,000 pipelined GETs (40 KB sent once) held the event loop for ~0.8 s of CPU. Past this many a
+  // connection's requests are answered 503 by Node itself and the connection closes; clients that wait for an
+  // answer before the next request (all the usual ones) just reconnect.
+  (app.getHttpServer() as Server).maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   configureHardening(app);
-  configureJsonBodies(app);
+  const document = createOpenApiDocument(app);
+  configureJsonBodies(app, document);
   // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.
   const express = app.getHttpAdapter().getInstance() as Pick<Express, 'set' | 'get' | 'use'>;
   express.set('etag', false);
@@ -27,19 +36,35 @@ export function configureApp(app: INestApplication): INestApplication {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
-  const document = createOpenApiDocument(app);
   // The document and Swagger UI's files are compressed once, not per anonymous request (see precompressedFiles).
   express.get('/docs-json', fixedBodyHandler(JSON.stringify(document), 'application/json; charset=utf-8'));
   express.use('/docs', precompressedFiles(swaggerUiAssetsDirectory(), { cacheControl: 'public, max-age=3600' }));
+  const swaggerUiInit = fixedBodyHandler(SWAGGER_UI_INIT, 'text/javascript; charset=utf-8');
+  express.get(['/docs/swagger-ui-init.js', '/docs/docs/swagger-ui-init.js'], swaggerUiInit);
   SwaggerModule.setup('docs', app, document, {
-    // /docs-json is answered above; Swagger UI embeds the document in its own script.
+    // /docs-json and Swagger UI's start script are answered above.
     raw: false,
-    // A token typed into "Authorize" survives a reload of the page.
-    swaggerOptions: { persistAuthorization: true },
   });
   serveConsole(app);
   return app;
 }
+
+/**
+ * Swagger UI's start script. @nestjs/swagger's own embeds the whole document and is compressed again for every
+ * request (~1 MB for each anonymous GET); this one loads /docs-json, which is compressed once and cached by ETag.
+ */
+const SWAGGER_UI_INIT = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: '/docs-json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    persistAuthorization: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: 'StandaloneLayout',
+  });
+};
+`;
 
 /** Where Swagger UI's files are: the swagger-ui-dist copy @nestjs/swagger serves them from. */
 function swaggerUiAssetsDirectory(): string {
@@ -65,18 +90,29 @@ function configureHardening(app: INestApplication): void {
 }
 
 /**
- * JSON bodies are size-, depth- and key-limited before they are parsed (see jsonBodyOptions): JSON_MAX_BYTES
- * everywhere, JSON_IMAGES_MAX_BYTES on the route whose bodies carry base64 images, and only once its key is
- * known to be valid: parsing 32 MiB sent without a key used to hold the event loop for seconds. The anonymous
- * sign-up and login routes take AUTH_JSON_MAX_BYTES.
+ * JSON bodies are read only for the operations of the OpenAPI document that take one (see jsonBodies), size-,
+ * depth- and key-limited before they are parsed: JSON_MAX_BYTES, AUTH_JSON_MAX_BYTES on the anonymous sign-up and
+ * login routes, and JSON_IMAGES_MAX_BYTES on the route whose bodies carry base64 images, only once its key is known
+ * to be valid (parsing 32 MiB sent without a key used to hold the event loop for seconds). The app must be created
+ * with `bodyParser: false`: Nest's own parsers would read every body on every path.
  */
-function configureJsonBodies(app: INestApplication): void {
+function configureJsonBodies(app: INestApplication, document: OpenAPIObject): void {
   const settings = app.get(Settings);
   const readStore = app.get(ReadStore);
-  app.use(AUTH_ROUTES_PATH, json(jsonBodyOptions(settings, AUTH_JSON_MAX_BYTES)));
-  app.use(
-    IMAGE_FILES_JSON_PATH,
-    parseBodyOnlyIf((request) => hasValidTrainingKey(readStore, request as Request), json(jsonBodyOptions(settings, settings.JSON_IMAGES_MAX_BYTES))),
+  const imageFiles = IMAGE_FILES_JSON_PATH.replace(/:(\w+)/g, '{$1}');
+  const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
+    (['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const).flatMap((method): BodyRoute[] => {
+      const operation = operations[method];
+      if (!operation) return [];
+      const body = operation.requestBody;
+      // Custom Vision's operations read JSON bodies their document leaves undescribed: only a body described
+      // as something else (multipart, image bytes), or a GET's, is left unread.
+      const json = body && 'content' in body ? 'application/json' in body.content : !['get', 'head', 'options'].includes(method);
+      if (path === imageFiles) {
+        return [{ method, path, json, limit: settings.JSON_IMAGES_MAX_BYTES, readIf: (request) => hasValidTrainingKey(readStore, request as Request) }];
+      }
+      return [{ method, path, json, limit: path.startsWith(`${AUTH_ROUTES_PATH}/`) ? AUTH_JSON_MAX_BYTES : undefined }];
+    }),
   );
-  (app as NestExpressApplication).useBodyParser('json', jsonBodyOptions(settings));
+  app.use(jsonBodies(routes, settings));
 }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'diyml-openapi-'));
   process.env.DATA_DIR = dataDir;
   try {
-    const app = await NestFactory.create(AppModule, { logger: ['error'], abortOnError: false });
+    const app = await NestFactory.create(AppModule, { logger: ['error'], abortOnError: false, bodyParser: false });
     writeFileSync(target, `${JSON.stringify(createOpenApiDocument(app), null, 2)}\n`);
     await app.close();
   } finally {

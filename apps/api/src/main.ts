@@ -5,7 +5,7 @@ import { AppModule } from './app.module.js';
 import { configureApp } from './configure-app.js';
 
 async function bootstrap(): Promise<void> {
-  const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true }));
+  const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false }));
   const settings = app.get(Settings);
   await app.listen(settings.PORT);
   console.log(`diyml API listening on http://localhost:${settings.PORT} (Swagger UI at /docs)`);

@@ -9,7 +9,6 @@ export * from './http/pagination.js';
 export * from './http/revision.js';
 export * from './http/validation.js';
 export * from './http/json-body.js';
-export * from './http/json-body-after-check.js';
 export * from './http/precompressed.js';
 export * from './http/json-shape.js';
 export * from './config/settings.js';

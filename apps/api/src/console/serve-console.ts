@@ -3,11 +3,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { fixedBodyHandler, precompressedFiles } from '../../../../libs/core/src/index.js';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Paths the api answers itself; everything else that asks for HTML is a console route. */
-const API_PREFIXES = ['/v1/', '/docs', '/health', '/customvision/'];
+/** Paths the api answers itself, or the console's files: everything else that asks for HTML is a console route. */
+const API_PREFIXES = ['/v1/', '/docs', '/health', '/customvision/', '/assets/'];
 
 /** `npm run build` writes the console (apps/console, Vite) to dist/console under the repository root. */
 export function consoleDirectory(): string {
@@ -20,9 +20,14 @@ export function consoleDirectory(): string {
   return join(directory, 'dist', 'console');
 }
 
+/**
+ * A navigation to a screen: a GET asking for HTML of a path without a file extension. A missing file
+ * (`/assets/gone.js`, `/favicon.ico`) is a 404, not index.html, which a script tag would try to run.
+ */
 function isConsoleRoute(request: Request): boolean {
   return (
     (request.method === 'GET' || request.method === 'HEAD') &&
+    extname(request.path) === '' &&
     !API_PREFIXES.some((prefix) => request.path === prefix.replace(/\/$/, '') || request.path.startsWith(prefix)) &&
     (request.accepts(['html', 'json']) === 'html')
   );

@@ -91,17 +91,9 @@ export class DomainExceptionFilter implements ExceptionFilter {
       if (exception instanceof ValidationFailedError) body.problemCount = exception.problemCount;
       return body;
     }
-    const bodyParserError = (exception instanceof HttpException ? exception.cause : exception) as
-      | { type?: string }
-      | undefined;
-    // The JSON body checks (jsonBodyOptions) throw domain errors from inside body-parser, which wraps them.
-    if (bodyParserError instanceof DomainError) return this.toBody(bodyParserError);
-    if (bodyParserError?.type === 'entity.parse.failed') {
-      return { statusCode: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' };
-    }
-    if (bodyParserError?.type === 'entity.too.large') {
-      return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
-    }
+    // A domain error thrown inside a wrapper (an interceptor's HttpException) keeps its own code.
+    const cause = exception instanceof HttpException ? exception.cause : undefined;
+    if (cause instanceof DomainError) return this.toBody(cause);
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const response = exception.getResponse();
