@@ -30,6 +30,14 @@ export interface ParkedEvent {
   error: string;
 }
 
+/** How far the read models got and the events parked on the way, as /health shows them. */
+export interface ProjectionStatus {
+  /** The last log position every projection has applied. */
+  position: number;
+  /** Parked events, oldest first. */
+  parked: readonly ParkedEvent[];
+}
+
 interface Tracked {
   projection: Projection;
   handles: (type: string) => boolean;
@@ -69,6 +77,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   private following?: Promise<void>;
   private wakeFollower: () => void = () => {};
   private stopped = false;
+  /** Shared read models: another process claimed them while this one projected; its events are ignored until it follows. */
+  private fenced = false;
+  private steppingDown: Promise<void> = Promise.resolve();
   /** Pauses before each retry of a failed apply; after the last one the event is parked. */
   retryDelaysMs: readonly number[] = [100, 1000, 5000];
   leaseTtlMs = PROJECTIONS_LEASE_TTL_MS;
@@ -120,6 +131,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async project(projections: readonly Projection[]): Promise<void> {
+    this.fenced = false;
     this.tracked = [];
     for (const projection of projections) {
       const checkpoint = await this.readStore.checkpoints.get(projection.name);
@@ -139,7 +151,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     // Also answers waiters that came before this process took the projections over.
     this.advanceTo(this.tracked.length ? Math.min(...this.tracked.map((t) => t.position)) : -1);
     const head = await this.events.headPosition();
-    if (this.stopped) return;
+    if (this.stopped || this.fenced) return;
     const started = Date.now();
     this.subscription = this.events.subscribeToAll(this.position, (event) => this.handle(event));
     await this.waitFor(head, Number.POSITIVE_INFINITY);
@@ -152,12 +164,13 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     clearTimeout(this.checkpointTimer);
     this.wakeFollower();
     await this.leaseCheck;
+    await this.steppingDown;
     await this.following;
-    const wasProjecting = this.projecting;
+    const wasProjecting = this.projecting && !this.fenced;
     await this.subscription?.close();
     this.subscription = undefined;
     // A follower's positions are another process's: writing them could move the shared checkpoints back.
-    if (wasProjecting) await this.saveCheckpoints();
+    if (wasProjecting) await this.saveCheckpoints().catch((error: unknown) => this.unlessFencedOut(error));
     await this.held?.release().catch(() => {});
     this.held = undefined;
   }
@@ -176,12 +189,8 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     if (this.stopped || !this.lease) return;
     if (this.held) {
       if (await this.held.renew()) return;
-      this.logger.warn('Lost the projections lease: following the process that holds it now');
-      this.held = undefined;
-      await this.subscription?.close();
-      this.subscription = undefined;
-      await this.readStore.flush();
-      this.following = this.follow();
+      this.stepDown('Lost the projections lease');
+      await this.steppingDown;
       return;
     }
     const held = await this.lease.tryAcquire(PROJECTIONS_LEASE, this.leaseTtlMs);
@@ -189,21 +198,63 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       this.following ??= this.follow();
       return;
     }
+    try {
+      // Before this process writes anything: from now on writes of the process that projected before are refused,
+      // also a batch it has in flight (it may not know yet that it lost the lease).
+      await this.readStore.claimWrites();
+    } catch (error) {
+      await held.release().catch(() => {});
+      throw error;
+    }
     this.held = held;
     this.wakeFollower();
     await this.following;
     this.following = undefined;
     this.logger.log('Took the projections lease: this process projects the shared read models');
     // Not awaited: catching up may outlast the lease's ttl, and the lease must be renewed meanwhile.
-    void this.project(this.toProject).catch((error: unknown) => this.logger.error(`Projecting failed: ${String(error)}`));
+    void this.project(this.toProject)
+      .catch((error: unknown) => this.unlessFencedOut(error))
+      .catch((error: unknown) => this.logger.error(`Projecting failed: ${String(error)}`));
+  }
+
+  /**
+   * Stops projecting and follows: the lease was lost, or another process claimed the read models (then this one's
+   * writes are refused). Not awaited by a subscription handler: closing the subscription waits for the handler.
+   */
+  private stepDown(reason: string): void {
+    if (this.fenced || !this.held) return;
+    this.logger.warn(`${reason}: following the process that projects now`);
+    this.fenced = true;
+    const held = this.held;
+    this.held = undefined;
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    this.steppingDown = (async () => {
+      await this.subscription?.close();
+      this.subscription = undefined;
+      await this.readStore.flush().catch((error: unknown) => this.unlessFencedOut(error));
+      await held.release().catch(() => {});
+      if (!this.stopped) this.following ??= this.follow();
+    })();
+  }
+
+  /** Rethrows an error unless it says another process claimed the read models, in which case this one steps down. */
+  private unlessFencedOut(error: unknown): void {
+    if (!(error instanceof DomainError && error.code === 'LEASE_LOST')) throw error;
+    this.stepDown('Another process claimed the shared read models');
+  }
+
+  /** The position every projection reached by the shared checkpoints. */
+  private async sharedPosition(): Promise<number> {
+    const checkpoints = await Promise.all(this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)));
+    return checkpoints.length ? Math.min(...checkpoints.map((checkpoint) => checkpoint?.position ?? -1)) : -1;
   }
 
   /** While another process projects: reads how far its checkpoints got, and answers the waiters it reached. */
   private async follow(): Promise<void> {
     while (!this.stopped && !this.held) {
       try {
-        const checkpoints = await Promise.all(this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)));
-        const reached = checkpoints.length ? Math.min(...checkpoints.map((checkpoint) => checkpoint?.position ?? -1)) : -1;
+        const reached = await this.sharedPosition();
         if (reached > this.position) this.advanceTo(reached);
       } catch (error) {
         this.logger.warn(`Reading the shared checkpoints failed, retrying: ${String(error)}`);
@@ -237,6 +288,24 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     return this.parkedEvents;
   }
 
+  /**
+   * Position and parked events as of now. A process following another's shared read models reads them from the
+   * shared store (the projecting process's checkpoints and parked events), not from its own memory.
+   */
+  async status(): Promise<ProjectionStatus> {
+    const inLogOrder = (parked: readonly ParkedEvent[]) =>
+      [...parked].sort((a, b) => a.position - b.position || a.projection.localeCompare(b.projection));
+    if (this.projecting || !this.readStore.sharedBetweenProcesses || this.toProject.length === 0) {
+      return { position: this.position, parked: inLogOrder(this.parkedEvents) };
+    }
+    const [position, parked] = await Promise.all([
+      this.sharedPosition(),
+      this.readStore.collection<ParkedEvent>(PARKED_EVENTS).findAll(),
+    ]);
+    if (position > this.position) this.advanceTo(position);
+    return { position: this.position, parked: inLogOrder(parked) };
+  }
+
   /** The last log position every projection has applied. */
   get currentPosition(): number {
     return this.position;
@@ -263,6 +332,15 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async handle(event: RecordedEvent): Promise<void> {
+    if (this.fenced) return;
+    try {
+      await this.applyToAll(event);
+    } catch (error) {
+      this.unlessFencedOut(error);
+    }
+  }
+
+  private async applyToAll(event: RecordedEvent): Promise<void> {
     for (const tracked of this.tracked) {
       if (tracked.position >= event.position) continue;
       if (tracked.handles(event.type)) await this.applyOrPark(tracked.projection, event);
@@ -275,7 +353,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     } else if (this.held) {
       this.checkpointTimer ??= setTimeout(() => {
         this.checkpointTimer = undefined;
-        this.saveCheckpoints().catch((error: unknown) => this.logger.warn(`Saving checkpoints failed: ${String(error)}`));
+        this.saveCheckpoints()
+          .catch((error: unknown) => this.unlessFencedOut(error))
+          .catch((error: unknown) => this.logger.warn(`Saving checkpoints failed: ${String(error)}`));
       }, SHARED_CHECKPOINT_DELAY_MS);
     }
     const ready = this.waiters.filter((waiter) => waiter.position <= event.position);
@@ -292,6 +372,8 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       try {
         return await projection.apply(event, this.readStore);
       } catch (error) {
+        // Not the event's fault: this process may no longer write the read models at all.
+        if (error instanceof DomainError && error.code === 'LEASE_LOST') throw error;
         const where = `${projection.name} failed on ${event.type} at position ${event.position}`;
         if (attempt < this.retryDelaysMs.length) {
           this.logger.warn(`${where}, retrying: ${String(error)}`);

@@ -1,4 +1,13 @@
-import type { Page } from '../../core/src/index.js';
+import { DomainError, type Page } from '../../core/src/index.js';
+
+/** A write of a store whose claim on shared read models another store overtook (see ReadStore.claimWrites). */
+export function writesClaimedElsewhere(): DomainError {
+  return new DomainError(
+    'conflict',
+    'LEASE_LOST',
+    'Another process projects the shared read models now; this one no longer writes them and follows that process.',
+  );
+}
 
 /**
  * Equality filter on top-level fields; `null` also matches a missing field. On an array field the filter is one
@@ -61,5 +70,12 @@ export abstract class ReadStore {
    * checkpoints and close write them first anyway). Other processes see a change once this resolved.
    */
   abstract flush(): Promise<void>;
+  /**
+   * Shared read models: makes this store the one whose document and checkpoint writes land, until another store
+   * claims them (a fencing token). Writes of a store that was overtaken fail with LEASE_LOST and write nothing, so a
+   * process that lost the projections lease mid-batch cannot write that batch. Held changes from before are dropped.
+   * A store that never claimed writes unchecked (a process without a lease, tests). No-op for per-process stores.
+   */
+  abstract claimWrites(): Promise<void>;
   abstract close(): Promise<void>;
 }

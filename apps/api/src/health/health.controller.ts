@@ -53,19 +53,20 @@ export class HealthController {
       },
       async () => {
         const indicator = this.indicators.check('readModels');
-        const head = await this.events.headPosition();
-        const lag = Math.max(0, head - this.projections.currentPosition);
-        const parked = this.projections.parked.map(({ projection, position, type, error }) => ({ projection, position, type, error }));
+        // A process following another's shared read models answers with that process's progress and parked events.
+        const [head, status] = await Promise.all([this.events.headPosition(), this.projections.status()]);
+        const lag = Math.max(0, head - status.position);
+        const parked = status.parked.map(({ projection, position, type, error }) => ({ projection, position, type, error }));
         if (parked.length) {
           const first = parked[0];
           return indicator.down({
             message: `${parked.length} event(s) could not be projected, first ${first.type} at position ${first.position} in ${first.projection}: fix the cause and restart (or rebuild) that projection`,
-            position: this.projections.currentPosition,
+            position: status.position,
             lag,
             parked,
           });
         }
-        return indicator.up({ position: this.projections.currentPosition, lag });
+        return indicator.up({ position: status.position, lag });
       },
     ]);
   }

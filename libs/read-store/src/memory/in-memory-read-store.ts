@@ -220,6 +220,9 @@ export class InMemoryReadStore extends ReadStore {
   /** Writes at once: nothing held back. */
   async flush(): Promise<void> {}
 
+  /** One process's own read models: no other writer to fence off. */
+  async claimWrites(): Promise<void> {}
+
   async collectionNames(): Promise<string[]> {
     return [...this.collections.entries()]
       .filter(([, collection]) => collection.entries.size > 0)

@@ -9,10 +9,12 @@ import {
   type ReadModelCollection,
   ReadStore,
   type Where,
+  writesClaimedElsewhere,
 } from '../read-store.port.js';
 
 const PREFIX = 'rm_';
 const CHECKPOINTS = 'checkpoints';
+const WRITER = 'read_model_writer';
 const DUPLICATE_KEY = 11000;
 
 type Stored<T> = Omit<T, 'id'> & { _id: string; _position: number; _deleted?: boolean };
@@ -46,12 +48,40 @@ function indexFor(where: Record<string, unknown> | undefined, sortField = '_id')
   return keys;
 }
 
+/**
+ * The fencing token of the store that projects (see ReadStore.claimWrites). A standalone MongoDB server has no
+ * multi-document transactions, so the token is read before each write rather than in the write's transaction:
+ * a process that lost the lease stops at its next write, but one write already sent may still land (each is a
+ * position-guarded compare-and-set, so it cannot undo a newer change of the same document).
+ */
+class MongoClaim {
+  private token?: number;
+
+  constructor(private readonly connection: Connection) {}
+
+  async claim(): Promise<void> {
+    const claimed = await this.writer.findOneAndUpdate({ _id: 'projections' }, { $inc: { token: 1 } }, { upsert: true, returnDocument: 'after' });
+    this.token = claimed!.token;
+  }
+
+  async check(): Promise<void> {
+    if (this.token === undefined) return;
+    const current = await this.writer.findOne({ _id: 'projections' });
+    if (current?.token !== this.token) throw writesClaimedElsewhere();
+  }
+
+  private get writer() {
+    return this.connection.collection<{ _id: string; token: number }>(WRITER);
+  }
+}
+
 class MongoCollection<T extends { id: string }> implements ReadModelCollection<T> {
   constructor(
     private readonly connection: Connection,
     private readonly name: string,
     /** Indexes created (or being created) per collection, shared by every handle on this connection. */
     private readonly indexes: Map<string, Promise<unknown>>,
+    private readonly claim: MongoClaim,
   ) {}
 
   /**
@@ -88,6 +118,7 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
     const next = update(current);
     const { id: _ignored, ...fields } = (next ?? {}) as T;
     const replacement = next === null ? { _position: position, _deleted: true } : { ...fields, _position: position };
+    await this.claim.check();
     try {
       await this.native.replaceOne(
         { _id: id, $or: [{ _position: { $lt: position } }, { _position: { $exists: false } }] } as never,
@@ -136,12 +167,16 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
   }
 
   async clear(): Promise<void> {
+    await this.claim.check();
     await this.native.deleteMany({});
   }
 }
 
 class MongoCheckpointStore extends CheckpointStore {
-  constructor(private readonly connection: Connection) {
+  constructor(
+    private readonly connection: Connection,
+    private readonly claim: MongoClaim,
+  ) {
     super();
   }
 
@@ -153,6 +188,7 @@ class MongoCheckpointStore extends CheckpointStore {
   }
 
   async set(name: string, checkpoint: Checkpoint): Promise<void> {
+    await this.claim.check();
     await this.connection
       .collection<{ _id: string; position: number; version: number }>(CHECKPOINTS)
       .replaceOne({ _id: name }, checkpoint, { upsert: true });
@@ -160,6 +196,7 @@ class MongoCheckpointStore extends CheckpointStore {
 
   async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
     if (checkpoints.size === 0) return;
+    await this.claim.check();
     await this.connection.collection<{ _id: string; position: number; version: number }>(CHECKPOINTS).bulkWrite(
       [...checkpoints].map(([name, checkpoint]) => ({
         replaceOne: { filter: { _id: name }, replacement: checkpoint, upsert: true },
@@ -174,10 +211,12 @@ export class MongoReadStore extends ReadStore {
   readonly sharedBetweenProcesses = true;
   readonly checkpoints: CheckpointStore;
   private readonly indexes = new Map<string, Promise<unknown>>();
+  private readonly claim: MongoClaim;
 
   private constructor(private readonly connection: Connection) {
     super();
-    this.checkpoints = new MongoCheckpointStore(connection);
+    this.claim = new MongoClaim(connection);
+    this.checkpoints = new MongoCheckpointStore(connection, this.claim);
   }
 
   static async connect(uri: string): Promise<MongoReadStore> {
@@ -191,11 +230,15 @@ export class MongoReadStore extends ReadStore {
   }
 
   collection<T extends { id: string }>(name: string): ReadModelCollection<T> {
-    return new MongoCollection<T>(this.connection, name, this.indexes);
+    return new MongoCollection<T>(this.connection, name, this.indexes, this.claim);
   }
 
   /** Writes at once: nothing held back. */
   async flush(): Promise<void> {}
+
+  claimWrites(): Promise<void> {
+    return this.claim.claim();
+  }
 
   async collectionNames(): Promise<string[]> {
     const db = this.connection.db;

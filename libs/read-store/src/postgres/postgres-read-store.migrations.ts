@@ -22,4 +22,17 @@ export const READ_STORE_MIGRATIONS: readonly Migration[] = [
         version integer NOT NULL
       )`,
   },
+  {
+    version: 2,
+    description: 'read_model_writer: the fencing token of the process that projects the shared read models',
+    // One row. A process that takes the projections lease increments the token; every batch of document or
+    // checkpoint writes reads it FOR SHARE in its transaction and is refused when it is no longer its own, so a
+    // process that lost the lease writes nothing more, and a claim waits for the batch in flight to commit.
+    sql: `
+      CREATE TABLE read_model_writer (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        token bigint NOT NULL
+      );
+      INSERT INTO read_model_writer (token) VALUES (0)`,
+  },
 ];

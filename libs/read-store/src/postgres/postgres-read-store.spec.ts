@@ -1,13 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { DiscoveryService } from '@nestjs/core';
-import { type RecordedEvent, SqliteEventStore } from '../../../event-store/src/index.js';
-import type { Projection } from '../projection.js';
+import { SqliteEventStore } from '../../../event-store/src/index.js';
 import { ProjectionRunner } from '../projection-runner.js';
-import type { ReadStore } from '../read-store.port.js';
 import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
 import { PostgresLease } from '../lease/postgres-lease.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
+import { sharedReadStoreContract, ticks } from '../testing/shared-read-store.contract.js';
 import { PostgresReadStore } from './postgres-read-store.js';
 
 const server = postgresTestServer();
@@ -21,6 +22,15 @@ if (server) {
     await store.collection('cleared').clear();
     return store;
   });
+
+  sharedReadStoreContract('PostgreSQL', async () => ({
+    async open() {
+      const store = await PostgresReadStore.connect(database.url);
+      for (const name of ['fenced', 'ticks']) await store.collection(name).clear();
+      return store;
+    },
+    openLease: async () => new PostgresLease(database.url),
+  }));
 
   describe('PostgresReadStore shared by several replicas', () => {
     it('loses no change when two replicas apply different events to one document at the same time', async () => {
@@ -65,8 +75,7 @@ if (server) {
 
     it('answers equality filters on a large collection from the JSONB index rather than a scan', async () => {
       const store = await PostgresReadStore.connect(database.url);
-      const { Client } = (await import('pg')).default;
-      const client = new Client({ connectionString: database.url });
+      const client = new pg.Client({ connectionString: database.url });
       await client.connect();
       try {
         await client.query(
@@ -131,77 +140,87 @@ if (server) {
       await Promise.all([firstStore.close(), secondStore.close(), events.close()]);
     });
 
-    it('lets one process at a time project shared read models; another follows its checkpoints and takes over when it stops', async () => {
+    it('refuses the batch in flight of a process that lost the projections lease: the shared checkpoint never goes back', async () => {
       const events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
       const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
       const tick = async () =>
-        (await events.append('shared-clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata })).position;
-      for (let index = 0; index < 20; index += 1) await tick();
-      const processes = await Promise.all(
-        [1, 2].map(async () => {
-          const store = await PostgresReadStore.connect(database.url);
-          await store.collection('ticks').clear();
-          const lease = new PostgresLease(database.url);
-          const projection = ticks(async () => true);
-          const runner = new ProjectionRunner({} as DiscoveryService, events, store, false, lease);
-          runner.leaseTtlMs = 300;
-          return { store, lease, projection, runner };
+        (await events.append('fenced-clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata })).position;
+      for (let index = 0; index < 10; index += 1) await tick();
+      const leaseConnection = `diyml-lease-fencing-${randomUUID()}`;
+      let heldAt!: () => void;
+      const held = new Promise<void>((resolve) => (heldAt = resolve));
+      let resume!: () => void;
+      const resumed = new Promise<void>((resolve) => (resume = resolve));
+      // The first process stops in the middle of applying event 11, as one paused by the machine or the network.
+      const first = {
+        store: await PostgresReadStore.connect(database.url),
+        lease: new PostgresLease(database.url, leaseConnection),
+        projection: ticks(async (event) => {
+          if (event.position === 11) {
+            heldAt();
+            await resumed;
+          }
+          return true;
         }),
-      );
-      const [first, second] = processes;
+      };
+      await first.store.collection('ticks').clear();
       await first.store.checkpoints.set('ticks', { position: -1, version: 1 });
-      await first.runner.start([first.projection]);
-      await second.runner.start([second.projection]);
-      expect([first.runner.projecting, second.runner.projecting]).toEqual([true, false]);
-      const count = async () => (await second.store.collection<{ id: string; count: number }>('ticks').get('total'))?.count;
-      expect(await count()).toBe(20);
+      const firstRunner = new ProjectionRunner({} as DiscoveryService, events, first.store, false, first.lease);
+      firstRunner.leaseTtlMs = 300;
+      await firstRunner.start([first.projection]);
+      void tick();
+      await held;
 
-      // A write answered by the follower waits for the projecting process's checkpoint, then reads its documents.
-      const written = await tick();
-      await second.runner.waitFor(written);
-      expect(await count()).toBe(21);
-      expect(second.projection.applied).toEqual([]);
-
-      await first.runner.stop();
-      const afterHandOver = await tick();
-      await second.runner.waitFor(afterHandOver, 30_000);
-      expect(second.runner.projecting).toBe(true);
-      expect(await count()).toBe(22);
-      // It went on from the first process's checkpoint: every event applied once in all.
-      expect([...first.projection.applied, ...second.projection.applied].sort((a, b) => a - b)).toEqual(
-        Array.from({ length: 22 }, (_, index) => index + 1),
+      // Its lease connection is cut: the lease is free, and a second process takes it and projects on.
+      await withClient(database.url, (client) =>
+        client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [leaseConnection]),
       );
+      const second = { store: await PostgresReadStore.connect(database.url), lease: new PostgresLease(database.url), projection: ticks() };
+      const secondRunner = new ProjectionRunner({} as DiscoveryService, events, second.store, false, second.lease);
+      secondRunner.leaseTtlMs = 300;
+      await secondRunner.start([second.projection]);
+      expect(secondRunner.projecting).toBe(true);
+      await tick();
+      const last = await tick();
+      await secondRunner.waitFor(last);
+      // Published a moment after the event.
+      await eventually(async () => (await second.store.checkpoints.get('ticks'))?.position === 13);
 
-      await second.runner.stop();
-      // Started again on checkpoints that reached the head: ready at once, with nothing to apply.
-      const restarted = new ProjectionRunner({} as DiscoveryService, events, second.store, false, second.lease);
-      const again = ticks(async () => true);
-      await restarted.start([again]);
-      expect([restarted.projecting, again.applied]).toEqual([true, []]);
-      await restarted.stop();
-      for (const { store, lease } of processes) await Promise.all([store.close(), lease.close()]);
-      await events.close();
+      // The first process wakes up with event 11 applied in memory: neither it nor its checkpoint may land.
+      resume();
+      await eventually(async () => !firstRunner.projecting);
+      expect(first.projection.applied).toContain(11);
+      expect(await second.store.checkpoints.get('ticks')).toEqual({ position: 13, version: 1 });
+      expect(await second.store.collection<{ id: string; count: number }>('ticks').get('total')).toEqual({ id: 'total', count: 13 });
+      const afterWards = await tick();
+      await secondRunner.waitFor(afterWards);
+      expect(await second.store.collection<{ id: string; count: number }>('ticks').get('total')).toEqual({ id: 'total', count: 14 });
+      expect(first.projection.applied).not.toContain(afterWards);
+
+      await secondRunner.stop();
+      await firstRunner.stop();
+      await Promise.all([first.store.close(), first.lease.close(), second.store.close(), second.lease.close(), events.close()]);
     });
   });
 } else {
   it.skip('ReadStore contract: PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});
 }
 
-/** Counts Ticked events in one document, as long as `proceed` says so; remembers the positions it applied. */
-function ticks(proceed: (event: RecordedEvent) => Promise<boolean>): Projection & { applied: number[] } {
-  const applied: number[] = [];
-  return {
-    name: 'ticks',
-    version: 1,
-    collections: ['ticks'],
-    eventTypes: ['Ticked'],
-    applied,
-    async apply(event: RecordedEvent, store: ReadStore) {
-      if (!(await proceed(event))) return;
-      applied.push(event.position);
-      await store
-        .collection<{ id: string; count: number }>('ticks')
-        .apply('total', event.position, (current) => ({ id: 'total', count: (current?.count ?? 0) + 1 }));
-    },
-  };
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits until `condition` holds; fails after 20 s. */
+async function eventually(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('The condition did not hold within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -10,6 +10,7 @@ import {
   type ReadModelCollection,
   ReadStore,
   type Where,
+  writesClaimedElsewhere,
 } from '../read-store.port.js';
 import { READ_STORE_MIGRATIONS } from './postgres-read-store.migrations.js';
 
@@ -85,6 +86,8 @@ class DocumentWrites {
   private inFlight = new Map<string, HeldWrite>();
   private writing: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  /** The fencing token this store claimed; undefined: it never claimed, and its writes go unchecked. */
+  private token?: string;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -120,6 +123,7 @@ class DocumentWrites {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.flush().catch((error: unknown) => {
+        if (isWritesClaimedElsewhere(error)) return; // dropped: the next read or checkpoint tells the runner
         this.logger.warn(`Writing held document changes failed, kept for the next try: ${String(error)}`);
         this.scheduleFlush();
       });
@@ -144,6 +148,7 @@ class DocumentWrites {
       // One transaction: a process killed mid-batch leaves none of it, so a projection never finds one document
       // of an event written and another of the same event missing.
       await this.inTransaction(async (client) => {
+        await this.checkClaim(client);
         const landed = await this.writeAll(client, batch);
         for (const entry of batch) {
           if (!landed.has(documentKey(entry.collection, entry.id))) await this.applyAgain(client, entry);
@@ -151,6 +156,10 @@ class DocumentWrites {
       });
     } catch (error) {
       this.inFlight = new Map();
+      if (isWritesClaimedElsewhere(error)) {
+        this.discard();
+        throw error;
+      }
       // Nothing of the batch was written: hold it again, under what was held meanwhile, so no change is lost.
       for (const entry of batch) {
         const key = documentKey(entry.collection, entry.id);
@@ -167,8 +176,43 @@ class DocumentWrites {
     this.inFlight = new Map();
   }
 
+  /**
+   * Makes this store's writes the ones that land (see ReadStore.claimWrites): waits for its own batch in flight,
+   * drops what it held from before, and takes the next token. The UPDATE waits for other stores' batches that
+   * hold the token FOR SHARE, and after it commits their next batch is refused.
+   */
+  async claim(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+    this.discard();
+    const { rows } = await this.pool.query<{ token: string }>('UPDATE read_model_writer SET token = token + 1 RETURNING token');
+    this.token = rows[0].token;
+  }
+
+  /** In a write's transaction: refuses it when another store claimed the read models after this one. */
+  async checkClaim(client: pg.PoolClient): Promise<void> {
+    if (this.token === undefined) return;
+    const { rows } = await client.query<{ token: string }>('SELECT token FROM read_model_writer FOR SHARE');
+    if (rows[0].token !== this.token) throw writesClaimedElsewhere();
+  }
+
+  /** A write other than documents (checkpoints, clearing a collection), in one transaction behind the claim check. */
+  async claimed(work: (client: pg.PoolClient) => Promise<unknown>): Promise<void> {
+    await this.inTransaction(async (client) => {
+      await this.checkClaim(client);
+      await work(client);
+    });
+  }
+
+  /** Forgets every held change and remembered version: they were made under a claim that no longer holds. */
+  private discard(): void {
+    this.held = new Map();
+    this.known.forgetAll();
+  }
+
   /** Runs `work` in a transaction, again when a deadlock with another process's writes aborted it. */
-  private async inTransaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  async inTransaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       const client = await this.pool.connect();
       try {
@@ -282,6 +326,14 @@ class KnownDocuments {
       },
     };
   }
+
+  forgetAll(): void {
+    this.documents.clear();
+  }
+}
+
+function isWritesClaimedElsewhere(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 'LEASE_LOST';
 }
 
 class PostgresCollection<T extends { id: string }> implements ReadModelCollection<T> {
@@ -364,7 +416,7 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
   async clear(): Promise<void> {
     await this.writes.flush();
     this.known.clear();
-    await this.pool.query('DELETE FROM read_models WHERE collection = $1', [this.name]);
+    await this.writes.claimed((client) => client.query('DELETE FROM read_models WHERE collection = $1', [this.name]));
   }
 }
 
@@ -386,24 +438,19 @@ class PostgresCheckpointStore extends CheckpointStore {
   }
 
   async set(name: string, checkpoint: Checkpoint): Promise<void> {
-    await this.writes.flush();
-    await this.pool.query(
-      `INSERT INTO read_model_checkpoints (name, position, version) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
-      [name, checkpoint.position, checkpoint.version],
-    );
+    await this.setAll(new Map([[name, checkpoint]]));
   }
 
   async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
     await this.writes.flush();
     if (checkpoints.size === 0) return;
     const entries = [...checkpoints];
-    await this.pool.query(
+    await this.writes.claimed((client) => client.query(
       `INSERT INTO read_model_checkpoints (name, position, version)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[])
        ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
       [entries.map(([name]) => name), entries.map(([, c]) => c.position), entries.map(([, c]) => c.version)],
-    );
+    ));
   }
 }
 
@@ -448,6 +495,10 @@ export class PostgresReadStore extends ReadStore {
 
   flush(): Promise<void> {
     return this.writes.flush();
+  }
+
+  claimWrites(): Promise<void> {
+    return this.writes.claim();
   }
 
   async close(): Promise<void> {
