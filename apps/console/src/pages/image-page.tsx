@@ -7,6 +7,7 @@ import { BoxEditor } from '../components/box-editor';
 import { ErrorMessage } from '../components/error-message';
 import { MetadataEditor } from '../components/metadata-editor';
 import { Link, navigate } from '../router';
+import { LabelOptions } from '../components/label-options';
 
 /** One image: its label (classification) or its boxes (detection), with previous/next. */
 export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
@@ -122,11 +123,7 @@ function RegionsForm({ project, image, src, onSaved }: { project: Project; image
         <label>
           New boxes are
           <select value={drawLabel} onChange={(event) => setDrawLabel(event.target.value)}>
-            {project.labels.map((label) => (
-              <option key={label.id} value={label.id}>
-                {label.name}
-              </option>
-            ))}
+            <LabelOptions labels={project.labels} />
           </select>
         </label>
         <button type="button" className="primary" disabled={save.isPending} onClick={() => save.mutate()}>
