@@ -211,7 +211,9 @@ export function PredictionsPage({ project }: { project: Project }) {
         </BoxCorrection>
       )}
       {predictions.isPending && <Loading what="the stored predictions" />}
-      {predictions.data && items.length === 0 && <p className="hint">No stored prediction matches.</p>}
+      {predictions.data && items.length === 0 && (
+        <p className="hint">{Object.values(filter).some(Boolean) ? 'No stored prediction matches.' : 'No stored prediction yet.'}</p>
+      )}
       <ul className="stored-predictions" aria-label="Stored predictions">
         {items.map((item) => (
           <StoredPredictionCard

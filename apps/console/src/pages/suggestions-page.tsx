@@ -132,7 +132,7 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       const failures = result.items.filter((item) => item.error).map((item) => item.error!.message);
       // Reviewing one photo's boxes goes on with the next suggestion, as labeling one image goes on with the next.
       const reviewed = batch.length === 1 && batch[0].imageId === reviewing;
-      const next = reviewed ? items[items.findIndex((item) => item.imageId === reviewing) + 1] : undefined;
+      const next = reviewed ? (items[items.findIndex((item) => item.imageId === reviewing) + 1] ?? items.find((item) => item.imageId !== reviewing)) : undefined;
       await settle(`${result.accepted} accepted${result.failed ? `, ${result.failed} failed: ${failures.join('; ')}` : ''}.`);
       if (reviewed && result.accepted === 1) setReviewing(next?.imageId ?? null);
     },
