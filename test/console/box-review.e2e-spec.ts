@@ -123,4 +123,21 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
+
+  it('says what to do next on the screens of a new project, and reads each training field with its range and default', async () => {
+    const fresh = await client.createProject('detection', ['fork'], 'fresh');
+    await page.goto(`/projects/${fresh.id}/deploy`);
+    await page.getByText('Nothing to deploy yet: only completed iterations can be deployed.').waitFor();
+    await expect(page.getByRole('button', { name: 'Deploy' }).count()).resolves.toBe(0);
+    await page.getByRole('link', { name: 'Train one' }).click();
+    await page.getByText('No iterations yet: start one above once the dataset is ready.').waitFor();
+    await expect(page.getByRole('table').count()).resolves.toBe(0);
+    const epochs = page.getByLabel('Epochs');
+    const description = await page.locator(`[id="${await epochs.getAttribute('aria-describedby')}"]`).textContent();
+    expect(description).toMatch(/^1 to 500 · default \d+/);
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Predictions' }).click();
+    await page.getByText('No stored prediction yet.').waitFor();
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
 });

@@ -16,21 +16,28 @@ export function BoxCorrection({
   labels,
   regions,
   onChange,
+  onReset,
+  onClose,
   children,
 }: {
-  title: string;
+  /** A heading, where the page has none naming the photo already. */
+  title?: string;
   path: string;
   alt: string;
   labels: Label[];
   regions: Region[];
   onChange: (regions: Region[]) => void;
+  /** Back to the model's boxes; absent (or null) while they are not changed. */
+  onReset?: (() => void) | null;
+  /** Where the panel can be closed without writing anything. */
+  onClose?: () => void;
   children: ReactNode;
 }) {
   const photo = useQuery({ queryKey: ['bytes', path], queryFn: () => fetchDataUrl(path), staleTime: Infinity, gcTime: 10 * 60_000 });
   const [drawLabel, setDrawLabel] = useState(labels[0]?.id ?? '');
   return (
-    <section className="card box-correction" aria-label={title}>
-      <h3>{title}</h3>
+    <section className="card box-correction" aria-label={title ?? `Boxes of ${alt}`}>
+      {title && <h3>{title}</h3>}
       <div className="toolbar">
         <label>
           New boxes are
@@ -39,6 +46,16 @@ export function BoxCorrection({
           </select>
         </label>
         {children}
+        {onReset !== undefined && (
+          <button type="button" onClick={onReset ?? undefined} disabled={onReset === null}>
+            Back to the model's boxes
+          </button>
+        )}
+        {onClose && (
+          <button type="button" onClick={onClose}>
+            Close
+          </button>
+        )}
       </div>
       <ErrorMessage error={photo.error} />
       {photo.data ? (
@@ -48,4 +65,9 @@ export function BoxCorrection({
       )}
     </section>
   );
+}
+
+/** The corrections of every photo but one (the one set back to the model's boxes). */
+export function withoutKey<T>(record: Record<string, T>, key: string): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).filter(([other]) => other !== key));
 }

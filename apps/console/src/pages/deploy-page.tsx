@@ -7,6 +7,7 @@ import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
+import { IterationOptions } from '../components/iteration-options';
 
 type Deployment = Schemas['DeploymentDto'];
 type Prediction = Schemas['PredictionDto'];
@@ -53,11 +54,7 @@ export function DeployPage({ project }: { project: Project }) {
             <label>
               Iteration
               <select value={chosen} onChange={(event) => setIterationId(event.target.value)}>
-                {completed.map((iteration) => (
-                  <option key={iteration.id} value={iteration.id}>
-                    {iteration.name}
-                  </option>
-                ))}
+                <IterationOptions iterations={completed} />
               </select>
             </label>
             <label>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, type Project, type Region, type Schemas, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { AuthenticatedImage } from '../components/authenticated-image';
-import { BoxCorrection } from '../components/box-correction';
+import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
@@ -194,19 +194,11 @@ export function PredictionsPage({ project }: { project: Project }) {
           labels={project.labels}
           regions={boxEdits[underReview.id] ?? predictedRegions(underReview)}
           onChange={(regions) => setBoxEdits({ ...boxEdits, [underReview.id]: regions })}
+          onReset={boxEdits[underReview.id] ? () => setBoxEdits(withoutKey(boxEdits, underReview.id)) : null}
+          onClose={() => setReviewing(null)}
         >
           <button type="button" className="primary" onClick={() => promote.mutate([underReview])} disabled={busy || underReview.promotedImageId !== null}>
             Add to the dataset with these boxes
-          </button>
-          <button
-            type="button"
-            onClick={() => setBoxEdits(Object.fromEntries(Object.entries(boxEdits).filter(([id]) => id !== underReview.id)))}
-            disabled={!boxEdits[underReview.id]}
-          >
-            Back to the predicted boxes
-          </button>
-          <button type="button" onClick={() => setReviewing(null)}>
-            Close
           </button>
         </BoxCorrection>
       )}

@@ -3,13 +3,14 @@ import { useEffect, useState } from 'react';
 import { api, type Project, type Region, type Schemas, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { AuthenticatedImage, contentPath, thumbnailPath } from '../components/authenticated-image';
-import { BoxCorrection } from '../components/box-correction';
+import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { Link } from '../router';
 import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
 import { Loading } from '../components/loading';
+import { IterationOptions } from '../components/iteration-options';
 
 type Suggestion = Schemas['LabelSuggestionDto'];
 type SuggestionRun = Schemas['SuggestionRunDto'];
@@ -53,11 +54,7 @@ export function SuggestionsPage({ project }: { project: Project }) {
           <label>
             Suggest with
             <select value={iterationId} onChange={(event) => setChosen(event.target.value)}>
-              {completed.map((iteration) => (
-                <option key={iteration.id} value={iteration.id}>
-                  {iteration.name}
-                </option>
-              ))}
+              <IterationOptions iterations={completed} />
             </select>
           </label>
         )}
@@ -203,19 +200,11 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
           labels={project.labels}
           regions={boxEdits[underReview.imageId] ?? suggestedRegions(underReview, boxThreshold)}
           onChange={(regions) => setBoxEdits({ ...boxEdits, [underReview.imageId]: regions })}
+          onReset={boxEdits[underReview.imageId] ? () => setBoxEdits(withoutKey(boxEdits, underReview.imageId)) : null}
+          onClose={() => setReviewing(null)}
         >
           <button type="button" className="primary" onClick={() => accept.mutate([underReview])} disabled={busy}>
             Accept these boxes and review the next
-          </button>
-          <button
-            type="button"
-            onClick={() => setBoxEdits(Object.fromEntries(Object.entries(boxEdits).filter(([imageId]) => imageId !== underReview.imageId)))}
-            disabled={!boxEdits[underReview.imageId]}
-          >
-            Back to the suggested boxes
-          </button>
-          <button type="button" onClick={() => setReviewing(null)}>
-            Close
           </button>
         </BoxCorrection>
       )}
