@@ -60,6 +60,9 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     await page.getByRole('button', { name: 'Correct boxes of scene-0.png' }).click();
     const review = page.getByRole('region', { name: 'Boxes of scene-0.png' });
     await review.getByRole('img', { name: 'scene-0.png' }).waitFor();
+    // The surface boxes are drawn on covers the photo exactly (the boxes sit where they are on the photo).
+    const [surface, photo] = [await page.getByRole('application').boundingBox(), await review.getByRole('img', { name: 'scene-0.png' }).boundingBox()];
+    expect([surface!.x, surface!.y, surface!.width, surface!.height].map(Math.round)).toEqual([photo!.x, photo!.y, photo!.width, photo!.height].map(Math.round));
 
     await deleteEveryBox(page);
     await drawBox(page, { x: 0.1, y: 0.2, width: 0.3, height: 0.4 });
