@@ -40,8 +40,11 @@ describe('shared models over HTTP', () => {
     await testApp.destroy();
   });
 
+  const ownDeployment = async () => (await as(owner.auth).get(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}`).expect(200)).body;
+
   it('is invisible to other users until the owner shares it; only the owner can share', async () => {
     expect((await as(other.token).get('/v1/shared-models')).body.items).toEqual([]);
+    expect((await ownDeployment()).shared).toBeNull();
     expect((await as(other.token).predict(model.deployment.id)).status).toBe(404);
     const byStranger = await share({ description: 'mine now' }, other.token);
     expect(byStranger.status).toBe(404);
@@ -64,6 +67,7 @@ describe('shared models over HTTP', () => {
       endpoint: `/v1/shared-models/${model.deployment.id}/predict`,
     };
     expect(shared.body).toEqual(expected);
+    expect((await ownDeployment()).shared).toEqual({ name: 'Fruit sorter', description: 'Tells apples from pears.', sharedAt: shared.body.sharedAt });
 
     const found = await as(other.token).get('/v1/shared-models?q=PEARS%20fruit');
     expect(found.body.items).toEqual([expected]);
@@ -150,6 +154,7 @@ describe('shared models over HTTP', () => {
   it('disappears for everyone when the owner unshares it', async () => {
     const unshared = await testApp.http.delete(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}/share`).set('Authorization', owner.auth);
     expect(unshared.status).toBe(204);
+    expect((await ownDeployment()).shared).toBeNull();
     expect((await as(other.token).get('/v1/shared-models')).body.items).toEqual([]);
     expect((await as(other.token).get(`/v1/shared-models/${model.deployment.id}`)).status).toBe(404);
     const refused = await as(other.token).predict(model.deployment.id);

@@ -22,6 +22,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
   let project: { id: string; labels: Record<string, string> };
   let iterationId: string;
   let unlabeled: string[];
+  let filenames: Map<string, string>;
 
   const base = () => `/v1/projects/${project.id}/iterations/${iterationId}/suggestions`;
   const post = (path: string, body: unknown, auth = client.auth) => client.http.post(`${base()}${path}`).set('Authorization', auth).send(body as object);
@@ -50,6 +51,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const red = await client.upload(project.id, await colouredSquares(RED, 3, 3), {}, 'red');
     const blue = await client.upload(project.id, await colouredSquares(BLUE, 3, 4), {}, 'blue');
     unlabeled = [...red, ...blue].map((item) => item.id!);
+    filenames = new Map([...red, ...blue].map((item) => [item.id!, item.filename]));
     const imported = await client.http
       .post(`/v1/projects/${project.id}/models`)
       .set('Authorization', client.auth)
@@ -71,7 +73,7 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const all = (await list()).items;
     expect(all.map((suggestion) => suggestion.imageId).sort()).toEqual([...unlabeled].sort());
     for (const suggestion of all) {
-      expect(suggestion).toMatchObject({ status: 'pending', runId: run.id });
+      expect(suggestion).toMatchObject({ status: 'pending', runId: run.id, filename: filenames.get(suggestion.imageId) });
       expect(suggestion.predictions.map((p) => p.label).sort()).toEqual(['blue', 'red']);
       expect(suggestion.predictions[0].probability).toBeGreaterThanOrEqual(suggestion.predictions[1].probability);
       expect(suggestion.predictions[0].probability + suggestion.predictions[1].probability).toBeCloseTo(1, 4);

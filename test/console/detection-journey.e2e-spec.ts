@@ -2,23 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
 import { RED, squareScenes } from '../support/generated-images.js';
+import { drawBox } from './box-drawing.js';
 
 export const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
-
-/** Drags a box over the editor's surface, in fractions of the image. */
-async function drawBox(page: Page, box: { x: number; y: number; width: number; height: number }) {
-  await page.waitForFunction("(document.querySelector('.box-editor img')?.naturalHeight ?? 0) > 0");
-  const surface = page.getByRole('application');
-  await surface.scrollIntoViewIfNeeded();
-  const bounds = (await surface.boundingBox())!;
-  await page.mouse.move(bounds.x + box.x * bounds.width, bounds.y + box.y * bounds.height);
-  await page.mouse.down();
-  await page.mouse.move(bounds.x + (box.x + box.width) * bounds.width, bounds.y + (box.y + box.height) * bounds.height, { steps: 5 });
-  await page.mouse.up();
-}
 
 describe('console: the detection journey', () => {
   let harness: ConsoleHarness;

@@ -100,8 +100,12 @@ describe('console: operating a project once it has a model', () => {
     await testRun.getByRole('button', { name: 'View holdout-red.png full size' }).click();
     const viewed = page.getByRole('figure', { name: 'Test image holdout-red.png' });
     await viewed.waitFor();
-    // The full-size photo, as it was sent: 16×16 pixels (the thumbnail never enlarges it either).
+    // The full-size photo, as it was sent: 16×16 pixels (the thumbnail never enlarges it either)…
     await page.waitForFunction(`document.querySelector('figure img[alt="holdout-red.png"]')?.naturalWidth === 16`);
+    // …shown scaled to fit the screen (640 pixels wide at most, 70% of the 800-pixel height), square as it is.
+    const shown = (await viewed.getByRole('img', { name: 'holdout-red.png' }).boundingBox())!;
+    expect(Math.round(shown.width)).toBe(560);
+    expect(Math.round(shown.height)).toBe(560);
     await page.screenshot({ path: join(SCREENSHOTS, 'test-run-photos.png'), fullPage: true });
 
     // Renaming to a name another iteration has is refused with the API's message; the typed name stays.

@@ -3237,6 +3237,17 @@ export interface components {
              */
             name?: string;
         };
+        DeploymentSharingDto: {
+            /**
+             * @description The name other users see.
+             * @example Fruit classifier
+             */
+            name: string;
+            /** @example Tells apples from pears. */
+            description: string;
+            /** Format: date-time */
+            sharedAt: string;
+        };
         DeployedModelDto: {
             /** Format: uuid */
             id: string;
@@ -3264,6 +3275,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             keyRotatedAt?: string | null;
+            /** @description How the deployment is shared with the other users of this server (see /v1/shared-models); null when it is not. */
+            shared: components["schemas"]["DeploymentSharingDto"] | null;
             revision: number;
             /** @description The deployment key. Shown once: only its hash is kept. Send it as X-Api-Key. */
             apiKey: string;
@@ -3295,6 +3308,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             keyRotatedAt?: string | null;
+            /** @description How the deployment is shared with the other users of this server (see /v1/shared-models); null when it is not. */
+            shared: components["schemas"]["DeploymentSharingDto"] | null;
             revision: number;
         };
         DeploymentPageDto: {
@@ -3733,6 +3748,11 @@ export interface components {
         LabelSuggestionDto: {
             /** Format: uuid */
             imageId: string;
+            /**
+             * @description The image's file name; null if the image was just removed.
+             * @example IMG_0042.jpg
+             */
+            filename: string | null;
             /** Format: uuid */
             iterationId: string;
             /** Format: uuid */

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { CSSProperties, ReactNode } from 'react';
 
 export interface DrawnBox {
   label: string;
@@ -14,9 +14,21 @@ export interface DrawnBox {
  * A picture with boxes drawn over it, positioned in fractions of its size: labelled regions dashed, predictions
  * solid with their probability. A box near the top edge has its caption inside, so it never covers what is above.
  */
-export function BoxesOverlay({ children, expected = [], predicted = [], className = '' }: { children: ReactNode; expected?: DrawnBox[]; predicted?: DrawnBox[]; className?: string }) {
+export function BoxesOverlay({
+  children,
+  expected = [],
+  predicted = [],
+  className = '',
+  style,
+}: {
+  children: ReactNode;
+  expected?: DrawnBox[];
+  predicted?: DrawnBox[];
+  className?: string;
+  style?: CSSProperties;
+}) {
   return (
-    <div className={`overlay ${className}`}>
+    <div className={`overlay ${className}`} style={style}>
       {children}
       {expected.map((box, index) => (
         <Box key={`e${index}`} box={box} kind="expected-box" caption={box.label} />

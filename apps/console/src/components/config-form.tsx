@@ -66,6 +66,8 @@ export function SchemaFields({
           ]
             .filter(Boolean)
             .join(' · ');
+          // Screen readers read the range, default and description with the field, as sighted users see them beside it.
+          const described = hint ? { 'aria-describedby': `${id}-hint` } : {};
           if (node.properties) {
             const nested = (value ?? {}) as Values;
             return (
@@ -85,7 +87,7 @@ export function SchemaFields({
             <div key={name} className="field">
               <label htmlFor={id}>{humanise(name)}</label>
               {node.enum ? (
-                <select id={id} value={String(value ?? '')} onChange={(event) => set(event.target.value)}>
+                <select id={id} {...described} value={String(value ?? '')} onChange={(event) => set(event.target.value)}>
                   {node.enum.map((option) => (
                     <option key={option} value={option}>
                       {option}
@@ -93,10 +95,11 @@ export function SchemaFields({
                   ))}
                 </select>
               ) : node.type === 'boolean' ? (
-                <input id={id} type="checkbox" checked={Boolean(value ?? node.default)} onChange={(event) => set(event.target.checked)} />
+                <input id={id} {...described} type="checkbox" checked={Boolean(value ?? node.default)} onChange={(event) => set(event.target.checked)} />
               ) : node.type === 'number' || node.type === 'integer' ? (
                 <input
                   id={id}
+                  {...described}
                   type="number"
                   min={node.minimum}
                   max={node.maximum}
@@ -105,9 +108,13 @@ export function SchemaFields({
                   onChange={(event) => set(event.target.value === '' ? undefined : Number(event.target.value))}
                 />
               ) : (
-                <input id={id} value={String(value ?? '')} onChange={(event) => set(event.target.value || null)} />
+                <input id={id} {...described} value={String(value ?? '')} onChange={(event) => set(event.target.value || null)} />
               )}
-              {hint && <small className="hint">{hint}</small>}
+              {hint && (
+                <small id={`${id}-hint`} className="hint">
+                  {hint}
+                </small>
+              )}
             </div>
           );
         })}

@@ -71,21 +71,11 @@ export function PredictionStoreSettings({ project, deployment }: { project: Proj
 export function Sharing({ project, deployment }: { project: Project; deployment: Deployment }) {
   const queryClient = useQueryClient();
   const path = { projectId: project.id, deploymentId: deployment.id };
-  // Read from the list rather than GET /v1/shared-models/{id}, whose 404 for "not shared" would be a failed request.
-  const sharedModels = useQuery({
-    queryKey: ['shared-models', 'all'],
-    queryFn: async () => unwrap(await api.GET('/v1/shared-models', { params: { query: { limit: 1000 } } })),
-  });
-  const shared = { data: sharedModels.data?.items.find((model) => model.id === deployment.id), error: sharedModels.error };
-  const [name, setName] = useState(`${project.name} – ${deployment.name}`);
-  const [description, setDescription] = useState('');
-  useEffect(() => {
-    if (shared.data) {
-      setName(shared.data.name);
-      setDescription(shared.data.description);
-    }
-  }, [shared.data]);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['shared-models'] });
+  const shared = deployment.shared;
+  const [name, setName] = useState(shared?.name ?? `${project.name} – ${deployment.name}`);
+  const [description, setDescription] = useState(shared?.description ?? '');
+  const refresh = () =>
+    Promise.all([queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }), queryClient.invalidateQueries({ queryKey: ['shared-models'] })]);
   const share = useMutation({
     mutationFn: async () => unwrap(await api.PUT('/v1/projects/{projectId}/deployments/{deploymentId}/share', { params: { path }, body: { name, description } })),
     onSuccess: refresh,
@@ -102,9 +92,9 @@ export function Sharing({ project, deployment }: { project: Project; deployment:
     <form aria-label={`Sharing of ${deployment.name}`} onSubmit={submit}>
       <h4>Sharing</h4>
       <p className="hint" role="status">
-        {shared.data ? (
+        {shared ? (
           <>
-            Shared with the other users of this server since {new Date(shared.data.sharedAt).toLocaleString()}: they find it under{' '}
+            Shared with the other users of this server since {new Date(shared.sharedAt).toLocaleString()}: they find it under{' '}
             <Link href="/shared-models">Shared models</Link> and predict with their own token.
           </>
         ) : (
@@ -121,15 +111,15 @@ export function Sharing({ project, deployment }: { project: Project; deployment:
       </label>
       <div className="toolbar">
         <button type="submit" disabled={share.isPending}>
-          {shared.data ? 'Update the shared name and description' : 'Share with other users'}
+          {shared ? 'Update the shared name and description' : 'Share with other users'}
         </button>
-        {shared.data && (
+        {shared && (
           <button type="button" className="danger" onClick={() => unshare.mutate()} disabled={unshare.isPending}>
             Stop sharing
           </button>
         )}
       </div>
-      <ErrorMessage error={shared.error ?? share.error ?? unshare.error} />
+      <ErrorMessage error={share.error ?? unshare.error} />
     </form>
   );
 }

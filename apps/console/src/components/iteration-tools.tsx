@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api, type Iteration, type Project, unwrap } from '../api/client';
 import { navigate } from '../router';
 import { ErrorMessage } from './error-message';
+import { IterationOptions } from './iteration-options';
 
 /** The diff endpoint documents its body in words; these are its fields. */
 interface DatasetDiff {
@@ -51,11 +52,7 @@ export function IterationTools({ project, iteration }: { project: Project; itera
           Compare the dataset with
           <select value={against} onChange={(event) => setAgainst(event.target.value)}>
             <option value="">choose an iteration…</option>
-            {others.map((other) => (
-              <option key={other.id} value={other.id}>
-                {other.name}
-              </option>
-            ))}
+            <IterationOptions iterations={others} />
           </select>
         </label>
       )}

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useRef, useState } from 'react';
+import { type CSSProperties, type FormEvent, useRef, useState } from 'react';
 import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
@@ -119,9 +119,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       </ul>
       {viewed && (
         <figure className="card viewed-test-image" aria-label={`Test image ${viewed.filename}`}>
-          <BoxesOverlay expected={boxesOf(viewed.expected)} predicted={boxesOf(viewed.predicted)}>
-            <AuthenticatedImage path={viewed.imageUrl} alt={viewed.filename} />
-          </BoxesOverlay>
+          <FittedPhoto key={viewed.imageUrl} path={viewed.imageUrl} alt={viewed.filename} expected={boxesOf(viewed.expected)} predicted={boxesOf(viewed.predicted)} />
           <figcaption>
             <strong>{viewed.filename}</strong>: {outcome(project, viewed)}{' '}
             <button type="button" onClick={() => setViewed(null)}>
@@ -131,6 +129,16 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
         </figure>
       )}
     </div>
+  );
+}
+
+/** A photo with its boxes, scaled to fit the screen's width and height whatever its size (a 16-pixel photo too), aspect kept. */
+function FittedPhoto({ path, alt, expected, predicted }: { path: string; alt: string; expected: DrawnBox[]; predicted: DrawnBox[] }) {
+  const [aspect, setAspect] = useState(1);
+  return (
+    <BoxesOverlay className="fitted" style={{ '--aspect': aspect } as CSSProperties} expected={expected} predicted={predicted}>
+      <AuthenticatedImage path={path} alt={alt} onLoad={(event) => setAspect(event.currentTarget.naturalWidth / event.currentTarget.naturalHeight)} />
+    </BoxesOverlay>
   );
 }
 

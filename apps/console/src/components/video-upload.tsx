@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
+import { LabelOptions } from './label-options';
 
 type Video = Schemas['VideoDto'];
 
@@ -60,11 +61,7 @@ export function VideoUpload({ project }: { project: Project }) {
           Label every frame
           <select value={label} onChange={(event) => setLabel(event.target.value)}>
             <option value="">no label</option>
-            {project.labels.map((item) => (
-              <option key={item.id} value={item.id}>
-                {item.name}
-              </option>
-            ))}
+            <LabelOptions labels={project.labels} />
           </select>
         </label>
       )}

@@ -10,6 +10,7 @@ import { VideoUpload } from '../components/video-upload';
 import { navigate, useLocation } from '../router';
 import { LabelsEditor } from './project-settings-page';
 import { useSelection } from '../components/use-selection';
+import { LabelOptions } from '../components/label-options';
 
 const CELL = 150;
 
@@ -74,11 +75,7 @@ function Filters({
           <option value="">All images</option>
           <option value="unlabeled">Unlabeled</option>
           <option value="excluded">Excluded from training</option>
-          {project.labels.map((label) => (
-            <option key={label.id} value={label.id}>
-              {label.name} ({counts?.find((count) => count.id === label.id)?.imageCount ?? 0})
-            </option>
-          ))}
+          <LabelOptions labels={project.labels} describe={(label) => `${label.name} (${counts?.find((count) => count.id === label.id)?.imageCount ?? 0})`} />
         </select>
       </label>
       <label>
@@ -215,11 +212,7 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
                   <option value="" disabled>
                     choose…
                   </option>
-                  {project.labels.map((item) => (
-                    <option key={item.id} value={item.id}>
-                      {item.name}
-                    </option>
-                  ))}
+                  <LabelOptions labels={project.labels} />
                   <option value="none">(no label)</option>
                 </select>
               </label>

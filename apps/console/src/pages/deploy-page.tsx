@@ -6,7 +6,8 @@ import { PredictionStoreSettings, Sharing } from '../components/deployment-extra
 import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
-import { useLocation } from '../router';
+import { Link, useLocation } from '../router';
+import { IterationOptions } from '../components/iteration-options';
 
 type Deployment = Schemas['DeploymentDto'];
 type Prediction = Schemas['PredictionDto'];
@@ -43,24 +44,28 @@ export function DeployPage({ project }: { project: Project }) {
     <section>
       <form onSubmit={onSubmit} className="card inline-form" aria-label="Deploy an iteration">
         <h2>Deploy</h2>
-        {completed.length === 0 && <p className="hint">Train an iteration first: only completed iterations can be deployed.</p>}
-        <label>
-          Iteration
-          <select value={chosen} onChange={(event) => setIterationId(event.target.value)}>
-            {completed.map((iteration) => (
-              <option key={iteration.id} value={iteration.id}>
-                {iteration.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Deployment name
-          <input value={name} onChange={(event) => setName(event.target.value)} />
-        </label>
-        <button type="submit" className="primary" disabled={!chosen || deploy.isPending}>
-          Deploy
-        </button>
+        <ErrorMessage error={iterations.error} />
+        {iterations.data && completed.length === 0 ? (
+          <p className="hint">
+            Nothing to deploy yet: only completed iterations can be deployed. <Link href={`/projects/${project.id}/train`}>Train one</Link> first.
+          </p>
+        ) : (
+          <>
+            <label>
+              Iteration
+              <select value={chosen} onChange={(event) => setIterationId(event.target.value)}>
+                <IterationOptions iterations={completed} />
+              </select>
+            </label>
+            <label>
+              Deployment name
+              <input value={name} onChange={(event) => setName(event.target.value)} />
+            </label>
+            <button type="submit" className="primary" disabled={!chosen || deploy.isPending}>
+              Deploy
+            </button>
+          </>
+        )}
         <ErrorMessage error={deploy.error} />
       </form>
       <ErrorMessage error={deployments.error} />

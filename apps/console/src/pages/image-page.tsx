@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, fetchDataUrl, type Image, type Project, type Region, unwrap } from '../api/client';
 import { labelImages, useImages, useRefreshImages } from '../api/images';
 import { contentPath } from '../components/authenticated-image';
-import { BoxEditor } from '../components/box-editor';
+import { BoxCorrection } from '../components/box-correction';
 import { ErrorMessage } from '../components/error-message';
 import { MetadataEditor } from '../components/metadata-editor';
 import { Link, navigate } from '../router';
@@ -44,7 +44,7 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
         <>
           <h2>{image.data.filename}</h2>
           {project.type === 'detection' ? (
-            <RegionsForm key={image.data.id + image.data.revision} project={project} image={image.data} src={bytes.data} onSaved={() => go(1)} />
+            <RegionsForm key={image.data.id + image.data.revision} project={project} image={image.data} onSaved={() => go(1)} />
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
           )}
@@ -94,11 +94,10 @@ function LabelForm({ project, image, src, onLabeled }: { project: Project; image
   );
 }
 
-function RegionsForm({ project, image, src, onSaved }: { project: Project; image: Image; src: string; onSaved: () => void }) {
+function RegionsForm({ project, image, onSaved }: { project: Project; image: Image; onSaved: () => void }) {
   const refresh = useRefreshImages(project.id);
   const initial = image.regions.map(({ label, x, y, width, height }) => ({ label: label.id, x, y, width, height }));
   const [regions, setRegions] = useState<Region[]>(initial);
-  const [drawLabel, setDrawLabel] = useState(project.labels[0]?.id ?? '');
   const changed = JSON.stringify(regions) !== JSON.stringify(initial);
   const save = useMutation({
     mutationFn: async () =>
@@ -117,25 +116,14 @@ function RegionsForm({ project, image, src, onSaved }: { project: Project; image
     return <p className="hint">Add a label on the Dataset tab first: every box needs one.</p>;
   }
   return (
-    <div className="regions-form">
-      <div className="toolbar">
-        <label>
-          New boxes are
-          <select value={drawLabel} onChange={(event) => setDrawLabel(event.target.value)}>
-            {project.labels.map((label) => (
-              <option key={label.id} value={label.id}>
-                {label.name}
-              </option>
-            ))}
-          </select>
-        </label>
+    <>
+      <ErrorMessage error={save.error} />
+      <BoxCorrection path={contentPath(project.id, image.id)} alt={image.filename} labels={project.labels} regions={regions} onChange={setRegions}>
         <button type="button" className="primary" disabled={save.isPending} onClick={() => save.mutate()}>
           Save boxes and go to the next image
         </button>
         {changed && <span className="hint">Unsaved changes</span>}
-      </div>
-      <ErrorMessage error={save.error} />
-      <BoxEditor src={src} alt={image.filename} labels={project.labels} regions={regions} onChange={setRegions} drawLabel={drawLabel} />
-    </div>
+      </BoxCorrection>
+    </>
   );
 }

@@ -1,16 +1,25 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { api, type Project, type Region, type Schemas, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { AuthenticatedImage } from '../components/authenticated-image';
+import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
 import { useSelection } from '../components/use-selection';
+import { LabelOptions } from '../components/label-options';
+import { Loading } from '../components/loading';
 
 type StoredPrediction = Schemas['StoredPredictionDto'];
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
+/** The API's default: promoting keeps the predicted boxes at least this probable. */
+const PROMOTED_BOX_PROBABILITY = 0.5;
+
+/** Detection: the boxes promoting the prediction would write, as editable regions (labels by name). */
+const predictedRegions = (prediction: StoredPrediction): Region[] =>
+  prediction.predictions.filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY).map((item) => ({ label: item.label, ...item.box! }));
 
 interface Filter {
   deploymentId: string;
@@ -37,6 +46,8 @@ export function PredictionsPage({ project }: { project: Project }) {
   const [promoteAs, setPromoteAs] = useState('');
   const [split, setSplit] = useState<'train' | 'test'>('train');
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [boxEdits, setBoxEdits] = useState<Record<string, Region[]>>({});
+  const [reviewing, setReviewing] = useState<string | null>(null);
   const deployments = useQuery({
     queryKey: ['deployments', project.id],
     queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
@@ -66,7 +77,14 @@ export function PredictionsPage({ project }: { project: Project }) {
       unwrap(
         await api.POST('/v1/projects/{projectId}/predictions/promote', {
           params: { path: { projectId: project.id } },
-          body: { items: batch.map((item) => ({ predictionId: item.id, split, ...(promoteAs && project.type === 'classification' ? { label: promoteAs } : {}) })) },
+          body: {
+            items: batch.map((item) => ({
+              predictionId: item.id,
+              split,
+              ...(promoteAs && project.type === 'classification' ? { label: promoteAs } : {}),
+              ...(boxEdits[item.id] && project.type === 'detection' ? { regions: boxEdits[item.id] } : {}),
+            })),
+          },
         }),
       ),
     onSuccess: async (result) => {
@@ -94,6 +112,8 @@ export function PredictionsPage({ project }: { project: Project }) {
     setFilter({ ...filter, ...change });
   };
   const busy = promote.isPending || remove.isPending;
+  const underReview = items.find((item) => item.id === reviewing);
+  const photoName = (item: StoredPrediction) => `the photo of ${new Date(item.storedAt).toLocaleString()}`;
   return (
     <section>
       <p className="hint">
@@ -116,11 +136,7 @@ export function PredictionsPage({ project }: { project: Project }) {
           Predicted label
           <select value={filter.label} onChange={(event) => set({ label: event.target.value })}>
             <option value="">any (top prediction)</option>
-            {project.labels.map((label) => (
-              <option key={label.id} value={label.name}>
-                {label.name}
-              </option>
-            ))}
+            <LabelOptions labels={project.labels} by="name" />
           </select>
         </label>
         <label>
@@ -149,11 +165,7 @@ export function PredictionsPage({ project }: { project: Project }) {
             Add with the label
             <select value={promoteAs} onChange={(event) => setPromoteAs(event.target.value)}>
               <option value="">each one's top prediction</option>
-              {project.labels.map((label) => (
-                <option key={label.id} value={label.name}>
-                  {label.name}
-                </option>
-              ))}
+              <LabelOptions labels={project.labels} by="name" />
             </select>
           </label>
         )}
@@ -173,20 +185,64 @@ export function PredictionsPage({ project }: { project: Project }) {
       </div>
       {outcome && <p role="status">{outcome}</p>}
       <ErrorMessage error={predictions.error ?? deployments.error ?? promote.error ?? remove.error} />
-      {predictions.data && items.length === 0 && <p className="hint">No stored prediction matches.</p>}
+      {underReview && (
+        <BoxCorrection
+          key={underReview.id}
+          title={`Boxes of ${photoName(underReview)}`}
+          path={underReview.imageUrl}
+          alt={photoName(underReview)}
+          labels={project.labels}
+          regions={boxEdits[underReview.id] ?? predictedRegions(underReview)}
+          onChange={(regions) => setBoxEdits({ ...boxEdits, [underReview.id]: regions })}
+          onReset={boxEdits[underReview.id] ? () => setBoxEdits(withoutKey(boxEdits, underReview.id)) : null}
+          onClose={() => setReviewing(null)}
+        >
+          <button type="button" className="primary" onClick={() => promote.mutate([underReview])} disabled={busy || underReview.promotedImageId !== null}>
+            Add to the dataset with these boxes
+          </button>
+        </BoxCorrection>
+      )}
+      {predictions.isPending && <Loading what="the stored predictions" />}
+      {predictions.data && items.length === 0 && (
+        <p className="hint">{Object.values(filter).some(Boolean) ? 'No stored prediction matches.' : 'No stored prediction yet.'}</p>
+      )}
       <ul className="stored-predictions" aria-label="Stored predictions">
         {items.map((item) => (
-          <StoredPredictionCard key={item.id} project={project} prediction={item} selected={selected.has(item.id)} onToggle={() => toggle(item.id)} />
+          <StoredPredictionCard
+            key={item.id}
+            project={project}
+            prediction={item}
+            selected={selected.has(item.id)}
+            onToggle={() => toggle(item.id)}
+            correctedBoxes={boxEdits[item.id]}
+            onReview={() => setReviewing(item.id)}
+          />
         ))}
       </ul>
     </section>
   );
 }
 
-function StoredPredictionCard({ project, prediction, selected, onToggle }: { project: Project; prediction: StoredPrediction; selected: boolean; onToggle: () => void }) {
+function StoredPredictionCard({
+  project,
+  prediction,
+  selected,
+  onToggle,
+  correctedBoxes,
+  onReview,
+}: {
+  project: Project;
+  prediction: StoredPrediction;
+  selected: boolean;
+  onToggle: () => void;
+  /** Detection: the boxes corrected before promoting, if any. */
+  correctedBoxes: Region[] | undefined;
+  onReview: () => void;
+}) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
   const boxes = prediction.predictions.filter((item) => item.box).map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
+  const labelName = (label: string) => project.labels.find((item) => item.id === label)?.name ?? label;
   return (
     <li className={selected ? 'selected' : ''} aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}>
       <label className="choice">
@@ -194,7 +250,11 @@ function StoredPredictionCard({ project, prediction, selected, onToggle }: { pro
         <time dateTime={prediction.storedAt}>{stored}</time>
       </label>
       {project.type === 'detection' ? (
-        <BoxesOverlay className="small" predicted={boxes}>
+        <BoxesOverlay
+          className="small"
+          predicted={correctedBoxes ? [] : boxes}
+          expected={correctedBoxes?.map((box) => ({ ...box, label: labelName(box.label) }))}
+        >
           <AuthenticatedImage path={prediction.imageUrl} alt="The photo sent" />
         </BoxesOverlay>
       ) : (
@@ -207,6 +267,18 @@ function StoredPredictionCard({ project, prediction, selected, onToggle }: { pro
           </li>
         ))}
       </ol>
+      {project.type === 'detection' && !prediction.promotedImageId && (
+        <p>
+          {correctedBoxes && (
+            <span className="badge">
+              {correctedBoxes.length} corrected box{correctedBoxes.length === 1 ? '' : 'es'}
+            </span>
+          )}{' '}
+          <button type="button" onClick={onReview} aria-label={`Correct boxes of the photo of ${stored}`}>
+            Correct boxes
+          </button>
+        </p>
+      )}
       {prediction.promotedImageId && (
         <Link href={`/projects/${project.id}/images/${prediction.promotedImageId}`} className="badge">
           in the dataset

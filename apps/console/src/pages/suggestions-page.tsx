@@ -1,18 +1,30 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { api, type Project, type Region, type Schemas, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
-import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
+import { AuthenticatedImage, contentPath, thumbnailPath } from '../components/authenticated-image';
+import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { Link } from '../router';
 import { useSelection } from '../components/use-selection';
+import { LabelOptions } from '../components/label-options';
+import { Loading } from '../components/loading';
+import { IterationOptions } from '../components/iteration-options';
 
 type Suggestion = Schemas['LabelSuggestionDto'];
 type SuggestionRun = Schemas['SuggestionRunDto'];
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const SHOWN = 500;
+/** The API's default: suggested boxes at least this probable are accepted. */
+const DEFAULT_BOX_PROBABILITY = '0.5';
+
+/** Detection: the boxes accepting the suggestion would keep, as editable regions (labels by id). */
+const suggestedRegions = (suggestion: Suggestion, minProbability: number): Region[] =>
+  suggestion.predictions
+    .filter((prediction) => prediction.box && prediction.label !== null && prediction.probability >= minProbability)
+    .map((prediction) => ({ label: prediction.labelId, ...prediction.box! }));
 
 /**
  * Smart labeling, as Custom Vision's "suggested tags": a completed iteration predicts the unlabeled images; each
@@ -42,11 +54,7 @@ export function SuggestionsPage({ project }: { project: Project }) {
           <label>
             Suggest with
             <select value={iterationId} onChange={(event) => setChosen(event.target.value)}>
-              {completed.map((iteration) => (
-                <option key={iteration.id} value={iteration.id}>
-                  {iteration.name}
-                </option>
-              ))}
+              <IterationOptions iterations={completed} />
             </select>
           </label>
         )}
@@ -64,6 +72,11 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const [range, setRange] = useState({ min: '', max: '' });
   const { selected, setSelected, toggle } = useSelection();
   const [edits, setEdits] = useState<Record<string, string>>({});
+  const [boxEdits, setBoxEdits] = useState<Record<string, Region[]>>({});
+  const [reviewing, setReviewing] = useState<string | null>(null);
+  const [minBox, setMinBox] = useState(DEFAULT_BOX_PROBABILITY);
+  const boxThreshold = minBox === '' ? Number(DEFAULT_BOX_PROBABILITY) : Number(minBox);
+  const detection = project.type === 'detection';
   const [outcome, setOutcome] = useState<string | null>(null);
   const query = {
     limit: SHOWN,
@@ -90,13 +103,6 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   useEffect(() => {
     if (runStatus === 'completed') void queryClient.invalidateQueries({ queryKey: ['suggestions', project.id, iterationId] });
   }, [runStatus, queryClient, project.id, iterationId]);
-  // Suggestions name images by id: their file names come from the unlabeled images they were made for.
-  const unlabeled = useQuery({
-    queryKey: ['images', project.id, { unlabeled: true, limit: 1000 }],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/images', { params: { path: { projectId: project.id }, query: { unlabeled: true, limit: 1000 } } })),
-  });
-  const filenames = new Map(unlabeled.data?.items.map((image) => [image.id, image.filename]));
-
   const items = suggestions.data?.items ?? [];
   const chosen = items.filter((item) => selected.has(item.imageId));
   const settle = async (message: string) => {
@@ -104,17 +110,28 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
     setOutcome(message);
     await Promise.all([refresh(), refreshImages()]);
   };
+  const edited = (item: Suggestion) =>
+    detection
+      ? boxEdits[item.imageId] && { imageId: item.imageId, regions: boxEdits[item.imageId] }
+      : edits[item.imageId] && { imageId: item.imageId, label: edits[item.imageId] };
   const accept = useMutation({
     mutationFn: async (batch: Suggestion[]) =>
       unwrap(
         await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/suggestions/accept', {
           params: { path },
-          body: { items: batch.map((item) => (edits[item.imageId] ? { imageId: item.imageId, label: edits[item.imageId] } : { imageId: item.imageId })) },
+          body: {
+            items: batch.map((item) => edited(item) || { imageId: item.imageId }),
+            ...(detection ? { minProbability: boxThreshold } : {}),
+          },
         }),
       ),
-    onSuccess: async (result) => {
+    onSuccess: async (result, batch) => {
       const failures = result.items.filter((item) => item.error).map((item) => item.error!.message);
+      // Reviewing one photo's boxes goes on with the next suggestion, as labeling one image goes on with the next.
+      const reviewed = batch.length === 1 && batch[0].imageId === reviewing;
+      const next = reviewed ? (items[items.findIndex((item) => item.imageId === reviewing) + 1] ?? items.find((item) => item.imageId !== reviewing)) : undefined;
       await settle(`${result.accepted} accepted${result.failed ? `, ${result.failed} failed: ${failures.join('; ')}` : ''}.`);
+      if (reviewed && result.accepted === 1) setReviewing(next?.imageId ?? null);
     },
   });
   const reject = useMutation({
@@ -128,6 +145,8 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
     onSuccess: (result) => settle(`${result.rejected} rejected.`),
   });
   const busy = accept.isPending || reject.isPending;
+  const underReview = items.find((item) => item.imageId === reviewing);
+  const nameOf = (item: Suggestion) => item.filename ?? `image ${item.imageId.slice(0, 8)}`;
   return (
     <div className="card">
       <div className="toolbar">
@@ -154,6 +173,12 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
           to
           <input type="number" min={0} max={1} step={0.05} value={range.max} onChange={(event) => setRange({ ...range, max: event.target.value })} />
         </label>
+        {detection && (
+          <label>
+            Accept boxes at least this probable
+            <input type="number" min={0} max={1} step={0.05} value={minBox} onChange={(event) => setMinBox(event.target.value)} />
+          </label>
+        )}
         <button type="button" onClick={() => setSelected(new Set(items.map((item) => item.imageId)))} disabled={items.length === 0}>
           Select all
         </button>
@@ -166,6 +191,24 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       </div>
       {outcome && <p role="status">{outcome}</p>}
       <ErrorMessage error={suggestions.error ?? accept.error ?? reject.error} />
+      {underReview && (
+        <BoxCorrection
+          key={underReview.imageId}
+          title={`Boxes of ${nameOf(underReview)}`}
+          path={contentPath(project.id, underReview.imageId)}
+          alt={nameOf(underReview)}
+          labels={project.labels}
+          regions={boxEdits[underReview.imageId] ?? suggestedRegions(underReview, boxThreshold)}
+          onChange={(regions) => setBoxEdits({ ...boxEdits, [underReview.imageId]: regions })}
+          onReset={boxEdits[underReview.imageId] ? () => setBoxEdits(withoutKey(boxEdits, underReview.imageId)) : null}
+          onClose={() => setReviewing(null)}
+        >
+          <button type="button" className="primary" onClick={() => accept.mutate([underReview])} disabled={busy}>
+            Accept these boxes and review the next
+          </button>
+        </BoxCorrection>
+      )}
+      {suggestions.isPending && <Loading what="the suggestions" />}
       {suggestions.data && items.length === 0 && (
         <p className="hint">No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.</p>
       )}
@@ -174,12 +217,15 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
           <SuggestionCard
             key={item.imageId}
             project={project}
-            filename={filenames.get(item.imageId) ?? `image ${item.imageId.slice(0, 8)}`}
+            filename={nameOf(item)}
             suggestion={item}
             selected={selected.has(item.imageId)}
             onToggle={() => toggle(item.imageId)}
             edit={edits[item.imageId] ?? ''}
             onEdit={(label) => setEdits({ ...edits, [item.imageId]: label })}
+            boxes={boxEdits[item.imageId] ?? suggestedRegions(item, boxThreshold)}
+            boxesEdited={item.imageId in boxEdits}
+            onReview={() => setReviewing(item.imageId)}
           />
         ))}
       </ul>
@@ -195,6 +241,9 @@ function SuggestionCard({
   onToggle,
   edit,
   onEdit,
+  boxes,
+  boxesEdited,
+  onReview,
 }: {
   project: Project;
   filename: string;
@@ -203,9 +252,14 @@ function SuggestionCard({
   onToggle: () => void;
   edit: string;
   onEdit: (label: string) => void;
+  /** Detection: the boxes accepting would write. */
+  boxes: Region[];
+  boxesEdited: boolean;
+  onReview: () => void;
 }) {
   const top = suggestion.predictions[0];
   const name = `${filename}: ${top ? `${top.label ?? 'removed label'} ${percent(top.probability)}` : 'nothing found'}`;
+  const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
   const thumbnail = <AuthenticatedImage path={thumbnailPath(project.id, suggestion.imageId, 128)} alt="" />;
   return (
     <li className={selected ? 'selected' : ''} aria-label={name}>
@@ -215,10 +269,7 @@ function SuggestionCard({
       </label>
       <Link href={`/projects/${project.id}/images/${suggestion.imageId}`} aria-label="Open the image">
         {project.type === 'detection' ? (
-          <BoxesOverlay
-            className="small"
-            predicted={suggestion.predictions.filter((prediction) => prediction.box).map((prediction) => ({ label: prediction.label ?? '?', probability: prediction.probability, ...prediction.box! }))}
-          >
+          <BoxesOverlay className="small" expected={boxes.map((box) => ({ ...box, label: labelName(box.label) }))}>
             {thumbnail}
           </BoxesOverlay>
         ) : (
@@ -232,16 +283,20 @@ function SuggestionCard({
           </li>
         ))}
       </ol>
+      {project.type === 'detection' && (
+        <p>
+          {boxes.length} box{boxes.length === 1 ? '' : 'es'} to accept{boxesEdited && <span className="badge">corrected</span>}{' '}
+          <button type="button" onClick={onReview} aria-label={`Correct boxes of ${filename}`}>
+            Correct boxes
+          </button>
+        </p>
+      )}
       {project.type === 'classification' && (
         <label>
           Accept as
           <select value={edit} onChange={(event) => onEdit(event.target.value)}>
             <option value="">{top?.label ?? '–'} (suggested)</option>
-            {project.labels.map((label) => (
-              <option key={label.id} value={label.name}>
-                {label.name}
-              </option>
-            ))}
+            <LabelOptions labels={project.labels} by="name" />
           </select>
         </label>
       )}

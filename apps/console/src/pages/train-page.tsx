@@ -6,6 +6,7 @@ import { SchemaFields, useOpenApiSchemas } from '../components/config-form';
 import { ErrorMessage } from '../components/error-message';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
+import { Loading } from '../components/loading';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -52,31 +53,34 @@ export function TrainPage({ project }: { project: Project }) {
       )}
       <h2>Iterations</h2>
       <ErrorMessage error={iterations.error} />
-      {iterations.data?.items.length === 0 && <p className="hint">No iterations yet.</p>}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Iteration</th>
-            <th scope="col">Status</th>
-            <th scope="col">Architecture</th>
-            <th scope="col">Images</th>
-            <th scope="col">Queued</th>
-          </tr>
-        </thead>
-        <tbody>
-          {iterations.data?.items.map((iteration) => (
-            <tr key={iteration.id}>
-              <td>
-                <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>{iteration.name}</Link>
-              </td>
-              <td>{iteration.status}</td>
-              <td>{iteration.architecture}</td>
-              <td>{iteration.imageCount}</td>
-              <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
+      {iterations.isPending && <Loading what="the iterations" />}
+      {iterations.data?.items.length === 0 && <p className="hint">No iterations yet: start one above once the dataset is ready.</p>}
+      {iterations.data && iterations.data.items.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Iteration</th>
+              <th scope="col">Status</th>
+              <th scope="col">Architecture</th>
+              <th scope="col">Images</th>
+              <th scope="col">Queued</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {iterations.data.items.map((iteration) => (
+              <tr key={iteration.id}>
+                <td>
+                  <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>{iteration.name}</Link>
+                </td>
+                <td>{iteration.status}</td>
+                <td>{iteration.architecture}</td>
+                <td>{iteration.imageCount}</td>
+                <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }

@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { DeploymentView } from '../read-models/deployments/deployment.view.js';
 
+export class DeploymentSharingDto {
+  @ApiProperty({ example: 'Fruit classifier', description: 'The name other users see.' }) name: string;
+  @ApiProperty({ example: 'Tells apples from pears.' }) description: string;
+  @ApiProperty({ format: 'date-time' }) sharedAt: string;
+}
+
 export class DeploymentDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -13,6 +19,12 @@ export class DeploymentDto {
   @ApiProperty({ enum: ['active'] }) status: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) keyRotatedAt: string | null;
+  @ApiProperty({
+    type: DeploymentSharingDto,
+    nullable: true,
+    description: 'How the deployment is shared with the other users of this server (see /v1/shared-models); null when it is not.',
+  })
+  shared: DeploymentSharingDto | null;
   @ApiProperty() revision: number;
 }
 
@@ -49,6 +61,7 @@ export function toDeploymentDto(view: DeploymentView): DeploymentDto {
     status: view.status,
     createdAt: view.createdAt,
     keyRotatedAt: view.keyRotatedAt,
+    shared: view.shared ? { name: view.shared.name, description: view.shared.description, sharedAt: view.shared.sharedAt } : null,
     revision: view.revision,
   };
 }

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../core/src/index.js';
-import { resolveLabel } from '../../../datasets/src/index.js';
+import { IMAGES, type ImageView, resolveLabel } from '../../../datasets/src/index.js';
 import { ProjectAccess } from '../../../projects/src/index.js';
 import { ReadStore } from '../../../read-store/src/index.js';
 import { LabelSuggestionQueries } from '../read-models/label-suggestions/label-suggestion-queries.js';
@@ -94,7 +94,9 @@ export class LabelSuggestionsController {
       { status: query.status ?? 'pending', labelId, minProbability: query.minProbability, maxProbability: query.maxProbability },
       { limit: query.limit ?? 50, cursor: query.cursor },
     );
-    return { items: page.items.map((view) => toLabelSuggestionDto(view, project.labels)), nextCursor: page.nextCursor };
+    const images = this.readStore.collection<ImageView>(IMAGES);
+    const filenames = await Promise.all(page.items.map(async (view) => (await images.get(view.imageId))?.filename ?? null));
+    return { items: page.items.map((view, at) => toLabelSuggestionDto(view, project.labels, filenames[at])), nextCursor: page.nextCursor };
   }
 
   @Post('accept')

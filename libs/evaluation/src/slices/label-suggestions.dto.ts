@@ -59,6 +59,8 @@ export class SuggestedLabelDto {
 
 export class LabelSuggestionDto {
   @ApiProperty({ format: 'uuid' }) imageId: string;
+  @ApiProperty({ nullable: true, type: String, example: 'IMG_0042.jpg', description: "The image's file name; null if the image was just removed." })
+  filename: string | null;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
   @ApiProperty({ format: 'uuid' }) runId: string;
   @ApiProperty({ enum: ['pending', 'accepted', 'rejected', 'superseded'], description: 'superseded: the image was labeled another way, or removed.' })
@@ -122,10 +124,11 @@ export function toSuggestionRunDto(view: SuggestionRunView, skipped?: SkippedIma
   return dto;
 }
 
-export function toLabelSuggestionDto(view: LabelSuggestionView, labels: readonly LabelView[]): LabelSuggestionDto {
+export function toLabelSuggestionDto(view: LabelSuggestionView, labels: readonly LabelView[], filename: string | null): LabelSuggestionDto {
   const names = new Map(labels.map((label) => [label.id, label.name]));
   return {
     imageId: view.imageId,
+    filename,
     iterationId: view.iterationId,
     runId: view.runId,
     status: view.status,

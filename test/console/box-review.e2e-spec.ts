@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import { BLUE, RED, squareScenes } from '../support/generated-images.js';
+import { modelZip, tinyDetector } from '../support/tiny-models.js';
+import { deleteEveryBox, drawBox } from './box-drawing.js';
+
+const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+type Region = { label: { name: string }; x: number; y: number; width: number; height: number };
+
+/**
+ * A detector's boxes are corrected before they become labels: a label suggestion before it is accepted, a stored
+ * prediction before it is added to the dataset (move, resize, relabel, delete, draw, in the dataset's box editor).
+ */
+describe('console: correcting boxes of suggestions and stored predictions', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+  let project: { id: string };
+  let iterationId: string;
+  let deployment: { id: string; apiKey: string };
+  let uploaded: { filename: string; id?: string }[];
+  const regionsOf = async (imageId: string) =>
+    (await client.http.get(`/v1/projects/${project.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body.regions as Region[];
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+    page = await harness.newPage();
+    await signUp(page, 'box-reviewer');
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as { accessToken: string };
+    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+    project = await client.createProject('detection', ['red', 'blue'], 'squares');
+    uploaded = await client.upload(project.id, (await squareScenes([RED, BLUE], 2, 21)).map((scene) => scene.png), {}, 'scene');
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'model.zip')
+      .expect(201);
+    iterationId = imported.body.id;
+    deployment = (await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId, name: 'boxes' }).expect(201)).body;
+  }, 120_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('corrects the boxes of a suggestion before accepting it, then goes on with the next photo', async () => {
+    await page.goto(`/projects/${project.id}/suggestions`);
+    await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
+    await page.getByRole('status').filter({ hasText: /of 2 images got suggestions\.$/ }).waitFor({ timeout: 90_000 });
+    const suggestions = page.getByRole('list', { name: 'Suggestions' });
+    // File names come with the suggestions.
+    await suggestions.getByRole('listitem', { name: /^scene-0\.png: / }).waitFor();
+    await page.getByRole('button', { name: 'Correct boxes of scene-0.png' }).click();
+    const review = page.getByRole('region', { name: 'Boxes of scene-0.png' });
+    await review.getByRole('img', { name: 'scene-0.png' }).waitFor();
+    // The surface boxes are drawn on covers the photo exactly (the boxes sit where they are on the photo).
+    const [surface, photo] = [await page.getByRole('application').boundingBox(), await review.getByRole('img', { name: 'scene-0.png' }).boundingBox()];
+    expect([surface!.x, surface!.y, surface!.width, surface!.height].map(Math.round)).toEqual([photo!.x, photo!.y, photo!.width, photo!.height].map(Math.round));
+
+    await deleteEveryBox(page);
+    await drawBox(page, { x: 0.1, y: 0.2, width: 0.3, height: 0.4 });
+    await review.getByRole('list', { name: 'Boxes' }).getByRole('listitem').first().waitFor();
+    // The drawn box is selected: 2 makes it "blue", the right arrow moves it by 1%, Shift+down makes it 1% taller.
+    await page.getByRole('application').focus();
+    await page.keyboard.press('2');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Shift+ArrowDown');
+    await review.getByRole('list', { name: 'Boxes' }).getByRole('button', { name: 'blue' }).waitFor();
+    await suggestions.getByRole('listitem', { name: /^scene-0\.png: / }).getByText('corrected').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'suggestion-boxes.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    await review.getByRole('button', { name: 'Accept these boxes and review the next' }).click();
+    await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
+    await page.getByRole('region', { name: 'Boxes of scene-1.png' }).waitFor();
+    const [region, ...others] = await regionsOf(uploaded[0].id!);
+    expect(others).toEqual([]);
+    expect(region.label.name).toBe('blue');
+    expect(region.x).toBeCloseTo(0.11, 1);
+    expect(region.y).toBeCloseTo(0.2, 1);
+    expect(region.width).toBeCloseTo(0.3, 1);
+    expect(region.height).toBeCloseTo(0.41, 1);
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.waitForFunction(`document.querySelectorAll('[aria-label="Suggestions"] > li').length === 1`);
+    expect(harness.problems()).toEqual([]);
+  }, 180_000);
+
+  it('corrects the boxes of a stored prediction before adding it to the dataset', async () => {
+    await client.http
+      .put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`)
+      .set('Authorization', client.auth)
+      .send({ enabled: true })
+      .expect(200);
+    const [scene] = await squareScenes([RED], 1, 31);
+    await client.http.post(`/v1/predict/${deployment.id}`).set('X-Api-Key', deployment.apiKey).set('Content-Type', 'image/png').send(scene.png).expect(200);
+
+    await page.goto(`/projects/${project.id}/predictions`);
+    const stored = page.getByRole('list', { name: 'Stored predictions' });
+    await stored.getByRole('img', { name: 'The photo sent' }).waitFor();
+    await stored.getByRole('button', { name: /^Correct boxes of the photo of / }).click();
+    const review = page.getByRole('region', { name: /^Boxes of the photo of / });
+    await review.getByRole('img', { name: /^the photo of / }).waitFor();
+    await deleteEveryBox(page);
+    const [expected] = scene.boxes;
+    await drawBox(page, expected);
+    await review.getByRole('list', { name: 'Boxes' }).getByRole('listitem').first().waitFor();
+    await page.getByRole('application').focus();
+    await page.keyboard.press('1');
+    await stored.getByText('1 corrected box').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'stored-prediction-boxes.png'), fullPage: true });
+
+    await review.getByRole('button', { name: 'Add to the dataset with these boxes' }).click();
+    await page.getByRole('status').filter({ hasText: '1 added to the dataset.' }).waitFor();
+    const promoted = await stored.getByRole('link', { name: 'in the dataset' }).getAttribute('href');
+    const [region, ...others] = await regionsOf(promoted!.split('/').pop()!);
+    expect(others).toEqual([]);
+    expect(region.label.name).toBe('red');
+    for (const side of ['x', 'y', 'width', 'height'] as const) expect(region[side]).toBeCloseTo(expected[side], 1);
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
+
+  it('says what to do next on the screens of a new project, and reads each training field with its range and default', async () => {
+    const fresh = await client.createProject('detection', ['fork'], 'fresh');
+    await page.goto(`/projects/${fresh.id}/deploy`);
+    await page.getByText('Nothing to deploy yet: only completed iterations can be deployed.').waitFor();
+    await expect(page.getByRole('button', { name: 'Deploy' }).count()).resolves.toBe(0);
+    await page.getByRole('link', { name: 'Train one' }).click();
+    await page.getByText('No iterations yet: start one above once the dataset is ready.').waitFor();
+    await expect(page.getByRole('table').count()).resolves.toBe(0);
+    const epochs = page.getByLabel('Epochs');
+    const description = await page.locator(`[id="${await epochs.getAttribute('aria-describedby')}"]`).textContent();
+    expect(description).toMatch(/^1 to 500 · default \d+/);
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Predictions' }).click();
+    await page.getByText('No stored prediction yet.').waitFor();
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+});
