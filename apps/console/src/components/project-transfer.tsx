@@ -1,10 +1,29 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
-import { getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
+import { ApiError, getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
 import { Link } from '../router';
 import { ErrorMessage } from './error-message';
 
 type Imported = Schemas['ImportedProjectDto'];
+type ImportStatus = Schemas['ProjectImportStatusDto'];
+
+const IMPORT_POLL_MS = 1000;
+
+/** The archive is imported in the background (202): its status is read until the import is done or failed. */
+async function awaitImport(accepted: ImportStatus, onPending: () => void): Promise<Imported> {
+  onPending();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, IMPORT_POLL_MS));
+    const response = await fetch(`/v1/projects/imports/${accepted.id}`, { headers: getSessionHeaders() });
+    const status = (await response.json().catch(() => undefined)) as ImportStatus | undefined;
+    if (!response.ok || !status) throw toApiError(response, status);
+    if (status.status === 'failed' && status.error) {
+      throw new ApiError(422, status.error.code, status.error.message, status.error.details);
+    }
+    // Only the first read that reports done carries the new deployment keys.
+    if (status.status === 'done' && status.imported) return status.imported;
+  }
+}
 
 /** The whole project (history, images, models) as one zip, which an import turns into a new project here or elsewhere. */
 export function ExportProject({ project }: { project: Project }) {
@@ -38,17 +57,25 @@ export function ImportProject() {
   const form = useRef<HTMLFormElement>(null);
   const [archive, setArchive] = useState<File | null>(null);
   const [name, setName] = useState('');
+  const [inBackground, setInBackground] = useState(false);
   const upload = useMutation({
     mutationFn: async (): Promise<Imported> => {
       if (!archive) throw new Error('Choose an archive made by “Download the project archive”.');
       const body = new FormData();
       body.append('archive', archive, archive.name);
       if (name.trim()) body.append('name', name.trim());
-      const response = await fetch('/v1/projects/import', { method: 'POST', headers: getSessionHeaders(), body });
+      // Asked in the background whatever the size: the page stays responsive and a long import outlives no request.
+      const response = await fetch('/v1/projects/import', {
+        method: 'POST',
+        headers: { ...getSessionHeaders(), Prefer: 'respond-async' },
+        body,
+      });
       const answer = await response.json().catch(() => undefined);
       if (!response.ok) throw toApiError(response, answer);
+      if (response.status === 202) return awaitImport(answer as ImportStatus, () => setInBackground(true));
       return answer as Imported;
     },
+    onSettled: () => setInBackground(false),
     onSuccess: async () => {
       form.current?.reset();
       setArchive(null);
@@ -75,6 +102,7 @@ export function ImportProject() {
       <button type="submit" disabled={upload.isPending || !archive}>
         {upload.isPending ? 'Importing…' : 'Import'}
       </button>
+      {inBackground && <p className="hint" aria-live="polite">The archive is uploaded; the import goes on in the background (a large project takes minutes).</p>}
       <ErrorMessage error={upload.error} />
       {imported && (
         <div role="status">
