@@ -19,8 +19,8 @@ export interface EmbeddingThreadPoolOptions {
 
 /**
  * Two warm threads: a project's backbone and, say, an imported model another project embeds with. Each holds its
- * backbone (MobileNetV2: ~14 MB of weights) twice, as a tfjs model and as an onnxruntime session, plus the
- * thread's own heaps: about 130 MB of RSS per warm MobileNetV2 thread (BENCHMARKS.md, backbone embedding).
+ * backbone twice, as a tfjs model and as an onnxruntime session, plus the thread's own heaps (the RSS of a warm
+ * MobileNetV2 thread is a figure of bench/backbone-embedding).
  */
 const DEFAULT_MAX_THREADS = 2;
 const DEFAULT_IDLE_MS = 60_000;
