@@ -3036,7 +3036,7 @@ export interface components {
             imagesPerSecond: number;
         };
         EmbeddingsDto: {
-            /** @description sha256 of the blob holding every embedding the run used (reused by later runs). */
+            /** @description sha256 of the blob holding every embedding the run used (a backbone detector: the index of the feature maps it used, each a blob of its own); reused by later runs. */
             sha256: string;
             /** @description Embeddings (image × augmented view) computed by this run through the backbone. */
             computed: number;
@@ -3079,7 +3079,7 @@ export interface components {
             baseModelSha256: string | null;
             /** @description Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here. */
             imported: boolean;
-            /** @description Backbone architectures, once completed: the backbone embeddings the run used. */
+            /** @description Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used. */
             embeddings?: components["schemas"]["EmbeddingsDto"];
             /** @description For a reproduction: whether it matched the original. */
             reproduction?: Record<string, never>;
