@@ -12,14 +12,18 @@
  * (decoding and resizing with sharp, the next batch's while this one's forward pass runs). (3) The median latency
  * of decoding and resizing one photo, of one image's forward pass, and of a photo classifier built like diyml's
  * (MobileNetV2 to block_13_expand_relu, pooled, a softmax head), saved, loaded with loadModel and asked to predict
- * one JPEG at a time: the prediction path of a deployment without HTTP.
+ * one JPEG at a time: the prediction path of a deployment without HTTP. (4) The product's embedding threads (built
+ * code, as the api runs them): the time of a first request of 4 photos on a new thread, which loads MobileNetV2 and
+ * builds its runner (what every request paid before threads were kept warm), of a second request of 4 other photos
+ * on the warm thread, and the RSS the warm thread holds.
  * The photos are the sample photos in ../shared/datasets (generated images when they are missing).
  *
  * Run: npx tsx bench/backbone-embedding.ts [--quick] [--runtimes onnxruntime,tfjs]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import {
@@ -41,7 +45,7 @@ import {
 import { IDENTITY_VIEW, imageContentHash } from '../libs/ml/src/backbones/embeddings.js';
 import { loadNsfwjsMobileNetV2 } from '../libs/ml/src/testing/nsfwjs-mobilenet.js';
 import { colouredSquareImage } from '../libs/ml/src/testing/synthetic-images.js';
-import { ROOT } from './support/product.js';
+import { buildProduct, ROOT } from './support/product.js';
 import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
 
 const quick = isQuick();
@@ -225,6 +229,34 @@ if (photos.length) {
     };
     deployed.dispose();
   }
+}
+if (photos.length && runtimes.includes('onnxruntime')) {
+  buildProduct();
+  const threadModule = pathToFileURL(join(ROOT, 'dist/libs/training/src/worker/embedding-thread.js')).href;
+  const { EmbeddingThreadPool } = (await import(threadModule)) as typeof import('../libs/training/src/worker/embedding-thread.js');
+  const pool = new EmbeddingThreadPool({ maxThreads: 1 });
+  const request = (start: number) => ({
+    backbone: MOBILENET_V2_NSFWJS,
+    cacheDirectory: tmpdir(),
+    augmentation: false,
+    table: null,
+    images: photos.slice(start, start + 4).map((bytes) => ({ hash: imageContentHash(bytes), bytes: new Uint8Array(bytes) })),
+  });
+  const timed = async (start: number) => {
+    const started = performance.now();
+    const result = await pool.embed(request(start));
+    return { seconds: (performance.now() - started) / 1000, warm: result.warm };
+  };
+  const rssBefore = process.memoryUsage().rss;
+  const first = await timed(0);
+  const second = await timed(4);
+  const rssWarm = process.memoryUsage().rss;
+  await pool.closeAll();
+  const rssClosed = process.memoryUsage().rss;
+  figures['embedding thread, 4 photos, first request (new thread: loads MobileNetV2, builds its runner; every request before)'] = { value: first.seconds, unit: 's', better: 'lower' };
+  figures['embedding thread, 4 other photos, second request (warm thread)'] = { value: second.seconds, unit: 's', better: 'lower' };
+  figures['RSS held by a warm MobileNetV2 embedding thread'] = { value: (rssWarm - rssBefore) / 2 ** 20, unit: 'MiB', better: 'lower' };
+  notes.push(`embedding threads: warm on the second request ${second.warm} (first ${first.warm}); RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssWarm / 2 ** 20).toFixed(0)} with the warm thread, ${(rssClosed / 2 ** 20).toFixed(0)} after closing it`);
 }
 model.dispose();
 

@@ -7,7 +7,7 @@ import { barsImage } from '../libs/ml/src/testing/synthetic-images.js';
 import { tinyBackboneDescriptor } from '../libs/ml/src/testing/tiny-backbone.js';
 import { ApiClient } from './support/api-client.js';
 import { startBackboneHost } from './support/backbone-host.js';
-import { BLUE, colouredSquares, encodePng, RED } from './support/generated-images.js';
+import { BLUE, colouredSquares, encodePng, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -154,6 +154,31 @@ describe('pretrained backbones over HTTP', () => {
     expect(next.status).toBe('completed');
     expect(next.embeddings).toMatchObject({ computed: 0 });
     expect(next.embeddings.reused).toBeGreaterThanOrEqual(100);
+  }, 120_000);
+
+  it('caches detection feature maps: a later iteration computes none, and a reproduction is byte for byte the same', async () => {
+    const project = await client.createProject('detection', ['red', 'blue']);
+    await client.configureTraining(project.id, { architecture: 'backbone-detector', backbone: 'tiny-url', epochs: 3 });
+    // At least 15 boxes of each colour, as a detector needs.
+    const scenes = await squareScenes([RED, BLUE], 40, 21, 64);
+    const uploaded = await client.upload(project.id, scenes.map((scene) => scene.png), {}, 'scene');
+    for (const [index, scene] of scenes.entries()) {
+      const regions = scene.boxes.map(({ label, x, y, width, height }) => ({ label: ['red', 'blue'][label], x, y, width, height }));
+      await client.http.put(`/v1/projects/${project.id}/images/${uploaded[index].id}/regions`).set('Authorization', client.auth).send({ regions }).expect(200);
+    }
+
+    const first = await client.waitForIteration(project.id, (await client.train(project.id)).id);
+    expect(first).toMatchObject({ status: 'completed', architecture: 'backbone-detector', embeddings: { reused: 0 } });
+    // 32 training photos as they are and in 3 augmented views, 8 validation photos as they are.
+    expect(first.embeddings.computed).toBe(32 * 4 + 8);
+
+    const second = await client.waitForIteration(project.id, (await client.train(project.id)).id);
+    expect(second).toMatchObject({ status: 'completed', embeddings: { computed: 0, reused: first.embeddings.computed } });
+
+    const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${first.id}/reproduce`).set('Authorization', client.auth).expect(202);
+    const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
+    expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
+    expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: first.embeddings.computed });
   }, 120_000);
 
   it('tests a backbone model from cached embeddings: photos embedded for one test run are not embedded again', async () => {

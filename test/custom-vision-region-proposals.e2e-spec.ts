@@ -19,9 +19,10 @@ interface Coco {
   annotations: { image_id: number; bbox: [number, number, number, number] }[];
 }
 
-describe('Custom Vision region proposals before a detector is trained (real photos)', () => {
+describe('Region proposals before a detector is trained, Custom Vision and native (real photos)', () => {
   let testApp: TestApp;
   let trainer: TrainingAPIClient;
+  let auth: string;
   const coco = JSON.parse(readFileSync(`${SAMPLES}/annotations.coco.json`, 'utf8')) as Coco;
 
   /** The published box of a photo, as fractions of the image. */
@@ -36,6 +37,7 @@ describe('Custom Vision region proposals before a detector is trained (real phot
     await testApp.app.listen(0, '127.0.0.1');
     const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
+    auth = user.auth;
     const token = (await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
     trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
   });
@@ -61,6 +63,13 @@ describe('Custom Vision region proposals before a detector is trained (real phot
       expect(confidences.every((confidence) => confidence > 0 && confidence <= 1)).toBe(true);
       const best = Math.max(...proposals.map((proposal) => iou(proposal.boundingBox!, publishedBox(file))));
       expect([file, best >= 0.5]).toEqual([file, true]);
+
+      // The native route answers the same boxes, saying they come from the backbone.
+      const native = await testApp.http.get(`/v1/projects/${project.id}/images/${imageId}/region-proposals`).set('Authorization', auth).expect(200);
+      expect(native.body).toMatchObject({ projectId: project.id, imageId, source: 'backbone', iterationId: null });
+      expect(native.body.proposals).toEqual(
+        proposals.map(({ confidence, boundingBox }) => ({ confidence, box: { x: boundingBox!.left, y: boundingBox!.top, width: boundingBox!.width, height: boundingBox!.height } })),
+      );
     }
   }, 120_000);
 });

@@ -143,11 +143,11 @@ describe('iterations rename and delete, image metadata, images from URLs, region
     expect(count.body.items).toHaveLength(3);
   });
 
-  it('answers region proposals only for a detection project with a trained detector', async () => {
+  it('answers region proposals only for a detection project, from the backbone before a detector is trained', async () => {
     const detection = await client.createProject('detection', ['red'], 'proposals');
     const [image] = await client.upload(detection.id, pngs.slice(0, 1));
-    const none = await client.http.get(`/v1/projects/${detection.id}/images/${image.id}/region-proposals`).set('Authorization', client.auth).expect(409);
-    expect(none.body.code).toBe('NO_TRAINED_DETECTOR');
+    const untrained = await client.http.get(`/v1/projects/${detection.id}/images/${image.id}/region-proposals`).set('Authorization', client.auth).expect(200);
+    expect(untrained.body).toMatchObject({ source: 'backbone', iterationId: null });
     const classification = await client.createProject('classification', ['red'], 'no proposals');
     const [other] = await client.upload(classification.id, pngs.slice(0, 1));
     const wrongType = await client.http.get(`/v1/projects/${classification.id}/images/${other.id}/region-proposals`).set('Authorization', client.auth).expect(400);

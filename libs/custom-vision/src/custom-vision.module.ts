@@ -11,7 +11,6 @@ import { ImagePerformanceQueries, IterationQueries } from '../../training/src/in
 import { TrainingKeyGuard } from './http/training-key.guard.js';
 import { CustomVisionReads } from './read/custom-vision-reads.js';
 import { DomainsController } from './slices/domains/domains.controller.js';
-import { BackboneRegionProposals } from './slices/images/backbone-region-proposals.js';
 import { ChangeImagesController } from './slices/images/change-images.controller.js';
 import { CreateImagesController } from './slices/images/create-images.controller.js';
 import { CreateImagesFromPredictionsController } from './slices/images/create-images-from-predictions.controller.js';
@@ -71,7 +70,6 @@ import { TagsController } from './slices/tags/tags.controller.js';
     PredictionService,
     CustomVisionReads,
     ImageBatch,
-    BackboneRegionProposals,
     TrainingKeyGuard,
     PredictionKeyGuard,
     UrlFetcher,

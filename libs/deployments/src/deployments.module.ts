@@ -18,6 +18,7 @@ import { PredictThrottlerGuard, PredictThrottlerStorage } from './slices/predict
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
 import { ProposeRegionsController } from './slices/propose-regions/propose-regions.controller.js';
+import { BackboneRegionProposals } from './slices/propose-regions/backbone-region-proposals.js';
 import { RegionProposals } from './slices/propose-regions/region-proposals.js';
 import { PredictVideoController } from './slices/predict-video/predict-video.controller.js';
 import { PredictVideoHandler } from './slices/predict-video/predict-video.handler.js';
@@ -81,6 +82,7 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     UndeployModelHandler,
     ImportModelHandler,
     RegionProposals,
+    BackboneRegionProposals,
     DatasetQueries,
     IterationQueries,
     ImageIntake,

@@ -119,3 +119,12 @@ export {
   type EmbeddingView,
   type EncodedImage,
 } from './backbones/embeddings.js';
+export {
+  augmentedViews,
+  encodeFeatureMapIndex,
+  featureMapFromBytes,
+  featureMapLength,
+  featureMapSpaceOf,
+  featureMapToBytes,
+  readFeatureMapIndex,
+} from './backbones/feature-maps.js';

@@ -1096,8 +1096,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Candidate boxes for an image, from the project's trained detector (to speed up labelling)
-         * @description 409 NO_TRAINED_DETECTOR before any detector iteration completed; 400 WRONG_PROJECT_TYPE for a classification project.
+         * Candidate boxes for an image, from the project's trained detector or, before one, the pretrained backbone (to speed up labelling)
+         * @description With a trained detector (the newest, or `iterationId`): its boxes above probability 0.05, overlapping ones merged whatever their label. Before any detector is trained: boxes around the regions the pretrained backbone (MobileNetV2) finds salient (`source: 'backbone'`). 400 WRONG_PROJECT_TYPE for a classification project; 409 ITERATION_NOT_COMPLETED when `iterationId` names an unfinished iteration.
          */
         get: operations["proposeImageRegions"];
         put?: never;
@@ -3060,7 +3060,7 @@ export interface components {
             imagesPerSecond: number;
         };
         EmbeddingsDto: {
-            /** @description sha256 of the blob holding every embedding the run used (reused by later runs). */
+            /** @description sha256 of the blob holding every embedding the run used (a backbone detector: the index of the feature maps it used, each a blob of its own); reused by later runs. */
             sha256: string;
             /** @description Embeddings (image × augmented view) computed by this run through the backbone. */
             computed: number;
@@ -3103,7 +3103,7 @@ export interface components {
             baseModelSha256: string | null;
             /** @description Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here. */
             imported: boolean;
-            /** @description Backbone architectures, once completed: the backbone embeddings the run used. */
+            /** @description Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used. */
             embeddings?: components["schemas"]["EmbeddingsDto"];
             /** @description For a reproduction: whether it matched the original. */
             reproduction?: Record<string, never>;
@@ -3595,7 +3595,7 @@ export interface components {
         };
         RegionProposalDto: {
             /**
-             * @description How sure the detector is that an object (of any label) is in the box.
+             * @description How sure the detector is that an object (of any label) is in the box; from the backbone, the region's mean saliency (0 to 1).
              * @example 0.83
              */
             confidence: number;
@@ -3608,10 +3608,15 @@ export interface components {
             /** Format: uuid */
             imageId: string;
             /**
-             * Format: uuid
-             * @description The detector iteration that proposed the boxes.
+             * @description 'detector': the project's trained detector proposed the boxes; 'backbone': no detector is trained yet, the pretrained backbone's saliency did.
+             * @enum {string}
              */
-            iterationId: string;
+            source: "detector" | "backbone";
+            /**
+             * Format: uuid
+             * @description The detector iteration that proposed the boxes; null when they come from the backbone.
+             */
+            iterationId: string | null;
             /** @description Best first, at most 50, overlapping boxes merged whatever their label. */
             proposals: components["schemas"]["RegionProposalDto"][];
         };

@@ -41,6 +41,12 @@ export interface BuiltModel {
   inputRange: [number, number];
   /** Present when `trainable` takes backbone embeddings rather than pixels. */
   embedding?: EmbeddingHead;
+  /**
+   * Present when `frozenFeatures` is the backbone cut at some of its layers and combined: the layers (their maps run
+   * on the backbone's fast runner and are cached per image and view), and how their maps (one after the other) make
+   * `trainable`'s input, the values `frozenFeatures` gives.
+   */
+  featureMaps?: { layers: string[]; combine(maps: Float32Array): Float32Array };
   /** A penalty added to the training loss (weight decay), a scalar. */
   regularization?: () => tf.Scalar;
 }

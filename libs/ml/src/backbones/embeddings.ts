@@ -125,27 +125,28 @@ async function backboneInput(images: readonly Uint8Array[], views: readonly Embe
 
 /**
  * Runs the backbone's runner on every (image, view) of `items` in batches and hands over each one's activations at
- * `layer` ([height, width, channels], channels last). Views are applied to the pixels before the forward pass.
+ * `layers` (one array per layer, [height, width, channels], channels last). Views are applied to the pixels before
+ * the forward pass.
  */
 export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: EmbeddingView }>(
   backbone: Backbone,
-  layer: string,
+  layers: readonly string[],
   items: readonly T[],
   batchSize: number,
-  consume: (item: T, map: Float32Array) => void,
+  consume: (item: T, maps: Float32Array[]) => void,
   signal?: AbortSignal,
 ): Promise<void> {
   if (items.length === 0) return;
   const { inputSize, inputRange } = backbone.descriptor;
-  const runner = await backbone.createRunner([layer]);
+  const runner = await backbone.createRunner(layers);
   try {
     for (let start = 0; start < items.length; start += batchSize) {
       signal?.throwIfAborted();
       const batch = items.slice(start, start + batchSize);
       const values = await backboneInput(batch.map(({ job }) => job.pixels), batch.map(({ view }) => view), inputSize, inputRange);
-      const [maps] = await runner.run(values, batch.length);
-      const size = maps.length / batch.length;
-      batch.forEach((item, position) => consume(item, maps.slice(position * size, (position + 1) * size)));
+      const outputs = await runner.run(values, batch.length);
+      const sizes = outputs.map((output) => output.length / batch.length);
+      batch.forEach((item, position) => consume(item, outputs.map((output, layer) => output.slice(position * sizes[layer], (position + 1) * sizes[layer]))));
       // Let cancellation and progress messages through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -179,10 +180,10 @@ export async function computeEmbeddings(
   const channels = table.dimension;
   await forEachFeatureMap(
     backbone,
-    table.space.layer,
+    [table.space.layer],
     missing,
     batchSize,
-    ({ job, view }, map) => {
+    ({ job, view }, [map]) => {
       const pooled = new Float32Array(channels);
       for (let i = 0; i < map.length; i++) pooled[i % channels] += map[i];
       const cells = map.length / channels;

@@ -74,8 +74,31 @@ export const backboneDetectorArchitecture: Architecture = {
     const featureInput = tfl.input({ name: 'features', shape: features.shape.slice(1) as number[] });
     const trainable = tfl.model({ name: 'detection_head', inputs: featureInput, outputs: head(featureInput) });
     const model = tfl.model({ name: 'backbone_detector', inputs: backbone.model.inputs, outputs: head(features) });
-    return { model, trainable, frozenFeatures, imageSize: { width: inputSize, height: inputSize }, channels: 3, inputRange };
+    const fineSide = Math.ceil(inputSize / GRID_STRIDE);
+    const coarseSide = Math.ceil(inputSize / COARSE_STRIDE);
+    if (coarseSide * 2 !== fineSide) throw new BackboneError('BACKBONE_INVALID', `Backbone ${id} takes ${inputSize}-pixel images; a detector needs a multiple of ${COARSE_STRIDE}.`, id);
+    const featureMaps = { layers: [fineLayer.name, coarseLayer.name], combine: (maps: Float32Array) => combineFeatureMaps(maps, fineSide, fineLayer.channels, coarseLayer.channels) };
+    return { model, trainable, frozenFeatures, featureMaps, imageSize: { width: inputSize, height: inputSize }, channels: 3, inputRange };
   },
 
   ...anchorFreeHead,
 };
+
+/**
+ * `frozenFeatures`' output from the two layers' maps (the fine map then the coarse one, channels last): per cell of
+ * the fine grid, its fine channels, then the channels of the coarse cell above it (the nearest-neighbour ×2
+ * upsampling of 'coarse_upsampled').
+ */
+function combineFeatureMaps(maps: Float32Array, side: number, fineChannels: number, coarseChannels: number): Float32Array {
+  const channels = fineChannels + coarseChannels;
+  const coarse = maps.subarray(side * side * fineChannels);
+  const combined = new Float32Array(side * side * channels);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++) {
+      const cell = y * side + x;
+      const coarseCell = (y >> 1) * (side >> 1) + (x >> 1);
+      combined.set(maps.subarray(cell * fineChannels, (cell + 1) * fineChannels), cell * channels);
+      combined.set(coarse.subarray(coarseCell * coarseChannels, (coarseCell + 1) * coarseChannels), cell * channels + fineChannels);
+    }
+  return combined;
+}

@@ -6,8 +6,9 @@ import { serializeModel, type SerializedModel } from '../models/model-serializat
 export const TINY_BACKBONE_SIZE = 32;
 
 /**
- * A tiny random-weight convolutional backbone (32 px RGB, three stride-2 stages: 8, 16 and 32 channels), so tests
- * exercise backbones without loading MobileNetV2. Random convolutions still separate colours and shapes.
+ * A tiny random-weight convolutional backbone (32 px RGB, five stride-2 stages: 8, 16, 32, 32 and 32 channels), so
+ * tests exercise backbones without loading MobileNetV2. Random convolutions still separate colours and shapes; the
+ * stride-16 and stride-32 stages (2×2 and 1×1) are what a backbone detector reads.
  */
 export async function tinyBackboneModel(seed = 7): Promise<SerializedModel & { weights: Uint8Array }> {
   const input = tfl.input({ name: 'image', shape: [TINY_BACKBONE_SIZE, TINY_BACKBONE_SIZE, 3] });
@@ -16,6 +17,8 @@ export async function tinyBackboneModel(seed = 7): Promise<SerializedModel & { w
     ['stage_1', 8],
     ['stage_2', 16],
     ['stage_3', 32],
+    ['stage_4', 32],
+    ['stage_5', 32],
   ];
   stages.forEach(([name, filters], index) => {
     x = tfl.layers
@@ -50,6 +53,8 @@ export function tinyBackboneDescriptor(id: string, source: WeightSource): Backbo
       { name: 'stage_1', stride: 2, channels: 8 },
       { name: 'stage_2', stride: 4, channels: 16 },
       { name: 'stage_3', stride: 8, channels: 32 },
+      { name: 'stage_4', stride: 16, channels: 32 },
+      { name: 'stage_5', stride: 32, channels: 32 },
     ],
     embeddingLayer: 'stage_2',
     fineTuneStarts: ['stage_1'],

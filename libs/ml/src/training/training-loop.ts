@@ -17,6 +17,8 @@ import {
   type EmbeddingTable,
   type EmbeddingView,
 } from '../backbones/embeddings.js';
+import { augmentedViews, featureMapLength, featureMapSpaceOf } from '../backbones/feature-maps.js';
+import type { Backbone } from '../backbones/backbone.js';
 import { backboneTail, FINE_TUNE_LEARNING_RATE_FACTOR, fineTuneStart } from '../backbones/fine-tuning.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
 import type { LabeledBox, ScoredBox } from '../boxes/box.js';
@@ -154,6 +156,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
   try {
     session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), split.train, random);
     const embeddings = built.embedding ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal) : undefined;
+    const featureMaps = built.featureMaps && backbone ? await session.prepareFeatureMaps(backbone, split.train, split.validation, callbacks.signal) : undefined;
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const validation = split.validation.length > 0 ? session.validate(split.validation) : null;
     if (built.embedding) session.foldStandardisation();
@@ -175,6 +178,7 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
       validation,
       durationMs: performance.now() - started,
       ...(embeddings ? { embeddings } : {}),
+      ...(featureMaps ? { featureMaps } : {}),
     };
   } finally {
     optimizer.dispose();
@@ -235,7 +239,8 @@ class TrainingSession {
     this.trainable = built.trainable;
     if (built.frozenFeatures) {
       this.featureShape = built.frozenFeatures.outputs[0].shape.slice(1).map((size) => size ?? 1);
-      this.computeFeatures(built.frozenFeatures, trainIndexes, random);
+      // Cached feature maps are computed later, on the backbone's runner (prepareFeatureMaps).
+      if (!built.featureMaps) this.computeFeatures(built.frozenFeatures, trainIndexes, random);
     }
   }
 
@@ -300,6 +305,72 @@ class TrainingSession {
   }
 
   /**
+   * Backbone detectors: the backbone's maps at the head's layers for every example as it is and, with augmentation,
+   * for each training example in `cachedAugmentations` views planned from the image's hash (the same in every run),
+   * reusing the maps in `config.embeddings` of this space and computing the rest on the backbone's runner. Returns
+   * the maps this run used, to cache.
+   */
+  async prepareFeatureMaps(
+    backbone: Backbone,
+    trainIndexes: number[],
+    validationIndexes: number[],
+    signal?: AbortSignal,
+  ): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
+    const { layers } = this.built.featureMaps!;
+    const space = featureMapSpaceOf(backbone.descriptor, layers, this.spec.fit);
+    const dimension = featureMapLength(backbone.descriptor, layers);
+    const cache = emptyEmbeddingTable(space, dimension);
+    mergeEmbeddingTables(cache, this.config.embeddings ?? []);
+    const variants = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
+    const viewsOf = new Map<number, EmbeddingView[]>();
+    const hashes = new Map<number, string>();
+    const training = new Set(trainIndexes);
+    for (const index of [...trainIndexes, ...validationIndexes]) {
+      const hash = imageContentHash(this.dataset.examples[index].image);
+      hashes.set(index, hash);
+      viewsOf.set(index, [IDENTITY_VIEW, ...(variants > 0 && training.has(index) ? augmentedViews(hash, this.augmentation!, variants) : [])]);
+    }
+    const used = emptyEmbeddingTable(space, dimension);
+    const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
+    let reused = 0;
+    for (const [index, views] of viewsOf) {
+      const hash = hashes.get(index)!;
+      const into = used.vectors.get(hash) ?? new Map<string, Float32Array>();
+      used.vectors.set(hash, into);
+      for (const view of views) {
+        if (into.has(view.name)) continue;
+        const cached = cache.vectors.get(hash)?.get(view.name);
+        if (cached) {
+          into.set(view.name, cached);
+          reused++;
+        } else {
+          // Held until computed, so the same image twice in the dataset is computed once.
+          into.set(view.name, new Float32Array(0));
+          missing.push({ job: { hash, pixels: this.examples.get(index)!.image.pixels }, view });
+        }
+      }
+    }
+    const started = performance.now();
+    try {
+      await forEachFeatureMap(backbone, layers, missing, EMBEDDING_BATCH, ({ job, view }, maps) => {
+        const joined = new Float32Array(dimension);
+        let offset = 0;
+        for (const map of maps) {
+          joined.set(map, offset);
+          offset += map.length;
+        }
+        used.vectors.get(job.hash)!.set(view.name, joined);
+      }, signal);
+    } catch (error) {
+      if (signal?.aborted) throw new TrainingCancelledError(0);
+      throw error;
+    }
+    const computeMs = performance.now() - started;
+    for (const [index, views] of viewsOf) this.features.set(index, views.map((view) => ({ plan: view.plan, values: used.vectors.get(hashes.get(index)!)!.get(view.name)! })));
+    return { ...used, computed: missing.length, reused, computeMs };
+  }
+
+  /**
    * Fine-tuning the backbone's last `fineTune` blocks: their input activations are computed once per training image
    * and view (and validation image), and the model trained becomes those blocks, pooling, the fixed standardisation
    * of the frozen embeddings and the head.
@@ -318,7 +389,7 @@ class TrainingSession {
       ...validationIndexes.map((index) => ({ index, position: 0, job: jobOf(index), view: IDENTITY_VIEW })),
     ];
     const maps = new Map<number, Float32Array[]>();
-    await forEachFeatureMap(backbone, start, items, EMBEDDING_BATCH, ({ index, position }, map) => {
+    await forEachFeatureMap(backbone, [start], items, EMBEDDING_BATCH, ({ index, position }, [map]) => {
       const list = maps.get(index) ?? [];
       list[position] = map;
       maps.set(index, list);
@@ -384,9 +455,10 @@ class TrainingSession {
         const variants = this.features.get(index)!;
         return variants[random && variants.length > 1 ? random.integer(variants.length) : 0];
       });
-      const size = chosen[0].values.length;
+      const combine = this.built.featureMaps?.combine;
+      const size = this.featureShape.reduce((product, side) => product * side, 1);
       const data = new Float32Array(indexes.length * size);
-      chosen.forEach((variant, position) => data.set(variant.values, position * size));
+      chosen.forEach((variant, position) => data.set(combine ? combine(variant.values) : variant.values, position * size));
       const variantTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan) }));
       return { inputs: tf.tensor(data, [indexes.length, ...this.featureShape]), targets: this.architecture.encodeTargets(variantTargets, this.outputShape) };
     }

@@ -62,7 +62,10 @@ export interface TrainingConfig {
    * tenth of the learning rate; 0 or absent keeps the backbone frozen.
    */
   fineTune?: number;
-  /** Embeddings computed by earlier runs (any space; those of this run's space are reused, the rest ignored). */
+  /**
+   * Embeddings (and detection feature maps) computed by earlier runs (any space; those of this run's space are
+   * reused, the rest ignored).
+   */
   embeddings?: EmbeddingTable[];
 }
 
@@ -136,4 +139,6 @@ export interface TrainingResult {
   durationMs: number;
   /** Backbone architectures: every embedding this run used (the cached ones and those it computed), to cache. */
   embeddings?: EmbeddingTable & { computed: number; reused: number; computeMs: number };
+  /** Backbone detectors: every feature map this run used (cached or computed), by image and view, to cache. */
+  featureMaps?: EmbeddingTable & { computed: number; reused: number; computeMs: number };
 }

@@ -4,7 +4,22 @@ import { BlobStore } from '../../../blobs/src/index.js';
 import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
 import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
 import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
-import { decodeEmbeddingTable, describeImportedBackbone, encodeEmbeddingTable, getArchitecture, type TrainingConfig, type TrainingResult } from '../../../ml/src/index.js';
+import {
+  decodeEmbeddingTable,
+  describeImportedBackbone,
+  embeddingSpaceKey,
+  emptyEmbeddingTable,
+  encodeEmbeddingTable,
+  encodeFeatureMapIndex,
+  featureMapFromBytes,
+  featureMapToBytes,
+  getArchitecture,
+  readFeatureMapIndex,
+  type EmbeddingSpace,
+  type EmbeddingTable,
+  type TrainingConfig,
+  type TrainingResult,
+} from '../../../ml/src/index.js';
 import { BackboneCatalog } from '../../../projects/src/index.js';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
 import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
@@ -65,7 +80,9 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     }
     const { dataset, imageIds } = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
-    if (getArchitecture(queued.architecture).usesBackbone) Object.assign(config, await this.backboneConfig(queued));
+    // Where each cached feature map the run may reuse is stored (image and view → blob), so storing them again is skipped.
+    const storedMaps = new Map<string, string>();
+    if (getArchitecture(queued.architecture).usesBackbone) Object.assign(config, await this.backboneConfig(queued, new Set(images.keys()), storedMaps));
     else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
 
     const thread = new TrainingThread();
@@ -80,7 +97,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
         },
       });
-      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name), imageIds) }, metadata);
+      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name), imageIds, storedMaps) }, metadata);
     } catch (error) {
       if (error instanceof TrainingThreadCancelled || isDomainError(error, 'ITERATION_NOT_RUNNING') || isDomainError(error, 'ITERATION_FINISHED')) {
         this.logger.log(`Iteration ${iterationId} stopped: it was cancelled or finished elsewhere`);
@@ -102,19 +119,55 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
   /**
    * The backbone (registered, or the model of `baseIterationId`) as plain data for the training thread, where to
-   * keep URL weights, and the embedding tables the run reuses.
+   * keep URL weights, and the embedding tables the run reuses: classification tables whole; of detection feature
+   * map indexes, the maps of this run's images (each map once, noted in `storedMaps`; a map whose blob is gone, e.g.
+   * after a project import, is computed again).
    */
-  private async backboneConfig(queued: IterationQueued['data']): Promise<Partial<TrainingConfig>> {
+  private async backboneConfig(queued: IterationQueued['data'], images: ReadonlySet<string>, storedMaps: Map<string, string>): Promise<Partial<TrainingConfig>> {
     const backbone = queued.baseModelSha256
       ? await describeImportedBackbone(`model-${queued.baseModelSha256.slice(0, 12)}`, unpackModel(await this.blobs.get(queued.baseModelSha256)))
       : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
-    const embeddings = await Promise.all((queued.embeddingsSha256 ?? []).map(async (sha256) => decodeEmbeddingTable(new Uint8Array(await this.blobs.get(sha256)))));
+    const embeddings: EmbeddingTable[] = [];
+    for (const sha256 of queued.embeddingsSha256 ?? []) {
+      const bytes = new Uint8Array(await this.blobs.get(sha256));
+      const index = readFeatureMapIndex(bytes);
+      if (!index) {
+        embeddings.push(decodeEmbeddingTable(bytes));
+        continue;
+      }
+      const table = emptyEmbeddingTable(index.space, index.dimension);
+      for (const [image, view, map] of index.entries) {
+        const key = mapKey(index.space, image, view);
+        if (!images.has(image) || storedMaps.has(key) || !(await this.blobs.has(map))) continue;
+        const views = table.vectors.get(image) ?? new Map<string, Float32Array>();
+        views.set(view, featureMapFromBytes(new Uint8Array(await this.blobs.get(map)), index.dimension));
+        table.vectors.set(image, views);
+        storedMaps.set(key, map);
+      }
+      embeddings.push(table);
+    }
     return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
   }
 
-  private async store(result: TrainingResult, labels: string[], imageIds: string[]): Promise<IterationOutcome> {
+  /** Each feature map the run used as a blob (unless already stored), and their index as a blob: its sha256. */
+  private async storeFeatureMaps({ space, dimension, vectors }: EmbeddingTable, storedMaps: ReadonlyMap<string, string>): Promise<string> {
+    const entries: [string, string, string][] = [];
+    for (const [image, views] of vectors)
+      for (const [view, values] of views) {
+        const stored = storedMaps.get(mapKey(space, image, view));
+        entries.push([image, view, stored ?? (await this.blobs.put(featureMapToBytes(values))).sha256]);
+      }
+    return (await this.blobs.put(encodeFeatureMapIndex(space, dimension, entries))).sha256;
+  }
+
+  private async store(result: TrainingResult, labels: string[], imageIds: string[], storedMaps: ReadonlyMap<string, string>): Promise<IterationOutcome> {
     const model = await this.blobs.put(packModel(result.model));
-    const embeddings = result.embeddings ? await this.blobs.put(encodeEmbeddingTable(result.embeddings)) : null;
+    const cached = result.embeddings ?? result.featureMaps;
+    const embeddings = result.embeddings
+      ? await this.blobs.put(encodeEmbeddingTable(result.embeddings))
+      : result.featureMaps
+        ? { sha256: await this.storeFeatureMaps(result.featureMaps, storedMaps) }
+        : null;
     const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels, imageIds)) : null;
     return {
       modelSha256: model.sha256,
@@ -127,9 +180,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       trainCount: result.trainCount,
       validationCount: result.validationCount,
       trainingDurationMs: Math.round(result.durationMs),
-      ...(embeddings && result.embeddings
-        ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: result.embeddings.computed, embeddingsReused: result.embeddings.reused }
-        : {}),
+      ...(embeddings && cached ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: cached.computed, embeddingsReused: cached.reused } : {}),
     };
   }
 
@@ -148,6 +199,8 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+const mapKey = (space: EmbeddingSpace, image: string, view: string) => `${embeddingSpaceKey(space)}\n${image}\n${view}`;
 
 /** Grayscale datasets train 1-channel models (smaller, faster); anything with colour trains RGB. */
 async function channelsOf(images: Iterable<Uint8Array>): Promise<1 | 3> {

@@ -18,6 +18,8 @@ export interface EmbedResult {
   table: Uint8Array;
   imageCount: number;
   computed: number;
+  /** Whether the thread had the backbone loaded already (a warm thread): no load, no runner to build. */
+  warm: boolean;
 }
 
 export type FromEmbeddingThread = ({ type: 'done' } & EmbedResult) | { type: 'failed'; message: string };

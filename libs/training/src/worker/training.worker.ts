@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { selectBackend, train, TrainingCancelledError } from '../../../ml/src/index.js';
-import type { FromTrainingThread, ToTrainingThread } from './training-protocol.js';
+import { type FromTrainingThread, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 /** The training thread: one run per thread, so the api's event loop never computes a gradient. */
 const port = parentPort!;
@@ -21,7 +21,7 @@ port.on('message', (message: ToTrainingThread) => {
         onEpochEnd: (report) => send({ type: 'epoch', report }),
       });
     })
-    .then((result) => send({ type: 'done', result }))
+    .then((result) => port.postMessage({ type: 'done', result } satisfies FromTrainingThread, vectorBuffers([...(result.embeddings ? [result.embeddings] : []), ...(result.featureMaps ? [result.featureMaps] : [])])))
     .catch((error: unknown) => {
       if (error instanceof TrainingCancelledError) return send({ type: 'cancelled' });
       const invalidInput = error instanceof RangeError || ['UnknownArchitectureError', 'BackboneError'].includes((error as Error).name);

@@ -1,11 +1,8 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { type AuthenticatedUser, CurrentUser, isDomainError, UuidParam } from '../../../../core/src/index.js';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
 import { RegionProposals } from '../../../../deployments/src/index.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { BackboneRegionProposals } from './backbone-region-proposals.js';
 
 interface CvImageRegionProposal {
   projectId: string;
@@ -14,19 +11,14 @@ interface CvImageRegionProposal {
 }
 
 /**
- * getImageRegionProposals: from the project's newest trained detector (RegionProposals); before any is trained,
- * from what the pretrained detection backbone finds salient (BackboneRegionProposals), as Azure proposes boxes
- * for untrained projects too.
+ * getImageRegionProposals: the native region proposals (RegionProposals): from the project's newest trained
+ * detector or, before any is trained, from what the pretrained detection backbone finds salient, as Azure proposes
+ * boxes for untrained projects too.
  */
 @CustomVisionTrainingController()
 @Controller(`${TRAINING_BASE}/projects/:projectId/images/:imageId/regionproposals`)
 export class RegionProposalsController {
-  constructor(
-    private readonly regions: RegionProposals,
-    private readonly backbone: BackboneRegionProposals,
-    private readonly reads: CustomVisionReads,
-    private readonly blobs: BlobStore,
-  ) {}
+  constructor(private readonly regions: RegionProposals) {}
 
   @Post()
   @HttpCode(200)
@@ -42,14 +34,7 @@ export class RegionProposalsController {
     @Param('imageId', UuidParam('imageId')) imageId: string,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImageRegionProposal> {
-    let proposals;
-    try {
-      proposals = (await this.regions.propose(projectId, imageId, user.id)).proposals;
-    } catch (error) {
-      if (!isDomainError(error, 'NO_TRAINED_DETECTOR')) throw error;
-      const image = await this.reads.image(projectId, imageId);
-      proposals = await this.backbone.propose(await this.blobs.get(image.sha256));
-    }
+    const { proposals } = await this.regions.propose(projectId, imageId, user.id);
     return {
       projectId,
       imageId,

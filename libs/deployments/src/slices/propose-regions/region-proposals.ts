@@ -6,6 +6,7 @@ import { nonMaxSuppression } from '../../../../ml/src/index.js';
 import { ProjectAccess } from '../../../../projects/src/index.js';
 import { IterationQueries, type IterationView } from '../../../../training/src/index.js';
 import { PredictionService } from '../predict/prediction.service.js';
+import { BackboneRegionProposals } from './backbone-region-proposals.js';
 
 export interface RegionProposal {
   /** The detector's confidence that an object (of any label) is in the box. */
@@ -16,8 +17,10 @@ export interface RegionProposal {
 export interface RegionProposalsResult {
   projectId: string;
   imageId: string;
-  /** The detector iteration that proposed the boxes. */
-  iterationId: string;
+  /** 'detector': the project's trained detector proposed the boxes; 'backbone': none is trained yet, the pretrained backbone's saliency did. */
+  source: 'detector' | 'backbone';
+  /** The detector iteration that proposed the boxes; null when they come from the backbone. */
+  iterationId: string | null;
   proposals: RegionProposal[];
 }
 
@@ -29,7 +32,9 @@ const MAX_PROPOSALS = 50;
 
 /**
  * Candidate boxes for an image of a detection project, whatever their label: the boxes the project's newest
- * completed detector (or the iteration asked for) finds above a low threshold, merged across labels.
+ * completed detector (or the iteration asked for) finds above a low threshold, merged across labels. Before any
+ * detector is trained, boxes around what the pretrained backbone finds salient (BackboneRegionProposals), so the
+ * first images can be labelled faster too.
  */
 @Injectable()
 export class RegionProposals {
@@ -39,6 +44,7 @@ export class RegionProposals {
     private readonly iterations: IterationQueries,
     private readonly blobs: BlobStore,
     private readonly predictions: PredictionService,
+    private readonly backbone: BackboneRegionProposals,
   ) {}
 
   async propose(projectId: string, imageId: string, userId: string, iterationId?: string): Promise<RegionProposalsResult> {
@@ -49,6 +55,7 @@ export class RegionProposals {
     const image = await this.datasets.get(projectId, imageId);
     const detector = await this.detector(projectId, iterationId);
     const bytes = await this.blobs.get(image.sha256);
+    if (!detector) return { projectId, imageId, source: 'backbone', iterationId: null, proposals: await this.backbone.propose(bytes) };
     const found = await this.predictions.predict(detector.model!.sha256, detector.labels.map((label) => label.name), bytes, {
       threshold: PROPOSAL_THRESHOLD,
       maxResults: MAX_PROPOSALS * 4,
@@ -58,10 +65,11 @@ export class RegionProposals {
       confidence: score,
       box: { x, y, width, height },
     }));
-    return { projectId, imageId, iterationId: detector.id, proposals };
+    return { projectId, imageId, source: 'detector', iterationId: detector.id, proposals };
   }
 
-  private async detector(projectId: string, iterationId: string | undefined): Promise<IterationView> {
+  /** The iteration asked for (it must be completed), else the newest completed one, else none. */
+  private async detector(projectId: string, iterationId: string | undefined): Promise<IterationView | undefined> {
     if (iterationId) {
       const iteration = await this.iterations.get(projectId, iterationId);
       if (iteration.status !== 'completed' || !iteration.model) {
@@ -69,10 +77,6 @@ export class RegionProposals {
       }
       return iteration;
     }
-    const newest = (await this.iterations.listAll(projectId)).find((iteration) => iteration.status === 'completed' && iteration.model);
-    if (!newest) {
-      throw DomainError.conflict('NO_TRAINED_DETECTOR', 'The project has no trained detector yet: train an iteration, then ask for proposals.');
-    }
-    return newest;
+    return (await this.iterations.listAll(projectId)).find((iteration) => iteration.status === 'completed' && iteration.model);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type Backbone, decodeResized, type FeatureRunner, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '../../../../ml/src/index.js';
-import { saliencyProposals } from '../../domain/saliency-proposals.js';
+import { saliencyProposals } from './saliency-proposals.js';
 
 /**
  * MobileNetV2's stride-8 layer (28 × 28 cells at 224 px): on the 40 fork photos of Custom Vision's detection sample it
