@@ -15,3 +15,5 @@ export { ImagePerformanceQueries } from './slices/image-performances/image-perfo
 export type { ImagePerformance } from './slices/image-performances/image-performances.js';
 export { RenameIteration } from './slices/update-iteration/update-iteration.handler.js';
 export { DeleteIteration } from './slices/delete-iteration/delete-iteration.handler.js';
+export { EMBEDDING_CACHE_EVENT_TYPES } from './domain/embedding-cache.events.js';
+export { QueueIteration } from './slices/queue-iteration/queue-iteration.handler.js';
