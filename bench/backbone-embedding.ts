@@ -37,10 +37,10 @@ import {
   selectBackend,
   serializeModel,
   type FeatureExtractor,
-} from '../libs/ml/src/index.js';
-import { IDENTITY_VIEW, imageContentHash } from '../libs/ml/src/backbones/embeddings.js';
-import { loadNsfwjsMobileNetV2 } from '../libs/ml/src/testing/nsfwjs-mobilenet.js';
-import { colouredSquareImage } from '../libs/ml/src/testing/synthetic-images.js';
+} from '@diyml/ml';
+import { IDENTITY_VIEW, imageContentHash } from '@diyml/ml';
+import { loadNsfwjsMobileNetV2 } from '@diyml/ml/testing/nsfwjs-mobilenet.js';
+import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
 import { ROOT } from './support/product.js';
 import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
 

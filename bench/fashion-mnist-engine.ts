@@ -14,7 +14,7 @@
  * element-wise work (bias, ReLU, pooling, softmax, the optimizer) is not counted.
  */
 import { cpus, loadavg } from 'node:os';
-import { loadModel, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
+import { loadModel, train, type BackendName, type TrainingDataset } from '@diyml/ml';
 import { FASHION_MNIST_LABELS as LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { emitResult, isQuick } from './support/result.js';
 

@@ -9,7 +9,7 @@
  */
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
-import type { RawImage } from '../libs/ml/src/index.js';
+import type { RawImage } from '@diyml/ml';
 import { FASHION_MNIST_LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption, percentile } from './support/result.js';

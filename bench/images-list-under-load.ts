@@ -9,7 +9,7 @@
  */
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 

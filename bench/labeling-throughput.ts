@@ -7,7 +7,7 @@
  * Run: npx tsx bench/labeling-throughput.ts [--quick] [--images 5000] [--batch 500]
  */
 import { loadavg } from 'node:os';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 

@@ -7,7 +7,7 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom, selectBackend, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
+import { SeededRandom, selectBackend, train, type BackendName, type TrainingDataset } from '@diyml/ml';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 const batchSize = Number(process.argv[3] ?? 32);

@@ -9,8 +9,8 @@
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { SeededRandom, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
-import { barsImage, squareScene } from '../libs/ml/src/testing/synthetic-images.js';
+import { SeededRandom, train, type BackendName, type TrainingDataset } from '@diyml/ml';
+import { barsImage, squareScene } from '@diyml/ml/testing/synthetic-images.js';
 import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
 
 const quick = isQuick();

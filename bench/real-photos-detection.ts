@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { iou, type Box } from '../libs/ml/src/index.js';
+import { iou, type Box } from '@diyml/ml';
 import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
 

@@ -18,8 +18,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { decodeResized, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '../libs/ml/src/index.js';
-import { computeEmbeddings, emptyEmbeddingTable, IDENTITY_VIEW } from '../libs/ml/src/backbones/embeddings.js';
+import { decodeResized, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '@diyml/ml';
+import { computeEmbeddings, emptyEmbeddingTable, IDENTITY_VIEW } from '@diyml/ml';
 import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
 

@@ -9,7 +9,7 @@
  * Run: npx tsx bench/upload-throughput.ts [--quick] [--postgres] [--images 2000] [--batch 100] [--parallel 1]
  */
 import { loadavg } from 'node:os';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { benchDatabase, isPostgresMode } from './support/postgres.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';

@@ -19,11 +19,11 @@ import { emitResult, isQuick, loadAverages, median } from './support/result.js';
 // The built modules: their worker threads run the built .js files, as in the product.
 buildProduct();
 const fromDist = (path: string) => import(pathToFileURL(join(ROOT, 'dist', path)).href);
-const { extractFrames } = (await fromDist('libs/datasets/src/slices/upload-video/video-frames.js')) as typeof import('../libs/datasets/src/slices/upload-video/video-frames.js');
-const { predictOnThread } = (await fromDist('libs/evaluation/src/worker/test-run-thread.js')) as typeof import('../libs/evaluation/src/worker/test-run-thread.js');
-const { VideoModelThread } = (await fromDist('libs/deployments/src/slices/predict-video/video-model-thread.js')) as typeof import('../libs/deployments/src/slices/predict-video/video-model-thread.js');
-const { getArchitecture, selectBackend, serializeModel } = (await fromDist('libs/ml/src/index.js')) as typeof import('../libs/ml/src/index.js');
-const { packModel } = (await fromDist('libs/training/src/model/model-archive.js')) as typeof import('../libs/training/src/model/model-archive.js');
+const { extractFrames } = (await fromDist('libs/datasets/src/index.js')) as typeof import('@diyml/datasets');
+const { predictOnThread } = (await fromDist('libs/evaluation/src/index.js')) as typeof import('@diyml/evaluation');
+const { VideoModelThread } = (await fromDist('libs/deployments/src/index.js')) as typeof import('@diyml/deployments');
+const { getArchitecture, selectBackend, serializeModel } = (await fromDist('libs/ml/src/index.js')) as typeof import('@diyml/ml');
+const { packModel } = (await fromDist('libs/training/src/index.js')) as typeof import('@diyml/training');
 
 const SECONDS = isQuick() ? 10 : 30;
 const FRAMES_PER_SECOND = 5;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 interface Item {

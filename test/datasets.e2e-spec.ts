@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { generateImage, hugePngHeader, truncatedJpeg } from '../libs/datasets/src/testing/test-images.js';
+import { EventStore } from '@diyml/event-store';
+import { generateImage, hugePngHeader, truncatedJpeg } from '@diyml/datasets/testing/test-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 interface Item {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { freePort } from '../libs/core/src/testing/free-port.js';
+import { freePort } from '@diyml/core/testing/free-port.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
 

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { redisConnection } from '../libs/jobs/src/bullmq/bullmq-job-queue.js';
-import { freePort } from '../libs/core/src/testing/free-port.js';
-import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
+import { redisConnection } from '@diyml/jobs';
+import { freePort } from '@diyml/core/testing/free-port.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { EventStore, SqliteEventStore, Upcasters } from '../libs/event-store/src/index.js';
-import { identityUpcasters } from '../libs/identity/src/index.js';
+import { EventStore, SqliteEventStore, Upcasters } from '@diyml/event-store';
+import { identityUpcasters } from '@diyml/identity';
 import { startTestApp } from './support/test-app.js';
 
 interface StoredEventFixture {

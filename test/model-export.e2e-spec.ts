@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as ort from 'onnxruntime-node';
-import { iou, prepareImage, type Box, type InputSpec } from '../libs/ml/src/index.js';
-import { ModelProto } from '../libs/ml/src/onnx/onnx-proto.js';
+import { iou, prepareImage, type Box, type InputSpec } from '@diyml/ml';
+import { ModelProto } from '@diyml/ml';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';

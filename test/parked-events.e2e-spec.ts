@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { ProjectionRunner } from '../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const metadata = { userId: null, correlationId: 'broken-import', causationId: null, at: '2026-01-01T00:00:00.000Z' };

@@ -5,7 +5,7 @@ import {
   createPostgresTestDatabase,
   type PostgresTestDatabase,
   postgresTestServer,
-} from '../libs/core/src/testing/postgres-test-database.js';
+} from '@diyml/core/testing/postgres-test-database.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BlobStore } from '../libs/blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';

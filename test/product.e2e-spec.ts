@@ -4,8 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../libs/core/src/testing/free-port.js';
-import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
+import { freePort } from '@diyml/core/testing/free-port.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const API = join(ROOT, 'dist/apps/api/src/main.js');

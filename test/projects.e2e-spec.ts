@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { projectStream } from '../libs/projects/src/index.js';
-import { ReadStore } from '../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { projectStream } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { startTestAppWithSlowAppends } from './support/slow-append-event-store.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';

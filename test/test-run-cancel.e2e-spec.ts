@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyReadModels } from '../apps/api/src/replay-verification.js';
-import { PredictionCancelled, predictOnThread } from '../libs/evaluation/src/worker/test-run-thread.js';
+import { PredictionCancelled, predictOnThread } from '@diyml/evaluation';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';

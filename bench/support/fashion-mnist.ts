@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { RawImage } from '../../libs/ml/src/index.js';
+import type { RawImage } from '@diyml/ml';
 
 /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

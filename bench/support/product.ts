@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../libs/core/src/testing/free-port.js';
+import { freePort } from '@diyml/core/testing/free-port.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const BUILD_DIR = join(ROOT, 'dist');

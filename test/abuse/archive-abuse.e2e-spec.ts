@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
-import { buildZip, deflatedEntry, zeroBomb } from '../../libs/core/src/testing/zip-bombs.js';
-import { generateImage } from '../../libs/datasets/src/testing/test-images.js';
+import { buildZip, deflatedEntry, zeroBomb } from '@diyml/core/testing/zip-bombs.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { ApiClient } from '../support/api-client.js';
 import { expectStayedLive, underAttack } from '../support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';

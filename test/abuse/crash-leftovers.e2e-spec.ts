@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageContentStream } from '../../libs/datasets/src/index.js';
-import { generateImage } from '../../libs/datasets/src/testing/test-images.js';
-import { EventStore } from '../../libs/event-store/src/index.js';
+import { imageContentStream } from '@diyml/datasets';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
+import { EventStore } from '@diyml/event-store';
 import { ApiClient } from '../support/api-client.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import type { AddressInfo } from 'node:net';
-import { validateSettings } from '../../libs/core/src/index.js';
+import { validateSettings } from '@diyml/core';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

@@ -3,7 +3,7 @@ import h5wasm from 'h5wasm/node';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KerasImportError, readKerasOnThread } from '../../libs/ml/src/keras/index.js';
+import { KerasImportError, readKerasOnThread } from '@diyml/ml';
 import { keras2Sequential } from '../fixtures/keras/keras-fixtures.js';
 
 /** A liveness bound, as for /health in the HTTP abuse tests: a blocked event loop misses it by seconds. */

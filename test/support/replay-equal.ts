@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
-import { EventStore } from '../../libs/event-store/src/index.js';
-import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '../../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
 import type { TestApp } from './test-app.js';
 
 /**

@@ -7,8 +7,8 @@ import request from 'supertest';
 import { AppModule } from '../../apps/api/src/app.module.js';
 import { configureApp } from '../../apps/api/src/configure-app.js';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
-import { Settings, validateSettings } from '../../libs/core/src/index.js';
-import { EventStore, Upcasters } from '../../libs/event-store/src/index.js';
+import { Settings, validateSettings } from '@diyml/core';
+import { EventStore, Upcasters } from '@diyml/event-store';
 
 export interface TestApp {
   app: INestApplication;

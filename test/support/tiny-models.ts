@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { strToU8, zipSync } from 'fflate';
-import { getArchitecture, type ModelMetadata, selectBackend, serializeModel } from '../../libs/ml/src/index.js';
+import { getArchitecture, type ModelMetadata, selectBackend, serializeModel } from '@diyml/ml';
 
 export interface TinyModelFiles {
   modelJson: Record<string, unknown>;

@@ -6,10 +6,10 @@ import { type Express, json, type Request } from 'express';
 import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodyOptions, parseBodyOnlyIf, precompressedFiles, Settings } from '../../../libs/core/src/index.js';
-import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
-import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '../../../libs/identity/src/index.js';
-import { ReadStore } from '../../../libs/read-store/src/index.js';
+import { createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodyOptions, parseBodyOnlyIf, precompressedFiles, Settings } from '@diyml/core';
+import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '@diyml/custom-vision';
+import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '@diyml/identity';
+import { ReadStore } from '@diyml/read-store';
 import { serveConsole } from './console/serve-console.js';
 import { createOpenApiDocument } from './openapi-document.js';
 

@@ -1,6 +1,6 @@
 import { type INestApplicationContext, Module } from '@nestjs/common';
-import { ReadOnlyProcessModule } from '../../../libs/core/src/index.js';
-import { EventStore } from '../../../libs/event-store/src/index.js';
+import { ReadOnlyProcessModule } from '@diyml/core';
+import { EventStore } from '@diyml/event-store';
 import {
   type CollectionComparison,
   compareReadStores,
@@ -8,7 +8,7 @@ import {
   ProjectionRunner,
   ReadStore,
   replayAll,
-} from '../../../libs/read-store/src/index.js';
+} from '@diyml/read-store';
 import { AppModule } from './app.module.js';
 
 /** The app booted read-only: no projection catches up, no reactor or job runs, nothing is appended. */

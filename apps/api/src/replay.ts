@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { EventStore } from '../../../libs/event-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
 import {
   compareReadStores,
   InMemoryReadStore,
   ProjectionRunner,
   ReadStore,
   replayAll,
-} from '../../../libs/read-store/src/index.js';
+} from '@diyml/read-store';
 import { AppModule } from './app.module.js';
 import { ReadOnlyAppModule, verifyReadModels } from './replay-verification.js';
 

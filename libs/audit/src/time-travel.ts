@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../core/src/index.js';
-import { EventStore, type RecordedEvent } from '../../event-store/src/index.js';
-import { PROJECT_HISTORY, type ProjectHistoryEntry } from '../../projects/src/index.js';
-import { InMemoryReadStore, type Projection, ReadStore } from '../../read-store/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { EventStore, type RecordedEvent } from '@diyml/event-store';
+import { PROJECT_HISTORY, type ProjectHistoryEntry } from '@diyml/projects';
+import { InMemoryReadStore, type Projection, ReadStore } from '@diyml/read-store';
 
 /** `asOf` as a client gives it: a log position (digits) or an ISO-8601 time. */
 export type AsOf = { position: number } | { time: Date };

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
-import { ImageIntake } from '../../datasets/src/upload/image-intake.js';
-import { ProjectAccess } from '../../projects/src/index.js';
-import { IterationQueries, IterationQueuer } from '../../training/src/index.js';
+import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { IterationQueries, IterationQueuer } from '@diyml/training';
 import { deploymentSettingsProvider } from './deployment-settings.js';
 import { ModelCache } from './inference/model-cache.js';
 import { ModelEvictionReactor } from './inference/model-eviction.reactor.js';

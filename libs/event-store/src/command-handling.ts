@@ -1,5 +1,5 @@
-import type { CommandMetadata, Decider, DomainEvent } from '../../core/src/index.js';
-import { assertRevisionMatches, foldEvents, toEventMetadata } from '../../core/src/index.js';
+import type { CommandMetadata, Decider, DomainEvent } from '@diyml/core/pure';
+import { assertRevisionMatches, foldEvents, toEventMetadata } from '@diyml/core';
 import type { EventStore, ExpectedRevision } from './event-store.port.js';
 
 export interface StreamState<TState> {

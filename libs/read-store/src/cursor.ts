@@ -1,4 +1,4 @@
-import { DomainError } from '../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 
 /** Opaque page cursor: the sort value and id of the last item of the previous page. */
 export function encodeCursor(sortValue: unknown, id: string): string {

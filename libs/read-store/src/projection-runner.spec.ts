@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { DiscoveryService } from '@nestjs/core';
-import { type RecordedEvent, SqliteEventStore } from '../../event-store/src/index.js';
+import { type RecordedEvent, SqliteEventStore } from '@diyml/event-store';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
 import type { Projection } from './projection.js';
 import { PARKED_EVENTS, ProjectionRunner } from './projection-runner.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { DomainError, READ_ONLY_PROCESS } from '../../core/src/index.js';
-import { EventStore, type RecordedEvent, type Subscription } from '../../event-store/src/index.js';
+import { DomainError, READ_ONLY_PROCESS } from '@diyml/core';
+import { EventStore, type RecordedEvent, type Subscription } from '@diyml/event-store';
 import { type HeldLease, Lease } from './lease/lease.port.js';
 import { type Projection, ReadModelProjection } from './projection.js';
 import { ReadStore } from './read-store.port.js';

@@ -1,5 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { RecordedEvent } from '../../event-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
 import type { ReadModelCollection, ReadStore } from './read-store.port.js';
 
 /**

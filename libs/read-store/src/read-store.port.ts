@@ -1,4 +1,4 @@
-import type { Page } from '../../core/src/index.js';
+import type { Page } from '@diyml/core';
 
 /**
  * Equality filter on top-level fields; `null` also matches a missing field. On an array field the filter is one

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { EventStore } from '../../event-store/src/index.js';
+import type { EventStore } from '@diyml/event-store';
 import type { Projection } from './projection.js';
 import type { ReadStore } from './read-store.port.js';
 

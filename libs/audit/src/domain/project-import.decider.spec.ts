@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type ImportProjectCommand, projectImportDecider } from './project-import.decider.js';
 import type { ProjectImported } from './project-import.events.js';
 

@@ -1,4 +1,4 @@
-import type { ProjectType } from '../../../projects/src/index.js';
+import type { ProjectType } from '@diyml/projects';
 import { CustomVisionError } from './custom-vision-error.js';
 
 export type DomainType = 'Classification' | 'ObjectDetection';

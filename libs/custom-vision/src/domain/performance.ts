@@ -1,4 +1,4 @@
-import { metricsOf, type StoredEvaluation } from '../../../training/src/index.js';
+import { metricsOf, type StoredEvaluation } from '@diyml/training';
 
 export interface CvTagPerformance {
   id: string;

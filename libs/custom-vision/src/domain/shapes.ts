@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ImageView } from '../../../datasets/src/index.js';
-import type { LabelView, ProjectView } from '../../../projects/src/index.js';
-import type { IterationView } from '../../../training/src/index.js';
+import type { ImageView } from '@diyml/datasets';
+import type { LabelView, ProjectView } from '@diyml/projects';
+import type { IterationView } from '@diyml/training';
 import { DEFAULT_DOMAIN, EXPORT_PLATFORM_NAMES } from './domains.js';
 
 // Custom Vision's JSON shapes (camelCase, as the SDKs' mappers read them) built from our read models.

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainExceptionFilter } from '../../../core/src/index.js';
+import { DomainExceptionFilter } from '@diyml/core';
 import { CODE_BY_DOMAIN_CODE, CODE_BY_STATUS, CustomVisionError, statusOfCode } from '../domain/custom-vision-error.js';
 
 export interface CustomVisionErrorBody {

@@ -1,4 +1,4 @@
-import { isUuid } from '../../../core/src/index.js';
+import { isUuid } from '@diyml/core/pure';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 
 /** Ids in a query parameter or field: comma-separated (as the SDKs send them) or repeated. */

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthThrottle, type HttpRequest } from '../../../core/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
+import { AuthThrottle, type HttpRequest } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 import { INVALID_KEY_MESSAGE, takeKeyHeader, userOfPersonalToken } from './keys.js';
 

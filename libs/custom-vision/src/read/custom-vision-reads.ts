@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DatasetQueries, type ImageView } from '../../../datasets/src/index.js';
-import { DEPLOYMENTS, type DeploymentView } from '../../../deployments/src/index.js';
-import { ProjectAccess, type ProjectView } from '../../../projects/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
-import { IterationQueries, type IterationView } from '../../../training/src/index.js';
+import { DatasetQueries, type ImageView } from '@diyml/datasets';
+import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments';
+import { ProjectAccess, type ProjectView } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { IterationQueries, type IterationView } from '@diyml/training';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 
 /**

@@ -1,6 +1,6 @@
 import { All, Controller, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../../../identity/src/index.js';
+import { Public } from '@diyml/identity';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 import { CustomVisionExceptionFilter } from '../http/custom-vision-exception.filter.js';
 

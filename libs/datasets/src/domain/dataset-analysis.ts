@@ -1,4 +1,4 @@
-import type { LabelView, ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
+import type { LabelView, ProjectType } from '@diyml/projects';
 import type { ImageView } from '../read-models/images/image.view.js';
 
 /** The readiness rules, in one place. */

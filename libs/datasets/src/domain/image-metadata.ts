@@ -1,4 +1,4 @@
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DatasetErrors } from './dataset-errors.js';
 
 /** Key/value metadata on an image, with Azure Custom Vision's limits. */

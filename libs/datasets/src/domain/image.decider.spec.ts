@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type ImageCommand, imageDecider, type ProjectContext } from './image.decider.js';
 import type { ImageEvent, ImageUploaded, Region } from './image.events.js';
 import { resolveLabel } from './label-reference.js';

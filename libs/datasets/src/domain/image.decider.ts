@@ -1,5 +1,5 @@
-import { type Decider, DomainError } from '../../../core/src/index.js';
-import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
+import { type Decider, DomainError } from '@diyml/core/pure';
+import type { ProjectType } from '@diyml/projects';
 import { DatasetErrors } from './dataset-errors.js';
 import { type ImageMetadata, validateMetadata } from './image-metadata.js';
 import type { ImageEvent, ImageOrigin, LabelSource, Region, Split } from './image.events.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { SqliteEventStore, Upcasters } from '../../../event-store/src/index.js';
+import { SqliteEventStore, Upcasters } from '@diyml/event-store';
 import { datasetUpcasters } from './image.upcasters.js';
 
 const fixture = (name: string) =>

@@ -1,5 +1,5 @@
-import { DomainError, isUuid } from '../../../core/src/index.js';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import { DomainError, isUuid } from '@diyml/core/pure';
+import type { LabelView } from '@diyml/projects';
 import { DatasetErrors } from './dataset-errors.js';
 
 /**

@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { expectedRevisionFromIfMatch, type HttpRequest } from '../../../core/src/index.js';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import { expectedRevisionFromIfMatch, type HttpRequest } from '@diyml/core';
+import type { LabelView } from '@diyml/projects';
 import { SPLITS, type Split } from '../domain/image.events.js';
 import { SUPPORTED_IMAGE_FORMATS } from '../images/image-inspection.js';
 import { DatasetQueries } from '../read-models/images/dataset-queries.js';

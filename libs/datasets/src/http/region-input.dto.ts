@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNumber, IsString, MaxLength, MinLength } from 'class-validator';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import type { LabelView } from '@diyml/projects';
 import type { Region } from '../domain/image.events.js';
 import { resolveLabel } from '../domain/label-reference.js';
 

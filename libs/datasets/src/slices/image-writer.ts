@@ -8,11 +8,11 @@ import {
   type RequestContext,
   Settings,
   toEventMetadata,
-} from '../../../core/src/index.js';
-import { EventStore, loadStream } from '../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../projects/src/project-access.js';
-import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
+} from '@diyml/core';
+import { EventStore, loadStream } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import type { ProjectView } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { type ImageCommand, imageDecider, type ImageState, type ProjectContext } from '../domain/image.decider.js';
 import { type ImageEvent, imageStream } from '../domain/image.events.js';

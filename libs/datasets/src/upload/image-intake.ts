@@ -1,5 +1,5 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   Clock,
   type CommandMetadata,
@@ -11,10 +11,10 @@ import {
   Settings,
   toEventMetadata,
   toPlainText,
-} from '../../../core/src/index.js';
-import { EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
-import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
+} from '@diyml/core';
+import { EventStore, type RecordedEvent, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
+import type { ProjectView } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
 import {
   type ImageContentEvent,

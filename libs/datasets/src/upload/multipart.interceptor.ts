@@ -10,7 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import type { Readable } from 'node:stream';
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { UploadLimits } from './upload-limits.js';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
-import { Clock, IdGenerator, READ_ONLY_PROCESS } from '../../../core/src/index.js';
-import { EventStore } from '../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../read-store/src/index.js';
+import { Clock, IdGenerator, READ_ONLY_PROCESS } from '@diyml/core';
+import { EventStore } from '@diyml/event-store';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { imageStream } from '../domain/image.events.js';
 import { PENDING_CLAIMS, type PendingClaimView } from '../read-models/content-claims/pending-claims.projection.js';
 import { ImageIntake } from './image-intake.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { deploymentKeyMatches, generateDeploymentKey } from './api-key.js';
 import { type DeploymentCommand, deploymentDecider } from './deployment.decider.js';
 import type { DeploymentEvent } from './deployment.events.js';

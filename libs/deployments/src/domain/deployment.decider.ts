@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '@diyml/core/pure';
 import { DeploymentErrors } from './deployment-errors.js';
 import type { DeploymentEvent, PredictionStoreSettings, SharedModelFacts } from './deployment.events.js';
 

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { storedPredictionDecider } from './stored-prediction.decider.js';
 import type { StoredPredictionEvent } from './stored-prediction.events.js';
 

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import { DeploymentErrors } from './deployment-errors.js';
 import type { StoredPredictionEvent, StoredPredictionPromoted, StoredPredictionResult } from './stored-prediction.events.js';
 

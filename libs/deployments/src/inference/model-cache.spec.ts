@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { FsBlobStore } from '../../../blobs/src/index.js';
-import { Settings } from '../../../core/src/index.js';
-import { type RawImage, SeededRandom, train } from '../../../ml/src/index.js';
-import { colouredSquareImage } from '../../../ml/src/testing/synthetic-images.js';
-import { packModel } from '../../../training/src/index.js';
+import { FsBlobStore } from '@diyml/blobs';
+import { Settings } from '@diyml/core';
+import { type RawImage, SeededRandom, train } from '@diyml/ml';
+import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
+import { packModel } from '@diyml/training';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { ModelCache } from './model-cache.js';
 

@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { LoadedModel, type SerializedModel } from '../../../ml/src/index.js';
-import { archiveLimitsOf, Settings } from '../../../core/src/index.js';
-import { unpackModelSafely } from '../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { LoadedModel, type SerializedModel } from '@diyml/ml';
+import { archiveLimitsOf, Settings } from '@diyml/core';
+import { unpackModelSafely } from '@diyml/training';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { PredictionBatcher } from './prediction-batcher.js';
 

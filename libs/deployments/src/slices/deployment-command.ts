@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
+import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { type DeploymentCommand, deploymentDecider } from '../domain/deployment.decider.js';
 import { deploymentStream } from '../domain/deployment.events.js';
 

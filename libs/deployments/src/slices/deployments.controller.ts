@@ -9,8 +9,8 @@ import {
   PageQueryDto,
   type RequestContext,
   UuidParam,
-} from '../../../core/src/index.js';
-import { ProjectAccess } from '../../../projects/src/index.js';
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { DeploymentQueries } from '../read-models/deployments/deployment-queries.js';
 import { DeployModel, DeployModelDto } from './deploy-model/deploy-model.handler.js';
 import { DeployedModelDto, DeploymentDto, DeploymentPageDto, RotatedKeyDto, toDeploymentDto } from './deployment.dto.js';

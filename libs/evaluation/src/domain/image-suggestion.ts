@@ -1,4 +1,4 @@
-import type { Prediction } from '../../../ml/src/index.js';
+import type { Prediction } from '@diyml/ml';
 import type { ImageSuggestion } from './label-suggestions.events.js';
 
 /** Classification keeps this many most probable labels per image; detection this many boxes. */

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { labelSuggestionsDecider } from './label-suggestions.decider.js';
 import type { ImageSuggestion, LabelSuggestionsEvent } from './label-suggestions.events.js';
 

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { ImageSuggestion, LabelSuggestionsEvent, LabelSuggestionsRequested, SuggestionRunStatus } from './label-suggestions.events.js';
 
 type RunSpec = Omit<LabelSuggestionsRequested['data'], 'projectId' | 'iterationId' | 'runId' | 'requestedAt'>;

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** One stream per iteration: its suggestion runs and the suggestions people rejected. */
 export const labelSuggestionsStream = (iterationId: string) => `label-suggestions-${iterationId}`;

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { testRunDecider } from './test-run.decider.js';
 import type { TestRunEvent, TestRunSpec } from './test-run.events.js';
 

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { TestRunEvent, TestRunOutcome, TestRunSpec, TestRunStatus } from './test-run.events.js';
 
 export type TestRunCommand = { metadata: CommandMetadata } & (

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import type { CommandMetadata } from '../../../core/src/index.js';
-import type { Prediction, PredictOptions } from '../../../ml/src/index.js';
-import { EmbeddingCancelled, ProjectEmbeddings } from '../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import type { CommandMetadata } from '@diyml/core/pure';
+import type { Prediction, PredictOptions } from '@diyml/ml';
+import { EmbeddingCancelled, ProjectEmbeddings } from '@diyml/training';
 import { PredictionCancelled, predictFromEmbeddingsOnThread, predictOnThread } from '../worker/test-run-thread.js';
 
 export interface PredictionRequest {

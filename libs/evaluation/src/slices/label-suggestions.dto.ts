@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../core/src/index.js';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import { PageQueryDto } from '@diyml/core';
+import type { LabelView } from '@diyml/projects';
 import type { LabelSuggestionView, SuggestionRunView } from '../read-models/label-suggestions/label-suggestion.view.js';
 import { MAX_SUGGESTION_IMAGES, type SkippedImage } from './suggest-labels/suggest-labels.handler.js';
 

@@ -17,7 +17,7 @@ import {
 import type { Response } from 'express';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import sharp from 'sharp';
-import { BlobStore } from '../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   ApiErrors,
   type AuthenticatedUser,
@@ -27,12 +27,12 @@ import {
   PageQueryDto,
   type RequestContext,
   UuidParam,
-} from '../../../core/src/index.js';
-import { ImageThumbnails } from '../../../datasets/src/slices/image-thumbnail/image-thumbnails.js';
-import { ThumbnailQueryDto } from '../../../datasets/src/slices/image-thumbnail/thumbnail-query.dto.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../datasets/src/upload/multipart.interceptor.js';
-import { ProjectAccess } from '../../../projects/src/index.js';
-import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '../../../training/src/index.js';
+} from '@diyml/core';
+import { ImageThumbnails } from '@diyml/datasets';
+import { ThumbnailQueryDto } from '@diyml/datasets';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '@diyml/training';
 import { parseTestManifest, type TestImage, type TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';

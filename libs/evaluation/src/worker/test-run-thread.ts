@@ -1,5 +1,5 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
-import type { Prediction, PredictOptions } from '../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { Prediction, PredictOptions } from '@diyml/ml';
 import type { FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 export class TestRunInputError extends Error {}

@@ -18,7 +18,7 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { Logger } from '@nestjs/common';
-import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
 import { eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { AdvisoryLock, DIYML_LOCK_SPACE, type EventMetadata } from '../../../core/src/index.js';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { createPostgresTestDatabase, postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { AdvisoryLock, DIYML_LOCK_SPACE, type EventMetadata } from '@diyml/core';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { createPostgresTestDatabase, postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { EVENT_ID_REUSED } from '../event-ids.js';
 import type { RecordedEvent } from '../event-store.port.js';
 import { eventStoreContract } from '../testing/event-store.contract.js';

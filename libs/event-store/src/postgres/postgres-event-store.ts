@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '../../../core/src/index.js';
+import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '@diyml/core';
 import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,

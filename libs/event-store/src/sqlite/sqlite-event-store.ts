@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
 import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { DomainError, type EventMetadata } from '../../../core/src/index.js';
+import { DomainError, type EventMetadata } from '@diyml/core/pure';
 import type { EventStore, RecordedEvent } from '../event-store.port.js';
 import { EVENT_ID_REUSED } from '../event-ids.js';
 import { WRONG_EXPECTED_REVISION } from '../wrong-expected-revision.error.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { type AuthenticatedUser, AuthThrottle, DomainError } from '../../../core/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
+import { type AuthenticatedUser, AuthThrottle, DomainError } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { API_TOKENS_BY_HASH, type ApiTokenHashView, USERS, type UserView } from '../read-models/users/users.projection.js';
 import { hashApiToken, looksLikeApiToken } from './api-token.js';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { DomainError, Settings } from '../../../core/src/index.js';
+import { DomainError, Settings } from '@diyml/core';
 
 /** ~49,000 passwords found most often in breaches (zxcvbn-ts's common list, MIT), lower-cased. */
 let commonPasswords: Set<string> | undefined;

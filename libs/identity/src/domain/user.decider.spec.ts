@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type UserCommand, userDecider } from './user.decider.js';
 import type { UserEvent } from './user.events.js';
 

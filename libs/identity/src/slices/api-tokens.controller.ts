@@ -10,8 +10,8 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../core/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { API_TOKENS, type ApiTokenView } from '../read-models/users/users.projection.js';
 import { IssueApiToken, IssueApiTokenDto, IssuedApiTokenDto } from './issue-api-token/issue-api-token.handler.js';
 import { RevokeApiToken } from './revoke-api-token/revoke-api-token.handler.js';

@@ -1,4 +1,4 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/worker-thread.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
 import type { KerasModelFile, KerasReadLimits } from './keras-file.js';
 import { KerasImportError } from './keras-import.error.js';
 import type { FromKerasReadThread, ToKerasReadThread } from './keras-read.protocol.js';

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DomainError, Settings } from '../../../core/src/index.js';
+import { DomainError, Settings } from '@diyml/core';
 import {
   BackboneError,
   DEFAULT_BACKBONE_ID,
@@ -10,7 +10,7 @@ import {
   listBackbones,
   registerBackbone,
   type BackboneDescriptor,
-} from '../../../ml/src/index.js';
+} from '@diyml/ml';
 
 /**
  * The backbones this installation offers: libs/ml's built-in ones plus those listed in BACKBONES_FILE.

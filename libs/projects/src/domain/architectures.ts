@@ -1,5 +1,5 @@
-import { DomainError } from '../../../core/src/index.js';
-import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '@diyml/ml';
 import type { ProjectType } from './project-type.js';
 
 /**

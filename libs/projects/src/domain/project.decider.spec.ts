@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainError } from '../../../core/src/index.js';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type ProjectCommand, projectDecider } from './project.decider.js';
 import type { ProjectEvent } from './project.events.js';
 import { defaultTrainingConfig } from './training-config.js';

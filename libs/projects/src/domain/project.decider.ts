@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '@diyml/core/pure';
 import type { ProjectEvent } from './project.events.js';
 import { isProjectType, PROJECT_TYPES, type ProjectType } from './project-type.js';
 import {

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { ProjectType } from './project-type.js';
 import type { TrainingConfig } from './training-config.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { architecturesFor } from './architectures.js';
 import { defaultTrainingConfig, mergeTrainingConfig, resolveTrainingConfig, type TrainingConfig } from './training-config.js';
 

@@ -1,4 +1,4 @@
-import { DomainError, type FieldError, isUuid } from '../../../core/src/index.js';
+import { DomainError, type FieldError, isUuid } from '@diyml/core';
 import { assertArchitectureFor, assertBackboneFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 

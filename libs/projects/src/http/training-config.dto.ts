@@ -13,7 +13,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { DEFAULT_BACKBONE_ID, PHOTO_MIN_SIDE } from '../../../ml/src/index.js';
+import { DEFAULT_BACKBONE_ID, PHOTO_MIN_SIDE } from '@diyml/ml';
 import { ARCHITECTURE_IDS, architecturesFor } from '../domain/architectures.js';
 import {
   AUGMENTATION_RANGES,

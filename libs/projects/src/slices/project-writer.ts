@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, type CommandMetadata, commandMetadata, type RequestContext, Settings } from '../../../core/src/index.js';
-import { decideAndAppend, type DecisionResult, EventStore } from '../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../read-store/src/index.js';
+import { Clock, type CommandMetadata, commandMetadata, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, type DecisionResult, EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { type ProjectCommand, projectDecider } from '../domain/project.decider.js';
 import { projectStream, type ProjectEvent } from '../domain/project.events.js';
 import { ProjectAccess } from '../project-access.js';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 
 /**
  * The right to run one named piece of work (a reactor) in exactly one process at a time, plus how far into the

@@ -1,8 +1,8 @@
 import { it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { leaseContract } from '../testing/lease.contract.js';
 import { PostgresLease } from './postgres-lease.js';
 

@@ -1,4 +1,4 @@
-import type { Page } from '../../../core/src/index.js';
+import type { Page } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,

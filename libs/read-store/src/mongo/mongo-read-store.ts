@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import type { Page } from '../../../core/src/index.js';
+import type { Page } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,

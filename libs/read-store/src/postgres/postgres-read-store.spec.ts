@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DiscoveryService } from '@nestjs/core';
-import { type RecordedEvent, SqliteEventStore } from '../../../event-store/src/index.js';
+import { type RecordedEvent, SqliteEventStore } from '@diyml/event-store';
 import type { Projection } from '../projection.js';
 import { ProjectionRunner } from '../projection-runner.js';
 import type { ReadStore } from '../read-store.port.js';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { PostgresLease } from '../lease/postgres-lease.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
 import { PostgresReadStore } from './postgres-read-store.js';

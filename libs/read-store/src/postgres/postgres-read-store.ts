@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { createPostgresPool, migrate, type Page } from '../../../core/src/index.js';
+import { createPostgresPool, migrate, type Page } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,

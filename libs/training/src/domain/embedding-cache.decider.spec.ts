@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { embeddingCacheDecider } from './embedding-cache.decider.js';
 import type { EmbeddingCacheEvent } from './embedding-cache.events.js';
 

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { EmbeddingCacheEvent, EmbeddingSpaceData } from './embedding-cache.events.js';
 
 export type EmbeddingCacheCommand = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** What an embedding depends on besides the image (libs/ml EmbeddingSpace). */
 export interface EmbeddingSpaceData {

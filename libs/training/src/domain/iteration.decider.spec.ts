@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { iterationDecider } from './iteration.decider.js';
 import type { IterationEvent, IterationSpec } from './iteration.events.js';
 

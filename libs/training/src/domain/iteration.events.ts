@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 export const iterationStream = (iterationId: string) => `iteration-${iterationId}`;
 /** Claimed in order to number a project's iterations 1, 2, 3… without gaps or repeats. */

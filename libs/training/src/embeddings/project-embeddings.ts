@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { decideAndAppend, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
 import {
   type AugmentationOptions,
   BackboneError,
@@ -13,8 +13,8 @@ import {
   embeddingTableEntries,
   embeddingViews,
   type EncodedImage,
-} from '../../../ml/src/index.js';
-import { BackboneCatalog } from '../../../projects/src/index.js';
+} from '@diyml/ml';
+import { BackboneCatalog } from '@diyml/projects';
 import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DatasetQueries, type ImageUploaded } from '../../../datasets/src/index.js';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
-import { JobQueue, onBehalfOf } from '../../../jobs/src/index.js';
-import { chooseArchitecture, getArchitecture, PHOTO_MIN_SIDE } from '../../../ml/src/index.js';
-import { AUTO_ARCHITECTURE, PROJECTS, type ProjectView, type TrainingConfigured } from '../../../projects/src/index.js';
-import { EventReactor, type Reactor, ReadStore } from '../../../read-store/src/index.js';
+import { DatasetQueries, type ImageUploaded } from '@diyml/datasets';
+import type { RecordedEvent } from '@diyml/event-store';
+import { JobQueue, onBehalfOf } from '@diyml/jobs';
+import { chooseArchitecture, getArchitecture, PHOTO_MIN_SIDE } from '@diyml/ml';
+import { AUTO_ARCHITECTURE, PROJECTS, type ProjectView, type TrainingConfigured } from '@diyml/projects';
+import { EventReactor, type Reactor, ReadStore } from '@diyml/read-store';
 import { EMBEDDING_QUEUE, type EmbeddingJobPayload } from './embedding-job.processor.js';
 
 /**

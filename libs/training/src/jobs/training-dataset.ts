@@ -1,4 +1,4 @@
-import type { TrainingConfig, TrainingDataset, TrainingExample } from '../../../ml/src/index.js';
+import type { TrainingConfig, TrainingDataset, TrainingExample } from '@diyml/ml';
 import type { DatasetManifest } from '../manifest/dataset-manifest.js';
 
 /**

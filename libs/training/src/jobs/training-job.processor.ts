@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { decideAndAppend, EventStore, loadStream } from '../../../event-store/src/index.js';
-import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
-import { decodeEmbeddingTable, describeImportedBackbone, encodeEmbeddingTable, getArchitecture, type TrainingConfig, type TrainingResult } from '../../../ml/src/index.js';
-import { BackboneCatalog } from '../../../projects/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { decideAndAppend, EventStore, loadStream } from '@diyml/event-store';
+import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '@diyml/jobs';
+import { decodeEmbeddingTable, describeImportedBackbone, encodeEmbeddingTable, getArchitecture, type TrainingConfig, type TrainingResult } from '@diyml/ml';
+import { BackboneCatalog } from '@diyml/projects';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
 import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
 import { parseManifest } from '../manifest/dataset-manifest.js';

@@ -1,6 +1,6 @@
 import { unzipSync, zipSync } from 'fflate';
-import { type ArchiveLimits, unzipSafely } from '../../../core/src/index.js';
-import type { ModelMetadata, SerializedModel } from '../../../ml/src/index.js';
+import { type ArchiveLimits, unzipSafely } from '@diyml/core/pure';
+import type { ModelMetadata, SerializedModel } from '@diyml/ml';
 
 /** Fixed entry times, so the same model always packs to the same bytes (and the same sha256). */
 const EPOCH = new Date('1980-01-01T00:00:00Z');

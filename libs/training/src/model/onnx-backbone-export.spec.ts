@@ -15,9 +15,9 @@ import {
   type SerializedModel,
   train,
   type TrainingDataset,
-} from '../../../ml/src/index.js';
-import { barsImage, squaresScene, type Rgb } from '../../../ml/src/testing/synthetic-images.js';
-import { tinyBackboneDescriptor, tinyBackboneModel } from '../../../ml/src/testing/tiny-backbone.js';
+} from '@diyml/ml';
+import { barsImage, squaresScene, type Rgb } from '@diyml/ml/testing/synthetic-images.js';
+import { tinyBackboneDescriptor, tinyBackboneModel } from '@diyml/ml/testing/tiny-backbone.js';
 import { packModel } from './model-archive.js';
 import { exportOnnx } from './onnx-export.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { DomainError } from '../../../core/src/index.js';
-import { selectBackend, serializeModel } from '../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { selectBackend, serializeModel } from '@diyml/ml';
 import { packModel } from './model-archive.js';
 import { exportOnnx } from './onnx-export.js';
 

@@ -1,5 +1,5 @@
-import { DomainError } from '../../../core/src/index.js';
-import { convertToOnnx, deserializeModel, type ModelMetadata, selectBackend, UnsupportedLayerError } from '../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { convertToOnnx, deserializeModel, type ModelMetadata, selectBackend, UnsupportedLayerError } from '@diyml/ml';
 import { unpackModel } from './model-archive.js';
 
 function inputDescription(metadata: ModelMetadata): string {

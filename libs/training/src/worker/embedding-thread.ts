@@ -1,4 +1,4 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
 import type { EmbedRequest, EmbedResult, FromEmbeddingThread } from './embedding-protocol.js';
 
 export class EmbeddingCancelled extends Error {

@@ -1,4 +1,4 @@
-import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '../../../ml/src/index.js';
+import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
 
 /** Messages between the job (main thread) and the training thread. */
 export type ToTrainingThread = { type: 'train'; dataset: TrainingDataset; config: Partial<TrainingConfig> } | { type: 'cancel' };

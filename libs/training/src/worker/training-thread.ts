@@ -1,5 +1,5 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
-import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
 import type { FromTrainingThread, ToTrainingThread } from './training-protocol.js';
 
 export class TrainingThreadCancelled extends Error {

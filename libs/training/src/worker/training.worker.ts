@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { selectBackend, train, TrainingCancelledError } from '../../../ml/src/index.js';
+import { selectBackend, train, TrainingCancelledError } from '@diyml/ml';
 import type { FromTrainingThread, ToTrainingThread } from './training-protocol.js';
 
 /** The training thread: one run per thread, so the api's event loop never computes a gradient. */

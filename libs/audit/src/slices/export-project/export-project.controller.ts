@@ -2,7 +2,7 @@ import { Controller, HttpCode, Logger, Param, Post, Res, StreamableFile } from '
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PassThrough } from 'node:stream';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { ProjectExporter } from './project-exporter.js';
 
 /** A file name that is safe in a Content-Disposition header whatever the project is called. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { unzipSync, zipSync } from 'fflate';
 import { PassThrough, Writable } from 'node:stream';
-import { inflateArchive } from '../../../../core/src/index.js';
+import { inflateArchive } from '@diyml/core/pure';
 import { ZipWriter } from './zip-writer.js';
 
 const LIMITS = { maxTotalBytes: 1e8, maxEntryBytes: 1e8, maxEntries: 100, maxRatio: 200 };

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext } from '../../../../core/src/index.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../../datasets/src/upload/multipart.interceptor.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext } from '@diyml/core';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
 import { ImportedProjectDto, ImportProjectDto } from './import-project.dto.js';
 import { ImportProject } from './import-project.handler.js';
 import { ProjectImportErrors } from './project-archive-reader.js';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { MAX_PROJECT_NAME_LENGTH, ProjectDto } from '../../../../projects/src/index.js';
+import { MAX_PROJECT_NAME_LENGTH, ProjectDto } from '@diyml/projects';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 

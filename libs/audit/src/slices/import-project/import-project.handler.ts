@@ -1,7 +1,7 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DiscoveryService } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
-import { BlobStore, sha256Of } from '../../../../blobs/src/index.js';
+import { BlobStore, sha256Of } from '@diyml/blobs';
 import {
   archiveLimitsOf,
   Clock,
@@ -10,14 +10,14 @@ import {
   type RequestContext,
   Settings,
   unzipSafely,
-} from '../../../../core/src/index.js';
-import { DeploymentQueries } from '../../../../deployments/src/index.js';
-import type { RotatedKeyDto } from '../../../../deployments/src/slices/deployment.dto.js';
-import { RotateDeploymentKey } from '../../../../deployments/src/slices/rotate-deployment-key/rotate-deployment-key.handler.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectAccess, toProjectDto } from '../../../../projects/src/index.js';
-import { UpdateProject } from '../../../../projects/src/slices/update-project/update-project.handler.js';
-import { EventReactor, ProjectionRunner, type Reactor } from '../../../../read-store/src/index.js';
+} from '@diyml/core';
+import { DeploymentQueries } from '@diyml/deployments';
+import type { RotatedKeyDto } from '@diyml/deployments';
+import { RotateDeploymentKey } from '@diyml/deployments';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectAccess, toProjectDto } from '@diyml/projects';
+import { UpdateProject } from '@diyml/projects';
+import { EventReactor, ProjectionRunner, type Reactor } from '@diyml/read-store';
 import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';

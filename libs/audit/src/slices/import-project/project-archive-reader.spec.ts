@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { sha256Of } from '../../../../blobs/src/index.js';
-import { DomainError, type InflatedEntry } from '../../../../core/src/index.js';
+import { sha256Of } from '@diyml/blobs';
+import { DomainError, type InflatedEntry } from '@diyml/core/pure';
 import { readProjectArchive } from './project-archive-reader.js';
 
 const PROJECT = '11111111-1111-4111-8111-111111111111';

@@ -1,8 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sha256Of } from '../../../../blobs/src/index.js';
-import { DomainError, type InflatedEntry, isUuid } from '../../../../core/src/index.js';
-import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
-import { PROJECT_TYPES, type ProjectType } from '../../../../projects/src/index.js';
+import { sha256Of } from '@diyml/blobs';
+import { DomainError, type InflatedEntry, isUuid } from '@diyml/core/pure';
+import { USER_EVENT_TYPES } from '@diyml/identity';
+import { PROJECT_TYPES, type ProjectType } from '@diyml/projects';
 import {
   type ArchivedEvent,
   BLOB_ENTRY_PATTERN,

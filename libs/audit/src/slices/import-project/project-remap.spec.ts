@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { sha256Of } from '../../../../blobs/src/index.js';
+import { sha256Of } from '@diyml/blobs';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
 import { appendBatches, remapProject, type RemappedEvent } from './project-remap.js';

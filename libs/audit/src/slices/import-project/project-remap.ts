@@ -1,5 +1,5 @@
-import { sha256Of } from '../../../../blobs/src/index.js';
-import type { DomainEvent } from '../../../../core/src/index.js';
+import { sha256Of } from '@diyml/blobs';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
 

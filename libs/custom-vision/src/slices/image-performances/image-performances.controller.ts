@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { type ImagePerformance, ImagePerformanceQueries } from '../../../../training/src/index.js';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { type ImagePerformance, ImagePerformanceQueries } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvPrediction, type CvRegion, regionIdOf } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';

@@ -2,11 +2,11 @@ import { Body, Controller, Delete, HttpCode, Param, Post, Query, Res } from '@ne
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { type AuthenticatedUser, Clock, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import type { ImageView } from '../../../../datasets/src/index.js';
-import { LabelImages } from '../../../../datasets/src/slices/label-images-batch/label-images-batch.handler.js';
-import { RemoveImage } from '../../../../datasets/src/slices/remove-image/remove-image.handler.js';
-import type { ProjectView } from '../../../../projects/src/index.js';
+import { type AuthenticatedUser, Clock, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import type { ImageView } from '@diyml/datasets';
+import { LabelImages } from '@diyml/datasets';
+import { RemoveImage } from '@diyml/datasets';
+import type { ProjectView } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { regionIdOf } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';

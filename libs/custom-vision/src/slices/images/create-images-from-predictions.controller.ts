@@ -1,9 +1,9 @@
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { type Promotion, PredictionPromoter, StoredPredictionQueries, type StoredPredictionView } from '../../../../deployments/src/index.js';
-import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '@diyml/core';
+import { type Promotion, PredictionPromoter, StoredPredictionQueries, type StoredPredictionView } from '@diyml/deployments';
+import { PredictionKeeper } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, uuidList } from '../../http/query.js';

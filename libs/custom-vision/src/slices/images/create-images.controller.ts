@@ -1,8 +1,8 @@
 import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
-import { UploadLimits, validateMetadata } from '../../../../datasets/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '@diyml/core';
+import { UploadLimits, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';

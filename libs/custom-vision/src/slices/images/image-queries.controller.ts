@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import type { ImageView } from '../../../../datasets/src/index.js';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import type { ImageView } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { matchesMetadata, type MetadataFilter, parseMetadataFilter } from '../../domain/metadata-filter.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';

@@ -1,8 +1,8 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { type AuthenticatedUser, CurrentUser, isDomainError, UuidParam } from '../../../../core/src/index.js';
-import { RegionProposals } from '../../../../deployments/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { type AuthenticatedUser, CurrentUser, isDomainError, UuidParam } from '@diyml/core';
+import { RegionProposals } from '@diyml/deployments';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { BackboneRegionProposals } from './backbone-region-proposals.js';

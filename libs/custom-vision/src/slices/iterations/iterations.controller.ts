@@ -2,10 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration } from '../../../../training/src/index.js';
-import { QueueIteration } from '../../../../training/src/slices/queue-iteration/queue-iteration.handler.js';
+import { BlobStore } from '@diyml/blobs';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration } from '@diyml/training';
+import { QueueIteration } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { EXPORT_PLATFORM_NAMES, EXPORT_PLATFORMS } from '../../domain/domains.js';
 import { type CvIterationPerformance, iterationPerformance } from '../../domain/performance.js';

@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthThrottle, type HttpRequest, isUuid } from '../../../../core/src/index.js';
-import { type DeploymentView, deploymentKeyMatches, DEPLOYMENT_KEY_PREFIX } from '../../../../deployments/src/index.js';
-import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { AuthThrottle, type HttpRequest, isUuid } from '@diyml/core';
+import { type DeploymentView, deploymentKeyMatches, DEPLOYMENT_KEY_PREFIX } from '@diyml/deployments';
+import { PROJECTS, type ProjectView } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { INVALID_KEY_MESSAGE, takeKeyHeader, userOfPersonalToken } from '../../http/keys.js';
 import { assertVersion } from '../../http/training-key.guard.js';

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { StoredPredictionQueries, type StoredPredictionView } from '../../../../deployments/src/index.js';
-import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { StoredPredictionQueries, type StoredPredictionView } from '@diyml/deployments';
+import { PredictionKeeper } from '@diyml/deployments';
+import { ProjectionRunner } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvPrediction } from '../../domain/shapes.js';

@@ -1,11 +1,11 @@
 import { Controller, Delete, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { DeployModel } from '../../../../deployments/src/slices/deploy-model/deploy-model.handler.js';
-import { UndeployModel } from '../../../../deployments/src/slices/undeploy-model/undeploy-model.handler.js';
-import { DEFAULT_PREDICTION_STORE_MAX_COUNT } from '../../../../deployments/src/slices/configure-prediction-store/configure-prediction-store.controller.js';
-import { DeploymentCommandRunner } from '../../../../deployments/src/slices/deployment-command.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { DeployModel } from '@diyml/deployments';
+import { UndeployModel } from '@diyml/deployments';
+import { DEFAULT_PREDICTION_STORE_MAX_COUNT } from '@diyml/deployments';
+import { DeploymentCommandRunner } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalBoolean, requiredString } from '../../http/query.js';

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
-import { DeploymentSettings } from '../../../../deployments/src/index.js';
-import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
-import type { IterationView } from '../../../../training/src/index.js';
+import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '@diyml/core';
+import { DeploymentSettings } from '@diyml/deployments';
+import { PredictionService } from '@diyml/deployments';
+import type { IterationView } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';

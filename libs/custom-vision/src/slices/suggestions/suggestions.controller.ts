@@ -2,15 +2,15 @@ import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/com
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import {
   LabelSuggestionQueries,
   type LabelSuggestionView,
   probabilityOf,
   SuggestLabels,
   type SuggestionRunView,
-} from '../../../../evaluation/src/index.js';
-import type { ProjectView } from '../../../../projects/src/index.js';
+} from '@diyml/evaluation';
+import type { ProjectView } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN } from '../../domain/domains.js';
 import type { CvPrediction } from '../../domain/shapes.js';

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import type { LabelView, ProjectView } from '../../../../projects/src/index.js';
-import { AddLabel } from '../../../../projects/src/slices/add-label/add-label.handler.js';
-import { RemoveLabel } from '../../../../projects/src/slices/remove-label/remove-label.handler.js';
-import { RenameLabel } from '../../../../projects/src/slices/rename-label/rename-label.handler.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import type { LabelView, ProjectView } from '@diyml/projects';
+import { AddLabel } from '@diyml/projects';
+import { RemoveLabel } from '@diyml/projects';
+import { RenameLabel } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvTag, toCvTag } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';

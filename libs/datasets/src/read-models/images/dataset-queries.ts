@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
-import { ReadStore, type Where } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import type { LabelView } from '@diyml/projects';
+import { ReadStore, type Where } from '@diyml/read-store';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { ImageOrigin, Split } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { analyzeDataset, type DatasetAnalysis, READINESS_RULES } from '../../domain/dataset-analysis.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
 import { AsOfQueryDto } from '../../http/as-of-query.dto.js';

@@ -1,4 +1,4 @@
-import { type ArchiveLimits, DomainError, unzipSafely } from '../../../../core/src/index.js';
+import { type ArchiveLimits, DomainError, unzipSafely } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';

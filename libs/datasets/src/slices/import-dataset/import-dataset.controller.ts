@@ -14,7 +14,7 @@ import {
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';

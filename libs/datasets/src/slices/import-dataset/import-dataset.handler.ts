@@ -1,9 +1,9 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { archiveLimitsOf, DomainError, Settings } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
-import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
-import { labelName } from '../../../../projects/src/domain/project.decider.js';
-import { AddLabel } from '../../../../projects/src/slices/add-label/add-label.handler.js';
+import { archiveLimitsOf, DomainError, Settings } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import type { LabelView } from '@diyml/projects';
+import { labelName } from '@diyml/projects';
+import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag, UuidParam } from '@diyml/core';
 import { MAX_METADATA_ENTRIES, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_LENGTH } from '../../domain/image-metadata.js';
 import { ApiIfMatch, ETAG_HEADER, ImageDto, IfMatchRevision } from '../../http/image.dto.js';
 import { UpdateImageMetadata } from './update-image-metadata.handler.js';

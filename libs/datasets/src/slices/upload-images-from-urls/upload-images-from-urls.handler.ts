@@ -1,6 +1,6 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { UrlFetcher } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { UrlFetcher } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import type { Split } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, Res, UseInterceptors } from '@
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '@diyml/core';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { SPLITS } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';

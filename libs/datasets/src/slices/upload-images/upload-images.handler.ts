@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { DomainError } from '@diyml/core/pure';
+import { ProjectAccess } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { videoDecider } from './video.decider.js';
 import type { VideoEvent, VideoSpec } from './video.events.js';
 

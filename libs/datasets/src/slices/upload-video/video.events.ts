@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { Split } from '../../domain/image.events.js';
 
 /** One stream per uploaded video: its frames are extracted into the project's images by a job. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '@diyml/read-store';
 import { latencyPercentile, mergeCounts } from '../../domain/latency-histogram.js';
 import { DEPLOYMENT_USAGE, type HourlyUsageView } from './usage.projection.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore } from '@diyml/read-store';
 import { addLatency, bucketOf, type LatencyHistogram, latencyPercentile, LATENCY_BUCKET_BOUNDS_MS } from '../../domain/latency-histogram.js';
 import type { DeploymentUsageRecorded } from '../../domain/usage.events.js';
 import { UsageQueries } from './usage-queries.js';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import type { PredictionStoreSettings } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
 import { DeploymentCommandRunner } from '../deployment-command.js';

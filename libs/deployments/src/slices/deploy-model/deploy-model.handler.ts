@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
-import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
+import { ITERATIONS, type IterationView } from '@diyml/training';
 import { generateDeploymentKey } from '../../domain/api-key.js';
 import { deploymentDecider, type IterationFacts } from '../../domain/deployment.decider.js';
 import { deploymentStream } from '../../domain/deployment.events.js';

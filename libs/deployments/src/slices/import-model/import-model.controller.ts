@@ -2,9 +2,9 @@ import { Controller, createParamDecorator, type ExecutionContext, HttpCode, Para
 import type { Request } from 'express';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { IterationDto, toIterationDto } from '../../../../training/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { IterationDto, toIterationDto } from '@diyml/training';
 import { ImportModel } from './import-model.handler.js';
 import type { KerasImportFields } from './model-import.js';
 

@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { IterationQueuer, type IterationView } from '../../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '@diyml/core';
+import type { ReceivedFile } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { IterationQueuer, type IterationView } from '@diyml/training';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasUpload, inspectModelArchive, type KerasImportFields, mapLabels } from './model-import.js';

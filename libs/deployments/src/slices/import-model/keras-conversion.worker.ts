@@ -1,8 +1,8 @@
 import { zipSync } from 'fflate';
 import { parentPort } from 'node:worker_threads';
 // Not the keras index: this thread never loads the HDF5 library (see model-import.ts).
-import { convertKerasModel } from '../../../../ml/src/keras/keras-conversion.js';
-import { KerasImportError } from '../../../../ml/src/keras/keras-import.error.js';
+import { convertKerasModel } from '@diyml/ml';
+import { KerasImportError } from '@diyml/ml';
 import type { FromKerasConversionThread, ToKerasConversionThread } from './keras-conversion.protocol.js';
 
 /**

@@ -1,5 +1,5 @@
-import { siblingModule, startWorkerThread } from '../../../../core/src/index.js';
-import type { SerializedModel } from '../../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { SerializedModel } from '@diyml/ml';
 import type { FromModelCheckThread, ToModelCheckThread } from './model-check.protocol.js';
 
 /** Loads and tries a model on a worker thread (see model-check.worker.ts), so the event loop never runs it. */

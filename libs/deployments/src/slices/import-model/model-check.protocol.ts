@@ -1,4 +1,4 @@
-import type { SerializedModel, Task } from '../../../../ml/src/index.js';
+import type { SerializedModel, Task } from '@diyml/ml';
 
 export interface ToModelCheckThread {
   model: SerializedModel;

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { findNonFiniteWeight, LoadedModel, manifestWeights, type SerializedModel, type WeightsManifestJson } from '../../../../ml/src/index.js';
+import { findNonFiniteWeight, LoadedModel, manifestWeights, type SerializedModel, type WeightsManifestJson } from '@diyml/ml';
 import type { FromModelCheckThread, ToModelCheckThread } from './model-check.protocol.js';
 
 /**

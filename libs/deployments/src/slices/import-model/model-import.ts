@@ -1,7 +1,7 @@
-import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '../../../../core/src/index.js';
-import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '../../../../ml/src/index.js';
-import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '../../../../ml/src/keras/index.js';
-import { unpackModelSafely } from '../../../../training/src/index.js';
+import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '@diyml/core/pure';
+import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '@diyml/ml';
+import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
+import { unpackModelSafely } from '@diyml/training';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
 import { checkModelOnThread } from './model-check-thread.js';

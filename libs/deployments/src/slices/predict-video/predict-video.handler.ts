@@ -1,11 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { UploadLimits } from '../../../../datasets/src/index.js';
-import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { frameCountOf, inspectVideo, receivedVideo } from '../../../../datasets/src/slices/upload-video/video-frames.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, commandMetadata, DomainError, IdGenerator, type RequestContext, Settings } from '@diyml/core';
+import { UploadLimits } from '@diyml/datasets';
+import type { ReceivedFile } from '@diyml/datasets';
+import { frameCountOf, inspectVideo, receivedVideo } from '@diyml/datasets';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
 import { videoPredictionDecider } from './video-prediction.decider.js';
 import { videoPredictionStream } from './video-prediction.events.js';

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import { LoadedModel, type RawImage, SeededRandom, train } from '../../../../ml/src/index.js';
-import { colouredSquareImage } from '../../../../ml/src/testing/synthetic-images.js';
-import { packModel, unpackModel } from '../../../../training/src/index.js';
+import { LoadedModel, type RawImage, SeededRandom, train } from '@diyml/ml';
+import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
+import { packModel, unpackModel } from '@diyml/training';
 import { VideoModelThread } from './video-model-thread.js';
 
 const RED: [number, number, number] = [220, 30, 30];

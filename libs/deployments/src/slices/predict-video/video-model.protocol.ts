@@ -1,4 +1,4 @@
-import type { Prediction, PredictOptions } from '../../../../ml/src/index.js';
+import type { Prediction, PredictOptions } from '@diyml/ml';
 
 /** Messages between a video prediction job (main thread) and the thread that holds its model. */
 export type ToVideoModelThread =

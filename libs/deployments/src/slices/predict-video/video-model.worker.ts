@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { LoadedModel, selectBackend } from '../../../../ml/src/index.js';
-import { unpackModel } from '../../../../training/src/model/model-archive.js';
+import { LoadedModel, selectBackend } from '@diyml/ml';
+import { unpackModel } from '@diyml/training';
 import type { FromVideoModelThread, ToVideoModelThread } from './video-model.protocol.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { videoPredictionDecider } from './video-prediction.decider.js';
 import type { VideoPredictionEvent, VideoPredictionSpec } from './video-prediction.events.js';
 

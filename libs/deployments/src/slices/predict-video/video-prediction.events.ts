@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** One stream per video sent for prediction through a deployment. */
 export const videoPredictionStream = (videoPredictionId: string) => `video-prediction-${videoPredictionId}`;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
 import { VIDEO_PREDICTION_EVENT_TYPES, type VideoPredictionEvent, type VideoPredictionStatus } from './video-prediction.events.js';
 
 export const VIDEO_PREDICTIONS = 'video-predictions';

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthThrottle, Clock, DomainError, isUuid } from '../../../../core/src/index.js';
+import { AuthThrottle, Clock, DomainError, isUuid } from '@diyml/core';
 import { deploymentKeyMatches } from '../../domain/api-key.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DEPLOYMENT_KEY_CALLER } from '../../domain/usage.events.js';

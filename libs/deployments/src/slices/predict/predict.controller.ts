@@ -11,8 +11,8 @@ import {
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { ApiErrors, requestContextOf, UuidParam } from '../../../../core/src/index.js';
-import { Public } from '../../../../identity/src/index.js';
+import { ApiErrors, requestContextOf, UuidParam } from '@diyml/core';
+import { Public } from '@diyml/identity';
 import { DeploymentKeyGuard, type PredictRequest } from './deployment-key.guard.js';
 import { PredictThrottlerGuard } from './predict-throttler.guard.js';
 import { PredictionImageInterceptor } from './prediction-image.interceptor.js';

@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
 import multer from 'multer';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import type { PredictRequest } from './deployment-key.guard.js';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata } from 'sharp';
-import { DomainError } from '../../../../core/src/index.js';
-import { SUPPORTED_IMAGE_FORMATS } from '../../../../datasets/src/index.js';
-import type { PredictOptions } from '../../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { SUPPORTED_IMAGE_FORMATS } from '@diyml/datasets';
+import type { PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ModelCache } from '../../inference/model-cache.js';

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, commandMetadata, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { resolveLabel, validateRegions } from '../../../../datasets/src/index.js';
-import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import type { ProjectView } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, commandMetadata, DomainError, type RequestContext, Settings } from '@diyml/core';
+import { resolveLabel, validateRegions } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import type { ProjectView } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';

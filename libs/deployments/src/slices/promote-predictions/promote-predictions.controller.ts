@@ -2,9 +2,9 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { RegionInputDto } from '../../../../datasets/src/http/region-input.dto.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { RegionInputDto } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
 import { PREDICTED_BOX_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
 
 export const MAX_PROMOTIONS = 100;

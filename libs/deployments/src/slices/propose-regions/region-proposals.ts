@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError } from '../../../../core/src/index.js';
-import { DatasetQueries } from '../../../../datasets/src/index.js';
-import { nonMaxSuppression } from '../../../../ml/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { IterationQueries, type IterationView } from '../../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { DomainError } from '@diyml/core/pure';
+import { DatasetQueries } from '@diyml/datasets';
+import { nonMaxSuppression } from '@diyml/ml';
+import { ProjectAccess } from '@diyml/projects';
+import { IterationQueries, type IterationView } from '@diyml/training';
 import { PredictionService } from '../predict/prediction.service.js';
 
 export interface RegionProposal {

@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, HttpCode, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
-import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { ITERATIONS, type IterationView } from '@diyml/training';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import type { SharedModelFacts } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';

@@ -26,8 +26,8 @@ import {
   PageQueryDto,
   requestContextOf,
   UuidParam,
-} from '../../../../core/src/index.js';
-import { decodeCursor, encodeCursor, ReadStore } from '../../../../read-store/src/index.js';
+} from '@diyml/core';
+import { decodeCursor, encodeCursor, ReadStore } from '@diyml/read-store';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
 import { SHARED_MODELS, type SharedModelView } from '../../read-models/shared-models/shared-models.projection.js';

@@ -1,6 +1,6 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ThrottlerGuard, ThrottlerStorageService } from '../predict/throttler.js';
 

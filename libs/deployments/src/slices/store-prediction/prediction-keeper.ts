@@ -1,9 +1,9 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { join } from 'node:path';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { beyondRetention } from '../../domain/retention.js';

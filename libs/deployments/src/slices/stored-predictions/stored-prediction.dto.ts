@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../../core/src/index.js';
+import { PageQueryDto } from '@diyml/core';
 import type { StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
 import { PredictionDto } from '../predict/predict.controller.js';
 

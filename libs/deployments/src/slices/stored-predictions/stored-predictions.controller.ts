@@ -2,10 +2,10 @@ import { Controller, Delete, Get, HttpCode, Param, Query, Res, StreamableFile } 
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import sharp from 'sharp';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, Settings, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, Settings, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
 import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 import { ListStoredPredictionsQueryDto, StoredPredictionDto, StoredPredictionPageDto, toStoredPredictionDto } from './stored-prediction.dto.js';

@@ -1,8 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { deploymentDecider } from '../../domain/deployment.decider.js';
 import { deploymentStream } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';

@@ -3,8 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Settings, SystemClock, UuidGenerator } from '../../../../core/src/index.js';
-import { SqliteEventStore } from '../../../../event-store/src/index.js';
+import { Settings, SystemClock, UuidGenerator } from '@diyml/core';
+import { SqliteEventStore } from '@diyml/event-store';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { deploymentUsageStream } from '../../domain/usage.events.js';
 import { UsageRecorder } from './usage-recorder.js';

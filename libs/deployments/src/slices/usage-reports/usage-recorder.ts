@@ -1,8 +1,8 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Clock, IdGenerator, READ_ONLY_PROCESS, Settings, toEventMetadata } from '../../../../core/src/index.js';
-import { EVENT_ID_REUSED, EventStore } from '../../../../event-store/src/index.js';
+import { Clock, IdGenerator, READ_ONLY_PROCESS, Settings, toEventMetadata } from '@diyml/core';
+import { EVENT_ID_REUSED, EventStore } from '@diyml/event-store';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { addLatency } from '../../domain/latency-histogram.js';
 import { type DeploymentUsageRecorded, deploymentUsageStream } from '../../domain/usage.events.js';

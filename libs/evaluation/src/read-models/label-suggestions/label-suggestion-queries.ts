@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import { decodeCursor, encodeCursor, ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import { decodeCursor, encodeCursor, ReadStore } from '@diyml/read-store';
 import {
   LABEL_SUGGESTION_RUNS,
   LABEL_SUGGESTIONS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore } from '@diyml/read-store';
 import type { TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 import { TestRunsProjection } from './test-runs.projection.js';

@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { JobQueue } from '../../../../jobs/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { JobQueue } from '@diyml/jobs';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { testRunDecider } from '../../domain/test-run.decider.js';
 import { testRunStream } from '../../domain/test-run.events.js';
 import { TEST_RUN_QUEUE } from '../../jobs/test-run-job.processor.js';

@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsUUID } from 'class-validator';
-import { Clock, commandMetadata, DomainError, isDomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, DomainError, isDomainError, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { labelSuggestionsDecider } from '../../domain/label-suggestions.decider.js';
 import { labelSuggestionsStream } from '../../domain/label-suggestions.events.js';
 import { LabelSuggestionQueries } from '../../read-models/label-suggestions/label-suggestion-queries.js';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import type { TestImage } from '../../domain/test-manifest.js';
 
 type RegionInput = { label?: unknown; x?: unknown; y?: unknown; width?: unknown; height?: unknown };

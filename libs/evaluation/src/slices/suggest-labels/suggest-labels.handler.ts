@@ -1,10 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, DomainError, IdGenerator, isDomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { DatasetQueries, type ImageView } from '../../../../datasets/src/index.js';
-import { decideAndAppend, EventStore, loadStream } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
-import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { Clock, commandMetadata, DomainError, IdGenerator, isDomainError, type RequestContext, Settings } from '@diyml/core';
+import { DatasetQueries, type ImageView } from '@diyml/datasets';
+import { decideAndAppend, EventStore, loadStream } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
+import { ITERATIONS, type IterationView } from '@diyml/training';
 import { labelSuggestionsDecider } from '../../domain/label-suggestions.decider.js';
 import { labelSuggestionsStream } from '../../domain/label-suggestions.events.js';
 import { LabelSuggestionQueries } from '../../read-models/label-suggestions/label-suggestion-queries.js';

@@ -1,9 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, IdGenerator, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { generateApiToken } from '../../auth/api-token.js';
 import { userDecider } from '../../domain/user.decider.js';
 import { userStream } from '../../domain/user.events.js';

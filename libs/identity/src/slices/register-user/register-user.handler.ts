@@ -8,9 +8,9 @@ import {
   type RequestContext,
   Settings,
   toEventMetadata,
-} from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+} from '@diyml/core';
+import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { PasswordHasher } from '../../auth/password-hasher.js';
 import { PasswordPolicy } from '../../auth/password-policy.js';
 import { userDecider } from '../../domain/user.decider.js';

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { userDecider } from '../../domain/user.decider.js';
 import { userStream } from '../../domain/user.events.js';
 

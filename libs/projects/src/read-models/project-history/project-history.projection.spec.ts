@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { EventMetadata } from '../../../../core/src/index.js';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { EventMetadata } from '@diyml/core/pure';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore } from '@diyml/read-store';
 import { defaultTrainingConfig } from '../../domain/training-config.js';
 import { PROJECT_HISTORY, type ProjectHistoryEntry, ProjectHistoryProjection } from './project-history.projection.js';
 

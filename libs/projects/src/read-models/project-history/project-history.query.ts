@@ -1,5 +1,5 @@
-import type { Page } from '../../../../core/src/index.js';
-import { encodeCursor, type ReadStore } from '../../../../read-store/src/index.js';
+import type { Page } from '@diyml/core';
+import { encodeCursor, type ReadStore } from '@diyml/read-store';
 import { historyEntryId, PROJECT_HISTORY, type ProjectHistoryEntry } from './project-history.projection.js';
 
 export interface ProjectHistoryQuery {

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, IdGenerator, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, IdGenerator, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { projectDecider } from '../../domain/project.decider.js';
 import { projectStream } from '../../domain/project.events.js';
 import type { ProjectType } from '../../domain/project-type.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, UuidParam } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, UuidParam } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { ProjectAccess } from '../../project-access.js';
 import { findProjectHistory } from '../../read-models/project-history/project-history.query.js';
 import { HistoryPageDto, ProjectHistoryQueryDto } from './get-project-history.dto.js';

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../../core/src/index.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@diyml/core';
 
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
 const USER_FILTER = /^(system|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../../../../core/src/index.js';
-import { DEFAULT_BACKBONE_ID } from '../../../../ml/src/index.js';
+import { ApiErrors } from '@diyml/core';
+import { DEFAULT_BACKBONE_ID } from '@diyml/ml';
 import { BackboneCatalog } from '../../backbones/backbone-catalog.js';
 import { BackboneDto } from './backbone.dto.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore } from '@diyml/read-store';
 import type { IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 import { IterationsProjection } from './iterations.projection.js';

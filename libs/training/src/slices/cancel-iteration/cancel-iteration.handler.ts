@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { JobQueue } from '../../../../jobs/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { JobQueue } from '@diyml/jobs';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';

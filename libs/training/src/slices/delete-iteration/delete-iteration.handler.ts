@@ -1,10 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, commandMetadata, type RequestContext, Settings } from '../../../../core/src/index.js';
+import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
 // The view file alone: the deployments context imports training, so its index would make a cycle.
-import { DEPLOYMENTS, type DeploymentView } from '../../../../deployments/src/read-models/deployments/deployment.view.js';
-import { decideAndAppend, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments';
+import { decideAndAppend, EventStore } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';

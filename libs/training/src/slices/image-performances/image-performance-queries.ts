@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError } from '../../../../core/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { DomainError } from '@diyml/core/pure';
 import { DEFAULT_METRICS_OPTIONS, parseEvaluation } from '../../jobs/evaluation.js';
 import { parseManifest } from '../../manifest/dataset-manifest.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, DomainError, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { decodeCursor, encodeCursor } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, DomainError, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { decodeCursor, encodeCursor } from '@diyml/read-store';
 import { ImagePerformanceQueries } from './image-performance-queries.js';
 import { ImagePerformanceCountDto, ImagePerformanceFilterDto, ImagePerformancePageDto, ImagePerformanceQueryDto } from './image-performances.dto.js';
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../../core/src/index.js';
+import { PageQueryDto } from '@diyml/core';
 
 export class ImagePerformanceFilterDto {
   @ApiPropertyOptional({ description: 'Only images expected to carry this label (name or id): as their label, or in a region.' })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDomainError } from '../../../../core/src/index.js';
+import { isDomainError } from '@diyml/core/pure';
 import type { StoredEvaluation } from '../../jobs/evaluation.js';
 import type { ManifestImage } from '../../manifest/dataset-manifest.js';
 import { imagePerformancesOf } from './image-performances.js';

@@ -1,5 +1,5 @@
-import { DomainError } from '../../../../core/src/index.js';
-import { predictAtThreshold } from '../../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { predictAtThreshold } from '@diyml/ml';
 import type { StoredEvaluation } from '../../jobs/evaluation.js';
 import type { ManifestImage } from '../../manifest/dataset-manifest.js';
 

@@ -1,15 +1,15 @@
 import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { BlobStore } from '../../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   ApiErrors,
   type AuthenticatedUser,
   CurrentUser,
   DomainError,
   UuidParam,
-} from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { type DatasetManifest, parseManifest } from '../../manifest/dataset-manifest.js';
 import { diffManifests, type ManifestDiff } from '../../manifest/manifest-diff.js';
 import { exportOnnx } from '../../model/onnx-export.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   Clock,
   commandMetadata,
@@ -10,9 +10,9 @@ import {
   type RequestContext,
   Settings,
   toEventMetadata,
-} from '../../../../core/src/index.js';
-import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+} from '@diyml/core';
+import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { type ImportedModelSpec, type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
 import { type DatasetManifest, serializeManifest } from '../../manifest/dataset-manifest.js';

@@ -9,7 +9,7 @@ import {
   CurrentUser,
   type RequestContext,
   UuidParam,
-} from '../../../../core/src/index.js';
+} from '@diyml/core';
 import { CancelIteration } from '../cancel-iteration/cancel-iteration.handler.js';
 import { IterationDto, toIterationDto } from '../read-iterations/iteration.dto.js';
 import { QueueIteration, ReproduceIteration } from './queue-iteration.handler.js';

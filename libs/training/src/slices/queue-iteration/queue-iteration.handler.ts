@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, type RequestContext } from '../../../../core/src/index.js';
-import { analyzeDataset, DatasetQueries } from '../../../../datasets/src/index.js';
-import { chooseArchitecture, getArchitecture } from '../../../../ml/src/index.js';
-import { AUTO_ARCHITECTURE, BackboneCatalog, mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type RequestContext } from '@diyml/core';
+import { analyzeDataset, DatasetQueries } from '@diyml/datasets';
+import { chooseArchitecture, getArchitecture } from '@diyml/ml';
+import { AUTO_ARCHITECTURE, BackboneCatalog, mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import type { DatasetManifest } from '../../manifest/dataset-manifest.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationQueuer } from './iteration-queuer.js';

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nes
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { distinctUntilChanged, from, interval, map, type Observable, startWith, switchMap, takeWhile } from 'rxjs';
-import { BlobStore } from '../../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   ApiErrors,
   type AuthenticatedUser,
@@ -11,8 +11,8 @@ import {
   PageQueryDto,
   setEtag,
   UuidParam,
-} from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationDto, IterationPageDto, toIterationDto } from './iteration.dto.js';
