@@ -12,7 +12,7 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^@diyml/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
-    '^@diyml/core/pure$': '<rootDir>/libs/core/src/pure.ts',
+    '^@diyml/([a-z-]+)/pure$': '<rootDir>/libs/$1/src/pure.ts',
     '^@diyml/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
     '^@diyml/([a-z-]+)/testing/(.+)\\.js$': '<rootDir>/libs/$1/src/testing/$2.ts',
   },

@@ -1,4 +1,4 @@
-export * from './time-travel.js';
+export * from './pure.js';
 export * from './audit.module.js';
 export { ProjectExporter } from './slices/export-project/project-exporter.js';
 export type { ImportedProjectDto } from './slices/import-project/import-project.dto.js';

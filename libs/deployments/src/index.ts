@@ -1,3 +1,4 @@
+export * from './pure.js';
 export * from './deployment-settings.js';
 export * from './deployments.module.js';
 export * from './domain/api-key.js';
@@ -6,7 +7,6 @@ export * from './domain/deployment.decider.js';
 export * from './domain/deployment.events.js';
 export * from './inference/model-cache.js';
 export * from './read-models/deployments/deployment-queries.js';
-export * from './read-models/deployments/deployment.view.js';
 export * from './slices/promote-predictions/prediction-promoter.js';
 export * from './slices/propose-regions/region-proposals.js';
 export * from './domain/stored-prediction.events.js';
