@@ -5,7 +5,7 @@ import { Upcasters } from '@diyml/event-store';
 import { ProjectAccess } from '@diyml/projects';
 import { datasetUpcasters } from './domain/image.upcasters.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
-import { ProjectTimeTravel } from '@diyml/audit';
+import { ProjectTimeTravel } from '@diyml/audit/pure';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
 import { PendingClaimsProjection } from './read-models/content-claims/pending-claims.projection.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatasetQueries, type ImageView } from '@diyml/datasets';
-import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments';
+import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments/pure';
 import { ProjectAccess, type ProjectView } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
 import { IterationQueries, type IterationView } from '@diyml/training';

@@ -7,7 +7,7 @@ import { FsBlobStore } from '@diyml/blobs';
 import { Settings } from '@diyml/core';
 import { type RawImage, SeededRandom, train } from '@diyml/ml';
 import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
-import { packModel } from '@diyml/training';
+import { packModel } from '@diyml/training/pure';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { ModelCache } from './model-cache.js';
 

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { LoadedModel, type SerializedModel } from '@diyml/ml';
 import { archiveLimitsOf, Settings } from '@diyml/core';
-import { unpackModelSafely } from '@diyml/training';
+import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { PredictionBatcher } from './prediction-batcher.js';
 

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { EmbeddingHead, LoadedModel, type Prediction, selectBackend } from '@diyml/ml';
-import { unpackModel } from '@diyml/training';
+import { unpackModel } from '@diyml/training/pure';
 import type { FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 /** The prediction thread of a test run: loads the model (or its head), predicts every image in batches, answers once. */

@@ -81,6 +81,7 @@ class FakeEventStoreDb {
     let unsubscribed = false;
     let end: () => void = () => {};
     const ended = new Promise<void>((resolve) => (end = resolve));
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the subscription object's methods update this fake
     const fake = this;
     return {
       async unsubscribe() {

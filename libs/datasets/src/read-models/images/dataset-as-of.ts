@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { parseAsOf, ProjectTimeTravel } from '@diyml/audit';
+import { parseAsOf, ProjectTimeTravel } from '@diyml/audit/pure';
 import { DomainError } from '@diyml/core/pure';
 import { PROJECTS, type ProjectView } from '@diyml/projects';
 import { ProjectsProjection } from '@diyml/projects';

@@ -1,7 +1,7 @@
 import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '@diyml/core/pure';
 import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '@diyml/ml';
 import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
-import { unpackModelSafely } from '@diyml/training';
+import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
 import { checkModelOnThread } from './model-check-thread.js';

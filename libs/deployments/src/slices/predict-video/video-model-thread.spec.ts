@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { LoadedModel, type RawImage, SeededRandom, train } from '@diyml/ml';
 import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
-import { packModel, unpackModel } from '@diyml/training';
+import { packModel, unpackModel } from '@diyml/training/pure';
 import { VideoModelThread } from './video-model-thread.js';
 
 const RED: [number, number, number] = [220, 30, 30];

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { LoadedModel, selectBackend } from '@diyml/ml';
-import { unpackModel } from '@diyml/training';
+import { unpackModel } from '@diyml/training/pure';
 import type { FromVideoModelThread, ToVideoModelThread } from './video-model.protocol.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Clock, commandMetadata, type RequestContext, Settings } from '@diyml/core';
 // The view file alone: the deployments context imports training, so its index would make a cycle.
-import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments';
+import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments/pure';
 import { decideAndAppend, EventStore } from '@diyml/event-store';
 import { ProjectAccess } from '@diyml/projects';
 import { ProjectionRunner, ReadStore } from '@diyml/read-store';
