@@ -9,7 +9,11 @@ if (await redisIsReachable()) {
 
     beforeAll(async () => {
       // Two apis sharing one Redis namespace, as two replicas behind a load balancer would.
-      const settings = { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-test-${randomUUID()}`, AUTH_FAILURES_PER_ACCOUNT: '3' };
+      const settings = {
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: `diyml-test-${randomUUID()}`,
+        AUTH_FAILURES_PER_ACCOUNT: '3',
+      };
       replicas.push(await startTestApp({ settings }), await startTestApp({ settings }));
     });
     afterAll(async () => {

@@ -36,7 +36,9 @@ describe('Custom Vision region proposals before a detector is trained (real phot
     await testApp.app.listen(0, '127.0.0.1');
     const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    const token = (await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
+    const token = (
+      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)
+    ).body.token;
     trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
   });
   afterAll(async () => {

@@ -19,7 +19,10 @@ describe('old event versions', () => {
   it('reads a stored UserRegistered v1 as v2, with the password hash under credentials', async () => {
     const v1 = fixture('UserRegistered.v1');
     const store = new SqliteEventStore({ filename: ':memory:', upcasters: new Upcasters(identityUpcasters) });
-    await store.append(v1.streamId, [{ type: v1.type, v: v1.v, data: v1.data }], { expectedRevision: 'no_stream', metadata: v1.metadata });
+    await store.append(v1.streamId, [{ type: v1.type, v: v1.v, data: v1.data }], {
+      expectedRevision: 'no_stream',
+      metadata: v1.metadata,
+    });
     const [event] = await store.readStream(v1.streamId);
     expect(event.v).toBe(2);
     expect(event.data).toEqual({

@@ -47,7 +47,12 @@ export function readFashionMnist(split: 'train' | 't10k'): { images: RawImage[];
   const [count, height, width] = images.dimensions;
   const size = height * width;
   return {
-    images: Array.from({ length: count }, (_, i) => ({ pixels: images.data.subarray(i * size, (i + 1) * size), width, height, channels: 1 as const })),
+    images: Array.from({ length: count }, (_, i) => ({
+      pixels: images.data.subarray(i * size, (i + 1) * size),
+      width,
+      height,
+      channels: 1 as const,
+    })),
     labels: Array.from(labels.data.subarray(0, count)),
   };
 }

@@ -39,14 +39,21 @@ describe('leftovers of a crash, cleaned at start', () => {
     const twoMinutesAgo = new Date(Date.now() - 120_000);
     utimesSync(temporary, twoMinutesAgo, twoMinutesAgo);
     const lostImageId = randomUUID();
-    await testApp.app.get(EventStore).append(
-      imageContentStream(project.id, sha256),
-      [{ type: 'ImageContentClaimed', v: 1, data: { projectId: project.id, sha256, imageId: lostImageId } }],
-      {
-        expectedRevision: 'no_stream',
-        metadata: { userId: null, correlationId: 'crashed-upload', causationId: null, at: new Date(Date.now() - 20_000).toISOString() },
-      },
-    );
+    await testApp.app
+      .get(EventStore)
+      .append(
+        imageContentStream(project.id, sha256),
+        [{ type: 'ImageContentClaimed', v: 1, data: { projectId: project.id, sha256, imageId: lostImageId } }],
+        {
+          expectedRevision: 'no_stream',
+          metadata: {
+            userId: null,
+            correlationId: 'crashed-upload',
+            causationId: null,
+            at: new Date(Date.now() - 20_000).toISOString(),
+          },
+        },
+      );
     await testApp.close();
 
     testApp = await startTestApp({ dataDir: testApp.dataDir });

@@ -28,7 +28,14 @@ export function send(
   }
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress: options.from },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        headers,
+        localAddress: options.from,
+      },
       (incoming) => {
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -41,7 +48,13 @@ export function send(
           } catch {
             // Not JSON: the test looks at `text`.
           }
-          resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, bytes: raw.length, text, body: parsed });
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: incoming.headers,
+            bytes: raw.length,
+            text,
+            body: parsed,
+          });
         });
         incoming.on('error', reject);
       },
@@ -55,7 +68,10 @@ export function send(
  * Runs `attack` while asking /health every 100 ms; answers the attack's result and the slowest /health
  * answer, a liveness check: an api whose event loop is blocked answers /health late or not at all.
  */
-export async function whileWatchingHealth<T>(baseUrl: string, attack: () => Promise<T>): Promise<{ result: T; slowestHealthMs: number }> {
+export async function whileWatchingHealth<T>(
+  baseUrl: string,
+  attack: () => Promise<T>,
+): Promise<{ result: T; slowestHealthMs: number }> {
   let slowestHealthMs = 0;
   let running = true;
   const watcher = (async () => {

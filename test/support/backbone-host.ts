@@ -31,7 +31,10 @@ export async function startBackboneHost(
   const configDir = mkdtempSync(join(tmpdir(), 'diyml-backbones-config-'));
   const backbonesFile = join(configDir, 'backbones.json');
   const sums = { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) };
-  writeFileSync(backbonesFile, JSON.stringify([tinyBackboneDescriptor(id, { kind: 'url', url, sha256: sums }), ...others({ url, sha256: sums })]));
+  writeFileSync(
+    backbonesFile,
+    JSON.stringify([tinyBackboneDescriptor(id, { kind: 'url', url, sha256: sums }), ...others({ url, sha256: sums })]),
+  );
   return {
     backbonesFile,
     async close() {

@@ -6,7 +6,9 @@ export const RED: Rgb = [220, 30, 30];
 export const BLUE: Rgb = [30, 60, 220];
 
 export function encodePng(image: RawImage): Promise<Buffer> {
-  return sharp(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels } })
+  return sharp(Buffer.from(image.pixels), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  })
     .png()
     .toBuffer();
 }

@@ -38,7 +38,13 @@ export async function underAttack<T>(testApp: TestApp, attack: () => Promise<T>)
   })();
   try {
     const result = await attack();
-    return { result, slowestHealthMs: slowest, healthProbes: probes, rssGrowthBytes: peak - baseline, longestEventLoopDelayMs: delay.max / 1e6 };
+    return {
+      result,
+      slowestHealthMs: slowest,
+      healthProbes: probes,
+      rssGrowthBytes: peak - baseline,
+      longestEventLoopDelayMs: delay.max / 1e6,
+    };
   } finally {
     delay.disable();
     done = true;
@@ -57,6 +63,8 @@ export function expectStayedLive(report: AttackReport<unknown>, healthBoundMs: n
     `${Math.round(report.longestEventLoopDelayMs)} ms, RSS +${Math.round(report.rssGrowthBytes / 1024 / 1024)} MiB`;
   const froze = report.slowestHealthMs >= healthBoundMs || report.longestEventLoopDelayMs >= healthBoundMs;
   if (report.healthProbes === 0 || froze || report.rssGrowthBytes >= rssBoundBytes) {
-    throw new Error(`The api did not stay live under attack (bounds ${healthBoundMs} ms, ${Math.round(rssBoundBytes / 1024 / 1024)} MiB): ${figures}`);
+    throw new Error(
+      `The api did not stay live under attack (bounds ${healthBoundMs} ms, ${Math.round(rssBoundBytes / 1024 / 1024)} MiB): ${figures}`,
+    );
   }
 }

@@ -41,7 +41,9 @@ export async function startTestApp(
     MONGODB_URI: process.env.MONGODB_URI,
     ...options.settings,
   });
-  let builder = Test.createTestingModule({ imports: [AppModule] }).overrideProvider(Settings).useValue(settings);
+  let builder = Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(Settings)
+    .useValue(settings);
   const { eventStore } = options;
   if (eventStore) {
     builder = builder

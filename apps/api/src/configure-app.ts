@@ -6,7 +6,15 @@ import { type Express, json, type Request } from 'express';
 import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodyOptions, parseBodyOnlyIf, precompressedFiles, Settings } from '@diyml/core';
+import {
+  createValidationPipe,
+  DomainExceptionFilter,
+  fixedBodyHandler,
+  jsonBodyOptions,
+  parseBodyOnlyIf,
+  precompressedFiles,
+  Settings,
+} from '@diyml/core';
 import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '@diyml/custom-vision';
 import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '@diyml/identity';
 import { ReadStore } from '@diyml/read-store';
@@ -76,7 +84,10 @@ function configureJsonBodies(app: INestApplication): void {
   app.use(AUTH_ROUTES_PATH, json(jsonBodyOptions(settings, AUTH_JSON_MAX_BYTES)));
   app.use(
     IMAGE_FILES_JSON_PATH,
-    parseBodyOnlyIf((request) => hasValidTrainingKey(readStore, request as Request), json(jsonBodyOptions(settings, settings.JSON_IMAGES_MAX_BYTES))),
+    parseBodyOnlyIf(
+      (request) => hasValidTrainingKey(readStore, request as Request),
+      json(jsonBodyOptions(settings, settings.JSON_IMAGES_MAX_BYTES)),
+    ),
   );
   (app as NestExpressApplication).useBodyParser('json', jsonBodyOptions(settings));
 }

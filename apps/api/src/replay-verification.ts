@@ -66,13 +66,18 @@ export async function verifyReadModels(app: INestApplicationContext): Promise<Ve
   }
   const comparisons = await compareReadStores(projections, live, rebuilt);
   const equal = comparisons.every((comparison) => comparison.equal);
-  const lag = behind.length ? ` Note: ${behind.join(', ')} had not reached the head of the log (${head}); a running api may still be catching up.` : '';
+  const lag = behind.length
+    ? ` Note: ${behind.join(', ')} had not reached the head of the log (${head}); a running api may still be catching up.`
+    : '';
   return {
     mode: 'persistent',
     events: report.events,
     durationMs: report.durationMs,
     comparisons,
     equal,
-    proves: (equal ? 'The live read models equal a rebuild from the whole log.' : 'The live read models differ from a rebuild from the log.') + lag,
+    proves:
+      (equal
+        ? 'The live read models equal a rebuild from the whole log.'
+        : 'The live read models differ from a rebuild from the log.') + lag,
   };
 }

@@ -36,7 +36,10 @@ import { PredictionPromoter } from './slices/promote-predictions/prediction-prom
 import { PromotePredictionsController } from './slices/promote-predictions/promote-predictions.controller.js';
 import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
 import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
-import { SharedPredictThrottlerGuard, SharedPredictThrottlerStorage } from './slices/shared-models/shared-predict-throttler.guard.js';
+import {
+  SharedPredictThrottlerGuard,
+  SharedPredictThrottlerStorage,
+} from './slices/shared-models/shared-predict-throttler.guard.js';
 import { PredictionImageReclaimer } from './slices/store-prediction/prediction-image-reclaimer.js';
 import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js';
 import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
@@ -102,7 +105,16 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     VideoPredictionJobReactor,
     VideoPredictionJobProcessor,
   ],
-  exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, PredictionPromoter, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
+  exports: [
+    DeploymentQueries,
+    ModelCache,
+    RegionProposals,
+    PredictionKeeper,
+    PredictionPromoter,
+    UsageRecorder,
+    DeploymentCommandRunner,
+    StoredPredictionQueries,
+  ],
 })
 export class DeploymentsModule {}
 

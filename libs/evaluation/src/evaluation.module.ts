@@ -57,5 +57,13 @@ import { TestRunsController } from './slices/test-runs.controller.js';
 export class EvaluationModule {}
 
 /** The worker process runs test-run and label-suggestion jobs. */
-@Module({ providers: [TestRunJobProcessor, LabelSuggestionsJobProcessor, IterationPredictor, ProjectEmbeddings, BackboneCatalog] })
+@Module({
+  providers: [
+    TestRunJobProcessor,
+    LabelSuggestionsJobProcessor,
+    IterationPredictor,
+    ProjectEmbeddings,
+    BackboneCatalog,
+  ],
+})
 export class EvaluationWorkerModule {}

@@ -14,5 +14,8 @@ export function decodeCursor(cursor: string): [unknown, string] {
   } catch {
     // fall through to the validation error below
   }
-  throw DomainError.validation('INVALID_CURSOR', 'cursor is not one this API returned: use nextCursor from the previous page.');
+  throw DomainError.validation(
+    'INVALID_CURSOR',
+    'cursor is not one this API returned: use nextCursor from the previous page.',
+  );
 }

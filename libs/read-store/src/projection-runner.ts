@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DomainError, READ_ONLY_PROCESS } from '@diyml/core';
 import { EventStore, type RecordedEvent, type Subscription } from '@diyml/event-store';
@@ -195,15 +202,21 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     this.following = undefined;
     this.logger.log('Took the projections lease: this process projects the shared read models');
     // Not awaited: catching up may outlast the lease's ttl, and the lease must be renewed meanwhile.
-    void this.project(this.toProject).catch((error: unknown) => this.logger.error(`Projecting failed: ${String(error)}`));
+    void this.project(this.toProject).catch((error: unknown) =>
+      this.logger.error(`Projecting failed: ${String(error)}`),
+    );
   }
 
   /** While another process projects: reads how far its checkpoints got, and answers the waiters it reached. */
   private async follow(): Promise<void> {
     while (!this.stopped && !this.held) {
       try {
-        const checkpoints = await Promise.all(this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)));
-        const reached = checkpoints.length ? Math.min(...checkpoints.map((checkpoint) => checkpoint?.position ?? -1)) : -1;
+        const checkpoints = await Promise.all(
+          this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)),
+        );
+        const reached = checkpoints.length
+          ? Math.min(...checkpoints.map((checkpoint) => checkpoint?.position ?? -1))
+          : -1;
         if (reached > this.position) this.advanceTo(reached);
       } catch (error) {
         this.logger.warn(`Reading the shared checkpoints failed, retrying: ${String(error)}`);
@@ -253,7 +266,11 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
           : setTimeout(() => {
               this.waiters = this.waiters.filter((w) => w !== waiter);
               reject(
-                new DomainError('unavailable', 'READ_MODEL_LAGGING', 'The change was saved but is not readable yet: retry the read shortly.'),
+                new DomainError(
+                  'unavailable',
+                  'READ_MODEL_LAGGING',
+                  'The change was saved but is not readable yet: retry the read shortly.',
+                ),
               );
             }, timeoutMs);
       this.waiters.push(waiter);
@@ -275,7 +292,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     } else if (this.held) {
       this.checkpointTimer ??= setTimeout(() => {
         this.checkpointTimer = undefined;
-        this.saveCheckpoints().catch((error: unknown) => this.logger.warn(`Saving checkpoints failed: ${String(error)}`));
+        this.saveCheckpoints().catch((error: unknown) =>
+          this.logger.warn(`Saving checkpoints failed: ${String(error)}`),
+        );
       }, SHARED_CHECKPOINT_DELAY_MS);
     }
     const ready = this.waiters.filter((waiter) => waiter.position <= event.position);
@@ -298,7 +317,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
           await new Promise((resolve) => setTimeout(resolve, this.retryDelaysMs[attempt]));
           continue;
         }
-        this.logger.error(`${where} ${attempt + 1} times; parking the event: ${(error as Error).stack ?? String(error)}`);
+        this.logger.error(
+          `${where} ${attempt + 1} times; parking the event: ${(error as Error).stack ?? String(error)}`,
+        );
         return this.park(projection, event, error);
       }
     }
@@ -331,7 +352,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       this.sinceCheckpoint = 0;
       this.lastCheckpointAt = Date.now();
       await this.readStore.checkpoints.setAll(
-        new Map(this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }])),
+        new Map(
+          this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }]),
+        ),
       );
     });
     this.checkpointing = save.catch(() => {});

@@ -36,7 +36,9 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       // In the stable error body, with what failed in the message and every part's state in details.
       const result = error.getResponse() as HealthCheckResult;
-      const failing = Object.entries(result.error ?? {}).map(([part, state]) => `${part}: ${String(state?.message ?? 'down')}`);
+      const failing = Object.entries(result.error ?? {}).map(
+        ([part, state]) => `${part}: ${String(state?.message ?? 'down')}`,
+      );
       throw new DomainError('unavailable', 'UNHEALTHY', `Not healthy. ${failing.join('; ')}`, result);
     }
   }
@@ -55,7 +57,12 @@ export class HealthController {
         const indicator = this.indicators.check('readModels');
         const head = await this.events.headPosition();
         const lag = Math.max(0, head - this.projections.currentPosition);
-        const parked = this.projections.parked.map(({ projection, position, type, error }) => ({ projection, position, type, error }));
+        const parked = this.projections.parked.map(({ projection, position, type, error }) => ({
+          projection,
+          position,
+          type,
+          error,
+        }));
         if (parked.length) {
           const first = parked[0];
           return indicator.down({

@@ -14,7 +14,17 @@ export interface DrawnBox {
  * A picture with boxes drawn over it, positioned in fractions of its size: labelled regions dashed, predictions
  * solid with their probability. A box near the top edge has its caption inside, so it never covers what is above.
  */
-export function BoxesOverlay({ children, expected = [], predicted = [], className = '' }: { children: ReactNode; expected?: DrawnBox[]; predicted?: DrawnBox[]; className?: string }) {
+export function BoxesOverlay({
+  children,
+  expected = [],
+  predicted = [],
+  className = '',
+}: {
+  children: ReactNode;
+  expected?: DrawnBox[];
+  predicted?: DrawnBox[];
+  className?: string;
+}) {
   return (
     <div className={`overlay ${className}`}>
       {children}
@@ -22,7 +32,12 @@ export function BoxesOverlay({ children, expected = [], predicted = [], classNam
         <Box key={`e${index}`} box={box} kind="expected-box" caption={box.label} />
       ))}
       {predicted.map((box, index) => (
-        <Box key={`p${index}`} box={box} kind="predicted-box" caption={`${box.label} ${Math.round((box.probability ?? 0) * 100)}%`} />
+        <Box
+          key={`p${index}`}
+          box={box}
+          kind="predicted-box"
+          caption={`${box.label} ${Math.round((box.probability ?? 0) * 100)}%`}
+        />
       ))}
     </div>
   );
@@ -33,7 +48,12 @@ function Box({ box, kind, caption }: { box: DrawnBox; kind: string; caption: str
     <div
       className={`${kind}${box.y < 0.12 ? ' caption-inside' : ''}`}
       data-label={box.label}
-      style={{ left: `${box.x * 100}%`, top: `${box.y * 100}%`, width: `${box.width * 100}%`, height: `${box.height * 100}%` }}
+      style={{
+        left: `${box.x * 100}%`,
+        top: `${box.y * 100}%`,
+        width: `${box.width * 100}%`,
+        height: `${box.height * 100}%`,
+      }}
     >
       <span>{caption}</span>
     </div>

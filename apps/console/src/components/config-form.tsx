@@ -73,11 +73,23 @@ export function SchemaFields({
                 <legend>{humanise(name)}</legend>
                 {node.nullable && (
                   <label className="choice">
-                    <input type="checkbox" checked={value !== null && value !== undefined} onChange={(event) => set(event.target.checked ? {} : null)} />
+                    <input
+                      type="checkbox"
+                      checked={value !== null && value !== undefined}
+                      onChange={(event) => set(event.target.checked ? {} : null)}
+                    />
                     Use {humanise(name).toLowerCase()}
                   </label>
                 )}
-                {value !== null && <SchemaFields schema={node} schemas={schemas} values={nested} onChange={set} prefix={`${prefix}${name}-`} />}
+                {value !== null && (
+                  <SchemaFields
+                    schema={node}
+                    schemas={schemas}
+                    values={nested}
+                    onChange={set}
+                    prefix={`${prefix}${name}-`}
+                  />
+                )}
               </fieldset>
             );
           }
@@ -93,7 +105,12 @@ export function SchemaFields({
                   ))}
                 </select>
               ) : node.type === 'boolean' ? (
-                <input id={id} type="checkbox" checked={Boolean(value ?? node.default)} onChange={(event) => set(event.target.checked)} />
+                <input
+                  id={id}
+                  type="checkbox"
+                  checked={Boolean(value ?? node.default)}
+                  onChange={(event) => set(event.target.checked)}
+                />
               ) : node.type === 'number' || node.type === 'integer' ? (
                 <input
                   id={id}

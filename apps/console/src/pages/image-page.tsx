@@ -12,9 +12,18 @@ import { Link, navigate } from '../router';
 export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
   const image = useQuery({
     queryKey: ['image', project.id, imageId],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId: project.id, imageId } } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/images/{imageId}', {
+          params: { path: { projectId: project.id, imageId } },
+        }),
+      ),
   });
-  const bytes = useQuery({ queryKey: ['bytes', contentPath(project.id, imageId)], queryFn: () => fetchDataUrl(contentPath(project.id, imageId)), staleTime: Infinity });
+  const bytes = useQuery({
+    queryKey: ['bytes', contentPath(project.id, imageId)],
+    queryFn: () => fetchDataUrl(contentPath(project.id, imageId)),
+    staleTime: Infinity,
+  });
   const list = useImages(project.id, {});
   const all = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
   const position = all.findIndex((item) => item.id === imageId);
@@ -44,7 +53,13 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
         <>
           <h2>{image.data.filename}</h2>
           {project.type === 'detection' ? (
-            <RegionsForm key={image.data.id + image.data.revision} project={project} image={image.data} src={bytes.data} onSaved={() => go(1)} />
+            <RegionsForm
+              key={image.data.id + image.data.revision}
+              project={project}
+              image={image.data}
+              src={bytes.data}
+              onSaved={() => go(1)}
+            />
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
           )}
@@ -55,7 +70,17 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
   );
 }
 
-function LabelForm({ project, image, src, onLabeled }: { project: Project; image: Image; src: string; onLabeled: () => void }) {
+function LabelForm({
+  project,
+  image,
+  src,
+  onLabeled,
+}: {
+  project: Project;
+  image: Image;
+  src: string;
+  onLabeled: () => void;
+}) {
   const refresh = useRefreshImages(project.id);
   const label = useMutation({
     mutationFn: (labelId: string | null) => labelImages(project.id, [image.id], labelId),
@@ -94,7 +119,17 @@ function LabelForm({ project, image, src, onLabeled }: { project: Project; image
   );
 }
 
-function RegionsForm({ project, image, src, onSaved }: { project: Project; image: Image; src: string; onSaved: () => void }) {
+function RegionsForm({
+  project,
+  image,
+  src,
+  onSaved,
+}: {
+  project: Project;
+  image: Image;
+  src: string;
+  onSaved: () => void;
+}) {
   const refresh = useRefreshImages(project.id);
   const initial = image.regions.map(({ label, x, y, width, height }) => ({ label: label.id, x, y, width, height }));
   const [regions, setRegions] = useState<Region[]>(initial);
@@ -135,7 +170,14 @@ function RegionsForm({ project, image, src, onSaved }: { project: Project; image
         {changed && <span className="hint">Unsaved changes</span>}
       </div>
       <ErrorMessage error={save.error} />
-      <BoxEditor src={src} alt={image.filename} labels={project.labels} regions={regions} onChange={setRegions} drawLabel={drawLabel} />
+      <BoxEditor
+        src={src}
+        alt={image.filename}
+        labels={project.labels}
+        regions={regions}
+        onChange={setRegions}
+        drawLabel={drawLabel}
+      />
     </div>
   );
 }

@@ -32,14 +32,22 @@ export function PredictionsPage({ project }: { project: Project }) {
   const queryClient = useQueryClient();
   const refreshImages = useRefreshImages(project.id);
   const { search } = useLocation();
-  const [filter, setFilter] = useState<Filter>({ deploymentId: search.get('deployment') ?? '', label: '', minProbability: '', maxProbability: '', from: '', to: '' });
+  const [filter, setFilter] = useState<Filter>({
+    deploymentId: search.get('deployment') ?? '',
+    label: '',
+    minProbability: '',
+    maxProbability: '',
+    from: '',
+    to: '',
+  });
   const { selected, setSelected, toggle } = useSelection();
   const [promoteAs, setPromoteAs] = useState('');
   const [split, setSplit] = useState<'train' | 'test'>('train');
   const [outcome, setOutcome] = useState<string | null>(null);
   const deployments = useQuery({
     queryKey: ['deployments', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
   });
   const query = {
     limit: 200,
@@ -52,7 +60,10 @@ export function PredictionsPage({ project }: { project: Project }) {
   };
   const predictions = useQuery({
     queryKey: ['stored-predictions', project.id, query],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/predictions', { params: { path: { projectId: project.id }, query } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/predictions', { params: { path: { projectId: project.id }, query } }),
+      ),
   });
   const items = predictions.data?.items ?? [];
   const chosen = items.filter((item) => selected.has(item.id));
@@ -66,7 +77,13 @@ export function PredictionsPage({ project }: { project: Project }) {
       unwrap(
         await api.POST('/v1/projects/{projectId}/predictions/promote', {
           params: { path: { projectId: project.id } },
-          body: { items: batch.map((item) => ({ predictionId: item.id, split, ...(promoteAs && project.type === 'classification' ? { label: promoteAs } : {}) })) },
+          body: {
+            items: batch.map((item) => ({
+              predictionId: item.id,
+              split,
+              ...(promoteAs && project.type === 'classification' ? { label: promoteAs } : {}),
+            })),
+          },
         }),
       ),
     onSuccess: async (result) => {
@@ -82,7 +99,11 @@ export function PredictionsPage({ project }: { project: Project }) {
   const remove = useMutation({
     mutationFn: async (batch: StoredPrediction[]) => {
       for (const item of batch) {
-        unwrap(await api.DELETE('/v1/projects/{projectId}/predictions/{predictionId}', { params: { path: { projectId: project.id, predictionId: item.id } } }));
+        unwrap(
+          await api.DELETE('/v1/projects/{projectId}/predictions/{predictionId}', {
+            params: { path: { projectId: project.id, predictionId: item.id } },
+          }),
+        );
       }
       return batch.length;
     },
@@ -97,8 +118,8 @@ export function PredictionsPage({ project }: { project: Project }) {
   return (
     <section>
       <p className="hint">
-        Photos sent to deployments whose prediction store is on (turn it on under <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model
-        answered.
+        Photos sent to deployments whose prediction store is on (turn it on under{' '}
+        <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model answered.
       </p>
       <div className="filters" role="group" aria-label="Filter predictions">
         <label>
@@ -125,11 +146,25 @@ export function PredictionsPage({ project }: { project: Project }) {
         </label>
         <label>
           Probability from
-          <input type="number" min={0} max={1} step={0.05} value={filter.minProbability} onChange={(event) => set({ minProbability: event.target.value })} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={filter.minProbability}
+            onChange={(event) => set({ minProbability: event.target.value })}
+          />
         </label>
         <label>
           to
-          <input type="number" min={0} max={1} step={0.05} value={filter.maxProbability} onChange={(event) => set({ maxProbability: event.target.value })} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={filter.maxProbability}
+            onChange={(event) => set({ maxProbability: event.target.value })}
+          />
         </label>
         <label>
           Stored after
@@ -141,7 +176,11 @@ export function PredictionsPage({ project }: { project: Project }) {
         </label>
       </div>
       <div className="toolbar" role="group" aria-label="Selected predictions">
-        <button type="button" onClick={() => setSelected(new Set(items.map((item) => item.id)))} disabled={items.length === 0}>
+        <button
+          type="button"
+          onClick={() => setSelected(new Set(items.map((item) => item.id)))}
+          disabled={items.length === 0}
+        >
           Select all
         </button>
         {project.type === 'classification' && (
@@ -164,10 +203,20 @@ export function PredictionsPage({ project }: { project: Project }) {
             <option value="test">test</option>
           </select>
         </label>
-        <button type="button" className="primary" onClick={() => promote.mutate(chosen)} disabled={busy || chosen.length === 0}>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => promote.mutate(chosen)}
+          disabled={busy || chosen.length === 0}
+        >
           Add {chosen.length} to the dataset
         </button>
-        <button type="button" className="danger" onClick={() => remove.mutate(chosen)} disabled={busy || chosen.length === 0}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => remove.mutate(chosen)}
+          disabled={busy || chosen.length === 0}
+        >
           Delete {chosen.length}
         </button>
       </div>
@@ -176,19 +225,40 @@ export function PredictionsPage({ project }: { project: Project }) {
       {predictions.data && items.length === 0 && <p className="hint">No stored prediction matches.</p>}
       <ul className="stored-predictions" aria-label="Stored predictions">
         {items.map((item) => (
-          <StoredPredictionCard key={item.id} project={project} prediction={item} selected={selected.has(item.id)} onToggle={() => toggle(item.id)} />
+          <StoredPredictionCard
+            key={item.id}
+            project={project}
+            prediction={item}
+            selected={selected.has(item.id)}
+            onToggle={() => toggle(item.id)}
+          />
         ))}
       </ul>
     </section>
   );
 }
 
-function StoredPredictionCard({ project, prediction, selected, onToggle }: { project: Project; prediction: StoredPrediction; selected: boolean; onToggle: () => void }) {
+function StoredPredictionCard({
+  project,
+  prediction,
+  selected,
+  onToggle,
+}: {
+  project: Project;
+  prediction: StoredPrediction;
+  selected: boolean;
+  onToggle: () => void;
+}) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
-  const boxes = prediction.predictions.filter((item) => item.box).map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
+  const boxes = prediction.predictions
+    .filter((item) => item.box)
+    .map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
   return (
-    <li className={selected ? 'selected' : ''} aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}>
+    <li
+      className={selected ? 'selected' : ''}
+      aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}
+    >
       <label className="choice">
         <input type="checkbox" checked={selected} onChange={onToggle} />
         <time dateTime={prediction.storedAt}>{stored}</time>

@@ -18,7 +18,15 @@ const command: ImportProjectCommand = {
 const imported: ProjectImported = {
   type: 'ProjectImported',
   v: 1,
-  data: { projectId: 'p2', sourceProjectId: 'p1', sourceName: 'cats', exportedAt: '2026-11-30T09:00:00.000Z', eventCount: 42, blobCount: 7, importedAt: now.toISOString() },
+  data: {
+    projectId: 'p2',
+    sourceProjectId: 'p1',
+    sourceName: 'cats',
+    exportedAt: '2026-11-30T09:00:00.000Z',
+    eventCount: 42,
+    blobCount: 7,
+    importedAt: now.toISOString(),
+  },
 };
 
 describe('project import decider', () => {

@@ -17,7 +17,10 @@ export class PostgresBlobStore extends BlobStore {
   }
 
   /** Connects and migrates the schema. */
-  static async connect(url: string, options: { poolSize?: number; synchronousCommit?: boolean } = {}): Promise<PostgresBlobStore> {
+  static async connect(
+    url: string,
+    options: { poolSize?: number; synchronousCommit?: boolean } = {},
+  ): Promise<PostgresBlobStore> {
     const pool = createPostgresPool(url, {
       max: options.poolSize ?? 4,
       applicationName: 'diyml-blobs',

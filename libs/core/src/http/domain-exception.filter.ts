@@ -1,11 +1,4 @@
-import {
-  type ArgumentsHost,
-  Catch,
-  type ExceptionFilter,
-  HttpException,
-  HttpStatus,
-  Logger,
-} from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, type ErrorKind } from '../domain/domain-error.js';
 import { ValidationFailedError } from './validation.js';
@@ -92,8 +85,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       return body;
     }
     const bodyParserError = (exception instanceof HttpException ? exception.cause : exception) as
-      | { type?: string }
-      | undefined;
+      { type?: string } | undefined;
     // The JSON body checks (jsonBodyOptions) throw domain errors from inside body-parser, which wraps them.
     if (bodyParserError instanceof DomainError) return this.toBody(bodyParserError);
     if (bodyParserError?.type === 'entity.parse.failed') {

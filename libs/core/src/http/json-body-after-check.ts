@@ -16,7 +16,10 @@ export function isBodyLeftUnread(request: IncomingMessage): boolean {
  * behind skip it, see jsonBodyOptions): the route's guard refuses the request and the connection is closed
  * after the answer, rather than kept to receive (and throw away) the rest of the upload.
  */
-export function parseBodyOnlyIf(allowed: (request: IncomingMessage) => Promise<boolean>, parser: Middleware): Middleware {
+export function parseBodyOnlyIf(
+  allowed: (request: IncomingMessage) => Promise<boolean>,
+  parser: Middleware,
+): Middleware {
   return (request, response, next) => {
     allowed(request).then((yes) => {
       if (yes) return parser(request, response, next);

@@ -10,7 +10,11 @@ function decode(body: Buffer, charset: string): string {
   try {
     decoder = new TextDecoder(charset);
   } catch {
-    throw new DomainError('unsupported-media-type', 'UNSUPPORTED_CHARSET', `The charset "${charset.slice(0, 40)}" is not supported: send UTF-8 JSON.`);
+    throw new DomainError(
+      'unsupported-media-type',
+      'UNSUPPORTED_CHARSET',
+      `The charset "${charset.slice(0, 40)}" is not supported: send UTF-8 JSON.`,
+    );
   }
   return decoder.decode(body);
 }
@@ -36,7 +40,6 @@ export function jsonBodyOptions(settings: Settings, limit: number = settings.JSO
   return {
     limit,
     type: isJsonToRead,
-    verify: (_request, _response, body, encoding) =>
-      assertJsonShape(decode(body, encoding), shape),
+    verify: (_request, _response, body, encoding) => assertJsonShape(decode(body, encoding), shape),
   };
 }

@@ -56,7 +56,10 @@ export const DEFAULT_DOMAIN: Record<ProjectType, CustomVisionDomain> = {
 export function findDomain(domainId: string): CustomVisionDomain {
   const found = DOMAINS.find((candidate) => candidate.id === domainId.toLowerCase());
   if (!found) {
-    throw CustomVisionError.notFound('NotFoundDomain', `Domain ${domainId} does not exist: GET /domains lists the served ones.`);
+    throw CustomVisionError.notFound(
+      'NotFoundDomain',
+      `Domain ${domainId} does not exist: GET /domains lists the served ones.`,
+    );
   }
   return found;
 }

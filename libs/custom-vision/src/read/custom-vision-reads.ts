@@ -63,7 +63,10 @@ export class CustomVisionReads {
   async deploymentByPublishName(projectId: string, publishName: string): Promise<DeploymentView> {
     const found = (await this.activeDeployments(projectId)).find((deployment) => deployment.name === publishName);
     if (!found) {
-      throw CustomVisionError.notFound('NotFound', `No iteration of project ${projectId} is published as "${publishName}".`);
+      throw CustomVisionError.notFound(
+        'NotFound',
+        `No iteration of project ${projectId} is published as "${publishName}".`,
+      );
     }
     return found;
   }

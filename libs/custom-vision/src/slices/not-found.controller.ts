@@ -12,6 +12,9 @@ import { CustomVisionExceptionFilter } from '../http/custom-vision-exception.fil
 export class CustomVisionNotFoundController {
   @All('{*path}')
   notFound(): never {
-    throw CustomVisionError.notFound('NotFound', 'This Custom Vision operation is not served by diyml: see "Custom Vision compatibility" in the README.');
+    throw CustomVisionError.notFound(
+      'NotFound',
+      'This Custom Vision operation is not served by diyml: see "Custom Vision compatibility" in the README.',
+    );
   }
 }

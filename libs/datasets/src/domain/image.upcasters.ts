@@ -16,4 +16,8 @@ export const imageUploadedV1ToV2: Upcaster = {
   },
 };
 
-export const datasetUpcasters: readonly Upcaster[] = [withoutSource('ImageLabeled'), withoutSource('ImageRegionsSet'), imageUploadedV1ToV2];
+export const datasetUpcasters: readonly Upcaster[] = [
+  withoutSource('ImageLabeled'),
+  withoutSource('ImageRegionsSet'),
+  imageUploadedV1ToV2,
+];

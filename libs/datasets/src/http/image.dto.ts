@@ -88,7 +88,10 @@ export class ImageDto {
   @ApiProperty({ format: 'date-time' })
   uploadedAt: string;
 
-  @ApiPropertyOptional({ type: ImageOriginDto, description: 'A frame of an uploaded video: which video, and where in it.' })
+  @ApiPropertyOptional({
+    type: ImageOriginDto,
+    description: 'A frame of an uploaded video: which video, and where in it.',
+  })
   source?: ImageOriginDto;
 
   @ApiProperty({ example: 2, description: 'Changes with every write; also sent as the ETag header.' })
@@ -99,7 +102,11 @@ export class ImageListDto {
   @ApiProperty({ type: [ImageDto], description: 'In upload order.' })
   items: ImageDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   nextCursor: string | null;
 }
 
@@ -134,4 +141,3 @@ export function ApiIfMatch(): MethodDecorator {
 export const ETAG_HEADER = {
   ETag: { description: 'The image revision, e.g. W/"2"; send it back as If-Match.', schema: { type: 'string' } },
 };
-

@@ -29,5 +29,11 @@ export class RegionInputDto {
 }
 
 export function toRegions(labels: readonly LabelView[], regions: readonly RegionInputDto[]): Region[] {
-  return regions.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(labels, label).id, x, y, width, height }));
+  return regions.map(({ label, x, y, width, height }) => ({
+    labelId: resolveLabel(labels, label).id,
+    x,
+    y,
+    width,
+    height,
+  }));
 }

@@ -79,7 +79,13 @@ export class ImageWriter {
       metadata: toEventMetadata(metadata),
     });
     if (options.wait ?? true) await this.waitFor(appended.position);
-    return { events: decided, revision: appended.revision, position: appended.position, before: loaded.state, metadata };
+    return {
+      events: decided,
+      revision: appended.revision,
+      position: appended.position,
+      before: loaded.state,
+      metadata,
+    };
   }
 
   async waitFor(position: number): Promise<void> {

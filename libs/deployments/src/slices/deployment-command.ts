@@ -17,7 +17,11 @@ export class DeploymentCommandRunner {
     private readonly settings: Settings,
   ) {}
 
-  async run(deploymentId: string, command: DistributiveOmit<DeploymentCommand, 'metadata'>, context: RequestContext): Promise<void> {
+  async run(
+    deploymentId: string,
+    command: DistributiveOmit<DeploymentCommand, 'metadata'>,
+    context: RequestContext,
+  ): Promise<void> {
     const metadata = commandMetadata(context, this.clock.now());
     const result = await decideAndAppend(
       this.events,

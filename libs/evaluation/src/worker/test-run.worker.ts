@@ -22,7 +22,9 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
     async predict() {
       const predictions = [];
       for (let start = 0; start < message.images.length; start += message.batchSize) {
-        predictions.push(...(await model.predictBatch(message.images.slice(start, start + message.batchSize), message.options)));
+        predictions.push(
+          ...(await model.predictBatch(message.images.slice(start, start + message.batchSize), message.options)),
+        );
       }
       return predictions;
     },

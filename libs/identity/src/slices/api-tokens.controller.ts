@@ -68,7 +68,9 @@ export class ApiTokensController {
   async list(@CurrentUser() user: AuthenticatedUser): Promise<ApiTokenListDto> {
     const tokens = await this.readStore.collection<ApiTokenView>(API_TOKENS).findAll({ userId: user.id });
     tokens.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-    return { items: tokens.map(({ id, name, prefix, createdAt, revokedAt }) => ({ id, name, prefix, createdAt, revokedAt })) };
+    return {
+      items: tokens.map(({ id, name, prefix, createdAt, revokedAt }) => ({ id, name, prefix, createdAt, revokedAt })),
+    };
   }
 
   @Delete(':tokenId')

@@ -36,7 +36,10 @@ export type ProjectDescribed = DomainEvent<
 
 export type ProjectDeleted = DomainEvent<'ProjectDeleted', { projectId: string; name: string; deletedAt: string }>;
 
-export type LabelAdded = DomainEvent<'LabelAdded', { projectId: string; labelId: string; name: string; addedAt: string }>;
+export type LabelAdded = DomainEvent<
+  'LabelAdded',
+  { projectId: string; labelId: string; name: string; addedAt: string }
+>;
 
 export type LabelRenamed = DomainEvent<
   'LabelRenamed',

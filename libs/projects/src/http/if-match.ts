@@ -23,5 +23,8 @@ export function ApiIfMatch(): MethodDecorator {
 
 /** The `ETag` response header, for Swagger. */
 export const ETAG_HEADER = {
-  ETag: { description: 'The project revision after this request, e.g. W/"3"; send it back as If-Match.', schema: { type: 'string' } },
+  ETag: {
+    description: 'The project revision after this request, e.g. W/"3"; send it back as If-Match.',
+    schema: { type: 'string' },
+  },
 };

@@ -31,9 +31,16 @@ export class ProjectWriter {
   ): Promise<DecisionResult<ProjectEvent>> {
     await this.access.getOwned(projectId, context.userId);
     const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(this.events, projectStream(projectId), projectDecider, command(metadata), metadata, {
-      expectedRevision,
-    });
+    const result = await decideAndAppend(
+      this.events,
+      projectStream(projectId),
+      projectDecider,
+      command(metadata),
+      metadata,
+      {
+        expectedRevision,
+      },
+    );
     await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
     return result;
   }

@@ -29,5 +29,9 @@ export abstract class Lease {
 }
 
 export function leaseLost(name: string): DomainError {
-  return new DomainError('conflict', 'LEASE_LOST', `The lease "${name}" is held by another process now; this one stops its work.`);
+  return new DomainError(
+    'conflict',
+    'LEASE_LOST',
+    `The lease "${name}" is held by another process now; this one stops its work.`,
+  );
 }

@@ -26,7 +26,9 @@ if (server) {
         const admin = new pg.Client({ connectionString: url });
         await admin.connect();
         try {
-          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [opened.get(lease as PostgresLease)]);
+          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+            opened.get(lease as PostgresLease),
+          ]);
         } finally {
           await admin.end();
         }

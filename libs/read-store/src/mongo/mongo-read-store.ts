@@ -115,7 +115,11 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
     }
     const sort: Record<string, 1 | -1> = { [field]: direction, _id: direction };
     await this.indexed(query.where, field);
-    const found = (await this.native.find(filter as never).sort(sort).limit(query.limit + 1).toArray()) as unknown as Stored<T>[];
+    const found = (await this.native
+      .find(filter as never)
+      .sort(sort)
+      .limit(query.limit + 1)
+      .toArray()) as unknown as Stored<T>[];
     const items = found.slice(0, query.limit).map((stored) => fromStored<T>(stored));
     const last = items[items.length - 1];
     return {
@@ -126,7 +130,10 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
 
   async findAll(where?: Where<T>): Promise<T[]> {
     await this.indexed(where);
-    const found = (await this.native.find(toFilter(where) as never).sort({ _id: 1 }).toArray()) as unknown as Stored<T>[];
+    const found = (await this.native
+      .find(toFilter(where) as never)
+      .sort({ _id: 1 })
+      .toArray()) as unknown as Stored<T>[];
     return found.map((stored) => fromStored<T>(stored));
   }
 

@@ -47,7 +47,9 @@ if (server) {
         PostgresReadStore.connect(database.url),
       ]);
       type Trail = { id: string; by: string[] };
-      const append = (by: string) => (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
+      const append =
+        (by: string) =>
+        (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
       // Each change is written (flushed) before the next replica moves, as when they run apart in time.
       await first.collection<Trail>('trails').apply('t', 1, append('first'));
       await first.flush();
@@ -76,7 +78,9 @@ if (server) {
         );
         // As autovacuum would: moves new entries from the GIN pending list into the index and gathers statistics.
         await client.query('VACUUM ANALYZE read_models');
-        expect(await store.collection<{ id: string; projectId: string }>('images').count({ projectId: 'p7' })).toBe(200);
+        expect(await store.collection<{ id: string; projectId: string }>('images').count({ projectId: 'p7' })).toBe(
+          200,
+        );
         const plan = await client.query<{ 'QUERY PLAN': string }>(
           `EXPLAIN SELECT document FROM read_models
            WHERE collection = 'images' AND document IS NOT NULL AND document @> '{"projectId":"p7"}'::jsonb`,
@@ -135,7 +139,12 @@ if (server) {
       const events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
       const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
       const tick = async () =>
-        (await events.append('shared-clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata })).position;
+        (
+          await events.append('shared-clock', [{ type: 'Ticked', v: 1, data: {} }], {
+            expectedRevision: 'any',
+            metadata,
+          })
+        ).position;
       for (let index = 0; index < 20; index += 1) await tick();
       const processes = await Promise.all(
         [1, 2].map(async () => {
@@ -153,7 +162,8 @@ if (server) {
       await first.runner.start([first.projection]);
       await second.runner.start([second.projection]);
       expect([first.runner.projecting, second.runner.projecting]).toEqual([true, false]);
-      const count = async () => (await second.store.collection<{ id: string; count: number }>('ticks').get('total'))?.count;
+      const count = async () =>
+        (await second.store.collection<{ id: string; count: number }>('ticks').get('total'))?.count;
       expect(await count()).toBe(20);
 
       // A write answered by the follower waits for the projecting process's checkpoint, then reads its documents.

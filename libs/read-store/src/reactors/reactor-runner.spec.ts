@@ -61,11 +61,18 @@ describe('ReactorRunner: several api replicas on one log', () => {
   });
 
   async function queueIteration(iterationId: string) {
-    await replicas[0].events.append(`iteration-${iterationId}`, [{ type: 'IterationQueued', v: 1, data: { iterationId } }], {
+    await replicas[0].events.append(
+      `iteration-${iterationId}`,
+      [{ type: 'IterationQueued', v: 1, data: { iterationId } }],
+      {
+        expectedRevision: 'no_stream',
+        metadata,
+      },
+    );
+    await replicas[0].events.append(`other-${iterationId}`, [{ type: 'ImageUploaded', v: 1, data: {} }], {
       expectedRevision: 'no_stream',
       metadata,
     });
-    await replicas[0].events.append(`other-${iterationId}`, [{ type: 'ImageUploaded', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
   }
 
   const reacted = () => replicas.flatMap((each) => each.reactor.reacted);

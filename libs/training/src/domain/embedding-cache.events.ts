@@ -32,4 +32,6 @@ export type EmbeddingTableUpdated = DomainEvent<
 
 export type EmbeddingCacheEvent = EmbeddingTableUpdated;
 
-export const EMBEDDING_CACHE_EVENT_TYPES = ['EmbeddingTableUpdated'] as const satisfies readonly EmbeddingCacheEvent['type'][];
+export const EMBEDDING_CACHE_EVENT_TYPES = [
+  'EmbeddingTableUpdated',
+] as const satisfies readonly EmbeddingCacheEvent['type'][];

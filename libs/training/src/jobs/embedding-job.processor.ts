@@ -35,7 +35,13 @@ export class EmbeddingJobProcessor implements JobProcessor<EmbeddingJobPayload> 
     private readonly embeddings: ProjectEmbeddings,
   ) {}
 
-  async process({ projectId, backbone: backboneId, augmentation, images, requestedBy }: EmbeddingJobPayload): Promise<void> {
+  async process({
+    projectId,
+    backbone: backboneId,
+    augmentation,
+    images,
+    requestedBy,
+  }: EmbeddingJobPayload): Promise<void> {
     let backbone;
     try {
       backbone = this.backbones.describe(backboneId);

@@ -26,7 +26,13 @@ export function toTrainingDataset(
     } else {
       const boxes = image.regions
         .filter((region) => labelIndex.has(region.labelId))
-        .map((region) => ({ label: labelIndex.get(region.labelId)!, x: region.x, y: region.y, width: region.width, height: region.height }));
+        .map((region) => ({
+          label: labelIndex.get(region.labelId)!,
+          x: region.x,
+          y: region.y,
+          width: region.width,
+          height: region.height,
+        }));
       examples.push({ image: bytes, boxes, split });
       imageIds.push(image.id);
     }

@@ -3,8 +3,21 @@ import sharp from 'sharp';
 import { BlobStore } from '@diyml/blobs';
 import { Clock, type CommandMetadata, isDomainError } from '@diyml/core/pure';
 import { decideAndAppend, EventStore, loadStream } from '@diyml/event-store';
-import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '@diyml/jobs';
-import { decodeEmbeddingTable, describeImportedBackbone, encodeEmbeddingTable, getArchitecture, type TrainingConfig, type TrainingResult } from '@diyml/ml';
+import {
+  type JobContext,
+  type JobProcessor,
+  JobProcessorProvider,
+  onBehalfOf,
+  UnrecoverableJobError,
+} from '@diyml/jobs';
+import {
+  decodeEmbeddingTable,
+  describeImportedBackbone,
+  encodeEmbeddingTable,
+  getArchitecture,
+  type TrainingConfig,
+  type TrainingResult,
+} from '@diyml/ml';
 import { BackboneCatalog } from '@diyml/projects';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
 import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
@@ -53,7 +66,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     const metadata = onBehalfOf(recorded[0]);
     const attempt = state.status === 'running' ? state.attempt + 1 : context.attempt;
     if (attempt > MAX_TRAINING_ATTEMPTS) {
-      await this.decide(stream, { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` }, metadata);
+      await this.decide(
+        stream,
+        { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` },
+        metadata,
+      );
       return;
     }
 
@@ -80,9 +97,24 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
         },
       });
-      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name), imageIds) }, metadata);
+      await this.decide(
+        stream,
+        {
+          type: 'CompleteIteration',
+          outcome: await this.store(
+            result,
+            manifest.labels.map((l) => l.name),
+            imageIds,
+          ),
+        },
+        metadata,
+      );
     } catch (error) {
-      if (error instanceof TrainingThreadCancelled || isDomainError(error, 'ITERATION_NOT_RUNNING') || isDomainError(error, 'ITERATION_FINISHED')) {
+      if (
+        error instanceof TrainingThreadCancelled ||
+        isDomainError(error, 'ITERATION_NOT_RUNNING') ||
+        isDomainError(error, 'ITERATION_FINISHED')
+      ) {
         this.logger.log(`Iteration ${iterationId} stopped: it was cancelled or finished elsewhere`);
         return;
       }
@@ -106,16 +138,25 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
    */
   private async backboneConfig(queued: IterationQueued['data']): Promise<Partial<TrainingConfig>> {
     const backbone = queued.baseModelSha256
-      ? await describeImportedBackbone(`model-${queued.baseModelSha256.slice(0, 12)}`, unpackModel(await this.blobs.get(queued.baseModelSha256)))
+      ? await describeImportedBackbone(
+          `model-${queued.baseModelSha256.slice(0, 12)}`,
+          unpackModel(await this.blobs.get(queued.baseModelSha256)),
+        )
       : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
-    const embeddings = await Promise.all((queued.embeddingsSha256 ?? []).map(async (sha256) => decodeEmbeddingTable(new Uint8Array(await this.blobs.get(sha256)))));
+    const embeddings = await Promise.all(
+      (queued.embeddingsSha256 ?? []).map(async (sha256) =>
+        decodeEmbeddingTable(new Uint8Array(await this.blobs.get(sha256))),
+      ),
+    );
     return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
   }
 
   private async store(result: TrainingResult, labels: string[], imageIds: string[]): Promise<IterationOutcome> {
     const model = await this.blobs.put(packModel(result.model));
     const embeddings = result.embeddings ? await this.blobs.put(encodeEmbeddingTable(result.embeddings)) : null;
-    const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels, imageIds)) : null;
+    const evaluation = result.validation
+      ? await this.blobs.put(evaluationOf(result.validation, labels, imageIds))
+      : null;
     return {
       modelSha256: model.sha256,
       modelBytes: model.bytes,
@@ -128,7 +169,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       validationCount: result.validationCount,
       trainingDurationMs: Math.round(result.durationMs),
       ...(embeddings && result.embeddings
-        ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: result.embeddings.computed, embeddingsReused: result.embeddings.reused }
+        ? {
+            embeddingsSha256: embeddings.sha256,
+            embeddingsComputed: result.embeddings.computed,
+            embeddingsReused: result.embeddings.reused,
+          }
         : {}),
     };
   }
@@ -140,7 +185,13 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
   private async decide(stream: string, command: DistributiveOmit<IterationCommand, 'metadata'>, metadata: Metadata) {
     const full = { ...metadata, now: this.clock.now() };
-    return decideAndAppend(this.events, stream, iterationDecider, { ...command, metadata: full } as IterationCommand, full);
+    return decideAndAppend(
+      this.events,
+      stream,
+      iterationDecider,
+      { ...command, metadata: full } as IterationCommand,
+      full,
+    );
   }
 }
 

@@ -17,7 +17,9 @@ export function embedOnWorkerThread(request: Omit<EmbedRequest, 'type'>, signal?
     if (signal?.aborted) return reject(new EmbeddingCancelled());
     signal?.addEventListener('abort', () => reject(new EmbeddingCancelled()), { once: true });
     worker.once('message', (message: FromEmbeddingThread) =>
-      message.type === 'done' ? resolve({ table: message.table, imageCount: message.imageCount, computed: message.computed }) : reject(new Error(message.message)),
+      message.type === 'done'
+        ? resolve({ table: message.table, imageCount: message.imageCount, computed: message.computed })
+        : reject(new Error(message.message)),
     );
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the embedding thread stopped (exit code ${code})`)));

@@ -20,11 +20,20 @@ const EMBEDDING_BATCH = 8;
 const port = parentPort!;
 const send = (message: FromEmbeddingThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-async function embed({ backbone: descriptor, cacheDirectory, augmentation, table: encoded, images }: EmbedRequest): Promise<EmbedResult> {
+async function embed({
+  backbone: descriptor,
+  cacheDirectory,
+  augmentation,
+  table: encoded,
+  images,
+}: EmbedRequest): Promise<EmbedResult> {
   await selectBackend();
   const space = embeddingSpaceOf(descriptor);
   const current = encoded && decodeEmbeddingTable(encoded);
-  const table = current && embeddingSpaceKey(current.space) === embeddingSpaceKey(space) ? current : emptyEmbeddingTable(space, embeddingDimensionOf(descriptor));
+  const table =
+    current && embeddingSpaceKey(current.space) === embeddingSpaceKey(space)
+      ? current
+      : emptyEmbeddingTable(space, embeddingDimensionOf(descriptor));
   const backbone = await loadBackbone(descriptor, { cacheDirectory });
   try {
     const computed = await embedEncodedImages(backbone, table, images, embeddingViews(augmentation), EMBEDDING_BATCH);

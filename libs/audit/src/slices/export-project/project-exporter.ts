@@ -61,7 +61,7 @@ export class ProjectExporter {
     const referenced = requiredBlobs(events);
     const blobs: string[] = [];
     const missingBlobs: string[] = [];
-    for (const sha256 of [...referenced].sort()) (await this.blobs.has(sha256) ? blobs : missingBlobs).push(sha256);
+    for (const sha256 of [...referenced].sort()) ((await this.blobs.has(sha256)) ? blobs : missingBlobs).push(sha256);
     return {
       manifest: {
         format: PROJECT_ARCHIVE_FORMAT,

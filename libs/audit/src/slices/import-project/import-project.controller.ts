@@ -51,10 +51,20 @@ export class ImportProjectController {
     @Ctx() context: RequestContext,
   ): Promise<ImportedProjectDto> {
     const file = files[0];
-    if (!file) throw DomainError.validation(ProjectImportErrors.ARCHIVE_REQUIRED, 'Send the project archive (zip) in the multipart field "archive".');
+    if (!file)
+      throw DomainError.validation(
+        ProjectImportErrors.ARCHIVE_REQUIRED,
+        'Send the project archive (zip) in the multipart field "archive".',
+      );
     if (!file.buffer) {
-      throw new DomainError('too-large', 'FILE_TOO_LARGE', `The archive ${file.filename} is over IMPORT_MAX_ARCHIVE_BYTES.`);
+      throw new DomainError(
+        'too-large',
+        'FILE_TOO_LARGE',
+        `The archive ${file.filename} is over IMPORT_MAX_ARCHIVE_BYTES.`,
+      );
     }
-    return this.commands.execute(new ImportProject(new Uint8Array(file.buffer), body.name, { ...context, userId: user.id }));
+    return this.commands.execute(
+      new ImportProject(new Uint8Array(file.buffer), body.name, { ...context, userId: user.id }),
+    );
   }
 }

@@ -7,7 +7,10 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 /** The text fields of the multipart import. */
 export class ImportProjectDto {
-  @ApiPropertyOptional({ maxLength: MAX_PROJECT_NAME_LENGTH, description: "A new name for the project (recorded as a rename); default: the exported project's name." })
+  @ApiPropertyOptional({
+    maxLength: MAX_PROJECT_NAME_LENGTH,
+    description: "A new name for the project (recorded as a rename); default: the exported project's name.",
+  })
   @IsOptional()
   @Transform(trim)
   @IsString()
@@ -43,7 +46,10 @@ export class ImportedProjectDto {
   @ApiProperty({ example: 412, description: 'Events written (the history as it was, with new ids).' })
   events: number;
 
-  @ApiProperty({ example: 130, description: 'Blobs stored (images, dataset manifests, models, evaluations, embeddings).' })
+  @ApiProperty({
+    example: 130,
+    description: 'Blobs stored (images, dataset manifests, models, evaluations, embeddings).',
+  })
   blobs: number;
 
   @ApiProperty({ type: [ImportedDeploymentKeyDto], description: 'Every active deployment, with a new key.' })

@@ -45,7 +45,11 @@ const PROJECT_UPCASTERS: readonly Upcaster[] = datasetUpcasters;
 export const NEWEST_EVENT_VERSIONS: ReadonlyMap<string, number> = new Map(
   PROJECT_STREAM_EVENT_TYPES.map((type) => [
     type,
-    1 + Math.max(0, ...PROJECT_UPCASTERS.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion)),
+    1 +
+      Math.max(
+        0,
+        ...PROJECT_UPCASTERS.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion),
+      ),
   ]),
 );
 

@@ -12,7 +12,13 @@ const at = '2026-11-30T10:00:00.000Z';
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const events = [
   { stream: `project-${PROJECT}`, type: 'ProjectCreated', v: 1, data: { projectId: PROJECT, name: 'p' }, at },
-  { stream: `image-${IMAGE}`, type: 'ImageUploaded', v: 1, data: { projectId: PROJECT, imageId: IMAGE, sha256: IMAGE_SHA }, at },
+  {
+    stream: `image-${IMAGE}`,
+    type: 'ImageUploaded',
+    v: 1,
+    data: { projectId: PROJECT, imageId: IMAGE, sha256: IMAGE_SHA },
+    at,
+  },
 ];
 const manifest = {
   format: 'diyml-project',
@@ -25,7 +31,9 @@ const manifest = {
   missingBlobs: [],
 };
 
-function entries(overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {}): InflatedEntry[] {
+function entries(
+  overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {},
+): InflatedEntry[] {
   const lines = (overrides.events ?? events).map((event) => JSON.stringify(event)).join('\n');
   return [
     { path: 'diyml-project.json', bytes: encode(overrides.manifest ?? manifest) },
@@ -52,56 +60,103 @@ describe('readProjectArchive', () => {
   });
 
   it('refuses a zip that is not a project export, or of a version it does not read', async () => {
-    expect((await refusal(() => readProjectArchive([{ path: 'model.json', bytes: encode({}) }]))).code).toBe('NOT_A_PROJECT_ARCHIVE');
-    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
+    expect((await refusal(() => readProjectArchive([{ path: 'model.json', bytes: encode({}) }]))).code).toBe(
+      'NOT_A_PROJECT_ARCHIVE',
+    );
+    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe(
+      'UNSUPPORTED_PROJECT_ARCHIVE_VERSION',
+    );
   });
 
   it('refuses events of another project, in a user stream, miscounted, or after a deletion', async () => {
     const other = { ...events[1], data: { ...events[1].data, projectId: '77777777-7777-4777-8777-777777777777' } };
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], other] })))).message).toContain('of another project');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], other] })))).message).toContain(
+      'of another project',
+    );
     const user = { ...events[1], stream: `user-${IMAGE}` };
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], user] })))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], user] })))).message).toContain(
+      'not an event a project can have',
+    );
     const token = { ...events[1], type: 'ApiTokenIssued' };
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], token] })))).message).toContain('not an event a project can have');
-    expect((await refusal(() => readProjectArchive(entries({ events: [events[0]] })))).message).toContain('its manifest counts 2');
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0], token] })))).message).toContain(
+      'not an event a project can have',
+    );
+    expect((await refusal(() => readProjectArchive(entries({ events: [events[0]] })))).message).toContain(
+      'its manifest counts 2',
+    );
     const deleted = { ...events[0], type: 'ProjectDeleted' };
-    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
+    expect(
+      (
+        await refusal(() =>
+          readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })),
+        )
+      ).message,
+    ).toContain('deleted');
   });
 
   it('refuses, with 422 and the events named, an archive from a newer installation: an unknown type or a newer version', async () => {
     const newer = { ...events[1], v: 3, data: { renamedField: true } };
     const unknown = { ...events[1], type: 'ImageGeotagged', data: { projectId: PROJECT, imageId: IMAGE, latitude: 1 } };
-    const read = () => readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
+    const read = () =>
+      readProjectArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
     const refused = await refusal(read);
     expect(refused.code).toBe('UNKNOWN_EVENT_VERSIONS');
     expect(refused.message).toContain('ImageGeotagged@1, ImageUploaded@3');
     const error = await read().catch((caught: DomainError) => caught);
-    expect([(error as DomainError).kind, (error as DomainError).details]).toEqual(['unprocessable', { unknownEvents: ['ImageGeotagged@1', 'ImageUploaded@3'] }]);
+    expect([(error as DomainError).kind, (error as DomainError).details]).toEqual([
+      'unprocessable',
+      { unknownEvents: ['ImageGeotagged@1', 'ImageUploaded@3'] },
+    ]);
   });
 
   it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
-    expect((await refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
+    expect(
+      (await refusal(() => readProjectArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } }))))
+        .code,
+    ).toBe('CORRUPT_PROJECT_ARCHIVE');
     expect((await refusal(() => readProjectArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
     // Even one the exporting installation had lost: an event must not reach bytes the importer did not bring.
-    expect((await refusal(() => readProjectArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })))).code).toBe(
-      'INCOMPLETE_PROJECT_ARCHIVE',
-    );
+    expect(
+      (
+        await refusal(() =>
+          readProjectArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })),
+        )
+      ).code,
+    ).toBe('INCOMPLETE_PROJECT_ARCHIVE');
   });
 
   it('needs no image of a stored prediction that was deleted (its bytes are erased), but one a dataset image shares', async () => {
     const PREDICTION = '55555555-5555-4555-8555-555555555555';
     const erasedSha = sha256Of(new Uint8Array([7, 7]));
     const prediction = (sha: string) => [
-      { stream: `stored-prediction-${PREDICTION}`, type: 'PredictionStored', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
-      { stream: `stored-prediction-${PREDICTION}`, type: 'StoredPredictionDeleted', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
+      {
+        stream: `stored-prediction-${PREDICTION}`,
+        type: 'PredictionStored',
+        v: 1,
+        data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha },
+        at,
+      },
+      {
+        stream: `stored-prediction-${PREDICTION}`,
+        type: 'StoredPredictionDeleted',
+        v: 1,
+        data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha },
+        at,
+      },
     ];
     const withErased = [...events, ...prediction(erasedSha)];
-    const read = await readProjectArchive(entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }));
+    const read = await readProjectArchive(
+      entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }),
+    );
     expect([...read.blobs.keys()]).toEqual([IMAGE_SHA]);
     // The same bytes as a dataset image: the image still needs them.
     const shared = [...events, ...prediction(IMAGE_SHA)];
-    expect((await refusal(() => readProjectArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })))).code).toBe(
-      'INCOMPLETE_PROJECT_ARCHIVE',
-    );
+    expect(
+      (
+        await refusal(() =>
+          readProjectArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })),
+        )
+      ).code,
+    ).toBe('INCOMPLETE_PROJECT_ARCHIVE');
   });
 });

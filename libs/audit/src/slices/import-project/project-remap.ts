@@ -50,7 +50,10 @@ function withoutKeyHashes(value: unknown, unusableKeyHash: () => string): unknow
   if (Array.isArray(value)) return value.map((item) => withoutKeyHashes(item, unusableKeyHash));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, child]) => [key, key === KEY_HASH_FIELD ? unusableKeyHash() : withoutKeyHashes(child, unusableKeyHash)]),
+    Object.entries(value).map(([key, child]) => [
+      key,
+      key === KEY_HASH_FIELD ? unusableKeyHash() : withoutKeyHashes(child, unusableKeyHash),
+    ]),
   );
 }
 
@@ -90,8 +93,17 @@ export function remapProject(archive: ProjectArchive, options: RemapOptions): Re
   const replaceShas = (text: string) => text.replace(SHA256_ANYWHERE, (sha256) => newSha.get(sha256) ?? sha256);
 
   const events = archive.events.map((event: ArchivedEvent): RemappedEvent => {
-    const data = withoutKeyHashes(JSON.parse(replaceShas(replaceIds(JSON.stringify(event.data)))), options.unusableKeyHash);
-    return { stream: replaceIds(event.stream), type: event.type, v: event.v, data: data as Record<string, unknown>, at: event.at };
+    const data = withoutKeyHashes(
+      JSON.parse(replaceShas(replaceIds(JSON.stringify(event.data)))),
+      options.unusableKeyHash,
+    );
+    return {
+      stream: replaceIds(event.stream),
+      type: event.type,
+      v: event.v,
+      data: data as Record<string, unknown>,
+      at: event.at,
+    };
   });
   return { projectId: ids.get(archive.manifest.project.id.toLowerCase())!, events, blobs, ids };
 }
@@ -131,7 +143,11 @@ export function appendBatches(events: readonly RemappedEvent[], reactorTypes: Re
     if (streamEvents) streamEvents.push(event);
     else byStream.set(event.stream, [event]);
   }
-  const whole = new Set([...byStream].filter(([, streamEvents]) => streamEvents.some((event) => reactorTypes.has(event.type))).map(([stream]) => stream));
+  const whole = new Set(
+    [...byStream]
+      .filter(([, streamEvents]) => streamEvents.some((event) => reactorTypes.has(event.type)))
+      .map(([stream]) => stream),
+  );
   const batches: AppendBatch[] = [];
   const written = new Set<string>();
   for (const event of events) {

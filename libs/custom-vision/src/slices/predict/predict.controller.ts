@@ -67,7 +67,10 @@ export class PredictController {
     operationId: 'CustomVision_ClassifyImageWithNoStore',
     summary: 'Custom Vision: classify an image without storing it',
   })
-  classifyNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
+  classifyNoStore(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+  ): Promise<CvImagePrediction> {
     return this.predict(request, 'classification');
   }
 
@@ -99,7 +102,11 @@ export class PredictController {
     summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
     description: STORING_ROUTE,
   })
-  classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  classifyUrl(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification', true);
   }
 
@@ -109,7 +116,11 @@ export class PredictController {
     operationId: 'CustomVision_ClassifyImageUrlWithNoStore',
     summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it',
   })
-  classifyUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  classifyUrlNoStore(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification');
   }
 
@@ -120,7 +131,11 @@ export class PredictController {
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
     description: STORING_ROUTE,
   })
-  detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  detectUrl(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection', true);
   }
 
@@ -130,7 +145,11 @@ export class PredictController {
     operationId: 'CustomVision_DetectImageUrlWithNoStore',
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it',
   })
-  detectUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  detectUrlNoStore(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection');
   }
 
@@ -139,12 +158,21 @@ export class PredictController {
     this.trackUsage(request);
     requireTask(request, task);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
-    if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData or as the body.');
+    if (!image)
+      throw CustomVisionError.badRequest(
+        'BadRequestImageStream',
+        'Send the image in the multipart part imageData or as the body.',
+      );
     return this.predictOn(request, image.data, store);
   }
 
   /** The URL is fetched with the limits and address checks of the native images-from-URLs endpoint. */
-  private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType, store = false): Promise<CvImagePrediction> {
+  private async predictUrl(
+    request: PredictionRequest,
+    body: Record<string, unknown>,
+    task: ProjectType,
+    store = false,
+  ): Promise<CvImagePrediction> {
     this.trackUsage(request);
     requireTask(request, task);
     const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
@@ -166,7 +194,10 @@ export class PredictController {
     const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, bytes, {});
     const id =
       store && this.keeper.keeps(deployment)
-        ? await this.keeper.keep(deployment, bytes, predictions, { userId: request.user?.id ?? null, correlationId: requestContextOf(request).correlationId })
+        ? await this.keeper.keep(deployment, bytes, predictions, {
+            userId: request.user?.id ?? null,
+            correlationId: requestContextOf(request).correlationId,
+          })
         : this.ids.newId();
     return {
       id,

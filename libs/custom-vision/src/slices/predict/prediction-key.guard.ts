@@ -34,7 +34,8 @@ export class PredictionKeyGuard implements CanActivate {
     const key = takeKeyHeader(request, 'prediction-key');
     if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
     if (!isUuid(projectId)) throw CustomVisionError.badRequest('BadRequestInvalidIds', 'projectId must be a UUID.');
-    const wrongKey = () => this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
+    const wrongKey = () =>
+      this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
     if (key.startsWith(DEPLOYMENT_KEY_PREFIX)) {
       const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
       if (!project) throw CustomVisionError.notFound('NotFound', `Project ${projectId} does not exist.`);

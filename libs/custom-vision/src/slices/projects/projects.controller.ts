@@ -54,14 +54,22 @@ export class ProjectsController {
       );
     }
     const created = await this.commands.execute(
-      new CreateProject(projectName, projectTypeOf(domain), typeof description === 'string' ? description : undefined, userContext(context, user)),
+      new CreateProject(
+        projectName,
+        projectTypeOf(domain),
+        typeof description === 'string' ? description : undefined,
+        userContext(context, user),
+      ),
     );
     return toCvProject(await this.reads.project(created.id, user.id));
   }
 
   @Get('projects/:projectId')
   @ApiOperation({ operationId: 'CustomVision_GetProject', summary: 'Custom Vision: a project' })
-  async get(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvProject> {
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvProject> {
     return toCvProject(await this.reads.project(projectId, user.id));
   }
 
@@ -86,7 +94,8 @@ export class ProjectsController {
     }
     const changes: { name?: string; description?: string } = {};
     if (typeof body?.name === 'string' && body.name !== project.name) changes.name = body.name;
-    if (typeof body?.description === 'string' && body.description !== project.description) changes.description = body.description;
+    if (typeof body?.description === 'string' && body.description !== project.description)
+      changes.description = body.description;
     if (changes.name !== undefined || changes.description !== undefined) {
       await this.commands.execute(new UpdateProject(projectId, changes, undefined, userContext(context, user)));
     }

@@ -59,7 +59,10 @@ export class PublishController {
     const own = active.filter((deployment) => deployment.iterationId === iterationId);
     if (own.some((deployment) => deployment.name === name)) return true;
     if (own.length > 0) {
-      throw CustomVisionError.badRequest('BadRequestIterationIsPublished', `The iteration is already published as "${own[0].name}": unpublish it first.`);
+      throw CustomVisionError.badRequest(
+        'BadRequestIterationIsPublished',
+        `The iteration is already published as "${own[0].name}": unpublish it first.`,
+      );
     }
     const taken = active.filter((deployment) => deployment.name === name);
     if (taken.length > 0 && !optionalBoolean(overwrite, 'overwrite')) {
@@ -73,7 +76,12 @@ export class PublishController {
     // Custom Vision keeps the predictions of published iterations (unless called through …/nostore).
     await this.deployments.run(
       deployed.id,
-      { type: 'ConfigurePredictionStore', enabled: true, maxCount: DEFAULT_PREDICTION_STORE_MAX_COUNT, maxAgeDays: null },
+      {
+        type: 'ConfigurePredictionStore',
+        enabled: true,
+        maxCount: DEFAULT_PREDICTION_STORE_MAX_COUNT,
+        maxAgeDays: null,
+      },
       ctx,
     );
     for (const previous of taken) await this.commands.execute(new UndeployModel(projectId, previous.id, ctx));
@@ -94,8 +102,12 @@ export class PublishController {
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
     await this.reads.iteration(projectId, iterationId);
-    const own = (await this.reads.activeDeployments(projectId)).filter((deployment) => deployment.iterationId === iterationId);
-    if (own.length === 0) throw CustomVisionError.badRequest('BadRequestIterationNotPublished', 'The iteration is not published.');
-    for (const deployment of own) await this.commands.execute(new UndeployModel(projectId, deployment.id, userContext(context, user)));
+    const own = (await this.reads.activeDeployments(projectId)).filter(
+      (deployment) => deployment.iterationId === iterationId,
+    );
+    if (own.length === 0)
+      throw CustomVisionError.badRequest('BadRequestIterationNotPublished', 'The iteration is not published.');
+    for (const deployment of own)
+      await this.commands.execute(new UndeployModel(projectId, deployment.id, userContext(context, user)));
   }
 }

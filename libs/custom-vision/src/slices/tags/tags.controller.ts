@@ -58,9 +58,14 @@ export class TagsController {
     @Ctx() context: RequestContext,
   ): Promise<CvTag> {
     if (type !== undefined && type !== 'Regular') {
-      throw CustomVisionError.badRequest('BadRequestTagType', `Tags of type ${String(type)} are not supported: only Regular tags.`);
+      throw CustomVisionError.badRequest(
+        'BadRequestTagType',
+        `Tags of type ${String(type)} are not supported: only Regular tags.`,
+      );
     }
-    const written = await this.commands.execute(new AddLabel(projectId, requiredString(name, 'name'), undefined, userContext(context, user)));
+    const written = await this.commands.execute(
+      new AddLabel(projectId, requiredString(name, 'name'), undefined, userContext(context, user)),
+    );
     return toCvTag(written.label, 0);
   }
 
@@ -86,7 +91,9 @@ export class TagsController {
   ): Promise<CvTag> {
     const label = tagOf(await this.reads.project(projectId, user.id), tagId);
     if (typeof body?.name === 'string' && body.name !== label.name) {
-      await this.commands.execute(new RenameLabel(projectId, label.id, body.name, undefined, userContext(context, user)));
+      await this.commands.execute(
+        new RenameLabel(projectId, label.id, body.name, undefined, userContext(context, user)),
+      );
     }
     return this.get(projectId, tagId, user);
   }

@@ -28,7 +28,11 @@ export class PendingClaimsProjection implements Projection {
     const event = recorded as unknown as ImageContentEvent | ImageUploaded;
     if (event.type === 'ImageContentClaimed') {
       const { imageId, projectId, sha256 } = event.data;
-      await claims.apply(imageId, recorded.position, (current) => current ?? { id: imageId, projectId, sha256, claimedAt: recorded.metadata.at });
+      await claims.apply(
+        imageId,
+        recorded.position,
+        (current) => current ?? { id: imageId, projectId, sha256, claimedAt: recorded.metadata.at },
+      );
       return;
     }
     // Most images never had a pending claim document (it went with their upload): nothing to delete.

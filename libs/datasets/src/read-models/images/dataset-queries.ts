@@ -64,7 +64,11 @@ export class DatasetQueries {
   }
 
   /** A page of the project's images in upload order, served from the read store's index on the filter's fields. */
-  async list(projectId: string, filter: ImageFilter, page: { limit: number; cursor?: string }): Promise<Page<ImageView>> {
+  async list(
+    projectId: string,
+    filter: ImageFilter,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<ImageView>> {
     const where: Where<ImageView> = { projectId };
     if (filter.split !== undefined) where.split = filter.split;
     if (filter.included !== undefined) where.included = filter.included;

@@ -113,7 +113,11 @@ export class LabelImagesHandler implements ICommandHandler<LabelImages> {
               commands.push({ type: 'LabelImage', project: projectContext, labelId });
             }
             if (item.regions !== undefined) {
-              commands.push({ type: 'SetImageRegions', project: projectContext, regions: toRegions(project.labels, item.regions) });
+              commands.push({
+                type: 'SetImageRegions',
+                project: projectContext,
+                regions: toRegions(project.labels, item.regions),
+              });
             }
             return commands;
           },

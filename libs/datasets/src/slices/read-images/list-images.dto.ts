@@ -32,7 +32,10 @@ export class ListImagesQueryDto extends PageQueryDto {
   @IsBoolean()
   included?: boolean;
 
-  @ApiPropertyOptional({ description: 'Only images with this metadata entry, as key=value (the value may be empty).', example: 'camera=north-gate' })
+  @ApiPropertyOptional({
+    description: 'Only images with this metadata entry, as key=value (the value may be empty).',
+    example: 'camera=north-gate',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[^=]+=/, { message: 'metadata must be key=value, e.g. camera=north-gate' })

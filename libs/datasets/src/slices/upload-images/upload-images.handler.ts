@@ -30,7 +30,10 @@ export class UploadImagesHandler implements ICommandHandler<UploadImages> {
   async execute({ projectId, files, label, split, context }: UploadImages): Promise<IntakeItem[]> {
     const project = await this.access.getOwned(projectId, context.userId);
     if (files.length === 0) {
-      throw DomainError.validation(DatasetErrors.NO_FILES, 'No files: send one or more images in the multipart field "images".');
+      throw DomainError.validation(
+        DatasetErrors.NO_FILES,
+        'No files: send one or more images in the multipart field "images".',
+      );
     }
     let labelId: string | null = null;
     if (label !== undefined) {

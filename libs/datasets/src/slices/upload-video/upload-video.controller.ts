@@ -1,6 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
@@ -56,7 +64,9 @@ export class UploadVideoController {
     @Ctx() context: RequestContext,
   ): Promise<VideoDto> {
     const options = { framesPerSecond: body.framesPerSecond ?? 1, label: body.label, split: body.split };
-    return toVideoDto(await this.commands.execute(new UploadVideo(projectId, files, options, { ...context, userId: user.id })));
+    return toVideoDto(
+      await this.commands.execute(new UploadVideo(projectId, files, options, { ...context, userId: user.id })),
+    );
   }
 
   @Get(':videoId')

@@ -43,7 +43,8 @@ export class VideosProjection implements Projection {
   async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
     const event = recorded as unknown as VideoEvent;
     const videos = store.collection<VideoView>(VIDEOS);
-    const update = (change: (view: VideoView) => Partial<VideoView>) => updateStreamDocument(videos, event.data.videoId, recorded, change);
+    const update = (change: (view: VideoView) => Partial<VideoView>) =>
+      updateStreamDocument(videos, event.data.videoId, recorded, change);
     switch (event.type) {
       case 'VideoUploaded': {
         const data = event.data;
@@ -75,12 +76,25 @@ export class VideosProjection implements Projection {
       case 'VideoFramesProgressed':
       case 'VideoFramesExtracted': {
         const { framesDone, created, duplicates, rejected } = event.data;
-        const finished = event.type === 'VideoFramesExtracted' ? { status: 'completed' as const, completedAt: event.data.completedAt } : {};
-        await update((view) => ({ progress: { framesDone, frameCount: view.progress.frameCount }, created, duplicates, rejected, ...finished }));
+        const finished =
+          event.type === 'VideoFramesExtracted'
+            ? { status: 'completed' as const, completedAt: event.data.completedAt }
+            : {};
+        await update((view) => ({
+          progress: { framesDone, frameCount: view.progress.frameCount },
+          created,
+          duplicates,
+          rejected,
+          ...finished,
+        }));
         return;
       }
       case 'VideoFrameExtractionFailed':
-        await update(() => ({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt }));
+        await update(() => ({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+        }));
         return;
     }
   }

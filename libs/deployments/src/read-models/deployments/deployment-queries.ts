@@ -29,7 +29,12 @@ export class DeploymentQueries {
 
   /** A page of the project's active deployments, oldest first. */
   list(projectId: string, page: { limit: number; cursor?: string }): Promise<Page<DeploymentView>> {
-    return this.deployments.find({ where: { projectId, status: 'active' }, orderBy: 'createdAt', direction: 'asc', ...page });
+    return this.deployments.find({
+      where: { projectId, status: 'active' },
+      orderBy: 'createdAt',
+      direction: 'asc',
+      ...page,
+    });
   }
 
   /** Whether any active deployment (other than `except`) serves the model. */

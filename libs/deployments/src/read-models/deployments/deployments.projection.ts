@@ -42,7 +42,11 @@ export class DeploymentsProjection implements Projection {
         return;
       }
       case 'DeploymentKeyRotated':
-        await update(() => ({ keyHash: event.data.keyHash, keyPrefix: event.data.keyPrefix, keyRotatedAt: event.data.rotatedAt }));
+        await update(() => ({
+          keyHash: event.data.keyHash,
+          keyPrefix: event.data.keyPrefix,
+          keyRotatedAt: event.data.rotatedAt,
+        }));
         return;
       case 'ModelUndeployed':
         await update(() => ({ status: 'undeployed', undeployedAt: event.data.undeployedAt, shared: null }));

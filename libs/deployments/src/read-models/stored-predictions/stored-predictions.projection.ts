@@ -39,7 +39,9 @@ export class StoredPredictionsProjection implements Projection {
         await predictions.apply(event.data.predictionId, recorded.position, () => null);
         return;
       case 'StoredPredictionPromoted':
-        await updateStreamDocument(predictions, event.data.predictionId, recorded, () => ({ promotedImageId: event.data.imageId }));
+        await updateStreamDocument(predictions, event.data.predictionId, recorded, () => ({
+          promotedImageId: event.data.imageId,
+        }));
         return;
     }
   }

@@ -31,7 +31,13 @@ export class PredictionStoreDto {
   @Max(MAX_PREDICTION_STORE_COUNT)
   maxCount?: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 3650, description: 'Stored predictions older than this many days go. null: no age limit.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 3650,
+    description: 'Stored predictions older than this many days go. null: no age limit.',
+  })
   @IsOptional()
   @ValidateIf((body: PredictionStoreDto) => body.maxAgeDays !== null)
   @IsInt()
@@ -101,7 +107,11 @@ export class ConfigurePredictionStoreController {
       maxCount: noLimits ? DEFAULT_PREDICTION_STORE_MAX_COUNT : (body.maxCount ?? null),
       maxAgeDays: body.maxAgeDays ?? null,
     };
-    await this.runner.run(deploymentId, { type: 'ConfigurePredictionStore', ...settings }, { ...context, userId: user.id });
+    await this.runner.run(
+      deploymentId,
+      { type: 'ConfigurePredictionStore', ...settings },
+      { ...context, userId: user.id },
+    );
     this.keeper.scheduleSweep(deploymentId);
     return settings;
   }

@@ -7,5 +7,4 @@ export interface ToModelCheckThread {
 }
 
 export type FromModelCheckThread =
-  | { type: 'valid'; task: Task; architecture: string; labels: string[] }
-  | { type: 'invalid'; reason: string };
+  { type: 'valid'; task: Task; architecture: string; labels: string[] } | { type: 'invalid'; reason: string };

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { RecordedEvent } from '@diyml/event-store';
 import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
-import { VIDEO_PREDICTION_EVENT_TYPES, type VideoPredictionEvent, type VideoPredictionStatus } from './video-prediction.events.js';
+import {
+  VIDEO_PREDICTION_EVENT_TYPES,
+  type VideoPredictionEvent,
+  type VideoPredictionStatus,
+} from './video-prediction.events.js';
 
 export const VIDEO_PREDICTIONS = 'video-predictions';
 
@@ -73,7 +77,11 @@ export class VideoPredictionsProjection implements Projection {
         }));
         return;
       case 'VideoPredictionFailed':
-        await update(() => ({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt }));
+        await update(() => ({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+        }));
         return;
     }
   }

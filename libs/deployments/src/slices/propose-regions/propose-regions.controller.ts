@@ -5,7 +5,10 @@ import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diym
 import { RegionProposals } from './region-proposals.js';
 
 export class RegionProposalsQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: "The detector iteration to use; default the project's newest trained one." })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The detector iteration to use; default the project's newest trained one.",
+  })
   @IsOptional()
   @IsUUID()
   iterationId?: string;
@@ -19,7 +22,8 @@ class ProposalBoxDto {
 }
 
 class RegionProposalDto {
-  @ApiProperty({ example: 0.83, description: 'How sure the detector is that an object (of any label) is in the box.' }) confidence: number;
+  @ApiProperty({ example: 0.83, description: 'How sure the detector is that an object (of any label) is in the box.' })
+  confidence: number;
   @ApiProperty({ type: ProposalBoxDto, description: 'Fractions of the image, origin top-left.' }) box: ProposalBoxDto;
 }
 
@@ -27,7 +31,10 @@ export class RegionProposalsDto {
   @ApiProperty({ format: 'uuid' }) projectId: string;
   @ApiProperty({ format: 'uuid' }) imageId: string;
   @ApiProperty({ format: 'uuid', description: 'The detector iteration that proposed the boxes.' }) iterationId: string;
-  @ApiProperty({ type: [RegionProposalDto], description: 'Best first, at most 50, overlapping boxes merged whatever their label.' })
+  @ApiProperty({
+    type: [RegionProposalDto],
+    description: 'Best first, at most 50, overlapping boxes merged whatever their label.',
+  })
   proposals: RegionProposalDto[];
 }
 

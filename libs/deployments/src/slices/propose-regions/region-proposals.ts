@@ -41,23 +41,40 @@ export class RegionProposals {
     private readonly predictions: PredictionService,
   ) {}
 
-  async propose(projectId: string, imageId: string, userId: string, iterationId?: string): Promise<RegionProposalsResult> {
+  async propose(
+    projectId: string,
+    imageId: string,
+    userId: string,
+    iterationId?: string,
+  ): Promise<RegionProposalsResult> {
     const project = await this.projects.getOwned(projectId, userId);
     if (project.type !== 'detection') {
-      throw DomainError.validation('WRONG_PROJECT_TYPE', 'Region proposals belong to detection projects; this is a classification project.');
+      throw DomainError.validation(
+        'WRONG_PROJECT_TYPE',
+        'Region proposals belong to detection projects; this is a classification project.',
+      );
     }
     const image = await this.datasets.get(projectId, imageId);
     const detector = await this.detector(projectId, iterationId);
     const bytes = await this.blobs.get(image.sha256);
-    const found = await this.predictions.predict(detector.model!.sha256, detector.labels.map((label) => label.name), bytes, {
-      threshold: PROPOSAL_THRESHOLD,
-      maxResults: MAX_PROPOSALS * 4,
-    });
-    const boxes = found.flatMap((prediction) => (prediction.box ? [{ ...prediction.box, label: 0, score: prediction.probability }] : []));
-    const proposals = nonMaxSuppression(boxes, SAME_OBJECT_IOU, MAX_PROPOSALS).map(({ x, y, width, height, score }) => ({
-      confidence: score,
-      box: { x, y, width, height },
-    }));
+    const found = await this.predictions.predict(
+      detector.model!.sha256,
+      detector.labels.map((label) => label.name),
+      bytes,
+      {
+        threshold: PROPOSAL_THRESHOLD,
+        maxResults: MAX_PROPOSALS * 4,
+      },
+    );
+    const boxes = found.flatMap((prediction) =>
+      prediction.box ? [{ ...prediction.box, label: 0, score: prediction.probability }] : [],
+    );
+    const proposals = nonMaxSuppression(boxes, SAME_OBJECT_IOU, MAX_PROPOSALS).map(
+      ({ x, y, width, height, score }) => ({
+        confidence: score,
+        box: { x, y, width, height },
+      }),
+    );
     return { projectId, imageId, iterationId: detector.id, proposals };
   }
 
@@ -65,13 +82,21 @@ export class RegionProposals {
     if (iterationId) {
       const iteration = await this.iterations.get(projectId, iterationId);
       if (iteration.status !== 'completed' || !iteration.model) {
-        throw DomainError.conflict('ITERATION_NOT_COMPLETED', `Iteration ${iterationId} is ${iteration.status}: proposals need a trained detector.`);
+        throw DomainError.conflict(
+          'ITERATION_NOT_COMPLETED',
+          `Iteration ${iterationId} is ${iteration.status}: proposals need a trained detector.`,
+        );
       }
       return iteration;
     }
-    const newest = (await this.iterations.listAll(projectId)).find((iteration) => iteration.status === 'completed' && iteration.model);
+    const newest = (await this.iterations.listAll(projectId)).find(
+      (iteration) => iteration.status === 'completed' && iteration.model,
+    );
     if (!newest) {
-      throw DomainError.conflict('NO_TRAINED_DETECTOR', 'The project has no trained detector yet: train an iteration, then ask for proposals.');
+      throw DomainError.conflict(
+        'NO_TRAINED_DETECTOR',
+        'The project has no trained detector yet: train an iteration, then ask for proposals.',
+      );
     }
     return newest;
   }

@@ -6,7 +6,10 @@ import { EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
 import { EventReactor, ProjectionRunner, type Reactor, ReadStore } from '@diyml/read-store';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionDeleted, storedPredictionStream } from '../../domain/stored-prediction.events.js';
-import { STORED_PREDICTIONS, type StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
+import {
+  STORED_PREDICTIONS,
+  type StoredPredictionView,
+} from '../../read-models/stored-predictions/stored-prediction.view.js';
 
 const CATCH_UP_MS = 30_000;
 

@@ -33,7 +33,13 @@ export class UndeployModelHandler implements ICommandHandler<UndeployModel> {
     await this.projects.getOwned(projectId, context.userId);
     await this.deployments.get(projectId, deploymentId);
     const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(this.events, deploymentStream(deploymentId), deploymentDecider, { type: 'UndeployModel', metadata }, metadata);
+    const result = await decideAndAppend(
+      this.events,
+      deploymentStream(deploymentId),
+      deploymentDecider,
+      { type: 'UndeployModel', metadata },
+      metadata,
+    );
     await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
   }
 }

@@ -17,7 +17,8 @@ export class TestRunsProjection implements Projection {
   async apply(recorded: RecordedEvent, store: ReadStore): Promise<void> {
     const event = recorded as unknown as TestRunEvent;
     const runs = store.collection<TestRunView>(TEST_RUNS);
-    const update = (change: Partial<TestRunView>) => updateStreamDocument(runs, event.data.testRunId, recorded, () => change);
+    const update = (change: Partial<TestRunView>) =>
+      updateStreamDocument(runs, event.data.testRunId, recorded, () => change);
     switch (event.type) {
       case 'TestRunRequested': {
         const data = event.data;
@@ -46,12 +47,26 @@ export class TestRunsProjection implements Projection {
         return;
       }
       case 'TestRunCompleted': {
-        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt, embeddings } = event.data;
-        await update({ status: 'completed', metrics, predictionsSha256, evaluationSha256, backend, embeddings: embeddings ?? null, durationMs, completedAt });
+        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt, embeddings } =
+          event.data;
+        await update({
+          status: 'completed',
+          metrics,
+          predictionsSha256,
+          evaluationSha256,
+          backend,
+          embeddings: embeddings ?? null,
+          durationMs,
+          completedAt,
+        });
         return;
       }
       case 'TestRunFailed':
-        await update({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt });
+        await update({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+        });
         return;
       case 'TestRunCancelled':
         await update({ status: 'cancelled', completedAt: event.data.cancelledAt });

@@ -41,7 +41,13 @@ export class CancelTestRunHandler implements ICommandHandler<CancelTestRun> {
     await this.projects.getOwned(projectId, context.userId);
     await this.testRuns.get(projectId, iterationId, testRunId);
     const metadata = commandMetadata(context, this.clock.now());
-    const result = await decideAndAppend(this.events, testRunStream(testRunId), testRunDecider, { type: 'CancelTestRun', metadata }, metadata);
+    const result = await decideAndAppend(
+      this.events,
+      testRunStream(testRunId),
+      testRunDecider,
+      { type: 'CancelTestRun', metadata },
+      metadata,
+    );
     await this.jobs.removeWaiting(TEST_RUN_QUEUE, testRunId);
     await this.projections.waitFor(result.position, this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
     return this.testRuns.get(projectId, iterationId, testRunId);

@@ -20,7 +20,10 @@ export class CreateProjectController {
     operationId: 'createProject',
     summary: 'Create a classification or detection project, with the default training configuration',
   })
-  @ApiCreatedResponse({ type: ProjectDto, headers: { ...ETAG_HEADER, Location: { description: 'URL of the new project.', schema: { type: 'string' } } } })
+  @ApiCreatedResponse({
+    type: ProjectDto,
+    headers: { ...ETAG_HEADER, Location: { description: 'URL of the new project.', schema: { type: 'string' } } },
+  })
   @ApiErrors(400, 401)
   async create(
     @Body() body: CreateProjectDto,

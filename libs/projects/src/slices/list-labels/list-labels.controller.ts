@@ -9,7 +9,10 @@ import { ProjectAccess } from '../../project-access.js';
 import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/label-stats.view.js';
 
 export class LabelWithCountDto extends LabelDto {
-  @ApiProperty({ example: 12, description: 'Images of the project labelled with it (in detection: with a region of it).' })
+  @ApiProperty({
+    example: 12,
+    description: 'Images of the project labelled with it (in detection: with a region of it).',
+  })
   imageCount: number;
 }
 
@@ -17,7 +20,11 @@ export class LabelListDto {
   @ApiProperty({ type: [LabelWithCountDto], description: 'In the order they were added.' })
   items: LabelWithCountDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Always null: a project has few enough labels for one page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Always null: a project has few enough labels for one page.',
+  })
   nextCursor: null;
 }
 

@@ -9,7 +9,16 @@ import { IterationsProjection } from './iterations.projection.js';
 const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-05-01T12:00:00.000Z' };
 
 function recorded(event: IterationEvent, position: number, revision = 0): RecordedEvent {
-  return { id: randomUUID(), streamId: `iteration-${event.data.iterationId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return {
+    id: randomUUID(),
+    streamId: `iteration-${event.data.iterationId}`,
+    revision,
+    position,
+    type: event.type,
+    v: event.v,
+    data: event.data,
+    metadata,
+  };
 }
 
 const imported: IterationEvent = {
@@ -20,7 +29,10 @@ const imported: IterationEvent = {
     iterationId: 'i1',
     number: 2,
     task: 'classification',
-    labels: [{ id: 'l1', name: 'cat' }, { id: 'l2', name: 'dog' }],
+    labels: [
+      { id: 'l1', name: 'cat' },
+      { id: 'l2', name: 'dog' },
+    ],
     architecture: 'imported',
     format: 'teachable-machine',
     manifestSha256: 'empty',
@@ -49,7 +61,10 @@ describe('iterations projection', () => {
       completedAt: '2026-05-01T12:00:00.000Z',
       revision: 0,
     });
-    await projection.apply(recorded({ ...imported, data: { ...imported.data, number: 99 } } as IterationEvent, 5), store);
+    await projection.apply(
+      recorded({ ...imported, data: { ...imported.data, number: 99 } } as IterationEvent, 5),
+      store,
+    );
     expect((await store.collection<IterationView>(ITERATIONS).get('i1'))?.number).toBe(2);
   });
 
@@ -59,10 +74,18 @@ describe('iterations projection', () => {
     const iterations = store.collection<IterationView>(ITERATIONS);
     await projection.apply(recorded(imported, 5), store);
     expect((await iterations.get('i1'))?.name).toBe('Iteration 2');
-    const renamed: IterationEvent = { type: 'IterationRenamed', v: 1, data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' } };
+    const renamed: IterationEvent = {
+      type: 'IterationRenamed',
+      v: 1,
+      data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' },
+    };
     await projection.apply(recorded(renamed, 6, 1), store);
     expect(await iterations.get('i1')).toMatchObject({ name: 'Baseline', revision: 1 });
-    const deleted: IterationEvent = { type: 'IterationDeleted', v: 1, data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' } };
+    const deleted: IterationEvent = {
+      type: 'IterationDeleted',
+      v: 1,
+      data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' },
+    };
     await projection.apply(recorded(deleted, 7, 2), store);
     expect(await iterations.get('i1')).toBeUndefined();
     expect((await iterations.find({ where: { projectId: 'p1' }, limit: 10 })).items).toEqual([]);

@@ -38,7 +38,9 @@ export class DeleteIterationHandler implements ICommandHandler<DeleteIteration> 
   async execute({ projectId, iterationId, context }: DeleteIteration): Promise<void> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
-    const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ projectId, iterationId, status: 'active' });
+    const deployments = await this.readStore
+      .collection<DeploymentView>(DEPLOYMENTS)
+      .findAll({ projectId, iterationId, status: 'active' });
     const metadata = commandMetadata(context, this.clock.now());
     const result = await decideAndAppend(
       this.events,

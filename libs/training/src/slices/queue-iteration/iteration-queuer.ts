@@ -14,7 +14,12 @@ import {
 import { decideAndAppend, EventStore, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
 import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { iterationDecider } from '../../domain/iteration.decider.js';
-import { type ImportedModelSpec, type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
+import {
+  type ImportedModelSpec,
+  type IterationSpec,
+  iterationNumbersStream,
+  iterationStream,
+} from '../../domain/iteration.events.js';
 import { type DatasetManifest, serializeManifest } from '../../manifest/dataset-manifest.js';
 import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
 
@@ -61,7 +66,13 @@ export class IterationQueuer {
     context: RequestContext,
     model: Omit<ImportedModelSpec, 'manifestSha256'>,
   ): Promise<IterationView> {
-    const manifestSha256 = await this.storeManifest({ v: 1, projectId, task: model.task, labels: model.labels, images: [] });
+    const manifestSha256 = await this.storeManifest({
+      v: 1,
+      projectId,
+      task: model.task,
+      labels: model.labels,
+      images: [],
+    });
     const iterationId = this.ids.newId();
     const metadata = commandMetadata(context, this.clock.now());
     const number = await this.reserveNumber(projectId, iterationId, metadata);
@@ -83,10 +94,14 @@ export class IterationQueuer {
       const reserved = await this.events.readStream(stream);
       const number = reserved.length + 1;
       try {
-        await this.events.append(stream, [{ type: 'IterationNumberReserved', v: 1, data: { projectId, iterationId, number } }], {
-          expectedRevision: reserved.length === 0 ? 'no_stream' : reserved.length - 1,
-          metadata: toEventMetadata(metadata),
-        });
+        await this.events.append(
+          stream,
+          [{ type: 'IterationNumberReserved', v: 1, data: { projectId, iterationId, number } }],
+          {
+            expectedRevision: reserved.length === 0 ? 'no_stream' : reserved.length - 1,
+            metadata: toEventMetadata(metadata),
+          },
+        );
         return number;
       } catch (error) {
         if (!isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;

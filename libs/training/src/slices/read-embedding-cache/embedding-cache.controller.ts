@@ -24,7 +24,10 @@ export class EmbeddingCacheController {
   })
   @ApiOkResponse({ type: EmbeddingCacheDto })
   @ApiErrors(400, 401, 404)
-  async get(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<EmbeddingCacheDto> {
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<EmbeddingCacheDto> {
     await this.projects.getOwned(projectId, user.id);
     const tables = await this.readStore.collection<EmbeddingTableView>(EMBEDDING_TABLES).findAll({ projectId });
     return { items: tables.map(toEmbeddingTableDto) };

@@ -18,9 +18,14 @@ export class ProgressDto {
 }
 
 export class EmbeddingsDto {
-  @ApiProperty({ description: 'sha256 of the blob holding every embedding the run used (reused by later runs).' }) sha256: string;
-  @ApiProperty({ description: 'Embeddings (image × augmented view) computed by this run through the backbone.' }) computed: number;
-  @ApiProperty({ description: 'Embeddings taken from earlier iterations of the project instead of being computed again.' }) reused: number;
+  @ApiProperty({ description: 'sha256 of the blob holding every embedding the run used (reused by later runs).' })
+  sha256: string;
+  @ApiProperty({ description: 'Embeddings (image × augmented view) computed by this run through the backbone.' })
+  computed: number;
+  @ApiProperty({
+    description: 'Embeddings taken from earlier iterations of the project instead of being computed again.',
+  })
+  reused: number;
 }
 
 export class IterationDto {
@@ -43,11 +48,20 @@ export class IterationDto {
   @ApiProperty({ description: 'sha256 of the frozen dataset manifest.' }) manifestSha256: string;
   @ApiPropertyOptional({ nullable: true, type: Object }) model: { sha256: string; bytes: number } | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reproducedFrom: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Transfer learning: sha256 of the model this iteration builds on.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Transfer learning: sha256 of the model this iteration builds on.',
+  })
   baseModelSha256: string | null;
-  @ApiProperty({ description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.' })
+  @ApiProperty({
+    description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.',
+  })
   imported: boolean;
-  @ApiPropertyOptional({ type: EmbeddingsDto, description: 'Backbone architectures, once completed: the backbone embeddings the run used.' })
+  @ApiPropertyOptional({
+    type: EmbeddingsDto,
+    description: 'Backbone architectures, once completed: the backbone embeddings the run used.',
+  })
   embeddings?: EmbeddingsDto;
   @ApiPropertyOptional({ description: 'For a reproduction: whether it matched the original.' })
   reproduction?: { sameMetrics: boolean; sameModel: boolean };

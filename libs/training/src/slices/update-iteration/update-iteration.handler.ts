@@ -34,7 +34,9 @@ export class RenameIterationHandler implements ICommandHandler<RenameIteration> 
   async execute({ projectId, iterationId, name, context }: RenameIteration): Promise<IterationView> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
-    const otherNames = (await this.iterations.listAll(projectId)).filter((other) => other.id !== iterationId).map((other) => other.name);
+    const otherNames = (await this.iterations.listAll(projectId))
+      .filter((other) => other.id !== iterationId)
+      .map((other) => other.name);
     const metadata = commandMetadata(context, this.clock.now());
     const result = await decideAndAppend(
       this.events,
