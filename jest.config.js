@@ -8,7 +8,14 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Relative imports name the emitted .js file; the lib package names are tsconfig.json's `paths`.
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^@diyml/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@diyml/([a-z-]+)/pure$': '<rootDir>/libs/$1/src/pure.ts',
+    '^@diyml/([a-z-]+)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
+    '^@diyml/([a-z-]+)/testing/(.+)\\.js$': '<rootDir>/libs/$1/src/testing/$2.ts',
+  },
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

@@ -50,7 +50,9 @@ import { emitResult, isQuick, loadAverages, median, type Figure } from './suppor
 
 const quick = isQuick();
 const runtimesIndex = process.argv.indexOf('--runtimes');
-const runtimes = (runtimesIndex >= 0 ? process.argv[runtimesIndex + 1] : 'onnxruntime,tfjs').split(',') as ('onnxruntime' | 'tfjs')[];
+const runtimes = (runtimesIndex >= 0 ? process.argv[runtimesIndex + 1] : 'onnxruntime,tfjs').split(',') as (
+  'onnxruntime' | 'tfjs'
+)[];
 const SIZE = 224;
 const IMAGE_VALUES = SIZE * SIZE * 3;
 const BATCH_SIZES = quick ? [1, 8] : [1, 8, 32];
@@ -83,9 +85,15 @@ if (!photos.length) notes.push(`no photos under ${DATASETS}: generated 224-px im
 async function preparedImages(): Promise<Float32Array[]> {
   if (!photos.length) {
     const random = new SeededRandom(1);
-    return Array.from({ length: 32 }, () => Float32Array.from(colouredSquareImage([200, 40, 40], SIZE, random).pixels, (value) => value / 255));
+    return Array.from({ length: 32 }, () =>
+      Float32Array.from(colouredSquareImage([200, 40, 40], SIZE, random).pixels, (value) => value / 255),
+    );
   }
-  return Promise.all(photos.map(async (photo) => Float32Array.from((await decodeResized(photo, { width: SIZE, height: SIZE }, 3)).pixels, (value) => value / 255)));
+  return Promise.all(
+    photos.map(async (photo) =>
+      Float32Array.from((await decodeResized(photo, { width: SIZE, height: SIZE }, 3)).pixels, (value) => value / 255),
+    ),
+  );
 }
 
 function batchOf(images: readonly Float32Array[], start: number, count: number): Float32Array {
@@ -95,15 +103,24 @@ function batchOf(images: readonly Float32Array[], start: number, count: number):
 }
 
 /** Images/s over wall time, and images per CPU-second of this process (all its threads): what a load-free machine gives per core. */
-async function throughput(extractor: Runner, images: readonly Float32Array[], batchSize: number, total: number): Promise<{ perSecond: number; perCpuSecond: number }> {
+async function throughput(
+  extractor: Runner,
+  images: readonly Float32Array[],
+  batchSize: number,
+  total: number,
+): Promise<{ perSecond: number; perCpuSecond: number }> {
   await extractor.run(batchOf(images, 0, batchSize), batchSize);
   const batches = Math.max(1, Math.round(total / batchSize));
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  for (let index = 0; index < batches; index++) await extractor.run(batchOf(images, index * batchSize, batchSize), batchSize);
+  for (let index = 0; index < batches; index++)
+    await extractor.run(batchOf(images, index * batchSize, batchSize), batchSize);
   const cpu = process.cpuUsage(cpuBefore);
   const count = batches * batchSize;
-  return { perSecond: count / ((performance.now() - started) / 1000), perCpuSecond: count / ((cpu.user + cpu.system) / 1e6) };
+  return {
+    perSecond: count / ((performance.now() - started) / 1000),
+    perCpuSecond: count / ((cpu.user + cpu.system) / 1e6),
+  };
 }
 
 async function medianMilliseconds(runs: number, task: (index: number) => Promise<unknown>): Promise<number> {
@@ -119,11 +136,22 @@ async function medianMilliseconds(runs: number, task: (index: number) => Promise
 /** A session with onnxruntime's default of spinning intra-op threads, otherwise as createOnnxFeatureExtractor makes it. */
 async function spinningRunner(layer: string): Promise<Runner & { dispose(): Promise<void> }> {
   const conversion = convertToOnnx(model, { outputLayers: [layer] });
-  const session = await ort.InferenceSession.create(conversion.bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: availableParallelism(), interOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(conversion.bytes, {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: availableParallelism(),
+    interOpNumThreads: 1,
+  });
   return {
     run: async (batch, count) => {
       for (let index = 0; index < count; index++) {
-        await session.run({ [conversion.input.name]: new ort.Tensor('float32', batch.subarray(index * IMAGE_VALUES, (index + 1) * IMAGE_VALUES), [1, SIZE, SIZE, 3]) });
+        await session.run({
+          [conversion.input.name]: new ort.Tensor(
+            'float32',
+            batch.subarray(index * IMAGE_VALUES, (index + 1) * IMAGE_VALUES),
+            [1, SIZE, SIZE, 3],
+          ),
+        });
       }
       return [];
     },
@@ -138,7 +166,9 @@ const images = await preparedImages();
 const figures: Record<string, Figure> = {};
 if (photos.length) {
   figures['one photo, JPEG decoding + resizing to 224 px alone'] = {
-    value: await medianMilliseconds(LATENCY_RUNS, (index) => decodeResized(photos[index % photos.length], { width: SIZE, height: SIZE }, 3)),
+    value: await medianMilliseconds(LATENCY_RUNS, (index) =>
+      decodeResized(photos[index % photos.length], { width: SIZE, height: SIZE }, 3),
+    ),
     unit: 'ms',
     better: 'lower',
   };
@@ -150,8 +180,18 @@ const onnxLabel = `onnxruntime-node (${cores} threads)`;
 /** Images/s (goal 40 on onnxruntime, the product's runtime) and, at batch 8, images per CPU-second. */
 async function measure(runner: Runner, label: string, batchSize: number, total: number, goal: boolean): Promise<void> {
   const measured = await throughput(runner, images, batchSize, total);
-  figures[`${label}, batch ${batchSize}`] = { value: measured.perSecond, unit: 'images/s', better: 'higher', ...(goal ? { goal: 40 } : {}) };
-  if (batchSize === 8) figures[`${label}, batch 8, per CPU-second`] = { value: measured.perCpuSecond, unit: 'images/CPU-s', better: 'higher' };
+  figures[`${label}, batch ${batchSize}`] = {
+    value: measured.perSecond,
+    unit: 'images/s',
+    better: 'higher',
+    ...(goal ? { goal: 40 } : {}),
+  };
+  if (batchSize === 8)
+    figures[`${label}, batch 8, per CPU-second`] = {
+      value: measured.perCpuSecond,
+      unit: 'images/CPU-s',
+      better: 'higher',
+    };
 }
 
 for (const runtime of runtimes) {
@@ -162,7 +202,13 @@ for (const runtime of runtimes) {
   }
   const label = runtime === 'onnxruntime' ? onnxLabel : `tfjs ${backend}`;
   for (const batchSize of runtime === 'onnxruntime' ? BATCH_SIZES : [8]) {
-    await measure(extractor, `MobileNetV2 224 px to ${DEFAULT_LAYER}, ${label}`, batchSize, IMAGES[runtime], runtime === 'onnxruntime');
+    await measure(
+      extractor,
+      `MobileNetV2 224 px to ${DEFAULT_LAYER}, ${label}`,
+      batchSize,
+      IMAGES[runtime],
+      runtime === 'onnxruntime',
+    );
   }
   figures[`one image, forward pass to ${DEFAULT_LAYER}, ${label}`] = {
     value: await medianMilliseconds(LATENCY_RUNS, (index) => extractor.run(images[index % images.length], 1)),
@@ -176,10 +222,22 @@ for (const runtime of runtimes) {
   if (runtime === 'onnxruntime') {
     // The settings before: one thread (runs never overlap: onnxruntime-node runs a session on the calling thread).
     const oneThread = await createOnnxFeatureExtractor(model, [DEFAULT_LAYER], { runtime, threads: 1 });
-    await measure(oneThread, `MobileNetV2 224 px to ${DEFAULT_LAYER}, onnxruntime-node (1 thread)`, 8, IMAGES[runtime], false);
+    await measure(
+      oneThread,
+      `MobileNetV2 224 px to ${DEFAULT_LAYER}, onnxruntime-node (1 thread)`,
+      8,
+      IMAGES[runtime],
+      false,
+    );
     await oneThread.dispose();
     const spinning = await spinningRunner(DEFAULT_LAYER);
-    await measure(spinning, `MobileNetV2 224 px to ${DEFAULT_LAYER}, onnxruntime-node (${cores} threads spinning while idle)`, 8, IMAGES[runtime], false);
+    await measure(
+      spinning,
+      `MobileNetV2 224 px to ${DEFAULT_LAYER}, onnxruntime-node (${cores} threads spinning while idle)`,
+      8,
+      IMAGES[runtime],
+      false,
+    );
     await spinning.dispose();
   }
 }
@@ -192,12 +250,24 @@ if (photos.length && runtimes.includes('onnxruntime')) {
     const space = embeddingSpaceOf(backbone.descriptor);
     const dimension = embeddingDimensionOf(backbone.descriptor);
     // Warm-up: builds the backbone's runner (ONNX conversion, session) once, as the first batch of a thread does.
-    await embedEncodedImages(backbone, emptyEmbeddingTable(space, dimension), encoded.slice(0, 4), [IDENTITY_VIEW], PRODUCT_BATCH);
+    await embedEncodedImages(
+      backbone,
+      emptyEmbeddingTable(space, dimension),
+      encoded.slice(0, 4),
+      [IDENTITY_VIEW],
+      PRODUCT_BATCH,
+    );
     const [rates, cpuRates]: number[][] = [[], []];
     for (let round = 0; round < (quick ? 1 : 3); round++) {
       const started = performance.now();
       const cpuBefore = process.cpuUsage();
-      const computed = await embedEncodedImages(backbone, emptyEmbeddingTable(space, dimension), encoded, [IDENTITY_VIEW], PRODUCT_BATCH);
+      const computed = await embedEncodedImages(
+        backbone,
+        emptyEmbeddingTable(space, dimension),
+        encoded,
+        [IDENTITY_VIEW],
+        PRODUCT_BATCH,
+      );
       const cpu = process.cpuUsage(cpuBefore);
       rates.push(computed / ((performance.now() - started) / 1000));
       cpuRates.push(computed / ((cpu.user + cpu.system) / 1e6));
@@ -205,7 +275,9 @@ if (photos.length && runtimes.includes('onnxruntime')) {
     const label = `photos to embeddings (embedEncodedImages: JPEG decoding + resizing, MobileNetV2 to ${DEFAULT_LAYER}, pooling), batches of ${PRODUCT_BATCH}`;
     figures[label] = { value: median(rates), unit: 'images/s', better: 'higher', goal: 40 };
     figures[`${label}, per CPU-second`] = { value: median(cpuRates), unit: 'images/CPU-s', better: 'higher' };
-    notes.push(`photos to embeddings: ${photos.length} photos, median of ${rates.length} passes (${rates.map((rate) => rate.toFixed(1)).join(', ')} images/s)`);
+    notes.push(
+      `photos to embeddings: ${photos.length} photos, median of ${rates.length} passes (${rates.map((rate) => rate.toFixed(1)).join(', ')} images/s)`,
+    );
   } finally {
     backbone.dispose();
   }
@@ -213,16 +285,30 @@ if (photos.length && runtimes.includes('onnxruntime')) {
 
 if (photos.length) {
   // A photo classifier as diyml deploys one: the backbone to its embedding layer, pooled, a softmax head, saved and loaded like a trained model.
-  const pooled = tfl.layers.globalAveragePooling2d({ name: 'embedding_pool' }).apply(model.getLayer(DEFAULT_LAYER).output) as tfl.SymbolicTensor;
+  const pooled = tfl.layers
+    .globalAveragePooling2d({ name: 'embedding_pool' })
+    .apply(model.getLayer(DEFAULT_LAYER).output) as tfl.SymbolicTensor;
   const head = tfl.layers.dense({ name: 'head', units: 10, activation: 'softmax' }).apply(pooled) as tfl.SymbolicTensor;
   const classifier = tfl.model({ inputs: model.inputs, outputs: head });
   const labels = Array.from({ length: 10 }, (_, index) => `label ${index}`);
-  const serialized = await serializeModel(classifier, { format: 'diyml', version: 1, architecture: 'transfer', task: 'classification', labels, imageSize: { width: SIZE, height: SIZE }, channels: 3, fit: 'resize', inputRange: [0, 1] });
+  const serialized = await serializeModel(classifier, {
+    format: 'diyml',
+    version: 1,
+    architecture: 'transfer',
+    task: 'classification',
+    labels,
+    imageSize: { width: SIZE, height: SIZE },
+    channels: 3,
+    fit: 'resize',
+    inputRange: [0, 1],
+  });
   for (const runtime of runtimes) {
     const deployed = await loadModel(serialized, { runtime });
     if (deployed.runtime !== runtime) continue;
     await deployed.predict(photos[0]);
-    figures[`predict one photo (loadModel().predict: JPEG decoding, MobileNetV2 to ${DEFAULT_LAYER}, softmax head), ${runtime === 'onnxruntime' ? onnxLabel : `tfjs ${backend}`}`] = {
+    figures[
+      `predict one photo (loadModel().predict: JPEG decoding, MobileNetV2 to ${DEFAULT_LAYER}, softmax head), ${runtime === 'onnxruntime' ? onnxLabel : `tfjs ${backend}`}`
+    ] = {
       value: await medianMilliseconds(LATENCY_RUNS, (index) => deployed.predict(photos[index % photos.length])),
       unit: 'ms',
       better: 'lower',
@@ -260,5 +346,7 @@ if (photos.length && runtimes.includes('onnxruntime')) {
 }
 model.dispose();
 
-notes.push(`load average before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())} (1/5/15 min) on ${cores} cores: other work competed for the cores when above`);
+notes.push(
+  `load average before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())} (1/5/15 min) on ${cores} cores: other work competed for the cores when above`,
+);
 emitResult('backbone-embedding', figures, notes, info);

@@ -14,9 +14,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventMetadata } from '../libs/core/src/index.js';
-import { type EventStore, PostgresEventStore, SqliteEventStore } from '../libs/event-store/src/index.js';
-import { defaultTrainingConfig } from '../libs/projects/src/index.js';
+import type { EventMetadata } from '@diyml/core/pure';
+import { type EventStore, PostgresEventStore, SqliteEventStore } from '@diyml/event-store';
+import { defaultTrainingConfig } from '@diyml/projects';
 import { buildProduct, ROOT } from './support/product.js';
 import { benchDatabase, isPostgresMode } from './support/postgres.js';
 import { emitResult, isQuick } from './support/result.js';
@@ -30,13 +30,26 @@ const WRITERS = 16;
 const postgres = isPostgresMode() ? await benchDatabase() : undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'diyml-bench-log-'));
 const store: EventStore = postgres
-  ? await PostgresEventStore.connect({ url: postgres.url, synchronousCommit: process.env.POSTGRES_SYNCHRONOUS_COMMIT !== 'off' })
+  ? await PostgresEventStore.connect({
+      url: postgres.url,
+      synchronousCommit: process.env.POSTGRES_SYNCHRONOUS_COMMIT !== 'off',
+    })
   : new SqliteEventStore({ filename: join(dataDir, 'events.sqlite') });
 const userId = randomUUID();
 let clock = Date.parse('2026-01-01T00:00:00Z');
-const metadata = (): EventMetadata => ({ userId, correlationId: randomUUID(), causationId: null, at: new Date((clock += 7)).toISOString() });
+const metadata = (): EventMetadata => ({
+  userId,
+  correlationId: randomUUID(),
+  causationId: null,
+  at: new Date((clock += 7)).toISOString(),
+});
 let appended = 0;
-const append = async (stream: string, type: string, data: Record<string, unknown>, expectedRevision: number | 'no_stream') => {
+const append = async (
+  stream: string,
+  type: string,
+  data: Record<string, unknown>,
+  expectedRevision: number | 'no_stream',
+) => {
   const events = [{ type, v: type === 'UserRegistered' ? 2 : 1, data }];
   const options = { expectedRevision, metadata: metadata() };
   // The SQLite store's synchronous append: the figure measures the log, not a promise per event.
@@ -46,25 +59,35 @@ const append = async (stream: string, type: string, data: Record<string, unknown
 };
 
 const started = performance.now();
-await append(`user-${userId}`, 'UserRegistered', {
-  userId,
-  username: 'bench',
-  credentials: { algorithm: 'argon2id', hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA' },
-  registeredAt: new Date(clock).toISOString(),
-}, 'no_stream');
+await append(
+  `user-${userId}`,
+  'UserRegistered',
+  {
+    userId,
+    username: 'bench',
+    credentials: { algorithm: 'argon2id', hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA' },
+    registeredAt: new Date(clock).toISOString(),
+  },
+  'no_stream',
+);
 const projects: { projectId: string; labelIds: string[] }[] = [];
 for (let index = 0; index < PROJECTS; index += 1) {
   const projectId = randomUUID();
   const stream = `project-${projectId}`;
-  await append(stream, 'ProjectCreated', {
-    projectId,
-    ownerId: userId,
-    name: `project ${projectId.slice(0, 8)}`,
-    type: 'classification',
-    description: '',
-    trainingConfig: defaultTrainingConfig('classification'),
-    createdAt: new Date(clock).toISOString(),
-  }, 'no_stream');
+  await append(
+    stream,
+    'ProjectCreated',
+    {
+      projectId,
+      ownerId: userId,
+      name: `project ${projectId.slice(0, 8)}`,
+      type: 'classification',
+      description: '',
+      trainingConfig: defaultTrainingConfig('classification'),
+      createdAt: new Date(clock).toISOString(),
+    },
+    'no_stream',
+  );
   const labelIds: string[] = [];
   for (const [revision, name] of LABELS.entries()) {
     const labelId = randomUUID();
@@ -78,22 +101,38 @@ const recordImage = async (image: number) => {
   const { projectId, labelIds } = projects[image % PROJECTS];
   const imageId = randomUUID();
   const sha256 = randomUUID().replaceAll('-', '').padEnd(64, '0');
-  await append(`image-content-${projectId}-${sha256}`, 'ImageContentClaimed', { projectId, sha256, imageId }, 'no_stream');
-  await append(`image-${imageId}`, 'ImageUploaded', {
-    projectId,
-    imageId,
-    filename: `image-${image}.png`,
-    sha256,
-    width: 28,
-    height: 28,
-    format: 'png',
-    bytes: 300 + (image % 200),
-    dhash: sha256.slice(0, 16),
-    labelId: labelIds[image % labelIds.length],
-    split: 'train',
-  }, 'no_stream');
-  await append(`image-${imageId}`, 'ImageLabeled', { projectId, imageId, labelId: labelIds[(image + 1) % labelIds.length] }, 0);
-  if (image % 5 === 0) await append(`image-${imageId}`, 'ImageSplitAssigned', { projectId, imageId, split: 'validation' }, 1);
+  await append(
+    `image-content-${projectId}-${sha256}`,
+    'ImageContentClaimed',
+    { projectId, sha256, imageId },
+    'no_stream',
+  );
+  await append(
+    `image-${imageId}`,
+    'ImageUploaded',
+    {
+      projectId,
+      imageId,
+      filename: `image-${image}.png`,
+      sha256,
+      width: 28,
+      height: 28,
+      format: 'png',
+      bytes: 300 + (image % 200),
+      dhash: sha256.slice(0, 16),
+      labelId: labelIds[image % labelIds.length],
+      split: 'train',
+    },
+    'no_stream',
+  );
+  await append(
+    `image-${imageId}`,
+    'ImageLabeled',
+    { projectId, imageId, labelId: labelIds[(image + 1) % labelIds.length] },
+    0,
+  );
+  if (image % 5 === 0)
+    await append(`image-${imageId}`, 'ImageSplitAssigned', { projectId, imageId, split: 'validation' }, 1);
 };
 // First half: one writer, each append awaited before the next (the latency of an append).
 let image = 0;
@@ -145,12 +184,31 @@ if (!replayed) throw new Error(`replay --verify printed no replay rate:\n${verif
 emitResult(
   postgres ? 'event-log-postgres' : 'event-log',
   {
-    'append rate (one event per append, with expected revision)': { value: sequentialAppended / appendSeconds, unit: 'events/s', better: 'higher' },
-    [`append rate, ${WRITERS} writers at once`]: { value: (appended - sequentialAppended) / concurrentSeconds, unit: 'events/s', better: 'higher' },
-    [`replay rate (all read models from ${appended} events)`]: { value: Number(replayed[2]), unit: 'events/s', better: 'higher', goal: 50_000 },
+    'append rate (one event per append, with expected revision)': {
+      value: sequentialAppended / appendSeconds,
+      unit: 'events/s',
+      better: 'higher',
+    },
+    [`append rate, ${WRITERS} writers at once`]: {
+      value: (appended - sequentialAppended) / concurrentSeconds,
+      unit: 'events/s',
+      better: 'higher',
+    },
+    [`replay rate (all read models from ${appended} events)`]: {
+      value: Number(replayed[2]),
+      unit: 'events/s',
+      better: 'higher',
+      goal: 50_000,
+    },
     'npm run replay -- --verify, whole command': { value: verified.seconds, unit: 's', better: 'lower' },
     ...(catchUp
-      ? { 'npm run replay, whole command (projections catch the PostgreSQL read models up from empty)': { value: catchUp.seconds, unit: 's', better: 'lower' as const } }
+      ? {
+          'npm run replay, whole command (projections catch the PostgreSQL read models up from empty)': {
+            value: catchUp.seconds,
+            unit: 's',
+            better: 'lower' as const,
+          },
+        }
       : {}),
   },
   [

@@ -14,7 +14,7 @@
  * element-wise work (bias, ReLU, pooling, softmax, the optimizer) is not counted.
  */
 import { cpus, loadavg } from 'node:os';
-import { loadModel, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
+import { loadModel, train, type BackendName, type TrainingDataset } from '@diyml/ml';
 import { FASHION_MNIST_LABELS as LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { emitResult, isQuick } from './support/result.js';
 
@@ -25,7 +25,15 @@ function option(name: string, fallback: string): string {
 
 interface LayerJson {
   class_name: string;
-  config: { kernel_size?: number[]; filters?: number; strides?: number[]; padding?: string; units?: number; pool_size?: number[]; batch_input_shape?: (number | null)[] };
+  config: {
+    kernel_size?: number[];
+    filters?: number;
+    strides?: number[];
+    padding?: string;
+    units?: number;
+    pool_size?: number[];
+    batch_input_shape?: (number | null)[];
+  };
 }
 
 /** Multiply-adds per image of each weight layer, from the saved model's layer configs (a chain of layers). */
@@ -40,7 +48,10 @@ function weightLayerMacs(modelJson: string): number[] {
       const [kh, kw] = config.kernel_size ?? config.pool_size!;
       const [sh, sw] = config.strides ?? config.pool_size!;
       const [h, w, c] = shape;
-      const [oh, ow] = config.padding === 'same' ? [Math.ceil(h / sh), Math.ceil(w / sw)] : [Math.floor((h - kh) / sh) + 1, Math.floor((w - kw) / sw) + 1];
+      const [oh, ow] =
+        config.padding === 'same'
+          ? [Math.ceil(h / sh), Math.ceil(w / sw)]
+          : [Math.floor((h - kh) / sh) + 1, Math.floor((w - kw) / sw) + 1];
       const outChannels = kind === 'Conv2D' ? config.filters! : c;
       if (kind === 'Conv2D') macs.push(oh * ow * outChannels * kh * kw * c);
       shape = [oh, ow, outChannels];
@@ -48,7 +59,8 @@ function weightLayerMacs(modelJson: string): number[] {
     else if (kind === 'Dense') {
       macs.push(shape[0] * config.units!);
       shape = [config.units!];
-    } else if (kind !== 'Dropout' && kind !== 'Activation') throw new Error(`cannot count the FLOPs of a ${kind} layer`);
+    } else if (kind !== 'Dropout' && kind !== 'Activation')
+      throw new Error(`cannot count the FLOPs of a ${kind} layer`);
   }
   return macs;
 }
@@ -77,10 +89,16 @@ const testSet = readFashionMnist('t10k');
 const dataset: TrainingDataset = {
   task: 'classification',
   labels: LABELS,
-  examples: trainSet.images.slice(0, quick ? 6000 : undefined).map((image, i) => ({ image, label: trainSet.labels[i] })),
+  examples: trainSet.images
+    .slice(0, quick ? 6000 : undefined)
+    .map((image, i) => ({ image, label: trainSet.labels[i] })),
 };
 const loadBefore = loadavg()[0];
-console.log(`${dataset.examples.length} training, ${testSet.images.length} test images; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `${dataset.examples.length} training, ${testSet.images.length} test images; ${cpus().length} cores, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 /** Process CPU time per epoch: with other work on the machine, images per CPU-second says more than wall time. */
 const cpuSecondsPerEpoch: number[] = [];
@@ -143,7 +161,9 @@ const figures = {
   cores: cpus().length,
   loadAverage: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
 };
-console.log(`${figures.backend} ${figures.architecture} batch ${batchSize}: ${figures.imagesPerSecond} images/s (median of epochs), ${figures.gflopsPerSecond} GFLOP/s; ${figures.imagesPerCpuSecond} images per CPU-second; test accuracy ${(figures.testAccuracy * 100).toFixed(2)}%, wall ${figures.wallSeconds} s`);
+console.log(
+  `${figures.backend} ${figures.architecture} batch ${batchSize}: ${figures.imagesPerSecond} images/s (median of epochs), ${figures.gflopsPerSecond} GFLOP/s; ${figures.imagesPerCpuSecond} images per CPU-second; test accuracy ${(figures.testAccuracy * 100).toFixed(2)}%, wall ${figures.wallSeconds} s`,
+);
 emitResult(
   'fashion-mnist-engine',
   {

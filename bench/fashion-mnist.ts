@@ -9,7 +9,7 @@
  */
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
-import type { RawImage } from '../libs/ml/src/index.js';
+import type { RawImage } from '@diyml/ml';
 import { FASHION_MNIST_LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption, percentile } from './support/result.js';
@@ -38,7 +38,9 @@ async function encode(images: RawImage[]): Promise<Uint8Array[]> {
     encoded.push(
       ...(await Promise.all(
         chunk.map((image) =>
-          sharp(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels } })
+          sharp(Buffer.from(image.pixels), {
+            raw: { width: image.width, height: image.height, channels: image.channels },
+          })
             .png()
             .toBuffer(),
         ),
@@ -49,13 +51,21 @@ async function encode(images: RawImage[]): Promise<Uint8Array[]> {
 }
 
 /** Uploads images grouped by label, `BATCH` per request; returns the seconds taken. */
-async function uploadAll(client: BenchClient, projectId: string, pngs: Uint8Array[], labels: number[], split: string): Promise<number> {
+async function uploadAll(
+  client: BenchClient,
+  projectId: string,
+  pngs: Uint8Array[],
+  labels: number[],
+  split: string,
+): Promise<number> {
   const byLabel = FASHION_MNIST_LABELS.map(() => [] as number[]);
   labels.forEach((label, index) => byLabel[label].push(index));
   const started = performance.now();
   for (const [label, indexes] of byLabel.entries()) {
     for (let start = 0; start < indexes.length; start += BATCH) {
-      const files = indexes.slice(start, start + BATCH).map((index) => ({ name: `${split}-${index}.png`, bytes: pngs[index] }));
+      const files = indexes
+        .slice(start, start + BATCH)
+        .map((index) => ({ name: `${split}-${index}.png`, bytes: pngs[index] }));
       const items = await client.upload(projectId, files, { label: FASHION_MNIST_LABELS[label], split });
       const failed = items.filter((item) => item.status === 'rejected');
       if (failed.length > 0) throw new Error(`upload rejected ${failed.length} images: ${JSON.stringify(failed[0])}`);
@@ -91,7 +101,14 @@ try {
   const readLatencies: number[] = [];
   let rssWhileTraining = 0;
   const iteration = await until(
-    () => client.json<{ status: string; history: { imagesPerSecond: number }[]; durationMs?: number; backend: string; error?: unknown }>('GET', `/v1/projects/${project.id}/iterations/${queued.id}`),
+    () =>
+      client.json<{
+        status: string;
+        history: { imagesPerSecond: number }[];
+        durationMs?: number;
+        backend: string;
+        error?: unknown;
+      }>('GET', `/v1/projects/${project.id}/iterations/${queued.id}`),
     (value) => ['completed', 'failed', 'cancelled'].includes(value.status),
     async () => {
       for (let i = 0; i < 10; i += 1) {
@@ -104,31 +121,65 @@ try {
     },
   );
   const trainingWallSeconds = (performance.now() - trainingStarted) / 1000;
-  if (iteration.status !== 'completed') throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
+  if (iteration.status !== 'completed')
+    throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
   const rates = iteration.history.map((epoch) => epoch.imagesPerSecond).sort((a, b) => a - b);
 
   console.error('Testing…');
   const testStarted = performance.now();
-  const run = await client.json<{ id: string }>('POST', `/v1/projects/${project.id}/iterations/${queued.id}/test-runs`, { split: 'test' });
+  const run = await client.json<{ id: string }>(
+    'POST',
+    `/v1/projects/${project.id}/iterations/${queued.id}/test-runs`,
+    { split: 'test' },
+  );
   const tested = await until(
-    () => client.json<{ status: string; metrics: { accuracy: number } | null; error?: unknown }>('GET', `/v1/projects/${project.id}/iterations/${queued.id}/test-runs/${run.id}`),
+    () =>
+      client.json<{ status: string; metrics: { accuracy: number } | null; error?: unknown }>(
+        'GET',
+        `/v1/projects/${project.id}/iterations/${queued.id}/test-runs/${run.id}`,
+      ),
     (value) => value.status !== 'requested',
   );
   const testSeconds = (performance.now() - testStarted) / 1000;
-  if (tested.status !== 'completed' || !tested.metrics) throw new Error(`test run ${tested.status}: ${JSON.stringify(tested.error)}`);
+  if (tested.status !== 'completed' || !tested.metrics)
+    throw new Error(`test run ${tested.status}: ${JSON.stringify(tested.error)}`);
   readLatencies.sort((a, b) => a - b);
 
   emitResult(
     'fashion-mnist',
     {
-      [`upload ${TRAIN_COUNT} training images (PNG, ${BATCH} per request), wall time`]: { value: uploadSeconds, unit: 's', better: 'lower' },
+      [`upload ${TRAIN_COUNT} training images (PNG, ${BATCH} per request), wall time`]: {
+        value: uploadSeconds,
+        unit: 's',
+        better: 'lower',
+      },
       'upload rate': { value: TRAIN_COUNT / uploadSeconds, unit: 'images/s', better: 'higher', goal: 500 },
-      [`training wall time (${EPOCHS} epochs, queue to completed)`]: { value: trainingWallSeconds, unit: 's', better: 'lower', goal: 360 },
-      'training throughput (median epoch)': { value: percentile(rates, 50), unit: 'images/s', better: 'higher', goal: 2000 },
-      [`test accuracy (${TEST_COUNT} test images)`]: { value: tested.metrics.accuracy * 100, unit: '%', better: 'higher', goal: 90 },
+      [`training wall time (${EPOCHS} epochs, queue to completed)`]: {
+        value: trainingWallSeconds,
+        unit: 's',
+        better: 'lower',
+        goal: 360,
+      },
+      'training throughput (median epoch)': {
+        value: percentile(rates, 50),
+        unit: 'images/s',
+        better: 'higher',
+        goal: 2000,
+      },
+      [`test accuracy (${TEST_COUNT} test images)`]: {
+        value: tested.metrics.accuracy * 100,
+        unit: '%',
+        better: 'higher',
+        goal: 90,
+      },
       'test run wall time': { value: testSeconds, unit: 's', better: 'lower' },
       'GET /v1/projects/{id} p50 while training': { value: percentile(readLatencies, 50), unit: 'ms', better: 'lower' },
-      'GET /v1/projects/{id} p99 while training': { value: percentile(readLatencies, 99), unit: 'ms', better: 'lower', goal: 50 },
+      'GET /v1/projects/{id} p99 while training': {
+        value: percentile(readLatencies, 99),
+        unit: 'ms',
+        better: 'lower',
+        goal: 50,
+      },
       'api memory at rest (RSS)': { value: rssAtRest, unit: 'MiB', better: 'lower' },
       'api memory after upload (RSS)': { value: rssAfterUpload, unit: 'MiB', better: 'lower' },
       'api memory while training (peak RSS)': { value: rssWhileTraining, unit: 'MiB', better: 'lower' },

@@ -9,7 +9,7 @@
  */
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
@@ -40,11 +40,15 @@ try {
     let uploaded = 0;
     const running = (async () => {
       while (!stop && next < incoming.length) {
-        const files = incoming.slice(next, next + BATCH).map((bytes, i) => ({ name: `incoming-${next + i}.png`, bytes }));
+        const files = incoming
+          .slice(next, next + BATCH)
+          .map((bytes, i) => ({ name: `incoming-${next + i}.png`, bytes }));
         next += BATCH;
         // A kept-alive connection the server closed meanwhile fails once; the batch is sent again (a repeat
         // would only report duplicates).
-        const items = await client.upload(projectId, files, { label: 'cat' }).catch(() => client.upload(projectId, files, { label: 'cat' }));
+        const items = await client
+          .upload(projectId, files, { label: 'cat' })
+          .catch(() => client.upload(projectId, files, { label: 'cat' }));
         uploaded += items.filter((item) => item.status === 'created').length;
       }
     })();
@@ -63,8 +67,13 @@ try {
   await list('', 20, WARM_UP);
 
   const figures: Parameters<typeof emitResult>[1] = {};
-  const notes: string[] = [`${IMAGES} images in the project at the start; page of 50 (the default); after a ${WARM_UP} s warm-up at 20 connections`];
-  for (const [query, suffix] of [['', ''], ['?label=cat&split=train', ' (label and split filter)']] as const) {
+  const notes: string[] = [
+    `${IMAGES} images in the project at the start; page of 50 (the default); after a ${WARM_UP} s warm-up at 20 connections`,
+  ];
+  for (const [query, suffix] of [
+    ['', ''],
+    ['?label=cat&split=train', ' (label and split filter)'],
+  ] as const) {
     const loadBefore = loadavg();
     const stopUploading = uploadMeanwhile();
     const started = performance.now();
@@ -77,7 +86,11 @@ try {
       [`latency p50${suffix}`]: { value: result.latency.p50, unit: 'ms', better: 'lower' },
       [`latency p99${suffix}`]: { value: result.latency.p99, unit: 'ms', better: 'lower', goal: 100 },
       [`latency max${suffix}`]: { value: result.latency.max, unit: 'ms', better: 'lower' },
-      [`failed requests${suffix}`]: { value: result.errors + result.timeouts + result.non2xx, unit: 'requests', better: 'lower' },
+      [`failed requests${suffix}`]: {
+        value: result.errors + result.timeouts + result.non2xx,
+        unit: 'requests',
+        better: 'lower',
+      },
       [`images uploaded meanwhile${suffix}`]: { value: uploaded / seconds, unit: 'images/s', better: 'higher' },
     });
     notes.push(

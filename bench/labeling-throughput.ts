@@ -7,7 +7,7 @@
  * Run: npx tsx bench/labeling-throughput.ts [--quick] [--images 5000] [--batch 500]
  */
 import { loadavg } from 'node:os';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
@@ -26,7 +26,9 @@ try {
   const projectId = await client.createProject('labeling throughput', LABELS);
   const imageIds: string[] = [];
   for (let start = 0; start < total; start += UPLOAD_BATCH) {
-    const files = images.slice(start, start + UPLOAD_BATCH).map((bytes, i) => ({ name: `unlabeled-${start + i}.png`, bytes }));
+    const files = images
+      .slice(start, start + UPLOAD_BATCH)
+      .map((bytes, i) => ({ name: `unlabeled-${start + i}.png`, bytes }));
     const items = await client.upload(projectId, files);
     for (const item of items) {
       if (item.status !== 'created' || !item.id) throw new Error(`upload: ${JSON.stringify(item)}`);
@@ -39,16 +41,27 @@ try {
     const started = performance.now();
     for (let start = 0; start < imageIds.length; start += batchSize) {
       const items = imageIds.slice(start, start + batchSize).map((imageId, i) => ({ imageId, label: pick(start + i) }));
-      const result = await client.json<{ updated: number; failed: number }>('POST', `/v1/projects/${projectId}/images/labels`, { items });
-      if (result.updated !== items.length) throw new Error(`labeled ${result.updated} of ${items.length} (${result.failed} failed)`);
+      const result = await client.json<{ updated: number; failed: number }>(
+        'POST',
+        `/v1/projects/${projectId}/images/labels`,
+        { items },
+      );
+      if (result.updated !== items.length)
+        throw new Error(`labeled ${result.updated} of ${items.length} (${result.failed} failed)`);
     }
     return imageIds.length / ((performance.now() - started) / 1000);
   };
   const labelRate = await labelAll((index) => LABELS[index % LABELS.length]);
   const relabelRate = await labelAll((index) => LABELS[(index + 1) % LABELS.length]);
 
-  const analysis = await client.json<{ imageCount: number; labeledCount: number }>('GET', `/v1/projects/${projectId}/analysis`);
-  if (analysis.labeledCount !== total) throw new Error(`expected ${total} labeled images, the analysis counts ${analysis.labeledCount} of ${analysis.imageCount}`);
+  const analysis = await client.json<{ imageCount: number; labeledCount: number }>(
+    'GET',
+    `/v1/projects/${projectId}/analysis`,
+  );
+  if (analysis.labeledCount !== total)
+    throw new Error(
+      `expected ${total} labeled images, the analysis counts ${analysis.labeledCount} of ${analysis.imageCount}`,
+    );
 
   emitResult(
     'labeling-throughput',

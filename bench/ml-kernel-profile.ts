@@ -7,7 +7,7 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom, selectBackend, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
+import { SeededRandom, selectBackend, train, type BackendName, type TrainingDataset } from '@diyml/ml';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 const batchSize = Number(process.argv[3] ?? 32);
@@ -28,7 +28,16 @@ for (const kernel of tf.getKernelsForBackend(backend)) {
     ...kernel,
     kernelFunc: (args) => {
       if (process.env.TRACE === kernel.kernelName && traceCount++ < 60) {
-        const frames = (new Error().stack ?? '').split('\n').slice(2, 14).map((line) => line.trim().replace(/^at /, '').replace(/\(.*node_modules\/@tensorflow\//, '(').slice(0, 90));
+        const frames = (new Error().stack ?? '')
+          .split('\n')
+          .slice(2, 14)
+          .map((line) =>
+            line
+              .trim()
+              .replace(/^at /, '')
+              .replace(/\(.*node_modules\/@tensorflow\//, '(')
+              .slice(0, 90),
+          );
         traces.set(frames.join(' < '), (traces.get(frames.join(' < ')) ?? 0) + 1);
       }
       depth.push(0);
@@ -37,7 +46,12 @@ for (const kernel of tf.getKernelsForBackend(backend)) {
       const elapsed = performance.now() - start;
       const children = depth.pop()!;
       if (depth.length > 0) depth[depth.length - 1] += elapsed;
-      const key = process.env.SHAPES && process.env.SHAPES.split(',').includes(kernel.kernelName) ? `${kernel.kernelName} ${Object.values(args.inputs).map((t) => `[${(t as tf.TensorInfo).shape}]`).join(' ')}` : kernel.kernelName;
+      const key =
+        process.env.SHAPES && process.env.SHAPES.split(',').includes(kernel.kernelName)
+          ? `${kernel.kernelName} ${Object.values(args.inputs)
+              .map((t) => `[${(t as tf.TensorInfo).shape}]`)
+              .join(' ')}`
+          : kernel.kernelName;
       const entry = selfTime.get(key) ?? { ms: 0, calls: 0 };
       entry.ms += elapsed - children;
       entry.calls++;
@@ -53,11 +67,24 @@ const examples = Array.from({ length: count }, (_, i) => {
   for (let p = 0; p < 784; p++) pixels[p] = random.integer(256);
   return { image: { pixels, width: 28, height: 28, channels: 1 as const }, label: i % 10 };
 });
-const dataset: TrainingDataset = { task: 'classification', labels: Array.from({ length: 10 }, (_, i) => `c${i}`), examples };
+const dataset: TrainingDataset = {
+  task: 'classification',
+  labels: Array.from({ length: 10 }, (_, i) => `c${i}`),
+  examples,
+};
 let cpuAtEpoch = process.cpuUsage();
 const result = await train(
   dataset,
-  { backend, imageSize: 28, channels: 1, epochs: 2, batchSize, validationSplit: 0, augmentation: process.env.AUG === '1', seed: 1 },
+  {
+    backend,
+    imageSize: 28,
+    channels: 1,
+    epochs: 2,
+    batchSize,
+    validationSplit: 0,
+    augmentation: process.env.AUG === '1',
+    seed: 1,
+  },
   {
     onEpochEnd: (report) => {
       if (report.epoch === 1) {
@@ -70,9 +97,13 @@ const result = await train(
 const epoch = result.history[1];
 const cpuUsed = process.cpuUsage(cpuAtEpoch);
 const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
-const trainingMs = count / epoch.imagesPerSecond * 1000;
+const trainingMs = (count / epoch.imagesPerSecond) * 1000;
 const total = [...selfTime.values()].reduce((sum, e) => sum + e.ms, 0);
-console.log(`${backend} batch ${batchSize}: ${epoch.imagesPerSecond.toFixed(0)} images/s, ${(count / cpuSeconds).toFixed(0)} per CPU-second (load ${loadavg()[0].toFixed(1)}); epoch ${trainingMs.toFixed(0)} ms, kernels ${total.toFixed(0)} ms (${((total / trainingMs) * 100).toFixed(0)}%)`);
+console.log(
+  `${backend} batch ${batchSize}: ${epoch.imagesPerSecond.toFixed(0)} images/s, ${(count / cpuSeconds).toFixed(0)} per CPU-second (load ${loadavg()[0].toFixed(1)}); epoch ${trainingMs.toFixed(0)} ms, kernels ${total.toFixed(0)} ms (${((total / trainingMs) * 100).toFixed(0)}%)`,
+);
 for (const [name, { ms, calls }] of [...selfTime].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)) {
-  console.log(`${name.padEnd(60)} ${ms.toFixed(1).padStart(8)} ms ${((ms / trainingMs) * 100).toFixed(1).padStart(5)}% ${String(calls).padStart(7)} calls ${((ms / calls) * 1000).toFixed(1).padStart(8)} µs/call`);
+  console.log(
+    `${name.padEnd(60)} ${ms.toFixed(1).padStart(8)} ms ${((ms / trainingMs) * 100).toFixed(1).padStart(5)}% ${String(calls).padStart(7)} calls ${((ms / calls) * 1000).toFixed(1).padStart(8)} µs/call`,
+  );
 }

@@ -9,13 +9,15 @@
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
-import { SeededRandom, train, type BackendName, type TrainingDataset } from '../libs/ml/src/index.js';
-import { barsImage, squareScene } from '../libs/ml/src/testing/synthetic-images.js';
+import { SeededRandom, train, type BackendName, type TrainingDataset } from '@diyml/ml';
+import { barsImage, squareScene } from '@diyml/ml/testing/synthetic-images.js';
 import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
 
 const quick = isQuick();
 const backendsIndex = process.argv.indexOf('--backends');
-const backends = (backendsIndex >= 0 ? process.argv[backendsIndex + 1] : 'tensorflow,wasm,cpu').split(',') as BackendName[];
+const backends = (backendsIndex >= 0 ? process.argv[backendsIndex + 1] : 'tensorflow,wasm,cpu').split(
+  ',',
+) as BackendName[];
 /** Images per epoch and epochs, per backend: enough batches for a steady rate, few on the slow cpu backend. */
 const CLASSIFICATION_SIZE: Record<BackendName, { images: number; epochs: number }> = quick
   ? { tensorflow: { images: 512, epochs: 2 }, wasm: { images: 512, epochs: 2 }, cpu: { images: 128, epochs: 2 } }
@@ -28,7 +30,10 @@ const classification = (count: number): TrainingDataset => {
   return {
     task: 'classification',
     labels: [...orientations],
-    examples: Array.from({ length: count }, (_, i) => ({ image: barsImage(orientations[i % 2], 28, random), label: i % 2 })),
+    examples: Array.from({ length: count }, (_, i) => ({
+      image: barsImage(orientations[i % 2], 28, random),
+      label: i % 2,
+    })),
   };
 };
 const detection = (count: number): TrainingDataset => {
@@ -37,12 +42,31 @@ const detection = (count: number): TrainingDataset => {
     [220, 30, 30],
     [30, 30, 220],
   ];
-  return { task: 'detection', labels: ['red', 'blue'], examples: Array.from({ length: count }, () => squareScene(colours, 64, random)) };
+  return {
+    task: 'detection',
+    labels: ['red', 'blue'],
+    examples: Array.from({ length: count }, () => squareScene(colours, 64, random)),
+  };
 };
 
 /** Trains and returns the backend actually used and its steady-state images/s. */
-async function measure(backend: BackendName, dataset: TrainingDataset, imageSize: number, channels: 1 | 3, epochs: number) {
-  const result = await train(dataset, { backend, imageSize, channels, epochs, batchSize: 32, validationSplit: 0, augmentation: false, seed: 1 });
+async function measure(
+  backend: BackendName,
+  dataset: TrainingDataset,
+  imageSize: number,
+  channels: 1 | 3,
+  epochs: number,
+) {
+  const result = await train(dataset, {
+    backend,
+    imageSize,
+    channels,
+    epochs,
+    batchSize: 32,
+    validationSplit: 0,
+    augmentation: false,
+    seed: 1,
+  });
   const rates = result.history.slice(1).map((report) => report.imagesPerSecond);
   return { backend: result.backend, imagesPerSecond: median(rates) };
 }
@@ -81,8 +105,14 @@ for (const backend of backends) {
   notes.push(`${backend}: ${images} images × ${epochs} epochs`);
 }
 const detector = await measure('wasm', detection(DETECTION_SIZE.images), 64, 3, DETECTION_SIZE.epochs);
-figures[`tiny-detector 64×64 RGB, ${detector.backend} backend`] = { value: detector.imagesPerSecond, unit: 'images/s', better: 'higher' };
+figures[`tiny-detector 64×64 RGB, ${detector.backend} backend`] = {
+  value: detector.imagesPerSecond,
+  unit: 'images/s',
+  better: 'higher',
+};
 notes.push(`tiny-detector: ${DETECTION_SIZE.images} images × ${DETECTION_SIZE.epochs} epochs`);
-notes.push(`batches of 32, no augmentation; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`);
+notes.push(
+  `batches of 32, no augmentation; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+);
 
 emitResult('ml-training-throughput', figures, notes);

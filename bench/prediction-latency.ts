@@ -19,12 +19,23 @@ const quick = isQuick();
 const LOADS = (process.argv.includes('--connections') ? [numberOption('connections', 8)] : [4, 8]) as number[];
 const DURATION = numberOption('duration', quick ? 3 : 20);
 const WARM_UP = quick ? 1 : 3;
-const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 /** A 28×28 grayscale picture per class: a bright bar at a class-specific place and angle, with noise. */
 async function image(classIndex: number, seed: number): Promise<Buffer> {
   let state = (seed * 2654435761 + classIndex * 97) >>> 0;
-  const random = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const pixels = Buffer.alloc(28 * 28);
   const vertical = classIndex % 2 === 0;
   const position = 3 + Math.floor(classIndex / 2) * 5;
@@ -35,7 +46,9 @@ async function image(classIndex: number, seed: number): Promise<Buffer> {
       pixels[y * 28 + x] = Math.max(0, Math.min(255, (on ? 220 : 25) + Math.round((random() - 0.5) * 40)));
     }
   }
-  return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 const product = await startProduct({ env: { PREDICT_RATE_LIMIT: '100000000' } });
@@ -43,17 +56,36 @@ try {
   const client = await BenchClient.register(product.base);
   const projectId = await client.createProject('fashion-shaped', CLASSES);
   for (const [index, name] of CLASSES.entries()) {
-    const files = await Promise.all(Array.from({ length: 12 }, async (_, i) => ({ name: `${index}-${i}.png`, bytes: await image(index, i + 1) })));
+    const files = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => ({ name: `${index}-${i}.png`, bytes: await image(index, i + 1) })),
+    );
     await client.upload(projectId, files, { label: name });
   }
-  const trainingConfig = { imageSize: 28, architecture: 'small-cnn', epochs: 3, batchSize: 16, learningRate: 0.005, seed: 1, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+  const trainingConfig = {
+    imageSize: 28,
+    architecture: 'small-cnn',
+    epochs: 3,
+    batchSize: 16,
+    learningRate: 0.005,
+    seed: 1,
+    augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+  };
   const queued = await client.json<{ id: string }>('POST', `/v1/projects/${projectId}/iterations`, { trainingConfig });
   const iteration = await until(
-    () => client.json<{ status: string; backend: string; error?: unknown }>('GET', `/v1/projects/${projectId}/iterations/${queued.id}`),
+    () =>
+      client.json<{ status: string; backend: string; error?: unknown }>(
+        'GET',
+        `/v1/projects/${projectId}/iterations/${queued.id}`,
+      ),
     (value) => ['completed', 'failed', 'cancelled'].includes(value.status),
   );
-  if (iteration.status !== 'completed') throw new Error(`training ${iteration.status}: ${JSON.stringify(iteration.error)}`);
-  const deployment = await client.json<{ apiKey: string; endpoint: string }>('POST', `/v1/projects/${projectId}/deployments`, { iterationId: queued.id });
+  if (iteration.status !== 'completed')
+    throw new Error(`training ${iteration.status}: ${JSON.stringify(iteration.error)}`);
+  const deployment = await client.json<{ apiKey: string; endpoint: string }>(
+    'POST',
+    `/v1/projects/${projectId}/deployments`,
+    { iterationId: queued.id },
+  );
 
   // An image the model never saw (seed beyond the training ones), as a client would send it.
   const body = await image(7, 1000);
@@ -61,7 +93,9 @@ try {
   const check = await fetch(`${product.base}${deployment.endpoint}`, { method: 'POST', headers, body });
   const answer = (await check.json()) as { predictions: { label: string; probability: number }[] };
   if (!check.ok) throw new Error(`prediction failed: ${JSON.stringify(answer)}`);
-  console.error(`top prediction for the check image: ${answer.predictions[0].label} (${answer.predictions[0].probability.toFixed(3)})`);
+  console.error(
+    `top prediction for the check image: ${answer.predictions[0].label} (${answer.predictions[0].probability.toFixed(3)})`,
+  );
 
   const run = (connections: number, duration: number) =>
     autocannon({ url: `${product.base}${deployment.endpoint}`, method: 'POST', headers, body, connections, duration });
@@ -80,7 +114,11 @@ try {
       [`latency p99${at}`]: { value: result.latency.p99, unit: 'ms', better: 'lower', goal: 20 },
       [`latency max${at}`]: { value: result.latency.max, unit: 'ms', better: 'lower' },
       [`throughput${at}`]: { value: result.requests.average, unit: 'requests/s', better: 'higher', goal: 500 },
-      [`failed requests${at}`]: { value: result.errors + result.timeouts + result.non2xx, unit: 'requests', better: 'lower' },
+      [`failed requests${at}`]: {
+        value: result.errors + result.timeouts + result.non2xx,
+        unit: 'requests',
+        better: 'lower',
+      },
     });
     notes.push(
       `${connections} connections for ${DURATION} s, ${result.requests.total} requests; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,

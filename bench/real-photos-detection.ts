@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { iou, type Box } from '../libs/ml/src/index.js';
+import { iou, type Box } from '@diyml/ml';
 import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
 
@@ -85,9 +85,17 @@ async function trainOnce(client: BenchClient, projectId: string, config: Record<
 }
 type Prediction = { label: string; probability: number; box?: Box };
 
-async function predict(base: string, deployment: { id: string; apiKey: string }, bytes: Uint8Array): Promise<{ ms: number; predictions: Prediction[] }> {
+async function predict(
+  base: string,
+  deployment: { id: string; apiKey: string },
+  bytes: Uint8Array,
+): Promise<{ ms: number; predictions: Prediction[] }> {
   const started = performance.now();
-  const response = await fetch(`${base}/v1/predict/${deployment.id}`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-api-key': deployment.apiKey }, body: bytes });
+  const response = await fetch(`${base}/v1/predict/${deployment.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/jpeg', 'x-api-key': deployment.apiKey },
+    body: bytes,
+  });
   if (!response.ok) throw new Error(`predict: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { predictions: Prediction[] };
   return { ms: performance.now() - started, predictions: body.predictions };
@@ -103,24 +111,38 @@ async function detection(product: RunningProduct): Promise<{ figures: Record<str
   const notes: string[] = [];
 
   for (const variant of VARIANTS) {
-    const project = await client.json<{ id: string }>('POST', '/v1/projects', { name: `Cutlery, ${variant.name}`, type: 'detection' });
+    const project = await client.json<{ id: string }>('POST', '/v1/projects', {
+      name: `Cutlery, ${variant.name}`,
+      type: 'detection',
+    });
     for (const tag of tags) await client.json('POST', `/v1/projects/${project.id}/labels`, { name: tag });
-    const items = await client.upload(project.id, training.map((photo) => ({ name: photo.name, bytes: photo.bytes })));
+    const items = await client.upload(
+      project.id,
+      training.map((photo) => ({ name: photo.name, bytes: photo.bytes })),
+    );
     await client.json('POST', `/v1/projects/${project.id}/images/labels`, {
-      items: items.map((item, index) => ({ imageId: item.id, regions: [{ label: training[index].tag, ...training[index].box }] })),
+      items: items.map((item, index) => ({
+        imageId: item.id,
+        regions: [{ label: training[index].tag, ...training[index].box }],
+      })),
     });
 
     console.error(`${variant.name}: ${items.length} photos uploaded and labeled, training…`);
     const { iteration, seconds: trainSeconds } = await trainOnce(client, project.id, variant.config);
     const headSeconds = iteration.history.reduce((sum, epoch) => sum + epoch.durationMs, 0) / 1000;
     console.error(`${variant.name}: trained in ${trainSeconds.toFixed(0)} s, predicting…`);
-    const deployment = await client.json<{ id: string; apiKey: string }>('POST', `/v1/projects/${project.id}/deployments`, { iterationId: iteration.id });
+    const deployment = await client.json<{ id: string; apiKey: string }>(
+      'POST',
+      `/v1/projects/${project.id}/deployments`,
+      { iterationId: iteration.id },
+    );
 
     let found = 0;
     let topRight = 0;
     for (const photo of heldOut) {
       const { predictions } = await predict(product.base, deployment, photo.bytes);
-      const right = (prediction: Prediction) => prediction.label === photo.tag && prediction.box !== undefined && iou(prediction.box, photo.box) >= 0.5;
+      const right = (prediction: Prediction) =>
+        prediction.label === photo.tag && prediction.box !== undefined && iou(prediction.box, photo.box) >= 0.5;
       if (predictions.some(right)) found += 1;
       if (predictions.length > 0 && right(predictions[0])) topRight += 1;
     }
@@ -130,11 +152,34 @@ async function detection(product: RunningProduct): Promise<{ figures: Record<str
     for (let i = 0; i < PREDICTIONS; i++) latencies.push((await predict(product.base, deployment, forkTest)).ms);
     latencies.sort((a, b) => a - b);
 
-    figures[`${variant.name}: held-out objects found (of ${heldOut.length})`] = { value: found, unit: 'objects', better: 'higher', goal: 9 };
-    figures[`${variant.name}: held-out photos with the top box right (of ${heldOut.length})`] = { value: topRight, unit: 'photos', better: 'higher' };
-    figures[`${variant.name}: fork test photo, P(Fork) of the top box`] = { value: top?.label === 'Fork' ? top.probability * 100 : 0, unit: '%', better: 'higher', goal: 50 };
-    figures[`${variant.name}: fork test photo, IoU of the top box with the fork`] = { value: top?.box ? iou(top.box, FORK_TEST_BOX) : 0, unit: '', better: 'higher', goal: 0.5 };
-    figures[`${variant.name}: training on ${training.length} photos, queue to completed`] = { value: trainSeconds, unit: 's', better: 'lower' };
+    figures[`${variant.name}: held-out objects found (of ${heldOut.length})`] = {
+      value: found,
+      unit: 'objects',
+      better: 'higher',
+      goal: 9,
+    };
+    figures[`${variant.name}: held-out photos with the top box right (of ${heldOut.length})`] = {
+      value: topRight,
+      unit: 'photos',
+      better: 'higher',
+    };
+    figures[`${variant.name}: fork test photo, P(Fork) of the top box`] = {
+      value: top?.label === 'Fork' ? top.probability * 100 : 0,
+      unit: '%',
+      better: 'higher',
+      goal: 50,
+    };
+    figures[`${variant.name}: fork test photo, IoU of the top box with the fork`] = {
+      value: top?.box ? iou(top.box, FORK_TEST_BOX) : 0,
+      unit: '',
+      better: 'higher',
+      goal: 0.5,
+    };
+    figures[`${variant.name}: training on ${training.length} photos, queue to completed`] = {
+      value: trainSeconds,
+      unit: 's',
+      better: 'lower',
+    };
     figures[`${variant.name}: training epochs (after features)`] = { value: headSeconds, unit: 's', better: 'lower' };
     if (iteration.embeddings) {
       // A second iteration on the same photos and settings: the backbone's feature maps come from the first one's cache.
@@ -156,7 +201,10 @@ const loadBefore = loadavg();
 const product = await startProduct({ env: { BLOB_FSYNC: 'false' } });
 try {
   const { figures, notes } = await detection(product);
-  emitResult('real-photos-detection', figures, [...notes, `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`]);
+  emitResult('real-photos-detection', figures, [
+    ...notes,
+    `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+  ]);
 } finally {
   await product.stop();
 }

@@ -18,8 +18,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { decodeResized, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '../libs/ml/src/index.js';
-import { computeEmbeddings, emptyEmbeddingTable, IDENTITY_VIEW } from '../libs/ml/src/backbones/embeddings.js';
+import { decodeResized, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '@diyml/ml';
+import { computeEmbeddings, emptyEmbeddingTable, IDENTITY_VIEW } from '@diyml/ml';
 import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
 
@@ -37,7 +37,11 @@ interface Photo {
 function photos(directory: string): Photo[] {
   return readdirSync(directory)
     .filter((file) => /\.(jpe?g|png)$/i.test(file))
-    .map((file) => ({ name: file, bytes: new Uint8Array(readFileSync(join(directory, file))), number: Number(/(\d+)\.\w+$/.exec(file)?.[1] ?? 0) }))
+    .map((file) => ({
+      name: file,
+      bytes: new Uint8Array(readFileSync(join(directory, file))),
+      number: Number(/(\d+)\.\w+$/.exec(file)?.[1] ?? 0),
+    }))
     .sort((a, b) => a.number - b.number);
 }
 
@@ -53,7 +57,12 @@ const VARIANTS: { name: string; config: Record<string, unknown> }[] = [
 ];
 
 /** Waits until the project's photos are embedded in the background (backbone variants); the seconds it took. */
-async function backgroundEmbeddings(client: BenchClient, projectId: string, images: number, since: number): Promise<number> {
+async function backgroundEmbeddings(
+  client: BenchClient,
+  projectId: string,
+  images: number,
+  since: number,
+): Promise<number> {
   await until(
     () => client.json<{ items: { imageCount: number }[] }>('GET', `/v1/projects/${projectId}/embeddings`),
     (cache) => cache.items.some((table) => table.imageCount >= images),
@@ -61,7 +70,14 @@ async function backgroundEmbeddings(client: BenchClient, projectId: string, imag
   return (performance.now() - since) / 1000;
 }
 
-type Iteration = { id: string; status: string; architecture: string; history: { durationMs: number }[]; durationMs: number | null; error?: unknown };
+type Iteration = {
+  id: string;
+  status: string;
+  architecture: string;
+  history: { durationMs: number }[];
+  durationMs: number | null;
+  error?: unknown;
+};
 
 async function trainAndWait(client: BenchClient, projectId: string): Promise<Iteration> {
   const queued = await client.json<{ id: string }>('POST', `/v1/projects/${projectId}/iterations`, {});
@@ -69,13 +85,18 @@ async function trainAndWait(client: BenchClient, projectId: string): Promise<Ite
     () => client.json<Iteration>('GET', `/v1/projects/${projectId}/iterations/${queued.id}`),
     (value) => ['completed', 'failed', 'cancelled'].includes(value.status),
   );
-  if (iteration.status !== 'completed') throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
+  if (iteration.status !== 'completed')
+    throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
   return iteration;
 }
 
 async function predictOnce(base: string, deployment: { id: string; apiKey: string }, bytes: Uint8Array) {
   const started = performance.now();
-  const response = await fetch(`${base}/v1/predict/${deployment.id}`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-api-key': deployment.apiKey }, body: bytes });
+  const response = await fetch(`${base}/v1/predict/${deployment.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/jpeg', 'x-api-key': deployment.apiKey },
+    body: bytes,
+  });
   if (!response.ok) throw new Error(`predict: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { predictions: { label: string; probability: number }[] };
   return { ms: performance.now() - started, predictions: body.predictions };
@@ -86,7 +107,13 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
   const labels = ['Hemlock', 'Japanese Cherry'];
   const byLabel = labels.map((label) => photos(join(root, label)));
   const testPhoto = new Uint8Array(readFileSync(join(root, 'test', 'hemlock_test.jpg')));
-  const folds: [number, number][] = quick ? [[8, 10]] : [[1, 3], [4, 6], [7, 10]];
+  const folds: [number, number][] = quick
+    ? [[8, 10]]
+    : [
+        [1, 3],
+        [4, 6],
+        [7, 10],
+      ];
   const client = await BenchClient.register(product.base);
   const figures: Record<string, Figure> = {};
   const notes: string[] = [];
@@ -98,27 +125,55 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
     await client.json('PUT', `/v1/projects/${projectId}/training-config`, variant.config);
     const uploaded = performance.now();
     for (const [index, label] of labels.entries()) {
-      await client.upload(projectId, byLabel[index].map((photo) => ({ name: photo.name, bytes: photo.bytes })), { label });
+      await client.upload(
+        projectId,
+        byLabel[index].map((photo) => ({ name: photo.name, bytes: photo.bytes })),
+        { label },
+      );
     }
     if (onBackbone) {
       const seconds = await backgroundEmbeddings(client, projectId, 20, uploaded);
-      figures[`${variant.name}: background embeddings of 20 photos, upload to done`] = { value: seconds, unit: 's', better: 'lower' };
+      figures[`${variant.name}: background embeddings of 20 photos, upload to done`] = {
+        value: seconds,
+        unit: 's',
+        better: 'lower',
+      };
     }
     const started = performance.now();
     const iteration = await trainAndWait(client, projectId);
     const trainSeconds = (performance.now() - started) / 1000;
     const headSeconds = iteration.history.reduce((sum, epoch) => sum + epoch.durationMs, 0) / 1000;
-    const deployment = await client.json<{ id: string; apiKey: string }>('POST', `/v1/projects/${projectId}/deployments`, { iterationId: iteration.id });
+    const deployment = await client.json<{ id: string; apiKey: string }>(
+      'POST',
+      `/v1/projects/${projectId}/deployments`,
+      { iterationId: iteration.id },
+    );
     const first = await predictOnce(product.base, deployment, testPhoto);
     const latencies: number[] = [];
     for (let i = 0; i < PREDICTIONS; i++) latencies.push((await predictOnce(product.base, deployment, testPhoto)).ms);
     latencies.sort((a, b) => a - b);
     const hemlock = first.predictions.find((prediction) => prediction.label === 'Hemlock')?.probability ?? 0;
-    figures[`${variant.name}: hemlock test photo, P(Hemlock)`] = { value: hemlock * 100, unit: '%', better: 'higher', goal: 95 };
-    figures[`${variant.name}: training on 20 photos, queue to completed${onBackbone ? ' (after embeddings)' : ''}`] = { value: trainSeconds, unit: 's', better: 'lower' };
+    figures[`${variant.name}: hemlock test photo, P(Hemlock)`] = {
+      value: hemlock * 100,
+      unit: '%',
+      better: 'higher',
+      goal: 95,
+    };
+    figures[`${variant.name}: training on 20 photos, queue to completed${onBackbone ? ' (after embeddings)' : ''}`] = {
+      value: trainSeconds,
+      unit: 's',
+      better: 'lower',
+    };
     figures[`${variant.name}: training epochs (after embeddings)`] = { value: headSeconds, unit: 's', better: 'lower' };
-    figures[`${variant.name}: predict one photo over HTTP, p50`] = { value: percentile(latencies, 50), unit: 'ms', better: 'lower', goal: 60 };
-    notes.push(`${variant.name}: architecture ${iteration.architecture}; hemlock test photo → ${first.predictions[0].label} ${(first.predictions[0].probability * 100).toFixed(1)}%`);
+    figures[`${variant.name}: predict one photo over HTTP, p50`] = {
+      value: percentile(latencies, 50),
+      unit: 'ms',
+      better: 'lower',
+      goal: 60,
+    };
+    notes.push(
+      `${variant.name}: architecture ${iteration.architecture}; hemlock test photo → ${first.predictions[0].label} ${(first.predictions[0].probability * 100).toFixed(1)}%`,
+    );
 
     // (2) Hold-out accuracy over folds of photo numbers.
     let right = 0;
@@ -128,22 +183,43 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
       await client.json('PUT', `/v1/projects/${foldProject}/training-config`, variant.config);
       for (const [index, label] of labels.entries()) {
         const held = (photo: Photo) => photo.number >= from && photo.number <= to;
-        const upload = (list: Photo[], split: string) => client.upload(foldProject, list.map((photo) => ({ name: photo.name, bytes: photo.bytes })), { label, split });
-        await upload(byLabel[index].filter((photo) => !held(photo)), 'train');
+        const upload = (list: Photo[], split: string) =>
+          client.upload(
+            foldProject,
+            list.map((photo) => ({ name: photo.name, bytes: photo.bytes })),
+            { label, split },
+          );
+        await upload(
+          byLabel[index].filter((photo) => !held(photo)),
+          'train',
+        );
         await upload(byLabel[index].filter(held), 'test');
       }
       const trained = await trainAndWait(client, foldProject);
-      const run = await client.json<{ id: string }>('POST', `/v1/projects/${foldProject}/iterations/${trained.id}/test-runs`, { split: 'test' });
+      const run = await client.json<{ id: string }>(
+        'POST',
+        `/v1/projects/${foldProject}/iterations/${trained.id}/test-runs`,
+        { split: 'test' },
+      );
       const tested = await until(
-        () => client.json<{ status: string; metrics: { accuracy: number } | null; imageCount?: number; error?: unknown }>('GET', `/v1/projects/${foldProject}/iterations/${trained.id}/test-runs/${run.id}`),
+        () =>
+          client.json<{ status: string; metrics: { accuracy: number } | null; imageCount?: number; error?: unknown }>(
+            'GET',
+            `/v1/projects/${foldProject}/iterations/${trained.id}/test-runs/${run.id}`,
+          ),
         (value) => value.status !== 'requested' && value.status !== 'running',
       );
-      if (tested.status !== 'completed' || !tested.metrics) throw new Error(`test run ${tested.status}: ${JSON.stringify(tested.error)}`);
+      if (tested.status !== 'completed' || !tested.metrics)
+        throw new Error(`test run ${tested.status}: ${JSON.stringify(tested.error)}`);
       const count = labels.length * (to - from + 1);
       right += Math.round(tested.metrics.accuracy * count);
       total += count;
     }
-    figures[`${variant.name}: hold-out accuracy (${total} photos, ${folds.length} folds)`] = { value: (right / total) * 100, unit: '%', better: 'higher' };
+    figures[`${variant.name}: hold-out accuracy (${total} photos, ${folds.length} folds)`] = {
+      value: (right / total) * 100,
+      unit: '%',
+      better: 'higher',
+    };
   }
   return { figures, notes };
 }
@@ -154,19 +230,44 @@ async function embeddingRate(): Promise<{ figures: Record<string, Figure>; notes
   const root = join(SAMPLES, 'classification');
   const all = ['Hemlock', 'Japanese Cherry'].flatMap((label) => photos(join(root, label)));
   const size = MOBILENET_V2_NSFWJS.inputSize;
-  const jobs = await Promise.all(all.map(async (photo) => ({ hash: photo.name, pixels: (await decodeResized(photo.bytes, { width: size, height: size }, 3)).pixels })));
+  const jobs = await Promise.all(
+    all.map(async (photo) => ({
+      hash: photo.name,
+      pixels: (await decodeResized(photo.bytes, { width: size, height: size }, 3)).pixels,
+    })),
+  );
   const layer = MOBILENET_V2_NSFWJS.embeddingLayer;
   const dimension = MOBILENET_V2_NSFWJS.featureLayers.find((feature) => feature.name === layer)!.channels;
   const figures: Record<string, Figure> = {};
-  for (const [name, runnerFactory] of [['onnxruntime-node (default)', undefined], [`tfjs ${backend}`, 'tfjs']] as const) {
+  for (const [name, runnerFactory] of [
+    ['onnxruntime-node (default)', undefined],
+    [`tfjs ${backend}`, 'tfjs'],
+  ] as const) {
     const backbone = await loadBackbone(MOBILENET_V2_NSFWJS.id, { runnerFactory });
     try {
       // A first pass warms the runtime up; the second is measured.
-      await computeEmbeddings(backbone, emptyEmbeddingTable({ backbone: 'warm-up', layer, preprocessing: '' }, dimension), jobs.slice(0, 4), [IDENTITY_VIEW], 16);
+      await computeEmbeddings(
+        backbone,
+        emptyEmbeddingTable({ backbone: 'warm-up', layer, preprocessing: '' }, dimension),
+        jobs.slice(0, 4),
+        [IDENTITY_VIEW],
+        16,
+      );
       const started = performance.now();
-      const computed = await computeEmbeddings(backbone, emptyEmbeddingTable({ backbone: backbone.descriptor.id, layer, preprocessing: '' }, dimension), jobs, [IDENTITY_VIEW], 16);
+      const computed = await computeEmbeddings(
+        backbone,
+        emptyEmbeddingTable({ backbone: backbone.descriptor.id, layer, preprocessing: '' }, dimension),
+        jobs,
+        [IDENTITY_VIEW],
+        16,
+      );
       const seconds = (performance.now() - started) / 1000;
-      figures[`embedding rate, MobileNetV2 224 px to ${layer}, ${name}`] = { value: computed / seconds, unit: 'images/s', better: 'higher', goal: 40 };
+      figures[`embedding rate, MobileNetV2 224 px to ${layer}, ${name}`] = {
+        value: computed / seconds,
+        unit: 'images/s',
+        better: 'higher',
+        goal: 40,
+      };
     } finally {
       backbone.dispose();
     }
@@ -178,11 +279,10 @@ const loadBefore = loadavg();
 const product = await startProduct({ env: { BLOB_FSYNC: 'false' } });
 try {
   const sections = [await classification(product), await embeddingRate()];
-  emitResult(
-    'real-photos',
-    Object.assign({}, ...sections.map((section) => section.figures)),
-    [...sections.flatMap((section) => section.notes), `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`],
-  );
+  emitResult('real-photos', Object.assign({}, ...sections.map((section) => section.figures)), [
+    ...sections.flatMap((section) => section.notes),
+    `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+  ]);
 } finally {
   await product.stop();
 }

@@ -80,7 +80,10 @@ function parseArguments(argv: string[]) {
   return {
     quick,
     repeat,
-    only: value('only')?.split(',').map((name) => name.trim().replace(/\.ts$/, '')).filter(Boolean),
+    only: value('only')
+      ?.split(',')
+      .map((name) => name.trim().replace(/\.ts$/, ''))
+      .filter(Boolean),
     out: value('out'),
     skipBuild: argv.includes('--skip-build') || process.env.BENCH_SKIP_BUILD === '1',
   };
@@ -102,7 +105,10 @@ function discoverBenchmarks(): Benchmark[] {
       file: name,
       args: [],
       title: KNOWN[name] ?? name,
-      description: (runAt >= 0 ? lines.slice(0, runAt) : lines).join('\n').trim().replace(/\s*\n\s*/g, ' '),
+      description: (runAt >= 0 ? lines.slice(0, runAt) : lines)
+        .join('\n')
+        .trim()
+        .replace(/\s*\n\s*/g, ' '),
       usage: runAt >= 0 ? lines[runAt].slice('Run:'.length).trim() : `npx tsx bench/${file}`,
       supportsQuick: /isQuick\(|'--quick'/.test(source),
     };
@@ -129,13 +135,17 @@ function discoverBenchmarks(): Benchmark[] {
 /** Runs one benchmark in its own process group; echoes its output and collects its BENCH_RESULT line. */
 function runOnce(benchmark: Benchmark, quick: boolean, timeoutMinutes: number): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, `${benchmark.file}.ts`), ...benchmark.args, ...(quick ? ['--quick'] : [])], {
-    cwd: ROOT,
-    env: { ...process.env, BENCH_SKIP_BUILD: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so that a timeout also stops the api it started.
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(BENCH_DIR, `${benchmark.file}.ts`), ...benchmark.args, ...(quick ? ['--quick'] : [])],
+    {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that a timeout also stops the api it started.
+      detached: true,
+    },
+  );
   running.add(child.pid!);
   let result: BenchResult | undefined;
   const tail: string[] = [];
@@ -165,7 +175,11 @@ function runOnce(benchmark: Benchmark, quick: boolean, timeoutMinutes: number): 
       running.delete(child.pid!);
       const seconds = (performance.now() - started) / 1000;
       if (code === 0 && result) resolve({ result, seconds });
-      else resolve({ seconds, error: `${code === 0 ? 'no BENCH_RESULT line' : `exit ${code ?? signal}`}:\n${tail.join('\n')}` });
+      else
+        resolve({
+          seconds,
+          error: `${code === 0 ? 'no BENCH_RESULT line' : `exit ${code ?? signal}`}:\n${tail.join('\n')}`,
+        });
     });
   });
 }
@@ -199,7 +213,11 @@ function met(figure: Figure, value: number): string {
 function gitCommit(): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).trim() !== '';
     return dirty ? `${commit} (with uncommitted changes)` : commit;
   } catch {
     return 'unknown (not a git checkout)';
@@ -240,7 +258,14 @@ function section(benchmark: Benchmark, runs: Run[], context: { date: string; com
     }
   });
   runs.forEach((run, index) => {
-    if (run.error) notes.push(`**run ${index + 1} failed** (${run.error.split('\n')[0].replace(/:$/, '')}):\n\n  \`\`\`\n${run.error.split('\n').slice(1).map((line) => `  ${line}`).join('\n')}\n  \`\`\``);
+    if (run.error)
+      notes.push(
+        `**run ${index + 1} failed** (${run.error.split('\n')[0].replace(/:$/, '')}):\n\n  \`\`\`\n${run.error
+          .split('\n')
+          .slice(1)
+          .map((line) => `  ${line}`)
+          .join('\n')}\n  \`\`\``,
+      );
   });
   if (notes.length > 0) lines.push('Notes:', '', ...notes.map((note) => `- ${note}`), '');
   lines.push(`<!-- /bench:${benchmark.name} -->`);
@@ -260,9 +285,12 @@ async function main(): Promise<number> {
   const options = parseArguments(process.argv.slice(2));
   const all = discoverBenchmarks();
   const unknown = (options.only ?? []).filter((name) => !all.some((benchmark) => benchmark.name === name));
-  if (unknown.length > 0) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`);
   let selected = options.only ? all.filter((benchmark) => options.only!.includes(benchmark.name)) : all;
-  const withoutServer = process.env.POSTGRES_URL ? [] : selected.filter((benchmark) => benchmark.args.includes('--postgres'));
+  const withoutServer = process.env.POSTGRES_URL
+    ? []
+    : selected.filter((benchmark) => benchmark.args.includes('--postgres'));
   if (withoutServer.length > 0) {
     console.log(`Skipping (set POSTGRES_URL to run them): ${withoutServer.map((b) => b.name).join(', ')}`);
     selected = selected.filter((benchmark) => !withoutServer.includes(benchmark));
@@ -277,7 +305,8 @@ async function main(): Promise<number> {
     console.log('Building the product (npm run build)…');
     buildProduct();
   }
-  if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js'))) throw new Error('dist/apps/api/src/main.js is missing: run npm run build');
+  if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js')))
+    throw new Error('dist/apps/api/src/main.js is missing: run npm run build');
 
   const started = new Date();
   const loadBefore = loadavg();
@@ -288,7 +317,11 @@ async function main(): Promise<number> {
       console.log(`\n▶ ${benchmark.name}${options.quick ? ' --quick' : ''} (run ${repeat} of ${options.repeat})`);
       const run = await runOnce(benchmark, options.quick, options.quick ? 10 : 90);
       runs.get(benchmark.name)!.push(run);
-      console.log(run.error ? `✗ ${benchmark.name} failed after ${run.seconds.toFixed(0)} s: ${run.error}` : `✓ ${benchmark.name} in ${run.seconds.toFixed(0)} s`);
+      console.log(
+        run.error
+          ? `✗ ${benchmark.name} failed after ${run.seconds.toFixed(0)} s: ${run.error}`
+          : `✓ ${benchmark.name} in ${run.seconds.toFixed(0)} s`,
+      );
       if (run.error) break; // a failing benchmark fails again: don't spend the repeats on it
     }
   }
@@ -301,7 +334,8 @@ async function main(): Promise<number> {
   for (const [name, benchmarkRuns] of runs) {
     for (const run of benchmarkRuns) {
       const backend = run.result?.info?.backend;
-      if (backend && !backends.get(backend)?.includes(name)) backends.set(backend, [...(backends.get(backend) ?? []), name]);
+      if (backend && !backends.get(backend)?.includes(name))
+        backends.set(backend, [...(backends.get(backend) ?? []), name]);
     }
   }
   const cpu = cpus();
@@ -310,7 +344,7 @@ async function main(): Promise<number> {
     '',
     options.quick
       ? '**Quick mode** (`npm run bench -- --quick`): small data sets and one run each, a smoke test that the benchmarks run. ' +
-        'These are not the product\'s figures.'
+        "These are not the product's figures."
       : 'Written by `npm run bench` (`bench/run.ts`): every benchmark under `bench/` drives the built product (or, for the ' +
         'engine, libs/ml) as a client would, in its own process, and each figure is the **median** of its runs (all runs are listed). ' +
         'Do not edit by hand: run `npm run bench` again (`-- --only <name>` to rerun one benchmark; the README says more).',
@@ -332,7 +366,12 @@ async function main(): Promise<number> {
     `A load average above ${cpu.length} (the core count) means other work competed for the cores during the run: figures taken ` +
       'then are lower bounds. Goals are from the issues that set them; "met?" compares the median with the goal.',
   ];
-  const sections = new Map(selected.map((benchmark) => [benchmark.name, section(benchmark, runs.get(benchmark.name)!, { date, commit, quick: options.quick })]));
+  const sections = new Map(
+    selected.map((benchmark) => [
+      benchmark.name,
+      section(benchmark, runs.get(benchmark.name)!, { date, commit, quick: options.quick }),
+    ]),
+  );
   const report = [header.join('\n')];
   const file = options.out ?? (options.quick ? undefined : REPORT);
   const existing = file && existsSync(file) ? readFileSync(file, 'utf8') : '';

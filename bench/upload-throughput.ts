@@ -9,7 +9,7 @@
  * Run: npx tsx bench/upload-throughput.ts [--quick] [--postgres] [--images 2000] [--batch 100] [--parallel 1]
  */
 import { loadavg } from 'node:os';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { benchDatabase, isPostgresMode } from './support/postgres.js';
 import { BenchClient, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
@@ -27,7 +27,9 @@ const averageBytes = images.reduce((sum, image) => sum + image.length, 0) / imag
 
 const loadBefore = loadavg();
 const postgres = isPostgresMode() ? await benchDatabase() : undefined;
-const product = await startProduct({ env: { BLOB_FSYNC: fsync ? 'true' : 'false', POSTGRES_URL: postgres?.url ?? '' } });
+const product = await startProduct({
+  env: { BLOB_FSYNC: fsync ? 'true' : 'false', POSTGRES_URL: postgres?.url ?? '' },
+});
 try {
   const client = await BenchClient.register(product.base);
   const projectId = await client.createProject('upload throughput', ['cat']);
@@ -55,7 +57,8 @@ try {
   const seconds = (performance.now() - started) / 1000;
 
   const analysis = await client.json<{ imageCount: number }>('GET', `/v1/projects/${projectId}/analysis`);
-  if (analysis.imageCount !== total + batchSize) throw new Error(`expected ${total + batchSize} images, the analysis counts ${analysis.imageCount}`);
+  if (analysis.imageCount !== total + batchSize)
+    throw new Error(`expected ${total + batchSize} images, the analysis counts ${analysis.imageCount}`);
 
   emitResult(
     postgres ? 'upload-throughput-postgres' : 'upload-throughput',

@@ -19,11 +19,13 @@ import { emitResult, isQuick, loadAverages, median } from './support/result.js';
 // The built modules: their worker threads run the built .js files, as in the product.
 buildProduct();
 const fromDist = (path: string) => import(pathToFileURL(join(ROOT, 'dist', path)).href);
-const { extractFrames } = (await fromDist('libs/datasets/src/slices/upload-video/video-frames.js')) as typeof import('../libs/datasets/src/slices/upload-video/video-frames.js');
-const { predictOnThread } = (await fromDist('libs/evaluation/src/worker/test-run-thread.js')) as typeof import('../libs/evaluation/src/worker/test-run-thread.js');
-const { VideoModelThread } = (await fromDist('libs/deployments/src/slices/predict-video/video-model-thread.js')) as typeof import('../libs/deployments/src/slices/predict-video/video-model-thread.js');
-const { getArchitecture, selectBackend, serializeModel } = (await fromDist('libs/ml/src/index.js')) as typeof import('../libs/ml/src/index.js');
-const { packModel } = (await fromDist('libs/training/src/model/model-archive.js')) as typeof import('../libs/training/src/model/model-archive.js');
+const { extractFrames } = (await fromDist('libs/datasets/src/index.js')) as typeof import('@diyml/datasets');
+const { predictOnThread } = (await fromDist('libs/evaluation/src/index.js')) as typeof import('@diyml/evaluation');
+const { VideoModelThread } = (await fromDist('libs/deployments/src/index.js')) as typeof import('@diyml/deployments');
+const { getArchitecture, selectBackend, serializeModel } = (await fromDist(
+  'libs/ml/src/index.js',
+)) as typeof import('@diyml/ml');
+const { packModel } = (await fromDist('libs/training/src/index.js')) as typeof import('@diyml/training');
 
 const SECONDS = isQuick() ? 10 : 30;
 const FRAMES_PER_SECOND = 5;
@@ -31,12 +33,31 @@ const RUNS = isQuick() ? 1 : 3;
 
 const folder = mkdtempSync(join(tmpdir(), 'diyml-bench-video-'));
 const videoPath = join(folder, 'video.mp4');
-execFileSync(ffmpegInstaller.path, ['-v', 'error', '-f', 'lavfi', '-i', `testsrc=duration=${SECONDS}:size=160x120:rate=10`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', videoPath]);
-const frames = (await extractFrames(readFileSync(videoPath), FRAMES_PER_SECOND, 10_000)).map((frame) => new Uint8Array(frame.png));
+execFileSync(ffmpegInstaller.path, [
+  '-v',
+  'error',
+  '-f',
+  'lavfi',
+  '-i',
+  `testsrc=duration=${SECONDS}:size=160x120:rate=10`,
+  '-c:v',
+  'libx264',
+  '-pix_fmt',
+  'yuv420p',
+  videoPath,
+]);
+const frames = (await extractFrames(readFileSync(videoPath), FRAMES_PER_SECOND, 10_000)).map(
+  (frame) => new Uint8Array(frame.png),
+);
 rmSync(folder, { recursive: true, force: true });
 
 await selectBackend();
-const built = await getArchitecture('small-cnn', 'classification').build({ imageSize: { width: 64, height: 64 }, channels: 3, labelCount: 3, seed: 1 });
+const built = await getArchitecture('small-cnn', 'classification').build({
+  imageSize: { width: 64, height: 64 },
+  channels: 3,
+  labelCount: 3,
+  seed: 1,
+});
 const serialized = await serializeModel(built.model, {
   format: 'diyml',
   version: 1,
@@ -88,7 +109,14 @@ emitResult(
   {
     'model load once, whole video': { value: once, unit: 'ms', better: 'lower' },
     'model load per chunk (before), whole video': { value: perChunk, unit: 'ms', better: 'lower' },
-    'frames per second, model loaded once': { value: (frames.length / once) * 1000, unit: 'frames/s', better: 'higher' },
+    'frames per second, model loaded once': {
+      value: (frames.length / once) * 1000,
+      unit: 'frames/s',
+      better: 'higher',
+    },
   },
-  [`${frames.length} frames of a ${SECONDS} s video at ${FRAMES_PER_SECOND} frames/s, ${chunks.length} chunks; median of ${RUNS} runs`, `load average ${loadAverages(loadavg())}`],
+  [
+    `${frames.length} frames of a ${SECONDS} s video at ${FRAMES_PER_SECOND} frames/s, ${chunks.length} chunks; median of ${RUNS} runs`,
+    `load average ${loadAverages(loadavg())}`,
+  ],
 );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 if (await redisIsReachable()) {
@@ -9,7 +9,11 @@ if (await redisIsReachable()) {
 
     beforeAll(async () => {
       // Two apis sharing one Redis namespace, as two replicas behind a load balancer would.
-      const settings = { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-test-${randomUUID()}`, AUTH_FAILURES_PER_ACCOUNT: '3' };
+      const settings = {
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: `diyml-test-${randomUUID()}`,
+        AUTH_FAILURES_PER_ACCOUNT: '3',
+      };
       replicas.push(await startTestApp({ settings }), await startTestApp({ settings }));
     });
     afterAll(async () => {

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeededRandom } from '../libs/ml/src/index.js';
-import { barsImage } from '../libs/ml/src/testing/synthetic-images.js';
-import { tinyBackboneDescriptor } from '../libs/ml/src/testing/tiny-backbone.js';
+import { SeededRandom } from '@diyml/ml';
+import { barsImage } from '@diyml/ml/testing/synthetic-images.js';
+import { tinyBackboneDescriptor } from '@diyml/ml/testing/tiny-backbone.js';
 import { ApiClient } from './support/api-client.js';
 import { startBackboneHost } from './support/backbone-host.js';
 import { BLUE, colouredSquares, encodePng, RED, squareScenes } from './support/generated-images.js';
@@ -25,7 +25,11 @@ describe('pretrained backbones over HTTP', () => {
 
   beforeAll(async () => {
     host = await startBackboneHost('tiny-url', ({ url, sha256: sums }) => [
-      tinyBackboneDescriptor('tiny-tampered', { kind: 'url', url, sha256: { ...sums, 'weights.bin': sha256('something else') } }),
+      tinyBackboneDescriptor('tiny-tampered', {
+        kind: 'url',
+        url,
+        sha256: { ...sums, 'weights.bin': sha256('something else') },
+      }),
       tinyBackboneDescriptor('tiny-offline', { kind: 'url', url: 'http://127.0.0.1:9/model.json', sha256: sums }),
     ]);
     testApp = await startTestApp({ settings: { BACKBONES_FILE: host.backbonesFile } });
@@ -42,15 +46,27 @@ describe('pretrained backbones over HTTP', () => {
   it('lists the backbones: the MobileNetV2 shipped in nsfwjs by default, and those configured by URL', async () => {
     const response = await client.http.get('/v1/backbones').set('Authorization', client.auth).expect(200);
     const mobilenet = response.body.find((backbone: { id: string }) => backbone.id === 'mobilenet-v2');
-    expect(mobilenet).toMatchObject({ isDefault: true, inputSize: 224, inputRange: [0, 1], embeddingLayer: 'block_13_expand_relu', source: { kind: 'npm-package', package: 'nsfwjs' } });
+    expect(mobilenet).toMatchObject({
+      isDefault: true,
+      inputSize: 224,
+      inputRange: [0, 1],
+      embeddingLayer: 'block_13_expand_relu',
+      source: { kind: 'npm-package', package: 'nsfwjs' },
+    });
     expect(mobilenet.featureLayers).toContainEqual({ name: 'block_13_expand_relu', stride: 16, channels: 576 });
-    expect(response.body.find((backbone: { id: string }) => backbone.id === 'tiny-url')).toMatchObject({ isDefault: false, source: { kind: 'url' } });
+    expect(response.body.find((backbone: { id: string }) => backbone.id === 'tiny-url')).toMatchObject({
+      isDefault: false,
+      source: { kind: 'url' },
+    });
     await client.http.get('/v1/backbones').expect(401);
   });
 
   it('defaults new classification projects to the architecture chosen from the data', async () => {
     const project = await client.createProject('classification', ['a', 'b']);
-    const config = await client.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', client.auth).expect(200);
+    const config = await client.http
+      .get(`/v1/projects/${project.id}/training-config`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(config.body).toMatchObject({ architecture: 'auto', backbone: null });
   });
 
@@ -60,7 +76,9 @@ describe('pretrained backbones over HTTP', () => {
     expect(unknown.body).toMatchObject({ code: 'UNKNOWN_BACKBONE', details: [{ field: 'backbone' }] });
     expect(unknown.body.details[0].known).toEqual(expect.arrayContaining(['mobilenet-v2', 'tiny-url']));
 
-    const tampered = await put(project.id, { architecture: 'backbone-classifier', backbone: 'tiny-tampered' }).expect(422);
+    const tampered = await put(project.id, { architecture: 'backbone-classifier', backbone: 'tiny-tampered' }).expect(
+      422,
+    );
     expect(tampered.body.code).toBe('BACKBONE_CHECKSUM_MISMATCH');
     expect(tampered.body.message).toContain('weights.bin');
 
@@ -68,7 +86,10 @@ describe('pretrained backbones over HTTP', () => {
     expect(offline.body.code).toBe('BACKBONE_DOWNLOAD_FAILED');
     expect(offline.body.message).toContain('http://127.0.0.1:9/model.json');
 
-    const config = await client.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', client.auth).expect(200);
+    const config = await client.http
+      .get(`/v1/projects/${project.id}/training-config`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(config.body.backbone).toBeNull();
   });
 
@@ -84,7 +105,10 @@ describe('pretrained backbones over HTTP', () => {
       .send({ trainingConfig: { architecture: 'backbone-classifier', backbone: 'tiny-offline' } })
       .expect(422);
     expect(response.body.code).toBe('BACKBONE_DOWNLOAD_FAILED');
-    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    const iterations = await client.http
+      .get(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toHaveLength(0);
   });
 
@@ -93,16 +117,28 @@ describe('pretrained backbones over HTTP', () => {
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
     await client.upload(project.id, await bars('horizontal', 5, 11), { label: 'horizontal' }, 'h');
     await client.upload(project.id, await bars('vertical', 5, 12), { label: 'vertical' }, 'v');
-    const queue = (trainingConfig: Record<string, unknown>) => client.http.post(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).send({ trainingConfig });
+    const queue = (trainingConfig: Record<string, unknown>) =>
+      client.http
+        .post(`/v1/projects/${project.id}/iterations`)
+        .set('Authorization', client.auth)
+        .send({ trainingConfig });
 
     const fromScratch = await queue({ fineTune: 1 }).expect(422);
-    expect(fromScratch.body).toMatchObject({ code: 'FINE_TUNE_UNSUPPORTED', details: [{ field: 'trainingConfig.fineTune' }] });
+    expect(fromScratch.body).toMatchObject({
+      code: 'FINE_TUNE_UNSUPPORTED',
+      details: [{ field: 'trainingConfig.fineTune' }],
+    });
     expect(fromScratch.body.message).toContain('small-cnn');
     const tooMany = await queue({ architecture: 'backbone-classifier', backbone: 'tiny-url', fineTune: 2 }).expect(422);
     expect(tooMany.body.message).toContain('this backbone has 1 block(s) to fine-tune');
     const outOfRange = await queue({ fineTune: 5 }).expect(400);
-    expect(outOfRange.body.details).toEqual([{ field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] }]);
-    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    expect(outOfRange.body.details).toEqual([
+      { field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] },
+    ]);
+    const iterations = await client.http
+      .get(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toHaveLength(0);
   });
 
@@ -110,8 +146,12 @@ describe('pretrained backbones over HTTP', () => {
   async function embeddedInBackground(projectId: string, images: number) {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const response = await client.http.get(`/v1/projects/${projectId}/embeddings`).set('Authorization', client.auth).expect(200);
-      if (response.body.items.some((table: { imageCount: number }) => table.imageCount >= images)) return response.body.items;
+      const response = await client.http
+        .get(`/v1/projects/${projectId}/embeddings`)
+        .set('Authorization', client.auth)
+        .expect(200);
+      if (response.body.items.some((table: { imageCount: number }) => table.imageCount >= images))
+        return response.body.items;
       if (Date.now() > deadline) throw new Error(`background embeddings: ${JSON.stringify(response.body)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -129,19 +169,38 @@ describe('pretrained backbones over HTTP', () => {
 
     const queued = await client.train(project.id);
     const iteration = await client.waitForIteration(project.id, queued.id);
-    expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', trainingConfig: { architecture: 'backbone-classifier', backbone: 'tiny-url' } });
+    expect(iteration).toMatchObject({
+      status: 'completed',
+      architecture: 'backbone-classifier',
+      trainingConfig: { architecture: 'backbone-classifier', backbone: 'tiny-url' },
+    });
     expect(iteration.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
     // 32 training photos in 4 views and 8 validation photos plain, all from the background table.
     expect(iteration.embeddings).toMatchObject({ computed: 0, reused: 32 * 4 + 8 });
 
-    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
-    for (const [orientation, seed] of [['vertical', 50], ['horizontal', 51]] as const) {
+    const deployment = await client.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId: queued.id })
+      .expect(201);
+    for (const [orientation, seed] of [
+      ['vertical', 50],
+      ['horizontal', 51],
+    ] as const) {
       const [image] = await bars(orientation, 1, seed);
-      const prediction = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(image).expect(200);
+      const prediction = await testApp.http
+        .post(`/v1/predict/${deployment.body.id}`)
+        .set('Content-Type', 'image/png')
+        .set('X-Api-Key', deployment.body.apiKey)
+        .send(image)
+        .expect(200);
       expect(prediction.body.predictions[0].label).toBe(orientation);
     }
 
-    const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`).set('Authorization', client.auth).expect(202);
+    const reproduction = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`)
+      .set('Authorization', client.auth)
+      .expect(202);
     const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
     expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: 32 * 4 + 8 });
@@ -183,7 +242,10 @@ describe('pretrained backbones over HTTP', () => {
 
   it('tests a backbone model from cached embeddings: photos embedded for one test run are not embedded again', async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
-    await client.configureTraining(project.id, { backbone: 'tiny-url', augmentation: { horizontalFlip: false, cropScale: 1 } });
+    await client.configureTraining(project.id, {
+      backbone: 'tiny-url',
+      augmentation: { horizontalFlip: false, cropScale: 1 },
+    });
     await client.upload(project.id, await bars('horizontal', 12, 21), { label: 'horizontal' }, 'h');
     await client.upload(project.id, await bars('vertical', 12, 22), { label: 'vertical' }, 'v');
     await client.upload(project.id, await bars('horizontal', 2, 23), { label: 'horizontal', split: 'test' }, 'test-h');
@@ -204,11 +266,18 @@ describe('pretrained backbones over HTTP', () => {
 
     // The test split was embedded in the background after its upload.
     await embeddedInBackground(project.id, 28);
-    const split = await runToEnd(client.http.post(runs).set('Authorization', client.auth).send({ split: 'test' }).expect(202));
+    const split = await runToEnd(
+      client.http.post(runs).set('Authorization', client.auth).send({ split: 'test' }).expect(202),
+    );
     expect(split).toMatchObject({ status: 'completed', imageCount: 4, embeddings: { computed: 0, reused: 4 } });
 
-    const photos = [...(await bars('horizontal', 3, 25)), ...(await bars('vertical', 3, 26))].map((bytes, i) => ({ name: `${i < 3 ? 'h' : 'v'}${i}.png`, bytes }));
-    const labels = JSON.stringify(Object.fromEntries(photos.map((photo) => [photo.name, photo.name.startsWith('h') ? 'horizontal' : 'vertical'])));
+    const photos = [...(await bars('horizontal', 3, 25)), ...(await bars('vertical', 3, 26))].map((bytes, i) => ({
+      name: `${i < 3 ? 'h' : 'v'}${i}.png`,
+      bytes,
+    }));
+    const labels = JSON.stringify(
+      Object.fromEntries(photos.map((photo) => [photo.name, photo.name.startsWith('h') ? 'horizontal' : 'vertical'])),
+    );
     const uploadRun = () => {
       let request = client.http.post(runs).set('Authorization', client.auth);
       for (const photo of photos) request = request.attach('images', photo.bytes, photo.name);
@@ -220,14 +289,27 @@ describe('pretrained backbones over HTTP', () => {
     await embeddedInBackground(project.id, 34);
     const second = await runToEnd(uploadRun());
     expect(second).toMatchObject({ status: 'completed', embeddings: { computed: 0, reused: 6 } });
-    const results = (run: { predictions: { imageUrl: string }[] }) => run.predictions.map(({ imageUrl, ...result }) => result);
+    const results = (run: { predictions: { imageUrl: string }[] }) =>
+      run.predictions.map(({ imageUrl, ...result }) => result);
     expect(results(second)).toEqual(results(first));
 
     // The head on cached embeddings predicts what the deployed model predicts from the photos.
-    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId }).expect(201);
+    const deployment = await client.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId })
+      .expect(201);
     for (const [index, photo] of photos.entries()) {
-      const response = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(photo.bytes).expect(200);
-      expect(first.predictions[index]).toMatchObject({ filename: photo.name, predicted: response.body.predictions[0].label });
+      const response = await testApp.http
+        .post(`/v1/predict/${deployment.body.id}`)
+        .set('Content-Type', 'image/png')
+        .set('X-Api-Key', deployment.body.apiKey)
+        .send(photo.bytes)
+        .expect(200);
+      expect(first.predictions[index]).toMatchObject({
+        filename: photo.name,
+        predicted: response.body.predictions[0].label,
+      });
       expect(first.predictions[index].confidence).toBeCloseTo(response.body.predictions[0].probability, 3);
     }
 
@@ -238,34 +320,59 @@ describe('pretrained backbones over HTTP', () => {
     const suggestions = `/v1/projects/${project.id}/iterations/${iterationId}/suggestions`;
     const requested = await client.http.post(suggestions).set('Authorization', client.auth).send({}).expect(202);
     const deadline = Date.now() + 60_000;
-    while ((await client.http.get(`${suggestions}/runs/${requested.body.id}`).set('Authorization', client.auth).expect(200)).body.status === 'requested') {
+    while (
+      (await client.http.get(`${suggestions}/runs/${requested.body.id}`).set('Authorization', client.auth).expect(200))
+        .body.status === 'requested'
+    ) {
       if (Date.now() > deadline) throw new Error('suggestion run still requested after 60 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const suggested = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items as { imageId: string; predictions: { label: string }[] }[];
+    const suggested = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items as {
+      imageId: string;
+      predictions: { label: string }[];
+    }[];
     expect(suggested.map((suggestion) => suggestion.imageId).sort()).toEqual(unlabeled.map((item) => item.id).sort());
     for (const [index, item] of unlabeled.entries()) {
-      const response = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(unlabeledPhotos[index]).expect(200);
-      expect(suggested.find((suggestion) => suggestion.imageId === item.id)!.predictions[0].label).toBe(response.body.predictions[0].label);
+      const response = await testApp.http
+        .post(`/v1/predict/${deployment.body.id}`)
+        .set('Content-Type', 'image/png')
+        .set('X-Api-Key', deployment.body.apiKey)
+        .send(unlabeledPhotos[index])
+        .expect(200);
+      expect(suggested.find((suggestion) => suggestion.imageId === item.id)!.predictions[0].label).toBe(
+        response.body.predictions[0].label,
+      );
     }
-    const [after] = (await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth).expect(200)).body.items;
+    const [after] = (
+      await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth).expect(200)
+    ).body.items;
     expect(after).toMatchObject({ imageCount: 36, updatedAt: table.updatedAt });
   }, 180_000);
 
-  it('embeds a project\'s photos again on the backbone a new training configuration names', async () => {
+  it("embeds a project's photos again on the backbone a new training configuration names", async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
     await client.upload(project.id, await bars('horizontal', 3, 9), { label: 'horizontal' }, 'h');
     await client.upload(project.id, await bars('vertical', 3, 10), { label: 'vertical' }, 'v');
-    const before = await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth).expect(200);
+    const before = await client.http
+      .get(`/v1/projects/${project.id}/embeddings`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(before.body.items).toEqual([]);
 
-    await client.configureTraining(project.id, { architecture: 'backbone-classifier', backbone: 'tiny-url', augmentation: { horizontalFlip: false } });
+    await client.configureTraining(project.id, {
+      architecture: 'backbone-classifier',
+      backbone: 'tiny-url',
+      augmentation: { horizontalFlip: false },
+    });
     const [table] = await embeddedInBackground(project.id, 6);
     expect(table).toMatchObject({ backbone: 'tiny-url', imageCount: 6 });
     await client.http.get(`/v1/projects/${project.id}/embeddings`).expect(401);
     const stranger = await registerAndLogIn(testApp);
-    const hidden = await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', stranger.auth).expect(404);
+    const hidden = await client.http
+      .get(`/v1/projects/${project.id}/embeddings`)
+      .set('Authorization', stranger.auth)
+      .expect(404);
     expect(hidden.body.code).toBe('PROJECT_NOT_FOUND');
   }, 60_000);
 
@@ -274,16 +381,35 @@ describe('pretrained backbones over HTTP', () => {
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
     await client.upload(project.id, await bars('horizontal', 12, 7), { label: 'horizontal' }, 'h');
     await client.upload(project.id, await bars('vertical', 12, 8), { label: 'vertical' }, 'v');
-    const base = await client.waitForIteration(project.id, (await client.train(project.id, { architecture: 'small-cnn', imageSize: 32, epochs: 2 })).id);
+    const base = await client.waitForIteration(
+      project.id,
+      (await client.train(project.id, { architecture: 'small-cnn', imageSize: 32, epochs: 2 })).id,
+    );
     expect(base.status).toBe('completed');
 
     const queued = await client.train(project.id, { architecture: 'backbone-classifier', baseIterationId: base.id });
     const iteration = await client.waitForIteration(project.id, queued.id);
-    expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', baseModelSha256: base.model.sha256 });
-    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
+    expect(iteration).toMatchObject({
+      status: 'completed',
+      architecture: 'backbone-classifier',
+      baseModelSha256: base.model.sha256,
+    });
+    const deployment = await client.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId: queued.id })
+      .expect(201);
     const [image] = await bars('vertical', 1, 60);
-    const prediction = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.body.apiKey).send(image).expect(200);
-    expect(prediction.body.predictions.map((p: { label: string }) => p.label).sort()).toEqual(['horizontal', 'vertical']);
+    const prediction = await testApp.http
+      .post(`/v1/predict/${deployment.body.id}`)
+      .set('Content-Type', 'image/png')
+      .set('X-Api-Key', deployment.body.apiKey)
+      .send(image)
+      .expect(200);
+    expect(prediction.body.predictions.map((p: { label: string }) => p.label).sort()).toEqual([
+      'horizontal',
+      'vertical',
+    ]);
   }, 120_000);
 
   it('keeps small-cnn for tiny images', async () => {
@@ -292,7 +418,11 @@ describe('pretrained backbones over HTTP', () => {
     await client.upload(project.id, await colouredSquares(BLUE, 6, 6), { label: 'blue' }, 'blue');
     const queued = await client.train(project.id, { epochs: 1 });
     const iteration = await client.waitForIteration(project.id, queued.id);
-    expect(iteration).toMatchObject({ status: 'completed', architecture: 'small-cnn', trainingConfig: { architecture: 'small-cnn' } });
+    expect(iteration).toMatchObject({
+      status: 'completed',
+      architecture: 'small-cnn',
+      trainingConfig: { architecture: 'small-cnn' },
+    });
     expect(existsSync(join(testApp.dataDir, 'backbones', 'mobilenet-v2'))).toBe(false);
   });
 });

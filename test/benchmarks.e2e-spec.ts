@@ -25,7 +25,11 @@ const EXPECTED: Record<string, RegExp[]> = {
   'images-list-under-load': [/^throughput$/, /^latency p99$/, /^throughput \(label and split filter\)$/],
   'ml-training-throughput': [/^small-cnn 28×28 grayscale, wasm backend$/, /^small-cnn 28×28 grayscale, cpu backend$/],
   'event-log': [/^append rate/, /^replay rate/],
-  'backbone-embedding': [/^MobileNetV2 224 px to out_relu, onnxruntime-node .*, batch 8$/, /^MobileNetV2 224 px to out_relu, tfjs wasm, batch 8$/, /^one image, forward pass to \S+, onnxruntime-node/],
+  'backbone-embedding': [
+    /^MobileNetV2 224 px to out_relu, onnxruntime-node .*, batch 8$/,
+    /^MobileNetV2 224 px to out_relu, tfjs wasm, batch 8$/,
+    /^one image, forward pass to \S+, onnxruntime-node/,
+  ],
 };
 
 /** The figure rows (name → median cell) of each `<!-- bench:name -->` section of the report. */
@@ -46,48 +50,57 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
  * `npm run bench -- --quick` as CI runs it: a smoke test that every benchmark still runs against the built
  * product and reports its figures. No timing is asserted: this machine's speed is not the point here.
  */
-(built ? describe : describe.skip)(`npm run bench -- --quick${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`, () => {
-  it('runs every benchmark and reports every figure with a number, leaving BENCHMARKS.md alone', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'diyml-bench-test-'));
-    const out = join(dir, 'quick.md');
-    const report = join(ROOT, 'BENCHMARKS.md');
-    const before = existsSync(report) ? statSync(report).mtimeMs : undefined;
-    try {
-      let output = '';
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
-          cwd: ROOT,
-          // The PostgreSQL variants (run when POSTGRES_URL is set) would double the time: they are run by hand.
-          env: { ...process.env, BENCH_SKIP_BUILD: '1', POSTGRES_URL: '' },
-          stdio: ['ignore', 'pipe', 'pipe'],
+(built ? describe : describe.skip)(
+  `npm run bench -- --quick${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`,
+  () => {
+    it('runs every benchmark and reports every figure with a number, leaving BENCHMARKS.md alone', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'diyml-bench-test-'));
+      const out = join(dir, 'quick.md');
+      const report = join(ROOT, 'BENCHMARKS.md');
+      const before = existsSync(report) ? statSync(report).mtimeMs : undefined;
+      try {
+        let output = '';
+        const code = await new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out], {
+            cwd: ROOT,
+            // The PostgreSQL variants (run when POSTGRES_URL is set) would double the time: they are run by hand.
+            env: { ...process.env, BENCH_SKIP_BUILD: '1', POSTGRES_URL: '' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          child.once('close', resolve);
         });
-        child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.once('close', resolve);
-      });
-      if (code !== 0) throw new Error(`bench/run.ts --quick exited ${code}:\n${output.slice(-4000)}`);
+        if (code !== 0) throw new Error(`bench/run.ts --quick exited ${code}:\n${output.slice(-4000)}`);
 
-      const markdown = readFileSync(out, 'utf8');
-      expect(markdown).toMatch(/\| CPU \| \d+ cores × /);
-      expect(markdown).toMatch(/\| memory \| [\d.]+ GiB \|/);
-      expect(markdown).toContain(`| Node | ${process.version}`);
-      expect(markdown).toMatch(/\| tfjs backend \| (wasm|cpu|tensorflow) /);
-      const sections = parseReport(markdown);
-      for (const [benchmark, rows] of sections) {
-        expect({ benchmark, figures: rows.size > 0 }).toEqual({ benchmark, figures: true });
-        for (const [name, median] of rows) expect({ benchmark, name, median: Number.isFinite(Number(median)) }).toEqual({ benchmark, name, median: true });
-      }
-      for (const [benchmark, patterns] of Object.entries(EXPECTED)) {
-        const rows = sections.get(benchmark);
-        if (!rows) throw new Error(`no section for ${benchmark} in:\n${markdown}`);
-        for (const pattern of patterns) {
-          const name = [...rows.keys()].find((row) => pattern.test(row));
-          if (!name) throw new Error(`${benchmark}: no figure matching ${pattern} among ${[...rows.keys()].join('; ')}`);
+        const markdown = readFileSync(out, 'utf8');
+        expect(markdown).toMatch(/\| CPU \| \d+ cores × /);
+        expect(markdown).toMatch(/\| memory \| [\d.]+ GiB \|/);
+        expect(markdown).toContain(`| Node | ${process.version}`);
+        expect(markdown).toMatch(/\| tfjs backend \| (wasm|cpu|tensorflow) /);
+        const sections = parseReport(markdown);
+        for (const [benchmark, rows] of sections) {
+          expect({ benchmark, figures: rows.size > 0 }).toEqual({ benchmark, figures: true });
+          for (const [name, median] of rows)
+            expect({ benchmark, name, median: Number.isFinite(Number(median)) }).toEqual({
+              benchmark,
+              name,
+              median: true,
+            });
         }
+        for (const [benchmark, patterns] of Object.entries(EXPECTED)) {
+          const rows = sections.get(benchmark);
+          if (!rows) throw new Error(`no section for ${benchmark} in:\n${markdown}`);
+          for (const pattern of patterns) {
+            const name = [...rows.keys()].find((row) => pattern.test(row));
+            if (!name)
+              throw new Error(`${benchmark}: no figure matching ${pattern} among ${[...rows.keys()].join('; ')}`);
+          }
+        }
+        expect(existsSync(report) ? statSync(report).mtimeMs : undefined).toBe(before);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      expect(existsSync(report) ? statSync(report).mtimeMs : undefined).toBe(before);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 420_000);
-});
+    }, 420_000);
+  },
+);

@@ -61,7 +61,9 @@ describe('Custom Vision SDK operations against diyml', () => {
     await testApp.app.listen(0, '127.0.0.1');
     const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    token = (await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
+    token = (
+      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)
+    ).body.token;
     trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
     predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': token } }), endpoint);
   });
@@ -80,16 +82,27 @@ describe('Custom Vision SDK operations against diyml', () => {
 
     it('getDomains: lists the classification and detection domains', async () => {
       const domains = await trainer.getDomains();
-      expect(domains.map((domain) => domain.id)).toEqual(expect.arrayContaining([CLASSIFICATION_DOMAIN, DETECTION_DOMAIN]));
+      expect(domains.map((domain) => domain.id)).toEqual(
+        expect.arrayContaining([CLASSIFICATION_DOMAIN, DETECTION_DOMAIN]),
+      );
     });
 
     it('getDomain: one domain with its type', async () => {
-      expect(await trainer.getDomain(CLASSIFICATION_DOMAIN)).toMatchObject({ id: CLASSIFICATION_DOMAIN, type: 'Classification' });
+      expect(await trainer.getDomain(CLASSIFICATION_DOMAIN)).toMatchObject({
+        id: CLASSIFICATION_DOMAIN,
+        type: 'Classification',
+      });
     });
 
     it('createProject: a Multiclass classification project', async () => {
-      const project = await trainer.createProject('SDK squares', { domainId: CLASSIFICATION_DOMAIN, classificationType: 'Multiclass' });
-      expect(project).toMatchObject({ name: 'SDK squares', settings: { domainId: CLASSIFICATION_DOMAIN, classificationType: 'Multiclass' } });
+      const project = await trainer.createProject('SDK squares', {
+        domainId: CLASSIFICATION_DOMAIN,
+        classificationType: 'Multiclass',
+      });
+      expect(project).toMatchObject({
+        name: 'SDK squares',
+        settings: { domainId: CLASSIFICATION_DOMAIN, classificationType: 'Multiclass' },
+      });
       projectId = project.id!;
     });
 
@@ -115,7 +128,11 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
 
     it('getTags: the tags with their image counts', async () => {
-      expect((await trainer.getTags(projectId)).map((tag) => [tag.name, tag.imageCount]).sort()).toEqual([['blue', 0], ['red', 0], ['spare', 0]]);
+      expect((await trainer.getTags(projectId)).map((tag) => [tag.name, tag.imageCount]).sort()).toEqual([
+        ['blue', 0],
+        ['red', 0],
+        ['spare', 0],
+      ]);
     });
 
     it('getTag: one tag', async () => {
@@ -123,7 +140,9 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
 
     it('updateTag: renames a tag', async () => {
-      expect((await trainer.updateTag(projectId, spare.id!, { name: 'green', description: '', type: 'Regular' })).name).toBe('green');
+      expect(
+        (await trainer.updateTag(projectId, spare.id!, { name: 'green', description: '', type: 'Regular' })).name,
+      ).toBe('green');
     });
 
     it('createImagesFromData: one multipart image, tagged', async () => {
@@ -136,7 +155,10 @@ describe('Custom Vision SDK operations against diyml', () => {
       const summary = await trainer.createImagesFromFiles(projectId, {
         tagIds: [red.id!],
         metadata: { source: 'files' },
-        images: Array.from({ length: 9 }, (_, index) => ({ name: `red-${index + 1}.png`, contents: files.get(`red-${index + 1}.png`)! })),
+        images: Array.from({ length: 9 }, (_, index) => ({
+          name: `red-${index + 1}.png`,
+          contents: files.get(`red-${index + 1}.png`)!,
+        })),
       });
       expect(summary.isBatchSuccessful).toBe(true);
       expect(summary.images![0].image!.metadata).toEqual({ source: 'files' });
@@ -160,7 +182,10 @@ describe('Custom Vision SDK operations against diyml', () => {
       const statuses = summary.images!.map((entry) => entry.status);
       expect(statuses.slice(0, 18)).toEqual(Array(18).fill('OK'));
       expect(statuses.slice(18)).toEqual(['ErrorSource', 'ErrorSource', 'ErrorSource']);
-      expect(summary.images![0]).toMatchObject({ sourceUrl: `${served}/blue-0.png`, image: { tags: [{ tagName: 'blue' }], metadata: { source: 'urls' } } });
+      expect(summary.images![0]).toMatchObject({
+        sourceUrl: `${served}/blue-0.png`,
+        image: { tags: [{ tagName: 'blue' }], metadata: { source: 'urls' } },
+      });
       // The red ones came with the batch's blue tag too: they are retagged below.
       imageIds.push(...summary.images!.slice(0, 18).map((entry) => entry.image!.id!));
     });
@@ -171,7 +196,9 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
 
     it('createImageTags: tags them red', async () => {
-      const result = await trainer.createImageTags(projectId, { tags: imageIds.slice(24, 28).map((imageId) => ({ imageId, tagId: red.id! })) });
+      const result = await trainer.createImageTags(projectId, {
+        tags: imageIds.slice(24, 28).map((imageId) => ({ imageId, tagId: red.id! })),
+      });
       expect(result.created).toHaveLength(4);
     });
 
@@ -182,7 +209,9 @@ describe('Custom Vision SDK operations against diyml', () => {
 
     it('updateImageMetadata: merges key/value pairs; ErrorImageNotFound for an unknown image; limits refused', async () => {
       const missing = '00000000-0000-4000-8000-000000000000';
-      const summary = await trainer.updateImageMetadata(projectId, [imageIds[0], imageIds[1], missing], { camera: 'north' });
+      const summary = await trainer.updateImageMetadata(projectId, [imageIds[0], imageIds[1], missing], {
+        camera: 'north',
+      });
       expect(summary._response.status).toBe(207);
       expect(summary.images!.map((entry) => [entry.imageId, entry.status])).toEqual([
         [imageIds[0], 'OK'],
@@ -190,14 +219,21 @@ describe('Custom Vision SDK operations against diyml', () => {
         [missing, 'ErrorImageNotFound'],
       ]);
       expect(summary.images![1].metadata).toEqual({ camera: 'north', source: 'files' });
-      const tooLong = await restError(trainer.updateImageMetadata(projectId, [imageIds[0]], { ['k'.repeat(129)]: 'v' }));
+      const tooLong = await restError(
+        trainer.updateImageMetadata(projectId, [imageIds[0]], { ['k'.repeat(129)]: 'v' }),
+      );
       expect([tooLong.statusCode, tooLong.code]).toEqual([400, 'BadRequestImageMetadataKey']);
       const full = Object.fromEntries(Array.from({ length: 9 }, (_, index) => [`k${index}`, 'v']));
-      expect((await trainer.updateImageMetadata(projectId, [imageIds[1]], full)).images![0].status).toBe('ErrorLimitExceed');
+      expect((await trainer.updateImageMetadata(projectId, [imageIds[1]], full)).images![0].status).toBe(
+        'ErrorLimitExceed',
+      );
     });
 
     it('getImages: filtered by tag and by a metadata expression', async () => {
-      const filtered = await trainer.getImages(projectId, { filter: "camera eq 'north' and source ne 'urls'", take: 50 });
+      const filtered = await trainer.getImages(projectId, {
+        filter: "camera eq 'north' and source ne 'urls'",
+        take: 50,
+      });
       expect(filtered.map((image) => image.id).sort()).toEqual([imageIds[0], imageIds[1]].sort());
       expect(filtered.find((image) => image.id === imageIds[0])!.metadata).toEqual({ camera: 'north' });
       expect(await trainer.getImages(projectId, { tagIds: [blue.id!], take: 5 })).toHaveLength(5);
@@ -207,7 +243,9 @@ describe('Custom Vision SDK operations against diyml', () => {
 
     it('getImageCount: counts with the same filters', async () => {
       expect((await trainer.getImageCount(projectId)).body).toBe(28);
-      expect((await trainer.getImageCount(projectId, { filter: "source eq 'urls' or camera eq 'north'" })).body).toBe(20);
+      expect((await trainer.getImageCount(projectId, { filter: "source eq 'urls' or camera eq 'north'" })).body).toBe(
+        20,
+      );
     });
 
     it('getTaggedImages: the red images', async () => {
@@ -243,7 +281,11 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
 
     it('trainProject: queues an iteration, which completes', async () => {
-      await testApp.http.put(`/v1/projects/${projectId}/training-config`).set(native()).send(FAST_CLASSIFIER).expect(200);
+      await testApp.http
+        .put(`/v1/projects/${projectId}/training-config`)
+        .set(native())
+        .send(FAST_CLASSIFIER)
+        .expect(200);
       const queued = await trainer.trainProject(projectId);
       expect(queued).toMatchObject({ status: 'Training', name: 'Iteration 1' });
       iteration = await waitForTraining(projectId, queued.id!);
@@ -273,23 +315,39 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
 
     it('exportIteration: a TensorFlow.js archive, ready at once', async () => {
-      expect(await trainer.exportIteration(projectId, iteration.id!, 'TensorFlow')).toMatchObject({ platform: 'TensorFlow', status: 'Done' });
+      expect(await trainer.exportIteration(projectId, iteration.id!, 'TensorFlow')).toMatchObject({
+        platform: 'TensorFlow',
+        status: 'Done',
+      });
     });
 
     it('getExports: TensorFlow and ONNX', async () => {
-      expect((await trainer.getExports(projectId, iteration.id!)).map((entry) => entry.platform)).toEqual(['TensorFlow', 'ONNX']);
+      expect((await trainer.getExports(projectId, iteration.id!)).map((entry) => entry.platform)).toEqual([
+        'TensorFlow',
+        'ONNX',
+      ]);
     });
 
     it('quickTestImage: classifies without publishing', async () => {
-      const result = await trainer.quickTestImage(projectId, files.get('fresh-blue.png')!, { iterationId: iteration.id });
+      const result = await trainer.quickTestImage(projectId, files.get('fresh-blue.png')!, {
+        iterationId: iteration.id,
+      });
       expect(result.predictions![0]).toMatchObject({ tagName: 'blue', tagId: blue.id });
     });
 
     it('quickTestImageUrl: classifies an image from an allowed URL, refuses a private address and a redirect to one', async () => {
-      const result = await trainer.quickTestImageUrl(projectId, { url: `${served}/fresh-red.png` }, { iterationId: iteration.id });
+      const result = await trainer.quickTestImageUrl(
+        projectId,
+        { url: `${served}/fresh-red.png` },
+        { iterationId: iteration.id },
+      );
       expect(result).toMatchObject({ project: projectId, iteration: iteration.id });
       expect(result.predictions![0]).toMatchObject({ tagName: 'red', tagId: red.id });
-      for (const url of [`${forbidden}/fresh-red.png`, `${served}/to-private`, `http://[::1]:${new URL(served).port}/fresh-red.png`]) {
+      for (const url of [
+        `${forbidden}/fresh-red.png`,
+        `${served}/to-private`,
+        `http://[::1]:${new URL(served).port}/fresh-red.png`,
+      ]) {
         const refused = await restError(trainer.quickTestImageUrl(projectId, { url }));
         expect([url, refused.statusCode, refused.code]).toEqual([url, 400, 'BadRequestImageUrl']);
         expect(refused.message).toContain('URL_FETCH_ALLOWED_ADDRESSES');
@@ -307,20 +365,31 @@ describe('Custom Vision SDK operations against diyml', () => {
     });
 
     it('prediction classifyImageWithNoStore: the same, not stored', async () => {
-      expect((await predictor.classifyImageWithNoStore(projectId, 'squares', files.get('fresh-blue.png')!)).predictions![0].tagName).toBe('blue');
+      expect(
+        (await predictor.classifyImageWithNoStore(projectId, 'squares', files.get('fresh-blue.png')!)).predictions![0]
+          .tagName,
+      ).toBe('blue');
     });
 
     it('prediction classifyImageUrl: an image from an allowed URL; a private address refused', async () => {
       const result = await predictor.classifyImageUrl(projectId, 'squares', { url: `${served}/fresh-blue.png` });
       expect(result).toMatchObject({ project: projectId, iteration: iteration.id });
       expect(result.predictions![0]).toMatchObject({ tagName: 'blue', tagId: blue.id });
-      const refused = await restError(predictor.classifyImageUrl(projectId, 'squares', { url: `${forbidden}/fresh-blue.png` }));
+      const refused = await restError(
+        predictor.classifyImageUrl(projectId, 'squares', { url: `${forbidden}/fresh-blue.png` }),
+      );
       expect([refused.statusCode, refused.code]).toEqual([400, 'BadRequestImageUrl']);
     });
 
     it('prediction classifyImageUrlWithNoStore: the same, not stored; a missing image is BadRequestImageUrl', async () => {
-      expect((await predictor.classifyImageUrlWithNoStore(projectId, 'squares', { url: `${served}/fresh-red.png` })).predictions![0].tagName).toBe('red');
-      expect((await restError(predictor.classifyImageUrlWithNoStore(projectId, 'squares', { url: `${served}/missing.png` }))).code).toBe('BadRequestImageUrl');
+      expect(
+        (await predictor.classifyImageUrlWithNoStore(projectId, 'squares', { url: `${served}/fresh-red.png` }))
+          .predictions![0].tagName,
+      ).toBe('red');
+      expect(
+        (await restError(predictor.classifyImageUrlWithNoStore(projectId, 'squares', { url: `${served}/missing.png` })))
+          .code,
+      ).toBe('BadRequestImageUrl');
     });
 
     it('createImagesFromPredictions: stored predictions become images with the tags given (untagged without), recorded on the prediction', async () => {
@@ -338,15 +407,25 @@ describe('Custom Vision SDK operations against diyml', () => {
       });
       expect(first._response.status).toBe(207);
       expect(first.images!.map((entry) => entry.status)).toEqual(['OK', 'ErrorInvalidTag', 'ErrorSource']);
-      expect(first.images![0]).toMatchObject({ image: { tags: [{ tagId: red.id, tagName: 'red' }], metadata: { source: 'predictions' } } });
+      expect(first.images![0]).toMatchObject({
+        image: { tags: [{ tagId: red.id, tagName: 'red' }], metadata: { source: 'predictions' } },
+      });
       expect(first.images![0].sourceUrl).toContain(`/predictions/${redPrediction.id}/image`);
       const redImageId = first.images![0].image!.id!;
-      const native_ = await testApp.http.get(`/v1/projects/${projectId}/predictions/${redPrediction.id}`).set(native()).expect(200);
+      const native_ = await testApp.http
+        .get(`/v1/projects/${projectId}/predictions/${redPrediction.id}`)
+        .set(native())
+        .expect(200);
       expect(native_.body.promotedImageId).toBe(redImageId);
 
-      const second = await trainer.createImagesFromPredictions(projectId, { images: [{ id: bluePrediction.id! }, { id: redPrediction.id!, tagIds: [red.id!] }] });
+      const second = await trainer.createImagesFromPredictions(projectId, {
+        images: [{ id: bluePrediction.id! }, { id: redPrediction.id!, tagIds: [red.id!] }],
+      });
       expect(second._response.status).toBe(200);
-      expect(second.images!.map((entry) => [entry.status, entry.image!.id === redImageId])).toEqual([['OK', false], ['OKDuplicate', true]]);
+      expect(second.images!.map((entry) => [entry.status, entry.image!.id === redImageId])).toEqual([
+        ['OK', false],
+        ['OKDuplicate', true],
+      ]);
       const [untagged] = await trainer.getUntaggedImages(projectId);
       expect(untagged.id).toBe(second.images![0].image!.id);
       const empty = await restError(trainer.createImagesFromPredictions(projectId, { images: [] }));
@@ -362,7 +441,9 @@ describe('Custom Vision SDK operations against diyml', () => {
     it('unpublishIteration: the publish name is gone', async () => {
       await trainer.unpublishIteration(projectId, iteration.id!);
       expect((await trainer.getIteration(projectId, iteration.id!)).publishName).toBeFalsy();
-      expect((await restError(predictor.classifyImage(projectId, 'squares', files.get('fresh-red.png')!))).statusCode).toBe(404);
+      expect(
+        (await restError(predictor.classifyImage(projectId, 'squares', files.get('fresh-red.png')!))).statusCode,
+      ).toBe(404);
     });
 
     it('deleteIteration: once unpublished, the iteration is gone from the lists', async () => {
@@ -396,7 +477,13 @@ describe('Custom Vision SDK operations against diyml', () => {
         const summary = await trainer.createImagesFromUrls(projectId, {
           images: scenes.slice(start, start + 25).map((scene, offset) => ({
             url: `${served}/scene-${start + offset}.png`,
-            regions: scene.boxes.map((box) => ({ tagId: tags[box.label].id!, left: box.x, top: box.y, width: box.width, height: box.height })),
+            regions: scene.boxes.map((box) => ({
+              tagId: tags[box.label].id!,
+              left: box.x,
+              top: box.y,
+              width: box.width,
+              height: box.height,
+            })),
           })),
         });
         expect(summary.isBatchSuccessful).toBe(true);
@@ -407,13 +494,23 @@ describe('Custom Vision SDK operations against diyml', () => {
 
     it('deleteImageRegions: removes one image’s regions', async () => {
       const [image] = await trainer.getImagesByIds(projectId, { imageIds: [imageIds[0]] });
-      await trainer.deleteImageRegions(projectId, image.regions!.map((region) => region.regionId!));
+      await trainer.deleteImageRegions(
+        projectId,
+        image.regions!.map((region) => region.regionId!),
+      );
       expect((await trainer.getUntaggedImageCount(projectId)).body).toBe(1);
     });
 
     it('createImageRegions: puts them back', async () => {
       const created = await trainer.createImageRegions(projectId, {
-        regions: scenes[0].boxes.map((box) => ({ imageId: imageIds[0], tagId: tags[box.label].id!, left: box.x, top: box.y, width: box.width, height: box.height })),
+        regions: scenes[0].boxes.map((box) => ({
+          imageId: imageIds[0],
+          tagId: tags[box.label].id!,
+          left: box.x,
+          top: box.y,
+          width: box.width,
+          height: box.height,
+        })),
       });
       expect(created.created).toHaveLength(scenes[0].boxes.length);
       expect((await trainer.getUntaggedImageCount(projectId)).body).toBe(0);
@@ -444,9 +541,14 @@ describe('Custom Vision SDK operations against diyml', () => {
       const best = Math.max(...result.proposals!.map((proposal) => iou(proposal.boundingBox!, scenes[3].boxes[0])));
       expect(best).toBeGreaterThan(0.3);
       // The native endpoint answers the same boxes.
-      const native_ = await testApp.http.get(`/v1/projects/${projectId}/images/${imageIds[3]}/region-proposals`).set(native()).expect(200);
+      const native_ = await testApp.http
+        .get(`/v1/projects/${projectId}/images/${imageIds[3]}/region-proposals`)
+        .set(native())
+        .expect(200);
       expect(native_.body.iterationId).toBe(iterationId);
-      expect(native_.body.proposals.map((proposal: { confidence: number }) => proposal.confidence)).toEqual(result.proposals!.map((proposal) => proposal.confidence));
+      expect(native_.body.proposals.map((proposal: { confidence: number }) => proposal.confidence)).toEqual(
+        result.proposals!.map((proposal) => proposal.confidence),
+      );
     });
 
     it('publishIteration: the detector', async () => {
@@ -468,25 +570,41 @@ describe('Custom Vision SDK operations against diyml', () => {
       const detected = await predictor.detectImageUrl(projectId, 'finder', { url: `${served}/fresh-scene.png` });
       expect(detected).toMatchObject({ project: projectId, iteration: iterationId });
       expect(iou(detected.predictions![0].boundingBox!, scenes[50].boxes[0])).toBeGreaterThan(0.3);
-      expect((await restError(predictor.detectImageUrl(projectId, 'finder', { url: `${forbidden}/fresh-scene.png` }))).code).toBe('BadRequestImageUrl');
+      expect(
+        (await restError(predictor.detectImageUrl(projectId, 'finder', { url: `${forbidden}/fresh-scene.png` }))).code,
+      ).toBe('BadRequestImageUrl');
     });
 
     it('prediction detectImageUrlWithNoStore: the same, not stored; the classify endpoint is refused', async () => {
-      const detected = await predictor.detectImageUrlWithNoStore(projectId, 'finder', { url: `${served}/fresh-scene.png` });
+      const detected = await predictor.detectImageUrlWithNoStore(projectId, 'finder', {
+        url: `${served}/fresh-scene.png`,
+      });
       expect(detected.predictions![0].tagName).toBe(['red', 'blue'][scenes[50].boxes[0].label]);
-      expect((await restError(predictor.classifyImageUrl(projectId, 'finder', { url: `${served}/fresh-scene.png` }))).code).toBe('BadRequestNotSupported');
+      expect(
+        (await restError(predictor.classifyImageUrl(projectId, 'finder', { url: `${served}/fresh-scene.png` }))).code,
+      ).toBe('BadRequestNotSupported');
     });
 
     it('createImagesFromPredictions: a stored detection becomes an image with the regions given; the same bytes again are OKDuplicate', async () => {
       const stored = (await trainer.queryPredictions(projectId, { orderBy: 'Oldest' })).results!;
       expect(stored).toHaveLength(2);
-      const regions = scenes[50].boxes.map((box) => ({ tagId: tags[box.label].id!, left: box.x, top: box.y, width: box.width, height: box.height }));
-      const summary = await trainer.createImagesFromPredictions(projectId, { images: stored.map((entry) => ({ id: entry.id!, regions })) });
+      const regions = scenes[50].boxes.map((box) => ({
+        tagId: tags[box.label].id!,
+        left: box.x,
+        top: box.y,
+        width: box.width,
+        height: box.height,
+      }));
+      const summary = await trainer.createImagesFromPredictions(projectId, {
+        images: stored.map((entry) => ({ id: entry.id!, regions })),
+      });
       expect(summary.images!.map((entry) => entry.status)).toEqual(['OK', 'OKDuplicate']);
       const image = summary.images![0].image!;
       expect(summary.images![1].image!.id).toBe(image.id);
       const names = ['red', 'blue'];
-      expect(image.regions!.map((region) => region.tagName).sort()).toEqual(scenes[50].boxes.map((box) => names[box.label]).sort());
+      expect(image.regions!.map((region) => region.tagName).sort()).toEqual(
+        scenes[50].boxes.map((box) => names[box.label]).sort(),
+      );
       const first = image.regions!.find((region) => region.tagName === names[scenes[50].boxes[0].label])!;
       expect(iou(first, scenes[50].boxes[0])).toBeGreaterThan(0.99);
     });
@@ -504,7 +622,13 @@ describe('Custom Vision SDK operations against diyml', () => {
         await strict.app.listen(0, '127.0.0.1');
         const endpoint = `http://127.0.0.1:${(strict.app.getHttpServer().address() as AddressInfo).port}`;
         const user = await registerAndLogIn(strict);
-        const key = (await strict.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
+        const key = (
+          await strict.http
+            .post('/v1/users/me/tokens')
+            .set('Authorization', user.auth)
+            .send({ name: 'sdk' })
+            .expect(201)
+        ).body.token;
         const client = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': key } }), endpoint);
         const project = await client.createProject('strict', { domainId: CLASSIFICATION_DOMAIN });
         const summary = await client.createImagesFromUrls(project.id!, {

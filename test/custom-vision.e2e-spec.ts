@@ -9,7 +9,6 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 
 // Microsoft's own Custom Vision SDKs, pointed at a booted diyml, as a self-hosting Azure user would.
 
-
 describe('Custom Vision compatibility, driven by the official SDKs', () => {
   let testApp: TestApp;
   let endpoint: string;
@@ -35,7 +34,11 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     await testApp.app.listen(0, '127.0.0.1');
     endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'custom vision' }).expect(201);
+    const issued = await testApp.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', user.auth)
+      .send({ name: 'custom vision' })
+      .expect(201);
     token = issued.body.token;
     trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
     predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': token } }), endpoint);
@@ -57,7 +60,10 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
   });
 
   it('refuses a missing or wrong key with 401 and Custom Vision’s error body', async () => {
-    const anonymous = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': 'dml_not-a-token' } }), endpoint);
+    const anonymous = new TrainingAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Training-key': 'dml_not-a-token' } }),
+      endpoint,
+    );
     const error = await restError(anonymous.getProjects());
     expect(error.statusCode).toBe(401);
     expect(error.code).toBe('Unauthorized');
@@ -70,20 +76,29 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     const error = await restError(trainer.getProject('00000000-0000-4000-8000-000000000000'));
     expect(error.statusCode).toBe(404);
     expect(error.code).toBe('NotFoundProject');
-    const raw = await fetch(`${endpoint}/customvision/v3.0/training/projects/00000000-0000-4000-8000-000000000000/iterations`, {
-      headers: { 'Training-Key': token },
-    });
+    const raw = await fetch(
+      `${endpoint}/customvision/v3.0/training/projects/00000000-0000-4000-8000-000000000000/iterations`,
+      {
+        headers: { 'Training-Key': token },
+      },
+    );
     expect(raw.status).toBe(404);
     expect(await raw.json()).toEqual({ code: 'NotFoundProject', message: expect.any(String) });
-    const oversized = await fetch(`${endpoint}/customvision/v3.3/training/projects/00000000-0000-4000-8000-000000000000/images/files`, {
-      method: 'POST',
-      headers: { 'Training-Key': token, 'Content-Type': 'application/json; charset=utf-8' },
-      body: JSON.stringify({ images: [{ contents: Buffer.alloc(200_000).toString('base64') }] }),
-    });
+    const oversized = await fetch(
+      `${endpoint}/customvision/v3.3/training/projects/00000000-0000-4000-8000-000000000000/images/files`,
+      {
+        method: 'POST',
+        headers: { 'Training-Key': token, 'Content-Type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({ images: [{ contents: Buffer.alloc(200_000).toString('base64') }] }),
+      },
+    );
     // A batch of base64 images well over the default 100 kB JSON limit reaches the route.
     expect(oversized.status).toBe(404);
     expect(((await oversized.json()) as { code: string }).code).toBe('NotFoundProject');
-    const unserved = await fetch(`${endpoint}/customvision/v3.3/training/projects/x/images/thumbnails`, { method: 'POST', headers: { 'Training-Key': token } });
+    const unserved = await fetch(`${endpoint}/customvision/v3.3/training/projects/x/images/thumbnails`, {
+      method: 'POST',
+      headers: { 'Training-Key': token },
+    });
     expect(unserved.status).toBe(404);
     expect(((await unserved.json()) as { code: string }).code).toBe('NotFound');
   });
@@ -94,7 +109,11 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
       domainId: 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31',
       classificationType: 'Multiclass',
     });
-    expect(project).toMatchObject({ name: 'Red or blue', description: 'squares', settings: { domainId: 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31' } });
+    expect(project).toMatchObject({
+      name: 'Red or blue',
+      description: 'squares',
+      settings: { domainId: 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31' },
+    });
     expect(project.created).toBeInstanceOf(Date);
     expect((await trainer.getProjects()).map((p) => p.id)).toContain(project.id);
     expect((await trainer.getProject(project.id!)).name).toBe('Red or blue');
@@ -109,7 +128,10 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     for (const png of reds.slice(0, 2)) {
       const summary = await trainer.createImagesFromData(project.id!, png, { tagIds: [red.id!] });
       expect(summary.isBatchSuccessful).toBe(true);
-      expect(summary.images![0]).toMatchObject({ status: 'OK', image: { width: 16, height: 16, tags: [{ tagId: red.id, tagName: 'red' }] } });
+      expect(summary.images![0]).toMatchObject({
+        status: 'OK',
+        image: { width: 16, height: 16, tags: [{ tagId: red.id, tagName: 'red' }] },
+      });
     }
     const redBatch = await trainer.createImagesFromFiles(project.id!, {
       images: reds.slice(2).map((png, index) => ({ name: `red-${index}.png`, contents: png, tagIds: [red.id!] })),
@@ -146,7 +168,11 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     expect((await trainer.getTags(project.id!)).find((tag) => tag.id === red.id)!.imageCount).toBe(14);
 
     // Training uses the project's training configuration: ours, set through our own API with the same token.
-    await testApp.http.put(`/v1/projects/${project.id}/training-config`).set(native()).send(FAST_CLASSIFIER).expect(200);
+    await testApp.http
+      .put(`/v1/projects/${project.id}/training-config`)
+      .set(native())
+      .send(FAST_CLASSIFIER)
+      .expect(200);
     const queued = await trainer.trainProject(project.id!);
     expect(queued).toMatchObject({ status: 'Training', name: 'Iteration 1', projectId: project.id });
     const iteration = await waitForTraining(project.id!, queued.id!);
@@ -168,11 +194,17 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     expect(strict.recall!).toBeLessThanOrEqual(performance.recall!);
 
     // Per validation image: its tag and every tag's probability, most probable first.
-    const { validationCount } = (await testApp.http.get(`/v1/projects/${project.id}/iterations/${iteration.id}`).set(native()).expect(200)).body;
+    const { validationCount } = (
+      await testApp.http.get(`/v1/projects/${project.id}/iterations/${iteration.id}`).set(native()).expect(200)
+    ).body;
     expect((await trainer.getImagePerformanceCount(project.id!, iteration.id!)).body).toBe(validationCount);
     const images = await trainer.getImagePerformances(project.id!, iteration.id!, { take: 256, orderBy: 'Oldest' });
     expect(images).toHaveLength(validationCount);
-    expect(images[0]).toMatchObject({ width: 16, height: 16, tags: [{ tagName: expect.stringMatching(/^(red|blue)$/) }] });
+    expect(images[0]).toMatchObject({
+      width: 16,
+      height: 16,
+      tags: [{ tagName: expect.stringMatching(/^(red|blue)$/) }],
+    });
     expect(images[0].created).toBeInstanceOf(Date);
     expect(images[0].predictions!.map((prediction) => prediction.tagName).sort()).toEqual(['blue', 'red']);
     expect(images[0].predictions![0].probability).toBeGreaterThanOrEqual(images[0].predictions![1].probability!);
@@ -182,12 +214,16 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     expect(newest[0].id).toBe(images.at(-1)!.id);
     const redImages = await trainer.getImagePerformances(project.id!, iteration.id!, { tagIds: [red.id!] });
     expect(redImages.every((image) => image.tags![0].tagId === red.id)).toBe(true);
-    expect((await trainer.getImagePerformanceCount(project.id!, iteration.id!, { tagIds: [red.id!] })).body).toBe(redImages.length);
+    expect((await trainer.getImagePerformanceCount(project.id!, iteration.id!, { tagIds: [red.id!] })).body).toBe(
+      redImages.length,
+    );
     const picture = await fetch(images[0].imageUri!, { headers: native() });
     expect([picture.status, picture.headers.get('content-type')]).toEqual([200, 'image/png']);
 
     // Publish, then classify with the prediction client (Prediction-Key: the owner's personal token).
-    expect((await trainer.publishIteration(project.id!, iteration.id!, 'squares', '/subscriptions/x/resourceGroups/y')).body).toBe(true);
+    expect(
+      (await trainer.publishIteration(project.id!, iteration.id!, 'squares', '/subscriptions/x/resourceGroups/y')).body,
+    ).toBe(true);
     expect((await trainer.getIteration(project.id!, iteration.id!)).publishName).toBe('squares');
     const [freshRed] = await colouredSquares(RED, 1, 101);
     const [freshBlue] = await colouredSquares(BLUE, 1, 102);
@@ -196,7 +232,9 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     expect(redResult.predictions![0]).toMatchObject({ tagId: red.id, tagName: 'red' });
     expect(redResult.predictions![0].probability).toBeGreaterThan(0.5);
     expect(redResult.predictions).toHaveLength(2);
-    const blueResult = await predictor.classifyImageWithNoStore(project.id!, 'squares', freshBlue, { application: 'tests' });
+    const blueResult = await predictor.classifyImageWithNoStore(project.id!, 'squares', freshBlue, {
+      application: 'tests',
+    });
     expect(blueResult.predictions![0]).toMatchObject({ tagId: blue.id, tagName: 'blue' });
 
     // Quick test needs no publishing.
@@ -204,11 +242,16 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     expect(quick.predictions![0].tagName).toBe('blue');
 
     // A wrong prediction key, an unknown publish name, the wrong endpoint for the project type.
-    const stranger = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': 'dpk_wrong' } }), endpoint);
+    const stranger = new PredictionAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Prediction-key': 'dpk_wrong' } }),
+      endpoint,
+    );
     expect((await restError(stranger.classifyImage(project.id!, 'squares', freshRed))).statusCode).toBe(401);
     const unknownName = await restError(predictor.classifyImage(project.id!, 'nothing-here', freshRed));
     expect([unknownName.statusCode, unknownName.code]).toEqual([404, 'NotFound']);
-    expect((await restError(predictor.detectImage(project.id!, 'squares', freshRed))).code).toBe('BadRequestNotSupported');
+    expect((await restError(predictor.detectImage(project.id!, 'squares', freshRed))).code).toBe(
+      'BadRequestNotSupported',
+    );
     const notAnImage = await restError(predictor.classifyImage(project.id!, 'squares', Buffer.from('hello')));
     expect([notAnImage.statusCode, notAnImage.code]).toEqual([400, 'BadRequestImageFormat']);
 
@@ -243,25 +286,42 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     const tags = [await trainer.createTag(project.id!, 'red'), await trainer.createTag(project.id!, 'blue')];
     const scenes = await squareScenes([RED, BLUE], 60, 11);
     const regionsOf = (scene: (typeof scenes)[number]) =>
-      scene.boxes.map((box) => ({ tagId: tags[box.label].id!, left: box.x, top: box.y, width: box.width, height: box.height }));
+      scene.boxes.map((box) => ({
+        tagId: tags[box.label].id!,
+        left: box.x,
+        top: box.y,
+        width: box.width,
+        height: box.height,
+      }));
 
     // 50 scenes with their regions in batches from files (JSON bodies are limited to 100 kB: see the README)…
     const batches = [];
     for (let start = 0; start < 50; start += 10) {
-      const images = scenes.slice(start, start + 10).map((scene, index) => ({ name: `scene-${start + index}.png`, contents: scene.png, regions: regionsOf(scene) }));
+      const images = scenes.slice(start, start + 10).map((scene, index) => ({
+        name: `scene-${start + index}.png`,
+        contents: scene.png,
+        regions: regionsOf(scene),
+      }));
       batches.push(await trainer.createImagesFromFiles(project.id!, { images }));
     }
     expect(batches.every((batch) => batch.isBatchSuccessful)).toBe(true);
     const first = batches[0].images![0].image!;
-    expect(first.regions![0]).toMatchObject({ tagId: regionsOf(scenes[0])[0].tagId, left: scenes[0].boxes[0].x, top: scenes[0].boxes[0].y });
+    expect(first.regions![0]).toMatchObject({
+      tagId: regionsOf(scenes[0])[0].tagId,
+      left: scenes[0].boxes[0].x,
+      top: scenes[0].boxes[0].y,
+    });
     expect(first.regions![0].regionId).toMatch(/^[0-9a-f-]{36}$/);
 
     // …and 10 uploaded untagged from data, then given regions.
     const ids: string[] = [];
-    for (const scene of scenes.slice(50)) ids.push((await trainer.createImagesFromData(project.id!, scene.png)).images![0].image!.id!);
+    for (const scene of scenes.slice(50))
+      ids.push((await trainer.createImagesFromData(project.id!, scene.png)).images![0].image!.id!);
     expect((await trainer.getUntaggedImageCount(project.id!)).body).toBe(10);
     const regions = await trainer.createImageRegions(project.id!, {
-      regions: scenes.slice(50).flatMap((scene, index) => regionsOf(scene).map((region) => ({ ...region, imageId: ids[index] }))),
+      regions: scenes
+        .slice(50)
+        .flatMap((scene, index) => regionsOf(scene).map((region) => ({ ...region, imageId: ids[index] }))),
     });
     expect(regions.created!.length).toBe(scenes.slice(50).reduce((sum, scene) => sum + scene.boxes.length, 0));
     expect(regions.created![0]).toMatchObject({ imageId: ids[0], tagName: tags[scenes[50].boxes[0].label].name });
@@ -274,7 +334,10 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     expect(iteration.status).toBe('Completed');
     expect(iteration.classificationType).toBeFalsy();
 
-    const performance = await trainer.getIterationPerformance(project.id!, iteration.id!, { threshold: 0.3, overlapThreshold: 0.5 });
+    const performance = await trainer.getIterationPerformance(project.id!, iteration.id!, {
+      threshold: 0.3,
+      overlapThreshold: 0.5,
+    });
     expect(performance.averagePrecision).toBeGreaterThan(0.3);
     expect(performance.perTagPerformance!.map((tag) => tag.name).sort()).toEqual(['blue', 'red']);
 
@@ -282,10 +345,19 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
     const detections = await trainer.getImagePerformances(project.id!, iteration.id!, { take: 256 });
     expect(detections.length).toBe((await trainer.getImagePerformanceCount(project.id!, iteration.id!)).body);
     expect(detections.length).toBeGreaterThan(0);
-    expect(detections.every((image) => image.regions!.length > 0 && image.regions![0].regionId!.length === 36)).toBe(true);
+    expect(detections.every((image) => image.regions!.length > 0 && image.regions![0].regionId!.length === 36)).toBe(
+      true,
+    );
     const found = detections.filter((image) => {
       const best = image.predictions![0];
-      return best?.boundingBox && image.regions!.some((region) => region.tagId === best.tagId && iou(best.boundingBox!, { x: region.left, y: region.top, width: region.width, height: region.height }) > 0.3);
+      return (
+        best?.boundingBox &&
+        image.regions!.some(
+          (region) =>
+            region.tagId === best.tagId &&
+            iou(best.boundingBox!, { x: region.left, y: region.top, width: region.width, height: region.height }) > 0.3,
+        )
+      );
     });
     expect(found.length / detections.length).toBeGreaterThanOrEqual(0.5);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import { generateImage } from '../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 interface Item {
@@ -23,9 +23,17 @@ describe('dataset import over HTTP', () => {
   });
 
   async function createProject(type: 'classification' | 'detection', labels: string[] = []) {
-    const project = await testApp.http.post('/v1/projects').set('Authorization', auth).send({ name: `import-${type}`, type }).expect(201);
+    const project = await testApp.http
+      .post('/v1/projects')
+      .set('Authorization', auth)
+      .send({ name: `import-${type}`, type })
+      .expect(201);
     for (const name of labels) {
-      await testApp.http.post(`/v1/projects/${project.body.id}/labels`).set('Authorization', auth).send({ name }).expect(201);
+      await testApp.http
+        .post(`/v1/projects/${project.body.id}/labels`)
+        .set('Authorization', auth)
+        .send({ name })
+        .expect(201);
     }
     return project.body.id as string;
   }
@@ -37,7 +45,13 @@ describe('dataset import over HTTP', () => {
   };
 
   const list = async (projectId: string, query: Record<string, string> = {}) =>
-    (await testApp.http.get(`/v1/projects/${projectId}/images`).query({ limit: 1000, ...query }).set('Authorization', auth).expect(200)).body.items;
+    (
+      await testApp.http
+        .get(`/v1/projects/${projectId}/images`)
+        .query({ limit: 1000, ...query })
+        .set('Authorization', auth)
+        .expect(200)
+    ).body.items;
 
   it('imports a classification zip with one folder per class, split folders and a top folder, creating missing labels', async () => {
     const projectId = await createProject('classification', ['Cat']);
@@ -55,14 +69,25 @@ describe('dataset import over HTTP', () => {
     expect(response.body.ignored).toBe(1);
     const byPath = Object.fromEntries(response.body.items.map((item: Item) => [item.filename, item]));
     expect(response.body.items).toHaveLength(15);
-    expect(byPath['pets/train/cat/broken.png']).toMatchObject({ status: 'rejected', error: { code: 'UNSUPPORTED_IMAGE' } });
+    expect(byPath['pets/train/cat/broken.png']).toMatchObject({
+      status: 'rejected',
+      error: { code: 'UNSUPPORTED_IMAGE' },
+    });
     expect(response.body.items.filter((item: Item) => item.status === 'created')).toHaveLength(14);
 
     expect(await list(projectId, { label: 'cat' })).toHaveLength(7);
     expect(await list(projectId, { label: 'dog' })).toHaveLength(7);
-    expect((await list(projectId, { split: 'validation' })).map((image: { filename: string }) => image.filename)).toEqual(['pets/val/dog/v0.png']);
-    expect((await list(projectId, { split: 'test' }))[0]).toMatchObject({ filename: 'pets/test/cat/t0.png', label: { name: 'Cat' } });
-    const analysis = await testApp.http.get(`/v1/projects/${projectId}/analysis`).set('Authorization', auth).expect(200);
+    expect(
+      (await list(projectId, { split: 'validation' })).map((image: { filename: string }) => image.filename),
+    ).toEqual(['pets/val/dog/v0.png']);
+    expect((await list(projectId, { split: 'test' }))[0]).toMatchObject({
+      filename: 'pets/test/cat/t0.png',
+      label: { name: 'Cat' },
+    });
+    const analysis = await testApp.http
+      .get(`/v1/projects/${projectId}/analysis`)
+      .set('Authorization', auth)
+      .expect(200);
     expect(analysis.body).toMatchObject({ imageCount: 14, ready: true });
 
     // The same archive again: everything is a duplicate, nothing new.

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { generateImage, hugePngHeader, truncatedJpeg } from '../libs/datasets/src/testing/test-images.js';
+import { EventStore } from '@diyml/event-store';
+import { generateImage, hugePngHeader, truncatedJpeg } from '@diyml/datasets/testing/test-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 interface Item {
@@ -26,24 +26,43 @@ describe('datasets over HTTP', () => {
   });
 
   async function createProject(type: 'classification' | 'detection', labels: string[]) {
-    const project = await testApp.http.post('/v1/projects').set('Authorization', auth).send({ name: `p-${type}-${Date.now()}`, type }).expect(201);
+    const project = await testApp.http
+      .post('/v1/projects')
+      .set('Authorization', auth)
+      .send({ name: `p-${type}-${Date.now()}`, type })
+      .expect(201);
     const created: Record<string, string> = {};
     for (const name of labels) {
-      const label = await testApp.http.post(`/v1/projects/${project.body.id}/labels`).set('Authorization', auth).send({ name }).expect(201);
+      const label = await testApp.http
+        .post(`/v1/projects/${project.body.id}/labels`)
+        .set('Authorization', auth)
+        .send({ name })
+        .expect(201);
       created[name] = label.body.id;
     }
     return { id: project.body.id as string, labels: created };
   }
 
-  function upload(projectId: string, files: { name: string; bytes: Buffer }[], fields: Record<string, string> = {}, as = auth) {
+  function upload(
+    projectId: string,
+    files: { name: string; bytes: Buffer }[],
+    fields: Record<string, string> = {},
+    as = auth,
+  ) {
     let request = testApp.http.post(`/v1/projects/${projectId}/images`).set('Authorization', as);
     for (const [name, value] of Object.entries(fields)) request = request.field(name, value);
-    for (const file of files) request = request.attach('images', file.bytes, { filename: file.name, contentType: 'image/png' });
+    for (const file of files)
+      request = request.attach('images', file.bytes, { filename: file.name, contentType: 'image/png' });
     return request;
   }
 
   const images = (seeds: number[], format: 'png' | 'jpeg' = 'png') =>
-    Promise.all(seeds.map(async (seed) => ({ name: `img-${seed}.${format === 'png' ? 'png' : 'jpg'}`, bytes: await generateImage(seed, { format }) })));
+    Promise.all(
+      seeds.map(async (seed) => ({
+        name: `img-${seed}.${format === 'png' ? 'png' : 'jpg'}`,
+        bytes: await generateImage(seed, { format }),
+      })),
+    );
 
   const eventCount = async () => (await testApp.app.get(EventStore).readAll()).length;
   const blobCount = () => {
@@ -61,7 +80,8 @@ describe('datasets over HTTP', () => {
     const created: string[] = [];
     for (let batch = 0; batch < 4; batch += 1) {
       const files = await images(seeds.slice(batch * 50, batch * 50 + 50), batch % 2 ? 'jpeg' : 'png');
-      const fields: Record<string, string> = batch === 0 ? { label: 'cat' } : batch === 1 ? { label: project.labels.dog, split: 'validation' } : {};
+      const fields: Record<string, string> =
+        batch === 0 ? { label: 'cat' } : batch === 1 ? { label: project.labels.dog, split: 'validation' } : {};
       const response = await upload(project.id, files, fields).expect(201);
       expect(response.body.items).toHaveLength(50);
       expect(response.body.items.every((item: Item) => item.status === 'created')).toBe(true);
@@ -83,7 +103,10 @@ describe('datasets over HTTP', () => {
     } while (cursor);
     expect(seen).toEqual(created);
 
-    const first = await testApp.http.get(`/v1/projects/${project.id}/images/${created[0]}`).set('Authorization', auth).expect(200);
+    const first = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${created[0]}`)
+      .set('Authorization', auth)
+      .expect(200);
     expect(first.body).toEqual({
       id: created[0],
       filename: 'img-1000.png',
@@ -101,7 +124,10 @@ describe('datasets over HTTP', () => {
       revision: 0,
     });
     expect(first.headers.etag).toBe('W/"0"');
-    const jpeg = await testApp.http.get(`/v1/projects/${project.id}/images/${created[60]}`).set('Authorization', auth).expect(200);
+    const jpeg = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${created[60]}`)
+      .set('Authorization', auth)
+      .expect(200);
     expect(jpeg.body).toMatchObject({ format: 'jpeg', label: { name: 'dog' }, split: 'validation' });
 
     // Original bytes come back as uploaded.
@@ -135,7 +161,11 @@ describe('datasets over HTTP', () => {
 
     // Label 30 unlabeled images as bird one by one, 20 more as bird in a batch; relabel 10 cats as dogs.
     for (const id of created.slice(100, 130)) {
-      await testApp.http.put(`/v1/projects/${project.id}/images/${id}/label`).set('Authorization', auth).send({ label: 'bird' }).expect(200);
+      await testApp.http
+        .put(`/v1/projects/${project.id}/images/${id}/label`)
+        .set('Authorization', auth)
+        .send({ label: 'bird' })
+        .expect(200);
     }
     const batch = await testApp.http
       .post(`/v1/projects/${project.id}/images/labels`)
@@ -144,24 +174,40 @@ describe('datasets over HTTP', () => {
       .expect(200);
     expect(batch.body).toMatchObject({ updated: 20, unchanged: 0, failed: 0 });
     for (const id of created.slice(0, 10)) {
-      const relabeled = await testApp.http.put(`/v1/projects/${project.id}/images/${id}/label`).set('Authorization', auth).send({ label: 'dog' }).expect(200);
+      const relabeled = await testApp.http
+        .put(`/v1/projects/${project.id}/images/${id}/label`)
+        .set('Authorization', auth)
+        .send({ label: 'dog' })
+        .expect(200);
       expect(relabeled.body.label).toEqual({ id: project.labels.dog, name: 'dog' });
       expect(relabeled.headers.etag).toBe('W/"1"');
     }
     // Exclude 5 birds, move 5 cats to test, delete 10 unlabeled images and clear the label of 2 cats.
     for (const id of created.slice(100, 105)) {
-      const excluded = await testApp.http.patch(`/v1/projects/${project.id}/images/${id}`).set('Authorization', auth).send({ included: false }).expect(200);
+      const excluded = await testApp.http
+        .patch(`/v1/projects/${project.id}/images/${id}`)
+        .set('Authorization', auth)
+        .send({ included: false })
+        .expect(200);
       expect(excluded.body.included).toBe(false);
     }
     for (const id of created.slice(10, 15)) {
-      await testApp.http.patch(`/v1/projects/${project.id}/images/${id}`).set('Authorization', auth).send({ split: 'test' }).expect(200);
+      await testApp.http
+        .patch(`/v1/projects/${project.id}/images/${id}`)
+        .set('Authorization', auth)
+        .send({ split: 'test' })
+        .expect(200);
     }
     for (const id of created.slice(190, 200)) {
       await testApp.http.delete(`/v1/projects/${project.id}/images/${id}`).set('Authorization', auth).expect(204);
     }
     await testApp.http.get(`/v1/projects/${project.id}/images/${created[199]}`).set('Authorization', auth).expect(404);
     for (const id of created.slice(15, 17)) {
-      await testApp.http.put(`/v1/projects/${project.id}/images/${id}/label`).set('Authorization', auth).send({ label: null }).expect(200);
+      await testApp.http
+        .put(`/v1/projects/${project.id}/images/${id}/label`)
+        .set('Authorization', auth)
+        .send({ label: null })
+        .expect(200);
     }
 
     expect(await count({ label: 'cat' })).toBe(38);
@@ -172,7 +218,10 @@ describe('datasets over HTTP', () => {
     expect(await count({ label: 'bird', included: 'true' })).toBe(45);
     expect(await count({ split: 'test' })).toBe(5);
 
-    const analysis = await testApp.http.get(`/v1/projects/${project.id}/analysis`).set('Authorization', auth).expect(200);
+    const analysis = await testApp.http
+      .get(`/v1/projects/${project.id}/analysis`)
+      .set('Authorization', auth)
+      .expect(200);
     expect(analysis.body).toMatchObject({
       imageCount: 190,
       labeledCount: 148,
@@ -195,7 +244,9 @@ describe('datasets over HTTP', () => {
     // The projects context reads label image counts from label-stats.
     const labels = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', auth).expect(200);
     const counts = Object.fromEntries(
-      (Array.isArray(labels.body) ? labels.body : labels.body.items).map((label: { name: string; imageCount: number }) => [label.name, label.imageCount]),
+      (Array.isArray(labels.body) ? labels.body : labels.body.items).map(
+        (label: { name: string; imageCount: number }) => [label.name, label.imageCount],
+      ),
     );
     expect(counts).toEqual({ cat: 38, dog: 60, bird: 50 });
 
@@ -238,7 +289,11 @@ describe('datasets over HTTP', () => {
     expect(response.body.items).toEqual([
       { filename: 'notes.png', status: 'rejected', error: { code: 'UNSUPPORTED_IMAGE', message: expect.any(String) } },
       { filename: 'cut.jpg', status: 'rejected', error: { code: 'CORRUPT_IMAGE', message: expect.any(String) } },
-      { filename: 'bomb.png', status: 'rejected', error: { code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('20000x20000') } },
+      {
+        filename: 'bomb.png',
+        status: 'rejected',
+        error: { code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('20000x20000') },
+      },
       { filename: 'empty.png', status: 'rejected', error: { code: 'EMPTY_FILE', message: expect.any(String) } },
       { filename: 'img-42.png', status: 'created', id: expect.any(String) },
     ]);
@@ -247,7 +302,11 @@ describe('datasets over HTTP', () => {
     expect(blobCount() - blobsBefore).toBe(1);
 
     const alone = await upload(project.id, [bad[0]]).expect(400);
-    expect(alone.body).toMatchObject({ statusCode: 400, code: 'UNSUPPORTED_IMAGE', message: expect.stringContaining('notes.png') });
+    expect(alone.body).toMatchObject({
+      statusCode: 400,
+      code: 'UNSUPPORTED_IMAGE',
+      message: expect.stringContaining('notes.png'),
+    });
     expect(alone.body.details.items).toHaveLength(1);
     const allBad = await upload(project.id, bad.slice(0, 2)).expect(400);
     expect(allBad.body.code).toBe('IMAGES_REJECTED');
@@ -258,13 +317,27 @@ describe('datasets over HTTP', () => {
     const project = await createProject('classification', ['cat']);
     const other = await createProject('classification', ['horse']);
     const files = await images([7]);
-    const none = await testApp.http.post(`/v1/projects/${project.id}/images`).set('Authorization', auth).field('label', 'cat').expect(400);
+    const none = await testApp.http
+      .post(`/v1/projects/${project.id}/images`)
+      .set('Authorization', auth)
+      .field('label', 'cat')
+      .expect(400);
     expect(none.body.code).toBe('NO_FILES');
-    const json = await testApp.http.post(`/v1/projects/${project.id}/images`).set('Authorization', auth).send({}).expect(400);
+    const json = await testApp.http
+      .post(`/v1/projects/${project.id}/images`)
+      .set('Authorization', auth)
+      .send({})
+      .expect(400);
     expect(json.body.code).toBe('NO_FILES');
-    expect((await upload(project.id, files, { label: 'horse' }).expect(400)).body).toMatchObject({ code: 'UNKNOWN_LABEL' });
-    expect((await upload(project.id, files, { label: other.labels.horse }).expect(400)).body).toMatchObject({ code: 'LABEL_NOT_IN_PROJECT' });
-    expect((await upload(project.id, files, { split: 'holdout' }).expect(400)).body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await upload(project.id, files, { label: 'horse' }).expect(400)).body).toMatchObject({
+      code: 'UNKNOWN_LABEL',
+    });
+    expect((await upload(project.id, files, { label: other.labels.horse }).expect(400)).body).toMatchObject({
+      code: 'LABEL_NOT_IN_PROJECT',
+    });
+    expect((await upload(project.id, files, { split: 'holdout' }).expect(400)).body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     const wrongField = await testApp.http
       .post(`/v1/projects/${project.id}/images`)
       .set('Authorization', auth)
@@ -286,7 +359,10 @@ describe('datasets over HTTP', () => {
     expect(tooMany.body.code).toBe('TOO_MANY_FILES');
 
     const big = Buffer.concat([await generateImage(6), Buffer.alloc(10 * 1024 * 1024)]);
-    const mixed = await upload(project.id, [{ name: 'big.png', bytes: big }, { name: 'ok.png', bytes: tiny }]).expect(207);
+    const mixed = await upload(project.id, [
+      { name: 'big.png', bytes: big },
+      { name: 'ok.png', bytes: tiny },
+    ]).expect(207);
     expect(mixed.body.items.map((item: Item) => [item.status, item.error?.code])).toEqual([
       ['rejected', 'FILE_TOO_LARGE'],
       ['created', undefined],
@@ -304,7 +380,12 @@ describe('datasets over HTTP', () => {
     const set = await testApp.http
       .put(`${url}/regions`)
       .set('Authorization', auth)
-      .send({ regions: [{ label: 'car', x: 0.1, y: 0.1, width: 0.5, height: 0.4 }, { label: project.labels.bus, x: 0.5, y: 0.5, width: 0.5, height: 0.5 }] })
+      .send({
+        regions: [
+          { label: 'car', x: 0.1, y: 0.1, width: 0.5, height: 0.4 },
+          { label: project.labels.bus, x: 0.5, y: 0.5, width: 0.5, height: 0.5 },
+        ],
+      })
       .expect(200);
     expect(set.body.regions).toEqual([
       { label: { id: project.labels.car, name: 'car' }, x: 0.1, y: 0.1, width: 0.5, height: 0.4 },
@@ -312,28 +393,46 @@ describe('datasets over HTTP', () => {
     ]);
     const before = await eventCount();
     const bad = async (regions: unknown[], status: number, code: string) => {
-      const response = await testApp.http.put(`${url}/regions`).set('Authorization', auth).send({ regions }).expect(status);
+      const response = await testApp.http
+        .put(`${url}/regions`)
+        .set('Authorization', auth)
+        .send({ regions })
+        .expect(status);
       expect(response.body.code).toBe(code);
     };
     await bad([{ label: 'car', x: 0.8, y: 0.1, width: 0.5, height: 0.4 }], 400, 'REGION_OUT_OF_BOUNDS');
     await bad([{ label: 'car', x: -0.1, y: 0.1, width: 0.5, height: 0.4 }], 400, 'REGION_OUT_OF_BOUNDS');
     await bad([{ label: 'car', x: 0.1, y: 0.1, width: 0, height: 0.4 }], 400, 'REGION_EMPTY');
     await bad([{ label: 'truck', x: 0.1, y: 0.1, width: 0.5, height: 0.4 }], 400, 'UNKNOWN_LABEL');
-    await bad([{ label: classification.labels.cat, x: 0.1, y: 0.1, width: 0.5, height: 0.4 }], 400, 'LABEL_NOT_IN_PROJECT');
+    await bad(
+      [{ label: classification.labels.cat, x: 0.1, y: 0.1, width: 0.5, height: 0.4 }],
+      400,
+      'LABEL_NOT_IN_PROJECT',
+    );
     await bad([{ label: 'car', x: '0.1', y: 0.1, width: 0.5, height: 0.4 }], 400, 'VALIDATION_FAILED');
     const label = await testApp.http.put(`${url}/label`).set('Authorization', auth).send({ label: 'car' }).expect(400);
     expect(label.body.code).toBe('WRONG_PROJECT_TYPE');
     expect(await eventCount()).toBe(before);
 
-    const unlabeled = await testApp.http.get(`/v1/projects/${project.id}/images`).query({ label: 'bus' }).set('Authorization', auth).expect(200);
+    const unlabeled = await testApp.http
+      .get(`/v1/projects/${project.id}/images`)
+      .query({ label: 'bus' })
+      .set('Authorization', auth)
+      .expect(200);
     expect(unlabeled.body.items.map((item: { id: string }) => item.id)).toEqual([imageId]);
-    const analysis = await testApp.http.get(`/v1/projects/${project.id}/analysis`).set('Authorization', auth).expect(200);
+    const analysis = await testApp.http
+      .get(`/v1/projects/${project.id}/analysis`)
+      .set('Authorization', auth)
+      .expect(200);
     expect(analysis.body.perLabel).toEqual([
       { label: { id: project.labels.car, name: 'car' }, count: 1, trainCount: 1, boxes: 1, trainBoxes: 1 },
       { label: { id: project.labels.bus, name: 'bus' }, count: 1, trainCount: 1, boxes: 1, trainBoxes: 1 },
     ]);
     expect(analysis.body.ready).toBe(false);
-    expect(analysis.body.problems.map((problem: { code: string }) => problem.code)).toEqual(['TOO_FEW_BOXES', 'TOO_FEW_BOXES']);
+    expect(analysis.body.problems.map((problem: { code: string }) => problem.code)).toEqual([
+      'TOO_FEW_BOXES',
+      'TOO_FEW_BOXES',
+    ]);
   });
 
   it('reports per-item errors in a batch, honours If-Match, and shows a removed label as none', async () => {
@@ -355,21 +454,45 @@ describe('datasets over HTTP', () => {
       items: [
         { imageId: a, status: 'updated' },
         { imageId: b, status: 'failed', error: { code: 'UNKNOWN_LABEL', message: expect.any(String) } },
-        { imageId: '00000000-0000-4000-8000-000000000000', status: 'failed', error: { code: 'IMAGE_NOT_FOUND', message: expect.any(String) } },
+        {
+          imageId: '00000000-0000-4000-8000-000000000000',
+          status: 'failed',
+          error: { code: 'IMAGE_NOT_FOUND', message: expect.any(String) },
+        },
       ],
       updated: 1,
       unchanged: 0,
       failed: 2,
     });
 
-    const stale = await testApp.http.put(`/v1/projects/${project.id}/images/${a}/label`).set('Authorization', auth).set('If-Match', 'W/"0"').send({ label: 'dog' }).expect(412);
+    const stale = await testApp.http
+      .put(`/v1/projects/${project.id}/images/${a}/label`)
+      .set('Authorization', auth)
+      .set('If-Match', 'W/"0"')
+      .send({ label: 'dog' })
+      .expect(412);
     expect(stale.body.code).toBe('REVISION_MISMATCH');
-    await testApp.http.put(`/v1/projects/${project.id}/images/${a}/label`).set('Authorization', auth).set('If-Match', 'W/"1"').send({ label: 'dog' }).expect(200);
+    await testApp.http
+      .put(`/v1/projects/${project.id}/images/${a}/label`)
+      .set('Authorization', auth)
+      .set('If-Match', 'W/"1"')
+      .send({ label: 'dog' })
+      .expect(200);
 
-    await testApp.http.delete(`/v1/projects/${project.id}/labels/${project.labels.dog}`).set('Authorization', auth).expect(204);
-    const image = await testApp.http.get(`/v1/projects/${project.id}/images/${a}`).set('Authorization', auth).expect(200);
+    await testApp.http
+      .delete(`/v1/projects/${project.id}/labels/${project.labels.dog}`)
+      .set('Authorization', auth)
+      .expect(204);
+    const image = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${a}`)
+      .set('Authorization', auth)
+      .expect(200);
     expect(image.body.label).toBeNull();
-    const unlabeled = await testApp.http.get(`/v1/projects/${project.id}/images`).query({ unlabeled: 'true' }).set('Authorization', auth).expect(200);
+    const unlabeled = await testApp.http
+      .get(`/v1/projects/${project.id}/images`)
+      .query({ unlabeled: 'true' })
+      .set('Authorization', auth)
+      .expect(200);
     expect(unlabeled.body.items).toHaveLength(2);
   });
 
@@ -378,11 +501,21 @@ describe('datasets over HTTP', () => {
     const other = await createProject('classification', ['cat']);
     const uploaded = await upload(project.id, await images([401])).expect(201);
     const imageId = uploaded.body.items[0].id;
-    const wrong = await testApp.http.get(`/v1/projects/${other.id}/images/${imageId}`).set('Authorization', auth).expect(404);
+    const wrong = await testApp.http
+      .get(`/v1/projects/${other.id}/images/${imageId}`)
+      .set('Authorization', auth)
+      .expect(404);
     expect(wrong.body.code).toBe('IMAGE_NOT_FOUND');
-    await testApp.http.put(`/v1/projects/${other.id}/images/${imageId}/label`).set('Authorization', auth).send({ label: 'cat' }).expect(404);
+    await testApp.http
+      .put(`/v1/projects/${other.id}/images/${imageId}/label`)
+      .set('Authorization', auth)
+      .send({ label: 'cat' })
+      .expect(404);
     await testApp.http.get(`/v1/projects/${other.id}/images/${imageId}/content`).set('Authorization', auth).expect(404);
-    const invalid = await testApp.http.get(`/v1/projects/${project.id}/images/not-a-uuid`).set('Authorization', auth).expect(400);
+    const invalid = await testApp.http
+      .get(`/v1/projects/${project.id}/images/not-a-uuid`)
+      .set('Authorization', auth)
+      .expect(400);
     expect(invalid.body.code).toBe('INVALID_ID');
   });
 });

@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { ModelCache } from '../libs/deployments/src/index.js';
+import { ModelCache } from '@diyml/deployments';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 15,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 /** Low limits for this app only, so the 413 and 429 answers are cheap to reach. */
 const LIMITS = { PREDICT_MAX_IMAGE_BYTES: '20000', PREDICT_RATE_LIMIT: '20', PREDICT_RATE_WINDOW_SECONDS: '60' };
 
@@ -61,7 +68,10 @@ describe('deployments and predictions over HTTP', () => {
     expect(unknown.body.code).toBe('ITERATION_NOT_FOUND');
 
     const queued = await client.train(project.id, { ...FAST, epochs: 200 });
-    await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`).set('Authorization', client.auth).expect(200);
+    await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+      .set('Authorization', client.auth)
+      .expect(200);
     const cancelled = await deploy(project.id, { iterationId: queued.id });
     expect(cancelled.status).toBe(409);
     expect(cancelled.body.code).toBe('ITERATION_NOT_COMPLETED');
@@ -74,15 +84,26 @@ describe('deployments and predictions over HTTP', () => {
     const created = await deploy(project.id, { iterationId, name: 'production' });
     expect(created.status).toBe(201);
     const deployment = created.body;
-    expect(deployment).toMatchObject({ iterationId, name: 'production', endpoint: `/v1/predict/${deployment.id}`, status: 'active' });
+    expect(deployment).toMatchObject({
+      iterationId,
+      name: 'production',
+      endpoint: `/v1/predict/${deployment.id}`,
+      status: 'active',
+    });
     expect(deployment.apiKey).toMatch(/^dpk_[A-Za-z0-9_-]{43}$/);
     expect(deployment.apiKey.startsWith(deployment.keyPrefix)).toBe(true);
 
-    const listed = await client.http.get(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).expect(200);
+    const listed = await client.http
+      .get(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .expect(200);
     const entry = listed.body.items.find((item: { id: string }) => item.id === deployment.id);
     expect(entry).toMatchObject({ keyPrefix: deployment.keyPrefix, iterationNumber: 1 });
     expect(JSON.stringify(listed.body)).not.toContain(deployment.apiKey);
-    const one = await client.http.get(`/v1/projects/${project.id}/deployments/${deployment.id}`).set('Authorization', client.auth).expect(200);
+    const one = await client.http
+      .get(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(one.body.apiKey).toBeUndefined();
 
     for (const [images, label] of [
@@ -126,15 +147,27 @@ describe('deployments and predictions over HTTP', () => {
 
     const modelSha256 = (await client.iteration(project.id, iterationId)).model.sha256 as string;
     expect(testApp.app.get(ModelCache).has(modelSha256)).toBe(true);
-    await client.http.delete(`/v1/projects/${project.id}/deployments/${deployment.id}`).set('Authorization', client.auth).expect(204);
+    await client.http
+      .delete(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+      .set('Authorization', client.auth)
+      .expect(204);
     // No other deployment serves the model: it is unloaded.
     expect(testApp.app.get(ModelCache).has(modelSha256)).toBe(false);
     const gone = await predict(deployment.id, rotated.body.apiKey, unseenRed[1]);
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('DEPLOYMENT_NOT_FOUND');
-    await client.http.get(`/v1/projects/${project.id}/deployments/${deployment.id}`).set('Authorization', client.auth).expect(404);
-    await client.http.delete(`/v1/projects/${project.id}/deployments/${deployment.id}`).set('Authorization', client.auth).expect(404);
-    const after = await client.http.get(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).expect(200);
+    await client.http
+      .get(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+      .set('Authorization', client.auth)
+      .expect(404);
+    await client.http
+      .delete(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+      .set('Authorization', client.auth)
+      .expect(404);
+    const after = await client.http
+      .get(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(after.body.items.map((item: { id: string }) => item.id)).not.toContain(deployment.id);
   });
 
@@ -171,7 +204,10 @@ describe('deployments and predictions over HTTP', () => {
     const large = await predict(deployment.id, deployment.apiKey, Buffer.concat([image, Buffer.alloc(30_000)]));
     expect(large.status).toBe(413);
     expect(large.body.code).toBe('IMAGE_TOO_LARGE');
-    const noFile = await testApp.http.post(`/v1/predict/${deployment.id}`).set('X-Api-Key', deployment.apiKey).field('other', 'x');
+    const noFile = await testApp.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('X-Api-Key', deployment.apiKey)
+      .field('other', 'x');
     expect(noFile.status).toBe(400);
     expect(noFile.body.code).toBe('IMAGE_REQUIRED');
   });
@@ -179,7 +215,8 @@ describe('deployments and predictions over HTTP', () => {
   it('throttles predictions per API key with 429 TOO_MANY_REQUESTS', async () => {
     const { body: throttled } = await deploy(project.id, { iterationId });
     const { body: other } = await deploy(project.id, { iterationId });
-    for (let i = 0; i < 20; i += 1) expect((await predict(throttled.id, throttled.apiKey, unseenRed[0])).status).toBe(200);
+    for (let i = 0; i < 20; i += 1)
+      expect((await predict(throttled.id, throttled.apiKey, unseenRed[0])).status).toBe(200);
     const limited = await predict(throttled.id, throttled.apiKey, unseenRed[0]);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
@@ -193,9 +230,19 @@ describe('deployments and predictions over HTTP', () => {
     const stranger = await registerAndLogIn(testApp);
     const theirs = await client.createProject('classification', ['red', 'blue'], 'theirs');
     expect((await deploy(project.id, { iterationId }, stranger.auth)).status).toBe(404);
-    expect((await client.http.get(`/v1/projects/${project.id}/deployments/${deployment.id}`).set('Authorization', stranger.auth)).status).toBe(404);
     expect(
-      (await client.http.post(`/v1/projects/${project.id}/deployments/${deployment.id}/rotate-key`).set('Authorization', stranger.auth)).status,
+      (
+        await client.http
+          .get(`/v1/projects/${project.id}/deployments/${deployment.id}`)
+          .set('Authorization', stranger.auth)
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await client.http
+          .post(`/v1/projects/${project.id}/deployments/${deployment.id}/rotate-key`)
+          .set('Authorization', stranger.auth)
+      ).status,
     ).toBe(404);
     // An iteration of one project cannot be deployed from another.
     const crossProject = await deploy(theirs.id, { iterationId });
@@ -216,7 +263,13 @@ describe('deployments and predictions over HTTP', () => {
       .set('Authorization', client.auth)
       .attach('model', zip, 'model.zip');
     expect(imported.status).toBe(201);
-    expect(imported.body).toMatchObject({ projectId: other.id, number: 1, status: 'completed', imported: true, architecture: 'small-cnn' });
+    expect(imported.body).toMatchObject({
+      projectId: other.id,
+      number: 1,
+      status: 'completed',
+      imported: true,
+      architecture: 'small-cnn',
+    });
     const listed = await client.iteration(other.id, imported.body.id);
     expect(listed.model.sha256).toMatch(/^[0-9a-f]{64}$/);
 
@@ -231,7 +284,9 @@ describe('deployments and predictions over HTTP', () => {
 
     // The imported iteration's model exports as it was imported.
     const again = await binary(
-      client.http.get(`/v1/projects/${other.id}/iterations/${imported.body.id}/model`).set('Authorization', client.auth),
+      client.http
+        .get(`/v1/projects/${other.id}/iterations/${imported.body.id}/model`)
+        .set('Authorization', client.auth),
     ).expect(200);
     expect(Buffer.compare(again.body as Buffer, zip)).toBe(0);
   });
@@ -246,7 +301,15 @@ describe('deployments and predictions over HTTP', () => {
     const teachable = zipSync({
       'model.json': strToU8(JSON.stringify(modelJson)),
       'weights.bin': files['weights.bin'],
-      'metadata.json': strToU8(JSON.stringify({ tfjsVersion: '1.3.1', packageName: '@teachablemachine/image', packageVersion: '0.8.3', labels: ['Red', 'Blue'], imageSize: 16 })),
+      'metadata.json': strToU8(
+        JSON.stringify({
+          tfjsVersion: '1.3.1',
+          packageName: '@teachablemachine/image',
+          packageVersion: '0.8.3',
+          labels: ['Red', 'Blue'],
+          imageSize: 16,
+        }),
+      ),
     });
     const target = await client.createProject('classification', ['red', 'blue', 'green'], 'teachable');
     const imported = await client.http
@@ -265,7 +328,10 @@ describe('deployments and predictions over HTTP', () => {
       client.http.get(`/v1/projects/${project.id}/iterations/${iterationId}/model`).set('Authorization', client.auth),
     ).expect(200);
     const upload = (projectId: string, bytes: Buffer) =>
-      client.http.post(`/v1/projects/${projectId}/models`).set('Authorization', client.auth).attach('model', bytes, 'model.zip');
+      client.http
+        .post(`/v1/projects/${projectId}/models`)
+        .set('Authorization', client.auth)
+        .attach('model', bytes, 'model.zip');
 
     const missingLabel = await client.createProject('classification', ['red'], 'one label');
     const unknown = await upload(missingLabel.id, exported.body as Buffer);
@@ -282,11 +348,17 @@ describe('deployments and predictions over HTTP', () => {
     expect(garbage.status).toBe(400);
     expect(garbage.body.code).toBe('INVALID_MODEL_ARCHIVE');
 
-    const none = await client.http.post(`/v1/projects/${missingLabel.id}/models`).set('Authorization', client.auth).field('x', 'y');
+    const none = await client.http
+      .post(`/v1/projects/${missingLabel.id}/models`)
+      .set('Authorization', client.auth)
+      .field('x', 'y');
     expect(none.status).toBe(400);
     expect(none.body.code).toBe('MODEL_REQUIRED');
 
-    const iterations = await client.http.get(`/v1/projects/${missingLabel.id}/iterations`).set('Authorization', client.auth).expect(200);
+    const iterations = await client.http
+      .get(`/v1/projects/${missingLabel.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toEqual([]);
   });
 });

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { redisConnection } from '../libs/jobs/src/bullmq/bullmq-job-queue.js';
-import { freePort } from '../libs/core/src/testing/free-port.js';
-import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
+import { redisConnection } from '@diyml/jobs';
+import { freePort } from '@diyml/core/testing/free-port.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -22,7 +22,11 @@ if (!postgresServer && process.env.REQUIRE_POSTGRES === '1') {
   throw new Error('REQUIRE_POSTGRES=1 but POSTGRES_URL is not set: point it at a PostgreSQL server.');
 }
 const store = postgresServer ? 'PostgreSQL' : 'a shared SQLite file';
-const skipped = !built ? ' (skipped: run `npm run build` first; `npm test` does)' : !redis ? ` (skipped: no Redis at ${TEST_REDIS_URL})` : '';
+const skipped = !built
+  ? ' (skipped: run `npm run build` first; `npm test` does)'
+  : !redis
+    ? ` (skipped: no Redis at ${TEST_REDIS_URL})`
+    : '';
 
 interface Started {
   name: string;
@@ -71,10 +75,19 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
 
   function start(name: string, entry: string, extra: Record<string, string> = {}, args: string[] = []): Started {
     let output = '';
-    const child = spawn(process.execPath, [entry, ...args], { cwd: ROOT, env: { ...process.env, ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const started: Started = { name, child, output: () => output, exited: new Promise((resolve) => child.once('exit', resolve)) };
+    const started: Started = {
+      name,
+      child,
+      output: () => output,
+      exited: new Promise((resolve) => child.once('exit', resolve)),
+    };
     processes.add(started);
     void started.exited.then(() => processes.delete(started));
     return started;
@@ -113,7 +126,10 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   async function call(api: number, method: string, path: string, body?: unknown) {
     const response = await fetch(`http://127.0.0.1:${ports[api]}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -139,7 +155,11 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await call(api, 'GET', `/v1/projects/${projectId}/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page = await call(
+        api,
+        'GET',
+        `/v1/projects/${projectId}/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(page.status).toBe(200);
       ids.push(...page.body.items.map((image: { id: string }) => image.id));
       cursor = page.body.nextCursor;
@@ -148,7 +168,15 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   }
 
   async function seenByBothApis(path: string): Promise<void> {
-    for (const api of [0, 1]) expect((await eventually(() => call(api, 'GET', path), (read) => read.status === 200)).status).toBe(200);
+    for (const api of [0, 1])
+      expect(
+        (
+          await eventually(
+            () => call(api, 'GET', path),
+            (read) => read.status === 200,
+          )
+        ).status,
+      ).toBe(200);
   }
 
   async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -213,7 +241,10 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
     expect((await call(1, 'POST', `/v1/projects/${projectId}/labels`, { name: 'red' })).status).toBe(201);
     expect((await call(0, 'POST', `/v1/projects/${projectId}/labels`, { name: 'blue' })).status).toBe(201);
     for (const api of [0, 1]) {
-      const project = await eventually(() => call(api, 'GET', `/v1/projects/${projectId}`), (read) => read.body.labels?.length === 2);
+      const project = await eventually(
+        () => call(api, 'GET', `/v1/projects/${projectId}`),
+        (read) => read.body.labels?.length === 2,
+      );
       expect(project.body.labels.map((label: { name: string }) => label.name).sort()).toEqual(['blue', 'red']);
     }
     const reds = await colouredSquares(RED, 8, 31);
@@ -223,12 +254,17 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
       acknowledged.push(await upload((i + 1) % 2, blues[i], 'blue'));
     }
     for (const api of [0, 1]) {
-      const ids = await eventually(() => imageIds(api), (found) => found.length === acknowledged.length);
+      const ids = await eventually(
+        () => imageIds(api),
+        (found) => found.length === acknowledged.length,
+      );
       expect(new Set(ids)).toEqual(new Set(acknowledged));
     }
     // Labelled through the api that did not upload it.
     const relabelled = acknowledged[0];
-    expect((await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'blue' })).status).toBe(200);
+    expect(
+      (await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'blue' })).status,
+    ).toBe(200);
     const labelled = await call(1, 'PUT', `/v1/projects/${projectId}/images/${relabelled}/label`, { label: 'red' });
     expect(labelled.status).toBe(200);
     const image = await eventually(
@@ -259,13 +295,21 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
     expect(killed).toBe(true);
     apis[1] = await startApi(1);
     for (const api of [0, 1]) {
-      const ids = new Set(await eventually(() => imageIds(api), (found) => acknowledged.every((id) => found.includes(id))));
+      const ids = new Set(
+        await eventually(
+          () => imageIds(api),
+          (found) => acknowledged.every((id) => found.includes(id)),
+        ),
+      );
       expect(acknowledged.filter((id) => !ids.has(id))).toEqual([]);
     }
   }, 120_000);
 
   it('finishes training whose worker is killed twice: completed on another worker, or failed with a clear error', async () => {
-    await eventually(() => imageIds(0), (found) => acknowledged.every((id) => found.includes(id)));
+    await eventually(
+      () => imageIds(0),
+      (found) => acknowledged.every((id) => found.includes(id)),
+    );
     const queued = await call(0, 'POST', `/v1/projects/${projectId}/iterations`, {
       // Long enough per attempt to be caught running and killed.
       trainingConfig: { imageSize: 64, epochs: 500, batchSize: 8, learningRate: 0.01, seed: 7 },
@@ -286,7 +330,9 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
         const started = await eventually(attemptsStarted, (attempts) => attempts.length >= attempt, 90_000);
         expect(started).toEqual([1, 2].slice(0, attempt));
         const job = await training.getJob(iterationId);
-        const holder = workers.find((worker) => job?.processedBy === `${worker.child.pid}` || job?.processedBy?.endsWith(`:${worker.child.pid}`));
+        const holder = workers.find(
+          (worker) => job?.processedBy === `${worker.child.pid}` || job?.processedBy?.endsWith(`:${worker.child.pid}`),
+        );
         expect(holder).toBeDefined();
         await kill(holder!);
         workers[workers.indexOf(holder!)] = await startWorker(`${holder!.name}'`);
@@ -302,7 +348,14 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
       expect(finished.body.error).toMatchObject({ code: 'WORKER_LOST' });
     }
     // Both apis agree, and it was queued once: one iteration in the project.
-    expect((await eventually(() => iteration(1), (read) => read.body.status === finished.body.status)).body.status).toBe(finished.body.status);
+    expect(
+      (
+        await eventually(
+          () => iteration(1),
+          (read) => read.body.status === finished.body.status,
+        )
+      ).body.status,
+    ).toBe(finished.body.status);
     const iterations = await call(1, 'GET', `/v1/projects/${projectId}/iterations`);
     expect(iterations.body.items.map((item: { id: string }) => item.id)).toEqual([iterationId]);
   }, 420_000);

@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Response } from 'superagent';
-import { NEWEST_EVENT_VERSIONS } from '../libs/audit/src/slices/import-project/known-events.js';
-import { VideoFramesJobProcessor } from '../libs/datasets/src/slices/upload-video/video-frames.job.js';
-import { VideoPredictionJobProcessor } from '../libs/deployments/src/slices/predict-video/video-prediction.job.js';
-import { UsageRecorder } from '../libs/deployments/src/slices/usage-reports/usage-recorder.js';
-import { LabelSuggestionsJobProcessor } from '../libs/evaluation/src/jobs/label-suggestions-job.processor.js';
-import { TestRunJobProcessor } from '../libs/evaluation/src/jobs/test-run-job.processor.js';
-import { EventStore, type RecordedEvent } from '../libs/event-store/src/index.js';
-import { USER_EVENT_TYPES } from '../libs/identity/src/domain/user.events.js';
-import { identityUpcasters } from '../libs/identity/src/index.js';
-import { TrainingJobProcessor } from '../libs/training/src/jobs/training-job.processor.js';
+import { NEWEST_EVENT_VERSIONS } from '@diyml/audit';
+import { VideoFramesJobProcessor } from '@diyml/datasets';
+import { VideoPredictionJobProcessor } from '@diyml/deployments';
+import { UsageRecorder } from '@diyml/deployments';
+import { LabelSuggestionsJobProcessor } from '@diyml/evaluation';
+import { TestRunJobProcessor } from '@diyml/evaluation';
+import { EventStore, type RecordedEvent } from '@diyml/event-store';
+import { USER_EVENT_TYPES } from '@diyml/identity';
+import { identityUpcasters } from '@diyml/identity';
+import { TrainingJobProcessor } from '@diyml/training';
 import { ApiClient } from './support/api-client.js';
 import { startBackboneHost } from './support/backbone-host.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -31,7 +31,15 @@ import { makeVideo } from './support/videos.js';
  */
 const FIXTURES = new URL('./fixtures/events/current/', import.meta.url);
 const UPDATE = process.env.UPDATE_EVENT_FIXTURES === '1';
-const TINY = { imageSize: 16, epochs: 1, batchSize: 8, learningRate: 0.01, seed: 3, architecture: 'small-cnn', augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const TINY = {
+  imageSize: 16,
+  epochs: 1,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 3,
+  architecture: 'small-cnn',
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 interface Shape {
   types: string[];
@@ -52,7 +60,9 @@ interface EventFixture {
 function shapeOf(value: unknown): Shape {
   if (value === null) return { types: ['null'] };
   if (Array.isArray(value)) {
-    const items = value.map(shapeOf).reduce<Shape | undefined>((merged, item) => (merged ? mergeShapes(merged, item) : item), undefined);
+    const items = value
+      .map(shapeOf)
+      .reduce<Shape | undefined>((merged, item) => (merged ? mergeShapes(merged, item) : item), undefined);
     return items ? { types: ['array'], items } : { types: ['array'] };
   }
   if (typeof value === 'object') {
@@ -82,7 +92,8 @@ function mergeShapes(a: Shape, b: Shape): Shape {
     if (optional.size > 0) merged.optional = [...optional].sort();
   }
   if (a.items || b.items) merged.items = a.items && b.items ? mergeShapes(a.items, b.items) : (a.items ?? b.items);
-  if (a.values || b.values) merged.values = a.values && b.values ? mergeShapes(a.values, b.values) : (a.values ?? b.values);
+  if (a.values || b.values)
+    merged.values = a.values && b.values ? mergeShapes(a.values, b.values) : (a.values ?? b.values);
   return merged;
 }
 
@@ -94,7 +105,11 @@ const DECLARED_EVENT_VERSIONS = new Map<string, number>([
   ...NEWEST_EVENT_VERSIONS,
   ...[...USER_EVENT_TYPES, 'UsernameClaimed'].map((type): [string, number] => [
     type,
-    1 + Math.max(0, ...identityUpcasters.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion)),
+    1 +
+      Math.max(
+        0,
+        ...identityUpcasters.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion),
+      ),
   ]),
 ]);
 
@@ -128,22 +143,34 @@ describe('stored event payloads (the log contract)', () => {
     // job queue then calls the processor's `failed`, as this does, each time right after the job is queued.
     const givenUp = new Error('the worker ran out of memory');
     const client = new ApiClient(testApp, user.auth);
-    const as = <T extends { set(name: string, value: string): T }>(request: T) => request.set('Authorization', user.auth);
+    const as = <T extends { set(name: string, value: string): T }>(request: T) =>
+      request.set('Authorization', user.auth);
 
     const token = await as(testApp.http.post('/v1/users/me/tokens')).send({ name: 'ci' }).expect(201);
     await as(testApp.http.delete(`/v1/users/me/tokens/${token.body.id}`)).expect(204);
 
     const project = await client.createProject('classification', ['red', 'blue', 'spare']);
-    await as(testApp.http.patch(`/v1/projects/${project.id}`)).send({ name: 'Colours', description: 'red or blue' }).expect(200);
-    await as(testApp.http.patch(`/v1/projects/${project.id}/labels/${project.labels.spare}`)).send({ name: 'green' }).expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}`))
+      .send({ name: 'Colours', description: 'red or blue' })
+      .expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}/labels/${project.labels.spare}`))
+      .send({ name: 'green' })
+      .expect(200);
     await as(testApp.http.delete(`/v1/projects/${project.id}/labels/${project.labels.spare}`)).expect(204);
     await client.configureTraining(project.id, TINY);
     const red = await client.upload(project.id, await colouredSquares(RED, 8, 11), { label: 'red' }, 'red');
     const blue = await client.upload(project.id, await colouredSquares(BLUE, 6, 12), {}, 'blue');
-    for (const image of blue) await as(testApp.http.put(`/v1/projects/${project.id}/images/${image.id}/label`)).send({ label: 'blue' }).expect(200);
+    for (const image of blue)
+      await as(testApp.http.put(`/v1/projects/${project.id}/images/${image.id}/label`))
+        .send({ label: 'blue' })
+        .expect(200);
     await client.upload(project.id, await colouredSquares(RED, 2, 13), { label: 'red', split: 'test' }, 'test-red');
-    await as(testApp.http.patch(`/v1/projects/${project.id}/images/${red[0].id}`)).send({ included: false }).expect(200);
-    await as(testApp.http.patch(`/v1/projects/${project.id}/images/${red[0].id}`)).send({ included: true, split: 'validation' }).expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}/images/${red[0].id}`))
+      .send({ included: false })
+      .expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}/images/${red[0].id}`))
+      .send({ included: true, split: 'validation' })
+      .expect(200);
     await as(testApp.http.delete(`/v1/projects/${project.id}/images/${red[3].id}`)).expect(204);
 
     const iteration = await client.waitForIteration(project.id, (await client.train(project.id)).id);
@@ -154,8 +181,13 @@ describe('stored event payloads (the log contract)', () => {
     const behind = await as(testApp.http.post(runs)).send({ split: 'test' }).expect(202);
     await as(testApp.http.post(`${runs}/${behind.body.id}/cancel`)).expect(200);
     const doomedRun = await as(testApp.http.post(runs)).send({ split: 'test' }).expect(202);
-    await testApp.app.get(TestRunJobProcessor).failed({ v: 1, projectId: project.id, testRunId: doomedRun.body.id }, givenUp);
-    await until(async () => (await as(testApp.http.get(`${runs}/${run.body.id}`)).expect(200)).body.status, (status) => status !== 'requested');
+    await testApp.app
+      .get(TestRunJobProcessor)
+      .failed({ v: 1, projectId: project.id, testRunId: doomedRun.body.id }, givenUp);
+    await until(
+      async () => (await as(testApp.http.get(`${runs}/${run.body.id}`)).expect(200)).body.status,
+      (status) => status !== 'requested',
+    );
 
     // Frames of a video, unlabeled, taken in two batches (progress recorded after the first).
     const video = await as(testApp.http.post(`/v1/projects/${project.id}/videos`))
@@ -167,41 +199,67 @@ describe('stored event payloads (the log contract)', () => {
       (read) => read.status !== 'extracting',
     );
     expect(extracted).toMatchObject({ status: 'completed', created: 5 });
-    const doomedVideo = await as(testApp.http.post(`/v1/projects/${project.id}/videos`)).attach('video', await makeVideo('color=c=red', 1), 'red.mp4').expect(202);
+    const doomedVideo = await as(testApp.http.post(`/v1/projects/${project.id}/videos`))
+      .attach('video', await makeVideo('color=c=red', 1), 'red.mp4')
+      .expect(202);
     await testApp.app.get(VideoFramesJobProcessor).failed({ v: 1, videoId: doomedVideo.body.id }, givenUp);
 
     // Suggestions for the frames from the trained iteration; one of them rejected.
     const suggestions = `/v1/projects/${project.id}/iterations/${iteration.id}/suggestions`;
     const suggestionRun = await as(testApp.http.post(suggestions)).send({}).expect(202);
-    const suggested = await until(async () => (await as(testApp.http.get(`${suggestions}/runs/${suggestionRun.body.id}`)).expect(200)).body, (read) => read.status !== 'requested');
+    const suggested = await until(
+      async () => (await as(testApp.http.get(`${suggestions}/runs/${suggestionRun.body.id}`)).expect(200)).body,
+      (read) => read.status !== 'requested',
+    );
     expect(suggested.status).toBe('completed');
     const [suggestion] = (await as(testApp.http.get(suggestions)).expect(200)).body.items;
-    await as(testApp.http.post(`${suggestions}/reject`)).send({ imageIds: [suggestion.imageId] }).expect(200);
+    await as(testApp.http.post(`${suggestions}/reject`))
+      .send({ imageIds: [suggestion.imageId] })
+      .expect(200);
     const doomedSuggestions = await as(testApp.http.post(suggestions)).send({}).expect(202);
-    await testApp.app.get(LabelSuggestionsJobProcessor).failed({ v: 1, projectId: project.id, iterationId: iteration.id, runId: doomedSuggestions.body.id }, givenUp);
+    await testApp.app
+      .get(LabelSuggestionsJobProcessor)
+      .failed({ v: 1, projectId: project.id, iterationId: iteration.id, runId: doomedSuggestions.body.id }, givenUp);
     const long = await client.train(project.id, { epochs: 500 });
     await as(testApp.http.post(`/v1/projects/${project.id}/iterations/${long.id}/cancel`)).expect(200);
     expect((await client.waitForIteration(project.id, long.id)).status).toBe('cancelled');
     const doomed = await client.train(project.id);
-    await testApp.app.get(TrainingJobProcessor).failed({ v: 1, projectId: project.id, iterationId: doomed.id }, givenUp);
+    await testApp.app
+      .get(TrainingJobProcessor)
+      .failed({ v: 1, projectId: project.id, iterationId: doomed.id }, givenUp);
     expect((await client.waitForIteration(project.id, doomed.id)).status).toBe('failed');
 
-    await as(testApp.http.patch(`/v1/projects/${project.id}/iterations/${iteration.id}`)).send({ name: 'first' }).expect(200);
+    await as(testApp.http.patch(`/v1/projects/${project.id}/iterations/${iteration.id}`))
+      .send({ name: 'first' })
+      .expect(200);
     await as(testApp.http.delete(`/v1/projects/${project.id}/iterations/${long.id}`)).expect(204);
-    await as(testApp.http.put(`/v1/projects/${project.id}/images/${red[1].id}/metadata`)).send({ metadata: { camera: 'phone' } }).expect(200);
+    await as(testApp.http.put(`/v1/projects/${project.id}/images/${red[1].id}/metadata`))
+      .send({ metadata: { camera: 'phone' } })
+      .expect(200);
 
-    const deployment = await as(testApp.http.post(`/v1/projects/${project.id}/deployments`)).send({ iterationId: iteration.id }).expect(201);
+    const deployment = await as(testApp.http.post(`/v1/projects/${project.id}/deployments`))
+      .send({ iterationId: iteration.id })
+      .expect(201);
     const deployed = `/v1/projects/${project.id}/deployments/${deployment.body.id}`;
-    await as(testApp.http.put(`${deployed}/prediction-store`)).send({ enabled: true, maxCount: 10 }).expect(200);
+    await as(testApp.http.put(`${deployed}/prediction-store`))
+      .send({ enabled: true, maxCount: 10 })
+      .expect(200);
     const [photo] = await colouredSquares(RED, 1, 15);
-    const predicted = await testApp.http.post(`/v1/predict/${deployment.body.id}`).set('X-Api-Key', deployment.body.apiKey).set('Content-Type', 'image/png').send(photo).expect(200);
+    const predicted = await testApp.http
+      .post(`/v1/predict/${deployment.body.id}`)
+      .set('X-Api-Key', deployment.body.apiKey)
+      .set('Content-Type', 'image/png')
+      .send(photo)
+      .expect(200);
     for (let stored = 0; stored === 0; await new Promise((resolve) => setTimeout(resolve, 50))) {
       stored = (await as(testApp.http.get(`/v1/projects/${project.id}/predictions`)).expect(200)).body.items.length;
     }
     await as(testApp.http.post(`/v1/projects/${project.id}/predictions/promote`))
       .send({ items: [{ predictionId: predicted.body.storedPredictionId, label: 'red' }] })
       .expect(200);
-    await as(testApp.http.delete(`/v1/projects/${project.id}/predictions/${predicted.body.storedPredictionId}`)).expect(204);
+    await as(testApp.http.delete(`/v1/projects/${project.id}/predictions/${predicted.body.storedPredictionId}`)).expect(
+      204,
+    );
     // Predictions are counted in memory and flushed to the log now and then (USAGE_FLUSH_SECONDS).
     await testApp.app.get(UsageRecorder).flush();
 
@@ -212,7 +270,13 @@ describe('stored event payloads (the log contract)', () => {
       .attach('video', await makeVideo('testsrc', 4), 'walk.mp4')
       .expect(202);
     const videoPredicted = await until(
-      async () => (await testApp.http.get(`/v1/predict/${deployment.body.id}/videos/${videoPrediction.body.id}`).set('X-Api-Key', deployment.body.apiKey).expect(200)).body,
+      async () =>
+        (
+          await testApp.http
+            .get(`/v1/predict/${deployment.body.id}/videos/${videoPrediction.body.id}`)
+            .set('X-Api-Key', deployment.body.apiKey)
+            .expect(200)
+        ).body,
       (read) => read.status !== 'running',
     );
     expect(videoPredicted).toMatchObject({ status: 'completed', progress: { framesDone: 40, frameCount: 40 } });
@@ -221,28 +285,42 @@ describe('stored event payloads (the log contract)', () => {
       .set('X-Api-Key', deployment.body.apiKey)
       .attach('video', await makeVideo('color=c=red', 1), 'red.mp4')
       .expect(202);
-    await testApp.app.get(VideoPredictionJobProcessor).failed({ v: 1, videoPredictionId: doomedPrediction.body.id }, givenUp);
-    await as(testApp.http.put(`${deployed}/share`)).send({ name: 'Colours', description: 'red or blue' }).expect(200);
+    await testApp.app
+      .get(VideoPredictionJobProcessor)
+      .failed({ v: 1, videoPredictionId: doomedPrediction.body.id }, givenUp);
+    await as(testApp.http.put(`${deployed}/share`))
+      .send({ name: 'Colours', description: 'red or blue' })
+      .expect(200);
     await as(testApp.http.delete(`${deployed}/share`)).expect(204);
     await as(testApp.http.post(`${deployed}/rotate-key`)).expect(200);
     await as(testApp.http.delete(deployed)).expect(204);
     const model = modelZip(await tinyClassifier(['red', 'blue']));
-    await as(testApp.http.post(`/v1/projects/${project.id}/models`)).attach('model', model, 'model.zip').expect(201);
+    await as(testApp.http.post(`/v1/projects/${project.id}/models`))
+      .attach('model', model, 'model.zip')
+      .expect(201);
 
     const detection = await client.createProject('detection', ['square']);
     const [scene] = await client.upload(detection.id, await colouredSquares(RED, 1, 14), {}, 'scene');
     await as(testApp.http.put(`/v1/projects/${detection.id}/images/${scene.id}/regions`))
       .send({ regions: [{ label: 'square', x: 0.1, y: 0.1, width: 0.5, height: 0.5 }] })
       .expect(200);
-    const archive = await as(testApp.http.post(`/v1/projects/${detection.id}/export`)).buffer(true).parse(binary).expect(200);
-    await as(testApp.http.post('/v1/projects/import')).attach('archive', archive.body as Buffer, 'project.diyml.zip').expect(201);
+    const archive = await as(testApp.http.post(`/v1/projects/${detection.id}/export`))
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    await as(testApp.http.post('/v1/projects/import'))
+      .attach('archive', archive.body as Buffer, 'project.diyml.zip')
+      .expect(201);
     await as(testApp.http.delete(`/v1/projects/${detection.id}`)).expect(204);
 
     // Photos embedded in the background on the backbone the training configuration names.
     const bars = await client.createProject('classification', ['bars']);
     await client.configureTraining(bars.id, { architecture: 'backbone-classifier', backbone: 'tiny-url' });
     await client.upload(bars.id, await colouredSquares(BLUE, 2, 16), { label: 'bars' }, 'bars');
-    await until(async () => (await as(testApp.http.get(`/v1/projects/${bars.id}/embeddings`)).expect(200)).body.items, (tables) => tables.length > 0);
+    await until(
+      async () => (await as(testApp.http.get(`/v1/projects/${bars.id}/embeddings`)).expect(200)).body.items,
+      (tables) => tables.length > 0,
+    );
 
     for (const event of await testApp.app.get(EventStore).readAll()) {
       const key = `${event.type}.v${event.v}`;
@@ -264,7 +342,10 @@ describe('stored event payloads (the log contract)', () => {
       const file = fixtureFile(type, v);
       const recorded = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EventFixture) : undefined;
       if (UPDATE && !isDeepStrictEqual(recorded?.shape, shape)) {
-        writeFileSync(file, `${JSON.stringify({ type, v, example: events[0].data, shape } satisfies EventFixture, null, 2)}\n`);
+        writeFileSync(
+          file,
+          `${JSON.stringify({ type, v, example: events[0].data, shape } satisfies EventFixture, null, 2)}\n`,
+        );
       }
       if (!existsSync(file)) {
         missing.push(key);
@@ -280,11 +361,35 @@ describe('stored event payloads (the log contract)', () => {
   it('covers the event types that make up a project, an account and a deployment', () => {
     const types = new Set([...emitted.values()].map(([event]) => event.type));
     for (const type of [
-      'UserRegistered', 'ApiTokenIssued', 'ApiTokenRevoked', 'ProjectCreated', 'LabelAdded', 'TrainingConfigured', 'ProjectDeleted',
-      'ImageUploaded', 'ImageLabeled', 'ImageRegionsSet', 'ImageRemoved', 'IterationQueued', 'IterationStarted', 'IterationCompleted',
-      'IterationCancelled', 'TestRunRequested', 'TestRunCompleted', 'ModelDeployed', 'DeploymentKeyRotated', 'ModelUndeployed',
-      'ModelImported', 'IterationRenamed', 'IterationDeleted', 'ImageMetadataSet', 'PredictionStoreConfigured', 'PredictionStored',
-      'StoredPredictionPromoted', 'DeploymentShared', 'DeploymentUnshared',
+      'UserRegistered',
+      'ApiTokenIssued',
+      'ApiTokenRevoked',
+      'ProjectCreated',
+      'LabelAdded',
+      'TrainingConfigured',
+      'ProjectDeleted',
+      'ImageUploaded',
+      'ImageLabeled',
+      'ImageRegionsSet',
+      'ImageRemoved',
+      'IterationQueued',
+      'IterationStarted',
+      'IterationCompleted',
+      'IterationCancelled',
+      'TestRunRequested',
+      'TestRunCompleted',
+      'ModelDeployed',
+      'DeploymentKeyRotated',
+      'ModelUndeployed',
+      'ModelImported',
+      'IterationRenamed',
+      'IterationDeleted',
+      'ImageMetadataSet',
+      'PredictionStoreConfigured',
+      'PredictionStored',
+      'StoredPredictionPromoted',
+      'DeploymentShared',
+      'DeploymentUnshared',
     ]) {
       expect(types).toContain(type);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { EventStore, SqliteEventStore, Upcasters } from '../libs/event-store/src/index.js';
-import { identityUpcasters } from '../libs/identity/src/index.js';
+import { EventStore, SqliteEventStore, Upcasters } from '@diyml/event-store';
+import { identityUpcasters } from '@diyml/identity';
 import { startTestApp } from './support/test-app.js';
 
 interface StoredEventFixture {
@@ -19,7 +19,10 @@ describe('old event versions', () => {
   it('reads a stored UserRegistered v1 as v2, with the password hash under credentials', async () => {
     const v1 = fixture('UserRegistered.v1');
     const store = new SqliteEventStore({ filename: ':memory:', upcasters: new Upcasters(identityUpcasters) });
-    await store.append(v1.streamId, [{ type: v1.type, v: v1.v, data: v1.data }], { expectedRevision: 'no_stream', metadata: v1.metadata });
+    await store.append(v1.streamId, [{ type: v1.type, v: v1.v, data: v1.data }], {
+      expectedRevision: 'no_stream',
+      metadata: v1.metadata,
+    });
     const [event] = await store.readStream(v1.streamId);
     expect(event.v).toBe(2);
     expect(event.data).toEqual({

@@ -19,16 +19,25 @@ describe('identity over HTTP', () => {
       .expect(201);
     expect(registered.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), username: 'grace' });
 
-    const login = await testApp.http.post('/v1/auth/login').send({ username: 'grace', password: 'hopper-1906' }).expect(200);
+    const login = await testApp.http
+      .post('/v1/auth/login')
+      .send({ username: 'grace', password: 'hopper-1906' })
+      .expect(200);
     expect(login.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600 });
 
-    const me = await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
+    const me = await testApp.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${login.body.accessToken}`)
+      .expect(200);
     expect(me.body).toEqual({ id: registered.body.id, username: 'grace', createdAt: expect.any(String) });
   });
 
   it('refuses a taken username, whatever its case, with 409 USERNAME_TAKEN', async () => {
     await testApp.http.post('/v1/auth/register').send({ username: 'Linus', password: 'password-1' }).expect(201);
-    const again = await testApp.http.post('/v1/auth/register').send({ username: 'linus', password: 'password-2' }).expect(409);
+    const again = await testApp.http
+      .post('/v1/auth/register')
+      .send({ username: 'linus', password: 'password-2' })
+      .expect(409);
     expect(again.body).toMatchObject({ statusCode: 409, code: 'USERNAME_TAKEN' });
   });
 
@@ -63,7 +72,9 @@ describe('identity over HTTP', () => {
 
   it('answers a wrong password or unknown user with the same 401', async () => {
     const user = await registerAndLogIn(testApp);
-    const wrong = await testApp.http.post('/v1/auth/login').send({ username: user.username, password: 'not-the-password' });
+    const wrong = await testApp.http
+      .post('/v1/auth/login')
+      .send({ username: user.username, password: 'not-the-password' });
     const unknown = await testApp.http.post('/v1/auth/login').send({ username: 'nobody-here', password: 'whatever-1' });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
@@ -78,7 +89,9 @@ describe('identity over HTTP', () => {
     const [header, payload, signature] = user.auth.slice('Bearer '.length).split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...claims, username: 'admin' })).toString('base64url');
-    const response = await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${header}.${forged}.${signature}`);
+    const response = await testApp.http
+      .get('/v1/users/me')
+      .set('Authorization', `Bearer ${header}.${forged}.${signature}`);
     expect(response.status).toBe(401);
     expect(response.body.code).toBe('TOKEN_INVALID');
   });
@@ -116,7 +129,11 @@ describe('identity over HTTP', () => {
       'TOKEN_INVALID',
     );
     expect(await codeFor('dml_nothing-like-this-was-ever-issued')).toBe('TOKEN_INVALID');
-    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'old' }).expect(201);
+    const issued = await testApp.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', user.auth)
+      .send({ name: 'old' })
+      .expect(201);
     await testApp.http.delete(`/v1/users/me/tokens/${issued.body.id}`).set('Authorization', user.auth).expect(204);
     expect(await codeFor(issued.body.token)).toBe('TOKEN_REVOKED');
     const header = await testApp.http.get('/v1/users/me').set('Authorization', 'Basic YWRhOmxvdmVsYWNl').expect(401);
@@ -125,7 +142,11 @@ describe('identity over HTTP', () => {
 
   it('issues a personal token that works until it is revoked', async () => {
     const user = await registerAndLogIn(testApp);
-    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'ci' }).expect(201);
+    const issued = await testApp.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', user.auth)
+      .send({ name: 'ci' })
+      .expect(201);
     expect(issued.body).toEqual({ id: expect.any(String), name: 'ci', token: expect.stringMatching(/^dml_/) });
 
     const me = await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${issued.body.token}`).expect(200);
@@ -133,7 +154,13 @@ describe('identity over HTTP', () => {
 
     const list = await testApp.http.get('/v1/users/me/tokens').set('Authorization', user.auth).expect(200);
     expect(list.body.items).toEqual([
-      { id: issued.body.id, name: 'ci', prefix: issued.body.token.slice(0, 10), createdAt: expect.any(String), revokedAt: null },
+      {
+        id: issued.body.id,
+        name: 'ci',
+        prefix: issued.body.token.slice(0, 10),
+        createdAt: expect.any(String),
+        revokedAt: null,
+      },
     ]);
     expect(JSON.stringify(list.body)).not.toContain(issued.body.token);
 
@@ -146,8 +173,15 @@ describe('identity over HTTP', () => {
   it("cannot revoke another user's token: 404, and the token keeps working", async () => {
     const owner = await registerAndLogIn(testApp);
     const other = await registerAndLogIn(testApp);
-    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', owner.auth).send({ name: 'mine' }).expect(201);
-    const response = await testApp.http.delete(`/v1/users/me/tokens/${issued.body.id}`).set('Authorization', other.auth).expect(404);
+    const issued = await testApp.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', owner.auth)
+      .send({ name: 'mine' })
+      .expect(201);
+    const response = await testApp.http
+      .delete(`/v1/users/me/tokens/${issued.body.id}`)
+      .set('Authorization', other.auth)
+      .expect(404);
     expect(response.body.code).toBe('API_TOKEN_NOT_FOUND');
     await testApp.http.get('/v1/users/me').set('Authorization', `Bearer ${issued.body.token}`).expect(200);
     await testApp.http.delete('/v1/users/me/tokens/not-a-uuid').set('Authorization', owner.auth).expect(400);
@@ -158,11 +192,18 @@ describe('identity across a restart', () => {
   it('keeps users and tokens: the log is durable and read models are rebuilt from it', async () => {
     const first = await startTestApp();
     const user = await registerAndLogIn(first, 'durable');
-    const issued = await first.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'keep' }).expect(201);
+    const issued = await first.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', user.auth)
+      .send({ name: 'keep' })
+      .expect(201);
     await first.close();
 
     const second = await startTestApp({ dataDir: first.dataDir });
-    await second.http.post('/v1/auth/login').send({ username: 'durable', password: 'correct horse battery' }).expect(200);
+    await second.http
+      .post('/v1/auth/login')
+      .send({ username: 'durable', password: 'correct horse battery' })
+      .expect(200);
     await second.http.get('/v1/users/me').set('Authorization', user.auth).expect(200);
     await second.http.get('/v1/users/me').set('Authorization', `Bearer ${issued.body.token}`).expect(200);
     await second.destroy();

@@ -3,7 +3,14 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 4, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 4,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 interface Performance {
   imageId: string;
@@ -22,16 +29,30 @@ describe('per-image validation results of an iteration', () => {
   const validationImages = new Map<string, string>();
 
   const path = (suffix = '') => `/v1/projects/${project.id}/iterations/${iterationId}/image-performances${suffix}`;
-  const get = (url: string, query: Record<string, unknown> = {}) => client.http.get(url).query(query).set('Authorization', client.auth);
+  const get = (url: string, query: Record<string, unknown> = {}) =>
+    client.http.get(url).query(query).set('Authorization', client.auth);
 
   beforeAll(async () => {
     testApp = await startTestApp();
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
     project = await client.createProject('classification', ['red', 'blue']);
     await client.upload(project.id, await colouredSquares(RED, 10, 1), { label: 'red', split: 'train' }, 'red-train');
-    await client.upload(project.id, await colouredSquares(BLUE, 10, 2), { label: 'blue', split: 'train' }, 'blue-train');
-    for (const [label, colour, seed] of [['red', RED, 3], ['blue', BLUE, 4]] as const) {
-      const uploaded = await client.upload(project.id, await colouredSquares(colour, 4, seed), { label, split: 'validation' }, `${label}-check`);
+    await client.upload(
+      project.id,
+      await colouredSquares(BLUE, 10, 2),
+      { label: 'blue', split: 'train' },
+      'blue-train',
+    );
+    for (const [label, colour, seed] of [
+      ['red', RED, 3],
+      ['blue', BLUE, 4],
+    ] as const) {
+      const uploaded = await client.upload(
+        project.id,
+        await colouredSquares(colour, 4, seed),
+        { label, split: 'validation' },
+        `${label}-check`,
+      );
       for (const item of uploaded) validationImages.set(item.id!, label);
     }
     await client.configureTraining(project.id, FAST);
@@ -48,7 +69,9 @@ describe('per-image validation results of an iteration', () => {
     expect(response.body.nextCursor).toBeNull();
     expect(items.map((item) => item.imageId).sort()).toEqual([...validationImages.keys()].sort());
     for (const item of items) {
-      expect(item.expected).toEqual([{ labelId: project.labels[validationImages.get(item.imageId)!], label: validationImages.get(item.imageId) }]);
+      expect(item.expected).toEqual([
+        { labelId: project.labels[validationImages.get(item.imageId)!], label: validationImages.get(item.imageId) },
+      ]);
       expect(item.filename).toMatch(new RegExp(`^${validationImages.get(item.imageId)}-check-\\d\\.png$`));
       expect(item.predictions.map((prediction) => prediction.label).sort()).toEqual(['blue', 'red']);
       expect(item.predictions[0].probability).toBeGreaterThanOrEqual(item.predictions[1].probability);
@@ -61,15 +84,34 @@ describe('per-image validation results of an iteration', () => {
   });
 
   it('lists one confusion-matrix cell at a threshold, by label name or id, with counts that match the metrics', async () => {
-    const metrics = (await get(`/v1/projects/${project.id}/iterations/${iterationId}/metrics`, { threshold: 0.6 }).expect(200)).body;
-    const { labels, matrix, noPrediction } = metrics.confusionMatrix as { labels: string[]; matrix: number[][]; noPrediction: number[] };
+    const metrics = (
+      await get(`/v1/projects/${project.id}/iterations/${iterationId}/metrics`, { threshold: 0.6 }).expect(200)
+    ).body;
+    const { labels, matrix, noPrediction } = metrics.confusionMatrix as {
+      labels: string[];
+      matrix: number[][];
+      noPrediction: number[];
+    };
     for (const [row, expected] of labels.entries()) {
       for (const [column, predicted] of labels.entries()) {
-        const cell = await get(path(), { label: expected, predicted: project.labels[predicted], threshold: 0.6 }).expect(200);
+        const cell = await get(path(), {
+          label: expected,
+          predicted: project.labels[predicted],
+          threshold: 0.6,
+        }).expect(200);
         expect(cell.body.items).toHaveLength(matrix[row][column]);
-        expect(cell.body.items.every((item: Performance) => item.expected[0].label === expected && item.predictedLabelId === project.labels[predicted])).toBe(true);
+        expect(
+          cell.body.items.every(
+            (item: Performance) =>
+              item.expected[0].label === expected && item.predictedLabelId === project.labels[predicted],
+          ),
+        ).toBe(true);
       }
-      const unsure = await get(path('/count'), { label: project.labels[expected], predicted: 'none', threshold: 0.6 }).expect(200);
+      const unsure = await get(path('/count'), {
+        label: project.labels[expected],
+        predicted: 'none',
+        threshold: 0.6,
+      }).expect(200);
       expect(unsure.body.count).toBe(noPrediction[row]);
     }
     const reds = await get(path('/count'), { label: 'red' }).expect(200);
@@ -93,7 +135,9 @@ describe('per-image validation results of an iteration', () => {
     const unknown = await get(path(), { label: 'green' }).expect(400);
     expect(unknown.body).toMatchObject({ code: 'UNKNOWN_LABEL', details: [{ field: 'label' }] });
     expect(unknown.body.message).toContain('"red", "blue"');
-    expect((await get(path('/count'), { predicted: 'purple' }).expect(400)).body.details).toEqual([expect.objectContaining({ field: 'predicted' })]);
+    expect((await get(path('/count'), { predicted: 'purple' }).expect(400)).body.details).toEqual([
+      expect.objectContaining({ field: 'predicted' }),
+    ]);
     const threshold = await get(path(), { threshold: 2 }).expect(400);
     expect(threshold.body.details.map((detail: { field: string }) => detail.field)).toEqual(['threshold']);
     const redCursor = (await get(path(), { limit: 1, label: 'red' }).expect(200)).body.nextCursor;

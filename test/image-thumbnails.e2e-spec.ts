@@ -27,7 +27,9 @@ describe('image thumbnails over HTTP', () => {
 
   it('serves a WebP no larger than the size asked, keeping the aspect ratio, cacheable for good and revalidated by ETag', async () => {
     const project = await client.createProject('classification', ['red']);
-    const wide = await sharp({ create: { width: 600, height: 300, channels: 3, background: { r: RED[0], g: RED[1], b: RED[2] } } })
+    const wide = await sharp({
+      create: { width: 600, height: 300, channels: 3, background: { r: RED[0], g: RED[1], b: RED[2] } },
+    })
       .png()
       .toBuffer();
     const [uploaded] = await client.upload(project.id, [wide]);
@@ -39,7 +41,10 @@ describe('image thumbnails over HTTP', () => {
     const metadata = await sharp(small.body as Buffer).metadata();
     expect(metadata).toMatchObject({ format: 'webp', width: 128, height: 64 });
 
-    const revalidated = await client.http.get(`${url}?size=128`).set('Authorization', client.auth).set('If-None-Match', small.headers.etag);
+    const revalidated = await client.http
+      .get(`${url}?size=128`)
+      .set('Authorization', client.auth)
+      .set('If-None-Match', small.headers.etag);
     expect(revalidated.status).toBe(304);
 
     const byDefault = await binary(client.http.get(url).set('Authorization', client.auth)).expect(200);
@@ -49,17 +54,25 @@ describe('image thumbnails over HTTP', () => {
 
   it('never enlarges a small image', async () => {
     const project = await client.createProject('classification', ['red']);
-    const tiny = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#00f' } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#00f' } })
+      .png()
+      .toBuffer();
     const [uploaded] = await client.upload(project.id, [tiny]);
     const response = await binary(
-      client.http.get(`/v1/projects/${project.id}/images/${uploaded.id}/thumbnail?size=512`).set('Authorization', client.auth),
+      client.http
+        .get(`/v1/projects/${project.id}/images/${uploaded.id}/thumbnail?size=512`)
+        .set('Authorization', client.auth),
     ).expect(200);
     expect(await sharp(response.body as Buffer).metadata()).toMatchObject({ width: 20, height: 10 });
   });
 
   it('refuses a size it does not make, and images of projects the caller does not own', async () => {
     const project = await client.createProject('classification', ['red']);
-    const [uploaded] = await client.upload(project.id, [await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer()]);
+    const [uploaded] = await client.upload(project.id, [
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+        .png()
+        .toBuffer(),
+    ]);
     const url = `/v1/projects/${project.id}/images/${uploaded.id}/thumbnail`;
     const odd = await client.http.get(`${url}?size=100`).set('Authorization', client.auth).expect(400);
     expect(odd.body.message).toContain('size must be one of 64, 128, 256, 512');

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
-import { hdf5NotAModel, keras2Sequential, keras2WeightsOnly, keras3Functional, keras3WithLambda } from './fixtures/keras/keras-fixtures.js';
+import {
+  hdf5NotAModel,
+  keras2Sequential,
+  keras2WeightsOnly,
+  keras3Functional,
+  keras3WithLambda,
+} from './fixtures/keras/keras-fixtures.js';
 
 /**
  * Keras cannot be installed here, so the model files are built by test/fixtures/keras/keras-fixtures.ts from the
@@ -16,17 +22,29 @@ describe('Keras model import over HTTP', () => {
   let unseen: { red: Buffer[]; blue: Buffer[] };
 
   const importModel = (projectId: string, bytes: Uint8Array, filename: string, fields: Record<string, string> = {}) => {
-    let request = client.http.post(`/v1/projects/${projectId}/models`).set('Authorization', client.auth).attach('model', Buffer.from(bytes), filename);
+    let request = client.http
+      .post(`/v1/projects/${projectId}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', Buffer.from(bytes), filename);
     for (const [name, value] of Object.entries(fields)) request = request.field(name, value);
     return request;
   };
 
   /** Deploys the iteration and returns the top label the deployment predicts for each image. */
   async function deployedTopLabels(iterationId: string, images: Buffer[]): Promise<string[]> {
-    const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId }).expect(201);
+    const deployment = await client.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId })
+      .expect(201);
     const labels: string[] = [];
     for (const image of images) {
-      const response = await client.http.post(`/v1/predict/${deployment.body.id}`).set('X-Api-Key', deployment.body.apiKey).set('Content-Type', 'image/png').send(image).expect(200);
+      const response = await client.http
+        .post(`/v1/predict/${deployment.body.id}`)
+        .set('X-Api-Key', deployment.body.apiKey)
+        .set('Content-Type', 'image/png')
+        .send(image)
+        .expect(200);
       labels.push(response.body.predictions[0].label);
     }
     return labels;
@@ -43,29 +61,68 @@ describe('Keras model import over HTTP', () => {
   });
 
   it('imports a Keras 2 .h5 Sequential model with its class list, and the deployment predicts with it', async () => {
-    const imported = await importModel(project.id, await keras2Sequential(), 'red-blue.h5', { labels: 'red,blue', inputRange: '0,1' });
+    const imported = await importModel(project.id, await keras2Sequential(), 'red-blue.h5', {
+      labels: 'red,blue',
+      inputRange: '0,1',
+    });
     expect(imported.status).toBe(201);
     expect(imported.body).toMatchObject({ status: 'completed', imported: true, architecture: 'imported' });
-    expect(await deployedTopLabels(imported.body.id, [...unseen.red, ...unseen.blue])).toEqual(['red', 'red', 'red', 'blue', 'blue', 'blue']);
+    expect(await deployedTopLabels(imported.body.id, [...unseen.red, ...unseen.blue])).toEqual([
+      'red',
+      'red',
+      'red',
+      'blue',
+      'blue',
+      'blue',
+    ]);
 
-    const history = await client.http.get(`/v1/projects/${project.id}/history?limit=1000`).set('Authorization', client.auth).expect(200);
-    const recorded = history.body.items.find((item: { type: string; data: { iterationId: string } }) => item.type === 'ModelImported' && item.data.iterationId === imported.body.id);
+    const history = await client.http
+      .get(`/v1/projects/${project.id}/history?limit=1000`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    const recorded = history.body.items.find(
+      (item: { type: string; data: { iterationId: string } }) =>
+        item.type === 'ModelImported' && item.data.iterationId === imported.body.id,
+    );
     expect(recorded).toMatchObject({ v: 1, data: { format: 'keras-h5', architecture: 'imported' } });
     expect(recorded.data.labels.map((label: { name: string }) => label.name)).toEqual(['red', 'blue']);
   });
 
   it('imports a Keras 3 .keras functional model (rescaling and batch normalization inside) and trains a transfer model on it', async () => {
-    const imported = await importModel(project.id, await keras3Functional(), 'blue-red.keras', { labels: '["blue", "red"]' });
+    const imported = await importModel(project.id, await keras3Functional(), 'blue-red.keras', {
+      labels: '["blue", "red"]',
+    });
     expect(imported.status).toBe(201);
     // The model rescales pixels itself: it is given [0, 255], the default input range of a Keras import.
-    expect(await deployedTopLabels(imported.body.id, [...unseen.red, ...unseen.blue])).toEqual(['red', 'red', 'red', 'blue', 'blue', 'blue']);
+    expect(await deployedTopLabels(imported.body.id, [...unseen.red, ...unseen.blue])).toEqual([
+      'red',
+      'red',
+      'red',
+      'blue',
+      'blue',
+      'blue',
+    ]);
 
     await client.upload(project.id, await colouredSquares(RED, 8, 1), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 8, 2), { label: 'blue' }, 'blue');
-    const queued = await client.train(project.id, { architecture: 'transfer', baseIterationId: imported.body.id, epochs: 40, batchSize: 8, learningRate: 0.2, seed: 3 });
+    const queued = await client.train(project.id, {
+      architecture: 'transfer',
+      baseIterationId: imported.body.id,
+      epochs: 40,
+      batchSize: 8,
+      learningRate: 0.2,
+      seed: 3,
+    });
     const transfer = await client.waitForIteration(project.id, queued.id);
     expect(transfer.status).toBe('completed');
-    expect(await deployedTopLabels(transfer.id, [...unseen.red, ...unseen.blue])).toEqual(['red', 'red', 'red', 'blue', 'blue', 'blue']);
+    expect(await deployedTopLabels(transfer.id, [...unseen.red, ...unseen.blue])).toEqual([
+      'red',
+      'red',
+      'red',
+      'blue',
+      'blue',
+      'blue',
+    ]);
   }, 60_000);
 
   it('refuses Keras files it cannot run with a 400 naming why, and records nothing', async () => {
@@ -83,13 +140,22 @@ describe('Keras model import over HTTP', () => {
 
     const weightsOnly = await importModel(target.id, await keras2WeightsOnly(), 'weights.h5', { labels: 'red,blue' });
     expect(weightsOnly.status).toBe(400);
-    expect(weightsOnly.body).toMatchObject({ code: 'KERAS_NOT_A_MODEL', message: expect.stringContaining('weights only') });
+    expect(weightsOnly.body).toMatchObject({
+      code: 'KERAS_NOT_A_MODEL',
+      message: expect.stringContaining('weights only'),
+    });
 
     const unlabeled = await importModel(target.id, await keras2Sequential(), 'red-blue.h5');
     expect(unlabeled.status).toBe(400);
-    expect(unlabeled.body).toMatchObject({ code: 'MODEL_LABELS_MISSING', message: expect.stringContaining('"labels"') });
+    expect(unlabeled.body).toMatchObject({
+      code: 'MODEL_LABELS_MISSING',
+      message: expect.stringContaining('"labels"'),
+    });
 
-    const badRange = await importModel(target.id, await keras2Sequential(), 'red-blue.h5', { labels: 'red,blue', inputRange: '255,0' });
+    const badRange = await importModel(target.id, await keras2Sequential(), 'red-blue.h5', {
+      labels: 'red,blue',
+      inputRange: '255,0',
+    });
     expect(badRange.status).toBe(400);
     expect(badRange.body.code).toBe('INVALID_INPUT_RANGE');
 
@@ -97,7 +163,10 @@ describe('Keras model import over HTTP', () => {
     expect(unknownLabel.status).toBe(400);
     expect(unknownLabel.body).toMatchObject({ code: 'UNKNOWN_MODEL_LABELS', details: { unknownLabels: ['green'] } });
 
-    const iterations = await client.http.get(`/v1/projects/${target.id}/iterations`).set('Authorization', client.auth).expect(200);
+    const iterations = await client.http
+      .get(`/v1/projects/${target.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toEqual([]);
   });
 });

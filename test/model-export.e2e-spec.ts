@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as ort from 'onnxruntime-node';
-import { iou, prepareImage, type Box, type InputSpec } from '../libs/ml/src/index.js';
-import { ModelProto } from '../libs/ml/src/onnx/onnx-proto.js';
+import { iou, prepareImage, type Box, type InputSpec } from '@diyml/ml';
+import { ModelProto } from '@diyml/ml';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 10, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 10,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 type Prediction = { label: string; probability: number; box?: Box };
 
@@ -56,28 +63,53 @@ describe('model export as ONNX over HTTP', () => {
     const session = await ort.InferenceSession.create(bytes);
     sessions.push(session);
     // onnxruntime-node does not expose metadata_props: read them from the protobuf, as any ONNX tool would.
-    const file = ModelProto.toObject(ModelProto.decode(bytes)) as { docString: string; metadataProps: { key: string; value: string }[] };
+    const file = ModelProto.toObject(ModelProto.decode(bytes)) as {
+      docString: string;
+      metadataProps: { key: string; value: string }[];
+    };
     const diyml = JSON.parse(file.metadataProps.find((entry) => entry.key === 'diyml')!.value);
     expect(JSON.parse(file.metadataProps.find((entry) => entry.key === 'labels')!.value)).toEqual(diyml.labels);
     return { session, labels: diyml.labels, spec: diyml, description: file.docString };
   }
 
   /** Runs one image through the exported model, prepared as its doc_string says: fitted, then 0–255 mapped to the input range. */
-  async function runExported(model: ExportedModel, image: Buffer): Promise<{ output: Float32Array; dims: readonly number[]; transform: Awaited<ReturnType<typeof prepareImage>>['transform'] }> {
+  async function runExported(
+    model: ExportedModel,
+    image: Buffer,
+  ): Promise<{
+    output: Float32Array;
+    dims: readonly number[];
+    transform: Awaited<ReturnType<typeof prepareImage>>['transform'];
+  }> {
     const prepared = await prepareImage(image, model.spec);
     const [low, high] = model.spec.inputRange;
     const input = Float32Array.from(prepared.pixels, (value) => low + (value * (high - low)) / 255);
     const { width, height } = model.spec.imageSize;
-    const results = await model.session.run({ image: new ort.Tensor('float32', input, [1, height, width, model.spec.channels]) });
+    const results = await model.session.run({
+      image: new ort.Tensor('float32', input, [1, height, width, model.spec.channels]),
+    });
     const output = results[model.session.outputNames[0]];
     return { output: output.data as Float32Array, dims: output.dims, transform: prepared.transform };
   }
 
-  async function deployedPredictions(projectId: string, iterationId: string, images: Buffer[]): Promise<Prediction[][]> {
-    const deployment = await client.http.post(`/v1/projects/${projectId}/deployments`).set('Authorization', client.auth).send({ iterationId }).expect(201);
+  async function deployedPredictions(
+    projectId: string,
+    iterationId: string,
+    images: Buffer[],
+  ): Promise<Prediction[][]> {
+    const deployment = await client.http
+      .post(`/v1/projects/${projectId}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId })
+      .expect(201);
     return Promise.all(
       images.map(async (image) => {
-        const response = await client.http.post(`/v1/predict/${deployment.body.id}`).set('X-Api-Key', deployment.body.apiKey).set('Content-Type', 'image/png').send(image).expect(200);
+        const response = await client.http
+          .post(`/v1/predict/${deployment.body.id}`)
+          .set('X-Api-Key', deployment.body.apiKey)
+          .set('Content-Type', 'image/png')
+          .send(image)
+          .expect(200);
         return response.body.predictions as Prediction[];
       }),
     );
@@ -89,7 +121,19 @@ describe('model export as ONNX over HTTP', () => {
     await client.upload(project.id, await colouredSquares(BLUE, 12, 2), { label: 'blue' }, 'blue');
     const base = await client.waitForIteration(project.id, (await client.train(project.id, FAST)).id);
     expect(base.status).toBe('completed');
-    const transfer = await client.waitForIteration(project.id, (await client.train(project.id, { architecture: 'transfer', baseIterationId: base.id, epochs: 10, batchSize: 8, learningRate: 0.05, seed: 3 })).id);
+    const transfer = await client.waitForIteration(
+      project.id,
+      (
+        await client.train(project.id, {
+          architecture: 'transfer',
+          baseIterationId: base.id,
+          epochs: 10,
+          batchSize: 8,
+          learningRate: 0.05,
+          seed: 3,
+        })
+      ).id,
+    );
     expect(transfer.status).toBe('completed');
     const unseen = [...(await colouredSquares(RED, 3, 101)), ...(await colouredSquares(BLUE, 3, 102))];
 
@@ -102,7 +146,8 @@ describe('model export as ONNX over HTTP', () => {
         const { output } = await runExported(model, image);
         const top = output.indexOf(Math.max(...output));
         expect(model.labels[top]).toBe(expected[index][0].label);
-        for (const prediction of expected[index]) expect(output[model.labels.indexOf(prediction.label)]).toBeCloseTo(prediction.probability, 4);
+        for (const prediction of expected[index])
+          expect(output[model.labels.indexOf(prediction.label)]).toBeCloseTo(prediction.probability, 4);
       }
     }
   }, 120_000);
@@ -110,7 +155,12 @@ describe('model export as ONNX over HTTP', () => {
   it('exports a detector whose raw grid, decoded as its doc_string says, gives the top box diyml gives', async () => {
     const project = await client.createProject('detection', ['red', 'blue']);
     const scenes = await squareScenes([RED, BLUE], 60, 11);
-    const items = await client.upload(project.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const items = await client.upload(
+      project.id,
+      scenes.map((scene) => scene.png),
+      {},
+      'scene',
+    );
     const names = ['red', 'blue'];
     await client.http
       .post(`/v1/projects/${project.id}/images/labels`)
@@ -118,11 +168,25 @@ describe('model export as ONNX over HTTP', () => {
       .send({
         items: items.map((item, index) => ({
           imageId: item.id,
-          regions: scenes[index].boxes.map((box) => ({ label: names[box.label], x: box.x, y: box.y, width: box.width, height: box.height })),
+          regions: scenes[index].boxes.map((box) => ({
+            label: names[box.label],
+            x: box.x,
+            y: box.y,
+            width: box.width,
+            height: box.height,
+          })),
         })),
       })
       .expect((response) => expect(response.status).toBeLessThan(300));
-    const queued = await client.train(project.id, { architecture: 'tiny-detector', imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
+    const queued = await client.train(project.id, {
+      architecture: 'tiny-detector',
+      imageSize: 32,
+      epochs: 12,
+      batchSize: 8,
+      learningRate: 0.005,
+      seed: 3,
+      augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+    });
     expect((await client.waitForIteration(project.id, queued.id, 120_000)).status).toBe('completed');
 
     const model = await exported(project.id, queued.id);
@@ -147,7 +211,16 @@ describe('model export as ONNX over HTTP', () => {
           const [width, height] = [sigmoid(cell[3]), sigmoid(cell[4])];
           const left = Math.max(0, centreX - width / 2);
           const top = Math.max(0, centreY - height / 2);
-          best = { probability, label, box: { x: left, y: top, width: Math.min(1, centreX + width / 2) - left, height: Math.min(1, centreY + height / 2) - top } };
+          best = {
+            probability,
+            label,
+            box: {
+              x: left,
+              y: top,
+              width: Math.min(1, centreX + width / 2) - left,
+              height: Math.min(1, centreY + height / 2) - top,
+            },
+          };
         }
       }
       if (expected[index].length === 0) {
@@ -169,12 +242,23 @@ describe('model export as ONNX over HTTP', () => {
     const project = await client.createProject('classification', ['red', 'blue']);
     await client.upload(project.id, await colouredSquares(RED, 6, 5), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 6, 6), { label: 'blue' }, 'blue');
-    const iteration = await client.waitForIteration(project.id, (await client.train(project.id, { ...FAST, epochs: 2 })).id);
-    const zip = await client.http.get(`/v1/projects/${project.id}/iterations/${iteration.id}/model`).set('Authorization', client.auth).buffer(true);
+    const iteration = await client.waitForIteration(
+      project.id,
+      (await client.train(project.id, { ...FAST, epochs: 2 })).id,
+    );
+    const zip = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${iteration.id}/model`)
+      .set('Authorization', client.auth)
+      .buffer(true);
     expect(zip.status).toBe(200);
     expect(zip.headers['content-type']).toBe('application/zip');
-    const unknown = await client.http.get(`/v1/projects/${project.id}/iterations/${iteration.id}/model?format=keras`).set('Authorization', client.auth);
+    const unknown = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${iteration.id}/model?format=keras`)
+      .set('Authorization', client.auth);
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'format', errors: ['format must be one of tfjs, onnx'] }] });
+    expect(unknown.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'format', errors: ['format must be one of tfjs, onnx'] }],
+    });
   }, 60_000);
 });

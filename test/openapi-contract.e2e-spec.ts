@@ -41,7 +41,9 @@ describe('the OpenAPI document (the API contract)', () => {
   });
 
   it('defines every security scheme an operation names, so each route can be tried in Swagger UI', () => {
-    const named = new Set(operationsOf(document).flatMap(({ operation }) => (operation.security ?? []).flatMap(Object.keys)));
+    const named = new Set(
+      operationsOf(document).flatMap(({ operation }) => (operation.security ?? []).flatMap(Object.keys)),
+    );
     expect([...named].filter((scheme) => !(scheme in document.components.securitySchemes))).toEqual([]);
     expect(named).toEqual(new Set(['bearer', 'deployment-key', 'training-key', 'prediction-key']));
   });
@@ -64,11 +66,16 @@ describe('the OpenAPI document (the API contract)', () => {
     const file = join(testApp.dataDir, 'openapi.json');
     writeFileSync(file, JSON.stringify(document));
     const redocly = join(process.cwd(), 'node_modules', '.bin', 'redocly');
-    const lint = await promisify(execFile)(redocly, ['lint', file, '--format=json'], { maxBuffer: 64 * 1024 * 1024 }).catch(
-      (failure: { stdout: string }) => failure,
+    const lint = await promisify(execFile)(redocly, ['lint', file, '--format=json'], {
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((failure: { stdout: string }) => failure);
+    const report = JSON.parse(lint.stdout) as {
+      totals: { errors: number };
+      problems: { severity: string; message: string }[];
+    };
+    expect(report.problems.filter((problem) => problem.severity === 'error').map((problem) => problem.message)).toEqual(
+      [],
     );
-    const report = JSON.parse(lint.stdout) as { totals: { errors: number }; problems: { severity: string; message: string }[] };
-    expect(report.problems.filter((problem) => problem.severity === 'error').map((problem) => problem.message)).toEqual([]);
     expect(report.totals.errors).toBe(0);
   });
 

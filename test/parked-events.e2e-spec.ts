@@ -39,7 +39,13 @@ describe('an event the projections cannot apply', () => {
       expect.arrayContaining([expect.objectContaining({ projection: 'projects', position, type: 'LabelRemoved' })]),
     );
     // Later events are still projected.
-    expect((await testApp.http.post('/v1/auth/register').send({ username: 'after-parking', password: 'correct horse battery' })).status).toBe(201);
+    expect(
+      (
+        await testApp.http
+          .post('/v1/auth/register')
+          .send({ username: 'after-parking', password: 'correct horse battery' })
+      ).status,
+    ).toBe(201);
   });
 });
 

@@ -5,13 +5,20 @@ import {
   createPostgresTestDatabase,
   type PostgresTestDatabase,
   postgresTestServer,
-} from '../libs/core/src/testing/postgres-test-database.js';
+} from '@diyml/core/testing/postgres-test-database.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 const server = postgresTestServer();
-const FAST = { imageSize: 16, epochs: 4, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 4,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 if (server) {
   describe('the whole api on PostgreSQL (no Redis: jobs run in process)', () => {
@@ -66,13 +73,21 @@ if (server) {
 
       // A new DATA_DIR: everything must come from the database.
       const second = await start();
-      const again = await second.http.post('/v1/auth/login').send({ username: user.username, password: 'correct horse battery' }).expect(200);
+      const again = await second.http
+        .post('/v1/auth/login')
+        .send({ username: user.username, password: 'correct horse battery' })
+        .expect(200);
       const auth = `Bearer ${again.body.accessToken}`;
       const projects = await second.http.get('/v1/projects').set('Authorization', auth).expect(200);
       expect(projects.body.items.map((p: { id: string }) => p.id)).toEqual([project.id]);
-      const images = await second.http.get(`/v1/projects/${project.id}/images?limit=50`).set('Authorization', auth).expect(200);
+      const images = await second.http
+        .get(`/v1/projects/${project.id}/images?limit=50`)
+        .set('Authorization', auth)
+        .expect(200);
       expect(images.body.items).toHaveLength(16);
-      expect(images.body.items.filter((image: { label: { name: string } | null }) => image.label?.name === 'blue')).toHaveLength(8);
+      expect(
+        images.body.items.filter((image: { label: { name: string } | null }) => image.label?.name === 'blue'),
+      ).toHaveLength(8);
       const file = await second.http
         .get(`/v1/projects/${project.id}/images/${reds[0].id}/content`)
         .set('Authorization', auth)

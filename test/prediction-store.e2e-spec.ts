@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BlobStore } from '../libs/blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
@@ -16,7 +16,13 @@ import { modelZip, tinyDetector } from './support/tiny-models.js';
 
 jest.setTimeout(60_000);
 
-type Stored = { id: string; predictions: { label: string; probability: number }[]; storedAt: string; imageUrl: string; promotedImageId: string | null };
+type Stored = {
+  id: string;
+  predictions: { label: string; probability: number }[];
+  storedAt: string;
+  imageUrl: string;
+  promotedImageId: string | null;
+};
 
 describe('prediction store over HTTP', () => {
   let testApp: TestApp;
@@ -26,16 +32,26 @@ describe('prediction store over HTTP', () => {
   let images: Buffer[];
 
   const predict = (image: Buffer, key = deployment.apiKey) =>
-    testApp.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', key).send(image);
-  const list = (query = '', auth = client.auth) => testApp.http.get(`/v1/projects/${project.id}/predictions${query}`).set('Authorization', auth);
+    testApp.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('Content-Type', 'image/png')
+      .set('X-Api-Key', key)
+      .send(image);
+  const list = (query = '', auth = client.auth) =>
+    testApp.http.get(`/v1/projects/${project.id}/predictions${query}`).set('Authorization', auth);
   const configure = (body: Record<string, unknown>) =>
-    testApp.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send(body);
+    testApp.http
+      .put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`)
+      .set('Authorization', client.auth)
+      .send(body);
 
   /** Whether the picture's bytes are still kept (blobs are addressed by the sha256 of their bytes). */
-  const pictureKept = (image: Buffer) => testApp.app.get(BlobStore).has(createHash('sha256').update(image).digest('hex'));
+  const pictureKept = (image: Buffer) =>
+    testApp.app.get(BlobStore).has(createHash('sha256').update(image).digest('hex'));
   async function eventuallyKept(image: Buffer, expected: boolean): Promise<boolean> {
     const deadline = Date.now() + 10_000;
-    while ((await pictureKept(image)) !== expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while ((await pictureKept(image)) !== expected && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     return pictureKept(image);
   }
 
@@ -63,7 +79,12 @@ describe('prediction store over HTTP', () => {
     const page = await list();
     expect(page.body.items).toHaveLength(1);
     const stored: Stored = page.body.items[0];
-    expect(stored).toMatchObject({ id: answered.body.storedPredictionId, deploymentId: deployment.id, predictions: answered.body.predictions, promotedImageId: null });
+    expect(stored).toMatchObject({
+      id: answered.body.storedPredictionId,
+      deploymentId: deployment.id,
+      predictions: answered.body.predictions,
+      promotedImageId: null,
+    });
     const image = await testApp.http.get(stored.imageUrl).set('Authorization', client.auth).buffer(true);
     expect(image.status).toBe(200);
     expect(image.headers['content-type']).toBe('image/png');
@@ -81,7 +102,12 @@ describe('prediction store over HTTP', () => {
       if (items.length === 4) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(items.map((item) => item.id)).toEqual(answers.slice(-4).reverse().map((answer) => answer.storedPredictionId));
+    expect(items.map((item) => item.id)).toEqual(
+      answers
+        .slice(-4)
+        .reverse()
+        .map((answer) => answer.storedPredictionId),
+    );
     // The pictures of the predictions retention deleted are deleted too; those still stored are kept.
     expect(await eventuallyKept(images[0], false)).toBe(false);
     expect(await eventuallyKept(images[1], false)).toBe(false);
@@ -96,11 +122,17 @@ describe('prediction store over HTTP', () => {
     const top = (item: Stored) => item.predictions[0];
     const label = top(items[0]).label;
     const withLabel = (await list(`?label=${label}&minProbability=0.5`)).body.items as Stored[];
-    expect(withLabel.map((item) => item.id)).toEqual(items.filter((item) => top(item).label === label).map((item) => item.id));
+    expect(withLabel.map((item) => item.id)).toEqual(
+      items.filter((item) => top(item).label === label).map((item) => item.id),
+    );
     const none = await list(`?label=${label}&minProbability=0.999&maxProbability=1`);
-    expect(none.body.items.every((item: Stored) => item.predictions.find((p) => p.label === label)!.probability >= 0.999)).toBe(true);
+    expect(
+      none.body.items.every((item: Stored) => item.predictions.find((p) => p.label === label)!.probability >= 0.999),
+    ).toBe(true);
     const later = (await list(`?from=${encodeURIComponent(items[1].storedAt)}`)).body.items as Stored[];
-    expect(later.map((item) => item.id)).toEqual(items.filter((item) => item.storedAt >= items[1].storedAt).map((item) => item.id));
+    expect(later.map((item) => item.id)).toEqual(
+      items.filter((item) => item.storedAt >= items[1].storedAt).map((item) => item.id),
+    );
     const before = (await list(`?to=${encodeURIComponent(items[1].storedAt)}`)).body.items as Stored[];
     expect(before.every((item) => item.storedAt < items[1].storedAt)).toBe(true);
 
@@ -116,7 +148,9 @@ describe('prediction store over HTTP', () => {
     const missing = await testApp.http
       .post(`/v1/projects/${project.id}/predictions/promote`)
       .set('Authorization', client.auth)
-      .send({ items: [{ predictionId: target.id, label: 'red' }, { predictionId: '00000000-0000-4000-8000-000000000000' }] });
+      .send({
+        items: [{ predictionId: target.id, label: 'red' }, { predictionId: '00000000-0000-4000-8000-000000000000' }],
+      });
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('PREDICTION_NOT_FOUND');
     const unknownLabel = await testApp.http
@@ -125,7 +159,9 @@ describe('prediction store over HTTP', () => {
       .send({ items: [{ predictionId: target.id, label: 'green' }] });
     expect(unknownLabel.status).toBe(400);
     expect(unknownLabel.body.code).toBe('UNKNOWN_LABEL');
-    expect((await testApp.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth)).body.items).toEqual([]);
+    expect(
+      (await testApp.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth)).body.items,
+    ).toEqual([]);
 
     const promoted = await testApp.http
       .post(`/v1/projects/${project.id}/predictions/promote`)
@@ -134,13 +170,18 @@ describe('prediction store over HTTP', () => {
     expect(promoted.status).toBe(200);
     expect(promoted.body.items.map((item: { status: string }) => item.status)).toEqual(['created', 'created']);
     const [targetImage, otherImage] = promoted.body.items.map((item: { imageId: string }) => item.imageId);
-    const image = await testApp.http.get(`/v1/projects/${project.id}/images/${targetImage}`).set('Authorization', client.auth);
+    const image = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${targetImage}`)
+      .set('Authorization', client.auth);
     expect(image.body.label).toMatchObject({ id: project.labels.blue, name: 'blue' });
-    const otherView = await testApp.http.get(`/v1/projects/${project.id}/images/${otherImage}`).set('Authorization', client.auth);
+    const otherView = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${otherImage}`)
+      .set('Authorization', client.auth);
     expect(otherView.body.label.name).toBe(other.predictions[0].label);
-    expect((await testApp.http.get(`/v1/projects/${project.id}/predictions/${target.id}`).set('Authorization', client.auth)).body.promotedImageId).toBe(
-      targetImage,
-    );
+    expect(
+      (await testApp.http.get(`/v1/projects/${project.id}/predictions/${target.id}`).set('Authorization', client.auth))
+        .body.promotedImageId,
+    ).toBe(targetImage);
 
     const again = await testApp.http
       .post(`/v1/projects/${project.id}/predictions/promote`)
@@ -149,31 +190,55 @@ describe('prediction store over HTTP', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('PREDICTION_ALREADY_PROMOTED');
 
-    const history = await testApp.http.get(`/v1/projects/${project.id}/history?limit=200`).set('Authorization', client.auth);
-    const promotion = history.body.items.find((entry: { type: string; data: { predictionId: string } }) => entry.type === 'StoredPredictionPromoted' && entry.data.predictionId === target.id);
+    const history = await testApp.http
+      .get(`/v1/projects/${project.id}/history?limit=200`)
+      .set('Authorization', client.auth);
+    const promotion = history.body.items.find(
+      (entry: { type: string; data: { predictionId: string } }) =>
+        entry.type === 'StoredPredictionPromoted' && entry.data.predictionId === target.id,
+    );
     expect(promotion).toMatchObject({ v: 1, data: { imageId: targetImage, labelId: project.labels.blue } });
-    const upload = history.body.items.find((entry: { type: string; data: { imageId: string } }) => entry.type === 'ImageUploaded' && entry.data.imageId === targetImage);
+    const upload = history.body.items.find(
+      (entry: { type: string; data: { imageId: string } }) =>
+        entry.type === 'ImageUploaded' && entry.data.imageId === targetImage,
+    );
     expect(upload.metadata.correlationId).toBe(promotion.metadata.correlationId);
   });
 
   it("deletes a stored prediction and its picture, unless promoted; another user sees none of the project's predictions", async () => {
     const [promoted, , notPromoted] = (await list()).body.items as Stored[];
     expect(promoted.promotedImageId).not.toBeNull();
-    const notPromotedImage = (await testApp.http.get(notPromoted.imageUrl).set('Authorization', client.auth).buffer(true)).body as Buffer;
+    const notPromotedImage = (
+      await testApp.http.get(notPromoted.imageUrl).set('Authorization', client.auth).buffer(true)
+    ).body as Buffer;
     expect(notPromoted.promotedImageId).toBeNull();
-    expect((await testApp.http.delete(`/v1/projects/${project.id}/predictions/${notPromoted.id}`).set('Authorization', client.auth)).status).toBe(204);
+    expect(
+      (
+        await testApp.http
+          .delete(`/v1/projects/${project.id}/predictions/${notPromoted.id}`)
+          .set('Authorization', client.auth)
+      ).status,
+    ).toBe(204);
     expect(await eventuallyKept(notPromotedImage, false)).toBe(false);
 
     // A promoted prediction's picture belongs to the dataset: deleting the prediction leaves the image there.
-    const promotedImage = (await testApp.http.get(promoted.imageUrl).set('Authorization', client.auth).buffer(true)).body as Buffer;
+    const promotedImage = (await testApp.http.get(promoted.imageUrl).set('Authorization', client.auth).buffer(true))
+      .body as Buffer;
     const first = promoted;
-    const deleted = await testApp.http.delete(`/v1/projects/${project.id}/predictions/${first.id}`).set('Authorization', client.auth);
+    const deleted = await testApp.http
+      .delete(`/v1/projects/${project.id}/predictions/${first.id}`)
+      .set('Authorization', client.auth);
     expect(deleted.status).toBe(204);
     expect((await list()).body.items.map((item: Stored) => item.id)).not.toContain(first.id);
-    const gone = await testApp.http.get(`/v1/projects/${project.id}/predictions/${first.id}`).set('Authorization', client.auth);
+    const gone = await testApp.http
+      .get(`/v1/projects/${project.id}/predictions/${first.id}`)
+      .set('Authorization', client.auth);
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('PREDICTION_NOT_FOUND');
-    const datasetImage = await testApp.http.get(`/v1/projects/${project.id}/images/${promoted.promotedImageId}/content`).set('Authorization', client.auth).buffer(true);
+    const datasetImage = await testApp.http
+      .get(`/v1/projects/${project.id}/images/${promoted.promotedImageId}/content`)
+      .set('Authorization', client.auth)
+      .buffer(true);
     expect(datasetImage.status).toBe(200);
     expect(Buffer.compare(datasetImage.body as Buffer, promotedImage)).toBe(0);
     expect(await pictureKept(promotedImage)).toBe(true);
@@ -182,7 +247,10 @@ describe('prediction store over HTTP', () => {
     expect((await list('', stranger)).status).toBe(404);
     const [kept] = (await list()).body.items as Stored[];
     expect((await testApp.http.get(kept.imageUrl).set('Authorization', stranger)).status).toBe(404);
-    expect((await testApp.http.delete(`/v1/projects/${project.id}/predictions/${kept.id}`).set('Authorization', stranger)).status).toBe(404);
+    expect(
+      (await testApp.http.delete(`/v1/projects/${project.id}/predictions/${kept.id}`).set('Authorization', stranger))
+        .status,
+    ).toBe(404);
   });
 
   it('writes what it answered before shutting down, and stops storing when turned off', async () => {
@@ -217,20 +285,34 @@ describe('prediction store of an object detection deployment', () => {
 
   it('answers 503 PREDICTION_NOT_STORED and stores nothing while its journal cannot be written', async () => {
     const { project, deployment } = await deployedTinyModel(client, ['red', 'blue'], 'unwritable journal');
-    await client.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send({ enabled: true }).expect(200);
+    await client.http
+      .put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`)
+      .set('Authorization', client.auth)
+      .send({ enabled: true })
+      .expect(200);
     const [image] = await colouredSquares(RED, 1, 41);
-    const predict = () => client.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(image);
+    const predict = () =>
+      client.http
+        .post(`/v1/predict/${deployment.id}`)
+        .set('Content-Type', 'image/png')
+        .set('X-Api-Key', deployment.apiKey)
+        .send(image);
     const journal = join(testApp.dataDir, 'journal');
     writeFileSync(journal, 'a file where the journal folder should be');
     const refused = await predict();
     expect(refused.status).toBe(503);
     expect(refused.body.code).toBe('PREDICTION_NOT_STORED');
-    expect((await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)).body.items).toEqual([]);
+    expect(
+      (await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200))
+        .body.items,
+    ).toEqual([]);
     rmSync(journal);
     const stored = await predict().expect(200);
-    expect((await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)).body.items.map((item: Stored) => item.id)).toEqual([
-      stored.body.storedPredictionId,
-    ]);
+    expect(
+      (
+        await client.http.get(`/v1/projects/${project.id}/predictions`).set('Authorization', client.auth).expect(200)
+      ).body.items.map((item: Stored) => item.id),
+    ).toEqual([stored.body.storedPredictionId]);
   }, 60_000);
 
   it('promotes a stored detection with corrected boxes: the dataset gets the picture with those regions', async () => {
@@ -240,14 +322,33 @@ describe('prediction store of an object detection deployment', () => {
       .set('Authorization', client.auth)
       .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'detector.zip')
       .expect(201);
-    const deployment = (await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: imported.body.id }).expect(201))
-      .body as { id: string; apiKey: string };
-    await client.http.put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`).set('Authorization', client.auth).send({ enabled: true }).expect(200);
+    const deployment = (
+      await client.http
+        .post(`/v1/projects/${project.id}/deployments`)
+        .set('Authorization', client.auth)
+        .send({ iterationId: imported.body.id })
+        .expect(201)
+    ).body as { id: string; apiKey: string };
+    await client.http
+      .put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`)
+      .set('Authorization', client.auth)
+      .send({ enabled: true })
+      .expect(200);
     const [scene] = await squareScenes([RED, BLUE], 1, 31, 64);
 
-    const answer = await client.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', deployment.apiKey).send(scene.png).expect(200);
+    const answer = await client.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('Content-Type', 'image/png')
+      .set('X-Api-Key', deployment.apiKey)
+      .send(scene.png)
+      .expect(200);
     const storedId = answer.body.storedPredictionId as string;
-    const stored = (await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth).expect(200)).body;
+    const stored = (
+      await client.http
+        .get(`/v1/projects/${project.id}/predictions/${storedId}`)
+        .set('Authorization', client.auth)
+        .expect(200)
+    ).body;
     expect(stored.predictions).toEqual(answer.body.predictions);
     expect(stored.predictions.every((prediction: { box?: unknown }) => prediction.box !== undefined)).toBe(true);
 
@@ -265,10 +366,14 @@ describe('prediction store of an object detection deployment', () => {
     const outside = await client.http
       .post(`/v1/projects/${project.id}/predictions/promote`)
       .set('Authorization', client.auth)
-      .send({ items: [{ predictionId: storedId, regions: [{ label: 'red', x: 0.8, y: 0.1, width: 0.5, height: 0.2 }] }] });
+      .send({
+        items: [{ predictionId: storedId, regions: [{ label: 'red', x: 0.8, y: 0.1, width: 0.5, height: 0.2 }] }],
+      });
     expect(outside.status).toBe(400);
     expect(outside.body.code).toBe('REGION_OUT_OF_BOUNDS');
-    expect((await client.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth)).body.items).toEqual([]);
+    expect(
+      (await client.http.get(`/v1/projects/${project.id}/images`).set('Authorization', client.auth)).body.items,
+    ).toEqual([]);
 
     const promoted = await client.http
       .post(`/v1/projects/${project.id}/predictions/promote`)
@@ -278,19 +383,36 @@ describe('prediction store of an object detection deployment', () => {
     expect(promoted.body.items).toMatchObject([{ predictionId: storedId, status: 'created' }]);
     const imageId = promoted.body.items[0].imageId as string;
 
-    const image = (await client.http.get(`/v1/projects/${project.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body;
+    const image = (
+      await client.http
+        .get(`/v1/projects/${project.id}/images/${imageId}`)
+        .set('Authorization', client.auth)
+        .expect(200)
+    ).body;
     expect(image).toMatchObject({ split: 'test', width: 64, height: 64 });
-    const regions = (image.regions as { label: { id: string; name: string }; x: number; y: number; width: number; height: number }[])
+    const regions = (
+      image.regions as { label: { id: string; name: string }; x: number; y: number; width: number; height: number }[]
+    )
       .map(({ label, x, y, width, height }) => ({ label: label.name, x, y, width, height }))
       .sort((a, b) => a.x - b.x);
     expect(regions).toEqual([
       { label: 'red', x: 0.1, y: 0.15, width: 0.3, height: 0.25 },
       { label: 'blue', x: 0.5, y: 0.55, width: 0.4, height: 0.35 },
     ]);
-    const content = await client.http.get(`/v1/projects/${project.id}/images/${imageId}/content`).set('Authorization', client.auth).buffer(true).expect(200);
+    const content = await client.http
+      .get(`/v1/projects/${project.id}/images/${imageId}/content`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .expect(200);
     expect(Buffer.compare(content.body as Buffer, scene.png)).toBe(0);
-    expect((await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth)).body.promotedImageId).toBe(imageId);
-    const labeled = await client.http.get(`/v1/projects/${project.id}/images?label=blue`).set('Authorization', client.auth).expect(200);
+    expect(
+      (await client.http.get(`/v1/projects/${project.id}/predictions/${storedId}`).set('Authorization', client.auth))
+        .body.promotedImageId,
+    ).toBe(imageId);
+    const labeled = await client.http
+      .get(`/v1/projects/${project.id}/images?label=blue`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(labeled.body.items.map((item: { id: string }) => item.id)).toEqual([imageId]);
 
     await expectReplayEqual(testApp, ['stored-predictions', 'images', 'project-history']);
@@ -308,9 +430,19 @@ describe('Custom Vision stored predictions, driven by the official SDKs', () => 
     await testApp.app.listen(0, '127.0.0.1');
     const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'custom vision' }).expect(201);
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': issued.body.token } }), endpoint);
-    predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': issued.body.token } }), endpoint);
+    const issued = await testApp.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', user.auth)
+      .send({ name: 'custom vision' })
+      .expect(201);
+    trainer = new TrainingAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Training-key': issued.body.token } }),
+      endpoint,
+    );
+    predictor = new PredictionAPIClient(
+      new ApiKeyCredentials({ inHeader: { 'Prediction-key': issued.body.token } }),
+      endpoint,
+    );
     native = new ApiClient(testApp, user.auth);
   });
   afterAll(async () => {
@@ -329,13 +461,18 @@ describe('Custom Vision stored predictions, driven by the official SDKs', () => 
     expect((await trainer.publishIteration(project.id, iterationId, 'tiny', 'resource')).body).toBe(true);
 
     const [red, blue, other] = [...(await colouredSquares(RED, 2, 31)), ...(await colouredSquares(BLUE, 1, 32))];
-    const stored = [await predictor.classifyImage(project.id, 'tiny', red), await predictor.classifyImage(project.id, 'tiny', blue)];
+    const stored = [
+      await predictor.classifyImage(project.id, 'tiny', red),
+      await predictor.classifyImage(project.id, 'tiny', blue),
+    ];
     await predictor.classifyImageWithNoStore(project.id, 'tiny', other);
 
     const all = await trainer.queryPredictions(project.id, { orderBy: 'Oldest', maxCount: 10 });
     expect(all.results!.map((result) => result.id)).toEqual(stored.map((result) => result.id));
     expect(all.results![0]).toMatchObject({ project: project.id, iteration: iterationId });
-    expect(all.results![0].predictions!.map((p) => [p.tagName, p.probability])).toEqual(stored[0].predictions!.map((p) => [p.tagName, p.probability]));
+    expect(all.results![0].predictions!.map((p) => [p.tagName, p.probability])).toEqual(
+      stored[0].predictions!.map((p) => [p.tagName, p.probability]),
+    );
     const image = await fetch(all.results![0].originalImageUri!, { headers: { Authorization: native.auth } });
     expect(Buffer.compare(Buffer.from(await image.arrayBuffer()), red)).toBe(0);
 
@@ -344,10 +481,15 @@ describe('Custom Vision stored predictions, driven by the official SDKs', () => 
     const secondPage = await trainer.queryPredictions(project.id, { ...firstPage.token, maxCount: 1 });
     expect(secondPage.results!.map((result) => result.id)).toEqual([stored[0].id]);
 
-    const redProbability = (prediction: typeof stored[number]) => prediction.predictions!.find((p) => p.tagName === 'red')!.probability!;
+    const redProbability = (prediction: (typeof stored)[number]) =>
+      prediction.predictions!.find((p) => p.tagName === 'red')!.probability!;
     const threshold = (redProbability(stored[0]) + redProbability(stored[1])) / 2;
-    const likelyRed = await trainer.queryPredictions(project.id, { tags: [{ id: project.labels.red, minThreshold: threshold, maxThreshold: 1 }] });
-    const expectedRed = stored.filter((prediction) => redProbability(prediction) >= threshold).map((prediction) => prediction.id);
+    const likelyRed = await trainer.queryPredictions(project.id, {
+      tags: [{ id: project.labels.red, minThreshold: threshold, maxThreshold: 1 }],
+    });
+    const expectedRed = stored
+      .filter((prediction) => redProbability(prediction) >= threshold)
+      .map((prediction) => prediction.id);
     expect(likelyRed.results!.map((result) => result.id)).toEqual(expectedRed);
     expect(expectedRed).toHaveLength(1);
 

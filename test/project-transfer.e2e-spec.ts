@@ -11,17 +11,24 @@ import { join } from 'node:path';
 import type { Response } from 'superagent';
 import { ZipFile } from 'yazl';
 import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-verification.js';
-import { Settings, validateSettings } from '../libs/core/src/index.js';
-import { buildZip, zeroBomb } from '../libs/core/src/testing/zip-bombs.js';
-import { UsageRecorder } from '../libs/deployments/src/slices/usage-reports/usage-recorder.js';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '../libs/read-store/src/index.js';
+import { Settings, validateSettings } from '@diyml/core';
+import { buildZip, zeroBomb } from '@diyml/core/testing/zip-bombs.js';
+import { UsageRecorder } from '@diyml/deployments';
+import { EventStore } from '@diyml/event-store';
+import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
 
-const CONFIG = { imageSize: 16, epochs: 3, batchSize: 8, learningRate: 0.01, seed: 5, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const CONFIG = {
+  imageSize: 16,
+  epochs: 3,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 5,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 const binary = (response: Response, callback: (error: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
@@ -83,7 +90,10 @@ async function rebuildEqualsLive(testApp: TestApp): Promise<void> {
 /** `npm run replay -- --verify` on a data folder whose api is stopped. */
 async function replayVerify(dataDir: string) {
   const settings = validateSettings({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-  const moduleRef = await Test.createTestingModule({ imports: [ReadOnlyAppModule] }).overrideProvider(Settings).useValue(settings).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [ReadOnlyAppModule] })
+    .overrideProvider(Settings)
+    .useValue(settings)
+    .compile();
   await moduleRef.init();
   try {
     return await verifyReadModels(moduleRef);
@@ -112,7 +122,8 @@ describe('projects move between installations: export, import with new ids, hist
     deployments: { id: string; name: string; apiKey: string }[];
   };
   const get = (client: ApiClient, path: string) => client.http.get(path).set('Authorization', client.auth).expect(200);
-  const download = (client: ApiClient, path: string) => client.http.get(path).set('Authorization', client.auth).buffer(true).parse(binary).expect(200);
+  const download = (client: ApiClient, path: string) =>
+    client.http.get(path).set('Authorization', client.auth).buffer(true).parse(binary).expect(200);
   const exportProject = (client: ApiClient, projectId: string) =>
     client.http.post(`/v1/projects/${projectId}/export`).set('Authorization', client.auth).buffer(true).parse(binary);
   const importArchive = (bytes: Buffer | undefined, name?: string) => {
@@ -121,11 +132,21 @@ describe('projects move between installations: export, import with new ids, hist
     if (name !== undefined) request = request.field('name', name);
     return request;
   };
-  const images = async (client: ApiClient, projectId: string) => (await get(client, `/v1/projects/${projectId}/images?limit=1000`)).body.items as Image[];
+  const images = async (client: ApiClient, projectId: string) =>
+    (await get(client, `/v1/projects/${projectId}/images?limit=1000`)).body.items as Image[];
   const iterations = async (client: ApiClient, projectId: string) =>
-    ((await get(client, `/v1/projects/${projectId}/iterations?limit=1000`)).body.items as { id: string; number: number }[]).sort((a, b) => a.number - b.number);
+    (
+      (await get(client, `/v1/projects/${projectId}/iterations?limit=1000`)).body.items as {
+        id: string;
+        number: number;
+      }[]
+    ).sort((a, b) => a.number - b.number);
   const history = async (client: ApiClient, projectId: string) =>
-    (await get(client, `/v1/projects/${projectId}/history?limit=1000`)).body.items as { type: string; data: Record<string, unknown>; metadata: { userId: string; at: string } }[];
+    (await get(client, `/v1/projects/${projectId}/history?limit=1000`)).body.items as {
+      type: string;
+      data: Record<string, unknown>;
+      metadata: { userId: string; at: string };
+    }[];
   const predict = (testApp: TestApp, deploymentId: string, key: string, image: Buffer) =>
     testApp.http.post(`/v1/predict/${deploymentId}`).set('Content-Type', 'image/png').set('X-Api-Key', key).send(image);
 
@@ -136,9 +157,20 @@ describe('projects move between installations: export, import with new ids, hist
     const reds = await from.upload(classification.id, await colouredSquares(RED, 8, 41), { label: 'red' }, 'red');
     const blues = await from.upload(classification.id, await colouredSquares(BLUE, 8, 42), { label: 'blue' }, 'blue');
     // A label given to an image and then removed from the project: the image must come out unlabeled.
-    await from.http.put(`/v1/projects/${classification.id}/images/${blues[0].id}/label`).set('Authorization', from.auth).send({ label: 'green' }).expect(200);
-    await from.http.delete(`/v1/projects/${classification.id}/labels/${classification.labels.green}`).set('Authorization', from.auth).expect(204);
-    await from.http.patch(`/v1/projects/${classification.id}/images/${reds[1].id}`).set('Authorization', from.auth).send({ included: false }).expect(200);
+    await from.http
+      .put(`/v1/projects/${classification.id}/images/${blues[0].id}/label`)
+      .set('Authorization', from.auth)
+      .send({ label: 'green' })
+      .expect(200);
+    await from.http
+      .delete(`/v1/projects/${classification.id}/labels/${classification.labels.green}`)
+      .set('Authorization', from.auth)
+      .expect(204);
+    await from.http
+      .patch(`/v1/projects/${classification.id}/images/${reds[1].id}`)
+      .set('Authorization', from.auth)
+      .send({ included: false })
+      .expect(200);
     await from.configureTraining(classification.id, CONFIG);
     trained = await from.waitForIteration(classification.id, (await from.train(classification.id)).id);
     expect(trained).toMatchObject({ status: 'completed' });
@@ -147,20 +179,34 @@ describe('projects move between installations: export, import with new ids, hist
       .set('Authorization', from.auth)
       .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'tiny.zip')
       .expect(201);
-    deployment = (await from.http.post(`/v1/projects/${classification.id}/deployments`).set('Authorization', from.auth).send({ iterationId: trained.id }).expect(201)).body;
+    deployment = (
+      await from.http
+        .post(`/v1/projects/${classification.id}/deployments`)
+        .set('Authorization', from.auth)
+        .send({ iterationId: trained.id })
+        .expect(201)
+    ).body;
     const testImages = [...(await colouredSquares(RED, 2, 43)), ...(await colouredSquares(BLUE, 2, 44))];
-    let run = from.http.post(`/v1/projects/${classification.id}/iterations/${trained.id}/test-runs`).set('Authorization', from.auth);
+    let run = from.http
+      .post(`/v1/projects/${classification.id}/iterations/${trained.id}/test-runs`)
+      .set('Authorization', from.auth);
     testImages.forEach((bytes, index) => (run = run.attach('images', bytes, `t${index}.png`)));
     const labels = { 't0.png': 'red', 't1.png': 'red', 't2.png': 'blue', 't3.png': 'blue' };
     testRunId = (await run.field('labels', JSON.stringify(labels)).expect(202)).body.id;
-    for (let status = 'requested'; status === 'requested'; ) {
-      status = (await get(from, `/v1/projects/${classification.id}/iterations/${trained.id}/test-runs/${testRunId}`)).body.status;
+    for (let status = 'requested'; status === 'requested';) {
+      status = (await get(from, `/v1/projects/${classification.id}/iterations/${trained.id}/test-runs/${testRunId}`))
+        .body.status;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
     detection = await from.createProject('detection', ['square'], 'boxes');
     const scenes = await squareScenes([RED], 3, 45);
-    const uploaded = await from.upload(detection.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const uploaded = await from.upload(
+      detection.id,
+      scenes.map((scene) => scene.png),
+      {},
+      'scene',
+    );
     const box = scenes[0].boxes[0];
     await from.http
       .put(`/v1/projects/${detection.id}/images/${uploaded[0].id}/regions`)
@@ -170,7 +216,9 @@ describe('projects move between installations: export, import with new ids, hist
 
     const exported = await exportProject(from, classification.id).expect(200);
     expect(exported.headers['content-type']).toBe('application/zip');
-    expect(exported.headers['content-disposition']).toMatch(/^attachment; filename="colours-\d{4}-\d{2}-\d{2}\.diyml\.zip"$/);
+    expect(exported.headers['content-disposition']).toMatch(
+      /^attachment; filename="colours-\d{4}-\d{2}-\d{2}\.diyml\.zip"$/,
+    );
     archive = exported.body;
     detectionArchive = (await exportProject(from, detection.id).expect(200)).body;
 
@@ -179,7 +227,10 @@ describe('projects move between installations: export, import with new ids, hist
     targetUserId = targetUser.id;
     to = new ApiClient(target, targetUser.auth);
     const response = await importArchive(archive);
-    expect({ status: response.status, body: response.status === 201 ? 'imported' : response.body }).toEqual({ status: 201, body: 'imported' });
+    expect({ status: response.status, body: response.status === 201 ? 'imported' : response.body }).toEqual({
+      status: 201,
+      body: 'imported',
+    });
     imported = response.body;
   }, 240_000);
 
@@ -200,8 +251,16 @@ describe('projects move between installations: export, import with new ids, hist
     });
     const lines = new TextDecoder().decode(files['events/000001.jsonl']).trim().split('\n');
     expect(lines).toHaveLength(manifest.events);
-    expect(JSON.parse(lines[0])).toMatchObject({ stream: `project-${classification.id}`, type: 'ProjectCreated', v: 1 });
-    expect(Object.keys(files).filter((path) => path.startsWith('blobs/')).sort()).toEqual(manifest.blobs.map((sha256: string) => `blobs/${sha256}`));
+    expect(JSON.parse(lines[0])).toMatchObject({
+      stream: `project-${classification.id}`,
+      type: 'ProjectCreated',
+      v: 1,
+    });
+    expect(
+      Object.keys(files)
+        .filter((path) => path.startsWith('blobs/'))
+        .sort(),
+    ).toEqual(manifest.blobs.map((sha256: string) => `blobs/${sha256}`));
     expect(new TextDecoder().decode(files['events/000001.jsonl'])).not.toContain(deployment.apiKey);
   });
 
@@ -235,7 +294,13 @@ describe('projects move between installations: export, import with new ids, hist
     const before = await iterations(from, classification.id);
     const after = await iterations(to, imported.project.id);
     expect(after).toHaveLength(2);
-    const strip = ({ id: _id, projectId: _project, reproducedFrom: _from, manifestSha256: _manifest, ...rest }: Record<string, unknown>) => ({
+    const strip = ({
+      id: _id,
+      projectId: _project,
+      reproducedFrom: _from,
+      manifestSha256: _manifest,
+      ...rest
+    }: Record<string, unknown>) => ({
       ...rest,
       labels: (rest.labels as { name: string }[] | undefined)?.map((label) => label.name),
     });
@@ -255,15 +320,22 @@ describe('projects move between installations: export, import with new ids, hist
     expect(manifest.images).toHaveLength(15);
     for (const image of manifest.images) expect(importedIds.has(image.id)).toBe(true);
     const runs = (await get(to, `/v1/projects/${imported.project.id}/iterations/${after[0].id}/test-runs`)).body.items;
-    const sourceRun = (await get(from, `/v1/projects/${classification.id}/iterations/${trained.id}/test-runs/${testRunId}`)).body;
-    const copyRun = (await get(to, `/v1/projects/${imported.project.id}/iterations/${after[0].id}/test-runs/${runs[0].id}`)).body;
+    const sourceRun = (
+      await get(from, `/v1/projects/${classification.id}/iterations/${trained.id}/test-runs/${testRunId}`)
+    ).body;
+    const copyRun = (
+      await get(to, `/v1/projects/${imported.project.id}/iterations/${after[0].id}/test-runs/${runs[0].id}`)
+    ).body;
     expect(copyRun.metrics).toEqual(sourceRun.metrics);
   });
 
   it('keeps the history: ProjectImported, then the same events with their original times, done by the importer', async () => {
     const before = await history(from, classification.id);
     const after = await history(to, imported.project.id);
-    expect(after[0]).toMatchObject({ type: 'ProjectImported', data: { projectId: imported.project.id, sourceProjectId: classification.id } });
+    expect(after[0]).toMatchObject({
+      type: 'ProjectImported',
+      data: { projectId: imported.project.id, sourceProjectId: classification.id },
+    });
     const copied = after.slice(1, 1 + imported.events);
     expect(copied.map((entry) => entry.type).sort()).toEqual(before.map((entry) => entry.type).sort());
     expect(copied.filter((entry) => entry.type === 'ImageUploaded').map((entry) => entry.metadata.at)).toEqual(
@@ -274,7 +346,14 @@ describe('projects move between installations: export, import with new ids, hist
   });
 
   it('gives the deployment a new key: the old one is refused, the new one predicts as the original did', async () => {
-    expect(imported.deployments).toEqual([{ id: expect.any(String), name: expect.any(String), apiKey: expect.stringMatching(/^dpk_/), keyPrefix: expect.any(String) }]);
+    expect(imported.deployments).toEqual([
+      {
+        id: expect.any(String),
+        name: expect.any(String),
+        apiKey: expect.stringMatching(/^dpk_/),
+        keyPrefix: expect.any(String),
+      },
+    ]);
     const [copy] = imported.deployments;
     expect(copy.id).not.toBe(deployment.id);
     const [red] = await colouredSquares(RED, 1, 46);
@@ -286,7 +365,10 @@ describe('projects move between installations: export, import with new ids, hist
 
   it('trains, and reproduces an imported iteration to the same model', async () => {
     const [first] = await iterations(to, imported.project.id);
-    const response = await to.http.post(`/v1/projects/${imported.project.id}/iterations/${first.id}/reproduce`).set('Authorization', to.auth).expect(202);
+    const response = await to.http
+      .post(`/v1/projects/${imported.project.id}/iterations/${first.id}/reproduce`)
+      .set('Authorization', to.auth)
+      .expect(202);
     const reproduced = await to.waitForIteration(imported.project.id, response.body.id);
     expect(reproduced).toMatchObject({ status: 'completed', reproduction: { sameMetrics: true, sameModel: true } });
     const fresh = await to.waitForIteration(imported.project.id, (await to.train(imported.project.id)).id);
@@ -311,7 +393,9 @@ describe('projects move between installations: export, import with new ids, hist
     const imports = (await history(to, response.body.project.id)).filter((entry) => entry.type === 'ProjectImported');
     expect(imports.map((entry) => entry.data.sourceProjectId)).toEqual([imported.project.id, classification.id]);
     const copies = await images(to, response.body.project.id);
-    expect(copies.map(comparable).sort(bySha)).toEqual((await images(to, imported.project.id)).map(comparable).sort(bySha));
+    expect(copies.map(comparable).sort(bySha)).toEqual(
+      (await images(to, imported.project.id)).map(comparable).sort(bySha),
+    );
   });
 
   it('imports an archive whose records are all ZIP64', async () => {
@@ -388,8 +472,16 @@ describe('projects move between installations: export, import with new ids, hist
       await refused(rezip(missing), 400, 'INCOMPLETE_PROJECT_ARCHIVE');
 
       const foreign = files();
-      const userEvent = { stream: `user-${randomUUID()}`, type: 'UserRegistered', v: 2, data: { projectId: classification.id }, at: new Date().toISOString() };
-      foreign['events/000001.jsonl'] = strToU8(`${new TextDecoder().decode(foreign['events/000001.jsonl'])}${JSON.stringify(userEvent)}\n`);
+      const userEvent = {
+        stream: `user-${randomUUID()}`,
+        type: 'UserRegistered',
+        v: 2,
+        data: { projectId: classification.id },
+        at: new Date().toISOString(),
+      };
+      foreign['events/000001.jsonl'] = strToU8(
+        `${new TextDecoder().decode(foreign['events/000001.jsonl'])}${JSON.stringify(userEvent)}\n`,
+      );
       const manifest = JSON.parse(new TextDecoder().decode(foreign['diyml-project.json']));
       foreign['diyml-project.json'] = strToU8(JSON.stringify({ ...manifest, events: manifest.events + 1 }));
       await refused(rezip(foreign), 400, 'CORRUPT_PROJECT_ARCHIVE');
@@ -405,7 +497,14 @@ describe('projects move between installations: export, import with new ids, hist
       const upload = lines.findIndex((line) => JSON.parse(line).type === 'ImageUploaded');
       const newer = JSON.parse(lines[upload]);
       lines[upload] = JSON.stringify({ ...newer, v: newer.v + 1 });
-      lines.push(JSON.stringify({ ...newer, type: 'ImageGeotagged', v: 1, data: { projectId: classification.id, imageId: newer.data.imageId, latitude: 48.1 } }));
+      lines.push(
+        JSON.stringify({
+          ...newer,
+          type: 'ImageGeotagged',
+          v: 1,
+          data: { projectId: classification.id, imageId: newer.data.imageId, latitude: 48.1 },
+        }),
+      );
       entries['events/000001.jsonl'] = strToU8(`${lines.join('\n')}\n`);
       const manifest = JSON.parse(new TextDecoder().decode(entries['diyml-project.json']));
       entries['diyml-project.json'] = strToU8(JSON.stringify({ ...manifest, events: manifest.events + 1 }));
@@ -504,7 +603,9 @@ describe('Custom Vision exportProject, importProject and getArtifact, driven by 
     const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
     client = new ApiClient(testApp, user.auth);
-    token = (await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'cv' }).expect(201)).body.token;
+    token = (
+      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'cv' }).expect(201)
+    ).body.token;
     trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
     const project = await client.createProject('classification', ['red', 'blue'], 'sdk project');
     projectId = project.id;
@@ -519,20 +620,31 @@ describe('Custom Vision exportProject, importProject and getArtifact, driven by 
 
   it('exports to a token that imports a copy under a new name', async () => {
     const exported = await trainer.exportProject(projectId);
-    expect(exported).toMatchObject({ iterationCount: 1, imageCount: 12, tagCount: 2, regionCount: 0, token: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(exported).toMatchObject({
+      iterationCount: 1,
+      imageCount: 12,
+      tagCount: 2,
+      regionCount: 0,
+      token: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(exported.estimatedImportTimeInMS).toBeGreaterThan(0);
     const copy = await trainer.importProject(exported.token!, { name: 'sdk project (copy)' });
     expect(copy).toMatchObject({ name: 'sdk project (copy)' });
     expect(copy.id).not.toBe(projectId);
     expect(await trainer.getTags(copy.id!)).toHaveLength(2);
     expect(await trainer.getIterations(copy.id!)).toEqual([expect.objectContaining({ status: 'Completed' })]);
-    expect((await trainer.getProjects()).map((project) => project.name).sort()).toEqual(['sdk project', 'sdk project (copy)']);
+    expect((await trainer.getProjects()).map((project) => project.name).sort()).toEqual([
+      'sdk project',
+      'sdk project (copy)',
+    ]);
   }, 60_000);
 
   it('refuses a token that names no export', async () => {
     const notAToken = await restError(trainer.importProject('nope'));
     expect([notAToken.statusCode, notAToken.code]).toEqual([400, 'BadRequestInvalidImportToken']);
-    const imageBlob = (await client.http.get(`/v1/projects/${projectId}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body.sha256;
+    const imageBlob = (
+      await client.http.get(`/v1/projects/${projectId}/images/${imageId}`).set('Authorization', client.auth).expect(200)
+    ).body.sha256;
     const notAnExport = await restError(trainer.importProject(imageBlob));
     expect([notAnExport.statusCode, notAnExport.code]).toEqual([400, 'BadRequestInvalidImportToken']);
   });
@@ -550,9 +662,13 @@ describe('Custom Vision exportProject, importProject and getArtifact, driven by 
     expect(unzipSync(await bytesOf(model.readableStreamBody))['model.json']).toBeInstanceOf(Uint8Array);
     // The SDK does not read error bodies of this stream operation: the status is what it reports.
     expect((await restError(trainer.getArtifact(projectId, 'exports/whatever'))).statusCode).toBe(400);
-    const unknown = await client.http.get(`/customvision/v3.3/training/projects/${projectId}/artifacts?path=exports/whatever`).set('Training-Key', token);
+    const unknown = await client.http
+      .get(`/customvision/v3.3/training/projects/${projectId}/artifacts?path=exports/whatever`)
+      .set('Training-Key', token);
     expect([unknown.status, unknown.body.code]).toEqual([400, 'BadRequestInvalidArtifactUri']);
-    const elsewhere = await client.http.get(`/customvision/v3.3/training/projects/${randomUUID()}/artifacts?path=images/${imageId}`).set('Training-Key', token);
+    const elsewhere = await client.http
+      .get(`/customvision/v3.3/training/projects/${randomUUID()}/artifacts?path=images/${imageId}`)
+      .set('Training-Key', token);
     expect([elsewhere.status, elsewhere.body.code]).toEqual([404, 'NotFoundProject']);
   });
 });

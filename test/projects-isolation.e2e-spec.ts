@@ -17,10 +17,20 @@ const ROUTES: { name: string; method: Method; path: (target: Target) => string; 
   { name: 'DELETE project', method: 'delete', path: (t) => `/v1/projects/${t.projectId}` },
   { name: 'GET labels', method: 'get', path: (t) => `/v1/projects/${t.projectId}/labels` },
   { name: 'POST label', method: 'post', path: (t) => `/v1/projects/${t.projectId}/labels`, body: { name: 'intruder' } },
-  { name: 'PATCH label', method: 'patch', path: (t) => `/v1/projects/${t.projectId}/labels/${t.labelId}`, body: { name: 'renamed' } },
+  {
+    name: 'PATCH label',
+    method: 'patch',
+    path: (t) => `/v1/projects/${t.projectId}/labels/${t.labelId}`,
+    body: { name: 'renamed' },
+  },
   { name: 'DELETE label', method: 'delete', path: (t) => `/v1/projects/${t.projectId}/labels/${t.labelId}` },
   { name: 'GET training-config', method: 'get', path: (t) => `/v1/projects/${t.projectId}/training-config` },
-  { name: 'PUT training-config', method: 'put', path: (t) => `/v1/projects/${t.projectId}/training-config`, body: { epochs: 99 } },
+  {
+    name: 'PUT training-config',
+    method: 'put',
+    path: (t) => `/v1/projects/${t.projectId}/training-config`,
+    body: { epochs: 99 },
+  },
   { name: 'GET history', method: 'get', path: (t) => `/v1/projects/${t.projectId}/history` },
 ];
 
@@ -115,16 +125,28 @@ describe('project isolation: every project route, every way of not owning the pr
 
   it("cannot reach another user's label through one's own project", async () => {
     const before = await snapshot(owned);
-    const rename = await send(intruder, 'patch', `/v1/projects/${intrudersOwn.projectId}/labels/${owned.labelId}`, { name: 'x' }).expect(404);
+    const rename = await send(intruder, 'patch', `/v1/projects/${intrudersOwn.projectId}/labels/${owned.labelId}`, {
+      name: 'x',
+    }).expect(404);
     expect(rename.body.code).toBe('LABEL_NOT_FOUND');
-    const removal = await send(intruder, 'delete', `/v1/projects/${intrudersOwn.projectId}/labels/${owned.labelId}`).expect(404);
+    const removal = await send(
+      intruder,
+      'delete',
+      `/v1/projects/${intrudersOwn.projectId}/labels/${owned.labelId}`,
+    ).expect(404);
     expect(removal.body.code).toBe('LABEL_NOT_FOUND');
     expect(await snapshot(owned)).toEqual(before);
   });
 
   it("keeps another user's actions out of a project's history", async () => {
     const history = await send(owner, 'get', `/v1/projects/${owned.projectId}/history`).expect(200);
-    expect(history.body.items.map((entry: { type: string }) => entry.type)).toEqual(['ProjectCreated', 'LabelAdded', 'TrainingConfigured']);
-    expect(new Set(history.body.items.map((entry: { metadata: { userId: string } }) => entry.metadata.userId))).toEqual(new Set([owner.id]));
+    expect(history.body.items.map((entry: { type: string }) => entry.type)).toEqual([
+      'ProjectCreated',
+      'LabelAdded',
+      'TrainingConfigured',
+    ]);
+    expect(new Set(history.body.items.map((entry: { metadata: { userId: string } }) => entry.metadata.userId))).toEqual(
+      new Set([owner.id]),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { projectStream } from '../libs/projects/src/index.js';
-import { ReadStore } from '../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { projectStream } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { startTestAppWithSlowAppends } from './support/slow-append-event-store.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -32,7 +32,13 @@ describe('projects over HTTP', () => {
     (await testApp.http.post('/v1/projects').set('Authorization', user.auth).send(body).expect(201)).body;
   const getProject = (user: User, id: string) => testApp.http.get(`/v1/projects/${id}`).set('Authorization', user.auth);
   const addLabel = async (user: User, projectId: string, name: string) =>
-    (await testApp.http.post(`/v1/projects/${projectId}/labels`).set('Authorization', user.auth).send({ name }).expect(201)).body;
+    (
+      await testApp.http
+        .post(`/v1/projects/${projectId}/labels`)
+        .set('Authorization', user.auth)
+        .send({ name })
+        .expect(201)
+    ).body;
 
   beforeAll(async () => {
     testApp = await startTestApp();
@@ -71,7 +77,11 @@ describe('projects over HTTP', () => {
     it('gives a detection project the detection defaults and an empty description', async () => {
       const project = await createProject(ada, { name: 'Boxes', type: 'detection' });
       expect(project.description).toBe('');
-      expect(project.trainingConfig).toEqual({ ...CLASSIFICATION_DEFAULTS, imageSize: 128, architecture: 'backbone-detector' });
+      expect(project.trainingConfig).toEqual({
+        ...CLASSIFICATION_DEFAULTS,
+        imageSize: 128,
+        architecture: 'backbone-detector',
+      });
     });
 
     it('accepts a name of exactly 100 characters', async () => {
@@ -98,7 +108,8 @@ describe('projects over HTTP', () => {
     it('lists only your projects, oldest first, a page at a time', async () => {
       const owner = await registerAndLogIn(testApp);
       const created = [];
-      for (const name of ['one', 'two', 'three']) created.push(await createProject(owner, { name, type: 'classification' }));
+      for (const name of ['one', 'two', 'three'])
+        created.push(await createProject(owner, { name, type: 'classification' }));
       await createProject(ada, { name: 'not theirs', type: 'classification' });
 
       const first = await testApp.http.get('/v1/projects?limit=2').set('Authorization', owner.auth).expect(200);
@@ -121,13 +132,19 @@ describe('projects over HTTP', () => {
         const response = await testApp.http.get(`/v1/projects?${query}`).set('Authorization', ada.auth).expect(400);
         expect(fieldsOf(response.body)).toContain('limit');
       }
-      const badCursor = await testApp.http.get('/v1/projects?cursor=nonsense').set('Authorization', ada.auth).expect(400);
+      const badCursor = await testApp.http
+        .get('/v1/projects?cursor=nonsense')
+        .set('Authorization', ada.auth)
+        .expect(400);
       expect(badCursor.body.code).toBe('INVALID_CURSOR');
     });
 
     it('answers a project id that is not a UUID with 400 INVALID_ID', async () => {
       const response = await getProject(ada, 'not-a-uuid').expect(400);
-      expect(response.body).toMatchObject({ code: 'INVALID_ID', details: [{ field: 'projectId', errors: ['must be a UUID'] }] });
+      expect(response.body).toMatchObject({
+        code: 'INVALID_ID',
+        details: [{ field: 'projectId', errors: ['must be a UUID'] }],
+      });
     });
   });
 
@@ -212,7 +229,11 @@ describe('projects over HTTP', () => {
       ['a new type', { type: 'detection' }, 'type'],
     ])('refuses %s with 400 naming the field, changing nothing', async (_, body, field) => {
       const project = await createProject(ada);
-      const response = await testApp.http.patch(`/v1/projects/${project.id}`).set('Authorization', ada.auth).send(body).expect(400);
+      const response = await testApp.http
+        .patch(`/v1/projects/${project.id}`)
+        .set('Authorization', ada.auth)
+        .send(body)
+        .expect(400);
       expect(response.body.code).toBe('VALIDATION_FAILED');
       expect(fieldsOf(response.body)).toContain(field);
       expect((await getProject(ada, project.id)).body).toEqual(project);
@@ -231,7 +252,10 @@ describe('projects over HTTP', () => {
       expect(added.headers.etag).toBe('W/"1"');
       const dog = await addLabel(ada, project.id, 'dog');
 
-      const list = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', ada.auth).expect(200);
+      const list = await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .expect(200);
       expect(list.body).toEqual({
         items: [
           { id: added.body.id, name: 'cat', imageCount: 0 },
@@ -256,7 +280,10 @@ describe('projects over HTTP', () => {
         .expect(200);
       expect(sameName.headers.etag).toBe('W/"3"');
 
-      const removed = await testApp.http.delete(`/v1/projects/${project.id}/labels/${dog.id}`).set('Authorization', ada.auth).expect(204);
+      const removed = await testApp.http
+        .delete(`/v1/projects/${project.id}/labels/${dog.id}`)
+        .set('Authorization', ada.auth)
+        .expect(204);
       expect(removed.headers.etag).toBe('W/"4"');
       expect((await getProject(ada, project.id)).body.labels).toEqual([{ id: added.body.id, name: 'Cat' }]);
     });
@@ -270,7 +297,10 @@ describe('projects over HTTP', () => {
         .get(ReadStore)
         .collection('label-stats')
         .apply(cat.id, Number.MAX_SAFE_INTEGER, () => ({ id: cat.id, projectId: project.id, imageCount: 7 }));
-      const list = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', ada.auth).expect(200);
+      const list = await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .expect(200);
       expect(list.body.items).toEqual([
         { ...cat, imageCount: 7 },
         { ...dog, imageCount: 0 },
@@ -280,7 +310,10 @@ describe('projects over HTTP', () => {
     it('answers If-None-Match with 304 only while the list, image counts included, is unchanged', async () => {
       const project = await createProject(ada);
       const cat = await addLabel(ada, project.id, 'cat');
-      const first = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', ada.auth).expect(200);
+      const first = await testApp.http
+        .get(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .expect(200);
       await testApp.http
         .get(`/v1/projects/${project.id}/labels`)
         .set('Authorization', ada.auth)
@@ -316,7 +349,11 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .send({ name: 'CAT' })
         .expect(409);
-      expect(duplicate.body).toMatchObject({ statusCode: 409, code: 'LABEL_NAME_TAKEN', details: { labelId: cat.id, name: 'Cat' } });
+      expect(duplicate.body).toMatchObject({
+        statusCode: 409,
+        code: 'LABEL_NAME_TAKEN',
+        details: { labelId: cat.id, name: 'Cat' },
+      });
       await testApp.http
         .patch(`/v1/projects/${project.id}/labels/${dog.id}`)
         .set('Authorization', ada.auth)
@@ -333,10 +370,16 @@ describe('projects over HTTP', () => {
       const other = await createProject(ada);
       const foreign = await addLabel(ada, other.id, 'cat');
       const gone = await addLabel(ada, project.id, 'gone');
-      await testApp.http.delete(`/v1/projects/${project.id}/labels/${gone.id}`).set('Authorization', ada.auth).expect(204);
+      await testApp.http
+        .delete(`/v1/projects/${project.id}/labels/${gone.id}`)
+        .set('Authorization', ada.auth)
+        .expect(204);
 
       for (const labelId of [gone.id, foreign.id]) {
-        const removal = await testApp.http.delete(`/v1/projects/${project.id}/labels/${labelId}`).set('Authorization', ada.auth).expect(404);
+        const removal = await testApp.http
+          .delete(`/v1/projects/${project.id}/labels/${labelId}`)
+          .set('Authorization', ada.auth)
+          .expect(404);
         expect(removal.body.code).toBe('LABEL_NOT_FOUND');
         const rename = await testApp.http
           .patch(`/v1/projects/${project.id}/labels/${labelId}`)
@@ -345,7 +388,10 @@ describe('projects over HTTP', () => {
           .expect(404);
         expect(rename.body.code).toBe('LABEL_NOT_FOUND');
       }
-      const badId = await testApp.http.delete(`/v1/projects/${project.id}/labels/nope`).set('Authorization', ada.auth).expect(400);
+      const badId = await testApp.http
+        .delete(`/v1/projects/${project.id}/labels/nope`)
+        .set('Authorization', ada.auth)
+        .expect(400);
       expect(badId.body.code).toBe('INVALID_ID');
     });
 
@@ -355,15 +401,16 @@ describe('projects over HTTP', () => {
       ['a blank name', { name: '  ' }],
       ['a 101-character name', { name: 'x'.repeat(101) }],
       ['a number as name', { name: 3 }],
-    ])(
-      'refuses a label with %s: 400 naming name',
-      async (_, body) => {
-        const project = await createProject(ada);
-        const response = await testApp.http.post(`/v1/projects/${project.id}/labels`).set('Authorization', ada.auth).send(body).expect(400);
-        expect(response.body.code).toBe('VALIDATION_FAILED');
-        expect(fieldsOf(response.body)).toEqual(['name']);
-      },
-    );
+    ])('refuses a label with %s: 400 naming name', async (_, body) => {
+      const project = await createProject(ada);
+      const response = await testApp.http
+        .post(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', ada.auth)
+        .send(body)
+        .expect(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+      expect(fieldsOf(response.body)).toEqual(['name']);
+    });
 
     it('honours If-Match on label writes', async () => {
       const project = await createProject(ada);
@@ -386,11 +433,17 @@ describe('projects over HTTP', () => {
 
   describe('training configuration', () => {
     const put = (user: User, projectId: string, body: unknown) =>
-      testApp.http.put(`/v1/projects/${projectId}/training-config`).set('Authorization', user.auth).send(body as object);
+      testApp.http
+        .put(`/v1/projects/${projectId}/training-config`)
+        .set('Authorization', user.auth)
+        .send(body as object);
 
     it('reads the defaults, and PUT replaces: settings left out go back to their defaults', async () => {
       const project = await createProject(ada);
-      const read = await testApp.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', ada.auth).expect(200);
+      const read = await testApp.http
+        .get(`/v1/projects/${project.id}/training-config`)
+        .set('Authorization', ada.auth)
+        .expect(200);
       expect(read.body).toEqual(CLASSIFICATION_DEFAULTS);
       expect(read.headers.etag).toBe('W/"0"');
 
@@ -458,11 +511,13 @@ describe('projects over HTTP', () => {
           'optimizer',
         ].sort(),
       );
-      const nested = response.body.details.find((detail: { field: string }) => detail.field === 'augmentation.cropScale');
-      expect(nested.errors).toEqual(['augmentation.cropScale must be a number from 0.5 to 1']);
-      expect((await testApp.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', ada.auth)).body).toEqual(
-        CLASSIFICATION_DEFAULTS,
+      const nested = response.body.details.find(
+        (detail: { field: string }) => detail.field === 'augmentation.cropScale',
       );
+      expect(nested.errors).toEqual(['augmentation.cropScale must be a number from 0.5 to 1']);
+      expect(
+        (await testApp.http.get(`/v1/projects/${project.id}/training-config`).set('Authorization', ada.auth)).body,
+      ).toEqual(CLASSIFICATION_DEFAULTS);
     });
 
     it('refuses an unknown architecture, or one of the other project type, listing the known ones', async () => {
@@ -477,7 +532,10 @@ describe('projects over HTTP', () => {
 
       const detection = await createProject(ada, { name: 'Boxes', type: 'detection' });
       const wrongType = await put(ada, detection.id, { architecture: 'small-cnn' }).expect(400);
-      expect(wrongType.body).toMatchObject({ code: 'UNKNOWN_ARCHITECTURE', details: [{ known: ['auto', 'tiny-detector', 'backbone-detector'] }] });
+      expect(wrongType.body).toMatchObject({
+        code: 'UNKNOWN_ARCHITECTURE',
+        details: [{ known: ['auto', 'tiny-detector', 'backbone-detector'] }],
+      });
       expect(wrongType.body.message).toContain('tiny-detector');
     });
 
@@ -501,19 +559,40 @@ describe('projects over HTTP', () => {
       const user = await registerAndLogIn(testApp);
       const project = await createProject(user);
       const label = await addLabel(user, project.id, 'cat');
-      await testApp.http.patch(`/v1/projects/${project.id}`).set('Authorization', user.auth).send({ name: 'Renamed' }).expect(200);
-      await testApp.http.put(`/v1/projects/${project.id}/training-config`).set('Authorization', user.auth).send({ epochs: 3 }).expect(200);
-      await testApp.http.delete(`/v1/projects/${project.id}/labels/${label.id}`).set('Authorization', user.auth).expect(204);
+      await testApp.http
+        .patch(`/v1/projects/${project.id}`)
+        .set('Authorization', user.auth)
+        .send({ name: 'Renamed' })
+        .expect(200);
+      await testApp.http
+        .put(`/v1/projects/${project.id}/training-config`)
+        .set('Authorization', user.auth)
+        .send({ epochs: 3 })
+        .expect(200);
+      await testApp.http
+        .delete(`/v1/projects/${project.id}/labels/${label.id}`)
+        .set('Authorization', user.auth)
+        .expect(204);
       // An event of another context that names the project lands in the same history; this one the system caused.
       const events = testApp.app.get(EventStore);
       const imageId = '00000000-0000-4000-8000-000000000001';
-      await events.append(`image-${imageId}`, [{ type: 'ImageUploaded', v: 1, data: { projectId: project.id, imageId } }], {
-        expectedRevision: 'no_stream',
-        metadata: { userId: null, correlationId: 'upload-1', causationId: null, at: '2031-01-01T00:00:00.000Z' },
-      });
+      await events.append(
+        `image-${imageId}`,
+        [{ type: 'ImageUploaded', v: 1, data: { projectId: project.id, imageId } }],
+        {
+          expectedRevision: 'no_stream',
+          metadata: { userId: null, correlationId: 'upload-1', causationId: null, at: '2031-01-01T00:00:00.000Z' },
+        },
+      );
 
       const history = async (query: Record<string, unknown>) =>
-        (await testApp.http.get(`/v1/projects/${project.id}/history`).query(query).set('Authorization', user.auth).expect(200)).body;
+        (
+          await testApp.http
+            .get(`/v1/projects/${project.id}/history`)
+            .query(query)
+            .set('Authorization', user.auth)
+            .expect(200)
+        ).body;
 
       const all = await history({});
       expect(all.items.map((entry: { type: string }) => entry.type)).toEqual([
@@ -556,14 +635,21 @@ describe('projects over HTTP', () => {
       expect((await history({ user: ada.id, type: 'LabelAdded' })).items).toEqual([]);
     });
 
-    it.each([['after=abc', 'after'], ['limit=0', 'limit'], ['from=yesterday', 'from'], ['to=2026-13-01', 'to'], ['type=no%20spaces', 'type'], ['user=ada', 'user']])(
-      'refuses %s with 400 naming %s',
-      async (query, field) => {
-        const project = await createProject(ada);
-        const response = await testApp.http.get(`/v1/projects/${project.id}/history?${query}`).set('Authorization', ada.auth).expect(400);
-        expect(fieldsOf(response.body)).toContain(field);
-      },
-    );
+    it.each([
+      ['after=abc', 'after'],
+      ['limit=0', 'limit'],
+      ['from=yesterday', 'from'],
+      ['to=2026-13-01', 'to'],
+      ['type=no%20spaces', 'type'],
+      ['user=ada', 'user'],
+    ])('refuses %s with 400 naming %s', async (query, field) => {
+      const project = await createProject(ada);
+      const response = await testApp.http
+        .get(`/v1/projects/${project.id}/history?${query}`)
+        .set('Authorization', ada.auth)
+        .expect(400);
+      expect(fieldsOf(response.body)).toContain(field);
+    });
   });
 
   describe('documentation', () => {
@@ -581,10 +667,16 @@ describe('projects over HTTP', () => {
         'PUT /v1/projects/{projectId}/training-config',
         'GET /v1/projects/{projectId}/history',
       ];
-      const operations = Object.entries(document.paths as Record<string, Record<string, { responses: object; parameters?: { name: string }[] }>>)
-        .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
+      const operations = Object.entries(
+        document.paths as Record<string, Record<string, { responses: object; parameters?: { name: string }[] }>>,
+      )
+        .flatMap(([path, methods]) =>
+          Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+        )
         .filter(({ method, path }) => projectRoutes.includes(`${method.toUpperCase()} ${path}`));
-      expect(operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual([...projectRoutes].sort());
+      expect(operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual(
+        [...projectRoutes].sort(),
+      );
       for (const { method, operation } of operations) {
         expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '401', '404']));
         if (method !== 'get') {
@@ -595,7 +687,14 @@ describe('projects over HTTP', () => {
       const settings = document.components.schemas.TrainingConfigInputDto.properties;
       expect(settings.epochs).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 10 });
       expect(settings.learningRate).toMatchObject({ minimum: 0.000001, maximum: 1, default: 0.001 });
-      expect(settings.architecture.enum).toEqual(['auto', 'small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector', 'backbone-detector']);
+      expect(settings.architecture.enum).toEqual([
+        'auto',
+        'small-cnn',
+        'backbone-classifier',
+        'transfer',
+        'tiny-detector',
+        'backbone-detector',
+      ]);
     });
   });
 
@@ -606,14 +705,25 @@ describe('projects over HTTP', () => {
       const kept = await createProject(user, { name: 'Kept', type: 'detection' });
       await addLabel(user, project.id, 'cat');
 
-      const stale = await testApp.http.delete(`/v1/projects/${project.id}`).set('Authorization', user.auth).set('If-Match', 'W/"0"').expect(412);
+      const stale = await testApp.http
+        .delete(`/v1/projects/${project.id}`)
+        .set('Authorization', user.auth)
+        .set('If-Match', 'W/"0"')
+        .expect(412);
       expect(stale.body.code).toBe('REVISION_MISMATCH');
-      await testApp.http.delete(`/v1/projects/${project.id}`).set('Authorization', user.auth).set('If-Match', 'W/"1"').expect(204);
+      await testApp.http
+        .delete(`/v1/projects/${project.id}`)
+        .set('Authorization', user.auth)
+        .set('If-Match', 'W/"1"')
+        .expect(204);
 
       const list = await testApp.http.get('/v1/projects').set('Authorization', user.auth).expect(200);
       expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([kept.id]);
       for (const path of ['', '/labels', '/training-config', '/history']) {
-        const response = await testApp.http.get(`/v1/projects/${project.id}${path}`).set('Authorization', user.auth).expect(404);
+        const response = await testApp.http
+          .get(`/v1/projects/${project.id}${path}`)
+          .set('Authorization', user.auth)
+          .expect(404);
         expect(response.body.code).toBe('PROJECT_NOT_FOUND');
       }
       const again = await testApp.http.delete(`/v1/projects/${project.id}`).set('Authorization', user.auth).expect(404);
@@ -630,17 +740,32 @@ describe('projects across a restart', () => {
   it('rebuilds projects, labels and history from the log', async () => {
     const first = await startTestApp();
     const user = await registerAndLogIn(first);
-    const project = (await first.http.post('/v1/projects').set('Authorization', user.auth).send({ name: 'Durable', type: 'detection' }).expect(201)).body;
-    await first.http.post(`/v1/projects/${project.id}/labels`).set('Authorization', user.auth).send({ name: 'car' }).expect(201);
-    const before = (await first.http.get(`/v1/projects/${project.id}`).set('Authorization', user.auth).expect(200)).body;
-    const historyBefore = (await first.http.get(`/v1/projects/${project.id}/history`).set('Authorization', user.auth).expect(200)).body;
+    const project = (
+      await first.http
+        .post('/v1/projects')
+        .set('Authorization', user.auth)
+        .send({ name: 'Durable', type: 'detection' })
+        .expect(201)
+    ).body;
+    await first.http
+      .post(`/v1/projects/${project.id}/labels`)
+      .set('Authorization', user.auth)
+      .send({ name: 'car' })
+      .expect(201);
+    const before = (await first.http.get(`/v1/projects/${project.id}`).set('Authorization', user.auth).expect(200))
+      .body;
+    const historyBefore = (
+      await first.http.get(`/v1/projects/${project.id}/history`).set('Authorization', user.auth).expect(200)
+    ).body;
     await first.close();
 
     const second = await startTestApp({ dataDir: first.dataDir });
-    expect((await second.http.get(`/v1/projects/${project.id}`).set('Authorization', user.auth).expect(200)).body).toEqual(before);
-    expect((await second.http.get(`/v1/projects/${project.id}/history`).set('Authorization', user.auth).expect(200)).body).toEqual(
-      historyBefore,
-    );
+    expect(
+      (await second.http.get(`/v1/projects/${project.id}`).set('Authorization', user.auth).expect(200)).body,
+    ).toEqual(before);
+    expect(
+      (await second.http.get(`/v1/projects/${project.id}/history`).set('Authorization', user.auth).expect(200)).body,
+    ).toEqual(historyBefore);
     await second.destroy();
   });
 });
@@ -658,10 +783,18 @@ describe('projects under concurrent writes', () => {
 
   it('answers the loser of two simultaneous writes with 409 WRONG_EXPECTED_REVISION', async () => {
     const user = await registerAndLogIn(testApp);
-    const project = (await testApp.http.post('/v1/projects').set('Authorization', user.auth).send({ name: 'Race', type: 'classification' }).expect(201)).body;
+    const project = (
+      await testApp.http
+        .post('/v1/projects')
+        .set('Authorization', user.auth)
+        .send({ name: 'Race', type: 'classification' })
+        .expect(201)
+    ).body;
 
     const [a, b] = await Promise.all(
-      ['Alpha', 'Beta'].map((name) => testApp.http.patch(`/v1/projects/${project.id}`).set('Authorization', user.auth).send({ name })),
+      ['Alpha', 'Beta'].map((name) =>
+        testApp.http.patch(`/v1/projects/${project.id}`).set('Authorization', user.auth).send({ name }),
+      ),
     );
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const [winner, loser] = a.status === 200 ? [a, b] : [b, a];
@@ -672,12 +805,23 @@ describe('projects under concurrent writes', () => {
 
   it('keeps label names unique when the same name is added twice at once', async () => {
     const user = await registerAndLogIn(testApp);
-    const project = (await testApp.http.post('/v1/projects').set('Authorization', user.auth).send({ name: 'Race', type: 'classification' }).expect(201)).body;
+    const project = (
+      await testApp.http
+        .post('/v1/projects')
+        .set('Authorization', user.auth)
+        .send({ name: 'Race', type: 'classification' })
+        .expect(201)
+    ).body;
     const attempts = await Promise.all(
-      ['cat', 'CAT'].map((name) => testApp.http.post(`/v1/projects/${project.id}/labels`).set('Authorization', user.auth).send({ name })),
+      ['cat', 'CAT'].map((name) =>
+        testApp.http.post(`/v1/projects/${project.id}/labels`).set('Authorization', user.auth).send({ name }),
+      ),
     );
     expect(attempts.map((response) => response.status).sort()).toEqual([201, 409]);
-    const labels = await testApp.http.get(`/v1/projects/${project.id}/labels`).set('Authorization', user.auth).expect(200);
+    const labels = await testApp.http
+      .get(`/v1/projects/${project.id}/labels`)
+      .set('Authorization', user.auth)
+      .expect(200);
     expect(labels.body.items).toHaveLength(1);
   });
 });

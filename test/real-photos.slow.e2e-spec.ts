@@ -31,13 +31,26 @@ describe('real photos: the Custom Vision classification quickstart with default 
       const project = await client.createProject('classification', LABELS, 'Trees');
       for (const label of LABELS) {
         const directory = join(SAMPLES, label);
-        await client.upload(project.id, readdirSync(directory).map((file) => readFileSync(join(directory, file))), { label }, label);
+        await client.upload(
+          project.id,
+          readdirSync(directory).map((file) => readFileSync(join(directory, file))),
+          { label },
+          label,
+        );
       }
       const queued = await client.train(project.id);
       const iteration = await client.waitForIteration(project.id, queued.id, TIMEOUT_MS);
-      expect(iteration).toMatchObject({ status: 'completed', architecture: 'backbone-classifier', trainingConfig: { backbone: null } });
+      expect(iteration).toMatchObject({
+        status: 'completed',
+        architecture: 'backbone-classifier',
+        trainingConfig: { backbone: null },
+      });
 
-      const deployment = await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId: queued.id }).expect(201);
+      const deployment = await client.http
+        .post(`/v1/projects/${project.id}/deployments`)
+        .set('Authorization', client.auth)
+        .send({ iterationId: queued.id })
+        .expect(201);
       const response = await testApp.http
         .post(`/v1/predict/${deployment.body.id}`)
         .set('Content-Type', 'image/jpeg')

@@ -20,10 +20,17 @@ describe('shared models over HTTP', () => {
   const as = (auth: string) => ({
     get: (path: string) => testApp.http.get(path).set('Authorization', auth),
     predict: (deploymentId: string) =>
-      testApp.http.post(`/v1/shared-models/${deploymentId}/predict`).set('Authorization', auth).set('Content-Type', 'image/png').send(image),
+      testApp.http
+        .post(`/v1/shared-models/${deploymentId}/predict`)
+        .set('Authorization', auth)
+        .set('Content-Type', 'image/png')
+        .send(image),
   });
   const share = (body: Record<string, unknown>, auth = owner.auth, projectId = model.project.id) =>
-    testApp.http.put(`/v1/projects/${projectId}/deployments/${model.deployment.id}/share`).set('Authorization', auth).send(body);
+    testApp.http
+      .put(`/v1/projects/${projectId}/deployments/${model.deployment.id}/share`)
+      .set('Authorization', auth)
+      .send(body);
 
   beforeAll(async () => {
     Object.assign(process.env, LIMITS);
@@ -31,7 +38,11 @@ describe('shared models over HTTP', () => {
     owner = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
     model = await deployedTinyModel(owner, ['apple', 'pear'], 'fruit');
     const user = await registerAndLogIn(testApp);
-    const issued = await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'scripts' }).expect(201);
+    const issued = await testApp.http
+      .post('/v1/users/me/tokens')
+      .set('Authorization', user.auth)
+      .send({ name: 'scripts' })
+      .expect(201);
     other = { ...user, token: `Bearer ${issued.body.token}` };
     [image] = await colouredSquares(RED, 1, 9);
   });
@@ -99,10 +110,16 @@ describe('shared models over HTTP', () => {
     for (const path of paths) expect([path, (await as(other.token).get(path)).status]).toEqual([path, 404]);
     const projects = await as(other.token).get('/v1/projects');
     expect(projects.body.items).toEqual([]);
-    const unshareByOther = await testApp.http.delete(`/v1/projects/${projectId}/deployments/${model.deployment.id}/share`).set('Authorization', other.token);
+    const unshareByOther = await testApp.http
+      .delete(`/v1/projects/${projectId}/deployments/${model.deployment.id}/share`)
+      .set('Authorization', other.token);
     expect(unshareByOther.status).toBe(404);
     // The deployment key is not revealed, and predicting through /v1/predict without it stays refused.
-    const viaKeyRoute = await testApp.http.post(`/v1/predict/${model.deployment.id}`).set('Authorization', other.token).set('Content-Type', 'image/png').send(image);
+    const viaKeyRoute = await testApp.http
+      .post(`/v1/predict/${model.deployment.id}`)
+      .set('Authorization', other.token)
+      .set('Content-Type', 'image/png')
+      .send(image);
     expect(viaKeyRoute.status).toBe(401);
   });
 
@@ -137,9 +154,12 @@ describe('shared models over HTTP', () => {
 
     await testApp.close();
     testApp = await startTestApp({ dataDir: testApp.dataDir });
-    const usage = await testApp.http.get(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}/usage`).set('Authorization', owner.auth);
+    const usage = await testApp.http
+      .get(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}/usage`)
+      .set('Authorization', owner.auth);
     // Most calls first; ties by caller id.
-    const byCallsThenId = (a: { callerId: string; calls: number }, b: { callerId: string; calls: number }) => b.calls - a.calls || (a.callerId < b.callerId ? -1 : 1);
+    const byCallsThenId = (a: { callerId: string; calls: number }, b: { callerId: string; calls: number }) =>
+      b.calls - a.calls || (a.callerId < b.callerId ? -1 : 1);
     expect(usage.body.callers).toEqual(
       [
         { callerId: other.id, username: other.username, calls: 6 },
@@ -152,7 +172,9 @@ describe('shared models over HTTP', () => {
   });
 
   it('disappears for everyone when the owner unshares it', async () => {
-    const unshared = await testApp.http.delete(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}/share`).set('Authorization', owner.auth);
+    const unshared = await testApp.http
+      .delete(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}/share`)
+      .set('Authorization', owner.auth);
     expect(unshared.status).toBe(204);
     expect((await ownDeployment()).shared).toBeNull();
     expect((await as(other.token).get('/v1/shared-models')).body.items).toEqual([]);

@@ -9,12 +9,24 @@ type Suggestion = {
   imageId: string;
   status: string;
   runId: string;
-  predictions: { labelId: string; label: string; probability: number; box?: { x: number; y: number; width: number; height: number } }[];
+  predictions: {
+    labelId: string;
+    label: string;
+    probability: number;
+    box?: { x: number; y: number; width: number; height: number };
+  }[];
   uncertainty: number;
 };
 type HistoryItem = { type: string; v: number; data: Record<string, unknown> };
 
-const FAST = { imageSize: 16, epochs: 200, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 200,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 describe('smart labeling: suggestions from a completed iteration, over HTTP', () => {
   let testApp: TestApp;
@@ -25,8 +37,16 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
   let filenames: Map<string, string>;
 
   const base = () => `/v1/projects/${project.id}/iterations/${iterationId}/suggestions`;
-  const post = (path: string, body: unknown, auth = client.auth) => client.http.post(`${base()}${path}`).set('Authorization', auth).send(body as object);
-  const list = async (query = '') => (await client.http.get(`${base()}${query}`).set('Authorization', client.auth).expect(200)).body as { items: Suggestion[]; nextCursor: string | null };
+  const post = (path: string, body: unknown, auth = client.auth) =>
+    client.http
+      .post(`${base()}${path}`)
+      .set('Authorization', auth)
+      .send(body as object);
+  const list = async (query = '') =>
+    (await client.http.get(`${base()}${query}`).set('Authorization', client.auth).expect(200)).body as {
+      items: Suggestion[];
+      nextCursor: string | null;
+    };
   const waitForRun = async (runId: string) => {
     const deadline = Date.now() + 150_000;
     for (;;) {
@@ -37,10 +57,19 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     }
   };
   const history = async () => {
-    const response = await client.http.get(`/v1/projects/${project.id}/history?limit=500`).set('Authorization', client.auth).expect(200);
+    const response = await client.http
+      .get(`/v1/projects/${project.id}/history?limit=500`)
+      .set('Authorization', client.auth)
+      .expect(200);
     return response.body.items as HistoryItem[];
   };
-  const image = async (imageId: string) => (await client.http.get(`/v1/projects/${project.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body;
+  const image = async (imageId: string) =>
+    (
+      await client.http
+        .get(`/v1/projects/${project.id}/images/${imageId}`)
+        .set('Authorization', client.auth)
+        .expect(200)
+    ).body;
 
   beforeAll(async () => {
     testApp = await startTestApp();
@@ -86,14 +115,26 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const redOf = (suggestion: Suggestion) => suggestion.predictions.find((p) => p.label === 'red')!.probability;
     const threshold = [...all.map(redOf)].sort()[3];
     const likelyRed = (await list(`?label=red&minProbability=${threshold}`)).items;
-    expect(likelyRed.map((s) => s.imageId).sort()).toEqual(all.filter((s) => redOf(s) >= threshold).map((s) => s.imageId).sort());
+    expect(likelyRed.map((s) => s.imageId).sort()).toEqual(
+      all
+        .filter((s) => redOf(s) >= threshold)
+        .map((s) => s.imageId)
+        .sort(),
+    );
     const unlikelyRed = (await list(`?label=RED&maxProbability=${threshold}`)).items;
-    expect(unlikelyRed.map((s) => s.imageId).sort()).toEqual(all.filter((s) => redOf(s) <= threshold).map((s) => s.imageId).sort());
+    expect(unlikelyRed.map((s) => s.imageId).sort()).toEqual(
+      all
+        .filter((s) => redOf(s) <= threshold)
+        .map((s) => s.imageId)
+        .sort(),
+    );
 
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: Suggestion[]; nextCursor: string | null } = await list(`?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { items: Suggestion[]; nextCursor: string | null } = await list(
+        `?limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...page.items.map((s) => s.imageId));
       cursor = page.nextCursor;
     } while (cursor);
@@ -106,9 +147,18 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
 
   it('accepts suggestions as they are or edited, as ordinary labeling events naming the iteration', async () => {
     const [asSuggested, edited] = (await list()).items;
-    const accepted = await post('/accept', { items: [{ imageId: asSuggested.imageId }, { imageId: edited.imageId, label: 'blue' }] });
+    const accepted = await post('/accept', {
+      items: [{ imageId: asSuggested.imageId }, { imageId: edited.imageId, label: 'blue' }],
+    });
     expect(accepted.status).toBe(200);
-    expect(accepted.body).toMatchObject({ accepted: 2, failed: 0, items: [{ status: 'accepted', edited: false }, { status: 'accepted', edited: true }] });
+    expect(accepted.body).toMatchObject({
+      accepted: 2,
+      failed: 0,
+      items: [
+        { status: 'accepted', edited: false },
+        { status: 'accepted', edited: true },
+      ],
+    });
 
     expect((await image(asSuggested.imageId)).label.name).toBe(asSuggested.predictions[0].label);
     expect((await image(edited.imageId)).label.name).toBe('blue');
@@ -121,9 +171,17 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     expect(acceptedList).toEqual([asSuggested.imageId, edited.imageId].sort());
     expect((await list()).items).toHaveLength(4);
 
-    const again = await post('/accept', { items: [{ imageId: asSuggested.imageId }, { imageId: unlabeled.find((id) => ![asSuggested.imageId, edited.imageId].includes(id))!, label: 'green' }] });
+    const again = await post('/accept', {
+      items: [
+        { imageId: asSuggested.imageId },
+        { imageId: unlabeled.find((id) => ![asSuggested.imageId, edited.imageId].includes(id))!, label: 'green' },
+      ],
+    });
     expect(again.status).toBe(207);
-    expect(again.body.items.map((item: { error: { code: string } }) => item.error.code)).toEqual(['SUGGESTION_NOT_PENDING', 'UNKNOWN_LABEL']);
+    expect(again.body.items.map((item: { error: { code: string } }) => item.error.code)).toEqual([
+      'SUGGESTION_NOT_PENDING',
+      'UNKNOWN_LABEL',
+    ]);
   });
 
   it('records rejections, and never suggests those images again for this iteration', async () => {
@@ -131,7 +189,9 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const rejected = await post('/reject', { imageIds: [first.imageId, second.imageId] });
     expect(rejected.status).toBe(200);
     expect(rejected.body).toEqual({ rejected: 2 });
-    expect((await list('?status=rejected')).items.map((s) => s.imageId).sort()).toEqual([first.imageId, second.imageId].sort());
+    expect((await list('?status=rejected')).items.map((s) => s.imageId).sort()).toEqual(
+      [first.imageId, second.imageId].sort(),
+    );
     expect((await post('/reject', { imageIds: [first.imageId] }).expect(200)).body).toEqual({ rejected: 0 });
 
     const acceptedImage = (await list('?status=accepted')).items[0].imageId;
@@ -159,10 +219,16 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const rejectAccepted = await post('/reject', { imageIds: [acceptedImage, third.imageId] });
     expect(rejectAccepted.status).toBe(409);
     expect(rejectAccepted.body.code).toBe('SUGGESTION_NOT_PENDING');
-    expect(rejectAccepted.body.details.images.map((item: { imageId: string }) => item.imageId)).toEqual([acceptedImage]);
+    expect(rejectAccepted.body.details.images.map((item: { imageId: string }) => item.imageId)).toEqual([
+      acceptedImage,
+    ]);
     expect((await list()).items.map((s) => s.imageId)).toContain(third.imageId);
 
-    await client.http.post(`/v1/projects/${project.id}/images/labels`).set('Authorization', client.auth).send({ items: [{ imageId: third.imageId, label: 'red' }] }).expect(200);
+    await client.http
+      .post(`/v1/projects/${project.id}/images/labels`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ imageId: third.imageId, label: 'red' }] })
+      .expect(200);
     expect((await list('?status=superseded')).items.map((s) => s.imageId)).toEqual([third.imageId]);
     const late = await post('/accept', { items: [{ imageId: third.imageId }] });
     expect(late.body.items[0].error.code).toBe('SUGGESTION_NOT_PENDING');
@@ -184,11 +250,20 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
 
     await client.configureTraining(project.id, FAST);
     const queued = await client.train(project.id);
-    await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`).set('Authorization', client.auth).expect(200);
-    const cancelled = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/suggestions`).set('Authorization', client.auth).send({});
+    await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    const cancelled = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/suggestions`)
+      .set('Authorization', client.auth)
+      .send({});
     expect(cancelled.status).toBe(409);
     expect(cancelled.body.code).toBe('ITERATION_NOT_COMPLETED');
-    const unknown = await client.http.post(`/v1/projects/${project.id}/iterations/00000000-0000-4000-8000-000000000000/suggestions`).set('Authorization', client.auth).send({});
+    const unknown = await client.http
+      .post(`/v1/projects/${project.id}/iterations/00000000-0000-4000-8000-000000000000/suggestions`)
+      .set('Authorization', client.auth)
+      .send({});
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('ITERATION_NOT_FOUND');
 
@@ -204,7 +279,9 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
   }, 240_000);
 
   it('documents the suggestion and test-run cancel routes with their response schemas and errors', async () => {
-    const document = (await client.http.get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>> };
+    const document = (await client.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>>;
+    };
     const iteration = '/v1/projects/{projectId}/iterations/{iterationId}';
     const routes: [string, string, string][] = [
       ['post', `${iteration}/suggestions`, '202'],
@@ -224,7 +301,12 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
 
   it('keeps every suggestion event in the history, and a replay rebuilds the same read models', async () => {
     const types = new Set((await history()).map((item) => `${item.type}@${item.v}`));
-    for (const type of ['LabelSuggestionsRequested@1', 'LabelSuggestionsComputed@1', 'LabelSuggestionsRejected@1', 'ImageLabeled@2']) {
+    for (const type of [
+      'LabelSuggestionsRequested@1',
+      'LabelSuggestionsComputed@1',
+      'LabelSuggestionsRejected@1',
+      'ImageLabeled@2',
+    ]) {
       expect(types).toContain(type);
     }
     const report = await verifyReadModels(testApp.app);
@@ -238,7 +320,12 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
   it('suggests boxes for a detection project; accepting keeps the boxes at least minProbability probable, or the edited ones', async () => {
     const detection = await client.createProject('detection', ['red', 'blue'], 'detection');
     const scenes = await squareScenes([RED, BLUE], 2, 21);
-    const items = await client.upload(detection.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const items = await client.upload(
+      detection.id,
+      scenes.map((scene) => scene.png),
+      {},
+      'scene',
+    );
     const imported = await client.http
       .post(`/v1/projects/${detection.id}/models`)
       .set('Authorization', client.auth)
@@ -253,7 +340,8 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       run = (await client.http.get(`${suggestions}/runs/${run.id}`).set('Authorization', client.auth).expect(200)).body;
     }
     expect(run).toMatchObject({ status: 'completed', suggestedCount: 2 });
-    const listed = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items as Suggestion[];
+    const listed = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body
+      .items as Suggestion[];
     const [first, second] = items.map((item) => listed.find((suggestion) => suggestion.imageId === item.id)!);
     for (const suggestion of [first, second]) {
       expect(suggestion.predictions.length).toBeGreaterThan(0);
@@ -263,7 +351,10 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       }
     }
 
-    const wrongEdit = await client.http.post(`${suggestions}/accept`).set('Authorization', client.auth).send({ items: [{ imageId: first.imageId, label: 'red' }] });
+    const wrongEdit = await client.http
+      .post(`${suggestions}/accept`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ imageId: first.imageId, label: 'red' }] });
     expect(wrongEdit.body.items[0].error.code).toBe('EDIT_DOES_NOT_FIT');
     const box = { label: 'blue', x: 0.1, y: 0.1, width: 0.3, height: 0.3 };
     const accepted = await client.http
@@ -271,10 +362,21 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
       .set('Authorization', client.auth)
       .send({ minProbability: 0, items: [{ imageId: first.imageId }, { imageId: second.imageId, regions: [box] }] });
     expect(accepted.status).toBe(200);
-    const regionsOf = async (imageId: string) => (await client.http.get(`/v1/projects/${detection.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body.regions;
+    const regionsOf = async (imageId: string) =>
+      (
+        await client.http
+          .get(`/v1/projects/${detection.id}/images/${imageId}`)
+          .set('Authorization', client.auth)
+          .expect(200)
+      ).body.regions;
     expect(await regionsOf(first.imageId)).toHaveLength(first.predictions.length);
-    expect(await regionsOf(second.imageId)).toEqual([expect.objectContaining({ label: expect.objectContaining({ name: 'blue' }), x: 0.1, width: 0.3 })]);
-    const history = await client.http.get(`/v1/projects/${detection.id}/history?type=ImageRegionsSet`).set('Authorization', client.auth).expect(200);
+    expect(await regionsOf(second.imageId)).toEqual([
+      expect.objectContaining({ label: expect.objectContaining({ name: 'blue' }), x: 0.1, width: 0.3 }),
+    ]);
+    const history = await client.http
+      .get(`/v1/projects/${detection.id}/history?type=ImageRegionsSet`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(history.body.items.map((item: HistoryItem) => [item.v, item.data.imageId, item.data.source])).toEqual([
       [2, first.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: false }],
       [2, second.imageId, { kind: 'suggestion', iterationId: imported.body.id, edited: true }],

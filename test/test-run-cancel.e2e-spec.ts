@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { verifyReadModels } from '../apps/api/src/replay-verification.js';
-import { PredictionCancelled, predictOnThread } from '../libs/evaluation/src/worker/test-run-thread.js';
+import { PredictionCancelled, predictOnThread } from '@diyml/evaluation';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
@@ -24,8 +24,10 @@ describe('cancelling a test run over HTTP', () => {
     expect(response.status).toBe(202);
     return response.body as { id: string; status: string };
   };
-  const cancel = (testRunId: string, auth = client.auth) => client.http.post(`${runs()}/${testRunId}/cancel`).set('Authorization', auth);
-  const run = async (testRunId: string) => (await client.http.get(`${runs()}/${testRunId}`).set('Authorization', client.auth).expect(200)).body;
+  const cancel = (testRunId: string, auth = client.auth) =>
+    client.http.post(`${runs()}/${testRunId}/cancel`).set('Authorization', auth);
+  const run = async (testRunId: string) =>
+    (await client.http.get(`${runs()}/${testRunId}`).set('Authorization', client.auth).expect(200)).body;
   const waitUntilFinished = async (testRunId: string) => {
     const deadline = Date.now() + 150_000;
     for (;;) {
@@ -36,8 +38,13 @@ describe('cancelling a test run over HTTP', () => {
     }
   };
   const historyOf = async (testRunId: string) => {
-    const history = await client.http.get(`/v1/projects/${projectId}/history?limit=500`).set('Authorization', client.auth).expect(200);
-    return (history.body.items as HistoryItem[]).filter((item) => item.data.testRunId === testRunId).map((item) => `${item.type}@${item.v}`);
+    const history = await client.http
+      .get(`/v1/projects/${projectId}/history?limit=500`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    return (history.body.items as HistoryItem[])
+      .filter((item) => item.data.testRunId === testRunId)
+      .map((item) => `${item.type}@${item.v}`);
   };
 
   beforeAll(async () => {
@@ -83,7 +90,9 @@ describe('cancelling a test run over HTTP', () => {
 
     const report = await verifyReadModels(testApp.app);
     expect(report.equal).toBe(true);
-    expect(report.comparisons.find((comparison) => comparison.collection === 'test-runs')).toMatchObject({ equal: true });
+    expect(report.comparisons.find((comparison) => comparison.collection === 'test-runs')).toMatchObject({
+      equal: true,
+    });
   }, 240_000);
 
   it('refuses to cancel a finished run (409 TEST_RUN_FINISHED), an unknown one (404) and another user’s (404)', async () => {

@@ -3,9 +3,23 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 15,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
-type TestPrediction = { filename: string; imageId: string | null; expected: string; predicted: string; confidence: number; correct: boolean };
+type TestPrediction = {
+  filename: string;
+  imageId: string | null;
+  expected: string;
+  predicted: string;
+  confidence: number;
+  correct: boolean;
+};
 
 describe('test runs over HTTP', () => {
   let testApp: TestApp;
@@ -17,7 +31,8 @@ describe('test runs over HTTP', () => {
   const upload = (files: { name: string; bytes: Buffer }[], labels?: unknown, path = runs()) => {
     let request = client.http.post(path).set('Authorization', client.auth);
     for (const file of files) request = request.attach('images', file.bytes, file.name);
-    if (labels !== undefined) request = request.field('labels', typeof labels === 'string' ? labels : JSON.stringify(labels));
+    if (labels !== undefined)
+      request = request.field('labels', typeof labels === 'string' ? labels : JSON.stringify(labels));
     return request;
   };
   const waitForRun = async (testRunId: string) => {
@@ -74,7 +89,10 @@ describe('test runs over HTTP', () => {
     }
     expect(predictions.filter((prediction) => prediction.correct).length).toBeGreaterThanOrEqual(9);
 
-    const strict = await client.http.get(`${runs()}/${run.id}/metrics?threshold=1`).set('Authorization', client.auth).expect(200);
+    const strict = await client.http
+      .get(`${runs()}/${run.id}/metrics?threshold=1`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(strict.body.accuracy).toBeLessThanOrEqual(run.metrics.accuracy);
 
     const list = await client.http.get(runs()).set('Authorization', client.auth).expect(200);
@@ -91,7 +109,9 @@ describe('test runs over HTTP', () => {
     const run = await waitForRun(requested.body.id);
     expect(run.status).toBe('completed');
     expect(run.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
-    expect((run.predictions as TestPrediction[]).every((prediction) => typeof prediction.imageId === 'string')).toBe(true);
+    expect((run.predictions as TestPrediction[]).every((prediction) => typeof prediction.imageId === 'string')).toBe(
+      true,
+    );
   });
 
   it('refuses a test set it cannot score, naming every problem', async () => {
@@ -108,7 +128,11 @@ describe('test runs over HTTP', () => {
     );
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('INVALID_TEST_SET');
-    expect(bad.body.details.files.map((file: { filename: string }) => file.filename).sort()).toEqual(['green.png', 'nolabel.png', 'text.png']);
+    expect(bad.body.details.files.map((file: { filename: string }) => file.filename).sort()).toEqual([
+      'green.png',
+      'nolabel.png',
+      'text.png',
+    ]);
     expect(bad.body.details.labelsWithoutFile).toEqual(['ghost.png']);
 
     const noLabels = await upload([{ name: 'ok.png', bytes: red }]);
@@ -130,7 +154,10 @@ describe('test runs over HTTP', () => {
     expect(unknown.body.code).toBe('ITERATION_NOT_FOUND');
 
     const queued = await client.train(project.id, { ...FAST, epochs: 200 });
-    await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`).set('Authorization', client.auth).expect(200);
+    await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+      .set('Authorization', client.auth)
+      .expect(200);
     const cancelled = await client.http
       .post(`/v1/projects/${project.id}/iterations/${queued.id}/test-runs`)
       .set('Authorization', client.auth)
@@ -142,7 +169,9 @@ describe('test runs over HTTP', () => {
     const theirs = await client.http.post(runs()).set('Authorization', stranger.auth).send({ split: 'test' });
     expect(theirs.status).toBe(404);
     expect(theirs.body.code).toBe('PROJECT_NOT_FOUND');
-    const missing = await client.http.get(`${runs()}/00000000-0000-4000-8000-000000000000`).set('Authorization', client.auth);
+    const missing = await client.http
+      .get(`${runs()}/00000000-0000-4000-8000-000000000000`)
+      .set('Authorization', client.auth);
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('TEST_RUN_NOT_FOUND');
   });

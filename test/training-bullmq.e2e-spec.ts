@@ -1,35 +1,46 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { redisIsReachable, TEST_REDIS_URL } from '../libs/jobs/src/testing/redis.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';
 
 const redis = await redisIsReachable();
 
-(redis ? describe : describe.skip)(`training with BullMQ on Redis${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`, () => {
-  let testApp: TestApp;
-  let worker: { close(): Promise<void> };
-  let client: ApiClient;
+(redis ? describe : describe.skip)(
+  `training with BullMQ on Redis${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  () => {
+    let testApp: TestApp;
+    let worker: { close(): Promise<void> };
+    let client: ApiClient;
 
-  beforeAll(async () => {
-    testApp = await startTestApp({ settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-test-${randomUUID()}` } });
-    worker = await startTestWorker(testApp.settings);
-    client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
-  });
-  afterAll(async () => {
-    await worker.close();
-    await testApp.destroy();
-  });
+    beforeAll(async () => {
+      testApp = await startTestApp({
+        settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: `diyml-test-${randomUUID()}` },
+      });
+      worker = await startTestWorker(testApp.settings);
+      client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+    });
+    afterAll(async () => {
+      await worker.close();
+      await testApp.destroy();
+    });
 
-  it('queues the job on Redis, and a worker process trains it to completion', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 10, 21), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 10, 22), { label: 'blue' }, 'blue');
-    const queued = await client.train(project.id, { imageSize: 16, epochs: 3, batchSize: 8, learningRate: 0.01, seed: 1 });
-    const iteration = await client.waitForIteration(project.id, queued.id);
-    expect(iteration.status).toBe('completed');
-    expect(iteration.history).toHaveLength(3);
-    expect(iteration.model.sha256).toMatch(/^[0-9a-f]{64}$/);
-  });
-});
+    it('queues the job on Redis, and a worker process trains it to completion', async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 10, 21), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 10, 22), { label: 'blue' }, 'blue');
+      const queued = await client.train(project.id, {
+        imageSize: 16,
+        epochs: 3,
+        batchSize: 8,
+        learningRate: 0.01,
+        seed: 1,
+      });
+      const iteration = await client.waitForIteration(project.id, queued.id);
+      expect(iteration.status).toBe('completed');
+      expect(iteration.history).toHaveLength(3);
+      expect(iteration.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    });
+  },
+);

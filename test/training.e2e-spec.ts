@@ -4,7 +4,14 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-const FAST = { imageSize: 16, epochs: 10, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 10,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 
 describe('training over HTTP on the embedded stack', () => {
   let testApp: TestApp;
@@ -20,7 +27,10 @@ describe('training over HTTP on the embedded stack', () => {
 
   it('refuses to train on a dataset that is not ready, naming the problems', async () => {
     const project = await client.createProject('classification', ['only']);
-    const response = await client.http.post(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).send({});
+    const response = await client.http
+      .post(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .send({});
     expect(response.status).toBe(422);
     expect(response.body.code).toBe('DATASET_NOT_READY');
     expect(response.body.details.problems.length).toBeGreaterThan(0);
@@ -84,9 +94,16 @@ describe('training over HTTP on the embedded stack', () => {
       })
       .expect(200);
     expect(model.headers['content-type']).toBe('application/zip');
-    expect(Object.keys(unzipSync(new Uint8Array(model.body as Buffer))).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
+    expect(Object.keys(unzipSync(new Uint8Array(model.body as Buffer))).sort()).toEqual([
+      'metadata.json',
+      'model.json',
+      'weights.bin',
+    ]);
 
-    const list = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    const list = await client.http
+      .get(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(list.body.items.map((item: { id: string }) => item.id)).toEqual([queued.id]);
   });
 
@@ -110,7 +127,14 @@ describe('training over HTTP on the embedded stack', () => {
     expect(unknown.status).toBe(422);
     expect(unknown.body.code).toBe('BASE_MODEL_UNAVAILABLE');
 
-    const queued = await client.train(project.id, { architecture: 'transfer', baseIterationId: base.id, epochs: 15, batchSize: 8, learningRate: 0.05, seed: 3 });
+    const queued = await client.train(project.id, {
+      architecture: 'transfer',
+      baseIterationId: base.id,
+      epochs: 15,
+      batchSize: 8,
+      learningRate: 0.05,
+      seed: 3,
+    });
     const transfer = await client.waitForIteration(project.id, queued.id);
     expect(transfer.status).toBe('completed');
     expect(transfer.architecture).toBe('transfer');
@@ -157,14 +181,21 @@ describe('training over HTTP on the embedded stack', () => {
     const after = await client.iteration(project.id, queued.id);
     expect(after.status).toBe('cancelled');
     expect(after.history.length).toBeLessThan(200);
-    const again = await client.http.post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`).set('Authorization', client.auth);
+    const again = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+      .set('Authorization', client.auth);
     expect(again.status).toBe(200);
   });
 
   it('trains a detector that finds coloured squares far better than chance', async () => {
     const project = await client.createProject('detection', ['red', 'blue']);
     const scenes = await squareScenes([RED, BLUE], 60, 11);
-    const items = await client.upload(project.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const items = await client.upload(
+      project.id,
+      scenes.map((scene) => scene.png),
+      {},
+      'scene',
+    );
     const names = ['red', 'blue'];
     const labeling = await client.http
       .post(`/v1/projects/${project.id}/images/labels`)
@@ -172,11 +203,25 @@ describe('training over HTTP on the embedded stack', () => {
       .send({
         items: items.map((item, index) => ({
           imageId: item.id,
-          regions: scenes[index].boxes.map((box) => ({ label: names[box.label], x: box.x, y: box.y, width: box.width, height: box.height })),
+          regions: scenes[index].boxes.map((box) => ({
+            label: names[box.label],
+            x: box.x,
+            y: box.y,
+            width: box.width,
+            height: box.height,
+          })),
         })),
       });
     expect(labeling.status).toBeLessThan(300);
-    const queued = await client.train(project.id, { architecture: 'tiny-detector', imageSize: 32, epochs: 12, batchSize: 8, learningRate: 0.005, seed: 3, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } });
+    const queued = await client.train(project.id, {
+      architecture: 'tiny-detector',
+      imageSize: 32,
+      epochs: 12,
+      batchSize: 8,
+      learningRate: 0.005,
+      seed: 3,
+      augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+    });
     const iteration = await client.waitForIteration(project.id, queued.id, 120_000);
     expect(iteration.status).toBe('completed');
     const metrics = await client.http

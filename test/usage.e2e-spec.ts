@@ -7,7 +7,12 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 
 jest.setTimeout(60_000);
 
-type Figures = { calls: number; errorCount: number; errors: Record<string, number>; latencyMs: { p50: number; p95: number; p99: number } };
+type Figures = {
+  calls: number;
+  errorCount: number;
+  errors: Record<string, number>;
+  latencyMs: { p50: number; p95: number; p99: number };
+};
 
 describe('usage reports over HTTP', () => {
   let testApp: TestApp;
@@ -18,7 +23,8 @@ describe('usage reports over HTTP', () => {
 
   const predict = (deployment: { id: string; apiKey: string }, body: Buffer, key = deployment.apiKey) =>
     testApp.http.post(`/v1/predict/${deployment.id}`).set('Content-Type', 'image/png').set('X-Api-Key', key).send(body);
-  const report = (path: string, auth = client.auth) => testApp.http.get(`/v1/projects/${first.project.id}${path}`).set('Authorization', auth);
+  const report = (path: string, auth = client.auth) =>
+    testApp.http.get(`/v1/projects/${first.project.id}${path}`).set('Authorization', auth);
 
   beforeAll(async () => {
     testApp = await startTestApp();
@@ -54,7 +60,9 @@ describe('usage reports over HTTP', () => {
     expect(totals.latencyMs.p95).toBeLessThanOrEqual(totals.latencyMs.p99);
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     expect(hourly.body.periods).toHaveLength(1);
-    expect([hour.toISOString(), new Date(hour.getTime() - 3_600_000).toISOString()]).toContain(hourly.body.periods[0].start);
+    expect([hour.toISOString(), new Date(hour.getTime() - 3_600_000).toISOString()]).toContain(
+      hourly.body.periods[0].start,
+    );
     expect(hourly.body.callers).toEqual([{ callerId: 'deployment-key', username: null, calls: 7 }]);
 
     const daily = await report(`/deployments/${first.deployment.id}/usage?granularity=day`);
@@ -91,17 +99,34 @@ describe('usage reports over HTTP', () => {
 
   it('documents the new endpoints in the OpenAPI document with their response schemas', async () => {
     const document = (await testApp.http.get('/docs-json').expect(200)).body;
-    const okSchema = (path: string, method: string) => document.paths[path]?.[method]?.responses?.['200']?.content?.['application/json']?.schema?.$ref;
+    const okSchema = (path: string, method: string) =>
+      document.paths[path]?.[method]?.responses?.['200']?.content?.['application/json']?.schema?.$ref;
     expect(okSchema('/v1/projects/{projectId}/usage', 'get')).toBe('#/components/schemas/UsageReportDto');
-    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/usage', 'get')).toBe('#/components/schemas/UsageReportDto');
-    expect(okSchema('/v1/projects/{projectId}/predictions', 'get')).toBe('#/components/schemas/StoredPredictionPageDto');
-    expect(okSchema('/v1/projects/{projectId}/predictions/promote', 'post')).toBe('#/components/schemas/PromotePredictionsResultDto');
-    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/prediction-store', 'put')).toBe('#/components/schemas/PredictionStoreSettingsDto');
-    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/share', 'put')).toBe('#/components/schemas/SharedModelDto');
+    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/usage', 'get')).toBe(
+      '#/components/schemas/UsageReportDto',
+    );
+    expect(okSchema('/v1/projects/{projectId}/predictions', 'get')).toBe(
+      '#/components/schemas/StoredPredictionPageDto',
+    );
+    expect(okSchema('/v1/projects/{projectId}/predictions/promote', 'post')).toBe(
+      '#/components/schemas/PromotePredictionsResultDto',
+    );
+    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/prediction-store', 'put')).toBe(
+      '#/components/schemas/PredictionStoreSettingsDto',
+    );
+    expect(okSchema('/v1/projects/{projectId}/deployments/{deploymentId}/share', 'put')).toBe(
+      '#/components/schemas/SharedModelDto',
+    );
     expect(okSchema('/v1/shared-models', 'get')).toBe('#/components/schemas/SharedModelPageDto');
-    expect(okSchema('/v1/shared-models/{deploymentId}/predict', 'post')).toBe('#/components/schemas/SharedPredictionResultDto');
-    expect(Object.keys(document.paths['/v1/shared-models/{deploymentId}/predict'].post.responses)).toEqual(expect.arrayContaining(['400', '401', '404', '413', '415', '429']));
-    expect(document.components.schemas.UsageReportDto.properties.callers.items.$ref).toBe('#/components/schemas/UsageCallerDto');
+    expect(okSchema('/v1/shared-models/{deploymentId}/predict', 'post')).toBe(
+      '#/components/schemas/SharedPredictionResultDto',
+    );
+    expect(Object.keys(document.paths['/v1/shared-models/{deploymentId}/predict'].post.responses)).toEqual(
+      expect.arrayContaining(['400', '401', '404', '413', '415', '429']),
+    );
+    expect(document.components.schemas.UsageReportDto.properties.callers.items.$ref).toBe(
+      '#/components/schemas/UsageCallerDto',
+    );
   });
 
   it('has read models equal to a rebuild from the log (replay --verify), with every new event versioned', async () => {

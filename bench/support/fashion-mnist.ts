@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { RawImage } from '../../libs/ml/src/index.js';
+import type { RawImage } from '@diyml/ml';
 
 /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -47,7 +47,12 @@ export function readFashionMnist(split: 'train' | 't10k'): { images: RawImage[];
   const [count, height, width] = images.dimensions;
   const size = height * width;
   return {
-    images: Array.from({ length: count }, (_, i) => ({ pixels: images.data.subarray(i * size, (i + 1) * size), width, height, channels: 1 as const })),
+    images: Array.from({ length: count }, (_, i) => ({
+      pixels: images.data.subarray(i * size, (i + 1) * size),
+      width,
+      height,
+      channels: 1 as const,
+    })),
     labels: Array.from(labels.data.subarray(0, count)),
   };
 }

@@ -1,4 +1,4 @@
-import { createPostgresTestDatabase, type PostgresTestDatabase } from '../../libs/core/src/testing/postgres-test-database.js';
+import { createPostgresTestDatabase, type PostgresTestDatabase } from '@diyml/core/testing/postgres-test-database.js';
 
 /** `--postgres`: measure the PostgreSQL mode instead of the embedded one. */
 export function isPostgresMode(): boolean {

@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../libs/core/src/testing/free-port.js';
+import { freePort } from '@diyml/core/testing/free-port.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const BUILD_DIR = join(ROOT, 'dist');
@@ -30,7 +30,9 @@ export interface RunningProduct {
  * Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory.
  * BENCH_NODE_ARGS adds node flags to the api process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
-export async function startProduct(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningProduct> {
+export async function startProduct(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<RunningProduct> {
   buildProduct();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-bench-'));
   const port = await freePort();
@@ -96,7 +98,10 @@ export class BenchClient {
     const send = () =>
       fetch(`${this.base}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(this.auth ? { authorization: this.auth } : {}) },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.auth ? { authorization: this.auth } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     // A kept-alive connection the server closes as the request goes out is reset (seen under heavy load while
@@ -126,13 +131,18 @@ export class BenchClient {
       headers: { authorization: this.auth },
       body: form,
     });
-    if (response.status !== 201 && response.status !== 207) throw new Error(`upload: ${response.status} ${await response.text()}`);
+    if (response.status !== 201 && response.status !== 207)
+      throw new Error(`upload: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { items: { id?: string; status: string; filename: string }[] }).items;
   }
 }
 
 /** Reads until `done` holds, running `onTick` (default: a 500 ms pause) between reads. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, onTick?: () => Promise<void>): Promise<T> {
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  onTick?: () => Promise<void>,
+): Promise<T> {
   for (;;) {
     const value = await read();
     if (done(value)) return value;

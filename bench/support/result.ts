@@ -19,7 +19,12 @@ export interface BenchResult {
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 
 /** Prints the figures on one line for the harness (bench/run.ts) to collect, and readably for a person. */
-export function emitResult(benchmark: string, figures: Record<string, Figure>, notes: string[] = [], info: Record<string, string> = {}): void {
+export function emitResult(
+  benchmark: string,
+  figures: Record<string, Figure>,
+  notes: string[] = [],
+  info: Record<string, string> = {},
+): void {
   for (const [name, figure] of Object.entries(figures)) {
     const goal = figure.goal === undefined ? '' : ` (goal ${figure.better === 'higher' ? '≥' : '≤'} ${figure.goal})`;
     console.log(`${benchmark}: ${name} = ${round(figure.value)} ${figure.unit}${goal}`);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
-import { buildZip, deflatedEntry, zeroBomb } from '../../libs/core/src/testing/zip-bombs.js';
-import { generateImage } from '../../libs/datasets/src/testing/test-images.js';
+import { buildZip, deflatedEntry, zeroBomb } from '@diyml/core/testing/zip-bombs.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { ApiClient } from '../support/api-client.js';
 import { expectStayedLive, underAttack } from '../support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
@@ -42,14 +42,23 @@ describe('hostile archives', () => {
       .set('Authorization', client.auth)
       .attach('archive', zip, { filename: 'dataset.zip', contentType: 'application/zip' });
   const importModel = (projectId: string, zip: Buffer) =>
-    client.http.post(`/v1/projects/${projectId}/models`).set('Authorization', client.auth).attach('model', zip, 'model.zip');
+    client.http
+      .post(`/v1/projects/${projectId}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', zip, 'model.zip');
 
   async function expectNothingWritten(projectId: string) {
-    const images = await client.http.get(`/v1/projects/${projectId}/images`).set('Authorization', client.auth).expect(200);
+    const images = await client.http
+      .get(`/v1/projects/${projectId}/images`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(images.body.items).toEqual([]);
     const project = await client.http.get(`/v1/projects/${projectId}`).set('Authorization', client.auth).expect(200);
     expect(project.body.labels).toEqual([]);
-    const iterations = await client.http.get(`/v1/projects/${projectId}/iterations`).set('Authorization', client.auth).expect(200);
+    const iterations = await client.http
+      .get(`/v1/projects/${projectId}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toEqual([]);
   }
 
@@ -60,7 +69,9 @@ describe('hostile archives', () => {
     const imageBomb = buildZip([{ ...bombEntry, name: 'cat/1.png', declaredSize: 1000 }]);
     expect(cocoBomb.byteLength).toBeLessThan(2 * MiB);
 
-    const report = await underAttack(testApp, () => Promise.all([importZip(coco.id, cocoBomb), importZip(classes.id, imageBomb)]));
+    const report = await underAttack(testApp, () =>
+      Promise.all([importZip(coco.id, cocoBomb), importZip(classes.id, imageBomb)]),
+    );
     for (const response of report.result) {
       expect(response.status).toBe(413);
       expect(response.body).toMatchObject({ code: 'ARCHIVE_RATIO_EXCEEDED', details: { maxRatio: 200 } });
@@ -72,7 +83,9 @@ describe('hostile archives', () => {
   });
 
   it('refuses three dataset bombs sent at once, each with 413, the api staying live', async () => {
-    const projects = await Promise.all([1, 2, 3].map((n) => client.createProject('detection', [], `parallel bomb ${n}`)));
+    const projects = await Promise.all(
+      [1, 2, 3].map((n) => client.createProject('detection', [], `parallel bomb ${n}`)),
+    );
     const zip = buildZip([{ ...bombEntry, name: 'train/_annotations.coco.json' }]);
     const report = await underAttack(testApp, () => Promise.all(projects.map((project) => importZip(project.id, zip))));
     expect(report.result.map((response) => [response.status, response.body.code])).toEqual(
@@ -84,7 +97,10 @@ describe('hostile archives', () => {
   it('refuses a model whose weights.bin is a bomb (1 MiB → 1 GiB) with 413, the api staying live', async () => {
     const project = await client.createProject('classification', [], 'model bomb');
     const model = await tinyClassifier(['a', 'b']);
-    const zip = buildZip([deflatedEntry('model.json', Buffer.from(JSON.stringify(model.modelJson))), { ...bombEntry, name: 'weights.bin' }]);
+    const zip = buildZip([
+      deflatedEntry('model.json', Buffer.from(JSON.stringify(model.modelJson))),
+      { ...bombEntry, name: 'weights.bin' },
+    ]);
     const report = await underAttack(testApp, () => importModel(project.id, zip));
     expect(report.result.status).toBe(413);
     expect(report.result.body.code).toBe('ARCHIVE_RATIO_EXCEEDED');
@@ -95,7 +111,10 @@ describe('hostile archives', () => {
   it('refuses weights that are not exactly what model.json describes (422 MODEL_WEIGHTS_MISMATCH)', async () => {
     const project = await client.createProject('classification', ['a', 'b'], 'weights mismatch');
     const model = await tinyClassifier(['a', 'b']);
-    const larger = await importModel(project.id, modelZip({ ...model, weights: Buffer.concat([model.weights, randomBytes(2 * MiB)]) }));
+    const larger = await importModel(
+      project.id,
+      modelZip({ ...model, weights: Buffer.concat([model.weights, randomBytes(2 * MiB)]) }),
+    );
     expect(larger.status).toBe(422);
     expect(larger.body).toMatchObject({
       code: 'MODEL_WEIGHTS_MISMATCH',
@@ -105,10 +124,17 @@ describe('hostile archives', () => {
     expect(shorter.status).toBe(422);
     expect(shorter.body.code).toBe('MODEL_WEIGHTS_MISMATCH');
     const extra = Buffer.from(
-      zipSync({ 'model.json': Buffer.from(JSON.stringify(model.modelJson)), 'weights.bin': model.weights, 'more.bin': new Uint8Array(8) }),
+      zipSync({
+        'model.json': Buffer.from(JSON.stringify(model.modelJson)),
+        'weights.bin': model.weights,
+        'more.bin': new Uint8Array(8),
+      }),
     );
     expect((await importModel(project.id, extra)).body.code).toBe('MODEL_WEIGHTS_MISMATCH');
-    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    const iterations = await client.http
+      .get(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toEqual([]);
   });
 
@@ -135,7 +161,10 @@ describe('hostile archives', () => {
     const huge = await tinyClassifier(['a', 'b'], { imageSize: { width: 100_000, height: 100_000 } });
     expect(await refusal(modelZip(huge))).toMatch(/more than the 1048576 allowed/);
 
-    const iterations = await client.http.get(`/v1/projects/${project.id}/iterations`).set('Authorization', client.auth).expect(200);
+    const iterations = await client.http
+      .get(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(iterations.body.items).toEqual([]);
     // The same model with finite weights and agreeing metadata is taken.
     const good = await importModel(project.id, modelZip(model));
@@ -149,7 +178,12 @@ describe('archive limits on the bytes really inflated', () => {
 
   beforeAll(async () => {
     testApp = await startTestApp({
-      settings: { ARCHIVE_MAX_RATIO: 1_000_000, ARCHIVE_MAX_ENTRY_BYTES: 8 * MiB, ARCHIVE_MAX_INFLATED_BYTES: 16 * MiB, ARCHIVE_MAX_ENTRIES: 10 },
+      settings: {
+        ARCHIVE_MAX_RATIO: 1_000_000,
+        ARCHIVE_MAX_ENTRY_BYTES: 8 * MiB,
+        ARCHIVE_MAX_INFLATED_BYTES: 16 * MiB,
+        ARCHIVE_MAX_ENTRIES: 10,
+      },
     });
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
   });
@@ -158,13 +192,19 @@ describe('archive limits on the bytes really inflated', () => {
   });
 
   const importZip = (projectId: string, zip: Buffer) =>
-    client.http.post(`/v1/projects/${projectId}/images/import`).set('Authorization', client.auth).attach('archive', zip, 'dataset.zip');
+    client.http
+      .post(`/v1/projects/${projectId}/images/import`)
+      .set('Authorization', client.auth)
+      .attach('archive', zip, 'dataset.zip');
 
   it('stops an entry past ARCHIVE_MAX_ENTRY_BYTES, a zip past ARCHIVE_MAX_INFLATED_BYTES and one with too many entries, with 413', async () => {
     const project = await client.createProject('detection', [], 'limits');
     const entry = await importZip(project.id, buildZip([zeroBomb('annotations.json', 64 * MiB, 100)]));
     expect(entry.status).toBe(413);
-    expect(entry.body).toMatchObject({ code: 'ARCHIVE_ENTRY_TOO_LARGE', details: { path: 'annotations.json', maxEntryBytes: 8 * MiB } });
+    expect(entry.body).toMatchObject({
+      code: 'ARCHIVE_ENTRY_TOO_LARGE',
+      details: { path: 'annotations.json', maxEntryBytes: 8 * MiB },
+    });
 
     const total = await importZip(project.id, buildZip([1, 2, 3].map((n) => zeroBomb(`part${n}.json`, 6 * MiB))));
     expect(total.status).toBe(413);

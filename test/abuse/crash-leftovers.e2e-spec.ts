@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageContentStream } from '../../libs/datasets/src/index.js';
-import { generateImage } from '../../libs/datasets/src/testing/test-images.js';
-import { EventStore } from '../../libs/event-store/src/index.js';
+import { imageContentStream } from '@diyml/datasets';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
+import { EventStore } from '@diyml/event-store';
 import { ApiClient } from '../support/api-client.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -39,14 +39,21 @@ describe('leftovers of a crash, cleaned at start', () => {
     const twoMinutesAgo = new Date(Date.now() - 120_000);
     utimesSync(temporary, twoMinutesAgo, twoMinutesAgo);
     const lostImageId = randomUUID();
-    await testApp.app.get(EventStore).append(
-      imageContentStream(project.id, sha256),
-      [{ type: 'ImageContentClaimed', v: 1, data: { projectId: project.id, sha256, imageId: lostImageId } }],
-      {
-        expectedRevision: 'no_stream',
-        metadata: { userId: null, correlationId: 'crashed-upload', causationId: null, at: new Date(Date.now() - 20_000).toISOString() },
-      },
-    );
+    await testApp.app
+      .get(EventStore)
+      .append(
+        imageContentStream(project.id, sha256),
+        [{ type: 'ImageContentClaimed', v: 1, data: { projectId: project.id, sha256, imageId: lostImageId } }],
+        {
+          expectedRevision: 'no_stream',
+          metadata: {
+            userId: null,
+            correlationId: 'crashed-upload',
+            causationId: null,
+            at: new Date(Date.now() - 20_000).toISOString(),
+          },
+        },
+      );
     await testApp.close();
 
     testApp = await startTestApp({ dataDir: testApp.dataDir });

@@ -27,7 +27,14 @@ const MAX_ERROR_BYTES = 4096;
  */
 const HEALTH_BOUND_MS = 1000;
 const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
-const FAST = { imageSize: 16, epochs: 2, batchSize: 8, learningRate: 0.01, seed: 7, augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 } };
+const FAST = {
+  imageSize: 16,
+  epochs: 2,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
 const PASSWORD = 'a passphrase nobody guesses';
 
 /** Each attacker and user sends from its own loopback address, as different machines would. */
@@ -57,7 +64,24 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-const ODD_VALUES: unknown[] = [null, true, -1, 0, 1e308, -1e-308, '', 'x'.repeat(5000), '\u0000', '\ud800', [], {}, [null], { $gt: '' }, '__proto__', 'NaN'];
+const ODD_VALUES: unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1e308,
+  -1e-308,
+  '',
+  'x'.repeat(5000),
+  '\u0000',
+  '\ud800',
+  [],
+  {},
+  [null],
+  { $gt: '' },
+  '__proto__',
+  'NaN',
+];
 
 /**
  * Bodies for one JSON schema: valid ones from json-schema-faker, then each broken one way (a field dropped,
@@ -100,9 +124,16 @@ describe('the HTTP front door under attack', () => {
   let auth: string;
   let projectId: string;
   let deploymentId: string;
-  let document: { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema: Record<string, unknown> }> } }>>; components: unknown };
+  let document: {
+    paths: Record<
+      string,
+      Record<string, { requestBody?: { content?: Record<string, { schema: Record<string, unknown> }> } }>
+    >;
+    components: unknown;
+  };
 
-  const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) => send(baseUrl, method, path, options);
+  const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
+    send(baseUrl, method, path, options);
   const json = (value: unknown) => JSON.stringify(value);
 
   /** Runs `attack` while watching /health (from another process) and the api's memory; checks both stayed within bounds. */
@@ -119,7 +150,10 @@ describe('the HTTP front door under attack', () => {
       Object.entries(methods).flatMap(([method, operation]) => {
         const schema = operation.requestBody?.content?.['application/json']?.schema;
         if (!schema) return [];
-        const path = template.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? '00000000-0000-4000-8000-000000000000');
+        const path = template.replace(
+          /\{(\w+)\}/g,
+          (_, name: string) => ids[name] ?? '00000000-0000-4000-8000-000000000000',
+        );
         return [{ method: method.toUpperCase(), path, schema }];
       }),
     );
@@ -161,7 +195,11 @@ describe('the HTTP front door under attack', () => {
       const body = json({ images: [{ name: 'big.png', contents: 'A'.repeat(2 * 1024 * 1024) }] });
       const login = await call('POST', '/v1/auth/login', { body, from: ADDRESS.bodies });
       expectRefused(login, 413, 'PAYLOAD_TOO_LARGE');
-      const token = await call('POST', '/v1/users/me/tokens', { body: json({ name: 'batch' }), headers: { authorization: auth }, from: ADDRESS.user });
+      const token = await call('POST', '/v1/users/me/tokens', {
+        body: json({ name: 'batch' }),
+        headers: { authorization: auth },
+        from: ADDRESS.user,
+      });
       const batch = await call('POST', `/customvision/v3.3/training/projects/${projectId}/images/files`, {
         body,
         headers: { 'training-key': String(token.body.token) },
@@ -255,7 +293,8 @@ describe('the HTTP front door under attack', () => {
 
     it('answers keys past the limits, in one object or in all, with 400 JSON_TOO_MANY_KEYS before validating them', async () => {
       const flat = `{${Array.from({ length: 60_000 }, (_, index) => `"${index}":1`).join(',')}}`;
-      const tokens = (body: string) => call('POST', '/v1/users/me/tokens', { body, headers: { authorization: auth }, from: ADDRESS.bodies });
+      const tokens = (body: string) =>
+        call('POST', '/v1/users/me/tokens', { body, headers: { authorization: auth }, from: ADDRESS.bodies });
       expectRefused(await withinBounds(() => tokens(flat)), 400, 'JSON_TOO_MANY_KEYS');
       const object = `{${Array.from({ length: 150 }, (_, index) => `"${index}":1`).join(',')}}`;
       const nested = `{${Array.from({ length: 100 }, (_, index) => `"o${index}":${object}`).join(',')}}`;
@@ -271,21 +310,32 @@ describe('the HTTP front door under attack', () => {
       const response = await withinBounds(async () => {
         const answers = await Promise.all(
           [1, 2, 3].map(() =>
-            call('POST', `/v1/projects/${projectId}/images/labels`, { body: json({ items }), headers: { authorization: auth }, from: ADDRESS.bodies }),
+            call('POST', `/v1/projects/${projectId}/images/labels`, {
+              body: json({ items }),
+              headers: { authorization: auth },
+              from: ADDRESS.bodies,
+            }),
           ),
         );
         return answers[0];
       });
       expectRefused(response, 400, 'VALIDATION_FAILED');
       expect(response.body.details).toHaveLength(20);
-      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain('items.0.imageId');
-      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain('items.0.regions.0.x');
+      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain(
+        'items.0.imageId',
+      );
+      expect((response.body.details as { field: string }[]).map((problem) => problem.field)).toContain(
+        'items.0.regions.0.x',
+      );
       expect(response.body.problemCount).toBe(6000);
     });
 
     it('lists the first 20 problems of an invalid body and counts them all', async () => {
       const unknown = Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`unknown${index}`, index]));
-      const response = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', ...unknown }), from: ADDRESS.bodies });
+      const response = await call('POST', '/v1/auth/login', {
+        body: json({ username: 'ada', ...unknown }),
+        from: ADDRESS.bodies,
+      });
       expectRefused(response, 400, 'VALIDATION_FAILED');
       expect(response.body.details).toHaveLength(20);
       expect(response.body.problemCount).toBeGreaterThanOrEqual(151);
@@ -293,18 +343,25 @@ describe('the HTTP front door under attack', () => {
     });
 
     it('quotes no more than a short piece of a huge property name back', async () => {
-      const response = await call('POST', '/v1/auth/login', { body: json({ ['x'.repeat(60_000)]: 1 }), from: ADDRESS.bodies });
+      const response = await call('POST', '/v1/auth/login', {
+        body: json({ ['x'.repeat(60_000)]: 1 }),
+        from: ADDRESS.bodies,
+      });
       expectRefused(response, 400, 'VALIDATION_FAILED');
     });
 
     it('answers JSON nested 10,000 levels deep with 400 JSON_TOO_DEEP on every JSON route, login included', async () => {
       const operations = jsonOperations();
       expect(operations.map((operation) => operation.path)).toContain('/v1/auth/login');
-      const deep = '{"a":'.repeat(5000) + '[' .repeat(5000) + ']'.repeat(5000) + '}'.repeat(5000);
+      const deep = '{"a":'.repeat(5000) + '['.repeat(5000) + ']'.repeat(5000) + '}'.repeat(5000);
       const answers = await withinBounds(async () => {
         const results: string[] = [];
         for (const { method, path } of operations) {
-          const response = await call(method, path, { body: deep, headers: { authorization: auth }, from: ADDRESS.bodies });
+          const response = await call(method, path, {
+            body: deep,
+            headers: { authorization: auth },
+            from: ADDRESS.bodies,
+          });
           expect(response.bytes).toBeLessThan(MAX_ERROR_BYTES);
           results.push(`${method} ${path} ${response.status} ${String(response.body.code)}`);
         }
@@ -322,10 +379,16 @@ describe('the HTTP front door under attack', () => {
       for (const { method, path, schema } of jsonOperations()) {
         if (path === '/v1/auth/login') continue; // its brakes are tested below; the fuzz would use them up
         for (const body of fuzzBodies(schema as JsonSchema, document.components, random)) {
-          const response = await call(method, path, { body: json(body) ?? 'null', headers: { authorization: auth }, from: ADDRESS.bodies });
+          const response = await call(method, path, {
+            body: json(body) ?? 'null',
+            headers: { authorization: auth },
+            from: ADDRESS.bodies,
+          });
           sent += 1;
           if (response.status >= 500 || response.bytes >= MAX_ERROR_BYTES * 4) {
-            failures.push(`${method} ${path} ${json(body)?.slice(0, 200)} -> ${response.status} ${response.text.slice(0, 200)}`);
+            failures.push(
+              `${method} ${path} ${json(body)?.slice(0, 200)} -> ${response.status} ${response.text.slice(0, 200)}`,
+            );
           }
         }
       }
@@ -401,11 +464,15 @@ describe('the HTTP front door under attack', () => {
     const closed = await call('OPTIONS', '/v1/projects', preflight);
     expect(closed.headers['access-control-allow-origin']).toBeUndefined();
 
-    const open = await startTestApp({ settings: { CORS_ORIGINS: 'https://app.example.org, https://admin.example.org' } });
+    const open = await startTestApp({
+      settings: { CORS_ORIGINS: 'https://app.example.org, https://admin.example.org' },
+    });
     try {
       const allowed = await open.http.options('/v1/projects').set(preflight.headers).expect(204);
       expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.org');
-      const other = await open.http.options('/v1/projects').set({ ...preflight.headers, origin: 'https://evil.example' });
+      const other = await open.http
+        .options('/v1/projects')
+        .set({ ...preflight.headers, origin: 'https://evil.example' });
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
       const read = await open.http.get('/health').set('origin', 'https://admin.example.org');
       expect(read.headers['access-control-allow-origin']).toBe('https://admin.example.org');
@@ -418,16 +485,29 @@ describe('the HTTP front door under attack', () => {
 
   describe('guessing', () => {
     it('answers repeated wrong passwords for one account with 429 and Retry-After, even the right one, but not another user', async () => {
-      const wrong = () => call('POST', '/v1/auth/login', { body: json({ username: 'ada', password: 'not the password' }), from: ADDRESS.loginGuesser });
+      const wrong = () =>
+        call('POST', '/v1/auth/login', {
+          body: json({ username: 'ada', password: 'not the password' }),
+          from: ADDRESS.loginGuesser,
+        });
       for (let attempt = 1; attempt <= 5; attempt += 1) expectRefused(await wrong(), 401, 'INVALID_CREDENTIALS');
       const blocked = await wrong();
       expectRefused(blocked, 429, 'TOO_MANY_FAILED_ATTEMPTS');
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(500);
-      const right = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', password: PASSWORD }), from: ADDRESS.loginGuesser });
+      const right = await call('POST', '/v1/auth/login', {
+        body: json({ username: 'ada', password: PASSWORD }),
+        from: ADDRESS.loginGuesser,
+      });
       expectRefused(right, 429, 'TOO_MANY_FAILED_ATTEMPTS');
 
-      await call('POST', '/v1/auth/register', { body: json({ username: 'bob', password: PASSWORD }), from: ADDRESS.user });
-      const bob = await call('POST', '/v1/auth/login', { body: json({ username: 'bob', password: PASSWORD }), from: ADDRESS.user });
+      await call('POST', '/v1/auth/register', {
+        body: json({ username: 'bob', password: PASSWORD }),
+        from: ADDRESS.user,
+      });
+      const bob = await call('POST', '/v1/auth/login', {
+        body: json({ username: 'bob', password: PASSWORD }),
+        from: ADDRESS.user,
+      });
       expect(bob.status).toBe(200);
     });
 
@@ -445,11 +525,18 @@ describe('the HTTP front door under attack', () => {
     });
 
     it('answers a flood of wrong personal tokens with 429, while the right token keeps working from that address', async () => {
-      const issued = await call('POST', '/v1/users/me/tokens', { body: json({ name: 'ci' }), headers: { authorization: auth }, from: ADDRESS.user });
+      const issued = await call('POST', '/v1/users/me/tokens', {
+        body: json({ name: 'ci' }),
+        headers: { authorization: auth },
+        from: ADDRESS.user,
+      });
       const statuses = await withinBounds(async () => {
         const seen: number[] = [];
         for (let attempt = 0; attempt < 40; attempt += 1) {
-          const response = await call('GET', '/v1/users/me', { headers: { authorization: `Bearer dml_guess${attempt}` }, from: ADDRESS.tokenGuesser });
+          const response = await call('GET', '/v1/users/me', {
+            headers: { authorization: `Bearer dml_guess${attempt}` },
+            from: ADDRESS.tokenGuesser,
+          });
           expect(response.bytes).toBeLessThan(MAX_ERROR_BYTES);
           seen.push(response.status);
         }
@@ -457,10 +544,16 @@ describe('the HTTP front door under attack', () => {
       });
       expect(statuses.slice(0, 30).every((status) => status === 401)).toBe(true);
       expect(new Set(statuses.slice(30))).toEqual(new Set([429]));
-      const blocked = await call('GET', '/v1/users/me', { headers: { authorization: 'Bearer dml_one-more' }, from: ADDRESS.tokenGuesser });
+      const blocked = await call('GET', '/v1/users/me', {
+        headers: { authorization: 'Bearer dml_one-more' },
+        from: ADDRESS.tokenGuesser,
+      });
       expectRefused(blocked, 429, 'TOO_MANY_FAILED_ATTEMPTS');
       expect(blocked.headers['retry-after']).toMatch(/^\d+$/);
-      const me = await call('GET', '/v1/users/me', { headers: { authorization: `Bearer ${String(issued.body.token)}` }, from: ADDRESS.tokenGuesser });
+      const me = await call('GET', '/v1/users/me', {
+        headers: { authorization: `Bearer ${String(issued.body.token)}` },
+        from: ADDRESS.tokenGuesser,
+      });
       expect(me.status).toBe(200);
     });
 
@@ -491,13 +584,23 @@ describe('the HTTP front door under attack', () => {
     it('refuses a correctly signed login token without exp with 401 TOKEN_WITHOUT_EXPIRY', async () => {
       const me = await call('GET', '/v1/users/me', { headers: { authorization: auth }, from: ADDRESS.user });
       const forever = testApp.app.get(JwtService).sign({ sub: me.body.id, username: 'ada' });
-      expectRefused(await call('GET', '/v1/users/me', { headers: { authorization: `Bearer ${forever}` }, from: ADDRESS.user }), 401, 'TOKEN_WITHOUT_EXPIRY');
+      expectRefused(
+        await call('GET', '/v1/users/me', { headers: { authorization: `Bearer ${forever}` }, from: ADDRESS.user }),
+        401,
+        'TOKEN_WITHOUT_EXPIRY',
+      );
     });
 
-    it.each(['password', '12345678', '        ', 'qwertyuiop'])('refuses the weak password %j at registration', async (password) => {
-      const response = await call('POST', '/v1/auth/register', { body: json({ username: 'carol', password }), from: ADDRESS.user });
-      expect(response.status).toBe(400);
-      expect(['WEAK_PASSWORD', 'VALIDATION_FAILED']).toContain(response.body.code);
-    });
+    it.each(['password', '12345678', '        ', 'qwertyuiop'])(
+      'refuses the weak password %j at registration',
+      async (password) => {
+        const response = await call('POST', '/v1/auth/register', {
+          body: json({ username: 'carol', password }),
+          from: ADDRESS.user,
+        });
+        expect(response.status).toBe(400);
+        expect(['WEAK_PASSWORD', 'VALIDATION_FAILED']).toContain(response.body.code);
+      },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import { generateImage } from '../../libs/datasets/src/testing/test-images.js';
+import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { ApiClient } from '../support/api-client.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -34,7 +34,8 @@ describe('imports are all-or-reported, and names hold only storable characters',
       (label: { name: string }) => label.name,
     );
   const images = async (projectId: string) =>
-    (await client.http.get(`/v1/projects/${projectId}/images`).set('Authorization', client.auth).expect(200)).body.items;
+    (await client.http.get(`/v1/projects/${projectId}/images`).set('Authorization', client.auth).expect(200)).body
+      .items;
 
   it('reports every COCO annotation it drops or cuts, per image and for unknown image ids (207)', async () => {
     const project = await client.createProject('detection', [], 'coco report');
@@ -57,7 +58,13 @@ describe('imports are all-or-reported, and names hold only storable characters',
     });
     expect(response.status).toBe(207);
     expect(response.body.unmatchedAnnotations).toEqual([
-      expect.objectContaining({ file: 'annotations.json', annotation: 1, annotationId: 11, code: 'UNKNOWN_IMAGE_ID', action: 'dropped' }),
+      expect.objectContaining({
+        file: 'annotations.json',
+        annotation: 1,
+        annotationId: 11,
+        code: 'UNKNOWN_IMAGE_ID',
+        action: 'dropped',
+      }),
     ]);
     const [item] = response.body.items;
     expect(item).toMatchObject({ filename: 'a.png', status: 'created' });
@@ -77,7 +84,10 @@ describe('imports are all-or-reported, and names hold only storable characters',
 
   it('creates no label when the import is refused because no image can be taken (400)', async () => {
     const project = await client.createProject('classification', [], 'refused import');
-    const response = await importZip(project.id, { 'horse/1.png': Buffer.from('not an image'), 'zebra/2.png': Buffer.from('nor this') });
+    const response = await importZip(project.id, {
+      'horse/1.png': Buffer.from('not an image'),
+      'zebra/2.png': Buffer.from('nor this'),
+    });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('UNSUPPORTED_IMAGE');
     expect(await labelsOf(project.id)).toEqual([]);
@@ -88,7 +98,10 @@ describe('imports are all-or-reported, and names hold only storable characters',
       categories: [{ id: 1, name: 'truck' }],
       annotations: [{ image_id: 1, category_id: 1, bbox: [0, 0, 2, 2] }],
     };
-    const refused = await importZip(coco.id, { 'annotations.json': Buffer.from(JSON.stringify(annotations)), 'a.png': Buffer.from('broken') });
+    const refused = await importZip(coco.id, {
+      'annotations.json': Buffer.from(JSON.stringify(annotations)),
+      'a.png': Buffer.from('broken'),
+    });
     expect(refused.status).toBe(400);
     expect(await labelsOf(coco.id)).toEqual([]);
   });
@@ -98,15 +111,33 @@ describe('imports are all-or-reported, and names hold only storable characters',
       const response = await request;
       expect([response.status, response.body.code]).toEqual([400, 'INVALID_CHARACTERS']);
     };
-    await refused(client.http.post('/v1/projects').set('Authorization', client.auth).send({ name: 'nul\u0000name', type: 'classification' }));
     await refused(
-      client.http.post('/v1/projects').set('Authorization', client.auth).send({ name: 'ok', description: 'half \ud83d', type: 'classification' }),
+      client.http
+        .post('/v1/projects')
+        .set('Authorization', client.auth)
+        .send({ name: 'nul\u0000name', type: 'classification' }),
+    );
+    await refused(
+      client.http
+        .post('/v1/projects')
+        .set('Authorization', client.auth)
+        .send({ name: 'ok', description: 'half \ud83d', type: 'classification' }),
     );
     const project = await client.createProject('detection', ['fine'], 'names');
-    await refused(client.http.post(`/v1/projects/${project.id}/labels`).set('Authorization', client.auth).send({ name: '\udc00cat' }));
-    await refused(client.http.patch(`/v1/projects/${project.id}`).set('Authorization', client.auth).send({ name: 'bell\u0007' }));
     await refused(
-      client.http.patch(`/v1/projects/${project.id}/labels/${project.labels.fine}`).set('Authorization', client.auth).send({ name: 'a\u0000' }),
+      client.http
+        .post(`/v1/projects/${project.id}/labels`)
+        .set('Authorization', client.auth)
+        .send({ name: '\udc00cat' }),
+    );
+    await refused(
+      client.http.patch(`/v1/projects/${project.id}`).set('Authorization', client.auth).send({ name: 'bell\u0007' }),
+    );
+    await refused(
+      client.http
+        .patch(`/v1/projects/${project.id}/labels/${project.labels.fine}`)
+        .set('Authorization', client.auth)
+        .send({ name: 'a\u0000' }),
     );
 
     const coco = {
@@ -120,7 +151,12 @@ describe('imports are all-or-reported, and names hold only storable characters',
         { image_id: 1, category_id: 2, bbox: [4, 4, 4, 4] },
       ],
     };
-    await refused(importZip(project.id, { 'annotations.json': Buffer.from(JSON.stringify(coco)), 'a.png': await generateImage(32, { width: 8, height: 8 }) }));
+    await refused(
+      importZip(project.id, {
+        'annotations.json': Buffer.from(JSON.stringify(coco)),
+        'a.png': await generateImage(32, { width: 8, height: 8 }),
+      }),
+    );
     expect(await labelsOf(project.id)).toEqual(['fine']);
     expect(await images(project.id)).toEqual([]);
   });

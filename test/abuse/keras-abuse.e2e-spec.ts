@@ -3,7 +3,7 @@ import h5wasm from 'h5wasm/node';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KerasImportError, readKerasOnThread } from '../../libs/ml/src/keras/index.js';
+import { KerasImportError, readKerasOnThread } from '@diyml/ml';
 import { keras2Sequential } from '../fixtures/keras/keras-fixtures.js';
 
 /** A liveness bound, as for /health in the HTTP abuse tests: a blocked event loop misses it by seconds. */
@@ -20,12 +20,23 @@ async function kerasDeclaringHugeWeights(): Promise<Uint8Array> {
   const path = join(folder, 'huge.h5');
   try {
     const file = new h5wasm.File(path, 'w');
-    file.create_attribute('model_config', JSON.stringify({ class_name: 'Sequential', config: { name: 'huge', layers: [] } }));
+    file.create_attribute(
+      'model_config',
+      JSON.stringify({ class_name: 'Sequential', config: { name: 'huge', layers: [] } }),
+    );
     const weights = file.create_group('model_weights');
     weights.create_attribute('layer_names', ['dense']);
     const layer = weights.create_group('dense');
     layer.create_attribute('weight_names', ['kernel:0']);
-    const kernel = layer.create_dataset({ name: 'kernel:0', data: new Float32Array(1024), shape: [1024], maxshape: [null], chunks: [1024], dtype: '<f', compression: 'gzip' });
+    const kernel = layer.create_dataset({
+      name: 'kernel:0',
+      data: new Float32Array(1024),
+      shape: [1024],
+      maxshape: [null],
+      chunks: [1024],
+      dtype: '<f',
+      compression: 'gzip',
+    });
     kernel.resize([1_000_000_000]);
     file.close();
     return new Uint8Array(readFileSync(path));
@@ -35,7 +46,9 @@ async function kerasDeclaringHugeWeights(): Promise<Uint8Array> {
 }
 
 /** Runs `work` while timing a 50 ms interval: answers the result and the longest the event loop was held. */
-async function watchingEventLoop<T>(work: () => Promise<T>): Promise<{ outcome: T | KerasImportError; longestStallMs: number }> {
+async function watchingEventLoop<T>(
+  work: () => Promise<T>,
+): Promise<{ outcome: T | KerasImportError; longestStallMs: number }> {
   let last = performance.now();
   let longestStallMs = 0;
   const timer = setInterval(() => {
@@ -58,7 +71,9 @@ describe('Keras files read off the event loop', () => {
   it('refuses an .h5 of a few KB declaring 4 GB of weights with KERAS_FILE_TOO_LARGE, the event loop staying free', async () => {
     const bytes = await kerasDeclaringHugeWeights();
     expect(bytes.length).toBeLessThan(64 * 1024);
-    const { outcome, longestStallMs } = await watchingEventLoop(() => readKerasOnThread({ kind: 'keras-h5', bytes }, LIMITS));
+    const { outcome, longestStallMs } = await watchingEventLoop(() =>
+      readKerasOnThread({ kind: 'keras-h5', bytes }, LIMITS),
+    );
     expect(outcome).toBeInstanceOf(KerasImportError);
     expect((outcome as KerasImportError).code).toBe('KERAS_FILE_TOO_LARGE');
     expect(longestStallMs).toBeLessThan(EVENT_LOOP_BOUND_MS);
@@ -71,9 +86,13 @@ describe('Keras files read off the event loop', () => {
     expect([...file.weights.keys()].length).toBeGreaterThan(0);
     expect([...file.weights.values()].flat().every((weight) => weight.values instanceof Float32Array)).toBe(true);
 
-    const late = await readKerasOnThread({ kind: 'keras-h5', bytes }, { ...LIMITS, timeoutMs: 1 }).catch((error: KerasImportError) => error);
+    const late = await readKerasOnThread({ kind: 'keras-h5', bytes }, { ...LIMITS, timeoutMs: 1 }).catch(
+      (error: KerasImportError) => error,
+    );
     expect(late).toMatchObject({ code: 'KERAS_READ_TIMEOUT' });
-    const large = await readKerasOnThread({ kind: 'keras-h5', bytes }, { ...LIMITS, maxFileBytes: 1024 }).catch((error: KerasImportError) => error);
+    const large = await readKerasOnThread({ kind: 'keras-h5', bytes }, { ...LIMITS, maxFileBytes: 1024 }).catch(
+      (error: KerasImportError) => error,
+    );
     expect(large).toMatchObject({ code: 'KERAS_FILE_TOO_LARGE' });
   }, 180_000);
 });

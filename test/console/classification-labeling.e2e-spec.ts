@@ -43,7 +43,9 @@ describe('console: a classification project from upload to a deployed prediction
     const broken = { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo at all') };
     await upload.setInputFiles([broken, ...hemlock, ...cherry]);
     await page.getByRole('status').filter({ hasText: '20 uploaded, 1 rejected' }).waitFor();
-    await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).textContent()).resolves.toMatch(/^notes\.jpg: ./);
+    await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).textContent()).resolves.toMatch(
+      /^notes\.jpg: ./,
+    );
     const archive = zipSync({ 'Hemlock/hemlock_test.jpg': readFileSync(join(SAMPLES, 'test', 'hemlock_test.jpg')) });
     await upload.setInputFiles({ name: 'more.zip', mimeType: 'application/zip', buffer: Buffer.from(archive) });
     await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
@@ -75,7 +77,10 @@ describe('console: a classification project from upload to a deployed prediction
     await grid.getByRole('option').nth(9).waitFor();
 
     // One photo out of training, by selection.
-    await grid.getByRole('option').first().click({ modifiers: ['Control'] });
+    await grid
+      .getByRole('option')
+      .first()
+      .click({ modifiers: ['Control'] });
     await page.getByRole('button', { name: 'Exclude from training' }).click();
     await show.selectOption('excluded');
     await grid.getByRole('option', { name: /excluded/ }).waitFor();
@@ -94,10 +99,9 @@ describe('console: a classification project from upload to a deployed prediction
     await page.getByRole('link', { name: 'Analysis' }).click();
     await page.getByRole('heading', { name: 'Ready to train' }).waitFor();
     const balance = page.getByRole('list', { name: 'Images per label' });
-    await expect(balance.getByRole('meter').evaluateAll((meters) => meters.map((meter) => meter.getAttribute('aria-label')))).resolves.toEqual([
-      'Hemlock: 11 images',
-      'Japanese Cherry: 10 images',
-    ]);
+    await expect(
+      balance.getByRole('meter').evaluateAll((meters) => meters.map((meter) => meter.getAttribute('aria-label'))),
+    ).resolves.toEqual(['Hemlock: 11 images', 'Japanese Cherry: 10 images']);
     await balance.getByRole('link', { name: 'Japanese Cherry' }).click();
     await grid.getByRole('option').nth(9).waitFor();
     await expect(grid.getByRole('option').count()).resolves.toBe(10);
@@ -115,7 +119,9 @@ describe('console: a classification project from upload to a deployed prediction
     await matrix.waitFor();
     await expect(matrix.getByRole('rowheader').allTextContents()).resolves.toEqual(['Hemlock', 'Japanese Cherry']);
     await page.screenshot({ path: join(SCREENSHOTS, 'metrics.png'), fullPage: true });
-    const rereads = page.waitForResponse((response) => response.url().includes('/metrics?threshold=0.9') && response.ok());
+    const rereads = page.waitForResponse(
+      (response) => response.url().includes('/metrics?threshold=0.9') && response.ok(),
+    );
     await page.getByLabel(/Probability threshold/).fill('0.9');
     await rereads;
     await page.getByText('Probability threshold: 0.90').waitFor();
@@ -123,7 +129,10 @@ describe('console: a classification project from upload to a deployed prediction
     const testRun = page.getByRole('list', { name: 'Test predictions' });
     await testRun.getByRole('listitem').nth(1).waitFor({ timeout: 60_000 });
     await expect(testRun.getByRole('listitem').allTextContents()).resolves.toEqual(
-      expect.arrayContaining([expect.stringMatching(/^hemlock_1\.jpgexpected Hemlock, predicted /), expect.stringMatching(/^japanese_cherry_2\.jpgexpected Japanese Cherry/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^hemlock_1\.jpgexpected Hemlock, predicted /),
+        expect.stringMatching(/^japanese_cherry_2\.jpgexpected Japanese Cherry/),
+      ]),
     );
 
     // A confusion-matrix cell lists its validation images; the precision/recall curve is drawn from them.
@@ -131,15 +140,23 @@ describe('console: a classification project from upload to a deployed prediction
     const cellCount = Number(await cell.textContent());
     await cell.click();
     const cellImages = page.getByRole('region', { name: 'Validation images: Hemlock predicted as Hemlock' });
-    await cellImages.getByRole('heading', { name: `Hemlock predicted as Hemlock: ${cellCount} image${cellCount === 1 ? '' : 's'}` }).waitFor();
+    await cellImages
+      .getByRole('heading', { name: `Hemlock predicted as Hemlock: ${cellCount} image${cellCount === 1 ? '' : 's'}` })
+      .waitFor();
     await expect(cellImages.getByRole('listitem').count()).resolves.toBe(cellCount);
-    await expect(cellImages.getByRole('listitem').allTextContents()).resolves.toEqual(Array(cellCount).fill(expect.stringMatching(/^hemlock_\d+\.jpgHemlock → Hemlock \(\d+%\)$/)));
+    await expect(cellImages.getByRole('listitem').allTextContents()).resolves.toEqual(
+      Array(cellCount).fill(expect.stringMatching(/^hemlock_\d+\.jpgHemlock → Hemlock \(\d+%\)$/)),
+    );
     await page.getByRole('img', { name: 'Precision / recall per label chart' }).waitFor();
     await cellImages.getByRole('button', { name: 'Close' }).click();
 
     // A labeled test set from this computer: the same file under two labels is refused, the choice kept.
     const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
-    const heldOut = { name: 'hemlock_test.jpg', mimeType: 'image/jpeg', buffer: readFileSync(join(SAMPLES, 'test', 'hemlock_test.jpg')) };
+    const heldOut = {
+      name: 'hemlock_test.jpg',
+      mimeType: 'image/jpeg',
+      buffer: readFileSync(join(SAMPLES, 'test', 'hemlock_test.jpg')),
+    };
     await testSet.getByLabel('Photos of “Hemlock”').setInputFiles(heldOut);
     await testSet.getByLabel('Photos of “Japanese Cherry”').setInputFiles(heldOut);
     await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();
@@ -148,7 +165,10 @@ describe('console: a classification project from upload to a deployed prediction
     await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();
     await testRun.getByText(/^hemlock_test\.jpg/).waitFor({ timeout: 60_000 });
     await expect(testRun.getByRole('listitem').allTextContents()).resolves.toEqual(
-      expect.arrayContaining([expect.stringMatching(/^hemlock_test\.jpgexpected Hemlock, predicted /), expect.stringMatching(new RegExp(`^${cherry[3].name}expected Japanese Cherry`))]),
+      expect.arrayContaining([
+        expect.stringMatching(/^hemlock_test\.jpgexpected Hemlock, predicted /),
+        expect.stringMatching(new RegExp(`^${cherry[3].name}expected Japanese Cherry`)),
+      ]),
     );
     await expect(page.getByRole('table', { name: 'Test runs' }).getByRole('row').count()).resolves.toBe(3);
     await testSet.getByRole('button', { name: 'Test on 0 photos' }).waitFor();

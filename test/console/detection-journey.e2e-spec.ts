@@ -32,9 +32,11 @@ describe('console: the detection journey', () => {
     await page.getByRole('button', { name: 'Add label' }).click();
     await page.getByRole('button', { name: 'Remove label red' }).waitFor();
 
-    await page.getByLabel('Images or zip archives to upload').setInputFiles(
-      training.map((scene, index) => ({ name: `scene-${index}.png`, mimeType: 'image/png', buffer: scene.png })),
-    );
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles(
+        training.map((scene, index) => ({ name: `scene-${index}.png`, mimeType: 'image/png', buffer: scene.png })),
+      );
     await page.getByRole('status').filter({ hasText: '16 uploaded' }).waitFor();
     await page.getByRole('listbox', { name: 'Images' }).getByRole('option').nth(15).waitFor();
 
@@ -79,7 +81,10 @@ describe('console: the detection journey', () => {
     await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
 
     // The validation images of a label, with their labelled (dashed) and found boxes; the precision/recall curve.
-    await page.getByRole('table', { name: 'Metrics per label' }).getByRole('button', { name: 'Show the validation images labelled red' }).click();
+    await page
+      .getByRole('table', { name: 'Metrics per label' })
+      .getByRole('button', { name: 'Show the validation images labelled red' })
+      .click();
     const validation = page.getByRole('region', { name: 'Validation images: Labelled red' });
     await validation.locator('.expected-box').first().waitFor();
     await page.getByRole('img', { name: 'Precision / recall per label chart' }).waitFor();
@@ -99,7 +104,10 @@ describe('console: the detection journey', () => {
       .send({ regions: tryScene.boxes.map(({ x, y, width, height }) => ({ label: 'red', x, y, width, height })) })
       .expect(200);
     await page.getByRole('button', { name: 'Test on the test split' }).click();
-    const tested = page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem').filter({ hasText: 'held-out.png' });
+    const tested = page
+      .getByRole('list', { name: 'Test predictions' })
+      .getByRole('listitem')
+      .filter({ hasText: 'held-out.png' });
     await tested.locator('.expected-box').waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-iteration.png'), fullPage: true });
 
@@ -115,18 +123,30 @@ describe('console: the detection journey', () => {
     await page.getByText('Call it from code').click();
     const snippets = await page.locator('figure pre').allTextContents();
     expect(snippets[0]).toContain(`-H 'X-Api-Key: ${key}'`);
-    expect(snippets[3]).toMatch(new RegExp(`predictor\\.detect_image\\('[0-9a-f-]{36}', 'production', photo\\.read\\(\\)\\)`));
+    expect(snippets[3]).toMatch(
+      new RegExp(`predictor\\.detect_image\\('[0-9a-f-]{36}', 'production', photo\\.read\\(\\)\\)`),
+    );
     await page.getByLabel('Minimum probability').fill('0');
-    await page.getByLabel('Drop a photo here or choose one').setInputFiles({ name: 'try.png', mimeType: 'image/png', buffer: tryScene.png });
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'try.png', mimeType: 'image/png', buffer: tryScene.png });
     await page.locator('.predicted-box').first().waitFor();
-    await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().textContent()).resolves.toMatch(/^red: /);
+    await expect(
+      page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().textContent(),
+    ).resolves.toMatch(/^red: /);
     // At probability 0 there are dozens of boxes: the five most probable are listed and drawn, the rest folded.
     await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').count()).resolves.toBe(5);
     await expect(page.locator('.predicted-box').count()).resolves.toBe(5);
-    const folded = Number(/^(\d+) less probable/.exec((await page.locator('summary').filter({ hasText: 'less probable' }).textContent())!)![1]);
+    const folded = Number(
+      /^(\d+) less probable/.exec(
+        (await page.locator('summary').filter({ hasText: 'less probable' }).textContent())!,
+      )![1],
+    );
     expect(folded).toBeGreaterThan(0);
     await page.locator('summary').filter({ hasText: 'less probable' }).click();
-    await expect(page.getByRole('list', { name: 'Less probable predictions' }).getByRole('listitem').count()).resolves.toBe(folded);
+    await expect(
+      page.getByRole('list', { name: 'Less probable predictions' }).getByRole('listitem').count(),
+    ).resolves.toBe(folded);
     // The photo and its captions sit below the file input, never over it.
     const input = (await page.getByLabel('Drop a photo here or choose one').boundingBox())!;
     for (const caption of await page.locator('.predicted-box span').all()) {
@@ -141,8 +161,14 @@ describe('console: the detection journey', () => {
     await page.getByText('No event matches these filters.').waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });
     await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
-    await expect(page.getByRole('list', { name: 'Events' }).getByText('by detective').count()).resolves.toBeGreaterThan(0);
-    await page.getByRole('list', { name: 'Events' }).getByRole('button', { name: 'Dataset as of here' }).first().click();
+    await expect(page.getByRole('list', { name: 'Events' }).getByText('by detective').count()).resolves.toBeGreaterThan(
+      0,
+    );
+    await page
+      .getByRole('list', { name: 'Events' })
+      .getByRole('button', { name: 'Dataset as of here' })
+      .first()
+      .click();
     await page.getByRole('complementary', { name: 'Dataset as of the chosen event' }).getByText('0 images').waitFor();
 
     expect(harness.problems()).toEqual([]);
@@ -160,7 +186,9 @@ describe('console: the detection journey', () => {
       await page.getByRole('button', { name: 'Add label' }).click();
       await page.getByRole('button', { name: `Remove label ${label}` }).waitFor();
     }
-    await page.getByLabel('Images or zip archives to upload').setInputFiles({ name: 'one.png', mimeType: 'image/png', buffer: scene.png });
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'one.png', mimeType: 'image/png', buffer: scene.png });
     await page.getByRole('listbox', { name: 'Images' }).getByRole('option').first().dblclick();
     await page.getByRole('heading', { name: 'one.png' }).waitFor();
 
@@ -197,7 +225,10 @@ describe('console: the detection journey', () => {
 
     const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
     const token = (await page.evaluate('JSON.parse(sessionStorage.getItem("diyml.session")).accessToken')) as string;
-    const images = await harness.testApp.http.get(`/v1/projects/${projectId}/images`).set('Authorization', `Bearer ${token}`).expect(200);
+    const images = await harness.testApp.http
+      .get(`/v1/projects/${projectId}/images`)
+      .set('Authorization', `Bearer ${token}`)
+      .expect(200);
     const [region] = images.body.items[0].regions;
     expect(region.label.name).toBe('blue');
     expect(region.x).toBeCloseTo(0.29, 2);

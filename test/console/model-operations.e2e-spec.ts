@@ -24,7 +24,20 @@ async function fitsOnAPhone(page: Page, screenshot: string) {
 /** Two seconds of ffmpeg's moving test pattern, 32×24 pixels: made here, so no binary fixture is kept. */
 function testPatternVideo(): Buffer {
   const path = join(SCREENSHOTS, 'test-pattern.mp4');
-  execFileSync(ffmpegInstaller.path, ['-y', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=32x24:rate=10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path]);
+  execFileSync(ffmpegInstaller.path, [
+    '-y',
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=duration=2:size=32x24:rate=10',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    path,
+  ]);
   return readFileSync(path);
 }
 
@@ -48,7 +61,9 @@ describe('console: operating a project once it has a model', () => {
     page = await harness.newPage();
     await signUp(page, 'operator');
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as { accessToken: string };
+    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
+      accessToken: string;
+    };
     client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
     setup = await deployedTinyModel(client, ['red', 'blue'], 'colours');
     await client.upload(setup.project.id, await colouredSquares(RED, 2, 7), {}, 'red');
@@ -67,8 +82,15 @@ describe('console: operating a project once it has a model', () => {
     const suggestions = page.getByRole('list', { name: 'Suggestions' });
     await suggestions.getByRole('listitem', { name: /^blue-1\.png: / }).waitFor();
     await expect(suggestions.locator(':scope > li').count()).resolves.toBe(4);
-    const probabilities = await suggestions.getByRole('list', { name: 'Probabilities' }).first().getByRole('listitem').allTextContents();
-    expect(probabilities).toEqual([expect.stringMatching(/^(red|blue): \d+\.\d%$/), expect.stringMatching(/^(red|blue): \d+\.\d%$/)]);
+    const probabilities = await suggestions
+      .getByRole('list', { name: 'Probabilities' })
+      .first()
+      .getByRole('listitem')
+      .allTextContents();
+    expect(probabilities).toEqual([
+      expect.stringMatching(/^(red|blue): \d+\.\d%$/),
+      expect.stringMatching(/^(red|blue): \d+\.\d%$/),
+    ]);
     await page.screenshot({ path: join(SCREENSHOTS, 'suggestions.png'), fullPage: true });
 
     const corrected = suggestions.getByRole('listitem', { name: /^red-0\.png: / });
@@ -76,7 +98,10 @@ describe('console: operating a project once it has a model', () => {
     await corrected.getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Accept selected (1)' }).click();
     await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
-    await suggestions.getByRole('listitem', { name: /^blue-0\.png: / }).getByRole('checkbox').check();
+    await suggestions
+      .getByRole('listitem', { name: /^blue-0\.png: / })
+      .getByRole('checkbox')
+      .check();
     await page.getByRole('button', { name: 'Reject selected (1)' }).click();
     await page.getByRole('status').filter({ hasText: '1 rejected.' }).waitFor();
     await page.waitForFunction(`document.querySelectorAll('[aria-label="Suggestions"] > li').length === 2`);
@@ -84,7 +109,10 @@ describe('console: operating a project once it has a model', () => {
 
     await page.getByRole('link', { name: 'Dataset' }).click();
     await page.getByLabel('Show').selectOption({ label: 'blue (1)' });
-    await page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: /^red-0\.png, blue/ }).waitFor();
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^red-0\.png, blue/ })
+      .waitFor();
     expect(await harness.accessibilityViolations(page)).toEqual([]);
   }, 120_000);
 
@@ -92,7 +120,9 @@ describe('console: operating a project once it has a model', () => {
     await page.goto(`${project()}/iterations/${setup.iterationId}`);
     const [redPhoto] = await colouredSquares(RED, 1, 11);
     const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
-    await testSet.getByLabel('Photos of “red”').setInputFiles({ name: 'holdout-red.png', mimeType: 'image/png', buffer: redPhoto });
+    await testSet
+      .getByLabel('Photos of “red”')
+      .setInputFiles({ name: 'holdout-red.png', mimeType: 'image/png', buffer: redPhoto });
     await testSet.getByRole('button', { name: 'Test on 1 photo' }).click();
     const testRun = page.getByRole('list', { name: 'Test predictions' });
     await testRun.getByText(/^expected red, predicted (red|blue) \(\d+\.\d%\)$/).waitFor({ timeout: 60_000 });
@@ -117,7 +147,10 @@ describe('console: operating a project once it has a model', () => {
     const name = page.getByRole('form', { name: 'Rename iteration' }).getByLabel('Iteration name');
     await name.fill(second.body.name);
     await page.getByRole('button', { name: 'Rename' }).click();
-    await page.getByRole('alert').filter({ hasText: `Another iteration of the project is named "${second.body.name}"` }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `Another iteration of the project is named "${second.body.name}"` })
+      .waitFor();
     await expect(name.inputValue()).resolves.toBe(second.body.name);
     await name.fill('Colour squares v1');
     await page.getByRole('button', { name: 'Rename' }).click();
@@ -126,14 +159,18 @@ describe('console: operating a project once it has a model', () => {
     // A deployed iteration cannot go: the API's reason is shown. The reproduced one can.
     await page.getByRole('button', { name: 'Delete this iteration…' }).click();
     await page.getByRole('button', { name: 'Delete for good' }).click();
-    await page.getByRole('alert').filter({ hasText: /undeploy|deploy/i }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /undeploy|deploy/i })
+      .waitFor();
     await page.goto(`${project()}/iterations/${second.body.id}`);
     await page.getByRole('button', { name: 'Delete this iteration…' }).click();
     await page.getByRole('button', { name: 'Delete for good' }).click();
     const iterations = page.getByRole('table').filter({ hasText: 'Architecture' });
     await iterations.getByRole('link', { name: 'Colour squares v1' }).waitFor();
     // The list is read again after the deletion: wait for it to lose the deleted iteration.
-    for (let waited = 0; (await iterations.getByRole('link').count()) > 1 && waited < 10_000; waited += 100) await page.waitForTimeout(100);
+    for (let waited = 0; (await iterations.getByRole('link').count()) > 1 && waited < 10_000; waited += 100)
+      await page.waitForTimeout(100);
     await expect(iterations.getByRole('link').count()).resolves.toBe(1);
   }, 180_000);
 
@@ -148,7 +185,11 @@ describe('console: operating a project once it has a model', () => {
 
     const photos = [...(await colouredSquares(RED, 2, 21)), ...(await colouredSquares(BLUE, 1, 22))];
     for (const photo of photos) {
-      const answer = await client.http.post(`/v1/predict/${setup.deployment.id}`).set('X-Api-Key', setup.deployment.apiKey).set('Content-Type', 'image/png').send(photo);
+      const answer = await client.http
+        .post(`/v1/predict/${setup.deployment.id}`)
+        .set('X-Api-Key', setup.deployment.apiKey)
+        .set('Content-Type', 'image/png')
+        .send(photo);
       expect(answer.status).toBe(200);
     }
     await store.getByRole('link', { name: 'Predictions' }).click();
@@ -174,13 +215,19 @@ describe('console: operating a project once it has a model', () => {
     await page.getByRole('button', { name: 'Delete 1' }).click();
     await page.getByRole('status').filter({ hasText: '1 deleted.' }).waitFor();
     await page.waitForFunction(`document.querySelectorAll('[aria-label="Stored predictions"] > li').length === 2`);
-    const redImages = await client.http.get(`/v1/projects/${setup.project.id}/images?label=red`).set('Authorization', client.auth);
+    const redImages = await client.http
+      .get(`/v1/projects/${setup.project.id}/images?label=red`)
+      .set('Authorization', client.auth);
     expect(redImages.body.items).toHaveLength(1);
     expect(await harness.accessibilityViolations(page)).toEqual([]);
   }, 120_000);
 
   it('charts usage per deployment and per project, with errors by code and latency percentiles', async () => {
-    const wrongKey = await client.http.post(`/v1/predict/${setup.deployment.id}`).set('X-Api-Key', 'dpk_wrong').set('Content-Type', 'image/png').send(Buffer.from('x'));
+    const wrongKey = await client.http
+      .post(`/v1/predict/${setup.deployment.id}`)
+      .set('X-Api-Key', 'dpk_wrong')
+      .set('Content-Type', 'image/png')
+      .send(Buffer.from('x'));
     expect(wrongKey.status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await page.goto(`${project()}/usage`);
@@ -198,7 +245,10 @@ describe('console: operating a project once it has a model', () => {
     const card = page.getByRole('article', { name: 'Deployment colours' });
     await card.getByText('Usage', { exact: true }).click();
     const deploymentReport = card.getByRole('region', { name: 'Prediction calls of colours' });
-    await deploymentReport.getByRole('table', { name: 'Callers' }).getByRole('cell', { name: 'the deployment key' }).waitFor();
+    await deploymentReport
+      .getByRole('table', { name: 'Callers' })
+      .getByRole('cell', { name: 'the deployment key' })
+      .waitFor();
   }, 60_000);
 
   it("edits an image's metadata (a bad key is refused, nothing lost), filters the grid by it, and exports then imports the project", async () => {
@@ -212,7 +262,9 @@ describe('console: operating a project once it has a model', () => {
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north-gate');
     await metadata.getByRole('button', { name: 'Save metadata' }).click();
     await metadata.getByRole('alert').filter({ hasText: /=/ }).waitFor();
-    await expect(metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').inputValue()).resolves.toBe('north-gate');
+    await expect(metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').inputValue()).resolves.toBe(
+      'north-gate',
+    );
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Key').fill('camera');
     await metadata.getByRole('button', { name: 'Save metadata' }).click();
     await metadata.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
@@ -238,14 +290,19 @@ describe('console: operating a project once it has a model', () => {
 
     await page.getByRole('link', { name: 'Projects' }).click();
     const importForm = page.getByRole('form', { name: 'Import a project' });
-    await importForm.getByLabel('Project archive (.zip)').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+    await importForm
+      .getByLabel('Project archive (.zip)')
+      .setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
     await importForm.getByRole('button', { name: 'Import' }).click();
     await importForm.getByRole('alert').waitFor();
     await importForm.getByLabel('Project archive (.zip)').setInputFiles(archive);
     await importForm.getByLabel('Name (default: the exported one)').fill('colours copy');
     await importForm.getByRole('button', { name: 'Import' }).click();
     const imported = importForm.getByRole('status');
-    await imported.getByRole('list', { name: 'New deployment keys' }).getByText(/^colours: dpk_/).waitFor({ timeout: 60_000 });
+    await imported
+      .getByRole('list', { name: 'New deployment keys' })
+      .getByText(/^colours: dpk_/)
+      .waitFor({ timeout: 60_000 });
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await page.getByRole('heading', { name: /^colours copy/ }).waitFor();
     await grid.getByRole('option', { name: /^red-1\.png/ }).waitFor();
@@ -257,12 +314,17 @@ describe('console: operating a project once it has a model', () => {
   it('uploads a video whose frames appear in the dataset, and predicts a video frame by frame with the deployment', async () => {
     const video = { name: 'pattern.mp4', mimeType: 'video/mp4', buffer: testPatternVideo() };
     await page.goto(`${project()}/dataset`);
-    const before = await client.http.get(`/v1/projects/${setup.project.id}/images?limit=1000`).set('Authorization', client.auth);
+    const before = await client.http
+      .get(`/v1/projects/${setup.project.id}/images?limit=1000`)
+      .set('Authorization', client.auth);
     await page.getByText('Upload a video').click();
     const upload = page.getByRole('form', { name: 'Upload a video' });
     await upload.getByLabel('Video (MP4, MOV, WebM)').setInputFiles(video);
     await upload.getByRole('button', { name: 'Upload video' }).click();
-    await upload.getByRole('status').filter({ hasText: /^pattern\.mp4: 2 frames added\.$/ }).waitFor({ timeout: 60_000 });
+    await upload
+      .getByRole('status')
+      .filter({ hasText: /^pattern\.mp4: 2 frames added\.$/ })
+      .waitFor({ timeout: 60_000 });
     await page.getByText(`${before.body.items.length + 2} images`).waitFor();
 
     await page.getByRole('link', { name: 'Deploy' }).click();
@@ -297,7 +359,9 @@ describe('console: operating a project once it has a model', () => {
     const model = page.getByRole('article', { name: 'Shared model Colour squares' });
     await model.getByText('Tells red squares from blue ones.').waitFor();
     const [bluePhoto] = await colouredSquares(BLUE, 1, 31);
-    await model.getByLabel('Try it on a photo').setInputFiles({ name: 'blue.png', mimeType: 'image/png', buffer: bluePhoto });
+    await model
+      .getByLabel('Try it on a photo')
+      .setInputFiles({ name: 'blue.png', mimeType: 'image/png', buffer: bluePhoto });
     const predictions = model.getByRole('list', { name: 'Predictions of Colour squares' }).getByRole('listitem');
     await predictions.nth(1).waitFor();
     await expect(predictions.allTextContents()).resolves.toEqual([

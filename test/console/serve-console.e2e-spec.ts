@@ -8,7 +8,8 @@ describe('the api serves the built console', () => {
   let testApp: TestApp;
 
   beforeAll(async () => {
-    if (!existsSync(join(consoleDirectory(), 'index.html'))) throw new Error('Run `npm run build` first: the console is not built.');
+    if (!existsSync(join(consoleDirectory(), 'index.html')))
+      throw new Error('Run `npm run build` first: the console is not built.');
     testApp = await startTestApp();
   });
   afterAll(async () => {

@@ -15,7 +15,11 @@ export class ApiClient {
   }
 
   async createProject(type: 'classification' | 'detection', labels: string[], name = `project ${type}`) {
-    const project = await this.http.post('/v1/projects').set('Authorization', this.auth).send({ name, type }).expect(201);
+    const project = await this.http
+      .post('/v1/projects')
+      .set('Authorization', this.auth)
+      .send({ name, type })
+      .expect(201);
     const created: Record<string, string> = {};
     for (const label of labels) {
       const response = await this.http
@@ -40,7 +44,11 @@ export class ApiClient {
   }
 
   async configureTraining(projectId: string, config: Record<string, unknown>) {
-    await this.http.put(`/v1/projects/${projectId}/training-config`).set('Authorization', this.auth).send(config).expect(200);
+    await this.http
+      .put(`/v1/projects/${projectId}/training-config`)
+      .set('Authorization', this.auth)
+      .send(config)
+      .expect(200);
   }
 
   async train(projectId: string, trainingConfig?: Record<string, unknown>) {
@@ -48,12 +56,18 @@ export class ApiClient {
       .post(`/v1/projects/${projectId}/iterations`)
       .set('Authorization', this.auth)
       .send(trainingConfig ? { trainingConfig } : {});
-    expect({ status: response.status, problems: response.body.details?.problems }).toEqual({ status: 202, problems: undefined });
+    expect({ status: response.status, problems: response.body.details?.problems }).toEqual({
+      status: 202,
+      problems: undefined,
+    });
     return response.body as { id: string; status: string; number: number };
   }
 
   async iteration(projectId: string, iterationId: string) {
-    const response = await this.http.get(`/v1/projects/${projectId}/iterations/${iterationId}`).set('Authorization', this.auth).expect(200);
+    const response = await this.http
+      .get(`/v1/projects/${projectId}/iterations/${iterationId}`)
+      .set('Authorization', this.auth)
+      .expect(200);
     return response.body;
   }
 

@@ -4,8 +4,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BackboneDescriptor, selectBackend } from '../../libs/ml/src/index.js';
-import { tinyBackboneDescriptor, tinyBackboneModel } from '../../libs/ml/src/testing/tiny-backbone.js';
+import { type BackboneDescriptor, selectBackend } from '@diyml/ml';
+import { tinyBackboneDescriptor, tinyBackboneModel } from '@diyml/ml/testing/tiny-backbone.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -31,7 +31,10 @@ export async function startBackboneHost(
   const configDir = mkdtempSync(join(tmpdir(), 'diyml-backbones-config-'));
   const backbonesFile = join(configDir, 'backbones.json');
   const sums = { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) };
-  writeFileSync(backbonesFile, JSON.stringify([tinyBackboneDescriptor(id, { kind: 'url', url, sha256: sums }), ...others({ url, sha256: sums })]));
+  writeFileSync(
+    backbonesFile,
+    JSON.stringify([tinyBackboneDescriptor(id, { kind: 'url', url, sha256: sums }), ...others({ url, sha256: sums })]),
+  );
   return {
     backbonesFile,
     async close() {

@@ -58,13 +58,16 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
       page.on('pageerror', (error) => seen.push(`uncaught: ${error.message}`));
       page.on('requestfailed', (request) => {
         // Aborted on purpose: a live progress stream closed when its screen is left.
-        if (request.failure()?.errorText !== 'net::ERR_ABORTED') seen.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
+        if (request.failure()?.errorText !== 'net::ERR_ABORTED')
+          seen.push(`request failed: ${request.url()} ${request.failure()?.errorText}`);
       });
       return page;
     },
     async accessibilityViolations(page) {
       await page.addScriptTag({ path: AXE });
-      const violations = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)')) as {
+      const violations = (await page.evaluate(
+        'axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)',
+      )) as {
         id: string;
         help: string;
         impact: string;
@@ -72,7 +75,11 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
       }[];
       return violations
         .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-        .map((violation) => ({ id: violation.id, help: violation.help, targets: violation.nodes.map((node) => node.target.join(' ')) }));
+        .map((violation) => ({
+          id: violation.id,
+          help: violation.help,
+          targets: violation.nodes.map((node) => node.target.join(' ')),
+        }));
     },
     problems(expected = []) {
       return seen.filter((problem) => !expected.some((pattern) => pattern.test(problem)));

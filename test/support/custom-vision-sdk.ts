@@ -31,7 +31,10 @@ export async function restError(promise: Promise<unknown>): Promise<RestError> {
 }
 
 /** Intersection over union of a Custom Vision bounding box and one of diyml's boxes. */
-export function iou(a: { left?: number; top?: number; width?: number; height?: number }, b: { x: number; y: number; width: number; height: number }): number {
+export function iou(
+  a: { left?: number; top?: number; width?: number; height?: number },
+  b: { x: number; y: number; width: number; height: number },
+): number {
   const left = Math.max(a.left!, b.x);
   const top = Math.max(a.top!, b.y);
   const right = Math.min(a.left! + a.width!, b.x + b.width);

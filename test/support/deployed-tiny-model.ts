@@ -15,5 +15,9 @@ export async function deployedTinyModel(client: ApiClient, labels: string[], nam
     .set('Authorization', client.auth)
     .send({ iterationId: imported.body.id, name });
   expect(deployed.status).toBe(201);
-  return { project, iterationId: imported.body.id as string, deployment: deployed.body as { id: string; apiKey: string } };
+  return {
+    project,
+    iterationId: imported.body.id as string,
+    deployment: deployed.body as { id: string; apiKey: string },
+  };
 }

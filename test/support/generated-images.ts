@@ -1,12 +1,14 @@
 import sharp from 'sharp';
-import { type LabeledBox, type RawImage, SeededRandom } from '../../libs/ml/src/index.js';
-import { colouredSquareImage, type Rgb, squareScene } from '../../libs/ml/src/testing/synthetic-images.js';
+import { type LabeledBox, type RawImage, SeededRandom } from '@diyml/ml';
+import { colouredSquareImage, type Rgb, squareScene } from '@diyml/ml/testing/synthetic-images.js';
 
 export const RED: Rgb = [220, 30, 30];
 export const BLUE: Rgb = [30, 60, 220];
 
 export function encodePng(image: RawImage): Promise<Buffer> {
-  return sharp(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels } })
+  return sharp(Buffer.from(image.pixels), {
+    raw: { width: image.width, height: image.height, channels: image.channels },
+  })
     .png()
     .toBuffer();
 }

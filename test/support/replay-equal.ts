@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
-import { EventStore } from '../../libs/event-store/src/index.js';
-import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '../../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
 import type { TestApp } from './test-app.js';
 
 /**
@@ -10,7 +10,10 @@ import type { TestApp } from './test-app.js';
  */
 export async function expectReplayEqual(testApp: TestApp, collections: string[]): Promise<void> {
   // Only read models: reactors among the projections act on the running app (e.g. evict cached models).
-  const projections = testApp.app.get(ProjectionRunner).discover().filter((projection) => projection.collections.length > 0);
+  const projections = testApp.app
+    .get(ProjectionRunner)
+    .discover()
+    .filter((projection) => projection.collections.length > 0);
   const events = testApp.app.get(EventStore);
   await testApp.app.get(ProjectionRunner).waitFor(await events.headPosition());
   const rebuilt = new InMemoryReadStore();

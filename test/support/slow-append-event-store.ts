@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DomainEvent, EventMetadata } from '../../libs/core/src/index.js';
-import { type AppendResult, type ExpectedRevision, SqliteEventStore, type Upcasters } from '../../libs/event-store/src/index.js';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
+import { type AppendResult, type ExpectedRevision, SqliteEventStore, type Upcasters } from '@diyml/event-store';
 import { startTestApp, type TestApp } from './test-app.js';
 
 /**

@@ -7,8 +7,8 @@ import request from 'supertest';
 import { AppModule } from '../../apps/api/src/app.module.js';
 import { configureApp } from '../../apps/api/src/configure-app.js';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
-import { Settings, validateSettings } from '../../libs/core/src/index.js';
-import { EventStore, Upcasters } from '../../libs/event-store/src/index.js';
+import { Settings, validateSettings } from '@diyml/core';
+import { EventStore, Upcasters } from '@diyml/event-store';
 
 export interface TestApp {
   app: INestApplication;
@@ -41,7 +41,9 @@ export async function startTestApp(
     MONGODB_URI: process.env.MONGODB_URI,
     ...options.settings,
   });
-  let builder = Test.createTestingModule({ imports: [AppModule] }).overrideProvider(Settings).useValue(settings);
+  let builder = Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(Settings)
+    .useValue(settings);
   const { eventStore } = options;
   if (eventStore) {
     builder = builder

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { strToU8, zipSync } from 'fflate';
-import { getArchitecture, type ModelMetadata, selectBackend, serializeModel } from '../../libs/ml/src/index.js';
+import { getArchitecture, type ModelMetadata, selectBackend, serializeModel } from '@diyml/ml';
 
 export interface TinyModelFiles {
   modelJson: Record<string, unknown>;
@@ -11,7 +11,10 @@ export interface TinyModelFiles {
 export async function tinyClassifier(labels: string[], metadata: Partial<ModelMetadata> = {}): Promise<TinyModelFiles> {
   await selectBackend();
   const model = tfl.sequential({
-    layers: [tfl.layers.flatten({ inputShape: [8, 8, 3] }), tfl.layers.dense({ units: labels.length, activation: 'softmax' })],
+    layers: [
+      tfl.layers.flatten({ inputShape: [8, 8, 3] }),
+      tfl.layers.dense({ units: labels.length, activation: 'softmax' }),
+    ],
   });
   const serialized = await serializeModel(model, {
     format: 'diyml',
@@ -32,7 +35,12 @@ export async function tinyClassifier(labels: string[], metadata: Partial<ModelMe
 /** An untrained 32×32 tiny-detector in diyml's export layout: it finds boxes, of no meaning, in any image. */
 export async function tinyDetector(labels: string[]): Promise<TinyModelFiles> {
   await selectBackend();
-  const built = await getArchitecture('tiny-detector', 'detection').build({ imageSize: { width: 32, height: 32 }, channels: 3, labelCount: labels.length, seed: 4 });
+  const built = await getArchitecture('tiny-detector', 'detection').build({
+    imageSize: { width: 32, height: 32 },
+    channels: 3,
+    labelCount: labels.length,
+    seed: 4,
+  });
   const serialized = await serializeModel(built.model, {
     format: 'diyml',
     version: 1,

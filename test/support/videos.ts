@@ -12,12 +12,24 @@ const run = promisify(execFile);
  * otherwise), so no binary fixture is kept: `testsrc` gives moving frames (each extracted frame has other bytes),
  * `color=c=red` still ones; a filter graph (with `;`) is used as it is.
  */
-export async function makeVideo(source: string, seconds: number, extension: 'mp4' | 'webm' | 'mov' | 'avi' = 'mp4', size = '32x24'): Promise<Buffer> {
+export async function makeVideo(
+  source: string,
+  seconds: number,
+  extension: 'mp4' | 'webm' | 'mov' | 'avi' = 'mp4',
+  size = '32x24',
+): Promise<Buffer> {
   const folder = mkdtempSync(join(tmpdir(), 'diyml-video-test-'));
   try {
     const path = join(folder, `video.${extension}`);
-    const codec = extension === 'webm' ? ['-c:v', 'libvpx'] : extension === 'avi' ? ['-c:v', 'mpeg4'] : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
-    const input = source.includes(';') ? source : `${source}${source.includes('=') ? ':' : '='}duration=${seconds}:size=${size}:rate=10`;
+    const codec =
+      extension === 'webm'
+        ? ['-c:v', 'libvpx']
+        : extension === 'avi'
+          ? ['-c:v', 'mpeg4']
+          : ['-c:v', 'libx264', '-pix_fmt', 'yuv420p'];
+    const input = source.includes(';')
+      ? source
+      : `${source}${source.includes('=') ? ':' : '='}duration=${seconds}:size=${size}:rate=10`;
     await run(ffmpegInstaller.path, ['-v', 'error', '-f', 'lavfi', '-i', input, ...codec, path]);
     return readFileSync(path);
   } finally {

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Settings } from '../../../libs/core/src/index.js';
+import { Settings } from '@diyml/core';
 import { AppModule } from './app.module.js';
 import { configureApp } from './configure-app.js';
 

@@ -18,11 +18,21 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A login JWT or a personal API token (dml_…).' })
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'deployment-key')
       .addApiKey(
-        { type: 'apiKey', in: 'header', name: 'Training-Key', description: 'Custom Vision Training API: a personal API token.' },
+        {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Training-Key',
+          description: 'Custom Vision Training API: a personal API token.',
+        },
         'training-key',
       )
       .addApiKey(
-        { type: 'apiKey', in: 'header', name: 'Prediction-Key', description: "Custom Vision Prediction API: a deployment's key." },
+        {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Prediction-Key',
+          description: "Custom Vision Prediction API: a deployment's key.",
+        },
         'prediction-key',
       )
       .build(),

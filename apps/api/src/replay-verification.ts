@@ -1,6 +1,6 @@
 import { type INestApplicationContext, Module } from '@nestjs/common';
-import { ReadOnlyProcessModule } from '../../../libs/core/src/index.js';
-import { EventStore } from '../../../libs/event-store/src/index.js';
+import { ReadOnlyProcessModule } from '@diyml/core';
+import { EventStore } from '@diyml/event-store';
 import {
   type CollectionComparison,
   compareReadStores,
@@ -8,7 +8,7 @@ import {
   ProjectionRunner,
   ReadStore,
   replayAll,
-} from '../../../libs/read-store/src/index.js';
+} from '@diyml/read-store';
 import { AppModule } from './app.module.js';
 
 /** The app booted read-only: no projection catches up, no reactor or job runs, nothing is appended. */
@@ -66,13 +66,18 @@ export async function verifyReadModels(app: INestApplicationContext): Promise<Ve
   }
   const comparisons = await compareReadStores(projections, live, rebuilt);
   const equal = comparisons.every((comparison) => comparison.equal);
-  const lag = behind.length ? ` Note: ${behind.join(', ')} had not reached the head of the log (${head}); a running api may still be catching up.` : '';
+  const lag = behind.length
+    ? ` Note: ${behind.join(', ')} had not reached the head of the log (${head}); a running api may still be catching up.`
+    : '';
   return {
     mode: 'persistent',
     events: report.events,
     durationMs: report.durationMs,
     comparisons,
     equal,
-    proves: (equal ? 'The live read models equal a rebuild from the whole log.' : 'The live read models differ from a rebuild from the log.') + lag,
+    proves:
+      (equal
+        ? 'The live read models equal a rebuild from the whole log.'
+        : 'The live read models differ from a rebuild from the log.') + lag,
   };
 }

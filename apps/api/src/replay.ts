@@ -1,13 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { EventStore } from '../../../libs/event-store/src/index.js';
-import {
-  compareReadStores,
-  InMemoryReadStore,
-  ProjectionRunner,
-  ReadStore,
-  replayAll,
-} from '../../../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
 import { AppModule } from './app.module.js';
 import { ReadOnlyAppModule, verifyReadModels } from './replay-verification.js';
 
@@ -27,11 +21,15 @@ async function verify(): Promise<void> {
       'no event appended, no read model or checkpoint written, no job run.',
   );
   for (const comparison of report.comparisons) {
-    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')}: ${comparison.differingFields.join(', ')})`;
+    const verdict = comparison.equal
+      ? 'equal'
+      : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')}: ${comparison.differingFields.join(', ')})`;
     console.log(`  ${comparison.collection}: ${comparison.live} / ${comparison.rebuilt} — ${verdict}`);
   }
   console.log(report.proves);
-  console.log(report.equal ? 'Read models equal a rebuild from the log.' : 'Read models DIFFER from a rebuild from the log.');
+  console.log(
+    report.equal ? 'Read models equal a rebuild from the log.' : 'Read models DIFFER from a rebuild from the log.',
+  );
   await app.close();
   process.exitCode = report.equal ? 0 : 1;
 }
@@ -49,7 +47,9 @@ async function rebuild(): Promise<void> {
   );
   const comparisons = await compareReadStores(projections, live, rebuilt);
   for (const comparison of comparisons) {
-    const verdict = comparison.equal ? 'equal' : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')}: ${comparison.differingFields.join(', ')})`;
+    const verdict = comparison.equal
+      ? 'equal'
+      : `DIFFERENT (e.g. ${comparison.differingIds.join(', ')}: ${comparison.differingFields.join(', ')})`;
     console.log(`  ${comparison.collection}: live ${comparison.live}, rebuilt ${comparison.rebuilt} — ${verdict}`);
   }
   if (comparisons.every((comparison) => comparison.equal)) {

@@ -108,7 +108,11 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
       </h1>
       <nav className="tabs" aria-label="Project">
         {TABS.map(([key, title]) => (
-          <Link key={key} href={`${base}/${key}`} aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}>
+          <Link
+            key={key}
+            href={`${base}/${key}`}
+            aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}
+          >
             {title}
           </Link>
         ))}

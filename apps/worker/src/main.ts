@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { Settings } from '../../../libs/core/src/index.js';
+import { Settings } from '@diyml/core';
 import { WorkerModule } from './worker.module.js';
 
 async function bootstrap(): Promise<void> {

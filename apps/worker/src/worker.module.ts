@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
-import { BlobsModule } from '../../../libs/blobs/src/index.js';
-import { PlatformModule, Settings } from '../../../libs/core/src/index.js';
-import { DatasetsWorkerModule } from '../../../libs/datasets/src/index.js';
-import { DeploymentsWorkerModule } from '../../../libs/deployments/src/index.js';
-import { EvaluationWorkerModule } from '../../../libs/evaluation/src/index.js';
-import { EventStoreModule } from '../../../libs/event-store/src/index.js';
-import { JobsModule } from '../../../libs/jobs/src/index.js';
-import { TrainingWorkerModule } from '../../../libs/training/src/index.js';
+import { BlobsModule } from '@diyml/blobs';
+import { PlatformModule, Settings } from '@diyml/core';
+import { DatasetsWorkerModule } from '@diyml/datasets';
+import { DeploymentsWorkerModule } from '@diyml/deployments';
+import { EvaluationWorkerModule } from '@diyml/evaluation';
+import { EventStoreModule } from '@diyml/event-store';
+import { JobsModule } from '@diyml/jobs';
+import { TrainingWorkerModule } from '@diyml/training';
 
 /** The distributed worker: takes jobs from BullMQ and records their outcome as events. */
 @Module({

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { uploadLimitsProvider } from '../../datasets/src/index.js';
-import { DeploymentsModule } from '../../deployments/src/index.js';
-import { ProjectAccess } from '../../projects/src/index.js';
+import { uploadLimitsProvider } from '@diyml/datasets';
+import { DeploymentsModule } from '@diyml/deployments';
+import { ProjectAccess } from '@diyml/projects';
 import { ExportProjectController } from './slices/export-project/export-project.controller.js';
 import { ProjectExporter } from './slices/export-project/project-exporter.js';
 import { ImportProjectController } from './slices/import-project/import-project.controller.js';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../core/src/index.js';
-import { EventStore, type RecordedEvent } from '../../event-store/src/index.js';
-import { PROJECT_HISTORY, type ProjectHistoryEntry } from '../../projects/src/index.js';
-import { InMemoryReadStore, type Projection, ReadStore } from '../../read-store/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { EventStore, type RecordedEvent } from '@diyml/event-store';
+import { PROJECT_HISTORY, type ProjectHistoryEntry } from '@diyml/projects';
+import { InMemoryReadStore, type Projection, ReadStore } from '@diyml/read-store';
 
 /** `asOf` as a client gives it: a log position (digits) or an ISO-8601 time. */
 export type AsOf = { position: number } | { time: Date };
@@ -11,9 +11,11 @@ export function parseAsOf(value: string): AsOf {
   if (/^\d+$/.test(value)) return { position: Number(value) };
   const time = new Date(value);
   if (Number.isNaN(time.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw DomainError.validation('INVALID_AS_OF', 'asOf must be a log position (e.g. 1234) or an ISO-8601 time (e.g. 2026-11-22T10:00:00Z).', [
-      { field: 'asOf', errors: ['must be a log position or an ISO-8601 time'] },
-    ]);
+    throw DomainError.validation(
+      'INVALID_AS_OF',
+      'asOf must be a log position (e.g. 1234) or an ISO-8601 time (e.g. 2026-11-22T10:00:00Z).',
+      [{ field: 'asOf', errors: ['must be a log position or an ISO-8601 time'] }],
+    );
   }
   return { time };
 }

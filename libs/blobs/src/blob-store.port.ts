@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DomainError } from '../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 
 /** What a stored blob is known by: the sha256 of its bytes (hex) and its size. */
 export interface StoredBlob {

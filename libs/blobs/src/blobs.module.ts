@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
-import { Settings } from '../../core/src/index.js';
+import { Settings } from '@diyml/core';
 import { BlobStore } from './blob-store.port.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
 import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';

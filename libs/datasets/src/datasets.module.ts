@@ -1,11 +1,11 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { UrlFetcher } from '../../core/src/index.js';
-import { Upcasters } from '../../event-store/src/index.js';
-import { ProjectAccess } from '../../projects/src/project-access.js';
+import { UrlFetcher } from '@diyml/core';
+import { Upcasters } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
 import { datasetUpcasters } from './domain/image.upcasters.js';
 import { DatasetQueries } from './read-models/images/dataset-queries.js';
-import { ProjectTimeTravel } from '../../audit/src/index.js';
+import { ProjectTimeTravel } from '@diyml/audit/pure';
 import { DatasetAsOf } from './read-models/images/dataset-as-of.js';
 import { PendingClaimsProjection } from './read-models/content-claims/pending-claims.projection.js';
 import { ImagesProjection } from './read-models/images/images.projection.js';

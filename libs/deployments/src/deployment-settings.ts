@@ -89,11 +89,15 @@ export const DEPLOYMENT_SETTING_NAMES = [
 
 export function validateDeploymentSettings(environment: Record<string, unknown>): DeploymentSettings {
   // Unset (or empty) settings keep their defaults.
-  const given = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
+  const given = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const settings = plainToInstance(DeploymentSettings, given, { enableImplicitConversion: true });
   const errors = validateSync(settings);
   if (errors.length) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return settings;

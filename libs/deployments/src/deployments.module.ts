@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
-import { ImageIntake } from '../../datasets/src/upload/image-intake.js';
-import { ProjectAccess } from '../../projects/src/index.js';
-import { IterationQueries, IterationQueuer } from '../../training/src/index.js';
+import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { IterationQueries, IterationQueuer } from '@diyml/training';
 import { deploymentSettingsProvider } from './deployment-settings.js';
 import { ModelCache } from './inference/model-cache.js';
 import { ModelEvictionReactor } from './inference/model-eviction.reactor.js';
@@ -37,7 +37,10 @@ import { PredictionPromoter } from './slices/promote-predictions/prediction-prom
 import { PromotePredictionsController } from './slices/promote-predictions/promote-predictions.controller.js';
 import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
 import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
-import { SharedPredictThrottlerGuard, SharedPredictThrottlerStorage } from './slices/shared-models/shared-predict-throttler.guard.js';
+import {
+  SharedPredictThrottlerGuard,
+  SharedPredictThrottlerStorage,
+} from './slices/shared-models/shared-predict-throttler.guard.js';
 import { PredictionImageReclaimer } from './slices/store-prediction/prediction-image-reclaimer.js';
 import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js';
 import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
@@ -104,7 +107,16 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     VideoPredictionJobReactor,
     VideoPredictionJobProcessor,
   ],
-  exports: [DeploymentQueries, ModelCache, RegionProposals, PredictionKeeper, PredictionPromoter, UsageRecorder, DeploymentCommandRunner, StoredPredictionQueries],
+  exports: [
+    DeploymentQueries,
+    ModelCache,
+    RegionProposals,
+    PredictionKeeper,
+    PredictionPromoter,
+    UsageRecorder,
+    DeploymentCommandRunner,
+    StoredPredictionQueries,
+  ],
 })
 export class DeploymentsModule {}
 

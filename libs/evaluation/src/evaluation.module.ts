@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DatasetQueries, uploadLimitsProvider } from '../../datasets/src/index.js';
-import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
-import { ProjectEmbeddings } from '../../training/src/index.js';
-import { ImageThumbnails } from '../../datasets/src/slices/image-thumbnail/image-thumbnails.js';
-import { ImageWriter } from '../../datasets/src/slices/image-writer.js';
+import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
+import { BackboneCatalog, ProjectAccess } from '@diyml/projects';
+import { ProjectEmbeddings } from '@diyml/training';
+import { ImageThumbnails } from '@diyml/datasets';
+import { ImageWriter } from '@diyml/datasets';
 import { IterationPredictor } from './jobs/iteration-predictor.js';
 import { LabelSuggestionsJobProcessor } from './jobs/label-suggestions-job.processor.js';
 import { LabelSuggestionsJobReactor } from './jobs/label-suggestions-job.reactor.js';
@@ -57,5 +57,13 @@ import { TestRunsController } from './slices/test-runs.controller.js';
 export class EvaluationModule {}
 
 /** The worker process runs test-run and label-suggestion jobs. */
-@Module({ providers: [TestRunJobProcessor, LabelSuggestionsJobProcessor, IterationPredictor, ProjectEmbeddings, BackboneCatalog] })
+@Module({
+  providers: [
+    TestRunJobProcessor,
+    LabelSuggestionsJobProcessor,
+    IterationPredictor,
+    ProjectEmbeddings,
+    BackboneCatalog,
+  ],
+})
 export class EvaluationWorkerModule {}

@@ -13,3 +13,4 @@ export * from './read-models/label-suggestions/label-suggestion.view.js';
 export * from './slices/accept-suggestions/accept-suggestions.handler.js';
 export * from './slices/reject-suggestions/reject-suggestions.handler.js';
 export * from './slices/suggest-labels/suggest-labels.handler.js';
+export { PredictionCancelled, predictOnThread } from './worker/test-run-thread.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError } from '../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 
 export const EVENT_ID_REUSED = 'EVENT_ID_REUSED';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

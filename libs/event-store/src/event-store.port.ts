@@ -1,4 +1,4 @@
-import type { DomainEvent, EventMetadata } from '../../core/src/index.js';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
 
 /**
  * Expected revision of a stream at append time: the revision of its last event (0-based),

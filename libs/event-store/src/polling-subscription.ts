@@ -57,7 +57,9 @@ export function pollingSubscription(
         try {
           await handler(event);
         } catch (error) {
-          logger.error(`Handling ${event.type} at position ${event.position} failed, retrying: ${(error as Error).stack ?? String(error)}`);
+          logger.error(
+            `Handling ${event.type} at position ${event.position} failed, retrying: ${(error as Error).stack ?? String(error)}`,
+          );
           await pause(RETRY_DELAY_MS);
           break;
         }

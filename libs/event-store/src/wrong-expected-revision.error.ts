@@ -1,4 +1,4 @@
-import { DomainError } from '../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import type { ExpectedRevision } from './event-store.port.js';
 
 export const WRONG_EXPECTED_REVISION = 'WRONG_EXPECTED_REVISION';

@@ -1,5 +1,5 @@
-import type { CommandMetadata } from '../../core/src/index.js';
-import type { RecordedEvent } from '../../event-store/src/index.js';
+import type { CommandMetadata } from '@diyml/core/pure';
+import type { RecordedEvent } from '@diyml/event-store';
 
 /**
  * Metadata for what a job records: on behalf of the user whose event queued it, in the same correlation,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { PlatformModule } from '../../core/src/index.js';
+import { PlatformModule } from '@diyml/core';
 import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
 import { JobsModule } from './jobs.module.js';
 

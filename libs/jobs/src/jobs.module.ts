@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { hostname } from 'node:os';
-import { READ_ONLY_PROCESS, Settings } from '../../core/src/index.js';
+import { READ_ONLY_PROCESS, Settings } from '@diyml/core';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq/bullmq-job-queue.js';
 import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';

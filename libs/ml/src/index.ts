@@ -33,12 +33,37 @@ export {
   type AugmentationPlan,
 } from './images/augmentation.js';
 
-export type { Architecture, BuildOptions, BuiltModel, DecodeOptions, ExampleTarget, RawPrediction } from './architectures/architecture.js';
-export { chooseArchitecture, getArchitecture, knownArchitectures, PHOTO_MIN_SIDE, UnknownArchitectureError, type ArchitectureSummary } from './architectures/architecture-registry.js';
+export type {
+  Architecture,
+  BuildOptions,
+  BuiltModel,
+  DecodeOptions,
+  ExampleTarget,
+  RawPrediction,
+} from './architectures/architecture.js';
+export {
+  chooseArchitecture,
+  getArchitecture,
+  knownArchitectures,
+  PHOTO_MIN_SIDE,
+  UnknownArchitectureError,
+  type ArchitectureSummary,
+} from './architectures/architecture-registry.js';
 
 export { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from './models/model-input.js';
-export { deserializeModel, serializeModel, type ModelMetadata, type SerializedModel, type Task } from './models/model-serialization.js';
-export { expectedWeightBytes, findNonFiniteWeight, manifestWeights, type WeightsManifestJson } from './models/weight-manifest.js';
+export {
+  deserializeModel,
+  serializeModel,
+  type ModelMetadata,
+  type SerializedModel,
+  type Task,
+} from './models/model-serialization.js';
+export {
+  expectedWeightBytes,
+  findNonFiniteWeight,
+  manifestWeights,
+  type WeightsManifestJson,
+} from './models/weight-manifest.js';
 
 export { train } from './training/training-loop.js';
 export { splitExamples, type DatasetSplit } from './training/dataset-split.js';
@@ -63,9 +88,20 @@ export {
   type OnnxConversionOptions,
   type OnnxTensorInfo,
 } from './onnx/layers-to-onnx.converter.js';
-export { createOnnxFeatureExtractor, type FeatureExtractor, type FeatureExtractorOptions, type ForwardRuntime } from './onnx/onnx-feature-extractor.js';
+export {
+  createOnnxFeatureExtractor,
+  type FeatureExtractor,
+  type FeatureExtractorOptions,
+  type ForwardRuntime,
+} from './onnx/onnx-feature-extractor.js';
 
-export { LoadedModel, loadModel, type LoadOptions, type Prediction, type PredictOptions } from './inference/loaded-model.js';
+export {
+  LoadedModel,
+  loadModel,
+  type LoadOptions,
+  type Prediction,
+  type PredictOptions,
+} from './inference/loaded-model.js';
 export { EmbeddingHead } from './inference/embedding-head.js';
 
 export {
@@ -99,7 +135,14 @@ export {
   type FeatureRunnerFactory,
   type WeightSource,
 } from './backbones/backbone.js';
-export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones, MOBILENET_V2_NSFWJS, registerBackbone, unregisterBackbone } from './backbones/backbone-registry.js';
+export {
+  DEFAULT_BACKBONE_ID,
+  getBackbone,
+  listBackbones,
+  MOBILENET_V2_NSFWJS,
+  registerBackbone,
+  unregisterBackbone,
+} from './backbones/backbone-registry.js';
 export { loadBackbone, type LoadBackboneOptions } from './backbones/load-backbone.js';
 export { ensureBackboneWeights, readBackboneModel, type WeightSourceOptions } from './backbones/weight-sources.js';
 export { describeImportedBackbone } from './backbones/imported-backbone.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../core/src/index.js';
-import { ReadStore } from '../../read-store/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { ReadStore } from '@diyml/read-store';
 import { PROJECTS, type ProjectView } from './read-models/projects/project.view.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DomainError } from '../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 
 /** Opaque page cursor: the sort value and id of the last item of the previous page. */
 export function encodeCursor(sortValue: unknown, id: string): string {
@@ -14,5 +14,8 @@ export function decodeCursor(cursor: string): [unknown, string] {
   } catch {
     // fall through to the validation error below
   }
-  throw DomainError.validation('INVALID_CURSOR', 'cursor is not one this API returned: use nextCursor from the previous page.');
+  throw DomainError.validation(
+    'INVALID_CURSOR',
+    'cursor is not one this API returned: use nextCursor from the previous page.',
+  );
 }

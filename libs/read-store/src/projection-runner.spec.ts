@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { DiscoveryService } from '@nestjs/core';
-import { type RecordedEvent, SqliteEventStore } from '../../event-store/src/index.js';
+import { type RecordedEvent, SqliteEventStore } from '@diyml/event-store';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
 import type { Projection } from './projection.js';
 import { PARKED_EVENTS, ProjectionRunner } from './projection-runner.js';
@@ -21,7 +21,11 @@ class TickCounter implements Projection {
     this.applied.push(event.position);
     await store
       .collection<{ id: string; count: number; version: number }>('ticks')
-      .apply('total', event.position, (current) => ({ id: 'total', count: (current?.count ?? 0) + 1, version: this.version }));
+      .apply('total', event.position, (current) => ({
+        id: 'total',
+        count: (current?.count ?? 0) + 1,
+        version: this.version,
+      }));
   }
 }
 
@@ -101,7 +105,10 @@ describe('ProjectionRunner', () => {
   it('parks an event a projection keeps failing on, so the other projections and start-up go on', async () => {
     events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
     await tick(1);
-    await events.append('clock-1', [{ type: 'Ticked', v: 1, data: { poison: true } }], { expectedRevision: 'any', metadata });
+    await events.append('clock-1', [{ type: 'Ticked', v: 1, data: { poison: true } }], {
+      expectedRevision: 'any',
+      metadata,
+    });
     await tick(1);
     const failing: Projection = {
       name: 'fragile',
@@ -117,7 +124,14 @@ describe('ProjectionRunner', () => {
     projectionRunner.retryDelaysMs = [0, 0];
     await projectionRunner.start([failing, new TickCounter()]);
     expect(await total(store)).toBe(3);
-    const parked = { id: 'fragile@2', projection: 'fragile', position: 2, streamId: 'clock-1', type: 'Ticked', error: 'cannot read property "at" of undefined' };
+    const parked = {
+      id: 'fragile@2',
+      projection: 'fragile',
+      position: 2,
+      streamId: 'clock-1',
+      type: 'Ticked',
+      error: 'cannot read property "at" of undefined',
+    };
     expect(projectionRunner.parked).toEqual([parked]);
     expect(await store.collection(PARKED_EVENTS).findAll()).toEqual([parked]);
   });

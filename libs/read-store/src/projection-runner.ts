@@ -1,7 +1,14 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { DomainError, READ_ONLY_PROCESS } from '../../core/src/index.js';
-import { EventStore, type RecordedEvent, type Subscription } from '../../event-store/src/index.js';
+import { DomainError, READ_ONLY_PROCESS } from '@diyml/core';
+import { EventStore, type RecordedEvent, type Subscription } from '@diyml/event-store';
 import { type HeldLease, Lease } from './lease/lease.port.js';
 import { type Projection, ReadModelProjection } from './projection.js';
 import { ReadStore } from './read-store.port.js';
@@ -322,7 +329,11 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
           : setTimeout(() => {
               this.waiters = this.waiters.filter((w) => w !== waiter);
               reject(
-                new DomainError('unavailable', 'READ_MODEL_LAGGING', 'The change was saved but is not readable yet: retry the read shortly.'),
+                new DomainError(
+                  'unavailable',
+                  'READ_MODEL_LAGGING',
+                  'The change was saved but is not readable yet: retry the read shortly.',
+                ),
               );
             }, timeoutMs);
       this.waiters.push(waiter);
@@ -380,7 +391,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
           await new Promise((resolve) => setTimeout(resolve, this.retryDelaysMs[attempt]));
           continue;
         }
-        this.logger.error(`${where} ${attempt + 1} times; parking the event: ${(error as Error).stack ?? String(error)}`);
+        this.logger.error(
+          `${where} ${attempt + 1} times; parking the event: ${(error as Error).stack ?? String(error)}`,
+        );
         return this.park(projection, event, error);
       }
     }
@@ -413,7 +426,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       this.sinceCheckpoint = 0;
       this.lastCheckpointAt = Date.now();
       await this.readStore.checkpoints.setAll(
-        new Map(this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }])),
+        new Map(
+          this.tracked.map(({ projection, position }) => [projection.name, { position, version: projection.version }]),
+        ),
       );
     });
     this.checkpointing = save.catch(() => {});

@@ -34,5 +34,7 @@ export function updateStreamDocument<T extends { id: string; revision: number }>
   recorded: Pick<RecordedEvent, 'position' | 'revision'>,
   change: (view: T) => Partial<T>,
 ): Promise<void> {
-  return collection.apply(id, recorded.position, (view) => (view ? { ...view, ...change(view), revision: recorded.revision } : null));
+  return collection.apply(id, recorded.position, (view) =>
+    view ? { ...view, ...change(view), revision: recorded.revision } : null,
+  );
 }

@@ -13,7 +13,9 @@ export function writesClaimedElsewhere(): DomainError {
  * Equality filter on top-level fields; `null` also matches a missing field. On an array field the filter is one
  * element: it matches the documents whose array holds it (as MongoDB does).
  */
-export type Where<T> = { [K in keyof T]?: (NonNullable<T[K]> extends readonly (infer Element)[] ? Element : T[K]) | null };
+export type Where<T> = {
+  [K in keyof T]?: (NonNullable<T[K]> extends readonly (infer Element)[] ? Element : T[K]) | null;
+};
 
 export interface FindQuery<T> {
   where?: Where<T>;

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { EventStore } from '../../event-store/src/index.js';
+import type { EventStore } from '@diyml/event-store';
 import type { Projection } from './projection.js';
 import type { ReadStore } from './read-store.port.js';
 
@@ -62,7 +62,11 @@ export interface CollectionComparison {
 function differingFields(live: object | undefined, rebuilt: object | undefined): string[] {
   const fields = [...new Set([...Object.keys(live ?? {}), ...Object.keys(rebuilt ?? {})])].sort();
   return fields.filter(
-    (field) => !isDeepStrictEqual((live as Record<string, unknown> | undefined)?.[field], (rebuilt as Record<string, unknown> | undefined)?.[field]),
+    (field) =>
+      !isDeepStrictEqual(
+        (live as Record<string, unknown> | undefined)?.[field],
+        (rebuilt as Record<string, unknown> | undefined)?.[field],
+      ),
   );
 }
 
@@ -99,7 +103,12 @@ export async function compareReadStores(
       equal: differingIds.length === 0,
       differingIds: differingIds.slice(0, 5),
       differingFields:
-        firstId === undefined ? [] : differingFields(liveDocs.find((document) => document.id === firstId), rebuiltById.get(firstId)),
+        firstId === undefined
+          ? []
+          : differingFields(
+              liveDocs.find((document) => document.id === firstId),
+              rebuiltById.get(firstId),
+            ),
     });
   }
   return comparisons;

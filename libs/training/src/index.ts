@@ -1,9 +1,9 @@
+export * from './pure.js';
 export * from './domain/iteration.events.js';
 export * from './embeddings/project-embeddings.js';
 export * from './jobs/evaluation.js';
 export * from './jobs/training-job.processor.js';
 export * from './manifest/dataset-manifest.js';
-export * from './model/model-archive.js';
 export * from './model/onnx-export.js';
 export * from './read-models/iterations/iteration-queries.js';
 export * from './read-models/iterations/iteration.view.js';
@@ -15,3 +15,5 @@ export { ImagePerformanceQueries } from './slices/image-performances/image-perfo
 export type { ImagePerformance } from './slices/image-performances/image-performances.js';
 export { RenameIteration } from './slices/update-iteration/update-iteration.handler.js';
 export { DeleteIteration } from './slices/delete-iteration/delete-iteration.handler.js';
+export { EMBEDDING_CACHE_EVENT_TYPES } from './domain/embedding-cache.events.js';
+export { QueueIteration } from './slices/queue-iteration/queue-iteration.handler.js';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { DatasetQueries } from '../../datasets/src/index.js';
-import { BackboneCatalog, ProjectAccess } from '../../projects/src/index.js';
+import { DatasetQueries } from '@diyml/datasets';
+import { BackboneCatalog, ProjectAccess } from '@diyml/projects';
 import { ProjectEmbeddings } from './embeddings/project-embeddings.js';
 import { EmbeddingJobProcessor } from './jobs/embedding-job.processor.js';
 import { EmbeddingJobReactor } from './jobs/embedding-job.reactor.js';

@@ -29,7 +29,7 @@ function isConsoleRoute(request: Request): boolean {
     (request.method === 'GET' || request.method === 'HEAD') &&
     extname(request.path) === '' &&
     !API_PREFIXES.some((prefix) => request.path === prefix.replace(/\/$/, '') || request.path.startsWith(prefix)) &&
-    (request.accepts(['html', 'json']) === 'html')
+    request.accepts(['html', 'json']) === 'html'
   );
 }
 
@@ -44,7 +44,12 @@ export function serveConsole(app: INestApplication, directory = consoleDirectory
   const express = app as NestExpressApplication;
   const cacheForGood = 'public, max-age=31536000, immutable';
   express.use('/assets', precompressedFiles(join(directory, 'assets'), { cacheControl: cacheForGood }));
-  express.useStaticAssets(join(directory, 'assets'), { prefix: '/assets/', immutable: true, maxAge: '365d', index: false });
+  express.useStaticAssets(join(directory, 'assets'), {
+    prefix: '/assets/',
+    immutable: true,
+    maxAge: '365d',
+    index: false,
+  });
   const sendIndex = fixedBodyHandler(readFileSync(index), 'text/html; charset=utf-8');
   express.use((request: Request, response: Response, next: NextFunction) => {
     if (!isConsoleRoute(request)) return next();

@@ -1,10 +1,10 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ApiErrorDto, DomainError } from '../../../../libs/core/src/index.js';
+import { ApiErrorDto, DomainError } from '@diyml/core';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { EventStore } from '../../../../libs/event-store/src/index.js';
-import { Public } from '../../../../libs/identity/src/index.js';
-import { ProjectionRunner } from '../../../../libs/read-store/src/index.js';
+import { EventStore } from '@diyml/event-store';
+import { Public } from '@diyml/identity';
+import { ProjectionRunner } from '@diyml/read-store';
 
 @ApiTags('health')
 @Controller('health')
@@ -36,7 +36,9 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       // In the stable error body, with what failed in the message and every part's state in details.
       const result = error.getResponse() as HealthCheckResult;
-      const failing = Object.entries(result.error ?? {}).map(([part, state]) => `${part}: ${String(state?.message ?? 'down')}`);
+      const failing = Object.entries(result.error ?? {}).map(
+        ([part, state]) => `${part}: ${String(state?.message ?? 'down')}`,
+      );
       throw new DomainError('unavailable', 'UNHEALTHY', `Not healthy. ${failing.join('; ')}`, result);
     }
   }

@@ -24,7 +24,8 @@ export class ApiError extends Error {
 const authorize: Middleware = {
   onRequest({ request }) {
     const session = getSession();
-    if (session && !request.headers.has('Authorization')) request.headers.set('Authorization', `Bearer ${session.accessToken}`);
+    if (session && !request.headers.has('Authorization'))
+      request.headers.set('Authorization', `Bearer ${session.accessToken}`);
     return request;
   },
   onResponse({ response, request }) {
@@ -48,7 +49,12 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
 export function toApiError(response: Response, body: unknown): ApiError {
   const error = (body ?? {}) as { code?: string; message?: string | string[]; details?: unknown };
   const message = Array.isArray(error.message) ? error.message.join('; ') : error.message;
-  return new ApiError(response.status, error.code ?? `HTTP_${response.status}`, message ?? response.statusText, error.details);
+  return new ApiError(
+    response.status,
+    error.code ?? `HTTP_${response.status}`,
+    message ?? response.statusText,
+    error.details,
+  );
 }
 
 /** The server's message already says what to fix (validation errors name each field). */

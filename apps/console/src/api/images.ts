@@ -51,8 +51,17 @@ export async function labelImages(projectId: string, imageIds: string[], label: 
   if (failed.length) throw new Error(failed.map((item) => item.error?.message).join('; '));
 }
 
-export async function updateImages(projectId: string, images: Image[], change: { split?: Image['split']; included?: boolean }) {
+export async function updateImages(
+  projectId: string,
+  images: Image[],
+  change: { split?: Image['split']; included?: boolean },
+) {
   for (const image of images) {
-    unwrap(await api.PATCH('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId, imageId: image.id } }, body: change }));
+    unwrap(
+      await api.PATCH('/v1/projects/{projectId}/images/{imageId}', {
+        params: { path: { projectId, imageId: image.id } },
+        body: change,
+      }),
+    );
   }
 }

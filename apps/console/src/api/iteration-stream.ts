@@ -7,7 +7,11 @@ import { getSession } from './session';
  * Follows GET …/iterations/{id}/events. An EventSource cannot send headers, so this reads the stream with fetch and
  * the usual Authorization header: the token never appears in a URL, and so never in access logs.
  */
-export async function followIteration(path: string, onIteration: (iteration: Iteration) => void, signal: AbortSignal): Promise<void> {
+export async function followIteration(
+  path: string,
+  onIteration: (iteration: Iteration) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const session = getSession();
   const response = await fetch(path, {
     headers: { Accept: 'text/event-stream', ...(session ? { Authorization: `Bearer ${session.accessToken}` } : {}) },

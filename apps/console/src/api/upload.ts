@@ -57,7 +57,10 @@ function send(path: string, form: FormData, onProgress: (sent: number) => void):
       if (request.status >= 200 && request.status < 300) resolve(body as { items: UploadItem[] });
       // Every file of the batch rejected: still one result per file, so each shows its own reason.
       else if (Array.isArray(body?.details?.items)) resolve({ items: body.details.items });
-      else reject(toApiError(new Response(null, { status: request.status, statusText: request.statusText }), request.response));
+      else
+        reject(
+          toApiError(new Response(null, { status: request.status, statusText: request.statusText }), request.response),
+        );
     };
     request.onerror = () => reject(new Error('The upload failed: the server could not be reached.'));
     request.send(form);

@@ -41,7 +41,8 @@ export function BoxEditor({
     const rect = surface.current!.getBoundingClientRect();
     return { x: clamp((event.clientX - rect.left) / rect.width), y: clamp((event.clientY - rect.top) / rect.height) };
   };
-  const replace = (index: number, region: Region) => onChange(regions.map((item, at) => (at === index ? region : item)));
+  const replace = (index: number, region: Region) =>
+    onChange(regions.map((item, at) => (at === index ? region : item)));
 
   const startDraw = (event: PointerEvent<SVGSVGElement>) => {
     if (event.target !== surface.current && !(event.target as Element).classList.contains('backdrop')) return;
@@ -89,7 +90,12 @@ export function BoxEditor({
   const onKeyDown = (event: KeyboardEvent) => {
     if (selected === null || !regions[selected]) return;
     const box = regions[selected];
-    const arrows: Record<string, [number, number]> = { ArrowLeft: [-NUDGE, 0], ArrowRight: [NUDGE, 0], ArrowUp: [0, -NUDGE], ArrowDown: [0, NUDGE] };
+    const arrows: Record<string, [number, number]> = {
+      ArrowLeft: [-NUDGE, 0],
+      ArrowRight: [NUDGE, 0],
+      ArrowUp: [0, -NUDGE],
+      ArrowDown: [0, NUDGE],
+    };
     if (event.key === 'Delete' || event.key === 'Backspace') {
       event.preventDefault();
       onChange(regions.filter((_, at) => at !== selected));
@@ -101,7 +107,11 @@ export function BoxEditor({
       event.preventDefault();
       const [dx, dy] = arrows[event.key];
       if (event.shiftKey) {
-        replace(selected, { ...box, width: clamp(box.width + dx, MIN_SIZE, 1 - box.x), height: clamp(box.height + dy, MIN_SIZE, 1 - box.y) });
+        replace(selected, {
+          ...box,
+          width: clamp(box.width + dx, MIN_SIZE, 1 - box.x),
+          height: clamp(box.height + dy, MIN_SIZE, 1 - box.y),
+        });
       } else {
         replace(selected, { ...box, x: clamp(box.x + dx, 0, 1 - box.width), y: clamp(box.y + dy, 0, 1 - box.height) });
       }
@@ -117,44 +127,44 @@ export function BoxEditor({
   return (
     <div className="box-editor">
       <div className="surface">
-      <img src={src} alt={alt} draggable={false} />
-      <svg
-        ref={surface}
-        viewBox="0 0 1 1"
-        preserveAspectRatio="none"
-        role="application"
-        aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next`}
-        tabIndex={0}
-        onPointerDown={startDraw}
-        onPointerMove={onMove}
-        onPointerUp={onUp}
-        onKeyDown={onKeyDown}
-      >
-        {regions.map((region, index) => (
-          <g key={index} className={index === selected ? 'box selected' : 'box'} data-label={nameOf(region.label)}>
-            <rect
-              x={region.x}
-              y={region.y}
-              width={region.width}
-              height={region.height}
-              onPointerDown={(event) => startDrag(event, index, 'move')}
-              vectorEffect="non-scaling-stroke"
-            />
-            {index === selected &&
-              (['nw', 'ne', 'sw', 'se'] as const).map((corner) => (
-                <rect
-                  key={corner}
-                  className={`handle handle-${corner}`}
-                  x={(corner.includes('e') ? region.x + region.width : region.x) - 0.012}
-                  y={(corner.includes('s') ? region.y + region.height : region.y) - 0.012}
-                  width={0.024}
-                  height={0.024}
-                  onPointerDown={(event) => startDrag(event, index, corner)}
-                />
-              ))}
-          </g>
-        ))}
-      </svg>
+        <img src={src} alt={alt} draggable={false} />
+        <svg
+          ref={surface}
+          viewBox="0 0 1 1"
+          preserveAspectRatio="none"
+          role="application"
+          aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next`}
+          tabIndex={0}
+          onPointerDown={startDraw}
+          onPointerMove={onMove}
+          onPointerUp={onUp}
+          onKeyDown={onKeyDown}
+        >
+          {regions.map((region, index) => (
+            <g key={index} className={index === selected ? 'box selected' : 'box'} data-label={nameOf(region.label)}>
+              <rect
+                x={region.x}
+                y={region.y}
+                width={region.width}
+                height={region.height}
+                onPointerDown={(event) => startDrag(event, index, 'move')}
+                vectorEffect="non-scaling-stroke"
+              />
+              {index === selected &&
+                (['nw', 'ne', 'sw', 'se'] as const).map((corner) => (
+                  <rect
+                    key={corner}
+                    className={`handle handle-${corner}`}
+                    x={(corner.includes('e') ? region.x + region.width : region.x) - 0.012}
+                    y={(corner.includes('s') ? region.y + region.height : region.y) - 0.012}
+                    width={0.024}
+                    height={0.024}
+                    onPointerDown={(event) => startDrag(event, index, corner)}
+                  />
+                ))}
+            </g>
+          ))}
+        </svg>
       </div>
       <p className="hint">
         Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its name below), then{' '}
@@ -166,7 +176,8 @@ export function BoxEditor({
             <button type="button" className="link" onClick={() => setSelected(index)}>
               {nameOf(region.label)}
             </button>{' '}
-            at {Math.round(region.x * 100)}%, {Math.round(region.y * 100)}% · {Math.round(region.width * 100)}×{Math.round(region.height * 100)}%
+            at {Math.round(region.x * 100)}%, {Math.round(region.y * 100)}% · {Math.round(region.width * 100)}×
+            {Math.round(region.height * 100)}%
           </li>
         ))}
       </ol>

@@ -34,7 +34,12 @@ export function BoxesOverlay({
         <Box key={`e${index}`} box={box} kind="expected-box" caption={box.label} />
       ))}
       {predicted.map((box, index) => (
-        <Box key={`p${index}`} box={box} kind="predicted-box" caption={`${box.label} ${Math.round((box.probability ?? 0) * 100)}%`} />
+        <Box
+          key={`p${index}`}
+          box={box}
+          kind="predicted-box"
+          caption={`${box.label} ${Math.round((box.probability ?? 0) * 100)}%`}
+        />
       ))}
     </div>
   );
@@ -45,7 +50,12 @@ function Box({ box, kind, caption }: { box: DrawnBox; kind: string; caption: str
     <div
       className={`${kind}${box.y < 0.12 ? ' caption-inside' : ''}`}
       data-label={box.label}
-      style={{ left: `${box.x * 100}%`, top: `${box.y * 100}%`, width: `${box.width * 100}%`, height: `${box.height * 100}%` }}
+      style={{
+        left: `${box.x * 100}%`,
+        top: `${box.y * 100}%`,
+        width: `${box.width * 100}%`,
+        height: `${box.height * 100}%`,
+      }}
     >
       <span>{caption}</span>
     </div>

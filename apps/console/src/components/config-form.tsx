@@ -75,11 +75,23 @@ export function SchemaFields({
                 <legend>{humanise(name)}</legend>
                 {node.nullable && (
                   <label className="choice">
-                    <input type="checkbox" checked={value !== null && value !== undefined} onChange={(event) => set(event.target.checked ? {} : null)} />
+                    <input
+                      type="checkbox"
+                      checked={value !== null && value !== undefined}
+                      onChange={(event) => set(event.target.checked ? {} : null)}
+                    />
                     Use {humanise(name).toLowerCase()}
                   </label>
                 )}
-                {value !== null && <SchemaFields schema={node} schemas={schemas} values={nested} onChange={set} prefix={`${prefix}${name}-`} />}
+                {value !== null && (
+                  <SchemaFields
+                    schema={node}
+                    schemas={schemas}
+                    values={nested}
+                    onChange={set}
+                    prefix={`${prefix}${name}-`}
+                  />
+                )}
               </fieldset>
             );
           }

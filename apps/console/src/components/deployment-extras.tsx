@@ -12,12 +12,19 @@ export function PredictionStoreSettings({ project, deployment }: { project: Proj
   const path = { projectId: project.id, deploymentId: deployment.id };
   const settings = useQuery({
     queryKey: ['prediction-store', deployment.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments/{deploymentId}/prediction-store', { params: { path } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/deployments/{deploymentId}/prediction-store', { params: { path } }),
+      ),
   });
   const [form, setForm] = useState({ enabled: false, maxCount: '', maxAgeDays: '' });
   useEffect(() => {
     if (settings.data) {
-      setForm({ enabled: settings.data.enabled, maxCount: String(settings.data.maxCount ?? ''), maxAgeDays: String(settings.data.maxAgeDays ?? '') });
+      setForm({
+        enabled: settings.data.enabled,
+        maxCount: String(settings.data.maxCount ?? ''),
+        maxAgeDays: String(settings.data.maxAgeDays ?? ''),
+      });
     }
   }, [settings.data]);
   const save = useMutation({
@@ -42,16 +49,32 @@ export function PredictionStoreSettings({ project, deployment }: { project: Proj
     <form className="inline-form" aria-label={`Prediction store of ${deployment.name}`} onSubmit={submit}>
       <h4>Prediction store</h4>
       <label className="choice">
-        <input type="checkbox" checked={form.enabled} onChange={(event) => setForm({ ...form, enabled: event.target.checked })} />
+        <input
+          type="checkbox"
+          checked={form.enabled}
+          onChange={(event) => setForm({ ...form, enabled: event.target.checked })}
+        />
         Keep the photos sent to this deployment, with its predictions
       </label>
       <label>
         At most (photos)
-        <input type="number" min={1} value={form.maxCount} onChange={(event) => setForm({ ...form, maxCount: event.target.value })} placeholder="no limit" />
+        <input
+          type="number"
+          min={1}
+          value={form.maxCount}
+          onChange={(event) => setForm({ ...form, maxCount: event.target.value })}
+          placeholder="no limit"
+        />
       </label>
       <label>
         For (days)
-        <input type="number" min={1} value={form.maxAgeDays} onChange={(event) => setForm({ ...form, maxAgeDays: event.target.value })} placeholder="no limit" />
+        <input
+          type="number"
+          min={1}
+          value={form.maxAgeDays}
+          onChange={(event) => setForm({ ...form, maxAgeDays: event.target.value })}
+          placeholder="no limit"
+        />
       </label>
       <button type="submit" disabled={save.isPending || !settings.data}>
         Save store settings
@@ -59,7 +82,8 @@ export function PredictionStoreSettings({ project, deployment }: { project: Proj
       {save.isSuccess && <span role="status"> Saved.</span>}
       {settings.data?.enabled && (
         <p className="hint">
-          Review what it stored under <Link href={`/projects/${project.id}/predictions?deployment=${deployment.id}`}>Predictions</Link>.
+          Review what it stored under{' '}
+          <Link href={`/projects/${project.id}/predictions?deployment=${deployment.id}`}>Predictions</Link>.
         </p>
       )}
       <ErrorMessage error={settings.error ?? save.error} />
@@ -77,11 +101,18 @@ export function Sharing({ project, deployment }: { project: Project; deployment:
   const refresh = () =>
     Promise.all([queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }), queryClient.invalidateQueries({ queryKey: ['shared-models'] })]);
   const share = useMutation({
-    mutationFn: async () => unwrap(await api.PUT('/v1/projects/{projectId}/deployments/{deploymentId}/share', { params: { path }, body: { name, description } })),
+    mutationFn: async () =>
+      unwrap(
+        await api.PUT('/v1/projects/{projectId}/deployments/{deploymentId}/share', {
+          params: { path },
+          body: { name, description },
+        }),
+      ),
     onSuccess: refresh,
   });
   const unshare = useMutation({
-    mutationFn: async () => unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}/share', { params: { path } })),
+    mutationFn: async () =>
+      unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}/share', { params: { path } })),
     onSuccess: refresh,
   });
   const submit = (event: FormEvent) => {

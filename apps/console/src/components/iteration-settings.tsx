@@ -11,14 +11,18 @@ export function IterationSettings({ project, iteration }: { project: Project; it
   const [name, setName] = useState(iteration.name);
   const [confirming, setConfirming] = useState(false);
   const rename = useMutation({
-    mutationFn: async () => unwrap(await api.PATCH('/v1/projects/{projectId}/iterations/{iterationId}', { params: { path }, body: { name } })),
+    mutationFn: async () =>
+      unwrap(
+        await api.PATCH('/v1/projects/{projectId}/iterations/{iterationId}', { params: { path }, body: { name } }),
+      ),
     onSuccess: (renamed) => {
       queryClient.setQueryData(['iteration', project.id, iteration.id], renamed);
       return queryClient.invalidateQueries({ queryKey: ['iterations', project.id] });
     },
   });
   const remove = useMutation({
-    mutationFn: async () => unwrap(await api.DELETE('/v1/projects/{projectId}/iterations/{iterationId}', { params: { path } })),
+    mutationFn: async () =>
+      unwrap(await api.DELETE('/v1/projects/{projectId}/iterations/{iterationId}', { params: { path } })),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['iterations', project.id] });
       navigate(`/projects/${project.id}/train`, { replace: true });
@@ -49,7 +53,8 @@ export function IterationSettings({ project, iteration }: { project: Project; it
       ) : (
         <div role="group" aria-label="Confirm iteration deletion">
           <p>
-            This deletes <strong>{iteration.name}</strong>, its model and metrics. A deployed iteration must be undeployed first.
+            This deletes <strong>{iteration.name}</strong>, its model and metrics. A deployed iteration must be
+            undeployed first.
           </p>
           <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
             Delete for good

@@ -21,12 +21,14 @@ export function IterationTools({ project, iteration }: { project: Project; itera
   const path = { projectId: project.id, iterationId: iteration.id };
   const iterations = useQuery({
     queryKey: ['iterations', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
   const others = iterations.data?.items.filter((other) => other.id !== iteration.id) ?? [];
   const [against, setAgainst] = useState('');
   const reproduce = useMutation({
-    mutationFn: async () => unwrap(await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/reproduce', { params: { path } })),
+    mutationFn: async () =>
+      unwrap(await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/reproduce', { params: { path } })),
     onSuccess: async (queued) => {
       await queryClient.invalidateQueries({ queryKey: ['iterations', project.id] });
       navigate(`/projects/${project.id}/iterations/${queued.id}`);
@@ -37,7 +39,9 @@ export function IterationTools({ project, iteration }: { project: Project; itera
     enabled: Boolean(against),
     queryFn: async () =>
       unwrap(
-        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/dataset/diff', { params: { path, query: { against } } }),
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/dataset/diff', {
+          params: { path, query: { against } },
+        }),
       ) as unknown as DatasetDiff,
   });
   return (
@@ -66,7 +70,8 @@ export function IterationTools({ project, iteration }: { project: Project; itera
           <li>{diff.data.unchanged} unchanged</li>
           {diff.data.labels.added.length + diff.data.labels.removed.length > 0 && (
             <li>
-              labels added: {diff.data.labels.added.join(', ') || 'none'}; removed: {diff.data.labels.removed.join(', ') || 'none'}
+              labels added: {diff.data.labels.added.join(', ') || 'none'}; removed:{' '}
+              {diff.data.labels.removed.join(', ') || 'none'}
             </li>
           )}
         </ul>

@@ -41,9 +41,20 @@ export function LineChart({
         title,
         width: Math.max(280, element.clientWidth),
         height,
-        scales: { x: { time: timeAxis }, ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}) },
+        scales: {
+          x: { time: timeAxis },
+          ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}),
+        },
         axes: [{ label: xLabel }, {}],
-        series: [{ label: xLabel }, ...series.map((item) => ({ label: item.label, stroke: item.colour, width: 2, ...(timeAxis ? { points: { show: true, size: 6 } } : {}) }))],
+        series: [
+          { label: xLabel },
+          ...series.map((item) => ({
+            label: item.label,
+            stroke: item.colour,
+            width: 2,
+            ...(timeAxis ? { points: { show: true, size: 6 } } : {}),
+          })),
+        ],
       },
       [[], ...series.map(() => [])],
       element,

@@ -10,14 +10,26 @@ type Entry = { key: string; value: string };
 export function MetadataEditor({ project, image }: { project: Project; image: Image }) {
   const queryClient = useQueryClient();
   const refresh = useRefreshImages(project.id);
-  const initial = Object.entries((image.metadata ?? {}) as Record<string, string>).map(([key, value]) => ({ key, value }));
+  const initial = Object.entries((image.metadata ?? {}) as Record<string, string>).map(([key, value]) => ({
+    key,
+    value,
+  }));
   const [entries, setEntries] = useState<Entry[]>(initial);
   const save = useMutation({
     mutationFn: async () =>
       unwrap(
         await api.PUT('/v1/projects/{projectId}/images/{imageId}/metadata', {
-          params: { path: { projectId: project.id, imageId: image.id }, header: { 'If-Match': `W/"${image.revision}"` } },
-          body: { metadata: Object.fromEntries(entries.filter((entry) => entry.key !== '' || entry.value !== '').map((entry) => [entry.key, entry.value])) },
+          params: {
+            path: { projectId: project.id, imageId: image.id },
+            header: { 'If-Match': `W/"${image.revision}"` },
+          },
+          body: {
+            metadata: Object.fromEntries(
+              entries
+                .filter((entry) => entry.key !== '' || entry.value !== '')
+                .map((entry) => [entry.key, entry.value]),
+            ),
+          },
         }),
       ),
     onSuccess: async (saved) => {
@@ -25,7 +37,8 @@ export function MetadataEditor({ project, image }: { project: Project; image: Im
       await refresh();
     },
   });
-  const change = (index: number, part: Partial<Entry>) => setEntries(entries.map((entry, at) => (at === index ? { ...entry, ...part } : entry)));
+  const change = (index: number, part: Partial<Entry>) =>
+    setEntries(entries.map((entry, at) => (at === index ? { ...entry, ...part } : entry)));
   const submit = (event: FormEvent) => {
     event.preventDefault();
     save.mutate();
@@ -33,7 +46,9 @@ export function MetadataEditor({ project, image }: { project: Project; image: Im
   return (
     <form className="card metadata" aria-label="Metadata" onSubmit={submit}>
       <h3>Metadata</h3>
-      {entries.length === 0 && <p className="hint">No metadata: add entries such as camera = north-gate to filter the dataset by them.</p>}
+      {entries.length === 0 && (
+        <p className="hint">No metadata: add entries such as camera = north-gate to filter the dataset by them.</p>
+      )}
       {entries.map((entry, index) => (
         <div key={index} className="toolbar" role="group" aria-label={`Entry ${index + 1}`}>
           <label>
@@ -44,7 +59,11 @@ export function MetadataEditor({ project, image }: { project: Project; image: Im
             Value
             <input value={entry.value} onChange={(event) => change(index, { value: event.target.value })} />
           </label>
-          <button type="button" onClick={() => setEntries(entries.filter((_, at) => at !== index))} aria-label={`Remove entry ${entry.key || index + 1}`}>
+          <button
+            type="button"
+            onClick={() => setEntries(entries.filter((_, at) => at !== index))}
+            aria-label={`Remove entry ${entry.key || index + 1}`}
+          >
             Remove
           </button>
         </div>

@@ -40,13 +40,21 @@ export function PrecisionRecallCurves({ project, iterationId }: { project: Proje
   if (all.error) return <ErrorMessage error={all.error} />;
   if (!all.data) return <p aria-busy="true">Loading precision/recall…</p>;
   // The iteration's labels (as named when it was queued), as its results name them.
-  const labels = new Map(all.data.flatMap((item) => [...item.expected, ...item.predictions]).map((entry) => [entry.labelId, entry.label]));
-  const series: Series[] = [...labels].sort(([, a], [, b]) => a.localeCompare(b)).flatMap(([labelId, name], index) => {
-    const { ranked, positives } = project.type === 'detection' ? rankBoxes(all.data, labelId) : rankImages(all.data, labelId);
-    if (positives === 0) return [];
-    return [{ label: name, values: interpolatedPrecision(ranked, positives), colour: COLOURS[index % COLOURS.length] }];
-  });
-  if (series.length === 0) return <p className="hint">No validation image carries a label, so there is no curve to draw.</p>;
+  const labels = new Map(
+    all.data.flatMap((item) => [...item.expected, ...item.predictions]).map((entry) => [entry.labelId, entry.label]),
+  );
+  const series: Series[] = [...labels]
+    .sort(([, a], [, b]) => a.localeCompare(b))
+    .flatMap(([labelId, name], index) => {
+      const { ranked, positives } =
+        project.type === 'detection' ? rankBoxes(all.data, labelId) : rankImages(all.data, labelId);
+      if (positives === 0) return [];
+      return [
+        { label: name, values: interpolatedPrecision(ranked, positives), colour: COLOURS[index % COLOURS.length] },
+      ];
+    });
+  if (series.length === 0)
+    return <p className="hint">No validation image carries a label, so there is no curve to draw.</p>;
   return (
     <div className="charts">
       <LineChart title="Precision / recall per label" x={RECALL_GRID} xLabel="recall" yRange={[0, 1]} series={series} />
@@ -66,10 +74,14 @@ function rankBoxes(items: ImagePerformance[], labelId: string): { ranked: Ranked
   const ranked: Ranked[] = [];
   let positives = 0;
   for (const item of items) {
-    const truths = item.expected.filter((expected) => expected.labelId === labelId && expected.box).map((expected) => expected.box!);
+    const truths = item.expected
+      .filter((expected) => expected.labelId === labelId && expected.box)
+      .map((expected) => expected.box!);
     positives += truths.length;
     const matched = new Set<number>();
-    const found = item.predictions.filter((prediction) => prediction.labelId === labelId && prediction.box).sort((a, b) => b.probability - a.probability);
+    const found = item.predictions
+      .filter((prediction) => prediction.labelId === labelId && prediction.box)
+      .sort((a, b) => b.probability - a.probability);
     for (const prediction of found) {
       let best = -1;
       let bestOverlap = MATCH_IOU;

@@ -29,7 +29,10 @@ async function awaitImport(accepted: ImportStatus, onPending: () => void): Promi
 export function ExportProject({ project }: { project: Project }) {
   const download = useMutation({
     mutationFn: async () => {
-      const response = await fetch(`/v1/projects/${project.id}/export`, { method: 'POST', headers: getSessionHeaders() });
+      const response = await fetch(`/v1/projects/${project.id}/export`, {
+        method: 'POST',
+        headers: getSessionHeaders(),
+      });
       if (!response.ok) throw toApiError(response, await response.json().catch(() => undefined));
       const url = URL.createObjectURL(await response.blob());
       const link = document.createElement('a');
@@ -42,7 +45,9 @@ export function ExportProject({ project }: { project: Project }) {
   return (
     <div className="card">
       <h2>Export</h2>
-      <p className="hint">One zip with the project's whole history, images and models (deployment keys are never included).</p>
+      <p className="hint">
+        One zip with the project's whole history, images and models (deployment keys are never included).
+      </p>
       <button type="button" onClick={() => download.mutate()} disabled={download.isPending}>
         {download.isPending ? 'Preparing the archive…' : 'Download the project archive'}
       </button>
@@ -93,7 +98,11 @@ export function ImportProject() {
       <h2>Import a project</h2>
       <label>
         Project archive (.zip)
-        <input type="file" accept=".zip,application/zip" onChange={(event) => setArchive(event.target.files?.[0] ?? null)} />
+        <input
+          type="file"
+          accept=".zip,application/zip"
+          onChange={(event) => setArchive(event.target.files?.[0] ?? null)}
+        />
       </label>
       <label>
         Name (default: the exported one)
@@ -107,8 +116,11 @@ export function ImportProject() {
       {imported && (
         <div role="status">
           <p>
-            Imported <Link href={`/projects/${(imported.project as { id: string }).id}`}>{(imported.project as { name: string }).name}</Link>: {imported.events} events,{' '}
-            {imported.blobs} files.
+            Imported{' '}
+            <Link href={`/projects/${(imported.project as { id: string }).id}`}>
+              {(imported.project as { name: string }).name}
+            </Link>
+            : {imported.events} events, {imported.blobs} files.
           </p>
           {imported.deployments.length > 0 && (
             <>

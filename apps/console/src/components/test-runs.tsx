@@ -17,7 +17,8 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
   const [openRun, setOpenRun] = useState<string | null>(null);
   const runs = useQuery({
     queryKey: ['test-runs', project.id, iterationId],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/test-runs', { params: { path } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/test-runs', { params: { path } })),
     refetchInterval: (query) => (query.state.data?.items.some((run) => run.status === 'requested') ? 1000 : false),
   });
   const opened = async (run: TestRun) => {
@@ -26,14 +27,20 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
   };
   const request = useMutation({
     mutationFn: async () =>
-      unwrap(await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/test-runs', { params: { path }, body: { split: 'test' } })),
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/test-runs', {
+          params: { path },
+          body: { split: 'test' },
+        }),
+      ),
     onSuccess: opened,
   });
   return (
     <div className="card">
       <h3>Test runs</h3>
       <p className="hint">
-        Scores on images the model never trained or validated on: the project's test split, or labeled photos from your computer.
+        Scores on images the model never trained or validated on: the project's test split, or labeled photos from your
+        computer.
       </p>
       <button type="button" onClick={() => request.mutate()} disabled={request.isPending}>
         Test on the test split
@@ -59,7 +66,13 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
               <td>{run.source === 'upload' ? 'your computer' : 'the test split'}</td>
               <td>{run.status}</td>
               <td>{run.imageCount}</td>
-              <td>{percent((run.metrics as Record<string, unknown> | null)?.[project.type === 'detection' ? 'map50' : 'accuracy'])}</td>
+              <td>
+                {percent(
+                  (run.metrics as Record<string, unknown> | null)?.[
+                    project.type === 'detection' ? 'map50' : 'accuracy'
+                  ],
+                )}
+              </td>
               <td>
                 {run.status === 'completed' && (
                   <button type="button" className="link" onClick={() => setOpenRun(run.id)}>
@@ -99,13 +112,27 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
           ? `${wrong.length} of ${predictions.length} misclassified`
           : `${predictions.length} image${predictions.length === 1 ? '' : 's'}`}
       </h4>
-      {project.type === 'detection' && <p className="hint">Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid.</p>}
+      {project.type === 'detection' && (
+        <p className="hint">Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid.</p>
+      )}
       <ul className="mini-grid predictions" aria-label="Test predictions">
-        {(project.type === 'classification' ? [...wrong, ...predictions.filter((prediction) => prediction.correct)] : predictions).map((prediction) => (
+        {(project.type === 'classification'
+          ? [...wrong, ...predictions.filter((prediction) => prediction.correct)]
+          : predictions
+        ).map((prediction) => (
           <li key={prediction.imageUrl} className={prediction.correct === false ? 'wrong' : ''}>
-            <button type="button" className="thumbnail-button" onClick={() => setViewed(prediction)} aria-label={`View ${prediction.filename} full size`}>
+            <button
+              type="button"
+              className="thumbnail-button"
+              onClick={() => setViewed(prediction)}
+              aria-label={`View ${prediction.filename} full size`}
+            >
               {project.type === 'detection' ? (
-                <BoxesOverlay className="small" expected={boxesOf(prediction.expected)} predicted={boxesOf(prediction.predicted)}>
+                <BoxesOverlay
+                  className="small"
+                  expected={boxesOf(prediction.expected)}
+                  predicted={boxesOf(prediction.predicted)}
+                >
                   <AuthenticatedImage path={`${prediction.imageUrl}/thumbnail?size=128`} alt={prediction.filename} />
                 </BoxesOverlay>
               ) : (
@@ -158,7 +185,15 @@ function boxesOf(value: unknown): DrawnBox[] {
  * Photos the project has never seen, with their answers: classification picks photos per label; detection sends
  * photos with a labels.json giving each file's boxes. The server checks every file and names each problem.
  */
-function LabeledTestSet({ project, iterationId, onRequested }: { project: Project; iterationId: string; onRequested: (run: TestRun) => Promise<void> }) {
+function LabeledTestSet({
+  project,
+  iterationId,
+  onRequested,
+}: {
+  project: Project;
+  iterationId: string;
+  onRequested: (run: TestRun) => Promise<void>;
+}) {
   const [filesByLabel, setFilesByLabel] = useState<Record<string, File[]>>({});
   const [photos, setPhotos] = useState<File[]>([]);
   const [answers, setAnswers] = useState<File | null>(null);
@@ -171,7 +206,8 @@ function LabeledTestSet({ project, iterationId, onRequested }: { project: Projec
         labels = {};
         for (const [label, files] of Object.entries(filesByLabel)) {
           for (const file of files) {
-            if (file.name in labels) throw new Error(`${file.name} was chosen twice: every photo of a test set needs its own file name.`);
+            if (file.name in labels)
+              throw new Error(`${file.name} was chosen twice: every photo of a test set needs its own file name.`);
             labels[file.name] = label;
             body.append('images', file, file.name);
           }
@@ -181,13 +217,19 @@ function LabeledTestSet({ project, iterationId, onRequested }: { project: Projec
         try {
           labels = JSON.parse(await answers.text()) as Record<string, unknown>;
         } catch {
-          throw new Error(`${answers.name} is not JSON: it should map each file name to its boxes, e.g. {"a.jpg": [{"label": "cat", "x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4}]}.`);
+          throw new Error(
+            `${answers.name} is not JSON: it should map each file name to its boxes, e.g. {"a.jpg": [{"label": "cat", "x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4}]}.`,
+          );
         }
         for (const file of photos) body.append('images', file, file.name);
       }
       if (!body.has('images')) throw new Error('Choose at least one photo.');
       body.append('labels', JSON.stringify(labels));
-      const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/test-runs`, { method: 'POST', headers: getSessionHeaders(), body });
+      const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/test-runs`, {
+        method: 'POST',
+        headers: getSessionHeaders(),
+        body,
+      });
       const answer = await response.json().catch(() => undefined);
       if (!response.ok) throw toApiError(response, answer);
       return answer as TestRun;
@@ -217,7 +259,9 @@ function LabeledTestSet({ project, iterationId, onRequested }: { project: Projec
                 type="file"
                 multiple
                 accept="image/*"
-                onChange={(event) => setFilesByLabel({ ...filesByLabel, [label.name]: [...(event.target.files ?? [])] })}
+                onChange={(event) =>
+                  setFilesByLabel({ ...filesByLabel, [label.name]: [...(event.target.files ?? [])] })
+                }
               />
             </label>
           ))
@@ -225,11 +269,21 @@ function LabeledTestSet({ project, iterationId, onRequested }: { project: Projec
           <>
             <label>
               Photos
-              <input type="file" multiple accept="image/*" onChange={(event) => setPhotos([...(event.target.files ?? [])])} />
+              <input
+                type="file"
+                multiple
+                accept="image/*"
+                onChange={(event) => setPhotos([...(event.target.files ?? [])])}
+              />
             </label>
             <label>
-              Their boxes: a labels.json mapping each file name to [{'{'}label, x, y, width, height{'}'}] in fractions of the image
-              <input type="file" accept="application/json,.json" onChange={(event) => setAnswers(event.target.files?.[0] ?? null)} />
+              Their boxes: a labels.json mapping each file name to [{'{'}label, x, y, width, height{'}'}] in fractions
+              of the image
+              <input
+                type="file"
+                accept="application/json,.json"
+                onChange={(event) => setAnswers(event.target.files?.[0] ?? null)}
+              />
             </label>
           </>
         )}
@@ -245,7 +299,9 @@ function LabeledTestSet({ project, iterationId, onRequested }: { project: Projec
 
 /** 400 INVALID_TEST_SET names each file's problem, and labels given for files not sent, in details. */
 function TestSetProblems({ error }: { error: unknown }) {
-  const details = (error as { details?: { files?: { filename: string; message: string }[]; labelsWithoutFile?: string[] } } | null)?.details;
+  const details = (
+    error as { details?: { files?: { filename: string; message: string }[]; labelsWithoutFile?: string[] } } | null
+  )?.details;
   if (!details?.files && !details?.labelsWithoutFile) return null;
   return (
     <ul className="errors" aria-label="Problems with the test set">
@@ -254,7 +310,9 @@ function TestSetProblems({ error }: { error: unknown }) {
           {file.filename}: {file.message}
         </li>
       ))}
-      {details.labelsWithoutFile?.map((name) => <li key={name}>{name}: labelled but not sent</li>)}
+      {details.labelsWithoutFile?.map((name) => (
+        <li key={name}>{name}: labelled but not sent</li>
+      ))}
     </ul>
   );
 }

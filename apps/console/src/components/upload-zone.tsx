@@ -11,10 +11,11 @@ export function UploadZone({ projectId }: { projectId: string }) {
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
   const upload = useMutation({
     mutationFn: (files: File[]) => uploadFiles(projectId, files, (sent, total) => setProgress({ sent, total })),
-    onSettled: () => Promise.all([
-      queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
-      queryClient.invalidateQueries({ queryKey: ['project', projectId] }),
-    ]),
+    onSettled: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
+        queryClient.invalidateQueries({ queryKey: ['project', projectId] }),
+      ]),
   });
   const start = (files: File[]) => {
     if (files.length === 0) return;

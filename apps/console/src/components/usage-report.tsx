@@ -16,16 +16,31 @@ const WINDOW: Record<Granularity, { periods: number; ms: number; title: string }
 const milliseconds = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
 
 /** Prediction calls, errors by code and latency percentiles of a deployment (or of the whole project), as charts. */
-export function UsageReport({ projectId, deploymentId, title }: { projectId: string; deploymentId?: string; title: string }) {
+export function UsageReport({
+  projectId,
+  deploymentId,
+  title,
+}: {
+  projectId: string;
+  deploymentId?: string;
+  title: string;
+}) {
   const [granularity, setGranularity] = useState<Granularity>('hour');
   const window = WINDOW[granularity];
-  const from = useMemo(() => new Date(Math.floor(Date.now() / window.ms) * window.ms - (window.periods - 1) * window.ms).toISOString(), [window]);
+  const from = useMemo(
+    () => new Date(Math.floor(Date.now() / window.ms) * window.ms - (window.periods - 1) * window.ms).toISOString(),
+    [window],
+  );
   const report = useQuery({
     queryKey: ['usage', projectId, deploymentId ?? 'project', granularity, from],
     queryFn: async (): Promise<Report> => {
       const query = { granularity, from };
       return deploymentId
-        ? unwrap(await api.GET('/v1/projects/{projectId}/deployments/{deploymentId}/usage', { params: { path: { projectId, deploymentId }, query } }))
+        ? unwrap(
+            await api.GET('/v1/projects/{projectId}/deployments/{deploymentId}/usage', {
+              params: { path: { projectId, deploymentId }, query },
+            }),
+          )
         : unwrap(await api.GET('/v1/projects/{projectId}/usage', { params: { path: { projectId }, query } }));
     },
   });
@@ -44,7 +59,9 @@ export function UsageReport({ projectId, deploymentId, title }: { projectId: str
           Refresh
         </button>
       </div>
-      <p className="hint">Counts reach the report within a minute of the calls (the server writes them periodically).</p>
+      <p className="hint">
+        Counts reach the report within a minute of the calls (the server writes them periodically).
+      </p>
       <ErrorMessage error={report.error} />
       {report.data && <UsageFigures report={report.data} from={Date.parse(from)} granularity={granularity} />}
     </section>

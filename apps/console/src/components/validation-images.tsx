@@ -21,19 +21,36 @@ const SHOWN = 60;
 const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
 
 /** The validation images an iteration's metrics were computed on, for one filter (e.g. a confusion-matrix cell). */
-export function ValidationImages({ project, iterationId, filter, onClose }: { project: Project; iterationId: string; filter: ValidationFilter; onClose: () => void }) {
+export function ValidationImages({
+  project,
+  iterationId,
+  filter,
+  onClose,
+}: {
+  project: Project;
+  iterationId: string;
+  filter: ValidationFilter;
+  onClose: () => void;
+}) {
   const path = { projectId: project.id, iterationId };
   const query = { label: filter.label, predicted: filter.predicted, threshold: filter.threshold };
   const images = useQuery({
     queryKey: ['image-performances', project.id, iterationId, query],
     queryFn: async () =>
       unwrap(
-        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/image-performances', { params: { path, query: { ...query, limit: SHOWN } } }),
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/image-performances', {
+          params: { path, query: { ...query, limit: SHOWN } },
+        }),
       ),
   });
   const count = useQuery({
     queryKey: ['image-performances-count', project.id, iterationId, query],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/image-performances/count', { params: { path, query } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/image-performances/count', {
+          params: { path, query },
+        }),
+      ),
   });
   const items = images.data?.items ?? [];
   return (
@@ -60,11 +77,21 @@ export function ValidationImages({ project, iterationId, filter, onClose }: { pr
   );
 }
 
-function ValidationImage({ project, item, threshold }: { project: Project; item: ImagePerformance; threshold: number }) {
+function ValidationImage({
+  project,
+  item,
+  threshold,
+}: {
+  project: Project;
+  item: ImagePerformance;
+  threshold: number;
+}) {
   const picture = <AuthenticatedImage path={thumbnailPath(project.id, item.imageId, 128)} alt={item.filename} />;
   if (project.type === 'detection') {
     const boxes = (list: { label: string; box?: Schemas['PerformanceBoxDto']; probability?: number }[]) =>
-      list.filter((entry) => entry.box).map((entry) => ({ label: entry.label, probability: entry.probability, ...entry.box! }));
+      list
+        .filter((entry) => entry.box)
+        .map((entry) => ({ label: entry.label, probability: entry.probability, ...entry.box! }));
     return (
       <>
         <BoxesOverlay className="small" expected={boxes(item.expected)} predicted={boxes(item.predictions)}>
@@ -83,7 +110,10 @@ function ValidationImage({ project, item, threshold }: { project: Project; item:
       {picture}
       <span>{item.filename}</span>
       <span>
-        {item.expected[0]?.label ?? '–'} → {item.predictedLabelId ? `${top.label} (${percent(top.probability)})` : `nothing above the threshold (best: ${top.label} ${percent(top.probability)})`}
+        {item.expected[0]?.label ?? '–'} →{' '}
+        {item.predictedLabelId
+          ? `${top.label} (${percent(top.probability)})`
+          : `nothing above the threshold (best: ${top.label} ${percent(top.probability)})`}
       </span>
     </>
   );

@@ -8,14 +8,26 @@ const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Send a video to the deployment (with its key): the server predicts frame by frame; each frame's answer is listed. */
-export function VideoPredictionTry({ deploymentId, apiKey, threshold }: { deploymentId: string; apiKey: string; threshold: string }) {
+export function VideoPredictionTry({
+  deploymentId,
+  apiKey,
+  threshold,
+}: {
+  deploymentId: string;
+  apiKey: string;
+  threshold: string;
+}) {
   const keyHeaders = { 'X-Api-Key': apiKey };
   const start = useMutation({
     mutationFn: async (file: File): Promise<VideoPrediction> => {
       const body = new FormData();
       body.append('video', file, file.name);
       const query = threshold === '' ? '' : `?threshold=${encodeURIComponent(threshold)}`;
-      const response = await fetch(`/v1/predict/${deploymentId}/videos${query}`, { method: 'POST', headers: keyHeaders, body });
+      const response = await fetch(`/v1/predict/${deploymentId}/videos${query}`, {
+        method: 'POST',
+        headers: keyHeaders,
+        body,
+      });
       const answer = await response.json().catch(() => undefined);
       if (!response.ok) throw toApiError(response, answer);
       return answer as VideoPrediction;
@@ -38,7 +50,12 @@ export function VideoPredictionTry({ deploymentId, apiKey, threshold }: { deploy
     <div>
       <label>
         Or a video (MP4, MOV, WebM): predictions frame by frame
-        <input type="file" accept="video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm" onChange={(event) => event.target.files?.[0] && start.mutate(event.target.files[0])} disabled={!apiKey} />
+        <input
+          type="file"
+          accept="video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm"
+          onChange={(event) => event.target.files?.[0] && start.mutate(event.target.files[0])}
+          disabled={!apiKey}
+        />
       </label>
       <ErrorMessage error={start.error ?? progress.error} />
       {current && (
@@ -63,7 +80,11 @@ export function VideoPredictionTry({ deploymentId, apiKey, threshold }: { deploy
             {(current.frames ?? []).map((frame) => (
               <tr key={frame.timestampMs}>
                 <td>{seconds(frame.timestampMs)}</td>
-                <td>{frame.predictions[0] ? `${frame.predictions[0].label}: ${percent(frame.predictions[0].probability)}` : 'nothing'}</td>
+                <td>
+                  {frame.predictions[0]
+                    ? `${frame.predictions[0].label}: ${percent(frame.predictions[0].probability)}`
+                    : 'nothing'}
+                </td>
                 <td>{frame.predictions.length}</td>
               </tr>
             ))}

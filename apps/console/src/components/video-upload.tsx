@@ -20,7 +20,11 @@ export function VideoUpload({ project }: { project: Project }) {
       body.append('video', file, file.name);
       body.append('framesPerSecond', framesPerSecond);
       if (label) body.append('label', label);
-      const response = await fetch(`/v1/projects/${project.id}/videos`, { method: 'POST', headers: getSessionHeaders(), body });
+      const response = await fetch(`/v1/projects/${project.id}/videos`, {
+        method: 'POST',
+        headers: getSessionHeaders(),
+        body,
+      });
       const answer = await response.json().catch(() => undefined);
       if (!response.ok) throw toApiError(response, answer);
       return answer as Video;
@@ -34,8 +38,14 @@ export function VideoUpload({ project }: { project: Project }) {
   const video = useQuery({
     queryKey: ['video', project.id, videoId],
     enabled: Boolean(videoId),
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/videos/{videoId}', { params: { path: { projectId: project.id, videoId: videoId! } } })),
-    refetchInterval: (query) => (query.state.data?.status === 'completed' || query.state.data?.status === 'failed' ? false : 1000),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/videos/{videoId}', {
+          params: { path: { projectId: project.id, videoId: videoId! } },
+        }),
+      ),
+    refetchInterval: (query) =>
+      query.state.data?.status === 'completed' || query.state.data?.status === 'failed' ? false : 1000,
   });
   const done = video.data?.progress.framesDone;
   useEffect(() => {
@@ -50,11 +60,22 @@ export function VideoUpload({ project }: { project: Project }) {
     <form ref={form} className="inline-form upload-video" aria-label="Upload a video" onSubmit={submit}>
       <label>
         Video (MP4, MOV, WebM)
-        <input type="file" accept="video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm" onChange={(event) => setFile(event.target.files?.[0] ?? null)} />
+        <input
+          type="file"
+          accept="video/mp4,video/quicktime,video/webm,.mp4,.mov,.webm"
+          onChange={(event) => setFile(event.target.files?.[0] ?? null)}
+        />
       </label>
       <label>
         Frames per second
-        <input type="number" min={0.1} max={30} step={0.1} value={framesPerSecond} onChange={(event) => setFramesPerSecond(event.target.value)} />
+        <input
+          type="number"
+          min={0.1}
+          max={30}
+          step={0.1}
+          value={framesPerSecond}
+          onChange={(event) => setFramesPerSecond(event.target.value)}
+        />
       </label>
       {project.type === 'classification' && (
         <label>

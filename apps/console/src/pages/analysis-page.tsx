@@ -10,14 +10,19 @@ type Issue = Schemas['IssueDto'];
 export function AnalysisPage({ project }: { project: Project }) {
   const analysis = useQuery({
     queryKey: ['analysis', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
   });
   if (analysis.error) return <ErrorMessage error={analysis.error} />;
   if (!analysis.data) return <p aria-busy="true">Loading…</p>;
   const data = analysis.data;
   const dataset = `/projects/${project.id}/dataset`;
   const issueLink = (issue: Issue) =>
-    issue.label ? `${dataset}?label=${issue.label.id}` : issue.code === 'MANY_UNLABELED' ? `${dataset}?show=unlabeled` : dataset;
+    issue.label
+      ? `${dataset}?label=${issue.label.id}`
+      : issue.code === 'MANY_UNLABELED'
+        ? `${dataset}?show=unlabeled`
+        : dataset;
   const largestLabel = Math.max(1, ...data.perLabel.map((entry) => entry.count));
   const largestBucket = Math.max(1, ...data.imageSizes.histogram.map((bucket) => bucket.count));
   return (
@@ -25,8 +30,8 @@ export function AnalysisPage({ project }: { project: Project }) {
       <div className={`card ${data.ready ? '' : 'danger'}`}>
         <h2>{data.ready ? 'Ready to train' : 'Not ready to train yet'}</h2>
         <p>
-          {data.imageCount} images: {data.labeledCount} labeled, {data.unlabeledCount} unlabeled, {data.excludedCount} excluded · train{' '}
-          {data.splits.train}, validation {data.splits.validation}, test {data.splits.test}
+          {data.imageCount} images: {data.labeledCount} labeled, {data.unlabeledCount} unlabeled, {data.excludedCount}{' '}
+          excluded · train {data.splits.train}, validation {data.splits.validation}, test {data.splits.test}
         </p>
         {[...data.problems, ...data.warnings].length > 0 && (
           <ul aria-label="Problems and warnings">
@@ -49,9 +54,15 @@ export function AnalysisPage({ project }: { project: Project }) {
           {data.perLabel.map((entry) => (
             <li key={entry.label.id}>
               <Link href={`${dataset}?label=${entry.label.id}`}>{entry.label.name}</Link>
-              <meter min={0} max={largestLabel} value={entry.count} aria-label={`${entry.label.name}: ${entry.count} images`} />
+              <meter
+                min={0}
+                max={largestLabel}
+                value={entry.count}
+                aria-label={`${entry.label.name}: ${entry.count} images`}
+              />
               <span>
-                {entry.count} images ({entry.trainCount} for training){entry.boxes !== undefined ? ` · ${entry.boxes} boxes` : ''}
+                {entry.count} images ({entry.trainCount} for training)
+                {entry.boxes !== undefined ? ` · ${entry.boxes} boxes` : ''}
               </span>
             </li>
           ))}
@@ -61,8 +72,8 @@ export function AnalysisPage({ project }: { project: Project }) {
         <h2>Image sizes</h2>
         {data.imageSizes.width && data.imageSizes.height && (
           <p>
-            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median {data.imageSizes.width.median}), height{' '}
-            {data.imageSizes.height.min}–{data.imageSizes.height.max} px (median {data.imageSizes.height.median})
+            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median {data.imageSizes.width.median}),
+            height {data.imageSizes.height.min}–{data.imageSizes.height.max} px (median {data.imageSizes.height.median})
           </p>
         )}
         <ul className="bars" aria-label="Images by their longer side">
@@ -71,7 +82,12 @@ export function AnalysisPage({ project }: { project: Project }) {
             return (
               <li key={name}>
                 <span>{name}</span>
-                <meter min={0} max={largestBucket} value={bucket.count} aria-label={`${name}: ${bucket.count} images`} />
+                <meter
+                  min={0}
+                  max={largestBucket}
+                  value={bucket.count}
+                  aria-label={`${name}: ${bucket.count} images`}
+                />
                 <span>{bucket.count}</span>
               </li>
             );

@@ -26,7 +26,8 @@ export function DatasetPage({ project }: { project: Project }) {
   const [filter, setFilter] = useState<ImageFilter>(() => filterFrom(search));
   const labels = useQuery({
     queryKey: ['labels', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/labels', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/labels', { params: { path: { projectId: project.id } } })),
   });
   return (
     <section>
@@ -82,7 +83,9 @@ function Filters({
         Split
         <select
           value={filter.split ?? ''}
-          onChange={(event) => onChange({ ...filter, split: (event.target.value || undefined) as ImageFilter['split'] })}
+          onChange={(event) =>
+            onChange({ ...filter, split: (event.target.value || undefined) as ImageFilter['split'] })
+          }
         >
           <option value="">Any split</option>
           <option value="train">Train</option>
@@ -129,7 +132,12 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
   useEffect(() => setSelected(new Set()), [filter]);
 
   const rows = Math.ceil(all.length / columns);
-  const virtualizer = useVirtualizer({ count: rows, getScrollElement: () => scroller.current, estimateSize: () => CELL, overscan: 3 });
+  const virtualizer = useVirtualizer({
+    count: rows,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => CELL,
+    overscan: 3,
+  });
   const virtualRows = virtualizer.getVirtualItems();
   const lastRow = virtualRows.at(-1)?.index ?? 0;
   useEffect(() => {
@@ -206,7 +214,10 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
                 <select
                   value=""
                   onChange={(event) =>
-                    label.mutate({ ids: [...selected], labelId: event.target.value === 'none' ? null : event.target.value })
+                    label.mutate({
+                      ids: [...selected],
+                      labelId: event.target.value === 'none' ? null : event.target.value,
+                    })
                   }
                 >
                   <option value="" disabled>

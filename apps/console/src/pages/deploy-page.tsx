@@ -18,11 +18,13 @@ export function DeployPage({ project }: { project: Project }) {
   const [keys, setKeys] = useState<Record<string, string>>({});
   const deployments = useQuery({
     queryKey: ['deployments', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
   });
   const iterations = useQuery({
     queryKey: ['iterations', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
   const completed = iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? [];
   const [iterationId, setIterationId] = useState(search.get('iteration') ?? '');
@@ -30,7 +32,12 @@ export function DeployPage({ project }: { project: Project }) {
   const chosen = iterationId || completed[0]?.id || '';
   const deploy = useMutation({
     mutationFn: async () =>
-      unwrap(await api.POST('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } }, body: { iterationId: chosen, name } })),
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/deployments', {
+          params: { path: { projectId: project.id } },
+          body: { iterationId: chosen, name },
+        }),
+      ),
     onSuccess: async (deployed) => {
       setKeys((previous) => ({ ...previous, [deployed.id]: deployed.apiKey }));
       await queryClient.invalidateQueries({ queryKey: ['deployments', project.id] });
@@ -96,11 +103,13 @@ function DeploymentCard({
   const queryClient = useQueryClient();
   const path = { projectId: project.id, deploymentId: deployment.id };
   const rotate = useMutation({
-    mutationFn: async () => unwrap(await api.POST('/v1/projects/{projectId}/deployments/{deploymentId}/rotate-key', { params: { path } })),
+    mutationFn: async () =>
+      unwrap(await api.POST('/v1/projects/{projectId}/deployments/{deploymentId}/rotate-key', { params: { path } })),
     onSuccess: (rotated) => onKey(rotated.apiKey),
   });
   const undeploy = useMutation({
-    mutationFn: async () => unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}', { params: { path } })),
+    mutationFn: async () =>
+      unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}', { params: { path } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }),
   });
   const endpoint = `${location.origin}${deployment.endpoint}`;
@@ -137,7 +146,11 @@ function DeploymentCard({
       <TryIt deployment={deployment} apiKey={apiKey} />
       <details>
         <summary>Usage</summary>
-        <UsageReport projectId={project.id} deploymentId={deployment.id} title={`Prediction calls of ${deployment.name}`} />
+        <UsageReport
+          projectId={project.id}
+          deploymentId={deployment.id}
+          title={`Prediction calls of ${deployment.name}`}
+        />
       </details>
       <details>
         <summary>Prediction store and sharing</summary>
@@ -148,7 +161,17 @@ function DeploymentCard({
   );
 }
 
-function Snippets({ endpoint, apiKey, project, publishedName }: { endpoint: string; apiKey: string; project: Project; publishedName: string }) {
+function Snippets({
+  endpoint,
+  apiKey,
+  project,
+  publishedName,
+}: {
+  endpoint: string;
+  apiKey: string;
+  project: Project;
+  publishedName: string;
+}) {
   const method = project.type === 'detection' ? 'detect_image' : 'classify_image';
   const snippets = {
     curl: `curl -X POST '${endpoint}' \\\n  -H 'X-Api-Key: ${apiKey}' \\\n  -H 'Content-Type: image/jpeg' \\\n  --data-binary @photo.jpg`,
@@ -226,7 +249,14 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
       )}
       <label>
         Minimum probability (empty: the server's default)
-        <input type="number" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(event.target.value)} />
+        <input
+          type="number"
+          min={0}
+          max={1}
+          step={0.05}
+          value={threshold}
+          onChange={(event) => setThreshold(event.target.value)}
+        />
       </label>
       <label>
         Drop a photo here or choose one
@@ -252,7 +282,11 @@ function TryItResult({ photo, predictions }: { photo: string; predictions: Predi
   );
   return (
     <div className="prediction">
-      <BoxesOverlay predicted={top.filter((prediction) => prediction.box).map((prediction) => ({ label: prediction.label, probability: prediction.probability, ...prediction.box! }))}>
+      <BoxesOverlay
+        predicted={top
+          .filter((prediction) => prediction.box)
+          .map((prediction) => ({ label: prediction.label, probability: prediction.probability, ...prediction.box! }))}
+      >
         <img src={photo} alt="The photo you tried" />
       </BoxesOverlay>
       <div>

@@ -12,7 +12,11 @@ export function HistoryPage({ project }: { project: Project }) {
   const [to, setTo] = useState('');
   const [causedBy, setCausedBy] = useState<'' | 'me' | 'system'>('');
   const [asOf, setAsOf] = useState<number | null>(null);
-  const me = useQuery({ queryKey: ['me'], queryFn: async () => unwrap(await api.GET('/v1/users/me')), staleTime: Infinity });
+  const me = useQuery({
+    queryKey: ['me'],
+    queryFn: async () => unwrap(await api.GET('/v1/users/me')),
+    staleTime: Infinity,
+  });
   const user = causedBy === 'me' ? me.data?.id : causedBy || undefined;
   const history = useInfiniteQuery({
     queryKey: ['history', project.id, type, from, to, user],
@@ -42,7 +46,12 @@ export function HistoryPage({ project }: { project: Project }) {
       <div className="filters" role="group" aria-label="Filter events">
         <label>
           Event type
-          <input value={type} onChange={(event) => setType(event.target.value)} placeholder="ImageLabeled" list="event-types" />
+          <input
+            value={type}
+            onChange={(event) => setType(event.target.value)}
+            placeholder="ImageLabeled"
+            list="event-types"
+          />
         </label>
         <datalist id="event-types">
           {[...new Set(entries.map((entry) => entry.type))].map((name) => (

@@ -12,9 +12,18 @@ import { Link, navigate } from '../router';
 export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
   const image = useQuery({
     queryKey: ['image', project.id, imageId],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId: project.id, imageId } } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/images/{imageId}', {
+          params: { path: { projectId: project.id, imageId } },
+        }),
+      ),
   });
-  const bytes = useQuery({ queryKey: ['bytes', contentPath(project.id, imageId)], queryFn: () => fetchDataUrl(contentPath(project.id, imageId)), staleTime: Infinity });
+  const bytes = useQuery({
+    queryKey: ['bytes', contentPath(project.id, imageId)],
+    queryFn: () => fetchDataUrl(contentPath(project.id, imageId)),
+    staleTime: Infinity,
+  });
   const list = useImages(project.id, {});
   const all = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
   const position = all.findIndex((item) => item.id === imageId);
@@ -55,7 +64,17 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
   );
 }
 
-function LabelForm({ project, image, src, onLabeled }: { project: Project; image: Image; src: string; onLabeled: () => void }) {
+function LabelForm({
+  project,
+  image,
+  src,
+  onLabeled,
+}: {
+  project: Project;
+  image: Image;
+  src: string;
+  onLabeled: () => void;
+}) {
   const refresh = useRefreshImages(project.id);
   const label = useMutation({
     mutationFn: (labelId: string | null) => labelImages(project.id, [image.id], labelId),

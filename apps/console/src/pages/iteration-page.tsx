@@ -30,7 +30,11 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
   const iteration = useQuery({
     queryKey: ['iteration', project.id, iterationId],
     queryFn: async () =>
-      unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}', { params: { path: { projectId: project.id, iterationId } } })),
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}', {
+          params: { path: { projectId: project.id, iterationId } },
+        }),
+      ),
   });
   const [threshold, setThreshold] = useState(project.type === 'detection' ? 0.5 : 0);
   const deferred = useDeferredValue(threshold);
@@ -52,7 +56,8 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
   if (iteration.error) return <ErrorMessage error={iteration.error} />;
   if (!iteration.data) return <p aria-busy="true">Loading…</p>;
   const data = iteration.data;
-  if (!['completed', 'failed', 'cancelled'].includes(data.status)) return <LiveIteration project={project} iteration={data} />;
+  if (!['completed', 'failed', 'cancelled'].includes(data.status))
+    return <LiveIteration project={project} iteration={data} />;
   return (
     <section className="iteration">
       <h2>
@@ -62,7 +67,9 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
         {data.architecture} · {data.imageCount} images · seed {data.seed}
         {data.backend ? ` · ${data.backend}` : ''}
       </p>
-      {data.status === 'failed' && <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />}
+      {data.status === 'failed' && (
+        <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />
+      )}
       {completed && (
         <div className="toolbar">
           <button type="button" onClick={() => downloadModel(project.id, iterationId, data.number)}>
@@ -76,19 +83,39 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       {data.history.length > 0 ? (
         <Curves iteration={data} />
       ) : (
-        <p className="hint">No training curves: {data.imported ? 'this model was imported, not trained here' : 'no epoch was recorded'}.</p>
+        <p className="hint">
+          No training curves: {data.imported ? 'this model was imported, not trained here' : 'no epoch was recorded'}.
+        </p>
       )}
       {completed && (
         <>
           <h3>Validation metrics</h3>
-          {!validated && <p className="hint">This model was imported: it has no validation metrics here. Test it on labeled photos below.</p>}
+          {!validated && (
+            <p className="hint">
+              This model was imported: it has no validation metrics here. Test it on labeled photos below.
+            </p>
+          )}
           <label className="slider" hidden={!validated}>
             {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {threshold.toFixed(2)}
-            <input type="range" min={0} max={1} step={0.05} value={threshold} onChange={(event) => setThreshold(Number(event.target.value))} />
+            <input
+              type="range"
+              min={0}
+              max={1}
+              step={0.05}
+              value={threshold}
+              onChange={(event) => setThreshold(Number(event.target.value))}
+            />
           </label>
           <ErrorMessage error={metrics.error} />
           {metrics.data && <MetricsView metrics={metrics.data} project={project} onShow={setShown} />}
-          {shown && <ValidationImages project={project} iterationId={iterationId} filter={{ ...shown, threshold: deferred }} onClose={() => setShown(null)} />}
+          {shown && (
+            <ValidationImages
+              project={project}
+              iterationId={iterationId}
+              filter={{ ...shown, threshold: deferred }}
+              onClose={() => setShown(null)}
+            />
+          )}
           {metrics.data && (
             <>
               <h3>Precision and recall</h3>
@@ -197,7 +224,9 @@ function ConfusionMatrix({
         type="button"
         className="cell-button"
         aria-label={`${count} image${count === 1 ? '' : 's'} of ${title}: show them`}
-        onClick={() => onShow({ label: labelId(expected), predicted: predicted === null ? 'none' : labelId(predicted), title })}
+        onClick={() =>
+          onShow({ label: labelId(expected), predicted: predicted === null ? 'none' : labelId(predicted), title })
+        }
       >
         {count}
       </button>
@@ -239,7 +268,9 @@ function ConfusionMatrix({
 }
 
 async function downloadModel(projectId: string, iterationId: string, number: number) {
-  const response = await fetch(`/v1/projects/${projectId}/iterations/${iterationId}/model`, { headers: getSessionHeaders() });
+  const response = await fetch(`/v1/projects/${projectId}/iterations/${iterationId}/model`, {
+    headers: getSessionHeaders(),
+  });
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
   link.href = url;

@@ -30,7 +30,13 @@ export function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
       <form onSubmit={onSubmit} className="card">
         <label>
           Username
-          <input name="username" autoComplete="username" value={username} onChange={(event) => setUsername(event.target.value)} required />
+          <input
+            name="username"
+            autoComplete="username"
+            value={username}
+            onChange={(event) => setUsername(event.target.value)}
+            required
+          />
         </label>
         <label>
           Password

@@ -41,7 +41,14 @@ export function PredictionsPage({ project }: { project: Project }) {
   const queryClient = useQueryClient();
   const refreshImages = useRefreshImages(project.id);
   const { search } = useLocation();
-  const [filter, setFilter] = useState<Filter>({ deploymentId: search.get('deployment') ?? '', label: '', minProbability: '', maxProbability: '', from: '', to: '' });
+  const [filter, setFilter] = useState<Filter>({
+    deploymentId: search.get('deployment') ?? '',
+    label: '',
+    minProbability: '',
+    maxProbability: '',
+    from: '',
+    to: '',
+  });
   const { selected, setSelected, toggle } = useSelection();
   const [promoteAs, setPromoteAs] = useState('');
   const [split, setSplit] = useState<'train' | 'test'>('train');
@@ -50,7 +57,8 @@ export function PredictionsPage({ project }: { project: Project }) {
   const [reviewing, setReviewing] = useState<string | null>(null);
   const deployments = useQuery({
     queryKey: ['deployments', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/deployments', { params: { path: { projectId: project.id } } })),
   });
   const query = {
     limit: 200,
@@ -63,7 +71,10 @@ export function PredictionsPage({ project }: { project: Project }) {
   };
   const predictions = useQuery({
     queryKey: ['stored-predictions', project.id, query],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/predictions', { params: { path: { projectId: project.id }, query } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/predictions', { params: { path: { projectId: project.id }, query } }),
+      ),
   });
   const items = predictions.data?.items ?? [];
   const chosen = items.filter((item) => selected.has(item.id));
@@ -100,7 +111,11 @@ export function PredictionsPage({ project }: { project: Project }) {
   const remove = useMutation({
     mutationFn: async (batch: StoredPrediction[]) => {
       for (const item of batch) {
-        unwrap(await api.DELETE('/v1/projects/{projectId}/predictions/{predictionId}', { params: { path: { projectId: project.id, predictionId: item.id } } }));
+        unwrap(
+          await api.DELETE('/v1/projects/{projectId}/predictions/{predictionId}', {
+            params: { path: { projectId: project.id, predictionId: item.id } },
+          }),
+        );
       }
       return batch.length;
     },
@@ -117,8 +132,8 @@ export function PredictionsPage({ project }: { project: Project }) {
   return (
     <section>
       <p className="hint">
-        Photos sent to deployments whose prediction store is on (turn it on under <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model
-        answered.
+        Photos sent to deployments whose prediction store is on (turn it on under{' '}
+        <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model answered.
       </p>
       <div className="filters" role="group" aria-label="Filter predictions">
         <label>
@@ -141,11 +156,25 @@ export function PredictionsPage({ project }: { project: Project }) {
         </label>
         <label>
           Probability from
-          <input type="number" min={0} max={1} step={0.05} value={filter.minProbability} onChange={(event) => set({ minProbability: event.target.value })} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={filter.minProbability}
+            onChange={(event) => set({ minProbability: event.target.value })}
+          />
         </label>
         <label>
           to
-          <input type="number" min={0} max={1} step={0.05} value={filter.maxProbability} onChange={(event) => set({ maxProbability: event.target.value })} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={filter.maxProbability}
+            onChange={(event) => set({ maxProbability: event.target.value })}
+          />
         </label>
         <label>
           Stored after
@@ -157,7 +186,11 @@ export function PredictionsPage({ project }: { project: Project }) {
         </label>
       </div>
       <div className="toolbar" role="group" aria-label="Selected predictions">
-        <button type="button" onClick={() => setSelected(new Set(items.map((item) => item.id)))} disabled={items.length === 0}>
+        <button
+          type="button"
+          onClick={() => setSelected(new Set(items.map((item) => item.id)))}
+          disabled={items.length === 0}
+        >
           Select all
         </button>
         {project.type === 'classification' && (
@@ -176,10 +209,20 @@ export function PredictionsPage({ project }: { project: Project }) {
             <option value="test">test</option>
           </select>
         </label>
-        <button type="button" className="primary" onClick={() => promote.mutate(chosen)} disabled={busy || chosen.length === 0}>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => promote.mutate(chosen)}
+          disabled={busy || chosen.length === 0}
+        >
           Add {chosen.length} to the dataset
         </button>
-        <button type="button" className="danger" onClick={() => remove.mutate(chosen)} disabled={busy || chosen.length === 0}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => remove.mutate(chosen)}
+          disabled={busy || chosen.length === 0}
+        >
           Delete {chosen.length}
         </button>
       </div>
@@ -244,7 +287,10 @@ function StoredPredictionCard({
   const boxes = prediction.predictions.filter((item) => item.box).map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
   const labelName = (label: string) => project.labels.find((item) => item.id === label)?.name ?? label;
   return (
-    <li className={selected ? 'selected' : ''} aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}>
+    <li
+      className={selected ? 'selected' : ''}
+      aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}
+    >
       <label className="choice">
         <input type="checkbox" checked={selected} onChange={onToggle} />
         <time dateTime={prediction.storedAt}>{stored}</time>

@@ -22,7 +22,9 @@ function RenameForm({ project }: { project: Project }) {
   const [name, setName] = useState(project.name);
   const rename = useMutation({
     mutationFn: async () =>
-      unwrap(await api.PATCH('/v1/projects/{projectId}', { params: { path: { projectId: project.id } }, body: { name } })),
+      unwrap(
+        await api.PATCH('/v1/projects/{projectId}', { params: { path: { projectId: project.id } }, body: { name } }),
+      ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['project', project.id] }),
   });
   const onSubmit = (event: FormEvent) => {
@@ -50,7 +52,12 @@ export function LabelsEditor({ project }: { project: Project }) {
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['project', project.id] });
   const add = useMutation({
     mutationFn: async () =>
-      unwrap(await api.POST('/v1/projects/{projectId}/labels', { params: { path: { projectId: project.id } }, body: { name } })),
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/labels', {
+          params: { path: { projectId: project.id } },
+          body: { name },
+        }),
+      ),
     onSuccess: async () => {
       setName('');
       await refresh();
@@ -58,7 +65,11 @@ export function LabelsEditor({ project }: { project: Project }) {
   });
   const remove = useMutation({
     mutationFn: async (labelId: string) =>
-      unwrap(await api.DELETE('/v1/projects/{projectId}/labels/{labelId}', { params: { path: { projectId: project.id, labelId } } })),
+      unwrap(
+        await api.DELETE('/v1/projects/{projectId}/labels/{labelId}', {
+          params: { path: { projectId: project.id, labelId } },
+        }),
+      ),
     onSuccess: refresh,
   });
   const onSubmit = (event: FormEvent) => {
@@ -72,7 +83,12 @@ export function LabelsEditor({ project }: { project: Project }) {
         {project.labels.map((label, index) => (
           <li key={label.id} className="chip">
             <kbd>{index + 1}</kbd> {label.name}
-            <button type="button" className="link" aria-label={`Remove label ${label.name}`} onClick={() => remove.mutate(label.id)}>
+            <button
+              type="button"
+              className="link"
+              aria-label={`Remove label ${label.name}`}
+              onClick={() => remove.mutate(label.id)}
+            >
               ×
             </button>
           </li>
@@ -97,7 +113,8 @@ function DeleteProject({ project }: { project: Project }) {
   const [confirming, setConfirming] = useState(false);
   const [typed, setTyped] = useState('');
   const remove = useMutation({
-    mutationFn: async () => unwrap(await api.DELETE('/v1/projects/{projectId}', { params: { path: { projectId: project.id } } })),
+    mutationFn: async () =>
+      unwrap(await api.DELETE('/v1/projects/{projectId}', { params: { path: { projectId: project.id } } })),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['projects'] });
       navigate('/', { replace: true });
@@ -119,7 +136,8 @@ function DeleteProject({ project }: { project: Project }) {
           }}
         >
           <p>
-            This deletes <strong>{project.name}</strong>, its images, iterations and deployments. Type the project name to confirm.
+            This deletes <strong>{project.name}</strong>, its images, iterations and deployments. Type the project name
+            to confirm.
           </p>
           <label>
             Project name

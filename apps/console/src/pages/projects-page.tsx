@@ -6,13 +6,18 @@ import { ImportProject } from '../components/project-transfer';
 import { Link, navigate } from '../router';
 
 export function ProjectsPage() {
-  const projects = useQuery({ queryKey: ['projects'], queryFn: async () => unwrap(await api.GET('/v1/projects', { params: { query: { limit: 100 } } })) });
+  const projects = useQuery({
+    queryKey: ['projects'],
+    queryFn: async () => unwrap(await api.GET('/v1/projects', { params: { query: { limit: 100 } } })),
+  });
   return (
     <main>
       <h1>Projects</h1>
       <CreateProjectForm />
       <ErrorMessage error={projects.error} />
-      {projects.data && projects.data.items.length === 0 && <p className="hint">No projects yet: create one above to start labeling.</p>}
+      {projects.data && projects.data.items.length === 0 && (
+        <p className="hint">No projects yet: create one above to start labeling.</p>
+      )}
       <ul className="project-list">
         {projects.data?.items.map((project) => (
           <li key={project.id} className="card">
@@ -53,7 +58,12 @@ function CreateProjectForm() {
       <fieldset>
         <legend>Type</legend>
         <label className="choice">
-          <input type="radio" name="type" checked={type === 'classification'} onChange={() => setType('classification')} />
+          <input
+            type="radio"
+            name="type"
+            checked={type === 'classification'}
+            onChange={() => setType('classification')}
+          />
           Classification (one label per image)
         </label>
         <label className="choice">

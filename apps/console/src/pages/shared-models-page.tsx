@@ -7,7 +7,8 @@ import { readAsDataUrl } from './deploy-page';
 type SharedModel = Schemas['SharedModelDto'];
 type Prediction = Schemas['PredictionDto'];
 
-const percent = (value: number | null | undefined) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '–');
+const percent = (value: number | null | undefined) =>
+  typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '–';
 
 /** Models other users of this server shared: search them, and try one on a photo with your own login. */
 export function SharedModelsPage() {
@@ -16,16 +17,28 @@ export function SharedModelsPage() {
   const q = useDeferredValue(search.trim());
   const models = useQuery({
     queryKey: ['shared-models', q, task],
-    queryFn: async () => unwrap(await api.GET('/v1/shared-models', { params: { query: { limit: 100, q: q || undefined, task: task || undefined } } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/shared-models', {
+          params: { query: { limit: 100, q: q || undefined, task: task || undefined } },
+        }),
+      ),
   });
   return (
     <main>
       <h1>Shared models</h1>
-      <p className="hint">Deployments the users of this server chose to share. Predictions use your login and are rate-limited.</p>
+      <p className="hint">
+        Deployments the users of this server chose to share. Predictions use your login and are rate-limited.
+      </p>
       <div className="filters" role="search" aria-label="Search shared models">
         <label>
           Search
-          <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder="name, description or label" />
+          <input
+            type="search"
+            value={search}
+            onChange={(event) => setSearch(event.target.value)}
+            placeholder="name, description or label"
+          />
         </label>
         <label>
           Task
@@ -38,7 +51,9 @@ export function SharedModelsPage() {
       </div>
       <ErrorMessage error={models.error} />
       {models.data?.items.length === 0 && <p className="hint">No shared model{q ? ` matches “${q}”` : ' yet'}.</p>}
-      {models.data?.items.map((model) => <SharedModelCard key={model.id} model={model} />)}
+      {models.data?.items.map((model) => (
+        <SharedModelCard key={model.id} model={model} />
+      ))}
     </main>
   );
 }
@@ -72,12 +87,15 @@ function SharedModelCard({ model }: { model: SharedModel }) {
             ? `mAP@50 ${percent(metrics?.map50)}`
             : `accuracy ${percent(metrics?.accuracy)}`
           : 'no validation metrics'}{' '}
-        · shared{' '}
-        {new Date(model.sharedAt).toLocaleDateString()}
+        · shared {new Date(model.sharedAt).toLocaleDateString()}
       </p>
       <label>
         Try it on a photo
-        <input type="file" accept="image/*" onChange={(event) => event.target.files?.[0] && tryIt.mutate(event.target.files[0])} />
+        <input
+          type="file"
+          accept="image/*"
+          onChange={(event) => event.target.files?.[0] && tryIt.mutate(event.target.files[0])}
+        />
       </label>
       <ErrorMessage error={tryIt.error} />
       {photo && tryIt.data && (

@@ -33,7 +33,8 @@ const suggestedRegions = (suggestion: Suggestion, minProbability: number): Regio
 export function SuggestionsPage({ project }: { project: Project }) {
   const iterations = useQuery({
     queryKey: ['iterations', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
   const completed = iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? [];
   const [chosen, setChosen] = useState('');
@@ -43,7 +44,8 @@ export function SuggestionsPage({ project }: { project: Project }) {
       <div className="card">
         <h2>Smart labeling</h2>
         <p className="hint">
-          A trained iteration suggests labels for your unlabeled images: review them, then accept, correct or reject them in batches.
+          A trained iteration suggests labels for your unlabeled images: review them, then accept, correct or reject
+          them in batches.
         </p>
         <ErrorMessage error={iterations.error} />
         {iterations.data && completed.length === 0 ? (
@@ -85,23 +87,34 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   };
   const suggestions = useQuery({
     queryKey: ['suggestions', project.id, iterationId, query],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/suggestions', { params: { path, query } })),
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/suggestions', { params: { path, query } }),
+      ),
   });
   const run = useQuery({
     queryKey: ['suggestion-run', project.id, iterationId, runId],
     enabled: runId !== null,
     queryFn: async () =>
-      unwrap(await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/suggestions/runs/{runId}', { params: { path: { ...path, runId: runId! } } })),
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/suggestions/runs/{runId}', {
+          params: { path: { ...path, runId: runId! } },
+        }),
+      ),
     refetchInterval: (current) => (current.state.data?.status === 'requested' ? 1000 : false),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['suggestions', project.id, iterationId] });
   const request = useMutation({
-    mutationFn: async () => unwrap(await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/suggestions', { params: { path }, body: {} })),
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/v1/projects/{projectId}/iterations/{iterationId}/suggestions', { params: { path }, body: {} }),
+      ),
     onSuccess: (started: SuggestionRun) => setRunId(started.id),
   });
   const runStatus = run.data?.status;
   useEffect(() => {
-    if (runStatus === 'completed') void queryClient.invalidateQueries({ queryKey: ['suggestions', project.id, iterationId] });
+    if (runStatus === 'completed')
+      void queryClient.invalidateQueries({ queryKey: ['suggestions', project.id, iterationId] });
   }, [runStatus, queryClient, project.id, iterationId]);
   const items = suggestions.data?.items ?? [];
   const chosen = items.filter((item) => selected.has(item.imageId));
@@ -150,7 +163,12 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   return (
     <div className="card">
       <div className="toolbar">
-        <button type="button" className="primary" onClick={() => request.mutate()} disabled={request.isPending || run.data?.status === 'requested'}>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => request.mutate()}
+          disabled={request.isPending || run.data?.status === 'requested'}
+        >
           Suggest labels for unlabeled images
         </button>
         {run.data && (
@@ -167,11 +185,25 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       <div className="filters" role="group" aria-label="Filter suggestions">
         <label>
           Probability from
-          <input type="number" min={0} max={1} step={0.05} value={range.min} onChange={(event) => setRange({ ...range, min: event.target.value })} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={range.min}
+            onChange={(event) => setRange({ ...range, min: event.target.value })}
+          />
         </label>
         <label>
           to
-          <input type="number" min={0} max={1} step={0.05} value={range.max} onChange={(event) => setRange({ ...range, max: event.target.value })} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={range.max}
+            onChange={(event) => setRange({ ...range, max: event.target.value })}
+          />
         </label>
         {detection && (
           <label>
@@ -185,7 +217,12 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         <button type="button" onClick={() => accept.mutate(chosen)} disabled={busy || chosen.length === 0}>
           Accept selected ({chosen.length})
         </button>
-        <button type="button" className="danger" onClick={() => reject.mutate(chosen)} disabled={busy || chosen.length === 0}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => reject.mutate(chosen)}
+          disabled={busy || chosen.length === 0}
+        >
           Reject selected ({chosen.length})
         </button>
       </div>
@@ -210,7 +247,9 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       )}
       {suggestions.isPending && <Loading what="the suggestions" />}
       {suggestions.data && items.length === 0 && (
-        <p className="hint">No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.</p>
+        <p className="hint">
+          No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.
+        </p>
       )}
       <ul className="suggestions" aria-label="Suggestions">
         {items.map((item) => (

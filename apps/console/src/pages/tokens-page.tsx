@@ -16,7 +16,8 @@ export function TokensPage() {
     },
   });
   const revoke = useMutation({
-    mutationFn: async (tokenId: string) => unwrap(await api.DELETE('/v1/users/me/tokens/{tokenId}', { params: { path: { tokenId } } })),
+    mutationFn: async (tokenId: string) =>
+      unwrap(await api.DELETE('/v1/users/me/tokens/{tokenId}', { params: { path: { tokenId } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['tokens'] }),
   });
   const onSubmit = (event: FormEvent) => {

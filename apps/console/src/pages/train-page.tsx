@@ -13,10 +13,13 @@ const FINISHED = ['completed', 'failed', 'cancelled'];
 export function TrainPage({ project }: { project: Project }) {
   const queryClient = useQueryClient();
   const schemas = useOpenApiSchemas();
-  const [config, setConfig] = useState<Record<string, unknown>>(project.trainingConfig as unknown as Record<string, unknown>);
+  const [config, setConfig] = useState<Record<string, unknown>>(
+    project.trainingConfig as unknown as Record<string, unknown>,
+  );
   const iterations = useQuery({
     queryKey: ['iterations', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
   const start = useMutation({
     mutationFn: async () =>
@@ -43,7 +46,13 @@ export function TrainPage({ project }: { project: Project }) {
           <h2>Train a new iteration</h2>
           <p className="hint">The values start as the project's settings; changes apply to this run only.</p>
           {schemas.data && (
-            <SchemaFields schema={schemas.data.TrainingConfigInputDto} schemas={schemas.data} values={config} onChange={setConfig} skip={skip} />
+            <SchemaFields
+              schema={schemas.data.TrainingConfigInputDto}
+              schemas={schemas.data}
+              values={config}
+              onChange={setConfig}
+              skip={skip}
+            />
           )}
           <ErrorMessage error={start.error ?? schemas.error} />
           <button type="submit" className="primary" disabled={start.isPending}>

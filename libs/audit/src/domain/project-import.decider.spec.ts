@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type ImportProjectCommand, projectImportDecider } from './project-import.decider.js';
 import type { ProjectImported } from './project-import.events.js';
 
@@ -18,7 +18,15 @@ const command: ImportProjectCommand = {
 const imported: ProjectImported = {
   type: 'ProjectImported',
   v: 1,
-  data: { projectId: 'p2', sourceProjectId: 'p1', sourceName: 'cats', exportedAt: '2026-11-30T09:00:00.000Z', eventCount: 42, blobCount: 7, importedAt: now.toISOString() },
+  data: {
+    projectId: 'p2',
+    sourceProjectId: 'p1',
+    sourceName: 'cats',
+    exportedAt: '2026-11-30T09:00:00.000Z',
+    eventCount: 42,
+    blobCount: 7,
+    importedAt: now.toISOString(),
+  },
 };
 
 describe('project import decider', () => {

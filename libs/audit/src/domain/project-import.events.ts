@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** One stream per imported project, beside the project's own: it records where the project came from. */
 export const projectImportStream = (projectId: string) => `project-import-${projectId}`;

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { blobStoreContract } from '../testing/blob-store.contract.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
-blobStoreContract('filesystem', async () => new FsBlobStore({ directory: mkdtempSync(join(tmpdir(), 'diyml-blobs-')) }));
+blobStoreContract(
+  'filesystem',
+  async () => new FsBlobStore({ directory: mkdtempSync(join(tmpdir(), 'diyml-blobs-')) }),
+);
 
 describe('FsBlobStore on disk', () => {
   it('leaves only the finished blob in its folder, no temporary file, and survives a new instance', async () => {

@@ -22,7 +22,9 @@ function bucketDeletingDuringRead(bytes: Buffer): Bucket {
         (async function* () {
           yield bytes.subarray(0, 4);
           files = []; // another process deletes the blob now
-          throw Object.assign(new Error('ChunkIsMissing: Got unexpected n: 1, expected: 1'), { name: 'MongoGridFSChunkError' });
+          throw Object.assign(new Error('ChunkIsMissing: Got unexpected n: 1, expected: 1'), {
+            name: 'MongoGridFSChunkError',
+          });
         })(),
       ),
   } as unknown as Bucket;

@@ -1,4 +1,4 @@
-import type { Migration } from '../../../core/src/index.js';
+import type { Migration } from '@diyml/core';
 
 export const BLOB_STORE_MIGRATIONS: readonly Migration[] = [
   {

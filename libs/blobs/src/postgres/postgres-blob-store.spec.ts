@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { blobStoreContract } from '../testing/blob-store.contract.js';
 import { BLOB_CHUNK_BYTES, PostgresBlobStore } from './postgres-blob-store.js';
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { createPostgresPool, inTransaction, migrate } from '../../../core/src/index.js';
+import { createPostgresPool, inTransaction, migrate } from '@diyml/core';
 import { BlobStore, blobNotFound, isSha256, sha256Of, type StoredBlob } from '../blob-store.port.js';
 import { BLOB_STORE_MIGRATIONS } from './postgres-blob-store.migrations.js';
 
@@ -17,7 +17,10 @@ export class PostgresBlobStore extends BlobStore {
   }
 
   /** Connects and migrates the schema. */
-  static async connect(url: string, options: { poolSize?: number; synchronousCommit?: boolean } = {}): Promise<PostgresBlobStore> {
+  static async connect(
+    url: string,
+    options: { poolSize?: number; synchronousCommit?: boolean } = {},
+  ): Promise<PostgresBlobStore> {
     const pool = createPostgresPool(url, {
       max: options.poolSize ?? 4,
       applicationName: 'diyml-blobs',

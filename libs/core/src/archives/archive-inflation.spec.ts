@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { randomBytes } from 'node:crypto';
 import { buildZip, deflatedEntry, zeroBomb } from '../testing/zip-bombs.js';
-import { ArchiveFormatError, ArchiveLimitError, type ArchiveLimits, inflateArchive, type InflationRequest } from './archive-inflation.js';
+import {
+  ArchiveFormatError,
+  ArchiveLimitError,
+  type ArchiveLimits,
+  inflateArchive,
+  type InflationRequest,
+} from './archive-inflation.js';
 import { unzipSafely } from './unzip-safely.js';
 
 const MiB = 1024 * 1024;
@@ -43,7 +49,12 @@ describe('inflating an archive with limits on the real bytes', () => {
     const bomb = zeroBomb('weights.bin', 1024 * MiB, 1000);
     const zip = buildZip([bomb]);
     expect(zip.byteLength).toBeLessThan(2 * MiB);
-    const error = limitError(() => inflateArchive(zip, { ...everything, limits: { ...limits, maxEntryBytes: 2048 * MiB, maxTotalBytes: 2048 * MiB } }));
+    const error = limitError(() =>
+      inflateArchive(zip, {
+        ...everything,
+        limits: { ...limits, maxEntryBytes: 2048 * MiB, maxTotalBytes: 2048 * MiB },
+      }),
+    );
     expect(error.code).toBe('ARCHIVE_RATIO_EXCEEDED');
     expect(error.details).toEqual({ path: 'weights.bin', maxRatio: 200 });
   });
@@ -51,14 +62,19 @@ describe('inflating an archive with limits on the real bytes', () => {
   it('stops an entry at the entry limit and the archive at the total limit, counting inflated bytes', () => {
     const tolerant = { ...limits, maxTotalBytes: 8 * MiB, maxEntryBytes: 4 * MiB, maxRatio: 1_000_000 };
     const big = buildZip([zeroBomb('big.bin', 5 * MiB, 10)]);
-    expect(limitError(() => inflateArchive(big, { ...everything, limits: tolerant })).code).toBe('ARCHIVE_ENTRY_TOO_LARGE');
+    expect(limitError(() => inflateArchive(big, { ...everything, limits: tolerant })).code).toBe(
+      'ARCHIVE_ENTRY_TOO_LARGE',
+    );
     const many = buildZip([zeroBomb('a.bin', 3 * MiB), zeroBomb('b.bin', 3 * MiB), zeroBomb('c.bin', 3 * MiB)]);
     expect(limitError(() => inflateArchive(many, { ...everything, limits: tolerant })).code).toBe('ARCHIVE_TOO_LARGE');
   });
 
   it('keeps an entry over its rule limit as null when the rule says skip, and goes on', () => {
     const zip = buildZip([zeroBomb('huge.png', 4 * MiB), deflatedEntry('small.png', new Uint8Array([7, 7]))]);
-    const archive = inflateArchive(zip, { limits: { ...limits, maxRatio: 1_000_000 }, rules: [{ pattern: '\\.png$', maxBytes: MiB, oversize: 'skip' }] });
+    const archive = inflateArchive(zip, {
+      limits: { ...limits, maxRatio: 1_000_000 },
+      rules: [{ pattern: '\\.png$', maxBytes: MiB, oversize: 'skip' }],
+    });
     expect(archive.entries).toEqual([
       { path: 'huge.png', bytes: null },
       { path: 'small.png', bytes: new Uint8Array([7, 7]) },
@@ -67,7 +83,9 @@ describe('inflating an archive with limits on the real bytes', () => {
 
   it('refuses more entries than allowed, skipped ones included', () => {
     const files = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}.txt`, new Uint8Array([i])]));
-    expect(limitError(() => inflateArchive(zipSync(files), { limits, rules: [] })).code).toBe('ARCHIVE_TOO_MANY_ENTRIES');
+    expect(limitError(() => inflateArchive(zipSync(files), { limits, rules: [] })).code).toBe(
+      'ARCHIVE_TOO_MANY_ENTRIES',
+    );
   });
 
   it('refuses bytes that are not a zip, and a truncated one', () => {
@@ -79,12 +97,21 @@ describe('inflating an archive with limits on the real bytes', () => {
 
   it('runs on a worker thread and answers limits as 413 domain errors', async () => {
     const zip = buildZip([zeroBomb('bomb.bin', 64 * MiB)]);
-    await expect(unzipSafely(zip, everything)).rejects.toMatchObject({ kind: 'too-large', code: 'ARCHIVE_RATIO_EXCEEDED' });
-    const archive = await unzipSafely(zipSync({ 'a.txt': new Uint8Array([1]), 'b.txt': new Uint8Array([2]) }), everything);
+    await expect(unzipSafely(zip, everything)).rejects.toMatchObject({
+      kind: 'too-large',
+      code: 'ARCHIVE_RATIO_EXCEEDED',
+    });
+    const archive = await unzipSafely(
+      zipSync({ 'a.txt': new Uint8Array([1]), 'b.txt': new Uint8Array([2]) }),
+      everything,
+    );
     expect(archive.entries.map((entry) => [entry.path, [...entry.bytes!]])).toEqual([
       ['a.txt', [1]],
       ['b.txt', [2]],
     ]);
-    await expect(unzipSafely(new Uint8Array([1, 2, 3]), everything)).rejects.toMatchObject({ kind: 'validation', code: 'INVALID_ARCHIVE' });
+    await expect(unzipSafely(new Uint8Array([1, 2, 3]), everything)).rejects.toMatchObject({
+      kind: 'validation',
+      code: 'INVALID_ARCHIVE',
+    });
   });
 });

@@ -47,7 +47,8 @@ export interface InflatedArchive {
   skipped: number;
 }
 
-export type ArchiveLimitCode = 'ARCHIVE_TOO_LARGE' | 'ARCHIVE_ENTRY_TOO_LARGE' | 'ARCHIVE_RATIO_EXCEEDED' | 'ARCHIVE_TOO_MANY_ENTRIES';
+export type ArchiveLimitCode =
+  'ARCHIVE_TOO_LARGE' | 'ARCHIVE_ENTRY_TOO_LARGE' | 'ARCHIVE_RATIO_EXCEEDED' | 'ARCHIVE_TOO_MANY_ENTRIES';
 
 /** A limit passed while inflating: the archive is refused as a whole. */
 export class ArchiveLimitError extends Error {
@@ -138,16 +139,24 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
         entry.dropped = true;
         return;
       }
-      throw new ArchiveLimitError('ARCHIVE_ENTRY_TOO_LARGE', `${entry.path} unpacks to more than ${entry.maxBytes} bytes.`, {
-        path: entry.path,
-        maxEntryBytes: entry.maxBytes,
-      });
+      throw new ArchiveLimitError(
+        'ARCHIVE_ENTRY_TOO_LARGE',
+        `${entry.path} unpacks to more than ${entry.maxBytes} bytes.`,
+        {
+          path: entry.path,
+          maxEntryBytes: entry.maxBytes,
+        },
+      );
     }
     total += data.byteLength;
     if (total > limits.maxTotalBytes) {
-      throw new ArchiveLimitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${limits.maxTotalBytes} bytes.`, {
-        maxTotalBytes: limits.maxTotalBytes,
-      });
+      throw new ArchiveLimitError(
+        'ARCHIVE_TOO_LARGE',
+        `The archive unpacks to more than ${limits.maxTotalBytes} bytes.`,
+        {
+          maxTotalBytes: limits.maxTotalBytes,
+        },
+      );
     }
     if (data.byteLength) entry.chunks.push(data);
   };
@@ -172,9 +181,13 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
   const unzip = new Unzip((file: UnzipFile) => {
     seen += 1;
     if (seen > limits.maxEntries) {
-      throw new ArchiveLimitError('ARCHIVE_TOO_MANY_ENTRIES', `The archive holds more than ${limits.maxEntries} entries.`, {
-        maxEntries: limits.maxEntries,
-      });
+      throw new ArchiveLimitError(
+        'ARCHIVE_TOO_MANY_ENTRIES',
+        `The archive holds more than ${limits.maxEntries} entries.`,
+        {
+          maxEntries: limits.maxEntries,
+        },
+      );
     }
     if (omit?.test(file.name)) return;
     const rule = rules.find((candidate) => candidate.regex.test(file.name));
@@ -217,7 +230,10 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
   const unfinished = entries.find((entry) => !entry.done);
   if (unfinished) throw new ArchiveFormatError(`${unfinished.path} is truncated`);
   return {
-    entries: entries.map((entry) => ({ path: entry.path, bytes: entry.dropped ? null : concatenate(entry.chunks, entry.inflated) })),
+    entries: entries.map((entry) => ({
+      path: entry.path,
+      bytes: entry.dropped ? null : concatenate(entry.chunks, entry.inflated),
+    })),
     skipped,
   };
 }

@@ -13,13 +13,17 @@ port.once('message', ({ zip, request }: ToInflationThread) => {
     for (const entry of archive.entries) {
       if (!entry.bytes) continue;
       // An entry that is a view into a larger buffer (stored entries, shared chunks) gets its own buffer to move.
-      const own = entry.bytes.byteOffset === 0 && entry.bytes.byteLength === entry.bytes.buffer.byteLength && !transfer.includes(entry.bytes.buffer as ArrayBuffer);
+      const own =
+        entry.bytes.byteOffset === 0 &&
+        entry.bytes.byteLength === entry.bytes.buffer.byteLength &&
+        !transfer.includes(entry.bytes.buffer as ArrayBuffer);
       if (!own) entry.bytes = entry.bytes.slice();
       transfer.push(entry.bytes.buffer as ArrayBuffer);
     }
     answer = { type: 'inflated', archive };
   } catch (error) {
-    if (error instanceof ArchiveLimitError) answer = { type: 'limit', code: error.code, message: error.message, details: error.details };
+    if (error instanceof ArchiveLimitError)
+      answer = { type: 'limit', code: error.code, message: error.message, details: error.details };
     else if (error instanceof ArchiveFormatError) answer = { type: 'invalid', message: error.message };
     else answer = { type: 'failed', message: (error as Error).message ?? String(error) };
   }

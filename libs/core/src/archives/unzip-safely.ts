@@ -49,7 +49,10 @@ export async function unzipSafely(zip: Uint8Array, request: InflationRequest): P
       case 'limit':
         throw new DomainError('too-large', ArchiveErrors[answer.code], answer.message, answer.details);
       case 'invalid':
-        throw DomainError.validation(ArchiveErrors.INVALID_ARCHIVE, `The archive is not a readable zip file: ${answer.message}.`);
+        throw DomainError.validation(
+          ArchiveErrors.INVALID_ARCHIVE,
+          `The archive is not a readable zip file: ${answer.message}.`,
+        );
       case 'failed':
         throw new Error(`Unzipping failed: ${answer.message}`);
     }

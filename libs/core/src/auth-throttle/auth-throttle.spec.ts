@@ -16,7 +16,11 @@ class ManualClock extends Clock {
 }
 
 function throttleWith(clock = new ManualClock()) {
-  const settings = validateSettings({ AUTH_FAILURES_PER_ACCOUNT: 3, AUTH_FAILURES_PER_SOURCE: 5, AUTH_FAILURE_WINDOW_SECONDS: 60 });
+  const settings = validateSettings({
+    AUTH_FAILURES_PER_ACCOUNT: 3,
+    AUTH_FAILURES_PER_SOURCE: 5,
+    AUTH_FAILURE_WINDOW_SECONDS: 60,
+  });
   return { throttle: new AuthThrottle(new InMemoryFailedAttempts(clock), settings), clock };
 }
 
@@ -41,7 +45,11 @@ describe('AuthThrottle', () => {
     }
     clock.advance(20);
     const refused = await refusalOf(throttle.assertAllowed(ada));
-    expect(refused).toMatchObject({ kind: 'rate-limited', code: 'TOO_MANY_FAILED_ATTEMPTS', details: { retryAfterSeconds: 40 } });
+    expect(refused).toMatchObject({
+      kind: 'rate-limited',
+      code: 'TOO_MANY_FAILED_ATTEMPTS',
+      details: { retryAfterSeconds: 40 },
+    });
     // The same account from another address is refused too; another account from the same address is not.
     expect(await refusalOf(throttle.assertAllowed({ ...ada, source: '10.0.0.2' }))).toBeDefined();
     expect(await refusalOf(throttle.assertAllowed({ ...ada, account: 'user:bob' }))).toBeUndefined();
@@ -62,14 +70,25 @@ describe('AuthThrottle', () => {
     expect(await refusalOf(throttle.assertAllowed(ada))).toBeUndefined();
     await throttle.recordFailure({ ...ada, account: 'user:bob' });
     // Five failures from the address in all: it is refused, whatever account it names.
-    expect(await refusalOf(throttle.assertAllowed({ ...ada, account: 'user:carol' }))).toMatchObject({ code: 'TOO_MANY_FAILED_ATTEMPTS' });
+    expect(await refusalOf(throttle.assertAllowed({ ...ada, account: 'user:carol' }))).toMatchObject({
+      code: 'TOO_MANY_FAILED_ATTEMPTS',
+    });
   });
 
   it('answers a wrong token with its own refusal until the address is over its limit, then with 429', async () => {
     const { throttle } = throttleWith();
     const wrongToken = DomainError.unauthenticated('TOKEN_INVALID', 'no such token');
     const answers: string[] = [];
-    for (let attempt = 0; attempt < 7; attempt += 1) answers.push(((await throttle.refuse({ source: '10.0.0.9' }, wrongToken)) as DomainError).code);
-    expect(answers).toEqual(['TOKEN_INVALID', 'TOKEN_INVALID', 'TOKEN_INVALID', 'TOKEN_INVALID', 'TOKEN_INVALID', 'TOO_MANY_FAILED_ATTEMPTS', 'TOO_MANY_FAILED_ATTEMPTS']);
+    for (let attempt = 0; attempt < 7; attempt += 1)
+      answers.push(((await throttle.refuse({ source: '10.0.0.9' }, wrongToken)) as DomainError).code);
+    expect(answers).toEqual([
+      'TOKEN_INVALID',
+      'TOKEN_INVALID',
+      'TOKEN_INVALID',
+      'TOKEN_INVALID',
+      'TOKEN_INVALID',
+      'TOO_MANY_FAILED_ATTEMPTS',
+      'TOO_MANY_FAILED_ATTEMPTS',
+    ]);
   });
 });

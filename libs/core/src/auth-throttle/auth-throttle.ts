@@ -43,7 +43,9 @@ export class AuthThrottle {
   /** Counts a wrong token or key and answers what to throw: `refusal`, or 429 once the address is over its limit. */
   async refuse(subjects: AttemptSubjects, refusal: Error): Promise<Error> {
     const source = await this.attempts.record(sourceKey(subjects), this.settings.AUTH_FAILURE_WINDOW_SECONDS);
-    return source.count > this.settings.AUTH_FAILURES_PER_SOURCE ? blocked('this address', source.secondsLeft) : refusal;
+    return source.count > this.settings.AUTH_FAILURES_PER_SOURCE
+      ? blocked('this address', source.secondsLeft)
+      : refusal;
   }
 
   async recordSuccess(subjects: AttemptSubjects): Promise<void> {

@@ -3,7 +3,10 @@ import { Clock, SystemClock } from '../domain/clock.js';
 import { failedAttemptsContract } from './failed-attempts.contract.js';
 import { InMemoryFailedAttempts } from './in-memory-failed-attempts.js';
 
-failedAttemptsContract('in memory', async () => ({ attempts: new InMemoryFailedAttempts(new SystemClock()), close: async () => {} }));
+failedAttemptsContract('in memory', async () => ({
+  attempts: new InMemoryFailedAttempts(new SystemClock()),
+  close: async () => {},
+}));
 
 class ManualClock extends Clock {
   constructor(private time = Date.parse('2026-01-01T00:00:00Z')) {

@@ -27,7 +27,9 @@ export class InMemoryFailedAttempts extends FailedAttempts {
   async peek(key: string): Promise<AttemptCount> {
     const now = this.clock.now().getTime();
     const window = this.live(key, now);
-    return window ? { count: window.count, secondsLeft: Math.ceil((window.endsAt - now) / 1000) } : { count: 0, secondsLeft: 0 };
+    return window
+      ? { count: window.count, secondsLeft: Math.ceil((window.endsAt - now) / 1000) }
+      : { count: 0, secondsLeft: 0 };
   }
 
   async reset(key: string): Promise<void> {

@@ -24,15 +24,19 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
   }
 
   async record(key: string, windowSeconds: number): Promise<AttemptCount> {
-    const [count, ttl] = (await this.redis.eval(RECORD_SCRIPT, 1, this.prefix + key, windowSeconds)) as [number, number];
+    const [count, ttl] = (await this.redis.eval(RECORD_SCRIPT, 1, this.prefix + key, windowSeconds)) as [
+      number,
+      number,
+    ];
     return { count, secondsLeft: Math.max(ttl, 0) };
   }
 
   async peek(key: string): Promise<AttemptCount> {
-    const [[, count], [, ttl]] = (await this.redis.multi().get(this.prefix + key).ttl(this.prefix + key).exec()) as [
-      [unknown, string | null],
-      [unknown, number],
-    ];
+    const [[, count], [, ttl]] = (await this.redis
+      .multi()
+      .get(this.prefix + key)
+      .ttl(this.prefix + key)
+      .exec()) as [[unknown, string | null], [unknown, number]];
     return count === null || ttl <= 0 ? { count: 0, secondsLeft: 0 } : { count: Number(count), secondsLeft: ttl };
   }
 

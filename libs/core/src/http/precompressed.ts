@@ -34,13 +34,26 @@ interface Variants {
  */
 async function compressOnce(identity: Buffer): Promise<Variants> {
   const [br, gz] = await Promise.all([
-    brotli(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+    brotli(identity, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
+    }),
     gzipAsync(identity, { level: 9 }),
   ]);
-  return { identity, br, gzip: gz, etag: `"${createHash('sha256').update(identity).digest('base64url').slice(0, 27)}"` };
+  return {
+    identity,
+    br,
+    gzip: gz,
+    etag: `"${createHash('sha256').update(identity).digest('base64url').slice(0, 27)}"`,
+  };
 }
 
-function sendVariant(request: IncomingMessage, response: ServerResponse, variants: Variants, type: string, cacheControl: string): void {
+function sendVariant(
+  request: IncomingMessage,
+  response: ServerResponse,
+  variants: Variants,
+  type: string,
+  cacheControl: string,
+): void {
   const encoding = (request as Request).acceptsEncodings('br', 'gzip', 'identity') || 'identity';
   const body = encoding === 'br' ? variants.br : encoding === 'gzip' ? variants.gzip : variants.identity;
   response.setHeader('Content-Type', type);
@@ -74,7 +87,10 @@ export function fixedBodyHandler(body: string | Buffer, type: string, cacheContr
  * the directory) goes to `next`, so a static handler behind it answers as before. The cache holds at most
  * `maxCachedBytes` of file content, then later files are left to `next`.
  */
-export function precompressedFiles(directory: string, options: { cacheControl: string; maxCachedBytes?: number }): Handler {
+export function precompressedFiles(
+  directory: string,
+  options: { cacheControl: string; maxCachedBytes?: number },
+): Handler {
   const root = resolve(directory);
   const cache = new Map<string, Promise<Variants | null>>();
   let cachedBytes = 0;

@@ -22,7 +22,10 @@ function clip(text: string): string {
  * The problems of a failed validation, depth first, without recursion: the first `max` in full, and the total.
  * Nested errors (`items.0.label`) are named by their path.
  */
-export function collectProblems(errors: ValidationError[], max = MAX_LISTED_PROBLEMS): { listed: FieldError[]; total: number } {
+export function collectProblems(
+  errors: ValidationError[],
+  max = MAX_LISTED_PROBLEMS,
+): { listed: FieldError[]; total: number } {
   const listed: FieldError[] = [];
   let total = 0;
   const pending = errors.map((error) => ({ error, parent: '' })).reverse();
@@ -34,7 +37,8 @@ export function collectProblems(errors: ValidationError[], max = MAX_LISTED_PROB
       if (listed.length < max) listed.push({ field: clip(field), errors: Object.values(error.constraints).map(clip) });
     }
     const children = error.children ?? [];
-    for (let index = children.length - 1; index >= 0; index -= 1) pending.push({ error: children[index], parent: field });
+    for (let index = children.length - 1; index >= 0; index -= 1)
+      pending.push({ error: children[index], parent: field });
   }
   return { listed, total };
 }
@@ -75,7 +79,11 @@ const ITEMS_PER_TURN = 25;
  * 1,000-item body (several hundred milliseconds of class-validator work) never holds every other request up.
  * Same rules and answer as the global pipe: 400 VALIDATION_FAILED naming `<field>.<index>.<property>`.
  */
-export async function validateItemsInTurns<T extends object>(type: ClassConstructor<T>, items: readonly unknown[], field: string): Promise<T[]> {
+export async function validateItemsInTurns<T extends object>(
+  type: ClassConstructor<T>,
+  items: readonly unknown[],
+  field: string,
+): Promise<T[]> {
   const valid: T[] = [];
   const failures: ValidationError[] = [];
   for (let start = 0; start < items.length; start += ITEMS_PER_TURN) {

@@ -46,7 +46,10 @@ export async function migrate(pool: pg.Pool, component: string, migrations: read
           await client.query('COMMIT');
         } catch (error) {
           await client.query('ROLLBACK');
-          throw new Error(`Migration ${component} ${migration.version} (${migration.description}) failed: ${String(error)}`);
+          throw new Error(
+            `Migration ${component} ${migration.version} (${migration.description}) failed: ${String(error)}`,
+            { cause: error },
+          );
         }
         logger.log(`Applied ${component} migration ${migration.version}: ${migration.description}`);
       }

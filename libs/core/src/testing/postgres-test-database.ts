@@ -45,4 +45,3 @@ export async function createPostgresTestDatabase(serverUrl: string): Promise<Pos
     },
   };
 }
-

@@ -53,8 +53,14 @@ export class AddressPolicy {
       const type = familyOf(address);
       const bits = prefix === undefined ? undefined : Number(prefix);
       const maxBits = type === 'ipv4' ? 32 : 128;
-      if (!type || rest.length > 0 || (bits !== undefined && (!Number.isInteger(bits) || bits < 0 || bits > maxBits || prefix === ''))) {
-        throw new Error(`URL_FETCH_ALLOWED_ADDRESSES: "${entry}" is not an IP address or CIDR range (e.g. 127.0.0.1 or 10.0.0.0/8).`);
+      if (
+        !type ||
+        rest.length > 0 ||
+        (bits !== undefined && (!Number.isInteger(bits) || bits < 0 || bits > maxBits || prefix === ''))
+      ) {
+        throw new Error(
+          `URL_FETCH_ALLOWED_ADDRESSES: "${entry}" is not an IP address or CIDR range (e.g. 127.0.0.1 or 10.0.0.0/8).`,
+        );
       }
       if (bits === undefined) this.allowed.addAddress(address, type);
       else this.allowed.addSubnet(address, bits, type);

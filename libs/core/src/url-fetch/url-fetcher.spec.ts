@@ -22,7 +22,9 @@ describe('UrlFetcher', () => {
   let base: string;
   let port: number;
   const fetcher = (settings: Record<string, unknown> = {}) =>
-    new UrlFetcher(validateSettings({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1', URL_FETCH_TIMEOUT_MS: 1000, ...settings }));
+    new UrlFetcher(
+      validateSettings({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1', URL_FETCH_TIMEOUT_MS: 1000, ...settings }),
+    );
 
   beforeAll(async () => {
     server = createServer((request, response) => {
@@ -36,11 +38,14 @@ describe('UrlFetcher', () => {
       }
       if (path === '/page.html') return response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>');
       if (path === '/missing') return response.writeHead(404).end();
-      if (path === '/slow') return setTimeout(() => response.writeHead(200, { 'content-type': 'image/png' }).end(PNG), 3000).unref();
+      if (path === '/slow')
+        return setTimeout(() => response.writeHead(200, { 'content-type': 'image/png' }).end(PNG), 3000).unref();
       if (path === '/to-image') return response.writeHead(302, { location: '/image.png' }).end();
       if (path === '/loop') return response.writeHead(302, { location: '/loop' }).end();
-      if (path === '/to-other-loopback') return response.writeHead(302, { location: `http://127.0.0.2:${port}/image.png` }).end();
-      if (path === '/to-metadata') return response.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      if (path === '/to-other-loopback')
+        return response.writeHead(302, { location: `http://127.0.0.2:${port}/image.png` }).end();
+      if (path === '/to-metadata')
+        return response.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       response.writeHead(500).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,7 +62,9 @@ describe('UrlFetcher', () => {
   });
 
   it('fetches by host name when every address the name resolves to is allowed', async () => {
-    const fetched = await fetcher({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.0/8,::1' }).fetch(`http://localhost:${port}/image.png`);
+    const fetched = await fetcher({ URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.0/8,::1' }).fetch(
+      `http://localhost:${port}/image.png`,
+    );
     expect(fetched.bytes).toEqual(PNG);
   });
 
@@ -65,18 +72,28 @@ describe('UrlFetcher', () => {
     const strict = fetcher({ URL_FETCH_ALLOWED_ADDRESSES: '' });
     expect((await failure(strict.fetch(`${base}/image.png`))).code).toBe('URL_ADDRESS_NOT_ALLOWED');
     const byName = await failure(strict.fetch(`http://localhost:${port}/image.png`));
-    expect([byName.code, byName.message]).toEqual(['URL_ADDRESS_NOT_ALLOWED', expect.stringContaining('URL_FETCH_ALLOWED_ADDRESSES')]);
+    expect([byName.code, byName.message]).toEqual([
+      'URL_ADDRESS_NOT_ALLOWED',
+      expect.stringContaining('URL_FETCH_ALLOWED_ADDRESSES'),
+    ]);
     expect((await failure(strict.fetch(`http://[::1]:${port}/image.png`))).code).toBe('URL_ADDRESS_NOT_ALLOWED');
-    expect((await failure(strict.fetch(`http://[::ffff:127.0.0.1]:${port}/image.png`))).code).toBe('URL_ADDRESS_NOT_ALLOWED');
+    expect((await failure(strict.fetch(`http://[::ffff:127.0.0.1]:${port}/image.png`))).code).toBe(
+      'URL_ADDRESS_NOT_ALLOWED',
+    );
   });
 
   it('checks every redirect hop: a redirect to an address the allow-list does not name is refused', async () => {
     expect((await failure(fetcher().fetch(`${base}/to-other-loopback`))).code).toBe('URL_ADDRESS_NOT_ALLOWED');
-    expect((await failure(fetcher().fetch(`${base}/to-metadata`))).details).toEqual({ host: '169.254.169.254', address: '169.254.169.254' });
+    expect((await failure(fetcher().fetch(`${base}/to-metadata`))).details).toEqual({
+      host: '169.254.169.254',
+      address: '169.254.169.254',
+    });
   });
 
   it('stops after the redirect limit', async () => {
-    expect((await failure(fetcher({ URL_FETCH_MAX_REDIRECTS: 2 }).fetch(`${base}/loop`))).code).toBe('URL_TOO_MANY_REDIRECTS');
+    expect((await failure(fetcher({ URL_FETCH_MAX_REDIRECTS: 2 }).fetch(`${base}/loop`))).code).toBe(
+      'URL_TOO_MANY_REDIRECTS',
+    );
   });
 
   it('refuses bodies over the size limit, declared or streamed', async () => {

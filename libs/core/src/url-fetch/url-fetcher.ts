@@ -98,7 +98,10 @@ export class UrlFetcher {
         if (REDIRECTS.has(response.statusCode ?? 0) && location) {
           response.resume();
           if (hop >= this.limits.maxRedirects) {
-            throw DomainError.unprocessable(UrlFetchErrors.URL_TOO_MANY_REDIRECTS, `${url} redirects more than ${this.limits.maxRedirects} times.`);
+            throw DomainError.unprocessable(
+              UrlFetchErrors.URL_TOO_MANY_REDIRECTS,
+              `${url} redirects more than ${this.limits.maxRedirects} times.`,
+            );
           }
           current = this.parse(new URL(location, current).href);
           continue;
@@ -107,10 +110,16 @@ export class UrlFetcher {
       }
     } catch (error) {
       if (controller.signal.aborted) {
-        throw DomainError.unprocessable(UrlFetchErrors.URL_TIMEOUT, `${url} did not answer within ${this.limits.timeoutMs} ms.`);
+        throw DomainError.unprocessable(
+          UrlFetchErrors.URL_TIMEOUT,
+          `${url} did not answer within ${this.limits.timeoutMs} ms.`,
+        );
       }
       if (error instanceof DomainError) throw error;
-      throw DomainError.unprocessable(UrlFetchErrors.URL_FETCH_FAILED, `${url} could not be fetched: ${(error as Error).message}.`);
+      throw DomainError.unprocessable(
+        UrlFetchErrors.URL_FETCH_FAILED,
+        `${url} could not be fetched: ${(error as Error).message}.`,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -121,10 +130,16 @@ export class UrlFetcher {
     try {
       parsed = new URL(url);
     } catch {
-      throw DomainError.validation(UrlFetchErrors.URL_INVALID, `"${url.slice(0, 200)}" is not a URL: send an absolute http or https URL.`);
+      throw DomainError.validation(
+        UrlFetchErrors.URL_INVALID,
+        `"${url.slice(0, 200)}" is not a URL: send an absolute http or https URL.`,
+      );
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw DomainError.validation(UrlFetchErrors.URL_INVALID, `${parsed.protocol} URLs are not fetched: send an http or https URL.`);
+      throw DomainError.validation(
+        UrlFetchErrors.URL_INVALID,
+        `${parsed.protocol} URLs are not fetched: send an http or https URL.`,
+      );
     }
     if (parsed.username || parsed.password) {
       throw DomainError.validation(UrlFetchErrors.URL_INVALID, 'URLs with a user name or password are not fetched.');
@@ -157,8 +172,10 @@ export class UrlFetcher {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
       const refused = addresses.find((entry) => !this.policy.permits(entry.address));
-      if (refused) return callback(refusedAddress(hostname, refused.address) as unknown as NodeJS.ErrnoException, '', 0);
-      if ((options as { all?: boolean }).all) return (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, addresses);
+      if (refused)
+        return callback(refusedAddress(hostname, refused.address) as unknown as NodeJS.ErrnoException, '', 0);
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);
     });
   };
@@ -167,7 +184,9 @@ export class UrlFetcher {
     const status = response.statusCode ?? 0;
     if (status < 200 || status > 299) {
       response.resume();
-      throw DomainError.unprocessable(UrlFetchErrors.URL_FETCH_FAILED, `${url.href} answered HTTP ${status}.`, { status });
+      throw DomainError.unprocessable(UrlFetchErrors.URL_FETCH_FAILED, `${url.href} answered HTTP ${status}.`, {
+        status,
+      });
     }
     const contentType = String(response.headers['content-type'] ?? '');
     if (!ACCEPTED_TYPE.test(contentType)) {
@@ -179,9 +198,13 @@ export class UrlFetcher {
       );
     }
     const tooLarge = () =>
-      DomainError.validation(UrlFetchErrors.URL_TOO_LARGE, `${url.href} is larger than ${this.limits.maxBytes} bytes (URL_FETCH_MAX_BYTES).`, {
-        maxBytes: this.limits.maxBytes,
-      });
+      DomainError.validation(
+        UrlFetchErrors.URL_TOO_LARGE,
+        `${url.href} is larger than ${this.limits.maxBytes} bytes (URL_FETCH_MAX_BYTES).`,
+        {
+          maxBytes: this.limits.maxBytes,
+        },
+      );
     const declared = Number(response.headers['content-length']);
     if (Number.isFinite(declared) && declared > this.limits.maxBytes) {
       response.destroy();

@@ -1,4 +1,4 @@
-import type { ProjectType } from '../../../projects/src/index.js';
+import type { ProjectType } from '@diyml/projects';
 import { CustomVisionError } from './custom-vision-error.js';
 
 export type DomainType = 'Classification' | 'ObjectDetection';
@@ -56,7 +56,10 @@ export const DEFAULT_DOMAIN: Record<ProjectType, CustomVisionDomain> = {
 export function findDomain(domainId: string): CustomVisionDomain {
   const found = DOMAINS.find((candidate) => candidate.id === domainId.toLowerCase());
   if (!found) {
-    throw CustomVisionError.notFound('NotFoundDomain', `Domain ${domainId} does not exist: GET /domains lists the served ones.`);
+    throw CustomVisionError.notFound(
+      'NotFoundDomain',
+      `Domain ${domainId} does not exist: GET /domains lists the served ones.`,
+    );
   }
   return found;
 }

@@ -7,7 +7,10 @@ export interface NamedPrediction {
 }
 
 /** Our predictions (named by label) as Custom Vision's, with tag ids from the iteration's labels. */
-export function toCvPredictions(predictions: readonly NamedPrediction[], labels: readonly { id: string; name: string }[]): CvPrediction[] {
+export function toCvPredictions(
+  predictions: readonly NamedPrediction[],
+  labels: readonly { id: string; name: string }[],
+): CvPrediction[] {
   const ids = new Map<string, string>();
   for (const label of labels) if (!ids.has(label.name)) ids.set(label.name, label.id);
   return predictions.map(({ label, probability, box }) => {

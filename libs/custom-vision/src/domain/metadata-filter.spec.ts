@@ -19,8 +19,16 @@ describe('Custom Vision metadata filter', () => {
   });
 
   it('refuses malformed expressions with BadRequestInvalid', () => {
-    for (const expression of ['', "camera = 'north'", 'camera eq north', "camera eq 'north' xor a eq 'b'", "camera eq 'north"]) {
-      expect(() => parseMetadataFilter(expression)).toThrow(expect.objectContaining({ code: 'BadRequestInvalid', status: 400 }));
+    for (const expression of [
+      '',
+      "camera = 'north'",
+      'camera eq north',
+      "camera eq 'north' xor a eq 'b'",
+      "camera eq 'north",
+    ]) {
+      expect(() => parseMetadataFilter(expression)).toThrow(
+        expect.objectContaining({ code: 'BadRequestInvalid', status: 400 }),
+      );
     }
   });
 });

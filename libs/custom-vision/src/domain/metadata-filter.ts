@@ -5,7 +5,10 @@ type Comparison = { key: string; equal: boolean; value: string };
 export type MetadataFilter = Comparison[][];
 
 function invalid(reason: string): CustomVisionError {
-  return CustomVisionError.badRequest('BadRequestInvalid', `filter: ${reason}. Example: key1 eq 'value1' and key2 ne 'value2'.`);
+  return CustomVisionError.badRequest(
+    'BadRequestInvalid',
+    `filter: ${reason}. Example: key1 eq 'value1' and key2 ne 'value2'.`,
+  );
 }
 
 /** Words and single-quoted strings ('' is a quote inside one). */
@@ -51,14 +54,16 @@ export function parseMetadataFilter(expression: string): MetadataFilter {
   let index = 0;
   for (;;) {
     const [key, operator, value] = list.slice(index, index + 3);
-    if (!key || key.quoted || !operator || !value || !value.quoted) throw invalid(`expected key eq 'value' at term ${index / 4 + 1}`);
+    if (!key || key.quoted || !operator || !value || !value.quoted)
+      throw invalid(`expected key eq 'value' at term ${index / 4 + 1}`);
     const op = operator.text.toLowerCase();
     if (op !== 'eq' && op !== 'ne') throw invalid(`${operator.text} is not eq or ne`);
     groups[groups.length - 1].push({ key: key.text, equal: op === 'eq', value: value.text });
     index += 3;
     if (index === list.length) return groups;
     const joiner = list[index].text.toLowerCase();
-    if (list[index].quoted || (joiner !== 'and' && joiner !== 'or')) throw invalid(`${list[index].text} is not and or or`);
+    if (list[index].quoted || (joiner !== 'and' && joiner !== 'or'))
+      throw invalid(`${list[index].text} is not and or or`);
     if (joiner === 'or') groups.push([]);
     index += 1;
   }

@@ -4,27 +4,80 @@ import { classificationAveragePrecision, iterationPerformance } from './performa
 describe('Custom Vision iteration performance', () => {
   it('average precision of a label ranks examples by its probability', () => {
     // Label 0 is expected for examples 0 and 2; ranked by p(label 0): ex0 (0.9), ex1 (0.8), ex2 (0.7).
-    expect(classificationAveragePrecision([0, 1, 0], [[0.9, 0.1], [0.8, 0.2], [0.7, 0.3]], 0)).toBeCloseTo((1 / 1 + 2 / 3) / 2);
-    expect(classificationAveragePrecision([0, 1, 0], [[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]], 0)).toBe(1);
-    expect(classificationAveragePrecision([1, 1], [[0.9, 0.1], [0.2, 0.8]], 0)).toBe(0);
+    expect(
+      classificationAveragePrecision(
+        [0, 1, 0],
+        [
+          [0.9, 0.1],
+          [0.8, 0.2],
+          [0.7, 0.3],
+        ],
+        0,
+      ),
+    ).toBeCloseTo((1 / 1 + 2 / 3) / 2);
+    expect(
+      classificationAveragePrecision(
+        [0, 1, 0],
+        [
+          [0.9, 0.1],
+          [0.2, 0.8],
+          [0.7, 0.3],
+        ],
+        0,
+      ),
+    ).toBe(1);
+    expect(
+      classificationAveragePrecision(
+        [1, 1],
+        [
+          [0.9, 0.1],
+          [0.2, 0.8],
+        ],
+        0,
+      ),
+    ).toBe(0);
   });
 
   it('names tags by the iteration labels, in model-output order, with precision and recall at the threshold', () => {
     const performance = iterationPerformance(
-      { v: 1, task: 'classification', labels: ['red', 'blue'], expected: [0, 0, 1, 1], probabilities: [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55]] },
+      {
+        v: 1,
+        task: 'classification',
+        labels: ['red', 'blue'],
+        expected: [0, 0, 1, 1],
+        probabilities: [
+          [0.9, 0.1],
+          [0.6, 0.4],
+          [0.3, 0.7],
+          [0.45, 0.55],
+        ],
+      },
       [
         { id: 'id-red', name: 'red' },
         { id: 'id-blue', name: 'blue' },
       ],
       { threshold: 0.5, overlapThreshold: 0.3 },
     );
-    expect(performance.perTagPerformance.map((tag) => [tag.id, tag.name, tag.precision, tag.recall, tag.averagePrecision])).toEqual([
+    expect(
+      performance.perTagPerformance.map((tag) => [tag.id, tag.name, tag.precision, tag.recall, tag.averagePrecision]),
+    ).toEqual([
       ['id-red', 'red', 1, 1, 1],
       ['id-blue', 'blue', 1, 1, 1],
     ]);
     expect(performance).toMatchObject({ precision: 1, recall: 1, averagePrecision: 1, precisionStdDeviation: 0 });
     const strict = iterationPerformance(
-      { v: 1, task: 'classification', labels: ['red', 'blue'], expected: [0, 0, 1, 1], probabilities: [[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55]] },
+      {
+        v: 1,
+        task: 'classification',
+        labels: ['red', 'blue'],
+        expected: [0, 0, 1, 1],
+        probabilities: [
+          [0.9, 0.1],
+          [0.6, 0.4],
+          [0.3, 0.7],
+          [0.45, 0.55],
+        ],
+      },
       [
         { id: 'id-red', name: 'red' },
         { id: 'id-blue', name: 'blue' },

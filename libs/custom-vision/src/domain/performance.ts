@@ -1,4 +1,4 @@
-import { metricsOf, type StoredEvaluation } from '../../../training/src/index.js';
+import { metricsOf, type StoredEvaluation } from '@diyml/training';
 
 export interface CvTagPerformance {
   id: string;
@@ -23,8 +23,15 @@ export interface CvIterationPerformance {
  * Average precision of one label in a classification, one label against the rest: examples ranked by the
  * label's probability, precision averaged at the rank of each example that truly has the label.
  */
-export function classificationAveragePrecision(expected: readonly number[], probabilities: readonly (readonly number[])[], label: number): number {
-  const ranked = expected.map((truth, index) => ({ positive: truth === label, score: probabilities[index]?.[label] ?? 0 }));
+export function classificationAveragePrecision(
+  expected: readonly number[],
+  probabilities: readonly (readonly number[])[],
+  label: number,
+): number {
+  const ranked = expected.map((truth, index) => ({
+    positive: truth === label,
+    score: probabilities[index]?.[label] ?? 0,
+  }));
   const positives = ranked.filter((example) => example.positive).length;
   if (positives === 0) return 0;
   ranked.sort((a, b) => b.score - a.score);
@@ -56,7 +63,12 @@ export function iterationPerformance(
   labels: readonly { id: string; name: string }[],
   options: { threshold: number; overlapThreshold: number },
 ): CvIterationPerformance {
-  const metrics = metricsOf(evaluation, options) as { precision: number; recall: number; perLabel: PerLabel[]; mapAtOverlapThreshold?: number };
+  const metrics = metricsOf(evaluation, options) as {
+    precision: number;
+    recall: number;
+    perLabel: PerLabel[];
+    mapAtOverlapThreshold?: number;
+  };
   const perTagPerformance = evaluation.labels.map((name, index): CvTagPerformance => {
     const own = metrics.perLabel.find((entry) => entry.label === name);
     const averagePrecision =
@@ -73,7 +85,9 @@ export function iterationPerformance(
       averagePrecision,
     };
   });
-  const meanAp = perTagPerformance.length ? perTagPerformance.reduce((sum, tag) => sum + tag.averagePrecision, 0) / perTagPerformance.length : 0;
+  const meanAp = perTagPerformance.length
+    ? perTagPerformance.reduce((sum, tag) => sum + tag.averagePrecision, 0) / perTagPerformance.length
+    : 0;
   return {
     perTagPerformance,
     precision: metrics.precision,

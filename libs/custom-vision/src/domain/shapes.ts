@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ImageView } from '../../../datasets/src/index.js';
-import type { LabelView, ProjectView } from '../../../projects/src/index.js';
-import type { IterationView } from '../../../training/src/index.js';
+import type { ImageView } from '@diyml/datasets';
+import type { LabelView, ProjectView } from '@diyml/projects';
+import type { IterationView } from '@diyml/training';
 import { DEFAULT_DOMAIN, EXPORT_PLATFORM_NAMES } from './domains.js';
 
 // Custom Vision's JSON shapes (camelCase, as the SDKs' mappers read them) built from our read models.
@@ -122,8 +122,14 @@ export function toCvTag(label: LabelView, imageCount: number): CvTag {
  * Our regions have no ids: a region's id is derived from its image, position in the list and box, so the
  * same region keeps its id as long as it is not changed.
  */
-export function regionIdOf(imageId: string, index: number, box: { x: number; y: number; width: number; height: number }): string {
-  const hex = createHash('sha256').update(`${imageId}/${index}/${box.x}/${box.y}/${box.width}/${box.height}`).digest('hex');
+export function regionIdOf(
+  imageId: string,
+  index: number,
+  box: { x: number; y: number; width: number; height: number },
+): string {
+  const hex = createHash('sha256')
+    .update(`${imageId}/${index}/${box.x}/${box.y}/${box.width}/${box.height}`)
+    .digest('hex');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -151,7 +157,14 @@ export function toCvImage(image: ImageView, project: ProjectView, baseUrl: strin
   });
   const tags = label
     ? [{ tagId: label.id, tagName: label.name, created: image.uploadedAt }]
-    : [...new Map(regions.map((region) => [region.tagId, { tagId: region.tagId, tagName: region.tagName, created: image.uploadedAt }])).values()];
+    : [
+        ...new Map(
+          regions.map((region) => [
+            region.tagId,
+            { tagId: region.tagId, tagName: region.tagName, created: image.uploadedAt },
+          ]),
+        ).values(),
+      ];
   return {
     id: image.id,
     created: image.uploadedAt,
@@ -194,6 +207,10 @@ export function toCvIteration(iteration: IterationView, project: ProjectView, pu
     publishName,
     originalPublishResourceId: null,
     trainingErrorDetails:
-      iteration.status === 'cancelled' ? 'The iteration was cancelled.' : iteration.error ? `${iteration.error.code}: ${iteration.error.reason}` : null,
+      iteration.status === 'cancelled'
+        ? 'The iteration was cancelled.'
+        : iteration.error
+          ? `${iteration.error.code}: ${iteration.error.reason}`
+          : null,
   };
 }

@@ -1,7 +1,7 @@
 import { applyDecorators, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { AuthenticatedUser, RequestContext } from '../../../core/src/index.js';
-import { Public } from '../../../identity/src/index.js';
+import type { AuthenticatedUser, RequestContext } from '@diyml/core';
+import { Public } from '@diyml/identity';
 import { CustomVisionExceptionFilter } from './custom-vision-exception.filter.js';
 import { JsonPrimitivesInterceptor } from './json-primitives.interceptor.js';
 import { TRAINING_API_VERSIONS, TrainingKeyGuard } from './training-key.guard.js';

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainExceptionFilter } from '../../../core/src/index.js';
+import { DomainExceptionFilter } from '@diyml/core';
 import { CODE_BY_DOMAIN_CODE, CODE_BY_STATUS, CustomVisionError, statusOfCode } from '../domain/custom-vision-error.js';
 
 export interface CustomVisionErrorBody {
@@ -25,7 +25,8 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
       return;
     }
     if (status === 429) {
-      const retryAfter = (this.core.toBody(exception).details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      const retryAfter = (this.core.toBody(exception).details as { retryAfterSeconds?: unknown } | undefined)
+        ?.retryAfterSeconds;
       if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     }
     response.locals.errorCode = body.code;
@@ -37,7 +38,10 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
       return { status: exception.status, body: { code: exception.code, message: exception.message } };
     }
     const ours = this.core.toBody(exception);
-    const code = CODE_BY_DOMAIN_CODE[ours.code] ?? CODE_BY_STATUS[ours.statusCode] ?? (ours.statusCode >= 500 ? 'ErrorUnknown' : 'BadRequest');
+    const code =
+      CODE_BY_DOMAIN_CODE[ours.code] ??
+      CODE_BY_STATUS[ours.statusCode] ??
+      (ours.statusCode >= 500 ? 'ErrorUnknown' : 'BadRequest');
     return { status: statusOfCode(code, ours.statusCode), body: { code, message: ours.message } };
   }
 }

@@ -18,7 +18,10 @@ function tooLarge(limit: number): CustomVisionError {
 /** An image fetched from a URL for a prediction, within the prediction's own size limit. */
 export function withinPredictionLimit(bytes: Buffer, limit: number): Buffer {
   if (bytes.length > limit) {
-    throw CustomVisionError.badRequest('BadRequestImageSizeBytes', `The image at the URL has more than ${limit} bytes (PREDICT_MAX_IMAGE_BYTES).`);
+    throw CustomVisionError.badRequest(
+      'BadRequestImageSizeBytes',
+      `The image at the URL has more than ${limit} bytes (PREDICT_MAX_IMAGE_BYTES).`,
+    );
   }
   return bytes;
 }
@@ -53,7 +56,8 @@ export function parseMultipart(body: Buffer, contentType: string): FormPart[] {
   const delimiter = Buffer.from(`--${(match[1] ?? match[2]).trim()}`);
   const parts: FormPart[] = [];
   let position = body.indexOf(delimiter);
-  if (position < 0) throw CustomVisionError.badRequest('BadRequestImageStream', 'The multipart body could not be read.');
+  if (position < 0)
+    throw CustomVisionError.badRequest('BadRequestImageStream', 'The multipart body could not be read.');
   for (;;) {
     position += delimiter.length;
     // "--" after a delimiter closes the body.
@@ -90,5 +94,9 @@ export async function readImages(request: Request, limit: number): Promise<{ fil
   if (/^(image\/|application\/octet-stream)/.test(type) || (type === '' && body.length > 0)) {
     return [{ filename: 'image-1', data: body }];
   }
-  throw new CustomVisionError(415, 'UnsupportedMediaType', 'Send the image as multipart/form-data (field imageData) or as the raw body.');
+  throw new CustomVisionError(
+    415,
+    'UnsupportedMediaType',
+    'Send the image as multipart/form-data (field imageData) or as the raw body.',
+  );
 }

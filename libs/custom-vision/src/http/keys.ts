@@ -1,8 +1,8 @@
 import type { Request } from 'express';
-import type { AuthenticatedUser } from '../../../core/src/index.js';
-import { API_TOKENS_BY_HASH, type ApiTokenHashView, USERS, type UserView } from '../../../identity/src/index.js';
-import { hashApiToken, looksLikeApiToken } from '../../../identity/src/auth/api-token.js';
-import type { ReadStore } from '../../../read-store/src/index.js';
+import type { AuthenticatedUser } from '@diyml/core';
+import { API_TOKENS_BY_HASH, type ApiTokenHashView, USERS, type UserView } from '@diyml/identity';
+import { hashApiToken, looksLikeApiToken } from '@diyml/identity';
+import type { ReadStore } from '@diyml/read-store';
 
 /** The first value of a request header, trimmed; undefined when absent or empty. */
 export function headerOf(request: Request, name: string): string | undefined {

@@ -1,12 +1,16 @@
-import { isUuid } from '../../../core/src/index.js';
+import { isUuid } from '@diyml/core/pure';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 
 /** Ids in a query parameter or field: comma-separated (as the SDKs send them) or repeated. */
 export function uuidList(value: unknown, name: string): string[] {
   if (value === undefined || value === null || value === '') return [];
-  const parts = (Array.isArray(value) ? value : [value]).flatMap((part) => String(part).split(',')).map((part) => part.trim()).filter(Boolean);
+  const parts = (Array.isArray(value) ? value : [value])
+    .flatMap((part) => String(part).split(','))
+    .map((part) => part.trim())
+    .filter(Boolean);
   for (const part of parts) {
-    if (!isUuid(part)) throw CustomVisionError.badRequest('BadRequestInvalidIds', `${name} must be UUIDs: ${part} is not one.`);
+    if (!isUuid(part))
+      throw CustomVisionError.badRequest('BadRequestInvalidIds', `${name} must be UUIDs: ${part} is not one.`);
   }
   return parts.map((part) => part.toLowerCase());
 }

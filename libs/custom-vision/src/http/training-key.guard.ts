@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthThrottle, type HttpRequest } from '../../../core/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
+import { AuthThrottle, type HttpRequest } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 import { INVALID_KEY_MESSAGE, takeKeyHeader, userOfPersonalToken } from './keys.js';
 
@@ -11,7 +11,10 @@ export const TRAINING_API_VERSIONS = ['v3.0', 'v3.1', 'v3.2', 'v3.3', 'v3.4-prev
 export function assertVersion(request: HttpRequest, versions: readonly string[]): void {
   const version = String(request.params.version ?? '');
   if (!versions.includes(version)) {
-    throw CustomVisionError.notFound('NotFound', `Custom Vision API version ${version} is not served here: use one of ${versions.join(', ')}.`);
+    throw CustomVisionError.notFound(
+      'NotFound',
+      `Custom Vision API version ${version} is not served here: use one of ${versions.join(', ')}.`,
+    );
   }
 }
 
@@ -33,7 +36,11 @@ export class TrainingKeyGuard implements CanActivate {
     const key = takeKeyHeader(request, 'training-key');
     if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
     const user = await userOfPersonalToken(this.readStore, key);
-    if (!user) throw await this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
+    if (!user)
+      throw await this.throttle.refuse(
+        { source: String(request.ip) },
+        CustomVisionError.unauthorized(INVALID_KEY_MESSAGE),
+      );
     request.user = user;
     return true;
   }

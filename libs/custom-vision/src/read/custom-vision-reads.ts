@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DatasetQueries, type ImageView } from '../../../datasets/src/index.js';
-import { DEPLOYMENTS, type DeploymentView } from '../../../deployments/src/index.js';
-import { ProjectAccess, type ProjectView } from '../../../projects/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
-import { IterationQueries, type IterationView } from '../../../training/src/index.js';
+import { DatasetQueries, type ImageView } from '@diyml/datasets';
+import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments/pure';
+import { ProjectAccess, type ProjectView } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { IterationQueries, type IterationView } from '@diyml/training';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 
 /**
@@ -63,7 +63,10 @@ export class CustomVisionReads {
   async deploymentByPublishName(projectId: string, publishName: string): Promise<DeploymentView> {
     const found = (await this.activeDeployments(projectId)).find((deployment) => deployment.name === publishName);
     if (!found) {
-      throw CustomVisionError.notFound('NotFound', `No iteration of project ${projectId} is published as "${publishName}".`);
+      throw CustomVisionError.notFound(
+        'NotFound',
+        `No iteration of project ${projectId} is published as "${publishName}".`,
+      );
     }
     return found;
   }

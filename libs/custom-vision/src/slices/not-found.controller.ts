@@ -1,6 +1,6 @@
 import { All, Controller, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../../../identity/src/index.js';
+import { Public } from '@diyml/identity';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 import { CustomVisionExceptionFilter } from '../http/custom-vision-exception.filter.js';
 
@@ -12,6 +12,9 @@ import { CustomVisionExceptionFilter } from '../http/custom-vision-exception.fil
 export class CustomVisionNotFoundController {
   @All('{*path}')
   notFound(): never {
-    throw CustomVisionError.notFound('NotFound', 'This Custom Vision operation is not served by diyml: see "Custom Vision compatibility" in the README.');
+    throw CustomVisionError.notFound(
+      'NotFound',
+      'This Custom Vision operation is not served by diyml: see "Custom Vision compatibility" in the README.',
+    );
   }
 }

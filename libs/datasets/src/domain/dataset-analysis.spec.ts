@@ -62,16 +62,23 @@ describe('dataset analysis', () => {
   });
 
   it('needs two labels for classification and one for detection', () => {
-    expect(analyzeDataset({ type: 'classification', labels: [cat] }, many(5, { labelId: cat.id })).problems.map((p) => p.code)).toEqual([
+    expect(
+      analyzeDataset({ type: 'classification', labels: [cat] }, many(5, { labelId: cat.id })).problems.map(
+        (p) => p.code,
+      ),
+    ).toEqual(['TOO_FEW_LABELS']);
+    expect(analyzeDataset({ type: 'detection', labels: [] }, []).problems.map((p) => p.code)).toEqual([
       'TOO_FEW_LABELS',
     ]);
-    expect(analyzeDataset({ type: 'detection', labels: [] }, []).problems.map((p) => p.code)).toEqual(['TOO_FEW_LABELS']);
   });
 
   it('needs fifteen boxes per label in included train images for detection', () => {
     const box = { labelId: car.id, x: 0, y: 0, width: 0.5, height: 0.5 };
     const project = { type: 'detection' as const, labels: [car] };
-    const fourteen = analyzeDataset(project, [...many(7, { regions: [box, box] }), image({ regions: [box], included: false })]);
+    const fourteen = analyzeDataset(project, [
+      ...many(7, { regions: [box, box] }),
+      image({ regions: [box], included: false }),
+    ]);
     expect(fourteen.problems).toEqual([expect.objectContaining({ code: 'TOO_FEW_BOXES', count: 14, required: 15 })]);
     expect(fourteen.perLabel).toEqual([{ label: car, count: 8, trainCount: 7, boxes: 15, trainBoxes: 14 }]);
     expect(analyzeDataset(project, many(5, { regions: [box, box, box] })).ready).toBe(true);
@@ -90,7 +97,11 @@ describe('dataset analysis', () => {
     expect(analysis.warnings.map((w) => w.code)).toEqual(['CLASS_IMBALANCE', 'DUPLICATES', 'MANY_UNLABELED']);
     expect(analysis.duplicates).toEqual({
       count: 1,
-      groups: [{ images: [expect.objectContaining({ filename: 'a.png' }), expect.objectContaining({ filename: 'a-copy.jpg' })] }],
+      groups: [
+        {
+          images: [expect.objectContaining({ filename: 'a.png' }), expect.objectContaining({ filename: 'a-copy.jpg' })],
+        },
+      ],
     });
   });
 

@@ -1,4 +1,4 @@
-import type { LabelView, ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
+import type { LabelView, ProjectType } from '@diyml/projects';
 import type { ImageView } from '../read-models/images/image.view.js';
 
 /** The readiness rules, in one place. */
@@ -74,7 +74,10 @@ function sizeStats(values: number[]): SizeStats | null {
 }
 
 /** Everything worth knowing about a dataset before training it, and whether training can start. Pure. */
-export function analyzeDataset(project: { type: ProjectType; labels: readonly LabelView[] }, images: readonly ImageView[]): DatasetAnalysis {
+export function analyzeDataset(
+  project: { type: ProjectType; labels: readonly LabelView[] },
+  images: readonly ImageView[],
+): DatasetAnalysis {
   const detection = project.type === 'detection';
   const labels = project.labels.map(({ id, name }) => ({ id, name }));
   const known = new Set(labels.map((label) => label.id));
@@ -160,7 +163,9 @@ export function analyzeDataset(project: { type: ProjectType; labels: readonly La
   }
 
   const warnings: DatasetIssue[] = [];
-  const examples = perLabel.map((entry) => (detection ? (entry.trainBoxes ?? 0) : entry.trainCount)).filter((n) => n > 0);
+  const examples = perLabel
+    .map((entry) => (detection ? (entry.trainBoxes ?? 0) : entry.trainCount))
+    .filter((n) => n > 0);
   if (examples.length >= 2) {
     const ratio = Math.max(...examples) / Math.min(...examples);
     if (ratio > rules.imbalanceRatio) {

@@ -1,4 +1,4 @@
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DatasetErrors } from './dataset-errors.js';
 
 /** Key/value metadata on an image, with Azure Custom Vision's limits. */
@@ -14,7 +14,10 @@ export const MAX_METADATA_VALUE_LENGTH = 256;
  */
 export function validateMetadata(metadata: unknown): ImageMetadata {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw DomainError.validation(DatasetErrors.METADATA_INVALID, 'metadata must be an object of string keys to string values.');
+    throw DomainError.validation(
+      DatasetErrors.METADATA_INVALID,
+      'metadata must be an object of string keys to string values.',
+    );
   }
   const entries = Object.entries(metadata);
   if (entries.length > MAX_METADATA_ENTRIES) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type ImageCommand, imageDecider, type ProjectContext } from './image.decider.js';
 import type { ImageEvent, ImageUploaded, Region } from './image.events.js';
 import { resolveLabel } from './label-reference.js';
@@ -7,14 +7,33 @@ import { resolveLabel } from './label-reference.js';
 const spec = deciderSpecification(imageDecider);
 const classification: ProjectContext = { id: 'p1', type: 'classification', labelIds: ['cat', 'dog'] };
 const detection: ProjectContext = { id: 'p1', type: 'detection', labelIds: ['car'] };
-const file = { filename: 'a.png', sha256: 'f'.repeat(64), width: 32, height: 16, format: 'png', bytes: 100, dhash: '0'.repeat(16) };
-const upload: ImageCommand = { type: 'UploadImage', project: classification, imageId: 'i1', ...file, labelId: null, split: 'train' };
+const file = {
+  filename: 'a.png',
+  sha256: 'f'.repeat(64),
+  width: 32,
+  height: 16,
+  format: 'png',
+  bytes: 100,
+  dhash: '0'.repeat(16),
+};
+const upload: ImageCommand = {
+  type: 'UploadImage',
+  project: classification,
+  imageId: 'i1',
+  ...file,
+  labelId: null,
+  split: 'train',
+};
 const uploaded: ImageUploaded = {
   type: 'ImageUploaded',
   v: 2,
   data: { projectId: 'p1', imageId: 'i1', ...file, labelId: null, split: 'train', source: null },
 };
-const labeled = (labelId: string | null): ImageEvent => ({ type: 'ImageLabeled', v: 2, data: { projectId: 'p1', imageId: 'i1', labelId, source: null } });
+const labeled = (labelId: string | null): ImageEvent => ({
+  type: 'ImageLabeled',
+  v: 2,
+  data: { projectId: 'p1', imageId: 'i1', labelId, source: null },
+});
 const box = { labelId: 'car', x: 0.1, y: 0.2, width: 0.5, height: 0.5 };
 
 describe('image decider', () => {
@@ -38,7 +57,10 @@ describe('image decider', () => {
       spec
         .given([])
         .when({ ...upload, project: detection, regions: [box] })
-        .then([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]);
+        .then([
+          uploaded,
+          { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } },
+        ]);
     });
 
     it('refuses to upload the same image id twice', () => {
@@ -46,16 +68,31 @@ describe('image decider', () => {
     });
 
     it('refuses a whole-image label on a detection project and an unknown label', () => {
-      spec.given([]).when({ ...upload, project: detection, labelId: 'car' }).thenThrows('WRONG_PROJECT_TYPE');
-      spec.given([]).when({ ...upload, labelId: 'horse' }).thenThrows('UNKNOWN_LABEL');
+      spec
+        .given([])
+        .when({ ...upload, project: detection, labelId: 'car' })
+        .thenThrows('WRONG_PROJECT_TYPE');
+      spec
+        .given([])
+        .when({ ...upload, labelId: 'horse' })
+        .thenThrows('UNKNOWN_LABEL');
     });
   });
 
   describe('labels', () => {
     it('labels, relabels and clears', () => {
-      spec.given([uploaded]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).then([labeled('cat')]);
-      spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'dog' }).then([labeled('dog')]);
-      spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: null }).then([labeled(null)]);
+      spec
+        .given([uploaded])
+        .when({ type: 'LabelImage', project: classification, labelId: 'cat' })
+        .then([labeled('cat')]);
+      spec
+        .given([uploaded, labeled('cat')])
+        .when({ type: 'LabelImage', project: classification, labelId: 'dog' })
+        .then([labeled('dog')]);
+      spec
+        .given([uploaded, labeled('cat')])
+        .when({ type: 'LabelImage', project: classification, labelId: null })
+        .then([labeled(null)]);
     });
 
     it('records an accepted suggestion with the iteration it came from', () => {
@@ -72,38 +109,80 @@ describe('image decider', () => {
 
     it('refuses a suggestion for an image labeled since: its label stays', () => {
       const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
-      spec.given([uploaded, labeled('dog')]).when({ type: 'LabelImage', project: classification, labelId: 'cat', source }).thenThrows('IMAGE_ALREADY_LABELED');
-      const boxes: ImageEvent = { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } };
-      spec.given([uploaded, boxes]).when({ type: 'SetImageRegions', project: detection, regions: [box], source }).thenThrows('IMAGE_ALREADY_LABELED');
+      spec
+        .given([uploaded, labeled('dog')])
+        .when({ type: 'LabelImage', project: classification, labelId: 'cat', source })
+        .thenThrows('IMAGE_ALREADY_LABELED');
+      const boxes: ImageEvent = {
+        type: 'ImageRegionsSet',
+        v: 2,
+        data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null },
+      };
+      spec
+        .given([uploaded, boxes])
+        .when({ type: 'SetImageRegions', project: detection, regions: [box], source })
+        .thenThrows('IMAGE_ALREADY_LABELED');
     });
 
     it('does nothing when the label is already the one asked for', () => {
-      spec.given([uploaded, labeled('cat')]).when({ type: 'LabelImage', project: classification, labelId: 'cat' }).thenNothingHappens();
+      spec
+        .given([uploaded, labeled('cat')])
+        .when({ type: 'LabelImage', project: classification, labelId: 'cat' })
+        .thenNothingHappens();
     });
 
     it('refuses a label the project does not have, and labels on a detection project', () => {
-      spec.given([uploaded]).when({ type: 'LabelImage', project: classification, labelId: 'horse' }).thenThrows('UNKNOWN_LABEL');
-      spec.given([uploaded]).when({ type: 'LabelImage', project: detection, labelId: 'car' }).thenThrows('WRONG_PROJECT_TYPE');
+      spec
+        .given([uploaded])
+        .when({ type: 'LabelImage', project: classification, labelId: 'horse' })
+        .thenThrows('UNKNOWN_LABEL');
+      spec
+        .given([uploaded])
+        .when({ type: 'LabelImage', project: detection, labelId: 'car' })
+        .thenThrows('WRONG_PROJECT_TYPE');
     });
 
     it('answers IMAGE_NOT_FOUND for a missing, removed or other project image', () => {
       const label: ImageCommand = { type: 'LabelImage', project: classification, labelId: 'cat' };
       spec.given([]).when(label).thenThrows('IMAGE_NOT_FOUND');
-      spec.given([uploaded, { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } }]).when(label).thenThrows('IMAGE_NOT_FOUND');
-      spec.given([uploaded]).when({ ...label, project: { ...classification, id: 'p2' } }).thenThrows('IMAGE_NOT_FOUND');
+      spec
+        .given([
+          uploaded,
+          { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } },
+        ])
+        .when(label)
+        .thenThrows('IMAGE_NOT_FOUND');
+      spec
+        .given([uploaded])
+        .when({ ...label, project: { ...classification, id: 'p2' } })
+        .thenThrows('IMAGE_NOT_FOUND');
     });
   });
 
   describe('regions', () => {
-    const set = (regions: Region[]) =>
-      ({ type: 'SetImageRegions', project: detection, regions }) as ImageCommand;
+    const set = (regions: Region[]) => ({ type: 'SetImageRegions', project: detection, regions }) as ImageCommand;
 
     it('sets boxes and replaces them; the same boxes again change nothing', () => {
-      spec.given([uploaded]).when(set([box])).then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]);
-      spec.given([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]).when(set([box])).thenNothingHappens();
-      spec.given([uploaded, { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } }]).when(set([])).then([
-        { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [], source: null } },
-      ]);
+      spec
+        .given([uploaded])
+        .when(set([box]))
+        .then([
+          { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } },
+        ]);
+      spec
+        .given([
+          uploaded,
+          { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } },
+        ])
+        .when(set([box]))
+        .thenNothingHappens();
+      spec
+        .given([
+          uploaded,
+          { type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [box], source: null } },
+        ])
+        .when(set([]))
+        .then([{ type: 'ImageRegionsSet', v: 2, data: { projectId: 'p1', imageId: 'i1', regions: [], source: null } }]);
     });
 
     it.each([
@@ -114,7 +193,10 @@ describe('image decider', () => {
       [{ ...box, height: -0.1 }, 'REGION_EMPTY'],
       [{ ...box, labelId: 'bike' }, 'UNKNOWN_LABEL'],
     ])('refuses %j with %s', (region, code) => {
-      spec.given([uploaded]).when(set([box, region])).thenThrows(code);
+      spec
+        .given([uploaded])
+        .when(set([box, region]))
+        .thenThrows(code);
     });
 
     it('accepts a box touching the far edges despite floating-point rounding', () => {
@@ -124,7 +206,10 @@ describe('image decider', () => {
     });
 
     it('refuses regions on a classification project', () => {
-      spec.given([uploaded]).when({ type: 'SetImageRegions', project: classification, regions: [] }).thenThrows('WRONG_PROJECT_TYPE');
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageRegions', project: classification, regions: [] })
+        .thenThrows('WRONG_PROJECT_TYPE');
     });
   });
 
@@ -134,23 +219,35 @@ describe('image decider', () => {
     it('excludes and includes again, each only once', () => {
       spec.given([uploaded]).when({ type: 'ExcludeImage', project: classification }).then([excluded]);
       spec.given([uploaded, excluded]).when({ type: 'ExcludeImage', project: classification }).thenNothingHappens();
-      spec.given([uploaded, excluded]).when({ type: 'IncludeImage', project: classification }).then([
-        { type: 'ImageIncludedInTraining', v: 1, data: { projectId: 'p1', imageId: 'i1' } },
-      ]);
+      spec
+        .given([uploaded, excluded])
+        .when({ type: 'IncludeImage', project: classification })
+        .then([{ type: 'ImageIncludedInTraining', v: 1, data: { projectId: 'p1', imageId: 'i1' } }]);
       spec.given([uploaded]).when({ type: 'IncludeImage', project: classification }).thenNothingHappens();
     });
 
     it('assigns a split unless it is already the one', () => {
-      spec.given([uploaded]).when({ type: 'AssignSplit', project: classification, split: 'validation' }).then([
-        { type: 'ImageSplitAssigned', v: 1, data: { projectId: 'p1', imageId: 'i1', split: 'validation' } },
-      ]);
-      spec.given([uploaded]).when({ type: 'AssignSplit', project: classification, split: 'train' }).thenNothingHappens();
+      spec
+        .given([uploaded])
+        .when({ type: 'AssignSplit', project: classification, split: 'validation' })
+        .then([{ type: 'ImageSplitAssigned', v: 1, data: { projectId: 'p1', imageId: 'i1', split: 'validation' } }]);
+      spec
+        .given([uploaded])
+        .when({ type: 'AssignSplit', project: classification, split: 'train' })
+        .thenNothingHappens();
     });
 
     it('removes an image once, naming its content so the claim can be released', () => {
-      const removed: ImageEvent = { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } };
+      const removed: ImageEvent = {
+        type: 'ImageRemoved',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 },
+      };
       spec.given([uploaded]).when({ type: 'RemoveImage', project: classification }).then([removed]);
-      spec.given([uploaded, removed]).when({ type: 'RemoveImage', project: classification }).thenThrows('IMAGE_NOT_FOUND');
+      spec
+        .given([uploaded, removed])
+        .when({ type: 'RemoveImage', project: classification })
+        .thenThrows('IMAGE_NOT_FOUND');
     });
   });
 });
@@ -168,33 +265,74 @@ describe('label references', () => {
   });
 
   it('tells an unknown name from an id of another project', () => {
-    expect(() => resolveLabel(labels, 'horse')).toThrow(expect.objectContaining({ code: 'UNKNOWN_LABEL', kind: 'validation' }));
+    expect(() => resolveLabel(labels, 'horse')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_LABEL', kind: 'validation' }),
+    );
     expect(() => resolveLabel(labels, '6f1c2b8e-0000-4000-8000-00000000ffff')).toThrow(
       expect.objectContaining({ code: 'LABEL_NOT_IN_PROJECT', kind: 'validation' }),
     );
   });
 
   describe('metadata', () => {
-    const set = (metadata: Record<string, string>): ImageEvent => ({ type: 'ImageMetadataSet', v: 1, data: { projectId: 'p1', imageId: 'i1', metadata } });
+    const set = (metadata: Record<string, string>): ImageEvent => ({
+      type: 'ImageMetadataSet',
+      v: 1,
+      data: { projectId: 'p1', imageId: 'i1', metadata },
+    });
 
     it('records the metadata with its keys sorted; the same metadata again changes nothing', () => {
-      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { shift: 'night', camera: 'north' } }).then([set({ camera: 'north', shift: 'night' })]);
-      spec.given([uploaded, set({ camera: 'north' })]).when({ type: 'SetImageMetadata', project: classification, metadata: { camera: 'north' } }).thenNothingHappens();
-      spec.given([uploaded, set({ camera: 'north' })]).when({ type: 'SetImageMetadata', project: classification, metadata: {} }).then([set({})]);
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: { shift: 'night', camera: 'north' } })
+        .then([set({ camera: 'north', shift: 'night' })]);
+      spec
+        .given([uploaded, set({ camera: 'north' })])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: { camera: 'north' } })
+        .thenNothingHappens();
+      spec
+        .given([uploaded, set({ camera: 'north' })])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: {} })
+        .then([set({})]);
     });
 
     it('refuses more than 10 entries, bad keys and bad values', () => {
       const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, index) => [`k${index}`, 'v']));
-      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: eleven }).thenThrows('METADATA_TOO_MANY_ENTRIES');
-      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { 'a=b': 'v' } }).thenThrows('METADATA_KEY_INVALID');
-      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { ['k'.repeat(129)]: 'v' } }).thenThrows('METADATA_KEY_INVALID');
-      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v'.repeat(257) } }).thenThrows('METADATA_VALUE_INVALID');
-      spec.given([uploaded]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 3 } as unknown as Record<string, string> }).thenThrows('METADATA_VALUE_INVALID');
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: eleven })
+        .thenThrows('METADATA_TOO_MANY_ENTRIES');
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: { 'a=b': 'v' } })
+        .thenThrows('METADATA_KEY_INVALID');
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: { ['k'.repeat(129)]: 'v' } })
+        .thenThrows('METADATA_KEY_INVALID');
+      spec
+        .given([uploaded])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v'.repeat(257) } })
+        .thenThrows('METADATA_VALUE_INVALID');
+      spec
+        .given([uploaded])
+        .when({
+          type: 'SetImageMetadata',
+          project: classification,
+          metadata: { k: 3 } as unknown as Record<string, string>,
+        })
+        .thenThrows('METADATA_VALUE_INVALID');
     });
 
     it('refuses metadata on a removed image', () => {
-      const removed: ImageEvent = { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 } };
-      spec.given([uploaded, removed]).when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v' } }).thenThrows('IMAGE_NOT_FOUND');
+      const removed: ImageEvent = {
+        type: 'ImageRemoved',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', sha256: file.sha256 },
+      };
+      spec
+        .given([uploaded, removed])
+        .when({ type: 'SetImageMetadata', project: classification, metadata: { k: 'v' } })
+        .thenThrows('IMAGE_NOT_FOUND');
     });
   });
 });

@@ -1,5 +1,5 @@
-import { type Decider, DomainError } from '../../../core/src/index.js';
-import type { ProjectType } from '../../../projects/src/read-models/projects/project.view.js';
+import { type Decider, DomainError } from '@diyml/core/pure';
+import type { ProjectType } from '@diyml/projects';
 import { DatasetErrors } from './dataset-errors.js';
 import { type ImageMetadata, validateMetadata } from './image-metadata.js';
 import type { ImageEvent, ImageOrigin, LabelSource, Region, Split } from './image.events.js';
@@ -79,13 +79,21 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
         if (command.labelId !== null) requireLabel(command.project, command.labelId);
         if (command.source) requireUnlabeled(state.labelId !== null);
         if (command.labelId === state.labelId) return [];
-        return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null } }];
+        return [
+          {
+            type: 'ImageLabeled',
+            v: 2,
+            data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null },
+          },
+        ];
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
         if (command.source) requireUnlabeled(state.regions.length > 0);
         if (sameRegions(regions, state.regions)) return [];
-        return [{ type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } }];
+        return [
+          { type: 'ImageRegionsSet', v: 2, data: { projectId, imageId, regions, source: command.source ?? null } },
+        ];
       }
       case 'ExcludeImage':
         return state.included ? [{ type: 'ImageExcludedFromTraining', v: 1, data: { projectId, imageId } }] : [];
@@ -150,10 +158,24 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
     {
       type: 'ImageUploaded',
       v: 2,
-      data: { projectId: project.id, imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split, source: command.source ?? null },
+      data: {
+        projectId: project.id,
+        imageId,
+        filename,
+        sha256,
+        width,
+        height,
+        format,
+        bytes,
+        dhash,
+        labelId,
+        split,
+        source: command.source ?? null,
+      },
     },
   ];
-  if (regions.length) events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });
+  if (regions.length)
+    events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });
   return events;
 }
 
@@ -168,7 +190,10 @@ function requireImage(state: ImageState, projectId: string): { projectId: string
 /** A suggestion labels an unlabeled image: one labeled meanwhile keeps the label it was given. */
 function requireUnlabeled(labeled: boolean): void {
   if (labeled) {
-    throw DomainError.conflict(DatasetErrors.IMAGE_ALREADY_LABELED, 'The image was labeled since the suggestion was made: its label stays.');
+    throw DomainError.conflict(
+      DatasetErrors.IMAGE_ALREADY_LABELED,
+      'The image was labeled since the suggestion was made: its label stays.',
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** One stream per image. */
 export const imageStream = (imageId: string) => `image-${imageId}`;
@@ -60,14 +60,29 @@ export interface LabelSource {
 }
 
 /** v2 added `source` (v1 events read as `source: null`). */
-export type ImageLabeled = DomainEvent<'ImageLabeled', { projectId: string; imageId: string; labelId: string | null; source: LabelSource | null }>;
+export type ImageLabeled = DomainEvent<
+  'ImageLabeled',
+  { projectId: string; imageId: string; labelId: string | null; source: LabelSource | null }
+>;
 /** v2 added `source` (v1 events read as `source: null`). */
-export type ImageRegionsSet = DomainEvent<'ImageRegionsSet', { projectId: string; imageId: string; regions: Region[]; source: LabelSource | null }>;
-export type ImageExcludedFromTraining = DomainEvent<'ImageExcludedFromTraining', { projectId: string; imageId: string }>;
+export type ImageRegionsSet = DomainEvent<
+  'ImageRegionsSet',
+  { projectId: string; imageId: string; regions: Region[]; source: LabelSource | null }
+>;
+export type ImageExcludedFromTraining = DomainEvent<
+  'ImageExcludedFromTraining',
+  { projectId: string; imageId: string }
+>;
 export type ImageIncludedInTraining = DomainEvent<'ImageIncludedInTraining', { projectId: string; imageId: string }>;
-export type ImageSplitAssigned = DomainEvent<'ImageSplitAssigned', { projectId: string; imageId: string; split: Split }>;
+export type ImageSplitAssigned = DomainEvent<
+  'ImageSplitAssigned',
+  { projectId: string; imageId: string; split: Split }
+>;
 /** The image's whole metadata after the change. */
-export type ImageMetadataSet = DomainEvent<'ImageMetadataSet', { projectId: string; imageId: string; metadata: Record<string, string> }>;
+export type ImageMetadataSet = DomainEvent<
+  'ImageMetadataSet',
+  { projectId: string; imageId: string; metadata: Record<string, string> }
+>;
 export type ImageRemoved = DomainEvent<'ImageRemoved', { projectId: string; imageId: string; sha256: string }>;
 
 export type ImageEvent =
@@ -92,7 +107,10 @@ export const IMAGE_EVENT_TYPES = [
 ] as const satisfies readonly ImageEvent['type'][];
 
 /** Events of the image-content claim streams. */
-export type ImageContentClaimed = DomainEvent<'ImageContentClaimed', { projectId: string; sha256: string; imageId: string }>;
+export type ImageContentClaimed = DomainEvent<
+  'ImageContentClaimed',
+  { projectId: string; sha256: string; imageId: string }
+>;
 export type ImageContentReleased = DomainEvent<
   'ImageContentReleased',
   { projectId: string; sha256: string; imageId: string }

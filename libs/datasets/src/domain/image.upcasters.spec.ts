@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { SqliteEventStore, Upcasters } from '../../../event-store/src/index.js';
+import { SqliteEventStore, Upcasters } from '@diyml/event-store';
 import { datasetUpcasters } from './image.upcasters.js';
 
 const fixture = (name: string) =>
@@ -17,8 +17,14 @@ describe('image event upcasters', () => {
     const store = new SqliteEventStore({ filename: ':memory:', upcasters: new Upcasters(datasetUpcasters) });
     const labeled = fixture('ImageLabeled.v1');
     const regions = fixture('ImageRegionsSet.v1');
-    await store.append(labeled.streamId, [{ type: labeled.type, v: labeled.v, data: labeled.data }], { expectedRevision: 'no_stream', metadata: labeled.metadata });
-    await store.append(regions.streamId, [{ type: regions.type, v: regions.v, data: regions.data }], { expectedRevision: 0, metadata: regions.metadata });
+    await store.append(labeled.streamId, [{ type: labeled.type, v: labeled.v, data: labeled.data }], {
+      expectedRevision: 'no_stream',
+      metadata: labeled.metadata,
+    });
+    await store.append(regions.streamId, [{ type: regions.type, v: regions.v, data: regions.data }], {
+      expectedRevision: 0,
+      metadata: regions.metadata,
+    });
     const [first, second] = await store.readStream(labeled.streamId);
     expect(first).toMatchObject({ type: 'ImageLabeled', v: 2, data: { ...labeled.data, source: null } });
     expect(second).toMatchObject({ type: 'ImageRegionsSet', v: 2, data: { ...regions.data, source: null } });

@@ -1,4 +1,4 @@
-import type { Upcaster } from '../../../event-store/src/index.js';
+import type { Upcaster } from '@diyml/event-store';
 
 /** v1 labels and boxes were all drawn by hand: v2 names a `source`, null for those. */
 const withoutSource = (type: 'ImageLabeled' | 'ImageRegionsSet'): Upcaster => ({
@@ -16,4 +16,8 @@ export const imageUploadedV1ToV2: Upcaster = {
   },
 };
 
-export const datasetUpcasters: readonly Upcaster[] = [withoutSource('ImageLabeled'), withoutSource('ImageRegionsSet'), imageUploadedV1ToV2];
+export const datasetUpcasters: readonly Upcaster[] = [
+  withoutSource('ImageLabeled'),
+  withoutSource('ImageRegionsSet'),
+  imageUploadedV1ToV2,
+];

@@ -1,5 +1,5 @@
-import { DomainError, isUuid } from '../../../core/src/index.js';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import { DomainError, isUuid } from '@diyml/core/pure';
+import type { LabelView } from '@diyml/projects';
 import { DatasetErrors } from './dataset-errors.js';
 
 /**
@@ -24,7 +24,9 @@ export function resolveLabel(labels: readonly LabelView[], reference: string): L
   throw DomainError.validation(
     DatasetErrors.UNKNOWN_LABEL,
     `This project has no label "${wanted}"` +
-      (labels.length ? `: its labels are ${labels.map((label) => `"${label.name}"`).join(', ')}.` : ' (it has no labels yet).'),
+      (labels.length
+        ? `: its labels are ${labels.map((label) => `"${label.name}"`).join(', ')}.`
+        : ' (it has no labels yet).'),
     { label: wanted, known: labels.map((label) => label.name) },
   );
 }

@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { expectedRevisionFromIfMatch, type HttpRequest } from '../../../core/src/index.js';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import { expectedRevisionFromIfMatch, type HttpRequest } from '@diyml/core';
+import type { LabelView } from '@diyml/projects';
 import { SPLITS, type Split } from '../domain/image.events.js';
 import { SUPPORTED_IMAGE_FORMATS } from '../images/image-inspection.js';
 import { DatasetQueries } from '../read-models/images/dataset-queries.js';
@@ -88,7 +88,10 @@ export class ImageDto {
   @ApiProperty({ format: 'date-time' })
   uploadedAt: string;
 
-  @ApiPropertyOptional({ type: ImageOriginDto, description: 'A frame of an uploaded video: which video, and where in it.' })
+  @ApiPropertyOptional({
+    type: ImageOriginDto,
+    description: 'A frame of an uploaded video: which video, and where in it.',
+  })
   source?: ImageOriginDto;
 
   @ApiProperty({ example: 2, description: 'Changes with every write; also sent as the ETag header.' })
@@ -99,7 +102,11 @@ export class ImageListDto {
   @ApiProperty({ type: [ImageDto], description: 'In upload order.' })
   items: ImageDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   nextCursor: string | null;
 }
 
@@ -134,4 +141,3 @@ export function ApiIfMatch(): MethodDecorator {
 export const ETAG_HEADER = {
   ETag: { description: 'The image revision, e.g. W/"2"; send it back as If-Match.', schema: { type: 'string' } },
 };
-

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNumber, IsString, MaxLength, MinLength } from 'class-validator';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import type { LabelView } from '@diyml/projects';
 import type { Region } from '../domain/image.events.js';
 import { resolveLabel } from '../domain/label-reference.js';
 
@@ -29,5 +29,11 @@ export class RegionInputDto {
 }
 
 export function toRegions(labels: readonly LabelView[], regions: readonly RegionInputDto[]): Region[] {
-  return regions.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(labels, label).id, x, y, width, height }));
+  return regions.map(({ label, x, y, width, height }) => ({
+    labelId: resolveLabel(labels, label).id,
+    x,
+    y,
+    width,
+    height,
+  }));
 }

@@ -9,7 +9,10 @@ describe('image inspection', () => {
   it('reads format and size of PNG, JPEG and WebP from the bytes', async () => {
     for (const format of ['png', 'jpeg', 'webp'] as const) {
       const result = await inspectImage(await generateImage(1, { width: 24, height: 12, format }), limits);
-      expect(result).toEqual({ ok: true, image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+      expect(result).toEqual({
+        ok: true,
+        image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+      });
     }
   });
 
@@ -25,16 +28,27 @@ describe('image inspection', () => {
   });
 
   it('reports the upright size of a photo rotated by its EXIF orientation', async () => {
-    const rotated = await sharp(await generateImage(5, { width: 30, height: 10 })).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const rotated = await sharp(await generateImage(5, { width: 30, height: 10 }))
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     expect(await inspectImage(rotated, limits)).toMatchObject({ ok: true, image: { width: 10, height: 30 } });
   });
 
   it.each([
     ['a text file', 'UNSUPPORTED_IMAGE', async () => Buffer.from('this is not a picture, whatever its name says')],
-    ['an SVG', 'UNSUPPORTED_IMAGE', async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')],
+    [
+      'an SVG',
+      'UNSUPPORTED_IMAGE',
+      async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+    ],
     ['an empty file', 'EMPTY_FILE', async () => Buffer.alloc(0)],
     ['a truncated JPEG', 'CORRUPT_IMAGE', truncatedJpeg],
-    ['a truncated PNG', 'CORRUPT_IMAGE', async () => (await generateImage(9, { width: 32, height: 32 })).subarray(0, 120)],
+    [
+      'a truncated PNG',
+      'CORRUPT_IMAGE',
+      async () => (await generateImage(9, { width: 32, height: 32 })).subarray(0, 120),
+    ],
     ['a 20000x20000 PNG', 'IMAGE_TOO_LARGE', async () => hugePngHeader()],
   ])('refuses %s with %s', async (_, code, make) => {
     const result = await inspectImage(await make(), limits);

@@ -124,7 +124,9 @@ async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRej
 
 function formatOf(metadata: Metadata): ImageFormat | null {
   if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : null;
-  return (SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(metadata.format) ? (metadata.format as ImageFormat) : null;
+  return (SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(metadata.format)
+    ? (metadata.format as ImageFormat)
+    : null;
 }
 
 async function decodeAndHash(bytes: Buffer, pixels: number, maxPixels: number): Promise<string> {

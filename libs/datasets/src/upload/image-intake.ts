@@ -31,8 +31,7 @@ export interface IntakeItem {
 }
 
 type Prepared =
-  | { rejection: IntakeItem }
-  | { image: InspectedImage; sha256: string; bytes: number; regions: Region[] | undefined };
+  { rejection: IntakeItem } | { image: InspectedImage; sha256: string; bytes: number; regions: Region[] | undefined };
 
 /** What the bytes of one file are: an image (not stored yet), or why the file is refused. */
 export type Inspection = { rejection: IntakeItem } | { image: InspectedImage };
@@ -93,7 +92,10 @@ export class ImageIntake {
     const worker = async () => {
       while (next < files.length) {
         const index = next++;
-        await this.prepare(projectContext, files[index], inspections?.[index]).then(prepared[index].resolve, prepared[index].reject);
+        await this.prepare(projectContext, files[index], inspections?.[index]).then(
+          prepared[index].resolve,
+          prepared[index].reject,
+        );
       }
     };
     const workers = Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
@@ -101,7 +103,10 @@ export class ImageIntake {
     let lastPosition = -1;
     for (const [index, file] of files.entries()) {
       const ready = await prepared[index].promise;
-      const { item, position } = 'rejection' in ready ? { item: ready.rejection, position: -1 } : await this.record(projectContext, file, ready, metadata);
+      const { item, position } =
+        'rejection' in ready
+          ? { item: ready.rejection, position: -1 }
+          : await this.record(projectContext, file, ready, metadata);
       items.push(item);
       lastPosition = Math.max(lastPosition, position);
     }
@@ -141,7 +146,9 @@ export class ImageIntake {
   /** Checks the bytes (unless inspected already) and stores the blob; nothing is stored for a rejected file. */
   private async prepare(project: ProjectContext, file: IncomingImage, inspection?: Inspection): Promise<Prepared> {
     const { filename } = file;
-    const rejected = (code: string, message: string): Prepared => ({ rejection: { filename, status: 'rejected', error: { code, message } } });
+    const rejected = (code: string, message: string): Prepared => ({
+      rejection: { filename, status: 'rejected', error: { code, message } },
+    });
     const inspected = inspection ?? (await this.inspectOne(file));
     if ('rejection' in inspected) return inspected;
     let regions: Region[] | undefined;
@@ -195,7 +202,10 @@ export class ImageIntake {
         this.logger.error(`Releasing the content claim of ${imageId} failed: ${String(releaseError)}`),
       );
       if (error instanceof DomainError) {
-        return { item: { filename, status: 'rejected', error: { code: error.code, message: error.message } }, position: -1 };
+        return {
+          item: { filename, status: 'rejected', error: { code: error.code, message: error.message } },
+          position: -1,
+        };
       }
       throw error;
     }

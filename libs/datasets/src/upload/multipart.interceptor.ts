@@ -10,7 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import type { Readable } from 'node:stream';
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { UploadLimits } from './upload-limits.js';
 
@@ -36,7 +36,11 @@ class CappedMemoryStorage implements StorageEngine {
     private readonly maxRequestBytes: number,
   ) {}
 
-  _handleFile(request: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<StoredFile>) => void): void {
+  _handleFile(
+    request: Request,
+    file: Express.Multer.File,
+    callback: (error?: unknown, info?: Partial<StoredFile>) => void,
+  ): void {
     const counted = request as Request & { [REQUEST_BYTES]?: number };
     const stream = file.stream as Readable;
     let chunks: Buffer[] = [];
@@ -67,7 +71,9 @@ class CappedMemoryStorage implements StorageEngine {
       chunks.push(chunk);
     });
     stream.on('error', (error) => finish(error));
-    stream.on('end', () => finish(undefined, { size, buffer: overLimit ? undefined : Buffer.concat(chunks), overLimit }));
+    stream.on('end', () =>
+      finish(undefined, { size, buffer: overLimit ? undefined : Buffer.concat(chunks), overLimit }),
+    );
   }
 
   _removeFile(_request: Request, file: Express.Multer.File, callback: (error: Error | null) => void): void {
@@ -89,9 +95,14 @@ function toDomainError(error: unknown, field: string, maxFiles: number): DomainE
   if (error instanceof DomainError) return error;
   const code = (error as { code?: string }).code;
   const tooMany = () =>
-    new DomainError('too-large', DatasetErrors.TOO_MANY_FILES, `At most ${maxFiles} file(s) per request: send the rest in another request.`, {
-      maxFiles,
-    });
+    new DomainError(
+      'too-large',
+      DatasetErrors.TOO_MANY_FILES,
+      `At most ${maxFiles} file(s) per request: send the rest in another request.`,
+      {
+        maxFiles,
+      },
+    );
   switch (code) {
     case 'LIMIT_FILE_COUNT':
       return tooMany();
@@ -128,7 +139,11 @@ export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInte
       const single = kind === 'video' ? this.limits.VIDEO_MAX_BYTES : this.limits.IMPORT_MAX_ARCHIVE_BYTES;
       const maxFileBytes = images ? this.limits.UPLOAD_MAX_FILE_BYTES : single;
       // A video a little over its limit is read and dropped, so the handler names it (413 VIDEO_TOO_LARGE).
-      const maxRequestBytes = images ? this.limits.UPLOAD_MAX_REQUEST_BYTES : kind === 'video' ? single + 1024 * 1024 : single;
+      const maxRequestBytes = images
+        ? this.limits.UPLOAD_MAX_REQUEST_BYTES
+        : kind === 'video'
+          ? single + 1024 * 1024
+          : single;
       const declared = Number(request.headers['content-length']);
       // Multipart framing adds a little to the files themselves.
       if (Number.isFinite(declared) && declared > maxRequestBytes + 1024 * 1024) throw requestTooLarge(maxRequestBytes);
@@ -138,7 +153,9 @@ export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInte
         defParamCharset: 'utf8',
       } as multer.Options).array(field, maxFiles);
       await new Promise<void>((resolve, reject) =>
-        upload(request, response, (error?: unknown) => (error ? reject(toDomainError(error, field, maxFiles)) : resolve())),
+        upload(request, response, (error?: unknown) =>
+          error ? reject(toDomainError(error, field, maxFiles)) : resolve(),
+        ),
       );
       const files = (request.files as StoredFile[] | undefined) ?? [];
       request.receivedFiles = files.map((file) => ({

@@ -1,7 +1,14 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
-import { Clock, IdGenerator, READ_ONLY_PROCESS } from '../../../core/src/index.js';
-import { EventStore } from '../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../read-store/src/index.js';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import { Clock, IdGenerator, READ_ONLY_PROCESS } from '@diyml/core';
+import { EventStore } from '@diyml/event-store';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { imageStream } from '../domain/image.events.js';
 import { PENDING_CLAIMS, type PendingClaimView } from '../read-models/content-claims/pending-claims.projection.js';
 import { ImageIntake } from './image-intake.js';
@@ -61,7 +68,11 @@ export class StaleClaimsSweeper implements OnApplicationBootstrap, OnApplication
     }
     if (released) this.logger.warn(`Released ${released} content claim(s) of uploads that never completed`);
     if (nextInMs !== undefined) {
-      this.timer = setTimeout(() => void this.sweep().catch((error: unknown) => this.logger.error(`Sweeping claims failed: ${String(error)}`)), nextInMs);
+      this.timer = setTimeout(
+        () =>
+          void this.sweep().catch((error: unknown) => this.logger.error(`Sweeping claims failed: ${String(error)}`)),
+        nextInMs,
+      );
       this.timer.unref();
     }
     return released;

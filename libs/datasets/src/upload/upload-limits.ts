@@ -73,11 +73,15 @@ export const UPLOAD_LIMIT_NAMES = [
 export const DEFAULT_UPLOAD_LIMITS = new UploadLimits();
 
 export function validateUploadLimits(environment: Record<string, unknown>): UploadLimits {
-  const given = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
+  const given = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const limits = plainToInstance(UploadLimits, given, { enableImplicitConversion: true });
   const errors = validateSync(limits);
   if (errors.length) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return limits;

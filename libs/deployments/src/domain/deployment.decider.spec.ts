@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { deploymentKeyMatches, generateDeploymentKey } from './api-key.js';
 import { type DeploymentCommand, deploymentDecider } from './deployment.decider.js';
 import type { DeploymentEvent } from './deployment.events.js';
@@ -53,9 +53,18 @@ describe('deployment decider', () => {
   });
 
   it('refuses an unknown iteration (404) and one that is not completed (409)', () => {
-    spec.given([]).when({ ...deploy, iteration: null }).thenThrows('ITERATION_NOT_FOUND');
-    spec.given([]).when({ ...deploy, iteration: { ...completed, status: 'failed', modelSha256: null } }).thenThrows('ITERATION_NOT_COMPLETED');
-    spec.given([]).when({ ...deploy, iteration: { ...completed, status: 'running', modelSha256: null } }).thenThrows('ITERATION_NOT_COMPLETED');
+    spec
+      .given([])
+      .when({ ...deploy, iteration: null })
+      .thenThrows('ITERATION_NOT_FOUND');
+    spec
+      .given([])
+      .when({ ...deploy, iteration: { ...completed, status: 'failed', modelSha256: null } })
+      .thenThrows('ITERATION_NOT_COMPLETED');
+    spec
+      .given([])
+      .when({ ...deploy, iteration: { ...completed, status: 'running', modelSha256: null } })
+      .thenThrows('ITERATION_NOT_COMPLETED');
   });
 
   it('refuses to deploy the same deployment id twice', () => {
@@ -66,12 +75,24 @@ describe('deployment decider', () => {
     spec
       .given([deployed])
       .when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'dpk_zzzzzz', metadata })
-      .then([{ type: 'DeploymentKeyRotated', v: 1, data: { ...ids, keyHash: 'h2', keyPrefix: 'dpk_zzzzzz', rotatedAt: now.toISOString() } }]);
+      .then([
+        {
+          type: 'DeploymentKeyRotated',
+          v: 1,
+          data: { ...ids, keyHash: 'h2', keyPrefix: 'dpk_zzzzzz', rotatedAt: now.toISOString() },
+        },
+      ]);
   });
 
   it('refuses to rotate the key of an unknown or undeployed deployment', () => {
-    spec.given([]).when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'p', metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
-    spec.given([deployed, undeployed]).when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'p', metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+    spec
+      .given([])
+      .when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'p', metadata })
+      .thenThrows('DEPLOYMENT_NOT_FOUND');
+    spec
+      .given([deployed, undeployed])
+      .when({ type: 'RotateDeploymentKey', keyHash: 'h2', keyPrefix: 'p', metadata })
+      .thenThrows('DEPLOYMENT_NOT_FOUND');
   });
 
   it('undeploys once, naming the model so its cache entry can go; undeploying again changes nothing', () => {
@@ -100,7 +121,11 @@ describe('deployment keys', () => {
 
 describe('deployment decider: prediction store and sharing', () => {
   const store = { enabled: true, maxCount: 100, maxAgeDays: 30 };
-  const configured: DeploymentEvent = { type: 'PredictionStoreConfigured', v: 1, data: { ...ids, ...store, configuredAt: now.toISOString() } };
+  const configured: DeploymentEvent = {
+    type: 'PredictionStoreConfigured',
+    v: 1,
+    data: { ...ids, ...store, configuredAt: now.toISOString() },
+  };
   const facts = {
     ownerId: 'u1',
     name: 'Fruit',
@@ -109,24 +134,52 @@ describe('deployment decider: prediction store and sharing', () => {
     labels: ['cat', 'dog'],
     metrics: { accuracy: 0.9, precision: 0.8, recall: 0.7, map50: null },
   };
-  const shared: DeploymentEvent = { type: 'DeploymentShared', v: 1, data: { ...ids, ...facts, sharedAt: now.toISOString() } };
+  const shared: DeploymentEvent = {
+    type: 'DeploymentShared',
+    v: 1,
+    data: { ...ids, ...facts, sharedAt: now.toISOString() },
+  };
 
   it('configures the store once per change, and not on an undeployed deployment', () => {
-    spec.given([deployed]).when({ type: 'ConfigurePredictionStore', ...store, metadata }).then([configured]);
-    spec.given([deployed, configured]).when({ type: 'ConfigurePredictionStore', ...store, metadata }).thenNothingHappens();
-    spec.given([deployed, undeployed]).when({ type: 'ConfigurePredictionStore', ...store, metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+    spec
+      .given([deployed])
+      .when({ type: 'ConfigurePredictionStore', ...store, metadata })
+      .then([configured]);
+    spec
+      .given([deployed, configured])
+      .when({ type: 'ConfigurePredictionStore', ...store, metadata })
+      .thenNothingHappens();
+    spec
+      .given([deployed, undeployed])
+      .when({ type: 'ConfigurePredictionStore', ...store, metadata })
+      .thenThrows('DEPLOYMENT_NOT_FOUND');
   });
 
   it('shares with the facts users see, updates them when they change, unshares once', () => {
-    spec.given([deployed]).when({ type: 'ShareDeployment', ...facts, metadata }).then([shared]);
-    spec.given([deployed, shared]).when({ type: 'ShareDeployment', ...facts, metadata }).thenNothingHappens();
+    spec
+      .given([deployed])
+      .when({ type: 'ShareDeployment', ...facts, metadata })
+      .then([shared]);
+    spec
+      .given([deployed, shared])
+      .when({ type: 'ShareDeployment', ...facts, metadata })
+      .thenNothingHappens();
     spec
       .given([deployed, shared])
       .when({ type: 'ShareDeployment', ...facts, description: 'now with plums', metadata })
       .then([{ ...shared, data: { ...shared.data, description: 'now with plums' } } as DeploymentEvent]);
-    spec.given([deployed, shared]).when({ type: 'ShareDeployment', ...facts, description: 'bad\u0007', metadata }).thenThrows('INVALID_CHARACTERS');
-    spec.given([deployed, shared]).when({ type: 'UnshareDeployment', metadata }).then([{ type: 'DeploymentUnshared', v: 1, data: { ...ids, unsharedAt: now.toISOString() } }]);
+    spec
+      .given([deployed, shared])
+      .when({ type: 'ShareDeployment', ...facts, description: 'bad\u0007', metadata })
+      .thenThrows('INVALID_CHARACTERS');
+    spec
+      .given([deployed, shared])
+      .when({ type: 'UnshareDeployment', metadata })
+      .then([{ type: 'DeploymentUnshared', v: 1, data: { ...ids, unsharedAt: now.toISOString() } }]);
     spec.given([deployed]).when({ type: 'UnshareDeployment', metadata }).thenNothingHappens();
-    spec.given([deployed, shared, undeployed]).when({ type: 'ShareDeployment', ...facts, metadata }).thenThrows('DEPLOYMENT_NOT_FOUND');
+    spec
+      .given([deployed, shared, undeployed])
+      .when({ type: 'ShareDeployment', ...facts, metadata })
+      .thenThrows('DEPLOYMENT_NOT_FOUND');
   });
 });

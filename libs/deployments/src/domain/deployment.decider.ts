@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '@diyml/core/pure';
 import { DeploymentErrors } from './deployment-errors.js';
 import type { DeploymentEvent, PredictionStoreSettings, SharedModelFacts } from './deployment.events.js';
 
@@ -41,17 +41,31 @@ export interface DeploymentState {
 }
 
 export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, DeploymentEvent> = {
-  initialState: { status: null, projectId: '', deploymentId: '', iterationId: '', modelSha256: '', predictionStore: null, shared: null },
+  initialState: {
+    status: null,
+    projectId: '',
+    deploymentId: '',
+    iterationId: '',
+    modelSha256: '',
+    predictionStore: null,
+    shared: null,
+  },
 
   decide(command, state) {
     const at = command.metadata.now.toISOString();
     if (command.type === 'DeployModel') {
       if (state.status !== null) {
-        throw DomainError.conflict(DeploymentErrors.DEPLOYMENT_ALREADY_EXISTS, `Deployment ${command.deploymentId} already exists.`);
+        throw DomainError.conflict(
+          DeploymentErrors.DEPLOYMENT_ALREADY_EXISTS,
+          `Deployment ${command.deploymentId} already exists.`,
+        );
       }
       const { iteration } = command;
       if (!iteration) {
-        throw DomainError.notFound(DeploymentErrors.ITERATION_NOT_FOUND, `Iteration ${command.iterationId} does not exist in this project.`);
+        throw DomainError.notFound(
+          DeploymentErrors.ITERATION_NOT_FOUND,
+          `Iteration ${command.iterationId} does not exist in this project.`,
+        );
       }
       if (iteration.status !== 'completed' || !iteration.modelSha256) {
         throw DomainError.conflict(
@@ -87,8 +101,20 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
         if (state.status === 'undeployed') throw notFound();
         const { enabled, maxCount, maxAgeDays } = command;
         const current = state.predictionStore;
-        if (current && current.enabled === enabled && current.maxCount === maxCount && current.maxAgeDays === maxAgeDays) return [];
-        return [{ type: 'PredictionStoreConfigured', v: 1, data: { ...ids, enabled, maxCount, maxAgeDays, configuredAt: at } }];
+        if (
+          current &&
+          current.enabled === enabled &&
+          current.maxCount === maxCount &&
+          current.maxAgeDays === maxAgeDays
+        )
+          return [];
+        return [
+          {
+            type: 'PredictionStoreConfigured',
+            v: 1,
+            data: { ...ids, enabled, maxCount, maxAgeDays, configuredAt: at },
+          },
+        ];
       }
       case 'ShareDeployment': {
         if (state.status === 'undeployed') throw notFound();
@@ -104,7 +130,13 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
         return [{ type: 'DeploymentUnshared', v: 1, data: { ...ids, unsharedAt: at } }];
       case 'RotateDeploymentKey':
         if (state.status === 'undeployed') throw notFound();
-        return [{ type: 'DeploymentKeyRotated', v: 1, data: { ...ids, keyHash: command.keyHash, keyPrefix: command.keyPrefix, rotatedAt: at } }];
+        return [
+          {
+            type: 'DeploymentKeyRotated',
+            v: 1,
+            data: { ...ids, keyHash: command.keyHash, keyPrefix: command.keyPrefix, rotatedAt: at },
+          },
+        ];
       case 'UndeployModel':
         if (state.status === 'undeployed') return [];
         return [
@@ -148,5 +180,8 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
 };
 
 function notFound(): DomainError {
-  return DomainError.notFound(DeploymentErrors.DEPLOYMENT_NOT_FOUND, 'The deployment does not exist or was undeployed.');
+  return DomainError.notFound(
+    DeploymentErrors.DEPLOYMENT_NOT_FOUND,
+    'The deployment does not exist or was undeployed.',
+  );
 }

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 export const deploymentStream = (deploymentId: string) => `deployment-${deploymentId}`;
 
@@ -42,7 +42,10 @@ export interface PredictionStoreSettings {
   maxAgeDays: number | null;
 }
 
-export type PredictionStoreConfigured = DomainEvent<'PredictionStoreConfigured', Base & PredictionStoreSettings & { configuredAt: string }>;
+export type PredictionStoreConfigured = DomainEvent<
+  'PredictionStoreConfigured',
+  Base & PredictionStoreSettings & { configuredAt: string }
+>;
 
 /** What other users of the installation see of a shared deployment: nothing else of the project. */
 export interface SharedModelFacts {
@@ -55,7 +58,10 @@ export interface SharedModelFacts {
 }
 
 /** Published to every signed-in user of the installation; sharing again updates the description. */
-export type DeploymentShared = DomainEvent<'DeploymentShared', Base & SharedModelFacts & { ownerId: string; sharedAt: string }>;
+export type DeploymentShared = DomainEvent<
+  'DeploymentShared',
+  Base & SharedModelFacts & { ownerId: string; sharedAt: string }
+>;
 
 export type DeploymentUnshared = DomainEvent<'DeploymentUnshared', Base & { unsharedAt: string }>;
 

@@ -2,9 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { beyondRetention } from './retention.js';
 
 const now = new Date('2026-06-10T12:00:00.000Z');
-const stored = ['2026-06-01T00:00:00.000Z', '2026-06-08T00:00:00.000Z', '2026-06-09T00:00:00.000Z', '2026-06-10T11:00:00.000Z'].map(
-  (storedAt, index) => ({ id: `s${index}`, storedAt }),
-);
+const stored = [
+  '2026-06-01T00:00:00.000Z',
+  '2026-06-08T00:00:00.000Z',
+  '2026-06-09T00:00:00.000Z',
+  '2026-06-10T11:00:00.000Z',
+].map((storedAt, index) => ({ id: `s${index}`, storedAt }));
 const ids = (items: { id: string }[]) => items.map((item) => item.id);
 
 describe('retention limits', () => {

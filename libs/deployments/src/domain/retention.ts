@@ -12,6 +12,7 @@ export function beyondRetention<T extends { storedAt: string }>(
   now: Date,
 ): T[] {
   const overCount = limits.maxCount === null ? 0 : Math.max(0, oldestFirst.length - limits.maxCount);
-  const oldestAllowed = limits.maxAgeDays === null ? Number.NEGATIVE_INFINITY : now.getTime() - limits.maxAgeDays * DAY_MS;
+  const oldestAllowed =
+    limits.maxAgeDays === null ? Number.NEGATIVE_INFINITY : now.getTime() - limits.maxAgeDays * DAY_MS;
   return oldestFirst.filter((stored, index) => index < overCount || Date.parse(stored.storedAt) < oldestAllowed);
 }

@@ -1,6 +1,10 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import { DeploymentErrors } from './deployment-errors.js';
-import type { StoredPredictionEvent, StoredPredictionPromoted, StoredPredictionResult } from './stored-prediction.events.js';
+import type {
+  StoredPredictionEvent,
+  StoredPredictionPromoted,
+  StoredPredictionResult,
+} from './stored-prediction.events.js';
 
 export type StoredPredictionCommand = { metadata: CommandMetadata } & (
   | {
@@ -15,7 +19,12 @@ export type StoredPredictionCommand = { metadata: CommandMetadata } & (
       callerId: string | null;
     }
   | { type: 'DeleteStoredPrediction'; reason: 'deleted' | 'retention' }
-  | { type: 'RecordPromotion'; imageId: string; labelId: string | null; regions: StoredPredictionPromoted['data']['regions'] }
+  | {
+      type: 'RecordPromotion';
+      imageId: string;
+      labelId: string | null;
+      regions: StoredPredictionPromoted['data']['regions'];
+    }
 );
 
 export interface StoredPredictionState {
@@ -28,12 +37,23 @@ export interface StoredPredictionState {
 }
 
 export const storedPredictionDecider: Decider<StoredPredictionState, StoredPredictionCommand, StoredPredictionEvent> = {
-  initialState: { status: null, projectId: '', deploymentId: '', predictionId: '', imageSha256: '', promotedImageId: null },
+  initialState: {
+    status: null,
+    projectId: '',
+    deploymentId: '',
+    predictionId: '',
+    imageSha256: '',
+    promotedImageId: null,
+  },
 
   decide(command, state) {
     const at = command.metadata.now.toISOString();
     if (command.type === 'StorePrediction') {
-      if (state.status !== null) throw DomainError.conflict(DeploymentErrors.PREDICTION_ALREADY_STORED, `Prediction ${command.predictionId} is stored already.`);
+      if (state.status !== null)
+        throw DomainError.conflict(
+          DeploymentErrors.PREDICTION_ALREADY_STORED,
+          `Prediction ${command.predictionId} is stored already.`,
+        );
       const { type: _type, metadata: _metadata, ...data } = command;
       return [{ type: 'PredictionStored', v: 1, data: { ...data, storedAt: at } }];
     }
@@ -43,19 +63,35 @@ export const storedPredictionDecider: Decider<StoredPredictionState, StoredPredi
         // The retention sweep of another api process may have deleted it first: nothing more to do.
         if (state.status === 'deleted' && command.reason === 'retention') return [];
         if (state.status !== 'stored') throw notFound();
-        return [{ type: 'StoredPredictionDeleted', v: 1, data: { ...ids, imageSha256: state.imageSha256, reason: command.reason, deletedAt: at } }];
+        return [
+          {
+            type: 'StoredPredictionDeleted',
+            v: 1,
+            data: { ...ids, imageSha256: state.imageSha256, reason: command.reason, deletedAt: at },
+          },
+        ];
       case 'RecordPromotion':
         if (state.status !== 'stored') throw notFound();
         if (state.promotedImageId) {
-          throw DomainError.conflict(DeploymentErrors.PREDICTION_ALREADY_PROMOTED, `The prediction is in the dataset already, as image ${state.promotedImageId}.`, {
-            imageId: state.promotedImageId,
-          });
+          throw DomainError.conflict(
+            DeploymentErrors.PREDICTION_ALREADY_PROMOTED,
+            `The prediction is in the dataset already, as image ${state.promotedImageId}.`,
+            {
+              imageId: state.promotedImageId,
+            },
+          );
         }
         return [
           {
             type: 'StoredPredictionPromoted',
             v: 1,
-            data: { ...ids, imageId: command.imageId, labelId: command.labelId, regions: command.regions, promotedAt: at },
+            data: {
+              ...ids,
+              imageId: command.imageId,
+              labelId: command.labelId,
+              regions: command.regions,
+              promotedAt: at,
+            },
           },
         ];
     }
@@ -81,5 +117,8 @@ export const storedPredictionDecider: Decider<StoredPredictionState, StoredPredi
 };
 
 function notFound(): DomainError {
-  return DomainError.notFound(DeploymentErrors.PREDICTION_NOT_FOUND, 'The stored prediction does not exist or was deleted.');
+  return DomainError.notFound(
+    DeploymentErrors.PREDICTION_NOT_FOUND,
+    'The stored prediction does not exist or was deleted.',
+  );
 }

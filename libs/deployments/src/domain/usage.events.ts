@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { LatencyHistogram } from './latency-histogram.js';
 
 /**

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { FsBlobStore } from '../../../blobs/src/index.js';
-import { Settings } from '../../../core/src/index.js';
-import { type RawImage, SeededRandom, train } from '../../../ml/src/index.js';
-import { colouredSquareImage } from '../../../ml/src/testing/synthetic-images.js';
-import { packModel } from '../../../training/src/index.js';
+import { FsBlobStore } from '@diyml/blobs';
+import { Settings } from '@diyml/core';
+import { type RawImage, SeededRandom, train } from '@diyml/ml';
+import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
+import { packModel } from '@diyml/training/pure';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { ModelCache } from './model-cache.js';
 
@@ -21,7 +21,9 @@ class CountingBlobStore extends FsBlobStore {
 }
 
 const png = (image: RawImage) =>
-  sharp(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels } }).png().toBuffer();
+  sharp(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels } })
+    .png()
+    .toBuffer();
 
 async function tinyModel(seed: number): Promise<Uint8Array> {
   const random = new SeededRandom(seed);
@@ -58,7 +60,9 @@ describe('model cache', () => {
   it('loads a model once for concurrent first requests, and batches their predictions without changing them', async () => {
     const cache = new ModelCache(blobs, new DeploymentSettings(), new Settings());
     blobs.reads = 0;
-    const together = await Promise.all(images.map((image) => cache.use(first, ({ batcher }) => batcher.predict(image, {}))));
+    const together = await Promise.all(
+      images.map((image) => cache.use(first, ({ batcher }) => batcher.predict(image, {}))),
+    );
     expect(blobs.reads).toBe(1);
     const alone: unknown[] = [];
     for (const image of images) alone.push(await cache.use(first, ({ model }) => model.predict(image)));

@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { LoadedModel, type SerializedModel } from '../../../ml/src/index.js';
-import { archiveLimitsOf, Settings } from '../../../core/src/index.js';
-import { unpackModelSafely } from '../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { LoadedModel, type SerializedModel } from '@diyml/ml';
+import { archiveLimitsOf, Settings } from '@diyml/core';
+import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentSettings } from '../deployment-settings.js';
 import { PredictionBatcher } from './prediction-batcher.js';
 
@@ -87,7 +87,10 @@ export class ModelCache implements OnApplicationShutdown {
     const entry: Entry = { sha256, bytes: 0, leases: 0, evicted: false, loading: Promise.resolve(undefined as never) };
     entry.loading = (async () => {
       // Unzipped on a worker thread, within the archive limits its import was held to.
-      const serialized = await unpackModelSafely(new Uint8Array(await this.blobs.get(sha256)), archiveLimitsOf(this.platform));
+      const serialized = await unpackModelSafely(
+        new Uint8Array(await this.blobs.get(sha256)),
+        archiveLimitsOf(this.platform),
+      );
       const model = await LoadedModel.load(serialized);
       entry.serving = { model, batcher: new PredictionBatcher(model) };
       entry.bytes = weightBytes(serialized);

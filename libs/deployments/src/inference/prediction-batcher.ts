@@ -1,4 +1,4 @@
-import { type LoadedModel, type Prediction, type PredictOptions, prepareImage, type RawImage } from '../../../ml/src/index.js';
+import { type LoadedModel, type Prediction, type PredictOptions, prepareImage, type RawImage } from '@diyml/ml';
 
 /** A decoded image whose pixels already have the model's input size and channels. */
 interface Pending {

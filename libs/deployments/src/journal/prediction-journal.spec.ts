@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PredictionJournal } from './prediction-journal.js';
 
-const record = (n: number) => ({ header: { command: { predictionId: `p${n}` }, maxCount: null }, image: Buffer.from(`image bytes ${n}`) });
+const record = (n: number) => ({
+  header: { command: { predictionId: `p${n}` }, maxCount: null },
+  image: Buffer.from(`image bytes ${n}`),
+});
 
 describe('prediction journal', () => {
   let directory: string;
@@ -26,15 +29,24 @@ describe('prediction journal', () => {
     const next = new PredictionJournal(directory);
     const taken = await next.takeOver();
     // p1 was written already: the keeper writing it again is a no-op (PREDICTION_ALREADY_STORED).
-    expect(taken.map(({ record }) => record.header.command)).toEqual([{ predictionId: 'p1' }, { predictionId: 'p2' }, { predictionId: 'p3' }]);
-    expect(taken.map(({ record }) => record.image.toString())).toEqual(['image bytes 1', 'image bytes 2', 'image bytes 3']);
+    expect(taken.map(({ record }) => record.header.command)).toEqual([
+      { predictionId: 'p1' },
+      { predictionId: 'p2' },
+      { predictionId: 'p3' },
+    ]);
+    expect(taken.map(({ record }) => record.image.toString())).toEqual([
+      'image bytes 1',
+      'image bytes 2',
+      'image bytes 3',
+    ]);
     expect(await new PredictionJournal(directory).takeOver()).toEqual([]);
 
     for (const { entry } of taken.slice(0, 2)) entry.release();
     expect(readdirSync(directory)).toHaveLength(1);
     taken[2].entry.release();
     // The file is deleted in the background once its last record is released.
-    for (let waited = 0; readdirSync(directory).length > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let waited = 0; readdirSync(directory).length > 0 && waited < 5000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(readdirSync(directory)).toEqual([]);
   });
 

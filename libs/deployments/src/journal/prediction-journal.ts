@@ -114,7 +114,9 @@ export class PredictionJournal {
         continue;
       }
       this.synced = target;
-      this.syncWaiters = this.syncWaiters.filter((waiter) => (waiter.target <= target ? (waiter.resolve(), false) : true));
+      this.syncWaiters = this.syncWaiters.filter((waiter) =>
+        waiter.target <= target ? (waiter.resolve(), false) : true,
+      );
     }
   }
 }

@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   ApiErrors,
   type AuthenticatedUser,
@@ -9,11 +16,17 @@ import {
   PageQueryDto,
   type RequestContext,
   UuidParam,
-} from '../../../core/src/index.js';
-import { ProjectAccess } from '../../../projects/src/index.js';
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { DeploymentQueries } from '../read-models/deployments/deployment-queries.js';
 import { DeployModel, DeployModelDto } from './deploy-model/deploy-model.handler.js';
-import { DeployedModelDto, DeploymentDto, DeploymentPageDto, RotatedKeyDto, toDeploymentDto } from './deployment.dto.js';
+import {
+  DeployedModelDto,
+  DeploymentDto,
+  DeploymentPageDto,
+  RotatedKeyDto,
+  toDeploymentDto,
+} from './deployment.dto.js';
 import { RotateDeploymentKey } from './rotate-deployment-key/rotate-deployment-key.handler.js';
 import { UndeployModel } from './undeploy-model/undeploy-model.handler.js';
 
@@ -44,7 +57,9 @@ export class DeploymentsController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<DeployedModelDto> {
-    return this.commands.execute(new DeployModel(projectId, body.iterationId, body.name, { ...context, userId: user.id }));
+    return this.commands.execute(
+      new DeployModel(projectId, body.iterationId, body.name, { ...context, userId: user.id }),
+    );
   }
 
   @Get()

@@ -1,4 +1,4 @@
-import type { Prediction } from '../../../ml/src/index.js';
+import type { Prediction } from '@diyml/ml';
 import type { ImageSuggestion } from './label-suggestions.events.js';
 
 /** Classification keeps this many most probable labels per image; detection this many boxes. */
@@ -21,15 +21,23 @@ export function imageSuggestionOf(
   if (task === 'classification') {
     return {
       imageId,
-      predictions: sorted.slice(0, MAX_SUGGESTED_LABELS).map((p) => ({ labelId: labelIds[p.labelIndex], probability: p.probability, box: null })),
+      predictions: sorted
+        .slice(0, MAX_SUGGESTED_LABELS)
+        .map((p) => ({ labelId: labelIds[p.labelIndex], probability: p.probability, box: null })),
       uncertainty: entropy(sorted.map((p) => p.probability)),
     };
   }
-  const boxes = sorted.filter((p) => p.box && p.probability >= MIN_SUGGESTED_BOX_PROBABILITY).slice(0, MAX_SUGGESTED_BOXES);
+  const boxes = sorted
+    .filter((p) => p.box && p.probability >= MIN_SUGGESTED_BOX_PROBABILITY)
+    .slice(0, MAX_SUGGESTED_BOXES);
   const binary = boxes.map((p) => entropy([p.probability, 1 - p.probability]));
   return {
     imageId,
-    predictions: boxes.map((p) => ({ labelId: labelIds[p.labelIndex], probability: p.probability, box: { x: p.box!.x, y: p.box!.y, width: p.box!.width, height: p.box!.height } })),
+    predictions: boxes.map((p) => ({
+      labelId: labelIds[p.labelIndex],
+      probability: p.probability,
+      box: { x: p.box!.x, y: p.box!.y, width: p.box!.width, height: p.box!.height },
+    })),
     uncertainty: binary.length ? binary.reduce((sum, value) => sum + value, 0) / binary.length : 0,
   };
 }

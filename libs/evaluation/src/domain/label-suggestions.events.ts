@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** One stream per iteration: its suggestion runs and the suggestions people rejected. */
 export const labelSuggestionsStream = (iterationId: string) => `label-suggestions-${iterationId}`;
@@ -46,11 +46,18 @@ export type LabelSuggestionsComputed = DomainEvent<
   'LabelSuggestionsComputed',
   Base & { runId: string; suggestions: ImageSuggestion[]; backend: string; durationMs: number; computedAt: string }
 >;
-export type LabelSuggestionsFailed = DomainEvent<'LabelSuggestionsFailed', Base & { runId: string; code: string; reason: string; failedAt: string }>;
+export type LabelSuggestionsFailed = DomainEvent<
+  'LabelSuggestionsFailed',
+  Base & { runId: string; code: string; reason: string; failedAt: string }
+>;
 /** People turned these suggestions down: this iteration does not suggest labels for these images again. */
-export type LabelSuggestionsRejected = DomainEvent<'LabelSuggestionsRejected', Base & { imageIds: string[]; rejectedAt: string }>;
+export type LabelSuggestionsRejected = DomainEvent<
+  'LabelSuggestionsRejected',
+  Base & { imageIds: string[]; rejectedAt: string }
+>;
 
-export type LabelSuggestionsEvent = LabelSuggestionsRequested | LabelSuggestionsComputed | LabelSuggestionsFailed | LabelSuggestionsRejected;
+export type LabelSuggestionsEvent =
+  LabelSuggestionsRequested | LabelSuggestionsComputed | LabelSuggestionsFailed | LabelSuggestionsRejected;
 
 export const LABEL_SUGGESTIONS_EVENT_TYPES = [
   'LabelSuggestionsRequested',

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 export const testRunStream = (testRunId: string) => `test-run-${testRunId}`;
 
@@ -41,4 +41,9 @@ export type TestRunCancelled = DomainEvent<'TestRunCancelled', Base & { cancelle
 
 export type TestRunEvent = TestRunRequested | TestRunCompleted | TestRunFailed | TestRunCancelled;
 
-export const TEST_RUN_EVENT_TYPES = ['TestRunRequested', 'TestRunCompleted', 'TestRunFailed', 'TestRunCancelled'] as const;
+export const TEST_RUN_EVENT_TYPES = [
+  'TestRunRequested',
+  'TestRunCompleted',
+  'TestRunFailed',
+  'TestRunCancelled',
+] as const;

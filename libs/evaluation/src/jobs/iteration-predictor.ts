@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import type { CommandMetadata } from '../../../core/src/index.js';
-import type { Prediction, PredictOptions } from '../../../ml/src/index.js';
-import { EmbeddingCancelled, ProjectEmbeddings } from '../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import type { CommandMetadata } from '@diyml/core/pure';
+import type { Prediction, PredictOptions } from '@diyml/ml';
+import { EmbeddingCancelled, ProjectEmbeddings } from '@diyml/training';
 import { PredictionCancelled, predictFromEmbeddingsOnThread, predictOnThread } from '../worker/test-run-thread.js';
 
 export interface PredictionRequest {
@@ -42,21 +42,35 @@ export class IterationPredictor {
     const modelZip = new Uint8Array(await this.blobs.get(request.modelSha256));
     const fromEmbeddings = await this.predictFromEmbeddings(modelZip, request);
     if (fromEmbeddings) return fromEmbeddings;
-    const images = await Promise.all(request.images.map(async (sha256) => new Uint8Array(await this.blobs.get(sha256))));
+    const images = await Promise.all(
+      request.images.map(async (sha256) => new Uint8Array(await this.blobs.get(sha256))),
+    );
     return { ...(await predictOnThread(modelZip, images, request.options, request.signal)), embeddings: null };
   }
 
-  private async predictFromEmbeddings(modelZip: Uint8Array, { projectId, iterationId, images, options, requestedBy, signal }: PredictionRequest): Promise<PredictionOutcome | null> {
+  private async predictFromEmbeddings(
+    modelZip: Uint8Array,
+    { projectId, iterationId, images, options, requestedBy, signal }: PredictionRequest,
+  ): Promise<PredictionOutcome | null> {
     const headInput = await this.embeddings.headInputOf(iterationId);
     if (!headInput) return null;
     let found;
     try {
       const alsoFrom = headInput.iterationTableSha256 ? [headInput.iterationTableSha256] : [];
-      found = await this.embeddings.identityVectors({ projectId, backbone: headInput.backbone, images, alsoFrom, requestedBy, signal });
+      found = await this.embeddings.identityVectors({
+        projectId,
+        backbone: headInput.backbone,
+        images,
+        alsoFrom,
+        requestedBy,
+        signal,
+      });
     } catch (error) {
       if (error instanceof EmbeddingCancelled) throw new PredictionCancelled();
       // The model holds its backbone's weights: it still predicts when the registered backbone cannot be loaded.
-      this.logger.warn(`Embeddings for iteration ${iterationId} could not be had (${(error as Error).message}); predicting from the images`);
+      this.logger.warn(
+        `Embeddings for iteration ${iterationId} could not be had (${(error as Error).message}); predicting from the images`,
+      );
       return null;
     }
     const outcome = await predictFromEmbeddingsOnThread(modelZip, found.vectors, options, signal);

@@ -43,7 +43,10 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
     const request = await this.requestOf(stream, runId);
     const started = Date.now();
     const { task, labels } = request.data;
-    const options = task === 'classification' ? { threshold: 0, maxResults: labels.length } : { threshold: MIN_SUGGESTED_BOX_PROBABILITY, maxResults: 100 };
+    const options =
+      task === 'classification'
+        ? { threshold: 0, maxResults: labels.length }
+        : { threshold: MIN_SUGGESTED_BOX_PROBABILITY, maxResults: 100 };
     let outcome;
     try {
       outcome = await this.predictor.predict({
@@ -67,7 +70,13 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
     }
     await this.decide(
       stream,
-      { type: 'CompleteLabelSuggestions', runId, suggestions, backend: outcome.backend, durationMs: Date.now() - started },
+      {
+        type: 'CompleteLabelSuggestions',
+        runId,
+        suggestions,
+        backend: outcome.backend,
+        durationMs: Date.now() - started,
+      },
       onBehalfOf(request),
     );
   }
@@ -75,12 +84,18 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
   async failed({ iterationId, runId }: LabelSuggestionsJobPayload, error: Error): Promise<void> {
     const code = error instanceof UnrecoverableJobError ? 'INVALID_MODEL' : 'SUGGESTIONS_FAILED';
     const stream = labelSuggestionsStream(iterationId);
-    await this.decide(stream, { type: 'FailLabelSuggestions', runId, code, reason: error.message }, onBehalfOf(await this.requestOf(stream, runId)));
+    await this.decide(
+      stream,
+      { type: 'FailLabelSuggestions', runId, code, reason: error.message },
+      onBehalfOf(await this.requestOf(stream, runId)),
+    );
   }
 
   private async requestOf(stream: string, runId: string) {
     const recorded = await this.events.readStream(stream);
-    const request = recorded.find((event) => event.type === 'LabelSuggestionsRequested' && (event.data as { runId: string }).runId === runId);
+    const request = recorded.find(
+      (event) => event.type === 'LabelSuggestionsRequested' && (event.data as { runId: string }).runId === runId,
+    );
     if (!request) throw new UnrecoverableJobError(`suggestion run ${runId} was never requested`);
     return request as typeof request & LabelSuggestionsRequested;
   }

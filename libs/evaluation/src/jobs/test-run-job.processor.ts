@@ -49,7 +49,10 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
     const spec = (recorded[0] as unknown as TestRunRequested).data;
     const started = Date.now();
     const manifest = parseTestManifest(await this.blobs.get(spec.manifestSha256));
-    const options = manifest.task === 'classification' ? { threshold: 0, maxResults: manifest.labels.length } : { threshold: 0.05, maxResults: 100 };
+    const options =
+      manifest.task === 'classification'
+        ? { threshold: 0, maxResults: manifest.labels.length }
+        : { threshold: 0.05, maxResults: 100 };
     const cancellation = new AbortController();
     const watch = setInterval(() => void this.abortIfCancelled(stream, cancellation), CANCEL_POLL_MS);
     let outcome;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
-import { JobQueue } from '../../../jobs/src/index.js';
-import { EventReactor, type Reactor } from '../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { JobQueue } from '@diyml/jobs';
+import { EventReactor, type Reactor } from '@diyml/read-store';
 import type { TestRunRequested } from '../domain/test-run.events.js';
 import { TEST_RUN_QUEUE, type TestRunJobPayload } from './test-run-job.processor.js';
 

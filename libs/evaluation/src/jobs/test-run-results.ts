@@ -1,5 +1,5 @@
-import type { Prediction } from '../../../ml/src/index.js';
-import { DEFAULT_METRICS_OPTIONS, metricsOf, type StoredEvaluation } from '../../../training/src/index.js';
+import type { Prediction } from '@diyml/ml';
+import { DEFAULT_METRICS_OPTIONS, metricsOf, type StoredEvaluation } from '@diyml/training';
 import type { TestManifest, TestPrediction } from '../domain/test-manifest.js';
 
 /** Detection boxes at least this probable are listed as predicted (metrics use every box). */

@@ -7,7 +7,11 @@ import { IMAGES, type ImageView, resolveLabel } from '../../../datasets/src/inde
 import { ProjectAccess } from '../../../projects/src/index.js';
 import { ReadStore } from '../../../read-store/src/index.js';
 import { LabelSuggestionQueries } from '../read-models/label-suggestions/label-suggestion-queries.js';
-import { AcceptSuggestions, AcceptSuggestionsDto, AcceptSuggestionsResultDto } from './accept-suggestions/accept-suggestions.handler.js';
+import {
+  AcceptSuggestions,
+  AcceptSuggestionsDto,
+  AcceptSuggestionsResultDto,
+} from './accept-suggestions/accept-suggestions.handler.js';
 import {
   LabelSuggestionPageDto,
   ListSuggestionsQueryDto,
@@ -16,7 +20,11 @@ import {
   toLabelSuggestionDto,
   toSuggestionRunDto,
 } from './label-suggestions.dto.js';
-import { RejectSuggestions, RejectSuggestionsDto, RejectSuggestionsResultDto } from './reject-suggestions/reject-suggestions.handler.js';
+import {
+  RejectSuggestions,
+  RejectSuggestionsDto,
+  RejectSuggestionsResultDto,
+} from './reject-suggestions/reject-suggestions.handler.js';
 import { completedIteration, SuggestLabels } from './suggest-labels/suggest-labels.handler.js';
 
 @ApiTags('evaluation')
@@ -50,7 +58,9 @@ export class LabelSuggestionsController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<SuggestionRunDto> {
-    const { run, skipped } = await this.commands.execute(new SuggestLabels(projectId, iterationId, body.imageIds, { ...context, userId: user.id }));
+    const { run, skipped } = await this.commands.execute(
+      new SuggestLabels(projectId, iterationId, body.imageIds, { ...context, userId: user.id }),
+    );
     return toSuggestionRunDto(run, skipped);
   }
 
@@ -75,7 +85,8 @@ export class LabelSuggestionsController {
   @ApiOperation({
     operationId: 'listLabelSuggestions',
     summary: "The iteration's suggestions, most probable first",
-    description: 'Pending ones by default; filter by label and by a probability range (of that label, or of the most probable suggestion).',
+    description:
+      'Pending ones by default; filter by label and by a probability range (of that label, or of the most probable suggestion).',
   })
   @ApiOkResponse({ type: LabelSuggestionPageDto })
   @ApiErrors(400, 401, 404, 409)
@@ -91,7 +102,12 @@ export class LabelSuggestionsController {
     const page = await this.suggestions.list(
       projectId,
       iterationId,
-      { status: query.status ?? 'pending', labelId, minProbability: query.minProbability, maxProbability: query.maxProbability },
+      {
+        status: query.status ?? 'pending',
+        labelId,
+        minProbability: query.minProbability,
+        maxProbability: query.maxProbability,
+      },
       { limit: query.limit ?? 50, cursor: query.cursor },
     );
     const images = this.readStore.collection<ImageView>(IMAGES);
@@ -111,7 +127,11 @@ export class LabelSuggestionsController {
       '(SUGGESTION_NOT_FOUND, SUGGESTION_NOT_PENDING, IMAGE_ALREADY_LABELED, NOTHING_TO_ACCEPT, EDIT_DOES_NOT_FIT, UNKNOWN_LABEL, REGION_…).',
   })
   @ApiOkResponse({ type: AcceptSuggestionsResultDto })
-  @ApiResponse({ status: 207, type: AcceptSuggestionsResultDto, description: 'Some items failed; the others were accepted.' })
+  @ApiResponse({
+    status: 207,
+    type: AcceptSuggestionsResultDto,
+    description: 'Some items failed; the others were accepted.',
+  })
   @ApiErrors(400, 401, 404, 409)
   async accept(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -121,7 +141,9 @@ export class LabelSuggestionsController {
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<AcceptSuggestionsResultDto> {
-    const result = await this.commands.execute(new AcceptSuggestions(projectId, iterationId, body, { ...context, userId: user.id }));
+    const result = await this.commands.execute(
+      new AcceptSuggestions(projectId, iterationId, body, { ...context, userId: user.id }),
+    );
     if (result.failed > 0) response.status(207);
     return result;
   }
@@ -144,6 +166,8 @@ export class LabelSuggestionsController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<RejectSuggestionsResultDto> {
-    return this.commands.execute(new RejectSuggestions(projectId, iterationId, body.imageIds, { ...context, userId: user.id }));
+    return this.commands.execute(
+      new RejectSuggestions(projectId, iterationId, body.imageIds, { ...context, userId: user.id }),
+    );
   }
 }

@@ -1,8 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../core/src/index.js';
-import type { LabelView } from '../../../projects/src/read-models/projects/project.view.js';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { PageQueryDto } from '@diyml/core';
+import type { LabelView } from '@diyml/projects';
 import type { LabelSuggestionView, SuggestionRunView } from '../read-models/label-suggestions/label-suggestion.view.js';
 import { MAX_SUGGESTION_IMAGES, type SkippedImage } from './suggest-labels/suggest-labels.handler.js';
 
@@ -25,7 +38,11 @@ export class SuggestLabelsDto {
 
 export class SkippedImageDto {
   @ApiProperty({ format: 'uuid' }) imageId: string;
-  @ApiProperty({ enum: ['LABELED', 'REJECTED'], description: 'LABELED: the image already has a label or boxes; REJECTED: its suggestion from this iteration was rejected.' })
+  @ApiProperty({
+    enum: ['LABELED', 'REJECTED'],
+    description:
+      'LABELED: the image already has a label or boxes; REJECTED: its suggestion from this iteration was rejected.',
+  })
   reason: SkippedImage['reason'];
 }
 
@@ -35,12 +52,14 @@ export class SuggestionRunDto {
   @ApiProperty({ format: 'uuid' }) iterationId: string;
   @ApiProperty({ enum: ['requested', 'completed', 'failed'] }) status: string;
   @ApiProperty({ description: 'Images the model predicts in this run.' }) imageCount: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'Once completed: images that got a suggestion.' }) suggestedCount: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Once completed: images that got a suggestion.' })
+  suggestedCount: number | null;
   @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
   @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
   @ApiPropertyOptional() durationMs?: number;
-  @ApiPropertyOptional({ type: [SkippedImageDto], description: 'On request: named images left out, and why.' }) skipped?: SkippedImageDto[];
+  @ApiPropertyOptional({ type: [SkippedImageDto], description: 'On request: named images left out, and why.' })
+  skipped?: SkippedImageDto[];
 }
 
 export class SuggestedBoxDto {
@@ -52,9 +71,15 @@ export class SuggestedBoxDto {
 
 export class SuggestedLabelDto {
   @ApiProperty({ format: 'uuid' }) labelId: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The label name; null if the label was removed from the project.' }) label: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The label name; null if the label was removed from the project.',
+  })
+  label: string | null;
   @ApiProperty({ example: 0.93 }) probability: number;
-  @ApiPropertyOptional({ type: SuggestedBoxDto, description: 'Detection: the box, in fractions of the image.' }) box?: SuggestedBoxDto;
+  @ApiPropertyOptional({ type: SuggestedBoxDto, description: 'Detection: the box, in fractions of the image.' })
+  box?: SuggestedBoxDto;
 }
 
 export class LabelSuggestionDto {
@@ -63,9 +88,15 @@ export class LabelSuggestionDto {
   filename: string | null;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
   @ApiProperty({ format: 'uuid' }) runId: string;
-  @ApiProperty({ enum: ['pending', 'accepted', 'rejected', 'superseded'], description: 'superseded: the image was labeled another way, or removed.' })
+  @ApiProperty({
+    enum: ['pending', 'accepted', 'rejected', 'superseded'],
+    description: 'superseded: the image was labeled another way, or removed.',
+  })
   status: string;
-  @ApiProperty({ type: [SuggestedLabelDto], description: 'Most probable first: labels (classification) or boxes (detection).' })
+  @ApiProperty({
+    type: [SuggestedLabelDto],
+    description: 'Most probable first: labels (classification) or boxes (detection).',
+  })
   predictions: SuggestedLabelDto[];
   @ApiProperty({ description: 'Entropy of the prediction: higher means the model is less sure.' }) uncertainty: number;
   @ApiProperty({ format: 'date-time' }) suggestedAt: string;
@@ -78,14 +109,20 @@ export class LabelSuggestionPageDto {
 }
 
 export class ListSuggestionsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ description: 'Only suggestions of this label (name or id); the probability range then applies to it.' })
+  @ApiPropertyOptional({
+    description: 'Only suggestions of this label (name or id); the probability range then applies to it.',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   label?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Lowest probability (of `label`, or of the most probable suggestion).' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'Lowest probability (of `label`, or of the most probable suggestion).',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -93,7 +130,11 @@ export class ListSuggestionsQueryDto extends PageQueryDto {
   @Max(1)
   minProbability?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Highest probability (of `label`, or of the most probable suggestion).' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'Highest probability (of `label`, or of the most probable suggestion).',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsNumber({ allowNaN: false, allowInfinity: false })

@@ -4,24 +4,37 @@ import type { TestRunView } from '../read-models/test-runs/test-run.view.js';
 
 export class TestPredictionDto {
   @ApiProperty({ example: 'cat-01.jpg' }) filename: string;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The project image, for a test-split run.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'The project image, for a test-split run.',
+  })
   imageId: string | null;
-  @ApiProperty({ description: 'Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}].' })
+  @ApiProperty({
+    description: 'Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}].',
+  })
   expected: TestPrediction['expected'];
-  @ApiProperty({ description: 'Classification: the most probable label; detection: boxes found with probability ≥ 0.5.' })
+  @ApiProperty({
+    description: 'Classification: the most probable label; detection: boxes found with probability ≥ 0.5.',
+  })
   predicted: TestPrediction['predicted'];
   @ApiProperty({ example: 0.93 }) confidence: number;
-  @ApiPropertyOptional({ description: 'Classification: whether the prediction is the expected label (detection: absent, compare the boxes).' })
+  @ApiPropertyOptional({
+    description: 'Classification: whether the prediction is the expected label (detection: absent, compare the boxes).',
+  })
   correct?: boolean;
   @ApiProperty({
     example: '/v1/projects/…/iterations/…/test-runs/…/images/0',
-    description: 'The test image as it was tested (append /thumbnail for a small copy); uploaded photos have no imageId, so this is how to see them.',
+    description:
+      'The test image as it was tested (append /thumbnail for a small copy); uploaded photos have no imageId, so this is how to see them.',
   })
   imageUrl: string;
 }
 
 export class TestRunEmbeddingsDto {
-  @ApiProperty({ description: 'Photos embedded through the backbone by this run (then added to the project cache).' }) computed: number;
+  @ApiProperty({ description: 'Photos embedded through the backbone by this run (then added to the project cache).' })
+  computed: number;
   @ApiProperty({ description: "Photos whose embedding came from the project's cache instead." }) reused: number;
 }
 
@@ -35,18 +48,24 @@ export class TestRunDto {
   @ApiProperty({
     nullable: true,
     type: Object,
-    description: 'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}, or mAP for detection).',
+    description:
+      'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}, or mAP for detection).',
   })
   metrics: Record<string, unknown> | null;
-  @ApiPropertyOptional({ type: [TestPredictionDto], description: 'Per-image results, once completed (single test run only).' })
+  @ApiPropertyOptional({
+    type: [TestPredictionDto],
+    description: 'Per-image results, once completed (single test run only).',
+  })
   predictions?: (TestPrediction & { imageUrl: string })[];
   @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'When it completed, failed or was cancelled.' }) completedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'When it completed, failed or was cancelled.' })
+  completedAt?: string;
   @ApiPropertyOptional() durationMs?: number;
   @ApiPropertyOptional({
     type: TestRunEmbeddingsDto,
-    description: 'Once completed, for a backbone-classifier on a frozen backbone: how its photos were embedded (other models predict from the images).',
+    description:
+      'Once completed, for a backbone-classifier on a frozen backbone: how its photos were embedded (other models predict from the images).',
   })
   embeddings?: TestRunEmbeddingsDto;
   @ApiProperty() revision: number;
@@ -69,7 +88,11 @@ export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]):
     requestedAt: view.requestedAt,
     revision: view.revision,
   };
-  if (predictions) dto.predictions = predictions.map((prediction, position) => ({ ...prediction, imageUrl: testRunImagePath(view, position) }));
+  if (predictions)
+    dto.predictions = predictions.map((prediction, position) => ({
+      ...prediction,
+      imageUrl: testRunImagePath(view, position),
+    }));
   if (view.error) dto.error = view.error;
   if (view.completedAt) dto.completedAt = view.completedAt;
   if (view.durationMs !== null) dto.durationMs = view.durationMs;

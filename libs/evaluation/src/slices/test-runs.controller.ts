@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, ParseIntPipe, Post, Query, Res, StreamableFile, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+  UseInterceptors,
+} from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
@@ -17,7 +29,7 @@ import {
 import type { Response } from 'express';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import sharp from 'sharp';
-import { BlobStore } from '../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   ApiErrors,
   type AuthenticatedUser,
@@ -27,12 +39,12 @@ import {
   PageQueryDto,
   type RequestContext,
   UuidParam,
-} from '../../../core/src/index.js';
-import { ImageThumbnails } from '../../../datasets/src/slices/image-thumbnail/image-thumbnails.js';
-import { ThumbnailQueryDto } from '../../../datasets/src/slices/image-thumbnail/thumbnail-query.dto.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../datasets/src/upload/multipart.interceptor.js';
-import { ProjectAccess } from '../../../projects/src/index.js';
-import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '../../../training/src/index.js';
+} from '@diyml/core';
+import { ImageThumbnails } from '@diyml/datasets';
+import { ThumbnailQueryDto } from '@diyml/datasets';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '@diyml/training';
 import { parseTestManifest, type TestImage, type TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
@@ -41,7 +53,10 @@ import { RequestTestRun } from './request-test-run/request-test-run.handler.js';
 import { TestRunDto, TestRunPageDto, toTestRunDto } from './test-run.dto.js';
 
 export class RequestTestRunDto {
-  @ApiPropertyOptional({ enum: ['test'], description: "JSON requests: test on the project's images in the test split." })
+  @ApiPropertyOptional({
+    enum: ['test'],
+    description: "JSON requests: test on the project's images in the test split.",
+  })
   @IsOptional()
   @IsIn(['test'])
   split?: 'test';
@@ -92,7 +107,10 @@ export class TestRunsController {
           required: ['images', 'labels'],
           properties: {
             images: { type: 'array', items: { type: 'string', format: 'binary' } },
-            labels: { type: 'string', description: 'JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]}' },
+            labels: {
+              type: 'string',
+              description: 'JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]}',
+            },
           },
         },
         { $ref: getSchemaPath(RequestTestRunDto) },
@@ -114,9 +132,14 @@ export class TestRunsController {
         ? ({ kind: 'split' } as const)
         : ({ kind: 'upload', files, labels: body.labels } as const);
     if (files.length > 0 && body.split !== undefined) {
-      throw DomainError.validation('AMBIGUOUS_TEST_SET', 'Send either files with labels, or {"split": "test"}, not both.');
+      throw DomainError.validation(
+        'AMBIGUOUS_TEST_SET',
+        'Send either files with labels, or {"split": "test"}, not both.',
+      );
     }
-    const run = await this.commands.execute(new RequestTestRun(projectId, iterationId, input, { ...context, userId: user.id }));
+    const run = await this.commands.execute(
+      new RequestTestRun(projectId, iterationId, input, { ...context, userId: user.id }),
+    );
     return toTestRunDto(run);
   }
 
@@ -153,7 +176,9 @@ export class TestRunsController {
   ): Promise<TestRunDto> {
     await this.projects.getOwned(projectId, user.id);
     const run = await this.testRuns.get(projectId, iterationId, testRunId);
-    const predictions = run.predictionsSha256 ? decodeJson<TestPrediction[]>(await this.blobs.get(run.predictionsSha256)) : undefined;
+    const predictions = run.predictionsSha256
+      ? decodeJson<TestPrediction[]>(await this.blobs.get(run.predictionsSha256))
+      : undefined;
     return toTestRunDto(run, predictions);
   }
 
@@ -193,7 +218,8 @@ export class TestRunsController {
   @ApiOperation({
     operationId: 'getTestRunImageThumbnail',
     summary: 'A small WebP copy of a test image, as GET …/images/{imageId}/thumbnail makes for dataset images',
-    description: 'Cached by content hash and size (`Cache-Control: private, immutable`). 404 TEST_RUN_IMAGE_NOT_FOUND past the last image.',
+    description:
+      'Cached by content hash and size (`Cache-Control: private, immutable`). 404 TEST_RUN_IMAGE_NOT_FOUND past the last image.',
   })
   @ApiParam({ name: 'position', type: Number, description: 'Index in the test run, from 0.' })
   @ApiProduces('image/webp')
@@ -217,12 +243,21 @@ export class TestRunsController {
   }
 
   /** The run's frozen manifest holds every test image's bytes by hash, in the order of its predictions. */
-  private async testImage(projectId: string, iterationId: string, testRunId: string, position: number, userId: string): Promise<TestImage> {
+  private async testImage(
+    projectId: string,
+    iterationId: string,
+    testRunId: string,
+    position: number,
+    userId: string,
+  ): Promise<TestImage> {
     await this.projects.getOwned(projectId, userId);
     const run = await this.testRuns.get(projectId, iterationId, testRunId);
     const image = parseTestManifest(await this.blobs.get(run.manifestSha256)).images[position];
     if (!image) {
-      throw DomainError.notFound('TEST_RUN_IMAGE_NOT_FOUND', `The test run has ${run.imageCount} image(s): ask for a position from 0 to ${run.imageCount - 1}, the index in its predictions.`);
+      throw DomainError.notFound(
+        'TEST_RUN_IMAGE_NOT_FOUND',
+        `The test run has ${run.imageCount} image(s): ask for a position from 0 to ${run.imageCount - 1}, the index in its predictions.`,
+      );
     }
     return image;
   }
@@ -244,7 +279,10 @@ export class TestRunsController {
     await this.projects.getOwned(projectId, user.id);
     const run = await this.testRuns.get(projectId, iterationId, testRunId);
     if (!run.evaluationSha256) {
-      throw DomainError.conflict('TEST_RUN_NOT_COMPLETED', `The test run is ${run.status}: metrics exist once it completes.`);
+      throw DomainError.conflict(
+        'TEST_RUN_NOT_COMPLETED',
+        `The test run is ${run.status}: metrics exist once it completes.`,
+      );
     }
     const evaluation = parseEvaluation(await this.blobs.get(run.evaluationSha256));
     return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));
@@ -268,6 +306,10 @@ export class TestRunsController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<TestRunDto> {
-    return toTestRunDto(await this.commands.execute(new CancelTestRun(projectId, iterationId, testRunId, { ...context, userId: user.id })));
+    return toTestRunDto(
+      await this.commands.execute(
+        new CancelTestRun(projectId, iterationId, testRunId, { ...context, userId: user.id }),
+      ),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { Prediction, PredictOptions } from '../../../ml/src/index.js';
+import type { Prediction, PredictOptions } from '@diyml/ml';
 
 /**
  * Messages between a test-run job (main thread) and its prediction thread: predict from the images (the whole

@@ -1,5 +1,5 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
-import type { Prediction, PredictOptions } from '../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { Prediction, PredictOptions } from '@diyml/ml';
 import type { FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 export class TestRunInputError extends Error {}
@@ -16,12 +16,22 @@ type PredictionOutcome = { predictions: Prediction[][]; backend: string };
  * Predicts images on a worker thread, so the api's event loop never runs the model for them. Aborting `signal`
  * stops the thread at once and rejects with PredictionCancelled.
  */
-export function predictOnThread(modelZip: Uint8Array, images: Uint8Array[], options: PredictOptions, signal?: AbortSignal): Promise<PredictionOutcome> {
+export function predictOnThread(
+  modelZip: Uint8Array,
+  images: Uint8Array[],
+  options: PredictOptions,
+  signal?: AbortSignal,
+): Promise<PredictionOutcome> {
   return runOnThread({ type: 'predict', modelZip, images, options, batchSize: 32 }, signal);
 }
 
 /** Predicts from images' cached backbone embeddings with a 'backbone-classifier' model's head, on a worker thread. */
-export function predictFromEmbeddingsOnThread(modelZip: Uint8Array, embeddings: Float32Array[], options: PredictOptions, signal?: AbortSignal): Promise<PredictionOutcome> {
+export function predictFromEmbeddingsOnThread(
+  modelZip: Uint8Array,
+  embeddings: Float32Array[],
+  options: PredictOptions,
+  signal?: AbortSignal,
+): Promise<PredictionOutcome> {
   return runOnThread({ type: 'predict-embeddings', modelZip, embeddings, options }, signal);
 }
 

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { EmbeddingHead, LoadedModel, type Prediction, selectBackend } from '../../../ml/src/index.js';
-import { unpackModel } from '../../../training/src/model/model-archive.js';
+import { EmbeddingHead, LoadedModel, type Prediction, selectBackend } from '@diyml/ml';
+import { unpackModel } from '@diyml/training/pure';
 import type { FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 /** The prediction thread of a test run: loads the model (or its head), predicts every image in batches, answers once. */
@@ -22,7 +22,9 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
     async predict() {
       const predictions = [];
       for (let start = 0; start < message.images.length; start += message.batchSize) {
-        predictions.push(...(await model.predictBatch(message.images.slice(start, start + message.batchSize), message.options)));
+        predictions.push(
+          ...(await model.predictBatch(message.images.slice(start, start + message.batchSize), message.options)),
+        );
       }
       return predictions;
     },

@@ -18,7 +18,7 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { Logger } from '@nestjs/common';
-import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
 import { eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,
@@ -125,7 +125,11 @@ export class EsdbEventStore extends EventStore {
       const pageSize = Math.min(READ_PAGE, limit - events.length + 1);
       let records = 0;
       let last: Position | undefined;
-      for await (const resolved of this.client.readAll({ direction: FORWARDS, fromPosition: from, maxCount: pageSize })) {
+      for await (const resolved of this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: from,
+        maxCount: pageSize,
+      })) {
         records += 1;
         last = resolved.event?.position ?? last;
         if (isSystemRecord(resolved)) continue;
@@ -147,7 +151,11 @@ export class EsdbEventStore extends EventStore {
     for (;;) {
       let records = 0;
       let last: Position | undefined;
-      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: READ_PAGE })) {
+      for await (const resolved of this.client.readAll({
+        direction: BACKWARDS,
+        fromPosition: from,
+        maxCount: READ_PAGE,
+      })) {
         records += 1;
         if (!isSystemRecord(resolved)) return this.toRecorded(resolved).position;
         last = resolved.event?.position ?? last;
@@ -206,7 +214,9 @@ export class EsdbEventStore extends EventStore {
   private toRecorded(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent {
     const event = resolved.event!;
     // Events written by other tools may carry no metadata (or not ours): fill in what a projection needs.
-    const stored = (event.metadata && typeof event.metadata === 'object' ? event.metadata : {}) as Partial<StoredMetadata>;
+    const stored = (
+      event.metadata && typeof event.metadata === 'object' ? event.metadata : {}
+    ) as Partial<StoredMetadata>;
     const { v, ...known } = stored;
     const metadata: EventMetadata = {
       userId: known.userId ?? null,

@@ -36,7 +36,16 @@ class FakeEventStoreDb {
   record(streamId: string, type: string, data: unknown = {}, recordMetadata: unknown = metadata): StoredRecord {
     const prepare = BigInt(this.records.length * 100 + 100);
     const revision = BigInt(this.records.filter((r) => r.streamId === streamId).length);
-    const stored = { streamId, id: `${streamId}-${revision}`, type, revision, data, metadata: recordMetadata, position: { commit: prepare, prepare }, created: new Date('2026-02-03T04:05:06.000Z') };
+    const stored = {
+      streamId,
+      id: `${streamId}-${revision}`,
+      type,
+      revision,
+      data,
+      metadata: recordMetadata,
+      position: { commit: prepare, prepare },
+      created: new Date('2026-02-03T04:05:06.000Z'),
+    };
     this.records.push(stored);
     return stored;
   }
@@ -66,7 +75,9 @@ class FakeEventStoreDb {
       from === 'start' || from === 'end' || from === undefined
         ? 0
         : ordered.findIndex((r) =>
-            options.direction === 'backwards' ? r.position.prepare <= (from as Position).prepare : r.position.prepare >= (from as Position).prepare,
+            options.direction === 'backwards'
+              ? r.position.prepare <= (from as Position).prepare
+              : r.position.prepare >= (from as Position).prepare,
           );
     const page = start < 0 ? [] : ordered.slice(start, start + Number(options.maxCount ?? Number.MAX_SAFE_INTEGER));
     return (async function* () {
@@ -77,10 +88,13 @@ class FakeEventStoreDb {
   subscribeToAll(options: { fromPosition?: unknown }) {
     this.openSubscriptions += 1;
     const from = options.fromPosition;
-    const records = this.records.filter((r) => r.type[0] !== '$' && (from === 'start' || r.position.prepare >= (from as Position).prepare));
+    const records = this.records.filter(
+      (r) => r.type[0] !== '$' && (from === 'start' || r.position.prepare >= (from as Position).prepare),
+    );
     let unsubscribed = false;
     let end: () => void = () => {};
     const ended = new Promise<void>((resolve) => (end = resolve));
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the subscription object's methods update this fake
     const fake = this;
     return {
       async unsubscribe() {
@@ -167,7 +181,10 @@ describe('EsdbEventStore against the documented client behaviour', () => {
     const fake = new FakeEventStoreDb();
     fake.loseNextAnswers = 1;
     const store = storeOn(fake);
-    const result = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: { n: 1 } }], { expectedRevision: 'no_stream', metadata });
+    const result = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: { n: 1 } }], {
+      expectedRevision: 'no_stream',
+      metadata,
+    });
     expect(result.revision).toBe(0);
     expect((await store.readAll()).map((event) => event.data)).toEqual([{ n: 1 }]);
   });
@@ -176,8 +193,16 @@ describe('EsdbEventStore against the documented client behaviour', () => {
     const fake = new FakeEventStoreDb();
     const store = storeOn(fake);
     const eventIds = ['5f0c7c1e-8f63-4a5e-9b0e-2d8f3c1a7b11'];
-    const first = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata, eventIds });
-    const again = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata, eventIds });
+    const first = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: {} }], {
+      expectedRevision: 'no_stream',
+      metadata,
+      eventIds,
+    });
+    const again = await store.append('thing-1', [{ type: 'ThingHappened', v: 1, data: {} }], {
+      expectedRevision: 'no_stream',
+      metadata,
+      eventIds,
+    });
     expect(again).toEqual(first);
     expect((await store.readAll()).map((event) => event.id)).toEqual(eventIds);
   });
@@ -186,6 +211,11 @@ describe('EsdbEventStore against the documented client behaviour', () => {
     const fake = new FakeEventStoreDb();
     fake.record('thing-1', 'ThingHappened', { n: 1 }, null);
     const [event] = await storeOn(fake).readAll();
-    expect(event.metadata).toEqual({ userId: null, correlationId: 'thing-1-0', causationId: null, at: '2026-02-03T04:05:06.000Z' });
+    expect(event.metadata).toEqual({
+      userId: null,
+      correlationId: 'thing-1-0',
+      causationId: null,
+      at: '2026-02-03T04:05:06.000Z',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { AdvisoryLock, DIYML_LOCK_SPACE, type Migration } from '../../../core/src/index.js';
+import { AdvisoryLock, DIYML_LOCK_SPACE, type Migration } from '@diyml/core';
 
 /** The NOTIFY channel an append announces its last position on. */
 export const EVENTS_CHANNEL = 'diyml_events';

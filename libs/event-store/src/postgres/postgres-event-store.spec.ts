@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { AdvisoryLock, DIYML_LOCK_SPACE, type EventMetadata } from '../../../core/src/index.js';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { createPostgresTestDatabase, postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { AdvisoryLock, DIYML_LOCK_SPACE, type EventMetadata } from '@diyml/core';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { createPostgresTestDatabase, postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { EVENT_ID_REUSED } from '../event-ids.js';
 import type { RecordedEvent } from '../event-store.port.js';
 import { eventStoreContract } from '../testing/event-store.contract.js';
@@ -17,7 +17,9 @@ if (server) {
   const database = postgresDatabaseForThisFile(server);
 
   // A long poll interval: live events in the contract must arrive through LISTEN/NOTIFY.
-  eventStoreContract('PostgreSQL', async () => PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 }));
+  eventStoreContract('PostgreSQL', async () =>
+    PostgresEventStore.connect({ url: database.url, pollIntervalMs: 60_000 }),
+  );
 
   describe('PostgresEventStore with several processes', () => {
     it('migrates once when two processes start at the same time, and again finds nothing to do', async () => {
@@ -99,7 +101,10 @@ if (server) {
       // Holding the appends lock keeps the append waiting on the server, where its connection is then cut.
       await admin.query('BEGIN');
       await admin.query('SELECT pg_advisory_xact_lock($1, $2)', [DIYML_LOCK_SPACE, AdvisoryLock.eventAppends]);
-      const appending = store.append(stream, [{ type: 'Sent', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
+      const appending = store.append(stream, [{ type: 'Sent', v: 1, data: {} }], {
+        expectedRevision: 'no_stream',
+        metadata,
+      });
       let cut = 0;
       while (cut === 0) {
         const { rowCount } = await admin.query(
@@ -111,25 +116,40 @@ if (server) {
       await admin.query('COMMIT');
       await admin.end();
       const result = await appending;
-      expect(await store.readStream(stream)).toEqual([expect.objectContaining({ type: 'Sent', position: result.position })]);
+      expect(await store.readStream(stream)).toEqual([
+        expect.objectContaining({ type: 'Sent', position: result.position }),
+      ]);
       await store.close();
     });
 
     it('lands the other appends sent with one that reuses an event id', async () => {
       const store = await PostgresEventStore.connect({ url: database.url });
       const taken = randomUUID();
-      await store.append(`s-${randomUUID()}`, [{ type: 'First', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata, eventIds: [taken] });
+      await store.append(`s-${randomUUID()}`, [{ type: 'First', v: 1, data: {} }], {
+        expectedRevision: 'no_stream',
+        metadata,
+        eventIds: [taken],
+      });
       const streams = Array.from({ length: 10 }, () => `s-${randomUUID()}`);
       const results = await Promise.allSettled(
         streams.map((stream, index) =>
-          store.append(stream, [{ type: 'A', v: 1, data: {} }, { type: 'B', v: 1, data: {} }], {
-            expectedRevision: 'no_stream',
-            metadata,
-            eventIds: [randomUUID(), index === 4 ? taken : randomUUID()],
-          }),
+          store.append(
+            stream,
+            [
+              { type: 'A', v: 1, data: {} },
+              { type: 'B', v: 1, data: {} },
+            ],
+            {
+              expectedRevision: 'no_stream',
+              metadata,
+              eventIds: [randomUUID(), index === 4 ? taken : randomUUID()],
+            },
+          ),
         ),
       );
-      expect(results.map((result) => result.status)).toEqual(streams.map((_, index) => (index === 4 ? 'rejected' : 'fulfilled')));
+      expect(results.map((result) => result.status)).toEqual(
+        streams.map((_, index) => (index === 4 ? 'rejected' : 'fulfilled')),
+      );
       expect(results[4]).toMatchObject({ reason: { code: EVENT_ID_REUSED } });
       const lengths = await Promise.all(streams.map(async (stream) => (await store.readStream(stream)).length));
       expect(lengths).toEqual(streams.map((_, index) => (index === 4 ? 0 : 2)));

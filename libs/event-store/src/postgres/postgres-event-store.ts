@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '../../../core/src/index.js';
+import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '@diyml/core';
 import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,
@@ -107,13 +107,26 @@ export class PostgresEventStore extends EventStore {
       await pool.end();
       throw error;
     }
-    return new PostgresEventStore(pool, options.url, options.upcasters ?? new Upcasters(), options.pollIntervalMs ?? 1000);
+    return new PostgresEventStore(
+      pool,
+      options.url,
+      options.upcasters ?? new Upcasters(),
+      options.pollIntervalMs ?? 1000,
+    );
   }
 
   async append(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     const ids = eventIdsFor(events, options.eventIds);
     return new Promise<AppendResult>((resolve, reject) => {
-      this.waiting.push({ streamId, events, ids, expectedRevision: options.expectedRevision, metadata: options.metadata, resolve, reject });
+      this.waiting.push({
+        streamId,
+        events,
+        ids,
+        expectedRevision: options.expectedRevision,
+        metadata: options.metadata,
+        resolve,
+        reject,
+      });
       void this.sendWaiting();
     });
   }
@@ -146,7 +159,9 @@ export class PostgresEventStore extends EventStore {
     rows.forEach((row, index) => {
       const append = batch[index];
       if (row.outcome === 'conflict') {
-        append.reject(wrongExpectedRevision(append.streamId, append.expectedRevision, row.current_revision ?? 'no_stream'));
+        append.reject(
+          wrongExpectedRevision(append.streamId, append.expectedRevision, row.current_revision ?? 'no_stream'),
+        );
       } else if (row.outcome === 'id_reused') {
         append.reject(eventIdReused(append.streamId));
       } else {
@@ -188,7 +203,9 @@ export class PostgresEventStore extends EventStore {
         return rows;
       } catch (error) {
         if (isServerRefusal(error) || attempt >= APPEND_TRIES || this.closed) throw error;
-        this.logger.warn(`An append got no answer (${(error as Error).message}); sending it again with the same event ids`);
+        this.logger.warn(
+          `An append got no answer (${(error as Error).message}); sending it again with the same event ids`,
+        );
       }
     }
   }
@@ -214,7 +231,13 @@ export class PostgresEventStore extends EventStore {
   subscribeToAll(after: number, handler: SubscriptionHandler): Subscription {
     this.listen();
     return this.subscriptions.track(
-      pollingSubscription((position, limit) => this.readAfter(position, limit), this.appends, after, handler, this.pollIntervalMs),
+      pollingSubscription(
+        (position, limit) => this.readAfter(position, limit),
+        this.appends,
+        after,
+        handler,
+        this.pollIntervalMs,
+      ),
     );
   }
 

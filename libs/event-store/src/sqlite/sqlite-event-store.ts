@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DomainEvent, EventMetadata } from '../../../core/src/index.js';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
 import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,
@@ -139,7 +139,11 @@ export class SqliteEventStore extends EventStore {
    * The original answer when these ids are already this stream's events right after the expected revision
    * (the append is sent again after its answer was lost); a refusal when the first id is in the log otherwise.
    */
-  private repeatedAppend(streamId: string, ids: readonly string[], expected: ExpectedRevision): AppendResult | undefined {
+  private repeatedAppend(
+    streamId: string,
+    ids: readonly string[],
+    expected: ExpectedRevision,
+  ): AppendResult | undefined {
     if (ids.length === 0) return undefined;
     const first = this.statements.byEventId.get(ids[0]);
     if (!first) return undefined;
@@ -170,17 +174,22 @@ export class SqliteEventStore extends EventStore {
   /** Logs written before event ids get one id per event, once. */
   private addEventIds(): void {
     const hasEventIds = () =>
-      this.db.prepare<[], { name: string }>('PRAGMA table_info(events)').all().some((column) => column.name === 'event_id');
+      this.db
+        .prepare<[], { name: string }>('PRAGMA table_info(events)')
+        .all()
+        .some((column) => column.name === 'event_id');
     if (hasEventIds()) return;
-    this.db.transaction(() => {
-      // Another process sharing the file may have added them while this one waited for the write lock.
-      if (hasEventIds()) return;
-      this.db.exec('ALTER TABLE events ADD COLUMN event_id TEXT');
-      const positions = this.db.prepare<[], { position: number }>('SELECT position FROM events').all();
-      const setId = this.db.prepare<[string, number]>('UPDATE events SET event_id = ? WHERE position = ?');
-      for (const { position } of positions) setId.run(randomUUID(), position);
-      this.db.exec('CREATE UNIQUE INDEX events_event_id ON events (event_id)');
-    }).immediate();
+    this.db
+      .transaction(() => {
+        // Another process sharing the file may have added them while this one waited for the write lock.
+        if (hasEventIds()) return;
+        this.db.exec('ALTER TABLE events ADD COLUMN event_id TEXT');
+        const positions = this.db.prepare<[], { position: number }>('SELECT position FROM events').all();
+        const setId = this.db.prepare<[string, number]>('UPDATE events SET event_id = ? WHERE position = ?');
+        for (const { position } of positions) setId.run(randomUUID(), position);
+        this.db.exec('CREATE UNIQUE INDEX events_event_id ON events (event_id)');
+      })
+      .immediate();
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
@@ -197,7 +206,13 @@ export class SqliteEventStore extends EventStore {
 
   subscribeToAll(after: number, handler: SubscriptionHandler): Subscription {
     return this.subscriptions.track(
-      pollingSubscription((position, limit) => this.readAllSync(position, limit), this.appends, after, handler, this.pollIntervalMs),
+      pollingSubscription(
+        (position, limit) => this.readAllSync(position, limit),
+        this.appends,
+        after,
+        handler,
+        this.pollIntervalMs,
+      ),
     );
   }
 

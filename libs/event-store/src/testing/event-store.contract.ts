@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { DomainError, type EventMetadata } from '../../../core/src/index.js';
+import { DomainError, type EventMetadata } from '@diyml/core/pure';
 import type { EventStore, RecordedEvent } from '../event-store.port.js';
 import { EVENT_ID_REUSED } from '../event-ids.js';
 import { WRONG_EXPECTED_REVISION } from '../wrong-expected-revision.error.js';
@@ -131,12 +131,24 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
 
     it('answers an append sent again with the same event ids with its original revision and position, stored once', async () => {
       const eventIds = [randomUUID(), randomUUID()];
-      const first = await store.append(stream, [event('Created'), event('Renamed')], { expectedRevision: 'no_stream', metadata, eventIds });
+      const first = await store.append(stream, [event('Created'), event('Renamed')], {
+        expectedRevision: 'no_stream',
+        metadata,
+        eventIds,
+      });
       await store.append(`test-${randomUUID()}`, [event('Elsewhere')], { expectedRevision: 'no_stream', metadata });
-      const again = await store.append(stream, [event('Created'), event('Renamed')], { expectedRevision: 'no_stream', metadata, eventIds });
+      const again = await store.append(stream, [event('Created'), event('Renamed')], {
+        expectedRevision: 'no_stream',
+        metadata,
+        eventIds,
+      });
       expect(again).toEqual(first);
       await store.append(stream, [event('Described')], { expectedRevision: 1, metadata });
-      const late = await store.append(stream, [event('Created'), event('Renamed')], { expectedRevision: 'no_stream', metadata, eventIds });
+      const late = await store.append(stream, [event('Created'), event('Renamed')], {
+        expectedRevision: 'no_stream',
+        metadata,
+        eventIds,
+      });
       expect(late).toEqual(first);
       const events = await store.readStream(stream);
       expect(events.map((e) => e.type)).toEqual(['Created', 'Renamed', 'Described']);
@@ -149,10 +161,18 @@ export function eventStoreContract(name: string, create: () => Promise<EventStor
       await store.append(stream, [event('Created')], { expectedRevision: 'no_stream', metadata, eventIds: [taken] });
       const other = `test-${randomUUID()}`;
       for (const eventIds of [[taken], [randomUUID(), taken]]) {
-        const reused = store.append(other, eventIds.map(() => event('Copied')), { expectedRevision: 'no_stream', metadata, eventIds });
+        const reused = store.append(
+          other,
+          eventIds.map(() => event('Copied')),
+          { expectedRevision: 'no_stream', metadata, eventIds },
+        );
         await expect(reused).rejects.toMatchObject({ code: EVENT_ID_REUSED, kind: 'conflict' });
       }
-      const resentElsewhere = store.append(stream, [event('Created')], { expectedRevision: 0, metadata, eventIds: [taken] });
+      const resentElsewhere = store.append(stream, [event('Created')], {
+        expectedRevision: 0,
+        metadata,
+        eventIds: [taken],
+      });
       await expect(resentElsewhere).rejects.toMatchObject({ code: EVENT_ID_REUSED });
       await expect(store.readStream(other)).resolves.toEqual([]);
       expect((await store.readStream(stream)).map((e) => e.id)).toEqual([taken]);

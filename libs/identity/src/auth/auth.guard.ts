@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { HttpRequest } from '../../../core/src/index.js';
+import type { HttpRequest } from '@diyml/core';
 import { BearerAuthenticator } from './bearer-authenticator.js';
 
 const IS_PUBLIC = 'diyml:public';

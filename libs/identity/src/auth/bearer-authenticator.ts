@@ -1,8 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { type AuthenticatedUser, AuthThrottle, DomainError } from '../../../core/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
-import { API_TOKENS_BY_HASH, type ApiTokenHashView, USERS, type UserView } from '../read-models/users/users.projection.js';
+import { type AuthenticatedUser, AuthThrottle, DomainError } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
+import {
+  API_TOKENS_BY_HASH,
+  type ApiTokenHashView,
+  USERS,
+  type UserView,
+} from '../read-models/users/users.projection.js';
 import { hashApiToken, looksLikeApiToken } from './api-token.js';
 
 export interface JwtPayload {
@@ -41,14 +46,18 @@ export class BearerAuthenticator {
 
   async authenticate(authorization: string | undefined, source: string): Promise<AuthenticatedUser> {
     if (!authorization) {
-      throw refused(AuthErrors.MISSING, 'Send `Authorization: Bearer <token>` with a login token or a personal token (dml_…).');
+      throw refused(
+        AuthErrors.MISSING,
+        'Send `Authorization: Bearer <token>` with a login token or a personal token (dml_…).',
+      );
     }
     const token = BEARER.exec(authorization)?.[1];
     if (!token) throw refused(AuthErrors.MALFORMED_HEADER, 'The Authorization header must be `Bearer <token>`.');
     try {
       return looksLikeApiToken(token) ? await this.personalTokenUser(token) : await this.loginTokenUser(token);
     } catch (error) {
-      if (error instanceof DomainError && error.code === AuthErrors.TOKEN_INVALID) throw await this.throttle.refuse({ source }, error);
+      if (error instanceof DomainError && error.code === AuthErrors.TOKEN_INVALID)
+        throw await this.throttle.refuse({ source }, error);
       throw error;
     }
   }
@@ -62,14 +71,18 @@ export class BearerAuthenticator {
 
   private async loginTokenUser(token: string): Promise<AuthenticatedUser> {
     if (!JWT_SHAPE.test(token)) {
-      throw refused(AuthErrors.TOKEN_MALFORMED, 'The token is neither a login token (JWT) nor a personal token (dml_…).');
+      throw refused(
+        AuthErrors.TOKEN_MALFORMED,
+        'The token is neither a login token (JWT) nor a personal token (dml_…).',
+      );
     }
     let payload: Partial<JwtPayload> & { exp?: unknown };
     try {
       payload = await this.jwt.verifyAsync(token, { algorithms: ['HS256'] });
     } catch (error) {
       const name = (error as { name?: string }).name;
-      if (name === 'TokenExpiredError') throw refused(AuthErrors.TOKEN_EXPIRED, 'The login token has expired: log in again.');
+      if (name === 'TokenExpiredError')
+        throw refused(AuthErrors.TOKEN_EXPIRED, 'The login token has expired: log in again.');
       if (name === 'NotBeforeError') throw refused(AuthErrors.TOKEN_INVALID, 'The login token is not valid yet.');
       if (/malformed|invalid token|unexpected token|json/i.test((error as Error).message ?? '')) {
         throw refused(AuthErrors.TOKEN_MALFORMED, 'The login token cannot be read: log in again.');
@@ -77,7 +90,10 @@ export class BearerAuthenticator {
       throw refused(AuthErrors.TOKEN_INVALID, 'The login token was not signed by this server.');
     }
     if (typeof payload.exp !== 'number') {
-      throw refused(AuthErrors.TOKEN_WITHOUT_EXPIRY, 'The login token has no expiry (exp): log in again for a token that expires.');
+      throw refused(
+        AuthErrors.TOKEN_WITHOUT_EXPIRY,
+        'The login token has no expiry (exp): log in again for a token that expires.',
+      );
     }
     if (typeof payload.sub !== 'string') throw refused(AuthErrors.TOKEN_MALFORMED, 'The login token names no user.');
     return this.userOf(payload.sub);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Settings } from '../../../core/src/index.js';
+import type { Settings } from '@diyml/core';
 
 /** JWT_SECRET, or for the embedded mode a random secret created once under DATA_DIR and kept there. */
 export function resolveJwtSecret(settings: Settings): string {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { DomainError, Settings } from '../../../core/src/index.js';
+import { DomainError, Settings } from '@diyml/core';
 
 /** ~49,000 passwords found most often in breaches (zxcvbn-ts's common list, MIT), lower-cased. */
 let commonPasswords: Set<string> | undefined;
@@ -20,10 +20,15 @@ export class PasswordPolicy {
 
   assertStrong(password: string): void {
     const minLength = this.settings.PASSWORD_MIN_LENGTH;
-    if ([...password].length < minLength) throw weak(`The password must have at least ${minLength} characters.`, 'too-short');
-    if (new Set(password).size === 1) throw weak('The password must not be one character repeated.', 'repeated-character');
+    if ([...password].length < minLength)
+      throw weak(`The password must have at least ${minLength} characters.`, 'too-short');
+    if (new Set(password).size === 1)
+      throw weak('The password must not be one character repeated.', 'repeated-character');
     if (isCommon(password)) {
-      throw weak('The password is one of the most common passwords, which are guessed first: choose another.', 'common');
+      throw weak(
+        'The password is one of the most common passwords, which are guessed first: choose another.',
+        'common',
+      );
     }
   }
 }

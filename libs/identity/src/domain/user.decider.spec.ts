@@ -1,5 +1,5 @@
 import { describe, it } from '@jest/globals';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type UserCommand, userDecider } from './user.decider.js';
 import type { UserEvent } from './user.events.js';
 
@@ -27,7 +27,14 @@ const issued: UserEvent = {
     issuedAt: '2026-01-02T00:00:00.000Z',
   },
 };
-const issue: UserCommand = { type: 'IssueApiToken', tokenId: 't1', name: 'ci', tokenHash: 'h', prefix: 'dml_abcd', metadata };
+const issue: UserCommand = {
+  type: 'IssueApiToken',
+  tokenId: 't1',
+  name: 'ci',
+  tokenHash: 'h',
+  prefix: 'dml_abcd',
+  metadata,
+};
 
 describe('user decider', () => {
   it('registers a new user with the time from the metadata', () => {
@@ -70,17 +77,26 @@ describe('user decider', () => {
     spec
       .given([registered, issued])
       .when({ type: 'RevokeApiToken', tokenId: 't1', metadata })
-      .then([{ type: 'ApiTokenRevoked', v: 1, data: { userId: 'u1', tokenId: 't1', revokedAt: '2026-03-01T10:00:00.000Z' } }]);
+      .then([
+        { type: 'ApiTokenRevoked', v: 1, data: { userId: 'u1', tokenId: 't1', revokedAt: '2026-03-01T10:00:00.000Z' } },
+      ]);
   });
 
   it('treats revoking a revoked token as done', () => {
     spec
-      .given([registered, issued, { type: 'ApiTokenRevoked', v: 1, data: { userId: 'u1', tokenId: 't1', revokedAt: 'x' } }])
+      .given([
+        registered,
+        issued,
+        { type: 'ApiTokenRevoked', v: 1, data: { userId: 'u1', tokenId: 't1', revokedAt: 'x' } },
+      ])
       .when({ type: 'RevokeApiToken', tokenId: 't1', metadata })
       .thenNothingHappens();
   });
 
   it('refuses to revoke an unknown token', () => {
-    spec.given([registered]).when({ type: 'RevokeApiToken', tokenId: 'nope', metadata }).thenThrows('API_TOKEN_NOT_FOUND');
+    spec
+      .given([registered])
+      .when({ type: 'RevokeApiToken', tokenId: 'nope', metadata })
+      .thenThrows('API_TOKEN_NOT_FOUND');
   });
 });

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { UserEvent } from './user.events.js';
 
 export const MAX_ACTIVE_API_TOKENS = 50;

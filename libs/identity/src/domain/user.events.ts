@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 export const userStream = (userId: string) => `user-${userId}`;
 /** One stream per lower-cased username: creating it with no_stream makes usernames unique. */

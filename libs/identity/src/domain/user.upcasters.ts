@@ -1,4 +1,4 @@
-import type { Upcaster } from '../../../event-store/src/index.js';
+import type { Upcaster } from '@diyml/event-store';
 
 /** UserRegistered v1 stored `passwordHash`; v2 names the algorithm beside the hash. */
 export const userRegisteredV1ToV2: Upcaster = {

@@ -10,8 +10,8 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../core/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { API_TOKENS, type ApiTokenView } from '../read-models/users/users.projection.js';
 import { IssueApiToken, IssueApiTokenDto, IssuedApiTokenDto } from './issue-api-token/issue-api-token.handler.js';
 import { RevokeApiToken } from './revoke-api-token/revoke-api-token.handler.js';
@@ -68,7 +68,9 @@ export class ApiTokensController {
   async list(@CurrentUser() user: AuthenticatedUser): Promise<ApiTokenListDto> {
     const tokens = await this.readStore.collection<ApiTokenView>(API_TOKENS).findAll({ userId: user.id });
     tokens.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-    return { items: tokens.map(({ id, name, prefix, createdAt, revokedAt }) => ({ id, name, prefix, createdAt, revokedAt })) };
+    return {
+      items: tokens.map(({ id, name, prefix, createdAt, revokedAt }) => ({ id, name, prefix, createdAt, revokedAt })),
+    };
   }
 
   @Delete(':tokenId')

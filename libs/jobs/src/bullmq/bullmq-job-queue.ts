@@ -139,7 +139,9 @@ export class BullmqJobWorker {
       const failure = new Error(`its worker stopped ${losses} ${losses === 1 ? 'time' : 'times'} while running it`);
       const report = processor
         .failed(job.data, failure, contextOf(job))
-        .catch((reportError: unknown) => this.logger.error(`Recording the failure of job ${job.id} failed: ${String(reportError)}`))
+        .catch((reportError: unknown) =>
+          this.logger.error(`Recording the failure of job ${job.id} failed: ${String(reportError)}`),
+        )
         .finally(() => this.reporting.delete(report));
       this.reporting.add(report);
     });

@@ -13,10 +13,14 @@ type Payload = { v: number; value: string };
 
 /** Starts a worker process, waits until it took the job, and kills it with SIGKILL (no clean-up runs). */
 async function killWorkerHoldingJob(prefix: string, queue: string, jobId: string): Promise<void> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', STALLING_WORKER, TEST_REDIS_URL, prefix, queue], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', STALLING_WORKER, TEST_REDIS_URL, prefix, queue],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -70,7 +74,12 @@ if (await redisIsReachable()) {
     });
 
     async function survivor(processor: JobProcessor, maxWorkerLosses?: number): Promise<void> {
-      const worker = new BullmqJobWorker(processor, connection, { prefix, lockDurationMs: 1000, stalledIntervalMs: 300, maxWorkerLosses });
+      const worker = new BullmqJobWorker(processor, connection, {
+        prefix,
+        lockDurationMs: 1000,
+        stalledIntervalMs: 300,
+        maxWorkerLosses,
+      });
       await worker.waitUntilReady();
       workers.push(worker);
     }

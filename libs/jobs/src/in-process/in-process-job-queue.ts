@@ -107,9 +107,11 @@ export class InProcessJobQueue extends JobQueue {
         const final = attempt === this.maxAttempts || failure instanceof UnrecoverableJobError;
         this.logger.warn(`Job ${job.queue}:${job.id} attempt ${attempt} failed: ${failure.message}`);
         if (final) {
-          await processor.failed(job.payload, failure, context).catch((reportError: unknown) =>
-            this.logger.error(`Recording the failure of ${job.id} failed: ${String(reportError)}`),
-          );
+          await processor
+            .failed(job.payload, failure, context)
+            .catch((reportError: unknown) =>
+              this.logger.error(`Recording the failure of ${job.id} failed: ${String(reportError)}`),
+            );
           return;
         }
       }

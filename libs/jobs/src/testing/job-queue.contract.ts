@@ -67,7 +67,9 @@ export function jobQueueContract(name: string, create: () => Promise<JobQueueHar
     it('runs an enqueued job with its payload', async () => {
       const processor = new RecordingProcessor(queueName);
       await harness.startProcessing(processor);
-      expect(await harness.queue.enqueue({ queue: queueName, id: randomUUID(), payload: { v: 1, value: 'a' } })).toBe('enqueued');
+      expect(await harness.queue.enqueue({ queue: queueName, id: randomUUID(), payload: { v: 1, value: 'a' } })).toBe(
+        'enqueued',
+      );
       await processor.until(() => processor.processed.length === 1);
       expect(processor.processed).toEqual([{ value: 'a', attempt: 1 }]);
     });
@@ -77,7 +79,9 @@ export function jobQueueContract(name: string, create: () => Promise<JobQueueHar
       await harness.startProcessing(processor);
       const id = randomUUID();
       await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'first' } });
-      expect(await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'second' } })).toBe('duplicate');
+      expect(await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'second' } })).toBe(
+        'duplicate',
+      );
       await harness.queue.enqueue({ queue: queueName, id: randomUUID(), payload: { v: 1, value: 'other' } });
       await processor.until(() => processor.processed.length === 2);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -14,7 +14,7 @@ export async function redisIsReachable(url = TEST_REDIS_URL): Promise<boolean> {
     return (await client.ping()) === 'PONG';
   } catch (error) {
     if (process.env.REQUIRE_REDIS === '1') {
-      throw new Error(`REQUIRE_REDIS=1 but Redis at ${url} does not answer: ${String(error)}`);
+      throw new Error(`REQUIRE_REDIS=1 but Redis at ${url} does not answer: ${String(error)}`, { cause: error });
     }
     return false;
   } finally {

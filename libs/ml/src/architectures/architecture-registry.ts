@@ -6,9 +6,18 @@ import { smallCnnArchitecture } from './small-cnn.architecture.js';
 import { tinyDetectorArchitecture } from './tiny-detector.architecture.js';
 import { transferArchitecture } from './transfer.architecture.js';
 
-const architectures: readonly Architecture[] = [smallCnnArchitecture, backboneClassifierArchitecture, transferArchitecture, tinyDetectorArchitecture, backboneDetectorArchitecture];
+const architectures: readonly Architecture[] = [
+  smallCnnArchitecture,
+  backboneClassifierArchitecture,
+  transferArchitecture,
+  tinyDetectorArchitecture,
+  backboneDetectorArchitecture,
+];
 
-const defaults: Record<Task, Architecture> = { classification: smallCnnArchitecture, detection: backboneDetectorArchitecture };
+const defaults: Record<Task, Architecture> = {
+  classification: smallCnnArchitecture,
+  detection: backboneDetectorArchitecture,
+};
 
 export class UnknownArchitectureError extends Error {
   constructor(
@@ -29,14 +38,24 @@ export interface ArchitectureSummary {
 }
 
 export function knownArchitectures(): ArchitectureSummary[] {
-  return architectures.map(({ id, task, description, defaultImageSize }) => ({ id, task, description, defaultImageSize, isDefault: defaults[task].id === id }));
+  return architectures.map(({ id, task, description, defaultImageSize }) => ({
+    id,
+    task,
+    description,
+    defaultImageSize,
+    isDefault: defaults[task].id === id,
+  }));
 }
 
 /** The architecture with this id, or the task's default when no id is given. */
 export function getArchitecture(id: string | undefined, task?: Task): Architecture {
   if (id === undefined) return defaults[task ?? 'classification'];
   const found = architectures.find((architecture) => architecture.id === id);
-  if (!found) throw new UnknownArchitectureError(id, architectures.map((architecture) => architecture.id));
+  if (!found)
+    throw new UnknownArchitectureError(
+      id,
+      architectures.map((architecture) => architecture.id),
+    );
   if (task && found.task !== task) throw new RangeError(`architecture '${id}' is for ${found.task}, not ${task}`);
   return found;
 }
@@ -52,11 +71,23 @@ export const PHOTO_MIN_SIDE = 96;
  * The architecture that suits a dataset: a pretrained backbone for photos (backbone-classifier, backbone-detector),
  * a small model trained from scratch for tiny images (small-cnn, tiny-detector).
  */
-export function chooseArchitecture(task: Task, images: readonly { width: number; height: number }[]): { id: string; reason: string } {
+export function chooseArchitecture(
+  task: Task,
+  images: readonly { width: number; height: number }[],
+): { id: string; reason: string } {
   const sides = images.map((image) => Math.min(image.width, image.height)).sort((a, b) => a - b);
   const median = sides.length > 0 ? sides[Math.floor(sides.length / 2)] : 0;
-  const [onBackbone, fromScratch] = task === 'classification' ? [backboneClassifierArchitecture, smallCnnArchitecture] : [backboneDetectorArchitecture, tinyDetectorArchitecture];
+  const [onBackbone, fromScratch] =
+    task === 'classification'
+      ? [backboneClassifierArchitecture, smallCnnArchitecture]
+      : [backboneDetectorArchitecture, tinyDetectorArchitecture];
   return median >= PHOTO_MIN_SIDE
-    ? { id: onBackbone.id, reason: `photos (median shorter side ${median} px ≥ ${PHOTO_MIN_SIDE}): a pretrained backbone` }
-    : { id: fromScratch.id, reason: `small images (median shorter side ${median} px < ${PHOTO_MIN_SIDE}): a small model from scratch` };
+    ? {
+        id: onBackbone.id,
+        reason: `photos (median shorter side ${median} px ≥ ${PHOTO_MIN_SIDE}): a pretrained backbone`,
+      }
+    : {
+        id: fromScratch.id,
+        reason: `small images (median shorter side ${median} px < ${PHOTO_MIN_SIDE}): a small model from scratch`,
+      };
 }

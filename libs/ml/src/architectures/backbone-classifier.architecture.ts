@@ -39,9 +39,19 @@ export const backboneClassifierArchitecture: Architecture = {
       kernelInitializer: tfl.initializers.glorotUniform({ seed: new SeededRandom(seed).nextSeed() }),
     });
     const embeddingInput = tfl.input({ name: 'embedding', shape: [dimension] });
-    const trainable = tfl.model({ name: 'backbone_head', inputs: embeddingInput, outputs: head.apply(embeddingInput) as tfl.SymbolicTensor });
-    const pooled = tfl.layers.globalAveragePooling2d({ name: 'embedding_pool' }).apply(backbone.layerOutput(embeddingLayer)) as tfl.SymbolicTensor;
-    const model = tfl.model({ name: 'backbone_classifier', inputs: backbone.model.inputs, outputs: head.apply(pooled) as tfl.SymbolicTensor });
+    const trainable = tfl.model({
+      name: 'backbone_head',
+      inputs: embeddingInput,
+      outputs: head.apply(embeddingInput) as tfl.SymbolicTensor,
+    });
+    const pooled = tfl.layers
+      .globalAveragePooling2d({ name: 'embedding_pool' })
+      .apply(backbone.layerOutput(embeddingLayer)) as tfl.SymbolicTensor;
+    const model = tfl.model({
+      name: 'backbone_classifier',
+      inputs: backbone.model.inputs,
+      outputs: head.apply(pooled) as tfl.SymbolicTensor,
+    });
     const kernel = () => head.trainableWeights[0].read();
     return {
       model,

@@ -32,7 +32,8 @@ export const detectionHead = {
     const data = new Float32Array(targets.length * rows * columns * depth);
     targets.forEach((target, index) => {
       for (const box of target.boxes ?? []) {
-        if (box.label < 0 || box.label >= labelCount) throw new RangeError(`example ${index} has a box with label ${box.label}, expected [0, ${labelCount})`);
+        if (box.label < 0 || box.label >= labelCount)
+          throw new RangeError(`example ${index} has a box with label ${box.label}, expected [0, ${labelCount})`);
         const centerX = Math.min(0.999999, Math.max(0, box.x + box.width / 2)) * columns;
         const centerY = Math.min(0.999999, Math.max(0, box.y + box.height / 2)) * rows;
         const [column, row] = [Math.floor(centerX), Math.floor(centerY)];
@@ -49,18 +50,24 @@ export const detectionHead = {
   loss(targets: tf.Tensor, outputs: tf.Tensor): tf.Scalar {
     return tf.tidy(() => {
       const depth = outputs.shape[outputs.shape.length - 1];
-      const take = (tensor: tf.Tensor, start: number, size: number) => tf.slice(tensor, [0, 0, 0, start], [-1, -1, -1, size]);
+      const take = (tensor: tf.Tensor, start: number, size: number) =>
+        tf.slice(tensor, [0, 0, 0, start], [-1, -1, -1, size]);
       const occupied = take(targets, OBJECTNESS, 1);
       const objectness = take(outputs, OBJECTNESS, 1);
       const occupiedCount = tf.maximum(tf.sum(occupied), 1);
       // Binary cross-entropy on logits, in the numerically stable form.
-      const crossEntropy = tf.add(tf.sub(tf.relu(objectness), tf.mul(objectness, occupied)), tf.log1p(tf.exp(tf.neg(tf.abs(objectness)))));
+      const crossEntropy = tf.add(
+        tf.sub(tf.relu(objectness), tf.mul(objectness, occupied)),
+        tf.log1p(tf.exp(tf.neg(tf.abs(objectness)))),
+      );
       const cellWeights = tf.add(occupied, tf.mul(tf.sub(1, occupied), EMPTY_CELL_WEIGHT));
       const objectnessLoss = tf.sum(tf.mul(crossEntropy, cellWeights));
       const boxError = tf.abs(tf.sub(tf.sigmoid(take(outputs, BOX, BOX_VALUES)), take(targets, BOX, BOX_VALUES)));
       const boxLoss = tf.mul(tf.sum(tf.mul(boxError, occupied)), BOX_WEIGHT);
       const logProbabilities = tf.logSoftmax(take(outputs, CLASSES, depth - CLASSES));
-      const classLoss = tf.neg(tf.sum(tf.mul(tf.mul(take(targets, CLASSES, depth - CLASSES), logProbabilities), occupied)));
+      const classLoss = tf.neg(
+        tf.sum(tf.mul(tf.mul(take(targets, CLASSES, depth - CLASSES), logProbabilities), occupied)),
+      );
       return tf.div(tf.add(tf.add(objectnessLoss, boxLoss), classLoss), occupiedCount) as tf.Scalar;
     });
   },
@@ -75,9 +82,11 @@ export const detectionHead = {
         const objectness = sigmoid(output[cell + OBJECTNESS]);
         if (objectness < options.threshold) continue;
         let best = 0;
-        for (let label = 1; label < labelCount; label++) if (output[cell + CLASSES + label] > output[cell + CLASSES + best]) best = label;
+        for (let label = 1; label < labelCount; label++)
+          if (output[cell + CLASSES + label] > output[cell + CLASSES + best]) best = label;
         let normaliser = 0;
-        for (let label = 0; label < labelCount; label++) normaliser += Math.exp(output[cell + CLASSES + label] - output[cell + CLASSES + best]);
+        for (let label = 0; label < labelCount; label++)
+          normaliser += Math.exp(output[cell + CLASSES + label] - output[cell + CLASSES + best]);
         const score = objectness / normaliser;
         if (score < options.threshold) continue;
         const centerX = (column + sigmoid(output[cell + BOX])) / columns;

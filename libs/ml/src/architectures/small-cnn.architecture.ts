@@ -14,7 +14,8 @@ const TARGET_FEATURE_SIZE = 8;
 export const smallCnnArchitecture: Architecture = {
   id: 'small-cnn',
   task: 'classification',
-  description: 'Small convolutional network trained from scratch; good for small images (28×28 grayscale, 32–64 px RGB).',
+  description:
+    'Small convolutional network trained from scratch; good for small images (28×28 grayscale, 32–64 px RGB).',
   defaultImageSize: 32,
   defaultChannels: 3,
   fit: 'resize',
@@ -31,16 +32,34 @@ export const smallCnnArchitecture: Architecture = {
       // at full resolution followed by a max-pool: a quarter of the positions, and no pooling gradient.
       const kernelSize = block === 1 ? 5 : 3;
       features = tfl.layers
-        .conv2d({ name: `conv${block}`, filters, kernelSize, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }) })
+        .conv2d({
+          name: `conv${block}`,
+          filters,
+          kernelSize,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }),
+        })
         .apply(features) as tfl.SymbolicTensor;
       size = Math.ceil(size / 2);
     }
     features = tfl.layers.flatten({ name: 'flatten' }).apply(features) as tfl.SymbolicTensor;
     features = tfl.layers
-      .dense({ name: 'hidden', units: 64, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }) })
+      .dense({
+        name: 'hidden',
+        units: 64,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }),
+      })
       .apply(features) as tfl.SymbolicTensor;
     const probabilities = tfl.layers
-      .dense({ name: 'probabilities', units: labelCount, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: random.nextSeed() }) })
+      .dense({
+        name: 'probabilities',
+        units: labelCount,
+        activation: 'softmax',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: random.nextSeed() }),
+      })
       .apply(features) as tfl.SymbolicTensor;
     const model = tfl.model({ name: 'small_cnn', inputs: input, outputs: probabilities });
     return { model, trainable: model, imageSize, channels, inputRange: [0, 1] };

@@ -10,7 +10,8 @@ const DOWNSAMPLINGS = 3;
 export const tinyDetectorArchitecture: Architecture = {
   id: 'tiny-detector',
   task: 'detection',
-  description: 'Compact single-stage grid detector (objectness, box and class per cell of a stride-8 grid) trained from scratch.',
+  description:
+    'Compact single-stage grid detector (objectness, box and class per cell of a stride-8 grid) trained from scratch.',
   defaultImageSize: 96,
   defaultChannels: 3,
   fit: 'letterbox',
@@ -19,11 +20,20 @@ export const tinyDetectorArchitecture: Architecture = {
   async build({ imageSize, channels, labelCount, seed }: BuildOptions): Promise<BuiltModel> {
     const stride = 2 ** DOWNSAMPLINGS;
     if (imageSize.width % stride !== 0 || imageSize.height % stride !== 0) {
-      throw new RangeError(`tiny-detector needs an image size divisible by ${stride}, got ${imageSize.width}×${imageSize.height}`);
+      throw new RangeError(
+        `tiny-detector needs an image size divisible by ${stride}, got ${imageSize.width}×${imageSize.height}`,
+      );
     }
     const random = new SeededRandom(seed);
     const conv = (name: string, filters: number, kernelSize: number, activation: 'relu' | 'linear') =>
-      tfl.layers.conv2d({ name, filters, kernelSize, padding: 'same', activation, kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }) });
+      tfl.layers.conv2d({
+        name,
+        filters,
+        kernelSize,
+        padding: 'same',
+        activation,
+        kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }),
+      });
     const input = tfl.input({ name: 'image', shape: [imageSize.height, imageSize.width, channels] });
     let features = input;
     for (let block = 1; block <= DOWNSAMPLINGS; block++) {
@@ -32,7 +42,12 @@ export const tinyDetectorArchitecture: Architecture = {
     }
     features = conv('neck', 64, 3, 'relu').apply(features) as tfl.SymbolicTensor;
     const grid = tfl.layers
-      .conv2d({ name: 'grid', filters: 5 + labelCount, kernelSize: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: random.nextSeed() }) })
+      .conv2d({
+        name: 'grid',
+        filters: 5 + labelCount,
+        kernelSize: 1,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: random.nextSeed() }),
+      })
       .apply(features) as tfl.SymbolicTensor;
     const model = tfl.model({ name: 'tiny_detector', inputs: input, outputs: grid });
     return { model, trainable: model, imageSize, channels, inputRange: [0, 1] };

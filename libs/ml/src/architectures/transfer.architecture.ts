@@ -15,7 +15,12 @@ function isClassifierLayer(layer: tfl.layers.Layer): boolean {
   const nested = (layer as unknown as LayerWithActivation).layers;
   if (nested?.length) return isClassifierLayer(nested[nested.length - 1]);
   const activation = (layer as unknown as LayerWithActivation).activation?.getClassName().toLowerCase();
-  return layer.getClassName() === 'Activation' || layer.getClassName() === 'Softmax' || activation === 'softmax' || activation === 'sigmoid';
+  return (
+    layer.getClassName() === 'Activation' ||
+    layer.getClassName() === 'Softmax' ||
+    activation === 'softmax' ||
+    activation === 'sigmoid'
+  );
 }
 
 /**
@@ -28,7 +33,9 @@ function embeddingOf(base: tfl.LayersModel): tfl.SymbolicTensor {
   const end = dropClassifier ? base.layers[base.layers.length - 2] : lastLayer;
   if (dropClassifier) lastLayer.dispose();
   const output = end.output as tfl.SymbolicTensor;
-  return output.shape.length === 4 ? (tfl.layers.globalAveragePooling2d({ name: 'embedding_pool' }).apply(output) as tfl.SymbolicTensor) : output;
+  return output.shape.length === 4
+    ? (tfl.layers.globalAveragePooling2d({ name: 'embedding_pool' }).apply(output) as tfl.SymbolicTensor)
+    : output;
 }
 
 /**
@@ -38,7 +45,8 @@ function embeddingOf(base: tfl.LayersModel): tfl.SymbolicTensor {
 export const transferArchitecture: Architecture = {
   id: 'transfer',
   task: 'classification',
-  description: 'New classifier head on a frozen imported model (Teachable Machine, MobileNet-style); needs a base model.',
+  description:
+    'New classifier head on a frozen imported model (Teachable Machine, MobileNet-style); needs a base model.',
   defaultImageSize: 224,
   defaultChannels: 3,
   fit: 'resize',
@@ -58,9 +66,24 @@ export const transferArchitecture: Architecture = {
       kernelInitializer: tfl.initializers.glorotUniform({ seed: new SeededRandom(seed).nextSeed() }),
     });
     const embeddingInput = tfl.input({ name: 'embedding', shape: embedding.shape.slice(1) as number[] });
-    const trainable = tfl.model({ name: 'transfer_head', inputs: embeddingInput, outputs: classifier.apply(embeddingInput) as tfl.SymbolicTensor });
-    const model = tfl.model({ name: 'transfer', inputs: base.inputs, outputs: classifier.apply(embedding) as tfl.SymbolicTensor });
-    return { model, trainable, frozenFeatures, imageSize: info.imageSize, channels: info.channels, inputRange: baseModelInputRange ?? info.inputRange };
+    const trainable = tfl.model({
+      name: 'transfer_head',
+      inputs: embeddingInput,
+      outputs: classifier.apply(embeddingInput) as tfl.SymbolicTensor,
+    });
+    const model = tfl.model({
+      name: 'transfer',
+      inputs: base.inputs,
+      outputs: classifier.apply(embedding) as tfl.SymbolicTensor,
+    });
+    return {
+      model,
+      trainable,
+      frozenFeatures,
+      imageSize: info.imageSize,
+      channels: info.channels,
+      inputRange: baseModelInputRange ?? info.inputRange,
+    };
   },
 
   ...classificationHead,

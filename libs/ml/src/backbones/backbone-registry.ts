@@ -10,7 +10,8 @@ import { BackboneError, type BackboneDescriptor } from './backbone.js';
  */
 export const MOBILENET_V2_NSFWJS: BackboneDescriptor = {
   id: 'mobilenet-v2',
-  description: 'MobileNetV2 (width 1.0, ImageNet-pretrained, fine-tuned by nsfwjs) from the npm package nsfwjs@4; 224 px RGB, offline after npm install.',
+  description:
+    'MobileNetV2 (width 1.0, ImageNet-pretrained, fine-tuned by nsfwjs) from the npm package nsfwjs@4; 224 px RGB, offline after npm install.',
   licence: 'MIT (nsfwjs); MobileNetV2 ImageNet weights Apache-2.0 (Keras Applications)',
   inputSize: 224,
   inputRange: [0, 1],
@@ -25,7 +26,13 @@ export const MOBILENET_V2_NSFWJS: BackboneDescriptor = {
   // Block 13's expansion (from block 12's output). Block 12 has a depthwise convolution, whose gradient the wasm
   // backend lacks (DepthwiseConv2dNativeBackpropInput/Filter): it stays frozen.
   fineTuneStarts: ['block_12_add'],
-  source: { kind: 'npm-package', package: 'nsfwjs', directory: 'dist/models/mobilenet_v2', modelFile: 'model.min.js', wrapped: true },
+  source: {
+    kind: 'npm-package',
+    package: 'nsfwjs',
+    directory: 'dist/models/mobilenet_v2',
+    modelFile: 'model.min.js',
+    wrapped: true,
+  },
 };
 
 const builtIn: readonly BackboneDescriptor[] = [MOBILENET_V2_NSFWJS];
@@ -46,23 +53,32 @@ export function registerBackbone(descriptor: BackboneDescriptor): void {
 }
 
 export function unregisterBackbone(id: string): void {
-  if (builtIn.some((descriptor) => descriptor.id === id)) throw new RangeError(`backbone '${id}' is built in and cannot be removed`);
+  if (builtIn.some((descriptor) => descriptor.id === id))
+    throw new RangeError(`backbone '${id}' is built in and cannot be removed`);
   registered.delete(id);
 }
 
 export function getBackbone(id: string): BackboneDescriptor {
   const found = registered.get(id);
-  if (!found) throw new BackboneError('UNKNOWN_BACKBONE', `Unknown backbone '${id}'; known: ${[...registered.keys()].join(', ')}.`, id);
+  if (!found)
+    throw new BackboneError(
+      'UNKNOWN_BACKBONE',
+      `Unknown backbone '${id}'; known: ${[...registered.keys()].join(', ')}.`,
+      id,
+    );
   return found;
 }
 
 function validateDescriptor(descriptor: BackboneDescriptor): void {
   const problems: string[] = [];
   if (!/^[a-z0-9][a-z0-9._:-]*$/i.test(descriptor.id)) problems.push('id must be letters, digits and . _ : -');
-  if (!Number.isInteger(descriptor.inputSize) || descriptor.inputSize < 8) problems.push('inputSize must be an integer ≥ 8');
-  if (!(descriptor.inputRange[0] < descriptor.inputRange[1])) problems.push('inputRange must be [low, high] with low < high');
+  if (!Number.isInteger(descriptor.inputSize) || descriptor.inputSize < 8)
+    problems.push('inputSize must be an integer ≥ 8');
+  if (!(descriptor.inputRange[0] < descriptor.inputRange[1]))
+    problems.push('inputRange must be [low, high] with low < high');
   if (descriptor.featureLayers.length === 0) problems.push('featureLayers must name at least one layer');
-  if (!descriptor.featureLayers.some((layer) => layer.name === descriptor.embeddingLayer)) problems.push(`embeddingLayer '${descriptor.embeddingLayer}' must be one of featureLayers`);
+  if (!descriptor.featureLayers.some((layer) => layer.name === descriptor.embeddingLayer))
+    problems.push(`embeddingLayer '${descriptor.embeddingLayer}' must be one of featureLayers`);
   if (descriptor.source.kind === 'url') {
     try {
       new URL(descriptor.source.url);
@@ -70,5 +86,10 @@ function validateDescriptor(descriptor: BackboneDescriptor): void {
       problems.push(`source.url '${descriptor.source.url}' is not a URL`);
     }
   }
-  if (problems.length > 0) throw new BackboneError('BACKBONE_INVALID', `Backbone '${descriptor.id}' is not valid: ${problems.join('; ')}.`, descriptor.id);
+  if (problems.length > 0)
+    throw new BackboneError(
+      'BACKBONE_INVALID',
+      `Backbone '${descriptor.id}' is not valid: ${problems.join('; ')}.`,
+      descriptor.id,
+    );
 }

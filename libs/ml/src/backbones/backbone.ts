@@ -68,7 +68,12 @@ export interface Backbone {
 }
 
 /** Why a backbone cannot be used: a stable code and a message saying what to fix. */
-export type BackboneErrorCode = 'UNKNOWN_BACKBONE' | 'BACKBONE_WEIGHTS_MISSING' | 'BACKBONE_CHECKSUM_MISMATCH' | 'BACKBONE_DOWNLOAD_FAILED' | 'BACKBONE_INVALID';
+export type BackboneErrorCode =
+  | 'UNKNOWN_BACKBONE'
+  | 'BACKBONE_WEIGHTS_MISSING'
+  | 'BACKBONE_CHECKSUM_MISMATCH'
+  | 'BACKBONE_DOWNLOAD_FAILED'
+  | 'BACKBONE_INVALID';
 
 export class BackboneError extends Error {
   constructor(

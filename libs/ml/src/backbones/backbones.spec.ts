@@ -14,14 +14,22 @@ import { colouredSquareImage } from '../testing/synthetic-images.js';
 import { tinyBackboneDescriptor, tinyBackboneModel } from '../testing/tiny-backbone.js';
 import { BackboneError, type FeatureRunnerFactory } from './backbone.js';
 import { getBackbone, listBackbones, registerBackbone, unregisterBackbone } from './backbone-registry.js';
-import { embedEncodedImages, embeddingSpaceOf, emptyEmbeddingTable, IDENTITY_VIEW, imageContentHash } from './embeddings.js';
+import {
+  embedEncodedImages,
+  embeddingSpaceOf,
+  emptyEmbeddingTable,
+  IDENTITY_VIEW,
+  imageContentHash,
+} from './embeddings.js';
 import { loadBackbone } from './load-backbone.js';
 import { ensureBackboneWeights } from './weight-sources.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** Serves `files` by name and counts requests, like a model host would. */
-async function serve(files: Record<string, Uint8Array | string>): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+async function serve(
+  files: Record<string, Uint8Array | string>,
+): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
   const requests: string[] = [];
   const server: Server = createServer((request, response) => {
     const name = decodeURIComponent(new URL(request.url!, 'http://x').pathname.slice(1));
@@ -32,7 +40,11 @@ async function serve(files: Record<string, Uint8Array | string>): Promise<{ url:
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function expectBackboneError(promise: Promise<unknown>, code: string): Promise<BackboneError> {
@@ -60,9 +72,17 @@ describe('backbones', () => {
 
   it('lists the MobileNetV2 shipped in nsfwjs with its licence, input and feature layers, and finds its weights installed', async () => {
     const mobilenet = listBackbones().find((backbone) => backbone.id === 'mobilenet-v2')!;
-    expect(mobilenet).toMatchObject({ inputSize: 224, inputRange: [0, 1], embeddingLayer: 'block_13_expand_relu', source: { kind: 'npm-package', package: 'nsfwjs' } });
+    expect(mobilenet).toMatchObject({
+      inputSize: 224,
+      inputRange: [0, 1],
+      embeddingLayer: 'block_13_expand_relu',
+      source: { kind: 'npm-package', package: 'nsfwjs' },
+    });
     expect(mobilenet.licence).toMatch(/MIT/);
-    expect(mobilenet.featureLayers.map((layer) => [layer.name, layer.stride])).toContainEqual(['block_16_project_BN', 32]);
+    expect(mobilenet.featureLayers.map((layer) => [layer.name, layer.stride])).toContainEqual([
+      'block_16_project_BN',
+      32,
+    ]);
     await expect(ensureBackboneWeights(mobilenet)).resolves.toBeUndefined();
   });
 
@@ -92,7 +112,9 @@ describe('backbones', () => {
       layersBuilt.push(layers.join());
       return createOnnxFeatureExtractor(frozen, layers);
     };
-    const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-shared-runner', { kind: 'model', model }), { runnerFactory: countingRunners });
+    const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-shared-runner', { kind: 'model', model }), {
+      runnerFactory: countingRunners,
+    });
     const image = Float32Array.from({ length: 32 * 32 * 3 }, (_, i) => (i % 17) / 17);
     const first = await backbone.createRunner(['stage_2']);
     const [before] = await first.run(image, 1);
@@ -122,7 +144,15 @@ describe('backbones', () => {
     const backbone = await loadBackbone(tinyBackboneDescriptor('tiny-embedding', { kind: 'model', model }));
     const random = new SeededRandom(3);
     const photos = await Promise.all(
-      ([[200, 40, 40], [40, 200, 40], [40, 40, 200], [200, 200, 40], [40, 200, 200]] as const).map(async (colour) => {
+      (
+        [
+          [200, 40, 40],
+          [40, 200, 40],
+          [40, 40, 200],
+          [200, 200, 40],
+          [40, 200, 200],
+        ] as const
+      ).map(async (colour) => {
         const { pixels, width, height, channels } = colouredSquareImage([...colour], 48, random);
         const bytes = new Uint8Array(await sharp(pixels, { raw: { width, height, channels } }).jpeg().toBuffer());
         return { hash: imageContentHash(bytes), bytes };
@@ -137,7 +167,9 @@ describe('backbones', () => {
       expect(together.vectors.get(photo.hash)!.get('identity')).toEqual(alone.vectors.get(photo.hash)!.get('identity'));
     }
     const broken = { hash: 'broken', bytes: photos[4].bytes.subarray(0, 200) };
-    await expect(embedEncodedImages(backbone, emptyEmbeddingTable(space, 16), [...photos.slice(0, 4), broken], [IDENTITY_VIEW], 2)).rejects.toThrow(/JPEG|premature|truncated|corrupt/i);
+    await expect(
+      embedEncodedImages(backbone, emptyEmbeddingTable(space, 16), [...photos.slice(0, 4), broken], [IDENTITY_VIEW], 2),
+    ).rejects.toThrow(/JPEG|premature|truncated|corrupt/i);
     backbone.dispose();
   });
 
@@ -157,13 +189,22 @@ describe('backbones', () => {
       const model = await tinyBackboneModel();
       const server = await serve({ 'model.json': model.modelJson, 'weights.bin': model.weights });
       try {
-        const descriptor = tinyBackboneDescriptor('tiny-url', { kind: 'url', url: `${server.url}model.json`, sha256: { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) } });
+        const descriptor = tinyBackboneDescriptor('tiny-url', {
+          kind: 'url',
+          url: `${server.url}model.json`,
+          sha256: { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) },
+        });
         registerBackbone(descriptor);
         const first = await loadBackbone('tiny-url', { cacheDirectory: dataDir });
         const second = await loadBackbone('tiny-url', { cacheDirectory: dataDir });
         expect(server.requests).toEqual(['model.json', 'weights.bin']);
-        expect((await readdir(join(dataDir, 'tiny-url'))).sort()).toEqual([sha256(model.modelJson), sha256(model.weights)].sort());
-        const [a, b] = [first.featureMaps(tf.ones([1, 32, 32, 3]), ['stage_3'])[0], second.featureMaps(tf.ones([1, 32, 32, 3]), ['stage_3'])[0]];
+        expect((await readdir(join(dataDir, 'tiny-url'))).sort()).toEqual(
+          [sha256(model.modelJson), sha256(model.weights)].sort(),
+        );
+        const [a, b] = [
+          first.featureMaps(tf.ones([1, 32, 32, 3]), ['stage_3'])[0],
+          second.featureMaps(tf.ones([1, 32, 32, 3]), ['stage_3'])[0],
+        ];
         expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
         tf.dispose([a, b]);
         first.dispose();
@@ -178,8 +219,15 @@ describe('backbones', () => {
       const model = await tinyBackboneModel();
       const server = await serve({ 'model.json': model.modelJson, 'weights.bin': model.weights });
       try {
-        const descriptor = tinyBackboneDescriptor('tiny-tampered', { kind: 'url', url: `${server.url}model.json`, sha256: { 'model.json': sha256(model.modelJson), 'weights.bin': sha256('other bytes') } });
-        const error = await expectBackboneError(loadBackbone(descriptor, { cacheDirectory: dataDir }), 'BACKBONE_CHECKSUM_MISMATCH');
+        const descriptor = tinyBackboneDescriptor('tiny-tampered', {
+          kind: 'url',
+          url: `${server.url}model.json`,
+          sha256: { 'model.json': sha256(model.modelJson), 'weights.bin': sha256('other bytes') },
+        });
+        const error = await expectBackboneError(
+          loadBackbone(descriptor, { cacheDirectory: dataDir }),
+          'BACKBONE_CHECKSUM_MISMATCH',
+        );
         expect(error.message).toContain(`has sha256 ${sha256(model.weights)}`);
         expect(existsSync(join(dataDir, 'tiny-tampered', sha256('other bytes')))).toBe(false);
       } finally {
@@ -190,8 +238,15 @@ describe('backbones', () => {
     it('explains that an unreachable URL could not be fetched and where to put the file instead', async () => {
       const server = await serve({});
       await server.close();
-      const descriptor = tinyBackboneDescriptor('tiny-offline', { kind: 'url', url: `${server.url}model.json`, sha256: { 'model.json': sha256('x') } });
-      const error = await expectBackboneError(loadBackbone(descriptor, { cacheDirectory: dataDir }), 'BACKBONE_DOWNLOAD_FAILED');
+      const descriptor = tinyBackboneDescriptor('tiny-offline', {
+        kind: 'url',
+        url: `${server.url}model.json`,
+        sha256: { 'model.json': sha256('x') },
+      });
+      const error = await expectBackboneError(
+        loadBackbone(descriptor, { cacheDirectory: dataDir }),
+        'BACKBONE_DOWNLOAD_FAILED',
+      );
       expect(error.message).toContain(`${server.url}model.json`);
       expect(error.message).toContain(join(dataDir, 'tiny-offline'));
     });
@@ -200,8 +255,15 @@ describe('backbones', () => {
       const model = await tinyBackboneModel();
       const server = await serve({ 'model.json': model.modelJson });
       try {
-        const descriptor = tinyBackboneDescriptor('tiny-partial', { kind: 'url', url: `${server.url}model.json`, sha256: { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) } });
-        const error = await expectBackboneError(ensureBackboneWeights(descriptor, { cacheDirectory: dataDir }), 'BACKBONE_DOWNLOAD_FAILED');
+        const descriptor = tinyBackboneDescriptor('tiny-partial', {
+          kind: 'url',
+          url: `${server.url}model.json`,
+          sha256: { 'model.json': sha256(model.modelJson), 'weights.bin': sha256(model.weights) },
+        });
+        const error = await expectBackboneError(
+          ensureBackboneWeights(descriptor, { cacheDirectory: dataDir }),
+          'BACKBONE_DOWNLOAD_FAILED',
+        );
         expect(error.message).toContain('HTTP 404');
       } finally {
         await server.close();

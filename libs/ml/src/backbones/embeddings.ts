@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { augmentBatch, IDENTITY_PLAN, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
+import {
+  augmentBatch,
+  IDENTITY_PLAN,
+  type AugmentationOptions,
+  type AugmentationPlan,
+} from '../images/augmentation.js';
 import { decodeAll, decodeResized, type ImageSource } from '../images/image-decoding.js';
 import type { Backbone, BackboneDescriptor } from './backbone.js';
 
@@ -42,7 +47,13 @@ export function embeddingViews(augmentation: boolean | AugmentationOptions): Emb
   if (horizontalFlip) views.push({ name: 'mirror', plan: { ...IDENTITY_PLAN, flip: true } });
   if (cropScale < 1) {
     const margin = (1 - cropScale) / 2;
-    const zoom: AugmentationPlan = { ...IDENTITY_PLAN, top: margin, left: margin, bottom: 1 - margin, right: 1 - margin };
+    const zoom: AugmentationPlan = {
+      ...IDENTITY_PLAN,
+      top: margin,
+      left: margin,
+      bottom: 1 - margin,
+      right: 1 - margin,
+    };
     views.push({ name: `zoom-${cropScale}`, plan: zoom });
     if (horizontalFlip) views.push({ name: `zoom-${cropScale}-mirror`, plan: { ...zoom, flip: true } });
   }
@@ -80,7 +91,8 @@ export function emptyEmbeddingTable(space: EmbeddingSpace, dimension: number): E
 /** Copies into `target` every vector of `sources` in the same space that `target` lacks. */
 export function mergeEmbeddingTables(target: EmbeddingTable, sources: readonly EmbeddingTable[]): void {
   for (const source of sources) {
-    if (embeddingSpaceKey(source.space) !== embeddingSpaceKey(target.space) || source.dimension !== target.dimension) continue;
+    if (embeddingSpaceKey(source.space) !== embeddingSpaceKey(target.space) || source.dimension !== target.dimension)
+      continue;
     for (const [image, views] of source.vectors) {
       const into = target.vectors.get(image) ?? new Map<string, Float32Array>();
       for (const [view, vector] of views) if (!into.has(view)) into.set(view, vector);
@@ -101,7 +113,12 @@ export interface EmbeddingJob {
  * cost more than the forward pass); other views go through tfjs's cropAndResize. Either way the values are those
  * tfjs computes in float32: x / 255, then x · (high − low) + low.
  */
-async function backboneInput(images: readonly Uint8Array[], views: readonly EmbeddingView[], inputSize: number, inputRange: [number, number]): Promise<Float32Array> {
+async function backboneInput(
+  images: readonly Uint8Array[],
+  views: readonly EmbeddingView[],
+  inputSize: number,
+  inputRange: [number, number],
+): Promise<Float32Array> {
   const imageLength = inputSize * inputSize * 3;
   const unit = new Float32Array(images.length * imageLength);
   images.forEach((pixels, position) => {
@@ -115,7 +132,10 @@ async function backboneInput(images: readonly Uint8Array[], views: readonly Embe
     return unit;
   }
   const input = tf.tidy(() => {
-    const viewed = augmentBatch(tf.tensor4d(unit, [images.length, inputSize, inputSize, 3]), views.map((view) => view.plan));
+    const viewed = augmentBatch(
+      tf.tensor4d(unit, [images.length, inputSize, inputSize, 3]),
+      views.map((view) => view.plan),
+    );
     return low === 0 && high === 1 ? viewed : tf.add(tf.mul(viewed, high - low), low);
   });
   const values = (await input.data()) as Float32Array;
@@ -219,7 +239,10 @@ export async function embedEncodedImages(
   const size = { width: backbone.descriptor.inputSize, height: backbone.descriptor.inputSize };
   const decodeBatch = (start: number): Promise<EmbeddingJob[]> => {
     const batch = missing.slice(start, start + batchSize);
-    const decoding = decodeAll(batch.length, async (index) => ({ hash: batch[index].hash, pixels: (await decodeResized(batch[index].bytes, size, 3)).pixels }));
+    const decoding = decodeAll(batch.length, async (index) => ({
+      hash: batch[index].hash,
+      pixels: (await decodeResized(batch[index].bytes, size, 3)).pixels,
+    }));
     // Awaited in the next round; handled now so that a failure while this batch runs is not an unhandled rejection.
     decoding.catch(() => undefined);
     return decoding;
@@ -250,7 +273,13 @@ export function encodeEmbeddingTable(table: EmbeddingTable): Uint8Array {
   const entries = [...table.vectors.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([image, views]) => [...views.keys()].sort().map((view) => [image, view] as [string, string]));
-  const header: TableHeader = { format: 'diyml-embeddings', v: 1, space: table.space, dimension: table.dimension, entries };
+  const header: TableHeader = {
+    format: 'diyml-embeddings',
+    v: 1,
+    space: table.space,
+    dimension: table.dimension,
+    entries,
+  };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   // Vectors start on a 4-byte boundary so they can be read as a Float32Array in place.
   const headerLength = Math.ceil(headerBytes.length / 4) * 4;

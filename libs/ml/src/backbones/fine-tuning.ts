@@ -17,7 +17,9 @@ export interface BackboneTail {
 export function fineTuneStart(backbone: Backbone, blocks: number): string {
   const starts = backbone.descriptor.fineTuneStarts ?? [];
   if (blocks < 1 || blocks > starts.length) {
-    throw new RangeError(`backbone '${backbone.descriptor.id}' can fine-tune ${starts.length ? `1 to ${starts.length} blocks` : 'no block'}, not ${blocks}`);
+    throw new RangeError(
+      `backbone '${backbone.descriptor.id}' can fine-tune ${starts.length ? `1 to ${starts.length} blocks` : 'no block'}, not ${blocks}`,
+    );
   }
   return starts[blocks - 1];
 }
@@ -32,7 +34,8 @@ export function backboneTail(backbone: Backbone, start: string, embeddingLayer: 
   const layers = backbone.model.layers;
   const from = layers.findIndex((layer) => layer.name === start);
   const to = layers.findIndex((layer) => layer.name === embeddingLayer);
-  if (from < 0 || to <= from) throw new RangeError(`backbone '${backbone.descriptor.id}' has no layer '${start}' before '${embeddingLayer}'`);
+  if (from < 0 || to <= from)
+    throw new RangeError(`backbone '${backbone.descriptor.id}' has no layer '${start}' before '${embeddingLayer}'`);
   const startOutput = layers[from].inboundNodes[0].outputTensors[0];
   const input = tfl.input({ name: `${start}_activations`, shape: startOutput.shape.slice(1) as number[] });
   const rebuilt = new Map<number, tfl.SymbolicTensor>([[startOutput.id, input]]);
@@ -42,14 +45,19 @@ export function backboneTail(backbone: Backbone, start: string, embeddingLayer: 
     const inputs = node.inputTensors.map((tensor) => rebuilt.get(tensor.id));
     if (inputs.every((tensor) => tensor === undefined)) continue;
     if (inputs.some((tensor) => tensor === undefined)) {
-      throw new RangeError(`layer '${layer.name}' of backbone '${backbone.descriptor.id}' also reads activations from before '${start}': '${start}' cannot start a fine-tuned tail`);
+      throw new RangeError(
+        `layer '${layer.name}' of backbone '${backbone.descriptor.id}' also reads activations from before '${start}': '${start}' cannot start a fine-tuned tail`,
+      );
     }
-    const output = layer.apply(inputs.length === 1 ? inputs[0]! : (inputs as tfl.SymbolicTensor[])) as tfl.SymbolicTensor;
+    const output = layer.apply(
+      inputs.length === 1 ? inputs[0]! : (inputs as tfl.SymbolicTensor[]),
+    ) as tfl.SymbolicTensor;
     rebuilt.set(node.outputTensors[0].id, output);
     if (layer.weights.length > 0 && layer.getClassName() !== 'BatchNormalization') trainedLayers.push(layer);
   }
   const output = rebuilt.get(layers[to].inboundNodes[0].outputTensors[0].id);
-  if (!output) throw new RangeError(`'${embeddingLayer}' of backbone '${backbone.descriptor.id}' does not follow from '${start}'`);
+  if (!output)
+    throw new RangeError(`'${embeddingLayer}' of backbone '${backbone.descriptor.id}' does not follow from '${start}'`);
   for (const layer of trainedLayers) layer.trainable = true;
   return { start, model: tfl.model({ name: 'fine_tuned_tail', inputs: input, outputs: output }), trainedLayers };
 }

@@ -16,11 +16,22 @@ export async function describeImportedBackbone(id: string, serialized: Serialize
     const info = describeForeignModel(model, serialized);
     const { width, height } = info.imageSize;
     if (width !== height || info.channels !== 3) {
-      throw new BackboneError('BACKBONE_INVALID', `Model ${id} takes ${width}×${height}×${info.channels} images; a backbone needs square RGB input.`, id);
+      throw new BackboneError(
+        'BACKBONE_INVALID',
+        `Model ${id} takes ${width}×${height}×${info.channels} images; a backbone needs square RGB input.`,
+        id,
+      );
     }
-    const spatial = model.layers.filter((layer) => (layer.output as tfl.SymbolicTensor).shape?.length === 4 && !layer.getClassName().includes('Input'));
+    const spatial = model.layers.filter(
+      (layer) => (layer.output as tfl.SymbolicTensor).shape?.length === 4 && !layer.getClassName().includes('Input'),
+    );
     const deepest = spatial[spatial.length - 1];
-    if (!deepest) throw new BackboneError('BACKBONE_INVALID', `Model ${id} has no convolutional feature map to use as a backbone.`, id);
+    if (!deepest)
+      throw new BackboneError(
+        'BACKBONE_INVALID',
+        `Model ${id} has no convolutional feature map to use as a backbone.`,
+        id,
+      );
     // The deepest layer at each stride, shallow to deep (a detector reads two of them); the last is `deepest`.
     const byStride = new Map<number, { name: string; stride: number; channels: number }>();
     for (const layer of spatial) {

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { deserializeModel } from '../models/model-serialization.js';
 import { createOnnxFeatureExtractor } from '../onnx/onnx-feature-extractor.js';
-import { BackboneError, type Backbone, type BackboneDescriptor, type FeatureRunner, type FeatureRunnerFactory } from './backbone.js';
+import {
+  BackboneError,
+  type Backbone,
+  type BackboneDescriptor,
+  type FeatureRunner,
+  type FeatureRunnerFactory,
+} from './backbone.js';
 import { getBackbone } from './backbone-registry.js';
 import { readBackboneModel, type WeightSourceOptions } from './weight-sources.js';
 
@@ -18,14 +24,22 @@ export interface LoadBackboneOptions extends WeightSourceOptions {
 const onnxRunner: FeatureRunnerFactory = (model, outputLayers) => createOnnxFeatureExtractor(model, outputLayers);
 
 /** Loads a backbone by registered id (or from a descriptor, e.g. an imported model), frozen, ready to compute features. */
-export async function loadBackbone(idOrDescriptor: string | BackboneDescriptor, options: LoadBackboneOptions = {}): Promise<Backbone> {
+export async function loadBackbone(
+  idOrDescriptor: string | BackboneDescriptor,
+  options: LoadBackboneOptions = {},
+): Promise<Backbone> {
   const descriptor = typeof idOrDescriptor === 'string' ? getBackbone(idOrDescriptor) : idOrDescriptor;
   const serialized = await readBackboneModel(descriptor, options);
   let model: tfl.LayersModel;
   try {
     ({ model } = await deserializeModel(serialized));
   } catch (error) {
-    throw new BackboneError('BACKBONE_INVALID', `The weights of backbone '${descriptor.id}' do not load as a tfjs layers model: ${(error as Error).message}`, descriptor.id, { cause: error });
+    throw new BackboneError(
+      'BACKBONE_INVALID',
+      `The weights of backbone '${descriptor.id}' do not load as a tfjs layers model: ${(error as Error).message}`,
+      descriptor.id,
+      { cause: error },
+    );
   }
   try {
     checkShape(descriptor, model);
@@ -42,7 +56,9 @@ function checkShape(descriptor: BackboneDescriptor, model: tfl.LayersModel): voi
   const [, height, width, channels] = model.inputs[0].shape;
   const problems: string[] = [];
   if (height !== descriptor.inputSize || width !== descriptor.inputSize || channels !== 3) {
-    problems.push(`input is [${height}, ${width}, ${channels}], expected [${descriptor.inputSize}, ${descriptor.inputSize}, 3]`);
+    problems.push(
+      `input is [${height}, ${width}, ${channels}], expected [${descriptor.inputSize}, ${descriptor.inputSize}, 3]`,
+    );
   }
   for (const layer of descriptor.featureLayers) {
     const found = model.layers.find((candidate) => candidate.name === layer.name);
@@ -53,10 +69,17 @@ function checkShape(descriptor: BackboneDescriptor, model: tfl.LayersModel): voi
     const shape = (found.output as tfl.SymbolicTensor).shape;
     const expectedSide = Math.ceil(descriptor.inputSize / layer.stride);
     if (shape.length !== 4 || shape[1] !== expectedSide || shape[3] !== layer.channels) {
-      problems.push(`layer '${layer.name}' outputs [${shape.slice(1).join(', ')}], expected [${expectedSide}, ${expectedSide}, ${layer.channels}]`);
+      problems.push(
+        `layer '${layer.name}' outputs [${shape.slice(1).join(', ')}], expected [${expectedSide}, ${expectedSide}, ${layer.channels}]`,
+      );
     }
   }
-  if (problems.length > 0) throw new BackboneError('BACKBONE_INVALID', `Backbone '${descriptor.id}' does not match its description: ${problems.join('; ')}.`, descriptor.id);
+  if (problems.length > 0)
+    throw new BackboneError(
+      'BACKBONE_INVALID',
+      `Backbone '${descriptor.id}' does not match its description: ${problems.join('; ')}.`,
+      descriptor.id,
+    );
 }
 
 class LoadedBackbone implements Backbone {
@@ -74,7 +97,12 @@ class LoadedBackbone implements Backbone {
     try {
       return this.model.getLayer(name).output as tfl.SymbolicTensor;
     } catch (error) {
-      throw new BackboneError('BACKBONE_INVALID', `Backbone '${this.descriptor.id}' has no layer '${name}'.`, this.descriptor.id, { cause: error });
+      throw new BackboneError(
+        'BACKBONE_INVALID',
+        `Backbone '${this.descriptor.id}' has no layer '${name}'.`,
+        this.descriptor.id,
+        { cause: error },
+      );
     }
   }
 
@@ -129,7 +157,11 @@ class LoadedBackbone implements Backbone {
   }
 
   dispose(): void {
-    for (const runner of this.runners.values()) void runner.then((built) => built.dispose(), () => undefined);
+    for (const runner of this.runners.values())
+      void runner.then(
+        (built) => built.dispose(),
+        () => undefined,
+      );
     this.runners.clear();
     // The extractors share the model's layers and weights; disposing the model releases them.
     this.extractors.clear();

@@ -20,7 +20,10 @@ interface ManifestJson {
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** The model.json text and weight files of a backbone, wherever they live. */
-export async function readBackboneModel(descriptor: BackboneDescriptor, options: WeightSourceOptions = {}): Promise<SerializedModel> {
+export async function readBackboneModel(
+  descriptor: BackboneDescriptor,
+  options: WeightSourceOptions = {},
+): Promise<SerializedModel> {
   const { source } = descriptor;
   switch (source.kind) {
     case 'npm-package':
@@ -33,7 +36,10 @@ export async function readBackboneModel(descriptor: BackboneDescriptor, options:
 }
 
 /** Checks, without building a model, that a backbone's weights can be read (and are downloaded, for URL sources). */
-export async function ensureBackboneWeights(descriptor: BackboneDescriptor, options: WeightSourceOptions = {}): Promise<void> {
+export async function ensureBackboneWeights(
+  descriptor: BackboneDescriptor,
+  options: WeightSourceOptions = {},
+): Promise<void> {
   const { source } = descriptor;
   if (source.kind === 'npm-package') {
     for (const file of packagedFiles(descriptor.id, source)) {
@@ -45,14 +51,25 @@ export async function ensureBackboneWeights(descriptor: BackboneDescriptor, opti
 }
 
 function missing(id: string, packageName: string, file: string): BackboneError {
-  return new BackboneError('BACKBONE_WEIGHTS_MISSING', `The weights of backbone '${id}' are missing (${file}); install the npm package '${packageName}' (npm install).`, id);
+  return new BackboneError(
+    'BACKBONE_WEIGHTS_MISSING',
+    `The weights of backbone '${id}' are missing (${file}); install the npm package '${packageName}' (npm install).`,
+    id,
+  );
 }
 
 function packageDirectory(id: string, source: Extract<WeightSource, { kind: 'npm-package' }>): string {
   // Looked up along node's search paths: packages with an `exports` map do not resolve their own files by name.
   const searchPaths = createRequire(import.meta.url).resolve.paths(source.package) ?? [];
-  const found = searchPaths.map((base) => join(base, source.package)).find((directory) => existsSync(join(directory, 'package.json')));
-  if (!found) throw new BackboneError('BACKBONE_WEIGHTS_MISSING', `Backbone '${id}' needs the npm package '${source.package}', which is not installed (npm install).`, id);
+  const found = searchPaths
+    .map((base) => join(base, source.package))
+    .find((directory) => existsSync(join(directory, 'package.json')));
+  if (!found)
+    throw new BackboneError(
+      'BACKBONE_WEIGHTS_MISSING',
+      `Backbone '${id}' needs the npm package '${source.package}', which is not installed (npm install).`,
+      id,
+    );
   return found;
 }
 
@@ -62,7 +79,9 @@ function packagedFiles(id: string, source: Extract<WeightSource, { kind: 'npm-pa
   const modelPath = join(directory, source.modelFile);
   if (!existsSync(modelPath)) return [modelPath];
   const json = loadPackagedFile(modelPath, source.wrapped) as ManifestJson;
-  const shards = (json.weightsManifest ?? []).flatMap((group) => group.paths).map((path) => join(directory, source.wrapped ? `${path}.min.js` : path));
+  const shards = (json.weightsManifest ?? [])
+    .flatMap((group) => group.paths)
+    .map((path) => join(directory, source.wrapped ? `${path}.min.js` : path));
   return [modelPath, ...shards];
 }
 
@@ -74,10 +93,15 @@ function loadPackagedFile(path: string, wrapped: boolean): unknown {
   return wrapped ? createRequire(import.meta.url)(path) : path;
 }
 
-async function readPackagedModel(id: string, source: Extract<WeightSource, { kind: 'npm-package' }>): Promise<SerializedModel> {
+async function readPackagedModel(
+  id: string,
+  source: Extract<WeightSource, { kind: 'npm-package' }>,
+): Promise<SerializedModel> {
   const [modelPath, ...shardPaths] = packagedFiles(id, source);
   for (const file of [modelPath, ...shardPaths]) if (!existsSync(file)) throw missing(id, source.package, file);
-  const json = source.wrapped ? (loadPackagedFile(modelPath, true) as ManifestJson) : (JSON.parse(await readFile(modelPath, 'utf8')) as ManifestJson);
+  const json = source.wrapped
+    ? (loadPackagedFile(modelPath, true) as ManifestJson)
+    : (JSON.parse(await readFile(modelPath, 'utf8')) as ManifestJson);
   const paths = (json.weightsManifest ?? []).flatMap((group) => group.paths);
   const weights: Record<string, Uint8Array> = {};
   for (const [index, path] of paths.entries()) {
@@ -89,8 +113,17 @@ async function readPackagedModel(id: string, source: Extract<WeightSource, { kin
 }
 
 /** Downloads each file once into the cache directory, verifying every file against its sha256 before use. */
-async function readUrlModel(id: string, source: Extract<WeightSource, { kind: 'url' }>, options: WeightSourceOptions): Promise<SerializedModel> {
-  if (!options.cacheDirectory) throw new BackboneError('BACKBONE_INVALID', `Backbone '${id}' is fetched from a URL, which needs a data directory to keep it in.`, id);
+async function readUrlModel(
+  id: string,
+  source: Extract<WeightSource, { kind: 'url' }>,
+  options: WeightSourceOptions,
+): Promise<SerializedModel> {
+  if (!options.cacheDirectory)
+    throw new BackboneError(
+      'BACKBONE_INVALID',
+      `Backbone '${id}' is fetched from a URL, which needs a data directory to keep it in.`,
+      id,
+    );
   const modelFile = new URL(source.url).pathname.split('/').pop() || 'model.json';
   const directory = join(options.cacheDirectory, id);
   const modelBytes = await cachedFile(id, source, modelFile, directory, options);
@@ -101,13 +134,25 @@ async function readUrlModel(id: string, source: Extract<WeightSource, { kind: 'u
     throw new BackboneError('BACKBONE_INVALID', `${source.url} is not a tfjs model.json.`, id, { cause: error });
   }
   const weights: Record<string, Uint8Array> = {};
-  for (const path of (json.weightsManifest ?? []).flatMap((group) => group.paths)) weights[path] = await cachedFile(id, source, path, directory, options);
+  for (const path of (json.weightsManifest ?? []).flatMap((group) => group.paths))
+    weights[path] = await cachedFile(id, source, path, directory, options);
   return { modelJson: new TextDecoder().decode(modelBytes), weights };
 }
 
-async function cachedFile(id: string, source: Extract<WeightSource, { kind: 'url' }>, file: string, directory: string, options: WeightSourceOptions): Promise<Uint8Array> {
+async function cachedFile(
+  id: string,
+  source: Extract<WeightSource, { kind: 'url' }>,
+  file: string,
+  directory: string,
+  options: WeightSourceOptions,
+): Promise<Uint8Array> {
   const expected = source.sha256[file];
-  if (!expected) throw new BackboneError('BACKBONE_INVALID', `Backbone '${id}' lists no sha256 for its file '${file}'; add it to the backbone's sha256 map.`, id);
+  if (!expected)
+    throw new BackboneError(
+      'BACKBONE_INVALID',
+      `Backbone '${id}' lists no sha256 for its file '${file}'; add it to the backbone's sha256 map.`,
+      id,
+    );
   const path = join(directory, expected);
   if (existsSync(path)) {
     const bytes = new Uint8Array(await readFile(path));
@@ -129,7 +174,11 @@ async function cachedFile(id: string, source: Extract<WeightSource, { kind: 'url
   }
   const actual = sha256(bytes);
   if (actual !== expected) {
-    throw new BackboneError('BACKBONE_CHECKSUM_MISMATCH', `${url} has sha256 ${actual}, but backbone '${id}' expects ${expected}; check the URL and the checksum.`, id);
+    throw new BackboneError(
+      'BACKBONE_CHECKSUM_MISMATCH',
+      `${url} has sha256 ${actual}, but backbone '${id}' expects ${expected}; check the URL and the checksum.`,
+      id,
+    );
   }
   await mkdir(directory, { recursive: true });
   // Written aside and renamed, so a concurrent reader never sees half a file.

@@ -18,7 +18,14 @@ export interface AdamUpdateAttrs {
  * m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  value ← value − lr · (m / c1) / (√(v / c2) + ε)
  * — tfjs-core's Adam, without its thirteen tensor ops (and their allocations) per variable and step.
  */
-export function adamUpdateInto(value: Float32Array, gradient: Float32Array, m: Float32Array, v: Float32Array, out: [Float32Array, Float32Array, Float32Array], attrs: AdamUpdateAttrs): void {
+export function adamUpdateInto(
+  value: Float32Array,
+  gradient: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  out: [Float32Array, Float32Array, Float32Array],
+  attrs: AdamUpdateAttrs,
+): void {
   const { learningRate, beta1, beta2, epsilon, firstCorrection, secondCorrection } = attrs;
   const [newValue, newM, newV] = out;
   const stepSize = learningRate / firstCorrection;
@@ -41,13 +48,30 @@ export function adamUpdateKernel(backendName: string): tf.KernelConfig {
     kernelName: ADAM_UPDATE,
     backendName,
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { value, gradient, m, v } = inputs as { value: tf.TensorInfo; gradient: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
+      const { value, gradient, m, v } = inputs as {
+        value: tf.TensorInfo;
+        gradient: tf.TensorInfo;
+        m: tf.TensorInfo;
+        v: tf.TensorInfo;
+      };
       const memory = tensorMemory(backend);
       if (!memory) throw new Error(`${ADAM_UPDATE}: backend ${backendName} keeps its data out of reach`);
-      if ([value, gradient, m, v].some((t) => t.dtype !== 'float32')) throw new Error(`${ADAM_UPDATE} takes float32 tensors`);
-      const outputs = [memory.allocate([...value.shape]), memory.allocate([...value.shape]), memory.allocate([...value.shape])];
+      if ([value, gradient, m, v].some((t) => t.dtype !== 'float32'))
+        throw new Error(`${ADAM_UPDATE} takes float32 tensors`);
+      const outputs = [
+        memory.allocate([...value.shape]),
+        memory.allocate([...value.shape]),
+        memory.allocate([...value.shape]),
+      ];
       const [newValue, newM, newV] = outputs.map((output) => memory.values(output));
-      adamUpdateInto(memory.values(value), memory.values(gradient), memory.values(m), memory.values(v), [newValue, newM, newV], attrs as unknown as AdamUpdateAttrs);
+      adamUpdateInto(
+        memory.values(value),
+        memory.values(gradient),
+        memory.values(m),
+        memory.values(v),
+        [newValue, newM, newV],
+        attrs as unknown as AdamUpdateAttrs,
+      );
       return outputs;
     },
   };

@@ -8,7 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
  *
  *   A·B  = (Bᵀ·Aᵀ)ᵀ, so each case can pack either B (as it is or transposed) or A (transposed or as it is).
  */
-export function matMulWithoutTransposedOperands(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+export function matMulWithoutTransposedOperands(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.Tensor {
   return tf.tidy(() => {
     const [aRows, aColumns] = a.shape.slice(-2);
     const [bRows, bColumns] = b.shape.slice(-2);
@@ -47,8 +52,14 @@ export function batchMatMulKernel(backendName: string, builtIn?: tf.KernelConfig
       const { a, b } = args.inputs as unknown as { a: tf.Tensor; b: tf.Tensor };
       const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
       const singleProduct = (t: tf.Tensor) => t.rank >= 2 && t.shape.slice(0, -2).every((size) => size === 1);
-      const rewritable = (transposeA || transposeB) && a instanceof tf.Tensor && b instanceof tf.Tensor && singleProduct(a) && singleProduct(b);
-      if (rewritable && a.dtype === 'float32' && b.dtype === 'float32') return matMulWithoutTransposedOperands(a, b, transposeA, transposeB);
+      const rewritable =
+        (transposeA || transposeB) &&
+        a instanceof tf.Tensor &&
+        b instanceof tf.Tensor &&
+        singleProduct(a) &&
+        singleProduct(b);
+      if (rewritable && a.dtype === 'float32' && b.dtype === 'float32')
+        return matMulWithoutTransposedOperands(a, b, transposeA, transposeB);
       if (!builtIn) throw new Error(`BatchMatMul on ${backendName}: no built-in kernel to delegate to`);
       return builtIn.kernelFunc(args);
     },

@@ -18,7 +18,11 @@ function padOrCrop(x: tf.Tensor4D, [[top, bottom], [left, right]]: SpatialPaddin
   const [, height, width] = x.shape;
   const cropped =
     top < 0 || bottom < 0 || left < 0 || right < 0
-      ? tf.slice(x, [0, Math.max(0, -top), Math.max(0, -left), 0], [-1, height - Math.max(0, -top) - Math.max(0, -bottom), width - Math.max(0, -left) - Math.max(0, -right), -1])
+      ? tf.slice(
+          x,
+          [0, Math.max(0, -top), Math.max(0, -left), 0],
+          [-1, height - Math.max(0, -top) - Math.max(0, -bottom), width - Math.max(0, -left) - Math.max(0, -right), -1],
+        )
       : x;
   const padding: [number, number][] = [
     [0, 0],
@@ -47,7 +51,14 @@ export function conv2dBackpropFilterByConv2d(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const [strideHeight, strideWidth] = stridePair(strides);
-    const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, [strideHeight, strideWidth], 1, pad, dimRoundingMode);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape,
+      filterShape,
+      [strideHeight, strideWidth],
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const [filterHeight, filterWidth] = filterShape;
     const neededHeight = (info.outHeight - 1) * strideHeight + filterHeight;
     const neededWidth = (info.outWidth - 1) * strideWidth + filterWidth;
@@ -106,7 +117,8 @@ function axisPhases(filterSize: number, stride: number, padBefore: number): Axis
   const pairs: { a: number; q: number; k: number }[] = [];
   for (let a = 0; a < stride; a++) {
     for (let k = 0; k < filterSize; k++) {
-      if ((((a + padBefore - k) % stride) + stride) % stride === 0) pairs.push({ a, q: (a + padBefore - k) / stride, k });
+      if ((((a + padBefore - k) % stride) + stride) % stride === 0)
+        pairs.push({ a, q: (a + padBefore - k) / stride, k });
     }
   }
   const qMin = Math.min(...pairs.map((p) => p.q));
@@ -119,9 +131,21 @@ function axisPhases(filterSize: number, stride: number, padBefore: number): Axis
 /** For each phase-filter value, its index in the flattened filter (or the filter's size: zero); cached per geometry. */
 const phaseFilterIndexes = new Map<string, Int32Array>();
 
-function phaseFilterIndex(filterShape: readonly number[], rows: AxisPhases, columns: AxisPhases, strides: [number, number]): Int32Array {
+function phaseFilterIndex(
+  filterShape: readonly number[],
+  rows: AxisPhases,
+  columns: AxisPhases,
+  strides: [number, number],
+): Int32Array {
   const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
-  const key = [filterShape.join(','), strides.join(','), rows.qMin, columns.qMin, rows.tapOf.flat().join(','), columns.tapOf.flat().join(',')].join('|');
+  const key = [
+    filterShape.join(','),
+    strides.join(','),
+    rows.qMin,
+    columns.qMin,
+    rows.tapOf.flat().join(','),
+    columns.tapOf.flat().join(','),
+  ].join('|');
   const cached = phaseFilterIndexes.get(key);
   if (cached) return cached;
   const zero = filterHeight * filterWidth * inChannels * outChannels;
@@ -166,14 +190,26 @@ function inputGradientByPhases(dy: tf.Tensor4D, filter: tf.Tensor4D, info: tf.ba
   const weights = filter.dataSync() as Float32Array;
   const phaseValues = new Float32Array(index.length);
   for (let i = 0; i < index.length; i++) phaseValues[i] = index[i] < weights.length ? weights[index[i]] : 0;
-  const phaseFilter = tf.tensor4d(phaseValues, [rows.taps, columns.taps, outChannels, strideHeight * strideWidth * inChannels]);
+  const phaseFilter = tf.tensor4d(phaseValues, [
+    rows.taps,
+    columns.taps,
+    outChannels,
+    strideHeight * strideWidth * inChannels,
+  ]);
   const phases = tf.conv2d(shifted, phaseFilter, 1, 'valid');
   const interleaved = interleavePhases(phases, strideHeight, strideWidth, inChannels);
-  return interleaved.shape[1] === inHeight && interleaved.shape[2] === inWidth ? interleaved : tf.slice(interleaved, [0, 0, 0, 0], [-1, inHeight, inWidth, -1]);
+  return interleaved.shape[1] === inHeight && interleaved.shape[2] === inWidth
+    ? interleaved
+    : tf.slice(interleaved, [0, 0, 0, 0], [-1, inHeight, inWidth, -1]);
 }
 
 /** DepthToSpace ([n, h, w, (a·sw + b)·c] → [n, h·sh, w·sw, c]) as one transpose: wasm's DepthToSpace is far slower. */
-function interleavePhases(phases: tf.Tensor4D, strideHeight: number, strideWidth: number, channels: number): tf.Tensor4D {
+function interleavePhases(
+  phases: tf.Tensor4D,
+  strideHeight: number,
+  strideWidth: number,
+  channels: number,
+): tf.Tensor4D {
   const [batch, height, width] = phases.shape;
   const split = tf.reshape(phases, [batch * height, width, strideHeight, strideWidth * channels]);
   const rowsFirst = tf.transpose(split, [0, 2, 1, 3]);

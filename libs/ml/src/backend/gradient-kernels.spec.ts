@@ -26,11 +26,18 @@ const cases: ConvCase[] = [
 
 function randomValues(shape: number[], random: SeededRandom): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => random.uniform(-1, 1)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => random.uniform(-1, 1)),
+    shape,
+  );
 }
 
 /** Gradients of Σ(conv2d(x, w) · upstream) with respect to x and w, computed on `backend`. */
-async function convGradients(backend: string, testCase: ConvCase, seed: number): Promise<{ dx: Float32Array; dw: Float32Array }> {
+async function convGradients(
+  backend: string,
+  testCase: ConvCase,
+  seed: number,
+): Promise<{ dx: Float32Array; dw: Float32Array }> {
   await tf.setBackend(backend);
   const random = new SeededRandom(seed);
   return tf.tidy(() => {
@@ -38,7 +45,9 @@ async function convGradients(backend: string, testCase: ConvCase, seed: number):
     const w = randomValues(testCase.filter, random) as tf.Tensor4D;
     const out = tf.conv2d(x, w, testCase.stride, testCase.pad);
     const upstream = randomValues(out.shape, random);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, testCase.stride, testCase.pad), upstream)))([x, w]);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, testCase.stride, testCase.pad), upstream)),
+    )([x, w]);
     return { dx: dx.dataSync() as Float32Array, dw: dw.dataSync() as Float32Array };
   });
 }
@@ -70,7 +79,9 @@ async function poolGradient(backend: string, testCase: PoolCase, seed: number): 
     const x = tf.tensor4d(values, testCase.input);
     const pooled = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, testCase.window, testCase.stride, testCase.pad);
     const upstream = randomValues(pooled(x).shape, random);
-    return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pooled(a), upstream)))(x).dataSync() as Float32Array;
+    return tf
+      .grad((a: tf.Tensor) => tf.sum(tf.mul(pooled(a), upstream)))(x)
+      .dataSync() as Float32Array;
   });
 }
 
@@ -99,7 +110,8 @@ async function matMulResults(backend: string, testCase: MatMulCase, seed: number
   return tf.tidy(() => {
     const a = randomValues(testCase.a, random) as tf.Tensor2D;
     const b = randomValues(testCase.b, random) as tf.Tensor2D;
-    const product = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, testCase.transposeA, testCase.transposeB);
+    const product = (x: tf.Tensor, y: tf.Tensor) =>
+      tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, testCase.transposeA, testCase.transposeB);
     const upstream = randomValues(product(a, b).shape, random);
     const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(product(x, y), upstream)))([a, b]);
     return [product(a, b), da, db].map((t) => t.dataSync() as Float32Array);
@@ -119,20 +131,26 @@ describe('replacement gradient kernels on wasm', () => {
     expect(await selectBackend('wasm')).toBe('wasm');
   });
 
-  it.each(cases)('conv2d gradients match the cpu reference for input $input, filter $filter, stride $stride, $pad', async (testCase) => {
-    const reference = await convGradients('cpu', testCase, 7);
-    const replaced = await convGradients('wasm', testCase, 7);
-    expect(maxDifference(replaced.dw, reference.dw)).toBeLessThan(1e-4);
-    expect(maxDifference(replaced.dx, reference.dx)).toBeLessThan(1e-4);
-    expect(Math.max(...reference.dw.map(Math.abs))).toBeGreaterThan(0.1);
-  });
+  it.each(cases)(
+    'conv2d gradients match the cpu reference for input $input, filter $filter, stride $stride, $pad',
+    async (testCase) => {
+      const reference = await convGradients('cpu', testCase, 7);
+      const replaced = await convGradients('wasm', testCase, 7);
+      expect(maxDifference(replaced.dw, reference.dw)).toBeLessThan(1e-4);
+      expect(maxDifference(replaced.dx, reference.dx)).toBeLessThan(1e-4);
+      expect(Math.max(...reference.dw.map(Math.abs))).toBeGreaterThan(0.1);
+    },
+  );
 
-  it.each(poolCases)('maxPool gradient matches the cpu reference for input $input, window $window, stride $stride, $pad', async (testCase) => {
-    const reference = await poolGradient('cpu', testCase, 3);
-    const replaced = await poolGradient('wasm', testCase, 3);
-    expect(maxDifference(replaced, reference)).toBeLessThan(1e-5);
-    expect(Math.max(...reference.map(Math.abs))).toBeGreaterThan(0.1);
-  });
+  it.each(poolCases)(
+    'maxPool gradient matches the cpu reference for input $input, window $window, stride $stride, $pad',
+    async (testCase) => {
+      const reference = await poolGradient('cpu', testCase, 3);
+      const replaced = await poolGradient('wasm', testCase, 3);
+      expect(maxDifference(replaced, reference)).toBeLessThan(1e-5);
+      expect(Math.max(...reference.map(Math.abs))).toBeGreaterThan(0.1);
+    },
+  );
 
   it('gives each window with tied maxima its whole gradient at one of those maxima', async () => {
     const tied: PoolCase = { input: [2, 6, 6, 3], window: 2, stride: 2, pad: 'valid', levels: 2 };
@@ -158,18 +176,24 @@ describe('replacement gradient kernels on wasm', () => {
           }
   });
 
-  it.each(matMulCases)('matMul of $a by $b (transposeA $transposeA, transposeB $transposeB) and its gradients match the cpu reference', async (testCase) => {
-    const reference = await matMulResults('cpu', testCase, 13);
-    const replaced = await matMulResults('wasm', testCase, 13);
-    reference.forEach((values, i) => expect(maxDifference(replaced[i], values)).toBeLessThan(1e-4));
-  });
+  it.each(matMulCases)(
+    'matMul of $a by $b (transposeA $transposeA, transposeB $transposeB) and its gradients match the cpu reference',
+    async (testCase) => {
+      const reference = await matMulResults('cpu', testCase, 13);
+      const replaced = await matMulResults('wasm', testCase, 13);
+      reference.forEach((values, i) => expect(maxDifference(replaced[i], values)).toBeLessThan(1e-4));
+    },
+  );
 
   it('rewrites transposed products for XNNPACK instead of leaving them to the built-in kernel', async () => {
     await tf.setBackend('wasm');
     const kernel = tf.getKernel(tf.BatchMatMul, 'wasm')!;
     const [a, b] = [tf.ones([3, 1, 4]), tf.ones([1, 5, 4])];
     const calls: tf.NamedAttrMap[] = [];
-    const spy = { ...kernel, kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => (calls.push(args.attrs ?? {}), kernel.kernelFunc(args)) };
+    const spy = {
+      ...kernel,
+      kernelFunc: (args: Parameters<tf.KernelFunc>[0]) => (calls.push(args.attrs ?? {}), kernel.kernelFunc(args)),
+    };
     tf.unregisterKernel(tf.BatchMatMul, 'wasm');
     tf.registerKernel(spy);
     try {

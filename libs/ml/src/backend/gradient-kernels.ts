@@ -16,7 +16,14 @@ type KernelFactory = (backendName: string, builtIn?: tf.KernelConfig) => tf.Kern
  * rather than a replacement) and the phase-wise strided input gradient.
  */
 const replacementsByBackend: Record<string, KernelFactory[]> = {
-  wasm: [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, batchMatMulKernel, sharingIdentityKernel, adamUpdateKernel],
+  wasm: [
+    conv2dBackpropFilterKernel,
+    conv2dBackpropInputKernel,
+    maxPoolGradKernel,
+    batchMatMulKernel,
+    sharingIdentityKernel,
+    adamUpdateKernel,
+  ],
   cpu: [conv2dBackpropFilterKernel, maxPoolGradKernel, adamUpdateKernel],
 };
 

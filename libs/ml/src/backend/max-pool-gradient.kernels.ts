@@ -12,7 +12,13 @@ const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
  * those positions; overlapping windows add up. wasm's built-in MaxPoolGrad loops over every window for every input
  * element and was the slowest op of a small CNN's training step.
  */
-export function maxPoolGradByArgmax(dy: tf.Tensor4D, input: tf.Tensor4D, filterSize: PoolSize, strides: PoolSize, pad: Pad): tf.Tensor4D {
+export function maxPoolGradByArgmax(
+  dy: tf.Tensor4D,
+  input: tf.Tensor4D,
+  filterSize: PoolSize,
+  strides: PoolSize,
+  pad: Pad,
+): tf.Tensor4D {
   return tf.tidy(() => {
     // wasm 4.22 reports index 0 for a window without a positive value, so shift such inputs above zero first
     // (order-preserving; ties stay ties). Of tied maxima wasm picks the last, the cpu backend the first: both are
@@ -32,11 +38,36 @@ export function maxPoolGradByArgmax(dy: tf.Tensor4D, input: tf.Tensor4D, filterS
  * included. On wasm this replaces MaxPoolWithArgmax + a min/shift + ScatterNd (about 4 ms per 2×2 pool of
  * 32×28×28×16 under load) with a loop of under 1 ms.
  */
-export function maxPoolGradInto(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+export function maxPoolGradInto(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: channels,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    filterHeight,
+    filterWidth,
+  } = info;
   const { top, left } = info.padInfo;
   dx.fill(0);
-  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth) {
+  if (
+    filterHeight === 2 &&
+    filterWidth === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    top === 0 &&
+    left === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
     maxPool2x2GradInto(x, dy, dx, info);
     return;
   }
@@ -72,7 +103,12 @@ export function maxPoolGradInto(x: Float32Array, dy: Float32Array, dx: Float32Ar
 }
 
 /** The usual 2×2 / stride-2 windows, all inside the input: four reads, then the first maximum gets dy. */
-function maxPool2x2GradInto(x: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+function maxPool2x2GradInto(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const rowStride = inWidth * channels;
   let out = 0;

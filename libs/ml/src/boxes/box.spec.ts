@@ -1,14 +1,28 @@
 import { describe, expect, it } from '@jest/globals';
 import { nonMaxSuppression, votedNonMaxSuppression, type ScoredBox } from './box.js';
 
-const box = (label: number, score: number, x: number, y: number, width: number, height: number): ScoredBox => ({ label, score, x, y, width, height });
+const box = (label: number, score: number, x: number, y: number, width: number, height: number): ScoredBox => ({
+  label,
+  score,
+  x,
+  y,
+  width,
+  height,
+});
 
 describe('votedNonMaxSuppression', () => {
-  const candidates = [box(0, 0.9, 0.1, 0.1, 0.4, 0.4), box(0, 0.3, 0.2, 0.2, 0.4, 0.4), box(1, 0.8, 0.2, 0.2, 0.4, 0.4), box(0, 0.5, 0.7, 0.7, 0.2, 0.2)];
+  const candidates = [
+    box(0, 0.9, 0.1, 0.1, 0.4, 0.4),
+    box(0, 0.3, 0.2, 0.2, 0.4, 0.4),
+    box(1, 0.8, 0.2, 0.2, 0.4, 0.4),
+    box(0, 0.5, 0.7, 0.7, 0.2, 0.2),
+  ];
 
   it('keeps the same boxes as plain NMS, with their scores', () => {
     const voted = votedNonMaxSuppression(candidates, 0.3);
-    expect(voted.map((kept) => [kept.label, kept.score])).toEqual(nonMaxSuppression(candidates, 0.3).map((kept) => [kept.label, kept.score]));
+    expect(voted.map((kept) => [kept.label, kept.score])).toEqual(
+      nonMaxSuppression(candidates, 0.3).map((kept) => [kept.label, kept.score]),
+    );
     expect(voted.map((kept) => kept.label)).toEqual([0, 1, 0]);
   });
 

@@ -29,7 +29,11 @@ export function iou(a: Box, b: Box): number {
  * Greedy per-label non-maximum suppression: keeps the highest-scoring box and drops boxes of the same label that
  * overlap a kept one by more than `overlapThreshold`. Returns the kept boxes, best first.
  */
-export function nonMaxSuppression<T extends ScoredBox>(boxes: readonly T[], overlapThreshold: number, maxBoxes = Infinity): T[] {
+export function nonMaxSuppression<T extends ScoredBox>(
+  boxes: readonly T[],
+  overlapThreshold: number,
+  maxBoxes = Infinity,
+): T[] {
   const kept: T[] = [];
   for (const candidate of [...boxes].sort((a, b) => b.score - a.score)) {
     if (kept.length >= maxBoxes) break;
@@ -45,12 +49,23 @@ export function nonMaxSuppression<T extends ScoredBox>(boxes: readonly T[], over
  * `overlapThreshold`. Neighbouring cells of a dense detector each see the object a little differently; their
  * average is a steadier box than the single best one. Scores stay those of the kept boxes.
  */
-export function votedNonMaxSuppression<T extends ScoredBox>(boxes: readonly T[], overlapThreshold: number, maxBoxes = Infinity): T[] {
+export function votedNonMaxSuppression<T extends ScoredBox>(
+  boxes: readonly T[],
+  overlapThreshold: number,
+  maxBoxes = Infinity,
+): T[] {
   return nonMaxSuppression(boxes, overlapThreshold, maxBoxes).map((kept) => {
-    const voters = boxes.filter((box) => box.label === kept.label && (box === kept || iou(box, kept) > overlapThreshold));
+    const voters = boxes.filter(
+      (box) => box.label === kept.label && (box === kept || iou(box, kept) > overlapThreshold),
+    );
     const weight = voters.reduce((sum, box) => sum + box.score, 0);
     const mean = (edge: (box: Box) => number) => voters.reduce((sum, box) => sum + box.score * edge(box), 0) / weight;
-    const [left, top, right, bottom] = [mean((box) => box.x), mean((box) => box.y), mean((box) => box.x + box.width), mean((box) => box.y + box.height)];
+    const [left, top, right, bottom] = [
+      mean((box) => box.x),
+      mean((box) => box.y),
+      mean((box) => box.x + box.width),
+      mean((box) => box.y + box.height),
+    ];
     return { ...kept, x: left, y: top, width: right - left, height: bottom - top };
   });
 }

@@ -18,7 +18,8 @@ function perfectOutput(targets: Float32Array): Float32Array {
     const target = targets.subarray(cell * targetDepth, (cell + 1) * targetDepth);
     const centreness = target[LABELS + 4];
     for (let label = 0; label < LABELS; label++) output[cell * depth + label] = target[label] === 1 ? 12 : -12;
-    for (let side = 0; side < 4; side++) output[cell * depth + LABELS + side] = centreness > 0 ? Math.log(target[LABELS + side]) : 0;
+    for (let side = 0; side < 4; side++)
+      output[cell * depth + LABELS + side] = centreness > 0 ? Math.log(target[LABELS + side]) : 0;
     output[cell * depth + LABELS + 4] = centreness > 0 ? Math.log(centreness / (1 - centreness + 1e-6)) : -12;
   }
   return output;
@@ -47,7 +48,12 @@ describe('anchor-free head', () => {
   it('gives a near-perfect output a lower loss than a blank one, and an image without objects nothing to find', async () => {
     await selectBackend();
     const encoded = anchorFreeHead.encodeTargets([{ boxes }], OUTPUT_SHAPE);
-    const perfect = tf.tensor4d(perfectOutput((await encoded.data()) as Float32Array), [1, ...OUTPUT_SHAPE] as [number, number, number, number]);
+    const perfect = tf.tensor4d(perfectOutput((await encoded.data()) as Float32Array), [1, ...OUTPUT_SHAPE] as [
+      number,
+      number,
+      number,
+      number,
+    ]);
     const blank = tf.zeros([1, ...OUTPUT_SHAPE]);
     const [perfectLoss, blankLoss] = [anchorFreeHead.loss(encoded, perfect), anchorFreeHead.loss(encoded, blank)];
     // Cross-entropy against soft centre-ness targets never reaches 0 (its floor is their entropy), the rest does.
@@ -55,7 +61,9 @@ describe('anchor-free head', () => {
     tf.dispose([encoded, perfect, blank, perfectLoss, blankLoss]);
 
     const empty = anchorFreeHead.encodeTargets([{ boxes: [] }], OUTPUT_SHAPE);
-    expect(anchorFreeHead.decode(perfectOutput((await empty.data()) as Float32Array), OUTPUT_SHAPE, DECODE)).toEqual([]);
+    expect(anchorFreeHead.decode(perfectOutput((await empty.data()) as Float32Array), OUTPUT_SHAPE, DECODE)).toEqual(
+      [],
+    );
     empty.dispose();
   });
 });

@@ -56,7 +56,8 @@ export const anchorFreeHead = {
     targets.forEach((target, index) => {
       const boxes = target.boxes ?? [];
       for (const box of boxes) {
-        if (box.label < 0 || box.label >= labelCount) throw new RangeError(`example ${index} has a box with label ${box.label}, expected [0, ${labelCount})`);
+        if (box.label < 0 || box.label >= labelCount)
+          throw new RangeError(`example ${index} has a box with label ${box.label}, expected [0, ${labelCount})`);
       }
       for (let row = 0; row < rows; row++) {
         for (let column = 0; column < columns; column++) {
@@ -65,12 +66,18 @@ export const anchorFreeHead = {
           let chosen: { label: number; distances: number[]; area: number } | null = null;
           let insideAny = false;
           for (const box of boxes) {
-            const distances = [(x - box.x) * columns, (y - box.y) * rows, (box.x + box.width - x) * columns, (box.y + box.height - y) * rows];
+            const distances = [
+              (x - box.x) * columns,
+              (y - box.y) * rows,
+              (box.x + box.width - x) * columns,
+              (box.y + box.height - y) * rows,
+            ];
             if (Math.min(...distances) <= 0) continue;
             insideAny = true;
             const radiusX = Math.max(CENTRE_RADIUS_CELLS / columns, (CENTRE_FRACTION * box.width) / 2);
             const radiusY = Math.max(CENTRE_RADIUS_CELLS / rows, (CENTRE_FRACTION * box.height) / 2);
-            const nearCentre = Math.abs(x - (box.x + box.width / 2)) <= radiusX && Math.abs(y - (box.y + box.height / 2)) <= radiusY;
+            const nearCentre =
+              Math.abs(x - (box.x + box.width / 2)) <= radiusX && Math.abs(y - (box.y + box.height / 2)) <= radiusY;
             const area = box.width * box.height;
             // Where boxes overlap, the smaller one is the cell's (the larger one has other cells).
             if (nearCentre && (!chosen || area < chosen.area)) chosen = { label: box.label, distances, area };
@@ -80,7 +87,9 @@ export const anchorFreeHead = {
           const [left, top, right, bottom] = chosen.distances;
           data[cell + chosen.label] = 1;
           data.set(chosen.distances, cell + labelCount);
-          data[cell + labelCount + DISTANCES] = Math.sqrt((Math.min(left, right) / Math.max(left, right)) * (Math.min(top, bottom) / Math.max(top, bottom)));
+          data[cell + labelCount + DISTANCES] = Math.sqrt(
+            (Math.min(left, right) / Math.max(left, right)) * (Math.min(top, bottom) / Math.max(top, bottom)),
+          );
         }
       }
     });
@@ -90,7 +99,8 @@ export const anchorFreeHead = {
   loss(targets: tf.Tensor, outputs: tf.Tensor): tf.Scalar {
     return tf.tidy(() => {
       const labelCount = outputs.shape[outputs.shape.length - 1] - EXTRA_OUTPUTS;
-      const take = (tensor: tf.Tensor, start: number, size: number) => tf.slice(tensor, [0, 0, 0, start], [-1, -1, -1, size]);
+      const take = (tensor: tf.Tensor, start: number, size: number) =>
+        tf.slice(tensor, [0, 0, 0, start], [-1, -1, -1, size]);
       const classTargets = take(targets, 0, labelCount);
       const distanceTargets = take(targets, labelCount, DISTANCES);
       const centreTargets = take(targets, labelCount + DISTANCES, 1);
@@ -101,27 +111,47 @@ export const anchorFreeHead = {
       // Sigmoid focal loss per class, in the numerically stable form of cross-entropy on logits.
       const logits = take(outputs, 0, labelCount);
       const probabilities = tf.sigmoid(logits);
-      const crossEntropy = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, classTargets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-      const missed = tf.add(tf.mul(classTargets, tf.sub(1, probabilities)), tf.mul(tf.sub(1, classTargets), probabilities));
+      const crossEntropy = tf.add(
+        tf.sub(tf.relu(logits), tf.mul(logits, classTargets)),
+        tf.log1p(tf.exp(tf.neg(tf.abs(logits)))),
+      );
+      const missed = tf.add(
+        tf.mul(classTargets, tf.sub(1, probabilities)),
+        tf.mul(tf.sub(1, classTargets), probabilities),
+      );
       const alpha = tf.add(tf.mul(classTargets, FOCAL_ALPHA), tf.mul(tf.sub(1, classTargets), 1 - FOCAL_ALPHA));
       const focal = tf.mul(tf.mul(alpha, tf.pow(missed, FOCAL_GAMMA)), crossEntropy);
       const classLoss = tf.div(tf.sum(tf.mul(focal, classWeights)), positiveCount);
 
       // GIoU of the predicted and the true box, both as distances from the cell's centre, weighted by centre-ness.
-      const predicted = tf.exp(tf.clipByValue(take(outputs, labelCount, DISTANCES), -MAX_LOG_DISTANCE, MAX_LOG_DISTANCE));
+      const predicted = tf.exp(
+        tf.clipByValue(take(outputs, labelCount, DISTANCES), -MAX_LOG_DISTANCE, MAX_LOG_DISTANCE),
+      );
       const [pl, pt, pr, pb] = tf.split(predicted, DISTANCES, -1);
       const [tl, tt, tr, tb] = tf.split(distanceTargets, DISTANCES, -1);
       const predictedArea = tf.mul(tf.add(pl, pr), tf.add(pt, pb));
       const targetArea = tf.mul(tf.add(tl, tr), tf.add(tt, tb));
-      const intersection = tf.mul(tf.add(tf.minimum(pl, tl), tf.minimum(pr, tr)), tf.add(tf.minimum(pt, tt), tf.minimum(pb, tb)));
+      const intersection = tf.mul(
+        tf.add(tf.minimum(pl, tl), tf.minimum(pr, tr)),
+        tf.add(tf.minimum(pt, tt), tf.minimum(pb, tb)),
+      );
       const union = tf.sub(tf.add(predictedArea, targetArea), intersection);
-      const enclosing = tf.mul(tf.add(tf.maximum(pl, tl), tf.maximum(pr, tr)), tf.add(tf.maximum(pt, tt), tf.maximum(pb, tb)));
+      const enclosing = tf.mul(
+        tf.add(tf.maximum(pl, tl), tf.maximum(pr, tr)),
+        tf.add(tf.maximum(pt, tt), tf.maximum(pb, tb)),
+      );
       const safeUnion = tf.maximum(union, 1e-6);
-      const giou = tf.sub(tf.div(intersection, safeUnion), tf.div(tf.sub(enclosing, union), tf.maximum(enclosing, 1e-6)));
+      const giou = tf.sub(
+        tf.div(intersection, safeUnion),
+        tf.div(tf.sub(enclosing, union), tf.maximum(enclosing, 1e-6)),
+      );
       const boxLoss = tf.div(tf.sum(tf.mul(tf.sub(1, giou), centreTargets)), tf.maximum(tf.sum(centreTargets), 1e-6));
 
       const centreLogits = take(outputs, labelCount + DISTANCES, 1);
-      const centreEntropy = tf.add(tf.sub(tf.relu(centreLogits), tf.mul(centreLogits, centreTargets)), tf.log1p(tf.exp(tf.neg(tf.abs(centreLogits)))));
+      const centreEntropy = tf.add(
+        tf.sub(tf.relu(centreLogits), tf.mul(centreLogits, centreTargets)),
+        tf.log1p(tf.exp(tf.neg(tf.abs(centreLogits)))),
+      );
       const centreLoss = tf.div(tf.sum(tf.mul(centreEntropy, positive)), positiveCount);
 
       return tf.add(tf.add(classLoss, boxLoss), centreLoss) as tf.Scalar;
@@ -137,7 +167,8 @@ export const anchorFreeHead = {
       for (let column = 0; column < columns; column++) {
         const cell = (row * columns + column) * depth;
         const centreness = sigmoid(output[cell + labelCount + DISTANCES]);
-        const distance = (channel: number) => Math.exp(Math.min(MAX_LOG_DISTANCE, Math.max(-MAX_LOG_DISTANCE, output[cell + labelCount + channel])));
+        const distance = (channel: number) =>
+          Math.exp(Math.min(MAX_LOG_DISTANCE, Math.max(-MAX_LOG_DISTANCE, output[cell + labelCount + channel])));
         for (let label = 0; label < labelCount; label++) {
           const score = Math.sqrt(sigmoid(output[cell + label]) * centreness);
           if (score < options.threshold) continue;
@@ -151,6 +182,8 @@ export const anchorFreeHead = {
         }
       }
     }
-    return votedNonMaxSuppression(candidates, options.overlapThreshold, options.maxResults).map(({ score, ...box }) => ({ label: box.label, probability: score, box }));
+    return votedNonMaxSuppression(candidates, options.overlapThreshold, options.maxResults).map(
+      ({ score, ...box }) => ({ label: box.label, probability: score, box }),
+    );
   },
 };

@@ -22,7 +22,7 @@ export const backboneDetectorArchitecture: Architecture = {
   id: 'backbone-detector',
   task: 'detection',
   description:
-    'Detector on a frozen pretrained backbone (MobileNetV2 by default, or the base iteration\'s model): an anchor-free head finds several objects per image on the stride-16 feature grid.',
+    "Detector on a frozen pretrained backbone (MobileNetV2 by default, or the base iteration's model): an anchor-free head finds several objects per image on the stride-16 feature grid.",
   defaultImageSize: MOBILENET_SIDE,
   defaultChannels: 3,
   fit: 'letterbox',
@@ -40,23 +40,40 @@ export const backboneDetectorArchitecture: Architecture = {
     const fineLayer = featureLayers.filter((layer) => layer.stride === GRID_STRIDE).at(-1);
     const coarseLayer = featureLayers.find((layer) => layer.stride === COARSE_STRIDE);
     if (!fineLayer || !coarseLayer) {
-      throw new BackboneError('BACKBONE_INVALID', `Backbone ${id} has no feature layer at stride ${!fineLayer ? GRID_STRIDE : COARSE_STRIDE}; a detector needs both ${GRID_STRIDE} and ${COARSE_STRIDE}.`, id);
+      throw new BackboneError(
+        'BACKBONE_INVALID',
+        `Backbone ${id} has no feature layer at stride ${!fineLayer ? GRID_STRIDE : COARSE_STRIDE}; a detector needs both ${GRID_STRIDE} and ${COARSE_STRIDE}.`,
+        id,
+      );
     }
     const fine = backbone.layerOutput(fineLayer.name);
     const coarse = backbone.layerOutput(coarseLayer.name);
-    const upsampled = tfl.layers.upSampling2d({ name: 'coarse_upsampled', size: [2, 2] }).apply(coarse) as tfl.SymbolicTensor;
-    const features = tfl.layers.concatenate({ name: 'detection_features' }).apply([fine, upsampled]) as tfl.SymbolicTensor;
+    const upsampled = tfl.layers
+      .upSampling2d({ name: 'coarse_upsampled', size: [2, 2] })
+      .apply(coarse) as tfl.SymbolicTensor;
+    const features = tfl.layers
+      .concatenate({ name: 'detection_features' })
+      .apply([fine, upsampled]) as tfl.SymbolicTensor;
     const frozenFeatures = tfl.model({ name: 'frozen_features', inputs: backbone.model.inputs, outputs: features });
 
     const random = new SeededRandom(options.seed);
-    const conv = (name: string, filters: number, kernelSize: number, activation: 'relu' | 'linear', biasInitializer?: ReturnType<typeof tfl.initializers.constant>) =>
+    const conv = (
+      name: string,
+      filters: number,
+      kernelSize: number,
+      activation: 'relu' | 'linear',
+      biasInitializer?: ReturnType<typeof tfl.initializers.constant>,
+    ) =>
       tfl.layers.conv2d({
         name,
         filters,
         kernelSize,
         padding: 'same',
         activation,
-        kernelInitializer: activation === 'relu' ? tfl.initializers.heNormal({ seed: random.nextSeed() }) : tfl.initializers.randomNormal({ stddev: 0.01, seed: random.nextSeed() }),
+        kernelInitializer:
+          activation === 'relu'
+            ? tfl.initializers.heNormal({ seed: random.nextSeed() })
+            : tfl.initializers.randomNormal({ stddev: 0.01, seed: random.nextSeed() }),
         biasInitializer,
       });
     const layers = [
@@ -64,12 +81,21 @@ export const backboneDetectorArchitecture: Architecture = {
       conv('head_conv1', HEAD_WIDTH, 3, 'relu'),
       conv('head_conv2', HEAD_WIDTH, 3, 'relu'),
     ];
-    const classes = conv('head_classes', options.labelCount, 3, 'linear', tfl.initializers.constant({ value: -Math.log((1 - OBJECT_PRIOR) / OBJECT_PRIOR) }));
+    const classes = conv(
+      'head_classes',
+      options.labelCount,
+      3,
+      'linear',
+      tfl.initializers.constant({ value: -Math.log((1 - OBJECT_PRIOR) / OBJECT_PRIOR) }),
+    );
     const boxes = conv('head_boxes', headDepth(options.labelCount) - options.labelCount, 3, 'linear');
     const output = tfl.layers.concatenate({ name: 'detections' });
     const head = (input: tfl.SymbolicTensor) => {
       const hidden = layers.reduce((tensor, layer) => layer.apply(tensor) as tfl.SymbolicTensor, input);
-      return output.apply([classes.apply(hidden) as tfl.SymbolicTensor, boxes.apply(hidden) as tfl.SymbolicTensor]) as tfl.SymbolicTensor;
+      return output.apply([
+        classes.apply(hidden) as tfl.SymbolicTensor,
+        boxes.apply(hidden) as tfl.SymbolicTensor,
+      ]) as tfl.SymbolicTensor;
     };
     const featureInput = tfl.input({ name: 'features', shape: features.shape.slice(1) as number[] });
     const trainable = tfl.model({ name: 'detection_head', inputs: featureInput, outputs: head(featureInput) });

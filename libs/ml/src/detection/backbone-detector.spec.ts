@@ -27,12 +27,30 @@ async function tinyBackbone(seed: number): Promise<SerializedModel> {
   let features = input;
   for (const [block, filters] of [16, 32, 32, 64, 64].entries()) {
     features = tfl.layers
-      .conv2d({ name: `block${block + 1}`, filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }) })
+      .conv2d({
+        name: `block${block + 1}`,
+        filters,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }),
+      })
       .apply(features) as tfl.SymbolicTensor;
   }
   const model = tfl.model({ inputs: input, outputs: features });
   try {
-    return await serializeModel(model, { format: 'diyml', version: 1, architecture: 'imported', task: 'classification', labels: [], imageSize: { width: SIDE, height: SIDE }, channels: 3, fit: 'resize', inputRange: [0, 1] });
+    return await serializeModel(model, {
+      format: 'diyml',
+      version: 1,
+      architecture: 'imported',
+      task: 'classification',
+      labels: [],
+      imageSize: { width: SIDE, height: SIDE },
+      channels: 3,
+      fit: 'resize',
+      inputRange: [0, 1],
+    });
   } finally {
     model.dispose();
   }
@@ -46,7 +64,14 @@ describe('backbone-detector', () => {
       labels: ['red', 'blue'],
       examples: Array.from({ length: 60 }, () => squaresScene(COLOURS, SIDE, 1 + random.integer(3), random)),
     };
-    const result = await train(dataset, { architecture: 'backbone-detector', backbone: await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)), epochs: 12, batchSize: 8, learningRate: 0.003, seed: 4 });
+    const result = await train(dataset, {
+      architecture: 'backbone-detector',
+      backbone: await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)),
+      epochs: 12,
+      batchSize: 8,
+      learningRate: 0.003,
+      seed: 4,
+    });
 
     expect(result.architecture).toBe('backbone-detector');
     expect(result.history[result.history.length - 1].loss).toBeLessThan(result.history[0].loss / 2);
@@ -55,11 +80,15 @@ describe('backbone-detector', () => {
 
     const model = await loadModel(result.model);
     try {
-      const scenes = Array.from({ length: 10 }, () => squaresScene(COLOURS, SIDE, 3, new SeededRandom(100 + random.integer(1000))));
+      const scenes = Array.from({ length: 10 }, () =>
+        squaresScene(COLOURS, SIDE, 3, new SeededRandom(100 + random.integer(1000))),
+      );
       let found = 0;
       for (const scene of scenes) {
         const predictions = await model.predict(scene.image, { threshold: 0.3 });
-        found += scene.boxes.filter((box) => predictions.some((p) => p.labelIndex === box.label && iou(p.box!, box) >= 0.5)).length;
+        found += scene.boxes.filter((box) =>
+          predictions.some((p) => p.labelIndex === box.label && iou(p.box!, box) >= 0.5),
+        ).length;
       }
       // Three objects in each of ten new scenes: most are found with the right label.
       expect(found).toBeGreaterThanOrEqual(24);

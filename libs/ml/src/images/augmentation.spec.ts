@@ -9,7 +9,8 @@ const SIZE = 32;
 /** A dark grayscale image with a bright square covering columns/rows [x, x + side) × [y, y + side). */
 function squareImage(x: number, y: number, side: number): Float32Array {
   const pixels = new Float32Array(SIZE * SIZE);
-  for (let row = y; row < y + side; row++) for (let column = x; column < x + side; column++) pixels[row * SIZE + column] = 1;
+  for (let row = y; row < y + side; row++)
+    for (let column = x; column < x + side; column++) pixels[row * SIZE + column] = 1;
   return pixels;
 }
 
@@ -31,8 +32,20 @@ describe('augmentation', () => {
 
   it('plans the same changes for the same seed', () => {
     const options = { horizontalFlip: true, cropScale: 0.7, brightness: 0.2 };
-    const first = Array.from({ length: 5 }, ((random) => () => planAugmentation(options, random))(new SeededRandom(9)));
-    const second = Array.from({ length: 5 }, ((random) => () => planAugmentation(options, random))(new SeededRandom(9)));
+    const first = Array.from(
+      { length: 5 },
+      (
+        (random) => () =>
+          planAugmentation(options, random)
+      )(new SeededRandom(9)),
+    );
+    const second = Array.from(
+      { length: 5 },
+      (
+        (random) => () =>
+          planAugmentation(options, random)
+      )(new SeededRandom(9)),
+    );
     expect(first).toEqual(second);
     expect(new Set(first.map((plan) => plan.top)).size).toBe(5);
   });
@@ -42,7 +55,9 @@ describe('augmentation', () => {
     const same = augmentBatch(image, [IDENTITY_PLAN]);
     const flipped = augmentBatch(image, [{ ...IDENTITY_PLAN, flip: true }]);
     expect(Array.from(same.dataSync())).toEqual(Array.from(image.dataSync()).map((v) => expect.closeTo(v, 5)));
-    expect(Array.from(flipped.dataSync())).toEqual(Array.from(tf.reverse(image, 2).dataSync()).map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(flipped.dataSync())).toEqual(
+      Array.from(tf.reverse(image, 2).dataSync()).map((v) => expect.closeTo(v, 5)),
+    );
   });
 
   it('shifts brightness within [0, 1]', () => {
@@ -73,7 +88,13 @@ describe('augmentation', () => {
     const plan = { ...IDENTITY_PLAN, left: 0.5, right: 1, top: 0, bottom: 0.5 };
     expect(augmentBoxes([{ label: 1, x: 0.1, y: 0.1, width: 0.2, height: 0.2 }], plan)).toEqual([]);
     expect(augmentBoxes([{ label: 1, x: 0.6, y: 0.1, width: 0.2, height: 0.2 }], plan)).toEqual([
-      { label: 1, x: expect.closeTo(0.2, 6), y: expect.closeTo(0.2, 6), width: expect.closeTo(0.4, 6), height: expect.closeTo(0.4, 6) },
+      {
+        label: 1,
+        x: expect.closeTo(0.2, 6),
+        y: expect.closeTo(0.2, 6),
+        width: expect.closeTo(0.4, 6),
+        height: expect.closeTo(0.4, 6),
+      },
     ]);
   });
 });

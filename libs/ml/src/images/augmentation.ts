@@ -10,7 +10,11 @@ export interface AugmentationOptions {
   brightness?: number;
 }
 
-export const DEFAULT_AUGMENTATION: Required<AugmentationOptions> = { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 };
+export const DEFAULT_AUGMENTATION: Required<AugmentationOptions> = {
+  horizontalFlip: true,
+  cropScale: 0.85,
+  brightness: 0.15,
+};
 
 /** One image's random changes; crop edges are fractions of the image. */
 export interface AugmentationPlan {
@@ -22,7 +26,14 @@ export interface AugmentationPlan {
   brightnessShift: number;
 }
 
-export const IDENTITY_PLAN: AugmentationPlan = { top: 0, left: 0, bottom: 1, right: 1, flip: false, brightnessShift: 0 };
+export const IDENTITY_PLAN: AugmentationPlan = {
+  top: 0,
+  left: 0,
+  bottom: 1,
+  right: 1,
+  flip: false,
+  brightnessShift: 0,
+};
 
 export function planAugmentation(options: AugmentationOptions, random: SeededRandom): AugmentationPlan {
   const { horizontalFlip, cropScale, brightness } = { ...DEFAULT_AUGMENTATION, ...options };

@@ -1,13 +1,24 @@
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import { boxFromLetterbox, boxToLetterbox, decodeAll, decodeLetterboxed, decodeResized, toUnitRange } from './image-decoding.js';
+import {
+  boxFromLetterbox,
+  boxToLetterbox,
+  decodeAll,
+  decodeLetterboxed,
+  decodeResized,
+  toUnitRange,
+} from './image-decoding.js';
 
 /** A PNG of `width`×`height` whose left half is red and right half blue. */
 async function halfRedHalfBluePng(width: number, height: number): Promise<Uint8Array> {
   const pixels = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) pixels.set(x < width / 2 ? [255, 0, 0] : [0, 0, 255], (y * width + x) * 3);
-  return new Uint8Array(await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(pixels, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 function pixelAt(image: { pixels: Uint8Array; width: number; channels: number }, x: number, y: number): number[] {
@@ -66,7 +77,11 @@ describe('image decoding', () => {
 
   it('normalises to [0, 1] and decodes many images in order', async () => {
     expect(Array.from(toUnitRange(Uint8Array.from([0, 51, 255])))).toEqual([0, expect.closeTo(0.2, 6), 1]);
-    const sizes = await decodeAll(6, async (index) => (await decodeResized(await halfRedHalfBluePng(8, 8), { width: index + 1, height: 2 }, 3)).width, 2);
+    const sizes = await decodeAll(
+      6,
+      async (index) => (await decodeResized(await halfRedHalfBluePng(8, 8), { width: index + 1, height: 2 }, 3)).width,
+      2,
+    );
     expect(sizes).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });

@@ -62,15 +62,28 @@ function open(source: ImageSource): Sharp {
 }
 
 async function toPixels(image: Sharp, channels: Channels): Promise<DecodedImage> {
-  const coloured = channels === 1 ? image.flatten({ background: '#ffffff' }).toColourspace('b-w') : image.flatten({ background: '#ffffff' }).toColourspace('srgb');
+  const coloured =
+    channels === 1
+      ? image.flatten({ background: '#ffffff' }).toColourspace('b-w')
+      : image.flatten({ background: '#ffffff' }).toColourspace('srgb');
   const { data, info } = await coloured.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== channels) throw new Error(`expected ${channels} channels after decoding, got ${info.channels}`);
-  return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels };
+  return {
+    pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+    channels,
+  };
 }
 
 /** Decodes and stretches an image to exactly `size` (classification input). */
 export async function decodeResized(source: ImageSource, size: ImageSize, channels: Channels): Promise<DecodedImage> {
-  if (isRawImage(source) && source.width === size.width && source.height === size.height && source.channels === channels) {
+  if (
+    isRawImage(source) &&
+    source.width === size.width &&
+    source.height === size.height &&
+    source.channels === channels
+  ) {
     return { pixels: source.pixels, width: size.width, height: size.height, channels };
   }
   return toPixels(open(source).resize(size.width, size.height, { fit: 'fill' }), channels);
@@ -103,7 +116,11 @@ export function letterboxTransform(source: ImageSize, target: ImageSize): Letter
 }
 
 /** Decodes and scales an image to fit `size` keeping its aspect ratio, padding the rest (detection input). */
-export async function decodeLetterboxed(source: ImageSource, size: ImageSize, channels: Channels): Promise<LetterboxedImage> {
+export async function decodeLetterboxed(
+  source: ImageSource,
+  size: ImageSize,
+  channels: Channels,
+): Promise<LetterboxedImage> {
   const transform = letterboxTransform(await orientedSize(source), size);
   const { contentWidth, contentHeight, offsetX, offsetY } = transform;
   const image = open(source)
@@ -152,7 +169,11 @@ export function toUnitRange(pixels: Uint8Array): Float32Array {
  * Decodes many images with bounded concurrency: sharp works on libuv's thread pool, so a few images in flight keep
  * its threads busy without queueing thousands of buffers at once. Results keep the input order.
  */
-export async function decodeAll<T>(count: number, decodeOne: (index: number) => Promise<T>, concurrency = 4): Promise<T[]> {
+export async function decodeAll<T>(
+  count: number,
+  decodeOne: (index: number) => Promise<T>,
+  concurrency = 4,
+): Promise<T[]> {
   const results = new Array<T>(count);
   let next = 0;
   const worker = async () => {

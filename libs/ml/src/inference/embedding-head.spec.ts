@@ -15,11 +15,22 @@ describe('predicting from cached embeddings with the head of a backbone classifi
 
   it('gives the probabilities the whole model gives from the images', async () => {
     const random = new SeededRandom(3);
-    const examples = Array.from({ length: 24 }, (_, i) => ({ image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random), label: i % 2 }));
+    const examples = Array.from({ length: 24 }, (_, i) => ({
+      image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random),
+      label: i % 2,
+    }));
     const backbone = tinyBackboneDescriptor('tiny', { kind: 'model', model: await tinyBackboneModel() });
     const result = await train(
       { task: 'classification', labels: ['horizontal', 'vertical'], examples },
-      { architecture: 'backbone-classifier', backbone, epochs: 3, seed: 2, backend: 'cpu', augmentation: false, validationSplit: 0 },
+      {
+        architecture: 'backbone-classifier',
+        backbone,
+        epochs: 3,
+        seed: 2,
+        backend: 'cpu',
+        augmentation: false,
+        validationSplit: 0,
+      },
     );
     const images = examples.slice(0, 6).map((example) => example.image);
     const embeddings = images.map((image) => result.embeddings!.vectors.get(imageContentHash(image))!.get('identity')!);
@@ -29,8 +40,12 @@ describe('predicting from cached embeddings with the head of a backbone classifi
     try {
       const fromEmbeddings = head.predict(embeddings);
       const fromImages = await model.predictBatch(images);
-      expect(fromEmbeddings.map((predictions) => predictions.map((p) => p.label))).toEqual(fromImages.map((predictions) => predictions.map((p) => p.label)));
-      fromEmbeddings.forEach((predictions, index) => expect(predictions[0].probability).toBeCloseTo(fromImages[index][0].probability, 4));
+      expect(fromEmbeddings.map((predictions) => predictions.map((p) => p.label))).toEqual(
+        fromImages.map((predictions) => predictions.map((p) => p.label)),
+      );
+      fromEmbeddings.forEach((predictions, index) =>
+        expect(predictions[0].probability).toBeCloseTo(fromImages[index][0].probability, 4),
+      );
       expect(() => head.predict([new Float32Array(head.dimension + 1)])).toThrow(/takes/);
     } finally {
       head.dispose();
@@ -40,7 +55,10 @@ describe('predicting from cached embeddings with the head of a backbone classifi
 
   it('refuses a model that is not a backbone classifier', async () => {
     const random = new SeededRandom(4);
-    const examples = Array.from({ length: 8 }, (_, i) => ({ image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 16, random), label: i % 2 }));
+    const examples = Array.from({ length: 8 }, (_, i) => ({
+      image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 16, random),
+      label: i % 2,
+    }));
     const result = await train(
       { task: 'classification', labels: ['horizontal', 'vertical'], examples },
       { architecture: 'small-cnn', imageSize: 16, epochs: 1, seed: 1, backend: 'cpu', validationSplit: 0 },

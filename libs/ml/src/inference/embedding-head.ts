@@ -22,7 +22,10 @@ export class EmbeddingHead {
 
   static async load(serialized: SerializedModel): Promise<EmbeddingHead> {
     const { model, metadata } = await deserializeModel(serialized);
-    const head = metadata?.architecture === 'backbone-classifier' ? model.layers.find((layer) => layer.name === BACKBONE_HEAD_LAYER) : undefined;
+    const head =
+      metadata?.architecture === 'backbone-classifier'
+        ? model.layers.find((layer) => layer.name === BACKBONE_HEAD_LAYER)
+        : undefined;
     if (!metadata || !head) {
       model.dispose();
       throw new Error("only a 'backbone-classifier' model predicts from embeddings");
@@ -35,12 +38,24 @@ export class EmbeddingHead {
   predict(embeddings: readonly Float32Array[], options: PredictOptions = {}): Prediction[][] {
     if (embeddings.length === 0) return [];
     const wrong = embeddings.findIndex((embedding) => embedding.length !== this.dimension);
-    if (wrong >= 0) throw new RangeError(`embedding ${wrong} has ${embeddings[wrong].length} values; the head takes ${this.dimension}`);
+    if (wrong >= 0)
+      throw new RangeError(
+        `embedding ${wrong} has ${embeddings[wrong].length} values; the head takes ${this.dimension}`,
+      );
     const input = new Float32Array(embeddings.length * this.dimension);
     embeddings.forEach((embedding, index) => input.set(embedding, index * this.dimension));
-    const probabilities = tf.tidy(() => (this.head.apply(tf.tensor2d(input, [embeddings.length, this.dimension])) as tf.Tensor).dataSync() as Float32Array);
+    const probabilities = tf.tidy(
+      () =>
+        (
+          this.head.apply(tf.tensor2d(input, [embeddings.length, this.dimension])) as tf.Tensor
+        ).dataSync() as Float32Array,
+    );
     const labelCount = this.labels.length;
-    const decodeOptions = { threshold: options.threshold ?? 0, overlapThreshold: 0, maxResults: options.maxResults ?? labelCount };
+    const decodeOptions = {
+      threshold: options.threshold ?? 0,
+      overlapThreshold: 0,
+      maxResults: options.maxResults ?? labelCount,
+    };
     return embeddings.map((_, index) =>
       classificationHead
         .decode(probabilities.subarray(index * labelCount, (index + 1) * labelCount), [labelCount], decodeOptions)

@@ -9,8 +9,17 @@ import { boxFromLetterbox, type ImageSource } from '../images/image-decoding.js'
 import { describeForeignModel } from '../models/foreign-model.js';
 import { multiplyAddsPerImage } from '../models/model-cost.js';
 import { prepareImage, toInputArray, type InputSpec } from '../models/model-input.js';
-import { deserializeModel, type ModelMetadata, type SerializedModel, type Task } from '../models/model-serialization.js';
-import { createOnnxFeatureExtractor, type FeatureExtractor, type ForwardRuntime } from '../onnx/onnx-feature-extractor.js';
+import {
+  deserializeModel,
+  type ModelMetadata,
+  type SerializedModel,
+  type Task,
+} from '../models/model-serialization.js';
+import {
+  createOnnxFeatureExtractor,
+  type FeatureExtractor,
+  type ForwardRuntime,
+} from '../onnx/onnx-feature-extractor.js';
 
 /**
  * From this many multiply-adds per image on, 'auto' runs predictions on onnxruntime-node, which is several times
@@ -76,7 +85,10 @@ export class LoadedModel {
       throw error;
     }
     const runtime = options.runtime ?? 'auto';
-    if (runtime === 'onnxruntime' || (runtime === 'auto' && multiplyAddsPerImage(model) >= ONNX_RUNTIME_MIN_MULTIPLY_ADDS)) {
+    if (
+      runtime === 'onnxruntime' ||
+      (runtime === 'auto' && multiplyAddsPerImage(model) >= ONNX_RUNTIME_MIN_MULTIPLY_ADDS)
+    ) {
       const forward = await createOnnxFeatureExtractor(model, [], { runtime: 'auto' });
       if (forward.runtime === 'onnxruntime') loaded.forward = forward;
     }
@@ -88,18 +100,36 @@ export class LoadedModel {
     return this.forward ? 'onnxruntime' : 'tfjs';
   }
 
-  private static describe(model: tfl.LayersModel, metadata: ModelMetadata | undefined, serialized: SerializedModel, options: LoadOptions): LoadedModel {
+  private static describe(
+    model: tfl.LayersModel,
+    metadata: ModelMetadata | undefined,
+    serialized: SerializedModel,
+    options: LoadOptions,
+  ): LoadedModel {
     if (metadata) {
       const architecture = getArchitecture(metadata.architecture, metadata.task);
       const { imageSize, channels, fit, inputRange } = metadata;
-      return new LoadedModel(model, architecture, metadata.task, options.labels ?? metadata.labels, { imageSize, channels, fit, inputRange }, metadata.architecture);
+      return new LoadedModel(
+        model,
+        architecture,
+        metadata.task,
+        options.labels ?? metadata.labels,
+        { imageSize, channels, fit, inputRange },
+        metadata.architecture,
+      );
     }
     // A classifier trained elsewhere (Teachable Machine and the like): softmax output, stretched input.
     const foreign = describeForeignModel(model, serialized);
     const outputSize = model.outputs[0].shape[model.outputs[0].shape.length - 1] ?? 0;
     const labels = options.labels ?? foreign.labels ?? Array.from({ length: outputSize }, (_, i) => `class ${i}`);
-    if (labels.length !== outputSize) throw new Error(`model predicts ${outputSize} classes but ${labels.length} labels were given`);
-    const spec: InputSpec = { imageSize: foreign.imageSize, channels: foreign.channels, fit: 'resize', inputRange: foreign.inputRange };
+    if (labels.length !== outputSize)
+      throw new Error(`model predicts ${outputSize} classes but ${labels.length} labels were given`);
+    const spec: InputSpec = {
+      imageSize: foreign.imageSize,
+      channels: foreign.channels,
+      fit: 'resize',
+      inputRange: foreign.inputRange,
+    };
     return new LoadedModel(model, classificationHead, 'classification', labels, spec, 'imported');
   }
 
@@ -111,12 +141,20 @@ export class LoadedModel {
   /** Predictions for several images in one forward pass, each list sorted by probability. */
   async predictBatch(images: readonly ImageSource[], options: PredictOptions = {}): Promise<Prediction[][]> {
     const prepared = await Promise.all(images.map((image) => prepareImage(image, this.inputSpec)));
-    const input = toInputArray(prepared.map((image) => image.pixels), this.inputSpec);
+    const input = toInputArray(
+      prepared.map((image) => image.pixels),
+      this.inputSpec,
+    );
     const outputs = this.forward
-      ? { values: (await this.forward.run(input, images.length))[0], shape: [images.length, ...this.forward.outputs[0].shape] }
+      ? {
+          values: (await this.forward.run(input, images.length))[0],
+          shape: [images.length, ...this.forward.outputs[0].shape],
+        }
       : tf.tidy(() => {
           const { width, height } = this.inputSpec.imageSize;
-          const output = this.model.predict(tf.tensor4d(input, [images.length, height, width, this.inputSpec.channels])) as tf.Tensor;
+          const output = this.model.predict(
+            tf.tensor4d(input, [images.length, height, width, this.inputSpec.channels]),
+          ) as tf.Tensor;
           return { values: output.dataSync() as Float32Array, shape: output.shape };
         });
     const size = outputs.values.length / images.length;
@@ -126,12 +164,14 @@ export class LoadedModel {
       maxResults: options.maxResults ?? (this.task === 'detection' ? 100 : this.labels.length),
     };
     return prepared.map((image, index) =>
-      this.architecture.decode(outputs.values.subarray(index * size, (index + 1) * size), outputs.shape.slice(1), decodeOptions).map((raw) => ({
-        label: this.labels[raw.label],
-        labelIndex: raw.label,
-        probability: raw.probability,
-        ...(raw.box ? { box: boxFromLetterbox(raw.box, image.transform) } : {}),
-      })),
+      this.architecture
+        .decode(outputs.values.subarray(index * size, (index + 1) * size), outputs.shape.slice(1), decodeOptions)
+        .map((raw) => ({
+          label: this.labels[raw.label],
+          labelIndex: raw.label,
+          probability: raw.probability,
+          ...(raw.box ? { box: boxFromLetterbox(raw.box, image.transform) } : {}),
+        })),
     );
   }
 

@@ -15,7 +15,8 @@ export interface KerasModelDescription {
 
 const WEIGHTS_FILE = 'weights.bin';
 
-const sameShape = (a: readonly (number | null)[], b: readonly number[]) => a.length === b.length && a.every((size, index) => size === b[index]);
+const sameShape = (a: readonly (number | null)[], b: readonly number[]) =>
+  a.length === b.length && a.every((size, index) => size === b[index]);
 
 /** Gives every layer of the built model its arrays from the file, checked against the shapes the layer expects. */
 function loadWeights(model: tfl.LayersModel, weights: KerasModelFile['weights']): void {
@@ -52,14 +53,20 @@ function loadWeights(model: tfl.LayersModel, weights: KerasModelFile['weights'])
  * A Keras model (read by readKerasH5 or readKerasZip) as a TensorFlow.js layers model with a metadata.json
  * naming its labels and input range, the form the model import checks and diyml stores.
  */
-export async function convertKerasModel(file: KerasModelFile, description: KerasModelDescription): Promise<SerializedModel & { weights: Uint8Array }> {
+export async function convertKerasModel(
+  file: KerasModelFile,
+  description: KerasModelDescription,
+): Promise<SerializedModel & { weights: Uint8Array }> {
   const topology = toTfjsTopology(file.config);
   await selectBackend();
   let model: tfl.LayersModel;
   try {
     model = await tfl.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
   } catch (error) {
-    throw new KerasImportError('KERAS_MODEL_INVALID', `The model configuration cannot be built: ${(error as Error).message}.`);
+    throw new KerasImportError(
+      'KERAS_MODEL_INVALID',
+      `The model configuration cannot be built: ${(error as Error).message}.`,
+    );
   }
   try {
     loadWeights(model, file.weights);
@@ -70,7 +77,8 @@ export async function convertKerasModel(file: KerasModelFile, description: Keras
         return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
       }),
     );
-    if (!captured?.weightSpecs || captured.weightData === undefined) throw new KerasImportError('KERAS_MODEL_INVALID', 'The model has no weights.');
+    if (!captured?.weightSpecs || captured.weightData === undefined)
+      throw new KerasImportError('KERAS_MODEL_INVALID', 'The model has no weights.');
     const modelJson = {
       format: 'layers-model',
       generatedBy: `diyml keras import (${file.format})`,
@@ -81,7 +89,11 @@ export async function convertKerasModel(file: KerasModelFile, description: Keras
     return {
       modelJson: JSON.stringify(modelJson),
       weights: new Uint8Array(tf.io.CompositeArrayBuffer.join(captured.weightData)),
-      metadataJson: JSON.stringify({ labels: description.labels, inputRange: description.inputRange, source: file.format }),
+      metadataJson: JSON.stringify({
+        labels: description.labels,
+        inputRange: description.inputRange,
+        source: file.format,
+      }),
     };
   } finally {
     model.dispose();

@@ -117,13 +117,22 @@ class WeightBudget {
 }
 
 function weightOf(entity: unknown, path: string, budget: WeightBudget): KerasWeight {
-  if (!(entity instanceof h5wasm.Dataset)) throw new KerasImportError('KERAS_MODEL_INVALID', `The weights file has no array at ${path}.`);
+  if (!(entity instanceof h5wasm.Dataset))
+    throw new KerasImportError('KERAS_MODEL_INVALID', `The weights file has no array at ${path}.`);
   const dataset = entity as Dataset;
   // Judged before reading: a compressed array of zeros may declare gigabytes in a small file.
   budget.take(dataset.shape ?? [], path);
   const value = dataset.value;
-  if (!(value instanceof Float32Array || value instanceof Float64Array || value instanceof Uint8Array || value instanceof Int32Array)) {
-    throw new KerasImportError('KERAS_MODEL_INVALID', `The weight ${path} is not an array of numbers (${dataset.dtype}).`);
+  if (!(
+    value instanceof Float32Array ||
+    value instanceof Float64Array ||
+    value instanceof Uint8Array ||
+    value instanceof Int32Array
+  )) {
+    throw new KerasImportError(
+      'KERAS_MODEL_INVALID',
+      `The weight ${path} is not an array of numbers (${dataset.dtype}).`,
+    );
   }
   return { shape: dataset.shape ?? [], values: value instanceof Float32Array ? value : Float32Array.from(value) };
 }
@@ -147,7 +156,8 @@ export async function readKerasH5(bytes: Uint8Array, limits: KerasReadLimits): P
     const config = parseJson(modelConfig, 'The model_config attribute');
     const weights = new Map<string, KerasWeight[]>();
     const group = file.get('model_weights');
-    if (!(group instanceof h5wasm.Group)) throw notAModel('The HDF5 file has a model_config but no model_weights group.');
+    if (!(group instanceof h5wasm.Group))
+      throw notAModel('The HDF5 file has a model_config but no model_weights group.');
     for (const layer of stringList(group, 'layer_names')) {
       const layerGroup = group.get(layer);
       if (!(layerGroup instanceof h5wasm.Group)) continue;
@@ -165,11 +175,15 @@ export async function readKerasH5(bytes: Uint8Array, limits: KerasReadLimits): P
  * Keras 3's `.keras` zip: config.json, and model.weights.h5 where each layer's variables are the arrays
  * `layers/<layer name>/vars/0`, `1`, … in the layer's order.
  */
-export async function readKerasZip(entries: ReadonlyMap<string, Uint8Array>, limits: KerasReadLimits): Promise<KerasModelFile> {
+export async function readKerasZip(
+  entries: ReadonlyMap<string, Uint8Array>,
+  limits: KerasReadLimits,
+): Promise<KerasModelFile> {
   const budget = new WeightBudget(limits);
   const configBytes = entries.get(KERAS3_CONFIG);
   const weightBytes = entries.get(KERAS3_WEIGHTS);
-  if (!configBytes || !weightBytes) throw notAModel(`A .keras file holds ${KERAS3_CONFIG} and ${KERAS3_WEIGHTS}; this zip does not.`);
+  if (!configBytes || !weightBytes)
+    throw notAModel(`A .keras file holds ${KERAS3_CONFIG} and ${KERAS3_WEIGHTS}; this zip does not.`);
   const config = parseJson(new TextDecoder().decode(configBytes), KERAS3_CONFIG);
   if (!isHdf5(weightBytes)) throw notAModel(`${KERAS3_WEIGHTS} is not an HDF5 file.`);
   return withHdf5File(weightBytes, (file) => {
@@ -179,7 +193,11 @@ export async function readKerasZip(entries: ReadonlyMap<string, Uint8Array>, lim
       for (const name of layers.keys()) {
         const vars = layers.get(`${name}/vars`);
         if (!(vars instanceof h5wasm.Group)) continue;
-        const indices = vars.keys().map(Number).filter(Number.isInteger).sort((a, b) => a - b);
+        const indices = vars
+          .keys()
+          .map(Number)
+          .filter(Number.isInteger)
+          .sort((a, b) => a - b);
         weights.set(
           name,
           indices.map((index) => weightOf(vars.get(String(index)), `layers/${name}/vars/${index}`, budget)),

@@ -1,4 +1,4 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/worker-thread.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
 import type { KerasModelFile, KerasReadLimits } from './keras-file.js';
 import { KerasImportError } from './keras-import.error.js';
 import type { FromKerasReadThread, ToKerasReadThread } from './keras-read.protocol.js';
@@ -10,8 +10,12 @@ export interface KerasThreadLimits extends KerasReadLimits {
   timeoutMs: number;
 }
 
-function sizeOf(job: { kind: 'keras-h5'; bytes: Uint8Array } | { kind: 'keras'; entries: Map<string, Uint8Array> }): number {
-  return job.kind === 'keras-h5' ? job.bytes.length : [...job.entries.values()].reduce((total, entry) => total + entry.length, 0);
+function sizeOf(
+  job: { kind: 'keras-h5'; bytes: Uint8Array } | { kind: 'keras'; entries: Map<string, Uint8Array> },
+): number {
+  return job.kind === 'keras-h5'
+    ? job.bytes.length
+    : [...job.entries.values()].reduce((total, entry) => total + entry.length, 0);
 }
 
 /**
@@ -25,9 +29,13 @@ export async function readKerasOnThread(
   limits: KerasThreadLimits,
 ): Promise<KerasModelFile> {
   if (sizeOf(job) > limits.maxFileBytes) {
-    throw new KerasImportError('KERAS_FILE_TOO_LARGE', `The Keras file is larger than ${limits.maxFileBytes} bytes: import a smaller model.`, {
-      maxFileBytes: limits.maxFileBytes,
-    });
+    throw new KerasImportError(
+      'KERAS_FILE_TOO_LARGE',
+      `The Keras file is larger than ${limits.maxFileBytes} bytes: import a smaller model.`,
+      {
+        maxFileBytes: limits.maxFileBytes,
+      },
+    );
   }
   const worker = startWorkerThread(siblingModule(import.meta.url, 'keras-read.worker'), {}, ['h5wasm/node']);
   let timer: NodeJS.Timeout | undefined;
@@ -40,9 +48,13 @@ export async function readKerasOnThread(
         timer = setTimeout(
           () =>
             reject(
-              new KerasImportError('KERAS_READ_TIMEOUT', `Reading the Keras file took over ${limits.timeoutMs} ms: it is not a model this api can import.`, {
-                timeoutMs: limits.timeoutMs,
-              }),
+              new KerasImportError(
+                'KERAS_READ_TIMEOUT',
+                `Reading the Keras file took over ${limits.timeoutMs} ms: it is not a model this api can import.`,
+                {
+                  timeoutMs: limits.timeoutMs,
+                },
+              ),
             ),
           limits.timeoutMs,
         );

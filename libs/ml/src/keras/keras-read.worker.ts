@@ -12,11 +12,17 @@ const send = (message: FromKerasReadThread) => port.postMessage(message);
 
 async function read(job: ToKerasReadThread): Promise<FromKerasReadThread> {
   try {
-    const file = job.kind === 'keras-h5' ? await readKerasH5(job.bytes, job.limits) : await readKerasZip(job.entries, job.limits);
+    const file =
+      job.kind === 'keras-h5' ? await readKerasH5(job.bytes, job.limits) : await readKerasZip(job.entries, job.limits);
     return { type: 'read', file };
   } catch (error) {
-    if (error instanceof KerasImportError) return { type: 'refused', code: error.code, message: error.message, details: error.details };
-    return { type: 'refused', code: 'KERAS_NOT_A_MODEL', message: `The file cannot be read as a Keras model: ${(error as Error).message ?? String(error)}.` };
+    if (error instanceof KerasImportError)
+      return { type: 'refused', code: error.code, message: error.message, details: error.details };
+    return {
+      type: 'refused',
+      code: 'KERAS_NOT_A_MODEL',
+      message: `The file cannot be read as a Keras model: ${(error as Error).message ?? String(error)}.`,
+    };
   }
 }
 

@@ -54,7 +54,8 @@ export interface TfjsTopology {
   config: JsonObject;
 }
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const invalid = (message: string) => new KerasImportError('KERAS_MODEL_INVALID', message);
 
@@ -75,7 +76,19 @@ function cleanLayerConfig(className: string, config: JsonObject): JsonObject {
       cleaned.batch_input_shape = value;
       continue;
     }
-    if (['module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id', 'synchronized', 'optional', 'lora_rank'].includes(key)) continue;
+    if (
+      [
+        'module',
+        'registered_name',
+        'build_config',
+        'compile_config',
+        'shared_object_id',
+        'synchronized',
+        'optional',
+        'lora_rank',
+      ].includes(key)
+    )
+      continue;
     cleaned[key] = value;
   }
   if (className === 'SpatialDropout2D') delete cleaned.data_format;
@@ -112,7 +125,11 @@ function kerasTensorsIn(value: Json, found: Json[][] = []): Json[][] {
   if (Array.isArray(value)) {
     for (const item of value) kerasTensorsIn(item, found);
   } else if (isObject(value)) {
-    if (value.class_name === '__keras_tensor__' && isObject(value.config) && Array.isArray(value.config.keras_history)) {
+    if (
+      value.class_name === '__keras_tensor__' &&
+      isObject(value.config) &&
+      Array.isArray(value.config.keras_history)
+    ) {
       const [layer, node, tensor] = value.config.keras_history;
       found.push([layer, node, tensor, {}]);
     } else {
@@ -142,7 +159,8 @@ function sequentialTopology(config: JsonObject): TfjsTopology {
   const firstConfig = first.config as JsonObject;
   if (first.class_name !== 'InputLayer' && !firstConfig.batch_input_shape) {
     // Keras 3 may keep the input shape beside the layers rather than in an InputLayer.
-    if (!Array.isArray(config.build_input_shape)) throw invalid('The model does not say the shape of its input: build it with an Input layer.');
+    if (!Array.isArray(config.build_input_shape))
+      throw invalid('The model does not say the shape of its input: build it with an Input layer.');
     firstConfig.batch_input_shape = config.build_input_shape;
   }
   return { class_name: 'Sequential', config: { name: String(config.name ?? 'sequential'), layers } };
@@ -172,7 +190,8 @@ function functionalTopology(config: JsonObject): TfjsTopology {
  */
 export function toTfjsTopology(model: { class_name?: unknown; config?: unknown }): TfjsTopology {
   const className = String(model.class_name ?? '');
-  if (!isObject(model.config)) throw new KerasImportError('KERAS_NOT_A_MODEL', 'The model configuration has no "config" object.');
+  if (!isObject(model.config))
+    throw new KerasImportError('KERAS_NOT_A_MODEL', 'The model configuration has no "config" object.');
   if (className === 'Sequential') return sequentialTopology(model.config);
   if (className === 'Functional' || className === 'Model') return functionalTopology(model.config);
   throw new KerasImportError(

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { accuracy, classificationMetrics, classificationMetricsAtThreshold, predictAtThreshold } from './classification-metrics.js';
+import {
+  accuracy,
+  classificationMetrics,
+  classificationMetricsAtThreshold,
+  predictAtThreshold,
+} from './classification-metrics.js';
 
 describe('classification metrics', () => {
   const labels = ['cat', 'dog', 'fox'];

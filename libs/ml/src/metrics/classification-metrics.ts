@@ -46,7 +46,11 @@ export function predictAtThreshold(probabilities: readonly (readonly number[])[]
   });
 }
 
-export function confusionMatrix(expected: readonly number[], predicted: readonly PredictedLabel[], labels: readonly string[]): ConfusionMatrix {
+export function confusionMatrix(
+  expected: readonly number[],
+  predicted: readonly PredictedLabel[],
+  labels: readonly string[],
+): ConfusionMatrix {
   assertSameLength(expected, predicted);
   const matrix = labels.map(() => labels.map(() => 0));
   const noPrediction = labels.map(() => 0);

@@ -1,11 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { iou, nonMaxSuppression } from '../boxes/box.js';
-import { averagePrecision, averagePrecisionForLabel, detectionMetrics, type DetectionSample } from './detection-metrics.js';
+import {
+  averagePrecision,
+  averagePrecisionForLabel,
+  detectionMetrics,
+  type DetectionSample,
+} from './detection-metrics.js';
 
 describe('iou', () => {
   it('is intersection over union', () => {
     expect(iou({ x: 0, y: 0, width: 1, height: 1 }, { x: 0.5, y: 0, width: 1, height: 1 })).toBeCloseTo(1 / 3);
-    expect(iou({ x: 0.2, y: 0.2, width: 0.3, height: 0.3 }, { x: 0.2, y: 0.2, width: 0.3, height: 0.3 })).toBeCloseTo(1);
+    expect(iou({ x: 0.2, y: 0.2, width: 0.3, height: 0.3 }, { x: 0.2, y: 0.2, width: 0.3, height: 0.3 })).toBeCloseTo(
+      1,
+    );
   });
 
   it('is 0 for boxes that only touch', () => {
@@ -49,7 +56,9 @@ describe('detection metrics', () => {
   it('computes all-point interpolated AP', () => {
     // recall/precision: 1/3@1, 1/3@1/2, 2/3@2/3, 2/3@1/2 → area = 1/3·1 + 1/3·2/3.
     expect(averagePrecisionForLabel(samples, 0, 0.5)).toBeCloseTo(5 / 9);
-    expect(averagePrecision([{ matched: true }, { matched: false }, { matched: true }], 2)).toBeCloseTo(0.5 + 0.5 * (2 / 3));
+    expect(averagePrecision([{ matched: true }, { matched: false }, { matched: true }], 2)).toBeCloseTo(
+      0.5 + 0.5 * (2 / 3),
+    );
   });
 
   it('lets a looser overlap threshold accept the small box', () => {
@@ -65,7 +74,9 @@ describe('detection metrics', () => {
     expect(metrics.map50).toBeCloseTo(5 / 9);
     // The two true positives match exactly, so every COCO threshold gives the same AP.
     expect(metrics.map).toBeCloseTo(5 / 9);
-    expect(detectionMetrics(samples, ['square', 'circle'], { overlapThreshold: 0.3 }).mapAtOverlapThreshold).toBeCloseTo(1);
+    expect(
+      detectionMetrics(samples, ['square', 'circle'], { overlapThreshold: 0.3 }).mapAtOverlapThreshold,
+    ).toBeCloseTo(1);
   });
 
   it('gives a loose box credit at 0.5 but not at stricter COCO thresholds', () => {

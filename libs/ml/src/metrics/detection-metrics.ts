@@ -49,7 +49,11 @@ interface RankedMatch {
  * Matches the detections of one label to its ground truth, best score first; each detection takes the
  * unmatched ground-truth box of the same image it overlaps most, if that overlap reaches the threshold (COCO).
  */
-function matchDetections(samples: readonly DetectionSample[], label: number, overlapThreshold: number): { ranked: RankedMatch[]; groundTruthCount: number } {
+function matchDetections(
+  samples: readonly DetectionSample[],
+  label: number,
+  overlapThreshold: number,
+): { ranked: RankedMatch[]; groundTruthCount: number } {
   const candidates: { score: number; box: ScoredBox; image: number }[] = [];
   let groundTruthCount = 0;
   samples.forEach((sample, image) => {
@@ -94,14 +98,22 @@ export function averagePrecision(ranked: readonly { matched: boolean }[], ground
   return area;
 }
 
-export function averagePrecisionForLabel(samples: readonly DetectionSample[], label: number, overlapThreshold = 0.5): number {
+export function averagePrecisionForLabel(
+  samples: readonly DetectionSample[],
+  label: number,
+  overlapThreshold = 0.5,
+): number {
   const { ranked, groundTruthCount } = matchDetections(samples, label, overlapThreshold);
   return averagePrecision(ranked, groundTruthCount);
 }
 
 const COCO_OVERLAP_THRESHOLDS = Array.from({ length: 10 }, (_, i) => (50 + 5 * i) / 100);
 
-export function detectionMetrics(samples: readonly DetectionSample[], labels: readonly string[], options: DetectionMetricsOptions = {}): DetectionMetrics {
+export function detectionMetrics(
+  samples: readonly DetectionSample[],
+  labels: readonly string[],
+  options: DetectionMetricsOptions = {},
+): DetectionMetrics {
   const overlapThreshold = options.overlapThreshold ?? 0.5;
   const scoreThreshold = options.scoreThreshold ?? 0.5;
   const perLabel = labels.map((label, index): DetectionLabelMetrics => {
@@ -110,10 +122,18 @@ export function detectionMetrics(samples: readonly DetectionSample[], labels: re
     const truePositives = confident.filter((match) => match.matched).length;
     const precision = confident.length > 0 ? truePositives / confident.length : 0;
     const recall = groundTruthCount > 0 ? truePositives / groundTruthCount : 0;
-    return { label, ap: averagePrecision(ranked, groundTruthCount), precision, recall, f1: harmonicMean(precision, recall), support: groundTruthCount };
+    return {
+      label,
+      ap: averagePrecision(ranked, groundTruthCount),
+      precision,
+      recall,
+      f1: harmonicMean(precision, recall),
+      support: groundTruthCount,
+    };
   });
   const withTruth = labels.map((_, index) => index).filter((index) => perLabel[index].support > 0);
-  const meanAp = (threshold: number) => mean(withTruth.map((index) => averagePrecisionForLabel(samples, index, threshold)));
+  const meanAp = (threshold: number) =>
+    mean(withTruth.map((index) => averagePrecisionForLabel(samples, index, threshold)));
   return {
     precision: mean(withTruth.map((index) => perLabel[index].precision)),
     recall: mean(withTruth.map((index) => perLabel[index].recall)),

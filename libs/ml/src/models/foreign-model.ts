@@ -29,6 +29,10 @@ export function describeForeignModel(model: tfl.LayersModel, serialized: Seriali
   }
   const metadata = serialized.metadataJson ? (JSON.parse(serialized.metadataJson) as TeachableMachineMetadata) : {};
   // Teachable Machine image models (MobileNet) take pixels scaled to [-1, 1].
-  const inputRange: [number, number] = isRange(metadata.inputRange) ? metadata.inputRange : metadata.packageName?.includes('teachablemachine') ? [-1, 1] : [0, 1];
+  const inputRange: [number, number] = isRange(metadata.inputRange)
+    ? metadata.inputRange
+    : metadata.packageName?.includes('teachablemachine')
+      ? [-1, 1]
+      : [0, 1];
   return { imageSize: { width, height }, channels, inputRange, labels: metadata.labels };
 }

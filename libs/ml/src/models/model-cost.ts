@@ -16,7 +16,9 @@ export function multiplyAddsPerImage(model: tfl.LayersModel): number {
       .filter((weight) => /kernel$/.test(weight.originalName))
       .reduce((sum, weight) => sum + weight.shape.reduce<number>((product, size) => product * (size ?? 1), 1), 0);
     if (kernelSize === 0) continue;
-    const outputShape = (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as (number | null)[];
+    const outputShape = (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as (
+      number | null
+    )[];
     // [batch, ...positions, channels]: the kernel runs once per position.
     const positions = outputShape.slice(1, -1).reduce<number>((product, size) => product * (size ?? 1), 1);
     total += kernelSize * positions;

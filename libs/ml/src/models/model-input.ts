@@ -46,7 +46,8 @@ export function toInputArray(images: readonly Uint8Array[], spec: InputSpec): Fl
   const scale = (high - low) / 255;
   const data = new Float32Array(images.length * imageLength);
   images.forEach((pixels, index) => {
-    if (pixels.length !== imageLength) throw new RangeError(`image ${index} has ${pixels.length} values, expected ${imageLength}`);
+    if (pixels.length !== imageLength)
+      throw new RangeError(`image ${index} has ${pixels.length} values, expected ${imageLength}`);
     const offset = index * imageLength;
     for (let i = 0; i < imageLength; i++) data[offset + i] = low + pixels[i] * scale;
   });

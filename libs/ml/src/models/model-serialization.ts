@@ -27,7 +27,10 @@ export interface ModelMetadata extends InputSpec {
 const WEIGHTS_FILE = 'weights.bin';
 
 /** Captures a LayersModel's artifacts in memory (no file system) as model.json text plus one weights file. */
-export async function serializeModel(model: tfl.LayersModel, metadata: ModelMetadata): Promise<SerializedModel & { weights: Uint8Array }> {
+export async function serializeModel(
+  model: tfl.LayersModel,
+  metadata: ModelMetadata,
+): Promise<SerializedModel & { weights: Uint8Array }> {
   model.setUserDefinedMetadata({ diyml: metadata });
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(
@@ -45,7 +48,10 @@ export async function serializeModel(model: tfl.LayersModel, metadata: ModelMeta
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: captured.weightSpecs }],
     userDefinedMetadata: captured.userDefinedMetadata,
   };
-  return { modelJson: JSON.stringify(modelJson), weights: new Uint8Array(tf.io.CompositeArrayBuffer.join(captured.weightData)) };
+  return {
+    modelJson: JSON.stringify(modelJson),
+    weights: new Uint8Array(tf.io.CompositeArrayBuffer.join(captured.weightData)),
+  };
 }
 
 interface ModelJson {
@@ -89,7 +95,8 @@ export interface DeserializedModel {
 /** Loads a LayersModel from its artifacts. The caller owns (and disposes) the returned model. */
 export async function deserializeModel(serialized: SerializedModel): Promise<DeserializedModel> {
   const json = JSON.parse(serialized.modelJson) as ModelJson;
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('model.json needs modelTopology and weightsManifest (tfjs layers format)');
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest))
+    throw new Error('model.json needs modelTopology and weightsManifest (tfjs layers format)');
   const bytes = weightBytes(json.weightsManifest, serialized.weights);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,

@@ -2,7 +2,15 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 type ManifestEntry = tf.io.WeightsManifestEntry;
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+const BYTES_PER_ELEMENT: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 /** The part of a model.json that describes its weight files. */
 export interface WeightsManifestJson {
@@ -50,11 +58,13 @@ export function findNonFiniteWeight(entries: readonly ManifestEntry[], bytes: Ui
       if (!parameters.every(Number.isFinite)) return entry.name;
       if (quantization.dtype === 'float16') {
         // Exponent bits all set: an infinity or NaN.
-        for (let i = 0; i < count; i += 1) if ((view.getUint16(offset + i * 2, true) & 0x7c00) === 0x7c00) return entry.name;
+        for (let i = 0; i < count; i += 1)
+          if ((view.getUint16(offset + i * 2, true) & 0x7c00) === 0x7c00) return entry.name;
       }
     } else if (entry.dtype === 'float32' || entry.dtype === 'complex64') {
       const values = entry.dtype === 'complex64' ? count * 2 : count;
-      for (let i = 0; i < values; i += 1) if (!Number.isFinite(view.getFloat32(offset + i * 4, true))) return entry.name;
+      for (let i = 0; i < values; i += 1)
+        if (!Number.isFinite(view.getFloat32(offset + i * 4, true))) return entry.name;
     }
     offset += count * size;
   }

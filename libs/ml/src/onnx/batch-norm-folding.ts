@@ -7,7 +7,8 @@ import type { OnnxGraphBuilder } from './onnx-graph-builder.js';
  */
 export function foldBatchNormalization(builder: OnnxGraphBuilder, graphOutputs: ReadonlySet<string>): void {
   const consumers = new Map<string, number>();
-  for (const node of builder.nodes) for (const input of node.input) consumers.set(input, (consumers.get(input) ?? 0) + 1);
+  for (const node of builder.nodes)
+    for (const input of node.input) consumers.set(input, (consumers.get(input) ?? 0) + 1);
   const producers = new Map(builder.nodes.map((node) => [node.output[0], node]));
   const folded = new Set<object>();
   for (const norm of builder.nodes) {
@@ -24,7 +25,8 @@ export function foldBatchNormalization(builder: OnnxGraphBuilder, graphOutputs: 
     if (producer.opType === 'Conv') {
       // W is [out, in/group, kh, kw]: every weight of output channel c is scaled by s[c].
       const perChannel = weights.values.length / channels;
-      for (let index = 0; index < weights.values.length; index++) weights.values[index] *= scale[Math.floor(index / perChannel)];
+      for (let index = 0; index < weights.values.length; index++)
+        weights.values[index] *= scale[Math.floor(index / perChannel)];
     } else {
       // Gemm's B is [in, out] (transB = 0): column c is scaled by s[c].
       for (let index = 0; index < weights.values.length; index++) weights.values[index] *= scale[index % channels];

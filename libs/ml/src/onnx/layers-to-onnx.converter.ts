@@ -74,15 +74,29 @@ function pair(value: unknown): [number, number] {
 }
 
 /** Explicit [top, left, bottom, right] padding; 'same' puts the odd pixel at the end, as TensorFlow does. */
-function paddingOf(padding: unknown, input: (number | null)[], kernel: [number, number], strides: [number, number], dilations: [number, number]): number[] | 'SAME_UPPER' {
+function paddingOf(
+  padding: unknown,
+  input: (number | null)[],
+  kernel: [number, number],
+  strides: [number, number],
+  dilations: [number, number],
+): number[] | 'SAME_UPPER' {
   if (padding === 'valid') return [0, 0, 0, 0];
   if (padding !== 'same') throw new RangeError(`padding '${String(padding)}'`);
   const [height, width] = [input[1], input[2]];
   if (height == null || width == null) return 'SAME_UPPER';
   const total = (size: number, axis: 0 | 1) =>
-    Math.max((Math.ceil(size / strides[axis]) - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size, 0);
+    Math.max(
+      (Math.ceil(size / strides[axis]) - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size,
+      0,
+    );
   const [vertical, horizontal] = [total(height, 0), total(width, 1)];
-  return [Math.floor(vertical / 2), Math.floor(horizontal / 2), vertical - Math.floor(vertical / 2), horizontal - Math.floor(horizontal / 2)];
+  return [
+    Math.floor(vertical / 2),
+    Math.floor(horizontal / 2),
+    vertical - Math.floor(vertical / 2),
+    horizontal - Math.floor(horizontal / 2),
+  ];
 }
 
 /** A 4-D kernel with its axes reordered: output axis i is input axis permutation[i]. */
@@ -94,7 +108,8 @@ function transposed(values: Float32Array, shape: readonly number[], permutation:
   let index = 0;
   for (let a = 0; a < d0; a++)
     for (let b = 0; b < d1; b++)
-      for (let c = 0; c < d2; c++) for (let d = 0; d < d3; d++) result[index++] = values[a * s0 + b * s1 + c * s2 + d * s3];
+      for (let c = 0; c < d2; c++)
+        for (let d = 0; d < d3; d++) result[index++] = values[a * s0 + b * s1 + c * s2 + d * s3];
   return result;
 }
 
@@ -104,10 +119,12 @@ class LayersToOnnx {
   constructor(private readonly model: tfl.LayersModel) {}
 
   convert(options: OnnxConversionOptions): OnnxConversion {
-    if (this.model.inputs.length !== 1) throw new RangeError(`ONNX conversion needs a model with one input, this one has ${this.model.inputs.length}`);
+    if (this.model.inputs.length !== 1)
+      throw new RangeError(`ONNX conversion needs a model with one input, this one has ${this.model.inputs.length}`);
     const input = this.model.inputs[0];
     const inputShape = input.shape.slice(1).map((size) => {
-      if (size == null) throw new RangeError(`ONNX conversion needs a fixed input size, got [${input.shape.join(', ')}]`);
+      if (size == null)
+        throw new RangeError(`ONNX conversion needs a fixed input size, got [${input.shape.join(', ')}]`);
       return size;
     });
     const inputName = 'image';
@@ -117,9 +134,9 @@ class LayersToOnnx {
       ? options.outputLayers.map((name) => this.model.getLayer(name).output as tfl.SymbolicTensor)
       : this.model.outputs;
     // Outputs are named after their layers: reserved first, so no inner value takes the name.
-    const outputNames = (options.outputLayers?.length ? [...options.outputLayers] : outputTensors.map((tensor) => tensor.sourceLayer.name)).map((name) =>
-      this.builder.unique(name),
-    );
+    const outputNames = (
+      options.outputLayers?.length ? [...options.outputLayers] : outputTensors.map((tensor) => tensor.sourceLayer.name)
+    ).map((name) => this.builder.unique(name));
     const scope: Scope = { values: bindings, prefix: '' };
     const outputs = outputTensors.map((tensor, index) => {
       const value = this.tfjsLayout(this.valueOf(tensor, scope));
@@ -129,7 +146,11 @@ class LayersToOnnx {
     });
     foldBatchNormalization(this.builder, new Set(outputs.map((output) => output.name)));
     const batched = (shape: number[]): OnnxDimension[] => [BATCH, ...shape];
-    const graph = this.builder.build(this.model.name, [{ name: inputName, shape: batched(inputShape) }], outputs.map((output) => ({ name: output.name, shape: batched(output.shape) })));
+    const graph = this.builder.build(
+      this.model.name,
+      [{ name: inputName, shape: batched(inputShape) }],
+      outputs.map((output) => ({ name: output.name, shape: batched(output.shape) })),
+    );
     const bytes = encodeModel(graph, options.metadata ?? {}, tf.version_core, options.description);
     return { bytes, input: { name: inputName, shape: inputShape }, outputs };
   }
@@ -141,12 +162,15 @@ class LayersToOnnx {
     let value: Value;
     if (isNestedModel(layer)) {
       const inner: Scope = {
-        values: new Map(layer.inputs.map((innerInput, index) => [innerInput.id, this.valueOf(tensor.inputs[index], scope)])),
+        values: new Map(
+          layer.inputs.map((innerInput, index) => [innerInput.id, this.valueOf(tensor.inputs[index], scope)]),
+        ),
         prefix: `${scope.prefix}${layer.name}/`,
       };
       value = this.valueOf(layer.outputs[tensor.outputTensorIndex ?? 0], inner);
     } else {
-      if (tensor.inputs.length === 0) throw new RangeError(`tensor '${tensor.name}' has no producer: is it an input of another model?`);
+      if (tensor.inputs.length === 0)
+        throw new RangeError(`tensor '${tensor.name}' has no producer: is it an input of another model?`);
       const inputs = tensor.inputs.map((input) => this.valueOf(input, scope));
       value = this.layer(layer, inputs, tensor.shape, `${scope.prefix}${layer.name}`);
     }
@@ -156,12 +180,20 @@ class LayersToOnnx {
 
   private nchw(value: Value): Value {
     if (value.shape.length !== 4 || value.layout === 'nchw') return value;
-    return { ...value, layout: 'nchw', name: this.builder.node('Transpose', [value.name], `${value.name}_nchw`, { perm: TO_NCHW }) };
+    return {
+      ...value,
+      layout: 'nchw',
+      name: this.builder.node('Transpose', [value.name], `${value.name}_nchw`, { perm: TO_NCHW }),
+    };
   }
 
   private tfjsLayout(value: Value): Value {
     if (value.layout === 'tfjs') return value;
-    return { ...value, layout: 'tfjs', name: this.builder.node('Transpose', [value.name], `${value.name}_nhwc`, { perm: TO_NHWC }) };
+    return {
+      ...value,
+      layout: 'tfjs',
+      name: this.builder.node('Transpose', [value.name], `${value.name}_nhwc`, { perm: TO_NHWC }),
+    };
   }
 
   /** Rank-4 results go back to NCHW, everything else stays in tfjs layout. */
@@ -180,14 +212,24 @@ class LayersToOnnx {
   }
 
   private activation(kind: string, value: Value, name: string, layerType: string, layerName: string): Value {
-    const node = (opType: string, attributes = {}) => ({ ...value, name: this.builder.node(opType, [value.name], name, attributes) });
+    const node = (opType: string, attributes = {}) => ({
+      ...value,
+      name: this.builder.node(opType, [value.name], name, attributes),
+    });
     switch (kind) {
       case 'linear':
         return value;
       case 'relu':
         return node('Relu');
       case 'relu6':
-        return { ...value, name: this.builder.node('Clip', [value.name, this.constant(`${name}_min`, 0), this.constant(`${name}_max`, 6)], name) };
+        return {
+          ...value,
+          name: this.builder.node(
+            'Clip',
+            [value.name, this.constant(`${name}_min`, 0), this.constant(`${name}_max`, 6)],
+            name,
+          ),
+        };
       case 'sigmoid':
         return node('Sigmoid');
       case 'tanh':
@@ -218,10 +260,19 @@ class LayersToOnnx {
   private layer(layer: tfl.layers.Layer, inputs: Value[], outputShape: (number | null)[], name: string): Value {
     const type = layer.getClassName();
     const config = layer.getConfig() as Config;
-    const weights = () => layer.getWeights().map((weight) => ({ values: weight.dataSync() as Float32Array, shape: weight.shape }));
+    const weights = () =>
+      layer.getWeights().map((weight) => ({ values: weight.dataSync() as Float32Array, shape: weight.shape }));
     const [input] = inputs;
-    const activate = (value: Value) => this.activation(String(config.activation ?? 'linear'), value, `${name}_${String(config.activation)}`, type, layer.name);
-    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') throw new UnsupportedLayerError(type, layer.name, `data format ${String(config.dataFormat)}`);
+    const activate = (value: Value) =>
+      this.activation(
+        String(config.activation ?? 'linear'),
+        value,
+        `${name}_${String(config.activation)}`,
+        type,
+        layer.name,
+      );
+    if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast')
+      throw new UnsupportedLayerError(type, layer.name, `data format ${String(config.dataFormat)}`);
     switch (type) {
       case 'Conv2D':
       case 'DepthwiseConv2D':
@@ -236,11 +287,24 @@ class LayersToOnnx {
       case 'ReLU':
         return config.maxValue == null
           ? this.activation('relu', input, name, type, layer.name)
-          : { ...input, name: this.builder.node('Clip', [input.name, this.constant(`${name}_min`, 0), this.constant(`${name}_max`, Number(config.maxValue))], name) };
+          : {
+              ...input,
+              name: this.builder.node(
+                'Clip',
+                [input.name, this.constant(`${name}_min`, 0), this.constant(`${name}_max`, Number(config.maxValue))],
+                name,
+              ),
+            };
       case 'LeakyReLU':
-        return { ...input, name: this.builder.node('LeakyRelu', [input.name], name, { alpha: { float: Number(config.alpha ?? 0.3) } }) };
+        return {
+          ...input,
+          name: this.builder.node('LeakyRelu', [input.name], name, { alpha: { float: Number(config.alpha ?? 0.3) } }),
+        };
       case 'Softmax':
-        return { ...input, name: this.builder.node('Softmax', [input.name], name, { axis: this.axis(input, Number(config.axis ?? -1)) }) };
+        return {
+          ...input,
+          name: this.builder.node('Softmax', [input.name], name, { axis: this.axis(input, Number(config.axis ?? -1)) }),
+        };
       case 'Add':
       case 'Multiply':
       case 'Maximum':
@@ -249,12 +313,25 @@ class LayersToOnnx {
         return this.merge(type, inputs, name);
       case 'Concatenate': {
         const aligned = inputs.map((value) => (input.layout === 'nchw' ? this.nchw(value) : this.tfjsLayout(value)));
-        return { ...aligned[0], shape: outputShape, name: this.builder.node('Concat', aligned.map((value) => value.name), name, { axis: this.axis(aligned[0], Number(config.axis ?? -1)) }) };
+        return {
+          ...aligned[0],
+          shape: outputShape,
+          name: this.builder.node(
+            'Concat',
+            aligned.map((value) => value.name),
+            name,
+            { axis: this.axis(aligned[0], Number(config.axis ?? -1)) },
+          ),
+        };
       }
       case 'ZeroPadding2D': {
         const [[top, bottom], [left, right]] = (config.padding as number[][]).map(pair);
         const pads = this.builder.int64Constant(`${name}_pads`, [0, 0, top, left, 0, 0, bottom, right]);
-        return { shape: outputShape, layout: 'nchw', name: this.builder.node('Pad', [this.nchw(input).name, pads], name) };
+        return {
+          shape: outputShape,
+          layout: 'nchw',
+          name: this.builder.node('Pad', [this.nchw(input).name, pads], name),
+        };
       }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
@@ -263,28 +340,55 @@ class LayersToOnnx {
         const pads = paddingOf(config.padding, input.shape, kernel, strides, [1, 1]);
         const padding: Padding = pads === 'SAME_UPPER' ? { auto_pad: pads } : { pads };
         const opType = type === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
-        return { shape: outputShape, layout: 'nchw', name: this.builder.node(opType, [this.nchw(input).name], name, { kernel_shape: kernel, strides, ...padding }) };
+        return {
+          shape: outputShape,
+          layout: 'nchw',
+          name: this.builder.node(opType, [this.nchw(input).name], name, { kernel_shape: kernel, strides, ...padding }),
+        };
       }
       case 'GlobalAveragePooling2D':
       case 'GlobalMaxPooling2D': {
-        const pooled = this.builder.node(type === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool', [this.nchw(input).name], `${name}_pooled`);
+        const pooled = this.builder.node(
+          type === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool',
+          [this.nchw(input).name],
+          `${name}_pooled`,
+        );
         return { shape: outputShape, layout: 'tfjs', name: this.builder.node('Flatten', [pooled], name, { axis: 1 }) };
       }
       case 'Flatten':
-        return { shape: outputShape, layout: 'tfjs', name: this.builder.node('Flatten', [this.tfjsLayout(input).name], name, { axis: 1 }) };
+        return {
+          shape: outputShape,
+          layout: 'tfjs',
+          name: this.builder.node('Flatten', [this.tfjsLayout(input).name], name, { axis: 1 }),
+        };
       case 'Reshape': {
         const shape = this.builder.int64Constant(`${name}_shape`, [0, ...(config.targetShape as number[])]);
-        return this.result(this.builder.node('Reshape', [this.tfjsLayout(input).name, shape], name), outputShape, 'tfjs');
+        return this.result(
+          this.builder.node('Reshape', [this.tfjsLayout(input).name, shape], name),
+          outputShape,
+          'tfjs',
+        );
       }
       case 'Rescaling': {
-        const scaled = this.builder.node('Mul', [input.name, this.constant(`${name}_scale`, Number(config.scale))], `${name}_scaled`);
-        return { ...input, name: this.builder.node('Add', [scaled, this.constant(`${name}_offset`, Number(config.offset ?? 0))], name) };
+        const scaled = this.builder.node(
+          'Mul',
+          [input.name, this.constant(`${name}_scale`, Number(config.scale))],
+          `${name}_scaled`,
+        );
+        return {
+          ...input,
+          name: this.builder.node('Add', [scaled, this.constant(`${name}_offset`, Number(config.offset ?? 0))], name),
+        };
       }
       case 'UpSampling2D': {
         const [rows, columns] = pair(config.size);
-        const interpolation: Record<string, string> = config.interpolation === 'bilinear' ? { mode: 'linear' } : { mode: 'nearest', nearest_mode: 'floor' };
+        const interpolation: Record<string, string> =
+          config.interpolation === 'bilinear' ? { mode: 'linear' } : { mode: 'nearest', nearest_mode: 'floor' };
         const scales = this.builder.floatConstant(`${name}_scales`, Float32Array.of(1, 1, rows, columns), [4]);
-        const resize = this.builder.node('Resize', [this.nchw(input).name, '', scales], name, { coordinate_transformation_mode: 'asymmetric', ...interpolation });
+        const resize = this.builder.node('Resize', [this.nchw(input).name, '', scales], name, {
+          coordinate_transformation_mode: 'asymmetric',
+          ...interpolation,
+        });
         return { shape: outputShape, layout: 'nchw', name: resize };
       }
       case 'Dropout':
@@ -315,43 +419,119 @@ class LayersToOnnx {
     if (config.padding === 'causal') throw new UnsupportedLayerError(type, layerName, "padding 'causal'");
     const padding: Padding = pads === 'SAME_UPPER' ? { auto_pad: pads } : { pads };
     const useBias = config.useBias !== false;
-    const bias = (index: number) => (useBias ? [this.builder.floatConstant(`${name}_bias`, weights[index].values, weights[index].shape)] : []);
-    const conv = (inputName: string, kernelWeights: string, group: number, biasNames: string[], nodeName: string, convKernel: [number, number], convStrides: [number, number], convPads: Padding) =>
-      this.builder.node('Conv', [inputName, kernelWeights, ...biasNames], nodeName, { kernel_shape: convKernel, strides: convStrides, dilations, group, ...convPads });
+    const bias = (index: number) =>
+      useBias ? [this.builder.floatConstant(`${name}_bias`, weights[index].values, weights[index].shape)] : [];
+    const conv = (
+      inputName: string,
+      kernelWeights: string,
+      group: number,
+      biasNames: string[],
+      nodeName: string,
+      convKernel: [number, number],
+      convStrides: [number, number],
+      convPads: Padding,
+    ) =>
+      this.builder.node('Conv', [inputName, kernelWeights, ...biasNames], nodeName, {
+        kernel_shape: convKernel,
+        strides: convStrides,
+        dilations,
+        group,
+        ...convPads,
+      });
     // tfjs kernels are [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX wants [out, in/group, kh, kw].
     const depthwiseWeights = (weight: { values: Float32Array; shape: number[] }) => {
       const [kh, kw, channels, multiplier] = weight.shape;
-      return { name: this.builder.floatConstant(`${name}_depthwise_kernel`, transposed(weight.values, weight.shape, [2, 3, 0, 1]), [channels * multiplier, 1, kh, kw]), channels };
+      return {
+        name: this.builder.floatConstant(
+          `${name}_depthwise_kernel`,
+          transposed(weight.values, weight.shape, [2, 3, 0, 1]),
+          [channels * multiplier, 1, kh, kw],
+        ),
+        channels,
+      };
     };
     if (type === 'Conv2D') {
       const [kh, kw, channels, filters] = weights[0].shape;
-      const kernelName = this.builder.floatConstant(`${name}_kernel`, transposed(weights[0].values, weights[0].shape, [3, 2, 0, 1]), [filters, channels, kh, kw]);
-      return { shape: outputShape, layout: 'nchw', name: conv(input.name, kernelName, 1, bias(1), name, kernel, strides, padding) };
+      const kernelName = this.builder.floatConstant(
+        `${name}_kernel`,
+        transposed(weights[0].values, weights[0].shape, [3, 2, 0, 1]),
+        [filters, channels, kh, kw],
+      );
+      return {
+        shape: outputShape,
+        layout: 'nchw',
+        name: conv(input.name, kernelName, 1, bias(1), name, kernel, strides, padding),
+      };
     }
     const depthwise = depthwiseWeights(weights[0]);
     if (type === 'DepthwiseConv2D') {
-      return { shape: outputShape, layout: 'nchw', name: conv(input.name, depthwise.name, depthwise.channels, bias(1), name, kernel, strides, padding) };
+      return {
+        shape: outputShape,
+        layout: 'nchw',
+        name: conv(input.name, depthwise.name, depthwise.channels, bias(1), name, kernel, strides, padding),
+      };
     }
-    const spatial = conv(input.name, depthwise.name, depthwise.channels, [], `${name}_depthwise`, kernel, strides, padding);
+    const spatial = conv(
+      input.name,
+      depthwise.name,
+      depthwise.channels,
+      [],
+      `${name}_depthwise`,
+      kernel,
+      strides,
+      padding,
+    );
     const [, , inner, filters] = weights[1].shape;
-    const pointwise = this.builder.floatConstant(`${name}_pointwise_kernel`, transposed(weights[1].values, weights[1].shape, [3, 2, 0, 1]), [filters, inner, 1, 1]);
-    return { shape: outputShape, layout: 'nchw', name: conv(spatial, pointwise, 1, bias(2), name, [1, 1], [1, 1], { pads: [0, 0, 0, 0] }) };
+    const pointwise = this.builder.floatConstant(
+      `${name}_pointwise_kernel`,
+      transposed(weights[1].values, weights[1].shape, [3, 2, 0, 1]),
+      [filters, inner, 1, 1],
+    );
+    return {
+      shape: outputShape,
+      layout: 'nchw',
+      name: conv(spatial, pointwise, 1, bias(2), name, [1, 1], [1, 1], { pads: [0, 0, 0, 0] }),
+    };
   }
 
-  private dense(config: Config, weights: { values: Float32Array; shape: number[] }[], input: Value, outputShape: (number | null)[], name: string): Value {
+  private dense(
+    config: Config,
+    weights: { values: Float32Array; shape: number[] }[],
+    input: Value,
+    outputShape: (number | null)[],
+    name: string,
+  ): Value {
     const kernel = this.builder.floatConstant(`${name}_kernel`, weights[0].values, weights[0].shape);
-    const bias = config.useBias !== false ? this.builder.floatConstant(`${name}_bias`, weights[1].values, weights[1].shape) : undefined;
+    const bias =
+      config.useBias !== false
+        ? this.builder.floatConstant(`${name}_bias`, weights[1].values, weights[1].shape)
+        : undefined;
     if (input.shape.length === 2) {
-      return { shape: outputShape, layout: 'tfjs', name: this.builder.node('Gemm', [input.name, kernel, ...(bias ? [bias] : [])], name) };
+      return {
+        shape: outputShape,
+        layout: 'tfjs',
+        name: this.builder.node('Gemm', [input.name, kernel, ...(bias ? [bias] : [])], name),
+      };
     }
     // A dense layer on an image (or a sequence) applies to the last axis at every position.
     const product = this.builder.node('MatMul', [this.tfjsLayout(input).name, kernel], bias ? `${name}_product` : name);
     return this.result(bias ? this.builder.node('Add', [product, bias], name) : product, outputShape, 'tfjs');
   }
 
-  private batchNormalization(config: Config, weights: { values: Float32Array; shape: number[] }[], input: Value, name: string, layerName: string): Value {
+  private batchNormalization(
+    config: Config,
+    weights: { values: Float32Array; shape: number[] }[],
+    input: Value,
+    name: string,
+    layerName: string,
+  ): Value {
     const axis = Number(config.axis ?? -1);
-    if (axis !== -1 && axis !== input.shape.length - 1) throw new UnsupportedLayerError('BatchNormalization', layerName, `axis ${axis} (only the channel axis is supported)`);
+    if (axis !== -1 && axis !== input.shape.length - 1)
+      throw new UnsupportedLayerError(
+        'BatchNormalization',
+        layerName,
+        `axis ${axis} (only the channel axis is supported)`,
+      );
     const queue = [...weights];
     const channels = weights[weights.length - 1].values.length;
     const gamma = config.scale !== false ? queue.shift()!.values : new Float32Array(channels).fill(1);
@@ -359,14 +539,28 @@ class LayersToOnnx {
     const [mean, variance] = queue.map((weight) => weight.values);
     const epsilon = Number(config.epsilon ?? 1e-3);
     if (input.layout === 'nchw' || input.shape.length === 2) {
-      const parameters = [gamma, beta, mean, variance].map((values, index) => this.builder.floatConstant(`${name}_${['scale', 'bias', 'mean', 'variance'][index]}`, values, [channels]));
-      return { ...input, name: this.builder.node('BatchNormalization', [input.name, ...parameters], name, { epsilon: { float: epsilon } }) };
+      const parameters = [gamma, beta, mean, variance].map((values, index) =>
+        this.builder.floatConstant(`${name}_${['scale', 'bias', 'mean', 'variance'][index]}`, values, [channels]),
+      );
+      return {
+        ...input,
+        name: this.builder.node('BatchNormalization', [input.name, ...parameters], name, {
+          epsilon: { float: epsilon },
+        }),
+      };
     }
     // Other ranks stay in tfjs layout, channels last: an affine map broadcast over the last axis.
     const scale = gamma.map((g, channel) => g / Math.sqrt(variance[channel] + epsilon));
     const shift = beta.map((b, channel) => b - mean[channel] * scale[channel]);
-    const scaled = this.builder.node('Mul', [input.name, this.builder.floatConstant(`${name}_scale`, scale, [channels])], `${name}_scaled`);
-    return { ...input, name: this.builder.node('Add', [scaled, this.builder.floatConstant(`${name}_shift`, shift, [channels])], name) };
+    const scaled = this.builder.node(
+      'Mul',
+      [input.name, this.builder.floatConstant(`${name}_scale`, scale, [channels])],
+      `${name}_scaled`,
+    );
+    return {
+      ...input,
+      name: this.builder.node('Add', [scaled, this.builder.floatConstant(`${name}_shift`, shift, [channels])], name),
+    };
   }
 
   private merge(type: string, inputs: Value[], name: string): Value {
@@ -374,12 +568,21 @@ class LayersToOnnx {
     const opType = { Add: 'Sum', Multiply: 'Mul', Maximum: 'Max', Minimum: 'Min', Average: 'Sum' }[type]!;
     const names = aligned.map((value) => value.name);
     if (opType === 'Mul') {
-      const product = names.slice(1).reduce((left, right, index) => this.builder.node('Mul', [left, right], index === names.length - 2 ? name : `${name}_${index}`), names[0]);
+      const product = names
+        .slice(1)
+        .reduce(
+          (left, right, index) =>
+            this.builder.node('Mul', [left, right], index === names.length - 2 ? name : `${name}_${index}`),
+          names[0],
+        );
       return { ...aligned[0], name: product };
     }
     if (type === 'Average') {
       const sum = this.builder.node('Sum', names, `${name}_sum`);
-      return { ...aligned[0], name: this.builder.node('Mul', [sum, this.constant(`${name}_scale`, 1 / names.length)], name) };
+      return {
+        ...aligned[0],
+        name: this.builder.node('Mul', [sum, this.constant(`${name}_scale`, 1 / names.length)], name),
+      };
     }
     return { ...aligned[0], name: this.builder.node(opType, names, name) };
   }

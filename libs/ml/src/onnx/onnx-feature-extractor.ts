@@ -55,7 +55,9 @@ function loadOnnxRuntime(): Promise<OnnxRuntime> {
 function checkBatch(batch: Float32Array, count: number, inputShape: readonly number[]): void {
   const expected = count * inputShape.reduce((product, size) => product * size, 1);
   if (!Number.isInteger(count) || count < 1 || batch.length !== expected) {
-    throw new RangeError(`expected ${count} image(s) of [${inputShape.join(', ')}] = ${expected} values, got ${batch.length}`);
+    throw new RangeError(
+      `expected ${count} image(s) of [${inputShape.join(', ')}] = ${expected} values, got ${batch.length}`,
+    );
   }
 }
 
@@ -82,9 +84,15 @@ class OnnxFeatureExtractor implements FeatureExtractor {
     const results = this.outputSizes.map((size) => new Float32Array(count * size));
     for (let start = 0; start < count; start += this.imagesPerRun) {
       const size = Math.min(this.imagesPerRun, count - start);
-      const input = new this.ort.Tensor('float32', batch.subarray(start * this.imageSize, (start + size) * this.imageSize), [size, ...this.inputShape]);
+      const input = new this.ort.Tensor(
+        'float32',
+        batch.subarray(start * this.imageSize, (start + size) * this.imageSize),
+        [size, ...this.inputShape],
+      );
       const outputs = await this.session.run({ [this.inputName]: input });
-      this.outputs.forEach((output, index) => results[index].set(outputs[output.name].data as Float32Array, start * this.outputSizes[index]));
+      this.outputs.forEach((output, index) =>
+        results[index].set(outputs[output.name].data as Float32Array, start * this.outputSizes[index]),
+      );
     }
     return results;
   }
@@ -120,10 +128,19 @@ class TfjsFeatureExtractor implements FeatureExtractor {
   }
 }
 
-function tfjsExtractor(model: tfl.LayersModel, outputLayers: readonly string[], reason: string | undefined): FeatureExtractor {
-  const outputs = outputLayers.length ? outputLayers.map((name) => model.getLayer(name).output as tfl.SymbolicTensor) : model.outputs;
+function tfjsExtractor(
+  model: tfl.LayersModel,
+  outputLayers: readonly string[],
+  reason: string | undefined,
+): FeatureExtractor {
+  const outputs = outputLayers.length
+    ? outputLayers.map((name) => model.getLayer(name).output as tfl.SymbolicTensor)
+    : model.outputs;
   const cut = tfl.model({ inputs: model.inputs, outputs });
-  const info = outputs.map((output, index) => ({ name: outputLayers[index] ?? output.sourceLayer.name, shape: output.shape.slice(1) as number[] }));
+  const info = outputs.map((output, index) => ({
+    name: outputLayers[index] ?? output.sourceLayer.name,
+    shape: output.shape.slice(1) as number[],
+  }));
   return new TfjsFeatureExtractor(cut, model.inputs[0].shape.slice(1) as number[], info, reason);
 }
 
@@ -154,7 +171,14 @@ export async function createOnnxFeatureExtractor(
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     const imagesPerRun = Math.max(1, options.imagesPerRun ?? 1);
-    return new OnnxFeatureExtractor(ort, session, conversion.input.name, conversion.input.shape, conversion.outputs, imagesPerRun);
+    return new OnnxFeatureExtractor(
+      ort,
+      session,
+      conversion.input.name,
+      conversion.input.shape,
+      conversion.outputs,
+      imagesPerRun,
+    );
   } catch (error) {
     if (runtime === 'onnxruntime') throw error;
     return tfjsExtractor(model, outputLayers, error instanceof Error ? error.message : String(error));

@@ -1,4 +1,11 @@
-import { AttributeType, DataType, type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxValueInfo } from './onnx-proto.js';
+import {
+  AttributeType,
+  DataType,
+  type OnnxAttribute,
+  type OnnxGraph,
+  type OnnxNode,
+  type OnnxValueInfo,
+} from './onnx-proto.js';
 
 export type AttributeValue = number | string | number[] | { floats: number[] } | { float: number };
 
@@ -44,7 +51,10 @@ export class OnnxGraphBuilder {
 
   int64Constant(base: string, values: number[]): string {
     const name = this.unique(base);
-    this.integers.set(name, BigInt64Array.from(values, (value) => BigInt(value)));
+    this.integers.set(
+      name,
+      BigInt64Array.from(values, (value) => BigInt(value)),
+    );
     return name;
   }
 
@@ -53,7 +63,13 @@ export class OnnxGraphBuilder {
   }
 
   /** Adds a node with one output and returns the output's name. */
-  node(opType: string, inputs: string[], nameBase: string, attributes: Record<string, AttributeValue> = {}, outputName?: string): string {
+  node(
+    opType: string,
+    inputs: string[],
+    nameBase: string,
+    attributes: Record<string, AttributeValue> = {},
+    outputName?: string,
+  ): string {
     const output = outputName ?? this.unique(nameBase);
     if (outputName) this.usedNames.add(outputName);
     this.nodes.push({
@@ -70,8 +86,17 @@ export class OnnxGraphBuilder {
   build(name: string, inputs: OnnxValueInfo[], outputs: OnnxValueInfo[]): OnnxGraph {
     const used = new Set(this.nodes.flatMap((node) => node.input));
     const initializers = [
-      ...[...this.floats].filter(([key]) => used.has(key)).map(([key, { dims, values }]) => ({ name: key, dims, dataType: DataType.FLOAT, rawData: bytesOf(values) })),
-      ...[...this.integers].filter(([key]) => used.has(key)).map(([key, values]) => ({ name: key, dims: [values.length], dataType: DataType.INT64, rawData: bytesOf(values) })),
+      ...[...this.floats]
+        .filter(([key]) => used.has(key))
+        .map(([key, { dims, values }]) => ({ name: key, dims, dataType: DataType.FLOAT, rawData: bytesOf(values) })),
+      ...[...this.integers]
+        .filter(([key]) => used.has(key))
+        .map(([key, values]) => ({
+          name: key,
+          dims: [values.length],
+          dataType: DataType.INT64,
+          rawData: bytesOf(values),
+        })),
     ];
     return { name, nodes: this.nodes, initializers, inputs, outputs };
   }

@@ -136,14 +136,23 @@ function valueInfo({ name, shape }: OnnxValueInfo): object {
     type: {
       tensorType: {
         elemType: DataType.FLOAT,
-        shape: { dim: shape.map((dimension) => (typeof dimension === 'number' ? { dimValue: dimension } : { dimParam: dimension })) },
+        shape: {
+          dim: shape.map((dimension) =>
+            typeof dimension === 'number' ? { dimValue: dimension } : { dimParam: dimension },
+          ),
+        },
       },
     },
   };
 }
 
 /** Encodes a graph as an ONNX model file (protobuf bytes). */
-export function encodeModel(graph: OnnxGraph, metadata: Record<string, string>, producerVersion: string, docString = ''): Uint8Array {
+export function encodeModel(
+  graph: OnnxGraph,
+  metadata: Record<string, string>,
+  producerVersion: string,
+  docString = '',
+): Uint8Array {
   const message = ModelProto.fromObject({
     irVersion: IR_VERSION,
     producerName: 'diyml',

@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-
 interface BundledModelJson {
   modelTopology: object;
   weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
@@ -20,7 +19,9 @@ export async function loadNsfwjsMobileNetV2(): Promise<tfl.LayersModel> {
   // The package's exports map hides dist/models: locate it beside the CommonJS entry point (dist/cjs/index.js).
   const directory = join(dirname(require.resolve('nsfwjs')), '..', 'models', 'mobilenet_v2');
   const modelJson = require(`${directory}/model.min.js`) as BundledModelJson;
-  const shards = modelJson.weightsManifest.flatMap((group) => group.paths).map((path) => Buffer.from(require(`${directory}/${path}.min.js`) as string, 'base64'));
+  const shards = modelJson.weightsManifest
+    .flatMap((group) => group.paths)
+    .map((path) => Buffer.from(require(`${directory}/${path}.min.js`) as string, 'base64'));
   const weights = Buffer.concat(shards);
   return tfl.loadLayersModel(
     tf.io.fromMemory({

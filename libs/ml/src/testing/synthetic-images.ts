@@ -16,7 +16,13 @@ function background(size: number, random: SeededRandom): Uint8Array {
   return pixels;
 }
 
-function fillRect(pixels: Uint8Array, size: number, [x, y, width, height]: number[], colour: Rgb, random: SeededRandom): void {
+function fillRect(
+  pixels: Uint8Array,
+  size: number,
+  [x, y, width, height]: number[],
+  colour: Rgb,
+  random: SeededRandom,
+): void {
   for (let row = y; row < y + height; row++)
     for (let column = x; column < x + width; column++) {
       const jitter = random.integer(30) - 15;
@@ -31,7 +37,13 @@ function fillRect(pixels: Uint8Array, size: number, [x, y, width, height]: numbe
 export function colouredSquareImage(colour: Rgb, size: number, random: SeededRandom): RawImage {
   const pixels = background(size, random);
   const side = Math.round(size * random.uniform(1 / 3, 1 / 2));
-  fillRect(pixels, size, [random.integer(size - side + 1), random.integer(size - side + 1), side, side], colour, random);
+  fillRect(
+    pixels,
+    size,
+    [random.integer(size - side + 1), random.integer(size - side + 1), side, side],
+    colour,
+    random,
+  );
   return { pixels, width: size, height: size, channels: 3 };
 }
 
@@ -48,21 +60,39 @@ export function barsImage(orientation: 'horizontal' | 'vertical', size: number, 
 }
 
 /** A scene with one square of a label's colour at a random position and size, and its box. */
-export function squareScene(colours: readonly Rgb[], size: number, random: SeededRandom): { image: RawImage; boxes: LabeledBox[] } {
+export function squareScene(
+  colours: readonly Rgb[],
+  size: number,
+  random: SeededRandom,
+): { image: RawImage; boxes: LabeledBox[] } {
   const pixels = background(size, random);
   const label = random.integer(colours.length);
   const side = Math.round(size * random.uniform(0.2, 0.4));
   const [x, y] = [random.integer(size - side + 1), random.integer(size - side + 1)];
   fillRect(pixels, size, [x, y, side, side], colours[label], random);
-  return { image: { pixels, width: size, height: size, channels: 3 }, boxes: [{ label, x: x / size, y: y / size, width: side / size, height: side / size }] };
+  return {
+    image: { pixels, width: size, height: size, channels: 3 },
+    boxes: [{ label, x: x / size, y: y / size, width: side / size, height: side / size }],
+  };
 }
 
 /** A scene with `count` non-overlapping squares, each of a random label's colour, and their boxes. */
-export function squaresScene(colours: readonly Rgb[], size: number, count: number, random: SeededRandom): { image: RawImage; boxes: LabeledBox[] } {
+export function squaresScene(
+  colours: readonly Rgb[],
+  size: number,
+  count: number,
+  random: SeededRandom,
+): { image: RawImage; boxes: LabeledBox[] } {
   const pixels = background(size, random);
   const boxes: LabeledBox[] = [];
   const overlaps = (x: number, y: number, side: number) =>
-    boxes.some((box) => x < (box.x + box.width) * size && box.x * size < x + side && y < (box.y + box.height) * size && box.y * size < y + side);
+    boxes.some(
+      (box) =>
+        x < (box.x + box.width) * size &&
+        box.x * size < x + side &&
+        y < (box.y + box.height) * size &&
+        box.y * size < y + side,
+    );
   while (boxes.length < count) {
     const side = Math.round(size * random.uniform(0.2, 0.3));
     const [x, y] = [random.integer(size - side + 1), random.integer(size - side + 1)];

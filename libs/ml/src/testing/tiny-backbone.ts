@@ -22,7 +22,15 @@ export async function tinyBackboneModel(seed = 7): Promise<SerializedModel & { w
   ];
   stages.forEach(([name, filters], index) => {
     x = tfl.layers
-      .conv2d({ name, filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: seed + index }) })
+      .conv2d({
+        name,
+        filters,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: seed + index }),
+      })
       .apply(x) as tfl.SymbolicTensor;
   });
   const model = tfl.model({ name: 'tiny_backbone', inputs: input, outputs: x });

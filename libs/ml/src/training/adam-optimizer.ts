@@ -24,7 +24,9 @@ export class AdamOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
-    const gradients = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const gradients = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     this.step++;
     const attrs: AdamUpdateAttrs = {
       learningRate: this.learningRate,
@@ -39,7 +41,17 @@ export class AdamOptimizer extends tf.Optimizer {
       if (gradient == null) continue;
       const value = tf.engine().registeredVariables[name];
       const previous = this.moments.get(name) ?? { m: tf.keep(tf.zerosLike(value)), v: tf.keep(tf.zerosLike(value)) };
-      const [newValue, m, v] = tf.tidy(() => (fused ? (tf.engine().runKernel(ADAM_UPDATE, { value, gradient, m: previous.m, v: previous.v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[]) : adamInOps(value, gradient, previous.m, previous.v, attrs)));
+      const [newValue, m, v] = tf.tidy(() =>
+        fused
+          ? (tf
+              .engine()
+              .runKernel(
+                ADAM_UPDATE,
+                { value, gradient, m: previous.m, v: previous.v },
+                attrs as unknown as tf.NamedAttrMap,
+              ) as tf.Tensor[])
+          : adamInOps(value, gradient, previous.m, previous.v, attrs),
+      );
       value.assign(newValue);
       newValue.dispose();
       tf.dispose([previous.m, previous.v]);
@@ -58,7 +70,13 @@ export class AdamOptimizer extends tf.Optimizer {
   }
 }
 
-function adamInOps(value: tf.Tensor, gradient: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: AdamUpdateAttrs): tf.Tensor[] {
+function adamInOps(
+  value: tf.Tensor,
+  gradient: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  attrs: AdamUpdateAttrs,
+): tf.Tensor[] {
   const { learningRate, beta1, beta2, epsilon, firstCorrection, secondCorrection } = attrs;
   const newM = tf.add(tf.mul(m, beta1), tf.mul(gradient, 1 - beta1));
   const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), 1 - beta2));

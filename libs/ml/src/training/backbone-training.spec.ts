@@ -15,7 +15,10 @@ function barsDataset(count: number, seed: number): TrainingDataset {
   return {
     task: 'classification',
     labels: ['horizontal', 'vertical'],
-    examples: Array.from({ length: count }, (_, i) => ({ image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random), label: i % 2 })),
+    examples: Array.from({ length: count }, (_, i) => ({
+      image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random),
+      label: i % 2,
+    })),
   };
 }
 
@@ -43,13 +46,27 @@ describe('training a head on a frozen backbone', () => {
     // 32 training images in 4 views (plain, mirror, zoom, zoomed mirror), 8 validation images plain.
     expect(result.embeddings?.computed).toBe(32 * 4 + 8);
     expect([...result.embeddings!.vectors.values()][0].size).toBeGreaterThanOrEqual(1);
-    expect(result.embeddings?.space).toEqual({ backbone: 'tiny', layer: 'stage_2', preprocessing: 'resize-32-fill-range-0..1-avgpool' });
+    expect(result.embeddings?.space).toEqual({
+      backbone: 'tiny',
+      layer: 'stage_2',
+      preprocessing: 'resize-32-fill-range-0..1-avgpool',
+    });
 
     const model = await loadModel(result.model, { backend: 'cpu' });
     try {
-      expect(model.inputSpec).toEqual({ imageSize: { width: 32, height: 32 }, channels: 3, fit: 'resize', inputRange: [0, 1] });
+      expect(model.inputSpec).toEqual({
+        imageSize: { width: 32, height: 32 },
+        channels: 3,
+        fit: 'resize',
+        inputRange: [0, 1],
+      });
       const random = new SeededRandom(77);
-      const fresh = [barsImage('vertical', 40, random), barsImage('horizontal', 40, random), barsImage('vertical', 48, random), barsImage('horizontal', 48, random)];
+      const fresh = [
+        barsImage('vertical', 40, random),
+        barsImage('horizontal', 40, random),
+        barsImage('vertical', 48, random),
+        barsImage('horizontal', 48, random),
+      ];
       const labels = await Promise.all(fresh.map(async (image) => (await model.predict(image))[0].label));
       expect(labels).toEqual(['vertical', 'horizontal', 'vertical', 'horizontal']);
       // The saved model folds the standardisation in: it gives the validation probabilities from pixels alone.
@@ -104,13 +121,18 @@ describe('training a head on a frozen backbone', () => {
     try {
       const validation = result.validation as { exampleIndexes: number[]; probabilities: number[][] };
       const first = await model.predict(dataset.examples[validation.exampleIndexes[0]].image);
-      expect(first.find((prediction) => prediction.labelIndex === 0)!.probability).toBeCloseTo(validation.probabilities[0][0], 4);
+      expect(first.find((prediction) => prediction.labelIndex === 0)!.probability).toBeCloseTo(
+        validation.probabilities[0][0],
+        4,
+      );
     } finally {
       model.dispose();
     }
   }, 120_000);
 
   it('refuses to fine-tune more blocks than the backbone offers', async () => {
-    await expect(train(barsDataset(8, 5), { ...(await tinyConfig()), fineTune: 2 })).rejects.toThrow("backbone 'tiny' can fine-tune 1 to 1 blocks, not 2");
+    await expect(train(barsDataset(8, 5), { ...(await tinyConfig()), fineTune: 2 })).rejects.toThrow(
+      "backbone 'tiny' can fine-tune 1 to 1 blocks, not 2",
+    );
   });
 });

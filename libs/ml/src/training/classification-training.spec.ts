@@ -1,12 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import { knownArchitectures, getArchitecture, UnknownArchitectureError } from '../architectures/architecture-registry.js';
+import {
+  knownArchitectures,
+  getArchitecture,
+  UnknownArchitectureError,
+} from '../architectures/architecture-registry.js';
 import type { RawImage } from '../images/image-decoding.js';
 import { loadModel } from '../inference/loaded-model.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import { barsImage, colouredSquareImage, type Rgb } from '../testing/synthetic-images.js';
 import { train } from './training-loop.js';
-import { TrainingCancelledError, type ClassificationValidation, type EpochReport, type TrainingDataset, type TrainingResult } from './training-types.js';
+import {
+  TrainingCancelledError,
+  type ClassificationValidation,
+  type EpochReport,
+  type TrainingDataset,
+  type TrainingResult,
+} from './training-types.js';
 
 const COLOURS: Rgb[] = [
   [220, 30, 30],
@@ -19,16 +29,22 @@ function colourDataset(count: number, seed: number): TrainingDataset {
   return {
     task: 'classification',
     labels: ['red', 'green', 'blue'],
-    examples: Array.from({ length: count }, (_, i) => ({ image: colouredSquareImage(COLOURS[i % 3], 16, random), label: i % 3 })),
+    examples: Array.from({ length: count }, (_, i) => ({
+      image: colouredSquareImage(COLOURS[i % 3], 16, random),
+      label: i % 3,
+    })),
   };
 }
 
 async function png(image: RawImage): Promise<Uint8Array> {
-  return new Uint8Array(await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 const fastConfig = { imageSize: 16, epochs: 6, batchSize: 16, learningRate: 0.005, seed: 3 };
-
 
 function classificationValidation(result: TrainingResult): ClassificationValidation {
   if (result.validation?.task !== 'classification') throw new Error('expected classification validation results');
@@ -63,7 +79,9 @@ describe('training a classifier', () => {
       expect(predictions[0].label).toBe('blue');
       expect(predictions[0].probability).toBeGreaterThanOrEqual(predictions[1].probability);
       expect(predictions.reduce((sum, p) => sum + p.probability, 0)).toBeCloseTo(1, 4);
-      expect(await model.predict(fresh, { threshold: 0.999999 })).toHaveLength(predictions[0].probability >= 0.999999 ? 1 : 0);
+      expect(await model.predict(fresh, { threshold: 0.999999 })).toHaveLength(
+        predictions[0].probability >= 0.999999 ? 1 : 0,
+      );
     } finally {
       model.dispose();
     }
@@ -75,10 +93,20 @@ describe('training a classifier', () => {
     const dataset: TrainingDataset = {
       task: 'classification',
       labels: [...orientations],
-      examples: Array.from({ length: 80 }, (_, i) => ({ image: barsImage(orientations[i % 2], 20, random), label: i % 2 })),
+      examples: Array.from({ length: 80 }, (_, i) => ({
+        image: barsImage(orientations[i % 2], 20, random),
+        label: i % 2,
+      })),
     };
-    const result = await train(dataset, { ...fastConfig, channels: 1, augmentation: { horizontalFlip: false, cropScale: 0.9, brightness: 0.1 } });
-    expect(JSON.parse(result.model.modelJson).userDefinedMetadata.diyml).toMatchObject({ channels: 1, labels: ['horizontal', 'vertical'] });
+    const result = await train(dataset, {
+      ...fastConfig,
+      channels: 1,
+      augmentation: { horizontalFlip: false, cropScale: 0.9, brightness: 0.1 },
+    });
+    expect(JSON.parse(result.model.modelJson).userDefinedMetadata.diyml).toMatchObject({
+      channels: 1,
+      labels: ['horizontal', 'vertical'],
+    });
     expect(classificationValidation(result).metrics.accuracy).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -86,7 +114,9 @@ describe('training a classifier', () => {
     const config = { ...fastConfig, epochs: 2 };
     const first = await train(colourDataset(48, 2), config);
     const second = await train(colourDataset(48, 2), config);
-    expect(second.history.map(({ loss, accuracy, valLoss, valAccuracy }) => ({ loss, accuracy, valLoss, valAccuracy }))).toEqual(
+    expect(
+      second.history.map(({ loss, accuracy, valLoss, valAccuracy }) => ({ loss, accuracy, valLoss, valAccuracy })),
+    ).toEqual(
       first.history.map(({ loss, accuracy, valLoss, valAccuracy }) => ({ loss, accuracy, valLoss, valAccuracy })),
     );
     expect(second.validation).toEqual(first.validation);
@@ -98,7 +128,12 @@ describe('training a classifier', () => {
   });
 
   it('stops early when the validation loss stops improving', async () => {
-    const result = await train(colourDataset(30, 3), { ...fastConfig, epochs: 20, learningRate: 1e-9, earlyStopping: { patience: 2, minDelta: 0.01 } });
+    const result = await train(colourDataset(30, 3), {
+      ...fastConfig,
+      epochs: 20,
+      learningRate: 1e-9,
+      earlyStopping: { patience: 2, minDelta: 0.01 },
+    });
     expect(result.stoppedEarly).toBe(true);
     expect(result.history).toHaveLength(3);
     expect(result.bestEpoch).toBe(1);
@@ -106,20 +141,40 @@ describe('training a classifier', () => {
 
   it('stops between batches when cancelled', async () => {
     const controller = new AbortController();
-    const run = train(colourDataset(30, 4), { ...fastConfig, epochs: 20 }, { signal: controller.signal, onEpochEnd: () => controller.abort() });
+    const run = train(
+      colourDataset(30, 4),
+      { ...fastConfig, epochs: 20 },
+      { signal: controller.signal, onEpochEnd: () => controller.abort() },
+    );
     await expect(run).rejects.toThrow(TrainingCancelledError);
     await expect(run).rejects.toMatchObject({ completedEpochs: 1 });
   });
 
   it('refuses an unknown architecture, naming the known ones', async () => {
-    expect(() => getArchitecture('resnet-9000')).toThrow(new UnknownArchitectureError('resnet-9000', ['small-cnn', 'backbone-classifier', 'transfer', 'tiny-detector', 'backbone-detector']));
-    expect(() => getArchitecture('resnet-9000')).toThrow("unknown architecture 'resnet-9000'; known: small-cnn, backbone-classifier, transfer, tiny-detector, backbone-detector");
+    expect(() => getArchitecture('resnet-9000')).toThrow(
+      new UnknownArchitectureError('resnet-9000', [
+        'small-cnn',
+        'backbone-classifier',
+        'transfer',
+        'tiny-detector',
+        'backbone-detector',
+      ]),
+    );
+    expect(() => getArchitecture('resnet-9000')).toThrow(
+      "unknown architecture 'resnet-9000'; known: small-cnn, backbone-classifier, transfer, tiny-detector, backbone-detector",
+    );
     await expect(train(colourDataset(6, 1), { architecture: 'resnet-9000' })).rejects.toThrow(UnknownArchitectureError);
-    expect(knownArchitectures().filter((architecture) => architecture.isDefault).map((architecture) => architecture.id)).toEqual(['small-cnn', 'backbone-detector']);
+    expect(
+      knownArchitectures()
+        .filter((architecture) => architecture.isDefault)
+        .map((architecture) => architecture.id),
+    ).toEqual(['small-cnn', 'backbone-detector']);
   });
 
   it('refuses a configuration it cannot train with', async () => {
-    await expect(train(colourDataset(6, 1), { epochs: 0, learningRate: -1 })).rejects.toThrow('cannot train: learningRate must be positive; epochs must be a positive integer');
+    await expect(train(colourDataset(6, 1), { epochs: 0, learningRate: -1 })).rejects.toThrow(
+      'cannot train: learningRate must be positive; epochs must be a positive integer',
+    );
     const unlabeled = colourDataset(6, 1);
     unlabeled.examples[4].label = 3;
     delete unlabeled.examples[5].label;

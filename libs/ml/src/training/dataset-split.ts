@@ -10,7 +10,11 @@ export interface DatasetSplit {
  * Keeps fixed splits and holds out `validationSplit` of the rest, per label for classification (so each label is
  * represented in both parts when it has at least two examples). Indexes are into `examples`.
  */
-export function splitExamples(examples: readonly TrainingExample[], validationSplit: number, random: SeededRandom): DatasetSplit {
+export function splitExamples(
+  examples: readonly TrainingExample[],
+  validationSplit: number,
+  random: SeededRandom,
+): DatasetSplit {
   const train: number[] = [];
   const validation: number[] = [];
   const unassigned = new Map<number | undefined, number[]>();

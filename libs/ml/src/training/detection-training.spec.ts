@@ -11,7 +11,6 @@ const COLOURS: Rgb[] = [
   [30, 30, 220],
 ];
 
-
 function detectionValidation(result: TrainingResult): DetectionValidation {
   if (result.validation?.task !== 'detection') throw new Error('expected detection validation results');
   return result.validation;
@@ -25,7 +24,14 @@ describe('training a detector', () => {
       labels: ['red', 'blue'],
       examples: Array.from({ length: 160 }, () => squareScene(COLOURS, 48, random)),
     };
-    const result = await train(dataset, { architecture: 'tiny-detector', imageSize: 48, epochs: 8, batchSize: 16, learningRate: 0.003, seed: 2 });
+    const result = await train(dataset, {
+      architecture: 'tiny-detector',
+      imageSize: 48,
+      epochs: 8,
+      batchSize: 16,
+      learningRate: 0.003,
+      seed: 2,
+    });
 
     expect(result.architecture).toBe('tiny-detector');
     expect(result.history.map((report) => report.accuracy)).toEqual(new Array(8).fill(null));

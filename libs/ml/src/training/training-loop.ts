@@ -22,7 +22,14 @@ import type { Backbone } from '../backbones/backbone.js';
 import { backboneTail, FINE_TUNE_LEARNING_RATE_FACTOR, fineTuneStart } from '../backbones/fine-tuning.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
 import type { LabeledBox, ScoredBox } from '../boxes/box.js';
-import { augmentBatch, augmentBoxes, IDENTITY_PLAN, planAugmentation, type AugmentationOptions, type AugmentationPlan } from '../images/augmentation.js';
+import {
+  augmentBatch,
+  augmentBoxes,
+  IDENTITY_PLAN,
+  planAugmentation,
+  type AugmentationOptions,
+  type AugmentationPlan,
+} from '../images/augmentation.js';
 import { boxFromLetterbox, boxToLetterbox, decodeAll } from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
@@ -59,22 +66,35 @@ function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
   if (dataset.examples.length === 0) problems.push('the dataset has no examples');
   if (!(config.learningRate > 0)) problems.push('learningRate must be positive');
   if (!Number.isInteger(config.epochs) || config.epochs < 1) problems.push('epochs must be a positive integer');
-  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) problems.push('batchSize must be a positive integer');
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1)
+    problems.push('batchSize must be a positive integer');
   if (!(config.validationSplit >= 0 && config.validationSplit < 1)) problems.push('validationSplit must be in [0, 1)');
   const fineTune = config.fineTune ?? 0;
   if (!Number.isInteger(fineTune) || fineTune < 0) problems.push('fineTune must be a whole number of blocks');
-  if (fineTune > 0 && config.architecture !== 'backbone-classifier') problems.push("fineTune applies to the 'backbone-classifier' architecture only");
+  if (fineTune > 0 && config.architecture !== 'backbone-classifier')
+    problems.push("fineTune applies to the 'backbone-classifier' architecture only");
   const labelCount = dataset.labels.length;
-  const validLabel = (label: number | undefined) => label !== undefined && Number.isInteger(label) && label >= 0 && label < labelCount;
+  const validLabel = (label: number | undefined) =>
+    label !== undefined && Number.isInteger(label) && label >= 0 && label < labelCount;
   const badExamples = dataset.examples
     .map((example, index) => ({ example, index }))
-    .filter(({ example }) => (dataset.task === 'classification' ? !validLabel(example.label) : (example.boxes ?? []).some((box) => !validLabel(box.label))))
+    .filter(({ example }) =>
+      dataset.task === 'classification'
+        ? !validLabel(example.label)
+        : (example.boxes ?? []).some((box) => !validLabel(box.label)),
+    )
     .map(({ index }) => index);
-  if (badExamples.length > 0) problems.push(`examples ${badExamples.slice(0, 10).join(', ')}${badExamples.length > 10 ? ', …' : ''} have a label outside [0, ${labelCount})`);
+  if (badExamples.length > 0)
+    problems.push(
+      `examples ${badExamples.slice(0, 10).join(', ')}${badExamples.length > 10 ? ', …' : ''} have a label outside [0, ${labelCount})`,
+    );
   if (problems.length > 0) throw new RangeError(`cannot train: ${problems.join('; ')}`);
 }
 
-function augmentationOptions(setting: TrainingConfig['augmentation'], architecture: Architecture): AugmentationOptions | null {
+function augmentationOptions(
+  setting: TrainingConfig['augmentation'],
+  architecture: Architecture,
+): AugmentationOptions | null {
   if (!setting || !architecture.supportsAugmentation) return null;
   return setting === true ? {} : setting;
 }
@@ -87,14 +107,20 @@ interface PreparedExample {
   boxes: LabeledBox[];
 }
 
-async function prepareExamples(dataset: TrainingDataset, indexes: number[], spec: InputSpec): Promise<Map<number, PreparedExample>> {
+async function prepareExamples(
+  dataset: TrainingDataset,
+  indexes: number[],
+  spec: InputSpec,
+): Promise<Map<number, PreparedExample>> {
   const prepared = await decodeAll(indexes.length, async (position) => {
     const example = dataset.examples[indexes[position]];
     let image: PreparedImage;
     try {
       image = await prepareImage(example.image, spec);
     } catch (error) {
-      throw new Error(`example ${indexes[position]} could not be decoded: ${(error as Error).message}`, { cause: error });
+      throw new Error(`example ${indexes[position]} could not be decoded: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const boxes = example.boxes ?? [];
     const target: ExampleTarget = {
@@ -107,7 +133,12 @@ async function prepareExamples(dataset: TrainingDataset, indexes: number[], spec
 }
 
 /** Runs `model` over `inputs` in batches and returns one Float32Array per input (the output without batch axis). */
-function predictInBatches(model: tfl.LayersModel, count: number, batchSize: number, makeInput: (start: number, end: number) => tf.Tensor): Float32Array[] {
+function predictInBatches(
+  model: tfl.LayersModel,
+  count: number,
+  batchSize: number,
+  makeInput: (start: number, end: number) => tf.Tensor,
+): Float32Array[] {
   const outputs: Float32Array[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
@@ -122,7 +153,11 @@ function predictInBatches(model: tfl.LayersModel, count: number, batchSize: numb
  * Trains a model on `dataset` and returns it serialized with its history and validation results. Deterministic for
  * the same dataset, config (including seed) and backend. Runs synchronously between awaits: call it from a worker.
  */
-export async function train(dataset: TrainingDataset, overrides: Partial<TrainingConfig>, callbacks: TrainingCallbacks = {}): Promise<TrainingResult> {
+export async function train(
+  dataset: TrainingDataset,
+  overrides: Partial<TrainingConfig>,
+  callbacks: TrainingCallbacks = {},
+): Promise<TrainingResult> {
   const started = performance.now();
   const config: TrainingConfig = { ...DEFAULT_TRAINING_CONFIG, ...overrides };
   validateInput(dataset, config);
@@ -133,7 +168,9 @@ export async function train(dataset: TrainingDataset, overrides: Partial<Trainin
   if (split.train.length === 0) throw new RangeError('cannot train: no training examples after the validation split');
 
   const side = config.imageSize ?? architecture.defaultImageSize;
-  const backbone = architecture.usesBackbone ? await loadBackbone(config.backbone ?? DEFAULT_BACKBONE_ID, config.backboneLoading) : undefined;
+  const backbone = architecture.usesBackbone
+    ? await loadBackbone(config.backbone ?? DEFAULT_BACKBONE_ID, config.backboneLoading)
+    : undefined;
   if (backbone && config.fineTune) {
     try {
       fineTuneStart(backbone, config.fineTune);
@@ -193,7 +230,11 @@ function inputSpec(architecture: Architecture, built: BuiltModel): InputSpec {
 }
 
 function disposeBuilt(built: BuiltModel): void {
-  const models = new Set([built.model, built.trainable, built.frozenFeatures].filter((model): model is tfl.LayersModel => model !== undefined));
+  const models = new Set(
+    [built.model, built.trainable, built.frozenFeatures].filter(
+      (model): model is tfl.LayersModel => model !== undefined,
+    ),
+  );
   for (const model of models) disposeQuietly(() => model.dispose());
 }
 
@@ -253,11 +294,17 @@ class TrainingSession {
     for (const index of this.examples.keys()) this.features.set(index, []);
     for (let variant = 0; variant <= variants; variant++) {
       const indexes = variant === 0 ? [...this.examples.keys()] : [...trainIndexes];
-      const variantPlans = indexes.map(() => (variant === 0 ? IDENTITY_PLAN : planAugmentation(this.augmentation!, random)));
-      const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) =>
-        variant === 0 ? this.pixelBatch(indexes.slice(start, end)) : this.augmentedPixelBatch(indexes.slice(start, end), variantPlans.slice(start, end)),
+      const variantPlans = indexes.map(() =>
+        variant === 0 ? IDENTITY_PLAN : planAugmentation(this.augmentation!, random),
       );
-      indexes.forEach((index, position) => this.features.get(index)!.push({ plan: variantPlans[position], values: outputs[position] }));
+      const outputs = predictInBatches(extractor, indexes.length, this.config.batchSize, (start, end) =>
+        variant === 0
+          ? this.pixelBatch(indexes.slice(start, end))
+          : this.augmentedPixelBatch(indexes.slice(start, end), variantPlans.slice(start, end)),
+      );
+      indexes.forEach((index, position) =>
+        this.features.get(index)!.push({ plan: variantPlans[position], values: outputs[position] }),
+      );
     }
   }
 
@@ -265,34 +312,66 @@ class TrainingSession {
    * Embeddings of every training image in each augmented view and of every validation image as it is, reusing
    * those in `config.embeddings`; then standardises them with the training embeddings' mean and spread.
    */
-  async prepareEmbeddings(trainIndexes: number[], validationIndexes: number[], signal?: AbortSignal): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
+  async prepareEmbeddings(
+    trainIndexes: number[],
+    validationIndexes: number[],
+    signal?: AbortSignal,
+  ): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
     const { backbone, layer, dimension } = this.built.embedding!;
     const table = emptyEmbeddingTable(embeddingSpaceOf(backbone.descriptor, layer), dimension);
     mergeEmbeddingTables(table, this.config.embeddings ?? []);
     const views = embeddingViews(this.config.augmentation);
-    const hashes = new Map([...trainIndexes, ...validationIndexes].map((index) => [index, imageContentHash(this.dataset.examples[index].image)]));
-    const jobs = (indexes: number[]) => indexes.map((index) => ({ hash: hashes.get(index)!, pixels: this.examples.get(index)!.image.pixels }));
+    const hashes = new Map(
+      [...trainIndexes, ...validationIndexes].map((index) => [
+        index,
+        imageContentHash(this.dataset.examples[index].image),
+      ]),
+    );
+    const jobs = (indexes: number[]) =>
+      indexes.map((index) => ({ hash: hashes.get(index)!, pixels: this.examples.get(index)!.image.pixels }));
     const started = performance.now();
     let computed = 0;
     try {
       computed += await computeEmbeddings(backbone, table, jobs(trainIndexes), views, EMBEDDING_BATCH, signal);
-      computed += await computeEmbeddings(backbone, table, jobs(validationIndexes), [IDENTITY_VIEW], EMBEDDING_BATCH, signal);
+      computed += await computeEmbeddings(
+        backbone,
+        table,
+        jobs(validationIndexes),
+        [IDENTITY_VIEW],
+        EMBEDDING_BATCH,
+        signal,
+      );
     } catch (error) {
       if (signal?.aborted) throw new TrainingCancelledError(0);
       throw error;
     }
     const computeMs = performance.now() - started;
-    const used = new Set([...trainIndexes.flatMap((index) => views.map((view) => `${hashes.get(index)}\n${view.name}`)), ...validationIndexes.map((index) => `${hashes.get(index)}\n${IDENTITY_VIEW.name}`)]);
+    const used = new Set([
+      ...trainIndexes.flatMap((index) => views.map((view) => `${hashes.get(index)}\n${view.name}`)),
+      ...validationIndexes.map((index) => `${hashes.get(index)}\n${IDENTITY_VIEW.name}`),
+    ]);
 
-    const trainVectors = trainIndexes.flatMap((index) => views.map((view) => table.vectors.get(hashes.get(index)!)!.get(view.name)!));
+    const trainVectors = trainIndexes.flatMap((index) =>
+      views.map((view) => table.vectors.get(hashes.get(index)!)!.get(view.name)!),
+    );
     this.standardisation = spreadOf(trainVectors, dimension);
     this.featureShape = [dimension];
     const standardise = (vector: Float32Array) => {
       const { mean, scale } = this.standardisation!;
       return vector.map((value, i) => (value - mean[i]) / scale[i]);
     };
-    for (const index of trainIndexes) this.features.set(index, views.map((view) => ({ plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(view.name)!) })));
-    for (const index of validationIndexes) this.features.set(index, [{ plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(IDENTITY_VIEW.name)!) }]);
+    for (const index of trainIndexes)
+      this.features.set(
+        index,
+        views.map((view) => ({
+          plan: IDENTITY_PLAN,
+          values: standardise(table.vectors.get(hashes.get(index)!)!.get(view.name)!),
+        })),
+      );
+    for (const index of validationIndexes)
+      this.features.set(index, [
+        { plan: IDENTITY_PLAN, values: standardise(table.vectors.get(hashes.get(index)!)!.get(IDENTITY_VIEW.name)!) },
+      ]);
     if (this.config.fineTune) {
       try {
         await this.prepareFineTuning(trainIndexes, validationIndexes, views, (index) => jobs([index])[0], signal);
@@ -407,14 +486,26 @@ class TrainingSession {
       tf.tensor1d(mean),
       tf.tensor1d(scale.map((spread) => spread * spread)),
     ];
-    const standardise = tfl.layers.batchNormalization({ name: 'fine_tune_standardisation', epsilon, trainable: false, weights: standardisation });
-    const pooled = tfl.layers.globalAveragePooling2d({ name: 'fine_tune_pool' }).apply(tail.model.outputs[0]) as tfl.SymbolicTensor;
+    const standardise = tfl.layers.batchNormalization({
+      name: 'fine_tune_standardisation',
+      epsilon,
+      trainable: false,
+      weights: standardisation,
+    });
+    const pooled = tfl.layers
+      .globalAveragePooling2d({ name: 'fine_tune_pool' })
+      .apply(tail.model.outputs[0]) as tfl.SymbolicTensor;
     const standardised = standardise.apply(pooled) as tfl.SymbolicTensor;
     // The layer copied them into its own weights when it was built.
     tf.dispose(standardisation);
-    this.trainable = tfl.model({ name: 'fine_tuned_classifier', inputs: tail.model.inputs, outputs: head.apply(standardised) as tfl.SymbolicTensor });
+    this.trainable = tfl.model({
+      name: 'fine_tuned_classifier',
+      inputs: tail.model.inputs,
+      outputs: head.apply(standardised) as tfl.SymbolicTensor,
+    });
     this.featureShape = tail.model.inputs[0].shape.slice(1) as number[];
-    for (const trained of tail.trainedLayers) for (const weight of trained.trainableWeights) this.backboneVariables.add(weight.read() as tf.Variable);
+    for (const trained of tail.trainedLayers)
+      for (const weight of trained.trainableWeights) this.backboneVariables.add(weight.read() as tf.Variable);
   }
 
   /** Releases what fine-tuning added (the standardisation layer); the rest belongs to the built model. */
@@ -462,10 +553,17 @@ class TrainingSession {
       const variantTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan) }));
       return { inputs: tf.tensor(data, [indexes.length, ...this.featureShape]), targets: this.architecture.encodeTargets(variantTargets, this.outputShape) };
     }
-    if (!random || !this.augmentation) return { inputs: this.pixelBatch(indexes), targets: this.architecture.encodeTargets(targets, this.outputShape) };
+    if (!random || !this.augmentation)
+      return { inputs: this.pixelBatch(indexes), targets: this.architecture.encodeTargets(targets, this.outputShape) };
     const plans = indexes.map(() => planAugmentation(this.augmentation!, random));
-    const augmentedTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, plans[position]) }));
-    return { inputs: this.augmentedPixelBatch(indexes, plans), targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape) };
+    const augmentedTargets = targets.map((target, position) => ({
+      ...target,
+      boxes: target.boxes && augmentBoxes(target.boxes, plans[position]),
+    }));
+    return {
+      inputs: this.augmentedPixelBatch(indexes, plans),
+      targets: this.architecture.encodeTargets(augmentedTargets, this.outputShape),
+    };
   }
 
   /** Pixels changed by one plan per image, in the model's input range. */
@@ -473,7 +571,13 @@ class TrainingSession {
     const unitSpec: InputSpec = { ...this.spec, inputRange: [0, 1] };
     const [low, high] = this.spec.inputRange;
     return tf.tidy(() => {
-      const augmented = augmentBatch(toInputTensor(indexes.map((index) => this.examples.get(index)!.image.pixels), unitSpec), plans);
+      const augmented = augmentBatch(
+        toInputTensor(
+          indexes.map((index) => this.examples.get(index)!.image.pixels),
+          unitSpec,
+        ),
+        plans,
+      );
       return low === 0 && high === 1 ? augmented : tf.add(tf.mul(augmented, high - low), low);
     });
   }
@@ -486,10 +590,16 @@ class TrainingSession {
     callbacks: TrainingCallbacks,
   ): Promise<{ history: EpochReport[]; bestEpoch: number; stoppedEarly: boolean }> {
     const { epochs, batchSize, earlyStopping } = this.config;
-    const passes = Math.max(1, Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / Math.ceil(trainIndexes.length / batchSize)));
+    const passes = Math.max(
+      1,
+      Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / Math.ceil(trainIndexes.length / batchSize)),
+    );
     const regularization = this.built.regularization;
     const variables = this.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
-    const backboneOptimizer = this.backboneVariables.size > 0 ? new AdamOptimizer(this.config.learningRate * FINE_TUNE_LEARNING_RATE_FACTOR) : null;
+    const backboneOptimizer =
+      this.backboneVariables.size > 0
+        ? new AdamOptimizer(this.config.learningRate * FINE_TUNE_LEARNING_RATE_FACTOR)
+        : null;
     const history: EpochReport[] = [];
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
     let stoppedEarly = false;
@@ -510,12 +620,23 @@ class TrainingSession {
           const batchLoss = (): tf.Scalar => {
             // Fine-tuned blocks keep their batch normalisations' pretrained statistics: a few-shot batch's would wreck them.
             const outputs = this.trainable.apply(inputs, { training: !backboneOptimizer }) as tf.Tensor;
-            if (this.architecture.task === 'classification') correctInBatch = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.argMax(targets, -1)), 'float32')));
+            if (this.architecture.task === 'classification')
+              correctInBatch = tf.keep(
+                tf.sum(tf.cast(tf.equal(tf.argMax(outputs, -1), tf.argMax(targets, -1)), 'float32')),
+              );
             const taskLoss = this.architecture.loss(targets, outputs);
             return regularization ? tf.add(taskLoss, regularization()) : taskLoss;
           };
-          const loss = backboneOptimizer ? this.stepWithBackbone(batchLoss, variables, optimizer, backboneOptimizer) : optimizer.minimize(batchLoss, true, variables)!;
-          const sums = tf.tidy(() => [tf.add(lossSum, tf.mul(loss, batchIndexes.length)), correctInBatch ? tf.add(correct, correctInBatch) : correct.clone()] as tf.Scalar[]);
+          const loss = backboneOptimizer
+            ? this.stepWithBackbone(batchLoss, variables, optimizer, backboneOptimizer)
+            : optimizer.minimize(batchLoss, true, variables)!;
+          const sums = tf.tidy(
+            () =>
+              [
+                tf.add(lossSum, tf.mul(loss, batchIndexes.length)),
+                correctInBatch ? tf.add(correct, correctInBatch) : correct.clone(),
+              ] as tf.Scalar[],
+          );
           tf.dispose([inputs, targets, loss, correctInBatch ?? [], lossSum, correct]);
           [lossSum, correct] = sums;
           // Let cancellation and other work on this thread's event loop through between batches.
@@ -541,7 +662,11 @@ class TrainingSession {
         const monitored = report.valLoss ?? report.loss;
         if (monitored < best.loss - (earlyStopping?.minDelta ?? 0)) {
           tf.dispose(best.weights ?? []);
-          best = { loss: monitored, epoch, weights: earlyStopping ? variables.map((variable) => tf.keep(variable.clone())) : null };
+          best = {
+            loss: monitored,
+            epoch,
+            weights: earlyStopping ? variables.map((variable) => tf.keep(variable.clone())) : null,
+          };
         } else if (earlyStopping && epoch - best.epoch >= earlyStopping.patience) {
           stoppedEarly = true;
           break;
@@ -556,10 +681,16 @@ class TrainingSession {
   }
 
   /** One optimiser step where the head and the fine-tuned backbone weights learn at their own rates. */
-  private stepWithBackbone(batchLoss: () => tf.Scalar, variables: tf.Variable[], headOptimizer: tf.Optimizer, backboneOptimizer: tf.Optimizer): tf.Scalar {
+  private stepWithBackbone(
+    batchLoss: () => tf.Scalar,
+    variables: tf.Variable[],
+    headOptimizer: tf.Optimizer,
+    backboneOptimizer: tf.Optimizer,
+  ): tf.Scalar {
     const { value, grads } = tf.variableGrads(batchLoss, variables);
     const [head, backbone]: tf.NamedTensorMap[] = [{}, {}];
-    for (const variable of variables) (this.backboneVariables.has(variable) ? backbone : head)[variable.name] = grads[variable.name];
+    for (const variable of variables)
+      (this.backboneVariables.has(variable) ? backbone : head)[variable.name] = grads[variable.name];
     headOptimizer.applyGradients(head);
     backboneOptimizer.applyGradients(backbone);
     tf.dispose(grads);
@@ -589,7 +720,10 @@ class TrainingSession {
             outputs.map((output) => argMax(output)),
           )
         : detectionMetrics(
-            indexes.map((index, position) => ({ groundTruth: [...(this.examples.get(index)!.target.boxes ?? [])], detections: this.detections(outputs[position]) })),
+            indexes.map((index, position) => ({
+              groundTruth: [...(this.examples.get(index)!.target.boxes ?? [])],
+              detections: this.detections(outputs[position]),
+            })),
             this.dataset.labels,
           ).map50;
     return { loss: lossSum / indexes.length, score, outputs };
@@ -601,7 +735,9 @@ class TrainingSession {
       overlapThreshold: EVALUATION_OVERLAP,
       maxResults: EVALUATION_MAX_DETECTIONS,
     });
-    return predictions.filter((p): p is RawPrediction & { box: LabeledBox } => p.box !== undefined).map((p) => ({ ...p.box, score: p.probability }));
+    return predictions
+      .filter((p): p is RawPrediction & { box: LabeledBox } => p.box !== undefined)
+      .map((p) => ({ ...p.box, score: p.probability }));
   }
 
   /** Final validation results, per example, in source-image coordinates. */
@@ -620,10 +756,18 @@ class TrainingSession {
     }
     const samples: DetectionSample[] & DetectionValidation['samples'] = indexes.map((index, position) => {
       const example = this.examples.get(index)!;
-      const detections = this.detections(outputs[position]).map((box) => ({ ...box, ...boxFromLetterbox(box, example.image.transform) }));
+      const detections = this.detections(outputs[position]).map((box) => ({
+        ...box,
+        ...boxFromLetterbox(box, example.image.transform),
+      }));
       return { groundTruth: example.boxes, detections };
     });
-    return { task: 'detection', exampleIndexes: indexes, samples, metrics: detectionMetrics(samples, this.dataset.labels) };
+    return {
+      task: 'detection',
+      exampleIndexes: indexes,
+      samples,
+      metrics: detectionMetrics(samples, this.dataset.labels),
+    };
   }
 }
 
@@ -641,7 +785,10 @@ function spreadOf(vectors: readonly Float32Array[], dimension: number): { mean: 
     return Math.sqrt(Math.max(0, squares[i] / vectors.length - average * average));
   });
   const floor = Math.max(1e-6, 0.01 * ([...deviations].sort((a, b) => a - b)[Math.floor(dimension / 2)] ?? 0));
-  return { mean: Float32Array.from(mean, (sum) => sum / vectors.length), scale: Float32Array.from(deviations, (deviation) => Math.max(deviation, floor)) };
+  return {
+    mean: Float32Array.from(mean, (sum) => sum / vectors.length),
+    scale: Float32Array.from(deviations, (deviation) => Math.max(deviation, floor)),
+  };
 }
 
 function argMax(values: Float32Array): number {

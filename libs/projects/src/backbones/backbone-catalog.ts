@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DomainError, Settings } from '../../../core/src/index.js';
+import { DomainError, Settings } from '@diyml/core';
 import {
   BackboneError,
   DEFAULT_BACKBONE_ID,
@@ -10,7 +10,7 @@ import {
   listBackbones,
   registerBackbone,
   type BackboneDescriptor,
-} from '../../../ml/src/index.js';
+} from '@diyml/ml';
 
 /**
  * The backbones this installation offers: libs/ml's built-in ones plus those listed in BACKBONES_FILE.
@@ -27,9 +27,13 @@ export class BackboneCatalog implements OnModuleInit {
     try {
       entries = JSON.parse(readFileSync(this.settings.BACKBONES_FILE, 'utf8'));
     } catch (error) {
-      throw new Error(`BACKBONES_FILE=${this.settings.BACKBONES_FILE} is not a readable JSON file: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `BACKBONES_FILE=${this.settings.BACKBONES_FILE} is not a readable JSON file: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
-    if (!Array.isArray(entries)) throw new Error(`BACKBONES_FILE=${this.settings.BACKBONES_FILE} must hold a JSON array of backbones`);
+    if (!Array.isArray(entries))
+      throw new Error(`BACKBONES_FILE=${this.settings.BACKBONES_FILE} must hold a JSON array of backbones`);
     for (const entry of entries as BackboneDescriptor[]) {
       if (entry?.source?.kind !== 'url' && entry?.source?.kind !== 'npm-package') {
         throw new Error(`BACKBONES_FILE: backbone '${entry?.id}' needs a source of kind 'url' or 'npm-package'`);
@@ -74,6 +78,9 @@ export class BackboneCatalog implements OnModuleInit {
 function toDomainError(error: unknown, field: string): unknown {
   if (!(error instanceof BackboneError)) return error;
   const details = [{ field, errors: [error.message], backbone: error.backbone }];
-  if (error.code === 'UNKNOWN_BACKBONE') return DomainError.validation(error.code, error.message, [{ ...details[0], known: listBackbones().map((backbone) => backbone.id) }]);
+  if (error.code === 'UNKNOWN_BACKBONE')
+    return DomainError.validation(error.code, error.message, [
+      { ...details[0], known: listBackbones().map((backbone) => backbone.id) },
+    ]);
   return DomainError.unprocessable(error.code, error.message, details);
 }

@@ -1,5 +1,5 @@
-import { DomainError } from '../../../core/src/index.js';
-import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '@diyml/ml';
 import type { ProjectType } from './project-type.js';
 
 /**
@@ -12,7 +12,12 @@ export const ARCHITECTURES: Readonly<Record<string, { projectTypes: readonly Pro
     description:
       'Chosen from the data when an iteration is queued: backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images.',
   },
-  ...Object.fromEntries(knownArchitectures().map((architecture) => [architecture.id, { projectTypes: [architecture.task], description: architecture.description }])),
+  ...Object.fromEntries(
+    knownArchitectures().map((architecture) => [
+      architecture.id,
+      { projectTypes: [architecture.task], description: architecture.description },
+    ]),
+  ),
 };
 
 /** Resolved per iteration from the images (libs/ml chooseArchitecture), so each iteration records what it trained. */
@@ -58,12 +63,17 @@ export function assertArchitectureFor(
 export const BASE_MODEL_ARCHITECTURES: readonly string[] = ['transfer'];
 
 /** 400 BASE_MODEL_REQUIRED when a transfer architecture has no base iteration to build on. */
-export function assertBaseModelFor(config: { architecture: string; baseIterationId: string | null }, field = 'baseIterationId'): void {
+export function assertBaseModelFor(
+  config: { architecture: string; baseIterationId: string | null },
+  field = 'baseIterationId',
+): void {
   if (BASE_MODEL_ARCHITECTURES.includes(config.architecture) && config.baseIterationId === null) {
     const error = `${field} must name an iteration with a model (for example an imported one) for the ${config.architecture} architecture`;
-    throw DomainError.validation('BASE_MODEL_REQUIRED', `The ${config.architecture} architecture builds on another model: ${error}.`, [
-      { field, errors: [error] },
-    ]);
+    throw DomainError.validation(
+      'BASE_MODEL_REQUIRED',
+      `The ${config.architecture} architecture builds on another model: ${error}.`,
+      [{ field, errors: [error] }],
+    );
   }
 }
 
@@ -76,6 +86,8 @@ export function assertBackboneFor(config: { backbone: string | null }, field = '
     if (!(error instanceof BackboneError)) throw error;
     const known = listBackbones().map((backbone) => backbone.id);
     const message = `${field} must be one of ${known.join(', ')} (GET /v1/backbones), or null for the default`;
-    throw DomainError.validation('UNKNOWN_BACKBONE', `Unknown backbone "${config.backbone}": ${message}.`, [{ field, errors: [message], known }]);
+    throw DomainError.validation('UNKNOWN_BACKBONE', `Unknown backbone "${config.backbone}": ${message}.`, [
+      { field, errors: [message], known },
+    ]);
   }
 }

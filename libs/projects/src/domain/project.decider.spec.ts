@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainError } from '../../../core/src/index.js';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { deciderSpecification } from '@diyml/core/testing';
 import { type ProjectCommand, projectDecider } from './project.decider.js';
 import type { ProjectEvent } from './project.events.js';
 import { defaultTrainingConfig } from './training-config.js';
@@ -23,8 +23,16 @@ const created: ProjectEvent = {
   },
 };
 const deleted: ProjectEvent = { type: 'ProjectDeleted', v: 1, data: { projectId: 'p1', name: 'Cats', deletedAt: 'x' } };
-const catLabel: ProjectEvent = { type: 'LabelAdded', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', addedAt: 'x' } };
-const dogLabel: ProjectEvent = { type: 'LabelAdded', v: 1, data: { projectId: 'p1', labelId: 'l2', name: 'dog', addedAt: 'x' } };
+const catLabel: ProjectEvent = {
+  type: 'LabelAdded',
+  v: 1,
+  data: { projectId: 'p1', labelId: 'l1', name: 'Cat', addedAt: 'x' },
+};
+const dogLabel: ProjectEvent = {
+  type: 'LabelAdded',
+  v: 1,
+  data: { projectId: 'p1', labelId: 'l2', name: 'dog', addedAt: 'x' },
+};
 
 const create: ProjectCommand = {
   type: 'CreateProject',
@@ -61,7 +69,11 @@ describe('project decider', () => {
               name: 'Cats',
               type: 'detection',
               description: 'boxes',
-              trainingConfig: { ...defaultTrainingConfig('detection'), imageSize: 128, architecture: 'backbone-detector' },
+              trainingConfig: {
+                ...defaultTrainingConfig('detection'),
+                imageSize: 128,
+                architecture: 'backbone-detector',
+              },
               createdAt: at,
             },
           },
@@ -84,7 +96,10 @@ describe('project decider', () => {
     });
 
     it('refuses a description over 2000 characters and an unknown type', () => {
-      spec.given([]).when({ ...create, description: 'd'.repeat(2001) }).thenThrows('VALIDATION_FAILED');
+      spec
+        .given([])
+        .when({ ...create, description: 'd'.repeat(2001) })
+        .thenThrows('VALIDATION_FAILED');
       spec
         .given([])
         .when({ ...create, projectType: 'segmentation' as never })
@@ -98,7 +113,11 @@ describe('project decider', () => {
         .given([created])
         .when({ type: 'UpdateProject', name: 'Felines', description: 'all of them', metadata })
         .then([
-          { type: 'ProjectRenamed', v: 1, data: { projectId: 'p1', name: 'Felines', previousName: 'Cats', renamedAt: at } },
+          {
+            type: 'ProjectRenamed',
+            v: 1,
+            data: { projectId: 'p1', name: 'Felines', previousName: 'Cats', renamedAt: at },
+          },
           { type: 'ProjectDescribed', v: 1, data: { projectId: 'p1', description: 'all of them', describedAt: at } },
         ]);
     });
@@ -111,11 +130,20 @@ describe('project decider', () => {
       spec
         .given([created])
         .when({ type: 'RenameProject', name: 'Kittens', metadata })
-        .then([{ type: 'ProjectRenamed', v: 1, data: { projectId: 'p1', name: 'Kittens', previousName: 'Cats', renamedAt: at } }]);
+        .then([
+          {
+            type: 'ProjectRenamed',
+            v: 1,
+            data: { projectId: 'p1', name: 'Kittens', previousName: 'Cats', renamedAt: at },
+          },
+        ]);
     });
 
     it('does nothing when nothing changes', () => {
-      spec.given([created]).when({ type: 'UpdateProject', name: 'Cats', description: '', metadata }).thenNothingHappens();
+      spec
+        .given([created])
+        .when({ type: 'UpdateProject', name: 'Cats', description: '', metadata })
+        .thenNothingHappens();
       spec.given([created]).when({ type: 'UpdateProject', metadata }).thenNothingHappens();
       spec.given([created]).when({ type: 'DescribeProject', description: '  ', metadata }).thenNothingHappens();
     });
@@ -123,7 +151,10 @@ describe('project decider', () => {
     it('refuses a bad name and a missing or deleted project', () => {
       spec.given([created]).when({ type: 'RenameProject', name: ' ', metadata }).thenThrows('VALIDATION_FAILED');
       spec.given([]).when({ type: 'RenameProject', name: 'x', metadata }).thenThrows('PROJECT_NOT_FOUND');
-      spec.given([created, deleted]).when({ type: 'DescribeProject', description: 'x', metadata }).thenThrows('PROJECT_NOT_FOUND');
+      spec
+        .given([created, deleted])
+        .when({ type: 'DescribeProject', description: 'x', metadata })
+        .thenThrows('PROJECT_NOT_FOUND');
     });
   });
 
@@ -150,20 +181,36 @@ describe('project decider', () => {
     });
 
     it('refuses a name already taken, whatever its case', () => {
-      spec.given([created, catLabel]).when({ type: 'AddLabel', labelId: 'l9', name: 'CAT', metadata }).thenThrows('LABEL_NAME_TAKEN');
+      spec
+        .given([created, catLabel])
+        .when({ type: 'AddLabel', labelId: 'l9', name: 'CAT', metadata })
+        .thenThrows('LABEL_NAME_TAKEN');
     });
 
     it('accepts the name of a removed label again', () => {
       spec
-        .given([created, catLabel, { type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', removedAt: 'x' } }])
+        .given([
+          created,
+          catLabel,
+          { type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', removedAt: 'x' } },
+        ])
         .when({ type: 'AddLabel', labelId: 'l9', name: 'cat', metadata })
         .then([{ type: 'LabelAdded', v: 1, data: { projectId: 'p1', labelId: 'l9', name: 'cat', addedAt: at } }]);
     });
 
     it('refuses an empty or too long name, and a deleted project', () => {
-      spec.given([created]).when({ type: 'AddLabel', labelId: 'l1', name: '', metadata }).thenThrows('VALIDATION_FAILED');
-      spec.given([created]).when({ type: 'AddLabel', labelId: 'l1', name: 'n'.repeat(101), metadata }).thenThrows('VALIDATION_FAILED');
-      spec.given([created, deleted]).when({ type: 'AddLabel', labelId: 'l1', name: 'a', metadata }).thenThrows('PROJECT_NOT_FOUND');
+      spec
+        .given([created])
+        .when({ type: 'AddLabel', labelId: 'l1', name: '', metadata })
+        .thenThrows('VALIDATION_FAILED');
+      spec
+        .given([created])
+        .when({ type: 'AddLabel', labelId: 'l1', name: 'n'.repeat(101), metadata })
+        .thenThrows('VALIDATION_FAILED');
+      spec
+        .given([created, deleted])
+        .when({ type: 'AddLabel', labelId: 'l1', name: 'a', metadata })
+        .thenThrows('PROJECT_NOT_FOUND');
     });
   });
 
@@ -173,12 +220,19 @@ describe('project decider', () => {
         .given([created, catLabel])
         .when({ type: 'RenameLabel', labelId: 'l1', name: 'cat', metadata })
         .then([
-          { type: 'LabelRenamed', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'cat', previousName: 'Cat', renamedAt: at } },
+          {
+            type: 'LabelRenamed',
+            v: 1,
+            data: { projectId: 'p1', labelId: 'l1', name: 'cat', previousName: 'Cat', renamedAt: at },
+          },
         ]);
     });
 
     it('does nothing when the name is the same', () => {
-      spec.given([created, catLabel]).when({ type: 'RenameLabel', labelId: 'l1', name: ' Cat', metadata }).thenNothingHappens();
+      spec
+        .given([created, catLabel])
+        .when({ type: 'RenameLabel', labelId: 'l1', name: ' Cat', metadata })
+        .thenNothingHappens();
     });
 
     it("refuses another label's name and an unknown label", () => {
@@ -186,7 +240,10 @@ describe('project decider', () => {
         .given([created, catLabel, dogLabel])
         .when({ type: 'RenameLabel', labelId: 'l1', name: 'DOG', metadata })
         .thenThrows('LABEL_NAME_TAKEN');
-      spec.given([created, catLabel]).when({ type: 'RenameLabel', labelId: 'l2', name: 'x', metadata }).thenThrows('LABEL_NOT_FOUND');
+      spec
+        .given([created, catLabel])
+        .when({ type: 'RenameLabel', labelId: 'l2', name: 'x', metadata })
+        .thenThrows('LABEL_NOT_FOUND');
     });
   });
 
@@ -201,7 +258,11 @@ describe('project decider', () => {
     it('refuses a label that does not exist or was removed', () => {
       spec.given([created]).when({ type: 'RemoveLabel', labelId: 'l1', metadata }).thenThrows('LABEL_NOT_FOUND');
       spec
-        .given([created, catLabel, { type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', removedAt: 'x' } }])
+        .given([
+          created,
+          catLabel,
+          { type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', removedAt: 'x' } },
+        ])
         .when({ type: 'RemoveLabel', labelId: 'l1', metadata })
         .thenThrows('LABEL_NOT_FOUND');
     });
@@ -211,7 +272,11 @@ describe('project decider', () => {
     it('replaces the configuration: given settings on top of the defaults', () => {
       spec
         .given([created])
-        .when({ type: 'ConfigureTraining', trainingConfig: { epochs: 25, augmentation: { horizontalFlip: false } }, metadata })
+        .when({
+          type: 'ConfigureTraining',
+          trainingConfig: { epochs: 25, augmentation: { horizontalFlip: false } },
+          metadata,
+        })
         .then([
           {
             type: 'TrainingConfigured',
@@ -233,25 +298,44 @@ describe('project decider', () => {
       const configured: ProjectEvent = {
         type: 'TrainingConfigured',
         v: 1,
-        data: { projectId: 'p1', trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 99 }, configuredAt: 'x' },
+        data: {
+          projectId: 'p1',
+          trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 99 },
+          configuredAt: 'x',
+        },
       };
       spec
         .given([created, configured])
         .when({ type: 'ConfigureTraining', trainingConfig: {}, metadata })
-        .then([{ type: 'TrainingConfigured', v: 1, data: { projectId: 'p1', trainingConfig: defaultTrainingConfig('classification'), configuredAt: at } }]);
+        .then([
+          {
+            type: 'TrainingConfigured',
+            v: 1,
+            data: { projectId: 'p1', trainingConfig: defaultTrainingConfig('classification'), configuredAt: at },
+          },
+        ]);
     });
 
     it('does nothing when the configuration does not change', () => {
-      spec.given([created]).when({ type: 'ConfigureTraining', trainingConfig: { epochs: 10 }, metadata }).thenNothingHappens();
+      spec
+        .given([created])
+        .when({ type: 'ConfigureTraining', trainingConfig: { epochs: 10 }, metadata })
+        .thenNothingHappens();
     });
 
     it('refuses out-of-range values and an architecture of the other project type', () => {
-      spec.given([created]).when({ type: 'ConfigureTraining', trainingConfig: { epochs: 0 }, metadata }).thenThrows('VALIDATION_FAILED');
+      spec
+        .given([created])
+        .when({ type: 'ConfigureTraining', trainingConfig: { epochs: 0 }, metadata })
+        .thenThrows('VALIDATION_FAILED');
       spec
         .given([created])
         .when({ type: 'ConfigureTraining', trainingConfig: { architecture: 'tiny-detector' }, metadata })
         .thenThrows('UNKNOWN_ARCHITECTURE');
-      spec.given([created, deleted]).when({ type: 'ConfigureTraining', trainingConfig: {}, metadata }).thenThrows('PROJECT_NOT_FOUND');
+      spec
+        .given([created, deleted])
+        .when({ type: 'ConfigureTraining', trainingConfig: {}, metadata })
+        .thenThrows('PROJECT_NOT_FOUND');
     });
   });
 });

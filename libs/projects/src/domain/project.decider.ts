@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '@diyml/core/pure';
 import type { ProjectEvent } from './project.events.js';
 import { isProjectType, PROJECT_TYPES, type ProjectType } from './project-type.js';
 import {
@@ -105,7 +105,9 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
       }
       case 'DeleteProject': {
         const project = requireActive(state);
-        return [{ type: 'ProjectDeleted', v: 1, data: { projectId: project.projectId, name: project.name, deletedAt: at } }];
+        return [
+          { type: 'ProjectDeleted', v: 1, data: { projectId: project.projectId, name: project.name, deletedAt: at } },
+        ];
       }
       case 'AddLabel': {
         const project = requireActive(state);
@@ -121,7 +123,11 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
           );
         }
         return [
-          { type: 'LabelAdded', v: 1, data: { projectId: project.projectId, labelId: command.labelId, name, addedAt: at } },
+          {
+            type: 'LabelAdded',
+            v: 1,
+            data: { projectId: project.projectId, labelId: command.labelId, name, addedAt: at },
+          },
         ];
       }
       case 'RenameLabel': {
@@ -142,14 +148,24 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
         const project = requireActive(state);
         const label = requireLabel(project, command.labelId);
         return [
-          { type: 'LabelRemoved', v: 1, data: { projectId: project.projectId, labelId: label.id, name: label.name, removedAt: at } },
+          {
+            type: 'LabelRemoved',
+            v: 1,
+            data: { projectId: project.projectId, labelId: label.id, name: label.name, removedAt: at },
+          },
         ];
       }
       case 'ConfigureTraining': {
         const project = requireActive(state);
         const trainingConfig = resolveTrainingConfig(project.projectType, command.trainingConfig);
         if (sameTrainingConfig(trainingConfig, project.trainingConfig)) return [];
-        return [{ type: 'TrainingConfigured', v: 1, data: { projectId: project.projectId, trainingConfig, configuredAt: at } }];
+        return [
+          {
+            type: 'TrainingConfigured',
+            v: 1,
+            data: { projectId: project.projectId, trainingConfig, configuredAt: at },
+          },
+        ];
       }
     }
   },
@@ -178,7 +194,9 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
       case 'LabelRenamed':
         return {
           ...state,
-          labels: state.labels.map((label) => (label.id === event.data.labelId ? { ...label, name: event.data.name } : label)),
+          labels: state.labels.map((label) =>
+            label.id === event.data.labelId ? { ...label, name: event.data.name } : label,
+          ),
         };
       case 'LabelRemoved':
         return { ...state, labels: state.labels.filter((label) => label.id !== event.data.labelId) };
@@ -197,14 +215,20 @@ function rename(project: ActiveProject, name: string, at: string): ProjectEvent[
   const next = projectName(name);
   if (next === project.name) return [];
   return [
-    { type: 'ProjectRenamed', v: 1, data: { projectId: project.projectId, name: next, previousName: project.name, renamedAt: at } },
+    {
+      type: 'ProjectRenamed',
+      v: 1,
+      data: { projectId: project.projectId, name: next, previousName: project.name, renamedAt: at },
+    },
   ];
 }
 
 function describe(project: ActiveProject, text: string, at: string): ProjectEvent[] {
   const next = description(text);
   if (next === project.description) return [];
-  return [{ type: 'ProjectDescribed', v: 1, data: { projectId: project.projectId, description: next, describedAt: at } }];
+  return [
+    { type: 'ProjectDescribed', v: 1, data: { projectId: project.projectId, description: next, describedAt: at } },
+  ];
 }
 
 function requireActive(state: ProjectState): ActiveProject {

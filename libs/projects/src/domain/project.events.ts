@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { ProjectType } from './project-type.js';
 import type { TrainingConfig } from './training-config.js';
 
@@ -36,7 +36,10 @@ export type ProjectDescribed = DomainEvent<
 
 export type ProjectDeleted = DomainEvent<'ProjectDeleted', { projectId: string; name: string; deletedAt: string }>;
 
-export type LabelAdded = DomainEvent<'LabelAdded', { projectId: string; labelId: string; name: string; addedAt: string }>;
+export type LabelAdded = DomainEvent<
+  'LabelAdded',
+  { projectId: string; labelId: string; name: string; addedAt: string }
+>;
 
 export type LabelRenamed = DomainEvent<
   'LabelRenamed',

@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { architecturesFor } from './architectures.js';
-import { defaultTrainingConfig, mergeTrainingConfig, resolveTrainingConfig, type TrainingConfig } from './training-config.js';
+import {
+  defaultTrainingConfig,
+  mergeTrainingConfig,
+  resolveTrainingConfig,
+  type TrainingConfig,
+} from './training-config.js';
 
 function errorOf(run: () => unknown): DomainError {
   try {
@@ -65,14 +70,19 @@ describe('training configuration', () => {
       expect.objectContaining({ code: 'BASE_MODEL_REQUIRED' }),
     );
     expect(() => mergeTrainingConfig('classification', base, { baseIterationId: 'latest' }, 'trainingConfig')).toThrow(
-      expect.objectContaining({ code: 'VALIDATION_FAILED', details: [expect.objectContaining({ field: 'trainingConfig.baseIterationId' })] }),
+      expect.objectContaining({
+        code: 'VALIDATION_FAILED',
+        details: [expect.objectContaining({ field: 'trainingConfig.baseIterationId' })],
+      }),
     );
   });
 
   it('fine-tunes nothing by default, and takes 0 to 2 backbone blocks', () => {
     expect(mergeTrainingConfig('classification', base, { fineTune: 2 }).fineTune).toBe(2);
     const refusal = errorOf(() => mergeTrainingConfig('classification', base, { fineTune: 3 }, 'trainingConfig'));
-    expect(refusal.details).toEqual([{ field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] }]);
+    expect(refusal.details).toEqual([
+      { field: 'trainingConfig.fineTune', errors: ['trainingConfig.fineTune must be an integer from 0 to 2'] },
+    ]);
   });
 
   it('keeps the project configuration for no overrides, and turns early stopping off with null', () => {
@@ -82,7 +92,10 @@ describe('training configuration', () => {
   });
 
   it('turns early stopping on with its default patience when given an empty object', () => {
-    expect(resolveTrainingConfig('detection', { earlyStopping: {} }).earlyStopping).toEqual({ enabled: true, patience: 5 });
+    expect(resolveTrainingConfig('detection', { earlyStopping: {} }).earlyStopping).toEqual({
+      enabled: true,
+      patience: 5,
+    });
   });
 
   it('names every bad field, with its range and the prefix the caller asks for', () => {
@@ -107,16 +120,34 @@ describe('training configuration', () => {
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.kind).toBe('validation');
     expect(error.details).toEqual([
-      { field: 'trainingConfig.learningRate', errors: ['trainingConfig.learningRate must be a number from 0.000001 to 1'] },
+      {
+        field: 'trainingConfig.learningRate',
+        errors: ['trainingConfig.learningRate must be a number from 0.000001 to 1'],
+      },
       { field: 'trainingConfig.epochs', errors: ['trainingConfig.epochs must be an integer from 1 to 500'] },
       { field: 'trainingConfig.batchSize', errors: ['trainingConfig.batchSize must be an integer from 1 to 1024'] },
       { field: 'trainingConfig.imageSize', errors: ['trainingConfig.imageSize must be an integer from 16 to 512'] },
-      { field: 'trainingConfig.validationSplit', errors: ['trainingConfig.validationSplit must be a number from 0 to 0.9'] },
+      {
+        field: 'trainingConfig.validationSplit',
+        errors: ['trainingConfig.validationSplit must be a number from 0 to 0.9'],
+      },
       { field: 'trainingConfig.seed', errors: ['trainingConfig.seed must be an integer from 0 to 2147483647'] },
-      { field: 'trainingConfig.augmentation.horizontalFlip', errors: ['trainingConfig.augmentation.horizontalFlip must be a boolean'] },
-      { field: 'trainingConfig.augmentation.cropScale', errors: ['trainingConfig.augmentation.cropScale must be a number from 0.5 to 1'] },
-      { field: 'trainingConfig.augmentation.tint', errors: ['property trainingConfig.augmentation.tint should not exist'] },
-      { field: 'trainingConfig.earlyStopping.patience', errors: ['trainingConfig.earlyStopping.patience must be an integer from 1 to 100'] },
+      {
+        field: 'trainingConfig.augmentation.horizontalFlip',
+        errors: ['trainingConfig.augmentation.horizontalFlip must be a boolean'],
+      },
+      {
+        field: 'trainingConfig.augmentation.cropScale',
+        errors: ['trainingConfig.augmentation.cropScale must be a number from 0.5 to 1'],
+      },
+      {
+        field: 'trainingConfig.augmentation.tint',
+        errors: ['property trainingConfig.augmentation.tint should not exist'],
+      },
+      {
+        field: 'trainingConfig.earlyStopping.patience',
+        errors: ['trainingConfig.earlyStopping.patience must be an integer from 1 to 100'],
+      },
       { field: 'trainingConfig.optimizer', errors: ['property trainingConfig.optimizer should not exist'] },
     ]);
   });
@@ -137,10 +168,21 @@ describe('training configuration', () => {
         known: ['auto', 'small-cnn', 'backbone-classifier', 'transfer'],
       },
     ]);
-    const mismatched = errorOf(() => mergeTrainingConfig('detection', defaultTrainingConfig('detection'), { architecture: 'small-cnn' }, 'trainingConfig'));
+    const mismatched = errorOf(() =>
+      mergeTrainingConfig(
+        'detection',
+        defaultTrainingConfig('detection'),
+        { architecture: 'small-cnn' },
+        'trainingConfig',
+      ),
+    );
     expect(mismatched.code).toBe('UNKNOWN_ARCHITECTURE');
     expect(mismatched.details).toEqual([
-      { field: 'trainingConfig.architecture', errors: [expect.any(String)], known: ['auto', 'tiny-detector', 'backbone-detector'] },
+      {
+        field: 'trainingConfig.architecture',
+        errors: [expect.any(String)],
+        known: ['auto', 'tiny-detector', 'backbone-detector'],
+      },
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { DomainError, type FieldError, isUuid } from '../../../core/src/index.js';
+import { DomainError, type FieldError, isUuid } from '@diyml/core';
 import { assertArchitectureFor, assertBackboneFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 
@@ -223,13 +223,21 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
     for (const [key, entry] of definedEntries(root)) {
       const field = join(fieldPrefix, key);
       if (key in TRAINING_CONFIG_RANGES) {
-        const parsed = numberInRange(entry, field, TRAINING_CONFIG_RANGES[key as keyof typeof TRAINING_CONFIG_RANGES], report);
+        const parsed = numberInRange(
+          entry,
+          field,
+          TRAINING_CONFIG_RANGES[key as keyof typeof TRAINING_CONFIG_RANGES],
+          report,
+        );
         if (parsed !== undefined) result[key as keyof typeof TRAINING_CONFIG_RANGES] = parsed;
       } else if (key === 'architecture') {
         if (typeof entry === 'string' && entry.length >= 1 && entry.length <= MAX_ARCHITECTURE_ID_LENGTH) {
           result.architecture = entry;
         } else {
-          report(field, `${field} must be an architecture id (a string of 1 to ${MAX_ARCHITECTURE_ID_LENGTH} characters)`);
+          report(
+            field,
+            `${field} must be an architecture id (a string of 1 to ${MAX_ARCHITECTURE_ID_LENGTH} characters)`,
+          );
         }
       } else if (key === 'augmentation') {
         const augmentation = objectOrReport(entry, field, report);
@@ -238,7 +246,11 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
         if (entry === null || (typeof entry === 'string' && isUuid(entry))) result.baseIterationId = entry;
         else report(field, `${field} must be the id (a UUID) of an iteration with a model, or null`);
       } else if (key === 'backbone') {
-        if (entry === null || (typeof entry === 'string' && entry.length >= 1 && entry.length <= MAX_BACKBONE_ID_LENGTH)) result.backbone = entry;
+        if (
+          entry === null ||
+          (typeof entry === 'string' && entry.length >= 1 && entry.length <= MAX_BACKBONE_ID_LENGTH)
+        )
+          result.backbone = entry;
         else report(field, `${field} must be a backbone id (GET /v1/backbones lists them) or null for the default`);
       } else if (key === 'earlyStopping') {
         if (entry === null) {
@@ -261,7 +273,11 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
 
 type Report = (field: string, error: string) => void;
 
-function parseAugmentation(value: Record<string, unknown>, parent: string, report: Report): Partial<AugmentationConfig> {
+function parseAugmentation(
+  value: Record<string, unknown>,
+  parent: string,
+  report: Report,
+): Partial<AugmentationConfig> {
   const result: Partial<AugmentationConfig> = {};
   for (const [key, entry] of definedEntries(value)) {
     const field = join(parent, key);
@@ -278,7 +294,11 @@ function parseAugmentation(value: Record<string, unknown>, parent: string, repor
   return result;
 }
 
-function parseEarlyStopping(value: Record<string, unknown>, parent: string, report: Report): Partial<EarlyStoppingConfig> {
+function parseEarlyStopping(
+  value: Record<string, unknown>,
+  parent: string,
+  report: Report,
+): Partial<EarlyStoppingConfig> {
   const result: Partial<EarlyStoppingConfig> = {};
   for (const [key, entry] of definedEntries(value)) {
     const field = join(parent, key);

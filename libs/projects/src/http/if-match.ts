@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { expectedRevisionFromIfMatch, type HttpRequest } from '../../../core/src/index.js';
+import { expectedRevisionFromIfMatch, type HttpRequest } from '@diyml/core';
 
 /** The revision named by the request's `If-Match` header, or undefined without one (400 INVALID_IF_MATCH if malformed). */
 export const IfMatchRevision = createParamDecorator((_: unknown, context: ExecutionContext): number | undefined => {
@@ -23,5 +23,8 @@ export function ApiIfMatch(): MethodDecorator {
 
 /** The `ETag` response header, for Swagger. */
 export const ETAG_HEADER = {
-  ETag: { description: 'The project revision after this request, e.g. W/"3"; send it back as If-Match.', schema: { type: 'string' } },
+  ETag: {
+    description: 'The project revision after this request, e.g. W/"3"; send it back as If-Match.',
+    schema: { type: 'string' },
+  },
 };

@@ -44,7 +44,11 @@ export class ProjectListDto {
   @ApiProperty({ type: [ProjectDto], description: 'Your projects, oldest first.' })
   items: ProjectDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
   nextCursor: string | null;
 }
 

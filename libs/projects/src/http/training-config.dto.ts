@@ -13,7 +13,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { DEFAULT_BACKBONE_ID, PHOTO_MIN_SIDE } from '../../../ml/src/index.js';
+import { DEFAULT_BACKBONE_ID, PHOTO_MIN_SIDE } from '@diyml/ml';
 import { ARCHITECTURE_IDS, architecturesFor } from '../domain/architectures.js';
 import {
   AUGMENTATION_RANGES,
@@ -46,7 +46,7 @@ const BACKBONE_DESCRIPTION =
   'BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.';
 
 const FINE_TUNE_DESCRIPTION =
-  'backbone-classifier (and auto when it picks it): how many of the backbone\'s last blocks before its embedding layer train too, at a tenth of ' +
+  "backbone-classifier (and auto when it picks it): how many of the backbone's last blocks before its embedding layer train too, at a tenth of " +
   'the learning rate; 0 (default) keeps the backbone frozen. Slower: those blocks run forwards and backwards at every step. Queueing it for another ' +
   'architecture, or for a backbone with fewer blocks to fine-tune, is 422 FINE_TUNE_UNSUPPORTED.';
 
@@ -66,14 +66,25 @@ function isInRange(value: unknown, range: NumberRange): boolean {
 function RangeSetting(field: string, range: NumberRange, options: { default?: number; description?: string } = {}) {
   const message = rangeMessage(field, range);
   return applyDecorators(
-    ApiPropertyOptional({ type: range.integer ? 'integer' : 'number', minimum: range.min, maximum: range.max, ...options }),
+    ApiPropertyOptional({
+      type: range.integer ? 'integer' : 'number',
+      minimum: range.min,
+      maximum: range.max,
+      ...options,
+    }),
     ValidateIf((_, value) => value !== undefined),
-    ValidateBy({ name: 'inRange', validator: { validate: (value) => isInRange(value, range), defaultMessage: () => message } }),
+    ValidateBy({
+      name: 'inRange',
+      validator: { validate: (value) => isInRange(value, range), defaultMessage: () => message },
+    }),
   );
 }
 
 export class AugmentationInputDto {
-  @ApiPropertyOptional({ default: DEFAULT_AUGMENTATION.horizontalFlip, description: 'Flip half the images left to right.' })
+  @ApiPropertyOptional({
+    default: DEFAULT_AUGMENTATION.horizontalFlip,
+    description: 'Flip half the images left to right.',
+  })
   @ValidateIf((_, value) => value !== undefined)
   @IsBoolean({ message: 'augmentation.horizontalFlip must be a boolean' })
   horizontalFlip?: boolean;
@@ -167,7 +178,13 @@ export class TrainingConfigInputDto {
   @IsUUID(undefined, { message: 'baseIterationId must be the id (a UUID) of an iteration with a model, or null' })
   baseIterationId?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, default: null, example: DEFAULT_BACKBONE_ID, description: BACKBONE_DESCRIPTION })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    default: null,
+    example: DEFAULT_BACKBONE_ID,
+    description: BACKBONE_DESCRIPTION,
+  })
   @IsOptional()
   @IsString({ message: 'backbone must be a backbone id (GET /v1/backbones lists them) or null for the default' })
   @MinLength(1)
@@ -179,10 +196,18 @@ export class AugmentationDto {
   @ApiProperty({ example: true })
   horizontalFlip: boolean;
 
-  @ApiProperty({ minimum: AUGMENTATION_RANGES.cropScale.min, maximum: AUGMENTATION_RANGES.cropScale.max, example: 0.85 })
+  @ApiProperty({
+    minimum: AUGMENTATION_RANGES.cropScale.min,
+    maximum: AUGMENTATION_RANGES.cropScale.max,
+    example: 0.85,
+  })
   cropScale: number;
 
-  @ApiProperty({ minimum: AUGMENTATION_RANGES.brightness.min, maximum: AUGMENTATION_RANGES.brightness.max, example: 0.15 })
+  @ApiProperty({
+    minimum: AUGMENTATION_RANGES.brightness.min,
+    maximum: AUGMENTATION_RANGES.brightness.max,
+    example: 0.15,
+  })
   brightness: number;
 }
 
@@ -190,34 +215,67 @@ export class EarlyStoppingDto {
   @ApiProperty()
   enabled: boolean;
 
-  @ApiProperty({ type: 'integer', minimum: EARLY_STOPPING_RANGES.patience.min, maximum: EARLY_STOPPING_RANGES.patience.max })
+  @ApiProperty({
+    type: 'integer',
+    minimum: EARLY_STOPPING_RANGES.patience.min,
+    maximum: EARLY_STOPPING_RANGES.patience.max,
+  })
   patience: number;
 }
 
 /** A project's (or an iteration's) complete training configuration. */
 export class TrainingConfigDto implements TrainingConfig {
-  @ApiProperty({ example: 0.001, minimum: TRAINING_CONFIG_RANGES.learningRate.min, maximum: TRAINING_CONFIG_RANGES.learningRate.max })
+  @ApiProperty({
+    example: 0.001,
+    minimum: TRAINING_CONFIG_RANGES.learningRate.min,
+    maximum: TRAINING_CONFIG_RANGES.learningRate.max,
+  })
   learningRate: number;
 
-  @ApiProperty({ type: 'integer', example: 10, minimum: TRAINING_CONFIG_RANGES.epochs.min, maximum: TRAINING_CONFIG_RANGES.epochs.max })
+  @ApiProperty({
+    type: 'integer',
+    example: 10,
+    minimum: TRAINING_CONFIG_RANGES.epochs.min,
+    maximum: TRAINING_CONFIG_RANGES.epochs.max,
+  })
   epochs: number;
 
-  @ApiProperty({ type: 'integer', example: 32, minimum: TRAINING_CONFIG_RANGES.batchSize.min, maximum: TRAINING_CONFIG_RANGES.batchSize.max })
+  @ApiProperty({
+    type: 'integer',
+    example: 32,
+    minimum: TRAINING_CONFIG_RANGES.batchSize.min,
+    maximum: TRAINING_CONFIG_RANGES.batchSize.max,
+  })
   batchSize: number;
 
-  @ApiProperty({ type: 'integer', example: 64, minimum: TRAINING_CONFIG_RANGES.imageSize.min, maximum: TRAINING_CONFIG_RANGES.imageSize.max, description: IMAGE_SIZE_DESCRIPTION })
+  @ApiProperty({
+    type: 'integer',
+    example: 64,
+    minimum: TRAINING_CONFIG_RANGES.imageSize.min,
+    maximum: TRAINING_CONFIG_RANGES.imageSize.max,
+    description: IMAGE_SIZE_DESCRIPTION,
+  })
   imageSize: number;
 
   @ApiProperty({ enum: ARCHITECTURE_IDS, example: 'auto', description: ARCHITECTURE_DESCRIPTION })
   architecture: string;
 
-  @ApiProperty({ example: 0.2, minimum: TRAINING_CONFIG_RANGES.validationSplit.min, maximum: TRAINING_CONFIG_RANGES.validationSplit.max })
+  @ApiProperty({
+    example: 0.2,
+    minimum: TRAINING_CONFIG_RANGES.validationSplit.min,
+    maximum: TRAINING_CONFIG_RANGES.validationSplit.max,
+  })
   validationSplit: number;
 
   @ApiProperty({ type: AugmentationDto })
   augmentation: AugmentationDto;
 
-  @ApiProperty({ type: 'integer', example: 42, minimum: TRAINING_CONFIG_RANGES.seed.min, maximum: TRAINING_CONFIG_RANGES.seed.max })
+  @ApiProperty({
+    type: 'integer',
+    example: 42,
+    minimum: TRAINING_CONFIG_RANGES.seed.min,
+    maximum: TRAINING_CONFIG_RANGES.seed.max,
+  })
   seed: number;
 
   @ApiProperty({ type: EarlyStoppingDto, nullable: true })
@@ -229,6 +287,12 @@ export class TrainingConfigDto implements TrainingConfig {
   @ApiProperty({ type: String, nullable: true, example: null, description: BACKBONE_DESCRIPTION })
   backbone: string | null;
 
-  @ApiProperty({ type: 'integer', example: 0, minimum: TRAINING_CONFIG_RANGES.fineTune.min, maximum: TRAINING_CONFIG_RANGES.fineTune.max, description: FINE_TUNE_DESCRIPTION })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    minimum: TRAINING_CONFIG_RANGES.fineTune.min,
+    maximum: TRAINING_CONFIG_RANGES.fineTune.max,
+    description: FINE_TUNE_DESCRIPTION,
+  })
   fineTune: number;
 }

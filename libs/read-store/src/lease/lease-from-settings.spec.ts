@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Settings } from '../../../core/src/index.js';
+import { Settings } from '@diyml/core';
 import { leaseFromSettings } from './lease-from-settings.js';
 import type { Lease } from './lease.port.js';
 

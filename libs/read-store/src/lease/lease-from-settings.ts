@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
-import type { Settings } from '../../../core/src/index.js';
+import type { Settings } from '@diyml/core';
 import type { Lease } from './lease.port.js';
 import { PostgresLease } from './postgres-lease.js';
 import { RedisLease } from './redis-lease.js';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 
 /**
  * The right to run one named piece of work (a reactor) in exactly one process at a time, plus how far into the
@@ -29,5 +29,9 @@ export abstract class Lease {
 }
 
 export function leaseLost(name: string): DomainError {
-  return new DomainError('conflict', 'LEASE_LOST', `The lease "${name}" is held by another process now; this one stops its work.`);
+  return new DomainError(
+    'conflict',
+    'LEASE_LOST',
+    `The lease "${name}" is held by another process now; this one stops its work.`,
+  );
 }

@@ -1,8 +1,8 @@
 import { it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { leaseContract } from '../testing/lease.contract.js';
 import { PostgresLease } from './postgres-lease.js';
 
@@ -26,7 +26,9 @@ if (server) {
         const admin = new pg.Client({ connectionString: url });
         await admin.connect();
         try {
-          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [opened.get(lease as PostgresLease)]);
+          await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+            opened.get(lease as PostgresLease),
+          ]);
         } finally {
           await admin.end();
         }

@@ -28,7 +28,10 @@ export class PostgresLease extends Lease {
     void ttlMs; // held for as long as the connection lives
     if (this.held.has(name)) return undefined; // advisory locks are re-entrant within one session
     const client = await this.connect();
-    const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken', [LEASE_LOCK_SPACE, name]);
+    const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken', [
+      LEASE_LOCK_SPACE,
+      name,
+    ]);
     if (!rows[0].taken) return undefined;
     this.held.add(name);
     let released = false;
@@ -36,7 +39,10 @@ export class PostgresLease extends Lease {
     return {
       name,
       position: async () => {
-        const result = await client.query<{ position: string }>('SELECT position FROM lease_positions WHERE name = $1', [name]);
+        const result = await client.query<{ position: string }>(
+          'SELECT position FROM lease_positions WHERE name = $1',
+          [name],
+        );
         return result.rows.length ? Number(result.rows[0].position) : -1;
       },
       advance: async (position) => {
@@ -67,7 +73,8 @@ export class PostgresLease extends Lease {
         if (released) return;
         released = true;
         this.held.delete(name);
-        if (this.current === client) await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
+        if (this.current === client)
+          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
       },
     };
   }
@@ -98,7 +105,9 @@ export class PostgresLease extends Lease {
         // Serialised, so processes starting together do not race to create the table.
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LEASE_LOCK_SPACE]);
-        await client.query('CREATE TABLE IF NOT EXISTS lease_positions (name text PRIMARY KEY, position bigint NOT NULL)');
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS lease_positions (name text PRIMARY KEY, position bigint NOT NULL)',
+        );
         await client.query('COMMIT');
       } catch (error) {
         this.connection = undefined;

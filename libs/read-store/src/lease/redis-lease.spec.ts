@@ -1,6 +1,6 @@
 import { it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { redisIsReachable, TEST_REDIS_URL } from '../../../jobs/src/testing/redis.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { leaseContract } from '../testing/lease.contract.js';
 import { RedisLease } from './redis-lease.js';
 

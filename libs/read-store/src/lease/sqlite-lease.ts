@@ -40,10 +40,12 @@ export class SqliteLease extends Lease {
     if (taken.changes !== 1) return undefined;
     this.owned.add(owner);
     const whileHeld = (sql: string, ...values: unknown[]) =>
-      this.db.prepare(`${sql} WHERE name = ? AND owner = ? AND expires_at > ?`).run(...values, name, owner, Date.now()).changes === 1;
+      this.db.prepare(`${sql} WHERE name = ? AND owner = ? AND expires_at > ?`).run(...values, name, owner, Date.now())
+        .changes === 1;
     return {
       name,
-      position: async () => (this.db.prepare('SELECT position FROM leases WHERE name = ?').get(name) as { position: number }).position,
+      position: async () =>
+        (this.db.prepare('SELECT position FROM leases WHERE name = ?').get(name) as { position: number }).position,
       advance: async (position) => {
         if (!whileHeld('UPDATE leases SET position = ?', position)) throw leaseLost(name);
       },

@@ -1,4 +1,4 @@
-import type { Page } from '../../../core/src/index.js';
+import type { Page } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,
@@ -104,7 +104,8 @@ class SortedIndex<T extends { id: string }> {
 
   private keysOf(document: T): string[] {
     let keys: unknown[][] = [[]];
-    for (const field of this.fields) keys = keys.flatMap((prefix) => keyValues(document, field).map((value) => [...prefix, value]));
+    for (const field of this.fields)
+      keys = keys.flatMap((prefix) => keyValues(document, field).map((value) => [...prefix, value]));
     return keys.map((values) => JSON.stringify(values));
   }
 }
@@ -146,7 +147,8 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
       at = descending ? bound - 1 : exact ? bound + 1 : bound;
     }
     const items: T[] = [];
-    for (; at >= 0 && at < sorted.length && items.length <= query.limit; at += descending ? -1 : 1) items.push(sorted[at]);
+    for (; at >= 0 && at < sorted.length && items.length <= query.limit; at += descending ? -1 : 1)
+      items.push(sorted[at]);
     const page = items.slice(0, query.limit);
     const last = page[page.length - 1];
     const nextCursor = items.length > query.limit && last ? encodeCursor(last[orderBy as keyof T], last.id) : null;

@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import type { Page } from '../../../core/src/index.js';
+import type { Page } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,
@@ -146,7 +146,11 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
     }
     const sort: Record<string, 1 | -1> = { [field]: direction, _id: direction };
     await this.indexed(query.where, field);
-    const found = (await this.native.find(filter as never).sort(sort).limit(query.limit + 1).toArray()) as unknown as Stored<T>[];
+    const found = (await this.native
+      .find(filter as never)
+      .sort(sort)
+      .limit(query.limit + 1)
+      .toArray()) as unknown as Stored<T>[];
     const items = found.slice(0, query.limit).map((stored) => fromStored<T>(stored));
     const last = items[items.length - 1];
     return {
@@ -157,7 +161,10 @@ class MongoCollection<T extends { id: string }> implements ReadModelCollection<T
 
   async findAll(where?: Where<T>): Promise<T[]> {
     await this.indexed(where);
-    const found = (await this.native.find(toFilter(where) as never).sort({ _id: 1 }).toArray()) as unknown as Stored<T>[];
+    const found = (await this.native
+      .find(toFilter(where) as never)
+      .sort({ _id: 1 })
+      .toArray()) as unknown as Stored<T>[];
     return found.map((stored) => fromStored<T>(stored));
   }
 

@@ -20,15 +20,20 @@ class NoTableScanCollection {
   }
 
   private plan(filter: Record<string, unknown>, sortKeys: string[]) {
-    const equality = Object.keys(filter).filter((field) => field !== '_deleted' && field !== '$or' && typeof filter[field] !== 'object');
+    const equality = Object.keys(filter).filter(
+      (field) => field !== '_deleted' && field !== '$or' && typeof filter[field] !== 'object',
+    );
     const served = this.indexes.some((index) => {
       const prefix = index.slice(0, equality.length);
       if (!equality.every((field) => prefix.includes(field))) return false;
       const rest = index.slice(equality.length);
       return sortKeys.every((key, i) => rest[i] === key || (key === '_id' && i === rest.length));
     });
-    if (!served) throw new Error(`No query solutions (notablescan): filter ${equality.join(',')} sort ${sortKeys.join(',')}`);
-    return [...this.docs.values()].filter((doc) => doc._deleted !== true && equality.every((field) => doc[field] === filter[field]));
+    if (!served)
+      throw new Error(`No query solutions (notablescan): filter ${equality.join(',')} sort ${sortKeys.join(',')}`);
+    return [...this.docs.values()].filter(
+      (doc) => doc._deleted !== true && equality.every((field) => doc[field] === filter[field]),
+    );
   }
 
   find(filter: Record<string, unknown>) {
@@ -67,9 +72,16 @@ describe('MongoReadStore indexes', () => {
   it('creates the indexes its queries need, once, so none scans a collection', async () => {
     const collections = new Map<string, NoTableScanCollection>();
     const store = MongoReadStore.on(connectionWith(collections));
-    const images = store.collection<{ id: string; projectId: string; createdAt: string; labelId: string | null }>('images');
+    const images = store.collection<{ id: string; projectId: string; createdAt: string; labelId: string | null }>(
+      'images',
+    );
     for (let i = 0; i < 5; i += 1) {
-      await images.apply(`image-${i}`, i, () => ({ id: `image-${i}`, projectId: i < 3 ? 'p1' : 'p2', createdAt: `2026-01-0${i + 1}`, labelId: null }));
+      await images.apply(`image-${i}`, i, () => ({
+        id: `image-${i}`,
+        projectId: i < 3 ? 'p1' : 'p2',
+        createdAt: `2026-01-0${i + 1}`,
+        labelId: null,
+      }));
     }
     const page = await images.find({ where: { projectId: 'p1' }, orderBy: 'createdAt', limit: 2 });
     expect(page.items.map((image) => image.id)).toEqual(['image-0', 'image-1']);
@@ -78,7 +90,12 @@ describe('MongoReadStore indexes', () => {
     await images.findAll({ projectId: 'p1' });
     await images.find({ where: { projectId: 'p2' }, orderBy: 'createdAt', limit: 10 });
     const native = collections.get('rm_images')!;
-    expect(native.indexes).toEqual([['_id'], ['projectId', 'createdAt', '_id'], ['projectId', '_id'], ['labelId', 'projectId', '_id']]);
+    expect(native.indexes).toEqual([
+      ['_id'],
+      ['projectId', 'createdAt', '_id'],
+      ['projectId', '_id'],
+      ['labelId', 'projectId', '_id'],
+    ]);
     expect(native.createdIndexes).toBe(3);
   });
 });

@@ -57,7 +57,9 @@ if (server) {
         PostgresReadStore.connect(database.url),
       ]);
       type Trail = { id: string; by: string[] };
-      const append = (by: string) => (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
+      const append =
+        (by: string) =>
+        (current: Trail | undefined): Trail => ({ id: 't', by: [...(current?.by ?? []), by] });
       // Each change is written (flushed) before the next replica moves, as when they run apart in time.
       await first.collection<Trail>('trails').apply('t', 1, append('first'));
       await first.flush();
@@ -85,7 +87,9 @@ if (server) {
         );
         // As autovacuum would: moves new entries from the GIN pending list into the index and gathers statistics.
         await client.query('VACUUM ANALYZE read_models');
-        expect(await store.collection<{ id: string; projectId: string }>('images').count({ projectId: 'p7' })).toBe(200);
+        expect(await store.collection<{ id: string; projectId: string }>('images').count({ projectId: 'p7' })).toBe(
+          200,
+        );
         const plan = await client.query<{ 'QUERY PLAN': string }>(
           `EXPLAIN SELECT document FROM read_models
            WHERE collection = 'images' AND document IS NOT NULL AND document @> '{"projectId":"p7"}'::jsonb`,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { createPostgresPool, migrate, type Page } from '../../../core/src/index.js';
+import { createPostgresPool, migrate, type Page } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,
@@ -105,11 +105,23 @@ class DocumentWrites {
     return this.held.get(documentKey(collection, id))?.latest ?? this.known.of(collection).get(id);
   }
 
-  async hold(collection: string, id: string, position: number, update: DocumentUpdate<unknown>, next: unknown): Promise<void> {
+  async hold(
+    collection: string,
+    id: string,
+    position: number,
+    update: DocumentUpdate<unknown>,
+    next: unknown,
+  ): Promise<void> {
     const key = documentKey(collection, id);
     // A copy as a read would return it (and safe from later changes to the projection's object).
     const latest = { position, document: next === null ? null : (JSON.parse(JSON.stringify(next)) as unknown) };
-    const entry = this.held.get(key) ?? { collection, id, base: this.known.of(collection).get(id), latest, updates: [] };
+    const entry = this.held.get(key) ?? {
+      collection,
+      id,
+      base: this.known.of(collection).get(id),
+      latest,
+      updates: [],
+    };
     entry.latest = latest;
     entry.updates.push({ position, update });
     this.held.set(key, entry);
@@ -265,10 +277,10 @@ class DocumentWrites {
   private async applyAgain(client: pg.PoolClient, entry: HeldWrite): Promise<void> {
     const known = this.known.of(entry.collection);
     for (;;) {
-      const { rows } = await client.query<StoredRow>('SELECT position, document FROM read_models WHERE collection = $1 AND id = $2', [
-        entry.collection,
-        entry.id,
-      ]);
+      const { rows } = await client.query<StoredRow>(
+        'SELECT position, document FROM read_models WHERE collection = $1 AND id = $2',
+        [entry.collection, entry.id],
+      );
       const stored = rows[0] ? { position: Number(rows[0].position), document: rows[0].document } : undefined;
       const missing = entry.updates.filter((change) => !stored || change.position > stored.position);
       if (missing.length === 0) {
@@ -471,7 +483,11 @@ export class PostgresReadStore extends ReadStore {
   static async connect(url: string, options: { poolSize?: number } = {}): Promise<PostgresReadStore> {
     // Read models and checkpoints are rebuilt from the log, so their commits need not wait for the disk: a
     // server crash loses the newest ones together with the checkpoints after them, and projecting resumes earlier.
-    const pool = createPostgresPool(url, { max: options.poolSize ?? 5, applicationName: 'diyml-read-store', synchronousCommit: false });
+    const pool = createPostgresPool(url, {
+      max: options.poolSize ?? 5,
+      applicationName: 'diyml-read-store',
+      synchronousCommit: false,
+    });
     try {
       await migrate(pool, 'read-store', READ_STORE_MIGRATIONS);
     } catch (error) {

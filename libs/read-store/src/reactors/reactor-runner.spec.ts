@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
-import { SqliteEventStore } from '../../../event-store/src/sqlite/sqlite-event-store.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { SqliteEventStore } from '@diyml/event-store';
 import { SqliteLease } from '../lease/sqlite-lease.js';
 import type { Reactor } from './reactor.js';
 import { ReactorRunner } from './reactor-runner.js';
@@ -61,11 +61,18 @@ describe('ReactorRunner: several api replicas on one log', () => {
   });
 
   async function queueIteration(iterationId: string) {
-    await replicas[0].events.append(`iteration-${iterationId}`, [{ type: 'IterationQueued', v: 1, data: { iterationId } }], {
+    await replicas[0].events.append(
+      `iteration-${iterationId}`,
+      [{ type: 'IterationQueued', v: 1, data: { iterationId } }],
+      {
+        expectedRevision: 'no_stream',
+        metadata,
+      },
+    );
+    await replicas[0].events.append(`other-${iterationId}`, [{ type: 'ImageUploaded', v: 1, data: {} }], {
       expectedRevision: 'no_stream',
       metadata,
     });
-    await replicas[0].events.append(`other-${iterationId}`, [{ type: 'ImageUploaded', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
   }
 
   const reacted = () => replicas.flatMap((each) => each.reactor.reacted);

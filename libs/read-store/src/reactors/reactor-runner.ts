@@ -1,8 +1,15 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { READ_ONLY_PROCESS } from '../../../core/src/index.js';
-import { EventStore, type RecordedEvent, type Subscription } from '../../../event-store/src/index.js';
-import { JobQueue } from '../../../jobs/src/index.js';
+import { READ_ONLY_PROCESS } from '@diyml/core';
+import { EventStore, type RecordedEvent, type Subscription } from '@diyml/event-store';
+import { JobQueue } from '@diyml/jobs';
 import { type HeldLease, Lease } from '../lease/lease.port.js';
 import { EventReactor, type Reactor } from './reactor.js';
 

@@ -1,5 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
 
 /**
  * Turns events into side effects (a job on a queue). Unlike a projection, which every replica applies to

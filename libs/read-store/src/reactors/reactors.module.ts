@@ -1,6 +1,6 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { Settings } from '../../../core/src/index.js';
+import { Settings } from '@diyml/core';
 import { leaseFromSettings } from '../lease/lease-from-settings.js';
 import { Lease } from '../lease/lease.port.js';
 import { ReactorRunner } from './reactor-runner.js';

@@ -80,9 +80,12 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
 
     it('answers the same after documents change, move between filters, are deleted, and after a page was read', async () => {
       const items = store.collection<Item>('items');
-      const put = (id: string, position: number, item: Omit<Item, 'id'>) => items.apply(id, position, () => ({ id, ...item }));
-      for (let index = 0; index < 10; index += 1) await put(`d${index}`, index + 1, { owner: index < 5 ? 'u1' : 'u2', rank: index });
-      const page = async (owner: string) => (await items.find({ where: { owner }, orderBy: 'rank', limit: 3 })).items.map((i) => i.id);
+      const put = (id: string, position: number, item: Omit<Item, 'id'>) =>
+        items.apply(id, position, () => ({ id, ...item }));
+      for (let index = 0; index < 10; index += 1)
+        await put(`d${index}`, index + 1, { owner: index < 5 ? 'u1' : 'u2', rank: index });
+      const page = async (owner: string) =>
+        (await items.find({ where: { owner }, orderBy: 'rank', limit: 3 })).items.map((i) => i.id);
       expect(await page('u1')).toEqual(['d0', 'd1', 'd2']);
       await put('d1', 20, { owner: 'u2', rank: 1 });
       await items.apply('d0', 21, () => null);
@@ -90,7 +93,12 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
       expect(await page('u1')).toEqual(['d3', 'd4', 'd2']);
       expect(await page('u2')).toEqual(['d1', 'd5', 'd6']);
       expect(await items.count({ owner: 'u2' })).toBe(6);
-      const rest = await items.find({ where: { owner: 'u2' }, orderBy: 'rank', limit: 3, cursor: (await items.find({ where: { owner: 'u2' }, orderBy: 'rank', limit: 3 })).nextCursor! });
+      const rest = await items.find({
+        where: { owner: 'u2' },
+        orderBy: 'rank',
+        limit: 3,
+        cursor: (await items.find({ where: { owner: 'u2' }, orderBy: 'rank', limit: 3 })).nextCursor!,
+      });
       expect(rest.items.map((i) => i.id)).toEqual(['d7', 'd8', 'd9']);
     });
 
@@ -99,7 +107,8 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
       await items.apply('a', 1, () => ({ id: 'a', owner: 'u', rank: 2, tags: ['cat', 'dog'] }));
       await items.apply('b', 2, () => ({ id: 'b', owner: 'u', rank: 1, tags: ['dog'] }));
       await items.apply('c', 3, () => ({ id: 'c', owner: 'u', rank: 3, tags: [] }));
-      const tagged = async (tag: string) => (await items.find({ where: { owner: 'u', tags: tag }, orderBy: 'rank', limit: 10 })).items.map((i) => i.id);
+      const tagged = async (tag: string) =>
+        (await items.find({ where: { owner: 'u', tags: tag }, orderBy: 'rank', limit: 10 })).items.map((i) => i.id);
       expect(await tagged('dog')).toEqual(['b', 'a']);
       expect(await tagged('cat')).toEqual(['a']);
       await items.apply('a', 4, () => ({ id: 'a', owner: 'u', rank: 2, tags: ['cat'] }));
@@ -115,7 +124,12 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
 
     it('saves several checkpoints in one write, new ones and moved ones', async () => {
       await store.checkpoints.set('p', { position: 42, version: 2 });
-      await store.checkpoints.setAll(new Map([['p', { position: 50, version: 2 }], ['q', { position: 7, version: 1 }]]));
+      await store.checkpoints.setAll(
+        new Map([
+          ['p', { position: 50, version: 2 }],
+          ['q', { position: 7, version: 1 }],
+        ]),
+      );
       expect(await store.checkpoints.get('p')).toEqual({ position: 50, version: 2 });
       expect(await store.checkpoints.get('q')).toEqual({ position: 7, version: 1 });
       await store.checkpoints.setAll(new Map());

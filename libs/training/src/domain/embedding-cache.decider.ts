@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { EmbeddingCacheEvent, EmbeddingSpaceData } from './embedding-cache.events.js';
 
 export type EmbeddingCacheCommand = {
@@ -29,7 +29,13 @@ export const embeddingCacheDecider: Decider<EmbeddingCacheState, EmbeddingCacheC
     }
     if (command.computed === 0 || command.tableSha256 === state.tableSha256) return [];
     const { projectId, space, tableSha256, imageCount, computed } = command;
-    return [{ type: 'EmbeddingTableUpdated', v: 1, data: { projectId, space, tableSha256, imageCount, computed, updatedAt: command.metadata.now.toISOString() } }];
+    return [
+      {
+        type: 'EmbeddingTableUpdated',
+        v: 1,
+        data: { projectId, space, tableSha256, imageCount, computed, updatedAt: command.metadata.now.toISOString() },
+      },
+    ];
   },
 
   // Each table holds everything of the one before: the latest is the whole state.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** What an embedding depends on besides the image (libs/ml EmbeddingSpace). */
 export interface EmbeddingSpaceData {
@@ -32,4 +32,6 @@ export type EmbeddingTableUpdated = DomainEvent<
 
 export type EmbeddingCacheEvent = EmbeddingTableUpdated;
 
-export const EMBEDDING_CACHE_EVENT_TYPES = ['EmbeddingTableUpdated'] as const satisfies readonly EmbeddingCacheEvent['type'][];
+export const EMBEDDING_CACHE_EVENT_TYPES = [
+  'EmbeddingTableUpdated',
+] as const satisfies readonly EmbeddingCacheEvent['type'][];

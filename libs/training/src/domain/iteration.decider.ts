@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import {
   defaultIterationName,
   type EpochStats,
@@ -55,7 +55,8 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
       return [{ type: 'ModelImported', v: 1, data: { projectId, iterationId, number, ...model, importedAt: at } }];
     }
     if (command.type === 'DeleteIteration' && state.deleted) return [];
-    if (state.status === null || state.deleted) throw DomainError.notFound('ITERATION_NOT_FOUND', 'The iteration does not exist.');
+    if (state.status === null || state.deleted)
+      throw DomainError.notFound('ITERATION_NOT_FOUND', 'The iteration does not exist.');
     const ids = { projectId: state.projectId, iterationId: state.iterationId };
     switch (command.type) {
       case 'StartIteration':
@@ -63,7 +64,13 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
           throw DomainError.conflict('ITERATION_FINISHED', `The iteration is ${state.status}; it cannot start again.`);
         }
         if (state.status === 'running' && command.attempt <= state.attempt) return [];
-        return [{ type: 'IterationStarted', v: 1, data: { ...ids, attempt: command.attempt, backend: command.backend, startedAt: at } }];
+        return [
+          {
+            type: 'IterationStarted',
+            v: 1,
+            data: { ...ids, attempt: command.attempt, backend: command.backend, startedAt: at },
+          },
+        ];
       case 'CompleteEpoch':
         requireRunning(state, command.attempt);
         return [{ type: 'EpochCompleted', v: 1, data: { ...ids, ...command.stats, attempt: command.attempt } }];
@@ -72,27 +79,41 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
         return [{ type: 'IterationCompleted', v: 1, data: { ...ids, ...command.outcome, completedAt: at } }];
       case 'FailIteration':
         if (FINISHED.includes(state.status)) return [];
-        return [{ type: 'IterationFailed', v: 1, data: { ...ids, code: command.code, reason: command.reason, failedAt: at } }];
+        return [
+          { type: 'IterationFailed', v: 1, data: { ...ids, code: command.code, reason: command.reason, failedAt: at } },
+        ];
       case 'CancelIteration':
         if (state.status === 'cancelled') return [];
         if (FINISHED.includes(state.status)) {
-          throw DomainError.conflict('ITERATION_FINISHED', `The iteration is ${state.status}; there is nothing to cancel.`);
+          throw DomainError.conflict(
+            'ITERATION_FINISHED',
+            `The iteration is ${state.status}; there is nothing to cancel.`,
+          );
         }
         return [{ type: 'IterationCancelled', v: 1, data: { ...ids, cancelledAt: at } }];
       case 'RenameIteration': {
         const name = command.name.trim();
         if (name.length === 0 || name.length > MAX_ITERATION_NAME_LENGTH) {
-          throw DomainError.validation('ITERATION_NAME_INVALID', `An iteration name has 1 to ${MAX_ITERATION_NAME_LENGTH} characters (spaces around it are dropped).`);
+          throw DomainError.validation(
+            'ITERATION_NAME_INVALID',
+            `An iteration name has 1 to ${MAX_ITERATION_NAME_LENGTH} characters (spaces around it are dropped).`,
+          );
         }
         if (name === state.name) return [];
         if (command.otherNames.includes(name)) {
-          throw DomainError.conflict('ITERATION_NAME_TAKEN', `Another iteration of the project is named "${name}": choose another name.`);
+          throw DomainError.conflict(
+            'ITERATION_NAME_TAKEN',
+            `Another iteration of the project is named "${name}": choose another name.`,
+          );
         }
         return [{ type: 'IterationRenamed', v: 1, data: { ...ids, name } }];
       }
       case 'DeleteIteration':
         if (state.status === 'queued' || state.status === 'running') {
-          throw DomainError.conflict('ITERATION_TRAINING', `The iteration is ${state.status}: cancel it before deleting it.`);
+          throw DomainError.conflict(
+            'ITERATION_TRAINING',
+            `The iteration is ${state.status}: cancel it before deleting it.`,
+          );
         }
         if (command.activeDeployments.length > 0) {
           throw DomainError.conflict(
@@ -146,6 +167,9 @@ export const iterationDecider: Decider<IterationState, IterationCommand, Iterati
 /** A report from an attempt that is no longer the current one (or a finished run) is refused. */
 function requireRunning(state: IterationState, attempt: number): void {
   if (state.status !== 'running' || attempt !== state.attempt) {
-    throw DomainError.conflict('ITERATION_NOT_RUNNING', `The iteration is ${state.status}, not running attempt ${attempt}.`);
+    throw DomainError.conflict(
+      'ITERATION_NOT_RUNNING',
+      `The iteration is ${state.status}, not running attempt ${attempt}.`,
+    );
   }
 }

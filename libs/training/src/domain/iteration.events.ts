@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 export const iterationStream = (iterationId: string) => `iteration-${iterationId}`;
 /** Claimed in order to number a project's iterations 1, 2, 3… without gaps or repeats. */
@@ -67,9 +67,18 @@ export const MAX_ITERATION_NAME_LENGTH = 100;
 /** The name an iteration has until it is renamed. */
 export const defaultIterationName = (number: number) => `Iteration ${number}`;
 
-export type IterationNumberReserved = DomainEvent<'IterationNumberReserved', { projectId: string; iterationId: string; number: number }>;
-export type IterationQueued = DomainEvent<'IterationQueued', Base & IterationSpec & { number: number; queuedAt: string }>;
-export type IterationStarted = DomainEvent<'IterationStarted', Base & { attempt: number; backend: string; startedAt: string }>;
+export type IterationNumberReserved = DomainEvent<
+  'IterationNumberReserved',
+  { projectId: string; iterationId: string; number: number }
+>;
+export type IterationQueued = DomainEvent<
+  'IterationQueued',
+  Base & IterationSpec & { number: number; queuedAt: string }
+>;
+export type IterationStarted = DomainEvent<
+  'IterationStarted',
+  Base & { attempt: number; backend: string; startedAt: string }
+>;
 export type EpochCompleted = DomainEvent<'EpochCompleted', Base & EpochStats & { attempt: number }>;
 export type IterationCompleted = DomainEvent<'IterationCompleted', Base & IterationOutcome & { completedAt: string }>;
 export type IterationFailed = DomainEvent<'IterationFailed', Base & { code: string; reason: string; failedAt: string }>;
@@ -93,7 +102,10 @@ export interface ImportedModelSpec {
   modelBytes: number;
 }
 
-export type ModelImported = DomainEvent<'ModelImported', Base & ImportedModelSpec & { number: number; importedAt: string }>;
+export type ModelImported = DomainEvent<
+  'ModelImported',
+  Base & ImportedModelSpec & { number: number; importedAt: string }
+>;
 
 export type IterationEvent =
   | IterationQueued

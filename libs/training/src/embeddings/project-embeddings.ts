@@ -13,8 +13,8 @@ import {
   embeddingTableEntries,
   embeddingViews,
   type EncodedImage,
-} from '../../../ml/src/index.js';
-import { BackboneCatalog } from '../../../projects/src/index.js';
+} from '@diyml/ml';
+import { BackboneCatalog } from '@diyml/projects';
 import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';
@@ -66,14 +66,19 @@ export class ProjectEmbeddings {
    */
   async headInputOf(iterationId: string): Promise<HeadInput | null> {
     const recorded = await this.events.readStream(iterationStream(iterationId));
-    const queued = recorded.find((event) => event.type === 'IterationQueued')?.data as IterationQueued['data'] | undefined;
-    const completed = recorded.find((event) => event.type === 'IterationCompleted')?.data as IterationCompleted['data'] | undefined;
+    const queued = recorded.find((event) => event.type === 'IterationQueued')?.data as
+      IterationQueued['data'] | undefined;
+    const completed = recorded.find((event) => event.type === 'IterationCompleted')?.data as
+      IterationCompleted['data'] | undefined;
     if (!queued || !completed || queued.architecture !== 'backbone-classifier') return null;
     if (((queued.trainingConfig.fineTune as number | undefined) ?? 0) > 0) return null;
     let backbone: BackboneDescriptor;
     try {
       backbone = queued.baseModelSha256
-        ? await describeImportedBackbone(`model-${queued.baseModelSha256.slice(0, 12)}`, unpackModel(await this.blobs.get(queued.baseModelSha256)))
+        ? await describeImportedBackbone(
+            `model-${queued.baseModelSha256.slice(0, 12)}`,
+            unpackModel(await this.blobs.get(queued.baseModelSha256)),
+          )
         : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
     } catch (error) {
       if (error instanceof BackboneError || isDomainError(error, 'UNKNOWN_BACKBONE')) return null;
@@ -102,11 +107,18 @@ export class ProjectEmbeddings {
    * The embedding of each of `images` as it is (no augmented view), from the project's table or `alsoFrom`, after
    * computing and recording those neither has; `computed` of them were computed now, the others reused.
    */
-  async identityVectors(request: Omit<EmbeddingUpdate, 'augmentation'>): Promise<{ vectors: Float32Array[]; computed: number; reused: number }> {
+  async identityVectors(
+    request: Omit<EmbeddingUpdate, 'augmentation'>,
+  ): Promise<{ vectors: Float32Array[]; computed: number; reused: number }> {
     const { table, computed } = await this.update({ ...request, augmentation: false });
     const space = embeddingSpaceKey(embeddingSpaceOf(request.backbone));
     const [identity] = embeddingViews(false);
-    const sources = [...(table ? [table] : []), ...(await Promise.all((request.alsoFrom ?? []).map(async (sha256) => new Uint8Array(await this.blobs.get(sha256)))))]
+    const sources = [
+      ...(table ? [table] : []),
+      ...(await Promise.all(
+        (request.alsoFrom ?? []).map(async (sha256) => new Uint8Array(await this.blobs.get(sha256))),
+      )),
+    ]
       .map((bytes) => decodeEmbeddingTable(bytes))
       .filter((source) => embeddingSpaceKey(source.space) === space);
     const vectors = request.images.map((image) => {
@@ -119,19 +131,32 @@ export class ProjectEmbeddings {
     return { vectors, computed, reused: new Set(request.images).size - computed };
   }
 
-  private async updateOnce({ projectId, backbone, augmentation, images, alsoFrom = [], requestedBy, signal }: EmbeddingUpdate): Promise<{ table: Uint8Array | null; computed: number }> {
+  private async updateOnce({
+    projectId,
+    backbone,
+    augmentation,
+    images,
+    alsoFrom = [],
+    requestedBy,
+    signal,
+  }: EmbeddingUpdate): Promise<{ table: Uint8Array | null; computed: number }> {
     const space = embeddingSpaceOf(backbone);
     const stream = embeddingCacheStream(projectId, embeddingSpaceKey(space));
     const { state } = await loadStream(this.events, stream, embeddingCacheDecider);
     const table = state.tableSha256 ? new Uint8Array(await this.blobs.get(state.tableSha256)) : null;
     const present = new Set<string>();
-    for (const bytes of [...(table ? [table] : []), ...(await Promise.all(alsoFrom.map(async (sha256) => new Uint8Array(await this.blobs.get(sha256)))))]) {
+    for (const bytes of [
+      ...(table ? [table] : []),
+      ...(await Promise.all(alsoFrom.map(async (sha256) => new Uint8Array(await this.blobs.get(sha256))))),
+    ]) {
       const entries = embeddingTableEntries(bytes);
       if (embeddingSpaceKey(entries.space) !== embeddingSpaceKey(space)) continue;
       for (const [image, view] of entries.entries) present.add(`${image}\n${view}`);
     }
     const views = embeddingViews(augmentation);
-    const missing = [...new Set(images)].filter((image) => views.some((view) => !present.has(`${image}\n${view.name}`)));
+    const missing = [...new Set(images)].filter((image) =>
+      views.some((view) => !present.has(`${image}\n${view.name}`)),
+    );
     if (missing.length === 0) return { table, computed: 0 };
 
     const encoded: EncodedImage[] = [];
@@ -140,7 +165,10 @@ export class ProjectEmbeddings {
       if (await this.blobs.has(hash)) encoded.push({ hash, bytes: new Uint8Array(await this.blobs.get(hash)) });
     }
     if (encoded.length === 0) return { table, computed: 0 };
-    const result = await embedOnWorkerThread({ backbone, cacheDirectory: this.backbones.cacheDirectory, augmentation, table, images: encoded }, signal);
+    const result = await embedOnWorkerThread(
+      { backbone, cacheDirectory: this.backbones.cacheDirectory, augmentation, table, images: encoded },
+      signal,
+    );
     const stored = await this.blobs.put(result.table);
     await this.pipeline.on(stream, embeddingCacheDecider).run({
       context: requestedBy,

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { CommandMetadata } from '../../../core/src/index.js';
-import { type JobProcessor, JobProcessorProvider, UnrecoverableJobError } from '../../../jobs/src/index.js';
-import { type AugmentationOptions, BackboneError } from '../../../ml/src/index.js';
-import { BackboneCatalog } from '../../../projects/src/index.js';
+import type { CommandMetadata } from '@diyml/core/pure';
+import { type JobProcessor, JobProcessorProvider, UnrecoverableJobError } from '@diyml/jobs';
+import { type AugmentationOptions, BackboneError } from '@diyml/ml';
+import { BackboneCatalog } from '@diyml/projects';
 import { ProjectEmbeddings } from '../embeddings/project-embeddings.js';
 
 export const EMBEDDING_QUEUE = 'embeddings';
@@ -35,7 +35,13 @@ export class EmbeddingJobProcessor implements JobProcessor<EmbeddingJobPayload> 
     private readonly embeddings: ProjectEmbeddings,
   ) {}
 
-  async process({ projectId, backbone: backboneId, augmentation, images, requestedBy }: EmbeddingJobPayload): Promise<void> {
+  async process({
+    projectId,
+    backbone: backboneId,
+    augmentation,
+    images,
+    requestedBy,
+  }: EmbeddingJobPayload): Promise<void> {
     let backbone;
     try {
       backbone = this.backbones.describe(backboneId);

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DatasetQueries, type ImageUploaded } from '../../../datasets/src/index.js';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
-import { JobQueue, onBehalfOf } from '../../../jobs/src/index.js';
-import { chooseArchitecture, getArchitecture, PHOTO_MIN_SIDE } from '../../../ml/src/index.js';
-import { AUTO_ARCHITECTURE, PROJECTS, type ProjectView, type TrainingConfigured } from '../../../projects/src/index.js';
-import { EventReactor, type Reactor, ReadStore } from '../../../read-store/src/index.js';
+import { DatasetQueries, type ImageUploaded } from '@diyml/datasets';
+import type { RecordedEvent } from '@diyml/event-store';
+import { JobQueue, onBehalfOf } from '@diyml/jobs';
+import { chooseArchitecture, getArchitecture, PHOTO_MIN_SIDE } from '@diyml/ml';
+import { AUTO_ARCHITECTURE, PROJECTS, type ProjectView, type TrainingConfigured } from '@diyml/projects';
+import { EventReactor, type Reactor, ReadStore } from '@diyml/read-store';
 import { EMBEDDING_QUEUE, type EmbeddingJobPayload } from './embedding-job.processor.js';
 
 /**
@@ -31,24 +31,42 @@ export class EmbeddingJobReactor implements Reactor {
     const { projectId } = recorded.data as { projectId: string };
     const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
     if (!project || project.type !== 'classification') return;
-    const config = recorded.type === 'TrainingConfigured' ? (recorded as unknown as TrainingConfigured).data.trainingConfig : project.trainingConfig;
+    const config =
+      recorded.type === 'TrainingConfigured'
+        ? (recorded as unknown as TrainingConfigured).data.trainingConfig
+        : project.trainingConfig;
     // A backbone taken from another iteration's model (baseIterationId) is embedded by the training that uses it.
     if (config.baseIterationId !== null) return;
     let images: string[];
     if (recorded.type === 'ImageUploaded') {
       const { sha256, width, height } = (recorded as unknown as ImageUploaded).data;
-      const onBackbone = config.architecture === AUTO_ARCHITECTURE ? Math.min(width, height) >= PHOTO_MIN_SIDE : getArchitecture(config.architecture).usesBackbone;
+      const onBackbone =
+        config.architecture === AUTO_ARCHITECTURE
+          ? Math.min(width, height) >= PHOTO_MIN_SIDE
+          : getArchitecture(config.architecture).usesBackbone;
       if (!onBackbone) return;
       images = [sha256];
     } else {
       const all = await this.datasets.listAll(projectId);
-      const architecture = config.architecture === AUTO_ARCHITECTURE ? chooseArchitecture('classification', all).id : config.architecture;
+      const architecture =
+        config.architecture === AUTO_ARCHITECTURE ? chooseArchitecture('classification', all).id : config.architecture;
       if (!getArchitecture(architecture).usesBackbone || all.length === 0) return;
       images = all.map((image) => image.sha256);
     }
-    const payload: EmbeddingJobPayload = { v: 1, projectId, backbone: config.backbone, augmentation: config.augmentation, images, requestedBy: onBehalfOf(recorded) };
+    const payload: EmbeddingJobPayload = {
+      v: 1,
+      projectId,
+      backbone: config.backbone,
+      augmentation: config.augmentation,
+      images,
+      requestedBy: onBehalfOf(recorded),
+    };
     const previous = this.waiting.get(projectId);
-    if (previous && samePlan(previous.payload, payload) && (await this.jobs.removeWaiting(EMBEDDING_QUEUE, previous.id))) {
+    if (
+      previous &&
+      samePlan(previous.payload, payload) &&
+      (await this.jobs.removeWaiting(EMBEDDING_QUEUE, previous.id))
+    ) {
       payload.images = [...new Set([...previous.payload.images, ...images])];
     }
     const id = `embeddings-${recorded.streamId}-${recorded.revision}`;

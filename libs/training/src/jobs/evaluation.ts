@@ -3,7 +3,7 @@ import {
   type ClassificationValidation,
   detectionMetrics,
   type DetectionValidation,
-} from '../../../ml/src/index.js';
+} from '@diyml/ml';
 
 /**
  * What a model predicted for each validation image, stored as a blob beside the model, so metrics at any
@@ -11,15 +11,33 @@ import {
  * `imageIds` names the project image of each entry (absent from evaluations stored before it was kept).
  */
 export type StoredEvaluation =
-  | { v: 1; task: 'classification'; labels: string[]; expected: number[]; probabilities: number[][]; imageIds?: string[] }
+  | {
+      v: 1;
+      task: 'classification';
+      labels: string[];
+      expected: number[];
+      probabilities: number[][];
+      imageIds?: string[];
+    }
   | { v: 1; task: 'detection'; labels: string[]; samples: DetectionValidation['samples']; imageIds?: string[] };
 
 /** `exampleImageIds[i]` is the project image of the training dataset's example i. */
-export function evaluationOf(validation: ClassificationValidation | DetectionValidation, labels: string[], exampleImageIds: string[]): Uint8Array {
+export function evaluationOf(
+  validation: ClassificationValidation | DetectionValidation,
+  labels: string[],
+  exampleImageIds: string[],
+): Uint8Array {
   const imageIds = validation.exampleIndexes.map((index) => exampleImageIds[index]);
   const stored: StoredEvaluation =
     validation.task === 'classification'
-      ? { v: 1, task: 'classification', labels, expected: validation.expected, probabilities: validation.probabilities, imageIds }
+      ? {
+          v: 1,
+          task: 'classification',
+          labels,
+          expected: validation.expected,
+          probabilities: validation.probabilities,
+          imageIds,
+        }
       : { v: 1, task: 'detection', labels, samples: validation.samples, imageIds };
   return new TextEncoder().encode(JSON.stringify(stored));
 }
@@ -36,7 +54,12 @@ export interface MetricsOptions {
 /** Metrics in the API's shape: accuracy, precision, recall, f1, perLabel, confusionMatrix; mAP for detection. */
 export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions): Record<string, unknown> {
   if (evaluation.task === 'classification') {
-    const metrics = classificationMetricsAtThreshold(evaluation.expected, evaluation.probabilities, evaluation.labels, options.threshold);
+    const metrics = classificationMetricsAtThreshold(
+      evaluation.expected,
+      evaluation.probabilities,
+      evaluation.labels,
+      options.threshold,
+    );
     return { task: 'classification', threshold: options.threshold, ...metrics };
   }
   const metrics = detectionMetrics(evaluation.samples, evaluation.labels, {

@@ -1,4 +1,4 @@
-import type { TrainingConfig, TrainingDataset, TrainingExample } from '../../../ml/src/index.js';
+import type { TrainingConfig, TrainingDataset, TrainingExample } from '@diyml/ml';
 import type { DatasetManifest } from '../manifest/dataset-manifest.js';
 
 /**
@@ -26,7 +26,13 @@ export function toTrainingDataset(
     } else {
       const boxes = image.regions
         .filter((region) => labelIndex.has(region.labelId))
-        .map((region) => ({ label: labelIndex.get(region.labelId)!, x: region.x, y: region.y, width: region.width, height: region.height }));
+        .map((region) => ({
+          label: labelIndex.get(region.labelId)!,
+          x: region.x,
+          y: region.y,
+          width: region.width,
+          height: region.height,
+        }));
       examples.push({ image: bytes, boxes, split });
       imageIds.push(image.id);
     }

@@ -68,7 +68,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     const metadata = onBehalfOf(recorded[0]);
     const attempt = state.status === 'running' ? state.attempt + 1 : context.attempt;
     if (attempt > MAX_TRAINING_ATTEMPTS) {
-      await this.decide(stream, { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` }, metadata);
+      await this.decide(
+        stream,
+        { type: 'FailIteration', code: 'WORKER_LOST', reason: `training stopped unexpectedly ${attempt - 1} times` },
+        metadata,
+      );
       return;
     }
 
@@ -99,7 +103,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       });
       await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name), imageIds, storedMaps) }, metadata);
     } catch (error) {
-      if (error instanceof TrainingThreadCancelled || isDomainError(error, 'ITERATION_NOT_RUNNING') || isDomainError(error, 'ITERATION_FINISHED')) {
+      if (
+        error instanceof TrainingThreadCancelled ||
+        isDomainError(error, 'ITERATION_NOT_RUNNING') ||
+        isDomainError(error, 'ITERATION_FINISHED')
+      ) {
         this.logger.log(`Iteration ${iterationId} stopped: it was cancelled or finished elsewhere`);
         return;
       }
@@ -125,7 +133,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
    */
   private async backboneConfig(queued: IterationQueued['data'], images: ReadonlySet<string>, storedMaps: Map<string, string>): Promise<Partial<TrainingConfig>> {
     const backbone = queued.baseModelSha256
-      ? await describeImportedBackbone(`model-${queued.baseModelSha256.slice(0, 12)}`, unpackModel(await this.blobs.get(queued.baseModelSha256)))
+      ? await describeImportedBackbone(
+          `model-${queued.baseModelSha256.slice(0, 12)}`,
+          unpackModel(await this.blobs.get(queued.baseModelSha256)),
+        )
       : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
     const embeddings: EmbeddingTable[] = [];
     for (const sha256 of queued.embeddingsSha256 ?? []) {

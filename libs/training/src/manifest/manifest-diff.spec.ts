@@ -13,7 +13,13 @@ const image = (id: string, labelId: string | null, split: ManifestImage['split']
   regions: [],
 });
 
-const manifest = (images: ManifestImage[], labels = [{ id: 'l-cat', name: 'cat' }, { id: 'l-dog', name: 'dog' }]): DatasetManifest => ({
+const manifest = (
+  images: ManifestImage[],
+  labels = [
+    { id: 'l-cat', name: 'cat' },
+    { id: 'l-dog', name: 'dog' },
+  ],
+): DatasetManifest => ({
   v: 1,
   projectId: 'p',
   task: 'classification',
@@ -24,7 +30,12 @@ const manifest = (images: ManifestImage[], labels = [{ id: 'l-cat', name: 'cat' 
 describe('diffManifests', () => {
   it('names added, removed, relabeled and resplit images exactly', () => {
     const first = manifest([image('a', 'l-cat'), image('b', 'l-cat'), image('c', 'l-dog'), image('d', 'l-dog')]);
-    const second = manifest([image('a', 'l-cat'), image('b', 'l-dog'), image('d', 'l-dog', 'validation'), image('e', 'l-cat')]);
+    const second = manifest([
+      image('a', 'l-cat'),
+      image('b', 'l-dog'),
+      image('d', 'l-dog', 'validation'),
+      image('e', 'l-cat'),
+    ]);
     const diff = diffManifests(first, second);
     expect(diff.added).toEqual([{ imageId: 'e', filename: 'e.png' }]);
     expect(diff.removed).toEqual([{ imageId: 'c', filename: 'c.png' }]);
@@ -36,7 +47,9 @@ describe('diffManifests', () => {
         after: { label: 'dog', regions: 0, split: 'train' },
       },
     ]);
-    expect(diff.resplit.map((change) => [change.imageId, change.before.split, change.after.split])).toEqual([['d', 'train', 'validation']]);
+    expect(diff.resplit.map((change) => [change.imageId, change.before.split, change.after.split])).toEqual([
+      ['d', 'train', 'validation'],
+    ]);
     expect(diff.unchanged).toBe(1);
   });
 

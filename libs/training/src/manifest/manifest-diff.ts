@@ -32,7 +32,14 @@ function labeling(image: ManifestImage, manifest: DatasetManifest) {
 export function diffManifests(from: DatasetManifest, to: DatasetManifest): ManifestDiff {
   const before = new Map(from.images.map((image) => [image.id, image]));
   const after = new Map(to.images.map((image) => [image.id, image]));
-  const diff: ManifestDiff = { added: [], removed: [], relabeled: [], resplit: [], unchanged: 0, labels: { added: [], removed: [] } };
+  const diff: ManifestDiff = {
+    added: [],
+    removed: [],
+    relabeled: [],
+    resplit: [],
+    unchanged: 0,
+    labels: { added: [], removed: [] },
+  };
   for (const image of to.images) {
     const old = before.get(image.id);
     if (!old) {

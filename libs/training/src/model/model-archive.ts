@@ -1,6 +1,6 @@
 import { unzipSync, zipSync } from 'fflate';
-import { type ArchiveLimits, unzipSafely } from '../../../core/src/index.js';
-import type { ModelMetadata, SerializedModel } from '../../../ml/src/index.js';
+import { type ArchiveLimits, unzipSafely } from '@diyml/core/pure';
+import type { ModelMetadata, SerializedModel } from '@diyml/ml';
 
 /** Fixed entry times, so the same model always packs to the same bytes (and the same sha256). */
 const EPOCH = new Date('1980-01-01T00:00:00Z');
@@ -35,7 +35,9 @@ export const MODEL_ARCHIVE_JUNK = /\/$|(^|\/)(\.|__MACOSX(\/|$))/;
  * metadata.json) that the import checked within the archive limits.
  */
 export function unpackModel(zip: Uint8Array): SerializedModel {
-  const files = unzipSync(zip, { filter: (file) => MODEL_ARCHIVE_FILES.test(file.name) && !MODEL_ARCHIVE_JUNK.test(file.name) });
+  const files = unzipSync(zip, {
+    filter: (file) => MODEL_ARCHIVE_FILES.test(file.name) && !MODEL_ARCHIVE_JUNK.test(file.name),
+  });
   const byName = new Map(Object.entries(files).map(([path, bytes]) => [path.split('/').pop() ?? path, bytes]));
   return modelFromFiles(byName);
 }
@@ -45,7 +47,10 @@ export function unpackModel(zip: Uint8Array): SerializedModel {
  * INVALID_ARCHIVE when not a zip): only model.json, metadata.json and *.bin are inflated. For archives that
  * come from outside (an import), and for loading stored ones without blocking the event loop.
  */
-export async function unpackModelSafely(zip: Uint8Array, limits: ArchiveLimits): Promise<SerializedModel & { weights: Record<string, Uint8Array> }> {
+export async function unpackModelSafely(
+  zip: Uint8Array,
+  limits: ArchiveLimits,
+): Promise<SerializedModel & { weights: Record<string, Uint8Array> }> {
   const archive = await unzipSafely(zip, {
     limits,
     omit: { pattern: MODEL_ARCHIVE_JUNK.source },
@@ -56,7 +61,9 @@ export async function unpackModelSafely(zip: Uint8Array, limits: ArchiveLimits):
 }
 
 /** The serialized model in an archive's files, keyed by file name without folders. */
-function modelFromFiles(byName: ReadonlyMap<string, Uint8Array>): SerializedModel & { weights: Record<string, Uint8Array> } {
+function modelFromFiles(
+  byName: ReadonlyMap<string, Uint8Array>,
+): SerializedModel & { weights: Record<string, Uint8Array> } {
   const modelJson = byName.get(MODEL_JSON);
   if (!modelJson) throw new Error('the archive has no model.json');
   const weights: Record<string, Uint8Array> = {};

@@ -15,9 +15,9 @@ import {
   type SerializedModel,
   train,
   type TrainingDataset,
-} from '../../../ml/src/index.js';
-import { barsImage, squaresScene, type Rgb } from '../../../ml/src/testing/synthetic-images.js';
-import { tinyBackboneDescriptor, tinyBackboneModel } from '../../../ml/src/testing/tiny-backbone.js';
+} from '@diyml/ml';
+import { barsImage, squaresScene, type Rgb } from '@diyml/ml/testing/synthetic-images.js';
+import { tinyBackboneDescriptor, tinyBackboneModel } from '@diyml/ml/testing/tiny-backbone.js';
 import { packModel } from './model-archive.js';
 import { exportOnnx } from './onnx-export.js';
 
@@ -34,13 +34,31 @@ async function tinyDetectionBackbone(): Promise<SerializedModel> {
   let features = input;
   for (const [block, filters] of [8, 16, 16, 32, 32].entries()) {
     features = tfl.layers
-      .conv2d({ name: `block${block + 1}`, filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }) })
+      .conv2d({
+        name: `block${block + 1}`,
+        filters,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: random.nextSeed() }),
+      })
       .apply(features) as tfl.SymbolicTensor;
   }
   const model = tfl.model({ inputs: input, outputs: features });
   try {
     const imageSize = { width: DETECTOR_SIDE, height: DETECTOR_SIDE };
-    return await serializeModel(model, { format: 'diyml', version: 1, architecture: 'imported', task: 'classification', labels: [], imageSize, channels: 3, fit: 'resize', inputRange: [0, 1] });
+    return await serializeModel(model, {
+      format: 'diyml',
+      version: 1,
+      architecture: 'imported',
+      task: 'classification',
+      labels: [],
+      imageSize,
+      channels: 3,
+      fit: 'resize',
+      inputRange: [0, 1],
+    });
   } finally {
     model.dispose();
   }
@@ -56,19 +74,32 @@ describe('ONNX export of backbone iterations: onnxruntime predicts what diyml pr
     const dataset: TrainingDataset = {
       task: 'classification',
       labels: ['horizontal', 'vertical'],
-      examples: Array.from({ length: 24 }, (_, i) => ({ image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random), label: i % 2 })),
+      examples: Array.from({ length: 24 }, (_, i) => ({
+        image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random),
+        label: i % 2,
+      })),
     };
     const backbone = tinyBackboneDescriptor('tiny', { kind: 'model', model: await tinyBackboneModel() });
-    const result = await train(dataset, { architecture: 'backbone-classifier', backbone, epochs: 2, seed: 5, backend: 'cpu' });
+    const result = await train(dataset, {
+      architecture: 'backbone-classifier',
+      backbone,
+      epochs: 2,
+      seed: 5,
+      backend: 'cpu',
+    });
     const diyml = await loadModel(result.model, { runtime: 'tfjs' });
     const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model)));
     try {
-      const testImages = Array.from({ length: 12 }, (_, i) => barsImage(i % 3 === 0 ? 'horizontal' : 'vertical', 36 + i, random));
+      const testImages = Array.from({ length: 12 }, (_, i) =>
+        barsImage(i % 3 === 0 ? 'horizontal' : 'vertical', 36 + i, random),
+      );
       for (const image of testImages) {
         const [expected] = await diyml.predict(image);
         const prepared = await prepareImage(image, diyml.inputSpec);
         const input = Float32Array.from(prepared.pixels, (value) => value / 255);
-        const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 32, 32, 3]) });
+        const outputs = await session.run({
+          [session.inputNames[0]]: new ort.Tensor('float32', input, [1, 32, 32, 3]),
+        });
         const probabilities = outputs[session.outputNames[0]].data as Float32Array;
         const top = probabilities.indexOf(Math.max(...probabilities));
         expect(diyml.labels[top]).toBe(expected.label);
@@ -88,18 +119,31 @@ describe('ONNX export of backbone iterations: onnxruntime predicts what diyml pr
       examples: Array.from({ length: 12 }, () => squaresScene(COLOURS, DETECTOR_SIDE, 1 + random.integer(2), random)),
     };
     const backbone = await describeImportedBackbone('tiny-detection-backbone', await tinyDetectionBackbone());
-    const result = await train(dataset, { architecture: 'backbone-detector', backbone, epochs: 1, batchSize: 8, seed: 4, backend: 'cpu', augmentation: false });
+    const result = await train(dataset, {
+      architecture: 'backbone-detector',
+      backbone,
+      epochs: 1,
+      batchSize: 8,
+      seed: 4,
+      backend: 'cpu',
+      augmentation: false,
+    });
     const diyml = await loadModel(result.model, { runtime: 'tfjs' });
     const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model)));
     const decoder = getArchitecture('backbone-detector', 'detection');
     const options = { threshold: 0, overlapThreshold: 0.45, maxResults: 10 };
     try {
-      const testImages: RawImage[] = Array.from({ length: 8 }, () => squaresScene(COLOURS, DETECTOR_SIDE + 16, 2, random).image);
+      const testImages: RawImage[] = Array.from(
+        { length: 8 },
+        () => squaresScene(COLOURS, DETECTOR_SIDE + 16, 2, random).image,
+      );
       for (const image of testImages) {
         const [expected] = await diyml.predict(image, options);
         const prepared = await prepareImage(image, diyml.inputSpec);
         const input = Float32Array.from(prepared.pixels, (value) => value / 255);
-        const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [1, DETECTOR_SIDE, DETECTOR_SIDE, 3]) });
+        const outputs = await session.run({
+          [session.inputNames[0]]: new ort.Tensor('float32', input, [1, DETECTOR_SIDE, DETECTOR_SIDE, 3]),
+        });
         const output = outputs[session.outputNames[0]];
         const [top] = decoder.decode(output.data as Float32Array, output.dims.slice(1), options);
         expect(diyml.labels[top.label]).toBe(expected.label);

@@ -1,11 +1,14 @@
-import { DomainError } from '../../../core/src/index.js';
-import { convertToOnnx, deserializeModel, type ModelMetadata, selectBackend, UnsupportedLayerError } from '../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { convertToOnnx, deserializeModel, type ModelMetadata, selectBackend, UnsupportedLayerError } from '@diyml/ml';
 import { unpackModel } from './model-archive.js';
 
 function inputDescription(metadata: ModelMetadata): string {
   const { width, height } = metadata.imageSize;
   const [low, high] = metadata.inputRange;
-  const fit = metadata.fit === 'letterbox' ? 'letterboxed (scaled to fit with its aspect ratio kept, centred, padded with grey 114)' : 'resized (stretched)';
+  const fit =
+    metadata.fit === 'letterbox'
+      ? 'letterboxed (scaled to fit with its aspect ratio kept, centred, padded with grey 114)'
+      : 'resized (stretched)';
   return (
     `Input \`image\`: float32 [batch, ${height}, ${width}, ${metadata.channels}] (channels last, ${metadata.channels === 1 ? 'grey' : 'RGB'}, transparency flattened on white), ` +
     `the photo ${fit} to ${width}×${height}, each pixel value v in 0–255 mapped to ${low} + v × ${(high - low) / 255}.`
@@ -45,10 +48,14 @@ export async function exportOnnx(zip: Uint8Array): Promise<Uint8Array> {
     }).bytes;
   } catch (error) {
     if (error instanceof UnsupportedLayerError) {
-      throw DomainError.unprocessable('MODEL_NOT_EXPORTABLE', `This model cannot be exported as ONNX: ${error.message}. The TensorFlow.js zip (format=tfjs) has every layer.`, {
-        layerType: error.layerType,
-        layerName: error.layerName,
-      });
+      throw DomainError.unprocessable(
+        'MODEL_NOT_EXPORTABLE',
+        `This model cannot be exported as ONNX: ${error.message}. The TensorFlow.js zip (format=tfjs) has every layer.`,
+        {
+          layerType: error.layerType,
+          layerName: error.layerName,
+        },
+      );
     }
     throw error;
   } finally {

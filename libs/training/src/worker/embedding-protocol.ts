@@ -1,4 +1,4 @@
-import type { AugmentationOptions, BackboneDescriptor, EncodedImage } from '../../../ml/src/index.js';
+import type { AugmentationOptions, BackboneDescriptor, EncodedImage } from '@diyml/ml';
 
 /** Brings an embedding table up to date: `images` are those the table lacks in some view. */
 export interface EmbedRequest {

@@ -11,7 +11,7 @@ import {
   encodeEmbeddingTable,
   loadBackbone,
   selectBackend,
-} from '../../../ml/src/index.js';
+} from '@diyml/ml';
 import type { EmbedRequest, EmbedResult, FromEmbeddingThread } from './embedding-protocol.js';
 
 /** Images per forward-pass batch; decoded a batch at a time. */

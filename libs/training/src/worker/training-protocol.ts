@@ -1,7 +1,8 @@
 import type { EmbeddingTable, EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '../../../ml/src/index.js';
 
 /** Messages between the job (main thread) and the training thread. */
-export type ToTrainingThread = { type: 'train'; dataset: TrainingDataset; config: Partial<TrainingConfig> } | { type: 'cancel' };
+export type ToTrainingThread =
+  { type: 'train'; dataset: TrainingDataset; config: Partial<TrainingConfig> } | { type: 'cancel' };
 
 export type FromTrainingThread =
   | { type: 'started'; backend: string }

@@ -16,15 +16,20 @@ port.on('message', (message: ToTrainingThread) => {
   selectBackend(config.backend)
     .then((backend) => {
       send({ type: 'started', backend });
-      return train(dataset, { ...config, backend }, {
-        signal: cancellation.signal,
-        onEpochEnd: (report) => send({ type: 'epoch', report }),
-      });
+      return train(
+        dataset,
+        { ...config, backend },
+        {
+          signal: cancellation.signal,
+          onEpochEnd: (report) => send({ type: 'epoch', report }),
+        },
+      );
     })
     .then((result) => port.postMessage({ type: 'done', result } satisfies FromTrainingThread, vectorBuffers([...(result.embeddings ? [result.embeddings] : []), ...(result.featureMaps ? [result.featureMaps] : [])])))
     .catch((error: unknown) => {
       if (error instanceof TrainingCancelledError) return send({ type: 'cancelled' });
-      const invalidInput = error instanceof RangeError || ['UnknownArchitectureError', 'BackboneError'].includes((error as Error).name);
+      const invalidInput =
+        error instanceof RangeError || ['UnknownArchitectureError', 'BackboneError'].includes((error as Error).name);
       send({ type: 'failed', message: (error as Error).message ?? String(error), invalidInput });
     });
 });

@@ -2,12 +2,16 @@ import { Controller, HttpCode, Logger, Param, Post, Res, StreamableFile } from '
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PassThrough } from 'node:stream';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { ProjectExporter } from './project-exporter.js';
 
 /** A file name that is safe in a Content-Disposition header whatever the project is called. */
 function archiveFileName(name: string, exportedAt: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'project';
+  const safe =
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'project';
   return `${safe}-${exportedAt.slice(0, 10)}.diyml.zip`;
 }
 
@@ -47,7 +51,8 @@ export class ExportProjectController {
     response.on('close', () => out.destroy());
     this.exporter.write(content, out).catch((error: unknown) => {
       // The status line is sent: a broken stream is how the client learns the archive is incomplete.
-      if (!response.writableFinished) this.logger.warn(`Export of project ${projectId} stopped: ${(error as Error).message}`);
+      if (!response.writableFinished)
+        this.logger.warn(`Export of project ${projectId} stopped: ${(error as Error).message}`);
       out.destroy(error as Error);
     });
     return new StreamableFile(out, {

@@ -119,11 +119,15 @@ const STORED_PREDICTION_IMAGE_EVENTS = new Set(['PredictionStored', 'StoredPredi
  * still uses the same bytes) and which an archive therefore neither needs nor should hold.
  */
 export function requiredBlobs(events: readonly { type: string; data: Record<string, unknown> }[]): Set<string> {
-  const deleted = new Set(events.filter((event) => event.type === 'StoredPredictionDeleted').map((event) => event.data.predictionId));
+  const deleted = new Set(
+    events.filter((event) => event.type === 'StoredPredictionDeleted').map((event) => event.data.predictionId),
+  );
   const required = new Set<string>();
   for (const event of events) {
     const erasable =
-      STORED_PREDICTION_IMAGE_EVENTS.has(event.type) && deleted.has(event.data.predictionId) ? event.data.imageSha256 : undefined;
+      STORED_PREDICTION_IMAGE_EVENTS.has(event.type) && deleted.has(event.data.predictionId)
+        ? event.data.imageSha256
+        : undefined;
     for (const sha256 of referencedBlobs(event.data)) if (sha256 !== erasable) required.add(sha256);
   }
   return required;

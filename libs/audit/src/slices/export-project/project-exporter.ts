@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Writable } from 'node:stream';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, Settings } from '../../../../core/src/index.js';
-import { EventStore, type RecordedEvent } from '../../../../event-store/src/index.js';
-import { PROJECT_HISTORY, ProjectAccess, type ProjectHistoryEntry } from '../../../../projects/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, Settings } from '@diyml/core';
+import { EventStore, type RecordedEvent } from '@diyml/event-store';
+import { PROJECT_HISTORY, ProjectAccess, type ProjectHistoryEntry } from '@diyml/projects';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import {
   type ArchivedEvent,
   blobEntry,
@@ -61,7 +61,7 @@ export class ProjectExporter {
     const referenced = requiredBlobs(events);
     const blobs: string[] = [];
     const missingBlobs: string[] = [];
-    for (const sha256 of [...referenced].sort()) (await this.blobs.has(sha256) ? blobs : missingBlobs).push(sha256);
+    for (const sha256 of [...referenced].sort()) ((await this.blobs.has(sha256)) ? blobs : missingBlobs).push(sha256);
     return {
       manifest: {
         format: PROJECT_ARCHIVE_FORMAT,

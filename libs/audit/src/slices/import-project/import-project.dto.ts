@@ -1,13 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { MAX_PROJECT_NAME_LENGTH, ProjectDto } from '../../../../projects/src/index.js';
+import { MAX_PROJECT_NAME_LENGTH, ProjectDto } from '@diyml/projects';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 /** The text fields of the multipart import. */
 export class ImportProjectDto {
-  @ApiPropertyOptional({ maxLength: MAX_PROJECT_NAME_LENGTH, description: "A new name for the project (recorded as a rename); default: the exported project's name." })
+  @ApiPropertyOptional({
+    maxLength: MAX_PROJECT_NAME_LENGTH,
+    description: "A new name for the project (recorded as a rename); default: the exported project's name.",
+  })
   @IsOptional()
   @Transform(trim)
   @IsString()
@@ -43,7 +46,10 @@ export class ImportedProjectDto {
   @ApiProperty({ example: 412, description: 'Events written (the history as it was, with new ids).' })
   events: number;
 
-  @ApiProperty({ example: 130, description: 'Blobs stored (images, dataset manifests, models, evaluations, embeddings).' })
+  @ApiProperty({
+    example: 130,
+    description: 'Blobs stored (images, dataset manifests, models, evaluations, embeddings).',
+  })
   blobs: number;
 
   @ApiProperty({ type: [ImportedDeploymentKeyDto], description: 'Every active deployment, with a new key.' })

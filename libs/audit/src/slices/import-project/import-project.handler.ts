@@ -116,8 +116,15 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     }
     const deployments = [];
     for (const deployment of (await this.deployments.list(project.projectId, { limit: 1000 })).items) {
-      const rotated: RotatedKeyDto = await this.commands.execute(new RotateDeploymentKey(project.projectId, deployment.id, context));
-      deployments.push({ id: deployment.id, name: deployment.name, apiKey: rotated.apiKey, keyPrefix: rotated.keyPrefix });
+      const rotated: RotatedKeyDto = await this.commands.execute(
+        new RotateDeploymentKey(project.projectId, deployment.id, context),
+      );
+      deployments.push({
+        id: deployment.id,
+        name: deployment.name,
+        apiKey: rotated.apiKey,
+        keyPrefix: rotated.keyPrefix,
+      });
     }
     return {
       project: toProjectDto(await this.access.getOwned(project.projectId, context.userId)),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
-import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
+import { USER_EVENT_TYPES } from '@diyml/identity';
 import { NEWEST_EVENT_VERSIONS, unreadableEvents } from './known-events.js';
 
 const FIXTURES = new URL('../../../../../test/fixtures/events/current/', import.meta.url);

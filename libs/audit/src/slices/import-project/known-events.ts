@@ -1,16 +1,16 @@
-import { datasetUpcasters } from '../../../../datasets/src/domain/image.upcasters.js';
-import { IMAGE_EVENT_TYPES } from '../../../../datasets/src/domain/image.events.js';
-import { VIDEO_EVENT_TYPES } from '../../../../datasets/src/slices/upload-video/video.events.js';
-import { DEPLOYMENT_EVENT_TYPES } from '../../../../deployments/src/domain/deployment.events.js';
-import { STORED_PREDICTION_EVENT_TYPES } from '../../../../deployments/src/domain/stored-prediction.events.js';
-import { USAGE_EVENT_TYPES } from '../../../../deployments/src/domain/usage.events.js';
-import { VIDEO_PREDICTION_EVENT_TYPES } from '../../../../deployments/src/slices/predict-video/video-prediction.events.js';
-import { LABEL_SUGGESTIONS_EVENT_TYPES } from '../../../../evaluation/src/domain/label-suggestions.events.js';
-import { TEST_RUN_EVENT_TYPES } from '../../../../evaluation/src/domain/test-run.events.js';
-import type { Upcaster } from '../../../../event-store/src/index.js';
-import { PROJECT_EVENT_TYPES } from '../../../../projects/src/domain/project.events.js';
-import { EMBEDDING_CACHE_EVENT_TYPES } from '../../../../training/src/domain/embedding-cache.events.js';
-import { ITERATION_EVENT_TYPES } from '../../../../training/src/domain/iteration.events.js';
+import { datasetUpcasters } from '@diyml/datasets';
+import { IMAGE_EVENT_TYPES } from '@diyml/datasets';
+import { VIDEO_EVENT_TYPES } from '@diyml/datasets';
+import { DEPLOYMENT_EVENT_TYPES } from '@diyml/deployments';
+import { STORED_PREDICTION_EVENT_TYPES } from '@diyml/deployments';
+import { USAGE_EVENT_TYPES } from '@diyml/deployments';
+import { VIDEO_PREDICTION_EVENT_TYPES } from '@diyml/deployments';
+import { LABEL_SUGGESTIONS_EVENT_TYPES } from '@diyml/evaluation';
+import { TEST_RUN_EVENT_TYPES } from '@diyml/evaluation';
+import type { Upcaster } from '@diyml/event-store';
+import { PROJECT_EVENT_TYPES } from '@diyml/projects';
+import { EMBEDDING_CACHE_EVENT_TYPES } from '@diyml/training';
+import { ITERATION_EVENT_TYPES } from '@diyml/training';
 import { PROJECT_IMPORT_EVENT_TYPES } from '../../domain/project-import.events.js';
 
 /**
@@ -45,7 +45,11 @@ const PROJECT_UPCASTERS: readonly Upcaster[] = datasetUpcasters;
 export const NEWEST_EVENT_VERSIONS: ReadonlyMap<string, number> = new Map(
   PROJECT_STREAM_EVENT_TYPES.map((type) => [
     type,
-    1 + Math.max(0, ...PROJECT_UPCASTERS.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion)),
+    1 +
+      Math.max(
+        0,
+        ...PROJECT_UPCASTERS.filter((upcaster) => upcaster.type === type).map((upcaster) => upcaster.fromVersion),
+      ),
   ]),
 );
 

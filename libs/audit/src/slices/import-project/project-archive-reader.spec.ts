@@ -14,7 +14,13 @@ const at = '2026-11-30T10:00:00.000Z';
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const events = [
   { stream: `project-${PROJECT}`, type: 'ProjectCreated', v: 1, data: { projectId: PROJECT, name: 'p' }, at },
-  { stream: `image-${IMAGE}`, type: 'ImageUploaded', v: 1, data: { projectId: PROJECT, imageId: IMAGE, sha256: IMAGE_SHA }, at },
+  {
+    stream: `image-${IMAGE}`,
+    type: 'ImageUploaded',
+    v: 1,
+    data: { projectId: PROJECT, imageId: IMAGE, sha256: IMAGE_SHA },
+    at,
+  },
 ];
 const manifest = {
   format: 'diyml-project',
@@ -93,7 +99,10 @@ describe('readProjectArchive', () => {
     expect(refused.code).toBe('UNKNOWN_EVENT_VERSIONS');
     expect(refused.message).toContain('ImageGeotagged@1, ImageUploaded@3');
     const error = await read().catch((caught: DomainError) => caught);
-    expect([(error as DomainError).kind, (error as DomainError).details]).toEqual(['unprocessable', { unknownEvents: ['ImageGeotagged@1', 'ImageUploaded@3'] }]);
+    expect([(error as DomainError).kind, (error as DomainError).details]).toEqual([
+      'unprocessable',
+      { unknownEvents: ['ImageGeotagged@1', 'ImageUploaded@3'] },
+    ]);
   });
 
   it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
@@ -109,8 +118,20 @@ describe('readProjectArchive', () => {
     const PREDICTION = '55555555-5555-4555-8555-555555555555';
     const erasedSha = sha256Of(new Uint8Array([7, 7]));
     const prediction = (sha: string) => [
-      { stream: `stored-prediction-${PREDICTION}`, type: 'PredictionStored', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
-      { stream: `stored-prediction-${PREDICTION}`, type: 'StoredPredictionDeleted', v: 1, data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha }, at },
+      {
+        stream: `stored-prediction-${PREDICTION}`,
+        type: 'PredictionStored',
+        v: 1,
+        data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha },
+        at,
+      },
+      {
+        stream: `stored-prediction-${PREDICTION}`,
+        type: 'StoredPredictionDeleted',
+        v: 1,
+        data: { projectId: PROJECT, predictionId: PREDICTION, imageSha256: sha },
+        at,
+      },
     ];
     const withErased = [...events, ...prediction(erasedSha)];
     const read = await readArchive(entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }));

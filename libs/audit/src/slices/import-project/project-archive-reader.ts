@@ -43,7 +43,11 @@ export interface ProjectArchive {
 }
 
 function corrupt(message: string, details?: Record<string, unknown>): DomainError {
-  return DomainError.validation(ProjectImportErrors.CORRUPT_PROJECT_ARCHIVE, `The project archive is damaged: ${message}`, details);
+  return DomainError.validation(
+    ProjectImportErrors.CORRUPT_PROJECT_ARCHIVE,
+    `The project archive is damaged: ${message}`,
+    details,
+  );
 }
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -54,8 +58,10 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
   const manifest = bytes ? parseJson(bytes) : undefined;
@@ -77,7 +83,9 @@ function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
     throw corrupt(`${MANIFEST_ENTRY} does not name the project (id, name, type).`);
   }
   if (!PROJECT_TYPES.includes(project.type as ProjectType)) {
-    throw corrupt(`the project is of type ${JSON.stringify(project.type)}; this installation has ${PROJECT_TYPES.join(' and ')} projects.`);
+    throw corrupt(
+      `the project is of type ${JSON.stringify(project.type)}; this installation has ${PROJECT_TYPES.join(' and ')} projects.`,
+    );
   }
   if (typeof manifest.events !== 'number' || !isStringList(manifest.blobs) || !isStringList(manifest.missingBlobs)) {
     throw corrupt(`${MANIFEST_ENTRY} does not count its events and list its blobs.`);
@@ -202,7 +210,9 @@ export async function readProjectArchive(zip: ZipArchive): Promise<ProjectArchiv
     throw DomainError.validation(
       ProjectImportErrors.INCOMPLETE_PROJECT_ARCHIVE,
       `The archive lacks ${absent.length} blob(s) its events reference (images, models or manifests)` +
-        (manifest.missingBlobs.length ? ': the exporting installation did not have them (see missingBlobs in its manifest).' : ': export the project again.'),
+        (manifest.missingBlobs.length
+          ? ': the exporting installation did not have them (see missingBlobs in its manifest).'
+          : ': export the project again.'),
       { missingBlobs: absent.slice(0, 20) },
     );
   }

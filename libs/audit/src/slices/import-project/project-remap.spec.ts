@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { sha256Of } from '../../../../blobs/src/index.js';
+import { sha256Of } from '@diyml/blobs';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
 import { appendBatches, ProjectRemap, type RemapOptions, type RemappedEvent } from './project-remap.js';
@@ -16,7 +16,13 @@ const MODEL_SHA = 'b'.repeat(64);
 const OLD_KEY_HASH = 'c'.repeat(64);
 
 const at = '2026-11-30T10:00:00.000Z';
-const event = (stream: string, type: string, data: Record<string, unknown>): ArchivedEvent => ({ stream, type, v: 1, data: { projectId: PROJECT, ...data }, at });
+const event = (stream: string, type: string, data: Record<string, unknown>): ArchivedEvent => ({
+  stream,
+  type,
+  v: 1,
+  data: { projectId: PROJECT, ...data },
+  at,
+});
 
 type ArchiveWithBlobs = Pick<ProjectArchive, 'manifest' | 'events'> & { blobs: Map<string, Uint8Array> };
 
@@ -46,7 +52,12 @@ function archiveOf(events: ArchivedEvent[], blobs: Uint8Array[]): ArchiveWithBlo
 
 describe('remapProject', () => {
   const manifestBytes = new TextEncoder().encode(
-    JSON.stringify({ v: 1, projectId: PROJECT, labels: [{ id: LABEL, name: 'cat' }], images: [{ id: IMAGE, sha256: IMAGE_SHA, labelId: LABEL }] }),
+    JSON.stringify({
+      v: 1,
+      projectId: PROJECT,
+      labels: [{ id: LABEL, name: 'cat' }],
+      images: [{ id: IMAGE, sha256: IMAGE_SHA, labelId: LABEL }],
+    }),
   );
   const image = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
   const model = new Uint8Array([0x50, 0x4b, 0x03, 0x04]);
@@ -55,10 +66,23 @@ describe('remapProject', () => {
       event(`project-${PROJECT}`, 'ProjectCreated', { ownerId: OWNER, name: 'p' }),
       event(`project-${PROJECT}`, 'LabelAdded', { labelId: LABEL, name: 'cat' }),
       event(`image-content-${PROJECT}-${IMAGE_SHA}`, 'ImageContentClaimed', { sha256: IMAGE_SHA, imageId: IMAGE }),
-      event(`image-${IMAGE}`, 'ImageUploaded', { imageId: IMAGE, sha256: IMAGE_SHA, filename: `photo-${IMAGE}.png`, labelId: LABEL }),
-      event(`iteration-${ITERATION}`, 'IterationQueued', { iterationId: ITERATION, manifestSha256: sha256Of(manifestBytes), labels: [{ id: LABEL, name: 'cat' }] }),
+      event(`image-${IMAGE}`, 'ImageUploaded', {
+        imageId: IMAGE,
+        sha256: IMAGE_SHA,
+        filename: `photo-${IMAGE}.png`,
+        labelId: LABEL,
+      }),
+      event(`iteration-${ITERATION}`, 'IterationQueued', {
+        iterationId: ITERATION,
+        manifestSha256: sha256Of(manifestBytes),
+        labels: [{ id: LABEL, name: 'cat' }],
+      }),
       event(`iteration-${ITERATION}`, 'IterationCompleted', { iterationId: ITERATION, modelSha256: MODEL_SHA }),
-      event(`deployment-${DEPLOYMENT}`, 'ModelDeployed', { deploymentId: DEPLOYMENT, iterationId: ITERATION, keyHash: OLD_KEY_HASH }),
+      event(`deployment-${DEPLOYMENT}`, 'ModelDeployed', {
+        deploymentId: DEPLOYMENT,
+        iterationId: ITERATION,
+        keyHash: OLD_KEY_HASH,
+      }),
     ],
     [manifestBytes, image, model],
   );
@@ -75,7 +99,12 @@ describe('remapProject', () => {
     const newImage = remapped.ids.get(IMAGE)!;
     const uploaded = remapped.events.find((e) => e.type === 'ImageUploaded')!;
     expect(uploaded.stream).toBe(`image-${newImage}`);
-    expect(uploaded.data).toMatchObject({ projectId: remapped.projectId, imageId: newImage, labelId: remapped.ids.get(LABEL), filename: `photo-${newImage}.png` });
+    expect(uploaded.data).toMatchObject({
+      projectId: remapped.projectId,
+      imageId: newImage,
+      labelId: remapped.ids.get(LABEL),
+      filename: `photo-${newImage}.png`,
+    });
     expect(remapped.events[2].stream).toBe(`image-content-${remapped.projectId}-${IMAGE_SHA}`);
     expect(new Set(remapped.ids.values()).size).toBe(remapped.ids.size);
   });
@@ -102,10 +131,20 @@ describe('remapProject', () => {
   it("keeps ids that name another installation's things (where an imported project came from)", () => {
     const elsewhere = '88888888-8888-4888-8888-888888888888';
     const again = remapProject(
-      archiveOf([...archive.events, event(`project-import-${PROJECT}`, 'ProjectImported', { sourceProjectId: elsewhere })], [manifestBytes, image, model]),
-      { newId: () => `00000000-0000-4000-8000-${String((counter += 1)).padStart(12, '0')}`, importerId: IMPORTER, unusableKeyHash: () => 'd'.repeat(64) },
+      archiveOf(
+        [...archive.events, event(`project-import-${PROJECT}`, 'ProjectImported', { sourceProjectId: elsewhere })],
+        [manifestBytes, image, model],
+      ),
+      {
+        newId: () => `00000000-0000-4000-8000-${String((counter += 1)).padStart(12, '0')}`,
+        importerId: IMPORTER,
+        unusableKeyHash: () => 'd'.repeat(64),
+      },
     );
-    expect(again.events.at(-1)).toMatchObject({ stream: `project-import-${again.projectId}`, data: { projectId: again.projectId, sourceProjectId: elsewhere } });
+    expect(again.events.at(-1)).toMatchObject({
+      stream: `project-import-${again.projectId}`,
+      data: { projectId: again.projectId, sourceProjectId: elsewhere },
+    });
   });
 
   it('replaces deployment key hashes, so the exported key does not open the copy', () => {

@@ -1,5 +1,5 @@
-import { sha256Of } from '../../../../blobs/src/index.js';
-import type { DomainEvent } from '../../../../core/src/index.js';
+import { sha256Of } from '@diyml/blobs';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
 
@@ -41,7 +41,10 @@ function withoutKeyHashes(value: unknown, unusableKeyHash: () => string): unknow
   if (Array.isArray(value)) return value.map((item) => withoutKeyHashes(item, unusableKeyHash));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, child]) => [key, key === KEY_HASH_FIELD ? unusableKeyHash() : withoutKeyHashes(child, unusableKeyHash)]),
+    Object.entries(value).map(([key, child]) => [
+      key,
+      key === KEY_HASH_FIELD ? unusableKeyHash() : withoutKeyHashes(child, unusableKeyHash),
+    ]),
   );
 }
 
@@ -136,7 +139,11 @@ export function appendBatches(events: readonly RemappedEvent[], reactorTypes: Re
     if (streamEvents) streamEvents.push(event);
     else byStream.set(event.stream, [event]);
   }
-  const whole = new Set([...byStream].filter(([, streamEvents]) => streamEvents.some((event) => reactorTypes.has(event.type))).map(([stream]) => stream));
+  const whole = new Set(
+    [...byStream]
+      .filter(([, streamEvents]) => streamEvents.some((event) => reactorTypes.has(event.type)))
+      .map(([stream]) => stream),
+  );
   const batches: AppendBatch[] = [];
   const written = new Set<string>();
   for (const event of events) {

@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { type ImagePerformance, ImagePerformanceQueries } from '../../../../training/src/index.js';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { type ImagePerformance, ImagePerformanceQueries } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvPrediction, type CvRegion, regionIdOf } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
@@ -34,8 +34,10 @@ export class ImagePerformancesController {
   @Get()
   @ApiOperation({
     operationId: 'CustomVision_GetImagePerformances',
-    summary: "Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)",
-    description: 'Every prediction training kept is listed (all tags for classification; every box found for detection).',
+    summary:
+      "Custom Vision: the iteration's validation images with their predictions (?tagIds=&orderBy=Newest|Oldest&take=&skip=)",
+    description:
+      'Every prediction training kept is listed (all tags for classification; every box found for detection).',
   })
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -48,18 +50,24 @@ export class ImagePerformancesController {
     const take = optionalNumber(query.take, 'take', 0, 256) ?? 50;
     const skip = optionalNumber(query.skip, 'skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     const orderBy = query.orderBy ?? 'Newest';
-    if (orderBy !== 'Newest' && orderBy !== 'Oldest') throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
+    if (orderBy !== 'Newest' && orderBy !== 'Oldest')
+      throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
     const found = await this.find(projectId, iterationId, query.tagIds);
     const created = await this.creationDates(projectId, iterationId);
     const createdOf = (performance: ImagePerformance) => created.images.get(performance.imageId) ?? created.iteration;
     found.sort((a, b) => createdOf(a).localeCompare(createdOf(b)) || a.imageId.localeCompare(b.imageId));
     if (orderBy === 'Newest') found.reverse();
     const baseUrl = baseUrlOf(request);
-    return found.slice(skip, skip + Math.floor(take)).map((performance) => toCvImagePerformance(performance, projectId, createdOf(performance), baseUrl));
+    return found
+      .slice(skip, skip + Math.floor(take))
+      .map((performance) => toCvImagePerformance(performance, projectId, createdOf(performance), baseUrl));
   }
 
   @Get('count')
-  @ApiOperation({ operationId: 'CustomVision_GetImagePerformanceCount', summary: 'Custom Vision: how many validation images the iteration has (?tagIds=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetImagePerformanceCount',
+    summary: 'Custom Vision: how many validation images the iteration has (?tagIds=)',
+  })
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -77,12 +85,20 @@ export class ImagePerformancesController {
 
   /** When each image was uploaded; an image removed since the iteration counts as created when it was queued. */
   private async creationDates(projectId: string, iterationId: string) {
-    const [images, iteration] = await Promise.all([this.reads.images(projectId), this.reads.iteration(projectId, iterationId)]);
+    const [images, iteration] = await Promise.all([
+      this.reads.images(projectId),
+      this.reads.iteration(projectId, iterationId),
+    ]);
     return { images: new Map(images.map((image) => [image.id, image.uploadedAt])), iteration: iteration.queuedAt };
   }
 }
 
-function toCvImagePerformance(performance: ImagePerformance, projectId: string, created: string, baseUrl: string): CvImagePerformance {
+function toCvImagePerformance(
+  performance: ImagePerformance,
+  projectId: string,
+  created: string,
+  baseUrl: string,
+): CvImagePerformance {
   const uri = `${baseUrl}/v1/projects/${projectId}/images/${performance.imageId}/content`;
   const regions = performance.expected.flatMap((expected, index): CvRegion[] =>
     expected.box
@@ -100,7 +116,14 @@ function toCvImagePerformance(performance: ImagePerformance, projectId: string, 
         ]
       : [],
   );
-  const tags = [...new Map(performance.expected.map((expected) => [expected.labelId, { tagId: expected.labelId, tagName: expected.label, created }])).values()];
+  const tags = [
+    ...new Map(
+      performance.expected.map((expected) => [
+        expected.labelId,
+        { tagId: expected.labelId, tagName: expected.label, created },
+      ]),
+    ).values(),
+  ];
   return {
     id: performance.imageId,
     created,
@@ -115,7 +138,14 @@ function toCvImagePerformance(performance: ImagePerformance, projectId: string, 
       tagId: prediction.labelId,
       tagName: prediction.label,
       ...(prediction.box
-        ? { boundingBox: { left: prediction.box.x, top: prediction.box.y, width: prediction.box.width, height: prediction.box.height } }
+        ? {
+            boundingBox: {
+              left: prediction.box.x,
+              top: prediction.box.y,
+              width: prediction.box.width,
+              height: prediction.box.height,
+            },
+          }
         : {}),
       tagType: 'Regular',
     })),

@@ -2,11 +2,11 @@ import { Body, Controller, Delete, HttpCode, Param, Post, Query, Res } from '@ne
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { type AuthenticatedUser, Clock, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import type { ImageView } from '../../../../datasets/src/index.js';
-import { LabelImages } from '../../../../datasets/src/slices/label-images-batch/label-images-batch.handler.js';
-import { RemoveImage } from '../../../../datasets/src/slices/remove-image/remove-image.handler.js';
-import type { ProjectView } from '../../../../projects/src/index.js';
+import { type AuthenticatedUser, Clock, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import type { ImageView } from '@diyml/datasets';
+import { LabelImages } from '@diyml/datasets';
+import { RemoveImage } from '@diyml/datasets';
+import type { ProjectView } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { regionIdOf } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
@@ -38,7 +38,10 @@ function sameBox(a: { labelId: string; x: number; y: number; width: number; heig
 
 function requireType(project: ProjectView, type: ProjectView['type'], what: string): void {
   if (project.type !== type) {
-    throw CustomVisionError.badRequest('BadRequestNotSupported', `${what} belong to ${type === 'detection' ? 'object detection' : 'classification'} projects.`);
+    throw CustomVisionError.badRequest(
+      'BadRequestNotSupported',
+      `${what} belong to ${type === 'detection' ? 'object detection' : 'classification'} projects.`,
+    );
   }
 }
 
@@ -56,7 +59,8 @@ export class ChangeImagesController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_CreateImageRegions',
-    summary: 'Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed',
+    summary:
+      'Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed',
   })
   async createRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -80,7 +84,10 @@ export class ChangeImagesController {
     for (const entry of entries) byImage.set(entry.imageId, [...(byImage.get(entry.imageId) ?? []), entry]);
 
     const duplicated: RegionEntry[] = [];
-    const items: { imageId: string; regions: { label: string; x: number; y: number; width: number; height: number }[] }[] = [];
+    const items: {
+      imageId: string;
+      regions: { label: string; x: number; y: number; width: number; height: number }[];
+    }[] = [];
     const added = new Map<string, RegionEntry[]>();
     let failed = 0;
     for (const [imageId, wanted] of byImage) {
@@ -102,7 +109,10 @@ export class ChangeImagesController {
       }
       if (fresh.length === 0) continue;
       added.set(imageId, fresh);
-      items.push({ imageId, regions: regions.map(({ labelId, x, y, width, height }) => ({ label: labelId, x, y, width, height })) });
+      items.push({
+        imageId,
+        regions: regions.map(({ labelId, x, y, width, height }) => ({ label: labelId, x, y, width, height })),
+      });
     }
 
     const created: RegionCreated[] = [];
@@ -149,7 +159,12 @@ export class ChangeImagesController {
     const items = (await this.reads.images(projectId)).flatMap((image) => {
       const kept = image.regions.filter((region, index) => !wanted.has(regionIdOf(image.id, index, region)));
       if (kept.length === image.regions.length) return [];
-      return [{ imageId: image.id, regions: kept.map(({ labelId, x, y, width, height }) => ({ label: labelId, x, y, width, height })) }];
+      return [
+        {
+          imageId: image.id,
+          regions: kept.map(({ labelId, x, y, width, height }) => ({ label: labelId, x, y, width, height })),
+        },
+      ];
     });
     if (items.length > 0) await this.commands.execute(new LabelImages(projectId, items, userContext(context, user)));
   }
@@ -169,7 +184,8 @@ export class ChangeImagesController {
     const project = await this.reads.project(projectId, user.id);
     requireType(project, 'classification', 'Image tags');
     const raw = Array.isArray(body?.tags) ? (body.tags as Record<string, unknown>[]) : [];
-    if (raw.length === 0 || raw.length > MAX_BATCH) throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Send 1 to ${MAX_BATCH} tags.`);
+    if (raw.length === 0 || raw.length > MAX_BATCH)
+      throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Send 1 to ${MAX_BATCH} tags.`);
     const entries: TagEntry[] = raw.map((entry, index) => ({
       imageId: uuidList(entry?.imageId, `tags[${index}].imageId`)[0] ?? '',
       tagId: uuidList(entry?.tagId, `tags[${index}].tagId`)[0] ?? '',
@@ -180,7 +196,8 @@ export class ChangeImagesController {
     const exceeded: TagEntry[] = [];
     const chosen = new Map<string, TagEntry>();
     for (const entry of entries) {
-      if (!labelIds.has(entry.tagId)) throw CustomVisionError.notFound('NotFoundTag', `Tag ${entry.tagId} does not exist in this project.`);
+      if (!labelIds.has(entry.tagId))
+        throw CustomVisionError.notFound('NotFoundTag', `Tag ${entry.tagId} does not exist in this project.`);
       const image = await this.reads.image(projectId, entry.imageId);
       const current = chosen.get(entry.imageId)?.tagId ?? image.labelId;
       if (current === entry.tagId) duplicated.push(entry);
@@ -189,7 +206,11 @@ export class ChangeImagesController {
     }
     if (chosen.size > 0) {
       const result = await this.commands.execute(
-        new LabelImages(projectId, [...chosen.values()].map(({ imageId, tagId }) => ({ imageId, label: tagId })), userContext(context, user)),
+        new LabelImages(
+          projectId,
+          [...chosen.values()].map(({ imageId, tagId }) => ({ imageId, label: tagId })),
+          userContext(context, user),
+        ),
       );
       result.items.forEach((item, index) => {
         const entry = [...chosen.values()][index];
@@ -236,7 +257,10 @@ export class ChangeImagesController {
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
-    const ids = optionalBoolean(allImages, 'allImages') ? (await this.reads.images(projectId)).map((image) => image.id) : uuidList(imageIds, 'imageIds');
-    for (const imageId of ids) await this.commands.execute(new RemoveImage(projectId, imageId, undefined, userContext(context, user)));
+    const ids = optionalBoolean(allImages, 'allImages')
+      ? (await this.reads.images(projectId)).map((image) => image.id)
+      : uuidList(imageIds, 'imageIds');
+    for (const imageId of ids)
+      await this.commands.execute(new RemoveImage(projectId, imageId, undefined, userContext(context, user)));
   }
 }

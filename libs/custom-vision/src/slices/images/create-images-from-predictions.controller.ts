@@ -1,9 +1,14 @@
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { type Promotion, PredictionPromoter, StoredPredictionQueries, type StoredPredictionView } from '../../../../deployments/src/index.js';
-import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '@diyml/core';
+import {
+  type Promotion,
+  PredictionPromoter,
+  StoredPredictionQueries,
+  type StoredPredictionView,
+} from '@diyml/deployments';
+import { PredictionKeeper } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, uuidList } from '../../http/query.js';
@@ -33,7 +38,8 @@ export class CreateImagesFromPredictionsController {
   @Post()
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromPredictions',
-    summary: 'Custom Vision: add stored predictions to the project as images ({images: [{id, tagIds, regions}], tagIds, metadata}); 207 when some failed',
+    summary:
+      'Custom Vision: add stored predictions to the project as images ({images: [{id, tagIds, regions}], tagIds, metadata}); 207 when some failed',
     description:
       'Per image: ErrorSource when the id is not a stored prediction of the project, ErrorInvalidTag for a tag of another project, ' +
       'ErrorTagLimitExceed for more than one tag in a classification project, OKDuplicate when the prediction (or its bytes) is in the dataset already.',
@@ -50,7 +56,11 @@ export class CreateImagesFromPredictionsController {
     const { images, batchTags, metadata } = parseJsonBatch(body);
     const wanted = images.map((image: Record<string, unknown>, index) => {
       const [id, ...others] = uuidList(image?.id, `images[${index}].id`);
-      if (!id || others.length > 0) throw CustomVisionError.badRequest('BadRequestInvalidIds', `images[${index}].id must be the id of a stored prediction.`);
+      if (!id || others.length > 0)
+        throw CustomVisionError.badRequest(
+          'BadRequestInvalidIds',
+          `images[${index}].id must be the id of a stored prediction.`,
+        );
       return {
         id,
         tagIds: [...new Set([...batchTags, ...uuidList(image.tagIds, `images[${index}].tagIds`)])],
@@ -67,11 +77,18 @@ export class CreateImagesFromPredictionsController {
     const results: Result[] = [];
     const promotions: { index: number; promotion: Promotion }[] = [];
     for (const [index, { id, tagIds, regions }] of wanted.entries()) {
-      const result: Result = { sourceUrl: `${baseUrl}/v1/projects/${projectId}/predictions/${id}/image`, status: 'OK', image: null };
+      const result: Result = {
+        sourceUrl: `${baseUrl}/v1/projects/${projectId}/predictions/${id}/image`,
+        status: 'OK',
+        image: null,
+      };
       results.push(result);
       const view = await this.storedPrediction(projectId, id);
       if (!view) result.status = 'ErrorSource';
-      else if ([...tagIds, ...regions.map((region) => region.tagId.toLowerCase())].some((tagId) => !labelIds.has(tagId))) result.status = 'ErrorInvalidTag';
+      else if (
+        [...tagIds, ...regions.map((region) => region.tagId.toLowerCase())].some((tagId) => !labelIds.has(tagId))
+      )
+        result.status = 'ErrorInvalidTag';
       else if (project.type === 'classification' && tagIds.length > 1) result.status = 'ErrorTagLimitExceed';
       else if (view.promotedImageId) {
         // Added before: the image it became, as Azure answers an image it holds already (ErrorSource once deleted).
@@ -81,7 +98,9 @@ export class CreateImagesFromPredictionsController {
       } else {
         // Classification: the one tag, or none. Detection: image-level tags are not kept; the regions, or none.
         const promotion: Promotion =
-          project.type === 'classification' ? { predictionId: id, label: tagIds[0] ?? null } : { predictionId: id, regions: regions.map(toRegionInput) };
+          project.type === 'classification'
+            ? { predictionId: id, label: tagIds[0] ?? null }
+            : { predictionId: id, regions: regions.map(toRegionInput) };
         promotions.push({ index, promotion });
       }
     }

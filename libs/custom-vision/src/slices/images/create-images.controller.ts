@@ -1,8 +1,8 @@
 import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
-import { UploadLimits, validateMetadata } from '../../../../datasets/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '@diyml/core';
+import { UploadLimits, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
@@ -16,7 +16,10 @@ function answer(summary: ImageCreateSummary, response: Response): ImageCreateSum
 }
 
 function tooMany(count: number): CustomVisionError {
-  return CustomVisionError.badRequest('BadRequestImageBatch', `${count} images in one batch: at most ${MAX_IMAGES_PER_BATCH}.`);
+  return CustomVisionError.badRequest(
+    'BadRequestImageBatch',
+    `${count} images in one batch: at most ${MAX_IMAGES_PER_BATCH}.`,
+  );
 }
 
 /** The fields every JSON image batch has ({images, tagIds, metadata}), checked; images stay as sent, each parsed by its route. */
@@ -26,9 +29,14 @@ export function parseJsonBatch(body: Record<string, unknown> | undefined): {
   metadata: Record<string, string>;
 } {
   const images = body?.images;
-  if (!Array.isArray(images) || images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
+  if (!Array.isArray(images) || images.length === 0)
+    throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
   if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
-  return { images: images as Record<string, unknown>[], batchTags: uuidList(body?.tagIds, 'tagIds'), metadata: batchMetadata(body?.metadata) };
+  return {
+    images: images as Record<string, unknown>[],
+    batchTags: uuidList(body?.tagIds, 'tagIds'),
+    metadata: batchMetadata(body?.metadata),
+  };
 }
 
 function isFraction(value: unknown): value is number {
@@ -41,7 +49,10 @@ export function parseRegions(value: unknown, field: string): CvRegionInput[] {
   return value.map((region: Record<string, unknown>, index) => {
     const { tagId, left, top, width, height } = region ?? {};
     if (typeof tagId !== 'string' || ![left, top, width, height].every(isFraction)) {
-      throw CustomVisionError.badRequest('BadRequestImageRegions', `${field}[${index}] needs tagId, left, top, width and height.`);
+      throw CustomVisionError.badRequest(
+        'BadRequestImageRegions',
+        `${field}[${index}] needs tagId, left, top, width and height.`,
+      );
     }
     return { tagId, left: left as number, top: top as number, width: width as number, height: height as number };
   });
@@ -82,7 +93,11 @@ export class CreateImagesController {
     const project = await this.reads.project(projectId, user.id);
     const tags = uuidList(tagIds, 'tagIds');
     const images = await readImages(request, this.limits.UPLOAD_MAX_REQUEST_BYTES);
-    if (images.length === 0) throw CustomVisionError.badRequest('BadRequestImageBatch', 'The request carries no image (multipart part imageData).');
+    if (images.length === 0)
+      throw CustomVisionError.badRequest(
+        'BadRequestImageBatch',
+        'The request carries no image (multipart part imageData).',
+      );
     if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
     const entries: ImageEntry[] = images.map(({ filename, data }) => ({
       name: filename,
@@ -110,7 +125,10 @@ export class CreateImagesController {
     const { images, batchTags, metadata } = parseJsonBatch(body);
     const entries = images.map((image: Record<string, unknown>, index): ImageEntry => {
       if (typeof image?.contents !== 'string') {
-        throw CustomVisionError.badRequest('BadRequestImageBatch', `images[${index}].contents must be the image, base64-encoded.`);
+        throw CustomVisionError.badRequest(
+          'BadRequestImageBatch',
+          `images[${index}].contents must be the image, base64-encoded.`,
+        );
       }
       const bytes = Buffer.from(image.contents, 'base64');
       return {
@@ -120,13 +138,17 @@ export class CreateImagesController {
         regions: parseRegions(image.regions, `images[${index}].regions`),
       };
     });
-    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata), response);
+    return answer(
+      await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata),
+      response,
+    );
   }
 
   @Post('urls')
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromUrls',
-    summary: 'Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed',
+    summary:
+      'Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed',
     description:
       'Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be ' +
       'fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize.',
@@ -143,7 +165,10 @@ export class CreateImagesController {
     const { images, batchTags, metadata } = parseJsonBatch(body);
     const wanted = images.map((image: Record<string, unknown>, index) => {
       if (typeof image?.url !== 'string' || image.url === '') {
-        throw CustomVisionError.badRequest('BadRequestImageUrl', `images[${index}].url must be the image's http or https URL.`);
+        throw CustomVisionError.badRequest(
+          'BadRequestImageUrl',
+          `images[${index}].url must be the image's http or https URL.`,
+        );
       }
       return {
         url: image.url,
@@ -155,10 +180,24 @@ export class CreateImagesController {
     const entries = wanted.map(({ url, tagIds, regions }, index): ImageEntry => {
       const outcome = fetched[index];
       if ('image' in outcome) {
-        return { name: url, bytes: outcome.image.bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : outcome.image.bytes, tagIds, regions };
+        return {
+          name: url,
+          bytes: outcome.image.bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : outcome.image.bytes,
+          tagIds,
+          regions,
+        };
       }
-      return { name: url, bytes: null, tagIds, regions, failed: outcome.error.code === 'URL_TOO_LARGE' ? 'ErrorImageSize' : 'ErrorSource' };
+      return {
+        name: url,
+        bytes: null,
+        tagIds,
+        regions,
+        failed: outcome.error.code === 'URL_TOO_LARGE' ? 'ErrorImageSize' : 'ErrorSource',
+      };
     });
-    return answer(await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata), response);
+    return answer(
+      await this.batch.create(project, entries, userContext(context, user), baseUrlOf(request), metadata),
+      response,
+    );
   }
 }

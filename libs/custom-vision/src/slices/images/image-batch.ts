@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { ProjectView } from '../../../../projects/src/index.js';
-import { LabelImages } from '../../../../datasets/src/slices/label-images-batch/label-images-batch.handler.js';
-import { RemoveImage } from '../../../../datasets/src/slices/remove-image/remove-image.handler.js';
-import { isDomainError } from '../../../../core/src/index.js';
-import { UpdateImageMetadata } from '../../../../datasets/src/index.js';
-import { UploadImages } from '../../../../datasets/src/slices/upload-images/upload-images.handler.js';
-import type { IntakeItem } from '../../../../datasets/src/upload/image-intake.js';
+import type { ProjectView } from '@diyml/projects';
+import { LabelImages } from '@diyml/datasets';
+import { RemoveImage } from '@diyml/datasets';
+import { isDomainError } from '@diyml/core/pure';
+import { UpdateImageMetadata } from '@diyml/datasets';
+import { UploadImages } from '@diyml/datasets';
+import type { IntakeItem } from '@diyml/datasets';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import type { UserContext } from '../../http/custom-vision-controller.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
@@ -91,7 +91,11 @@ export class ImageBatch {
     metadata: Record<string, string> = {},
   ): Promise<ImageCreateSummary> {
     const labelIds = new Set(project.labels.map((label) => label.id));
-    const results: (ImageCreateResult & { id?: string })[] = entries.map((entry) => ({ sourceUrl: entry.name, status: 'OK', image: null }));
+    const results: (ImageCreateResult & { id?: string })[] = entries.map((entry) => ({
+      sourceUrl: entry.name,
+      status: 'OK',
+      image: null,
+    }));
     const groups = new Map<string, number[]>();
     entries.forEach((entry, index) => {
       if (entry.failed) {
@@ -115,8 +119,14 @@ export class ImageBatch {
     });
 
     for (const [label, indexes] of groups) {
-      const files = indexes.map((index) => ({ filename: entries[index].name, size: entries[index].bytes?.length ?? 0, buffer: entries[index].bytes }));
-      const items: IntakeItem[] = await this.commands.execute(new UploadImages(project.id, files, label || undefined, undefined, context));
+      const files = indexes.map((index) => ({
+        filename: entries[index].name,
+        size: entries[index].bytes?.length ?? 0,
+        buffer: entries[index].bytes,
+      }));
+      const items: IntakeItem[] = await this.commands.execute(
+        new UploadImages(project.id, files, label || undefined, undefined, context),
+      );
       items.forEach((item, position) => {
         const result = results[indexes[position]];
         if (item.status === 'rejected') result.status = statusOf(item.error?.code);
@@ -146,7 +156,9 @@ export class ImageBatch {
       for (const result of results) {
         if (!result.id) continue;
         try {
-          await this.commands.execute(new UpdateImageMetadata(project.id, result.id, metadata, 'merge', undefined, context));
+          await this.commands.execute(
+            new UpdateImageMetadata(project.id, result.id, metadata, 'merge', undefined, context),
+          );
         } catch (error) {
           // Over the 10 entries an image may have, with those it already had.
           if (!isDomainError(error, 'METADATA_TOO_MANY_ENTRIES')) throw error;
@@ -194,6 +206,18 @@ export class ImageBatch {
   }
 }
 
-export function toRegionInput(region: CvRegionInput): { label: string; x: number; y: number; width: number; height: number } {
-  return { label: region.tagId.toLowerCase(), x: region.left, y: region.top, width: region.width, height: region.height };
+export function toRegionInput(region: CvRegionInput): {
+  label: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+} {
+  return {
+    label: region.tagId.toLowerCase(),
+    x: region.left,
+    y: region.top,
+    width: region.width,
+    height: region.height,
+  };
 }

@@ -2,8 +2,8 @@ import { Body, Controller, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { DatasetErrors, UpdateImageMetadata, validateMetadata } from '../../../../datasets/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '@diyml/core';
+import { DatasetErrors, UpdateImageMetadata, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { uuidList } from '../../http/query.js';
@@ -31,7 +31,8 @@ export class ImageMetadataController {
   @ApiOperation({
     operationId: 'CustomVision_UpdateImageMetadata',
     summary: 'Custom Vision: add or change metadata of images (?imageIds=a,b; body {key: value}); 207 when some failed',
-    description: 'At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.',
+    description:
+      'At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.',
   })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -43,16 +44,21 @@ export class ImageMetadataController {
   ): Promise<MetadataUpdateSummary> {
     await this.reads.project(projectId, user.id);
     const ids = uuidList(imageIds, 'imageIds');
-    if (ids.length === 0 || ids.length > MAX_IMAGES) throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Name 1 to ${MAX_IMAGES} imageIds.`);
+    if (ids.length === 0 || ids.length > MAX_IMAGES)
+      throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Name 1 to ${MAX_IMAGES} imageIds.`);
     const metadata = validateMetadata(body);
     const images: MetadataUpdateSummary['images'] = [];
     for (const imageId of ids) {
       try {
-        const { image } = await this.commands.execute(new UpdateImageMetadata(projectId, imageId, metadata, 'merge', undefined, userContext(context, user)));
+        const { image } = await this.commands.execute(
+          new UpdateImageMetadata(projectId, imageId, metadata, 'merge', undefined, userContext(context, user)),
+        );
         images.push({ imageId, status: 'OK', metadata: image.metadata });
       } catch (error) {
-        if (isDomainError(error, DatasetErrors.IMAGE_NOT_FOUND)) images.push({ imageId, status: 'ErrorImageNotFound', metadata: null });
-        else if (isDomainError(error, DatasetErrors.METADATA_TOO_MANY_ENTRIES)) images.push({ imageId, status: 'ErrorLimitExceed', metadata: null });
+        if (isDomainError(error, DatasetErrors.IMAGE_NOT_FOUND))
+          images.push({ imageId, status: 'ErrorImageNotFound', metadata: null });
+        else if (isDomainError(error, DatasetErrors.METADATA_TOO_MANY_ENTRIES))
+          images.push({ imageId, status: 'ErrorLimitExceed', metadata: null });
         else throw error;
       }
     }

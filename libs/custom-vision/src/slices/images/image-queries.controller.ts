@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import type { ImageView } from '../../../../datasets/src/index.js';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import type { ImageView } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { matchesMetadata, type MetadataFilter, parseMetadataFilter } from '../../domain/metadata-filter.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
@@ -50,7 +50,8 @@ export class ImageQueriesController {
   @Get()
   @ApiOperation({
     operationId: 'CustomVision_GetImages',
-    summary: "Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&$filter=&orderBy=Newest|Oldest&take=&skip=)",
+    summary:
+      'Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&$filter=&orderBy=Newest|Oldest&take=&skip=)',
     description: "$filter: a metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or).",
   })
   all(
@@ -94,7 +95,10 @@ export class ImageQueriesController {
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
-    return this.page(projectId, user, request, query, { taggingStatus: 'Tagged', tagIds: uuidList(query.tagIds, 'tagIds') });
+    return this.page(projectId, user, request, query, {
+      taggingStatus: 'Tagged',
+      tagIds: uuidList(query.tagIds, 'tagIds'),
+    });
   }
 
   @Get('tagged/count')
@@ -129,7 +133,10 @@ export class ImageQueriesController {
     operationId: 'CustomVision_GetUntaggedImageCount',
     summary: 'Custom Vision: how many untagged images',
   })
-  untaggedCount(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<number> {
+  untaggedCount(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<number> {
     return this.countOf(projectId, user, { taggingStatus: 'Untagged', tagIds: [] });
   }
 
@@ -163,7 +170,8 @@ export class ImageQueriesController {
     const take = optionalNumber(query.take, 'take', 0, 256) ?? 50;
     const skip = optionalNumber(query.skip, 'skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     const orderBy = query.orderBy ?? 'Newest';
-    if (orderBy !== 'Newest' && orderBy !== 'Oldest') throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
+    if (orderBy !== 'Newest' && orderBy !== 'Oldest')
+      throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
     const images = (await this.reads.images(projectId)).filter((image) => matches(image, filter));
     if (orderBy === 'Newest') images.reverse();
     const baseUrl = baseUrlOf(request);

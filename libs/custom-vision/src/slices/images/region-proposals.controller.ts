@@ -24,9 +24,10 @@ export class RegionProposalsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_GetImageRegionProposals',
-    summary: "Custom Vision: region proposals for an image, from the project's newest trained detector or, before one, the pretrained backbone",
+    summary:
+      "Custom Vision: region proposals for an image, from the project's newest trained detector or, before one, the pretrained backbone",
     description:
-      "With a trained detector: its boxes above probability 0.05, overlapping ones merged whatever their tag. Before: boxes around the regions the " +
+      'With a trained detector: its boxes above probability 0.05, overlapping ones merged whatever their tag. Before: boxes around the regions the ' +
       'pretrained backbone (MobileNetV2) finds salient, confidence being their mean saliency (0 to 1). At most 50, most confident first.',
   })
   async propose(
@@ -38,7 +39,10 @@ export class RegionProposalsController {
     return {
       projectId,
       imageId,
-      proposals: proposals.map(({ confidence, box }) => ({ confidence, boundingBox: { left: box.x, top: box.y, width: box.width, height: box.height } })),
+      proposals: proposals.map(({ confidence, box }) => ({
+        confidence,
+        boundingBox: { left: box.x, top: box.y, width: box.width, height: box.height },
+      })),
     };
   }
 }

@@ -2,10 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration } from '../../../../training/src/index.js';
-import { QueueIteration } from '../../../../training/src/slices/queue-iteration/queue-iteration.handler.js';
+import { BlobStore } from '@diyml/blobs';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration } from '@diyml/training';
+import { QueueIteration } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { EXPORT_PLATFORM_NAMES, EXPORT_PLATFORMS } from '../../domain/domains.js';
 import { type CvIterationPerformance, iterationPerformance } from '../../domain/performance.js';
@@ -28,7 +28,10 @@ export const DEFAULT_OVERLAP_THRESHOLD = 0.3;
 
 function assertTrained(iteration: IterationView): void {
   if (iteration.status !== 'completed') {
-    throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`);
+    throw CustomVisionError.badRequest(
+      'BadRequestIterationIsNotTrained',
+      `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`,
+    );
   }
 }
 
@@ -47,7 +50,8 @@ export class IterationsController {
   @ApiOperation({
     operationId: 'CustomVision_TrainProject',
     summary: "Custom Vision: train the project (queues an iteration with the project's training configuration)",
-    description: 'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
+    description:
+      'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
   })
   async train(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -55,7 +59,9 @@ export class IterationsController {
     @Ctx() context: RequestContext,
   ): Promise<CvIteration> {
     const project = await this.reads.project(projectId, user.id);
-    const iteration: IterationView = await this.commands.execute(new QueueIteration(projectId, undefined, userContext(context, user)));
+    const iteration: IterationView = await this.commands.execute(
+      new QueueIteration(projectId, undefined, userContext(context, user)),
+    );
     return toCvIteration(iteration, project, null);
   }
 
@@ -64,10 +70,15 @@ export class IterationsController {
     operationId: 'CustomVision_GetIterations',
     summary: "Custom Vision: the project's iterations, newest first",
   })
-  async list(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvIteration[]> {
+  async list(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvIteration[]> {
     const project = await this.reads.project(projectId, user.id);
     const names = await this.reads.publishNames(projectId);
-    return (await this.reads.allIterations(projectId)).map((iteration) => toCvIteration(iteration, project, names.get(iteration.id) ?? null));
+    return (await this.reads.allIterations(projectId)).map((iteration) =>
+      toCvIteration(iteration, project, names.get(iteration.id) ?? null),
+    );
   }
 
   @Get('iterations/:iterationId')
@@ -99,7 +110,9 @@ export class IterationsController {
   ): Promise<CvIteration> {
     const project = await this.reads.project(projectId, user.id);
     const name = requiredString(body?.name, 'name');
-    const iteration: IterationView = await this.commands.execute(new RenameIteration(projectId, iterationId, name, userContext(context, user)));
+    const iteration: IterationView = await this.commands.execute(
+      new RenameIteration(projectId, iterationId, name, userContext(context, user)),
+    );
     return toCvIteration(iteration, project, (await this.reads.publishNames(projectId)).get(iteration.id) ?? null);
   }
 
@@ -135,7 +148,10 @@ export class IterationsController {
     const iteration = await this.reads.iteration(projectId, iterationId);
     assertTrained(iteration);
     if (!iteration.evaluationSha256) {
-      throw CustomVisionError.notFound('NotFoundIterationPerformance', 'The iteration had no validation images, so it has no performance.');
+      throw CustomVisionError.notFound(
+        'NotFoundIterationPerformance',
+        'The iteration had no validation images, so it has no performance.',
+      );
     }
     const evaluation = parseEvaluation(await this.blobs.get(iteration.evaluationSha256));
     return iterationPerformance(evaluation, iteration.labels, {
@@ -148,7 +164,8 @@ export class IterationsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_ExportIteration',
-    summary: 'Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once',
+    summary:
+      'Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once',
   })
   async export(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -158,7 +175,9 @@ export class IterationsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvExport> {
     await this.reads.project(projectId, user.id);
-    const target = EXPORT_PLATFORMS.find((entry) => typeof platform === 'string' && entry.platform.toLowerCase() === platform.toLowerCase());
+    const target = EXPORT_PLATFORMS.find(
+      (entry) => typeof platform === 'string' && entry.platform.toLowerCase() === platform.toLowerCase(),
+    );
     if (!target) {
       throw CustomVisionError.badRequest(
         'BadRequestProjectUnsupportedExportPlatform',
@@ -183,7 +202,9 @@ export class IterationsController {
   ): Promise<CvExport[]> {
     await this.reads.project(projectId, user.id);
     const iteration = await this.reads.iteration(projectId, iterationId);
-    return iteration.status === 'completed' ? EXPORT_PLATFORMS.map((target) => this.exportOf(iteration, request, target)) : [];
+    return iteration.status === 'completed'
+      ? EXPORT_PLATFORMS.map((target) => this.exportOf(iteration, request, target))
+      : [];
   }
 
   private exportOf(iteration: IterationView, request: Request, target: (typeof EXPORT_PLATFORMS)[number]): CvExport {

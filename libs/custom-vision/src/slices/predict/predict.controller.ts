@@ -1,13 +1,13 @@
 import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '../../../../core/src/index.js';
-import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '../../../../deployments/src/index.js';
-import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
-import { trackUsage } from '../../../../deployments/src/slices/usage-reports/track-usage.js';
-import { UsageRecorder } from '../../../../deployments/src/slices/usage-reports/usage-recorder.js';
-import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
-import { Public } from '../../../../identity/src/index.js';
-import type { ProjectType } from '../../../../projects/src/index.js';
+import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '@diyml/core';
+import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '@diyml/deployments';
+import { PredictionKeeper } from '@diyml/deployments';
+import { trackUsage } from '@diyml/deployments';
+import { UsageRecorder } from '@diyml/deployments';
+import { PredictionService } from '@diyml/deployments';
+import { Public } from '@diyml/identity';
+import type { ProjectType } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
@@ -67,7 +67,10 @@ export class PredictController {
     operationId: 'CustomVision_ClassifyImageWithNoStore',
     summary: 'Custom Vision: classify an image without storing it',
   })
-  classifyNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
+  classifyNoStore(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+  ): Promise<CvImagePrediction> {
     return this.predict(request, 'classification');
   }
 
@@ -99,7 +102,11 @@ export class PredictController {
     summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
     description: STORING_ROUTE,
   })
-  classifyUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  classifyUrl(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification', true);
   }
 
@@ -109,7 +116,11 @@ export class PredictController {
     operationId: 'CustomVision_ClassifyImageUrlWithNoStore',
     summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it',
   })
-  classifyUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  classifyUrlNoStore(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification');
   }
 
@@ -120,7 +131,11 @@ export class PredictController {
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
     description: STORING_ROUTE,
   })
-  detectUrl(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  detectUrl(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection', true);
   }
 
@@ -130,7 +145,11 @@ export class PredictController {
     operationId: 'CustomVision_DetectImageUrlWithNoStore',
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it',
   })
-  detectUrlNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest, @Body() body: Record<string, unknown>): Promise<CvImagePrediction> {
+  detectUrlNoStore(
+    @Param('publishedName') _name: string,
+    @Req() request: PredictionRequest,
+    @Body() body: Record<string, unknown>,
+  ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection');
   }
 
@@ -139,12 +158,21 @@ export class PredictController {
     this.trackUsage(request);
     requireTask(request, task);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
-    if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData or as the body.');
+    if (!image)
+      throw CustomVisionError.badRequest(
+        'BadRequestImageStream',
+        'Send the image in the multipart part imageData or as the body.',
+      );
     return this.predictOn(request, image.data, store);
   }
 
   /** The URL is fetched with the limits and address checks of the native images-from-URLs endpoint. */
-  private async predictUrl(request: PredictionRequest, body: Record<string, unknown>, task: ProjectType, store = false): Promise<CvImagePrediction> {
+  private async predictUrl(
+    request: PredictionRequest,
+    body: Record<string, unknown>,
+    task: ProjectType,
+    store = false,
+  ): Promise<CvImagePrediction> {
     this.trackUsage(request);
     requireTask(request, task);
     const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
@@ -166,7 +194,10 @@ export class PredictController {
     const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, bytes, {});
     const id =
       store && this.keeper.keeps(deployment)
-        ? await this.keeper.keep(deployment, bytes, predictions, { userId: request.user?.id ?? null, correlationId: requestContextOf(request).correlationId })
+        ? await this.keeper.keep(deployment, bytes, predictions, {
+            userId: request.user?.id ?? null,
+            correlationId: requestContextOf(request).correlationId,
+          })
         : this.ids.newId();
     return {
       id,

@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { AuthThrottle, type HttpRequest, isUuid } from '../../../../core/src/index.js';
-import { type DeploymentView, deploymentKeyMatches, DEPLOYMENT_KEY_PREFIX } from '../../../../deployments/src/index.js';
-import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { AuthThrottle, type HttpRequest, isUuid } from '@diyml/core';
+import { type DeploymentView, deploymentKeyMatches, DEPLOYMENT_KEY_PREFIX } from '@diyml/deployments';
+import { PROJECTS, type ProjectView } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { INVALID_KEY_MESSAGE, takeKeyHeader, userOfPersonalToken } from '../../http/keys.js';
 import { assertVersion } from '../../http/training-key.guard.js';
@@ -34,7 +34,8 @@ export class PredictionKeyGuard implements CanActivate {
     const key = takeKeyHeader(request, 'prediction-key');
     if (!key) throw CustomVisionError.unauthorized(INVALID_KEY_MESSAGE);
     if (!isUuid(projectId)) throw CustomVisionError.badRequest('BadRequestInvalidIds', 'projectId must be a UUID.');
-    const wrongKey = () => this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
+    const wrongKey = () =>
+      this.throttle.refuse({ source: String(request.ip) }, CustomVisionError.unauthorized(INVALID_KEY_MESSAGE));
     if (key.startsWith(DEPLOYMENT_KEY_PREFIX)) {
       const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
       if (!project) throw CustomVisionError.notFound('NotFound', `Project ${projectId} does not exist.`);

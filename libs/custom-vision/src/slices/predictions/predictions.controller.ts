@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { StoredPredictionQueries, type StoredPredictionView } from '../../../../deployments/src/index.js';
-import { PredictionKeeper } from '../../../../deployments/src/slices/store-prediction/prediction-keeper.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { StoredPredictionQueries, type StoredPredictionView } from '@diyml/deployments';
+import { PredictionKeeper } from '@diyml/deployments';
+import { ProjectionRunner } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvPrediction } from '../../domain/shapes.js';
@@ -66,7 +66,8 @@ export class PredictionsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QueryPredictions',
-    summary: 'Custom Vision: query stored predictions (PredictionQueryToken: tags with thresholds, iterationId, startTime, endTime, orderBy, maxCount, continuation)',
+    summary:
+      'Custom Vision: query stored predictions (PredictionQueryToken: tags with thresholds, iterationId, startTime, endTime, orderBy, maxCount, continuation)',
   })
   async query(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -82,7 +83,11 @@ export class PredictionsController {
     const labelRanges = (Array.isArray(query.tags) ? query.tags : []).map((tag) => {
       const [id] = uuidList(tag?.id, 'tags.id');
       const label = id ? byId.get(id) : undefined;
-      if (!label) throw CustomVisionError.badRequest('BadRequestInvalidIds', `Tag ${String(tag?.id)} is not a tag of this project.`);
+      if (!label)
+        throw CustomVisionError.badRequest(
+          'BadRequestInvalidIds',
+          `Tag ${String(tag?.id)} is not a tag of this project.`,
+        );
       return {
         label,
         minProbability: optionalNumber(tag.minThreshold, 'minThreshold', 0, 1),
@@ -104,7 +109,8 @@ export class PredictionsController {
         { limit: maxCount, cursor: query.continuation || undefined },
       );
     } catch (error) {
-      if ((error as { code?: string }).code === 'INVALID_CURSOR') throw CustomVisionError.badRequest('BadRequest', 'continuation is not one this API returned.');
+      if ((error as { code?: string }).code === 'INVALID_CURSOR')
+        throw CustomVisionError.badRequest('BadRequest', 'continuation is not one this API returned.');
       throw error;
     }
     const baseUrl = baseUrlOf(request);
@@ -118,7 +124,8 @@ export class PredictionsController {
   @HttpCode(204)
   @ApiOperation({
     operationId: 'CustomVision_DeletePrediction',
-    summary: 'Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored)',
+    summary:
+      'Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored)',
   })
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -140,7 +147,11 @@ export class PredictionsController {
     await this.projections.waitFor(position);
   }
 
-  private toCv(view: StoredPredictionView, labels: { id: string; name: string }[], baseUrl: string): CvStoredImagePrediction {
+  private toCv(
+    view: StoredPredictionView,
+    labels: { id: string; name: string }[],
+    baseUrl: string,
+  ): CvStoredImagePrediction {
     const uri = `${baseUrl}/v1/projects/${view.projectId}/predictions/${view.id}/image`;
     return {
       resizedImageUri: uri,

@@ -2,13 +2,21 @@ import { Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiProduces } from '@nestjs/swagger';
 import { Writable } from 'node:stream';
-import { ImportProject } from '../../../../audit/src/slices/import-project/import-project.handler.js';
-import { ProjectImportErrors } from '../../../../audit/src/slices/import-project/project-archive-reader.js';
-import { ProjectExporter } from '../../../../audit/src/slices/export-project/project-exporter.js';
-import type { ImportedProjectDto } from '../../../../audit/src/slices/import-project/import-project.dto.js';
-import { BlobStore, isSha256 } from '../../../../blobs/src/index.js';
-import { ArchiveErrors, type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { UploadLimits } from '../../../../datasets/src/index.js';
+import { ImportProject } from '@diyml/audit';
+import { ProjectImportErrors } from '@diyml/audit';
+import { ProjectExporter } from '@diyml/audit';
+import type { ImportedProjectDto } from '@diyml/audit';
+import { BlobStore, isSha256 } from '@diyml/blobs';
+import {
+  ArchiveErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  isDomainError,
+  type RequestContext,
+  UuidParam,
+} from '@diyml/core';
+import { UploadLimits } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvProject, toCvProject } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
@@ -90,7 +98,10 @@ export class ProjectTransferController {
     summary: 'Custom Vision: export the project; the token imports it (ImportProject)',
     description: `The archive is the one POST /v1/projects/{projectId}/export streams, kept on the server; at most IMPORT_MAX_ARCHIVE_BYTES.`,
   })
-  async export(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvProjectExport> {
+  async export(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvProjectExport> {
     const content = await this.exporter.collect(projectId, user.id);
     const sink = new BoundedSink(this.limits.IMPORT_MAX_ARCHIVE_BYTES);
     const finished = new Promise<void>((resolve, reject) => {
@@ -112,7 +123,10 @@ export class ProjectTransferController {
 
   @Post('projects/import')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'CustomVision_ImportProject', summary: 'Custom Vision: import a project from an ExportProject token (?token=&name=)' })
+  @ApiOperation({
+    operationId: 'CustomVision_ImportProject',
+    summary: 'Custom Vision: import a project from an ExportProject token (?token=&name=)',
+  })
   async import(
     @Query('token') token: unknown,
     @Query('name') name: unknown,
@@ -120,12 +134,18 @@ export class ProjectTransferController {
     @Ctx() context: RequestContext,
   ): Promise<CvProject> {
     const sha256 = requiredString(token, 'token').toLowerCase();
-    const invalidToken = () => CustomVisionError.badRequest('BadRequestInvalidImportToken', 'The token does not name a project export: get one from ExportProject.');
+    const invalidToken = () =>
+      CustomVisionError.badRequest(
+        'BadRequestInvalidImportToken',
+        'The token does not name a project export: get one from ExportProject.',
+      );
     if (!isSha256(sha256) || !(await this.blobs.has(sha256))) throw invalidToken();
     const newName = typeof name === 'string' && name.trim() !== '' ? name.trim() : undefined;
     let imported: ImportedProjectDto;
     try {
-      imported = await this.commands.execute(new ImportProject(new Uint8Array(await this.blobs.get(sha256)), newName, userContext(context, user)));
+      imported = await this.commands.execute(
+        new ImportProject(new Uint8Array(await this.blobs.get(sha256)), newName, userContext(context, user)),
+      );
     } catch (error) {
       if (isDomainError(error) && NOT_AN_EXPORT.has(error.code)) throw invalidToken();
       throw error;
@@ -137,7 +157,8 @@ export class ProjectTransferController {
   @ApiOperation({
     operationId: 'CustomVision_GetArtifact',
     summary: 'Custom Vision: an artifact of the project by its relative path (?path=)',
-    description: 'images/{imageId}: the original image bytes; iterations/{iterationId}/model: the trained model (TensorFlow.js zip).',
+    description:
+      'images/{imageId}: the original image bytes; iterations/{iterationId}/model: the trained model (TensorFlow.js zip).',
   })
   @ApiProduces('application/octet-stream')
   async artifact(
@@ -150,15 +171,24 @@ export class ProjectTransferController {
     const imageId = IMAGE_ARTIFACT.exec(relative)?.[1];
     if (imageId) {
       const image = await this.reads.image(projectId, imageId.toLowerCase());
-      return new StreamableFile(await this.blobs.get(image.sha256), { type: `image/${image.format}`, length: image.bytes });
+      return new StreamableFile(await this.blobs.get(image.sha256), {
+        type: `image/${image.format}`,
+        length: image.bytes,
+      });
     }
     const iterationId = MODEL_ARTIFACT.exec(relative)?.[1];
     if (iterationId) {
       const iteration = await this.reads.iteration(projectId, iterationId.toLowerCase());
       if (!iteration.model) {
-        throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} has no model (it is ${iteration.status}).`);
+        throw CustomVisionError.badRequest(
+          'BadRequestIterationIsNotTrained',
+          `Iteration ${iteration.id} has no model (it is ${iteration.status}).`,
+        );
       }
-      return new StreamableFile(await this.blobs.get(iteration.model.sha256), { type: 'application/zip', length: iteration.model.bytes });
+      return new StreamableFile(await this.blobs.get(iteration.model.sha256), {
+        type: 'application/zip',
+        length: iteration.model.bytes,
+      });
     }
     throw CustomVisionError.badRequest(
       'BadRequestInvalidArtifactUri',

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
-import { CreateProject } from '../../../../projects/src/slices/create-project/create-project.handler.js';
-import { DeleteProject } from '../../../../projects/src/slices/delete-project/delete-project.handler.js';
-import { UpdateProject } from '../../../../projects/src/slices/update-project/update-project.handler.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { PROJECTS, type ProjectView } from '@diyml/projects';
+import { CreateProject } from '@diyml/projects';
+import { DeleteProject } from '@diyml/projects';
+import { UpdateProject } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN, findDomain, projectTypeOf } from '../../domain/domains.js';
 import { type CvProject, toCvProject } from '../../domain/shapes.js';
@@ -54,14 +54,22 @@ export class ProjectsController {
       );
     }
     const created = await this.commands.execute(
-      new CreateProject(projectName, projectTypeOf(domain), typeof description === 'string' ? description : undefined, userContext(context, user)),
+      new CreateProject(
+        projectName,
+        projectTypeOf(domain),
+        typeof description === 'string' ? description : undefined,
+        userContext(context, user),
+      ),
     );
     return toCvProject(await this.reads.project(created.id, user.id));
   }
 
   @Get('projects/:projectId')
   @ApiOperation({ operationId: 'CustomVision_GetProject', summary: 'Custom Vision: a project' })
-  async get(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<CvProject> {
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<CvProject> {
     return toCvProject(await this.reads.project(projectId, user.id));
   }
 
@@ -86,7 +94,8 @@ export class ProjectsController {
     }
     const changes: { name?: string; description?: string } = {};
     if (typeof body?.name === 'string' && body.name !== project.name) changes.name = body.name;
-    if (typeof body?.description === 'string' && body.description !== project.description) changes.description = body.description;
+    if (typeof body?.description === 'string' && body.description !== project.description)
+      changes.description = body.description;
     if (changes.name !== undefined || changes.description !== undefined) {
       await this.commands.execute(new UpdateProject(projectId, changes, undefined, userContext(context, user)));
     }

@@ -1,11 +1,11 @@
 import { Controller, Delete, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { DeployModel } from '../../../../deployments/src/slices/deploy-model/deploy-model.handler.js';
-import { UndeployModel } from '../../../../deployments/src/slices/undeploy-model/undeploy-model.handler.js';
-import { DEFAULT_PREDICTION_STORE_MAX_COUNT } from '../../../../deployments/src/slices/configure-prediction-store/configure-prediction-store.controller.js';
-import { DeploymentCommandRunner } from '../../../../deployments/src/slices/deployment-command.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { DeployModel } from '@diyml/deployments';
+import { UndeployModel } from '@diyml/deployments';
+import { DEFAULT_PREDICTION_STORE_MAX_COUNT } from '@diyml/deployments';
+import { DeploymentCommandRunner } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalBoolean, requiredString } from '../../http/query.js';
@@ -59,7 +59,10 @@ export class PublishController {
     const own = active.filter((deployment) => deployment.iterationId === iterationId);
     if (own.some((deployment) => deployment.name === name)) return true;
     if (own.length > 0) {
-      throw CustomVisionError.badRequest('BadRequestIterationIsPublished', `The iteration is already published as "${own[0].name}": unpublish it first.`);
+      throw CustomVisionError.badRequest(
+        'BadRequestIterationIsPublished',
+        `The iteration is already published as "${own[0].name}": unpublish it first.`,
+      );
     }
     const taken = active.filter((deployment) => deployment.name === name);
     if (taken.length > 0 && !optionalBoolean(overwrite, 'overwrite')) {
@@ -73,7 +76,12 @@ export class PublishController {
     // Custom Vision keeps the predictions of published iterations (unless called through …/nostore).
     await this.deployments.run(
       deployed.id,
-      { type: 'ConfigurePredictionStore', enabled: true, maxCount: DEFAULT_PREDICTION_STORE_MAX_COUNT, maxAgeDays: null },
+      {
+        type: 'ConfigurePredictionStore',
+        enabled: true,
+        maxCount: DEFAULT_PREDICTION_STORE_MAX_COUNT,
+        maxAgeDays: null,
+      },
       ctx,
     );
     for (const previous of taken) await this.commands.execute(new UndeployModel(projectId, previous.id, ctx));
@@ -94,8 +102,12 @@ export class PublishController {
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
     await this.reads.iteration(projectId, iterationId);
-    const own = (await this.reads.activeDeployments(projectId)).filter((deployment) => deployment.iterationId === iterationId);
-    if (own.length === 0) throw CustomVisionError.badRequest('BadRequestIterationNotPublished', 'The iteration is not published.');
-    for (const deployment of own) await this.commands.execute(new UndeployModel(projectId, deployment.id, userContext(context, user)));
+    const own = (await this.reads.activeDeployments(projectId)).filter(
+      (deployment) => deployment.iterationId === iterationId,
+    );
+    if (own.length === 0)
+      throw CustomVisionError.badRequest('BadRequestIterationNotPublished', 'The iteration is not published.');
+    for (const deployment of own)
+      await this.commands.execute(new UndeployModel(projectId, deployment.id, userContext(context, user)));
   }
 }

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '../../../../core/src/index.js';
-import { DeploymentSettings } from '../../../../deployments/src/index.js';
-import { PredictionService } from '../../../../deployments/src/slices/predict/prediction.service.js';
-import type { IterationView } from '../../../../training/src/index.js';
+import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '@diyml/core';
+import { DeploymentSettings } from '@diyml/deployments';
+import { PredictionService } from '@diyml/deployments';
+import type { IterationView } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
@@ -32,7 +32,8 @@ export class QuickTestController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QuickTestImage',
-    summary: 'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
+    summary:
+      'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
     description: 'store=true is accepted; the image is not kept.',
   })
   async quickTest(
@@ -44,7 +45,8 @@ export class QuickTestController {
     await this.reads.project(projectId, user.id);
     const iteration = await this.trainedIteration(projectId, iterationId);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
-    if (!image) throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
+    if (!image)
+      throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
     return this.quickTestWith(iteration, image.data);
   }
 
@@ -52,8 +54,10 @@ export class QuickTestController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QuickTestImageUrl',
-    summary: 'Custom Vision: quick test an image fetched from a URL ({url}; ?iterationId=, default the newest trained iteration)',
-    description: 'The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls; the image is not kept.',
+    summary:
+      'Custom Vision: quick test an image fetched from a URL ({url}; ?iterationId=, default the newest trained iteration)',
+    description:
+      'The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls; the image is not kept.',
   })
   async quickTestUrl(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -73,9 +77,13 @@ export class QuickTestController {
     const iteration = wanted
       ? await this.reads.iteration(projectId, wanted)
       : (await this.reads.allIterations(projectId)).find((candidate) => candidate.status === 'completed');
-    if (!iteration) throw CustomVisionError.notFound('NotFoundProjectDefaultIteration', 'The project has no trained iteration yet.');
+    if (!iteration)
+      throw CustomVisionError.notFound('NotFoundProjectDefaultIteration', 'The project has no trained iteration yet.');
     if (iteration.status !== 'completed' || !iteration.model) {
-      throw CustomVisionError.badRequest('BadRequestIterationIsNotTrained', `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`);
+      throw CustomVisionError.badRequest(
+        'BadRequestIterationIsNotTrained',
+        `Iteration ${iteration.id} is not trained (it is ${iteration.status}).`,
+      );
     }
     return { ...iteration, model: iteration.model };
   }

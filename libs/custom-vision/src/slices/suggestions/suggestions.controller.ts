@@ -2,15 +2,15 @@ import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/com
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import {
   LabelSuggestionQueries,
   type LabelSuggestionView,
   probabilityOf,
   SuggestLabels,
   type SuggestionRunView,
-} from '../../../../evaluation/src/index.js';
-import type { ProjectView } from '../../../../projects/src/index.js';
+} from '@diyml/evaluation';
+import type { ProjectView } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN } from '../../domain/domains.js';
 import type { CvPrediction } from '../../domain/shapes.js';
@@ -106,7 +106,8 @@ export class SuggestionsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_SuggestTagsAndRegions',
-    summary: 'Custom Vision: suggest tags (classification) or regions (detection) for untagged images (?iterationId=&imageIds=, at most 64)',
+    summary:
+      'Custom Vision: suggest tags (classification) or regions (detection) for untagged images (?iterationId=&imageIds=, at most 64)',
     description:
       'Runs as a background suggestion run and answers once it finished. Tagged images, and images whose suggestion from ' +
       'this iteration was rejected, get none.',
@@ -122,23 +123,36 @@ export class SuggestionsController {
     const iterationId = requiredIterationId(iterationIdValue);
     const imageIds = uuidList(imageIdsValue, 'imageIds');
     if (imageIds.length === 0 || imageIds.length > MAX_SUGGEST_IMAGES) {
-      throw CustomVisionError.badRequest('BadRequestImageBatch', `imageIds must name 1 to ${MAX_SUGGEST_IMAGES} images.`);
+      throw CustomVisionError.badRequest(
+        'BadRequestImageBatch',
+        `imageIds must name 1 to ${MAX_SUGGEST_IMAGES} images.`,
+      );
     }
-    const { run } = await this.commands.execute(new SuggestLabels(projectId, iterationId, imageIds, userContext(context, user)));
+    const { run } = await this.commands.execute(
+      new SuggestLabels(projectId, iterationId, imageIds, userContext(context, user)),
+    );
     const finished = await this.finished(run);
     if (finished.status === 'failed') {
-      throw new CustomVisionError(500, 'ErrorUnknown', `Suggesting tags failed: ${finished.error?.reason ?? 'unknown reason'}.`);
+      throw new CustomVisionError(
+        500,
+        'ErrorUnknown',
+        `Suggesting tags failed: ${finished.error?.reason ?? 'unknown reason'}.`,
+      );
     }
     const found = await Promise.all(finished.imageIds.map((imageId) => this.suggestions.get(iterationId, imageId)));
-    return found.filter((view): view is LabelSuggestionView => view?.runId === run.id).map((view) => toCvSuggestion(view, project));
+    return found
+      .filter((view): view is LabelSuggestionView => view?.runId === run.id)
+      .map((view) => toCvSuggestion(view, project));
   }
 
   @Post('images/suggested')
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QuerySuggestedImages',
-    summary: "Custom Vision: untagged images with pending suggestions of an iteration, filtered by tags and threshold (?iterationId=)",
-    description: 'Body: {tagIds, threshold, maxCount (≤ 256), sortBy UncertaintyAscending|UncertaintyDescending, continuation from the previous token}.',
+    summary:
+      'Custom Vision: untagged images with pending suggestions of an iteration, filtered by tags and threshold (?iterationId=)',
+    description:
+      'Body: {tagIds, threshold, maxCount (≤ 256), sortBy UncertaintyAscending|UncertaintyDescending, continuation from the previous token}.',
   })
   async query(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -153,8 +167,11 @@ export class SuggestionsController {
     const { tagIds, threshold } = tagFilterOf(body);
     const maxCount = optionalNumber(body?.maxCount, 'maxCount', 1, MAX_MAX_COUNT) ?? DEFAULT_MAX_COUNT;
     const sortBy = (body?.sortBy ?? 'UncertaintyDescending') as SortBy;
-    if (!SORT_BY.includes(sortBy)) throw CustomVisionError.badRequest('BadRequest', `sortBy must be ${SORT_BY.join(' or ')}.`);
-    const offset = body?.continuation ? optionalNumber(body.continuation, 'continuation', 0, Number.MAX_SAFE_INTEGER) ?? 0 : 0;
+    if (!SORT_BY.includes(sortBy))
+      throw CustomVisionError.badRequest('BadRequest', `sortBy must be ${SORT_BY.join(' or ')}.`);
+    const offset = body?.continuation
+      ? (optionalNumber(body.continuation, 'continuation', 0, Number.MAX_SAFE_INTEGER) ?? 0)
+      : 0;
 
     const direction = sortBy === 'UncertaintyAscending' ? 1 : -1;
     const matching = (await this.suggestions.findAll(projectId, iterationId, { status: 'pending' }))
@@ -167,12 +184,27 @@ export class SuggestionsController {
       page.map(async (view) => {
         const image = await this.reads.image(projectId, view.imageId);
         const uri = `${baseUrl}/v1/projects/${projectId}/images/${image.id}/content`;
-        return { ...toCvSuggestion(view, project), width: image.width, height: image.height, resizedImageUri: uri, thumbnailUri: uri, originalImageUri: uri, domain };
+        return {
+          ...toCvSuggestion(view, project),
+          width: image.width,
+          height: image.height,
+          resizedImageUri: uri,
+          thumbnailUri: uri,
+          originalImageUri: uri,
+          domain,
+        };
       }),
     );
     const next = offset + page.length;
     return {
-      token: { tagIds, threshold, session: typeof body?.session === 'string' ? body.session : '', continuation: next < matching.length ? String(next) : null, maxCount, sortBy },
+      token: {
+        tagIds,
+        threshold,
+        session: typeof body?.session === 'string' ? body.session : '',
+        continuation: next < matching.length ? String(next) : null,
+        maxCount,
+        sortBy,
+      },
       results,
     };
   }
@@ -181,8 +213,9 @@ export class SuggestionsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QuerySuggestedImageCount',
-    summary: 'Custom Vision: per tag, how many images have a pending suggestion of it at least `threshold` probable (?iterationId=)',
-    description: "Body: {tagIds (default: every tag of the project), threshold}. Answers {tagId: count}.",
+    summary:
+      'Custom Vision: per tag, how many images have a pending suggestion of it at least `threshold` probable (?iterationId=)',
+    description: 'Body: {tagIds (default: every tag of the project), threshold}. Answers {tagId: count}.',
   })
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -196,7 +229,9 @@ export class SuggestionsController {
     const filter = tagFilterOf(body);
     const tagIds = filter.tagIds.length ? filter.tagIds : project.labels.map((label) => label.id);
     const pending = await this.suggestions.findAll(projectId, iterationId, { status: 'pending' });
-    return Object.fromEntries(tagIds.map((tagId) => [tagId, pending.filter((view) => matchesTags(view, [tagId], filter.threshold)).length]));
+    return Object.fromEntries(
+      tagIds.map((tagId) => [tagId, pending.filter((view) => matchesTags(view, [tagId], filter.threshold)).length]),
+    );
   }
 
   /** Polls the run until it completed or failed, up to SUGGEST_WAIT_MS. */
@@ -205,7 +240,11 @@ export class SuggestionsController {
     let current = run;
     while (current.status === 'requested') {
       if (Date.now() > deadline) {
-        throw new CustomVisionError(503, 'ErrorServiceUnavailable', `The suggestion run ${run.id} is still running: query suggested images later.`);
+        throw new CustomVisionError(
+          503,
+          'ErrorServiceUnavailable',
+          `The suggestion run ${run.id} is still running: query suggested images later.`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, SUGGEST_POLL_MS));
       current = await this.suggestions.run(run.projectId, run.iterationId, run.id);

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation } from '@nestjs/swagger';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import type { LabelView, ProjectView } from '../../../../projects/src/index.js';
-import { AddLabel } from '../../../../projects/src/slices/add-label/add-label.handler.js';
-import { RemoveLabel } from '../../../../projects/src/slices/remove-label/remove-label.handler.js';
-import { RenameLabel } from '../../../../projects/src/slices/rename-label/rename-label.handler.js';
+import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import type { LabelView, ProjectView } from '@diyml/projects';
+import { AddLabel } from '@diyml/projects';
+import { RemoveLabel } from '@diyml/projects';
+import { RenameLabel } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvTag, toCvTag } from '../../domain/shapes.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
@@ -58,9 +58,14 @@ export class TagsController {
     @Ctx() context: RequestContext,
   ): Promise<CvTag> {
     if (type !== undefined && type !== 'Regular') {
-      throw CustomVisionError.badRequest('BadRequestTagType', `Tags of type ${String(type)} are not supported: only Regular tags.`);
+      throw CustomVisionError.badRequest(
+        'BadRequestTagType',
+        `Tags of type ${String(type)} are not supported: only Regular tags.`,
+      );
     }
-    const written = await this.commands.execute(new AddLabel(projectId, requiredString(name, 'name'), undefined, userContext(context, user)));
+    const written = await this.commands.execute(
+      new AddLabel(projectId, requiredString(name, 'name'), undefined, userContext(context, user)),
+    );
     return toCvTag(written.label, 0);
   }
 
@@ -86,7 +91,9 @@ export class TagsController {
   ): Promise<CvTag> {
     const label = tagOf(await this.reads.project(projectId, user.id), tagId);
     if (typeof body?.name === 'string' && body.name !== label.name) {
-      await this.commands.execute(new RenameLabel(projectId, label.id, body.name, undefined, userContext(context, user)));
+      await this.commands.execute(
+        new RenameLabel(projectId, label.id, body.name, undefined, userContext(context, user)),
+      );
     }
     return this.get(projectId, tagId, user);
   }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { parseAsOf, ProjectTimeTravel } from '../../../../audit/src/index.js';
-import { DomainError } from '../../../../core/src/index.js';
-import { PROJECTS, type ProjectView } from '../../../../projects/src/index.js';
-import { ProjectsProjection } from '../../../../projects/src/read-models/projects/projects.projection.js';
+import { parseAsOf, ProjectTimeTravel } from '@diyml/audit/pure';
+import { DomainError } from '@diyml/core/pure';
+import { PROJECTS, type ProjectView } from '@diyml/projects';
+import { ProjectsProjection } from '@diyml/projects';
 import { DatasetQueries } from './dataset-queries.js';
 import { ImagesProjection } from './images.projection.js';
 

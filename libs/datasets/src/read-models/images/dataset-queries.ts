@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
-import { ReadStore, type Where } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import type { LabelView } from '@diyml/projects';
+import { ReadStore, type Where } from '@diyml/read-store';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { ImageOrigin, Split } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';
@@ -64,7 +64,11 @@ export class DatasetQueries {
   }
 
   /** A page of the project's images in upload order, served from the read store's index on the filter's fields. */
-  async list(projectId: string, filter: ImageFilter, page: { limit: number; cursor?: string }): Promise<Page<ImageView>> {
+  async list(
+    projectId: string,
+    filter: ImageFilter,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<ImageView>> {
     const where: Where<ImageView> = { projectId };
     if (filter.split !== undefined) where.split = filter.split;
     if (filter.included !== undefined) where.included = filter.included;

@@ -17,7 +17,16 @@ class Log {
     const revision = (this.revisions.get(streamId) ?? -1) + 1;
     this.revisions.set(streamId, revision);
     this.position += 1;
-    return { id: randomUUID(), streamId, revision, position: this.position, type: event.type, v: event.v, data: event.data, metadata };
+    return {
+      id: randomUUID(),
+      streamId,
+      revision,
+      position: this.position,
+      type: event.type,
+      v: event.v,
+      data: event.data,
+      metadata,
+    };
   }
 }
 
@@ -47,7 +56,9 @@ describe('images projection', () => {
   const apply = (event: RecordedEvent) => projection.apply(event, store);
   const image = (id: string) => store.collection<ImageView>(IMAGES).get(id);
   const counts = async () =>
-    Object.fromEntries((await store.collection<LabelStatsView>(LABEL_STATS).findAll()).map((s) => [s.id, s.imageCount]));
+    Object.fromEntries(
+      (await store.collection<LabelStatsView>(LABEL_STATS).findAll()).map((s) => [s.id, s.imageCount]),
+    );
   const snapshot = async () => ({
     images: await store.collection(IMAGES).findAll(),
     stats: await store.collection(LABEL_STATS).findAll(),
@@ -88,34 +99,70 @@ describe('images projection', () => {
   it('follows labels, boxes, training points and removal, counting images per label', async () => {
     await apply(log.record('image-i1', uploaded('i1', 'cat')));
     await apply(log.record('image-i2', uploaded('i2', 'cat')));
-    await apply(log.record('image-i1', { type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i1', labelId: 'dog' } }));
+    await apply(
+      log.record('image-i1', { type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i1', labelId: 'dog' } }),
+    );
     expect(await counts()).toEqual({ cat: 1, dog: 1 });
-    await apply(log.record('image-i2', { type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i2', labelId: null } }));
+    await apply(
+      log.record('image-i2', { type: 'ImageLabeled', v: 1, data: { projectId: 'p1', imageId: 'i2', labelId: null } }),
+    );
     expect(await image('i2')).toMatchObject({ labelId: null, labeled: false });
     expect(await counts()).toEqual({ cat: 0, dog: 1 });
-    await apply(log.record('image-i1', { type: 'ImageExcludedFromTraining', v: 1, data: { projectId: 'p1', imageId: 'i1' } }));
-    await apply(log.record('image-i1', { type: 'ImageSplitAssigned', v: 1, data: { projectId: 'p1', imageId: 'i1', split: 'test' } }));
+    await apply(
+      log.record('image-i1', { type: 'ImageExcludedFromTraining', v: 1, data: { projectId: 'p1', imageId: 'i1' } }),
+    );
+    await apply(
+      log.record('image-i1', {
+        type: 'ImageSplitAssigned',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', split: 'test' },
+      }),
+    );
     expect(await image('i1')).toMatchObject({ included: false, split: 'test', revision: 3 });
-    await apply(log.record('image-i1', { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: 'x' } }));
+    await apply(
+      log.record('image-i1', { type: 'ImageRemoved', v: 1, data: { projectId: 'p1', imageId: 'i1', sha256: 'x' } }),
+    );
     expect(await image('i1')).toBeUndefined();
     expect(await counts()).toEqual({ cat: 0, dog: 0 });
   });
 
-  it('keeps metadata and its key=value entries, the metadata filter\'s index', async () => {
+  it("keeps metadata and its key=value entries, the metadata filter's index", async () => {
     await apply(log.record('image-i1', uploaded('i1', 'cat')));
-    const set = { type: 'ImageMetadataSet', v: 1, data: { projectId: 'p1', imageId: 'i1', metadata: { camera: 'north', shift: '' } } } as const;
+    const set = {
+      type: 'ImageMetadataSet',
+      v: 1,
+      data: { projectId: 'p1', imageId: 'i1', metadata: { camera: 'north', shift: '' } },
+    } as const;
     await apply(log.record('image-i1', set));
-    expect(await image('i1')).toMatchObject({ metadata: { camera: 'north', shift: '' }, metadataEntries: ['camera=north', 'shift='], revision: 1 });
-    const found = await store.collection<ImageView>(IMAGES).find({ where: { projectId: 'p1', metadataEntries: 'camera=north' }, limit: 5 });
+    expect(await image('i1')).toMatchObject({
+      metadata: { camera: 'north', shift: '' },
+      metadataEntries: ['camera=north', 'shift='],
+      revision: 1,
+    });
+    const found = await store
+      .collection<ImageView>(IMAGES)
+      .find({ where: { projectId: 'p1', metadataEntries: 'camera=north' }, limit: 5 });
     expect(found.items.map((item) => item.id)).toEqual(['i1']);
   });
 
   it('counts an image once per label however many boxes use it', async () => {
     await apply(log.record('image-i1', uploaded('i1')));
     const box = (labelId: string) => ({ labelId, x: 0, y: 0, width: 0.5, height: 0.5 });
-    await apply(log.record('image-i1', { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box('car'), box('car'), box('bus')] } }));
+    await apply(
+      log.record('image-i1', {
+        type: 'ImageRegionsSet',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', regions: [box('car'), box('car'), box('bus')] },
+      }),
+    );
     expect(await counts()).toEqual({ car: 1, bus: 1 });
-    await apply(log.record('image-i1', { type: 'ImageRegionsSet', v: 1, data: { projectId: 'p1', imageId: 'i1', regions: [box('bus')] } }));
+    await apply(
+      log.record('image-i1', {
+        type: 'ImageRegionsSet',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', regions: [box('bus')] },
+      }),
+    );
     expect(await counts()).toEqual({ car: 0, bus: 1 });
     expect(await image('i1')).toMatchObject({ labeled: true, regions: [box('bus')], labelIds: ['bus'] });
   });
@@ -138,7 +185,13 @@ describe('images projection', () => {
   it('shows a removed label as no label, drops its boxes and its count', async () => {
     await apply(log.record('image-i1', uploaded('i1', 'cat')));
     await apply(log.record('image-i2', uploaded('i2', 'dog')));
-    await apply(log.record('project-p1', { type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'cat', name: 'cat', removedAt: 'x' } }));
+    await apply(
+      log.record('project-p1', {
+        type: 'LabelRemoved',
+        v: 1,
+        data: { projectId: 'p1', labelId: 'cat', name: 'cat', removedAt: 'x' },
+      }),
+    );
     expect(await image('i1')).toMatchObject({ labelId: null, labeled: false });
     expect(await image('i2')).toMatchObject({ labelId: 'dog' });
     expect(await counts()).toEqual({ dog: 1 });
@@ -152,8 +205,11 @@ describe('images projection', () => {
   });
 
   it('lists with filters and pages in upload order, a label matching boxes too', async () => {
-    for (const id of ['a', 'b', 'c', 'd']) await apply(log.record(`image-${id}`, uploaded(id, id === 'd' ? null : 'cat')));
-    await apply(log.record('image-b', { type: 'ImageExcludedFromTraining', v: 1, data: { projectId: 'p1', imageId: 'b' } }));
+    for (const id of ['a', 'b', 'c', 'd'])
+      await apply(log.record(`image-${id}`, uploaded(id, id === 'd' ? null : 'cat')));
+    await apply(
+      log.record('image-b', { type: 'ImageExcludedFromTraining', v: 1, data: { projectId: 'p1', imageId: 'b' } }),
+    );
     const queries = new DatasetQueries(store);
     const first = await queries.list('p1', { labelId: 'cat' }, { limit: 2 });
     expect(first.items.map((i) => i.id)).toEqual(['a', 'b']);

@@ -13,13 +13,18 @@ type ProjectDeleted = DomainEvent<'ProjectDeleted', { projectId: string }>;
 export const IMAGES_PROJECTION_EVENT_TYPES = [...IMAGE_EVENT_TYPES, 'LabelRemoved', 'ProjectDeleted'] as const;
 
 function withLabelState(image: ImageView): ImageView {
-  return { ...image, labeled: image.labelId !== null || image.regions.length > 0, labelIds: [...labelsUsedBy(image)].sort() };
+  return {
+    ...image,
+    labeled: image.labelId !== null || image.regions.length > 0,
+    labelIds: [...labelsUsedBy(image)].sort(),
+  };
 }
 
 /** Next version of an image document for one of its own events; null deletes it. */
 function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>): ImageView | null {
   if (event.type === 'ImageUploaded') {
-    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split, source } = event.data;
+    const { imageId, projectId, filename, width, height, format, bytes, sha256, dhash, labelId, split, source } =
+      event.data;
     return withLabelState({
       id: imageId,
       projectId,
@@ -58,7 +63,12 @@ function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>
     case 'ImageSplitAssigned':
       return { ...current, split: event.data.split, revision };
     case 'ImageMetadataSet':
-      return { ...current, metadata: event.data.metadata, metadataEntries: metadataEntries(event.data.metadata), revision };
+      return {
+        ...current,
+        metadata: event.data.metadata,
+        metadataEntries: metadataEntries(event.data.metadata),
+        revision,
+      };
     case 'ImageRemoved':
       return null;
   }

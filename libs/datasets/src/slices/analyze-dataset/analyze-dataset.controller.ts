@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { analyzeDataset, type DatasetAnalysis, READINESS_RULES } from '../../domain/dataset-analysis.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
 import { AsOfQueryDto } from '../../http/as-of-query.dto.js';
@@ -72,7 +72,9 @@ class DuplicateGroupDto {
 }
 
 class DuplicatesDto {
-  @ApiProperty({ description: 'Images that look like another image of the project (same picture re-encoded or resized).' })
+  @ApiProperty({
+    description: 'Images that look like another image of the project (same picture re-encoded or resized).',
+  })
   count: number;
 
   @ApiProperty({ type: [DuplicateGroupDto], description: 'Up to 50 groups.' })
@@ -96,10 +98,16 @@ export class DatasetAnalysisDto implements DatasetAnalysis {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { png: 120, jpeg: 80 } })
   formats: Record<string, number>;
   @ApiProperty({ type: DuplicatesDto }) duplicates: DuplicatesDto;
-  @ApiProperty({ type: [IssueDto], description: 'Worth fixing, but training can start (CLASS_IMBALANCE, DUPLICATES, MANY_UNLABELED).' })
+  @ApiProperty({
+    type: [IssueDto],
+    description: 'Worth fixing, but training can start (CLASS_IMBALANCE, DUPLICATES, MANY_UNLABELED).',
+  })
   warnings: IssueDto[];
   @ApiProperty({ description: 'Whether training can start.' }) ready: boolean;
-  @ApiProperty({ type: [IssueDto], description: 'Why training cannot start (TOO_FEW_LABELS, TOO_FEW_IMAGES, TOO_FEW_BOXES).' })
+  @ApiProperty({
+    type: [IssueDto],
+    description: 'Why training cannot start (TOO_FEW_LABELS, TOO_FEW_IMAGES, TOO_FEW_BOXES).',
+  })
   problems: IssueDto[];
 }
 

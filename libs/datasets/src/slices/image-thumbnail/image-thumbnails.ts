@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
-import { BlobStore } from '../../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import type { ThumbnailSize } from './thumbnail-query.dto.js';
 
 /** About 2 000 thumbnails of 256 pixels. */

@@ -1,4 +1,4 @@
-import { type ArchiveLimits, DomainError, unzipSafely } from '../../../../core/src/index.js';
+import { type ArchiveLimits, DomainError, unzipSafely } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';
@@ -82,7 +82,10 @@ const SPLIT_FOLDERS: Record<string, Split> = {
 /** Folders, dot files and macOS resource forks: passed over without a word. */
 const JUNK = { pattern: '/$|(^|/)(\\.|__MACOSX(/|$))' };
 
-async function extract(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<{ entries: Map<string, Buffer | null>; ignored: number }> {
+async function extract(
+  zip: Uint8Array,
+  limits: DatasetArchiveLimits,
+): Promise<{ entries: Map<string, Buffer | null>; ignored: number }> {
   const archive = await unzipSafely(zip, {
     limits: limits.archive,
     omit: JUNK,
@@ -93,9 +96,14 @@ async function extract(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<{
   });
   const images = archive.entries.filter((entry) => IMAGE_EXTENSIONS.test(entry.path)).length;
   if (images > limits.maxFiles) {
-    throw new DomainError('too-large', DatasetErrors.TOO_MANY_FILES, `The archive holds more than ${limits.maxFiles} images.`, {
-      maxFiles: limits.maxFiles,
-    });
+    throw new DomainError(
+      'too-large',
+      DatasetErrors.TOO_MANY_FILES,
+      `The archive holds more than ${limits.maxFiles} images.`,
+      {
+        maxFiles: limits.maxFiles,
+      },
+    );
   }
   const entries = new Map<string, Buffer | null>();
   for (const { path, bytes } of archive.entries) {
@@ -117,7 +125,10 @@ function commonRoot(paths: readonly string[]): string {
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
  * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and a common top folder. Images at the top are unlabeled.
  */
-export async function readClassificationArchive(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
+export async function readClassificationArchive(
+  zip: Uint8Array,
+  limits: DatasetArchiveLimits,
+): Promise<DatasetArchive> {
   const { entries, ignored } = await extract(zip, limits);
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
   const root = commonRoot(imagePaths);
@@ -131,7 +142,8 @@ export async function readClassificationArchive(zip: Uint8Array, limits: Dataset
       folders.shift();
     }
     const labelName = folders.length ? folders[folders.length - 1].trim() : null;
-    if (labelName && !labelNames.some((known) => known.toLowerCase() === labelName.toLowerCase())) labelNames.push(labelName);
+    if (labelName && !labelNames.some((known) => known.toLowerCase() === labelName.toLowerCase()))
+      labelNames.push(labelName);
     return { path, bytes: entries.get(path) ?? null, labelName: labelName || null, split };
   });
   return { images, labelNames, ignored: ignored + (entries.size - imagePaths.length), unmatchedAnnotations: [] };
@@ -152,7 +164,10 @@ export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLim
   const { entries, ignored } = await extract(zip, limits);
   const jsonPaths = [...entries.keys()].filter((path) => /\.json$/i.test(path)).sort();
   if (!jsonPaths.length) {
-    throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, 'A detection archive needs a COCO JSON file (images, annotations, categories).');
+    throw DomainError.validation(
+      DatasetErrors.INVALID_ARCHIVE,
+      'A detection archive needs a COCO JSON file (images, annotations, categories).',
+    );
   }
   const byBasename = new Map<string, string>();
   for (const path of entries.keys()) byBasename.set(path.split('/').pop()!, path);
@@ -168,7 +183,10 @@ export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLim
       throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${jsonPath} is not valid JSON.`);
     }
     if (!Array.isArray(coco.images) || !Array.isArray(coco.categories)) {
-      throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${jsonPath} is not COCO: it needs "images" and "categories".`);
+      throw DomainError.validation(
+        DatasetErrors.INVALID_ARCHIVE,
+        `${jsonPath} is not COCO: it needs "images" and "categories".`,
+      );
     }
     const folder = jsonPath.includes('/') ? jsonPath.slice(0, jsonPath.lastIndexOf('/') + 1) : '';
     const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
@@ -178,7 +196,11 @@ export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLim
     const boxes = new Map<string, ArchiveRegion[]>();
     const issues = new Map<string, AnnotationIssue[]>();
     (coco.annotations ?? []).forEach((annotation, index) => {
-      const issue = (code: AnnotationIssueCode, action: AnnotationIssue['action'], message: string): AnnotationIssue => ({
+      const issue = (
+        code: AnnotationIssueCode,
+        action: AnnotationIssue['action'],
+        message: string,
+      ): AnnotationIssue => ({
         file: jsonPath,
         annotation: index,
         ...(annotation.id !== undefined ? { annotationId: annotation.id } : {}),
@@ -188,24 +210,41 @@ export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLim
       });
       const image = imagesById.get(String(annotation.image_id));
       if (!image) {
-        unmatchedAnnotations.push(issue('UNKNOWN_IMAGE_ID', 'dropped', `It names image id ${JSON.stringify(annotation.image_id)}, which ${jsonPath} does not list.`));
+        unmatchedAnnotations.push(
+          issue(
+            'UNKNOWN_IMAGE_ID',
+            'dropped',
+            `It names image id ${JSON.stringify(annotation.image_id)}, which ${jsonPath} does not list.`,
+          ),
+        );
         return;
       }
       const key = String(image.id);
       const report = (found: AnnotationIssue) => issues.set(key, [...(issues.get(key) ?? []), found]);
       const name = categories.get(String(annotation.category_id));
       if (!name) {
-        report(issue('UNKNOWN_CATEGORY_ID', 'dropped', `It names category id ${JSON.stringify(annotation.category_id)}, which ${jsonPath} does not list.`));
+        report(
+          issue(
+            'UNKNOWN_CATEGORY_ID',
+            'dropped',
+            `It names category id ${JSON.stringify(annotation.category_id)}, which ${jsonPath} does not list.`,
+          ),
+        );
         return;
       }
       const bbox = Array.isArray(annotation.bbox) ? annotation.bbox.map(Number) : [];
       if (bbox.length !== 4 || !bbox.every(Number.isFinite)) {
-        report(issue('INVALID_BBOX', 'dropped', 'Its bbox is not four finite numbers [x, y, width, height] in pixels.'));
+        report(
+          issue('INVALID_BBOX', 'dropped', 'Its bbox is not four finite numbers [x, y, width, height] in pixels.'),
+        );
         return;
       }
       const { width, height } = image;
       if (!width || !height) {
-        throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${jsonPath}: image ${image.file_name} needs its width and height.`);
+        throw DomainError.validation(
+          DatasetErrors.INVALID_ARCHIVE,
+          `${jsonPath}: image ${image.file_name} needs its width and height.`,
+        );
       }
       const [bx, by, bw, bh] = bbox;
       const x0 = Math.max(0, Math.min(width, bx));
@@ -213,17 +252,39 @@ export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLim
       const x1 = Math.max(0, Math.min(width, bx + bw));
       const y1 = Math.max(0, Math.min(height, by + bh));
       if (!(x1 > x0 && y1 > y0)) {
-        report(issue('BOX_EMPTY', 'dropped', `Its bbox [${bbox.join(', ')}] has no area inside the ${width}×${height} image.`));
+        report(
+          issue(
+            'BOX_EMPTY',
+            'dropped',
+            `Its bbox [${bbox.join(', ')}] has no area inside the ${width}×${height} image.`,
+          ),
+        );
         return;
       }
-      const region = { labelName: name, x: x0 / width, y: y0 / height, width: (x1 - x0) / width, height: (y1 - y0) / height };
+      const region = {
+        labelName: name,
+        x: x0 / width,
+        y: y0 / height,
+        width: (x1 - x0) / width,
+        height: (y1 - y0) / height,
+      };
       if (region.width < MIN_REGION_SIZE || region.height < MIN_REGION_SIZE) {
-        report(issue('BOX_TOO_SMALL', 'dropped', `Its bbox [${bbox.join(', ')}] is smaller than ${MIN_REGION_SIZE} of the image.`));
+        report(
+          issue(
+            'BOX_TOO_SMALL',
+            'dropped',
+            `Its bbox [${bbox.join(', ')}] is smaller than ${MIN_REGION_SIZE} of the image.`,
+          ),
+        );
         return;
       }
       if (x0 !== bx || y0 !== by || x1 !== bx + bw || y1 !== by + bh) {
         report(
-          issue('BOX_CLAMPED', 'changed', `Its bbox [${bbox.join(', ')}] reaches outside the ${width}×${height} image: cut to [${x0}, ${y0}, ${x1 - x0}, ${y1 - y0}].`),
+          issue(
+            'BOX_CLAMPED',
+            'changed',
+            `Its bbox [${bbox.join(', ')}] reaches outside the ${width}×${height} image: cut to [${x0}, ${y0}, ${x1 - x0}, ${y1 - y0}].`,
+          ),
         );
       }
       if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
@@ -261,9 +322,21 @@ export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLim
         continue;
       }
       used.add(path);
-      images.push({ path, bytes: entries.get(path) ?? null, labelName: null, regions: boxes.get(key) ?? [], split, ...reported });
+      images.push({
+        path,
+        bytes: entries.get(path) ?? null,
+        labelName: null,
+        regions: boxes.get(key) ?? [],
+        split,
+        ...reported,
+      });
     }
   }
   const imageEntries = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path));
-  return { images, labelNames, ignored: ignored + imageEntries.filter((path) => !used.has(path)).length, unmatchedAnnotations };
+  return {
+    images,
+    labelNames,
+    ignored: ignored + imageEntries.filter((path) => !used.has(path)).length,
+    unmatchedAnnotations,
+  };
 }

@@ -14,7 +14,7 @@ import {
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';
@@ -29,7 +29,10 @@ export class ImportDatasetDto {
   @IsIn(SPLITS)
   split?: Split;
 
-  @ApiPropertyOptional({ default: true, description: 'Add labels the project lacks; false: 400 UNKNOWN_LABEL instead.' })
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Add labels the project lacks; false: 400 UNKNOWN_LABEL instead.',
+  })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
@@ -43,15 +46,29 @@ export class AnnotationIssueDto {
   @ApiProperty({ example: 3, description: "Index in the file's `annotations` (-1: the image's whole second listing)." })
   annotation: number;
 
-  @ApiPropertyOptional({ description: "The annotation's own `id`, when it has one.", oneOf: [{ type: 'number' }, { type: 'string' }] })
+  @ApiPropertyOptional({
+    description: "The annotation's own `id`, when it has one.",
+    oneOf: [{ type: 'number' }, { type: 'string' }],
+  })
   annotationId?: number | string;
 
   @ApiProperty({
-    enum: ['UNKNOWN_IMAGE_ID', 'UNKNOWN_CATEGORY_ID', 'INVALID_BBOX', 'BOX_CLAMPED', 'BOX_EMPTY', 'BOX_TOO_SMALL', 'IMAGE_LISTED_TWICE'],
+    enum: [
+      'UNKNOWN_IMAGE_ID',
+      'UNKNOWN_CATEGORY_ID',
+      'INVALID_BBOX',
+      'BOX_CLAMPED',
+      'BOX_EMPTY',
+      'BOX_TOO_SMALL',
+      'IMAGE_LISTED_TWICE',
+    ],
   })
   code: AnnotationIssueCode;
 
-  @ApiProperty({ enum: ['dropped', 'changed'], description: '`changed`: taken, cut to the image; `dropped`: not taken.' })
+  @ApiProperty({
+    enum: ['dropped', 'changed'],
+    description: '`changed`: taken, cut to the image; `dropped`: not taken.',
+  })
   action: 'dropped' | 'changed';
 
   @ApiProperty()
@@ -59,12 +76,18 @@ export class AnnotationIssueDto {
 }
 
 export class ImportItemDto extends UploadItemDto {
-  @ApiPropertyOptional({ type: [AnnotationIssueDto], description: 'Annotations of this image dropped or changed on the way in.' })
+  @ApiPropertyOptional({
+    type: [AnnotationIssueDto],
+    description: 'Annotations of this image dropped or changed on the way in.',
+  })
   annotationIssues?: AnnotationIssueDto[];
 }
 
 export class ImportResultDto {
-  @ApiProperty({ type: [ImportItemDto], description: 'One item per image of the archive; `filename` is its path in the zip.' })
+  @ApiProperty({
+    type: [ImportItemDto],
+    description: 'One item per image of the archive; `filename` is its path in the zip.',
+  })
   items: ImportItemDto[];
 
   @ApiProperty({ type: [ImageLabelDto], description: 'Labels added to the project by this import.' })
@@ -73,7 +96,10 @@ export class ImportResultDto {
   @ApiProperty({ description: 'Entries that were not images (README, CSV, …).' })
   ignored: number;
 
-  @ApiProperty({ type: [AnnotationIssueDto], description: 'Annotations dropped because they name an image id their file does not list.' })
+  @ApiProperty({
+    type: [AnnotationIssueDto],
+    description: 'Annotations dropped because they name an image id their file does not list.',
+  })
   unmatchedAnnotations: AnnotationIssueDto[];
 }
 
@@ -131,7 +157,8 @@ export class ImportDatasetController {
       new ImportDataset(projectId, files[0], body.split, body.createLabels ?? true, { ...context, userId: user.id }),
     );
     const rejected = result.items.some((item) => item.status === 'rejected');
-    const reported = result.unmatchedAnnotations.length > 0 || result.items.some((item) => item.annotationIssues?.length);
+    const reported =
+      result.unmatchedAnnotations.length > 0 || result.items.some((item) => item.annotationIssues?.length);
     response.status(rejected || reported ? 207 : 201);
     return result;
   }

@@ -1,16 +1,22 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { archiveLimitsOf, DomainError, Settings } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
-import type { LabelView } from '../../../../projects/src/read-models/projects/project.view.js';
-import { labelName } from '../../../../projects/src/domain/project.decider.js';
-import { AddLabel } from '../../../../projects/src/slices/add-label/add-label.handler.js';
+import { archiveLimitsOf, DomainError, Settings } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import type { LabelView } from '@diyml/projects';
+import { labelName } from '@diyml/projects';
+import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
-import { type AnnotationIssue, type ArchiveImage, type DatasetArchive, readClassificationArchive, readCocoArchive } from './dataset-archive.js';
+import {
+  type AnnotationIssue,
+  type ArchiveImage,
+  type DatasetArchive,
+  readClassificationArchive,
+  readCocoArchive,
+} from './dataset-archive.js';
 
 export type ImportItem = IntakeItem & { annotationIssues?: AnnotationIssue[] };
 
@@ -52,9 +58,17 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
 
   async execute({ projectId, archive, split, createLabels, context }: ImportDataset): Promise<ImportResult> {
     let project = await this.access.getOwned(projectId, context.userId);
-    if (!archive) throw DomainError.validation(DatasetErrors.NO_FILES, 'No archive: send a zip file in the multipart field "archive".');
+    if (!archive)
+      throw DomainError.validation(
+        DatasetErrors.NO_FILES,
+        'No archive: send a zip file in the multipart field "archive".',
+      );
     if (!archive.buffer) {
-      throw new DomainError('too-large', DatasetErrors.FILE_TOO_LARGE, `The archive has more than ${this.limits.IMPORT_MAX_ARCHIVE_BYTES} bytes.`);
+      throw new DomainError(
+        'too-large',
+        DatasetErrors.FILE_TOO_LARGE,
+        `The archive has more than ${this.limits.IMPORT_MAX_ARCHIVE_BYTES} bytes.`,
+      );
     }
     const limits = {
       maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES,
@@ -62,28 +76,45 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       archive: archiveLimitsOf(this.settings),
     };
     const dataset: DatasetArchive =
-      project.type === 'detection' ? await readCocoArchive(archive.buffer, limits) : await readClassificationArchive(archive.buffer, limits);
+      project.type === 'detection'
+        ? await readCocoArchive(archive.buffer, limits)
+        : await readClassificationArchive(archive.buffer, limits);
     if (!dataset.images.length) {
       throw DomainError.validation(DatasetErrors.NO_FILES, 'The archive holds no images.');
     }
 
-    const find = (labels: readonly LabelView[], name: string) => labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
+    const find = (labels: readonly LabelView[], name: string) =>
+      labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
     const missing = dataset.labelNames.filter((name) => !find(project.labels, name));
     // Every new label must be valid before the first is created.
     for (const name of missing) labelName(name);
     if (missing.length && !createLabels) {
-      throw DomainError.validation(DatasetErrors.UNKNOWN_LABEL, `The project has no label ${missing.map((name) => `"${name}"`).join(', ')}.`, {
-        missing,
-      });
+      throw DomainError.validation(
+        DatasetErrors.UNKNOWN_LABEL,
+        `The project has no label ${missing.map((name) => `"${name}"`).join(', ')}.`,
+        {
+          missing,
+        },
+      );
     }
 
     const present = dataset.images.filter((image) => !image.missing);
-    const unlabeled = present.map((image): IncomingImage => ({ filename: image.path, bytes: image.bytes, labelId: null, split: 'train' }));
+    const unlabeled = present.map((image): IncomingImage => ({
+      filename: image.path,
+      bytes: image.bytes,
+      labelId: null,
+      split: 'train',
+    }));
     const inspections = await this.intake.inspect(unlabeled);
     const rejectedItem = (image: ArchiveImage, item: IntakeItem): ImportItem => withIssues(item, image);
     if (inspections.every((inspection) => 'rejection' in inspection)) {
       const items = dataset.images.map((image) =>
-        rejectedItem(image, image.missing ? missingItem(image) : (inspections[present.indexOf(image)] as { rejection: IntakeItem }).rejection),
+        rejectedItem(
+          image,
+          image.missing
+            ? missingItem(image)
+            : (inspections[present.indexOf(image)] as { rejection: IntakeItem }).rejection,
+        ),
       );
       throw refusal(items);
     }
@@ -96,17 +127,23 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     if (labelsCreated.length) project = await this.access.getOwned(projectId, context.userId);
     const labelId = (name: string) => find(project.labels, name)!.id;
 
-    const incoming = present.map(
-      (image): IncomingImage => ({
-        filename: image.path,
-        bytes: image.bytes,
-        labelId: image.labelName ? labelId(image.labelName) : null,
-        regions: image.regions?.map(({ labelName, x, y, width, height }) => ({ labelId: labelId(labelName), x, y, width, height })),
-        split: image.split ?? split ?? 'train',
-      }),
-    );
+    const incoming = present.map((image): IncomingImage => ({
+      filename: image.path,
+      bytes: image.bytes,
+      labelId: image.labelName ? labelId(image.labelName) : null,
+      regions: image.regions?.map(({ labelName, x, y, width, height }) => ({
+        labelId: labelId(labelName),
+        x,
+        y,
+        width,
+        height,
+      })),
+      split: image.split ?? split ?? 'train',
+    }));
     const taken = await this.intake.intake(project, incoming, context, inspections);
-    const items = dataset.images.map((image) => withIssues(image.missing ? missingItem(image) : taken[present.indexOf(image)], image));
+    const items = dataset.images.map((image) =>
+      withIssues(image.missing ? missingItem(image) : taken[present.indexOf(image)], image),
+    );
     return { items, labelsCreated, ignored: dataset.ignored, unmatchedAnnotations: dataset.unmatchedAnnotations };
   }
 }
@@ -127,6 +164,9 @@ function withIssues(item: IntakeItem, image: ArchiveImage): ImportItem {
 function refusal(items: ImportItem[]): DomainError {
   const codes = new Set(items.map((item) => item.error?.code));
   const code = codes.size === 1 ? [...codes][0]! : DatasetErrors.IMAGES_REJECTED;
-  const message = items.length === 1 ? `${items[0].filename}: ${items[0].error?.message}` : `None of the ${items.length} images was accepted: see details.items.`;
+  const message =
+    items.length === 1
+      ? `${items[0].filename}: ${items[0].error?.message}`
+      : `None of the ${items.length} images was accepted: see details.items.`;
   return DomainError.validation(code, message, { items });
 }

@@ -2,7 +2,15 @@ import { Body, Controller, Param, Put, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag, UuidParam } from '../../../../core/src/index.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  setEtag,
+  UuidParam,
+} from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, ImageDto, IfMatchRevision } from '../../http/image.dto.js';
 import { LabelImage, LabelImageDto, SetImageRegionsDto } from './label-image.handler.js';
 

@@ -11,7 +11,12 @@ import type { ImageDto } from '../../http/image.dto.js';
 import { toImageDto } from '../../http/image.dto.js';
 
 export class LabelImageDto {
-  @ApiProperty({ type: String, nullable: true, example: 'cat', description: 'Label name or id; null clears the label.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'cat',
+    description: 'Label name or id; null clears the label.',
+  })
   @ValidateIf((body: LabelImageDto) => body.label !== null)
   @IsString()
   @MinLength(1)
@@ -20,7 +25,11 @@ export class LabelImageDto {
 }
 
 export class SetImageRegionsDto {
-  @ApiProperty({ type: [RegionInputDto], maxItems: MAX_REGIONS_PER_IMAGE, description: 'Replaces the boxes of the image; [] clears them.' })
+  @ApiProperty({
+    type: [RegionInputDto],
+    maxItems: MAX_REGIONS_PER_IMAGE,
+    description: 'Replaces the boxes of the image; [] clears them.',
+  })
   @IsArray()
   @ArrayMaxSize(MAX_REGIONS_PER_IMAGE)
   @ValidateNested({ each: true })
@@ -56,7 +65,13 @@ export class LabelImageHandler implements ICommandHandler<LabelImage> {
       context,
       (projectContext) =>
         'label' in change
-          ? [{ type: 'LabelImage', project: projectContext, labelId: resolveOptionalLabel(project.labels, change.label)?.id ?? null }]
+          ? [
+              {
+                type: 'LabelImage',
+                project: projectContext,
+                labelId: resolveOptionalLabel(project.labels, change.label)?.id ?? null,
+              },
+            ]
           : [{ type: 'SetImageRegions', project: projectContext, regions: toRegions(project.labels, change.regions) }],
       { expectedRevision },
     );

@@ -10,7 +10,7 @@ import {
   type RequestContext,
   UuidParam,
   validateItemsInTurns,
-} from '../../../../core/src/index.js';
+} from '@diyml/core';
 import { LabelImages, LabelImagesDto, LabelImagesResultDto, LabelItemDto } from './label-images-batch.handler.js';
 
 @ApiTags('images')

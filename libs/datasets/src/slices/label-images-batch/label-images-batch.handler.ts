@@ -13,7 +13,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
 import { resolveOptionalLabel } from '../../domain/label-reference.js';
 import { ItemErrorDto } from '../../http/image.dto.js';
@@ -113,7 +113,11 @@ export class LabelImagesHandler implements ICommandHandler<LabelImages> {
               commands.push({ type: 'LabelImage', project: projectContext, labelId });
             }
             if (item.regions !== undefined) {
-              commands.push({ type: 'SetImageRegions', project: projectContext, regions: toRegions(project.labels, item.regions) });
+              commands.push({
+                type: 'SetImageRegions',
+                project: projectContext,
+                regions: toRegions(project.labels, item.regions),
+              });
             }
             return commands;
           },

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../../core/src/index.js';
+import { PageQueryDto } from '@diyml/core';
 import { AS_OF_DESCRIPTION } from '../../http/as-of-query.dto.js';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 
@@ -32,7 +32,10 @@ export class ListImagesQueryDto extends PageQueryDto {
   @IsBoolean()
   included?: boolean;
 
-  @ApiPropertyOptional({ description: 'Only images with this metadata entry, as key=value (the value may be empty).', example: 'camera=north-gate' })
+  @ApiPropertyOptional({
+    description: 'Only images with this metadata entry, as key=value (the value may be empty).',
+    example: 'camera=north-gate',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[^=]+=/, { message: 'metadata must be key=value, e.g. camera=north-gate' })

@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, setEtag, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { BlobStore } from '@diyml/blobs';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, setEtag, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { resolveLabel } from '../../domain/label-reference.js';
 import { ETAG_HEADER, ImageDto, ImageListDto, toImageDto } from '../../http/image.dto.js';
 import { DatasetAsOf } from '../../read-models/images/dataset-as-of.js';

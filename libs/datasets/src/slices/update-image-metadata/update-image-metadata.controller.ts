@@ -3,8 +3,20 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsObject } from 'class-validator';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag, UuidParam } from '../../../../core/src/index.js';
-import { MAX_METADATA_ENTRIES, MAX_METADATA_KEY_LENGTH, MAX_METADATA_VALUE_LENGTH } from '../../domain/image-metadata.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  setEtag,
+  UuidParam,
+} from '@diyml/core';
+import {
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_KEY_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+} from '../../domain/image-metadata.js';
 import { ApiIfMatch, ETAG_HEADER, ImageDto, IfMatchRevision } from '../../http/image.dto.js';
 import { UpdateImageMetadata } from './update-image-metadata.handler.js';
 
@@ -30,7 +42,8 @@ export class UpdateImageMetadataController {
   @ApiOperation({
     operationId: 'setImageMetadata',
     summary: "Replace an image's key/value metadata (filter listings with ?metadata=key=value)",
-    description: '400 METADATA_TOO_MANY_ENTRIES, METADATA_KEY_INVALID or METADATA_VALUE_INVALID name the entry to fix; nothing is changed then.',
+    description:
+      '400 METADATA_TOO_MANY_ENTRIES, METADATA_KEY_INVALID or METADATA_VALUE_INVALID name the entry to fix; nothing is changed then.',
   })
   @ApiIfMatch()
   @ApiOkResponse({ type: ImageDto, headers: ETAG_HEADER })
@@ -45,7 +58,10 @@ export class UpdateImageMetadataController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<ImageDto> {
     const result = await this.commands.execute(
-      new UpdateImageMetadata(projectId, imageId, body.metadata, 'replace', expectedRevision, { ...context, userId: user.id }),
+      new UpdateImageMetadata(projectId, imageId, body.metadata, 'replace', expectedRevision, {
+        ...context,
+        userId: user.id,
+      }),
     );
     setEtag(response, result.revision);
     return result.image;

@@ -32,7 +32,11 @@ export class UpdateImageMetadataHandler implements ICommandHandler<UpdateImageMe
       imageId,
       context,
       (projectContext, current) => [
-        { type: 'SetImageMetadata', project: projectContext, metadata: mode === 'merge' ? { ...current.metadata, ...metadata } : metadata },
+        {
+          type: 'SetImageMetadata',
+          project: projectContext,
+          metadata: mode === 'merge' ? { ...current.metadata, ...metadata } : metadata,
+        },
       ],
       { expectedRevision },
     );

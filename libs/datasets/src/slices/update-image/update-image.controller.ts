@@ -2,7 +2,15 @@ import { Body, Controller, Delete, HttpCode, Param, Patch, Res } from '@nestjs/c
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag, UuidParam } from '../../../../core/src/index.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  setEtag,
+  UuidParam,
+} from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, ImageDto, IfMatchRevision } from '../../http/image.dto.js';
 import { RemoveImage } from '../remove-image/remove-image.handler.js';
 import { UpdateImage, UpdateImageDto } from './update-image.handler.js';
@@ -30,7 +38,9 @@ export class UpdateImageController {
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ImageDto> {
-    const result = await this.commands.execute(new UpdateImage(projectId, imageId, body, expectedRevision, { ...context, userId: user.id }));
+    const result = await this.commands.execute(
+      new UpdateImage(projectId, imageId, body, expectedRevision, { ...context, userId: user.id }),
+    );
     setEtag(response, result.revision);
     return result.image;
   }

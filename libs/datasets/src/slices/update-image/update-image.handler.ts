@@ -50,7 +50,8 @@ export class UpdateImageHandler implements ICommandHandler<UpdateImage> {
         if (change.included !== undefined) {
           commands.push({ type: change.included ? 'IncludeImage' : 'ExcludeImage', project: projectContext });
         }
-        if (change.split !== undefined) commands.push({ type: 'AssignSplit', project: projectContext, split: change.split });
+        if (change.split !== undefined)
+          commands.push({ type: 'AssignSplit', project: projectContext, split: change.split });
         return commands;
       },
       { expectedRevision },

@@ -1,9 +1,17 @@
 import { Body, Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { answerIntake } from '../upload-images/upload-images.controller.js';
 import { UploadItemDto } from '../upload-images/upload-images.dto.js';
@@ -61,7 +69,11 @@ export class UploadImagesFromUrlsController {
       'URL_TOO_MANY_REDIRECTS or an upload code. 201 when none was rejected, 207 when some were, 400 when all were.',
   })
   @ApiCreatedResponse({ type: UrlUploadResultDto })
-  @ApiResponse({ status: 207, type: UrlUploadResultDto, description: 'Some URLs were rejected; the others were taken.' })
+  @ApiResponse({
+    status: 207,
+    type: UrlUploadResultDto,
+    description: 'Some URLs were rejected; the others were taken.',
+  })
   @ApiErrors(400, 401, 404)
   async upload(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -70,7 +82,9 @@ export class UploadImagesFromUrlsController {
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<UrlUploadResultDto> {
-    const items = await this.commands.execute(new UploadImagesFromUrls(projectId, body.urls, body.label, body.split, { ...context, userId: user.id }));
+    const items = await this.commands.execute(
+      new UploadImagesFromUrls(projectId, body.urls, body.label, body.split, { ...context, userId: user.id }),
+    );
     return answerIntake(items, response) as UrlUploadResultDto;
   }
 }

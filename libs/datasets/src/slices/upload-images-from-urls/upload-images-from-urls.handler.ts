@@ -1,6 +1,6 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { UrlFetcher } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { UrlFetcher } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import type { Split } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
@@ -54,11 +54,18 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
     const results: (UrlIntakeItem | ReceivedFile)[] = (await this.fetcher.fetchEach(urls)).map((outcome, index) =>
       'image' in outcome
         ? { filename: filenameOf(outcome.image.url), size: outcome.image.bytes.length, buffer: outcome.image.bytes }
-        : { url: urls[index], filename: filenameOf(urls[index]), status: 'rejected', error: { code: outcome.error.code, message: outcome.error.message } },
+        : {
+            url: urls[index],
+            filename: filenameOf(urls[index]),
+            status: 'rejected',
+            error: { code: outcome.error.code, message: outcome.error.message },
+          },
     );
     const fetchedIndexes = results.flatMap((result, index) => ('buffer' in result ? [index] : []));
     const files = fetchedIndexes.map((index) => results[index] as ReceivedFile);
-    const intake: IntakeItem[] = files.length ? await this.commands.execute(new UploadImages(projectId, files, label, split, context)) : [];
+    const intake: IntakeItem[] = files.length
+      ? await this.commands.execute(new UploadImages(projectId, files, label, split, context))
+      : [];
     fetchedIndexes.forEach((index, position) => (results[index] = { url: urls[index], ...intake[position] }));
     return results as UrlIntakeItem[];
   }

@@ -1,8 +1,24 @@
 import { Body, Controller, HttpCode, Param, Post, Res, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  DomainError,
+  type RequestContext,
+  UuidParam,
+} from '@diyml/core';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { SPLITS } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
@@ -59,7 +75,9 @@ export class UploadImagesController {
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<UploadResultDto> {
-    const items = await this.commands.execute(new UploadImages(projectId, files, body.label, body.split, { ...context, userId: user.id }));
+    const items = await this.commands.execute(
+      new UploadImages(projectId, files, body.label, body.split, { ...context, userId: user.id }),
+    );
     return answerIntake(items, response);
   }
 }

@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
+import { DomainError } from '@diyml/core/pure';
+import { ProjectAccess } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';
@@ -30,7 +30,10 @@ export class UploadImagesHandler implements ICommandHandler<UploadImages> {
   async execute({ projectId, files, label, split, context }: UploadImages): Promise<IntakeItem[]> {
     const project = await this.access.getOwned(projectId, context.userId);
     if (files.length === 0) {
-      throw DomainError.validation(DatasetErrors.NO_FILES, 'No files: send one or more images in the multipart field "images".');
+      throw DomainError.validation(
+        DatasetErrors.NO_FILES,
+        'No files: send one or more images in the multipart field "images".',
+      );
     }
     let labelId: string | null = null;
     if (label !== undefined) {

@@ -1,9 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { SPLITS } from '../../domain/image.events.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';
 import { toVideoDto, UploadVideoDto, VideoDto } from './upload-video.dto.js';
@@ -56,7 +64,9 @@ export class UploadVideoController {
     @Ctx() context: RequestContext,
   ): Promise<VideoDto> {
     const options = { framesPerSecond: body.framesPerSecond ?? 1, label: body.label, split: body.split };
-    return toVideoDto(await this.commands.execute(new UploadVideo(projectId, files, options, { ...context, userId: user.id })));
+    return toVideoDto(
+      await this.commands.execute(new UploadVideo(projectId, files, options, { ...context, userId: user.id })),
+    );
   }
 
   @Get(':videoId')

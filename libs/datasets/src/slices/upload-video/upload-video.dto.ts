@@ -29,7 +29,11 @@ export class UploadVideoDto {
 
 export class VideoProgressDto {
   @ApiProperty({ example: 12 }) framesDone: number;
-  @ApiProperty({ example: 40, description: 'Frames the extraction takes: the rate over the duration, at most VIDEO_MAX_FRAMES.' }) frameCount: number;
+  @ApiProperty({
+    example: 40,
+    description: 'Frames the extraction takes: the rate over the duration, at most VIDEO_MAX_FRAMES.',
+  })
+  frameCount: number;
 }
 
 export class VideoErrorDto {
@@ -43,12 +47,14 @@ export class VideoDto {
   @ApiProperty({ example: 'walk.mp4' }) filename: string;
   @ApiProperty() sha256: string;
   @ApiProperty() bytes: number;
-  @ApiProperty({ enum: ['mp4', 'webm'], description: 'mp4 covers MOV too (one container family).' }) container: 'mp4' | 'webm';
+  @ApiProperty({ enum: ['mp4', 'webm'], description: 'mp4 covers MOV too (one container family).' }) container:
+    'mp4' | 'webm';
   @ApiProperty({ example: 2000 }) durationMs: number;
   @ApiProperty() width: number;
   @ApiProperty() height: number;
   @ApiProperty({ example: 1 }) framesPerSecond: number;
-  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The label every frame gets.' }) labelId: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The label every frame gets.' }) labelId:
+    string | null;
   @ApiProperty({ enum: SPLITS }) split: Split;
   @ApiProperty({ enum: ['extracting', 'completed', 'failed'] }) status: string;
   @ApiProperty({ type: VideoProgressDto }) progress: VideoProgressDto;

@@ -29,7 +29,8 @@ export class UploadVideo extends Command<VideoView> {
 /** The video of a project, or 404 VIDEO_NOT_FOUND (also for another project's video). */
 export async function findVideo(readStore: ReadStore, projectId: string, videoId: string): Promise<VideoView> {
   const video = await readStore.collection<VideoView>(VIDEOS).get(videoId);
-  if (!video || video.projectId !== projectId) throw DomainError.notFound(VideoErrors.VIDEO_NOT_FOUND, `Video ${videoId} does not exist in this project.`);
+  if (!video || video.projectId !== projectId)
+    throw DomainError.notFound(VideoErrors.VIDEO_NOT_FOUND, `Video ${videoId} does not exist in this project.`);
   return video;
 }
 
@@ -54,7 +55,10 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     let labelId: string | null = null;
     if (options.label !== undefined) {
       if (project.type !== 'classification') {
-        throw DomainError.validation(DatasetErrors.WRONG_PROJECT_TYPE, 'A label for whole frames belongs to classification projects; label detection frames with regions.');
+        throw DomainError.validation(
+          DatasetErrors.WRONG_PROJECT_TYPE,
+          'A label for whole frames belongs to classification projects; label detection frames with regions.',
+        );
       }
       labelId = resolveLabel(project.labels, options.label).id;
     }

@@ -62,8 +62,16 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
     if (state.status !== 'extracting') return;
     const video = (recorded[0] as unknown as VideoUploaded).data;
     const metadata = onBehalfOf(recorded[0]);
-    const frames = await extractFrames(new Uint8Array(await this.blobs.get(video.sha256)), video.framesPerSecond, video.frameCount);
-    const project = { id: video.projectId, type: video.projectType, labels: video.labelId ? [{ id: video.labelId }] : [] };
+    const frames = await extractFrames(
+      new Uint8Array(await this.blobs.get(video.sha256)),
+      video.framesPerSecond,
+      video.frameCount,
+    );
+    const project = {
+      id: video.projectId,
+      type: video.projectType,
+      labels: video.labelId ? [{ id: video.labelId }] : [],
+    };
     const stem = video.filename.replace(/\.[^.]*$/, '') || 'video';
     const counts: FrameCounts = { framesDone: 0, created: 0, duplicates: 0, rejected: 0 };
     const batchSize = batchSizeFor(frames.length);
@@ -86,7 +94,8 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
         else if (item.status === 'duplicate') counts.duplicates += 1;
         else counts.rejected += 1;
       }
-      if (counts.framesDone < frames.length) await this.decide(stream, { type: 'RecordFrameProgress', counts: { ...counts } }, metadata);
+      if (counts.framesDone < frames.length)
+        await this.decide(stream, { type: 'RecordFrameProgress', counts: { ...counts } }, metadata);
     }
     await this.decide(stream, { type: 'CompleteFrameExtraction', counts }, metadata);
   }

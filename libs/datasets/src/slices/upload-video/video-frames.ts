@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 
 const run = promisify(execFile);
@@ -26,11 +26,19 @@ export const VideoErrors = {
  * The one video a multipart request sent: 400 VIDEO_REQUIRED without one, 413 VIDEO_TOO_LARGE when the upload was
  * cut off at `maxBytes` (VIDEO_MAX_BYTES).
  */
-export function receivedVideo(files: readonly ReceivedFile[], maxBytes: number): { bytes: Uint8Array; filename: string } {
+export function receivedVideo(
+  files: readonly ReceivedFile[],
+  maxBytes: number,
+): { bytes: Uint8Array; filename: string } {
   const file = files[0];
   if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
   if (!file.buffer) {
-    throw new DomainError('too-large', VideoErrors.VIDEO_TOO_LARGE, `The video has more than ${maxBytes} bytes [VIDEO_MAX_BYTES].`, { maxBytes });
+    throw new DomainError(
+      'too-large',
+      VideoErrors.VIDEO_TOO_LARGE,
+      `The video has more than ${maxBytes} bytes [VIDEO_MAX_BYTES].`,
+      { maxBytes },
+    );
   }
   return { bytes: new Uint8Array(file.buffer), filename: file.filename };
 }
@@ -52,7 +60,10 @@ export interface ExtractedFrame {
 }
 
 const undecodable = (reason: string) =>
-  DomainError.unprocessable(VideoErrors.VIDEO_UNDECODABLE, `The video cannot be decoded: ${reason}. Send an MP4, MOV or WebM video.`);
+  DomainError.unprocessable(
+    VideoErrors.VIDEO_UNDECODABLE,
+    `The video cannot be decoded: ${reason}. Send an MP4, MOV or WebM video.`,
+  );
 
 /** A private folder holding the video as a file (ffmpeg seeks in MP4s, which a pipe does not allow), removed after `use`. */
 async function withVideoFile<T>(video: Uint8Array, use: (path: string, folder: string) => Promise<T>): Promise<T> {
@@ -77,9 +88,14 @@ function describe(stderr: string): VideoInfo {
   if (!input) throw undecodable('it is not a video file ffmpeg can open');
   const container = CONTAINERS[input[1]];
   if (!container) {
-    throw new DomainError('unsupported-media-type', VideoErrors.VIDEO_FORMAT_UNSUPPORTED, `The video is in ${input[1]} format: send an MP4, MOV or WebM video.`, {
-      format: input[1],
-    });
+    throw new DomainError(
+      'unsupported-media-type',
+      VideoErrors.VIDEO_FORMAT_UNSUPPORTED,
+      `The video is in ${input[1]} format: send an MP4, MOV or WebM video.`,
+      {
+        format: input[1],
+      },
+    );
   }
   const stream = /Stream #0:\d+.*?: Video: .*?, (\d+)x(\d+)/.exec(stderr);
   if (!stream) throw undecodable('it has no video stream');
@@ -104,10 +120,14 @@ export async function inspectVideo(video: Uint8Array): Promise<VideoInfo> {
     }
     const info = describe(stderr);
     try {
-      const { stdout } = await run(FFMPEG, ['-v', 'error', '-nostdin', '-i', path, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'], {
-        encoding: 'buffer',
-        maxBuffer: 256 * 1024 * 1024,
-      });
+      const { stdout } = await run(
+        FFMPEG,
+        ['-v', 'error', '-nostdin', '-i', path, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'],
+        {
+          encoding: 'buffer',
+          maxBuffer: 256 * 1024 * 1024,
+        },
+      );
       if (stdout.length === 0) throw new Error('no frame came out');
     } catch (error) {
       throw undecodable(`its first frame does not decode (${errorText(error)})`);
@@ -120,17 +140,37 @@ export async function inspectVideo(video: Uint8Array): Promise<VideoInfo> {
  * The video's frames at `framesPerSecond` (frame i is at i / framesPerSecond seconds), at most `maxFrames`, as
  * PNGs. ffmpeg runs as a child process, off the event loop.
  */
-export async function extractFrames(video: Uint8Array, framesPerSecond: number, maxFrames: number): Promise<ExtractedFrame[]> {
+export async function extractFrames(
+  video: Uint8Array,
+  framesPerSecond: number,
+  maxFrames: number,
+): Promise<ExtractedFrame[]> {
   return withVideoFile(video, async (path, folder) => {
     const pattern = join(folder, 'frame-%06d.png');
     try {
-      await run(FFMPEG, ['-v', 'error', '-nostdin', '-i', path, '-vf', `fps=${framesPerSecond}`, '-frames:v', String(maxFrames), '-f', 'image2', pattern]);
+      await run(FFMPEG, [
+        '-v',
+        'error',
+        '-nostdin',
+        '-i',
+        path,
+        '-vf',
+        `fps=${framesPerSecond}`,
+        '-frames:v',
+        String(maxFrames),
+        '-f',
+        'image2',
+        pattern,
+      ]);
     } catch (error) {
       throw undecodable(errorText(error));
     }
     const names = (await readdir(folder)).filter((name) => name.startsWith('frame-')).sort();
     return Promise.all(
-      names.map(async (name, index) => ({ timestampMs: Math.round((index * 1000) / framesPerSecond), png: await readFile(join(folder, name)) })),
+      names.map(async (name, index) => ({
+        timestampMs: Math.round((index * 1000) / framesPerSecond),
+        png: await readFile(join(folder, name)),
+      })),
     );
   });
 }

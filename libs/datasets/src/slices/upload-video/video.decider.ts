@@ -1,8 +1,14 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { FrameCounts, VideoEvent, VideoSpec, VideoStatus } from './video.events.js';
 
 export type VideoCommand = { metadata: CommandMetadata } & (
-  | { type: 'UploadVideo'; projectId: string; projectType: 'classification' | 'detection'; videoId: string; spec: VideoSpec }
+  | {
+      type: 'UploadVideo';
+      projectId: string;
+      projectType: 'classification' | 'detection';
+      videoId: string;
+      spec: VideoSpec;
+    }
   | { type: 'RecordFrameProgress'; counts: FrameCounts }
   | { type: 'CompleteFrameExtraction'; counts: FrameCounts }
   | { type: 'FailFrameExtraction'; code: string; reason: string }
@@ -22,7 +28,8 @@ export const videoDecider: Decider<VideoState, VideoCommand, VideoEvent> = {
   decide(command, state) {
     const at = command.metadata.now.toISOString();
     if (command.type === 'UploadVideo') {
-      if (state.status !== null) throw DomainError.conflict('VIDEO_ALREADY_EXISTS', `Video ${command.videoId} already exists.`);
+      if (state.status !== null)
+        throw DomainError.conflict('VIDEO_ALREADY_EXISTS', `Video ${command.videoId} already exists.`);
       const { projectId, projectType, videoId, spec } = command;
       return [{ type: 'VideoUploaded', v: 1, data: { projectId, videoId, projectType, ...spec, uploadedAt: at } }];
     }
@@ -36,7 +43,13 @@ export const videoDecider: Decider<VideoState, VideoCommand, VideoEvent> = {
       case 'CompleteFrameExtraction':
         return [{ type: 'VideoFramesExtracted', v: 1, data: { ...ids, ...command.counts, completedAt: at } }];
       case 'FailFrameExtraction':
-        return [{ type: 'VideoFrameExtractionFailed', v: 1, data: { ...ids, code: command.code, reason: command.reason, failedAt: at } }];
+        return [
+          {
+            type: 'VideoFrameExtractionFailed',
+            v: 1,
+            data: { ...ids, code: command.code, reason: command.reason, failedAt: at },
+          },
+        ];
     }
   },
 

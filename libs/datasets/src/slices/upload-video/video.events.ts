@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { Split } from '../../domain/image.events.js';
 
 /** One stream per uploaded video: its frames are extracted into the project's images by a job. */
@@ -33,11 +33,22 @@ export interface FrameCounts {
 
 type Base = { projectId: string; videoId: string };
 
-export type VideoUploaded = DomainEvent<'VideoUploaded', Base & VideoSpec & { projectType: 'classification' | 'detection'; uploadedAt: string }>;
+export type VideoUploaded = DomainEvent<
+  'VideoUploaded',
+  Base & VideoSpec & { projectType: 'classification' | 'detection'; uploadedAt: string }
+>;
 export type VideoFramesProgressed = DomainEvent<'VideoFramesProgressed', Base & FrameCounts>;
 export type VideoFramesExtracted = DomainEvent<'VideoFramesExtracted', Base & FrameCounts & { completedAt: string }>;
-export type VideoFrameExtractionFailed = DomainEvent<'VideoFrameExtractionFailed', Base & { code: string; reason: string; failedAt: string }>;
+export type VideoFrameExtractionFailed = DomainEvent<
+  'VideoFrameExtractionFailed',
+  Base & { code: string; reason: string; failedAt: string }
+>;
 
 export type VideoEvent = VideoUploaded | VideoFramesProgressed | VideoFramesExtracted | VideoFrameExtractionFailed;
 
-export const VIDEO_EVENT_TYPES = ['VideoUploaded', 'VideoFramesProgressed', 'VideoFramesExtracted', 'VideoFrameExtractionFailed'] as const satisfies readonly VideoEvent['type'][];
+export const VIDEO_EVENT_TYPES = [
+  'VideoUploaded',
+  'VideoFramesProgressed',
+  'VideoFramesExtracted',
+  'VideoFrameExtractionFailed',
+] as const satisfies readonly VideoEvent['type'][];

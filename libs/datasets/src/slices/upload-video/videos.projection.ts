@@ -74,12 +74,25 @@ export class VideosProjection implements Projection<VideoEvent> {
       case 'VideoFramesProgressed':
       case 'VideoFramesExtracted': {
         const { framesDone, created, duplicates, rejected } = event.data;
-        const finished = event.type === 'VideoFramesExtracted' ? { status: 'completed' as const, completedAt: event.data.completedAt } : {};
-        await update((view) => ({ progress: { framesDone, frameCount: view.progress.frameCount }, created, duplicates, rejected, ...finished }));
+        const finished =
+          event.type === 'VideoFramesExtracted'
+            ? { status: 'completed' as const, completedAt: event.data.completedAt }
+            : {};
+        await update((view) => ({
+          progress: { framesDone, frameCount: view.progress.frameCount },
+          created,
+          duplicates,
+          rejected,
+          ...finished,
+        }));
         return;
       }
       case 'VideoFrameExtractionFailed':
-        await update(() => ({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt }));
+        await update(() => ({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+        }));
         return;
     }
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
 
@@ -29,7 +29,12 @@ export class DeploymentQueries {
 
   /** A page of the project's active deployments, oldest first. */
   list(projectId: string, page: { limit: number; cursor?: string }): Promise<Page<DeploymentView>> {
-    return this.deployments.find({ where: { projectId, status: 'active' }, orderBy: 'createdAt', direction: 'asc', ...page });
+    return this.deployments.find({
+      where: { projectId, status: 'active' },
+      orderBy: 'createdAt',
+      direction: 'asc',
+      ...page,
+    });
   }
 
   /** Whether any active deployment (other than `except`) serves the model. */

@@ -12,7 +12,16 @@ const ids = { projectId: 'p1', deploymentId: 'd1' };
 const sha = 'm'.repeat(64);
 
 function recorded(event: DeploymentEvent, position: number, revision: number): RecordedEvent {
-  return { id: randomUUID(), streamId: `deployment-${event.data.deploymentId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return {
+    id: randomUUID(),
+    streamId: `deployment-${event.data.deploymentId}`,
+    revision,
+    position,
+    type: event.type,
+    v: event.v,
+    data: event.data,
+    metadata,
+  };
 }
 
 const deployed = (deploymentId = 'd1'): DeploymentEvent => ({
@@ -50,11 +59,23 @@ describe('deployments projection', () => {
     const view = () => store.collection<DeploymentView>(DEPLOYMENTS).get('d1');
 
     await projection.apply(recorded(deployed(), 1, 0), store);
-    expect(await view()).toMatchObject({ id: 'd1', status: 'active', keyHash: 'h1', keyPrefix: 'dpk_aaaaaa', keyRotatedAt: null, revision: 0 });
+    expect(await view()).toMatchObject({
+      id: 'd1',
+      status: 'active',
+      keyHash: 'h1',
+      keyPrefix: 'dpk_aaaaaa',
+      keyRotatedAt: null,
+      revision: 0,
+    });
 
     await projection.apply(recorded(rotated, 2, 1), store);
     await projection.apply(recorded(rotated, 2, 1), store);
-    expect(await view()).toMatchObject({ keyHash: 'h2', keyPrefix: 'dpk_bbbbbb', keyRotatedAt: '2026-06-01T11:00:00.000Z', revision: 1 });
+    expect(await view()).toMatchObject({
+      keyHash: 'h2',
+      keyPrefix: 'dpk_bbbbbb',
+      keyRotatedAt: '2026-06-01T11:00:00.000Z',
+      revision: 1,
+    });
 
     await projection.apply(recorded(deployed('d2'), 3, 0), store);
     expect(await queries.modelInUse(sha, 'd1')).toBe(true);

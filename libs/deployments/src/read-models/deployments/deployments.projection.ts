@@ -41,7 +41,11 @@ export class DeploymentsProjection implements Projection<DeploymentEvent> {
         return;
       }
       case 'DeploymentKeyRotated':
-        await update(() => ({ keyHash: event.data.keyHash, keyPrefix: event.data.keyPrefix, keyRotatedAt: event.data.rotatedAt }));
+        await update(() => ({
+          keyHash: event.data.keyHash,
+          keyPrefix: event.data.keyPrefix,
+          keyRotatedAt: event.data.rotatedAt,
+        }));
         return;
       case 'ModelUndeployed':
         await update(() => ({ status: 'undeployed', undeployedAt: event.data.undeployedAt, shared: null }));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import { decodeCursor, encodeCursor, ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import { decodeCursor, encodeCursor, ReadStore } from '@diyml/read-store';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-prediction.view.js';
 
@@ -22,7 +22,10 @@ export interface StoredPredictionFilter {
 }
 
 /** The probability the filter judges: the named label's highest, or the top prediction's. */
-export function probabilityFor(view: Pick<StoredPredictionView, 'predictions'>, label: string | undefined): number | null {
+export function probabilityFor(
+  view: Pick<StoredPredictionView, 'predictions'>,
+  label: string | undefined,
+): number | null {
   const candidates = label ? view.predictions.filter((prediction) => prediction.label === label) : view.predictions;
   return candidates.length ? Math.max(...candidates.map((prediction) => prediction.probability)) : null;
 }
@@ -39,7 +42,10 @@ export class StoredPredictionQueries {
   async get(projectId: string, predictionId: string): Promise<StoredPredictionView> {
     const view = await this.predictions.get(predictionId);
     if (!view || view.projectId !== projectId) {
-      throw DomainError.notFound(DeploymentErrors.PREDICTION_NOT_FOUND, `Stored prediction ${predictionId} does not exist in this project.`);
+      throw DomainError.notFound(
+        DeploymentErrors.PREDICTION_NOT_FOUND,
+        `Stored prediction ${predictionId} does not exist in this project.`,
+      );
     }
     return view;
   }
@@ -48,21 +54,31 @@ export class StoredPredictionQueries {
    * Newest first. The equality filters go to the read store; probability and time ranges are applied here,
    * over at most what the deployments' retention limits keep.
    */
-  async list(projectId: string, filter: StoredPredictionFilter, page: { limit: number; cursor?: string }): Promise<Page<StoredPredictionView>> {
+  async list(
+    projectId: string,
+    filter: StoredPredictionFilter,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<StoredPredictionView>> {
     const candidates = await this.predictions.findAll({
       projectId,
       ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
       ...(filter.iterationId ? { iterationId: filter.iterationId } : {}),
       ...(filter.label ? { labels: filter.label } : {}),
     });
-    const inRange = (probability: number | null, min = 0, max = 1) => probability !== null && probability >= min && probability <= max;
+    const inRange = (probability: number | null, min = 0, max = 1) =>
+      probability !== null && probability >= min && probability <= max;
     const order = filter.order === 'oldest' ? (a: StoredPredictionView, b: Cursor) => -newestFirst(a, b) : newestFirst;
     const matching = candidates
       .filter((view) => {
         if (filter.from && view.storedAt < filter.from) return false;
         if (filter.to && view.storedAt >= filter.to) return false;
         const ranges = filter.labelRanges ?? [];
-        if (!ranges.every((range) => inRange(probabilityFor(view, range.label), range.minProbability, range.maxProbability))) return false;
+        if (
+          !ranges.every((range) =>
+            inRange(probabilityFor(view, range.label), range.minProbability, range.maxProbability),
+          )
+        )
+          return false;
         if (filter.minProbability === undefined && filter.maxProbability === undefined) return true;
         return inRange(probabilityFor(view, filter.label), filter.minProbability, filter.maxProbability);
       })

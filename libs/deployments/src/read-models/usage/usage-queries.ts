@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ReadStore } from '@diyml/read-store';
 import { latencyPercentile, mergeCounts } from '../../domain/latency-histogram.js';
 import { DEPLOYMENT_USAGE, type HourlyUsageView } from './usage.projection.js';
 
@@ -40,7 +40,11 @@ function figures(sums: Sums): UsageFigures {
     calls: sums.calls,
     errorCount: Object.values(sums.errors).reduce((total, count) => total + count, 0),
     errors: sums.errors,
-    latencyMs: { p50: latencyPercentile(sums.latency, 0.5), p95: latencyPercentile(sums.latency, 0.95), p99: latencyPercentile(sums.latency, 0.99) },
+    latencyMs: {
+      p50: latencyPercentile(sums.latency, 0.5),
+      p95: latencyPercentile(sums.latency, 0.95),
+      p99: latencyPercentile(sums.latency, 0.99),
+    },
   };
 }
 
@@ -56,7 +60,11 @@ export class UsageQueries {
   ): Promise<UsageReport> {
     const hours = await this.readStore
       .collection<HourlyUsageView>(DEPLOYMENT_USAGE)
-      .findAll(scope.deploymentId ? { projectId: scope.projectId, deploymentId: scope.deploymentId } : { projectId: scope.projectId });
+      .findAll(
+        scope.deploymentId
+          ? { projectId: scope.projectId, deploymentId: scope.deploymentId }
+          : { projectId: scope.projectId },
+      );
     const totals = emptySums();
     const periods = new Map<string, Sums>();
     for (const hour of hours) {
@@ -70,7 +78,9 @@ export class UsageQueries {
     return {
       granularity,
       totals: figures(totals),
-      periods: [...periods.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([start, sums]) => ({ start, ...figures(sums) })),
+      periods: [...periods.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([start, sums]) => ({ start, ...figures(sums) })),
       callers: Object.entries(totals.callers)
         .map(([callerId, calls]) => ({ callerId, calls }))
         .sort((a, b) => b.calls - a.calls || (a.callerId < b.callerId ? -1 : 1)),

@@ -23,7 +23,16 @@ function recorded(data: Partial<DeploymentUsageRecorded['data']>, position: numb
     position,
     type: 'DeploymentUsageRecorded',
     v: 1,
-    data: { projectId: 'p1', deploymentId: 'd1', hour: '2026-06-01T10:00:00.000Z', calls: 0, errors: {}, latency: {}, callers: {}, ...data },
+    data: {
+      projectId: 'p1',
+      deploymentId: 'd1',
+      hour: '2026-06-01T10:00:00.000Z',
+      calls: 0,
+      errors: {},
+      latency: {},
+      callers: {},
+      ...data,
+    },
     metadata,
   };
 }
@@ -36,8 +45,26 @@ describe('usage projection and reports', () => {
     await projection.apply(first, store);
     await projection.apply(first, store);
     await projection.apply(recorded({ calls: 1, latency: histogram([100]), callers: { u2: 1 } }, 2), store);
-    await projection.apply(recorded({ hour: '2026-06-01T11:00:00.000Z', calls: 2, errors: { TOO_MANY_REQUESTS: 2 }, latency: histogram([5, 5]), callers: { u2: 2 } }, 3), store);
-    await projection.apply(recorded({ deploymentId: 'd2', hour: '2026-06-02T01:00:00.000Z', calls: 1, latency: histogram([1]), callers: { u3: 1 } }, 4), store);
+    await projection.apply(
+      recorded(
+        {
+          hour: '2026-06-01T11:00:00.000Z',
+          calls: 2,
+          errors: { TOO_MANY_REQUESTS: 2 },
+          latency: histogram([5, 5]),
+          callers: { u2: 2 },
+        },
+        3,
+      ),
+      store,
+    );
+    await projection.apply(
+      recorded(
+        { deploymentId: 'd2', hour: '2026-06-02T01:00:00.000Z', calls: 1, latency: histogram([1]), callers: { u3: 1 } },
+        4,
+      ),
+      store,
+    );
 
     const queries = new UsageQueries(store);
     const hourly = await queries.report({ projectId: 'p1', deploymentId: 'd1' }, 'hour', {});
@@ -60,14 +87,19 @@ describe('usage projection and reports', () => {
       ['2026-06-01T00:00:00.000Z', 6],
       ['2026-06-02T00:00:00.000Z', 1],
     ]);
-    const ranged = await queries.report({ projectId: 'p1' }, 'hour', { from: '2026-06-01T10:59:00.000Z', to: '2026-06-02T00:00:00.000Z' });
+    const ranged = await queries.report({ projectId: 'p1' }, 'hour', {
+      from: '2026-06-01T10:59:00.000Z',
+      to: '2026-06-02T00:00:00.000Z',
+    });
     expect(ranged.totals.calls).toBe(6);
   });
 
   it('puts every latency in a bucket at most 25 % wide and interpolates inside it', () => {
     for (const latency of [0.1, 3, 47, 1234, 500_000]) {
       const p50 = latencyPercentile(histogram([latency]), 0.5)!;
-      expect(Math.abs(p50 - Math.min(latency, LATENCY_BUCKET_BOUNDS_MS.at(-1)!)) / Math.max(latency, 1)).toBeLessThanOrEqual(0.25);
+      expect(
+        Math.abs(p50 - Math.min(latency, LATENCY_BUCKET_BOUNDS_MS.at(-1)!)) / Math.max(latency, 1),
+      ).toBeLessThanOrEqual(0.25);
     }
     expect(latencyPercentile({}, 0.5)).toBeNull();
   });

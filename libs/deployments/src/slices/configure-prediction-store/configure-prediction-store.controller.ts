@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import type { PredictionStoreSettings } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
 import { DeploymentCommandRunner } from '../deployment-command.js';
@@ -31,7 +31,13 @@ export class PredictionStoreDto {
   @Max(MAX_PREDICTION_STORE_COUNT)
   maxCount?: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, maximum: 3650, description: 'Stored predictions older than this many days go. null: no age limit.' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 3650,
+    description: 'Stored predictions older than this many days go. null: no age limit.',
+  })
   @IsOptional()
   @ValidateIf((body: PredictionStoreDto) => body.maxAgeDays !== null)
   @IsInt()
@@ -101,7 +107,11 @@ export class ConfigurePredictionStoreController {
       maxCount: noLimits ? DEFAULT_PREDICTION_STORE_MAX_COUNT : (body.maxCount ?? null),
       maxAgeDays: body.maxAgeDays ?? null,
     };
-    await this.runner.run(deploymentId, { type: 'ConfigurePredictionStore', ...settings }, { ...context, userId: user.id });
+    await this.runner.run(
+      deploymentId,
+      { type: 'ConfigurePredictionStore', ...settings },
+      { ...context, userId: user.id },
+    );
     this.keeper.scheduleSweep(deploymentId);
     return settings;
   }

@@ -17,7 +17,12 @@ export class DeployModelDto {
   @IsUUID()
   iterationId: string;
 
-  @ApiPropertyOptional({ example: 'production', minLength: 1, maxLength: 100, description: 'Default: "Iteration <number>".' })
+  @ApiPropertyOptional({
+    example: 'production',
+    minLength: 1,
+    maxLength: 100,
+    description: 'Default: "Iteration <number>".',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)

@@ -1,10 +1,18 @@
-import { Controller, createParamDecorator, type ExecutionContext, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
+import {
+  Controller,
+  createParamDecorator,
+  type ExecutionContext,
+  HttpCode,
+  Param,
+  Post,
+  UseInterceptors,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { IterationDto, toIterationDto } from '../../../../training/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { IterationDto, toIterationDto } from '@diyml/training';
 import { ImportModel } from './import-model.handler.js';
 import type { KerasImportFields } from './model-import.js';
 
@@ -52,8 +60,15 @@ export class ImportModelController {
       type: 'object',
       required: ['model'],
       properties: {
-        model: { type: 'string', format: 'binary', description: 'A model zip, a Keras 2 .h5 or a Keras 3 .keras file.' },
-        labels: { type: 'string', description: 'Keras files: class names in model-output order (JSON array or comma-separated).' },
+        model: {
+          type: 'string',
+          format: 'binary',
+          description: 'A model zip, a Keras 2 .h5 or a Keras 3 .keras file.',
+        },
+        labels: {
+          type: 'string',
+          description: 'Keras files: class names in model-output order (JSON array or comma-separated).',
+        },
         inputRange: { type: 'string', description: 'Keras files: the input pixel range "low,high" (default "0,255").' },
       },
     },
@@ -67,6 +82,8 @@ export class ImportModelController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<IterationDto> {
-    return toIterationDto(await this.commands.execute(new ImportModel(projectId, files, { ...context, userId: user.id }, keras)));
+    return toIterationDto(
+      await this.commands.execute(new ImportModel(projectId, files, { ...context, userId: user.id }, keras)),
+    );
   }
 }

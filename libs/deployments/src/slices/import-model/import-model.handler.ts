@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '../../../../core/src/index.js';
-import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { IterationQueuer, type IterationView } from '../../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '@diyml/core';
+import type { ReceivedFile } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { IterationQueuer, type IterationView } from '@diyml/training';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasUpload, inspectModelArchive, type KerasImportFields, mapLabels } from './model-import.js';
@@ -36,11 +36,22 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
   async execute({ projectId, files, context, keras }: ImportModel): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
     const file = files[0];
-    if (!file) throw DomainError.validation(DeploymentErrors.MODEL_REQUIRED, 'Send the model archive (zip) in the multipart field "model".');
+    if (!file)
+      throw DomainError.validation(
+        DeploymentErrors.MODEL_REQUIRED,
+        'Send the model archive (zip) in the multipart field "model".',
+      );
     if (!file.buffer) {
-      throw new DomainError('too-large', 'FILE_TOO_LARGE', `The model archive ${file.filename} is over the size limit.`);
+      throw new DomainError(
+        'too-large',
+        'FILE_TOO_LARGE',
+        `The model archive ${file.filename} is over the size limit.`,
+      );
     }
-    const limits = { archive: archiveLimitsOf(this.settings), maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS };
+    const limits = {
+      archive: archiveLimitsOf(this.settings),
+      maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS,
+    };
     const upload = new Uint8Array(file.buffer);
     const converted = await convertKerasUpload(upload, keras, limits);
     const zip = converted?.modelZip ?? upload;

@@ -1,4 +1,4 @@
-import { siblingModule, startWorkerThread } from '../../../../core/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
 import type { FromKerasConversionThread, ToKerasConversionThread } from './keras-conversion.protocol.js';
 
 /** Builds a Keras model as a TensorFlow.js model archive on a worker thread (see keras-conversion.worker.ts), so the event loop never builds the model. */

@@ -1,4 +1,4 @@
-import type { KerasImportErrorCode, KerasModelFile } from '../../../../ml/src/keras/index.js';
+import type { KerasImportErrorCode, KerasModelFile } from '@diyml/ml';
 
 /** A Keras model read from its file (configuration and weight arrays), to build as a TensorFlow.js model. */
 export interface ToKerasConversionThread {

@@ -1,8 +1,8 @@
 import { zipSync } from 'fflate';
 import { parentPort } from 'node:worker_threads';
 // Not the keras index: this thread never loads the HDF5 library (see model-import.ts).
-import { convertKerasModel } from '../../../../ml/src/keras/keras-conversion.js';
-import { KerasImportError } from '../../../../ml/src/keras/keras-import.error.js';
+import { convertKerasModel } from '@diyml/ml';
+import { KerasImportError } from '@diyml/ml';
 import type { FromKerasConversionThread, ToKerasConversionThread } from './keras-conversion.protocol.js';
 
 /**
@@ -17,7 +17,8 @@ const EPOCH = new Date('1980-01-01T00:00:00Z');
 async function convert({ file, labels, inputRange }: ToKerasConversionThread): Promise<FromKerasConversionThread> {
   try {
     const model = await convertKerasModel(file, { labels, inputRange });
-    const text = (value: string) => [new TextEncoder().encode(value), { mtime: EPOCH }] as [Uint8Array, { mtime: Date }];
+    const text = (value: string) =>
+      [new TextEncoder().encode(value), { mtime: EPOCH }] as [Uint8Array, { mtime: Date }];
     const modelZip = zipSync({
       'model.json': text(model.modelJson),
       'weights.bin': [model.weights, { mtime: EPOCH }],
@@ -25,8 +26,13 @@ async function convert({ file, labels, inputRange }: ToKerasConversionThread): P
     });
     return { type: 'converted', modelZip };
   } catch (error) {
-    if (error instanceof KerasImportError) return { type: 'refused', code: error.code, message: error.message, details: error.details };
-    return { type: 'refused', code: 'KERAS_MODEL_INVALID', message: `The Keras model cannot be built: ${(error as Error).message ?? String(error)}.` };
+    if (error instanceof KerasImportError)
+      return { type: 'refused', code: error.code, message: error.message, details: error.details };
+    return {
+      type: 'refused',
+      code: 'KERAS_MODEL_INVALID',
+      message: `The Keras model cannot be built: ${(error as Error).message ?? String(error)}.`,
+    };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { SerializedModel, Task } from '../../../../ml/src/index.js';
+import type { SerializedModel, Task } from '@diyml/ml';
 
 export interface ToModelCheckThread {
   model: SerializedModel;
@@ -7,5 +7,4 @@ export interface ToModelCheckThread {
 }
 
 export type FromModelCheckThread =
-  | { type: 'valid'; task: Task; architecture: string; labels: string[] }
-  | { type: 'invalid'; reason: string };
+  { type: 'valid'; task: Task; architecture: string; labels: string[] } | { type: 'invalid'; reason: string };

@@ -1,5 +1,11 @@
 import { parentPort } from 'node:worker_threads';
-import { findNonFiniteWeight, LoadedModel, manifestWeights, type SerializedModel, type WeightsManifestJson } from '../../../../ml/src/index.js';
+import {
+  findNonFiniteWeight,
+  LoadedModel,
+  manifestWeights,
+  type SerializedModel,
+  type WeightsManifestJson,
+} from '@diyml/ml';
 import type { FromModelCheckThread, ToModelCheckThread } from './model-check.protocol.js';
 
 /**
@@ -28,7 +34,13 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Fro
   const invalid = (reason: string): FromModelCheckThread => ({ type: 'invalid', reason });
   const json = JSON.parse(model.modelJson) as WeightsManifestJson;
   const entries = manifestWeights(json);
-  const nonFinite = findNonFiniteWeight(entries, joinedWeights(model, (json.weightsManifest ?? []).flatMap((group) => group.paths ?? [])));
+  const nonFinite = findNonFiniteWeight(
+    entries,
+    joinedWeights(
+      model,
+      (json.weightsManifest ?? []).flatMap((group) => group.paths ?? []),
+    ),
+  );
   if (nonFinite) return invalid(`weight ${nonFinite} holds NaN or an infinity`);
   let loaded: LoadedModel;
   try {
@@ -43,7 +55,9 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Fro
       return invalid(`it declares an input of ${width}×${height} pixels, not a positive whole size`);
     }
     if (width * height > maxInputPixels) {
-      return invalid(`it declares an input of ${width}×${height} pixels, more than the ${maxInputPixels} allowed [MODEL_MAX_INPUT_PIXELS]`);
+      return invalid(
+        `it declares an input of ${width}×${height} pixels, more than the ${maxInputPixels} allowed [MODEL_MAX_INPUT_PIXELS]`,
+      );
     }
     const blank = { pixels: new Uint8Array(width * height * channels), width, height, channels };
     let predictions;
@@ -53,11 +67,15 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Fro
       return invalid(`a prediction on a blank ${width}×${height} image fails: ${(error as Error).message}`);
     }
     const unnamed = predictions.find((prediction) => prediction.label === undefined);
-    if (unnamed) return invalid(`it predicts output ${unnamed.labelIndex}, but names only ${loaded.labels.length} labels`);
+    if (unnamed)
+      return invalid(`it predicts output ${unnamed.labelIndex}, but names only ${loaded.labels.length} labels`);
     if (loaded.task === 'classification' && predictions.length !== loaded.labels.length) {
       return invalid(`it scores ${predictions.length} classes, but names ${loaded.labels.length} labels`);
     }
-    const numbers = predictions.flatMap((prediction) => [prediction.probability, ...Object.values(prediction.box ?? {})]);
+    const numbers = predictions.flatMap((prediction) => [
+      prediction.probability,
+      ...Object.values(prediction.box ?? {}),
+    ]);
     if (!numbers.every(Number.isFinite)) return invalid('a prediction on a blank image gives NaN or an infinity');
     return { type: 'valid', task: loaded.task, architecture: loaded.architectureId, labels: [...loaded.labels] };
   } finally {
@@ -66,5 +84,7 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Fro
 }
 
 port.once('message', (message: ToModelCheckThread) => {
-  check(message).then(send, (error: unknown) => send({ type: 'invalid', reason: (error as Error).message ?? String(error) }));
+  check(message).then(send, (error: unknown) =>
+    send({ type: 'invalid', reason: (error as Error).message ?? String(error) }),
+  );
 });

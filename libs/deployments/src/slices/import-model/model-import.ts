@@ -1,7 +1,20 @@
-import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '../../../../core/src/index.js';
-import { expectedWeightBytes, manifestWeights, type SerializedModel, type Task, type WeightsManifestJson } from '../../../../ml/src/index.js';
-import { isHdf5, isKerasZip, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '../../../../ml/src/keras/index.js';
-import { unpackModelSafely } from '../../../../training/src/index.js';
+import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '@diyml/core/pure';
+import {
+  expectedWeightBytes,
+  manifestWeights,
+  type SerializedModel,
+  type Task,
+  type WeightsManifestJson,
+} from '@diyml/ml';
+import {
+  isHdf5,
+  isKerasZip,
+  KERAS_ZIP_ENTRIES,
+  KerasImportError,
+  type KerasModelFile,
+  readKerasOnThread,
+} from '@diyml/ml';
+import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
 import { checkModelOnThread } from './model-check-thread.js';
@@ -28,8 +41,11 @@ function invalid(message: string): DomainError {
 
 function formatOf(serialized: SerializedModel): { format: ModelFormat; hasLabels: boolean } {
   const json = JSON.parse(serialized.modelJson) as { userDefinedMetadata?: { diyml?: { labels?: unknown } } };
-  if (json.userDefinedMetadata?.diyml) return { format: 'diyml', hasLabels: Array.isArray(json.userDefinedMetadata.diyml.labels) };
-  const metadata = serialized.metadataJson ? (JSON.parse(serialized.metadataJson) as { packageName?: string; labels?: unknown }) : {};
+  if (json.userDefinedMetadata?.diyml)
+    return { format: 'diyml', hasLabels: Array.isArray(json.userDefinedMetadata.diyml.labels) };
+  const metadata = serialized.metadataJson
+    ? (JSON.parse(serialized.metadataJson) as { packageName?: string; labels?: unknown })
+    : {};
   const format = String(metadata.packageName ?? '').includes('teachablemachine') ? 'teachable-machine' : 'tfjs-layers';
   return { format, hasLabels: Array.isArray(metadata.labels) };
 }
@@ -39,7 +55,8 @@ async function unpackModelArchive(zip: Uint8Array, limits: ArchiveLimits): Promi
   try {
     return await unpackModelSafely(zip, limits);
   } catch (error) {
-    if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE)) throw invalid(`The file is not a model archive: ${error.message}`);
+    if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE))
+      throw invalid(`The file is not a model archive: ${error.message}`);
     if (error instanceof DomainError) throw error;
     throw invalid(`The file is not a model archive: ${(error as Error).message}.`);
   }
@@ -47,24 +64,32 @@ async function unpackModelArchive(zip: Uint8Array, limits: ArchiveLimits): Promi
 
 /** The weight files must be exactly those model.json names, holding exactly the bytes its manifest describes. */
 function requireWeightsAsDeclared(serialized: SerializedModel): void {
-  const mismatch = (message: string, details?: unknown) => DomainError.unprocessable(DeploymentErrors.MODEL_WEIGHTS_MISMATCH, message, details);
+  const mismatch = (message: string, details?: unknown) =>
+    DomainError.unprocessable(DeploymentErrors.MODEL_WEIGHTS_MISMATCH, message, details);
   let expected: number;
   let paths: string[];
   try {
     const json = JSON.parse(serialized.modelJson) as WeightsManifestJson;
     expected = expectedWeightBytes(manifestWeights(json));
-    paths = (json.weightsManifest ?? []).flatMap((group) => group.paths ?? []).map((path) => path.split('/').pop() ?? path);
+    paths = (json.weightsManifest ?? [])
+      .flatMap((group) => group.paths ?? [])
+      .map((path) => path.split('/').pop() ?? path);
   } catch (error) {
     throw invalid(`model.json does not describe its weights: ${(error as Error).message}.`);
   }
   const files = serialized.weights as Record<string, Uint8Array>;
   const missing = paths.filter((path) => !files[path]);
-  if (missing.length) throw mismatch(`model.json names weight files the archive does not hold: ${missing.join(', ')}.`, { missing });
+  if (missing.length)
+    throw mismatch(`model.json names weight files the archive does not hold: ${missing.join(', ')}.`, { missing });
   const unnamed = Object.keys(files).filter((name) => !paths.includes(name));
-  if (unnamed.length) throw mismatch(`The archive holds weight files model.json does not name: ${unnamed.join(', ')}.`, { unnamed });
+  if (unnamed.length)
+    throw mismatch(`The archive holds weight files model.json does not name: ${unnamed.join(', ')}.`, { unnamed });
   const actual = paths.reduce((total, path) => total + files[path].byteLength, 0);
   if (actual !== expected) {
-    throw mismatch(`The weight files hold ${actual} bytes; model.json describes ${expected}.`, { expectedBytes: expected, actualBytes: actual });
+    throw mismatch(`The weight files hold ${actual} bytes; model.json describes ${expected}.`, {
+      expectedBytes: expected,
+      actualBytes: actual,
+    });
   }
 }
 
@@ -90,7 +115,9 @@ export async function inspectModelArchive(zip: Uint8Array, limits: ModelImportLi
   requireWeightsAsDeclared(serialized);
   const checked = await checkModelOnThread(serialized, limits.maxInputPixels);
   if (checked.type === 'invalid') {
-    throw DomainError.unprocessable(DeploymentErrors.MODEL_INVALID, `The model cannot serve: ${checked.reason}.`, { reason: checked.reason });
+    throw DomainError.unprocessable(DeploymentErrors.MODEL_INVALID, `The model cannot serve: ${checked.reason}.`, {
+      reason: checked.reason,
+    });
   }
   return { format: described.format, task: checked.task, architecture: checked.architecture, labels: checked.labels };
 }
@@ -99,7 +126,10 @@ export async function inspectModelArchive(zip: Uint8Array, limits: ModelImportLi
  * The project's labels for the model's outputs, matched by name (exactly, else ignoring case). Labels are
  * never created by an import: a name the project lacks is a 400 listing them all.
  */
-export function mapLabels(modelLabels: readonly string[], projectLabels: readonly { id: string; name: string }[]): { id: string; name: string }[] {
+export function mapLabels(
+  modelLabels: readonly string[],
+  projectLabels: readonly { id: string; name: string }[],
+): { id: string; name: string }[] {
   const exact = new Map(projectLabels.map((label) => [label.name, label]));
   const folded = new Map(projectLabels.map((label) => [label.name.toLowerCase(), label]));
   const unknown: string[] = [];
@@ -117,9 +147,13 @@ export function mapLabels(modelLabels: readonly string[], projectLabels: readonl
   }
   const ids = new Set(mapped.map((label) => label.id));
   if (ids.size !== mapped.length) {
-    throw DomainError.validation(DeploymentErrors.UNKNOWN_MODEL_LABELS, 'Two of the model\'s labels match the same project label.', {
-      modelLabels,
-    });
+    throw DomainError.validation(
+      DeploymentErrors.UNKNOWN_MODEL_LABELS,
+      "Two of the model's labels match the same project label.",
+      {
+        modelLabels,
+      },
+    );
   }
   return mapped;
 }
@@ -146,15 +180,23 @@ function kerasLabels(field: string | undefined): string[] {
   try {
     names = text.startsWith('[') ? JSON.parse(text) : text.split(',');
   } catch {
-    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" starts like a JSON array but does not parse: send ["cat","dog"] or cat,dog.');
+    throw DomainError.validation(
+      DeploymentErrors.MODEL_LABELS_MISSING,
+      'The field "labels" starts like a JSON array but does not parse: send ["cat","dog"] or cat,dog.',
+    );
   }
   if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
-    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" must be a JSON array of strings, or names separated by commas.');
+    throw DomainError.validation(
+      DeploymentErrors.MODEL_LABELS_MISSING,
+      'The field "labels" must be a JSON array of strings, or names separated by commas.',
+    );
   }
   const labels = (names as string[]).map((name) => name.trim());
   if (labels.length === 0 || labels.some((name) => name === '')) throw missing();
   if (new Set(labels).size !== labels.length) {
-    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" names a class twice.', { labels });
+    throw DomainError.validation(DeploymentErrors.MODEL_LABELS_MISSING, 'The field "labels" names a class twice.', {
+      labels,
+    });
   }
   return labels;
 }
@@ -181,7 +223,11 @@ const KERAS_READ_TIMEOUT_MS = 30_000;
  * within the archive limits: its arrays may not declare more bytes than an archive may hold.
  */
 async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promise<KerasModelFile | null> {
-  const threadLimits = { maxFileBytes: limits.maxTotalBytes, maxWeightBytes: limits.maxTotalBytes, timeoutMs: KERAS_READ_TIMEOUT_MS };
+  const threadLimits = {
+    maxFileBytes: limits.maxTotalBytes,
+    maxWeightBytes: limits.maxTotalBytes,
+    timeoutMs: KERAS_READ_TIMEOUT_MS,
+  };
   if (isHdf5(bytes)) return readKerasOnThread({ kind: 'keras-h5', bytes }, threadLimits);
   if (!isKerasZip(bytes)) return null;
   const names = KERAS_ZIP_ENTRIES.map((name) => name.replaceAll('.', '\\.')).join('|');
@@ -190,7 +236,8 @@ async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promis
     const archive = await unzipSafely(bytes, { limits, rules: [{ pattern: `^(${names})$` }] });
     entries = new Map(archive.entries.map(({ path, bytes: entry }) => [path, entry!]));
   } catch (error) {
-    if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE)) throw invalid(`The .keras file is not a readable zip: ${error.message}`);
+    if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE))
+      throw invalid(`The .keras file is not a readable zip: ${error.message}`);
     throw error;
   }
   return readKerasOnThread({ kind: 'keras', entries }, threadLimits);

@@ -1,13 +1,23 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { ApiErrors, Ctx, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { Public } from '../../../../identity/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { ApiErrors, Ctx, type RequestContext, UuidParam } from '@diyml/core';
+import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { Public } from '@diyml/identity';
+import { ReadStore } from '@diyml/read-store';
 import { DeploymentKeyGuard, type PredictRequest } from '../predict/deployment-key.guard.js';
 import { PredictionDto, PredictQueryDto } from '../predict/predict.controller.js';
 import { PredictThrottlerGuard } from '../predict/predict-throttler.guard.js';
@@ -26,13 +36,15 @@ export class PredictVideoQueryDto extends PredictQueryDto {
 }
 
 export class FramePredictionsDto {
-  @ApiProperty({ example: 1500, description: 'Where in the video the frame is, in milliseconds from its start.' }) timestampMs: number;
+  @ApiProperty({ example: 1500, description: 'Where in the video the frame is, in milliseconds from its start.' })
+  timestampMs: number;
   @ApiProperty({ type: [PredictionDto], description: 'Most probable first.' }) predictions: PredictionDto[];
 }
 
 export class VideoPredictionProgressDto {
   @ApiProperty() framesDone: number;
-  @ApiProperty({ description: 'Frames to predict: the rate over the duration, at most VIDEO_MAX_FRAMES.' }) frameCount: number;
+  @ApiProperty({ description: 'Frames to predict: the rate over the duration, at most VIDEO_MAX_FRAMES.' })
+  frameCount: number;
 }
 
 export class VideoPredictionDto {
@@ -45,9 +57,15 @@ export class VideoPredictionDto {
   @ApiProperty() framesPerSecond: number;
   @ApiProperty({ enum: ['running', 'completed', 'failed'] }) status: string;
   @ApiProperty({ type: VideoPredictionProgressDto }) progress: VideoPredictionProgressDto;
-  @ApiPropertyOptional({ type: [FramePredictionsDto], description: 'Once completed: the predictions of every frame, in time order.' })
+  @ApiPropertyOptional({
+    type: [FramePredictionsDto],
+    description: 'Once completed: the predictions of every frame, in time order.',
+  })
   frames?: FramePredictionsDto[];
-  @ApiProperty({ nullable: true, type: Object, description: 'Why it failed: {code, reason}.' }) error: { code: string; reason: string } | null;
+  @ApiProperty({ nullable: true, type: Object, description: 'Why it failed: {code, reason}.' }) error: {
+    code: string;
+    reason: string;
+  } | null;
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) completedAt: string | null;
 }
@@ -77,7 +95,9 @@ export class PredictVideoController {
       'Poll GET …/videos/{videoPredictionId} for progress and, once completed, the predictions of every frame.',
   })
   @ApiConsumes('multipart/form-data')
-  @ApiBody({ schema: { type: 'object', required: ['video'], properties: { video: { type: 'string', format: 'binary' } } } })
+  @ApiBody({
+    schema: { type: 'object', required: ['video'], properties: { video: { type: 'string', format: 'binary' } } },
+  })
   @ApiAcceptedResponse({ type: VideoPredictionDto })
   @ApiErrors(400, 401, 404, 413, 415, 422, 429)
   async predict(
@@ -87,7 +107,11 @@ export class PredictVideoController {
     @Req() request: PredictRequest,
     @Ctx() context: RequestContext,
   ): Promise<VideoPredictionDto> {
-    const options = { framesPerSecond: query.framesPerSecond ?? 1, threshold: query.threshold, maxResults: query.maxResults };
+    const options = {
+      framesPerSecond: query.framesPerSecond ?? 1,
+      threshold: query.threshold,
+      maxResults: query.maxResults,
+    };
     return this.toDto(await this.commands.execute(new PredictVideo(request.deployment!, files, options, context)));
   }
 

@@ -29,10 +29,17 @@ export class PredictVideo extends Command<VideoPredictionView> {
 }
 
 /** A video prediction of the deployment, or 404 VIDEO_PREDICTION_NOT_FOUND (also for another deployment's). */
-export async function findVideoPrediction(readStore: ReadStore, deploymentId: string, videoPredictionId: string): Promise<VideoPredictionView> {
+export async function findVideoPrediction(
+  readStore: ReadStore,
+  deploymentId: string,
+  videoPredictionId: string,
+): Promise<VideoPredictionView> {
   const prediction = await readStore.collection<VideoPredictionView>(VIDEO_PREDICTIONS).get(videoPredictionId);
   if (!prediction || prediction.deploymentId !== deploymentId) {
-    throw DomainError.notFound('VIDEO_PREDICTION_NOT_FOUND', `Video prediction ${videoPredictionId} does not exist for this deployment.`);
+    throw DomainError.notFound(
+      'VIDEO_PREDICTION_NOT_FOUND',
+      `Video prediction ${videoPredictionId} does not exist for this deployment.`,
+    );
   }
   return prediction;
 }

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startWorkerThread } from '../../../../core/src/index.js';
-import type { Prediction, PredictOptions } from '../../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { Prediction, PredictOptions } from '@diyml/ml';
 import type { FromVideoModelThread, ToVideoModelThread } from './video-model.protocol.js';
 
 /**

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { LoadedModel, selectBackend } from '../../../../ml/src/index.js';
-import { unpackModel } from '../../../../training/src/model/model-archive.js';
+import { LoadedModel, selectBackend } from '@diyml/ml';
+import { unpackModel } from '@diyml/training/pure';
 import type { FromVideoModelThread, ToVideoModelThread } from './video-model.protocol.js';
 
 /**
@@ -28,5 +28,7 @@ async function handle(message: ToVideoModelThread): Promise<FromVideoModelThread
 
 // Messages are handled one at a time, in order: the job waits for each answer before sending the next.
 port.on('message', (message: ToVideoModelThread) => {
-  handle(message).then(send, (error: unknown) => send({ type: 'failed', message: (error as Error).message ?? String(error) }));
+  handle(message).then(send, (error: unknown) =>
+    send({ type: 'failed', message: (error as Error).message ?? String(error) }),
+  );
 });

@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError } from '../../../../core/src/index.js';
+import { type CommandMetadata, type Decider, DomainError } from '@diyml/core/pure';
 import type { VideoPredictionEvent, VideoPredictionSpec, VideoPredictionStatus } from './video-prediction.events.js';
 
 export type VideoPredictionCommand = { metadata: CommandMetadata } & (
@@ -22,11 +22,18 @@ export const videoPredictionDecider: Decider<VideoPredictionState, VideoPredicti
   decide(command, state) {
     const at = command.metadata.now.toISOString();
     if (command.type === 'RequestVideoPrediction') {
-      if (state.status !== null) throw DomainError.conflict('VIDEO_PREDICTION_ALREADY_EXISTS', `Video prediction ${command.videoPredictionId} already exists.`);
+      if (state.status !== null)
+        throw DomainError.conflict(
+          'VIDEO_PREDICTION_ALREADY_EXISTS',
+          `Video prediction ${command.videoPredictionId} already exists.`,
+        );
       const { projectId, videoPredictionId, spec } = command;
-      return [{ type: 'VideoPredictionRequested', v: 1, data: { projectId, videoPredictionId, ...spec, requestedAt: at } }];
+      return [
+        { type: 'VideoPredictionRequested', v: 1, data: { projectId, videoPredictionId, ...spec, requestedAt: at } },
+      ];
     }
-    if (state.status === null) throw DomainError.notFound('VIDEO_PREDICTION_NOT_FOUND', 'The video prediction does not exist.');
+    if (state.status === null)
+      throw DomainError.notFound('VIDEO_PREDICTION_NOT_FOUND', 'The video prediction does not exist.');
     if (state.status !== 'running') return [];
     const ids = { projectId: state.projectId, videoPredictionId: state.videoPredictionId };
     switch (command.type) {
@@ -34,16 +41,33 @@ export const videoPredictionDecider: Decider<VideoPredictionState, VideoPredicti
         if (command.framesDone <= state.framesDone) return [];
         return [{ type: 'VideoPredictionProgressed', v: 1, data: { ...ids, framesDone: command.framesDone } }];
       case 'CompleteVideoPrediction':
-        return [{ type: 'VideoPredictionCompleted', v: 1, data: { ...ids, framesDone: command.framesDone, resultsSha256: command.resultsSha256, completedAt: at } }];
+        return [
+          {
+            type: 'VideoPredictionCompleted',
+            v: 1,
+            data: { ...ids, framesDone: command.framesDone, resultsSha256: command.resultsSha256, completedAt: at },
+          },
+        ];
       case 'FailVideoPrediction':
-        return [{ type: 'VideoPredictionFailed', v: 1, data: { ...ids, code: command.code, reason: command.reason, failedAt: at } }];
+        return [
+          {
+            type: 'VideoPredictionFailed',
+            v: 1,
+            data: { ...ids, code: command.code, reason: command.reason, failedAt: at },
+          },
+        ];
     }
   },
 
   evolve(state, event) {
     switch (event.type) {
       case 'VideoPredictionRequested':
-        return { status: 'running', projectId: event.data.projectId, videoPredictionId: event.data.videoPredictionId, framesDone: 0 };
+        return {
+          status: 'running',
+          projectId: event.data.projectId,
+          videoPredictionId: event.data.videoPredictionId,
+          framesDone: 0,
+        };
       case 'VideoPredictionProgressed':
         return { ...state, framesDone: event.data.framesDone };
       case 'VideoPredictionCompleted':

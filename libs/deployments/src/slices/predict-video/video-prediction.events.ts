@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 
 /** One stream per video sent for prediction through a deployment. */
 export const videoPredictionStream = (videoPredictionId: string) => `video-prediction-${videoPredictionId}`;
@@ -25,12 +25,22 @@ export interface VideoPredictionSpec {
 
 type Base = { projectId: string; videoPredictionId: string };
 
-export type VideoPredictionRequested = DomainEvent<'VideoPredictionRequested', Base & VideoPredictionSpec & { requestedAt: string }>;
+export type VideoPredictionRequested = DomainEvent<
+  'VideoPredictionRequested',
+  Base & VideoPredictionSpec & { requestedAt: string }
+>;
 export type VideoPredictionProgressed = DomainEvent<'VideoPredictionProgressed', Base & { framesDone: number }>;
-export type VideoPredictionCompleted = DomainEvent<'VideoPredictionCompleted', Base & { framesDone: number; resultsSha256: string; completedAt: string }>;
-export type VideoPredictionFailed = DomainEvent<'VideoPredictionFailed', Base & { code: string; reason: string; failedAt: string }>;
+export type VideoPredictionCompleted = DomainEvent<
+  'VideoPredictionCompleted',
+  Base & { framesDone: number; resultsSha256: string; completedAt: string }
+>;
+export type VideoPredictionFailed = DomainEvent<
+  'VideoPredictionFailed',
+  Base & { code: string; reason: string; failedAt: string }
+>;
 
-export type VideoPredictionEvent = VideoPredictionRequested | VideoPredictionProgressed | VideoPredictionCompleted | VideoPredictionFailed;
+export type VideoPredictionEvent =
+  VideoPredictionRequested | VideoPredictionProgressed | VideoPredictionCompleted | VideoPredictionFailed;
 
 export const VIDEO_PREDICTION_EVENT_TYPES = [
   'VideoPredictionRequested',

@@ -18,7 +18,14 @@ export interface VideoPredictionJobPayload {
 
 /** What a completed video prediction answers, one entry per frame in time order (stored as a JSON blob). */
 export interface VideoPredictionResults {
-  frames: { timestampMs: number; predictions: { label: string; probability: number; box?: { x: number; y: number; width: number; height: number } }[] }[];
+  frames: {
+    timestampMs: number;
+    predictions: {
+      label: string;
+      probability: number;
+      box?: { x: number; y: number; width: number; height: number };
+    }[];
+  }[];
 }
 
 /** Frames predicted per chunk, progress recorded after each: at least 32, at most 10 chunks. */
@@ -65,9 +72,16 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
     if (state.status !== 'running') return;
     const spec = (recorded[0] as unknown as VideoPredictionRequested).data;
     const metadata = onBehalfOf(recorded[0]);
-    const frames = await extractFrames(new Uint8Array(await this.blobs.get(spec.videoSha256)), spec.framesPerSecond, spec.frameCount);
+    const frames = await extractFrames(
+      new Uint8Array(await this.blobs.get(spec.videoSha256)),
+      spec.framesPerSecond,
+      spec.frameCount,
+    );
     const modelZip = new Uint8Array(await this.blobs.get(spec.modelSha256));
-    const options = { ...(spec.threshold === null ? {} : { threshold: spec.threshold }), ...(spec.maxResults === null ? {} : { maxResults: spec.maxResults }) };
+    const options = {
+      ...(spec.threshold === null ? {} : { threshold: spec.threshold }),
+      ...(spec.maxResults === null ? {} : { maxResults: spec.maxResults }),
+    };
     const results: VideoPredictionResults = { frames: [] };
     const chunkSize = chunkSizeFor(frames.length);
     // One thread and one model load for the whole video, however many chunks.
@@ -75,7 +89,10 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
     try {
       for (let start = 0; start < frames.length; start += chunkSize) {
         const chunk = frames.slice(start, start + chunkSize);
-        const predictions = await thread.predict(chunk.map((frame) => new Uint8Array(frame.png)), options);
+        const predictions = await thread.predict(
+          chunk.map((frame) => new Uint8Array(frame.png)),
+          options,
+        );
         chunk.forEach((frame, index) =>
           results.frames.push({
             timestampMs: frame.timestampMs,
@@ -87,14 +104,22 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
           }),
         );
         if (results.frames.length < frames.length) {
-          await this.decide(stream, { type: 'RecordVideoPredictionProgress', framesDone: results.frames.length }, metadata);
+          await this.decide(
+            stream,
+            { type: 'RecordVideoPredictionProgress', framesDone: results.frames.length },
+            metadata,
+          );
         }
       }
     } finally {
       await thread.close();
     }
     const stored = await this.blobs.put(new TextEncoder().encode(JSON.stringify(results)));
-    await this.decide(stream, { type: 'CompleteVideoPrediction', framesDone: results.frames.length, resultsSha256: stored.sha256 }, metadata);
+    await this.decide(
+      stream,
+      { type: 'CompleteVideoPrediction', framesDone: results.frames.length, resultsSha256: stored.sha256 },
+      metadata,
+    );
   }
 
   async failed({ videoPredictionId }: VideoPredictionJobPayload, error: Error): Promise<void> {

@@ -72,7 +72,11 @@ export class VideoPredictionsProjection implements Projection<VideoPredictionEve
         }));
         return;
       case 'VideoPredictionFailed':
-        await update(() => ({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt }));
+        await update(() => ({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+        }));
         return;
     }
   }

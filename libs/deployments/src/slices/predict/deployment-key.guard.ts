@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthThrottle, Clock, DomainError, isUuid } from '../../../../core/src/index.js';
+import { AuthThrottle, Clock, DomainError, isUuid } from '@diyml/core';
 import { deploymentKeyMatches } from '../../domain/api-key.js';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DEPLOYMENT_KEY_CALLER } from '../../domain/usage.events.js';
@@ -51,9 +51,16 @@ export class DeploymentKeyGuard implements CanActivate {
       callerId: DEPLOYMENT_KEY_CALLER,
     });
     const key = presentedKey(request);
-    if (!key) throw DomainError.unauthenticated(DeploymentErrors.INVALID_API_KEY, 'Send the deployment key in the X-Api-Key header.');
+    if (!key)
+      throw DomainError.unauthenticated(
+        DeploymentErrors.INVALID_API_KEY,
+        'Send the deployment key in the X-Api-Key header.',
+      );
     if (!deploymentKeyMatches(key, deployment.keyHash)) {
-      const refusal = DomainError.unauthenticated(DeploymentErrors.INVALID_API_KEY, 'The API key is not valid for this deployment.');
+      const refusal = DomainError.unauthenticated(
+        DeploymentErrors.INVALID_API_KEY,
+        'The API key is not valid for this deployment.',
+      );
       throw await this.throttle.refuse({ source: String(request.ip) }, refusal);
     }
     request.deployment = deployment;

@@ -1,6 +1,6 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { hashDeploymentKey } from '../../domain/api-key.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { presentedKey } from './deployment-key.guard.js';
@@ -28,7 +28,11 @@ export class PredictThrottlerGuard extends ThrottlerGuard {
     super(
       {
         throttlers: [
-          { name: PREDICT_THROTTLER, limit: settings.PREDICT_RATE_LIMIT, ttl: settings.PREDICT_RATE_WINDOW_SECONDS * 1000 },
+          {
+            name: PREDICT_THROTTLER,
+            limit: settings.PREDICT_RATE_LIMIT,
+            ttl: settings.PREDICT_RATE_WINDOW_SECONDS * 1000,
+          },
         ],
       },
       storage,
@@ -37,8 +41,14 @@ export class PredictThrottlerGuard extends ThrottlerGuard {
   }
 
   /** 429 TOO_MANY_REQUESTS in the API's error body (Retry-After-predict is set before this is called). */
-  protected override async throwThrottlingException(context: ExecutionContext, detail: { timeToBlockExpire: number }): Promise<void> {
-    context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>().setHeader('Retry-After', String(detail.timeToBlockExpire));
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: { timeToBlockExpire: number },
+  ): Promise<void> {
+    context
+      .switchToHttp()
+      .getResponse<{ setHeader(name: string, value: string): void }>()
+      .setHeader('Retry-After', String(detail.timeToBlockExpire));
     throw new DomainError(
       'rate-limited',
       'TOO_MANY_REQUESTS',

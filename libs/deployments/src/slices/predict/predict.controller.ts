@@ -11,8 +11,8 @@ import {
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { ApiErrors, requestContextOf, UuidParam } from '../../../../core/src/index.js';
-import { Public } from '../../../../identity/src/index.js';
+import { ApiErrors, requestContextOf, UuidParam } from '@diyml/core';
+import { Public } from '@diyml/identity';
 import { DeploymentKeyGuard, type PredictRequest } from './deployment-key.guard.js';
 import { PredictThrottlerGuard } from './predict-throttler.guard.js';
 import { PredictionImageInterceptor } from './prediction-image.interceptor.js';
@@ -20,7 +20,11 @@ import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 import { PredictionService } from './prediction.service.js';
 
 export class PredictQueryDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Leave out predictions below this probability. Default 0 (classification), 0.25 (detection).' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'Leave out predictions below this probability. Default 0 (classification), 0.25 (detection).',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsNumber()
@@ -28,7 +32,11 @@ export class PredictQueryDto {
   @Max(1)
   threshold?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, description: 'At most this many predictions. Default: every label (classification), 100 boxes (detection).' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    description: 'At most this many predictions. Default: every label (classification), 100 boxes (detection).',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -54,7 +62,10 @@ export class PredictionResultDto {
   @ApiProperty({ format: 'uuid' }) deploymentId: string;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
   @ApiProperty({ type: [PredictionDto], description: 'Most probable first.' }) predictions: PredictionDto[];
-  @ApiPropertyOptional({ format: 'uuid', description: "The stored prediction's id, when the deployment's prediction store is on." })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The stored prediction's id, when the deployment's prediction store is on.",
+  })
   storedPredictionId?: string;
 }
 
@@ -74,7 +85,7 @@ export class PredictController {
   @UseInterceptors(PredictionImageInterceptor)
   @ApiOperation({
     operationId: 'predict',
-    summary: "Predict with a deployed model",
+    summary: 'Predict with a deployed model',
     description:
       'Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body ' +
       'with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), ' +
@@ -100,8 +111,17 @@ export class PredictController {
     @Req() request: PredictRequest,
   ): Promise<PredictionResultDto> {
     const deployment = request.deployment!;
-    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, request.predictionImage!, query);
-    const result: PredictionResultDto = { deploymentId: deployment.id, iterationId: deployment.iterationId, predictions };
+    const predictions = await this.predictions.predict(
+      deployment.modelSha256,
+      deployment.labels,
+      request.predictionImage!,
+      query,
+    );
+    const result: PredictionResultDto = {
+      deploymentId: deployment.id,
+      iterationId: deployment.iterationId,
+      predictions,
+    };
     if (this.keeper.keeps(deployment)) {
       result.storedPredictionId = await this.keeper.keep(deployment, request.predictionImage!, predictions, {
         userId: null,

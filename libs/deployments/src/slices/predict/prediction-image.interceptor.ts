@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
 import multer from 'multer';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import type { PredictRequest } from './deployment-key.guard.js';
@@ -9,7 +9,9 @@ import type { PredictRequest } from './deployment-key.guard.js';
 const RAW_TYPES = /^(image\/[a-z0-9.+-]+|application\/octet-stream)$/;
 
 function tooLarge(limit: number): DomainError {
-  return new DomainError('too-large', DeploymentErrors.IMAGE_TOO_LARGE, `The image has more than ${limit} bytes.`, { maxBytes: limit });
+  return new DomainError('too-large', DeploymentErrors.IMAGE_TOO_LARGE, `The image has more than ${limit} bytes.`, {
+    maxBytes: limit,
+  });
 }
 
 /**
@@ -71,21 +73,30 @@ async function readRawBody(request: PredictRequest, limit: number): Promise<Buff
 }
 
 async function readMultipartImage(request: PredictRequest, response: Response, limit: number): Promise<Buffer> {
-  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 64 * 1024 } }).single(
-    'image',
-  );
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 64 * 1024 },
+  }).single('image');
   await new Promise<void>((resolve, reject) =>
     upload(request, response, (error?: unknown) => {
       if (!error) return resolve();
       const code = (error as { code?: string }).code;
       if (code === 'LIMIT_FILE_SIZE') return reject(tooLarge(limit));
       if (code === 'LIMIT_UNEXPECTED_FILE' || code === 'LIMIT_FILE_COUNT') {
-        return reject(DomainError.validation('UNEXPECTED_FILE_FIELD', 'Send one image, in the multipart field "image".'));
+        return reject(
+          DomainError.validation('UNEXPECTED_FILE_FIELD', 'Send one image, in the multipart field "image".'),
+        );
       }
-      reject(DomainError.validation('INVALID_MULTIPART', `The multipart body could not be read: ${(error as Error).message}.`));
+      reject(
+        DomainError.validation(
+          'INVALID_MULTIPART',
+          `The multipart body could not be read: ${(error as Error).message}.`,
+        ),
+      );
     }),
   );
   const file = (request as PredictRequest & { file?: Express.Multer.File }).file;
-  if (!file) throw DomainError.validation(DeploymentErrors.IMAGE_REQUIRED, 'Send the image in the multipart field "image".');
+  if (!file)
+    throw DomainError.validation(DeploymentErrors.IMAGE_REQUIRED, 'Send the image in the multipart field "image".');
   return file.buffer;
 }

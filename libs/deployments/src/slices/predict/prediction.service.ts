@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata } from 'sharp';
-import { DomainError } from '../../../../core/src/index.js';
-import { SUPPORTED_IMAGE_FORMATS } from '../../../../datasets/src/index.js';
-import type { PredictOptions } from '../../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { SUPPORTED_IMAGE_FORMATS } from '@diyml/datasets';
+import type { PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ModelCache } from '../../inference/model-cache.js';
@@ -26,7 +26,12 @@ export class PredictionService {
   ) {}
 
   /** Predictions named by `labels` (model-output order). */
-  async predict(modelSha256: string, labels: readonly string[], image: Buffer, options: PredictOptions): Promise<ApiPrediction[]> {
+  async predict(
+    modelSha256: string,
+    labels: readonly string[],
+    image: Buffer,
+    options: PredictOptions,
+  ): Promise<ApiPrediction[]> {
     await this.checkHeader(image);
     let predictions;
     try {
@@ -58,7 +63,9 @@ export class PredictionService {
     }
     const format = metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : metadata.format;
     if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
-      throw invalidImage(`${String(metadata.format).toUpperCase()} is not supported; use ${SUPPORTED_IMAGE_FORMATS.join(', ')}`);
+      throw invalidImage(
+        `${String(metadata.format).toUpperCase()} is not supported; use ${SUPPORTED_IMAGE_FORMATS.join(', ')}`,
+      );
     }
     this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
@@ -79,7 +86,8 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 /** Width and height from a PNG's IHDR chunk, or null when the bytes do not start like a PNG. */
 function pngSize(bytes: Buffer): { width: number; height: number } | null {
-  if (bytes.length < 33 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') return null;
+  if (bytes.length < 33 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR')
+    return null;
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 

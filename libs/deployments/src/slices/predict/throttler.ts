@@ -17,6 +17,10 @@ type NodeModuleLoader = {
  */
 const loader = Module as unknown as NodeModuleLoader;
 const here = fileURLToPath(import.meta.url);
-const throttler = loader._load('@nestjs/throttler', { filename: here, paths: loader._nodeModulePaths(dirname(here)) }, false) as ThrottlerPackage;
+const throttler = loader._load(
+  '@nestjs/throttler',
+  { filename: here, paths: loader._nodeModulePaths(dirname(here)) },
+  false,
+) as ThrottlerPackage;
 
 export const { ThrottlerGuard, ThrottlerStorageService } = throttler;

@@ -49,7 +49,11 @@ export class PredictionPromoter {
     private readonly keeper: PredictionKeeper,
   ) {}
 
-  async promote(project: ProjectView, promotions: readonly Promotion[], context: RequestContext & { userId: string }): Promise<PromotionResult[]> {
+  async promote(
+    project: ProjectView,
+    promotions: readonly Promotion[],
+    context: RequestContext & { userId: string },
+  ): Promise<PromotionResult[]> {
     await this.keeper.written();
     const ids = promotions.map((item) => item.predictionId);
     if (new Set(ids).size !== ids.length) {
@@ -59,10 +63,14 @@ export class PredictionPromoter {
     for (const item of promotions) {
       const view = await this.stored.get(project.id, item.predictionId);
       if (view.promotedImageId) {
-        throw DomainError.conflict(DeploymentErrors.PREDICTION_ALREADY_PROMOTED, `Prediction ${view.id} is in the dataset already, as image ${view.promotedImageId}.`, {
-          predictionId: view.id,
-          imageId: view.promotedImageId,
-        });
+        throw DomainError.conflict(
+          DeploymentErrors.PREDICTION_ALREADY_PROMOTED,
+          `Prediction ${view.id} is in the dataset already, as image ${view.promotedImageId}.`,
+          {
+            predictionId: view.id,
+            imageId: view.promotedImageId,
+          },
+        );
       }
       planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item) });
     }
@@ -81,7 +89,12 @@ export class PredictionPromoter {
     const results: PromotionResult[] = [];
     for (const [index, { view, labelId, regions }] of planned.entries()) {
       const result = intake[index];
-      results.push({ predictionId: view.id, status: result.status, ...(result.id ? { imageId: result.id } : {}), ...(result.error ? { error: result.error } : {}) });
+      results.push({
+        predictionId: view.id,
+        status: result.status,
+        ...(result.id ? { imageId: result.id } : {}),
+        ...(result.error ? { error: result.error } : {}),
+      });
       if (result.status !== 'created' || !result.id) continue;
       const imageId = result.id;
       const appended = await this.pipeline.on(storedPredictionStream(view.id), storedPredictionDecider).run({
@@ -101,22 +114,43 @@ function correction(
   project: ProjectView,
   view: StoredPredictionView,
   item: Promotion,
-): { labelId: string | null; regions: { labelId: string; x: number; y: number; width: number; height: number }[] | null } {
+): {
+  labelId: string | null;
+  regions: { labelId: string; x: number; y: number; width: number; height: number }[] | null;
+} {
   if (project.type === 'classification') {
-    if (item.regions) throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');
+    if (item.regions)
+      throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');
     if (item.label === null) return { labelId: null, regions: null };
     const name = item.label ?? view.predictions[0]?.label;
-    if (!name) throw DomainError.validation('LABEL_REQUIRED', `Prediction ${view.id} has no label to take: give \`label\`.`);
+    if (!name)
+      throw DomainError.validation('LABEL_REQUIRED', `Prediction ${view.id} has no label to take: give \`label\`.`);
     return { labelId: resolveLabel(project.labels, name).id, regions: null };
   }
-  if (item.label) throw DomainError.validation('WRONG_PROJECT_TYPE', 'A whole-image label belongs to classification projects: give `regions`.');
+  if (item.label)
+    throw DomainError.validation(
+      'WRONG_PROJECT_TYPE',
+      'A whole-image label belongs to classification projects: give `regions`.',
+    );
   const boxes =
     item.regions ??
     view.predictions
       .filter((prediction) => prediction.box && prediction.probability >= PREDICTED_BOX_THRESHOLD)
       .map((prediction) => ({ label: prediction.label, ...prediction.box! }));
-  const regions = boxes.map(({ label, x, y, width, height }) => ({ labelId: resolveLabel(project.labels, label).id, x, y, width, height }));
+  const regions = boxes.map(({ label, x, y, width, height }) => ({
+    labelId: resolveLabel(project.labels, label).id,
+    x,
+    y,
+    width,
+    height,
+  }));
   if (!item.regions) return { labelId: null, regions };
   // Corrected boxes are checked here, before anything is added (a box outside the image: 400 REGION_OUT_OF_BOUNDS).
-  return { labelId: null, regions: validateRegions({ id: view.projectId, type: 'detection', labelIds: project.labels.map((label) => label.id) }, regions) };
+  return {
+    labelId: null,
+    regions: validateRegions(
+      { id: view.projectId, type: 'detection', labelIds: project.labels.map((label) => label.id) },
+      regions,
+    ),
+  };
 }

@@ -1,10 +1,21 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { RegionInputDto } from '../../../../datasets/src/http/region-input.dto.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { RegionInputDto } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
 import { PREDICTED_BOX_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
 
 export const MAX_PROMOTIONS = 100;
@@ -14,14 +25,20 @@ export class PromotionDto {
   @IsUUID()
   predictionId: string;
 
-  @ApiPropertyOptional({ example: 'cat', description: 'Classification: the right label (name or id). Default: the top prediction.' })
+  @ApiPropertyOptional({
+    example: 'cat',
+    description: 'Classification: the right label (name or id). Default: the top prediction.',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   label?: string;
 
-  @ApiPropertyOptional({ type: [RegionInputDto], description: `Detection: the right boxes. Default: the predicted boxes with probability ≥ ${PREDICTED_BOX_THRESHOLD}.` })
+  @ApiPropertyOptional({
+    type: [RegionInputDto],
+    description: `Detection: the right boxes. Default: the predicted boxes with probability ≥ ${PREDICTED_BOX_THRESHOLD}.`,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)
@@ -47,10 +64,16 @@ export class PromotePredictionsDto {
 
 export class PromotionResultDto {
   @ApiProperty({ format: 'uuid' }) predictionId: string;
-  @ApiProperty({ enum: ['created', 'duplicate', 'rejected'], description: 'duplicate: the dataset holds these bytes already (imageId), unchanged.' })
+  @ApiProperty({
+    enum: ['created', 'duplicate', 'rejected'],
+    description: 'duplicate: the dataset holds these bytes already (imageId), unchanged.',
+  })
   status: string;
   @ApiPropertyOptional({ format: 'uuid' }) imageId?: string;
-  @ApiPropertyOptional({ description: 'Why the image was refused: { code, message }.' }) error?: { code: string; message: string };
+  @ApiPropertyOptional({ description: 'Why the image was refused: { code, message }.' }) error?: {
+    code: string;
+    message: string;
+  };
 }
 
 export class PromotePredictionsResultDto {
@@ -86,7 +109,12 @@ export class PromotePredictionsController {
   ): Promise<PromotePredictionsResultDto> {
     const project = await this.projects.getOwned(projectId, user.id);
     // A null label in JSON means "not given" here, as it always has: the top prediction is taken.
-    const promotions = body.items.map(({ predictionId, label, regions, split }) => ({ predictionId, label: label ?? undefined, regions, split }));
+    const promotions = body.items.map(({ predictionId, label, regions, split }) => ({
+      predictionId,
+      label: label ?? undefined,
+      regions,
+      split,
+    }));
     return { items: await this.promoter.promote(project, promotions, { ...context, userId: user.id }) };
   }
 }

@@ -31,8 +31,14 @@ export class BackboneRegionProposals implements OnModuleDestroy {
     const layer = featureLayers.find((candidate) => candidate.name === FEATURE_LAYER)!;
     const { pixels } = await decodeResized(image, { width: inputSize, height: inputSize }, 3);
     const [low, high] = inputRange;
-    const [values] = await runner.run(Float32Array.from(pixels, (value) => low + (value / 255) * (high - low)), 1);
-    const boxes = saliencyProposals({ values, side: Math.ceil(inputSize / layer.stride), channels: layer.channels }, MAX_PROPOSALS);
+    const [values] = await runner.run(
+      Float32Array.from(pixels, (value) => low + (value / 255) * (high - low)),
+      1,
+    );
+    const boxes = saliencyProposals(
+      { values, side: Math.ceil(inputSize / layer.stride), channels: layer.channels },
+      MAX_PROPOSALS,
+    );
     return boxes.map(({ x, y, width, height, score }) => ({ confidence: score, box: { x, y, width, height } }));
   }
 

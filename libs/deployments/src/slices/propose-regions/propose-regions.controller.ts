@@ -1,11 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { RegionProposals } from './region-proposals.js';
 
 export class RegionProposalsQueryDto {
-  @ApiPropertyOptional({ format: 'uuid', description: "The detector iteration to use; default the project's newest trained one." })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "The detector iteration to use; default the project's newest trained one.",
+  })
   @IsOptional()
   @IsUUID()
   iterationId?: string;

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError } from '../../../../core/src/index.js';
-import { DatasetQueries } from '../../../../datasets/src/index.js';
-import { nonMaxSuppression } from '../../../../ml/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { IterationQueries, type IterationView } from '../../../../training/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { DomainError } from '@diyml/core/pure';
+import { DatasetQueries } from '@diyml/datasets';
+import { nonMaxSuppression } from '@diyml/ml';
+import { ProjectAccess } from '@diyml/projects';
+import { IterationQueries, type IterationView } from '@diyml/training';
 import { PredictionService } from '../predict/prediction.service.js';
 import { BackboneRegionProposals } from './backbone-region-proposals.js';
 
@@ -47,10 +47,18 @@ export class RegionProposals {
     private readonly backbone: BackboneRegionProposals,
   ) {}
 
-  async propose(projectId: string, imageId: string, userId: string, iterationId?: string): Promise<RegionProposalsResult> {
+  async propose(
+    projectId: string,
+    imageId: string,
+    userId: string,
+    iterationId?: string,
+  ): Promise<RegionProposalsResult> {
     const project = await this.projects.getOwned(projectId, userId);
     if (project.type !== 'detection') {
-      throw DomainError.validation('WRONG_PROJECT_TYPE', 'Region proposals belong to detection projects; this is a classification project.');
+      throw DomainError.validation(
+        'WRONG_PROJECT_TYPE',
+        'Region proposals belong to detection projects; this is a classification project.',
+      );
     }
     const image = await this.datasets.get(projectId, imageId);
     const detector = await this.detector(projectId, iterationId);
@@ -73,7 +81,10 @@ export class RegionProposals {
     if (iterationId) {
       const iteration = await this.iterations.get(projectId, iterationId);
       if (iteration.status !== 'completed' || !iteration.model) {
-        throw DomainError.conflict('ITERATION_NOT_COMPLETED', `Iteration ${iterationId} is ${iteration.status}: proposals need a trained detector.`);
+        throw DomainError.conflict(
+          'ITERATION_NOT_COMPLETED',
+          `Iteration ${iterationId} is ${iteration.status}: proposals need a trained detector.`,
+        );
       }
       return iteration;
     }

@@ -9,7 +9,8 @@ const CHANNELS = 4;
 function featureMap(objects: { left: number; top: number; right: number; bottom: number }[]) {
   const values = new Float32Array(SIDE * SIDE * CHANNELS).map((_, index) => 0.1 + ((index * 7919) % 13) / 130);
   for (const { left, top, right, bottom } of objects) {
-    for (let y = top; y <= bottom; y++) for (let x = left; x <= right; x++) values.fill(3, (y * SIDE + x) * CHANNELS, (y * SIDE + x + 1) * CHANNELS);
+    for (let y = top; y <= bottom; y++)
+      for (let x = left; x <= right; x++) values.fill(3, (y * SIDE + x) * CHANNELS, (y * SIDE + x + 1) * CHANNELS);
   }
   return { values, side: SIDE, channels: CHANNELS };
 }
@@ -28,13 +29,21 @@ describe('saliencyProposals', () => {
       { left: 14, top: 12, right: 25, bottom: 24 },
     ];
     const proposals = saliencyProposals(featureMap(objects), 50);
-    for (const object of objects) expect(Math.max(...proposals.map((proposal) => iou(proposal, fraction(object))))).toBeGreaterThan(0.7);
+    for (const object of objects)
+      expect(Math.max(...proposals.map((proposal) => iou(proposal, fraction(object))))).toBeGreaterThan(0.7);
     expect(proposals.every((proposal) => proposal.score > 0 && proposal.score <= 1)).toBe(true);
-    expect(proposals.map((proposal) => proposal.score)).toEqual([...proposals.map((proposal) => proposal.score)].sort((a, b) => b - a));
+    expect(proposals.map((proposal) => proposal.score)).toEqual(
+      [...proposals.map((proposal) => proposal.score)].sort((a, b) => b - a),
+    );
   });
 
   it('keeps at most the number asked for, and proposes nothing on features that are the same everywhere', () => {
     expect(saliencyProposals(featureMap([{ left: 4, top: 4, right: 20, bottom: 20 }]), 1)).toHaveLength(1);
-    expect(saliencyProposals({ values: new Float32Array(SIDE * SIDE * CHANNELS).fill(1), side: SIDE, channels: CHANNELS }, 50)).toEqual([]);
+    expect(
+      saliencyProposals(
+        { values: new Float32Array(SIDE * SIDE * CHANNELS).fill(1), side: SIDE, channels: CHANNELS },
+        50,
+      ),
+    ).toEqual([]);
   });
 });

@@ -57,7 +57,14 @@ export function saliencyProposals(map: FeatureMap, max: number): ScoredBox[] {
           pending.push(neighbour);
         }
       }
-      candidates.push({ x: left / side, y: top / side, width: (right - left + 1) / side, height: (bottom - top + 1) / side, label: 0, score: total / count });
+      candidates.push({
+        x: left / side,
+        y: top / side,
+        width: (right - left + 1) / side,
+        height: (bottom - top + 1) / side,
+        label: 0,
+        score: total / count,
+      });
     }
   }
   return nonMaxSuppression(candidates, SAME_OBJECT_IOU, max);

@@ -1,10 +1,25 @@
 import { Body, Controller, Delete, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
-import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  DomainError,
+  type RequestContext,
+  UuidParam,
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { ITERATIONS, type IterationView } from '@diyml/training';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import type { SharedModelFacts } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
@@ -13,13 +28,22 @@ import { DeploymentCommandRunner } from '../deployment-command.js';
 import { SharedModelDto, toSharedModelDto } from '../shared-models/shared-model.dto.js';
 
 export class ShareDeploymentDto {
-  @ApiPropertyOptional({ example: 'Tells apples from pears.', maxLength: 2000, description: 'What the model is for; shown to every user. Default: empty.' })
+  @ApiPropertyOptional({
+    example: 'Tells apples from pears.',
+    maxLength: 2000,
+    description: 'What the model is for; shown to every user. Default: empty.',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
-  @ApiPropertyOptional({ example: 'Fruit classifier', minLength: 1, maxLength: 100, description: "The name users see. Default: the deployment's name." })
+  @ApiPropertyOptional({
+    example: 'Fruit classifier',
+    minLength: 1,
+    maxLength: 100,
+    description: "The name users see. Default: the deployment's name.",
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -31,7 +55,12 @@ function metricsOf(iteration: IterationView | undefined): SharedModelFacts['metr
   const metrics = iteration?.metrics as Record<string, unknown> | null | undefined;
   if (!metrics) return null;
   const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
-  return { accuracy: number(metrics.accuracy), precision: number(metrics.precision), recall: number(metrics.recall), map50: number(metrics.map50) };
+  return {
+    accuracy: number(metrics.accuracy),
+    precision: number(metrics.precision),
+    recall: number(metrics.recall),
+    map50: number(metrics.map50),
+  };
 }
 
 /** The owner shares a deployment with every user of the installation, or stops sharing it. */
@@ -49,8 +78,10 @@ export class ShareDeploymentController {
   @Put()
   @ApiOperation({
     operationId: 'shareDeployment',
-    summary: 'Share the deployment with every signed-in user (name, description, labels, metrics: nothing else of the project)',
-    description: 'Others find it under GET /v1/shared-models and predict with their own personal token, rate-limited per caller. Sharing again updates the name and description.',
+    summary:
+      'Share the deployment with every signed-in user (name, description, labels, metrics: nothing else of the project)',
+    description:
+      'Others find it under GET /v1/shared-models and predict with their own personal token, rate-limited per caller. Sharing again updates the name and description.',
   })
   @ApiOkResponse({ type: SharedModelDto })
   @ApiErrors(400, 401, 404)
@@ -78,7 +109,8 @@ export class ShareDeploymentController {
       { ...context, userId: user.id },
     );
     const shared = await this.readStore.collection<SharedModelView>(SHARED_MODELS).get(deploymentId);
-    if (!shared) throw DomainError.notFound(DeploymentErrors.SHARED_MODEL_NOT_FOUND, `Deployment ${deploymentId} is not shared.`);
+    if (!shared)
+      throw DomainError.notFound(DeploymentErrors.SHARED_MODEL_NOT_FOUND, `Deployment ${deploymentId} is not shared.`);
     return toSharedModelDto(shared);
   }
 

@@ -2,10 +2,16 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { SharedModelView } from '../../read-models/shared-models/shared-models.projection.js';
 
 export class SharedModelMetricsDto {
-  @ApiProperty({ type: Number, nullable: true, description: 'Classification: share of validation images labelled right.' }) accuracy: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Classification: share of validation images labelled right.',
+  })
+  accuracy: number | null;
   @ApiProperty({ type: Number, nullable: true }) precision: number | null;
   @ApiProperty({ type: Number, nullable: true }) recall: number | null;
-  @ApiProperty({ type: Number, nullable: true, description: 'Detection: mean average precision at IoU 0.5.' }) map50: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Detection: mean average precision at IoU 0.5.' }) map50:
+    number | null;
 }
 
 /** What every signed-in user sees of a shared model: nothing else of its project. */
@@ -15,10 +21,18 @@ export class SharedModelDto {
   @ApiProperty({ example: 'Tells apples from pears.' }) description: string;
   @ApiProperty({ enum: ['classification', 'detection'] }) task: string;
   @ApiProperty({ type: [String], description: 'What it predicts.' }) labels: string[];
-  @ApiProperty({ type: SharedModelMetricsDto, nullable: true, description: 'Validation metrics of the iteration (null for an imported model).' })
+  @ApiProperty({
+    type: SharedModelMetricsDto,
+    nullable: true,
+    description: 'Validation metrics of the iteration (null for an imported model).',
+  })
   metrics: SharedModelMetricsDto | null;
   @ApiProperty({ format: 'date-time' }) sharedAt: string;
-  @ApiProperty({ example: '/v1/shared-models/0b6f…/predict', description: 'POST an image here with your own personal token.' }) endpoint: string;
+  @ApiProperty({
+    example: '/v1/shared-models/0b6f…/predict',
+    description: 'POST an image here with your own personal token.',
+  })
+  endpoint: string;
 }
 
 export class SharedModelPageDto {

@@ -12,7 +12,16 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import {
@@ -26,8 +35,8 @@ import {
   PageQueryDto,
   requestContextOf,
   UuidParam,
-} from '../../../../core/src/index.js';
-import { decodeCursor, encodeCursor, ReadStore } from '../../../../read-store/src/index.js';
+} from '@diyml/core';
+import { decodeCursor, encodeCursor, ReadStore } from '@diyml/read-store';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
 import { SHARED_MODELS, type SharedModelView } from '../../read-models/shared-models/shared-models.projection.js';
@@ -42,7 +51,10 @@ import { SharedModelDto, SharedModelPageDto, toSharedModelDto } from './shared-m
 import { SharedPredictThrottlerGuard } from './shared-predict-throttler.guard.js';
 
 export class SearchSharedModelsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'fruit', description: 'Words that must all appear in the name, description or labels (case-insensitive).' })
+  @ApiPropertyOptional({
+    example: 'fruit',
+    description: 'Words that must all appear in the name, description or labels (case-insensitive).',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -133,7 +145,10 @@ export class SharedModelsController {
     const limit = query.limit ?? 50;
     const items = matching.slice(start, start + limit);
     const last = items[items.length - 1];
-    return { items: items.map(toSharedModelDto), nextCursor: last && start + limit < matching.length ? encodeCursor(last.sharedAt, last.id) : null };
+    return {
+      items: items.map(toSharedModelDto),
+      nextCursor: last && start + limit < matching.length ? encodeCursor(last.sharedAt, last.id) : null,
+    };
   }
 
   @Get(':deploymentId')
@@ -176,9 +191,17 @@ export class SharedModelsController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<SharedPredictionResultDto> {
     const deployment = request.deployment!;
-    const predictions = await this.predictions.predict(deployment.modelSha256, deployment.labels, request.predictionImage!, query);
+    const predictions = await this.predictions.predict(
+      deployment.modelSha256,
+      deployment.labels,
+      request.predictionImage!,
+      query,
+    );
     if (this.keeper.keeps(deployment)) {
-      await this.keeper.keep(deployment, request.predictionImage!, predictions, { userId: user.id, correlationId: requestContextOf(request).correlationId });
+      await this.keeper.keep(deployment, request.predictionImage!, predictions, {
+        userId: user.id,
+        correlationId: requestContextOf(request).correlationId,
+      });
     }
     // Other users see neither the project nor the iteration.
     return { deploymentId: deployment.id, predictions };

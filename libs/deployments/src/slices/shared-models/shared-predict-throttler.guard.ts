@@ -1,6 +1,6 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ThrottlerGuard, ThrottlerStorageService } from '../predict/throttler.js';
 
@@ -21,17 +21,36 @@ export class SharedPredictThrottlerGuard extends ThrottlerGuard {
     @Inject(Reflector) reflector: Reflector,
   ) {
     super(
-      { throttlers: [{ name: 'shared-predict', limit: settings.SHARED_PREDICT_RATE_LIMIT, ttl: settings.SHARED_PREDICT_RATE_WINDOW_SECONDS * 1000 }] },
+      {
+        throttlers: [
+          {
+            name: 'shared-predict',
+            limit: settings.SHARED_PREDICT_RATE_LIMIT,
+            ttl: settings.SHARED_PREDICT_RATE_WINDOW_SECONDS * 1000,
+          },
+        ],
+      },
       storage,
       reflector,
     );
   }
 
-  protected override async throwThrottlingException(context: ExecutionContext, detail: { timeToBlockExpire: number }): Promise<void> {
-    context.switchToHttp().getResponse<{ setHeader(name: string, value: string): void }>().setHeader('Retry-After', String(detail.timeToBlockExpire));
-    throw new DomainError('rate-limited', 'TOO_MANY_REQUESTS', `Too many predictions with shared models: retry in ${detail.timeToBlockExpire} s.`, {
-      retryAfterSeconds: detail.timeToBlockExpire,
-    });
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: { timeToBlockExpire: number },
+  ): Promise<void> {
+    context
+      .switchToHttp()
+      .getResponse<{ setHeader(name: string, value: string): void }>()
+      .setHeader('Retry-After', String(detail.timeToBlockExpire));
+    throw new DomainError(
+      'rate-limited',
+      'TOO_MANY_REQUESTS',
+      `Too many predictions with shared models: retry in ${detail.timeToBlockExpire} s.`,
+      {
+        retryAfterSeconds: detail.timeToBlockExpire,
+      },
+    );
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {

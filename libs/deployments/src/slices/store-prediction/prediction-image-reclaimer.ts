@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { IMAGES, type ImageView } from '../../../../datasets/src/index.js';
-import { PENDING_CLAIMS, type PendingClaimView } from '../../../../datasets/src/read-models/content-claims/pending-claims.projection.js';
-import { EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
-import { EventReactor, ProjectionRunner, type Reactor, ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { IMAGES, type ImageView } from '@diyml/datasets';
+import { PENDING_CLAIMS, type PendingClaimView } from '@diyml/datasets';
+import { EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
+import { EventReactor, ProjectionRunner, type Reactor, ReadStore } from '@diyml/read-store';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionDeleted, storedPredictionStream } from '../../domain/stored-prediction.events.js';
-import { STORED_PREDICTIONS, type StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
+import {
+  STORED_PREDICTIONS,
+  type StoredPredictionView,
+} from '../../read-models/stored-predictions/stored-prediction.view.js';
 
 const CATCH_UP_MS = 30_000;
 

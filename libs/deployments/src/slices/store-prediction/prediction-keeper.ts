@@ -1,4 +1,12 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { join } from 'node:path';
 import { BlobStore } from '../../../../blobs/src/index.js';
 import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS, Settings } from '../../../../core/src/index.js';
@@ -31,12 +39,22 @@ interface PendingStore {
 }
 
 function toJournalRecord({ command, image, maxCount }: Omit<PendingStore, 'journaled'>): JournalRecord {
-  return { header: { command: { ...command, metadata: { ...command.metadata, now: command.metadata.now.toISOString() } }, maxCount }, image };
+  return {
+    header: {
+      command: { ...command, metadata: { ...command.metadata, now: command.metadata.now.toISOString() } },
+      maxCount,
+    },
+    image,
+  };
 }
 
 function fromJournalRecord({ header, image }: JournalRecord): Omit<PendingStore, 'journaled'> {
   const command = header.command as StorePrediction & { metadata: Omit<CommandMetadata, 'now'> & { now: string } };
-  return { command: { ...command, metadata: { ...command.metadata, now: new Date(command.metadata.now) } }, image, maxCount: header.maxCount as number | null };
+  return {
+    command: { ...command, metadata: { ...command.metadata, now: new Date(command.metadata.now) } },
+    image,
+    maxCount: header.maxCount as number | null,
+  };
 }
 
 /**
@@ -169,7 +187,11 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       clearTimeout(timer);
       if (!caughtUp) {
         // A write being retried (a store that is down) must not hang the reads.
-        throw new DomainError('unavailable', 'READ_MODEL_LAGGING', 'Predictions answered a moment ago are still being stored: retry shortly.');
+        throw new DomainError(
+          'unavailable',
+          'READ_MODEL_LAGGING',
+          'Predictions answered a moment ago are still being stored: retry shortly.',
+        );
       }
     }
     await this.projections.waitFor(this.lastPosition, timeoutMs);
@@ -183,7 +205,9 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
         if ((error as { code?: string }).code === 'PREDICTION_ALREADY_STORED') {
           // Written by an earlier attempt whose answer was lost: done.
         } else {
-          this.logger.warn(`Stored prediction ${next.command.predictionId} not written yet, retrying: ${(error as Error).message}`);
+          this.logger.warn(
+            `Stored prediction ${next.command.predictionId} not written yet, retrying: ${(error as Error).message}`,
+          );
           await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
           continue;
         }
@@ -192,7 +216,9 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
       next.journaled.release();
       this.roomWaiters.shift()?.();
       this.writtenCount += 1;
-      this.writtenWaiters = this.writtenWaiters.filter((waiter) => (waiter.target <= this.writtenCount ? (waiter.resolve(), false) : true));
+      this.writtenWaiters = this.writtenWaiters.filter((waiter) =>
+        waiter.target <= this.writtenCount ? (waiter.resolve(), false) : true,
+      );
       if (next.maxCount !== null) this.scheduleSweep(next.command.deploymentId);
     }
   }
@@ -231,7 +257,9 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
         this.queued.delete(deploymentId);
         await this.sweep(deploymentId);
       })
-      .catch((error: unknown) => this.logger.warn(`Retention sweep of deployment ${deploymentId} failed: ${(error as Error).message}`))
+      .catch((error: unknown) =>
+        this.logger.warn(`Retention sweep of deployment ${deploymentId} failed: ${(error as Error).message}`),
+      )
       .finally(() => {
         if (this.sweeps.get(deploymentId) === next) this.sweeps.delete(deploymentId);
       });

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsISO8601, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../../core/src/index.js';
+import { PageQueryDto } from '@diyml/core';
 import type { StoredPredictionView } from '../../read-models/stored-predictions/stored-prediction.view.js';
 import { PredictionDto } from '../predict/predict.controller.js';
 
-const toIso = ({ value }: { value: unknown }) => (typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : value);
+const toIso = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : value;
 
 export class ListStoredPredictionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: "Only this deployment's predictions." })
@@ -13,14 +14,21 @@ export class ListStoredPredictionsQueryDto extends PageQueryDto {
   @IsUUID()
   deploymentId?: string;
 
-  @ApiPropertyOptional({ example: 'cat', description: 'Only predictions naming this label (its probability is the one the range judges).' })
+  @ApiPropertyOptional({
+    example: 'cat',
+    description: 'Only predictions naming this label (its probability is the one the range judges).',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   label?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: "At least this probability (of `label`, else of the top prediction)." })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'At least this probability (of `label`, else of the top prediction).',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsNumber()
@@ -28,7 +36,11 @@ export class ListStoredPredictionsQueryDto extends PageQueryDto {
   @Max(1)
   minProbability?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: "At most this probability (of `label`, else of the top prediction)." })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'At most this probability (of `label`, else of the top prediction).',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsNumber()
@@ -53,11 +65,16 @@ export class StoredPredictionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) deploymentId: string;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
-  @ApiProperty({ type: [PredictionDto], description: 'As the prediction answered them, most probable first.' }) predictions: PredictionDto[];
+  @ApiProperty({ type: [PredictionDto], description: 'As the prediction answered them, most probable first.' })
+  predictions: PredictionDto[];
   @ApiProperty({ example: '/v1/projects/…/predictions/…/image', description: 'The stored image.' }) imageUrl: string;
   @ApiProperty() imageBytes: number;
   @ApiProperty({ format: 'date-time' }) storedAt: string;
-  @ApiProperty({ type: String, nullable: true, description: 'The user who called (a shared model or a personal token); null: the deployment key.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The user who called (a shared model or a personal token); null: the deployment key.',
+  })
   callerId: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The dataset image it was promoted to.' })
   promotedImageId: string | null;

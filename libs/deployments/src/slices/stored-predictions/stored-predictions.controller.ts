@@ -1,16 +1,43 @@
 import { Controller, Delete, Get, HttpCode, Param, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import sharp from 'sharp';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, Settings, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ProjectionRunner } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  Settings,
+  UuidParam,
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ProjectionRunner } from '@diyml/read-store';
 import { StoredPredictionQueries } from '../../read-models/stored-predictions/stored-prediction-queries.js';
 import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
-import { ListStoredPredictionsQueryDto, StoredPredictionDto, StoredPredictionPageDto, toStoredPredictionDto } from './stored-prediction.dto.js';
+import {
+  ListStoredPredictionsQueryDto,
+  StoredPredictionDto,
+  StoredPredictionPageDto,
+  toStoredPredictionDto,
+} from './stored-prediction.dto.js';
 
-const CONTENT_TYPES: Record<string, string> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif' };
+const CONTENT_TYPES: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  tiff: 'image/tiff',
+  avif: 'image/avif',
+};
 
 /** The predictions a project's deployments stored: list and filter, look at, delete. */
 @ApiTags('stored predictions')
@@ -29,7 +56,8 @@ export class StoredPredictionsController {
   @Get()
   @ApiOperation({
     operationId: 'listStoredPredictions',
-    summary: "The project's stored predictions, newest first, filtered by deployment, label, probability range and time",
+    summary:
+      "The project's stored predictions, newest first, filtered by deployment, label, probability range and time",
     description:
       'Predictions are stored by deployments whose prediction store is on (PUT …/deployments/{id}/prediction-store), ' +
       'within its retention limits (written just after the prediction is answered; this list waits for what this server answered). With `label`, the probability range applies to that label; without, to the top prediction.',
@@ -80,9 +108,17 @@ export class StoredPredictionsController {
     await this.keeper.written();
     const view = await this.stored.get(projectId, predictionId);
     const bytes = await this.blobs.get(view.imageSha256);
-    const format = await sharp(bytes).metadata().then((metadata) => metadata.format as string, () => '');
+    const format = await sharp(bytes)
+      .metadata()
+      .then(
+        (metadata) => metadata.format as string,
+        () => '',
+      );
     response.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
-    return new StreamableFile(bytes, { type: CONTENT_TYPES[format] ?? 'application/octet-stream', length: bytes.length });
+    return new StreamableFile(bytes, {
+      type: CONTENT_TYPES[format] ?? 'application/octet-stream',
+      length: bytes.length,
+    });
   }
 
   @Delete(':predictionId')

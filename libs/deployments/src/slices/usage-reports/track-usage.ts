@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Response } from 'express';
-import type { Clock } from '../../../../core/src/index.js';
+import type { Clock } from '@diyml/core/pure';
 import type { UsageRecorder } from './usage-recorder.js';
 
 /**

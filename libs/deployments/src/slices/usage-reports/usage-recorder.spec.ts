@@ -3,8 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Settings, SystemClock, UuidGenerator } from '../../../../core/src/index.js';
-import { SqliteEventStore } from '../../../../event-store/src/index.js';
+import { Settings, SystemClock, UuidGenerator } from '@diyml/core';
+import { SqliteEventStore } from '@diyml/event-store';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { deploymentUsageStream } from '../../domain/usage.events.js';
 import { UsageRecorder } from './usage-recorder.js';
@@ -16,8 +16,19 @@ describe('usage recorder journal', () => {
   let dataDir: string;
   let events: SqliteEventStore;
   const deploymentId = randomUUID();
-  const recorder = () => new UsageRecorder(events, new DeploymentSettings(), new SystemClock(), new UuidGenerator(), Object.assign(new Settings(), { DATA_DIR: dataDir }));
-  const calls = async () => (await events.readStream(deploymentUsageStream(deploymentId))).reduce((total, event) => total + (event.data as { calls: number }).calls, 0);
+  const recorder = () =>
+    new UsageRecorder(
+      events,
+      new DeploymentSettings(),
+      new SystemClock(),
+      new UuidGenerator(),
+      Object.assign(new Settings(), { DATA_DIR: dataDir }),
+    );
+  const calls = async () =>
+    (await events.readStream(deploymentUsageStream(deploymentId))).reduce(
+      (total, event) => total + (event.data as { calls: number }).calls,
+      0,
+    );
 
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'diyml-usage-journal-'));
@@ -32,7 +43,15 @@ describe('usage recorder journal', () => {
     const journal = join(dataDir, 'journal');
     mkdirSync(journal);
     const at = new Date().toISOString();
-    const call = (errorCode: string | null) => JSON.stringify({ projectId: randomUUID(), deploymentId, callerId: 'deployment-key', errorCode, latencyMs: 12, at });
+    const call = (errorCode: string | null) =>
+      JSON.stringify({
+        projectId: randomUUID(),
+        deploymentId,
+        callerId: 'deployment-key',
+        errorCode,
+        latencyMs: 12,
+        at,
+      });
     const name = `usage.${hostname().replace(/[^A-Za-z0-9-]/g, '-')}.${GONE_PID}.${randomUUID()}.journal`;
     // Three calls, and a fourth line cut short by the kill.
     writeFileSync(join(journal, name), `${call(null)}\n${call(null)}\n${call('INVALID_IMAGE')}\n{"projectId":"`);
@@ -56,7 +75,15 @@ describe('usage recorder journal', () => {
   it('journals each call until its flush, then deletes the journal', async () => {
     const running = recorder();
     await running.onApplicationBootstrap();
-    for (let n = 0; n < 4; n++) running.record({ projectId: randomUUID(), deploymentId, callerId: 'deployment-key', errorCode: null, latencyMs: 5, at: new Date() });
+    for (let n = 0; n < 4; n++)
+      running.record({
+        projectId: randomUUID(),
+        deploymentId,
+        callerId: 'deployment-key',
+        errorCode: null,
+        latencyMs: 5,
+        at: new Date(),
+      });
     expect(readdirSync(join(dataDir, 'journal'))).toHaveLength(1);
     await running.flush();
     expect(await calls()).toBe(4);
@@ -68,7 +95,15 @@ describe('usage recorder journal', () => {
     writeFileSync(join(dataDir, 'journal'), 'a file where the journal folder should be');
     const running = recorder();
     await running.onApplicationBootstrap();
-    for (let n = 0; n < 2; n++) running.record({ projectId: randomUUID(), deploymentId, callerId: 'deployment-key', errorCode: null, latencyMs: 5, at: new Date() });
+    for (let n = 0; n < 2; n++)
+      running.record({
+        projectId: randomUUID(),
+        deploymentId,
+        callerId: 'deployment-key',
+        errorCode: null,
+        latencyMs: 5,
+        at: new Date(),
+      });
     await running.beforeApplicationShutdown();
     expect(await calls()).toBe(2);
   });

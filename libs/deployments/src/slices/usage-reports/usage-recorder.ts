@@ -1,8 +1,15 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Clock, IdGenerator, READ_ONLY_PROCESS, Settings, toEventMetadata } from '../../../../core/src/index.js';
-import { EVENT_ID_REUSED, EventStore } from '../../../../event-store/src/index.js';
+import { Clock, IdGenerator, READ_ONLY_PROCESS, Settings, toEventMetadata } from '@diyml/core';
+import { EVENT_ID_REUSED, EventStore } from '@diyml/event-store';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { addLatency } from '../../domain/latency-histogram.js';
 import { type DeploymentUsageRecorded, deploymentUsageStream } from '../../domain/usage.events.js';
@@ -37,7 +44,15 @@ function addCall(counts: Counts, call: PredictionCall): void {
   const key = `${call.deploymentId}|${hour}`;
   let entry = counts.get(key);
   if (!entry) {
-    entry = { projectId: call.projectId, deploymentId: call.deploymentId, hour, calls: 0, errors: {}, latency: {}, callers: {} };
+    entry = {
+      projectId: call.projectId,
+      deploymentId: call.deploymentId,
+      hour,
+      calls: 0,
+      errors: {},
+      latency: {},
+      callers: {},
+    };
     counts.set(key, entry);
   }
   entry.calls += 1;
@@ -129,7 +144,8 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
       this.segment.append(Buffer.from(`${JSON.stringify({ ...call, at: call.at.toISOString() })}\n`));
     } catch (error) {
       // Counting goes on in memory (written at the next flush), only without the crash safety.
-      if (!this.journalBroken) this.logger.error(`Usage journal not writable, counts are kept in memory only: ${(error as Error).message}`);
+      if (!this.journalBroken)
+        this.logger.error(`Usage journal not writable, counts are kept in memory only: ${(error as Error).message}`);
       this.journalBroken = true;
     }
   }
@@ -155,11 +171,15 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
     for (const sealed of [...this.sealed]) {
       for (const [key, data] of sealed.counts) {
         try {
-          await this.events.append(deploymentUsageStream(data.deploymentId), [{ type: 'DeploymentUsageRecorded', v: 1, data }], {
-            expectedRevision: 'any',
-            metadata,
-            eventIds: [eventIdOf(sealed.segmentId, key)],
-          });
+          await this.events.append(
+            deploymentUsageStream(data.deploymentId),
+            [{ type: 'DeploymentUsageRecorded', v: 1, data }],
+            {
+              expectedRevision: 'any',
+              metadata,
+              eventIds: [eventIdOf(sealed.segmentId, key)],
+            },
+          );
           sealed.counts.delete(key);
         } catch (error) {
           // The id names these very counts: taken means they were written by an attempt whose answer was lost.

@@ -2,15 +2,16 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
-import { USERS } from '../../../../identity/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { USERS } from '@diyml/identity';
 import { DEPLOYMENT_KEY_CALLER } from '../../domain/usage.events.js';
 import { DeploymentQueries } from '../../read-models/deployments/deployment-queries.js';
 import { type UsageGranularity, UsageQueries, type UsageReport } from '../../read-models/usage/usage-queries.js';
 
-const toIso = ({ value }: { value: unknown }) => (typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : value);
+const toIso = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : value;
 
 export class UsageQueryDto {
   @ApiPropertyOptional({ enum: ['hour', 'day'], default: 'day', description: 'Periods of one hour or one UTC day.' })
@@ -32,7 +33,12 @@ export class UsageQueryDto {
 }
 
 export class LatencyDto {
-  @ApiProperty({ type: Number, nullable: true, description: 'Milliseconds, from the server receiving the call to its answer.' }) p50: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Milliseconds, from the server receiving the call to its answer.',
+  })
+  p50: number | null;
   @ApiProperty({ type: Number, nullable: true }) p95: number | null;
   @ApiProperty({ type: Number, nullable: true }) p99: number | null;
 }
@@ -40,7 +46,11 @@ export class LatencyDto {
 export class UsageFiguresDto {
   @ApiProperty({ description: 'Prediction calls, failed ones included.' }) calls: number;
   @ApiProperty() errorCount: number;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { INVALID_IMAGE: 2, TOO_MANY_REQUESTS: 1 } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { INVALID_IMAGE: 2, TOO_MANY_REQUESTS: 1 },
+  })
   errors: Record<string, number>;
   @ApiProperty({ type: LatencyDto }) latencyMs: LatencyDto;
 }
@@ -50,8 +60,10 @@ export class UsagePeriodDto extends UsageFiguresDto {
 }
 
 export class UsageCallerDto {
-  @ApiProperty({ description: `A user id, or "${DEPLOYMENT_KEY_CALLER}" for calls with the deployment key.` }) callerId: string;
-  @ApiProperty({ type: String, nullable: true, description: 'The user’s name (null for the deployment key).' }) username: string | null;
+  @ApiProperty({ description: `A user id, or "${DEPLOYMENT_KEY_CALLER}" for calls with the deployment key.` })
+  callerId: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The user’s name (null for the deployment key).' })
+  username: string | null;
   @ApiProperty() calls: number;
 }
 
@@ -82,7 +94,9 @@ export class UsageReportsController {
   @Get('usage')
   @ApiOperation({
     operationId: 'getProjectUsage',
-    summary: "Usage of all the project's deployments (undeployed ones included): calls, errors by code, latency, callers", description: DESCRIPTION,
+    summary:
+      "Usage of all the project's deployments (undeployed ones included): calls, errors by code, latency, callers",
+    description: DESCRIPTION,
   })
   @ApiOkResponse({ type: UsageReportDto })
   @ApiErrors(400, 401, 404)
@@ -98,7 +112,8 @@ export class UsageReportsController {
   @Get('deployments/:deploymentId/usage')
   @ApiOperation({
     operationId: 'getDeploymentUsage',
-    summary: 'Usage of a deployment: calls, errors by code, latency p50/p95/p99 per hour or day, callers', description: DESCRIPTION,
+    summary: 'Usage of a deployment: calls, errors by code, latency p50/p95/p99 per hour or day, callers',
+    description: DESCRIPTION,
   })
   @ApiOkResponse({ type: UsageReportDto })
   @ApiErrors(400, 401, 404)
@@ -118,7 +133,8 @@ export class UsageReportsController {
     const callers = await Promise.all(
       report.callers.map(async (caller) => ({
         ...caller,
-        username: caller.callerId === DEPLOYMENT_KEY_CALLER ? null : ((await users.get(caller.callerId))?.username ?? null),
+        username:
+          caller.callerId === DEPLOYMENT_KEY_CALLER ? null : ((await users.get(caller.callerId))?.username ?? null),
       })),
     );
     return { ...report, callers };

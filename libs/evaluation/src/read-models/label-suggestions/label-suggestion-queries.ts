@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import { decodeCursor, encodeCursor, ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import { decodeCursor, encodeCursor, ReadStore } from '@diyml/read-store';
 import {
   LABEL_SUGGESTION_RUNS,
   LABEL_SUGGESTIONS,
@@ -27,7 +27,10 @@ export class LabelSuggestionQueries {
   async run(projectId: string, iterationId: string, runId: string): Promise<SuggestionRunView> {
     const run = await this.readStore.collection<SuggestionRunView>(LABEL_SUGGESTION_RUNS).get(runId);
     if (!run || run.projectId !== projectId || run.iterationId !== iterationId) {
-      throw DomainError.notFound('SUGGESTION_RUN_NOT_FOUND', `Suggestion run ${runId} does not exist for this iteration.`);
+      throw DomainError.notFound(
+        'SUGGESTION_RUN_NOT_FOUND',
+        `Suggestion run ${runId} does not exist for this iteration.`,
+      );
     }
     return run;
   }
@@ -41,7 +44,11 @@ export class LabelSuggestionQueries {
     const { status, labelId, minProbability = 0, maxProbability = 1 } = filter;
     const candidates = await this.readStore
       .collection<LabelSuggestionView>(LABEL_SUGGESTIONS)
-      .findAll(labelId === undefined ? { projectId, iterationId, status } : { projectId, iterationId, status, labelIds: labelId });
+      .findAll(
+        labelId === undefined
+          ? { projectId, iterationId, status }
+          : { projectId, iterationId, status, labelIds: labelId },
+      );
     return candidates
       .filter((view) => {
         const probability = probabilityOf(view, labelId);
@@ -51,7 +58,12 @@ export class LabelSuggestionQueries {
   }
 
   /** A page of findAll; the cursor is the probability and id of the last item shown. */
-  async list(projectId: string, iterationId: string, filter: SuggestionFilter, page: { limit: number; cursor?: string }): Promise<Page<LabelSuggestionView>> {
+  async list(
+    projectId: string,
+    iterationId: string,
+    filter: SuggestionFilter,
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<LabelSuggestionView>> {
     let items = await this.findAll(projectId, iterationId, filter);
     if (page.cursor) {
       const [probability, id] = decodeCursor(page.cursor);
@@ -62,7 +74,10 @@ export class LabelSuggestionQueries {
     }
     const shown = items.slice(0, page.limit);
     const last = shown.at(-1);
-    return { items: shown, nextCursor: items.length > page.limit && last ? encodeCursor(probabilityOf(last, filter.labelId), last.id) : null };
+    return {
+      items: shown,
+      nextCursor: items.length > page.limit && last ? encodeCursor(probabilityOf(last, filter.labelId), last.id) : null,
+    };
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 
 @Injectable()

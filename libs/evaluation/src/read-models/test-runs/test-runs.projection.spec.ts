@@ -21,12 +21,29 @@ const recorded = (event: TestRunEvent, position: number, revision: number): Reco
 const requested: TestRunEvent = {
   type: 'TestRunRequested',
   v: 1,
-  data: { ...ids, source: 'split', task: 'classification', labels: ['a', 'b'], manifestSha256: 'mf', modelSha256: 'm', imageCount: 3, requestedAt: 'r' },
+  data: {
+    ...ids,
+    source: 'split',
+    task: 'classification',
+    labels: ['a', 'b'],
+    manifestSha256: 'mf',
+    modelSha256: 'm',
+    imageCount: 3,
+    requestedAt: 'r',
+  },
 };
 const completed: TestRunEvent = {
   type: 'TestRunCompleted',
   v: 1,
-  data: { ...ids, metrics: { accuracy: 1 }, predictionsSha256: 'p', evaluationSha256: 'e', backend: 'wasm', durationMs: 5, completedAt: 'c' },
+  data: {
+    ...ids,
+    metrics: { accuracy: 1 },
+    predictionsSha256: 'p',
+    evaluationSha256: 'e',
+    backend: 'wasm',
+    durationMs: 5,
+    completedAt: 'c',
+  },
 };
 
 describe('test runs projection', () => {
@@ -39,7 +56,14 @@ describe('test runs projection', () => {
     await projection.apply(recorded(completed, 2, 1), store);
     await projection.apply(recorded(completed, 2, 1), store);
     await projection.apply(recorded(requested, 1, 0), store);
-    expect(await view()).toMatchObject({ status: 'completed', metrics: { accuracy: 1 }, predictionsSha256: 'p', completedAt: 'c', revision: 1, embeddings: null });
+    expect(await view()).toMatchObject({
+      status: 'completed',
+      metrics: { accuracy: 1 },
+      predictionsSha256: 'p',
+      completedAt: 'c',
+      revision: 1,
+      embeddings: null,
+    });
   });
 
   it('shows how many embeddings a run on a backbone model computed and took from the cache', async () => {
@@ -49,7 +73,10 @@ describe('test runs projection', () => {
     await projection.apply(recorded(requested, 1, 0), store);
     expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ embeddings: null });
     await projection.apply(recorded(fromCache, 2, 1), store);
-    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ status: 'completed', embeddings: { computed: 2, reused: 1 } });
+    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({
+      status: 'completed',
+      embeddings: { computed: 2, reused: 1 },
+    });
   });
 
   it('shows a cancelled run as cancelled, with when it stopped', async () => {
@@ -59,6 +86,11 @@ describe('test runs projection', () => {
     await projection.apply(recorded(requested, 1, 0), store);
     await projection.apply(recorded(cancelled, 2, 1), store);
     await projection.apply(recorded(cancelled, 2, 1), store);
-    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ status: 'cancelled', metrics: null, completedAt: 'x', revision: 1 });
+    expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({
+      status: 'cancelled',
+      metrics: null,
+      completedAt: 'x',
+      revision: 1,
+    });
   });
 });

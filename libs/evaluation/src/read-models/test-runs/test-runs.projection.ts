@@ -45,12 +45,26 @@ export class TestRunsProjection implements Projection<TestRunEvent> {
         return;
       }
       case 'TestRunCompleted': {
-        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt, embeddings } = event.data;
-        await update({ status: 'completed', metrics, predictionsSha256, evaluationSha256, backend, embeddings: embeddings ?? null, durationMs, completedAt });
+        const { metrics, predictionsSha256, evaluationSha256, backend, durationMs, completedAt, embeddings } =
+          event.data;
+        await update({
+          status: 'completed',
+          metrics,
+          predictionsSha256,
+          evaluationSha256,
+          backend,
+          embeddings: embeddings ?? null,
+          durationMs,
+          completedAt,
+        });
         return;
       }
       case 'TestRunFailed':
-        await update({ status: 'failed', error: { code: event.data.code, reason: event.data.reason }, completedAt: event.data.failedAt });
+        await update({
+          status: 'failed',
+          error: { code: event.data.code, reason: event.data.reason },
+          completedAt: event.data.failedAt,
+        });
         return;
       case 'TestRunCancelled':
         await update({ status: 'cancelled', completedAt: event.data.cancelledAt });

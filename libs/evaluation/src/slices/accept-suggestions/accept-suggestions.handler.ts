@@ -1,14 +1,27 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
-import { DomainError } from '../../../../core/src/index.js';
-import { type ImageCommand, type LabelSource, MAX_REGIONS_PER_IMAGE, resolveLabel } from '../../../../datasets/src/index.js';
-import { ItemErrorDto } from '../../../../datasets/src/http/image.dto.js';
-import { RegionInputDto, toRegions } from '../../../../datasets/src/http/region-input.dto.js';
-import { ImageWriter, type UserContext } from '../../../../datasets/src/slices/image-writer.js';
-import type { ProjectView } from '../../../../projects/src/read-models/projects/project.view.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { DomainError } from '@diyml/core/pure';
+import { type ImageCommand, type LabelSource, MAX_REGIONS_PER_IMAGE, resolveLabel } from '@diyml/datasets';
+import { ItemErrorDto } from '@diyml/datasets';
+import { RegionInputDto, toRegions } from '@diyml/datasets';
+import { ImageWriter, type UserContext } from '@diyml/datasets';
+import type { ProjectView } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { LabelSuggestionQueries } from '../../read-models/label-suggestions/label-suggestion-queries.js';
 import type { LabelSuggestionView } from '../../read-models/label-suggestions/label-suggestion.view.js';
 import { completedIteration } from '../suggest-labels/suggest-labels.handler.js';
@@ -22,14 +35,19 @@ export class AcceptSuggestionItemDto {
   @IsUUID()
   imageId: string;
 
-  @ApiPropertyOptional({ description: 'Classification: accept this label (name or id) instead of the most probable suggestion.' })
+  @ApiPropertyOptional({
+    description: 'Classification: accept this label (name or id) instead of the most probable suggestion.',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   label?: string;
 
-  @ApiPropertyOptional({ type: [RegionInputDto], description: 'Detection: accept these boxes instead of the suggested ones.' })
+  @ApiPropertyOptional({
+    type: [RegionInputDto],
+    description: 'Detection: accept these boxes instead of the suggested ones.',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_REGIONS_PER_IMAGE)
@@ -47,7 +65,12 @@ export class AcceptSuggestionsDto {
   @Type(() => AcceptSuggestionItemDto)
   items: AcceptSuggestionItemDto[];
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, default: DEFAULT_ACCEPTED_BOX_PROBABILITY, description: 'Detection: suggested boxes at least this probable are accepted.' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    default: DEFAULT_ACCEPTED_BOX_PROBABILITY,
+    description: 'Detection: suggested boxes at least this probable are accepted.',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
@@ -63,7 +86,8 @@ export class AcceptSuggestionResultDto {
 }
 
 export class AcceptSuggestionsResultDto {
-  @ApiProperty({ type: [AcceptSuggestionResultDto], description: 'One per item, in the order sent.' }) items: AcceptSuggestionResultDto[];
+  @ApiProperty({ type: [AcceptSuggestionResultDto], description: 'One per item, in the order sent.' })
+  items: AcceptSuggestionResultDto[];
   @ApiProperty() accepted: number;
   @ApiProperty() failed: number;
 }
@@ -101,9 +125,15 @@ export class AcceptSuggestionsHandler implements ICommandHandler<AcceptSuggestio
       try {
         const suggestion = await pendingSuggestion(this.suggestions, projectId, iterationId, item.imageId);
         const { command, edited } = acceptance(project, suggestion, item, minProbability);
-        const written = await this.writer.execute(project, item.imageId, context, (projectContext) => [{ ...command, project: projectContext } as ImageCommand], {
-          wait: false,
-        });
+        const written = await this.writer.execute(
+          project,
+          item.imageId,
+          context,
+          (projectContext) => [{ ...command, project: projectContext } as ImageCommand],
+          {
+            wait: false,
+          },
+        );
         lastPosition = Math.max(lastPosition, written.position);
         items.push({ imageId: item.imageId, status: 'accepted', edited });
       } catch (error) {
@@ -129,33 +159,53 @@ export async function pendingSuggestion(
     throw DomainError.notFound('SUGGESTION_NOT_FOUND', `This iteration has suggested nothing for image ${imageId}.`);
   }
   if (suggestion.status !== 'pending') {
-    throw DomainError.conflict('SUGGESTION_NOT_PENDING', `The suggestion for image ${imageId} is already ${suggestion.status}.`, { status: suggestion.status });
+    throw DomainError.conflict(
+      'SUGGESTION_NOT_PENDING',
+      `The suggestion for image ${imageId} is already ${suggestion.status}.`,
+      { status: suggestion.status },
+    );
   }
   return suggestion;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type Acceptance = { command: DistributiveOmit<Extract<ImageCommand, { type: 'LabelImage' | 'SetImageRegions' }>, 'project'>; edited: boolean };
+type Acceptance = {
+  command: DistributiveOmit<Extract<ImageCommand, { type: 'LabelImage' | 'SetImageRegions' }>, 'project'>;
+  edited: boolean;
+};
 
-function acceptance(project: ProjectView, suggestion: LabelSuggestionView, item: AcceptSuggestionItemDto, minProbability: number): Acceptance {
+function acceptance(
+  project: ProjectView,
+  suggestion: LabelSuggestionView,
+  item: AcceptSuggestionItemDto,
+  minProbability: number,
+): Acceptance {
   const classification = suggestion.task === 'classification';
   if ((classification && item.regions !== undefined) || (!classification && item.label !== undefined)) {
     throw DomainError.validation(
       'EDIT_DOES_NOT_FIT',
-      classification ? 'A classification suggestion is edited with `label`, not `regions`.' : 'A detection suggestion is edited with `regions`, not `label`.',
+      classification
+        ? 'A classification suggestion is edited with `label`, not `regions`.'
+        : 'A detection suggestion is edited with `regions`, not `label`.',
     );
   }
   if (classification) {
     const edited = item.label !== undefined;
     const labelId = edited ? resolveLabel(project.labels, item.label!).id : suggestion.predictions[0]?.labelId;
-    if (!labelId) throw DomainError.unprocessable('NOTHING_TO_ACCEPT', 'The model suggested no label for this image: send `label`, or reject it.');
+    if (!labelId)
+      throw DomainError.unprocessable(
+        'NOTHING_TO_ACCEPT',
+        'The model suggested no label for this image: send `label`, or reject it.',
+      );
     const source: LabelSource = { kind: 'suggestion', iterationId: suggestion.iterationId, edited };
     return { command: { type: 'LabelImage', labelId, source }, edited };
   }
   const edited = item.regions !== undefined;
   const regions = edited
     ? toRegions(project.labels, item.regions!)
-    : suggestion.predictions.filter((p) => p.box && p.probability >= minProbability).map((p) => ({ labelId: p.labelId, ...p.box! }));
+    : suggestion.predictions
+        .filter((p) => p.box && p.probability >= minProbability)
+        .map((p) => ({ labelId: p.labelId, ...p.box! }));
   if (regions.length === 0) {
     throw DomainError.unprocessable(
       'NOTHING_TO_ACCEPT',

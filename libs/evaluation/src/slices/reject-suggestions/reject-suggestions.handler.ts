@@ -12,7 +12,13 @@ import { MAX_REVIEW_ITEMS, pendingSuggestion } from '../accept-suggestions/accep
 import { completedIteration } from '../suggest-labels/suggest-labels.handler.js';
 
 export class RejectSuggestionsDto {
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: MAX_REVIEW_ITEMS, description: 'Images whose suggestions are wrong.' })
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    minItems: 1,
+    maxItems: MAX_REVIEW_ITEMS,
+    description: 'Images whose suggestions are wrong.',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_REVIEW_ITEMS)
@@ -57,7 +63,11 @@ export class RejectSuggestionsHandler implements ICommandHandler<RejectSuggestio
       try {
         await pendingSuggestion(this.suggestions, projectId, iterationId, imageId);
       } catch (error) {
-        if (isDomainError(error, 'SUGGESTION_NOT_PENDING') && (error.details as { status: string }).status === 'rejected') continue;
+        if (
+          isDomainError(error, 'SUGGESTION_NOT_PENDING') &&
+          (error.details as { status: string }).status === 'rejected'
+        )
+          continue;
         if (!(error instanceof DomainError)) throw error;
         problems.push({ imageId, code: error.code, message: error.message });
       }

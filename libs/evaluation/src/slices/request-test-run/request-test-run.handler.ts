@@ -51,9 +51,15 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
       throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
     }
     if (iteration.status !== 'completed' || !iteration.model) {
-      throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: only a completed iteration can be tested.`);
+      throw DomainError.conflict(
+        'ITERATION_NOT_COMPLETED',
+        `The iteration is ${iteration.status}: only a completed iteration can be tested.`,
+      );
     }
-    const images = input.kind === 'upload' ? await this.uploadedSet(iteration, input.files, input.labels) : await this.splitSet(iteration);
+    const images =
+      input.kind === 'upload'
+        ? await this.uploadedSet(iteration, input.files, input.labels)
+        : await this.splitSet(iteration);
     const manifest: TestManifest = {
       v: 1,
       projectId,
@@ -88,9 +94,16 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
   }
 
   /** Uploaded files: each checked (sharp decodes it) and stored; each needs its expected answer in `labels`. */
-  private async uploadedSet(iteration: IterationView, files: ReceivedFile[], labelsField: string | undefined): Promise<TestImage[]> {
+  private async uploadedSet(
+    iteration: IterationView,
+    files: ReceivedFile[],
+    labelsField: string | undefined,
+  ): Promise<TestImage[]> {
     if (files.length === 0) {
-      throw DomainError.validation('NO_FILES', 'Send the test images in the multipart field "images", or {"split": "test"} as JSON.');
+      throw DomainError.validation(
+        'NO_FILES',
+        'Send the test images in the multipart field "images", or {"split": "test"} as JSON.',
+      );
     }
     const answers = parseLabelsField(labelsField);
     const labels = new ModelLabels(iteration.labels);
@@ -109,10 +122,17 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         continue;
       }
       if (!file.buffer) {
-        problems.push({ filename: file.filename, code: 'FILE_TOO_LARGE', message: `More than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.` });
+        problems.push({
+          filename: file.filename,
+          code: 'FILE_TOO_LARGE',
+          message: `More than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.`,
+        });
         continue;
       }
-      const inspected = await inspectImage(file.buffer, { maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES, maxPixels: this.limits.UPLOAD_MAX_PIXELS });
+      const inspected = await inspectImage(file.buffer, {
+        maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES,
+        maxPixels: this.limits.UPLOAD_MAX_PIXELS,
+      });
       if (!inspected.ok) {
         problems.push({ filename: file.filename, ...inspected.rejection });
         continue;
@@ -145,7 +165,9 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         if (image.regions.length === 0) continue;
         const regions = image.regions.flatMap((region) => {
           const label = labels.indexOf(region.labelId);
-          return label === undefined ? [] : [{ label, x: region.x, y: region.y, width: region.width, height: region.height }];
+          return label === undefined
+            ? []
+            : [{ label, x: region.x, y: region.y, width: region.width, height: region.height }];
         });
         images.push({ filename: image.filename, imageId: image.id, sha256: image.sha256, expected: null, regions });
       }
@@ -153,7 +175,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     if (images.length === 0) {
       throw DomainError.unprocessable(
         'NO_TEST_IMAGES',
-        "The project has no labeled images in the test split with labels this iteration knows: upload some with split=test, or send images with labels.",
+        'The project has no labeled images in the test split with labels this iteration knows: upload some with split=test, or send images with labels.',
       );
     }
     return images;

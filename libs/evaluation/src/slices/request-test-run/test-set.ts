@@ -1,4 +1,4 @@
-import { DomainError } from '../../../../core/src/index.js';
+import { DomainError } from '@diyml/core/pure';
 import type { TestImage } from '../../domain/test-manifest.js';
 
 type RegionInput = { label?: unknown; x?: unknown; y?: unknown; width?: unknown; height?: unknown };
@@ -11,19 +11,27 @@ export class ModelLabels {
     labels.forEach((label, index) => {
       this.byKey.set(label.id, index);
       this.byKey.set(`name:${label.name}`, index);
-      if (!this.byKey.has(`folded:${label.name.toLowerCase()}`)) this.byKey.set(`folded:${label.name.toLowerCase()}`, index);
+      if (!this.byKey.has(`folded:${label.name.toLowerCase()}`))
+        this.byKey.set(`folded:${label.name.toLowerCase()}`, index);
     });
   }
 
   indexOf(reference: string): number | undefined {
-    return this.byKey.get(`name:${reference}`) ?? this.byKey.get(`folded:${reference.toLowerCase()}`) ?? this.byKey.get(reference);
+    return (
+      this.byKey.get(`name:${reference}`) ??
+      this.byKey.get(`folded:${reference.toLowerCase()}`) ??
+      this.byKey.get(reference)
+    );
   }
 }
 
 /** Parses the `labels` field of an uploaded test set: a JSON object mapping file name to label or regions. */
 export function parseLabelsField(field: string | undefined): Record<string, unknown> {
   if (field === undefined) {
-    throw DomainError.validation('LABELS_REQUIRED', 'Send a "labels" field: a JSON object mapping each file name to its label (or regions).');
+    throw DomainError.validation(
+      'LABELS_REQUIRED',
+      'Send a "labels" field: a JSON object mapping each file name to its label (or regions).',
+    );
   }
   let parsed: unknown;
   try {
@@ -32,7 +40,10 @@ export function parseLabelsField(field: string | undefined): Record<string, unkn
     throw DomainError.validation('INVALID_LABELS', 'The "labels" field is not valid JSON.');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw DomainError.validation('INVALID_LABELS', 'The "labels" field must be a JSON object: {"<file name>": "<label>"}.');
+    throw DomainError.validation(
+      'INVALID_LABELS',
+      'The "labels" field must be a JSON object: {"<file name>": "<label>"}.',
+    );
   }
   return parsed as Record<string, unknown>;
 }

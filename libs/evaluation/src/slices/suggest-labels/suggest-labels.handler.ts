@@ -46,7 +46,12 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute({ projectId, iterationId, imageIds, context }: SuggestLabels): Promise<{ run: SuggestionRunView; skipped: SkippedImage[] }> {
+  async execute({
+    projectId,
+    iterationId,
+    imageIds,
+    context,
+  }: SuggestLabels): Promise<{ run: SuggestionRunView; skipped: SkippedImage[] }> {
     await this.projects.getOwned(projectId, context.userId);
     const iteration = await completedIteration(this.readStore, projectId, iterationId);
     const stream = labelSuggestionsStream(iterationId);
@@ -62,7 +67,9 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
       }
     } else {
       const pending = new Set(
-        (await this.suggestions.findAll(projectId, iterationId, { status: 'pending' })).map((suggestion) => suggestion.imageId),
+        (await this.suggestions.findAll(projectId, iterationId, { status: 'pending' })).map(
+          (suggestion) => suggestion.imageId,
+        ),
       );
       images = (await this.datasets.listAll(projectId))
         .filter((image) => !image.labeled && !state.rejected[image.id] && !pending.has(image.id))
@@ -110,20 +117,31 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
       }
     }
     if (missing.length) {
-      throw DomainError.notFound('IMAGE_NOT_FOUND', `${missing.length} image(s) do not exist in this project: ${missing.join(', ')}.`, { imageIds: missing });
+      throw DomainError.notFound(
+        'IMAGE_NOT_FOUND',
+        `${missing.length} image(s) do not exist in this project: ${missing.join(', ')}.`,
+        { imageIds: missing },
+      );
     }
     return found;
   }
 }
 
 /** ITERATION_NOT_FOUND (404) outside the project; ITERATION_NOT_COMPLETED (409) without a model. */
-export async function completedIteration(readStore: ReadStore, projectId: string, iterationId: string): Promise<IterationView & { model: { sha256: string } }> {
+export async function completedIteration(
+  readStore: ReadStore,
+  projectId: string,
+  iterationId: string,
+): Promise<IterationView & { model: { sha256: string } }> {
   const iteration = await readStore.collection<IterationView>(ITERATIONS).get(iterationId);
   if (!iteration || iteration.projectId !== projectId) {
     throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
   }
   if (iteration.status !== 'completed' || !iteration.model) {
-    throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: only a completed iteration suggests labels.`);
+    throw DomainError.conflict(
+      'ITERATION_NOT_COMPLETED',
+      `The iteration is ${iteration.status}: only a completed iteration suggests labels.`,
+    );
   }
   return iteration as IterationView & { model: { sha256: string } };
 }

@@ -51,9 +51,12 @@ export class UsersProjection implements Projection<UserEvent> {
     switch (event.type) {
       case 'UserRegistered': {
         const { userId, username, credentials, registeredAt } = event.data;
-        await store
-          .collection<UserView>(USERS)
-          .apply(userId, position, () => ({ id: userId, username, passwordHash: credentials.hash, createdAt: registeredAt }));
+        await store.collection<UserView>(USERS).apply(userId, position, () => ({
+          id: userId,
+          username,
+          passwordHash: credentials.hash,
+          createdAt: registeredAt,
+        }));
         await store
           .collection<UsernameView>(USERNAMES)
           .apply(username.toLowerCase(), position, () => ({ id: username.toLowerCase(), userId }));
@@ -61,9 +64,14 @@ export class UsersProjection implements Projection<UserEvent> {
       }
       case 'ApiTokenIssued': {
         const { userId, tokenId, name, prefix, tokenHash, issuedAt } = event.data;
-        await store
-          .collection<ApiTokenView>(API_TOKENS)
-          .apply(tokenId, position, () => ({ id: tokenId, userId, name, prefix, createdAt: issuedAt, revokedAt: null }));
+        await store.collection<ApiTokenView>(API_TOKENS).apply(tokenId, position, () => ({
+          id: tokenId,
+          userId,
+          name,
+          prefix,
+          createdAt: issuedAt,
+          revokedAt: null,
+        }));
         await store
           .collection<ApiTokenHashView>(API_TOKENS_BY_HASH)
           .apply(tokenHash, position, () => ({ id: tokenHash, tokenId, userId, revoked: false }));

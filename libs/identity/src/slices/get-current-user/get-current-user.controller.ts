@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DomainError } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DomainError } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { USERS, type UserView } from '../../read-models/users/users.projection.js';
 
 export class CurrentUserDto {

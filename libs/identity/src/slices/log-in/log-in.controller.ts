@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, AuthThrottle, DomainError, type HttpRequest, Settings } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, AuthThrottle, DomainError, type HttpRequest, Settings } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { Public } from '../../auth/auth.guard.js';
 import { PasswordHasher } from '../../auth/password-hasher.js';
 import type { JwtPayload } from '../../auth/bearer-authenticator.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Ctx, type RequestContext } from '../../../../core/src/index.js';
+import { ApiErrors, Ctx, type RequestContext } from '@diyml/core';
 import { Public } from '../../auth/auth.guard.js';
 import { CredentialsDto, RegisteredUserDto } from './register-user.dto.js';
 import { RegisterUser } from './register-user.handler.js';

@@ -1,11 +1,16 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { EventMetadata } from '../../../../core/src/index.js';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore } from '../../../../read-store/src/index.js';
+import type { EventMetadata } from '@diyml/core/pure';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore } from '@diyml/read-store';
 import { defaultTrainingConfig } from '../../domain/training-config.js';
 import { PROJECT_HISTORY, type ProjectHistoryEntry, ProjectHistoryProjection } from './project-history.projection.js';
 
-const metadata: EventMetadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-02-01T00:00:00.000Z' };
+const metadata: EventMetadata = {
+  userId: 'u1',
+  correlationId: 'c1',
+  causationId: null,
+  at: '2026-02-01T00:00:00.000Z',
+};
 let position = 0;
 
 function recorded(event: { type: string; v: number; data: unknown }, streamId = 'project-p1'): RecordedEvent {
@@ -39,11 +44,17 @@ describe('project history projection', () => {
     position = 0;
   });
 
-  it("records every event naming the project, from any stream, and skips the others", async () => {
+  it('records every event naming the project, from any stream, and skips the others', async () => {
     await projection.apply(recorded(events.created), store);
     await projection.apply(recorded({ type: 'UserRegistered', v: 1, data: { userId: 'u1' } }, 'user-u1'), store);
-    await projection.apply(recorded({ type: 'ImageUploaded', v: 2, data: { projectId: 'p1', imageId: 'i1' } }, 'image-i1'), store);
-    await projection.apply(recorded({ type: 'ImageUploaded', v: 2, data: { projectId: 'p2', imageId: 'i2' } }, 'image-i2'), store);
+    await projection.apply(
+      recorded({ type: 'ImageUploaded', v: 2, data: { projectId: 'p1', imageId: 'i1' } }, 'image-i1'),
+      store,
+    );
+    await projection.apply(
+      recorded({ type: 'ImageUploaded', v: 2, data: { projectId: 'p2', imageId: 'i2' } }, 'image-i2'),
+      store,
+    );
 
     expect(await history()).toEqual([
       {
@@ -79,7 +90,11 @@ describe('project history projection', () => {
   it('never shows a secret, while hashes and ids of secrets stay visible', async () => {
     await projection.apply(
       recorded(
-        { type: 'ModelDeployed', v: 1, data: { projectId: 'p1', apiKey: 'raw', keyHash: 'h', nested: { token: 't', tokenId: 'id' } } },
+        {
+          type: 'ModelDeployed',
+          v: 1,
+          data: { projectId: 'p1', apiKey: 'raw', keyHash: 'h', nested: { token: 't', tokenId: 'id' } },
+        },
         'deployment-d1',
       ),
       store,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { EventMetadata } from '../../../../core/src/index.js';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import type { EventMetadata } from '@diyml/core/pure';
+import type { RecordedEvent } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
 
 export const PROJECT_HISTORY = 'project-history';
 

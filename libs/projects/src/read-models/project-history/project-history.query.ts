@@ -1,5 +1,5 @@
-import type { Page } from '../../../../core/src/index.js';
-import { encodeCursor, type ReadStore } from '../../../../read-store/src/index.js';
+import type { Page } from '@diyml/core';
+import { encodeCursor, type ReadStore } from '@diyml/read-store';
 import { historyEntryId, PROJECT_HISTORY, type ProjectHistoryEntry } from './project-history.projection.js';
 
 export interface ProjectHistoryQuery {
@@ -25,7 +25,10 @@ const SCAN_BATCH = 500;
  * `nextCursor` when the scan budget ran out: the client just continues from it. `nextCursor` is a log
  * position, to pass as `after`.
  */
-export async function findProjectHistory(readStore: ReadStore, query: ProjectHistoryQuery): Promise<Page<ProjectHistoryEntry>> {
+export async function findProjectHistory(
+  readStore: ReadStore,
+  query: ProjectHistoryQuery,
+): Promise<Page<ProjectHistoryEntry>> {
   const collection = readStore.collection<ProjectHistoryEntry>(PROJECT_HISTORY);
   const types = query.types?.length ? new Set(query.types) : undefined;
   const where = { projectId: query.projectId, ...(types?.size === 1 ? { type: [...types][0] } : {}) };
@@ -36,7 +39,8 @@ export async function findProjectHistory(readStore: ReadStore, query: ProjectHis
     const byWanted = query.userId === undefined || (entry.metadata.userId ?? null) === query.userId;
     return (!types || types.has(entry.type)) && at >= from && at <= to && byWanted;
   };
-  const filtersInMemory = (types?.size ?? 0) > 1 || query.from !== undefined || query.to !== undefined || query.userId !== undefined;
+  const filtersInMemory =
+    (types?.size ?? 0) > 1 || query.from !== undefined || query.to !== undefined || query.userId !== undefined;
 
   const items: ProjectHistoryEntry[] = [];
   let after = query.after ?? -1;

@@ -8,10 +8,18 @@ import { defaultTrainingConfig } from '../../domain/training-config.js';
 import { PROJECTS, type ProjectView } from './project.view.js';
 import { ProjectsProjection } from './projects.projection.js';
 
-const metadata: EventMetadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-02-01T00:00:00.000Z' };
+const metadata: EventMetadata = {
+  userId: 'u1',
+  correlationId: 'c1',
+  causationId: null,
+  at: '2026-02-01T00:00:00.000Z',
+};
 let position = 0;
 
-function recorded(event: ProjectEvent | { type: string; v: number; data: unknown }, streamId = 'project-p1'): RecordedEvent {
+function recorded(
+  event: ProjectEvent | { type: string; v: number; data: unknown },
+  streamId = 'project-p1',
+): RecordedEvent {
   position += 1;
   return { ...event, streamId, revision: position - 1, position, metadata } as RecordedEvent;
 }
@@ -52,14 +60,40 @@ describe('projects projection', () => {
       recorded(events.created as ProjectEvent),
       recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z')),
       recorded(events.labelAdded('l2', 'dog', '2026-01-03T00:00:00.000Z')),
-      recorded({ type: 'LabelRenamed', v: 1, data: { projectId: 'p1', labelId: 'l1', name: 'Cat', previousName: 'cat', renamedAt: '2026-01-04T00:00:00.000Z' } }),
-      recorded({ type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'l2', name: 'dog', removedAt: '2026-01-05T00:00:00.000Z' } }),
-      recorded({ type: 'ProjectRenamed', v: 1, data: { projectId: 'p1', name: 'Felines', previousName: 'Cats', renamedAt: '2026-01-06T00:00:00.000Z' } }),
-      recorded({ type: 'ProjectDescribed', v: 1, data: { projectId: 'p1', description: 'all cats', describedAt: '2026-01-07T00:00:00.000Z' } }),
+      recorded({
+        type: 'LabelRenamed',
+        v: 1,
+        data: {
+          projectId: 'p1',
+          labelId: 'l1',
+          name: 'Cat',
+          previousName: 'cat',
+          renamedAt: '2026-01-04T00:00:00.000Z',
+        },
+      }),
+      recorded({
+        type: 'LabelRemoved',
+        v: 1,
+        data: { projectId: 'p1', labelId: 'l2', name: 'dog', removedAt: '2026-01-05T00:00:00.000Z' },
+      }),
+      recorded({
+        type: 'ProjectRenamed',
+        v: 1,
+        data: { projectId: 'p1', name: 'Felines', previousName: 'Cats', renamedAt: '2026-01-06T00:00:00.000Z' },
+      }),
+      recorded({
+        type: 'ProjectDescribed',
+        v: 1,
+        data: { projectId: 'p1', description: 'all cats', describedAt: '2026-01-07T00:00:00.000Z' },
+      }),
       recorded({
         type: 'TrainingConfigured',
         v: 1,
-        data: { projectId: 'p1', trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 }, configuredAt: '2026-01-08T00:00:00.000Z' },
+        data: {
+          projectId: 'p1',
+          trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 },
+          configuredAt: '2026-01-08T00:00:00.000Z',
+        },
       }),
     ];
     await projectionSpecification(projection)
@@ -95,7 +129,10 @@ describe('projects projection', () => {
   it('removes a deleted project and does not bring it back on a repeated older event', async () => {
     const created = recorded(events.created as ProjectEvent);
     await projection.apply(created, store);
-    await projection.apply(recorded({ type: 'ProjectDeleted', v: 1, data: { projectId: 'p1', name: 'Cats', deletedAt: 'x' } }), store);
+    await projection.apply(
+      recorded({ type: 'ProjectDeleted', v: 1, data: { projectId: 'p1', name: 'Cats', deletedAt: 'x' } }),
+      store,
+    );
     await projection.apply(created, store);
     expect(await project()).toBeUndefined();
     expect(await store.collection<ProjectView>(PROJECTS).count({ ownerId: 'u1' })).toBe(0);

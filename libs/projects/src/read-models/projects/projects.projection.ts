@@ -24,20 +24,43 @@ export class ProjectsProjection implements Projection<ProjectEvent> {
 }
 
 /** The project document after one of its events; `revision` is the event's revision in the project stream. */
-export function projectViewAfter(current: ProjectView | undefined, event: ProjectEvent, revision: number): ProjectView | null {
+export function projectViewAfter(
+  current: ProjectView | undefined,
+  event: ProjectEvent,
+  revision: number,
+): ProjectView | null {
   if (event.type === 'ProjectCreated') {
     const { projectId, ownerId, name, type, description, trainingConfig, createdAt } = event.data;
-    return { id: projectId, ownerId, name, type, description, labels: [], trainingConfig, createdAt, updatedAt: createdAt, revision };
+    return {
+      id: projectId,
+      ownerId,
+      name,
+      type,
+      description,
+      labels: [],
+      trainingConfig,
+      createdAt,
+      updatedAt: createdAt,
+      revision,
+    };
   }
   if (!current || event.type === 'ProjectDeleted') return null;
-  const changed = (fields: Partial<ProjectView>, updatedAt: string): ProjectView => ({ ...current, ...fields, updatedAt, revision });
+  const changed = (fields: Partial<ProjectView>, updatedAt: string): ProjectView => ({
+    ...current,
+    ...fields,
+    updatedAt,
+    revision,
+  });
   switch (event.type) {
     case 'ProjectRenamed':
       return changed({ name: event.data.name }, event.data.renamedAt);
     case 'ProjectDescribed':
       return changed({ description: event.data.description }, event.data.describedAt);
     case 'LabelAdded':
-      return changed({ labels: [...current.labels, { id: event.data.labelId, name: event.data.name }] }, event.data.addedAt);
+      return changed(
+        { labels: [...current.labels, { id: event.data.labelId, name: event.data.name }] },
+        event.data.addedAt,
+      );
     case 'LabelRenamed':
       return changed(
         {
@@ -48,7 +71,10 @@ export function projectViewAfter(current: ProjectView | undefined, event: Projec
         event.data.renamedAt,
       );
     case 'LabelRemoved':
-      return changed({ labels: current.labels.filter((label) => label.id !== event.data.labelId) }, event.data.removedAt);
+      return changed(
+        { labels: current.labels.filter((label) => label.id !== event.data.labelId) },
+        event.data.removedAt,
+      );
     case 'TrainingConfigured':
       return changed({ trainingConfig: event.data.trainingConfig }, event.data.configuredAt);
   }

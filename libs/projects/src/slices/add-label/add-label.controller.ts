@@ -10,7 +10,7 @@ import {
   type RequestContext,
   setEtag,
   UuidParam,
-} from '../../../../core/src/index.js';
+} from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, IfMatchRevision } from '../../http/if-match.js';
 import { LabelDto } from '../../http/project.dto.js';
 import { LabelNameDto } from './add-label.dto.js';

@@ -6,7 +6,12 @@ import { trim } from '../create-project/create-project.dto.js';
 
 /** A label's name: trimmed, unique in its project regardless of case. */
 export class LabelNameDto {
-  @ApiProperty({ example: 'cat', minLength: 1, maxLength: MAX_LABEL_NAME_LENGTH, description: 'Unique in the project, ignoring case.' })
+  @ApiProperty({
+    example: 'cat',
+    minLength: 1,
+    maxLength: MAX_LABEL_NAME_LENGTH,
+    description: 'Unique in the project, ignoring case.',
+  })
   @Transform(trim)
   @IsString()
   @MinLength(1)

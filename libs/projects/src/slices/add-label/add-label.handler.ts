@@ -1,5 +1,5 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { IdGenerator } from '../../../../core/src/index.js';
+import { IdGenerator } from '@diyml/core/pure';
 import type { LabelAdded } from '../../domain/project.events.js';
 import type { LabelDto } from '../../http/project.dto.js';
 import { ProjectWriter, type UserContext } from '../project-writer.js';

@@ -2,7 +2,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { BackboneCatalog } from '../../backbones/backbone-catalog.js';
 import { AUTO_ARCHITECTURE } from '../../domain/architectures.js';
 import { resolveTrainingConfig, type TrainingConfig } from '../../domain/training-config.js';
-import { getArchitecture } from '../../../../ml/src/index.js';
+import { getArchitecture } from '@diyml/ml';
 import { ProjectAccess } from '../../project-access.js';
 import { ProjectWriter, type UserContext } from '../project-writer.js';
 

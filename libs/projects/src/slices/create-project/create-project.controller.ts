@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, setEtag } from '@diyml/core';
 import { ETAG_HEADER } from '../../http/if-match.js';
 import { ProjectDto } from '../../http/project.dto.js';
 import { CreateProjectDto } from './create-project.dto.js';
@@ -20,7 +20,10 @@ export class CreateProjectController {
     operationId: 'createProject',
     summary: 'Create a classification or detection project, with the default training configuration',
   })
-  @ApiCreatedResponse({ type: ProjectDto, headers: { ...ETAG_HEADER, Location: { description: 'URL of the new project.', schema: { type: 'string' } } } })
+  @ApiCreatedResponse({
+    type: ProjectDto,
+    headers: { ...ETAG_HEADER, Location: { description: 'URL of the new project.', schema: { type: 'string' } } },
+  })
   @ApiErrors(400, 401)
   async create(
     @Body() body: CreateProjectDto,

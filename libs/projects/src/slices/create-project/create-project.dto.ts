@@ -19,7 +19,11 @@ export class CreateProjectDto {
   @IsIn(PROJECT_TYPES, { message: `type must be one of ${PROJECT_TYPES.join(', ')}` })
   type: ProjectType;
 
-  @ApiPropertyOptional({ example: 'Tell my cat from the neighbour’s dog.', maxLength: MAX_DESCRIPTION_LENGTH, default: '' })
+  @ApiPropertyOptional({
+    example: 'Tell my cat from the neighbour’s dog.',
+    maxLength: MAX_DESCRIPTION_LENGTH,
+    default: '',
+  })
   @IsOptional()
   @Transform(trim)
   @IsString()

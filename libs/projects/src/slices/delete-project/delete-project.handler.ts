@@ -16,6 +16,11 @@ export class DeleteProjectHandler implements ICommandHandler<DeleteProject> {
   constructor(private readonly writer: ProjectWriter) {}
 
   async execute({ projectId, expectedRevision, context }: DeleteProject): Promise<void> {
-    await this.writer.execute(projectId, context, (metadata) => ({ type: 'DeleteProject', metadata }), expectedRevision);
+    await this.writer.execute(
+      projectId,
+      context,
+      (metadata) => ({ type: 'DeleteProject', metadata }),
+      expectedRevision,
+    );
   }
 }

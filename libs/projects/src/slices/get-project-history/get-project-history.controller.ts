@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, UuidParam } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, UuidParam } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { ProjectAccess } from '../../project-access.js';
 import { findProjectHistory } from '../../read-models/project-history/project-history.query.js';
 import { HistoryPageDto, ProjectHistoryQueryDto } from './get-project-history.dto.js';
@@ -18,7 +18,7 @@ export class GetProjectHistoryController {
   @Get()
   @ApiOperation({
     operationId: 'getProjectHistory',
-    summary: "Everything that happened to a project, from every context, in log order",
+    summary: 'Everything that happened to a project, from every context, in log order',
     description: 'Project, label, training-configuration, image, iteration … events whose data names the project.',
   })
   @ApiOkResponse({ type: HistoryPageDto })
@@ -39,7 +39,14 @@ export class GetProjectHistoryController {
       userId: query.user === undefined ? undefined : query.user === 'system' ? null : query.user.toLowerCase(),
     });
     return {
-      items: page.items.map(({ position, stream, type, v, data, metadata }) => ({ position, stream, type, v, data, metadata })),
+      items: page.items.map(({ position, stream, type, v, data, metadata }) => ({
+        position,
+        stream,
+        type,
+        v,
+        data,
+        metadata,
+      })),
       nextCursor: page.nextCursor,
     };
   }

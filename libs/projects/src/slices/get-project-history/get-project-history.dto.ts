@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../../core/src/index.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@diyml/core';
 
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
 const USER_FILTER = /^(system|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
@@ -51,7 +51,8 @@ export class ProjectHistoryQueryDto {
   @ApiPropertyOptional({
     type: String,
     example: 'system',
-    description: 'Only events caused by this user (their id, as in metadata.userId), or `system` for those with no user.',
+    description:
+      'Only events caused by this user (their id, as in metadata.userId), or `system` for those with no user.',
   })
   @IsOptional()
   @Matches(USER_FILTER, { message: 'user must be a user id (UUID) or system' })
@@ -59,7 +60,12 @@ export class ProjectHistoryQueryDto {
 }
 
 export class HistoryMetadataDto {
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'Who caused the event (null: the system).' })
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'Who caused the event (null: the system).',
+  })
   userId: string | null;
 
   @ApiProperty({ description: 'The request (X-Correlation-Id) or job that caused it.' })
@@ -73,7 +79,10 @@ export class HistoryEntryDto {
   @ApiProperty({ example: 1042, description: 'Position in the log: increases with every event of the whole system.' })
   position: number;
 
-  @ApiProperty({ example: 'project-0b6f…', description: 'The stream the event belongs to (project-, image-, iteration-…).' })
+  @ApiProperty({
+    example: 'project-0b6f…',
+    description: 'The stream the event belongs to (project-, image-, iteration-…).',
+  })
   stream: string;
 
   @ApiProperty({ example: 'LabelAdded' })
@@ -82,7 +91,11 @@ export class HistoryEntryDto {
   @ApiProperty({ example: 1, description: 'Schema version of the event data.' })
   v: number;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event data (it always names projectId).' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The event data (it always names projectId).',
+  })
   data: unknown;
 
   @ApiProperty({ type: HistoryMetadataDto })
@@ -96,7 +109,8 @@ export class HistoryPageDto {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'Pass as `after` for the next page; null when there is nothing more. A page filtered by time or user may be short.',
+    description:
+      'Pass as `after` for the next page; null when there is nothing more. A page filtered by time or user may be short.',
   })
   nextCursor: string | null;
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, setEtag, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, setEtag, UuidParam } from '@diyml/core';
 import { ETAG_HEADER } from '../../http/if-match.js';
 import { TrainingConfigDto } from '../../http/training-config.dto.js';
 import { ProjectAccess } from '../../project-access.js';

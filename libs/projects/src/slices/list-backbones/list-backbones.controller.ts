@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../../../../core/src/index.js';
-import { DEFAULT_BACKBONE_ID } from '../../../../ml/src/index.js';
+import { ApiErrors } from '@diyml/core';
+import { DEFAULT_BACKBONE_ID } from '@diyml/ml';
 import { BackboneCatalog } from '../../backbones/backbone-catalog.js';
 import { BackboneDto } from './backbone.dto.js';
 
@@ -15,21 +15,29 @@ export class ListBackbonesController {
   @ApiOperation({
     operationId: 'listBackbones',
     summary: 'The pretrained backbones models can be trained on (trainingConfig.backbone)',
-    description: 'Built-in backbones ship inside npm packages (offline after npm install); more can be added by URL in BACKBONES_FILE.',
+    description:
+      'Built-in backbones ship inside npm packages (offline after npm install); more can be added by URL in BACKBONES_FILE.',
   })
   @ApiOkResponse({ type: [BackboneDto] })
   @ApiErrors(401)
   list(): BackboneDto[] {
-    return this.catalog.list().map(({ id, description, licence, inputSize, inputRange, featureLayers, embeddingLayer, source }) => ({
-      id,
-      description,
-      licence,
-      inputSize,
-      inputRange,
-      featureLayers,
-      embeddingLayer,
-      source: source.kind === 'npm-package' ? { kind: source.kind, package: source.package } : source.kind === 'url' ? { kind: source.kind, url: source.url } : { kind: source.kind },
-      isDefault: id === DEFAULT_BACKBONE_ID,
-    }));
+    return this.catalog
+      .list()
+      .map(({ id, description, licence, inputSize, inputRange, featureLayers, embeddingLayer, source }) => ({
+        id,
+        description,
+        licence,
+        inputSize,
+        inputRange,
+        featureLayers,
+        embeddingLayer,
+        source:
+          source.kind === 'npm-package'
+            ? { kind: source.kind, package: source.package }
+            : source.kind === 'url'
+              ? { kind: source.kind, url: source.url }
+              : { kind: source.kind },
+        isDefault: id === DEFAULT_BACKBONE_ID,
+      }));
   }
 }

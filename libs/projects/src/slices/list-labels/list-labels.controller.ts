@@ -2,14 +2,17 @@ import { createHash } from 'node:crypto';
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { LabelDto } from '../../http/project.dto.js';
 import { ProjectAccess } from '../../project-access.js';
 import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/label-stats.view.js';
 
 export class LabelWithCountDto extends LabelDto {
-  @ApiProperty({ example: 12, description: 'Images of the project labelled with it (in detection: with a region of it).' })
+  @ApiProperty({
+    example: 12,
+    description: 'Images of the project labelled with it (in detection: with a region of it).',
+  })
   imageCount: number;
 }
 
@@ -17,7 +20,11 @@ export class LabelListDto {
   @ApiProperty({ type: [LabelWithCountDto], description: 'In the order they were added.' })
   items: LabelWithCountDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Always null: a project has few enough labels for one page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Always null: a project has few enough labels for one page.',
+  })
   nextCursor: null;
 }
 

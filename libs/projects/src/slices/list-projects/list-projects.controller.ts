@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, PageQueryDto } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, PageQueryDto } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { ProjectListDto, toProjectDto } from '../../http/project.dto.js';
 import { PROJECTS, type ProjectView } from '../../read-models/projects/project.view.js';
 

@@ -14,7 +14,11 @@ export class UpdateProjectDto {
   @MaxLength(MAX_PROJECT_NAME_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: MAX_DESCRIPTION_LENGTH, nullable: true, description: 'An empty string or null clears it.' })
+  @ApiPropertyOptional({
+    maxLength: MAX_DESCRIPTION_LENGTH,
+    nullable: true,
+    description: 'An empty string or null clears it.',
+  })
   @IsOptional()
   @Transform(trim)
   @IsString()

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Page } from '../../../../core/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
+import { ReadStore } from '@diyml/read-store';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 
 @Injectable()

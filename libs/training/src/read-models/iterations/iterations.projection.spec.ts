@@ -10,7 +10,16 @@ import { IterationsProjection } from './iterations.projection.js';
 const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-05-01T12:00:00.000Z' };
 
 function recorded(event: IterationEvent, position: number, revision = 0): RecordedEvent {
-  return { id: randomUUID(), streamId: `iteration-${event.data.iterationId}`, revision, position, type: event.type, v: event.v, data: event.data, metadata };
+  return {
+    id: randomUUID(),
+    streamId: `iteration-${event.data.iterationId}`,
+    revision,
+    position,
+    type: event.type,
+    v: event.v,
+    data: event.data,
+    metadata,
+  };
 }
 
 const imported: IterationEvent = {
@@ -21,7 +30,10 @@ const imported: IterationEvent = {
     iterationId: 'i1',
     number: 2,
     task: 'classification',
-    labels: [{ id: 'l1', name: 'cat' }, { id: 'l2', name: 'dog' }],
+    labels: [
+      { id: 'l1', name: 'cat' },
+      { id: 'l2', name: 'dog' },
+    ],
     architecture: 'imported',
     format: 'teachable-machine',
     manifestSha256: 'empty',
@@ -50,7 +62,10 @@ describe('iterations projection', () => {
       completedAt: '2026-05-01T12:00:00.000Z',
       revision: 0,
     });
-    await projection.apply(recorded({ ...imported, data: { ...imported.data, number: 99 } } as IterationEvent, 5), store);
+    await projection.apply(
+      recorded({ ...imported, data: { ...imported.data, number: 99 } } as IterationEvent, 5),
+      store,
+    );
     expect((await store.collection<IterationView>(ITERATIONS).get('i1'))?.number).toBe(2);
   });
 

@@ -99,7 +99,13 @@ export class IterationsProjection implements Projection<IterationEvent> {
           metrics: data.metrics,
           model: { sha256: data.modelSha256, bytes: data.modelBytes },
           evaluationSha256: data.evaluationSha256,
-          embeddings: data.embeddingsSha256 ? { sha256: data.embeddingsSha256, computed: data.embeddingsComputed ?? 0, reused: data.embeddingsReused ?? 0 } : null,
+          embeddings: data.embeddingsSha256
+            ? {
+                sha256: data.embeddingsSha256,
+                computed: data.embeddingsComputed ?? 0,
+                reused: data.embeddingsReused ?? 0,
+              }
+            : null,
           backend: data.backend,
           bestEpoch: data.bestEpoch,
           stoppedEarly: data.stoppedEarly,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError } from '../../../../core/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { DomainError } from '@diyml/core/pure';
 import { DEFAULT_METRICS_OPTIONS, parseEvaluation } from '../../jobs/evaluation.js';
 import { parseManifest } from '../../manifest/dataset-manifest.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
@@ -19,13 +19,23 @@ export class ImagePerformanceQueries {
    * classification, 0.5 for detection). 409 ITERATION_NOT_COMPLETED, NO_VALIDATION_DATA or
    * IMAGE_PERFORMANCES_NOT_RECORDED when there is nothing to show.
    */
-  async find(projectId: string, iterationId: string, filter: Omit<ImagePerformanceFilter, 'threshold'> & { threshold?: number }): Promise<ImagePerformance[]> {
+  async find(
+    projectId: string,
+    iterationId: string,
+    filter: Omit<ImagePerformanceFilter, 'threshold'> & { threshold?: number },
+  ): Promise<ImagePerformance[]> {
     const iteration = await this.iterations.get(projectId, iterationId);
     if (iteration.status !== 'completed') {
-      throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: per-image results exist once it completes.`);
+      throw DomainError.conflict(
+        'ITERATION_NOT_COMPLETED',
+        `The iteration is ${iteration.status}: per-image results exist once it completes.`,
+      );
     }
     if (!iteration.evaluationSha256) {
-      throw DomainError.conflict('NO_VALIDATION_DATA', 'The iteration had no validation images, so there are no per-image results.');
+      throw DomainError.conflict(
+        'NO_VALIDATION_DATA',
+        'The iteration had no validation images, so there are no per-image results.',
+      );
     }
     const [evaluation, manifest] = await Promise.all([
       this.blobs.get(iteration.evaluationSha256).then((bytes) => parseEvaluation(bytes)),

@@ -1,10 +1,15 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, DomainError, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { decodeCursor, encodeCursor } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, DomainError, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { decodeCursor, encodeCursor } from '@diyml/read-store';
 import { ImagePerformanceQueries } from './image-performance-queries.js';
-import { ImagePerformanceCountDto, ImagePerformanceFilterDto, ImagePerformancePageDto, ImagePerformanceQueryDto } from './image-performances.dto.js';
+import {
+  ImagePerformanceCountDto,
+  ImagePerformanceFilterDto,
+  ImagePerformancePageDto,
+  ImagePerformanceQueryDto,
+} from './image-performances.dto.js';
 
 const ERRORS_DESCRIPTION =
   '409 ITERATION_NOT_COMPLETED (not trained yet), NO_VALIDATION_DATA (no validation images) or IMAGE_PERFORMANCES_NOT_RECORDED ' +
@@ -22,7 +27,8 @@ export class ImagePerformancesController {
   @Get()
   @ApiOperation({
     operationId: 'listImagePerformances',
-    summary: 'How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities',
+    summary:
+      'How the iteration did on each validation image: expected and predicted labels (boxes for detection) with probabilities',
     description: `Filter by expected label and predicted label to list one cell of the confusion matrix. ${ERRORS_DESCRIPTION}`,
   })
   @ApiOkResponse({ type: ImagePerformancePageDto })
@@ -38,12 +44,17 @@ export class ImagePerformancesController {
     const start = query.cursor === undefined ? 0 : startAfter(all, query.cursor);
     const items = all.slice(start, start + (query.limit ?? DEFAULT_PAGE_SIZE));
     const last = items.at(-1);
-    const nextCursor = last && start + items.length < all.length ? encodeCursor(start + items.length - 1, last.imageId) : null;
+    const nextCursor =
+      last && start + items.length < all.length ? encodeCursor(start + items.length - 1, last.imageId) : null;
     return { items, nextCursor };
   }
 
   @Get('count')
-  @ApiOperation({ operationId: 'countImagePerformances', summary: 'How many validation images match the filter', description: ERRORS_DESCRIPTION })
+  @ApiOperation({
+    operationId: 'countImagePerformances',
+    summary: 'How many validation images match the filter',
+    description: ERRORS_DESCRIPTION,
+  })
   @ApiOkResponse({ type: ImagePerformanceCountDto })
   @ApiErrors(400, 401, 404, 409)
   async count(
@@ -58,14 +69,21 @@ export class ImagePerformancesController {
 }
 
 function filterOf(query: ImagePerformanceFilterDto) {
-  return { labels: query.label === undefined ? undefined : [query.label], predicted: query.predicted, threshold: query.threshold };
+  return {
+    labels: query.label === undefined ? undefined : [query.label],
+    predicted: query.predicted,
+    threshold: query.threshold,
+  };
 }
 
 /** The position after the cursor's image; a cursor from another filter names an image that is not there. */
 function startAfter(all: readonly { imageId: string }[], cursor: string): number {
   const [position, imageId] = decodeCursor(cursor);
   if (typeof position !== 'number' || all[position]?.imageId !== imageId) {
-    throw DomainError.validation('INVALID_CURSOR', 'cursor is not one this list returned with these filters: use nextCursor from the previous page.');
+    throw DomainError.validation(
+      'INVALID_CURSOR',
+      'cursor is not one this list returned with these filters: use nextCursor from the previous page.',
+    );
   }
   return position + 1;
 }

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { PageQueryDto } from '../../../../core/src/index.js';
+import { PageQueryDto } from '@diyml/core';
 
 export class ImagePerformanceFilterDto {
-  @ApiPropertyOptional({ description: 'Only images expected to carry this label (name or id): as their label, or in a region.' })
+  @ApiPropertyOptional({
+    description: 'Only images expected to carry this label (name or id): as their label, or in a region.',
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -49,7 +51,8 @@ export class PerformanceBoxDto {
 export class ExpectedLabelDto {
   @ApiProperty({ format: 'uuid' }) labelId: string;
   @ApiProperty({ example: 'cat', description: 'The name the label had when the iteration was queued.' }) label: string;
-  @ApiPropertyOptional({ type: PerformanceBoxDto, description: 'Detection: the labelled region.' }) box?: PerformanceBoxDto;
+  @ApiPropertyOptional({ type: PerformanceBoxDto, description: 'Detection: the labelled region.' })
+  box?: PerformanceBoxDto;
 }
 
 export class PredictedLabelDto extends ExpectedLabelDto {
@@ -61,16 +64,29 @@ export class ImagePerformanceDto {
   @ApiProperty({ example: 'cat-01.jpg' }) filename: string;
   @ApiProperty({ example: 640 }) width: number;
   @ApiProperty({ example: 480 }) height: number;
-  @ApiProperty({ type: [ExpectedLabelDto], description: 'Classification: the image label; detection: one entry per labelled region.' })
+  @ApiProperty({
+    type: [ExpectedLabelDto],
+    description: 'Classification: the image label; detection: one entry per labelled region.',
+  })
   expected: ExpectedLabelDto[];
   @ApiProperty({
     type: [PredictedLabelDto],
-    description: 'Most probable first. Classification: every label; detection: the boxes found at or above the threshold.',
+    description:
+      'Most probable first. Classification: every label; detection: the boxes found at or above the threshold.',
   })
   predictions: PredictedLabelDto[];
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Classification: the label predicted at the threshold (null: none). Detection: null.' })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Classification: the label predicted at the threshold (null: none). Detection: null.',
+  })
   predictedLabelId: string | null;
-  @ApiProperty({ type: Boolean, nullable: true, description: 'Classification: whether the prediction is the expected label. Detection: null.' })
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Classification: whether the prediction is the expected label. Detection: null.',
+  })
   correct: boolean | null;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDomainError } from '../../../../core/src/index.js';
+import { isDomainError } from '@diyml/core/pure';
 import type { StoredEvaluation } from '../../jobs/evaluation.js';
 import type { ManifestImage } from '../../manifest/dataset-manifest.js';
 import { imagePerformancesOf } from './image-performances.js';
@@ -8,7 +8,16 @@ const labels = [
   { id: 'l-cat', name: 'cat' },
   { id: 'l-dog', name: 'dog' },
 ];
-const image = (id: string): ManifestImage => ({ id, sha256: `sha-${id}`, filename: `${id}.png`, width: 40, height: 30, split: 'validation', labelId: null, regions: [] });
+const image = (id: string): ManifestImage => ({
+  id,
+  sha256: `sha-${id}`,
+  filename: `${id}.png`,
+  width: 40,
+  height: 30,
+  split: 'validation',
+  labelId: null,
+  regions: [],
+});
 const images = ['a', 'b', 'c'].map(image);
 
 const detection: StoredEvaluation = {
@@ -24,8 +33,17 @@ const detection: StoredEvaluation = {
         { label: 0, x: 0.1, y: 0.1, width: 0.2, height: 0.2, score: 0.9 },
       ],
     },
-    { groundTruth: [{ label: 1, x: 0.4, y: 0.4, width: 0.2, height: 0.2 }], detections: [{ label: 1, x: 0.4, y: 0.4, width: 0.2, height: 0.2, score: 0.2 }] },
-    { groundTruth: [{ label: 0, x: 0, y: 0, width: 1, height: 1 }, { label: 1, x: 0, y: 0, width: 0.5, height: 0.5 }], detections: [] },
+    {
+      groundTruth: [{ label: 1, x: 0.4, y: 0.4, width: 0.2, height: 0.2 }],
+      detections: [{ label: 1, x: 0.4, y: 0.4, width: 0.2, height: 0.2, score: 0.2 }],
+    },
+    {
+      groundTruth: [
+        { label: 0, x: 0, y: 0, width: 1, height: 1 },
+        { label: 1, x: 0, y: 0, width: 0.5, height: 0.5 },
+      ],
+      detections: [],
+    },
   ],
 };
 
@@ -47,19 +65,33 @@ describe('imagePerformancesOf (detection)', () => {
       predictedLabelId: null,
       correct: null,
     });
-    expect(imagePerformancesOf(detection, images, labels, { threshold: 0.5 })[0].predictions.map((box) => box.label)).toEqual(['cat']);
+    expect(
+      imagePerformancesOf(detection, images, labels, { threshold: 0.5 })[0].predictions.map((box) => box.label),
+    ).toEqual(['cat']);
   });
 
   it('filters by a region label (any of several), by a box found at the threshold, or by nothing found', () => {
     expect(ids(imagePerformancesOf(detection, images, labels, { labels: ['dog'], threshold: 0 }))).toEqual(['b', 'c']);
-    expect(ids(imagePerformancesOf(detection, images, labels, { labels: ['l-cat', 'dog'], threshold: 0 }))).toEqual(['a', 'b', 'c']);
+    expect(ids(imagePerformancesOf(detection, images, labels, { labels: ['l-cat', 'dog'], threshold: 0 }))).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
     expect(ids(imagePerformancesOf(detection, images, labels, { predicted: 'dog', threshold: 0.25 }))).toEqual(['a']);
-    expect(ids(imagePerformancesOf(detection, images, labels, { predicted: 'dog', threshold: 0.1 }))).toEqual(['a', 'b']);
-    expect(ids(imagePerformancesOf(detection, images, labels, { predicted: 'none', threshold: 0.25 }))).toEqual(['b', 'c']);
+    expect(ids(imagePerformancesOf(detection, images, labels, { predicted: 'dog', threshold: 0.1 }))).toEqual([
+      'a',
+      'b',
+    ]);
+    expect(ids(imagePerformancesOf(detection, images, labels, { predicted: 'none', threshold: 0.25 }))).toEqual([
+      'b',
+      'c',
+    ]);
   });
 
   it('refuses a label the iteration does not have, and an evaluation stored without image ids', () => {
-    expect(() => imagePerformancesOf(detection, images, labels, { labels: ['bird'], threshold: 0 })).toThrow(/no label "bird"/);
+    expect(() => imagePerformancesOf(detection, images, labels, { labels: ['bird'], threshold: 0 })).toThrow(
+      /no label "bird"/,
+    );
     const { imageIds: _, ...older } = detection;
     try {
       imagePerformancesOf(older, images, labels, { threshold: 0 });

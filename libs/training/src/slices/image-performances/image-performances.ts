@@ -1,5 +1,5 @@
-import { DomainError } from '../../../../core/src/index.js';
-import { predictAtThreshold } from '../../../../ml/src/index.js';
+import { DomainError } from '@diyml/core/pure';
+import { predictAtThreshold } from '@diyml/ml';
 import type { StoredEvaluation } from '../../jobs/evaluation.js';
 import type { ManifestImage } from '../../manifest/dataset-manifest.js';
 
@@ -62,11 +62,20 @@ export function imagePerformancesOf(
       'This iteration was trained before per-image validation results were kept: train again (or reproduce it) to see them.',
     );
   }
-  const wantedLabels = filter.labels?.length ? new Set(filter.labels.map((label) => labelIndexOf(labels, label, 'label'))) : undefined;
+  const wantedLabels = filter.labels?.length
+    ? new Set(filter.labels.map((label) => labelIndexOf(labels, label, 'label')))
+    : undefined;
   const wantedPrediction =
-    filter.predicted === undefined ? undefined : filter.predicted === 'none' ? null : labelIndexOf(labels, filter.predicted, 'predicted');
+    filter.predicted === undefined
+      ? undefined
+      : filter.predicted === 'none'
+        ? null
+        : labelIndexOf(labels, filter.predicted, 'predicted');
   const images = new Map(manifestImages.map((image) => [image.id, image]));
-  const named = (index: number) => ({ labelId: labels[index]?.id ?? '', label: labels[index]?.name ?? evaluation.labels[index] ?? '' });
+  const named = (index: number) => ({
+    labelId: labels[index]?.id ?? '',
+    label: labels[index]?.name ?? evaluation.labels[index] ?? '',
+  });
   const performances: ImagePerformance[] = [];
 
   if (evaluation.task === 'classification') {
@@ -95,12 +104,24 @@ export function imagePerformancesOf(
     if (wantedLabels && !sample.groundTruth.some((box) => wantedLabels.has(box.label))) return;
     const found = sample.detections.filter((box) => box.score >= filter.threshold);
     if (wantedPrediction === null && found.length > 0) return;
-    if (wantedPrediction !== undefined && wantedPrediction !== null && !found.some((box) => box.label === wantedPrediction)) return;
+    if (
+      wantedPrediction !== undefined &&
+      wantedPrediction !== null &&
+      !found.some((box) => box.label === wantedPrediction)
+    )
+      return;
     performances.push({
       ...imageFields(images, imageId),
-      expected: sample.groundTruth.map(({ label, x, y, width, height }) => ({ ...named(label), box: { x, y, width, height } })),
+      expected: sample.groundTruth.map(({ label, x, y, width, height }) => ({
+        ...named(label),
+        box: { x, y, width, height },
+      })),
       predictions: found
-        .map(({ label, score, x, y, width, height }) => ({ ...named(label), probability: score, box: { x, y, width, height } }))
+        .map(({ label, score, x, y, width, height }) => ({
+          ...named(label),
+          probability: score,
+          box: { x, y, width, height },
+        }))
         .sort((a, b) => b.probability - a.probability),
       predictedLabelId: null,
       correct: null,

@@ -1,15 +1,17 @@
 import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { BlobStore } from '../../../../blobs/src/index.js';
 import {
-  ApiErrors,
-  type AuthenticatedUser,
-  CurrentUser,
-  DomainError,
-  UuidParam,
-} from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { BlobStore } from '@diyml/blobs';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, DomainError, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { type DatasetManifest, parseManifest } from '../../manifest/dataset-manifest.js';
 import { diffManifests, type ManifestDiff } from '../../manifest/manifest-diff.js';
 import { exportOnnx } from '../../model/onnx-export.js';
@@ -27,7 +29,8 @@ export class ModelFormatQueryDto {
   @ApiPropertyOptional({
     enum: MODEL_FORMATS,
     default: 'tfjs',
-    description: "'tfjs': a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). 'onnx': one ONNX file (opset 13).",
+    description:
+      "'tfjs': a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). 'onnx': one ONNX file (opset 13).",
   })
   @IsOptional()
   @IsIn(MODEL_FORMATS, { message: `format must be one of ${MODEL_FORMATS.join(', ')}` })
@@ -49,7 +52,10 @@ export class IterationArtifactsController {
     operationId: 'getIterationDataset',
     summary: 'The frozen dataset the iteration trained on: images, labels, regions and splits',
   })
-  @ApiOkResponse({ description: '{v, projectId, task, labels: [{id, name}], images: [{id, sha256, filename, width, height, split, labelId, regions}]}' })
+  @ApiOkResponse({
+    description:
+      '{v, projectId, task, labels: [{id, name}], images: [{id, sha256, filename, width, height, split, labelId, regions}]}',
+  })
   @ApiErrors(400, 401, 404)
   async dataset(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -65,7 +71,8 @@ export class IterationArtifactsController {
   @ApiOperation({
     operationId: 'getIterationDatasetDiff',
     summary: "What changed in the training data between another iteration's dataset and this one's",
-    description: 'Images added, removed, relabeled (label or boxes) and moved between splits; labels added and removed.',
+    description:
+      'Images added, removed, relabeled (label or boxes) and moved between splits; labels added and removed.',
   })
   @ApiOkResponse({ description: '{added, removed, relabeled, resplit, unchanged, labels: {added, removed}}' })
   @ApiErrors(400, 401, 404)
@@ -92,7 +99,7 @@ export class IterationArtifactsController {
       'format=tfjs: a zip of model.json, weights.bin and metadata.json (TensorFlow.js layers format). ' +
       'format=onnx: one ONNX file (opset 13) computing the same outputs, for onnxruntime and other ONNX runtimes. Input `image`: ' +
       'float32 [batch, height, width, channels], channels last, pixels mapped from 0–255 to the model input range; output: ' +
-      'softmax probabilities in label order (classification), or the raw detection head. The file\'s doc_string says how to ' +
+      "softmax probabilities in label order (classification), or the raw detection head. The file's doc_string says how to " +
       'prepare the input and decode the output; metadata_props hold `labels` and `diyml` (task, architecture, input size and range). ' +
       '422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.',
   })
@@ -108,7 +115,10 @@ export class IterationArtifactsController {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     if (!iteration.model) {
-      throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: it has no model yet.`);
+      throw DomainError.conflict(
+        'ITERATION_NOT_COMPLETED',
+        `The iteration is ${iteration.status}: it has no model yet.`,
+      );
     }
     const zip = await this.blobs.get(iteration.model.sha256);
     if (query.format === 'onnx') {

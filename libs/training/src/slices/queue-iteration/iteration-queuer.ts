@@ -5,7 +5,12 @@ import { type CommandContext, CommandPipeline, WRONG_EXPECTED_REVISION } from '.
 import { ReadStore } from '../../../../read-store/src/index.js';
 import { iterationNumberDecider, reservedNumber } from '../../domain/iteration-number.decider.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
-import { type ImportedModelSpec, type IterationSpec, iterationNumbersStream, iterationStream } from '../../domain/iteration.events.js';
+import {
+  type ImportedModelSpec,
+  type IterationSpec,
+  iterationNumbersStream,
+  iterationStream,
+} from '../../domain/iteration.events.js';
 import { type DatasetManifest, serializeManifest } from '../../manifest/dataset-manifest.js';
 import { ITERATIONS, type IterationView } from '../../read-models/iterations/iteration.view.js';
 
@@ -46,7 +51,13 @@ export class IterationQueuer {
     context: RequestContext,
     model: Omit<ImportedModelSpec, 'manifestSha256'>,
   ): Promise<IterationView> {
-    const manifestSha256 = await this.storeManifest({ v: 1, projectId, task: model.task, labels: model.labels, images: [] });
+    const manifestSha256 = await this.storeManifest({
+      v: 1,
+      projectId,
+      task: model.task,
+      labels: model.labels,
+      images: [],
+    });
     const iterationId = this.ids.newId();
     const importing = { ...context, now: this.clock.now() };
     const number = await this.reserveNumber(projectId, iterationId, importing);

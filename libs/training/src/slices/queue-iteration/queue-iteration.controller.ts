@@ -1,15 +1,15 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsObject, IsOptional } from 'class-validator';
 import {
-  ApiErrors,
-  type AuthenticatedUser,
-  Ctx,
-  CurrentUser,
-  type RequestContext,
-  UuidParam,
-} from '../../../../core/src/index.js';
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsObject, IsOptional } from 'class-validator';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { CancelIteration } from '../cancel-iteration/cancel-iteration.handler.js';
 import { IterationDto, toIterationDto } from '../read-iterations/iteration.dto.js';
 import { QueueIteration, ReproduceIteration } from './queue-iteration.handler.js';
@@ -64,7 +64,8 @@ export class QueueIterationController {
   @ApiOperation({
     operationId: 'reproduceIteration',
     summary: 'Train again on the same frozen dataset, configuration and seed',
-    description: 'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.',
+    description:
+      'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.',
   })
   @ApiAcceptedResponse({ type: IterationDto })
   @ApiErrors(400, 401, 404, 422)

@@ -1,9 +1,16 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, type RequestContext } from '../../../../core/src/index.js';
-import { analyzeDataset, DatasetQueries } from '../../../../datasets/src/index.js';
-import { chooseArchitecture, getArchitecture } from '../../../../ml/src/index.js';
-import { AUTO_ARCHITECTURE, BackboneCatalog, mergeTrainingConfig, ProjectAccess, type ProjectView, type TrainingConfig } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, type RequestContext } from '@diyml/core';
+import { analyzeDataset, DatasetQueries } from '@diyml/datasets';
+import { chooseArchitecture, getArchitecture } from '@diyml/ml';
+import {
+  AUTO_ARCHITECTURE,
+  BackboneCatalog,
+  mergeTrainingConfig,
+  ProjectAccess,
+  type ProjectView,
+  type TrainingConfig,
+} from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import type { DatasetManifest } from '../../manifest/dataset-manifest.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationQueuer } from './iteration-queuer.js';
@@ -68,9 +75,11 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     }
     const manifest = manifestOf(project, images);
     // 'auto' is resolved now, from the frozen dataset, so the iteration records (and a reproduction repeats) its choice.
-    if (config.architecture === AUTO_ARCHITECTURE) config = { ...config, architecture: chooseArchitecture(project.type, manifest.images).id };
+    if (config.architecture === AUTO_ARCHITECTURE)
+      config = { ...config, architecture: chooseArchitecture(project.type, manifest.images).id };
     const usesBackbone = getArchitecture(config.architecture).usesBackbone === true;
-    if (usesBackbone && config.baseIterationId === null) await this.backbones.assertAvailable(config.backbone, 'trainingConfig.backbone');
+    if (usesBackbone && config.baseIterationId === null)
+      await this.backbones.assertAvailable(config.backbone, 'trainingConfig.backbone');
     if (config.fineTune > 0) this.assertFineTunable(config);
     const baseModelSha256 = config.baseIterationId ? await this.baseModelOf(projectId, config.baseIterationId) : null;
     const stored = await this.queuer.storeManifest(manifest);
@@ -84,7 +93,14 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       architecture: config.architecture,
       reproducedFrom: null,
       baseModelSha256,
-      ...(usesBackbone ? { embeddingsSha256: await this.embeddingTables(projectId, config.baseIterationId === null ? this.backbones.describe(config.backbone).id : null) } : {}),
+      ...(usesBackbone
+        ? {
+            embeddingsSha256: await this.embeddingTables(
+              projectId,
+              config.baseIterationId === null ? this.backbones.describe(config.backbone).id : null,
+            ),
+          }
+        : {}),
     });
   }
 
@@ -93,17 +109,22 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
    * reused where image and backbone match. Frozen by hash now, so a reproduction can name the same numbers.
    */
   private async embeddingTables(projectId: string, backbone: string | null): Promise<string[]> {
-    const background = (await this.readStore.collection<EmbeddingTableView>(EMBEDDING_TABLES).findAll({ projectId })).filter((table) => table.space.backbone === backbone);
+    const background = (
+      await this.readStore.collection<EmbeddingTableView>(EMBEDDING_TABLES).findAll({ projectId })
+    ).filter((table) => table.space.backbone === backbone);
     const completed = await this.readStore
       .collection<IterationView>(ITERATIONS)
       .find({ where: { projectId, status: 'completed' }, orderBy: 'number', direction: 'desc', limit: 20 });
-    const tables = completed.items.map((iteration) => iteration.embeddings?.sha256).filter((sha256): sha256 is string => typeof sha256 === 'string');
+    const tables = completed.items
+      .map((iteration) => iteration.embeddings?.sha256)
+      .filter((sha256): sha256 is string => typeof sha256 === 'string');
     return [...background.map((table) => table.tableSha256), ...[...new Set(tables)].slice(0, REUSED_EMBEDDING_TABLES)];
   }
 
   /** Fine-tuning needs backbone-classifier on a registered backbone that lists enough blocks to fine-tune. */
   private assertFineTunable(config: TrainingConfig): void {
-    const blocks = config.baseIterationId === null ? (this.backbones.describe(config.backbone).fineTuneStarts?.length ?? 0) : 0;
+    const blocks =
+      config.baseIterationId === null ? (this.backbones.describe(config.backbone).fineTuneStarts?.length ?? 0) : 0;
     const problem =
       config.architecture !== 'backbone-classifier'
         ? `it applies to the backbone-classifier architecture, and this iteration trains ${config.architecture}`
@@ -111,9 +132,11 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
           ? `this backbone has ${blocks} block(s) to fine-tune${config.baseIterationId === null ? '' : ' (a model from another iteration has none)'}`
           : null;
     if (problem) {
-      throw DomainError.unprocessable('FINE_TUNE_UNSUPPORTED', `trainingConfig.fineTune ${config.fineTune} cannot be used: ${problem}. Set fineTune to 0 to keep the backbone frozen.`, [
-        { field: 'trainingConfig.fineTune', errors: [problem] },
-      ]);
+      throw DomainError.unprocessable(
+        'FINE_TUNE_UNSUPPORTED',
+        `trainingConfig.fineTune ${config.fineTune} cannot be used: ${problem}. Set fineTune to 0 to keep the backbone frozen.`,
+        [{ field: 'trainingConfig.fineTune', errors: [problem] }],
+      );
     }
   }
 

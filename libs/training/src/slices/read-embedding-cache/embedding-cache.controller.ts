@@ -1,8 +1,8 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { EMBEDDING_TABLES, type EmbeddingTableView } from '../../read-models/embedding-tables/embedding-table.view.js';
 import { EmbeddingCacheDto, toEmbeddingTableDto } from './embedding-cache.dto.js';
 
@@ -24,7 +24,10 @@ export class EmbeddingCacheController {
   })
   @ApiOkResponse({ type: EmbeddingCacheDto })
   @ApiErrors(400, 401, 404)
-  async get(@Param('projectId', UuidParam('projectId')) projectId: string, @CurrentUser() user: AuthenticatedUser): Promise<EmbeddingCacheDto> {
+  async get(
+    @Param('projectId', UuidParam('projectId')) projectId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<EmbeddingCacheDto> {
     await this.projects.getOwned(projectId, user.id);
     const tables = await this.readStore.collection<EmbeddingTableView>(EMBEDDING_TABLES).findAll({ projectId });
     return { items: tables.map(toEmbeddingTableDto) };

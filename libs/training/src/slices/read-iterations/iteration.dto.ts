@@ -44,9 +44,15 @@ export class IterationDto {
   @ApiProperty({ description: 'sha256 of the frozen dataset manifest.' }) manifestSha256: string;
   @ApiPropertyOptional({ nullable: true, type: Object }) model: { sha256: string; bytes: number } | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reproducedFrom: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'Transfer learning: sha256 of the model this iteration builds on.' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Transfer learning: sha256 of the model this iteration builds on.',
+  })
   baseModelSha256: string | null;
-  @ApiProperty({ description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.' })
+  @ApiProperty({
+    description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.',
+  })
   imported: boolean;
   @ApiPropertyOptional({ type: EmbeddingsDto, description: 'Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used.' })
   embeddings?: EmbeddingsDto;

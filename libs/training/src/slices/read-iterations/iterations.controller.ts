@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nes
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { distinctUntilChanged, from, interval, map, type Observable, startWith, switchMap, takeWhile } from 'rxjs';
-import { BlobStore } from '../../../../blobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
 import {
   ApiErrors,
   type AuthenticatedUser,
@@ -11,8 +11,8 @@ import {
   PageQueryDto,
   setEtag,
   UuidParam,
-} from '../../../../core/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+} from '@diyml/core';
+import { ProjectAccess } from '@diyml/projects';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import { IterationDto, IterationPageDto, toIterationDto } from './iteration.dto.js';
@@ -65,7 +65,8 @@ export class IterationsController {
   @ApiOperation({
     operationId: 'streamIterationEvents',
     summary: 'Live progress as Server-Sent Events',
-    description: 'An `iteration` event with the whole iteration each time it changes; the stream ends after the final status.',
+    description:
+      'An `iteration` event with the whole iteration each time it changes; the stream ends after the final status.',
   })
   @ApiProduces('text/event-stream')
   @ApiErrors(400, 401, 404)
@@ -90,7 +91,10 @@ export class IterationsController {
     operationId: 'getIterationMetrics',
     summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)',
   })
-  @ApiOkResponse({ description: '{accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map}' })
+  @ApiOkResponse({
+    description:
+      '{accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map}',
+  })
   @ApiErrors(400, 401, 404, 409)
   async metrics(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -101,10 +105,16 @@ export class IterationsController {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     if (iteration.status !== 'completed') {
-      throw DomainError.conflict('ITERATION_NOT_COMPLETED', `The iteration is ${iteration.status}: metrics exist once it completes.`);
+      throw DomainError.conflict(
+        'ITERATION_NOT_COMPLETED',
+        `The iteration is ${iteration.status}: metrics exist once it completes.`,
+      );
     }
     if (!iteration.evaluationSha256) {
-      throw DomainError.conflict('NO_VALIDATION_DATA', 'The iteration had no validation images, so there are no metrics.');
+      throw DomainError.conflict(
+        'NO_VALIDATION_DATA',
+        'The iteration had no validation images, so there are no metrics.',
+      );
     }
     const evaluation = parseEvaluation(await this.blobs.get(iteration.evaluationSha256));
     return metricsOf(evaluation, metricsOptionsFor(evaluation.task, query));

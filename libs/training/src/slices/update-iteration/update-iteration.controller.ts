@@ -2,13 +2,17 @@ import { Body, Controller, Param, Patch } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../../core/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { MAX_ITERATION_NAME_LENGTH } from '../../domain/iteration.events.js';
 import { IterationDto, toIterationDto } from '../read-iterations/iteration.dto.js';
 import { RenameIteration } from './update-iteration.handler.js';
 
 export class UpdateIterationDto {
-  @ApiProperty({ example: 'Baseline', maxLength: MAX_ITERATION_NAME_LENGTH, description: 'New name, unique in the project.' })
+  @ApiProperty({
+    example: 'Baseline',
+    maxLength: MAX_ITERATION_NAME_LENGTH,
+    description: 'New name, unique in the project.',
+  })
   // Length is the decider's rule (ITERATION_NAME_INVALID), checked on the trimmed name.
   @IsString()
   name: string;
@@ -24,7 +28,8 @@ export class UpdateIterationController {
   @ApiOperation({
     operationId: 'renameIteration',
     summary: 'Rename an iteration',
-    description: '400 ITERATION_NAME_INVALID for an empty name or one over 100 characters; 409 ITERATION_NAME_TAKEN when another iteration has it.',
+    description:
+      '400 ITERATION_NAME_INVALID for an empty name or one over 100 characters; 409 ITERATION_NAME_TAKEN when another iteration has it.',
   })
   @ApiOkResponse({ type: IterationDto })
   @ApiErrors(400, 401, 404, 409)
@@ -35,6 +40,10 @@ export class UpdateIterationController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<IterationDto> {
-    return toIterationDto(await this.commands.execute(new RenameIteration(projectId, iterationId, body.name, { ...context, userId: user.id })));
+    return toIterationDto(
+      await this.commands.execute(
+        new RenameIteration(projectId, iterationId, body.name, { ...context, userId: user.id }),
+      ),
+    );
   }
 }

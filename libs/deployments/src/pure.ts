@@ -1,0 +1,5 @@
+/**
+ * The part of deployments that loads no Nest module (`@diyml/deployments/pure`): training reads deployments
+ * through it, as deployments' module imports training's (a cycle through both indexes fails at load).
+ */
+export * from './read-models/deployments/deployment.view.js';

@@ -1,0 +1,5 @@
+/**
+ * The part of training that loads no Nest module (`@diyml/training/pure`): model archives, for the worker
+ * threads of evaluation and deployments, which would otherwise load the whole training context.
+ */
+export * from './model/model-archive.js';
