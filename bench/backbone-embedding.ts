@@ -41,10 +41,10 @@ import {
   selectBackend,
   serializeModel,
   type FeatureExtractor,
-} from '../libs/ml/src/index.js';
-import { IDENTITY_VIEW, imageContentHash } from '../libs/ml/src/backbones/embeddings.js';
-import { loadNsfwjsMobileNetV2 } from '../libs/ml/src/testing/nsfwjs-mobilenet.js';
-import { colouredSquareImage } from '../libs/ml/src/testing/synthetic-images.js';
+} from '@diyml/ml';
+import { IDENTITY_VIEW, imageContentHash } from '@diyml/ml';
+import { loadNsfwjsMobileNetV2 } from '@diyml/ml/testing/nsfwjs-mobilenet.js';
+import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
 import { buildProduct, ROOT } from './support/product.js';
 import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
 
@@ -318,15 +318,17 @@ if (photos.length) {
 }
 if (photos.length && runtimes.includes('onnxruntime')) {
   buildProduct();
-  const threadModule = pathToFileURL(join(ROOT, 'dist/libs/training/src/worker/embedding-thread.js')).href;
-  const { EmbeddingThreadPool } = (await import(threadModule)) as typeof import('../libs/training/src/worker/embedding-thread.js');
+  const threadModule = pathToFileURL(join(ROOT, 'dist/libs/training/src/pure.js')).href;
+  const { EmbeddingThreadPool } = (await import(threadModule)) as typeof import('@diyml/training/pure');
   const pool = new EmbeddingThreadPool({ maxThreads: 1 });
   const request = (start: number) => ({
     backbone: MOBILENET_V2_NSFWJS,
     cacheDirectory: tmpdir(),
     augmentation: false,
     table: null,
-    images: photos.slice(start, start + 4).map((bytes) => ({ hash: imageContentHash(bytes), bytes: new Uint8Array(bytes) })),
+    images: photos
+      .slice(start, start + 4)
+      .map((bytes) => ({ hash: imageContentHash(bytes), bytes: new Uint8Array(bytes) })),
   });
   const timed = async (start: number) => {
     const started = performance.now();
@@ -339,10 +341,22 @@ if (photos.length && runtimes.includes('onnxruntime')) {
   const rssWarm = process.memoryUsage().rss;
   await pool.closeAll();
   const rssClosed = process.memoryUsage().rss;
-  figures['embedding thread, 4 photos, first request (new thread: loads MobileNetV2, builds its runner; every request before)'] = { value: first.seconds, unit: 's', better: 'lower' };
-  figures['embedding thread, 4 other photos, second request (warm thread)'] = { value: second.seconds, unit: 's', better: 'lower' };
-  figures['RSS held by a warm MobileNetV2 embedding thread'] = { value: (rssWarm - rssBefore) / 2 ** 20, unit: 'MiB', better: 'lower' };
-  notes.push(`embedding threads: warm on the second request ${second.warm} (first ${first.warm}); RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssWarm / 2 ** 20).toFixed(0)} with the warm thread, ${(rssClosed / 2 ** 20).toFixed(0)} after closing it`);
+  figures[
+    'embedding thread, 4 photos, first request (new thread: loads MobileNetV2, builds its runner; every request before)'
+  ] = { value: first.seconds, unit: 's', better: 'lower' };
+  figures['embedding thread, 4 other photos, second request (warm thread)'] = {
+    value: second.seconds,
+    unit: 's',
+    better: 'lower',
+  };
+  figures['RSS held by a warm MobileNetV2 embedding thread'] = {
+    value: (rssWarm - rssBefore) / 2 ** 20,
+    unit: 'MiB',
+    better: 'lower',
+  };
+  notes.push(
+    `embedding threads: warm on the second request ${second.warm} (first ${first.warm}); RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssWarm / 2 ** 20).toFixed(0)} with the warm thread, ${(rssClosed / 2 ** 20).toFixed(0)} after closing it`,
+  );
 }
 model.dispose();
 

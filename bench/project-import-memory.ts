@@ -10,9 +10,9 @@ import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Of } from '../libs/blobs/src/index.js';
-import { blobEntry, eventsEntry, MANIFEST_ENTRY } from '../libs/audit/src/slices/export-project/project-archive.js';
-import { ZipWriter } from '../libs/audit/src/slices/export-project/zip-writer.js';
+import { sha256Of } from '@diyml/blobs';
+import { blobEntry, eventsEntry, MANIFEST_ENTRY } from '@diyml/audit/pure';
+import { ZipWriter } from '@diyml/audit/pure';
 import { startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
@@ -30,14 +30,22 @@ async function writeArchive(folder: string): Promise<string> {
   // The blobs are made twice from the same seeds (hashes first, for the events and the manifest) rather than held.
   const seeds = Array.from({ length: BLOBS }, () => randomBytes(32));
   // AES-CTR of zeros under the seed: incompressible, and the same bytes every time.
-  const blobOf = (seed: Buffer) => createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(BLOB_BYTES));
+  const blobOf = (seed: Buffer) =>
+    createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(BLOB_BYTES));
   const shas = seeds.map((seed) => sha256Of(blobOf(seed)));
   const events = [
     {
       stream: `project-${projectId}`,
       type: 'ProjectCreated',
       v: 1,
-      data: { projectId, ownerId: randomUUID(), name: 'memory bench', type: 'classification', description: '', createdAt: at },
+      data: {
+        projectId,
+        ownerId: randomUUID(),
+        name: 'memory bench',
+        type: 'classification',
+        description: '',
+        createdAt: at,
+      },
       at,
     },
     ...shas.map((sha256, index) => {
@@ -46,7 +54,20 @@ async function writeArchive(folder: string): Promise<string> {
         stream: `image-${imageId}`,
         type: 'ImageUploaded',
         v: 2,
-        data: { projectId, imageId, filename: `${index}.png`, sha256, width: 512, height: 512, format: 'png', bytes: BLOB_BYTES, dhash: '0000000000000000', labelId: null, split: 'train', source: null },
+        data: {
+          projectId,
+          imageId,
+          filename: `${index}.png`,
+          sha256,
+          width: 512,
+          height: 512,
+          format: 'png',
+          bytes: BLOB_BYTES,
+          dhash: '0000000000000000',
+          labelId: null,
+          split: 'train',
+          source: null,
+        },
         at,
       };
     }),
@@ -63,7 +84,11 @@ async function writeArchive(folder: string): Promise<string> {
   };
   const encoder = new TextEncoder();
   await zip.add(MANIFEST_ENTRY, encoder.encode(JSON.stringify(manifest)), 'deflate');
-  await zip.add(eventsEntry(1), encoder.encode(events.map((event) => `${JSON.stringify(event)}\n`).join('')), 'deflate');
+  await zip.add(
+    eventsEntry(1),
+    encoder.encode(events.map((event) => `${JSON.stringify(event)}\n`).join('')),
+    'deflate',
+  );
   for (const [index, seed] of seeds.entries()) await zip.add(blobEntry(shas[index]), blobOf(seed), 'store');
   await zip.end();
   await new Promise<void>((resolve) => out.once('close', () => resolve()));
@@ -80,7 +105,11 @@ const loads: number[] = [];
 try {
   const credentials = { username: `bench${Date.now().toString(36)}`, password: 'correct horse battery' };
   const post = (path: string, body: unknown) =>
-    fetch(`${product.base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${product.base}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await post('/v1/auth/register', credentials);
   const { accessToken } = (await (await post('/v1/auth/login', credentials)).json()) as { accessToken: string };
   const auth = { Authorization: `Bearer ${accessToken}` };
@@ -94,7 +123,11 @@ try {
   const started = performance.now();
   const form = new FormData();
   form.append('archive', await openAsBlob(archivePath), 'project.diyml.zip');
-  const accepted = await fetch(`${product.base}/v1/projects/import`, { method: 'POST', headers: { ...auth, Prefer: 'respond-async' }, body: form });
+  const accepted = await fetch(`${product.base}/v1/projects/import`, {
+    method: 'POST',
+    headers: { ...auth, Prefer: 'respond-async' },
+    body: form,
+  });
   if (accepted.status !== 202) throw new Error(`import answered ${accepted.status}: ${await accepted.text()}`);
   const uploadedS = (performance.now() - started) / 1000;
   const location = accepted.headers.get('location')!;
@@ -105,7 +138,8 @@ try {
   }
   clearInterval(sampler);
   const totalS = (performance.now() - started) / 1000;
-  if (status.status !== 'done' || status.imported?.blobs !== BLOBS) throw new Error(`the import ended ${JSON.stringify(status)}`);
+  if (status.status !== 'done' || status.imported?.blobs !== BLOBS)
+    throw new Error(`the import ended ${JSON.stringify(status)}`);
   emitResult(
     'project-import-memory',
     {

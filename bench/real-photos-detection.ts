@@ -73,14 +73,21 @@ type Iteration = {
 };
 
 /** Queues an iteration and waits until it ends: the iteration and the seconds from queueing to completion. */
-async function trainOnce(client: BenchClient, projectId: string, config: Record<string, unknown>): Promise<{ iteration: Iteration; seconds: number }> {
+async function trainOnce(
+  client: BenchClient,
+  projectId: string,
+  config: Record<string, unknown>,
+): Promise<{ iteration: Iteration; seconds: number }> {
   const started = performance.now();
-  const queued = await client.json<{ id: string }>('POST', `/v1/projects/${projectId}/iterations`, { trainingConfig: config });
+  const queued = await client.json<{ id: string }>('POST', `/v1/projects/${projectId}/iterations`, {
+    trainingConfig: config,
+  });
   const iteration = await until(
     () => client.json<Iteration>('GET', `/v1/projects/${projectId}/iterations/${queued.id}`),
     (value) => ['completed', 'failed', 'cancelled'].includes(value.status),
   );
-  if (iteration.status !== 'completed') throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
+  if (iteration.status !== 'completed')
+    throw new Error(`training ended ${iteration.status}: ${JSON.stringify(iteration.error)}`);
   return { iteration, seconds: (performance.now() - started) / 1000 };
 }
 type Prediction = { label: string; probability: number; box?: Box };
@@ -184,12 +191,21 @@ async function detection(product: RunningProduct): Promise<{ figures: Record<str
     if (iteration.embeddings) {
       // A second iteration on the same photos and settings: the backbone's feature maps come from the first one's cache.
       const second = await trainOnce(client, project.id, variant.config);
-      figures[`${variant.name}: second iteration on the same photos, queue to completed`] = { value: second.seconds, unit: 's', better: 'lower' };
+      figures[`${variant.name}: second iteration on the same photos, queue to completed`] = {
+        value: second.seconds,
+        unit: 's',
+        better: 'lower',
+      };
       notes.push(
         `${variant.name}: feature maps computed/reused by the first iteration ${iteration.embeddings.computed}/${iteration.embeddings.reused}, by the second ${second.iteration.embeddings?.computed}/${second.iteration.embeddings?.reused}`,
       );
     }
-    figures[`${variant.name}: predict one photo over HTTP, p50`] = { value: percentile(latencies, 50), unit: 'ms', better: 'lower', goal: 60 };
+    figures[`${variant.name}: predict one photo over HTTP, p50`] = {
+      value: percentile(latencies, 50),
+      unit: 'ms',
+      better: 'lower',
+      goal: 60,
+    };
     notes.push(
       `${variant.name}: architecture ${iteration.architecture}; fork test photo → ${top ? `${top.label} ${(top.probability * 100).toFixed(1)}%` : 'nothing'} (${forkPredictions.length} boxes)`,
     );

@@ -220,10 +220,25 @@ describe('pretrained backbones over HTTP', () => {
     await client.configureTraining(project.id, { architecture: 'backbone-detector', backbone: 'tiny-url', epochs: 3 });
     // At least 15 boxes of each colour, as a detector needs.
     const scenes = await squareScenes([RED, BLUE], 40, 21, 64);
-    const uploaded = await client.upload(project.id, scenes.map((scene) => scene.png), {}, 'scene');
+    const uploaded = await client.upload(
+      project.id,
+      scenes.map((scene) => scene.png),
+      {},
+      'scene',
+    );
     for (const [index, scene] of scenes.entries()) {
-      const regions = scene.boxes.map(({ label, x, y, width, height }) => ({ label: ['red', 'blue'][label], x, y, width, height }));
-      await client.http.put(`/v1/projects/${project.id}/images/${uploaded[index].id}/regions`).set('Authorization', client.auth).send({ regions }).expect(200);
+      const regions = scene.boxes.map(({ label, x, y, width, height }) => ({
+        label: ['red', 'blue'][label],
+        x,
+        y,
+        width,
+        height,
+      }));
+      await client.http
+        .put(`/v1/projects/${project.id}/images/${uploaded[index].id}/regions`)
+        .set('Authorization', client.auth)
+        .send({ regions })
+        .expect(200);
     }
 
     const first = await client.waitForIteration(project.id, (await client.train(project.id)).id);
@@ -232,9 +247,15 @@ describe('pretrained backbones over HTTP', () => {
     expect(first.embeddings.computed).toBe(32 * 4 + 8);
 
     const second = await client.waitForIteration(project.id, (await client.train(project.id)).id);
-    expect(second).toMatchObject({ status: 'completed', embeddings: { computed: 0, reused: first.embeddings.computed } });
+    expect(second).toMatchObject({
+      status: 'completed',
+      embeddings: { computed: 0, reused: first.embeddings.computed },
+    });
 
-    const reproduction = await client.http.post(`/v1/projects/${project.id}/iterations/${first.id}/reproduce`).set('Authorization', client.auth).expect(202);
+    const reproduction = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${first.id}/reproduce`)
+      .set('Authorization', client.auth)
+      .expect(202);
     const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
     expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: first.embeddings.computed });

@@ -38,7 +38,9 @@ describe('Region proposals before a detector is trained, Custom Vision and nativ
     const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
     auth = user.auth;
-    const token = (await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)).body.token;
+    const token = (
+      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)
+    ).body.token;
     trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
   });
   afterAll(async () => {
@@ -65,10 +67,16 @@ describe('Region proposals before a detector is trained, Custom Vision and nativ
       expect([file, best >= 0.5]).toEqual([file, true]);
 
       // The native route answers the same boxes, saying they come from the backbone.
-      const native = await testApp.http.get(`/v1/projects/${project.id}/images/${imageId}/region-proposals`).set('Authorization', auth).expect(200);
+      const native = await testApp.http
+        .get(`/v1/projects/${project.id}/images/${imageId}/region-proposals`)
+        .set('Authorization', auth)
+        .expect(200);
       expect(native.body).toMatchObject({ projectId: project.id, imageId, source: 'backbone', iterationId: null });
       expect(native.body.proposals).toEqual(
-        proposals.map(({ confidence, boundingBox }) => ({ confidence, box: { x: boundingBox!.left, y: boundingBox!.top, width: boundingBox!.width, height: boundingBox!.height } })),
+        proposals.map(({ confidence, boundingBox }) => ({
+          confidence,
+          box: { x: boundingBox!.left, y: boundingBox!.top, width: boundingBox!.width, height: boundingBox!.height },
+        })),
       );
     }
   }, 120_000);

@@ -235,7 +235,10 @@ describe('iterations rename and delete, image metadata, images from URLs, region
   it('answers region proposals only for a detection project, from the backbone before a detector is trained', async () => {
     const detection = await client.createProject('detection', ['red'], 'proposals');
     const [image] = await client.upload(detection.id, pngs.slice(0, 1));
-    const untrained = await client.http.get(`/v1/projects/${detection.id}/images/${image.id}/region-proposals`).set('Authorization', client.auth).expect(200);
+    const untrained = await client.http
+      .get(`/v1/projects/${detection.id}/images/${image.id}/region-proposals`)
+      .set('Authorization', client.auth)
+      .expect(200);
     expect(untrained.body).toMatchObject({ source: 'backbone', iterationId: null });
     const classification = await client.createProject('classification', ['red'], 'no proposals');
     const [other] = await client.upload(classification.id, pngs.slice(0, 1));

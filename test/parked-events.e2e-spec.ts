@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { postgresDatabaseForThisFile } from '../libs/core/src/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '../libs/core/src/testing/postgres-test-database.js';
-import { EventStore } from '../libs/event-store/src/index.js';
-import { ProjectionRunner } from '../libs/read-store/src/index.js';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
+import { EventStore } from '@diyml/event-store';
+import { ProjectionRunner } from '@diyml/read-store';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const metadata = { userId: null, correlationId: 'broken-import', causationId: null, at: '2026-01-01T00:00:00.000Z' };
@@ -70,7 +70,10 @@ if (server) {
       expect((await following.http.get('/health')).status).toBe(200);
 
       // A user registered through the follower: its write waits until the projecting api's checkpoint reached it.
-      await following.http.post('/v1/auth/register').send({ username: 'before-parking', password: 'correct horse battery' }).expect(201);
+      await following.http
+        .post('/v1/auth/register')
+        .send({ username: 'before-parking', password: 'correct horse battery' })
+        .expect(201);
       const before = await following.http.get('/health').expect(200);
       expect(before.body.details.readModels).toMatchObject({ status: 'up', lag: 0 });
 
@@ -84,7 +87,9 @@ if (server) {
       const health = await following.http.get('/health');
       expect(health.status).toBe(503);
       // Both projections that read LabelRemoved park it.
-      expect(health.body.message).toContain(`2 event(s) could not be projected, first LabelRemoved at position ${position} in images`);
+      expect(health.body.message).toContain(
+        `2 event(s) could not be projected, first LabelRemoved at position ${position} in images`,
+      );
       const readModels = health.body.details.error.readModels;
       expect(readModels).toMatchObject({ status: 'down', lag: 0 });
       expect(readModels.position).toBeGreaterThanOrEqual(position);

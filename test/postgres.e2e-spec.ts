@@ -69,7 +69,16 @@ if (server) {
           `SELECT array_agg(table_name::text ORDER BY table_name) AS tables FROM information_schema.tables WHERE table_schema = 'public'`,
         ),
       );
-      expect(rows[0].tables).toEqual(['blob_chunks', 'blobs', 'events', 'lease_positions', 'read_model_checkpoints', 'read_model_writer', 'read_models', 'schema_migrations']);
+      expect(rows[0].tables).toEqual([
+        'blob_chunks',
+        'blobs',
+        'events',
+        'lease_positions',
+        'read_model_checkpoints',
+        'read_model_writer',
+        'read_models',
+        'schema_migrations',
+      ]);
 
       // A new DATA_DIR: everything must come from the database.
       const second = await start();

@@ -54,7 +54,8 @@ const bySha = (a: { sha256: string }, b: { sha256: string }) => a.sha256.localeC
 /** The same entries in a zip whose every record is ZIP64 (as an export past 4 GiB or 65,535 entries has them). */
 async function asZip64(archive: Buffer): Promise<Buffer> {
   const zip = new ZipFile();
-  for (const [name, bytes] of Object.entries(unzipSync(archive))) zip.addBuffer(Buffer.from(bytes), name, { forceZip64Format: true, compress: name.endsWith('.jsonl') });
+  for (const [name, bytes] of Object.entries(unzipSync(archive)))
+    zip.addBuffer(Buffer.from(bytes), name, { forceZip64Format: true, compress: name.endsWith('.jsonl') });
   zip.end({ forceZip64Format: true, comment: '' });
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
@@ -62,7 +63,8 @@ async function asZip64(archive: Buffer): Promise<Buffer> {
 }
 
 /** The temporary archives an import left under DATA_DIR/imports. */
-const leftovers = (dataDir: string) => (existsSync(join(dataDir, 'imports')) ? readdirSync(join(dataDir, 'imports')) : []);
+const leftovers = (dataDir: string) =>
+  existsSync(join(dataDir, 'imports')) ? readdirSync(join(dataDir, 'imports')) : [];
 
 const until = async (condition: () => boolean, what: string) => {
   for (let waited = 0; !condition(); waited += 50) {
@@ -407,7 +409,11 @@ describe('projects move between installations: export, import with new ids, hist
 
   it('imports in the background when asked (Prefer: respond-async): 202, then a status that gives the new keys once', async () => {
     const accepted = await importArchive(archive, 'colours (background)').set('Prefer', 'respond-async').expect(202);
-    expect(accepted.body).toMatchObject({ id: expect.any(String), status: 'pending', archiveBytes: archive.byteLength });
+    expect(accepted.body).toMatchObject({
+      id: expect.any(String),
+      status: 'pending',
+      archiveBytes: archive.byteLength,
+    });
     expect(accepted.headers.location).toBe(`/v1/projects/imports/${accepted.body.id}`);
     let status = accepted.body;
     while (status.status === 'pending') {
@@ -415,7 +421,10 @@ describe('projects move between installations: export, import with new ids, hist
       status = (await get(to, accepted.headers.location)).body;
     }
     expect(status).toMatchObject({ status: 'done', projectId: expect.any(String), finishedAt: expect.any(String) });
-    expect(status.imported).toMatchObject({ project: { id: status.projectId, name: 'colours (background)' }, sourceProjectId: classification.id });
+    expect(status.imported).toMatchObject({
+      project: { id: status.projectId, name: 'colours (background)' },
+      sourceProjectId: classification.id,
+    });
     expect(status.imported.deployments).toEqual([expect.objectContaining({ apiKey: expect.stringMatching(/^dpk_/) })]);
     const again = (await get(to, accepted.headers.location)).body;
     expect(again).toMatchObject({ status: 'done', projectId: status.projectId });
@@ -533,7 +542,10 @@ describe('projects move between installations: export, import with new ids, hist
         await new Promise((resolve) => setTimeout(resolve, 100));
         status = (await get(to, accepted.headers.location)).body;
       }
-      expect(status).toMatchObject({ status: 'failed', error: { code: 'CORRUPT_PROJECT_ARCHIVE', details: { path: image } } });
+      expect(status).toMatchObject({
+        status: 'failed',
+        error: { code: 'CORRUPT_PROJECT_ARCHIVE', details: { path: image } },
+      });
       expect(leftovers(target.dataDir)).toEqual([]);
     });
 
@@ -547,7 +559,11 @@ describe('projects move between installations: export, import with new ids, hist
         port: (server.address() as AddressInfo).port,
         method: 'POST',
         path: '/v1/projects/import',
-        headers: { Authorization: to.auth, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': head.length + archive.byteLength + 100 },
+        headers: {
+          Authorization: to.auth,
+          'Content-Type': `multipart/form-data; boundary=${boundary}`,
+          'Content-Length': head.length + archive.byteLength + 100,
+        },
       });
       upload.on('error', () => undefined);
       upload.write(head);

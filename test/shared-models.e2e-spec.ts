@@ -51,7 +51,8 @@ describe('shared models over HTTP', () => {
     await testApp.destroy();
   });
 
-  const ownDeployment = async () => (await as(owner.auth).get(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}`).expect(200)).body;
+  const ownDeployment = async () =>
+    (await as(owner.auth).get(`/v1/projects/${model.project.id}/deployments/${model.deployment.id}`).expect(200)).body;
 
   it('is invisible to other users until the owner shares it; only the owner can share', async () => {
     expect((await as(other.token).get('/v1/shared-models')).body.items).toEqual([]);
@@ -78,7 +79,11 @@ describe('shared models over HTTP', () => {
       endpoint: `/v1/shared-models/${model.deployment.id}/predict`,
     };
     expect(shared.body).toEqual(expected);
-    expect((await ownDeployment()).shared).toEqual({ name: 'Fruit sorter', description: 'Tells apples from pears.', sharedAt: shared.body.sharedAt });
+    expect((await ownDeployment()).shared).toEqual({
+      name: 'Fruit sorter',
+      description: 'Tells apples from pears.',
+      sharedAt: shared.body.sharedAt,
+    });
 
     const found = await as(other.token).get('/v1/shared-models?q=PEARS%20fruit');
     expect(found.body.items).toEqual([expected]);

@@ -102,7 +102,11 @@ describe('smart labeling: suggestions from a completed iteration, over HTTP', ()
     const all = (await list()).items;
     expect(all.map((suggestion) => suggestion.imageId).sort()).toEqual([...unlabeled].sort());
     for (const suggestion of all) {
-      expect(suggestion).toMatchObject({ status: 'pending', runId: run.id, filename: filenames.get(suggestion.imageId) });
+      expect(suggestion).toMatchObject({
+        status: 'pending',
+        runId: run.id,
+        filename: filenames.get(suggestion.imageId),
+      });
       expect(suggestion.predictions.map((p) => p.label).sort()).toEqual(['blue', 'red']);
       expect(suggestion.predictions[0].probability).toBeGreaterThanOrEqual(suggestion.predictions[1].probability);
       expect(suggestion.predictions[0].probability + suggestion.predictions[1].probability).toBeCloseTo(1, 4);

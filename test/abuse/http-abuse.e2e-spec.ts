@@ -3,7 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { validateSettings } from '../../libs/core/src/index.js';
+import { validateSettings } from '@diyml/core';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -206,38 +206,62 @@ describe('the HTTP front door under attack', () => {
         from: ADDRESS.user,
       });
       // Parsed and looked at: the image is refused, not the size.
-      expect({ status: batch.status, isBatchSuccessful: batch.body.isBatchSuccessful }).toEqual({ status: 207, isBatchSuccessful: false });
+      expect({ status: batch.status, isBatchSuccessful: batch.body.isBatchSuccessful }).toEqual({
+        status: 207,
+        isBatchSuccessful: false,
+      });
     });
 
     it('parses no large image batch sent without a valid key: eight anonymous 8 MB batches answer 401, the api staying live', async () => {
       const body = Buffer.from(json({ images: [{ name: 'big.png', contents: 'A'.repeat(8 * 1024 * 1024) }] }));
       const path = `/customvision/v3.3/training/projects/${projectId}/images/files`;
       const keys = ['', 'dml_wrong', 'not-a-key', '', 'dml_wrong', 'not-a-key', '', 'dml_wrong'];
-      const attack = await prepareFlood(baseUrl, [body], keys.map((key): FloodRequest => ({ method: 'POST', path, body: 0, headers: key ? { 'training-key': key } : {}, from: ADDRESS.bodies })));
+      const attack = await prepareFlood(
+        baseUrl,
+        [body],
+        keys.map((key): FloodRequest => ({
+          method: 'POST',
+          path,
+          body: 0,
+          headers: key ? { 'training-key': key } : {},
+          from: ADDRESS.bodies,
+        })),
+      );
       const answers = await withinBounds(() => attack.send());
-      expect(answers.map(({ status, bytes }) => `${status} ${bytes < MAX_ERROR_BYTES ? 'small' : 'large'}`)).toEqual(keys.map(() => '401 small'));
+      expect(answers.map(({ status, bytes }) => `${status} ${bytes < MAX_ERROR_BYTES ? 'small' : 'large'}`)).toEqual(
+        keys.map(() => '401 small'),
+      );
     });
 
     it('answers sign-up and login bodies over 64 KiB with 413 before reading them, twenty at once leaving the api live', async () => {
       const body = Buffer.from(json({ username: 'ada', password: 'x'.repeat(1024 * 1024) }));
       const paths = Array.from({ length: 20 }, (_, index) => (index % 2 ? '/v1/auth/login' : '/v1/auth/register'));
-      const attack = await prepareFlood(baseUrl, [body], paths.map((path) => ({ method: 'POST', path, body: 0, from: ADDRESS.bodies })));
+      const attack = await prepareFlood(
+        baseUrl,
+        [body],
+        paths.map((path) => ({ method: 'POST', path, body: 0, from: ADDRESS.bodies })),
+      );
       const answers = await withinBounds(() => attack.send());
       expect(answers.map(({ status, code }) => `${status} ${code}`)).toEqual(paths.map(() => '413 PAYLOAD_TOO_LARGE'));
     });
 
     it('reads no body a route does not take: an unknown path, a GET or a multipart route answer before the body arrives', async () => {
       // Each request promises 100 MiB and sends 5 bytes: an api reading the body first would never answer.
-      const promised = { 'content-type': 'application/json', 'content-length': String(100 * 1024 * 1024), authorization: auth };
+      const promised = {
+        'content-type': 'application/json',
+        'content-length': String(100 * 1024 * 1024),
+        authorization: auth,
+      };
       const start = Buffer.from('{"a":');
-      const answer = (method: string, path: string) => sendWithoutEnding(baseUrl, method, path, { body: start, headers: promised, from: ADDRESS.bodies });
+      const answer = (method: string, path: string) =>
+        sendWithoutEnding(baseUrl, method, path, { body: start, headers: promised, from: ADDRESS.bodies });
       expectRefused(await answer('POST', '/v1/no-such-route'), 404, 'NOT_FOUND');
       expect((await answer('GET', '/health')).status).toBe(200);
       expect((await answer('GET', `/v1/projects/${projectId}`)).status).toBe(200);
       expect((await answer('POST', `/v1/projects/${projectId}/images`)).status).toBe(400);
     });
 
-    it('reads the JSON body of a request whose target is in absolute form (a proxy\'s way) like any other', async () => {
+    it("reads the JSON body of a request whose target is in absolute form (a proxy's way) like any other", async () => {
       const body = json({ username: 'nobody', password: 'a wrong passphrase' });
       const request = `POST http://elsewhere.example/v1/auth/login HTTP/1.1\r\nHost: elsewhere.example\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
       // 401, not 400: the credentials were read and checked.
@@ -245,8 +269,15 @@ describe('the HTTP front door under attack', () => {
     });
 
     it('answers a hundred anonymous 1 MiB JSON bodies sent to unknown paths with 404 without parsing them, the api staying live', async () => {
-      const body = Buffer.from(`{"items":[${Array.from({ length: 40_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`);
-      const requests = Array.from({ length: 100 }, (_, index) => ({ method: 'POST', path: `/v1/nothing/${index}`, body: 0, from: ADDRESS.bodies }));
+      const body = Buffer.from(
+        `{"items":[${Array.from({ length: 40_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`,
+      );
+      const requests = Array.from({ length: 100 }, (_, index) => ({
+        method: 'POST',
+        path: `/v1/nothing/${index}`,
+        body: 0,
+        from: ADDRESS.bodies,
+      }));
       const attack = await prepareFlood(baseUrl, [body], requests);
       const answers = await withinBounds(() => attack.send());
       expect(new Set(answers.map(({ status, code }) => `${status} ${code}`))).toEqual(new Set(['404 NOT_FOUND']));
@@ -278,9 +309,13 @@ describe('the HTTP front door under attack', () => {
     });
 
     it('counts the inflated bytes of a compressed body against the limit: a gzip bomb sent to login answers 413', async () => {
-      const bomb = gzipSync(Buffer.concat([Buffer.from('{"username":"'), Buffer.alloc(64 * 1024 * 1024, 'a'), Buffer.from('"}')]));
+      const bomb = gzipSync(
+        Buffer.concat([Buffer.from('{"username":"'), Buffer.alloc(64 * 1024 * 1024, 'a'), Buffer.from('"}')]),
+      );
       expect(bomb.length).toBeLessThan(200 * 1024);
-      const response = await withinBounds(() => call('POST', '/v1/auth/login', { body: bomb, headers: { 'content-encoding': 'gzip' }, from: ADDRESS.bodies }));
+      const response = await withinBounds(() =>
+        call('POST', '/v1/auth/login', { body: bomb, headers: { 'content-encoding': 'gzip' }, from: ADDRESS.bodies }),
+      );
       expectRefused(response, 413, 'PAYLOAD_TOO_LARGE');
       const honest = await call('POST', '/v1/auth/login', {
         body: gzipSync(json({ username: 'nobody', password: 'a wrong passphrase' })),
@@ -288,7 +323,15 @@ describe('the HTTP front door under attack', () => {
         from: ADDRESS.bodies,
       });
       expectRefused(honest, 401, 'INVALID_CREDENTIALS');
-      expectRefused(await call('POST', '/v1/auth/login', { body: 'xx', headers: { 'content-encoding': 'zip' }, from: ADDRESS.bodies }), 415, 'UNSUPPORTED_CONTENT_ENCODING');
+      expectRefused(
+        await call('POST', '/v1/auth/login', {
+          body: 'xx',
+          headers: { 'content-encoding': 'zip' },
+          from: ADDRESS.bodies,
+        }),
+        415,
+        'UNSUPPORTED_CONTENT_ENCODING',
+      );
     });
 
     it('answers keys past the limits, in one object or in all, with 400 JSON_TOO_MANY_KEYS before validating them', async () => {
@@ -410,14 +453,17 @@ describe('the HTTP front door under attack', () => {
     }));
     const attack = await prepareFlood(baseUrl, [], requests);
     const answers = await withinBounds(() => attack.send());
-    for (const answer of answers) expect(['200 br', '200 gzip']).toContain(`${answer.status} ${answer.contentEncoding}`);
+    for (const answer of answers)
+      expect(['200 br', '200 gzip']).toContain(`${answer.status} ${answer.contentEncoding}`);
     expect(answers[0].bytes).toBeLessThan(plain.bytes / 4);
     expect(plain.headers['content-type']).toContain('application/json');
     expect(Object.keys(plain.body.paths as object).length).toBeGreaterThan(50);
     // A client holding a file is told it has not changed.
     for (const path of paths) {
       const first = await call('GET', path, { headers: { accept: 'text/html' } });
-      const again = await call('GET', path, { headers: { accept: 'text/html', 'if-none-match': String(first.headers.etag) } });
+      const again = await call('GET', path, {
+        headers: { accept: 'text/html', 'if-none-match': String(first.headers.etag) },
+      });
       expect(`${path} ${again.status}`).toBe(`${path} 304`);
     }
     // Swagger UI's start script loads the document rather than carrying a second copy of it.
@@ -435,7 +481,13 @@ describe('the HTTP front door under attack', () => {
 
   it('answers 404 for a missing console file or any path with a file extension, index.html only for navigations', async () => {
     const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-    for (const path of ['/assets/index-0000000.js', '/assets/missing.css', '/favicon.ico', '/projects/1/image.png', '/assets/']) {
+    for (const path of [
+      '/assets/index-0000000.js',
+      '/assets/missing.css',
+      '/favicon.ico',
+      '/projects/1/image.png',
+      '/assets/',
+    ]) {
       const answer = await call('GET', path, { headers: html });
       expect(`${path} ${answer.status} ${String(answer.body.code)}`).toBe(`${path} 404 NOT_FOUND`);
     }

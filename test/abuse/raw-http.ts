@@ -50,7 +50,14 @@ export function send(
   }
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, localAddress: options.from },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        headers,
+        localAddress: options.from,
+      },
       (incoming) => readAnswer(incoming).then(resolve, reject),
     );
     outgoing.on('error', reject);
@@ -71,7 +78,14 @@ export function sendWithoutEnding(
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: options.headers, localAddress: options.from },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        headers: options.headers,
+        localAddress: options.from,
+      },
       (incoming) =>
         readAnswer(incoming).then((answer) => {
           outgoing.destroy();
@@ -108,8 +122,14 @@ export interface FloodAnswer {
  * api's, the client's work held the event loop the liveness probe measures (100 bodies of 1 MiB to unknown paths:
  * /health 3.5 s in-process, under 1 s from a child, at load 17). The bodies travel before the attack starts.
  */
-export async function prepareFlood(baseUrl: string, bodies: Buffer[], requests: FloodRequest[]): Promise<{ send(): Promise<FloodAnswer[]> }> {
-  const child = fork(new URL('../support/http-flood-child.mjs', import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function prepareFlood(
+  baseUrl: string,
+  bodies: Buffer[],
+  requests: FloodRequest[],
+): Promise<{ send(): Promise<FloodAnswer[]> }> {
+  const child = fork(new URL('../support/http-flood-child.mjs', import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = once(child, 'message');
   child.send({ baseUrl, bodies: bodies.map((body) => body.toString('base64')), requests });
   await ready;
@@ -136,6 +156,8 @@ export function pipeline(baseUrl: string, request: string, count: number): Promi
       tail = text.slice(Math.max(text.lastIndexOf('\n') + 1, text.length - 16));
     });
     socket.on('close', () => resolve(statuses));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(statuses) : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? resolve(statuses) : reject(error),
+    );
   });
 }

@@ -8,7 +8,11 @@ export async function drawBox(page: Page, box: { x: number; y: number; width: nu
   const bounds = (await surface.boundingBox())!;
   await page.mouse.move(bounds.x + box.x * bounds.width, bounds.y + box.y * bounds.height);
   await page.mouse.down();
-  await page.mouse.move(bounds.x + (box.x + box.width) * bounds.width, bounds.y + (box.y + box.height) * bounds.height, { steps: 5 });
+  await page.mouse.move(
+    bounds.x + (box.x + box.width) * bounds.width,
+    bounds.y + (box.y + box.height) * bounds.height,
+    { steps: 5 },
+  );
   await page.mouse.up();
 }
 

@@ -26,7 +26,12 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
   let deployment: { id: string; apiKey: string };
   let uploaded: { filename: string; id?: string }[];
   const regionsOf = async (imageId: string) =>
-    (await client.http.get(`/v1/projects/${project.id}/images/${imageId}`).set('Authorization', client.auth).expect(200)).body.regions as Region[];
+    (
+      await client.http
+        .get(`/v1/projects/${project.id}/images/${imageId}`)
+        .set('Authorization', client.auth)
+        .expect(200)
+    ).body.regions as Region[];
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -34,17 +39,30 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     page = await harness.newPage();
     await signUp(page, 'box-reviewer');
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as { accessToken: string };
+    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
+      accessToken: string;
+    };
     client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
     project = await client.createProject('detection', ['red', 'blue'], 'squares');
-    uploaded = await client.upload(project.id, (await squareScenes([RED, BLUE], 2, 21)).map((scene) => scene.png), {}, 'scene');
+    uploaded = await client.upload(
+      project.id,
+      (await squareScenes([RED, BLUE], 2, 21)).map((scene) => scene.png),
+      {},
+      'scene',
+    );
     const imported = await client.http
       .post(`/v1/projects/${project.id}/models`)
       .set('Authorization', client.auth)
       .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'model.zip')
       .expect(201);
     iterationId = imported.body.id;
-    deployment = (await client.http.post(`/v1/projects/${project.id}/deployments`).set('Authorization', client.auth).send({ iterationId, name: 'boxes' }).expect(201)).body;
+    deployment = (
+      await client.http
+        .post(`/v1/projects/${project.id}/deployments`)
+        .set('Authorization', client.auth)
+        .send({ iterationId, name: 'boxes' })
+        .expect(201)
+    ).body;
   }, 120_000);
   afterAll(async () => {
     await harness?.close();
@@ -53,7 +71,10 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
   it('corrects the boxes of a suggestion before accepting it, then goes on with the next photo', async () => {
     await page.goto(`/projects/${project.id}/suggestions`);
     await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
-    await page.getByRole('status').filter({ hasText: /of 2 images got suggestions\.$/ }).waitFor({ timeout: 90_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /of 2 images got suggestions\.$/ })
+      .waitFor({ timeout: 90_000 });
     const suggestions = page.getByRole('list', { name: 'Suggestions' });
     // File names come with the suggestions.
     await suggestions.getByRole('listitem', { name: /^scene-0\.png: / }).waitFor();
@@ -61,8 +82,13 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     const review = page.getByRole('region', { name: 'Boxes of scene-0.png' });
     await review.getByRole('img', { name: 'scene-0.png' }).waitFor();
     // The surface boxes are drawn on covers the photo exactly (the boxes sit where they are on the photo).
-    const [surface, photo] = [await page.getByRole('application').boundingBox(), await review.getByRole('img', { name: 'scene-0.png' }).boundingBox()];
-    expect([surface!.x, surface!.y, surface!.width, surface!.height].map(Math.round)).toEqual([photo!.x, photo!.y, photo!.width, photo!.height].map(Math.round));
+    const [surface, photo] = [
+      await page.getByRole('application').boundingBox(),
+      await review.getByRole('img', { name: 'scene-0.png' }).boundingBox(),
+    ];
+    expect([surface!.x, surface!.y, surface!.width, surface!.height].map(Math.round)).toEqual(
+      [photo!.x, photo!.y, photo!.width, photo!.height].map(Math.round),
+    );
 
     await deleteEveryBox(page);
     await drawBox(page, { x: 0.1, y: 0.2, width: 0.3, height: 0.4 });
@@ -73,7 +99,10 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Shift+ArrowDown');
     await review.getByRole('list', { name: 'Boxes' }).getByRole('button', { name: 'blue' }).waitFor();
-    await suggestions.getByRole('listitem', { name: /^scene-0\.png: / }).getByText('corrected').waitFor();
+    await suggestions
+      .getByRole('listitem', { name: /^scene-0\.png: / })
+      .getByText('corrected')
+      .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'suggestion-boxes.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
@@ -99,7 +128,12 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       .send({ enabled: true })
       .expect(200);
     const [scene] = await squareScenes([RED], 1, 31);
-    await client.http.post(`/v1/predict/${deployment.id}`).set('X-Api-Key', deployment.apiKey).set('Content-Type', 'image/png').send(scene.png).expect(200);
+    await client.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('X-Api-Key', deployment.apiKey)
+      .set('Content-Type', 'image/png')
+      .send(scene.png)
+      .expect(200);
 
     await page.goto(`/projects/${project.id}/predictions`);
     const stored = page.getByRole('list', { name: 'Stored predictions' });

@@ -12,7 +12,15 @@ function send(baseUrl, { method, path, headers = {}, body, from }) {
   }
   return new Promise((resolve) => {
     const outgoing = request(
-      { host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers: outgoingHeaders, localAddress: from, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method,
+        headers: outgoingHeaders,
+        localAddress: from,
+        agent: false,
+      },
       (incoming) => {
         const head = [];
         let bytes = 0;
@@ -42,7 +50,11 @@ function send(baseUrl, { method, path, headers = {}, body, from }) {
 process.once('message', ({ baseUrl, bodies, requests }) => {
   const buffers = bodies.map((body) => Buffer.from(body, 'base64'));
   process.once('message', async () => {
-    const answers = await Promise.all(requests.map((spec) => send(baseUrl, { ...spec, body: spec.body === undefined ? undefined : buffers[spec.body] })));
+    const answers = await Promise.all(
+      requests.map((spec) =>
+        send(baseUrl, { ...spec, body: spec.body === undefined ? undefined : buffers[spec.body] }),
+      ),
+    );
     process.send(answers, () => process.disconnect());
   });
   process.send('ready');

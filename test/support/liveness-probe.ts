@@ -38,7 +38,9 @@ export async function baseUrlOf(testApp: TestApp): Promise<string> {
  */
 export async function underAttack<T>(target: TestApp | string, attack: () => Promise<T>): Promise<AttackReport<T>> {
   const url = `${typeof target === 'string' ? target : await baseUrlOf(target)}/health`;
-  const child = fork(new URL('./health-probe-child.mjs', import.meta.url), [url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./health-probe-child.mjs', import.meta.url), [url], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = (code: number | null) => new Error(`The /health probe exited (${code}) before reporting`);
   const ready = new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -66,7 +68,14 @@ export async function underAttack<T>(target: TestApp | string, attack: () => Pro
     child.send('stop');
   }
   const probe = await report;
-  return { result, slowestHealthMs: probe.slowestMs, healthProbes: probe.probes, healthFailures: probe.failures, rssGrowthBytes: peak - baseline, loadPerCore: Math.max(loadBefore, loadPerCore()) };
+  return {
+    result,
+    slowestHealthMs: probe.slowestMs,
+    healthProbes: probe.probes,
+    healthFailures: probe.failures,
+    rssGrowthBytes: peak - baseline,
+    loadPerCore: Math.max(loadBefore, loadPerCore()),
+  };
 }
 
 /**
@@ -79,7 +88,12 @@ export function expectStayedLive(report: AttackReport<unknown>, healthBoundMs: n
   const figures =
     `slowest /health ${Math.round(report.slowestHealthMs)} ms over ${report.healthProbes} probes` +
     `${report.healthFailures.length ? ` (failed: ${report.healthFailures.join(', ')})` : ''}, RSS +${Math.round(report.rssGrowthBytes / 1024 / 1024)} MiB`;
-  if (report.healthProbes === 0 || report.healthFailures.length || report.slowestHealthMs >= boundMs || report.rssGrowthBytes >= rssBoundBytes) {
+  if (
+    report.healthProbes === 0 ||
+    report.healthFailures.length ||
+    report.slowestHealthMs >= boundMs ||
+    report.rssGrowthBytes >= rssBoundBytes
+  ) {
     throw new Error(
       `The api did not stay live under attack (bounds ${Math.round(boundMs)} ms at load ${report.loadPerCore.toFixed(1)} per core, ` +
         `${Math.round(rssBoundBytes / 1024 / 1024)} MiB): ${figures}`,

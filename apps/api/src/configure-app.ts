@@ -7,10 +7,18 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { type BodyRoute, createValidationPipe, DomainExceptionFilter, fixedBodyHandler, jsonBodies, precompressedFiles, Settings } from '../../../libs/core/src/index.js';
-import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '../../../libs/custom-vision/src/index.js';
-import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '../../../libs/identity/src/index.js';
-import { ReadStore } from '../../../libs/read-store/src/index.js';
+import {
+  type BodyRoute,
+  createValidationPipe,
+  DomainExceptionFilter,
+  fixedBodyHandler,
+  jsonBodies,
+  precompressedFiles,
+  Settings,
+} from '@diyml/core';
+import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '@diyml/custom-vision';
+import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '@diyml/identity';
+import { ReadStore } from '@diyml/read-store';
 import { serveConsole } from './console/serve-console.js';
 import { createOpenApiDocument } from './openapi-document.js';
 
@@ -107,9 +115,18 @@ function configureJsonBodies(app: INestApplication, document: OpenAPIObject): vo
       const body = operation.requestBody;
       // Custom Vision's operations read JSON bodies their document leaves undescribed: only a body described
       // as something else (multipart, image bytes), or a GET's, is left unread.
-      const json = body && 'content' in body ? 'application/json' in body.content : !['get', 'head', 'options'].includes(method);
+      const json =
+        body && 'content' in body ? 'application/json' in body.content : !['get', 'head', 'options'].includes(method);
       if (path === imageFiles) {
-        return [{ method, path, json, limit: settings.JSON_IMAGES_MAX_BYTES, readIf: (request) => hasValidTrainingKey(readStore, request as Request) }];
+        return [
+          {
+            method,
+            path,
+            json,
+            limit: settings.JSON_IMAGES_MAX_BYTES,
+            readIf: (request) => hasValidTrainingKey(readStore, request as Request),
+          },
+        ];
       }
       return [{ method, path, json, limit: path.startsWith(`${AUTH_ROUTES_PATH}/`) ? AUTH_JSON_MAX_BYTES : undefined }];
     }),

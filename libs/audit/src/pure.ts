@@ -3,3 +3,5 @@
  * audit's slices import datasets (a cycle through both indexes fails at load).
  */
 export * from './time-travel.js';
+export { blobEntry, eventsEntry, MANIFEST_ENTRY } from './slices/export-project/project-archive.js';
+export { ZipWriter } from './slices/export-project/zip-writer.js';

@@ -10,3 +10,4 @@ export * from './domain/plain-text.js';
 export * from './worker-thread.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';
+export * from './archives/zip-archive.js';

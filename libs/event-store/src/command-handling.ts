@@ -1,5 +1,5 @@
-import type { CommandMetadata, Decider, DomainEvent } from '../../core/src/index.js';
-import { assertRevisionMatches, foldEvents, isDomainError, toEventMetadata } from '../../core/src/index.js';
+import type { CommandMetadata, Decider, DomainEvent } from '@diyml/core/pure';
+import { assertRevisionMatches, foldEvents, isDomainError, toEventMetadata } from '@diyml/core';
 import type { EventStore } from './event-store.port.js';
 import { readStreamOf } from './recorded.js';
 import { WRONG_EXPECTED_REVISION } from './wrong-expected-revision.error.js';
@@ -30,7 +30,8 @@ export interface RetryPolicy {
 }
 
 /** The command, or how to build it from the state read and the metadata (built again on each attempt). */
-export type CommandSource<TState, TCommand> = TCommand | ((state: TState, metadata: CommandMetadata) => TCommand | Promise<TCommand>);
+export type CommandSource<TState, TCommand> =
+  TCommand | ((state: TState, metadata: CommandMetadata) => TCommand | Promise<TCommand>);
 
 export interface CommandRequest<TState, TCommand, TEvent extends DomainEvent> {
   readonly streamId: string;

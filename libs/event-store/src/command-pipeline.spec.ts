@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { Clock, type Decider, DomainError, type DomainEvent, validateSettings } from '../../core/src/index.js';
+import { Clock, type Decider, DomainError, type DomainEvent, validateSettings } from '@diyml/core';
 import { CommandPipeline, ReadModelsProgress } from './command-pipeline.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 
@@ -58,7 +58,10 @@ describe('CommandPipeline', () => {
 
   it('answers a concurrent append with 409 WRONG_EXPECTED_REVISION when the command is not declared safe to retry', async () => {
     await counting().run(bump(1));
-    const run = counting().run({ ...bump(5), command: async () => (await concurrently(), { type: 'Count' as const, upTo: 5 }) });
+    const run = counting().run({
+      ...bump(5),
+      command: async () => (await concurrently(), { type: 'Count' as const, upTo: 5 }),
+    });
     await expect(run).rejects.toMatchObject({ kind: 'conflict', code: 'WRONG_EXPECTED_REVISION' });
     expect((await store.readStream(stream)).map((event) => event.data)).toEqual([{ value: 1 }, { value: 2 }]);
   });
@@ -80,7 +83,11 @@ describe('CommandPipeline', () => {
   });
 
   it('gives up with 409 once the retries are spent', async () => {
-    const run = counting().run({ ...bump(10), retry: { attempts: 2 }, command: async () => (await concurrently(), { type: 'Count' as const, upTo: 10 }) });
+    const run = counting().run({
+      ...bump(10),
+      retry: { attempts: 2 },
+      command: async () => (await concurrently(), { type: 'Count' as const, upTo: 10 }),
+    });
     await expect(run).rejects.toMatchObject({ code: 'WRONG_EXPECTED_REVISION' });
     expect(await store.readStream(stream)).toHaveLength(2);
   });

@@ -1,5 +1,13 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Clock, type CommandMetadata, commandMetadata, type Decider, type DomainEvent, type RequestContext, Settings } from '../../core/src/index.js';
+import {
+  Clock,
+  type CommandMetadata,
+  commandMetadata,
+  type Decider,
+  type DomainEvent,
+  type RequestContext,
+  Settings,
+} from '@diyml/core';
 import { type CommandOutcome, type CommandRequest, handleCommand } from './command-handling.js';
 import { EventStore } from './event-store.port.js';
 
@@ -14,8 +22,10 @@ export abstract class ReadModelsProgress {
 /** Who asks and in which request; a job adds the event that caused it, a request writing several streams one time. */
 export type CommandContext = RequestContext & { readonly causationId?: string; readonly now?: Date };
 
-export interface PipelineCommand<TState, TCommand>
-  extends Omit<CommandRequest<TState, TCommand, DomainEvent>, 'metadata' | 'streamId' | 'decider'> {
+export interface PipelineCommand<TState, TCommand> extends Omit<
+  CommandRequest<TState, TCommand, DomainEvent>,
+  'metadata' | 'streamId' | 'decider'
+> {
   readonly context: CommandContext;
   /** Wait (bounded) until the read models show the change; default true. Jobs and intermediate claims pass false. */
   readonly waitForReadModels?: boolean;
@@ -47,7 +57,10 @@ export class CommandPipeline {
    * Commands on one stream, decided by `decider`. Binding the decider first fixes the command type before a
    * command literal is checked, so its `type` stays a literal.
    */
-  on<TState, TCommand, TEvent extends DomainEvent>(streamId: string, decider: Decider<TState, TCommand, TEvent>): StreamCommands<TState, TCommand, TEvent> {
+  on<TState, TCommand, TEvent extends DomainEvent>(
+    streamId: string,
+    decider: Decider<TState, TCommand, TEvent>,
+  ): StreamCommands<TState, TCommand, TEvent> {
     return {
       run: async ({ context, waitForReadModels = true, ...rest }) => {
         const metadata = commandMetadata(context, context.now ?? this.clock.now(), context.causationId);

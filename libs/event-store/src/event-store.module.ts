@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { Settings } from '../../core/src/index.js';
+import { Settings } from '@diyml/core';
 import { CommandPipeline } from './command-pipeline.js';
 import { EsdbEventStore } from './esdb/esdb-event-store.js';
 import { EventStore } from './event-store.port.js';

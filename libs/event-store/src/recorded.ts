@@ -1,4 +1,4 @@
-import type { DomainEvent } from '../../core/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
 import type { EventStore, RecordedEvent } from './event-store.port.js';
 
 /**
@@ -11,6 +11,9 @@ export type Recorded<TEvent extends DomainEvent> = TEvent & Omit<RecordedEvent, 
  * The events of a stream that only its decider writes: each is of the decider's union, in its current
  * version (upcasters bring older ones up to date on read). The one place that trust is written down.
  */
-export async function readStreamOf<TEvent extends DomainEvent>(store: EventStore, streamId: string): Promise<Recorded<TEvent>[]> {
+export async function readStreamOf<TEvent extends DomainEvent>(
+  store: EventStore,
+  streamId: string,
+): Promise<Recorded<TEvent>[]> {
   return (await store.readStream(streamId)) as Recorded<TEvent>[];
 }

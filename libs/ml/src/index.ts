@@ -162,6 +162,9 @@ export {
   type EmbeddingView,
   type EncodedImage,
 } from './backbones/embeddings.js';
+export { computeEmbeddings, IDENTITY_VIEW, imageContentHash } from './backbones/embeddings.js';
+export * from './keras/index.js';
+export { ModelProto } from './onnx/onnx-proto.js';
 export {
   augmentedViews,
   encodeFeatureMapIndex,

@@ -253,7 +253,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   /** The position every projection reached by the shared checkpoints. */
   private async sharedPosition(): Promise<number> {
-    const checkpoints = await Promise.all(this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)));
+    const checkpoints = await Promise.all(
+      this.toProject.map((projection) => this.readStore.checkpoints.get(projection.name)),
+    );
     return checkpoints.length ? Math.min(...checkpoints.map((checkpoint) => checkpoint?.position ?? -1)) : -1;
   }
 

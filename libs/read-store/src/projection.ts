@@ -1,6 +1,6 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { DomainEvent } from '../../core/src/index.js';
-import type { Recorded, RecordedEvent } from '../../event-store/src/index.js';
+import type { DomainEvent } from '@diyml/core/pure';
+import type { Recorded, RecordedEvent } from '@diyml/event-store';
 import type { ReadModelCollection, ReadStore } from './read-store.port.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { Settings } from '../../core/src/index.js';
-import { ReadModelsProgress } from '../../event-store/src/index.js';
+import { Settings } from '@diyml/core';
+import { ReadModelsProgress } from '@diyml/event-store';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
 import { MongoReadStore } from './mongo/mongo-read-store.js';
 import { PostgresReadStore } from './postgres/postgres-read-store.js';

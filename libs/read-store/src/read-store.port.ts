@@ -1,4 +1,4 @@
-import { DomainError, type Page } from '../../core/src/index.js';
+import { DomainError, type Page } from '@diyml/core';
 
 /** A write of a store whose claim on shared read models another store overtook (see ReadStore.claimWrites). */
 export function writesClaimedElsewhere(): DomainError {

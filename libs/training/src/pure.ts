@@ -3,3 +3,4 @@
  * threads of evaluation and deployments, which would otherwise load the whole training context.
  */
 export * from './model/model-archive.js';
+export { EmbeddingThreadPool } from './worker/embedding-thread.js';

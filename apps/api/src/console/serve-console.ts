@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
-import { fixedBodyHandler, precompressedFiles } from '../../../../libs/core/src/index.js';
+import { fixedBodyHandler, precompressedFiles } from '@diyml/core';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -58,7 +58,12 @@ export class HealthController {
         // A process following another's shared read models answers with that process's progress and parked events.
         const [head, status] = await Promise.all([this.events.headPosition(), this.projections.status()]);
         const lag = Math.max(0, head - status.position);
-        const parked = status.parked.map(({ projection, position, type, error }) => ({ projection, position, type, error }));
+        const parked = status.parked.map(({ projection, position, type, error }) => ({
+          projection,
+          position,
+          type,
+          error,
+        }));
         if (parked.length) {
           const first = parked[0];
           return indicator.down({

@@ -33,7 +33,12 @@ export function BoxCorrection({
   onClose?: () => void;
   children: ReactNode;
 }) {
-  const photo = useQuery({ queryKey: ['bytes', path], queryFn: () => fetchDataUrl(path), staleTime: Infinity, gcTime: 10 * 60_000 });
+  const photo = useQuery({
+    queryKey: ['bytes', path],
+    queryFn: () => fetchDataUrl(path),
+    staleTime: Infinity,
+    gcTime: 10 * 60_000,
+  });
   const [drawLabel, setDrawLabel] = useState(labels[0]?.id ?? '');
   return (
     <section className="card box-correction" aria-label={title ?? `Boxes of ${alt}`}>
@@ -59,7 +64,14 @@ export function BoxCorrection({
       </div>
       <ErrorMessage error={photo.error} />
       {photo.data ? (
-        <BoxEditor src={photo.data} alt={alt} labels={labels} regions={regions} onChange={onChange} drawLabel={drawLabel} />
+        <BoxEditor
+          src={photo.data}
+          alt={alt}
+          labels={labels}
+          regions={regions}
+          onChange={onChange}
+          drawLabel={drawLabel}
+        />
       ) : (
         <span className="image-placeholder" role="img" aria-label={alt} />
       )}

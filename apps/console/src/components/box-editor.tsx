@@ -167,8 +167,9 @@ export function BoxEditor({
         </svg>
       </div>
       <p className="hint">
-        Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its name below), then{' '}
-        <kbd>1</kbd>–<kbd>9</kbd> relabel it, arrows move it, <kbd>Shift</kbd>+arrows resize it, <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next.
+        Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its
+        name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it, arrows move it, <kbd>Shift</kbd>+arrows resize it,{' '}
+        <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next.
       </p>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (

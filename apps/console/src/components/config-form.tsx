@@ -99,7 +99,12 @@ export function SchemaFields({
             <div key={name} className="field">
               <label htmlFor={id}>{humanise(name)}</label>
               {node.enum ? (
-                <select id={id} {...described} value={String(value ?? '')} onChange={(event) => set(event.target.value)}>
+                <select
+                  id={id}
+                  {...described}
+                  value={String(value ?? '')}
+                  onChange={(event) => set(event.target.value)}
+                >
                   {node.enum.map((option) => (
                     <option key={option} value={option}>
                       {option}
@@ -107,7 +112,13 @@ export function SchemaFields({
                   ))}
                 </select>
               ) : node.type === 'boolean' ? (
-                <input id={id} {...described} type="checkbox" checked={Boolean(value ?? node.default)} onChange={(event) => set(event.target.checked)} />
+                <input
+                  id={id}
+                  {...described}
+                  type="checkbox"
+                  checked={Boolean(value ?? node.default)}
+                  onChange={(event) => set(event.target.checked)}
+                />
               ) : node.type === 'number' || node.type === 'integer' ? (
                 <input
                   id={id}
@@ -120,7 +131,12 @@ export function SchemaFields({
                   onChange={(event) => set(event.target.value === '' ? undefined : Number(event.target.value))}
                 />
               ) : (
-                <input id={id} {...described} value={String(value ?? '')} onChange={(event) => set(event.target.value || null)} />
+                <input
+                  id={id}
+                  {...described}
+                  value={String(value ?? '')}
+                  onChange={(event) => set(event.target.value || null)}
+                />
               )}
               {hint && (
                 <small id={`${id}-hint`} className="hint">

@@ -99,7 +99,10 @@ export function Sharing({ project, deployment }: { project: Project; deployment:
   const [name, setName] = useState(shared?.name ?? `${project.name} – ${deployment.name}`);
   const [description, setDescription] = useState(shared?.description ?? '');
   const refresh = () =>
-    Promise.all([queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }), queryClient.invalidateQueries({ queryKey: ['shared-models'] })]);
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }),
+      queryClient.invalidateQueries({ queryKey: ['shared-models'] }),
+    ]);
   const share = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -125,8 +128,8 @@ export function Sharing({ project, deployment }: { project: Project; deployment:
       <p className="hint" role="status">
         {shared ? (
           <>
-            Shared with the other users of this server since {new Date(shared.sharedAt).toLocaleString()}: they find it under{' '}
-            <Link href="/shared-models">Shared models</Link> and predict with their own token.
+            Shared with the other users of this server since {new Date(shared.sharedAt).toLocaleString()}: they find it
+            under <Link href="/shared-models">Shared models</Link> and predict with their own token.
           </>
         ) : (
           'Not shared: only callers with the deployment key can use it.'

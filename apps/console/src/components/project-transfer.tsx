@@ -111,7 +111,11 @@ export function ImportProject() {
       <button type="submit" disabled={upload.isPending || !archive}>
         {upload.isPending ? 'Importing…' : 'Import'}
       </button>
-      {inBackground && <p className="hint" aria-live="polite">The archive is uploaded; the import goes on in the background (a large project takes minutes).</p>}
+      {inBackground && (
+        <p className="hint" aria-live="polite">
+          The archive is uploaded; the import goes on in the background (a large project takes minutes).
+        </p>
+      )}
       <ErrorMessage error={upload.error} />
       {imported && (
         <div role="status">

@@ -146,7 +146,13 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       </ul>
       {viewed && (
         <figure className="card viewed-test-image" aria-label={`Test image ${viewed.filename}`}>
-          <FittedPhoto key={viewed.imageUrl} path={viewed.imageUrl} alt={viewed.filename} expected={boxesOf(viewed.expected)} predicted={boxesOf(viewed.predicted)} />
+          <FittedPhoto
+            key={viewed.imageUrl}
+            path={viewed.imageUrl}
+            alt={viewed.filename}
+            expected={boxesOf(viewed.expected)}
+            predicted={boxesOf(viewed.predicted)}
+          />
           <figcaption>
             <strong>{viewed.filename}</strong>: {outcome(project, viewed)}{' '}
             <button type="button" onClick={() => setViewed(null)}>
@@ -160,11 +166,30 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
 }
 
 /** A photo with its boxes, scaled to fit the screen's width and height whatever its size (a 16-pixel photo too), aspect kept. */
-function FittedPhoto({ path, alt, expected, predicted }: { path: string; alt: string; expected: DrawnBox[]; predicted: DrawnBox[] }) {
+function FittedPhoto({
+  path,
+  alt,
+  expected,
+  predicted,
+}: {
+  path: string;
+  alt: string;
+  expected: DrawnBox[];
+  predicted: DrawnBox[];
+}) {
   const [aspect, setAspect] = useState(1);
   return (
-    <BoxesOverlay className="fitted" style={{ '--aspect': aspect } as CSSProperties} expected={expected} predicted={predicted}>
-      <AuthenticatedImage path={path} alt={alt} onLoad={(event) => setAspect(event.currentTarget.naturalWidth / event.currentTarget.naturalHeight)} />
+    <BoxesOverlay
+      className="fitted"
+      style={{ '--aspect': aspect } as CSSProperties}
+      expected={expected}
+      predicted={predicted}
+    >
+      <AuthenticatedImage
+        path={path}
+        alt={alt}
+        onLoad={(event) => setAspect(event.currentTarget.naturalWidth / event.currentTarget.naturalHeight)}
+      />
     </BoxesOverlay>
   );
 }

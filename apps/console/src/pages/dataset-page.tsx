@@ -76,7 +76,10 @@ function Filters({
           <option value="">All images</option>
           <option value="unlabeled">Unlabeled</option>
           <option value="excluded">Excluded from training</option>
-          <LabelOptions labels={project.labels} describe={(label) => `${label.name} (${counts?.find((count) => count.id === label.id)?.imageCount ?? 0})`} />
+          <LabelOptions
+            labels={project.labels}
+            describe={(label) => `${label.name} (${counts?.find((count) => count.id === label.id)?.imageCount ?? 0})`}
+          />
         </select>
       </label>
       <label>

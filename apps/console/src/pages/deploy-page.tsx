@@ -54,7 +54,8 @@ export function DeployPage({ project }: { project: Project }) {
         <ErrorMessage error={iterations.error} />
         {iterations.data && completed.length === 0 ? (
           <p className="hint">
-            Nothing to deploy yet: only completed iterations can be deployed. <Link href={`/projects/${project.id}/train`}>Train one</Link> first.
+            Nothing to deploy yet: only completed iterations can be deployed.{' '}
+            <Link href={`/projects/${project.id}/train`}>Train one</Link> first.
           </p>
         ) : (
           <>

@@ -53,7 +53,12 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
         <>
           <h2>{image.data.filename}</h2>
           {project.type === 'detection' ? (
-            <RegionsForm key={image.data.id + image.data.revision} project={project} image={image.data} onSaved={() => go(1)} />
+            <RegionsForm
+              key={image.data.id + image.data.revision}
+              project={project}
+              image={image.data}
+              onSaved={() => go(1)}
+            />
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
           )}
@@ -137,7 +142,13 @@ function RegionsForm({ project, image, onSaved }: { project: Project; image: Ima
   return (
     <>
       <ErrorMessage error={save.error} />
-      <BoxCorrection path={contentPath(project.id, image.id)} alt={image.filename} labels={project.labels} regions={regions} onChange={setRegions}>
+      <BoxCorrection
+        path={contentPath(project.id, image.id)}
+        alt={image.filename}
+        labels={project.labels}
+        regions={regions}
+        onChange={setRegions}
+      >
         <button type="button" className="primary" disabled={save.isPending} onClick={() => save.mutate()}>
           Save boxes and go to the next image
         </button>

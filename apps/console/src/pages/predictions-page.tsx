@@ -19,7 +19,9 @@ const PROMOTED_BOX_PROBABILITY = 0.5;
 
 /** Detection: the boxes promoting the prediction would write, as editable regions (labels by name). */
 const predictedRegions = (prediction: StoredPrediction): Region[] =>
-  prediction.predictions.filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY).map((item) => ({ label: item.label, ...item.box! }));
+  prediction.predictions
+    .filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY)
+    .map((item) => ({ label: item.label, ...item.box! }));
 
 interface Filter {
   deploymentId: string;
@@ -240,14 +242,21 @@ export function PredictionsPage({ project }: { project: Project }) {
           onReset={boxEdits[underReview.id] ? () => setBoxEdits(withoutKey(boxEdits, underReview.id)) : null}
           onClose={() => setReviewing(null)}
         >
-          <button type="button" className="primary" onClick={() => promote.mutate([underReview])} disabled={busy || underReview.promotedImageId !== null}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => promote.mutate([underReview])}
+            disabled={busy || underReview.promotedImageId !== null}
+          >
             Add to the dataset with these boxes
           </button>
         </BoxCorrection>
       )}
       {predictions.isPending && <Loading what="the stored predictions" />}
       {predictions.data && items.length === 0 && (
-        <p className="hint">{Object.values(filter).some(Boolean) ? 'No stored prediction matches.' : 'No stored prediction yet.'}</p>
+        <p className="hint">
+          {Object.values(filter).some(Boolean) ? 'No stored prediction matches.' : 'No stored prediction yet.'}
+        </p>
       )}
       <ul className="stored-predictions" aria-label="Stored predictions">
         {items.map((item) => (
@@ -284,7 +293,9 @@ function StoredPredictionCard({
 }) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
-  const boxes = prediction.predictions.filter((item) => item.box).map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
+  const boxes = prediction.predictions
+    .filter((item) => item.box)
+    .map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
   const labelName = (label: string) => project.labels.find((item) => item.id === label)?.name ?? label;
   return (
     <li

@@ -142,8 +142,13 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       const failures = result.items.filter((item) => item.error).map((item) => item.error!.message);
       // Reviewing one photo's boxes goes on with the next suggestion, as labeling one image goes on with the next.
       const reviewed = batch.length === 1 && batch[0].imageId === reviewing;
-      const next = reviewed ? (items[items.findIndex((item) => item.imageId === reviewing) + 1] ?? items.find((item) => item.imageId !== reviewing)) : undefined;
-      await settle(`${result.accepted} accepted${result.failed ? `, ${result.failed} failed: ${failures.join('; ')}` : ''}.`);
+      const next = reviewed
+        ? (items[items.findIndex((item) => item.imageId === reviewing) + 1] ??
+          items.find((item) => item.imageId !== reviewing))
+        : undefined;
+      await settle(
+        `${result.accepted} accepted${result.failed ? `, ${result.failed} failed: ${failures.join('; ')}` : ''}.`,
+      );
       if (reviewed && result.accepted === 1) setReviewing(next?.imageId ?? null);
     },
   });
@@ -208,10 +213,21 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         {detection && (
           <label>
             Accept boxes at least this probable
-            <input type="number" min={0} max={1} step={0.05} value={minBox} onChange={(event) => setMinBox(event.target.value)} />
+            <input
+              type="number"
+              min={0}
+              max={1}
+              step={0.05}
+              value={minBox}
+              onChange={(event) => setMinBox(event.target.value)}
+            />
           </label>
         )}
-        <button type="button" onClick={() => setSelected(new Set(items.map((item) => item.imageId)))} disabled={items.length === 0}>
+        <button
+          type="button"
+          onClick={() => setSelected(new Set(items.map((item) => item.imageId)))}
+          disabled={items.length === 0}
+        >
           Select all
         </button>
         <button type="button" onClick={() => accept.mutate(chosen)} disabled={busy || chosen.length === 0}>
@@ -324,7 +340,8 @@ function SuggestionCard({
       </ol>
       {project.type === 'detection' && (
         <p>
-          {boxes.length} box{boxes.length === 1 ? '' : 'es'} to accept{boxesEdited && <span className="badge">corrected</span>}{' '}
+          {boxes.length} box{boxes.length === 1 ? '' : 'es'} to accept
+          {boxesEdited && <span className="badge">corrected</span>}{' '}
           <button type="button" onClick={onReview} aria-label={`Correct boxes of ${filename}`}>
             Correct boxes
           </button>

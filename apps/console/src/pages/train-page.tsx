@@ -63,7 +63,9 @@ export function TrainPage({ project }: { project: Project }) {
       <h2>Iterations</h2>
       <ErrorMessage error={iterations.error} />
       {iterations.isPending && <Loading what="the iterations" />}
-      {iterations.data?.items.length === 0 && <p className="hint">No iterations yet: start one above once the dataset is ready.</p>}
+      {iterations.data?.items.length === 0 && (
+        <p className="hint">No iterations yet: start one above once the dataset is ready.</p>
+      )}
       {iterations.data && iterations.data.items.length > 0 && (
         <table>
           <thead>

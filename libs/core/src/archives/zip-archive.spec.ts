@@ -15,7 +15,8 @@ const limits: ArchiveLimits = { maxTotalBytes: 64 * MiB, maxEntryBytes: 32 * MiB
 
 async function yazlZip(entries: [string, Uint8Array][], options: { zip64?: boolean } = {}): Promise<Buffer> {
   const zip = new ZipFile();
-  for (const [name, bytes] of entries) zip.addBuffer(Buffer.from(bytes), name, { forceZip64Format: options.zip64 ?? false, compress: false });
+  for (const [name, bytes] of entries)
+    zip.addBuffer(Buffer.from(bytes), name, { forceZip64Format: options.zip64 ?? false, compress: false });
   zip.end({ forceZip64Format: options.zip64 ?? false, comment: '' });
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
@@ -70,19 +71,39 @@ describe('ZipArchive: a zip read through its central directory, entry by entry, 
 
   it('reads ZIP64 records (forced by yazl on small entries; the export writes them past 4 GiB or 65,535 entries)', async () => {
     const bytes = randomBytes(1000);
-    const zip = await ZipArchive.open(await yazlZip([['a', bytes], ['b', new Uint8Array([7])]], { zip64: true }), limits);
+    const zip = await ZipArchive.open(
+      await yazlZip(
+        [
+          ['a', bytes],
+          ['b', new Uint8Array([7])],
+        ],
+        { zip64: true },
+      ),
+      limits,
+    );
     expect(await contents(zip)).toEqual({ a: bytes, b: Buffer.from([7]) });
   });
 
   it('refuses more entries than ARCHIVE_MAX_ENTRIES from the central directory, before inflating anything', async () => {
     const files = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}.txt`, new Uint8Array([i])]));
     const error = await refusal(zipSync(files));
-    expect([error.kind, error.code, error.details]).toEqual(['too-large', 'ARCHIVE_TOO_MANY_ENTRIES', { maxEntries: 100 }]);
+    expect([error.kind, error.code, error.details]).toEqual([
+      'too-large',
+      'ARCHIVE_TOO_MANY_ENTRIES',
+      { maxEntries: 100 },
+    ]);
   });
 
   it('stops a 1 GiB bomb in a 1 MiB zip on its ratio, whether its headers are honest or lie', async () => {
-    const honest = await refusal(buildZip([zeroBomb('events/000001.jsonl', 1024 * MiB)]), { ...limits, maxEntryBytes: 2048 * MiB, maxTotalBytes: 2048 * MiB });
-    expect([honest.code, honest.details]).toEqual(['ARCHIVE_RATIO_EXCEEDED', { path: 'events/000001.jsonl', maxRatio: 200 }]);
+    const honest = await refusal(buildZip([zeroBomb('events/000001.jsonl', 1024 * MiB)]), {
+      ...limits,
+      maxEntryBytes: 2048 * MiB,
+      maxTotalBytes: 2048 * MiB,
+    });
+    expect([honest.code, honest.details]).toEqual([
+      'ARCHIVE_RATIO_EXCEEDED',
+      { path: 'events/000001.jsonl', maxRatio: 200 },
+    ]);
     // Headers that say 1000 bytes: the entry is cut at the size it declares, and the zip refused as invalid.
     const lying = await refusal(buildZip([zeroBomb('events/000001.jsonl', 1024 * MiB, 1000)]));
     expect([lying.kind, lying.code]).toEqual(['validation', 'INVALID_ARCHIVE']);
@@ -91,8 +112,14 @@ describe('ZipArchive: a zip read through its central directory, entry by entry, 
   it('stops an entry past ARCHIVE_MAX_ENTRY_BYTES and the archive past ARCHIVE_MAX_INFLATED_BYTES', async () => {
     const tolerant = { ...limits, maxTotalBytes: 8 * MiB, maxEntryBytes: 4 * MiB, maxRatio: 1_000_000 };
     const entry = await refusal(buildZip([zeroBomb('big.bin', 5 * MiB)]), tolerant);
-    expect([entry.code, entry.details]).toEqual(['ARCHIVE_ENTRY_TOO_LARGE', { path: 'big.bin', maxEntryBytes: 4 * MiB }]);
-    const total = await refusal(buildZip([zeroBomb('a.bin', 3 * MiB), zeroBomb('b.bin', 3 * MiB), zeroBomb('c.bin', 3 * MiB)]), tolerant);
+    expect([entry.code, entry.details]).toEqual([
+      'ARCHIVE_ENTRY_TOO_LARGE',
+      { path: 'big.bin', maxEntryBytes: 4 * MiB },
+    ]);
+    const total = await refusal(
+      buildZip([zeroBomb('a.bin', 3 * MiB), zeroBomb('b.bin', 3 * MiB), zeroBomb('c.bin', 3 * MiB)]),
+      tolerant,
+    );
     expect([total.code, total.details]).toEqual(['ARCHIVE_TOO_LARGE', { maxTotalBytes: 8 * MiB }]);
   });
 
@@ -104,7 +131,9 @@ describe('ZipArchive: a zip read through its central directory, entry by entry, 
     const directory = Buffer.from(damaged).lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     damaged[directory + 1] = 0;
     expect((await refusal(damaged)).code).toBe('INVALID_ARCHIVE');
-    const badData = buildZip([{ ...deflatedEntry('a.json', new TextEncoder().encode('{"a":1}')), data: new Uint8Array([0xff, 0xff, 0xff]) }]);
+    const badData = buildZip([
+      { ...deflatedEntry('a.json', new TextEncoder().encode('{"a":1}')), data: new Uint8Array([0xff, 0xff, 0xff]) },
+    ]);
     expect((await refusal(badData)).code).toBe('INVALID_ARCHIVE');
   });
 });

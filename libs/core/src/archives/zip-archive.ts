@@ -2,7 +2,12 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import yauzl from 'yauzl';
 import { DomainError } from '../domain/domain-error.js';
-import { type ArchiveLimitCode, ArchiveLimitError, type ArchiveLimits, RATIO_FLOOR_BYTES } from './archive-inflation.js';
+import {
+  type ArchiveLimitCode,
+  ArchiveLimitError,
+  type ArchiveLimits,
+  RATIO_FLOOR_BYTES,
+} from './archive-inflation.js';
 import { ArchiveErrors } from './unzip-safely.js';
 
 /** One entry as the central directory lists it; `open` inflates it within the limits. */
@@ -23,11 +28,24 @@ export function invalidArchive(reason: string): DomainError {
 }
 
 /** Refuses (413) an entry of `bytes` inflated bytes past the ratio or entry limit. */
-function checkEntry(path: string, compressedSize: number, bytes: number, { maxRatio, maxEntryBytes }: ArchiveLimits): void {
+function checkEntry(
+  path: string,
+  compressedSize: number,
+  bytes: number,
+  { maxRatio, maxEntryBytes }: ArchiveLimits,
+): void {
   if (bytes > RATIO_FLOOR_BYTES && bytes > maxRatio * Math.max(compressedSize, 1)) {
-    throw limitError('ARCHIVE_RATIO_EXCEEDED', `${path} unpacks to more than ${maxRatio} times its compressed size: refused as a zip bomb.`, { path, maxRatio });
+    throw limitError(
+      'ARCHIVE_RATIO_EXCEEDED',
+      `${path} unpacks to more than ${maxRatio} times its compressed size: refused as a zip bomb.`,
+      { path, maxRatio },
+    );
   }
-  if (bytes > maxEntryBytes) throw limitError('ARCHIVE_ENTRY_TOO_LARGE', `${path} unpacks to more than ${maxEntryBytes} bytes.`, { path, maxEntryBytes });
+  if (bytes > maxEntryBytes)
+    throw limitError('ARCHIVE_ENTRY_TOO_LARGE', `${path} unpacks to more than ${maxEntryBytes} bytes.`, {
+      path,
+      maxEntryBytes,
+    });
 }
 
 /** An ArchiveLimitError (the in-memory inflater's) or a yauzl error as the DomainError a client sees. */
@@ -58,12 +76,17 @@ export class ZipArchive {
 
   /** Opens the zip at `path` (kept open until `close`, so removing the file meanwhile does no harm) or in `bytes`. */
   static async open(source: string | Uint8Array, limits: ArchiveLimits): Promise<ZipArchive> {
-    const handle = typeof source === 'string' ? await openFile(source, 'r') : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    const handle =
+      typeof source === 'string'
+        ? await openFile(source, 'r')
+        : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
     try {
       const zip = await ZipArchive.directory(handle);
       zip.close();
       if (zip.entryCount > limits.maxEntries) {
-        throw limitError('ARCHIVE_TOO_MANY_ENTRIES', `The archive holds more than ${limits.maxEntries} entries.`, { maxEntries: limits.maxEntries });
+        throw limitError('ARCHIVE_TOO_MANY_ENTRIES', `The archive holds more than ${limits.maxEntries} entries.`, {
+          maxEntries: limits.maxEntries,
+        });
       }
       return new ZipArchive(handle, zip.entryCount, limits);
     } catch (error) {
@@ -116,13 +139,19 @@ export class ZipArchive {
     const meter = new EntryMeter(entry.fileName, entry.compressedSize, this.limits, (bytes) => {
       this.inflated += bytes;
       if (this.inflated > this.limits.maxTotalBytes) {
-        throw new ArchiveLimitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`, {
-          maxTotalBytes: this.limits.maxTotalBytes,
-        });
+        throw new ArchiveLimitError(
+          'ARCHIVE_TOO_LARGE',
+          `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`,
+          {
+            maxTotalBytes: this.limits.maxTotalBytes,
+          },
+        );
       }
     });
     if (this.inflated + entry.uncompressedSize > this.limits.maxTotalBytes) {
-      throw limitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`, { maxTotalBytes: this.limits.maxTotalBytes });
+      throw limitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`, {
+        maxTotalBytes: this.limits.maxTotalBytes,
+      });
     }
     let stream: Readable;
     try {
@@ -180,7 +209,13 @@ class FileRangeReader extends yauzl.RandomAccessReader {
     });
   }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (error: Error | null) => void,
+  ): void {
     this.handle.read(buffer, offset, length, position).then(
       ({ bytesRead }) => callback(bytesRead < length ? new Error('unexpected end of file') : null),
       (error: Error) => callback(error),

@@ -29,7 +29,13 @@ interface CompiledRoute extends BodyRoute {
 /** Express matches paths case-insensitively and with an optional trailing slash; a template segment `{x}` is one path segment. */
 function patternOf(template: string): RegExp {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${template.split(/\{\w+\}/).map(escape).join('[^/]+')}/?$`, 'i');
+  return new RegExp(
+    `^${template
+      .split(/\{\w+\}/)
+      .map(escape)
+      .join('[^/]+')}/?$`,
+    'i',
+  );
 }
 
 /** The path Express routes on: of `/path?query`, or of an absolute-form target (`POST http://host/path`). */
@@ -44,7 +50,12 @@ function hasBody(request: IncomingMessage): boolean {
 }
 
 function tooLarge(limit: number): DomainError {
-  return new DomainError('too-large', 'PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes: send less.`, { maxBytes: limit });
+  return new DomainError(
+    'too-large',
+    'PAYLOAD_TOO_LARGE',
+    `The request body is larger than ${limit} bytes: send less.`,
+    { maxBytes: limit },
+  );
 }
 
 function malformed(reason: string): DomainError {
@@ -54,7 +65,11 @@ function malformed(reason: string): DomainError {
 function decoderOf(contentType = ''): TextDecoder {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase() ?? 'utf-8';
   const refused = () =>
-    new DomainError('unsupported-media-type', 'UNSUPPORTED_CHARSET', `The charset "${charset.slice(0, 40)}" is not supported: send UTF-8 JSON.`);
+    new DomainError(
+      'unsupported-media-type',
+      'UNSUPPORTED_CHARSET',
+      `The charset "${charset.slice(0, 40)}" is not supported: send UTF-8 JSON.`,
+    );
   if (!charset.startsWith('utf-')) throw refused();
   try {
     return new TextDecoder(charset, { fatal: false });
@@ -98,7 +113,9 @@ async function readAtMost(request: IncomingMessage, limit: number): Promise<Buff
       inflater.destroy();
     }
     request.pause();
-    throw error instanceof DomainError ? error : DomainError.validation('BODY_INCOMPLETE', 'The request body could not be read to its end: send it again.');
+    throw error instanceof DomainError
+      ? error
+      : DomainError.validation('BODY_INCOMPLETE', 'The request body could not be read to its end: send it again.');
   }
   return Buffer.concat(chunks, size);
 }
@@ -143,7 +160,11 @@ function parseJson(bytes: Buffer, decoder: TextDecoder, shape: JsonShapeLimits):
  * is answered 413 at once; a chunked body is read up to the limit only.
  */
 export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware {
-  const compiled: CompiledRoute[] = routes.map((route) => ({ ...route, method: route.method.toUpperCase(), pattern: patternOf(route.path) }));
+  const compiled: CompiledRoute[] = routes.map((route) => ({
+    ...route,
+    method: route.method.toUpperCase(),
+    pattern: patternOf(route.path),
+  }));
   const shape: JsonShapeLimits = {
     maxDepth: settings.JSON_MAX_DEPTH,
     maxKeys: settings.JSON_MAX_KEYS,

@@ -1,11 +1,17 @@
-import type { Decider } from '../../../core/src/index.js';
+import type { Decider } from '@diyml/core/pure';
 import type { ImageContentEvent } from './image.events.js';
 
 /**
  * `holderActive`: whether the image holding the content still does (it exists, or its upload is still in
  * flight): the handler reads it from the holder's stream, the decider does no I/O.
  */
-export type ClaimImageContent = { type: 'ClaimImageContent'; projectId: string; sha256: string; imageId: string; holderActive: boolean };
+export type ClaimImageContent = {
+  type: 'ClaimImageContent';
+  projectId: string;
+  sha256: string;
+  imageId: string;
+  holderActive: boolean;
+};
 export type ReleaseImageContent = { type: 'ReleaseImageContent'; projectId: string; sha256: string; imageId: string };
 export type ImageContentCommand = ClaimImageContent | ReleaseImageContent;
 
@@ -25,7 +31,9 @@ export const imageContentClaimDecider: Decider<ImageContentState, ImageContentCo
   decide(command, state) {
     const { projectId, sha256, imageId } = command;
     if (command.type === 'ReleaseImageContent') {
-      return state.holder === imageId ? [{ type: 'ImageContentReleased', v: 1, data: { projectId, sha256, imageId } }] : [];
+      return state.holder === imageId
+        ? [{ type: 'ImageContentReleased', v: 1, data: { projectId, sha256, imageId } }]
+        : [];
     }
     if (state.holder === imageId || (state.holder !== null && command.holderActive)) return [];
     return [{ type: 'ImageContentClaimed', v: 1, data: { projectId, sha256, imageId } }];
@@ -38,6 +46,10 @@ export const imageContentClaimDecider: Decider<ImageContentState, ImageContentCo
 };
 
 /** The image holding the content after a claim decided on `before`: the claimant, or the image already holding it. */
-export function contentHolder(before: ImageContentState, decided: readonly ImageContentEvent[], claimant: string): string {
+export function contentHolder(
+  before: ImageContentState,
+  decided: readonly ImageContentEvent[],
+  claimant: string,
+): string {
   return decided.length > 0 ? claimant : (before.holder ?? claimant);
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { type CommandMetadata, type Decider, DomainError, type RequestContext } from '../../../core/src/index.js';
-import { CommandPipeline } from '../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../projects/src/project-access.js';
-import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
+import { type CommandMetadata, type Decider, DomainError, type RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import type { ProjectView } from '@diyml/projects';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { type ImageCommand, imageDecider, type ImageState, type ProjectContext } from '../domain/image.decider.js';
 import { type ImageEvent, imageStream } from '../domain/image.events.js';

@@ -1,11 +1,27 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, type RequestContext, toPlainText } from '../../../core/src/index.js';
-import { CommandPipeline, EventStore, readStreamOf } from '../../../event-store/src/index.js';
-import type { ProjectView } from '../../../projects/src/read-models/projects/project.view.js';
+import { BlobStore } from '@diyml/blobs';
+import {
+  Clock,
+  type CommandMetadata,
+  commandMetadata,
+  DomainError,
+  IdGenerator,
+  type RequestContext,
+  toPlainText,
+} from '@diyml/core';
+import { CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
+import type { ProjectView } from '@diyml/projects';
 import { contentHolder, imageContentClaimDecider } from '../domain/image-content-claim.decider.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
-import { type ImageContentEvent, imageContentStream, type ImageEvent, type ImageOrigin, imageStream, type Region, type Split } from '../domain/image.events.js';
+import {
+  type ImageContentEvent,
+  imageContentStream,
+  type ImageEvent,
+  type ImageOrigin,
+  imageStream,
+  type Region,
+  type Split,
+} from '../domain/image.events.js';
 import { type InspectedImage, inspectImage } from '../images/image-inspection.js';
 import { UploadLimits } from './upload-limits.js';
 
@@ -225,7 +241,8 @@ export class ImageIntake {
         projectId,
         sha256,
         imageId,
-        holderActive: state.holder !== null && state.holder !== imageId && (await this.holds(state.holder, stream, metadata.now)),
+        holderActive:
+          state.holder !== null && state.holder !== imageId && (await this.holds(state.holder, stream, metadata.now)),
       }),
       retry: { attempts: CLAIM_ATTEMPTS },
       waitForReadModels: false,
@@ -239,7 +256,9 @@ export class ImageIntake {
     if (history.some((event) => event.type === 'ImageRemoved')) return false;
     if (history.length > 0) return true;
     const claims = await readStreamOf<ImageContentEvent>(this.events, claimStream);
-    const claimedAt = claims.findLast((event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId)?.metadata.at;
+    const claimedAt = claims.findLast(
+      (event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId,
+    )?.metadata.at;
     return claimedAt !== undefined && now.getTime() - Date.parse(claimedAt) < CLAIM_IN_FLIGHT_MS;
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { RequestContext } from '../../../core/src/index.js';
-import { CommandPipeline } from '../../../event-store/src/index.js';
+import type { RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
 import { type DeploymentCommand, deploymentDecider } from '../domain/deployment.decider.js';
 import { deploymentStream } from '../domain/deployment.events.js';
 
@@ -11,7 +11,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export class DeploymentCommandRunner {
   constructor(private readonly pipeline: CommandPipeline) {}
 
-  async run(deploymentId: string, command: DistributiveOmit<DeploymentCommand, 'metadata'>, context: RequestContext): Promise<void> {
+  async run(
+    deploymentId: string,
+    command: DistributiveOmit<DeploymentCommand, 'metadata'>,
+    context: RequestContext,
+  ): Promise<void> {
     await this.pipeline.on(deploymentStream(deploymentId), deploymentDecider).run({
       context,
       command: (_, metadata) => ({ ...command, metadata }) as DeploymentCommand,

@@ -22,7 +22,8 @@ export class DeploymentDto {
   @ApiProperty({
     type: DeploymentSharingDto,
     nullable: true,
-    description: 'How the deployment is shared with the other users of this server (see /v1/shared-models); null when it is not.',
+    description:
+      'How the deployment is shared with the other users of this server (see /v1/shared-models); null when it is not.',
   })
   shared: DeploymentSharingDto | null;
   @ApiProperty() revision: number;
@@ -61,7 +62,9 @@ export function toDeploymentDto(view: DeploymentView): DeploymentDto {
     status: view.status,
     createdAt: view.createdAt,
     keyRotatedAt: view.keyRotatedAt,
-    shared: view.shared ? { name: view.shared.name, description: view.shared.description, sharedAt: view.shared.sharedAt } : null,
+    shared: view.shared
+      ? { name: view.shared.name, description: view.shared.description, sharedAt: view.shared.sharedAt }
+      : null,
     revision: view.revision,
   };
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { CommandMetadata } from '../../../core/src/index.js';
-import { imageDecider, imageStream } from '../../../datasets/src/index.js';
-import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
-import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import type { CommandMetadata } from '@diyml/core/pure';
+import { imageDecider, imageStream } from '@diyml/datasets';
+import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
+import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '@diyml/jobs';
 import { imageSuggestionOf, MIN_SUGGESTED_BOX_PROBABILITY } from '../domain/image-suggestion.js';
 import { type LabelSuggestionsCommand, labelSuggestionsDecider } from '../domain/label-suggestions.decider.js';
 import { type LabelSuggestionsRequested, labelSuggestionsStream } from '../domain/label-suggestions.events.js';

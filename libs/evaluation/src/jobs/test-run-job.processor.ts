@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
-import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
+import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '@diyml/jobs';
 import { parseTestManifest } from '../domain/test-manifest.js';
 import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
 import { type TestRunRequested, testRunStream } from '../domain/test-run.events.js';

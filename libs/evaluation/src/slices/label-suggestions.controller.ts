@@ -2,10 +2,10 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '../../../core/src/index.js';
-import { IMAGES, type ImageView, resolveLabel } from '../../../datasets/src/index.js';
-import { ProjectAccess } from '../../../projects/src/index.js';
-import { ReadStore } from '../../../read-store/src/index.js';
+import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { IMAGES, type ImageView, resolveLabel } from '@diyml/datasets';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { LabelSuggestionQueries } from '../read-models/label-suggestions/label-suggestion-queries.js';
 import {
   AcceptSuggestions,
@@ -111,8 +111,13 @@ export class LabelSuggestionsController {
       { limit: query.limit ?? 50, cursor: query.cursor },
     );
     const images = this.readStore.collection<ImageView>(IMAGES);
-    const filenames = await Promise.all(page.items.map(async (view) => (await images.get(view.imageId))?.filename ?? null));
-    return { items: page.items.map((view, at) => toLabelSuggestionDto(view, project.labels, filenames[at])), nextCursor: page.nextCursor };
+    const filenames = await Promise.all(
+      page.items.map(async (view) => (await images.get(view.imageId))?.filename ?? null),
+    );
+    return {
+      items: page.items.map((view, at) => toLabelSuggestionDto(view, project.labels, filenames[at])),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Post('accept')

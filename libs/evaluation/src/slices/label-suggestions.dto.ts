@@ -84,7 +84,12 @@ export class SuggestedLabelDto {
 
 export class LabelSuggestionDto {
   @ApiProperty({ format: 'uuid' }) imageId: string;
-  @ApiProperty({ nullable: true, type: String, example: 'IMG_0042.jpg', description: "The image's file name; null if the image was just removed." })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'IMG_0042.jpg',
+    description: "The image's file name; null if the image was just removed.",
+  })
   filename: string | null;
   @ApiProperty({ format: 'uuid' }) iterationId: string;
   @ApiProperty({ format: 'uuid' }) runId: string;
@@ -165,7 +170,11 @@ export function toSuggestionRunDto(view: SuggestionRunView, skipped?: SkippedIma
   return dto;
 }
 
-export function toLabelSuggestionDto(view: LabelSuggestionView, labels: readonly LabelView[], filename: string | null): LabelSuggestionDto {
+export function toLabelSuggestionDto(
+  view: LabelSuggestionView,
+  labels: readonly LabelView[],
+  filename: string | null,
+): LabelSuggestionDto {
   const names = new Map(labels.map((label) => [label.id, label.name]));
   return {
     imageId: view.imageId,

@@ -1,4 +1,4 @@
-import { type Decider, DomainError } from '../../../core/src/index.js';
+import { type Decider, DomainError } from '@diyml/core/pure';
 import type { UsernameClaimed } from './user.events.js';
 
 export type ClaimUsername = { type: 'ClaimUsername'; username: string; userId: string };

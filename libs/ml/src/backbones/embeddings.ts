@@ -163,10 +163,20 @@ export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: Emb
     for (let start = 0; start < items.length; start += batchSize) {
       signal?.throwIfAborted();
       const batch = items.slice(start, start + batchSize);
-      const values = await backboneInput(batch.map(({ job }) => job.pixels), batch.map(({ view }) => view), inputSize, inputRange);
+      const values = await backboneInput(
+        batch.map(({ job }) => job.pixels),
+        batch.map(({ view }) => view),
+        inputSize,
+        inputRange,
+      );
       const outputs = await runner.run(values, batch.length);
       const sizes = outputs.map((output) => output.length / batch.length);
-      batch.forEach((item, position) => consume(item, outputs.map((output, layer) => output.slice(position * sizes[layer], (position + 1) * sizes[layer]))));
+      batch.forEach((item, position) =>
+        consume(
+          item,
+          outputs.map((output, layer) => output.slice(position * sizes[layer], (position + 1) * sizes[layer])),
+        ),
+      );
       // Let cancellation and progress messages through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

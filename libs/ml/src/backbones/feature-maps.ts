@@ -11,9 +11,17 @@ import type { EmbeddingSpace, EmbeddingView } from './embeddings.js';
  * and stride-32 layers at 224 px: 128,576 floats, 502 KiB), so each is a blob of its own (identical maps are stored
  * once by the content-addressed blob store) and a run records an index of the maps it used.
  */
-export function featureMapSpaceOf(descriptor: BackboneDescriptor, layers: readonly string[], fit: string): EmbeddingSpace {
+export function featureMapSpaceOf(
+  descriptor: BackboneDescriptor,
+  layers: readonly string[],
+  fit: string,
+): EmbeddingSpace {
   const { id, inputSize, inputRange } = descriptor;
-  return { backbone: id, layer: layers.join('+'), preprocessing: `${fit}-${inputSize}-range-${inputRange.join('..')}-maps` };
+  return {
+    backbone: id,
+    layer: layers.join('+'),
+    preprocessing: `${fit}-${inputSize}-range-${inputRange.join('..')}-maps`,
+  };
 }
 
 /** Values of one image's maps at `layers`, one layer after the other, each [side, side, channels]. */
@@ -52,9 +60,15 @@ interface FeatureMapIndex {
 }
 
 /** The index of a run's feature maps (a blob, JSON): where each (image, view) map is stored. */
-export function encodeFeatureMapIndex(space: EmbeddingSpace, dimension: number, entries: [string, string, string][]): Uint8Array {
+export function encodeFeatureMapIndex(
+  space: EmbeddingSpace,
+  dimension: number,
+  entries: [string, string, string][],
+): Uint8Array {
   const sorted = [...entries].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
-  return new TextEncoder().encode(JSON.stringify({ format: 'diyml-feature-maps', v: 1, space, dimension, entries: sorted } satisfies FeatureMapIndex));
+  return new TextEncoder().encode(
+    JSON.stringify({ format: 'diyml-feature-maps', v: 1, space, dimension, entries: sorted } satisfies FeatureMapIndex),
+  );
 }
 
 /**
@@ -72,7 +86,8 @@ const littleEndian = endianness() === 'LE';
 
 /** A map as a blob: little-endian float32 values. */
 export function featureMapToBytes(values: Float32Array): Uint8Array {
-  if (littleEndian) return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  if (littleEndian)
+    return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => view.setFloat32(i * 4, value, true));
@@ -80,7 +95,8 @@ export function featureMapToBytes(values: Float32Array): Uint8Array {
 }
 
 export function featureMapFromBytes(bytes: Uint8Array, dimension: number): Float32Array {
-  if (bytes.byteLength !== dimension * 4) throw new RangeError(`a feature map of ${dimension} values takes ${dimension * 4} bytes, got ${bytes.byteLength}`);
+  if (bytes.byteLength !== dimension * 4)
+    throw new RangeError(`a feature map of ${dimension} values takes ${dimension * 4} bytes, got ${bytes.byteLength}`);
   if (littleEndian) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Float32Array.from({ length: dimension }, (_, i) => view.getFloat32(i * 4, true));

@@ -102,9 +102,25 @@ export const backboneDetectorArchitecture: Architecture = {
     const model = tfl.model({ name: 'backbone_detector', inputs: backbone.model.inputs, outputs: head(features) });
     const fineSide = Math.ceil(inputSize / GRID_STRIDE);
     const coarseSide = Math.ceil(inputSize / COARSE_STRIDE);
-    if (coarseSide * 2 !== fineSide) throw new BackboneError('BACKBONE_INVALID', `Backbone ${id} takes ${inputSize}-pixel images; a detector needs a multiple of ${COARSE_STRIDE}.`, id);
-    const featureMaps = { layers: [fineLayer.name, coarseLayer.name], combine: (maps: Float32Array) => combineFeatureMaps(maps, fineSide, fineLayer.channels, coarseLayer.channels) };
-    return { model, trainable, frozenFeatures, featureMaps, imageSize: { width: inputSize, height: inputSize }, channels: 3, inputRange };
+    if (coarseSide * 2 !== fineSide)
+      throw new BackboneError(
+        'BACKBONE_INVALID',
+        `Backbone ${id} takes ${inputSize}-pixel images; a detector needs a multiple of ${COARSE_STRIDE}.`,
+        id,
+      );
+    const featureMaps = {
+      layers: [fineLayer.name, coarseLayer.name],
+      combine: (maps: Float32Array) => combineFeatureMaps(maps, fineSide, fineLayer.channels, coarseLayer.channels),
+    };
+    return {
+      model,
+      trainable,
+      frozenFeatures,
+      featureMaps,
+      imageSize: { width: inputSize, height: inputSize },
+      channels: 3,
+      inputRange,
+    };
   },
 
   ...anchorFreeHead,
@@ -115,7 +131,12 @@ export const backboneDetectorArchitecture: Architecture = {
  * the fine grid, its fine channels, then the channels of the coarse cell above it (the nearest-neighbour ×2
  * upsampling of 'coarse_upsampled').
  */
-function combineFeatureMaps(maps: Float32Array, side: number, fineChannels: number, coarseChannels: number): Float32Array {
+function combineFeatureMaps(
+  maps: Float32Array,
+  side: number,
+  fineChannels: number,
+  coarseChannels: number,
+): Float32Array {
   const channels = fineChannels + coarseChannels;
   const coarse = maps.subarray(side * side * fineChannels);
   const combined = new Float32Array(side * side * channels);
@@ -124,7 +145,10 @@ function combineFeatureMaps(maps: Float32Array, side: number, fineChannels: numb
       const cell = y * side + x;
       const coarseCell = (y >> 1) * (side >> 1) + (x >> 1);
       combined.set(maps.subarray(cell * fineChannels, (cell + 1) * fineChannels), cell * channels);
-      combined.set(coarse.subarray(coarseCell * coarseChannels, (coarseCell + 1) * coarseChannels), cell * channels + fineChannels);
+      combined.set(
+        coarse.subarray(coarseCell * coarseChannels, (coarseCell + 1) * coarseChannels),
+        cell * channels + fineChannels,
+      );
     }
   return combined;
 }

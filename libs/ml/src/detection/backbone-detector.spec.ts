@@ -97,27 +97,49 @@ describe('backbone-detector', () => {
     }
   }, 120_000);
 
-  it('trains on cached feature maps exactly as on computed ones: a second run with the first one\'s maps computes none and gives the same model', async () => {
+  it("trains on cached feature maps exactly as on computed ones: a second run with the first one's maps computes none and gives the same model", async () => {
     const random = new SeededRandom(8);
-    const dataset: TrainingDataset = { task: 'detection', labels: ['red', 'blue'], examples: Array.from({ length: 12 }, () => squaresScene(COLOURS, SIDE, 1 + random.integer(2), random)) };
-    const config = { architecture: 'backbone-detector', backbone: await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)), epochs: 2, batchSize: 4, seed: 4 };
+    const dataset: TrainingDataset = {
+      task: 'detection',
+      labels: ['red', 'blue'],
+      examples: Array.from({ length: 12 }, () => squaresScene(COLOURS, SIDE, 1 + random.integer(2), random)),
+    };
+    const config = {
+      architecture: 'backbone-detector',
+      backbone: await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)),
+      epochs: 2,
+      batchSize: 4,
+      seed: 4,
+    };
     const first = await train(dataset, config);
     // 10 training scenes as they are and in 3 augmented views, 2 validation scenes as they are.
     expect([first.featureMaps?.computed, first.featureMaps?.reused]).toEqual([10 * 4 + 2, 0]);
 
     const again = await train(dataset, { ...config, embeddings: [first.featureMaps!] });
     expect([again.featureMaps?.computed, again.featureMaps?.reused]).toEqual([0, 42]);
-    expect(Buffer.from(again.model.weights as Uint8Array).equals(Buffer.from(first.model.weights as Uint8Array))).toBe(true);
+    expect(Buffer.from(again.model.weights as Uint8Array).equals(Buffer.from(first.model.weights as Uint8Array))).toBe(
+      true,
+    );
     expect(again.validation?.metrics).toEqual(first.validation?.metrics);
   }, 120_000);
 
   it('combines the cached layer maps into what the frozen extractor computes from the image', async () => {
-    const backbone = await loadBackbone(await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)), { runnerFactory: 'tfjs' });
-    const built = await backboneDetectorArchitecture.build({ imageSize: { width: SIDE, height: SIDE }, channels: 3, labelCount: 2, seed: 1, backbone });
+    const backbone = await loadBackbone(await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)), {
+      runnerFactory: 'tfjs',
+    });
+    const built = await backboneDetectorArchitecture.build({
+      imageSize: { width: SIDE, height: SIDE },
+      channels: 3,
+      labelCount: 2,
+      seed: 1,
+      backbone,
+    });
     try {
       const image = tf.randomUniform([1, SIDE, SIDE, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
       const maps = backbone.featureMaps(image, built.featureMaps!.layers);
-      const joined = new Float32Array((await Promise.all(maps.map((map) => map.data()))).flatMap((values) => Array.from(values)));
+      const joined = new Float32Array(
+        (await Promise.all(maps.map((map) => map.data()))).flatMap((values) => Array.from(values)),
+      );
       const expected = await (built.frozenFeatures!.predict(image) as tf.Tensor).data();
       expect(Array.from(built.featureMaps!.combine(joined))).toEqual(Array.from(expected));
       tf.dispose([image, ...maps]);

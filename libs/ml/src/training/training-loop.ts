@@ -191,9 +191,22 @@ export async function train(
   const optimizer = new AdamOptimizer(config.learningRate);
   let session: TrainingSession | undefined;
   try {
-    session = new TrainingSession(dataset, config, architecture, built, await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)), split.train, random);
-    const embeddings = built.embedding ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal) : undefined;
-    const featureMaps = built.featureMaps && backbone ? await session.prepareFeatureMaps(backbone, split.train, split.validation, callbacks.signal) : undefined;
+    session = new TrainingSession(
+      dataset,
+      config,
+      architecture,
+      built,
+      await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)),
+      split.train,
+      random,
+    );
+    const embeddings = built.embedding
+      ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal)
+      : undefined;
+    const featureMaps =
+      built.featureMaps && backbone
+        ? await session.prepareFeatureMaps(backbone, split.train, split.validation, callbacks.signal)
+        : undefined;
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const validation = split.validation.length > 0 ? session.validate(split.validation) : null;
     if (built.embedding) session.foldStandardisation();
@@ -407,7 +420,10 @@ class TrainingSession {
     for (const index of [...trainIndexes, ...validationIndexes]) {
       const hash = imageContentHash(this.dataset.examples[index].image);
       hashes.set(index, hash);
-      viewsOf.set(index, [IDENTITY_VIEW, ...(variants > 0 && training.has(index) ? augmentedViews(hash, this.augmentation!, variants) : [])]);
+      viewsOf.set(index, [
+        IDENTITY_VIEW,
+        ...(variants > 0 && training.has(index) ? augmentedViews(hash, this.augmentation!, variants) : []),
+      ]);
     }
     const used = emptyEmbeddingTable(space, dimension);
     const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
@@ -431,21 +447,32 @@ class TrainingSession {
     }
     const started = performance.now();
     try {
-      await forEachFeatureMap(backbone, layers, missing, EMBEDDING_BATCH, ({ job, view }, maps) => {
-        const joined = new Float32Array(dimension);
-        let offset = 0;
-        for (const map of maps) {
-          joined.set(map, offset);
-          offset += map.length;
-        }
-        used.vectors.get(job.hash)!.set(view.name, joined);
-      }, signal);
+      await forEachFeatureMap(
+        backbone,
+        layers,
+        missing,
+        EMBEDDING_BATCH,
+        ({ job, view }, maps) => {
+          const joined = new Float32Array(dimension);
+          let offset = 0;
+          for (const map of maps) {
+            joined.set(map, offset);
+            offset += map.length;
+          }
+          used.vectors.get(job.hash)!.set(view.name, joined);
+        },
+        signal,
+      );
     } catch (error) {
       if (signal?.aborted) throw new TrainingCancelledError(0);
       throw error;
     }
     const computeMs = performance.now() - started;
-    for (const [index, views] of viewsOf) this.features.set(index, views.map((view) => ({ plan: view.plan, values: used.vectors.get(hashes.get(index)!)!.get(view.name)! })));
+    for (const [index, views] of viewsOf)
+      this.features.set(
+        index,
+        views.map((view) => ({ plan: view.plan, values: used.vectors.get(hashes.get(index)!)!.get(view.name)! })),
+      );
     return { ...used, computed: missing.length, reused, computeMs };
   }
 
@@ -468,12 +495,23 @@ class TrainingSession {
       ...validationIndexes.map((index) => ({ index, position: 0, job: jobOf(index), view: IDENTITY_VIEW })),
     ];
     const maps = new Map<number, Float32Array[]>();
-    await forEachFeatureMap(backbone, [start], items, EMBEDDING_BATCH, ({ index, position }, [map]) => {
-      const list = maps.get(index) ?? [];
-      list[position] = map;
-      maps.set(index, list);
-    }, signal);
-    for (const [index, list] of maps) this.features.set(index, list.map((values) => ({ plan: IDENTITY_PLAN, values })));
+    await forEachFeatureMap(
+      backbone,
+      [start],
+      items,
+      EMBEDDING_BATCH,
+      ({ index, position }, [map]) => {
+        const list = maps.get(index) ?? [];
+        list[position] = map;
+        maps.set(index, list);
+      },
+      signal,
+    );
+    for (const [index, list] of maps)
+      this.features.set(
+        index,
+        list.map((values) => ({ plan: IDENTITY_PLAN, values })),
+      );
 
     // Built only now: applying the backbone's layers again gives them a second node, after which their outputs are ambiguous.
     const tail = backboneTail(backbone, start, layer);
@@ -549,9 +587,17 @@ class TrainingSession {
       const combine = this.built.featureMaps?.combine;
       const size = this.featureShape.reduce((product, side) => product * side, 1);
       const data = new Float32Array(indexes.length * size);
-      chosen.forEach((variant, position) => data.set(combine ? combine(variant.values) : variant.values, position * size));
-      const variantTargets = targets.map((target, position) => ({ ...target, boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan) }));
-      return { inputs: tf.tensor(data, [indexes.length, ...this.featureShape]), targets: this.architecture.encodeTargets(variantTargets, this.outputShape) };
+      chosen.forEach((variant, position) =>
+        data.set(combine ? combine(variant.values) : variant.values, position * size),
+      );
+      const variantTargets = targets.map((target, position) => ({
+        ...target,
+        boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan),
+      }));
+      return {
+        inputs: tf.tensor(data, [indexes.length, ...this.featureShape]),
+        targets: this.architecture.encodeTargets(variantTargets, this.outputShape),
+      };
     }
     if (!random || !this.augmentation)
       return { inputs: this.pixelBatch(indexes), targets: this.architecture.encodeTargets(targets, this.outputShape) };

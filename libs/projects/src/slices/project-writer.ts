@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { CommandMetadata, RequestContext } from '../../../core/src/index.js';
-import { CommandPipeline, type DecisionResult } from '../../../event-store/src/index.js';
+import type { CommandMetadata, RequestContext } from '@diyml/core';
+import { CommandPipeline, type DecisionResult } from '@diyml/event-store';
 import { type ProjectCommand, projectDecider } from '../domain/project.decider.js';
 import { projectStream, type ProjectEvent } from '../domain/project.events.js';
 import { ProjectAccess } from '../project-access.js';

@@ -1,6 +1,6 @@
 import { it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { redisIsReachable, TEST_REDIS_URL } from '../../../jobs/src/testing/redis.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import { RedisLease } from '../lease/redis-lease.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
 import { sharedReadStoreContract } from '../testing/shared-read-store.contract.js';

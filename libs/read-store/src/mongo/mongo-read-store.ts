@@ -60,7 +60,11 @@ class MongoClaim {
   constructor(private readonly connection: Connection) {}
 
   async claim(): Promise<void> {
-    const claimed = await this.writer.findOneAndUpdate({ _id: 'projections' }, { $inc: { token: 1 } }, { upsert: true, returnDocument: 'after' });
+    const claimed = await this.writer.findOneAndUpdate(
+      { _id: 'projections' },
+      { $inc: { token: 1 } },
+      { upsert: true, returnDocument: 'after' },
+    );
     this.token = claimed!.token;
   }
 

@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { DiscoveryService } from '@nestjs/core';
-import { SqliteEventStore } from '../../../event-store/src/index.js';
+import { SqliteEventStore } from '@diyml/event-store';
 import { ProjectionRunner } from '../projection-runner.js';
-import { postgresDatabaseForThisFile } from '../../../core/src/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '../../../core/src/testing/postgres-test-database.js';
+import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
+import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { PostgresLease } from '../lease/postgres-lease.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
 import { sharedReadStoreContract, ticks } from '../testing/shared-read-store.contract.js';
@@ -148,7 +148,12 @@ if (server) {
       const events = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 10 });
       const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
       const tick = async () =>
-        (await events.append('fenced-clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata })).position;
+        (
+          await events.append('fenced-clock', [{ type: 'Ticked', v: 1, data: {} }], {
+            expectedRevision: 'any',
+            metadata,
+          })
+        ).position;
       for (let index = 0; index < 10; index += 1) await tick();
       const leaseConnection = `diyml-lease-fencing-${randomUUID()}`;
       let heldAt!: () => void;
@@ -177,9 +182,15 @@ if (server) {
 
       // Its lease connection is cut: the lease is free, and a second process takes it and projects on.
       await withClient(database.url, (client) =>
-        client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [leaseConnection]),
+        client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+          leaseConnection,
+        ]),
       );
-      const second = { store: await PostgresReadStore.connect(database.url), lease: new PostgresLease(database.url), projection: ticks() };
+      const second = {
+        store: await PostgresReadStore.connect(database.url),
+        lease: new PostgresLease(database.url),
+        projection: ticks(),
+      };
       const secondRunner = new ProjectionRunner({} as DiscoveryService, events, second.store, false, second.lease);
       secondRunner.leaseTtlMs = 300;
       await secondRunner.start([second.projection]);
@@ -195,15 +206,27 @@ if (server) {
       await eventually(async () => !firstRunner.projecting);
       expect(first.projection.applied).toContain(11);
       expect(await second.store.checkpoints.get('ticks')).toEqual({ position: 13, version: 1 });
-      expect(await second.store.collection<{ id: string; count: number }>('ticks').get('total')).toEqual({ id: 'total', count: 13 });
+      expect(await second.store.collection<{ id: string; count: number }>('ticks').get('total')).toEqual({
+        id: 'total',
+        count: 13,
+      });
       const afterWards = await tick();
       await secondRunner.waitFor(afterWards);
-      expect(await second.store.collection<{ id: string; count: number }>('ticks').get('total')).toEqual({ id: 'total', count: 14 });
+      expect(await second.store.collection<{ id: string; count: number }>('ticks').get('total')).toEqual({
+        id: 'total',
+        count: 14,
+      });
       expect(first.projection.applied).not.toContain(afterWards);
 
       await secondRunner.stop();
       await firstRunner.stop();
-      await Promise.all([first.store.close(), first.lease.close(), second.store.close(), second.lease.close(), events.close()]);
+      await Promise.all([
+        first.store.close(),
+        first.lease.close(),
+        second.store.close(),
+        second.lease.close(),
+        events.close(),
+      ]);
     });
   });
 } else {

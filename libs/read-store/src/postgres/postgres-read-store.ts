@@ -198,7 +198,9 @@ class DocumentWrites {
     this.timer = undefined;
     await this.writing;
     this.discard();
-    const { rows } = await this.pool.query<{ token: string }>('UPDATE read_model_writer SET token = token + 1 RETURNING token');
+    const { rows } = await this.pool.query<{ token: string }>(
+      'UPDATE read_model_writer SET token = token + 1 RETURNING token',
+    );
     this.token = rows[0].token;
   }
 
@@ -457,12 +459,14 @@ class PostgresCheckpointStore extends CheckpointStore {
     await this.writes.flush();
     if (checkpoints.size === 0) return;
     const entries = [...checkpoints];
-    await this.writes.claimed((client) => client.query(
-      `INSERT INTO read_model_checkpoints (name, position, version)
+    await this.writes.claimed((client) =>
+      client.query(
+        `INSERT INTO read_model_checkpoints (name, position, version)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[])
        ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
-      [entries.map(([name]) => name), entries.map(([, c]) => c.position), entries.map(([, c]) => c.version)],
-    ));
+        [entries.map(([name]) => name), entries.map(([, c]) => c.position), entries.map(([, c]) => c.version)],
+      ),
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
 import type { Projection } from '../projection.js';
 import type { ReadStore } from '../read-store.port.js';
 import { projectionSpecification, TestEventLog } from './projection-specification.js';
@@ -29,7 +29,10 @@ function counting(guarded: boolean): Projection {
 
 describe('projection specification', () => {
   const log = new TestEventLog();
-  const events = [log.record('s-1', { type: 'Ticked', v: 1, data: {} }), log.record('s-1', { type: 'Ticked', v: 1, data: {} })];
+  const events = [
+    log.record('s-1', { type: 'Ticked', v: 1, data: {} }),
+    log.record('s-1', { type: 'Ticked', v: 1, data: {} }),
+  ];
 
   it('gives the read model built from the events, with positions and per-stream revisions as a log gives them', async () => {
     expect(events.map(({ position, revision }) => ({ position, revision }))).toEqual([
@@ -38,10 +41,16 @@ describe('projection specification', () => {
     ]);
     await projectionSpecification(counting(true))
       .given(events)
-      .then(async (store) => expect(await store.collection<Counter>('counters').get('s-1')).toEqual({ id: 's-1', count: 2 }));
+      .then(async (store) =>
+        expect(await store.collection<Counter>('counters').get('s-1')).toEqual({ id: 's-1', count: 2 }),
+      );
   });
 
   it('fails a projection that changes a document when an event is applied again', async () => {
-    await expect(projectionSpecification(counting(false)).given(events).then(() => undefined)).rejects.toThrow(/toEqual/);
+    await expect(
+      projectionSpecification(counting(false))
+        .given(events)
+        .then(() => undefined),
+    ).rejects.toThrow(/toEqual/);
   });
 });

@@ -1,13 +1,18 @@
 import { expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { EventMetadata } from '../../../core/src/index.js';
-import type { RecordedEvent } from '../../../event-store/src/index.js';
+import type { EventMetadata } from '@diyml/core/pure';
+import type { RecordedEvent } from '@diyml/event-store';
 // Straight to the files, not the lib's index: that one loads Nest, seconds per test file for nothing here.
 import { InMemoryReadStore } from '../memory/in-memory-read-store.js';
 import type { Projection } from '../projection.js';
 import type { ReadStore } from '../read-store.port.js';
 
-const defaultMetadata: EventMetadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-02-01T00:00:00.000Z' };
+const defaultMetadata: EventMetadata = {
+  userId: 'u1',
+  correlationId: 'c1',
+  causationId: null,
+  at: '2026-02-01T00:00:00.000Z',
+};
 
 /** Builds recorded events as a log would: increasing positions, and revisions counted per stream. */
 export class TestEventLog {
@@ -20,7 +25,16 @@ export class TestEventLog {
     const revision = (this.revisions.get(streamId) ?? -1) + 1;
     this.revisions.set(streamId, revision);
     this.position += 1;
-    return { id: randomUUID(), streamId, revision, position: this.position, type: event.type, v: event.v, data: event.data, metadata: this.metadata };
+    return {
+      id: randomUUID(),
+      streamId,
+      revision,
+      position: this.position,
+      type: event.type,
+      v: event.v,
+      data: event.data,
+      metadata: this.metadata,
+    };
   }
 }
 

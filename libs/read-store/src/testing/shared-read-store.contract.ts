@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { DiscoveryService } from '@nestjs/core';
-import { type RecordedEvent, SqliteEventStore } from '../../../event-store/src/index.js';
+import { type RecordedEvent, SqliteEventStore } from '@diyml/event-store';
 import type { Lease } from '../lease/lease.port.js';
 import type { Projection } from '../projection.js';
 import { ProjectionRunner } from '../projection-runner.js';
@@ -54,7 +54,9 @@ export function sharedReadStoreContract(name: string, create: () => Promise<Shar
         await before.flush();
       })();
       await expect(late).rejects.toMatchObject({ code: 'LEASE_LOST' });
-      await expect(before.checkpoints.set('fenced', { position: 2, version: 1 })).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      await expect(before.checkpoints.set('fenced', { position: 2, version: 1 })).rejects.toMatchObject({
+        code: 'LEASE_LOST',
+      });
       await expect(before.collection('fenced').clear()).rejects.toMatchObject({ code: 'LEASE_LOST' });
 
       expect(await after.collection<Counter>('fenced').get('late')).toBeUndefined();
@@ -72,7 +74,12 @@ export function sharedReadStoreContract(name: string, create: () => Promise<Shar
       opened.push(events);
       const metadata = { userId: null, correlationId: 'c', causationId: null, at: '2026-01-01T00:00:00.000Z' };
       const tick = async () =>
-        (await events.append('shared-clock', [{ type: 'Ticked', v: 1, data: {} }], { expectedRevision: 'any', metadata })).position;
+        (
+          await events.append('shared-clock', [{ type: 'Ticked', v: 1, data: {} }], {
+            expectedRevision: 'any',
+            metadata,
+          })
+        ).position;
       for (let index = 0; index < 20; index += 1) await tick();
       const processes = await Promise.all(
         [1, 2].map(async () => {
@@ -110,7 +117,13 @@ export function sharedReadStoreContract(name: string, create: () => Promise<Shar
 
       await second.runner.stop();
       // Started again on checkpoints that reached the head: ready at once, with nothing to apply.
-      const restarted = new ProjectionRunner({} as DiscoveryService, events, second.store, false, await openLease(harness));
+      const restarted = new ProjectionRunner(
+        {} as DiscoveryService,
+        events,
+        second.store,
+        false,
+        await openLease(harness),
+      );
       const again = ticks();
       await restarted.start([again]);
       expect([restarted.projecting, again.applied]).toEqual([true, []]);
@@ -120,7 +133,9 @@ export function sharedReadStoreContract(name: string, create: () => Promise<Shar
 }
 
 /** Counts Ticked events in one document, as long as `proceed` says so; remembers the positions it applied. */
-export function ticks(proceed: (event: RecordedEvent) => Promise<boolean> = async () => true): Projection & { applied: number[] } {
+export function ticks(
+  proceed: (event: RecordedEvent) => Promise<boolean> = async () => true,
+): Projection & { applied: number[] } {
   const applied: number[] = [];
   return {
     name: 'ticks',
@@ -131,7 +146,9 @@ export function ticks(proceed: (event: RecordedEvent) => Promise<boolean> = asyn
     async apply(event: RecordedEvent, store: ReadStore) {
       if (!(await proceed(event))) return;
       applied.push(event.position);
-      await store.collection<Counter>('ticks').apply('total', event.position, (current) => ({ id: 'total', count: (current?.count ?? 0) + 1 }));
+      await store
+        .collection<Counter>('ticks')
+        .apply('total', event.position, (current) => ({ id: 'total', count: (current?.count ?? 0) + 1 }));
     },
   };
 }

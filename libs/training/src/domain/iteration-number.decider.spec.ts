@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { foldEvents } from '../../../core/src/index.js';
-import { deciderSpecification } from '../../../core/src/testing/index.js';
+import { foldEvents } from '@diyml/core/pure';
+import { deciderSpecification } from '@diyml/core/testing';
 import { iterationNumberDecider, reservedNumber } from './iteration-number.decider.js';
 
 const spec = deciderSpecification(iterationNumberDecider);
@@ -13,15 +13,24 @@ const reserve = (iterationId: string) => ({ type: 'ReserveIterationNumber' as co
 
 describe('iterationNumberDecider', () => {
   it('numbers the first iteration of a project 1', () => {
-    spec.given([]).when(reserve('i1')).then([reserved('i1', 1)]);
+    spec
+      .given([])
+      .when(reserve('i1'))
+      .then([reserved('i1', 1)]);
   });
 
   it('gives the next iteration the number after the last one', () => {
-    spec.given([reserved('i1', 1), reserved('i2', 2)]).when(reserve('i3')).then([reserved('i3', 3)]);
+    spec
+      .given([reserved('i1', 1), reserved('i2', 2)])
+      .when(reserve('i3'))
+      .then([reserved('i3', 3)]);
   });
 
   it('keeps the number of an iteration that reserved one already', () => {
-    spec.given([reserved('i1', 1), reserved('i2', 2)]).when(reserve('i1')).thenNothingHappens();
+    spec
+      .given([reserved('i1', 1), reserved('i2', 2)])
+      .when(reserve('i1'))
+      .thenNothingHappens();
     const state = foldEvents(iterationNumberDecider, [reserved('i1', 1), reserved('i2', 2)]);
     expect(reservedNumber(state, [], 'i1')).toBe(1);
   });

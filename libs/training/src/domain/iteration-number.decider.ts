@@ -1,4 +1,4 @@
-import type { Decider } from '../../../core/src/index.js';
+import type { Decider } from '@diyml/core/pure';
 import type { IterationNumberReserved } from './iteration.events.js';
 
 export type ReserveIterationNumber = { type: 'ReserveIterationNumber'; projectId: string; iterationId: string };
@@ -27,6 +27,10 @@ export const iterationNumberDecider: Decider<IterationNumbersState, ReserveItera
 };
 
 /** The number an iteration holds once its reservation was decided on `state`. */
-export function reservedNumber(state: IterationNumbersState, decided: readonly IterationNumberReserved[], iterationId: string): number {
+export function reservedNumber(
+  state: IterationNumbersState,
+  decided: readonly IterationNumberReserved[],
+  iterationId: string,
+): number {
   return decided[0]?.data.number ?? state.numbers[iterationId];
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { CommandPipeline, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '../../../event-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { CommandPipeline, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
 import {
   type AugmentationOptions,
   BackboneError,

@@ -1,9 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
-import { BlobStore } from '../../../blobs/src/index.js';
-import { type CommandMetadata, isDomainError } from '../../../core/src/index.js';
-import { CommandPipeline, EventStore, loadStream } from '../../../event-store/src/index.js';
-import { type JobContext, type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '../../../jobs/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
+import {
+  type JobContext,
+  type JobProcessor,
+  JobProcessorProvider,
+  onBehalfOf,
+  UnrecoverableJobError,
+} from '@diyml/jobs';
 import {
   decodeEmbeddingTable,
   describeImportedBackbone,
@@ -19,8 +25,8 @@ import {
   type EmbeddingTable,
   type TrainingConfig,
   type TrainingResult,
-} from '../../../ml/src/index.js';
-import { BackboneCatalog } from '../../../projects/src/index.js';
+} from '@diyml/ml';
+import { BackboneCatalog } from '@diyml/projects';
 import { type IterationCommand, iterationDecider } from '../domain/iteration.decider.js';
 import { type IterationOutcome, type IterationQueued, iterationStream } from '../domain/iteration.events.js';
 import { parseManifest } from '../manifest/dataset-manifest.js';
@@ -86,7 +92,8 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
     // Where each cached feature map the run may reuse is stored (image and view → blob), so storing them again is skipped.
     const storedMaps = new Map<string, string>();
-    if (getArchitecture(queued.architecture).usesBackbone) Object.assign(config, await this.backboneConfig(queued, new Set(images.keys()), storedMaps));
+    if (getArchitecture(queued.architecture).usesBackbone)
+      Object.assign(config, await this.backboneConfig(queued, new Set(images.keys()), storedMaps));
     else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
 
     const thread = new TrainingThread();
@@ -101,7 +108,19 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
         },
       });
-      await this.decide(stream, { type: 'CompleteIteration', outcome: await this.store(result, manifest.labels.map((l) => l.name), imageIds, storedMaps) }, metadata);
+      await this.decide(
+        stream,
+        {
+          type: 'CompleteIteration',
+          outcome: await this.store(
+            result,
+            manifest.labels.map((l) => l.name),
+            imageIds,
+            storedMaps,
+          ),
+        },
+        metadata,
+      );
     } catch (error) {
       if (
         error instanceof TrainingThreadCancelled ||
@@ -131,7 +150,11 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
    * map indexes, the maps of this run's images (each map once, noted in `storedMaps`; a map whose blob is gone, e.g.
    * after a project import, is computed again).
    */
-  private async backboneConfig(queued: IterationQueued['data'], images: ReadonlySet<string>, storedMaps: Map<string, string>): Promise<Partial<TrainingConfig>> {
+  private async backboneConfig(
+    queued: IterationQueued['data'],
+    images: ReadonlySet<string>,
+    storedMaps: Map<string, string>,
+  ): Promise<Partial<TrainingConfig>> {
     const backbone = queued.baseModelSha256
       ? await describeImportedBackbone(
           `model-${queued.baseModelSha256.slice(0, 12)}`,
@@ -161,7 +184,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
   }
 
   /** Each feature map the run used as a blob (unless already stored), and their index as a blob: its sha256. */
-  private async storeFeatureMaps({ space, dimension, vectors }: EmbeddingTable, storedMaps: ReadonlyMap<string, string>): Promise<string> {
+  private async storeFeatureMaps(
+    { space, dimension, vectors }: EmbeddingTable,
+    storedMaps: ReadonlyMap<string, string>,
+  ): Promise<string> {
     const entries: [string, string, string][] = [];
     for (const [image, views] of vectors)
       for (const [view, values] of views) {
@@ -171,7 +197,12 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     return (await this.blobs.put(encodeFeatureMapIndex(space, dimension, entries))).sha256;
   }
 
-  private async store(result: TrainingResult, labels: string[], imageIds: string[], storedMaps: ReadonlyMap<string, string>): Promise<IterationOutcome> {
+  private async store(
+    result: TrainingResult,
+    labels: string[],
+    imageIds: string[],
+    storedMaps: ReadonlyMap<string, string>,
+  ): Promise<IterationOutcome> {
     const model = await this.blobs.put(packModel(result.model));
     const cached = result.embeddings ?? result.featureMaps;
     const embeddings = result.embeddings
@@ -179,7 +210,9 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       : result.featureMaps
         ? { sha256: await this.storeFeatureMaps(result.featureMaps, storedMaps) }
         : null;
-    const evaluation = result.validation ? await this.blobs.put(evaluationOf(result.validation, labels, imageIds)) : null;
+    const evaluation = result.validation
+      ? await this.blobs.put(evaluationOf(result.validation, labels, imageIds))
+      : null;
     return {
       modelSha256: model.sha256,
       modelBytes: model.bytes,
@@ -191,7 +224,9 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       trainCount: result.trainCount,
       validationCount: result.validationCount,
       trainingDurationMs: Math.round(result.durationMs),
-      ...(embeddings && cached ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: cached.computed, embeddingsReused: cached.reused } : {}),
+      ...(embeddings && cached
+        ? { embeddingsSha256: embeddings.sha256, embeddingsComputed: cached.computed, embeddingsReused: cached.reused }
+        : {}),
     };
   }
 

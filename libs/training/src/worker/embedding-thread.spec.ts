@@ -1,7 +1,13 @@
 import sharp from 'sharp';
-import { decodeEmbeddingTable, SeededRandom, selectBackend, type BackboneDescriptor, type EncodedImage } from '../../../ml/src/index.js';
-import { colouredSquareImage } from '../../../ml/src/testing/synthetic-images.js';
-import { TINY_BACKBONE_SIZE, tinyBackboneDescriptor, tinyBackboneModel } from '../../../ml/src/testing/tiny-backbone.js';
+import {
+  decodeEmbeddingTable,
+  SeededRandom,
+  selectBackend,
+  type BackboneDescriptor,
+  type EncodedImage,
+} from '@diyml/ml';
+import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
+import { TINY_BACKBONE_SIZE, tinyBackboneDescriptor, tinyBackboneModel } from '@diyml/ml/testing/tiny-backbone.js';
 import { EmbeddingCancelled, EmbeddingThreadPool } from './embedding-thread.js';
 
 async function photos(count: number, seed: number): Promise<EncodedImage[]> {
@@ -9,7 +15,11 @@ async function photos(count: number, seed: number): Promise<EncodedImage[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, index) => {
       const image = colouredSquareImage([40 + index * 50, 200 - index * 40, 90], TINY_BACKBONE_SIZE * 2, random);
-      const bytes = new Uint8Array(await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels } }).png().toBuffer());
+      const bytes = new Uint8Array(
+        await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels } })
+          .png()
+          .toBuffer(),
+      );
       return { hash: `image-${seed}-${index}`, bytes };
     }),
   );
@@ -35,9 +45,27 @@ describe('EmbeddingThreadPool', () => {
   it('keeps the backbone loaded for the next request on the same backbone, and the vectors are the same', async () => {
     const threads = pool({});
     const images = await photos(3, 1);
-    const cold = await threads.embed({ backbone: first, cacheDirectory: '/nowhere', augmentation: false, table: null, images: images.slice(0, 2) });
-    const warm = await threads.embed({ backbone: first, cacheDirectory: '/nowhere', augmentation: false, table: cold.table.slice(), images: images.slice(2) });
-    const fresh = await pool({}).embed({ backbone: first, cacheDirectory: '/nowhere', augmentation: false, table: null, images });
+    const cold = await threads.embed({
+      backbone: first,
+      cacheDirectory: '/nowhere',
+      augmentation: false,
+      table: null,
+      images: images.slice(0, 2),
+    });
+    const warm = await threads.embed({
+      backbone: first,
+      cacheDirectory: '/nowhere',
+      augmentation: false,
+      table: cold.table.slice(),
+      images: images.slice(2),
+    });
+    const fresh = await pool({}).embed({
+      backbone: first,
+      cacheDirectory: '/nowhere',
+      augmentation: false,
+      table: null,
+      images,
+    });
 
     expect([cold.warm, warm.warm]).toEqual([false, true]);
     expect([cold.computed, warm.computed, warm.imageCount]).toEqual([2, 1, 3]);
@@ -50,7 +78,13 @@ describe('EmbeddingThreadPool', () => {
   it('keeps at most maxThreads backbones, closes idle threads and recovers from a cancelled request', async () => {
     const threads = pool({ maxThreads: 1, idleMs: 200 });
     const images = await photos(1, 2);
-    const request = (backbone: BackboneDescriptor) => ({ backbone, cacheDirectory: '/nowhere', augmentation: false, table: null, images });
+    const request = (backbone: BackboneDescriptor) => ({
+      backbone,
+      cacheDirectory: '/nowhere',
+      augmentation: false,
+      table: null,
+      images,
+    });
 
     await threads.embed(request(first));
     const other = await threads.embed(request(second));

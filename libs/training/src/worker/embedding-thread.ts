@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
-import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
-import type { BackboneDescriptor } from '../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { BackboneDescriptor } from '@diyml/ml';
 import type { EmbedRequest, EmbedResult, FromEmbeddingThread } from './embedding-protocol.js';
 
 export class EmbeddingCancelled extends Error {
@@ -67,7 +67,9 @@ export class EmbeddingThreadPool {
     const thread = this.threadFor(backboneKey(request.backbone, request.cacheDirectory));
     thread.pending++;
     clearTimeout(thread.idleTimer);
-    const run = thread.tail.then(() => (thread.closed ? this.embed(request, signal) : this.runOn(thread, request, signal)));
+    const run = thread.tail.then(() =>
+      thread.closed ? this.embed(request, signal) : this.runOn(thread, request, signal),
+    );
     thread.tail = run.catch(() => undefined);
     return run.finally(() => {
       thread.pending--;
@@ -100,7 +102,14 @@ export class EmbeddingThreadPool {
       if (idle) void this.close(idle);
       else evicted.retiring = true;
     }
-    const thread: WarmThread = { key, worker: startWorkerThread(siblingModule(import.meta.url, 'embedding.worker')), tail: Promise.resolve(), pending: 0, retiring: false, closed: false };
+    const thread: WarmThread = {
+      key,
+      worker: startWorkerThread(siblingModule(import.meta.url, 'embedding.worker')),
+      tail: Promise.resolve(),
+      pending: 0,
+      retiring: false,
+      closed: false,
+    };
     // A thread that dies while idle is simply gone; a request in flight learns it from its own listeners.
     thread.worker.on('error', () => void this.close(thread));
     thread.worker.on('exit', () => void this.close(thread));
@@ -122,9 +131,21 @@ export class EmbeddingThreadPool {
         outcome();
       };
       const onMessage = (message: FromEmbeddingThread) =>
-        settle(() => (message.type === 'done' ? resolve({ table: message.table, imageCount: message.imageCount, computed: message.computed, warm: message.warm }) : reject(new Error(message.message))), false);
+        settle(
+          () =>
+            message.type === 'done'
+              ? resolve({
+                  table: message.table,
+                  imageCount: message.imageCount,
+                  computed: message.computed,
+                  warm: message.warm,
+                })
+              : reject(new Error(message.message)),
+          false,
+        );
       const onError = (error: Error) => settle(() => reject(error), true);
-      const onExit = (code: number) => settle(() => reject(new Error(`the embedding thread stopped (exit code ${code})`)), true);
+      const onExit = (code: number) =>
+        settle(() => reject(new Error(`the embedding thread stopped (exit code ${code})`)), true);
       const onAbort = () => settle(() => reject(new EmbeddingCancelled()), true);
       worker.on('message', onMessage);
       worker.on('error', onError);
@@ -152,7 +173,9 @@ function backboneKey(descriptor: BackboneDescriptor, cacheDirectory: string): st
   const { source, ...rest } = descriptor;
   const sourceKey =
     source.kind === 'model'
-      ? Object.values(source.model.weights instanceof Uint8Array ? { weights: source.model.weights } : source.model.weights)
+      ? Object.values(
+          source.model.weights instanceof Uint8Array ? { weights: source.model.weights } : source.model.weights,
+        )
           .reduce((hash, bytes) => hash.update(bytes), createHash('sha256').update(source.model.modelJson))
           .digest('hex')
       : JSON.stringify(source);

@@ -26,7 +26,13 @@ const port = parentPort!;
 const send = (message: FromEmbeddingThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 let loaded: Promise<Backbone> | undefined;
 
-async function embed({ backbone: descriptor, cacheDirectory, augmentation, table: encoded, images }: EmbedRequest): Promise<EmbedResult> {
+async function embed({
+  backbone: descriptor,
+  cacheDirectory,
+  augmentation,
+  table: encoded,
+  images,
+}: EmbedRequest): Promise<EmbedResult> {
   const warm = loaded !== undefined;
   if (!loaded) {
     loaded = selectBackend().then(() => loadBackbone(descriptor, { cacheDirectory }));
@@ -36,7 +42,10 @@ async function embed({ backbone: descriptor, cacheDirectory, augmentation, table
   const backbone = await loaded;
   const space = embeddingSpaceOf(descriptor);
   const current = encoded && decodeEmbeddingTable(encoded);
-  const table = current && embeddingSpaceKey(current.space) === embeddingSpaceKey(space) ? current : emptyEmbeddingTable(space, embeddingDimensionOf(descriptor));
+  const table =
+    current && embeddingSpaceKey(current.space) === embeddingSpaceKey(space)
+      ? current
+      : emptyEmbeddingTable(space, embeddingDimensionOf(descriptor));
   const computed = await embedEncodedImages(backbone, table, images, embeddingViews(augmentation), EMBEDDING_BATCH);
   return { table: encodeEmbeddingTable(table), imageCount: table.vectors.size, computed, warm };
 }

@@ -1,4 +1,4 @@
-import type { EmbeddingTable, EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '../../../ml/src/index.js';
+import type { EmbeddingTable, EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
 
 /** Messages between the job (main thread) and the training thread. */
 export type ToTrainingThread =
@@ -14,6 +14,8 @@ export type FromTrainingThread =
 /** The buffers of every vector of `tables`, each once: they can be transferred to another thread. */
 export function vectorBuffers(tables: readonly EmbeddingTable[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const table of tables) for (const views of table.vectors.values()) for (const vector of views.values()) buffers.add(vector.buffer as ArrayBuffer);
+  for (const table of tables)
+    for (const views of table.vectors.values())
+      for (const vector of views.values()) buffers.add(vector.buffer as ArrayBuffer);
   return [...buffers];
 }

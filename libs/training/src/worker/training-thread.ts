@@ -1,5 +1,5 @@
-import { siblingModule, startWorkerThread } from '../../../core/src/index.js';
-import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '../../../ml/src/index.js';
+import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
 import { type FromTrainingThread, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 export class TrainingThreadCancelled extends Error {
@@ -47,7 +47,10 @@ export class TrainingThread {
       this.worker.once('error', reject);
       this.worker.once('exit', (code) => reject(new Error(`the training thread stopped (exit code ${code})`)));
       // Cached embeddings and feature maps move to the thread rather than being copied (detection maps: ~0.5 MB each).
-      this.worker.postMessage({ type: 'train', dataset, config } satisfies ToTrainingThread, vectorBuffers(config.embeddings ?? []));
+      this.worker.postMessage(
+        { type: 'train', dataset, config } satisfies ToTrainingThread,
+        vectorBuffers(config.embeddings ?? []),
+      );
     }).finally(() => void this.worker.terminate());
   }
 

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { selectBackend, train, TrainingCancelledError } from '../../../ml/src/index.js';
+import { selectBackend, train, TrainingCancelledError } from '@diyml/ml';
 import { type FromTrainingThread, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 /** The training thread: one run per thread, so the api's event loop never computes a gradient. */
@@ -25,7 +25,15 @@ port.on('message', (message: ToTrainingThread) => {
         },
       );
     })
-    .then((result) => port.postMessage({ type: 'done', result } satisfies FromTrainingThread, vectorBuffers([...(result.embeddings ? [result.embeddings] : []), ...(result.featureMaps ? [result.featureMaps] : [])])))
+    .then((result) =>
+      port.postMessage(
+        { type: 'done', result } satisfies FromTrainingThread,
+        vectorBuffers([
+          ...(result.embeddings ? [result.embeddings] : []),
+          ...(result.featureMaps ? [result.featureMaps] : []),
+        ]),
+      ),
+    )
     .catch((error: unknown) => {
       if (error instanceof TrainingCancelledError) return send({ type: 'cancelled' });
       const invalidInput =

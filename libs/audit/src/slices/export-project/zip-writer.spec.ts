@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { unzipSync, zipSync } from 'fflate';
 import { PassThrough, Writable } from 'node:stream';
-import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
-import { inflateArchive } from '../../../../core/src/index.js';
+import { ZipArchive } from '@diyml/core/pure';
+import { inflateArchive } from '@diyml/core/pure';
 import { ZipWriter } from './zip-writer.js';
 
 const LIMITS = { maxTotalBytes: 1e8, maxEntryBytes: 1e8, maxEntries: 100, maxRatio: 200 };
@@ -40,7 +40,13 @@ describe('ZipWriter', () => {
 
   it('writes ZIP64 past 65,535 entries, which a reader of the central directory reads back whole', async () => {
     const count = 70_000;
-    const zip = await written(Array.from({ length: count }, (_, i): [string, Uint8Array, 'store'] => [`blobs/${i}`, new Uint8Array([i % 251, 7]), 'store']));
+    const zip = await written(
+      Array.from({ length: count }, (_, i): [string, Uint8Array, 'store'] => [
+        `blobs/${i}`,
+        new Uint8Array([i % 251, 7]),
+        'store',
+      ]),
+    );
     const archive = await ZipArchive.open(zip, { ...LIMITS, maxEntries: count });
     expect(archive.entryCount).toBe(count);
     let entries = 0;

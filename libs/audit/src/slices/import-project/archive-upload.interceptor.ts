@@ -1,4 +1,10 @@
-import { type CallHandler, createParamDecorator, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import {
+  type CallHandler,
+  createParamDecorator,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import { randomUUID } from 'node:crypto';
@@ -7,8 +13,8 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { catchError, from, mergeMap } from 'rxjs';
-import { DomainError, Settings } from '../../../../core/src/index.js';
-import { UploadLimits } from '../../../../datasets/src/index.js';
+import { DomainError, Settings } from '@diyml/core';
+import { UploadLimits } from '@diyml/datasets';
 
 /** The multipart field of the archive. */
 export const ARCHIVE_FIELD = 'archive';
@@ -57,7 +63,12 @@ export class UploadedArchive {
 }
 
 export function archiveTooLarge(maxBytes: number): DomainError {
-  return new DomainError('too-large', 'FILE_TOO_LARGE', `The archive is over IMPORT_MAX_ARCHIVE_BYTES (${maxBytes} bytes).`, { maxBytes });
+  return new DomainError(
+    'too-large',
+    'FILE_TOO_LARGE',
+    `The archive is over IMPORT_MAX_ARCHIVE_BYTES (${maxBytes} bytes).`,
+    { maxBytes },
+  );
 }
 
 type ArchiveFile = Express.Multer.File & { path: string };
@@ -75,7 +86,11 @@ class TemporaryFileStorage implements StorageEngine {
     private readonly maxBytes: number,
   ) {}
 
-  _handleFile(_request: Request, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<ArchiveFile>) => void): void {
+  _handleFile(
+    _request: Request,
+    file: Express.Multer.File,
+    callback: (error?: unknown, info?: Partial<ArchiveFile>) => void,
+  ): void {
     const path = join(this.directory, `${randomUUID()}.zip`);
     // Known to multer at once, so an abort removes it even before it is complete.
     (file as ArchiveFile).path = path;
@@ -126,9 +141,17 @@ class TemporaryFileStorage implements StorageEngine {
 function multipartError(error: unknown): DomainError {
   if (error instanceof DomainError) return error;
   const code = (error as { code?: string }).code;
-  if (code === 'LIMIT_FILE_COUNT') return new DomainError('too-large', 'TOO_MANY_FILES', 'Send one archive per import.', { maxFiles: 1 });
-  if (code === 'LIMIT_UNEXPECTED_FILE') return DomainError.validation('UNEXPECTED_FILE_FIELD', `The archive goes in the multipart field "${ARCHIVE_FIELD}".`);
-  return DomainError.validation('INVALID_MULTIPART', `The multipart body could not be read: ${(error as Error).message ?? String(error)}.`);
+  if (code === 'LIMIT_FILE_COUNT')
+    return new DomainError('too-large', 'TOO_MANY_FILES', 'Send one archive per import.', { maxFiles: 1 });
+  if (code === 'LIMIT_UNEXPECTED_FILE')
+    return DomainError.validation(
+      'UNEXPECTED_FILE_FIELD',
+      `The archive goes in the multipart field "${ARCHIVE_FIELD}".`,
+    );
+  return DomainError.validation(
+    'INVALID_MULTIPART',
+    `The multipart body could not be read: ${(error as Error).message ?? String(error)}.`,
+  );
 }
 
 type ArchiveRequest = Request & { uploadedArchive?: UploadedArchive };
@@ -159,7 +182,9 @@ export class ArchiveUploadInterceptor implements NestInterceptor {
       limits: { files: 1, fields: 5, fieldSize: 64 * 1024, parts: 6 },
       defParamCharset: 'utf8',
     }).single(ARCHIVE_FIELD);
-    await new Promise<void>((resolve, reject) => upload(request, response, (error?: unknown) => (error ? reject(multipartError(error)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      upload(request, response, (error?: unknown) => (error ? reject(multipartError(error)) : resolve())),
+    );
     const file = request.file as ArchiveFile | undefined;
     const archive = file ? new UploadedArchive(file.path, file.size, file.originalname) : undefined;
     request.uploadedArchive = archive;
@@ -180,5 +205,6 @@ export class ArchiveUploadInterceptor implements NestInterceptor {
 
 /** The archive ArchiveUploadInterceptor received, or undefined when the request carried none. */
 export const ReceivedArchive = createParamDecorator(
-  (_: unknown, context: ExecutionContext): UploadedArchive | undefined => context.switchToHttp().getRequest<ArchiveRequest>().uploadedArchive,
+  (_: unknown, context: ExecutionContext): UploadedArchive | undefined =>
+    context.switchToHttp().getRequest<ArchiveRequest>().uploadedArchive,
 );

@@ -1,10 +1,35 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { rm } from 'node:fs/promises';
-import { ApiErrorDto, ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, DomainError, type RequestContext, UuidParam } from '../../../../core/src/index.js';
-import { ARCHIVE_FIELD, ArchiveUploadInterceptor, ReceivedArchive, type UploadedArchive } from './archive-upload.interceptor.js';
+import {
+  ApiErrorDto,
+  ApiErrors,
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  DomainError,
+  type RequestContext,
+  UuidParam,
+} from '@diyml/core';
+import {
+  ARCHIVE_FIELD,
+  ArchiveUploadInterceptor,
+  ReceivedArchive,
+  type UploadedArchive,
+} from './archive-upload.interceptor.js';
 import { ImportedProjectDto, ImportProjectDto, ProjectImportStatusDto } from './import-project.dto.js';
 import { ImportProject } from './import-project.handler.js';
 import { ProjectImportErrors } from './project-archive-reader.js';
@@ -61,11 +86,16 @@ export class ImportProjectController {
       properties: { [ARCHIVE_FIELD]: { type: 'string', format: 'binary' }, name: { type: 'string', maxLength: 100 } },
     },
   })
-  @ApiHeader({ name: 'Prefer', required: false, description: '`respond-async`: import in the background whatever the size (202).' })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description: '`respond-async`: import in the background whatever the size (202).',
+  })
   @ApiCreatedResponse({ type: ImportedProjectDto, description: 'Imported (archives under 64 MiB).' })
   @ApiAcceptedResponse({
     type: ProjectImportStatusDto,
-    description: 'Importing in the background (archives of 64 MiB or more, or `Prefer: respond-async`): poll the `Location`.',
+    description:
+      'Importing in the background (archives of 64 MiB or more, or `Prefer: respond-async`): poll the `Location`.',
     headers: { Location: { description: 'GET /v1/projects/imports/{importId}', schema: { type: 'string' } } },
   })
   @ApiErrors(400, 401, 422)
@@ -73,7 +103,12 @@ export class ImportProjectController {
     status: 413,
     type: ApiErrorDto,
     description: 'FILE_TOO_LARGE (over IMPORT_MAX_ARCHIVE_BYTES) or an ARCHIVE_* limit passed while inflating.',
-    example: { statusCode: 413, code: 'ARCHIVE_RATIO_EXCEEDED', message: 'events/000001.jsonl unpacks to more than 200 times its compressed size: refused as a zip bomb.', details: { path: 'events/000001.jsonl', maxRatio: 200 } },
+    example: {
+      statusCode: 413,
+      code: 'ARCHIVE_RATIO_EXCEEDED',
+      message: 'events/000001.jsonl unpacks to more than 200 times its compressed size: refused as a zip bomb.',
+      details: { path: 'events/000001.jsonl', maxRatio: 200 },
+    },
   })
   async import(
     @ReceivedArchive() archive: UploadedArchive | undefined,
@@ -84,12 +119,21 @@ export class ImportProjectController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<ImportedProjectDto | ProjectImportStatusDto> {
     if (!archive) {
-      throw DomainError.validation(ProjectImportErrors.ARCHIVE_REQUIRED, `Send the project archive (zip) in the multipart field "${ARCHIVE_FIELD}".`);
+      throw DomainError.validation(
+        ProjectImportErrors.ARCHIVE_REQUIRED,
+        `Send the project archive (zip) in the multipart field "${ARCHIVE_FIELD}".`,
+      );
     }
     const command = new ImportProject({ path: archive.path }, body.name, { ...context, userId: user.id });
-    if (archive.size < BACKGROUND_IMPORT_BYTES && !/\brespond-async\b/i.test(prefer ?? '')) return this.commands.execute(command);
+    if (archive.size < BACKGROUND_IMPORT_BYTES && !/\brespond-async\b/i.test(prefer ?? ''))
+      return this.commands.execute(command);
     const path = archive.handOver();
-    const status = this.imports.start(user.id, archive.size, () => this.commands.execute(command), () => rm(path, { force: true }));
+    const status = this.imports.start(
+      user.id,
+      archive.size,
+      () => this.commands.execute(command),
+      () => rm(path, { force: true }),
+    );
     response.status(202).setHeader('Location', STATUS_PATH(status.id));
     return status;
   }
@@ -97,7 +141,8 @@ export class ImportProjectController {
   @Get('imports/:importId')
   @ApiOperation({
     operationId: 'getProjectImport',
-    summary: 'The status of a project import answered with 202: pending, done (with the new project) or failed (with the error)',
+    summary:
+      'The status of a project import answered with 202: pending, done (with the new project) or failed (with the error)',
     description:
       'done: `projectId`, and in the first read that reports done only, `imported` (what a 201 answers, with the ' +
       'deployments’ new keys: copy them then, they are not shown again). failed: `error` holds the code and message a ' +
@@ -106,7 +151,10 @@ export class ImportProjectController {
   })
   @ApiOkResponse({ type: ProjectImportStatusDto })
   @ApiErrors(400, 401, 404)
-  status(@Param('importId', UuidParam('importId')) importId: string, @CurrentUser() user: AuthenticatedUser): ProjectImportStatusDto {
+  status(
+    @Param('importId', UuidParam('importId')) importId: string,
+    @CurrentUser() user: AuthenticatedUser,
+  ): ProjectImportStatusDto {
     return this.imports.read(importId, user.id);
   }
 }

@@ -60,7 +60,10 @@ export const IMPORT_STATUSES = ['pending', 'done', 'failed'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
 export class ImportErrorDto {
-  @ApiProperty({ example: 'CORRUPT_PROJECT_ARCHIVE', description: 'The stable code the import would have answered with (see POST /v1/projects/import).' })
+  @ApiProperty({
+    example: 'CORRUPT_PROJECT_ARCHIVE',
+    description: 'The stable code the import would have answered with (see POST /v1/projects/import).',
+  })
   code: string;
 
   @ApiProperty({ example: 'The project archive is damaged: blobs/3a7b… does not hold the bytes its name says.' })
@@ -97,6 +100,9 @@ export class ProjectImportStatusDto {
   })
   imported?: ImportedProjectDto;
 
-  @ApiPropertyOptional({ type: ImportErrorDto, description: 'failed: why (a refused archive leaves no trace of the project).' })
+  @ApiPropertyOptional({
+    type: ImportErrorDto,
+    description: 'failed: why (a refused archive leaves no trace of the project).',
+  })
   error?: ImportErrorDto;
 }

@@ -1,16 +1,16 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DiscoveryService } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
-import { BlobStore, sha256Of } from '../../../../blobs/src/index.js';
-import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
-import { archiveLimitsOf, IdGenerator, type RequestContext, Settings } from '../../../../core/src/index.js';
-import { DeploymentQueries } from '../../../../deployments/src/index.js';
-import type { RotatedKeyDto } from '../../../../deployments/src/slices/deployment.dto.js';
-import { RotateDeploymentKey } from '../../../../deployments/src/slices/rotate-deployment-key/rotate-deployment-key.handler.js';
-import { CommandPipeline, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectAccess, toProjectDto } from '../../../../projects/src/index.js';
-import { UpdateProject } from '../../../../projects/src/slices/update-project/update-project.handler.js';
-import { EventReactor, ProjectionRunner, type Reactor } from '../../../../read-store/src/index.js';
+import { BlobStore, sha256Of } from '@diyml/blobs';
+import { ZipArchive } from '@diyml/core/pure';
+import { archiveLimitsOf, IdGenerator, type RequestContext, Settings } from '@diyml/core';
+import { DeploymentQueries } from '@diyml/deployments';
+import type { RotatedKeyDto } from '@diyml/deployments';
+import { RotateDeploymentKey } from '@diyml/deployments';
+import { CommandPipeline, EventStore } from '@diyml/event-store';
+import { ProjectAccess, toProjectDto } from '@diyml/projects';
+import { UpdateProject } from '@diyml/projects';
+import { EventReactor, ProjectionRunner, type Reactor } from '@diyml/read-store';
 import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';
@@ -59,7 +59,10 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
   ) {}
 
   async execute({ archive, name, context }: ImportProject): Promise<ImportedProjectDto> {
-    const zip = await ZipArchive.open(archive instanceof Uint8Array ? archive : archive.path, archiveLimitsOf(this.settings));
+    const zip = await ZipArchive.open(
+      archive instanceof Uint8Array ? archive : archive.path,
+      archiveLimitsOf(this.settings),
+    );
     try {
       return await this.importFrom(zip, name, context);
     } finally {
@@ -67,7 +70,11 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     }
   }
 
-  private async importFrom(zip: ZipArchive, name: string | undefined, context: ImportProject['context']): Promise<ImportedProjectDto> {
+  private async importFrom(
+    zip: ZipArchive,
+    name: string | undefined,
+    context: ImportProject['context'],
+  ): Promise<ImportedProjectDto> {
     const read = await readProjectArchive(zip);
     const remap = new ProjectRemap(read, {
       newId: () => this.ids.newId(),

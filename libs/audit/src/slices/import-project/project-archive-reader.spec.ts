@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import { sha256Of } from '../../../../blobs/src/index.js';
-import { ZipArchive } from '../../../../core/src/archives/zip-archive.js';
-import { DomainError } from '../../../../core/src/index.js';
+import { sha256Of } from '@diyml/blobs';
+import { ZipArchive } from '@diyml/core/pure';
+import { DomainError } from '@diyml/core/pure';
 import { readBlobs, readProjectArchive } from './project-archive-reader.js';
 
 const PROJECT = '11111111-1111-4111-8111-111111111111';
@@ -35,7 +35,9 @@ const manifest = {
 
 const LIMITS = { maxTotalBytes: 1e8, maxEntryBytes: 1e8, maxEntries: 100, maxRatio: 200 };
 
-function entries(overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {}): Uint8Array {
+function entries(
+  overrides: { manifest?: unknown; events?: unknown[]; blobs?: Record<string, Uint8Array> } = {},
+): Uint8Array {
   const lines = (overrides.events ?? events).map((event) => JSON.stringify(event)).join('\n');
   return zipSync({
     'diyml-project.json': encode(overrides.manifest ?? manifest),
@@ -75,26 +77,45 @@ describe('readProjectArchive', () => {
   });
 
   it('refuses a zip that is not a project export, or of a version it does not read', async () => {
-    expect((await refusal(() => readArchive(zipSync({ 'model.json': encode({}) })))).code).toBe('NOT_A_PROJECT_ARCHIVE');
-    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe('UNSUPPORTED_PROJECT_ARCHIVE_VERSION');
+    expect((await refusal(() => readArchive(zipSync({ 'model.json': encode({}) })))).code).toBe(
+      'NOT_A_PROJECT_ARCHIVE',
+    );
+    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, version: 9 } })))).code).toBe(
+      'UNSUPPORTED_PROJECT_ARCHIVE_VERSION',
+    );
   });
 
   it('refuses events of another project, in a user stream, miscounted, or after a deletion', async () => {
     const other = { ...events[1], data: { ...events[1].data, projectId: '77777777-7777-4777-8777-777777777777' } };
-    expect((await refusal(() => readArchive(entries({ events: [events[0], other] })))).message).toContain('of another project');
+    expect((await refusal(() => readArchive(entries({ events: [events[0], other] })))).message).toContain(
+      'of another project',
+    );
     const user = { ...events[1], stream: `user-${IMAGE}` };
-    expect((await refusal(() => readArchive(entries({ events: [events[0], user] })))).message).toContain('not an event a project can have');
+    expect((await refusal(() => readArchive(entries({ events: [events[0], user] })))).message).toContain(
+      'not an event a project can have',
+    );
     const token = { ...events[1], type: 'ApiTokenIssued' };
-    expect((await refusal(() => readArchive(entries({ events: [events[0], token] })))).message).toContain('not an event a project can have');
-    expect((await refusal(() => readArchive(entries({ events: [events[0]] })))).message).toContain('its manifest counts 2');
+    expect((await refusal(() => readArchive(entries({ events: [events[0], token] })))).message).toContain(
+      'not an event a project can have',
+    );
+    expect((await refusal(() => readArchive(entries({ events: [events[0]] })))).message).toContain(
+      'its manifest counts 2',
+    );
     const deleted = { ...events[0], type: 'ProjectDeleted' };
-    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })))).message).toContain('deleted');
+    expect(
+      (
+        await refusal(() =>
+          readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, deleted] })),
+        )
+      ).message,
+    ).toContain('deleted');
   });
 
   it('refuses, with 422 and the events named, an archive from a newer installation: an unknown type or a newer version', async () => {
     const newer = { ...events[1], v: 3, data: { renamedField: true } };
     const unknown = { ...events[1], type: 'ImageGeotagged', data: { projectId: PROJECT, imageId: IMAGE, latitude: 1 } };
-    const read = () => readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
+    const read = () =>
+      readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [events[0], newer, unknown] }));
     const refused = await refusal(read);
     expect(refused.code).toBe('UNKNOWN_EVENT_VERSIONS');
     expect(refused.message).toContain('ImageGeotagged@1, ImageUploaded@3');
@@ -106,12 +127,18 @@ describe('readProjectArchive', () => {
   });
 
   it('refuses a blob that does not hash to its name, and a referenced blob that is missing', async () => {
-    expect((await refusal(() => readArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code).toBe('CORRUPT_PROJECT_ARCHIVE');
+    expect(
+      (await refusal(() => readArchive(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: new Uint8Array([9]) } })))).code,
+    ).toBe('CORRUPT_PROJECT_ARCHIVE');
     expect((await refusal(() => readArchive(entries({ blobs: {} })))).code).toBe('INCOMPLETE_PROJECT_ARCHIVE');
     // Even one the exporting installation had lost: an event must not reach bytes the importer did not bring.
-    expect((await refusal(() => readArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })))).code).toBe(
-      'INCOMPLETE_PROJECT_ARCHIVE',
-    );
+    expect(
+      (
+        await refusal(() =>
+          readArchive(entries({ manifest: { ...manifest, blobs: [], missingBlobs: [IMAGE_SHA] }, blobs: {} })),
+        )
+      ).code,
+    ).toBe('INCOMPLETE_PROJECT_ARCHIVE');
   });
 
   it('needs no image of a stored prediction that was deleted (its bytes are erased), but one a dataset image shares', async () => {
@@ -134,12 +161,18 @@ describe('readProjectArchive', () => {
       },
     ];
     const withErased = [...events, ...prediction(erasedSha)];
-    const read = await readArchive(entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }));
+    const read = await readArchive(
+      entries({ events: withErased, manifest: { ...manifest, events: withErased.length } }),
+    );
     expect([...read.blobs.keys()]).toEqual([IMAGE_SHA]);
     // The same bytes as a dataset image: the image still needs them.
     const shared = [...events, ...prediction(IMAGE_SHA)];
-    expect((await refusal(() => readArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })))).code).toBe(
-      'INCOMPLETE_PROJECT_ARCHIVE',
-    );
+    expect(
+      (
+        await refusal(() =>
+          readArchive(entries({ events: shared, manifest: { ...manifest, events: shared.length }, blobs: {} })),
+        )
+      ).code,
+    ).toBe('INCOMPLETE_PROJECT_ARCHIVE');
   });
 });

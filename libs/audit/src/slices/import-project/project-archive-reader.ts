@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DomainError, isUuid } from '../../../../core/src/index.js';
-import type { ZipArchive, ZipEntry } from '../../../../core/src/archives/zip-archive.js';
-import { USER_EVENT_TYPES } from '../../../../identity/src/domain/user.events.js';
-import { PROJECT_TYPES, type ProjectType } from '../../../../projects/src/index.js';
+import { DomainError, isUuid } from '@diyml/core/pure';
+import type { ZipArchive, ZipEntry } from '@diyml/core/pure';
+import { USER_EVENT_TYPES } from '@diyml/identity';
+import { PROJECT_TYPES, type ProjectType } from '@diyml/projects';
 import {
   type ArchivedEvent,
   BLOB_ENTRY_PATTERN,
@@ -140,11 +140,14 @@ function readEvent(line: string, number: number, projectId: string): ArchivedEve
     throw corrupt(`event ${number} is not an event (stream, type, v, data, at).`, { event: number });
   }
   if (!STREAM_PATTERN.test(event.stream) || FOREIGN_STREAM.test(event.stream) || FOREIGN_TYPES.has(event.type)) {
-    throw corrupt(`event ${number} (${event.type} in ${event.stream}) is not an event a project can have.`, { event: number });
+    throw corrupt(`event ${number} (${event.type} in ${event.stream}) is not an event a project can have.`, {
+      event: number,
+    });
   }
   // A newer installation's event: its data may differ from what this one checks, and is refused in finishEvents.
   if ((NEWEST_EVENT_VERSIONS.get(event.type) ?? 0) >= (event.v as number)) {
-    if (event.data.projectId !== projectId) throw corrupt(`event ${number} is of another project than ${projectId}.`, { event: number });
+    if (event.data.projectId !== projectId)
+      throw corrupt(`event ${number} is of another project than ${projectId}.`, { event: number });
     if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { event: number });
   }
   return event as unknown as ArchivedEvent;
@@ -224,7 +227,11 @@ export async function readProjectArchive(zip: ZipArchive): Promise<ProjectArchiv
  * whose bytes do not hash to its name is refused (400 CORRUPT_PROJECT_ARCHIVE) before `take` sees it. Blobs no
  * event needs are passed over. Resolves with how many blobs were taken.
  */
-export async function readBlobs(zip: ZipArchive, required: ReadonlySet<string>, take: (sha256: string, bytes: Buffer) => Promise<void>): Promise<number> {
+export async function readBlobs(
+  zip: ZipArchive,
+  required: ReadonlySet<string>,
+  take: (sha256: string, bytes: Buffer) => Promise<void>,
+): Promise<number> {
   const taken = new Set<string>();
   for await (const entry of zip.entries()) {
     const sha256 = BLOB_ENTRY_PATTERN.exec(entry.name)?.[1];
@@ -235,7 +242,8 @@ export async function readBlobs(zip: ZipArchive, required: ReadonlySet<string>, 
       hash.update(chunk as Buffer);
       chunks.push(chunk as Buffer);
     }
-    if (hash.digest('hex') !== sha256) throw corrupt(`${entry.name} does not hold the bytes its name says.`, { path: entry.name });
+    if (hash.digest('hex') !== sha256)
+      throw corrupt(`${entry.name} does not hold the bytes its name says.`, { path: entry.name });
     await take(sha256, Buffer.concat(chunks));
     taken.add(sha256);
   }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Clock, DomainError, DomainExceptionFilter, IdGenerator, Settings } from '../../../../core/src/index.js';
+import { Clock, DomainError, DomainExceptionFilter, IdGenerator, Settings } from '@diyml/core';
 import { removeLeftoverArchives, temporaryArchiveDirectory } from './archive-upload.interceptor.js';
 import type { ImportedProjectDto, ProjectImportStatusDto } from './import-project.dto.js';
 
@@ -44,9 +44,19 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Runs `work` in the background for `userId`; `cleanUp` runs once it is over, whatever the outcome. */
-  start(userId: string, archiveBytes: number, work: () => Promise<ImportedProjectDto>, cleanUp: () => Promise<void>): ProjectImportStatusDto {
+  start(
+    userId: string,
+    archiveBytes: number,
+    work: () => Promise<ImportedProjectDto>,
+    cleanUp: () => Promise<void>,
+  ): ProjectImportStatusDto {
     this.forgetOld();
-    const status: ProjectImportStatusDto = { id: this.ids.newId(), status: 'pending', archiveBytes, startedAt: this.clock.now().toISOString() };
+    const status: ProjectImportStatusDto = {
+      id: this.ids.newId(),
+      status: 'pending',
+      archiveBytes,
+      startedAt: this.clock.now().toISOString(),
+    };
     const record: ImportRecord = { status, userId };
     this.imports.set(status.id, record);
     const run: Promise<void> = (async () => {
@@ -57,10 +67,16 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy {
         finished = { ...status, status: 'done', projectId: imported.project.id };
       } catch (error) {
         const { code, message, details } = this.errors.toBody(error);
-        finished = { ...status, status: 'failed', error: details === undefined ? { code, message } : { code, message, details } };
+        finished = {
+          ...status,
+          status: 'failed',
+          error: details === undefined ? { code, message } : { code, message, details },
+        };
       }
       // The file is gone by the time the status says the import is over.
-      await cleanUp().catch((error: Error) => this.logger.warn(`Could not remove an import's temporary archive: ${error.message}`));
+      await cleanUp().catch((error: Error) =>
+        this.logger.warn(`Could not remove an import's temporary archive: ${error.message}`),
+      );
       record.finishedAtMs = this.clock.now().getTime();
       record.unseen = imported;
       record.status = { ...finished, finishedAt: this.clock.now().toISOString() };
@@ -73,7 +89,10 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy {
   read(importId: string, userId: string): ProjectImportStatusDto {
     const record = this.imports.get(importId);
     if (!record || record.userId !== userId) {
-      throw DomainError.notFound('PROJECT_IMPORT_NOT_FOUND', `No import ${importId} of yours is known here (statuses are kept a day after the import ends).`);
+      throw DomainError.notFound(
+        'PROJECT_IMPORT_NOT_FOUND',
+        `No import ${importId} of yours is known here (statuses are kept a day after the import ends).`,
+      );
     }
     const imported = record.unseen;
     record.unseen = undefined;
@@ -82,6 +101,7 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy {
 
   private forgetOld(): void {
     const before = this.clock.now().getTime() - FINISHED_KEPT_MS;
-    for (const [id, record] of this.imports) if (record.finishedAtMs !== undefined && record.finishedAtMs < before) this.imports.delete(id);
+    for (const [id, record] of this.imports)
+      if (record.finishedAtMs !== undefined && record.finishedAtMs < before) this.imports.delete(id);
   }
 }

@@ -96,12 +96,22 @@ export class ProjectRemap {
   events(): RemappedEvent[] {
     const replaceShas = (text: string) => text.replace(SHA256_ANYWHERE, (sha256) => this.newSha.get(sha256) ?? sha256);
     return this.archive.events.map((event: ArchivedEvent): RemappedEvent => {
-      const data = withoutKeyHashes(JSON.parse(replaceShas(this.replaceIds(JSON.stringify(event.data)))), this.options.unusableKeyHash);
-      return { stream: this.replaceIds(event.stream), type: event.type, v: event.v, data: data as Record<string, unknown>, at: event.at };
+      const data = withoutKeyHashes(
+        JSON.parse(replaceShas(this.replaceIds(JSON.stringify(event.data)))),
+        this.options.unusableKeyHash,
+      );
+      return {
+        stream: this.replaceIds(event.stream),
+        type: event.type,
+        v: event.v,
+        data: data as Record<string, unknown>,
+        at: event.at,
+      };
     });
   }
 
-  private readonly replaceIds = (text: string) => text.replace(UUID_ANYWHERE, (id) => this.replacements.get(id.toLowerCase()) ?? id);
+  private readonly replaceIds = (text: string) =>
+    text.replace(UUID_ANYWHERE, (id) => this.replacements.get(id.toLowerCase()) ?? id);
 }
 
 /** The blob's JSON text with the ids replaced, when it is a JSON object that names any; else null (kept as is). */

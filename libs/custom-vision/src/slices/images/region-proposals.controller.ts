@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { type AuthenticatedUser, CurrentUser, UuidParam } from '../../../../core/src/index.js';
-import { RegionProposals } from '../../../../deployments/src/index.js';
+import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { RegionProposals } from '@diyml/deployments';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 
 interface CvImageRegionProposal {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore } from '../../../../read-store/src/index.js';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
 import type { ImageContentEvent, ImageUploaded } from '../../domain/image.events.js';
 
 export const PENDING_CLAIMS = 'pending-content-claims';
@@ -27,7 +27,11 @@ export class PendingClaimsProjection implements Projection<ImageContentEvent | I
     const claims = store.collection<PendingClaimView>(PENDING_CLAIMS);
     if (event.type === 'ImageContentClaimed') {
       const { imageId, projectId, sha256 } = event.data;
-      await claims.apply(imageId, event.position, (current) => current ?? { id: imageId, projectId, sha256, claimedAt: event.metadata.at });
+      await claims.apply(
+        imageId,
+        event.position,
+        (current) => current ?? { id: imageId, projectId, sha256, claimedAt: event.metadata.at },
+      );
       return;
     }
     // Most images never had a pending claim document (it went with their upload): nothing to delete.

@@ -1,9 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError, IdGenerator } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/project-access.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { DomainError, IdGenerator } from '@diyml/core/pure';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
-import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
-import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '../../../../jobs/src/index.js';
-import { EventReactor, type Reactor } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
+import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '@diyml/jobs';
+import { EventReactor, type Reactor } from '@diyml/read-store';
 import { ImageIntake } from '../../upload/image-intake.js';
 import { type VideoCommand, videoDecider } from './video.decider.js';
 import { type FrameCounts, type VideoUploaded, videoStream } from './video.events.js';
@@ -107,7 +107,11 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
     await this.decide(stream, { type: 'FailFrameExtraction', code, reason: error.message }, onBehalfOf(uploaded));
   }
 
-  private decide(stream: string, command: DistributiveOmit<VideoCommand, 'metadata'>, metadata: Omit<CommandMetadata, 'now'>) {
+  private decide(
+    stream: string,
+    command: DistributiveOmit<VideoCommand, 'metadata'>,
+    metadata: Omit<CommandMetadata, 'now'>,
+  ) {
     return this.pipeline.on(stream, videoDecider).run({
       context: metadata,
       command: (_, full) => ({ ...command, metadata: full }) as VideoCommand,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
 import type { Split } from '../../domain/image.events.js';
 import { VIDEO_EVENT_TYPES, type VideoEvent, type VideoStatus } from './video.events.js';
 
@@ -42,7 +42,8 @@ export class VideosProjection implements Projection<VideoEvent> {
 
   async apply(event: Recorded<VideoEvent>, store: ReadStore): Promise<void> {
     const videos = store.collection<VideoView>(VIDEOS);
-    const update = (change: (view: VideoView) => Partial<VideoView>) => updateStreamDocument(videos, event.data.videoId, event, change);
+    const update = (change: (view: VideoView) => Partial<VideoView>) =>
+      updateStreamDocument(videos, event.data.videoId, event, change);
     switch (event.type) {
       case 'VideoUploaded': {
         const data = event.data;

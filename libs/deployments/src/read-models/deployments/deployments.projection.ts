@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
 import { DEPLOYMENT_EVENT_TYPES, type DeploymentEvent } from '../../domain/deployment.events.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store';
 import type { StoredPredictionEvent } from '../../domain/stored-prediction.events.js';
 import { StoredPredictionQueries } from './stored-prediction-queries.js';
 import { StoredPredictionsProjection } from './stored-predictions.projection.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
 import { STORED_PREDICTION_EVENT_TYPES, type StoredPredictionEvent } from '../../domain/stored-prediction.events.js';
 import { STORED_PREDICTIONS, type StoredPredictionView } from './stored-prediction.view.js';
 
@@ -38,7 +38,9 @@ export class StoredPredictionsProjection implements Projection<StoredPredictionE
         await predictions.apply(event.data.predictionId, event.position, () => null);
         return;
       case 'StoredPredictionPromoted':
-        await updateStreamDocument(predictions, event.data.predictionId, event, () => ({ promotedImageId: event.data.imageId }));
+        await updateStreamDocument(predictions, event.data.predictionId, event, () => ({
+          promotedImageId: event.data.imageId,
+        }));
         return;
     }
   }

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
-import { addLatency, bucketOf, type LatencyHistogram, latencyPercentile, LATENCY_BUCKET_BOUNDS_MS } from '../../domain/latency-histogram.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import {
+  addLatency,
+  bucketOf,
+  type LatencyHistogram,
+  latencyPercentile,
+  LATENCY_BUCKET_BOUNDS_MS,
+} from '../../domain/latency-histogram.js';
 import type { DeploymentUsageRecorded } from '../../domain/usage.events.js';
 import { UsageQueries } from './usage-queries.js';
 import { UsageProjection } from './usage.projection.js';
@@ -41,7 +47,10 @@ describe('usage projection and reports', () => {
   it('adds flushes of the same hour once each, and reports per hour and per day with percentiles', async () => {
     const store = new InMemoryReadStore();
     const projection: Projection = new UsageProjection();
-    const first = recorded({ calls: 3, errors: { INVALID_IMAGE: 1 }, latency: histogram([10, 10, 10]), callers: { 'deployment-key': 3 } }, 1);
+    const first = recorded(
+      { calls: 3, errors: { INVALID_IMAGE: 1 }, latency: histogram([10, 10, 10]), callers: { 'deployment-key': 3 } },
+      1,
+    );
     await projection.apply(first, store);
     await projection.apply(first, store);
     await projection.apply(recorded({ calls: 1, latency: histogram([100]), callers: { u2: 1 } }, 2), store);

@@ -1,11 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { IdGenerator, type RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
-import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { IdGenerator, type RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { ITERATIONS, type IterationView } from '@diyml/training';
 import { generateDeploymentKey } from '../../domain/api-key.js';
 import { deploymentDecider, type IterationFacts } from '../../domain/deployment.decider.js';
 import { deploymentStream } from '../../domain/deployment.events.js';
@@ -69,7 +69,17 @@ export class DeployModelHandler implements ICommandHandler<DeployModel> {
     const { key, keyHash, keyPrefix } = generateDeploymentKey();
     await this.pipeline.on(deploymentStream(deploymentId), deploymentDecider).run({
       context,
-      command: (_, metadata) => ({ type: 'DeployModel', projectId, deploymentId, iterationId, iteration, name, keyHash, keyPrefix, metadata }),
+      command: (_, metadata) => ({
+        type: 'DeployModel',
+        projectId,
+        deploymentId,
+        iterationId,
+        iteration,
+        name,
+        keyHash,
+        keyPrefix,
+        metadata,
+      }),
     });
     return { ...toDeploymentDto(await this.deployments.get(projectId, deploymentId)), apiKey: key };
   }

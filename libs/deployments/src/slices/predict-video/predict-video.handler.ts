@@ -1,11 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { DomainError, IdGenerator, type RequestContext } from '../../../../core/src/index.js';
-import { UploadLimits } from '../../../../datasets/src/index.js';
-import type { ReceivedFile } from '../../../../datasets/src/upload/multipart.interceptor.js';
-import { frameCountOf, inspectVideo, receivedVideo } from '../../../../datasets/src/slices/upload-video/video-frames.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { DomainError, IdGenerator, type RequestContext } from '@diyml/core';
+import { UploadLimits } from '@diyml/datasets';
+import type { ReceivedFile } from '@diyml/datasets';
+import { frameCountOf, inspectVideo, receivedVideo } from '@diyml/datasets';
+import { CommandPipeline } from '@diyml/event-store';
+import { ReadStore } from '@diyml/read-store';
 import type { DeploymentView } from '../../read-models/deployments/deployment.view.js';
 import { videoPredictionDecider } from './video-prediction.decider.js';
 import { videoPredictionStream } from './video-prediction.events.js';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { type CommandMetadata, isDomainError } from '../../../../core/src/index.js';
-import { extractFrames } from '../../../../datasets/src/slices/upload-video/video-frames.js';
-import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '../../../../event-store/src/index.js';
-import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '../../../../jobs/src/index.js';
-import { EventReactor, type Reactor } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { extractFrames } from '@diyml/datasets';
+import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
+import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '@diyml/jobs';
+import { EventReactor, type Reactor } from '@diyml/read-store';
 import { VideoModelThread } from './video-model-thread.js';
 import { type VideoPredictionCommand, videoPredictionDecider } from './video-prediction.decider.js';
 import { type VideoPredictionRequested, videoPredictionStream } from './video-prediction.events.js';
@@ -129,7 +129,11 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
     await this.decide(stream, { type: 'FailVideoPrediction', code, reason: error.message }, onBehalfOf(requested));
   }
 
-  private decide(stream: string, command: DistributiveOmit<VideoPredictionCommand, 'metadata'>, metadata: Omit<CommandMetadata, 'now'>) {
+  private decide(
+    stream: string,
+    command: DistributiveOmit<VideoPredictionCommand, 'metadata'>,
+    metadata: Omit<CommandMetadata, 'now'>,
+  ) {
     return this.pipeline.on(stream, videoPredictionDecider).run({
       context: metadata,
       command: (_, full) => ({ ...command, metadata: full }) as VideoPredictionCommand,

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
-import { VIDEO_PREDICTION_EVENT_TYPES, type VideoPredictionEvent, type VideoPredictionStatus } from './video-prediction.events.js';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import {
+  VIDEO_PREDICTION_EVENT_TYPES,
+  type VideoPredictionEvent,
+  type VideoPredictionStatus,
+} from './video-prediction.events.js';
 
 export const VIDEO_PREDICTIONS = 'video-predictions';
 

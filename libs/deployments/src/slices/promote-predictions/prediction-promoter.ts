@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, DomainError, type RequestContext } from '../../../../core/src/index.js';
-import { resolveLabel, validateRegions } from '../../../../datasets/src/index.js';
-import { ImageIntake } from '../../../../datasets/src/upload/image-intake.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import type { ProjectView } from '../../../../projects/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, DomainError, type RequestContext } from '@diyml/core';
+import { resolveLabel, validateRegions } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
+import { CommandPipeline } from '@diyml/event-store';
+import type { ProjectView } from '@diyml/projects';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { storedPredictionStream } from '../../domain/stored-prediction.events.js';

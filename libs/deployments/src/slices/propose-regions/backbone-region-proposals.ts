@@ -1,5 +1,12 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { type Backbone, decodeResized, type FeatureRunner, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '../../../../ml/src/index.js';
+import {
+  type Backbone,
+  decodeResized,
+  type FeatureRunner,
+  loadBackbone,
+  MOBILENET_V2_NSFWJS,
+  selectBackend,
+} from '@diyml/ml';
 import { saliencyProposals } from './saliency-proposals.js';
 
 /**

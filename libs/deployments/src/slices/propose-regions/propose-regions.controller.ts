@@ -22,7 +22,11 @@ class ProposalBoxDto {
 }
 
 class RegionProposalDto {
-  @ApiProperty({ example: 0.83, description: "How sure the detector is that an object (of any label) is in the box; from the backbone, the region's mean saliency (0 to 1)." })
+  @ApiProperty({
+    example: 0.83,
+    description:
+      "How sure the detector is that an object (of any label) is in the box; from the backbone, the region's mean saliency (0 to 1).",
+  })
   confidence: number;
   @ApiProperty({ type: ProposalBoxDto, description: 'Fractions of the image, origin top-left.' }) box: ProposalBoxDto;
 }
@@ -30,11 +34,23 @@ class RegionProposalDto {
 export class RegionProposalsDto {
   @ApiProperty({ format: 'uuid' }) projectId: string;
   @ApiProperty({ format: 'uuid' }) imageId: string;
-  @ApiProperty({ enum: ['detector', 'backbone'], description: "'detector': the project's trained detector proposed the boxes; 'backbone': no detector is trained yet, the pretrained backbone's saliency did." })
+  @ApiProperty({
+    enum: ['detector', 'backbone'],
+    description:
+      "'detector': the project's trained detector proposed the boxes; 'backbone': no detector is trained yet, the pretrained backbone's saliency did.",
+  })
   source: 'detector' | 'backbone';
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The detector iteration that proposed the boxes; null when they come from the backbone.' })
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The detector iteration that proposed the boxes; null when they come from the backbone.',
+  })
   iterationId: string | null;
-  @ApiProperty({ type: [RegionProposalDto], description: 'Best first, at most 50, overlapping boxes merged whatever their label.' })
+  @ApiProperty({
+    type: [RegionProposalDto],
+    description: 'Best first, at most 50, overlapping boxes merged whatever their label.',
+  })
   proposals: RegionProposalDto[];
 }
 
@@ -47,7 +63,8 @@ export class ProposeRegionsController {
   @Get()
   @ApiOperation({
     operationId: 'proposeImageRegions',
-    summary: "Candidate boxes for an image, from the project's trained detector or, before one, the pretrained backbone (to speed up labelling)",
+    summary:
+      "Candidate boxes for an image, from the project's trained detector or, before one, the pretrained backbone (to speed up labelling)",
     description:
       "With a trained detector (the newest, or `iterationId`): its boxes above probability 0.05, overlapping ones merged whatever their label. Before any detector is trained: boxes around the regions the pretrained backbone (MobileNetV2) finds salient (`source: 'backbone'`). " +
       '400 WRONG_PROJECT_TYPE for a classification project; 409 ITERATION_NOT_COMPLETED when `iterationId` names an unfinished iteration.',

@@ -63,16 +63,32 @@ export class RegionProposals {
     const image = await this.datasets.get(projectId, imageId);
     const detector = await this.detector(projectId, iterationId);
     const bytes = await this.blobs.get(image.sha256);
-    if (!detector) return { projectId, imageId, source: 'backbone', iterationId: null, proposals: await this.backbone.propose(bytes) };
-    const found = await this.predictions.predict(detector.model!.sha256, detector.labels.map((label) => label.name), bytes, {
-      threshold: PROPOSAL_THRESHOLD,
-      maxResults: MAX_PROPOSALS * 4,
-    });
-    const boxes = found.flatMap((prediction) => (prediction.box ? [{ ...prediction.box, label: 0, score: prediction.probability }] : []));
-    const proposals = nonMaxSuppression(boxes, SAME_OBJECT_IOU, MAX_PROPOSALS).map(({ x, y, width, height, score }) => ({
-      confidence: score,
-      box: { x, y, width, height },
-    }));
+    if (!detector)
+      return {
+        projectId,
+        imageId,
+        source: 'backbone',
+        iterationId: null,
+        proposals: await this.backbone.propose(bytes),
+      };
+    const found = await this.predictions.predict(
+      detector.model!.sha256,
+      detector.labels.map((label) => label.name),
+      bytes,
+      {
+        threshold: PROPOSAL_THRESHOLD,
+        maxResults: MAX_PROPOSALS * 4,
+      },
+    );
+    const boxes = found.flatMap((prediction) =>
+      prediction.box ? [{ ...prediction.box, label: 0, score: prediction.probability }] : [],
+    );
+    const proposals = nonMaxSuppression(boxes, SAME_OBJECT_IOU, MAX_PROPOSALS).map(
+      ({ x, y, width, height, score }) => ({
+        confidence: score,
+        box: { x, y, width, height },
+      }),
+    );
     return { projectId, imageId, source: 'detector', iterationId: detector.id, proposals };
   }
 
@@ -88,6 +104,8 @@ export class RegionProposals {
       }
       return iteration;
     }
-    return (await this.iterations.listAll(projectId)).find((iteration) => iteration.status === 'completed' && iteration.model);
+    return (await this.iterations.listAll(projectId)).find(
+      (iteration) => iteration.status === 'completed' && iteration.model,
+    );
   }
 }

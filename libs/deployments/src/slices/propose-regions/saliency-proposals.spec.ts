@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { iou } from '../../../../ml/src/index.js';
+import { iou } from '@diyml/ml';
 import { saliencyProposals } from './saliency-proposals.js';
 
 const SIDE = 28;

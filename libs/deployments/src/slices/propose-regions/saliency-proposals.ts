@@ -1,4 +1,4 @@
-import { nonMaxSuppression, type ScoredBox } from '../../../../ml/src/index.js';
+import { nonMaxSuppression, type ScoredBox } from '@diyml/ml';
 
 /** Activations of one backbone layer for one image: `side` × `side` cells of `channels` values, channels last. */
 export interface FeatureMap {

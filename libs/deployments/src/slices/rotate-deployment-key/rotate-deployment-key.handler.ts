@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import type { RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
 import { generateDeploymentKey } from '../../domain/api-key.js';
 import { deploymentDecider } from '../../domain/deployment.decider.js';
 import { deploymentStream } from '../../domain/deployment.events.js';

@@ -8,10 +8,18 @@ import {
   Optional,
 } from '@nestjs/common';
 import { join } from 'node:path';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, type CommandMetadata, commandMetadata, DomainError, IdGenerator, READ_ONLY_PROCESS, Settings } from '../../../../core/src/index.js';
-import { CommandPipeline, EventStore } from '../../../../event-store/src/index.js';
-import { ProjectionRunner, ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import {
+  Clock,
+  type CommandMetadata,
+  commandMetadata,
+  DomainError,
+  IdGenerator,
+  READ_ONLY_PROCESS,
+  Settings,
+} from '@diyml/core';
+import { CommandPipeline, EventStore } from '@diyml/event-store';
+import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { type StoredPredictionCommand, storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionResult, storedPredictionStream } from '../../domain/stored-prediction.events.js';
 import { beyondRetention } from '../../domain/retention.js';
@@ -275,11 +283,16 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
     const expired = beyondRetention(await this.stored.ofDeployment(deploymentId), limits, now);
     const context = { userId: null, correlationId: this.ids.newId(), now };
     for (const view of expired) {
-      await this.pipeline.on(storedPredictionStream(view.id), storedPredictionDecider).run({
-        context,
-        command: (_, metadata) => ({ type: 'DeleteStoredPrediction', reason: 'retention', metadata }),
-        waitForReadModels: false,
-      }).catch((error: unknown) => this.logger.warn(`Stored prediction ${view.id} not deleted: ${(error as Error).message}`));
+      await this.pipeline
+        .on(storedPredictionStream(view.id), storedPredictionDecider)
+        .run({
+          context,
+          command: (_, metadata) => ({ type: 'DeleteStoredPrediction', reason: 'retention', metadata }),
+          waitForReadModels: false,
+        })
+        .catch((error: unknown) =>
+          this.logger.warn(`Stored prediction ${view.id} not deleted: ${(error as Error).message}`),
+        );
     }
     return expired.length;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store';
 import type { LabelSuggestionsEvent } from '../../domain/label-suggestions.events.js';
 import {
   LABEL_SUGGESTION_RUNS,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { ImageLabeled, ImageRegionsSet, ImageRemoved } from '../../../../datasets/src/index.js';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import type { ImageLabeled, ImageRegionsSet, ImageRemoved } from '@diyml/datasets';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
 import { LABEL_SUGGESTIONS_EVENT_TYPES, type LabelSuggestionsEvent } from '../../domain/label-suggestions.events.js';
 import {
   LABEL_SUGGESTION_RUNS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store';
 import type { TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 import { TestRunsProjection } from './test-runs.projection.js';
@@ -69,7 +69,10 @@ describe('test runs projection', () => {
   it('shows how many embeddings a run on a backbone model computed and took from the cache', async () => {
     const store = new InMemoryReadStore();
     const projection: Projection = new TestRunsProjection();
-    const fromCache: TestRunEvent = { ...completed, data: { ...completed.data, embeddings: { computed: 2, reused: 1 } } } as TestRunEvent;
+    const fromCache: TestRunEvent = {
+      ...completed,
+      data: { ...completed.data, embeddings: { computed: 2, reused: 1 } },
+    } as TestRunEvent;
     await projection.apply(recorded(requested, 1, 0), store);
     expect(await store.collection<TestRunView>(TEST_RUNS).get('t1')).toMatchObject({ embeddings: null });
     await projection.apply(recorded(fromCache, 2, 1), store);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Recorded } from '../../../../event-store/src/index.js';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '../../../../read-store/src/index.js';
+import type { Recorded } from '@diyml/event-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
 import { TEST_RUN_EVENT_TYPES, type TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 
@@ -16,7 +16,8 @@ export class TestRunsProjection implements Projection<TestRunEvent> {
 
   async apply(event: Recorded<TestRunEvent>, store: ReadStore): Promise<void> {
     const runs = store.collection<TestRunView>(TEST_RUNS);
-    const update = (change: Partial<TestRunView>) => updateStreamDocument(runs, event.data.testRunId, event, () => change);
+    const update = (change: Partial<TestRunView>) =>
+      updateStreamDocument(runs, event.data.testRunId, event, () => change);
     switch (event.type) {
       case 'TestRunRequested': {
         const data = event.data;

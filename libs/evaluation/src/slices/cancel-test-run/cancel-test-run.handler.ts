@@ -1,8 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { JobQueue } from '../../../../jobs/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import type { RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
+import { JobQueue } from '@diyml/jobs';
+import { ProjectAccess } from '@diyml/projects';
 import { testRunDecider } from '../../domain/test-run.decider.js';
 import { testRunStream } from '../../domain/test-run.events.js';
 import { TEST_RUN_QUEUE } from '../../jobs/test-run-job.processor.js';

@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsUUID } from 'class-validator';
-import { DomainError, isDomainError, type RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DomainError, isDomainError, type RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { labelSuggestionsDecider } from '../../domain/label-suggestions.decider.js';
 import { labelSuggestionsStream } from '../../domain/label-suggestions.events.js';
 import { LabelSuggestionQueries } from '../../read-models/label-suggestions/label-suggestion-queries.js';
@@ -83,7 +83,10 @@ export class RejectSuggestionsHandler implements ICommandHandler<RejectSuggestio
       context,
       command: (_, metadata) => ({ type: 'RejectLabelSuggestions', imageIds, metadata }),
     });
-    const rejected = result.events.reduce((count, event) => count + (event.type === 'LabelSuggestionsRejected' ? event.data.imageIds.length : 0), 0);
+    const rejected = result.events.reduce(
+      (count, event) => count + (event.type === 'LabelSuggestionsRejected' ? event.data.imageIds.length : 0),
+      0,
+    );
     return { rejected };
   }
 }

@@ -1,10 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { DomainError, IdGenerator, isDomainError, type RequestContext } from '../../../../core/src/index.js';
-import { DatasetQueries, type ImageView } from '../../../../datasets/src/index.js';
-import { CommandPipeline, EventStore, loadStream } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
-import { ITERATIONS, type IterationView } from '../../../../training/src/index.js';
+import { DomainError, IdGenerator, isDomainError, type RequestContext } from '@diyml/core';
+import { DatasetQueries, type ImageView } from '@diyml/datasets';
+import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
+import { ITERATIONS, type IterationView } from '@diyml/training';
 import { labelSuggestionsDecider } from '../../domain/label-suggestions.decider.js';
 import { labelSuggestionsStream } from '../../domain/label-suggestions.events.js';
 import { LabelSuggestionQueries } from '../../read-models/label-suggestions/label-suggestion-queries.js';

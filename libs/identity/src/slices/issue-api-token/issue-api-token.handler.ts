@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { IdGenerator, type RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
+import { IdGenerator, type RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
 import { generateApiToken } from '../../auth/api-token.js';
 import { userDecider } from '../../domain/user.decider.js';
 import { userStream } from '../../domain/user.events.js';

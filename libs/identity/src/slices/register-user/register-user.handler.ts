@@ -1,6 +1,6 @@
 import { CommandHandler, Command, type ICommandHandler } from '@nestjs/cqrs';
-import { Clock, IdGenerator, type RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
+import { Clock, IdGenerator, type RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
 import { PasswordHasher } from '../../auth/password-hasher.js';
 import { PasswordPolicy } from '../../auth/password-policy.js';
 import { userDecider } from '../../domain/user.decider.js';

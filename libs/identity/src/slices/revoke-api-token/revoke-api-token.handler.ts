@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
+import type { RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
 import { userDecider } from '../../domain/user.decider.js';
 import { userStream } from '../../domain/user.events.js';
 

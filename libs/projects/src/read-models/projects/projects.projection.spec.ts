@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { EventMetadata } from '../../../../core/src/index.js';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type Projection } from '../../../../read-store/src/index.js';
-import { projectionSpecification } from '../../../../read-store/src/testing/projection-specification.js';
+import type { EventMetadata } from '@diyml/core/pure';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { projectionSpecification } from '@diyml/read-store/testing/projection-specification.js';
 import type { ProjectEvent } from '../../domain/project.events.js';
 import { defaultTrainingConfig } from '../../domain/training-config.js';
 import { PROJECTS, type ProjectView } from './project.view.js';

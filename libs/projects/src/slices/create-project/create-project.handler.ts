@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { IdGenerator } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
+import { IdGenerator } from '@diyml/core/pure';
+import { CommandPipeline } from '@diyml/event-store';
 import { projectDecider } from '../../domain/project.decider.js';
 import { projectStream } from '../../domain/project.events.js';
 import type { ProjectType } from '../../domain/project-type.js';
@@ -31,7 +31,15 @@ export class CreateProjectHandler implements ICommandHandler<CreateProject> {
     const projectId = this.ids.newId();
     await this.pipeline.on(projectStream(projectId), projectDecider).run({
       context,
-      command: (_, metadata) => ({ type: 'CreateProject', projectId, ownerId: context.userId, name, projectType, description, metadata }),
+      command: (_, metadata) => ({
+        type: 'CreateProject',
+        projectId,
+        ownerId: context.userId,
+        name,
+        projectType,
+        description,
+        metadata,
+      }),
     });
     return toProjectDto(await this.access.getOwned(projectId, context.userId));
   }

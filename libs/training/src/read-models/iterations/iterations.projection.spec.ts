@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { RecordedEvent } from '../../../../event-store/src/index.js';
-import { InMemoryReadStore, type Projection, type ReadStore } from '../../../../read-store/src/index.js';
-import { projectionSpecification, TestEventLog } from '../../../../read-store/src/testing/projection-specification.js';
+import type { RecordedEvent } from '@diyml/event-store';
+import { InMemoryReadStore, type Projection, type ReadStore } from '@diyml/read-store';
+import { projectionSpecification, TestEventLog } from '@diyml/read-store/testing/projection-specification.js';
 import type { IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 import { IterationsProjection } from './iterations.projection.js';
@@ -73,14 +73,26 @@ describe('iterations projection', () => {
     const spec = projectionSpecification(new IterationsProjection());
     const log = new TestEventLog();
     const importedEvent = log.record('iteration-i1', imported);
-    const renamed = log.record('iteration-i1', { type: 'IterationRenamed', v: 1, data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' } });
-    const deleted = log.record('iteration-i1', { type: 'IterationDeleted', v: 1, data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' } });
+    const renamed = log.record('iteration-i1', {
+      type: 'IterationRenamed',
+      v: 1,
+      data: { projectId: 'p1', iterationId: 'i1', name: 'Baseline' },
+    });
+    const deleted = log.record('iteration-i1', {
+      type: 'IterationDeleted',
+      v: 1,
+      data: { projectId: 'p1', iterationId: 'i1', deletedAt: 'd' },
+    });
     const iterations = (store: ReadStore) => store.collection<IterationView>(ITERATIONS);
 
-    await spec.given([importedEvent]).then(async (store) => expect((await iterations(store).get('i1'))?.name).toBe('Iteration 2'));
+    await spec
+      .given([importedEvent])
+      .then(async (store) => expect((await iterations(store).get('i1'))?.name).toBe('Iteration 2'));
     await spec
       .given([importedEvent, renamed])
-      .then(async (store) => expect(await iterations(store).get('i1')).toMatchObject({ name: 'Baseline', revision: 1 }));
+      .then(async (store) =>
+        expect(await iterations(store).get('i1')).toMatchObject({ name: 'Baseline', revision: 1 }),
+      );
     await spec.given([importedEvent, renamed, deleted]).then(async (store) => {
       expect(await iterations(store).get('i1')).toBeUndefined();
       expect((await iterations(store).find({ where: { projectId: 'p1' }, limit: 10 })).items).toEqual([]);

@@ -1,10 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { RequestContext } from '../../../../core/src/index.js';
+import type { RequestContext } from '@diyml/core';
 // The view file alone: the deployments context imports training, so its index would make a cycle.
-import { DEPLOYMENTS, type DeploymentView } from '../../../../deployments/src/read-models/deployments/deployment.view.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments/pure';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
+import { ReadStore } from '@diyml/read-store';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
@@ -35,10 +35,16 @@ export class DeleteIterationHandler implements ICommandHandler<DeleteIteration> 
   async execute({ projectId, iterationId, context }: DeleteIteration): Promise<void> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
-    const deployments = await this.readStore.collection<DeploymentView>(DEPLOYMENTS).findAll({ projectId, iterationId, status: 'active' });
+    const deployments = await this.readStore
+      .collection<DeploymentView>(DEPLOYMENTS)
+      .findAll({ projectId, iterationId, status: 'active' });
     await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
       context,
-      command: (_, metadata) => ({ type: 'DeleteIteration', activeDeployments: deployments.map((deployment) => deployment.name).sort(), metadata }),
+      command: (_, metadata) => ({
+        type: 'DeleteIteration',
+        activeDeployments: deployments.map((deployment) => deployment.name).sort(),
+        metadata,
+      }),
     });
   }
 }

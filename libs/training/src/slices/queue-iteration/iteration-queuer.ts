@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '../../../../blobs/src/index.js';
-import { Clock, DomainError, IdGenerator, isDomainError, type RequestContext } from '../../../../core/src/index.js';
-import { type CommandContext, CommandPipeline, WRONG_EXPECTED_REVISION } from '../../../../event-store/src/index.js';
-import { ReadStore } from '../../../../read-store/src/index.js';
+import { BlobStore } from '@diyml/blobs';
+import { Clock, DomainError, IdGenerator, isDomainError, type RequestContext } from '@diyml/core';
+import { type CommandContext, CommandPipeline, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
+import { ReadStore } from '@diyml/read-store';
 import { iterationNumberDecider, reservedNumber } from '../../domain/iteration-number.decider.js';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import {
@@ -63,7 +63,14 @@ export class IterationQueuer {
     const number = await this.reserveNumber(projectId, iterationId, importing);
     await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
       context: importing,
-      command: (_, metadata) => ({ type: 'ImportModel', projectId, iterationId, number, model: { ...model, manifestSha256 }, metadata }),
+      command: (_, metadata) => ({
+        type: 'ImportModel',
+        projectId,
+        iterationId,
+        number,
+        model: { ...model, manifestSha256 },
+        metadata,
+      }),
     });
     return (await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId))!;
   }

@@ -18,10 +18,17 @@ export class ProgressDto {
 }
 
 export class EmbeddingsDto {
-  @ApiProperty({ description: 'sha256 of the blob holding every embedding the run used (a backbone detector: the index of the feature maps it used, each a blob of its own); reused by later runs.' })
+  @ApiProperty({
+    description:
+      'sha256 of the blob holding every embedding the run used (a backbone detector: the index of the feature maps it used, each a blob of its own); reused by later runs.',
+  })
   sha256: string;
-  @ApiProperty({ description: 'Embeddings (image × augmented view) computed by this run through the backbone.' }) computed: number;
-  @ApiProperty({ description: 'Embeddings taken from earlier iterations of the project instead of being computed again.' }) reused: number;
+  @ApiProperty({ description: 'Embeddings (image × augmented view) computed by this run through the backbone.' })
+  computed: number;
+  @ApiProperty({
+    description: 'Embeddings taken from earlier iterations of the project instead of being computed again.',
+  })
+  reused: number;
 }
 
 export class IterationDto {
@@ -54,7 +61,11 @@ export class IterationDto {
     description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.',
   })
   imported: boolean;
-  @ApiPropertyOptional({ type: EmbeddingsDto, description: 'Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used.' })
+  @ApiPropertyOptional({
+    type: EmbeddingsDto,
+    description:
+      'Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used.',
+  })
   embeddings?: EmbeddingsDto;
   @ApiPropertyOptional({ description: 'For a reproduction: whether it matched the original.' })
   reproduction?: { sameMetrics: boolean; sameModel: boolean };

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { RequestContext } from '../../../../core/src/index.js';
-import { CommandPipeline } from '../../../../event-store/src/index.js';
-import { ProjectAccess } from '../../../../projects/src/index.js';
+import type { RequestContext } from '@diyml/core';
+import { CommandPipeline } from '@diyml/event-store';
+import { ProjectAccess } from '@diyml/projects';
 import { iterationDecider } from '../../domain/iteration.decider.js';
 import { iterationStream } from '../../domain/iteration.events.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
@@ -30,7 +30,9 @@ export class RenameIterationHandler implements ICommandHandler<RenameIteration> 
   async execute({ projectId, iterationId, name, context }: RenameIteration): Promise<IterationView> {
     await this.projects.getOwned(projectId, context.userId);
     await this.iterations.get(projectId, iterationId);
-    const otherNames = (await this.iterations.listAll(projectId)).filter((other) => other.id !== iterationId).map((other) => other.name);
+    const otherNames = (await this.iterations.listAll(projectId))
+      .filter((other) => other.id !== iterationId)
+      .map((other) => other.name);
     await this.pipeline.on(iterationStream(iterationId), iterationDecider).run({
       context,
       command: (_, metadata) => ({ type: 'RenameIteration', name, otherNames, metadata }),
