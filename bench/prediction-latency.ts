@@ -11,6 +11,7 @@
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
+import { FASHION_MNIST_LABELS as CLASSES } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
@@ -19,18 +20,6 @@ const quick = isQuick();
 const LOADS = (process.argv.includes('--connections') ? [numberOption('connections', 8)] : [4, 8]) as number[];
 const DURATION = numberOption('duration', quick ? 3 : 20);
 const WARM_UP = quick ? 1 : 3;
-const CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
 
 /** A 28×28 grayscale picture per class: a bright bar at a class-specific place and angle, with noise. */
 async function image(classIndex: number, seed: number): Promise<Buffer> {
