@@ -120,20 +120,26 @@ async function readAtMost(request: IncomingMessage, limit: number): Promise<Buff
   return Buffer.concat(chunks, size);
 }
 
-/** How long a connection whose body is left unread may still send it after the answer, thrown away. */
-const LINGER_MS = 1000;
+/** How long a client may pause its unread body after the answer before its connection is dropped. */
+const LINGER_IDLE_MS = 2000;
+/** The longest a client may go on sending a body nobody reads after its answer (as nginx's lingering_time). */
+const LINGER_MAX_MS = 30_000;
 
 /**
  * Ends the connection once the answer is sent, with a lingering close: a socket closed while unread bytes wait in
- * it is reset, and a client still uploading would then lose the answer (a 413) to ECONNRESET. So the api half-closes,
- * throws away what still arrives for up to LINGER_MS (no parsing, nothing kept), then drops the connection.
+ * it is reset, and a client still uploading would then lose the answer (a 413, a 401) to ECONNRESET. So the api
+ * half-closes and throws away what still arrives (no parsing, nothing kept) while the client keeps sending, then
+ * drops the connection once it has been silent for LINGER_IDLE_MS, or after LINGER_MAX_MS at most. A fixed one
+ * second was too short on a loaded machine: a client busy writing 64 MB read its 401 later than that.
  */
 function closeAfterAnswer(request: IncomingMessage, response: ServerResponse): void {
   response.once('finish', () => {
     const socket = request.socket;
     socket.end();
     request.resume();
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.setTimeout(LINGER_IDLE_MS, () => socket.destroy());
+    const deadline = setTimeout(() => socket.destroy(), LINGER_MAX_MS).unref();
+    socket.once('close', () => clearTimeout(deadline));
   });
 }
 

@@ -57,7 +57,9 @@ export class SqliteLease extends Lease {
     };
   }
 
+  /** Idempotent: every Nest app sharing this process's modules may ask to close it. */
   async close(): Promise<void> {
+    if (!this.db.open) return;
     const release = this.db.prepare('UPDATE leases SET owner = NULL WHERE owner = ?');
     for (const owner of this.owned) release.run(owner);
     this.owned.clear();
