@@ -126,15 +126,17 @@ const LINGER_IDLE_MS = 2000;
 const LINGER_MAX_MS = 30_000;
 
 /**
- * Ends the connection once the answer is sent, with a lingering close: a socket closed while unread bytes wait in
- * it is reset, and a client still uploading would then lose the answer (a 413, a 401) to ECONNRESET or EPIPE. So
- * the api half-closes and throws away what still arrives (no parsing, nothing kept) while the client keeps sending,
- * then drops the connection once it has been silent for LINGER_IDLE_MS, or after LINGER_MAX_MS at most. Node itself
- * ends a `Connection: close` exchange with `socket.destroySoon()`, which destroys the socket as soon as the answer
- * is written (the reset again, ~1 in 100 uploads at load 8 per core): that call lingers too.
+ * Ends the connection once the answer is sent while its body is not all received (an early 401, 413 or 404, an
+ * upload refused midway), with a lingering close: a socket closed while unread bytes wait in it is reset, and a
+ * client still uploading would then lose the answer to ECONNRESET or EPIPE. So the api half-closes and throws away
+ * what still arrives (no parsing, nothing kept) while the client keeps sending, then drops the connection once it
+ * has been silent for LINGER_IDLE_MS, or after LINGER_MAX_MS at most. Node itself ends a `Connection: close`
+ * exchange with `socket.destroySoon()`, which destroys the socket as soon as the answer is written (the reset
+ * again, ~1 in 100 uploads at load 8 per core): that call lingers too while the body is unread.
  */
-function closeAfterAnswer(request: IncomingMessage, response: ServerResponse): void {
+function closeIfLeftUnread(request: IncomingMessage, response: ServerResponse): void {
   const socket = request.socket;
+  const destroySoon = socket.destroySoon.bind(socket);
   let lingering = false;
   const linger = () => {
     if (lingering) return;
@@ -145,8 +147,10 @@ function closeAfterAnswer(request: IncomingMessage, response: ServerResponse): v
     const deadline = setTimeout(() => socket.destroy(), LINGER_MAX_MS).unref();
     socket.once('close', () => clearTimeout(deadline));
   };
-  socket.destroySoon = linger;
-  response.once('finish', linger);
+  socket.destroySoon = () => (request.complete ? destroySoon() : linger());
+  response.once('finish', () => {
+    if (!request.complete) linger();
+  });
 }
 
 /** Parses like body-parser's strict `json()`: an object or an array, `{}` for an empty body, after the shape limits. */
@@ -167,9 +171,10 @@ function parseJson(bytes: Buffer, decoder: TextDecoder, shape: JsonShapeLimits):
  * The api's only body reader for JSON, in front of routing: a body is read only when its method and path name
  * an operation that takes JSON, within that operation's limit (JSON_MAX_BYTES unless it has its own), and checked
  * for depth and key count before JSON.parse (see assertJsonShape). Any other body (an unknown path, a GET, a route
- * taking none, a caller `readIf` refuses) is left unread and its connection closed after the answer (closeAfterAnswer): parsing every
- * anonymous body up to 1 MiB before routing cost ~35 ms of CPU per MiB. A declared Content-Length over the limit
- * is answered 413 at once; a chunked body is read up to the limit only.
+ * taking none, a caller `readIf` refuses) is left unread: parsing every anonymous body up to 1 MiB before
+ * routing cost ~35 ms of CPU per MiB. A declared Content-Length over the limit is answered 413 at once; a chunked
+ * body is read up to the limit only. Any body, JSON or not, that is not all received when its answer is sent has
+ * its connection closed after the answer (closeIfLeftUnread).
  */
 export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware {
   const compiled: CompiledRoute[] = routes.map((route) => ({
@@ -182,30 +187,23 @@ export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware 
     maxKeys: settings.JSON_MAX_KEYS,
     maxKeysPerObject: settings.JSON_MAX_KEYS_PER_OBJECT,
   };
-  const leaveUnread = (request: IncomingMessage, response: ServerResponse, next: () => void) => {
-    closeAfterAnswer(request, response);
-    next();
-  };
-
   return (request, response, next) => {
     if (!hasBody(request)) return next();
+    closeIfLeftUnread(request, response);
     const path = pathOf(request.url);
     const route = compiled.find((candidate) => candidate.method === request.method && candidate.pattern.test(path));
-    if (!route) return leaveUnread(request, response, next);
+    if (!route) return next();
     if (!(request as Request).is('application/json')) return next();
-    if (!route.json) return leaveUnread(request, response, next);
+    if (!route.json) return next();
     const limit = route.limit ?? settings.JSON_MAX_BYTES;
     const read = async () => {
-      if (route.readIf && !(await route.readIf(request))) return leaveUnread(request, response, next);
+      if (route.readIf && !(await route.readIf(request))) return next();
       const declared = Number(request.headers['content-length']);
       if (declared > limit) throw tooLarge(limit);
       const decoder = decoderOf(request.headers['content-type']);
       (request as Request).body = parseJson(await readAtMost(request, limit), decoder, shape);
       next();
     };
-    read().catch((error: unknown) => {
-      closeAfterAnswer(request, response);
-      next(error);
-    });
+    read().catch(next);
   };
 }
