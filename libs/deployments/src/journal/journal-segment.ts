@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, fdatasync, fsyncSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,7 +9,10 @@ import { join } from 'node:path';
  * has not written to the event log yet. Named `<kind>.<host>.<pid>.<id>.journal`, so the processes sharing a
  * data directory each write their own, and a process starting on this host takes over the files of one that
  * is gone (killed, crashed) and writes what they hold. `id` stays the same when a file is taken over: event
- * ids derived from it make the writes of its content idempotent.
+ * ids derived from it make the writes of its content idempotent. When the journal folder is shared between
+ * hosts (a volume that outlives a replaced container or pod, whose new host name never comes back), the files of
+ * another host are taken over once they have not been touched for ORPHAN_AFTER_MS: a live process touches its
+ * open files every HEARTBEAT_MS, so only a host that is gone leaves them that old.
  */
 export class JournalSegment {
   private bytes = 0;
@@ -21,6 +24,13 @@ export class JournalSegment {
     private readonly fd: number,
   ) {
     OPEN_HERE.add(path);
+    LIVE.add(this);
+    heartbeat ??= setInterval(touchLiveSegments, HEARTBEAT_MS).unref();
+  }
+
+  /** Marks the file as still owned (see ORPHAN_AFTER_MS). */
+  touch(now = new Date()): void {
+    futimesSync(this.fd, now, now);
   }
 
   /** A new, empty segment of this process (synchronous: callers create one between two appends). */
@@ -69,6 +79,11 @@ export class JournalSegment {
     if (this.closed) return;
     this.closed = true;
     OPEN_HERE.delete(this.path);
+    LIVE.delete(this);
+    if (LIVE.size === 0 && heartbeat) {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+    }
     closeSync(this.fd);
   }
 }
@@ -82,6 +97,23 @@ export interface OrphanedSegment {
 
 /** Segments this process has open (tests run several apps in one process: those are not orphans). */
 const OPEN_HERE = new Set<string>();
+/** How often a process touches the segments it has open, so that other hosts see they are owned. */
+export const HEARTBEAT_MS = 30_000;
+/** A segment of another host untouched this long is an orphan: ten missed heartbeats. */
+export const ORPHAN_AFTER_MS = 10 * HEARTBEAT_MS;
+const LIVE = new Set<JournalSegment>();
+let heartbeat: NodeJS.Timeout | undefined;
+
+function touchLiveSegments(): void {
+  const now = new Date();
+  for (const segment of LIVE) {
+    try {
+      segment.touch(now);
+    } catch {
+      // Closed meanwhile, or the folder is gone: appending will report it.
+    }
+  }
+}
 const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host';
 
 function segmentName(kind: string, pid: number, id: string): string {
@@ -98,9 +130,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether the file was last written or touched at least `ms` ago (false when it is gone). */
+async function untouchedFor(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs >= ms;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Takes over the segments of `kind` left on this host by processes that are gone (or by an earlier life of
- * this process id, e.g. pid 1 of a restarted container), renaming each to this process first so that two
+ * this process id, e.g. pid 1 of a restarted container), and those of other hosts left untouched for
+ * ORPHAN_AFTER_MS (see JournalSegment), renaming each to this process first so that two
  * processes starting together never both take one. Oldest first is not promised: callers' writes are
  * idempotent and order-free.
  */
@@ -116,11 +158,13 @@ export async function takeOverOrphans(directory: string, kind: string): Promise<
   const orphans: OrphanedSegment[] = [];
   for (const name of names) {
     const parts = name.split('.');
-    if (parts.length !== 5 || parts[0] !== kind || parts[1] !== HOST || parts[4] !== 'journal') continue;
+    if (parts.length !== 5 || parts[0] !== kind || parts[4] !== 'journal') continue;
     const pid = Number(parts[2]);
     const id = parts[3];
     const path = join(directory, name);
-    if (OPEN_HERE.has(path) || (pid !== process.pid && isAlive(pid))) continue;
+    if (OPEN_HERE.has(path)) continue;
+    if (parts[1] === HOST ? pid !== process.pid && isAlive(pid) : !(await untouchedFor(path, ORPHAN_AFTER_MS)))
+      continue;
     const claimed = join(directory, segmentName(kind, process.pid, id));
     try {
       if (claimed !== path) await rename(path, claimed);

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JournalSegment, ORPHAN_AFTER_MS } from './journal-segment.js';
 import { PredictionJournal } from './prediction-journal.js';
 
 const record = (n: number) => ({
@@ -56,5 +57,38 @@ describe('prediction journal', () => {
     for (const entry of entries) entry.release();
     await journal.close();
     expect(readdirSync(directory)).toEqual([]);
+  });
+
+  /** Leaves a journal holding two unwritten records, as a process on `host` killed at `lastTouched` would. */
+  async function leftByAnotherHost(host: string, lastTouched: Date): Promise<void> {
+    const crashed = new PredictionJournal(directory);
+    await Promise.all([1, 2].map((n) => crashed.append(record(n))));
+    await crashed.close();
+    const [file] = readdirSync(directory);
+    const [kind, , pid, id, extension] = file.split('.');
+    const moved = join(directory, [kind, host, pid, id, extension].join('.'));
+    renameSync(join(directory, file), moved);
+    utimesSync(moved, lastTouched, lastTouched);
+  }
+
+  it('takes over the journal of another host (a replaced pod whose name never comes back) once it is left untouched', async () => {
+    await leftByAnotherHost('pod-gone-7f9c', new Date(Date.now() - ORPHAN_AFTER_MS - 60_000));
+    const taken = await new PredictionJournal(directory).takeOver();
+    expect(taken.map(({ record }) => record.header.command)).toEqual([{ predictionId: 'p1' }, { predictionId: 'p2' }]);
+  });
+
+  it('leaves alone the journal of another host that touched it recently: that process may still be writing it', async () => {
+    await leftByAnotherHost('pod-alive-3c1d', new Date(Date.now() - ORPHAN_AFTER_MS / 2));
+    expect(await new PredictionJournal(directory).takeOver()).toEqual([]);
+    expect(readdirSync(directory)).toEqual([expect.stringContaining('.pod-alive-3c1d.')]);
+  });
+
+  it('touches the files a live process holds, so other hosts see them owned however long no prediction comes', () => {
+    const segment = JournalSegment.create(directory, 'stored-predictions');
+    const old = new Date(Date.now() - 2 * ORPHAN_AFTER_MS);
+    utimesSync(segment.path, old, old);
+    segment.touch();
+    expect(Date.now() - statSync(segment.path).mtimeMs).toBeLessThan(ORPHAN_AFTER_MS);
+    segment.close();
   });
 });
