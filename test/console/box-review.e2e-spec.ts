@@ -171,7 +171,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     await expect(page.getByRole('table').count()).resolves.toBe(0);
     const epochs = page.getByLabel('Epochs');
     const description = await page.locator(`[id="${await epochs.getAttribute('aria-describedby')}"]`).textContent();
-    expect(description).toMatch(/^1 to 500 · default \d+/);
+    expect(description).toMatch(/^How many times training goes through every photo\. .* \(1 to 500 · default \d+\)$/);
     await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Predictions' }).click();
     await page.getByText('No stored prediction yet.').waitFor();
     expect(await harness.accessibilityViolations(page)).toEqual([]);

@@ -110,6 +110,7 @@ describe('console: a classification project from upload to a deployed prediction
     const form = page.getByRole('form', { name: 'Training configuration' });
     await form.getByLabel('Image size').fill('32');
     await form.getByLabel('Epochs').fill('8');
+    await form.getByText('Advanced settings').click();
     await form.getByLabel('Batch size').fill('8');
     await form.getByLabel('Learning rate').fill('0.01');
     await form.getByRole('button', { name: 'Start training' }).click();

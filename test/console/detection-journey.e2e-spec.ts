@@ -59,9 +59,10 @@ describe('console: the detection journey', () => {
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
     // The small model from scratch: 'auto' picks a pretrained backbone for these, too slow for a test on a busy machine.
-    await form.getByLabel('Architecture').selectOption('tiny-detector');
+    await form.getByLabel('Model type').selectOption('tiny-detector');
     await form.getByLabel('Image size').fill('32');
     await form.getByLabel('Epochs').fill('12');
+    await form.getByText('Advanced settings').click();
     await form.getByLabel('Batch size').fill('8');
     await form.getByLabel('Learning rate').fill('0.005');
     await form.getByLabel('Seed').fill('3');

@@ -1,4 +1,4 @@
-import { type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
+import { type CSSProperties, type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
 import type { Label, Region } from '../api/client';
 
 type Handle = 'move' | 'nw' | 'ne' | 'sw' | 'se';
@@ -36,6 +36,8 @@ export function BoxEditor({
   const surface = useRef<SVGSVGElement>(null);
   const [selected, setSelected] = useState<number | null>(null);
   const [drag, setDrag] = useState<Drag | null>(null);
+  // The photo's width over its height: the surface is as wide as the photo can be at the editor's height limit.
+  const [aspect, setAspect] = useState(1);
 
   const point = (event: PointerEvent) => {
     const rect = surface.current!.getBoundingClientRect();
@@ -126,8 +128,13 @@ export function BoxEditor({
 
   return (
     <div className="box-editor">
-      <div className="surface">
-        <img src={src} alt={alt} draggable={false} />
+      <div className="surface" style={{ '--aspect': aspect } as CSSProperties}>
+        <img
+          src={src}
+          alt={alt}
+          draggable={false}
+          onLoad={(event) => setAspect(event.currentTarget.naturalWidth / event.currentTarget.naturalHeight)}
+        />
         <svg
           ref={surface}
           viewBox="0 0 1 1"

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 
 /** A JSON Schema object as @nestjs/swagger writes it into the OpenAPI document. */
-interface SchemaNode {
+export interface SchemaNode {
   type?: string;
   enum?: (string | number)[];
   minimum?: number;
@@ -16,9 +16,11 @@ interface SchemaNode {
 interface OpenApiDocument {
   components: { schemas: Record<string, SchemaNode> };
 }
-type Values = Record<string, unknown>;
+export type Values = Record<string, unknown>;
+/** What a person reads for a setting: a short name and a sentence saying what it changes. */
+export type Wording = Record<string, { label: string; help?: string }>;
 
-/** The api's own OpenAPI document, read at run time so the form follows the server's schema. */
+/** The api's own OpenAPI document, read at run time so the form follows the server's ranges and defaults. */
 export function useOpenApiSchemas() {
   return useQuery({
     queryKey: ['openapi'],
@@ -27,123 +29,179 @@ export function useOpenApiSchemas() {
   });
 }
 
-function resolve(node: SchemaNode, schemas: Record<string, SchemaNode>): SchemaNode {
+export function resolveSchema(node: SchemaNode, schemas: Record<string, SchemaNode>): SchemaNode {
   const reference = node.$ref ?? node.allOf?.[0]?.$ref;
   return reference ? { ...schemas[reference.split('/').at(-1)!], ...node, allOf: undefined, $ref: undefined } : node;
 }
 
-const humanise = (name: string) => name.replace(/([A-Z])/g, ' $1').replace(/^./, (first) => first.toUpperCase());
+const humanise = (name: string) =>
+  name
+    .replace(/([A-Z])/g, ' $1')
+    .toLowerCase()
+    .replace(/^./, (first) => first.toUpperCase());
 
-/** Inputs for every property of a schema: ranges, defaults and descriptions shown beside each. */
+/** "1 to 500 · default 10", from the schema. */
+function limitsOf(node: SchemaNode): string {
+  return [
+    node.minimum !== undefined && node.maximum !== undefined ? `${node.minimum} to ${node.maximum}` : '',
+    node.default !== undefined && node.default !== null ? `default ${String(node.default)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/** What a setting does, then its range and default; screen readers read it with the field (aria-describedby). */
+export function FieldHint({ id, help, limits }: { id: string; help?: string; limits?: string }) {
+  if (!help && !limits) return null;
+  return (
+    <small id={id} className="hint">
+      {help}
+      {help && limits ? ' ' : ''}
+      {limits && <span className="limits">({limits})</span>}
+    </small>
+  );
+}
+
+/** One setting's input, chosen by its schema type, with its label, what it does, its range and its default. */
+export function SchemaField({
+  id,
+  node,
+  label,
+  help,
+  value,
+  onChange,
+}: {
+  id: string;
+  node: SchemaNode;
+  label: string;
+  help?: string;
+  value: unknown;
+  onChange: (value: unknown) => void;
+}) {
+  const limits = limitsOf(node);
+  const described = help || limits ? { 'aria-describedby': `${id}-hint` } : {};
+  const hint = <FieldHint id={`${id}-hint`} help={help} limits={limits} />;
+  if (node.type === 'boolean') {
+    return (
+      <div className="field">
+        <label className="choice">
+          <input
+            id={id}
+            {...described}
+            type="checkbox"
+            checked={Boolean(value ?? node.default)}
+            onChange={(event) => onChange(event.target.checked)}
+          />
+          {label}
+        </label>
+        {hint}
+      </div>
+    );
+  }
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {node.enum ? (
+        <select id={id} {...described} value={String(value ?? '')} onChange={(event) => onChange(event.target.value)}>
+          {node.enum.map((option) => (
+            <option key={option} value={option}>
+              {option}
+            </option>
+          ))}
+        </select>
+      ) : node.type === 'number' || node.type === 'integer' ? (
+        <input
+          id={id}
+          {...described}
+          type="number"
+          min={node.minimum}
+          max={node.maximum}
+          step={node.type === 'integer' ? 1 : 'any'}
+          value={value === undefined || value === null ? '' : String(value)}
+          onChange={(event) => onChange(event.target.value === '' ? undefined : Number(event.target.value))}
+        />
+      ) : (
+        <input
+          id={id}
+          {...described}
+          value={String(value ?? '')}
+          onChange={(event) => onChange(event.target.value || null)}
+        />
+      )}
+      {hint}
+    </div>
+  );
+}
+
+/**
+ * Inputs for the named properties of a schema (all of them by default), in that order: nested objects as fieldsets,
+ * worded by `wording` (keyed by property path, e.g. `augmentation.brightness`) or else by the property's name.
+ */
 export function SchemaFields({
   schema,
   schemas,
   values,
   onChange,
-  skip = [],
+  names = Object.keys(schema.properties ?? {}),
+  wording = {},
   prefix = '',
 }: {
   schema: SchemaNode;
   schemas: Record<string, SchemaNode>;
   values: Values;
   onChange: (values: Values) => void;
-  skip?: string[];
+  names?: string[];
+  wording?: Wording;
   prefix?: string;
 }) {
   return (
     <>
-      {Object.entries(schema.properties ?? {})
-        .filter(([name]) => !skip.includes(name))
-        .map(([name, raw]) => {
-          const node = resolve(raw, schemas);
-          const id = `field-${prefix}${name}`;
+      {names
+        .filter((name) => schema.properties?.[name])
+        .map((name) => {
+          const node = resolveSchema(schema.properties![name], schemas);
+          const words = wording[`${prefix}${name}`];
+          const label = words?.label ?? humanise(name);
           const value = values[name];
           const set = (next: unknown) => onChange({ ...values, [name]: next });
-          const hint = [
-            node.minimum !== undefined && node.maximum !== undefined ? `${node.minimum} to ${node.maximum}` : '',
-            node.default !== undefined && node.default !== null ? `default ${String(node.default)}` : '',
-            node.description ?? '',
-          ]
-            .filter(Boolean)
-            .join(' · ');
-          // Screen readers read the range, default and description with the field, as sighted users see them beside it.
-          const described = hint ? { 'aria-describedby': `${id}-hint` } : {};
-          if (node.properties) {
-            const nested = (value ?? {}) as Values;
+          if (!node.properties) {
             return (
-              <fieldset key={name}>
-                <legend>{humanise(name)}</legend>
-                {node.nullable && (
-                  <label className="choice">
-                    <input
-                      type="checkbox"
-                      checked={value !== null && value !== undefined}
-                      onChange={(event) => set(event.target.checked ? {} : null)}
-                    />
-                    Use {humanise(name).toLowerCase()}
-                  </label>
-                )}
-                {value !== null && (
-                  <SchemaFields
-                    schema={node}
-                    schemas={schemas}
-                    values={nested}
-                    onChange={set}
-                    prefix={`${prefix}${name}-`}
-                  />
-                )}
-              </fieldset>
+              <SchemaField
+                key={name}
+                id={`field-${prefix.replaceAll('.', '-')}${name}`}
+                node={node}
+                label={label}
+                help={words?.help ?? node.description}
+                value={value}
+                onChange={set}
+              />
             );
           }
           return (
-            <div key={name} className="field">
-              <label htmlFor={id}>{humanise(name)}</label>
-              {node.enum ? (
-                <select
-                  id={id}
-                  {...described}
-                  value={String(value ?? '')}
-                  onChange={(event) => set(event.target.value)}
-                >
-                  {node.enum.map((option) => (
-                    <option key={option} value={option}>
-                      {option}
-                    </option>
-                  ))}
-                </select>
-              ) : node.type === 'boolean' ? (
-                <input
-                  id={id}
-                  {...described}
-                  type="checkbox"
-                  checked={Boolean(value ?? node.default)}
-                  onChange={(event) => set(event.target.checked)}
-                />
-              ) : node.type === 'number' || node.type === 'integer' ? (
-                <input
-                  id={id}
-                  {...described}
-                  type="number"
-                  min={node.minimum}
-                  max={node.maximum}
-                  step={node.type === 'integer' ? 1 : 'any'}
-                  value={value === undefined || value === null ? '' : String(value)}
-                  onChange={(event) => set(event.target.value === '' ? undefined : Number(event.target.value))}
-                />
-              ) : (
-                <input
-                  id={id}
-                  {...described}
-                  value={String(value ?? '')}
-                  onChange={(event) => set(event.target.value || null)}
+            <fieldset key={name}>
+              <legend>{label}</legend>
+              {words?.help && <p className="hint">{words.help}</p>}
+              {node.nullable && (
+                <label className="choice">
+                  <input
+                    type="checkbox"
+                    checked={value !== null && value !== undefined}
+                    onChange={(event) => set(event.target.checked ? {} : null)}
+                  />
+                  Use {label.toLowerCase()}
+                </label>
+              )}
+              {value !== null && (
+                <SchemaFields
+                  schema={node}
+                  schemas={schemas}
+                  values={(value ?? {}) as Values}
+                  onChange={set}
+                  wording={wording}
+                  prefix={`${prefix}${name}.`}
                 />
               )}
-              {hint && (
-                <small id={`${id}-hint`} className="hint">
-                  {hint}
-                </small>
-              )}
-            </div>
+            </fieldset>
           );
         })}
     </>

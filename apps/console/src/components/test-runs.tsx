@@ -47,7 +47,9 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
       </button>
       <ErrorMessage error={request.error ?? runs.error} />
       <LabeledTestSet project={project} iterationId={iterationId} onRequested={opened} />
-      {runs.data?.items.length === 0 && <p className="hint">No test run yet.</p>}
+      {runs.data?.items.length === 0 && (
+        <p className="hint">No test run yet: test on the test split, or choose labeled photos above.</p>
+      )}
       <table aria-label="Test runs" hidden={!runs.data?.items.length}>
         <thead>
           <tr>

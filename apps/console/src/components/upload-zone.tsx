@@ -1,12 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type DragEvent, useRef, useState } from 'react';
+import { type DragEvent, type RefObject, useRef, useState } from 'react';
 import { type UploadItem, uploadFiles } from '../api/upload';
 import { ErrorMessage } from './error-message';
 
-/** Drop (or pick) images and .zip archives; shows overall progress and what happened to each file. */
-export function UploadZone({ projectId }: { projectId: string }) {
+/**
+ * Drop (or pick) images and .zip archives; shows overall progress and what happened to each file. `picker` lets
+ * another control of the page open the same file chooser.
+ */
+export function UploadZone({ projectId, picker }: { projectId: string; picker?: RefObject<HTMLInputElement | null> }) {
   const queryClient = useQueryClient();
-  const input = useRef<HTMLInputElement>(null);
+  const own = useRef<HTMLInputElement>(null);
+  const input = picker ?? own;
   const [dragging, setDragging] = useState(false);
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
   const upload = useMutation({

@@ -11,6 +11,7 @@ import { navigate, useLocation } from '../router';
 import { LabelsEditor } from './project-settings-page';
 import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
+import { Loading } from '../components/loading';
 
 const CELL = 150;
 
@@ -24,6 +25,7 @@ function filterFrom(search: URLSearchParams): ImageFilter {
 export function DatasetPage({ project }: { project: Project }) {
   const { search } = useLocation();
   const [filter, setFilter] = useState<ImageFilter>(() => filterFrom(search));
+  const picker = useRef<HTMLInputElement>(null);
   const labels = useQuery({
     queryKey: ['labels', project.id],
     queryFn: async () =>
@@ -35,13 +37,18 @@ export function DatasetPage({ project }: { project: Project }) {
         <p className="hint">Start by adding the labels your model should learn, then upload photos.</p>
       )}
       <LabelsEditor project={project} />
-      <UploadZone projectId={project.id} />
+      <UploadZone projectId={project.id} picker={picker} />
       <details className="card">
         <summary>Upload a video</summary>
         <VideoUpload project={project} />
       </details>
       <Filters project={project} filter={filter} onChange={setFilter} counts={labels.data?.items} />
-      <ImageGrid project={project} filter={filter} />
+      <ImageGrid
+        project={project}
+        filter={filter}
+        onClearFilter={() => setFilter({})}
+        onUpload={() => picker.current?.click()}
+      />
     </section>
   );
 }
@@ -58,6 +65,10 @@ function Filters({
   counts?: { id: string; imageCount: number }[];
 }) {
   const [metadata, setMetadata] = useState(filter.metadata ?? '');
+  // The filters cleared elsewhere ("Show all images") clear the typed entry too.
+  useEffect(() => {
+    if (filter.metadata === undefined) setMetadata('');
+  }, [filter.metadata]);
   const show = filter.unlabeled ? 'unlabeled' : filter.included === false ? 'excluded' : (filter.label ?? '');
   return (
     <div className="filters" role="group" aria-label="Filter images">
@@ -114,7 +125,17 @@ function Filters({
   );
 }
 
-function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter }) {
+function ImageGrid({
+  project,
+  filter,
+  onClearFilter,
+  onUpload,
+}: {
+  project: Project;
+  filter: ImageFilter;
+  onClearFilter: () => void;
+  onUpload: () => void;
+}) {
   const images = useImages(project.id, filter);
   const all = useMemo(() => images.data?.pages.flatMap((page) => page.items) ?? [], [images.data]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -260,8 +281,17 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
           : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
       </p>
       <ErrorMessage error={images.error ?? label.error ?? update.error} />
+      {images.isPending && <Loading what="the images" />}
+      {images.data && all.length === 0 && (
+        <EmptyGrid
+          filtered={Object.values(filter).some((value) => value !== undefined)}
+          onClearFilter={onClearFilter}
+          onUpload={onUpload}
+        />
+      )}
       <div
         ref={scroller}
+        hidden={all.length === 0}
         className="image-grid"
         tabIndex={0}
         role="listbox"
@@ -295,6 +325,40 @@ function ImageGrid({ project, filter }: { project: Project; filter: ImageFilter 
           ))}
         </div>
       </div>
+    </div>
+  );
+}
+
+/** An empty grid says why and what to do, rather than showing a blank box. */
+function EmptyGrid({
+  filtered,
+  onClearFilter,
+  onUpload,
+}: {
+  filtered: boolean;
+  onClearFilter: () => void;
+  onUpload: () => void;
+}) {
+  return (
+    <div className="empty-state">
+      {filtered ? (
+        <>
+          <p>No image matches these filters.</p>
+          <button type="button" onClick={onClearFilter}>
+            Show all images
+          </button>
+        </>
+      ) : (
+        <>
+          <p>
+            <strong>No photos yet.</strong> Upload the photos your model should learn from: drop them (or a .zip whose
+            folders are labels) on the upload area above, or choose them from your computer.
+          </p>
+          <button type="button" className="primary" onClick={onUpload}>
+            Choose photos to upload
+          </button>
+        </>
+      )}
     </div>
   );
 }

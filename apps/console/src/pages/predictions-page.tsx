@@ -255,7 +255,14 @@ export function PredictionsPage({ project }: { project: Project }) {
       {predictions.isPending && <Loading what="the stored predictions" />}
       {predictions.data && items.length === 0 && (
         <p className="hint">
-          {Object.values(filter).some(Boolean) ? 'No stored prediction matches.' : 'No stored prediction yet.'}
+          {Object.values(filter).some(Boolean) ? (
+            'No stored prediction matches: widen or clear the filters above.'
+          ) : (
+            <>
+              No stored prediction yet. Turn on a deployment's prediction store under{' '}
+              <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>: the photos sent to it appear here.
+            </>
+          )}
         </p>
       )}
       <ul className="stored-predictions" aria-label="Stored predictions">

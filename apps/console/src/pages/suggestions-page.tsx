@@ -339,13 +339,20 @@ function SuggestionCard({
         ))}
       </ol>
       {project.type === 'detection' && (
-        <p>
-          {boxes.length} box{boxes.length === 1 ? '' : 'es'} to accept
-          {boxesEdited && <span className="badge">corrected</span>}{' '}
-          <button type="button" onClick={onReview} aria-label={`Correct boxes of ${filename}`}>
+        <>
+          <p className="box-count">
+            {boxes.length} box{boxes.length === 1 ? '' : 'es'} to accept
+            {boxesEdited && (
+              <>
+                {' '}
+                <span className="badge">corrected</span>
+              </>
+            )}
+          </p>
+          <button type="button" className="card-action" onClick={onReview} aria-label={`Correct boxes of ${filename}`}>
             Correct boxes
           </button>
-        </p>
+        </>
       )}
       {project.type === 'classification' && (
         <label>

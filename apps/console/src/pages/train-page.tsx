@@ -2,11 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, type Iteration, type Project, unwrap } from '../api/client';
 import { followIteration } from '../api/iteration-stream';
-import { SchemaFields, useOpenApiSchemas } from '../components/config-form';
+import { useOpenApiSchemas } from '../components/config-form';
 import { ErrorMessage } from '../components/error-message';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
 import { Loading } from '../components/loading';
+import { TrainingSettings } from '../components/training-settings';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -36,7 +37,6 @@ export function TrainPage({ project }: { project: Project }) {
     start.mutate();
   };
   const live = iterations.data?.items.find((iteration) => !FINISHED.includes(iteration.status));
-  const skip = config.architecture === 'transfer' ? [] : ['baseIterationId'];
   return (
     <section className="train">
       {live ? (
@@ -45,13 +45,14 @@ export function TrainPage({ project }: { project: Project }) {
         <form onSubmit={onSubmit} noValidate className="card config-form" aria-label="Training configuration">
           <h2>Train a new iteration</h2>
           <p className="hint">The values start as the project's settings; changes apply to this run only.</p>
+          {schemas.isPending && <Loading what="the training settings" />}
           {schemas.data && (
-            <SchemaFields
-              schema={schemas.data.TrainingConfigInputDto}
+            <TrainingSettings
+              project={project}
               schemas={schemas.data}
+              iterations={iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? []}
               values={config}
               onChange={setConfig}
-              skip={skip}
             />
           )}
           <ErrorMessage error={start.error ?? schemas.error} />

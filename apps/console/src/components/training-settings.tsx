@@ -1,0 +1,310 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, type Iteration, type Project, unwrap } from '../api/client';
+import { ErrorMessage } from './error-message';
+import {
+  FieldHint,
+  resolveSchema,
+  SchemaField,
+  SchemaFields,
+  type SchemaNode,
+  type Values,
+  type Wording,
+} from './config-form';
+import { IterationOptions } from './iteration-options';
+
+/** The architectures in words, each for the project types that know it (the API refuses the others). */
+const ARCHITECTURES: Record<string, { name: string; types: Project['type'][] }> = {
+  auto: { name: 'Automatic: the best fit for your photos', types: ['classification', 'detection'] },
+  'backbone-classifier': { name: 'Pretrained backbone with a new classifier (photos)', types: ['classification'] },
+  'small-cnn': { name: 'Small network trained from scratch (small images, fast)', types: ['classification'] },
+  transfer: {
+    name: 'Build on an earlier iteration (e.g. one imported from Teachable Machine)',
+    types: ['classification'],
+  },
+  'backbone-detector': { name: 'Pretrained backbone with a new detector (photos)', types: ['detection'] },
+  'tiny-detector': { name: 'Tiny detector trained from scratch (small images, fast)', types: ['detection'] },
+};
+const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
+/** Where a base iteration means something: built on (transfer) or as the backbone. */
+const USES_BASE_ITERATION = ['transfer', 'backbone-classifier', 'backbone-detector'];
+
+const WORDING: Wording = {
+  epochs: {
+    label: 'Epochs',
+    help: 'How many times training goes through every photo. More can learn more, and takes longer.',
+  },
+  imageSize: {
+    label: 'Image size (pixels)',
+    help: 'Models trained from scratch see photos shrunk to this many pixels square (64 for classification, 128 for detection unless set); pretrained backbones use their own size.',
+  },
+  learningRate: {
+    label: 'Learning rate',
+    help: 'How far each training step moves the model: lower learns slower but steadier.',
+  },
+  batchSize: { label: 'Batch size', help: 'Photos per training step: fewer use less memory.' },
+  validationSplit: {
+    label: 'Validation share',
+    help: 'The fraction of training photos kept aside to measure the model, when no photo is in the validation split.',
+  },
+  fineTune: {
+    label: 'Backbone blocks to fine-tune',
+    help: "How many of the pretrained backbone's last blocks learn too (slower); 0 keeps the backbone as it is.",
+  },
+  seed: {
+    label: 'Seed',
+    help: 'The same seed gives the same run: shuffling, splits, augmentation and starting weights.',
+  },
+  augmentation: {
+    label: 'Augmentation',
+    help: 'Random changes to the photos while training, so the model copes with variety.',
+  },
+  'augmentation.horizontalFlip': { label: 'Horizontal flip', help: 'Flip half the photos left to right.' },
+  'augmentation.cropScale': {
+    label: 'Crop scale',
+    help: 'The smallest part of each side a random crop keeps; 1 turns cropping off.',
+  },
+  'augmentation.brightness': {
+    label: 'Brightness',
+    help: 'The largest random brightness change, as a fraction of the full range; 0 turns it off.',
+  },
+};
+const COMMON = ['epochs', 'imageSize'];
+const ADVANCED = ['learningRate', 'batchSize', 'validationSplit', 'fineTune', 'seed', 'augmentation'];
+/** Laid out by hand below; any other setting the API offers is listed generically under the advanced ones. */
+const CUSTOM = ['architecture', 'backbone', 'baseIterationId', 'earlyStopping'];
+
+/**
+ * The training configuration as a person reads it: what kind of model and on which backbone, then how long to train;
+ * every other setting folded under "Advanced settings". Ranges and defaults come from the API's schema.
+ */
+export function TrainingSettings({
+  project,
+  schemas,
+  iterations,
+  values,
+  onChange,
+}: {
+  project: Project;
+  schemas: Record<string, SchemaNode>;
+  /** Completed iterations, whose models a new one can build on. */
+  iterations: Iteration[];
+  values: Values;
+  onChange: (values: Values) => void;
+}) {
+  const schema = schemas.TrainingConfigInputDto;
+  const properties = schema.properties ?? {};
+  const set = (name: string, value: unknown) => onChange({ ...values, [name]: value });
+  const architecture = String(values.architecture ?? 'auto');
+  const others = Object.keys(properties).filter((name) => ![...COMMON, ...ADVANCED, ...CUSTOM].includes(name));
+  const fields = (names: string[]) => (
+    <SchemaFields
+      schema={schema}
+      schemas={schemas}
+      values={values}
+      onChange={onChange}
+      names={names}
+      wording={WORDING}
+    />
+  );
+  return (
+    <>
+      <ArchitectureField
+        project={project}
+        node={properties.architecture}
+        value={architecture}
+        onChange={(value) =>
+          onChange({
+            ...values,
+            architecture: value,
+            baseIterationId: USES_BASE_ITERATION.includes(value) ? values.baseIterationId : null,
+          })
+        }
+      />
+      {architecture === 'transfer' && (
+        <BaseIterationField
+          label="Build on iteration"
+          help="Its layers stay as they are; a new classifier is trained on top."
+          none="choose an iteration…"
+          iterations={iterations}
+          value={values.baseIterationId}
+          onChange={(value) => set('baseIterationId', value)}
+        />
+      )}
+      {USES_BACKBONE.includes(architecture) && !values.baseIterationId && (
+        <BackboneField value={values.backbone} onChange={(value) => set('backbone', value)} />
+      )}
+      {fields(COMMON)}
+      <details className="advanced">
+        <summary>Advanced settings</summary>
+        {fields(ADVANCED.filter((name) => name !== 'augmentation'))}
+        {properties.earlyStopping && (
+          <EarlyStoppingField
+            node={resolveSchema(properties.earlyStopping, schemas)}
+            schemas={schemas}
+            value={values.earlyStopping as Values | null | undefined}
+            onChange={(value) => set('earlyStopping', value)}
+          />
+        )}
+        {fields(['augmentation'])}
+        {USES_BASE_ITERATION.includes(architecture) && architecture !== 'transfer' && (
+          <BaseIterationField
+            label="Backbone from an iteration's model"
+            help="A model of this project (e.g. an imported one) serves as the backbone instead of a pretrained one."
+            none="none: the pretrained backbone"
+            iterations={iterations}
+            value={values.baseIterationId}
+            onChange={(value) => set('baseIterationId', value)}
+          />
+        )}
+        {fields(others)}
+      </details>
+    </>
+  );
+}
+
+function ArchitectureField({
+  project,
+  node,
+  value,
+  onChange,
+}: {
+  project: Project;
+  node: SchemaNode | undefined;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  // Architectures the API adds later are offered under their own names.
+  const known = (node?.enum ?? Object.keys(ARCHITECTURES)).map(String);
+  const offered = known.filter((name) => !ARCHITECTURES[name] || ARCHITECTURES[name].types.includes(project.type));
+  return (
+    <div className="field">
+      <label htmlFor="field-architecture">Model type</label>
+      <select
+        id="field-architecture"
+        aria-describedby="field-architecture-hint"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      >
+        {offered.map((name) => (
+          <option key={name} value={name}>
+            {ARCHITECTURES[name]?.name ?? name}
+          </option>
+        ))}
+      </select>
+      <FieldHint
+        id="field-architecture-hint"
+        help="Pretrained backbones learn from few photos; models trained from scratch suit small, simple images."
+      />
+    </div>
+  );
+}
+
+/** The pretrained backbones the server offers (GET /v1/backbones), its default chosen until another is picked. */
+function BackboneField({ value, onChange }: { value: unknown; onChange: (value: string) => void }) {
+  const backbones = useQuery({
+    queryKey: ['backbones'],
+    queryFn: async () => unwrap(await api.GET('/v1/backbones')),
+    staleTime: Infinity,
+  });
+  const chosen = String(value ?? backbones.data?.find((backbone) => backbone.isDefault)?.id ?? '');
+  const described = backbones.data?.find((backbone) => backbone.id === chosen);
+  return (
+    <div className="field">
+      <label htmlFor="field-backbone">Backbone</label>
+      <select
+        id="field-backbone"
+        aria-describedby="field-backbone-hint"
+        value={chosen}
+        disabled={!backbones.data}
+        onChange={(event) => onChange(event.target.value)}
+      >
+        {backbones.data?.map((backbone) => (
+          <option key={backbone.id} value={backbone.id}>
+            {backbone.id}
+            {backbone.isDefault ? ' (default)' : ''}
+          </option>
+        ))}
+      </select>
+      <FieldHint
+        id="field-backbone-hint"
+        help={
+          described
+            ? `${described.description} Licence ${described.licence}; sees photos at ${described.inputSize}×${described.inputSize} pixels.`
+            : 'The pretrained network the new model starts from.'
+        }
+      />
+      <ErrorMessage error={backbones.error} />
+    </div>
+  );
+}
+
+function BaseIterationField({
+  label,
+  help,
+  none,
+  iterations,
+  value,
+  onChange,
+}: {
+  label: string;
+  help: string;
+  none: string;
+  iterations: Iteration[];
+  value: unknown;
+  onChange: (value: string | null) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor="field-baseIterationId">{label}</label>
+      <select
+        id="field-baseIterationId"
+        aria-describedby="field-baseIterationId-hint"
+        value={String(value ?? '')}
+        onChange={(event) => onChange(event.target.value || null)}
+      >
+        <option value="">{none}</option>
+        <IterationOptions iterations={iterations} />
+      </select>
+      <FieldHint id="field-baseIterationId-hint" help={help} />
+    </div>
+  );
+}
+
+/** Off (null) or on with a patience; the schema's `enabled` flag is implied by the checkbox. */
+function EarlyStoppingField({
+  node,
+  schemas,
+  value,
+  onChange,
+}: {
+  node: SchemaNode;
+  schemas: Record<string, SchemaNode>;
+  value: Values | null | undefined;
+  onChange: (value: Values | null) => void;
+}) {
+  const on = Boolean(value) && value?.enabled !== false;
+  const patience = node.properties?.patience && resolveSchema(node.properties.patience, schemas);
+  return (
+    <fieldset>
+      <legend>Early stopping</legend>
+      <label className="choice">
+        <input
+          type="checkbox"
+          checked={on}
+          onChange={(event) => onChange(event.target.checked ? { enabled: true, patience: patience?.default } : null)}
+        />
+        Stop when the model stops getting better on the validation photos
+      </label>
+      {on && patience && (
+        <SchemaField
+          id="field-earlyStopping-patience"
+          node={patience}
+          label="Patience"
+          help="Epochs without a better validation loss before training stops."
+          value={value?.patience}
+          onChange={(next) => onChange({ ...value, enabled: true, patience: next })}
+        />
+      )}
+    </fieldset>
+  );
+}

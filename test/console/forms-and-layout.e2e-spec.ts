@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import { modelZip, tinyDetector } from '../support/tiny-models.js';
+
+const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+/** A plain photo of the given size (what matters here is its shape). */
+const photo = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: { r: 200, g: 60, b: 40 } } })
+    .png()
+    .toBuffer();
+
+type Rect = { x: number; y: number; width: number; height: number };
+const rounded = (rect: Rect | null) => [rect!.x, rect!.y, rect!.width, rect!.height].map(Math.round);
+/** Each side within `pixels` of where it should be (a 2-pixel stroke reaches 1 pixel beyond its rectangle). */
+function expectWithin(actual: Rect | null, expected: Rect, pixels: number) {
+  const sides = (rect: Rect) => [rect.x, rect.y, rect.x + rect.width, rect.y + rect.height];
+  const [got, wanted] = [sides(actual!), sides(expected)];
+  expect(got.map((side, index) => Math.abs(side - wanted[index]) <= pixels)).toEqual([true, true, true, true]);
+}
+
+/**
+ * At a phone's width the page scrolls only vertically and every control outside a table (tables scroll on their
+ * own) lies within the screen; back to 1280×800 after.
+ */
+async function fitsOnAPhone(page: Page, screenshot: string) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction('document.documentElement.scrollWidth <= 390', undefined, { timeout: 5000 });
+  const outside = await page.evaluate(`
+    [...document.querySelectorAll('main button, main select, main input, main textarea, main a')]
+      .filter((element) => element.checkVisibility() && !element.closest('table'))
+      .filter((element) => element.getBoundingClientRect().left < 0 || element.getBoundingClientRect().right > 390)
+      .map((element) => element.outerHTML.slice(0, 120))`);
+  expect(outside).toEqual([]);
+  await page.screenshot({ path: join(SCREENSHOTS, screenshot), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** What a new user sees first: empty lists that say what to do, a training form in plain words, boxes on the photo. */
+describe('console: forms and layout a new user meets', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+  /** The detection project of the box test, with its imported model and a suggestion: the phone test reads it. */
+  let shapes: { projectId: string; iterationId: string };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+    page = await harness.newPage();
+    await signUp(page, 'newcomer');
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
+      accessToken: string;
+    };
+    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+  }, 120_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('says how to fill an empty dataset, and what to do when a filter matches nothing', async () => {
+    const project = await client.createProject('classification', ['cat', 'dog'], 'pets');
+    await page.goto(`/projects/${project.id}/dataset`);
+    await page.getByText('No photos yet.').waitFor();
+    await expect(page.getByRole('listbox', { name: 'Images' }).isVisible()).resolves.toBe(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'empty-dataset.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // The message's button opens the upload's file chooser.
+    const choosing = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Choose photos to upload' }).click();
+    await (
+      await choosing
+    ).setFiles([
+      { name: 'cat.png', mimeType: 'image/png', buffer: await photo(40, 30) },
+      { name: 'dog.png', mimeType: 'image/png', buffer: await photo(30, 40) },
+    ]);
+    await page.getByRole('status').filter({ hasText: '2 uploaded' }).waitFor();
+    const grid = page.getByRole('listbox', { name: 'Images' });
+    await grid.getByRole('option', { name: /^dog\.png/ }).waitFor();
+    await expect(page.getByText('No photos yet.').count()).resolves.toBe(0);
+
+    await page.getByLabel('Show').selectOption('excluded');
+    await page.getByText('No image matches these filters.').waitFor();
+    await page.getByLabel('Metadata (key=value)').fill('camera=north');
+    await page.getByRole('button', { name: 'Show all images' }).click();
+    await grid.getByRole('option', { name: /^cat\.png/ }).waitFor();
+    await expect(page.getByLabel('Show').inputValue()).resolves.toBe('');
+    await expect(page.getByLabel('Metadata (key=value)').inputValue()).resolves.toBe('');
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('offers the model types of the project, the backbones of the server (default chosen) and folds the advanced settings', async () => {
+    const backbones = (await client.http.get('/v1/backbones').set('Authorization', client.auth).expect(200)).body as {
+      id: string;
+      description: string;
+      isDefault: boolean;
+    }[];
+    const fallback = backbones.find((backbone) => backbone.isDefault)!;
+    const project = await client.createProject('detection', ['fork'], 'cutlery');
+    await page.goto(`/projects/${project.id}/train`);
+    const form = page.getByRole('form', { name: 'Training configuration' });
+    const modelType = form.getByLabel('Model type');
+    await modelType.waitFor();
+    await expect(
+      modelType.locator('option').evaluateAll((options) => options.map((option) => option.getAttribute('value'))),
+    ).resolves.toEqual(['auto', 'tiny-detector', 'backbone-detector']);
+    // The project's own setting is chosen, in words.
+    await expect(modelType.locator('option:checked').textContent()).resolves.toBe(
+      'Pretrained backbone with a new detector (photos)',
+    );
+
+    const backbone = form.getByLabel('Backbone', { exact: true });
+    await expect(backbone.locator('option').allTextContents()).resolves.toEqual(
+      backbones.map((item) => `${item.id}${item.isDefault ? ' (default)' : ''}`),
+    );
+    await expect(backbone.inputValue()).resolves.toBe(fallback.id);
+    const backboneHint = await page.locator(`[id="${await backbone.getAttribute('aria-describedby')}"]`).textContent();
+    expect(backboneHint).toContain(fallback.description);
+
+    // Common settings first, with what each does and its range; the rest folded until asked for.
+    const epochsHint = await page
+      .locator(`[id="${await form.getByLabel('Epochs').getAttribute('aria-describedby')}"]`)
+      .textContent();
+    expect(epochsHint).toBe(
+      'How many times training goes through every photo. More can learn more, and takes longer. (1 to 500 · default 10)',
+    );
+    await expect(form.getByLabel('Learning rate').isVisible()).resolves.toBe(false);
+    await form.getByText('Advanced settings').click();
+    for (const setting of [
+      'Learning rate',
+      'Batch size',
+      'Validation share',
+      'Seed',
+      'Horizontal flip',
+      'Crop scale',
+      'Brightness',
+    ])
+      await expect(form.getByLabel(setting).isVisible()).resolves.toBe(true);
+    await form.getByLabel('Stop when the model stops getting better on the validation photos').check();
+    await expect(form.getByLabel('Patience').inputValue()).resolves.toBe('5');
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-form.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // A model trained from scratch has no backbone to choose.
+    await modelType.selectOption('tiny-detector');
+    await expect(form.getByLabel('Backbone', { exact: true }).count()).resolves.toBe(0);
+
+    // A classification project can build on one of its iterations instead.
+    const pets = await client.createProject('classification', ['cat'], 'pets again');
+    await page.goto(`/projects/${pets.id}/train`);
+    await page.getByLabel('Model type').selectOption('transfer');
+    await expect(page.getByLabel('Build on iteration').locator('option').allTextContents()).resolves.toEqual([
+      'choose an iteration…',
+    ]);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('draws boxes exactly over the photo at every size, and suggestion cards keep their badge on one line', async () => {
+    const project = await client.createProject('detection', ['red', 'blue'], 'shapes');
+    const [wide] = await client.upload(project.id, [await photo(300, 180), await photo(120, 200)], {}, 'shape');
+    const box = { x: 0.25, y: 0.2, width: 0.5, height: 0.4 };
+    await client.http
+      .put(`/v1/projects/${project.id}/images/${wide.id}/regions`)
+      .set('Authorization', client.auth)
+      .send({ regions: [{ label: 'red', ...box }] })
+      .expect(200);
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 800, height: 600 },
+      { width: 390, height: 844 },
+    ]) {
+      await page.setViewportSize(viewport);
+      await page.goto(`/projects/${project.id}/images/${wide.id}`);
+      await page.waitForFunction("(document.querySelector('.box-editor img')?.naturalHeight ?? 0) > 0");
+      const image = (await page.getByRole('img', { name: 'shape-0.png' }).boundingBox())!;
+      // The photo keeps its shape and fits the screen; the drawing surface and the box sit on it exactly.
+      expect(image.width / image.height).toBeCloseTo(300 / 180, 1);
+      expect(image.x + image.width).toBeLessThanOrEqual(viewport.width);
+      expect(rounded(await page.getByRole('application').boundingBox())).toEqual(rounded(image));
+      const drawn = await page.locator('.box-editor .box rect').first().boundingBox();
+      expectWithin(
+        drawn,
+        {
+          x: image.x + box.x * image.width,
+          y: image.y + box.y * image.height,
+          width: box.width * image.width,
+          height: box.height * image.height,
+        },
+        1.5,
+      );
+      await page.waitForFunction(`document.documentElement.scrollWidth <= ${viewport.width}`);
+      await page.screenshot({ path: join(SCREENSHOTS, `box-editor-${viewport.width}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'model.zip')
+      .expect(201);
+    shapes = { projectId: project.id, iterationId: imported.body.id };
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+    await page.goto(`/projects/${project.id}/suggestions`);
+    await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^1 of 1 images got suggestions\.$/ })
+      .waitFor({ timeout: 90_000 });
+    const card = page.getByRole('list', { name: 'Suggestions' }).getByRole('listitem', { name: /^shape-1\.png: / });
+    await card.locator('.overlay img').waitFor();
+    // The file name comes with the suggestions: no request per card but its thumbnail.
+    expect(requests.filter((path) => /\/images(\/[^/]+)?$/.test(path))).toEqual([]);
+    const overlay = await card.locator('.overlay').boundingBox();
+    expect(rounded(overlay)).toEqual(rounded(await card.locator('.overlay img').boundingBox()));
+
+    await page.getByRole('button', { name: 'Correct boxes of shape-1.png' }).click();
+    await page
+      .getByRole('region', { name: 'Boxes of shape-1.png' })
+      .getByRole('img', { name: 'shape-1.png' })
+      .waitFor();
+    const image = (await page
+      .getByRole('region', { name: 'Boxes of shape-1.png' })
+      .getByRole('img', { name: 'shape-1.png' })
+      .boundingBox())!;
+    expect(rounded(await page.getByRole('application').boundingBox())).toEqual(rounded(image));
+    await page.mouse.move(image.x + image.width * 0.2, image.y + image.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(image.x + image.width * 0.6, image.y + image.height * 0.5, { steps: 4 });
+    await page.mouse.up();
+    const badge = card.getByText('corrected', { exact: true });
+    await badge.waitFor();
+    // One line of the badge's text: its font size times the normal line height (about 1.2).
+    const line =
+      1.25 *
+      Number(
+        await page.evaluate(`parseFloat(getComputedStyle(document.querySelector('.suggestions .badge')).fontSize)`),
+      );
+    expect((await badge.boundingBox())!.height).toBeLessThan(line * 1.5);
+    const [count, button] = [
+      await card.locator('.box-count').boundingBox(),
+      await card.getByRole('button', { name: 'Correct boxes of shape-1.png' }).boundingBox(),
+    ];
+    expect(count!.height).toBeLessThan(40);
+    expect(button!.y).toBeGreaterThanOrEqual(count!.y + count!.height);
+    await page.screenshot({ path: join(SCREENSHOTS, 'suggestion-badge.png'), fullPage: true });
+    expect(harness.problems()).toEqual([]);
+  }, 180_000);
+
+  it('shows the review screens at a phone width without sideways scrolling, every control within reach', async () => {
+    const base = `/projects/${shapes.projectId}`;
+    await page.goto(`${base}/suggestions`);
+    await page.getByRole('list', { name: 'Suggestions' }).locator('.overlay img').first().waitFor();
+    await fitsOnAPhone(page, 'suggestions-phone.png');
+    await page.goto(`${base}/iterations/${shapes.iterationId}`);
+    await page.getByRole('button', { name: 'Test on the test split' }).waitFor();
+    await fitsOnAPhone(page, 'iteration-phone.png');
+    await page.goto(`${base}/predictions`);
+    await page.getByText('No stored prediction yet.').waitFor();
+    await fitsOnAPhone(page, 'predictions-phone.png');
+    await page.goto(`${base}/history`);
+    await page.getByRole('list', { name: 'Events' }).getByText('ModelImported').first().waitFor();
+    await fitsOnAPhone(page, 'history-phone.png');
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+});
