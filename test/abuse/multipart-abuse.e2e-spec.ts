@@ -159,6 +159,14 @@ describe('multipart uploads under attack', () => {
     expectRefused(await attack(() => exchange(baseUrl, request(body), 'hold')), 400, 'VALIDATION_FAILED');
   });
 
+  it('refuses a text field of 1 MB with 413 FIELD_TOO_LARGE', async () => {
+    const body = multipart([
+      { name: 'label', body: 'c'.repeat(1024 * 1024) },
+      { name: 'images', filename: 'a.png', body: png },
+    ]);
+    expectRefused(await attack(() => exchange(baseUrl, request(body), 'hold')), 413, 'FIELD_TOO_LARGE');
+  });
+
   it('refuses a part whose header names its field 50 times by the last name, 400 UNEXPECTED_FILE_FIELD', async () => {
     const names = Array.from({ length: 50 }, (_, index) => `name="images${index}"`).join('; ');
     const body = multipart([{ name: 'images', disposition: `form-data; ${names}; filename="a.png"`, body: png }]);

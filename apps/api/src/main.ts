@@ -14,8 +14,9 @@ const LISTEN_BACKLOG = 4096;
 async function bootstrap(): Promise<void> {
   const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false }));
   const settings = app.get(Settings);
-  // Node's listen(port, backlog); Nest passes its arguments on but types only (port, hostname).
-  await (app.listen as (port: number, backlog: number) => Promise<unknown>).call(app, settings.PORT, LISTEN_BACKLOG);
+  // Node's listen(port, backlog): Nest hands its arguments to it as they are, but types only (port, hostname).
+  const listen = app.listen as unknown as (port: number, backlog: number) => Promise<unknown>;
+  await listen.call(app, settings.PORT, LISTEN_BACKLOG);
   console.log(`diyml API listening on http://localhost:${settings.PORT} (Swagger UI at /docs)`);
 }
 
