@@ -161,3 +161,58 @@ export function pipeline(baseUrl: string, request: string, count: number): Promi
     );
   });
 }
+
+/** What a raw exchange got back: the answer, or none when the api closed the connection without one. */
+export interface RawExchange {
+  /** 0 when the connection closed before an answer. */
+  status: number;
+  bytes: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Writes `bytes` (a whole request, head and body, as given: a Content-Length may lie) on a new connection, then
+ * half-closes it (`end`, as a client that has nothing more to send) or keeps it open (`hold`, as a client that
+ * promised more and went quiet), and reads the first answer.
+ */
+export function exchange(baseUrl: string, bytes: Buffer, after: 'end' | 'hold'): Promise<RawExchange> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write(bytes);
+      if (after === 'end') socket.end();
+    });
+    const answer = (): RawExchange | null => {
+      const headEnd = received.indexOf('\r\n\r\n');
+      if (headEnd < 0) return null;
+      const head = received.subarray(0, headEnd).toString('latin1');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+      const body = received.subarray(headEnd + 4);
+      if (!Number.isFinite(length) || body.length < length) return null;
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = JSON.parse(body.subarray(0, length).toString('utf8'));
+      } catch {
+        // Not JSON: the status and size tell.
+      }
+      return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), bytes: headEnd + 4 + length, body: parsed };
+    };
+    let settled = false;
+    const settle = (result: RawExchange) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(result);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const result = answer();
+      if (result) settle(result);
+    });
+    socket.on('close', () => settle(answer() ?? { status: 0, bytes: received.length, body: {} }));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+  });
+}

@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import {
+  answerMalformedRequests,
+  answerUnknownRoutes,
   type BodyRoute,
+  type DocumentedOperation,
   createValidationPipe,
   DomainExceptionFilter,
   fixedBodyHandler,
@@ -32,6 +35,7 @@ export function configureApp(app: INestApplication): INestApplication {
   // connection's requests are answered 503 by Node itself and the connection closes; clients that wait for an
   // answer before the next request (all the usual ones) just reconnect.
   (app.getHttpServer() as Server).maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
+  answerMalformedRequests(app.getHttpServer() as Server);
   configureHardening(app);
   const document = createOpenApiDocument(app);
   configureJsonBodies(app, document);
@@ -54,7 +58,18 @@ export function configureApp(app: INestApplication): INestApplication {
     raw: false,
   });
   serveConsole(app);
+  // Last before Nest's own routes: Custom Vision's 404 controller is left out of the document.
+  app.use(answerUnknownRoutes(documentedOperations(document), ['/customvision']));
   return app;
+}
+
+/** Every operation of the document, with its OpenAPI path template. */
+function documentedOperations(document: OpenAPIObject): DocumentedOperation[] {
+  return Object.entries(document.paths).flatMap(([path, operations]) =>
+    (['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const)
+      .filter((method) => operations[method])
+      .map((method) => ({ method, path })),
+  );
 }
 
 /**

@@ -44,7 +44,8 @@ export interface ErrorBody {
 /** Longest message an error body carries (a message may quote what the client sent). */
 const MAX_MESSAGE_CHARACTERS = 2000;
 
-function bounded(message: string): string {
+/** A message cut to MAX_MESSAGE_CHARACTERS. */
+export function boundedMessage(message: string): string {
   return message.length > MAX_MESSAGE_CHARACTERS ? `${message.slice(0, MAX_MESSAGE_CHARACTERS)}…` : message;
 }
 
@@ -78,7 +79,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       const body: ErrorBody = {
         statusCode: STATUS_BY_KIND[exception.kind],
         code: exception.code,
-        message: bounded(exception.message),
+        message: boundedMessage(exception.message),
       };
       if (exception.details !== undefined) body.details = exception.details;
       if (exception instanceof ValidationFailedError) body.problemCount = exception.problemCount;
@@ -94,7 +95,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
         typeof response === 'string'
           ? response
           : String((response as { message?: unknown }).message ?? exception.message);
-      return { statusCode, code: CODE_BY_STATUS[statusCode] ?? `HTTP_${statusCode}`, message: bounded(message) };
+      return { statusCode, code: CODE_BY_STATUS[statusCode] ?? `HTTP_${statusCode}`, message: boundedMessage(message) };
     }
     this.logger.error(exception);
     return { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Something went wrong on our side.' };

@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import type { Settings } from '../config/settings.js';
 import { DomainError } from '../domain/domain-error.js';
 import { assertJsonShape, type JsonShapeLimits } from './json-shape.js';
+import { OperationMatcher, pathOf } from './route-paths.js';
 
 type Middleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
 
@@ -20,29 +21,6 @@ export interface BodyRoute {
   limit?: number;
   /** When set, the body is read only for requests this accepts (a valid key, say): the others are answered unread. */
   readIf?: (request: IncomingMessage) => Promise<boolean>;
-}
-
-interface CompiledRoute extends BodyRoute {
-  pattern: RegExp;
-}
-
-/** Express matches paths case-insensitively and with an optional trailing slash; a template segment `{x}` is one path segment. */
-function patternOf(template: string): RegExp {
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(
-    `^${template
-      .split(/\{\w+\}/)
-      .map(escape)
-      .join('[^/]+')}/?$`,
-    'i',
-  );
-}
-
-/** The path Express routes on: of `/path?query`, or of an absolute-form target (`POST http://host/path`). */
-function pathOf(url = '/'): string {
-  if (!url.startsWith('/')) return URL.parse(url)?.pathname ?? url;
-  const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
 }
 
 function hasBody(request: IncomingMessage): boolean {
@@ -177,11 +155,7 @@ function parseJson(bytes: Buffer, decoder: TextDecoder, shape: JsonShapeLimits):
  * its connection closed after the answer (closeIfLeftUnread).
  */
 export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware {
-  const compiled: CompiledRoute[] = routes.map((route) => ({
-    ...route,
-    method: route.method.toUpperCase(),
-    pattern: patternOf(route.path),
-  }));
+  const operations = new OperationMatcher(routes);
   const shape: JsonShapeLimits = {
     maxDepth: settings.JSON_MAX_DEPTH,
     maxKeys: settings.JSON_MAX_KEYS,
@@ -190,8 +164,7 @@ export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware 
   return (request, response, next) => {
     if (!hasBody(request)) return next();
     closeIfLeftUnread(request, response);
-    const path = pathOf(request.url);
-    const route = compiled.find((candidate) => candidate.method === request.method && candidate.pattern.test(path));
+    const route = operations.find(request.method, pathOf(request.url));
     if (!route) return next();
     if (!(request as Request).is('application/json')) return next();
     if (!route.json) return next();

@@ -10,7 +10,7 @@ import {
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import type { Readable } from 'node:stream';
-import { DomainError } from '@diyml/core/pure';
+import { DomainError, textProblem } from '@diyml/core/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { UploadLimits } from './upload-limits.js';
 
@@ -24,6 +24,32 @@ export interface ReceivedFile {
 type StoredFile = Express.Multer.File & { overLimit?: boolean };
 
 const REQUEST_BYTES = Symbol('diyml:multipartBytes');
+
+/** Longest file name taken, in UTF-8 bytes (what most file systems allow). */
+const MAX_FILENAME_BYTES = 255;
+/** Text fields of a multipart request, and the bytes of each. */
+const MAX_FIELDS = 20;
+const MAX_FIELD_BYTES = 64 * 1024;
+
+/** 400 INVALID_FILENAME for a file name no one could store or show (busboy has already cut any folder path off it). */
+function filenameProblem(filename: string): DomainError | null {
+  const problem = textProblem(filename);
+  const quoted = JSON.stringify(filename.slice(0, 80));
+  if (problem) {
+    return DomainError.validation(
+      DatasetErrors.INVALID_FILENAME,
+      `The file name ${quoted} contains ${problem}: rename the file.`,
+    );
+  }
+  if (Buffer.byteLength(filename) > MAX_FILENAME_BYTES) {
+    return DomainError.validation(
+      DatasetErrors.INVALID_FILENAME,
+      `The file name ${quoted}… is longer than ${MAX_FILENAME_BYTES} bytes: rename the file.`,
+      { maxBytes: MAX_FILENAME_BYTES },
+    );
+  }
+  return null;
+}
 
 /**
  * Keeps files in memory up to `maxFileBytes` each: a larger file is read to its end but not kept, so it is
@@ -43,6 +69,12 @@ class CappedMemoryStorage implements StorageEngine {
   ): void {
     const counted = request as Request & { [REQUEST_BYTES]?: number };
     const stream = file.stream as Readable;
+    const badName = filenameProblem(file.originalname);
+    if (badName) {
+      stream.resume();
+      callback(badName);
+      return;
+    }
     let chunks: Buffer[] = [];
     let size = 0;
     let overLimit = false;
@@ -106,6 +138,28 @@ function toDomainError(error: unknown, field: string, maxFiles: number): DomainE
   switch (code) {
     case 'LIMIT_FILE_COUNT':
       return tooMany();
+    case 'LIMIT_PART_COUNT':
+      return new DomainError(
+        'too-large',
+        DatasetErrors.TOO_MANY_PARTS,
+        `At most ${maxFiles + MAX_FIELDS} parts per request: send the files in several requests.`,
+        { maxParts: maxFiles + MAX_FIELDS },
+      );
+    case 'LIMIT_FIELD_COUNT':
+      return new DomainError(
+        'too-large',
+        DatasetErrors.TOO_MANY_FIELDS,
+        `At most ${MAX_FIELDS} text fields per request: send each field once.`,
+        { maxFields: MAX_FIELDS },
+      );
+    case 'LIMIT_FIELD_VALUE':
+    case 'LIMIT_FIELD_KEY':
+      return new DomainError(
+        'too-large',
+        DatasetErrors.FIELD_TOO_LARGE,
+        `A text field's name or value is too long (values up to ${MAX_FIELD_BYTES} bytes): send a shorter one.`,
+        { maxFieldBytes: MAX_FIELD_BYTES },
+      );
     case 'LIMIT_UNEXPECTED_FILE':
       if ((error as { field?: string }).field === field) return tooMany();
       return DomainError.validation('UNEXPECTED_FILE_FIELD', `Files go in the multipart field "${field}".`, {
@@ -113,7 +167,7 @@ function toDomainError(error: unknown, field: string, maxFiles: number): DomainE
       });
     default:
       return DomainError.validation(
-        'INVALID_MULTIPART',
+        DatasetErrors.INVALID_MULTIPART,
         `The multipart body could not be read: ${(error as Error).message ?? String(error)}.`,
       );
   }
@@ -149,7 +203,7 @@ export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInte
       if (Number.isFinite(declared) && declared > maxRequestBytes + 1024 * 1024) throw requestTooLarge(maxRequestBytes);
       const upload = multer({
         storage: new CappedMemoryStorage(maxFileBytes, maxRequestBytes),
-        limits: { files: maxFiles, fields: 20, fieldSize: 64 * 1024, parts: maxFiles + 20 },
+        limits: { files: maxFiles, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: maxFiles + MAX_FIELDS },
         defParamCharset: 'utf8',
       } as multer.Options).array(field, maxFiles);
       await new Promise<void>((resolve, reject) =>
