@@ -44,6 +44,9 @@ const KNOWN: Record<string, string> = {
   'event-log': 'Event log: append and replay',
   'real-photos': 'Real photos (Custom Vision samples): backbone default beside from scratch',
   'real-photos-detection': 'Object detection on real photos (Custom Vision quickstart samples)',
+  'project-import-memory': 'Project import memory: the api importing a large archive',
+  'video-prediction': 'Video prediction: the model phase of a job, one thread against one per chunk',
+  'front-door-under-load': 'The front door under 500 connections: 404s and /health',
 };
 const POSTGRES_SUFFIX = '-postgres';
 
