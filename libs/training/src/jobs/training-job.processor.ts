@@ -33,6 +33,7 @@ import { parseManifest } from '../manifest/dataset-manifest.js';
 import { packModel, unpackModel } from '../model/model-archive.js';
 import { TrainingInputError, TrainingThread, TrainingThreadCancelled } from '../worker/training-thread.js';
 import { toMlConfig, toTrainingDataset } from './training-dataset.js';
+import { readImagesPacked } from './training-images.js';
 import { evaluationOf } from './evaluation.js';
 
 export const TRAINING_QUEUE = 'training';
@@ -84,10 +85,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
     const queued = recorded[0].data as IterationQueued['data'];
     const manifest = parseManifest(await this.blobs.get(queued.manifestSha256));
-    const images = new Map<string, Uint8Array>();
-    for (const image of manifest.images) {
-      if (!images.has(image.sha256)) images.set(image.sha256, new Uint8Array(await this.blobs.get(image.sha256)));
-    }
+    const images = await readImagesPacked(
+      this.blobs,
+      manifest.images.map((image) => image.sha256),
+    );
     const { dataset, imageIds } = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
     // Where each cached feature map the run may reuse is stored (image and view → blob), so storing them again is skipped.
@@ -95,6 +96,8 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     if (getArchitecture(queued.architecture).usesBackbone)
       Object.assign(config, await this.backboneConfig(queued, new Set(images.keys()), storedMaps));
     else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
+    // The images move to the training thread with the dataset: this thread keeps no copy.
+    images.clear();
 
     const thread = new TrainingThread();
     const watch = setInterval(() => void this.cancelIfRequested(stream, thread), CANCEL_POLL_MS);
