@@ -601,9 +601,10 @@ class TrainingSession {
       const combine = this.built.featureMaps?.combine;
       const size = this.featureShape.reduce((product, side) => product * side, 1);
       const data = new Float32Array(indexes.length * size);
-      chosen.forEach((variant, position) =>
-        data.set(combine ? combine(variant.values) : variant.values, position * size),
-      );
+      chosen.forEach((variant, position) => {
+        if (combine) combine(variant.values, data.subarray(position * size, (position + 1) * size));
+        else data.set(variant.values, position * size);
+      });
       const variantTargets = targets.map((target, position) => ({
         ...target,
         boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan),
