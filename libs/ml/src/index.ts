@@ -168,9 +168,11 @@ export { ModelProto } from './onnx/onnx-proto.js';
 export {
   augmentedViews,
   encodeFeatureMapIndex,
-  featureMapFromBytes,
   featureMapLength,
+  featureMapsFromBytes,
   featureMapSpaceOf,
-  featureMapToBytes,
+  featureMapsToBytes,
   readFeatureMapIndex,
+  type FeatureMapIndex,
+  type ImageFeatureMaps,
 } from './backbones/feature-maps.js';

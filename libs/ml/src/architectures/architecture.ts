@@ -44,9 +44,9 @@ export interface BuiltModel {
   /**
    * Present when `frozenFeatures` is the backbone cut at some of its layers and combined: the layers (their maps run
    * on the backbone's fast runner and are cached per image and view), and how their maps (one after the other) make
-   * `trainable`'s input, the values `frozenFeatures` gives.
+   * `trainable`'s input, the values `frozenFeatures` gives, written into `into` (a batch's buffer, at the example's place).
    */
-  featureMaps?: { layers: string[]; combine(maps: Float32Array): Float32Array };
+  featureMaps?: { layers: string[]; combine(maps: Float32Array, into: Float32Array): void };
   /** A penalty added to the training loss (weight decay), a scalar. */
   regularization?: () => tf.Scalar;
 }

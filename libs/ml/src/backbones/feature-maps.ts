@@ -8,8 +8,8 @@ import type { EmbeddingSpace, EmbeddingView } from './embeddings.js';
 /**
  * Frozen feature maps for detection heads, cached like embeddings: keyed by image content hash, backbone, layers,
  * preprocessing (input size, fitting, range) and view (augmentation plan). A map is large (MobileNetV2's stride-16
- * and stride-32 layers at 224 px: 128,576 floats, 502 KiB), so each is a blob of its own (identical maps are stored
- * once by the content-addressed blob store) and a run records an index of the maps it used.
+ * and stride-32 layers at 224 px: 128,576 floats, 502 KiB), so an image's maps (all its views) are a blob of their own
+ * (identical ones are stored once by the content-addressed blob store) and a run records an index of the maps it used.
  */
 export function featureMapSpaceOf(
   descriptor: BackboneDescriptor,
@@ -50,54 +50,98 @@ function planViewName({ top, left, bottom, right, flip, brightnessShift }: Augme
   return `plan:${JSON.stringify([top, left, bottom, right, flip, brightnessShift])}`;
 }
 
-interface FeatureMapIndex {
-  format: 'diyml-feature-maps';
-  v: 1;
+/**
+ * A run's index of feature maps (a blob, JSON). v2: one blob per image holds its views' maps one after the other
+ * (one read per image); v1, written before, held one blob per view.
+ */
+type StoredFeatureMapIndex =
+  | {
+      format: 'diyml-feature-maps';
+      v: 1;
+      space: EmbeddingSpace;
+      dimension: number;
+      entries: [string, string, string][];
+    }
+  | { format: 'diyml-feature-maps'; v: 2; space: EmbeddingSpace; dimension: number; images: ImageFeatureMaps[] };
+
+/** An image's content hash, the sha256 of the blob holding its maps, and the views they are of, in blob order. */
+export type ImageFeatureMaps = [image: string, blob: string, views: string[]];
+
+export interface FeatureMapIndex {
   space: EmbeddingSpace;
   dimension: number;
-  /** Image hash, view name and the sha256 of the map's blob. */
-  entries: [string, string, string][];
+  images: ImageFeatureMaps[];
 }
 
-/** The index of a run's feature maps (a blob, JSON): where each (image, view) map is stored. */
+/** The index of a run's feature maps: where each image's maps are stored. */
 export function encodeFeatureMapIndex(
   space: EmbeddingSpace,
   dimension: number,
-  entries: [string, string, string][],
+  images: ImageFeatureMaps[],
 ): Uint8Array {
-  const sorted = [...entries].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  const sorted = [...images].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return new TextEncoder().encode(
-    JSON.stringify({ format: 'diyml-feature-maps', v: 1, space, dimension, entries: sorted } satisfies FeatureMapIndex),
+    JSON.stringify({
+      format: 'diyml-feature-maps',
+      v: 2,
+      space,
+      dimension,
+      images: sorted,
+    } satisfies StoredFeatureMapIndex),
   );
 }
 
 /**
- * The index in `bytes`, or null when they hold something else (an embedding table: its first byte is the low byte
- * of a header length that is a multiple of 4, never '{').
+ * The index in `bytes` (either version: a v1 per-view blob reads as an image blob of one view), or null when they
+ * hold something else (an embedding table: its first byte is the low byte of a header length that is a multiple of
+ * 4, never '{').
  */
-export function readFeatureMapIndex(bytes: Uint8Array): Omit<FeatureMapIndex, 'format' | 'v'> | null {
+export function readFeatureMapIndex(bytes: Uint8Array): FeatureMapIndex | null {
   if (bytes[0] !== 0x7b) return null;
-  const index = JSON.parse(new TextDecoder().decode(bytes)) as FeatureMapIndex;
-  if (index.format !== 'diyml-feature-maps' || index.v !== 1) return null;
-  return { space: index.space, dimension: index.dimension, entries: index.entries };
+  const index = JSON.parse(new TextDecoder().decode(bytes)) as StoredFeatureMapIndex;
+  if (index.format !== 'diyml-feature-maps') return null;
+  if (index.v === 1)
+    return {
+      space: index.space,
+      dimension: index.dimension,
+      images: index.entries.map(([image, view, blob]) => [image, blob, [view]]),
+    };
+  if (index.v === 2) return { space: index.space, dimension: index.dimension, images: index.images };
+  return null;
 }
 
 const littleEndian = endianness() === 'LE';
 
-/** A map as a blob: little-endian float32 values. */
-export function featureMapToBytes(values: Float32Array): Uint8Array {
-  if (littleEndian)
-    return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  const bytes = new Uint8Array(values.length * 4);
+/** An image's maps (each `dimension` values) as one blob: little-endian float32 values, one map after the other. */
+export function featureMapsToBytes(maps: readonly Float32Array[]): Uint8Array {
+  const length = maps.reduce((sum, map) => sum + map.length, 0);
+  const bytes = new Uint8Array(length * 4);
+  if (littleEndian) {
+    const values = new Float32Array(bytes.buffer);
+    let offset = 0;
+    for (const map of maps) {
+      values.set(map, offset);
+      offset += map.length;
+    }
+    return bytes;
+  }
   const view = new DataView(bytes.buffer);
-  values.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  let position = 0;
+  for (const map of maps) for (const value of map) view.setFloat32(4 * position++, value, true);
   return bytes;
 }
 
-export function featureMapFromBytes(bytes: Uint8Array, dimension: number): Float32Array {
-  if (bytes.byteLength !== dimension * 4)
-    throw new RangeError(`a feature map of ${dimension} values takes ${dimension * 4} bytes, got ${bytes.byteLength}`);
-  if (littleEndian) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: dimension }, (_, i) => view.getFloat32(i * 4, true));
+/**
+ * The `count` maps of `dimension` values in a blob written by featureMapsToBytes (they share one buffer), or null
+ * when its size does not fit (the maps are then computed again).
+ */
+export function featureMapsFromBytes(bytes: Uint8Array, dimension: number, count: number): Float32Array[] | null {
+  if (bytes.byteLength !== dimension * count * 4) return null;
+  const values = littleEndian
+    ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+    : (() => {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        return Float32Array.from({ length: dimension * count }, (_, i) => view.getFloat32(i * 4, true));
+      })();
+  return Array.from({ length: count }, (_, i) => values.subarray(i * dimension, (i + 1) * dimension));
 }

@@ -18,6 +18,8 @@ const cases: ConvCase[] = [
   { input: [2, 10, 7, 3], filter: [3, 2, 3, 4], stride: 2, pad: 'valid' },
   { input: [1, 11, 11, 4], filter: [5, 5, 4, 2], stride: 2, pad: 'same' },
   { input: [4, 6, 6, 8], filter: [1, 1, 8, 6], stride: 1, pad: 'valid' },
+  { input: [3, 5, 7, 9], filter: [1, 1, 9, 4], stride: 1, pad: 'same' },
+  { input: [2, 7, 7, 3], filter: [1, 1, 3, 2], stride: 2, pad: 'valid' },
   { input: [2, 7, 8, 2], filter: [4, 4, 2, 3], stride: 3, pad: 'same' },
   { input: [2, 14, 14, 4], filter: [3, 3, 4, 6], stride: 2, pad: 'same' },
   { input: [2, 9, 10, 3], filter: [3, 3, 3, 2], stride: [2, 3], pad: 'same' },

@@ -110,7 +110,8 @@ export const backboneDetectorArchitecture: Architecture = {
       );
     const featureMaps = {
       layers: [fineLayer.name, coarseLayer.name],
-      combine: (maps: Float32Array) => combineFeatureMaps(maps, fineSide, fineLayer.channels, coarseLayer.channels),
+      combine: (maps: Float32Array, into: Float32Array) =>
+        combineFeatureMaps(maps, into, fineSide, fineLayer.channels, coarseLayer.channels),
     };
     return {
       model,
@@ -127,19 +128,19 @@ export const backboneDetectorArchitecture: Architecture = {
 };
 
 /**
- * `frozenFeatures`' output from the two layers' maps (the fine map then the coarse one, channels last): per cell of
- * the fine grid, its fine channels, then the channels of the coarse cell above it (the nearest-neighbour ×2
- * upsampling of 'coarse_upsampled').
+ * `frozenFeatures`' output from the two layers' maps (the fine map then the coarse one, channels last), written into
+ * `combined`: per cell of the fine grid, its fine channels, then the channels of the coarse cell above it (the
+ * nearest-neighbour ×2 upsampling of 'coarse_upsampled').
  */
 function combineFeatureMaps(
   maps: Float32Array,
+  combined: Float32Array,
   side: number,
   fineChannels: number,
   coarseChannels: number,
-): Float32Array {
+): void {
   const channels = fineChannels + coarseChannels;
   const coarse = maps.subarray(side * side * fineChannels);
-  const combined = new Float32Array(side * side * channels);
   for (let y = 0; y < side; y++)
     for (let x = 0; x < side; x++) {
       const cell = y * side + x;
@@ -150,5 +151,4 @@ function combineFeatureMaps(
         cell * channels + fineChannels,
       );
     }
-  return combined;
 }

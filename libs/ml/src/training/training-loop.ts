@@ -105,18 +105,29 @@ interface PreparedExample {
   target: ExampleTarget;
   /** Ground truth in source-image fractions (detection). */
   boxes: LabeledBox[];
+  /** The source image's content hash, which keys cached embeddings and feature maps (backbone architectures). */
+  hash?: string;
 }
 
 async function prepareExamples(
   dataset: TrainingDataset,
   indexes: number[],
   spec: InputSpec,
+  hashed: boolean,
 ): Promise<Map<number, PreparedExample>> {
+  // Every input has the same size: one buffer holds them all, so the decoder's many small buffers are let go at once.
+  const imageLength = spec.imageSize.width * spec.imageSize.height * spec.channels;
+  const pixels = new Uint8Array(indexes.length * imageLength);
   const prepared = await decodeAll(indexes.length, async (position) => {
     const example = dataset.examples[indexes[position]];
     let image: PreparedImage;
     try {
-      image = await prepareImage(example.image, spec);
+      const decoded = await prepareImage(example.image, spec);
+      if (decoded.pixels.length !== imageLength)
+        throw new RangeError(`decoded to ${decoded.pixels.length} values, expected ${imageLength}`);
+      const packed = pixels.subarray(position * imageLength, (position + 1) * imageLength);
+      packed.set(decoded.pixels);
+      image = { pixels: packed, transform: decoded.transform };
     } catch (error) {
       throw new Error(`example ${indexes[position]} could not be decoded: ${(error as Error).message}`, {
         cause: error,
@@ -127,7 +138,7 @@ async function prepareExamples(
       label: example.label,
       boxes: boxes.map((box) => ({ label: box.label, ...boxToLetterbox(box, image.transform) })),
     };
-    return { image, target, boxes };
+    return { image, target, boxes, ...(hashed ? { hash: imageContentHash(example.image) } : {}) };
   });
   return new Map(indexes.map((index, position) => [index, prepared[position]]));
 }
@@ -196,10 +207,16 @@ export async function train(
       config,
       architecture,
       built,
-      await prepareExamples(dataset, [...split.train, ...split.validation], inputSpec(architecture, built)),
+      await prepareExamples(
+        dataset,
+        [...split.train, ...split.validation],
+        inputSpec(architecture, built),
+        architecture.usesBackbone === true,
+      ),
       split.train,
       random,
     );
+    callbacks.onImagesDecoded?.();
     const embeddings = built.embedding
       ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal)
       : undefined;
@@ -335,10 +352,7 @@ class TrainingSession {
     mergeEmbeddingTables(table, this.config.embeddings ?? []);
     const views = embeddingViews(this.config.augmentation);
     const hashes = new Map(
-      [...trainIndexes, ...validationIndexes].map((index) => [
-        index,
-        imageContentHash(this.dataset.examples[index].image),
-      ]),
+      [...trainIndexes, ...validationIndexes].map((index) => [index, this.examples.get(index)!.hash!]),
     );
     const jobs = (indexes: number[]) =>
       indexes.map((index) => ({ hash: hashes.get(index)!, pixels: this.examples.get(index)!.image.pixels }));
@@ -418,7 +432,7 @@ class TrainingSession {
     const hashes = new Map<number, string>();
     const training = new Set(trainIndexes);
     for (const index of [...trainIndexes, ...validationIndexes]) {
-      const hash = imageContentHash(this.dataset.examples[index].image);
+      const hash = this.examples.get(index)!.hash!;
       hashes.set(index, hash);
       viewsOf.set(index, [
         IDENTITY_VIEW,
@@ -587,9 +601,10 @@ class TrainingSession {
       const combine = this.built.featureMaps?.combine;
       const size = this.featureShape.reduce((product, side) => product * side, 1);
       const data = new Float32Array(indexes.length * size);
-      chosen.forEach((variant, position) =>
-        data.set(combine ? combine(variant.values) : variant.values, position * size),
-      );
+      chosen.forEach((variant, position) => {
+        if (combine) combine(variant.values, data.subarray(position * size, (position + 1) * size));
+        else data.set(variant.values, position * size);
+      });
       const variantTargets = targets.map((target, position) => ({
         ...target,
         boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan),

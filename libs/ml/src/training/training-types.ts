@@ -98,6 +98,11 @@ export interface TrainingCallbacks {
   onEpochEnd?: (report: EpochReport) => void | Promise<void>;
   /** Checked between batches; an abort ends training with a TrainingCancelledError. */
   signal?: AbortSignal;
+  /**
+   * Called once every example's image is decoded (and hashed, for backbones): training reads the dataset's images no
+   * more, so their owner may release them (the training thread frees the encoded bytes it was handed).
+   */
+  onImagesDecoded?: () => void;
 }
 
 export class TrainingCancelledError extends Error {

@@ -17,12 +17,13 @@ import {
   emptyEmbeddingTable,
   encodeEmbeddingTable,
   encodeFeatureMapIndex,
-  featureMapFromBytes,
-  featureMapToBytes,
+  featureMapsFromBytes,
+  featureMapsToBytes,
   getArchitecture,
   readFeatureMapIndex,
   type EmbeddingSpace,
   type EmbeddingTable,
+  type ImageFeatureMaps,
   type TrainingConfig,
   type TrainingResult,
 } from '@diyml/ml';
@@ -33,6 +34,7 @@ import { parseManifest } from '../manifest/dataset-manifest.js';
 import { packModel, unpackModel } from '../model/model-archive.js';
 import { TrainingInputError, TrainingThread, TrainingThreadCancelled } from '../worker/training-thread.js';
 import { toMlConfig, toTrainingDataset } from './training-dataset.js';
+import { readImagesPacked } from './training-images.js';
 import { evaluationOf } from './evaluation.js';
 
 export const TRAINING_QUEUE = 'training';
@@ -84,17 +86,19 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
     const queued = recorded[0].data as IterationQueued['data'];
     const manifest = parseManifest(await this.blobs.get(queued.manifestSha256));
-    const images = new Map<string, Uint8Array>();
-    for (const image of manifest.images) {
-      if (!images.has(image.sha256)) images.set(image.sha256, new Uint8Array(await this.blobs.get(image.sha256)));
-    }
+    const images = await readImagesPacked(
+      this.blobs,
+      manifest.images.map((image) => image.sha256),
+    );
     const { dataset, imageIds } = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
-    // Where each cached feature map the run may reuse is stored (image and view → blob), so storing them again is skipped.
-    const storedMaps = new Map<string, string>();
+    // Which blobs hold the cached feature maps the run may reuse, so storing them again is skipped.
+    const storedMaps: StoredMaps = new Map();
     if (getArchitecture(queued.architecture).usesBackbone)
       Object.assign(config, await this.backboneConfig(queued, new Set(images.keys()), storedMaps));
     else if (queued.baseModelSha256) config.baseModel = unpackModel(await this.blobs.get(queued.baseModelSha256));
+    // The images move to the training thread with the dataset: this thread keeps no copy.
+    images.clear();
 
     const thread = new TrainingThread();
     const watch = setInterval(() => void this.cancelIfRequested(stream, thread), CANCEL_POLL_MS);
@@ -147,13 +151,13 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
   /**
    * The backbone (registered, or the model of `baseIterationId`) as plain data for the training thread, where to
    * keep URL weights, and the embedding tables the run reuses: classification tables whole; of detection feature
-   * map indexes, the maps of this run's images (each map once, noted in `storedMaps`; a map whose blob is gone, e.g.
-   * after a project import, is computed again).
+   * map indexes, the maps of this run's images (each image's blob read once, noted in `storedMaps`; a blob that is
+   * gone, e.g. after a project import, or does not fit its index, is computed again).
    */
   private async backboneConfig(
     queued: IterationQueued['data'],
     images: ReadonlySet<string>,
-    storedMaps: Map<string, string>,
+    storedMaps: StoredMaps,
   ): Promise<Partial<TrainingConfig>> {
     const backbone = queued.baseModelSha256
       ? await describeImportedBackbone(
@@ -170,30 +174,45 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
         continue;
       }
       const table = emptyEmbeddingTable(index.space, index.dimension);
-      for (const [image, view, map] of index.entries) {
-        const key = mapKey(index.space, image, view);
-        if (!images.has(image) || storedMaps.has(key) || !(await this.blobs.has(map))) continue;
-        const views = table.vectors.get(image) ?? new Map<string, Float32Array>();
-        views.set(view, featureMapFromBytes(new Uint8Array(await this.blobs.get(map)), index.dimension));
-        table.vectors.set(image, views);
-        storedMaps.set(key, map);
+      for (const [image, blob, views] of index.images) {
+        const key = imageKey(index.space, image);
+        const stored = storedMaps.get(key) ?? [];
+        const known = new Set(stored.flatMap((entry) => entry.views));
+        if (!images.has(image) || views.every((view) => known.has(view)) || !(await this.blobs.has(blob))) continue;
+        const maps = featureMapsFromBytes(new Uint8Array(await this.blobs.get(blob)), index.dimension, views.length);
+        if (!maps) continue;
+        const into = table.vectors.get(image) ?? new Map<string, Float32Array>();
+        views.forEach((view, position) => into.set(view, maps[position]));
+        table.vectors.set(image, into);
+        storedMaps.set(key, [...stored, { sha256: blob, views }]);
       }
       embeddings.push(table);
     }
     return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
   }
 
-  /** Each feature map the run used as a blob (unless already stored), and their index as a blob: its sha256. */
+  /**
+   * Each image's feature maps the run used as one blob (unless a stored blob holds exactly those views), and their
+   * index as a blob: its sha256.
+   */
   private async storeFeatureMaps(
     { space, dimension, vectors }: EmbeddingTable,
-    storedMaps: ReadonlyMap<string, string>,
+    storedMaps: StoredMaps,
   ): Promise<string> {
-    const entries: [string, string, string][] = [];
-    for (const [image, views] of vectors)
-      for (const [view, values] of views) {
-        const stored = storedMaps.get(mapKey(space, image, view));
-        entries.push([image, view, stored ?? (await this.blobs.put(featureMapToBytes(values))).sha256]);
+    const entries: ImageFeatureMaps[] = [];
+    for (const [image, maps] of vectors) {
+      const used = [...maps.keys()];
+      const stored = storedMaps
+        .get(imageKey(space, image))
+        ?.find((entry) => entry.views.length === used.length && used.every((view) => entry.views.includes(view)));
+      if (stored) {
+        entries.push([image, stored.sha256, stored.views]);
+        continue;
       }
+      const views = used.sort();
+      const blob = await this.blobs.put(featureMapsToBytes(views.map((view) => maps.get(view)!)));
+      entries.push([image, blob.sha256, views]);
+    }
     return (await this.blobs.put(encodeFeatureMapIndex(space, dimension, entries))).sha256;
   }
 
@@ -201,7 +220,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     result: TrainingResult,
     labels: string[],
     imageIds: string[],
-    storedMaps: ReadonlyMap<string, string>,
+    storedMaps: StoredMaps,
   ): Promise<IterationOutcome> {
     const model = await this.blobs.put(packModel(result.model));
     const cached = result.embeddings ?? result.featureMaps;
@@ -246,7 +265,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-const mapKey = (space: EmbeddingSpace, image: string, view: string) => `${embeddingSpaceKey(space)}\n${image}\n${view}`;
+/** Per embedding space and image (imageKey): the stored blobs holding its feature maps, and of which views. */
+type StoredMaps = Map<string, { sha256: string; views: string[] }[]>;
+
+const imageKey = (space: EmbeddingSpace, image: string) => `${embeddingSpaceKey(space)}\n${image}`;
 
 /** Grayscale datasets train 1-channel models (smaller, faster); anything with colour trains RGB. */
 async function channelsOf(images: Iterable<Uint8Array>): Promise<1 | 3> {

@@ -19,3 +19,11 @@ export function vectorBuffers(tables: readonly EmbeddingTable[]): ArrayBuffer[] 
       for (const vector of views.values()) buffers.add(vector.buffer as ArrayBuffer);
   return [...buffers];
 }
+
+/** The buffers holding the dataset's encoded images, each once: they move to the training thread. */
+export function imageBuffers(dataset: TrainingDataset): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { image } of dataset.examples)
+    if (image instanceof Uint8Array && !(image.buffer instanceof SharedArrayBuffer)) buffers.add(image.buffer);
+  return [...buffers];
+}

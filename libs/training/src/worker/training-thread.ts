@@ -1,6 +1,6 @@
 import { siblingModule, startWorkerThread } from '@diyml/core/pure';
 import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
-import { type FromTrainingThread, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
+import { type FromTrainingThread, imageBuffers, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 export class TrainingThreadCancelled extends Error {
   constructor() {
@@ -46,11 +46,12 @@ export class TrainingThread {
       });
       this.worker.once('error', reject);
       this.worker.once('exit', (code) => reject(new Error(`the training thread stopped (exit code ${code})`)));
-      // Cached embeddings and feature maps move to the thread rather than being copied (detection maps: ~0.5 MB each).
-      this.worker.postMessage(
-        { type: 'train', dataset, config } satisfies ToTrainingThread,
-        vectorBuffers(config.embeddings ?? []),
-      );
+      // The images, cached embeddings and feature maps move to the thread rather than being copied (detection maps:
+      // ~0.5 MB each): the caller's views of them are emptied.
+      this.worker.postMessage({ type: 'train', dataset, config } satisfies ToTrainingThread, [
+        ...imageBuffers(dataset),
+        ...vectorBuffers(config.embeddings ?? []),
+      ]);
     }).finally(() => void this.worker.terminate());
   }
 

@@ -1,11 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import { selectBackend, train, TrainingCancelledError } from '@diyml/ml';
-import { type FromTrainingThread, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
+import { type FromTrainingThread, imageBuffers, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 /** The training thread: one run per thread, so the api's event loop never computes a gradient. */
 const port = parentPort!;
 const cancellation = new AbortController();
 const send = (message: FromTrainingThread) => port.postMessage(message);
+/** Empties `buffer` and frees its memory at once (ES2024's ArrayBuffer transfer; the TypeScript lib here is ES2023). */
+const detach = (buffer: ArrayBuffer) => (buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
 
 port.on('message', (message: ToTrainingThread) => {
   if (message.type === 'cancel') {
@@ -13,6 +15,7 @@ port.on('message', (message: ToTrainingThread) => {
     return;
   }
   const { dataset, config } = message;
+  const encodedImages = imageBuffers(dataset);
   selectBackend(config.backend)
     .then((backend) => {
       send({ type: 'started', backend });
@@ -22,6 +25,8 @@ port.on('message', (message: ToTrainingThread) => {
         {
           signal: cancellation.signal,
           onEpochEnd: (report) => send({ type: 'epoch', report }),
+          // This thread owns the images it was handed: once decoded, detaching them frees their memory now.
+          onImagesDecoded: () => encodedImages.forEach(detach),
         },
       );
     })

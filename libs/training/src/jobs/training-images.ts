@@ -1,0 +1,27 @@
+import type { BlobStore } from '@diyml/blobs';
+
+/**
+ * Reads each distinct image blob once into one shared buffer: the map holds a view per image. One buffer is handed
+ * to the training thread in a single transfer (no copy), where tens of thousands of small ones would be copied or
+ * transferred one by one.
+ */
+export async function readImagesPacked(blobs: BlobStore, sha256s: Iterable<string>): Promise<Map<string, Uint8Array>> {
+  const read = new Map<string, Uint8Array>();
+  let total = 0;
+  for (const sha256 of sha256s) {
+    if (read.has(sha256)) continue;
+    const bytes = await blobs.get(sha256);
+    read.set(sha256, bytes);
+    total += bytes.byteLength;
+  }
+  const packed = new Uint8Array(total);
+  const views = new Map<string, Uint8Array>();
+  let offset = 0;
+  for (const [sha256, bytes] of read) {
+    packed.set(bytes, offset);
+    views.set(sha256, packed.subarray(offset, offset + bytes.byteLength));
+    offset += bytes.byteLength;
+    read.delete(sha256);
+  }
+  return views;
+}
