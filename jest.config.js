@@ -1,3 +1,5 @@
+import { availableParallelism, totalmem } from 'node:os';
+
 /**
  * Jest in native ESM mode. Files are only transpiled (by swc: TypeScript's own transpiler took a third longer per
  * suite); type checking is done once by `tsc --noEmit` in `npm test`.
@@ -33,5 +35,7 @@ export default {
     ],
   },
   testTimeout: 30000,
-  maxWorkers: 2,
+  // A worker per core, at least 2 (e2e files spend much of their time waiting on the servers and threads they start),
+  // at most one per 1.5 GiB of memory (a worker that booted the api holds 0.5-1 GiB).
+  maxWorkers: Math.max(2, Math.min(availableParallelism(), Math.floor(totalmem() / (1.5 * 2 ** 30)))),
 };

@@ -21,7 +21,8 @@ const needsServer = [
 // Lib specs that train or run models: seconds to minutes of CPU each.
 const ml = [
   '/libs/ml/src/(architectures|backbones|backend|detection|inference|keras|onnx|training)/[^/]+\\.spec\\.ts$',
-  '/libs/training/src/model/[^/]+\\.spec\\.ts$',
+  // worker/: the embedding and training threads load backbones and run them.
+  '/libs/training/src/(model|worker)/[^/]+\\.spec\\.ts$',
   '/libs/deployments/src/(inference/model-cache|slices/predict-video/video-model-thread)\\.spec\\.ts$',
 ];
 const slow = '\\.slow\\.e2e-spec\\.ts$';

@@ -1,6 +1,12 @@
 import { TestEnvironment } from 'jest-environment-node';
 
 /**
+ * Values that are the same for every test file, kept for the life of a Jest worker (this module is loaded once per
+ * worker; each test file gets a fresh global): see `openApiDocumentOf` in test-app.ts.
+ */
+const workerCache = new Map();
+
+/**
  * Jest's Node environment, with Node's own typed-array constructors inside the test context (Jest already does this
  * for ArrayBuffer and Uint8Array). Native add-ons such as onnxruntime-node create their results in Node's context,
  * and onnxruntime's `instanceof Float32Array` checks would otherwise fail inside a test.
@@ -22,5 +28,6 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     ]) {
       this.global[name] = globalThis[name];
     }
+    this.global.diymlWorkerCache = workerCache;
   }
 }

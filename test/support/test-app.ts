@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { AppModule } from '../../apps/api/src/app.module.js';
 import { configureApp } from '../../apps/api/src/configure-app.js';
+import { createOpenApiDocument } from '../../apps/api/src/openapi-document.js';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { Settings, validateSettings } from '@diyml/core';
 import { EventStore, Upcasters } from '@diyml/event-store';
@@ -51,7 +53,8 @@ export async function startTestApp(
       .useFactory({ inject: [Upcasters], factory: (upcasters: Upcasters) => eventStore(dataDir, upcasters) });
   }
   const moduleRef = await builder.compile();
-  const app = configureApp(moduleRef.createNestApplication({ bufferLogs: true, bodyParser: false }));
+  const created = moduleRef.createNestApplication({ bufferLogs: true, bodyParser: false });
+  const app = configureApp(created, openApiDocumentOf(created));
   await app.init();
   const close = () => app.close();
   return {
@@ -65,6 +68,26 @@ export async function startTestApp(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+declare global {
+  /** Set by test/support/shared-typed-arrays-environment.mjs: shared by the test files of one Jest worker. */
+  var diymlWorkerCache: Map<string, string> | undefined;
+}
+
+/**
+ * The AppModule's OpenAPI document, built once per Jest worker: building it takes @nestjs/swagger about a CPU-second,
+ * at every boot of every test file otherwise. Every test app runs the same AppModule (providers may be replaced,
+ * controllers not), so the document is the same; each app gets its own copy.
+ */
+function openApiDocumentOf(app: INestApplication): OpenAPIObject {
+  const cache = globalThis.diymlWorkerCache ?? new Map<string, string>();
+  let json = cache.get('AppModule OpenAPI document');
+  if (json === undefined) {
+    json = JSON.stringify(createOpenApiDocument(app));
+    cache.set('AppModule OpenAPI document', json);
+  }
+  return JSON.parse(json) as OpenAPIObject;
 }
 
 let userCounter = 0;

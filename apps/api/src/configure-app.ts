@@ -27,8 +27,14 @@ import { createOpenApiDocument } from './openapi-document.js';
 
 const MAX_REQUESTS_PER_CONNECTION = 100;
 
-/** Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger, the console. */
-export function configureApp(app: INestApplication): INestApplication {
+/**
+ * Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger, the console.
+ * `document`: the app's OpenAPI document when it is already known (the tests build it once per Jest worker).
+ */
+export function configureApp(
+  app: INestApplication,
+  document: OpenAPIObject = createOpenApiDocument(app),
+): INestApplication {
   app.useLogger(app.get(Logger));
   // Node starts every request pipelined on one connection at once, each handler's synchronous part in the same
   // tick: 1,000 pipelined GETs (40 KB sent once) held the event loop for ~0.8 s of CPU. Past this many a
@@ -37,7 +43,6 @@ export function configureApp(app: INestApplication): INestApplication {
   (app.getHttpServer() as Server).maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   answerMalformedRequests(app.getHttpServer() as Server);
   configureHardening(app);
-  const document = createOpenApiDocument(app);
   configureJsonBodies(app, document);
   // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.
   const express = app.getHttpAdapter().getInstance() as Pick<Express, 'set' | 'get' | 'use'>;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Settings } from '@diyml/core';
 import { BlobStore } from './blob-store.port.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
-import { GridFsBlobStore } from './gridfs/gridfs-blob-store.js';
 import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
 
 /**
@@ -22,6 +21,8 @@ import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
         const logger = new Logger('BlobStore');
         if (settings.MONGODB_URI) {
           logger.log('Using GridFS blobs');
+          // Loaded here, not at import: only this mode needs mongoose.
+          const { GridFsBlobStore } = await import('./gridfs/gridfs-blob-store.js');
           return GridFsBlobStore.connect(settings.MONGODB_URI);
         }
         if (settings.POSTGRES_URL) {

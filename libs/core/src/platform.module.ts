@@ -2,7 +2,6 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { AuthThrottle } from './auth-throttle/auth-throttle.js';
 import { FailedAttempts } from './auth-throttle/failed-attempts.port.js';
 import { InMemoryFailedAttempts } from './auth-throttle/in-memory-failed-attempts.js';
-import { RedisFailedAttempts } from './auth-throttle/redis-failed-attempts.js';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Clock, IdGenerator, SystemClock, UuidGenerator } from './domain/clock.js';
 import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js';
@@ -11,9 +10,11 @@ import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js'
 const failedAttemptsProvider = {
   provide: FailedAttempts,
   inject: [Settings, Clock],
-  useFactory: (settings: Settings, clock: Clock): FailedAttempts => {
+  useFactory: async (settings: Settings, clock: Clock): Promise<FailedAttempts> => {
     if (!settings.REDIS_URL) return new InMemoryFailedAttempts(clock);
     new Logger('AuthThrottle').log('Counting failed sign-ins in Redis');
+    // Loaded here, not at import: the embedded mode never needs ioredis.
+    const { RedisFailedAttempts } = await import('./auth-throttle/redis-failed-attempts.js');
     return RedisFailedAttempts.connect(settings.REDIS_URL, `${settings.QUEUE_PREFIX}:auth-failures:`);
   },
 };

@@ -2,7 +2,6 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { join } from 'node:path';
 import { Settings } from '@diyml/core';
 import { CommandPipeline } from './command-pipeline.js';
-import { EsdbEventStore } from './esdb/esdb-event-store.js';
 import { EventStore } from './event-store.port.js';
 import { PostgresEventStore } from './postgres/postgres-event-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
@@ -24,6 +23,8 @@ import { Upcasters } from './upcasters.js';
         const logger = new Logger('EventStore');
         if (settings.EVENTSTORE_CONNECTION_STRING) {
           logger.log('Using EventStoreDB');
+          // Loaded here, not at import: only this mode needs the gRPC client.
+          const { EsdbEventStore } = await import('./esdb/esdb-event-store.js');
           return new EsdbEventStore(settings.EVENTSTORE_CONNECTION_STRING, upcasters);
         }
         if (settings.POSTGRES_URL) {

@@ -13,7 +13,8 @@ import {
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { hostname } from 'node:os';
 import { READ_ONLY_PROCESS, Settings } from '@diyml/core';
-import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq/bullmq-job-queue.js';
+import type { BullmqJobWorker } from './bullmq/bullmq-job-queue.js';
+import { redisConnection } from './bullmq/redis-connection.js';
 import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
 import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
 
@@ -54,8 +55,9 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       return;
     }
     if (this.role !== 'worker' || !this.settings.REDIS_URL) return;
+    const bullmq = await import('./bullmq/bullmq-job-queue.js');
     for (const processor of processors) {
-      const worker = new BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL), {
+      const worker = new bullmq.BullmqJobWorker(processor, redisConnection(this.settings.REDIS_URL), {
         prefix: this.settings.QUEUE_PREFIX,
         name: `${hostname()}:${process.pid}`,
         lockDurationMs: this.settings.JOB_LOCK_DURATION_MS,
@@ -85,10 +87,12 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 const jobQueueProvider = {
   provide: JobQueue,
   inject: [Settings],
-  useFactory: (settings: Settings): JobQueue => {
+  useFactory: async (settings: Settings): Promise<JobQueue> => {
     const logger = new Logger('JobQueue');
     if (settings.REDIS_URL) {
       logger.log('Using BullMQ on Redis; jobs run in apps/worker');
+      // Loaded here, not at import: the embedded mode never needs bullmq.
+      const { BullmqJobQueue } = await import('./bullmq/bullmq-job-queue.js');
       return new BullmqJobQueue(redisConnection(settings.REDIS_URL), settings.QUEUE_PREFIX);
     }
     logger.log('Using the in-process job runner');

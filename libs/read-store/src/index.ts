@@ -1,6 +1,7 @@
 export * from './cursor.js';
 export * from './memory/in-memory-read-store.js';
-export * from './mongo/mongo-read-store.js';
+// A type only: ReadStoreModule loads the MongoDB adapter (and mongoose) when MONGODB_URI is set.
+export type { MongoReadStore } from './mongo/mongo-read-store.js';
 export * from './postgres/postgres-read-store.js';
 export * from './projection-runner.js';
 export * from './projection.js';

@@ -3,7 +3,6 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Settings } from '@diyml/core';
 import { ReadModelsProgress } from '@diyml/event-store';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';
-import { MongoReadStore } from './mongo/mongo-read-store.js';
 import { PostgresReadStore } from './postgres/postgres-read-store.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { ReadStore } from './read-store.port.js';
@@ -23,6 +22,8 @@ import { ReadStore } from './read-store.port.js';
         const logger = new Logger('ReadStore');
         if (settings.MONGODB_URI) {
           logger.log('Using MongoDB read models');
+          // Loaded here, not at import: only this mode needs mongoose.
+          const { MongoReadStore } = await import('./mongo/mongo-read-store.js');
           return MongoReadStore.connect(settings.MONGODB_URI);
         }
         if (settings.POSTGRES_URL) {

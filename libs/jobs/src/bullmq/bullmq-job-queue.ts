@@ -8,10 +8,7 @@ import {
   UnrecoverableJobError,
 } from '../job-queue.port.js';
 
-export function redisConnection(url: string): ConnectionOptions {
-  // BullMQ workers block on Redis; they must not give up on a request.
-  return { url, maxRetriesPerRequest: null };
-}
+export { redisConnection } from './redis-connection.js';
 
 /** The distributed job queue: BullMQ on Redis. The BullMQ job id is the job id, so adding twice is a no-op. */
 export class BullmqJobQueue extends JobQueue {

@@ -18,7 +18,7 @@ describe('leaseFromSettings', () => {
   it('gives two embedded processes sharing a data directory one holder per reactor, which hands its position on', async () => {
     const settings = Object.assign(new Settings(), { DATA_DIR: mkdtempSync(join(tmpdir(), 'diyml-leases-')) });
     dirs.push(settings.DATA_DIR);
-    const [first, second] = [leaseFromSettings(settings), leaseFromSettings(settings)];
+    const [first, second] = await Promise.all([leaseFromSettings(settings), leaseFromSettings(settings)]);
     opened.push(first, second);
     const held = await first.tryAcquire('training', 10_000);
     expect(held).toBeDefined();

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Settings } from '@diyml/core';
 import type { Lease } from './lease.port.js';
 import { PostgresLease } from './postgres-lease.js';
-import { RedisLease } from './redis-lease.js';
 import { SqliteLease } from './sqlite-lease.js';
 
 /**
@@ -12,10 +11,12 @@ import { SqliteLease } from './sqlite-lease.js';
  * memory: processes may share its data directory (an api and a second api on one SQLite log), and a lease one
  * process keeps to itself would let each of them run every reactor, queueing every job twice.
  */
-export function leaseFromSettings(settings: Settings): Lease {
+export async function leaseFromSettings(settings: Settings): Promise<Lease> {
   const logger = new Logger('Lease');
   if (settings.REDIS_URL) {
     logger.log('Reactor leases on Redis');
+    // Loaded here, not at import: the embedded mode never needs ioredis.
+    const { RedisLease } = await import('./redis-lease.js');
     return new RedisLease(settings.REDIS_URL, settings.QUEUE_PREFIX);
   }
   if (settings.POSTGRES_URL) {

@@ -1,7 +1,8 @@
 export * from '../lease/lease-from-settings.js';
 export * from '../lease/lease.port.js';
 export * from '../lease/postgres-lease.js';
-export * from '../lease/redis-lease.js';
+// A type only: leaseFromSettings loads the Redis adapter (and ioredis) when REDIS_URL is set.
+export type { RedisLease } from '../lease/redis-lease.js';
 export * from '../lease/sqlite-lease.js';
 export * from './reactor-runner.js';
 export * from './reactor.js';
