@@ -1,10 +1,11 @@
 /**
- * Project import memory: the api's resident memory while it imports a project archive of incompressible blobs
+ * Project transfer memory: the api's resident memory while it imports a project archive of incompressible blobs
  * (1 GiB by default: 1,024 images of 1 MiB of random bytes, written by the export's own zip writer), uploaded over
- * HTTP and imported in the background (202, status polled). The import streams the upload to a file and the blobs
- * one at a time, so the peak should stay far below the archive's size.
+ * HTTP and imported in the background (202, status polled), then while it exports that project again (the answer
+ * read and thrown away). `--blob-mib 256 --blobs 4` makes the same GiB of four large blobs (as videos or big
+ * models are): the blob store streams them, so neither peak should grow with a blob's size.
  *
- * Run: npx tsx bench/project-import-memory.ts [--quick] [--blobs N]
+ * Run: npx tsx bench/project-import-memory.ts [--quick] [--blobs N] [--blob-mib M]
  */
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { emitResult, isQuick, loadAverages, numberOption } from './support/resul
 
 const MiB = 1024 * 1024;
 const BLOBS = numberOption('blobs', isQuick() ? 64 : 1024);
-const BLOB_BYTES = MiB;
+const BLOB_BYTES = numberOption('blob-mib', 1) * MiB;
 
 /** An archive of one project with BLOBS images, each of BLOB_BYTES random bytes; returns its path. */
 async function writeArchive(folder: string): Promise<string> {
@@ -32,7 +33,8 @@ async function writeArchive(folder: string): Promise<string> {
   // AES-CTR of zeros under the seed: incompressible, and the same bytes every time.
   const blobOf = (seed: Buffer) =>
     createCipheriv('aes-256-ctr', seed, Buffer.alloc(16)).update(Buffer.alloc(BLOB_BYTES));
-  const shas = seeds.map((seed) => sha256Of(blobOf(seed)));
+  const shas: string[] = [];
+  for (const seed of seeds) shas.push(sha256Of(blobOf(seed)));
   const events = [
     {
       stream: `project-${projectId}`,
@@ -96,11 +98,20 @@ async function writeArchive(folder: string): Promise<string> {
 }
 
 const folder = mkdtempSync(join(tmpdir(), 'diyml-bench-import-'));
+console.error(`${new Date().toISOString()} Writing an archive of ${BLOBS} blobs of ${BLOB_BYTES / MiB} MiB…`);
 const archivePath = await writeArchive(folder);
 const archiveBytes = statSync(archivePath).size;
 const product = await startProduct({
-  env: { IMPORT_MAX_ARCHIVE_BYTES: String(4 * archiveBytes), ARCHIVE_MAX_INFLATED_BYTES: String(4 * archiveBytes) },
+  env: {
+    IMPORT_MAX_ARCHIVE_BYTES: String(4 * archiveBytes),
+    ARCHIVE_MAX_INFLATED_BYTES: String(4 * archiveBytes),
+    ARCHIVE_MAX_ENTRY_BYTES: String(2 * BLOB_BYTES),
+    LOG_LEVEL: 'warn',
+  },
 });
+product.process.once('exit', (code, signal) =>
+  console.error(`${new Date().toISOString()} The api exited: ${signal ?? code}`),
+);
 const loads: number[] = [];
 try {
   const credentials = { username: `bench${Date.now().toString(36)}`, password: 'correct horse battery' };
@@ -120,6 +131,7 @@ try {
     peak = Math.max(peak, product.rssMiB());
     loads.push(loadavg()[0]);
   }, 100);
+  console.error(`${new Date().toISOString()} Uploading and importing…`);
   const started = performance.now();
   const form = new FormData();
   form.append('archive', await openAsBlob(archivePath), 'project.diyml.zip');
@@ -131,25 +143,48 @@ try {
   if (accepted.status !== 202) throw new Error(`import answered ${accepted.status}: ${await accepted.text()}`);
   const uploadedS = (performance.now() - started) / 1000;
   const location = accepted.headers.get('location')!;
-  let status: { status: string; imported?: { blobs: number }; error?: unknown } = { status: 'pending' };
+  let status: { status: string; projectId?: string; imported?: { blobs: number }; error?: unknown } = {
+    status: 'pending',
+  };
   while (status.status === 'pending') {
     await new Promise((resolve) => setTimeout(resolve, 250));
     status = (await (await fetch(`${product.base}${location}`, { headers: auth })).json()) as typeof status;
   }
-  clearInterval(sampler);
   const totalS = (performance.now() - started) / 1000;
+  const importPeak = peak;
   if (status.status !== 'done' || status.imported?.blobs !== BLOBS)
     throw new Error(`the import ended ${JSON.stringify(status)}`);
+
+  // The export of the imported project, read as it streams and thrown away.
+  console.error(`${new Date().toISOString()} Exporting…`);
+  peak = product.rssMiB();
+  const exportAtRest = peak;
+  const exportStarted = performance.now();
+  const exported = await fetch(`${product.base}/v1/projects/${status.projectId}/export`, {
+    method: 'POST',
+    headers: auth,
+  });
+  if (exported.status !== 200 || !exported.body) throw new Error(`export answered ${exported.status}`);
+  let exportedBytes = 0;
+  for await (const chunk of exported.body) exportedBytes += chunk.byteLength;
+  const exportS = (performance.now() - exportStarted) / 1000;
+  clearInterval(sampler);
+  if (exportedBytes < archiveBytes) throw new Error(`the export holds ${exportedBytes} bytes of ${archiveBytes}`);
   emitResult(
     'project-import-memory',
     {
       'archive size': { value: archiveBytes / MiB, unit: 'MiB', better: 'higher' },
       'api RSS at rest': { value: atRest, unit: 'MiB', better: 'lower' },
-      'api RSS peak while uploading and importing': { value: peak, unit: 'MiB', better: 'lower' },
+      'api RSS peak while uploading and importing': { value: importPeak, unit: 'MiB', better: 'lower' },
       'upload (until the 202)': { value: uploadedS, unit: 's', better: 'lower' },
       'upload and import': { value: totalS, unit: 's', better: 'lower' },
+      'api RSS before the export': { value: exportAtRest, unit: 'MiB', better: 'lower' },
+      'api RSS peak while exporting': { value: peak, unit: 'MiB', better: 'lower' },
+      export: { value: exportS, unit: 's', better: 'lower' },
     },
-    [`${BLOBS} blobs of 1 MiB of random bytes, imported in the background (Prefer: respond-async)`],
+    [
+      `${BLOBS} blobs of ${BLOB_BYTES / MiB} MiB of random bytes, imported in the background (Prefer: respond-async), then exported`,
+    ],
     { load: loadAverages([Math.min(...loads), Math.max(...loads)]) },
   );
 } finally {

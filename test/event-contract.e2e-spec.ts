@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Response } from 'superagent';
-import { NEWEST_EVENT_VERSIONS } from '@diyml/audit';
+import { IMPORT_RUN_EVENT_TYPES, NEWEST_EVENT_VERSIONS } from '@diyml/audit';
 import { VideoFramesJobProcessor } from '@diyml/datasets';
 import { VideoPredictionJobProcessor } from '@diyml/deployments';
 import { UsageRecorder } from '@diyml/deployments';
@@ -103,6 +103,7 @@ function mergeShapes(a: Shape, b: Shape): Shape {
  */
 const DECLARED_EVENT_VERSIONS = new Map<string, number>([
   ...NEWEST_EVENT_VERSIONS,
+  ...IMPORT_RUN_EVENT_TYPES.map((type): [string, number] => [type, 1]),
   ...[...USER_EVENT_TYPES, 'UsernameClaimed'].map((type): [string, number] => [
     type,
     1 +
@@ -311,6 +312,20 @@ describe('stored event payloads (the log contract)', () => {
     await as(testApp.http.post('/v1/projects/import'))
       .attach('archive', archive.body as Buffer, 'project.diyml.zip')
       .expect(201);
+    // Imports in the background: one that completes, one that fails (a truncated archive).
+    for (const [bytes, outcome] of [
+      [archive.body as Buffer, 'done'],
+      [(archive.body as Buffer).subarray(0, 100), 'failed'],
+    ] as const) {
+      const accepted = await as(testApp.http.post('/v1/projects/import'))
+        .set('Prefer', 'respond-async')
+        .attach('archive', bytes, 'project.diyml.zip')
+        .expect(202);
+      await until(
+        async () => (await as(testApp.http.get(accepted.headers.location)).expect(200)).body.status,
+        (status) => status === outcome,
+      );
+    }
     await as(testApp.http.delete(`/v1/projects/${detection.id}`)).expect(204);
 
     // Photos embedded in the background on the backbone the training configuration names.

@@ -532,23 +532,6 @@ describe('projects move between installations: export, import with new ids, hist
       await refused(damaged, 400, 'INVALID_ARCHIVE');
     });
 
-    it('in the background too: the status ends failed with the code, and the temporary file is gone', async () => {
-      const changed = files();
-      const image = Object.keys(changed).find((path) => path.startsWith('blobs/'))!;
-      changed[image] = new Uint8Array([...changed[image], 0]);
-      const accepted = await importArchive(rezip(changed)).set('Prefer', 'respond-async').expect(202);
-      let status = accepted.body;
-      while (status.status === 'pending') {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        status = (await get(to, accepted.headers.location)).body;
-      }
-      expect(status).toMatchObject({
-        status: 'failed',
-        error: { code: 'CORRUPT_PROJECT_ARCHIVE', details: { path: image } },
-      });
-      expect(leftovers(target.dataDir)).toEqual([]);
-    });
-
     it('an upload cut off half-way: its temporary file is removed', async () => {
       const server = target.app.getHttpServer();
       if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -576,6 +559,29 @@ describe('projects move between installations: export, import with new ids, hist
     it('a zip bomb, stopped by the archive limits', async () => {
       await refused(buildZip([zeroBomb('events/000001.jsonl', 600 * 1024 * 1024)]), 413, 'ARCHIVE_RATIO_EXCEEDED');
     });
+  });
+
+  it('in the background too: the status ends failed with the code, the temporary file is gone, and only the status was written', async () => {
+    const head = await target.app.get(EventStore).headPosition();
+    const changed = unzipSync(archive);
+    const image = Object.keys(changed).find((path) => path.startsWith('blobs/'))!;
+    changed[image] = new Uint8Array([...changed[image], 0]);
+    const accepted = await importArchive(Buffer.from(zipSync(changed, { level: 0 })))
+      .set('Prefer', 'respond-async')
+      .expect(202);
+    let status = accepted.body;
+    while (status.status === 'pending') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await get(to, accepted.headers.location)).body;
+    }
+    expect(status).toMatchObject({
+      status: 'failed',
+      error: { code: 'CORRUPT_PROJECT_ARCHIVE', details: { path: image } },
+    });
+    expect(leftovers(target.dataDir)).toEqual([]);
+    const written = (await target.app.get(EventStore).readAll()).filter((event) => event.position > head);
+    expect(new Set(written.map((event) => event.streamId))).toEqual(new Set([`archive-import-${accepted.body.id}`]));
+    expect(written.at(-1)).toMatchObject({ type: 'ProjectImportFailed' });
   });
 
   it('leaves both installations replayable to the same read models (replay --verify)', async () => {

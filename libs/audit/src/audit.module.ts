@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { uploadLimitsProvider } from '@diyml/datasets';
 import { DeploymentsModule } from '@diyml/deployments';
 import { ProjectAccess } from '@diyml/projects';
+import { ProjectImportsProjection } from './read-models/project-imports/project-imports.projection.js';
 import { ExportProjectController } from './slices/export-project/export-project.controller.js';
 import { ProjectExporter } from './slices/export-project/project-exporter.js';
 import { ImportProjectController } from './slices/import-project/import-project.controller.js';
@@ -17,7 +18,14 @@ import { ProjectImports } from './slices/import-project/project-imports.js';
 @Module({
   imports: [CqrsModule, DiscoveryModule, DeploymentsModule],
   controllers: [ExportProjectController, ImportProjectController],
-  providers: [ProjectAccess, ProjectExporter, ImportProjectHandler, ProjectImports, uploadLimitsProvider],
+  providers: [
+    ProjectAccess,
+    ProjectExporter,
+    ImportProjectHandler,
+    ProjectImports,
+    ProjectImportsProjection,
+    uploadLimitsProvider,
+  ],
   exports: [ProjectExporter],
 })
 export class AuditModule {}

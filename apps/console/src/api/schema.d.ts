@@ -2209,8 +2209,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The status of a project import answered with 202: pending, done (with the new project) or failed (with the error)
-         * @description done: `projectId`, and in the first read that reports done only, `imported` (what a 201 answers, with the deployments’ new keys: copy them then, they are not shown again). failed: `error` holds the code and message a synchronous import would have answered (e.g. CORRUPT_PROJECT_ARCHIVE). Statuses are kept by the api process that took the upload, for a day after the import ends.
+         * The status of a project import answered with 202: pending (with its progress), done (with the new project) or failed (with the error)
+         * @description done: `projectId`, and in the first read that reports done only, `imported` (what a 201 answers, with the deployments’ new keys: copy them then, they are not shown again). failed: `error` holds the code and message a synchronous import would have answered (e.g. CORRUPT_PROJECT_ARCHIVE), or IMPORT_INTERRUPTED when the api running it stopped first (recorded at its next start; with several apis sharing a database, by any of them within about a minute). Statuses are recorded as events: every api answers the same, after restarts too.
          */
         get: operations["getProjectImport"];
         put?: never;
@@ -3853,6 +3853,32 @@ export interface components {
             /** @description Every active deployment, with a new key. */
             deployments: components["schemas"]["ImportedDeploymentKeyDto"][];
         };
+        ImportProgressDto: {
+            /**
+             * @description checking (the archive: manifest, events, blobs listed), storing-blobs, writing-events, finishing (read models, new deployment keys).
+             * @enum {string}
+             */
+            phase: "checking" | "storing-blobs" | "writing-events" | "finishing";
+            /** @example 37 */
+            blobsStored: number;
+            /**
+             * @description Blobs to store (0 until the archive is checked).
+             * @example 130
+             */
+            blobCount: number;
+            /** @example 0 */
+            eventsWritten: number;
+            /**
+             * @description Events to write (0 until the archive is checked).
+             * @example 412
+             */
+            eventCount: number;
+            /**
+             * Format: uuid
+             * @description The new project, once the archive is checked (it exists once its events are written).
+             */
+            importedProjectId: string | null;
+        };
         ImportErrorDto: {
             /**
              * @description The stable code the import would have answered with (see POST /v1/projects/import).
@@ -3879,6 +3905,8 @@ export interface components {
             archiveBytes: number;
             /** Format: date-time */
             startedAt: string;
+            /** @description How far it got, as last recorded (at every phase and every 10 s while it runs). */
+            progress?: components["schemas"]["ImportProgressDto"];
             /** Format: date-time */
             finishedAt?: string;
             /**
@@ -3886,9 +3914,9 @@ export interface components {
              * @description done: the new project.
              */
             projectId?: string;
-            /** @description done: what the synchronous import answers, with the deployments’ new keys. Given by the first status read that reports done only (keys are shown once); later reads have projectId alone. */
+            /** @description done: what the synchronous import answers, with the deployments’ new keys. Given by the first status read that reports done, answered by the api that ran the import, only (keys are shown once and never stored); later reads, and reads after that api restarted, have projectId alone (POST …/deployments/{deploymentId}/rotate-key gives a key then). */
             imported?: components["schemas"]["ImportedProjectDto"];
-            /** @description failed: why (a refused archive leaves no trace of the project). */
+            /** @description failed: why (a refused archive leaves no trace of the project). IMPORT_INTERRUPTED: the api running it stopped before it finished (send the archive again; `details.importedProjectId` names the incomplete project it may have left when `details.phase` is writing-events or finishing). */
             error?: components["schemas"]["ImportErrorDto"];
         };
     };

@@ -1,7 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BlobStore, blobNotFound, isSha256, sha256Of, type StoredBlob } from '../blob-store.port.js';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobStore,
+  blobNotFound,
+  type BlobReadStream,
+  type BlobSource,
+  checkExpectedSha256,
+  HashingCounter,
+  isSha256,
+  type PutStreamOptions,
+  sha256Of,
+  type StoredBlob,
+} from '../blob-store.port.js';
 
 /** A temporary blob file this old is no write in flight any more: a crash left it. */
 export const TEMPORARY_FILE_GRACE_MS = 60_000;
@@ -51,6 +64,40 @@ export class FsBlobStore extends BlobStore {
     return { sha256, bytes: bytes.byteLength };
   }
 
+  /** Written to a temporary file at the top of the directory as it is hashed, then renamed to its address. */
+  async putStream(source: BlobSource, options: PutStreamOptions = {}): Promise<StoredBlob> {
+    await mkdir(this.directory, { recursive: true });
+    const temporary = join(this.directory, `.tmp-${randomBytes(8).toString('hex')}`);
+    const counter = new HashingCounter();
+    try {
+      await pipeline(counter.pass(source), createWriteStream(temporary, { flags: 'wx', flush: this.fsync }));
+      const sha256 = counter.digest();
+      checkExpectedSha256(options.sha256, sha256);
+      const folder = join(this.directory, sha256.slice(0, 2));
+      await mkdir(folder, { recursive: true });
+      await rename(temporary, this.pathOf(sha256));
+      return { sha256, bytes: counter.bytes };
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  async getStream(sha256: string): Promise<BlobReadStream> {
+    if (!isSha256(sha256)) throw blobNotFound(sha256);
+    // Opened before answering: a blob deleted afterwards still streams whole from the open file.
+    const handle = await open(this.pathOf(sha256), 'r').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? blobNotFound(sha256) : error;
+    });
+    try {
+      const { size } = await handle.stat();
+      return { bytes: size, stream: handle.createReadStream() };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
   async get(sha256: string): Promise<Buffer> {
     if (!isSha256(sha256)) throw blobNotFound(sha256);
     try {
@@ -88,15 +135,18 @@ export class FsBlobStore extends BlobStore {
     }
     const before = Date.now() - olderThanMs;
     let removed = 0;
+    const removeIfOld = async (path: string) => {
+      const stats = await stat(path).catch(() => undefined);
+      if (!stats?.isFile() || stats.mtimeMs > before) return;
+      await rm(path, { force: true });
+      removed += 1;
+    };
     for (const folder of folders) {
+      // Streamed writes wait at the top of the directory, since their address is known only at their end.
+      if (folder.startsWith('.tmp-')) await removeIfOld(join(this.directory, folder));
       if (!/^[0-9a-f]{2}$/.test(folder)) continue;
       for (const name of await readdir(join(this.directory, folder))) {
-        if (!name.startsWith('.tmp-')) continue;
-        const path = join(this.directory, folder, name);
-        const stats = await stat(path).catch(() => undefined);
-        if (!stats || stats.mtimeMs > before) continue;
-        await rm(path, { force: true });
-        removed += 1;
+        if (name.startsWith('.tmp-')) await removeIfOld(join(this.directory, folder, name));
       }
     }
     return removed;

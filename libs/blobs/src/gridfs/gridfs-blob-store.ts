@@ -1,7 +1,19 @@
 import mongoose, { type Connection } from 'mongoose';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobStore, blobNotFound, isSha256, sha256Of, type StoredBlob } from '../blob-store.port.js';
+import {
+  BlobStore,
+  blobNotFound,
+  type BlobReadStream,
+  type BlobSource,
+  checkExpectedSha256,
+  HashingCounter,
+  isSha256,
+  type PutStreamOptions,
+  sha256Of,
+  type StoredBlob,
+} from '../blob-store.port.js';
 
 const BUCKET = 'blobs';
 
@@ -38,6 +50,39 @@ export class GridFsBlobStore extends BlobStore {
     const upload = this.bucket.openUploadStream(sha256, { metadata: { bytes: bytes.byteLength } });
     await pipeline(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), upload);
     return stored;
+  }
+
+  /**
+   * Uploaded under a temporary name as it is hashed, then renamed to its sha256 (found only then), or deleted
+   * when those bytes were stored already or are not the ones expected.
+   */
+  async putStream(source: BlobSource, options: PutStreamOptions = {}): Promise<StoredBlob> {
+    const counter = new HashingCounter();
+    const upload = this.bucket.openUploadStream(`.tmp-${randomUUID()}`);
+    try {
+      await pipeline(counter.pass(source), upload);
+    } catch (error) {
+      await this.bucket.delete(upload.id).catch(() => undefined);
+      throw error;
+    }
+    const sha256 = counter.digest();
+    const stored = { sha256, bytes: counter.bytes };
+    try {
+      checkExpectedSha256(options.sha256, sha256);
+    } catch (error) {
+      await this.bucket.delete(upload.id);
+      throw error;
+    }
+    if (await this.has(sha256)) await this.bucket.delete(upload.id);
+    else await this.bucket.rename(upload.id, sha256);
+    return stored;
+  }
+
+  async getStream(sha256: string): Promise<BlobReadStream> {
+    if (!isSha256(sha256)) throw blobNotFound(sha256);
+    const [file] = await this.bucket.find({ filename: sha256 }).limit(1).toArray();
+    if (!file) throw blobNotFound(sha256);
+    return { bytes: file.length, stream: this.bucket.openDownloadStream(file._id) };
   }
 
   async get(sha256: string): Promise<Buffer> {

@@ -17,7 +17,10 @@ import {
   requiredBlobs,
   summarize,
 } from './project-archive.js';
-import { ZipWriter } from './zip-writer.js';
+import { crc32Of, ZipWriter } from './zip-writer.js';
+
+/** Blobs up to this size are read whole; larger ones (videos, big models) stream, twice: for their CRC, then into the zip. */
+const BLOB_READ_WHOLE_BYTES = 8 * 1024 * 1024;
 
 export interface ProjectContent {
   manifest: ProjectArchiveManifest;
@@ -79,7 +82,8 @@ export class ProjectExporter {
 
   /**
    * Streams the zip into `out` (ZIP64 past 4 GiB or 65,535 entries), waiting whenever `out` asks to: memory holds
-   * one blob or one part of the events at a time, whatever the size of the project. Ends `out` when done; rejects if `out` closes first.
+   * one part of the events, or one blob up to BLOB_READ_WHOLE_BYTES, at a time, whatever the size of the project or
+   * of its blobs. Ends `out` when done; rejects if `out` closes first.
    */
   async write({ manifest, events }: ProjectContent, out: Writable): Promise<void> {
     const zip = new ZipWriter(out);
@@ -95,7 +99,22 @@ export class ProjectExporter {
       }
     }
     if (lines) await zip.add(eventsEntry((part += 1)), encoder.encode(lines), 'deflate');
-    for (const sha256 of manifest.blobs) await zip.add(blobEntry(sha256), await this.blobs.get(sha256), 'store');
+    for (const sha256 of manifest.blobs) {
+      const { bytes, stream } = await this.blobs.getStream(sha256);
+      if (bytes <= BLOB_READ_WHOLE_BYTES) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        await zip.add(blobEntry(sha256), Buffer.concat(chunks), 'store');
+        continue;
+      }
+      const crc = await crc32Of(stream);
+      const content = (await this.blobs.getStream(sha256)).stream;
+      try {
+        await zip.addStream(blobEntry(sha256), { size: bytes, crc }, content);
+      } finally {
+        content.destroy();
+      }
+    }
     await zip.end();
   }
 }

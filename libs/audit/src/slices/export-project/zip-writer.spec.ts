@@ -3,7 +3,7 @@ import { unzipSync, zipSync } from 'fflate';
 import { PassThrough, Writable } from 'node:stream';
 import { ZipArchive } from '@diyml/core/pure';
 import { inflateArchive } from '@diyml/core/pure';
-import { ZipWriter } from './zip-writer.js';
+import { crc32Of, ZipWriter } from './zip-writer.js';
 
 const LIMITS = { maxTotalBytes: 1e8, maxEntryBytes: 1e8, maxEntries: 100, maxRatio: 200 };
 
@@ -57,6 +57,25 @@ describe('ZipWriter', () => {
     }
     expect([entries, last]).toEqual([count, Buffer.from([(count - 1) % 251, 7])]);
   }, 120_000);
+
+  it('streams an entry in (its size and CRC known beforehand), read back exactly, and refuses one of another size', async () => {
+    const blob = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 256));
+    const pieces = () => [blob.subarray(0, 1000), blob.subarray(1000, 200_000), blob.subarray(200_000)];
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const zip = new ZipWriter(out);
+    await zip.add('events/000001.jsonl', new TextEncoder().encode('{}\n'), 'deflate');
+    await zip.addStream('blobs/large', { size: blob.length, crc: await crc32Of(pieces()) }, pieces());
+    await zip.end();
+    expect(unzipSync(Buffer.concat(chunks))['blobs/large']).toEqual(new Uint8Array(blob));
+    const sink = new PassThrough();
+    sink.resume();
+    const short = new ZipWriter(sink);
+    await expect(short.addStream('blobs/short', { size: blob.length + 1, crc: 0 }, pieces())).rejects.toThrow(
+      'streamed 300000 bytes',
+    );
+  });
 
   it('stops with an error once the stream it writes to is closed (a client that went away)', async () => {
     const out = new Writable({ highWaterMark: 1, write: (_chunk, _encoding, callback) => setImmediate(callback) });

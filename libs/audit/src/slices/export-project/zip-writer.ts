@@ -31,6 +31,13 @@ interface CentralEntry {
   offset: number;
 }
 
+/** The CRC-32 of a stream's bytes, as a zip entry's header records it. */
+export async function crc32Of(content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+  let crc = 0;
+  for await (const chunk of content) crc = crc32(chunk, crc);
+  return crc;
+}
+
 /** Resolves when `out` takes more; rejects once it is closed (a client that went away, a sink that refused). */
 export function untilDrained(out: Writable): Promise<void> {
   if (out.destroyed) return Promise.reject(out.errored ?? new Error('the archive stream was closed'));
@@ -74,14 +81,44 @@ export class ZipWriter {
   /** Adds one entry: deflated (text) or stored (images and models, which do not shrink). */
   async add(name: string, bytes: Uint8Array, compression: 'deflate' | 'store'): Promise<void> {
     const data = compression === 'deflate' ? await deflate(bytes, { level: 6 }) : bytes;
-    const entry: CentralEntry = {
+    await this.writeLocalHeader({
       name: Buffer.from(name, 'utf8'),
       method: compression === 'deflate' ? 8 : 0,
       crc: crc32(bytes),
       compressedSize: data.byteLength,
       size: bytes.byteLength,
       offset: this.offset,
-    };
+    });
+    await this.write(data);
+  }
+
+  /**
+   * Adds one stored entry whose bytes stream in, never all in memory: its size and CRC-32 go in its header
+   * first, so the caller knows them beforehand (crc32Of reads a stream once for it). Rejects if the content
+   * does not have `size` bytes, leaving a zip no reader accepts.
+   */
+  async addStream(
+    name: string,
+    { size, crc }: { size: number; crc: number },
+    content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  ): Promise<void> {
+    await this.writeLocalHeader({
+      name: Buffer.from(name, 'utf8'),
+      method: 0,
+      crc,
+      compressedSize: size,
+      size,
+      offset: this.offset,
+    });
+    let written = 0;
+    for await (const chunk of content) {
+      written += chunk.byteLength;
+      await this.write(chunk);
+    }
+    if (written !== size) throw new Error(`${name} streamed ${written} bytes, not the ${size} its header says`);
+  }
+
+  private async writeLocalHeader(entry: CentralEntry): Promise<void> {
     const large = entry.size >= MAX_32 || entry.compressedSize >= MAX_32;
     const extra = zip64Extra(large ? [entry.size, entry.compressedSize] : []);
     const header = Buffer.alloc(30);
@@ -100,7 +137,6 @@ export class ZipWriter {
     await this.write(header);
     await this.write(entry.name);
     await this.write(extra);
-    await this.write(data);
   }
 
   /** Writes the central directory and ends the stream. */

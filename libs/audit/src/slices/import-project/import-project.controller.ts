@@ -124,14 +124,14 @@ export class ImportProjectController {
         `Send the project archive (zip) in the multipart field "${ARCHIVE_FIELD}".`,
       );
     }
-    const command = new ImportProject({ path: archive.path }, body.name, { ...context, userId: user.id });
+    const importContext = { ...context, userId: user.id };
     if (archive.size < BACKGROUND_IMPORT_BYTES && !/\brespond-async\b/i.test(prefer ?? ''))
-      return this.commands.execute(command);
+      return this.commands.execute(new ImportProject({ path: archive.path }, body.name, importContext));
     const path = archive.handOver();
-    const status = this.imports.start(
-      user.id,
+    const status = await this.imports.start(
+      importContext,
       archive.size,
-      () => this.commands.execute(command),
+      (onProgress) => this.commands.execute(new ImportProject({ path }, body.name, importContext, onProgress)),
       () => rm(path, { force: true }),
     );
     response.status(202).setHeader('Location', STATUS_PATH(status.id));
@@ -142,19 +142,20 @@ export class ImportProjectController {
   @ApiOperation({
     operationId: 'getProjectImport',
     summary:
-      'The status of a project import answered with 202: pending, done (with the new project) or failed (with the error)',
+      'The status of a project import answered with 202: pending (with its progress), done (with the new project) or failed (with the error)',
     description:
       'done: `projectId`, and in the first read that reports done only, `imported` (what a 201 answers, with the ' +
       'deployments’ new keys: copy them then, they are not shown again). failed: `error` holds the code and message a ' +
-      'synchronous import would have answered (e.g. CORRUPT_PROJECT_ARCHIVE). Statuses are kept by the api process ' +
-      'that took the upload, for a day after the import ends.',
+      'synchronous import would have answered (e.g. CORRUPT_PROJECT_ARCHIVE), or IMPORT_INTERRUPTED when the api ' +
+      'running it stopped first (recorded at its next start; with several apis sharing a database, by any of them ' +
+      'within about a minute). Statuses are recorded as events: every api answers the same, after restarts too.',
   })
   @ApiOkResponse({ type: ProjectImportStatusDto })
   @ApiErrors(400, 401, 404)
   status(
     @Param('importId', UuidParam('importId')) importId: string,
     @CurrentUser() user: AuthenticatedUser,
-  ): ProjectImportStatusDto {
+  ): Promise<ProjectImportStatusDto> {
     return this.imports.read(importId, user.id);
   }
 }

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MAX_PROJECT_NAME_LENGTH, ProjectDto } from '@diyml/projects';
+import { IMPORT_PHASES, type ImportPhase, type ImportProgress } from '../../domain/import-run.events.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -73,6 +74,36 @@ export class ImportErrorDto {
   details?: unknown;
 }
 
+export class ImportProgressDto implements ImportProgress {
+  @ApiProperty({
+    enum: IMPORT_PHASES,
+    description:
+      'checking (the archive: manifest, events, blobs listed), storing-blobs, writing-events, finishing (read models, ' +
+      'new deployment keys).',
+  })
+  phase: ImportPhase;
+
+  @ApiProperty({ example: 37 })
+  blobsStored: number;
+
+  @ApiProperty({ example: 130, description: 'Blobs to store (0 until the archive is checked).' })
+  blobCount: number;
+
+  @ApiProperty({ example: 0 })
+  eventsWritten: number;
+
+  @ApiProperty({ example: 412, description: 'Events to write (0 until the archive is checked).' })
+  eventCount: number;
+
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The new project, once the archive is checked (it exists once its events are written).',
+  })
+  importedProjectId: string | null;
+}
+
 export class ProjectImportStatusDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -86,6 +117,12 @@ export class ProjectImportStatusDto {
   @ApiProperty({ format: 'date-time' })
   startedAt: string;
 
+  @ApiPropertyOptional({
+    type: ImportProgressDto,
+    description: 'How far it got, as last recorded (at every phase and every 10 s while it runs).',
+  })
+  progress?: ImportProgressDto;
+
   @ApiPropertyOptional({ format: 'date-time' })
   finishedAt?: string;
 
@@ -96,13 +133,17 @@ export class ProjectImportStatusDto {
     type: ImportedProjectDto,
     description:
       'done: what the synchronous import answers, with the deployments’ new keys. Given by the first status read that reports ' +
-      'done only (keys are shown once); later reads have projectId alone.',
+      'done, answered by the api that ran the import, only (keys are shown once and never stored); later reads, and ' +
+      'reads after that api restarted, have projectId alone (POST …/deployments/{deploymentId}/rotate-key gives a key then).',
   })
   imported?: ImportedProjectDto;
 
   @ApiPropertyOptional({
     type: ImportErrorDto,
-    description: 'failed: why (a refused archive leaves no trace of the project).',
+    description:
+      'failed: why (a refused archive leaves no trace of the project). IMPORT_INTERRUPTED: the api running it stopped ' +
+      'before it finished (send the archive again; `details.importedProjectId` names the incomplete project it may ' +
+      'have left when `details.phase` is writing-events or finishing).',
   })
   error?: ImportErrorDto;
 }

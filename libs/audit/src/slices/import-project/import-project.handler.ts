@@ -11,6 +11,7 @@ import { CommandPipeline, EventStore } from '@diyml/event-store';
 import { ProjectAccess, toProjectDto } from '@diyml/projects';
 import { UpdateProject } from '@diyml/projects';
 import { EventReactor, ProjectionRunner, type Reactor } from '@diyml/read-store';
+import type { ImportProgress } from '../../domain/import-run.events.js';
 import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';
@@ -26,6 +27,8 @@ export class ImportProject extends Command<ImportedProjectDto> {
     readonly archive: Uint8Array | { path: string },
     readonly name: string | undefined,
     readonly context: RequestContext & { userId: string },
+    /** Told at every blob and event written (an import in the background records it now and then). */
+    readonly onProgress: (progress: ImportProgress) => void = () => undefined,
   ) {
     super();
   }
@@ -36,9 +39,10 @@ export class ImportProject extends Command<ImportedProjectDto> {
  * 1. reads the zip through its central directory (ZIP64 included) within the ARCHIVE_* limits, and checks the
  *    manifest and events (ours, a version we read, well-formed, every referenced blob present) before anything is
  *    stored; events are read line by line, blobs are not read yet;
- * 2. streams the blobs one at a time, each through sha256 before it is stored: a blob that does not match its name
- *    stops the import before any event is written. Blobs stored before that are content-addressed and referenced
- *    by nothing: harmless, and never reachable through this import;
+ * 2. streams the blobs one at a time into the blob store (BlobStore.putStream), each checked against its sha256
+ *    before it is stored: a blob that does not match its name stops the import before any event is written, and is
+ *    not stored. Blobs stored before that are content-addressed and referenced by nothing: harmless, and never
+ *    reachable through this import. Only blobs that may be JSON naming ids (manifests) are held in memory;
  * 3. records ProjectImported, then appends the events with their original times, the importing user as their
  *    user and this request's correlation id (all streams are new, so nothing can conflict);
  * 4. renames the project if asked, and gives every active deployment a new key (returned once).
@@ -58,13 +62,13 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     private readonly settings: Settings,
   ) {}
 
-  async execute({ archive, name, context }: ImportProject): Promise<ImportedProjectDto> {
+  async execute({ archive, name, context, onProgress }: ImportProject): Promise<ImportedProjectDto> {
     const zip = await ZipArchive.open(
       archive instanceof Uint8Array ? archive : archive.path,
       archiveLimitsOf(this.settings),
     );
     try {
-      return await this.importFrom(zip, name, context);
+      return await this.importFrom(zip, name, context, onProgress);
     } finally {
       await zip.close();
     }
@@ -74,6 +78,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     zip: ZipArchive,
     name: string | undefined,
     context: ImportProject['context'],
+    onProgress: ImportProject['onProgress'],
   ): Promise<ImportedProjectDto> {
     const read = await readProjectArchive(zip);
     const remap = new ProjectRemap(read, {
@@ -81,11 +86,29 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       importerId: context.userId,
       unusableKeyHash: () => sha256Of(randomBytes(32)),
     });
-    const blobCount = await readBlobs(zip, read.requiredBlobs, async (sha256, bytes) => {
-      await this.blobs.put(remap.blob(sha256, bytes));
+    const progress: ImportProgress = {
+      phase: 'storing-blobs',
+      blobsStored: 0,
+      blobCount: read.requiredBlobs.size,
+      eventsWritten: 0,
+      eventCount: read.events.length,
+      importedProjectId: remap.projectId,
+    };
+    const report = (change: Partial<ImportProgress>) => onProgress(Object.assign(progress, change));
+    report({});
+    const blobCount = await readBlobs(zip, read.requiredBlobs, {
+      whole: async (sha256, bytes) => {
+        await this.blobs.put(remap.blob(sha256, bytes));
+        report({ blobsStored: progress.blobsStored + 1 });
+      },
+      streamed: async (sha256, content) => {
+        await this.blobs.putStream(content, { sha256 });
+        report({ blobsStored: progress.blobsStored + 1 });
+      },
     });
     const project = { projectId: remap.projectId, events: remap.events() };
     const batches = appendBatches(project.events, this.reactorEventTypes());
+    report({ phase: 'writing-events' });
 
     const recorded = await this.pipeline.on(projectImportStream(project.projectId), projectImportDecider).run({
       context,
@@ -115,7 +138,9 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       );
       revisions.set(batch.stream, appended.revision);
       position = appended.position;
+      report({ eventsWritten: progress.eventsWritten + batch.events.length });
     }
+    report({ phase: 'finishing' });
     await this.projections.waitFor(position, Math.max(READ_MODELS_WAIT_MS, this.settings.READ_YOUR_WRITES_TIMEOUT_MS));
 
     if (name !== undefined && name !== read.manifest.project.name) {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { USER_EVENT_TYPES } from '@diyml/identity';
+import { IMPORT_RUN_EVENT_TYPES } from '../../domain/import-run.events.js';
 import { NEWEST_EVENT_VERSIONS, unreadableEvents } from './known-events.js';
 
 const FIXTURES = new URL('../../../../../test/fixtures/events/current/', import.meta.url);
-const NOT_PROJECT_EVENTS = new Set<string>([...USER_EVENT_TYPES, 'UsernameClaimed']);
+/** Accounts, and the status of background imports (their own streams, never in a project or its archive). */
+const NOT_PROJECT_EVENTS = new Set<string>([...USER_EVENT_TYPES, 'UsernameClaimed', ...IMPORT_RUN_EVENT_TYPES]);
 
 describe('the project event types and versions an import reads', () => {
   it('include every event type and version the API writes (the event fixtures), at their newest version', () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import { sha256Of } from '@diyml/blobs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsBlobStore, sha256Of } from '@diyml/blobs';
 import { ZipArchive } from '@diyml/core/pure';
 import { DomainError } from '@diyml/core/pure';
 import { readBlobs, readProjectArchive } from './project-archive-reader.js';
@@ -46,14 +49,27 @@ function entries(
   });
 }
 
-/** What an import reads from the zip: the checked manifest and events, then the blobs they need, streamed. */
+/**
+ * What an import reads from the zip: the checked manifest and events, then the blobs they need, streamed into a
+ * blob store; `blobs` holds what was taken, `store` what was stored.
+ */
 async function readArchive(bytes: Uint8Array) {
   const zip = await ZipArchive.open(bytes, LIMITS);
+  const store = new FsBlobStore({ directory: mkdtempSync(join(tmpdir(), 'diyml-reader-')), fsync: false });
   try {
     const archive = await readProjectArchive(zip);
     const blobs = new Map<string, Uint8Array>();
-    await readBlobs(zip, archive.requiredBlobs, async (sha256, blob) => void blobs.set(sha256, new Uint8Array(blob)));
-    return { ...archive, blobs };
+    await readBlobs(zip, archive.requiredBlobs, {
+      whole: async (sha256, blob) => {
+        await store.put(blob);
+        blobs.set(sha256, new Uint8Array(blob));
+      },
+      streamed: async (sha256, content) => {
+        await store.putStream(content, { sha256 });
+        blobs.set(sha256, new Uint8Array(await store.get(sha256)));
+      },
+    });
+    return { ...archive, blobs, store };
   } finally {
     await zip.close();
   }
@@ -74,6 +90,26 @@ describe('readProjectArchive', () => {
     const archive = await readArchive(entries());
     expect(archive.events.map((event) => event.type)).toEqual(['ProjectCreated', 'ImageUploaded']);
     expect(archive.blobs.get(IMAGE_SHA)).toEqual(image);
+  });
+
+  it('refuses a blob whose bytes are not those its name says, streamed or whole (JSON), storing neither', async () => {
+    const altered = new Uint8Array([1, 2, 4]);
+    const json = encode({ a: 1 });
+    for (const bytes of [altered, json]) {
+      const zip = await ZipArchive.open(entries({ blobs: { [`blobs/${IMAGE_SHA}`]: bytes } }), LIMITS);
+      const store = new FsBlobStore({ directory: mkdtempSync(join(tmpdir(), 'diyml-reader-')), fsync: false });
+      const archive = await readProjectArchive(zip);
+      const reading = readBlobs(zip, archive.requiredBlobs, {
+        whole: async (_sha256, blob) => void (await store.put(blob)),
+        streamed: async (sha256, content) => void (await store.putStream(content, { sha256 })),
+      });
+      await expect(reading).rejects.toMatchObject({
+        code: 'CORRUPT_PROJECT_ARCHIVE',
+        details: { path: `blobs/${IMAGE_SHA}` },
+      });
+      expect([await store.has(sha256Of(bytes)), await store.has(IMAGE_SHA)]).toEqual([false, false]);
+      await zip.close();
+    }
   });
 
   it('refuses a zip that is not a project export, or of a version it does not read', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { DomainError, isUuid } from '@diyml/core/pure';
+import { Readable } from 'node:stream';
+import { BLOB_HASH_MISMATCH } from '@diyml/blobs';
+import { DomainError, isDomainError, isUuid } from '@diyml/core/pure';
 import type { ZipArchive, ZipEntry } from '@diyml/core/pure';
 import { USER_EVENT_TYPES } from '@diyml/identity';
 import { PROJECT_TYPES, type ProjectType } from '@diyml/projects';
@@ -222,29 +223,50 @@ export async function readProjectArchive(zip: ZipArchive): Promise<ProjectArchiv
   return { manifest, events, requiredBlobs: required };
 }
 
+/** Where readBlobs hands the blobs over. */
+export interface BlobSink {
+  /** A blob that may be JSON naming ids (a manifest: its first byte is `{`), whole, checked against its name. */
+  whole(sha256: string, bytes: Buffer): Promise<void>;
+  /**
+   * Any other blob (images, models, videos), as it inflates: to be stored only if its bytes hash to `sha256`
+   * (BlobStore.putStream with that sha256, whose BLOB_HASH_MISMATCH readBlobs reports as a damaged archive).
+   */
+  streamed(sha256: string, content: AsyncIterable<Uint8Array>): Promise<void>;
+}
+
 /**
- * Streams the blobs the events need out of the archive, one at a time, each through sha256 as it inflates: a blob
- * whose bytes do not hash to its name is refused (400 CORRUPT_PROJECT_ARCHIVE) before `take` sees it. Blobs no
- * event needs are passed over. Resolves with how many blobs were taken.
+ * Streams the blobs the events need out of the archive, one at a time: a blob whose bytes do not hash to its name
+ * is refused (400 CORRUPT_PROJECT_ARCHIVE) and not stored. Only blobs that may be JSON are held in memory (the
+ * import rewrites the ids they name); the rest pass through. Blobs no event needs are passed over. Resolves with
+ * how many blobs were taken.
  */
-export async function readBlobs(
-  zip: ZipArchive,
-  required: ReadonlySet<string>,
-  take: (sha256: string, bytes: Buffer) => Promise<void>,
-): Promise<number> {
+export async function readBlobs(zip: ZipArchive, required: ReadonlySet<string>, sink: BlobSink): Promise<number> {
   const taken = new Set<string>();
   for await (const entry of zip.entries()) {
     const sha256 = BLOB_ENTRY_PATTERN.exec(entry.name)?.[1];
     if (!sha256 || !required.has(sha256) || taken.has(sha256)) continue;
-    const hash = createHash('sha256');
-    const chunks: Buffer[] = [];
-    for await (const chunk of await entry.open()) {
-      hash.update(chunk as Buffer);
-      chunks.push(chunk as Buffer);
+    const mismatch = () => corrupt(`${entry.name} does not hold the bytes its name says.`, { path: entry.name });
+    const stream = await entry.open();
+    try {
+      const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const first = await chunks.next();
+      const head = first.done ? Buffer.alloc(0) : first.value;
+      const all = (async function* () {
+        if (!first.done) yield head;
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+      })();
+      if (head.length === 0 || head[0] === 0x7b /* { */) {
+        const bytes = await bytesOf(Readable.from(all));
+        if (createHash('sha256').update(bytes).digest('hex') !== sha256) throw mismatch();
+        await sink.whole(sha256, bytes);
+      } else {
+        await sink.streamed(sha256, all).catch((error: unknown) => {
+          throw isDomainError(error, BLOB_HASH_MISMATCH) ? mismatch() : error;
+        });
+      }
+    } finally {
+      stream.destroy();
     }
-    if (hash.digest('hex') !== sha256)
-      throw corrupt(`${entry.name} does not hold the bytes its name says.`, { path: entry.name });
-    await take(sha256, Buffer.concat(chunks));
     taken.add(sha256);
   }
   return taken.size;
