@@ -9,8 +9,15 @@ type ImportStatus = Schemas['ProjectImportStatusDto'];
 
 const IMPORT_POLL_MS = 1000;
 
-/** The archive is imported in the background (202): its status is read until the import is done or failed. */
-async function awaitImport(accepted: ImportStatus, onPending: () => void): Promise<Imported> {
+/** What an import ended with: the synchronous answer, or only the new project's id (see awaitImport). */
+type ImportOutcome = { imported: Imported } | { projectId: string };
+
+/**
+ * The archive is imported in the background (202): its status is read until the import is done or failed. The
+ * new deployment keys come with the first read that reports done, from the api that ran the import; a read
+ * answered by another api, or after a restart, has the project's id alone.
+ */
+async function awaitImport(accepted: ImportStatus, onPending: () => void): Promise<ImportOutcome> {
   onPending();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, IMPORT_POLL_MS));
@@ -20,8 +27,8 @@ async function awaitImport(accepted: ImportStatus, onPending: () => void): Promi
     if (status.status === 'failed' && status.error) {
       throw new ApiError(422, status.error.code, status.error.message, status.error.details);
     }
-    // Only the first read that reports done carries the new deployment keys.
-    if (status.status === 'done' && status.imported) return status.imported;
+    if (status.status === 'done' && status.imported) return { imported: status.imported };
+    if (status.status === 'done' && status.projectId) return { projectId: status.projectId };
   }
 }
 
@@ -64,7 +71,7 @@ export function ImportProject() {
   const [name, setName] = useState('');
   const [inBackground, setInBackground] = useState(false);
   const upload = useMutation({
-    mutationFn: async (): Promise<Imported> => {
+    mutationFn: async (): Promise<ImportOutcome> => {
       if (!archive) throw new Error('Choose an archive made by “Download the project archive”.');
       const body = new FormData();
       body.append('archive', archive, archive.name);
@@ -78,7 +85,7 @@ export function ImportProject() {
       const answer = await response.json().catch(() => undefined);
       if (!response.ok) throw toApiError(response, answer);
       if (response.status === 202) return awaitImport(answer as ImportStatus, () => setInBackground(true));
-      return answer as Imported;
+      return { imported: answer as Imported };
     },
     onSettled: () => setInBackground(false),
     onSuccess: async () => {
@@ -92,7 +99,8 @@ export function ImportProject() {
     event.preventDefault();
     upload.mutate();
   };
-  const imported = upload.data;
+  const outcome = upload.data;
+  const imported = outcome && 'imported' in outcome ? outcome.imported : undefined;
   return (
     <form ref={form} className="card inline-form" aria-label="Import a project" onSubmit={submit}>
       <h2>Import a project</h2>
@@ -117,6 +125,12 @@ export function ImportProject() {
         </p>
       )}
       <ErrorMessage error={upload.error} />
+      {outcome && 'projectId' in outcome && (
+        <p role="status">
+          Imported: <Link href={`/projects/${outcome.projectId}`}>open the new project</Link>. Its deployments' new keys
+          were given to another server of this installation: rotate a deployment's key on its Deploy page to get one.
+        </p>
+      )}
       {imported && (
         <div role="status">
           <p>
