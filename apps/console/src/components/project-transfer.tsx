@@ -128,7 +128,8 @@ export function ImportProject() {
       {outcome && 'projectId' in outcome && (
         <p role="status">
           Imported: <Link href={`/projects/${outcome.projectId}`}>open the new project</Link>. Its deployments' new keys
-          were given to another server of this installation: rotate a deployment's key on its Deploy page to get one.
+          cannot be shown here (the import finished on another server of this installation, or before a restart): rotate
+          a deployment's key on its Deploy page to get one.
         </p>
       )}
       {imported && (
