@@ -40,8 +40,10 @@ export function configureApp(
   // tick: 1,000 pipelined GETs (40 KB sent once) held the event loop for ~0.8 s of CPU. Past this many a
   // connection's requests are answered 503 by Node itself and the connection closes; clients that wait for an
   // answer before the next request (all the usual ones) just reconnect.
-  (app.getHttpServer() as Server).maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
-  answerMalformedRequests(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
+  server.requestTimeout = app.get(Settings).REQUEST_TIMEOUT_SECONDS * 1000;
+  answerMalformedRequests(server);
   configureHardening(app);
   configureJsonBodies(app, document);
   // ETags name resource revisions here (set by the routes that have one), not hashes of bodies.

@@ -95,6 +95,15 @@ export class Settings {
   @IsString()
   BACKBONES_FILE?: string;
 
+  /**
+   * Longest time to receive one whole request, body included (Node answers 408 and closes past it). Node's own
+   * 300 s refused any upload slower than that: a 512 MiB project archive over a 10 Mbit/s link takes ~430 s.
+   * Headers still have to arrive within 60 s.
+   */
+  @IsInt()
+  @Min(10)
+  REQUEST_TIMEOUT_SECONDS: number = 3600;
+
   /** Largest JSON request body (413 PAYLOAD_TOO_LARGE above). */
   @IsInt()
   @Min(1024)
@@ -227,6 +236,7 @@ export const SETTING_NAMES = [
   'LOG_LEVEL',
   'READ_YOUR_WRITES_TIMEOUT_MS',
   'BACKBONES_FILE',
+  'REQUEST_TIMEOUT_SECONDS',
   'JSON_MAX_BYTES',
   'JSON_IMAGES_MAX_BYTES',
   'JSON_MAX_DEPTH',
