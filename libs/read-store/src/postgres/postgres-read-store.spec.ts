@@ -131,6 +131,24 @@ if (server) {
       expect(await reader.collection<Tally>('tallies').get('b')).toEqual({ id: 'b', count: 2 });
       await Promise.all([before.close(), after.close(), reader.close()]);
     });
+
+    it('a store that stopped projecting answers what the store projecting after it wrote, not what it remembers', async () => {
+      type Note = { id: string; text: string };
+      const first = await PostgresReadStore.connect(database.url);
+      await first.claimWrites();
+      await first.collection<Note>('notes').clear();
+      await first.collection<Note>('notes').apply('n', 1, () => ({ id: 'n', text: 'first' }));
+      await first.flush();
+      first.releaseWrites(); // its runner lost the projections lease
+      const second = await PostgresReadStore.connect(database.url);
+      await second.claimWrites();
+      await second.collection<Note>('notes').apply('n', 2, () => ({ id: 'n', text: 'second' }));
+      await second.collection<Note>('notes').apply('m', 3, () => ({ id: 'm', text: 'new' }));
+      await second.flush();
+      expect(await first.collection<Note>('notes').get('n')).toEqual({ id: 'n', text: 'second' });
+      expect(await first.collection<Note>('notes').get('m')).toEqual({ id: 'm', text: 'new' });
+      await Promise.all([first.close(), second.close()]);
+    });
   });
 
   describe('ProjectionRunner on PostgreSQL', () => {

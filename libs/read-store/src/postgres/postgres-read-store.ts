@@ -93,6 +93,8 @@ class DocumentWrites {
   private timer?: NodeJS.Timeout;
   /** The fencing token this store claimed; undefined: it never claimed, and its writes go unchecked. */
   private token?: string;
+  /** The process stopped projecting, or another store claimed the read models since: what it knows may be old. */
+  private released = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -126,7 +128,13 @@ class DocumentWrites {
 
   /** Whether this store claimed the read models: then no other store writes them, and what it knows holds. */
   get holdsClaim(): boolean {
-    return this.token !== undefined;
+    return this.token !== undefined && !this.released;
+  }
+
+  /** Stops answering from memory (see ReadStore.releaseWrites); writes still carry the token, and fail once overtaken. */
+  release(): void {
+    this.released = true;
+    this.known.forgetAll();
   }
 
   async hold(
@@ -277,6 +285,7 @@ class DocumentWrites {
       'UPDATE read_model_writer SET token = token + 1 RETURNING token',
     );
     this.token = rows[0].token;
+    this.released = false;
   }
 
   /** In a write's transaction: refuses it when another store claimed the read models after this one. */
@@ -297,7 +306,7 @@ class DocumentWrites {
   /** Forgets every held change and remembered version: they were made under a claim that no longer holds. */
   private discard(): void {
     this.held = new Map();
-    this.known.forgetAll();
+    this.release();
   }
 
   /** Runs `work` in a transaction, again when a deadlock with another process's writes aborted it. */
@@ -690,6 +699,10 @@ export class PostgresReadStore extends ReadStore {
 
   claimWrites(): Promise<void> {
     return this.writes.claim();
+  }
+
+  releaseWrites(): void {
+    this.writes.release();
   }
 
   async close(): Promise<void> {
