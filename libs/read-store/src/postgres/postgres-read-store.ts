@@ -701,7 +701,7 @@ export class PostgresReadStore extends ReadStore {
     return this.writes.claim();
   }
 
-  releaseWrites(): void {
+  override releaseWrites(): void {
     this.writes.release();
   }
 
