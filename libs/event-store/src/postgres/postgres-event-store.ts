@@ -258,13 +258,15 @@ export class PostgresEventStore extends EventStore {
 
   /**
    * Events after a position. A full batch starts the read of the next one at once, so a subscription catching up
-   * handles one batch while the next comes (events below the head never change: a batch read ahead stays true).
+   * handles one batch while the next comes. Only a full batch read ahead is used (events below the head never
+   * change); a shorter one may lack events appended since, whose notification the caller already consumed.
    */
   private async readAfter(after: number, limit: number): Promise<RecordedEvent[]> {
     const key = `${after}:${limit}`;
     const ahead = this.readsAhead.get(key);
     this.readsAhead.delete(key);
-    const events = await (ahead ?? this.query(after, limit));
+    const early = await ahead?.catch(() => undefined);
+    const events = early?.length === limit ? early : await this.query(after, limit);
     if (events.length === limit && !this.closed) {
       const next = events[events.length - 1].position;
       const read = this.query(next, limit);
