@@ -178,6 +178,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
     this.subscription = undefined;
     // A follower's positions are another process's: writing them could move the shared checkpoints back.
     if (wasProjecting) await this.saveCheckpoints().catch((error: unknown) => this.unlessFencedOut(error));
+    if (this.held) this.readStore.releaseWrites();
     await this.held?.release().catch(() => {});
     this.held = undefined;
   }
@@ -240,6 +241,7 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
       await this.subscription?.close();
       this.subscription = undefined;
       await this.readStore.flush().catch((error: unknown) => this.unlessFencedOut(error));
+      this.readStore.releaseWrites();
       await held.release().catch(() => {});
       if (!this.stopped) this.following ??= this.follow();
     })();

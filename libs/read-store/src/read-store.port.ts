@@ -79,5 +79,10 @@ export abstract class ReadStore {
    * A store that never claimed writes unchecked (a process without a lease, tests). No-op for per-process stores.
    */
   abstract claimWrites(): Promise<void>;
+  /**
+   * The process stopped projecting (it lost the lease, or stops): a store that answers reads from what it wrote
+   * while it held the claim must ask the tables again. Its writes stay refused once another store claims.
+   */
+  releaseWrites(): void {}
   abstract close(): Promise<void>;
 }

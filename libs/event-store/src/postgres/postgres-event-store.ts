@@ -23,6 +23,8 @@ const LISTENER_RETRY_MS = 2000;
 const MAX_BATCH_APPENDS = 200;
 /** Sends of one batch when the answer is lost (connection cut): repeats are recognised by their event ids. */
 const APPEND_TRIES = 3;
+/** Reads of the log started ahead of their caller (see readAfter) kept at most. */
+const MAX_READS_AHEAD = 8;
 
 interface EventRow {
   position: string;
@@ -83,6 +85,8 @@ export class PostgresEventStore extends EventStore {
   private listener?: pg.Client;
   private listenerRetry?: NodeJS.Timeout;
   private closed = false;
+  /** Reads started ahead, by `after:limit`, oldest first. */
+  private readonly readsAhead = new Map<string, Promise<RecordedEvent[]>>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -220,7 +224,8 @@ export class PostgresEventStore extends EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return this.readAfter(options.after ?? -1, options.limit);
+    const after = options.after ?? -1;
+    return options.limit === undefined ? this.query(after, null) : this.readAfter(after, options.limit);
   }
 
   async headPosition(): Promise<number> {
@@ -251,11 +256,32 @@ export class PostgresEventStore extends EventStore {
     await this.pool.end();
   }
 
-  private async readAfter(after: number, limit?: number): Promise<RecordedEvent[]> {
+  /**
+   * Events after a position. A full batch starts the read of the next one at once, so a subscription catching up
+   * handles one batch while the next comes. Only a full batch read ahead is used (events below the head never
+   * change); a shorter one may lack events appended since, whose notification the caller already consumed.
+   */
+  private async readAfter(after: number, limit: number): Promise<RecordedEvent[]> {
+    const key = `${after}:${limit}`;
+    const ahead = this.readsAhead.get(key);
+    this.readsAhead.delete(key);
+    const early = await ahead?.catch(() => undefined);
+    const events = early?.length === limit ? early : await this.query(after, limit);
+    if (events.length === limit && !this.closed) {
+      const next = events[events.length - 1].position;
+      const read = this.query(next, limit);
+      read.catch(() => this.readsAhead.delete(`${next}:${limit}`)); // asked for again, it is read again
+      this.readsAhead.set(`${next}:${limit}`, read);
+      if (this.readsAhead.size > MAX_READS_AHEAD) this.readsAhead.delete(this.readsAhead.keys().next().value!);
+    }
+    return events;
+  }
+
+  private async query(after: number, limit: number | null): Promise<RecordedEvent[]> {
     const { rows } = await this.pool.query<EventRow>({
       name: 'read-after',
       text: 'SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2',
-      values: [after, limit ?? null],
+      values: [after, limit],
     });
     return rows.map((row) => this.toRecorded(row));
   }

@@ -100,6 +100,55 @@ if (server) {
         await store.close();
       }
     });
+    it('a store that claims the read models after another builds on what the other wrote: its rows are read, not taken as absent', async () => {
+      type Tally = { id: string; count: number };
+      const tally = (current: Tally | undefined, id: string): Tally => ({ id, count: (current?.count ?? 0) + 1 });
+      const before = await PostgresReadStore.connect(database.url);
+      await before.claimWrites();
+      await before.collection<Tally>('tallies').clear();
+      await before.collection<Tally>('tallies-empty').clear();
+      for (const [position, id] of ['a', 'b', 'a'].entries()) {
+        await before.collection<Tally>('tallies').apply(id, position + 1, (current) => tally(current, id));
+      }
+      await before.checkpoints.set('tallies', { position: 3, version: 1 });
+      // The next projecting process knows nothing of these rows: it must read them, not take them as absent.
+      const after = await PostgresReadStore.connect(database.url);
+      await after.claimWrites();
+      const tallies = after.collection<Tally>('tallies');
+      expect(await tallies.get('a')).toEqual({ id: 'a', count: 2 });
+      await tallies.apply('b', 4, (current) => tally(current, 'b'));
+      await tallies.apply('c', 5, (current) => tally(current, 'c'));
+      expect(await after.collection<Tally>('tallies-empty').findAll()).toEqual([]);
+      expect(await tallies.findAll()).toEqual([
+        { id: 'a', count: 2 },
+        { id: 'b', count: 2 },
+        { id: 'c', count: 1 },
+      ]);
+      await after.checkpoints.set('tallies', { position: 5, version: 1 });
+      // The document changes landed with the checkpoint: a third store reads both from the tables.
+      const reader = await PostgresReadStore.connect(database.url);
+      expect(await reader.checkpoints.get('tallies')).toEqual({ position: 5, version: 1 });
+      expect(await reader.collection<Tally>('tallies').get('b')).toEqual({ id: 'b', count: 2 });
+      await Promise.all([before.close(), after.close(), reader.close()]);
+    });
+
+    it('a store that stopped projecting answers what the store projecting after it wrote, not what it remembers', async () => {
+      type Note = { id: string; text: string };
+      const first = await PostgresReadStore.connect(database.url);
+      await first.claimWrites();
+      await first.collection<Note>('notes').clear();
+      await first.collection<Note>('notes').apply('n', 1, () => ({ id: 'n', text: 'first' }));
+      await first.flush();
+      first.releaseWrites(); // its runner lost the projections lease
+      const second = await PostgresReadStore.connect(database.url);
+      await second.claimWrites();
+      await second.collection<Note>('notes').apply('n', 2, () => ({ id: 'n', text: 'second' }));
+      await second.collection<Note>('notes').apply('m', 3, () => ({ id: 'm', text: 'new' }));
+      await second.flush();
+      expect(await first.collection<Note>('notes').get('n')).toEqual({ id: 'n', text: 'second' });
+      expect(await first.collection<Note>('notes').get('m')).toEqual({ id: 'm', text: 'new' });
+      await Promise.all([first.close(), second.close()]);
+    });
   });
 
   describe('ProjectionRunner on PostgreSQL', () => {

@@ -12,7 +12,7 @@ import {
   type Where,
   writesClaimedElsewhere,
 } from '../read-store.port.js';
-import { READ_STORE_MIGRATIONS } from './postgres-read-store.migrations.js';
+import { CLAIMED_ELSEWHERE_STATE, READ_STORE_MIGRATIONS, STALE_BASE_STATE } from './postgres-read-store.migrations.js';
 
 /** Documents whose last written version each process remembers, to update them in one statement. */
 const KNOWN_DOCUMENTS = 20_000;
@@ -22,6 +22,11 @@ const MAX_HELD_WRITES = 1000;
 const HOLD_MS = 20;
 /** Tries of one batch of document writes that a deadlock with another replica's batch aborted. */
 const DEADLOCK_TRIES = 3;
+/**
+ * Row ids the store that claimed the read models keeps at most, so that it knows a document is absent without
+ * asking (catching up creates thousands); collections beyond are asked about.
+ */
+const MAX_TRACKED_ROWS = 500_000;
 
 /**
  * A WHERE clause over `document` and its parameters, numbered from `firstParameter`. A scalar value also matches an
@@ -88,6 +93,8 @@ class DocumentWrites {
   private timer?: NodeJS.Timeout;
   /** The fencing token this store claimed; undefined: it never claimed, and its writes go unchecked. */
   private token?: string;
+  /** The process stopped projecting, or another store claimed the read models since: what it knows may be old. */
+  private released = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -102,7 +109,32 @@ class DocumentWrites {
 
   /** The newest version this process has of a document, held back or written. */
   latest(collection: string, id: string): Known<unknown> | undefined {
-    return this.held.get(documentKey(collection, id))?.latest ?? this.known.of(collection).get(id);
+    return this.unwritten(collection, id) ?? this.known.of(collection).get(id);
+  }
+
+  /**
+   * Writes this collection's held changes (and whatever is held with them) before a query of it; a query of a
+   * collection with nothing held or in flight waits for nothing, so a projection that queries one collection while
+   * it changes others does not write a batch per event.
+   */
+  async flushFor(collection: string): Promise<void> {
+    const holds = (writes: ReadonlyMap<string, HeldWrite>) => {
+      for (const entry of writes.values()) if (entry.collection === collection) return true;
+      return false;
+    };
+    if (holds(this.held)) await this.flush();
+    else if (holds(this.inFlight)) await this.writing;
+  }
+
+  /** Whether this store claimed the read models: then no other store writes them, and what it knows holds. */
+  get holdsClaim(): boolean {
+    return this.token !== undefined && !this.released;
+  }
+
+  /** Stops answering from memory (see ReadStore.releaseWrites); writes still carry the token, and fail once overtaken. */
+  release(): void {
+    this.released = true;
+    this.known.forgetAll();
   }
 
   async hold(
@@ -126,46 +158,60 @@ class DocumentWrites {
     entry.updates.push({ position, update });
     this.held.set(key, entry);
     this.known.of(collection).set(id, latest);
-    if (this.held.size >= MAX_HELD_WRITES) return this.flush();
-    this.scheduleFlush();
+    this.known.of(collection).addRow(id);
+    if (this.held.size < MAX_HELD_WRITES) return this.scheduleFlush();
+    // One batch is written while the next one fills: the projection waits only when the one before is not done.
+    await this.writing;
+    if (this.held.size >= MAX_HELD_WRITES) this.flushInBackground();
   }
 
-  /** Writes what is held after HOLD_MS; a failed write is held again and tried again, not left for a later change. */
+  /** Writes what is held after HOLD_MS. */
   private scheduleFlush(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.flush().catch((error: unknown) => {
-        if (isWritesClaimedElsewhere(error)) return; // dropped: the next read or checkpoint tells the runner
-        this.logger.warn(`Writing held document changes failed, kept for the next try: ${String(error)}`);
-        this.scheduleFlush();
-      });
+      this.flushInBackground();
     }, HOLD_MS).unref();
   }
 
-  /** Writes what is held; one batch at a time, in order, so a later batch never overtakes an earlier one. */
-  flush(): Promise<void> {
+  /** A write nobody waits for: when it fails, its changes are held again and tried again, not left for a later change. */
+  private flushInBackground(): void {
+    this.flush().catch((error: unknown) => {
+      if (isWritesClaimedElsewhere(error)) return; // dropped: the next read or checkpoint tells the runner
+      this.logger.warn(`Writing held document changes failed, kept for the next try: ${String(error)}`);
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Writes what is held, and `checkpoints` with it in the same transaction (they never get ahead of the documents
+   * and never land without them); one batch at a time, in order, so a later batch never overtakes an earlier one.
+   */
+  flush(checkpoints?: ReadonlyMap<string, Checkpoint>): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const run = this.writing.then(() => this.writeHeld());
+    const run = this.writing.then(() => this.writeHeld(checkpoints));
     this.writing = run.catch(() => {});
     return run;
   }
 
-  private async writeHeld(): Promise<void> {
-    if (this.held.size === 0) return;
+  private async writeHeld(checkpoints: ReadonlyMap<string, Checkpoint> = new Map()): Promise<void> {
+    if (this.held.size === 0 && checkpoints.size === 0) return;
     this.inFlight = this.held;
     this.held = new Map();
     const batch = [...this.inFlight.values()];
     try {
       // One transaction: a process killed mid-batch leaves none of it, so a projection never finds one document
       // of an event written and another of the same event missing.
-      await this.inTransaction(async (client) => {
-        await this.checkClaim(client);
-        const landed = await this.writeAll(client, batch);
-        for (const entry of batch) {
-          if (!landed.has(documentKey(entry.collection, entry.id))) await this.applyAgain(client, entry);
-        }
-      });
+      if (!(await this.writeAtOnce(batch, checkpoints))) {
+        await this.inTransaction(async (client) => {
+          await this.checkClaim(client);
+          const landed = await this.writeAll(client, batch);
+          for (const entry of batch) {
+            if (!landed.has(documentKey(entry.collection, entry.id))) await this.applyAgain(client, entry);
+          }
+          await writeCheckpoints(client, checkpoints);
+        });
+      }
     } catch (error) {
       this.inFlight = new Map();
       if (isWritesClaimedElsewhere(error)) {
@@ -189,6 +235,43 @@ class DocumentWrites {
   }
 
   /**
+   * The batch and the checkpoints in one statement, one round trip (write_read_models()); false when a
+   * compare-and-set missed (another replica wrote a document first) and nothing was written.
+   */
+  private async writeAtOnce(
+    batch: readonly HeldWrite[],
+    checkpoints: ReadonlyMap<string, Checkpoint>,
+  ): Promise<boolean> {
+    const entries = [...checkpoints];
+    const values = [
+      this.token ?? null,
+      batch.map((entry) => entry.collection),
+      batch.map((entry) => entry.id),
+      batch.map((entry) => entry.base?.position ?? null),
+      batch.map((entry) => entry.latest.position),
+      batch.map((entry) => (entry.latest.document === null ? null : JSON.stringify(entry.latest.document))),
+      entries.map(([name]) => name),
+      entries.map(([, checkpoint]) => checkpoint.position),
+      entries.map(([, checkpoint]) => checkpoint.version),
+    ];
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.pool.query({
+          name: 'write-read-models',
+          text: 'SELECT write_read_models($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+          values,
+        });
+        return true;
+      } catch (error) {
+        if (!(error instanceof pg.DatabaseError)) throw error;
+        if (error.code === STALE_BASE_STATE) return false;
+        if (error.code === CLAIMED_ELSEWHERE_STATE) throw writesClaimedElsewhere();
+        if (error.code !== '40P01' || attempt >= DEADLOCK_TRIES) throw error;
+      }
+    }
+  }
+
+  /**
    * Makes this store's writes the ones that land (see ReadStore.claimWrites): waits for its own batch in flight,
    * drops what it held from before, and takes the next token. The UPDATE waits for other stores' batches that
    * hold the token FOR SHARE, and after it commits their next batch is refused.
@@ -202,6 +285,7 @@ class DocumentWrites {
       'UPDATE read_model_writer SET token = token + 1 RETURNING token',
     );
     this.token = rows[0].token;
+    this.released = false;
   }
 
   /** In a write's transaction: refuses it when another store claimed the read models after this one. */
@@ -222,7 +306,7 @@ class DocumentWrites {
   /** Forgets every held change and remembered version: they were made under a claim that no longer holds. */
   private discard(): void {
     this.held = new Map();
-    this.known.forgetAll();
+    this.release();
   }
 
   /** Runs `work` in a transaction, again when a deadlock with another process's writes aborted it. */
@@ -319,9 +403,14 @@ class DocumentWrites {
 /**
  * The versions this process wrote last, least recently written first across all collections; beyond a bound the
  * least recently written is forgotten (a document many events update stays, one written once goes first).
+ * While the store holds the claim it also keeps, per collection it looked at, the ids of every row the table holds
+ * (documents and tombstones; rows are only removed by clearing the collection): an id not among them is absent.
  */
 class KnownDocuments {
   private readonly documents = new Map<string, Known<unknown>>();
+  /** Per collection: the ids of its rows; null: not kept (too many in all), ask the table. */
+  private readonly rows = new Map<string, Set<string> | null>();
+  private trackedRows = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -334,16 +423,67 @@ class KnownDocuments {
         this.documents.set(key, entry);
         if (this.documents.size > this.capacity) this.documents.delete(this.documents.keys().next().value!);
       },
-      clear: () => {
+      /** Records that the table holds (or will hold, once held changes are written) a row for `id`. */
+      addRow: (id: string) => {
+        const ids = this.rows.get(collection);
+        if (!ids || ids.has(id)) return;
+        ids.add(id);
+        this.trackedRows += 1;
+        if (this.trackedRows > MAX_TRACKED_ROWS) this.untrack(collection);
+      },
+      /** How many rows the collection holds; Infinity: more than are kept; undefined: not looked at yet. */
+      rowCount: (): number | undefined => {
+        const ids = this.rows.get(collection);
+        return ids === undefined ? undefined : ids === null ? Number.POSITIVE_INFINITY : ids.size;
+      },
+      /** true: the table holds no row for `id`; false: it may; undefined: this collection's rows are not known yet. */
+      absent: (id: string): boolean | undefined => {
+        const ids = this.rows.get(collection);
+        return ids === undefined ? undefined : ids === null ? false : !ids.has(id);
+      },
+      /** Starts keeping the collection's row ids: `ids` read from the table, plus those this process holds. */
+      trackRows: (ids: readonly string[] | null) => {
+        if (this.rows.has(collection)) return;
+        if (ids === null) return void this.rows.set(collection, null);
+        const tracked = new Set(ids);
+        const prefix = documentKey(collection, '');
+        for (const key of this.documents.keys()) if (key.startsWith(prefix)) tracked.add(key.slice(prefix.length));
+        if (this.trackedRows + tracked.size > MAX_TRACKED_ROWS) return void this.rows.set(collection, null);
+        this.rows.set(collection, tracked);
+        this.trackedRows += tracked.size;
+      },
+      /** The collection is empty now (cleared); `tracking`: keep its row ids from here. */
+      clear: (tracking: boolean) => {
         const prefix = documentKey(collection, '');
         for (const key of [...this.documents.keys()]) if (key.startsWith(prefix)) this.documents.delete(key);
+        this.untrack(collection);
+        if (tracking) this.rows.set(collection, new Set());
       },
     };
   }
 
+  private untrack(collection: string): void {
+    this.trackedRows -= this.rows.get(collection)?.size ?? 0;
+    this.rows.set(collection, null);
+  }
+
   forgetAll(): void {
     this.documents.clear();
+    this.rows.clear();
+    this.trackedRows = 0;
   }
+}
+
+/** Upserts checkpoints in a write's transaction. */
+async function writeCheckpoints(client: pg.PoolClient, checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+  if (checkpoints.size === 0) return;
+  const entries = [...checkpoints];
+  await client.query(
+    `INSERT INTO read_model_checkpoints (name, position, version)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[])
+     ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
+    [entries.map(([name]) => name), entries.map(([, c]) => c.position), entries.map(([, c]) => c.version)],
+  );
 }
 
 function isWritesClaimedElsewhere(error: unknown): boolean {
@@ -358,15 +498,15 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
     private readonly known: ReturnType<KnownDocuments['of']>,
   ) {}
 
-  /** This process's own change when it is not written yet; else the table's version (nothing to flush for it). */
+  /**
+   * This process's own change when it is not written yet; while the store holds the claim, the version it knows
+   * (nobody else writes); else the table's version (nothing to flush for it).
+   */
   async get(id: string): Promise<T | undefined> {
+    if (this.writes.holdsClaim) return ((await this.current(id))?.document ?? undefined) as T | undefined;
     const unwritten = this.writes.unwritten(this.name, id);
     if (unwritten) return (unwritten.document ?? undefined) as T | undefined;
-    const { rows } = await this.pool.query<{ document: T | null }>(
-      'SELECT document FROM read_models WHERE collection = $1 AND id = $2',
-      [this.name, id],
-    );
-    return rows[0]?.document ?? undefined;
+    return ((await this.read(id))?.document ?? undefined) as T | undefined;
   }
 
   /**
@@ -375,14 +515,63 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
    * the same tables never lose each other's changes.
    */
   async apply(id: string, position: number, update: DocumentUpdate<T>): Promise<void> {
-    const current = this.writes.latest(this.name, id) as Known<T> | undefined;
+    const current = (this.writes.holdsClaim ? await this.current(id) : this.writes.latest(this.name, id)) as
+      Known<T> | undefined;
     if (current && current.position >= position) return;
     const next = update(current?.document ?? undefined);
     await this.writes.hold(this.name, id, position, update as DocumentUpdate<unknown>, next);
   }
 
+  /**
+   * For the store that holds the claim: the newest version of a document, from memory when this process wrote or
+   * read it, or knows it absent; from the table otherwise. undefined: absent.
+   */
+  private async current(id: string): Promise<Known<unknown> | undefined> {
+    const latest = this.writes.latest(this.name, id);
+    if (latest) return latest;
+    if (this.known.absent(id) === undefined) await this.trackRows();
+    if (this.known.absent(id)) return undefined;
+    return this.read(id);
+  }
+
+  /**
+   * Before a query: true when the store holds the claim and knows the collection has no row (a projection querying
+   * a collection nobody uses yet asks nothing); else writes what the query must see first.
+   */
+  private async knownEmpty(): Promise<boolean> {
+    if (this.writes.holdsClaim) {
+      if (this.known.rowCount() === undefined) await this.trackRows();
+      if (this.known.rowCount() === 0) return true;
+    }
+    await this.writes.flushFor(this.name);
+    return false;
+  }
+
+  /** Reads the collection's row ids once, when they are few enough to keep (see KnownDocuments). */
+  private async trackRows(): Promise<void> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      'SELECT id FROM read_models WHERE collection = $1 LIMIT $2',
+      [this.name, MAX_TRACKED_ROWS + 1],
+    );
+    this.known.trackRows(rows.length > MAX_TRACKED_ROWS ? null : rows.map((row) => row.id));
+  }
+
+  /** The table's version of a document, remembered as the base of this process's next write of it. */
+  private async read(id: string): Promise<Known<unknown> | undefined> {
+    const { rows } = await this.pool.query<StoredRow>({
+      name: 'read-document',
+      text: 'SELECT position, document FROM read_models WHERE collection = $1 AND id = $2',
+      values: [this.name, id],
+    });
+    if (!rows[0]) return undefined;
+    const stored = { position: Number(rows[0].position), document: rows[0].document };
+    // Unless this process changed it meanwhile: its own change is newer.
+    if (!this.writes.latest(this.name, id)) this.known.set(id, stored);
+    return stored;
+  }
+
   async find(query: FindQuery<T>): Promise<Page<T>> {
-    await this.writes.flush();
+    if (await this.knownEmpty()) return { items: [], nextCursor: null };
     const orderBy = query.orderBy ?? 'id';
     const descending = query.direction === 'desc';
     const condition = toCondition(query.where, 2);
@@ -408,7 +597,7 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
   }
 
   async findAll(where?: Where<T>): Promise<T[]> {
-    await this.writes.flush();
+    if (await this.knownEmpty()) return [];
     const condition = toCondition(where, 2);
     const { rows } = await this.pool.query<{ document: T }>(
       `SELECT document FROM read_models WHERE collection = $1 AND ${condition.sql} ORDER BY id`,
@@ -418,7 +607,7 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
   }
 
   async count(where?: Where<T>): Promise<number> {
-    await this.writes.flush();
+    if (await this.knownEmpty()) return 0;
     const condition = toCondition(where, 2);
     const { rows } = await this.pool.query<{ count: string }>(
       `SELECT count(*) AS count FROM read_models WHERE collection = $1 AND ${condition.sql}`,
@@ -429,12 +618,12 @@ class PostgresCollection<T extends { id: string }> implements ReadModelCollectio
 
   async clear(): Promise<void> {
     await this.writes.flush();
-    this.known.clear();
     await this.writes.claimed((client) => client.query('DELETE FROM read_models WHERE collection = $1', [this.name]));
+    this.known.clear(this.writes.holdsClaim);
   }
 }
 
-/** Checkpoints are written after the document changes held before them, so they never get ahead of them. */
+/** Checkpoints are written with the document changes held before them, so they never get ahead of them. */
 class PostgresCheckpointStore extends CheckpointStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -455,18 +644,9 @@ class PostgresCheckpointStore extends CheckpointStore {
     await this.setAll(new Map([[name, checkpoint]]));
   }
 
-  async setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
-    await this.writes.flush();
-    if (checkpoints.size === 0) return;
-    const entries = [...checkpoints];
-    await this.writes.claimed((client) =>
-      client.query(
-        `INSERT INTO read_model_checkpoints (name, position, version)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[])
-       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, version = EXCLUDED.version`,
-        [entries.map(([name]) => name), entries.map(([, c]) => c.position), entries.map(([, c]) => c.version)],
-      ),
-    );
+  /** With the held document changes, in their transaction. */
+  setAll(checkpoints: ReadonlyMap<string, Checkpoint>): Promise<void> {
+    return this.writes.flush(checkpoints);
   }
 }
 
@@ -519,6 +699,10 @@ export class PostgresReadStore extends ReadStore {
 
   claimWrites(): Promise<void> {
     return this.writes.claim();
+  }
+
+  override releaseWrites(): void {
+    this.writes.release();
   }
 
   async close(): Promise<void> {
