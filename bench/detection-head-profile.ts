@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, train, type BackendName, type TrainingDataset } from '@diyml/ml';
+import { profileKernelSelfTime } from './support/kernel-self-time.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 const epochs = Number(process.argv[3] ?? 2);
@@ -41,33 +41,7 @@ const dataset: TrainingDataset = {
     })),
 };
 
-const selfTime = new Map<string, { ms: number; calls: number }>();
-const depth: number[] = [];
-for (const kernel of tf.getKernelsForBackend(backend)) {
-  const original = kernel.kernelFunc;
-  tf.unregisterKernel(kernel.kernelName, backend);
-  tf.registerKernel({
-    ...kernel,
-    kernelFunc: (args) => {
-      depth.push(0);
-      const start = performance.now();
-      const result = original(args);
-      const elapsed = performance.now() - start;
-      const children = depth.pop()!;
-      if (depth.length > 0) depth[depth.length - 1] += elapsed;
-      const key = process.env.SHAPES?.split(',').includes(kernel.kernelName)
-        ? `${kernel.kernelName} ${Object.values(args.inputs)
-            .map((t) => `[${(t as tf.TensorInfo).shape}]`)
-            .join(' ')}`
-        : kernel.kernelName;
-      const entry = selfTime.get(key) ?? { ms: 0, calls: 0 };
-      entry.ms += elapsed - children;
-      entry.calls++;
-      selfTime.set(key, entry);
-      return result;
-    },
-  });
-}
+const selfTime = profileKernelSelfTime(backend);
 
 let cpuAtEpoch = process.cpuUsage();
 let lastEpochCpuMs = 0;

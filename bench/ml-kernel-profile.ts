@@ -6,60 +6,34 @@
  * AUG=1 turns augmentation on.
  */
 import { loadavg } from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import { SeededRandom, selectBackend, train, type BackendName, type TrainingDataset } from '@diyml/ml';
+import { profileKernelSelfTime } from './support/kernel-self-time.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 const batchSize = Number(process.argv[3] ?? 32);
 const count = Number(process.argv[4] ?? 3200);
 await selectBackend(backend);
 
-const selfTime = new Map<string, { ms: number; calls: number }>();
-const depth: number[] = [];
 let traceCount = 0;
 const traces = new Map<string, number>();
 process.on('exit', () => {
   for (const [stack, calls] of traces) console.log(calls, stack);
 });
-for (const kernel of tf.getKernelsForBackend(backend)) {
-  const original = kernel.kernelFunc;
-  tf.unregisterKernel(kernel.kernelName, backend);
-  tf.registerKernel({
-    ...kernel,
-    kernelFunc: (args) => {
-      if (process.env.TRACE === kernel.kernelName && traceCount++ < 60) {
-        const frames = (new Error().stack ?? '')
-          .split('\n')
-          .slice(2, 14)
-          .map((line) =>
-            line
-              .trim()
-              .replace(/^at /, '')
-              .replace(/\(.*node_modules\/@tensorflow\//, '(')
-              .slice(0, 90),
-          );
-        traces.set(frames.join(' < '), (traces.get(frames.join(' < ')) ?? 0) + 1);
-      }
-      depth.push(0);
-      const start = performance.now();
-      const result = original(args);
-      const elapsed = performance.now() - start;
-      const children = depth.pop()!;
-      if (depth.length > 0) depth[depth.length - 1] += elapsed;
-      const key =
-        process.env.SHAPES && process.env.SHAPES.split(',').includes(kernel.kernelName)
-          ? `${kernel.kernelName} ${Object.values(args.inputs)
-              .map((t) => `[${(t as tf.TensorInfo).shape}]`)
-              .join(' ')}`
-          : kernel.kernelName;
-      const entry = selfTime.get(key) ?? { ms: 0, calls: 0 };
-      entry.ms += elapsed - children;
-      entry.calls++;
-      selfTime.set(key, entry);
-      return result;
-    },
-  });
-}
+const selfTime = profileKernelSelfTime(backend, (kernelName) => {
+  if (process.env.TRACE === kernelName && traceCount++ < 60) {
+    const frames = (new Error().stack ?? '')
+      .split('\n')
+      .slice(3, 15)
+      .map((line) =>
+        line
+          .trim()
+          .replace(/^at /, '')
+          .replace(/\(.*node_modules\/@tensorflow\//, '(')
+          .slice(0, 90),
+      );
+    traces.set(frames.join(' < '), (traces.get(frames.join(' < ')) ?? 0) + 1);
+  }
+});
 
 const random = new SeededRandom(1);
 const examples = Array.from({ length: count }, (_, i) => {
