@@ -8,7 +8,8 @@ export const LEASE_LOCK_SPACE = 0x6c_65_61; // 'lea'
 /**
  * Leases as PostgreSQL session advisory locks (pg_try_advisory_lock) on one dedicated connection: the server
  * frees them when the connection ends, so a process that dies gives its leases up at once. Positions are
- * written on that same connection, so a holder whose connection died cannot move them.
+ * written on that same connection, so a holder whose connection died cannot move them. Its queries go one after
+ * the other (`query`): pg deprecates a query sent while the client runs another, and pg 9 refuses it.
  */
 export class PostgresLease extends Lease {
   private readonly logger = new Logger(PostgresLease.name);
@@ -16,6 +17,8 @@ export class PostgresLease extends Lease {
   /** The connected session, once connected; unset when it ended. */
   private current?: pg.Client;
   private readonly held = new Set<string>();
+  /** The last query sent on the session: the next one waits for it. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
@@ -28,10 +31,11 @@ export class PostgresLease extends Lease {
     void ttlMs; // held for as long as the connection lives
     if (this.held.has(name)) return undefined; // advisory locks are re-entrant within one session
     const client = await this.connect();
-    const { rows } = await client.query<{ taken: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken', [
-      LEASE_LOCK_SPACE,
-      name,
-    ]);
+    const { rows } = await this.query<{ taken: boolean }>(
+      client,
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken',
+      [LEASE_LOCK_SPACE, name],
+    );
     if (!rows[0].taken) return undefined;
     this.held.add(name);
     let released = false;
@@ -39,7 +43,9 @@ export class PostgresLease extends Lease {
     return {
       name,
       position: async () => {
-        const result = await client.query<{ position: string }>(
+        const result = await this.query<{ position: string }>(
+          client,
+
           'SELECT position FROM lease_positions WHERE name = $1',
           [name],
         );
@@ -48,7 +54,8 @@ export class PostgresLease extends Lease {
       advance: async (position) => {
         if (!alive()) throw leaseLost(name);
         try {
-          await client.query(
+          await this.query(
+            client,
             `INSERT INTO lease_positions (name, position) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
             [name, position],
@@ -63,7 +70,7 @@ export class PostgresLease extends Lease {
       renew: async () => {
         if (!alive()) return false;
         try {
-          await client.query('SELECT 1');
+          await this.query(client, 'SELECT 1');
           return true;
         } catch {
           return false;
@@ -74,7 +81,7 @@ export class PostgresLease extends Lease {
         released = true;
         this.held.delete(name);
         if (this.current === client)
-          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
+          await this.query(client, 'SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
       },
     };
   }
@@ -85,6 +92,16 @@ export class PostgresLease extends Lease {
     this.current = undefined;
     this.held.clear();
     if (connection) await (await connection).end(); // ending the session frees its advisory locks
+  }
+
+  private query<Row extends pg.QueryResultRow>(
+    client: pg.Client,
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<Row>> {
+    const result = this.queue.then(() => client.query<Row>(text, values));
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** The session holding the locks; after it died, the next acquisition opens a new one. */
