@@ -3,7 +3,8 @@
  * (embedded mode). As a client would: registers, creates a 10-class project of 28×28 grayscale images (the
  * shape of Fashion-MNIST; the images are generated, no data set is read), trains the default small-cnn,
  * deploys it, and fires single-image predictions (raw `image/png` bodies) at `POST /v1/predict/{id}` after a
- * warm-up. The rate limit is raised for the run so that it measures the model, not the limiter. The server and
+ * warm-up, then again with the deployment's prediction store on (every answer first journaled to the disk).
+ * The rate limit is raised for the run so that it measures the model, not the limiter. The server and
  * autocannon share the same cores, as they do on a single machine.
  *
  * Run: npx tsx bench/prediction-latency.ts [--quick] [--connections N (default: 4, then 8)] [--duration 20]
@@ -70,7 +71,7 @@ try {
   );
   if (iteration.status !== 'completed')
     throw new Error(`training ${iteration.status}: ${JSON.stringify(iteration.error)}`);
-  const deployment = await client.json<{ apiKey: string; endpoint: string }>(
+  const deployment = await client.json<{ id: string; apiKey: string; endpoint: string }>(
     'POST',
     `/v1/projects/${projectId}/deployments`,
     { iterationId: queued.id },
@@ -113,6 +114,27 @@ try {
       `${connections} connections for ${DURATION} s, ${result.requests.total} requests; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
     );
   }
+  // The same again with the deployment keeping its predictions: each answer waits for its journal's fdatasync.
+  await client.json('PUT', `/v1/projects/${projectId}/deployments/${deployment.id}/prediction-store`, {
+    enabled: true,
+    maxCount: 1000,
+  });
+  await run(LOADS[0], WARM_UP);
+  const stored = await run(LOADS[0], DURATION);
+  if (stored.requests.total === 0) throw new Error('autocannon sent no request with the prediction store on');
+  Object.assign(figures, {
+    'latency p50 (prediction store on)': { value: stored.latency.p50, unit: 'ms', better: 'lower' },
+    'latency p99 (prediction store on)': { value: stored.latency.p99, unit: 'ms', better: 'lower' },
+    'throughput (prediction store on)': { value: stored.requests.average, unit: 'requests/s', better: 'higher' },
+    'failed requests (prediction store on)': {
+      value: stored.errors + stored.timeouts + stored.non2xx,
+      unit: 'requests',
+      better: 'lower',
+    },
+  });
+  notes.push(
+    `prediction store on (at most 1,000 kept): ${LOADS[0]} connections for ${DURATION} s, ${stored.requests.total} requests`,
+  );
   notes.unshift(`after a ${WARM_UP} s warm-up; backend ${iteration.backend}; plain figures at ${LOADS[0]} connections`);
   emitResult('prediction-latency', figures, notes, { backend: iteration.backend });
 } finally {
