@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import type { TestApp } from './test-app.js';
@@ -12,7 +13,10 @@ export interface AttackReport<T> {
   healthFailures: string[];
   /** Highest resident memory of the process during the attack, above what it was before (bytes). */
   rssGrowthBytes: number;
-  /** The machine's 1-minute load average per core, the highest seen at the start and end of the attack. */
+  /**
+   * The machine's load per core: the highest of its 1-minute load average at the start and end of the attack and
+   * of the mean number of runnable threads while it ran (the 1-minute average lags behind a burst of other work).
+   */
   loadPerCore: number;
 }
 
@@ -59,7 +63,12 @@ export async function underAttack<T>(target: TestApp | string, attack: () => Pro
   const loadBefore = loadPerCore();
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+  const runnable: number[] = [];
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+    const running = runnableThreads();
+    if (running !== undefined) runnable.push(running);
+  }, 20);
   let result: T;
   try {
     result = await attack();
@@ -74,8 +83,22 @@ export async function underAttack<T>(target: TestApp | string, attack: () => Pro
     healthProbes: probe.probes,
     healthFailures: probe.failures,
     rssGrowthBytes: peak - baseline,
-    loadPerCore: Math.max(loadBefore, loadPerCore()),
+    loadPerCore: Math.max(
+      loadBefore,
+      loadPerCore(),
+      runnable.length ? runnable.reduce((sum, count) => sum + count, 0) / runnable.length / availableParallelism() : 0,
+    ),
   };
+}
+
+/** Threads runnable on the machine right now, from Linux's /proc/loadavg (undefined elsewhere). */
+function runnableThreads(): number | undefined {
+  try {
+    const running = Number(/ (\d+)\/\d+ /.exec(readFileSync('/proc/loadavg', 'utf8'))?.[1]);
+    return Number.isFinite(running) ? running : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
