@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
-import { startProduct } from './support/product.js';
+import { REQUESTS_PER_CONNECTION, startProduct } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption, percentile } from './support/result.js';
 
 const quick = isQuick();
@@ -63,14 +63,24 @@ function probeHealth(base: string): () => Promise<number[]> {
 
 const product = await startProduct();
 try {
-  await autocannon({ url: `${product.base}/health`, connections: 20, duration: 1 });
+  await autocannon({
+    url: `${product.base}/health`,
+    connections: 20,
+    duration: 1,
+    reconnectRate: REQUESTS_PER_CONNECTION,
+  });
   const figures: Parameters<typeof emitResult>[1] = {};
   const notes: string[] = [`${CONNECTIONS} connections opened at once, ${DURATION} s each, after a 1 s warm-up`];
 
   const pid = product.process.pid!;
   let loadBefore = loadavg();
   let cpuBefore = cpuMs(pid);
-  const health = await autocannon({ url: `${product.base}/health`, connections: CONNECTIONS, duration: DURATION });
+  const health = await autocannon({
+    url: `${product.base}/health`,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    reconnectRate: REQUESTS_PER_CONNECTION,
+  });
   Object.assign(figures, {
     'GET /health api CPU per request': {
       value: (cpuMs(pid) - cpuBefore) / health.requests.total,
@@ -98,6 +108,7 @@ try {
     url: `${product.base}/v1/no-such-route`,
     connections: CONNECTIONS,
     duration: DURATION,
+    reconnectRate: REQUESTS_PER_CONNECTION,
   });
   const unknownCpuMs = cpuMs(pid) - cpuBefore;
   const probed = await stopProbe();

@@ -10,7 +10,7 @@
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
-import { BenchClient, startProduct } from './support/product.js';
+import { BenchClient, startProduct, REQUESTS_PER_CONNECTION } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
 const quick = isQuick();
@@ -63,7 +63,13 @@ try {
 
   const headers = { authorization: client.auth };
   const list = (query: string, connections: number, duration: number) =>
-    autocannon({ url: `${product.base}/v1/projects/${projectId}/images${query}`, headers, connections, duration });
+    autocannon({
+      url: `${product.base}/v1/projects/${projectId}/images${query}`,
+      headers,
+      connections,
+      duration,
+      reconnectRate: REQUESTS_PER_CONNECTION,
+    });
   await list('', 20, WARM_UP);
 
   const figures: Parameters<typeof emitResult>[1] = {};

@@ -16,6 +16,8 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     duration?: number;
+    /** Each connection reconnects after sending this many requests. */
+    reconnectRate?: number;
   }
   interface Result {
     latency: Histogram;

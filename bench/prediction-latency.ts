@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import { FASHION_MNIST_LABELS as CLASSES } from './support/fashion-mnist.js';
-import { BenchClient, startProduct, until } from './support/product.js';
+import { BenchClient, startProduct, until, REQUESTS_PER_CONNECTION } from './support/product.js';
 import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
 
 const quick = isQuick();
@@ -88,7 +88,15 @@ try {
   );
 
   const run = (connections: number, duration: number) =>
-    autocannon({ url: `${product.base}${deployment.endpoint}`, method: 'POST', headers, body, connections, duration });
+    autocannon({
+      url: `${product.base}${deployment.endpoint}`,
+      method: 'POST',
+      headers,
+      body,
+      connections,
+      duration,
+      reconnectRate: REQUESTS_PER_CONNECTION,
+    });
   await run(LOADS[0], WARM_UP); // model loaded, JIT warm
   const figures: Parameters<typeof emitResult>[1] = {};
   const notes: string[] = [];
