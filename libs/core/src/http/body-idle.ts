@@ -50,8 +50,11 @@ export function answerIfBodyStalls(request: IncomingMessage, response: ServerRes
     response.setHeader('Content-Length', Buffer.byteLength(body));
     response.end(body, () => request.destroy(new BodyIdleTimeout('The request body stopped arriving.')));
   };
-  // The body arrived whole but was not read to its end: the timer is no longer the body's.
-  const onIdleAfterBody = () => stopWatching();
+  // Node emits it on the response too: once the body arrived whole (read to its end or not), the timer is no
+  // longer the body's.
+  const onIdleAfterBody = () => {
+    if (request.complete) stopWatching();
+  };
   socket.setTimeout(idleMs);
   request.on('timeout', onIdle);
   response.on('timeout', onIdleAfterBody);
