@@ -3,7 +3,8 @@
  * PNGs, labelled half `cat`, half `dog`; autocannon sends GET /v1/projects/{id}/images (the first page, as the
  * console does) on 200 connections while a client keeps uploading batches of new images into the same project.
  * A second run filters by label and split (`?label=cat&split=train`). The server, the uploader and autocannon
- * share the same cores, as they do on a single machine.
+ * share the same cores, as they do on a single machine. As latencies here follow the machine's load more than the
+ * api, each query is also run without the upload, for the api's CPU time per request (from /proc).
  *
  * Run: npx tsx bench/images-list-under-load.ts [--quick] [--images 2000] [--connections 200] [--duration 20]
  */
@@ -19,6 +20,8 @@ const CONNECTIONS = numberOption('connections', 200);
 const DURATION = numberOption('duration', quick ? 3 : 20);
 const WARM_UP = quick ? 1 : 3;
 const BATCH = 50;
+const QUIET_CONNECTIONS = 20;
+const QUIET_DURATION = quick ? 2 : 5;
 
 console.error(`Generating ${IMAGES} PNGs, and more for the upload that runs meanwhile…`);
 const stored = await Promise.all(Array.from({ length: IMAGES }, (_, i) => generateImage(200_000 + i)));
@@ -101,6 +104,23 @@ try {
     });
     notes.push(
       `GET …/images${query}: ${CONNECTIONS} connections for ${DURATION} s, ${result.requests.total} requests, ${uploaded} images uploaded meanwhile; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+    );
+  }
+  for (const [query, suffix] of [
+    ['', ''],
+    ['?label=cat&split=train', ' (label and split filter)'],
+  ] as const) {
+    const cpuBefore = product.cpuMs();
+    const result = await list(query, QUIET_CONNECTIONS, QUIET_DURATION);
+    Object.assign(figures, {
+      [`api CPU per request, no upload${suffix}`]: {
+        value: (product.cpuMs() - cpuBefore) / result.requests.total,
+        unit: 'ms',
+        better: 'lower',
+      },
+    });
+    notes.push(
+      `GET …/images${query} without the upload: ${QUIET_CONNECTIONS} connections for ${QUIET_DURATION} s, ${result.requests.total} requests (${result.requests.average} requests/s), for the CPU per request`,
     );
   }
   emitResult('images-list-under-load', figures, notes);

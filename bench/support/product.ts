@@ -30,6 +30,11 @@ export interface RunningProduct {
   process: ChildProcess;
   /** Resident memory of the api process in MiB. */
   rssMiB(): number;
+  /**
+   * CPU time (user and system, ms) the api process has used so far: what requests cost the api, which unlike their
+   * latency hardly depends on what else the machine runs.
+   */
+  cpuMs(): number;
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -77,6 +82,11 @@ export async function startProduct(
     rssMiB() {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    cpuMs() {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const clockTicksPerSecond = 100;
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
     },
     async stop({ keepData = false } = {}) {
       child.kill('SIGTERM');

@@ -11,6 +11,7 @@ export * from './http/route-paths.js';
 export * from './http/unknown-routes.js';
 export * from './http/precompressed.js';
 export * from './http/json-shape.js';
+export * from './http/file-names.js';
 export * from './config/settings.js';
 export * from './http/request-context.js';
 export * from './platform.module.js';

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -26,7 +27,9 @@ import { RevokeApiTokenHandler } from './slices/revoke-api-token/revoke-api-toke
     JwtModule.registerAsync({
       inject: [Settings],
       useFactory: (settings: Settings) => ({
-        secret: resolveJwtSecret(settings),
+        // A key object made once: given the string, jsonwebtoken tries it as a public key (and throws) then makes
+        // a secret key from it at every sign and verify, ~70 µs of each authenticated request.
+        secret: createSecretKey(Buffer.from(resolveJwtSecret(settings))),
         signOptions: { algorithm: 'HS256' },
       }),
     }),

@@ -104,6 +104,14 @@ export class Settings {
   @Min(10)
   REQUEST_TIMEOUT_SECONDS: number = 3600;
 
+  /**
+   * Longest pause in a request body (408 BODY_IDLE_TIMEOUT past it, the connection closed, a partial upload
+   * dropped): a client dribbling a body would otherwise hold its socket for REQUEST_TIMEOUT_SECONDS.
+   */
+  @IsInt()
+  @Min(1)
+  BODY_IDLE_TIMEOUT_SECONDS: number = 60;
+
   /** Largest JSON request body (413 PAYLOAD_TOO_LARGE above). */
   @IsInt()
   @Min(1024)
@@ -237,6 +245,7 @@ export const SETTING_NAMES = [
   'READ_YOUR_WRITES_TIMEOUT_MS',
   'BACKBONES_FILE',
   'REQUEST_TIMEOUT_SECONDS',
+  'BODY_IDLE_TIMEOUT_SECONDS',
   'JSON_MAX_BYTES',
   'JSON_IMAGES_MAX_BYTES',
   'JSON_MAX_DEPTH',

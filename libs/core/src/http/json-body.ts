@@ -5,6 +5,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Request } from 'express';
 import type { Settings } from '../config/settings.js';
 import { DomainError } from '../domain/domain-error.js';
+import { answerIfBodyStalls } from './body-idle.js';
 import { assertJsonShape, type JsonShapeLimits } from './json-shape.js';
 import { OperationMatcher, pathOf } from './route-paths.js';
 
@@ -152,7 +153,8 @@ function parseJson(bytes: Buffer, decoder: TextDecoder, shape: JsonShapeLimits):
  * taking none, a caller `readIf` refuses) is left unread: parsing every anonymous body up to 1 MiB before
  * routing cost ~35 ms of CPU per MiB. A declared Content-Length over the limit is answered 413 at once; a chunked
  * body is read up to the limit only. Any body, JSON or not, that is not all received when its answer is sent has
- * its connection closed after the answer (closeIfLeftUnread).
+ * its connection closed after the answer (closeIfLeftUnread); one that stops arriving for BODY_IDLE_TIMEOUT_SECONDS
+ * is answered 408 (answerIfBodyStalls).
  */
 export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware {
   const operations = new OperationMatcher(routes);
@@ -164,6 +166,7 @@ export function jsonBodies(routes: BodyRoute[], settings: Settings): Middleware 
   return (request, response, next) => {
     if (!hasBody(request)) return next();
     closeIfLeftUnread(request, response);
+    answerIfBodyStalls(request, response, settings.BODY_IDLE_TIMEOUT_SECONDS * 1000);
     const route = operations.find(request.method, pathOf(request.url));
     if (!route) return next();
     if (!(request as Request).is('application/json')) return next();

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { requireFileName } from '@diyml/core';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 
 /** One part of a multipart body. */
@@ -80,7 +81,8 @@ export function parseMultipart(body: Buffer, contentType: string): FormPart[] {
 
 /**
  * The images of a request: the parts of a multipart body (any field name; the SDKs use `imageData`), or a
- * raw body of type image/* or application/octet-stream, as Custom Vision accepts both.
+ * raw body of type image/* or application/octet-stream, as Custom Vision accepts both. A part's file name no one
+ * could store or show is refused (400 INVALID_FILENAME, answered as Custom Vision's BadRequest).
  */
 export async function readImages(request: Request, limit: number): Promise<{ filename: string; data: Buffer }[]> {
   const type = (request.headers['content-type'] ?? '').toLowerCase();
@@ -89,6 +91,7 @@ export async function readImages(request: Request, limit: number): Promise<{ fil
     const parts = parseMultipart(body, request.headers['content-type'] ?? '');
     // Files, and the SDKs' filename-less imageData parts; other text fields are not images.
     const images = parts.filter((part) => part.filename !== undefined || part.name === 'imageData');
+    for (const image of images) if (image.filename) requireFileName(image.filename);
     return images.map((part, index) => ({ filename: part.filename || `image-${index + 1}`, data: part.data }));
   }
   if (/^(image\/|application\/octet-stream)/.test(type) || (type === '' && body.length > 0)) {

@@ -10,7 +10,8 @@ import {
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
 import type { Readable } from 'node:stream';
-import { DomainError, textProblem } from '@diyml/core/pure';
+import { fileNameError } from '@diyml/core';
+import { DomainError } from '@diyml/core/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import { UploadLimits } from './upload-limits.js';
 
@@ -25,31 +26,9 @@ type StoredFile = Express.Multer.File & { overLimit?: boolean };
 
 const REQUEST_BYTES = Symbol('diyml:multipartBytes');
 
-/** Longest file name taken, in UTF-8 bytes (what most file systems allow). */
-const MAX_FILENAME_BYTES = 255;
 /** Text fields of a multipart request, and the bytes of each. */
 const MAX_FIELDS = 20;
 const MAX_FIELD_BYTES = 64 * 1024;
-
-/** 400 INVALID_FILENAME for a file name no one could store or show (busboy has already cut any folder path off it). */
-function filenameProblem(filename: string): DomainError | null {
-  const problem = textProblem(filename);
-  const quoted = JSON.stringify(filename.slice(0, 80));
-  if (problem) {
-    return DomainError.validation(
-      DatasetErrors.INVALID_FILENAME,
-      `The file name ${quoted} contains ${problem}: rename the file.`,
-    );
-  }
-  if (Buffer.byteLength(filename) > MAX_FILENAME_BYTES) {
-    return DomainError.validation(
-      DatasetErrors.INVALID_FILENAME,
-      `The file name ${quoted}… is longer than ${MAX_FILENAME_BYTES} bytes: rename the file.`,
-      { maxBytes: MAX_FILENAME_BYTES },
-    );
-  }
-  return null;
-}
 
 /**
  * Keeps files in memory up to `maxFileBytes` each: a larger file is read to its end but not kept, so it is
@@ -69,7 +48,7 @@ class CappedMemoryStorage implements StorageEngine {
   ): void {
     const counted = request as Request & { [REQUEST_BYTES]?: number };
     const stream = file.stream as Readable;
-    const badName = filenameProblem(file.originalname);
+    const badName = fileNameError(file.originalname);
     if (badName) {
       stream.resume();
       callback(badName);

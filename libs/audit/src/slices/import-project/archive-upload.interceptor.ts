@@ -13,7 +13,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { catchError, from, mergeMap } from 'rxjs';
-import { DomainError, Settings } from '@diyml/core';
+import { DomainError, fileNameError, Settings } from '@diyml/core';
 import { UploadLimits } from '@diyml/datasets';
 
 /** The multipart field of the archive. */
@@ -74,7 +74,8 @@ export function archiveTooLarge(maxBytes: number): DomainError {
 type ArchiveFile = Express.Multer.File & { path: string };
 
 /**
- * Writes the one file of a multipart request to a temporary file, never into memory. Past `maxBytes` it stops
+ * Writes the one file of a multipart request to a temporary file, never into memory; a file name no one could
+ * store or show is refused first (400 INVALID_FILENAME). Past `maxBytes` it stops
  * writing, removes the file and refuses the request (413 FILE_TOO_LARGE); on any error, an aborted upload included,
  * the file is removed (multer calls _removeFile for every file it had started).
  */
@@ -91,6 +92,12 @@ class TemporaryFileStorage implements StorageEngine {
     file: Express.Multer.File,
     callback: (error?: unknown, info?: Partial<ArchiveFile>) => void,
   ): void {
+    const badName = fileNameError(file.originalname);
+    if (badName) {
+      (file.stream as Readable).resume();
+      callback(badName);
+      return;
+    }
     const path = join(this.directory, `${randomUUID()}.zip`);
     // Known to multer at once, so an abort removes it even before it is complete.
     (file as ArchiveFile).path = path;

@@ -1,7 +1,15 @@
 import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UrlFetcher, UuidParam } from '@diyml/core';
+import {
+  type AuthenticatedUser,
+  Ctx,
+  CurrentUser,
+  type RequestContext,
+  requireFileName,
+  UrlFetcher,
+  UuidParam,
+} from '@diyml/core';
 import { UploadLimits, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
@@ -131,6 +139,7 @@ export class CreateImagesController {
         );
       }
       const bytes = Buffer.from(image.contents, 'base64');
+      if (typeof image.name === 'string' && image.name) requireFileName(image.name);
       return {
         name: typeof image.name === 'string' && image.name ? image.name : `image-${index + 1}`,
         bytes: bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : bytes,

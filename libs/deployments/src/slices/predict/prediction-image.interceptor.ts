@@ -1,6 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
 import multer from 'multer';
+import { fileNameError } from '@diyml/core';
 import { DomainError } from '@diyml/core/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
@@ -17,7 +18,8 @@ function tooLarge(limit: number): DomainError {
 /**
  * Reads the image of a prediction into `request.predictionImage`: a raw body of type image/* (or
  * application/octet-stream), or the multipart field `image`. Anything else is 415; a body over
- * PREDICT_MAX_IMAGE_BYTES is 413 (judged by Content-Length when declared, else while reading).
+ * PREDICT_MAX_IMAGE_BYTES is 413 (judged by Content-Length when declared, else while reading); a multipart file
+ * name no one could store or show is 400 INVALID_FILENAME.
  */
 @Injectable()
 export class PredictionImageInterceptor implements NestInterceptor {
@@ -76,10 +78,16 @@ async function readMultipartImage(request: PredictRequest, response: Response, l
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 64 * 1024 },
+    fileFilter: (_request, file, accept) => {
+      const badName = fileNameError(file.originalname);
+      if (badName) accept(badName);
+      else accept(null, true);
+    },
   }).single('image');
   await new Promise<void>((resolve, reject) =>
     upload(request, response, (error?: unknown) => {
       if (!error) return resolve();
+      if (error instanceof DomainError) return reject(error);
       const code = (error as { code?: string }).code;
       if (code === 'LIMIT_FILE_SIZE') return reject(tooLarge(limit));
       if (code === 'LIMIT_UNEXPECTED_FILE' || code === 'LIMIT_FILE_COUNT') {
