@@ -52,6 +52,8 @@ export class PostgresLease extends Lease {
     if (!rows[0].taken) return undefined;
     this.held.add(name);
     let released = false;
+    /** The last position write asked for: the lock is given up after it, so it cannot land under the next holder. */
+    let lastWrite: Promise<unknown> = Promise.resolve();
     const alive = () => !released && this.connection !== undefined && this.current === client;
     return {
       name,
@@ -72,6 +74,7 @@ export class PostgresLease extends Lease {
           unwritten.waiting.push({ resolve, reject });
           this.unwrittenPositions.set(name, unwritten);
         });
+        lastWrite = written.catch(() => undefined);
         void this.writePositions();
         try {
           await written;
@@ -95,6 +98,7 @@ export class PostgresLease extends Lease {
         if (released) return;
         released = true;
         this.held.delete(name);
+        await lastWrite;
         if (this.current === client)
           await this.query(client, 'SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
       },

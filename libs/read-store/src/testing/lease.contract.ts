@@ -63,6 +63,18 @@ export function leaseContract(name: string, create: () => Promise<LeaseHarness>)
       expect(await Promise.all(held.map((one) => one!.position()))).toEqual(held.map((_, index) => index * 100 + 9));
     });
 
+    it('gives the next holder the position advanced last before a release, even one not waited for', async () => {
+      harness = await create();
+      const [first, second] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const held = (await first.tryAcquire(name, 10_000))!;
+      await Promise.all([held.advance(1), held.advance(2), held.release()]);
+      const next = (await second.tryAcquire(name, 10_000))!;
+      expect(await next.position()).toBe(2);
+      await next.advance(3);
+      expect(await next.position()).toBe(3);
+    });
+
     it('frees the lease of a holder that died, and that holder can no longer move the position', async () => {
       harness = await create();
       const [doomed, survivor] = [await harness.open(), await harness.open()];
