@@ -8,6 +8,7 @@ import { EVENT_ID_REUSED } from '../event-ids.js';
 import type { RecordedEvent } from '../event-store.port.js';
 import { eventStoreContract } from '../testing/event-store.contract.js';
 import { Upcasters } from '../upcasters.js';
+import { WRONG_EXPECTED_REVISION } from '../wrong-expected-revision.error.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 
 const server = postgresTestServer();
@@ -153,6 +154,66 @@ if (server) {
       expect(results[4]).toMatchObject({ reason: { code: EVENT_ID_REUSED } });
       const lengths = await Promise.all(streams.map(async (stream) => (await store.readStream(stream)).length));
       expect(lengths).toEqual(streams.map((_, index) => (index === 4 ? 0 : 2)));
+      await store.close();
+    });
+
+    it('commits the appends that wait behind one in flight together, each with its own revision check', async () => {
+      const store = await PostgresEventStore.connect({ url: database.url });
+      const contested = `s-${randomUUID()}`;
+      await store.append(contested, [{ type: 'Created', v: 1, data: {} }], { expectedRevision: 'no_stream', metadata });
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      // Holding the appends lock keeps one append in flight while the others arrive and wait for the next batch.
+      await admin.query('BEGIN');
+      await admin.query('SELECT pg_advisory_xact_lock($1, $2)', [DIYML_LOCK_SPACE, AdvisoryLock.eventAppends]);
+      const inFlight = store.append(`s-${randomUUID()}`, [{ type: 'InFlight', v: 1, data: {} }], {
+        expectedRevision: 'no_stream',
+        metadata,
+      });
+      let blocked = 0;
+      while (blocked === 0) {
+        const { rowCount } = await admin.query(
+          `SELECT pid FROM pg_stat_activity
+           WHERE application_name = 'diyml-event-store' AND wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        blocked = rowCount ?? 0;
+      }
+      const rivals = [
+        store.append(contested, [{ type: 'Rival', v: 1, data: { rival: 1 } }], { expectedRevision: 0, metadata }),
+        store.append(contested, [{ type: 'Rival', v: 1, data: { rival: 2 } }], { expectedRevision: 0, metadata }),
+      ];
+      const streams = Array.from({ length: 20 }, () => `s-${randomUUID()}`);
+      const others = streams.map((stream, index) =>
+        store.append(stream, [{ type: 'Other', v: 1, data: { index } }], { expectedRevision: 'no_stream', metadata }),
+      );
+      await admin.query('COMMIT');
+      await admin.end();
+      const first = await inFlight;
+      const [won, lost] = await Promise.allSettled(rivals);
+      expect(won).toMatchObject({ status: 'fulfilled', value: { revision: 1 } });
+      expect(lost).toMatchObject({ status: 'rejected', reason: { code: WRONG_EXPECTED_REVISION } });
+      const landed = await Promise.all(others);
+      // Every append that waited landed right after the one in flight, in the order they were made, gaplessly.
+      const positions = [
+        (won as PromiseFulfilledResult<{ position: number }>).value.position,
+        ...landed.map((r) => r.position),
+      ];
+      expect(positions).toEqual(Array.from({ length: 21 }, (_, i) => first.position + 1 + i));
+      const log = await store.readAll({ after: first.position });
+      expect(log.map((e) => e.streamId)).toEqual([contested, ...streams]);
+      expect(await store.readStream(contested)).toEqual([
+        expect.objectContaining({ revision: 0, type: 'Created' }),
+        expect.objectContaining({ revision: 1, type: 'Rival', data: { rival: 1 } }),
+      ]);
+      // One transaction, so one commit and one WAL flush, for all of them.
+      const reader = new pg.Client({ connectionString: database.url });
+      await reader.connect();
+      const { rows } = await reader.query<{ transactions: string }>(
+        'SELECT count(DISTINCT xmin::text) AS transactions FROM events WHERE position > $1',
+        [first.position],
+      );
+      await reader.end();
+      expect(Number(rows[0].transactions)).toBe(1);
       await store.close();
     });
 

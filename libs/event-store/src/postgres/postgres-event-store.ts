@@ -26,6 +26,9 @@ const APPEND_TRIES = 3;
 /** Reads of the log started ahead of their caller (see readAfter) kept at most. */
 const MAX_READS_AHEAD = 8;
 
+/** The columns a recorded event is made of: not recorded_at, which pg would parse into a Date per row for nothing. */
+const EVENT_COLUMNS = 'position, event_id, stream_id, revision, type, v, data, metadata';
+
 interface EventRow {
   position: string;
   event_id: string;
@@ -217,7 +220,7 @@ export class PostgresEventStore extends EventStore {
   async readStream(streamId: string): Promise<RecordedEvent[]> {
     const { rows } = await this.pool.query<EventRow>({
       name: 'read-stream',
-      text: 'SELECT * FROM events WHERE stream_id = $1 ORDER BY revision',
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY revision`,
       values: [streamId],
     });
     return rows.map((row) => this.toRecorded(row));
@@ -280,7 +283,7 @@ export class PostgresEventStore extends EventStore {
   private async query(after: number, limit: number | null): Promise<RecordedEvent[]> {
     const { rows } = await this.pool.query<EventRow>({
       name: 'read-after',
-      text: 'SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2',
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2`,
       values: [after, limit],
     });
     return rows.map((row) => this.toRecorded(row));

@@ -2,6 +2,12 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { type HeldLease, Lease, leaseLost } from './lease.port.js';
 
+interface UnwrittenPosition {
+  readonly client: pg.Client;
+  position: number;
+  readonly waiting: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+
 /** First key of the advisory locks taken for leases, apart from diyml's other advisory locks. */
 export const LEASE_LOCK_SPACE = 0x6c_65_61; // 'lea'
 
@@ -9,7 +15,11 @@ export const LEASE_LOCK_SPACE = 0x6c_65_61; // 'lea'
  * Leases as PostgreSQL session advisory locks (pg_try_advisory_lock) on one dedicated connection: the server
  * frees them when the connection ends, so a process that dies gives its leases up at once. Positions are
  * written on that same connection, so a holder whose connection died cannot move them. Its queries go one after
- * the other (`query`): pg deprecates a query sent while the client runs another, and pg 9 refuses it.
+ * the other (`query`): pg deprecates a query sent while the client runs another, and pg 9 refuses it. So that
+ * the reactors of a process do not wait for each other's position writes one by one, the positions advanced
+ * while one write is in flight go together in the next (one statement, the newest position per lease), and
+ * their commits do not wait for the disk: a position lost with the server only makes its reactor react again to
+ * the last events, as it does when its process dies between a reaction and the write of its position.
  */
 export class PostgresLease extends Lease {
   private readonly logger = new Logger(PostgresLease.name);
@@ -19,6 +29,9 @@ export class PostgresLease extends Lease {
   private readonly held = new Set<string>();
   /** The last query sent on the session: the next one waits for it. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Positions advanced and not written yet, by lease name: the newest one, and the advances waiting for it. */
+  private unwrittenPositions = new Map<string, UnwrittenPosition>();
+  private writingPositions = false;
 
   constructor(
     private readonly url: string,
@@ -39,6 +52,8 @@ export class PostgresLease extends Lease {
     if (!rows[0].taken) return undefined;
     this.held.add(name);
     let released = false;
+    /** The last position write asked for: the lock is given up after it, so it cannot land under the next holder. */
+    let lastWrite: Promise<unknown> = Promise.resolve();
     const alive = () => !released && this.connection !== undefined && this.current === client;
     return {
       name,
@@ -53,13 +68,16 @@ export class PostgresLease extends Lease {
       },
       advance: async (position) => {
         if (!alive()) throw leaseLost(name);
+        const written = new Promise<void>((resolve, reject) => {
+          const unwritten = this.unwrittenPositions.get(name) ?? { client, position, waiting: [] };
+          unwritten.position = position;
+          unwritten.waiting.push({ resolve, reject });
+          this.unwrittenPositions.set(name, unwritten);
+        });
+        lastWrite = written.catch(() => undefined);
+        void this.writePositions();
         try {
-          await this.query(
-            client,
-            `INSERT INTO lease_positions (name, position) VALUES ($1, $2)
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
-            [name, position],
-          );
+          await written;
         } catch {
           // The session may be gone, and its lock with it: stop, and let the owner try to take the lease again.
           this.held.delete(name);
@@ -80,6 +98,7 @@ export class PostgresLease extends Lease {
         if (released) return;
         released = true;
         this.held.delete(name);
+        await lastWrite;
         if (this.current === client)
           await this.query(client, 'SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
       },
@@ -92,6 +111,32 @@ export class PostgresLease extends Lease {
     this.current = undefined;
     this.held.clear();
     if (connection) await (await connection).end(); // ending the session frees its advisory locks
+  }
+
+  /** Writes the unwritten positions, those of one session per statement, until none is left. */
+  private async writePositions(): Promise<void> {
+    if (this.writingPositions) return;
+    this.writingPositions = true;
+    try {
+      while (this.unwrittenPositions.size > 0) {
+        const client = this.unwrittenPositions.values().next().value!.client;
+        const batch = [...this.unwrittenPositions].filter(([, unwritten]) => unwritten.client === client);
+        for (const [name] of batch) this.unwrittenPositions.delete(name);
+        try {
+          await this.query(
+            client,
+            `INSERT INTO lease_positions (name, position) SELECT * FROM unnest($1::text[], $2::bigint[])
+             ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+            [batch.map(([name]) => name), batch.map(([, unwritten]) => unwritten.position)],
+          );
+          for (const [, unwritten] of batch) for (const waiting of unwritten.waiting) waiting.resolve();
+        } catch (error) {
+          for (const [, unwritten] of batch) for (const waiting of unwritten.waiting) waiting.reject(error);
+        }
+      }
+    } finally {
+      this.writingPositions = false;
+    }
   }
 
   private query<Row extends pg.QueryResultRow>(
@@ -119,6 +164,8 @@ export class PostgresLease extends Lease {
       client.on('end', () => lost('closed'));
       try {
         await client.connect();
+        // Position writes only: see the class comment.
+        await client.query('SET synchronous_commit = off');
         // Serialised, so processes starting together do not race to create the table.
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LEASE_LOCK_SPACE]);

@@ -145,20 +145,16 @@ class DocumentWrites {
     next: unknown,
   ): Promise<void> {
     const key = documentKey(collection, id);
-    // A copy as a read would return it (and safe from later changes to the projection's object).
-    const latest = { position, document: next === null ? null : (JSON.parse(JSON.stringify(next)) as unknown) };
-    const entry = this.held.get(key) ?? {
-      collection,
-      id,
-      base: this.known.of(collection).get(id),
-      latest,
-      updates: [],
-    };
+    // Documents are immutable values (as in the in-memory store): a projection builds the next version instead of
+    // changing the one it read, so the version is kept as it is, not copied, and turned into JSON once per write.
+    const latest = { position, document: next === null ? null : Object.freeze(next) };
+    const known = this.known.of(collection);
+    const entry = this.held.get(key) ?? { collection, id, base: known.get(id), latest, updates: [] };
     entry.latest = latest;
     entry.updates.push({ position, update });
     this.held.set(key, entry);
-    this.known.of(collection).set(id, latest);
-    this.known.of(collection).addRow(id);
+    known.set(id, latest);
+    known.addRow(id);
     if (this.held.size < MAX_HELD_WRITES) return this.scheduleFlush();
     // One batch is written while the next one fills: the projection waits only when the one before is not done.
     await this.writing;
@@ -414,7 +410,16 @@ class KnownDocuments {
 
   constructor(private readonly capacity: number) {}
 
+  /** One view per collection, made once: projections ask for it on every change. */
+  private readonly views = new Map<string, ReturnType<KnownDocuments['viewOf']>>();
+
   of(collection: string) {
+    let view = this.views.get(collection);
+    if (!view) this.views.set(collection, (view = this.viewOf(collection)));
+    return view;
+  }
+
+  private viewOf(collection: string) {
     return {
       get: (id: string) => this.documents.get(documentKey(collection, id)),
       set: (id: string, entry: Known<unknown>) => {

@@ -52,6 +52,29 @@ export function leaseContract(name: string, create: () => Promise<LeaseHarness>)
       expect(await next.position()).toBe(42);
     });
 
+    it('keeps the newest position of each lease when several leases of one process advance at once', async () => {
+      harness = await create();
+      const lease = await harness.open();
+      const held = await Promise.all(Array.from({ length: 8 }, () => lease.tryAcquire(leaseName(), 10_000)));
+      // As reactors do when they catch up together: nobody waits for another's write before advancing again.
+      await Promise.all(
+        held.flatMap((one, index) => Array.from({ length: 10 }, (_, step) => one!.advance(index * 100 + step))),
+      );
+      expect(await Promise.all(held.map((one) => one!.position()))).toEqual(held.map((_, index) => index * 100 + 9));
+    });
+
+    it('gives the next holder the position advanced last before a release, even one not waited for', async () => {
+      harness = await create();
+      const [first, second] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const held = (await first.tryAcquire(name, 10_000))!;
+      await Promise.all([held.advance(1), held.advance(2), held.release()]);
+      const next = (await second.tryAcquire(name, 10_000))!;
+      expect(await next.position()).toBe(2);
+      await next.advance(3);
+      expect(await next.position()).toBe(3);
+    });
+
     it('frees the lease of a holder that died, and that holder can no longer move the position', async () => {
       harness = await create();
       const [doomed, survivor] = [await harness.open(), await harness.open()];
