@@ -24,6 +24,8 @@ export class InProcessJobQueue extends JobQueue {
   private readonly processors = new Map<string, JobProcessor>();
   private readonly lanes = new Map<string, Lane>();
   private readonly known = new Set<string>();
+  /** The latest progress of each running job, by `queue:id`. */
+  private readonly progress = new Map<string, Record<string, unknown>>();
   private readonly idle = new Set<() => void>();
   private closed = false;
 
@@ -43,6 +45,10 @@ export class InProcessJobQueue extends JobQueue {
     this.lane(job.queue).waiting.push(job);
     queueMicrotask(() => this.pump(job.queue));
     return 'enqueued';
+  }
+
+  async progressOf(queue: string, id: string): Promise<Record<string, unknown> | null> {
+    return this.progress.get(`${queue}:${id}`) ?? null;
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -92,12 +98,23 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   private async run(processor: JobProcessor, job: JobRequest): Promise<void> {
+    const key = `${job.queue}:${job.id}`;
+    try {
+      await this.runAttempts(processor, job, key);
+    } finally {
+      this.progress.delete(key);
+    }
+  }
+
+  private async runAttempts(processor: JobProcessor, job: JobRequest, key: string): Promise<void> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
       const context: JobContext = {
         id: job.id,
         attempt,
         maxAttempts: this.maxAttempts,
-        reportProgress: async () => {},
+        reportProgress: async (progress) => {
+          this.progress.set(key, progress);
+        },
       };
       try {
         await processor.process(job.payload, context);
