@@ -26,6 +26,7 @@ export class InProcessJobQueue extends JobQueue {
   private readonly known = new Set<string>();
   /** The latest progress of each running job, by `queue:id`. */
   private readonly progress = new Map<string, Record<string, unknown>>();
+  private readonly runningJobs = new Set<string>();
   private readonly idle = new Set<() => void>();
   private closed = false;
 
@@ -99,9 +100,11 @@ export class InProcessJobQueue extends JobQueue {
 
   private async run(processor: JobProcessor, job: JobRequest): Promise<void> {
     const key = `${job.queue}:${job.id}`;
+    this.runningJobs.add(key);
     try {
       await this.runAttempts(processor, job, key);
     } finally {
+      this.runningJobs.delete(key);
       this.progress.delete(key);
     }
   }
@@ -113,7 +116,8 @@ export class InProcessJobQueue extends JobQueue {
         attempt,
         maxAttempts: this.maxAttempts,
         reportProgress: async (progress) => {
-          this.progress.set(key, progress);
+          // A report arriving once the job ended would be kept for good.
+          if (this.runningJobs.has(key)) this.progress.set(key, progress);
         },
       };
       try {
