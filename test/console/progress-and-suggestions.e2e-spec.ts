@@ -51,6 +51,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
       .getByText(/about \d+ (s|min) left/)
       .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'training-progress.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     // It advances: a later batch of the same epoch, or a later epoch.
     const advanced = (text: string | null) => {
@@ -111,6 +112,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await filtered;
     await expect(page.getByRole('group', { name: 'Filter suggestions' }).getByText('%').count()).resolves.toBe(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'suggestions-filters.png') });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 });

@@ -37,7 +37,11 @@ export function AuthenticatedImage({
     staleTime: Infinity,
     gcTime: 10 * 60_000,
   });
-  if (!image.data) return <span ref={placeholder} className="image-placeholder" role="img" aria-label={alt} />;
+  if (!image.data) {
+    // A decorative image (alt="") stays out of the accessibility tree while it loads, as its <img> will.
+    const role = alt ? { role: 'img', 'aria-label': alt } : { 'aria-hidden': true };
+    return <span ref={placeholder} className="image-placeholder" {...role} />;
+  }
   return <img src={image.data} alt={alt} {...(lazy ? { loading: 'lazy', decoding: 'async' } : {})} {...rest} />;
 }
 
