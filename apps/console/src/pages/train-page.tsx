@@ -181,6 +181,7 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
         <p>
           <progress max={batch.batches} value={batch.batch} aria-label={`Progress within epoch ${batch.epoch}`} /> batch{' '}
           {batch.batch} of {batch.batches} in epoch {batch.epoch} · {Math.round(batch.imagesPerSecond)} images/s
+          {batch.batch === batch.batches && ' · finishing the epoch'}
         </p>
       )}
     </div>
