@@ -187,6 +187,36 @@ describe('training over HTTP on the embedded stack', () => {
     expect(JSON.stringify(iteration)).not.toContain('"batches"');
   });
 
+  it('sends the latest batch progress at once to a client that connects mid-training', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 12, 33), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 12, 34), { label: 'blue' }, 'blue');
+    const queued = await client.train(project.id, { ...FAST, epochs: 500, batchSize: 2 });
+    while ((await client.iteration(project.id, queued.id)).history.length < 2)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const cancelSoon = setTimeout(
+      () =>
+        void client.http
+          .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+          .set('Authorization', client.auth)
+          .then(),
+      1500,
+    );
+    try {
+      const events = await client.iterationEvents(project.id, queued.id);
+      // The iteration as it is and where its epoch is: both from the first look, before any later change.
+      expect(
+        events
+          .slice(0, 2)
+          .map((event) => event.type)
+          .sort(),
+      ).toEqual(['batch', 'iteration']);
+      expect(events[events.length - 1].data.status).toBe('cancelled');
+    } finally {
+      clearTimeout(cancelSoon);
+    }
+  });
+
   it('cancels an iteration; the cancelled run records nothing more', async () => {
     const project = await client.createProject('classification', ['red', 'blue']);
     await client.upload(project.id, await colouredSquares(RED, 6, 5), { label: 'red' }, 'red');
