@@ -42,5 +42,24 @@ const redis = await redisIsReachable();
       expect(iteration.history).toHaveLength(3);
       expect(iteration.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     });
+
+    it("streams the worker's progress within an epoch, carried through Redis to the api", async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 12, 23), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 12, 24), { label: 'blue' }, 'blue');
+      const queued = await client.train(project.id, {
+        imageSize: 16,
+        epochs: 15,
+        batchSize: 2,
+        learningRate: 0.01,
+        seed: 1,
+      });
+      const events = await client.iterationEvents(project.id, queued.id);
+      const batches = events.filter((event) => event.type === 'batch').map((event) => event.data);
+      expect(batches.length).toBeGreaterThan(0);
+      expect(batches[0]).toMatchObject({ attempt: 1, epochs: 15, batches: expect.any(Number) });
+      expect(batches.every((progress) => (progress.batch as number) <= (progress.batches as number))).toBe(true);
+      expect(events[events.length - 1].data.status).toBe('completed');
+    });
   },
 );

@@ -148,23 +148,73 @@ describe('training over HTTP on the embedded stack', () => {
     await client.upload(project.id, await colouredSquares(RED, 6, 3), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 6, 4), { label: 'blue' }, 'blue');
     const queued = await client.train(project.id, { ...FAST, epochs: 40 });
-    const response = await client.http
-      .get(`/v1/projects/${project.id}/iterations/${queued.id}/events`)
-      .set('Authorization', client.auth)
-      .buffer(true)
-      .parse((res, done) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => done(null, text));
-      })
-      .expect(200);
-    expect(response.headers['content-type']).toContain('text/event-stream');
-    const statuses = (response.body as string)
-      .split('\n')
-      .filter((line) => line.startsWith('data: '))
-      .map((line) => JSON.parse(line.slice(6)).status as string);
+    const events = await client.iterationEvents(project.id, queued.id);
+    const statuses = events.filter((event) => event.type === 'iteration').map((event) => event.data.status);
     expect(statuses[statuses.length - 1]).toBe('completed');
     expect(statuses.filter((status) => status === 'running').length).toBeGreaterThan(0);
+    expect(events[events.length - 1].type).toBe('iteration');
+  });
+
+  it('streams progress within an epoch as transient batch events', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 24, 31), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 24, 32), { label: 'blue' }, 'blue');
+    // About 38 training images in batches of 2: some 19 batches an epoch.
+    const queued = await client.train(project.id, { ...FAST, epochs: 15, batchSize: 2 });
+    const events = await client.iterationEvents(project.id, queued.id);
+    const batches = events.filter((event) => event.type === 'batch').map((event) => event.data);
+    expect(batches.length).toBeGreaterThan(0);
+    for (const progress of batches) {
+      expect(progress).toEqual({
+        attempt: 1,
+        epoch: expect.any(Number),
+        epochs: 15,
+        batch: expect.any(Number),
+        batches: batches[0].batches,
+        elapsedMs: expect.any(Number),
+        imagesPerSecond: expect.any(Number),
+        reportedAt: expect.any(String),
+      });
+      expect(progress.batch).toBeGreaterThanOrEqual(1);
+      expect(progress.batch).toBeLessThanOrEqual(progress.batches as number);
+      expect(progress.imagesPerSecond).toBeGreaterThan(0);
+    }
+    expect(batches[0].batches).toBeGreaterThanOrEqual(15);
+    expect(events[events.length - 1].data.status).toBe('completed');
+    // Transient: the iteration's record holds epochs only.
+    const iteration = await client.iteration(project.id, queued.id);
+    expect(iteration.history).toHaveLength(15);
+    expect(JSON.stringify(iteration)).not.toContain('"batches"');
+  });
+
+  it('sends the latest batch progress at once to a client that connects mid-training', async () => {
+    const project = await client.createProject('classification', ['red', 'blue']);
+    await client.upload(project.id, await colouredSquares(RED, 12, 33), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 12, 34), { label: 'blue' }, 'blue');
+    const queued = await client.train(project.id, { ...FAST, epochs: 500, batchSize: 2 });
+    while ((await client.iteration(project.id, queued.id)).history.length < 2)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const cancelSoon = setTimeout(
+      () =>
+        void client.http
+          .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+          .set('Authorization', client.auth)
+          .then(),
+      1500,
+    );
+    try {
+      const events = await client.iterationEvents(project.id, queued.id);
+      // The iteration as it is and where its epoch is: both from the first look, before any later change.
+      expect(
+        events
+          .slice(0, 2)
+          .map((event) => event.type)
+          .sort(),
+      ).toEqual(['batch', 'iteration']);
+      expect(events[events.length - 1].data.status).toBe('cancelled');
+    } finally {
+      clearTimeout(cancelSoon);
+    }
   });
 
   it('cancels an iteration; the cancelled run records nothing more', async () => {

@@ -1,4 +1,5 @@
 import { expect } from '@jest/globals';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { TestApp } from './test-app.js';
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
@@ -69,6 +70,26 @@ export class ApiClient {
       .set('Authorization', this.auth)
       .expect(200);
     return response.body;
+  }
+
+  /** The iteration's Server-Sent Events (type and parsed data), read until the stream ends at the final status. */
+  async iterationEvents(projectId: string, iterationId: string) {
+    const response = await this.http
+      .get(`/v1/projects/${projectId}/iterations/${iterationId}/events`)
+      .set('Authorization', this.auth)
+      .buffer(true)
+      .parse((res, done) => {
+        const events: EventSourceMessage[] = [];
+        const parser = createParser({ onEvent: (event) => events.push(event) });
+        res.on('data', (chunk: Buffer) => parser.feed(chunk.toString()));
+        res.on('end', () => done(null, events));
+      })
+      .expect(200);
+    expect(response.headers['content-type']).toContain('text/event-stream');
+    return (response.body as EventSourceMessage[]).map((event) => ({
+      type: event.event,
+      data: JSON.parse(event.data) as Record<string, unknown>,
+    }));
   }
 
   /** Polls until the iteration is completed, failed or cancelled. */

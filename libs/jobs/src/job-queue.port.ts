@@ -13,6 +13,7 @@ export interface JobContext {
   /** 1 for the first try. */
   readonly attempt: number;
   readonly maxAttempts: number;
+  /** Transient progress for watchers (see JobQueue.progressOf), not a record: the latest report replaces the last. */
   reportProgress(progress: Record<string, unknown>): Promise<void>;
 }
 
@@ -42,6 +43,11 @@ export abstract class JobQueue {
   abstract readonly outlivesProcess: boolean;
   /** 'duplicate' when a job with this id is already known (waiting, running or done). */
   abstract enqueue<TPayload extends object>(job: JobRequest<TPayload>): Promise<'enqueued' | 'duplicate'>;
+  /**
+   * The latest progress a running job reported with JobContext.reportProgress, from whichever process runs it; null
+   * before its first report. Transient: once the job ended an adapter may forget it.
+   */
+  abstract progressOf(queue: string, id: string): Promise<Record<string, unknown> | null>;
   /** Removes a job that has not started; false when it is running, finished or unknown. */
   abstract removeWaiting(queue: string, id: string): Promise<boolean>;
   abstract close(): Promise<void>;

@@ -73,6 +73,7 @@ export {
   type ClassificationValidation,
   type DetectionValidation,
   type EarlyStoppingConfig,
+  type BatchReport,
   type EpochReport,
   type TrainingCallbacks,
   type TrainingConfig,

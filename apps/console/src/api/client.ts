@@ -6,6 +6,7 @@ export type Schemas = components['schemas'];
 export type Project = Schemas['ProjectDto'];
 export type Image = Schemas['ImageDto'];
 export type Iteration = Schemas['IterationDto'];
+export type BatchProgress = Schemas['BatchProgressDto'];
 export type Label = Schemas['LabelDto'];
 export type Region = Schemas['RegionInputDto'];
 

@@ -1,7 +1,14 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import type { Iteration } from './client';
+import type { BatchProgress, Iteration } from './client';
 import { toApiError } from './client';
 import { getSession } from './session';
+
+export interface IterationStreamHandlers {
+  /** The whole iteration, each time it changes. */
+  onIteration(iteration: Iteration): void;
+  /** Transient progress within the epoch being trained. */
+  onBatch(progress: BatchProgress): void;
+}
 
 /**
  * Follows GET …/iterations/{id}/events. An EventSource cannot send headers, so this reads the stream with fetch and
@@ -9,7 +16,7 @@ import { getSession } from './session';
  */
 export async function followIteration(
   path: string,
-  onIteration: (iteration: Iteration) => void,
+  handlers: IterationStreamHandlers,
   signal: AbortSignal,
 ): Promise<void> {
   const session = getSession();
@@ -20,6 +27,7 @@ export async function followIteration(
   if (!response.ok || !response.body) throw toApiError(response, await response.json().catch(() => undefined));
   const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
   for await (const event of events) {
-    if (event.event === 'iteration') onIteration(JSON.parse(event.data) as Iteration);
+    if (event.event === 'iteration') handlers.onIteration(JSON.parse(event.data) as Iteration);
+    else if (event.event === 'batch') handlers.onBatch(JSON.parse(event.data) as BatchProgress);
   }
 }

@@ -599,7 +599,7 @@ export interface paths {
         };
         /**
          * Live progress as Server-Sent Events
-         * @description An `iteration` event with the whole iteration each time it changes; the stream ends after the final status.
+         * @description Two event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second), at most 4 a second, transient (never an event of the iteration, from whichever process trains it); a client connecting mid-epoch gets the latest one at once.
          */
         get: operations["streamIterationEvents"];
         put?: never;
@@ -3119,6 +3119,23 @@ export interface components {
         IterationPageDto: {
             items: components["schemas"]["IterationDto"][];
             nextCursor: string | null;
+        };
+        BatchProgressDto: {
+            /** @description 1-based epoch being trained. */
+            epoch: number;
+            epochs: number;
+            /** @description Batches done in this epoch (1-based). */
+            batch: number;
+            /** @description Batches in an epoch. */
+            batches: number;
+            /** @description Since the epoch started, when this was reported. */
+            elapsedMs: number;
+            /** @description Training images per second in this epoch so far. */
+            imagesPerSecond: number;
+            /** @description The run's attempt (a run that lost its worker starts again). */
+            attempt: number;
+            /** Format: date-time */
+            reportedAt: string;
         };
         PerformanceBoxDto: {
             /**
@@ -8277,6 +8294,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description An event stream; each event's `data` is the JSON of its type. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["IterationDto"] | components["schemas"]["BatchProgressDto"];
+                };
+            };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
                 headers: {

@@ -17,8 +17,10 @@ type SuggestionRun = Schemas['SuggestionRunDto'];
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const SHOWN = 500;
-/** The API's default: suggested boxes at least this probable are accepted. */
-const DEFAULT_BOX_PROBABILITY = '0.5';
+/** The API's default, in percent: suggested boxes at least this probable are accepted. */
+const DEFAULT_BOX_PERCENT = '50';
+/** The filters take percentages, as the cards show them; the API takes fractions. */
+const fraction = (percentage: string) => Number(percentage) / 100;
 
 /** Detection: the boxes accepting the suggestion would keep, as editable regions (labels by id). */
 const suggestedRegions = (suggestion: Suggestion, minProbability: number): Region[] =>
@@ -76,14 +78,14 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const [edits, setEdits] = useState<Record<string, string>>({});
   const [boxEdits, setBoxEdits] = useState<Record<string, Region[]>>({});
   const [reviewing, setReviewing] = useState<string | null>(null);
-  const [minBox, setMinBox] = useState(DEFAULT_BOX_PROBABILITY);
-  const boxThreshold = minBox === '' ? Number(DEFAULT_BOX_PROBABILITY) : Number(minBox);
+  const [minBox, setMinBox] = useState(DEFAULT_BOX_PERCENT);
+  const boxThreshold = fraction(minBox === '' ? DEFAULT_BOX_PERCENT : minBox);
   const detection = project.type === 'detection';
   const [outcome, setOutcome] = useState<string | null>(null);
   const query = {
     limit: SHOWN,
-    ...(range.min === '' ? {} : { minProbability: Number(range.min) }),
-    ...(range.max === '' ? {} : { maxProbability: Number(range.max) }),
+    ...(range.min === '' ? {} : { minProbability: fraction(range.min) }),
+    ...(range.max === '' ? {} : { maxProbability: fraction(range.max) }),
   };
   const suggestions = useQuery({
     queryKey: ['suggestions', project.id, iterationId, query],
@@ -190,37 +192,16 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       <div className="filters" role="group" aria-label="Filter suggestions">
         <label>
           Probability from
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.05}
-            value={range.min}
-            onChange={(event) => setRange({ ...range, min: event.target.value })}
-          />
+          <PercentInput value={range.min} onChange={(min) => setRange({ ...range, min })} />
         </label>
         <label>
           to
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.05}
-            value={range.max}
-            onChange={(event) => setRange({ ...range, max: event.target.value })}
-          />
+          <PercentInput value={range.max} onChange={(max) => setRange({ ...range, max })} />
         </label>
         {detection && (
           <label>
             Accept boxes at least this probable
-            <input
-              type="number"
-              min={0}
-              max={1}
-              step={0.05}
-              value={minBox}
-              onChange={(event) => setMinBox(event.target.value)}
-            />
+            <PercentInput value={minBox} onChange={setMinBox} />
           </label>
         )}
         <button
@@ -288,6 +269,24 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   );
 }
 
+/** A probability in percent, the unit shown beside the field. */
+function PercentInput({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  return (
+    <span className="unit-input">
+      <input
+        type="number"
+        min={0}
+        max={100}
+        step={5}
+        placeholder="0–100"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      />
+      <span aria-hidden="true">%</span>
+    </span>
+  );
+}
+
 function SuggestionCard({
   project,
   filename,
@@ -315,7 +314,7 @@ function SuggestionCard({
   const top = suggestion.predictions[0];
   const name = `${filename}: ${top ? `${top.label ?? 'removed label'} ${percent(top.probability)}` : 'nothing found'}`;
   const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
-  const thumbnail = <AuthenticatedImage path={thumbnailPath(project.id, suggestion.imageId, 128)} alt="" />;
+  const thumbnail = <AuthenticatedImage path={thumbnailPath(project.id, suggestion.imageId, 128)} alt="" lazy />;
   return (
     <li className={selected ? 'selected' : ''} aria-label={name}>
       <label className="choice">

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type Iteration, type Project, unwrap } from '../api/client';
+import { api, type BatchProgress, type Iteration, type Project, unwrap } from '../api/client';
 import { followIteration } from '../api/iteration-stream';
 import { useOpenApiSchemas } from '../components/config-form';
 import { ErrorMessage } from '../components/error-message';
@@ -106,10 +106,15 @@ function withoutEmpty(values: Record<string, unknown>): Record<string, unknown> 
 export function LiveIteration({ project, iteration: initial }: { project: Project; iteration: Iteration }) {
   const queryClient = useQueryClient();
   const [iteration, setIteration] = useState(initial);
+  const [batch, setBatch] = useState<BatchProgress | null>(null);
   const [streamError, setStreamError] = useState<unknown>(null);
   useEffect(() => {
     const abort = new AbortController();
-    followIteration(`/v1/projects/${project.id}/iterations/${initial.id}/events`, setIteration, abort.signal)
+    followIteration(
+      `/v1/projects/${project.id}/iterations/${initial.id}/events`,
+      { onIteration: setIteration, onBatch: setBatch },
+      abort.signal,
+    )
       .then(() =>
         Promise.all([
           queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
@@ -134,7 +139,7 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
       <h2>
         {iteration.name}: {iteration.status}
       </h2>
-      <Progress iteration={iteration} />
+      <Progress iteration={iteration} batch={batch} />
       <Curves iteration={iteration} />
       {!FINISHED.includes(iteration.status) && (
         <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
@@ -146,16 +151,40 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
   );
 }
 
-function Progress({ iteration }: { iteration: Iteration }) {
+function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: BatchProgress | null }) {
   const { epoch, epochs } = iteration.progress;
+  const running = iteration.status === 'running';
+  // Batches of an epoch already recorded are no news; nor are they once the run stopped.
+  const batch = running && latest && latest.epoch > epoch ? latest : null;
   const durations = iteration.history.map((item) => item.durationMs);
-  const perEpoch = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : 0;
-  const left = perEpoch * (epochs - epoch);
+  const perBatch = batch ? batch.elapsedMs / batch.batch : 0;
+  const perEpoch = durations.length
+    ? durations.reduce((a, b) => a + b, 0) / durations.length
+    : batch
+      ? perBatch * batch.batches
+      : 0;
+  const left = batch
+    ? perBatch * (batch.batches - batch.batch) + perEpoch * (epochs - batch.epoch)
+    : perEpoch * (epochs - epoch);
   return (
-    <p>
-      <progress max={epochs || 1} value={epoch} aria-label="Training progress" /> epoch {epoch} of {epochs}
-      {iteration.status === 'running' && perEpoch > 0 && <> · about {formatDuration(left)} left</>}
-    </p>
+    <div className="training-progress">
+      <p>
+        <progress
+          max={epochs || 1}
+          value={batch ? batch.epoch - 1 + batch.batch / batch.batches : epoch}
+          aria-label="Training progress"
+        />{' '}
+        epoch {epoch} of {epochs}
+        {running && perEpoch > 0 && <> · about {formatDuration(left)} left</>}
+      </p>
+      {batch && (
+        <p>
+          <progress max={batch.batches} value={batch.batch} aria-label={`Progress within epoch ${batch.epoch}`} /> batch{' '}
+          {batch.batch} of {batch.batches} in epoch {batch.epoch} · {Math.round(batch.imagesPerSecond)} images/s
+          {batch.batch === batch.batches && ' · finishing the epoch'}
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -36,6 +36,12 @@ export class BullmqJobQueue extends JobQueue {
     return 'enqueued';
   }
 
+  /** BullMQ keeps a job's progress (job.updateProgress) in its Redis hash, where any process reads it. */
+  async progressOf(queue: string, id: string): Promise<Record<string, unknown> | null> {
+    const progress = (await this.queue(queue).getJob(id))?.progress;
+    return typeof progress === 'object' && progress !== null ? (progress as Record<string, unknown>) : null;
+  }
+
   async removeWaiting(queue: string, id: string): Promise<boolean> {
     const job = await this.queue(queue).getJob(id);
     if (!job) return false;

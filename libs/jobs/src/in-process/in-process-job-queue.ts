@@ -24,6 +24,9 @@ export class InProcessJobQueue extends JobQueue {
   private readonly processors = new Map<string, JobProcessor>();
   private readonly lanes = new Map<string, Lane>();
   private readonly known = new Set<string>();
+  /** The latest progress of each running job, by `queue:id`. */
+  private readonly progress = new Map<string, Record<string, unknown>>();
+  private readonly runningJobs = new Set<string>();
   private readonly idle = new Set<() => void>();
   private closed = false;
 
@@ -43,6 +46,10 @@ export class InProcessJobQueue extends JobQueue {
     this.lane(job.queue).waiting.push(job);
     queueMicrotask(() => this.pump(job.queue));
     return 'enqueued';
+  }
+
+  async progressOf(queue: string, id: string): Promise<Record<string, unknown> | null> {
+    return this.progress.get(`${queue}:${id}`) ?? null;
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -92,12 +99,26 @@ export class InProcessJobQueue extends JobQueue {
   }
 
   private async run(processor: JobProcessor, job: JobRequest): Promise<void> {
+    const key = `${job.queue}:${job.id}`;
+    this.runningJobs.add(key);
+    try {
+      await this.runAttempts(processor, job, key);
+    } finally {
+      this.runningJobs.delete(key);
+      this.progress.delete(key);
+    }
+  }
+
+  private async runAttempts(processor: JobProcessor, job: JobRequest, key: string): Promise<void> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
       const context: JobContext = {
         id: job.id,
         attempt,
         maxAttempts: this.maxAttempts,
-        reportProgress: async () => {},
+        reportProgress: async (progress) => {
+          // A report arriving once the job ended would be kept for good.
+          if (this.runningJobs.has(key)) this.progress.set(key, progress);
+        },
       };
       try {
         await processor.process(job.payload, context);

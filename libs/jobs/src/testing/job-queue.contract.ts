@@ -111,6 +111,29 @@ export function jobQueueContract(name: string, create: () => Promise<JobQueueHar
       expect(processor.failures[0]).toMatchObject({ message: 'no images', attempt: 1 });
     });
 
+    it("lets the queue read a running job's latest progress, the last report replacing the earlier ones", async () => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const processor = new RecordingProcessor(queueName, async (_, context) => {
+        await context.reportProgress({ batch: 1, batches: 4 });
+        await context.reportProgress({ batch: 2, batches: 4 });
+        await gate;
+      });
+      await harness.startProcessing(processor);
+      const id = randomUUID();
+      expect(await harness.queue.progressOf(queueName, id)).toBeNull();
+      await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'reporting' } });
+      try {
+        await processor.until(() => processor.processed.length === 1);
+        const deadline = Date.now() + 5000;
+        while ((await harness.queue.progressOf(queueName, id))?.batch !== 2 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await harness.queue.progressOf(queueName, id)).toEqual({ batch: 2, batches: 4 });
+      } finally {
+        release();
+      }
+    });
+
     it('removes a job that is still waiting, so it never runs', async () => {
       let release: () => void = () => {};
       const gate = new Promise<void>((resolve) => (release = resolve));

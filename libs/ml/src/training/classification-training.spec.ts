@@ -13,6 +13,7 @@ import { train } from './training-loop.js';
 import {
   TrainingCancelledError,
   type ClassificationValidation,
+  type BatchReport,
   type EpochReport,
   type TrainingDataset,
   type TrainingResult,
@@ -57,7 +58,11 @@ describe('training a classifier', () => {
     // Half of the images arrive as PNG bytes, as uploads would.
     for (const example of dataset.examples.slice(0, 60)) example.image = await png(example.image as RawImage);
     const reports: EpochReport[] = [];
-    const result = await train(dataset, fastConfig, { onEpochEnd: (report) => void reports.push(report) });
+    const batches: BatchReport[] = [];
+    const result = await train(dataset, fastConfig, {
+      onEpochEnd: (report) => void reports.push(report),
+      onBatchEnd: (report) => void batches.push(report),
+    });
 
     expect(result.architecture).toBe('small-cnn');
     expect(['tensorflow', 'wasm', 'cpu']).toContain(result.backend);
@@ -67,6 +72,10 @@ describe('training a classifier', () => {
     expect(reports.map((report) => report.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(reports[5].loss).toBeLessThan(reports[0].loss);
     expect(reports[5].imagesPerSecond).toBeGreaterThan(0);
+    // 96 training images in batches of 16: six batches an epoch, each reported as it ends.
+    expect(batches.filter((report) => report.epoch === 1).map((report) => report.batch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(batches).toHaveLength(36);
+    expect(batches.every((report) => report.batches === 6 && report.imagesPerSecond > 0)).toBe(true);
     expect(result.validation?.task).toBe('classification');
     expect(classificationValidation(result).metrics.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(classificationValidation(result).metrics.perLabel.map((m) => m.support)).toEqual([8, 8, 8]);

@@ -671,7 +671,8 @@ class TrainingSession {
         let lossSum: tf.Scalar = tf.scalar(0);
         let correct: tf.Scalar = tf.scalar(0);
         const order = Array.from({ length: passes }, () => chunks(random.shuffled(trainIndexes), batchSize)).flat();
-        for (const batchIndexes of order) {
+        let imagesSeen = 0;
+        for (const [position, batchIndexes] of order.entries()) {
           if (callbacks.signal?.aborted) {
             tf.dispose([lossSum, correct]);
             throw new TrainingCancelledError(epoch - 1);
@@ -700,6 +701,16 @@ class TrainingSession {
           );
           tf.dispose([inputs, targets, loss, correctInBatch ?? [], lossSum, correct]);
           [lossSum, correct] = sums;
+          imagesSeen += batchIndexes.length;
+          const elapsedMs = performance.now() - epochStarted;
+          callbacks.onBatchEnd?.({
+            epoch,
+            epochs,
+            batch: position + 1,
+            batches: order.length,
+            elapsedMs,
+            imagesPerSecond: imagesSeen / (elapsedMs / 1000),
+          });
           // Let cancellation and other work on this thread's event loop through between batches.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }

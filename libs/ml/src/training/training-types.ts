@@ -93,9 +93,25 @@ export interface EpochReport {
   imagesPerSecond: number;
 }
 
+/** Where training is within an epoch: after each batch. */
+export interface BatchReport {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** 1-based: batches done in this epoch. */
+  batch: number;
+  batches: number;
+  /** Since the epoch started. */
+  elapsedMs: number;
+  /** Training images per second in this epoch so far. */
+  imagesPerSecond: number;
+}
+
 export interface TrainingCallbacks {
   /** Awaited, so a slow consumer slows training rather than piling up reports. */
   onEpochEnd?: (report: EpochReport) => void | Promise<void>;
+  /** Not awaited: called after every batch, so it must be quick (throttle what it sends on). */
+  onBatchEnd?: (report: BatchReport) => void;
   /** Checked between batches; an abort ends training with a TrainingCancelledError. */
   signal?: AbortSignal;
   /**

@@ -35,6 +35,7 @@ import { packModel, unpackModel } from '../model/model-archive.js';
 import { TrainingInputError, TrainingThread, TrainingThreadCancelled } from '../worker/training-thread.js';
 import { toMlConfig, toTrainingDataset } from './training-dataset.js';
 import { readImagesPacked } from './training-images.js';
+import { toBatchProgress } from './batch-progress.js';
 import { evaluationOf } from './evaluation.js';
 
 export const TRAINING_QUEUE = 'training';
@@ -108,9 +109,13 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           await this.decide(stream, { type: 'StartIteration', attempt, backend }, metadata);
         },
         onEpoch: async (stats) => {
-          await context.reportProgress({ epoch: stats.epoch, epochs: stats.epochs });
           await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
         },
+        // Transient: a lost report only leaves watchers on the previous one, so it never stops training.
+        onBatch: (report) =>
+          void context
+            .reportProgress({ ...toBatchProgress(report, attempt, new Date()) })
+            .catch((error: unknown) => this.logger.warn(`Iteration ${iterationId}: progress not reported: ${error}`)),
       });
       await this.decide(
         stream,

@@ -1,4 +1,11 @@
-import type { EmbeddingTable, EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
+import type {
+  BatchReport,
+  EmbeddingTable,
+  EpochReport,
+  TrainingConfig,
+  TrainingDataset,
+  TrainingResult,
+} from '@diyml/ml';
 
 /** Messages between the job (main thread) and the training thread. */
 export type ToTrainingThread =
@@ -6,6 +13,7 @@ export type ToTrainingThread =
 
 export type FromTrainingThread =
   | { type: 'started'; backend: string }
+  | { type: 'batch'; report: BatchReport }
   | { type: 'epoch'; report: EpochReport }
   | { type: 'done'; result: TrainingResult }
   | { type: 'cancelled' }

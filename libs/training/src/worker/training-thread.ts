@@ -1,5 +1,5 @@
 import { siblingModule, startWorkerThread } from '@diyml/core/pure';
-import type { EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
+import type { BatchReport, EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
 import { type FromTrainingThread, imageBuffers, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 export class TrainingThreadCancelled extends Error {
@@ -12,7 +12,8 @@ export class TrainingInputError extends Error {}
 
 /**
  * Trains on a worker thread. Epoch reports are delivered in order and awaited one after another, so the
- * caller can record each before the next. `cancel()` stops the run between batches.
+ * caller can record each before the next. Batch reports (throttled by the thread) are transient: handed over as
+ * they come, not awaited. `cancel()` stops the run between batches.
  */
 export class TrainingThread {
   private readonly worker = startWorkerThread(siblingModule(import.meta.url, 'training.worker'));
@@ -22,7 +23,11 @@ export class TrainingThread {
   run(
     dataset: TrainingDataset,
     config: Partial<TrainingConfig>,
-    callbacks: { onStarted(backend: string): Promise<void>; onEpoch(report: EpochReport): Promise<void> },
+    callbacks: {
+      onStarted(backend: string): Promise<void>;
+      onEpoch(report: EpochReport): Promise<void>;
+      onBatch?(report: BatchReport): void;
+    },
   ): Promise<TrainingResult> {
     return new Promise<TrainingResult>((resolve, reject) => {
       const settle = (outcome: () => void) => {
@@ -32,6 +37,8 @@ export class TrainingThread {
         switch (message.type) {
           case 'started':
             return this.enqueue(() => callbacks.onStarted(message.backend), reject);
+          case 'batch':
+            return callbacks.onBatch?.(message.report);
           case 'epoch':
             return this.enqueue(() => callbacks.onEpoch(message.report), reject);
           case 'done':

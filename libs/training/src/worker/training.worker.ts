@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { selectBackend, train, TrainingCancelledError } from '@diyml/ml';
+import { type BatchReport, selectBackend, train, TrainingCancelledError } from '@diyml/ml';
 import { type FromTrainingThread, imageBuffers, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 /** The training thread: one run per thread, so the api's event loop never computes a gradient. */
@@ -8,6 +8,15 @@ const cancellation = new AbortController();
 const send = (message: FromTrainingThread) => port.postMessage(message);
 /** Empties `buffer` and frees its memory at once (ES2024's ArrayBuffer transfer; the TypeScript lib here is ES2023). */
 const detach = (buffer: ArrayBuffer) => (buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+/** Batch progress is for people watching: at most four reports a second, however short the batches. */
+const BATCH_REPORT_INTERVAL_MS = 250;
+let lastBatchReport = -Infinity;
+const reportBatch = (report: BatchReport) => {
+  const now = performance.now();
+  if (now - lastBatchReport < BATCH_REPORT_INTERVAL_MS) return;
+  lastBatchReport = now;
+  send({ type: 'batch', report });
+};
 
 port.on('message', (message: ToTrainingThread) => {
   if (message.type === 'cancel') {
@@ -24,6 +33,7 @@ port.on('message', (message: ToTrainingThread) => {
         { ...config, backend },
         {
           signal: cancellation.signal,
+          onBatchEnd: reportBatch,
           onEpochEnd: (report) => send({ type: 'epoch', report }),
           // This thread owns the images it was handed: once decoded, detaching them frees their memory now.
           onImagesDecoded: () => encodedImages.forEach(detach),

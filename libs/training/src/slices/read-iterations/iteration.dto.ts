@@ -97,3 +97,15 @@ export function toIterationDto(view: IterationView): IterationDto {
   for (const key of Object.keys(dto) as (keyof IterationDto)[]) if (dto[key] === undefined) delete dto[key];
   return dto;
 }
+
+/** The `batch` Server-Sent Event: transient progress within an epoch, not recorded anywhere. */
+export class BatchProgressDto {
+  @ApiProperty({ description: '1-based epoch being trained.' }) epoch: number;
+  @ApiProperty() epochs: number;
+  @ApiProperty({ description: 'Batches done in this epoch (1-based).' }) batch: number;
+  @ApiProperty({ description: 'Batches in an epoch.' }) batches: number;
+  @ApiProperty({ description: 'Since the epoch started, when this was reported.' }) elapsedMs: number;
+  @ApiProperty({ description: 'Training images per second in this epoch so far.' }) imagesPerSecond: number;
+  @ApiProperty({ description: "The run's attempt (a run that lost its worker starts again)." }) attempt: number;
+  @ApiProperty({ format: 'date-time' }) reportedAt: string;
+}

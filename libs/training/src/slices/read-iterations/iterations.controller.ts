@@ -1,7 +1,31 @@
 import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { distinctUntilChanged, from, interval, map, type Observable, startWith, switchMap, takeWhile } from 'rxjs';
+import {
+  distinctUntilChanged,
+  endWith,
+  exhaustMap,
+  filter,
+  from,
+  ignoreElements,
+  interval,
+  map,
+  merge,
+  type Observable,
+  share,
+  startWith,
+  switchMap,
+  takeUntil,
+  takeWhile,
+} from 'rxjs';
 import { BlobStore } from '@diyml/blobs';
 import {
   ApiErrors,
@@ -12,10 +36,13 @@ import {
   setEtag,
   UuidParam,
 } from '@diyml/core';
+import { JobQueue } from '@diyml/jobs';
 import { ProjectAccess } from '@diyml/projects';
+import { parseBatchProgress } from '../../jobs/batch-progress.js';
+import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
-import { IterationDto, IterationPageDto, toIterationDto } from './iteration.dto.js';
+import { BatchProgressDto, IterationDto, IterationPageDto, toIterationDto } from './iteration.dto.js';
 import { MetricsQueryDto } from './metrics-query.dto.js';
 
 const PROGRESS_POLL_MS = 250;
@@ -29,6 +56,7 @@ export class IterationsController {
     private readonly projects: ProjectAccess,
     private readonly iterations: IterationQueries,
     private readonly blobs: BlobStore,
+    private readonly jobs: JobQueue,
   ) {}
 
   @Get()
@@ -66,7 +94,19 @@ export class IterationsController {
     operationId: 'streamIterationEvents',
     summary: 'Live progress as Server-Sent Events',
     description:
-      'An `iteration` event with the whole iteration each time it changes; the stream ends after the final status.',
+      'Two event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an ' +
+      'epoch completed); the stream ends after the final status. `batch`: progress within the epoch being trained ' +
+      '(BatchProgressDto: batch i of n, images per second), at most 4 a second, transient (never an event of the ' +
+      'iteration, from whichever process trains it); a client connecting mid-epoch gets the latest one at once.',
+  })
+  @ApiExtraModels(IterationDto, BatchProgressDto)
+  @ApiOkResponse({
+    description: "An event stream; each event's `data` is the JSON of its type.",
+    content: {
+      'text/event-stream': {
+        schema: { oneOf: [{ $ref: getSchemaPath(IterationDto) }, { $ref: getSchemaPath(BatchProgressDto) }] },
+      },
+    },
   })
   @ApiProduces('text/event-stream')
   @ApiErrors(400, 401, 404)
@@ -77,13 +117,24 @@ export class IterationsController {
   ): Promise<Observable<MessageEvent>> {
     await this.projects.getOwned(projectId, user.id);
     await this.iterations.get(projectId, iterationId);
-    return interval(PROGRESS_POLL_MS).pipe(
+    const iterations = interval(PROGRESS_POLL_MS).pipe(
       startWith(0),
       switchMap(() => from(this.iterations.get(projectId, iterationId))),
       distinctUntilChanged((a, b) => a.revision === b.revision),
       takeWhile((iteration) => !FINISHED.includes(iteration.status), true),
       map((iteration) => ({ type: 'iteration', id: String(iteration.revision), data: toIterationDto(iteration) })),
+      share(),
     );
+    const batches = interval(PROGRESS_POLL_MS).pipe(
+      startWith(0),
+      exhaustMap(() => from(this.jobs.progressOf(TRAINING_QUEUE, iterationId))),
+      map(parseBatchProgress),
+      filter((progress) => progress !== null),
+      distinctUntilChanged((a, b) => a.reportedAt === b.reportedAt),
+      map(({ v: _, ...progress }) => ({ type: 'batch', data: progress satisfies BatchProgressDto })),
+      takeUntil(iterations.pipe(ignoreElements(), endWith(null))),
+    );
+    return merge(iterations, batches);
   }
 
   @Get(':iterationId/metrics')

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import { deployedTinyModel } from '../support/deployed-tiny-model.js';
+import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
+
+const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+/** Progress within an epoch while a model trains; smart-labeling cards that load only what is on screen. */
+describe('console: live progress within an epoch, and lazy suggestion cards', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+    page = await harness.newPage();
+    await signUp(page, 'watcher');
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
+      accessToken: string;
+    };
+    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('shows batch i of n within the epoch as a bar that advances while training, with the time left, until cancelled', async () => {
+    const project = await client.createProject('classification', ['red', 'blue'], 'progress');
+    await client.upload(project.id, await colouredSquares(RED, 24, 41), { label: 'red' }, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 24, 42), { label: 'blue' }, 'blue');
+    // Batches of 2: some 19 an epoch, so an epoch lasts long enough to be watched.
+    const queued = await client.train(project.id, { imageSize: 16, epochs: 500, batchSize: 2, seed: 5 });
+    await page.goto(`/projects/${project.id}/iterations/${queued.id}`);
+
+    const withinEpoch = page.getByRole('progressbar', { name: /^Progress within epoch \d+$/ });
+    await withinEpoch.waitFor({ timeout: 60_000 });
+    const caption = page.locator('.training-progress p', { has: withinEpoch });
+    const first = parsePosition(await caption.textContent());
+    expect(first.batch).toBeGreaterThanOrEqual(1);
+    expect(first.batch).toBeLessThanOrEqual(first.batches);
+    await expect(withinEpoch.getAttribute('max')).resolves.toBe(String(first.batches));
+    await page
+      .locator('.training-progress')
+      .getByText(/about \d+ (s|min) left/)
+      .waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'training-progress.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // It advances: a later batch of the same epoch, or a later epoch.
+    const advanced = (text: string | null) => {
+      const now = parsePosition(text);
+      return now.epoch > first.epoch || (now.epoch === first.epoch && now.batch > first.batch);
+    };
+    const deadline = Date.now() + 60_000;
+    while (!advanced(await caption.textContent())) {
+      if (Date.now() > deadline) throw new Error('the bar within the epoch did not advance in a minute');
+      await page.waitForTimeout(100);
+    }
+
+    // Cancelled, the page shows the stopped iteration: no progress bars left.
+    await page.getByRole('button', { name: 'Cancel training' }).click();
+    await page.getByRole('heading', { name: 'Iteration 1 cancelled' }).waitFor({ timeout: 60_000 });
+    await expect(page.getByRole('progressbar').count()).resolves.toBe(0);
+    expect(harness.problems()).toEqual([]);
+  }, 180_000);
+
+  it('loads suggestion thumbnails as they scroll into view, each once, and filters by probability in percent', async () => {
+    const { project } = await deployedTinyModel(client, ['red', 'blue'], 'many unlabeled');
+    await client.upload(project.id, await colouredSquares(RED, 40, 43), {}, 'red');
+    await client.upload(project.id, await colouredSquares(BLUE, 40, 44), {}, 'blue');
+    await page.goto(`/projects/${project.id}/suggestions`);
+    await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
+    await page.getByRole('status').filter({ hasText: '80 of 80 images got suggestions.' }).waitFor({ timeout: 60_000 });
+
+    // Counted from a fresh load of the page: from its commit on, as the page before it may still be fetching.
+    const requests: string[] = [];
+    let counting = false;
+    page.on('framenavigated', (frame) => (counting ||= frame === page.mainFrame()));
+    page.on('request', (request) => {
+      if (counting) requests.push(new URL(request.url()).pathname);
+    });
+    await page.reload();
+    const suggestions = page.getByRole('list', { name: 'Suggestions' });
+    await suggestions.locator(':scope > li').nth(79).waitFor();
+    await page.locator('.suggestions img').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    const thumbnails = () => requests.filter((path) => path.endsWith('/thumbnail'));
+    // Only the cards on (or near) the screen asked for their thumbnail.
+    expect(thumbnails().length).toBeGreaterThan(0);
+    const onScreen = thumbnails().length;
+    expect(onScreen).toBeLessThan(80);
+    // Nothing else is asked for per card: the other requests are the page's own, a handful.
+    expect(requests.filter((path) => path.startsWith('/v1/') && !path.endsWith('/thumbnail')).length).toBeLessThan(10);
+
+    const last = suggestions.locator(':scope > li').nth(79);
+    await last.scrollIntoViewIfNeeded();
+    await last.locator('img').waitFor();
+    // The cards scrolled to fetched theirs; none was fetched twice.
+    expect(thumbnails().length).toBeGreaterThan(onScreen);
+    expect(new Set(thumbnails()).size).toBe(thumbnails().length);
+
+    // The filters speak percent, as the cards do; the API gets fractions.
+    const filtered = page.waitForRequest((request) => /[?&]minProbability=0\.5(&|$)/.test(request.url()));
+    await page.getByLabel('Probability from').fill('50');
+    await filtered;
+    await expect(page.getByRole('group', { name: 'Filter suggestions' }).getByText('%').count()).resolves.toBe(2);
+    await page.screenshot({ path: join(SCREENSHOTS, 'suggestions-filters.png') });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
+});
+
+function parsePosition(text: string | null) {
+  const match = /batch (\d+) of (\d+) in epoch (\d+)/.exec(text ?? '');
+  if (!match) throw new Error(`no batch position in ${JSON.stringify(text)}`);
+  return { batch: Number(match[1]), batches: Number(match[2]), epoch: Number(match[3]) };
+}
