@@ -198,7 +198,7 @@ describe('console: operating a project once it has a model', () => {
     await stored.getByRole('img', { name: 'The photo sent' }).first().waitFor();
 
     // A probability range no prediction reaches: nothing, said in words.
-    await page.getByLabel('Probability from').fill('1');
+    await page.getByLabel('Probability from').fill('100');
     await page.getByText('No stored prediction matches: widen or clear the filters above.').waitFor();
     await page.getByLabel('Probability from').fill('');
     await page.waitForFunction(`document.querySelectorAll('[aria-label="Stored predictions"] > li').length === 3`);

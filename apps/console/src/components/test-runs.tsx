@@ -4,11 +4,10 @@ import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap 
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
+import { percent } from './percent';
 
 type TestRun = Schemas['TestRunDto'];
 type TestPrediction = Schemas['TestPredictionDto'];
-
-const percent = (value: unknown) => (typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '–');
 
 /** Test the iteration on the project's test split or on uploaded labeled photos; each run's scores and the images it got wrong. */
 export function TestRuns({ project, iterationId }: { project: Project; iterationId: string }) {

@@ -3,6 +3,7 @@ import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { AuthenticatedImage, thumbnailPath } from './authenticated-image';
 import { BoxesOverlay } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
+import { percent } from './percent';
 
 export type ImagePerformance = Schemas['ImagePerformanceDto'];
 
@@ -18,7 +19,6 @@ export interface ValidationFilter {
 
 /** Images shown at once; the heading says how many there are in all. */
 const SHOWN = 60;
-const percent = (value: number) => `${(value * 100).toFixed(0)}%`;
 
 /** The validation images an iteration's metrics were computed on, for one filter (e.g. a confusion-matrix cell). */
 export function ValidationImages({
@@ -99,7 +99,7 @@ function ValidationImage({
         </BoxesOverlay>
         <span>{item.filename}</span>
         <span>
-          {item.expected.length} labelled, {item.predictions.length} found at ≥ {percent(threshold)}
+          {item.expected.length} labelled, {item.predictions.length} found at ≥ {percent(threshold, 0)}
         </span>
       </>
     );
@@ -112,8 +112,8 @@ function ValidationImage({
       <span>
         {item.expected[0]?.label ?? '–'} →{' '}
         {item.predictedLabelId
-          ? `${top.label} (${percent(top.probability)})`
-          : `nothing above the threshold (best: ${top.label} ${percent(top.probability)})`}
+          ? `${top.label} (${percent(top.probability, 0)})`
+          : `nothing above the threshold (best: ${top.label} ${percent(top.probability, 0)})`}
       </span>
     </>
   );

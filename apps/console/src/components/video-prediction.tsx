@@ -1,10 +1,10 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type Schemas, toApiError } from '../api/client';
 import { ErrorMessage } from './error-message';
+import { percent } from './percent';
 
 type VideoPrediction = Schemas['VideoPredictionDto'];
 
-const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Send a video to the deployment (with its key): the server predicts frame by frame; each frame's answer is listed. */

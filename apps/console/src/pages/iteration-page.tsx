@@ -9,6 +9,7 @@ import { TestRuns } from '../components/test-runs';
 import { type ValidationFilter, ValidationImages } from '../components/validation-images';
 import { Link } from '../router';
 import { Curves, LiveIteration } from './train-page';
+import { percent } from '../components/percent';
 
 /** The metrics endpoint documents its body in words only; these are the fields the console reads. */
 interface Metrics {
@@ -23,8 +24,6 @@ interface Metrics {
   perLabel: { label: string; precision: number; recall: number; f1: number; support: number; ap?: number }[];
   confusionMatrix?: { labels: string[]; matrix: number[][]; noPrediction: number[] };
 }
-
-const percent = (value: number | undefined) => (value === undefined ? '–' : `${(value * 100).toFixed(1)}%`);
 
 export function IterationPage({ project, iterationId }: { project: Project; iterationId: string }) {
   const iteration = useQuery({

@@ -10,10 +10,10 @@ import { Link, useLocation } from '../router';
 import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
 import { Loading } from '../components/loading';
+import { fraction, percent, PercentInput } from '../components/percent';
 
 type StoredPrediction = Schemas['StoredPredictionDto'];
 
-const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 /** The API's default: promoting keeps the predicted boxes at least this probable. */
 const PROMOTED_BOX_PROBABILITY = 0.5;
 
@@ -66,8 +66,8 @@ export function PredictionsPage({ project }: { project: Project }) {
     limit: 200,
     deploymentId: filter.deploymentId || undefined,
     label: filter.label || undefined,
-    minProbability: filter.minProbability === '' ? undefined : Number(filter.minProbability),
-    maxProbability: filter.maxProbability === '' ? undefined : Number(filter.maxProbability),
+    minProbability: filter.minProbability === '' ? undefined : fraction(filter.minProbability),
+    maxProbability: filter.maxProbability === '' ? undefined : fraction(filter.maxProbability),
     from: instant(filter.from),
     to: instant(filter.to),
   };
@@ -158,25 +158,11 @@ export function PredictionsPage({ project }: { project: Project }) {
         </label>
         <label>
           Probability from
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.05}
-            value={filter.minProbability}
-            onChange={(event) => set({ minProbability: event.target.value })}
-          />
+          <PercentInput value={filter.minProbability} onChange={(minProbability) => set({ minProbability })} />
         </label>
         <label>
           to
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.05}
-            value={filter.maxProbability}
-            onChange={(event) => set({ maxProbability: event.target.value })}
-          />
+          <PercentInput value={filter.maxProbability} onChange={(maxProbability) => set({ maxProbability })} />
         </label>
         <label>
           Stored after

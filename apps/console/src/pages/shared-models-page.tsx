@@ -3,12 +3,10 @@ import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Schemas, toApiError, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { readAsDataUrl } from './deploy-page';
+import { percent } from '../components/percent';
 
 type SharedModel = Schemas['SharedModelDto'];
 type Prediction = Schemas['PredictionDto'];
-
-const percent = (value: number | null | undefined) =>
-  typeof value === 'number' ? `${(value * 100).toFixed(1)}%` : '–';
 
 /** Models other users of this server shared: search them, and try one on a photo with your own login. */
 export function SharedModelsPage() {

@@ -11,16 +11,14 @@ import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
 import { Loading } from '../components/loading';
 import { IterationOptions } from '../components/iteration-options';
+import { fraction, percent, PercentInput } from '../components/percent';
 
 type Suggestion = Schemas['LabelSuggestionDto'];
 type SuggestionRun = Schemas['SuggestionRunDto'];
 
-const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const SHOWN = 500;
 /** The API's default, in percent: suggested boxes at least this probable are accepted. */
 const DEFAULT_BOX_PERCENT = '50';
-/** The filters take percentages, as the cards show them; the API takes fractions. */
-const fraction = (percentage: string) => Number(percentage) / 100;
 
 /** Detection: the boxes accepting the suggestion would keep, as editable regions (labels by id). */
 const suggestedRegions = (suggestion: Suggestion, minProbability: number): Region[] =>
@@ -266,24 +264,6 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         ))}
       </ul>
     </div>
-  );
-}
-
-/** A probability in percent, the unit shown beside the field. */
-function PercentInput({ value, onChange }: { value: string; onChange: (value: string) => void }) {
-  return (
-    <span className="unit-input">
-      <input
-        type="number"
-        min={0}
-        max={100}
-        step={5}
-        placeholder="0–100"
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-      />
-      <span aria-hidden="true">%</span>
-    </span>
   );
 }
 
