@@ -14,6 +14,8 @@
  *   Like --quick, it leaves BENCHMARKS.md alone.
  * - `--only a,b`: only these benchmarks; in full mode the other sections of BENCHMARKS.md are kept as they were.
  * - `--repeat N`: runs of each benchmark (default 3, or 1 with --quick or --smoke).
+ * - `--parallel N`: run N benchmarks at once (default 1). Their figures then compete for the cores: for --smoke, whose
+ *   numbers mean nothing and whose benchmarks spend much of their time waiting (polls, fixed load durations).
  * - `--out file`: write the report there instead of BENCHMARKS.md.
  * - `--skip-build` (or BENCH_SKIP_BUILD=1): use dist/ as it is (`npm run bench` has just built it).
  * - A benchmark with a PostgreSQL mode (`isPostgresMode()`) also runs as `<name>-postgres` with `--postgres` when
@@ -93,8 +95,12 @@ function parseArguments(argv: string[]) {
   };
   if (argv.includes('--quick') && argv.includes('--smoke')) throw new Error('--quick or --smoke, not both');
   const mode: BenchMode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
-  const repeat = Number(value('repeat') ?? (mode === 'full' ? 3 : 1));
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat needs a whole number ≥ 1');
+  const wholeNumber = (name: string, fallback: number) => {
+    const number = Number(value(name) ?? fallback);
+    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
+    return number;
+  };
+  const repeat = wholeNumber('repeat', mode === 'full' ? 3 : 1);
   return {
     mode,
     repeat,
@@ -103,6 +109,7 @@ function parseArguments(argv: string[]) {
       .map((name) => name.trim().replace(/\.ts$/, ''))
       .filter(Boolean),
     out: value('out'),
+    parallel: wholeNumber('parallel', 1),
     skipBuild: argv.includes('--skip-build') || process.env.BENCH_SKIP_BUILD === '1',
   };
 }
@@ -151,7 +158,7 @@ function discoverBenchmarks(): Benchmark[] {
 }
 
 /** Runs one benchmark in its own process group; echoes its output and collects its BENCH_RESULT line. */
-function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number): Promise<Run> {
+function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number, prefix: string): Promise<Run> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -182,11 +189,11 @@ function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number):
       result = JSON.parse(line.slice(RESULT_PREFIX.length)) as BenchResult;
       return;
     }
-    console.log(`  ${line}`);
+    console.log(`  ${prefix}${line}`);
     remember(line);
   });
   createInterface({ input: child.stderr! }).on('line', (line) => {
-    console.error(`  ${line}`);
+    console.error(`  ${prefix}${line}`);
     remember(line);
   });
   const timer = setTimeout(() => {
@@ -335,12 +342,14 @@ async function main(): Promise<number> {
   const started = new Date();
   const loadBefore = loadavg();
   const runs = new Map<string, Run[]>();
-  for (const benchmark of selected) {
+  const runRepeats = async (benchmark: Benchmark) => {
     runs.set(benchmark.name, []);
+    // Side by side, each output line names its benchmark.
+    const prefix = options.parallel > 1 ? `[${benchmark.name}] ` : '';
     for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
       const flag = options.mode === 'full' ? '' : ` --${options.mode}`;
       console.log(`\n▶ ${benchmark.name}${flag} (run ${repeat} of ${options.repeat})`);
-      const run = await runOnce(benchmark, options.mode, TIMEOUT_MINUTES[options.mode]);
+      const run = await runOnce(benchmark, options.mode, TIMEOUT_MINUTES[options.mode], prefix);
       runs.get(benchmark.name)!.push(run);
       console.log(
         run.error
@@ -349,7 +358,13 @@ async function main(): Promise<number> {
       );
       if (run.error) break; // a failing benchmark fails again: don't spend the repeats on it
     }
-  }
+  };
+  const queue = [...selected];
+  await Promise.all(
+    Array.from({ length: Math.min(options.parallel, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runRepeats(next);
+    }),
+  );
   const loadAfter = loadavg();
   const totalSeconds = (Date.now() - started.getTime()) / 1000;
 
@@ -388,7 +403,7 @@ async function main(): Promise<number> {
     `| Node | ${process.version} (${process.platform} ${process.arch}, kernel ${release()}) |`,
     `| tfjs backend | ${backends.size > 0 ? [...backends].map(([backend, names]) => `${backend} (${names.join(', ')})`).join('; ') : 'not reported by the benchmarks run'} |`,
     `| load average (1/5/15 min) | before ${loadAverages(loadBefore)}, after ${loadAverages(loadAfter)} |`,
-    `| runs | ${options.repeat} of each benchmark${options.mode === 'full' ? '' : `, --${options.mode}`}; ${Math.round(totalSeconds)} s in all |`,
+    `| runs | ${options.repeat} of each benchmark${options.parallel > 1 ? `, ${options.parallel} benchmarks at once` : ''}${options.mode === 'full' ? '' : `, --${options.mode}`}; ${Math.round(totalSeconds)} s in all |`,
     ...(skipped.length > 0
       ? [`| not run | ${skipped.map((b) => `${b.name} (no --${options.mode} mode)`).join(', ')} |`]
       : []),

@@ -53,8 +53,9 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
 }
 
 /**
- * `npm run bench -- --smoke`: every benchmark still runs against the built product, at its smallest size, and reports
- * its figures. No timing is asserted and the figures mean nothing: `--quick` and the full run measure.
+ * `npm run bench -- --smoke --parallel 2`: every benchmark still runs against the built product, at its smallest size,
+ * and reports its figures. No timing is asserted and the figures mean nothing (two benchmarks run at once, as they
+ * spend much of their time waiting): `--quick` and the full run measure.
  */
 (built ? describe : describe.skip)(
   `npm run bench -- --smoke${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`,
@@ -69,12 +70,16 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
         try {
           let output = '';
           const code = await new Promise<number | null>((resolve) => {
-            const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
-              cwd: ROOT,
-              // The PostgreSQL variants (run when POSTGRES_URL is set) would double the time: they are run by hand.
-              env: { ...process.env, BENCH_SKIP_BUILD: '1', POSTGRES_URL: '' },
-              stdio: ['ignore', 'pipe', 'pipe'],
-            });
+            const child = spawn(
+              process.execPath,
+              ['--import', 'tsx', 'bench/run.ts', '--smoke', '--parallel', '2', '--out', out],
+              {
+                cwd: ROOT,
+                // The PostgreSQL variants (run when POSTGRES_URL is set) would double the time: they are run by hand.
+                env: { ...process.env, BENCH_SKIP_BUILD: '1', POSTGRES_URL: '' },
+                stdio: ['ignore', 'pipe', 'pipe'],
+              },
+            );
             child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
             child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
             child.once('close', resolve);
