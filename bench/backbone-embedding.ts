@@ -3,9 +3,9 @@
  * run by onnxruntime-node (the graph converted by libs/ml/src/onnx; one image per run, its operations split over
  * one thread per core that sleep when idle) against tfjs on the wasm backend.
  * (1) The forward pass alone, on photos decoded beforehand: to the default embedding layer (block_13_expand_relu,
- * 14×14×576) at batch sizes 1, 8 and 32 (--quick: 1 and 8), to the last features (out_relu, 7×7×1280) at batch 8;
+ * 14×14×576) at batch sizes 1, 8 and 32 (--quick, --smoke: 1 and 8), to the last features (out_relu, 7×7×1280) at batch 8;
  * at batch 8 also onnxruntime with one thread, and with its threads spinning while idle (onnxruntime's default), to
- * compare in the same run; tfjs at batch 8. Images/s counts 128 images (32 on tfjs; --quick 16 and 8) after one
+ * compare in the same run; tfjs at batch 8. Images/s counts 128 images (32 on tfjs; --quick 16 and 8, --smoke 8 and 8) after one
  * warm-up batch; images per CPU-second (CPU time of all the process's threads) tells what the cores give when no
  * other work competes. (2) The product's embedding path, from JPEG bytes to pooled embeddings: embedEncodedImages on
  * the registered backbone in batches of 8, as the background embeddings after an upload and training run it
@@ -18,7 +18,7 @@
  * on the warm thread, and the RSS the warm thread holds.
  * The photos are the sample photos in ../shared/datasets (generated images when they are missing).
  *
- * Run: npx tsx bench/backbone-embedding.ts [--quick] [--runtimes onnxruntime,tfjs]
+ * Run: npx tsx bench/backbone-embedding.ts [--quick | --smoke] [--runtimes onnxruntime,tfjs]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -46,19 +46,22 @@ import { IDENTITY_VIEW, imageContentHash } from '@diyml/ml';
 import { loadNsfwjsMobileNetV2 } from '@diyml/ml/testing/nsfwjs-mobilenet.js';
 import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
 import { buildProduct, ROOT } from './support/product.js';
-import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
+import { emitResult, loadAverages, median, sized, type Figure } from './support/result.js';
 
-const quick = isQuick();
 const runtimesIndex = process.argv.indexOf('--runtimes');
 const runtimes = (runtimesIndex >= 0 ? process.argv[runtimesIndex + 1] : 'onnxruntime,tfjs').split(',') as (
   'onnxruntime' | 'tfjs'
 )[];
 const SIZE = 224;
 const IMAGE_VALUES = SIZE * SIZE * 3;
-const BATCH_SIZES = quick ? [1, 8] : [1, 8, 32];
+const BATCH_SIZES = sized({ full: [1, 8, 32], quick: [1, 8], smoke: [1, 8] });
 /** Images timed per batch size and runtime; tfjs wasm is about 4× slower, so it gets fewer. */
-const IMAGES = { onnxruntime: quick ? 16 : 128, tfjs: quick ? 8 : 32 };
-const LATENCY_RUNS = quick ? 3 : 20;
+const IMAGES = sized({
+  full: { onnxruntime: 128, tfjs: 32 },
+  quick: { onnxruntime: 16, tfjs: 8 },
+  smoke: { onnxruntime: 8, tfjs: 8 },
+});
+const LATENCY_RUNS = sized({ full: 20, quick: 3, smoke: 1 });
 const DATASETS = join(ROOT, '..', 'shared', 'datasets');
 /** The layer the product pools its classification embeddings from. */
 const DEFAULT_LAYER = MOBILENET_V2_NSFWJS.embeddingLayer;
@@ -258,7 +261,7 @@ if (photos.length && runtimes.includes('onnxruntime')) {
       PRODUCT_BATCH,
     );
     const [rates, cpuRates]: number[][] = [[], []];
-    for (let round = 0; round < (quick ? 1 : 3); round++) {
+    for (let round = 0; round < sized({ full: 3, quick: 1, smoke: 1 }); round++) {
       const started = performance.now();
       const cpuBefore = process.cpuUsage();
       const computed = await embedEncodedImages(

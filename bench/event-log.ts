@@ -7,7 +7,7 @@
  * Embedded stack (SQLite log, in-memory read models) by default; with --postgres, the PostgreSQL log and read
  * models in a fresh database on POSTGRES_URL's server.
  *
- * Run: npx tsx bench/event-log.ts [--quick] [--postgres]
+ * Run: npx tsx bench/event-log.ts [--quick | --smoke] [--postgres]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,9 +19,9 @@ import { type EventStore, PostgresEventStore, SqliteEventStore } from '@diyml/ev
 import { defaultTrainingConfig } from '@diyml/projects';
 import { buildProduct, ROOT } from './support/product.js';
 import { benchDatabase, isPostgresMode } from './support/postgres.js';
-import { emitResult, isQuick } from './support/result.js';
+import { emitResult, sized } from './support/result.js';
 
-const TARGET_EVENTS = isQuick() ? 20_000 : 200_000;
+const TARGET_EVENTS = sized({ full: 200_000, quick: 20_000, smoke: 2_000 });
 const PROJECTS = 10;
 const LABELS = ['shirt', 'trouser', 'sneaker'];
 /** Writers appending at once in the second half of the log. */

@@ -2,11 +2,12 @@
  * Fashion-MNIST through the libs/ml engine: trains small-cnn with train() on the 60,000 training images (28×28
  * grayscale) and evaluates on the 10,000 test images with LoadedModel.predictBatch.
  *
- * Run: npx tsx bench/fashion-mnist-engine.ts [--quick] [--backend wasm] [--batch 32] [--epochs 8] [--augmentation false] [--seed 1]
+ * Run: npx tsx bench/fashion-mnist-engine.ts [--quick | --smoke] [--backend wasm] [--batch 32] [--epochs 8] [--augmentation false] [--seed 1]
  *
  * Defaults: the product's batch size (32) and learning rate (0.001); no augmentation (the default crops, flips and
  * brightness shifts cost small-cnn about a point of test accuracy on Fashion-MNIST at 10 epochs); 8 epochs.
- * --quick: 1 epoch on the first 6,000 training images (a smoke test; its accuracy is not the model's).
+ * --quick: 1 epoch on the first 6,000 training images (its accuracy is not the model's); --smoke: 1 epoch on 600,
+ * tested on the first 500 test images.
  *
  * Needs the Debian package dataset-fashion-mnist (installed with apt-get when missing). Prints one line per epoch, the
  * figures for bench/run.ts (a BENCH_RESULT line) and, last, one line of JSON with every figure. GFLOP/s counts the multiply-adds (2 FLOPs each) of the model's convolutions
@@ -16,7 +17,7 @@
 import { cpus, loadavg } from 'node:os';
 import { loadModel, train, type BackendName, type TrainingDataset } from '@diyml/ml';
 import { FASHION_MNIST_LABELS as LABELS, readFashionMnist } from './support/fashion-mnist.js';
-import { emitResult, isQuick } from './support/result.js';
+import { emitResult, sized } from './support/result.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -79,18 +80,19 @@ const median = (values: number[]) => {
 
 const backend = option('backend', 'wasm') as BackendName;
 const batchSize = Number(option('batch', '32'));
-const quick = isQuick();
-const epochs = Number(option('epochs', quick ? '1' : '8'));
+const epochs = Number(option('epochs', sized({ full: '8', quick: '1', smoke: '1' })));
 const augmentation = option('augmentation', 'false') === 'true';
 const seed = Number(option('seed', '1'));
 
 const trainSet = readFashionMnist('train');
-const testSet = readFashionMnist('t10k');
+const t10k = readFashionMnist('t10k');
+const testCount = sized({ full: t10k.images.length, quick: t10k.images.length, smoke: 500 });
+const testSet = { images: t10k.images.slice(0, testCount), labels: t10k.labels.slice(0, testCount) };
 const dataset: TrainingDataset = {
   task: 'classification',
   labels: LABELS,
   examples: trainSet.images
-    .slice(0, quick ? 6000 : undefined)
+    .slice(0, sized({ full: undefined, quick: 6000, smoke: 600 }))
     .map((image, i) => ({ image, label: trainSet.labels[i] })),
 };
 const loadBefore = loadavg()[0];
@@ -175,7 +177,7 @@ emitResult(
     'wall time': { value: figures.wallSeconds, unit: 's', better: 'lower' },
   },
   [
-    `small-cnn through libs/ml train() on ${figures.trainImages} Fashion-MNIST images, ${figures.epochs} epochs, batch ${batchSize}, augmentation ${augmentation}; test accuracy with LoadedModel.predictBatch on the 10,000 test images`,
+    `small-cnn through libs/ml train() on ${figures.trainImages} Fashion-MNIST images, ${figures.epochs} epochs, batch ${batchSize}, augmentation ${augmentation}; test accuracy with LoadedModel.predictBatch on ${testCount} test images`,
     `${figures.trainingMflopsPerImage} MFLOP per training image (forward, weight and input gradients of the conv and dense layers); images/s is the median over epochs`,
     `load average ${figures.loadAverage.join(' → ')} on ${figures.cores} cores (per CPU-second figures are less sensitive to other work)`,
   ],

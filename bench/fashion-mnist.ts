@@ -5,19 +5,18 @@
  * wall times and rates, test accuracy, API read latency (GET /v1/projects/{id}) while training, and the api
  * process's memory at rest and while training.
  *
- * Run: npx tsx bench/fashion-mnist.ts [--quick] [--epochs N]
+ * Run: npx tsx bench/fashion-mnist.ts [--quick | --smoke] [--epochs N]
  */
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import type { RawImage } from '@diyml/ml';
 import { FASHION_MNIST_LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption, percentile } from './support/result.js';
+import { emitResult, loadAverages, numberOption, percentile, sized } from './support/result.js';
 
-const quick = isQuick();
-const TRAIN_COUNT = quick ? 3000 : 60_000;
-const TEST_COUNT = quick ? 1000 : 10_000;
-const EPOCHS = numberOption('epochs', quick ? 2 : 10);
+const TRAIN_COUNT = sized({ full: 60_000, quick: 3000, smoke: 300 });
+const TEST_COUNT = sized({ full: 10_000, quick: 1000, smoke: 100 });
+const EPOCHS = numberOption('epochs', sized({ full: 10, quick: 2, smoke: 1 }));
 const BATCH = 500;
 const TRAINING_CONFIG = {
   architecture: 'small-cnn',

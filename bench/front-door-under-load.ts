@@ -5,18 +5,17 @@
  * costs the api decides how long /health waits behind the others. The server, autocannon and the probe share
  * the same cores, as they do on a single machine.
  *
- * Run: npx tsx bench/front-door-under-load.ts [--quick] [--connections 500] [--duration 10]
+ * Run: npx tsx bench/front-door-under-load.ts [--quick | --smoke] [--connections 500] [--duration 10]
  */
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { REQUESTS_PER_CONNECTION, startProduct } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption, percentile } from './support/result.js';
+import { emitResult, loadAverages, numberOption, percentile, sized } from './support/result.js';
 
-const quick = isQuick();
 const CONNECTIONS = numberOption('connections', 500);
-const DURATION = numberOption('duration', quick ? 3 : 10);
+const DURATION = numberOption('duration', sized({ full: 10, quick: 3, smoke: 1 }));
 const PROBE_EVERY_MS = 50;
 
 /**

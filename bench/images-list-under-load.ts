@@ -6,26 +6,27 @@
  * share the same cores, as they do on a single machine. As latencies here follow the machine's load more than the
  * api, each query is also run without the upload, for the api's CPU time per request (from /proc).
  *
- * Run: npx tsx bench/images-list-under-load.ts [--quick] [--images 2000] [--connections 200] [--duration 20]
+ * Run: npx tsx bench/images-list-under-load.ts [--quick | --smoke] [--images 2000] [--connections 200] [--duration 20]
  */
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct, REQUESTS_PER_CONNECTION } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
+import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
-const quick = isQuick();
-const IMAGES = numberOption('images', quick ? 400 : 2000);
+const IMAGES = numberOption('images', sized({ full: 2000, quick: 400, smoke: 100 }));
 const CONNECTIONS = numberOption('connections', 200);
-const DURATION = numberOption('duration', quick ? 3 : 20);
-const WARM_UP = quick ? 1 : 3;
+const DURATION = numberOption('duration', sized({ full: 20, quick: 3, smoke: 1 }));
+const WARM_UP = sized({ full: 3, quick: 1, smoke: 1 });
 const BATCH = 50;
 const QUIET_CONNECTIONS = 20;
 const QUIET_DURATION = quick ? 2 : 5;
 
 console.error(`Generating ${IMAGES} PNGs, and more for the upload that runs meanwhile…`);
 const stored = await Promise.all(Array.from({ length: IMAGES }, (_, i) => generateImage(200_000 + i)));
-const incoming = await Promise.all(Array.from({ length: quick ? 300 : 2000 }, (_, i) => generateImage(400_000 + i)));
+const incoming = await Promise.all(
+  Array.from({ length: sized({ full: 2000, quick: 300, smoke: 50 }) }, (_, i) => generateImage(400_000 + i)),
+);
 
 const product = await startProduct();
 try {

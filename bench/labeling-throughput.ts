@@ -4,14 +4,14 @@
  * (each answers once its labels are readable), then relabels every image once more with another label.
  * Labels are given by name, as a labeling tool would send them.
  *
- * Run: npx tsx bench/labeling-throughput.ts [--quick] [--images 5000] [--batch 500]
+ * Run: npx tsx bench/labeling-throughput.ts [--quick | --smoke] [--images 5000] [--batch 500]
  */
 import { loadavg } from 'node:os';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
+import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
-const total = numberOption('images', isQuick() ? 1000 : 5000);
+const total = numberOption('images', sized({ full: 5000, quick: 1000, smoke: 100 }));
 const batchSize = numberOption('batch', 500);
 const UPLOAD_BATCH = 100;
 const LABELS = ['cat', 'dog', 'bird'];

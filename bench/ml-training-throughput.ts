@@ -5,24 +5,32 @@
  * then tiny-detector on 64×64 RGB scenes on wasm. Images/s is the median of the epochs after the first (which
  * includes warm-up); the cpu backend is much slower, so it trains on fewer images.
  *
- * Run: npx tsx bench/ml-training-throughput.ts [--quick] [--backends wasm,cpu,tensorflow]
+ * Run: npx tsx bench/ml-training-throughput.ts [--quick | --smoke] [--backends wasm,cpu,tensorflow]
  */
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { SeededRandom, train, type BackendName, type TrainingDataset } from '@diyml/ml';
 import { barsImage, squareScene } from '@diyml/ml/testing/synthetic-images.js';
-import { emitResult, isQuick, loadAverages, median, type Figure } from './support/result.js';
+import { emitResult, loadAverages, median, sized, type Figure } from './support/result.js';
 
-const quick = isQuick();
 const backendsIndex = process.argv.indexOf('--backends');
 const backends = (backendsIndex >= 0 ? process.argv[backendsIndex + 1] : 'tensorflow,wasm,cpu').split(
   ',',
 ) as BackendName[];
-/** Images per epoch and epochs, per backend: enough batches for a steady rate, few on the slow cpu backend. */
-const CLASSIFICATION_SIZE: Record<BackendName, { images: number; epochs: number }> = quick
-  ? { tensorflow: { images: 512, epochs: 2 }, wasm: { images: 512, epochs: 2 }, cpu: { images: 128, epochs: 2 } }
-  : { tensorflow: { images: 2048, epochs: 3 }, wasm: { images: 2048, epochs: 3 }, cpu: { images: 256, epochs: 3 } };
-const DETECTION_SIZE = quick ? { images: 64, epochs: 2 } : { images: 256, epochs: 3 };
+/**
+ * Images per epoch and epochs, per backend: enough batches for a steady rate, few on the slow cpu backend. Two epochs
+ * at least: the first one (warm-up) is not counted.
+ */
+const CLASSIFICATION_SIZE = sized<Record<BackendName, { images: number; epochs: number }>>({
+  full: { tensorflow: { images: 2048, epochs: 3 }, wasm: { images: 2048, epochs: 3 }, cpu: { images: 256, epochs: 3 } },
+  quick: { tensorflow: { images: 512, epochs: 2 }, wasm: { images: 512, epochs: 2 }, cpu: { images: 128, epochs: 2 } },
+  smoke: { tensorflow: { images: 64, epochs: 2 }, wasm: { images: 64, epochs: 2 }, cpu: { images: 32, epochs: 2 } },
+});
+const DETECTION_SIZE = sized({
+  full: { images: 256, epochs: 3 },
+  quick: { images: 64, epochs: 2 },
+  smoke: { images: 16, epochs: 2 },
+});
 
 const orientations = ['horizontal', 'vertical'] as const;
 const classification = (count: number): TrainingDataset => {

@@ -7,20 +7,19 @@
  * The rate limit is raised for the run so that it measures the model, not the limiter. The server and
  * autocannon share the same cores, as they do on a single machine.
  *
- * Run: npx tsx bench/prediction-latency.ts [--quick] [--connections N (default: 4, then 8)] [--duration 20]
+ * Run: npx tsx bench/prediction-latency.ts [--quick | --smoke] [--connections N (default: 4, then 8)] [--duration 20]
  */
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import { FASHION_MNIST_LABELS as CLASSES } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until, REQUESTS_PER_CONNECTION } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
+import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
-const quick = isQuick();
 /** Concurrent clients: a load that gives the throughput goal, and one past saturation. */
 const LOADS = (process.argv.includes('--connections') ? [numberOption('connections', 8)] : [4, 8]) as number[];
-const DURATION = numberOption('duration', quick ? 3 : 20);
-const WARM_UP = quick ? 1 : 3;
+const DURATION = numberOption('duration', sized({ full: 20, quick: 3, smoke: 1 }));
+const WARM_UP = sized({ full: 3, quick: 1, smoke: 1 });
 
 /** A 28×28 grayscale picture per class: a bright bar at a class-specific place and angle, with noise. */
 async function image(classIndex: number, seed: number): Promise<Buffer> {

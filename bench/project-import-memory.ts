@@ -5,7 +5,7 @@
  * read and thrown away). `--blob-mib 256 --blobs 4` makes the same GiB of four large blobs (as videos or big
  * models are): the blob store streams them, so neither peak should grow with a blob's size.
  *
- * Run: npx tsx bench/project-import-memory.ts [--quick] [--blobs N] [--blob-mib M]
+ * Run: npx tsx bench/project-import-memory.ts [--quick | --smoke] [--blobs N] [--blob-mib M]
  */
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
@@ -15,10 +15,10 @@ import { sha256Of } from '@diyml/blobs';
 import { blobEntry, eventsEntry, MANIFEST_ENTRY } from '@diyml/audit/pure';
 import { ZipWriter } from '@diyml/audit/pure';
 import { startProduct } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
+import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
 const MiB = 1024 * 1024;
-const BLOBS = numberOption('blobs', isQuick() ? 64 : 1024);
+const BLOBS = numberOption('blobs', sized({ full: 1024, quick: 64, smoke: 8 }));
 const BLOB_BYTES = numberOption('blob-mib', 1) * MiB;
 
 /** An archive of one project with BLOBS images, each of BLOB_BYTES random bytes; returns its path. */

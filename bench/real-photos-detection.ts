@@ -10,20 +10,25 @@
  * photo's best prediction. The quickstart's fork test photo has no published box: FORK_TEST_BOX is the fork's box
  * read off the photo by eye (handle end to tine tips).
  *
- * Run: npx tsx bench/real-photos-detection.ts [--quick]   (--quick: the default architecture only, 3 predictions)
+ * Run: npx tsx bench/real-photos-detection.ts [--quick | --smoke]   (--quick: the default architecture only, 3 predictions;
+ * --smoke: the same for one epoch, holding out photo 16 only, 1 prediction; training needs its 15 boxes a tag)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { iou, type Box } from '@diyml/ml';
 import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
-import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
+import { emitResult, isQuick, loadAverages, percentile, sized, type Figure } from './support/result.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
 const FORK_TEST_BOX: Box = { x: 0.1, y: 0.25, width: 0.64, height: 0.55 };
 const HELD_OUT_FROM = 16;
 const quick = isQuick();
-const PREDICTIONS = quick ? 3 : 10;
+const PREDICTIONS = sized({ full: 10, quick: 3, smoke: 1 });
+/** Held-out photos are numbered HELD_OUT_FROM to HELD_OUT_UP_TO. */
+const HELD_OUT_UP_TO = sized({ full: 20, quick: 20, smoke: HELD_OUT_FROM });
+/** Added to every variant's configuration: --smoke trains one epoch. */
+const MODE_CONFIG = sized<Record<string, unknown>>({ full: {}, quick: {}, smoke: { epochs: 1 } });
 
 const VARIANTS: { name: string; config: Record<string, unknown> }[] = [
   { name: 'default (backbone)', config: {} },
@@ -80,7 +85,7 @@ async function trainOnce(
 ): Promise<{ iteration: Iteration; seconds: number }> {
   const started = performance.now();
   const queued = await client.json<{ id: string }>('POST', `/v1/projects/${projectId}/iterations`, {
-    trainingConfig: config,
+    trainingConfig: { ...config, ...MODE_CONFIG },
   });
   const iteration = await until(
     () => client.json<Iteration>('GET', `/v1/projects/${projectId}/iterations/${queued.id}`),
@@ -111,7 +116,7 @@ async function predict(
 async function detection(product: RunningProduct): Promise<{ figures: Record<string, Figure>; notes: string[] }> {
   const { tags, photos: all } = photos();
   const training = all.filter((photo) => photo.number < HELD_OUT_FROM);
-  const heldOut = all.filter((photo) => photo.number >= HELD_OUT_FROM);
+  const heldOut = all.filter((photo) => photo.number >= HELD_OUT_FROM && photo.number <= HELD_OUT_UP_TO);
   const forkTest = new Uint8Array(readFileSync(join(SAMPLES, 'test', 'fork_test.jpg')));
   const client = await BenchClient.register(product.base);
   const figures: Record<string, Figure> = {};

@@ -13,7 +13,7 @@
  * The engine's embedding rate (images/s through the frozen backbone, on onnxruntime-node and on tfjs) is measured
  * apart, in the benchmark's process.
  *
- * Run: npx tsx bench/real-photos.ts [--quick]
+ * Run: npx tsx bench/real-photos.ts [--quick | --smoke]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,11 +21,15 @@ import { join } from 'node:path';
 import { decodeResized, loadBackbone, MOBILENET_V2_NSFWJS, selectBackend } from '@diyml/ml';
 import { computeEmbeddings, emptyEmbeddingTable, IDENTITY_VIEW } from '@diyml/ml';
 import { BenchClient, startProduct, until, type RunningProduct } from './support/product.js';
-import { emitResult, isQuick, loadAverages, percentile, type Figure } from './support/result.js';
+import { emitResult, isQuick, loadAverages, percentile, sized, type Figure } from './support/result.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples');
 const quick = isQuick();
-const PREDICTIONS = quick ? 5 : 20;
+const PREDICTIONS = sized({ full: 20, quick: 5, smoke: 1 });
+/** Photos of each tag used (the first ones by number): --smoke keeps 6, the 5 training needs and one held out. */
+const PHOTOS_PER_TAG = sized({ full: 10, quick: 10, smoke: 6 });
+/** Added to every variant's configuration: --smoke trains one epoch. */
+const MODE_CONFIG = sized<Record<string, unknown>>({ full: {}, quick: {}, smoke: { epochs: 1 } });
 
 interface Photo {
   name: string;
@@ -42,7 +46,8 @@ function photos(directory: string): Photo[] {
       bytes: new Uint8Array(readFileSync(join(directory, file))),
       number: Number(/(\d+)\.\w+$/.exec(file)?.[1] ?? 0),
     }))
-    .sort((a, b) => a.number - b.number);
+    .sort((a, b) => a.number - b.number)
+    .slice(0, PHOTOS_PER_TAG);
 }
 
 /**
@@ -107,22 +112,25 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
   const labels = ['Hemlock', 'Japanese Cherry'];
   const byLabel = labels.map((label) => photos(join(root, label)));
   const testPhoto = new Uint8Array(readFileSync(join(root, 'test', 'hemlock_test.jpg')));
-  const folds: [number, number][] = quick
-    ? [[8, 10]]
-    : [
-        [1, 3],
-        [4, 6],
-        [7, 10],
-      ];
+  const folds = sized<[number, number][]>({
+    smoke: [[PHOTOS_PER_TAG, PHOTOS_PER_TAG]],
+    quick: [[8, 10]],
+    full: [
+      [1, 3],
+      [4, 6],
+      [7, 10],
+    ],
+  });
+  const photoCount = labels.length * PHOTOS_PER_TAG;
   const client = await BenchClient.register(product.base);
   const figures: Record<string, Figure> = {};
   const notes: string[] = [];
 
   for (const variant of VARIANTS) {
-    // (1) All 20 photos, the quickstart's test photo through a deployment.
+    // (1) All the photos (20), the quickstart's test photo through a deployment.
     const onBackbone = variant.config.architecture === undefined;
     const projectId = await client.createProject(`Trees, ${variant.name}`, labels);
-    await client.json('PUT', `/v1/projects/${projectId}/training-config`, variant.config);
+    await client.json('PUT', `/v1/projects/${projectId}/training-config`, { ...variant.config, ...MODE_CONFIG });
     const uploaded = performance.now();
     for (const [index, label] of labels.entries()) {
       await client.upload(
@@ -132,8 +140,8 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
       );
     }
     if (onBackbone) {
-      const seconds = await backgroundEmbeddings(client, projectId, 20, uploaded);
-      figures[`${variant.name}: background embeddings of 20 photos, upload to done`] = {
+      const seconds = await backgroundEmbeddings(client, projectId, photoCount, uploaded);
+      figures[`${variant.name}: background embeddings of ${photoCount} photos, upload to done`] = {
         value: seconds,
         unit: 's',
         better: 'lower',
@@ -159,7 +167,9 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
       better: 'higher',
       goal: 95,
     };
-    figures[`${variant.name}: training on 20 photos, queue to completed${onBackbone ? ' (after embeddings)' : ''}`] = {
+    figures[
+      `${variant.name}: training on ${photoCount} photos, queue to completed${onBackbone ? ' (after embeddings)' : ''}`
+    ] = {
       value: trainSeconds,
       unit: 's',
       better: 'lower',
@@ -180,7 +190,7 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
     let total = 0;
     for (const [from, to] of folds) {
       const foldProject = await client.createProject(`Trees ${from}-${to} held out, ${variant.name}`, labels);
-      await client.json('PUT', `/v1/projects/${foldProject}/training-config`, variant.config);
+      await client.json('PUT', `/v1/projects/${foldProject}/training-config`, { ...variant.config, ...MODE_CONFIG });
       for (const [index, label] of labels.entries()) {
         const held = (photo: Photo) => photo.number >= from && photo.number <= to;
         const upload = (list: Photo[], split: string) =>
@@ -228,7 +238,10 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
 async function embeddingRate(): Promise<{ figures: Record<string, Figure>; notes: string[] }> {
   const backend = await selectBackend();
   const root = join(SAMPLES, 'classification');
-  const all = ['Hemlock', 'Japanese Cherry'].flatMap((label) => photos(join(root, label)));
+  // --smoke: 4 photos, as tfjs wasm embeds about 2 a second on a busy machine.
+  const all = ['Hemlock', 'Japanese Cherry']
+    .flatMap((label) => photos(join(root, label)))
+    .slice(0, sized({ full: undefined, quick: undefined, smoke: 4 }));
   const size = MOBILENET_V2_NSFWJS.inputSize;
   const jobs = await Promise.all(
     all.map(async (photo) => ({

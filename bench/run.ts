@@ -3,14 +3,19 @@
  * its own process against the built product, repeats them, and writes the median of every figure beside its
  * goal to BENCHMARKS.md with the machine it ran on.
  *
- * Run: npm run bench [-- --quick] [-- --only upload-throughput,event-log] [-- --repeat N] [-- --out file.md]
+ * Run: npm run bench [-- --quick | --smoke] [-- --only upload-throughput,event-log] [-- --repeat N] [-- --out file.md]
  *
  * - `npm run bench` builds the product once, then runs `node --import tsx bench/<name>.ts` with
  *   BENCH_SKIP_BUILD=1 for every benchmark, 3 times each by default, and rewrites BENCHMARKS.md.
- * - `--quick`: smaller data, 1 run each (a smoke test that the benchmarks still run, e.g. in CI). Quick figures
+ * - `--quick`: smaller data, 1 run each (rough figures in minutes). Quick figures
  *   are not the product's: BENCHMARKS.md is left alone; the tables are printed, and written to `--out` if given.
+ * - `--smoke`: the least data that runs every step of every benchmark (support/result.ts, `sized`), 1 run each: what
+ *   the benchmark smoke test in `npm test` runs, to prove that each benchmark still runs and reports its figures.
+ *   Like --quick, it leaves BENCHMARKS.md alone.
  * - `--only a,b`: only these benchmarks; in full mode the other sections of BENCHMARKS.md are kept as they were.
- * - `--repeat N`: runs of each benchmark (default 3, or 1 with --quick).
+ * - `--repeat N`: runs of each benchmark (default 3, or 1 with --quick or --smoke).
+ * - `--parallel N`: run N benchmarks at once (default 1). Their figures then compete for the cores: for --smoke, whose
+ *   numbers mean nothing and whose benchmarks spend much of their time waiting (polls, fixed load durations).
  * - `--out file`: write the report there instead of BENCHMARKS.md.
  * - `--skip-build` (or BENCH_SKIP_BUILD=1): use dist/ as it is (`npm run bench` has just built it).
  * - A benchmark with a PostgreSQL mode (`isPostgresMode()`) also runs as `<name>-postgres` with `--postgres` when
@@ -24,7 +29,15 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildProduct, ROOT } from './support/product.js';
-import { type BenchResult, type Figure, loadAverages, median, RESULT_PREFIX, round } from './support/result.js';
+import {
+  type BenchMode,
+  type BenchResult,
+  type Figure,
+  loadAverages,
+  median,
+  RESULT_PREFIX,
+  round,
+} from './support/result.js';
 
 const BENCH_DIR = join(ROOT, 'bench');
 const REPORT = join(ROOT, 'BENCHMARKS.md');
@@ -49,6 +62,8 @@ const KNOWN: Record<string, string> = {
   'front-door-under-load': 'The front door under 500 connections: 404s and /health',
 };
 const POSTGRES_SUFFIX = '-postgres';
+/** A run that takes longer is stopped (with the api it started) and reported as failed. */
+const TIMEOUT_MINUTES: Record<BenchMode, number> = { full: 90, quick: 10, smoke: 5 };
 
 interface Benchmark {
   name: string;
@@ -60,7 +75,8 @@ interface Benchmark {
   /** The first doc comment of the file, without its `Run:` line. */
   description: string;
   usage: string;
-  supportsQuick: boolean;
+  /** Reads the mode (support/result.ts: --quick, --smoke); the others only run in full mode. */
+  sizesByMode: boolean;
 }
 
 interface Run {
@@ -77,17 +93,23 @@ function parseArguments(argv: string[]) {
     if (next === undefined || next.startsWith('--')) throw new Error(`--${name} needs a value`);
     return next;
   };
-  const quick = argv.includes('--quick');
-  const repeat = Number(value('repeat') ?? (quick ? 1 : 3));
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat needs a whole number ≥ 1');
+  if (argv.includes('--quick') && argv.includes('--smoke')) throw new Error('--quick or --smoke, not both');
+  const mode: BenchMode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
+  const wholeNumber = (name: string, fallback: number) => {
+    const number = Number(value(name) ?? fallback);
+    if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
+    return number;
+  };
+  const repeat = wholeNumber('repeat', mode === 'full' ? 3 : 1);
   return {
-    quick,
+    mode,
     repeat,
     only: value('only')
       ?.split(',')
       .map((name) => name.trim().replace(/\.ts$/, ''))
       .filter(Boolean),
     out: value('out'),
+    parallel: wholeNumber('parallel', 1),
     skipBuild: argv.includes('--skip-build') || process.env.BENCH_SKIP_BUILD === '1',
   };
 }
@@ -113,7 +135,7 @@ function discoverBenchmarks(): Benchmark[] {
         .trim()
         .replace(/\s*\n\s*/g, ' '),
       usage: runAt >= 0 ? lines[runAt].slice('Run:'.length).trim() : `npx tsx bench/${file}`,
-      supportsQuick: /isQuick\(|'--quick'/.test(source),
+      sizesByMode: /\b(isQuick|isSmoke|sized|benchMode)\(/.test(source),
     };
     found.push(benchmark);
     if (/isPostgresMode\(/.test(source)) {
@@ -123,7 +145,7 @@ function discoverBenchmarks(): Benchmark[] {
         args: ['--postgres'],
         title: `${benchmark.title}, PostgreSQL mode`,
         description: `The benchmark above with \`--postgres\`: the PostgreSQL adapters in a fresh database on POSTGRES_URL's server (same machine).`,
-        usage: `POSTGRES_URL=… npx tsx bench/${file} --postgres${benchmark.supportsQuick ? ' [--quick]' : ''}`,
+        usage: `POSTGRES_URL=… npx tsx bench/${file} --postgres${benchmark.sizesByMode ? ' [--quick | --smoke]' : ''}`,
       });
     }
   }
@@ -136,11 +158,17 @@ function discoverBenchmarks(): Benchmark[] {
 }
 
 /** Runs one benchmark in its own process group; echoes its output and collects its BENCH_RESULT line. */
-function runOnce(benchmark: Benchmark, quick: boolean, timeoutMinutes: number): Promise<Run> {
+function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number, prefix: string): Promise<Run> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(BENCH_DIR, `${benchmark.file}.ts`), ...benchmark.args, ...(quick ? ['--quick'] : [])],
+    [
+      '--import',
+      'tsx',
+      join(BENCH_DIR, `${benchmark.file}.ts`),
+      ...benchmark.args,
+      ...(mode === 'full' ? [] : [`--${mode}`]),
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, BENCH_SKIP_BUILD: '1' },
@@ -161,11 +189,11 @@ function runOnce(benchmark: Benchmark, quick: boolean, timeoutMinutes: number): 
       result = JSON.parse(line.slice(RESULT_PREFIX.length)) as BenchResult;
       return;
     }
-    console.log(`  ${line}`);
+    console.log(`  ${prefix}${line}`);
     remember(line);
   });
   createInterface({ input: child.stderr! }).on('line', (line) => {
-    console.error(`  ${line}`);
+    console.error(`  ${prefix}${line}`);
     remember(line);
   });
   const timer = setTimeout(() => {
@@ -227,7 +255,7 @@ function gitCommit(): string {
   }
 }
 
-function section(benchmark: Benchmark, runs: Run[], context: { date: string; commit: string; quick: boolean }): string {
+function section(benchmark: Benchmark, runs: Run[], context: { date: string; commit: string }): string {
   const results = runs.flatMap((run) => (run.result ? [run.result] : []));
   const lines = [
     `<!-- bench:${benchmark.name} -->`,
@@ -298,10 +326,10 @@ async function main(): Promise<number> {
     console.log(`Skipping (set POSTGRES_URL to run them): ${withoutServer.map((b) => b.name).join(', ')}`);
     selected = selected.filter((benchmark) => !withoutServer.includes(benchmark));
   }
-  const skipped = options.quick ? selected.filter((benchmark) => !benchmark.supportsQuick) : [];
+  const skipped = options.mode === 'full' ? [] : selected.filter((benchmark) => !benchmark.sizesByMode);
   if (skipped.length > 0) {
-    console.log(`Skipping in --quick mode (no --quick support): ${skipped.map((b) => b.name).join(', ')}`);
-    selected = selected.filter((benchmark) => benchmark.supportsQuick);
+    console.log(`Skipping in --${options.mode} mode (no support for it): ${skipped.map((b) => b.name).join(', ')}`);
+    selected = selected.filter((benchmark) => benchmark.sizesByMode);
   }
 
   if (!options.skipBuild) {
@@ -314,11 +342,14 @@ async function main(): Promise<number> {
   const started = new Date();
   const loadBefore = loadavg();
   const runs = new Map<string, Run[]>();
-  for (const benchmark of selected) {
+  const runRepeats = async (benchmark: Benchmark) => {
     runs.set(benchmark.name, []);
+    // Side by side, each output line names its benchmark.
+    const prefix = options.parallel > 1 ? `[${benchmark.name}] ` : '';
     for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
-      console.log(`\n▶ ${benchmark.name}${options.quick ? ' --quick' : ''} (run ${repeat} of ${options.repeat})`);
-      const run = await runOnce(benchmark, options.quick, options.quick ? 10 : 90);
+      const flag = options.mode === 'full' ? '' : ` --${options.mode}`;
+      console.log(`\n▶ ${benchmark.name}${flag} (run ${repeat} of ${options.repeat})`);
+      const run = await runOnce(benchmark, options.mode, TIMEOUT_MINUTES[options.mode], prefix);
       runs.get(benchmark.name)!.push(run);
       console.log(
         run.error
@@ -327,7 +358,13 @@ async function main(): Promise<number> {
       );
       if (run.error) break; // a failing benchmark fails again: don't spend the repeats on it
     }
-  }
+  };
+  const queue = [...selected];
+  await Promise.all(
+    Array.from({ length: Math.min(options.parallel, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await runRepeats(next);
+    }),
+  );
   const loadAfter = loadavg();
   const totalSeconds = (Date.now() - started.getTime()) / 1000;
 
@@ -345,12 +382,15 @@ async function main(): Promise<number> {
   const header = [
     '# Benchmarks',
     '',
-    options.quick
-      ? '**Quick mode** (`npm run bench -- --quick`): small data sets and one run each, a smoke test that the benchmarks run. ' +
-        "These are not the product's figures."
-      : 'Written by `npm run bench` (`bench/run.ts`): every benchmark under `bench/` drives the built product (or, for the ' +
-        'engine, libs/ml) as a client would, in its own process, and each figure is the **median** of its runs (all runs are listed). ' +
-        'Do not edit by hand: run `npm run bench` again (`-- --only <name>` to rerun one benchmark; the README says more).',
+    options.mode === 'smoke'
+      ? '**Smoke mode** (`npm run bench -- --smoke`): the least data that runs every benchmark, one run each, to prove ' +
+        'that they run and report their figures. These numbers mean nothing.'
+      : options.mode === 'quick'
+        ? '**Quick mode** (`npm run bench -- --quick`): small data sets and one run each, rough figures. ' +
+          "These are not the product's figures."
+        : 'Written by `npm run bench` (`bench/run.ts`): every benchmark under `bench/` drives the built product (or, for the ' +
+          'engine, libs/ml) as a client would, in its own process, and each figure is the **median** of its runs (all runs are listed). ' +
+          'Do not edit by hand: run `npm run bench` again (`-- --only <name>` to rerun one benchmark; the README says more).',
     '',
     '## Machine and run',
     '',
@@ -363,28 +403,28 @@ async function main(): Promise<number> {
     `| Node | ${process.version} (${process.platform} ${process.arch}, kernel ${release()}) |`,
     `| tfjs backend | ${backends.size > 0 ? [...backends].map(([backend, names]) => `${backend} (${names.join(', ')})`).join('; ') : 'not reported by the benchmarks run'} |`,
     `| load average (1/5/15 min) | before ${loadAverages(loadBefore)}, after ${loadAverages(loadAfter)} |`,
-    `| runs | ${options.repeat} of each benchmark${options.quick ? ', --quick' : ''}; ${Math.round(totalSeconds)} s in all |`,
-    ...(skipped.length > 0 ? [`| not run | ${skipped.map((b) => `${b.name} (no --quick mode)`).join(', ')} |`] : []),
+    `| runs | ${options.repeat} of each benchmark${options.parallel > 1 ? `, ${options.parallel} benchmarks at once` : ''}${options.mode === 'full' ? '' : `, --${options.mode}`}; ${Math.round(totalSeconds)} s in all |`,
+    ...(skipped.length > 0
+      ? [`| not run | ${skipped.map((b) => `${b.name} (no --${options.mode} mode)`).join(', ')} |`]
+      : []),
     '',
     `A load average above ${cpu.length} (the core count) means other work competed for the cores during the run: figures taken ` +
       'then are lower bounds. Goals are from the issues that set them; "met?" compares the median with the goal.',
   ];
   const sections = new Map(
-    selected.map((benchmark) => [
-      benchmark.name,
-      section(benchmark, runs.get(benchmark.name)!, { date, commit, quick: options.quick }),
-    ]),
+    selected.map((benchmark) => [benchmark.name, section(benchmark, runs.get(benchmark.name)!, { date, commit })]),
   );
   const report = [header.join('\n')];
-  const file = options.out ?? (options.quick ? undefined : REPORT);
+  const partial = options.mode !== 'full';
+  const file = options.out ?? (partial ? undefined : REPORT);
   const existing = file && existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const kept = options.quick ? new Map<string, string>() : keptSections(existing, new Set(sections.keys()));
+  const kept = partial ? new Map<string, string>() : keptSections(existing, new Set(sections.keys()));
   for (const benchmark of all) {
     const text = sections.get(benchmark.name) ?? kept.get(benchmark.name);
     if (text) report.push(text);
   }
   const historyAt = existing.indexOf(HISTORY_MARKER);
-  if (historyAt >= 0 && !options.quick) report.push(existing.slice(historyAt).trimEnd());
+  if (historyAt >= 0 && !partial) report.push(existing.slice(historyAt).trimEnd());
   const markdown = `${report.join('\n\n')}\n`;
 
   console.log(`\n${markdown}`);

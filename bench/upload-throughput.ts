@@ -6,15 +6,15 @@
  * are readable. A first batch warms up the process and is not counted. With --postgres, the api runs in the
  * PostgreSQL mode instead (log, read models and blobs in a fresh database on POSTGRES_URL's server; jobs in process).
  *
- * Run: npx tsx bench/upload-throughput.ts [--quick] [--postgres] [--images 2000] [--batch 100] [--parallel 1]
+ * Run: npx tsx bench/upload-throughput.ts [--quick | --smoke] [--postgres] [--images 2000] [--batch 100] [--parallel 1]
  */
 import { loadavg } from 'node:os';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { benchDatabase, isPostgresMode } from './support/postgres.js';
 import { BenchClient, startProduct } from './support/product.js';
-import { emitResult, isQuick, loadAverages, numberOption } from './support/result.js';
+import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
-const total = numberOption('images', isQuick() ? 500 : 2000);
+const total = numberOption('images', sized({ full: 2000, quick: 500, smoke: 50 }));
 const batchSize = numberOption('batch', 100);
 /** Requests in flight at once (an uploading UI sends a few in parallel). */
 const parallel = numberOption('parallel', 1);

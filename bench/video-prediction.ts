@@ -5,7 +5,7 @@
  * ffmpeg test video and an untrained small-cnn at 64×64 (the default classification size; the weights do not
  * change the time). Chunks as the job cuts them: at least 32 frames, at most 10 chunks.
  *
- * Run: npx tsx bench/video-prediction.ts [--quick]
+ * Run: npx tsx bench/video-prediction.ts [--quick | --smoke]
  */
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildProduct, ROOT } from './support/product.js';
-import { emitResult, isQuick, loadAverages, median } from './support/result.js';
+import { emitResult, loadAverages, median, sized } from './support/result.js';
 
 // The built modules: their worker threads run the built .js files, as in the product.
 buildProduct();
@@ -27,9 +27,10 @@ const { getArchitecture, selectBackend, serializeModel } = (await fromDist(
 )) as typeof import('@diyml/ml');
 const { packModel } = (await fromDist('libs/training/src/index.js')) as typeof import('@diyml/training');
 
-const SECONDS = isQuick() ? 10 : 30;
+/** Seconds of video: --smoke keeps one chunk and a bit (35 frames). */
+const SECONDS = sized({ full: 30, quick: 10, smoke: 7 });
 const FRAMES_PER_SECOND = 5;
-const RUNS = isQuick() ? 1 : 3;
+const RUNS = sized({ full: 3, quick: 1, smoke: 1 });
 
 const folder = mkdtempSync(join(tmpdir(), 'diyml-bench-video-'));
 const videoPath = join(folder, 'video.mp4');

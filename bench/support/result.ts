@@ -49,8 +49,32 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * How much a benchmark measures, from its command line:
+ *   full   (no flag)  the product's figures, for BENCHMARKS.md;
+ *   quick  --quick    smaller data, rough figures in minutes;
+ *   smoke  --smoke    the least that still runs every step and reports every figure (a handful of images, one epoch, a
+ *                     second of load): the benchmark smoke test in `npm test`, its numbers mean nothing.
+ */
+export type BenchMode = 'full' | 'quick' | 'smoke';
+
+export function benchMode(): BenchMode {
+  if (process.argv.includes('--smoke')) return 'smoke';
+  return process.argv.includes('--quick') ? 'quick' : 'full';
+}
+
+/** Smaller than the full run: --quick or --smoke. */
 export function isQuick(): boolean {
-  return process.argv.includes('--quick');
+  return benchMode() !== 'full';
+}
+
+export function isSmoke(): boolean {
+  return benchMode() === 'smoke';
+}
+
+/** The size for this run's mode. */
+export function sized<T>(sizes: Record<BenchMode, T>): T {
+  return sizes[benchMode()];
 }
 
 /** `--name value` from the command line as a number, else `fallback`. */
