@@ -20,7 +20,7 @@ const DURATION = numberOption('duration', sized({ full: 20, quick: 3, smoke: 1 }
 const WARM_UP = sized({ full: 3, quick: 1, smoke: 1 });
 const BATCH = 50;
 const QUIET_CONNECTIONS = 20;
-const QUIET_DURATION = quick ? 2 : 5;
+const QUIET_DURATION = sized({ full: 5, quick: 2, smoke: 1 });
 
 console.error(`Generating ${IMAGES} PNGs, and more for the upload that runs meanwhile…`);
 const stored = await Promise.all(Array.from({ length: IMAGES }, (_, i) => generateImage(200_000 + i)));
