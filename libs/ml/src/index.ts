@@ -14,6 +14,7 @@ export {
   decodeLetterboxed,
   decodeResized,
   letterboxTransform,
+  letterboxTransformOf,
   toUnitRange,
   type Channels,
   type DecodedImage,
@@ -103,6 +104,7 @@ export {
   type PredictOptions,
 } from './inference/loaded-model.js';
 export { EmbeddingHead } from './inference/embedding-head.js';
+export { FeatureMapHead, type ImageWithMaps } from './inference/feature-map-head.js';
 
 export {
   accuracy,
