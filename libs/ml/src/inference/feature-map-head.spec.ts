@@ -75,6 +75,22 @@ describe('predicting from cached feature maps with the head of a backbone detect
             expect(box.box![side]).toBeCloseTo(expected.box![side], 5);
         }),
       );
+      // On onnxruntime (as the MobileNetV2 head runs) the same within float rounding.
+      const onOnnx = await FeatureMapHead.load(result.model, { runtime: 'onnxruntime' });
+      try {
+        expect(onOnnx.runtime).toBe('onnxruntime');
+        const fromOnnx = await onOnnx.predict(
+          images.map((image, index) => ({ image, maps: maps[index] })),
+          options,
+        );
+        fromOnnx.forEach((boxes, image) =>
+          boxes
+            .slice(0, 3)
+            .forEach((box, index) => expect(box.probability).toBeCloseTo(fromMaps[image][index].probability, 4)),
+        );
+      } finally {
+        onOnnx.dispose();
+      }
       await expect(head.predict([{ image: images[0], maps: new Float32Array(head.mapLength + 1) }])).rejects.toThrow(
         /the head takes/,
       );

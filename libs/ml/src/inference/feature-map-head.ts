@@ -1,12 +1,17 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { featureMapSpaceOf } from '../backbones/feature-maps.js';
 import type { EmbeddingSpace } from '../backbones/embeddings.js';
 import { anchorFreeHead } from '../detection/anchor-free-head.js';
 import { detectorHeadOf, type DetectorHead } from '../detection/backbone-detector.architecture.js';
 import { boxFromLetterbox, letterboxTransformOf, type ImageSource } from '../images/image-decoding.js';
+import { multiplyAddsPerImage } from '../models/model-cost.js';
 import { deserializeModel, type ModelMetadata, type SerializedModel } from '../models/model-serialization.js';
-import type { Prediction, PredictOptions } from './loaded-model.js';
+import {
+  createOnnxFeatureExtractor,
+  type FeatureExtractor,
+  type ForwardRuntime,
+} from '../onnx/onnx-feature-extractor.js';
+import { ONNX_RUNTIME_MIN_MULTIPLY_ADDS, type Prediction, type PredictOptions } from './loaded-model.js';
 
 /** An image and its backbone maps at the head's layers (as the feature-map cache holds its identity view). */
 export interface ImageWithMaps {
@@ -25,16 +30,34 @@ export class FeatureMapHead {
     private readonly model: tfl.LayersModel,
     private readonly head: DetectorHead,
     private readonly metadata: ModelMetadata,
+    private readonly forward: FeatureExtractor,
   ) {}
 
-  static async load(serialized: SerializedModel): Promise<FeatureMapHead> {
+  /**
+   * `runtime`: what runs the head, as for LoadedModel: 'auto' (default) onnxruntime-node from 20 million
+   * multiply-adds per image on (the head on MobileNetV2's maps: about 25 million, several times faster there than on
+   * tfjs wasm), tfjs for smaller heads or when onnxruntime cannot run it.
+   */
+  static async load(
+    serialized: SerializedModel,
+    { runtime = 'auto' }: { runtime?: 'auto' | ForwardRuntime } = {},
+  ): Promise<FeatureMapHead> {
     const { model, metadata } = await deserializeModel(serialized);
     const head = metadata?.architecture === 'backbone-detector' ? detectorHeadOf(model) : null;
     if (!metadata || !head) {
       model.dispose();
       throw new Error("only a 'backbone-detector' model predicts from feature maps");
     }
-    return new FeatureMapHead(model, head, metadata);
+    const onnx =
+      runtime === 'onnxruntime' ||
+      (runtime === 'auto' && multiplyAddsPerImage(head.model) >= ONNX_RUNTIME_MIN_MULTIPLY_ADDS);
+    const forward = await createOnnxFeatureExtractor(head.model, [], { runtime: onnx ? 'auto' : 'tfjs' });
+    return new FeatureMapHead(model, head, metadata, forward);
+  }
+
+  /** Which runtime computes the head. */
+  get runtime(): ForwardRuntime {
+    return this.forward.runtime;
   }
 
   /** Values of one image's maps the head takes. */
@@ -72,12 +95,9 @@ export class FeatureMapHead {
     items.forEach((item, index) =>
       combine(item.maps, input.subarray(index * featureLength, (index + 1) * featureLength)),
     );
-    const shape = this.head.model.inputs[0].shape.slice(1) as number[];
-    const output = tf.tidy(() => {
-      const result = this.head.model.predict(tf.tensor4d(input, [items.length, ...shape] as never)) as tf.Tensor;
-      return { values: result.dataSync() as Float32Array, shape: result.shape };
-    });
-    const size = output.values.length / items.length;
+    const [values] = await this.forward.run(input, items.length);
+    const output = { values, shape: [items.length, ...this.forward.outputs[0].shape] };
+    const size = values.length / items.length;
     const decodeOptions = {
       threshold: options.threshold ?? 0.25,
       overlapThreshold: options.overlapThreshold ?? 0.45,
@@ -99,6 +119,7 @@ export class FeatureMapHead {
   }
 
   dispose(): void {
+    void this.forward.dispose();
     // The head shares the model's layers and weights: disposing the model releases them.
     this.model.dispose();
   }

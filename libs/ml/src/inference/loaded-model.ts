@@ -27,7 +27,7 @@ import {
  * compute, not weights: a backbone cut at an early block has few weights but most of the work. Small models
  * (small-cnn on 28 px: 0.6 million) stay on tfjs, where a prediction takes about a millisecond and loads at once.
  */
-const ONNX_RUNTIME_MIN_MULTIPLY_ADDS = 20_000_000;
+export const ONNX_RUNTIME_MIN_MULTIPLY_ADDS = 20_000_000;
 
 export interface Prediction {
   label: string;
