@@ -51,7 +51,16 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
       dispose: () => loaded.dispose(),
     };
   }
-  const head = await FeatureMapHead.load(model);
+  // The whole model (its backbone converted for the fast runtime) is loaded only when some image needs it; the
+  // head then shares its weights.
+  const whole = message.maps.some((maps) => !maps) ? await LoadedModel.load(model) : null;
+  let head: FeatureMapHead;
+  try {
+    head = whole ? await whole.featureMapHead() : await FeatureMapHead.load(model);
+  } catch (error) {
+    whole?.dispose();
+    throw error;
+  }
   // Maps of another space (other layers, input size or fitting) do not fit the head: the backbone runs instead.
   const fits = head.reads(message.space, message.dimension);
   const cached = message.images.flatMap((image, index) => {
@@ -59,18 +68,17 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
     return maps ? [{ index, image, maps }] : [];
   });
   const uncached = message.images.flatMap((image, index) => (fits && message.maps[index] ? [] : [{ index, image }]));
-  // The whole model (its backbone converted for the fast runtime) is loaded only when some image needs it.
-  const whole = uncached.length > 0 ? await LoadedModel.load(model) : null;
+  const wholeModel = whole ?? (uncached.length > 0 ? await LoadedModel.load(model) : null);
   return {
     async predict() {
       const predictions: Prediction[][] = new Array<Prediction[]>(message.images.length);
       const fromMaps = await inBatches(cached, message.batchSize, (batch) => head.predict(batch, message.options));
       cached.forEach(({ index }, position) => (predictions[index] = fromMaps[position]));
-      if (whole) {
+      if (wholeModel) {
         const fromImages = await inBatches(
           uncached.map(({ image }) => image),
           message.batchSize,
-          wholeModelPredicts(whole, message.options),
+          wholeModelPredicts(wholeModel, message.options),
         );
         uncached.forEach(({ index }, position) => (predictions[index] = fromImages[position]));
       }
@@ -78,7 +86,7 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
     },
     dispose: () => {
       head.dispose();
-      whole?.dispose();
+      wholeModel?.dispose();
     },
   };
 }

@@ -75,6 +75,15 @@ describe('predicting from cached feature maps with the head of a backbone detect
             expect(box.box![side]).toBeCloseTo(expected.box![side], 5);
         }),
       );
+      // The head of the loaded whole model (sharing its weights) is the same head.
+      const shared = await model.featureMapHead();
+      expect(
+        await shared.predict(
+          images.map((image, index) => ({ image, maps: maps[index] })),
+          options,
+        ),
+      ).toEqual(fromMaps);
+      shared.dispose();
       // On onnxruntime (as the MobileNetV2 head runs) the same within float rounding.
       const onOnnx = await FeatureMapHead.load(result.model, { runtime: 'onnxruntime' });
       try {

@@ -4,14 +4,14 @@ import type { EmbeddingSpace } from '../backbones/embeddings.js';
 import { anchorFreeHead } from '../detection/anchor-free-head.js';
 import { detectorHeadOf, type DetectorHead } from '../detection/backbone-detector.architecture.js';
 import { boxFromLetterbox, letterboxTransformOf, type ImageSource } from '../images/image-decoding.js';
-import { multiplyAddsPerImage } from '../models/model-cost.js';
+import { multiplyAddsPerImage, ONNX_RUNTIME_MIN_MULTIPLY_ADDS } from '../models/model-cost.js';
 import { deserializeModel, type ModelMetadata, type SerializedModel } from '../models/model-serialization.js';
 import {
   createOnnxFeatureExtractor,
   type FeatureExtractor,
   type ForwardRuntime,
 } from '../onnx/onnx-feature-extractor.js';
-import { ONNX_RUNTIME_MIN_MULTIPLY_ADDS, type Prediction, type PredictOptions } from './loaded-model.js';
+import type { Prediction, PredictOptions } from './loaded-model.js';
 
 /** An image and its backbone maps at the head's layers (as the feature-map cache holds its identity view). */
 export interface ImageWithMaps {
@@ -31,6 +31,8 @@ export class FeatureMapHead {
     private readonly head: DetectorHead,
     private readonly metadata: ModelMetadata,
     private readonly forward: FeatureExtractor,
+    /** False when the head was made from a LoadedModel's model, which its owner disposes. */
+    private readonly ownsModel: boolean,
   ) {}
 
   /**
@@ -43,16 +45,36 @@ export class FeatureMapHead {
     { runtime = 'auto' }: { runtime?: 'auto' | ForwardRuntime } = {},
   ): Promise<FeatureMapHead> {
     const { model, metadata } = await deserializeModel(serialized);
-    const head = metadata?.architecture === 'backbone-detector' ? detectorHeadOf(model) : null;
-    if (!metadata || !head) {
+    try {
+      return await FeatureMapHead.build(model, metadata, runtime, true);
+    } catch (error) {
       model.dispose();
-      throw new Error("only a 'backbone-detector' model predicts from feature maps");
+      throw error;
     }
+  }
+
+  /** The head of a detector already loaded (see LoadedModel.featureMapHead), sharing its weights. */
+  static of(
+    model: tfl.LayersModel,
+    metadata: ModelMetadata | undefined,
+    { runtime = 'auto' }: { runtime?: 'auto' | ForwardRuntime } = {},
+  ): Promise<FeatureMapHead> {
+    return FeatureMapHead.build(model, metadata, runtime, false);
+  }
+
+  private static async build(
+    model: tfl.LayersModel,
+    metadata: ModelMetadata | undefined,
+    runtime: 'auto' | ForwardRuntime,
+    ownsModel: boolean,
+  ): Promise<FeatureMapHead> {
+    const head = metadata?.architecture === 'backbone-detector' ? detectorHeadOf(model) : null;
+    if (!metadata || !head) throw new Error("only a 'backbone-detector' model predicts from feature maps");
     const onnx =
       runtime === 'onnxruntime' ||
       (runtime === 'auto' && multiplyAddsPerImage(head.model) >= ONNX_RUNTIME_MIN_MULTIPLY_ADDS);
     const forward = await createOnnxFeatureExtractor(head.model, [], { runtime: onnx ? 'auto' : 'tfjs' });
-    return new FeatureMapHead(model, head, metadata, forward);
+    return new FeatureMapHead(model, head, metadata, forward, ownsModel);
   }
 
   /** Which runtime computes the head. */
@@ -121,6 +143,6 @@ export class FeatureMapHead {
   dispose(): void {
     void this.forward.dispose();
     // The head shares the model's layers and weights: disposing the model releases them.
-    this.model.dispose();
+    if (this.ownsModel) this.model.dispose();
   }
 }
