@@ -26,6 +26,7 @@ const FORK_TEST_BOX: Box = { x: 0.1, y: 0.25, width: 0.64, height: 0.55 };
 const HELD_OUT_FROM = 16;
 const quick = isQuick();
 const PREDICTIONS = quick ? 3 : 10;
+const TEST_RUNS = 3;
 
 const VARIANTS: { name: string; config: Record<string, unknown> }[] = [
   { name: 'default (backbone)', config: {} },
@@ -96,6 +97,7 @@ type Prediction = { label: string; probability: number; box?: Box };
 
 type TestRun = {
   status: string;
+  durationMs?: number;
   metrics: { map50: number } | null;
   embeddings?: { computed: number; reused: number };
   error?: unknown;
@@ -107,7 +109,7 @@ async function timedTestRun(
   projectId: string,
   iterationId: string,
   photos: Photo[],
-): Promise<{ seconds: number; map50: number; embeddings?: TestRun['embeddings'] }> {
+): Promise<{ seconds: number; jobSeconds: number; map50: number; embeddings?: TestRun['embeddings'] }> {
   const form = new FormData();
   for (const photo of photos) form.append('images', new Blob([photo.bytes], { type: 'image/jpeg' }), photo.name);
   form.append(
@@ -130,7 +132,12 @@ async function timedTestRun(
   );
   if (run.status !== 'completed' || !run.metrics)
     throw new Error(`test run ${run.status}: ${JSON.stringify(run.error)}`);
-  return { seconds: (performance.now() - started) / 1000, map50: run.metrics.map50, embeddings: run.embeddings };
+  return {
+    seconds: (performance.now() - started) / 1000,
+    jobSeconds: (run.durationMs ?? 0) / 1000,
+    map50: run.metrics.map50,
+    embeddings: run.embeddings,
+  };
 }
 
 async function predict(
@@ -241,9 +248,21 @@ async function detection(product: RunningProduct): Promise<{ figures: Record<str
         `${variant.name}: feature maps computed/reused by the first iteration ${iteration.embeddings.computed}/${iteration.embeddings.reused}, by the second ${second.iteration.embeddings?.computed}/${second.iteration.embeddings?.reused}`,
       );
     }
-    const testRun = await timedTestRun(client, project.id, iteration.id, all);
-    figures[`${variant.name}: test run on all ${all.length} photos, queue to completed`] = {
-      value: testRun.seconds,
+    const testRuns = [];
+    for (let run = 0; run < TEST_RUNS; run++) testRuns.push(await timedTestRun(client, project.id, iteration.id, all));
+    const testRun = testRuns[0];
+    const median = (values: number[]) =>
+      percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
+    figures[`${variant.name}: test run on all ${all.length} photos, queue to completed (median of ${TEST_RUNS})`] = {
+      value: median(testRuns.map((run) => run.seconds)),
+      unit: 's',
+      better: 'lower',
+    };
+    figures[`${variant.name}: test run on all ${all.length} photos, its job's duration (median of ${TEST_RUNS})`] = {
+      value: median(testRuns.map((run) => run.jobSeconds)),
       unit: 's',
       better: 'lower',
     };
