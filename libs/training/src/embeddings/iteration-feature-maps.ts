@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '@diyml/blobs';
+import { BLOB_NOT_FOUND, BlobStore } from '@diyml/blobs';
+import { isDomainError } from '@diyml/core/pure';
 import { EventStore } from '@diyml/event-store';
 import {
   featureMapsFromBytes,
@@ -53,11 +54,40 @@ export class IterationFeatureMaps {
     return { space: index.space, dimension: index.dimension, maps };
   }
 
+  /**
+   * The identity view's map from an image's blob, reading the blob only up to its end: training writes the views in
+   * name order, so 'identity' comes before the 'plan:…' views and a quarter of a training image's blob is read.
+   */
   private async identityMap([, blob, views]: ImageFeatureMaps, dimension: number): Promise<Float32Array | null> {
     const position = views.indexOf(IDENTITY_VIEW.name);
-    if (position < 0 || !(await this.blobs.has(blob))) return null;
-    const maps = featureMapsFromBytes(new Uint8Array(await this.blobs.get(blob)), dimension, views.length);
-    // A copy, so the image's other views are not held with it.
-    return maps ? maps[position].slice() : null;
+    if (position < 0) return null;
+    const mapBytes = dimension * 4;
+    let read;
+    try {
+      read = await this.blobs.getStream(blob);
+    } catch (error) {
+      if (isDomainError(error, BLOB_NOT_FOUND)) return null;
+      throw error;
+    }
+    const { bytes, stream } = read;
+    if (bytes !== mapBytes * views.length) {
+      stream.destroy();
+      return null;
+    }
+    const wanted = mapBytes * (position + 1);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        length += chunk.byteLength;
+        if (length >= wanted) break;
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (length < wanted) return null;
+    const prefix = new Uint8Array(Buffer.concat(chunks, wanted));
+    return featureMapsFromBytes(prefix.subarray(position * mapBytes), dimension, 1)?.[0] ?? null;
   }
 }
