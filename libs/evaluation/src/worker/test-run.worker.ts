@@ -54,15 +54,10 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
   // The whole model (its backbone converted for the fast runtime) is loaded only when some image needs it; the
   // head then shares its weights.
   const whole = message.maps.some((maps) => !maps) ? await LoadedModel.load(model) : null;
-  let head: FeatureMapHead;
-  try {
-    head = whole ? await whole.featureMapHead() : await FeatureMapHead.load(model);
-  } catch (error) {
-    whole?.dispose();
-    throw error;
-  }
+  // A model whose head cannot be taken apart predicts every image whole (and fails there if it is no model at all).
+  const head = await (whole ? whole.featureMapHead() : FeatureMapHead.load(model)).catch(() => null);
   // Maps of another space (other layers, input size or fitting) do not fit the head: the backbone runs instead.
-  const fits = head.reads(message.space, message.dimension);
+  const fits = head?.reads(message.space, message.dimension) ?? false;
   const cached = message.images.flatMap((image, index) => {
     const maps = fits ? message.maps[index] : null;
     return maps ? [{ index, image, maps }] : [];
@@ -72,7 +67,7 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
   return {
     async predict() {
       const predictions: Prediction[][] = new Array<Prediction[]>(message.images.length);
-      const fromMaps = await inBatches(cached, message.batchSize, (batch) => head.predict(batch, message.options));
+      const fromMaps = await inBatches(cached, message.batchSize, (batch) => head!.predict(batch, message.options));
       cached.forEach(({ index }, position) => (predictions[index] = fromMaps[position]));
       if (wholeModel) {
         const fromImages = await inBatches(
@@ -85,7 +80,7 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
       return { predictions, featureMaps: { computed: uncached.length, reused: cached.length } };
     },
     dispose: () => {
-      head.dispose();
+      head?.dispose();
       wholeModel?.dispose();
     },
   };
