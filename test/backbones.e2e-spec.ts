@@ -40,6 +40,18 @@ describe('pretrained backbones over HTTP', () => {
     await host.close();
   });
 
+  /** Polls the test run `request` started (under `runs`) until it is no longer requested. */
+  const testRunToEnd = async (runs: string, request: Promise<{ body: { id: string } }>) => {
+    const { id } = (await request).body;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const response = await client.http.get(`${runs}/${id}`).set('Authorization', client.auth).expect(200);
+      if (response.body.status !== 'requested') return response.body;
+      if (Date.now() > deadline) throw new Error('test run still requested after 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
   const put = (projectId: string, body: Record<string, unknown>) =>
     client.http.put(`/v1/projects/${projectId}/training-config`).set('Authorization', client.auth).send(body);
 
@@ -259,6 +271,44 @@ describe('pretrained backbones over HTTP', () => {
     const reproduced = await client.waitForIteration(project.id, reproduction.body.id);
     expect(reproduced.reproduction).toEqual({ sameMetrics: true, sameModel: true });
     expect(reproduced.embeddings).toMatchObject({ computed: 0, reused: first.embeddings.computed });
+
+    // A test run reads the maps the iteration's training cached for its photos; new photos go through the backbone.
+    const newScenes = await squareScenes([RED, BLUE], 2, 22, 64);
+    const tested = [...scenes.slice(0, 6), ...newScenes].map((scene, index) => ({ ...scene, name: `t${index}.png` }));
+    const runs = `/v1/projects/${project.id}/iterations/${first.id}/test-runs`;
+    let request = client.http.post(runs).set('Authorization', client.auth);
+    for (const scene of tested) request = request.attach('images', scene.png, scene.name);
+    const labels = Object.fromEntries(
+      tested.map((scene) => [
+        scene.name,
+        scene.boxes.map(({ label, ...box }) => ({ label: ['red', 'blue'][label], ...box })),
+      ]),
+    );
+    const run = await testRunToEnd(runs, request.field('labels', JSON.stringify(labels)).expect(202));
+    expect(run).toMatchObject({ status: 'completed', imageCount: 8, embeddings: { computed: 2, reused: 6 } });
+
+    // The head on cached maps finds what the deployed model finds from the photos.
+    const deployment = await client.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set('Authorization', client.auth)
+      .send({ iterationId: first.id })
+      .expect(201);
+    for (const [index, scene] of tested.entries()) {
+      const response = await testApp.http
+        .post(`/v1/predict/${deployment.body.id}?threshold=0.05`)
+        .set('Content-Type', 'image/png')
+        .set('X-Api-Key', deployment.body.apiKey)
+        .send(scene.png)
+        .expect(200);
+      const whole: { label: string; probability: number; box: Record<string, number> }[] = response.body.predictions;
+      const result = run.predictions[index];
+      expect(result.confidence).toBeCloseTo(whole[0]?.probability ?? 0, 4);
+      const shown = whole.filter((prediction) => prediction.probability >= 0.5);
+      expect(result.predicted.map((box: { label: string }) => box.label)).toEqual(shown.map((box) => box.label));
+      result.predicted.forEach((box: Record<string, number>, position: number) => {
+        for (const side of ['x', 'y', 'width', 'height']) expect(box[side]).toBeCloseTo(shown[position].box[side], 4);
+      });
+    }
   }, 120_000);
 
   it('tests a backbone model from cached embeddings: photos embedded for one test run are not embedded again', async () => {
@@ -274,16 +324,7 @@ describe('pretrained backbones over HTTP', () => {
     const iterationId = (await client.train(project.id)).id;
     expect((await client.waitForIteration(project.id, iterationId)).status).toBe('completed');
     const runs = `/v1/projects/${project.id}/iterations/${iterationId}/test-runs`;
-    const runToEnd = async (request: Promise<{ body: { id: string } }>) => {
-      const { id } = (await request).body;
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const response = await client.http.get(`${runs}/${id}`).set('Authorization', client.auth).expect(200);
-        if (response.body.status !== 'requested') return response.body;
-        if (Date.now() > deadline) throw new Error('test run still requested after 60 s');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
+    const runToEnd = (request: Promise<{ body: { id: string } }>) => testRunToEnd(runs, request);
 
     // The test split was embedded in the background after its upload.
     await embeddedInBackground(project.id, 28);

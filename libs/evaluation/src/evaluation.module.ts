@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
 import { BackboneCatalog, ProjectAccess } from '@diyml/projects';
-import { ProjectEmbeddings } from '@diyml/training';
+import { IterationFeatureMaps, ProjectEmbeddings } from '@diyml/training';
 import { ImageThumbnails } from '@diyml/datasets';
 import { ImageWriter } from '@diyml/datasets';
 import { IterationPredictor } from './jobs/iteration-predictor.js';
@@ -49,6 +49,7 @@ import { TestRunsController } from './slices/test-runs.controller.js';
     AcceptSuggestionsHandler,
     RejectSuggestionsHandler,
     IterationPredictor,
+    IterationFeatureMaps,
     ProjectEmbeddings,
     BackboneCatalog,
   ],
@@ -62,6 +63,7 @@ export class EvaluationModule {}
     TestRunJobProcessor,
     LabelSuggestionsJobProcessor,
     IterationPredictor,
+    IterationFeatureMaps,
     ProjectEmbeddings,
     BackboneCatalog,
   ],

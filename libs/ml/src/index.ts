@@ -14,6 +14,7 @@ export {
   decodeLetterboxed,
   decodeResized,
   letterboxTransform,
+  letterboxTransformOf,
   toUnitRange,
   type Channels,
   type DecodedImage,
@@ -104,6 +105,7 @@ export {
   type PredictOptions,
 } from './inference/loaded-model.js';
 export { EmbeddingHead } from './inference/embedding-head.js';
+export { FeatureMapHead, type ImageWithMaps } from './inference/feature-map-head.js';
 
 export {
   accuracy,

@@ -1,6 +1,7 @@
 export * from './pure.js';
 export * from './domain/iteration.events.js';
 export * from './embeddings/project-embeddings.js';
+export * from './embeddings/iteration-feature-maps.js';
 export * from './jobs/evaluation.js';
 export * from './jobs/training-job.processor.js';
 export * from './manifest/dataset-manifest.js';

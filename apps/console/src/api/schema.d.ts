@@ -3672,9 +3672,9 @@ export interface components {
             imageUrl: string;
         };
         TestRunEmbeddingsDto: {
-            /** @description Photos embedded through the backbone by this run (then added to the project cache). */
+            /** @description Photos run through the backbone by this run (a classifier adds their embeddings to the project cache). */
             computed: number;
-            /** @description Photos whose embedding came from the project's cache instead. */
+            /** @description Photos whose backbone features came from a cache instead: the project's embeddings (classifier), or the feature maps the iteration's training cached (detector). */
             reused: number;
         };
         TestRunDto: {
@@ -3703,7 +3703,7 @@ export interface components {
              */
             completedAt?: string;
             durationMs?: number;
-            /** @description Once completed, for a backbone-classifier on a frozen backbone: how its photos were embedded (other models predict from the images). */
+            /** @description Once completed, for a model on a frozen backbone (backbone-classifier, backbone-detector): how many photos went through the backbone and how many were read from a cache (other models predict from the images). */
             embeddings?: components["schemas"]["TestRunEmbeddingsDto"];
             revision: number;
         };

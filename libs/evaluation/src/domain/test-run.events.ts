@@ -29,7 +29,10 @@ export interface TestRunOutcome {
   evaluationSha256: string;
   backend: string;
   durationMs: number;
-  /** Backbone-classifier models: image embeddings computed for this run and those reused from the project's cache. */
+  /**
+   * Backbone models: images whose embeddings (backbone-classifier) or feature maps (backbone-detector) this run
+   * computed through the backbone, and those reused from a cache (the project's, or the iteration's training).
+   */
   embeddings?: { computed: number; reused: number };
 }
 

@@ -2,8 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import type { CommandMetadata } from '@diyml/core/pure';
 import type { Prediction, PredictOptions } from '@diyml/ml';
-import { EmbeddingCancelled, ProjectEmbeddings } from '@diyml/training';
-import { PredictionCancelled, predictFromEmbeddingsOnThread, predictOnThread } from '../worker/test-run-thread.js';
+import { EmbeddingCancelled, IterationFeatureMaps, ProjectEmbeddings } from '@diyml/training';
+import {
+  PredictionCancelled,
+  predictFromEmbeddingsOnThread,
+  predictFromFeatureMapsOnThread,
+  predictOnThread,
+} from '../worker/test-run-thread.js';
 
 export interface PredictionRequest {
   projectId: string;
@@ -19,15 +24,19 @@ export interface PredictionRequest {
 export interface PredictionOutcome {
   predictions: Prediction[][];
   backend: string;
-  /** Backbone-classifier models: embeddings computed for this run and those taken from the project's cache. */
+  /**
+   * Backbone models: images whose embeddings (backbone-classifier) or feature maps (backbone-detector) went through
+   * the backbone for this run, and those taken from a cache instead.
+   */
   embeddings: { computed: number; reused: number } | null;
 }
 
 /**
  * Runs an iteration's model on images off the event loop. A 'backbone-classifier' model on a frozen backbone
  * predicts from the images' embeddings: those in the project's cache (or the iteration's own table) are reused, the
- * others computed once and added to the cache, so the same photos are never embedded twice. Any other model (or
- * when the embeddings cannot be had) predicts from the images.
+ * others computed once and added to the cache, so the same photos are never embedded twice. A 'backbone-detector'
+ * model's head predicts from the feature maps its training cached for the images that have them, the whole model
+ * from the others. Any other model (or when the embeddings cannot be had) predicts from the images.
  */
 @Injectable()
 export class IterationPredictor {
@@ -36,6 +45,7 @@ export class IterationPredictor {
   constructor(
     private readonly blobs: BlobStore,
     private readonly embeddings: ProjectEmbeddings,
+    private readonly featureMaps: IterationFeatureMaps,
   ) {}
 
   async predict(request: PredictionRequest): Promise<PredictionOutcome> {
@@ -45,6 +55,21 @@ export class IterationPredictor {
     const images = await Promise.all(
       request.images.map(async (sha256) => new Uint8Array(await this.blobs.get(sha256))),
     );
+    const cached = await this.featureMaps.identityMaps(request.iterationId, request.images);
+    if (cached) {
+      const { featureMaps, ...outcome } = await predictFromFeatureMapsOnThread(
+        modelZip,
+        images,
+        {
+          space: cached.space,
+          dimension: cached.dimension,
+          maps: request.images.map((sha256) => cached.maps.get(sha256) ?? null),
+        },
+        request.options,
+        request.signal,
+      );
+      return { ...outcome, embeddings: featureMaps ?? null };
+    }
     return { ...(await predictOnThread(modelZip, images, request.options, request.signal)), embeddings: null };
   }
 

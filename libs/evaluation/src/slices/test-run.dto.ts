@@ -33,9 +33,16 @@ export class TestPredictionDto {
 }
 
 export class TestRunEmbeddingsDto {
-  @ApiProperty({ description: 'Photos embedded through the backbone by this run (then added to the project cache).' })
+  @ApiProperty({
+    description:
+      'Photos run through the backbone by this run (a classifier adds their embeddings to the project cache).',
+  })
   computed: number;
-  @ApiProperty({ description: "Photos whose embedding came from the project's cache instead." }) reused: number;
+  @ApiProperty({
+    description:
+      "Photos whose backbone features came from a cache instead: the project's embeddings (classifier), or the feature maps the iteration's training cached (detector).",
+  })
+  reused: number;
 }
 
 export class TestRunDto {
@@ -65,7 +72,7 @@ export class TestRunDto {
   @ApiPropertyOptional({
     type: TestRunEmbeddingsDto,
     description:
-      'Once completed, for a backbone-classifier on a frozen backbone: how its photos were embedded (other models predict from the images).',
+      'Once completed, for a model on a frozen backbone (backbone-classifier, backbone-detector): how many photos went through the backbone and how many were read from a cache (other models predict from the images).',
   })
   embeddings?: TestRunEmbeddingsDto;
   @ApiProperty() revision: number;

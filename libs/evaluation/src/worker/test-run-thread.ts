@@ -1,6 +1,6 @@
 import { siblingModule, startWorkerThread } from '@diyml/core/pure';
-import type { Prediction, PredictOptions } from '@diyml/ml';
-import type { FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
+import type { EmbeddingSpace, Prediction, PredictOptions } from '@diyml/ml';
+import type { FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 export class TestRunInputError extends Error {}
 
@@ -10,7 +10,7 @@ export class PredictionCancelled extends Error {
   }
 }
 
-type PredictionOutcome = { predictions: Prediction[][]; backend: string };
+type PredictionOutcome = { predictions: Prediction[][]; backend: string; featureMaps?: FeatureUse };
 
 /**
  * Predicts images on a worker thread, so the api's event loop never runs the model for them. Aborting `signal`
@@ -35,13 +35,33 @@ export function predictFromEmbeddingsOnThread(
   return runOnThread({ type: 'predict-embeddings', modelZip, embeddings, options }, signal);
 }
 
+/**
+ * Predicts images with a 'backbone-detector' model on a worker thread: its head alone on the images' cached backbone
+ * maps (`maps`, null where an image has none), the whole model on the others and on every image when the maps are
+ * of a space the head does not read. The outcome counts both.
+ */
+export function predictFromFeatureMapsOnThread(
+  modelZip: Uint8Array,
+  images: Uint8Array[],
+  cached: { space: EmbeddingSpace; dimension: number; maps: (Float32Array | null)[] },
+  options: PredictOptions,
+  signal?: AbortSignal,
+): Promise<PredictionOutcome> {
+  return runOnThread({ type: 'predict-feature-maps', modelZip, images, ...cached, options, batchSize: 32 }, signal);
+}
+
 function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<PredictionOutcome> {
   const worker = startWorkerThread(siblingModule(import.meta.url, 'test-run.worker'));
   return new Promise<PredictionOutcome>((resolve, reject) => {
     if (signal?.aborted) return reject(new PredictionCancelled());
     signal?.addEventListener('abort', () => reject(new PredictionCancelled()), { once: true });
     worker.once('message', (answer: FromTestRunThread) => {
-      if (answer.type === 'done') resolve({ predictions: answer.predictions, backend: answer.backend });
+      if (answer.type === 'done')
+        resolve({
+          predictions: answer.predictions,
+          backend: answer.backend,
+          ...(answer.featureMaps ? { featureMaps: answer.featureMaps } : {}),
+        });
       else reject(answer.invalidModel ? new TestRunInputError(answer.message) : new Error(answer.message));
     });
     worker.once('error', reject);

@@ -12,7 +12,7 @@ import type { EmbeddingSpace, EmbeddingView } from './embeddings.js';
  * (identical ones are stored once by the content-addressed blob store) and a run records an index of the maps it used.
  */
 export function featureMapSpaceOf(
-  descriptor: BackboneDescriptor,
+  descriptor: Pick<BackboneDescriptor, 'id' | 'inputSize' | 'inputRange'>,
   layers: readonly string[],
   fit: string,
 ): EmbeddingSpace {

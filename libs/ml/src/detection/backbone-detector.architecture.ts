@@ -6,6 +6,13 @@ import { anchorFreeHead, headDepth } from './anchor-free-head.js';
 
 /** The head predicts on the stride-16 grid, seeing the stride-32 features upsampled beside it. */
 const GRID_STRIDE = 16;
+/** Names of the layers between the backbone's maps and the output, found again by `detectorHeadOf`. */
+const UPSAMPLED = 'coarse_upsampled';
+const FEATURES = 'detection_features';
+const HIDDEN_LAYERS = ['head_reduce', 'head_conv1', 'head_conv2'];
+const CLASSES = 'head_classes';
+const BOXES = 'head_boxes';
+const OUTPUT = 'detections';
 const COARSE_STRIDE = 32;
 const HEAD_WIDTH = 64;
 /** Prior probability of an object in a cell: starts the class logits near the background (RetinaNet's init). */
@@ -48,12 +55,8 @@ export const backboneDetectorArchitecture: Architecture = {
     }
     const fine = backbone.layerOutput(fineLayer.name);
     const coarse = backbone.layerOutput(coarseLayer.name);
-    const upsampled = tfl.layers
-      .upSampling2d({ name: 'coarse_upsampled', size: [2, 2] })
-      .apply(coarse) as tfl.SymbolicTensor;
-    const features = tfl.layers
-      .concatenate({ name: 'detection_features' })
-      .apply([fine, upsampled]) as tfl.SymbolicTensor;
+    const upsampled = tfl.layers.upSampling2d({ name: UPSAMPLED, size: [2, 2] }).apply(coarse) as tfl.SymbolicTensor;
+    const features = tfl.layers.concatenate({ name: FEATURES }).apply([fine, upsampled]) as tfl.SymbolicTensor;
     const frozenFeatures = tfl.model({ name: 'frozen_features', inputs: backbone.model.inputs, outputs: features });
 
     const random = new SeededRandom(options.seed);
@@ -76,20 +79,21 @@ export const backboneDetectorArchitecture: Architecture = {
             : tfl.initializers.randomNormal({ stddev: 0.01, seed: random.nextSeed() }),
         biasInitializer,
       });
+    const [reduce, conv1, conv2] = HIDDEN_LAYERS;
     const layers = [
-      conv('head_reduce', HEAD_WIDTH, 1, 'relu'),
-      conv('head_conv1', HEAD_WIDTH, 3, 'relu'),
-      conv('head_conv2', HEAD_WIDTH, 3, 'relu'),
+      conv(reduce, HEAD_WIDTH, 1, 'relu'),
+      conv(conv1, HEAD_WIDTH, 3, 'relu'),
+      conv(conv2, HEAD_WIDTH, 3, 'relu'),
     ];
     const classes = conv(
-      'head_classes',
+      CLASSES,
       options.labelCount,
       3,
       'linear',
       tfl.initializers.constant({ value: -Math.log((1 - OBJECT_PRIOR) / OBJECT_PRIOR) }),
     );
-    const boxes = conv('head_boxes', headDepth(options.labelCount) - options.labelCount, 3, 'linear');
-    const output = tfl.layers.concatenate({ name: 'detections' });
+    const boxes = conv(BOXES, headDepth(options.labelCount) - options.labelCount, 3, 'linear');
+    const output = tfl.layers.concatenate({ name: OUTPUT });
     const head = (input: tfl.SymbolicTensor) => {
       const hidden = layers.reduce((tensor, layer) => layer.apply(tensor) as tfl.SymbolicTensor, input);
       return output.apply([
@@ -126,6 +130,54 @@ export const backboneDetectorArchitecture: Architecture = {
 
   ...anchorFreeHead,
 };
+
+/** The head of a trained backbone detector alone, fed the backbone's maps as the feature-map cache holds them. */
+export interface DetectorHead {
+  /** The backbone layers the head reads, fine (stride 16) then coarse (stride 32): the maps' order. */
+  layers: [string, string];
+  /** Values of one image's maps: the fine map then the coarse one, each [side, side, channels]. */
+  mapLength: number;
+  /** The head, from the combined features (the fine map beside the upsampled coarse one) to the detections. */
+  model: tfl.LayersModel;
+  /** The head's input for one image's maps, written into `into` (`featureLength` values). */
+  combine(maps: Float32Array, into: Float32Array): void;
+  featureLength: number;
+}
+
+/**
+ * The head of a 'backbone-detector' model, sharing its layers and weights (dispose the model, not the head), or
+ * null when the model is not laid out as this architecture builds it.
+ */
+export function detectorHeadOf(model: tfl.LayersModel): DetectorHead | null {
+  const layer = (name: string) => model.layers.find((candidate) => candidate.name === name);
+  const features = layer(FEATURES);
+  const upsampled = layer(UPSAMPLED);
+  const hidden = HIDDEN_LAYERS.map(layer);
+  const [classes, boxes, output] = [layer(CLASSES), layer(BOXES), layer(OUTPUT)];
+  const fine = features?.inboundNodes[0]?.inboundLayers[0];
+  const coarse = upsampled?.inboundNodes[0]?.inboundLayers[0];
+  if (!features || !fine || !coarse || !classes || !boxes || !output || hidden.some((found) => !found)) return null;
+  const [, side, , fineChannels] = fine.outputShape as number[];
+  const [, coarseSide, , coarseChannels] = coarse.outputShape as number[];
+  if (coarseSide * 2 !== side) return null;
+  const featureLength = side * side * (fineChannels + coarseChannels);
+  const input = tfl.input({ name: 'cached_features', shape: [side, side, fineChannels + coarseChannels] });
+  const hiddenOutput = hidden.reduce(
+    (tensor, next) => next!.apply(tensor) as tfl.SymbolicTensor,
+    input as tfl.SymbolicTensor,
+  );
+  const detections = output.apply([
+    classes.apply(hiddenOutput) as tfl.SymbolicTensor,
+    boxes.apply(hiddenOutput) as tfl.SymbolicTensor,
+  ]) as tfl.SymbolicTensor;
+  return {
+    layers: [fine.name, coarse.name],
+    mapLength: side * side * fineChannels + coarseSide * coarseSide * coarseChannels,
+    model: tfl.model({ name: 'detection_head_on_cached_maps', inputs: input, outputs: detections }),
+    combine: (maps, into) => combineFeatureMaps(maps, into, side, fineChannels, coarseChannels),
+    featureLength,
+  };
+}
 
 /**
  * `frozenFeatures`' output from the two layers' maps (the fine map then the coarse one, channels last), written into

@@ -115,13 +115,18 @@ export function letterboxTransform(source: ImageSize, target: ImageSize): Letter
   };
 }
 
+/** Where the letterboxed `source` lies in a `size` input (its header read, not its pixels), to place boxes on it. */
+export async function letterboxTransformOf(source: ImageSource, size: ImageSize): Promise<LetterboxTransform> {
+  return letterboxTransform(await orientedSize(source), size);
+}
+
 /** Decodes and scales an image to fit `size` keeping its aspect ratio, padding the rest (detection input). */
 export async function decodeLetterboxed(
   source: ImageSource,
   size: ImageSize,
   channels: Channels,
 ): Promise<LetterboxedImage> {
-  const transform = letterboxTransform(await orientedSize(source), size);
+  const transform = await letterboxTransformOf(source, size);
   const { contentWidth, contentHeight, offsetX, offsetY } = transform;
   const image = open(source)
     .resize(contentWidth, contentHeight, { fit: 'fill' })

@@ -7,7 +7,7 @@ import { selectBackend, type BackendName } from '../backend/backend-selection.js
 import type { Box } from '../boxes/box.js';
 import { boxFromLetterbox, type ImageSource } from '../images/image-decoding.js';
 import { describeForeignModel } from '../models/foreign-model.js';
-import { multiplyAddsPerImage } from '../models/model-cost.js';
+import { multiplyAddsPerImage, ONNX_RUNTIME_MIN_MULTIPLY_ADDS } from '../models/model-cost.js';
 import { prepareImage, toInputArray, type InputSpec } from '../models/model-input.js';
 import {
   deserializeModel,
@@ -15,19 +15,12 @@ import {
   type SerializedModel,
   type Task,
 } from '../models/model-serialization.js';
+import { FeatureMapHead } from './feature-map-head.js';
 import {
   createOnnxFeatureExtractor,
   type FeatureExtractor,
   type ForwardRuntime,
 } from '../onnx/onnx-feature-extractor.js';
-
-/**
- * From this many multiply-adds per image on, 'auto' runs predictions on onnxruntime-node, which is several times
- * faster than tfjs wasm there (MobileNetV2 to block_13 at 224 px: 221 million, 17 ms against 70 ms). Counted by
- * compute, not weights: a backbone cut at an early block has few weights but most of the work. Small models
- * (small-cnn on 28 px: 0.6 million) stay on tfjs, where a prediction takes about a millisecond and loads at once.
- */
-const ONNX_RUNTIME_MIN_MULTIPLY_ADDS = 20_000_000;
 
 export interface Prediction {
   label: string;
@@ -64,6 +57,9 @@ export class LoadedModel {
   /** The onnxruntime session predictions run on, when the model runs there. */
   private forward?: FeatureExtractor;
 
+  /** diyml's metadata, for a model trained here. */
+  private metadata?: ModelMetadata;
+
   private constructor(
     private readonly model: tfl.LayersModel,
     private readonly architecture: Pick<Architecture, 'decode'>,
@@ -80,6 +76,7 @@ export class LoadedModel {
     let loaded: LoadedModel;
     try {
       loaded = LoadedModel.describe(model, metadata, serialized, options);
+      loaded.metadata = metadata;
     } catch (error) {
       model.dispose();
       throw error;
@@ -93,6 +90,14 @@ export class LoadedModel {
       if (forward.runtime === 'onnxruntime') loaded.forward = forward;
     }
     return loaded;
+  }
+
+  /**
+   * A 'backbone-detector' model's head alone, for images whose backbone maps are cached: it shares this model's
+   * layers and weights (no second copy), so dispose it before this model.
+   */
+  featureMapHead(options: { runtime?: 'auto' | ForwardRuntime } = {}): Promise<FeatureMapHead> {
+    return FeatureMapHead.of(this.model, this.metadata, options);
   }
 
   /** Which runtime computes the predictions. */

@@ -1,0 +1,197 @@
+/**
+ * Predicting the real detection photos (../shared/datasets/custom-vision-samples, MIT) with a backbone detector in
+ * one thread, as a test run's prediction thread does: the whole model on every photo, against the head alone on the
+ * feature maps training cached for the 30 training photos (and the whole model on the 10 held-out ones); then on the
+ * training photos alone, where the whole model is not loaded at all. Each way is timed from the model archive to the
+ * last prediction (loading included), alternately, and the scores compared.
+ *
+ * Run: npx tsx bench/real-photos-detection-head.ts [--quick]   (--quick: 3 rounds, else 7)
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import {
+  FeatureMapHead,
+  featureMapsFromBytes,
+  featureMapsToBytes,
+  imageContentHash,
+  LoadedModel,
+  selectBackend,
+  train,
+  type Box,
+  type Prediction,
+} from '@diyml/ml';
+import { emitResult, isQuick, loadAverages, percentile } from './support/result.js';
+
+const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
+const HELD_OUT_FROM = 16;
+const ROUNDS = isQuick() ? 3 : 7;
+const OPTIONS = { threshold: 0.05, maxResults: 100 };
+const BATCH = 32;
+
+interface Coco {
+  images: { id: number; file_name: string; width: number; height: number }[];
+  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number] }[];
+  categories: { id: number; name: string }[];
+}
+
+const coco = JSON.parse(readFileSync(join(SAMPLES, 'annotations.coco.json'), 'utf8')) as Coco;
+const labels = coco.categories.map((category) => category.name);
+const photos = coco.images.map((image) => {
+  const annotation = coco.annotations.find((candidate) => candidate.image_id === image.id)!;
+  const [x, y, width, height] = annotation.bbox;
+  const box: Box = {
+    x: x / image.width,
+    y: y / image.height,
+    width: width / image.width,
+    height: height / image.height,
+  };
+  return {
+    bytes: new Uint8Array(readFileSync(join(SAMPLES, 'images', image.file_name))),
+    number: Number(/(\d+)\.\w+$/.exec(image.file_name)?.[1] ?? 0),
+    label: labels.indexOf(coco.categories.find((category) => category.id === annotation.category_id)!.name),
+    box,
+  };
+});
+const training = photos.filter((photo) => photo.number < HELD_OUT_FROM);
+
+const loadBefore = loadavg();
+await selectBackend();
+console.error(`training a backbone detector (1 epoch) on ${training.length} photos…`);
+const trained = await train(
+  {
+    task: 'detection',
+    labels,
+    examples: training.map((photo) => ({ image: photo.bytes, boxes: [{ label: photo.label, ...photo.box }] })),
+  },
+  { architecture: 'backbone-detector', epochs: 1, seed: 1 },
+);
+const featureMaps = trained.featureMaps!;
+// Each photo's maps as the cache stores them (every view in one blob), read back as the test run reads them.
+const blobs = new Map(
+  [...featureMaps.vectors].map(([image, views]) => {
+    const names = [...views.keys()];
+    return [image, { names, bytes: featureMapsToBytes(names.map((name) => views.get(name)!)) }];
+  }),
+);
+const cachedMaps = (bytes: Uint8Array) => {
+  const blob = blobs.get(imageContentHash(bytes));
+  if (!blob) return null;
+  return featureMapsFromBytes(blob.bytes, featureMaps.dimension, blob.names.length)![blob.names.indexOf('identity')];
+};
+
+async function inBatches<T>(items: T[], predict: (batch: T[]) => Promise<Prediction[][]>): Promise<Prediction[][]> {
+  const predictions: Prediction[][] = [];
+  for (let start = 0; start < items.length; start += BATCH)
+    predictions.push(...(await predict(items.slice(start, start + BATCH))));
+  return predictions;
+}
+
+async function wholeModel(photos: { bytes: Uint8Array }[]): Promise<Prediction[][]> {
+  const model = await LoadedModel.load(trained.model);
+  try {
+    return await inBatches(
+      photos.map((photo) => photo.bytes),
+      (batch) => model.predictBatch(batch, OPTIONS),
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+async function fromCachedMaps(
+  photos: { bytes: Uint8Array }[],
+): Promise<{ predictions: Prediction[][]; reused: number }> {
+  const maps = photos.map((photo) => cachedMaps(photo.bytes));
+  const cached = photos.flatMap((photo, index) =>
+    maps[index] ? [{ index, image: photo.bytes, maps: maps[index] }] : [],
+  );
+  const uncached = photos.flatMap((photo, index) => (maps[index] ? [] : [{ index, image: photo.bytes }]));
+  // As the test-run thread does: the whole model only when some photo needs it, the head then sharing its weights.
+  const whole = uncached.length > 0 ? await LoadedModel.load(trained.model) : null;
+  const head = whole ? await whole.featureMapHead() : await FeatureMapHead.load(trained.model);
+  try {
+    const predictions: Prediction[][] = [];
+    const fromMaps = await inBatches(cached, (batch) => head.predict(batch, OPTIONS));
+    cached.forEach(({ index }, position) => (predictions[index] = fromMaps[position]));
+    if (whole) {
+      const fromImages = await inBatches(
+        uncached.map(({ image }) => image),
+        (batch) => whole.predictBatch(batch, OPTIONS),
+      );
+      uncached.forEach(({ index }, position) => (predictions[index] = fromImages[position]));
+    }
+    return { predictions, reused: cached.length };
+  } finally {
+    head.dispose();
+    whole?.dispose();
+  }
+}
+
+const timings = {
+  whole: [] as number[],
+  cached: [] as number[],
+  wholeTrained: [] as number[],
+  headOnly: [] as number[],
+};
+let largestDifference = 0;
+let reused = 0;
+const compare = (actual: Prediction[][], expected: Prediction[][]) =>
+  actual.forEach((predictions, image) =>
+    predictions.slice(0, 5).forEach((prediction, index) => {
+      const other = expected[image][index];
+      largestDifference = Math.max(largestDifference, Math.abs(prediction.probability - (other?.probability ?? 0)));
+    }),
+  );
+const timed = async <T>(into: number[], run: () => Promise<T>): Promise<T> => {
+  const started = performance.now();
+  const result = await run();
+  into.push(performance.now() - started);
+  return result;
+};
+for (let round = 0; round < ROUNDS; round++) {
+  const expected = await timed(timings.whole, () => wholeModel(photos));
+  const actual = await timed(timings.cached, () => fromCachedMaps(photos));
+  reused = actual.reused;
+  compare(actual.predictions, expected);
+  const expectedTrained = await timed(timings.wholeTrained, () => wholeModel(training));
+  compare((await timed(timings.headOnly, () => fromCachedMaps(training))).predictions, expectedTrained);
+  console.error(
+    `round ${round + 1}: all photos ${timings.whole.at(-1)!.toFixed(0)} / ${timings.cached.at(-1)!.toFixed(0)} ms, training photos ${timings.wholeTrained.at(-1)!.toFixed(0)} / ${timings.headOnly.at(-1)!.toFixed(0)} ms`,
+  );
+}
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+emitResult(
+  'real-photos-detection-head',
+  {
+    [`whole model on all ${photos.length} photos (load and predict), median`]: {
+      value: percentile(sorted(timings.whole), 50),
+      unit: 'ms',
+      better: 'lower',
+    },
+    [`head on cached maps for ${reused} photos, whole model for the others, median`]: {
+      value: percentile(sorted(timings.cached), 50),
+      unit: 'ms',
+      better: 'lower',
+    },
+    [`whole model on the ${training.length} training photos, median`]: {
+      value: percentile(sorted(timings.wholeTrained), 50),
+      unit: 'ms',
+      better: 'lower',
+    },
+    [`head alone on the ${training.length} training photos' cached maps, median`]: {
+      value: percentile(sorted(timings.headOnly), 50),
+      unit: 'ms',
+      better: 'lower',
+    },
+    'largest score difference between the two (top 5 boxes per photo)': {
+      value: largestDifference,
+      unit: '',
+      better: 'lower',
+    },
+  },
+  [
+    `${ROUNDS} rounds`,
+    `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+  ],
+);
