@@ -5,7 +5,7 @@
  * training photos alone, where the whole model is not loaded at all. Each way is timed from the model archive to the
  * last prediction (loading included), alternately, and the scores compared.
  *
- * Run: npx tsx bench/real-photos-detection-head.ts [--quick]   (--quick: 3 rounds, else 7)
+ * Run: npx tsx bench/real-photos-detection-head.ts [--quick | --smoke]   (--quick: 3 rounds, --smoke: 1, else 7)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,11 +21,11 @@ import {
   type Box,
   type Prediction,
 } from '@diyml/ml';
-import { emitResult, isQuick, loadAverages, percentile } from './support/result.js';
+import { emitResult, loadAverages, percentile, sized } from './support/result.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
 const HELD_OUT_FROM = 16;
-const ROUNDS = isQuick() ? 3 : 7;
+const ROUNDS = sized({ full: 7, quick: 3, smoke: 1 });
 const OPTIONS = { threshold: 0.05, maxResults: 100 };
 const BATCH = 32;
 
