@@ -207,8 +207,9 @@ export class ImageIntake {
   /**
    * Claims the content for the project and records the upload. Claims of different files run at the same
    * time; a file waits for the earlier file of the same content (so the later one is the duplicate), and
-   * issues its upload append only after the file before it issued its own: the log positions, which order the
-   * images list, follow the order sent, while appends in flight together share a commit.
+   * issues its upload append only after the file before it issued its own: the embedded and PostgreSQL logs
+   * number appends in the order they are called, so the positions, which order the images list, follow the
+   * order sent, while appends in flight together share a commit.
    */
   private async record(
     project: ProjectContext,
