@@ -7,10 +7,9 @@ import {
   DomainError,
   IdGenerator,
   type RequestContext,
-  toEventMetadata,
   toPlainText,
 } from '@diyml/core';
-import { CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
+import { AppendOrder, type AppendTurn, CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
 import type { ProjectView } from '@diyml/projects';
 import { contentHolder, imageContentClaimDecider } from '../domain/image-content-claim.decider.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
@@ -54,12 +53,6 @@ type Prepared =
 interface Recorded {
   item: IntakeItem;
   position: number;
-}
-
-/** When a file may issue its upload append: after the file before it issued its own (or recorded nothing). */
-interface AppendTurn {
-  previous: Promise<void>;
-  issued: () => void;
 }
 
 /** What the bytes of one file are: an image (not stored yet), or why the file is refused. */
@@ -131,7 +124,7 @@ export class ImageIntake {
     const records: Promise<Recorded>[] = [];
     /** The last record of each content in this request: an equal file later in the request waits for it. */
     const lastOfContent = new Map<string, Promise<Recorded>>();
-    let previousAppendIssued: Promise<void> = Promise.resolve();
+    const uploads = new AppendOrder();
     for (const [index, file] of files.entries()) {
       const ready = await prepared[index].promise;
       if ('rejection' in ready) {
@@ -139,11 +132,7 @@ export class ImageIntake {
         continue;
       }
       const sameContentBefore = lastOfContent.get(ready.sha256);
-      const turn = { previous: previousAppendIssued, issued: () => {} };
-      const issued = new Promise<void>((resolve) => (turn.issued = resolve));
-      // A file that appends nothing may finish before the file ahead of it issued its append.
-      previousAppendIssued = Promise.all([turn.previous, issued]).then(() => undefined);
-      const record = this.record(projectContext, file, ready, metadata, sameContentBefore, turn);
+      const record = this.record(projectContext, file, ready, metadata, sameContentBefore, uploads.take());
       record.catch(() => undefined);
       lastOfContent.set(ready.sha256, record);
       records.push(record);
@@ -228,9 +217,9 @@ export class ImageIntake {
       if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
       try {
         const { format, width, height, dhash } = ready.image;
-        // A new image id: its stream is empty, so the upload is decided on the initial state, without a read.
-        const events = imageDecider.decide(
-          {
+        const { position } = await this.pipeline.on(imageStream(imageId), imageDecider).run({
+          context: metadata,
+          command: {
             type: 'UploadImage',
             project,
             imageId,
@@ -246,15 +235,10 @@ export class ImageIntake {
             split: file.split,
             source: file.source,
           },
-          imageDecider.initialState,
-        );
-        await turn.previous;
-        const appended = this.events.append(imageStream(imageId), events, {
-          expectedRevision: 'no_stream',
-          metadata: toEventMetadata(metadata),
+          newStream: true,
+          turn,
+          waitForReadModels: false,
         });
-        turn.issued();
-        const { position } = await appended;
         return { item: { filename, status: 'created', id: imageId }, position };
       } catch (error) {
         await this.release(project.id, sha256, imageId, metadata).catch((releaseError: unknown) =>
@@ -269,7 +253,7 @@ export class ImageIntake {
         throw error;
       }
     } finally {
-      turn.issued();
+      turn.done();
     }
   }
 
