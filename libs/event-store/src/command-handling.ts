@@ -42,6 +42,36 @@ export interface CommandRequest<TState, TCommand, TEvent extends DomainEvent> {
   readonly expectedRevision?: number;
   /** Only for commands whose outcome a re-decision on newer state keeps right (claims, counters, idempotent steps). */
   readonly retry?: RetryPolicy;
+  /** The stream id was just made (a new id): decided on the initial state without reading, appended as a new stream. */
+  readonly newStream?: boolean;
+  /** Where this append stands in an `AppendOrder`: it is issued after the earlier turns' appends were issued. */
+  readonly turn?: AppendTurn;
+}
+
+/** One append's place in an `AppendOrder`. */
+export interface AppendTurn {
+  /** Resolves once every earlier turn issued its append or gave its turn up. */
+  readonly previous: Promise<void>;
+  /** This turn's append is issued (or none will be): later turns may go. */
+  readonly done: () => void;
+}
+
+/**
+ * Appends to several streams issued in the order their turns were taken, without waiting for each other's
+ * commits: the logs number appends in the order they are called, so the positions follow that order, while
+ * appends in flight together share a commit (PostgreSQL's group commit).
+ */
+export class AppendOrder {
+  private last: Promise<void> = Promise.resolve();
+
+  take(): AppendTurn {
+    let done!: () => void;
+    const own = new Promise<void>((resolve) => (done = resolve));
+    const previous = this.last;
+    // A turn that appends nothing may end before an earlier one issued its append: later turns wait for both.
+    this.last = Promise.all([previous, own]).then(() => undefined);
+    return { previous, done };
+  }
 }
 
 function isCommandFactory<TState, TCommand>(
@@ -68,23 +98,32 @@ export async function handleCommand<TState, TCommand, TEvent extends DomainEvent
   store: EventStore,
   request: CommandRequest<TState, TCommand, TEvent>,
 ): Promise<CommandOutcome<TState, TEvent>> {
-  const { streamId, decider, metadata, expectedRevision } = request;
+  const { streamId, decider, metadata, expectedRevision, turn } = request;
   const attempts = expectedRevision === undefined ? Math.max(1, request.retry?.attempts ?? 1) : 1;
-  for (let attempt = 1; ; attempt += 1) {
-    const loaded = await loadStream(store, streamId, decider);
-    const source = request.command;
-    const command = isCommandFactory(source) ? await source(loaded.state, metadata) : source;
-    assertRevisionMatches(expectedRevision, loaded.revision);
-    const events = decider.decide(command, loaded.state);
-    if (events.length === 0) return { events, revision: loaded.revision, position: -1, before: loaded.state };
-    try {
-      const appended = await store.append(streamId, events, {
-        expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
-        metadata: toEventMetadata(metadata),
-      });
-      return { events, revision: appended.revision, position: appended.position, before: loaded.state };
-    } catch (error) {
-      if (attempt >= attempts || !isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+  try {
+    for (let attempt = 1; ; attempt += 1) {
+      const loaded: StreamState<TState> = request.newStream
+        ? { state: decider.initialState, revision: -1 }
+        : await loadStream(store, streamId, decider);
+      const source = request.command;
+      const command = isCommandFactory(source) ? await source(loaded.state, metadata) : source;
+      assertRevisionMatches(expectedRevision, loaded.revision);
+      const events = decider.decide(command, loaded.state);
+      if (events.length === 0) return { events, revision: loaded.revision, position: -1, before: loaded.state };
+      await turn?.previous;
+      try {
+        const appending = store.append(streamId, events, {
+          expectedRevision: loaded.revision < 0 ? 'no_stream' : loaded.revision,
+          metadata: toEventMetadata(metadata),
+        });
+        turn?.done();
+        const appended = await appending;
+        return { events, revision: appended.revision, position: appended.position, before: loaded.state };
+      } catch (error) {
+        if (attempt >= attempts || !isDomainError(error, WRONG_EXPECTED_REVISION)) throw error;
+      }
     }
+  } finally {
+    turn?.done();
   }
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Clock, type Decider, DomainError, type DomainEvent, validateSettings } from '@diyml/core';
+import { AppendOrder } from './command-handling.js';
 import { CommandPipeline, ReadModelsProgress } from './command-pipeline.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 
@@ -138,5 +139,34 @@ describe('CommandPipeline', () => {
     await expect(worker.on(stream, counter).run(bump(1))).resolves.toMatchObject({ revision: 0 });
     await counting().run({ ...bump(2), waitForReadModels: false });
     expect(progress.waited).toEqual([]);
+  });
+
+  it('issues appends to new streams in the order their turns were taken, whichever is decided first, past turns given up', async () => {
+    const order = new AppendOrder();
+    const decidedAfter = (ms: number, upTo: number) => async () => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return { type: 'Count' as const, upTo };
+    };
+    const run = (streamId: string, ms: number, upTo: number) =>
+      pipeline
+        .on(streamId, counter)
+        .run({
+          context,
+          command: decidedAfter(ms, upTo),
+          newStream: true,
+          turn: order.take(),
+          waitForReadModels: false,
+        });
+    const [first, nothing, second, third] = await Promise.all([
+      run('a', 60, 1),
+      run('b', 0, 0),
+      run('c', 30, 1),
+      run('d', 0, 1),
+    ]);
+    expect(nothing.position).toBe(-1);
+    expect([first.position, second.position, third.position]).toEqual(
+      [first.position, second.position, third.position].sort((x, y) => x - y),
+    );
+    expect(new Set([first.position, second.position, third.position]).size).toBe(3);
   });
 });

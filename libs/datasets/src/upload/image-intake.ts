@@ -9,7 +9,7 @@ import {
   type RequestContext,
   toPlainText,
 } from '@diyml/core';
-import { CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
+import { AppendOrder, type AppendTurn, CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
 import type { ProjectView } from '@diyml/projects';
 import { contentHolder, imageContentClaimDecider } from '../domain/image-content-claim.decider.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
@@ -49,6 +49,12 @@ export interface IntakeItem {
 type Prepared =
   { rejection: IntakeItem } | { image: InspectedImage; sha256: string; bytes: number; regions: Region[] | undefined };
 
+/** What became of one file, and the log position of its upload (-1 when nothing was recorded). */
+interface Recorded {
+  item: IntakeItem;
+  position: number;
+}
+
 /** What the bytes of one file are: an image (not stored yet), or why the file is refused. */
 export type Inspection = { rejection: IntakeItem } | { image: InspectedImage };
 
@@ -85,8 +91,8 @@ export class ImageIntake {
 
   /**
    * Takes in every file and waits until they can be read. Files are checked and stored in parallel, then
-   * recorded one after the other in the order sent, so the images list in that order and, of two equal
-   * files, the later one is the duplicate.
+   * recorded together, with their uploads appended in the order sent (see `record`), so the images list in
+   * that order and, of two equal files, the later one is the duplicate.
    */
   async intake(
     project: ProjectReference,
@@ -115,20 +121,29 @@ export class ImageIntake {
       }
     };
     const workers = Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
-    const items: IntakeItem[] = [];
-    let lastPosition = -1;
+    const records: Promise<Recorded>[] = [];
+    /** The last record of each content in this request: an equal file later in the request waits for it. */
+    const lastOfContent = new Map<string, Promise<Recorded>>();
+    const uploads = new AppendOrder();
     for (const [index, file] of files.entries()) {
       const ready = await prepared[index].promise;
-      const { item, position } =
-        'rejection' in ready
-          ? { item: ready.rejection, position: -1 }
-          : await this.record(projectContext, file, ready, metadata);
-      items.push(item);
-      lastPosition = Math.max(lastPosition, position);
+      if ('rejection' in ready) {
+        records.push(Promise.resolve({ item: ready.rejection, position: -1 }));
+        continue;
+      }
+      const sameContentBefore = lastOfContent.get(ready.sha256);
+      const record = this.record(projectContext, file, ready, metadata, sameContentBefore, uploads.take());
+      record.catch(() => undefined);
+      lastOfContent.set(ready.sha256, record);
+      records.push(record);
     }
     await workers;
-    await this.pipeline.waitFor(lastPosition);
-    return items;
+    const settled = await Promise.allSettled(records);
+    const failure = settled.find((outcome) => outcome.status === 'rejected');
+    if (failure) throw failure.reason;
+    const recorded = settled.map((outcome) => (outcome as PromiseFulfilledResult<Recorded>).value);
+    await this.pipeline.waitFor(Math.max(-1, ...recorded.map(({ position }) => position)));
+    return recorded.map(({ item }) => item);
   }
 
   /** Checks the bytes of every file (decoding them) without storing or recording anything. */
@@ -178,52 +193,67 @@ export class ImageIntake {
     return { image: inspected.image, sha256, bytes, regions };
   }
 
-  /** Claims the content for the project and records the upload. */
+  /**
+   * Claims the content for the project and records the upload. Claims of different files run at the same
+   * time; a file waits for the earlier file of the same content (so the later one is the duplicate), and
+   * issues its upload append only after the file before it issued its own: the embedded and PostgreSQL logs
+   * number appends in the order they are called, so the positions, which order the images list, follow the
+   * order sent, while appends in flight together share a commit.
+   */
   private async record(
     project: ProjectContext,
     file: IncomingImage,
     ready: Exclude<Prepared, { rejection: IntakeItem }>,
     metadata: CommandMetadata,
-  ): Promise<{ item: IntakeItem; position: number }> {
-    const { filename } = file;
-    const { sha256, bytes, regions } = ready;
-    const imageId = this.ids.newId();
-    const holder = await this.claim(project.id, sha256, imageId, metadata);
-    if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
+    sameContentBefore: Promise<Recorded> | undefined,
+    turn: AppendTurn,
+  ): Promise<Recorded> {
     try {
-      const { format, width, height, dhash } = ready.image;
-      const result = await this.pipeline.on(imageStream(imageId), imageDecider).run({
-        context: metadata,
-        command: {
-          type: 'UploadImage',
-          project,
-          imageId,
-          filename: toPlainText(filename).slice(0, 500),
-          sha256,
-          width,
-          height,
-          format,
-          bytes,
-          dhash,
-          labelId: file.labelId,
-          regions,
-          split: file.split,
-          source: file.source,
-        },
-        waitForReadModels: false,
-      });
-      return { item: { filename, status: 'created', id: imageId }, position: result.position };
-    } catch (error) {
-      await this.release(project.id, sha256, imageId, metadata).catch((releaseError: unknown) =>
-        this.logger.error(`Releasing the content claim of ${imageId} failed: ${String(releaseError)}`),
-      );
-      if (error instanceof DomainError) {
-        return {
-          item: { filename, status: 'rejected', error: { code: error.code, message: error.message } },
-          position: -1,
-        };
+      await sameContentBefore?.catch(() => undefined);
+      const { filename } = file;
+      const { sha256, bytes, regions } = ready;
+      const imageId = this.ids.newId();
+      const holder = await this.claim(project.id, sha256, imageId, metadata);
+      if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
+      try {
+        const { format, width, height, dhash } = ready.image;
+        const { position } = await this.pipeline.on(imageStream(imageId), imageDecider).run({
+          context: metadata,
+          command: {
+            type: 'UploadImage',
+            project,
+            imageId,
+            filename: toPlainText(filename).slice(0, 500),
+            sha256,
+            width,
+            height,
+            format,
+            bytes,
+            dhash,
+            labelId: file.labelId,
+            regions,
+            split: file.split,
+            source: file.source,
+          },
+          newStream: true,
+          turn,
+          waitForReadModels: false,
+        });
+        return { item: { filename, status: 'created', id: imageId }, position };
+      } catch (error) {
+        await this.release(project.id, sha256, imageId, metadata).catch((releaseError: unknown) =>
+          this.logger.error(`Releasing the content claim of ${imageId} failed: ${String(releaseError)}`),
+        );
+        if (error instanceof DomainError) {
+          return {
+            item: { filename, status: 'rejected', error: { code: error.code, message: error.message } },
+            position: -1,
+          };
+        }
+        throw error;
       }
-      throw error;
+    } finally {
+      turn.done();
     }
   }
 
