@@ -148,15 +148,13 @@ describe('CommandPipeline', () => {
       return { type: 'Count' as const, upTo };
     };
     const run = (streamId: string, ms: number, upTo: number) =>
-      pipeline
-        .on(streamId, counter)
-        .run({
-          context,
-          command: decidedAfter(ms, upTo),
-          newStream: true,
-          turn: order.take(),
-          waitForReadModels: false,
-        });
+      pipeline.on(streamId, counter).run({
+        context,
+        command: decidedAfter(ms, upTo),
+        newStream: true,
+        turn: order.take(),
+        waitForReadModels: false,
+      });
     const [first, nothing, second, third] = await Promise.all([
       run('a', 60, 1),
       run('b', 0, 0),
