@@ -31,6 +31,7 @@ export function answerIfBodyStalls(request: IncomingMessage, response: ServerRes
     if (!watching) return;
     watching = false;
     request.off('timeout', onIdle);
+    request.off('resume', onResume);
     response.off('timeout', onIdleAfterBody);
     // Once the answer is sent the timer is Node's (keep-alive) or the lingering close's: left to them.
     if (!response.writableFinished && !socket.destroyed) socket.setTimeout(server?.timeout ?? 0);
@@ -38,7 +39,8 @@ export function answerIfBodyStalls(request: IncomingMessage, response: ServerRes
   // Node emits 'timeout' on the request only while its body is incomplete.
   const onIdle = () => {
     if (response.headersSent) return;
-    if (request.readableLength > 0) {
+    // Bytes waiting in it, or its reader started or resumed within the window: the api was the one pausing.
+    if (request.readableLength > 0 || performance.now() - resumedAt < idleMs) {
       socket.setTimeout(idleMs);
       return;
     }
@@ -55,7 +57,10 @@ export function answerIfBodyStalls(request: IncomingMessage, response: ServerRes
   const onIdleAfterBody = () => {
     if (request.complete) stopWatching();
   };
+  let resumedAt = -Infinity;
+  const onResume = () => (resumedAt = performance.now());
   socket.setTimeout(idleMs);
+  request.on('resume', onResume);
   request.on('timeout', onIdle);
   response.on('timeout', onIdleAfterBody);
   request.once('end', stopWatching);
