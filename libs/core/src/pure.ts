@@ -7,6 +7,8 @@ export * from './domain/decider.js';
 export * from './domain/domain-error.js';
 export * from './domain/metadata.js';
 export * from './domain/plain-text.js';
+// File-name rules are plain string checks, though HTTP uploads are their first user.
+export * from './http/file-names.js';
 export * from './worker-thread.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';

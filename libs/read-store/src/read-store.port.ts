@@ -1,4 +1,5 @@
-import { DomainError, type Page } from '@diyml/core';
+import type { Page } from '@diyml/core';
+import { DomainError } from '@diyml/core/pure';
 
 /** A write of a store whose claim on shared read models another store overtook (see ReadStore.claimWrites). */
 export function writesClaimedElsewhere(): DomainError {

@@ -4,3 +4,5 @@
  */
 export * from './model/model-archive.js';
 export { EmbeddingThreadPool } from './worker/embedding-thread.js';
+export * from './domain/iteration.events.js';
+export { EMBEDDING_CACHE_EVENT_TYPES } from './domain/embedding-cache.events.js';

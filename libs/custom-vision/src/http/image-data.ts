@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { requireFileName } from '@diyml/core';
+import { requireFileName } from '@diyml/core/pure';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
 
 /** One part of a multipart body. */

@@ -1,5 +1,5 @@
 import { DomainError } from '@diyml/core/pure';
-import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '@diyml/ml';
+import { BackboneError, getBackbone, knownArchitectures, listBackbones } from '@diyml/ml/pure';
 import type { ProjectType } from './project-type.js';
 
 /**

@@ -1,4 +1,5 @@
-import { DomainError, type FieldError, isUuid } from '@diyml/core';
+import type { FieldError } from '@diyml/core';
+import { DomainError, isUuid } from '@diyml/core/pure';
 import { assertArchitectureFor, assertBackboneFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 

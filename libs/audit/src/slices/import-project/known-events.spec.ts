@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
-import { USER_EVENT_TYPES } from '@diyml/identity';
+import { USER_EVENT_TYPES } from '@diyml/identity/pure';
 import { IMPORT_RUN_EVENT_TYPES } from '../../domain/import-run.events.js';
 import { NEWEST_EVENT_VERSIONS, unreadableEvents } from './known-events.js';
 

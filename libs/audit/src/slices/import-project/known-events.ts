@@ -1,16 +1,16 @@
-import { datasetUpcasters } from '@diyml/datasets';
-import { IMAGE_EVENT_TYPES } from '@diyml/datasets';
-import { VIDEO_EVENT_TYPES } from '@diyml/datasets';
-import { DEPLOYMENT_EVENT_TYPES } from '@diyml/deployments';
-import { STORED_PREDICTION_EVENT_TYPES } from '@diyml/deployments';
-import { USAGE_EVENT_TYPES } from '@diyml/deployments';
-import { VIDEO_PREDICTION_EVENT_TYPES } from '@diyml/deployments';
-import { LABEL_SUGGESTIONS_EVENT_TYPES } from '@diyml/evaluation';
-import { TEST_RUN_EVENT_TYPES } from '@diyml/evaluation';
+import { datasetUpcasters } from '@diyml/datasets/pure';
+import { IMAGE_EVENT_TYPES } from '@diyml/datasets/pure';
+import { VIDEO_EVENT_TYPES } from '@diyml/datasets/pure';
+import { DEPLOYMENT_EVENT_TYPES } from '@diyml/deployments/pure';
+import { STORED_PREDICTION_EVENT_TYPES } from '@diyml/deployments/pure';
+import { USAGE_EVENT_TYPES } from '@diyml/deployments/pure';
+import { VIDEO_PREDICTION_EVENT_TYPES } from '@diyml/deployments/pure';
+import { LABEL_SUGGESTIONS_EVENT_TYPES } from '@diyml/evaluation/pure';
+import { TEST_RUN_EVENT_TYPES } from '@diyml/evaluation/pure';
 import type { Upcaster } from '@diyml/event-store';
-import { PROJECT_EVENT_TYPES } from '@diyml/projects';
-import { EMBEDDING_CACHE_EVENT_TYPES } from '@diyml/training';
-import { ITERATION_EVENT_TYPES } from '@diyml/training';
+import { PROJECT_EVENT_TYPES } from '@diyml/projects/pure';
+import { EMBEDDING_CACHE_EVENT_TYPES } from '@diyml/training/pure';
+import { ITERATION_EVENT_TYPES } from '@diyml/training/pure';
 import { PROJECT_IMPORT_EVENT_TYPES } from '../../domain/project-import.events.js';
 
 /**

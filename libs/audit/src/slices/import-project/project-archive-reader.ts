@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BLOB_HASH_MISMATCH } from '@diyml/blobs';
+import { BLOB_HASH_MISMATCH } from '@diyml/blobs/pure';
 import { DomainError, isDomainError, isUuid } from '@diyml/core/pure';
 import type { ZipArchive, ZipEntry } from '@diyml/core/pure';
-import { USER_EVENT_TYPES } from '@diyml/identity';
-import { PROJECT_TYPES, type ProjectType } from '@diyml/projects';
+import { USER_EVENT_TYPES } from '@diyml/identity/pure';
+import { PROJECT_TYPES, type ProjectType } from '@diyml/projects/pure';
 import {
   type ArchivedEvent,
   BLOB_ENTRY_PATTERN,

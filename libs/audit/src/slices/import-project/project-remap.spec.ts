@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { sha256Of } from '@diyml/blobs';
+import { sha256Of } from '@diyml/blobs/pure';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
 import { appendBatches, ProjectRemap, type RemapOptions, type RemappedEvent } from './project-remap.js';

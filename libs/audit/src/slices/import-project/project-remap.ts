@@ -1,4 +1,4 @@
-import { sha256Of } from '@diyml/blobs';
+import { sha256Of } from '@diyml/blobs/pure';
 import type { DomainEvent } from '@diyml/core/pure';
 import type { ArchivedEvent } from '../export-project/project-archive.js';
 import type { ProjectArchive } from './project-archive-reader.js';
