@@ -3,8 +3,12 @@ import { toBatchProgress } from './batch-progress.js';
 import { parsePreparationProgress, throttlePreparation, toPreparationProgress } from './preparation-progress.js';
 
 describe('preparation progress', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it("passes on at most four reports a second, but always a phase's start and end", () => {
     const sent: number[] = [];
