@@ -10,6 +10,9 @@ import { startBackboneHost } from './support/backbone-host.js';
 import { BLUE, colouredSquares, encodePng, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
+/** The phases before a backbone detector's first epoch, in the order they run. */
+const PREPARATION_ORDER = ['reading', 'decoding', 'feature-maps'];
+
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** 96-px photos-sized images (the size from which 'auto' picks a backbone) of horizontal or vertical bars. */
@@ -253,7 +256,31 @@ describe('pretrained backbones over HTTP', () => {
         .expect(200);
     }
 
-    const first = await client.waitForIteration(project.id, (await client.train(project.id)).id);
+    const queued = await client.train(project.id);
+    // Watched from the start: before the first epoch, the stream tells how far reading and the feature maps are.
+    const events = await client.iterationEvents(project.id, queued.id);
+    const firstEpoch = events.findIndex(
+      (event) => event.type === 'batch' || (event.type === 'iteration' && (event.data.history as []).length > 0),
+    );
+    const preparation = events.filter((event) => event.type === 'preparation');
+    expect(preparation.length).toBeGreaterThan(0);
+    expect(events.slice(0, firstEpoch).filter((event) => event.type === 'preparation')).toEqual(preparation);
+    const phases = preparation.map((event) => event.data.phase as string);
+    expect(phases).toEqual([...phases].sort((a, b) => PREPARATION_ORDER.indexOf(a) - PREPARATION_ORDER.indexOf(b)));
+    for (const { data } of preparation) {
+      expect(data).toEqual({
+        attempt: 1,
+        phase: expect.any(String),
+        done: expect.any(Number),
+        total: { reading: 40, decoding: 40, 'feature-maps': 32 * 4 + 8 }[data.phase as string],
+        cached: 0,
+        elapsedMs: expect.any(Number),
+        perSecond: expect.any(Number),
+        reportedAt: expect.any(String),
+      });
+      expect(data.done).toBeLessThanOrEqual(data.total as number);
+    }
+    const first = await client.iteration(project.id, queued.id);
     expect(first).toMatchObject({ status: 'completed', architecture: 'backbone-detector', embeddings: { reused: 0 } });
     // 32 training photos as they are and in 3 augmented views, 8 validation photos as they are.
     expect(first.embeddings.computed).toBe(32 * 4 + 8);

@@ -31,16 +31,34 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await harness?.close();
   });
 
-  it('shows batch i of n within the epoch as a bar that advances while training, with the time left, until cancelled', async () => {
+  it('shows the preparation before the first epoch, then batch i of n within the epoch as a bar that advances, with the time left, until cancelled', async () => {
     const project = await client.createProject('classification', ['red', 'blue'], 'progress');
     await client.upload(project.id, await colouredSquares(RED, 24, 41), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 24, 42), { label: 'blue' }, 'blue');
+    // Another run holds the training queue, so the page is open before this one starts and sees its preparation.
+    const blocker = await client.train(project.id, { imageSize: 16, epochs: 500, batchSize: 2, seed: 4 });
     // Batches of 2: some 19 an epoch, so an epoch lasts long enough to be watched.
     const queued = await client.train(project.id, { imageSize: 16, epochs: 500, batchSize: 2, seed: 5 });
     await page.goto(`/projects/${project.id}/iterations/${queued.id}`);
+    await page.getByRole('heading', { name: /: queued$/ }).waitFor();
+    await client.http
+      .post(`/v1/projects/${project.id}/iterations/${blocker.id}/cancel`)
+      .set('Authorization', client.auth)
+      .expect(200);
+
+    // Before the first epoch: reading and decoding the 48 photos, as a bar of its own.
+    const preparation = page.getByRole('progressbar', { name: /^(Reading|Decoding) photos$/ });
+    await preparation.waitFor({ timeout: 60_000 });
+    await expect(page.locator('.training-preparation').textContent()).resolves.toMatch(
+      /^ (Reading|Decoding) photos: \d+ of 48 photos/,
+    );
+    await expect(preparation.getAttribute('max')).resolves.toBe('48');
+    await page.screenshot({ path: join(SCREENSHOTS, 'training-preparation.png') });
 
     const withinEpoch = page.getByRole('progressbar', { name: /^Progress within epoch \d+$/ });
     await withinEpoch.waitFor({ timeout: 60_000 });
+    // Once the epochs run, the preparation bar is gone.
+    await expect(page.locator('.training-preparation').count()).resolves.toBe(0);
     const caption = page.locator('.training-progress p', { has: withinEpoch });
     const first = parsePosition(await caption.textContent());
     expect(first.batch).toBeGreaterThanOrEqual(1);
@@ -66,7 +84,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
 
     // Cancelled, the page shows the stopped iteration: no progress bars left.
     await page.getByRole('button', { name: 'Cancel training' }).click();
-    await page.getByRole('heading', { name: 'Iteration 1 cancelled' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'Iteration 2 cancelled' }).waitFor({ timeout: 60_000 });
     await expect(page.getByRole('progressbar').count()).resolves.toBe(0);
     expect(harness.problems()).toEqual([]);
   }, 180_000);

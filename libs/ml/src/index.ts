@@ -75,6 +75,8 @@ export {
   type DetectionValidation,
   type EarlyStoppingConfig,
   type BatchReport,
+  type PreparationPhase,
+  type PreparationReport,
   type EpochReport,
   type TrainingCallbacks,
   type TrainingConfig,

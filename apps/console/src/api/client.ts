@@ -7,6 +7,7 @@ export type Project = Schemas['ProjectDto'];
 export type Image = Schemas['ImageDto'];
 export type Iteration = Schemas['IterationDto'];
 export type BatchProgress = Schemas['BatchProgressDto'];
+export type PreparationProgress = Schemas['PreparationProgressDto'];
 export type Label = Schemas['LabelDto'];
 export type Region = Schemas['RegionInputDto'];
 

@@ -1,11 +1,13 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import type { BatchProgress, Iteration } from './client';
+import type { BatchProgress, Iteration, PreparationProgress } from './client';
 import { toApiError } from './client';
 import { getSession } from './session';
 
 export interface IterationStreamHandlers {
   /** The whole iteration, each time it changes. */
   onIteration(iteration: Iteration): void;
+  /** Transient progress before the first epoch: reading, decoding, computing features. */
+  onPreparation(progress: PreparationProgress): void;
   /** Transient progress within the epoch being trained. */
   onBatch(progress: BatchProgress): void;
 }
@@ -28,6 +30,7 @@ export async function followIteration(
   const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
   for await (const event of events) {
     if (event.event === 'iteration') handlers.onIteration(JSON.parse(event.data) as Iteration);
+    else if (event.event === 'preparation') handlers.onPreparation(JSON.parse(event.data) as PreparationProgress);
     else if (event.event === 'batch') handlers.onBatch(JSON.parse(event.data) as BatchProgress);
   }
 }

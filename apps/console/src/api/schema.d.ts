@@ -599,7 +599,7 @@ export interface paths {
         };
         /**
          * Live progress as Server-Sent Events
-         * @description Two event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second), at most 4 a second, transient (never an event of the iteration, from whichever process trains it); a client connecting mid-epoch gets the latest one at once.
+         * @description Three event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch (PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second). Both progress types come at most 4 a second and are transient (never events of the iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once.
          */
         get: operations["streamIterationEvents"];
         put?: never;
@@ -3119,6 +3119,27 @@ export interface components {
         IterationPageDto: {
             items: components["schemas"]["IterationDto"][];
             nextCursor: string | null;
+        };
+        PreparationProgressDto: {
+            /**
+             * @description What the run does before its first epoch: `reading` the images from storage, `decoding` them, then for backbone architectures computing the backbone's `embedding` of each image (classification) or its `feature-maps` (detection).
+             * @enum {string}
+             */
+            phase: "reading" | "decoding" | "embedding" | "feature-maps";
+            /** @description Done in this phase: images read or decoded; for `embedding` and `feature-maps`, image views computed (an image in one augmented view: several per training image with augmentation). */
+            done: number;
+            /** @description To do in this phase, in the same unit as `done` (cached views not included). */
+            total: number;
+            /** @description Image views found in the cache of earlier runs, so not computed (0 when reading or decoding). */
+            cached: number;
+            /** @description Since the phase started, when this was reported. */
+            elapsedMs: number;
+            /** @description Units of `done` per second in this phase so far. */
+            perSecond: number;
+            /** @description The run's attempt (a run that lost its worker starts again). */
+            attempt: number;
+            /** Format: date-time */
+            reportedAt: string;
         };
         BatchProgressDto: {
             /** @description 1-based epoch being trained. */
@@ -8300,7 +8321,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["IterationDto"] | components["schemas"]["BatchProgressDto"];
+                    "text/event-stream": components["schemas"]["IterationDto"] | components["schemas"]["PreparationProgressDto"] | components["schemas"]["BatchProgressDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type BatchProgress, type Iteration, type Project, unwrap } from '../api/client';
+import { api, type BatchProgress, type Iteration, type PreparationProgress, type Project, unwrap } from '../api/client';
 import { followIteration } from '../api/iteration-stream';
 import { useOpenApiSchemas } from '../components/config-form';
 import { ErrorMessage } from '../components/error-message';
@@ -107,12 +107,13 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
   const queryClient = useQueryClient();
   const [iteration, setIteration] = useState(initial);
   const [batch, setBatch] = useState<BatchProgress | null>(null);
+  const [preparation, setPreparation] = useState<PreparationProgress | null>(null);
   const [streamError, setStreamError] = useState<unknown>(null);
   useEffect(() => {
     const abort = new AbortController();
     followIteration(
       `/v1/projects/${project.id}/iterations/${initial.id}/events`,
-      { onIteration: setIteration, onBatch: setBatch },
+      { onIteration: setIteration, onPreparation: setPreparation, onBatch: setBatch },
       abort.signal,
     )
       .then(() =>
@@ -139,6 +140,9 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
       <h2>
         {iteration.name}: {iteration.status}
       </h2>
+      {!batch && iteration.history.length === 0 && !FINISHED.includes(iteration.status) && preparation && (
+        <Preparation progress={preparation} />
+      )}
       <Progress iteration={iteration} batch={batch} />
       <Curves iteration={iteration} />
       {!FINISHED.includes(iteration.status) && (
@@ -148,6 +152,33 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
       )}
       <ErrorMessage error={streamError ?? cancel.error} />
     </div>
+  );
+}
+
+const PHASES: Record<PreparationProgress['phase'], { title: string; unit: string }> = {
+  reading: { title: 'Reading photos', unit: 'photos' },
+  decoding: { title: 'Decoding photos', unit: 'photos' },
+  embedding: { title: 'Computing features', unit: 'photo views' },
+  'feature-maps': { title: 'Computing features', unit: 'photo views' },
+};
+
+/** What the run does before its first epoch (features of thousands of photos take minutes), with time left. */
+function Preparation({ progress }: { progress: PreparationProgress }) {
+  const { title, unit } = PHASES[progress.phase];
+  const left = progress.perSecond > 0 ? ((progress.total - progress.done) / progress.perSecond) * 1000 : null;
+  return (
+    <p className="training-preparation">
+      <progress max={progress.total || 1} value={progress.total ? progress.done : 1} aria-label={title} /> {title}:{' '}
+      {progress.done} of {progress.total} {unit}
+      {progress.perSecond > 0 && (
+        <>
+          {' '}
+          · {Math.round(progress.perSecond)} {unit}/s
+        </>
+      )}
+      {left !== null && progress.done < progress.total && <> · about {formatDuration(left)} left</>}
+      {progress.cached > 0 && <> · {progress.cached} reused from earlier runs</>}
+    </p>
   );
 }
 

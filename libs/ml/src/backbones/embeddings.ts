@@ -155,6 +155,8 @@ export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: Emb
   batchSize: number,
   consume: (item: T, maps: Float32Array[]) => void,
   signal?: AbortSignal,
+  /** Called after each batch with the number of items it held. */
+  onBatchDone?: (count: number) => void,
 ): Promise<void> {
   if (items.length === 0) return;
   const { inputSize, inputRange } = backbone.descriptor;
@@ -177,6 +179,7 @@ export async function forEachFeatureMap<T extends { job: EmbeddingJob; view: Emb
           outputs.map((output, layer) => output.slice(position * sizes[layer], (position + 1) * sizes[layer])),
         ),
       );
+      onBatchDone?.(batch.length);
       // Let cancellation and progress messages through between batches.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -196,6 +199,7 @@ export async function computeEmbeddings(
   views: readonly EmbeddingView[],
   batchSize: number,
   signal?: AbortSignal,
+  onBatchDone?: (count: number) => void,
 ): Promise<number> {
   const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
   const queued = new Set<string>();
@@ -223,6 +227,7 @@ export async function computeEmbeddings(
       table.vectors.set(job.hash, views);
     },
     signal,
+    onBatchDone,
   );
   return missing.length;
 }

@@ -44,6 +44,7 @@ import {
   type ClassificationValidation,
   type DetectionValidation,
   type EpochReport,
+  type PreparationPhase,
   type TrainingCallbacks,
   type TrainingConfig,
   type TrainingDataset,
@@ -114,6 +115,7 @@ async function prepareExamples(
   indexes: number[],
   spec: InputSpec,
   hashed: boolean,
+  onDecoded: (count: number) => void,
 ): Promise<Map<number, PreparedExample>> {
   // Every input has the same size: one buffer holds them all, so the decoder's many small buffers are let go at once.
   const imageLength = spec.imageSize.width * spec.imageSize.height * spec.channels;
@@ -138,6 +140,7 @@ async function prepareExamples(
       label: example.label,
       boxes: boxes.map((box) => ({ label: box.label, ...boxToLetterbox(box, image.transform) })),
     };
+    onDecoded(1);
     return { image, target, boxes, ...(hashed ? { hash: imageContentHash(example.image) } : {}) };
   });
   return new Map(indexes.map((index, position) => [index, prepared[position]]));
@@ -212,17 +215,18 @@ export async function train(
         [...split.train, ...split.validation],
         inputSpec(architecture, built),
         architecture.usesBackbone === true,
+        preparationProgress(callbacks, 'decoding', split.train.length + split.validation.length, 0),
       ),
       split.train,
       random,
     );
     callbacks.onImagesDecoded?.();
     const embeddings = built.embedding
-      ? await session.prepareEmbeddings(split.train, split.validation, callbacks.signal)
+      ? await session.prepareEmbeddings(split.train, split.validation, callbacks)
       : undefined;
     const featureMaps =
       built.featureMaps && backbone
-        ? await session.prepareFeatureMaps(backbone, split.train, split.validation, callbacks.signal)
+        ? await session.prepareFeatureMaps(backbone, split.train, split.validation, callbacks)
         : undefined;
     const outcome = await session.run(split.train, split.validation, optimizer, random, callbacks);
     const validation = split.validation.length > 0 ? session.validate(split.validation) : null;
@@ -253,6 +257,34 @@ export async function train(
     disposeBuilt(built);
     disposeQuietly(() => backbone?.dispose());
   }
+}
+
+/**
+ * Reports the start of a preparation phase at once, then returns what counts its progress: watchers see the phase
+ * and its size before the first image is done.
+ */
+function preparationProgress(
+  callbacks: TrainingCallbacks,
+  phase: PreparationPhase,
+  total: number,
+  cached: number,
+): (count: number) => void {
+  const started = performance.now();
+  let done = 0;
+  const report = (count: number) => {
+    done += count;
+    const elapsedMs = performance.now() - started;
+    callbacks.onPreparation?.({
+      phase,
+      done,
+      total,
+      cached,
+      elapsedMs,
+      perSecond: elapsedMs > 0 ? (done * 1000) / elapsedMs : 0,
+    });
+  };
+  report(0);
+  return report;
 }
 
 function inputSpec(architecture: Architecture, built: BuiltModel): InputSpec {
@@ -345,7 +377,7 @@ class TrainingSession {
   async prepareEmbeddings(
     trainIndexes: number[],
     validationIndexes: number[],
-    signal?: AbortSignal,
+    callbacks: TrainingCallbacks,
   ): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
     const { backbone, layer, dimension } = this.built.embedding!;
     const table = emptyEmbeddingTable(embeddingSpaceOf(backbone.descriptor, layer), dimension);
@@ -356,10 +388,28 @@ class TrainingSession {
     );
     const jobs = (indexes: number[]) =>
       indexes.map((index) => ({ hash: hashes.get(index)!, pixels: this.examples.get(index)!.image.pixels }));
+    const { signal } = callbacks;
+    const used = new Set([
+      ...trainIndexes.flatMap((index) => views.map((view) => `${hashes.get(index)}\n${view.name}`)),
+      ...validationIndexes.map((index) => `${hashes.get(index)}\n${IDENTITY_VIEW.name}`),
+    ]);
+    const cached = [...used].filter((key) => {
+      const [hash, view] = key.split('\n');
+      return table.vectors.get(hash)?.has(view);
+    }).length;
+    const progress = preparationProgress(callbacks, 'embedding', used.size - cached, cached);
     const started = performance.now();
     let computed = 0;
     try {
-      computed += await computeEmbeddings(backbone, table, jobs(trainIndexes), views, EMBEDDING_BATCH, signal);
+      computed += await computeEmbeddings(
+        backbone,
+        table,
+        jobs(trainIndexes),
+        views,
+        EMBEDDING_BATCH,
+        signal,
+        progress,
+      );
       computed += await computeEmbeddings(
         backbone,
         table,
@@ -367,16 +417,13 @@ class TrainingSession {
         [IDENTITY_VIEW],
         EMBEDDING_BATCH,
         signal,
+        progress,
       );
     } catch (error) {
       if (signal?.aborted) throw new TrainingCancelledError(0);
       throw error;
     }
     const computeMs = performance.now() - started;
-    const used = new Set([
-      ...trainIndexes.flatMap((index) => views.map((view) => `${hashes.get(index)}\n${view.name}`)),
-      ...validationIndexes.map((index) => `${hashes.get(index)}\n${IDENTITY_VIEW.name}`),
-    ]);
 
     const trainVectors = trainIndexes.flatMap((index) =>
       views.map((view) => table.vectors.get(hashes.get(index)!)!.get(view.name)!),
@@ -420,7 +467,7 @@ class TrainingSession {
     backbone: Backbone,
     trainIndexes: number[],
     validationIndexes: number[],
-    signal?: AbortSignal,
+    callbacks: TrainingCallbacks,
   ): Promise<EmbeddingTable & { computed: number; reused: number; computeMs: number }> {
     const { layers } = this.built.featureMaps!;
     const space = featureMapSpaceOf(backbone.descriptor, layers, this.spec.fit);
@@ -459,6 +506,8 @@ class TrainingSession {
         }
       }
     }
+    const { signal } = callbacks;
+    const progress = preparationProgress(callbacks, 'feature-maps', missing.length, reused);
     const started = performance.now();
     try {
       await forEachFeatureMap(
@@ -476,6 +525,7 @@ class TrainingSession {
           used.vectors.get(job.hash)!.set(view.name, joined);
         },
         signal,
+        progress,
       );
     } catch (error) {
       if (signal?.aborted) throw new TrainingCancelledError(0);

@@ -107,11 +107,30 @@ export interface BatchReport {
   imagesPerSecond: number;
 }
 
+/** What a training run does before its first epoch: decoding every image, then (backbones) computing features. */
+export type PreparationPhase = 'decoding' | 'embedding' | 'feature-maps';
+
+/** Where a training run is within a phase before its first epoch. */
+export interface PreparationReport {
+  phase: PreparationPhase;
+  /** Done so far: images decoded, or image views (an image in one augmented view) computed on the backbone. */
+  done: number;
+  total: number;
+  /** Image views found in the cache of earlier runs, so not computed (0 when decoding). */
+  cached: number;
+  /** Since the phase started. */
+  elapsedMs: number;
+  /** Images (or image views) per second in this phase so far. */
+  perSecond: number;
+}
+
 export interface TrainingCallbacks {
   /** Awaited, so a slow consumer slows training rather than piling up reports. */
   onEpochEnd?: (report: EpochReport) => void | Promise<void>;
   /** Not awaited: called after every batch, so it must be quick (throttle what it sends on). */
   onBatchEnd?: (report: BatchReport) => void;
+  /** Not awaited: called as each preparation phase starts and after each image or batch, so it must be quick. */
+  onPreparation?: (report: PreparationReport) => void;
   /** Checked between batches; an abort ends training with a TrainingCancelledError. */
   signal?: AbortSignal;
   /**

@@ -5,14 +5,20 @@ import type { BlobStore } from '@diyml/blobs';
  * to the training thread in a single transfer (no copy), where tens of thousands of small ones would be copied or
  * transferred one by one.
  */
-export async function readImagesPacked(blobs: BlobStore, sha256s: Iterable<string>): Promise<Map<string, Uint8Array>> {
+export async function readImagesPacked(
+  blobs: BlobStore,
+  sha256s: Iterable<string>,
+  onRead?: (done: number, total: number) => void,
+): Promise<Map<string, Uint8Array>> {
+  const distinct = new Set(sha256s);
   const read = new Map<string, Uint8Array>();
   let total = 0;
-  for (const sha256 of sha256s) {
-    if (read.has(sha256)) continue;
+  onRead?.(0, distinct.size);
+  for (const sha256 of distinct) {
     const bytes = await blobs.get(sha256);
     read.set(sha256, bytes);
     total += bytes.byteLength;
+    onRead?.(read.size, distinct.size);
   }
   const packed = new Uint8Array(total);
   const views = new Map<string, Uint8Array>();

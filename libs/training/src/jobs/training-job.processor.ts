@@ -36,6 +36,7 @@ import { TrainingInputError, TrainingThread, TrainingThreadCancelled } from '../
 import { toMlConfig, toTrainingDataset } from './training-dataset.js';
 import { readImagesPacked } from './training-images.js';
 import { toBatchProgress } from './batch-progress.js';
+import { type PreparationProgress, throttlePreparation, toPreparationProgress } from './preparation-progress.js';
 import { evaluationOf } from './evaluation.js';
 
 export const TRAINING_QUEUE = 'training';
@@ -85,11 +86,32 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       return;
     }
 
+    // Transient: a lost report only leaves watchers on the previous one, so it never stops training.
+    const report = (progress: Record<string, unknown>) =>
+      void context
+        .reportProgress(progress)
+        .catch((error: unknown) => this.logger.warn(`Iteration ${iterationId}: progress not reported: ${error}`));
+    const reportPreparation = (preparation: Parameters<typeof toPreparationProgress>[0]) =>
+      report({ ...toPreparationProgress(preparation, attempt, new Date()) } satisfies PreparationProgress);
+
     const queued = recorded[0].data as IterationQueued['data'];
     const manifest = parseManifest(await this.blobs.get(queued.manifestSha256));
+    const readStarted = performance.now();
+    const reportRead = throttlePreparation(reportPreparation);
     const images = await readImagesPacked(
       this.blobs,
       manifest.images.map((image) => image.sha256),
+      (done, total) => {
+        const elapsedMs = performance.now() - readStarted;
+        reportRead({
+          phase: 'reading',
+          done,
+          total,
+          cached: 0,
+          elapsedMs,
+          perSecond: elapsedMs > 0 ? (done * 1000) / elapsedMs : 0,
+        });
+      },
     );
     const { dataset, imageIds } = toTrainingDataset(manifest, images);
     const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
@@ -111,11 +133,8 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
         onEpoch: async (stats) => {
           await this.decide(stream, { type: 'CompleteEpoch', attempt, stats }, metadata);
         },
-        // Transient: a lost report only leaves watchers on the previous one, so it never stops training.
-        onBatch: (report) =>
-          void context
-            .reportProgress({ ...toBatchProgress(report, attempt, new Date()) })
-            .catch((error: unknown) => this.logger.warn(`Iteration ${iterationId}: progress not reported: ${error}`)),
+        onPreparation: reportPreparation,
+        onBatch: (batch) => report({ ...toBatchProgress(batch, attempt, new Date()) }),
       });
       await this.decide(
         stream,

@@ -2,6 +2,7 @@ import type {
   BatchReport,
   EmbeddingTable,
   EpochReport,
+  PreparationReport,
   TrainingConfig,
   TrainingDataset,
   TrainingResult,
@@ -13,6 +14,7 @@ export type ToTrainingThread =
 
 export type FromTrainingThread =
   | { type: 'started'; backend: string }
+  | { type: 'preparation'; report: PreparationReport }
   | { type: 'batch'; report: BatchReport }
   | { type: 'epoch'; report: EpochReport }
   | { type: 'done'; result: TrainingResult }

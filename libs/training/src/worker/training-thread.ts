@@ -1,5 +1,12 @@
 import { siblingModule, startWorkerThread } from '@diyml/core/pure';
-import type { BatchReport, EpochReport, TrainingConfig, TrainingDataset, TrainingResult } from '@diyml/ml';
+import type {
+  BatchReport,
+  EpochReport,
+  PreparationReport,
+  TrainingConfig,
+  TrainingDataset,
+  TrainingResult,
+} from '@diyml/ml';
 import { type FromTrainingThread, imageBuffers, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 export class TrainingThreadCancelled extends Error {
@@ -12,7 +19,7 @@ export class TrainingInputError extends Error {}
 
 /**
  * Trains on a worker thread. Epoch reports are delivered in order and awaited one after another, so the
- * caller can record each before the next. Batch reports (throttled by the thread) are transient: handed over as
+ * caller can record each before the next. Preparation and batch reports (throttled by the thread) are transient: handed over as
  * they come, not awaited. `cancel()` stops the run between batches.
  */
 export class TrainingThread {
@@ -27,6 +34,7 @@ export class TrainingThread {
       onStarted(backend: string): Promise<void>;
       onEpoch(report: EpochReport): Promise<void>;
       onBatch?(report: BatchReport): void;
+      onPreparation?(report: PreparationReport): void;
     },
   ): Promise<TrainingResult> {
     return new Promise<TrainingResult>((resolve, reject) => {
@@ -37,6 +45,8 @@ export class TrainingThread {
         switch (message.type) {
           case 'started':
             return this.enqueue(() => callbacks.onStarted(message.backend), reject);
+          case 'preparation':
+            return callbacks.onPreparation?.(message.report);
           case 'batch':
             return callbacks.onBatch?.(message.report);
           case 'epoch':

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { type BatchReport, selectBackend, train, TrainingCancelledError } from '@diyml/ml';
+import { type BatchReport, type PreparationReport, selectBackend, train, TrainingCancelledError } from '@diyml/ml';
+import { throttlePreparation } from '../jobs/preparation-progress.js';
 import { type FromTrainingThread, imageBuffers, type ToTrainingThread, vectorBuffers } from './training-protocol.js';
 
 /** The training thread: one run per thread, so the api's event loop never computes a gradient. */
@@ -17,6 +18,7 @@ const reportBatch = (report: BatchReport) => {
   lastBatchReport = now;
   send({ type: 'batch', report });
 };
+const reportPreparation = throttlePreparation((report: PreparationReport) => send({ type: 'preparation', report }));
 
 port.on('message', (message: ToTrainingThread) => {
   if (message.type === 'cancel') {
@@ -33,6 +35,7 @@ port.on('message', (message: ToTrainingThread) => {
         { ...config, backend },
         {
           signal: cancellation.signal,
+          onPreparation: reportPreparation,
           onBatchEnd: reportBatch,
           onEpochEnd: (report) => send({ type: 'epoch', report }),
           // This thread owns the images it was handed: once decoded, detaching them frees their memory now.

@@ -99,6 +99,33 @@ export function toIterationDto(view: IterationView): IterationDto {
 }
 
 /** The `batch` Server-Sent Event: transient progress within an epoch, not recorded anywhere. */
+export class PreparationProgressDto {
+  @ApiProperty({
+    enum: ['reading', 'decoding', 'embedding', 'feature-maps'],
+    description:
+      'What the run does before its first epoch: `reading` the images from storage, `decoding` them, then for ' +
+      "backbone architectures computing the backbone's `embedding` of each image (classification) or its " +
+      '`feature-maps` (detection).',
+  })
+  phase: 'reading' | 'decoding' | 'embedding' | 'feature-maps';
+  @ApiProperty({
+    description:
+      'Done in this phase: images read or decoded; for `embedding` and `feature-maps`, image views computed (an ' +
+      'image in one augmented view: several per training image with augmentation).',
+  })
+  done: number;
+  @ApiProperty({ description: 'To do in this phase, in the same unit as `done` (cached views not included).' })
+  total: number;
+  @ApiProperty({
+    description: 'Image views found in the cache of earlier runs, so not computed (0 when reading or decoding).',
+  })
+  cached: number;
+  @ApiProperty({ description: 'Since the phase started, when this was reported.' }) elapsedMs: number;
+  @ApiProperty({ description: 'Units of `done` per second in this phase so far.' }) perSecond: number;
+  @ApiProperty({ description: "The run's attempt (a run that lost its worker starts again)." }) attempt: number;
+  @ApiProperty({ format: 'date-time' }) reportedAt: string;
+}
+
 export class BatchProgressDto {
   @ApiProperty({ description: '1-based epoch being trained.' }) epoch: number;
   @ApiProperty() epochs: number;

@@ -39,14 +39,38 @@ import {
 import { JobQueue } from '@diyml/jobs';
 import { ProjectAccess } from '@diyml/projects';
 import { parseBatchProgress } from '../../jobs/batch-progress.js';
+import { parsePreparationProgress } from '../../jobs/preparation-progress.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
-import { BatchProgressDto, IterationDto, IterationPageDto, toIterationDto } from './iteration.dto.js';
+import {
+  BatchProgressDto,
+  IterationDto,
+  IterationPageDto,
+  PreparationProgressDto,
+  toIterationDto,
+} from './iteration.dto.js';
 import { MetricsQueryDto } from './metrics-query.dto.js';
 
 const PROGRESS_POLL_MS = 250;
 const FINISHED = ['completed', 'failed', 'cancelled'];
+
+/** The job's transient progress as an SSE event of its type; null when this release does not read it. */
+function toProgressEvent(
+  reported: Record<string, unknown> | null,
+): { type: 'preparation'; data: PreparationProgressDto } | { type: 'batch'; data: BatchProgressDto } | null {
+  const preparation = parsePreparationProgress(reported);
+  if (preparation) {
+    const { v: _, ...data } = preparation;
+    return { type: 'preparation', data };
+  }
+  const batch = parseBatchProgress(reported);
+  if (batch) {
+    const { v: _, ...data } = batch;
+    return { type: 'batch', data };
+  }
+  return null;
+}
 
 @ApiTags('training')
 @ApiBearerAuth()
@@ -94,17 +118,25 @@ export class IterationsController {
     operationId: 'streamIterationEvents',
     summary: 'Live progress as Server-Sent Events',
     description:
-      'Two event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an ' +
-      'epoch completed); the stream ends after the final status. `batch`: progress within the epoch being trained ' +
-      '(BatchProgressDto: batch i of n, images per second), at most 4 a second, transient (never an event of the ' +
-      'iteration, from whichever process trains it); a client connecting mid-epoch gets the latest one at once.',
+      'Three event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an ' +
+      'epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch ' +
+      '(PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, ' +
+      'per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, ' +
+      'images per second). Both progress types come at most 4 a second and are transient (never events of the ' +
+      'iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once.',
   })
-  @ApiExtraModels(IterationDto, BatchProgressDto)
+  @ApiExtraModels(IterationDto, PreparationProgressDto, BatchProgressDto)
   @ApiOkResponse({
     description: "An event stream; each event's `data` is the JSON of its type.",
     content: {
       'text/event-stream': {
-        schema: { oneOf: [{ $ref: getSchemaPath(IterationDto) }, { $ref: getSchemaPath(BatchProgressDto) }] },
+        schema: {
+          oneOf: [
+            { $ref: getSchemaPath(IterationDto) },
+            { $ref: getSchemaPath(PreparationProgressDto) },
+            { $ref: getSchemaPath(BatchProgressDto) },
+          ],
+        },
       },
     },
   })
@@ -125,16 +157,15 @@ export class IterationsController {
       map((iteration) => ({ type: 'iteration', id: String(iteration.revision), data: toIterationDto(iteration) })),
       share(),
     );
-    const batches = interval(PROGRESS_POLL_MS).pipe(
+    const progress = interval(PROGRESS_POLL_MS).pipe(
       startWith(0),
       exhaustMap(() => from(this.jobs.progressOf(TRAINING_QUEUE, iterationId))),
-      map(parseBatchProgress),
-      filter((progress) => progress !== null),
-      distinctUntilChanged((a, b) => a.reportedAt === b.reportedAt),
-      map(({ v: _, ...progress }) => ({ type: 'batch', data: progress satisfies BatchProgressDto })),
+      map(toProgressEvent),
+      filter((event) => event !== null),
+      distinctUntilChanged((a, b) => a.data.reportedAt === b.data.reportedAt),
       takeUntil(iterations.pipe(ignoreElements(), endWith(null))),
     );
-    return merge(iterations, batches);
+    return merge(iterations, progress);
   }
 
   @Get(':iterationId/metrics')
