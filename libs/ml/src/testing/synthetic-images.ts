@@ -1,6 +1,7 @@
 import type { LabeledBox } from '../boxes/box.js';
 import type { RawImage } from '../images/image-decoding.js';
-import type { SeededRandom } from '../random/seeded-random.js';
+import { SeededRandom } from '../random/seeded-random.js';
+import type { TrainingDataset } from '../training/training-types.js';
 
 /** Generated images whose classes differ in an obvious way, for tests and benchmarks that train real models. */
 
@@ -102,4 +103,17 @@ export function squaresScene(
     boxes.push({ label, x: x / size, y: y / size, width: side / size, height: side / size });
   }
   return { image: { pixels, width: size, height: size, channels: 3 }, boxes };
+}
+
+/** A classification set of 40 px bar images, alternating horizontal and vertical. */
+export function barsDataset(count: number, seed: number): TrainingDataset {
+  const random = new SeededRandom(seed);
+  return {
+    task: 'classification',
+    labels: ['horizontal', 'vertical'],
+    examples: Array.from({ length: count }, (_, i) => ({
+      image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random),
+      label: i % 2,
+    })),
+  };
 }

@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BackboneDescriptor, WeightSource } from '../backbones/backbone.js';
 import { serializeModel, type SerializedModel } from '../models/model-serialization.js';
+import type { TrainingConfig } from '../training/training-types.js';
 
 /** Input side of the tiny test backbone. */
 export const TINY_BACKBONE_SIZE = 32;
@@ -68,4 +69,10 @@ export function tinyBackboneDescriptor(id: string, source: WeightSource): Backbo
     fineTuneStarts: ['stage_1'],
     source,
   };
+}
+
+/** A backbone classifier on the tiny backbone, trained on the cpu backend. */
+export async function tinyBackboneClassifierConfig(epochs: number): Promise<Partial<TrainingConfig>> {
+  const backbone = tinyBackboneDescriptor('tiny', { kind: 'model', model: await tinyBackboneModel() });
+  return { architecture: 'backbone-classifier', backbone, epochs, seed: 5, backend: 'cpu' };
 }

@@ -4,28 +4,11 @@ import { decodeEmbeddingTable, encodeEmbeddingTable } from '../backbones/embeddi
 import { loadModel } from '../inference/loaded-model.js';
 import { deserializeModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
-import { tinyBackboneDescriptor, tinyBackboneModel } from '../testing/tiny-backbone.js';
-import { barsImage } from '../testing/synthetic-images.js';
+import { tinyBackboneClassifierConfig, tinyBackboneModel } from '../testing/tiny-backbone.js';
+import { barsDataset, barsImage } from '../testing/synthetic-images.js';
 import { train } from './training-loop.js';
-import type { TrainingConfig, TrainingDataset, TrainingResult } from './training-types.js';
+import type { TrainingResult } from './training-types.js';
 import type { SerializedModel } from '../models/model-serialization.js';
-
-function barsDataset(count: number, seed: number): TrainingDataset {
-  const random = new SeededRandom(seed);
-  return {
-    task: 'classification',
-    labels: ['horizontal', 'vertical'],
-    examples: Array.from({ length: count }, (_, i) => ({
-      image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random),
-      label: i % 2,
-    })),
-  };
-}
-
-async function tinyConfig(): Promise<Partial<TrainingConfig>> {
-  const backbone = tinyBackboneDescriptor('tiny', { kind: 'model', model: await tinyBackboneModel() });
-  return { architecture: 'backbone-classifier', backbone, epochs: 4, seed: 5, backend: 'cpu' };
-}
 
 function accuracyOf(result: TrainingResult): number {
   if (result.validation?.task !== 'classification') throw new Error('expected classification validation results');
@@ -39,7 +22,7 @@ describe('training a head on a frozen backbone', () => {
 
   it('learns from embeddings of augmented views and saves one model that predicts from an image', async () => {
     const dataset = barsDataset(40, 1);
-    const result = await train(dataset, await tinyConfig());
+    const result = await train(dataset, await tinyBackboneClassifierConfig(4));
 
     expect(result.architecture).toBe('backbone-classifier');
     expect(accuracyOf(result)).toBeGreaterThanOrEqual(0.85);
@@ -81,7 +64,7 @@ describe('training a head on a frozen backbone', () => {
 
   it('reuses cached embeddings, and a run from its own cache gives the same model byte for byte', async () => {
     const dataset = barsDataset(24, 2);
-    const config = await tinyConfig();
+    const config = await tinyBackboneClassifierConfig(4);
     const first = await train(dataset, config);
     const cached = decodeEmbeddingTable(encodeEmbeddingTable(first.embeddings!));
     const again = await train(dataset, { ...config, embeddings: [cached] });
@@ -94,7 +77,7 @@ describe('training a head on a frozen backbone', () => {
 
   it('ignores cached embeddings of another backbone layer', async () => {
     const dataset = barsDataset(12, 3);
-    const config = await tinyConfig();
+    const config = await tinyBackboneClassifierConfig(4);
     const first = await train(dataset, { ...config, augmentation: false });
     const otherLayer = { ...first.embeddings!, space: { ...first.embeddings!.space, layer: 'stage_3' } };
     const again = await train(dataset, { ...config, augmentation: false, embeddings: [otherLayer] });
@@ -103,7 +86,12 @@ describe('training a head on a frozen backbone', () => {
 
   it('fine-tunes the backbone block before the embedding layer and saves it inside the model', async () => {
     const dataset = barsDataset(16, 4);
-    const result = await train(dataset, { ...(await tinyConfig()), fineTune: 1, epochs: 1, augmentation: false });
+    const result = await train(dataset, {
+      ...(await tinyBackboneClassifierConfig(4)),
+      fineTune: 1,
+      epochs: 1,
+      augmentation: false,
+    });
 
     const kernel = async (model: SerializedModel, layer: string) => {
       const { model: loaded } = await deserializeModel(model);
@@ -131,7 +119,7 @@ describe('training a head on a frozen backbone', () => {
   }, 120_000);
 
   it('refuses to fine-tune more blocks than the backbone offers', async () => {
-    await expect(train(barsDataset(8, 5), { ...(await tinyConfig()), fineTune: 2 })).rejects.toThrow(
+    await expect(train(barsDataset(8, 5), { ...(await tinyBackboneClassifierConfig(4)), fineTune: 2 })).rejects.toThrow(
       "backbone 'tiny' can fine-tune 1 to 1 blocks, not 2",
     );
   });

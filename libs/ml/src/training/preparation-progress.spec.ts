@@ -1,27 +1,9 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { selectBackend } from '../backend/backend-selection.js';
-import { SeededRandom } from '../random/seeded-random.js';
-import { tinyBackboneDescriptor, tinyBackboneModel } from '../testing/tiny-backbone.js';
-import { barsImage } from '../testing/synthetic-images.js';
+import { tinyBackboneClassifierConfig } from '../testing/tiny-backbone.js';
+import { barsDataset } from '../testing/synthetic-images.js';
 import { train } from './training-loop.js';
 import type { PreparationReport, TrainingConfig, TrainingDataset } from './training-types.js';
-
-function barsDataset(count: number, seed: number): TrainingDataset {
-  const random = new SeededRandom(seed);
-  return {
-    task: 'classification',
-    labels: ['horizontal', 'vertical'],
-    examples: Array.from({ length: count }, (_, i) => ({
-      image: barsImage(i % 2 === 0 ? 'horizontal' : 'vertical', 40, random),
-      label: i % 2,
-    })),
-  };
-}
-
-async function tinyConfig(): Promise<Partial<TrainingConfig>> {
-  const backbone = tinyBackboneDescriptor('tiny', { kind: 'model', model: await tinyBackboneModel() });
-  return { architecture: 'backbone-classifier', backbone, epochs: 1, seed: 5, backend: 'cpu' };
-}
 
 /** The reports of each phase, in the order the phases ran. */
 async function preparationOf(dataset: TrainingDataset, config: Partial<TrainingConfig>) {
@@ -40,7 +22,10 @@ describe('progress before the first epoch', () => {
   });
 
   it('reports decoding image by image, then the embeddings computed batch by batch, each phase from 0 to its total', async () => {
-    const { reports, result, reportsBeforeFirstBatch } = await preparationOf(barsDataset(40, 1), await tinyConfig());
+    const { reports, result, reportsBeforeFirstBatch } = await preparationOf(
+      barsDataset(40, 1),
+      await tinyBackboneClassifierConfig(1),
+    );
 
     expect(reportsBeforeFirstBatch).toBe(reports.length);
     expect([...new Set(reports.map((report) => report.phase))]).toEqual(['decoding', 'embedding']);
@@ -58,7 +43,7 @@ describe('progress before the first epoch', () => {
 
   it('counts embeddings found in the cache apart from those computed', async () => {
     const dataset = barsDataset(40, 1);
-    const config = await tinyConfig();
+    const config = await tinyBackboneClassifierConfig(1);
     const cached = (await preparationOf(dataset, config)).result.embeddings!;
     const { reports } = await preparationOf(dataset, { ...config, embeddings: [cached] });
 
