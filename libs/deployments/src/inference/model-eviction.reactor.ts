@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '@diyml/event-store';
+import type { Recorded } from '@diyml/event-store';
 import { type Projection, ReadModelProjection } from '@diyml/read-store';
 import type { ModelUndeployed } from '../domain/deployment.events.js';
 import { DeploymentQueries } from '../read-models/deployments/deployment-queries.js';
@@ -11,19 +11,19 @@ import { ModelCache } from './model-cache.js';
  */
 @ReadModelProjection()
 @Injectable()
-export class ModelEvictionReactor implements Projection {
+export class ModelEvictionReactor implements Projection<ModelUndeployed> {
   readonly name = 'model-eviction-reactor';
   readonly version = 1;
   readonly collections = [];
-  readonly eventTypes = ['ModelUndeployed'];
+  readonly eventTypes = ['ModelUndeployed'] as const;
 
   constructor(
     private readonly cache: ModelCache,
     private readonly deployments: DeploymentQueries,
   ) {}
 
-  async apply(recorded: RecordedEvent): Promise<void> {
-    const { deploymentId, modelSha256 } = (recorded as unknown as ModelUndeployed).data;
+  async apply(recorded: Recorded<ModelUndeployed>): Promise<void> {
+    const { deploymentId, modelSha256 } = recorded.data;
     if (!this.cache.has(modelSha256)) return;
     if (await this.deployments.modelInUse(modelSha256, deploymentId)) return;
     this.cache.evict(modelSha256);

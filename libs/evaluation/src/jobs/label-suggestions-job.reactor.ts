@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '@diyml/event-store';
+import type { Recorded } from '@diyml/event-store';
 import { JobQueue } from '@diyml/jobs';
 import { EventReactor, type Reactor } from '@diyml/read-store';
 import type { LabelSuggestionsRequested } from '../domain/label-suggestions.events.js';
@@ -8,14 +8,14 @@ import { LABEL_SUGGESTIONS_QUEUE, type LabelSuggestionsJobPayload } from './labe
 /** Turns LabelSuggestionsRequested into a job on the `label-suggestions` queue; the job id is the run id. */
 @EventReactor()
 @Injectable()
-export class LabelSuggestionsJobReactor implements Reactor {
+export class LabelSuggestionsJobReactor implements Reactor<LabelSuggestionsRequested> {
   readonly name = 'label-suggestions-job-reactor';
-  readonly eventTypes = ['LabelSuggestionsRequested'];
+  readonly eventTypes = ['LabelSuggestionsRequested'] as const;
 
   constructor(private readonly jobs: JobQueue) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { projectId, iterationId, runId } = (recorded as unknown as LabelSuggestionsRequested).data;
+  async react(recorded: Recorded<LabelSuggestionsRequested>): Promise<void> {
+    const { projectId, iterationId, runId } = recorded.data;
     const payload: LabelSuggestionsJobPayload = { v: 1, projectId, iterationId, runId };
     await this.jobs.enqueue({ queue: LABEL_SUGGESTIONS_QUEUE, id: runId, payload });
   }

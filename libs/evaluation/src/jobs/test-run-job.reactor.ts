@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '@diyml/event-store';
+import type { Recorded } from '@diyml/event-store';
 import { JobQueue } from '@diyml/jobs';
 import { EventReactor, type Reactor } from '@diyml/read-store';
 import type { TestRunRequested } from '../domain/test-run.events.js';
@@ -11,14 +11,14 @@ import { TEST_RUN_QUEUE, type TestRunJobPayload } from './test-run-job.processor
  */
 @EventReactor()
 @Injectable()
-export class TestRunJobReactor implements Reactor {
+export class TestRunJobReactor implements Reactor<TestRunRequested> {
   readonly name = 'test-run-job-reactor';
-  readonly eventTypes = ['TestRunRequested'];
+  readonly eventTypes = ['TestRunRequested'] as const;
 
   constructor(private readonly jobs: JobQueue) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { projectId, testRunId } = (recorded as unknown as TestRunRequested).data;
+  async react(recorded: Recorded<TestRunRequested>): Promise<void> {
+    const { projectId, testRunId } = recorded.data;
     const payload: TestRunJobPayload = { v: 1, projectId, testRunId };
     await this.jobs.enqueue({ queue: TEST_RUN_QUEUE, id: testRunId, payload });
   }

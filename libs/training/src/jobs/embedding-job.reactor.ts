@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatasetQueries, type ImageUploaded } from '@diyml/datasets';
-import type { RecordedEvent } from '@diyml/event-store';
+import type { Recorded } from '@diyml/event-store';
 import { JobQueue, onBehalfOf } from '@diyml/jobs';
 import { chooseArchitecture, getArchitecture, PHOTO_MIN_SIDE } from '@diyml/ml';
 import { AUTO_ARCHITECTURE, PROJECTS, type ProjectView, type TrainingConfigured } from '@diyml/projects';
@@ -15,9 +15,9 @@ import { EMBEDDING_QUEUE, type EmbeddingJobPayload } from './embedding-job.proce
  */
 @EventReactor()
 @Injectable()
-export class EmbeddingJobReactor implements Reactor {
+export class EmbeddingJobReactor implements Reactor<ImageUploaded | TrainingConfigured> {
   readonly name = 'embedding-job-reactor';
-  readonly eventTypes = ['ImageUploaded', 'TrainingConfigured'];
+  readonly eventTypes = ['ImageUploaded', 'TrainingConfigured'] as const;
   /** The job of each project that may still be waiting, by project id. */
   private readonly waiting = new Map<string, { id: string; payload: EmbeddingJobPayload }>();
 
@@ -27,19 +27,16 @@ export class EmbeddingJobReactor implements Reactor {
     private readonly datasets: DatasetQueries,
   ) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { projectId } = recorded.data as { projectId: string };
+  async react(recorded: Recorded<ImageUploaded | TrainingConfigured>): Promise<void> {
+    const { projectId } = recorded.data;
     const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
     if (!project || project.type !== 'classification') return;
-    const config =
-      recorded.type === 'TrainingConfigured'
-        ? (recorded as unknown as TrainingConfigured).data.trainingConfig
-        : project.trainingConfig;
+    const config = recorded.type === 'TrainingConfigured' ? recorded.data.trainingConfig : project.trainingConfig;
     // A backbone taken from another iteration's model (baseIterationId) is embedded by the training that uses it.
     if (config.baseIterationId !== null) return;
     let images: string[];
     if (recorded.type === 'ImageUploaded') {
-      const { sha256, width, height } = (recorded as unknown as ImageUploaded).data;
+      const { sha256, width, height } = recorded.data;
       const onBackbone =
         config.architecture === AUTO_ARCHITECTURE
           ? Math.min(width, height) >= PHOTO_MIN_SIDE

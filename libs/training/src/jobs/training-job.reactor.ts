@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { RecordedEvent } from '@diyml/event-store';
+import type { Recorded } from '@diyml/event-store';
 import { JobQueue } from '@diyml/jobs';
 import { EventReactor, type Reactor } from '@diyml/read-store';
 import type { IterationQueued } from '../domain/iteration.events.js';
@@ -14,14 +14,14 @@ import { TRAINING_QUEUE, type TrainingJobPayload } from './training-job.processo
  */
 @EventReactor()
 @Injectable()
-export class TrainingJobReactor implements Reactor {
+export class TrainingJobReactor implements Reactor<IterationQueued> {
   readonly name = 'training-job-reactor';
-  readonly eventTypes = ['IterationQueued'];
+  readonly eventTypes = ['IterationQueued'] as const;
 
   constructor(private readonly jobs: JobQueue) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { projectId, iterationId } = (recorded as unknown as IterationQueued).data;
+  async react(recorded: Recorded<IterationQueued>): Promise<void> {
+    const { projectId, iterationId } = recorded.data;
     const payload: TrainingJobPayload = { v: 1, projectId, iterationId };
     await this.jobs.enqueue({ queue: TRAINING_QUEUE, id: iterationId, payload });
   }

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
-import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
+import { CommandPipeline, EventStore, loadStream, type Recorded, readStreamOf } from '@diyml/event-store';
 import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '@diyml/jobs';
 import { EventReactor, type Reactor } from '@diyml/read-store';
 import { ImageIntake } from '../../upload/image-intake.js';
 import { type VideoCommand, videoDecider } from './video.decider.js';
-import { type FrameCounts, type VideoUploaded, videoStream } from './video.events.js';
+import { type FrameCounts, type VideoEvent, type VideoUploaded, videoStream } from './video.events.js';
 import { extractFrames } from './video-frames.js';
 
 export const VIDEO_FRAMES_QUEUE = 'video-frames';
@@ -24,14 +24,14 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** Turns VideoUploaded into a job; the job id is the video id, so seeing the event again never extracts twice. */
 @EventReactor()
 @Injectable()
-export class VideoFramesJobReactor implements Reactor {
+export class VideoFramesJobReactor implements Reactor<VideoUploaded> {
   readonly name = 'video-frames-job-reactor';
-  readonly eventTypes = ['VideoUploaded'];
+  readonly eventTypes = ['VideoUploaded'] as const;
 
   constructor(private readonly jobs: JobQueue) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { videoId } = (recorded as unknown as VideoUploaded).data;
+  async react(recorded: Recorded<VideoUploaded>): Promise<void> {
+    const { videoId } = recorded.data;
     const payload: VideoFramesJobPayload = { v: 1, videoId };
     await this.jobs.enqueue({ queue: VIDEO_FRAMES_QUEUE, id: videoId, payload });
   }
@@ -57,11 +57,11 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
 
   async process({ videoId }: VideoFramesJobPayload): Promise<void> {
     const stream = videoStream(videoId);
-    const recorded = await this.events.readStream(stream);
+    const [uploaded] = await readStreamOf<VideoEvent>(this.events, stream);
     const { state } = await loadStream(this.events, stream, videoDecider);
-    if (state.status !== 'extracting') return;
-    const video = (recorded[0] as unknown as VideoUploaded).data;
-    const metadata = onBehalfOf(recorded[0]);
+    if (state.status !== 'extracting' || uploaded?.type !== 'VideoUploaded') return;
+    const video = uploaded.data;
+    const metadata = onBehalfOf(uploaded);
     const frames = await extractFrames(
       new Uint8Array(await this.blobs.get(video.sha256)),
       video.framesPerSecond,

@@ -2,12 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
 import { extractFrames } from '@diyml/datasets';
-import { CommandPipeline, EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
+import { CommandPipeline, EventStore, loadStream, type Recorded, readStreamOf } from '@diyml/event-store';
 import { type JobProcessor, JobProcessorProvider, JobQueue, onBehalfOf } from '@diyml/jobs';
 import { EventReactor, type Reactor } from '@diyml/read-store';
 import { VideoModelThread } from './video-model-thread.js';
 import { type VideoPredictionCommand, videoPredictionDecider } from './video-prediction.decider.js';
-import { type VideoPredictionRequested, videoPredictionStream } from './video-prediction.events.js';
+import {
+  type VideoPredictionEvent,
+  type VideoPredictionRequested,
+  videoPredictionStream,
+} from './video-prediction.events.js';
 
 export const VIDEO_PREDICTION_QUEUE = 'video-predictions';
 
@@ -36,14 +40,14 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** Turns VideoPredictionRequested into a job; the job id is the prediction id, so it runs once. */
 @EventReactor()
 @Injectable()
-export class VideoPredictionJobReactor implements Reactor {
+export class VideoPredictionJobReactor implements Reactor<VideoPredictionRequested> {
   readonly name = 'video-prediction-job-reactor';
-  readonly eventTypes = ['VideoPredictionRequested'];
+  readonly eventTypes = ['VideoPredictionRequested'] as const;
 
   constructor(private readonly jobs: JobQueue) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { videoPredictionId } = (recorded as unknown as VideoPredictionRequested).data;
+  async react(recorded: Recorded<VideoPredictionRequested>): Promise<void> {
+    const { videoPredictionId } = recorded.data;
     const payload: VideoPredictionJobPayload = { v: 1, videoPredictionId };
     await this.jobs.enqueue({ queue: VIDEO_PREDICTION_QUEUE, id: videoPredictionId, payload });
   }
@@ -67,11 +71,11 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
 
   async process({ videoPredictionId }: VideoPredictionJobPayload): Promise<void> {
     const stream = videoPredictionStream(videoPredictionId);
-    const recorded = await this.events.readStream(stream);
+    const [requested] = await readStreamOf<VideoPredictionEvent>(this.events, stream);
     const { state } = await loadStream(this.events, stream, videoPredictionDecider);
-    if (state.status !== 'running') return;
-    const spec = (recorded[0] as unknown as VideoPredictionRequested).data;
-    const metadata = onBehalfOf(recorded[0]);
+    if (state.status !== 'running' || requested?.type !== 'VideoPredictionRequested') return;
+    const spec = requested.data;
+    const metadata = onBehalfOf(requested);
     const frames = await extractFrames(
       new Uint8Array(await this.blobs.get(spec.videoSha256)),
       spec.framesPerSecond,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { IMAGES, type ImageView } from '@diyml/datasets';
 import { PENDING_CLAIMS, type PendingClaimView } from '@diyml/datasets';
-import { EventStore, loadStream, type RecordedEvent } from '@diyml/event-store';
+import { EventStore, loadStream, type Recorded } from '@diyml/event-store';
 import { EventReactor, ProjectionRunner, type Reactor, ReadStore } from '@diyml/read-store';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
 import { type StoredPredictionDeleted, storedPredictionStream } from '../../domain/stored-prediction.events.js';
@@ -21,9 +21,9 @@ const CATCH_UP_MS = 30_000;
  */
 @EventReactor()
 @Injectable()
-export class PredictionImageReclaimer implements Reactor {
+export class PredictionImageReclaimer implements Reactor<StoredPredictionDeleted> {
   readonly name = 'stored-prediction-image-reclaimer';
-  readonly eventTypes = ['StoredPredictionDeleted'];
+  readonly eventTypes = ['StoredPredictionDeleted'] as const;
 
   constructor(
     private readonly events: EventStore,
@@ -32,8 +32,8 @@ export class PredictionImageReclaimer implements Reactor {
     private readonly projections: ProjectionRunner,
   ) {}
 
-  async react(recorded: RecordedEvent): Promise<void> {
-    const { predictionId, imageSha256 } = (recorded as unknown as StoredPredictionDeleted).data;
+  async react(recorded: Recorded<StoredPredictionDeleted>): Promise<void> {
+    const { predictionId, imageSha256 } = recorded.data;
     // Seen again after a restart: nothing to do once the image is gone.
     if (!(await this.blobs.has(imageSha256))) return;
     const { state } = await loadStream(this.events, storedPredictionStream(predictionId), storedPredictionDecider);
