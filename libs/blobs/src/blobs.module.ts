@@ -3,13 +3,13 @@ import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
 import { Settings } from '@diyml/core';
 import { BlobStore } from './blob-store.port.js';
-import { FsBlobStore } from './fs/fs-blob-store.js';
+import { FsBlobStore, TEMPORARY_FILE_GRACE_MS } from './fs/fs-blob-store.js';
 import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
 
 /**
  * Binds the BlobStore port: GridFS when MONGODB_URI is set, else PostgreSQL when POSTGRES_URL is set, else files
  * under DATA_DIR/blobs (each fsynced before it is renamed into place, unless BLOB_FSYNC=false; temporary files a
- * crash left are deleted at start).
+ * crash left are deleted at start, and those too young then once they are old enough).
  */
 @Global()
 @Module({
@@ -36,8 +36,15 @@ import { PostgresBlobStore } from './postgres/postgres-blob-store.js';
         const fsync = String(config.get('BLOB_FSYNC') ?? 'true').toLowerCase() !== 'false';
         logger.log(`Using the embedded blob store under ${directory}${fsync ? '' : ' (no fsync)'}`);
         const store = new FsBlobStore({ directory, fsync });
+        const reportRemoved = (removed: number) =>
+          logger.warn(`Removed ${removed} temporary blob file(s) left by interrupted writes`);
         const removed = await store.removeLeftovers();
-        if (removed) logger.warn(`Removed ${removed} temporary blob file(s) left by interrupted writes`);
+        if (removed) reportRemoved(removed);
+        store.sweepLeftoversEvery(TEMPORARY_FILE_GRACE_MS, (outcome) =>
+          'removed' in outcome
+            ? reportRemoved(outcome.removed)
+            : logger.error(`Could not remove temporary blob files: ${String(outcome.error)}`),
+        );
         return store;
       },
     },

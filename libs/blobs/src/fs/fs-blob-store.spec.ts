@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout } from 'node:timers/promises';
 import { blobStoreContract } from '../testing/blob-store.contract.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
@@ -33,5 +34,23 @@ describe('FsBlobStore on disk', () => {
     expect(await store.removeLeftovers()).toBe(1);
     expect(readdirSync(directory)).toEqual([sha256.slice(0, 2)]);
     expect((await store.get(sha256)).toString()).toBe('streamed blob');
+  });
+
+  it('removes a leftover that was too young at start once it is old enough, until closed', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'diyml-blobs-'));
+    const store = new FsBlobStore({ directory });
+    const { sha256 } = await store.put(Buffer.from('kept'));
+    const leftover = join(directory, sha256.slice(0, 2), `.tmp-${sha256}-0123456789ab`);
+    writeFileSync(leftover, 'half an image');
+    expect(await store.removeLeftovers(1_000)).toBe(0);
+    const reports: unknown[] = [];
+    store.sweepLeftoversEvery(20, (outcome) => reports.push(outcome), 200);
+    while (readdirSync(join(directory, sha256.slice(0, 2))).length > 1) await setTimeout(20);
+    expect(readdirSync(join(directory, sha256.slice(0, 2)))).toEqual([sha256]);
+    expect(reports).toEqual([{ removed: 1 }]);
+    await store.close();
+    writeFileSync(leftover, 'another half image');
+    await setTimeout(400);
+    expect(readdirSync(join(directory, sha256.slice(0, 2))).sort()).toEqual([sha256, leftover.split('/').pop()].sort());
   });
 });

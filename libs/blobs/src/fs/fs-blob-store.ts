@@ -37,6 +37,7 @@ export class FsBlobStore extends BlobStore {
   private readonly directory: string;
   private readonly fsync: boolean;
   private readonly createdDirectories = new Set<string>();
+  private leftoverSweeper?: NodeJS.Timeout;
 
   constructor(options: FsBlobStoreOptions) {
     super();
@@ -152,7 +153,27 @@ export class FsBlobStore extends BlobStore {
     return removed;
   }
 
-  async close(): Promise<void> {}
+  /**
+   * Runs `removeLeftovers` every `intervalMs` until `close`: a crash shortly before this process started left
+   * files too young to delete at start, and nothing else would ever delete them.
+   */
+  sweepLeftoversEvery(
+    intervalMs: number,
+    report: (outcome: { removed: number } | { error: unknown }) => void,
+    olderThanMs = TEMPORARY_FILE_GRACE_MS,
+  ): void {
+    clearInterval(this.leftoverSweeper);
+    this.leftoverSweeper = setInterval(() => {
+      this.removeLeftovers(olderThanMs).then(
+        (removed) => removed > 0 && report({ removed }),
+        (error: unknown) => report({ error }),
+      );
+    }, intervalMs).unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.leftoverSweeper);
+  }
 
   private pathOf(sha256: string): string {
     return join(this.directory, sha256.slice(0, 2), sha256);
