@@ -121,6 +121,13 @@ module.exports = {
       to: { path: 'node_modules/@nestjs/', reachable: true },
     },
     {
+      name: 'read-store-pure-without-nest-core',
+      comment: '@diyml/read-store/pure (the port, the in-memory store, projections) loads @nestjs/common at most',
+      severity: 'error',
+      from: { path: '^libs/read-store/src/pure\\.ts$' },
+      to: { path: 'node_modules/@nestjs/core/', reachable: true },
+    },
+    {
       name: 'pure-entries-load-no-nest-module',
       comment: "a pure.ts entry breaks import cycles between contexts: it must not load its own lib's Nest module",
       severity: 'error',

@@ -1,6 +1,7 @@
 /**
- * The part of ml that names architectures and backbones without loading a backend, ONNX Runtime or sharp
- * (`@diyml/ml/pure`): projects validates training configurations through it.
+ * The part of ml that names architectures and backbones and computes metrics without loading a backend, ONNX
+ * Runtime or sharp (`@diyml/ml/pure`): projects validates training configurations through it, training's stored
+ * evaluations compute their metrics with it.
  */
 export {
   chooseArchitecture,
@@ -12,3 +13,6 @@ export {
 } from './architectures/architecture-registry.js';
 export { BackboneError, type Backbone, type BackboneDescriptor, type BackboneErrorCode } from './backbones/backbone.js';
 export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones } from './backbones/backbone-registry.js';
+export { classificationMetricsAtThreshold } from './metrics/classification-metrics.js';
+export { detectionMetrics } from './metrics/detection-metrics.js';
+export type { ClassificationValidation, DetectionValidation } from './training/training-types.js';

@@ -10,7 +10,7 @@ import { DiscoveryService } from '@nestjs/core';
 import { DomainError, READ_ONLY_PROCESS } from '@diyml/core';
 import { EventStore, type RecordedEvent, type Subscription } from '@diyml/event-store';
 import { type HeldLease, Lease } from './lease/lease.port.js';
-import { type Projection, ReadModelProjection } from './projection.js';
+import { isReadModelProjection, type Projection } from './projection.js';
 import { ReadStore } from './read-store.port.js';
 
 const CHECKPOINT_EVERY_EVENTS = 500;
@@ -108,9 +108,9 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
   /** Every @ReadModelProjection of the app, reactors included. */
   discover(): Projection[] {
     return this.discovery
-      .getProviders({ metadataKey: ReadModelProjection.KEY })
-      .map((wrapper) => wrapper.instance as Projection)
-      .filter(Boolean);
+      .getProviders()
+      .map((wrapper): unknown => wrapper.instance)
+      .filter(isReadModelProjection);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,4 @@
-import { DiscoveryService } from '@nestjs/core';
+import { SetMetadata } from '@nestjs/common';
 import type { DomainEvent } from '@diyml/core/pure';
 import type { Recorded, RecordedEvent } from '@diyml/event-store';
 import type { ReadModelCollection, ReadStore } from './read-store.port.js';
@@ -20,8 +20,22 @@ export interface Projection<TEvent extends DomainEvent = DomainEvent> {
   apply(event: Recorded<TEvent>, store: ReadStore): Promise<void>;
 }
 
-/** Marks a provider as a Projection for the ProjectionRunner to find. */
-export const ReadModelProjection = DiscoveryService.createDecorator<void>();
+const READ_MODEL_PROJECTION = 'diyml:read-model-projection';
+
+/**
+ * Marks a provider as a Projection for the ProjectionRunner to find. Plain metadata rather than
+ * DiscoveryService.createDecorator, so projections and their specs load @nestjs/common only, not @nestjs/core.
+ */
+export const ReadModelProjection = (): ClassDecorator => SetMetadata(READ_MODEL_PROJECTION, true);
+
+/** Whether `provider` is an instance of a class marked @ReadModelProjection(). */
+export function isReadModelProjection(provider: unknown): provider is Projection {
+  return (
+    typeof provider === 'object' &&
+    provider !== null &&
+    Reflect.getMetadata(READ_MODEL_PROJECTION, provider.constructor) === true
+  );
+}
 
 /**
  * Applies a change to the existing document of an event's stream and records the stream revision it now

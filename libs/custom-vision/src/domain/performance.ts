@@ -1,4 +1,4 @@
-import { metricsOf, type StoredEvaluation } from '@diyml/training';
+import { metricsOf, type StoredEvaluation } from '@diyml/training/pure';
 
 export interface CvTagPerformance {
   id: string;

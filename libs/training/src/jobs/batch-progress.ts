@@ -31,11 +31,26 @@ export function toBatchProgress(report: BatchReport, attempt: number, reportedAt
   };
 }
 
-const NUMBERS = ['attempt', 'epoch', 'epochs', 'batch', 'batches', 'elapsedMs', 'imagesPerSecond'] as const;
+/** A number a progress record may carry: JSON from Redis, so anything else (NaN, a string) is not this release's. */
+export function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
 
 /** The job's progress when it is batch progress this release reads; null for anything else. */
 export function parseBatchProgress(progress: Record<string, unknown> | null): BatchProgress | null {
-  if (progress?.v !== 1 || typeof progress.reportedAt !== 'string') return null;
-  if (!NUMBERS.every((field) => Number.isFinite(progress[field]))) return null;
-  return progress as unknown as BatchProgress;
+  if (progress === null) return null;
+  const { v, attempt, epoch, epochs, batch, batches, elapsedMs, imagesPerSecond, reportedAt } = progress;
+  if (v !== 1 || typeof reportedAt !== 'string') return null;
+  if (
+    !isFiniteNumber(attempt) ||
+    !isFiniteNumber(epoch) ||
+    !isFiniteNumber(epochs) ||
+    !isFiniteNumber(batch) ||
+    !isFiniteNumber(batches) ||
+    !isFiniteNumber(elapsedMs) ||
+    !isFiniteNumber(imagesPerSecond)
+  ) {
+    return null;
+  }
+  return { v, attempt, epoch, epochs, batch, batches, elapsedMs, imagesPerSecond, reportedAt };
 }

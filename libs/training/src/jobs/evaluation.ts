@@ -3,7 +3,7 @@ import {
   type ClassificationValidation,
   detectionMetrics,
   type DetectionValidation,
-} from '@diyml/ml';
+} from '@diyml/ml/pure';
 
 /**
  * What a model predicted for each validation image, stored as a blob beside the model, so metrics at any

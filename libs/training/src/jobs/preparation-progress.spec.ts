@@ -49,4 +49,18 @@ describe('preparation progress', () => {
     expect(parsePreparationProgress({ ...progress, phase: 'warming-up' })).toBeNull();
     expect(parsePreparationProgress(null)).toBeNull();
   });
+
+  it('reads nothing from a malformed record: a missing field, a number as text, a phase that is not text', () => {
+    const progress = toPreparationProgress(
+      { phase: 'reading', done: 3, total: 10, cached: 0, elapsedMs: 20, perSecond: 150 },
+      2,
+      new Date('2026-12-02T10:00:00Z'),
+    );
+    const { total: _, ...withoutTotal } = progress;
+    expect(parsePreparationProgress(withoutTotal)).toBeNull();
+    expect(parsePreparationProgress({ ...progress, done: '3' })).toBeNull();
+    expect(parsePreparationProgress({ ...progress, phase: 0 })).toBeNull();
+    expect(parsePreparationProgress({ ...progress, reportedAt: null })).toBeNull();
+    expect(parsePreparationProgress({ ...progress, extra: 1 })).toEqual(progress);
+  });
 });

@@ -1,4 +1,5 @@
 import type { PreparationReport } from '@diyml/ml';
+import { isFiniteNumber } from './batch-progress.js';
 
 /** Phases before the first epoch: the job reads the images' blobs, then the training thread runs the others. */
 export const PREPARATION_PHASES = ['reading', 'decoding', 'embedding', 'feature-maps'] as const;
@@ -41,14 +42,24 @@ export function toPreparationProgress(
   };
 }
 
-const NUMBERS = ['attempt', 'done', 'total', 'cached', 'elapsedMs', 'perSecond'] as const;
-
 /** The job's progress when it is preparation progress this release reads; null for anything else. */
 export function parsePreparationProgress(progress: Record<string, unknown> | null): PreparationProgress | null {
-  if (progress?.v !== 1 || typeof progress.reportedAt !== 'string') return null;
-  if (!PREPARATION_PHASES.includes(progress.phase as PreparationStep)) return null;
-  if (!NUMBERS.every((field) => Number.isFinite(progress[field]))) return null;
-  return progress as unknown as PreparationProgress;
+  if (progress === null) return null;
+  const { v, attempt, done, total, cached, elapsedMs, perSecond, reportedAt } = progress;
+  if (v !== 1 || typeof reportedAt !== 'string') return null;
+  const phase = PREPARATION_PHASES.find((known) => known === progress.phase);
+  if (phase === undefined) return null;
+  if (
+    !isFiniteNumber(attempt) ||
+    !isFiniteNumber(done) ||
+    !isFiniteNumber(total) ||
+    !isFiniteNumber(cached) ||
+    !isFiniteNumber(elapsedMs) ||
+    !isFiniteNumber(perSecond)
+  ) {
+    return null;
+  }
+  return { v, attempt, phase, done, total, cached, elapsedMs, perSecond, reportedAt };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store/pure';
 import { IMPORT_RUN_EVENT_TYPES, type ImportProgress, type ImportRunEvent } from '../../domain/import-run.events.js';
 
 export const PROJECT_IMPORTS = 'project-imports';

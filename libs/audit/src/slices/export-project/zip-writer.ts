@@ -21,6 +21,8 @@ const DOS_TIME = 0;
 /** Past these, a 32-bit size or offset and a 16-bit entry count are written as ZIP64 records instead. */
 const MAX_32 = 0xffffffff;
 const MAX_16 = 0xffff;
+/** The central directory is written in chunks of about this size (a stream's default high-water mark is 16 KiB). */
+const CENTRAL_CHUNK_BYTES = 64 * 1024;
 
 interface CentralEntry {
   name: Buffer;
@@ -134,14 +136,15 @@ export class ZipWriter {
     header.writeUInt16LE(entry.name.length, 26);
     header.writeUInt16LE(extra.length, 28);
     this.entries.push(entry);
-    await this.write(header);
-    await this.write(entry.name);
-    await this.write(extra);
+    await this.write(Buffer.concat([header, entry.name, extra]));
   }
 
   /** Writes the central directory and ends the stream. */
   async end(): Promise<void> {
     const start = this.offset;
+    // Records gathered into chunks of CENTRAL_CHUNK_BYTES: three writes per entry made 65,535 entries cost seconds.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
     for (const entry of this.entries) {
       // In this order, and only those that do not fit in their 32-bit field.
       const overflowing = [entry.size, entry.compressedSize, entry.offset].filter((value) => value >= MAX_32);
@@ -162,10 +165,14 @@ export class ZipWriter {
       header.writeUInt16LE(extra.length, 30);
       // Comment, disk number, attributes: none.
       header.writeUInt32LE(Math.min(entry.offset, MAX_32), 42);
-      await this.write(header);
-      await this.write(entry.name);
-      await this.write(extra);
+      pending.push(header, entry.name, extra);
+      pendingBytes += header.length + entry.name.length + extra.length;
+      if (pendingBytes >= CENTRAL_CHUNK_BYTES) {
+        await this.write(Buffer.concat(pending, pendingBytes));
+        [pending, pendingBytes] = [[], 0];
+      }
     }
+    if (pendingBytes > 0) await this.write(Buffer.concat(pending, pendingBytes));
     const size = this.offset - start;
     const count = this.entries.length;
     if (count >= MAX_16 || size >= MAX_32 || start >= MAX_32) await this.writeZip64End(count, size, start);

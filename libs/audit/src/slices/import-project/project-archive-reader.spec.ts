@@ -3,7 +3,7 @@ import { zipSync } from 'fflate';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsBlobStore, sha256Of } from '@diyml/blobs';
+import { FsBlobStore, sha256Of } from '@diyml/blobs/pure';
 import { ZipArchive } from '@diyml/core/pure';
 import { DomainError } from '@diyml/core/pure';
 import { readBlobs, readProjectArchive } from './project-archive-reader.js';

@@ -132,8 +132,9 @@ function readEvent(line: string, number: number, projectId: string): ArchivedEve
     !isObject(event) ||
     typeof event.stream !== 'string' ||
     typeof event.type !== 'string' ||
+    typeof event.v !== 'number' ||
     !Number.isInteger(event.v) ||
-    (event.v as number) < 1 ||
+    event.v < 1 ||
     !isObject(event.data) ||
     typeof event.at !== 'string' ||
     !ISO_TIME.test(event.at)
@@ -146,12 +147,12 @@ function readEvent(line: string, number: number, projectId: string): ArchivedEve
     });
   }
   // A newer installation's event: its data may differ from what this one checks, and is refused in finishEvents.
-  if ((NEWEST_EVENT_VERSIONS.get(event.type) ?? 0) >= (event.v as number)) {
+  if ((NEWEST_EVENT_VERSIONS.get(event.type) ?? 0) >= event.v) {
     if (event.data.projectId !== projectId)
       throw corrupt(`event ${number} is of another project than ${projectId}.`, { event: number });
     if (event.type === 'ProjectDeleted') throw corrupt('the project was deleted.', { event: number });
   }
-  return event as unknown as ArchivedEvent;
+  return { stream: event.stream, type: event.type, v: event.v, data: event.data, at: event.at };
 }
 
 function finishEvents(events: ArchivedEvent[], manifest: ProjectArchiveManifest): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import type { DeploymentEvent } from '../../domain/deployment.events.js';
 import { DeploymentQueries } from './deployment-queries.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';

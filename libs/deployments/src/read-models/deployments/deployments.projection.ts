@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store/pure';
 import { DEPLOYMENT_EVENT_TYPES, type DeploymentEvent } from '../../domain/deployment.events.js';
 import { DEPLOYMENTS, type DeploymentView } from './deployment.view.js';
 

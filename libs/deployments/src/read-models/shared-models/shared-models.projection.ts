@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import type { DeploymentEvent, SharedModelFacts } from '../../domain/deployment.events.js';
 
 export const SHARED_MODELS = 'shared-models';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { type LatencyHistogram, mergeCounts } from '../../domain/latency-histogram.js';
 import { type DeploymentUsageRecorded, USAGE_EVENT_TYPES } from '../../domain/usage.events.js';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { USER_EVENT_TYPES, type UserEvent } from '../../domain/user.events.js';
 
 export const USERS = 'users';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventMetadata } from '@diyml/core/pure';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore } from '@diyml/read-store';
+import { InMemoryReadStore } from '@diyml/read-store/pure';
 import { defaultTrainingConfig } from '../../domain/training-config.js';
 import { PROJECT_HISTORY, type ProjectHistoryEntry, ProjectHistoryProjection } from './project-history.projection.js';
 

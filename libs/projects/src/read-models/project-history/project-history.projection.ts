@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EventMetadata } from '@diyml/core/pure';
 import type { RecordedEvent } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 
 export const PROJECT_HISTORY = 'project-history';
 

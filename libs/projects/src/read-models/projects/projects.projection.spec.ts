@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventMetadata } from '@diyml/core/pure';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import { projectionSpecification } from '@diyml/read-store/testing/projection-specification.js';
 import type { ProjectEvent } from '../../domain/project.events.js';
 import { defaultTrainingConfig } from '../../domain/training-config.js';

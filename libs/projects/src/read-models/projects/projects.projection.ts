@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { PROJECT_EVENT_TYPES, type ProjectEvent } from '../../domain/project.events.js';
 import { PROJECTS, type ProjectView } from './project.view.js';
 

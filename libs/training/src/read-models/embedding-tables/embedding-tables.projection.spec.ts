@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import type { EmbeddingTableUpdated } from '../../domain/embedding-cache.events.js';
 import { EMBEDDING_TABLES, type EmbeddingTableView } from './embedding-table.view.js';
 import { EmbeddingTablesProjection } from './embedding-tables.projection.js';

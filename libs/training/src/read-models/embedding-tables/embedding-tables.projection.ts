@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { EMBEDDING_CACHE_EVENT_TYPES, type EmbeddingCacheEvent } from '../../domain/embedding-cache.events.js';
 import { EMBEDDING_TABLES, type EmbeddingTableView } from './embedding-table.view.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection, type ReadStore } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection, type ReadStore } from '@diyml/read-store/pure';
 import { projectionSpecification, TestEventLog } from '@diyml/read-store/testing/projection-specification.js';
 import type { IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';

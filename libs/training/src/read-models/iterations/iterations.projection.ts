@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store/pure';
 import { defaultIterationName, ITERATION_EVENT_TYPES, type IterationEvent } from '../../domain/iteration.events.js';
 import { ITERATIONS, type IterationView } from './iteration.view.js';
 
