@@ -121,6 +121,17 @@ describe('readProjectArchive', () => {
     );
   });
 
+  it('refuses a manifest without an export time, which the imported events would carry', async () => {
+    for (const exportedAt of [undefined, 42, 'yesterday', '2026-13-45T00:00:00Z']) {
+      const refused = await refusal(() => readArchive(entries({ manifest: { ...manifest, exportedAt } })));
+      expect([refused.code, refused.message]).toEqual([
+        'CORRUPT_PROJECT_ARCHIVE',
+        expect.stringContaining('exportedAt, an ISO 8601 time'),
+      ]);
+    }
+    expect((await readArchive(entries())).manifest.exportedAt).toBe(at);
+  });
+
   it('refuses events of another project, in a user stream, miscounted, or after a deletion', async () => {
     const other = { ...events[1], data: { ...events[1].data, projectId: '77777777-7777-4777-8777-777777777777' } };
     expect((await refusal(() => readArchive(entries({ events: [events[0], other] })))).message).toContain(

@@ -37,7 +37,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** A project archive's manifest and events, checked; its blobs stay in the zip until readBlobs streams them. */
 export interface ProjectArchive {
-  manifest: ProjectArchiveManifest;
+  manifest: ImportedManifest;
   events: ArchivedEvent[];
   /** The blobs the events reference (all in the archive, by name). */
   requiredBlobs: Set<string>;
@@ -64,7 +64,13 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isStringList = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
 
-function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
+/** The manifest fields an import reads, each checked; the export-time summary is informative only. */
+type ImportedManifest = Omit<ProjectArchiveManifest, 'summary'>;
+
+const isIsoTime = (value: unknown): value is string =>
+  typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
+
+function readManifest(bytes: Uint8Array | undefined): ImportedManifest {
   const manifest = bytes ? parseJson(bytes) : undefined;
   if (!isObject(manifest) || manifest.format !== PROJECT_ARCHIVE_FORMAT) {
     throw DomainError.validation(
@@ -91,7 +97,18 @@ function readManifest(bytes: Uint8Array | undefined): ProjectArchiveManifest {
   if (typeof manifest.events !== 'number' || !isStringList(manifest.blobs) || !isStringList(manifest.missingBlobs)) {
     throw corrupt(`${MANIFEST_ENTRY} does not count its events and list its blobs.`);
   }
-  return manifest as unknown as ProjectArchiveManifest;
+  if (!isIsoTime(manifest.exportedAt)) {
+    throw corrupt(`${MANIFEST_ENTRY} does not say when it was exported (exportedAt, an ISO 8601 time).`);
+  }
+  return {
+    format: PROJECT_ARCHIVE_FORMAT,
+    version: PROJECT_ARCHIVE_VERSION,
+    exportedAt: manifest.exportedAt,
+    project: { id: project.id, name: project.name, type: project.type as ProjectType },
+    events: manifest.events,
+    blobs: manifest.blobs,
+    missingBlobs: manifest.missingBlobs,
+  };
 }
 
 /** The lines of an entry's text, as they stream: refused unless it is UTF-8 throughout. */
@@ -155,7 +172,7 @@ function readEvent(line: string, number: number, projectId: string): ArchivedEve
   return { stream: event.stream, type: event.type, v: event.v, data: event.data, at: event.at };
 }
 
-function finishEvents(events: ArchivedEvent[], manifest: ProjectArchiveManifest): void {
+function finishEvents(events: ArchivedEvent[], manifest: ImportedManifest): void {
   const unreadable = unreadableEvents(events);
   if (unreadable.length > 0) {
     throw DomainError.unprocessable(

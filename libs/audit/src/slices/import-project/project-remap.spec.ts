@@ -40,7 +40,6 @@ function archiveOf(events: ArchivedEvent[], blobs: Uint8Array[]): ArchiveWithBlo
       version: 1,
       exportedAt: at,
       project: { id: PROJECT, name: 'p', type: 'classification' },
-      summary: { images: 1, labels: 1, regions: 0, iterations: 1, deployments: 1 },
       events: events.length,
       blobs: blobs.map(sha256Of),
       missingBlobs: [],
