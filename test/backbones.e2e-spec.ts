@@ -26,6 +26,7 @@ describe('pretrained backbones over HTTP', () => {
   let client: ApiClient;
   let host: Awaited<ReturnType<typeof startBackboneHost>>;
 
+  // Building the tiny backbone and booting the api took over 30 s on a loaded machine (load average 20, 2 cores).
   beforeAll(async () => {
     host = await startBackboneHost('tiny-url', ({ url, sha256: sums }) => [
       tinyBackboneDescriptor('tiny-tampered', {
@@ -37,7 +38,7 @@ describe('pretrained backbones over HTTP', () => {
     ]);
     testApp = await startTestApp({ settings: { BACKBONES_FILE: host.backbonesFile } });
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
-  });
+  }, 120_000);
   afterAll(async () => {
     await testApp.destroy();
     await host.close();
@@ -513,5 +514,5 @@ describe('pretrained backbones over HTTP', () => {
       trainingConfig: { architecture: 'small-cnn' },
     });
     expect(existsSync(join(testApp.dataDir, 'backbones', 'mobilenet-v2'))).toBe(false);
-  });
+  }, 60_000);
 });

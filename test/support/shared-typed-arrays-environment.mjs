@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { TestEnvironment } from 'jest-environment-node';
 
 /**
@@ -29,5 +30,23 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
       this.global[name] = globalThis[name];
     }
     this.global.diymlWorkerCache = workerCache;
+    this.testPath = context.testPath;
+    this.cpuAtStart = process.cpuUsage();
+    this.startedAt = performance.now();
+  }
+
+  /**
+   * With DIYML_TEST_CPU_LOG set to a file, appends a line per test file: its path, wall and CPU seconds of the worker
+   * process from the file's environment setup to its teardown (module loading, boots and threads included; child
+   * processes such as a browser not). Jest's own timings are wall only and miss the file's loading.
+   */
+  async teardown() {
+    await super.teardown();
+    const log = process.env.DIYML_TEST_CPU_LOG;
+    if (!log) return;
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    const seconds = (microseconds) => (microseconds / 1e6).toFixed(2);
+    const wall = ((performance.now() - this.startedAt) / 1000).toFixed(2);
+    appendFileSync(log, `${this.testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\n`);
   }
 }

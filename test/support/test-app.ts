@@ -1,3 +1,4 @@
+import { afterAll } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
@@ -22,6 +23,16 @@ export interface TestApp {
   /** Stops the app and deletes its data. */
   destroy(): Promise<void>;
 }
+
+/**
+ * Apps this test file booted and has not closed. A boot that outlives its hook's timeout (30 s, reached at load
+ * average 20 on 2 cores) ends after the file's own afterAll ran, with nobody to close it: its server and timers then
+ * kept Jest from exiting ("Jest did not exit", "A worker process has failed to exit gracefully").
+ */
+const openApps = new Set<Promise<INestApplication | undefined>>();
+afterAll(async () => {
+  await Promise.all([...openApps].map(async (open) => (await open)?.close()));
+}, 120_000);
 
 /**
  * Boots the real AppModule on the embedded adapters with its own data directory, as `npm start` would,
@@ -52,11 +63,20 @@ export async function startTestApp(
       .overrideProvider(EventStore)
       .useFactory({ inject: [Upcasters], factory: (upcasters: Upcasters) => eventStore(dataDir, upcasters) });
   }
-  const moduleRef = await builder.compile();
-  const created = moduleRef.createNestApplication({ bufferLogs: true, bodyParser: false });
-  const app = configureApp(created, openApiDocumentOf(created));
-  await app.init();
-  const close = () => app.close();
+  const booting = (async () => {
+    const moduleRef = await builder.compile();
+    const created = moduleRef.createNestApplication({ bufferLogs: true, bodyParser: false });
+    const app = configureApp(created, openApiDocumentOf(created));
+    await app.init();
+    return app;
+  })();
+  const open = booting.catch(() => undefined);
+  openApps.add(open);
+  const app = await booting;
+  const close = async () => {
+    openApps.delete(open);
+    await app.close();
+  };
   return {
     app,
     http: request(app.getHttpServer()),
