@@ -17,7 +17,7 @@ import {
   type EmbeddingTable,
   type EmbeddingView,
 } from '../backbones/embeddings.js';
-import { augmentedViews, featureMapLength, featureMapSpaceOf } from '../backbones/feature-maps.js';
+import { augmentedViews, concatenateMaps, featureMapLength, featureMapSpaceOf } from '../backbones/feature-maps.js';
 import type { Backbone } from '../backbones/backbone.js';
 import { backboneTail, FINE_TUNE_LEARNING_RATE_FACTOR, fineTuneStart } from '../backbones/fine-tuning.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
@@ -515,15 +515,7 @@ class TrainingSession {
         layers,
         missing,
         EMBEDDING_BATCH,
-        ({ job, view }, maps) => {
-          const joined = new Float32Array(dimension);
-          let offset = 0;
-          for (const map of maps) {
-            joined.set(map, offset);
-            offset += map.length;
-          }
-          used.vectors.get(job.hash)!.set(view.name, joined);
-        },
+        ({ job, view }, maps) => used.vectors.get(job.hash)!.set(view.name, concatenateMaps(maps)),
         signal,
         progress,
       );
