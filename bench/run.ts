@@ -60,6 +60,7 @@ const KNOWN: Record<string, string> = {
   'project-import-memory': 'Project import memory: the api importing a large archive',
   'video-prediction': 'Video prediction: the model phase of a job, one thread against one per chunk',
   'front-door-under-load': 'The front door under 500 connections: 404s and /health',
+  'backbone-training-scale': 'Training on 2,000 photos after their embeddings (backbone default)',
 };
 const POSTGRES_SUFFIX = '-postgres';
 /** A run that takes longer is stopped (with the api it started) and reported as failed. */

@@ -315,6 +315,20 @@ describe('pretrained backbones over HTTP', () => {
     const run = await testRunToEnd(runs, request.field('labels', JSON.stringify(labels)).expect(202));
     expect(run).toMatchObject({ status: 'completed', imageCount: 8, embeddings: { computed: 2, reused: 6 } });
 
+    // The new photos' maps joined the project's cache: a second test run over the same photos computes none, and
+    // scores them the same.
+    let again = client.http.post(runs).set('Authorization', client.auth);
+    for (const scene of tested) again = again.attach('images', scene.png, scene.name);
+    const rerun = await testRunToEnd(runs, again.field('labels', JSON.stringify(labels)).expect(202));
+    expect(rerun).toMatchObject({ status: 'completed', imageCount: 8, embeddings: { computed: 0, reused: 8 } });
+    expect(rerun.metrics).toEqual(run.metrics);
+    const scored = (predictions: { imageUrl: string }[]) => predictions.map(({ imageUrl: _url, ...result }) => result);
+    expect(scored(rerun.predictions)).toEqual(scored(run.predictions));
+    const caches = await client.http.get(`/v1/projects/${project.id}/embeddings`).set('Authorization', client.auth);
+    expect(caches.body.items).toEqual([
+      expect.objectContaining({ backbone: 'tiny-url', preprocessing: expect.stringMatching(/-maps$/), imageCount: 2 }),
+    ]);
+
     // The head on cached maps finds what the deployed model finds from the photos.
     const deployment = await client.http
       .post(`/v1/projects/${project.id}/deployments`)

@@ -35,8 +35,10 @@ export interface PredictionOutcome {
  * Runs an iteration's model on images off the event loop. A 'backbone-classifier' model on a frozen backbone
  * predicts from the images' embeddings: those in the project's cache (or the iteration's own table) are reused, the
  * others computed once and added to the cache, so the same photos are never embedded twice. A 'backbone-detector'
- * model's head predicts from the feature maps its training cached for the images that have them, the whole model
- * from the others. Any other model (or when the embeddings cannot be had) predicts from the images.
+ * model's head predicts from the images' feature maps: those its training cached or the project's table holds, the
+ * others computed by its backbone and added to the project's table, so the same photos go through the backbone once
+ * (the whole model predicts them when that backbone cannot be loaded). Any other model (or when the embeddings cannot
+ * be had) predicts from the images.
  */
 @Injectable()
 export class IterationPredictor {
@@ -55,19 +57,30 @@ export class IterationPredictor {
     const images = await Promise.all(
       request.images.map(async (sha256) => new Uint8Array(await this.blobs.get(sha256))),
     );
-    const cached = await this.featureMaps.identityMaps(request.iterationId, request.images);
+    const cached = await this.featureMaps.identityMaps(request.projectId, request.iterationId, request.images);
     if (cached) {
-      const { featureMaps, ...outcome } = await predictFromFeatureMapsOnThread(
+      const { featureMaps, computedMaps, ...outcome } = await predictFromFeatureMapsOnThread(
         modelZip,
         images,
         {
           space: cached.space,
           dimension: cached.dimension,
           maps: request.images.map((sha256) => cached.maps.get(sha256) ?? null),
+          backbone: cached.backbone,
         },
         request.options,
         request.signal,
       );
+      if (computedMaps)
+        await this.featureMaps.store(
+          request.projectId,
+          {
+            space: computedMaps.space,
+            dimension: computedMaps.dimension,
+            maps: new Map(computedMaps.maps.map(({ index, maps }) => [request.images[index], maps])),
+          },
+          request.requestedBy,
+        );
       return { ...outcome, embeddings: featureMaps ?? null };
     }
     return { ...(await predictOnThread(modelZip, images, request.options, request.signal)), embeddings: null };

@@ -1,6 +1,6 @@
 import { siblingModule, startWorkerThread } from '@diyml/core/pure';
-import type { EmbeddingSpace, Prediction, PredictOptions } from '@diyml/ml';
-import type { FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
+import type { BackboneDescriptor, EmbeddingSpace, Prediction, PredictOptions } from '@diyml/ml';
+import type { ComputedFeatureMaps, FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 export class TestRunInputError extends Error {}
 
@@ -10,7 +10,12 @@ export class PredictionCancelled extends Error {
   }
 }
 
-type PredictionOutcome = { predictions: Prediction[][]; backend: string; featureMaps?: FeatureUse };
+type PredictionOutcome = {
+  predictions: Prediction[][];
+  backend: string;
+  featureMaps?: FeatureUse;
+  computedMaps?: ComputedFeatureMaps;
+};
 
 /**
  * Predicts images on a worker thread, so the api's event loop never runs the model for them. Aborting `signal`
@@ -37,13 +42,19 @@ export function predictFromEmbeddingsOnThread(
 
 /**
  * Predicts images with a 'backbone-detector' model on a worker thread: its head alone on the images' cached backbone
- * maps (`maps`, null where an image has none), the whole model on the others and on every image when the maps are
- * of a space the head does not read. The outcome counts both.
+ * maps (`maps`, null where an image has none) and on the maps `backbone` computes for the others (returned as
+ * `computedMaps`, to cache); the whole model where that backbone cannot be loaded, and on every image when the maps
+ * are of a space the head does not read. The outcome counts both.
  */
 export function predictFromFeatureMapsOnThread(
   modelZip: Uint8Array,
   images: Uint8Array[],
-  cached: { space: EmbeddingSpace; dimension: number; maps: (Float32Array | null)[] },
+  cached: {
+    space: EmbeddingSpace;
+    dimension: number;
+    maps: (Float32Array | null)[];
+    backbone: { descriptor: BackboneDescriptor; cacheDirectory: string } | null;
+  },
   options: PredictOptions,
   signal?: AbortSignal,
 ): Promise<PredictionOutcome> {
@@ -61,6 +72,7 @@ function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<Pr
           predictions: answer.predictions,
           backend: answer.backend,
           ...(answer.featureMaps ? { featureMaps: answer.featureMaps } : {}),
+          ...(answer.computedMaps ? { computedMaps: answer.computedMaps } : {}),
         });
       else reject(answer.invalidModel ? new TestRunInputError(answer.message) : new Error(answer.message));
     });

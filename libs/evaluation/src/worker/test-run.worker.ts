@@ -3,19 +3,20 @@ import {
   EmbeddingHead,
   FeatureMapHead,
   LoadedModel,
+  loadBackbone,
   type Prediction,
   type PredictOptions,
   selectBackend,
 } from '@diyml/ml';
 import { unpackModel } from '@diyml/training/pure';
-import type { FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
+import type { ComputedFeatureMaps, FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
 /** The prediction thread of a test run: loads the model (or its head), predicts every image in batches, answers once. */
 const port = parentPort!;
 const send = (message: FromTestRunThread) => port.postMessage(message);
 
 interface Predictor {
-  predict(): Promise<{ predictions: Prediction[][]; featureMaps?: FeatureUse }>;
+  predict(): Promise<{ predictions: Prediction[][]; featureMaps?: FeatureUse; computedMaps?: ComputedFeatureMaps }>;
   dispose(): void;
 }
 
@@ -51,36 +52,63 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
       dispose: () => loaded.dispose(),
     };
   }
-  // The whole model (its backbone converted for the fast runtime) is loaded only when some image needs it; the
-  // head then shares its weights.
-  const whole = message.maps.some((maps) => !maps) ? await LoadedModel.load(model) : null;
   // A model whose head cannot be taken apart predicts every image whole (and fails there if it is no model at all).
-  const head = await (whole ? whole.featureMapHead() : FeatureMapHead.load(model)).catch(() => null);
+  const head = await FeatureMapHead.load(model).catch(() => null);
   // Maps of another space (other layers, input size or fitting) do not fit the head: the backbone runs instead.
   const fits = head?.reads(message.space, message.dimension) ?? false;
-  const cached = message.images.flatMap((image, index) => {
-    const maps = fits ? message.maps[index] : null;
-    return maps ? [{ index, image, maps }] : [];
-  });
-  const uncached = message.images.flatMap((image, index) => (fits && message.maps[index] ? [] : [{ index, image }]));
-  const wholeModel = whole ?? (uncached.length > 0 ? await LoadedModel.load(model) : null);
+  const maps = message.maps.map((cached) => (fits ? cached : null));
+  const missing = maps.flatMap((cached, index) => (cached ? [] : [index]));
+  // The images without maps go through the registered backbone, so their maps can be cached; the whole model (its
+  // backbone converted for the fast runtime) predicts them only when that backbone cannot be loaded.
+  const backbone =
+    head && fits && missing.length > 0 && message.backbone
+      ? await loadBackbone(message.backbone.descriptor, { cacheDirectory: message.backbone.cacheDirectory }).catch(
+          () => null,
+        )
+      : null;
+  const wholeModel = missing.length > 0 && !backbone ? await LoadedModel.load(model) : null;
   return {
     async predict() {
+      const computed = backbone
+        ? await head!.mapsFrom(
+            backbone,
+            missing.map((index) => message.images[index]),
+            message.batchSize,
+          )
+        : [];
+      computed.forEach((computedMaps, position) => (maps[missing[position]] = computedMaps));
+      const fromMaps = maps.flatMap((cached, index) =>
+        cached ? [{ index, image: message.images[index], maps: cached }] : [],
+      );
+      const fromImages = maps.flatMap((cached, index) => (cached ? [] : [{ index, image: message.images[index] }]));
       const predictions: Prediction[][] = new Array<Prediction[]>(message.images.length);
-      const fromMaps = await inBatches(cached, message.batchSize, (batch) => head!.predict(batch, message.options));
-      cached.forEach(({ index }, position) => (predictions[index] = fromMaps[position]));
+      const byHead = await inBatches(fromMaps, message.batchSize, (batch) => head!.predict(batch, message.options));
+      fromMaps.forEach(({ index }, position) => (predictions[index] = byHead[position]));
       if (wholeModel) {
-        const fromImages = await inBatches(
-          uncached.map(({ image }) => image),
+        const byWholeModel = await inBatches(
+          fromImages.map(({ image }) => image),
           message.batchSize,
           wholeModelPredicts(wholeModel, message.options),
         );
-        uncached.forEach(({ index }, position) => (predictions[index] = fromImages[position]));
+        fromImages.forEach(({ index }, position) => (predictions[index] = byWholeModel[position]));
       }
-      return { predictions, featureMaps: { computed: uncached.length, reused: cached.length } };
+      return {
+        predictions,
+        featureMaps: { computed: missing.length, reused: message.images.length - missing.length },
+        ...(computed.length > 0
+          ? {
+              computedMaps: {
+                space: head!.spaceOn(backbone!.descriptor),
+                dimension: head!.mapLength,
+                maps: missing.map((index, position) => ({ index, maps: computed[position] })),
+              },
+            }
+          : {}),
+      };
     },
     dispose: () => {
       head?.dispose();
+      backbone?.dispose();
       wholeModel?.dispose();
     },
   };

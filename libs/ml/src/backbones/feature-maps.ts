@@ -33,6 +33,17 @@ export function featureMapLength(descriptor: BackboneDescriptor, layers: readonl
   }, 0);
 }
 
+/** An image's maps at several layers as the one array the cache holds: each layer's values after the other. */
+export function concatenateMaps(maps: readonly Float32Array[]): Float32Array {
+  const joined = new Float32Array(maps.reduce((sum, map) => sum + map.length, 0));
+  let offset = 0;
+  for (const map of maps) {
+    joined.set(map, offset);
+    offset += map.length;
+  }
+  return joined;
+}
+
 /**
  * The `count` augmented views of a training image, drawn from a generator seeded by the image's content hash: every
  * run views an image the same way whatever its own seed, so a later run (or a reproduction) finds them cached.

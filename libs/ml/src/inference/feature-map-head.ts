@@ -1,10 +1,12 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { featureMapSpaceOf } from '../backbones/feature-maps.js';
-import type { EmbeddingSpace } from '../backbones/embeddings.js';
+import type { Backbone, BackboneDescriptor } from '../backbones/backbone.js';
+import { concatenateMaps, featureMapSpaceOf } from '../backbones/feature-maps.js';
+import { forEachFeatureMap, IDENTITY_VIEW, type EmbeddingSpace } from '../backbones/embeddings.js';
 import { anchorFreeHead } from '../detection/anchor-free-head.js';
 import { detectorHeadOf, type DetectorHead } from '../detection/backbone-detector.architecture.js';
 import { boxFromLetterbox, letterboxTransformOf, type ImageSource } from '../images/image-decoding.js';
 import { multiplyAddsPerImage, ONNX_RUNTIME_MIN_MULTIPLY_ADDS } from '../models/model-cost.js';
+import { prepareImage } from '../models/model-input.js';
 import { deserializeModel, type ModelMetadata, type SerializedModel } from '../models/model-serialization.js';
 import {
   createOnnxFeatureExtractor,
@@ -102,6 +104,45 @@ export class FeatureMapHead {
       space.layer === expected.layer &&
       space.preprocessing === expected.preprocessing
     );
+  }
+
+  /** The cache space of the maps this head reads when `backbone` (the one frozen in the model) computes them. */
+  spaceOn(backbone: Pick<BackboneDescriptor, 'id' | 'inputSize' | 'inputRange'>): EmbeddingSpace {
+    return featureMapSpaceOf(backbone, this.head.layers, this.metadata.fit);
+  }
+
+  /**
+   * The maps this head reads of each image, computed by `backbone` (the one frozen in the model) from the image
+   * decoded and fitted as training decodes it: what the feature-map cache holds as the image's identity view.
+   */
+  async mapsFrom(
+    backbone: Backbone,
+    images: readonly ImageSource[],
+    batchSize: number,
+    signal?: AbortSignal,
+  ): Promise<Float32Array[]> {
+    const { inputSize } = backbone.descriptor;
+    if (inputSize !== this.metadata.imageSize.width || inputSize !== this.metadata.imageSize.height)
+      throw new RangeError(
+        `backbone '${backbone.descriptor.id}' takes ${inputSize} px; the head was trained on ${this.metadata.imageSize.width} px`,
+      );
+    const items = await Promise.all(
+      images.map(async (image, index) => ({
+        index,
+        job: { hash: String(index), pixels: (await prepareImage(image, this.metadata)).pixels },
+        view: IDENTITY_VIEW,
+      })),
+    );
+    const maps = new Array<Float32Array>(images.length);
+    await forEachFeatureMap(
+      backbone,
+      this.head.layers,
+      items,
+      batchSize,
+      ({ index }, layerMaps) => (maps[index] = concatenateMaps(layerMaps)),
+      signal,
+    );
+    return maps;
   }
 
   /** One list per image, sorted by probability, as LoadedModel.predictBatch lists them. */

@@ -17,7 +17,7 @@ import {
   type EmbeddingTable,
   type EmbeddingView,
 } from '../backbones/embeddings.js';
-import { augmentedViews, featureMapLength, featureMapSpaceOf } from '../backbones/feature-maps.js';
+import { augmentedViews, concatenateMaps, featureMapLength, featureMapSpaceOf } from '../backbones/feature-maps.js';
 import type { Backbone } from '../backbones/backbone.js';
 import { backboneTail, FINE_TUNE_LEARNING_RATE_FACTOR, fineTuneStart } from '../backbones/fine-tuning.js';
 import { loadBackbone } from '../backbones/load-backbone.js';
@@ -30,7 +30,7 @@ import {
   type AugmentationOptions,
   type AugmentationPlan,
 } from '../images/augmentation.js';
-import { boxFromLetterbox, boxToLetterbox, decodeAll } from '../images/image-decoding.js';
+import { boxFromLetterbox, boxToLetterbox, decodeAll, letterboxTransform } from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
 import { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from '../models/model-input.js';
@@ -110,30 +110,46 @@ interface PreparedExample {
   hash?: string;
 }
 
+/**
+ * Decodes the examples at `indexes` to the model's input. With `hashed`, each example carries its content hash, and
+ * those for which `decodes` answers false are not decoded (their pixels are empty): a frozen backbone's head needs
+ * only the cached embeddings of an image, and decoding 2,000 photos cost more than the head's epochs.
+ */
 async function prepareExamples(
   dataset: TrainingDataset,
   indexes: number[],
   spec: InputSpec,
   hashed: boolean,
   onDecoded: (count: number) => void,
+  decodes: (hash: string | undefined) => boolean = () => true,
 ): Promise<Map<number, PreparedExample>> {
+  const hashes = indexes.map((index) => (hashed ? imageContentHash(dataset.examples[index].image) : undefined));
+  const decoded = indexes.filter((_, position) => decodes(hashes[position]));
   // Every input has the same size: one buffer holds them all, so the decoder's many small buffers are let go at once.
   const imageLength = spec.imageSize.width * spec.imageSize.height * spec.channels;
-  const pixels = new Uint8Array(indexes.length * imageLength);
+  const pixels = new Uint8Array(decoded.length * imageLength);
+  const slotOf = new Map(decoded.map((index, slot) => [index, slot]));
+  const notDecoded: PreparedImage = {
+    pixels: new Uint8Array(0),
+    transform: letterboxTransform(spec.imageSize, spec.imageSize),
+  };
   const prepared = await decodeAll(indexes.length, async (position) => {
     const example = dataset.examples[indexes[position]];
-    let image: PreparedImage;
-    try {
-      const decoded = await prepareImage(example.image, spec);
-      if (decoded.pixels.length !== imageLength)
-        throw new RangeError(`decoded to ${decoded.pixels.length} values, expected ${imageLength}`);
-      const packed = pixels.subarray(position * imageLength, (position + 1) * imageLength);
-      packed.set(decoded.pixels);
-      image = { pixels: packed, transform: decoded.transform };
-    } catch (error) {
-      throw new Error(`example ${indexes[position]} could not be decoded: ${(error as Error).message}`, {
-        cause: error,
-      });
+    const slot = slotOf.get(indexes[position]);
+    let image = notDecoded;
+    if (slot !== undefined) {
+      try {
+        const decodedImage = await prepareImage(example.image, spec);
+        if (decodedImage.pixels.length !== imageLength)
+          throw new RangeError(`decoded to ${decodedImage.pixels.length} values, expected ${imageLength}`);
+        const packed = pixels.subarray(slot * imageLength, (slot + 1) * imageLength);
+        packed.set(decodedImage.pixels);
+        image = { pixels: packed, transform: decodedImage.transform };
+      } catch (error) {
+        throw new Error(`example ${indexes[position]} could not be decoded: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
     }
     const boxes = example.boxes ?? [];
     const target: ExampleTarget = {
@@ -141,7 +157,8 @@ async function prepareExamples(
       boxes: boxes.map((box) => ({ label: box.label, ...boxToLetterbox(box, image.transform) })),
     };
     onDecoded(1);
-    return { image, target, boxes, ...(hashed ? { hash: imageContentHash(example.image) } : {}) };
+    const hash = hashes[position];
+    return { image, target, boxes, ...(hash ? { hash } : {}) };
   });
   return new Map(indexes.map((index, position) => [index, prepared[position]]));
 }
@@ -216,6 +233,7 @@ export async function train(
         inputSpec(architecture, built),
         architecture.usesBackbone === true,
         preparationProgress(callbacks, 'decoding', split.train.length + split.validation.length, 0),
+        decodesUncachedOnly(built, config),
       ),
       split.train,
       random,
@@ -285,6 +303,19 @@ function preparationProgress(
   };
   report(0);
   return report;
+}
+
+/**
+ * Which images a run decodes: a frozen backbone's classification head (no fine-tuning) trains on embeddings alone,
+ * so an image whose every view is in `config.embeddings` is not decoded; every image otherwise.
+ */
+function decodesUncachedOnly(built: BuiltModel, config: TrainingConfig): (hash: string | undefined) => boolean {
+  if (!built.embedding || config.fineTune) return () => true;
+  const { backbone, layer, dimension } = built.embedding;
+  const cached = emptyEmbeddingTable(embeddingSpaceOf(backbone.descriptor, layer), dimension);
+  mergeEmbeddingTables(cached, config.embeddings ?? []);
+  const views = embeddingViews(config.augmentation);
+  return (hash) => hash === undefined || !views.every((view) => cached.vectors.get(hash)?.has(view.name));
 }
 
 function inputSpec(architecture: Architecture, built: BuiltModel): InputSpec {
@@ -515,15 +546,7 @@ class TrainingSession {
         layers,
         missing,
         EMBEDDING_BATCH,
-        ({ job, view }, maps) => {
-          const joined = new Float32Array(dimension);
-          let offset = 0;
-          for (const map of maps) {
-            joined.set(map, offset);
-            offset += map.length;
-          }
-          used.vectors.get(job.hash)!.set(view.name, joined);
-        },
+        ({ job, view }, maps) => used.vectors.get(job.hash)!.set(view.name, concatenateMaps(maps)),
         signal,
         progress,
       );

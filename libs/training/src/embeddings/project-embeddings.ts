@@ -4,10 +4,8 @@ import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
 import { CommandPipeline, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
 import {
   type AugmentationOptions,
-  BackboneError,
   type BackboneDescriptor,
   decodeEmbeddingTable,
-  describeImportedBackbone,
   embeddingSpaceKey,
   embeddingSpaceOf,
   embeddingTableEntries,
@@ -18,7 +16,7 @@ import { BackboneCatalog } from '@diyml/projects';
 import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';
-import { unpackModel } from '../model/model-archive.js';
+import { iterationBackbone } from './iteration-backbone.js';
 import { embedOnWorkerThread } from '../worker/embedding-thread.js';
 
 export { EmbeddingCancelled } from '../worker/embedding-thread.js';
@@ -72,18 +70,8 @@ export class ProjectEmbeddings {
       IterationCompleted['data'] | undefined;
     if (!queued || !completed || queued.architecture !== 'backbone-classifier') return null;
     if (((queued.trainingConfig.fineTune as number | undefined) ?? 0) > 0) return null;
-    let backbone: BackboneDescriptor;
-    try {
-      backbone = queued.baseModelSha256
-        ? await describeImportedBackbone(
-            `model-${queued.baseModelSha256.slice(0, 12)}`,
-            unpackModel(await this.blobs.get(queued.baseModelSha256)),
-          )
-        : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
-    } catch (error) {
-      if (error instanceof BackboneError || isDomainError(error, 'UNKNOWN_BACKBONE')) return null;
-      throw error;
-    }
+    const backbone = await iterationBackbone(queued, this.blobs, this.backbones);
+    if (!backbone) return null;
     return { backbone, iterationTableSha256: completed.embeddingsSha256 ?? null };
   }
 
