@@ -4,14 +4,20 @@
  * console does) on 200 connections while a client keeps uploading batches of new images into the same project.
  * A second run filters by label and split (`?label=cat&split=train`). The server, the uploader and autocannon
  * share the same cores, as they do on a single machine. As latencies here follow the machine's load more than the
- * api, each query is also run without the upload, for the api's CPU time per request (from /proc).
+ * api, each query is also run without the upload, for the api's CPU time per request (from /proc). The api's event-loop
+ * delay during each run under upload (bench/support/event-loop-monitor.ts) shows how long a ready request waited
+ * behind synchronous work in the api itself.
  *
  * Run: npx tsx bench/images-list-under-load.ts [--quick | --smoke] [--images 2000] [--connections 200] [--duration 20]
  */
 import autocannon from 'autocannon';
-import { loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct, REQUESTS_PER_CONNECTION } from './support/product.js';
+import type { EventLoopDelay } from './support/event-loop-monitor.js';
 import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
 const IMAGES = numberOption('images', sized({ full: 2000, quick: 400, smoke: 100 }));
@@ -28,7 +34,27 @@ const incoming = await Promise.all(
   Array.from({ length: sized({ full: 2000, quick: 300, smoke: 50 }) }, (_, i) => generateImage(400_000 + i)),
 );
 
-const product = await startProduct();
+const monitorDir = mkdtempSync(join(tmpdir(), 'diyml-event-loop-'));
+const delayFile = join(monitorDir, 'delay.json');
+const product = await startProduct({
+  env: {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'support', 'event-loop-monitor.ts')}`,
+    EVENT_LOOP_DELAY_FILE: delayFile,
+  },
+});
+
+/** The api's event-loop delay since the previous call (the first call only starts the count). */
+async function eventLoopDelay(): Promise<EventLoopDelay> {
+  rmSync(delayFile, { force: true });
+  product.process.kill('SIGWINCH');
+  while (!existsSync(delayFile)) {
+    const { exitCode, signalCode } = product.process;
+    if (exitCode !== null || signalCode !== null) throw new Error(`The api exited (${exitCode ?? signalCode}).`);
+    await sleep(20);
+  }
+  return JSON.parse(readFileSync(delayFile, 'utf8')) as EventLoopDelay;
+}
+
 try {
   const client = await BenchClient.register(product.base);
   const projectId = await client.createProject('images list under load', ['cat', 'dog']);
@@ -85,10 +111,12 @@ try {
     ['?label=cat&split=train', ' (label and split filter)'],
   ] as const) {
     const loadBefore = loadavg();
+    await eventLoopDelay();
     const stopUploading = uploadMeanwhile();
     const started = performance.now();
     const result = await list(query, CONNECTIONS, DURATION);
     const seconds = (performance.now() - started) / 1000;
+    const delay = await eventLoopDelay();
     const uploaded = await stopUploading();
     if (result.requests.total === 0) throw new Error('autocannon sent no request');
     Object.assign(figures, {
@@ -102,6 +130,8 @@ try {
         better: 'lower',
       },
       [`images uploaded meanwhile${suffix}`]: { value: uploaded / seconds, unit: 'images/s', better: 'higher' },
+      [`api event-loop delay p99${suffix}`]: { value: delay.p99, unit: 'ms', better: 'lower' },
+      [`api event-loop delay max${suffix}`]: { value: delay.max, unit: 'ms', better: 'lower' },
     });
     notes.push(
       `GET …/images${query}: ${CONNECTIONS} connections for ${DURATION} s, ${result.requests.total} requests, ${uploaded} images uploaded meanwhile; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
@@ -127,4 +157,5 @@ try {
   emitResult('images-list-under-load', figures, notes);
 } finally {
   await product.stop();
+  rmSync(monitorDir, { recursive: true, force: true });
 }

@@ -19,6 +19,7 @@ import { LabelImageController } from './slices/label-image/label-image.controlle
 import { LabelImageHandler } from './slices/label-image/label-image.handler.js';
 import { LabelImagesBatchController } from './slices/label-images-batch/label-images-batch.controller.js';
 import { LabelImagesHandler } from './slices/label-images-batch/label-images-batch.handler.js';
+import { ImagesListPages } from './slices/read-images/images-list-pages.js';
 import { ReadImagesController } from './slices/read-images/read-images.controller.js';
 import { RemoveImageHandler } from './slices/remove-image/remove-image.handler.js';
 import { UpdateImageController } from './slices/update-image/update-image.controller.js';
@@ -62,6 +63,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     uploadLimitsProvider,
     DatasetQueries,
     DatasetAsOf,
+    ImagesListPages,
     ProjectTimeTravel,
     ImagesProjection,
     PendingClaimsProjection,

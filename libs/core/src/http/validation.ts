@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -55,12 +55,51 @@ export class ValidationFailedError extends DomainError {
   }
 }
 
+/** Valid queries remembered per DTO class, and the longest query (as JSON) that is remembered. */
+const MAX_REMEMBERED_QUERIES = 500;
+const MAX_REMEMBERED_QUERY_CHARACTERS = 2000;
+
+/**
+ * Remembers the query objects it found valid, per DTO class: clients ask the same few queries over and over (a
+ * list polled by every open console), and class-transformer plus class-validator cost ~0.1 ms a time. The rules are
+ * pure functions of the query's strings, so the same query is valid the same way; invalid ones are validated every
+ * time, for the same 400.
+ */
+class QueryRememberingValidationPipe extends ValidationPipe {
+  private readonly valid = new Map<unknown, Map<string, object>>();
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { type, metatype, data } = metadata;
+    if (type !== 'query' || data !== undefined || !metatype || typeof value !== 'object' || value === null) {
+      return super.transform(value, metadata);
+    }
+    const key = JSON.stringify(value);
+    if (key.length > MAX_REMEMBERED_QUERY_CHARACTERS) return super.transform(value, metadata);
+    let remembered = this.valid.get(metatype);
+    const known = remembered?.get(key);
+    if (known) return copyOf(known);
+    const instance = (await super.transform(value, metadata)) as object;
+    if (!remembered) this.valid.set(metatype, (remembered = new Map()));
+    if (remembered.size >= MAX_REMEMBERED_QUERIES) remembered.delete(remembered.keys().next().value!);
+    remembered.set(key, copyOf(instance));
+    return instance;
+  }
+}
+
+/** A copy each handler may change freely: same class, own arrays (query values are strings, numbers, arrays). */
+function copyOf(instance: object): object {
+  const copy = Object.create(Object.getPrototypeOf(instance) as object) as Record<string, unknown>;
+  for (const [name, field] of Object.entries(instance)) copy[name] = Array.isArray(field) ? [...field] : field;
+  return copy;
+}
+
 /**
  * Validation for every body, query and param: 400 VALIDATION_FAILED naming the first bad fields (at most
- * MAX_LISTED_PROBLEMS, with `problemCount` saying how many there are in all), so the answer stays small.
+ * MAX_LISTED_PROBLEMS, with `problemCount` saying how many there are in all), so the answer stays small. Valid
+ * queries are remembered (see QueryRememberingValidationPipe).
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new QueryRememberingValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BlobStore } from '@diyml/blobs';
 import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, setEtag, UuidParam } from '@diyml/core';
@@ -8,6 +8,7 @@ import { resolveLabel } from '../../domain/label-reference.js';
 import { ETAG_HEADER, ImageDto, ImageListDto, toImageDto } from '../../http/image.dto.js';
 import { DatasetAsOf } from '../../read-models/images/dataset-as-of.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
+import { ImagesListPages } from './images-list-pages.js';
 import { ListImagesQueryDto } from './list-images.dto.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -28,6 +29,7 @@ export class ReadImagesController {
     private readonly queries: DatasetQueries,
     private readonly blobs: BlobStore,
     private readonly asOf: DatasetAsOf,
+    private readonly pages: ImagesListPages,
   ) {}
 
   @Get()
@@ -36,24 +38,43 @@ export class ReadImagesController {
     summary: 'List the images of a project, filtered and paged, in upload order',
     description: 'With `asOf`, the images, labels and training points as they were then, computed from the log.',
   })
-  @ApiOkResponse({ type: ImageListDto })
+  @ApiOkResponse({
+    type: ImageListDto,
+    headers: {
+      ETag: {
+        description: 'Names this answer; send it back as If-None-Match to get 304 while unchanged.',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiResponse({ status: 304, description: 'The list is unchanged since the ETag sent in If-None-Match.' })
   @ApiErrors(400, 401, 404)
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: ListImagesQueryDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<ImageListDto> {
+    @Res() response: Response,
+  ): Promise<void> {
     const current = await this.access.getOwned(projectId, user.id);
-    const { project, queries } = query.asOf
-      ? await this.asOf.at(projectId, query.asOf)
-      : { project: current, queries: this.queries };
-    const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
-    const page = await queries.list(
-      projectId,
-      { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included, metadata: query.metadata },
-      { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
-    );
-    return { items: page.items.map((image) => toImageDto(image, project.labels)), nextCursor: page.nextCursor };
+    const render = async (): Promise<ImageListDto> => {
+      const { project, queries } = query.asOf
+        ? await this.asOf.at(projectId, query.asOf)
+        : { project: current, queries: this.queries };
+      const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
+      const page = await queries.list(
+        projectId,
+        { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included, metadata: query.metadata },
+        { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
+      );
+      return { items: page.items.map((image) => toImageDto(image, project.labels)), nextCursor: page.nextCursor };
+    };
+    const { label, unlabeled, split, included, metadata, limit, cursor, asOf } = query;
+    const key = JSON.stringify([projectId, label, unlabeled, split, included, metadata, limit, cursor, asOf]);
+    const page = await this.pages.get(key, render);
+    // Express answers 304 without the body when If-None-Match names this ETag.
+    response.setHeader('ETag', page.etag);
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.send(page.body);
   }
 
   @Get(':imageId')
