@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection } from '@diyml/read-store';
+import { type Projection, ReadModelProjection } from '@diyml/read-store/pure';
 import type { ModelUndeployed } from '../domain/deployment.events.js';
 import { DeploymentQueries } from '../read-models/deployments/deployment-queries.js';
 import { ModelCache } from './model-cache.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import type { ImageContentEvent, ImageUploaded } from '../../domain/image.events.js';
 
 export const PENDING_CLAIMS = 'pending-content-claims';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import type { ImageEvent } from '../../domain/image.events.js';
 import { DatasetQueries } from './dataset-queries.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './image.view.js';

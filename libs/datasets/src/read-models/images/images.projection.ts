@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { DomainEvent } from '@diyml/core/pure';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { metadataEntries } from '../../domain/image-metadata.js';
 import { IMAGE_EVENT_TYPES, type ImageEvent } from '../../domain/image.events.js';
 import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy } from './image.view.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store/pure';
 import type { Split } from '../../domain/image.events.js';
 import { VIDEO_EVENT_TYPES, type VideoEvent, type VideoStatus } from './video.events.js';
 

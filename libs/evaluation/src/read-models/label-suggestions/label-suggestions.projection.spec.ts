@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import type { LabelSuggestionsEvent } from '../../domain/label-suggestions.events.js';
 import {
   LABEL_SUGGESTION_RUNS,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ImageLabeled, ImageRegionsSet, ImageRemoved } from '@diyml/datasets';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store/pure';
 import { LABEL_SUGGESTIONS_EVENT_TYPES, type LabelSuggestionsEvent } from '../../domain/label-suggestions.events.js';
 import {
   LABEL_SUGGESTION_RUNS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@diyml/event-store';
-import { InMemoryReadStore, type Projection } from '@diyml/read-store';
+import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import type { TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 import { TestRunsProjection } from './test-runs.projection.js';

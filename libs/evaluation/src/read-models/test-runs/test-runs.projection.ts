@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
-import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store';
+import { type Projection, ReadModelProjection, type ReadStore, updateStreamDocument } from '@diyml/read-store/pure';
 import { TEST_RUN_EVENT_TYPES, type TestRunEvent } from '../../domain/test-run.events.js';
 import { TEST_RUNS, type TestRunView } from './test-run.view.js';
 
