@@ -28,7 +28,7 @@ const incoming = await Promise.all(
   Array.from({ length: sized({ full: 2000, quick: 300, smoke: 50 }) }, (_, i) => generateImage(400_000 + i)),
 );
 
-const product = await startProduct();
+const product = await startProduct({ fresh: true });
 try {
   const client = await BenchClient.register(product.base);
   const projectId = await client.createProject('images list under load', ['cat', 'dog']);

@@ -85,7 +85,14 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
             child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
             child.once('close', resolve);
           });
-          if (code !== 0) throw new Error(`bench/run.ts --smoke exited ${code}:\n${output.slice(-4000)}`);
+          if (code !== 0) {
+            // The failed benchmarks' own lines (run.ts prints each with its output's tail), then the output's end.
+            const lines = output.split('\n');
+            const failures = lines.flatMap((line, index) =>
+              line.startsWith('✗') ? lines.slice(index, index + 17) : [],
+            );
+            throw new Error(`bench/run.ts --smoke exited ${code}:\n${failures.join('\n')}\n…\n${output.slice(-2000)}`);
+          }
 
           const markdown = readFileSync(out, 'utf8');
           expect(markdown).toMatch(/\| CPU \| \d+ cores × /);
