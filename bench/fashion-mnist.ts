@@ -80,7 +80,7 @@ const trainPngs = await encode(train.images.slice(0, TRAIN_COUNT));
 const testPngs = await encode(test.images.slice(0, TEST_COUNT));
 
 const loadBefore = loadavg();
-const product = await startProduct({ env: { BLOB_FSYNC: 'false' } });
+const product = await startProduct({ env: { BLOB_FSYNC: 'false' }, fresh: true });
 try {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const rssAtRest = product.rssMiB();

@@ -71,7 +71,7 @@ try {
   const figures: Parameters<typeof emitResult>[1] = {};
   const notes: string[] = [`${CONNECTIONS} connections opened at once, ${DURATION} s each, after a 1 s warm-up`];
 
-  const pid = product.process.pid!;
+  const pid = product.pid;
   let loadBefore = loadavg();
   let cpuBefore = cpuMs(pid);
   const health = await autocannon({

@@ -37,6 +37,7 @@ const incoming = await Promise.all(
 const monitorDir = mkdtempSync(join(tmpdir(), 'diyml-event-loop-'));
 const delayFile = join(monitorDir, 'delay.json');
 const product = await startProduct({
+  fresh: true,
   env: {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'support', 'event-loop-monitor.ts')}`,
     EVENT_LOOP_DELAY_FILE: delayFile,

@@ -108,6 +108,7 @@ const product = await startProduct({
     ARCHIVE_MAX_ENTRY_BYTES: String(2 * BLOB_BYTES),
     LOG_LEVEL: 'warn',
   },
+  fresh: true,
 });
 product.process.once('exit', (code, signal) =>
   console.error(`${new Date().toISOString()} The api exited: ${signal ?? code}`),

@@ -11,7 +11,9 @@
  *   are not the product's: BENCHMARKS.md is left alone; the tables are printed, and written to `--out` if given.
  * - `--smoke`: the least data that runs every step of every benchmark (support/result.ts, `sized`), 1 run each: what
  *   the benchmark smoke test in `npm test` runs, to prove that each benchmark still runs and reports its figures.
- *   Like --quick, it leaves BENCHMARKS.md alone.
+ *   Like --quick, it leaves BENCHMARKS.md alone. The harness starts one api (booting one costs about 5 CPU-s) for
+ *   all benchmarks that can share it (support/product.ts, `startProduct`; each registers its own user) and runs them
+ *   one after another; with it, no benchmark's api fsyncs blobs (BLOB_FSYNC=false).
  * - `--only a,b`: only these benchmarks; in full mode the other sections of BENCHMARKS.md are kept as they were.
  * - `--repeat N`: runs of each benchmark (default 3, or 1 with --quick or --smoke).
  * - `--parallel N`: run N benchmarks at once (default 1). Their figures then compete for the cores: for --smoke, whose
@@ -28,7 +30,15 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { buildProduct, ROOT } from './support/product.js';
+import { ensureFashionMnist } from './support/fashion-mnist.js';
+import {
+  buildProduct,
+  ROOT,
+  SHARED_API_ENV,
+  SHARED_API_VARIABLE,
+  startProduct,
+  type OwnProduct,
+} from './support/product.js';
 import {
   type BenchMode,
   type BenchResult,
@@ -78,6 +88,10 @@ interface Benchmark {
   usage: string;
   /** Reads the mode (support/result.ts: --quick, --smoke); the others only run in full mode. */
   sizesByMode: boolean;
+  /** Starts the built api (support/product.ts) and can share one: not `fresh: true`. */
+  sharesApi: boolean;
+  /** Reads Fashion-MNIST (support/fashion-mnist.ts), which it installs when missing. */
+  readsFashionMnist: boolean;
 }
 
 interface Run {
@@ -137,6 +151,8 @@ function discoverBenchmarks(): Benchmark[] {
         .replace(/\s*\n\s*/g, ' '),
       usage: runAt >= 0 ? lines[runAt].slice('Run:'.length).trim() : `npx tsx bench/${file}`,
       sizesByMode: /\b(isQuick|isSmoke|sized|benchMode)\(/.test(source),
+      sharesApi: /\bstartProduct\(/.test(source) && !/\bfresh: true\b/.test(source),
+      readsFashionMnist: /\breadFashionMnist\(/.test(source),
     };
     found.push(benchmark);
     if (/isPostgresMode\(/.test(source)) {
@@ -159,7 +175,13 @@ function discoverBenchmarks(): Benchmark[] {
 }
 
 /** Runs one benchmark in its own process group; echoes its output and collects its BENCH_RESULT line. */
-function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number, prefix: string): Promise<Run> {
+function runOnce(
+  benchmark: Benchmark,
+  mode: BenchMode,
+  timeoutMinutes: number,
+  prefix: string,
+  env: Record<string, string>,
+): Promise<Run> {
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -172,7 +194,7 @@ function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number, 
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+      env: { ...process.env, BENCH_SKIP_BUILD: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that a timeout also stops the api it started.
       detached: true,
@@ -217,6 +239,8 @@ function runOnce(benchmark: Benchmark, mode: BenchMode, timeoutMinutes: number, 
 }
 
 const running = new Set<number>();
+/** The api started for the benchmarks of a smoke run to share. */
+let sharedApi: OwnProduct | undefined;
 function stopGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGTERM');
@@ -227,6 +251,7 @@ function stopGroup(pid: number): void {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const pid of running) stopGroup(pid);
+    sharedApi?.process.kill('SIGTERM');
     process.exit(130);
   });
 }
@@ -340,8 +365,19 @@ async function main(): Promise<number> {
   if (!existsSync(join(ROOT, 'dist/apps/api/src/main.js')))
     throw new Error('dist/apps/api/src/main.js is missing: run npm run build');
 
+  // Installed once before the benchmarks run side by side: two apt-get at once fail on apt's lock.
+  if (selected.some((benchmark) => benchmark.readsFashionMnist)) ensureFashionMnist();
+
   const started = new Date();
   const loadBefore = loadavg();
+  const sharing = options.mode === 'smoke' ? selected.filter((benchmark) => benchmark.sharesApi) : [];
+  const benchEnv: Record<string, string> = {};
+  if (sharing.length > 1) {
+    // A smoke run measures nothing: booting an api per benchmark cost about 5 CPU-s each.
+    sharedApi = await startProduct({ env: { ...SHARED_API_ENV }, fresh: true });
+    const { base, pid, dataDir } = sharedApi;
+    Object.assign(benchEnv, { [SHARED_API_VARIABLE]: JSON.stringify({ base, pid, dataDir }), ...SHARED_API_ENV });
+  }
   const runs = new Map<string, Run[]>();
   const runRepeats = async (benchmark: Benchmark) => {
     runs.set(benchmark.name, []);
@@ -350,7 +386,7 @@ async function main(): Promise<number> {
     for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
       const flag = options.mode === 'full' ? '' : ` --${options.mode}`;
       console.log(`\n▶ ${benchmark.name}${flag} (run ${repeat} of ${options.repeat})`);
-      const run = await runOnce(benchmark, options.mode, TIMEOUT_MINUTES[options.mode], prefix);
+      const run = await runOnce(benchmark, options.mode, TIMEOUT_MINUTES[options.mode], prefix, benchEnv);
       runs.get(benchmark.name)!.push(run);
       console.log(
         run.error
@@ -360,12 +396,21 @@ async function main(): Promise<number> {
       if (run.error) break; // a failing benchmark fails again: don't spend the repeats on it
     }
   };
-  const queue = [...selected];
-  await Promise.all(
-    Array.from({ length: Math.min(options.parallel, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await runRepeats(next);
-    }),
-  );
+  // The benchmarks on the shared api run one after another, first, beside the others: its jobs run one at a time,
+  // and a load benchmark on it would mostly measure another one's training.
+  const queue: Benchmark[][] = sharedApi
+    ? [sharing, ...selected.filter((benchmark) => !sharing.includes(benchmark)).map((benchmark) => [benchmark])]
+    : selected.map((benchmark) => [benchmark]);
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(options.parallel, queue.length) }, async () => {
+        for (let group = queue.shift(); group; group = queue.shift())
+          for (const benchmark of group) await runRepeats(benchmark);
+      }),
+    );
+  } finally {
+    await sharedApi?.stop();
+  }
   const loadAfter = loadavg();
   const totalSeconds = (Date.now() - started.getTime()) / 1000;
 
@@ -385,7 +430,7 @@ async function main(): Promise<number> {
     '',
     options.mode === 'smoke'
       ? '**Smoke mode** (`npm run bench -- --smoke`): the least data that runs every benchmark, one run each, to prove ' +
-        'that they run and report their figures. These numbers mean nothing.'
+        'that they run and report their figures, the benchmarks that can share an api sharing one. These numbers mean nothing.'
       : options.mode === 'quick'
         ? '**Quick mode** (`npm run bench -- --quick`): small data sets and one run each, rough figures. ' +
           "These are not the product's figures."

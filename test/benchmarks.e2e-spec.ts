@@ -55,7 +55,8 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
 /**
  * `npm run bench -- --smoke --parallel 2`: every benchmark still runs against the built product, at its smallest size,
  * and reports its figures. No timing is asserted and the figures mean nothing (two benchmarks run at once, as they
- * spend much of their time waiting): `--quick` and the full run measure.
+ * spend much of their time waiting, and those that can share one api share it, one after another):
+ * `--quick` and the full run measure.
  */
 (built ? describe : describe.skip)(
   `npm run bench -- --smoke${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`,
@@ -84,7 +85,14 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
             child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
             child.once('close', resolve);
           });
-          if (code !== 0) throw new Error(`bench/run.ts --smoke exited ${code}:\n${output.slice(-4000)}`);
+          if (code !== 0) {
+            // The failed benchmarks' own lines (run.ts prints each with its output's tail), then the output's end.
+            const lines = output.split('\n');
+            const failures = lines.flatMap((line, index) =>
+              line.startsWith('✗') ? lines.slice(index, index + 17) : [],
+            );
+            throw new Error(`bench/run.ts --smoke exited ${code}:\n${failures.join('\n')}\n…\n${output.slice(-2000)}`);
+          }
 
           const markdown = readFileSync(out, 'utf8');
           expect(markdown).toMatch(/\| CPU \| \d+ cores × /);

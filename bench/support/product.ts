@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,8 @@ export function buildProduct(): void {
 export interface RunningProduct {
   base: string;
   dataDir: string;
-  process: ChildProcess;
+  /** The api's process id. */
+  pid: number;
   /** Resident memory of the api process in MiB. */
   rssMiB(): number;
   /**
@@ -35,16 +37,89 @@ export interface RunningProduct {
    * latency hardly depends on what else the machine runs.
    */
   cpuMs(): number;
+  /** Stops the api and deletes its data, unless it is the shared one (`startProduct`), which the harness stops. */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
+/** An api started for this caller alone. */
+export interface OwnProduct extends RunningProduct {
+  process: ChildProcess;
+}
+
+export interface ProductOptions {
+  dataDir?: string;
+  /** Settings (environment variables) of the api, over the embedded defaults. */
+  env?: Record<string, string>;
+  /** An api of its own even where a shared one is offered: for figures of the api process itself (its memory). */
+  fresh?: boolean;
+}
+
+/** The environment variable through which `bench/run.ts --smoke` offers its shared api: `{ base, pid, dataDir }`. */
+export const SHARED_API_VARIABLE = 'BENCH_SHARED_API';
 /**
- * Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory.
+ * The settings of the shared api: those the benchmarks that share it ask for. A smoke run measures nothing, so
+ * blobs are not fsynced, and predictions are not rate-limited (the prediction benchmark fires them by thousands).
+ */
+export const SHARED_API_ENV: Readonly<Record<string, string>> = {
+  BLOB_FSYNC: 'false',
+  PREDICT_RATE_LIMIT: '100000000',
+};
+
+/** The embedded mode: no external services, whatever the caller's environment names. */
+const EMBEDDED_ENV: Readonly<Record<string, string>> = {
+  LOG_LEVEL: 'error',
+  MONGODB_URI: '',
+  POSTGRES_URL: '',
+  EVENTSTORE_CONNECTION_STRING: '',
+  REDIS_URL: '',
+};
+
+function residentMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const clockTicksPerSecond = 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+}
+
+/**
+ * The api the harness shares among the benchmarks of a smoke run, when it offers one and these options ask for
+ * nothing it lacks (an own data directory, other settings): booting an api costs about 5 CPU-s.
+ */
+function sharedProduct(options: ProductOptions): RunningProduct | undefined {
+  const offered = process.env[SHARED_API_VARIABLE];
+  if (!offered || options.fresh || options.dataDir) return undefined;
+  const sharedEnv: Record<string, string | undefined> = { ...process.env, ...EMBEDDED_ENV, ...SHARED_API_ENV };
+  const differing = Object.entries(options.env ?? {}).filter(([name, value]) => sharedEnv[name] !== value);
+  if (differing.length > 0) {
+    console.error(`An api of its own, as the shared one differs in ${differing.map(([name]) => name).join(', ')}.`);
+    return undefined;
+  }
+  const { base, pid, dataDir } = JSON.parse(offered) as { base: string; pid: number; dataDir: string };
+  return {
+    base,
+    dataDir,
+    pid,
+    rssMiB: () => residentMiB(pid),
+    cpuMs: () => cpuMsOf(pid),
+    stop: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory, or, in a
+ * smoke run (bench/run.ts --smoke), answers the api the harness started once for all benchmarks that can share it
+ * (each registers its own user and creates its own projects).
  * BENCH_NODE_ARGS adds node flags to the api process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
-export async function startProduct(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
-): Promise<RunningProduct> {
+export async function startProduct(options: ProductOptions & { fresh: true }): Promise<OwnProduct>;
+export async function startProduct(options?: ProductOptions): Promise<RunningProduct>;
+export async function startProduct(options: ProductOptions = {}): Promise<RunningProduct> {
+  const shared = sharedProduct(options);
+  if (shared) return shared;
   buildProduct();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'diyml-bench-'));
   const port = await freePort();
@@ -52,17 +127,7 @@ export async function startProduct(
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(BUILD_DIR, 'apps/api/src/main.js')], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'error',
-      MONGODB_URI: '',
-      POSTGRES_URL: '',
-      EVENTSTORE_CONNECTION_STRING: '',
-      REDIS_URL: '',
-      ...options.env,
-    },
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ...EMBEDDED_ENV, ...options.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -75,25 +140,21 @@ export async function startProduct(
     if (attempt > 1200 || child.exitCode !== null) throw new Error('The api did not start.');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return {
+  const pid = child.pid!;
+  const own: OwnProduct = {
     base,
     dataDir,
+    pid,
     process: child,
-    rssMiB() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-    },
-    cpuMs() {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      const clockTicksPerSecond = 100;
-      return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
-    },
+    rssMiB: () => residentMiB(pid),
+    cpuMs: () => cpuMsOf(pid),
     async stop({ keepData = false } = {}) {
       child.kill('SIGTERM');
       await exited;
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return own;
 }
 
 /** A logged-in HTTP client of a running product. */
@@ -104,7 +165,8 @@ export class BenchClient {
 
   static async register(base: string): Promise<BenchClient> {
     const client = new BenchClient(base);
-    const credentials = { username: `bench${Date.now().toString(36)}`, password: 'benchmark-password' };
+    // Unique among the benchmarks that share an api (bench/run.ts --smoke) and start in the same millisecond.
+    const credentials = { username: `bench-${randomUUID().slice(0, 18)}`, password: 'benchmark-password' };
     await client.json('POST', '/v1/auth/register', credentials);
     const login = await client.json<{ accessToken: string }>('POST', '/v1/auth/login', credentials);
     client.auth = `Bearer ${login.accessToken}`;
