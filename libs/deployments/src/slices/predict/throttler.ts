@@ -10,10 +10,11 @@ type NodeModuleLoader = {
 
 /**
  * @nestjs/throttler 6 is published as CommonJS that require()s the ES-module @nestjs/common. Node >= 20.19
- * loads that natively (and shares the app's one @nestjs/common), but Jest's module registry on Node 20
- * refuses to require an ES module, so the package is loaded through Node's own module loader, which Jest
- * does not route through its registry. In the app this is exactly `require('@nestjs/throttler')`. Nothing
- * here relies on the package's classes being the app's: the guard throws the app's own error for 429.
+ * loads that natively (and shares the app's one @nestjs/common), but Jest 30's module registry refuses to
+ * require an ES module (on Node 24 too: a plain import fails with a require-cycle error), so the package is loaded
+ * through Node's own module loader, which Jest does not route through its registry. In the app this is exactly
+ * `require('@nestjs/throttler')`. Nothing here relies on the package's classes being the app's: the guard throws
+ * the app's own error for 429.
  */
 const loader = Module as unknown as NodeModuleLoader;
 const here = fileURLToPath(import.meta.url);
