@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
-import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
+import { CommandPipeline, EventStore, loadStream, readStreamOf } from '@diyml/event-store';
 import { type JobProcessor, JobProcessorProvider, onBehalfOf, UnrecoverableJobError } from '@diyml/jobs';
 import { parseTestManifest } from '../domain/test-manifest.js';
 import { type TestRunCommand, testRunDecider } from '../domain/test-run.decider.js';
-import { type TestRunRequested, testRunStream } from '../domain/test-run.events.js';
+import { type TestRunEvent, testRunStream } from '../domain/test-run.events.js';
 import { PredictionCancelled, TestRunInputError } from '../worker/test-run-thread.js';
 import { IterationPredictor } from './iteration-predictor.js';
 import { encodeJson, resultsOf } from './test-run-results.js';
@@ -43,10 +43,10 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
 
   async process({ testRunId }: TestRunJobPayload): Promise<void> {
     const stream = testRunStream(testRunId);
-    const recorded = await this.events.readStream(stream);
+    const [requested] = await readStreamOf<TestRunEvent>(this.events, stream);
     const { state } = await loadStream(this.events, stream, testRunDecider);
-    if (state.status !== 'requested') return;
-    const spec = (recorded[0] as unknown as TestRunRequested).data;
+    if (state.status !== 'requested' || requested?.type !== 'TestRunRequested') return;
+    const spec = requested.data;
     const started = Date.now();
     const manifest = parseTestManifest(await this.blobs.get(spec.manifestSha256));
     const options =
@@ -63,7 +63,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
         modelSha256: spec.modelSha256,
         images: manifest.images.map((image) => image.sha256),
         options,
-        requestedBy: onBehalfOf(recorded[0]),
+        requestedBy: onBehalfOf(requested),
         signal: cancellation.signal,
       });
     } catch (error) {
@@ -95,7 +95,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
             ...(outcome.embeddings ? { embeddings: outcome.embeddings } : {}),
           },
         },
-        onBehalfOf(recorded[0]),
+        onBehalfOf(requested),
       );
     } catch (error) {
       if (isDomainError(error, 'TEST_RUN_FINISHED')) {
