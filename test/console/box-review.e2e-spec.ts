@@ -81,9 +81,11 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     await page.getByRole('button', { name: 'Correct boxes of scene-0.png' }).click();
     const review = page.getByRole('region', { name: 'Boxes of scene-0.png' });
     await review.getByRole('img', { name: 'scene-0.png' }).waitFor();
+    await page.waitForFunction("(document.querySelector('.box-correction .box-editor img')?.naturalHeight ?? 0) > 0");
+    await review.getByRole('application').waitFor();
     // The surface boxes are drawn on covers the photo exactly (the boxes sit where they are on the photo).
     const [surface, photo] = [
-      await page.getByRole('application').boundingBox(),
+      await review.getByRole('application').boundingBox(),
       await review.getByRole('img', { name: 'scene-0.png' }).boundingBox(),
     ];
     expect([surface!.x, surface!.y, surface!.width, surface!.height].map(Math.round)).toEqual(

@@ -223,15 +223,12 @@ describe('console: forms and layout a new user meets', () => {
     expect(rounded(overlay)).toEqual(rounded(await card.locator('.overlay img').boundingBox()));
 
     await page.getByRole('button', { name: 'Correct boxes of shape-1.png' }).click();
-    await page
-      .getByRole('region', { name: 'Boxes of shape-1.png' })
-      .getByRole('img', { name: 'shape-1.png' })
-      .waitFor();
-    const image = (await page
-      .getByRole('region', { name: 'Boxes of shape-1.png' })
-      .getByRole('img', { name: 'shape-1.png' })
-      .boundingBox())!;
-    expect(rounded(await page.getByRole('application').boundingBox())).toEqual(rounded(image));
+    const correction = page.getByRole('region', { name: 'Boxes of shape-1.png' });
+    // Measured once the photo is decoded and the surface drawn on it (as for the image page above).
+    await page.waitForFunction("(document.querySelector('.box-correction .box-editor img')?.naturalHeight ?? 0) > 0");
+    await correction.getByRole('application').waitFor();
+    const image = (await correction.getByRole('img', { name: 'shape-1.png' }).boundingBox())!;
+    expect(rounded(await correction.getByRole('application').boundingBox())).toEqual(rounded(image));
     await page.mouse.move(image.x + image.width * 0.2, image.y + image.height * 0.2);
     await page.mouse.down();
     await page.mouse.move(image.x + image.width * 0.6, image.y + image.height * 0.5, { steps: 4 });
