@@ -1,22 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RecordedEvent, Subscription, SubscriptionHandler } from './event-store.port.js';
 
 const BATCH_SIZE = 1000;
 const RETRY_DELAY_MS = 1000;
-/**
- * Longest stretch of handling before the subscription lets the event loop serve what waits (requests, timers):
- * handlers that only touch memory resolve at once, so a batch would otherwise run as one long synchronous block.
- */
-const HANDLE_TURN_MS = 10;
 
 /**
  * Catch-up subscription over a log that can only be polled: reads batches after the last handled position,
  * then sleeps until a local append is announced or `pollIntervalMs` passes (appends by other processes).
- * A handler that throws is retried on the same event after a pause, so nothing is skipped. Long batches are handled
- * in turns of about HANDLE_TURN_MS, in order, with the event loop free in between.
+ * A handler that throws is retried on the same event after a pause, so nothing is skipped.
  */
 export function pollingSubscription(
   readAfter: (position: number, limit: number) => RecordedEvent[] | Promise<RecordedEvent[]>,
@@ -60,12 +52,7 @@ export function pollingSubscription(
         await pause(RETRY_DELAY_MS);
         continue;
       }
-      let turnStarted = performance.now();
       for (const event of batch) {
-        if (performance.now() - turnStarted >= HANDLE_TURN_MS) {
-          await nextTurn();
-          turnStarted = performance.now();
-        }
         if (closed) return;
         try {
           await handler(event);
