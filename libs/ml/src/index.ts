@@ -1,3 +1,4 @@
+export * from './pure.js';
 export { selectBackend, type BackendName } from './backend/backend-selection.js';
 export { registerGradientKernels } from './backend/gradient-kernels.js';
 export { conv2dBackpropFilterByConv2d, conv2dBackpropInputByConv2d } from './backend/conv2d-gradient.kernels.js';
@@ -42,14 +43,6 @@ export type {
   ExampleTarget,
   RawPrediction,
 } from './architectures/architecture.js';
-export {
-  chooseArchitecture,
-  getArchitecture,
-  knownArchitectures,
-  PHOTO_MIN_SIDE,
-  UnknownArchitectureError,
-  type ArchitectureSummary,
-} from './architectures/architecture-registry.js';
 
 export { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from './models/model-input.js';
 export {
@@ -71,8 +64,6 @@ export { splitExamples, type DatasetSplit } from './training/dataset-split.js';
 export {
   DEFAULT_TRAINING_CONFIG,
   TrainingCancelledError,
-  type ClassificationValidation,
-  type DetectionValidation,
   type EarlyStoppingConfig,
   type BatchReport,
   type PreparationPhase,
@@ -112,7 +103,6 @@ export { FeatureMapHead, type ImageWithMaps } from './inference/feature-map-head
 export {
   accuracy,
   classificationMetrics,
-  classificationMetricsAtThreshold,
   confusionMatrix,
   predictAtThreshold,
   type ClassificationMetrics,
@@ -123,7 +113,6 @@ export {
 export {
   averagePrecision,
   averagePrecisionForLabel,
-  detectionMetrics,
   type DetectionLabelMetrics,
   type DetectionMetrics,
   type DetectionMetricsOptions,
@@ -131,23 +120,12 @@ export {
 } from './metrics/detection-metrics.js';
 
 export {
-  BackboneError,
-  type Backbone,
-  type BackboneDescriptor,
-  type BackboneErrorCode,
   type FeatureLayer,
   type FeatureRunner,
   type FeatureRunnerFactory,
   type WeightSource,
 } from './backbones/backbone.js';
-export {
-  DEFAULT_BACKBONE_ID,
-  getBackbone,
-  listBackbones,
-  MOBILENET_V2_NSFWJS,
-  registerBackbone,
-  unregisterBackbone,
-} from './backbones/backbone-registry.js';
+export { MOBILENET_V2_NSFWJS, registerBackbone, unregisterBackbone } from './backbones/backbone-registry.js';
 export { loadBackbone, type LoadBackboneOptions } from './backbones/load-backbone.js';
 export { ensureBackboneWeights, readBackboneModel, type WeightSourceOptions } from './backbones/weight-sources.js';
 export { describeImportedBackbone } from './backbones/imported-backbone.js';
