@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BLOB_NOT_FOUND, BlobStore } from '@diyml/blobs';
 import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
-import { CommandPipeline, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
+import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
 import {
   type BackboneDescriptor,
   embeddingSpaceKey,
@@ -19,9 +19,7 @@ import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';
 import { iterationBackbone } from './iteration-backbone.js';
-
-/** An update of the project's maps that lost the race to another writer is built again this many times. */
-const UPDATE_ATTEMPTS = 3;
+import { retryingLostTableRaces } from './table-update.js';
 
 /** An iteration's cached feature maps of some images, each as it is (the identity view). */
 export interface CachedFeatureMaps {
@@ -105,14 +103,7 @@ export class IterationFeatureMaps {
     const entries: ImageFeatureMaps[] = [];
     for (const [image, values] of maps)
       entries.push([image, (await this.blobs.put(featureMapsToBytes([values]))).sha256, [IDENTITY_VIEW.name]]);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.storeOnce(projectId, space, dimension, entries, requestedBy);
-      } catch (error) {
-        const lostRace = isDomainError(error, 'EMBEDDING_TABLE_MOVED') || isDomainError(error, WRONG_EXPECTED_REVISION);
-        if (!lostRace || attempt >= UPDATE_ATTEMPTS) throw error;
-      }
-    }
+    await retryingLostTableRaces(() => this.storeOnce(projectId, space, dimension, entries, requestedBy));
   }
 
   private async storeOnce(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
-import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
-import { CommandPipeline, EventStore, loadStream, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
+import type { CommandMetadata } from '@diyml/core/pure';
+import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
 import {
   type AugmentationOptions,
   type BackboneDescriptor,
@@ -17,12 +17,10 @@ import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';
 import { iterationBackbone } from './iteration-backbone.js';
+import { retryingLostTableRaces } from './table-update.js';
 import { embedOnWorkerThread } from '../worker/embedding-thread.js';
 
 export { EmbeddingCancelled } from '../worker/embedding-thread.js';
-
-/** A table update that lost the race to another writer is built again on the newer table this many times. */
-const UPDATE_ATTEMPTS = 3;
 
 export interface EmbeddingUpdate {
   projectId: string;
@@ -81,14 +79,7 @@ export class ProjectEmbeddings {
    * the (image × view) vectors computed. An image whose blob is gone is left out.
    */
   async update(request: EmbeddingUpdate): Promise<{ table: Uint8Array | null; computed: number }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.updateOnce(request);
-      } catch (error) {
-        const lostRace = isDomainError(error, 'EMBEDDING_TABLE_MOVED') || isDomainError(error, WRONG_EXPECTED_REVISION);
-        if (!lostRace || attempt >= UPDATE_ATTEMPTS) throw error;
-      }
-    }
+    return retryingLostTableRaces(() => this.updateOnce(request));
   }
 
   /**
