@@ -3059,6 +3059,15 @@ export interface components {
             durationMs: number;
             imagesPerSecond: number;
         };
+        ImportedModelDto: {
+            /**
+             * @description What the uploaded file was: a diyml export, a Teachable Machine (or other TensorFlow.js layers) export, or a Keras 2 (.h5) or 3 (.keras) file.
+             * @enum {string}
+             */
+            format: "diyml" | "teachable-machine" | "tfjs-layers" | "keras-h5" | "keras";
+            /** @description The model's classes (project labels) in model-output order. */
+            labels: string[];
+        };
         EmbeddingsDto: {
             /** @description sha256 of the blob holding every embedding the run used (a backbone detector: the index of the feature maps it used, each a blob of its own); reused by later runs. */
             sha256: string;
@@ -3091,9 +3100,12 @@ export interface components {
             error?: Record<string, never>;
             /** @example wasm */
             backend: string | null;
+            /** @description The architecture trained; an imported model: diyml's id from its metadata, or 'imported' for a foreign one. */
             architecture: string;
-            seed: number;
-            imageCount: number;
+            /** @description null for an imported model (not trained here). */
+            seed: number | null;
+            /** @description Images in the frozen dataset; null for an imported model (not trained here). */
+            imageCount: number | null;
             /** @description sha256 of the frozen dataset manifest. */
             manifestSha256: string;
             model?: Record<string, never> | null;
@@ -3103,6 +3115,8 @@ export interface components {
             baseModelSha256: string | null;
             /** @description Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here. */
             imported: boolean;
+            /** @description An imported model: what it was uploaded as. */
+            importedModel?: components["schemas"]["ImportedModelDto"];
             /** @description Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used. */
             embeddings?: components["schemas"]["EmbeddingsDto"];
             /** @description For a reproduction: whether it matched the original. */

@@ -1,4 +1,4 @@
-import type { EpochStats, IterationStatus, Task } from '../../domain/iteration.events.js';
+import type { EpochStats, ImportedModelSpec, IterationStatus, Task } from '../../domain/iteration.events.js';
 
 export const ITERATIONS = 'iterations';
 
@@ -17,14 +17,18 @@ export interface IterationView {
   progress: { epoch: number; epochs: number };
   trainingConfig: Record<string, unknown>;
   architecture: string;
-  seed: number;
+  /** null for an imported model: it was not trained here. */
+  seed: number | null;
   manifestSha256: string;
-  imageCount: number;
+  /** null for an imported model: it was not trained here. */
+  imageCount: number | null;
   reproducedFrom: string | null;
   /** sha256 of the model a transfer iteration builds on. */
   baseModelSha256: string | null;
   /** Uploaded as a model archive (ModelImported) rather than trained here. */
   imported: boolean;
+  /** An imported model: the kind of file it came as; null for one trained here. */
+  importFormat: ImportedModelSpec['format'] | null;
   /** For a reproduction, once completed: whether its metrics and model equal the original's. */
   reproduction: { sameMetrics: boolean; sameModel: boolean } | null;
   attempt: number;

@@ -44,7 +44,7 @@ const imported: IterationEvent = {
 };
 
 describe('iterations projection', () => {
-  it('shows an imported model as a completed iteration with its model and no metrics; a repeat changes nothing', async () => {
+  it('shows an imported model as a completed iteration with its model, its format, no metrics and no training facts; a repeat changes nothing', async () => {
     const store = new InMemoryReadStore();
     const projection: Projection = new IterationsProjection();
     await projection.apply(recorded(imported, 5), store);
@@ -55,7 +55,11 @@ describe('iterations projection', () => {
       number: 2,
       status: 'completed',
       imported: true,
+      importFormat: 'teachable-machine',
       labels: imported.data.labels,
+      seed: null,
+      imageCount: null,
+      architecture: 'imported',
       model: { sha256: 'm'.repeat(64), bytes: 1234 },
       metrics: null,
       manifestSha256: 'empty',

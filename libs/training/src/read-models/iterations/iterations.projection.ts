@@ -14,8 +14,11 @@ function elapsed(from: string | null, to: string): number | null {
 @Injectable()
 export class IterationsProjection implements Projection<IterationEvent> {
   readonly name = 'iterations';
-  /** 2: `imported` (ModelImported). 3: `name` (IterationRenamed), deleted iterations removed (IterationDeleted). */
-  readonly version = 3;
+  /**
+   * 2: `imported` (ModelImported). 3: `name` (IterationRenamed), deleted iterations removed (IterationDeleted).
+   * 4: `importFormat`; an imported model's seed and image count are null rather than 0.
+   */
+  readonly version = 4;
   readonly collections = [ITERATIONS];
   readonly eventTypes = ITERATION_EVENT_TYPES;
 
@@ -44,6 +47,7 @@ export class IterationsProjection implements Projection<IterationEvent> {
           reproducedFrom: data.reproducedFrom,
           baseModelSha256: data.baseModelSha256 ?? null,
           imported: false,
+          importFormat: null,
           reproduction: null,
           attempt: 0,
           backend: null,
@@ -137,12 +141,13 @@ export class IterationsProjection implements Projection<IterationEvent> {
           progress: { epoch: 0, epochs: 0 },
           trainingConfig: {},
           architecture: data.architecture,
-          seed: 0,
+          seed: null,
           manifestSha256: data.manifestSha256,
-          imageCount: 0,
+          imageCount: null,
           reproducedFrom: null,
           baseModelSha256: null,
           imported: true,
+          importFormat: data.format,
           reproduction: null,
           attempt: 0,
           backend: null,

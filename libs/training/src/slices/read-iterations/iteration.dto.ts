@@ -31,6 +31,17 @@ export class EmbeddingsDto {
   reused: number;
 }
 
+export class ImportedModelDto {
+  @ApiProperty({
+    enum: ['diyml', 'teachable-machine', 'tfjs-layers', 'keras-h5', 'keras'],
+    description:
+      'What the uploaded file was: a diyml export, a Teachable Machine (or other TensorFlow.js layers) export, or a Keras 2 (.h5) or 3 (.keras) file.',
+  })
+  format: string;
+  @ApiProperty({ type: [String], description: "The model's classes (project labels) in model-output order." })
+  labels: string[];
+}
+
 export class IterationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -45,9 +56,19 @@ export class IterationDto {
   metrics?: Record<string, unknown>;
   @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
   @ApiProperty({ example: 'wasm', nullable: true, type: String }) backend: string | null;
-  @ApiProperty() architecture: string;
-  @ApiProperty() seed: number;
-  @ApiProperty() imageCount: number;
+  @ApiProperty({
+    description:
+      "The architecture trained; an imported model: diyml's id from its metadata, or 'imported' for a foreign one.",
+  })
+  architecture: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'null for an imported model (not trained here).' })
+  seed: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Images in the frozen dataset; null for an imported model (not trained here).',
+  })
+  imageCount: number | null;
   @ApiProperty({ description: 'sha256 of the frozen dataset manifest.' }) manifestSha256: string;
   @ApiPropertyOptional({ nullable: true, type: Object }) model: { sha256: string; bytes: number } | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reproducedFrom: string | null;
@@ -61,6 +82,8 @@ export class IterationDto {
     description: 'Uploaded as a model archive (POST /v1/projects/{projectId}/models) rather than trained here.',
   })
   imported: boolean;
+  @ApiPropertyOptional({ type: ImportedModelDto, description: 'An imported model: what it was uploaded as.' })
+  importedModel?: ImportedModelDto;
   @ApiPropertyOptional({
     type: EmbeddingsDto,
     description:
@@ -83,9 +106,17 @@ export class IterationPageDto {
 
 /** The API shape: optional fields are left out until they apply. */
 export function toIterationDto(view: IterationView): IterationDto {
-  const { evaluationSha256: _evaluation, labels: _labels, task: _task, attempt: _attempt, ...rest } = view;
+  const {
+    evaluationSha256: _evaluation,
+    labels: _labels,
+    task: _task,
+    attempt: _attempt,
+    importFormat,
+    ...rest
+  } = view;
   const dto: IterationDto = {
     ...rest,
+    importedModel: importFormat ? { format: importFormat, labels: view.labels.map((label) => label.name) } : undefined,
     metrics: view.metrics ?? undefined,
     reproduction: view.reproduction ?? undefined,
     embeddings: view.embeddings ?? undefined,
