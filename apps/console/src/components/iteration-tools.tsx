@@ -44,6 +44,15 @@ export function IterationTools({ project, iteration }: { project: Project; itera
         }),
       ) as unknown as DatasetDiff,
   });
+  if (iteration.imported)
+    return (
+      <div className="card">
+        <h3>Reproduce and compare</h3>
+        <p className="hint">
+          This model was imported: there is no dataset or configuration here to train it again or compare with.
+        </p>
+      </div>
+    );
   return (
     <div className="card">
       <h3>Reproduce and compare</h3>

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
-import { api, getSessionHeaders, type Project, unwrap } from '../api/client';
+import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
@@ -62,10 +62,14 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       <h2>
         {data.name} <span className="badge">{data.status}</span>
       </h2>
-      <p className="hint">
-        {data.architecture} · {data.imageCount} images · seed {data.seed}
-        {data.backend ? ` · ${data.backend}` : ''}
-      </p>
+      {data.importedModel ? (
+        <ImportedModelFacts iteration={data} importedModel={data.importedModel} />
+      ) : (
+        <p className="hint">
+          {data.architecture} · {data.imageCount} images · seed {data.seed}
+          {data.backend ? ` · ${data.backend}` : ''}
+        </p>
+      )}
       {data.status === 'failed' && (
         <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />
       )}
@@ -79,12 +83,10 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           </Link>
         </div>
       )}
-      {data.history.length > 0 ? (
-        <Curves iteration={data} />
-      ) : (
-        <p className="hint">
-          No training curves: {data.imported ? 'this model was imported, not trained here' : 'no epoch was recorded'}.
-        </p>
+      {data.history.length > 0 && <Curves iteration={data} />}
+      {/* An imported model's facts above already say it has no curves. */}
+      {data.history.length === 0 && !data.imported && (
+        <p className="hint">No training curves: no epoch was recorded.</p>
       )}
       {completed && (
         <>
@@ -127,6 +129,50 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       )}
       <IterationSettings key={data.name} project={project} iteration={data} />
     </section>
+  );
+}
+
+const IMPORT_FORMATS: Record<Schemas['ImportedModelDto']['format'], string> = {
+  diyml: 'a diyml model export (.zip)',
+  'teachable-machine': 'a Teachable Machine export (.zip)',
+  'tfjs-layers': 'a TensorFlow.js layers model (.zip)',
+  'keras-h5': 'a Keras 2 model (.h5)',
+  keras: 'a Keras 3 model (.keras)',
+};
+
+/** What is known of a model trained elsewhere: what it came as, when, its classes; no training facts. */
+function ImportedModelFacts({
+  iteration,
+  importedModel,
+}: {
+  iteration: Iteration;
+  importedModel: Schemas['ImportedModelDto'];
+}) {
+  return (
+    <>
+      <p className="hint">Imported model: trained elsewhere, so it has no training images, seed or curves here.</p>
+      <dl className="facts" aria-label="Imported model">
+        <div>
+          <dt>Imported from</dt>
+          <dd>{IMPORT_FORMATS[importedModel.format]}</dd>
+        </div>
+        <div>
+          <dt>Imported on</dt>
+          <dd>{new Date(iteration.completedAt ?? iteration.queuedAt).toLocaleString()}</dd>
+        </div>
+        <div>
+          <dt>Classes</dt>
+          <dd>{importedModel.labels.join(', ')}</dd>
+        </div>
+        {/* A foreign model names no diyml architecture ('imported'). */}
+        {importedModel.format === 'diyml' && (
+          <div>
+            <dt>Architecture (from its metadata)</dt>
+            <dd>{iteration.architecture}</dd>
+          </div>
+        )}
+      </dl>
+    </>
   );
 }
 

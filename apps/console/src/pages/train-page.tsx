@@ -7,6 +7,7 @@ import { ErrorMessage } from '../components/error-message';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
 import { Loading } from '../components/loading';
+import { ImportModel } from '../components/model-import';
 import { TrainingSettings } from '../components/training-settings';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
@@ -86,13 +87,14 @@ export function TrainPage({ project }: { project: Project }) {
                 </td>
                 <td>{iteration.status}</td>
                 <td>{iteration.architecture}</td>
-                <td>{iteration.imageCount}</td>
+                <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
                 <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      <ImportModel project={project} />
     </section>
   );
 }

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import { modelZip, tinyClassifier } from '../support/tiny-models.js';
+
+const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+/** A model trained elsewhere, imported through the console: its page says what is known of it, and nothing false. */
+describe('console: an imported model', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+    page = await harness.newPage();
+    await signUp(page, 'importer');
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
+      accessToken: string;
+    };
+    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('imports a model zip from the train page and shows its format, classes and import time, without training facts', async () => {
+    const project = await client.createProject('classification', ['red', 'blue'], 'colours');
+    await page.goto(`/projects/${project.id}/train`);
+    const form = page.getByRole('form', { name: 'Import a model' });
+
+    // A file that is no model: the API's reason in words, not its JSON body.
+    await form
+      .getByLabel('Model file')
+      .setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+    await form.getByRole('button', { name: 'Import' }).click();
+    const refusal = form.getByRole('alert');
+    await refusal.filter({ hasText: 'The file is not a model archive' }).waitFor();
+    await expect(refusal.textContent()).resolves.not.toContain('{');
+
+    await form.getByLabel('Model file').setInputFiles({
+      name: 'colours.zip',
+      mimeType: 'application/zip',
+      buffer: modelZip(await tinyClassifier(['red', 'blue'])),
+    });
+    await form.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('heading', { name: /^Iteration 1/ }).waitFor();
+    const facts = page.getByRole('definition');
+    const fact = async (term: string) =>
+      (await page.getByRole('term').filter({ hasText: term }).locator('xpath=following-sibling::dd[1]').textContent())!;
+    await expect(fact('Imported from')).resolves.toBe('a diyml model export (.zip)');
+    await expect(fact('Classes')).resolves.toBe('red, blue');
+    await expect(fact('Architecture (from its metadata)')).resolves.toBe('small-cnn');
+    // Imported just now: today's date, as the browser writes it.
+    const today = await page.evaluate(() => new Date().toLocaleDateString());
+    await expect(fact('Imported on')).resolves.toContain(today);
+    await expect(facts.count()).resolves.toBe(4);
+    const text = (await page.locator('section.iteration').textContent())!;
+    expect(text).toContain('Imported model: trained elsewhere');
+    expect(text).not.toMatch(/seed \d|\d+ images ·/);
+    // Nothing to train again or compare: said so, rather than a button that can only fail.
+    await page.getByText('This model was imported: there is no dataset or configuration here').waitFor();
+    await expect(page.getByRole('button', { name: 'Reproduce this iteration' }).count()).resolves.toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'imported-model.png'), fullPage: true });
+
+    // The iterations list says it has no training images rather than "0".
+    await page.goto(`/projects/${project.id}/train`);
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Iteration 1' }) });
+    await expect(row.getByRole('cell').nth(3).textContent()).resolves.toBe('none (imported)');
+    await page.screenshot({ path: join(SCREENSHOTS, 'imported-model-listed.png'), fullPage: true });
+    expect(harness.problems([/\/models .*400|status of 400/])).toEqual([]);
+  }, 120_000);
+});
