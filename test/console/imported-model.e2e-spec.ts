@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import { colouredSquares, RED } from '../support/generated-images.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
@@ -76,4 +77,28 @@ describe('console: an imported model', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'imported-model-listed.png'), fullPage: true });
     expect(harness.problems([/\/models .*400|status of 400/])).toEqual([]);
   }, 120_000);
+
+  it('tries the deployed model with a minimum probability typed in percent, as its predictions are shown', async () => {
+    await page.getByRole('link', { name: 'Iteration 1' }).click();
+    await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByTestId('deployment-key').waitFor();
+    const [photo] = await colouredSquares(RED, 1, 5);
+    const predictions = page.getByRole('list', { name: 'Predictions' }).getByRole('listitem');
+    const tryWith = async (minimum: string) => {
+      await page.getByLabel('Minimum probability').fill(minimum);
+      await page
+        .getByLabel('Drop a photo here or choose one')
+        .setInputFiles({ name: `try-${minimum}.png`, mimeType: 'image/png', buffer: photo });
+    };
+    await tryWith('0');
+    await predictions.nth(1).waitFor();
+    const scores = (await predictions.allTextContents()).map((line) => Number(/([\d.]+)%$/.exec(line)![1]));
+    expect(scores).toHaveLength(2);
+    // 50 % keeps the top one of two classes only: the field is in percent, like the scores beside it.
+    await tryWith('50');
+    for (let waited = 0; (await predictions.count()) > 1 && waited < 10_000; waited += 100)
+      await page.waitForTimeout(100);
+    await expect(predictions.allTextContents()).resolves.toEqual([expect.stringMatching(/: (5\d|[6-9]\d)\.\d%$/)]);
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
 import { IterationOptions } from '../components/iteration-options';
+import { fraction, PercentInput } from '../components/percent';
 
 type Deployment = Schemas['DeploymentDto'];
 type Prediction = Schemas['PredictionDto'];
@@ -213,7 +214,9 @@ for prediction in results.predictions:
 function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string }) {
   const [key, setKey] = useState(apiKey ?? '');
   const [photo, setPhoto] = useState<string | null>(null);
-  const [threshold, setThreshold] = useState('');
+  // Typed in percent, as the predictions below are shown; the API takes a fraction.
+  const [minimumPercent, setMinimumPercent] = useState('');
+  const threshold = minimumPercent === '' ? '' : String(fraction(minimumPercent));
   const effectiveKey = apiKey ?? key;
   const predict = useMutation({
     mutationFn: async (file: File) => {
@@ -250,14 +253,7 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
       )}
       <label>
         Minimum probability (empty: the server's default)
-        <input
-          type="number"
-          min={0}
-          max={1}
-          step={0.05}
-          value={threshold}
-          onChange={(event) => setThreshold(event.target.value)}
-        />
+        <PercentInput value={minimumPercent} onChange={setMinimumPercent} />
       </label>
       <label>
         Drop a photo here or choose one

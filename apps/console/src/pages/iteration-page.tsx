@@ -83,7 +83,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           </Link>
         </div>
       )}
-      {data.history.length > 0 && <Curves iteration={data} />}
+      {data.history.length > 0 && <Curves iteration={data} task={project.type} />}
       {/* An imported model's facts above already say it has no curves. */}
       {data.history.length === 0 && !data.imported && (
         <p className="hint">No training curves: no epoch was recorded.</p>

@@ -146,7 +146,7 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
         <Preparation progress={preparation} />
       )}
       <Progress iteration={iteration} batch={batch} />
-      <Curves iteration={iteration} />
+      <Curves iteration={iteration} task={project.type} />
       {!FINISHED.includes(iteration.status) && (
         <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
           Cancel training
@@ -221,8 +221,9 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
   );
 }
 
-export function Curves({ iteration }: { iteration: Iteration }) {
+export function Curves({ iteration, task }: { iteration: Iteration; task: Project['type'] }) {
   const epochs = iteration.history.map((item) => item.epoch);
+  const validation = iteration.history.map((item) => item.valAccuracy ?? null);
   return (
     <div className="charts">
       <LineChart
@@ -233,14 +234,23 @@ export function Curves({ iteration }: { iteration: Iteration }) {
           { label: 'validation', values: iteration.history.map((item) => item.valLoss ?? null), colour: '#dc2626' },
         ]}
       />
-      <LineChart
-        title="Accuracy"
-        x={epochs}
-        series={[
-          { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
-          { label: 'validation', values: iteration.history.map((item) => item.valAccuracy ?? null), colour: '#dc2626' },
-        ]}
-      />
+      {/* A detector has no training accuracy: its epochs record the validation mAP@0.5. */}
+      {task === 'detection' ? (
+        <LineChart
+          title="Validation mAP@50"
+          x={epochs}
+          series={[{ label: 'validation', values: validation, colour: '#dc2626' }]}
+        />
+      ) : (
+        <LineChart
+          title="Accuracy"
+          x={epochs}
+          series={[
+            { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
+            { label: 'validation', values: validation, colour: '#dc2626' },
+          ]}
+        />
+      )}
     </div>
   );
 }
