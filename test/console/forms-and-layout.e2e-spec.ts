@@ -266,6 +266,13 @@ describe('console: forms and layout a new user meets', () => {
     await page.goto(`${base}/history`);
     await page.getByRole('list', { name: 'Events' }).getByText('ModelImported').first().waitFor();
     await fitsOnAPhone(page, 'history-phone.png');
+    // The top bar wraps between its links, never inside one ("API" on one line, "docs" on the next).
+    await page.setViewportSize({ width: 390, height: 844 });
+    const account = page.getByRole('navigation', { name: 'Account' });
+    const oneLine = (await account.getByRole('link', { name: 'Projects' }).boundingBox())!.height;
+    for (const name of ['Shared models', 'API tokens', 'API docs'])
+      expect((await account.getByRole('link', { name }).boundingBox())!.height).toBeCloseTo(oneLine, 0);
+    await page.setViewportSize({ width: 1280, height: 800 });
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 });
