@@ -19,3 +19,72 @@ export function siblingModule(importMetaUrl: string, name: string): URL {
   const extension = importMetaUrl.endsWith('.ts') ? '.ts' : '.js';
   return new URL(`./${name}${extension}`, importMetaUrl);
 }
+
+export interface WorkerThreadPoolOptions {
+  /** Idle threads kept warm at most; a thread given back when this many wait is closed. */
+  maxIdle?: number;
+  /** Runs a thread serves before it is closed rather than kept, bounding what a long-lived thread accumulates. */
+  maxRunsPerThread?: number;
+}
+
+/**
+ * Warm worker threads of one module: `acquire()` hands out an idle thread or starts one, `release()` takes it back
+ * for the next run when it is known to be clean, else closes it. Idle threads do not keep the process alive.
+ */
+export class WorkerThreadPool {
+  private readonly idle: Worker[] = [];
+  private readonly runs = new WeakMap<Worker, number>();
+  private readonly maxIdle: number;
+  private readonly maxRunsPerThread: number;
+  /** Threads started since the pool was made. */
+  started = 0;
+
+  constructor(
+    private readonly start: () => Worker,
+    options: WorkerThreadPoolOptions = {},
+  ) {
+    this.maxIdle = Math.max(0, options.maxIdle ?? 1);
+    this.maxRunsPerThread = Math.max(1, options.maxRunsPerThread ?? 50);
+  }
+
+  /** Threads waiting for a run now. */
+  get idleThreads(): number {
+    return this.idle.length;
+  }
+
+  acquire(): Worker {
+    const warm = this.idle.pop();
+    if (warm) {
+      warm.ref();
+      return warm;
+    }
+    const worker = this.start();
+    this.started++;
+    // A thread that stops while idle leaves the pool; one in use tells its run through the run's own listeners.
+    worker.once('exit', () => this.forget(worker));
+    return worker;
+  }
+
+  /** Gives `worker` back: kept for the next run when `reusable` and there is room, else closed. */
+  release(worker: Worker, reusable: boolean): void {
+    const runs = (this.runs.get(worker) ?? 0) + 1;
+    this.runs.set(worker, runs);
+    if (!reusable || runs >= this.maxRunsPerThread || this.idle.length >= this.maxIdle) {
+      void worker.terminate();
+      return;
+    }
+    worker.unref();
+    this.idle.push(worker);
+  }
+
+  /** Closes the idle threads (threads in use are closed when released). */
+  async closeIdle(): Promise<void> {
+    const closing = this.idle.splice(0);
+    await Promise.all(closing.map((worker) => worker.terminate()));
+  }
+
+  private forget(worker: Worker): void {
+    const index = this.idle.indexOf(worker);
+    if (index >= 0) this.idle.splice(index, 1);
+  }
+}

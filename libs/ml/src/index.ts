@@ -60,6 +60,7 @@ export {
 } from './models/weight-manifest.js';
 
 export { train } from './training/training-loop.js';
+export { disposeLeftoverVariables, liveTensorCount } from './training/live-tensors.js';
 export { splitExamples, type DatasetSplit } from './training/dataset-split.js';
 export {
   DEFAULT_TRAINING_CONFIG,

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries } from '@diyml/datasets';
 import { BackboneCatalog, ProjectAccess } from '@diyml/projects';
@@ -23,6 +23,7 @@ import { QueueIterationHandler, ReproduceIterationHandler } from './slices/queue
 import { IterationsController } from './slices/read-iterations/iterations.controller.js';
 import { UpdateIterationController } from './slices/update-iteration/update-iteration.controller.js';
 import { RenameIterationHandler } from './slices/update-iteration/update-iteration.handler.js';
+import { closeIdleTrainingThreads } from './worker/training-thread.js';
 
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
 @Module({
@@ -58,8 +59,17 @@ import { RenameIterationHandler } from './slices/update-iteration/update-iterati
   ],
   exports: [IterationQueries, IterationQueuer, ImagePerformanceQueries],
 })
-export class TrainingModule {}
+export class TrainingModule implements OnApplicationShutdown {
+  /** The warm training thread would outlive the app otherwise (it does not keep the process alive, but holds tfjs). */
+  onApplicationShutdown(): Promise<void> {
+    return closeIdleTrainingThreads();
+  }
+}
 
 /** The worker process only runs training and background embedding jobs. */
 @Module({ providers: [TrainingJobProcessor, EmbeddingJobProcessor, ProjectEmbeddings, BackboneCatalog] })
-export class TrainingWorkerModule {}
+export class TrainingWorkerModule implements OnApplicationShutdown {
+  onApplicationShutdown(): Promise<void> {
+    return closeIdleTrainingThreads();
+  }
+}

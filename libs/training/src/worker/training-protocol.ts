@@ -17,7 +17,8 @@ export type FromTrainingThread =
   | { type: 'preparation'; report: PreparationReport }
   | { type: 'batch'; report: BatchReport }
   | { type: 'epoch'; report: EpochReport }
-  | { type: 'done'; result: TrainingResult }
+  /** `tensorsReleased`: the thread holds no more tensors than before the run, so it can train again. */
+  | { type: 'done'; result: TrainingResult; tensorsReleased: boolean }
   | { type: 'cancelled' }
   | { type: 'failed'; message: string; invalidInput: boolean };
 
