@@ -39,8 +39,11 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number;
 }
 
-/** Events kept for the subscriptions to share: a few requests' worth, above a subscription's batch (1,000). */
-const RECENT_EVENTS_HELD = 4000;
+/**
+ * Events kept for the subscriptions to share: one subscription batch. Following the log, subscriptions are a few
+ * events apart; one further behind reads from SQLite. Few, as they stay in memory long enough to be promoted.
+ */
+const RECENT_EVENTS_HELD = 1000;
 
 /**
  * The embedded event store: one SQLite file in WAL mode. Appends take the write lock up front
