@@ -27,6 +27,32 @@ describe('SqliteEventStore on a file', () => {
     await reopened.close();
   });
 
+  it('delivers events appended by another connection to every subscription of this one', async () => {
+    const filename = join(mkdtempSync(join(tmpdir(), 'diyml-es-')), 'events.sqlite');
+    const writer = new SqliteEventStore({ filename });
+    const reader = new SqliteEventStore({ filename, pollIntervalMs: 10 });
+    const append = (streamId: string) =>
+      writer.append(streamId, [{ type: 'Happened', v: 1, data: { streamId } }], { expectedRevision: 'any', metadata });
+    const delivered = (count: number) =>
+      new Promise<string[]>((resolve) => {
+        const seen: string[] = [];
+        const subscription = reader.subscribeToAll(-1, async (event) => {
+          seen.push(event.streamId);
+          if (seen.length === count) void subscription.close().then(() => resolve(seen));
+        });
+      });
+    await append('s-1');
+    const first = delivered(3);
+    const second = delivered(3);
+    await append('s-2');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await append('s-3');
+    expect(await first).toEqual(['s-1', 's-2', 's-3']);
+    expect(await second).toEqual(['s-1', 's-2', 's-3']);
+    await writer.close();
+    await reader.close();
+  });
+
   it('delivers an event appended while the subscriber is busy at once, not after the poll interval', async () => {
     const store = new SqliteEventStore({ filename: ':memory:', pollIntervalMs: 60_000 });
     const seen: string[] = [];

@@ -18,6 +18,7 @@ import {
 import { OpenSubscriptions, pollingSubscription } from '../polling-subscription.js';
 import { Upcasters } from '../upcasters.js';
 import { wrongExpectedRevision } from '../wrong-expected-revision.error.js';
+import { RecentEvents } from './recent-events.js';
 
 interface EventRow {
   position: number;
@@ -39,6 +40,12 @@ export interface SqliteEventStoreOptions {
 }
 
 /**
+ * Events kept for the subscriptions to share: one subscription batch. Following the log, subscriptions are a few
+ * events apart; one further behind reads from SQLite. Few, as they stay in memory long enough to be promoted.
+ */
+const RECENT_EVENTS_HELD = 1000;
+
+/**
  * The embedded event store: one SQLite file in WAL mode. Appends take the write lock up front
  * (BEGIN IMMEDIATE), so an api and a worker process can share the file safely.
  */
@@ -48,6 +55,7 @@ export class SqliteEventStore extends EventStore {
   private readonly appends = new EventEmitter();
   private readonly pollIntervalMs: number;
   private readonly subscriptions = new OpenSubscriptions();
+  private readonly recent = new RecentEvents(RECENT_EVENTS_HELD);
   private readonly statements: {
     streamRevision: Database.Statement<[string], { revision: number | null }>;
     insert: Database.Statement<[string, string, number, string, number, string, string]>;
@@ -131,7 +139,10 @@ export class SqliteEventStore extends EventStore {
       return { revision, position };
     });
     const result = this.withEventIdsChecked(streamId, () => transaction.immediate());
-    if (appended) this.appends.emit('append', result.position);
+    if (appended) {
+      this.recent.appended();
+      this.appends.emit('append', result.position);
+    }
     return result;
   }
 
@@ -207,7 +218,7 @@ export class SqliteEventStore extends EventStore {
   subscribeToAll(after: number, handler: SubscriptionHandler): Subscription {
     return this.subscriptions.track(
       pollingSubscription(
-        (position, limit) => this.readAllSync(position, limit),
+        (position, limit) => this.recent.read(position, limit, (from, count) => this.readAllSync(from, count)),
         this.appends,
         after,
         handler,
