@@ -4,6 +4,8 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
+type StreamedEvent = Awaited<ReturnType<ApiClient['iterationEvents']>>[number];
+
 const FAST = {
   imageSize: 16,
   epochs: 10,
@@ -143,12 +145,23 @@ describe('training over HTTP on the embedded stack', () => {
     expect(transfer.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
   });
 
+  /**
+   * One training watched from its queueing to its end, read by both streaming tests (a training thread fewer): about
+   * 38 training images in batches of 2, some 19 batches an epoch for 15 epochs.
+   */
+  let streamed: Promise<{ projectId: string; iterationId: string; events: StreamedEvent[] }> | undefined;
+  const streamedTraining = () =>
+    (streamed ??= (async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 24, 31), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 24, 32), { label: 'blue' }, 'blue');
+      const queued = await client.train(project.id, { ...FAST, epochs: 15, batchSize: 2 });
+      const events = await client.iterationEvents(project.id, queued.id);
+      return { projectId: project.id, iterationId: queued.id, events };
+    })());
+
   it('streams progress as Server-Sent Events until the final status', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 6, 3), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 6, 4), { label: 'blue' }, 'blue');
-    const queued = await client.train(project.id, { ...FAST, epochs: 40 });
-    const events = await client.iterationEvents(project.id, queued.id);
+    const { events } = await streamedTraining();
     const statuses = events.filter((event) => event.type === 'iteration').map((event) => event.data.status);
     expect(statuses[statuses.length - 1]).toBe('completed');
     expect(statuses.filter((status) => status === 'running').length).toBeGreaterThan(0);
@@ -156,12 +169,7 @@ describe('training over HTTP on the embedded stack', () => {
   });
 
   it('streams progress within an epoch as transient batch events', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 24, 31), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 24, 32), { label: 'blue' }, 'blue');
-    // About 38 training images in batches of 2: some 19 batches an epoch.
-    const queued = await client.train(project.id, { ...FAST, epochs: 15, batchSize: 2 });
-    const events = await client.iterationEvents(project.id, queued.id);
+    const { projectId, iterationId, events } = await streamedTraining();
     const batches = events.filter((event) => event.type === 'batch').map((event) => event.data);
     expect(batches.length).toBeGreaterThan(0);
     for (const progress of batches) {
@@ -182,7 +190,7 @@ describe('training over HTTP on the embedded stack', () => {
     expect(batches[0].batches).toBeGreaterThanOrEqual(15);
     expect(events[events.length - 1].data.status).toBe('completed');
     // Transient: the iteration's record holds epochs only.
-    const iteration = await client.iteration(project.id, queued.id);
+    const iteration = await client.iteration(projectId, iterationId);
     expect(iteration.history).toHaveLength(15);
     expect(JSON.stringify(iteration)).not.toContain('"batches"');
   });
