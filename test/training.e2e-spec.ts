@@ -5,6 +5,8 @@ import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-im
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 type StreamedEvent = Awaited<ReturnType<ApiClient['iterationEvents']>>[number];
+type Queued = Awaited<ReturnType<ApiClient['train']>>;
+type Iteration = Awaited<ReturnType<ApiClient['waitForIteration']>>;
 
 const FAST = {
   imageSize: 16,
@@ -48,15 +50,21 @@ describe('training over HTTP on the embedded stack', () => {
     expect(JSON.stringify(response.body.details)).toContain('trainingConfig.epochs');
   });
 
-  it('trains a classifier that tells red from blue squares, with progress, metrics and artifacts', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 20, 1), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 20, 2), { label: 'blue' }, 'blue');
-    await client.configureTraining(project.id, FAST);
+  /** The red-or-blue classifier the first test trains and checks; the transfer test builds on it (a training fewer). */
+  let classifier: Promise<{ project: { id: string }; queued: Queued; iteration: Iteration }> | undefined;
+  const trainedClassifier = () =>
+    (classifier ??= (async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 20, 1), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 20, 2), { label: 'blue' }, 'blue');
+      await client.configureTraining(project.id, FAST);
+      const queued = await client.train(project.id);
+      return { project, queued, iteration: await client.waitForIteration(project.id, queued.id) };
+    })());
 
-    const queued = await client.train(project.id);
+  it('trains a classifier that tells red from blue squares, with progress, metrics and artifacts', async () => {
+    const { project, queued, iteration } = await trainedClassifier();
     expect(queued).toMatchObject({ number: 1, status: 'queued' });
-    const iteration = await client.waitForIteration(project.id, queued.id);
 
     expect(iteration.status).toBe('completed');
     expect(iteration.history).toHaveLength(10);
@@ -110,10 +118,7 @@ describe('training over HTTP on the embedded stack', () => {
   });
 
   it("trains a transfer model on top of an earlier iteration's model, and says what is missing when it cannot", async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 12, 41), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 12, 42), { label: 'blue' }, 'blue');
-    const base = await client.waitForIteration(project.id, (await client.train(project.id, { ...FAST, epochs: 4 })).id);
+    const { project, iteration: base } = await trainedClassifier();
     expect(base.status).toBe('completed');
 
     const missing = await client.http
