@@ -15,10 +15,19 @@ const PREPARATION_ORDER = ['reading', 'decoding', 'feature-maps'];
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
-/** 96-px photos-sized images (the size from which 'auto' picks a backbone) of horizontal or vertical bars. */
-async function bars(orientation: 'horizontal' | 'vertical', count: number, seed: number): Promise<Buffer[]> {
+/**
+ * Images of horizontal or vertical bars, by default 96-px photos-sized ones (the size from which 'auto' picks a
+ * backbone); tests that name their architecture take 32-px ones (the tiny backbone's input size), a ninth of the
+ * pixels to generate.
+ */
+async function bars(
+  orientation: 'horizontal' | 'vertical',
+  count: number,
+  seed: number,
+  size: 96 | 32 = 96,
+): Promise<Buffer[]> {
   const random = new SeededRandom(seed);
-  return Promise.all(Array.from({ length: count }, () => encodePng(barsImage(orientation, 96, random))));
+  return Promise.all(Array.from({ length: count }, () => encodePng(barsImage(orientation, size, random))));
 }
 
 describe('pretrained backbones over HTTP', () => {
@@ -113,8 +122,8 @@ describe('pretrained backbones over HTTP', () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
     // From scratch by default, so no upload starts background embeddings on the default MobileNetV2.
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
-    await client.upload(project.id, await bars('horizontal', 5, 1), { label: 'horizontal' }, 'h');
-    await client.upload(project.id, await bars('vertical', 5, 2), { label: 'vertical' }, 'v');
+    await client.upload(project.id, await bars('horizontal', 5, 1, 32), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 5, 2, 32), { label: 'vertical' }, 'v');
     const response = await client.http
       .post(`/v1/projects/${project.id}/iterations`)
       .set('Authorization', client.auth)
@@ -131,8 +140,8 @@ describe('pretrained backbones over HTTP', () => {
   it('refuses fine-tuning at queue time where it cannot apply (422 FINE_TUNE_UNSUPPORTED), recording nothing', async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
-    await client.upload(project.id, await bars('horizontal', 5, 11), { label: 'horizontal' }, 'h');
-    await client.upload(project.id, await bars('vertical', 5, 12), { label: 'vertical' }, 'v');
+    await client.upload(project.id, await bars('horizontal', 5, 11, 32), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 5, 12, 32), { label: 'vertical' }, 'v');
     const queue = (trainingConfig: Record<string, unknown>) =>
       client.http
         .post(`/v1/projects/${project.id}/iterations`)
@@ -456,8 +465,8 @@ describe('pretrained backbones over HTTP', () => {
   it("embeds a project's photos again on the backbone a new training configuration names", async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
-    await client.upload(project.id, await bars('horizontal', 3, 9), { label: 'horizontal' }, 'h');
-    await client.upload(project.id, await bars('vertical', 3, 10), { label: 'vertical' }, 'v');
+    await client.upload(project.id, await bars('horizontal', 3, 9, 32), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 3, 10, 32), { label: 'vertical' }, 'v');
     const before = await client.http
       .get(`/v1/projects/${project.id}/embeddings`)
       .set('Authorization', client.auth)
@@ -483,8 +492,8 @@ describe('pretrained backbones over HTTP', () => {
   it("uses another iteration's model as the backbone (baseIterationId), e.g. an imported one", async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
-    await client.upload(project.id, await bars('horizontal', 12, 7), { label: 'horizontal' }, 'h');
-    await client.upload(project.id, await bars('vertical', 12, 8), { label: 'vertical' }, 'v');
+    await client.upload(project.id, await bars('horizontal', 12, 7, 32), { label: 'horizontal' }, 'h');
+    await client.upload(project.id, await bars('vertical', 12, 8, 32), { label: 'vertical' }, 'v');
     const base = await client.waitForIteration(
       project.id,
       (await client.train(project.id, { architecture: 'small-cnn', imageSize: 32, epochs: 2 })).id,
@@ -503,7 +512,7 @@ describe('pretrained backbones over HTTP', () => {
       .set('Authorization', client.auth)
       .send({ iterationId: queued.id })
       .expect(201);
-    const [image] = await bars('vertical', 1, 60);
+    const [image] = await bars('vertical', 1, 60, 32);
     const prediction = await testApp.http
       .post(`/v1/predict/${deployment.body.id}`)
       .set('Content-Type', 'image/png')

@@ -24,6 +24,8 @@ interface ExportedModel {
   description: string;
 }
 
+type Iteration = Awaited<ReturnType<ApiClient['waitForIteration']>>;
+
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
@@ -115,11 +117,18 @@ describe('model export as ONNX over HTTP', () => {
     );
   }
 
+  /** A small-cnn classifier, exported by the first test and the last (a training fewer). */
+  let classifier: Promise<{ project: { id: string }; base: Iteration }> | undefined;
+  const trainedClassifier = () =>
+    (classifier ??= (async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 12, 1), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 12, 2), { label: 'blue' }, 'blue');
+      return { project, base: await client.waitForIteration(project.id, (await client.train(project.id, FAST)).id) };
+    })());
+
   it('exports classifiers (small-cnn and a transfer model on it) that predict what diyml predicts', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 12, 1), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 12, 2), { label: 'blue' }, 'blue');
-    const base = await client.waitForIteration(project.id, (await client.train(project.id, FAST)).id);
+    const { project, base } = await trainedClassifier();
     expect(base.status).toBe('completed');
     const transfer = await client.waitForIteration(
       project.id,
@@ -239,13 +248,7 @@ describe('model export as ONNX over HTTP', () => {
   }, 120_000);
 
   it('keeps the TensorFlow.js zip as the default and refuses an unknown format', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 6, 5), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 6, 6), { label: 'blue' }, 'blue');
-    const iteration = await client.waitForIteration(
-      project.id,
-      (await client.train(project.id, { ...FAST, epochs: 2 })).id,
-    );
+    const { project, base: iteration } = await trainedClassifier();
     const zip = await client.http
       .get(`/v1/projects/${project.id}/iterations/${iteration.id}/model`)
       .set('Authorization', client.auth)

@@ -4,6 +4,10 @@ import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
+type StreamedEvent = Awaited<ReturnType<ApiClient['iterationEvents']>>[number];
+type Queued = Awaited<ReturnType<ApiClient['train']>>;
+type Iteration = Awaited<ReturnType<ApiClient['waitForIteration']>>;
+
 const FAST = {
   imageSize: 16,
   epochs: 10,
@@ -46,15 +50,21 @@ describe('training over HTTP on the embedded stack', () => {
     expect(JSON.stringify(response.body.details)).toContain('trainingConfig.epochs');
   });
 
-  it('trains a classifier that tells red from blue squares, with progress, metrics and artifacts', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 20, 1), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 20, 2), { label: 'blue' }, 'blue');
-    await client.configureTraining(project.id, FAST);
+  /** The red-or-blue classifier the first test trains and checks; the transfer test builds on it (a training fewer). */
+  let classifier: Promise<{ project: { id: string }; queued: Queued; iteration: Iteration }> | undefined;
+  const trainedClassifier = () =>
+    (classifier ??= (async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 20, 1), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 20, 2), { label: 'blue' }, 'blue');
+      await client.configureTraining(project.id, FAST);
+      const queued = await client.train(project.id);
+      return { project, queued, iteration: await client.waitForIteration(project.id, queued.id) };
+    })());
 
-    const queued = await client.train(project.id);
+  it('trains a classifier that tells red from blue squares, with progress, metrics and artifacts', async () => {
+    const { project, queued, iteration } = await trainedClassifier();
     expect(queued).toMatchObject({ number: 1, status: 'queued' });
-    const iteration = await client.waitForIteration(project.id, queued.id);
 
     expect(iteration.status).toBe('completed');
     expect(iteration.history).toHaveLength(10);
@@ -108,10 +118,7 @@ describe('training over HTTP on the embedded stack', () => {
   });
 
   it("trains a transfer model on top of an earlier iteration's model, and says what is missing when it cannot", async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 12, 41), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 12, 42), { label: 'blue' }, 'blue');
-    const base = await client.waitForIteration(project.id, (await client.train(project.id, { ...FAST, epochs: 4 })).id);
+    const { project, iteration: base } = await trainedClassifier();
     expect(base.status).toBe('completed');
 
     const missing = await client.http
@@ -143,12 +150,23 @@ describe('training over HTTP on the embedded stack', () => {
     expect(transfer.metrics.accuracy).toBeGreaterThanOrEqual(0.8);
   });
 
+  /**
+   * One training watched from its queueing to its end, read by both streaming tests (a training thread fewer): about
+   * 38 training images in batches of 2, some 19 batches an epoch for 15 epochs.
+   */
+  let streamed: Promise<{ projectId: string; iterationId: string; events: StreamedEvent[] }> | undefined;
+  const streamedTraining = () =>
+    (streamed ??= (async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 24, 31), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 24, 32), { label: 'blue' }, 'blue');
+      const queued = await client.train(project.id, { ...FAST, epochs: 15, batchSize: 2 });
+      const events = await client.iterationEvents(project.id, queued.id);
+      return { projectId: project.id, iterationId: queued.id, events };
+    })());
+
   it('streams progress as Server-Sent Events until the final status', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 6, 3), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 6, 4), { label: 'blue' }, 'blue');
-    const queued = await client.train(project.id, { ...FAST, epochs: 40 });
-    const events = await client.iterationEvents(project.id, queued.id);
+    const { events } = await streamedTraining();
     const statuses = events.filter((event) => event.type === 'iteration').map((event) => event.data.status);
     expect(statuses[statuses.length - 1]).toBe('completed');
     expect(statuses.filter((status) => status === 'running').length).toBeGreaterThan(0);
@@ -156,12 +174,7 @@ describe('training over HTTP on the embedded stack', () => {
   });
 
   it('streams progress within an epoch as transient batch events', async () => {
-    const project = await client.createProject('classification', ['red', 'blue']);
-    await client.upload(project.id, await colouredSquares(RED, 24, 31), { label: 'red' }, 'red');
-    await client.upload(project.id, await colouredSquares(BLUE, 24, 32), { label: 'blue' }, 'blue');
-    // About 38 training images in batches of 2: some 19 batches an epoch.
-    const queued = await client.train(project.id, { ...FAST, epochs: 15, batchSize: 2 });
-    const events = await client.iterationEvents(project.id, queued.id);
+    const { projectId, iterationId, events } = await streamedTraining();
     const batches = events.filter((event) => event.type === 'batch').map((event) => event.data);
     expect(batches.length).toBeGreaterThan(0);
     for (const progress of batches) {
@@ -182,7 +195,7 @@ describe('training over HTTP on the embedded stack', () => {
     expect(batches[0].batches).toBeGreaterThanOrEqual(15);
     expect(events[events.length - 1].data.status).toBe('completed');
     // Transient: the iteration's record holds epochs only.
-    const iteration = await client.iteration(project.id, queued.id);
+    const iteration = await client.iteration(projectId, iterationId);
     expect(iteration.history).toHaveLength(15);
     expect(JSON.stringify(iteration)).not.toContain('"batches"');
   });
