@@ -16,6 +16,8 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     duration?: number;
+    /** Requests to send in all; when set, `duration` is ignored. */
+    amount?: number;
     /** Each connection reconnects after sending this many requests. */
     reconnectRate?: number;
   }
