@@ -1,22 +1,10 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
-import { Settings } from '@diyml/core';
-import { WorkerModule } from './worker.module.js';
+import { enableCompileCache } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
-  app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
-  if (!app.get(Settings).REDIS_URL) {
-    await app.close();
-    throw new Error('The worker takes jobs from Redis: set REDIS_URL. (Without it, the api runs jobs itself.)');
-  }
-  await app.init();
-  console.log('diyml worker waiting for jobs');
-}
-
-bootstrap().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// V8 keeps the compiled code of the modules the worker loads on disk and reuses it at the next start, which then
+// costs less CPU (~20% of the api's start). Set as a variable too, so the worker threads (training, embeddings)
+// keep and reuse theirs. Enabled before the app's own modules are imported.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache');
+enableCompileCache();
+await import('./server.js');

@@ -1,5 +1,17 @@
 import { Logger } from '@nestjs/common';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+
+let driver: typeof pg | undefined;
+
+/**
+ * node-postgres, loaded the first time a PostgreSQL adapter needs it instead of when @diyml/core is imported: the
+ * other modes never use it, and loading it cost every process and every Jest test file ~50 modules.
+ */
+export function postgresDriver(): typeof pg {
+  driver ??= createRequire(import.meta.url)('pg') as typeof pg;
+  return driver;
+}
 
 export interface PostgresPoolOptions {
   /** Most connections this pool opens; every adapter has its own pool, and servers allow 100 by default. */
@@ -18,7 +30,7 @@ export interface PostgresPoolOptions {
  * logged and replaced on the next query instead of crashing the process.
  */
 export function createPostgresPool(url: string, options: PostgresPoolOptions): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (postgresDriver().Pool)({
     connectionString: url,
     max: options.max,
     application_name: options.applicationName,

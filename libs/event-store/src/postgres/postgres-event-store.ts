@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
-import { createPostgresPool, type DomainEvent, type EventMetadata, migrate } from '@diyml/core';
+import type pg from 'pg';
+import { createPostgresPool, type DomainEvent, type EventMetadata, migrate, postgresDriver } from '@diyml/core';
 import { eventIdReused, eventIdsFor } from '../event-ids.js';
 import {
   type AppendOptions,
@@ -292,7 +292,10 @@ export class PostgresEventStore extends EventStore {
   /** One LISTEN connection per store, opened with the first subscription and reopened when it drops. */
   private listen(): void {
     if (this.listener || this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'diyml-event-listener' });
+    const client = new (postgresDriver().Client)({
+      connectionString: this.url,
+      application_name: 'diyml-event-listener',
+    });
     this.listener = client;
     const reconnect = (reason: string) => {
       if (this.listener !== client || this.closed) return;
@@ -331,9 +334,11 @@ export class PostgresEventStore extends EventStore {
  * down: SQLSTATE classes 08 and 57P) the call may or may not have committed.
  */
 function isServerRefusal(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && !/^(08|57P)/.test(error.code ?? '');
+  return error instanceof postgresDriver().DatabaseError && !/^(08|57P)/.test(error.code ?? '');
 }
 
 function isEventIdTaken(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && error.code === '23505' && error.constraint === 'events_event_id';
+  return (
+    error instanceof postgresDriver().DatabaseError && error.code === '23505' && error.constraint === 'events_event_id'
+  );
 }

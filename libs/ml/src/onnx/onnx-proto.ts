@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 
 /**
  * The part of the ONNX protobuf schema (onnx.proto, IR version 8, MIT licence, ONNX Project Contributors) that
@@ -76,9 +77,25 @@ const descriptor: protobuf.INamespace = {
   },
 };
 
-const root = protobuf.Root.fromJSON(descriptor);
+let modelProtoType: protobuf.Type | undefined;
 
-export const ModelProto = root.lookupType('onnx.ModelProto');
+/**
+ * The ModelProto message type, built on first use: protobufjs is loaded only by a process that writes or reads an
+ * ONNX file, not by every process (and Jest test file) that imports @diyml/ml.
+ */
+function modelProto(): protobuf.Type {
+  if (!modelProtoType) {
+    const { Root } = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+    modelProtoType = Root.fromJSON(descriptor).lookupType('onnx.ModelProto');
+  }
+  return modelProtoType;
+}
+
+/** Reads an ONNX model file back: `ModelProto.toObject(ModelProto.decode(bytes))`. */
+export const ModelProto: Pick<protobuf.Type, 'decode' | 'toObject'> = {
+  decode: (reader, length) => modelProto().decode(reader, length),
+  toObject: (message, options) => modelProto().toObject(message, options),
+};
 
 /** TensorProto.DataType values diyml writes. */
 export const DataType = { FLOAT: 1, INT64: 7 } as const;
@@ -153,7 +170,8 @@ export function encodeModel(
   producerVersion: string,
   docString = '',
 ): Uint8Array {
-  const message = ModelProto.fromObject({
+  const type = modelProto();
+  const message = type.fromObject({
     irVersion: IR_VERSION,
     producerName: 'diyml',
     producerVersion,
@@ -168,5 +186,5 @@ export function encodeModel(
       output: graph.outputs.map(valueInfo),
     },
   });
-  return ModelProto.encode(message).finish();
+  return type.encode(message).finish();
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import pg from 'pg';
+import type pg from 'pg';
+import { postgresDriver } from '@diyml/core';
 import { type HeldLease, Lease, leaseLost } from './lease.port.js';
 
 interface UnwrittenPosition {
@@ -152,7 +153,10 @@ export class PostgresLease extends Lease {
   /** The session holding the locks; after it died, the next acquisition opens a new one. */
   private connect(): Promise<pg.Client> {
     this.connection ??= (async () => {
-      const client = new pg.Client({ connectionString: this.url, application_name: this.applicationName });
+      const client = new (postgresDriver().Client)({
+        connectionString: this.url,
+        application_name: this.applicationName,
+      });
       const lost = (reason: string) => {
         if (this.current !== client) return;
         this.logger.warn(`The lease connection ended (${reason}); its leases are free for other processes`);

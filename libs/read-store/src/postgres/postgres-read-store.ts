@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import pg from 'pg';
-import { createPostgresPool, migrate, type Page } from '@diyml/core';
+import type pg from 'pg';
+import { createPostgresPool, migrate, type Page, postgresDriver } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,
@@ -259,7 +259,7 @@ class DocumentWrites {
         });
         return true;
       } catch (error) {
-        if (!(error instanceof pg.DatabaseError)) throw error;
+        if (!(error instanceof postgresDriver().DatabaseError)) throw error;
         if (error.code === STALE_BASE_STATE) return false;
         if (error.code === CLAIMED_ELSEWHERE_STATE) throw writesClaimedElsewhere();
         if (error.code !== '40P01' || attempt >= DEADLOCK_TRIES) throw error;
@@ -316,7 +316,7 @@ class DocumentWrites {
         return;
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
-        const deadlock = error instanceof pg.DatabaseError && error.code === '40P01';
+        const deadlock = error instanceof postgresDriver().DatabaseError && error.code === '40P01';
         if (!deadlock || attempt >= DEADLOCK_TRIES) throw error;
       } finally {
         client.release();

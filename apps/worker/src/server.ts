@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { Settings } from '@diyml/core';
+import { WorkerModule } from './worker.module.js';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  if (!app.get(Settings).REDIS_URL) {
+    await app.close();
+    throw new Error('The worker takes jobs from Redis: set REDIS_URL. (Without it, the api runs jobs itself.)');
+  }
+  await app.init();
+  console.log('diyml worker waiting for jobs');
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
