@@ -4,6 +4,7 @@ import {
   liveTensorCount,
   LoadedModel,
   manifestWeights,
+  selectBackend,
   type SerializedModel,
   type WeightsManifestJson,
 } from '@diyml/ml';
@@ -86,9 +87,14 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Mod
 }
 
 port.on('message', (message: ToModelCheckThread) => {
-  const tensorsBefore = liveTensorCount();
-  const answer = (checked: ModelCheck) => send({ ...checked, tensorsReleased: liveTensorCount() <= tensorsBefore });
-  check(message).then(answer, (error: unknown) =>
-    answer({ type: 'invalid', reason: (error as Error).message ?? String(error) }),
-  );
+  let tensorsBefore = Infinity;
+  const answer = (checked: ModelCheck) =>
+    send({ ...checked, tensorsReleased: Number.isFinite(tensorsBefore) && liveTensorCount() <= tensorsBefore });
+  // The backend LoadedModel.load selects, ready before counting its tensors.
+  selectBackend()
+    .then(() => {
+      tensorsBefore = liveTensorCount();
+      return check(message);
+    })
+    .then(answer, (error: unknown) => answer({ type: 'invalid', reason: (error as Error).message ?? String(error) }));
 });
