@@ -23,6 +23,7 @@ const ml = [
   '/libs/ml/src/(architectures|backbones|backend|detection|inference|keras|onnx|training)/[^/]+\\.spec\\.ts$',
   // worker/: the embedding and training threads load backbones and run them.
   '/libs/training/src/(model|worker)/[^/]+\\.spec\\.ts$',
+  '/libs/evaluation/src/worker/[^/]+\\.spec\\.ts$',
   '/libs/deployments/src/(inference/model-cache|slices/predict-video/video-model-thread)\\.spec\\.ts$',
 ];
 const slow = '\\.slow\\.e2e-spec\\.ts$';

@@ -1,10 +1,11 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AuthThrottle } from './auth-throttle/auth-throttle.js';
 import { FailedAttempts } from './auth-throttle/failed-attempts.port.js';
 import { InMemoryFailedAttempts } from './auth-throttle/in-memory-failed-attempts.js';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Clock, IdGenerator, SystemClock, UuidGenerator } from './domain/clock.js';
 import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js';
+import { closeIdleArchiveThreads } from './archives/unzip-safely.js';
 
 /** Failed sign-ins counted in Redis when REDIS_URL is set (shared by api replicas), else in this process. */
 const failedAttemptsProvider = {
@@ -37,4 +38,9 @@ const failedAttemptsProvider = {
   ],
   exports: [Settings, Clock, IdGenerator, AuthThrottle],
 })
-export class PlatformModule {}
+export class PlatformModule implements OnApplicationShutdown {
+  /** The warm archive thread (shared by every import that unzips) does not keep the process alive, but is closed. */
+  onApplicationShutdown(): Promise<void> {
+    return closeIdleArchiveThreads();
+  }
+}

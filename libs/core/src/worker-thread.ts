@@ -27,6 +27,19 @@ export interface WorkerThreadPoolOptions {
   maxRunsPerThread?: number;
 }
 
+/** One request to a pooled thread that answers once (see WorkerThreadPool.request). */
+export interface PooledRequest<Answer> {
+  /** Whether the thread that gave `answer` is clean enough to serve the next run. */
+  reusable(answer: Answer): boolean;
+  /** The error of a run whose thread stopped before answering. */
+  stopped(exitCode: number): Error;
+  /** The error of an aborted run. */
+  cancelled(): Error;
+  signal?: AbortSignal;
+  /** Buffers moved to the thread rather than copied. */
+  transfer?: ArrayBuffer[];
+}
+
 /**
  * Warm worker threads of one module: `acquire()` hands out an idle thread or starts one, `release()` takes it back
  * for the next run when it is known to be clean, else closes it. Idle threads do not keep the process alive.
@@ -75,6 +88,43 @@ export class WorkerThreadPool {
     }
     worker.unref();
     this.idle.push(worker);
+  }
+
+  /**
+   * Sends `message` to a thread of the pool and resolves with the thread's one answer. The thread goes back to the
+   * pool when `reusable(answer)` says its run left it clean; a thread that fails, stops or is aborted is closed.
+   * Aborting `signal` closes the thread at once and rejects with `cancelled()`; once the answer is in, the signal
+   * no longer reaches the thread, which may be serving another run.
+   */
+  request<Answer>(message: unknown, options: PooledRequest<Answer>): Promise<Answer> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(options.cancelled());
+    const worker = this.acquire();
+    let reusable = false;
+    let onMessage: (answer: Answer) => void = () => undefined;
+    let onError: (error: Error) => void = () => undefined;
+    let onExit: (code: number) => void = () => undefined;
+    let onAbort: () => void = () => undefined;
+    return new Promise<Answer>((resolve, reject) => {
+      onMessage = (answer) => {
+        reusable = options.reusable(answer);
+        resolve(answer);
+      };
+      onError = reject;
+      onExit = (code) => reject(options.stopped(code));
+      onAbort = () => reject(options.cancelled());
+      worker.once('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.postMessage(message, options.transfer);
+    }).finally(() => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
+      this.release(worker, reusable);
+    });
   }
 
   /** Closes the idle threads (threads in use are closed when released). */

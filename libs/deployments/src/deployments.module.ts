@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
 import { ImageIntake } from '@diyml/datasets';
@@ -46,6 +46,7 @@ import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js
 import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
 import { UsageRecorder } from './slices/usage-reports/usage-recorder.js';
 import { UsageReportsController } from './slices/usage-reports/usage-reports.controller.js';
+import { closeIdleModelCheckThreads } from './slices/import-model/model-check-thread.js';
 
 /**
  * Deployments (an iteration behind an endpoint and a hashed API key), prediction with cached models, and
@@ -118,7 +119,12 @@ import { UsageReportsController } from './slices/usage-reports/usage-reports.con
     StoredPredictionQueries,
   ],
 })
-export class DeploymentsModule {}
+export class DeploymentsModule implements OnApplicationShutdown {
+  /** The warm model-check thread does not keep the process alive, but holds tfjs until closed. */
+  onApplicationShutdown(): Promise<void> {
+    return closeIdleModelCheckThreads();
+  }
+}
 
 /** The worker process predicts videos through deployments. */
 @Module({ providers: [VideoPredictionJobProcessor] })

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
 import { BackboneCatalog, ProjectAccess } from '@diyml/projects';
@@ -21,6 +21,7 @@ import { RejectSuggestionsHandler } from './slices/reject-suggestions/reject-sug
 import { SuggestLabelsHandler } from './slices/suggest-labels/suggest-labels.handler.js';
 import { RequestTestRunHandler } from './slices/request-test-run/request-test-run.handler.js';
 import { TestRunsController } from './slices/test-runs.controller.js';
+import { closeIdlePredictionThreads } from './worker/test-run-thread.js';
 
 /**
  * Running an iteration's model on images in the background: test runs on new labeled data (request, follow, cancel,
@@ -55,7 +56,12 @@ import { TestRunsController } from './slices/test-runs.controller.js';
   ],
   exports: [TestRunQueries, LabelSuggestionQueries],
 })
-export class EvaluationModule {}
+export class EvaluationModule implements OnApplicationShutdown {
+  /** The warm prediction thread does not keep the process alive, but holds tfjs until closed. */
+  onApplicationShutdown(): Promise<void> {
+    return closeIdlePredictionThreads();
+  }
+}
 
 /** The worker process runs test-run and label-suggestion jobs. */
 @Module({
@@ -68,4 +74,8 @@ export class EvaluationModule {}
     BackboneCatalog,
   ],
 })
-export class EvaluationWorkerModule {}
+export class EvaluationWorkerModule implements OnApplicationShutdown {
+  onApplicationShutdown(): Promise<void> {
+    return closeIdlePredictionThreads();
+  }
+}

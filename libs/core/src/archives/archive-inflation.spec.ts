@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { randomBytes } from 'node:crypto';
 import { buildZip, deflatedEntry, zeroBomb } from '../testing/zip-bombs.js';
@@ -9,7 +9,7 @@ import {
   inflateArchive,
   type InflationRequest,
 } from './archive-inflation.js';
-import { unzipSafely } from './unzip-safely.js';
+import { archiveThreadsStarted, closeIdleArchiveThreads, unzipSafely } from './unzip-safely.js';
 
 const MiB = 1024 * 1024;
 const limits: ArchiveLimits = { maxTotalBytes: 64 * MiB, maxEntryBytes: 32 * MiB, maxEntries: 100, maxRatio: 200 };
@@ -95,7 +95,8 @@ describe('inflating an archive with limits on the real bytes', () => {
     expect(() => inflateArchive(truncated, everything)).toThrow(ArchiveFormatError);
   });
 
-  it('runs on a worker thread and answers limits as 413 domain errors', async () => {
+  it('runs on a worker thread, kept for the next archive, and answers limits as 413 domain errors', async () => {
+    const startedBefore = archiveThreadsStarted();
     const zip = buildZip([zeroBomb('bomb.bin', 64 * MiB)]);
     await expect(unzipSafely(zip, everything)).rejects.toMatchObject({
       kind: 'too-large',
@@ -113,5 +114,9 @@ describe('inflating an archive with limits on the real bytes', () => {
       kind: 'validation',
       code: 'INVALID_ARCHIVE',
     });
+    // A refused archive leaves nothing behind in its thread: the one thread served all three.
+    expect(archiveThreadsStarted()).toBe(startedBefore + 1);
   });
+
+  afterAll(() => closeIdleArchiveThreads());
 });

@@ -2,10 +2,13 @@ import { parentPort } from 'node:worker_threads';
 import { ArchiveFormatError, ArchiveLimitError, inflateArchive } from './archive-inflation.js';
 import type { FromInflationThread, ToInflationThread } from './archive-inflation.protocol.js';
 
-/** Inflates one archive off the api's event loop and answers once; entry bytes are moved back, not copied. */
+/**
+ * Inflates archives off the api's event loop, one per message, answering each once; entry bytes are moved back, not
+ * copied. Nothing outlives an archive here, so the pool that owns the thread sends it the next one.
+ */
 const port = parentPort!;
 
-port.once('message', ({ zip, request }: ToInflationThread) => {
+port.on('message', ({ zip, request }: ToInflationThread) => {
   let answer: FromInflationThread;
   const transfer: ArrayBuffer[] = [];
   try {

@@ -47,5 +47,7 @@ export type FromTestRunThread =
       backend: string;
       featureMaps?: FeatureUse;
       computedMaps?: ComputedFeatureMaps;
+      /** The thread is back at the tensors it held before the run: fit to serve the next one. */
+      tensorsReleased: boolean;
     }
   | { type: 'failed'; message: string; invalidModel: boolean };

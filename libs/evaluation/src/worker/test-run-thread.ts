@@ -1,4 +1,4 @@
-import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import { siblingModule, startWorkerThread, WorkerThreadPool } from '@diyml/core/pure';
 import type { BackboneDescriptor, EmbeddingSpace, Prediction, PredictOptions } from '@diyml/ml';
 import type { ComputedFeatureMaps, FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
@@ -19,7 +19,7 @@ type PredictionOutcome = {
 
 /**
  * Predicts images on a worker thread, so the api's event loop never runs the model for them. Aborting `signal`
- * stops the thread at once and rejects with PredictionCancelled.
+ * stops the thread at once and rejects with PredictionCancelled; an abort after the answer does nothing.
  */
 export function predictOnThread(
   modelZip: Uint8Array,
@@ -61,23 +61,39 @@ export function predictFromFeatureMapsOnThread(
   return runOnThread({ type: 'predict-feature-maps', modelZip, images, ...cached, options, batchSize: 32 }, signal);
 }
 
-function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<PredictionOutcome> {
-  const worker = startWorkerThread(siblingModule(import.meta.url, 'test-run.worker'));
-  return new Promise<PredictionOutcome>((resolve, reject) => {
-    if (signal?.aborted) return reject(new PredictionCancelled());
-    signal?.addEventListener('abort', () => reject(new PredictionCancelled()), { once: true });
-    worker.once('message', (answer: FromTestRunThread) => {
-      if (answer.type === 'done')
-        resolve({
-          predictions: answer.predictions,
-          backend: answer.backend,
-          ...(answer.featureMaps ? { featureMaps: answer.featureMaps } : {}),
-          ...(answer.computedMaps ? { computedMaps: answer.computedMaps } : {}),
-        });
-      else reject(answer.invalidModel ? new TestRunInputError(answer.message) : new Error(answer.message));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the test-run thread stopped (exit code ${code})`)));
-    worker.postMessage(message);
-  }).finally(() => void worker.terminate());
+/**
+ * The process's prediction threads: one thread kept warm after a run, so the next test run (or label suggestion)
+ * skips starting a thread and loading tfjs in it. Only a thread whose run answered with every tensor released is
+ * kept; a failed, stopped or cancelled run's thread is closed. A thread serves a bounded number of runs.
+ */
+const predictionThreads = new WorkerThreadPool(
+  () => startWorkerThread(siblingModule(import.meta.url, 'test-run.worker')),
+  { maxIdle: 1, maxRunsPerThread: 50 },
+);
+
+/** Closes the warm prediction thread, if any (at application shutdown). */
+export function closeIdlePredictionThreads(): Promise<void> {
+  return predictionThreads.closeIdle();
+}
+
+/** Prediction threads started in this process so far (a reused thread counts once). */
+export function predictionThreadsStarted(): number {
+  return predictionThreads.started;
+}
+
+async function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<PredictionOutcome> {
+  const answer = await predictionThreads.request<FromTestRunThread>(message, {
+    signal,
+    reusable: (answer) => answer.type === 'done' && answer.tensorsReleased,
+    stopped: (code) => new Error(`the test-run thread stopped (exit code ${code})`),
+    cancelled: () => new PredictionCancelled(),
+  });
+  if (answer.type === 'failed')
+    throw answer.invalidModel ? new TestRunInputError(answer.message) : new Error(answer.message);
+  return {
+    predictions: answer.predictions,
+    backend: answer.backend,
+    ...(answer.featureMaps ? { featureMaps: answer.featureMaps } : {}),
+    ...(answer.computedMaps ? { computedMaps: answer.computedMaps } : {}),
+  };
 }

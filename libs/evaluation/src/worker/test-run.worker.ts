@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import {
   EmbeddingHead,
   FeatureMapHead,
+  liveTensorCount,
   LoadedModel,
   loadBackbone,
   type Prediction,
@@ -11,7 +12,10 @@ import {
 import { unpackModel } from '@diyml/training/pure';
 import type { ComputedFeatureMaps, FeatureUse, FromTestRunThread, ToTestRunThread } from './test-run-protocol.js';
 
-/** The prediction thread of a test run: loads the model (or its head), predicts every image in batches, answers once. */
+/**
+ * The prediction thread of test runs: for each request, loads the model (or its head), predicts every image in
+ * batches, releases the model and answers once. The pool that owns the thread may send it the next request.
+ */
 const port = parentPort!;
 const send = (message: FromTestRunThread) => port.postMessage(message);
 
@@ -114,22 +118,26 @@ async function predictorFor(message: ToTestRunThread): Promise<Predictor> {
   };
 }
 
-port.once('message', (message: ToTestRunThread) => {
+port.on('message', (message: ToTestRunThread) => {
   void (async () => {
     let predictor: Predictor;
     let backend: string;
+    let tensorsBefore: number;
     try {
       backend = await selectBackend();
+      tensorsBefore = liveTensorCount();
       predictor = await predictorFor(message);
     } catch (error) {
       return send({ type: 'failed', message: (error as Error).message ?? String(error), invalidModel: true });
     }
+    let outcome: Awaited<ReturnType<Predictor['predict']>>;
     try {
-      send({ type: 'done', ...(await predictor.predict()), backend });
+      outcome = await predictor.predict();
     } catch (error) {
-      send({ type: 'failed', message: (error as Error).message ?? String(error), invalidModel: false });
+      return send({ type: 'failed', message: (error as Error).message ?? String(error), invalidModel: false });
     } finally {
       predictor.dispose();
     }
+    send({ type: 'done', ...outcome, backend, tensorsReleased: liveTensorCount() <= tensorsBefore });
   })();
 });

@@ -87,11 +87,16 @@ class LoadedBackbone implements Backbone {
   /** Runners of the frozen backbone by layer list, shared by every createRunner call until `dispose`. */
   private readonly runners = new Map<string, Promise<FeatureRunner>>();
 
+  /** The backbone's weights, owned by it whichever models are built on its layers. */
+  private readonly weights: tf.Variable[];
+
   constructor(
     readonly descriptor: BackboneDescriptor,
     readonly model: tfl.LayersModel,
     private readonly runnerFactory: FeatureRunnerFactory | undefined,
-  ) {}
+  ) {
+    this.weights = model.weights.map((weight) => weight.read() as tf.Variable);
+  }
 
   layerOutput(name: string): tfl.SymbolicTensor {
     try {
@@ -163,8 +168,9 @@ class LoadedBackbone implements Backbone {
         () => undefined,
       );
     this.runners.clear();
-    // The extractors share the model's layers and weights; disposing the model releases them.
+    // The extractors share the model's layers and weights. The weights are released directly, not by disposing the
+    // model: a model built on its layers (a classifier, a detector) may have released the shared ones already.
     this.extractors.clear();
-    this.model.dispose();
+    tf.dispose(this.weights.filter((weight) => !weight.isDisposed));
   }
 }

@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend/backend-selection.js';
 import { decodeEmbeddingTable, encodeEmbeddingTable } from '../backbones/embeddings.js';
 import { loadModel } from '../inference/loaded-model.js';
 import { deserializeModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
 import { tinyBackboneClassifierConfig, tinyBackboneModel } from '../testing/tiny-backbone.js';
-import { barsDataset, barsImage } from '../testing/synthetic-images.js';
+import { barsDataset, barsImage, type Rgb, squareScene } from '../testing/synthetic-images.js';
 import { train } from './training-loop.js';
-import type { TrainingResult } from './training-types.js';
+import type { TrainingConfig, TrainingDataset, TrainingResult } from './training-types.js';
 import type { SerializedModel } from '../models/model-serialization.js';
 
 function accuracyOf(result: TrainingResult): number {
@@ -122,5 +123,31 @@ describe('training a head on a frozen backbone', () => {
     await expect(train(barsDataset(8, 5), { ...(await tinyBackboneClassifierConfig(4)), fineTune: 2 })).rejects.toThrow(
       "backbone 'tiny' can fine-tune 1 to 1 blocks, not 2",
     );
+  });
+
+  it.each<[string, () => TrainingDataset, Partial<TrainingConfig>]>([
+    ['a head', () => barsDataset(16, 6), { epochs: 1 }],
+    ['a fine-tuned head', () => barsDataset(16, 6), { epochs: 1, fineTune: 1, augmentation: false }],
+    [
+      'a detector',
+      () => {
+        const random = new SeededRandom(6);
+        const colours: Rgb[] = [
+          [220, 30, 30],
+          [30, 30, 220],
+        ];
+        return {
+          task: 'detection',
+          labels: ['red', 'blue'],
+          examples: Array.from({ length: 12 }, () => squareScene(colours, 32, random)),
+        };
+      },
+      { architecture: 'backbone-detector', epochs: 1 },
+    ],
+  ])('releases every tensor it made when training %s on the backbone', async (_, dataset, overrides) => {
+    const config = { ...(await tinyBackboneClassifierConfig(1)), ...overrides };
+    const tensorsBefore = tf.memory().numTensors;
+    await train(dataset(), config);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 });

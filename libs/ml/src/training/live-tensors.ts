@@ -6,9 +6,8 @@ export function liveTensorCount(): number {
 }
 
 /**
- * Disposes every variable left on the backend. A training thread that trains again calls it after each run: models
- * that share layers with a backbone do not always release every weight (tfjs-layers' dispose stops at the first
- * layer another model already disposed), and no variable outlives a run there.
+ * Disposes every variable left on the backend. A training thread that trains again calls it after each run, so that
+ * a weight a run failed to release never outlives it there (train() releases every weight of its models itself).
  */
 export function disposeLeftoverVariables(): void {
   tf.disposeVariables();

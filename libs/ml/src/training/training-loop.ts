@@ -271,9 +271,8 @@ export async function train(
     };
   } finally {
     optimizer.dispose();
-    session?.dispose();
-    disposeBuilt(built);
-    disposeQuietly(() => backbone?.dispose());
+    releaseWeights([built.model, built.trainable, built.frozenFeatures, session?.fineTuned]);
+    backbone?.dispose();
   }
 }
 
@@ -322,21 +321,15 @@ function inputSpec(architecture: Architecture, built: BuiltModel): InputSpec {
   return { imageSize: built.imageSize, channels: built.channels, fit: architecture.fit, inputRange: built.inputRange };
 }
 
-function disposeBuilt(built: BuiltModel): void {
-  const models = new Set(
-    [built.model, built.trainable, built.frozenFeatures].filter(
-      (model): model is tfl.LayersModel => model !== undefined,
-    ),
-  );
-  for (const model of models) disposeQuietly(() => model.dispose());
-}
-
-function disposeQuietly(dispose: () => void): void {
-  try {
-    dispose();
-  } catch {
-    // Models sharing layers release them once; a second dispose of the same layer is not an error worth raising.
-  }
+/**
+ * Releases every weight of a run's models, each once. Not LayersModel.dispose: tfjs-layers frees a layer with the
+ * first model disposed that holds it (its count is of calls, not of models), so of models sharing layers with each
+ * other and with the backbone, the later ones would stop at a freed layer and leave the rest of theirs behind. The
+ * backbone releases the weights it alone holds itself.
+ */
+function releaseWeights(models: readonly (tfl.LayersModel | undefined)[]): void {
+  const weights = new Set(models.flatMap((model) => model?.weights ?? []));
+  tf.dispose([...weights].map((weight) => weight.read()));
 }
 
 class TrainingSession {
@@ -633,9 +626,9 @@ class TrainingSession {
       for (const weight of trained.trainableWeights) this.backboneVariables.add(weight.read() as tf.Variable);
   }
 
-  /** Releases what fine-tuning added (the standardisation layer); the rest belongs to the built model. */
-  dispose(): void {
-    if (this.trainable !== this.built.trainable) disposeQuietly(() => this.trainable.dispose());
+  /** The model fine-tuning built (the backbone's last blocks, a standardisation layer and the head), if any. */
+  get fineTuned(): tfl.LayersModel | undefined {
+    return this.trainable === this.built.trainable ? undefined : this.trainable;
   }
 
   /**

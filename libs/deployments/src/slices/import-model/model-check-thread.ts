@@ -1,22 +1,30 @@
-import { siblingModule, startWorkerThread } from '@diyml/core/pure';
+import { siblingModule, startWorkerThread, WorkerThreadPool } from '@diyml/core/pure';
 import type { SerializedModel } from '@diyml/ml';
-import type { FromModelCheckThread, ToModelCheckThread } from './model-check.protocol.js';
+import type { FromModelCheckThread, ModelCheck, ToModelCheckThread } from './model-check.protocol.js';
+
+/**
+ * The process's model-check threads: one kept warm after a valid model that left no tensor behind, so the next import
+ * skips starting a thread and loading tfjs. A thread that saw an invalid model (possibly hostile) is closed.
+ */
+const modelCheckThreads = new WorkerThreadPool(
+  () => startWorkerThread(siblingModule(import.meta.url, 'model-check.worker')),
+  { maxIdle: 1, maxRunsPerThread: 50 },
+);
+
+/** Closes the warm model-check thread, if any (at application shutdown). */
+export function closeIdleModelCheckThreads(): Promise<void> {
+  return modelCheckThreads.closeIdle();
+}
 
 /** Loads and tries a model on a worker thread (see model-check.worker.ts), so the event loop never runs it. */
-export async function checkModelOnThread(
-  model: SerializedModel,
-  maxInputPixels: number,
-): Promise<FromModelCheckThread> {
-  const worker = startWorkerThread(siblingModule(import.meta.url, 'model-check.worker'));
-  try {
-    return await new Promise<FromModelCheckThread>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the model-check thread stopped (exit code ${code})`)));
-      const message: ToModelCheckThread = { model, maxInputPixels };
-      worker.postMessage(message);
-    });
-  } finally {
-    void worker.terminate();
-  }
+export async function checkModelOnThread(model: SerializedModel, maxInputPixels: number): Promise<ModelCheck> {
+  const { tensorsReleased, ...checked } = await modelCheckThreads.request<FromModelCheckThread>(
+    { model, maxInputPixels } satisfies ToModelCheckThread,
+    {
+      reusable: (answer) => answer.type === 'valid' && answer.tensorsReleased,
+      stopped: (code) => new Error(`the model-check thread stopped (exit code ${code})`),
+      cancelled: () => new Error('the model check was cancelled'),
+    },
+  );
+  return checked;
 }

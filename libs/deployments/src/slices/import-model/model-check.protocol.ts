@@ -6,5 +6,10 @@ export interface ToModelCheckThread {
   maxInputPixels: number;
 }
 
-export type FromModelCheckThread =
+export type ModelCheck =
   { type: 'valid'; task: Task; architecture: string; labels: string[] } | { type: 'invalid'; reason: string };
+
+export type FromModelCheckThread = ModelCheck & {
+  /** The thread is back at the tensors it held before the check: fit to check the next model. */
+  tensorsReleased: boolean;
+};

@@ -1,17 +1,20 @@
 import { parentPort } from 'node:worker_threads';
 import {
   findNonFiniteWeight,
+  liveTensorCount,
   LoadedModel,
   manifestWeights,
+  selectBackend,
   type SerializedModel,
   type WeightsManifestJson,
 } from '@diyml/ml';
-import type { FromModelCheckThread, ToModelCheckThread } from './model-check.protocol.js';
+import type { FromModelCheckThread, ModelCheck, ToModelCheckThread } from './model-check.protocol.js';
 
 /**
  * Proves on its own thread that a model archive can serve: every weight is a finite number, the model loads,
  * its declared input is of a bounded size, and one prediction on a blank image of that size gives one finite
- * score per label (or well-formed boxes). Answers once.
+ * score per label (or well-formed boxes). Answers each model once; the pool that owns the thread sends it the next
+ * model only after a valid one that left no tensor behind.
  */
 const port = parentPort!;
 const send = (message: FromModelCheckThread) => port.postMessage(message);
@@ -30,8 +33,8 @@ function joinedWeights(model: SerializedModel, paths: string[]): Uint8Array {
   return joined;
 }
 
-async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<FromModelCheckThread> {
-  const invalid = (reason: string): FromModelCheckThread => ({ type: 'invalid', reason });
+async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<ModelCheck> {
+  const invalid = (reason: string): ModelCheck => ({ type: 'invalid', reason });
   const json = JSON.parse(model.modelJson) as WeightsManifestJson;
   const entries = manifestWeights(json);
   const nonFinite = findNonFiniteWeight(
@@ -83,8 +86,15 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Fro
   }
 }
 
-port.once('message', (message: ToModelCheckThread) => {
-  check(message).then(send, (error: unknown) =>
-    send({ type: 'invalid', reason: (error as Error).message ?? String(error) }),
-  );
+port.on('message', (message: ToModelCheckThread) => {
+  let tensorsBefore = Infinity;
+  const answer = (checked: ModelCheck) =>
+    send({ ...checked, tensorsReleased: Number.isFinite(tensorsBefore) && liveTensorCount() <= tensorsBefore });
+  // The backend LoadedModel.load selects, ready before counting its tensors.
+  selectBackend()
+    .then(() => {
+      tensorsBefore = liveTensorCount();
+      return check(message);
+    })
+    .then(answer, (error: unknown) => answer({ type: 'invalid', reason: (error as Error).message ?? String(error) }));
 });
