@@ -14,12 +14,16 @@ describe('cancelling a test run over HTTP', () => {
   let projectId: string;
   let iterationId: string;
   let images: { name: string; bytes: Buffer }[];
+  /** A run long enough to be still running while the test queues another behind it and cancels both. */
+  let longRunImages: { name: string; bytes: Buffer }[];
 
   const runs = () => `/v1/projects/${projectId}/iterations/${iterationId}/test-runs`;
-  const requestRun = async () => {
+  const requestRun = async (testSet = images) => {
     let request = client.http.post(runs()).set('Authorization', client.auth);
-    for (const image of images) request = request.attach('images', image.bytes, image.name);
-    const labels = Object.fromEntries(images.map((image) => [image.name, image.name.startsWith('r') ? 'red' : 'blue']));
+    for (const image of testSet) request = request.attach('images', image.bytes, image.name);
+    const labels = Object.fromEntries(
+      testSet.map((image) => [image.name, image.name.startsWith('r') ? 'red' : 'blue']),
+    );
     const response = await request.field('labels', JSON.stringify(labels));
     expect(response.status).toBe(202);
     return response.body as { id: string; status: string };
@@ -61,13 +65,17 @@ describe('cancelling a test run over HTTP', () => {
       ...(await colouredSquares(RED, 20, 11)).map((bytes, i) => ({ name: `r${i}.png`, bytes })),
       ...(await colouredSquares(BLUE, 20, 12)).map((bytes, i) => ({ name: `b${i}.png`, bytes })),
     ];
+    longRunImages = [
+      ...(await colouredSquares(RED, 200, 13)).map((bytes, i) => ({ name: `r${i}.png`, bytes })),
+      ...(await colouredSquares(BLUE, 200, 14)).map((bytes, i) => ({ name: `b${i}.png`, bytes })),
+    ];
   }, 240_000);
   afterAll(async () => {
     await testApp.destroy();
   });
 
   it('cancels a running run and the one queued behind it: neither records results, and the queue goes on', async () => {
-    const running = await requestRun();
+    const running = await requestRun(longRunImages);
     const queued = await requestRun();
     // Test runs run one at a time: the second waits behind the first.
     const cancelledQueued = await cancel(queued.id).expect(200);
