@@ -5,7 +5,7 @@ import { InMemoryFailedAttempts } from './auth-throttle/in-memory-failed-attempt
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Clock, IdGenerator, SystemClock, UuidGenerator } from './domain/clock.js';
 import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js';
-import { closeIdleArchiveThreads } from './archives/unzip-safely.js';
+import { archiveThreads } from './archives/unzip-safely.js';
 
 /** Failed sign-ins counted in Redis when REDIS_URL is set (shared by api replicas), else in this process. */
 const failedAttemptsProvider = {
@@ -41,6 +41,6 @@ const failedAttemptsProvider = {
 export class PlatformModule implements OnApplicationShutdown {
   /** The warm archive thread (shared by every import that unzips) does not keep the process alive, but is closed. */
   onApplicationShutdown(): Promise<void> {
-    return closeIdleArchiveThreads();
+    return archiveThreads.closeIdle();
   }
 }

@@ -49,8 +49,7 @@ export class WorkerThreadPool {
   private readonly runs = new WeakMap<Worker, number>();
   private readonly maxIdle: number;
   private readonly maxRunsPerThread: number;
-  /** Threads started since the pool was made. */
-  started = 0;
+  private threadsStarted = 0;
 
   constructor(
     private readonly start: () => Worker,
@@ -65,6 +64,11 @@ export class WorkerThreadPool {
     return this.idle.length;
   }
 
+  /** Threads started since the pool was made (a reused thread counts once). */
+  get started(): number {
+    return this.threadsStarted;
+  }
+
   acquire(): Worker {
     const warm = this.idle.pop();
     if (warm) {
@@ -72,7 +76,7 @@ export class WorkerThreadPool {
       return warm;
     }
     const worker = this.start();
-    this.started++;
+    this.threadsStarted++;
     // A thread that stops while idle leaves the pool; one in use tells its run through the run's own listeners.
     worker.once('exit', () => this.forget(worker));
     return worker;

@@ -46,7 +46,7 @@ import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js
 import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
 import { UsageRecorder } from './slices/usage-reports/usage-recorder.js';
 import { UsageReportsController } from './slices/usage-reports/usage-reports.controller.js';
-import { closeIdleModelCheckThreads } from './slices/import-model/model-check-thread.js';
+import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
 
 /**
  * Deployments (an iteration behind an endpoint and a hashed API key), prediction with cached models, and
@@ -122,7 +122,7 @@ import { closeIdleModelCheckThreads } from './slices/import-model/model-check-th
 export class DeploymentsModule implements OnApplicationShutdown {
   /** The warm model-check thread does not keep the process alive, but holds tfjs until closed. */
   onApplicationShutdown(): Promise<void> {
-    return closeIdleModelCheckThreads();
+    return modelCheckThreads.closeIdle();
   }
 }
 

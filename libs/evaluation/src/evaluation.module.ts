@@ -21,7 +21,7 @@ import { RejectSuggestionsHandler } from './slices/reject-suggestions/reject-sug
 import { SuggestLabelsHandler } from './slices/suggest-labels/suggest-labels.handler.js';
 import { RequestTestRunHandler } from './slices/request-test-run/request-test-run.handler.js';
 import { TestRunsController } from './slices/test-runs.controller.js';
-import { closeIdlePredictionThreads } from './worker/test-run-thread.js';
+import { predictionThreads } from './worker/test-run-thread.js';
 
 /**
  * Running an iteration's model on images in the background: test runs on new labeled data (request, follow, cancel,
@@ -59,7 +59,7 @@ import { closeIdlePredictionThreads } from './worker/test-run-thread.js';
 export class EvaluationModule implements OnApplicationShutdown {
   /** The warm prediction thread does not keep the process alive, but holds tfjs until closed. */
   onApplicationShutdown(): Promise<void> {
-    return closeIdlePredictionThreads();
+    return predictionThreads.closeIdle();
   }
 }
 
@@ -76,6 +76,6 @@ export class EvaluationModule implements OnApplicationShutdown {
 })
 export class EvaluationWorkerModule implements OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
-    return closeIdlePredictionThreads();
+    return predictionThreads.closeIdle();
   }
 }

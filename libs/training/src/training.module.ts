@@ -23,7 +23,7 @@ import { QueueIterationHandler, ReproduceIterationHandler } from './slices/queue
 import { IterationsController } from './slices/read-iterations/iterations.controller.js';
 import { UpdateIterationController } from './slices/update-iteration/update-iteration.controller.js';
 import { RenameIterationHandler } from './slices/update-iteration/update-iteration.handler.js';
-import { closeIdleTrainingThreads } from './worker/training-thread.js';
+import { trainingThreads } from './worker/training-thread.js';
 
 /** Iterations in the api: queue, follow, cancel, read metrics and artifacts; and the training jobs. */
 @Module({
@@ -62,7 +62,7 @@ import { closeIdleTrainingThreads } from './worker/training-thread.js';
 export class TrainingModule implements OnApplicationShutdown {
   /** The warm training thread would outlive the app otherwise (it does not keep the process alive, but holds tfjs). */
   onApplicationShutdown(): Promise<void> {
-    return closeIdleTrainingThreads();
+    return trainingThreads.closeIdle();
   }
 }
 
@@ -70,6 +70,6 @@ export class TrainingModule implements OnApplicationShutdown {
 @Module({ providers: [TrainingJobProcessor, EmbeddingJobProcessor, ProjectEmbeddings, BackboneCatalog] })
 export class TrainingWorkerModule implements OnApplicationShutdown {
   onApplicationShutdown(): Promise<void> {
-    return closeIdleTrainingThreads();
+    return trainingThreads.closeIdle();
   }
 }

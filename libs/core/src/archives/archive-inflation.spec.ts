@@ -9,7 +9,7 @@ import {
   inflateArchive,
   type InflationRequest,
 } from './archive-inflation.js';
-import { archiveThreadsStarted, closeIdleArchiveThreads, unzipSafely } from './unzip-safely.js';
+import { archiveThreads, unzipSafely } from './unzip-safely.js';
 
 const MiB = 1024 * 1024;
 const limits: ArchiveLimits = { maxTotalBytes: 64 * MiB, maxEntryBytes: 32 * MiB, maxEntries: 100, maxRatio: 200 };
@@ -96,7 +96,7 @@ describe('inflating an archive with limits on the real bytes', () => {
   });
 
   it('runs on a worker thread, kept for the next archive, and answers limits as 413 domain errors', async () => {
-    const startedBefore = archiveThreadsStarted();
+    const startedBefore = archiveThreads.started;
     const zip = buildZip([zeroBomb('bomb.bin', 64 * MiB)]);
     await expect(unzipSafely(zip, everything)).rejects.toMatchObject({
       kind: 'too-large',
@@ -115,8 +115,8 @@ describe('inflating an archive with limits on the real bytes', () => {
       code: 'INVALID_ARCHIVE',
     });
     // A refused archive leaves nothing behind in its thread: the one thread served all three.
-    expect(archiveThreadsStarted()).toBe(startedBefore + 1);
+    expect(archiveThreads.started).toBe(startedBefore + 1);
   });
 
-  afterAll(() => closeIdleArchiveThreads());
+  afterAll(() => archiveThreads.closeIdle());
 });

@@ -31,20 +31,10 @@ export function archiveLimitsOf(settings: {
  * The process's archive threads: one kept warm after an archive, so the next import skips starting a thread.
  * Inflating leaves nothing behind in the thread; a thread that failed unexpectedly or stopped is closed.
  */
-const archiveThreads = new WorkerThreadPool(
+export const archiveThreads = new WorkerThreadPool(
   () => startWorkerThread(siblingModule(import.meta.url, 'archive-inflation.worker')),
   { maxIdle: 1, maxRunsPerThread: 100 },
 );
-
-/** Closes the warm archive thread, if any (at application shutdown). */
-export function closeIdleArchiveThreads(): Promise<void> {
-  return archiveThreads.closeIdle();
-}
-
-/** Archive threads started in this process so far (a reused thread counts once). */
-export function archiveThreadsStarted(): number {
-  return archiveThreads.started;
-}
 
 /**
  * Unzips on a worker thread, so a large or hostile archive never blocks the event loop, with every limit

@@ -5,10 +5,9 @@ import { barsDataset } from '@diyml/ml/testing/synthetic-images.js';
 import { tinyBackboneClassifierConfig } from '@diyml/ml/testing/tiny-backbone.js';
 import { packModel } from '@diyml/training/pure';
 import {
-  closeIdlePredictionThreads,
+  predictionThreads,
   PredictionCancelled,
   predictFromEmbeddingsOnThread,
-  predictionThreadsStarted,
   predictOnThread,
   TestRunInputError,
 } from './test-run-thread.js';
@@ -44,7 +43,7 @@ describe('prediction threads are reused', () => {
     smallCnn = await trainedZip(barsDataset(16, 2), { imageSize: 16, epochs: 1, batchSize: 8, seed: 3 });
     images = await pngs(barsDataset(12, 9));
   });
-  afterAll(() => closeIdlePredictionThreads());
+  afterAll(() => predictionThreads.closeIdle());
 
   it('predicts the same on a reused thread as on a fresh one, from images and from embeddings', async () => {
     const backboneClassifier = await trainedZip(barsDataset(16, 5), await tinyBackboneClassifierConfig(1));
@@ -57,15 +56,15 @@ describe('prediction threads are reused', () => {
       fromEmbeddings: (await predictFromEmbeddingsOnThread(backboneClassifier, vectors, options)).predictions,
     });
 
-    await closeIdlePredictionThreads();
-    const startedBefore = predictionThreadsStarted();
+    await predictionThreads.closeIdle();
+    const startedBefore = predictionThreads.started;
     const fresh = await both();
     const reused = await both();
     // Four runs on the one thread started for the first.
-    expect(predictionThreadsStarted()).toBe(startedBefore + 1);
-    await closeIdlePredictionThreads();
+    expect(predictionThreads.started).toBe(startedBefore + 1);
+    await predictionThreads.closeIdle();
     const inNewThread = await both();
-    expect(predictionThreadsStarted()).toBe(startedBefore + 2);
+    expect(predictionThreads.started).toBe(startedBefore + 2);
 
     expect(fresh.fromImages).toHaveLength(images.length);
     expect(fresh.fromEmbeddings).toHaveLength(vectors.length);
@@ -75,24 +74,24 @@ describe('prediction threads are reused', () => {
 
   it('closes the thread of a cancelled or failed run, and a late cancel does not reach the next run', async () => {
     const first = await predictOnThread(smallCnn, images, options);
-    const startedBefore = predictionThreadsStarted();
+    const startedBefore = predictionThreads.started;
     const late = new AbortController();
     await predictOnThread(smallCnn, images, options, late.signal);
     // The run is over: aborting now leaves its thread, which serves the next run, alone.
     const next = predictOnThread(smallCnn, images, options);
     late.abort();
     expect((await next).predictions).toEqual(first.predictions);
-    expect(predictionThreadsStarted()).toBe(startedBefore);
+    expect(predictionThreads.started).toBe(startedBefore);
 
     const cancellation = new AbortController();
     const cancelled = predictOnThread(smallCnn, images, options, cancellation.signal);
     cancellation.abort();
     await expect(cancelled).rejects.toBeInstanceOf(PredictionCancelled);
     expect((await predictOnThread(smallCnn, images, options)).predictions).toEqual(first.predictions);
-    expect(predictionThreadsStarted()).toBe(startedBefore + 1);
+    expect(predictionThreads.started).toBe(startedBefore + 1);
 
     await expect(predictOnThread(new Uint8Array([1, 2, 3]), images, options)).rejects.toBeInstanceOf(TestRunInputError);
     expect((await predictOnThread(smallCnn, images, options)).predictions).toEqual(first.predictions);
-    expect(predictionThreadsStarted()).toBe(startedBefore + 2);
+    expect(predictionThreads.started).toBe(startedBefore + 2);
   });
 });

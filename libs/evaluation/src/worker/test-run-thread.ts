@@ -66,20 +66,10 @@ export function predictFromFeatureMapsOnThread(
  * skips starting a thread and loading tfjs in it. Only a thread whose run answered with every tensor released is
  * kept; a failed, stopped or cancelled run's thread is closed. A thread serves a bounded number of runs.
  */
-const predictionThreads = new WorkerThreadPool(
+export const predictionThreads = new WorkerThreadPool(
   () => startWorkerThread(siblingModule(import.meta.url, 'test-run.worker')),
   { maxIdle: 1, maxRunsPerThread: 50 },
 );
-
-/** Closes the warm prediction thread, if any (at application shutdown). */
-export function closeIdlePredictionThreads(): Promise<void> {
-  return predictionThreads.closeIdle();
-}
-
-/** Prediction threads started in this process so far (a reused thread counts once). */
-export function predictionThreadsStarted(): number {
-  return predictionThreads.started;
-}
 
 async function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<PredictionOutcome> {
   const answer = await predictionThreads.request<FromTestRunThread>(message, {

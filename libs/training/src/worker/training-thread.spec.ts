@@ -2,12 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { SeededRandom, selectBackend, type TrainingConfig, type TrainingDataset, type TrainingResult } from '@diyml/ml';
 import { barsDataset, squareScene, type Rgb } from '@diyml/ml/testing/synthetic-images.js';
 import { tinyBackboneClassifierConfig } from '@diyml/ml/testing/tiny-backbone.js';
-import {
-  closeIdleTrainingThreads,
-  TrainingThread,
-  TrainingThreadCancelled,
-  trainingThreadsStarted,
-} from './training-thread.js';
+import { trainingThreads, TrainingThread, TrainingThreadCancelled } from './training-thread.js';
 
 const COLOURS: Rgb[] = [
   [220, 30, 30],
@@ -48,7 +43,7 @@ function artifacts(result: TrainingResult) {
 describe('TrainingThread reuses a warm thread', () => {
   // The tiny backbone is built here, on this thread's backend.
   beforeAll(() => selectBackend());
-  afterAll(() => closeIdleTrainingThreads());
+  afterAll(() => trainingThreads.closeIdle());
 
   it.each<[string, () => TrainingDataset, () => Promise<Partial<TrainingConfig>>]>([
     ['small-cnn', () => barsDataset(24, 2), async () => ({ imageSize: 16, epochs: 2, batchSize: 8, seed: 3 })],
@@ -62,16 +57,16 @@ describe('TrainingThread reuses a warm thread', () => {
     '%s: two runs in one reused thread give the model and metrics of a run in a fresh thread, byte for byte',
     async (_, dataset, makeConfig) => {
       const config = await makeConfig();
-      await closeIdleTrainingThreads();
-      const startedBefore = trainingThreadsStarted();
+      await trainingThreads.closeIdle();
+      const startedBefore = trainingThreads.started;
       const fresh = await trainOnThread(dataset, config);
       const reused = await trainOnThread(dataset, config);
       const reusedAgain = await trainOnThread(dataset, config);
       // All three ran on the one thread started for the first.
-      expect(trainingThreadsStarted()).toBe(startedBefore + 1);
-      await closeIdleTrainingThreads();
+      expect(trainingThreads.started).toBe(startedBefore + 1);
+      await trainingThreads.closeIdle();
       const inNewThread = await trainOnThread(dataset, config);
-      expect(trainingThreadsStarted()).toBe(startedBefore + 2);
+      expect(trainingThreads.started).toBe(startedBefore + 2);
 
       expect(artifacts(reused)).toEqual(artifacts(fresh));
       expect(artifacts(reusedAgain)).toEqual(artifacts(fresh));
@@ -83,12 +78,12 @@ describe('TrainingThread reuses a warm thread', () => {
     const config = { imageSize: 16, epochs: 2, batchSize: 4, seed: 3 };
     const completed = new TrainingThread();
     await completed.run(barsDataset(8, 1), config, ignoreProgress);
-    const startedBefore = trainingThreadsStarted();
+    const startedBefore = trainingThreads.started;
     // Cancelling a run that is over does not reach the run its thread serves next.
     completed.cancel();
     const next = await trainOnThread(() => barsDataset(8, 1), config);
     expect(next.history).toHaveLength(2);
-    expect(trainingThreadsStarted()).toBe(startedBefore);
+    expect(trainingThreads.started).toBe(startedBefore);
 
     const cancelledThread = new TrainingThread();
     const cancelled = cancelledThread.run(
@@ -102,6 +97,6 @@ describe('TrainingThread reuses a warm thread', () => {
     await expect(cancelled).rejects.toBeInstanceOf(TrainingThreadCancelled);
     const afterCancel = await trainOnThread(() => barsDataset(8, 1), config);
     expect(afterCancel.history).toHaveLength(2);
-    expect(trainingThreadsStarted()).toBe(startedBefore + 1);
+    expect(trainingThreads.started).toBe(startedBefore + 1);
   });
 });

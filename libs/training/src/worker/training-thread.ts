@@ -23,20 +23,10 @@ export class TrainingInputError extends Error {}
  * thread and loading tfjs in it. Only a thread whose run completed with every tensor released is kept; a cancelled
  * or failed run's thread is closed. A thread serves a bounded number of runs before it is replaced.
  */
-const trainingThreads = new WorkerThreadPool(
+export const trainingThreads = new WorkerThreadPool(
   () => startWorkerThread(siblingModule(import.meta.url, 'training.worker')),
   { maxIdle: 1, maxRunsPerThread: 25 },
 );
-
-/** Closes the warm training thread, if any (at application shutdown). */
-export function closeIdleTrainingThreads(): Promise<void> {
-  return trainingThreads.closeIdle();
-}
-
-/** Training threads started in this process so far (a reused thread counts once). */
-export function trainingThreadsStarted(): number {
-  return trainingThreads.started;
-}
 
 /**
  * Trains on a worker thread. Epoch reports are delivered in order and awaited one after another, so the

@@ -6,15 +6,10 @@ import type { FromModelCheckThread, ModelCheck, ToModelCheckThread } from './mod
  * The process's model-check threads: one kept warm after a valid model that left no tensor behind, so the next import
  * skips starting a thread and loading tfjs. A thread that saw an invalid model (possibly hostile) is closed.
  */
-const modelCheckThreads = new WorkerThreadPool(
+export const modelCheckThreads = new WorkerThreadPool(
   () => startWorkerThread(siblingModule(import.meta.url, 'model-check.worker')),
   { maxIdle: 1, maxRunsPerThread: 50 },
 );
-
-/** Closes the warm model-check thread, if any (at application shutdown). */
-export function closeIdleModelCheckThreads(): Promise<void> {
-  return modelCheckThreads.closeIdle();
-}
 
 /** Loads and tries a model on a worker thread (see model-check.worker.ts), so the event loop never runs it. */
 export async function checkModelOnThread(model: SerializedModel, maxInputPixels: number): Promise<ModelCheck> {
