@@ -111,5 +111,20 @@ describe('console: an imported model', () => {
     await tryWith('50', '0.5');
     await listed(1);
     await expect(predictions.allTextContents()).resolves.toEqual([expect.stringMatching(/: (5\d|[6-9]\d)\.\d%$/)]);
+
+    // A proxy in front of the API answers with an HTML page: the user reads what happened and what to try, not a parse error.
+    await page.route('**/v1/predict/**', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }),
+    );
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'behind-a-proxy.png', mimeType: 'image/png', buffer: photo });
+    const failure = page.getByRole('alert').filter({ hasText: 'The server answered 502' });
+    await failure.waitFor();
+    await expect(failure.textContent()).resolves.toMatch(
+      /^The server answered 502( Bad Gateway)? without saying why\. Try again in a moment; if it keeps failing, ask whoever runs this server\.$/,
+    );
+    await page.unroute('**/v1/predict/**');
+    expect(harness.problems([/\/models .*400|status of 400/, /status of 502/])).toEqual([]);
   }, 60_000);
 });

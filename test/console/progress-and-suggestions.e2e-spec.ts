@@ -86,6 +86,22 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await page.getByRole('button', { name: 'Cancel training' }).click();
     await page.getByRole('heading', { name: 'Iteration 2 cancelled' }).waitFor({ timeout: 60_000 });
     await expect(page.getByRole('progressbar').count()).resolves.toBe(0);
+    // How it ran, each value named, the time with its unit (not a bare 'wasm' after the seed).
+    const run = page.getByLabel('Training run');
+    await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
+      'Architecture',
+      'Training images',
+      'Seed',
+      'TensorFlow.js backend',
+      'Training time',
+      'Stopped',
+    ]);
+    const fact = async (term: string) =>
+      (await run.getByRole('term').filter({ hasText: term }).locator('xpath=following-sibling::dd[1]').textContent())!;
+    await expect(fact('Training images')).resolves.toBe('48');
+    await expect(fact('Seed')).resolves.toBe('5');
+    await expect(fact('TensorFlow.js backend')).resolves.toMatch(/^(wasm|cpu|tensorflow)$/);
+    await expect(fact('Training time')).resolves.toMatch(/^\d+ s$|^\d+ min( \d+ s)?$/);
     expect(harness.problems()).toEqual([]);
   }, 180_000);
 
