@@ -146,7 +146,12 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
         <Preparation progress={preparation} />
       )}
       <Progress iteration={iteration} batch={batch} />
-      <Curves iteration={iteration} task={project.type} />
+      {/* Empty axes until then would look like a chart that failed to load. */}
+      {iteration.history.length > 0 ? (
+        <Curves iteration={iteration} task={project.type} />
+      ) : (
+        <p className="hint">The training curves appear once the first epoch ends.</p>
+      )}
       {!FINISHED.includes(iteration.status) && (
         <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
           Cancel training
@@ -238,12 +243,14 @@ export function Curves({ iteration, task }: { iteration: Iteration; task: Projec
       {task === 'detection' ? (
         <LineChart
           title="Validation mAP@50"
+          percent
           x={epochs}
           series={[{ label: 'validation', values: validation, colour: '#dc2626' }]}
         />
       ) : (
         <LineChart
           title="Accuracy"
+          percent
           x={epochs}
           series={[
             { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
