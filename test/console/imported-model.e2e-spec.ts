@@ -87,7 +87,7 @@ describe('console: an imported model', () => {
     expect(harness.problems([/\/models .*400|status of 400/])).toEqual([]);
   }, 120_000);
 
-  it('tries the deployed model with a minimum probability typed in percent, as its predictions are shown', async () => {
+  it('tries the deployed model with a minimum probability typed in percent, and says in words when no prediction comes back', async () => {
     await page.getByRole('link', { name: 'Iteration 1' }).click();
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
@@ -125,6 +125,19 @@ describe('console: an imported model', () => {
       /^The server answered 502( Bad Gateway)? without saying why\. Try again in a moment; if it keeps failing, ask whoever runs this server\.$/,
     );
     await page.unroute('**/v1/predict/**');
-    expect(harness.problems([/\/models .*400|status of 400/, /status of 502/])).toEqual([]);
+
+    // No answer at all (the network is down): said in words, not the browser's 'Failed to fetch'.
+    await page.route('**/v1/predict/**', (route) => route.abort('internetdisconnected'));
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'offline.png', mimeType: 'image/png', buffer: photo });
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'The server could not be reached. Check your connection and try again.' })
+      .waitFor();
+    await page.unroute('**/v1/predict/**');
+    expect(harness.problems([/\/models .*400|status of 400/, /status of 502/, /ERR_INTERNET_DISCONNECTED/])).toEqual(
+      [],
+    );
   }, 60_000);
 });

@@ -70,6 +70,9 @@ function unexplained(response: Response): string {
 
 /** The server's message already says what to fix (validation errors name each field). */
 export function errorMessage(error: unknown): string {
+  // No answer at all: the browser's own words ('Failed to fetch', 'Load failed') say nothing a user can act on.
+  if (error instanceof TypeError && /fetch|network|load failed/i.test(error.message))
+    return 'The server could not be reached. Check your connection and try again.';
   return error instanceof Error ? error.message : String(error);
 }
 
