@@ -136,6 +136,16 @@ describe('console: an imported model', () => {
       .filter({ hasText: 'The server could not be reached. Check your connection and try again.' })
       .waitFor();
     await page.unroute('**/v1/predict/**');
+
+    // Opened again, the page no longer knows the key: it says why the photo picker is disabled and how to enable it.
+    await page.reload();
+    const picker = page.getByLabel('Drop a photo here or choose one');
+    const why = page.getByText("Paste this deployment's key above to try it");
+    await why.waitFor();
+    await expect(picker.isDisabled()).resolves.toBe(true);
+    await page.getByLabel('Deployment key').fill('dpk_pasted');
+    await expect(picker.isDisabled()).resolves.toBe(false);
+    await expect(why.count()).resolves.toBe(0);
     expect(harness.problems([/\/models .*400|status of 400/, /status of 502/, /ERR_INTERNET_DISCONNECTED/])).toEqual(
       [],
     );

@@ -260,6 +260,13 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
         Drop a photo here or choose one
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
       </label>
+      {/* The photo and video pickers stay disabled until then: say why. */}
+      {!effectiveKey && (
+        <p className="hint">
+          Paste this deployment&apos;s key above to try it: it was shown once, when deployed; Rotate key gives a new
+          one.
+        </p>
+      )}
       <ErrorMessage error={predict.error} />
       {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
       <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
