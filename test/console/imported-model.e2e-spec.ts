@@ -90,6 +90,12 @@ describe('console: an imported model', () => {
   it('tries the deployed model with a minimum probability typed in percent, and says in words when no prediction comes back', async () => {
     await page.getByRole('link', { name: 'Iteration 1' }).click();
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    // The iteration picker sits under its label, like the name field beside it, not after the label's text.
+    const deployForm = page.getByRole('form', { name: 'Deploy an iteration' });
+    const pickerBox = (await deployForm.getByRole('combobox').boundingBox())!;
+    const labelBox = (await deployForm.locator('label').filter({ hasText: 'Iteration' }).boundingBox())!;
+    expect(pickerBox.x - labelBox.x).toBeLessThan(4);
+    expect(pickerBox.y).toBeGreaterThan(labelBox.y + 10);
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByTestId('deployment-key').waitFor();
     const [photo] = await colouredSquares(RED, 1, 5);
