@@ -183,7 +183,7 @@ function Preparation({ progress }: { progress: PreparationProgress }) {
           · {Math.round(progress.perSecond)} {unit}/s
         </>
       )}
-      {left !== null && progress.done < progress.total && <> · about {formatDuration(left)} left</>}
+      {left !== null && progress.done < progress.total && <> · about {roughDuration(left)} left</>}
       {progress.cached > 0 && <> · {progress.cached} reused from earlier runs</>}
     </p>
   );
@@ -213,7 +213,7 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
           aria-label="Training progress"
         />{' '}
         epoch {epoch} of {epochs}
-        {running && perEpoch > 0 && <> · about {formatDuration(left)} left</>}
+        {running && perEpoch > 0 && <> · about {roughDuration(left)} left</>}
       </p>
       {batch && (
         <p>
@@ -262,7 +262,8 @@ export function Curves({ iteration, task }: { iteration: Iteration; task: Projec
   );
 }
 
-function formatDuration(ms: number): string {
+/** An estimate, so whole minutes past 90 s ('about 3 min left'); a measured time uses formatDuration. */
+function roughDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
