@@ -83,6 +83,18 @@ describe('console: the detection journey', () => {
     await page.getByRole('img', { name: 'Validation mAP@50 chart' }).waitFor();
     await expect(page.getByRole('img', { name: 'Accuracy chart' }).count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
+    // How it was trained, each value named (not 'tiny-detector · 16 images · seed 3 · wasm'), the time with its unit.
+    const run = page.getByLabel('Training run');
+    await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
+      'Architecture',
+      'Training images',
+      'Seed',
+      'TensorFlow.js backend',
+      'Training time',
+      'Finished',
+    ]);
+    await expect(run.getByRole('definition').nth(1).textContent()).resolves.toBe('16');
+    await expect(run.getByRole('definition').nth(4).textContent()).resolves.toMatch(/^\d+ s$|^\d+ min( \d+ s)?$/);
 
     // The validation images of a label, with their labelled (dashed) and found boxes; the precision/recall curve.
     await page

@@ -259,6 +259,13 @@ describe('console: forms and layout a new user meets', () => {
     await fitsOnAPhone(page, 'suggestions-phone.png');
     await page.goto(`${base}/iterations/${shapes.iterationId}`);
     await page.getByRole('button', { name: 'Test on the test split' }).waitFor();
+    // At a phone's width each fact sits under its name on one line, not squeezed beside a long name.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const term = page.getByRole('term').filter({ hasText: 'Imported from' });
+    const termBox = (await term.boundingBox())!;
+    const valueBox = (await term.locator('xpath=following-sibling::dd[1]').boundingBox())!;
+    expect(valueBox.y).toBeGreaterThanOrEqual(termBox.y + termBox.height);
+    expect(valueBox.height).toBeLessThan(termBox.height * 1.5);
     await fitsOnAPhone(page, 'iteration-phone.png');
     await page.goto(`${base}/predictions`);
     await page.getByText('No stored prediction yet.').waitFor();

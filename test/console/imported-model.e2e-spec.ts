@@ -87,9 +87,15 @@ describe('console: an imported model', () => {
     expect(harness.problems([/\/models .*400|status of 400/])).toEqual([]);
   }, 120_000);
 
-  it('tries the deployed model with a minimum probability typed in percent, as its predictions are shown', async () => {
+  it('tries the deployed model with a minimum probability typed in percent, and says in words when no prediction comes back', async () => {
     await page.getByRole('link', { name: 'Iteration 1' }).click();
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    // The iteration picker sits under its label, like the name field beside it, not after the label's text.
+    const deployForm = page.getByRole('form', { name: 'Deploy an iteration' });
+    const pickerBox = (await deployForm.getByRole('combobox').boundingBox())!;
+    const labelBox = (await deployForm.locator('label').filter({ hasText: 'Iteration' }).boundingBox())!;
+    expect(pickerBox.x - labelBox.x).toBeLessThan(4);
+    expect(pickerBox.y).toBeGreaterThan(labelBox.y + 10);
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByTestId('deployment-key').waitFor();
     const [photo] = await colouredSquares(RED, 1, 5);
@@ -111,5 +117,43 @@ describe('console: an imported model', () => {
     await tryWith('50', '0.5');
     await listed(1);
     await expect(predictions.allTextContents()).resolves.toEqual([expect.stringMatching(/: (5\d|[6-9]\d)\.\d%$/)]);
+
+    // A proxy in front of the API answers with an HTML page: the user reads what happened and what to try, not a parse error.
+    await page.route('**/v1/predict/**', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }),
+    );
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'behind-a-proxy.png', mimeType: 'image/png', buffer: photo });
+    const failure = page.getByRole('alert').filter({ hasText: 'The server answered 502' });
+    await failure.waitFor();
+    await expect(failure.textContent()).resolves.toMatch(
+      /^The server answered 502( Bad Gateway)? without saying why\. Try again in a moment; if it keeps failing, ask whoever runs this server\.$/,
+    );
+    await page.unroute('**/v1/predict/**');
+
+    // No answer at all (the network is down): said in words, not the browser's 'Failed to fetch'.
+    await page.route('**/v1/predict/**', (route) => route.abort('internetdisconnected'));
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'offline.png', mimeType: 'image/png', buffer: photo });
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'The server could not be reached. Check your connection and try again.' })
+      .waitFor();
+    await page.unroute('**/v1/predict/**');
+
+    // Opened again, the page no longer knows the key: it says why the photo picker is disabled and how to enable it.
+    await page.reload();
+    const picker = page.getByLabel('Drop a photo here or choose one');
+    const why = page.getByText("Paste this deployment's key above to try it");
+    await why.waitFor();
+    await expect(picker.isDisabled()).resolves.toBe(true);
+    await page.getByLabel('Deployment key').fill('dpk_pasted');
+    await expect(picker.isDisabled()).resolves.toBe(false);
+    await expect(why.count()).resolves.toBe(0);
+    expect(harness.problems([/\/models .*400|status of 400/, /status of 502/, /ERR_INTERNET_DISCONNECTED/])).toEqual(
+      [],
+    );
   }, 60_000);
 });

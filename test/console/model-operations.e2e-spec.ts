@@ -233,6 +233,10 @@ describe('console: operating a project once it has a model', () => {
     await page.goto(`${project()}/usage`);
     const report = page.getByRole('region', { name: 'Prediction calls of every deployment' });
     await report.getByText('INVALID_API_KEY').waitFor();
+    // The reason in words, its code for the logs, the count with its unit.
+    await expect(
+      report.getByRole('list', { name: 'Errors by reason' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(['Wrong or missing deployment key INVALID_API_KEY: 1 call']);
     await expect(report.getByRole('definition').first().textContent()).resolves.toBe('4');
     await report.getByRole('img', { name: 'Calls and errors chart' }).waitFor();
     await report.getByRole('img', { name: 'Latency (ms) chart' }).waitFor();

@@ -38,7 +38,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     // Another run holds the training queue, so the page is open before this one starts and sees its preparation.
     const blocker = await client.train(project.id, { imageSize: 16, epochs: 500, batchSize: 2, seed: 4 });
     // Batches of 2: some 19 an epoch, so an epoch lasts long enough to be watched.
-    const queued = await client.train(project.id, { imageSize: 16, epochs: 500, batchSize: 2, seed: 5 });
+    const queued = await client.train(project.id, { imageSize: 64, epochs: 500, batchSize: 2, seed: 5 });
     await page.goto(`/projects/${project.id}/iterations/${queued.id}`);
     await page.getByRole('heading', { name: /: queued$/ }).waitFor();
     await client.http
@@ -53,6 +53,9 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
       /^ (Reading|Decoding) photos: \d+ of 48 photos/,
     );
     await expect(preparation.getAttribute('max')).resolves.toBe('48');
+    // No empty axes before the first epoch: a sentence says when the curves come.
+    await page.getByText('The training curves appear once the first epoch ends.').waitFor();
+    await expect(page.getByRole('img', { name: 'Loss chart' }).count()).resolves.toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'training-preparation.png') });
 
     const withinEpoch = page.getByRole('progressbar', { name: /^Progress within epoch \d+$/ });
@@ -82,10 +85,31 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
       await page.waitForTimeout(100);
     }
 
+    // Once an epoch ended, its curves: the legend names the series, with no '--' placeholders for hover values.
+    const legend = page.getByRole('img', { name: 'Accuracy chart' }).locator('.u-legend .u-series');
+    await legend.first().waitFor({ timeout: 60_000 });
+    await expect(legend.allTextContents()).resolves.toEqual(['training', 'validation']);
+
     // Cancelled, the page shows the stopped iteration: no progress bars left.
     await page.getByRole('button', { name: 'Cancel training' }).click();
     await page.getByRole('heading', { name: 'Iteration 2 cancelled' }).waitFor({ timeout: 60_000 });
     await expect(page.getByRole('progressbar').count()).resolves.toBe(0);
+    // How it ran, each value named, the time with its unit (not a bare 'wasm' after the seed).
+    const run = page.getByLabel('Training run');
+    await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
+      'Architecture',
+      'Training images',
+      'Seed',
+      'TensorFlow.js backend',
+      'Training time',
+      'Stopped',
+    ]);
+    const fact = async (term: string) =>
+      (await run.getByRole('term').filter({ hasText: term }).locator('xpath=following-sibling::dd[1]').textContent())!;
+    await expect(fact('Training images')).resolves.toBe('48');
+    await expect(fact('Seed')).resolves.toBe('5');
+    await expect(fact('TensorFlow.js backend')).resolves.toMatch(/^(wasm|cpu|tensorflow)$/);
+    await expect(fact('Training time')).resolves.toMatch(/^\d+ s$|^\d+ min( \d+ s)?$/);
     expect(harness.problems()).toEqual([]);
   }, 180_000);
 

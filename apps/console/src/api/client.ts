@@ -54,13 +54,25 @@ export function toApiError(response: Response, body: unknown): ApiError {
   return new ApiError(
     response.status,
     error.code ?? `HTTP_${response.status}`,
-    message ?? response.statusText,
+    message ?? unexplained(response),
     error.details,
   );
 }
 
+/** An answer without the API's error body (a proxy's HTML page, an empty 502): say what happened and what to try. */
+function unexplained(response: Response): string {
+  const answer = `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
+  if (response.status === 413) return `${answer}: the file is larger than it accepts. Send a smaller one.`;
+  if (response.status >= 500)
+    return `${answer} without saying why. Try again in a moment; if it keeps failing, ask whoever runs this server.`;
+  return `${answer} without saying why. Check what you sent and try again.`;
+}
+
 /** The server's message already says what to fix (validation errors name each field). */
 export function errorMessage(error: unknown): string {
+  // No answer at all: the browser's own words ('Failed to fetch', 'Load failed') say nothing a user can act on.
+  if (error instanceof TypeError && /fetch|network|load failed/i.test(error.message))
+    return 'The server could not be reached. Check your connection and try again.';
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -17,6 +17,9 @@ export function LineChart({
   yRange,
   height = 220,
   timeAxis = false,
+  percent = false,
+  xPercent = false,
+  yLabel,
 }: {
   title: string;
   /** Ascending. */
@@ -28,6 +31,11 @@ export function LineChart({
   height?: number;
   /** x holds Unix seconds, shown as dates and times; each point is marked (a period may stand alone). */
   timeAxis?: boolean;
+  /** The values are fractions shown in percent, as the console shows metrics everywhere else. */
+  percent?: boolean;
+  /** x too is a fraction shown in percent (recall). */
+  xPercent?: boolean;
+  yLabel?: string;
 }) {
   const container = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
@@ -45,7 +53,12 @@ export function LineChart({
           x: { time: timeAxis },
           ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}),
         },
-        axes: [{ label: xLabel }, {}],
+        axes: [
+          { label: xLabel, ...(xPercent ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) } : {}) },
+          { label: yLabel, ...(percent ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) } : {}) },
+        ],
+        // The series' names and colours only: a live legend reads '--' for every value until hovered.
+        legend: { live: false },
         series: [
           { label: xLabel },
           ...series.map((item) => ({
@@ -67,11 +80,18 @@ export function LineChart({
       plot.destroy();
     };
     // The chart is rebuilt only when its series change; new points go through setData below.
-  }, [shape, title, height, xLabel, yMin, yMax, timeAxis]);
+  }, [shape, title, height, xLabel, yLabel, yMin, yMax, timeAxis, percent, xPercent]);
 
   useEffect(() => {
     chart.current?.setData([x, ...series.map((item) => item.values)]);
   }, [x, series]);
 
   return <div ref={container} className="chart" role="img" aria-label={`${title} chart`} />;
+}
+
+/** Axis ticks in percent, with as many decimals as their spacing needs (99.4%, 99.6%… not 99%, 100%, 100%). */
+function percentTicks(ticks: number[]): string[] {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) * 100 : 1;
+  const decimals = Math.min(2, Math.max(0, Math.ceil(-Math.log10(step))));
+  return ticks.map((tick) => `${(tick * 100).toFixed(decimals)}%`);
 }

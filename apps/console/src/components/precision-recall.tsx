@@ -57,7 +57,16 @@ export function PrecisionRecallCurves({ project, iterationId }: { project: Proje
     return <p className="hint">No validation image carries a label, so there is no curve to draw.</p>;
   return (
     <div className="charts">
-      <LineChart title="Precision / recall per label" x={RECALL_GRID} xLabel="recall" yRange={[0, 1]} series={series} />
+      <LineChart
+        title="Precision / recall per label"
+        x={RECALL_GRID}
+        xLabel="recall"
+        yRange={[0, 1]}
+        yLabel="precision"
+        percent
+        xPercent
+        series={series}
+      />
     </div>
   );
 }

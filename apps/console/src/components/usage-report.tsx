@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { api, type Schemas, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
 import { LineChart } from './line-chart';
@@ -14,6 +14,12 @@ const WINDOW: Record<Granularity, { periods: number; ms: number; title: string }
 };
 
 const milliseconds = (value: number | null) => (value === null ? '–' : `${Math.round(value)} ms`);
+
+/** The refusals a caller can fix, in words; the code stays beside them for searching logs. */
+const ERROR_REASONS: Record<string, string> = {
+  INVALID_API_KEY: 'Wrong or missing deployment key',
+  DEPLOYMENT_NOT_FOUND: 'No such deployment (undeployed or mistyped address)',
+};
 
 /** Prediction calls, errors by code and latency percentiles of a deployment (or of the whole project), as charts. */
 export function UsageReport({
@@ -69,6 +75,7 @@ export function UsageReport({
 }
 
 function UsageFigures({ report, from, granularity }: { report: Report; from: number; granularity: Granularity }) {
+  const errorsHeading = useId();
   const { totals } = report;
   const window = WINDOW[granularity];
   // Every period of the window, those without calls at zero, so the charts show quiet hours too.
@@ -112,13 +119,17 @@ function UsageFigures({ report, from, granularity }: { report: Report; from: num
         </div>
       </dl>
       {errors.length > 0 && (
-        <ul aria-label="Errors by code">
-          {errors.map(([code, count]) => (
-            <li key={code}>
-              <code>{code}</code>: {count}
-            </li>
-          ))}
-        </ul>
+        <>
+          <h4 id={errorsHeading}>Errors by reason</h4>
+          <ul aria-labelledby={errorsHeading}>
+            {errors.map(([code, count]) => (
+              <li key={code}>
+                {ERROR_REASONS[code] ? `${ERROR_REASONS[code]} ` : ''}
+                <code>{code}</code>: {count} call{count === 1 ? '' : 's'}
+              </li>
+            ))}
+          </ul>
+        </>
       )}
       <div className="charts">
         <LineChart

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, type Project, type Schemas, unwrap } from '../api/client';
+import { api, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
 import { UsageReport } from '../components/usage-report';
@@ -227,9 +227,10 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
         headers: { 'X-Api-Key': effectiveKey, 'Content-Type': file.type || 'application/octet-stream' },
         body: file,
       });
-      const body = await response.json();
-      if (!response.ok) throw new Error(body.message ?? response.statusText);
-      return body.predictions as Prediction[];
+      // A proxy in front of the API can answer with an HTML page: never show its parse error.
+      const body = (await response.json().catch(() => undefined)) as { predictions: Prediction[] } | undefined;
+      if (!response.ok || !body) throw toApiError(response, body);
+      return body.predictions;
     },
   });
   const pick = (files: FileList | null) => {
@@ -259,6 +260,13 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
         Drop a photo here or choose one
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
       </label>
+      {/* The photo and video pickers stay disabled until then: say why. */}
+      {!effectiveKey && (
+        <p className="hint">
+          Paste this deployment&apos;s key above to try it: it was shown once, when deployed; Rotate key gives a new
+          one.
+        </p>
+      )}
       <ErrorMessage error={predict.error} />
       {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
       <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
+import { formatDuration } from '../components/duration';
 import { ErrorMessage } from '../components/error-message';
 import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
@@ -65,10 +66,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       {data.importedModel ? (
         <ImportedModelFacts iteration={data} importedModel={data.importedModel} />
       ) : (
-        <p className="hint">
-          {data.architecture} · {data.imageCount} images · seed {data.seed}
-          {data.backend ? ` · ${data.backend}` : ''}
-        </p>
+        <TrainingFacts iteration={data} />
       )}
       {data.status === 'failed' && (
         <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />
@@ -139,6 +137,44 @@ const IMPORT_FORMATS: Record<Schemas['ImportedModelDto']['format'], string> = {
   'keras-h5': 'a Keras 2 model (.h5)',
   keras: 'a Keras 3 model (.keras)',
 };
+
+/** How this iteration was trained, each value named: what it ran, on what, with which seed and for how long. */
+function TrainingFacts({ iteration }: { iteration: Iteration }) {
+  return (
+    <dl className="facts" aria-label="Training run">
+      <div>
+        <dt>Architecture</dt>
+        <dd>{iteration.architecture}</dd>
+      </div>
+      <div>
+        <dt>Training images</dt>
+        <dd>{iteration.imageCount}</dd>
+      </div>
+      <div>
+        <dt>Seed</dt>
+        <dd>{iteration.seed}</dd>
+      </div>
+      {iteration.backend && (
+        <div>
+          <dt>TensorFlow.js backend</dt>
+          <dd>{iteration.backend}</dd>
+        </div>
+      )}
+      {iteration.durationMs !== undefined && (
+        <div>
+          <dt>Training time</dt>
+          <dd>{formatDuration(iteration.durationMs)}</dd>
+        </div>
+      )}
+      {iteration.completedAt && (
+        <div>
+          <dt>{iteration.status === 'completed' ? 'Finished' : 'Stopped'}</dt>
+          <dd>{new Date(iteration.completedAt).toLocaleString()}</dd>
+        </div>
+      )}
+    </dl>
+  );
+}
 
 /** What is known of a model trained elsewhere: what it came as, when, its classes; no training facts. */
 function ImportedModelFacts({

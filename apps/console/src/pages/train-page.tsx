@@ -146,7 +146,12 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
         <Preparation progress={preparation} />
       )}
       <Progress iteration={iteration} batch={batch} />
-      <Curves iteration={iteration} task={project.type} />
+      {/* Empty axes until then would look like a chart that failed to load. */}
+      {iteration.history.length > 0 ? (
+        <Curves iteration={iteration} task={project.type} />
+      ) : (
+        <p className="hint">The training curves appear once the first epoch ends.</p>
+      )}
       {!FINISHED.includes(iteration.status) && (
         <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
           Cancel training
@@ -178,7 +183,7 @@ function Preparation({ progress }: { progress: PreparationProgress }) {
           · {Math.round(progress.perSecond)} {unit}/s
         </>
       )}
-      {left !== null && progress.done < progress.total && <> · about {formatDuration(left)} left</>}
+      {left !== null && progress.done < progress.total && <> · about {roughDuration(left)} left</>}
       {progress.cached > 0 && <> · {progress.cached} reused from earlier runs</>}
     </p>
   );
@@ -208,7 +213,7 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
           aria-label="Training progress"
         />{' '}
         epoch {epoch} of {epochs}
-        {running && perEpoch > 0 && <> · about {formatDuration(left)} left</>}
+        {running && perEpoch > 0 && <> · about {roughDuration(left)} left</>}
       </p>
       {batch && (
         <p>
@@ -238,12 +243,14 @@ export function Curves({ iteration, task }: { iteration: Iteration; task: Projec
       {task === 'detection' ? (
         <LineChart
           title="Validation mAP@50"
+          percent
           x={epochs}
           series={[{ label: 'validation', values: validation, colour: '#dc2626' }]}
         />
       ) : (
         <LineChart
           title="Accuracy"
+          percent
           x={epochs}
           series={[
             { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
@@ -255,7 +262,8 @@ export function Curves({ iteration, task }: { iteration: Iteration; task: Projec
   );
 }
 
-function formatDuration(ms: number): string {
+/** An estimate, so whole minutes past 90 s ('about 3 min left'); a measured time uses formatDuration. */
+function roughDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
