@@ -125,7 +125,7 @@ describe('console: a classification project from upload to a deployed prediction
     );
     await page.getByLabel(/Probability threshold/).fill('0.9');
     await rereads;
-    await page.getByText('Probability threshold: 0.90').waitFor();
+    await page.getByText('Probability threshold: 90%').waitFor();
     await page.getByRole('button', { name: 'Test on the test split' }).click();
     const testRun = page.getByRole('list', { name: 'Test predictions' });
     await testRun.getByRole('listitem').nth(1).waitFor({ timeout: 60_000 });

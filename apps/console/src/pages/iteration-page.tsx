@@ -95,7 +95,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
             </p>
           )}
           <label className="slider" hidden={!validated}>
-            {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {threshold.toFixed(2)}
+            {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {Math.round(threshold * 100)}%
             <input
               type="range"
               min={0}
