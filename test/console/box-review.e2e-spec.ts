@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
 import { modelZip, tinyDetector } from '../support/tiny-models.js';
 import { deleteEveryBox, drawBox } from './box-drawing.js';
@@ -37,12 +37,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
-    await signUp(page, 'box-reviewer');
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
-      accessToken: string;
-    };
-    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+    client = await signUpWithClient(harness, page, 'box-reviewer');
     project = await client.createProject('detection', ['red', 'blue'], 'squares');
     uploaded = await client.upload(
       project.id,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
+import { type ConsoleHarness, sessionToken, startConsole, signUp } from '../support/browser.js';
 import { RED, squareScenes } from '../support/generated-images.js';
 import { drawBox } from './box-drawing.js';
 
@@ -107,7 +107,7 @@ describe('console: the detection journey', () => {
 
     // A photo in the test split (put there through the API): its test-run prediction is drawn as boxes too.
     const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
-    const auth = `Bearer ${(await page.evaluate('JSON.parse(sessionStorage.getItem("diyml.session")).accessToken')) as string}`;
+    const auth = `Bearer ${await sessionToken(page)}`;
     const heldOut = await harness.testApp.http
       .post(`/v1/projects/${projectId}/images`)
       .set('Authorization', auth)
@@ -240,7 +240,7 @@ describe('console: the detection journey', () => {
     await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
 
     const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
-    const token = (await page.evaluate('JSON.parse(sessionStorage.getItem("diyml.session")).accessToken')) as string;
+    const token = await sessionToken(page);
     const images = await harness.testApp.http
       .get(`/v1/projects/${projectId}/images`)
       .set('Authorization', `Bearer ${token}`)

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { modelZip, tinyDetector } from '../support/tiny-models.js';
 
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
@@ -54,12 +54,7 @@ describe('console: forms and layout a new user meets', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
-    await signUp(page, 'newcomer');
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
-      accessToken: string;
-    };
-    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+    client = await signUpWithClient(harness, page, 'newcomer');
   }, 120_000);
   afterAll(async () => {
     await harness?.close();

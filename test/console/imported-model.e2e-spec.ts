@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { colouredSquares, RED } from '../support/generated-images.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
@@ -20,12 +20,7 @@ describe('console: an imported model', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
-    await signUp(page, 'importer');
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
-      accessToken: string;
-    };
-    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+    client = await signUpWithClient(harness, page, 'importer');
   }, 60_000);
   afterAll(async () => {
     await harness?.close();

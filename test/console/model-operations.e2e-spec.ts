@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
@@ -59,12 +59,7 @@ describe('console: operating a project once it has a model', () => {
     process.env.USAGE_FLUSH_SECONDS = '0.5';
     harness = await startConsole();
     page = await harness.newPage();
-    await signUp(page, 'operator');
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
-      accessToken: string;
-    };
-    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+    client = await signUpWithClient(harness, page, 'operator');
     setup = await deployedTinyModel(client, ['red', 'blue'], 'colours');
     await client.upload(setup.project.id, await colouredSquares(RED, 2, 7), {}, 'red');
     await client.upload(setup.project.id, await colouredSquares(BLUE, 2, 8), {}, 'blue');

@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUp, startConsole } from '../support/browser.js';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 
@@ -20,12 +20,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
-    await signUp(page, 'watcher');
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    const session = JSON.parse((await page.evaluate(() => sessionStorage.getItem('diyml.session')))!) as {
-      accessToken: string;
-    };
-    client = new ApiClient(harness.testApp, `Bearer ${session.accessToken}`);
+    client = await signUpWithClient(harness, page, 'watcher');
   }, 60_000);
   afterAll(async () => {
     await harness?.close();

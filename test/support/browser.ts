@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { consoleDirectory } from '../../apps/api/src/console/serve-console.js';
+import { ApiClient } from './api-client.js';
 import { startTestApp, type TestApp } from './test-app.js';
 
 /** Debian's Chromium (`apt-get install chromium`); never a downloaded browser. */
@@ -97,4 +98,17 @@ export async function signUp(page: Page, username: string, password = 'correct h
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
+}
+
+/** The access token of the console's signed-in session in `page`. */
+export async function sessionToken(page: Page): Promise<string> {
+  const session = await page.evaluate(() => sessionStorage.getItem('diyml.session'));
+  return (JSON.parse(session!) as { accessToken: string }).accessToken;
+}
+
+/** Signs up through the console and returns an API client acting as that same user, to set up data quickly. */
+export async function signUpWithClient(harness: ConsoleHarness, page: Page, username: string): Promise<ApiClient> {
+  await signUp(page, username);
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  return new ApiClient(harness.testApp, `Bearer ${await sessionToken(page)}`);
 }
