@@ -45,9 +45,9 @@ export class BullmqJobQueue extends JobQueue {
   private readonly events = new Map<string, QueueEvents>();
   /** The Redis clients (one per Queue) that know the PROGRESS_SNAPSHOT script. */
   private readonly scriptedClients = new WeakSet<object>();
-  private closed = false;
   /** Who watches each job's progress, by `queue:id`; a job without watchers has no entry. */
   private readonly watchers = new Map<string, Set<ProgressWatcher>>();
+  private closed = false;
 
   constructor(
     private readonly connection: ConnectionOptions,
