@@ -1,4 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
+import type { Observable } from 'rxjs';
 
 /** A unit of background work. `id` deduplicates: the same id is run at most once (job id = iteration id). */
 export interface JobRequest<TPayload extends object = object> {
@@ -13,7 +14,7 @@ export interface JobContext {
   /** 1 for the first try. */
   readonly attempt: number;
   readonly maxAttempts: number;
-  /** Transient progress for watchers (see JobQueue.progressOf), not a record: the latest report replaces the last. */
+  /** Transient progress for watchers (see JobQueue.progressOf and watchProgress), not a record: the latest report replaces the last. */
   reportProgress(progress: Record<string, unknown>): Promise<void>;
 }
 
@@ -48,6 +49,12 @@ export abstract class JobQueue {
    * before its first report. Transient: once the job ended an adapter may forget it.
    */
   abstract progressOf(queue: string, id: string): Promise<Record<string, unknown> | null>;
+  /**
+   * A job's progress as it is reported, from whichever process runs it: first the latest report (what progressOf
+   * returns, if any), then every later report in order, however close together. Never completes on its own:
+   * unsubscribe to stop watching. A watcher may subscribe before the job is queued.
+   */
+  abstract watchProgress(queue: string, id: string): Observable<Record<string, unknown>>;
   /** Removes a job that has not started; false when it is running, finished or unknown. */
   abstract removeWaiting(queue: string, id: string): Promise<boolean>;
   abstract close(): Promise<void>;

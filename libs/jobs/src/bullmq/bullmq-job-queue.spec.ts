@@ -20,6 +20,7 @@ if (await redisIsReachable()) {
         workers.push(worker);
         names.push(processor.queue);
       },
+      watcherCount: () => queue.watcherCount(),
       async close() {
         await Promise.all(workers.map((worker) => worker.close()));
         for (const name of names) await queue.obliterate(name);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { type ConnectionOptions, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Observable } from 'rxjs';
 import {
   DEFAULT_JOB_ATTEMPTS,
   type JobProcessor,
@@ -10,10 +11,43 @@ import {
 
 export { redisConnection } from './redis-connection.js';
 
+type ProgressWatcher = (progress: Record<string, unknown>, eventId: string) => void;
+
+/**
+ * Reads a job's progress and the id of the last event of its queue's stream in one step: BullMQ sets the progress
+ * and appends its 'progress' event in one script, so the events after that id are exactly the later reports.
+ */
+const PROGRESS_SNAPSHOT = {
+  name: 'diymlProgressSnapshot',
+  numberOfKeys: 2,
+  readOnly: true,
+  lua: `local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+return {redis.call('HGET', KEYS[1], 'progress'), last[1] and last[1][1] or '0-0'}`,
+};
+
+/** Whether Redis stream id `a` ("ms-seq") comes after `b`. */
+function isLaterEvent(a: string, b: string): boolean {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  return aMs !== bMs ? aMs > bMs : aSeq > bSeq;
+}
+
+function asProgress(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+}
+
 /** The distributed job queue: BullMQ on Redis. The BullMQ job id is the job id, so adding twice is a no-op. */
 export class BullmqJobQueue extends JobQueue {
   readonly outlivesProcess = true;
+  private readonly logger = new Logger(BullmqJobQueue.name);
   private readonly queues = new Map<string, Queue>();
+  /** One reader of each watched queue's event stream (a blocking Redis connection each), created on first watch. */
+  private readonly events = new Map<string, QueueEvents>();
+  /** The Redis clients (one per Queue) that know the PROGRESS_SNAPSHOT script. */
+  private readonly scriptedClients = new WeakSet<object>();
+  /** Who watches each job's progress, by `queue:id`; a job without watchers has no entry. */
+  private readonly watchers = new Map<string, Set<ProgressWatcher>>();
+  private closed = false;
 
   constructor(
     private readonly connection: ConnectionOptions,
@@ -38,8 +72,45 @@ export class BullmqJobQueue extends JobQueue {
 
   /** BullMQ keeps a job's progress (job.updateProgress) in its Redis hash, where any process reads it. */
   async progressOf(queue: string, id: string): Promise<Record<string, unknown> | null> {
-    const progress = (await this.queue(queue).getJob(id))?.progress;
-    return typeof progress === 'object' && progress !== null ? (progress as Record<string, unknown>) : null;
+    return asProgress((await this.queue(queue).getJob(id))?.progress);
+  }
+
+  /**
+   * The latest progress from the job's hash, then the queue's 'progress' events (BullMQ QueueEvents) that came
+   * after it: events that arrive before the hash is read are held, then the ones it already covers are dropped.
+   */
+  watchProgress(queue: string, id: string): Observable<Record<string, unknown>> {
+    const key = `${queue}:${id}`;
+    return new Observable((subscriber) => {
+      let held: [Record<string, unknown>, string][] | null = [];
+      let after = '';
+      const watcher: ProgressWatcher = (progress, eventId) => {
+        if (held) held.push([progress, eventId]);
+        else if (isLaterEvent(eventId, after)) subscriber.next(progress);
+      };
+      const watchers = this.watchers.get(key) ?? new Set();
+      watchers.add(watcher);
+      this.watchers.set(key, watchers);
+      this.progressSnapshot(queue, id).then(
+        (snapshot) => {
+          const early = held ?? [];
+          held = null;
+          after = snapshot.lastEventId;
+          if (snapshot.progress) subscriber.next(snapshot.progress);
+          for (const [progress, eventId] of early) watcher(progress, eventId);
+        },
+        (error: unknown) => subscriber.error(error),
+      );
+      return () => {
+        watchers.delete(watcher);
+        if (watchers.size === 0 && this.watchers.get(key) === watchers) this.watchers.delete(key);
+      };
+    });
+  }
+
+  /** How many progress watchers are subscribed, over all jobs. */
+  watcherCount(): number {
+    return [...this.watchers.values()].reduce((count, watchers) => count + watchers.size, 0);
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -57,8 +128,46 @@ export class BullmqJobQueue extends JobQueue {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.events.values()].map((reader) => reader.close()));
+    this.events.clear();
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();
+  }
+
+  /**
+   * The job's latest progress and the id of the last event in its queue's stream, then the queue's event reader
+   * (created here, starting at that id, if the queue had none): every later report reaches the reader.
+   */
+  private async progressSnapshot(
+    queue: string,
+    id: string,
+  ): Promise<{ progress: Record<string, unknown> | null; lastEventId: string }> {
+    const bullQueue = this.queue(queue);
+    const client = await bullQueue.getBackend().client;
+    if (!this.scriptedClients.has(client)) {
+      client.defineCommand(PROGRESS_SNAPSHOT.name, PROGRESS_SNAPSHOT);
+      this.scriptedClients.add(client);
+    }
+    const [progress, lastEventId] = (await client.runCommand(PROGRESS_SNAPSHOT.name, [
+      bullQueue.toKey(id),
+      bullQueue.keys.events,
+    ])) as [string | null, string];
+    this.startReadingEvents(queue, lastEventId);
+    return { progress: progress === null ? null : asProgress(JSON.parse(progress)), lastEventId };
+  }
+
+  /** Starts at `lastEventId`, not at whatever is last once its blocking read begins, so it misses nothing after it. */
+  private startReadingEvents(queue: string, lastEventId: string): void {
+    if (this.closed || this.events.has(queue)) return;
+    const reader = new QueueEvents(queue, { connection: this.connection, prefix: this.prefix, lastEventId });
+    reader.on('progress', ({ jobId, data }, eventId) => {
+      const progress = asProgress(data);
+      if (!progress) return;
+      for (const watcher of this.watchers.get(`${queue}:${jobId}`) ?? []) watcher(progress, eventId);
+    });
+    reader.on('error', (error) => this.logger.error(`BullMQ event reader error: ${error.message}`));
+    this.events.set(queue, reader);
   }
 
   private queue(name: string): Queue {

@@ -7,6 +7,7 @@ jobQueueContract('in-process', async () => {
   return {
     queue,
     startProcessing: async (processor) => queue.register(processor),
+    watcherCount: () => queue.watcherCount(),
     close: () => queue.close(),
   };
 });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Observable } from 'rxjs';
 import {
   DEFAULT_JOB_ATTEMPTS,
   type JobContext,
@@ -26,6 +27,8 @@ export class InProcessJobQueue extends JobQueue {
   private readonly known = new Set<string>();
   /** The latest progress of each running job, by `queue:id`. */
   private readonly progress = new Map<string, Record<string, unknown>>();
+  /** Who watches each job's progress, by `queue:id`; a job without watchers has no entry. */
+  private readonly watchers = new Map<string, Set<(progress: Record<string, unknown>) => void>>();
   private readonly runningJobs = new Set<string>();
   private readonly idle = new Set<() => void>();
   private closed = false;
@@ -50,6 +53,27 @@ export class InProcessJobQueue extends JobQueue {
 
   async progressOf(queue: string, id: string): Promise<Record<string, unknown> | null> {
     return this.progress.get(`${queue}:${id}`) ?? null;
+  }
+
+  watchProgress(queue: string, id: string): Observable<Record<string, unknown>> {
+    const key = `${queue}:${id}`;
+    return new Observable((subscriber) => {
+      const latest = this.progress.get(key);
+      if (latest) subscriber.next(latest);
+      const watcher = (progress: Record<string, unknown>) => subscriber.next(progress);
+      const watchers = this.watchers.get(key) ?? new Set();
+      watchers.add(watcher);
+      this.watchers.set(key, watchers);
+      return () => {
+        watchers.delete(watcher);
+        if (watchers.size === 0 && this.watchers.get(key) === watchers) this.watchers.delete(key);
+      };
+    });
+  }
+
+  /** How many progress watchers are subscribed, over all jobs. */
+  watcherCount(): number {
+    return [...this.watchers.values()].reduce((count, watchers) => count + watchers.size, 0);
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -117,7 +141,9 @@ export class InProcessJobQueue extends JobQueue {
         maxAttempts: this.maxAttempts,
         reportProgress: async (progress) => {
           // A report arriving once the job ended would be kept for good.
-          if (this.runningJobs.has(key)) this.progress.set(key, progress);
+          if (!this.runningJobs.has(key)) return;
+          this.progress.set(key, progress);
+          for (const watcher of this.watchers.get(key) ?? []) watcher(progress);
         },
       };
       try {

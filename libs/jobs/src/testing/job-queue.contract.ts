@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import type { Observable } from 'rxjs';
 import { type JobContext, type JobProcessor, type JobQueue, UnrecoverableJobError } from '../job-queue.port.js';
 
 /** A queue plus whatever runs its jobs in this adapter (in-process runner, or a BullMQ worker). */
 export interface JobQueueHarness {
   queue: JobQueue;
   startProcessing(processor: JobProcessor): Promise<void>;
+  /** How many progress watchers the adapter still holds. */
+  watcherCount(): number;
   close(): Promise<void>;
 }
 
@@ -48,6 +51,29 @@ class RecordingProcessor implements JobProcessor<Payload> {
     this.waiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Polls until `condition` holds; throws after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Records what a progress watcher receives. */
+function watch(progress: Observable<Record<string, unknown>>) {
+  const received: Record<string, unknown>[] = [];
+  const subscription = progress.subscribe((report) => received.push(report));
+  return { received, stop: () => subscription.unsubscribe() };
+}
+
+/** A gate a job waits on until the test opens it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
 }
 
 /** The behaviour every JobQueue adapter must have. */
@@ -131,6 +157,88 @@ export function jobQueueContract(name: string, create: () => Promise<JobQueueHar
         expect(await harness.queue.progressOf(queueName, id)).toEqual({ batch: 2, batches: 4 });
       } finally {
         release();
+      }
+    });
+
+    it('lets a watcher subscribed before the job runs receive every report in order, even back to back', async () => {
+      const finish = gate();
+      const processor = new RecordingProcessor(queueName, async (_, context) => {
+        for (let batch = 1; batch <= 5; batch += 1) await context.reportProgress({ batch });
+        await finish.opened;
+      });
+      await harness.startProcessing(processor);
+      const id = randomUUID();
+      const watcher = watch(harness.queue.watchProgress(queueName, id));
+      try {
+        await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'reporting' } });
+        await until(() => watcher.received.length === 5);
+        expect(watcher.received).toEqual([1, 2, 3, 4, 5].map((batch) => ({ batch })));
+      } finally {
+        watcher.stop();
+        finish.open();
+      }
+    });
+
+    it('gives a watcher subscribed mid-job the latest report first, then the later ones', async () => {
+      const resume = gate();
+      const finish = gate();
+      const processor = new RecordingProcessor(queueName, async (_, context) => {
+        await context.reportProgress({ batch: 1 });
+        await context.reportProgress({ batch: 2 });
+        await resume.opened;
+        await context.reportProgress({ batch: 3 });
+        await finish.opened;
+      });
+      await harness.startProcessing(processor);
+      const id = randomUUID();
+      await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'reporting' } });
+      let watcher: ReturnType<typeof watch> | null = null;
+      try {
+        await until(() => processor.processed.length === 1);
+        const reported = watch(harness.queue.watchProgress(queueName, id));
+        await until(() => reported.received.at(-1)?.batch === 2);
+        reported.stop();
+        watcher = watch(harness.queue.watchProgress(queueName, id));
+        const late = watcher;
+        await until(() => late.received.length === 1);
+        resume.open();
+        await until(() => late.received.length === 2);
+        expect(late.received).toEqual([{ batch: 2 }, { batch: 3 }]);
+      } finally {
+        watcher?.stop();
+        resume.open();
+        finish.open();
+      }
+    });
+
+    it('stops delivering reports to a watcher that unsubscribed, and keeps no watcher once all left', async () => {
+      const resume = gate();
+      const finish = gate();
+      const processor = new RecordingProcessor(queueName, async (_, context) => {
+        await context.reportProgress({ batch: 1 });
+        await resume.opened;
+        await context.reportProgress({ batch: 2 });
+        await finish.opened;
+      });
+      await harness.startProcessing(processor);
+      const id = randomUUID();
+      const leaving = watch(harness.queue.watchProgress(queueName, id));
+      const staying = watch(harness.queue.watchProgress(queueName, id));
+      try {
+        await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'reporting' } });
+        await until(() => leaving.received.length === 1 && staying.received.length === 1);
+        leaving.stop();
+        resume.open();
+        await until(() => staying.received.length === 2);
+        staying.stop();
+        expect(leaving.received).toEqual([{ batch: 1 }]);
+        expect(staying.received).toEqual([{ batch: 1 }, { batch: 2 }]);
+        expect(harness.watcherCount()).toBe(0);
+      } finally {
+        leaving.stop();
+        staying.stop();
+        resume.open();
+        finish.open();
       }
     });
 

@@ -12,7 +12,6 @@ import type { Response } from 'express';
 import {
   distinctUntilChanged,
   endWith,
-  exhaustMap,
   filter,
   from,
   ignoreElements,
@@ -52,7 +51,7 @@ import {
 } from './iteration.dto.js';
 import { MetricsQueryDto } from './metrics-query.dto.js';
 
-const PROGRESS_POLL_MS = 250;
+const ITERATION_POLL_MS = 250;
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
 /** The job's transient progress as an SSE event of its type; null when this release does not read it. */
@@ -149,7 +148,7 @@ export class IterationsController {
   ): Promise<Observable<MessageEvent>> {
     await this.projects.getOwned(projectId, user.id);
     await this.iterations.get(projectId, iterationId);
-    const iterations = interval(PROGRESS_POLL_MS).pipe(
+    const iterations = interval(ITERATION_POLL_MS).pipe(
       startWith(0),
       switchMap(() => from(this.iterations.get(projectId, iterationId))),
       distinctUntilChanged((a, b) => a.revision === b.revision),
@@ -157,9 +156,8 @@ export class IterationsController {
       map((iteration) => ({ type: 'iteration', id: String(iteration.revision), data: toIterationDto(iteration) })),
       share(),
     );
-    const progress = interval(PROGRESS_POLL_MS).pipe(
-      startWith(0),
-      exhaustMap(() => from(this.jobs.progressOf(TRAINING_QUEUE, iterationId))),
+    // Pushed as reported, not polled: a phase shorter than a poll (a warm thread prepares a small set at once) is seen.
+    const progress = this.jobs.watchProgress(TRAINING_QUEUE, iterationId).pipe(
       map(toProgressEvent),
       filter((event) => event !== null),
       distinctUntilChanged((a, b) => a.data.reportedAt === b.data.reportedAt),
