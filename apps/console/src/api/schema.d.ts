@@ -3684,6 +3684,33 @@ export interface components {
              */
             labels?: string;
         };
+        BoxMatchesDto: {
+            /**
+             * @description Found boxes count from this probability (those listed in `predicted`).
+             * @example 0.5
+             */
+            scoreThreshold: number;
+            /**
+             * @description A found box matches a labelled box of its label that it overlaps by at least this IoU.
+             * @example 0.5
+             */
+            overlapThreshold: number;
+            /**
+             * @description Labelled boxes a found box matched.
+             * @example 1
+             */
+            matched: number;
+            /**
+             * @description Labelled boxes no found box matched.
+             * @example 0
+             */
+            missed: number;
+            /**
+             * @description Found boxes that matched no labelled box (wrong place or label, or a second box on one object).
+             * @example 0
+             */
+            falsePositives: number;
+        };
         TestPredictionDto: {
             /** @example cat-01.jpg */
             filename: string;
@@ -3694,12 +3721,17 @@ export interface components {
             imageId: string | null;
             /** @description Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}]. */
             expected: Record<string, never>;
-            /** @description Classification: the most probable label; detection: boxes found with probability ≥ 0.5. */
+            /** @description Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
             predicted: Record<string, never>;
-            /** @example 0.93 */
+            /**
+             * @description Classification: the probability of `predicted`; detection: the probability of the most probable box, listed in `predicted` or not (0 without boxes).
+             * @example 0.93
+             */
             confidence: number;
             /** @description Classification: whether the prediction is the expected label (detection: absent, compare the boxes). */
             correct?: boolean;
+            /** @description Detection: the labelled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart. */
+            boxMatches?: components["schemas"]["BoxMatchesDto"];
             /**
              * @description The test image as it was tested (append /thumbnail for a small copy); uploaded photos have no imageId, so this is how to see them.
              * @example /v1/projects/…/iterations/…/test-runs/…/images/0
@@ -3724,7 +3756,7 @@ export interface components {
             /** @enum {string} */
             source: "upload" | "split";
             imageCount: number;
-            /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}, or mAP for detection). */
+            /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
             metrics: Record<string, never> | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];

@@ -39,7 +39,7 @@ export interface TestPrediction {
   expected: string | { label: string; x: number; y: number; width: number; height: number }[];
   /** Classification: the most probable label; detection: the boxes found (score ≥ 0.5 shown). */
   predicted: string | { label: string; probability: number; x: number; y: number; width: number; height: number }[];
-  /** Classification: the probability of `predicted`; detection: the highest box score (0 without boxes). */
+  /** Classification: the probability of `predicted`; detection: the highest box score, listed or not (0 without boxes). */
   confidence: number;
   correct?: boolean;
 }

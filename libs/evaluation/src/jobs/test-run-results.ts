@@ -1,9 +1,7 @@
 import type { Prediction } from '@diyml/ml';
 import { DEFAULT_METRICS_OPTIONS, metricsOf, type StoredEvaluation } from '@diyml/training';
+import { SHOWN_BOX_SCORE } from '../domain/box-matches.js';
 import type { TestManifest, TestPrediction } from '../domain/test-manifest.js';
-
-/** Detection boxes at least this probable are listed as predicted (metrics use every box). */
-const SHOWN_BOX_SCORE = 0.5;
 
 export interface TestRunResults {
   evaluation: StoredEvaluation;
