@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiClient } from './support/api-client.js';
-import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 const FAST = {
@@ -21,6 +21,19 @@ type TestPrediction = {
   correct: boolean;
 };
 
+type Box = { label: string; x: number; y: number; width: number; height: number };
+type DetectionPrediction = {
+  expected: Box[];
+  predicted: (Box & { probability: number })[];
+  boxMatches: {
+    scoreThreshold: number;
+    overlapThreshold: number;
+    matched: number;
+    missed: number;
+    falsePositives: number;
+  };
+};
+
 describe('test runs over HTTP', () => {
   let testApp: TestApp;
   let client: ApiClient;
@@ -35,10 +48,10 @@ describe('test runs over HTTP', () => {
       request = request.field('labels', typeof labels === 'string' ? labels : JSON.stringify(labels));
     return request;
   };
-  const waitForRun = async (testRunId: string) => {
+  const waitForRun = async (testRunId: string, path = runs()) => {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const response = await client.http.get(`${runs()}/${testRunId}`).set('Authorization', client.auth).expect(200);
+      const response = await client.http.get(`${path}/${testRunId}`).set('Authorization', client.auth).expect(200);
       if (response.body.status !== 'requested') return response.body;
       if (Date.now() > deadline) throw new Error('test run still requested after 60 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -113,6 +126,60 @@ describe('test runs over HTTP', () => {
       true,
     );
   });
+
+  it('detection: per image, the labelled boxes the boxes found at ≥ 50% match, adding up to the run precision and recall', async () => {
+    const detection = await client.createProject('detection', ['red']);
+    const scenes = await squareScenes([RED], 46, 5, 32);
+    const regionsOf = (scene: (typeof scenes)[number]) =>
+      scene.boxes.map(({ x, y, width, height }) => ({ label: 'red', x, y, width, height }));
+    const training = scenes.slice(0, 40);
+    const items = await client.upload(
+      detection.id,
+      training.map((scene) => scene.png),
+      {},
+      'scene',
+    );
+    await client.http
+      .post(`/v1/projects/${detection.id}/images/labels`)
+      .set('Authorization', client.auth)
+      .send({ items: items.map((item, index) => ({ imageId: item.id, regions: regionsOf(training[index]) })) })
+      .expect(200);
+    const queued = await client.train(detection.id, {
+      architecture: 'tiny-detector',
+      imageSize: 32,
+      epochs: 20,
+      batchSize: 8,
+      learningRate: 0.005,
+      seed: 3,
+      augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+    });
+    expect((await client.waitForIteration(detection.id, queued.id, 120_000)).status).toBe('completed');
+    const tested = scenes.slice(40).map((scene, index) => ({ name: `s${index}.png`, bytes: scene.png, scene }));
+    const path = `/v1/projects/${detection.id}/iterations/${queued.id}/test-runs`;
+    const labels = Object.fromEntries(tested.map(({ name, scene }) => [name, regionsOf(scene)]));
+    const requested = await upload(tested, labels, path).expect(202);
+    const run: { status: string; metrics: Record<string, number>; predictions: DetectionPrediction[] } =
+      await waitForRun(requested.body.id, path);
+    expect(run.status).toBe('completed');
+    expect(run.metrics).toMatchObject({ threshold: 0.5, overlapThreshold: 0.5 });
+    const total = { matched: 0, missed: 0, falsePositives: 0 };
+    for (const prediction of run.predictions) {
+      expect(prediction.expected).toHaveLength(1);
+      expect(prediction.predicted.every((box) => box.probability >= 0.5)).toBe(true);
+      const { scoreThreshold, overlapThreshold, matched, missed, falsePositives } = prediction.boxMatches;
+      expect({ scoreThreshold, overlapThreshold }).toEqual({ scoreThreshold: 0.5, overlapThreshold: 0.5 });
+      expect(matched + missed).toBe(prediction.expected.length);
+      expect(matched + falsePositives).toBe(prediction.predicted.length);
+      total.matched += matched;
+      total.missed += missed;
+      total.falsePositives += falsePositives;
+    }
+    // The detector finds the squares, so the counts are more than zeros.
+    expect(total.matched).toBeGreaterThan(0);
+    expect(run.metrics.recall).toBeCloseTo(total.matched / tested.length, 10);
+    const foundCount = total.matched + total.falsePositives;
+    expect(run.metrics.precision).toBeCloseTo(foundCount > 0 ? total.matched / foundCount : 0, 10);
+  }, 180_000);
 
   it('refuses a test set it cannot score, naming every problem', async () => {
     const [red] = await colouredSquares(RED, 1, 401);
