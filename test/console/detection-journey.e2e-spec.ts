@@ -125,6 +125,32 @@ describe('console: the detection journey', () => {
       .getByRole('listitem')
       .filter({ hasText: 'held-out.png' });
     await tested.locator('.expected-box').waitFor({ timeout: 60_000 });
+    // The card counts what the boxes it lists (≥ 50%) match at IoU 0.5, so its figures add up with each other and
+    // with the run's precision and recall; mAP@50, which ranks every box whatever its probability, is labelled so.
+    const card = /(\d+) labelled, (\d+) found at ≥ 50%: (\d+) matched, (\d+) missed, (\d+) false/.exec(
+      (await tested.textContent())!,
+    );
+    expect(card).not.toBeNull();
+    const [labelled, found, matched, missed, falsePositives] = card!.slice(1).map(Number);
+    expect(labelled).toBe(1);
+    expect(matched + missed).toBe(labelled);
+    expect(matched + falsePositives).toBe(found);
+    const iterationId = /\/iterations\/([^/?#]+)/.exec(page.url())![1];
+    const [testRun] = (
+      await harness.testApp.http
+        .get(`/v1/projects/${projectId}/iterations/${iterationId}/test-runs`)
+        .set('Authorization', auth)
+        .expect(200)
+    ).body.items;
+    expect(testRun.metrics.recall).toBe(matched);
+    expect(testRun.metrics.precision).toBe(found > 0 ? matched / found : 0);
+    const runRow = page.getByRole('table', { name: 'Test runs' }).getByRole('row').nth(1);
+    const asPercent = (value: number) => `${(value * 100).toFixed(1)}%`;
+    await expect(runRow.getByRole('cell').nth(4).textContent()).resolves.toBe(
+      `${asPercent(testRun.metrics.precision)} / ${asPercent(testRun.metrics.recall)}`,
+    );
+    await page.getByRole('columnheader', { name: 'mAP@50 (all boxes)' }).waitFor();
+    await page.getByText('mAP@50 ranks every box the model proposed, whatever its probability').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-iteration.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'Reproduce this iteration' }).click();

@@ -49,6 +49,12 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
       {runs.data?.items.length === 0 && (
         <p className="hint">No test run yet: test on the test split, or choose labeled photos above.</p>
       )}
+      {project.type === 'detection' && !!runs.data?.items.length && (
+        <p className="hint" id="test-run-map-hint">
+          mAP@50 ranks every box the model proposed, whatever its probability, so it can be high while few boxes reach
+          50%; precision, recall and the boxes under each image count only those at ≥ 50%.
+        </p>
+      )}
       <table aria-label="Test runs" hidden={!runs.data?.items.length}>
         <thead>
           <tr>
@@ -56,7 +62,16 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
             <th scope="col">Images from</th>
             <th scope="col">Status</th>
             <th scope="col">Images</th>
-            <th scope="col">{project.type === 'detection' ? 'mAP@50' : 'Accuracy'}</th>
+            {project.type === 'detection' ? (
+              <>
+                <th scope="col">Precision / recall at ≥ 50%</th>
+                <th scope="col" aria-describedby="test-run-map-hint">
+                  mAP@50 (all boxes)
+                </th>
+              </>
+            ) : (
+              <th scope="col">Accuracy</th>
+            )}
             <th scope="col">Details</th>
           </tr>
         </thead>
@@ -67,13 +82,12 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
               <td>{run.source === 'upload' ? 'your computer' : 'the test split'}</td>
               <td>{run.status}</td>
               <td>{run.imageCount}</td>
-              <td>
-                {percent(
-                  (run.metrics as Record<string, unknown> | null)?.[
-                    project.type === 'detection' ? 'map50' : 'accuracy'
-                  ],
-                )}
-              </td>
+              {project.type === 'detection' && (
+                <td>
+                  {percent(metricOf(run, 'precision'))} / {percent(metricOf(run, 'recall'))}
+                </td>
+              )}
+              <td>{percent(metricOf(run, project.type === 'detection' ? 'map50' : 'accuracy'))}</td>
               <td>
                 {run.status === 'completed' && (
                   <button type="button" className="link" onClick={() => setOpenRun(run.id)}>
@@ -111,10 +125,13 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       <h4>
         {project.type === 'classification'
           ? `${wrong.length} of ${predictions.length} misclassified`
-          : `${predictions.length} image${predictions.length === 1 ? '' : 's'}`}
+          : `${predictions.length} image${predictions.length === 1 ? '' : 's'}, ${describeMatches(totalMatches(predictions))}`}
       </h4>
       {project.type === 'detection' && (
-        <p className="hint">Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid.</p>
+        <p className="hint">
+          Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid. A found box matches a labelled
+          box of its label it overlaps by at least half (IoU ≥ 0.5); those below 50% count for nothing here.
+        </p>
       )}
       <ul className="mini-grid predictions" aria-label="Test predictions">
         {(project.type === 'classification'
@@ -195,11 +212,37 @@ function FittedPhoto({
   );
 }
 
-/** Expected against predicted; detection has no right-or-wrong per image (`correct` is absent), so it counts boxes. */
+/**
+ * Expected against predicted; detection has no right-or-wrong per image (`correct` is absent), so it counts the
+ * labelled boxes the boxes found at ≥ 50% matched and missed, and the false ones, as the run's precision and recall do.
+ */
 function outcome(project: Project, prediction: TestPrediction): string {
-  return project.type === 'detection'
-    ? `expected ${describe(prediction.expected)}, found ${describe(prediction.predicted)} at ≥ 50% (most probable box: ${percent(prediction.confidence)})`
-    : `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`;
+  if (project.type === 'classification')
+    return `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`;
+  const matches = prediction.boxMatches ? `${describeMatches(prediction.boxMatches)} ` : '';
+  return `${matches}(most probable box: ${percent(prediction.confidence)})`;
+}
+
+type Matches = Pick<Schemas['BoxMatchesDto'], 'matched' | 'missed' | 'falsePositives'>;
+
+/** '2 labelled, 1 found at ≥ 50%: 1 matched, 1 missed, 0 false', as the validation images count theirs. */
+function describeMatches({ matched, missed, falsePositives }: Matches): string {
+  return `${matched + missed} labelled, ${matched + falsePositives} found at ≥ 50%: ${matched} matched, ${missed} missed, ${falsePositives} false`;
+}
+
+function metricOf(run: TestRun, name: string): unknown {
+  return (run.metrics as Record<string, unknown> | null)?.[name];
+}
+
+function totalMatches(predictions: TestPrediction[]): Matches {
+  const total: Matches = { matched: 0, missed: 0, falsePositives: 0 };
+  for (const { boxMatches } of predictions) {
+    if (!boxMatches) continue;
+    total.matched += boxMatches.matched;
+    total.missed += boxMatches.missed;
+    total.falsePositives += boxMatches.falsePositives;
+  }
+  return total;
 }
 
 /** Detection predictions' boxes ({label, probability?, x, y, width, height}); none for a classification's label name. */

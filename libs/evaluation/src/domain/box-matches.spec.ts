@@ -7,6 +7,23 @@ import type { TestManifest } from './test-manifest.js';
 const square = { x: 0.1, y: 0.1, width: 0.4, height: 0.4 };
 const elsewhere = { x: 0.6, y: 0.6, width: 0.3, height: 0.3 };
 
+function manifestOf(...regionsPerImage: TestManifest['images'][number]['regions'][]): TestManifest {
+  return {
+    v: 1,
+    projectId: 'p',
+    iterationId: 'i',
+    task: 'detection',
+    labels: ['red'],
+    images: regionsPerImage.map((regions, index) => ({
+      filename: `${index}.png`,
+      imageId: null,
+      sha256: String(index),
+      expected: null,
+      regions,
+    })),
+  };
+}
+
 describe('box matches of one detection test image', () => {
   it('counts a labelled box found at IoU ≥ 0.5 as matched, one without a found box as missed', () => {
     const expected = [
@@ -34,28 +51,22 @@ describe('box matches of one detection test image', () => {
     expect(boxMatchesOf(expected, found)).toMatchObject({ matched: 1, missed: 0, falsePositives: 3 });
   });
 
-  it('ignores boxes below the score threshold: a box at 30% on the object finds nothing', () => {
+  it('ignores boxes below the score threshold: a box at 30% on the object finds nothing, though AP counts it', () => {
     const expected = [{ label: 'red', ...square }];
     expect(boxMatchesOf(expected, [{ label: 'red', probability: 0.3, ...square }])).toMatchObject({
       matched: 0,
       missed: 1,
       falsePositives: 0,
     });
+    const { metrics, predictions } = resultsOf(manifestOf([{ label: 0, ...square }]), [
+      [{ label: 'red', labelIndex: 0, probability: 0.3, box: square }],
+    ]);
+    expect(predictions[0].predicted).toEqual([]);
+    expect(metrics).toMatchObject({ map50: 1, recall: 0, precision: 0 });
   });
 
   it('summed over a run, agrees with the run precision and recall, which mAP@50 does not', () => {
-    const manifest: TestManifest = {
-      v: 1,
-      projectId: 'p',
-      iterationId: 'i',
-      task: 'detection',
-      labels: ['red'],
-      images: [
-        { filename: 'low.png', imageId: null, sha256: 'a', expected: null, regions: [{ label: 0, ...square }] },
-        { filename: 'sure.png', imageId: null, sha256: 'b', expected: null, regions: [{ label: 0, ...square }] },
-        { filename: 'extra.png', imageId: null, sha256: 'c', expected: null, regions: [{ label: 0, ...elsewhere }] },
-      ],
-    };
+    const manifest = manifestOf([{ label: 0, ...square }], [{ label: 0, ...square }], [{ label: 0, ...elsewhere }]);
     const red = (probability: number, box: typeof square): Prediction => ({
       label: 'red',
       labelIndex: 0,
