@@ -1,4 +1,4 @@
-import { iou } from '@diyml/ml';
+import { bestUnmatchedTruth } from '@diyml/ml/pure';
 import { DEFAULT_METRICS_OPTIONS } from '@diyml/training/pure';
 
 /**
@@ -40,16 +40,7 @@ export function boxMatchesOf(
   let matched = 0;
   const ranked = found.filter((box) => box.probability >= scoreThreshold).sort((a, b) => b.probability - a.probability);
   for (const box of ranked) {
-    let best = -1;
-    let bestOverlap = overlapThreshold;
-    expected.forEach((truth, index) => {
-      if (truth.label !== box.label || taken[index]) return;
-      const overlap = iou(truth, box);
-      if (overlap >= bestOverlap) {
-        best = index;
-        bestOverlap = overlap;
-      }
-    });
+    const best = bestUnmatchedTruth(expected, taken, box, overlapThreshold);
     if (best >= 0) {
       taken[best] = true;
       matched++;

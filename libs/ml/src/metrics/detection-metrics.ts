@@ -1,4 +1,4 @@
-import { iou, type LabeledBox, type ScoredBox } from '../boxes/box.js';
+import { type Box, iou, type LabeledBox, type ScoredBox } from '../boxes/box.js';
 import { harmonicMean, mean } from './classification-metrics.js';
 
 /** The ground truth and the detections of one image. */
@@ -63,20 +63,34 @@ function matchDetections(
   candidates.sort((a, b) => b.score - a.score);
   const taken = samples.map((sample) => sample.groundTruth.map(() => false));
   const ranked = candidates.map(({ score, box, image }) => {
-    let best = -1;
-    let bestOverlap = overlapThreshold;
-    samples[image].groundTruth.forEach((truth, index) => {
-      if (truth.label !== label || taken[image][index]) return;
-      const overlap = iou(truth, box);
-      if (overlap >= bestOverlap) {
-        best = index;
-        bestOverlap = overlap;
-      }
-    });
+    const best = bestUnmatchedTruth(samples[image].groundTruth, taken[image], box, overlapThreshold);
     if (best >= 0) taken[image][best] = true;
     return { score, matched: best >= 0 };
   });
   return { ranked, groundTruthCount };
+}
+
+/**
+ * The index of the ground-truth box of `box`'s label, not yet `taken`, that `box` overlaps most if that overlap
+ * reaches the threshold; -1 if none (the COCO matching step, used per image by the callers in score order).
+ */
+export function bestUnmatchedTruth<L>(
+  groundTruth: readonly (Box & { label: L })[],
+  taken: readonly boolean[],
+  box: Box & { label: L },
+  overlapThreshold: number,
+): number {
+  let best = -1;
+  let bestOverlap = overlapThreshold;
+  groundTruth.forEach((truth, index) => {
+    if (truth.label !== box.label || taken[index]) return;
+    const overlap = iou(truth, box);
+    if (overlap >= bestOverlap) {
+      best = index;
+      bestOverlap = overlap;
+    }
+  });
+  return best;
 }
 
 /** All-point interpolated average precision (area under the precision envelope, VOC 2010+). */
