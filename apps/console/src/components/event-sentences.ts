@@ -108,7 +108,7 @@ function sentence(group: HistoryEntry[], names: Names): string {
   const images = () => (n === 1 ? (names.images.get(text(data, 'imageId')) ?? 'an image') : plural(n, 'image'));
   const iteration = (id = text(data, 'iterationId')) => {
     const number = names.iterations.get(id);
-    return number === undefined ? 'An iteration' : `Iteration ${number}`;
+    return number === undefined ? 'an iteration' : `Iteration ${number}`;
   };
   const deployment = () => {
     const name = names.deployments.get(text(data, 'deploymentId'));
@@ -171,16 +171,16 @@ function sentence(group: HistoryEntry[], names: Names): string {
     case 'IterationQueued': {
       const reproduced = text(data, 'reproducedFrom') ? `, repeating ${iteration(text(data, 'reproducedFrom'))}` : '';
       const details = [text(data, 'architecture'), epochs(data.trainingConfig)].filter(Boolean).join(', ');
-      return `${iteration()} queued (${details}${reproduced})`;
+      return `${capitalise(iteration())} queued (${details}${reproduced})`;
     }
     case 'IterationStarted': {
       const attempt = count(data, 'attempt') ?? 1;
-      return `${iteration()} started training on ${text(data, 'backend')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+      return `${capitalise(iteration())} started training on ${text(data, 'backend')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
     }
     case 'EpochCompleted': {
       const range =
         n === 1 ? `epoch ${count(data, 'epoch')}` : `epochs ${count(data, 'epoch')}–${count(last, 'epoch')}`;
-      return `${iteration()} finished ${range} of ${count(data, 'epochs')}`;
+      return `${capitalise(iteration())} finished ${range} of ${count(data, 'epochs')}`;
     }
     case 'IterationCompleted': {
       const metrics = (data.metrics ?? {}) as Data;
@@ -190,18 +190,18 @@ function sentence(group: HistoryEntry[], names: Names): string {
           : count(metrics, 'map50') !== null
             ? `, mAP@50 ${percent(metrics.map50)}`
             : '';
-      return `${iteration()} completed (trained in ${formatDuration(count(data, 'trainingDurationMs') ?? 0)}${score})`;
+      return `${capitalise(iteration())} completed (trained in ${formatDuration(count(data, 'trainingDurationMs') ?? 0)}${score})`;
     }
     case 'IterationFailed':
-      return `${iteration()} failed: ${text(data, 'reason')}`;
+      return `${capitalise(iteration())} failed: ${text(data, 'reason')}`;
     case 'IterationCancelled':
-      return `${iteration()} cancelled`;
+      return `${capitalise(iteration())} cancelled`;
     case 'ModelImported':
-      return `${iteration()} imported from a ${text(data, 'format')} model`;
+      return `${capitalise(iteration())} imported from a ${text(data, 'format')} model`;
     case 'IterationRenamed':
-      return `${iteration()} renamed to ${quote(text(data, 'name'))}`;
+      return `${capitalise(iteration())} renamed to ${quote(text(data, 'name'))}`;
     case 'IterationDeleted':
-      return `${iteration()} deleted`;
+      return `${capitalise(iteration())} deleted`;
     case 'ModelDeployed':
       return `Deployment ${quote(text(data, 'name'))} created from Iteration ${count(data, 'iterationNumber')}`;
     case 'DeploymentKeyRotated':
@@ -229,7 +229,7 @@ function sentence(group: HistoryEntry[], names: Names): string {
     case 'LabelSuggestionsRequested':
       return `Asked ${iteration()} to suggest labels for ${plural(arrayLength(data.images), 'image')}`;
     case 'LabelSuggestionsComputed':
-      return `${iteration()} suggested labels for ${plural(arrayLength(data.suggestions), 'image')}`;
+      return `${capitalise(iteration())} suggested labels for ${plural(arrayLength(data.suggestions), 'image')}`;
     case 'LabelSuggestionsFailed':
       return `Label suggestions of ${iteration()} failed: ${text(data, 'reason')}`;
     case 'LabelSuggestionsRejected':
