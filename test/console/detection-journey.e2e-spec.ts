@@ -197,12 +197,18 @@ describe('console: the detection journey', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'History' }).click();
-    await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
+    await page
+      .getByRole('list', { name: 'Events' })
+      .getByText("Deployment 'production' created from Iteration 2")
+      .waitFor();
     // Filtered by who caused the events: everything here was the user's doing.
     await page.getByLabel('Caused by').selectOption({ label: 'the system on its own' });
     await page.getByText('No event matches these filters.').waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });
-    await page.getByRole('list', { name: 'Events' }).getByText('ModelDeployed').waitFor();
+    await page
+      .getByRole('list', { name: 'Events' })
+      .getByText("Deployment 'production' created from Iteration 2")
+      .waitFor();
     await expect(page.getByRole('list', { name: 'Events' }).getByText('by detective').count()).resolves.toBeGreaterThan(
       0,
     );

@@ -1,9 +1,10 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api, type Project, unwrap } from '../api/client';
 import { useImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { ErrorMessage } from '../components/error-message';
+import { describeHistory } from '../components/event-sentences';
 
 /** The project's events, newest page last, with filters, and the dataset as it was at any of them. */
 export function HistoryPage({ project }: { project: Project }) {
@@ -40,7 +41,9 @@ export function HistoryPage({ project }: { project: Project }) {
       ),
     getNextPageParam: (page) => (page.nextCursor ? Number(page.nextCursor) : undefined),
   });
-  const entries = history.data?.pages.flatMap((page) => page.items) ?? [];
+  const entries = useMemo(() => history.data?.pages.flatMap((page) => page.items) ?? [], [history.data]);
+  const groups = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
+  const now = useNow();
   return (
     <section>
       <div className="filters" role="group" aria-label="Filter events">
@@ -79,17 +82,36 @@ export function HistoryPage({ project }: { project: Project }) {
       {history.data && entries.length === 0 && <p className="hint">No event matches these filters.</p>}
       <div className="history-layout">
         <ol className="timeline" aria-label="Events">
-          {entries.map((entry) => (
-            <li key={entry.position}>
-              <time dateTime={entry.metadata.at}>{new Date(entry.metadata.at).toLocaleString()}</time>
-              <strong>{entry.type}</strong>
-              <span className="actor">{actorOf(entry.metadata.userId, me.data)}</span>
-              <span className="hint">{summarise(entry.data)}</span>
-              <button type="button" className="link" onClick={() => setAsOf(entry.position)}>
-                Dataset as of here
-              </button>
-            </li>
-          ))}
+          {groups.map(({ entries: events, sentence }) => {
+            const [first, last] = [events[0], events[events.length - 1]];
+            return (
+              <li key={first.position}>
+                <span className="sentence">{sentence}</span>
+                <span className="actor">{actorOf(first.metadata.userId, me.data)}</span>
+                <time dateTime={first.metadata.at}>
+                  {relativeTime(first.metadata.at, now)} · {new Date(first.metadata.at).toLocaleString()}
+                </time>
+                <button type="button" className="link" onClick={() => setAsOf(last.position)}>
+                  Dataset as of here
+                </button>
+                <details className="raw-events">
+                  <summary>{events.length === 1 ? 'Raw event' : `${events.length} raw events`}</summary>
+                  <ul aria-label="Raw events">
+                    {events.map((event) => (
+                      <li key={event.position}>
+                        <code>
+                          {event.type} v{event.v}
+                        </code>{' '}
+                        at position {event.position} of stream <code>{event.stream}</code>, request{' '}
+                        <code>{event.metadata.correlationId}</code>
+                        <pre>{JSON.stringify(event.data, null, 2)}</pre>
+                      </li>
+                    ))}
+                  </ul>
+                </details>
+              </li>
+            );
+          })}
         </ol>
         {history.hasNextPage && (
           <button type="button" onClick={() => void history.fetchNextPage()}>
@@ -107,12 +129,31 @@ function actorOf(userId: string | null, me: { id: string; username: string } | u
   return userId === me?.id ? `by ${me.username}` : `by user ${userId.slice(0, 8)}`;
 }
 
-function summarise(data: Record<string, unknown>): string {
-  return Object.entries(data)
-    .filter(([key, value]) => key !== 'projectId' && (typeof value === 'string' || typeof value === 'number'))
-    .slice(0, 3)
-    .map(([key, value]) => `${key}: ${value}`)
-    .join(' · ');
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** '5 minutes ago', 'yesterday', 'just now'. */
+function relativeTime(at: string, now: number): string {
+  const seconds = (new Date(at).getTime() - now) / 1000;
+  const [unit, size] = UNITS.find(([, size]) => Math.abs(seconds) >= size) ?? [];
+  return unit && size ? RELATIVE.format(Math.round(seconds / size), unit) : 'just now';
+}
+
+/** The time now, once a minute: relative times stay true while the page is open. */
+function useNow(): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 60_000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
 }
 
 function DatasetAsOf({ project, position }: { project: Project; position: number }) {

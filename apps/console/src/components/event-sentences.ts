@@ -1,0 +1,270 @@
+import type { Label, Schemas } from '../api/client';
+import { formatDuration } from './duration';
+import { percent } from './percent';
+
+export type HistoryEntry = Schemas['HistoryEntryDto'];
+
+/** Consecutive events one request made alike (3 images labelled red), told as one sentence. */
+export interface HistoryGroup {
+  entries: HistoryEntry[];
+  sentence: string;
+}
+
+/** What events refer to by id, named from the project and the events read so far. */
+interface Names {
+  labels: Map<string, string>;
+  images: Map<string, string>;
+  iterations: Map<string, number>;
+  deployments: Map<string, string>;
+}
+
+type Data = Record<string, unknown>;
+
+const text = (data: Data, key: string): string => (typeof data[key] === 'string' ? (data[key] as string) : '');
+const count = (data: Data, key: string): number | null =>
+  typeof data[key] === 'number' ? (data[key] as number) : null;
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+const quote = (value: string) => `'${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
+
+/** Events of these types made together by one request are one sentence; the key says which of them go together. */
+const GROUPED_BY: Record<string, (data: Data) => string> = {
+  ImageUploaded: (data) => `${text(data, 'labelId')}|${sourceKind(data)}`,
+  ImageLabeled: (data) => `${text(data, 'labelId')}|${sourceKind(data)}`,
+  ImageRegionsSet: (data) => sourceKind(data),
+  ImageExcludedFromTraining: () => '',
+  ImageIncludedInTraining: () => '',
+  ImageSplitAssigned: (data) => text(data, 'split'),
+  ImageMetadataSet: () => '',
+  ImageRemoved: () => '',
+  EpochCompleted: (data) => text(data, 'iterationId'),
+  PredictionStored: (data) => text(data, 'deploymentId'),
+  StoredPredictionDeleted: (data) => `${text(data, 'deploymentId')}|${text(data, 'reason')}`,
+};
+
+function sourceKind(data: Data): string {
+  const source = data.source;
+  return source && typeof source === 'object' && 'kind' in source ? String(source.kind) : '';
+}
+
+/** The events as sentences a person reads at a glance, in the order given. */
+export function describeHistory(entries: HistoryEntry[], labels: Label[]): HistoryGroup[] {
+  const names: Names = {
+    labels: new Map(labels.map((label) => [label.id, label.name])),
+    images: new Map(),
+    iterations: new Map(),
+    deployments: new Map(),
+  };
+  const groups: HistoryGroup[] = [];
+  let current: HistoryEntry[] = [];
+  // A group's sentence uses the names as they were then: before a later event renames something.
+  const close = () => {
+    if (current.length === 0) return;
+    const told = current.filter((entry) => !BOOKKEEPING.has(entry.type));
+    groups.push({ entries: current, sentence: sentence(told.length > 0 ? told : current, names) });
+  };
+  for (const entry of entries) {
+    if (!joins(current, entry)) {
+      close();
+      current = [];
+    }
+    learnNames(entry, names);
+    current.push(entry);
+  }
+  close();
+  return groups;
+}
+
+/**
+ * Events a request writes along with the ones it is about (an upload claims its content against duplicates): told
+ * with them, shown only among their raw events.
+ */
+const BOOKKEEPING = new Set(['ImageContentClaimed', 'ImageContentReleased']);
+
+function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
+  if (group.length === 0 || !sameRequest(group[0], entry)) return false;
+  const lead = group.find((member) => !BOOKKEEPING.has(member.type));
+  if (BOOKKEEPING.has(entry.type) || lead === undefined) return true;
+  const key = GROUPED_BY[entry.type];
+  return key !== undefined && lead.type === entry.type && key(lead.data) === key(entry.data);
+}
+
+const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
+  one.metadata.correlationId === other.metadata.correlationId && one.metadata.userId === other.metadata.userId;
+
+function learnNames({ type, data }: HistoryEntry, names: Names): void {
+  if (type === 'LabelAdded' || type === 'LabelRenamed') names.labels.set(text(data, 'labelId'), text(data, 'name'));
+  if (type === 'ImageUploaded') names.images.set(text(data, 'imageId'), text(data, 'filename'));
+  if ((type === 'IterationQueued' || type === 'ModelImported') && count(data, 'number') !== null) {
+    names.iterations.set(text(data, 'iterationId'), count(data, 'number') as number);
+  }
+  if (type === 'ModelDeployed') names.deployments.set(text(data, 'deploymentId'), text(data, 'name'));
+}
+
+function sentence(group: HistoryEntry[], names: Names): string {
+  const { type, data } = group[0];
+  const last = group[group.length - 1].data;
+  const n = group.length;
+  const label = (id: unknown) => (typeof id === 'string' ? (names.labels.get(id) ?? 'a removed label') : 'no label');
+  const images = () => (n === 1 ? (names.images.get(text(data, 'imageId')) ?? 'an image') : plural(n, 'image'));
+  const iteration = (id = text(data, 'iterationId')) => {
+    const number = names.iterations.get(id);
+    return number === undefined ? 'an iteration' : `Iteration ${number}`;
+  };
+  const deployment = () => {
+    const name = names.deployments.get(text(data, 'deploymentId'));
+    return name === undefined ? 'a deployment' : `deployment ${quote(name)}`;
+  };
+  const fromSuggestion = sourceKind(data) === 'suggestion' ? ' (accepted suggestion)' : '';
+  switch (type) {
+    case 'ProjectCreated':
+      return `Project ${quote(text(data, 'name'))} created (${text(data, 'type')})`;
+    case 'ProjectRenamed':
+      return `Project renamed from ${quote(text(data, 'previousName'))} to ${quote(text(data, 'name'))}`;
+    case 'ProjectDescribed':
+      return text(data, 'description')
+        ? `Description set to ${quote(text(data, 'description'))}`
+        : 'Description cleared';
+    case 'ProjectDeleted':
+      return `Project ${quote(text(data, 'name'))} deleted`;
+    case 'ProjectImported':
+      return `Project imported from an export of ${quote(text(data, 'sourceName'))}`;
+    case 'LabelAdded':
+      return `Label ${quote(text(data, 'name'))} added`;
+    case 'LabelRenamed':
+      return `Label ${quote(text(data, 'previousName'))} renamed to ${quote(text(data, 'name'))}`;
+    case 'LabelRemoved':
+      return `Label ${quote(text(data, 'name'))} removed`;
+    case 'TrainingConfigured':
+      return `Training settings changed${epochs(data.trainingConfig) ? ` (${epochs(data.trainingConfig)})` : ''}`;
+    case 'ImageUploaded': {
+      const what = sourceKind(data) === 'video' ? `Took ${plural(n, 'frame')} from a video` : `Uploaded ${images()}`;
+      return data.labelId ? `${what} labelled ${label(data.labelId)}` : what;
+    }
+    case 'ImageLabeled':
+      return data.labelId
+        ? `Labelled ${images()} ${label(data.labelId)}${fromSuggestion}`
+        : `Removed the label of ${images()}`;
+    case 'ImageRegionsSet': {
+      const regions = Array.isArray(data.regions) ? (data.regions as { labelId?: unknown }[]) : [];
+      if (n > 1) return `Set the boxes of ${images()}${fromSuggestion}`;
+      if (regions.length === 0) return `Cleared the boxes of ${images()}`;
+      const labelled = [...new Set(regions.map((region) => label(region.labelId)))].join(', ');
+      const boxes = regions.length === 1 ? '1 box' : `${regions.length} boxes`;
+      return `Set ${boxes} (${labelled}) on ${images()}${fromSuggestion}`;
+    }
+    case 'ImageExcludedFromTraining':
+      return `Excluded ${images()} from training`;
+    case 'ImageIncludedInTraining':
+      return `Included ${images()} in training again`;
+    case 'ImageSplitAssigned':
+      return `Moved ${images()} to the ${text(data, 'split')} split`;
+    case 'ImageMetadataSet':
+      return `Changed the metadata of ${images()}`;
+    case 'ImageRemoved':
+      return `Removed ${images()}`;
+    case 'ImageContentClaimed':
+      return `Reserved the content of ${plural(n, 'image')} against duplicates`;
+    case 'ImageContentReleased':
+      return `The content of ${plural(n, 'image')} can be uploaded again`;
+    case 'IterationNumberReserved':
+      return `Number ${count(data, 'number')} set aside for a new iteration`;
+    case 'IterationQueued': {
+      const reproduced = text(data, 'reproducedFrom') ? `, repeating ${iteration(text(data, 'reproducedFrom'))}` : '';
+      const details = [text(data, 'architecture'), epochs(data.trainingConfig)].filter(Boolean).join(', ');
+      return `${capitalise(iteration())} queued (${details}${reproduced})`;
+    }
+    case 'IterationStarted': {
+      const attempt = count(data, 'attempt') ?? 1;
+      return `${capitalise(iteration())} started training on ${text(data, 'backend')}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+    }
+    case 'EpochCompleted': {
+      const range =
+        n === 1 ? `epoch ${count(data, 'epoch')}` : `epochs ${count(data, 'epoch')}–${count(last, 'epoch')}`;
+      return `${capitalise(iteration())} finished ${range} of ${count(data, 'epochs')}`;
+    }
+    case 'IterationCompleted': {
+      const metrics = (data.metrics ?? {}) as Data;
+      const score =
+        count(metrics, 'accuracy') !== null
+          ? `, accuracy ${percent(metrics.accuracy)}`
+          : count(metrics, 'map50') !== null
+            ? `, mAP@50 ${percent(metrics.map50)}`
+            : '';
+      return `${capitalise(iteration())} completed (trained in ${formatDuration(count(data, 'trainingDurationMs') ?? 0)}${score})`;
+    }
+    case 'IterationFailed':
+      return `${capitalise(iteration())} failed: ${text(data, 'reason')}`;
+    case 'IterationCancelled':
+      return `${capitalise(iteration())} cancelled`;
+    case 'ModelImported':
+      return `${capitalise(iteration())} imported from a ${text(data, 'format')} model`;
+    case 'IterationRenamed':
+      return `${capitalise(iteration())} renamed to ${quote(text(data, 'name'))}`;
+    case 'IterationDeleted':
+      return `${capitalise(iteration())} deleted`;
+    case 'ModelDeployed':
+      return `Deployment ${quote(text(data, 'name'))} created from Iteration ${count(data, 'iterationNumber')}`;
+    case 'DeploymentKeyRotated':
+      return `New key for ${deployment()} (starts ${text(data, 'keyPrefix')}…); the old one stopped working`;
+    case 'ModelUndeployed':
+      return `${capitalise(deployment())} removed`;
+    case 'PredictionStoreConfigured':
+      return data.enabled
+        ? `${capitalise(deployment())} keeps the images it predicts${retention(data)}`
+        : `${capitalise(deployment())} stopped keeping the images it predicts`;
+    case 'DeploymentShared':
+      return `${capitalise(deployment())} shared with every user of this installation`;
+    case 'DeploymentUnshared':
+      return `${capitalise(deployment())} no longer shared`;
+    case 'DeploymentUsageRecorded':
+      return `${capitalise(deployment())} answered ${plural(count(data, 'calls') ?? 0, 'call')} in the hour from ${new Date(text(data, 'hour')).toLocaleTimeString()}`;
+    case 'PredictionStored':
+      return `${capitalise(deployment())} kept ${plural(n, 'prediction')}`;
+    case 'StoredPredictionDeleted':
+      return text(data, 'reason') === 'retention'
+        ? `${plural(n, 'stored prediction')} of ${deployment()} expired`
+        : `Deleted ${plural(n, 'stored prediction')} of ${deployment()}`;
+    case 'StoredPredictionPromoted':
+      return `A stored prediction of ${deployment()} added to the dataset`;
+    case 'LabelSuggestionsRequested':
+      return `Asked ${iteration()} to suggest labels for ${plural(arrayLength(data.images), 'image')}`;
+    case 'LabelSuggestionsComputed':
+      return `${capitalise(iteration())} suggested labels for ${plural(arrayLength(data.suggestions), 'image')}`;
+    case 'LabelSuggestionsFailed':
+      return `Label suggestions of ${iteration()} failed: ${text(data, 'reason')}`;
+    case 'LabelSuggestionsRejected':
+      return `Turned down the suggestions of ${iteration()} for ${plural(arrayLength(data.imageIds), 'image')}`;
+    case 'TestRunRequested':
+      return `Test run of ${iteration()} on ${plural(count(data, 'imageCount') ?? 0, 'image')} requested`;
+    case 'TestRunCompleted':
+      return `Test run of ${iteration()} completed`;
+    case 'TestRunFailed':
+      return `Test run of ${iteration()} failed: ${text(data, 'reason')}`;
+    case 'TestRunCancelled':
+      return `Test run of ${iteration()} cancelled`;
+    case 'EmbeddingTableUpdated':
+      return 'Stored image features for later training runs updated';
+    default:
+      // A type this console does not know yet (a newer server): still say what happened, by its name.
+      return n === 1 ? `${spaced(type)} (event ${type})` : `${spaced(type)} ×${n} (event ${type})`;
+  }
+}
+
+/** '10 epochs', or '' when the configuration does not say. */
+function epochs(config: unknown): string {
+  const value = config && typeof config === 'object' ? count(config as Data, 'epochs') : null;
+  return value === null ? '' : plural(value, 'epoch');
+}
+
+function retention(data: Data): string {
+  const limits = [
+    count(data, 'maxCount') !== null ? `at most ${count(data, 'maxCount')}` : '',
+    count(data, 'maxAgeDays') !== null ? `for ${plural(count(data, 'maxAgeDays') as number, 'day')}` : '',
+  ].filter(Boolean);
+  return limits.length ? ` (${limits.join(', ')})` : '';
+}
+
+const arrayLength = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+const capitalise = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
+/** 'WidgetFrobbed' → 'Widget frobbed'. */
+const spaced = (type: string) => capitalise(type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase());

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventStore } from '@diyml/event-store';
+import sharp from 'sharp';
+import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+
+const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+
+/** A plain photo of one colour: three colours, three different images. */
+const photo = (r: number) =>
+  sharp({ create: { width: 24, height: 24, channels: 3, background: { r, g: 40, b: 40 } } })
+    .png()
+    .toBuffer();
+
+describe('console: the history an auditor reads', () => {
+  let harness: ConsoleHarness;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    harness = await startConsole();
+  }, 60_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('tells each change as a sentence, in order, with who and when, and keeps the raw events behind a disclosure', async () => {
+    const page = await harness.newPage();
+    const client = await signUpWithClient(harness, page, 'historian');
+    const project = await client.createProject('classification', ['red', 'blue'], 'Colours');
+    const uploaded = await client.upload(project.id, await Promise.all([photo(200), photo(120), photo(60)]));
+    await client.http
+      .post(`/v1/projects/${project.id}/images/labels`)
+      .set('Authorization', client.auth)
+      .send({ items: uploaded.map((image) => ({ imageId: image.id, label: 'red' })) })
+      .expect(200);
+    await client.http
+      .put(`/v1/projects/${project.id}/images/${uploaded[0].id}/label`)
+      .set('Authorization', client.auth)
+      .send({ label: 'blue' })
+      .expect(200);
+    await client.http
+      .patch(`/v1/projects/${project.id}/labels/${project.labels.blue}`)
+      .set('Authorization', client.auth)
+      .send({ name: 'navy' })
+      .expect(200);
+    // An event of a type this console has never heard of (a newer server wrote it): it is still told.
+    await harness.testApp.app
+      .get(EventStore)
+      .append(`widget-${randomUUID()}`, [{ type: 'WidgetFrobbed', v: 3, data: { projectId: project.id, size: 3 } }], {
+        expectedRevision: 'no_stream',
+        metadata: { userId: null, correlationId: randomUUID(), causationId: null, at: new Date().toISOString() },
+      });
+
+    await page.goto(`/projects/${project.id}/history`);
+    const events = page.getByRole('list', { name: 'Events' });
+    const row = (sentence: string) => events.locator(':scope > li').filter({ hasText: sentence });
+    await events.getByText('Widget frobbed (event WidgetFrobbed)').waitFor();
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      "Project 'Colours' created (classification)",
+      "Label 'red' added",
+      "Label 'blue' added",
+      'Uploaded 3 images',
+      'Labelled 3 images red',
+      // The label's name when it happened, not today's.
+      'Labelled image-0.png blue',
+      "Label 'blue' renamed to 'navy'",
+      'Widget frobbed (event WidgetFrobbed)',
+    ]);
+
+    // Who and when: the user by name, the system for the event no one caused, relative and absolute times.
+    const labelled = row('Labelled 3 images red');
+    await expect(labelled.locator('.actor').textContent()).resolves.toBe('by historian');
+    const unknown = row('Widget frobbed');
+    await expect(unknown.locator('.actor').textContent()).resolves.toBe('by the system');
+    await expect(labelled.locator('time').textContent()).resolves.toMatch(/^(just now|\d+ minutes? ago) · \S/);
+
+    // The raw types, versions and ids are folded away until asked for.
+    const raw = labelled.getByRole('list', { name: 'Raw events' });
+    await expect(raw.isVisible()).resolves.toBe(false);
+    await labelled.locator('summary', { hasText: '3 raw events' }).click();
+    await expect(raw.getByRole('listitem').locator('code').first().textContent()).resolves.toBe('ImageLabeled v2');
+    await expect(raw.getByRole('listitem').count()).resolves.toBe(3);
+    await expect(raw.textContent()).resolves.toContain(uploaded[2].id);
+    await unknown.locator('summary').click();
+    await expect(unknown.getByRole('list', { name: 'Raw events' }).locator('code').first().textContent()).resolves.toBe(
+      'WidgetFrobbed v3',
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'history.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
+});
