@@ -31,8 +31,10 @@ const QUIET_REQUESTS = sized({ full: 20_000, quick: 2_000, smoke: 200 });
 
 console.error(`Generating ${IMAGES} PNGs, and more for the upload that runs meanwhile…`);
 const stored = await Promise.all(Array.from({ length: IMAGES }, (_, i) => generateImage(200_000 + i)));
-const incoming = await Promise.all(
-  Array.from({ length: sized({ full: 2000, quick: 300, smoke: 50 }) }, (_, i) => generateImage(400_000 + i)),
+const INCOMING = sized({ full: 2000, quick: 300, smoke: 50 });
+// New images for each run's upload: images sent again are only reported as duplicates, and not counted.
+const incomingByRun = await Promise.all(
+  [400_000, 600_000].map((seed) => Promise.all(Array.from({ length: INCOMING }, (_, i) => generateImage(seed + i)))),
 );
 
 const monitorDir = mkdtempSync(join(tmpdir(), 'diyml-event-loop-'));
@@ -66,7 +68,7 @@ try {
   }
 
   /** Uploads batches of new images until stopped; the number of images it added. */
-  const uploadMeanwhile = () => {
+  const uploadMeanwhile = (incoming: Buffer[]) => {
     let stop = false;
     let next = 0;
     let uploaded = 0;
@@ -108,13 +110,15 @@ try {
   const notes: string[] = [
     `${IMAGES} images in the project at the start; page of 50 (the default); after a ${WARM_UP} s warm-up at 20 connections`,
   ];
-  for (const [query, suffix] of [
-    ['', ''],
-    ['?label=cat&split=train', ' (label and split filter)'],
-  ] as const) {
+  for (const [run, [query, suffix]] of (
+    [
+      ['', ''],
+      ['?label=cat&split=train', ' (label and split filter)'],
+    ] as const
+  ).entries()) {
     const loadBefore = loadavg();
     await eventLoopDelay();
-    const stopUploading = uploadMeanwhile();
+    const stopUploading = uploadMeanwhile(incomingByRun[run]);
     const started = performance.now();
     const result = await list(query, CONNECTIONS, { duration: DURATION });
     const seconds = (performance.now() - started) / 1000;
