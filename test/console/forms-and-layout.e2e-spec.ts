@@ -266,7 +266,11 @@ describe('console: forms and layout a new user meets', () => {
     await page.getByText('No stored prediction yet.').waitFor();
     await fitsOnAPhone(page, 'predictions-phone.png');
     await page.goto(`${base}/history`);
-    await page.getByRole('list', { name: 'Events' }).getByText('ModelImported').first().waitFor();
+    await page
+      .getByRole('list', { name: 'Events' })
+      .getByText(/imported from a .* model/)
+      .first()
+      .waitFor();
     await fitsOnAPhone(page, 'history-phone.png');
     // The top bar wraps between its links, never inside one ("API" on one line, "docs" on the next).
     await page.setViewportSize({ width: 390, height: 844 });
