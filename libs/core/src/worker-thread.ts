@@ -33,9 +33,8 @@ export interface PooledRequest<Answer> {
   reusable(answer: Answer): boolean;
   /** The error of a run whose thread stopped before answering. */
   stopped(exitCode: number): Error;
-  /** The error of an aborted run. */
-  cancelled(): Error;
-  signal?: AbortSignal;
+  /** A run that can be cancelled: aborting `signal` rejects it with `error()`. */
+  abort?: { signal: AbortSignal; error(): Error };
   /** Buffers moved to the thread rather than copied. */
   transfer?: ArrayBuffer[];
 }
@@ -57,11 +56,6 @@ export class WorkerThreadPool {
   ) {
     this.maxIdle = Math.max(0, options.maxIdle ?? 1);
     this.maxRunsPerThread = Math.max(1, options.maxRunsPerThread ?? 50);
-  }
-
-  /** Threads waiting for a run now. */
-  get idleThreads(): number {
-    return this.idle.length;
   }
 
   /** Threads started since the pool was made (a reused thread counts once). */
@@ -97,12 +91,12 @@ export class WorkerThreadPool {
   /**
    * Sends `message` to a thread of the pool and resolves with the thread's one answer. The thread goes back to the
    * pool when `reusable(answer)` says its run left it clean; a thread that fails, stops or is aborted is closed.
-   * Aborting `signal` closes the thread at once and rejects with `cancelled()`; once the answer is in, the signal
+   * Aborting the run's signal closes the thread at once and rejects with its error; once the answer is in, the signal
    * no longer reaches the thread, which may be serving another run.
    */
   request<Answer>(message: unknown, options: PooledRequest<Answer>): Promise<Answer> {
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(options.cancelled());
+    const { abort } = options;
+    if (abort?.signal.aborted) return Promise.reject(abort.error());
     const worker = this.acquire();
     let reusable = false;
     let onMessage: (answer: Answer) => void = () => undefined;
@@ -116,17 +110,19 @@ export class WorkerThreadPool {
       };
       onError = reject;
       onExit = (code) => reject(options.stopped(code));
-      onAbort = () => reject(options.cancelled());
       worker.once('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (abort) {
+        onAbort = () => reject(abort.error());
+        abort.signal.addEventListener('abort', onAbort, { once: true });
+      }
       worker.postMessage(message, options.transfer);
     }).finally(() => {
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
-      signal?.removeEventListener('abort', onAbort);
+      abort?.signal.removeEventListener('abort', onAbort);
       this.release(worker, reusable);
     });
   }

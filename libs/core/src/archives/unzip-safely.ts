@@ -46,7 +46,6 @@ export async function unzipSafely(zip: Uint8Array, request: InflationRequest): P
   const answer = await archiveThreads.request<FromInflationThread>({ zip, request } satisfies ToInflationThread, {
     reusable: (answer) => answer.type !== 'failed',
     stopped: (code) => new Error(`the archive thread stopped (exit code ${code})`),
-    cancelled: () => new Error('unzipping was cancelled'),
   });
   switch (answer.type) {
     case 'inflated':

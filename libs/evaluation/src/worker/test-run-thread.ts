@@ -73,10 +73,9 @@ export const predictionThreads = new WorkerThreadPool(
 
 async function runOnThread(message: ToTestRunThread, signal?: AbortSignal): Promise<PredictionOutcome> {
   const answer = await predictionThreads.request<FromTestRunThread>(message, {
-    signal,
     reusable: (answer) => answer.type === 'done' && answer.tensorsReleased,
     stopped: (code) => new Error(`the test-run thread stopped (exit code ${code})`),
-    cancelled: () => new PredictionCancelled(),
+    ...(signal ? { abort: { signal, error: () => new PredictionCancelled() } } : {}),
   });
   if (answer.type === 'failed')
     throw answer.invalidModel ? new TestRunInputError(answer.message) : new Error(answer.message);

@@ -18,7 +18,6 @@ export async function checkModelOnThread(model: SerializedModel, maxInputPixels:
     {
       reusable: (answer) => answer.type === 'valid' && answer.tensorsReleased,
       stopped: (code) => new Error(`the model-check thread stopped (exit code ${code})`),
-      cancelled: () => new Error('the model check was cancelled'),
     },
   );
   return checked;
