@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Observable } from 'rxjs';
+import { ProgressWatchers } from '../progress-watchers.js';
 import {
   DEFAULT_JOB_ATTEMPTS,
   type JobProcessor,
@@ -45,8 +46,7 @@ export class BullmqJobQueue extends JobQueue {
   private readonly events = new Map<string, QueueEvents>();
   /** The Redis clients (one per Queue) that know the PROGRESS_SNAPSHOT script. */
   private readonly scriptedClients = new WeakSet<object>();
-  /** Who watches each job's progress, by `queue:id`; a job without watchers has no entry. */
-  private readonly watchers = new Map<string, Set<ProgressWatcher>>();
+  private readonly watchers = new ProgressWatchers<ProgressWatcher>();
   private closed = false;
 
   constructor(
@@ -88,9 +88,7 @@ export class BullmqJobQueue extends JobQueue {
         if (held) held.push([progress, eventId]);
         else if (isLaterEvent(eventId, after)) subscriber.next(progress);
       };
-      const watchers = this.watchers.get(key) ?? new Set();
-      watchers.add(watcher);
-      this.watchers.set(key, watchers);
+      const unwatch = this.watchers.add(key, watcher);
       this.progressSnapshot(queue, id).then(
         (snapshot) => {
           const early = held ?? [];
@@ -101,16 +99,13 @@ export class BullmqJobQueue extends JobQueue {
         },
         (error: unknown) => subscriber.error(error),
       );
-      return () => {
-        watchers.delete(watcher);
-        if (watchers.size === 0 && this.watchers.get(key) === watchers) this.watchers.delete(key);
-      };
+      return unwatch;
     });
   }
 
   /** How many progress watchers are subscribed, over all jobs. */
   watcherCount(): number {
-    return [...this.watchers.values()].reduce((count, watchers) => count + watchers.size, 0);
+    return this.watchers.count();
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -164,7 +159,7 @@ export class BullmqJobQueue extends JobQueue {
     reader.on('progress', ({ jobId, data }, eventId) => {
       const progress = asProgress(data);
       if (!progress) return;
-      for (const watcher of this.watchers.get(`${queue}:${jobId}`) ?? []) watcher(progress, eventId);
+      for (const watcher of this.watchers.of(`${queue}:${jobId}`)) watcher(progress, eventId);
     });
     reader.on('error', (error) => this.logger.error(`BullMQ event reader error: ${error.message}`));
     this.events.set(queue, reader);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { ProgressWatchers } from '../progress-watchers.js';
 import {
   DEFAULT_JOB_ATTEMPTS,
   type JobContext,
@@ -27,8 +28,7 @@ export class InProcessJobQueue extends JobQueue {
   private readonly known = new Set<string>();
   /** The latest progress of each running job, by `queue:id`. */
   private readonly progress = new Map<string, Record<string, unknown>>();
-  /** Who watches each job's progress, by `queue:id`; a job without watchers has no entry. */
-  private readonly watchers = new Map<string, Set<(progress: Record<string, unknown>) => void>>();
+  private readonly watchers = new ProgressWatchers<(progress: Record<string, unknown>) => void>();
   private readonly runningJobs = new Set<string>();
   private readonly idle = new Set<() => void>();
   private closed = false;
@@ -60,20 +60,13 @@ export class InProcessJobQueue extends JobQueue {
     return new Observable((subscriber) => {
       const latest = this.progress.get(key);
       if (latest) subscriber.next(latest);
-      const watcher = (progress: Record<string, unknown>) => subscriber.next(progress);
-      const watchers = this.watchers.get(key) ?? new Set();
-      watchers.add(watcher);
-      this.watchers.set(key, watchers);
-      return () => {
-        watchers.delete(watcher);
-        if (watchers.size === 0 && this.watchers.get(key) === watchers) this.watchers.delete(key);
-      };
+      return this.watchers.add(key, (progress) => subscriber.next(progress));
     });
   }
 
   /** How many progress watchers are subscribed, over all jobs. */
   watcherCount(): number {
-    return [...this.watchers.values()].reduce((count, watchers) => count + watchers.size, 0);
+    return this.watchers.count();
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -143,7 +136,7 @@ export class InProcessJobQueue extends JobQueue {
           // A report arriving once the job ended would be kept for good.
           if (!this.runningJobs.has(key)) return;
           this.progress.set(key, progress);
-          for (const watcher of this.watchers.get(key) ?? []) watcher(progress);
+          for (const watcher of this.watchers.of(key)) watcher(progress);
         },
       };
       try {
