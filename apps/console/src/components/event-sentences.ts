@@ -1,6 +1,7 @@
 import type { Label, Schemas } from '../api/client';
 import { formatDuration } from './duration';
 import { percent } from './percent';
+import { plural } from './plural';
 
 export type HistoryEntry = Schemas['HistoryEntryDto'];
 
@@ -23,7 +24,6 @@ type Data = Record<string, unknown>;
 const text = (data: Data, key: string): string => (typeof data[key] === 'string' ? (data[key] as string) : '');
 const count = (data: Data, key: string): number | null =>
   typeof data[key] === 'number' ? (data[key] as number) : null;
-const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const quote = (value: string) => `'${value.length > 60 ? `${value.slice(0, 59)}…` : value}'`;
 
 /** Events of these types made together by one request are one sentence; the key says which of them go together. */

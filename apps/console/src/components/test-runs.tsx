@@ -5,6 +5,7 @@ import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
 import { percent } from './percent';
+import { plural } from './plural';
 
 type TestRun = Schemas['TestRunDto'];
 type TestPrediction = Schemas['TestPredictionDto'];
@@ -125,7 +126,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       <h4>
         {project.type === 'classification'
           ? `${wrong.length} of ${predictions.length} misclassified`
-          : `${predictions.length} image${predictions.length === 1 ? '' : 's'}, ${describeMatches(totalMatches(predictions))}`}
+          : `${plural(predictions.length, 'image')}, ${describeMatches(totalMatches(predictions))}`}
       </h4>
       {project.type === 'detection' && (
         <p className="hint">
@@ -357,7 +358,7 @@ function LabeledTestSet({
           </>
         )}
         <button type="submit" disabled={upload.isPending || count === 0}>
-          Test on {count} photo{count === 1 ? '' : 's'}
+          Test on {plural(count, 'photo')}
         </button>
         <ErrorMessage error={upload.error} />
         <TestSetProblems error={upload.error} />

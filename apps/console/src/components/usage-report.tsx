@@ -3,6 +3,7 @@ import { useId, useMemo, useState } from 'react';
 import { api, type Schemas, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
 import { LineChart } from './line-chart';
+import { plural } from './plural';
 
 type Report = Schemas['UsageReportDto'];
 type Granularity = 'hour' | 'day';
@@ -125,7 +126,7 @@ function UsageFigures({ report, from, granularity }: { report: Report; from: num
             {errors.map(([code, count]) => (
               <li key={code}>
                 {ERROR_REASONS[code] ? `${ERROR_REASONS[code]} ` : ''}
-                <code>{code}</code>: {count} call{count === 1 ? '' : 's'}
+                <code>{code}</code>: {plural(count, 'call')}
               </li>
             ))}
           </ul>

@@ -4,6 +4,7 @@ import { AuthenticatedImage, thumbnailPath } from './authenticated-image';
 import { BoxesOverlay } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
 import { percent } from './percent';
+import { plural } from './plural';
 
 export type ImagePerformance = Schemas['ImagePerformanceDto'];
 
@@ -57,7 +58,7 @@ export function ValidationImages({
     <section className="card" aria-label={`Validation images: ${filter.title}`}>
       <div className="toolbar">
         <h4>
-          {filter.title}: {count.data ? `${count.data.count} image${count.data.count === 1 ? '' : 's'}` : '…'}
+          {filter.title}: {count.data ? plural(count.data.count, 'image') : '…'}
           {count.data && count.data.count > items.length && items.length > 0 ? ` (first ${items.length} shown)` : ''}
         </h4>
         <button type="button" onClick={onClose}>

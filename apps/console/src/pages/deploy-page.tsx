@@ -9,6 +9,7 @@ import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
 import { IterationOptions } from '../components/iteration-options';
 import { fraction, PercentInput } from '../components/percent';
+import { plural } from '../components/plural';
 
 type Deployment = Schemas['DeploymentDto'];
 type Prediction = Schemas['PredictionDto'];
@@ -299,9 +300,7 @@ function TryItResult({ photo, predictions }: { photo: string; predictions: Predi
         <ol aria-label="Predictions">{top.map(line)}</ol>
         {rest.length > 0 && (
           <details>
-            <summary>
-              {rest.length} less probable prediction{rest.length === 1 ? '' : 's'} (not drawn)
-            </summary>
+            <summary>{plural(rest.length, 'less probable prediction')} (not drawn)</summary>
             <ol start={SHOWN_PREDICTIONS + 1} aria-label="Less probable predictions">
               {rest.map(line)}
             </ol>

@@ -11,6 +11,7 @@ import { type ValidationFilter, ValidationImages } from '../components/validatio
 import { Link } from '../router';
 import { Curves, LiveIteration } from './train-page';
 import { percent } from '../components/percent';
+import { plural } from '../components/plural';
 
 /** The metrics endpoint documents its body in words only; these are the fields the console reads. */
 interface Metrics {
@@ -304,7 +305,7 @@ function ConfusionMatrix({
       <button
         type="button"
         className="cell-button"
-        aria-label={`${count} image${count === 1 ? '' : 's'} of ${title}: show them`}
+        aria-label={`${plural(count, 'image')} of ${title}: show them`}
         onClick={() =>
           onShow({ label: labelId(expected), predicted: predicted === null ? 'none' : labelId(predicted), title })
         }
