@@ -20,7 +20,8 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
-    await expect(page.getByText('No projects yet').isVisible()).resolves.toBe(true);
+    // The heading shows before the project list has loaded: wait for the empty list's message.
+    await page.getByText('No projects yet').waitFor();
 
     await page.getByLabel('Project name').fill('Fruit');
     await page.getByLabel('Detection (boxes around objects)').check();
