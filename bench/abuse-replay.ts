@@ -12,9 +12,9 @@
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -144,12 +144,31 @@ interface AttackRecord {
   unexpected: string[];
   rssMiB: number;
   hwmMiB: number;
+  threads: number;
+  heap: Awaited<ReturnType<typeof heapOf>>;
 }
 
-function memoryOf(pid: number): { rssMiB: number; hwmMiB: number } {
+function memoryOf(pid: number): { rssMiB: number; hwmMiB: number; threads: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kB = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { rssMiB: kB('VmRSS') / 1024, hwmMiB: kB('VmHWM') / 1024 };
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMiB: field('VmRSS') / 1024, hwmMiB: field('VmHWM') / 1024, threads: field('Threads') };
+}
+
+const memoryReportFile = join(mkdtempSync(join(tmpdir(), 'diyml-abuse-memory-')), 'memory.json');
+
+/** The api's process.memoryUsage() in MiB, asked for through bench/support/memory-report.ts. */
+async function heapOf(pid: number): Promise<Record<'heapUsed' | 'heapTotal' | 'external' | 'arrayBuffers', number>> {
+  rmSync(memoryReportFile, { force: true });
+  process.kill(pid, 'SIGURG');
+  while (!existsSync(memoryReportFile)) await sleep(10);
+  const usage = JSON.parse(readFileSync(memoryReportFile, 'utf8')) as NodeJS.MemoryUsage;
+  const mib = (bytes: number) => bytes / MiB;
+  return {
+    heapUsed: mib(usage.heapUsed),
+    heapTotal: mib(usage.heapTotal),
+    external: mib(usage.external),
+    arrayBuffers: mib(usage.arrayBuffers),
+  };
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -181,6 +200,7 @@ async function replay(
     answers,
     unexpected: [...counts].map(([key, count]) => `${key} × ${count}`),
     ...memoryOf(product.pid),
+    heap: await heapOf(product.pid),
   });
   return answers;
 }
@@ -242,13 +262,20 @@ const storedImages = await Promise.all(Array.from({ length: STORED_IMAGES }, (_,
 const incomingImages = await Promise.all(Array.from({ length: STORED_IMAGES }, (_, i) => generateImage(900_000 + i)));
 const lostUpload = await generateImage(990_001, { width: 1500, height: 1500 });
 
-const product = await startProduct({ fresh: true });
+const product = await startProduct({
+  fresh: true,
+  env: {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'support', 'memory-report.ts')}`,
+    MEMORY_REPORT_FILE: memoryReportFile,
+  },
+});
 const base = product.base;
 const records: AttackRecord[] = [];
 const notes: string[] = [];
 const figures: Record<string, Figure> = {};
 const loadBefore = loadavg();
 const idle = memoryOf(product.pid);
+const idleHeap = await heapOf(product.pid);
 const probe = new Worker(PROBE_SOURCE, { eval: true, workerData: { url: `${base}/health` } });
 const probeDone = new Promise<[number, number, number][]>((resolve) => probe.once('message', resolve));
 try {
@@ -585,7 +612,9 @@ try {
       `${record.name}: ${((record.endedAt - record.startedAt) / 1000).toFixed(1)} s, ${record.answers.length} answers` +
         `${errors ? `, ${errors} 5xx` : ''}${record.unexpected.length ? `, unexpected: ${record.unexpected.join(', ')}` : ', all as documented'}; ` +
         `${seen.length} /health probes${seen.some(({ status }) => status !== 200) ? ` (${seen.filter(({ status }) => status !== 200).length} failed)` : ''}; ` +
-        `api RSS ${Math.round(record.rssMiB)} MiB, high-water mark ${Math.round(record.hwmMiB)} MiB`,
+        `api RSS ${Math.round(record.rssMiB)} MiB (V8 heap of the main thread ${Math.round(record.heap.heapUsed)} used / ` +
+        `${Math.round(record.heap.heapTotal)} MiB, buffers ${Math.round(record.heap.arrayBuffers)} MiB, ${record.threads} threads), ` +
+        `high-water mark ${Math.round(record.hwmMiB)} MiB`,
     );
   }
   if (listLoad) {
@@ -609,6 +638,10 @@ try {
       goal: 0,
     },
   });
+  notes.unshift(
+    `Idle after boot: api RSS ${Math.round(idle.rssMiB)} MiB (V8 heap of the main thread ${Math.round(idleHeap.heapUsed)} used / ` +
+      `${Math.round(idleHeap.heapTotal)} MiB, ${idle.threads} threads)`,
+  );
   notes.unshift(
     `A fresh api; /health asked every ${HEALTH_EVERY_MS} ms on a new connection from a worker thread; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
   );
