@@ -7,6 +7,11 @@
  * Then the api is killed (SIGKILL) while it trains and uploads, `replay --verify` is run on its data folder (it must
  * append nothing), and a second api on that folder must leave no temporary blob and take the lost upload again.
  * The api runs with bench/support/memory-report.ts preloaded, to tell its main thread's V8 heap from the rest.
+ * Attack 10's slow /health on new connections is not the api's event loop (its delay stays near 0.1 s, kept-alive
+ * answers come within 1 s): Node 24 accepts one connection per event-loop iteration (strace: one accept4 per
+ * epoll_pwait, never drained to EAGAIN), so while 200 connections keep each iteration busy and reconnect every
+ * REQUESTS_PER_CONNECTION requests, a new connection waits in the listen queue (up to ~180 deep) for seconds. A bare
+ * Node http server with 0.3 ms of work per request shows the same 3-4 s.
  *
  * Run: npx tsx bench/abuse-replay.ts [--quick | --smoke] [--images 1000] [--duration 10]
  */
