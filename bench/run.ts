@@ -70,6 +70,7 @@ const KNOWN: Record<string, string> = {
   'project-import-memory': 'Project import memory: the api importing a large archive',
   'video-prediction': 'Video prediction: the model phase of a job, one thread against one per chunk',
   'front-door-under-load': 'The front door under 500 connections: 404s and /health',
+  'abuse-replay': 'The attacks of issue 17 replayed against a fresh api: /health, answers and memory',
   'backbone-training-scale': 'Training on 2,000 photos after their embeddings (backbone default)',
 };
 const POSTGRES_SUFFIX = '-postgres';

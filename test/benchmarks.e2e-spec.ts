@@ -25,6 +25,14 @@ const EXPECTED: Record<string, RegExp[]> = {
   'images-list-under-load': [/^throughput$/, /^latency p99$/, /^throughput \(label and split filter\)$/],
   'ml-training-throughput': [/^small-cnn 28×28 grayscale, wasm backend$/, /^small-cnn 28×28 grayscale, cpu backend$/],
   'event-log': [/^append rate/, /^replay rate/],
+  'abuse-replay': [
+    /^\/health max over attacks 1-9$/,
+    /^10\. \/health max$/,
+    /^5xx answers$/,
+    /^api RSS high-water mark over attacks 1-10$/,
+    /^6\. events appended by replay --verify/,
+    /^8\. temporary blob files after the restart$/,
+  ],
   'backbone-embedding': [
     /^MobileNetV2 224 px to out_relu, onnxruntime-node .*, batch 8$/,
     /^MobileNetV2 224 px to out_relu, tfjs wasm, batch 8$/,

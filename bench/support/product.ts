@@ -74,6 +74,16 @@ const EMBEDDED_ENV: Readonly<Record<string, string>> = {
   REDIS_URL: '',
 };
 
+/**
+ * How the api is started (package.json's `start`, the Dockerfile): glibc maps buffers of 128 KiB and more and unmaps
+ * them when freed, instead of raising that threshold after the first free (its default), which left the large
+ * transient buffers of uploads, inflated archives and password hashes in the arenas of the threads that used them;
+ * and V8's young generation keeps 2 MiB semi-spaces instead of growing them to tens of MiB, in the api and each of its
+ * worker threads. Together: the api's RSS after the attacks of issue 17 ~350 MiB instead of ~500 (bench/abuse-replay).
+ */
+const API_NODE_ARGS = ['--max-semi-space-size=2'];
+const API_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 function residentMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -125,9 +135,9 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(BUILD_DIR, 'apps/api/src/main.js')], {
+  const child = spawn(process.execPath, [...API_NODE_ARGS, ...nodeArgs, join(BUILD_DIR, 'apps/api/src/main.js')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ...EMBEDDED_ENV, ...options.env },
+    env: { ...process.env, ...API_ENV, PORT: String(port), DATA_DIR: dataDir, ...EMBEDDED_ENV, ...options.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

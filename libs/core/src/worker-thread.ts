@@ -25,6 +25,11 @@ export interface WorkerThreadPoolOptions {
   maxIdle?: number;
   /** Runs a thread serves before it is closed rather than kept, bounding what a long-lived thread accumulates. */
   maxRunsPerThread?: number;
+  /**
+   * An idle thread unused this long (ms) is closed: a warm thread holds its own V8 heap and what its runs left in
+   * it (30-45 MiB each), which a burst of imports would otherwise keep for the life of the process.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** One request to a pooled thread that answers once (see WorkerThreadPool.request). */
@@ -46,8 +51,10 @@ export interface PooledRequest<Answer> {
 export class WorkerThreadPool {
   private readonly idle: Worker[] = [];
   private readonly runs = new WeakMap<Worker, number>();
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
   private readonly maxIdle: number;
   private readonly maxRunsPerThread: number;
+  private readonly idleTimeoutMs: number;
   private threadsStarted = 0;
 
   constructor(
@@ -56,6 +63,7 @@ export class WorkerThreadPool {
   ) {
     this.maxIdle = Math.max(0, options.maxIdle ?? 1);
     this.maxRunsPerThread = Math.max(1, options.maxRunsPerThread ?? 50);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
   }
 
   /** Threads started since the pool was made (a reused thread counts once). */
@@ -66,6 +74,8 @@ export class WorkerThreadPool {
   acquire(): Worker {
     const warm = this.idle.pop();
     if (warm) {
+      clearTimeout(this.idleTimers.get(warm));
+      this.idleTimers.delete(warm);
       warm.ref();
       return warm;
     }
@@ -86,6 +96,11 @@ export class WorkerThreadPool {
     }
     worker.unref();
     this.idle.push(worker);
+    const close = () => {
+      this.forget(worker);
+      void worker.terminate();
+    };
+    this.idleTimers.set(worker, setTimeout(close, this.idleTimeoutMs).unref());
   }
 
   /**
@@ -130,10 +145,14 @@ export class WorkerThreadPool {
   /** Closes the idle threads (threads in use are closed when released). */
   async closeIdle(): Promise<void> {
     const closing = this.idle.splice(0);
+    for (const worker of closing) clearTimeout(this.idleTimers.get(worker));
+    this.idleTimers.clear();
     await Promise.all(closing.map((worker) => worker.terminate()));
   }
 
   private forget(worker: Worker): void {
+    clearTimeout(this.idleTimers.get(worker));
+    this.idleTimers.delete(worker);
     const index = this.idle.indexOf(worker);
     if (index >= 0) this.idle.splice(index, 1);
   }

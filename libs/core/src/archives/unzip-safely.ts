@@ -28,8 +28,10 @@ export function archiveLimitsOf(settings: {
 }
 
 /**
- * The process's archive threads: one kept warm after an archive, so the next import skips starting a thread.
- * Inflating leaves nothing behind in the thread; a thread that failed unexpectedly or stopped is closed.
+ * The process's archive threads: one kept warm after an archive it unpacked (or found not to be a zip), so the next
+ * import skips starting a thread. A thread that stopped an archive at a limit is closed, which frees at once what it
+ * inflated (a zip bomb stops with megabytes inflated, dead but not yet collected: kept, the thread grew by ~20 MiB
+ * per bomb); so is one that failed or stopped.
  */
 export const archiveThreads = new WorkerThreadPool(
   () => startWorkerThread(siblingModule(import.meta.url, 'archive-inflation.worker')),
@@ -44,7 +46,7 @@ export const archiveThreads = new WorkerThreadPool(
  */
 export async function unzipSafely(zip: Uint8Array, request: InflationRequest): Promise<InflatedArchive> {
   const answer = await archiveThreads.request<FromInflationThread>({ zip, request } satisfies ToInflationThread, {
-    reusable: (answer) => answer.type !== 'failed',
+    reusable: (answer) => answer.type === 'inflated' || answer.type === 'invalid',
     stopped: (code) => new Error(`the archive thread stopped (exit code ${code})`),
   });
   switch (answer.type) {

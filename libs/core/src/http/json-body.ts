@@ -106,7 +106,9 @@ const LINGER_MAX_MS = 30_000;
 
 /**
  * Ends the connection once the answer is sent while its body is not all received (an early 401, 413 or 404, an
- * upload refused midway), with a lingering close: a socket closed while unread bytes wait in it is reset, and a
+ * upload refused midway), and says so in that answer (`Connection: close`): a keep-alive client would otherwise
+ * send its next request on a connection about to close, or after bytes of the unread body. It closes with a
+ * lingering close: a socket closed while unread bytes wait in it is reset, and a
  * client still uploading would then lose the answer to ECONNRESET or EPIPE. So the api half-closes and throws away
  * what still arrives (no parsing, nothing kept) while the client keeps sending, then drops the connection once it
  * has been silent for LINGER_IDLE_MS, or after LINGER_MAX_MS at most. Node itself ends a `Connection: close`
@@ -127,6 +129,11 @@ function closeIfLeftUnread(request: IncomingMessage, response: ServerResponse): 
     socket.once('close', () => clearTimeout(deadline));
   };
   socket.destroySoon = () => (request.complete ? destroySoon() : linger());
+  const writeHead = response.writeHead.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.writeHead = ((...args: unknown[]) => {
+    if (!request.complete) response.shouldKeepAlive = false;
+    return writeHead(...args);
+  }) as ServerResponse['writeHead'];
   response.once('finish', () => {
     if (!request.complete) linger();
   });
