@@ -311,8 +311,10 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
       (found) => acknowledged.every((id) => found.includes(id)),
     );
     const queued = await call(0, 'POST', `/v1/projects/${projectId}/iterations`, {
-      // Long enough per attempt to be caught running and killed.
-      trainingConfig: { imageSize: 64, epochs: 500, batchSize: 8, learningRate: 0.01, seed: 7 },
+      // Long enough per attempt to be caught running and killed: 150 epochs take ~10 s on 2 idle cores, and each
+      // attempt was killed ~2 s after it started. The third attempt trains to the end, so every epoch more is paid
+      // in full (500 epochs took ~32 s).
+      trainingConfig: { imageSize: 64, epochs: 150, batchSize: 8, learningRate: 0.01, seed: 7 },
     });
     expect(queued.status).toBe(202);
     const iterationId: string = queued.body.id;

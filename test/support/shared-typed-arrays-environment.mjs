@@ -33,12 +33,14 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     this.testPath = context.testPath;
     this.cpuAtStart = process.cpuUsage();
     this.startedAt = performance.now();
+    this.startedAtDate = new Date();
   }
 
   /**
    * With DIYML_TEST_CPU_LOG set to a file, appends a line per test file: its path, wall and CPU seconds of the worker
    * process from the file's environment setup to its teardown (module loading, boots and threads included; child
-   * processes such as a browser not). Jest's own timings are wall only and miss the file's loading.
+   * processes such as a browser not), then the time it started and the worker's pid, which show the run's schedule
+   * (which file each worker ran when). Jest's own timings are wall only and miss the file's loading.
    */
   async teardown() {
     await super.teardown();
@@ -47,6 +49,7 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     const cpu = process.cpuUsage(this.cpuAtStart);
     const seconds = (microseconds) => (microseconds / 1e6).toFixed(2);
     const wall = ((performance.now() - this.startedAt) / 1000).toFixed(2);
-    appendFileSync(log, `${this.testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\n`);
+    const started = this.startedAtDate.toISOString();
+    appendFileSync(log, `${this.testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\t${started}\t${process.pid}\n`);
   }
 }
