@@ -83,7 +83,8 @@ describe('console: accounts and projects', () => {
     await page.getByText('cat', { exact: false }).first().waitFor();
     await page.getByLabel('New label').fill('cat');
     await page.getByRole('button', { name: 'Add label' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/cat/);
+    // The project form's earlier alert may still be on the page: wait for the one about the duplicate label.
+    await page.getByRole('alert').filter({ hasText: 'cat' }).waitFor();
     await expect(page.getByLabel('New label').inputValue()).resolves.toBe('cat');
 
     expect(harness.problems([/status of (400|401|409)/])).toEqual([]);
