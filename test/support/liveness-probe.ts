@@ -48,13 +48,14 @@ export async function underAttack<T>(target: TestApp | string, attack: () => Pro
   const exited = (code: number | null) => new Error(`The /health probe exited (${code}) before reporting`);
   const ready = new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
-    child.once('exit', (code) => reject(exited(code)));
+    child.once('close', (code) => reject(exited(code)));
   });
   const report = new Promise<ProbeReport>((resolve, reject) => {
     child.on('message', (message: { ready?: boolean } & ProbeReport) => {
       if (!message.ready) resolve(message);
     });
-    child.once('exit', (code) => reject(exited(code)));
+    // 'close', not 'exit': the report may still be in the IPC channel when the child has exited.
+    child.once('close', (code) => reject(exited(code)));
   });
   // Awaited below; a probe that dies before it is ready fails the `ready` wait first.
   report.catch(() => undefined);
