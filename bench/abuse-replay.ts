@@ -39,7 +39,14 @@ import { buildZip, deflatedEntry, zeroBomb } from '@diyml/core/testing/zip-bombs
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BLUE, colouredSquares, RED } from '../test/support/generated-images.js';
 import { modelZip, tinyClassifier } from '../test/support/tiny-models.js';
-import { BenchClient, REQUESTS_PER_CONNECTION, ROOT, startProduct, type OwnProduct } from './support/product.js';
+import {
+  BenchClient,
+  processMemory,
+  REQUESTS_PER_CONNECTION,
+  ROOT,
+  startProduct,
+  type OwnProduct,
+} from './support/product.js';
 import { emitResult, type Figure, loadAverages, numberOption, percentile, sized } from './support/result.js';
 
 const MiB = 1024 * 1024;
@@ -168,12 +175,6 @@ interface AttackRecord {
   heap: Awaited<ReturnType<typeof heapOf>>;
 }
 
-function memoryOf(pid: number): { rssMiB: number; hwmMiB: number; threads: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMiB: field('VmRSS') / 1024, hwmMiB: field('VmHWM') / 1024, threads: field('Threads') };
-}
-
 const memoryReportFile = join(mkdtempSync(join(tmpdir(), 'diyml-abuse-memory-')), 'memory.json');
 
 /** The api's process.memoryUsage() in MiB, asked for through bench/support/memory-report.ts. */
@@ -219,7 +220,7 @@ async function replay(
     endedAt,
     answers,
     unexpected: [...counts].map(([key, count]) => `${key} × ${count}`),
-    ...memoryOf(product.pid),
+    ...processMemory(product.pid),
     heap: await heapOf(product.pid),
   });
   return answers;
@@ -294,7 +295,7 @@ const records: AttackRecord[] = [];
 const notes: string[] = [];
 const figures: Record<string, Figure> = {};
 const loadBefore = loadavg();
-const idle = memoryOf(product.pid);
+const idle = processMemory(product.pid);
 const idleHeap = await heapOf(product.pid);
 const probe = new Worker(PROBE_SOURCE, { eval: true, workerData: { url: `${base}/health` } });
 const probeDone = new Promise<[number, number, number, number][]>((resolve) => probe.once('message', resolve));
@@ -521,7 +522,7 @@ try {
 
   probe.postMessage('stop');
   const samples = await probeDone;
-  const endedMemory = memoryOf(product.pid);
+  const endedMemory = processMemory(product.pid);
 
   // 6 and 8: a crash in the middle of a training and an upload, then `replay --verify` and a restart on its folder.
   const crash = await createProject('crash', ['red', 'blue']);

@@ -84,9 +84,11 @@ const EMBEDDED_ENV: Readonly<Record<string, string>> = {
 const API_NODE_ARGS = ['--max-semi-space-size=2'];
 const API_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
-function residentMiB(pid: number): number {
+/** A process's resident memory, its high-water mark (MiB) and its thread count, from /proc/<pid>/status. */
+export function processMemory(pid: number): { rssMiB: number; hwmMiB: number; threads: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMiB: field('VmRSS') / 1024, hwmMiB: field('VmHWM') / 1024, threads: field('Threads') };
 }
 
 function cpuMsOf(pid: number): number {
@@ -113,7 +115,7 @@ function sharedProduct(options: ProductOptions): RunningProduct | undefined {
     base,
     dataDir,
     pid,
-    rssMiB: () => residentMiB(pid),
+    rssMiB: () => processMemory(pid).rssMiB,
     cpuMs: () => cpuMsOf(pid),
     stop: () => Promise.resolve(),
   };
@@ -156,7 +158,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
     dataDir,
     pid,
     process: child,
-    rssMiB: () => residentMiB(pid),
+    rssMiB: () => processMemory(pid).rssMiB,
     cpuMs: () => cpuMsOf(pid),
     async stop({ keepData = false } = {}) {
       child.kill('SIGTERM');
