@@ -7,11 +7,11 @@
  * Then the api is killed (SIGKILL) while it trains and uploads, `replay --verify` is run on its data folder (it must
  * append nothing), and a second api on that folder must leave no temporary blob and take the lost upload again.
  * The api runs with bench/support/memory-report.ts preloaded, to tell its main thread's V8 heap from the rest.
- * Attack 10's slow /health on new connections is not the api's event loop (its delay stays near 0.1 s, kept-alive
- * answers come within 1 s): Node 24 accepts one connection per event-loop iteration (strace: one accept4 per
- * epoll_pwait, never drained to EAGAIN), so while 200 connections keep each iteration busy and reconnect every
- * REQUESTS_PER_CONNECTION requests, a new connection waits in the listen queue (up to ~180 deep) for seconds. A bare
- * Node http server with 0.3 ms of work per request shows the same 3-4 s.
+ * Attack 10 (200 connections at once) once held /health on new connections for seconds: Node accepts one connection
+ * per event-loop iteration (libuv 1.45; strace: one accept4 per epoll_pwait), each iteration busy with every
+ * connection's request, and the api closed each connection after 100 requests, so the flood reconnected ~24 times a
+ * second and kept the listen queue full. The api now caps requests in flight per connection instead (clients keep
+ * their connections: the load generator here does not reconnect) and accepts on eight sockets (apps/api/src/listen.ts).
  *
  * Run: npx tsx bench/abuse-replay.ts [--quick | --smoke] [--images 1000] [--duration 10]
  */
@@ -39,14 +39,7 @@ import { buildZip, deflatedEntry, zeroBomb } from '@diyml/core/testing/zip-bombs
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BLUE, colouredSquares, RED } from '../test/support/generated-images.js';
 import { modelZip, tinyClassifier } from '../test/support/tiny-models.js';
-import {
-  BenchClient,
-  processMemory,
-  REQUESTS_PER_CONNECTION,
-  ROOT,
-  startProduct,
-  type OwnProduct,
-} from './support/product.js';
+import { BenchClient, processMemory, ROOT, startProduct, type OwnProduct } from './support/product.js';
 import { emitResult, type Figure, loadAverages, numberOption, percentile, sized } from './support/result.js';
 
 const MiB = 1024 * 1024;
@@ -132,8 +125,7 @@ function multipart(field: string, filename: string, bytes: Uint8Array, contentTy
 
 /**
  * The worker thread that asks /health every HEALTH_EVERY_MS, on a new connection each time and, at the same time, on
- * one kept-alive connection (which the api closes after REQUESTS_PER_CONNECTION answers): [sent at (ms since the
- * epoch), latency ms, status, 1 when kept-alive].
+ * one kept-alive connection: [sent at (ms since the epoch), latency ms, status, 1 when kept-alive].
  */
 const PROBE_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -503,7 +495,6 @@ try {
         headers: auth,
         connections: 200,
         duration: LIST_SECONDS,
-        reconnectRate: REQUESTS_PER_CONNECTION,
       });
       uploading = false;
       // autocannon counts answers by class only: a non-2xx list answer is reported as unexpected, whatever it was.

@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
-import { REQUESTS_PER_CONNECTION, startProduct } from './support/product.js';
+import { startProduct } from './support/product.js';
 import { emitResult, loadAverages, numberOption, percentile, sized } from './support/result.js';
 
 const CONNECTIONS = numberOption('connections', 500);
@@ -66,7 +66,6 @@ try {
     url: `${product.base}/health`,
     connections: 20,
     duration: 1,
-    reconnectRate: REQUESTS_PER_CONNECTION,
   });
   const figures: Parameters<typeof emitResult>[1] = {};
   const notes: string[] = [`${CONNECTIONS} connections opened at once, ${DURATION} s each, after a 1 s warm-up`];
@@ -78,7 +77,6 @@ try {
     url: `${product.base}/health`,
     connections: CONNECTIONS,
     duration: DURATION,
-    reconnectRate: REQUESTS_PER_CONNECTION,
   });
   Object.assign(figures, {
     'GET /health api CPU per request': {
@@ -107,7 +105,6 @@ try {
     url: `${product.base}/v1/no-such-route`,
     connections: CONNECTIONS,
     duration: DURATION,
-    reconnectRate: REQUESTS_PER_CONNECTION,
   });
   const unknownCpuMs = cpuMs(pid) - cpuBefore;
   const probed = await stopProbe();

@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
-import { BenchClient, startProduct, REQUESTS_PER_CONNECTION } from './support/product.js';
+import { BenchClient, startProduct } from './support/product.js';
 import type { EventLoopDelay } from './support/event-loop-monitor.js';
 import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
@@ -102,7 +102,6 @@ try {
       headers,
       connections,
       ...length,
-      reconnectRate: REQUESTS_PER_CONNECTION,
     });
   await list('', 20, { duration: WARM_UP });
 

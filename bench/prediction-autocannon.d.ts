@@ -18,8 +18,6 @@ declare module 'autocannon' {
     duration?: number;
     /** Requests to send in all; when set, `duration` is ignored. */
     amount?: number;
-    /** Each connection reconnects after sending this many requests. */
-    reconnectRate?: number;
   }
   interface Result {
     latency: Histogram;

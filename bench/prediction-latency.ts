@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import { FASHION_MNIST_LABELS as CLASSES } from './support/fashion-mnist.js';
-import { BenchClient, startProduct, until, REQUESTS_PER_CONNECTION } from './support/product.js';
+import { BenchClient, startProduct, until } from './support/product.js';
 import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
 /** Concurrent clients: a load that gives the throughput goal, and one past saturation. */
@@ -94,7 +94,6 @@ try {
       body,
       connections,
       duration,
-      reconnectRate: REQUESTS_PER_CONNECTION,
     });
   await run(LOADS[0], WARM_UP); // model loaded, JIT warm
   const figures: Parameters<typeof emitResult>[1] = {};

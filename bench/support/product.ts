@@ -7,12 +7,6 @@ import { freePort } from '@diyml/core/testing/free-port.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-/**
- * The api serves at most this many requests per connection (MAX_REQUESTS_PER_CONNECTION, apps/api/src/configure-app.ts)
- * and closes it with the last answer: load generators reconnect after as many, as HTTP clients that honour
- * `Connection: close` do (autocannon does not, and counted every later request as failed or timed out).
- */
-export const REQUESTS_PER_CONNECTION = 100;
 const BUILD_DIR = join(ROOT, 'dist');
 
 let built = false;

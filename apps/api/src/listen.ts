@@ -1,0 +1,43 @@
+import type { Server } from 'node:http';
+import { createServer, type ListenOptions, type Server as NetServer } from 'node:net';
+
+/**
+ * Listens on `port` with `acceptors` more sockets on the same port, which hand their connections to `server`.
+ * Node accepts one connection per event-loop iteration (libuv 1.45, "don't accept() connections in a loop"): when
+ * 200 clients connect at once to a busy api, each iteration answers every request already in and takes one more
+ * connection, so a connection behind them (a load balancer's /health) waited seconds in the kernel's queue. The
+ * sockets share the port (SO_REUSEPORT: the kernel spreads new connections over them), so each iteration takes up
+ * to one connection per socket. A port another process listens on is still refused (EADDRINUSE): SO_REUSEPORT
+ * would otherwise let a second api share it silently.
+ */
+export async function listenWithAcceptors(
+  server: Server,
+  { port, backlog, acceptors }: { port: number; backlog: number; acceptors: number },
+): Promise<void> {
+  if (port !== 0) await ensurePortFree(port);
+  await listen(server, { port, backlog, reusePort: true });
+  const bound = (server.address() as { port: number }).port;
+  const extra: NetServer[] = [];
+  server.once('close', () => extra.forEach((acceptor) => acceptor.close()));
+  for (let index = 0; index < acceptors; index += 1) {
+    const acceptor = createServer((socket) => server.emit('connection', socket));
+    extra.push(acceptor);
+    await listen(acceptor, { port: bound, backlog, reusePort: true });
+  }
+}
+
+function listen(server: NetServer, options: ListenOptions & { reusePort: boolean }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function ensurePortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await listen(probe, { port, reusePort: false });
+  await new Promise((resolve) => probe.close(resolve));
+}
