@@ -125,6 +125,23 @@ describe('inflating an archive with limits on the real bytes', () => {
       expect(fromFile.skipped).toBe(1);
     });
 
+    it('reads hundreds of small stored and deflated entries whose headers fall across the pieces it reads', () => {
+      const files = Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [
+          `f${i}.bin`,
+          [new Uint8Array(randomBytes(3000 + i * 7)), { level: i % 2 ? 0 : 6 }] as [Uint8Array, { level: 0 | 6 }],
+        ]),
+      );
+      const zip = zipSync(files);
+      const request: InflationRequest = { limits: { ...limits, maxEntries: 1000 }, rules: [{ pattern: '' }] };
+      const fromFile = inflateArchive(fileOf('many.zip', zip), request);
+      expect(fromFile.entries).toHaveLength(300);
+      fromFile.entries.forEach((entry, i) => {
+        expect(entry.path).toBe(`f${i}.bin`);
+        expect(Buffer.from(entry.bytes!).equals(files[`f${i}.bin`][0])).toBe(true);
+      });
+    });
+
     it('stops a bomb at its limit, and refuses a file that is not a zip or is truncated', async () => {
       const bomb = fileOf('bomb.zip', buildZip([zeroBomb('bomb.bin', 64 * MiB)]));
       expect(limitError(() => inflateArchive(bomb, everything)).code).toBe('ARCHIVE_RATIO_EXCEEDED');

@@ -112,7 +112,8 @@ function fileReader(path: string): ZipReader {
   const fd = openSync(path, 'r');
   const size = fstatSync(fd).size;
   const readAt = (position: number, length: number): Uint8Array => {
-    // A new buffer each time: inflated slices of stored entries are views into it, kept as the entry's bytes.
+    // A new buffer each time: fflate's reader keeps views of what it was given (a header cut in two, the bytes of a
+    // stored entry), so a buffer read into again would change them.
     const buffer = Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
@@ -250,11 +251,11 @@ function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArch
         },
       );
     }
-    if (omit?.test(file.name)) return;
+    if (omit?.test(file.name)) return passOver(file);
     const rule = rules.find((candidate) => candidate.regex.test(file.name));
     if (!rule) {
       skipped += 1;
-      return;
+      return passOver(file);
     }
     const entry: EntryState = {
       path: file.name,
@@ -278,6 +279,53 @@ function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArch
     starting = undefined;
   });
   unzip.register(MeteredInflate);
+  /** Compression methods unzip has a decoder for (0, stored: fflate's own pass-through). */
+  const decoders = new Set([0, MeteredInflate.compression]);
+
+  /**
+   * Starts an entry nobody asked for only to pass over its data, neither inflated nor kept: fflate's reader keeps all
+   * the data of an entry never started, in case it is started later (a zip read from a file would pile up in memory).
+   */
+  function passOver(file: UnzipFile): void {
+    if (!decoders.has(file.compression)) {
+      unzip.register(passingOver(file.compression));
+      decoders.add(file.compression);
+    }
+    const entry: EntryState = {
+      path: file.name,
+      maxBytes: 0,
+      oversize: 'skip',
+      compressed: 0,
+      inflated: 0,
+      chunks: [],
+      done: false,
+      dropped: true,
+    };
+    file.ondata = () => undefined;
+    starting = entry;
+    file.start();
+    starting = undefined;
+  }
+
+  /**
+   * A decoder for a compression method inflateArchive cannot read, met first on a skipped entry: it passes over the
+   * data of skipped entries, and refuses an entry a rule asks for as fflate does (an unknown compression type).
+   */
+  function passingOver(compression: number) {
+    return class PassingOver {
+      static readonly compression = compression;
+      ondata!: (error: Error | null, data: Uint8Array, final: boolean) => void;
+
+      constructor() {
+        const entry = starting!;
+        if (!entry.dropped) throw new ArchiveFormatError(`${entry.path}: unknown compression type ${compression}`);
+      }
+
+      push(_chunk: Uint8Array, final: boolean): void {
+        if (final) this.ondata(null, new Uint8Array(0), true);
+      }
+    };
+  }
 
   try {
     for (const piece of reader.pieces()) {
