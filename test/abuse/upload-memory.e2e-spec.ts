@@ -27,11 +27,12 @@ const MiB = 1024 * 1024;
 /** Large enough that holding it in memory (once, or twice with the copy an unzipping thread gets) stands out. */
 const LARGE_BYTES = 100 * MiB;
 /**
- * What an upload streamed to disk may add to the api's RSS: a few chunks at a time, but the garbage of reading
- * 100 MB (socket reads, the archive thread's file reads) is collected in batches (tens of MiB); holding the file once
- * would add 100 MiB. Measured: +20 to +30 MiB for the video, +55 to +95 MiB for the archive under Jest.
+ * What a 100 MB upload streamed to disk may add to the api's RSS: a few chunks at a time, but the garbage of reading
+ * it (socket reads, the archive thread's file reads) is collected in batches of tens of MiB. Measured under Jest:
+ * video +20 to +30 MiB, archive +55 to +95 MiB; when uploads were held in memory, video +208, archive +422.
  */
-const MAX_RSS_GROWTH_BYTES = 100 * MiB;
+const MAX_VIDEO_RSS_GROWTH_BYTES = 80 * MiB;
+const MAX_ARCHIVE_RSS_GROWTH_BYTES = 150 * MiB;
 const HEALTH_BOUND_MS = 1000;
 const BOUNDARY = 'diymlUploadMemoryBoundary';
 
@@ -187,7 +188,7 @@ describe('large archives and videos are streamed to a temporary file, not held i
     );
     expect(report.result.status).toBe(201);
     expect(report.result.body).toMatchObject({ items: [{ filename: 'red/1.png', status: 'duplicate' }], ignored: 1 });
-    expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_BYTES);
+    expectStayedLive(report, HEALTH_BOUND_MS, MAX_ARCHIVE_RSS_GROWTH_BYTES);
     expect(temporaryFiles()).toEqual([]);
   });
 
@@ -206,7 +207,7 @@ describe('large archives and videos are streamed to a temporary file, not held i
       }
     });
     expect(report.result).toMatchObject({ status: 'completed', created: 1 });
-    expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_BYTES);
+    expectStayedLive(report, HEALTH_BOUND_MS, MAX_VIDEO_RSS_GROWTH_BYTES);
     expect(temporaryFiles()).toEqual([]);
   });
 
