@@ -38,6 +38,12 @@ describe('leftovers of a crash, cleaned at start', () => {
     writeFileSync(temporary, bytes.subarray(0, 100));
     const twoMinutesAgo = new Date(Date.now() - 120_000);
     utimesSync(temporary, twoMinutesAgo, twoMinutesAgo);
+    // And an archive upload the crash interrupted, in DATA_DIR/uploads.
+    const uploads = join(testApp.dataDir, 'uploads');
+    mkdirSync(uploads, { recursive: true });
+    const upload = join(uploads, randomUUID());
+    writeFileSync(upload, bytes);
+    utimesSync(upload, twoMinutesAgo, twoMinutesAgo);
     const lostImageId = randomUUID();
     await testApp.app
       .get(EventStore)
@@ -59,6 +65,7 @@ describe('leftovers of a crash, cleaned at start', () => {
     testApp = await startTestApp({ dataDir: testApp.dataDir });
     client = new ApiClient(testApp, auth);
     expect(existsSync(temporary)).toBe(false);
+    expect(readdirSync(uploads)).toEqual([]);
     expect(readdirSync(folder).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
 
     const [item] = await client.upload(project.id, [bytes]);

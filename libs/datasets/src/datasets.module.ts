@@ -36,6 +36,7 @@ import { VideoFramesJobProcessor, VideoFramesJobReactor } from './slices/upload-
 import { VideosProjection } from './slices/upload-video/videos.projection.js';
 import { ImageIntake } from './upload/image-intake.js';
 import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
+import { TemporaryUploadsCleaner } from './upload/temporary-files.js';
 import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
 
 /**
@@ -69,6 +70,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     PendingClaimsProjection,
     ImageIntake,
     StaleClaimsSweeper,
+    TemporaryUploadsCleaner,
     ImageWriter,
     ImageThumbnails,
     UploadImagesHandler,

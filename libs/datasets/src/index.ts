@@ -22,7 +22,21 @@ export { LabelImages } from './slices/label-images-batch/label-images-batch.hand
 export { RemoveImage } from './slices/remove-image/remove-image.handler.js';
 export { UploadImages } from './slices/upload-images/upload-images.handler.js';
 export { VideoFramesJobProcessor } from './slices/upload-video/video-frames.job.js';
-export { extractFrames, frameCountOf, inspectVideo, receivedVideo } from './slices/upload-video/video-frames.js';
+export {
+  extractFrames,
+  frameCountOf,
+  inspectVideo,
+  receivedVideo,
+  type VideoSource,
+} from './slices/upload-video/video-frames.js';
 export { VIDEO_EVENT_TYPES } from './slices/upload-video/video.events.js';
 export { ImageIntake, type IntakeItem } from './upload/image-intake.js';
-export { MultipartFiles, ReceivedFiles, type ReceivedFile } from './upload/multipart.interceptor.js';
+export { MultipartFiles, ReceivedFiles, ReceivedUpload, type ReceivedFile } from './upload/multipart.interceptor.js';
+export {
+  afterRemoving,
+  removeLeftoverFiles,
+  TemporaryFileStorage,
+  type TemporaryFile,
+  temporaryUploadDirectory,
+  UploadedFile,
+} from './upload/temporary-files.js';

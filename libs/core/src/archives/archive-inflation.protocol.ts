@@ -1,7 +1,7 @@
-import type { ArchiveLimitCode, InflatedArchive, InflationRequest } from './archive-inflation.js';
+import type { ArchiveLimitCode, InflatedArchive, InflationRequest, ZipSource } from './archive-inflation.js';
 
 export interface ToInflationThread {
-  zip: Uint8Array;
+  zip: ZipSource;
   request: InflationRequest;
 }
 

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildZip, deflatedEntry, zeroBomb } from '../testing/zip-bombs.js';
 import {
   ArchiveFormatError,
@@ -93,6 +96,63 @@ describe('inflating an archive with limits on the real bytes', () => {
     const zip = zipSync({ 'a.bin': new Uint8Array(randomBytes(100_000)) });
     const truncated = new Uint8Array([...zip.subarray(0, 2000), ...zip.subarray(zip.byteLength - 22)]);
     expect(() => inflateArchive(truncated, everything)).toThrow(ArchiveFormatError);
+  });
+
+  describe('from a file, read a piece at a time', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'diyml-inflation-'));
+    const fileOf = (name: string, bytes: Uint8Array) => {
+      const path = join(folder, name);
+      writeFileSync(path, bytes);
+      return path;
+    };
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+    it('unpacks the same entries as from bytes, stored and deflated ones crossing the pieces it reads', () => {
+      const stored = randomBytes(700_000);
+      const zip = zipSync({
+        'a/stored.png': [new Uint8Array(stored), { level: 0 }],
+        'b/deflated.png': new Uint8Array(300_000).fill(3),
+        'notes.txt': new TextEncoder().encode('hello'),
+      });
+      const request: InflationRequest = { limits, rules: [{ pattern: '\\.png$' }] };
+      const fromFile = inflateArchive(fileOf('mixed.zip', zip), request);
+      const fromBytes = inflateArchive(zip, request);
+      expect(fromFile.entries.map((entry) => entry.path)).toEqual(['a/stored.png', 'b/deflated.png']);
+      fromFile.entries.forEach((entry, index) =>
+        expect(Buffer.from(entry.bytes!).equals(Buffer.from(fromBytes.entries[index].bytes!))).toBe(true),
+      );
+      expect(Buffer.from(fromFile.entries[0].bytes!).equals(stored)).toBe(true);
+      expect(fromFile.skipped).toBe(1);
+    });
+
+    it('reads hundreds of small stored and deflated entries whose headers fall across the pieces it reads', () => {
+      const files = Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [
+          `f${i}.bin`,
+          [new Uint8Array(randomBytes(3000 + i * 7)), { level: i % 2 ? 0 : 6 }] as [Uint8Array, { level: 0 | 6 }],
+        ]),
+      );
+      const zip = zipSync(files);
+      const request: InflationRequest = { limits: { ...limits, maxEntries: 1000 }, rules: [{ pattern: '' }] };
+      const fromFile = inflateArchive(fileOf('many.zip', zip), request);
+      expect(fromFile.entries).toHaveLength(300);
+      fromFile.entries.forEach((entry, i) => {
+        expect(entry.path).toBe(`f${i}.bin`);
+        expect(Buffer.from(entry.bytes!).equals(files[`f${i}.bin`][0])).toBe(true);
+      });
+    });
+
+    it('stops a bomb at its limit, and refuses a file that is not a zip or is truncated', async () => {
+      const bomb = fileOf('bomb.zip', buildZip([zeroBomb('bomb.bin', 64 * MiB)]));
+      expect(limitError(() => inflateArchive(bomb, everything)).code).toBe('ARCHIVE_RATIO_EXCEEDED');
+      await expect(unzipSafely(bomb, everything)).rejects.toMatchObject({ code: 'ARCHIVE_RATIO_EXCEEDED' });
+      expect(() => inflateArchive(fileOf('text.zip', new TextEncoder().encode('not a zip')), everything)).toThrow(
+        ArchiveFormatError,
+      );
+      const zip = zipSync({ 'a.bin': new Uint8Array(randomBytes(600_000)) });
+      const truncated = new Uint8Array([...zip.subarray(0, 300_000), ...zip.subarray(zip.byteLength - 22)]);
+      expect(() => inflateArchive(fileOf('truncated.zip', truncated), everything)).toThrow(ArchiveFormatError);
+    });
   });
 
   it('runs on a worker thread, kept for the next archive unless it stopped a bomb, and answers limits as 413 domain errors', async () => {

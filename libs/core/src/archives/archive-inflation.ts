@@ -1,4 +1,5 @@
 import { Inflate, Unzip, type UnzipFile } from 'fflate';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Bounds on what one zip may unpack to, checked against the bytes actually inflated (never the declared sizes). */
 export interface ArchiveLimits {
@@ -70,18 +71,68 @@ export class ArchiveFormatError extends Error {
   }
 }
 
+/** A zip's bytes, or the path of a file holding them (an upload written to disk, read a piece at a time). */
+export type ZipSource = Uint8Array | string;
+
 /** Compressed bytes are fed in slices this small, so one push inflates at most about 1,000 times as much (4 MiB). */
 const CHUNK_BYTES = 4 * 1024;
+/** A zip file is read this much at a time (then fed in CHUNK_BYTES slices). */
+const FILE_READ_BYTES = 256 * 1024;
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
 /** The end-of-central-directory record (22 bytes) plus the longest comment. */
 const END_SEARCH_BYTES = 22 + 0xffff;
 
-function hasEndOfCentralDirectory(zip: Uint8Array): boolean {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  for (let offset = zip.byteLength - 22; offset >= Math.max(0, zip.byteLength - END_SEARCH_BYTES); offset -= 1) {
+/** Whether `tail`, the last bytes of a zip, holds the end-of-central-directory record. */
+function hasEndOfCentralDirectory(tail: Uint8Array): boolean {
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  for (let offset = tail.byteLength - 22; offset >= Math.max(0, tail.byteLength - END_SEARCH_BYTES); offset -= 1) {
     if (view.getUint32(offset, true) === END_OF_CENTRAL_DIRECTORY) return true;
   }
   return false;
+}
+
+/** The bytes of a zip in order, with its tail first for the format check; a file is read a piece at a time. */
+interface ZipReader {
+  tail(): Uint8Array;
+  pieces(): Generator<{ bytes: Uint8Array; last: boolean }>;
+  close(): void;
+}
+
+function bytesReader(zip: Uint8Array): ZipReader {
+  return {
+    tail: () => zip.subarray(Math.max(0, zip.byteLength - END_SEARCH_BYTES)),
+    *pieces() {
+      yield { bytes: zip, last: true };
+    },
+    close: () => undefined,
+  };
+}
+
+function fileReader(path: string): ZipReader {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  const readAt = (position: number, length: number): Uint8Array => {
+    // A new buffer each time: fflate's reader keeps views of what it was given (a header cut in two, the bytes of a
+    // stored entry), so a buffer read into again would change them.
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const read = readSync(fd, buffer, filled, length - filled, position + filled);
+      if (read === 0) throw new ArchiveFormatError('the file ended before its recorded size');
+      filled += read;
+    }
+    return buffer;
+  };
+  return {
+    tail: () => readAt(Math.max(0, size - END_SEARCH_BYTES), Math.min(size, END_SEARCH_BYTES)),
+    *pieces() {
+      for (let position = 0; position < size; position += FILE_READ_BYTES) {
+        const length = Math.min(FILE_READ_BYTES, size - position);
+        yield { bytes: readAt(position, length), last: position + length === size };
+      }
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 function concatenate(chunks: Uint8Array[], length: number): Uint8Array {
@@ -109,11 +160,22 @@ interface EntryState {
 
 /**
  * Unzips with fflate's streaming reader, counting the bytes each entry really inflates to and stopping at the
- * first limit passed (ArchiveLimitError). Synchronous and CPU-bound: run it on a worker thread.
+ * first limit passed (ArchiveLimitError). A zip in a file is read a piece at a time, never whole into memory.
+ * Synchronous and CPU-bound: run it on a worker thread.
  */
-export function inflateArchive(zip: Uint8Array, request: InflationRequest): InflatedArchive {
+export function inflateArchive(source: ZipSource, request: InflationRequest): InflatedArchive {
+  const reader = typeof source === 'string' ? fileReader(source) : bytesReader(source);
+  try {
+    return inflateFrom(reader, request);
+  } finally {
+    reader.close();
+  }
+}
+
+function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArchive {
   const { limits } = request;
-  if (!hasEndOfCentralDirectory(zip)) throw new ArchiveFormatError('no zip end-of-central-directory record found');
+  if (!hasEndOfCentralDirectory(reader.tail()))
+    throw new ArchiveFormatError('no zip end-of-central-directory record found');
   const rules = request.rules.map((rule) => ({ ...rule, regex: new RegExp(rule.pattern, rule.flags) }));
   const omit = request.omit ? new RegExp(request.omit.pattern, request.omit.flags) : null;
   const entries: EntryState[] = [];
@@ -189,11 +251,11 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
         },
       );
     }
-    if (omit?.test(file.name)) return;
+    if (omit?.test(file.name)) return passOver(file);
     const rule = rules.find((candidate) => candidate.regex.test(file.name));
     if (!rule) {
       skipped += 1;
-      return;
+      return passOver(file);
     }
     const entry: EntryState = {
       path: file.name,
@@ -217,11 +279,60 @@ export function inflateArchive(zip: Uint8Array, request: InflationRequest): Infl
     starting = undefined;
   });
   unzip.register(MeteredInflate);
+  /** Compression methods unzip has a decoder for (0, stored: fflate's own pass-through). */
+  const decoders = new Set([0, MeteredInflate.compression]);
+
+  /**
+   * Starts an entry nobody asked for only to pass over its data, neither inflated nor kept: fflate's reader keeps all
+   * the data of an entry never started, in case it is started later (a zip read from a file would pile up in memory).
+   */
+  function passOver(file: UnzipFile): void {
+    if (!decoders.has(file.compression)) {
+      unzip.register(passingOver(file.compression));
+      decoders.add(file.compression);
+    }
+    const entry: EntryState = {
+      path: file.name,
+      maxBytes: 0,
+      oversize: 'skip',
+      compressed: 0,
+      inflated: 0,
+      chunks: [],
+      done: false,
+      dropped: true,
+    };
+    file.ondata = () => undefined;
+    starting = entry;
+    file.start();
+    starting = undefined;
+  }
+
+  /**
+   * A decoder for a compression method inflateArchive cannot read, met first on a skipped entry: it passes over the
+   * data of skipped entries, and refuses an entry a rule asks for as fflate does (an unknown compression type).
+   */
+  function passingOver(compression: number) {
+    return class PassingOver {
+      static readonly compression = compression;
+      ondata!: (error: Error | null, data: Uint8Array, final: boolean) => void;
+
+      constructor() {
+        const entry = starting!;
+        if (!entry.dropped) throw new ArchiveFormatError(`${entry.path}: unknown compression type ${compression}`);
+      }
+
+      push(_chunk: Uint8Array, final: boolean): void {
+        if (final) this.ondata(null, new Uint8Array(0), true);
+      }
+    };
+  }
 
   try {
-    for (let offset = 0; offset < zip.byteLength; offset += CHUNK_BYTES) {
-      const end = Math.min(offset + CHUNK_BYTES, zip.byteLength);
-      unzip.push(zip.subarray(offset, end), end === zip.byteLength);
+    for (const piece of reader.pieces()) {
+      for (let offset = 0; offset < piece.bytes.byteLength; offset += CHUNK_BYTES) {
+        const end = Math.min(offset + CHUNK_BYTES, piece.bytes.byteLength);
+        unzip.push(piece.bytes.subarray(offset, end), piece.last && end === piece.bytes.byteLength);
+      }
     }
   } catch (error) {
     if (error instanceof ArchiveLimitError || error instanceof ArchiveFormatError) throw error;

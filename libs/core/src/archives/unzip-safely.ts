@@ -1,6 +1,6 @@
 import { DomainError } from '../domain/domain-error.js';
 import { siblingModule, startWorkerThread, WorkerThreadPool } from '../worker-thread.js';
-import type { ArchiveLimits, InflatedArchive, InflationRequest } from './archive-inflation.js';
+import type { ArchiveLimits, InflatedArchive, InflationRequest, ZipSource } from './archive-inflation.js';
 import type { FromInflationThread, ToInflationThread } from './archive-inflation.protocol.js';
 
 /** Stable codes of archive refusals, shared by every import that takes a zip. */
@@ -40,11 +40,12 @@ export const archiveThreads = new WorkerThreadPool(
 
 /**
  * Unzips on a worker thread, so a large or hostile archive never blocks the event loop, with every limit
- * enforced on the bytes really inflated as they come (a zip bomb stops at the first limit it passes).
+ * enforced on the bytes really inflated as they come (a zip bomb stops at the first limit it passes). Given a file's
+ * path, the thread reads the zip from the file a piece at a time: only what is inflated is held in memory.
  * Refusals are DomainErrors: 413 ARCHIVE_TOO_LARGE / ARCHIVE_ENTRY_TOO_LARGE / ARCHIVE_RATIO_EXCEEDED /
  * ARCHIVE_TOO_MANY_ENTRIES, 400 INVALID_ARCHIVE for a file that is not a readable zip.
  */
-export async function unzipSafely(zip: Uint8Array, request: InflationRequest): Promise<InflatedArchive> {
+export async function unzipSafely(zip: ZipSource, request: InflationRequest): Promise<InflatedArchive> {
   const answer = await archiveThreads.request<FromInflationThread>({ zip, request } satisfies ToInflationThread, {
     reusable: (answer) => answer.type === 'inflated' || answer.type === 'invalid',
     stopped: (code) => new Error(`the archive thread stopped (exit code ${code})`),

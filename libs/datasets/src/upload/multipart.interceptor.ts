@@ -9,13 +9,21 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import multer, { type StorageEngine } from 'multer';
+import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { fileNameError } from '@diyml/core';
+import { fileNameError, Settings } from '@diyml/core';
 import { DomainError } from '@diyml/core/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
+import {
+  afterRemoving,
+  type TemporaryFile,
+  TemporaryFileStorage,
+  temporaryUploadDirectory,
+  UploadedFile,
+} from './temporary-files.js';
 import { UploadLimits } from './upload-limits.js';
 
-/** A file of a multipart request; `buffer` is null when the file was over the per-file limit. */
+/** A file of a multipart request read into memory (images); `buffer` is null when the file was over the per-file limit. */
 export interface ReceivedFile {
   filename: string;
   size: number;
@@ -154,18 +162,30 @@ function toDomainError(error: unknown, field: string, maxFiles: number): DomainE
 
 export interface MultipartOptions {
   field: string;
-  /** Which limits apply: image uploads, one dataset archive or one video (VIDEO_MAX_BYTES). */
+  /**
+   * Which limits apply: image uploads (in memory, `@ReceivedFiles()`), or one dataset or model archive or one video
+   * (VIDEO_MAX_BYTES), written to a temporary file under DATA_DIR/uploads (`@ReceivedUpload()`).
+   */
   kind: 'images' | 'archive' | 'video';
 }
 
-/** Reads a multipart request's files of one field into `request.receivedFiles`, with the configured limits. */
+type MultipartRequest = Request & { receivedFiles?: ReceivedFile[]; receivedUpload?: UploadedFile };
+
+/**
+ * Reads a multipart request's files of one field, with the configured limits: images into memory
+ * (`request.receivedFiles`); an archive or a video to a temporary file (`request.receivedUpload`), never whole into
+ * memory, removed before the answer goes out.
+ */
 export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInterceptor> {
   @Injectable()
   class MultipartFilesInterceptor implements NestInterceptor {
-    constructor(private readonly limits: UploadLimits) {}
+    constructor(
+      private readonly limits: UploadLimits,
+      private readonly settings: Settings,
+    ) {}
 
     async intercept(context: ExecutionContext, next: CallHandler) {
-      const request = context.switchToHttp().getRequest<Request & { receivedFiles?: ReceivedFile[] }>();
+      const request = context.switchToHttp().getRequest<MultipartRequest>();
       const response = context.switchToHttp().getResponse<Response>();
       const images = kind === 'images';
       const maxFiles = images ? this.limits.UPLOAD_MAX_FILES : 1;
@@ -180,8 +200,18 @@ export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInte
       const declared = Number(request.headers['content-length']);
       // Multipart framing adds a little to the files themselves.
       if (Number.isFinite(declared) && declared > maxRequestBytes + 1024 * 1024) throw requestTooLarge(maxRequestBytes);
+      let storage: StorageEngine = new CappedMemoryStorage(maxFileBytes, maxRequestBytes);
+      if (!images) {
+        const directory = temporaryUploadDirectory(this.settings);
+        await mkdir(directory, { recursive: true });
+        storage = new TemporaryFileStorage(directory, {
+          maxBytes: maxRequestBytes,
+          tooLarge: () => requestTooLarge(maxRequestBytes),
+          keepBytes: maxFileBytes,
+        });
+      }
       const upload = multer({
-        storage: new CappedMemoryStorage(maxFileBytes, maxRequestBytes),
+        storage,
         limits: { files: maxFiles, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: maxFiles + MAX_FIELDS },
         defParamCharset: 'utf8',
       } as multer.Options).array(field, maxFiles);
@@ -190,6 +220,12 @@ export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInte
           error ? reject(toDomainError(error, field, maxFiles)) : resolve(),
         ),
       );
+      if (!images) {
+        const file = (request.files as TemporaryFile[] | undefined)?.[0];
+        const received = file && new UploadedFile(file.path, file.size, file.originalname, file.overLimit);
+        request.receivedUpload = received;
+        return afterRemoving(next.handle(), async () => received?.removeUnlessHandedOver());
+      }
       const files = (request.files as StoredFile[] | undefined) ?? [];
       request.receivedFiles = files.map((file) => ({
         filename: file.originalname,
@@ -202,8 +238,14 @@ export function MultipartFiles({ field, kind }: MultipartOptions): Type<NestInte
   return mixin(MultipartFilesInterceptor);
 }
 
-/** The files read by MultipartFiles. */
+/** The images read by MultipartFiles({ kind: 'images' }). */
 export const ReceivedFiles = createParamDecorator(
   (_: unknown, context: ExecutionContext): ReceivedFile[] =>
-    context.switchToHttp().getRequest<Request & { receivedFiles?: ReceivedFile[] }>().receivedFiles ?? [],
+    context.switchToHttp().getRequest<MultipartRequest>().receivedFiles ?? [],
+);
+
+/** The archive or video MultipartFiles({ kind: 'archive' | 'video' }) wrote to a temporary file; undefined without one. */
+export const ReceivedUpload = createParamDecorator(
+  (_: unknown, context: ExecutionContext): UploadedFile | undefined =>
+    context.switchToHttp().getRequest<MultipartRequest>().receivedUpload,
 );

@@ -1,5 +1,5 @@
 import { unzipSync, zipSync } from 'fflate';
-import { type ArchiveLimits, unzipSafely } from '@diyml/core/pure';
+import { type ArchiveLimits, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import type { ModelMetadata, SerializedModel } from '@diyml/ml';
 
 /** Fixed entry times, so the same model always packs to the same bytes (and the same sha256). */
@@ -45,10 +45,11 @@ export function unpackModel(zip: Uint8Array): SerializedModel {
 /**
  * Reads a model zip on a worker thread within the archive limits (413 ARCHIVE_* when passed, 400
  * INVALID_ARCHIVE when not a zip): only model.json, metadata.json and *.bin are inflated. For archives that
- * come from outside (an import), and for loading stored ones without blocking the event loop.
+ * come from outside (an import, read from its temporary file), and for loading stored ones without blocking the
+ * event loop.
  */
 export async function unpackModelSafely(
-  zip: Uint8Array,
+  zip: ZipSource,
   limits: ArchiveLimits,
 ): Promise<SerializedModel & { weights: Record<string, Uint8Array> }> {
   const archive = await unzipSafely(zip, {

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { rm } from 'node:fs/promises';
+import type { UploadedFile } from '@diyml/datasets';
 import {
   ApiErrorDto,
   ApiErrors,
@@ -24,12 +25,7 @@ import {
   type RequestContext,
   UuidParam,
 } from '@diyml/core';
-import {
-  ARCHIVE_FIELD,
-  ArchiveUploadInterceptor,
-  ReceivedArchive,
-  type UploadedArchive,
-} from './archive-upload.interceptor.js';
+import { ARCHIVE_FIELD, ArchiveUploadInterceptor, ReceivedArchive } from './archive-upload.interceptor.js';
 import { ImportedProjectDto, ImportProjectDto, ProjectImportStatusDto } from './import-project.dto.js';
 import { ImportProject } from './import-project.handler.js';
 import { ProjectImportErrors } from './project-archive-reader.js';
@@ -111,7 +107,7 @@ export class ImportProjectController {
     },
   })
   async import(
-    @ReceivedArchive() archive: UploadedArchive | undefined,
+    @ReceivedArchive() archive: UploadedFile | undefined,
     @Body() body: ImportProjectDto,
     @Headers('prefer') prefer: string | undefined,
     @CurrentUser() user: AuthenticatedUser,

@@ -16,6 +16,7 @@ import {
   type RequestContext,
   Settings,
 } from '@diyml/core';
+import { removeLeftoverFiles } from '@diyml/datasets';
 import { CommandPipeline, EventStore } from '@diyml/event-store';
 import { ProjectionRunner, ReadStore } from '@diyml/read-store';
 import { importRunDecider, type ImportRunCommand } from '../../domain/import-run.decider.js';
@@ -24,7 +25,7 @@ import {
   PROJECT_IMPORTS,
   type ProjectImportView,
 } from '../../read-models/project-imports/project-imports.projection.js';
-import { removeLeftoverArchives, temporaryArchiveDirectory } from './archive-upload.interceptor.js';
+import { temporaryArchiveDirectory } from './archive-upload.interceptor.js';
 import type { ImportedProjectDto, ProjectImportStatusDto } from './import-project.dto.js';
 
 /** A running import records its progress at least this often: the heartbeat other replicas judge it by. */
@@ -69,7 +70,7 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy, 
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const removed = await removeLeftoverArchives(temporaryArchiveDirectory(this.settings));
+    const removed = await removeLeftoverFiles(temporaryArchiveDirectory(this.settings));
     if (removed) this.logger.warn(`Removed ${removed} temporary archive(s) of imports a stop interrupted.`);
     if (this.readOnly) return;
     await this.projections.waitFor(await this.events.headPosition(), Number.POSITIVE_INFINITY);

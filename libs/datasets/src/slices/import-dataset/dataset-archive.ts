@@ -1,4 +1,4 @@
-import { type ArchiveLimits, DomainError, unzipSafely } from '@diyml/core/pure';
+import { type ArchiveLimits, DomainError, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';
@@ -83,7 +83,7 @@ const SPLIT_FOLDERS: Record<string, Split> = {
 const JUNK = { pattern: '/$|(^|/)(\\.|__MACOSX(/|$))' };
 
 async function extract(
-  zip: Uint8Array,
+  zip: ZipSource,
   limits: DatasetArchiveLimits,
 ): Promise<{ entries: Map<string, Buffer | null>; ignored: number }> {
   const archive = await unzipSafely(zip, {
@@ -125,10 +125,7 @@ function commonRoot(paths: readonly string[]): string {
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
  * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and a common top folder. Images at the top are unlabeled.
  */
-export async function readClassificationArchive(
-  zip: Uint8Array,
-  limits: DatasetArchiveLimits,
-): Promise<DatasetArchive> {
+export async function readClassificationArchive(zip: ZipSource, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
   const { entries, ignored } = await extract(zip, limits);
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
   const root = commonRoot(imagePaths);
@@ -160,7 +157,7 @@ interface CocoFile {
  * `categories`) and the images they name, found next to the JSON file or anywhere by file name. A JSON file
  * inside a `train/`, `valid/` or `test/` folder (as Roboflow exports) sets the split of its images.
  */
-export async function readCocoArchive(zip: Uint8Array, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
+export async function readCocoArchive(zip: ZipSource, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
   const { entries, ignored } = await extract(zip, limits);
   const jsonPaths = [...entries.keys()].filter((path) => /\.json$/i.test(path)).sort();
   if (!jsonPaths.length) {

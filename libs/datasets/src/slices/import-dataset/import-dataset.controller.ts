@@ -17,7 +17,8 @@ import type { Response } from 'express';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';
+import { MultipartFiles, ReceivedUpload } from '../../upload/multipart.interceptor.js';
+import type { UploadedFile } from '../../upload/temporary-files.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../../upload/upload-limits.js';
 import { UploadItemDto } from '../upload-images/upload-images.dto.js';
 import type { AnnotationIssueCode } from './dataset-archive.js';
@@ -148,13 +149,13 @@ export class ImportDatasetController {
   async import(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: ImportDatasetDto,
-    @ReceivedFiles() files: ReceivedFile[],
+    @ReceivedUpload() archive: UploadedFile | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ImportResultDto> {
     const result = await this.commands.execute(
-      new ImportDataset(projectId, files[0], body.split, body.createLabels ?? true, { ...context, userId: user.id }),
+      new ImportDataset(projectId, archive, body.split, body.createLabels ?? true, { ...context, userId: user.id }),
     );
     const rejected = result.items.some((item) => item.status === 'rejected');
     const reported =

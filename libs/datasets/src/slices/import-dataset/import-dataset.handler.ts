@@ -7,7 +7,7 @@ import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
-import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
+import type { UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
 import {
@@ -37,7 +37,8 @@ export interface ImportResult {
 export class ImportDataset extends Command<ImportResult> {
   constructor(
     readonly projectId: string,
-    readonly archive: ReceivedFile | undefined,
+    /** The zip, in a temporary file the request removes when it is over. */
+    readonly archive: UploadedFile | undefined,
     readonly split: Split | undefined,
     readonly createLabels: boolean,
     readonly context: UserContext,
@@ -63,7 +64,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
         DatasetErrors.NO_FILES,
         'No archive: send a zip file in the multipart field "archive".',
       );
-    if (!archive.buffer) {
+    if (archive.overLimit) {
       throw new DomainError(
         'too-large',
         DatasetErrors.FILE_TOO_LARGE,
@@ -77,8 +78,8 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     };
     const dataset: DatasetArchive =
       project.type === 'detection'
-        ? await readCocoArchive(archive.buffer, limits)
-        : await readClassificationArchive(archive.buffer, limits);
+        ? await readCocoArchive(archive.path, limits)
+        : await readClassificationArchive(archive.path, limits);
     if (!dataset.images.length) {
       throw DomainError.validation(DatasetErrors.NO_FILES, 'The archive holds no images.');
     }

@@ -13,7 +13,8 @@ import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContex
 import { ProjectAccess } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
 import { SPLITS } from '../../domain/image.events.js';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';
+import { MultipartFiles, ReceivedUpload } from '../../upload/multipart.interceptor.js';
+import type { UploadedFile } from '../../upload/temporary-files.js';
 import { toVideoDto, UploadVideoDto, VideoDto } from './upload-video.dto.js';
 import { findVideo, UploadVideo } from './upload-video.handler.js';
 
@@ -59,13 +60,13 @@ export class UploadVideoController {
   async upload(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: UploadVideoDto,
-    @ReceivedFiles() files: ReceivedFile[],
+    @ReceivedUpload() video: UploadedFile | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<VideoDto> {
     const options = { framesPerSecond: body.framesPerSecond ?? 1, label: body.label, split: body.split };
     return toVideoDto(
-      await this.commands.execute(new UploadVideo(projectId, files, options, { ...context, userId: user.id })),
+      await this.commands.execute(new UploadVideo(projectId, video, options, { ...context, userId: user.id })),
     );
   }
 

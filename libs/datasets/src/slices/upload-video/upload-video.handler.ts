@@ -1,4 +1,5 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { createReadStream } from 'node:fs';
 import { BlobStore } from '@diyml/blobs';
 import { DomainError, IdGenerator } from '@diyml/core/pure';
 import { CommandPipeline } from '@diyml/event-store';
@@ -7,7 +8,7 @@ import { ReadStore } from '@diyml/read-store';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';
-import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
+import type { UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
 import { videoDecider } from './video.decider.js';
@@ -18,7 +19,8 @@ import { VIDEOS, type VideoView } from './videos.projection.js';
 export class UploadVideo extends Command<VideoView> {
   constructor(
     readonly projectId: string,
-    readonly files: readonly ReceivedFile[],
+    /** The video, in a temporary file the request removes when it is over. */
+    readonly file: UploadedFile | undefined,
     readonly options: { framesPerSecond: number; label?: string; split?: Split },
     readonly context: UserContext,
   ) {
@@ -49,9 +51,9 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute({ projectId, files, options, context }: UploadVideo): Promise<VideoView> {
+  async execute({ projectId, file, options, context }: UploadVideo): Promise<VideoView> {
     const project = await this.access.getOwned(projectId, context.userId);
-    const { bytes, filename } = receivedVideo(files, this.limits.VIDEO_MAX_BYTES);
+    const { path, filename } = receivedVideo(file, this.limits.VIDEO_MAX_BYTES);
     let labelId: string | null = null;
     if (options.label !== undefined) {
       if (project.type !== 'classification') {
@@ -62,8 +64,8 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
       }
       labelId = resolveLabel(project.labels, options.label).id;
     }
-    const info = await inspectVideo(bytes);
-    const stored = await this.blobs.put(bytes);
+    const info = await inspectVideo(path);
+    const stored = await this.blobs.putStream(createReadStream(path));
     const videoId = this.ids.newId();
     await this.pipeline.on(videoStream(videoId), videoDecider).run({
       context,

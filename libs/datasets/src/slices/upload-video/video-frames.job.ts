@@ -63,7 +63,7 @@ export class VideoFramesJobProcessor implements JobProcessor<VideoFramesJobPaylo
     const video = uploaded.data;
     const metadata = onBehalfOf(uploaded);
     const frames = await extractFrames(
-      new Uint8Array(await this.blobs.get(video.sha256)),
+      (await this.blobs.getStream(video.sha256)).stream,
       video.framesPerSecond,
       video.frameCount,
     );

@@ -3,9 +3,10 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DomainError } from '@diyml/core/pure';
-import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
+import type { UploadedFile } from '../../upload/temporary-files.js';
 
 const run = promisify(execFile);
 
@@ -23,16 +24,12 @@ export const VideoErrors = {
 } as const;
 
 /**
- * The one video a multipart request sent: 400 VIDEO_REQUIRED without one, 413 VIDEO_TOO_LARGE when the upload was
- * cut off at `maxBytes` (VIDEO_MAX_BYTES).
+ * The one video a multipart request sent, in its temporary file: 400 VIDEO_REQUIRED without one, 413 VIDEO_TOO_LARGE
+ * when the upload was over `maxBytes` (VIDEO_MAX_BYTES).
  */
-export function receivedVideo(
-  files: readonly ReceivedFile[],
-  maxBytes: number,
-): { bytes: Uint8Array; filename: string } {
-  const file = files[0];
+export function receivedVideo(file: UploadedFile | undefined, maxBytes: number): { path: string; filename: string } {
   if (!file) throw DomainError.validation(VideoErrors.VIDEO_REQUIRED, 'Send the video in the multipart field "video".');
-  if (!file.buffer) {
+  if (file.overLimit) {
     throw new DomainError(
       'too-large',
       VideoErrors.VIDEO_TOO_LARGE,
@@ -40,8 +37,11 @@ export function receivedVideo(
       { maxBytes },
     );
   }
-  return { bytes: new Uint8Array(file.buffer), filename: file.filename };
+  return { path: file.path, filename: file.filename };
 }
+
+/** A video: the path of a file holding it, its bytes, or a stream of them (a stored blob). */
+export type VideoSource = string | Uint8Array | Readable;
 
 /** ffmpeg's demuxer names of the containers accepted: MP4 and MOV (one demuxer), WebM (Matroska's). */
 const CONTAINERS: Record<string, 'mp4' | 'webm'> = { 'mov,mp4,m4a,3gp,3g2,mj2': 'mp4', 'matroska,webm': 'webm' };
@@ -65,16 +65,25 @@ const undecodable = (reason: string) =>
     `The video cannot be decoded: ${reason}. Send an MP4, MOV or WebM video.`,
   );
 
-/** A private folder holding the video as a file (ffmpeg seeks in MP4s, which a pipe does not allow), removed after `use`. */
-async function withVideoFile<T>(video: Uint8Array, use: (path: string, folder: string) => Promise<T>): Promise<T> {
+/**
+ * A private folder, removed after `use`, and the video as a file (ffmpeg seeks in MP4s, which a pipe does not allow):
+ * the file given, or one in the folder that the bytes or the stream are written to.
+ */
+async function withVideoFile<T>(video: VideoSource, use: (path: string, folder: string) => Promise<T>): Promise<T> {
   const folder = await mkdtemp(join(tmpdir(), 'diyml-video-'));
   try {
+    if (typeof video === 'string') return await use(video, folder);
     const path = join(folder, 'video');
     await writeFile(path, video);
     return await use(path, folder);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+/** A file as ffmpeg's input, named by its protocol so no part of the path reads as another protocol or an option. */
+function ffmpegInput(path: string): string {
+  return `file:${path}`;
 }
 
 function errorText(error: unknown): string {
@@ -106,34 +115,33 @@ function describe(stderr: string): VideoInfo {
 }
 
 /**
- * Checks that the bytes are a video diyml takes (MP4, MOV or WebM with a video stream) and that its first frame
+ * Checks that the file is a video diyml takes (MP4, MOV or WebM with a video stream) and that its first frame
  * decodes: 422 VIDEO_UNDECODABLE otherwise (415 VIDEO_FORMAT_UNSUPPORTED for another container).
  */
-export async function inspectVideo(video: Uint8Array): Promise<VideoInfo> {
-  return withVideoFile(video, async (path) => {
-    let stderr = '';
-    try {
-      await run(FFMPEG, ['-hide_banner', '-nostdin', '-i', path]);
-    } catch (error) {
-      // Without an output ffmpeg only describes the input, and exits 1.
-      stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    }
-    const info = describe(stderr);
-    try {
-      const { stdout } = await run(
-        FFMPEG,
-        ['-v', 'error', '-nostdin', '-i', path, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'],
-        {
-          encoding: 'buffer',
-          maxBuffer: 256 * 1024 * 1024,
-        },
-      );
-      if (stdout.length === 0) throw new Error('no frame came out');
-    } catch (error) {
-      throw undecodable(`its first frame does not decode (${errorText(error)})`);
-    }
-    return info;
-  });
+export async function inspectVideo(path: string): Promise<VideoInfo> {
+  const input = ffmpegInput(path);
+  let stderr = '';
+  try {
+    await run(FFMPEG, ['-hide_banner', '-nostdin', '-i', input]);
+  } catch (error) {
+    // Without an output ffmpeg only describes the input, and exits 1.
+    stderr = String((error as { stderr?: unknown }).stderr ?? '');
+  }
+  const info = describe(stderr);
+  try {
+    const { stdout } = await run(
+      FFMPEG,
+      ['-v', 'error', '-nostdin', '-i', input, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-'],
+      {
+        encoding: 'buffer',
+        maxBuffer: 256 * 1024 * 1024,
+      },
+    );
+    if (stdout.length === 0) throw new Error('no frame came out');
+  } catch (error) {
+    throw undecodable(`its first frame does not decode (${errorText(error)})`);
+  }
+  return info;
 }
 
 /**
@@ -141,7 +149,7 @@ export async function inspectVideo(video: Uint8Array): Promise<VideoInfo> {
  * PNGs. ffmpeg runs as a child process, off the event loop.
  */
 export async function extractFrames(
-  video: Uint8Array,
+  video: VideoSource,
   framesPerSecond: number,
   maxFrames: number,
 ): Promise<ExtractedFrame[]> {
@@ -153,7 +161,7 @@ export async function extractFrames(
         'error',
         '-nostdin',
         '-i',
-        path,
+        ffmpegInput(path),
         '-vf',
         `fps=${framesPerSecond}`,
         '-frames:v',

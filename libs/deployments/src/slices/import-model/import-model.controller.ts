@@ -11,7 +11,7 @@ import type { Request } from 'express';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { MultipartFiles, ReceivedUpload, type UploadedFile } from '@diyml/datasets';
 import { IterationDto, toIterationDto } from '@diyml/training';
 import { ImportModel } from './import-model.handler.js';
 import type { KerasImportFields } from './model-import.js';
@@ -77,13 +77,13 @@ export class ImportModelController {
   @ApiErrors(400, 401, 404, 413, 422)
   async import(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @ReceivedFiles() files: ReceivedFile[],
+    @ReceivedUpload() model: UploadedFile | undefined,
     @KerasFields() keras: KerasImportFields,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<IterationDto> {
     return toIterationDto(
-      await this.commands.execute(new ImportModel(projectId, files, { ...context, userId: user.id }, keras)),
+      await this.commands.execute(new ImportModel(projectId, model, { ...context, userId: user.id }, keras)),
     );
   }
 }

@@ -1,7 +1,8 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { createReadStream } from 'node:fs';
 import { BlobStore } from '@diyml/blobs';
 import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '@diyml/core';
-import type { ReceivedFile } from '@diyml/datasets';
+import type { UploadedFile } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
 import { IterationQueuer, type IterationView } from '@diyml/training';
 import { DeploymentSettings } from '../../deployment-settings.js';
@@ -11,7 +12,8 @@ import { convertKerasUpload, inspectModelArchive, type KerasImportFields, mapLab
 export class ImportModel extends Command<IterationView> {
   constructor(
     readonly projectId: string,
-    readonly files: ReceivedFile[],
+    /** The uploaded file, in a temporary file the request removes when it is over. */
+    readonly file: UploadedFile | undefined,
     readonly context: RequestContext & { userId: string },
     readonly keras: KerasImportFields = {},
   ) {
@@ -33,15 +35,14 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
     private readonly deploymentSettings: DeploymentSettings,
   ) {}
 
-  async execute({ projectId, files, context, keras }: ImportModel): Promise<IterationView> {
+  async execute({ projectId, file, context, keras }: ImportModel): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
-    const file = files[0];
     if (!file)
       throw DomainError.validation(
         DeploymentErrors.MODEL_REQUIRED,
         'Send the model archive (zip) in the multipart field "model".',
       );
-    if (!file.buffer) {
+    if (file.overLimit) {
       throw new DomainError(
         'too-large',
         'FILE_TOO_LARGE',
@@ -52,10 +53,8 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
       archive: archiveLimitsOf(this.settings),
       maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS,
     };
-    const upload = new Uint8Array(file.buffer);
-    const converted = await convertKerasUpload(upload, keras, limits);
-    const zip = converted?.modelZip ?? upload;
-    const model = await inspectModelArchive(zip, limits);
+    const converted = await convertKerasUpload(file.path, keras, limits);
+    const model = await inspectModelArchive(converted?.modelZip ?? file.path, limits);
     if (model.task !== project.type) {
       throw DomainError.validation(
         DeploymentErrors.MODEL_TASK_MISMATCH,
@@ -63,7 +62,9 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
       );
     }
     const labels = mapLabels(model.labels, project.labels);
-    const stored = await this.blobs.put(zip);
+    const stored = converted
+      ? await this.blobs.put(converted.modelZip)
+      : await this.blobs.putStream(createReadStream(file.path));
     return this.queuer.importModel(projectId, context, {
       task: model.task,
       labels,

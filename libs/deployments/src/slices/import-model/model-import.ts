@@ -1,4 +1,13 @@
-import { ArchiveErrors, type ArchiveLimits, DomainError, isDomainError, unzipSafely } from '@diyml/core/pure';
+import { open, readFile } from 'node:fs/promises';
+import {
+  ArchiveErrors,
+  type ArchiveLimits,
+  DomainError,
+  isDomainError,
+  unzipSafely,
+  ZipArchive,
+  type ZipSource,
+} from '@diyml/core/pure';
 import {
   expectedWeightBytes,
   manifestWeights,
@@ -6,14 +15,7 @@ import {
   type Task,
   type WeightsManifestJson,
 } from '@diyml/ml';
-import {
-  isHdf5,
-  isKerasZip,
-  KERAS_ZIP_ENTRIES,
-  KerasImportError,
-  type KerasModelFile,
-  readKerasOnThread,
-} from '@diyml/ml';
+import { isHdf5, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
 import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
@@ -51,7 +53,7 @@ function formatOf(serialized: SerializedModel): { format: ModelFormat; hasLabels
 }
 
 /** Unzips the files a model is made of within the archive limits, off the event loop. */
-async function unpackModelArchive(zip: Uint8Array, limits: ArchiveLimits): Promise<SerializedModel> {
+async function unpackModelArchive(zip: ZipSource, limits: ArchiveLimits): Promise<SerializedModel> {
   try {
     return await unpackModelSafely(zip, limits);
   } catch (error) {
@@ -98,7 +100,7 @@ function requireWeightsAsDeclared(serialized: SerializedModel): void {
  * metadata.json) and proves it can serve: unpacked within the archive limits, weights exactly as the manifest
  * describes and all finite, loaded and tried on one blank image on a worker thread, as a deployment will use it.
  */
-export async function inspectModelArchive(zip: Uint8Array, limits: ModelImportLimits): Promise<InspectedModel> {
+export async function inspectModelArchive(zip: ZipSource, limits: ModelImportLimits): Promise<InspectedModel> {
   const serialized = await unpackModelArchive(zip, limits.archive);
   let described: { format: ModelFormat; hasLabels: boolean };
   try {
@@ -217,23 +219,72 @@ function kerasInputRange(field: string | undefined): [number, number] {
 /** How long reading a Keras file may take once its thread is ready (a real model reads in well under a second). */
 const KERAS_READ_TIMEOUT_MS = 30_000;
 
+/** The first bytes of a file (fewer when it is shorter). */
+async function firstBytes(path: string, count: number): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(count), 0, count, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Lists a zip's entries whatever they declare: deciding what the file is inflates nothing. */
+const LISTING_ONLY: ArchiveLimits = {
+  maxTotalBytes: Number.POSITIVE_INFINITY,
+  maxEntryBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY,
+  maxRatio: Number.POSITIVE_INFINITY,
+};
+
 /**
- * The Keras model in an upload, if it is one: Keras 2's HDF5 (by its signature) or a Keras 3 zip (by its
- * entries, unzipped within the archive limits). The HDF5 is read on a worker thread (readKerasOnThread),
- * within the archive limits: its arrays may not declare more bytes than an archive may hold.
+ * Whether the file is a Keras 3 `.keras` zip: its central directory names config.json and model.weights.h5 (read
+ * from the file, nothing inflated). Anything unreadable is no Keras zip: the model-archive checks name the problem.
  */
-async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promise<KerasModelFile | null> {
+async function isKerasZipFile(path: string): Promise<boolean> {
+  const head = await firstBytes(path, 2);
+  if (head[0] !== 0x50 || head[1] !== 0x4b) return false;
+  let zip: ZipArchive;
+  try {
+    zip = await ZipArchive.open(path, LISTING_ONLY);
+  } catch {
+    return false;
+  }
+  try {
+    const names = new Set<string>();
+    for await (const entry of zip.entries()) names.add(entry.name);
+    const [config, weights] = KERAS_ZIP_ENTRIES;
+    return names.has(config) && names.has(weights);
+  } catch {
+    return false;
+  } finally {
+    await zip.close();
+  }
+}
+
+/** Bytes that tell an HDF5 file by its signature. */
+const HDF5_SIGNATURE_BYTES = 8;
+
+/**
+ * The Keras model in an uploaded file, if it is one: Keras 2's HDF5 (by its signature) or a Keras 3 zip (by its
+ * entries, unzipped from the file within the archive limits). The HDF5 is read on a worker thread
+ * (readKerasOnThread, which takes its bytes), within the archive limits: its arrays may not declare more bytes than
+ * an archive may hold.
+ */
+async function readKerasUpload(path: string, limits: ArchiveLimits): Promise<KerasModelFile | null> {
   const threadLimits = {
     maxFileBytes: limits.maxTotalBytes,
     maxWeightBytes: limits.maxTotalBytes,
     timeoutMs: KERAS_READ_TIMEOUT_MS,
   };
-  if (isHdf5(bytes)) return readKerasOnThread({ kind: 'keras-h5', bytes }, threadLimits);
-  if (!isKerasZip(bytes)) return null;
+  if (isHdf5(await firstBytes(path, HDF5_SIGNATURE_BYTES)))
+    return readKerasOnThread({ kind: 'keras-h5', bytes: await readFile(path) }, threadLimits);
+  if (!(await isKerasZipFile(path))) return null;
   const names = KERAS_ZIP_ENTRIES.map((name) => name.replaceAll('.', '\\.')).join('|');
   let entries: Map<string, Uint8Array>;
   try {
-    const archive = await unzipSafely(bytes, { limits, rules: [{ pattern: `^(${names})$` }] });
+    const archive = await unzipSafely(path, { limits, rules: [{ pattern: `^(${names})$` }] });
     entries = new Map(archive.entries.map(({ path, bytes: entry }) => [path, entry!]));
   } catch (error) {
     if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE))
@@ -244,19 +295,19 @@ async function readKerasUpload(bytes: Uint8Array, limits: ArchiveLimits): Promis
 }
 
 /**
- * A Keras model (Keras 2 `.h5` or Keras 3 `.keras`) as a model archive the import checks like any other: read
- * and mapped onto TensorFlow.js layers on a worker thread. Null when the upload is not a Keras file. A layer
+ * A Keras model (Keras 2 `.h5` or Keras 3 `.keras`, the uploaded file at `path`) as a model archive the import checks
+ * like any other: read and mapped onto TensorFlow.js layers on a worker thread. Null when the upload is not a Keras file. A layer
  * diyml cannot run is a 400 KERAS_UNSUPPORTED_LAYER naming its type; an HDF5 file that holds no model a 400
  * KERAS_NOT_A_MODEL.
  */
 export async function convertKerasUpload(
-  bytes: Uint8Array,
+  path: string,
   fields: KerasImportFields,
   limits: ModelImportLimits,
 ): Promise<{ format: 'keras-h5' | 'keras'; modelZip: Uint8Array } | null> {
   let file: KerasModelFile | null;
   try {
-    file = await readKerasUpload(bytes, limits.archive);
+    file = await readKerasUpload(path, limits.archive);
   } catch (error) {
     if (error instanceof KerasImportError) throw DomainError.validation(error.code, error.message, error.details);
     throw error;

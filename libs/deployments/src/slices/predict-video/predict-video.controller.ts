@@ -15,7 +15,7 @@ import { Type } from 'class-transformer';
 import { IsNumber, IsOptional, Max, Min } from 'class-validator';
 import { BlobStore } from '@diyml/blobs';
 import { ApiErrors, Ctx, type RequestContext, UuidParam } from '@diyml/core';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { MultipartFiles, ReceivedUpload, type UploadedFile } from '@diyml/datasets';
 import { Public } from '@diyml/identity';
 import { ReadStore } from '@diyml/read-store';
 import { DeploymentKeyGuard, type PredictRequest } from '../predict/deployment-key.guard.js';
@@ -103,7 +103,7 @@ export class PredictVideoController {
   async predict(
     @Param('deploymentId', UuidParam('deploymentId')) _deploymentId: string,
     @Query() query: PredictVideoQueryDto,
-    @ReceivedFiles() files: ReceivedFile[],
+    @ReceivedUpload() video: UploadedFile | undefined,
     @Req() request: PredictRequest,
     @Ctx() context: RequestContext,
   ): Promise<VideoPredictionDto> {
@@ -112,7 +112,7 @@ export class PredictVideoController {
       threshold: query.threshold,
       maxResults: query.maxResults,
     };
-    return this.toDto(await this.commands.execute(new PredictVideo(request.deployment!, files, options, context)));
+    return this.toDto(await this.commands.execute(new PredictVideo(request.deployment!, video, options, context)));
   }
 
   @Public()

@@ -1,8 +1,9 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { createReadStream } from 'node:fs';
 import { BlobStore } from '@diyml/blobs';
 import { DomainError, IdGenerator, type RequestContext } from '@diyml/core';
 import { UploadLimits } from '@diyml/datasets';
-import type { ReceivedFile } from '@diyml/datasets';
+import type { UploadedFile } from '@diyml/datasets';
 import { frameCountOf, inspectVideo, receivedVideo } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
 import { ReadStore } from '@diyml/read-store';
@@ -20,7 +21,8 @@ export interface VideoPredictionOptions {
 export class PredictVideo extends Command<VideoPredictionView> {
   constructor(
     readonly deployment: DeploymentView,
-    readonly files: readonly ReceivedFile[],
+    /** The video, in a temporary file the request removes when it is over. */
+    readonly file: UploadedFile | undefined,
     readonly options: VideoPredictionOptions,
     readonly context: RequestContext,
   ) {
@@ -58,10 +60,10 @@ export class PredictVideoHandler implements ICommandHandler<PredictVideo> {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute({ deployment, files, options, context }: PredictVideo): Promise<VideoPredictionView> {
-    const { bytes, filename } = receivedVideo(files, this.limits.VIDEO_MAX_BYTES);
-    const info = await inspectVideo(bytes);
-    const stored = await this.blobs.put(bytes);
+  async execute({ deployment, file, options, context }: PredictVideo): Promise<VideoPredictionView> {
+    const { path, filename } = receivedVideo(file, this.limits.VIDEO_MAX_BYTES);
+    const info = await inspectVideo(path);
+    const stored = await this.blobs.putStream(createReadStream(path));
     const videoPredictionId = this.ids.newId();
     await this.pipeline.on(videoPredictionStream(videoPredictionId), videoPredictionDecider).run({
       context,

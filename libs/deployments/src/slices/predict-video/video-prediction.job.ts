@@ -77,7 +77,7 @@ export class VideoPredictionJobProcessor implements JobProcessor<VideoPrediction
     const spec = requested.data;
     const metadata = onBehalfOf(requested);
     const frames = await extractFrames(
-      new Uint8Array(await this.blobs.get(spec.videoSha256)),
+      (await this.blobs.getStream(spec.videoSha256)).stream,
       spec.framesPerSecond,
       spec.frameCount,
     );
