@@ -67,7 +67,8 @@ describe('console: the detection journey', () => {
     await form.getByLabel('Learning rate').fill('0.005');
     await form.getByLabel('Seed').fill('3');
     await form.getByLabel('Horizontal flip').uncheck();
-    await form.getByLabel('Crop scale').fill('1');
+    // Shares in percent, as everywhere in the console: 100 % keeps the whole photo.
+    await form.getByLabel('Crop scale').fill('100');
     await form.getByLabel('Brightness').fill('0');
     await expect(form.getByText('1 to 500 · default 10').count()).resolves.toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-train-form.png'), fullPage: true });

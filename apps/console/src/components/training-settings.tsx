@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type Iteration, type Project, unwrap } from '../api/client';
+import { api, type Backbone, type Iteration, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
 import {
   FieldHint,
@@ -25,6 +25,8 @@ const ARCHITECTURES: Record<string, { name: string; types: Project['type'][] }> 
   'tiny-detector': { name: 'Tiny detector trained from scratch (small images, fast)', types: ['detection'] },
 };
 const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
+/** Architectures whose input size is their backbone's (or base model's): imageSize means nothing to them. */
+const SIZED_BY_BACKBONE = ['backbone-classifier', 'backbone-detector', 'transfer'];
 /** Where a base iteration means something: built on (transfer) or as the backbone. */
 const USES_BASE_ITERATION = ['transfer', 'backbone-classifier', 'backbone-detector'];
 
@@ -33,10 +35,6 @@ const WORDING: Wording = {
     label: 'Epochs',
     help: 'How many times training goes through every photo. More can learn more, and takes longer.',
   },
-  imageSize: {
-    label: 'Image size (pixels)',
-    help: 'Models trained from scratch see photos shrunk to this many pixels square (64 for classification, 128 for detection unless set); pretrained backbones use their own size.',
-  },
   learningRate: {
     label: 'Learning rate',
     help: 'How far each training step moves the model: lower learns slower but steadier.',
@@ -44,7 +42,8 @@ const WORDING: Wording = {
   batchSize: { label: 'Batch size', help: 'Photos per training step: fewer use less memory.' },
   validationSplit: {
     label: 'Validation share',
-    help: 'The fraction of training photos kept aside to measure the model, when no photo is in the validation split.',
+    help: 'The share of training photos kept aside to measure the model, when no photo is in the validation split.',
+    percent: true,
   },
   fineTune: {
     label: 'Backbone blocks to fine-tune',
@@ -61,17 +60,19 @@ const WORDING: Wording = {
   'augmentation.horizontalFlip': { label: 'Horizontal flip', help: 'Flip half the photos left to right.' },
   'augmentation.cropScale': {
     label: 'Crop scale',
-    help: 'The smallest part of each side a random crop keeps; 1 turns cropping off.',
+    help: 'The smallest part of each side a random crop keeps; 100 % turns cropping off.',
+    percent: true,
   },
   'augmentation.brightness': {
     label: 'Brightness',
-    help: 'The largest random brightness change, as a fraction of the full range; 0 turns it off.',
+    help: 'The largest random brightness change, as a share of the full range; 0 % turns it off.',
+    percent: true,
   },
 };
-const COMMON = ['epochs', 'imageSize'];
+const COMMON = ['epochs'];
 const ADVANCED = ['learningRate', 'batchSize', 'validationSplit', 'fineTune', 'seed', 'augmentation'];
 /** Laid out by hand below; any other setting the API offers is listed generically under the advanced ones. */
-const CUSTOM = ['architecture', 'backbone', 'baseIterationId', 'earlyStopping'];
+const CUSTOM = ['architecture', 'backbone', 'baseIterationId', 'earlyStopping', 'imageSize'];
 
 /**
  * The training configuration as a person reads it: what kind of model and on which backbone, then how long to train;
@@ -134,6 +135,16 @@ export function TrainingSettings({
         <BackboneField value={values.backbone} onChange={(value) => set('backbone', value)} />
       )}
       {fields(COMMON)}
+      {properties.imageSize && (
+        <ImageSizeField
+          node={properties.imageSize}
+          architecture={architecture}
+          backbone={values.backbone}
+          fromIteration={Boolean(values.baseIterationId)}
+          value={values.imageSize}
+          onChange={(value) => set('imageSize', value)}
+        />
+      )}
       <details className="advanced">
         <summary>Advanced settings</summary>
         {fields(ADVANCED.filter((name) => name !== 'augmentation'))}
@@ -199,15 +210,22 @@ function ArchitectureField({
   );
 }
 
-/** The pretrained backbones the server offers (GET /v1/backbones), its default chosen until another is picked. */
-function BackboneField({ value, onChange }: { value: unknown; onChange: (value: string) => void }) {
-  const backbones = useQuery({
+const useBackbones = () =>
+  useQuery({
     queryKey: ['backbones'],
     queryFn: async () => unwrap(await api.GET('/v1/backbones')),
     staleTime: Infinity,
   });
-  const chosen = String(value ?? backbones.data?.find((backbone) => backbone.isDefault)?.id ?? '');
-  const described = backbones.data?.find((backbone) => backbone.id === chosen);
+
+/** The backbone `value` names, or the server's default one when it names none. */
+const chosenBackbone = (backbones: Backbone[] | undefined, value: unknown) =>
+  backbones?.find((backbone) => (value ? backbone.id === value : backbone.isDefault));
+
+/** The pretrained backbones the server offers (GET /v1/backbones), its default chosen until another is picked. */
+function BackboneField({ value, onChange }: { value: unknown; onChange: (value: string) => void }) {
+  const backbones = useBackbones();
+  const described = chosenBackbone(backbones.data, value);
+  const chosen = String(value ?? described?.id ?? '');
   return (
     <div className="field">
       <label htmlFor="field-backbone">Backbone</label>
@@ -235,6 +253,59 @@ function BackboneField({ value, onChange }: { value: unknown; onChange: (value: 
       />
       <ErrorMessage error={backbones.error} />
     </div>
+  );
+}
+
+/**
+ * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
+ * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
+ */
+function ImageSizeField({
+  node,
+  architecture,
+  backbone,
+  fromIteration,
+  value,
+  onChange,
+}: {
+  node: SchemaNode;
+  architecture: string;
+  backbone: unknown;
+  /** The backbone is a model of an earlier iteration, not a pretrained one. */
+  fromIteration: boolean;
+  value: unknown;
+  onChange: (value: unknown) => void;
+}) {
+  const backbones = useBackbones();
+  const pretrained = chosenBackbone(backbones.data, backbone);
+  const backboneSize = pretrained
+    ? `${pretrained.id} sees photos at ${pretrained.inputSize} × ${pretrained.inputSize} pixels`
+    : 'the backbone sees photos at its own size';
+  if (SIZED_BY_BACKBONE.includes(architecture)) {
+    return (
+      <div className="field">
+        <span className="field-name">Image size</span>
+        <p className="hint" id="image-size-set-by-model">
+          {architecture === 'transfer' || fromIteration
+            ? "Set by the iteration's model this one builds on: photos are resized to the size it was trained at."
+            : `Set by the backbone: ${backboneSize}.`}
+        </p>
+      </div>
+    );
+  }
+  return (
+    <SchemaField
+      id="field-imageSize"
+      node={node}
+      label="Image size (pixels)"
+      help={
+        architecture === 'auto'
+          ? `Only for small images (icons, scans), which Automatic trains from scratch at this many pixels square; photos go to the backbone instead (${backboneSize}).`
+          : 'Images are shrunk to this many pixels square: larger sees more detail and trains slower.'
+      }
+      value={value}
+      onChange={onChange}
+    />
   );
 }
 
