@@ -92,6 +92,15 @@ describe('console: forms and layout a new user meets', () => {
     await grid.getByRole('option', { name: /^cat\.png/ }).waitFor();
     await expect(page.getByLabel('Show').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('Metadata (key=value)').inputValue()).resolves.toBe('');
+
+    // One photo labelled: the analysis counts it in the singular.
+    await grid.getByRole('option', { name: /^cat\.png/ }).click();
+    await page.keyboard.press('1');
+    await grid.getByRole('option', { name: /^cat\.png, cat/ }).waitFor();
+    await page.getByRole('link', { name: 'Analysis' }).click();
+    const balance = page.getByRole('list', { name: 'Images per label' });
+    await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
+    await expect(page.getByText(/^2 images: 1 labeled, 1 unlabeled/).count()).resolves.toBe(1);
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 
@@ -182,7 +191,15 @@ describe('console: forms and layout a new user meets', () => {
       sent.trainingConfig.augmentation.cropScale,
       sent.trainingConfig.augmentation.brightness,
     ]).toEqual([0.3, 0.7, 0.15]);
-    await form.getByRole('alert').waitFor();
+    // Each reason on a line of its own, with the way to the images concerned.
+    const refused = form.getByRole('alert');
+    await refused.getByText('The dataset is not ready for training:').waitFor();
+    await expect(refused.getByRole('listitem').allTextContents()).resolves.toEqual([
+      'Label "fork" has 0 boxes in included train images; it needs at least 15.',
+    ]);
+    await expect(refused.getByRole('link', { name: 'The analysis' }).getAttribute('href')).resolves.toBe(
+      `/projects/${project.id}/analysis`,
+    );
 
     // A model trained from scratch has no backbone to choose, and takes the image size typed.
     await modelType.selectOption('tiny-detector');

@@ -1,6 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type BatchProgress, type Iteration, type PreparationProgress, type Project, unwrap } from '../api/client';
+import {
+  api,
+  ApiError,
+  type BatchProgress,
+  type Iteration,
+  type PreparationProgress,
+  type Project,
+  unwrap,
+} from '../api/client';
 import { followIteration } from '../api/iteration-stream';
 import { useOpenApiSchemas } from '../components/config-form';
 import { ErrorMessage } from '../components/error-message';
@@ -56,7 +64,7 @@ export function TrainPage({ project }: { project: Project }) {
               onChange={setConfig}
             />
           )}
-          <ErrorMessage error={start.error ?? schemas.error} />
+          {start.error ? <StartError project={project} error={start.error} /> : <ErrorMessage error={schemas.error} />}
           <button type="submit" className="primary" disabled={start.isPending}>
             Start training
           </button>
@@ -96,6 +104,31 @@ export function TrainPage({ project }: { project: Project }) {
       )}
       <ImportModel project={project} />
     </section>
+  );
+}
+
+/**
+ * Why a run was refused. A dataset not ready lists each problem on its own line (the API's message runs them
+ * together, 'at least 15.; Label …') with the analysis that shows the images concerned.
+ */
+function StartError({ project, error }: { project: Project; error: unknown }) {
+  const problems =
+    error instanceof ApiError && error.code === 'DATASET_NOT_READY'
+      ? ((error.details as { problems?: { message: string }[] } | undefined)?.problems ?? [])
+      : [];
+  if (problems.length === 0) return <ErrorMessage error={error} />;
+  return (
+    <div className="error" role="alert">
+      <p>The dataset is not ready for training:</p>
+      <ul>
+        {problems.map((problem) => (
+          <li key={problem.message}>{problem.message}</li>
+        ))}
+      </ul>
+      <p>
+        <Link href={`/projects/${project.id}/analysis`}>The analysis</Link> shows the images concerned.
+      </p>
+    </div>
   );
 }
 
