@@ -75,6 +75,9 @@ describe('console: the detection journey', () => {
     await form.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('heading', { name: /Iteration 1: (queued|running)/ }).waitFor();
     await page.getByText(/epoch \d+ of 12/).waitFor();
+    // The table below says what the card says (not 'queued' until the run ends).
+    await page.getByRole('heading', { name: /Iteration 1: (running|completed)/ }).waitFor();
+    await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
 
     await page.getByRole('link', { name: 'Iteration 1' }).click();

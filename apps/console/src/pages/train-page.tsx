@@ -146,9 +146,19 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
   const [streamError, setStreamError] = useState<unknown>(null);
   useEffect(() => {
     const abort = new AbortController();
+    const onIteration = (next: Iteration) => {
+      setIteration(next);
+      // The iterations table lists it too: queued there while this card says running would contradict it. Its end
+      // is left to the invalidation below, which also refreshes the iteration's own page.
+      if (!FINISHED.includes(next.status))
+        queryClient.setQueryData<{ items: Iteration[] }>(
+          ['iterations', project.id],
+          (list) => list && { ...list, items: list.items.map((item) => (item.id === next.id ? next : item)) },
+        );
+    };
     followIteration(
       `/v1/projects/${project.id}/iterations/${initial.id}/events`,
-      { onIteration: setIteration, onPreparation: setPreparation, onBatch: setBatch },
+      { onIteration, onPreparation: setPreparation, onBatch: setBatch },
       abort.signal,
     )
       .then(() =>
