@@ -42,7 +42,7 @@ async function fitsOnAPhone(page: Page, screenshot: string) {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-/** The training form's run on an empty dataset, refused on purpose (422 DATASET_NOT_READY). */
+/** Refused on purpose: the training form's run on an empty dataset, a test run without a test split (both 422). */
 const REFUSED_RUN = [/status of 422/];
 
 /** What a new user sees first: empty lists that say what to do, a training form in plain words, boxes on the photo. */
@@ -315,7 +315,16 @@ describe('console: forms and layout a new user meets', () => {
     await page.getByRole('list', { name: 'Suggestions' }).locator('.overlay img').first().waitFor();
     await fitsOnAPhone(page, 'suggestions-phone.png');
     await page.goto(`${base}/iterations/${shapes.iterationId}`);
-    await page.getByRole('button', { name: 'Test on the test split' }).waitFor();
+    // No photo in the test split: the console says how to put some there, in its own words (not 'split=test').
+    await page.getByRole('button', { name: 'Test on the test split' }).click();
+    const noTestPhotos = page.getByRole('alert').filter({ hasText: 'in the test split yet' });
+    await expect(noTestPhotos.textContent()).resolves.toBe(
+      'No labeled photo with a label of this iteration is in the test split yet. On the Dataset tab, select some and ' +
+        'choose Move to split → Test, or test on labeled photos from your computer below.',
+    );
+    await expect(noTestPhotos.getByRole('link', { name: 'Dataset' }).getAttribute('href')).resolves.toBe(
+      `${base}/dataset`,
+    );
     // At a phone's width each fact sits under its name on one line, not squeezed beside a long name.
     await page.setViewportSize({ width: 390, height: 844 });
     const term = page.getByRole('term').filter({ hasText: 'Imported from' });
