@@ -54,7 +54,14 @@ export function LineChart({
           ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}),
         },
         axes: [
-          { label: xLabel, ...(xPercent ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) } : {}) },
+          {
+            label: xLabel,
+            ...(xPercent
+              ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) }
+              : timeAxis
+                ? {}
+                : { incrs: WHOLE_STEPS }),
+          },
           {
             label: yLabel,
             size: fitValues,
@@ -99,6 +106,8 @@ export function LineChart({
  * depend on its width, so measuring at every sizing cycle converges.
  */
 const EDGE_MARGIN = 8;
+/** Steps between ticks counting whole things (epochs): no 'epoch 1.25' between epochs 1 and 2. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
 function fitValues(self: uPlot, values: string[] | null, axisIndex: number): number {
   // Once drawn, uPlot holds the axis font as [font, size, CSS size].
   const axis = self.axes[axisIndex] as unknown as { font: [string]; ticks?: { size?: number }; gap?: number };
