@@ -79,6 +79,7 @@ describe('console: the detection journey', () => {
     await page.getByRole('heading', { name: /Iteration 1: (running|completed)/ }).waitFor();
     await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
+    await page.getByRole('cell', { name: 'Tiny detector from scratch' }).waitFor();
 
     await page.getByRole('link', { name: 'Iteration 1' }).click();
     await page.getByRole('table', { name: 'Metrics per label' }).getByRole('rowheader', { name: 'red' }).waitFor();
@@ -90,7 +91,7 @@ describe('console: the detection journey', () => {
     // How it was trained, each value named (not 'tiny-detector · 16 images · seed 3 · wasm'), the time with its unit.
     const run = page.getByLabel('Training run');
     await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
-      'Architecture',
+      'Model type',
       'Training images',
       'Seed',
       'TensorFlow.js backend',
@@ -206,6 +207,11 @@ describe('console: the detection journey', () => {
       .getByText("Deployment 'production' created from Iteration 2")
       .waitFor();
     // Filtered by who caused the events: everything here was the user's doing.
+    // Runs named in the training form's words, not by their ids ('tiny-detector').
+    await page
+      .getByRole('list', { name: 'Events' })
+      .getByText('Iteration 1 queued (tiny detector from scratch, 12 epochs)')
+      .waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'the system on its own' });
     await page.getByText('No event matches these filters.').waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });

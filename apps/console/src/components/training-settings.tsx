@@ -10,20 +10,9 @@ import {
   type Values,
   type Wording,
 } from './config-form';
+import { ARCHITECTURES } from './architectures';
 import { IterationOptions } from './iteration-options';
 
-/** The architectures in words, each for the project types that know it (the API refuses the others). */
-const ARCHITECTURES: Record<string, { name: string; types: Project['type'][] }> = {
-  auto: { name: 'Automatic: the best fit for your photos', types: ['classification', 'detection'] },
-  'backbone-classifier': { name: 'Pretrained backbone with a new classifier (photos)', types: ['classification'] },
-  'small-cnn': { name: 'Small network trained from scratch (small images, fast)', types: ['classification'] },
-  transfer: {
-    name: 'Build on an earlier iteration (e.g. one imported from Teachable Machine)',
-    types: ['classification'],
-  },
-  'backbone-detector': { name: 'Pretrained backbone with a new detector (photos)', types: ['detection'] },
-  'tiny-detector': { name: 'Tiny detector trained from scratch (small images, fast)', types: ['detection'] },
-};
 const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
 /** Architectures whose input size is their backbone's (or base model's): imageSize means nothing to them. */
 const SIZED_BY_BACKBONE = ['backbone-classifier', 'backbone-detector', 'transfer'];

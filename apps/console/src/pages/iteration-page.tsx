@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
+import { architectureName } from '../components/architectures';
 import { formatDuration } from '../components/duration';
 import { ErrorMessage } from '../components/error-message';
 import { IterationSettings } from '../components/iteration-settings';
@@ -144,8 +145,8 @@ function TrainingFacts({ iteration }: { iteration: Iteration }) {
   return (
     <dl className="facts" aria-label="Training run">
       <div>
-        <dt>Architecture</dt>
-        <dd>{iteration.architecture}</dd>
+        <dt>Model type</dt>
+        <dd>{architectureName(iteration.architecture)}</dd>
       </div>
       <div>
         <dt>Training images</dt>

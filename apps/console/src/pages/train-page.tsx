@@ -11,6 +11,7 @@ import {
 } from '../api/client';
 import { followIteration } from '../api/iteration-stream';
 import { useOpenApiSchemas } from '../components/config-form';
+import { architectureName } from '../components/architectures';
 import { ErrorMessage } from '../components/error-message';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
@@ -82,7 +83,7 @@ export function TrainPage({ project }: { project: Project }) {
             <tr>
               <th scope="col">Iteration</th>
               <th scope="col">Status</th>
-              <th scope="col">Architecture</th>
+              <th scope="col">Model type</th>
               <th scope="col">Images</th>
               <th scope="col">Queued</th>
             </tr>
@@ -94,7 +95,7 @@ export function TrainPage({ project }: { project: Project }) {
                   <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>{iteration.name}</Link>
                 </td>
                 <td>{iteration.status}</td>
-                <td>{iteration.architecture}</td>
+                <td>{architectureName(iteration.architecture)}</td>
                 <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
                 <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
               </tr>
