@@ -184,6 +184,12 @@ describe('console: the detection journey', () => {
     // At probability 0 there are dozens of boxes: the five most probable are listed and drawn, the rest folded.
     await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').count()).resolves.toBe(5);
     await expect(page.locator('.predicted-box').count()).resolves.toBe(5);
+    // Drawn least probable first: where boxes overlap (as on a photo of one fork), the most probable box and its
+    // caption come last, on top, readable.
+    const drawn = (await page.locator('.try-it .predicted-box span').allTextContents()).map((caption) =>
+      parseInt(caption.split(' ').at(-1)!),
+    );
+    expect(drawn).toEqual([...drawn].sort((a, b) => a - b));
     const folded = Number(
       /^(\d+) less probable/.exec(
         (await page.locator('summary').filter({ hasText: 'less probable' }).textContent())!,
