@@ -68,6 +68,8 @@ describe('console: forms and layout a new user meets', () => {
     await page.goto(`/projects/${project.id}/dataset`);
     await page.getByText('No photos yet.').waitFor();
     await expect(page.getByRole('listbox', { name: 'Images' }).isVisible()).resolves.toBe(false);
+    // No keyboard help for a grid with nothing to move through.
+    await expect(page.getByText('Click the grid, then').count()).resolves.toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'empty-dataset.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
@@ -93,10 +95,12 @@ describe('console: forms and layout a new user meets', () => {
     await expect(page.getByLabel('Show').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('Metadata (key=value)').inputValue()).resolves.toBe('');
 
-    // One photo labelled: the analysis counts it in the singular.
+    // One photo labelled: the grid and the analysis count it in the singular.
     await grid.getByRole('option', { name: /^cat\.png/ }).click();
     await page.keyboard.press('1');
     await grid.getByRole('option', { name: /^cat\.png, cat/ }).waitFor();
+    await page.getByLabel('Show').selectOption({ label: 'cat (1)' });
+    await page.getByRole('toolbar', { name: 'Selected images' }).getByText('1 image', { exact: true }).waitFor();
     await page.getByRole('link', { name: 'Analysis' }).click();
     const balance = page.getByRole('list', { name: 'Images per label' });
     await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
