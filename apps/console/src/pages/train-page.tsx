@@ -257,7 +257,8 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
           aria-label="Training progress"
         />{' '}
         epoch {epoch} of {epochs}
-        {running && perEpoch > 0 && <> · about {roughDuration(left)} left</>}
+        {/* Past the last batch the run still validates and saves its model: not 'about 0 s left'. */}
+        {running && perEpoch > 0 && (left >= 1000 ? <> · about {roughDuration(left)} left</> : <> · finishing</>)}
       </p>
       {batch && (
         <p>
