@@ -167,6 +167,14 @@ describe('console: the detection journey', () => {
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = await page.getByTestId('deployment-key').textContent();
     expect(key).toMatch(/^dpk_/);
+    // 'production' is taken now: the form no longer offers it (a second 'production' would be ambiguous), the next
+    // deployment is named after its iteration unless named otherwise.
+    const deploymentName = page.getByLabel('Deployment name');
+    await page.waitForFunction(
+      (input) => (input as HTMLInputElement).value === '',
+      await deploymentName.elementHandle(),
+    );
+    await expect(deploymentName.getAttribute('placeholder')).resolves.toBe('Iteration 2');
     await page.getByText('Call it from code').click();
     const snippets = await page.locator('figure pre').allTextContents();
     expect(snippets[0]).toContain(`-H 'X-Api-Key: ${key}'`);
