@@ -175,6 +175,8 @@ describe('console: forms and layout a new user meets', () => {
       await expect(hintOf(setting)).resolves.toContain(limits);
     }
     await expect(hintOf('Horizontal flip')).resolves.toContain('(default on)');
+    // Only a backbone classifier fine-tunes backbone blocks: a detector is not offered what the API would refuse.
+    await expect(form.getByLabel('Backbone blocks to fine-tune').count()).resolves.toBe(0);
     await form.getByLabel('Stop when the model stops getting better on the validation photos').check();
     await expect(form.getByLabel('Patience').inputValue()).resolves.toBe('5');
     await page.screenshot({ path: join(SCREENSHOTS, 'train-form.png'), fullPage: true });
@@ -216,6 +218,10 @@ describe('console: forms and layout a new user meets', () => {
     // A classification project can build on one of its iterations instead.
     const pets = await client.createProject('classification', ['cat'], 'pets again');
     await page.goto(`/projects/${pets.id}/train`);
+    await page.getByText('Advanced settings').click();
+    await page.getByLabel('Backbone blocks to fine-tune').waitFor();
+    await page.getByLabel('Model type').selectOption('small-cnn');
+    await expect(page.getByLabel('Backbone blocks to fine-tune').count()).resolves.toBe(0);
     await page.getByLabel('Model type').selectOption('transfer');
     await expect(page.getByLabel('Build on iteration').locator('option').allTextContents()).resolves.toEqual([
       'choose an iteration…',

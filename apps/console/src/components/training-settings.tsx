@@ -16,6 +16,9 @@ import { IterationOptions } from './iteration-options';
 const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
 /** Architectures whose input size is their backbone's (or base model's): imageSize means nothing to them. */
 const SIZED_BY_BACKBONE = ['backbone-classifier', 'backbone-detector', 'transfer'];
+/** Where backbone blocks can be fine-tuned; the API refuses fineTune above 0 elsewhere (FINE_TUNE_UNSUPPORTED). */
+const fineTunes = (architecture: string, type: Project['type']) =>
+  architecture === 'backbone-classifier' || (architecture === 'auto' && type === 'classification');
 /** Where a base iteration means something: built on (transfer) or as the backbone. */
 const USES_BASE_ITERATION = ['transfer', 'backbone-classifier', 'backbone-detector'];
 
@@ -107,6 +110,7 @@ export function TrainingSettings({
             ...values,
             architecture: value,
             baseIterationId: USES_BASE_ITERATION.includes(value) ? values.baseIterationId : null,
+            fineTune: fineTunes(value, project.type) ? values.fineTune : 0,
           })
         }
       />
@@ -136,7 +140,11 @@ export function TrainingSettings({
       )}
       <details className="advanced">
         <summary>Advanced settings</summary>
-        {fields(ADVANCED.filter((name) => name !== 'augmentation'))}
+        {fields(
+          ADVANCED.filter(
+            (name) => name !== 'augmentation' && (name !== 'fineTune' || fineTunes(architecture, project.type)),
+          ),
+        )}
         {properties.earlyStopping && (
           <EarlyStoppingField
             node={resolveSchema(properties.earlyStopping, schemas)}
