@@ -73,11 +73,15 @@ describe('console: accounts and projects', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     await page.getByRole('button', { name: 'Create project' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/name/);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'Give the project a name, for example "Cats and dogs".',
+    );
 
     await page.getByLabel('Project name').fill('Pets');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByRole('heading', { name: /Pets/ }).waitFor();
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Type the label first, for example "cat".' }).waitFor();
     await page.getByLabel('New label').fill('cat');
     await page.getByRole('button', { name: 'Add label' }).click();
     await page.getByText('cat', { exact: false }).first().waitFor();
