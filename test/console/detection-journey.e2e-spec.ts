@@ -162,6 +162,16 @@ describe('console: the detection journey', () => {
     await page.getByRole('heading', { name: /Iteration 2/ }).waitFor();
     await page.getByLabel('Compare the dataset with').selectOption({ label: 'Iteration 1' }, { timeout: 120_000 });
     await page.getByRole('list', { name: 'Dataset changes' }).getByText('16 unchanged').waitFor();
+    // The reproduction names what it repeats, with a link, and once done whether it matched.
+    const reproduces = page
+      .getByLabel('Training run')
+      .getByRole('term')
+      .filter({ hasText: 'Reproduces' })
+      .locator('xpath=following-sibling::dd[1]');
+    await reproduces.getByRole('link', { name: 'Iteration 1' }).waitFor();
+    await expect(reproduces.textContent()).resolves.toMatch(
+      /^Iteration 1: (the same|a different) model, (the same|different) metrics$/,
+    );
 
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();

@@ -68,7 +68,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       {data.importedModel ? (
         <ImportedModelFacts iteration={data} importedModel={data.importedModel} />
       ) : (
-        <TrainingFacts iteration={data} />
+        <TrainingFacts project={project} iteration={data} />
       )}
       {data.status === 'failed' && (
         <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />
@@ -141,9 +141,12 @@ const IMPORT_FORMATS: Record<Schemas['ImportedModelDto']['format'], string> = {
 };
 
 /** How this iteration was trained, each value named: what it ran, on what, with which seed and for how long. */
-function TrainingFacts({ iteration }: { iteration: Iteration }) {
+function TrainingFacts({ project, iteration }: { project: Project; iteration: Iteration }) {
   return (
     <dl className="facts" aria-label="Training run">
+      {iteration.reproducedFrom && (
+        <Reproduces project={project} originalId={iteration.reproducedFrom} iteration={iteration} />
+      )}
       <div>
         <dt>Model type</dt>
         <dd>{architectureName(iteration.architecture)}</dd>
@@ -175,6 +178,39 @@ function TrainingFacts({ iteration }: { iteration: Iteration }) {
         </div>
       )}
     </dl>
+  );
+}
+
+/** Which iteration a reproduction repeats (a link to it) and, once done, whether it gave the same model and metrics. */
+function Reproduces({
+  project,
+  originalId,
+  iteration,
+}: {
+  project: Project;
+  originalId: string;
+  iteration: Iteration;
+}) {
+  const original = useQuery({
+    queryKey: ['iteration', project.id, originalId],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}', {
+          params: { path: { projectId: project.id, iterationId: originalId } },
+        }),
+      ),
+  });
+  // The API documents it only as an object; its two flags are what it holds.
+  const outcome = iteration.reproduction as { sameModel: boolean; sameMetrics: boolean } | undefined;
+  return (
+    <div>
+      <dt>Reproduces</dt>
+      <dd>
+        <Link href={`/projects/${project.id}/iterations/${originalId}`}>{original.data?.name ?? 'the original'}</Link>
+        {outcome &&
+          `: ${outcome.sameModel ? 'the same model' : 'a different model'}, ${outcome.sameMetrics ? 'the same metrics' : 'different metrics'}`}
+      </dd>
+    </div>
   );
 }
 
