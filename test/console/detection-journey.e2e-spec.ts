@@ -223,6 +223,10 @@ describe('console: the detection journey', () => {
     for (const caption of await page.locator('.predicted-box span').all()) {
       expect((await caption.boundingBox())!.y).toBeGreaterThanOrEqual(input.y + input.height);
     }
+    // The video picker keeps its distance below the tried photo, not glued to it.
+    const photo = (await page.getByRole('img', { name: 'The photo you tried' }).boundingBox())!;
+    const video = (await page.getByText('Or a video (MP4, MOV, WebM)').boundingBox())!;
+    expect(video.y - (photo.y + photo.height)).toBeGreaterThanOrEqual(12);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'History' }).click();
