@@ -84,6 +84,8 @@ describe('console: the detection journey', () => {
     await page.getByRole('link', { name: 'Iteration 1' }).click();
     await page.getByRole('table', { name: 'Metrics per label' }).getByRole('rowheader', { name: 'red' }).waitFor();
     await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
+    // Boxes have probabilities everywhere in the console: the metrics' threshold is one too.
+    await page.getByText('Probability threshold: 50%').waitFor();
     // A detector's epochs record validation mAP, not accuracy: the curve is named for what it shows.
     await page.getByRole('img', { name: 'Validation mAP@50 chart' }).waitFor();
     await expect(page.getByRole('img', { name: 'Accuracy chart' }).count()).resolves.toBe(0);

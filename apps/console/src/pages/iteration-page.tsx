@@ -97,7 +97,8 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
             </p>
           )}
           <label className="slider" hidden={!validated}>
-            {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {Math.round(threshold * 100)}%
+            {/* A box's probability, as its caption and the try-it's minimum call it: one word for both project types. */}
+            Probability threshold: {Math.round(threshold * 100)}%
             <input
               type="range"
               min={0}
