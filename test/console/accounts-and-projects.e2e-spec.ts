@@ -98,6 +98,9 @@ describe('console: accounts and projects', () => {
     const page = await harness.newPage();
     await signUp(page, 'scripter');
     await page.getByRole('link', { name: 'API tokens' }).click();
+    // None yet: a sentence, not the headers of an empty table.
+    await page.getByText('No tokens yet: create one above for a script or CI.').waitFor();
+    await expect(page.getByRole('table').count()).resolves.toBe(0);
     await page.getByLabel('Token name').fill('laptop');
     await page.getByRole('button', { name: 'Create token' }).click();
     const token = (await page.getByRole('status').locator('code').textContent())!;
