@@ -183,7 +183,7 @@ describe('console: the detection journey', () => {
     // deployment is named after its iteration unless named otherwise.
     const deploymentName = page.getByLabel('Deployment name');
     await page.waitForFunction(
-      (input) => (input as HTMLInputElement).value === '',
+      (input) => (input as { value: string }).value === '',
       await deploymentName.elementHandle(),
     );
     await expect(deploymentName.getAttribute('placeholder')).resolves.toBe('Iteration 2');
