@@ -109,7 +109,13 @@ describe('console: a classification project from upload to a deployed prediction
 
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
-    await form.getByLabel('Image size').fill('32');
+    // Automatic trains these photos on the backbone, whose input size applies: no image size to type, but that one.
+    await form
+      .getByText(
+        /^Set by the backbone: these are photos \(median \d+ × \d+ pixels\), which Automatic trains on the backbone; .+ sees photos at \d+ × \d+ pixels\.$/,
+      )
+      .waitFor();
+    await expect(form.getByLabel(/Image size/).count()).resolves.toBe(0);
     await form.getByLabel('Epochs').fill('8');
     await form.getByText('Advanced settings').click();
     await form.getByLabel('Batch size').fill('8');

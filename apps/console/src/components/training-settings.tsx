@@ -130,7 +130,9 @@ export function TrainingSettings({
       {fields(COMMON)}
       {properties.imageSize && (
         <ImageSizeField
+          project={project}
           node={properties.imageSize}
+          photoMinSide={photoMinSideOf(properties.architecture)}
           architecture={architecture}
           backbone={values.backbone}
           fromIteration={Boolean(values.baseIterationId)}
@@ -257,15 +259,28 @@ function BackboneField({ value, onChange }: { value: unknown; onChange: (value: 
  * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
  * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
  */
+/**
+ * The shorter side from which Automatic calls images photos and trains them on the backbone, as the schema's
+ * architecture description states it ('small-cnn for images under 96 px'); undefined if it no longer says.
+ */
+function photoMinSideOf(node: SchemaNode | undefined): number | undefined {
+  const stated = /under (\d+) px/.exec(node?.description ?? '');
+  return stated ? Number(stated[1]) : undefined;
+}
+
 function ImageSizeField({
+  project,
   node,
+  photoMinSide,
   architecture,
   backbone,
   fromIteration,
   value,
   onChange,
 }: {
+  project: Project;
   node: SchemaNode;
+  photoMinSide: number | undefined;
   architecture: string;
   backbone: unknown;
   /** The backbone is a model of an earlier iteration, not a pretrained one. */
@@ -274,15 +289,40 @@ function ImageSizeField({
   onChange: (value: unknown) => void;
 }) {
   const backbones = useBackbones();
+  const analysis = useQuery({
+    queryKey: ['analysis', project.id],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+    enabled: architecture === 'auto',
+  });
   const pretrained = chosenBackbone(backbones.data, backbone);
   const backboneSize = pretrained
     ? `${pretrained.id} sees photos at ${pretrained.inputSize} × ${pretrained.inputSize} pixels`
     : 'the backbone sees photos at its own size';
+  // Automatic decides on the median shorter side; medians of both sides at least that large mean photos.
+  const { width, height } = analysis.data?.imageSizes ?? {};
+  const photos =
+    architecture === 'auto' &&
+    photoMinSide !== undefined &&
+    width &&
+    height &&
+    Math.min(width.median, height.median) >= photoMinSide;
+  if (photos) {
+    return (
+      <div className="field">
+        <span className="field-name">Image size</span>
+        <p className="hint">
+          Set by the backbone: these are photos (median {Math.round(width.median)} × {Math.round(height.median)}{' '}
+          pixels), which Automatic trains on the backbone; {backboneSize}.
+        </p>
+      </div>
+    );
+  }
   if (SIZED_BY_BACKBONE.includes(architecture)) {
     return (
       <div className="field">
         <span className="field-name">Image size</span>
-        <p className="hint" id="image-size-set-by-model">
+        <p className="hint">
           {architecture === 'transfer' || fromIteration
             ? "Set by the iteration's model this one builds on: photos are resized to the size it was trained at."
             : `Set by the backbone: ${backboneSize}.`}
