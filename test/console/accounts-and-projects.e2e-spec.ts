@@ -73,11 +73,15 @@ describe('console: accounts and projects', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     await page.getByRole('button', { name: 'Create project' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/name/);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'Give the project a name, for example "Cats and dogs".',
+    );
 
     await page.getByLabel('Project name').fill('Pets');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByRole('heading', { name: /Pets/ }).waitFor();
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Type the label first, for example "cat".' }).waitFor();
     await page.getByLabel('New label').fill('cat');
     await page.getByRole('button', { name: 'Add label' }).click();
     await page.getByText('cat', { exact: false }).first().waitFor();
@@ -94,6 +98,9 @@ describe('console: accounts and projects', () => {
     const page = await harness.newPage();
     await signUp(page, 'scripter');
     await page.getByRole('link', { name: 'API tokens' }).click();
+    // None yet: a sentence, not the headers of an empty table.
+    await page.getByText('No tokens yet: create one above for a script or CI.').waitFor();
+    await expect(page.getByRole('table').count()).resolves.toBe(0);
     await page.getByLabel('Token name').fill('laptop');
     await page.getByRole('button', { name: 'Create token' }).click();
     const token = (await page.getByRole('status').locator('code').textContent())!;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
+import { chartsCutAtTheLeftEdge } from './chart-edges.js';
 
 const SAMPLES = fileURLToPath(new URL('../fixtures/trees', import.meta.url));
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
@@ -108,7 +109,13 @@ describe('console: a classification project from upload to a deployed prediction
 
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
-    await form.getByLabel('Image size').fill('32');
+    // Automatic trains these photos on the backbone, whose input size applies: no image size to type, but that one.
+    await form
+      .getByText(
+        /^Set by the backbone: these are photos \(median \d+ × \d+ pixels\), which Automatic trains on the backbone; .+ sees photos at \d+ × \d+ pixels\.$/,
+      )
+      .waitFor();
+    await expect(form.getByLabel(/Image size/).count()).resolves.toBe(0);
     await form.getByLabel('Epochs').fill('8');
     await form.getByText('Advanced settings').click();
     await form.getByLabel('Batch size').fill('8');
@@ -119,6 +126,9 @@ describe('console: a classification project from upload to a deployed prediction
     const matrix = page.getByRole('table', { name: /Confusion matrix/ });
     await matrix.waitFor();
     await expect(matrix.getByRole('rowheader').allTextContents()).resolves.toEqual(['Hemlock', 'Japanese Cherry']);
+    // Each axis as wide as its values: none cut off at the chart's edge.
+    await page.getByRole('img', { name: 'Accuracy chart' }).locator('canvas').waitFor();
+    await expect(chartsCutAtTheLeftEdge(page)).resolves.toEqual([]);
     await page.screenshot({ path: join(SCREENSHOTS, 'metrics.png'), fullPage: true });
     const rereads = page.waitForResponse(
       (response) => response.url().includes('/metrics?threshold=0.9') && response.ok(),

@@ -67,18 +67,25 @@ describe('console: the detection journey', () => {
     await form.getByLabel('Learning rate').fill('0.005');
     await form.getByLabel('Seed').fill('3');
     await form.getByLabel('Horizontal flip').uncheck();
-    await form.getByLabel('Crop scale').fill('1');
+    // Shares in percent, as everywhere in the console: 100 % keeps the whole photo.
+    await form.getByLabel('Crop scale').fill('100');
     await form.getByLabel('Brightness').fill('0');
     await expect(form.getByText('1 to 500 · default 10').count()).resolves.toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-train-form.png'), fullPage: true });
     await form.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('heading', { name: /Iteration 1: (queued|running)/ }).waitFor();
     await page.getByText(/epoch \d+ of 12/).waitFor();
+    // The table below says what the card says (not 'queued' until the run ends).
+    await page.getByRole('heading', { name: /Iteration 1: (running|completed)/ }).waitFor();
+    await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
+    await page.getByRole('cell', { name: 'Tiny detector from scratch' }).waitFor();
 
     await page.getByRole('link', { name: 'Iteration 1' }).click();
     await page.getByRole('table', { name: 'Metrics per label' }).getByRole('rowheader', { name: 'red' }).waitFor();
     await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
+    // Boxes have probabilities everywhere in the console: the metrics' threshold is one too.
+    await page.getByText('Probability threshold: 50%').waitFor();
     // A detector's epochs record validation mAP, not accuracy: the curve is named for what it shows.
     await page.getByRole('img', { name: 'Validation mAP@50 chart' }).waitFor();
     await expect(page.getByRole('img', { name: 'Accuracy chart' }).count()).resolves.toBe(0);
@@ -86,7 +93,7 @@ describe('console: the detection journey', () => {
     // How it was trained, each value named (not 'tiny-detector · 16 images · seed 3 · wasm'), the time with its unit.
     const run = page.getByLabel('Training run');
     await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
-      'Architecture',
+      'Model type',
       'Training images',
       'Seed',
       'TensorFlow.js backend',
@@ -157,11 +164,29 @@ describe('console: the detection journey', () => {
     await page.getByRole('heading', { name: /Iteration 2/ }).waitFor();
     await page.getByLabel('Compare the dataset with').selectOption({ label: 'Iteration 1' }, { timeout: 120_000 });
     await page.getByRole('list', { name: 'Dataset changes' }).getByText('16 unchanged').waitFor();
+    // The reproduction names what it repeats, with a link, and once done whether it matched.
+    const reproduces = page
+      .getByLabel('Training run')
+      .getByRole('term')
+      .filter({ hasText: 'Reproduces' })
+      .locator('xpath=following-sibling::dd[1]');
+    await reproduces.getByRole('link', { name: 'Iteration 1' }).waitFor();
+    await expect(reproduces.textContent()).resolves.toMatch(
+      /^Iteration 1: (the same|a different) model, (the same|different) metrics$/,
+    );
 
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = await page.getByTestId('deployment-key').textContent();
     expect(key).toMatch(/^dpk_/);
+    // 'production' is taken now: the form no longer offers it (a second 'production' would be ambiguous), the next
+    // deployment is named after its iteration unless named otherwise.
+    const deploymentName = page.getByLabel('Deployment name');
+    await page.waitForFunction(
+      (input) => (input as { value: string }).value === '',
+      await deploymentName.elementHandle(),
+    );
+    await expect(deploymentName.getAttribute('placeholder')).resolves.toBe('Iteration 2');
     await page.getByText('Call it from code').click();
     const snippets = await page.locator('figure pre').allTextContents();
     expect(snippets[0]).toContain(`-H 'X-Api-Key: ${key}'`);
@@ -179,6 +204,12 @@ describe('console: the detection journey', () => {
     // At probability 0 there are dozens of boxes: the five most probable are listed and drawn, the rest folded.
     await expect(page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').count()).resolves.toBe(5);
     await expect(page.locator('.predicted-box').count()).resolves.toBe(5);
+    // Drawn least probable first: where boxes overlap (as on a photo of one fork), the most probable box and its
+    // caption come last, on top, readable.
+    const drawn = (await page.locator('.try-it .predicted-box span').allTextContents()).map((caption) =>
+      parseInt(caption.split(' ').at(-1)!),
+    );
+    expect(drawn).toEqual([...drawn].sort((a, b) => a - b));
     const folded = Number(
       /^(\d+) less probable/.exec(
         (await page.locator('summary').filter({ hasText: 'less probable' }).textContent())!,
@@ -194,6 +225,10 @@ describe('console: the detection journey', () => {
     for (const caption of await page.locator('.predicted-box span').all()) {
       expect((await caption.boundingBox())!.y).toBeGreaterThanOrEqual(input.y + input.height);
     }
+    // The video picker keeps its distance below the tried photo, not glued to it.
+    const photo = (await page.getByRole('img', { name: 'The photo you tried' }).boundingBox())!;
+    const video = (await page.getByText('Or a video (MP4, MOV, WebM)').boundingBox())!;
+    expect(video.y - (photo.y + photo.height)).toBeGreaterThanOrEqual(12);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'History' }).click();
@@ -202,6 +237,11 @@ describe('console: the detection journey', () => {
       .getByText("Deployment 'production' created from Iteration 2")
       .waitFor();
     // Filtered by who caused the events: everything here was the user's doing.
+    // Runs named in the training form's words, not by their ids ('tiny-detector').
+    await page
+      .getByRole('list', { name: 'Events' })
+      .getByText('Iteration 1 queued (tiny detector from scratch, 12 epochs)')
+      .waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'the system on its own' });
     await page.getByText('No event matches these filters.').waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });

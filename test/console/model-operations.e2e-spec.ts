@@ -161,7 +161,7 @@ describe('console: operating a project once it has a model', () => {
     await page.goto(`${project()}/iterations/${second.body.id}`);
     await page.getByRole('button', { name: 'Delete this iteration…' }).click();
     await page.getByRole('button', { name: 'Delete for good' }).click();
-    const iterations = page.getByRole('table').filter({ hasText: 'Architecture' });
+    const iterations = page.getByRole('table').filter({ hasText: 'Model type' });
     await iterations.getByRole('link', { name: 'Colour squares v1' }).waitFor();
     // The list is read again after the deletion: wait for it to lose the deleted iteration.
     for (let waited = 0; (await iterations.getByRole('link').count()) > 1 && waited < 10_000; waited += 100)

@@ -92,7 +92,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     // How it ran, each value named, the time with its unit (not a bare 'wasm' after the seed).
     const run = page.getByLabel('Training run');
     await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
-      'Architecture',
+      'Model type',
       'Training images',
       'Seed',
       'TensorFlow.js backend',

@@ -9,6 +9,7 @@ export type Iteration = Schemas['IterationDto'];
 export type BatchProgress = Schemas['BatchProgressDto'];
 export type PreparationProgress = Schemas['PreparationProgressDto'];
 export type Label = Schemas['LabelDto'];
+export type Backbone = Schemas['BackboneDto'];
 export type Region = Schemas['RegionInputDto'];
 
 /** The API's error body `{ statusCode, code, message, details? }`, as an Error the screens can show. */

@@ -33,14 +33,17 @@ export function BoxesOverlay({
       {expected.map((box, index) => (
         <Box key={`e${index}`} box={box} kind="expected-box" caption={box.label} />
       ))}
-      {predicted.map((box, index) => (
-        <Box
-          key={`p${index}`}
-          box={box}
-          kind="predicted-box"
-          caption={`${box.label} ${Math.round((box.probability ?? 0) * 100)}%`}
-        />
-      ))}
+      {/* Least probable first, so where captions overlap the most probable one is drawn last, on top, readable. */}
+      {[...predicted]
+        .sort((a, b) => (a.probability ?? 0) - (b.probability ?? 0))
+        .map((box, index) => (
+          <Box
+            key={`p${index}`}
+            box={box}
+            kind="predicted-box"
+            caption={`${box.label} ${Math.round((box.probability ?? 0) * 100)}%`}
+          />
+        ))}
     </div>
   );
 }

@@ -17,8 +17,11 @@ interface OpenApiDocument {
   components: { schemas: Record<string, SchemaNode> };
 }
 export type Values = Record<string, unknown>;
-/** What a person reads for a setting: a short name and a sentence saying what it changes. */
-export type Wording = Record<string, { label: string; help?: string }>;
+/**
+ * What a person reads for a setting: a short name and a sentence saying what it changes; `percent` shows a share
+ * the API takes as a fraction (0.2) in percent (20 %), as the rest of the console shows shares.
+ */
+export type Wording = Record<string, { label: string; help?: string; percent?: boolean }>;
 
 /** The api's own OpenAPI document, read at run time so the form follows the server's ranges and defaults. */
 export function useOpenApiSchemas() {
@@ -40,11 +43,24 @@ const humanise = (name: string) =>
     .toLowerCase()
     .replace(/^./, (first) => first.toUpperCase());
 
-/** "1 to 500 · default 10", from the schema. */
-function limitsOf(node: SchemaNode): string {
+/** A fraction in percent, without the float noise of the product (0.07 × 100 is 7.000000000000001). */
+const toPercent = (fraction: number) => Number((fraction * 100).toFixed(4));
+
+/** "1 to 500 · default 10" (or "0 to 90 % · default 20 %"), from the schema. */
+function limitsOf(node: SchemaNode, percent: boolean): string {
+  const shown = (value: unknown) =>
+    typeof value === 'boolean'
+      ? value
+        ? 'on'
+        : 'off'
+      : percent && typeof value === 'number'
+        ? `${toPercent(value)} %`
+        : String(value);
   return [
-    node.minimum !== undefined && node.maximum !== undefined ? `${node.minimum} to ${node.maximum}` : '',
-    node.default !== undefined && node.default !== null ? `default ${String(node.default)}` : '',
+    node.minimum !== undefined && node.maximum !== undefined
+      ? `${percent ? toPercent(node.minimum) : node.minimum} to ${shown(node.maximum)}`
+      : '',
+    node.default !== undefined && node.default !== null ? `default ${shown(node.default)}` : '',
   ]
     .filter(Boolean)
     .join(' · ');
@@ -68,6 +84,7 @@ export function SchemaField({
   node,
   label,
   help,
+  percent = false,
   value,
   onChange,
 }: {
@@ -75,10 +92,12 @@ export function SchemaField({
   node: SchemaNode;
   label: string;
   help?: string;
+  /** A fraction shown and typed in percent; `value` and `onChange` stay fractions. */
+  percent?: boolean;
   value: unknown;
   onChange: (value: unknown) => void;
 }) {
-  const limits = limitsOf(node);
+  const limits = limitsOf(node, percent);
   const described = help || limits ? { 'aria-describedby': `${id}-hint` } : {};
   const hint = <FieldHint id={`${id}-hint`} help={help} limits={limits} />;
   if (node.type === 'boolean') {
@@ -109,6 +128,20 @@ export function SchemaField({
             </option>
           ))}
         </select>
+      ) : percent ? (
+        <span className="unit-input">
+          <input
+            id={id}
+            {...described}
+            type="number"
+            min={node.minimum === undefined ? undefined : toPercent(node.minimum)}
+            max={node.maximum === undefined ? undefined : toPercent(node.maximum)}
+            step="any"
+            value={typeof value === 'number' ? String(toPercent(value)) : ''}
+            onChange={(event) => onChange(event.target.value === '' ? undefined : Number(event.target.value) / 100)}
+          />
+          <span aria-hidden="true">%</span>
+        </span>
       ) : node.type === 'number' || node.type === 'integer' ? (
         <input
           id={id}
@@ -172,6 +205,7 @@ export function SchemaFields({
                 node={node}
                 label={label}
                 help={words?.help ?? node.description}
+                percent={words?.percent}
                 value={value}
                 onChange={set}
               />

@@ -1,4 +1,5 @@
 import type { Label, Schemas } from '../api/client';
+import { architectureName } from './architectures';
 import { formatDuration } from './duration';
 import { percent } from './percent';
 import { plural } from './plural';
@@ -170,7 +171,10 @@ function sentence(group: HistoryEntry[], names: Names): string {
       return `Number ${count(data, 'number')} set aside for a new iteration`;
     case 'IterationQueued': {
       const reproduced = text(data, 'reproducedFrom') ? `, repeating ${iteration(text(data, 'reproducedFrom'))}` : '';
-      const details = [text(data, 'architecture'), epochs(data.trainingConfig)].filter(Boolean).join(', ');
+      const architecture = text(data, 'architecture');
+      const details = [architecture && architectureName(architecture).toLowerCase(), epochs(data.trainingConfig)]
+        .filter(Boolean)
+        .join(', ');
       return `${capitalise(iteration())} queued (${details}${reproduced})`;
     }
     case 'IterationStarted': {

@@ -54,8 +54,19 @@ export function LineChart({
           ...(yMin !== null && yMax !== null ? { y: { range: [yMin, yMax] as [number, number] } } : {}),
         },
         axes: [
-          { label: xLabel, ...(xPercent ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) } : {}) },
-          { label: yLabel, ...(percent ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) } : {}) },
+          {
+            label: xLabel,
+            ...(xPercent
+              ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) }
+              : timeAxis
+                ? {}
+                : { incrs: WHOLE_STEPS }),
+          },
+          {
+            label: yLabel,
+            size: fitValues,
+            ...(percent ? { values: (_: uPlot, ticks: number[]) => percentTicks(ticks) } : {}),
+          },
         ],
         // The series' names and colours only: a live legend reads '--' for every value until hovered.
         legend: { live: false },
@@ -87,6 +98,23 @@ export function LineChart({
   }, [x, series]);
 
   return <div ref={container} className="chart" role="img" aria-label={`${title} chart`} />;
+}
+
+/**
+ * The y axis as wide as its longest value (uPlot's fixed 50 px cut '100.0%' and '0.000001' off at the chart's edge):
+ * a margin from the card's edge, the value's width in the axis font, the gap and its ticks. A y axis's values do not
+ * depend on its width, so measuring at every sizing cycle converges.
+ */
+const EDGE_MARGIN = 8;
+/** Steps between ticks counting whole things (epochs): no 'epoch 1.25' between epochs 1 and 2. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+function fitValues(self: uPlot, values: string[] | null, axisIndex: number): number {
+  // Once drawn, uPlot holds the axis font as [font, size, CSS size].
+  const axis = self.axes[axisIndex] as unknown as { font: [string]; ticks?: { size?: number }; gap?: number };
+  const longest = (values ?? []).reduce((widest, value) => (value.length > widest.length ? value : widest), '');
+  self.ctx.font = axis.font[0];
+  const text = longest ? self.ctx.measureText(longest).width / devicePixelRatio : 0;
+  return Math.ceil(EDGE_MARGIN + text + (axis.gap ?? 5) + (axis.ticks?.size ?? 10));
 }
 
 /** Axis ticks in percent, with as many decimals as their spacing needs (99.4%, 99.6%… not 99%, 100%, 100%). */

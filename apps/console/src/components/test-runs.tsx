@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type CSSProperties, type FormEvent, useRef, useState } from 'react';
-import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { Link } from '../router';
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
@@ -45,7 +46,16 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
       <button type="button" onClick={() => request.mutate()} disabled={request.isPending}>
         Test on the test split
       </button>
-      <ErrorMessage error={request.error ?? runs.error} />
+      {request.error instanceof ApiError && request.error.code === 'NO_TEST_IMAGES' ? (
+        // The API's words ('upload some with split=test') are for its callers; here, the console's own way there.
+        <p className="error" role="alert">
+          No labeled photo with a label of this iteration is in the test split yet. On the{' '}
+          <Link href={`/projects/${project.id}/dataset`}>Dataset</Link> tab, select some and choose Move to split →
+          Test, or test on labeled photos from your computer below.
+        </p>
+      ) : (
+        <ErrorMessage error={request.error ?? runs.error} />
+      )}
       <LabeledTestSet project={project} iterationId={iterationId} onRequested={opened} />
       {runs.data?.items.length === 0 && (
         <p className="hint">No test run yet: test on the test split, or choose labeled photos above.</p>

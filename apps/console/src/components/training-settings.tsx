@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type Iteration, type Project, unwrap } from '../api/client';
+import { api, type Backbone, type Iteration, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
 import {
   FieldHint,
@@ -10,21 +10,15 @@ import {
   type Values,
   type Wording,
 } from './config-form';
+import { ARCHITECTURES } from './architectures';
 import { IterationOptions } from './iteration-options';
 
-/** The architectures in words, each for the project types that know it (the API refuses the others). */
-const ARCHITECTURES: Record<string, { name: string; types: Project['type'][] }> = {
-  auto: { name: 'Automatic: the best fit for your photos', types: ['classification', 'detection'] },
-  'backbone-classifier': { name: 'Pretrained backbone with a new classifier (photos)', types: ['classification'] },
-  'small-cnn': { name: 'Small network trained from scratch (small images, fast)', types: ['classification'] },
-  transfer: {
-    name: 'Build on an earlier iteration (e.g. one imported from Teachable Machine)',
-    types: ['classification'],
-  },
-  'backbone-detector': { name: 'Pretrained backbone with a new detector (photos)', types: ['detection'] },
-  'tiny-detector': { name: 'Tiny detector trained from scratch (small images, fast)', types: ['detection'] },
-};
 const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
+/** Architectures whose input size is their backbone's (or base model's): imageSize means nothing to them. */
+const SIZED_BY_BACKBONE = ['backbone-classifier', 'backbone-detector', 'transfer'];
+/** Where backbone blocks can be fine-tuned; the API refuses fineTune above 0 elsewhere (FINE_TUNE_UNSUPPORTED). */
+const fineTunes = (architecture: string, type: Project['type']) =>
+  architecture === 'backbone-classifier' || (architecture === 'auto' && type === 'classification');
 /** Where a base iteration means something: built on (transfer) or as the backbone. */
 const USES_BASE_ITERATION = ['transfer', 'backbone-classifier', 'backbone-detector'];
 
@@ -33,10 +27,6 @@ const WORDING: Wording = {
     label: 'Epochs',
     help: 'How many times training goes through every photo. More can learn more, and takes longer.',
   },
-  imageSize: {
-    label: 'Image size (pixels)',
-    help: 'Models trained from scratch see photos shrunk to this many pixels square (64 for classification, 128 for detection unless set); pretrained backbones use their own size.',
-  },
   learningRate: {
     label: 'Learning rate',
     help: 'How far each training step moves the model: lower learns slower but steadier.',
@@ -44,7 +34,8 @@ const WORDING: Wording = {
   batchSize: { label: 'Batch size', help: 'Photos per training step: fewer use less memory.' },
   validationSplit: {
     label: 'Validation share',
-    help: 'The fraction of training photos kept aside to measure the model, when no photo is in the validation split.',
+    help: 'The share of training photos kept aside to measure the model, when no photo is in the validation split.',
+    percent: true,
   },
   fineTune: {
     label: 'Backbone blocks to fine-tune',
@@ -61,17 +52,19 @@ const WORDING: Wording = {
   'augmentation.horizontalFlip': { label: 'Horizontal flip', help: 'Flip half the photos left to right.' },
   'augmentation.cropScale': {
     label: 'Crop scale',
-    help: 'The smallest part of each side a random crop keeps; 1 turns cropping off.',
+    help: 'The smallest part of each side a random crop keeps; 100 % turns cropping off.',
+    percent: true,
   },
   'augmentation.brightness': {
     label: 'Brightness',
-    help: 'The largest random brightness change, as a fraction of the full range; 0 turns it off.',
+    help: 'The largest random brightness change, as a share of the full range; 0 % turns it off.',
+    percent: true,
   },
 };
-const COMMON = ['epochs', 'imageSize'];
+const COMMON = ['epochs'];
 const ADVANCED = ['learningRate', 'batchSize', 'validationSplit', 'fineTune', 'seed', 'augmentation'];
 /** Laid out by hand below; any other setting the API offers is listed generically under the advanced ones. */
-const CUSTOM = ['architecture', 'backbone', 'baseIterationId', 'earlyStopping'];
+const CUSTOM = ['architecture', 'backbone', 'baseIterationId', 'earlyStopping', 'imageSize'];
 
 /**
  * The training configuration as a person reads it: what kind of model and on which backbone, then how long to train;
@@ -117,6 +110,7 @@ export function TrainingSettings({
             ...values,
             architecture: value,
             baseIterationId: USES_BASE_ITERATION.includes(value) ? values.baseIterationId : null,
+            fineTune: fineTunes(value, project.type) ? values.fineTune : 0,
           })
         }
       />
@@ -134,9 +128,25 @@ export function TrainingSettings({
         <BackboneField value={values.backbone} onChange={(value) => set('backbone', value)} />
       )}
       {fields(COMMON)}
+      {properties.imageSize && (
+        <ImageSizeField
+          project={project}
+          node={properties.imageSize}
+          photoMinSide={photoMinSideOf(properties.architecture)}
+          architecture={architecture}
+          backbone={values.backbone}
+          fromIteration={Boolean(values.baseIterationId)}
+          value={values.imageSize}
+          onChange={(value) => set('imageSize', value)}
+        />
+      )}
       <details className="advanced">
         <summary>Advanced settings</summary>
-        {fields(ADVANCED.filter((name) => name !== 'augmentation'))}
+        {fields(
+          ADVANCED.filter(
+            (name) => name !== 'augmentation' && (name !== 'fineTune' || fineTunes(architecture, project.type)),
+          ),
+        )}
         {properties.earlyStopping && (
           <EarlyStoppingField
             node={resolveSchema(properties.earlyStopping, schemas)}
@@ -199,15 +209,22 @@ function ArchitectureField({
   );
 }
 
-/** The pretrained backbones the server offers (GET /v1/backbones), its default chosen until another is picked. */
-function BackboneField({ value, onChange }: { value: unknown; onChange: (value: string) => void }) {
-  const backbones = useQuery({
+const useBackbones = () =>
+  useQuery({
     queryKey: ['backbones'],
     queryFn: async () => unwrap(await api.GET('/v1/backbones')),
     staleTime: Infinity,
   });
-  const chosen = String(value ?? backbones.data?.find((backbone) => backbone.isDefault)?.id ?? '');
-  const described = backbones.data?.find((backbone) => backbone.id === chosen);
+
+/** The backbone `value` names, or the server's default one when it names none. */
+const chosenBackbone = (backbones: Backbone[] | undefined, value: unknown) =>
+  backbones?.find((backbone) => (value ? backbone.id === value : backbone.isDefault));
+
+/** The pretrained backbones the server offers (GET /v1/backbones), its default chosen until another is picked. */
+function BackboneField({ value, onChange }: { value: unknown; onChange: (value: string) => void }) {
+  const backbones = useBackbones();
+  const described = chosenBackbone(backbones.data, value);
+  const chosen = String(value ?? described?.id ?? '');
   return (
     <div className="field">
       <label htmlFor="field-backbone">Backbone</label>
@@ -235,6 +252,97 @@ function BackboneField({ value, onChange }: { value: unknown; onChange: (value: 
       />
       <ErrorMessage error={backbones.error} />
     </div>
+  );
+}
+
+/**
+ * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
+ * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
+ */
+/**
+ * The shorter side from which Automatic calls images photos and trains them on the backbone, as the schema's
+ * architecture description states it ('small-cnn for images under 96 px'); undefined if it no longer says.
+ */
+function photoMinSideOf(node: SchemaNode | undefined): number | undefined {
+  const stated = /under (\d+) px/.exec(node?.description ?? '');
+  return stated ? Number(stated[1]) : undefined;
+}
+
+function ImageSizeField({
+  project,
+  node,
+  photoMinSide,
+  architecture,
+  backbone,
+  fromIteration,
+  value,
+  onChange,
+}: {
+  project: Project;
+  node: SchemaNode;
+  photoMinSide: number | undefined;
+  architecture: string;
+  backbone: unknown;
+  /** The backbone is a model of an earlier iteration, not a pretrained one. */
+  fromIteration: boolean;
+  value: unknown;
+  onChange: (value: unknown) => void;
+}) {
+  const backbones = useBackbones();
+  const analysis = useQuery({
+    queryKey: ['analysis', project.id],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+    enabled: architecture === 'auto',
+  });
+  const pretrained = chosenBackbone(backbones.data, backbone);
+  const backboneSize = pretrained
+    ? `${pretrained.id} sees photos at ${pretrained.inputSize} × ${pretrained.inputSize} pixels`
+    : 'the backbone sees photos at its own size';
+  // Automatic decides on the median shorter side; medians of both sides at least that large mean photos.
+  const { width, height } = analysis.data?.imageSizes ?? {};
+  const photos =
+    architecture === 'auto' &&
+    photoMinSide !== undefined &&
+    width &&
+    height &&
+    Math.min(width.median, height.median) >= photoMinSide;
+  if (photos) {
+    return (
+      <div className="field">
+        <span className="field-name">Image size</span>
+        <p className="hint">
+          Set by the backbone: these are photos (median {Math.round(width.median)} × {Math.round(height.median)}{' '}
+          pixels), which Automatic trains on the backbone; {backboneSize}.
+        </p>
+      </div>
+    );
+  }
+  if (SIZED_BY_BACKBONE.includes(architecture)) {
+    return (
+      <div className="field">
+        <span className="field-name">Image size</span>
+        <p className="hint">
+          {architecture === 'transfer' || fromIteration
+            ? "Set by the iteration's model this one builds on: photos are resized to the size it was trained at."
+            : `Set by the backbone: ${backboneSize}.`}
+        </p>
+      </div>
+    );
+  }
+  return (
+    <SchemaField
+      id="field-imageSize"
+      node={node}
+      label="Image size (pixels)"
+      help={
+        architecture === 'auto'
+          ? `Only for small images (icons, scans), which Automatic trains from scratch at this many pixels square; photos go to the backbone instead (${backboneSize}).`
+          : 'Images are shrunk to this many pixels square: larger sees more detail and trains slower.'
+      }
+      value={value}
+      onChange={onChange}
+    />
   );
 }
 

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
+import { plural } from '../components/plural';
 import { ErrorMessage } from '../components/error-message';
 import { Link } from '../router';
 
@@ -30,8 +31,9 @@ export function AnalysisPage({ project }: { project: Project }) {
       <div className={`card ${data.ready ? '' : 'danger'}`}>
         <h2>{data.ready ? 'Ready to train' : 'Not ready to train yet'}</h2>
         <p>
-          {data.imageCount} images: {data.labeledCount} labeled, {data.unlabeledCount} unlabeled, {data.excludedCount}{' '}
-          excluded · train {data.splits.train}, validation {data.splits.validation}, test {data.splits.test}
+          {plural(data.imageCount, 'image')}: {data.labeledCount} labeled, {data.unlabeledCount} unlabeled,{' '}
+          {data.excludedCount} excluded · train {data.splits.train}, validation {data.splits.validation}, test{' '}
+          {data.splits.test}
         </p>
         {[...data.problems, ...data.warnings].length > 0 && (
           <ul aria-label="Problems and warnings">
@@ -58,11 +60,11 @@ export function AnalysisPage({ project }: { project: Project }) {
                 min={0}
                 max={largestLabel}
                 value={entry.count}
-                aria-label={`${entry.label.name}: ${entry.count} images`}
+                aria-label={`${entry.label.name}: ${plural(entry.count, 'image')}`}
               />
               <span>
-                {entry.count} images ({entry.trainCount} for training)
-                {entry.boxes !== undefined ? ` · ${entry.boxes} boxes` : ''}
+                {plural(entry.count, 'image')} ({entry.trainCount} for training)
+                {entry.boxes !== undefined ? ` · ${entry.boxes} ${entry.boxes === 1 ? 'box' : 'boxes'}` : ''}
               </span>
             </li>
           ))}
@@ -86,7 +88,7 @@ export function AnalysisPage({ project }: { project: Project }) {
                   min={0}
                   max={largestBucket}
                   value={bucket.count}
-                  aria-label={`${name}: ${bucket.count} images`}
+                  aria-label={`${name}: ${plural(bucket.count, 'image')}`}
                 />
                 <span>{bucket.count}</span>
               </li>

@@ -11,6 +11,7 @@ import { navigate, useLocation } from '../router';
 import { LabelsEditor } from './project-settings-page';
 import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
+import { plural } from '../components/plural';
 import { Loading } from '../components/loading';
 
 const CELL = 150;
@@ -224,7 +225,8 @@ function ImageGrid({
     <div className="grid-area">
       <div className="toolbar" role="toolbar" aria-label="Selected images">
         <span role="status">
-          {all.length} images{images.hasNextPage ? '+' : ''}
+          {plural(all.length, 'image')}
+          {images.hasNextPage ? '+' : ''}
           {selected.size ? `, ${selected.size} selected` : ''}
         </span>
         <button type="button" onClick={() => setSelected(new Set(all.map((image) => image.id)))} disabled={!all.length}>
@@ -275,11 +277,14 @@ function ImageGrid({
           </>
         )}
       </div>
-      <p className="hint">
-        {classification
-          ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection), 0 clears, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
-          : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
-      </p>
+      {/* The keys need images to act on: an empty grid says how to fill it instead. */}
+      {all.length > 0 && (
+        <p className="hint">
+          {classification
+            ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection), 0 clears, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
+            : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
+        </p>
+      )}
       <ErrorMessage error={images.error ?? label.error ?? update.error} />
       {images.isPending && <Loading what="the images" />}
       {images.data && all.length === 0 && (

@@ -30,18 +30,23 @@ export function DeployPage({ project }: { project: Project }) {
   });
   const completed = iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? [];
   const [iterationId, setIterationId] = useState(search.get('iteration') ?? '');
-  const [name, setName] = useState('production');
+  // 'production' until a deployment has that name; then empty, which the API names after the iteration.
+  const [typedName, setName] = useState<string | null>(null);
+  const name =
+    typedName ?? (deployments.data?.items.some((deployment) => deployment.name === 'production') ? '' : 'production');
   const chosen = iterationId || completed[0]?.id || '';
+  const chosenNumber = completed.find((iteration) => iteration.id === chosen)?.number;
   const deploy = useMutation({
     mutationFn: async () =>
       unwrap(
         await api.POST('/v1/projects/{projectId}/deployments', {
           params: { path: { projectId: project.id } },
-          body: { iterationId: chosen, name },
+          body: { iterationId: chosen, name: name || undefined },
         }),
       ),
     onSuccess: async (deployed) => {
       setKeys((previous) => ({ ...previous, [deployed.id]: deployed.apiKey }));
+      setName(null);
       await queryClient.invalidateQueries({ queryKey: ['deployments', project.id] });
     },
   });
@@ -69,7 +74,11 @@ export function DeployPage({ project }: { project: Project }) {
             </label>
             <label>
               Deployment name
-              <input value={name} onChange={(event) => setName(event.target.value)} />
+              <input
+                value={name}
+                onChange={(event) => setName(event.target.value)}
+                placeholder={chosenNumber === undefined ? undefined : `Iteration ${chosenNumber}`}
+              />
             </label>
             <button type="submit" className="primary" disabled={!chosen || deploy.isPending}>
               Deploy

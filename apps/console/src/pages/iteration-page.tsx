@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
+import { architectureName } from '../components/architectures';
 import { formatDuration } from '../components/duration';
 import { ErrorMessage } from '../components/error-message';
 import { IterationSettings } from '../components/iteration-settings';
@@ -67,7 +68,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       {data.importedModel ? (
         <ImportedModelFacts iteration={data} importedModel={data.importedModel} />
       ) : (
-        <TrainingFacts iteration={data} />
+        <TrainingFacts project={project} iteration={data} />
       )}
       {data.status === 'failed' && (
         <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />
@@ -96,7 +97,8 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
             </p>
           )}
           <label className="slider" hidden={!validated}>
-            {project.type === 'detection' ? 'Score threshold' : 'Probability threshold'}: {Math.round(threshold * 100)}%
+            {/* A box's probability, as its caption and the try-it's minimum call it: one word for both project types. */}
+            Probability threshold: {Math.round(threshold * 100)}%
             <input
               type="range"
               min={0}
@@ -140,12 +142,15 @@ const IMPORT_FORMATS: Record<Schemas['ImportedModelDto']['format'], string> = {
 };
 
 /** How this iteration was trained, each value named: what it ran, on what, with which seed and for how long. */
-function TrainingFacts({ iteration }: { iteration: Iteration }) {
+function TrainingFacts({ project, iteration }: { project: Project; iteration: Iteration }) {
   return (
     <dl className="facts" aria-label="Training run">
+      {iteration.reproducedFrom && (
+        <Reproduces project={project} originalId={iteration.reproducedFrom} iteration={iteration} />
+      )}
       <div>
-        <dt>Architecture</dt>
-        <dd>{iteration.architecture}</dd>
+        <dt>Model type</dt>
+        <dd>{architectureName(iteration.architecture)}</dd>
       </div>
       <div>
         <dt>Training images</dt>
@@ -174,6 +179,39 @@ function TrainingFacts({ iteration }: { iteration: Iteration }) {
         </div>
       )}
     </dl>
+  );
+}
+
+/** Which iteration a reproduction repeats (a link to it) and, once done, whether it gave the same model and metrics. */
+function Reproduces({
+  project,
+  originalId,
+  iteration,
+}: {
+  project: Project;
+  originalId: string;
+  iteration: Iteration;
+}) {
+  const original = useQuery({
+    queryKey: ['iteration', project.id, originalId],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}', {
+          params: { path: { projectId: project.id, iterationId: originalId } },
+        }),
+      ),
+  });
+  // The API documents it only as an object; its two flags are what it holds.
+  const outcome = iteration.reproduction as { sameModel: boolean; sameMetrics: boolean } | undefined;
+  return (
+    <div>
+      <dt>Reproduces</dt>
+      <dd>
+        <Link href={`/projects/${project.id}/iterations/${originalId}`}>{original.data?.name ?? 'the original'}</Link>
+        {outcome &&
+          `: ${outcome.sameModel ? 'the same model' : 'a different model'}, ${outcome.sameMetrics ? 'the same metrics' : 'different metrics'}`}
+      </dd>
+    </div>
   );
 }
 

@@ -72,9 +72,12 @@ export function LabelsEditor({ project }: { project: Project }) {
       ),
     onSuccess: refresh,
   });
+  // A blank label is caught here, in words, rather than as the API's 'name must be longer than or equal to 1 characters'.
+  const [blank, setBlank] = useState(false);
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    add.mutate();
+    setBlank(!name.trim());
+    if (name.trim()) add.mutate();
   };
   return (
     <div className="card">
@@ -103,7 +106,9 @@ export function LabelsEditor({ project }: { project: Project }) {
           Add label
         </button>
       </form>
-      <ErrorMessage error={add.error ?? remove.error} />
+      <ErrorMessage
+        error={blank ? new Error('Type the label first, for example "cat".') : (add.error ?? remove.error)}
+      />
     </div>
   );
 }

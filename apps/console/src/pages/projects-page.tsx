@@ -45,9 +45,12 @@ function CreateProjectForm() {
       navigate(`/projects/${project.id}`);
     },
   });
+  // A blank name is caught here, in words, rather than as the API's 'name must be longer than or equal to 1 characters'.
+  const [blank, setBlank] = useState(false);
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    setBlank(!name.trim());
+    if (name.trim()) create.mutate();
   };
   return (
     <form onSubmit={onSubmit} className="card inline-form" aria-label="New project">
@@ -74,7 +77,7 @@ function CreateProjectForm() {
       <button type="submit" className="primary" disabled={create.isPending}>
         Create project
       </button>
-      <ErrorMessage error={create.error} />
+      <ErrorMessage error={blank ? new Error('Give the project a name, for example "Cats and dogs".') : create.error} />
     </form>
   );
 }

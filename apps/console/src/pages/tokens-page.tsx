@@ -48,36 +48,39 @@ export function TokensPage() {
         </div>
       )}
       <ErrorMessage error={tokens.error ?? revoke.error} />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Starts with</th>
-            <th scope="col">Created</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tokens.data?.items.map((token) => (
-            <tr key={token.id}>
-              <td>{token.name}</td>
-              <td>
-                <code>{token.prefix}</code>
-              </td>
-              <td>{new Date(token.createdAt).toLocaleString()}</td>
-              <td>
-                {token.revokedAt ? (
-                  'revoked'
-                ) : (
-                  <button type="button" onClick={() => revoke.mutate(token.id)}>
-                    Revoke {token.name}
-                  </button>
-                )}
-              </td>
+      {tokens.data?.items.length === 0 && <p className="hint">No tokens yet: create one above for a script or CI.</p>}
+      {Boolean(tokens.data?.items.length) && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Starts with</th>
+              <th scope="col">Created</th>
+              <th scope="col">State</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {tokens.data?.items.map((token) => (
+              <tr key={token.id}>
+                <td>{token.name}</td>
+                <td>
+                  <code>{token.prefix}</code>
+                </td>
+                <td>{new Date(token.createdAt).toLocaleString()}</td>
+                <td>
+                  {token.revokedAt ? (
+                    'revoked'
+                  ) : (
+                    <button type="button" onClick={() => revoke.mutate(token.id)}>
+                      Revoke {token.name}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </main>
   );
 }

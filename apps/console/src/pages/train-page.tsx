@@ -1,8 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type BatchProgress, type Iteration, type PreparationProgress, type Project, unwrap } from '../api/client';
+import {
+  api,
+  ApiError,
+  type BatchProgress,
+  type Iteration,
+  type PreparationProgress,
+  type Project,
+  unwrap,
+} from '../api/client';
 import { followIteration } from '../api/iteration-stream';
 import { useOpenApiSchemas } from '../components/config-form';
+import { architectureName } from '../components/architectures';
 import { ErrorMessage } from '../components/error-message';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
@@ -56,7 +65,7 @@ export function TrainPage({ project }: { project: Project }) {
               onChange={setConfig}
             />
           )}
-          <ErrorMessage error={start.error ?? schemas.error} />
+          {start.error ? <StartError project={project} error={start.error} /> : <ErrorMessage error={schemas.error} />}
           <button type="submit" className="primary" disabled={start.isPending}>
             Start training
           </button>
@@ -74,7 +83,7 @@ export function TrainPage({ project }: { project: Project }) {
             <tr>
               <th scope="col">Iteration</th>
               <th scope="col">Status</th>
-              <th scope="col">Architecture</th>
+              <th scope="col">Model type</th>
               <th scope="col">Images</th>
               <th scope="col">Queued</th>
             </tr>
@@ -86,7 +95,7 @@ export function TrainPage({ project }: { project: Project }) {
                   <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>{iteration.name}</Link>
                 </td>
                 <td>{iteration.status}</td>
-                <td>{iteration.architecture}</td>
+                <td>{architectureName(iteration.architecture)}</td>
                 <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
                 <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
               </tr>
@@ -96,6 +105,31 @@ export function TrainPage({ project }: { project: Project }) {
       )}
       <ImportModel project={project} />
     </section>
+  );
+}
+
+/**
+ * Why a run was refused. A dataset not ready lists each problem on its own line (the API's message runs them
+ * together, 'at least 15.; Label …') with the analysis that shows the images concerned.
+ */
+function StartError({ project, error }: { project: Project; error: unknown }) {
+  const problems =
+    error instanceof ApiError && error.code === 'DATASET_NOT_READY'
+      ? ((error.details as { problems?: { message: string }[] } | undefined)?.problems ?? [])
+      : [];
+  if (problems.length === 0) return <ErrorMessage error={error} />;
+  return (
+    <div className="error" role="alert">
+      <p>The dataset is not ready for training:</p>
+      <ul>
+        {problems.map((problem) => (
+          <li key={problem.message}>{problem.message}</li>
+        ))}
+      </ul>
+      <p>
+        <Link href={`/projects/${project.id}/analysis`}>The analysis</Link> shows the images concerned.
+      </p>
+    </div>
   );
 }
 
@@ -113,9 +147,19 @@ export function LiveIteration({ project, iteration: initial }: { project: Projec
   const [streamError, setStreamError] = useState<unknown>(null);
   useEffect(() => {
     const abort = new AbortController();
+    const onIteration = (next: Iteration) => {
+      setIteration(next);
+      // The iterations table lists it too: queued there while this card says running would contradict it. Its end
+      // is left to the invalidation below, which also refreshes the iteration's own page.
+      if (!FINISHED.includes(next.status))
+        queryClient.setQueryData<{ items: Iteration[] }>(
+          ['iterations', project.id],
+          (list) => list && { ...list, items: list.items.map((item) => (item.id === next.id ? next : item)) },
+        );
+    };
     followIteration(
       `/v1/projects/${project.id}/iterations/${initial.id}/events`,
-      { onIteration: setIteration, onPreparation: setPreparation, onBatch: setBatch },
+      { onIteration, onPreparation: setPreparation, onBatch: setBatch },
       abort.signal,
     )
       .then(() =>
@@ -213,7 +257,8 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
           aria-label="Training progress"
         />{' '}
         epoch {epoch} of {epochs}
-        {running && perEpoch > 0 && <> · about {roughDuration(left)} left</>}
+        {/* Past the last batch the run still validates and saves its model: not 'about 0 s left'. */}
+        {running && perEpoch > 0 && (left >= 1000 ? <> · about {roughDuration(left)} left</> : <> · finishing</>)}
       </p>
       {batch && (
         <p>
