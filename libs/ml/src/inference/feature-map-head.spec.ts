@@ -107,7 +107,7 @@ describe('predicting from cached feature maps with the head of a backbone detect
       head.dispose();
       model.dispose();
     }
-  });
+  }, 120_000);
 
   it('refuses a model that is not a backbone detector', async () => {
     const random = new SeededRandom(4);
