@@ -256,10 +256,6 @@ function BackboneField({ value, onChange }: { value: unknown; onChange: (value: 
 }
 
 /**
- * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
- * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
- */
-/**
  * The shorter side from which Automatic calls images photos and trains them on the backbone, as the schema's
  * architecture description states it ('small-cnn for images under 96 px'); undefined if it no longer says.
  */
@@ -268,6 +264,10 @@ function photoMinSideOf(node: SchemaNode | undefined): number | undefined {
   return stated ? Number(stated[1]) : undefined;
 }
 
+/**
+ * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
+ * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
+ */
 function ImageSizeField({
   project,
   node,
