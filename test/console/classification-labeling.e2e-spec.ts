@@ -112,7 +112,7 @@ describe('console: a classification project from upload to a deployed prediction
     // Automatic trains these photos on the backbone, whose input size applies: no image size to type, but that one.
     await form
       .getByText(
-        /^Set by the backbone: these are photos \(median \d+ × \d+ pixels\), which Automatic trains on the backbone; .+ sees photos at \d+ × \d+ pixels\.$/,
+        /^Set by the backbone, which Automatic trains these images on: photos \(median shorter side \d+ px ≥ \d+\); .+ sees photos at \d+ × \d+ pixels\.$/,
       )
       .waitFor();
     await expect(form.getByLabel(/Image size/).count()).resolves.toBe(0);

@@ -16,6 +16,7 @@ import { ImagePerformancesController } from './slices/image-performances/image-p
 import { DeleteIterationController } from './slices/delete-iteration/delete-iteration.controller.js';
 import { DeleteIterationHandler } from './slices/delete-iteration/delete-iteration.handler.js';
 import { EmbeddingCacheController } from './slices/read-embedding-cache/embedding-cache.controller.js';
+import { ArchitectureChoiceController } from './slices/choose-architecture/architecture-choice.controller.js';
 import { IterationArtifactsController } from './slices/iteration-artifacts/iteration-artifacts.controller.js';
 import { QueueIterationController } from './slices/queue-iteration/queue-iteration.controller.js';
 import { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
@@ -36,6 +37,7 @@ import { trainingThreads } from './worker/training-thread.js';
     UpdateIterationController,
     DeleteIterationController,
     EmbeddingCacheController,
+    ArchitectureChoiceController,
   ],
   providers: [
     ProjectAccess,

@@ -132,7 +132,6 @@ export function TrainingSettings({
         <ImageSizeField
           project={project}
           node={properties.imageSize}
-          photoMinSide={photoMinSideOf(properties.architecture)}
           architecture={architecture}
           backbone={values.backbone}
           fromIteration={Boolean(values.baseIterationId)}
@@ -256,22 +255,12 @@ function BackboneField({ value, onChange }: { value: unknown; onChange: (value: 
 }
 
 /**
- * The shorter side from which Automatic calls images photos and trains them on the backbone, as the schema's
- * architecture description states it ('small-cnn for images under 96 px'); undefined if it no longer says.
- */
-function photoMinSideOf(node: SchemaNode | undefined): number | undefined {
-  const stated = /under (\d+) px/.exec(node?.description ?? '');
-  return stated ? Number(stated[1]) : undefined;
-}
-
-/**
  * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
  * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
  */
 function ImageSizeField({
   project,
   node,
-  photoMinSide,
   architecture,
   backbone,
   fromIteration,
@@ -280,7 +269,6 @@ function ImageSizeField({
 }: {
   project: Project;
   node: SchemaNode;
-  photoMinSide: number | undefined;
   architecture: string;
   backbone: unknown;
   /** The backbone is a model of an earlier iteration, not a pretrained one. */
@@ -289,31 +277,27 @@ function ImageSizeField({
   onChange: (value: unknown) => void;
 }) {
   const backbones = useBackbones();
-  const analysis = useQuery({
-    queryKey: ['analysis', project.id],
+  // What Automatic trains is the api's choice from the included images (GET …/architecture-choice).
+  const choice = useQuery({
+    queryKey: ['architecture-choice', project.id],
     queryFn: async () =>
-      unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/architecture-choice', { params: { path: { projectId: project.id } } }),
+      ),
     enabled: architecture === 'auto',
   });
   const pretrained = chosenBackbone(backbones.data, backbone);
   const backboneSize = pretrained
     ? `${pretrained.id} sees photos at ${pretrained.inputSize} × ${pretrained.inputSize} pixels`
     : 'the backbone sees photos at its own size';
-  // Automatic decides on the median shorter side; medians of both sides at least that large mean photos.
-  const { width, height } = analysis.data?.imageSizes ?? {};
-  const photos =
-    architecture === 'auto' &&
-    photoMinSide !== undefined &&
-    width &&
-    height &&
-    Math.min(width.median, height.median) >= photoMinSide;
-  if (photos) {
+  const automatic = architecture === 'auto' ? choice.data : undefined;
+  if (automatic && SIZED_BY_BACKBONE.includes(automatic.architecture)) {
     return (
       <div className="field">
         <span className="field-name">Image size</span>
         <p className="hint">
-          Set by the backbone: these are photos (median {Math.round(width.median)} × {Math.round(height.median)}{' '}
-          pixels), which Automatic trains on the backbone; {backboneSize}.
+          Set by the backbone, which Automatic trains these images on: {automatic.reason.replace(/:.*$/, '')};{' '}
+          {backboneSize}.
         </p>
       </div>
     );
