@@ -76,8 +76,17 @@ describe('deployments and predictions over HTTP', () => {
     expect(cancelled.status).toBe(409);
     expect(cancelled.body.code).toBe('ITERATION_NOT_COMPLETED');
 
-    const invalid = await deploy(project.id, { iterationId: 'nope' });
+    const invalid = await deploy(project.id, { iterationId: 'nope', name: '' });
     expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message:
+        'The request has 2 invalid fields. iterationId must be a UUID. name must be longer than or equal to 1 characters.',
+      details: [
+        { field: 'iterationId', errors: ['iterationId must be a UUID'] },
+        { field: 'name', errors: ['name must be longer than or equal to 1 characters'] },
+      ],
+    });
   });
 
   it('deploys, predicts the right label first on images the model never saw, rotates the key and undeploys', async () => {

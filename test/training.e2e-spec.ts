@@ -37,7 +37,15 @@ describe('training over HTTP on the embedded stack', () => {
       .send({});
     expect(response.status).toBe(422);
     expect(response.body.code).toBe('DATASET_NOT_READY');
-    expect(response.body.details.problems.length).toBeGreaterThan(0);
+    expect(response.body.details.problems.map((problem: { code: string }) => problem.code)).toEqual([
+      'TOO_FEW_LABELS',
+      'TOO_FEW_IMAGES',
+    ]);
+    // Sentences a person reads, one per problem, although each problem has a ';' of its own.
+    expect(response.body.message).toBe(
+      'The dataset is not ready for training. A classification project needs at least 2 labels; it has 1. ' +
+        'Label "only" has 0 included train images; it needs at least 5.',
+    );
   });
 
   it('rejects an out-of-range override with 400 naming the field', async () => {
