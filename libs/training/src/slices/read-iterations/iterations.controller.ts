@@ -38,6 +38,7 @@ import {
 import { JobQueue } from '@diyml/jobs';
 import { ProjectAccess } from '@diyml/projects';
 import { parseBatchProgress } from '../../jobs/batch-progress.js';
+import { ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto } from './metrics.dto.js';
 import { parsePreparationProgress } from '../../jobs/preparation-progress.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
@@ -171,9 +172,22 @@ export class IterationsController {
     operationId: 'getIterationMetrics',
     summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)',
   })
+  @ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
   @ApiOkResponse({
-    description:
-      '{accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map}',
+    description: 'The metrics of the validation images at these thresholds; `task` tells which kind.',
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(ClassificationMetricsAtThresholdDto) },
+        { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
+      ],
+      discriminator: {
+        propertyName: 'task',
+        mapping: {
+          classification: getSchemaPath(ClassificationMetricsAtThresholdDto),
+          detection: getSchemaPath(DetectionMetricsAtThresholdDto),
+        },
+      },
+    },
   })
   @ApiErrors(400, 401, 404, 409)
   async metrics(
