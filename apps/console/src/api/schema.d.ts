@@ -756,7 +756,7 @@ export interface paths {
         put?: never;
         /**
          * Deploy a completed iteration behind its own endpoint and API key
-         * @description The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled.
+         * @description The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled, 409 DEPLOYMENT_NAME_TAKEN when an active deployment of the project already has the chosen name (the default "Iteration <number>" is not checked).
          */
         post: operations["deployModel"];
         delete?: never;
@@ -3045,6 +3045,77 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        LabelMetricsDto: {
+            /** @example cat */
+            label: string;
+            /** @description Share of the predictions of this label that were right (0 if never predicted). */
+            precision: number;
+            /** @description Share of the examples of this label that were found (0 if never expected). */
+            recall: number;
+            f1: number;
+            /** @description Validation examples that truly carry this label. */
+            support: number;
+        };
+        ConfusionMatrixDto: {
+            /** @description Row and column order of `matrix`. */
+            labels: string[];
+            /**
+             * @description `matrix[expected][predicted]`: validation images of each expected label, by predicted label.
+             * @example [
+             *       [
+             *         5,
+             *         1
+             *       ],
+             *       [
+             *         0,
+             *         6
+             *       ]
+             *     ]
+             */
+            matrix: number[][];
+            /** @description Per expected label: images whose best probability fell below the threshold (no prediction). */
+            noPrediction: number[];
+        };
+        ClassificationMetricsDto: {
+            /** @description Share of validation images whose prediction is their label. */
+            accuracy: number;
+            /** @description Macro average over the labels expected or predicted at least once. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["LabelMetricsDto"][];
+            confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
+        };
+        DetectionLabelMetricsDto: {
+            /** @example cat */
+            label: string;
+            /** @description Average precision of this label at the overlap threshold. */
+            ap: number;
+            /** @description Share of the boxes found with this label (scoring at least the threshold) that are right. */
+            precision: number;
+            /** @description Share of the ground-truth boxes of this label that were found. */
+            recall: number;
+            f1: number;
+            /** @description Ground-truth boxes carrying this label. */
+            support: number;
+        };
+        DetectionMetricsDto: {
+            /** @description Macro average over the labels with ground truth, of boxes scoring at least the threshold. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["DetectionLabelMetricsDto"][];
+            /** @description Mean average precision at the overlap threshold. */
+            mapAtOverlapThreshold: number;
+            /** @description Mean average precision at IoU 0.5. */
+            map50: number;
+            /** @description Mean average precision averaged over IoU 0.50, 0.55, …, 0.95 (COCO). */
+            map: number;
+        };
         ProgressDto: {
             epoch: number;
             epochs: number;
@@ -3058,6 +3129,27 @@ export interface components {
             valAccuracy: number | null;
             durationMs: number;
             imagesPerSecond: number;
+        };
+        IterationErrorDto: {
+            /**
+             * @description Stable code: TRAINING_FAILED, INVALID_TRAINING_INPUT (the dataset cannot be trained on) or WORKER_LOST.
+             * @example TRAINING_FAILED
+             */
+            code: string;
+            /** @description What went wrong, for a person. */
+            reason: string;
+        };
+        ModelBlobDto: {
+            /**
+             * @description sha256 of the trained (or imported) model archive, as GET …/export serves it.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+            /**
+             * @description Size of the model archive in bytes.
+             * @example 9437184
+             */
+            bytes: number;
         };
         ImportedModelDto: {
             /**
@@ -3075,6 +3167,12 @@ export interface components {
             computed: number;
             /** @description Embeddings taken from earlier iterations of the project instead of being computed again. */
             reused: number;
+        };
+        ReproductionOutcomeDto: {
+            /** @description Whether the validation metrics equal the original iteration's exactly. */
+            sameMetrics: boolean;
+            /** @description Whether the model is byte for byte the original iteration's (same sha256). */
+            sameModel: boolean;
         };
         IterationDto: {
             /** Format: uuid */
@@ -3094,10 +3192,10 @@ export interface components {
             /** @description The configuration this run used (project settings with its overrides). */
             trainingConfig: Record<string, never>;
             history: components["schemas"]["EpochDto"][];
-            /** @description Validation metrics at the default threshold, once completed. */
-            metrics?: Record<string, never>;
-            /** @description Why it failed. */
-            error?: Record<string, never>;
+            /** @description Once completed, the validation metrics at the task's default thresholds (the project's task tells which kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold. */
+            metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
+            /** @description Why it failed (status `failed`). */
+            error?: components["schemas"]["IterationErrorDto"];
             /** @example wasm */
             backend: string | null;
             /** @description The architecture trained; an imported model: diyml's id from its metadata, or 'imported' for a foreign one. */
@@ -3108,7 +3206,8 @@ export interface components {
             imageCount: number | null;
             /** @description sha256 of the frozen dataset manifest. */
             manifestSha256: string;
-            model?: Record<string, never> | null;
+            /** @description The model, once completed (an imported model: at once); null until then. */
+            model: components["schemas"]["ModelBlobDto"] | null;
             /** Format: uuid */
             reproducedFrom: string | null;
             /** @description Transfer learning: sha256 of the model this iteration builds on. */
@@ -3119,8 +3218,16 @@ export interface components {
             importedModel?: components["schemas"]["ImportedModelDto"];
             /** @description Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used. */
             embeddings?: components["schemas"]["EmbeddingsDto"];
-            /** @description For a reproduction: whether it matched the original. */
-            reproduction?: Record<string, never>;
+            /** @description A completed reproduction (`reproducedFrom` set): whether it matched the original. */
+            reproduction?: components["schemas"]["ReproductionOutcomeDto"];
+            /** @description Once completed: the epoch whose weights the model kept (early stopping keeps the best one). */
+            bestEpoch: number | null;
+            /** @description Whether early stopping ended training before the configured epochs. */
+            stoppedEarly: boolean;
+            /** @description Once completed: images the model trained on. */
+            trainCount: number | null;
+            /** @description Once completed: images the metrics were measured on (the validation split). */
+            validationCount: number | null;
             /** Format: date-time */
             queuedAt: string;
             /** Format: date-time */
@@ -3171,6 +3278,49 @@ export interface components {
             attempt: number;
             /** Format: date-time */
             reportedAt: string;
+        };
+        ClassificationMetricsAtThresholdDto: {
+            /** @description Share of validation images whose prediction is their label. */
+            accuracy: number;
+            /** @description Macro average over the labels expected or predicted at least once. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["LabelMetricsDto"][];
+            confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "classification";
+            /** @description Probabilities below it count as no prediction (0: always the most probable). */
+            threshold: number;
+        };
+        DetectionMetricsAtThresholdDto: {
+            /** @description Macro average over the labels with ground truth, of boxes scoring at least the threshold. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["DetectionLabelMetricsDto"][];
+            /** @description Mean average precision at the overlap threshold. */
+            mapAtOverlapThreshold: number;
+            /** @description Mean average precision at IoU 0.5. */
+            map50: number;
+            /** @description Mean average precision averaged over IoU 0.50, 0.55, …, 0.95 (COCO). */
+            map: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "detection";
+            /** @description Boxes scoring below it are not counted as found (mAP ranks every box). */
+            threshold: number;
+            /** @description IoU from which a box matches a ground-truth box. */
+            overlapThreshold: number;
         };
         PerformanceBoxDto: {
             /**
@@ -3284,7 +3434,7 @@ export interface components {
              */
             iterationId: string;
             /**
-             * @description Default: "Iteration <number>".
+             * @description Default: "Iteration <number>". A chosen name must be free: no other active deployment of the project has it.
              * @example production
              */
             name?: string;
@@ -3407,6 +3557,15 @@ export interface components {
             /** @description Most probable first. */
             predictions: components["schemas"]["PredictionDto"][];
         };
+        VideoPredictionErrorDto: {
+            /**
+             * @description Stable code of the failure.
+             * @example VIDEO_PREDICTION_FAILED
+             */
+            code: string;
+            /** @description What went wrong, for a person. */
+            reason: string;
+        };
         VideoPredictionDto: {
             /** Format: uuid */
             id: string;
@@ -3424,8 +3583,8 @@ export interface components {
             progress: components["schemas"]["VideoPredictionProgressDto"];
             /** @description Once completed: the predictions of every frame, in time order. */
             frames?: components["schemas"]["FramePredictionsDto"][];
-            /** @description Why it failed: {code, reason}. */
-            error: Record<string, never> | null;
+            /** @description Why it failed (status `failed`). */
+            error: components["schemas"]["VideoPredictionErrorDto"] | null;
             /** Format: date-time */
             requestedAt: string;
             /** Format: date-time */
@@ -3476,6 +3635,15 @@ export interface components {
         PromotePredictionsDto: {
             items: components["schemas"]["PromotionDto"][];
         };
+        PromotionErrorDto: {
+            /**
+             * @description The stable code the same refusal has as an error answer.
+             * @example INVALID_IMAGE
+             */
+            code: string;
+            /** @description Why, for a person. */
+            message: string;
+        };
         PromotionResultDto: {
             /** Format: uuid */
             predictionId: string;
@@ -3486,8 +3654,8 @@ export interface components {
             status: "created" | "duplicate" | "rejected";
             /** Format: uuid */
             imageId?: string;
-            /** @description Why the image was refused: { code, message }. */
-            error?: Record<string, never>;
+            /** @description Why the image was refused (status `rejected`). */
+            error?: components["schemas"]["PromotionErrorDto"];
         };
         PromotePredictionsResultDto: {
             items: components["schemas"]["PromotionResultDto"][];
@@ -3684,6 +3852,32 @@ export interface components {
              */
             labels?: string;
         };
+        TestBoxDto: {
+            /** @example cat */
+            label: string;
+            /** @example 0.1 */
+            x: number;
+            /** @example 0.2 */
+            y: number;
+            /** @example 0.5 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+        };
+        FoundBoxDto: {
+            /** @example cat */
+            label: string;
+            /** @example 0.1 */
+            x: number;
+            /** @example 0.2 */
+            y: number;
+            /** @example 0.5 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+            /** @example 0.93 */
+            probability: number;
+        };
         BoxMatchesDto: {
             /**
              * @description Found boxes count from this probability (those listed in `predicted`).
@@ -3719,10 +3913,10 @@ export interface components {
              * @description The project image, for a test-split run.
              */
             imageId: string | null;
-            /** @description Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}]. */
-            expected: Record<string, never>;
+            /** @description Classification: the expected label; detection: the expected boxes. */
+            expected: string | components["schemas"]["TestBoxDto"][];
             /** @description Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
-            predicted: Record<string, never>;
+            predicted: string | components["schemas"]["FoundBoxDto"][];
             /**
              * @description Classification: the probability of `predicted`; detection: the probability of the most probable box, listed in `predicted` or not (0 without boxes).
              * @example 0.93
@@ -3737,6 +3931,15 @@ export interface components {
              * @example /v1/projects/…/iterations/…/test-runs/…/images/0
              */
             imageUrl: string;
+        };
+        RunErrorDto: {
+            /**
+             * @description Stable code of the failure.
+             * @example TEST_RUN_FAILED
+             */
+            code: string;
+            /** @description What went wrong, for a person. */
+            reason: string;
         };
         TestRunEmbeddingsDto: {
             /** @description Photos run through the backbone by this run (a classifier adds their embeddings to the project cache). */
@@ -3757,11 +3960,11 @@ export interface components {
             source: "upload" | "split";
             imageCount: number;
             /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
-            metrics: Record<string, never> | null;
+            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];
             /** @description Why it failed. */
-            error?: Record<string, never>;
+            error?: components["schemas"]["RunErrorDto"];
             /** Format: date-time */
             requestedAt: string;
             /**
@@ -3805,7 +4008,7 @@ export interface components {
             /** @description Once completed: images that got a suggestion. */
             suggestedCount: number | null;
             /** @description Why it failed. */
-            error?: Record<string, never>;
+            error?: components["schemas"]["RunErrorDto"];
             /** Format: date-time */
             requestedAt: string;
             /** Format: date-time */
@@ -4195,7 +4398,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4259,7 +4462,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4409,7 +4612,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4450,7 +4653,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -4499,7 +4702,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4579,7 +4782,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4647,7 +4850,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4711,7 +4914,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4790,7 +4993,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4912,7 +5115,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5027,7 +5230,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5114,7 +5317,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5206,7 +5409,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -5261,7 +5464,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5384,7 +5587,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5499,7 +5702,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5586,7 +5789,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5678,7 +5881,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -5741,7 +5944,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5867,7 +6070,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5968,7 +6171,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6086,7 +6289,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6187,7 +6390,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6294,7 +6497,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6389,7 +6592,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6478,7 +6681,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -6530,7 +6733,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6611,7 +6814,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6691,7 +6894,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6814,7 +7017,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6933,7 +7136,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6950,7 +7153,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6967,7 +7170,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6984,7 +7187,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7001,7 +7204,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7018,7 +7221,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7190,7 +7393,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7278,7 +7481,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7401,7 +7604,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7517,7 +7720,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7605,7 +7808,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7722,7 +7925,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7804,7 +8007,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7861,7 +8064,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -7913,7 +8116,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7970,7 +8173,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -8022,7 +8225,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8117,7 +8320,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8194,7 +8397,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8293,7 +8496,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8389,7 +8592,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8455,12 +8658,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map} */
+            /** @description The metrics of the validation images at these thresholds; `task` tells which kind. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -8472,7 +8677,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8566,7 +8771,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8647,7 +8852,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8728,7 +8933,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8745,7 +8950,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8842,7 +9047,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -8864,7 +9069,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -8926,7 +9131,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9028,7 +9233,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9122,7 +9327,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9204,7 +9409,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9286,7 +9491,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9381,7 +9586,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9458,7 +9663,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9553,7 +9758,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9661,7 +9866,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9750,7 +9955,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -9818,7 +10023,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9920,7 +10125,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10069,7 +10274,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10142,7 +10347,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -10194,7 +10399,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10277,7 +10482,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10359,7 +10564,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10469,7 +10674,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10548,7 +10753,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10625,7 +10830,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10709,7 +10914,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10726,7 +10931,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10743,7 +10948,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10760,7 +10965,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10777,7 +10982,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10794,7 +10999,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10957,7 +11162,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11034,7 +11239,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11117,7 +11322,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11179,7 +11384,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11281,7 +11486,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11423,7 +11628,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11509,7 +11714,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11591,7 +11796,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11690,7 +11895,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11782,7 +11987,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11871,7 +12076,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -11924,7 +12129,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12011,7 +12216,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12028,7 +12233,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12045,7 +12250,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12062,7 +12267,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12079,7 +12284,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12096,7 +12301,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12261,7 +12466,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12328,12 +12533,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The same shape as …/iterations/{id}/metrics. */
+            /** @description The metrics of the test run's images at these thresholds, as …/iterations/{id}/metrics. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -12345,7 +12552,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12441,7 +12648,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12547,7 +12754,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12646,7 +12853,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12719,7 +12926,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -12772,7 +12979,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12864,7 +13071,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12963,7 +13170,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -14284,7 +14491,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -14383,7 +14590,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -14444,7 +14651,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -14495,7 +14702,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",

@@ -38,7 +38,7 @@ import {
 import { JobQueue } from '@diyml/jobs';
 import { ProjectAccess } from '@diyml/projects';
 import { parseBatchProgress } from '../../jobs/batch-progress.js';
-import { ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto } from './metrics.dto.js';
+import { ApiMetricsAtThresholdResponse } from './metrics.dto.js';
 import { parsePreparationProgress } from '../../jobs/preparation-progress.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
@@ -172,23 +172,7 @@ export class IterationsController {
     operationId: 'getIterationMetrics',
     summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)',
   })
-  @ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
-  @ApiOkResponse({
-    description: 'The metrics of the validation images at these thresholds; `task` tells which kind.',
-    schema: {
-      oneOf: [
-        { $ref: getSchemaPath(ClassificationMetricsAtThresholdDto) },
-        { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
-      ],
-      discriminator: {
-        propertyName: 'task',
-        mapping: {
-          classification: getSchemaPath(ClassificationMetricsAtThresholdDto),
-          detection: getSchemaPath(DetectionMetricsAtThresholdDto),
-        },
-      },
-    },
-  })
+  @ApiMetricsAtThresholdResponse('The metrics of the validation images at these thresholds; `task` tells which kind.')
   @ApiErrors(400, 401, 404, 409)
   async metrics(
     @Param('projectId', UuidParam('projectId')) projectId: string,

@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
 export class LabelMetricsDto {
   @ApiProperty({ example: 'cat' }) label: string;
@@ -77,4 +78,27 @@ export class DetectionMetricsAtThresholdDto extends DetectionMetricsDto {
   @ApiProperty({ description: 'Boxes scoring below it are not counted as found (mAP ranks every box).' })
   threshold: number;
   @ApiProperty({ description: 'IoU from which a box matches a ground-truth box.' }) overlapThreshold: number;
+}
+
+/** Metrics at the request's thresholds, of either task: `task` tells which. */
+export const METRICS_AT_THRESHOLD_SCHEMA = {
+  oneOf: [
+    { $ref: getSchemaPath(ClassificationMetricsAtThresholdDto) },
+    { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
+  ],
+  discriminator: {
+    propertyName: 'task',
+    mapping: {
+      classification: getSchemaPath(ClassificationMetricsAtThresholdDto),
+      detection: getSchemaPath(DetectionMetricsAtThresholdDto),
+    },
+  },
+};
+
+/** Documents an answer of metrics at thresholds (an iteration's validation images, a test run's images). */
+export function ApiMetricsAtThresholdResponse(description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
+    ApiOkResponse({ description, schema: METRICS_AT_THRESHOLD_SCHEMA }),
+  );
 }
