@@ -2240,6 +2240,19 @@ export interface components {
             /** @example ada */
             username: string;
         };
+        FieldErrorDto: {
+            /**
+             * @description The field, by its path in the request (`items.0.label`).
+             * @example name
+             */
+            field: string;
+            /**
+             * @example [
+             *       "name must be shorter than or equal to 100 characters"
+             *     ]
+             */
+            errors: string[];
+        };
         ApiErrorDto: {
             /** @example 404 */
             statusCode: number;
@@ -2250,8 +2263,10 @@ export interface components {
             code: string;
             /** @example Project 0b6f… does not exist. */
             message: string;
-            /** @description Structured details, e.g. the fields that failed validation. */
-            details?: Record<string, never>;
+            /** @description VALIDATION_FAILED: the invalid fields (the first 20), each with its problems; other codes: an object of facts about the refusal (e.g. DATASET_NOT_READY: `problems`). */
+            details?: components["schemas"]["FieldErrorDto"][] | {
+                [key: string]: unknown;
+            };
             /**
              * @description VALIDATION_FAILED: how many problems the request has in all; `details` lists the first 20.
              * @example 3
