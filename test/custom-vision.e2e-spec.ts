@@ -225,6 +225,12 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
       (await trainer.publishIteration(project.id!, iteration.id!, 'squares', '/subscriptions/x/resourceGroups/y')).body,
     ).toBe(true);
     expect((await trainer.getIteration(project.id!, iteration.id!)).publishName).toBe('squares');
+    // The publish name is the deployment's name: the REST API refuses a second deployment under it.
+    const sameName = await testApp.http
+      .post(`/v1/projects/${project.id}/deployments`)
+      .set(native())
+      .send({ iterationId: iteration.id, name: 'squares' });
+    expect([sameName.status, sameName.body.code]).toEqual([409, 'DEPLOYMENT_NAME_TAKEN']);
     const [freshRed] = await colouredSquares(RED, 1, 101);
     const [freshBlue] = await colouredSquares(BLUE, 1, 102);
     const redResult = await predictor.classifyImage(project.id!, 'squares', freshRed);
@@ -278,6 +284,42 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
 
     await trainer.deleteProject(project.id!);
     expect((await restError(trainer.getProject(project.id!))).code).toBe('NotFoundProject');
+  }, 240_000);
+
+  it('publishes a second iteration under a name in use only with overwrite, which moves the name to it', async () => {
+    const project = await trainer.createProject('Publish names', { classificationType: 'Multiclass' });
+    const red = await trainer.createTag(project.id!, 'red');
+    const blue = await trainer.createTag(project.id!, 'blue');
+    for (const [tag, colour, seed] of [
+      [red, RED, 31],
+      [blue, BLUE, 32],
+    ] as const) {
+      const pngs = await colouredSquares(colour, 8, seed);
+      await trainer.createImagesFromFiles(project.id!, {
+        tagIds: [tag.id!],
+        images: pngs.map((png, index) => ({ name: `${tag.name}-${index}.png`, contents: png })),
+      });
+    }
+    await testApp.http
+      .put(`/v1/projects/${project.id}/training-config`)
+      .set(native())
+      .send(FAST_CLASSIFIER)
+      .expect(200);
+    const first = await waitForTraining(project.id!, (await trainer.trainProject(project.id!)).id!);
+    const second = await waitForTraining(project.id!, (await trainer.trainProject(project.id!)).id!);
+    await trainer.publishIteration(project.id!, first.id!, 'live', 'resource');
+
+    const refused = await restError(trainer.publishIteration(project.id!, second.id!, 'live', 'resource'));
+    expect([refused.statusCode, refused.code]).toEqual([400, 'BadRequestInvalidPublishName']);
+    expect(refused.message).toContain('overwrite=true');
+
+    const moved = await trainer.publishIteration(project.id!, second.id!, 'live', 'resource', { overwrite: true });
+    expect(moved.body).toBe(true);
+    expect((await trainer.getIteration(project.id!, second.id!)).publishName).toBe('live');
+    expect((await trainer.getIteration(project.id!, first.id!)).publishName).toBeFalsy();
+    const [freshRed] = await colouredSquares(RED, 1, 33);
+    expect((await predictor.classifyImage(project.id!, 'live', freshRed)).iteration).toBe(second.id);
+    await trainer.deleteProject(project.id!);
   }, 240_000);
 
   it('detection: regions from files and from image regions, train, performance, publish, detect', async () => {

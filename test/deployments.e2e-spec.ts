@@ -76,8 +76,17 @@ describe('deployments and predictions over HTTP', () => {
     expect(cancelled.status).toBe(409);
     expect(cancelled.body.code).toBe('ITERATION_NOT_COMPLETED');
 
-    const invalid = await deploy(project.id, { iterationId: 'nope' });
+    const invalid = await deploy(project.id, { iterationId: 'nope', name: '' });
     expect(invalid.status).toBe(400);
+    expect(invalid.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message:
+        'The request has 2 invalid fields. iterationId must be a UUID. name must be longer than or equal to 1 characters.',
+      details: [
+        { field: 'iterationId', errors: ['iterationId must be a UUID'] },
+        { field: 'name', errors: ['name must be longer than or equal to 1 characters'] },
+      ],
+    });
   });
 
   it('deploys, predicts the right label first on images the model never saw, rotates the key and undeploys', async () => {
@@ -169,6 +178,29 @@ describe('deployments and predictions over HTTP', () => {
       .set('Authorization', client.auth)
       .expect(200);
     expect(after.body.items.map((item: { id: string }) => item.id)).not.toContain(deployment.id);
+  });
+
+  it('refuses a second active deployment named like another (409 DEPLOYMENT_NAME_TAKEN), and frees the name on undeploy', async () => {
+    const first = await deploy(project.id, { iterationId, name: 'staging' });
+    expect(first.status).toBe(201);
+    const second = await deploy(project.id, { iterationId, name: 'staging' });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({
+      code: 'DEPLOYMENT_NAME_TAKEN',
+      message:
+        'The project already has an active deployment named "staging": choose another name, or undeploy that deployment first.',
+      details: { name: 'staging' },
+    });
+    await client.http
+      .delete(`/v1/projects/${project.id}/deployments/${first.body.id}`)
+      .set('Authorization', client.auth)
+      .expect(204);
+    const again = await deploy(project.id, { iterationId, name: 'staging' });
+    expect(again.status).toBe(201);
+    await client.http
+      .delete(`/v1/projects/${project.id}/deployments/${again.body.id}`)
+      .set('Authorization', client.auth)
+      .expect(204);
   });
 
   it('answers bad prediction requests with 400, 401, 404, 413 and 415', async () => {

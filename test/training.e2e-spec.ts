@@ -21,6 +21,14 @@ describe('training over HTTP on the embedded stack', () => {
   let testApp: TestApp;
   let client: ApiClient;
 
+  /** The property names the served OpenAPI document gives a component schema. */
+  const documented = async (name: string): Promise<string[]> => {
+    const document = (await testApp.http.get('/docs-json').expect(200)).body as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    return Object.keys(document.components.schemas[name]?.properties ?? {}).sort();
+  };
+
   beforeAll(async () => {
     testApp = await startTestApp();
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
@@ -37,7 +45,15 @@ describe('training over HTTP on the embedded stack', () => {
       .send({});
     expect(response.status).toBe(422);
     expect(response.body.code).toBe('DATASET_NOT_READY');
-    expect(response.body.details.problems.length).toBeGreaterThan(0);
+    expect(response.body.details.problems.map((problem: { code: string }) => problem.code)).toEqual([
+      'TOO_FEW_LABELS',
+      'TOO_FEW_IMAGES',
+    ]);
+    // Sentences a person reads, one per problem, although each problem has a ';' of its own.
+    expect(response.body.message).toBe(
+      'The dataset is not ready for training. A classification project needs at least 2 labels; it has 1. ' +
+        'Label "only" has 0 included train images; it needs at least 5.',
+    );
   });
 
   it('rejects an out-of-range override with 400 naming the field', async () => {
@@ -85,6 +101,17 @@ describe('training over HTTP on the embedded stack', () => {
       .set('Authorization', client.auth)
       .expect(200);
     expect(strict.body.accuracy).toBeLessThanOrEqual(metrics.body.accuracy);
+
+    // The document describes what a client gets, field by field: typed clients need no casts.
+    const iterationFields = await documented('IterationDto');
+    const answered = (await client.iteration(project.id, queued.id)) as Record<string, unknown>;
+    expect(Object.keys(answered).filter((key) => !iterationFields.includes(key))).toEqual([]);
+    expect(Object.keys(iteration.model).sort()).toEqual(await documented('ModelBlobDto'));
+    expect(Object.keys(iteration.metrics).sort()).toEqual(await documented('ClassificationMetricsDto'));
+    expect(Object.keys(metrics.body).sort()).toEqual(await documented('ClassificationMetricsAtThresholdDto'));
+    expect(Object.keys(metrics.body.perLabel[0]).sort()).toEqual(await documented('LabelMetricsDto'));
+    expect(Object.keys(metrics.body.confusionMatrix).sort()).toEqual(await documented('ConfusionMatrixDto'));
+    expect(await documented('ReproductionOutcomeDto')).toEqual(['sameMetrics', 'sameModel']);
 
     const dataset = await client.http
       .get(`/v1/projects/${project.id}/iterations/${queued.id}/dataset`)
@@ -293,5 +320,8 @@ describe('training over HTTP on the embedded stack', () => {
       .expect(200);
     expect(metrics.body.map50).toBeGreaterThan(0.5);
     expect(metrics.body.perLabel.every((label: { ap: number }) => typeof label.ap === 'number')).toBe(true);
+    expect(Object.keys(iteration.metrics).sort()).toEqual(await documented('DetectionMetricsDto'));
+    expect(Object.keys(metrics.body).sort()).toEqual(await documented('DetectionMetricsAtThresholdDto'));
+    expect(Object.keys(metrics.body.perLabel[0]).sort()).toEqual(await documented('DetectionLabelMetricsDto'));
   });
 });

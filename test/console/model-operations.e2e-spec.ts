@@ -171,6 +171,20 @@ describe('console: operating a project once it has a model', () => {
 
   it('stores predictions, filters them, adds one to the dataset with a corrected label and deletes another', async () => {
     await page.goto(`${project()}/deploy`);
+    // A name an active deployment has is refused with the API's words, and nothing is deployed; typing clears them.
+    const deployForm = page.getByRole('form', { name: 'Deploy an iteration' });
+    await deployForm.getByLabel('Deployment name').fill('colours');
+    await deployForm.getByRole('button', { name: 'Deploy' }).click();
+    const refusal = deployForm.getByRole('alert');
+    await refusal
+      .filter({
+        hasText:
+          'The project already has an active deployment named "colours": choose another name, or undeploy that deployment first.',
+      })
+      .waitFor();
+    await expect(page.getByRole('article', { name: 'Deployment colours' }).count()).resolves.toBe(1);
+    await deployForm.getByLabel('Deployment name').fill('colours 2');
+    await expect(refusal.count()).resolves.toBe(0);
     const card = page.getByRole('article', { name: 'Deployment colours' });
     await card.getByText('Prediction store and sharing').click();
     const store = card.getByRole('form', { name: 'Prediction store of colours' });

@@ -12,6 +12,7 @@ export * from './training.module.js';
 export { IterationQueuer } from './slices/queue-iteration/iteration-queuer.js';
 export { toIterationDto, IterationDto } from './slices/read-iterations/iteration.dto.js';
 export * from './slices/read-iterations/metrics-query.dto.js';
+export * from './slices/read-iterations/metrics.dto.js';
 export { ImagePerformanceQueries } from './slices/image-performances/image-performance-queries.js';
 export type { ImagePerformance } from './slices/image-performances/image-performances.js';
 export { RenameIteration } from './slices/update-iteration/update-iteration.handler.js';

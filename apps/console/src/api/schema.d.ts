@@ -776,7 +776,7 @@ export interface paths {
         put?: never;
         /**
          * Deploy a completed iteration behind its own endpoint and API key
-         * @description The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled.
+         * @description The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled, 409 DEPLOYMENT_NAME_TAKEN when an active deployment of the project already has the chosen name (the default "Iteration <number>" is not checked).
          */
         post: operations["deployModel"];
         delete?: never;
@@ -2260,6 +2260,19 @@ export interface components {
             /** @example ada */
             username: string;
         };
+        FieldErrorDto: {
+            /**
+             * @description The field, by its path in the request (`items.0.label`).
+             * @example name
+             */
+            field: string;
+            /**
+             * @example [
+             *       "name must be shorter than or equal to 100 characters"
+             *     ]
+             */
+            errors: string[];
+        };
         ApiErrorDto: {
             /** @example 404 */
             statusCode: number;
@@ -2270,8 +2283,10 @@ export interface components {
             code: string;
             /** @example Project 0b6f… does not exist. */
             message: string;
-            /** @description Structured details, e.g. the fields that failed validation. */
-            details?: Record<string, never>;
+            /** @description VALIDATION_FAILED: the invalid fields (the first 20), each with its problems; other codes: an object of facts about the refusal (e.g. DATASET_NOT_READY: `problems`). */
+            details?: components["schemas"]["FieldErrorDto"][] | {
+                [key: string]: unknown;
+            };
             /**
              * @description VALIDATION_FAILED: how many problems the request has in all; `details` lists the first 20.
              * @example 3
@@ -3065,6 +3080,77 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        LabelMetricsDto: {
+            /** @example cat */
+            label: string;
+            /** @description Share of the predictions of this label that were right (0 if never predicted). */
+            precision: number;
+            /** @description Share of the examples of this label that were found (0 if never expected). */
+            recall: number;
+            f1: number;
+            /** @description Validation examples that truly carry this label. */
+            support: number;
+        };
+        ConfusionMatrixDto: {
+            /** @description Row and column order of `matrix`. */
+            labels: string[];
+            /**
+             * @description `matrix[expected][predicted]`: validation images of each expected label, by predicted label.
+             * @example [
+             *       [
+             *         5,
+             *         1
+             *       ],
+             *       [
+             *         0,
+             *         6
+             *       ]
+             *     ]
+             */
+            matrix: number[][];
+            /** @description Per expected label: images whose best probability fell below the threshold (no prediction). */
+            noPrediction: number[];
+        };
+        ClassificationMetricsDto: {
+            /** @description Share of validation images whose prediction is their label. */
+            accuracy: number;
+            /** @description Macro average over the labels expected or predicted at least once. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["LabelMetricsDto"][];
+            confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
+        };
+        DetectionLabelMetricsDto: {
+            /** @example cat */
+            label: string;
+            /** @description Average precision of this label at the overlap threshold. */
+            ap: number;
+            /** @description Share of the boxes found with this label (scoring at least the threshold) that are right. */
+            precision: number;
+            /** @description Share of the ground-truth boxes of this label that were found. */
+            recall: number;
+            f1: number;
+            /** @description Ground-truth boxes carrying this label. */
+            support: number;
+        };
+        DetectionMetricsDto: {
+            /** @description Macro average over the labels with ground truth, of boxes scoring at least the threshold. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["DetectionLabelMetricsDto"][];
+            /** @description Mean average precision at the overlap threshold. */
+            mapAtOverlapThreshold: number;
+            /** @description Mean average precision at IoU 0.5. */
+            map50: number;
+            /** @description Mean average precision averaged over IoU 0.50, 0.55, …, 0.95 (COCO). */
+            map: number;
+        };
         ProgressDto: {
             epoch: number;
             epochs: number;
@@ -3078,6 +3164,27 @@ export interface components {
             valAccuracy: number | null;
             durationMs: number;
             imagesPerSecond: number;
+        };
+        IterationErrorDto: {
+            /**
+             * @description Stable code: TRAINING_FAILED, INVALID_TRAINING_INPUT (the dataset cannot be trained on) or WORKER_LOST.
+             * @example TRAINING_FAILED
+             */
+            code: string;
+            /** @description What went wrong, for a person. */
+            reason: string;
+        };
+        ModelBlobDto: {
+            /**
+             * @description sha256 of the trained (or imported) model archive, as GET …/export serves it.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            sha256: string;
+            /**
+             * @description Size of the model archive in bytes.
+             * @example 9437184
+             */
+            bytes: number;
         };
         ImportedModelDto: {
             /**
@@ -3095,6 +3202,12 @@ export interface components {
             computed: number;
             /** @description Embeddings taken from earlier iterations of the project instead of being computed again. */
             reused: number;
+        };
+        ReproductionOutcomeDto: {
+            /** @description Whether the validation metrics equal the original iteration's exactly. */
+            sameMetrics: boolean;
+            /** @description Whether the model is byte for byte the original iteration's (same sha256). */
+            sameModel: boolean;
         };
         IterationDto: {
             /** Format: uuid */
@@ -3114,10 +3227,10 @@ export interface components {
             /** @description The configuration this run used (project settings with its overrides). */
             trainingConfig: Record<string, never>;
             history: components["schemas"]["EpochDto"][];
-            /** @description Validation metrics at the default threshold, once completed. */
-            metrics?: Record<string, never>;
-            /** @description Why it failed. */
-            error?: Record<string, never>;
+            /** @description Once completed, the validation metrics at the task's default thresholds (the project's task tells which kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold. */
+            metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
+            /** @description Why it failed (status `failed`). */
+            error?: components["schemas"]["IterationErrorDto"];
             /** @example wasm */
             backend: string | null;
             /** @description The architecture trained; an imported model: diyml's id from its metadata, or 'imported' for a foreign one. */
@@ -3128,7 +3241,8 @@ export interface components {
             imageCount: number | null;
             /** @description sha256 of the frozen dataset manifest. */
             manifestSha256: string;
-            model?: Record<string, never> | null;
+            /** @description The model, once completed (an imported model: at once); null until then. */
+            model: components["schemas"]["ModelBlobDto"] | null;
             /** Format: uuid */
             reproducedFrom: string | null;
             /** @description Transfer learning: sha256 of the model this iteration builds on. */
@@ -3139,8 +3253,16 @@ export interface components {
             importedModel?: components["schemas"]["ImportedModelDto"];
             /** @description Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used. */
             embeddings?: components["schemas"]["EmbeddingsDto"];
-            /** @description For a reproduction: whether it matched the original. */
-            reproduction?: Record<string, never>;
+            /** @description A completed reproduction (`reproducedFrom` set): whether it matched the original. */
+            reproduction?: components["schemas"]["ReproductionOutcomeDto"];
+            /** @description Once completed: the epoch whose weights the model kept (early stopping keeps the best one). */
+            bestEpoch: number | null;
+            /** @description Whether early stopping ended training before the configured epochs. */
+            stoppedEarly: boolean;
+            /** @description Once completed: images the model trained on. */
+            trainCount: number | null;
+            /** @description Once completed: images the metrics were measured on (the validation split). */
+            validationCount: number | null;
             /** Format: date-time */
             queuedAt: string;
             /** Format: date-time */
@@ -3191,6 +3313,49 @@ export interface components {
             attempt: number;
             /** Format: date-time */
             reportedAt: string;
+        };
+        ClassificationMetricsAtThresholdDto: {
+            /** @description Share of validation images whose prediction is their label. */
+            accuracy: number;
+            /** @description Macro average over the labels expected or predicted at least once. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["LabelMetricsDto"][];
+            confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "classification";
+            /** @description Probabilities below it count as no prediction (0: always the most probable). */
+            threshold: number;
+        };
+        DetectionMetricsAtThresholdDto: {
+            /** @description Macro average over the labels with ground truth, of boxes scoring at least the threshold. */
+            precision: number;
+            /** @description Macro average, as precision. */
+            recall: number;
+            /** @description Macro average, as precision. */
+            f1: number;
+            perLabel: components["schemas"]["DetectionLabelMetricsDto"][];
+            /** @description Mean average precision at the overlap threshold. */
+            mapAtOverlapThreshold: number;
+            /** @description Mean average precision at IoU 0.5. */
+            map50: number;
+            /** @description Mean average precision averaged over IoU 0.50, 0.55, …, 0.95 (COCO). */
+            map: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "detection";
+            /** @description Boxes scoring below it are not counted as found (mAP ranks every box). */
+            threshold: number;
+            /** @description IoU from which a box matches a ground-truth box. */
+            overlapThreshold: number;
         };
         PerformanceBoxDto: {
             /**
@@ -3321,7 +3486,7 @@ export interface components {
              */
             iterationId: string;
             /**
-             * @description Default: "Iteration <number>".
+             * @description Default: "Iteration <number>". A chosen name must be free: no other active deployment of the project has it.
              * @example production
              */
             name?: string;
@@ -3444,6 +3609,15 @@ export interface components {
             /** @description Most probable first. */
             predictions: components["schemas"]["PredictionDto"][];
         };
+        VideoPredictionErrorDto: {
+            /**
+             * @description Stable code of the failure.
+             * @example VIDEO_PREDICTION_FAILED
+             */
+            code: string;
+            /** @description What went wrong, for a person. */
+            reason: string;
+        };
         VideoPredictionDto: {
             /** Format: uuid */
             id: string;
@@ -3461,8 +3635,8 @@ export interface components {
             progress: components["schemas"]["VideoPredictionProgressDto"];
             /** @description Once completed: the predictions of every frame, in time order. */
             frames?: components["schemas"]["FramePredictionsDto"][];
-            /** @description Why it failed: {code, reason}. */
-            error: Record<string, never> | null;
+            /** @description Why it failed (status `failed`). */
+            error: components["schemas"]["VideoPredictionErrorDto"] | null;
             /** Format: date-time */
             requestedAt: string;
             /** Format: date-time */
@@ -3513,6 +3687,15 @@ export interface components {
         PromotePredictionsDto: {
             items: components["schemas"]["PromotionDto"][];
         };
+        PromotionErrorDto: {
+            /**
+             * @description The stable code the same refusal has as an error answer.
+             * @example INVALID_IMAGE
+             */
+            code: string;
+            /** @description Why, for a person. */
+            message: string;
+        };
         PromotionResultDto: {
             /** Format: uuid */
             predictionId: string;
@@ -3523,8 +3706,8 @@ export interface components {
             status: "created" | "duplicate" | "rejected";
             /** Format: uuid */
             imageId?: string;
-            /** @description Why the image was refused: { code, message }. */
-            error?: Record<string, never>;
+            /** @description Why the image was refused (status `rejected`). */
+            error?: components["schemas"]["PromotionErrorDto"];
         };
         PromotePredictionsResultDto: {
             items: components["schemas"]["PromotionResultDto"][];
@@ -3721,6 +3904,32 @@ export interface components {
              */
             labels?: string;
         };
+        TestBoxDto: {
+            /** @example cat */
+            label: string;
+            /** @example 0.1 */
+            x: number;
+            /** @example 0.2 */
+            y: number;
+            /** @example 0.5 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+        };
+        FoundBoxDto: {
+            /** @example cat */
+            label: string;
+            /** @example 0.1 */
+            x: number;
+            /** @example 0.2 */
+            y: number;
+            /** @example 0.5 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+            /** @example 0.93 */
+            probability: number;
+        };
         BoxMatchesDto: {
             /**
              * @description Found boxes count from this probability (those listed in `predicted`).
@@ -3756,10 +3965,10 @@ export interface components {
              * @description The project image, for a test-split run.
              */
             imageId: string | null;
-            /** @description Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}]. */
-            expected: Record<string, never>;
+            /** @description Classification: the expected label; detection: the expected boxes. */
+            expected: string | components["schemas"]["TestBoxDto"][];
             /** @description Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
-            predicted: Record<string, never>;
+            predicted: string | components["schemas"]["FoundBoxDto"][];
             /**
              * @description Classification: the probability of `predicted`; detection: the probability of the most probable box, listed in `predicted` or not (0 without boxes).
              * @example 0.93
@@ -3774,6 +3983,15 @@ export interface components {
              * @example /v1/projects/…/iterations/…/test-runs/…/images/0
              */
             imageUrl: string;
+        };
+        RunErrorDto: {
+            /**
+             * @description Stable code of the failure.
+             * @example TEST_RUN_FAILED
+             */
+            code: string;
+            /** @description What went wrong, for a person. */
+            reason: string;
         };
         TestRunEmbeddingsDto: {
             /** @description Photos run through the backbone by this run (a classifier adds their embeddings to the project cache). */
@@ -3794,11 +4012,11 @@ export interface components {
             source: "upload" | "split";
             imageCount: number;
             /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
-            metrics: Record<string, never> | null;
+            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];
             /** @description Why it failed. */
-            error?: Record<string, never>;
+            error?: components["schemas"]["RunErrorDto"];
             /** Format: date-time */
             requestedAt: string;
             /**
@@ -3842,7 +4060,7 @@ export interface components {
             /** @description Once completed: images that got a suggestion. */
             suggestedCount: number | null;
             /** @description Why it failed. */
-            error?: Record<string, never>;
+            error?: components["schemas"]["RunErrorDto"];
             /** Format: date-time */
             requestedAt: string;
             /** Format: date-time */
@@ -4232,7 +4450,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4296,7 +4514,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4446,7 +4664,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4487,7 +4705,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -4536,7 +4754,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4616,7 +4834,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4684,7 +4902,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4748,7 +4966,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4827,7 +5045,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -4949,7 +5167,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5064,7 +5282,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5151,7 +5369,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5243,7 +5461,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -5298,7 +5516,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5421,7 +5639,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5536,7 +5754,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5623,7 +5841,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5715,7 +5933,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -5778,7 +5996,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -5904,7 +6122,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6005,7 +6223,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6123,7 +6341,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6224,7 +6442,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6331,7 +6549,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6426,7 +6644,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6515,7 +6733,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -6567,7 +6785,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6648,7 +6866,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6728,7 +6946,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6851,7 +7069,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6970,7 +7188,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -6987,7 +7205,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7004,7 +7222,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7021,7 +7239,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7038,7 +7256,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7055,7 +7273,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7227,7 +7445,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7315,7 +7533,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7438,7 +7656,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7554,7 +7772,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7642,7 +7860,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7759,7 +7977,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7841,7 +8059,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -7898,7 +8116,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -7950,7 +8168,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8007,7 +8225,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -8059,7 +8277,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8154,7 +8372,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8231,7 +8449,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8330,7 +8548,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8426,7 +8644,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8492,12 +8710,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map} */
+            /** @description The metrics of the validation images at these thresholds; `task` tells which kind. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -8509,7 +8729,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8603,7 +8823,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8684,7 +8904,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8765,7 +8985,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8782,7 +9002,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -8879,7 +9099,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -8901,7 +9121,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -8963,7 +9183,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9065,7 +9285,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9159,7 +9379,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9319,7 +9539,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9401,7 +9621,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9496,7 +9716,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9573,7 +9793,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9668,7 +9888,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9776,7 +9996,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -9865,7 +10085,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -9933,7 +10153,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10035,7 +10255,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10184,7 +10404,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10257,7 +10477,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -10309,7 +10529,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10392,7 +10612,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10474,7 +10694,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10584,7 +10804,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10663,7 +10883,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10740,7 +10960,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10824,7 +11044,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10841,7 +11061,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10858,7 +11078,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10875,7 +11095,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10892,7 +11112,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -10909,7 +11129,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11072,7 +11292,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11149,7 +11369,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11232,7 +11452,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11294,7 +11514,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11396,7 +11616,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11538,7 +11758,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11624,7 +11844,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11706,7 +11926,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11805,7 +12025,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11897,7 +12117,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -11986,7 +12206,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -12039,7 +12259,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12126,7 +12346,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12143,7 +12363,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12160,7 +12380,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12177,7 +12397,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12194,7 +12414,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12211,7 +12431,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12376,7 +12596,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12443,12 +12663,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The same shape as …/iterations/{id}/metrics. */
+            /** @description The metrics of the test run's images at these thresholds, as …/iterations/{id}/metrics. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -12460,7 +12682,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12556,7 +12778,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12662,7 +12884,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12761,7 +12983,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12834,7 +13056,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -12887,7 +13109,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -12979,7 +13201,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -13078,7 +13300,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -14399,7 +14621,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -14498,7 +14720,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
@@ -14559,7 +14781,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training: Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
@@ -14610,7 +14832,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",

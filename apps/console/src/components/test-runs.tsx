@@ -95,10 +95,10 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
               <td>{run.imageCount}</td>
               {project.type === 'detection' && (
                 <td>
-                  {percent(metricOf(run, 'precision'))} / {percent(metricOf(run, 'recall'))}
+                  {percent(run.metrics?.precision)} / {percent(run.metrics?.recall)}
                 </td>
               )}
-              <td>{percent(metricOf(run, project.type === 'detection' ? 'map50' : 'accuracy'))}</td>
+              <td>{percent(headlineOf(run.metrics))}</td>
               <td>
                 {run.status === 'completed' && (
                   <button type="button" className="link" onClick={() => setOpenRun(run.id)}>
@@ -241,8 +241,10 @@ function describeMatches({ matched, missed, falsePositives }: Matches): string {
   return `${matched + missed} labelled, ${matched + falsePositives} found at ≥ 50%: ${matched} matched, ${missed} missed, ${falsePositives} false`;
 }
 
-function metricOf(run: TestRun, name: string): unknown {
-  return (run.metrics as Record<string, unknown> | null)?.[name];
+/** The figure a run is judged by: mAP@50 for a detector, accuracy for a classifier. */
+function headlineOf(metrics: TestRun['metrics']): number | undefined {
+  if (!metrics) return undefined;
+  return metrics.task === 'detection' ? metrics.map50 : metrics.accuracy;
 }
 
 function totalMatches(predictions: TestPrediction[]): Matches {

@@ -64,7 +64,7 @@ export function VideoPredictionTry({
             ? `Predicting ${current.filename}: ${current.progress.framesDone} of ${current.progress.frameCount} frames…`
             : current.status === 'completed'
               ? `${current.filename}: ${(current.frames ?? []).length} frames predicted.`
-              : `${current.filename} failed: ${(current.error as { reason?: string } | null)?.reason ?? 'see the server log'}`}
+              : `${current.filename} failed: ${current.error?.reason ?? 'see the server log'}`}
         </p>
       )}
       {current?.status === 'completed' && (

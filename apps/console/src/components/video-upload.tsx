@@ -97,7 +97,7 @@ export function VideoUpload({ project }: { project: Project }) {
             ? `${current.progress.framesDone} of ${current.progress.frameCount} frames taken…`
             : current.status === 'completed'
               ? `${current.created} frames added${current.duplicates ? `, ${current.duplicates} already in the project` : ''}${current.rejected ? `, ${current.rejected} refused` : ''}.`
-              : `failed: ${(current.error as { reason?: string } | null)?.reason ?? 'see the server log'}`}
+              : `failed: ${current.error?.reason ?? 'see the server log'}`}
         </p>
       )}
     </form>

@@ -76,7 +76,11 @@ export function DeployPage({ project }: { project: Project }) {
               Deployment name
               <input
                 value={name}
-                onChange={(event) => setName(event.target.value)}
+                onChange={(event) => {
+                  setName(event.target.value);
+                  // A refusal (e.g. the name is taken) is about the name it was sent with.
+                  deploy.reset();
+                }}
                 placeholder={chosenNumber === undefined ? undefined : `Iteration ${chosenNumber}`}
               />
             </label>

@@ -14,19 +14,7 @@ import { Curves, LiveIteration } from './train-page';
 import { percent } from '../components/percent';
 import { plural } from '../components/plural';
 
-/** The metrics endpoint documents its body in words only; these are the fields the console reads. */
-interface Metrics {
-  task: 'classification' | 'detection';
-  threshold: number;
-  accuracy?: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  map50?: number;
-  map?: number;
-  perLabel: { label: string; precision: number; recall: number; f1: number; support: number; ap?: number }[];
-  confusionMatrix?: { labels: string[]; matrix: number[][]; noPrediction: number[] };
-}
+type Metrics = Schemas['ClassificationMetricsAtThresholdDto'] | Schemas['DetectionMetricsAtThresholdDto'];
 
 export function IterationPage({ project, iterationId }: { project: Project; iterationId: string }) {
   const iteration = useQuery({
@@ -53,7 +41,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
         await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/metrics', {
           params: { path: { projectId: project.id, iterationId }, query: { threshold: deferred } },
         }),
-      ) as unknown as Metrics,
+      ),
   });
   if (iteration.error) return <ErrorMessage error={iteration.error} />;
   if (!iteration.data) return <p aria-busy="true">Loading…</p>;
@@ -70,9 +58,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       ) : (
         <TrainingFacts project={project} iteration={data} />
       )}
-      {data.status === 'failed' && (
-        <ErrorMessage error={new Error(String((data.error as { message?: string })?.message ?? 'Training failed.'))} />
-      )}
+      {data.status === 'failed' && <ErrorMessage error={new Error(data.error?.reason ?? 'Training failed.')} />}
       {completed && (
         <div className="toolbar">
           <button type="button" onClick={() => downloadModel(project.id, iterationId, data.number)}>
@@ -201,8 +187,7 @@ function Reproduces({
         }),
       ),
   });
-  // The API documents it only as an object; its two flags are what it holds.
-  const outcome = iteration.reproduction as { sameModel: boolean; sameMetrics: boolean } | undefined;
+  const outcome = iteration.reproduction;
   return (
     <div>
       <dt>Reproduces</dt>
@@ -258,7 +243,7 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
   return (
     <>
       <dl className="summary">
-        {metrics.accuracy !== undefined && (
+        {metrics.task === 'classification' && (
           <div>
             <dt>Accuracy</dt>
             <dd>{percent(metrics.accuracy)}</dd>
@@ -276,7 +261,7 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
           <dt>F1</dt>
           <dd>{percent(metrics.f1)}</dd>
         </div>
-        {metrics.map50 !== undefined && (
+        {metrics.task === 'detection' && (
           <div>
             <dt>mAP@50</dt>
             <dd>{percent(metrics.map50)}</dd>
@@ -302,7 +287,7 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
               <td>{percent(row.precision)}</td>
               <td>{percent(row.recall)}</td>
               <td>{percent(row.f1)}</td>
-              {metrics.task === 'detection' && <td>{percent(row.ap)}</td>}
+              {'ap' in row && <td>{percent(row.ap)}</td>}
               <td>{row.support}</td>
               <td>
                 <button
@@ -318,7 +303,9 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
           ))}
         </tbody>
       </table>
-      {metrics.confusionMatrix && <ConfusionMatrix {...metrics.confusionMatrix} labelId={labelId} onShow={onShow} />}
+      {metrics.task === 'classification' && (
+        <ConfusionMatrix {...metrics.confusionMatrix} labelId={labelId} onShow={onShow} />
+      )}
     </>
   );
 }

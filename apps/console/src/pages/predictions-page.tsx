@@ -106,7 +106,7 @@ export function PredictionsPage({ project }: { project: Project }) {
       const rejected = result.items.filter((item) => item.status === 'rejected');
       await refreshImages();
       await settle(
-        `${created} added to the dataset${duplicates ? `, ${duplicates} already in it` : ''}${rejected.length ? `, ${rejected.length} refused: ${rejected.map((item) => (item.error as { message?: string } | undefined)?.message).join('; ')}` : ''}.`,
+        `${created} added to the dataset${duplicates ? `, ${duplicates} already in it` : ''}${rejected.length ? `, ${rejected.length} refused: ${rejected.map((item) => item.error?.message).join('; ')}` : ''}.`,
       );
     },
   });

@@ -57,7 +57,7 @@ export function SharedModelsPage() {
 }
 
 function SharedModelCard({ model }: { model: SharedModel }) {
-  const metrics = model.metrics as { accuracy?: number | null; map50?: number | null } | null;
+  const metrics = model.metrics;
   const [photo, setPhoto] = useState<string | null>(null);
   const tryIt = useMutation({
     mutationFn: async (file: File) => {

@@ -182,7 +182,7 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
               ? `Predicting ${run.data.imageCount} images…`
               : run.data.status === 'completed'
                 ? `${run.data.suggestedCount ?? 0} of ${run.data.imageCount} images got suggestions.`
-                : `The run failed: ${(run.data.error as { message?: string } | undefined)?.message ?? 'see the server log'}`}
+                : `The run failed: ${run.data.error?.reason ?? 'see the server log'}`}
           </span>
         )}
       </div>

@@ -109,8 +109,8 @@ export function TrainPage({ project }: { project: Project }) {
 }
 
 /**
- * Why a run was refused. A dataset not ready lists each problem on its own line (the API's message runs them
- * together, 'at least 15.; Label …') with the analysis that shows the images concerned.
+ * Why a run was refused. A dataset not ready lists each of its problems (the error's details) on a line of its own,
+ * with the analysis that shows the images concerned.
  */
 function StartError({ project, error }: { project: Project; error: unknown }) {
   const problems =

@@ -22,7 +22,7 @@ const DESCRIPTIONS: Record<number, string> = {
 const EXAMPLES: Record<number, Omit<ApiErrorDto, 'statusCode'>> = {
   400: {
     code: 'VALIDATION_FAILED',
-    message: 'The request has 1 invalid field: name.',
+    message: 'The request has 1 invalid field. name must be shorter than or equal to 100 characters.',
     details: [{ field: 'name', errors: ['name must be shorter than or equal to 100 characters'] }],
     problemCount: 1,
   },
@@ -41,7 +41,7 @@ const EXAMPLES: Record<number, Omit<ApiErrorDto, 'statusCode'>> = {
   415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the image as multipart/form-data or as a raw image body.' },
   422: {
     code: 'DATASET_NOT_READY',
-    message: 'The dataset is not ready for training: Label "cat" has 1 included train images; it needs at least 2.',
+    message: 'The dataset is not ready for training. Label "cat" has 1 included train images; it needs at least 2.',
     details: {
       problems: [
         {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { ArgumentMetadata } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import { createValidationPipe, ValidationFailedError } from './validation.js';
+import { createValidationPipe, ValidationFailedError, validationMessage } from './validation.js';
 
 class ColourQuery {
   @IsOptional()
@@ -41,5 +41,26 @@ describe('the validation pipe on queries', () => {
         { field: 'colour', errors: ['colour must be one of the following values: red, green'] },
       ]);
     }
+  });
+});
+
+describe('the VALIDATION_FAILED message', () => {
+  it('says how many fields to fix, then each problem as a sentence of its own', async () => {
+    const refused = (await createValidationPipe()
+      .transform({ colour: 'blue', extra: '1' }, asQuery)
+      .catch((error: unknown) => error)) as ValidationFailedError;
+    expect(refused.message).toBe(
+      'The request has 2 invalid fields. property extra should not exist. colour must be one of the following values: red, green.',
+    );
+  });
+
+  it('says how many problems are not listed', () => {
+    const listed = [{ field: 'name', errors: ['name must be a string', 'name should not be empty.'] }];
+    expect(validationMessage(listed, 3)).toBe(
+      'The request has 3 invalid fields (the first 1 below, and 2 more). name must be a string. name should not be empty.',
+    );
+    expect(validationMessage(listed, 1)).toBe(
+      'The request has 1 invalid field. name must be a string. name should not be empty.',
+    );
   });
 });

@@ -49,10 +49,23 @@ export class ValidationFailedError extends DomainError {
     listed: FieldError[],
     readonly problemCount: number,
   ) {
-    const summary = listed.map((problem) => problem.errors.join('; ')).join('; ');
-    const more = problemCount > listed.length ? ` (and ${problemCount - listed.length} more)` : '';
-    super('validation', 'VALIDATION_FAILED', `Invalid request: ${summary}${more}`, listed);
+    super('validation', 'VALIDATION_FAILED', validationMessage(listed, problemCount), listed);
   }
+}
+
+/**
+ * For a person: how many fields to fix, then each listed problem as a sentence, e.g. "The request has 2 invalid
+ * fields. name must be shorter than or equal to 100 characters. iterationId must be a UUID."
+ */
+export function validationMessage(listed: FieldError[], problemCount: number): string {
+  const unlisted = problemCount - listed.length;
+  const which = unlisted > 0 ? ` (the first ${listed.length} below, and ${unlisted} more)` : '';
+  const count = `The request has ${problemCount} invalid field${problemCount === 1 ? '' : 's'}${which}.`;
+  return [count, ...listed.flatMap((problem) => problem.errors.map(asSentence))].join(' ');
+}
+
+function asSentence(text: string): string {
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
 }
 
 /** Valid queries remembered per DTO class, and the longest query (as JSON) that is remembered. */

@@ -35,6 +35,7 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   IMAGE_NOT_FOUND: 'NotFoundImage',
   LABEL_NOT_FOUND: 'NotFoundTag',
   DEPLOYMENT_NOT_FOUND: 'NotFound',
+  DEPLOYMENT_NAME_TAKEN: 'BadRequestInvalidPublishName',
   LABEL_ALREADY_EXISTS: 'BadRequestTagNameNotUnique',
   LABEL_NAME_TAKEN: 'BadRequestTagNameNotUnique',
   UNKNOWN_LABEL: 'BadRequestImageTags',

@@ -15,6 +15,7 @@ const deploy: DeploymentCommand = {
   iterationId: 'i1',
   iteration: completed,
   name: undefined,
+  activeNames: ['staging'],
   keyHash: 'h1',
   keyPrefix: 'dpk_abcdef',
   metadata,
@@ -50,6 +51,17 @@ describe('deployment decider', () => {
       .given([])
       .when({ ...deploy, name: 'production' })
       .then([{ ...deployed, data: { ...deployed.data, name: 'production' } } as DeploymentEvent]);
+  });
+
+  it('refuses a chosen name an active deployment of the project has (409), not the default name', () => {
+    spec
+      .given([])
+      .when({ ...deploy, name: 'staging' })
+      .thenThrows('DEPLOYMENT_NAME_TAKEN');
+    spec
+      .given([])
+      .when({ ...deploy, activeNames: ['Iteration 2'] })
+      .then([deployed]);
   });
 
   it('refuses an unknown iteration (404) and one that is not completed (409)', () => {

@@ -20,6 +20,8 @@ export type DeploymentCommand = { metadata: CommandMetadata } & (
       iterationId: string;
       iteration: IterationFacts | null;
       name: string | undefined;
+      /** Names of the project's active deployments, read by the handler: a chosen name must be none of them. */
+      activeNames: string[];
       keyHash: string;
       keyPrefix: string;
     }
@@ -74,7 +76,18 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
           { status: iteration.status },
         );
       }
-      if (command.name !== undefined) requirePlainText('name', command.name);
+      if (command.name !== undefined) {
+        requirePlainText('name', command.name);
+        // Only a chosen name must be free: clients deploy one iteration several times under its default name.
+        if (command.activeNames.includes(command.name)) {
+          throw DomainError.conflict(
+            DeploymentErrors.DEPLOYMENT_NAME_TAKEN,
+            `The project already has an active deployment named "${command.name}": choose another name, or undeploy that deployment first.`,
+            { name: command.name },
+          );
+        }
+      }
+      const name = command.name ?? `Iteration ${iteration.number}`;
       return [
         {
           type: 'ModelDeployed',
@@ -84,7 +97,7 @@ export const deploymentDecider: Decider<DeploymentState, DeploymentCommand, Depl
             deploymentId: command.deploymentId,
             iterationId: iteration.id,
             iterationNumber: iteration.number,
-            name: command.name ?? `Iteration ${iteration.number}`,
+            name,
             modelSha256: iteration.modelSha256,
             labels: iteration.labels,
             keyHash: command.keyHash,

@@ -47,7 +47,9 @@ export class DeploymentsController {
     summary: 'Deploy a completed iteration behind its own endpoint and API key',
     description:
       'The answer holds `apiKey` once; only its hash is kept. 404 ITERATION_NOT_FOUND for an iteration not in the ' +
-      'project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled.',
+      'project, 409 ITERATION_NOT_COMPLETED for one that is queued, running, failed or cancelled, 409 ' +
+      'DEPLOYMENT_NAME_TAKEN when an active deployment of the project already has the chosen name (the default ' +
+      '"Iteration <number>" is not checked).',
   })
   @ApiCreatedResponse({ type: DeployedModelDto })
   @ApiErrors(400, 401, 404, 409)

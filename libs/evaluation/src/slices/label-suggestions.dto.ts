@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { RunErrorDto } from './test-run.dto.js';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -54,7 +55,7 @@ export class SuggestionRunDto {
   @ApiProperty({ description: 'Images the model predicts in this run.' }) imageCount: number;
   @ApiProperty({ nullable: true, type: Number, description: 'Once completed: images that got a suggestion.' })
   suggestedCount: number | null;
-  @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
+  @ApiPropertyOptional({ type: RunErrorDto, description: 'Why it failed.' }) error?: RunErrorDto;
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
   @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
   @ApiPropertyOptional() durationMs?: number;

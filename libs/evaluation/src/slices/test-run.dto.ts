@@ -1,7 +1,18 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import {
+  ClassificationMetricsAtThresholdDto,
+  DetectionMetricsAtThresholdDto,
+  METRICS_AT_THRESHOLD_SCHEMA,
+} from '@diyml/training';
 import { type BoxMatches, boxMatchesOf } from '../domain/box-matches.js';
 import type { TestPrediction } from '../domain/test-manifest.js';
 import type { TestRunView } from '../read-models/test-runs/test-run.view.js';
+
+/** Why a run failed. */
+export class RunErrorDto {
+  @ApiProperty({ description: 'Stable code of the failure.', example: 'TEST_RUN_FAILED' }) code: string;
+  @ApiProperty({ description: 'What went wrong, for a person.' }) reason: string;
+}
 
 export class BoxMatchesDto implements BoxMatches {
   @ApiProperty({ example: 0.5, description: 'Found boxes count from this probability (those listed in `predicted`).' })
@@ -20,6 +31,20 @@ export class BoxMatchesDto implements BoxMatches {
   falsePositives: number;
 }
 
+/** A box in fractions of the image: x, y its top-left corner. */
+export class TestBoxDto {
+  @ApiProperty({ example: 'cat' }) label: string;
+  @ApiProperty({ example: 0.1 }) x: number;
+  @ApiProperty({ example: 0.2 }) y: number;
+  @ApiProperty({ example: 0.5 }) width: number;
+  @ApiProperty({ example: 0.4 }) height: number;
+}
+
+export class FoundBoxDto extends TestBoxDto {
+  @ApiProperty({ example: 0.93 }) probability: number;
+}
+
+@ApiExtraModels(TestBoxDto, FoundBoxDto)
 export class TestPredictionDto {
   @ApiProperty({ example: 'cat-01.jpg' }) filename: string;
   @ApiProperty({
@@ -30,10 +55,12 @@ export class TestPredictionDto {
   })
   imageId: string | null;
   @ApiProperty({
-    description: 'Classification: the expected label; detection: the expected boxes [{label, x, y, width, height}].',
+    oneOf: [{ type: 'string' }, { type: 'array', items: { $ref: getSchemaPath(TestBoxDto) } }],
+    description: 'Classification: the expected label; detection: the expected boxes.',
   })
   expected: TestPrediction['expected'];
   @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { $ref: getSchemaPath(FoundBoxDto) } }],
     description:
       'Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`).',
   })
@@ -75,6 +102,7 @@ export class TestRunEmbeddingsDto {
   reused: number;
 }
 
+@ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
 export class TestRunDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -83,18 +111,19 @@ export class TestRunDto {
   @ApiProperty({ enum: ['upload', 'split'] }) source: string;
   @ApiProperty() imageCount: number;
   @ApiProperty({
-    nullable: true,
-    type: Object,
+    // Nested: OpenAPI 3.0 wants a `type` beside `nullable`, which Nest drops beside a property's own oneOf.
+    // (No discriminator there: openapi-typescript would read it as the parent's and drop `task`.)
+    allOf: [{ type: 'object', nullable: true, oneOf: METRICS_AT_THRESHOLD_SCHEMA.oneOf }],
     description:
       'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability.',
   })
-  metrics: Record<string, unknown> | null;
+  metrics: ClassificationMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
   @ApiPropertyOptional({
     type: [TestPredictionDto],
     description: 'Per-image results, once completed (single test run only).',
   })
   predictions?: (TestPrediction & { imageUrl: string; boxMatches?: BoxMatches })[];
-  @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
+  @ApiPropertyOptional({ type: RunErrorDto, description: 'Why it failed.' }) error?: RunErrorDto;
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
   @ApiPropertyOptional({ format: 'date-time', description: 'When it completed, failed or was cancelled.' })
   completedAt?: string;
@@ -121,7 +150,8 @@ export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]):
     status: view.status,
     source: view.source,
     imageCount: view.imageCount,
-    metrics: view.metrics,
+    // Recorded by the test job from metricsOf (the event keeps them untyped).
+    metrics: view.metrics as TestRunDto['metrics'],
     requestedAt: view.requestedAt,
     revision: view.revision,
   };

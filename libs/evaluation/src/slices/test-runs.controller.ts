@@ -44,7 +44,13 @@ import { ImageThumbnails } from '@diyml/datasets';
 import { ThumbnailQueryDto } from '@diyml/datasets';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
-import { MetricsQueryDto, metricsOf, metricsOptionsFor, parseEvaluation } from '@diyml/training';
+import {
+  ApiMetricsAtThresholdResponse,
+  MetricsQueryDto,
+  metricsOf,
+  metricsOptionsFor,
+  parseEvaluation,
+} from '@diyml/training';
 import { parseTestManifest, type TestImage, type TestPrediction } from '../domain/test-manifest.js';
 import { decodeJson } from '../jobs/test-run-results.js';
 import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
@@ -267,7 +273,9 @@ export class TestRunsController {
     operationId: 'getTestRunMetrics',
     summary: 'Test metrics at another probability threshold (and IoU threshold for detection)',
   })
-  @ApiOkResponse({ description: 'The same shape as …/iterations/{id}/metrics.' })
+  @ApiMetricsAtThresholdResponse(
+    "The metrics of the test run's images at these thresholds, as …/iterations/{id}/metrics.",
+  )
   @ApiErrors(400, 401, 404, 409)
   async metrics(
     @Param('projectId', UuidParam('projectId')) projectId: string,

@@ -54,7 +54,7 @@ export class PublishController {
       );
     }
     await this.reads.project(projectId, user.id);
-    await this.reads.iteration(projectId, iterationId);
+    const iteration = await this.reads.iteration(projectId, iterationId);
     const active = await this.reads.activeDeployments(projectId);
     const own = active.filter((deployment) => deployment.iterationId === iterationId);
     if (own.some((deployment) => deployment.name === name)) return true;
@@ -71,7 +71,15 @@ export class PublishController {
         `Another iteration is published as "${name}": unpublish it, or publish with overwrite=true.`,
       );
     }
+    if (iteration.status !== 'completed') {
+      throw CustomVisionError.badRequest(
+        'BadRequestIterationIsNotTrained',
+        `The iteration is ${iteration.status}: only a trained iteration can be published.`,
+      );
+    }
     const ctx = userContext(context, user);
+    // Overwriting frees the name first: no two active deployments of a project share a name.
+    for (const previous of taken) await this.commands.execute(new UndeployModel(projectId, previous.id, ctx));
     const deployed = await this.commands.execute(new DeployModel(projectId, iterationId, name, ctx));
     // Custom Vision keeps the predictions of published iterations (unless called through …/nostore).
     await this.deployments.run(
@@ -84,7 +92,6 @@ export class PublishController {
       },
       ctx,
     );
-    for (const previous of taken) await this.commands.execute(new UndeployModel(projectId, previous.id, ctx));
     return true;
   }
 

@@ -37,6 +37,11 @@ export class DeploymentQueries {
     });
   }
 
+  /** The names of the project's active deployments. */
+  async activeNames(projectId: string): Promise<string[]> {
+    return (await this.deployments.findAll({ projectId, status: 'active' })).map((deployment) => deployment.name);
+  }
+
   /** Whether any active deployment (other than `except`) serves the model. */
   async modelInUse(modelSha256: string, except?: string): Promise<boolean> {
     const users = await this.deployments.findAll({ modelSha256, status: 'active' });

@@ -21,7 +21,8 @@ export class DeployModelDto {
     example: 'production',
     minLength: 1,
     maxLength: 100,
-    description: 'Default: "Iteration <number>".',
+    description:
+      'Default: "Iteration <number>". A chosen name must be free: no other active deployment of the project has it.',
   })
   @IsOptional()
   @IsString()
@@ -41,7 +42,7 @@ export class DeployModel extends Command<DeployedModelDto> {
   }
 }
 
-/** Puts a completed iteration behind a new endpoint with a new key (shown once). */
+/** Puts a completed iteration behind a new endpoint with a new key (shown once); a chosen name must be free in the project. */
 @CommandHandler(DeployModel)
 export class DeployModelHandler implements ICommandHandler<DeployModel> {
   constructor(
@@ -65,6 +66,8 @@ export class DeployModelHandler implements ICommandHandler<DeployModel> {
             labels: view.labels.map((label) => label.name),
           }
         : null;
+    // Read from the read model, as iteration names are: two deploys racing with one name may both pass.
+    const activeNames = await this.deployments.activeNames(projectId);
     const deploymentId = this.ids.newId();
     const { key, keyHash, keyPrefix } = generateDeploymentKey();
     await this.pipeline.on(deploymentStream(deploymentId), deploymentDecider).run({
@@ -76,6 +79,7 @@ export class DeployModelHandler implements ICommandHandler<DeployModel> {
         iterationId,
         iteration,
         name,
+        activeNames,
         keyHash,
         keyPrefix,
         metadata,

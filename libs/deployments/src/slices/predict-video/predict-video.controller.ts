@@ -47,6 +47,11 @@ export class VideoPredictionProgressDto {
   frameCount: number;
 }
 
+export class VideoPredictionErrorDto {
+  @ApiProperty({ description: 'Stable code of the failure.', example: 'VIDEO_PREDICTION_FAILED' }) code: string;
+  @ApiProperty({ description: 'What went wrong, for a person.' }) reason: string;
+}
+
 export class VideoPredictionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) deploymentId: string;
@@ -62,10 +67,8 @@ export class VideoPredictionDto {
     description: 'Once completed: the predictions of every frame, in time order.',
   })
   frames?: FramePredictionsDto[];
-  @ApiProperty({ nullable: true, type: Object, description: 'Why it failed: {code, reason}.' }) error: {
-    code: string;
-    reason: string;
-  } | null;
+  @ApiProperty({ nullable: true, type: VideoPredictionErrorDto, description: 'Why it failed (status `failed`).' })
+  error: VideoPredictionErrorDto | null;
   @ApiProperty({ format: 'date-time' }) requestedAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) completedAt: string | null;
 }

@@ -62,6 +62,12 @@ export class PromotePredictionsDto {
   items: PromotionDto[];
 }
 
+export class PromotionErrorDto {
+  @ApiProperty({ description: 'The stable code the same refusal has as an error answer.', example: 'INVALID_IMAGE' })
+  code: string;
+  @ApiProperty({ description: 'Why, for a person.' }) message: string;
+}
+
 export class PromotionResultDto {
   @ApiProperty({ format: 'uuid' }) predictionId: string;
   @ApiProperty({
@@ -70,10 +76,8 @@ export class PromotionResultDto {
   })
   status: string;
   @ApiPropertyOptional({ format: 'uuid' }) imageId?: string;
-  @ApiPropertyOptional({ description: 'Why the image was refused: { code, message }.' }) error?: {
-    code: string;
-    message: string;
-  };
+  @ApiPropertyOptional({ type: PromotionErrorDto, description: 'Why the image was refused (status `rejected`).' })
+  error?: PromotionErrorDto;
 }
 
 export class PromotePredictionsResultDto {

@@ -69,7 +69,8 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
     if (!analysis.ready) {
       throw DomainError.unprocessable(
         'DATASET_NOT_READY',
-        `The dataset is not ready for training: ${analysis.problems.map((problem) => problem.message).join('; ')}`,
+        // Each problem is a sentence of its own (they may contain ';'); clients read them one by one in details.
+        ['The dataset is not ready for training.', ...analysis.problems.map((problem) => problem.message)].join(' '),
         { problems: analysis.problems },
       );
     }

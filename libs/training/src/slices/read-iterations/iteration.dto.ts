@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import type { IterationView } from '../../read-models/iterations/iteration.view.js';
+import { ClassificationMetricsDto, DetectionMetricsDto } from './metrics.dto.js';
 
 export class EpochDto {
   @ApiProperty() epoch: number;
@@ -42,6 +43,33 @@ export class ImportedModelDto {
   labels: string[];
 }
 
+export class ModelBlobDto {
+  @ApiProperty({
+    description: 'sha256 of the trained (or imported) model archive, as GET …/export serves it.',
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  })
+  sha256: string;
+  @ApiProperty({ description: 'Size of the model archive in bytes.', example: 9_437_184 }) bytes: number;
+}
+
+export class ReproductionOutcomeDto {
+  @ApiProperty({ description: "Whether the validation metrics equal the original iteration's exactly." })
+  sameMetrics: boolean;
+  @ApiProperty({ description: "Whether the model is byte for byte the original iteration's (same sha256)." })
+  sameModel: boolean;
+}
+
+export class IterationErrorDto {
+  @ApiProperty({
+    description:
+      'Stable code: TRAINING_FAILED, INVALID_TRAINING_INPUT (the dataset cannot be trained on) or WORKER_LOST.',
+    example: 'TRAINING_FAILED',
+  })
+  code: string;
+  @ApiProperty({ description: 'What went wrong, for a person.' }) reason: string;
+}
+
+@ApiExtraModels(ClassificationMetricsDto, DetectionMetricsDto)
 export class IterationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -52,9 +80,15 @@ export class IterationDto {
   @ApiProperty({ description: 'The configuration this run used (project settings with its overrides).' })
   trainingConfig: Record<string, unknown>;
   @ApiProperty({ type: [EpochDto] }) history: EpochDto[];
-  @ApiPropertyOptional({ description: 'Validation metrics at the default threshold, once completed.' })
-  metrics?: Record<string, unknown>;
-  @ApiPropertyOptional({ description: 'Why it failed.' }) error?: { code: string; reason: string };
+  @ApiPropertyOptional({
+    oneOf: [{ $ref: getSchemaPath(ClassificationMetricsDto) }, { $ref: getSchemaPath(DetectionMetricsDto) }],
+    description:
+      "Once completed, the validation metrics at the task's default thresholds (the project's task tells which " +
+      'kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold.',
+  })
+  metrics?: ClassificationMetricsDto | DetectionMetricsDto;
+  @ApiPropertyOptional({ type: IterationErrorDto, description: 'Why it failed (status `failed`).' })
+  error?: IterationErrorDto;
   @ApiProperty({ example: 'wasm', nullable: true, type: String }) backend: string | null;
   @ApiProperty({
     description:
@@ -70,7 +104,12 @@ export class IterationDto {
   })
   imageCount: number | null;
   @ApiProperty({ description: 'sha256 of the frozen dataset manifest.' }) manifestSha256: string;
-  @ApiPropertyOptional({ nullable: true, type: Object }) model: { sha256: string; bytes: number } | null;
+  @ApiProperty({
+    type: ModelBlobDto,
+    nullable: true,
+    description: 'The model, once completed (an imported model: at once); null until then.',
+  })
+  model: ModelBlobDto | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) reproducedFrom: string | null;
   @ApiProperty({
     nullable: true,
@@ -90,8 +129,27 @@ export class IterationDto {
       'Backbone architectures, once completed: the backbone embeddings (a detector: feature maps per image and view) the run used.',
   })
   embeddings?: EmbeddingsDto;
-  @ApiPropertyOptional({ description: 'For a reproduction: whether it matched the original.' })
-  reproduction?: { sameMetrics: boolean; sameModel: boolean };
+  @ApiPropertyOptional({
+    type: ReproductionOutcomeDto,
+    description: 'A completed reproduction (`reproducedFrom` set): whether it matched the original.',
+  })
+  reproduction?: ReproductionOutcomeDto;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Once completed: the epoch whose weights the model kept (early stopping keeps the best one).',
+  })
+  bestEpoch: number | null;
+  @ApiProperty({ description: 'Whether early stopping ended training before the configured epochs.' })
+  stoppedEarly: boolean;
+  @ApiProperty({ nullable: true, type: Number, description: 'Once completed: images the model trained on.' })
+  trainCount: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Once completed: images the metrics were measured on (the validation split).',
+  })
+  validationCount: number | null;
   @ApiProperty({ format: 'date-time' }) queuedAt: string;
   @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) completedAt?: string;
@@ -117,7 +175,8 @@ export function toIterationDto(view: IterationView): IterationDto {
   const dto: IterationDto = {
     ...rest,
     importedModel: importFormat ? { format: importFormat, labels: view.labels.map((label) => label.name) } : undefined,
-    metrics: view.metrics ?? undefined,
+    // Recorded by training as ClassificationMetrics or DetectionMetrics (the event keeps them untyped).
+    metrics: (view.metrics ?? undefined) as IterationDto['metrics'],
     reproduction: view.reproduction ?? undefined,
     embeddings: view.embeddings ?? undefined,
     error: view.error ?? undefined,

@@ -38,6 +38,7 @@ import {
 import { JobQueue } from '@diyml/jobs';
 import { ProjectAccess } from '@diyml/projects';
 import { parseBatchProgress } from '../../jobs/batch-progress.js';
+import { ApiMetricsAtThresholdResponse } from './metrics.dto.js';
 import { parsePreparationProgress } from '../../jobs/preparation-progress.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
 import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
@@ -171,10 +172,7 @@ export class IterationsController {
     operationId: 'getIterationMetrics',
     summary: 'Validation metrics at a probability threshold (and IoU threshold for detection)',
   })
-  @ApiOkResponse({
-    description:
-      '{accuracy, precision, recall, f1, perLabel, confusionMatrix} or, for detection, {precision, recall, f1, perLabel (with ap), map50, map}',
-  })
+  @ApiMetricsAtThresholdResponse('The metrics of the validation images at these thresholds; `task` tells which kind.')
   @ApiErrors(400, 401, 404, 409)
   async metrics(
     @Param('projectId', UuidParam('projectId')) projectId: string,

@@ -1,0 +1,104 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+
+export class LabelMetricsDto {
+  @ApiProperty({ example: 'cat' }) label: string;
+  @ApiProperty({ description: 'Share of the predictions of this label that were right (0 if never predicted).' })
+  precision: number;
+  @ApiProperty({ description: 'Share of the examples of this label that were found (0 if never expected).' })
+  recall: number;
+  @ApiProperty() f1: number;
+  @ApiProperty({ description: 'Validation examples that truly carry this label.' }) support: number;
+}
+
+export class ConfusionMatrixDto {
+  @ApiProperty({ type: [String], description: 'Row and column order of `matrix`.' }) labels: string[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'array', items: { type: 'integer' } },
+    description: '`matrix[expected][predicted]`: validation images of each expected label, by predicted label.',
+    example: [
+      [5, 1],
+      [0, 6],
+    ],
+  })
+  matrix: number[][];
+  @ApiProperty({
+    type: [Number],
+    description: 'Per expected label: images whose best probability fell below the threshold (no prediction).',
+  })
+  noPrediction: number[];
+}
+
+/** Classification metrics as training records them (argmax, no threshold). */
+export class ClassificationMetricsDto {
+  @ApiProperty({ description: 'Share of validation images whose prediction is their label.' }) accuracy: number;
+  @ApiProperty({ description: 'Macro average over the labels expected or predicted at least once.' })
+  precision: number;
+  @ApiProperty({ description: 'Macro average, as precision.' }) recall: number;
+  @ApiProperty({ description: 'Macro average, as precision.' }) f1: number;
+  @ApiProperty({ type: [LabelMetricsDto] }) perLabel: LabelMetricsDto[];
+  @ApiProperty({ type: ConfusionMatrixDto }) confusionMatrix: ConfusionMatrixDto;
+}
+
+export class DetectionLabelMetricsDto {
+  @ApiProperty({ example: 'cat' }) label: string;
+  @ApiProperty({ description: 'Average precision of this label at the overlap threshold.' }) ap: number;
+  @ApiProperty({
+    description: 'Share of the boxes found with this label (scoring at least the threshold) that are right.',
+  })
+  precision: number;
+  @ApiProperty({ description: 'Share of the ground-truth boxes of this label that were found.' }) recall: number;
+  @ApiProperty() f1: number;
+  @ApiProperty({ description: 'Ground-truth boxes carrying this label.' }) support: number;
+}
+
+/** Detection metrics as training records them (score 0.5, IoU 0.5). */
+export class DetectionMetricsDto {
+  @ApiProperty({
+    description: 'Macro average over the labels with ground truth, of boxes scoring at least the threshold.',
+  })
+  precision: number;
+  @ApiProperty({ description: 'Macro average, as precision.' }) recall: number;
+  @ApiProperty({ description: 'Macro average, as precision.' }) f1: number;
+  @ApiProperty({ type: [DetectionLabelMetricsDto] }) perLabel: DetectionLabelMetricsDto[];
+  @ApiProperty({ description: 'Mean average precision at the overlap threshold.' }) mapAtOverlapThreshold: number;
+  @ApiProperty({ description: 'Mean average precision at IoU 0.5.' }) map50: number;
+  @ApiProperty({ description: 'Mean average precision averaged over IoU 0.50, 0.55, …, 0.95 (COCO).' }) map: number;
+}
+
+export class ClassificationMetricsAtThresholdDto extends ClassificationMetricsDto {
+  @ApiProperty({ enum: ['classification'] }) task: 'classification';
+  @ApiProperty({ description: 'Probabilities below it count as no prediction (0: always the most probable).' })
+  threshold: number;
+}
+
+export class DetectionMetricsAtThresholdDto extends DetectionMetricsDto {
+  @ApiProperty({ enum: ['detection'] }) task: 'detection';
+  @ApiProperty({ description: 'Boxes scoring below it are not counted as found (mAP ranks every box).' })
+  threshold: number;
+  @ApiProperty({ description: 'IoU from which a box matches a ground-truth box.' }) overlapThreshold: number;
+}
+
+/** Metrics at the request's thresholds, of either task: `task` tells which. */
+export const METRICS_AT_THRESHOLD_SCHEMA = {
+  oneOf: [
+    { $ref: getSchemaPath(ClassificationMetricsAtThresholdDto) },
+    { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
+  ],
+  discriminator: {
+    propertyName: 'task',
+    mapping: {
+      classification: getSchemaPath(ClassificationMetricsAtThresholdDto),
+      detection: getSchemaPath(DetectionMetricsAtThresholdDto),
+    },
+  },
+};
+
+/** Documents an answer of metrics at thresholds (an iteration's validation images, a test run's images). */
+export function ApiMetricsAtThresholdResponse(description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
+    ApiOkResponse({ description, schema: METRICS_AT_THRESHOLD_SCHEMA }),
+  );
+}
