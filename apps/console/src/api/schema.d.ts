@@ -9457,7 +9457,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 400,
                      *       "code": "VALIDATION_FAILED",
-                     *       "message": "The request has 1 invalid field: name.",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
                      *       "details": [
                      *         {
                      *           "field": "name",
