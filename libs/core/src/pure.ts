@@ -7,6 +7,7 @@ export * from './domain/decider.js';
 export * from './domain/domain-error.js';
 export * from './domain/metadata.js';
 export * from './domain/plain-text.js';
+export * from './domain/validation-message.js';
 // File-name rules are plain string checks, though HTTP uploads are their first user.
 export * from './http/file-names.js';
 export * from './worker-thread.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import type { ArgumentMetadata } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
-import { createValidationPipe, ValidationFailedError, validationMessage } from './validation.js';
+import { validationMessage } from '../domain/validation-message.js';
+import { createValidationPipe, ValidationFailedError } from './validation.js';
 
 class ColourQuery {
   @IsOptional()

@@ -3,11 +3,7 @@ import { type ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DomainError } from '../domain/domain-error.js';
-
-export interface FieldError {
-  field: string;
-  errors: string[];
-}
+import { type FieldError, validationMessage } from '../domain/validation-message.js';
 
 /** Problems listed in a 400 VALIDATION_FAILED; the body gives their total count beside them. */
 export const MAX_LISTED_PROBLEMS = 20;
@@ -51,21 +47,6 @@ export class ValidationFailedError extends DomainError {
   ) {
     super('validation', 'VALIDATION_FAILED', validationMessage(listed, problemCount), listed);
   }
-}
-
-/**
- * For a person: how many fields to fix, then each listed problem as a sentence, e.g. "The request has 2 invalid
- * fields. name must be shorter than or equal to 100 characters. iterationId must be a UUID."
- */
-export function validationMessage(listed: FieldError[], problemCount: number): string {
-  const unlisted = problemCount - listed.length;
-  const which = unlisted > 0 ? ` (the first ${listed.length} below, and ${unlisted} more)` : '';
-  const count = `The request has ${problemCount} invalid field${problemCount === 1 ? '' : 's'}${which}.`;
-  return [count, ...listed.flatMap((problem) => problem.errors.map(asSentence))].join(' ');
-}
-
-function asSentence(text: string): string {
-  return /[.!?…]$/.test(text) ? text : `${text}.`;
 }
 
 /** Valid queries remembered per DTO class, and the longest query (as JSON) that is remembered. */

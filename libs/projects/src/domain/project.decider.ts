@@ -1,4 +1,4 @@
-import { type CommandMetadata, type Decider, DomainError, requirePlainText } from '@diyml/core/pure';
+import { type CommandMetadata, type Decider, DomainError, requirePlainText, validationMessage } from '@diyml/core/pure';
 import type { ProjectEvent } from './project.events.js';
 import { isProjectType, PROJECT_TYPES, type ProjectType } from './project-type.js';
 import {
@@ -280,5 +280,6 @@ function boundedText(field: string, value: string, min: number, max: number): st
 }
 
 function invalid(field: string, error: string): DomainError {
-  return DomainError.validation('VALIDATION_FAILED', `Invalid request: ${error}`, [{ field, errors: [error] }]);
+  const problems = [{ field, errors: [error] }];
+  return DomainError.validation('VALIDATION_FAILED', validationMessage(problems, 1), problems);
 }

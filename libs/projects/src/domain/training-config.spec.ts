@@ -119,6 +119,10 @@ describe('training configuration', () => {
     );
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.kind).toBe('validation');
+    // For a person: how many fields, then each problem as a sentence.
+    expect(error.message).toMatch(
+      /^The request has \d+ invalid fields\. trainingConfig\.learningRate must be a number from 0\.000001 to 1\. trainingConfig\.epochs must be an integer from 1 to 500\. /,
+    );
     expect(error.details).toEqual([
       {
         field: 'trainingConfig.learningRate',

@@ -1,5 +1,4 @@
-import type { FieldError } from '@diyml/core';
-import { DomainError, isUuid } from '@diyml/core/pure';
+import { DomainError, type FieldError, isUuid, validationMessage } from '@diyml/core/pure';
 import { assertArchitectureFor, assertBackboneFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 
@@ -266,8 +265,7 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
     }
   }
   if (errors.length > 0) {
-    const summary = errors.map((error) => error.errors.join('; ')).join('; ');
-    throw DomainError.validation('VALIDATION_FAILED', `Invalid training configuration: ${summary}`, errors);
+    throw DomainError.validation('VALIDATION_FAILED', validationMessage(errors, errors.length), errors);
   }
   return result;
 }
