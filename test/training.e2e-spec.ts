@@ -234,27 +234,26 @@ describe('training over HTTP on the embedded stack', () => {
     const queued = await client.train(project.id, { ...FAST, epochs: 500, batchSize: 2 });
     while ((await client.iteration(project.id, queued.id)).history.length < 2)
       await new Promise((resolve) => setTimeout(resolve, 100));
-    const cancelSoon = setTimeout(
-      () =>
-        void client.http
-          .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
-          .set('Authorization', client.auth)
-          .then(),
-      1500,
-    );
-    try {
-      const events = await client.iterationEvents(project.id, queued.id);
-      // The iteration as it is and where its epoch is: both from the first look, before any later change.
-      expect(
-        events
-          .slice(0, 2)
-          .map((event) => event.type)
-          .sort(),
-      ).toEqual(['batch', 'iteration']);
-      expect(events[events.length - 1].data.status).toBe('cancelled');
-    } finally {
-      clearTimeout(cancelSoon);
-    }
+    const cancel = async () => {
+      await client.http
+        .post(`/v1/projects/${project.id}/iterations/${queued.id}/cancel`)
+        .set('Authorization', client.auth)
+        .expect(200);
+    };
+    let cancelled: Promise<void> | undefined;
+    // Cancelled once the first look has arrived, so the stream ends without waiting out 500 epochs.
+    const events = await client.iterationEvents(project.id, queued.id, (_, received) => {
+      if (received.length === 2) cancelled = cancel();
+    });
+    await cancelled;
+    // The iteration as it is and where its epoch is: both from the first look, before any later change.
+    expect(
+      events
+        .slice(0, 2)
+        .map((event) => event.type)
+        .sort(),
+    ).toEqual(['batch', 'iteration']);
+    expect(events[events.length - 1].data.status).toBe('cancelled');
   });
 
   it('cancels an iteration; the cancelled run records nothing more', async () => {

@@ -4,6 +4,12 @@ import type { TestApp } from './test-app.js';
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 
+/** One Server-Sent Event of an iteration's stream: its type (iteration, batch) and parsed data. */
+export interface IterationEvent {
+  type: string | undefined;
+  data: Record<string, unknown>;
+}
+
 /** A logged-in client for the project, image and iteration endpoints, as a user of the API would write it. */
 export class ApiClient {
   constructor(
@@ -72,24 +78,34 @@ export class ApiClient {
     return response.body;
   }
 
-  /** The iteration's Server-Sent Events (type and parsed data), read until the stream ends at the final status. */
-  async iterationEvents(projectId: string, iterationId: string) {
+  /**
+   * The iteration's Server-Sent Events (type and parsed data), read until the stream ends at the final status;
+   * `onEvent` sees each as it arrives, e.g. to act on the iteration mid-stream.
+   */
+  async iterationEvents(
+    projectId: string,
+    iterationId: string,
+    onEvent: (event: IterationEvent, received: IterationEvent[]) => void = () => undefined,
+  ) {
     const response = await this.http
       .get(`/v1/projects/${projectId}/iterations/${iterationId}/events`)
       .set('Authorization', this.auth)
       .buffer(true)
       .parse((res, done) => {
-        const events: EventSourceMessage[] = [];
-        const parser = createParser({ onEvent: (event) => events.push(event) });
+        const events: IterationEvent[] = [];
+        const parser = createParser({
+          onEvent: (message: EventSourceMessage) => {
+            const event = { type: message.event, data: JSON.parse(message.data) as Record<string, unknown> };
+            events.push(event);
+            onEvent(event, events);
+          },
+        });
         res.on('data', (chunk: Buffer) => parser.feed(chunk.toString()));
         res.on('end', () => done(null, events));
       })
       .expect(200);
     expect(response.headers['content-type']).toContain('text/event-stream');
-    return (response.body as EventSourceMessage[]).map((event) => ({
-      type: event.event,
-      data: JSON.parse(event.data) as Record<string, unknown>,
-    }));
+    return response.body as IterationEvent[];
   }
 
   /** Polls until the iteration is completed, failed or cancelled. */

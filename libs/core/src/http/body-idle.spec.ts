@@ -5,7 +5,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { answerIfBodyStalls } from './body-idle.js';
 
-const IDLE_MS = 300;
+const IDLE_MS = 150;
 
 /** A server that watches bodies with answerIfBodyStalls, then lets `handle` answer. */
 async function serve(handle: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {
