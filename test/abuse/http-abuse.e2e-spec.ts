@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import { Agent, get as httpGet } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { validateSettings } from '@diyml/core';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { expectStayedLive, underAttack } from '../support/liveness-probe.js';
+import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-probe.js';
 import { type FloodRequest, pipeline, prepareFlood, type RawResponse, send, sendWithoutEnding } from './raw-http.js';
 
 /** The fuzz pass, the downloads and the label batches took 21-30 s at load 15-20 per core (30 s is the default). */
@@ -162,8 +161,7 @@ describe('the HTTP front door under attack', () => {
 
   beforeAll(async () => {
     testApp = await startTestApp({ settings: LIMITS });
-    await testApp.app.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
+    baseUrl = await baseUrlOf(testApp);
     await call('POST', '/v1/auth/register', { body: json({ username: 'ada', password: PASSWORD }) });
     const login = await call('POST', '/v1/auth/login', { body: json({ username: 'ada', password: PASSWORD }) });
     auth = `Bearer ${login.body.accessToken}`;

@@ -6,6 +6,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { consoleDirectory } from '../../apps/api/src/console/serve-console.js';
 import { ApiClient } from './api-client.js';
 import { startTestApp, type TestApp } from './test-app.js';
+import { baseUrlOf } from './liveness-probe.js';
 
 /** Debian's Chromium (`apt-get install chromium`); never a downloaded browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -40,7 +41,7 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
     throw new Error('The console is not built: run `npm run build` (or `npm run build:console`) first.');
   }
   const testApp = await startTestApp({ settings });
-  await testApp.app.listen(0, '127.0.0.1');
+  await baseUrlOf(testApp);
   const { port } = testApp.app.getHttpServer().address() as AddressInfo;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   const seen: string[] = [];

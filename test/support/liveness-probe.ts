@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import type { TestApp } from './test-app.js';
+import { listenWithAcceptors } from '../../apps/api/src/listen.js';
 
 export interface AttackReport<T> {
   result: T;
@@ -26,10 +27,10 @@ interface ProbeReport {
   failures: string[];
 }
 
-/** The app's address, listening on a free loopback port if it was not yet. */
+/** The app's address, listening on a free loopback port as the api does (its accepting sockets too) if it was not yet. */
 export async function baseUrlOf(testApp: TestApp): Promise<string> {
   const server = testApp.app.getHttpServer();
-  if (!server.listening) await testApp.app.listen(0, '127.0.0.1');
+  if (!server.listening) await listenWithAcceptors(server, { port: 0, host: '127.0.0.1' });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
