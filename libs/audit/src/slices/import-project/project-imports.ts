@@ -117,7 +117,13 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy, 
 
   /** The status of one of the user's imports; the first read that reports done here carries the new keys. 404 otherwise. */
   async read(importId: string, userId: string): Promise<ProjectImportStatusDto> {
-    const view = await this.readStore.collection<ProjectImportView>(PROJECT_IMPORTS).get(importId);
+    const imports = this.readStore.collection<ProjectImportView>(PROJECT_IMPORTS);
+    let view = await imports.get(importId);
+    if (!view) {
+      // Started by another api moments ago: its first event may not be projected here yet.
+      await this.projections.waitFor(await this.events.headPosition());
+      view = await imports.get(importId);
+    }
     if (!view || view.userId !== userId) {
       throw DomainError.notFound('PROJECT_IMPORT_NOT_FOUND', `No import ${importId} of yours is known.`);
     }
