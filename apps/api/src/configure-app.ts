@@ -16,7 +16,9 @@ import {
   DomainExceptionFilter,
   fixedBodyHandler,
   jsonBodies,
+  limitConnections,
   limitRequestsInFlight,
+  defaultMaxConnections,
   precompressedFiles,
   Settings,
 } from '@diyml/core';
@@ -39,8 +41,13 @@ export function configureApp(
 ): INestApplication {
   app.useLogger(app.get(Logger));
   const server = app.getHttpServer() as Server;
+  const settings = app.get(Settings);
+  limitConnections(server, {
+    total: settings.MAX_CONNECTIONS ?? defaultMaxConnections(),
+    perClient: settings.MAX_CONNECTIONS_PER_CLIENT,
+  });
   limitRequestsInFlight(server, MAX_REQUESTS_IN_FLIGHT_PER_CONNECTION);
-  server.requestTimeout = app.get(Settings).REQUEST_TIMEOUT_SECONDS * 1000;
+  server.requestTimeout = settings.REQUEST_TIMEOUT_SECONDS * 1000;
   answerMalformedRequests(server);
   configureHardening(app);
   configureJsonBodies(app, document);
@@ -48,7 +55,7 @@ export function configureApp(
   const express = app.getHttpAdapter().getInstance() as Pick<Express, 'set' | 'get' | 'use'>;
   express.set('etag', false);
   express.set('x-powered-by', false);
-  const { TRUST_PROXY } = app.get(Settings);
+  const { TRUST_PROXY } = settings;
   if (TRUST_PROXY) express.set('trust proxy', /^\d+$/.test(TRUST_PROXY) ? Number(TRUST_PROXY) : TRUST_PROXY);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new DomainExceptionFilter());

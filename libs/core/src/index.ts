@@ -8,6 +8,7 @@ export * from './http/validation.js';
 export * from './http/json-body.js';
 export * from './http/client-errors.js';
 export * from './http/requests-in-flight.js';
+export * from './http/connection-limits.js';
 export * from './http/route-paths.js';
 export * from './http/unknown-routes.js';
 export * from './http/precompressed.js';

@@ -105,6 +105,24 @@ export class Settings {
   REQUEST_TIMEOUT_SECONDS: number = 3600;
 
   /**
+   * Connections open at once (new ones are closed past it). Default: the process's open-file limit less 1,024 kept
+   * for the api's own files, so a flood of connections cannot leave it unable to open one.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsInt()
+  @Min(16)
+  MAX_CONNECTIONS?: number;
+
+  /**
+   * Connections open at once from one client address; 0 for no limit (e.g. behind a reverse proxy, where every
+   * connection comes from the proxy, unless the proxy already limits them).
+   */
+  @IsInt()
+  @Min(0)
+  MAX_CONNECTIONS_PER_CLIENT: number = 1000;
+
+  /**
    * Longest pause in a request body (408 BODY_IDLE_TIMEOUT past it, the connection closed, a partial upload
    * dropped): a client dribbling a body would otherwise hold its socket for REQUEST_TIMEOUT_SECONDS.
    */
@@ -246,6 +264,8 @@ export const SETTING_NAMES = [
   'BACKBONES_FILE',
   'REQUEST_TIMEOUT_SECONDS',
   'BODY_IDLE_TIMEOUT_SECONDS',
+  'MAX_CONNECTIONS',
+  'MAX_CONNECTIONS_PER_CLIENT',
   'JSON_MAX_BYTES',
   'JSON_IMAGES_MAX_BYTES',
   'JSON_MAX_DEPTH',
