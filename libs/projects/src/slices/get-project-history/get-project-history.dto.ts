@@ -18,7 +18,13 @@ export class ProjectHistoryQueryDto {
   @Min(-1)
   after?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    description: 'Events per page.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -100,6 +106,7 @@ export class HistoryEntryDto {
     type: 'object',
     properties: { projectId: { type: 'string', format: 'uuid' } },
     required: ['projectId'],
+    selfRequired: true,
     additionalProperties: true,
     example: {
       projectId: '7fb98501-eda0-46e4-800e-ee755526495d',
