@@ -10,7 +10,7 @@ interface Operation {
   security?: Record<string, string[]>[];
   parameters?: { name: string; schema?: unknown }[];
   requestBody?: { content: Record<string, { schema?: unknown }> };
-  responses: Record<string, { content?: Record<string, { schema?: unknown; example?: { code?: string } }> }>;
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string }; example?: { code?: string } }> }>;
 }
 type OpenApiDocument = {
   paths: Record<string, Record<string, Operation>>;
@@ -118,6 +118,14 @@ describe('the OpenAPI document (the API contract)', () => {
   });
 
   it('shows each error status with an example of its own code, not one example for all', () => {
+    const errorBody = /#\/components\/schemas\/(ApiErrorDto|CustomVisionErrorDto)$/;
+    const withoutExample = operationsOf(document).flatMap(({ route, operation }) =>
+      Object.entries(operation.responses)
+        .filter(([, response]) => errorBody.test(String(response.content?.['application/json']?.schema?.$ref)))
+        .filter(([, response]) => !response.content?.['application/json']?.example)
+        .map(([status]) => `${route} ${status}`),
+    );
+    expect(withoutExample).toEqual([]);
     const native = exampleCodes(operationsOf(document).filter(({ path }) => !path.startsWith('/customvision/')));
     expect(native.get('400')).toEqual(new Set(['VALIDATION_FAILED']));
     expect(native.get('404')).toEqual(new Set(['PROJECT_NOT_FOUND']));
