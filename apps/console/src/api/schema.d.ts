@@ -11184,12 +11184,19 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Error. */
+            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "PREDICTION_NOT_STORED",
+                     *       "message": "The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -12567,12 +12574,19 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Error. */
+            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "PREDICTION_NOT_STORED",
+                     *       "message": "The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
