@@ -66,7 +66,14 @@ describe('Keras model import over HTTP', () => {
       inputRange: '0,1',
     });
     expect(imported.status).toBe(201);
-    expect(imported.body).toMatchObject({ status: 'completed', imported: true, architecture: 'imported' });
+    // Not trained here: no training configuration, like its seed and image count.
+    expect(imported.body).toMatchObject({
+      status: 'completed',
+      imported: true,
+      architecture: 'imported',
+      trainingConfig: null,
+      seed: null,
+    });
     expect(await deployedTopLabels(imported.body.id, [...unseen.red, ...unseen.blue])).toEqual([
       'red',
       'red',

@@ -2334,8 +2334,11 @@ export interface components {
             prefix: string;
             /** Format: date-time */
             createdAt: string;
-            /** Format: date-time */
-            revokedAt?: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description When it was revoked (it no longer authenticates); null while it works.
+             */
+            revokedAt: string | null;
         };
         ApiTokenListDto: {
             items: components["schemas"]["ApiTokenDto"][];
@@ -2447,7 +2450,7 @@ export interface components {
             /** @example Cats, dogs and foxes */
             name?: string;
             /** @description An empty string or null clears it. */
-            description?: Record<string, never> | null;
+            description?: string | null;
         };
         LabelNameDto: {
             /**
@@ -2540,7 +2543,7 @@ export interface components {
              * @description For the 'transfer' architecture (required there): the iteration of this project whose model it builds on, for example one imported from Teachable Machine. Its layers are frozen and a new classifier is trained on top. For 'backbone-classifier' and 'backbone-detector': that iteration's model serves as the backbone instead of `backbone`.
              * @default null
              */
-            baseIterationId?: Record<string, never> | null;
+            baseIterationId?: string | null;
             /**
              * @description The pretrained backbone of backbone-classifier and backbone-detector (and of auto when it picks one): one of GET /v1/backbones; null for mobilenet-v2. An unknown one is 400 UNKNOWN_BACKBONE; one whose weights are missing, fail their checksum or cannot be downloaded is 422 with the code BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED.
              * @default null
@@ -2570,15 +2573,29 @@ export interface components {
              * @example project-0b6f…
              */
             stream: string;
-            /** @example LabelAdded */
+            /**
+             * @description What happened, as a stable event type (LabelAdded, ImageUploaded, IterationQueued…); with `v` it fixes the shape of `data`.
+             * @example LabelAdded
+             */
             type: string;
             /**
-             * @description Schema version of the event data.
+             * @description Schema version of the event data (a changed shape gets a new version).
              * @example 1
              */
             v: number;
-            /** @description The event data (it always names projectId). */
+            /**
+             * @description The event's data as recorded (secrets redacted), in the shape its `type` has at version `v`: it always names the projectId; the other fields depend on the type (a sample payload and the shape of each type and version are in the repository's test/fixtures/events/current/<type>.v<v>.json).
+             * @example {
+             *       "projectId": "7fb98501-eda0-46e4-800e-ee755526495d",
+             *       "labelId": "a58ea7c7-c893-41c8-b71e-1510a9ecccc8",
+             *       "name": "cat",
+             *       "addedAt": "2026-12-01T21:11:24.878Z"
+             *     }
+             */
             data: {
+                /** Format: uuid */
+                projectId: string;
+            } & {
                 [key: string]: unknown;
             };
             metadata: components["schemas"]["HistoryMetadataDto"];
@@ -3070,15 +3087,13 @@ export interface components {
         };
         QueueIterationDto: {
             /**
-             * @description Overrides of the project's training configuration for this run only (any of learningRate, epochs, batchSize, imageSize, architecture, validationSplit, augmentation, seed, earlyStopping); same ranges as the project setting.
+             * @description Overrides of the project's training configuration for this run only: any of its settings, with the same ranges as PUT …/training-config; those left out keep the project’s values.
              * @example {
              *       "epochs": 5,
              *       "learningRate": 0.002
              *     }
              */
-            trainingConfig?: {
-                [key: string]: unknown;
-            };
+            trainingConfig?: components["schemas"]["TrainingConfigInputDto"];
         };
         LabelMetricsDto: {
             /** @example cat */
@@ -3224,8 +3239,8 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "completed" | "failed" | "cancelled";
             progress: components["schemas"]["ProgressDto"];
-            /** @description The configuration this run used (project settings with its overrides). */
-            trainingConfig: Record<string, never>;
+            /** @description The configuration this run used: the project's settings with the run's overrides, `architecture: 'auto'` resolved, settings added since it was queued at their defaults. null for an imported model (not trained here). */
+            trainingConfig: components["schemas"]["TrainingConfigDto"] | null;
             history: components["schemas"]["EpochDto"][];
             /** @description Once completed, the validation metrics at the task's default thresholds (the project's task tells which kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold. */
             metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
@@ -3356,6 +3371,132 @@ export interface components {
             threshold: number;
             /** @description IoU from which a box matches a ground-truth box. */
             overlapThreshold: number;
+        };
+        ManifestRegionDto: {
+            /**
+             * Format: uuid
+             * @description The box's label (an id of the manifest's `labels`).
+             */
+            labelId: string;
+            /**
+             * @description Left edge, a fraction (0..1) of the image width.
+             * @example 0.1
+             */
+            x: number;
+            /**
+             * @description Top edge, a fraction (0..1) of the image height.
+             * @example 0.2
+             */
+            y: number;
+            /**
+             * @description A fraction (0..1) of the image width.
+             * @example 0.5
+             */
+            width: number;
+            /**
+             * @description A fraction (0..1) of the image height.
+             * @example 0.4
+             */
+            height: number;
+        };
+        ManifestImageDto: {
+            /** Format: uuid */
+            id: string;
+            /** @description sha256 of the image's bytes (GET …/images/{id}/content serves them). */
+            sha256: string;
+            /** @example cat-01.jpg */
+            filename: string;
+            /** @example 640 */
+            width: number;
+            /** @example 480 */
+            height: number;
+            /**
+             * @description The split it was in when the dataset was frozen.
+             * @enum {string}
+             */
+            split: "train" | "validation" | "test";
+            /**
+             * Format: uuid
+             * @description Classification: its label (an id of `labels`), null when unlabeled; detection images have boxes.
+             */
+            labelId: string | null;
+            /** @description Detection: its boxes; empty for classification. */
+            regions: components["schemas"]["ManifestRegionDto"][];
+        };
+        DatasetManifestDto: {
+            /**
+             * @description Version of the manifest format.
+             * @enum {number}
+             */
+            v: 1;
+            /** Format: uuid */
+            projectId: string;
+            /** @enum {string} */
+            task: "classification" | "detection";
+            /** @description The labels its images use, as named when it was frozen. */
+            labels: components["schemas"]["LabelDto"][];
+            /** @description The images included in training when it was frozen, ordered by sha256. */
+            images: components["schemas"]["ManifestImageDto"][];
+        };
+        ImageRefDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @example cat-01.jpg */
+            filename: string;
+        };
+        ImageLabelingDto: {
+            /**
+             * @description Label name; null when unlabeled.
+             * @example cat
+             */
+            label: string | null;
+            /**
+             * @description How many boxes it had (detection).
+             * @example 0
+             */
+            regions: number;
+            /** @enum {string} */
+            split: "train" | "validation" | "test";
+        };
+        ImageChangeDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @example cat-01.jpg */
+            filename: string;
+            /** @description In the other iteration's dataset. */
+            before: components["schemas"]["ImageLabelingDto"];
+            /** @description In this iteration's dataset. */
+            after: components["schemas"]["ImageLabelingDto"];
+        };
+        LabelNamesChangeDto: {
+            /**
+             * @description Label names only this dataset has.
+             * @example [
+             *       "bird"
+             *     ]
+             */
+            added: string[];
+            /**
+             * @description Label names only the other dataset has.
+             * @example []
+             */
+            removed: string[];
+        };
+        DatasetDiffDto: {
+            /** @description Images only this dataset has. */
+            added: components["schemas"]["ImageRefDto"][];
+            /** @description Images only the other dataset has. */
+            removed: components["schemas"]["ImageRefDto"][];
+            /** @description Images whose label or boxes changed. */
+            relabeled: components["schemas"]["ImageChangeDto"][];
+            /** @description Images that moved between train, validation and test and kept their labels. */
+            resplit: components["schemas"]["ImageChangeDto"][];
+            /**
+             * @description Images in both datasets with the same labels and split.
+             * @example 120
+             */
+            unchanged: number;
+            labels: components["schemas"]["LabelNamesChangeDto"];
         };
         PerformanceBoxDto: {
             /**
@@ -3892,18 +4033,6 @@ export interface components {
             /** @description Best first, at most 50, overlapping boxes merged whatever their label. */
             proposals: components["schemas"]["RegionProposalDto"][];
         };
-        RequestTestRunDto: {
-            /**
-             * @description JSON requests: test on the project's images in the test split.
-             * @enum {string}
-             */
-            split?: "test";
-            /**
-             * @description Multipart requests: JSON object mapping each file name to its label name (classification) or to its regions [{label, x, y, width, height}] in fractions of the image (detection).
-             * @example {"cat-01.jpg": "cat", "dog-07.jpg": "dog"}
-             */
-            labels?: string;
-        };
         TestBoxDto: {
             /** @example cat */
             label: string;
@@ -4158,6 +4287,589 @@ export interface components {
             /** @description Suggestions rejected by this request (already rejected ones are not counted again). */
             rejected: number;
         };
+        CustomVisionErrorDto: {
+            /**
+             * @description One of Custom Vision's error codes (CustomVisionErrorCodes in its SDKs).
+             * @example NotFoundProject
+             */
+            code: string;
+            /** @example Project 0b6f… does not exist. */
+            message: string;
+        };
+        CvModelInformationDto: {
+            /** @example 1 */
+            estimatedModelSizeInMegabytes: number;
+            /** @example General */
+            displayName: string;
+            description: string;
+        };
+        CvDomainDto: {
+            /**
+             * Format: uuid
+             * @description Azure's well-known id of the domain.
+             */
+            id: string;
+            /** @example General (compact) */
+            name: string;
+            /**
+             * @description The project type it chooses.
+             * @enum {string}
+             */
+            type: "Classification" | "ObjectDetection";
+            /** @example true */
+            exportable: boolean;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @example [
+             *       "TensorFlow",
+             *       "ONNX"
+             *     ]
+             */
+            exportablePlatforms: string[];
+            modelInformation: components["schemas"]["CvModelInformationDto"] | null;
+        };
+        CvImageProcessingSettingsDto: {
+            augmentationMethods: {
+                [key: string]: boolean;
+            };
+        };
+        CvProjectSettingsDto: {
+            /**
+             * Format: uuid
+             * @description The General domain of the project type (GetDomains).
+             */
+            domainId: string;
+            /**
+             * @description null for object detection.
+             * @enum {string|null}
+             */
+            classificationType: "Multiclass" | null;
+            /**
+             * @example [
+             *       "TensorFlow",
+             *       "ONNX"
+             *     ]
+             */
+            targetExportPlatforms: string[];
+            /** @example false */
+            useNegativeSet: boolean;
+            /** @example null */
+            detectionParameters: string | null;
+            /** @example null */
+            imageProcessingSettings: components["schemas"]["CvImageProcessingSettingsDto"] | null;
+        };
+        CvProjectDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Cats and dogs */
+            name: string;
+            /** @example  */
+            description: string;
+            settings: components["schemas"]["CvProjectSettingsDto"];
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            lastModified: string;
+            /** @example null */
+            thumbnailUri: string | null;
+            /** @example false */
+            drModeEnabled: boolean;
+            /** @enum {string} */
+            status: "Succeeded";
+        };
+        CvProjectExportDto: {
+            /** @example 3 */
+            iterationCount: number;
+            /** @example 120 */
+            imageCount: number;
+            /** @example 2 */
+            tagCount: number;
+            /** @example 0 */
+            regionCount: number;
+            /**
+             * @description A rough estimate from the events and blobs to import.
+             * @example 6000
+             */
+            estimatedImportTimeInMS: number;
+            /** @description Pass it to ImportProject (?token=) on this server. */
+            token: string;
+        };
+        CvTagDto: {
+            /**
+             * Format: uuid
+             * @description The project label's id.
+             */
+            id: string;
+            /** @example cat */
+            name: string;
+            /** @example  */
+            description: string;
+            /** @enum {string} */
+            type: "Regular";
+            /**
+             * @description Images tagged with it (or with a region of it).
+             * @example 12
+             */
+            imageCount: number;
+        };
+        CvImageTagDto: {
+            /** Format: uuid */
+            tagId: string;
+            /** @example cat */
+            tagName: string;
+            /** Format: date-time */
+            created: string;
+        };
+        CvRegionDto: {
+            /**
+             * Format: uuid
+             * @description Derived from the image and the box: stable while the box is.
+             */
+            regionId: string;
+            /** @example cat */
+            tagName: string;
+            /** Format: date-time */
+            created: string;
+            /** Format: uuid */
+            tagId: string;
+            /**
+             * @description A fraction (0..1) of the image width.
+             * @example 0.1
+             */
+            left: number;
+            /**
+             * @description A fraction (0..1) of the image height.
+             * @example 0.2
+             */
+            top: number;
+            /** @example 0.5 */
+            width: number;
+            /** @example 0.4 */
+            height: number;
+        };
+        CvImageDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            created: string;
+            /** @example 640 */
+            width: number;
+            /** @example 480 */
+            height: number;
+            /** @description The original bytes (this server keeps no resized copy). */
+            resizedImageUri: string;
+            thumbnailUri: string;
+            originalImageUri: string;
+            /** @description null when it has no tag. */
+            tags: components["schemas"]["CvImageTagDto"][] | null;
+            /** @description null when it has no region. */
+            regions: components["schemas"]["CvRegionDto"][] | null;
+            /**
+             * @description Its key/value metadata; null when it has none.
+             * @example {
+             *       "camera": "porch"
+             *     }
+             */
+            metadata: {
+                [key: string]: string;
+            } | null;
+        };
+        CvImageCreateResultDto: {
+            /**
+             * @description The file name, URL or prediction id the image came from.
+             * @example cat-01.jpg
+             */
+            sourceUrl: string;
+            /**
+             * @description OK or OKDuplicate: it is in the project; else why not.
+             * @enum {string}
+             */
+            status: "OK" | "OKDuplicate" | "ErrorSource" | "ErrorImageFormat" | "ErrorImageSize" | "ErrorStorage" | "ErrorLimitExceed" | "ErrorTagLimitExceed" | "ErrorRegionLimitExceed" | "ErrorUnknown" | "ErrorImageDimensions" | "ErrorInvalidTag";
+            /** @description null when it was not created. */
+            image: components["schemas"]["CvImageDto"] | null;
+        };
+        CvImageCreateSummaryDto: {
+            /** @description Whether every image is in the project (status OK or OKDuplicate). */
+            isBatchSuccessful: boolean;
+            /** @description One per image sent, in order. */
+            images: components["schemas"]["CvImageCreateResultDto"][];
+        };
+        CvImageRegionCreatedDto: {
+            /**
+             * @description Left edge, a fraction (0..1) of the image width.
+             * @example 0.1
+             */
+            left: number;
+            /**
+             * @description Top edge, a fraction (0..1) of the image height.
+             * @example 0.2
+             */
+            top: number;
+            /**
+             * @description A fraction (0..1) of the image width.
+             * @example 0.5
+             */
+            width: number;
+            /**
+             * @description A fraction (0..1) of the image height.
+             * @example 0.4
+             */
+            height: number;
+            /** Format: uuid */
+            imageId: string;
+            /** Format: uuid */
+            tagId: string;
+            /** Format: uuid */
+            regionId: string;
+            /** @example cat */
+            tagName: string;
+            /** Format: date-time */
+            created: string;
+        };
+        CvImageRegionDto: {
+            /**
+             * @description Left edge, a fraction (0..1) of the image width.
+             * @example 0.1
+             */
+            left: number;
+            /**
+             * @description Top edge, a fraction (0..1) of the image height.
+             * @example 0.2
+             */
+            top: number;
+            /**
+             * @description A fraction (0..1) of the image width.
+             * @example 0.5
+             */
+            width: number;
+            /**
+             * @description A fraction (0..1) of the image height.
+             * @example 0.4
+             */
+            height: number;
+            /** Format: uuid */
+            imageId: string;
+            /** Format: uuid */
+            tagId: string;
+        };
+        CvImageRegionCreateSummaryDto: {
+            created: components["schemas"]["CvImageRegionCreatedDto"][];
+            /** @description Regions the image had already. */
+            duplicated: components["schemas"]["CvImageRegionDto"][];
+            /**
+             * @description Always empty: no region limit is exceeded.
+             * @example []
+             */
+            exceeded: components["schemas"]["CvImageRegionDto"][];
+        };
+        CvImageTagAssignmentDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** Format: uuid */
+            tagId: string;
+        };
+        CvImageTagCreateSummaryDto: {
+            created: components["schemas"]["CvImageTagAssignmentDto"][];
+            /** @description The image had that tag already. */
+            duplicated: components["schemas"]["CvImageTagAssignmentDto"][];
+            /** @description The image has another tag (one tag per image: Multiclass). */
+            exceeded: components["schemas"]["CvImageTagAssignmentDto"][];
+        };
+        CvImageMetadataUpdateResultDto: {
+            /** Format: uuid */
+            imageId: string;
+            /** @enum {string} */
+            status: "OK" | "ErrorImageNotFound" | "ErrorLimitExceed";
+            /** @description The image's metadata after the change; null when it failed. */
+            metadata: {
+                [key: string]: string;
+            } | null;
+        };
+        CvImageMetadataUpdateSummaryDto: {
+            isBatchSuccessful: boolean;
+            images: components["schemas"]["CvImageMetadataUpdateResultDto"][];
+        };
+        CvBoundingBoxDto: {
+            /**
+             * @description Left edge, a fraction (0..1) of the image width.
+             * @example 0.1
+             */
+            left: number;
+            /**
+             * @description Top edge, a fraction (0..1) of the image height.
+             * @example 0.2
+             */
+            top: number;
+            /**
+             * @description A fraction (0..1) of the image width.
+             * @example 0.5
+             */
+            width: number;
+            /**
+             * @description A fraction (0..1) of the image height.
+             * @example 0.4
+             */
+            height: number;
+        };
+        CvRegionProposalDto: {
+            /** @example 0.71 */
+            confidence: number;
+            boundingBox: components["schemas"]["CvBoundingBoxDto"];
+        };
+        CvImageRegionProposalDto: {
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            imageId: string;
+            /** @description Most confident first. */
+            proposals: components["schemas"]["CvRegionProposalDto"][];
+        };
+        CvIterationDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Iteration 1 */
+            name: string;
+            /**
+             * @description Failed also for a cancelled iteration.
+             * @enum {string}
+             */
+            status: "Training" | "Completed" | "Failed";
+            /** Format: date-time */
+            created: string;
+            /** Format: date-time */
+            lastModified: string;
+            /** Format: date-time */
+            trainedAt: string | null;
+            /** Format: uuid */
+            projectId: string;
+            exportable: boolean;
+            /**
+             * @example [
+             *       "TensorFlow",
+             *       "ONNX"
+             *     ]
+             */
+            exportableTo: string[];
+            /** Format: uuid */
+            domainId: string;
+            /** @enum {string|null} */
+            classificationType: "Multiclass" | null;
+            /** @enum {string} */
+            trainingType: "Regular";
+            /** @example 0 */
+            reservedBudgetInHours: number;
+            /** @example 2 */
+            trainingTimeInMinutes: number;
+            /** @description The name it is published under; null when it is not. */
+            publishName: string | null;
+            /** @example null */
+            originalPublishResourceId: string | null;
+            /** @description Why training failed (or that it was cancelled). */
+            trainingErrorDetails: string | null;
+        };
+        CvTagPerformanceDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example cat */
+            name: string;
+            /** @example 0.92 */
+            precision: number;
+            /** @example 0 */
+            precisionStdDeviation: number;
+            /** @example 0.88 */
+            recall: number;
+            /** @example 0 */
+            recallStdDeviation: number;
+            /** @example 0.95 */
+            averagePrecision: number;
+        };
+        CvIterationPerformanceDto: {
+            perTagPerformance: components["schemas"]["CvTagPerformanceDto"][];
+            /** @example 0.9 */
+            precision: number;
+            /** @example 0 */
+            precisionStdDeviation: number;
+            /** @example 0.87 */
+            recall: number;
+            /** @example 0 */
+            recallStdDeviation: number;
+            /**
+             * @description Mean of the tags' average precision (detection: mAP at overlapThreshold).
+             * @example 0.94
+             */
+            averagePrecision: number;
+        };
+        CvExportDto: {
+            /** @enum {string} */
+            platform: "TensorFlow" | "ONNX";
+            /**
+             * @description Done at once: exports are made on download.
+             * @enum {string}
+             */
+            status: "Exporting" | "Failed" | "Done";
+            /** @description The model's download (GET /v1/projects/{projectId}/iterations/{iterationId}/model). */
+            downloadUri: string;
+            /** @example TensorFlowJs */
+            flavor: string | null;
+            /** @example false */
+            newerVersionAvailable: boolean;
+        };
+        CvPredictionDto: {
+            /** @example 0.93 */
+            probability: number;
+            /** Format: uuid */
+            tagId: string;
+            /** @example cat */
+            tagName: string;
+            /** @description Object detection only. */
+            boundingBox?: components["schemas"]["CvBoundingBoxDto"];
+            /** @enum {string} */
+            tagType: "Regular";
+        };
+        CvImagePerformanceDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            created: string;
+            /** @example 640 */
+            width: number;
+            /** @example 480 */
+            height: number;
+            imageUri: string;
+            thumbnailUri: string;
+            /** @description Classification: its tag; else null. */
+            tags: components["schemas"]["CvImageTagDto"][] | null;
+            /** @description Object detection: its regions; else null. */
+            regions: components["schemas"]["CvRegionDto"][] | null;
+            /** @description What the iteration predicted for it. */
+            predictions: components["schemas"]["CvPredictionDto"][];
+        };
+        CvPredictionQueryTagDto: {
+            /** Format: uuid */
+            id?: string;
+            minThreshold?: number;
+            maxThreshold?: number;
+        };
+        CvPredictionQueryTokenDto: {
+            session?: string;
+            /** @description Send it back for the next page; empty on the last page. */
+            continuation?: string;
+            maxCount?: number;
+            /** @enum {string} */
+            orderBy?: "Newest" | "Oldest" | "Suggested";
+            tags?: components["schemas"]["CvPredictionQueryTagDto"][];
+            /** Format: uuid */
+            iterationId?: string;
+            /** Format: date-time */
+            startTime?: string;
+            /** Format: date-time */
+            endTime?: string;
+            application?: string;
+        };
+        CvStoredImagePredictionDto: {
+            /** @description The stored picture (this server keeps no resized copy). */
+            resizedImageUri: string;
+            thumbnailUri: string;
+            originalImageUri: string;
+            /** @example  */
+            domain: string;
+            /**
+             * Format: uuid
+             * @description The stored prediction’s id.
+             */
+            id: string;
+            /** Format: uuid */
+            project: string;
+            /** Format: uuid */
+            iteration: string;
+            /** Format: date-time */
+            created: string;
+            predictions: components["schemas"]["CvPredictionDto"][];
+        };
+        CvPredictionQueryResultDto: {
+            token: components["schemas"]["CvPredictionQueryTokenDto"];
+            results: components["schemas"]["CvStoredImagePredictionDto"][];
+        };
+        CvImagePredictionDto: {
+            /**
+             * Format: uuid
+             * @description The stored prediction’s id when it was stored; else a new id.
+             */
+            id: string;
+            /** Format: uuid */
+            project: string;
+            /** Format: uuid */
+            iteration: string;
+            /** Format: date-time */
+            created: string;
+            /** @description Sorted by probability, highest first. */
+            predictions: components["schemas"]["CvPredictionDto"][];
+        };
+        CvSuggestedTagAndRegionDto: {
+            /**
+             * Format: uuid
+             * @description The image.
+             */
+            id: string;
+            /** Format: uuid */
+            project: string;
+            /** Format: uuid */
+            iteration: string;
+            /** Format: date-time */
+            created: string;
+            predictions: components["schemas"]["CvPredictionDto"][];
+            /**
+             * @description How unsure the iteration is (0 to 1): label the most unsure first.
+             * @example 0.42
+             */
+            predictionUncertainty: number;
+        };
+        CvSuggestedTagAndRegionQueryTokenDto: {
+            /** @description Tag ids filtered on (none: any tag). */
+            tagIds: string[];
+            /** @example 0 */
+            threshold: number;
+            session: string;
+            /** @description Send the token back for the next page; null at the end. */
+            continuation: string | null;
+            /** @example 50 */
+            maxCount: number;
+            /** @enum {string} */
+            sortBy: "UncertaintyAscending" | "UncertaintyDescending";
+        };
+        CvStoredSuggestedTagAndRegionDto: {
+            /**
+             * Format: uuid
+             * @description The image.
+             */
+            id: string;
+            /** Format: uuid */
+            project: string;
+            /** Format: uuid */
+            iteration: string;
+            /** Format: date-time */
+            created: string;
+            predictions: components["schemas"]["CvPredictionDto"][];
+            /**
+             * @description How unsure the iteration is (0 to 1): label the most unsure first.
+             * @example 0.42
+             */
+            predictionUncertainty: number;
+            /** @example 640 */
+            width: number;
+            /** @example 480 */
+            height: number;
+            resizedImageUri: string;
+            thumbnailUri: string;
+            originalImageUri: string;
+            /** @example  */
+            domain: string;
+        };
+        CvSuggestedTagAndRegionQueryResultDto: {
+            token: components["schemas"]["CvSuggestedTagAndRegionQueryTokenDto"];
+            results: components["schemas"]["CvStoredSuggestedTagAndRegionDto"][];
+        };
         ImportedDeploymentKeyDto: {
             /**
              * Format: uuid
@@ -4226,8 +4938,40 @@ export interface components {
             code: string;
             /** @example The project archive is damaged: blobs/3a7b… does not hold the bytes its name says. */
             message: string;
-            /** @description Structured details, as in the error body of the synchronous answer. */
-            details?: Record<string, never>;
+            /** @description Facts about the refusal, as in the error body of the synchronous answer: the fields below for the codes they name; a passed ARCHIVE_* limit names the limit (maxBytes, maxEntries, maxRatio…). */
+            details?: {
+                /**
+                 * @description CORRUPT_PROJECT_ARCHIVE and the ARCHIVE_* limits: the archive entry at fault.
+                 * @example events/000001.jsonl
+                 */
+                path?: string;
+                /**
+                 * @description CORRUPT_PROJECT_ARCHIVE: the event at fault, counted from 1 in the order of the archive.
+                 * @example 17
+                 */
+                event?: number;
+                /**
+                 * @description UNKNOWN_EVENT_VERSIONS: `type@v` of the events this installation cannot read (the first 50).
+                 * @example [
+                 *       "IterationQueued@2"
+                 *     ]
+                 */
+                unknownEvents?: string[];
+                /** @description INCOMPLETE_PROJECT_ARCHIVE: sha256 of the blobs the events reference but the archive lacks. */
+                missingBlobs?: string[];
+                /**
+                 * @description IMPORT_INTERRUPTED: the phase the import was in when its api stopped.
+                 * @enum {string}
+                 */
+                phase?: "checking" | "storing-blobs" | "writing-events" | "finishing";
+                /**
+                 * Format: uuid
+                 * @description IMPORT_INTERRUPTED: the incomplete project it may have left (null before the archive was checked).
+                 */
+                importedProjectId?: string | null;
+            } & {
+                [key: string]: unknown;
+            };
         };
         ProjectImportStatusDto: {
             /** Format: uuid */
@@ -4732,6 +5476,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The personal API token (its id). */
                 tokenId: string;
             };
             cookie?: never;
@@ -4806,6 +5551,7 @@ export interface operations {
     listProjects: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
@@ -4940,6 +5686,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5023,6 +5770,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5137,6 +5885,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5256,6 +6005,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5339,6 +6089,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5491,7 +6242,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The label of the project (its id). */
                 labelId: string;
             };
             cookie?: never;
@@ -5608,7 +6361,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The label of the project (its id). */
                 labelId: string;
             };
             cookie?: never;
@@ -5728,6 +6483,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5811,6 +6567,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -5960,6 +6717,7 @@ export interface operations {
             query?: {
                 /** @description Log position to continue after: the nextCursor of the previous page. Default: from the start. */
                 after?: number;
+                /** @description Events per page. */
                 limit?: number;
                 /** @description Only events of these types (comma-separated). */
                 type?: string;
@@ -5972,6 +6730,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6085,6 +6844,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6176,6 +6936,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6291,6 +7052,7 @@ export interface operations {
     listImages: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
@@ -6298,6 +7060,7 @@ export interface operations {
                 label?: string;
                 /** @description true: only images without label or boxes; false: only labelled ones. */
                 unlabeled?: boolean;
+                /** @description Only images in this split. */
                 split?: "train" | "validation" | "test";
                 /** @description true: only images used for training; false: only excluded ones. */
                 included?: boolean;
@@ -6308,6 +7071,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6395,6 +7159,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6512,6 +7277,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6603,6 +7369,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -6760,7 +7527,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The video (its id). */
                 videoId: string;
             };
             cookie?: never;
@@ -6839,7 +7608,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -6923,7 +7694,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7038,7 +7811,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7158,7 +7933,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7413,7 +8190,9 @@ export interface operations {
                 "If-None-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7502,7 +8281,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7625,7 +8406,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7748,6 +8531,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -7829,7 +8613,9 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -7947,12 +8733,14 @@ export interface operations {
     listIterations: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -8031,6 +8819,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -8143,7 +8932,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8252,7 +9043,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8347,7 +9140,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8426,7 +9221,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8519,7 +9316,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8618,7 +9417,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8703,7 +9504,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -8799,19 +9602,22 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description {v, projectId, task, labels: [{id, name}], images: [{id, sha256, filename, width, height, split, labelId, regions}]} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetManifestDto"];
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -8880,19 +9686,22 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description {added, removed, relabeled, resplit, unchanged, labels: {added, removed}} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DatasetDiffDto"];
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -8961,19 +9770,24 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The model archive (zip) or ONNX file. */
+            /** @description The model archive (application/zip) or ONNX file (application/octet-stream), as an attachment. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/zip": string;
+                    "application/octet-stream": string;
+                };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {
@@ -9152,13 +9966,16 @@ export interface operations {
                 predicted?: string;
                 /** @description Predictions below this probability count as none (as in …/metrics). Default: 0 for classification, 0.5 for detection, where boxes below it are also left out of `predictions`. */
                 threshold?: number;
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -9260,7 +10077,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -9355,6 +10174,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -9433,6 +10253,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -9509,12 +10330,14 @@ export interface operations {
     listDeployments: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -9593,6 +10416,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -9691,7 +10515,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -9770,7 +10596,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -9863,7 +10691,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -9965,6 +10795,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -10128,7 +10959,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The deployment (its id). */
                 deploymentId: string;
+                /** @description The video prediction (its id, from the 202 that started it). */
                 videoPredictionId: string;
             };
             cookie?: never;
@@ -10212,6 +11045,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -10350,12 +11184,19 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Error. */
+            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "PREDICTION_NOT_STORED",
+                     *       "message": "The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -10366,6 +11207,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -10504,7 +11346,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -10583,7 +11427,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -10666,6 +11512,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -10762,6 +11609,7 @@ export interface operations {
     listStoredPredictions: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
@@ -10780,6 +11628,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -10858,7 +11707,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The stored prediction (its id). */
                 predictionId: string;
             };
             cookie?: never;
@@ -10937,7 +11788,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The stored prediction (its id). */
                 predictionId: string;
             };
             cookie?: never;
@@ -11014,7 +11867,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The stored prediction (its id). */
                 predictionId: string;
             };
             cookie?: never;
@@ -11263,7 +12118,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -11346,7 +12203,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -11421,11 +12280,13 @@ export interface operations {
     listSharedModels: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
                 /** @description Words that must all appear in the name, description or labels (case-insensitive). */
                 q?: string;
+                /** @description Only models of this task. */
                 task?: "classification" | "detection";
             };
             header?: never;
@@ -11490,6 +12351,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -11573,6 +12435,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -11711,12 +12574,19 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description Error. */
+            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "PREDICTION_NOT_STORED",
+                     *       "message": "The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
@@ -11734,6 +12604,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -11819,7 +12690,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The deployment (its id). */
                 deploymentId: string;
             };
             cookie?: never;
@@ -11901,7 +12774,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
             };
             cookie?: never;
@@ -11994,13 +12869,16 @@ export interface operations {
     listTestRuns: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -12079,7 +12957,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -12090,12 +12970,24 @@ export interface operations {
                     images: string[];
                     /** @description JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]} */
                     labels: string;
-                } | components["schemas"]["RequestTestRunDto"];
+                } | {
+                    /**
+                     * @description The project's labeled images in the test split.
+                     * @enum {string}
+                     */
+                    split: "test";
+                };
                 "application/json": {
                     images: string[];
                     /** @description JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]} */
                     labels: string;
-                } | components["schemas"]["RequestTestRunDto"];
+                } | {
+                    /**
+                     * @description The project's labeled images in the test split.
+                     * @enum {string}
+                     */
+                    split: "test";
+                };
             };
         };
         responses: {
@@ -12233,8 +13125,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The test run of the iteration (its id). */
                 testRunId: string;
             };
             cookie?: never;
@@ -12313,8 +13208,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The test run of the iteration (its id). */
                 testRunId: string;
                 /** @description Index in the test run, from 0. */
                 position: number;
@@ -12568,8 +13466,11 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The test run of the iteration (its id). */
                 testRunId: string;
                 /** @description Index in the test run, from 0. */
                 position: number;
@@ -12655,8 +13556,11 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The test run of the iteration (its id). */
                 testRunId: string;
             };
             cookie?: never;
@@ -12752,8 +13656,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The test run of the iteration (its id). */
                 testRunId: string;
             };
             cookie?: never;
@@ -12846,6 +13753,7 @@ export interface operations {
     listLabelSuggestions: {
         parameters: {
             query?: {
+                /** @description Items per page. */
                 limit?: number;
                 /** @description Opaque cursor from the previous page (nextCursor). */
                 cursor?: string;
@@ -12855,11 +13763,14 @@ export interface operations {
                 minProbability?: number;
                 /** @description Highest probability (of `label`, or of the most probable suggestion). */
                 maxProbability?: number;
+                /** @description Only suggestions in this state. */
                 status?: "pending" | "accepted" | "rejected" | "superseded";
             };
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -12954,7 +13865,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -13083,8 +13996,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The label suggestion run (its id). */
                 runId: string;
             };
             cookie?: never;
@@ -13163,7 +14079,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -13271,7 +14189,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
             };
             cookie?: never;
@@ -13370,6 +14290,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13380,7 +14301,54 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvDomainDto"][];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13389,7 +14357,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The domain (its id, as GetDomains lists them). */
                 domainId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13400,7 +14370,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvDomainDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13409,6 +14441,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13419,7 +14452,54 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvProjectDto"][];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13428,6 +14508,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13438,7 +14519,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvProjectDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13447,7 +14590,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13458,7 +14603,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvProjectDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13467,7 +14674,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13479,6 +14688,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13487,7 +14756,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13498,7 +14769,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvProjectDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13507,7 +14840,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13518,7 +14853,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvProjectExportDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13527,17 +14924,81 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description The new project. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvProjectDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13546,18 +15007,83 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description The image (its own image/* type) or the model archive (application/zip). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13566,7 +15092,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13577,7 +15105,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvTagDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13586,7 +15176,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13597,7 +15189,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvTagDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13606,8 +15260,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The tag: a label of the project (its id). */
                 tagId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13618,7 +15275,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvTagDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13627,8 +15346,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The tag: a label of the project (its id). */
                 tagId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13640,6 +15362,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13648,8 +15430,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The tag: a label of the project (its id). */
                 tagId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13660,7 +15445,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvTagDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13669,7 +15516,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13680,7 +15529,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13689,18 +15600,92 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            201: {
+            /** @description Every image is in the project. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description Some images were not created: see each status. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13709,7 +15694,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13721,6 +15708,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13729,18 +15776,92 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            201: {
+            /** @description Every image is in the project. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description Some images were not created: see each status. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13749,18 +15870,92 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            201: {
+            /** @description Every image is in the project. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description Some images were not created: see each status. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13769,18 +15964,92 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            201: {
+            /** @description Every image is in the project. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description Some images were not created: see each status. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CvImageCreateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13789,7 +16058,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13800,7 +16071,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": number;
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13809,7 +16142,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13820,7 +16155,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13829,7 +16226,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13840,7 +16239,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": number;
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13849,7 +16310,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13860,7 +16323,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13869,7 +16394,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13880,7 +16407,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": number;
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13889,7 +16478,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13900,7 +16491,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13909,18 +16562,92 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description Every region is on its image. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageRegionCreateSummaryDto"];
+                };
+            };
+            /** @description Some regions were not added (an unknown image, or one that refused them). */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CvImageRegionCreateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13929,7 +16656,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13941,6 +16670,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13949,7 +16738,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13960,7 +16751,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageTagCreateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13969,7 +16822,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -13981,6 +16836,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -13989,18 +16904,92 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            201: {
+            /** @description Every image took the metadata. */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageMetadataUpdateSummaryDto"];
+                };
+            };
+            /** @description Some images did not: see each status. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CvImageMetadataUpdateSummaryDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14009,8 +16998,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The image (its id). */
                 imageId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14021,7 +17013,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImageRegionProposalDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14030,7 +17084,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14041,7 +17097,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvIterationDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14050,7 +17168,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14061,7 +17181,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvIterationDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14070,8 +17252,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14082,7 +17267,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvIterationDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14091,8 +17338,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14104,6 +17354,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14112,8 +17422,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14124,7 +17437,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvIterationDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14133,8 +17508,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14145,7 +17523,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvIterationPerformanceDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14154,8 +17594,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14166,7 +17609,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvExportDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14175,8 +17680,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14187,7 +17695,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvExportDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14196,8 +17766,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14208,7 +17781,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePerformanceDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14217,8 +17852,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14229,7 +17867,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": number;
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14238,19 +17938,85 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description true once it is published. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": boolean;
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14259,8 +18025,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The iteration of the project (its id). */
                 iterationId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14272,6 +18041,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14280,7 +18109,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14291,7 +18122,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvPredictionQueryResultDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14300,7 +18193,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14313,6 +18208,66 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
         };
     };
     CustomVision_QuickTestImage: {
@@ -14320,7 +18275,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14331,7 +18288,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14340,7 +18359,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14351,7 +18372,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14360,9 +18443,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14373,7 +18458,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14382,9 +18529,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14395,7 +18544,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14404,9 +18615,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14417,7 +18630,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14426,9 +18701,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14439,7 +18716,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14448,9 +18787,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14461,7 +18802,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14470,9 +18873,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14483,7 +18888,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14492,9 +18959,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14505,7 +18974,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14514,9 +19045,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The name the iteration is published under. */
                 publishedName: string;
                 /** @description The project that published the iteration. */
-                projectId: unknown;
+                projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1";
             };
             cookie?: never;
@@ -14527,7 +19060,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvImagePredictionDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14536,7 +19131,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14547,7 +19144,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvSuggestedTagAndRegionDto"][];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14556,7 +19215,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
@@ -14567,7 +19228,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CvSuggestedTagAndRegionQueryResultDto"];
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14576,18 +19299,85 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
+                /** @description The Custom Vision API version the client speaks. */
                 version: "v3.0" | "v3.1" | "v3.2" | "v3.3" | "v3.4-preview";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description Per tag id, the number of images. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        [key: string]: number;
+                    };
+                };
+            };
+            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "BadRequestInvalidIds",
+                     *       "message": "tagIds must be UUIDs: cat is not one."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description The key header is missing or names no key of this server. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "Unauthorized",
+                     *       "message": "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description NotFound… codes: an unknown project, iteration, tag or image, or (NotFound) an API version not served here. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "NotFoundProject",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
+            };
+            /** @description Too many wrong keys from this address: wait for Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "TooManyRequests",
+                     *       "message": "Too many failed sign-in attempts from this address: retry in 60 s."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CustomVisionErrorDto"];
+                };
             };
         };
     };
@@ -14596,6 +19386,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project (its id). */
                 projectId: string;
             };
             cookie?: never;
@@ -14808,6 +19599,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The project import (its id, from the 202 that started it). */
                 importId: string;
             };
             cookie?: never;

@@ -16,6 +16,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Unsupported media type.',
   422: 'The request is valid but cannot be carried out now.',
   429: 'Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry.',
+  503: 'The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later.',
 };
 
 /** A typical body per status, so Swagger shows each error as a client would see it. */
@@ -55,6 +56,11 @@ const EXAMPLES: Record<number, Omit<ApiErrorDto, 'statusCode'>> = {
     },
   },
   429: { code: 'TOO_MANY_REQUESTS', message: 'Too many requests; retry after 30 seconds.' },
+  503: {
+    code: 'PREDICTION_NOT_STORED',
+    message:
+      'The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off.',
+  },
 };
 
 /** Documents error responses in Swagger, each with the common error body and an example of it. */

@@ -148,7 +148,11 @@ export class ListSuggestionsQueryDto extends PageQueryDto {
   @Max(1)
   maxProbability?: number;
 
-  @ApiPropertyOptional({ enum: ['pending', 'accepted', 'rejected', 'superseded'], default: 'pending' })
+  @ApiPropertyOptional({
+    enum: ['pending', 'accepted', 'rejected', 'superseded'],
+    default: 'pending',
+    description: 'Only suggestions in this state.',
+  })
   @IsOptional()
   @IsIn(['pending', 'accepted', 'rejected', 'superseded'])
   status?: 'pending' | 'accepted' | 'rejected' | 'superseded';

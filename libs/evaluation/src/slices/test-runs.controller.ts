@@ -17,14 +17,12 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiConsumes,
-  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiProduces,
   ApiPropertyOptional,
   ApiTags,
-  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
@@ -81,7 +79,6 @@ export class RequestTestRunDto {
 
 @ApiTags('evaluation')
 @ApiBearerAuth()
-@ApiExtraModels(RequestTestRunDto)
 @Controller('v1/projects/:projectId/iterations/:iterationId/test-runs')
 export class TestRunsController {
   constructor(
@@ -119,7 +116,13 @@ export class TestRunsController {
             },
           },
         },
-        { $ref: getSchemaPath(RequestTestRunDto) },
+        {
+          type: 'object',
+          required: ['split'],
+          properties: {
+            split: { type: 'string', enum: ['test'], description: "The project's labeled images in the test split." },
+          },
+        },
       ],
     },
   })

@@ -117,7 +117,7 @@ export class EarlyStoppingInputDto {
 
 /**
  * Training settings in a request, each optional: `PUT …/training-config` fills the ones left out with the
- * defaults; training may reuse this class for the per-iteration overrides of `POST …/iterations`.
+ * defaults; `POST …/iterations` documents its per-run overrides with this class.
  */
 export class TrainingConfigInputDto {
   @RangeSetting('learningRate', TRAINING_CONFIG_RANGES.learningRate, { default: 0.001 })
@@ -173,7 +173,13 @@ export class TrainingConfigInputDto {
   @Type(() => EarlyStoppingInputDto)
   earlyStopping?: EarlyStoppingInputDto | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, default: null, description: BASE_ITERATION_DESCRIPTION })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    default: null,
+    description: BASE_ITERATION_DESCRIPTION,
+  })
   @IsOptional()
   @IsUUID(undefined, { message: 'baseIterationId must be the id (a UUID) of an iteration with a model, or null' })
   baseIterationId?: string | null;

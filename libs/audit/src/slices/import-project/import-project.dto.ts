@@ -70,7 +70,48 @@ export class ImportErrorDto {
   @ApiProperty({ example: 'The project archive is damaged: blobs/3a7b… does not hold the bytes its name says.' })
   message: string;
 
-  @ApiPropertyOptional({ description: 'Structured details, as in the error body of the synchronous answer.' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    properties: {
+      path: {
+        type: 'string',
+        example: 'events/000001.jsonl',
+        description: 'CORRUPT_PROJECT_ARCHIVE and the ARCHIVE_* limits: the archive entry at fault.',
+      },
+      event: {
+        type: 'integer',
+        example: 17,
+        description: 'CORRUPT_PROJECT_ARCHIVE: the event at fault, counted from 1 in the order of the archive.',
+      },
+      unknownEvents: {
+        type: 'array',
+        items: { type: 'string' },
+        example: ['IterationQueued@2'],
+        description: 'UNKNOWN_EVENT_VERSIONS: `type@v` of the events this installation cannot read (the first 50).',
+      },
+      missingBlobs: {
+        type: 'array',
+        items: { type: 'string' },
+        description: 'INCOMPLETE_PROJECT_ARCHIVE: sha256 of the blobs the events reference but the archive lacks.',
+      },
+      phase: {
+        type: 'string',
+        enum: [...IMPORT_PHASES],
+        description: 'IMPORT_INTERRUPTED: the phase the import was in when its api stopped.',
+      },
+      importedProjectId: {
+        type: 'string',
+        format: 'uuid',
+        nullable: true,
+        description:
+          'IMPORT_INTERRUPTED: the incomplete project it may have left (null before the archive was checked).',
+      },
+    },
+    description:
+      'Facts about the refusal, as in the error body of the synchronous answer: the fields below for the codes they ' +
+      'name; a passed ARCHIVE_* limit names the limit (maxBytes, maxEntries, maxRatio…).',
+  })
   details?: unknown;
 }
 

@@ -1,8 +1,10 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type CustomVisionDomain, DOMAINS, findDomain } from '../../domain/domains.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 import { optionalUuid } from '../../http/query.js';
+import { CvDomainDto } from './domains.dto.js';
 
 @CustomVisionTrainingController()
 @Controller(TRAINING_BASE)
@@ -12,12 +14,15 @@ export class DomainsController {
     operationId: 'CustomVision_GetDomains',
     summary: 'Custom Vision: the domains (General and General compact, classification and object detection)',
   })
+  @ApiOkResponse({ type: [CvDomainDto] })
   list(): readonly CustomVisionDomain[] {
     return DOMAINS;
   }
 
   @Get('domains/:domainId')
   @ApiOperation({ operationId: 'CustomVision_GetDomain', summary: 'Custom Vision: one domain' })
+  @ApiOkResponse({ type: CvDomainDto })
+  @CustomVisionErrors(400)
   get(@Param('domainId') domainId: string): CustomVisionDomain {
     return findDomain(optionalUuid(domainId, 'domainId') ?? '');
   }

@@ -1,29 +1,19 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { type ImagePerformance, ImagePerformanceQueries } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
-import { type CvPrediction, type CvRegion, regionIdOf } from '../../domain/shapes.js';
+import { type CvRegion, regionIdOf } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-
-/** Custom Vision's ImagePerformance: a validation image with its tags or regions and what the iteration predicted. */
-export interface CvImagePerformance {
-  id: string;
-  created: string;
-  width: number;
-  height: number;
-  imageUri: string;
-  thumbnailUri: string;
-  tags: { tagId: string; tagName: string; created: string }[] | null;
-  regions: CvRegion[] | null;
-  predictions: CvPrediction[];
-}
+import { CvImagePerformanceDto } from './image-performances.dto.js';
 
 /** getImagePerformances and getImagePerformanceCount, from the per-image results training kept (ImagePerformanceQueries). */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/iterations/:iterationId/performance/images`)
 export class ImagePerformancesController {
   constructor(
@@ -39,13 +29,14 @@ export class ImagePerformancesController {
     description:
       'Every prediction training kept is listed (all tags for classification; every box found for detection).',
   })
+  @ApiOkResponse({ type: [CvImagePerformanceDto] })
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Query() query: Record<string, unknown>,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CvImagePerformance[]> {
+  ): Promise<CvImagePerformanceDto[]> {
     await this.reads.project(projectId, user.id);
     const take = optionalNumber(query.take, 'take', 0, 256) ?? 50;
     const skip = optionalNumber(query.skip, 'skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
@@ -68,6 +59,7 @@ export class ImagePerformancesController {
     operationId: 'CustomVision_GetImagePerformanceCount',
     summary: 'Custom Vision: how many validation images the iteration has (?tagIds=)',
   })
+  @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -98,7 +90,7 @@ function toCvImagePerformance(
   projectId: string,
   created: string,
   baseUrl: string,
-): CvImagePerformance {
+): CvImagePerformanceDto {
   const uri = `${baseUrl}/v1/projects/${projectId}/images/${performance.imageId}/content`;
   const regions = performance.expected.flatMap((expected, index): CvRegion[] =>
     expected.box

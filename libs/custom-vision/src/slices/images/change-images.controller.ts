@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { type AuthenticatedUser, Clock, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import type { ImageView } from '@diyml/datasets';
@@ -9,11 +9,13 @@ import { RemoveImage } from '@diyml/datasets';
 import type { ProjectView } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { regionIdOf } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalBoolean, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { parseRegions } from './create-images.controller.js';
 import type { CvRegionInput } from './image-batch.js';
+import { CvImageRegionCreateSummaryDto, CvImageTagCreateSummaryDto } from './images.dto.js';
 
 interface RegionEntry extends CvRegionInput {
   imageId: string;
@@ -47,6 +49,7 @@ function requireType(project: ProjectView, type: ProjectView['type'], what: stri
 
 /** Tags and regions on existing images (LabelImages), and deleting images (RemoveImage). */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/images`)
 export class ChangeImagesController {
   constructor(
@@ -62,13 +65,19 @@ export class ChangeImagesController {
     summary:
       'Custom Vision: add regions to images ({regions: [{imageId, tagId, left, top, width, height}]}); 207 when some failed',
   })
+  @ApiOkResponse({ type: CvImageRegionCreateSummaryDto, description: 'Every region is on its image.' })
+  @ApiResponse({
+    status: 207,
+    type: CvImageRegionCreateSummaryDto,
+    description: 'Some regions were not added (an unknown image, or one that refused them).',
+  })
   async createRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
-  ) {
+  ): Promise<CvImageRegionCreateSummaryDto> {
     const project = await this.reads.project(projectId, user.id);
     requireType(project, 'detection', 'Regions');
     const raw = Array.isArray(body?.regions) ? (body.regions as Record<string, unknown>[]) : [];
@@ -148,6 +157,7 @@ export class ChangeImagesController {
     operationId: 'CustomVision_DeleteImageRegions',
     summary: 'Custom Vision: delete regions (?regionIds=a,b)',
   })
+  @ApiNoContentResponse()
   async deleteRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('regionIds') regionIds: unknown,
@@ -175,12 +185,13 @@ export class ChangeImagesController {
     operationId: 'CustomVision_CreateImageTags',
     summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass)',
   })
+  @ApiOkResponse({ type: CvImageTagCreateSummaryDto })
   async createTags(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
-  ) {
+  ): Promise<CvImageTagCreateSummaryDto> {
     const project = await this.reads.project(projectId, user.id);
     requireType(project, 'classification', 'Image tags');
     const raw = Array.isArray(body?.tags) ? (body.tags as Record<string, unknown>[]) : [];
@@ -226,6 +237,7 @@ export class ChangeImagesController {
     operationId: 'CustomVision_DeleteImageTags',
     summary: 'Custom Vision: untag images (?imageIds=&tagIds=)',
   })
+  @ApiNoContentResponse()
   async deleteTags(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,
@@ -249,6 +261,7 @@ export class ChangeImagesController {
     operationId: 'CustomVision_DeleteImages',
     summary: 'Custom Vision: delete images (?imageIds=a,b or ?allImages=true)',
   })
+  @ApiNoContentResponse()
   async deleteImages(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,

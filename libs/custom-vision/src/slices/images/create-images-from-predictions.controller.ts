@@ -1,5 +1,5 @@
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '@diyml/core';
 import {
@@ -10,11 +10,13 @@ import {
 } from '@diyml/deployments';
 import { PredictionKeeper } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { parseJsonBatch, parseRegions } from './create-images.controller.js';
 import { type ImageCreateResult, ImageBatch, type ImageCreateSummary, statusOf, toRegionInput } from './image-batch.js';
+import { CvImageCreateSummaryDto } from './images.dto.js';
 
 type Result = ImageCreateResult & { id?: string };
 
@@ -25,6 +27,7 @@ type Result = ImageCreateResult & { id?: string };
  * untagged; the predicted tags are not taken.
  */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/images/predictions`)
 export class CreateImagesFromPredictionsController {
   constructor(
@@ -43,6 +46,12 @@ export class CreateImagesFromPredictionsController {
     description:
       'Per image: ErrorSource when the id is not a stored prediction of the project, ErrorInvalidTag for a tag of another project, ' +
       'ErrorTagLimitExceed for more than one tag in a classification project, OKDuplicate when the prediction (or its bytes) is in the dataset already.',
+  })
+  @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
+  @ApiResponse({
+    status: 207,
+    type: CvImageCreateSummaryDto,
+    description: 'Some images were not created: see each status.',
   })
   async create(
     @Param('projectId', UuidParam('projectId')) projectId: string,

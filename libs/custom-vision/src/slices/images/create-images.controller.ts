@@ -1,5 +1,5 @@
 import { Body, Controller, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
   type AuthenticatedUser,
@@ -12,11 +12,13 @@ import {
 } from '@diyml/core';
 import { UploadLimits, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
 import { baseUrlOf, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { type CvRegionInput, ImageBatch, type ImageCreateSummary, type ImageEntry } from './image-batch.js';
+import { CvImageCreateSummaryDto } from './images.dto.js';
 
 function answer(summary: ImageCreateSummary, response: Response): ImageCreateSummary {
   response.status(summary.isBatchSuccessful ? 200 : 207);
@@ -76,6 +78,7 @@ export const IMAGE_FILES_JSON_PATH = `/${TRAINING_BASE}/projects/:projectId/imag
 
 /** Creating images: from data (multipart), from files (base64 JSON batch), with tags or regions. */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/images`)
 export class CreateImagesController {
   constructor(
@@ -89,6 +92,12 @@ export class CreateImagesController {
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromData',
     summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed',
+  })
+  @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
+  @ApiResponse({
+    status: 207,
+    type: CvImageCreateSummaryDto,
+    description: 'Some images were not created: see each status.',
   })
   async fromData(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -120,6 +129,12 @@ export class CreateImagesController {
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromFiles',
     summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})',
+  })
+  @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
+  @ApiResponse({
+    status: 207,
+    type: CvImageCreateSummaryDto,
+    description: 'Some images were not created: see each status.',
   })
   async fromFiles(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -161,6 +176,12 @@ export class CreateImagesController {
     description:
       'Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be ' +
       'fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize.',
+  })
+  @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
+  @ApiResponse({
+    status: 207,
+    type: CvImageCreateSummaryDto,
+    description: 'Some images were not created: see each status.',
   })
   async fromUrls(
     @Param('projectId', UuidParam('projectId')) projectId: string,

@@ -1,25 +1,21 @@
 import { Body, Controller, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '@diyml/core';
 import { DatasetErrors, UpdateImageMetadata, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-
-type MetadataStatus = 'OK' | 'ErrorImageNotFound' | 'ErrorLimitExceed';
-
-interface MetadataUpdateSummary {
-  isBatchSuccessful: boolean;
-  images: { imageId: string; status: MetadataStatus; metadata: Record<string, string> | null }[];
-}
+import { CvImageMetadataUpdateResultDto, CvImageMetadataUpdateSummaryDto } from './images.dto.js';
 
 const MAX_IMAGES = 256;
 
 /** updateImageMetadata: merges the sent key/value pairs into each image's metadata (UpdateImageMetadata). */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/images/metadata`)
 export class ImageMetadataController {
   constructor(
@@ -34,6 +30,12 @@ export class ImageMetadataController {
     description:
       'At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.',
   })
+  @ApiOkResponse({ type: CvImageMetadataUpdateSummaryDto, description: 'Every image took the metadata.' })
+  @ApiResponse({
+    status: 207,
+    type: CvImageMetadataUpdateSummaryDto,
+    description: 'Some images did not: see each status.',
+  })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,
@@ -41,13 +43,13 @@ export class ImageMetadataController {
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
-  ): Promise<MetadataUpdateSummary> {
+  ): Promise<CvImageMetadataUpdateSummaryDto> {
     await this.reads.project(projectId, user.id);
     const ids = uuidList(imageIds, 'imageIds');
     if (ids.length === 0 || ids.length > MAX_IMAGES)
       throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Name 1 to ${MAX_IMAGES} imageIds.`);
     const metadata = validateMetadata(body);
-    const images: MetadataUpdateSummary['images'] = [];
+    const images: CvImageMetadataUpdateResultDto[] = [];
     for (const imageId of ids) {
       try {
         const { image } = await this.commands.execute(

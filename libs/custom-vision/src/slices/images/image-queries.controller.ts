@@ -1,14 +1,16 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import type { ImageView } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { matchesMetadata, type MetadataFilter, parseMetadataFilter } from '../../domain/metadata-filter.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { CvImageDto } from '../../http/custom-vision.dto.js';
 
 type TaggingStatus = 'All' | 'Tagged' | 'Untagged';
 
@@ -43,6 +45,7 @@ function taggingStatusOf(value: unknown): TaggingStatus {
 
 /** Reading images: tagged, untagged, all, by id, and their counts, from DatasetQueries. */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/images`)
 export class ImageQueriesController {
   constructor(private readonly reads: CustomVisionReads) {}
@@ -54,6 +57,7 @@ export class ImageQueriesController {
       'Custom Vision: images (?taggingStatus=All|Tagged|Untagged&tagIds=&$filter=&orderBy=Newest|Oldest&take=&skip=)',
     description: "$filter: a metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or).",
   })
+  @ApiOkResponse({ type: [CvImageDto] })
   all(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -72,6 +76,7 @@ export class ImageQueriesController {
     operationId: 'CustomVision_GetImageCount',
     summary: 'Custom Vision: how many images (?taggingStatus=&tagIds=&$filter=, a metadata expression)',
   })
+  @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -89,6 +94,7 @@ export class ImageQueriesController {
     operationId: 'CustomVision_GetTaggedImages',
     summary: 'Custom Vision: tagged images (?tagIds=&orderBy=&take=&skip=)',
   })
+  @ApiOkResponse({ type: [CvImageDto] })
   tagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -106,6 +112,7 @@ export class ImageQueriesController {
     operationId: 'CustomVision_GetTaggedImageCount',
     summary: 'Custom Vision: how many tagged images (?tagIds=)',
   })
+  @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   taggedCount(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -119,6 +126,7 @@ export class ImageQueriesController {
     operationId: 'CustomVision_GetUntaggedImages',
     summary: 'Custom Vision: untagged images (?orderBy=&take=&skip=)',
   })
+  @ApiOkResponse({ type: [CvImageDto] })
   untagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: Record<string, unknown>,
@@ -133,6 +141,7 @@ export class ImageQueriesController {
     operationId: 'CustomVision_GetUntaggedImageCount',
     summary: 'Custom Vision: how many untagged images',
   })
+  @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   untaggedCount(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,
@@ -142,6 +151,7 @@ export class ImageQueriesController {
 
   @Get('id')
   @ApiOperation({ operationId: 'CustomVision_GetImagesByIds', summary: 'Custom Vision: images by id (?imageIds=a,b)' })
+  @ApiOkResponse({ type: [CvImageDto] })
   async byIds(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('imageIds') imageIds: unknown,

@@ -1,14 +1,10 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { RegionProposals } from '@diyml/deployments';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-
-interface CvImageRegionProposal {
-  projectId: string;
-  imageId: string;
-  proposals: { confidence: number; boundingBox: { left: number; top: number; width: number; height: number } }[];
-}
+import { CvImageRegionProposalDto } from './images.dto.js';
 
 /**
  * getImageRegionProposals: the native region proposals (RegionProposals): from the project's newest trained
@@ -16,6 +12,7 @@ interface CvImageRegionProposal {
  * boxes for untrained projects too.
  */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/images/:imageId/regionproposals`)
 export class RegionProposalsController {
   constructor(private readonly regions: RegionProposals) {}
@@ -30,11 +27,12 @@ export class RegionProposalsController {
       'With a trained detector: its boxes above probability 0.05, overlapping ones merged whatever their tag. Before: boxes around the regions the ' +
       'pretrained backbone (MobileNetV2) finds salient, confidence being their mean saliency (0 to 1). At most 50, most confident first.',
   })
+  @ApiOkResponse({ type: CvImageRegionProposalDto })
   async propose(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('imageId', UuidParam('imageId')) imageId: string,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CvImageRegionProposal> {
+  ): Promise<CvImageRegionProposalDto> {
     const { proposals } = await this.regions.propose(projectId, imageId, user.id);
     return {
       projectId,

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { BlobStore } from '@diyml/blobs';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
@@ -8,19 +8,14 @@ import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration }
 import { QueueIteration } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { EXPORT_PLATFORM_NAMES, EXPORT_PLATFORMS } from '../../domain/domains.js';
-import { type CvIterationPerformance, iterationPerformance } from '../../domain/performance.js';
+import { iterationPerformance } from '../../domain/performance.js';
 import { type CvIteration, toCvIteration } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, optionalNumber, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-
-export interface CvExport {
-  platform: string;
-  status: 'Exporting' | 'Failed' | 'Done';
-  downloadUri: string;
-  flavor: string | null;
-  newerVersionAvailable: boolean;
-}
+import { CvIterationDto } from '../../http/custom-vision.dto.js';
+import { CvExportDto, CvIterationPerformanceDto } from './iterations.dto.js';
 
 /** Azure's defaults: a prediction counts from probability 0.5; a box matches from IoU 0.3. */
 export const DEFAULT_THRESHOLD = 0.5;
@@ -37,6 +32,7 @@ function assertTrained(iteration: IterationView): void {
 
 /** Training (QueueIteration), iterations and their performance (IterationQueries, stored evaluation), export. */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId`)
 export class IterationsController {
   constructor(
@@ -53,6 +49,7 @@ export class IterationsController {
     description:
       'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
   })
+  @ApiOkResponse({ type: CvIterationDto })
   async train(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,
@@ -70,6 +67,7 @@ export class IterationsController {
     operationId: 'CustomVision_GetIterations',
     summary: "Custom Vision: the project's iterations, newest first",
   })
+  @ApiOkResponse({ type: [CvIterationDto] })
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,
@@ -86,6 +84,7 @@ export class IterationsController {
     operationId: 'CustomVision_GetIteration',
     summary: 'Custom Vision: an iteration (status Training, Completed or Failed)',
   })
+  @ApiOkResponse({ type: CvIterationDto })
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -101,6 +100,7 @@ export class IterationsController {
     operationId: 'CustomVision_UpdateIteration',
     summary: 'Custom Vision: rename an iteration ({name}; the other fields of the Iteration body are ignored)',
   })
+  @ApiOkResponse({ type: CvIterationDto })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -122,6 +122,7 @@ export class IterationsController {
     operationId: 'CustomVision_DeleteIteration',
     summary: 'Custom Vision: delete an iteration (BadRequestIterationIsPublished while published: unpublish it first)',
   })
+  @ApiNoContentResponse()
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -137,13 +138,14 @@ export class IterationsController {
     operationId: 'CustomVision_GetIterationPerformance',
     summary: 'Custom Vision: precision, recall and average precision per tag (?threshold=0.5&overlapThreshold=0.3)',
   })
+  @ApiOkResponse({ type: CvIterationPerformanceDto })
   async performance(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Query('threshold') threshold: unknown,
     @Query('overlapThreshold') overlapThreshold: unknown,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CvIterationPerformance> {
+  ): Promise<CvIterationPerformanceDto> {
     await this.reads.project(projectId, user.id);
     const iteration = await this.reads.iteration(projectId, iterationId);
     assertTrained(iteration);
@@ -167,13 +169,14 @@ export class IterationsController {
     summary:
       'Custom Vision: export an iteration (?platform=TensorFlow or ONNX): a TensorFlow.js archive or an ONNX file, ready at once',
   })
+  @ApiOkResponse({ type: CvExportDto })
   async export(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Query('platform') platform: unknown,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CvExport> {
+  ): Promise<CvExportDto> {
     await this.reads.project(projectId, user.id);
     const target = EXPORT_PLATFORMS.find(
       (entry) => typeof platform === 'string' && entry.platform.toLowerCase() === platform.toLowerCase(),
@@ -194,12 +197,13 @@ export class IterationsController {
     operationId: 'CustomVision_GetExports',
     summary: "Custom Vision: an iteration's exports (a TensorFlow.js archive and an ONNX file once trained)",
   })
+  @ApiOkResponse({ type: [CvExportDto] })
   async exports(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CvExport[]> {
+  ): Promise<CvExportDto[]> {
     await this.reads.project(projectId, user.id);
     const iteration = await this.reads.iteration(projectId, iterationId);
     return iteration.status === 'completed'
@@ -207,7 +211,7 @@ export class IterationsController {
       : [];
   }
 
-  private exportOf(iteration: IterationView, request: Request, target: (typeof EXPORT_PLATFORMS)[number]): CvExport {
+  private exportOf(iteration: IterationView, request: Request, target: (typeof EXPORT_PLATFORMS)[number]): CvExportDto {
     return {
       platform: target.platform,
       status: 'Done',

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '@diyml/core';
 import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '@diyml/deployments';
 import { PredictionKeeper } from '@diyml/deployments';
@@ -12,12 +12,14 @@ import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionExceptionFilter } from '../../http/custom-vision-exception.filter.js';
 import { readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { requiredString } from '../../http/query.js';
 import { JsonPrimitivesInterceptor } from '../../http/json-primitives.interceptor.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
+import { CvImagePredictionDto } from '../../http/custom-vision.dto.js';
 
 /** What the storing routes (those without `/nostore`) add to a prediction. */
 const STORING_ROUTE =
@@ -35,8 +37,9 @@ const STORING_ROUTE =
 @UseInterceptors(JsonPrimitivesInterceptor)
 @ApiTags('custom-vision prediction')
 @ApiSecurity('prediction-key')
+@CustomVisionErrors(400, 401, 404, 429)
 @ApiParam({ name: 'version', enum: [...PREDICTION_API_VERSIONS] })
-@ApiParam({ name: 'projectId', description: 'The project that published the iteration.', format: 'uuid' })
+@ApiParam({ name: 'projectId', description: 'The project that published the iteration.', type: String, format: 'uuid' })
 @Controller(`${PREDICTION_BASE}/:projectId`)
 export class PredictController {
   constructor(
@@ -57,6 +60,7 @@ export class PredictController {
     summary: 'Custom Vision: classify an image with a published iteration',
     description: STORING_ROUTE,
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   classify(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'classification', true);
   }
@@ -67,6 +71,7 @@ export class PredictController {
     operationId: 'CustomVision_ClassifyImageWithNoStore',
     summary: 'Custom Vision: classify an image without storing it',
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   classifyNoStore(
     @Param('publishedName') _name: string,
     @Req() request: PredictionRequest,
@@ -81,6 +86,7 @@ export class PredictController {
     summary: 'Custom Vision: detect objects in an image with a published iteration',
     description: STORING_ROUTE,
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   detect(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'detection', true);
   }
@@ -91,6 +97,7 @@ export class PredictController {
     operationId: 'CustomVision_DetectImageWithNoStore',
     summary: 'Custom Vision: detect objects without storing the image',
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   detectNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
     return this.predict(request, 'detection');
   }
@@ -102,6 +109,7 @@ export class PredictController {
     summary: 'Custom Vision: classify an image fetched from a URL ({url}) with a published iteration',
     description: STORING_ROUTE,
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   classifyUrl(
     @Param('publishedName') _name: string,
     @Req() request: PredictionRequest,
@@ -116,6 +124,7 @@ export class PredictController {
     operationId: 'CustomVision_ClassifyImageUrlWithNoStore',
     summary: 'Custom Vision: classify an image fetched from a URL ({url}), without storing it',
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   classifyUrlNoStore(
     @Param('publishedName') _name: string,
     @Req() request: PredictionRequest,
@@ -131,6 +140,7 @@ export class PredictController {
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}) with a published iteration',
     description: STORING_ROUTE,
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   detectUrl(
     @Param('publishedName') _name: string,
     @Req() request: PredictionRequest,
@@ -145,6 +155,7 @@ export class PredictController {
     operationId: 'CustomVision_DetectImageUrlWithNoStore',
     summary: 'Custom Vision: detect objects in an image fetched from a URL ({url}), without storing it',
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   detectUrlNoStore(
     @Param('publishedName') _name: string,
     @Req() request: PredictionRequest,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { StoredPredictionQueries, type StoredPredictionView } from '@diyml/deployments';
@@ -7,10 +7,11 @@ import { PredictionKeeper } from '@diyml/deployments';
 import { ProjectionRunner } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
-import type { CvPrediction } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { CvPredictionQueryResultDto, CvStoredImagePredictionDto } from './predictions.dto.js';
 
 /** Azure's page size when the query names none, and the largest it accepts. */
 const DEFAULT_MAX_COUNT = 50;
@@ -29,18 +30,6 @@ interface CvPredictionQueryToken {
   application?: string;
 }
 
-interface CvStoredImagePrediction {
-  resizedImageUri: string;
-  thumbnailUri: string;
-  originalImageUri: string;
-  domain: string;
-  id: string;
-  project: string;
-  iteration: string;
-  created: string;
-  predictions: CvPrediction[];
-}
-
 function optionalTime(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
@@ -53,6 +42,7 @@ function optionalTime(value: unknown, name: string): string | undefined {
  * DeletePrediction: the same stored predictions as GET /v1/projects/{projectId}/predictions.
  */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/predictions`)
 export class PredictionsController {
   constructor(
@@ -69,12 +59,13 @@ export class PredictionsController {
     summary:
       'Custom Vision: query stored predictions (PredictionQueryToken: tags with thresholds, iterationId, startTime, endTime, orderBy, maxCount, continuation)',
   })
+  @ApiOkResponse({ type: CvPredictionQueryResultDto })
   async query(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: CvPredictionQueryToken | undefined,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<{ token: CvPredictionQueryToken; results: CvStoredImagePrediction[] }> {
+  ): Promise<CvPredictionQueryResultDto> {
     const project = await this.reads.project(projectId, user.id);
     await this.keeper.written();
     const query = body ?? {};
@@ -127,6 +118,7 @@ export class PredictionsController {
     summary:
       'Custom Vision: delete stored predictions (?ids=a,b; ids that are not stored predictions of the project are ignored)',
   })
+  @ApiNoContentResponse()
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('ids') ids: unknown,
@@ -151,7 +143,7 @@ export class PredictionsController {
     view: StoredPredictionView,
     labels: { id: string; name: string }[],
     baseUrl: string,
-  ): CvStoredImagePrediction {
+  ): CvStoredImagePredictionDto {
     const uri = `${baseUrl}/v1/projects/${view.projectId}/predictions/${view.id}/image`;
     return {
       resizedImageUri: uri,

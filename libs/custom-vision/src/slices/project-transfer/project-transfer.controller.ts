@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProduces } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import { Writable } from 'node:stream';
 import { ImportProject } from '@diyml/audit';
 import { ProjectImportErrors } from '@diyml/audit';
@@ -19,19 +19,12 @@ import {
 import { UploadLimits } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvProject, toCvProject } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-
-/** Custom Vision's ProjectExport. */
-export interface CvProjectExport {
-  iterationCount: number;
-  imageCount: number;
-  tagCount: number;
-  regionCount: number;
-  estimatedImportTimeInMS: number;
-  token: string;
-}
+import { CvProjectDto } from '../../http/custom-vision.dto.js';
+import { CvProjectExportDto } from './project-transfer.dto.js';
 
 /** Roughly what an import costs per event and per blob: 800 images (1,603 events) took 11.8 s on two busy cores. */
 const IMPORT_MS_PER_EVENT = 5;
@@ -82,6 +75,7 @@ class BoundedSink extends Writable {
  * deployment keys. Tokens do not expire while the blob is kept.
  */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(TRAINING_BASE)
 export class ProjectTransferController {
   constructor(
@@ -98,10 +92,11 @@ export class ProjectTransferController {
     summary: 'Custom Vision: export the project; the token imports it (ImportProject)',
     description: `The archive is the one POST /v1/projects/{projectId}/export streams, kept on the server; at most IMPORT_MAX_ARCHIVE_BYTES.`,
   })
+  @ApiOkResponse({ type: CvProjectExportDto })
   async export(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<CvProjectExport> {
+  ): Promise<CvProjectExportDto> {
     const content = await this.exporter.collect(projectId, user.id);
     const sink = new BoundedSink(this.limits.IMPORT_MAX_ARCHIVE_BYTES);
     const finished = new Promise<void>((resolve, reject) => {
@@ -127,6 +122,7 @@ export class ProjectTransferController {
     operationId: 'CustomVision_ImportProject',
     summary: 'Custom Vision: import a project from an ExportProject token (?token=&name=)',
   })
+  @ApiOkResponse({ type: CvProjectDto, description: 'The new project.' })
   async import(
     @Query('token') token: unknown,
     @Query('name') name: unknown,
@@ -159,6 +155,10 @@ export class ProjectTransferController {
     summary: 'Custom Vision: an artifact of the project by its relative path (?path=)',
     description:
       'images/{imageId}: the original image bytes; iterations/{iterationId}/model: the trained model (TensorFlow.js zip).',
+  })
+  @ApiOkResponse({
+    description: 'The image (its own image/* type) or the model archive (application/zip).',
+    schema: { type: 'string', format: 'binary' },
   })
   @ApiProduces('application/octet-stream')
   async artifact(

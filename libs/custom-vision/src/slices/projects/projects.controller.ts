@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { PROJECTS, type ProjectView } from '@diyml/projects';
 import { CreateProject } from '@diyml/projects';
@@ -10,9 +10,11 @@ import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN, findDomain, projectTypeOf } from '../../domain/domains.js';
 import { type CvProject, toCvProject } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { CvProjectDto } from '../../http/custom-vision.dto.js';
 
 /** Projects: CreateProject / UpdateProject / DeleteProject of the projects context; the domain picks the type. */
 @CustomVisionTrainingController()
@@ -26,6 +28,7 @@ export class ProjectsController {
 
   @Get('projects')
   @ApiOperation({ operationId: 'CustomVision_GetProjects', summary: 'Custom Vision: your projects' })
+  @ApiOkResponse({ type: [CvProjectDto] })
   async list(@CurrentUser() user: AuthenticatedUser): Promise<CvProject[]> {
     const projects = await this.readStore.collection<ProjectView>(PROJECTS).findAll({ ownerId: user.id });
     return projects.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(toCvProject);
@@ -37,6 +40,8 @@ export class ProjectsController {
     operationId: 'CustomVision_CreateProject',
     summary: 'Custom Vision: create a project (?name=&description=&domainId=&classificationType=)',
   })
+  @ApiOkResponse({ type: CvProjectDto })
+  @CustomVisionErrors(400)
   async create(
     @Query('name') name: unknown,
     @Query('description') description: unknown,
@@ -66,6 +71,8 @@ export class ProjectsController {
 
   @Get('projects/:projectId')
   @ApiOperation({ operationId: 'CustomVision_GetProject', summary: 'Custom Vision: a project' })
+  @ApiOkResponse({ type: CvProjectDto })
+  @CustomVisionErrors(400)
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,
@@ -78,6 +85,8 @@ export class ProjectsController {
     operationId: 'CustomVision_UpdateProject',
     summary: 'Custom Vision: rename or describe a project (the domain type cannot change)',
   })
+  @ApiOkResponse({ type: CvProjectDto })
+  @CustomVisionErrors(400)
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: Record<string, unknown>,
@@ -105,6 +114,8 @@ export class ProjectsController {
   @Delete('projects/:projectId')
   @HttpCode(204)
   @ApiOperation({ operationId: 'CustomVision_DeleteProject', summary: 'Custom Vision: delete a project' })
+  @ApiNoContentResponse()
+  @CustomVisionErrors(400)
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,

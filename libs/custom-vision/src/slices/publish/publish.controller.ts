@@ -1,12 +1,13 @@
 import { Controller, Delete, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { DeployModel } from '@diyml/deployments';
 import { UndeployModel } from '@diyml/deployments';
 import { DEFAULT_PREDICTION_STORE_MAX_COUNT } from '@diyml/deployments';
 import { DeploymentCommandRunner } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalBoolean, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
@@ -21,6 +22,7 @@ const PUBLISH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
  * of its active deployment.
  */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/iterations/:iterationId/publish`)
 export class PublishController {
   constructor(
@@ -38,6 +40,7 @@ export class PublishController {
       'Deploys the iteration with the publish name as the deployment name. predictionId (an Azure resource id) is accepted and not used: ' +
       'predictions authenticate with a personal API token of the owner, or the deployment key.',
   })
+  @ApiOkResponse({ schema: { type: 'boolean', example: true }, description: 'true once it is published.' })
   async publish(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
@@ -101,6 +104,7 @@ export class PublishController {
     operationId: 'CustomVision_UnpublishIteration',
     summary: 'Custom Vision: unpublish an iteration (undeploys it)',
   })
+  @ApiNoContentResponse()
   async unpublish(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

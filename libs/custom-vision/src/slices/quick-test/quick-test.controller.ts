@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, Clock, CurrentUser, IdGenerator, UrlFetcher, UuidParam } from '@diyml/core';
 import { DeploymentSettings } from '@diyml/deployments';
@@ -8,15 +8,18 @@ import type { IterationView } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
 import { readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { CvImagePredictionDto } from '../../http/custom-vision.dto.js';
 
 type TrainedIteration = IterationView & { model: NonNullable<IterationView['model']> };
 
 /** Predicts with any trained iteration, published or not (PredictionService on the iteration's model). */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/quicktest`)
 export class QuickTestController {
   constructor(
@@ -36,6 +39,7 @@ export class QuickTestController {
       'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
     description: 'store=true is accepted; the image is not kept.',
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   async quickTest(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('iterationId') iterationId: unknown,
@@ -59,6 +63,7 @@ export class QuickTestController {
     description:
       'The URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls; the image is not kept.',
   })
+  @ApiOkResponse({ type: CvImagePredictionDto })
   async quickTestUrl(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('iterationId') iterationId: unknown,

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import {
@@ -13,10 +13,16 @@ import {
 import type { ProjectView } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN } from '../../domain/domains.js';
-import type { CvPrediction } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf, optionalNumber, optionalUuid, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import {
+  CvSuggestedTagAndRegionDto,
+  CvSuggestedTagAndRegionQueryResultDto,
+  SORT_BY,
+  type SortBy,
+} from './suggestions.dto.js';
 
 /** Azure takes at most 64 images per SuggestTagsAndRegions call. */
 const MAX_SUGGEST_IMAGES = 64;
@@ -25,37 +31,8 @@ const SUGGEST_WAIT_MS = 120_000;
 const SUGGEST_POLL_MS = 100;
 const DEFAULT_MAX_COUNT = 50;
 const MAX_MAX_COUNT = 256;
-const SORT_BY = ['UncertaintyAscending', 'UncertaintyDescending'] as const;
-type SortBy = (typeof SORT_BY)[number];
 
-export interface CvSuggestedTagAndRegion {
-  id: string;
-  project: string;
-  iteration: string;
-  created: string;
-  predictions: CvPrediction[];
-  predictionUncertainty: number;
-}
-
-export interface CvStoredSuggestedTagAndRegion extends CvSuggestedTagAndRegion {
-  width: number;
-  height: number;
-  resizedImageUri: string;
-  thumbnailUri: string;
-  originalImageUri: string;
-  domain: string;
-}
-
-export interface CvSuggestedTagAndRegionQueryToken {
-  tagIds: string[];
-  threshold: number;
-  session: string;
-  continuation: string | null;
-  maxCount: number;
-  sortBy: SortBy;
-}
-
-function toCvSuggestion(view: LabelSuggestionView, project: ProjectView): CvSuggestedTagAndRegion {
+function toCvSuggestion(view: LabelSuggestionView, project: ProjectView): CvSuggestedTagAndRegionDto {
   const names = new Map(project.labels.map((label) => [label.id, label.name]));
   return {
     id: view.imageId,
@@ -94,6 +71,7 @@ function tagFilterOf(body: Record<string, unknown> | undefined): { tagIds: strin
 
 /** Suggested tags and regions (SuggestLabels and the label-suggestions read model of evaluation). */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId`)
 export class SuggestionsController {
   constructor(
@@ -112,13 +90,14 @@ export class SuggestionsController {
       'Runs as a background suggestion run and answers once it finished. Tagged images, and images whose suggestion from ' +
       'this iteration was rejected, get none.',
   })
+  @ApiOkResponse({ type: [CvSuggestedTagAndRegionDto] })
   async suggest(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('iterationId') iterationIdValue: unknown,
     @Query('imageIds') imageIdsValue: unknown,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
-  ): Promise<CvSuggestedTagAndRegion[]> {
+  ): Promise<CvSuggestedTagAndRegionDto[]> {
     const project = await this.reads.project(projectId, user.id);
     const iterationId = requiredIterationId(iterationIdValue);
     const imageIds = uuidList(imageIdsValue, 'imageIds');
@@ -154,13 +133,14 @@ export class SuggestionsController {
     description:
       'Body: {tagIds, threshold, maxCount (≤ 256), sortBy UncertaintyAscending|UncertaintyDescending, continuation from the previous token}.',
   })
+  @ApiOkResponse({ type: CvSuggestedTagAndRegionQueryResultDto })
   async query(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('iterationId') iterationIdValue: unknown,
     @Body() body: Record<string, unknown> | undefined,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<{ token: CvSuggestedTagAndRegionQueryToken; results: CvStoredSuggestedTagAndRegion[] }> {
+  ): Promise<CvSuggestedTagAndRegionQueryResultDto> {
     const project = await this.reads.project(projectId, user.id);
     const iterationId = requiredIterationId(iterationIdValue);
     await this.reads.iteration(projectId, iterationId);
@@ -216,6 +196,10 @@ export class SuggestionsController {
     summary:
       'Custom Vision: per tag, how many images have a pending suggestion of it at least `threshold` probable (?iterationId=)',
     description: 'Body: {tagIds (default: every tag of the project), threshold}. Answers {tagId: count}.',
+  })
+  @ApiOkResponse({
+    description: 'Per tag id, the number of images.',
+    schema: { type: 'object', additionalProperties: { type: 'integer' }, example: { '5d2c0f6e-…': 12 } },
   })
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,

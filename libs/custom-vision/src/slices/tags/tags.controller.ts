@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import type { LabelView, ProjectView } from '@diyml/projects';
 import { AddLabel } from '@diyml/projects';
@@ -8,9 +8,11 @@ import { RemoveLabel } from '@diyml/projects';
 import { RenameLabel } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvTag, toCvTag } from '../../domain/shapes.js';
+import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { CvTagDto } from '../../http/custom-vision.dto.js';
 
 function tagOf(project: ProjectView, tagId: string): LabelView {
   const label = project.labels.find((candidate) => candidate.id === tagId.toLowerCase());
@@ -20,6 +22,7 @@ function tagOf(project: ProjectView, tagId: string): LabelView {
 
 /** Tags are the project's labels: AddLabel / RenameLabel / RemoveLabel of the projects context. */
 @CustomVisionTrainingController()
+@CustomVisionErrors(400)
 @Controller(`${TRAINING_BASE}/projects/:projectId/tags`)
 export class TagsController {
   constructor(
@@ -32,6 +35,7 @@ export class TagsController {
     operationId: 'CustomVision_GetTags',
     summary: "Custom Vision: the project's tags (?iterationId=: the tags an iteration learned)",
   })
+  @ApiOkResponse({ type: [CvTagDto] })
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('iterationId') iterationId: unknown,
@@ -50,6 +54,7 @@ export class TagsController {
     operationId: 'CustomVision_CreateTag',
     summary: 'Custom Vision: create a tag (?name=&description=&type=Regular)',
   })
+  @ApiOkResponse({ type: CvTagDto })
   async create(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query('name') name: unknown,
@@ -71,6 +76,7 @@ export class TagsController {
 
   @Get(':tagId')
   @ApiOperation({ operationId: 'CustomVision_GetTag', summary: 'Custom Vision: a tag' })
+  @ApiOkResponse({ type: CvTagDto })
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,
@@ -82,6 +88,7 @@ export class TagsController {
 
   @Patch(':tagId')
   @ApiOperation({ operationId: 'CustomVision_UpdateTag', summary: 'Custom Vision: rename a tag' })
+  @ApiOkResponse({ type: CvTagDto })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,
@@ -101,6 +108,7 @@ export class TagsController {
   @Delete(':tagId')
   @HttpCode(204)
   @ApiOperation({ operationId: 'CustomVision_DeleteTag', summary: 'Custom Vision: delete a tag' })
+  @ApiNoContentResponse()
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,

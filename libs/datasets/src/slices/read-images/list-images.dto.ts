@@ -21,7 +21,7 @@ export class ListImagesQueryDto extends PageQueryDto {
   @IsBoolean()
   unlabeled?: boolean;
 
-  @ApiPropertyOptional({ enum: SPLITS })
+  @ApiPropertyOptional({ enum: SPLITS, description: 'Only images in this split.' })
   @IsOptional()
   @IsIn(SPLITS)
   split?: Split;

@@ -60,7 +60,7 @@ export class SearchSharedModelsQueryDto extends PageQueryDto {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({ enum: ['classification', 'detection'] })
+  @ApiPropertyOptional({ enum: ['classification', 'detection'], description: 'Only models of this task.' })
   @IsOptional()
   @IsIn(['classification', 'detection'])
   task?: 'classification' | 'detection';

@@ -18,7 +18,13 @@ export class ProjectHistoryQueryDto {
   @Min(-1)
   after?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    description: 'Events per page.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -85,16 +91,33 @@ export class HistoryEntryDto {
   })
   stream: string;
 
-  @ApiProperty({ example: 'LabelAdded' })
+  @ApiProperty({
+    example: 'LabelAdded',
+    description:
+      'What happened, as a stable event type (LabelAdded, ImageUploaded, IterationQueued…); with `v` it fixes the ' +
+      'shape of `data`.',
+  })
   type: string;
 
-  @ApiProperty({ example: 1, description: 'Schema version of the event data.' })
+  @ApiProperty({ example: 1, description: 'Schema version of the event data (a changed shape gets a new version).' })
   v: number;
 
   @ApiProperty({
     type: 'object',
+    properties: { projectId: { type: 'string', format: 'uuid' } },
+    required: ['projectId'],
+    selfRequired: true,
     additionalProperties: true,
-    description: 'The event data (it always names projectId).',
+    example: {
+      projectId: '7fb98501-eda0-46e4-800e-ee755526495d',
+      labelId: 'a58ea7c7-c893-41c8-b71e-1510a9ecccc8',
+      name: 'cat',
+      addedAt: '2026-12-01T21:11:24.878Z',
+    },
+    description:
+      "The event's data as recorded (secrets redacted), in the shape its `type` has at version `v`: it always names " +
+      'the projectId; the other fields depend on the type (a sample payload and the shape of each type and version ' +
+      "are in the repository's test/fixtures/events/current/<type>.v<v>.json).",
   })
   data: unknown;
 

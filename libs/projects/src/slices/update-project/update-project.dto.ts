@@ -15,6 +15,7 @@ export class UpdateProjectDto {
   name?: string;
 
   @ApiPropertyOptional({
+    type: String,
     maxLength: MAX_DESCRIPTION_LENGTH,
     nullable: true,
     description: 'An empty string or null clears it.',

@@ -12,10 +12,11 @@ import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { BlobStore } from '@diyml/blobs';
 import { ApiErrors, type AuthenticatedUser, CurrentUser, DomainError, UuidParam } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
-import { type DatasetManifest, parseManifest } from '../../manifest/dataset-manifest.js';
-import { diffManifests, type ManifestDiff } from '../../manifest/manifest-diff.js';
+import { parseManifest } from '../../manifest/dataset-manifest.js';
+import { diffManifests } from '../../manifest/manifest-diff.js';
 import { exportOnnx } from '../../model/onnx-export.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
+import { DatasetDiffDto, DatasetManifestDto } from './iteration-artifacts.dto.js';
 
 export class DatasetDiffQueryDto {
   @ApiProperty({ format: 'uuid', description: 'The iteration to compare with (the earlier one, usually).' })
@@ -52,16 +53,13 @@ export class IterationArtifactsController {
     operationId: 'getIterationDataset',
     summary: 'The frozen dataset the iteration trained on: images, labels, regions and splits',
   })
-  @ApiOkResponse({
-    description:
-      '{v, projectId, task, labels: [{id, name}], images: [{id, sha256, filename, width, height, split, labelId, regions}]}',
-  })
+  @ApiOkResponse({ type: DatasetManifestDto })
   @ApiErrors(400, 401, 404)
   async dataset(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<DatasetManifest> {
+  ): Promise<DatasetManifestDto> {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     return parseManifest(await this.blobs.get(iteration.manifestSha256));
@@ -74,14 +72,14 @@ export class IterationArtifactsController {
     description:
       'Images added, removed, relabeled (label or boxes) and moved between splits; labels added and removed.',
   })
-  @ApiOkResponse({ description: '{added, removed, relabeled, resplit, unchanged, labels: {added, removed}}' })
+  @ApiOkResponse({ type: DatasetDiffDto })
   @ApiErrors(400, 401, 404)
   async diff(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Query() query: DatasetDiffQueryDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<ManifestDiff> {
+  ): Promise<DatasetDiffDto> {
     await this.projects.getOwned(projectId, user.id);
     const [from, to] = await Promise.all(
       [query.against, iterationId].map(async (id) =>
@@ -104,7 +102,10 @@ export class IterationArtifactsController {
       '422 MODEL_NOT_EXPORTABLE names a layer ONNX export does not translate.',
   })
   @ApiProduces('application/zip', 'application/octet-stream')
-  @ApiOkResponse({ description: 'The model archive (zip) or ONNX file.' })
+  @ApiOkResponse({
+    description: 'The model archive (application/zip) or ONNX file (application/octet-stream), as an attachment.',
+    schema: { type: 'string', format: 'binary' },
+  })
   @ApiErrors(400, 401, 404, 409, 422)
   async model(
     @Param('projectId', UuidParam('projectId')) projectId: string,

@@ -10,22 +10,23 @@ import {
 } from '@nestjs/swagger';
 import { IsObject, IsOptional } from 'class-validator';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
+import { type TrainingConfigInput, TrainingConfigInputDto } from '@diyml/projects';
 import { CancelIteration } from '../cancel-iteration/cancel-iteration.handler.js';
 import { IterationDto, toIterationDto } from '../read-iterations/iteration.dto.js';
 import { QueueIteration, ReproduceIteration } from './queue-iteration.handler.js';
 
 export class QueueIterationDto {
   @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
+    type: TrainingConfigInputDto,
     description:
-      "Overrides of the project's training configuration for this run only (any of learningRate, epochs, batchSize, " +
-      'imageSize, architecture, validationSplit, augmentation, seed, earlyStopping); same ranges as the project setting.',
+      "Overrides of the project's training configuration for this run only: any of its settings, with the same " +
+      'ranges as PUT …/training-config; those left out keep the project’s values.',
     example: { epochs: 5, learningRate: 0.002 },
   })
+  // The handler checks the settings against the project's type (mergeTrainingConfig), naming each bad field.
   @IsOptional()
   @IsObject()
-  trainingConfig?: Record<string, unknown>;
+  trainingConfig?: TrainingConfigInput;
 }
 
 @ApiTags('training')

@@ -1,4 +1,5 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { canonicalTrainingConfig, type TrainingConfig, TrainingConfigDto } from '@diyml/projects';
 import type { IterationView } from '../../read-models/iterations/iteration.view.js';
 import { ClassificationMetricsDto, DetectionMetricsDto } from './metrics.dto.js';
 
@@ -77,8 +78,14 @@ export class IterationDto {
   @ApiProperty({ example: 'Iteration 1', description: '`Iteration <number>` until renamed (PATCH).' }) name: string;
   @ApiProperty({ enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] }) status: string;
   @ApiProperty({ type: ProgressDto }) progress: ProgressDto;
-  @ApiProperty({ description: 'The configuration this run used (project settings with its overrides).' })
-  trainingConfig: Record<string, unknown>;
+  @ApiProperty({
+    type: TrainingConfigDto,
+    nullable: true,
+    description:
+      "The configuration this run used: the project's settings with the run's overrides, `architecture: 'auto'` " +
+      'resolved, settings added since it was queued at their defaults. null for an imported model (not trained here).',
+  })
+  trainingConfig: TrainingConfigDto | null;
   @ApiProperty({ type: [EpochDto] }) history: EpochDto[];
   @ApiPropertyOptional({
     oneOf: [{ $ref: getSchemaPath(ClassificationMetricsDto) }, { $ref: getSchemaPath(DetectionMetricsDto) }],
@@ -174,6 +181,8 @@ export function toIterationDto(view: IterationView): IterationDto {
   } = view;
   const dto: IterationDto = {
     ...rest,
+    // The queue handler records a complete TrainingConfig (the event keeps it untyped); an imported model has none.
+    trainingConfig: view.imported ? null : canonicalTrainingConfig(view.trainingConfig as TrainingConfig),
     importedModel: importFormat ? { format: importFormat, labels: view.labels.map((label) => label.name) } : undefined,
     // Recorded by training as ClassificationMetrics or DetectionMetrics (the event keeps them untyped).
     metrics: (view.metrics ?? undefined) as IterationDto['metrics'],
