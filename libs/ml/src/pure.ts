@@ -13,6 +13,6 @@ export {
 } from './architectures/architecture-registry.js';
 export { BackboneError, type Backbone, type BackboneDescriptor, type BackboneErrorCode } from './backbones/backbone.js';
 export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones } from './backbones/backbone-registry.js';
-export { classificationMetricsAtThreshold } from './metrics/classification-metrics.js';
-export { bestUnmatchedTruth, detectionMetrics } from './metrics/detection-metrics.js';
+export { classificationMetricsAtThreshold, type ClassificationMetrics } from './metrics/classification-metrics.js';
+export { bestUnmatchedTruth, detectionMetrics, type DetectionMetrics } from './metrics/detection-metrics.js';
 export type { ClassificationValidation, DetectionValidation } from './training/training-types.js';

@@ -1,3 +1,9 @@
 /** The part of projects that loads no Nest module nor TensorFlow.js (`@diyml/projects/pure`): its events. */
 export * from './domain/project-type.js';
 export * from './domain/project.events.js';
+export type {
+  AugmentationConfig,
+  EarlyStoppingConfig,
+  RecordedTrainingConfig,
+  TrainingConfig,
+} from './domain/training-config.js';

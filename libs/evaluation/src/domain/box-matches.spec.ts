@@ -75,6 +75,7 @@ describe('box matches of one detection test image', () => {
     });
     const predicted = [[red(0.3, square)], [red(0.95, square)], [red(0.9, elsewhere), red(0.6, square)]];
     const { metrics, predictions } = resultsOf(manifest, predicted);
+    if (metrics.task !== 'detection') throw new Error(`detection metrics expected, got ${metrics.task}`);
     // AP ranks every box, the one at 30% too: it credits low.png's box, which no count at 50% does.
     expect(metrics.map50).toBeCloseTo(11 / 12, 10);
     expect(metrics.recall).toBeCloseTo(2 / 3, 10);

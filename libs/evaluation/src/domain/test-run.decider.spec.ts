@@ -21,7 +21,16 @@ const requested: TestRunEvent = {
   data: { ...ids, ...runSpec, requestedAt: now.toISOString() },
 };
 const outcome = {
-  metrics: { accuracy: 1 },
+  metrics: {
+    task: 'classification' as const,
+    threshold: 0,
+    accuracy: 1,
+    precision: 1,
+    recall: 1,
+    f1: 1,
+    perLabel: [{ label: 'red', precision: 1, recall: 1, f1: 1, support: 1 }],
+    confusionMatrix: { labels: ['red'], matrix: [[1]], noPrediction: [0] },
+  },
   predictionsSha256: 'p',
   evaluationSha256: 'e',
   backend: 'wasm',

@@ -1,4 +1,5 @@
 import type { DomainEvent } from '@diyml/core/pure';
+import type { MetricsAtThresholds } from '@diyml/training/pure';
 
 export const testRunStream = (testRunId: string) => `test-run-${testRunId}`;
 
@@ -22,7 +23,7 @@ export interface TestRunSpec {
 
 export interface TestRunOutcome {
   /** The same metrics as training reports for validation, on the test images. */
-  metrics: Record<string, unknown>;
+  metrics: MetricsAtThresholds;
   /** sha256 of the per-image predictions blob. */
   predictionsSha256: string;
   /** sha256 of the stored evaluation, from which metrics at any threshold are computed. */

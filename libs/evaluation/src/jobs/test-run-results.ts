@@ -1,11 +1,11 @@
 import type { Prediction } from '@diyml/ml';
-import { DEFAULT_METRICS_OPTIONS, metricsOf, type StoredEvaluation } from '@diyml/training';
+import { DEFAULT_METRICS_OPTIONS, type MetricsAtThresholds, metricsOf, type StoredEvaluation } from '@diyml/training';
 import { SHOWN_BOX_SCORE } from '../domain/box-matches.js';
 import type { TestManifest, TestPrediction } from '../domain/test-manifest.js';
 
 export interface TestRunResults {
   evaluation: StoredEvaluation;
-  metrics: Record<string, unknown>;
+  metrics: MetricsAtThresholds;
   predictions: TestPrediction[];
 }
 

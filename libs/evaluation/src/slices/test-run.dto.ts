@@ -150,8 +150,7 @@ export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]):
     status: view.status,
     source: view.source,
     imageCount: view.imageCount,
-    // Recorded by the test job from metricsOf (the event keeps them untyped).
-    metrics: view.metrics as TestRunDto['metrics'],
+    metrics: view.metrics,
     requestedAt: view.requestedAt,
     revision: view.revision,
   };

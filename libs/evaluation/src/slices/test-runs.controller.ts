@@ -45,6 +45,7 @@ import { ProjectAccess } from '@diyml/projects';
 import {
   ApiMetricsAtThresholdResponse,
   MetricsQueryDto,
+  type MetricsAtThresholds,
   metricsOf,
   metricsOptionsFor,
   parseEvaluation,
@@ -286,7 +287,7 @@ export class TestRunsController {
     @Param('testRunId', UuidParam('testRunId')) testRunId: string,
     @Query() query: MetricsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<MetricsAtThresholds> {
     await this.projects.getOwned(projectId, user.id);
     const run = await this.testRuns.get(projectId, iterationId, testRunId);
     if (!run.evaluationSha256) {

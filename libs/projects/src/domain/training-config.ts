@@ -47,6 +47,12 @@ export type TrainingConfig = {
   fineTune: number;
 };
 
+/** Settings added after the first configurations were recorded: events recorded before them lack them. */
+type SettingsAddedLater = 'baseIterationId' | 'backbone' | 'fineTune';
+/** A TrainingConfig as an event recorded it, perhaps before some settings existed (canonicalTrainingConfig fills them). */
+export type RecordedTrainingConfig = Omit<TrainingConfig, SettingsAddedLater> &
+  Partial<Pick<TrainingConfig, SettingsAddedLater>>;
+
 /** A request's settings: each one optional. Nested objects may be partial; `earlyStopping: null` turns it off. */
 export type TrainingConfigInput = {
   learningRate?: number;
@@ -182,7 +188,7 @@ export function applyTrainingConfigInput(base: TrainingConfig, input: TrainingCo
 }
 
 /** The same configuration with its keys in one fixed order, so equal configurations serialize equally. */
-export function canonicalTrainingConfig(config: TrainingConfig): TrainingConfig {
+export function canonicalTrainingConfig(config: RecordedTrainingConfig): TrainingConfig {
   return {
     learningRate: config.learningRate,
     epochs: config.epochs,

@@ -1,5 +1,6 @@
 import { describe, it } from '@jest/globals';
 import { deciderSpecification } from '@diyml/core/testing';
+import { defaultTrainingConfig } from '@diyml/projects';
 import { iterationDecider } from './iteration.decider.js';
 import type { IterationEvent, IterationSpec } from './iteration.events.js';
 
@@ -11,7 +12,7 @@ const spec: IterationSpec = {
   labels: [{ id: 'l1', name: 'cat' }],
   manifestSha256: 'abc',
   imageCount: 10,
-  trainingConfig: { epochs: 2 },
+  trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 2 },
   seed: 7,
   architecture: 'small-cnn',
   reproducedFrom: null,
@@ -36,7 +37,14 @@ const outcome = {
   modelSha256: 'm',
   modelBytes: 100,
   evaluationSha256: 'e',
-  metrics: { accuracy: 0.9 },
+  metrics: {
+    accuracy: 0.9,
+    precision: 0.9,
+    recall: 0.9,
+    f1: 0.9,
+    perLabel: [{ label: 'cat', precision: 0.9, recall: 0.9, f1: 0.9, support: 10 }],
+    confusionMatrix: { labels: ['cat'], matrix: [[9]], noPrediction: [1] },
+  },
   backend: 'wasm',
   bestEpoch: 2,
   stoppedEarly: false,

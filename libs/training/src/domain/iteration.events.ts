@@ -1,4 +1,6 @@
 import type { DomainEvent } from '@diyml/core/pure';
+import type { ClassificationMetrics, DetectionMetrics } from '@diyml/ml/pure';
+import type { RecordedTrainingConfig } from '@diyml/projects/pure';
 
 export const iterationStream = (iterationId: string) => `iteration-${iterationId}`;
 /** Claimed in order to number a project's iterations 1, 2, 3… without gaps or repeats. */
@@ -6,6 +8,9 @@ export const iterationNumbersStream = (projectId: string) => `iteration-numbers-
 
 export type IterationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type Task = 'classification' | 'detection';
+
+/** Validation metrics at the default thresholds (argmax; score 0.5 and IoU 0.5 for detection). */
+export type ValidationMetrics = ClassificationMetrics | DetectionMetrics;
 
 /** Everything a run is determined by, frozen when it is queued. */
 export interface IterationSpec {
@@ -15,7 +20,8 @@ export interface IterationSpec {
   /** sha256 of the dataset manifest blob. */
   manifestSha256: string;
   imageCount: number;
-  trainingConfig: Record<string, unknown>;
+  /** The project's configuration with the iteration's overrides, as it was when the iteration was queued. */
+  trainingConfig: RecordedTrainingConfig;
   seed: number;
   architecture: string;
   /** The iteration this one repeats (reproduce), if any. */
@@ -47,7 +53,7 @@ export interface IterationOutcome {
   /** sha256 of the validation predictions blob, from which metrics at any threshold are computed. */
   evaluationSha256: string | null;
   /** Metrics at the default threshold. */
-  metrics: Record<string, unknown> | null;
+  metrics: ValidationMetrics | null;
   backend: string;
   bestEpoch: number;
   stoppedEarly: boolean;

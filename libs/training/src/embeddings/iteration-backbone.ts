@@ -20,7 +20,7 @@ export async function iterationBackbone(
           `model-${queued.baseModelSha256.slice(0, 12)}`,
           unpackModel(await blobs.get(queued.baseModelSha256)),
         )
-      : backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
+      : backbones.describe(queued.trainingConfig.backbone ?? null);
   } catch (error) {
     if (error instanceof BackboneError || isDomainError(error, 'UNKNOWN_BACKBONE')) return null;
     throw error;

@@ -67,7 +67,7 @@ export class ProjectEmbeddings {
     const completed = recorded.find((event) => event.type === 'IterationCompleted')?.data as
       IterationCompleted['data'] | undefined;
     if (!queued || !completed || queued.architecture !== 'backbone-classifier') return null;
-    if (((queued.trainingConfig.fineTune as number | undefined) ?? 0) > 0) return null;
+    if ((queued.trainingConfig.fineTune ?? 0) > 0) return null;
     const backbone = await iterationBackbone(queued, this.blobs, this.backbones);
     if (!backbone) return null;
     return { backbone, iterationTableSha256: completed.embeddingsSha256 ?? null };

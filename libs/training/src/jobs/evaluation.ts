@@ -1,6 +1,8 @@
 import {
+  type ClassificationMetrics,
   classificationMetricsAtThreshold,
   type ClassificationValidation,
+  type DetectionMetrics,
   detectionMetrics,
   type DetectionValidation,
 } from '@diyml/ml/pure';
@@ -51,8 +53,13 @@ export interface MetricsOptions {
   overlapThreshold: number;
 }
 
+/** Metrics with the thresholds they were computed at, as test runs record them and the API answers them. */
+export type MetricsAtThresholds =
+  | ({ task: 'classification'; threshold: number } & ClassificationMetrics)
+  | ({ task: 'detection'; threshold: number; overlapThreshold: number } & DetectionMetrics);
+
 /** Metrics in the API's shape: accuracy, precision, recall, f1, perLabel, confusionMatrix; mAP for detection. */
-export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions): Record<string, unknown> {
+export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions): MetricsAtThresholds {
   if (evaluation.task === 'classification') {
     const metrics = classificationMetricsAtThreshold(
       evaluation.expected,

@@ -188,7 +188,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
           `model-${queued.baseModelSha256.slice(0, 12)}`,
           unpackModel(await this.blobs.get(queued.baseModelSha256)),
         )
-      : this.backbones.describe((queued.trainingConfig.backbone as string | null | undefined) ?? null);
+      : this.backbones.describe(queued.trainingConfig.backbone ?? null);
     const embeddings: EmbeddingTable[] = [];
     for (const sha256 of queued.embeddingsSha256 ?? []) {
       const bytes = new Uint8Array(await this.blobs.get(sha256));
@@ -260,7 +260,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       modelSha256: model.sha256,
       modelBytes: model.bytes,
       evaluationSha256: evaluation?.sha256 ?? null,
-      metrics: result.validation ? (result.validation.metrics as unknown as Record<string, unknown>) : null,
+      metrics: result.validation?.metrics ?? null,
       backend: result.backend,
       bestEpoch: result.bestEpoch,
       stoppedEarly: result.stoppedEarly,

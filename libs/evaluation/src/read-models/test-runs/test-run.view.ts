@@ -1,3 +1,4 @@
+import type { MetricsAtThresholds } from '@diyml/training/pure';
 import type { TestRunSource, TestRunStatus } from '../../domain/test-run.events.js';
 
 export const TEST_RUNS = 'test-runs';
@@ -14,7 +15,7 @@ export interface TestRunView {
   imageCount: number;
   manifestSha256: string;
   modelSha256: string;
-  metrics: Record<string, unknown> | null;
+  metrics: MetricsAtThresholds | null;
   predictionsSha256: string | null;
   evaluationSha256: string | null;
   backend: string | null;

@@ -37,7 +37,16 @@ const completed: TestRunEvent = {
   v: 1,
   data: {
     ...ids,
-    metrics: { accuracy: 1 },
+    metrics: {
+      task: 'classification' as const,
+      threshold: 0,
+      accuracy: 1,
+      precision: 1,
+      recall: 1,
+      f1: 1,
+      perLabel: [{ label: 'red', precision: 1, recall: 1, f1: 1, support: 1 }],
+      confusionMatrix: { labels: ['red'], matrix: [[1]], noPrediction: [0] },
+    },
     predictionsSha256: 'p',
     evaluationSha256: 'e',
     backend: 'wasm',

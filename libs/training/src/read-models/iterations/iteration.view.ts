@@ -1,4 +1,11 @@
-import type { EpochStats, ImportedModelSpec, IterationStatus, Task } from '../../domain/iteration.events.js';
+import type { RecordedTrainingConfig } from '@diyml/projects/pure';
+import type {
+  EpochStats,
+  ImportedModelSpec,
+  IterationStatus,
+  Task,
+  ValidationMetrics,
+} from '../../domain/iteration.events.js';
 
 export const ITERATIONS = 'iterations';
 
@@ -15,7 +22,8 @@ export interface IterationView {
   task: Task;
   labels: { id: string; name: string }[];
   progress: { epoch: number; epochs: number };
-  trainingConfig: Record<string, unknown>;
+  /** null for an imported model (documents projected before this was typed hold {} there). */
+  trainingConfig: RecordedTrainingConfig | null;
   architecture: string;
   /** null for an imported model: it was not trained here. */
   seed: number | null;
@@ -34,7 +42,7 @@ export interface IterationView {
   attempt: number;
   backend: string | null;
   history: EpochHistoryEntry[];
-  metrics: Record<string, unknown> | null;
+  metrics: ValidationMetrics | null;
   model: { sha256: string; bytes: number } | null;
   evaluationSha256: string | null;
   /** Backbone architectures: the table of the embeddings the run used (blob), how many it computed and reused. */

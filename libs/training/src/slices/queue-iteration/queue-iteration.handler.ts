@@ -168,8 +168,8 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
     if (!original || original.projectId !== projectId) {
       throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
     }
-    // An imported iteration has no seed nor image count.
-    if (original.imported || original.seed === null || original.imageCount === null) {
+    // An imported iteration has no seed, image count nor configuration.
+    if (original.imported || original.seed === null || original.imageCount === null || !original.trainingConfig) {
       throw DomainError.unprocessable(
         'NOTHING_TO_REPRODUCE',
         'This iteration was imported: it was trained elsewhere, so there is no dataset or configuration here to train it again.',

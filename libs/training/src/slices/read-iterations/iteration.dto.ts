@@ -1,5 +1,5 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { canonicalTrainingConfig, type TrainingConfig, TrainingConfigDto } from '@diyml/projects';
+import { canonicalTrainingConfig, TrainingConfigDto } from '@diyml/projects';
 import type { IterationView } from '../../read-models/iterations/iteration.view.js';
 import { ClassificationMetricsDto, DetectionMetricsDto } from './metrics.dto.js';
 
@@ -181,11 +181,10 @@ export function toIterationDto(view: IterationView): IterationDto {
   } = view;
   const dto: IterationDto = {
     ...rest,
-    // The queue handler records a complete TrainingConfig (the event keeps it untyped); an imported model has none.
-    trainingConfig: view.imported ? null : canonicalTrainingConfig(view.trainingConfig as TrainingConfig),
+    // An imported model has none (documents projected before it was typed hold {} for it).
+    trainingConfig: view.imported || !view.trainingConfig ? null : canonicalTrainingConfig(view.trainingConfig),
     importedModel: importFormat ? { format: importFormat, labels: view.labels.map((label) => label.name) } : undefined,
-    // Recorded by training as ClassificationMetrics or DetectionMetrics (the event keeps them untyped).
-    metrics: (view.metrics ?? undefined) as IterationDto['metrics'],
+    metrics: view.metrics ?? undefined,
     reproduction: view.reproduction ?? undefined,
     embeddings: view.embeddings ?? undefined,
     error: view.error ?? undefined,

@@ -41,7 +41,7 @@ import { parseBatchProgress } from '../../jobs/batch-progress.js';
 import { ApiMetricsAtThresholdResponse } from './metrics.dto.js';
 import { parsePreparationProgress } from '../../jobs/preparation-progress.js';
 import { TRAINING_QUEUE } from '../../jobs/training-job.processor.js';
-import { metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
+import { type MetricsAtThresholds, metricsOf, metricsOptionsFor, parseEvaluation } from '../../jobs/evaluation.js';
 import { IterationQueries } from '../../read-models/iterations/iteration-queries.js';
 import {
   BatchProgressDto,
@@ -179,7 +179,7 @@ export class IterationsController {
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @Query() query: MetricsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<MetricsAtThresholds> {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     if (iteration.status !== 'completed') {
