@@ -105,7 +105,7 @@ export class Settings {
   REQUEST_TIMEOUT_SECONDS: number = 3600;
 
   /**
-   * Connections open at once (new ones are closed past it). Default: the process's open-file limit less 1,024 kept
+   * Connections open at once (new ones are closed past it). Default: the process's open-file limit less 1,024 (a quarter of a limit under 4,096) kept
    * for the api's own files, so a flood of connections cannot leave it unable to open one.
    */
   @Transform(emptyToUndefined)

@@ -19,10 +19,10 @@ describe('defaultMaxConnections', () => {
     expect(defaultMaxConnections(file)).toBe(20000 - RESERVED_FILE_DESCRIPTORS);
   });
 
-  it('still allows some connections under a small open-file limit', () => {
+  it('keeps a quarter of a small open-file limit', () => {
     expect(
       defaultMaxConnections(limitsFile('Max open files            1024                 4096                 files\n')),
-    ).toBe(64);
+    ).toBe(768);
   });
 
   it('falls back to a fixed number where the limit cannot be read', () => {

@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** File descriptors kept for what the api opens itself (blobs, the event log, uploads, worker threads, databases). */
+/**
+ * File descriptors kept for what the api opens itself (blobs, the event log, uploads, worker threads, databases): this
+ * many, or a quarter of a smaller limit.
+ */
 export const RESERVED_FILE_DESCRIPTORS = 1024;
 /** The total when the process's open-file limit cannot be read (not Linux). */
 const FALLBACK_MAX_CONNECTIONS = 4096;
@@ -18,7 +21,7 @@ export interface ConnectionLimits {
 }
 
 /**
- * The open-file limit less RESERVED_FILE_DESCRIPTORS: 20,000 idle connections from one anonymous client took every
+ * The open-file limit less RESERVED_FILE_DESCRIPTORS (a quarter of a limit under 4,096): 20,000 idle connections from one anonymous client took every
  * descriptor the api had, so for as long as the client held them nobody could connect and the api could open no file.
  */
 export function defaultMaxConnections(limitsFile = '/proc/self/limits'): number {
@@ -30,7 +33,8 @@ export function defaultMaxConnections(limitsFile = '/proc/self/limits'): number 
   }
   const openFiles = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
   if (!openFiles || openFiles === 'unlimited') return FALLBACK_MAX_CONNECTIONS;
-  return Math.max(64, Number(openFiles) - RESERVED_FILE_DESCRIPTORS);
+  const limit = Number(openFiles);
+  return limit - Math.min(RESERVED_FILE_DESCRIPTORS, Math.floor(limit / 4));
 }
 
 /**
