@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { api, type Project, type Region, type Schemas, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { AuthenticatedImage, contentPath, thumbnailPath } from '../components/authenticated-image';
@@ -293,6 +293,8 @@ function SuggestionCard({
 }) {
   const top = suggestion.predictions[0];
   const name = `${filename}: ${top ? `${top.label ?? 'removed label'} ${percent(top.probability)}` : 'nothing found'}`;
+  const suggestedName = `${top?.label ?? '–'} (suggested)`;
+  const acceptAsId = useId();
   const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
   const thumbnail = <AuthenticatedImage path={thumbnailPath(project.id, suggestion.imageId, 128)} alt="" lazy />;
   return (
@@ -334,13 +336,18 @@ function SuggestionCard({
         </>
       )}
       {project.type === 'classification' && (
-        <label>
-          Accept as
-          <select value={edit} onChange={(event) => onEdit(event.target.value)}>
-            <option value="">{top?.label ?? '–'} (suggested)</option>
-            <LabelOptions labels={project.labels} by="name" />
-          </select>
-        </label>
+        <div className="field">
+          <label htmlFor={acceptAsId}>Accept as</label>
+          {/* A card is narrow: the chosen name shows in full over as many lines as it needs, where a select would
+              cut it (two long names alike would read the same); the select, see-through on top, does the choosing. */}
+          <span className="wrapping-select">
+            <span aria-hidden="true">{edit || suggestedName}</span>
+            <select id={acceptAsId} value={edit} onChange={(event) => onEdit(event.target.value)}>
+              <option value="">{suggestedName}</option>
+              <LabelOptions labels={project.labels} by="name" />
+            </select>
+          </span>
+        </div>
       )}
     </li>
   );
