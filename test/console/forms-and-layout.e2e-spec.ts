@@ -16,6 +16,12 @@ const photo = (width: number, height: number) =>
     .png()
     .toBuffer();
 
+/** A small grey square, as scans or icons are (`level` 0–255 tells them apart). */
+const grey = (side: number, level: number) =>
+  sharp({ create: { width: side, height: side, channels: 3, background: { r: level, g: level, b: level } } })
+    .png()
+    .toBuffer();
+
 type Rect = { x: number; y: number; width: number; height: number };
 const rounded = (rect: Rect | null) => [rect!.x, rect!.y, rect!.width, rect!.height].map(Math.round);
 /** Each side within `pixels` of where it should be (a 2-pixel stroke reaches 1 pixel beyond its rectangle). */
@@ -227,6 +233,55 @@ describe('console: forms and layout a new user meets', () => {
       'choose an iteration…',
     ]);
     await expect(page.getByLabel(/Image size/).count()).resolves.toBe(0);
+    expect(harness.problems(REFUSED_RUN)).toEqual([]);
+  }, 60_000);
+
+  it('says what Automatic will train from the images, and offers only the settings that apply to it', async () => {
+    const project = await client.createProject('classification', ['zero', 'one'], 'digits');
+    // The project fine-tunes a backbone, which Automatic uses for photos only.
+    await client.configureTraining(project.id, { fineTune: 1 });
+    await client.upload(project.id, [await grey(28, 90), await grey(28, 160)], { label: 'zero' }, 'digit');
+    await page.goto(`/projects/${project.id}/train`);
+    const form = page.getByRole('form', { name: 'Training configuration' });
+    await form
+      .getByText(
+        /^Automatic will train: Small network trained from scratch \(small images, fast\), chosen from the 2 included images: small images \(median shorter side 28 px < 96\)\./,
+      )
+      .waitFor();
+    // A model from scratch: no backbone to choose or fine-tune, and the image size it trains at to set.
+    await expect(form.getByLabel('Backbone', { exact: true }).count()).resolves.toBe(0);
+    await form.getByText('Advanced settings').click();
+    await form.getByLabel('Batch size').waitFor();
+    await expect(form.getByLabel('Backbone blocks to fine-tune').count()).resolves.toBe(0);
+    const imageSize = form.getByLabel('Image size (pixels)');
+    await expect(
+      page.locator(`[id="${await imageSize.getAttribute('aria-describedby')}"]`).textContent(),
+    ).resolves.toMatch(/^Automatic trains these small images from scratch, shrunk to this many pixels square/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-form-automatic-small.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // The project's fine-tuning is not sent for a model from scratch: the run is refused for its dataset alone.
+    const queued = page.waitForRequest(
+      (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
+    );
+    await form.getByRole('button', { name: 'Start training' }).click();
+    expect(((await queued).postDataJSON() as { trainingConfig: { fineTune: number } }).trainingConfig.fineTune).toBe(0);
+    await form.getByRole('alert').getByText('The dataset is not ready for training:').waitFor();
+
+    // Chosen by hand, a backbone comes with its settings.
+    await form.getByLabel('Model type').selectOption('backbone-classifier');
+    await form.getByLabel('Backbone', { exact: true }).waitFor();
+    await form.getByLabel('Backbone blocks to fine-tune').waitFor();
+
+    // Photos make most of the images now: Automatic goes to the backbone, and says so.
+    await client.upload(project.id, [await photo(300, 200), await photo(320, 240)], { label: 'one' }, 'photo');
+    await page.reload();
+    await form
+      .getByText(
+        /^Automatic will train: Pretrained backbone with a new classifier \(photos\), chosen from the 4 included images: photos \(median shorter side 200 px ≥ 96\)\./,
+      )
+      .waitFor();
+    await form.getByLabel('Backbone', { exact: true }).waitFor();
     expect(harness.problems(REFUSED_RUN)).toEqual([]);
   }, 60_000);
 

@@ -17,7 +17,7 @@ import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
 import { Loading } from '../components/loading';
 import { ImportModel } from '../components/model-import';
-import { TrainingSettings } from '../components/training-settings';
+import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -32,12 +32,13 @@ export function TrainPage({ project }: { project: Project }) {
     queryFn: async () =>
       unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
+  const automatic = useAutomaticChoice(project, config.architecture);
   const start = useMutation({
     mutationFn: async () =>
       unwrap(
         await api.POST('/v1/projects/{projectId}/iterations', {
           params: { path: { projectId: project.id } },
-          body: { trainingConfig: withoutEmpty(config) },
+          body: { trainingConfig: withoutEmpty(applicableSettings(config, project.type, automatic)) },
         }),
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
@@ -61,6 +62,7 @@ export function TrainPage({ project }: { project: Project }) {
               project={project}
               schemas={schemas.data}
               iterations={iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? []}
+              automatic={automatic}
               values={config}
               onChange={setConfig}
             />
