@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { BoxesOverlay } from '../components/boxes-overlay';
+import { BoxLegend } from '../components/label-colours';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
 import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
@@ -294,6 +295,7 @@ const SHOWN_PREDICTIONS = 5;
 function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
   const top = predictions.slice(0, SHOWN_PREDICTIONS);
   const rest = predictions.slice(SHOWN_PREDICTIONS);
+  const boxes = top.filter((prediction) => prediction.box);
   const line = (prediction: Prediction, index: number) => (
     <li key={index}>
       {prediction.label}: {(prediction.probability * 100).toFixed(1)}%
@@ -301,13 +303,18 @@ function TryItResult({ photo, predictions }: { photo: string; predictions: Predi
   );
   return (
     <div className="prediction">
-      <BoxesOverlay
-        predicted={top
-          .filter((prediction) => prediction.box)
-          .map((prediction) => ({ label: prediction.label, probability: prediction.probability, ...prediction.box! }))}
-      >
-        <img src={photo} alt="The photo you tried" />
-      </BoxesOverlay>
+      <div>
+        <BoxesOverlay
+          predicted={boxes.map((prediction) => ({
+            label: prediction.label,
+            probability: prediction.probability,
+            ...prediction.box!,
+          }))}
+        >
+          <img src={photo} alt="The photo you tried" />
+        </BoxesOverlay>
+        <BoxLegend labels={boxes.map((prediction) => prediction.label)} />
+      </div>
       <div>
         {predictions.length === 0 && <p>Nothing found above the minimum probability.</p>}
         <ol aria-label="Predictions">{top.map(line)}</ol>

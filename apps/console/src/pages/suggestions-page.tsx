@@ -6,6 +6,7 @@ import { AuthenticatedImage, contentPath, thumbnailPath } from '../components/au
 import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
+import { BoxLegend } from '../components/label-colours';
 import { Link } from '../router';
 import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
@@ -165,6 +166,7 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const busy = accept.isPending || reject.isPending;
   const underReview = items.find((item) => item.imageId === reviewing);
   const nameOf = (item: Suggestion) => item.filename ?? `image ${item.imageId.slice(0, 8)}`;
+  const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
   return (
     <div className="card">
       <div className="toolbar">
@@ -245,6 +247,13 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         <p className="hint">
           No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.
         </p>
+      )}
+      {detection && (
+        <BoxLegend
+          labels={items.flatMap((item) =>
+            (boxEdits[item.imageId] ?? suggestedRegions(item, boxThreshold)).map((box) => labelName(box.label)),
+          )}
+        />
       )}
       <ul className="suggestions" aria-label="Suggestions">
         {items.map((item) => (
