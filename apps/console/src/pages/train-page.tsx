@@ -48,8 +48,13 @@ export function TrainPage({ project }: { project: Project }) {
     start.mutate();
   };
   const live = iterations.data?.items.find((iteration) => !FINISHED.includes(iteration.status));
+  // The run this page showed live, so that once it ends the page says how, instead of only showing the form again.
+  const [followed, setFollowed] = useState<string | null>(null);
+  if (live && live.id !== followed) setFollowed(live.id);
+  const ended = live ? undefined : iterations.data?.items.find((iteration) => iteration.id === followed);
   return (
     <section className="train">
+      {ended && <RunEnded project={project} iteration={ended} />}
       {live ? (
         <LiveIteration key={live.id} project={project} iteration={live} />
       ) : (
@@ -107,6 +112,23 @@ export function TrainPage({ project }: { project: Project }) {
       )}
       <ImportModel project={project} />
     </section>
+  );
+}
+
+/** How the run followed live on this page ended, and where to go from there. */
+function RunEnded({ project, iteration }: { project: Project; iteration: Iteration }) {
+  return (
+    <div className={`card run-ended ${iteration.status}`} role="status">
+      <h2>
+        {iteration.name} {iteration.status}
+      </h2>
+      {iteration.status === 'failed' && <p>{iteration.error?.reason ?? 'Training failed.'}</p>}
+      <p>
+        <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>
+          {iteration.status === 'completed' ? 'See its metrics, test it and deploy it' : 'See how far it went'}
+        </Link>
+      </p>
+    </div>
   );
 }
 
