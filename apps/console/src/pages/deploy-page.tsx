@@ -129,6 +129,7 @@ function DeploymentCard({
       unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}', { params: { path } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }),
   });
+  const [confirmingUndeploy, setConfirmingUndeploy] = useState(false);
   const endpoint = `${location.origin}${deployment.endpoint}`;
   const key = apiKey ?? '<your key>';
   return (
@@ -154,10 +155,33 @@ function DeploymentCard({
         <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
           Rotate key
         </button>
-        <button type="button" className="danger" onClick={() => undeploy.mutate()} disabled={undeploy.isPending}>
-          Undeploy
-        </button>
+        {!confirmingUndeploy && (
+          <button type="button" className="danger" onClick={() => setConfirmingUndeploy(true)}>
+            Undeploy…
+          </button>
+        )}
       </div>
+      {/* Undeploying breaks every app calling the endpoint, and its key cannot be had back: asked once more. */}
+      {confirmingUndeploy && (
+        <div role="group" aria-label={`Confirm undeploying ${deployment.name}`}>
+          <p>
+            Calls to this endpoint will fail from now on: apps using <strong>{deployment.name}</strong> stop getting
+            predictions. The iteration stays, to deploy again (with a new endpoint and key).
+          </p>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => undeploy.mutate()}
+            disabled={undeploy.isPending}
+            autoFocus
+          >
+            Undeploy for good
+          </button>{' '}
+          <button type="button" onClick={() => setConfirmingUndeploy(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
       <ErrorMessage error={rotate.error ?? undeploy.error} />
       <Snippets endpoint={endpoint} apiKey={key} project={project} publishedName={deployment.name} />
       <TryIt deployment={deployment} apiKey={apiKey} />
