@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
@@ -111,6 +112,47 @@ describe('console: forms and layout a new user meets', () => {
     const balance = page.getByRole('list', { name: 'Images per label' });
     await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
     await expect(page.getByText(/^2 images: 1 labeled, 1 unlabeled/).count()).resolves.toBe(1);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it("imports a detection dataset's COCO file with its photos, and says which boxes were not taken as they were", async () => {
+    const project = await client.createProject('detection', [], 'kitchen');
+    await page.goto(`/projects/${project.id}/dataset`);
+    // The upload says what a zip brings to a detection project: boxes from a COCO file, not labels from folders.
+    await page.getByText('Drop photos or a .zip here (with a COCO JSON file: its boxes come along), or').waitFor();
+    const coco = {
+      images: [
+        { id: 1, file_name: 'table.png', width: 300, height: 180 },
+        { id: 2, file_name: 'shelf.png', width: 120, height: 200 },
+      ],
+      categories: [{ id: 1, name: 'cup' }],
+      annotations: [
+        { id: 10, image_id: 1, category_id: 1, bbox: [10, 10, 100, 80] },
+        { id: 11, image_id: 1, category_id: 9, bbox: [0, 0, 50, 50] },
+        { id: 12, image_id: 2, category_id: 1, bbox: [60, 100, 100, 150] },
+      ],
+    };
+    const archive = zipSync({
+      '_annotations.coco.json': new TextEncoder().encode(JSON.stringify(coco)),
+      'table.png': await photo(300, 180),
+      'shelf.png': await photo(120, 200),
+    });
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'kitchen.zip', mimeType: 'application/zip', buffer: Buffer.from(archive) });
+    await page.getByRole('status').filter({ hasText: '2 uploaded.' }).waitFor();
+    await page.getByText('1 box not taken, 1 box cut to the image: see why').click();
+    await expect(
+      page.getByRole('list', { name: 'Boxes not taken as they were' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual([
+      'table.png: annotation 2 of _annotations.coco.json: It names category id 9, which _annotations.coco.json does not list.',
+      'shelf.png: annotation 3 of _annotations.coco.json: Its bbox [60, 100, 100, 150] reaches outside the 120×200 image: cut to [60, 100, 60, 100].',
+    ]);
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^table\.png, 1 box/ })
+      .waitFor();
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 

@@ -38,7 +38,7 @@ export function DatasetPage({ project }: { project: Project }) {
         <p className="hint">Start by adding the labels your model should learn, then upload photos.</p>
       )}
       <LabelsEditor project={project} />
-      <UploadZone projectId={project.id} picker={picker} />
+      <UploadZone project={project} picker={picker} />
       <details className="card">
         <summary>Upload a video</summary>
         <VideoUpload project={project} />
