@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
+import { Loading } from './components/loading';
 import { LabelColours } from './components/label-colours';
 import { UsageReport } from './components/usage-report';
 import { AnalysisPage } from './pages/analysis-page';
@@ -99,7 +100,12 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
       </main>
     );
   }
-  if (!project.data) return <main aria-busy="true" />;
+  if (!project.data)
+    return (
+      <main>
+        <Loading what="the project" />
+      </main>
+    );
   const image = match('/images/:imageId', rest);
   const iteration = match('/iterations/:iterationId', rest);
   return (

@@ -7,6 +7,7 @@ import { PredictionStoreSettings, Sharing } from '../components/deployment-extra
 import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
+import { Loading } from '../components/loading';
 import { Link, useLocation } from '../router';
 import { IterationOptions } from '../components/iteration-options';
 import { fraction, PercentInput } from '../components/percent';
@@ -60,7 +61,9 @@ export function DeployPage({ project }: { project: Project }) {
       <form onSubmit={onSubmit} className="card inline-form" aria-label="Deploy an iteration">
         <h2>Deploy</h2>
         <ErrorMessage error={iterations.error} />
-        {iterations.data && completed.length === 0 ? (
+        {iterations.isPending || deployments.isPending ? (
+          <Loading what="the iterations and deployments" />
+        ) : iterations.data && completed.length === 0 ? (
           <p className="hint">
             Nothing to deploy yet: only completed iterations can be deployed.{' '}
             <Link href={`/projects/${project.id}/train`}>Train one</Link> first.

@@ -49,7 +49,9 @@ export function SuggestionsPage({ project }: { project: Project }) {
           them in batches.
         </p>
         <ErrorMessage error={iterations.error} />
-        {iterations.data && completed.length === 0 ? (
+        {iterations.isPending ? (
+          <Loading what="the iterations" />
+        ) : iterations.data && completed.length === 0 ? (
           <p className="hint">
             No completed iteration yet: <Link href={`/projects/${project.id}/train`}>train one</Link> first.
           </p>
