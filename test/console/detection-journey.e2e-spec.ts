@@ -53,7 +53,7 @@ describe('console: the detection journey', () => {
     }
     await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
     await page.getByRole('link', { name: '← All images' }).click();
-    await page.getByRole('option', { name: /scene-0\.png, 1 box, train/ }).waitFor();
+    await page.getByRole('option', { name: /scene-0\.png, 1 box: red, train/ }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-dataset.png') });
 
     await page.getByRole('link', { name: 'Train' }).click();

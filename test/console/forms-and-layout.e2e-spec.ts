@@ -150,7 +150,7 @@ describe('console: forms and layout a new user meets', () => {
     ]);
     await page
       .getByRole('listbox', { name: 'Images' })
-      .getByRole('option', { name: /^table\.png, 1 box/ })
+      .getByRole('option', { name: /^table\.png, 1 box: cup, train$/ })
       .waitFor();
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);

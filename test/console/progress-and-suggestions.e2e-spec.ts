@@ -195,6 +195,15 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
       .set('Authorization', client.auth)
       .expect(200);
     expect(images.body.items.map((image: { label: { name: string } | null }) => image.label?.name)).toEqual([winter]);
+
+    // In the dataset's grid the long name keeps to its cell (two lines at most), whole in its title.
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Dataset' }).click();
+    const cell = page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: /^shoot-0\.png/ });
+    const caption = cell.locator('.cell-label');
+    await expect(caption.getAttribute('title')).resolves.toBe(winter);
+    const [inCell, captionBox] = [(await cell.boundingBox())!, (await caption.boundingBox())!];
+    expect(captionBox.y + captionBox.height).toBeLessThanOrEqual(inCell.y + inCell.height);
+    expect(captionBox.y).toBeGreaterThanOrEqual(inCell.y);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 });
