@@ -125,19 +125,27 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       .send({ enabled: true })
       .expect(200);
     const [scene] = await squareScenes([RED], 1, 31);
-    await client.http
-      .post(`/v1/predict/${deployment.id}`)
+    // Every box the model proposes, however improbable: the store keeps them all.
+    const answered = await client.http
+      .post(`/v1/predict/${deployment.id}?threshold=0`)
       .set('X-Api-Key', deployment.apiKey)
       .set('Content-Type', 'image/png')
       .send(scene.png)
       .expect(200);
+    const likely = (answered.body.predictions as { probability: number }[]).filter(
+      (prediction) => prediction.probability >= 0.5,
+    ).length;
+    expect(answered.body.predictions.length).toBeGreaterThan(likely);
 
     await page.goto(`/projects/${project.id}/predictions`);
     const stored = page.getByRole('list', { name: 'Stored predictions' });
     await stored.getByRole('img', { name: 'The photo sent' }).waitFor();
+    // The card draws the boxes adding it to the dataset would keep (at least 50 %), as its correction starts from.
+    await expect(stored.locator('.predicted-box').count()).resolves.toBe(likely);
     await stored.getByRole('button', { name: /^Correct boxes of the photo of / }).click();
     const review = page.getByRole('region', { name: /^Boxes of the photo of / });
     await review.getByRole('img', { name: /^the photo of / }).waitFor();
+    await expect(review.getByRole('list', { name: 'Boxes' }).getByRole('listitem').count()).resolves.toBe(likely);
     await deleteEveryBox(page);
     const [expected] = scene.boxes;
     await drawBox(page, expected);

@@ -257,7 +257,7 @@ export function PredictionsPage({ project }: { project: Project }) {
           labels={items.flatMap((item) =>
             boxEdits[item.id]
               ? boxEdits[item.id].map((box) => labelName(project, box.label))
-              : item.predictions.filter((prediction) => prediction.box).map((prediction) => prediction.label),
+              : predictedRegions(item).map((region) => region.label),
           )}
         />
       )}
@@ -299,8 +299,9 @@ function StoredPredictionCard({
 }) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
+  // What adding it to the dataset would keep: a low threshold asked of the deployment can give dozens more.
   const boxes = prediction.predictions
-    .filter((item) => item.box)
+    .filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY)
     .map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
   return (
     <li
