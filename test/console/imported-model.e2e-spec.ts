@@ -93,6 +93,12 @@ describe('console: an imported model', () => {
     expect(pickerBox.y).toBeGreaterThan(labelBox.y + 10);
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByTestId('deployment-key').waitFor();
+    // The key and its copy button stand apart.
+    const [shownKey, copy] = [
+      (await page.getByTestId('deployment-key').boundingBox())!,
+      (await page.getByRole('button', { name: 'Copy key' }).boundingBox())!,
+    ];
+    expect(copy.x - (shownKey.x + shownKey.width)).toBeGreaterThanOrEqual(4);
     const [photo] = await colouredSquares(RED, 1, 5);
     const predictions = page.getByRole('list', { name: 'Predictions' }).getByRole('listitem');
     // The API is asked with the fraction of what was typed in percent.
