@@ -197,7 +197,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       })
       .expect(200);
     const colour = (locator: Locator, property: 'stroke' | 'borderTopColor' | 'backgroundColor') =>
-      locator.evaluate((element, name) => getComputedStyle(element)[name], property);
+      locator.evaluate((element, name) => element.ownerDocument.defaultView!.getComputedStyle(element)[name], property);
 
     // Labeling: each box in its label's colour, the list of boxes naming each beside a square of it.
     await page.goto(`/projects/${project.id}/images/${image.id}`);

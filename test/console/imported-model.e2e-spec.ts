@@ -179,7 +179,7 @@ describe('console: an imported model', () => {
 /** Pixels between the end of a label's words and its field on the same line. */
 const gapAfterLabel = (field: Locator) =>
   field.evaluate((element) => {
-    const words = document.createRange();
+    const words = element.ownerDocument.createRange();
     words.selectNodeContents(element.closest('label')!.firstChild!);
     return element.getBoundingClientRect().left - words.getBoundingClientRect().right;
   });
