@@ -90,6 +90,9 @@ describe('console: accounts and projects', () => {
     // The project form's earlier alert may still be on the page: wait for the one about the duplicate label.
     await page.getByRole('alert').filter({ hasText: 'cat' }).waitFor();
     await expect(page.getByLabel('New label').inputValue()).resolves.toBe('cat');
+    // The projects list counts the one label in the singular.
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('listitem').filter({ hasText: 'Pets' }).getByText('1 label', { exact: true }).waitFor();
 
     expect(harness.problems([/status of (400|401|409)/])).toEqual([]);
   }, 60_000);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
@@ -125,19 +125,27 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       .send({ enabled: true })
       .expect(200);
     const [scene] = await squareScenes([RED], 1, 31);
-    await client.http
-      .post(`/v1/predict/${deployment.id}`)
+    // Every box the model proposes, however improbable: the store keeps them all.
+    const answered = await client.http
+      .post(`/v1/predict/${deployment.id}?threshold=0`)
       .set('X-Api-Key', deployment.apiKey)
       .set('Content-Type', 'image/png')
       .send(scene.png)
       .expect(200);
+    const likely = (answered.body.predictions as { probability: number }[]).filter(
+      (prediction) => prediction.probability >= 0.5,
+    ).length;
+    expect(answered.body.predictions.length).toBeGreaterThan(likely);
 
     await page.goto(`/projects/${project.id}/predictions`);
     const stored = page.getByRole('list', { name: 'Stored predictions' });
     await stored.getByRole('img', { name: 'The photo sent' }).waitFor();
+    // The card draws the boxes adding it to the dataset would keep (at least 50 %), as its correction starts from.
+    await expect(stored.locator('.predicted-box').count()).resolves.toBe(likely);
     await stored.getByRole('button', { name: /^Correct boxes of the photo of / }).click();
     const review = page.getByRole('region', { name: /^Boxes of the photo of / });
     await review.getByRole('img', { name: /^the photo of / }).waitFor();
+    await expect(review.getByRole('list', { name: 'Boxes' }).getByRole('listitem').count()).resolves.toBe(likely);
     await deleteEveryBox(page);
     const [expected] = scene.boxes;
     await drawBox(page, expected);
@@ -174,4 +182,68 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 60_000);
+
+  it("draws each label's boxes in a colour of its own, the same on every page, with a legend where several show", async () => {
+    const [scene] = await squareScenes([RED, BLUE], 1, 41);
+    const [image] = await client.upload(project.id, [scene.png], { split: 'test' }, 'two-labels');
+    await client.http
+      .put(`/v1/projects/${project.id}/images/${image.id}/regions`)
+      .set('Authorization', client.auth)
+      .send({
+        regions: [
+          { label: 'red', x: 0.05, y: 0.05, width: 0.4, height: 0.4 },
+          { label: 'blue', x: 0.55, y: 0.55, width: 0.4, height: 0.4 },
+        ],
+      })
+      .expect(200);
+    const colour = (locator: Locator, property: 'stroke' | 'borderTopColor' | 'backgroundColor') =>
+      locator.evaluate((element, name) => element.ownerDocument.defaultView!.getComputedStyle(element)[name], property);
+
+    // Labeling: each box in its label's colour, the list of boxes naming each beside a square of it.
+    await page.goto(`/projects/${project.id}/images/${image.id}`);
+    const editor = page.locator('.box-editor');
+    await editor.locator('.box[data-label="blue"]').waitFor();
+    const colours = {
+      red: await colour(editor.locator('.box[data-label="red"] rect'), 'stroke'),
+      blue: await colour(editor.locator('.box[data-label="blue"] rect'), 'stroke'),
+    };
+    expect(colours.red).not.toBe(colours.blue);
+    const listed = page.getByRole('list', { name: 'Boxes' }).getByRole('listitem');
+    for (const label of ['red', 'blue'] as const)
+      await expect(colour(listed.filter({ hasText: label }).locator('.swatch'), 'backgroundColor')).resolves.toBe(
+        colours[label],
+      );
+
+    // A test run: the labelled boxes in the same colours, and a legend saying which is which.
+    await page.goto(`/projects/${project.id}/iterations/${iterationId}`);
+    await page.getByRole('button', { name: 'Test on the test split' }).click();
+    const tested = page.getByRole('list', { name: 'Test predictions' });
+    await tested.locator('.expected-box[data-label="blue"]').waitFor({ timeout: 60_000 });
+    for (const label of ['red', 'blue'] as const)
+      await expect(colour(tested.locator(`.expected-box[data-label="${label}"]`), 'borderTopColor')).resolves.toBe(
+        colours[label],
+      );
+    const legend = page.getByRole('list', { name: 'Box colours' });
+    await expect(legend.getByRole('listitem').allTextContents()).resolves.toEqual(['red', 'blue']);
+    for (const label of ['red', 'blue'] as const)
+      await expect(
+        colour(legend.getByRole('listitem').filter({ hasText: label }).locator('.swatch'), 'backgroundColor'),
+      ).resolves.toBe(colours[label]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'test-run-box-colours.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // Tried on the deployment: each box the model finds in its label's colour.
+    await page.goto(`/projects/${project.id}/deploy`);
+    await page.getByLabel('Deployment key').fill(deployment.apiKey);
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'two-labels.png', mimeType: 'image/png', buffer: scene.png });
+    const found = page.locator('.try-it .predicted-box');
+    await found.first().waitFor();
+    for (const box of await found.all()) {
+      const label = (await box.getAttribute('data-label')) as 'red' | 'blue';
+      await expect(colour(box, 'borderTopColor')).resolves.toBe(colours[label]);
+    }
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
 });

@@ -109,12 +109,14 @@ describe('console: a classification project from upload to a deployed prediction
 
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });
-    // Automatic trains these photos on the backbone, whose input size applies: no image size to type, but that one.
+    // Automatic trains these photos (21, one excluded) on the backbone, whose input size applies: no image size to
+    // type, but that one.
     await form
       .getByText(
-        /^Set by the backbone, which Automatic trains these images on: photos \(median shorter side \d+ px ≥ \d+\); .+ sees photos at \d+ × \d+ pixels\.$/,
+        /^Automatic will train: Pretrained backbone with a new classifier \(photos\), chosen from the 20 included images: photos \(median shorter side \d+ px ≥ \d+\)\./,
       )
       .waitFor();
+    await form.getByText(/^Set by the backbone: .+ sees photos at \d+ × \d+ pixels\.$/).waitFor();
     await expect(form.getByLabel(/Image size/).count()).resolves.toBe(0);
     await form.getByLabel('Epochs').fill('8');
     await form.getByText('Advanced settings').click();

@@ -53,7 +53,7 @@ describe('console: the detection journey', () => {
     }
     await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
     await page.getByRole('link', { name: '← All images' }).click();
-    await page.getByRole('option', { name: /scene-0\.png, 1 box, train/ }).waitFor();
+    await page.getByRole('option', { name: /scene-0\.png, 1 box: red, train/ }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-dataset.png') });
 
     await page.getByRole('link', { name: 'Train' }).click();
@@ -80,8 +80,13 @@ describe('console: the detection journey', () => {
     await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
     await page.getByRole('cell', { name: 'Tiny detector from scratch' }).waitFor();
-
-    await page.getByRole('link', { name: 'Iteration 1' }).click();
+    // The card that showed the run live says how it ended, with the way on, before the form for the next one.
+    const ended = page
+      .getByRole('status')
+      .filter({ has: page.getByRole('heading', { name: 'Iteration 1 completed' }) });
+    await ended.waitFor();
+    await page.getByRole('form', { name: 'Training configuration' }).waitFor();
+    await ended.getByRole('link', { name: 'See its metrics, test it and deploy it' }).click();
     await page.getByRole('table', { name: 'Metrics per label' }).getByRole('rowheader', { name: 'red' }).waitFor();
     await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
     // Boxes have probabilities everywhere in the console: the metrics' threshold is one too.

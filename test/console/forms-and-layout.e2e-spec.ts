@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
@@ -13,6 +14,12 @@ const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 /** A plain photo of the given size (what matters here is its shape). */
 const photo = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: { r: 200, g: 60, b: 40 } } })
+    .png()
+    .toBuffer();
+
+/** A small grey square, as scans or icons are (`level` 0–255 tells them apart). */
+const grey = (side: number, level: number) =>
+  sharp({ create: { width: side, height: side, channels: 3, background: { r: level, g: level, b: level } } })
     .png()
     .toBuffer();
 
@@ -105,6 +112,47 @@ describe('console: forms and layout a new user meets', () => {
     const balance = page.getByRole('list', { name: 'Images per label' });
     await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
     await expect(page.getByText(/^2 images: 1 labeled, 1 unlabeled/).count()).resolves.toBe(1);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it("imports a detection dataset's COCO file with its photos, and says which boxes were not taken as they were", async () => {
+    const project = await client.createProject('detection', [], 'kitchen');
+    await page.goto(`/projects/${project.id}/dataset`);
+    // The upload says what a zip brings to a detection project: boxes from a COCO file, not labels from folders.
+    await page.getByText('Drop photos or a .zip here (with a COCO JSON file: its boxes come along), or').waitFor();
+    const coco = {
+      images: [
+        { id: 1, file_name: 'table.png', width: 300, height: 180 },
+        { id: 2, file_name: 'shelf.png', width: 120, height: 200 },
+      ],
+      categories: [{ id: 1, name: 'cup' }],
+      annotations: [
+        { id: 10, image_id: 1, category_id: 1, bbox: [10, 10, 100, 80] },
+        { id: 11, image_id: 1, category_id: 9, bbox: [0, 0, 50, 50] },
+        { id: 12, image_id: 2, category_id: 1, bbox: [60, 100, 100, 150] },
+      ],
+    };
+    const archive = zipSync({
+      '_annotations.coco.json': new TextEncoder().encode(JSON.stringify(coco)),
+      'table.png': await photo(300, 180),
+      'shelf.png': await photo(120, 200),
+    });
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'kitchen.zip', mimeType: 'application/zip', buffer: Buffer.from(archive) });
+    await page.getByRole('status').filter({ hasText: '2 uploaded.' }).waitFor();
+    await page.getByText('1 box not taken, 1 box cut to the image: see why').click();
+    await expect(
+      page.getByRole('list', { name: 'Boxes not taken as they were' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual([
+      'table.png: annotation 2 of _annotations.coco.json: It names category id 9, which _annotations.coco.json does not list.',
+      'shelf.png: annotation 3 of _annotations.coco.json: Its bbox [60, 100, 100, 150] reaches outside the 120×200 image: cut to [60, 100, 60, 100].',
+    ]);
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^table\.png, 1 box: cup, train$/ })
+      .waitFor();
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 
@@ -227,6 +275,55 @@ describe('console: forms and layout a new user meets', () => {
       'choose an iteration…',
     ]);
     await expect(page.getByLabel(/Image size/).count()).resolves.toBe(0);
+    expect(harness.problems(REFUSED_RUN)).toEqual([]);
+  }, 60_000);
+
+  it('says what Automatic will train from the images, and offers only the settings that apply to it', async () => {
+    const project = await client.createProject('classification', ['zero', 'one'], 'digits');
+    // The project fine-tunes a backbone, which Automatic uses for photos only.
+    await client.configureTraining(project.id, { fineTune: 1 });
+    await client.upload(project.id, [await grey(28, 90), await grey(28, 160)], { label: 'zero' }, 'digit');
+    await page.goto(`/projects/${project.id}/train`);
+    const form = page.getByRole('form', { name: 'Training configuration' });
+    await form
+      .getByText(
+        /^Automatic will train: Small network trained from scratch \(small images, fast\), chosen from the 2 included images: small images \(median shorter side 28 px < 96\)\./,
+      )
+      .waitFor();
+    // A model from scratch: no backbone to choose or fine-tune, and the image size it trains at to set.
+    await expect(form.getByLabel('Backbone', { exact: true }).count()).resolves.toBe(0);
+    await form.getByText('Advanced settings').click();
+    await form.getByLabel('Batch size').waitFor();
+    await expect(form.getByLabel('Backbone blocks to fine-tune').count()).resolves.toBe(0);
+    const imageSize = form.getByLabel('Image size (pixels)');
+    await expect(
+      page.locator(`[id="${await imageSize.getAttribute('aria-describedby')}"]`).textContent(),
+    ).resolves.toMatch(/^Automatic trains these small images from scratch, shrunk to this many pixels square/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'train-form-automatic-small.png'), fullPage: true });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // The project's fine-tuning is not sent for a model from scratch: the run is refused for its dataset alone.
+    const queued = page.waitForRequest(
+      (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
+    );
+    await form.getByRole('button', { name: 'Start training' }).click();
+    expect(((await queued).postDataJSON() as { trainingConfig: { fineTune: number } }).trainingConfig.fineTune).toBe(0);
+    await form.getByRole('alert').getByText('The dataset is not ready for training:').waitFor();
+
+    // Chosen by hand, a backbone comes with its settings.
+    await form.getByLabel('Model type').selectOption('backbone-classifier');
+    await form.getByLabel('Backbone', { exact: true }).waitFor();
+    await form.getByLabel('Backbone blocks to fine-tune').waitFor();
+
+    // Photos make most of the images now: Automatic goes to the backbone, and says so.
+    await client.upload(project.id, [await photo(300, 200), await photo(320, 240)], { label: 'one' }, 'photo');
+    await page.reload();
+    await form
+      .getByText(
+        /^Automatic will train: Pretrained backbone with a new classifier \(photos\), chosen from the 4 included images: photos \(median shorter side 200 px ≥ 96\)\./,
+      )
+      .waitFor();
+    await form.getByLabel('Backbone', { exact: true }).waitFor();
     expect(harness.problems(REFUSED_RUN)).toEqual([]);
   }, 60_000);
 

@@ -92,4 +92,34 @@ describe('console: the history an auditor reads', () => {
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
+
+  it('says what it is loading while the API has not answered, on every screen that waits for a list', async () => {
+    const page = await harness.newPage();
+    const client = await signUpWithClient(harness, page, 'patient');
+    const project = await client.createProject('classification', ['red', 'blue'], 'Slow');
+    // The project's answers are held until each screen has been read, then let through.
+    const held: (() => void)[] = [];
+    await page.route(`**/v1/projects/${project.id}**`, (route) => held.push(() => void route.continue()));
+    const release = () => held.splice(0).forEach((answer) => answer());
+    await page.goto(`/projects/${project.id}/settings`);
+    await page.getByRole('status').filter({ hasText: 'Loading the project…' }).waitFor();
+    release();
+    await page.getByRole('button', { name: 'Download the project archive' }).waitFor();
+    // Each screen first asks for a list no screen before it asked for (a list already read shows at once).
+    for (const [tab, loading, loaded] of [
+      ['Smart labeling', 'Loading the iterations…', 'No completed iteration yet'],
+      ['Deploy', 'Loading the iterations and deployments…', 'Nothing to deploy yet'],
+      ['Usage', 'Loading the calls…', 'No prediction calls in this period yet.'],
+      ['History', 'Loading the history…', "Project 'Slow' created"],
+      ['Analysis', 'Loading the analysis…', 'Class balance'],
+    ]) {
+      await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: tab }).click();
+      await page.getByRole('status').filter({ hasText: loading }).waitFor();
+      release();
+      await page.getByText(loaded).first().waitFor();
+      await expect(page.getByText(loading).count()).resolves.toBe(0);
+    }
+    await page.unroute(`**/v1/projects/${project.id}**`);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
 });

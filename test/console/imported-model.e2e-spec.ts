@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { colouredSquares, RED } from '../support/generated-images.js';
@@ -93,6 +93,12 @@ describe('console: an imported model', () => {
     expect(pickerBox.y).toBeGreaterThan(labelBox.y + 10);
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByTestId('deployment-key').waitFor();
+    // The key and its copy button stand apart.
+    const [shownKey, copy] = [
+      (await page.getByTestId('deployment-key').boundingBox())!,
+      (await page.getByRole('button', { name: 'Copy key' }).boundingBox())!,
+    ];
+    expect(copy.x - (shownKey.x + shownKey.width)).toBeGreaterThanOrEqual(4);
     const [photo] = await colouredSquares(RED, 1, 5);
     const predictions = page.getByRole('list', { name: 'Predictions' }).getByRole('listitem');
     // The API is asked with the fraction of what was typed in percent.
@@ -106,6 +112,8 @@ describe('console: an imported model', () => {
     };
     const listed = (count: number) =>
       page.waitForFunction(`document.querySelectorAll('ol[aria-label="Predictions"] li').length === ${count}`);
+    // The field stands apart from its label's words on their line.
+    await expect(gapAfterLabel(page.getByLabel('Minimum probability'))).resolves.toBeGreaterThanOrEqual(4);
     await tryWith('0', '0');
     await listed(2);
     // 50 % keeps the top one of two classes only: the field is in percent, like the scores beside it.
@@ -147,8 +155,31 @@ describe('console: an imported model', () => {
     await page.getByLabel('Deployment key').fill('dpk_pasted');
     await expect(picker.isDisabled()).resolves.toBe(false);
     await expect(why.count()).resolves.toBe(0);
+
+    // Undeploying breaks the apps calling the endpoint: asked once more, with a way back; then the deployment is gone.
+    const card = page.getByRole('article', { name: 'Deployment production' });
+    await card.getByRole('button', { name: 'Undeploy…' }).click();
+    const confirmation = card.getByRole('group', { name: 'Confirm undeploying production' });
+    await confirmation.getByText(/^Calls to this endpoint will fail from now on/).waitFor();
+    await confirmation.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirmation.count()).resolves.toBe(0);
+    await card.getByRole('button', { name: 'Undeploy…' }).click();
+    // The confirmation has the focus: Enter confirms from the keyboard.
+    await page.keyboard.press('Enter');
+    await card.waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByRole('form', { name: 'Deploy an iteration' }).waitFor();
+    await expect(page.getByRole('article').count()).resolves.toBe(0);
     expect(harness.problems([/\/models .*400|status of 400/, /status of 502/, /ERR_INTERNET_DISCONNECTED/])).toEqual(
       [],
     );
   }, 60_000);
 });
+
+/** Pixels between the end of a label's words and its field on the same line. */
+const gapAfterLabel = (field: Locator) =>
+  field.evaluate((element) => {
+    const words = element.ownerDocument.createRange();
+    words.selectNodeContents(element.closest('label')!.firstChild!);
+    return element.getBoundingClientRect().left - words.getBoundingClientRect().right;
+  });

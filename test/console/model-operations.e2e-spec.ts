@@ -1,5 +1,6 @@
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { zipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -308,6 +309,19 @@ describe('console: operating a project once it has a model', () => {
       .setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
     await importForm.getByRole('button', { name: 'Import' }).click();
     await importForm.getByRole('alert').waitFor();
+    // A zip of photos is for a project's dataset: said in the console's words, not the API's endpoint.
+    const photos = zipSync({ 'red/red-0.png': (await colouredSquares(RED, 1, 9))[0] });
+    await importForm
+      .getByLabel('Project archive (.zip)')
+      .setInputFiles({ name: 'photos.zip', mimeType: 'application/zip', buffer: Buffer.from(photos) });
+    await importForm.getByRole('button', { name: 'Import' }).click();
+    await importForm
+      .getByRole('alert')
+      .filter({
+        hasText:
+          'This zip is not a project archive: make one with "Download the project archive" on a project\'s Settings page. A zip of photos goes on a project\'s Dataset page instead.',
+      })
+      .waitFor();
     await importForm.getByLabel('Project archive (.zip)').setInputFiles(archive);
     await importForm.getByLabel('Name (default: the exported one)').fill('colours copy');
     await importForm.getByRole('button', { name: 'Import' }).click();

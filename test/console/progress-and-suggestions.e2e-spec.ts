@@ -152,6 +152,60 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
+
+  it('shows long label names in full where a suggestion is accepted as another label, so two alike are told apart', async () => {
+    const [spring, winter] = [
+      'Western hemlock (Tsuga heterophylla), young shoots in spring',
+      'Western hemlock (Tsuga heterophylla), old needles in winter',
+    ];
+    const { project } = await deployedTinyModel(client, [spring, winter], 'long names');
+    await client.upload(project.id, await colouredSquares(RED, 1, 45), {}, 'shoot');
+    await page.goto(`/projects/${project.id}/suggestions`);
+    await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
+    await page.getByRole('status').filter({ hasText: '1 of 1 images got suggestions.' }).waitFor({ timeout: 60_000 });
+    const card = page.getByRole('listitem', { name: /^shoot-0\.png: / });
+    const acceptAs = card.getByLabel('Accept as');
+    const top = (await card.getByRole('list', { name: 'Probabilities' }).getByRole('listitem').first().textContent())!;
+    const suggested = top.replace(/: [\d.]+%$/, '');
+    /** The chosen name as the card shows it: whole, and inside the card (wrapped, not cut off). */
+    const shownInFull = async (name: string) => {
+      const shown = card.getByText(name, { exact: true }).filter({ visible: true });
+      await shown.waitFor();
+      const [text, box] = [(await shown.boundingBox())!, (await card.boundingBox())!];
+      expect(text.x + text.width).toBeLessThanOrEqual(box.x + box.width);
+      await expect(shown.evaluate((element) => element.scrollWidth <= element.clientWidth)).resolves.toBe(true);
+    };
+    await shownInFull(`${suggested} (suggested)`);
+
+    // Chosen with the keyboard as with any select: the next label, then the other one, each read in full.
+    await acceptAs.focus();
+    await page.keyboard.press('ArrowDown');
+    await expect(acceptAs.inputValue()).resolves.toBe(spring);
+    await shownInFull(spring);
+    await page.keyboard.press('ArrowDown');
+    await shownInFull(winter);
+    await page.screenshot({ path: join(SCREENSHOTS, 'suggestion-long-labels.png') });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    await card.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Accept selected (1)' }).click();
+    await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
+    const images = await client.http
+      .get(`/v1/projects/${project.id}/images`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(images.body.items.map((image: { label: { name: string } | null }) => image.label?.name)).toEqual([winter]);
+
+    // In the dataset's grid the long name keeps to its cell (two lines at most), whole in its title.
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Dataset' }).click();
+    const cell = page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: /^shoot-0\.png/ });
+    const caption = cell.locator('.cell-label');
+    await expect(caption.getAttribute('title')).resolves.toBe(winter);
+    const [inCell, captionBox] = [(await cell.boundingBox())!, (await caption.boundingBox())!];
+    expect(captionBox.y + captionBox.height).toBeLessThanOrEqual(inCell.y + inCell.height);
+    expect(captionBox.y).toBeGreaterThanOrEqual(inCell.y);
+    expect(harness.problems()).toEqual([]);
+  }, 120_000);
 });
 
 function parsePosition(text: string | null) {

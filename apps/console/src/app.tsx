@@ -3,6 +3,8 @@ import { useEffect } from 'react';
 import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
+import { Loading } from './components/loading';
+import { LabelColours } from './components/label-colours';
 import { UsageReport } from './components/usage-report';
 import { AnalysisPage } from './pages/analysis-page';
 import { DatasetPage } from './pages/dataset-page';
@@ -98,48 +100,55 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
       </main>
     );
   }
-  if (!project.data) return <main aria-busy="true" />;
+  if (!project.data)
+    return (
+      <main>
+        <Loading what="the project" />
+      </main>
+    );
   const image = match('/images/:imageId', rest);
   const iteration = match('/iterations/:iterationId', rest);
   return (
-    <main>
-      <h1>
-        {project.data.name} <span className="badge">{project.data.type}</span>
-      </h1>
-      <nav className="tabs" aria-label="Project">
-        {TABS.map(([key, title]) => (
-          <Link
-            key={key}
-            href={`${base}/${key}`}
-            aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}
-          >
-            {title}
-          </Link>
-        ))}
-      </nav>
-      {image ? (
-        <ImagePage project={project.data} imageId={image.imageId} />
-      ) : iteration ? (
-        <IterationPage project={project.data} iterationId={iteration.iterationId} />
-      ) : section === 'analysis' ? (
-        <AnalysisPage project={project.data} />
-      ) : section === 'suggestions' ? (
-        <SuggestionsPage project={project.data} />
-      ) : section === 'train' ? (
-        <TrainPage project={project.data} />
-      ) : section === 'deploy' ? (
-        <DeployPage project={project.data} />
-      ) : section === 'predictions' ? (
-        <PredictionsPage project={project.data} />
-      ) : section === 'usage' ? (
-        <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" />
-      ) : section === 'history' ? (
-        <HistoryPage project={project.data} />
-      ) : section === 'settings' ? (
-        <ProjectSettingsPage project={project.data} />
-      ) : (
-        <DatasetPage project={project.data} />
-      )}
-    </main>
+    <LabelColours labels={project.data.labels}>
+      <main>
+        <h1>
+          {project.data.name} <span className="badge">{project.data.type}</span>
+        </h1>
+        <nav className="tabs" aria-label="Project">
+          {TABS.map(([key, title]) => (
+            <Link
+              key={key}
+              href={`${base}/${key}`}
+              aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}
+            >
+              {title}
+            </Link>
+          ))}
+        </nav>
+        {image ? (
+          <ImagePage project={project.data} imageId={image.imageId} />
+        ) : iteration ? (
+          <IterationPage project={project.data} iterationId={iteration.iterationId} />
+        ) : section === 'analysis' ? (
+          <AnalysisPage project={project.data} />
+        ) : section === 'suggestions' ? (
+          <SuggestionsPage project={project.data} />
+        ) : section === 'train' ? (
+          <TrainPage project={project.data} />
+        ) : section === 'deploy' ? (
+          <DeployPage project={project.data} />
+        ) : section === 'predictions' ? (
+          <PredictionsPage project={project.data} />
+        ) : section === 'usage' ? (
+          <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" />
+        ) : section === 'history' ? (
+          <HistoryPage project={project.data} />
+        ) : section === 'settings' ? (
+          <ProjectSettingsPage project={project.data} />
+        ) : (
+          <DatasetPage project={project.data} />
+        )}
+      </main>
+    </LabelColours>
   );
 }

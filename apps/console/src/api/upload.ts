@@ -3,19 +3,35 @@ import { toApiError } from './client';
 import { getSession } from './session';
 
 export type UploadItem = Schemas['UploadItemDto'];
+type ImportResult = Schemas['ImportResultDto'];
+type AnnotationIssue = Schemas['AnnotationIssueDto'];
+
+/** A box of an imported COCO file that was dropped or cut on the way in, and why, for a person. */
+export interface BoxIssue {
+  /** The image it belongs to, or the COCO file when it names no listed image. */
+  where: string;
+  action: AnnotationIssue['action'];
+  message: string;
+}
+
+export interface Uploaded {
+  items: UploadItem[];
+  boxIssues: BoxIssue[];
+}
 
 /** Files per request: small enough for steady progress, large enough to keep request overhead low. */
 const FILES_PER_REQUEST = 20;
 
 /**
  * Uploads images (and .zip archives through the import endpoint) with XMLHttpRequest, because fetch cannot report
- * upload progress. The responses are the typed UploadResultDto / ImportResultDto of the generated schema.
+ * upload progress. The responses are the typed UploadResultDto / ImportResultDto of the generated schema; an
+ * import's COCO boxes that were not taken as they were come back as `boxIssues`.
  */
 export async function uploadFiles(
   projectId: string,
   files: File[],
   onProgress: (sentBytes: number, totalBytes: number) => void,
-): Promise<UploadItem[]> {
+): Promise<Uploaded> {
   const archives = files.filter((file) => /\.zip$/i.test(file.name));
   const images = files.filter((file) => !archives.includes(file));
   const batches: { path: string; form: FormData; bytes: number }[] = [];
@@ -33,18 +49,32 @@ export async function uploadFiles(
   const total = sum(files);
   let done = 0;
   const items: UploadItem[] = [];
+  const boxIssues: BoxIssue[] = [];
   for (const batch of batches) {
     const result = await send(batch.path, batch.form, (sent) => onProgress(done + sent, total));
     done += batch.bytes;
     onProgress(done, total);
     items.push(...result.items);
+    for (const item of result.items)
+      for (const issue of item.annotationIssues ?? []) boxIssues.push(boxIssue(item.filename, issue));
+    for (const issue of result.unmatchedAnnotations ?? []) boxIssues.push(boxIssue(issue.file, issue));
   }
-  return items;
+  return { items, boxIssues };
 }
+
+const boxIssue = (where: string, issue: AnnotationIssue): BoxIssue => ({
+  where,
+  action: issue.action,
+  // -1: the image listed a second time, with all its boxes.
+  message: `${issue.annotation >= 0 ? `annotation ${issue.annotation + 1} of ` : ''}${issue.file}: ${issue.message}`,
+});
 
 const sum = (files: File[]) => files.reduce((bytes, file) => bytes + file.size, 0);
 
-function send(path: string, form: FormData, onProgress: (sent: number) => void): Promise<{ items: UploadItem[] }> {
+/** An upload's or an import's answer: what both have, and what only an import says. */
+type Answer = Pick<ImportResult, 'items'> & Partial<Pick<ImportResult, 'unmatchedAnnotations'>>;
+
+function send(path: string, form: FormData, onProgress: (sent: number) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open('POST', path);
@@ -54,7 +84,7 @@ function send(path: string, form: FormData, onProgress: (sent: number) => void):
     request.upload.onprogress = (event) => onProgress(event.loaded);
     request.onload = () => {
       const body = request.response as { items?: UploadItem[]; details?: { items?: UploadItem[] } } | null;
-      if (request.status >= 200 && request.status < 300) resolve(body as { items: UploadItem[] });
+      if (request.status >= 200 && request.status < 300) resolve(body as Answer);
       // Every file of the batch rejected: still one result per file, so each shows its own reason.
       else if (Array.isArray(body?.details?.items)) resolve({ items: body.details.items });
       else

@@ -1,5 +1,6 @@
 import { type CSSProperties, type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
 import type { Label, Region } from '../api/client';
+import { LabelSwatch, useLabelColour } from './label-colours';
 
 type Handle = 'move' | 'nw' | 'ne' | 'sw' | 'se';
 interface Drag {
@@ -15,8 +16,9 @@ const NUDGE = 0.01;
 const clamp = (value: number, min = 0, max = 1) => Math.min(max, Math.max(min, value));
 
 /**
- * Boxes over an image, in fractions of its size. Drag on the image to draw, drag a box to move it, drag a corner
- * to resize; the selected box is relabelled with 1–9, nudged with the arrows (Shift resizes), removed with Delete.
+ * Boxes over an image, in fractions of its size, each in its label's colour. Drag on the image to draw, drag a box
+ * to move it, drag a corner to resize; the selected box is relabelled with 1–9, nudged with the arrows (Shift
+ * resizes), removed with Delete.
  */
 export function BoxEditor({
   src,
@@ -125,6 +127,7 @@ export function BoxEditor({
     }
   };
   const nameOf = (id: string) => labels.find((label) => label.id === id || label.name === id)?.name ?? id;
+  const colourOf = useLabelColour();
 
   return (
     <div className="box-editor">
@@ -148,7 +151,12 @@ export function BoxEditor({
           onKeyDown={onKeyDown}
         >
           {regions.map((region, index) => (
-            <g key={index} className={index === selected ? 'box selected' : 'box'} data-label={nameOf(region.label)}>
+            <g
+              key={index}
+              className={index === selected ? 'box selected' : 'box'}
+              data-label={nameOf(region.label)}
+              style={{ '--label-colour': colourOf(region.label) } as CSSProperties}
+            >
               <rect
                 x={region.x}
                 y={region.y}
@@ -166,6 +174,7 @@ export function BoxEditor({
                     y={(corner.includes('s') ? region.y + region.height : region.y) - 0.012}
                     width={0.024}
                     height={0.024}
+                    vectorEffect="non-scaling-stroke"
                     onPointerDown={(event) => startDrag(event, index, corner)}
                   />
                 ))}
@@ -181,6 +190,7 @@ export function BoxEditor({
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (
           <li key={index} className={index === selected ? 'selected' : ''}>
+            <LabelSwatch colour={colourOf(region.label)} />
             <button type="button" className="link" onClick={() => setSelected(index)}>
               {nameOf(region.label)}
             </button>{' '}

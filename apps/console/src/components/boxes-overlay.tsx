@@ -1,4 +1,5 @@
 import type { CSSProperties, ReactNode } from 'react';
+import { useLabelColour } from './label-colours';
 
 export interface DrawnBox {
   label: string;
@@ -11,8 +12,9 @@ export interface DrawnBox {
 }
 
 /**
- * A picture with boxes drawn over it, positioned in fractions of its size: labelled regions dashed, predictions
- * solid with their probability. A box near the top edge has its caption inside, so it never covers what is above.
+ * A picture with boxes drawn over it, positioned in fractions of its size, each in its label's colour: labelled
+ * regions dashed, predictions solid with their probability. A box near the top edge has its caption inside, so it
+ * never covers what is above.
  */
 export function BoxesOverlay({
   children,
@@ -49,16 +51,20 @@ export function BoxesOverlay({
 }
 
 function Box({ box, kind, caption }: { box: DrawnBox; kind: string; caption: string }) {
+  const colourOf = useLabelColour();
   return (
     <div
       className={`${kind}${box.y < 0.12 ? ' caption-inside' : ''}`}
       data-label={box.label}
-      style={{
-        left: `${box.x * 100}%`,
-        top: `${box.y * 100}%`,
-        width: `${box.width * 100}%`,
-        height: `${box.height * 100}%`,
-      }}
+      style={
+        {
+          left: `${box.x * 100}%`,
+          top: `${box.y * 100}%`,
+          width: `${box.width * 100}%`,
+          height: `${box.height * 100}%`,
+          '--label-colour': colourOf(box.label),
+        } as CSSProperties
+      }
     >
       <span>{caption}</span>
     </div>

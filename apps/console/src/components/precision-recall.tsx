@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
+import { useLabelColour } from './label-colours';
 import { LineChart, type Series } from './line-chart';
 import type { ImagePerformance } from './validation-images';
 
 const RECALL_GRID = Array.from({ length: 21 }, (_, index) => index / 20);
-const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 /** IoU a found box needs with a labelled one of its label to count as finding it (as mAP@50). */
 const MATCH_IOU = 0.5;
 
@@ -20,6 +20,7 @@ interface Ranked {
  * recall or beyond), as average precision is computed.
  */
 export function PrecisionRecallCurves({ project, iterationId }: { project: Project; iterationId: string }) {
+  const colourOf = useLabelColour();
   const all = useQuery({
     queryKey: ['image-performances-all', project.id, iterationId],
     queryFn: async () => {
@@ -45,13 +46,11 @@ export function PrecisionRecallCurves({ project, iterationId }: { project: Proje
   );
   const series: Series[] = [...labels]
     .sort(([, a], [, b]) => a.localeCompare(b))
-    .flatMap(([labelId, name], index) => {
+    .flatMap(([labelId, name]) => {
       const { ranked, positives } =
         project.type === 'detection' ? rankBoxes(all.data, labelId) : rankImages(all.data, labelId);
       if (positives === 0) return [];
-      return [
-        { label: name, values: interpolatedPrecision(ranked, positives), colour: COLOURS[index % COLOURS.length] },
-      ];
+      return [{ label: name, values: interpolatedPrecision(ranked, positives), colour: colourOf(labelId) }];
     });
   if (series.length === 0)
     return <p className="hint">No validation image carries a label, so there is no curve to draw.</p>;

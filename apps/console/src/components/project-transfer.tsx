@@ -63,6 +63,10 @@ export function ExportProject({ project }: { project: Project }) {
   );
 }
 
+/** The API's words name its export endpoint; a person here made the zip with a button, or means to add photos. */
+const NOT_A_PROJECT_ARCHIVE =
+  'This zip is not a project archive: make one with "Download the project archive" on a project\'s Settings page. A zip of photos goes on a project\'s Dataset page instead.';
+
 /** An exported archive becomes a new project owned by you; its deployments get new keys, shown once. */
 export function ImportProject() {
   const queryClient = useQueryClient();
@@ -124,7 +128,13 @@ export function ImportProject() {
           The archive is uploaded; the import goes on in the background (a large project takes minutes).
         </p>
       )}
-      <ErrorMessage error={upload.error} />
+      <ErrorMessage
+        error={
+          upload.error instanceof ApiError && upload.error.code === 'NOT_A_PROJECT_ARCHIVE'
+            ? new Error(NOT_A_PROJECT_ARCHIVE)
+            : upload.error
+        }
+      />
       {outcome && 'projectId' in outcome && (
         <p role="status">
           Imported: <Link href={`/projects/${outcome.projectId}`}>open the new project</Link>. Its deployments' new keys

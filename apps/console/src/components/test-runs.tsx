@@ -4,6 +4,7 @@ import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiErro
 import { Link } from '../router';
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
+import { BoxLegend } from './label-colours';
 import { ErrorMessage } from './error-message';
 import { percent } from './percent';
 import { plural } from './plural';
@@ -144,6 +145,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
           box of its label it overlaps by at least half (IoU ≥ 0.5); those below 50% count for nothing here.
         </p>
       )}
+      {project.type === 'detection' && <BoxLegend labels={predictions.flatMap((prediction) => labelsOf(prediction))} />}
       <ul className="mini-grid predictions" aria-label="Test predictions">
         {(project.type === 'classification'
           ? [...wrong, ...predictions.filter((prediction) => prediction.correct)]
@@ -187,6 +189,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
             <button type="button" onClick={() => setViewed(null)}>
               Close
             </button>
+            <BoxLegend labels={labelsOf(viewed)} />
           </figcaption>
         </figure>
       )}
@@ -262,6 +265,10 @@ function totalMatches(predictions: TestPrediction[]): Matches {
 function boxesOf(value: unknown): DrawnBox[] {
   return Array.isArray(value) ? (value as DrawnBox[]) : [];
 }
+
+/** The labels of a detection test photo's boxes, labelled and found. */
+const labelsOf = (prediction: TestPrediction) =>
+  [...boxesOf(prediction.expected), ...boxesOf(prediction.predicted)].map((box) => box.label);
 
 /**
  * Photos the project has never seen, with their answers: classification picks photos per label; detection sends

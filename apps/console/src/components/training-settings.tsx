@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, type Backbone, type Iteration, type Project, unwrap } from '../api/client';
+import { api, type Backbone, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
 import {
   FieldHint,
@@ -12,6 +12,9 @@ import {
 } from './config-form';
 import { ARCHITECTURES } from './architectures';
 import { IterationOptions } from './iteration-options';
+import { plural } from './plural';
+
+type ArchitectureChoice = Schemas['ArchitectureChoiceDto'];
 
 const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
 /** Architectures whose input size is their backbone's (or base model's): imageSize means nothing to them. */
@@ -21,6 +24,39 @@ const fineTunes = (architecture: string, type: Project['type']) =>
   architecture === 'backbone-classifier' || (architecture === 'auto' && type === 'classification');
 /** Where a base iteration means something: built on (transfer) or as the backbone. */
 const USES_BASE_ITERATION = ['transfer', 'backbone-classifier', 'backbone-detector'];
+
+/**
+ * What 'Automatic' would train now, from the project's included images (GET …/architecture-choice), while it is
+ * chosen; undefined while unknown or without images, where it has nothing to choose from yet.
+ */
+export function useAutomaticChoice(project: Project, architecture: unknown): ArchitectureChoice | undefined {
+  const automatic = (architecture ?? 'auto') === 'auto';
+  const choice = useQuery({
+    queryKey: ['architecture-choice', project.id],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/architecture-choice', { params: { path: { projectId: project.id } } }),
+      ),
+    enabled: automatic,
+  });
+  return automatic && choice.data && choice.data.imageCount > 0 ? choice.data : undefined;
+}
+
+/** The architecture a run trains: Automatic's choice once it has made one, else the one chosen. */
+const trainedArchitecture = (values: Values, automatic: ArchitectureChoice | undefined) =>
+  automatic?.architecture ?? String(values.architecture ?? 'auto');
+
+/**
+ * The settings as a run is sent them: no fine-tuning where the architecture trained has no backbone to fine-tune
+ * (a value kept from the project's settings would have the run refused with FINE_TUNE_UNSUPPORTED).
+ */
+export function applicableSettings(
+  values: Values,
+  type: Project['type'],
+  automatic: ArchitectureChoice | undefined,
+): Values {
+  return fineTunes(trainedArchitecture(values, automatic), type) ? values : { ...values, fineTune: 0 };
+}
 
 const WORDING: Wording = {
   epochs: {
@@ -74,6 +110,7 @@ export function TrainingSettings({
   project,
   schemas,
   iterations,
+  automatic,
   values,
   onChange,
 }: {
@@ -81,6 +118,8 @@ export function TrainingSettings({
   schemas: Record<string, SchemaNode>;
   /** Completed iterations, whose models a new one can build on. */
   iterations: Iteration[];
+  /** What 'Automatic' trains these images as (useAutomaticChoice): only the settings that apply to it are offered. */
+  automatic: ArchitectureChoice | undefined;
   values: Values;
   onChange: (values: Values) => void;
 }) {
@@ -88,6 +127,7 @@ export function TrainingSettings({
   const properties = schema.properties ?? {};
   const set = (name: string, value: unknown) => onChange({ ...values, [name]: value });
   const architecture = String(values.architecture ?? 'auto');
+  const trained = trainedArchitecture(values, automatic);
   const others = Object.keys(properties).filter((name) => ![...COMMON, ...ADVANCED, ...CUSTOM].includes(name));
   const fields = (names: string[]) => (
     <SchemaFields
@@ -104,6 +144,7 @@ export function TrainingSettings({
       <ArchitectureField
         project={project}
         node={properties.architecture}
+        automatic={automatic}
         value={architecture}
         onChange={(value) =>
           onChange({
@@ -124,15 +165,15 @@ export function TrainingSettings({
           onChange={(value) => set('baseIterationId', value)}
         />
       )}
-      {USES_BACKBONE.includes(architecture) && !values.baseIterationId && (
+      {USES_BACKBONE.includes(trained) && !values.baseIterationId && (
         <BackboneField value={values.backbone} onChange={(value) => set('backbone', value)} />
       )}
       {fields(COMMON)}
       {properties.imageSize && (
         <ImageSizeField
-          project={project}
           node={properties.imageSize}
-          architecture={architecture}
+          architecture={trained}
+          automatic={Boolean(automatic)}
           backbone={values.backbone}
           fromIteration={Boolean(values.baseIterationId)}
           value={values.imageSize}
@@ -143,7 +184,7 @@ export function TrainingSettings({
         <summary>Advanced settings</summary>
         {fields(
           ADVANCED.filter(
-            (name) => name !== 'augmentation' && (name !== 'fineTune' || fineTunes(architecture, project.type)),
+            (name) => name !== 'augmentation' && (name !== 'fineTune' || fineTunes(trained, project.type)),
           ),
         )}
         {properties.earlyStopping && (
@@ -174,11 +215,13 @@ export function TrainingSettings({
 function ArchitectureField({
   project,
   node,
+  automatic,
   value,
   onChange,
 }: {
   project: Project;
   node: SchemaNode | undefined;
+  automatic: ArchitectureChoice | undefined;
   value: string;
   onChange: (value: string) => void;
 }) {
@@ -190,7 +233,7 @@ function ArchitectureField({
       <label htmlFor="field-architecture">Model type</label>
       <select
         id="field-architecture"
-        aria-describedby="field-architecture-hint"
+        aria-describedby={`field-architecture-hint${value === 'auto' ? ' field-architecture-choice' : ''}`}
         value={value}
         onChange={(event) => onChange(event.target.value)}
       >
@@ -204,6 +247,20 @@ function ArchitectureField({
         id="field-architecture-hint"
         help="Pretrained backbones learn from few photos; models trained from scratch suit small, simple images."
       />
+      {value === 'auto' && (
+        <p id="field-architecture-choice" className="automatic-choice">
+          {automatic ? (
+            <>
+              Automatic will train:{' '}
+              <strong>{ARCHITECTURES[automatic.architecture]?.name ?? automatic.architecture}</strong>, chosen from the{' '}
+              {plural(automatic.imageCount, 'included image')}: {automatic.reason.replace(/:.*$/, '')}. Only the
+              settings that apply to it are shown.
+            </>
+          ) : (
+            'Automatic chooses from the included images when a run starts: a pretrained backbone for photos, a small model trained from scratch for small images.'
+          )}
+        </p>
+      )}
     </div>
   );
 }
@@ -256,20 +313,22 @@ function BackboneField({ value, onChange }: { value: unknown; onChange: (value: 
 
 /**
  * Models trained from scratch take the image size set here; a backbone (or the model a run builds on) has its own,
- * so it is stated, not offered. 'Automatic' picks by the photos' size, so the field stays, saying when it applies.
+ * so it is stated, not offered. 'Automatic' before it has images to choose from keeps the field, saying when it applies.
  */
 function ImageSizeField({
-  project,
   node,
   architecture,
+  automatic,
   backbone,
   fromIteration,
   value,
   onChange,
 }: {
-  project: Project;
   node: SchemaNode;
+  /** The architecture trained: Automatic's choice once made. */
   architecture: string;
+  /** Chosen by Automatic. */
+  automatic: boolean;
   backbone: unknown;
   /** The backbone is a model of an earlier iteration, not a pretrained one. */
   fromIteration: boolean;
@@ -277,31 +336,10 @@ function ImageSizeField({
   onChange: (value: unknown) => void;
 }) {
   const backbones = useBackbones();
-  // What Automatic trains is the api's choice from the included images (GET …/architecture-choice).
-  const choice = useQuery({
-    queryKey: ['architecture-choice', project.id],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/projects/{projectId}/architecture-choice', { params: { path: { projectId: project.id } } }),
-      ),
-    enabled: architecture === 'auto',
-  });
   const pretrained = chosenBackbone(backbones.data, backbone);
   const backboneSize = pretrained
     ? `${pretrained.id} sees photos at ${pretrained.inputSize} × ${pretrained.inputSize} pixels`
     : 'the backbone sees photos at its own size';
-  const automatic = architecture === 'auto' ? choice.data : undefined;
-  if (automatic && SIZED_BY_BACKBONE.includes(automatic.architecture)) {
-    return (
-      <div className="field">
-        <span className="field-name">Image size</span>
-        <p className="hint">
-          Set by the backbone, which Automatic trains these images on: {automatic.reason.replace(/:.*$/, '')};{' '}
-          {backboneSize}.
-        </p>
-      </div>
-    );
-  }
   if (SIZED_BY_BACKBONE.includes(architecture)) {
     return (
       <div className="field">
@@ -322,7 +360,7 @@ function ImageSizeField({
       help={
         architecture === 'auto'
           ? `Only for small images (icons, scans), which Automatic trains from scratch at this many pixels square; photos go to the backbone instead (${backboneSize}).`
-          : 'Images are shrunk to this many pixels square: larger sees more detail and trains slower.'
+          : `${automatic ? 'Automatic trains these small images from scratch, shrunk' : 'Images are shrunk'} to this many pixels square: larger sees more detail and trains slower.`
       }
       value={value}
       onChange={onChange}

@@ -1,13 +1,16 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, type RefObject, useRef, useState } from 'react';
+import type { Project } from '../api/client';
 import { type UploadItem, uploadFiles } from '../api/upload';
 import { ErrorMessage } from './error-message';
 
 /**
- * Drop (or pick) images and .zip archives; shows overall progress and what happened to each file. `picker` lets
- * another control of the page open the same file chooser.
+ * Drop (or pick) images and .zip archives; shows overall progress and what happened to each file, and to each box of
+ * an imported COCO file that was not taken as it was. `picker` lets another control of the page open the same file
+ * chooser.
  */
-export function UploadZone({ projectId, picker }: { projectId: string; picker?: RefObject<HTMLInputElement | null> }) {
+export function UploadZone({ project, picker }: { project: Project; picker?: RefObject<HTMLInputElement | null> }) {
+  const projectId = project.id;
   const queryClient = useQueryClient();
   const own = useRef<HTMLInputElement>(null);
   const input = picker ?? own;
@@ -31,7 +34,9 @@ export function UploadZone({ projectId, picker }: { projectId: string; picker?: 
     setDragging(false);
     start([...event.dataTransfer.files]);
   };
-  const items = upload.data ?? [];
+  const items = upload.data?.items ?? [];
+  const boxIssues = upload.data?.boxIssues ?? [];
+  const dropped = boxIssues.filter((issue) => issue.action === 'dropped').length;
   const rejected = items.filter((item) => item.status === 'rejected');
   const counts = countBy(items);
   return (
@@ -46,7 +51,11 @@ export function UploadZone({ projectId, picker }: { projectId: string; picker?: 
       aria-label="Upload images"
     >
       <p>
-        Drop photos or a .zip here (folders in the zip become labels), or{' '}
+        Drop photos or a .zip here (
+        {project.type === 'detection'
+          ? 'with a COCO JSON file: its boxes come along'
+          : 'folders in the zip become labels'}
+        ), or{' '}
         <button type="button" onClick={() => input.current?.click()}>
           choose files
         </button>
@@ -81,10 +90,28 @@ export function UploadZone({ projectId, picker }: { projectId: string; picker?: 
           ))}
         </ul>
       )}
+      {boxIssues.length > 0 && (
+        <details className="errors">
+          <summary>
+            {dropped > 0 && `${boxes(dropped)} not taken`}
+            {dropped > 0 && dropped < boxIssues.length && ', '}
+            {dropped < boxIssues.length && `${boxes(boxIssues.length - dropped)} cut to the image`}: see why
+          </summary>
+          <ul aria-label="Boxes not taken as they were">
+            {boxIssues.map((issue, index) => (
+              <li key={index}>
+                <strong>{issue.where}</strong>: {issue.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       <ErrorMessage error={upload.error} />
     </section>
   );
 }
+
+const boxes = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;
 
 function countBy(items: UploadItem[]): Record<UploadItem['status'], number> {
   const counts = { created: 0, duplicate: 0, rejected: 0 };

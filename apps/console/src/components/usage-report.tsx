@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
 import { api, type Schemas, unwrap } from '../api/client';
 import { ErrorMessage } from './error-message';
+import { Loading } from './loading';
 import { LineChart } from './line-chart';
 import { plural } from './plural';
 
@@ -70,6 +71,7 @@ export function UsageReport({
         Counts reach the report within a minute of the calls (the server writes them periodically).
       </p>
       <ErrorMessage error={report.error} />
+      {report.isPending && <Loading what="the calls" />}
       {report.data && <UsageFigures report={report.data} from={Date.parse(from)} granularity={granularity} />}
     </section>
   );

@@ -3,6 +3,7 @@ import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { AuthenticatedImage, thumbnailPath } from './authenticated-image';
 import { BoxesOverlay } from './boxes-overlay';
 import { ErrorMessage } from './error-message';
+import { BoxLegend } from './label-colours';
 import { percent } from './percent';
 import { plural } from './plural';
 
@@ -67,6 +68,11 @@ export function ValidationImages({
       </div>
       <ErrorMessage error={images.error ?? count.error} />
       {images.data && items.length === 0 && <p className="hint">No validation image falls here.</p>}
+      {project.type === 'detection' && (
+        <BoxLegend
+          labels={items.flatMap((item) => [...item.expected, ...item.predictions].map((entry) => entry.label))}
+        />
+      )}
       <ul className="mini-grid predictions" aria-label="Validation images">
         {items.map((item) => (
           <li key={item.imageId} className={item.correct === false ? 'wrong' : ''}>

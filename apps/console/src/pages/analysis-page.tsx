@@ -3,6 +3,7 @@ import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { plural } from '../components/plural';
 import { ErrorMessage } from '../components/error-message';
+import { Loading } from '../components/loading';
 import { Link } from '../router';
 
 type Issue = Schemas['IssueDto'];
@@ -15,7 +16,7 @@ export function AnalysisPage({ project }: { project: Project }) {
       unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
   });
   if (analysis.error) return <ErrorMessage error={analysis.error} />;
-  if (!analysis.data) return <p aria-busy="true">Loading…</p>;
+  if (!analysis.data) return <Loading what="the analysis" />;
   const data = analysis.data;
   const dataset = `/projects/${project.id}/dataset`;
   const issueLink = (issue: Issue) =>

@@ -38,7 +38,7 @@ export function DatasetPage({ project }: { project: Project }) {
         <p className="hint">Start by adding the labels your model should learn, then upload photos.</p>
       )}
       <LabelsEditor project={project} />
-      <UploadZone projectId={project.id} picker={picker} />
+      <UploadZone project={project} picker={picker} />
       <details className="card">
         <summary>Upload a video</summary>
         <VideoUpload project={project} />
@@ -322,7 +322,9 @@ function ImageGrid({
                     onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}`)}
                   >
                     <AuthenticatedImage path={thumbnailPath(project.id, image.id, 128)} alt="" />
-                    <span className="cell-label">{caption(image)}</span>
+                    <span className="cell-label" title={caption(image)}>
+                      {caption(image)}
+                    </span>
                   </div>
                 );
               })}
@@ -368,9 +370,12 @@ function EmptyGrid({
   );
 }
 
+/** Its label, or how many boxes of which labels it has. */
 function caption(image: Image): string {
-  if (image.regions.length) return `${image.regions.length} box${image.regions.length > 1 ? 'es' : ''}`;
-  return image.label?.name ?? 'unlabeled';
+  const count = image.regions.length;
+  if (!count) return image.label?.name ?? 'unlabeled';
+  const labels = [...new Set(image.regions.map((region) => region.label.name))];
+  return `${count} box${count > 1 ? 'es' : ''}: ${labels.join(', ')}`;
 }
 
 function describe(image: Image): string {

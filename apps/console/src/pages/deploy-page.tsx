@@ -2,10 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { BoxesOverlay } from '../components/boxes-overlay';
+import { BoxLegend } from '../components/label-colours';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
 import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
 import { ErrorMessage } from '../components/error-message';
+import { Loading } from '../components/loading';
 import { Link, useLocation } from '../router';
 import { IterationOptions } from '../components/iteration-options';
 import { fraction, PercentInput } from '../components/percent';
@@ -59,7 +61,9 @@ export function DeployPage({ project }: { project: Project }) {
       <form onSubmit={onSubmit} className="card inline-form" aria-label="Deploy an iteration">
         <h2>Deploy</h2>
         <ErrorMessage error={iterations.error} />
-        {iterations.data && completed.length === 0 ? (
+        {iterations.isPending || deployments.isPending ? (
+          <Loading what="the iterations and deployments" />
+        ) : iterations.data && completed.length === 0 ? (
           <p className="hint">
             Nothing to deploy yet: only completed iterations can be deployed.{' '}
             <Link href={`/projects/${project.id}/train`}>Train one</Link> first.
@@ -128,6 +132,7 @@ function DeploymentCard({
       unwrap(await api.DELETE('/v1/projects/{projectId}/deployments/{deploymentId}', { params: { path } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['deployments', project.id] }),
   });
+  const [confirmingUndeploy, setConfirmingUndeploy] = useState(false);
   const endpoint = `${location.origin}${deployment.endpoint}`;
   const key = apiKey ?? '<your key>';
   return (
@@ -153,10 +158,33 @@ function DeploymentCard({
         <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
           Rotate key
         </button>
-        <button type="button" className="danger" onClick={() => undeploy.mutate()} disabled={undeploy.isPending}>
-          Undeploy
-        </button>
+        {!confirmingUndeploy && (
+          <button type="button" className="danger" onClick={() => setConfirmingUndeploy(true)}>
+            Undeploy…
+          </button>
+        )}
       </div>
+      {/* Undeploying breaks every app calling the endpoint, and its key cannot be had back: asked once more. */}
+      {confirmingUndeploy && (
+        <div role="group" aria-label={`Confirm undeploying ${deployment.name}`}>
+          <p>
+            Calls to this endpoint will fail from now on: apps using <strong>{deployment.name}</strong> stop getting
+            predictions. The iteration stays, to deploy again (with a new endpoint and key).
+          </p>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => undeploy.mutate()}
+            disabled={undeploy.isPending}
+            autoFocus
+          >
+            Undeploy for good
+          </button>{' '}
+          <button type="button" onClick={() => setConfirmingUndeploy(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
       <ErrorMessage error={rotate.error ?? undeploy.error} />
       <Snippets endpoint={endpoint} apiKey={key} project={project} publishedName={deployment.name} />
       <TryIt deployment={deployment} apiKey={apiKey} />
@@ -294,6 +322,7 @@ const SHOWN_PREDICTIONS = 5;
 function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
   const top = predictions.slice(0, SHOWN_PREDICTIONS);
   const rest = predictions.slice(SHOWN_PREDICTIONS);
+  const boxes = top.filter((prediction) => prediction.box);
   const line = (prediction: Prediction, index: number) => (
     <li key={index}>
       {prediction.label}: {(prediction.probability * 100).toFixed(1)}%
@@ -301,13 +330,18 @@ function TryItResult({ photo, predictions }: { photo: string; predictions: Predi
   );
   return (
     <div className="prediction">
-      <BoxesOverlay
-        predicted={top
-          .filter((prediction) => prediction.box)
-          .map((prediction) => ({ label: prediction.label, probability: prediction.probability, ...prediction.box! }))}
-      >
-        <img src={photo} alt="The photo you tried" />
-      </BoxesOverlay>
+      <div>
+        <BoxesOverlay
+          predicted={boxes.map((prediction) => ({
+            label: prediction.label,
+            probability: prediction.probability,
+            ...prediction.box!,
+          }))}
+        >
+          <img src={photo} alt="The photo you tried" />
+        </BoxesOverlay>
+        <BoxLegend labels={boxes.map((prediction) => prediction.label)} />
+      </div>
       <div>
         {predictions.length === 0 && <p>Nothing found above the minimum probability.</p>}
         <ol aria-label="Predictions">{top.map(line)}</ol>

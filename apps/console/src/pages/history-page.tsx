@@ -4,6 +4,7 @@ import { api, type Project, unwrap } from '../api/client';
 import { useImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { ErrorMessage } from '../components/error-message';
+import { Loading } from '../components/loading';
 import { describeHistory } from '../components/event-sentences';
 
 /** The project's events, newest page last, with filters, and the dataset as it was at any of them. */
@@ -79,6 +80,7 @@ export function HistoryPage({ project }: { project: Project }) {
         </label>
       </div>
       <ErrorMessage error={history.error ?? me.error} />
+      {history.isPending && <Loading what="the history" />}
       {history.data && entries.length === 0 && <p className="hint">No event matches these filters.</p>}
       <div className="history-layout">
         <ol className="timeline" aria-label="Events">

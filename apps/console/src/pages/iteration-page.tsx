@@ -4,6 +4,7 @@ import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unw
 import { architectureName } from '../components/architectures';
 import { formatDuration } from '../components/duration';
 import { ErrorMessage } from '../components/error-message';
+import { Loading } from '../components/loading';
 import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
 import { PrecisionRecallCurves } from '../components/precision-recall';
@@ -44,7 +45,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
       ),
   });
   if (iteration.error) return <ErrorMessage error={iteration.error} />;
-  if (!iteration.data) return <p aria-busy="true">Loading…</p>;
+  if (!iteration.data) return <Loading what="the iteration" />;
   const data = iteration.data;
   if (!['completed', 'failed', 'cancelled'].includes(data.status))
     return <LiveIteration project={project} iteration={data} />;

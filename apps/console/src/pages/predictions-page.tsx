@@ -5,6 +5,7 @@ import { useRefreshImages } from '../api/images';
 import { AuthenticatedImage } from '../components/authenticated-image';
 import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
+import { BoxLegend } from '../components/label-colours';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
 import { useSelection } from '../components/use-selection';
@@ -251,6 +252,15 @@ export function PredictionsPage({ project }: { project: Project }) {
           )}
         </p>
       )}
+      {project.type === 'detection' && (
+        <BoxLegend
+          labels={items.flatMap((item) =>
+            boxEdits[item.id]
+              ? boxEdits[item.id].map((box) => labelName(project, box.label))
+              : predictedRegions(item).map((region) => region.label),
+          )}
+        />
+      )}
       <ul className="stored-predictions" aria-label="Stored predictions">
         {items.map((item) => (
           <StoredPredictionCard
@@ -267,6 +277,9 @@ export function PredictionsPage({ project }: { project: Project }) {
     </section>
   );
 }
+
+/** A corrected box names its label by id; boxes are drawn and listed by name. */
+const labelName = (project: Project, id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
 
 function StoredPredictionCard({
   project,
@@ -286,10 +299,10 @@ function StoredPredictionCard({
 }) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
+  // What adding it to the dataset would keep: a low threshold asked of the deployment can give dozens more.
   const boxes = prediction.predictions
-    .filter((item) => item.box)
+    .filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY)
     .map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
-  const labelName = (label: string) => project.labels.find((item) => item.id === label)?.name ?? label;
   return (
     <li
       className={selected ? 'selected' : ''}
@@ -303,7 +316,7 @@ function StoredPredictionCard({
         <BoxesOverlay
           className="small"
           predicted={correctedBoxes ? [] : boxes}
-          expected={correctedBoxes?.map((box) => ({ ...box, label: labelName(box.label) }))}
+          expected={correctedBoxes?.map((box) => ({ ...box, label: labelName(project, box.label) }))}
         >
           <AuthenticatedImage path={prediction.imageUrl} alt="The photo sent" />
         </BoxesOverlay>

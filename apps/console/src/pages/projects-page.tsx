@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { plural } from '../components/plural';
 import { ImportProject } from '../components/project-transfer';
 import { Link, navigate } from '../router';
 
@@ -25,7 +26,7 @@ export function ProjectsPage() {
               {project.name}
             </Link>
             <span className="badge">{project.type}</span>
-            <span className="hint">{project.labels.length} labels</span>
+            <span className="hint">{plural(project.labels.length, 'label')}</span>
           </li>
         ))}
       </ul>

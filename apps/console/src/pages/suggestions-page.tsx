@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { api, type Project, type Region, type Schemas, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { AuthenticatedImage, contentPath, thumbnailPath } from '../components/authenticated-image';
 import { BoxCorrection, withoutKey } from '../components/box-correction';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
+import { BoxLegend } from '../components/label-colours';
 import { Link } from '../router';
 import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
@@ -48,7 +49,9 @@ export function SuggestionsPage({ project }: { project: Project }) {
           them in batches.
         </p>
         <ErrorMessage error={iterations.error} />
-        {iterations.data && completed.length === 0 ? (
+        {iterations.isPending ? (
+          <Loading what="the iterations" />
+        ) : iterations.data && completed.length === 0 ? (
           <p className="hint">
             No completed iteration yet: <Link href={`/projects/${project.id}/train`}>train one</Link> first.
           </p>
@@ -165,6 +168,7 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const busy = accept.isPending || reject.isPending;
   const underReview = items.find((item) => item.imageId === reviewing);
   const nameOf = (item: Suggestion) => item.filename ?? `image ${item.imageId.slice(0, 8)}`;
+  const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
   return (
     <div className="card">
       <div className="toolbar">
@@ -246,6 +250,13 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
           No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.
         </p>
       )}
+      {detection && (
+        <BoxLegend
+          labels={items.flatMap((item) =>
+            (boxEdits[item.imageId] ?? suggestedRegions(item, boxThreshold)).map((box) => labelName(box.label)),
+          )}
+        />
+      )}
       <ul className="suggestions" aria-label="Suggestions">
         {items.map((item) => (
           <SuggestionCard
@@ -293,6 +304,8 @@ function SuggestionCard({
 }) {
   const top = suggestion.predictions[0];
   const name = `${filename}: ${top ? `${top.label ?? 'removed label'} ${percent(top.probability)}` : 'nothing found'}`;
+  const suggestedName = `${top?.label ?? '–'} (suggested)`;
+  const acceptAsId = useId();
   const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
   const thumbnail = <AuthenticatedImage path={thumbnailPath(project.id, suggestion.imageId, 128)} alt="" lazy />;
   return (
@@ -334,13 +347,18 @@ function SuggestionCard({
         </>
       )}
       {project.type === 'classification' && (
-        <label>
-          Accept as
-          <select value={edit} onChange={(event) => onEdit(event.target.value)}>
-            <option value="">{top?.label ?? '–'} (suggested)</option>
-            <LabelOptions labels={project.labels} by="name" />
-          </select>
-        </label>
+        <div className="field">
+          <label htmlFor={acceptAsId}>Accept as</label>
+          {/* A card is narrow: the chosen name shows in full over as many lines as it needs, where a select would
+              cut it (two long names alike would read the same); the select, see-through on top, does the choosing. */}
+          <span className="wrapping-select">
+            <span aria-hidden="true">{edit || suggestedName}</span>
+            <select id={acceptAsId} value={edit} onChange={(event) => onEdit(event.target.value)}>
+              <option value="">{suggestedName}</option>
+              <LabelOptions labels={project.labels} by="name" />
+            </select>
+          </span>
+        </div>
       )}
     </li>
   );

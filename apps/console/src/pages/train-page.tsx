@@ -17,7 +17,7 @@ import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
 import { Loading } from '../components/loading';
 import { ImportModel } from '../components/model-import';
-import { TrainingSettings } from '../components/training-settings';
+import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -32,12 +32,13 @@ export function TrainPage({ project }: { project: Project }) {
     queryFn: async () =>
       unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
+  const automatic = useAutomaticChoice(project, config.architecture);
   const start = useMutation({
     mutationFn: async () =>
       unwrap(
         await api.POST('/v1/projects/{projectId}/iterations', {
           params: { path: { projectId: project.id } },
-          body: { trainingConfig: withoutEmpty(config) },
+          body: { trainingConfig: withoutEmpty(applicableSettings(config, project.type, automatic)) },
         }),
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
@@ -47,8 +48,13 @@ export function TrainPage({ project }: { project: Project }) {
     start.mutate();
   };
   const live = iterations.data?.items.find((iteration) => !FINISHED.includes(iteration.status));
+  // The run this page showed live, so that once it ends the page says how, instead of only showing the form again.
+  const [followed, setFollowed] = useState<string | null>(null);
+  if (live && live.id !== followed) setFollowed(live.id);
+  const ended = live ? undefined : iterations.data?.items.find((iteration) => iteration.id === followed);
   return (
     <section className="train">
+      {ended && <RunEnded project={project} iteration={ended} />}
       {live ? (
         <LiveIteration key={live.id} project={project} iteration={live} />
       ) : (
@@ -61,6 +67,7 @@ export function TrainPage({ project }: { project: Project }) {
               project={project}
               schemas={schemas.data}
               iterations={iterations.data?.items.filter((iteration) => iteration.status === 'completed') ?? []}
+              automatic={automatic}
               values={config}
               onChange={setConfig}
             />
@@ -105,6 +112,23 @@ export function TrainPage({ project }: { project: Project }) {
       )}
       <ImportModel project={project} />
     </section>
+  );
+}
+
+/** How the run followed live on this page ended, and where to go from there. */
+function RunEnded({ project, iteration }: { project: Project; iteration: Iteration }) {
+  return (
+    <div className={`card run-ended ${iteration.status}`} role="status">
+      <h2>
+        {iteration.name} {iteration.status}
+      </h2>
+      {iteration.status === 'failed' && <p>{iteration.error?.reason ?? 'Training failed.'}</p>}
+      <p>
+        <Link href={`/projects/${project.id}/iterations/${iteration.id}`}>
+          {iteration.status === 'completed' ? 'See its metrics, test it and deploy it' : 'See how far it went'}
+        </Link>
+      </p>
+    </div>
   );
 }
 

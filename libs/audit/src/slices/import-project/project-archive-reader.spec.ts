@@ -92,6 +92,25 @@ describe('readProjectArchive', () => {
     expect(archive.blobs.get(IMAGE_SHA)).toEqual(image);
   });
 
+  it("reads the events of the project's embedding tables, whose streams end in a short hash of their space", async () => {
+    const table = {
+      stream: `embedding-cache-${PROJECT}-f489bf765e84b6ed`,
+      type: 'EmbeddingTableUpdated',
+      v: 1,
+      data: {
+        projectId: PROJECT,
+        space: { backbone: 'mobilenet-v2', layer: 'pool', preprocessing: 'rgb-224' },
+        tableSha256: IMAGE_SHA,
+        imageCount: 1,
+        computed: 1,
+        updatedAt: at,
+      },
+      at,
+    };
+    const archive = await readArchive(entries({ manifest: { ...manifest, events: 3 }, events: [...events, table] }));
+    expect(archive.events.map((event) => event.stream)).toEqual([events[0].stream, events[1].stream, table.stream]);
+  });
+
   it('refuses a blob whose bytes are not those its name says, streamed or whole (JSON), storing neither', async () => {
     const altered = new Uint8Array([1, 2, 4]);
     const json = encode({ a: 1 });

@@ -28,8 +28,11 @@ export const ProjectImportErrors = {
 } as const;
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-/** `<category>-<uuid>`, or `<category>-<uuid>-<sha256>` (content claims). */
-const STREAM_PATTERN = new RegExp(`^[a-z]+(?:-[a-z]+)*-${UUID}(?:-[0-9a-f]{64})?$`);
+/**
+ * `<category>-<uuid>`, `<category>-<uuid>-<sha256>` (content claims) or `<category>-<uuid>-<16 hex digits>` (an
+ * embedding table, by the hash of its space).
+ */
+const STREAM_PATTERN = new RegExp(`^[a-z]+(?:-[a-z]+)*-${UUID}(?:-[0-9a-f]{64}|-[0-9a-f]{16})?$`);
 /** Users are never part of a project, whatever an archive says: their streams and events are refused. */
 const FOREIGN_STREAM = /^(user|username)-/;
 const FOREIGN_TYPES = new Set<string>([...USER_EVENT_TYPES, 'UsernameClaimed']);
