@@ -26,7 +26,7 @@ describe('leftovers of a crash, cleaned at start', () => {
     await testApp.destroy();
   });
 
-  it('removes temporary blob files and releases the claim of an upload that never completed, so the file uploads again', async () => {
+  it('removes temporary blob files and unpacked images and releases the claim of an upload that never completed, so the file uploads again', async () => {
     const project = await client.createProject('classification', [], 'crashed');
     const bytes = await generateImage(4242);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -44,6 +44,11 @@ describe('leftovers of a crash, cleaned at start', () => {
     const upload = join(uploads, randomUUID());
     writeFileSync(upload, bytes);
     utimesSync(upload, twoMinutesAgo, twoMinutesAgo);
+    // And the folder of images a dataset import was unpacking.
+    const unpacking = join(uploads, 'import-crashed');
+    mkdirSync(unpacking);
+    writeFileSync(join(unpacking, 'entry-1'), bytes);
+    utimesSync(unpacking, twoMinutesAgo, twoMinutesAgo);
     const lostImageId = randomUUID();
     await testApp.app
       .get(EventStore)

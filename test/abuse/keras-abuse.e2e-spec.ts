@@ -1,6 +1,6 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import h5wasm from 'h5wasm/node';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KerasImportError, readKerasOnThread } from '@diyml/ml';
@@ -10,39 +10,37 @@ import { keras2Sequential } from '../fixtures/keras/keras-fixtures.js';
 const EVENT_LOOP_BOUND_MS = 1000;
 const LIMITS = { maxFileBytes: 64 * 1024 * 1024, maxWeightBytes: 64 * 1024 * 1024, timeoutMs: 60_000 };
 
+const folder = mkdtempSync(join(tmpdir(), 'keras-abuse-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
 /**
  * A Keras 2 .h5 of a few kilobytes whose one weight array declares a billion float32 values (4 GB): chunks
- * never written read as zeros, so reading the array would allocate all of it.
+ * never written read as zeros, so reading the array would allocate all of it. Answers its path.
  */
-async function kerasDeclaringHugeWeights(): Promise<Uint8Array> {
+async function kerasDeclaringHugeWeights(): Promise<string> {
   await h5wasm.ready;
-  const folder = mkdtempSync(join(tmpdir(), 'keras-abuse-'));
   const path = join(folder, 'huge.h5');
-  try {
-    const file = new h5wasm.File(path, 'w');
-    file.create_attribute(
-      'model_config',
-      JSON.stringify({ class_name: 'Sequential', config: { name: 'huge', layers: [] } }),
-    );
-    const weights = file.create_group('model_weights');
-    weights.create_attribute('layer_names', ['dense']);
-    const layer = weights.create_group('dense');
-    layer.create_attribute('weight_names', ['kernel:0']);
-    const kernel = layer.create_dataset({
-      name: 'kernel:0',
-      data: new Float32Array(1024),
-      shape: [1024],
-      maxshape: [null],
-      chunks: [1024],
-      dtype: '<f',
-      compression: 'gzip',
-    });
-    kernel.resize([1_000_000_000]);
-    file.close();
-    return new Uint8Array(readFileSync(path));
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
+  const file = new h5wasm.File(path, 'w');
+  file.create_attribute(
+    'model_config',
+    JSON.stringify({ class_name: 'Sequential', config: { name: 'huge', layers: [] } }),
+  );
+  const weights = file.create_group('model_weights');
+  weights.create_attribute('layer_names', ['dense']);
+  const layer = weights.create_group('dense');
+  layer.create_attribute('weight_names', ['kernel:0']);
+  const kernel = layer.create_dataset({
+    name: 'kernel:0',
+    data: new Float32Array(1024),
+    shape: [1024],
+    maxshape: [null],
+    chunks: [1024],
+    dtype: '<f',
+    compression: 'gzip',
+  });
+  kernel.resize([1_000_000_000]);
+  file.close();
+  return path;
 }
 
 /** Runs `work` while timing a 50 ms interval: answers the result and the longest the event loop was held. */
@@ -69,10 +67,10 @@ async function watchingEventLoop<T>(
 
 describe('Keras files read off the event loop', () => {
   it('refuses an .h5 of a few KB declaring 4 GB of weights with KERAS_FILE_TOO_LARGE, the event loop staying free', async () => {
-    const bytes = await kerasDeclaringHugeWeights();
-    expect(bytes.length).toBeLessThan(64 * 1024);
+    const path = await kerasDeclaringHugeWeights();
+    expect(statSync(path).size).toBeLessThan(64 * 1024);
     const { outcome, longestStallMs } = await watchingEventLoop(() =>
-      readKerasOnThread({ kind: 'keras-h5', bytes }, LIMITS),
+      readKerasOnThread({ kind: 'keras-h5', path }, LIMITS),
     );
     expect(outcome).toBeInstanceOf(KerasImportError);
     expect((outcome as KerasImportError).code).toBe('KERAS_FILE_TOO_LARGE');
@@ -80,17 +78,18 @@ describe('Keras files read off the event loop', () => {
   }, 180_000);
 
   it('reads a genuine Keras 2 model on the thread, and stops a read that outlasts its time limit with KERAS_READ_TIMEOUT', async () => {
-    const bytes = await keras2Sequential();
-    const file = await readKerasOnThread({ kind: 'keras-h5', bytes }, LIMITS);
+    const path = join(folder, 'sequential.h5');
+    writeFileSync(path, await keras2Sequential());
+    const file = await readKerasOnThread({ kind: 'keras-h5', path }, LIMITS);
     expect(file.format).toBe('keras-h5');
     expect([...file.weights.keys()].length).toBeGreaterThan(0);
     expect([...file.weights.values()].flat().every((weight) => weight.values instanceof Float32Array)).toBe(true);
 
-    const late = await readKerasOnThread({ kind: 'keras-h5', bytes }, { ...LIMITS, timeoutMs: 1 }).catch(
+    const late = await readKerasOnThread({ kind: 'keras-h5', path }, { ...LIMITS, timeoutMs: 1 }).catch(
       (error: KerasImportError) => error,
     );
     expect(late).toMatchObject({ code: 'KERAS_READ_TIMEOUT' });
-    const large = await readKerasOnThread({ kind: 'keras-h5', bytes }, { ...LIMITS, maxFileBytes: 1024 }).catch(
+    const large = await readKerasOnThread({ kind: 'keras-h5', path }, { ...LIMITS, maxFileBytes: 1024 }).catch(
       (error: KerasImportError) => error,
     );
     expect(large).toMatchObject({ code: 'KERAS_FILE_TOO_LARGE' });

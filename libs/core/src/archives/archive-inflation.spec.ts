@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildZip, deflatedEntry, zeroBomb } from '../testing/zip-bombs.js';
@@ -140,6 +140,38 @@ describe('inflating an archive with limits on the real bytes', () => {
         expect(entry.path).toBe(`f${i}.bin`);
         expect(Buffer.from(entry.bytes!).equals(files[`f${i}.bin`][0])).toBe(true);
       });
+    });
+
+    it('writes the entries of a rule with a directory to files as they inflate, and leaves no file when it fails', () => {
+      const image = new Uint8Array(randomBytes(300_000));
+      const zip = fileOf(
+        'to-files.zip',
+        buildZip([
+          deflatedEntry('cats/1.png', image),
+          zeroBomb('huge.png', 4 * MiB),
+          deflatedEntry('coco.json', new TextEncoder().encode('{}')),
+        ]),
+      );
+      const directory = mkdtempSync(join(folder, 'entries-'));
+      const archive = inflateArchive(zip, {
+        limits: { ...limits, maxRatio: 1_000_000 },
+        rules: [{ pattern: '\\.png$', maxBytes: MiB, oversize: 'skip', directory }, { pattern: '\\.json$' }],
+      });
+      expect(archive.entries).toEqual([
+        { path: 'cats/1.png', bytes: null, file: join(directory, 'entry-1') },
+        { path: 'huge.png', bytes: null },
+        { path: 'coco.json', bytes: new TextEncoder().encode('{}') },
+      ]);
+      expect(readFileSync(join(directory, 'entry-1')).equals(image)).toBe(true);
+      // The skipped entry's partial file is gone.
+      expect(readdirSync(directory)).toEqual(['entry-1']);
+
+      const failing = fileOf('failing.zip', buildZip([deflatedEntry('1.png', image), zeroBomb('2.png', 64 * MiB)]));
+      const empty = mkdtempSync(join(folder, 'entries-'));
+      expect(
+        limitError(() => inflateArchive(failing, { limits, rules: [{ pattern: '\\.png$', directory: empty }] })).code,
+      ).toBe('ARCHIVE_RATIO_EXCEEDED');
+      expect(readdirSync(empty)).toEqual([]);
     });
 
     it('stops a bomb at its limit, and refuses a file that is not a zip or is truncated', async () => {

@@ -1,5 +1,6 @@
 import { Inflate, Unzip, type UnzipFile } from 'fflate';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Bounds on what one zip may unpack to, checked against the bytes actually inflated (never the declared sizes). */
 export interface ArchiveLimits {
@@ -28,6 +29,12 @@ export interface EntryRule {
   maxBytes?: number;
   /** Over maxBytes: 'skip' keeps the entry with null bytes (reported per item), 'fail' stops the whole archive. */
   oversize?: 'skip' | 'fail';
+  /**
+   * A folder to write each entry to as it inflates, a new file per entry (the entry's `file`), instead of keeping it
+   * in memory: an archive of many large entries is then held a chunk at a time. The files are the caller's to remove;
+   * an archive that fails leaves none.
+   */
+  directory?: string;
 }
 
 export interface InflationRequest {
@@ -38,8 +45,10 @@ export interface InflationRequest {
 
 export interface InflatedEntry {
   path: string;
-  /** null: over its rule's size limit and skipped (inflation stopped there). */
+  /** null: over its rule's size limit and skipped (inflation stopped there), or written to `file`. */
   bytes: Uint8Array | null;
+  /** The file holding the entry, for a rule with a `directory` (none when the entry was skipped). */
+  file?: string;
 }
 
 export interface InflatedArchive {
@@ -156,6 +165,27 @@ interface EntryState {
   done: boolean;
   /** Over its size limit with oversize 'skip': the rest of its data is passed over, not inflated. */
   dropped: boolean;
+  /** Written here as it inflates (its rule's directory) rather than kept in `chunks`. */
+  file?: { path: string; fd: number | null };
+}
+
+/** Writes all of `data` at the end of the open file `fd`. */
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let written = 0; written < data.byteLength;) written += writeSync(fd, data, written, data.byteLength - written);
+}
+
+function closeFile(entry: EntryState): void {
+  if (!entry.file || entry.file.fd === null) return;
+  closeSync(entry.file.fd);
+  entry.file.fd = null;
+}
+
+/** Closes and removes the file of an entry written to one, if it has one. */
+function removeFile(entry: EntryState): void {
+  if (!entry.file) return;
+  closeFile(entry);
+  rmSync(entry.file.path, { force: true });
+  entry.file = undefined;
 }
 
 /**
@@ -165,20 +195,24 @@ interface EntryState {
  */
 export function inflateArchive(source: ZipSource, request: InflationRequest): InflatedArchive {
   const reader = typeof source === 'string' ? fileReader(source) : bytesReader(source);
+  const entries: EntryState[] = [];
   try {
-    return inflateFrom(reader, request);
+    return inflateFrom(reader, request, entries);
+  } catch (error) {
+    for (const entry of entries) removeFile(entry);
+    throw error;
   } finally {
+    for (const entry of entries) closeFile(entry);
     reader.close();
   }
 }
 
-function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArchive {
+function inflateFrom(reader: ZipReader, request: InflationRequest, entries: EntryState[]): InflatedArchive {
   const { limits } = request;
   if (!hasEndOfCentralDirectory(reader.tail()))
     throw new ArchiveFormatError('no zip end-of-central-directory record found');
   const rules = request.rules.map((rule) => ({ ...rule, regex: new RegExp(rule.pattern, rule.flags) }));
   const omit = request.omit ? new RegExp(request.omit.pattern, request.omit.flags) : null;
-  const entries: EntryState[] = [];
   let seen = 0;
   let skipped = 0;
   let total = 0;
@@ -199,6 +233,7 @@ function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArch
         total -= entry.inflated - data.byteLength;
         entry.chunks = [];
         entry.dropped = true;
+        removeFile(entry);
         return;
       }
       throw new ArchiveLimitError(
@@ -220,7 +255,9 @@ function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArch
         },
       );
     }
-    if (data.byteLength) entry.chunks.push(data);
+    if (!data.byteLength) return;
+    if (entry.file && entry.file.fd !== null) writeAll(entry.file.fd, data);
+    else entry.chunks.push(data);
   };
 
   /** fflate's inflater, metered: counts the compressed bytes each entry consumes and stops inflating a dropped one. */
@@ -268,11 +305,19 @@ function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArch
       dropped: false,
     };
     entries.push(entry);
+    if (rule.directory !== undefined) {
+      // Named by its place in the archive: nothing of the entry's own path reaches the file system.
+      const path = join(rule.directory, `entry-${entries.length}`);
+      entry.file = { path, fd: openSync(path, 'wx') };
+    }
     file.ondata = (error, data, final) => {
       if (error) throw new ArchiveFormatError(`${file.name}: ${error.message}`);
       if (file.compression === 0) entry.compressed += data.byteLength;
       accept(entry, data);
-      if (final) entry.done = true;
+      if (final) {
+        entry.done = true;
+        closeFile(entry);
+      }
     };
     starting = entry;
     file.start();
@@ -341,10 +386,11 @@ function inflateFrom(reader: ZipReader, request: InflationRequest): InflatedArch
   const unfinished = entries.find((entry) => !entry.done);
   if (unfinished) throw new ArchiveFormatError(`${unfinished.path} is truncated`);
   return {
-    entries: entries.map((entry) => ({
-      path: entry.path,
-      bytes: entry.dropped ? null : concatenate(entry.chunks, entry.inflated),
-    })),
+    entries: entries.map((entry) =>
+      entry.file
+        ? { path: entry.path, bytes: null, file: entry.file.path }
+        : { path: entry.path, bytes: entry.dropped ? null : concatenate(entry.chunks, entry.inflated) },
+    ),
     skipped,
   };
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
 import { BlobStore } from '@diyml/blobs';
 import {
   Clock,
@@ -25,10 +26,14 @@ import {
 import { type InspectedImage, inspectImage } from '../images/image-inspection.js';
 import { UploadLimits } from './upload-limits.js';
 
-/** One file to add to a project. `bytes` null: the file was over the size limit and was not kept. */
+/**
+ * One file to add to a project. `bytes`: the file's bytes, or the temporary file holding them (read when checked and
+ * again when stored, so an import of thousands of files holds a few at a time); null: the file was over the size
+ * limit and was not kept.
+ */
 export interface IncomingImage {
   filename: string;
-  bytes: Buffer | null;
+  bytes: Buffer | { file: string } | null;
   labelId: string | null;
   regions?: Region[];
   split: Split;
@@ -57,6 +62,11 @@ interface Recorded {
 
 /** What the bytes of one file are: an image (not stored yet), or why the file is refused. */
 export type Inspection = { rejection: IntakeItem } | { image: InspectedImage };
+
+/** The bytes of a file that was kept, read from its temporary file if it is in one. */
+async function bytesOf(bytes: Buffer | { file: string }): Promise<Buffer> {
+  return Buffer.isBuffer(bytes) ? bytes : readFile(bytes.file);
+}
 
 /** Files checked (decoded) and stored at the same time within one request. */
 const CONCURRENCY = 8;
@@ -166,7 +176,7 @@ export class ImageIntake {
       const message = `The file has more than ${this.limits.UPLOAD_MAX_FILE_BYTES} bytes.`;
       return { rejection: { filename, status: 'rejected', error: { code: 'FILE_TOO_LARGE', message } } };
     }
-    const inspected = await inspectImage(file.bytes, {
+    const inspected = await inspectImage(await bytesOf(file.bytes), {
       maxFileBytes: this.limits.UPLOAD_MAX_FILE_BYTES,
       maxPixels: this.limits.UPLOAD_MAX_PIXELS,
     });
@@ -189,7 +199,7 @@ export class ImageIntake {
       if (error instanceof DomainError) return rejected(error.code, error.message);
       throw error;
     }
-    const { sha256, bytes } = await this.blobs.put(file.bytes!);
+    const { sha256, bytes } = await this.blobs.put(await bytesOf(file.bytes!));
     return { image: inspected.image, sha256, bytes, regions };
   }
 

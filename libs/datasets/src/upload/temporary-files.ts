@@ -18,7 +18,10 @@ export function temporaryUploadDirectory(settings: Pick<Settings, 'DATA_DIR'>): 
   return join(settings.DATA_DIR, 'uploads');
 }
 
-/** Removes the temporary files a crash left behind in `directory`; returns how many. */
+/**
+ * Removes the temporary files a crash left behind in `directory`, and the folders of images an interrupted dataset
+ * import was unpacking; returns how many.
+ */
 export async function removeLeftoverFiles(directory: string, olderThanMs = LEFTOVER_GRACE_MS): Promise<number> {
   const names = await readdir(directory).catch(() => [] as string[]);
   const before = Date.now() - olderThanMs;
@@ -26,8 +29,8 @@ export async function removeLeftoverFiles(directory: string, olderThanMs = LEFTO
   for (const name of names) {
     const path = join(directory, name);
     const stats = await stat(path).catch(() => undefined);
-    if (!stats?.isFile() || stats.mtimeMs > before) continue;
-    await rm(path, { force: true });
+    if (!stats || stats.mtimeMs > before) continue;
+    await rm(path, { recursive: true, force: true });
     removed += 1;
   }
   return removed;

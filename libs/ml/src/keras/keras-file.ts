@@ -1,8 +1,5 @@
-import { unzipSync } from 'fflate';
 import type { Dataset, Group } from 'h5wasm/node';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { KerasImportError } from './keras-import.error.js';
 
 /** One weight array of a layer, in the order Keras keeps a layer's variables. */
@@ -19,6 +16,11 @@ export interface KerasModelFile {
   weights: Map<string, KerasWeight[]>;
 }
 
+/** The buffers of a file's weight arrays, each once: moved, not copied, when the file crosses to another thread. */
+export function weightBuffers(file: KerasModelFile): ArrayBuffer[] {
+  return [...new Set([...file.weights.values()].flat().map((weight) => weight.values.buffer as ArrayBuffer))];
+}
+
 /** What reading a Keras file may cost: the weight arrays are decompressed in memory. */
 export interface KerasReadLimits {
   /** All weight arrays together, as float32, judged from the shapes the file declares before any is read. */
@@ -29,20 +31,15 @@ const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const KERAS3_CONFIG = 'config.json';
 const KERAS3_WEIGHTS = 'model.weights.h5';
 
-export function isHdf5(bytes: Uint8Array): boolean {
-  return HDF5_SIGNATURE.every((byte, index) => bytes[index] === byte);
-}
-
-/** Whether a zip is a Keras 3 `.keras` file: its central directory names config.json and model.weights.h5 (nothing is inflated). */
-export function isKerasZip(bytes: Uint8Array): boolean {
-  if (bytes[0] !== 0x50 || bytes[1] !== 0x4b) return false;
-  const names = new Set<string>();
+/** Whether the file at `path` starts with the HDF5 signature. */
+export async function isHdf5File(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
   try {
-    unzipSync(bytes, { filter: (file) => (names.add(file.name), false) });
-  } catch {
-    return false;
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(HDF5_SIGNATURE.length), 0, HDF5_SIGNATURE.length, 0);
+    return bytesRead === HDF5_SIGNATURE.length && HDF5_SIGNATURE.every((byte, index) => buffer[index] === byte);
+  } finally {
+    await file.close();
   }
-  return names.has(KERAS3_CONFIG) && names.has(KERAS3_WEIGHTS);
 }
 
 const notAModel = (message: string) => new KerasImportError('KERAS_NOT_A_MODEL', message);
@@ -70,26 +67,22 @@ export function loadH5wasm(): Promise<void> {
   return h5wasmLoading;
 }
 
-/** h5wasm reads only named files (Node's file system): the bytes are opened from a private temporary file. */
-async function withHdf5File<T>(bytes: Uint8Array, read: (file: Group) => T): Promise<T> {
+/**
+ * Opens the HDF5 file at `path` where it is (h5wasm reads the host's files on Node): only what `read` asks for is
+ * read from it, so a large file costs the arrays taken from it, not its size.
+ */
+async function withHdf5File<T>(path: string, read: (file: Group) => T): Promise<T> {
   await loadH5wasm();
-  const folder = mkdtempSync(join(tmpdir(), 'diyml-keras-'));
-  const path = join(folder, 'model.h5');
+  let file;
   try {
-    writeFileSync(path, bytes);
-    let file;
-    try {
-      file = new h5wasm.File(path, 'r');
-    } catch (error) {
-      throw notAModel(`The file is not a readable HDF5 file: ${(error as Error).message}.`);
-    }
-    try {
-      return read(file);
-    } finally {
-      file.close();
-    }
+    file = new h5wasm.File(path, 'r');
+  } catch (error) {
+    throw notAModel(`The file is not a readable HDF5 file: ${(error as Error).message}.`);
+  }
+  try {
+    return read(file);
   } finally {
-    rmSync(folder, { recursive: true, force: true });
+    file.close();
   }
 }
 
@@ -138,12 +131,13 @@ function weightOf(entity: unknown, path: string, budget: WeightBudget): KerasWei
 }
 
 /**
- * Keras 2's HDF5 layout: the model's JSON in the root attribute `model_config`; weights under `model_weights`,
- * whose attribute `layer_names` lists the layers and each layer group's `weight_names` its arrays, in order.
+ * Keras 2's HDF5 layout (the file at `path`): the model's JSON in the root attribute `model_config`; weights under
+ * `model_weights`, whose attribute `layer_names` lists the layers and each layer group's `weight_names` its arrays, in
+ * order. Nothing else is read (a file saved with its optimizer holds as much again of optimizer state).
  */
-export async function readKerasH5(bytes: Uint8Array, limits: KerasReadLimits): Promise<KerasModelFile> {
+export async function readKerasH5(path: string, limits: KerasReadLimits): Promise<KerasModelFile> {
   const budget = new WeightBudget(limits);
-  return withHdf5File(bytes, (file) => {
+  return withHdf5File(path, (file) => {
     const modelConfig = file.attrs.model_config?.json_value;
     if (modelConfig === undefined || modelConfig === null) {
       const weightsOnly = file.attrs.layer_names !== undefined;
@@ -171,22 +165,24 @@ export async function readKerasH5(bytes: Uint8Array, limits: KerasReadLimits): P
   });
 }
 
+/** A Keras 3 `.keras` zip's two parts: config.json's text, and model.weights.h5 unpacked to a file. */
+export interface KerasZipParts {
+  config: string;
+  weightsPath: string;
+}
+
 /**
  * Keras 3's `.keras` zip: config.json, and model.weights.h5 where each layer's variables are the arrays
  * `layers/<layer name>/vars/0`, `1`, … in the layer's order.
  */
 export async function readKerasZip(
-  entries: ReadonlyMap<string, Uint8Array>,
+  { config: configText, weightsPath }: KerasZipParts,
   limits: KerasReadLimits,
 ): Promise<KerasModelFile> {
   const budget = new WeightBudget(limits);
-  const configBytes = entries.get(KERAS3_CONFIG);
-  const weightBytes = entries.get(KERAS3_WEIGHTS);
-  if (!configBytes || !weightBytes)
-    throw notAModel(`A .keras file holds ${KERAS3_CONFIG} and ${KERAS3_WEIGHTS}; this zip does not.`);
-  const config = parseJson(new TextDecoder().decode(configBytes), KERAS3_CONFIG);
-  if (!isHdf5(weightBytes)) throw notAModel(`${KERAS3_WEIGHTS} is not an HDF5 file.`);
-  return withHdf5File(weightBytes, (file) => {
+  const config = parseJson(configText, KERAS3_CONFIG);
+  if (!(await isHdf5File(weightsPath))) throw notAModel(`${KERAS3_WEIGHTS} is not an HDF5 file.`);
+  return withHdf5File(weightsPath, (file) => {
     const weights = new Map<string, KerasWeight[]>();
     const layers = file.get('layers');
     if (layers instanceof h5wasm.Group) {
@@ -208,4 +204,5 @@ export async function readKerasZip(
   });
 }
 
-export const KERAS_ZIP_ENTRIES = [KERAS3_CONFIG, KERAS3_WEIGHTS, 'metadata.json'] as const;
+/** The entries of a `.keras` zip that hold the model. */
+export const KERAS_ZIP_ENTRIES = { config: KERAS3_CONFIG, weights: KERAS3_WEIGHTS } as const;

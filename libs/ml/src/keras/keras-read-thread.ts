@@ -1,34 +1,26 @@
+import { stat } from 'node:fs/promises';
 import { siblingModule, startWorkerThread } from '@diyml/core/pure';
 import type { KerasModelFile, KerasReadLimits } from './keras-file.js';
 import { KerasImportError } from './keras-import.error.js';
-import type { FromKerasReadThread, ToKerasReadThread } from './keras-read.protocol.js';
+import type { FromKerasReadThread, KerasReadJob, ToKerasReadThread } from './keras-read.protocol.js';
 
 export interface KerasThreadLimits extends KerasReadLimits {
-  /** The file (or the zip's entries together). */
+  /** The HDF5 file (a Keras 2 file, or a Keras 3 zip's model.weights.h5). */
   maxFileBytes: number;
   /** Reading, from the moment the thread has the HDF5 library loaded. */
   timeoutMs: number;
 }
 
-function sizeOf(
-  job: { kind: 'keras-h5'; bytes: Uint8Array } | { kind: 'keras'; entries: Map<string, Uint8Array> },
-): number {
-  return job.kind === 'keras-h5'
-    ? job.bytes.length
-    : [...job.entries.values()].reduce((total, entry) => total + entry.length, 0);
-}
-
 /**
- * Reads a Keras file on a worker thread of its own, so a large or hostile HDF5 file (arrays that decompress
- * to gigabytes, structures that take long to walk) never holds the event loop: refused past `maxFileBytes`
- * or `maxWeightBytes` (KERAS_FILE_TOO_LARGE), stopped after `timeoutMs` (KERAS_READ_TIMEOUT), the thread and
- * its WebAssembly memory dropped in every case.
+ * Reads a Keras file on a worker thread of its own, from where it lies on disk (only the model's arrays are read
+ * from it, and they are moved back, not copied), so a large or hostile HDF5 file (arrays that decompress to
+ * gigabytes, structures that take long to walk) never holds the event loop: refused past `maxFileBytes` or
+ * `maxWeightBytes` (KERAS_FILE_TOO_LARGE), stopped after `timeoutMs` (KERAS_READ_TIMEOUT), the thread and its
+ * WebAssembly memory dropped in every case.
  */
-export async function readKerasOnThread(
-  job: { kind: 'keras-h5'; bytes: Uint8Array } | { kind: 'keras'; entries: Map<string, Uint8Array> },
-  limits: KerasThreadLimits,
-): Promise<KerasModelFile> {
-  if (sizeOf(job) > limits.maxFileBytes) {
+export async function readKerasOnThread(job: KerasReadJob, limits: KerasThreadLimits): Promise<KerasModelFile> {
+  const hdf5Path = job.kind === 'keras-h5' ? job.path : job.weightsPath;
+  if ((await stat(hdf5Path)).size > limits.maxFileBytes) {
     throw new KerasImportError(
       'KERAS_FILE_TOO_LARGE',
       `The Keras file is larger than ${limits.maxFileBytes} bytes: import a smaller model.`,

@@ -1,10 +1,10 @@
-import type { KerasModelFile, KerasReadLimits } from './keras-file.js';
+import type { KerasModelFile, KerasReadLimits, KerasZipParts } from './keras-file.js';
 import type { KerasImportErrorCode } from './keras-import.error.js';
 
-/** The file to read: a Keras 2 HDF5 file, or the entries of a Keras 3 zip. */
-export type ToKerasReadThread =
-  | { kind: 'keras-h5'; bytes: Uint8Array; limits: KerasReadLimits }
-  | { kind: 'keras'; entries: Map<string, Uint8Array>; limits: KerasReadLimits };
+/** The file to read, where it lies: a Keras 2 HDF5 file, or the parts of a Keras 3 zip. */
+export type KerasReadJob = { kind: 'keras-h5'; path: string } | ({ kind: 'keras' } & KerasZipParts);
+
+export type ToKerasReadThread = KerasReadJob & { limits: KerasReadLimits };
 
 export type FromKerasReadThread =
   | { type: 'ready' }

@@ -1,19 +1,18 @@
 import { parentPort } from 'node:worker_threads';
-import { loadH5wasm, readKerasH5, readKerasZip } from './keras-file.js';
+import { loadH5wasm, readKerasH5, readKerasZip, weightBuffers } from './keras-file.js';
 import { KerasImportError } from './keras-import.error.js';
 import type { FromKerasReadThread, ToKerasReadThread } from './keras-read.protocol.js';
 
 /**
  * Reads one Keras file on its own thread (see readKerasOnThread): says when the HDF5 library is loaded, then
- * reads the file it is sent and answers once.
+ * reads the file it is sent and answers once, its weight arrays moved to the caller rather than copied.
  */
 const port = parentPort!;
-const send = (message: FromKerasReadThread) => port.postMessage(message);
 
 async function read(job: ToKerasReadThread): Promise<FromKerasReadThread> {
   try {
     const file =
-      job.kind === 'keras-h5' ? await readKerasH5(job.bytes, job.limits) : await readKerasZip(job.entries, job.limits);
+      job.kind === 'keras-h5' ? await readKerasH5(job.path, job.limits) : await readKerasZip(job, job.limits);
     return { type: 'read', file };
   } catch (error) {
     if (error instanceof KerasImportError)
@@ -27,6 +26,6 @@ async function read(job: ToKerasReadThread): Promise<FromKerasReadThread> {
 }
 
 port.once('message', (job: ToKerasReadThread) => {
-  void read(job).then(send);
+  void read(job).then((answer) => port.postMessage(answer, answer.type === 'read' ? weightBuffers(answer.file) : []));
 });
-void loadH5wasm().then(() => send({ type: 'ready' }));
+void loadH5wasm().then(() => port.postMessage({ type: 'ready' } satisfies FromKerasReadThread));

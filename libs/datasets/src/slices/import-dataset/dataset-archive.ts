@@ -1,4 +1,4 @@
-import { type ArchiveLimits, DomainError, unzipSafely, type ZipSource } from '@diyml/core/pure';
+import { type ArchiveLimits, DomainError, type InflatedEntry, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';
@@ -15,8 +15,8 @@ export interface ArchiveRegion {
 export interface ArchiveImage {
   /** Path inside the archive. */
   path: string;
-  /** null when over the per-file size limit (not extracted). */
-  bytes: Buffer | null;
+  /** The temporary file the image was unpacked to; null when over the per-file size limit (not extracted). */
+  file: string | null;
   labelName: string | null;
   regions?: ArchiveRegion[];
   split?: Split;
@@ -82,15 +82,26 @@ const SPLIT_FOLDERS: Record<string, Split> = {
 /** Folders, dot files and macOS resource forks: passed over without a word. */
 const JUNK = { pattern: '/$|(^|/)(\\.|__MACOSX(/|$))' };
 
+/**
+ * Unpacks the images to files in `imagesDirectory`, the caller's folder which it removes (never all in memory: an
+ * archive may hold gigabytes of them), and the JSON files into memory.
+ */
 async function extract(
   zip: ZipSource,
   limits: DatasetArchiveLimits,
-): Promise<{ entries: Map<string, Buffer | null>; ignored: number }> {
+  imagesDirectory: string,
+): Promise<{ entries: Map<string, InflatedEntry>; ignored: number }> {
   const archive = await unzipSafely(zip, {
     limits: limits.archive,
     omit: JUNK,
     rules: [
-      { pattern: IMAGE_EXTENSIONS.source, flags: 'i', maxBytes: limits.maxFileBytes, oversize: 'skip' },
+      {
+        pattern: IMAGE_EXTENSIONS.source,
+        flags: 'i',
+        maxBytes: limits.maxFileBytes,
+        oversize: 'skip',
+        directory: imagesDirectory,
+      },
       { pattern: JSON_FILE.source, flags: 'i' },
     ],
   });
@@ -105,11 +116,7 @@ async function extract(
       },
     );
   }
-  const entries = new Map<string, Buffer | null>();
-  for (const { path, bytes } of archive.entries) {
-    entries.set(path, bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null);
-  }
-  return { entries, ignored: archive.skipped };
+  return { entries: new Map(archive.entries.map((entry) => [entry.path, entry])), ignored: archive.skipped };
 }
 
 /** The folder all paths share (e.g. `dataset/`), so `dataset/cat/1.png` reads as `cat/1.png`. */
@@ -125,8 +132,12 @@ function commonRoot(paths: readonly string[]): string {
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
  * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and a common top folder. Images at the top are unlabeled.
  */
-export async function readClassificationArchive(zip: ZipSource, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
-  const { entries, ignored } = await extract(zip, limits);
+export async function readClassificationArchive(
+  zip: ZipSource,
+  limits: DatasetArchiveLimits,
+  imagesDirectory: string,
+): Promise<DatasetArchive> {
+  const { entries, ignored } = await extract(zip, limits, imagesDirectory);
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
   const root = commonRoot(imagePaths);
   const labelNames: string[] = [];
@@ -141,7 +152,7 @@ export async function readClassificationArchive(zip: ZipSource, limits: DatasetA
     const labelName = folders.length ? folders[folders.length - 1].trim() : null;
     if (labelName && !labelNames.some((known) => known.toLowerCase() === labelName.toLowerCase()))
       labelNames.push(labelName);
-    return { path, bytes: entries.get(path) ?? null, labelName: labelName || null, split };
+    return { path, file: entries.get(path)?.file ?? null, labelName: labelName || null, split };
   });
   return { images, labelNames, ignored: ignored + (entries.size - imagePaths.length), unmatchedAnnotations: [] };
 }
@@ -157,8 +168,12 @@ interface CocoFile {
  * `categories`) and the images they name, found next to the JSON file or anywhere by file name. A JSON file
  * inside a `train/`, `valid/` or `test/` folder (as Roboflow exports) sets the split of its images.
  */
-export async function readCocoArchive(zip: ZipSource, limits: DatasetArchiveLimits): Promise<DatasetArchive> {
-  const { entries, ignored } = await extract(zip, limits);
+export async function readCocoArchive(
+  zip: ZipSource,
+  limits: DatasetArchiveLimits,
+  imagesDirectory: string,
+): Promise<DatasetArchive> {
+  const { entries, ignored } = await extract(zip, limits, imagesDirectory);
   const jsonPaths = [...entries.keys()].filter((path) => /\.json$/i.test(path)).sort();
   if (!jsonPaths.length) {
     throw DomainError.validation(
@@ -175,7 +190,7 @@ export async function readCocoArchive(zip: ZipSource, limits: DatasetArchiveLimi
   for (const jsonPath of jsonPaths) {
     let coco: CocoFile;
     try {
-      coco = JSON.parse(entries.get(jsonPath)?.toString('utf8') ?? '') as CocoFile;
+      coco = JSON.parse(new TextDecoder().decode(entries.get(jsonPath)?.bytes ?? new Uint8Array(0))) as CocoFile;
     } catch {
       throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${jsonPath} is not valid JSON.`);
     }
@@ -315,13 +330,13 @@ export async function readCocoArchive(zip: ZipSource, limits: DatasetArchiveLimi
       const annotationIssues = issues.get(key);
       const reported = annotationIssues ? { annotationIssues } : {};
       if (!path) {
-        images.push({ path: folder + image.file_name, bytes: null, labelName: null, missing: true, ...reported });
+        images.push({ path: folder + image.file_name, file: null, labelName: null, missing: true, ...reported });
         continue;
       }
       used.add(path);
       images.push({
         path,
-        bytes: entries.get(path) ?? null,
+        file: entries.get(path)?.file ?? null,
         labelName: null,
         regions: boxes.get(key) ?? [],
         split,

@@ -1,4 +1,6 @@
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { archiveLimitsOf, DomainError, Settings } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import type { LabelView } from '@diyml/projects';
@@ -7,7 +9,7 @@ import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
-import type { UploadedFile } from '../../upload/temporary-files.js';
+import { temporaryUploadDirectory, type UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
 import {
@@ -57,7 +59,22 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     private readonly commands: CommandBus,
   ) {}
 
-  async execute({ projectId, archive, split, createLabels, context }: ImportDataset): Promise<ImportResult> {
+  async execute(command: ImportDataset): Promise<ImportResult> {
+    // The images are unpacked to files of their own, read a few at a time while they are checked and stored.
+    const uploads = temporaryUploadDirectory(this.settings);
+    await mkdir(uploads, { recursive: true });
+    const imagesDirectory = await mkdtemp(join(uploads, 'import-'));
+    try {
+      return await this.import(command, imagesDirectory);
+    } finally {
+      await rm(imagesDirectory, { recursive: true, force: true });
+    }
+  }
+
+  private async import(
+    { projectId, archive, split, createLabels, context }: ImportDataset,
+    imagesDirectory: string,
+  ): Promise<ImportResult> {
     let project = await this.access.getOwned(projectId, context.userId);
     if (!archive)
       throw DomainError.validation(
@@ -78,8 +95,8 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     };
     const dataset: DatasetArchive =
       project.type === 'detection'
-        ? await readCocoArchive(archive.path, limits)
-        : await readClassificationArchive(archive.path, limits);
+        ? await readCocoArchive(archive.path, limits, imagesDirectory)
+        : await readClassificationArchive(archive.path, limits, imagesDirectory);
     if (!dataset.images.length) {
       throw DomainError.validation(DatasetErrors.NO_FILES, 'The archive holds no images.');
     }
@@ -100,9 +117,10 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     }
 
     const present = dataset.images.filter((image) => !image.missing);
+    const bytesOf = (image: ArchiveImage) => (image.file === null ? null : { file: image.file });
     const unlabeled = present.map((image): IncomingImage => ({
       filename: image.path,
-      bytes: image.bytes,
+      bytes: bytesOf(image),
       labelId: null,
       split: 'train',
     }));
@@ -130,7 +148,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
 
     const incoming = present.map((image): IncomingImage => ({
       filename: image.path,
-      bytes: image.bytes,
+      bytes: bytesOf(image),
       labelId: image.labelName ? labelId(image.labelName) : null,
       regions: image.regions?.map(({ labelName, x, y, width, height }) => ({
         labelId: labelId(labelName),

@@ -1,8 +1,10 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BlobStore } from '@diyml/blobs';
 import { archiveLimitsOf, DomainError, type RequestContext, Settings } from '@diyml/core';
-import type { UploadedFile } from '@diyml/datasets';
+import { temporaryUploadDirectory, type UploadedFile } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
 import { IterationQueuer, type IterationView } from '@diyml/training';
 import { DeploymentSettings } from '../../deployment-settings.js';
@@ -35,7 +37,22 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
     private readonly deploymentSettings: DeploymentSettings,
   ) {}
 
-  async execute({ projectId, file, context, keras }: ImportModel): Promise<IterationView> {
+  async execute(command: ImportModel): Promise<IterationView> {
+    // A Keras file's unpacked weights and its converted archive wait here, on disk rather than in memory.
+    const uploads = temporaryUploadDirectory(this.settings);
+    await mkdir(uploads, { recursive: true });
+    const workDirectory = await mkdtemp(join(uploads, 'model-'));
+    try {
+      return await this.import(command, workDirectory);
+    } finally {
+      await rm(workDirectory, { recursive: true, force: true });
+    }
+  }
+
+  private async import(
+    { projectId, file, context, keras }: ImportModel,
+    workDirectory: string,
+  ): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
     if (!file)
       throw DomainError.validation(
@@ -53,8 +70,9 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
       archive: archiveLimitsOf(this.settings),
       maxInputPixels: this.deploymentSettings.MODEL_MAX_INPUT_PIXELS,
     };
-    const converted = await convertKerasUpload(file.path, keras, limits);
-    const model = await inspectModelArchive(converted?.modelZip ?? file.path, limits);
+    const converted = await convertKerasUpload(file.path, keras, limits, workDirectory);
+    const zipPath = converted?.zipPath ?? file.path;
+    const model = await inspectModelArchive(zipPath, limits);
     if (model.task !== project.type) {
       throw DomainError.validation(
         DeploymentErrors.MODEL_TASK_MISMATCH,
@@ -62,9 +80,7 @@ export class ImportModelHandler implements ICommandHandler<ImportModel> {
       );
     }
     const labels = mapLabels(model.labels, project.labels);
-    const stored = converted
-      ? await this.blobs.put(converted.modelZip)
-      : await this.blobs.putStream(createReadStream(file.path));
+    const stored = await this.blobs.putStream(createReadStream(zipPath));
     return this.queuer.importModel(projectId, context, {
       task: model.task,
       labels,

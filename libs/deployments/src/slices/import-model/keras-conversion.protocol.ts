@@ -5,8 +5,10 @@ export interface ToKerasConversionThread {
   file: KerasModelFile;
   labels: string[];
   inputRange: [number, number];
+  /** Where to write the model archive (a new file). */
+  zipPath: string;
 }
 
 export type FromKerasConversionThread =
-  | { type: 'converted'; modelZip: Uint8Array }
+  | { type: 'converted' }
   | { type: 'refused'; code: KerasImportErrorCode; message: string; details?: Record<string, unknown> };

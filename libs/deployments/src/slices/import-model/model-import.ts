@@ -1,8 +1,9 @@
-import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   ArchiveErrors,
   type ArchiveLimits,
   DomainError,
+  type InflatedArchive,
   isDomainError,
   unzipSafely,
   ZipArchive,
@@ -15,7 +16,7 @@ import {
   type Task,
   type WeightsManifestJson,
 } from '@diyml/ml';
-import { isHdf5, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
+import { isHdf5File, KERAS_ZIP_ENTRIES, KerasImportError, type KerasModelFile, readKerasOnThread } from '@diyml/ml';
 import { unpackModelSafely } from '@diyml/training/pure';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { convertKerasOnThread } from './keras-conversion-thread.js';
@@ -219,17 +220,6 @@ function kerasInputRange(field: string | undefined): [number, number] {
 /** How long reading a Keras file may take once its thread is ready (a real model reads in well under a second). */
 const KERAS_READ_TIMEOUT_MS = 30_000;
 
-/** The first bytes of a file (fewer when it is shorter). */
-async function firstBytes(path: string, count: number): Promise<Uint8Array> {
-  const file = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(count), 0, count, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
 /** Lists a zip's entries whatever they declare: deciding what the file is inflates nothing. */
 const LISTING_ONLY: ArchiveLimits = {
   maxTotalBytes: Number.POSITIVE_INFINITY,
@@ -243,8 +233,6 @@ const LISTING_ONLY: ArchiveLimits = {
  * from the file, nothing inflated). Anything unreadable is no Keras zip: the model-archive checks name the problem.
  */
 async function isKerasZipFile(path: string): Promise<boolean> {
-  const head = await firstBytes(path, 2);
-  if (head[0] !== 0x50 || head[1] !== 0x4b) return false;
   let zip: ZipArchive;
   try {
     zip = await ZipArchive.open(path, LISTING_ONLY);
@@ -254,8 +242,7 @@ async function isKerasZipFile(path: string): Promise<boolean> {
   try {
     const names = new Set<string>();
     for await (const entry of zip.entries()) names.add(entry.name);
-    const [config, weights] = KERAS_ZIP_ENTRIES;
-    return names.has(config) && names.has(weights);
+    return names.has(KERAS_ZIP_ENTRIES.config) && names.has(KERAS_ZIP_ENTRIES.weights);
   } catch {
     return false;
   } finally {
@@ -263,51 +250,70 @@ async function isKerasZipFile(path: string): Promise<boolean> {
   }
 }
 
-/** Bytes that tell an HDF5 file by its signature. */
-const HDF5_SIGNATURE_BYTES = 8;
+/** A pattern that matches the entry `name` and nothing else. */
+const exactly = (name: string) => `^${name.replaceAll('.', '\\.')}$`;
 
 /**
- * The Keras model in an uploaded file, if it is one: Keras 2's HDF5 (by its signature) or a Keras 3 zip (by its
- * entries, unzipped from the file within the archive limits). The HDF5 is read on a worker thread
- * (readKerasOnThread, which takes its bytes), within the archive limits: its arrays may not declare more bytes than
- * an archive may hold.
+ * The Keras model in an uploaded file, if it is one: Keras 2's HDF5 (by its signature), or a Keras 3 zip (by its
+ * entries), whose model.weights.h5 is unpacked within the archive limits to a file in `workDirectory`. The HDF5 file
+ * is read where it lies, on a worker thread (readKerasOnThread): only the model's arrays are read from it, and they
+ * may not declare more bytes than one archive entry may hold (converted, they are the archive's weights.bin, which
+ * the import then unpacks within the same limit): a model refused there is refused before its arrays are read.
  */
-async function readKerasUpload(path: string, limits: ArchiveLimits): Promise<KerasModelFile | null> {
+async function readKerasUpload(
+  path: string,
+  limits: ArchiveLimits,
+  workDirectory: string,
+): Promise<KerasModelFile | null> {
   const threadLimits = {
     maxFileBytes: limits.maxTotalBytes,
-    maxWeightBytes: limits.maxTotalBytes,
+    maxWeightBytes: limits.maxEntryBytes,
     timeoutMs: KERAS_READ_TIMEOUT_MS,
   };
-  if (isHdf5(await firstBytes(path, HDF5_SIGNATURE_BYTES)))
-    return readKerasOnThread({ kind: 'keras-h5', bytes: await readFile(path) }, threadLimits);
+  if (await isHdf5File(path)) return readKerasOnThread({ kind: 'keras-h5', path }, threadLimits);
   if (!(await isKerasZipFile(path))) return null;
-  const names = KERAS_ZIP_ENTRIES.map((name) => name.replaceAll('.', '\\.')).join('|');
-  let entries: Map<string, Uint8Array>;
+  let archive: InflatedArchive;
   try {
-    const archive = await unzipSafely(path, { limits, rules: [{ pattern: `^(${names})$` }] });
-    entries = new Map(archive.entries.map(({ path, bytes: entry }) => [path, entry!]));
+    archive = await unzipSafely(path, {
+      limits,
+      rules: [
+        { pattern: exactly(KERAS_ZIP_ENTRIES.weights), directory: workDirectory },
+        { pattern: exactly(KERAS_ZIP_ENTRIES.config) },
+      ],
+    });
   } catch (error) {
     if (isDomainError(error, ArchiveErrors.INVALID_ARCHIVE))
       throw invalid(`The .keras file is not a readable zip: ${error.message}`);
     throw error;
   }
-  return readKerasOnThread({ kind: 'keras', entries }, threadLimits);
+  const entry = (name: string) => archive.entries.find((candidate) => candidate.path === name);
+  const config = entry(KERAS_ZIP_ENTRIES.config)?.bytes;
+  const weightsPath = entry(KERAS_ZIP_ENTRIES.weights)?.file;
+  if (!config || !weightsPath) {
+    throw new KerasImportError(
+      'KERAS_NOT_A_MODEL',
+      `A .keras file holds ${KERAS_ZIP_ENTRIES.config} and ${KERAS_ZIP_ENTRIES.weights}; this zip does not.`,
+    );
+  }
+  return readKerasOnThread({ kind: 'keras', config: new TextDecoder().decode(config), weightsPath }, threadLimits);
 }
 
 /**
  * A Keras model (Keras 2 `.h5` or Keras 3 `.keras`, the uploaded file at `path`) as a model archive the import checks
- * like any other: read and mapped onto TensorFlow.js layers on a worker thread. Null when the upload is not a Keras file. A layer
- * diyml cannot run is a 400 KERAS_UNSUPPORTED_LAYER naming its type; an HDF5 file that holds no model a 400
- * KERAS_NOT_A_MODEL.
+ * like any other, written to a file in `workDirectory` (the caller's, which it removes): read and mapped onto
+ * TensorFlow.js layers on worker threads, its weights moved between them, never copied through the event loop's heap.
+ * Null when the upload is not a Keras file. A layer diyml cannot run is a 400 KERAS_UNSUPPORTED_LAYER naming its type;
+ * an HDF5 file that holds no model a 400 KERAS_NOT_A_MODEL.
  */
 export async function convertKerasUpload(
   path: string,
   fields: KerasImportFields,
   limits: ModelImportLimits,
-): Promise<{ format: 'keras-h5' | 'keras'; modelZip: Uint8Array } | null> {
+  workDirectory: string,
+): Promise<{ format: 'keras-h5' | 'keras'; zipPath: string } | null> {
   let file: KerasModelFile | null;
   try {
-    file = await readKerasUpload(path, limits.archive);
+    file = await readKerasUpload(path, limits.archive, workDirectory);
   } catch (error) {
     if (error instanceof KerasImportError) throw DomainError.validation(error.code, error.message, error.details);
     throw error;
@@ -315,7 +321,8 @@ export async function convertKerasUpload(
   if (!file) return null;
   const labels = kerasLabels(fields.labels);
   const inputRange = kerasInputRange(fields.inputRange);
-  const converted = await convertKerasOnThread({ file, labels, inputRange });
+  const zipPath = join(workDirectory, 'converted.zip');
+  const converted = await convertKerasOnThread({ file, labels, inputRange, zipPath });
   if (converted.type === 'refused') throw DomainError.validation(converted.code, converted.message, converted.details);
-  return { format: file.format, modelZip: converted.modelZip };
+  return { format: file.format, zipPath };
 }
