@@ -6,7 +6,7 @@ import { contentPath } from '../components/authenticated-image';
 import { BoxCorrection } from '../components/box-correction';
 import { ErrorMessage } from '../components/error-message';
 import { MetadataEditor } from '../components/metadata-editor';
-import { Link, navigate } from '../router';
+import { Link, navigate, useLeaveWarning } from '../router';
 
 /** One image: its label (classification) or its boxes (detection), with previous/next. */
 export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
@@ -136,6 +136,12 @@ function RegionsForm({ project, image, onSaved }: { project: Project; image: Ima
       onSaved();
     },
   });
+  // Saving goes to the next image itself: only boxes not (being) saved hold the user back.
+  useLeaveWarning(
+    changed && !save.isPending && !save.isSuccess
+      ? 'The boxes of this image are not saved. Leave it and lose them?'
+      : null,
+  );
   if (project.labels.length === 0) {
     return <p className="hint">Add a label on the Dataset tab first: every box needs one.</p>;
   }
