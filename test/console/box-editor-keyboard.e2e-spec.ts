@@ -130,4 +130,29 @@ describe('console: box editor with the keyboard', () => {
       .waitFor();
     expect(questions).toHaveLength(2);
   }, 60_000);
+
+  it('stays where the user went while the boxes were being saved', async () => {
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^scene-0\.png,/ })
+      .dblclick();
+    await page.getByRole('heading', { name: 'scene-0.png' }).waitFor();
+    await drawBox(page, { x: 0.6, y: 0.1, width: 0.2, height: 0.2 });
+    // The save is held until the user has gone back to the grid.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/regions', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
+    await page.getByRole('link', { name: '← All images' }).click();
+    const grid = page.getByRole('listbox', { name: 'Images' });
+    await grid.waitFor();
+    release();
+    await grid.getByRole('option', { name: /^scene-0\.png, 4 boxes/ }).waitFor();
+    await page.unroute('**/regions');
+    await expect(grid.isVisible()).resolves.toBe(true);
+    expect(new URL(page.url()).pathname).toBe(`/projects/${project.id}/dataset`);
+  }, 60_000);
 });

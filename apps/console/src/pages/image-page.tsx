@@ -57,7 +57,10 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
               key={image.data.id + image.data.revision}
               project={project}
               image={image.data}
-              onSaved={() => go(1)}
+              onSaved={() => {
+                // Only while this image is still shown: a link followed during the save has the last word.
+                if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(1);
+              }}
             />
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
