@@ -57,8 +57,10 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Sign up' }).click();
     const signUpError = await page.getByRole('alert').textContent();
-    expect(signUpError).toMatch(/username must be longer than or equal to 3 characters/);
-    expect(signUpError).toMatch(/password must be longer than or equal to 8 characters/);
+    expect(signUpError).toMatch(/Use at least 3 characters for the username\./);
+    expect(signUpError).toMatch(
+      /Use at least 8 characters for the password: a few words make a good one\. Common passwords and one character repeated are refused too\./,
+    );
     await expect(page.getByLabel('Username').inputValue()).resolves.toBe('bo');
 
     await page.goto('/login');

@@ -1,10 +1,14 @@
-import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from 'react';
+import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useSyncExternalStore } from 'react';
 
 /** Client routes live in the URL path (the api answers index.html for them), so reloads and links work. */
 const listeners = new Set<() => void>();
 window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
 
+/** Questions to ask before leaving the page, one per piece of unsaved work shown (see useLeaveWarning). */
+const leaveWarnings = new Set<{ question: string }>();
+
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  for (const { question } of leaveWarnings) if (!window.confirm(question)) return;
   if (options.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   listeners.forEach((listener) => listener());
@@ -44,4 +48,22 @@ export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchor
     navigate(href);
   };
   return <a href={href} onClick={follow} {...rest} />;
+}
+
+/**
+ * While `question` is set (work not saved yet), leaving asks first: a link or button of the console with it,
+ * closing or reloading the tab with the browser's own question.
+ */
+export function useLeaveWarning(question: string | null): void {
+  useEffect(() => {
+    if (!question) return;
+    const warning = { question };
+    const onBeforeUnload = (event: BeforeUnloadEvent) => event.preventDefault();
+    leaveWarnings.add(warning);
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => {
+      leaveWarnings.delete(warning);
+      window.removeEventListener('beforeunload', onBeforeUnload);
+    };
+  }, [question]);
 }

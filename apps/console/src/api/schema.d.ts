@@ -2245,7 +2245,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        CredentialsDto: {
+        RegisterUserDto: {
             /** @example ada */
             username: string;
             /**
@@ -2292,6 +2292,15 @@ export interface components {
              * @example 3
              */
             problemCount?: number;
+        };
+        CredentialsDto: {
+            /** @example ada */
+            username: string;
+            /**
+             * Format: password
+             * @example correct horse battery staple
+             */
+            password: string;
         };
         AccessTokenDto: {
             /** @description JWT to send as `Authorization: Bearer <accessToken>`. */
@@ -5172,7 +5181,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CredentialsDto"];
+                "application/json": components["schemas"]["RegisterUserDto"];
             };
         };
         responses: {

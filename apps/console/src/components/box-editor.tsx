@@ -92,6 +92,10 @@ export function BoxEditor({
     setDrag(null);
   };
   const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Tab') {
+      stepThroughBoxes(event);
+      return;
+    }
     if (selected === null || !regions[selected]) return;
     const box = regions[selected];
     const arrows: Record<string, [number, number]> = {
@@ -121,10 +125,25 @@ export function BoxEditor({
       }
     } else if (event.key === 'Escape') {
       setSelected(null);
-    } else if (event.key === 'Tab' && regions.length > 1) {
-      event.preventDefault();
-      setSelected((selected + (event.shiftKey ? regions.length - 1 : 1)) % regions.length);
     }
+  };
+  /**
+   * Tab selects the boxes one after the other, Shift+Tab back; past the last (or before the first) the focus
+   * leaves the photo as Tab does anywhere else, so a keyboard user is never held in the editor.
+   */
+  const stepThroughBoxes = (event: KeyboardEvent) => {
+    const next = event.shiftKey ? (selected ?? 0) - 1 : (selected ?? -1) + 1;
+    if (next < 0 || next >= regions.length) {
+      setSelected(null);
+      return;
+    }
+    event.preventDefault();
+    setSelected(next);
+  };
+  /** From the list of boxes: the box is selected and the photo takes the keys, as after a click on the box. */
+  const selectFromList = (index: number) => {
+    setSelected(index);
+    surface.current?.focus();
   };
   const nameOf = (id: string) => labels.find((label) => label.id === id || label.name === id)?.name ?? id;
   const colourOf = useLabelColour();
@@ -143,11 +162,12 @@ export function BoxEditor({
           viewBox="0 0 1 1"
           preserveAspectRatio="none"
           role="application"
-          aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next`}
+          aria-label={`Boxes on ${alt}: drag to draw a box; select one, then 1–9 relabel, arrows move, Shift+arrows resize, Delete removes, Tab goes to the next box`}
           tabIndex={0}
           onPointerDown={startDraw}
           onPointerMove={onMove}
           onPointerUp={onUp}
+          onPointerCancel={onUp}
           onKeyDown={onKeyDown}
         >
           {regions.map((region, index) => (
@@ -185,13 +205,14 @@ export function BoxEditor({
       <p className="hint">
         Drag on the photo to draw a box, drag a box to move it, a corner to resize it. Select a box (click it or its
         name below), then <kbd>1</kbd>–<kbd>9</kbd> relabel it, arrows move it, <kbd>Shift</kbd>+arrows resize it,{' '}
-        <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next.
+        <kbd>Delete</kbd> removes it, <kbd>Tab</kbd> selects the next (after the last, on out of the photo),{' '}
+        <kbd>Esc</kbd> lets go of it.
       </p>
       <ol className="box-list" aria-label="Boxes">
         {regions.map((region, index) => (
-          <li key={index} className={index === selected ? 'selected' : ''}>
+          <li key={index} className={index === selected ? 'selected' : ''} aria-current={index === selected}>
             <LabelSwatch colour={colourOf(region.label)} />
-            <button type="button" className="link" onClick={() => setSelected(index)}>
+            <button type="button" className="link" onClick={() => selectFromList(index)}>
               {nameOf(region.label)}
             </button>{' '}
             at {Math.round(region.x * 100)}%, {Math.round(region.y * 100)}% · {Math.round(region.width * 100)}×

@@ -171,10 +171,42 @@ function ImageGrid({
 
   const current = all[Math.min(focused, all.length - 1)];
   const targets = () => (selected.size ? all.filter((image) => selected.has(image.id)) : current ? [current] : []);
+  const [lastLabelling, setLastLabelling] = useState<Labelling | null>(null);
   const label = useMutation({
-    mutationFn: ({ ids, labelId }: { ids: string[]; labelId: string | null }) => labelImages(project.id, ids, labelId),
-    onSuccess: refresh,
+    mutationFn: async (labelling: Labelling) => {
+      await labelImages(
+        project.id,
+        labelling.before.map((image) => image.id),
+        labelling.labelId,
+      );
+      return labelling;
+    },
+    onSuccess: (labelling) => {
+      setLastLabelling(labelling);
+      return refresh();
+    },
   });
+  const undo = useMutation({
+    mutationFn: async (labelling: Labelling) => {
+      for (const [labelId, ids] of idsByLabel(labelling.before)) await labelImages(project.id, ids, labelId);
+    },
+    onSuccess: () => {
+      setLastLabelling(null);
+      return refresh();
+    },
+  });
+  const applyLabel = (images: Image[], labelId: string | null) => {
+    const which = images.length === 1 ? images[0].filename : plural(images.length, 'image');
+    const name = project.labels.find((each) => each.id === labelId)?.name;
+    // Labelling spends the selection: a later Ctrl-click starts a new one instead of growing this one, so the next
+    // digit cannot relabel these images by accident. Undo puts back what the last labelling replaced.
+    setSelected(new Set());
+    label.mutate({
+      before: images.map((image) => ({ id: image.id, labelId: image.label?.id ?? null })),
+      labelId,
+      text: name ? `Labeled ${which} as ${name}.` : `Removed the label of ${which}.`,
+    });
+  };
   const update = useMutation({
     mutationFn: (change: { split?: Image['split']; included?: boolean }) => updateImages(project.id, targets(), change),
     onSuccess: refresh,
@@ -201,8 +233,7 @@ function ImageGrid({
       const picked = index < 0 ? null : project.labels[index];
       if (picked === undefined) return;
       event.preventDefault();
-      const ids = targets().map((image) => image.id);
-      label.mutate({ ids, labelId: picked?.id ?? null });
+      applyLabel(targets(), picked?.id ?? null);
       if (!selected.size) move(focused + 1);
     } else if (event.key === 'Escape') {
       setSelected(new Set());
@@ -240,10 +271,10 @@ function ImageGrid({
                 <select
                   value=""
                   onChange={(event) =>
-                    label.mutate({
-                      ids: [...selected],
-                      labelId: event.target.value === 'none' ? null : event.target.value,
-                    })
+                    applyLabel(
+                      all.filter((image) => selected.has(image.id)),
+                      event.target.value === 'none' ? null : event.target.value,
+                    )
                   }
                 >
                   <option value="" disabled>
@@ -276,16 +307,24 @@ function ImageGrid({
             </button>
           </>
         )}
+        {lastLabelling && (
+          <span className="last-labelling">
+            <span role="status">{lastLabelling.text}</span>
+            <button type="button" onClick={() => undo.mutate(lastLabelling)} disabled={undo.isPending}>
+              Undo
+            </button>
+          </span>
+        )}
       </div>
       {/* The keys need images to act on: an empty grid says how to fill it instead. */}
       {all.length > 0 && (
         <p className="hint">
           {classification
-            ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection), 0 clears, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
+            ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection, which then clears), 0 removes the label, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
             : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
         </p>
       )}
-      <ErrorMessage error={images.error ?? label.error ?? update.error} />
+      <ErrorMessage error={images.error ?? label.error ?? undo.error ?? update.error} />
       {images.isPending && <Loading what="the images" />}
       {images.data && all.length === 0 && (
         <EmptyGrid
@@ -368,6 +407,21 @@ function EmptyGrid({
       )}
     </div>
   );
+}
+
+/** One labelling of images: what each had before, so it can be undone. */
+interface Labelling {
+  before: { id: string; labelId: string | null }[];
+  labelId: string | null;
+  /** What it did, in words: "Labeled 3 images as Hemlock." */
+  text: string;
+}
+
+/** The images' ids grouped by the label they had: one request per label puts them back. */
+function idsByLabel(images: Labelling['before']): Map<string | null, string[]> {
+  const groups = new Map<string | null, string[]>();
+  for (const image of images) groups.set(image.labelId, [...(groups.get(image.labelId) ?? []), image.id]);
+  return groups;
 }
 
 /** Its label, or how many boxes of which labels it has. */

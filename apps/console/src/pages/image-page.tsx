@@ -6,7 +6,7 @@ import { contentPath } from '../components/authenticated-image';
 import { BoxCorrection } from '../components/box-correction';
 import { ErrorMessage } from '../components/error-message';
 import { MetadataEditor } from '../components/metadata-editor';
-import { Link, navigate } from '../router';
+import { Link, navigate, useLeaveWarning } from '../router';
 
 /** One image: its label (classification) or its boxes (detection), with previous/next. */
 export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
@@ -57,7 +57,10 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
               key={image.data.id + image.data.revision}
               project={project}
               image={image.data}
-              onSaved={() => go(1)}
+              onSaved={() => {
+                // Only while this image is still shown: a link followed during the save has the last word.
+                if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(1);
+              }}
             />
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
@@ -136,6 +139,12 @@ function RegionsForm({ project, image, onSaved }: { project: Project; image: Ima
       onSaved();
     },
   });
+  // Saving goes to the next image itself: only boxes not (being) saved hold the user back.
+  useLeaveWarning(
+    changed && !save.isPending && !save.isSuccess
+      ? 'The boxes of this image are not saved. Leave it and lose them?'
+      : null,
+  );
   if (project.labels.length === 0) {
     return <p className="hint">Add a label on the Dataset tab first: every box needs one.</p>;
   }

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, Ctx, type RequestContext } from '@diyml/core';
 import { Public } from '../../auth/auth.guard.js';
-import { CredentialsDto, RegisteredUserDto } from './register-user.dto.js';
+import { RegisteredUserDto, RegisterUserDto } from './register-user.dto.js';
 import { RegisterUser } from './register-user.handler.js';
 
 @ApiTags('auth')
@@ -23,7 +23,7 @@ export class RegisterUserController {
   })
   @ApiCreatedResponse({ type: RegisteredUserDto })
   @ApiErrors(400, 409)
-  register(@Body() body: CredentialsDto, @Ctx() context: RequestContext): Promise<RegisteredUserDto> {
+  register(@Body() body: RegisterUserDto, @Ctx() context: RequestContext): Promise<RegisteredUserDto> {
     return this.commands.execute(new RegisterUser(body.username, body.password, context));
   }
 }

@@ -20,6 +20,31 @@ export class CredentialsDto {
   password: string;
 }
 
+/**
+ * What sign-up takes: the same fields as a login, with sentences a person can act on. The 8 characters here are
+ * the floor PASSWORD_MIN_LENGTH may raise; PasswordPolicy then answers 400 WEAK_PASSWORD with the configured length.
+ */
+export class RegisterUserDto {
+  @ApiProperty({ example: 'ada', minLength: 3, maxLength: 32, pattern: USERNAME_PATTERN.source })
+  @IsString({ message: 'Type a username.' })
+  @MinLength(3, { message: 'Use at least 3 characters for the username.' })
+  @MaxLength(32, { message: 'Use at most 32 characters for the username.' })
+  @Matches(USERNAME_PATTERN, {
+    message: 'Start the username with a letter or digit, and use only letters, digits, ".", "_" and "-".',
+  })
+  username: string;
+
+  @ApiProperty({ example: 'correct horse battery staple', minLength: 8, maxLength: 128, format: 'password' })
+  @IsString({ message: 'Type a password.' })
+  @MinLength(8, {
+    message:
+      'Use at least 8 characters for the password: a few words make a good one. ' +
+      'Common passwords and one character repeated are refused too.',
+  })
+  @MaxLength(128, { message: 'Use at most 128 characters for the password.' })
+  password: string;
+}
+
 export class RegisteredUserDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
