@@ -59,7 +59,7 @@ describe('console: accounts and projects', () => {
     const signUpError = await page.getByRole('alert').textContent();
     expect(signUpError).toMatch(/Use at least 3 characters for the username\./);
     expect(signUpError).toMatch(
-      /Use at least 8 characters for the password: a few words make a good one\. Common passwords and one character repeated are refused too\./,
+      /Use at least 8 characters for the password \(this server may ask for more\): a few words make a good one\. Common passwords and one character repeated are refused too\./,
     );
     await expect(page.getByLabel('Username').inputValue()).resolves.toBe('bo');
 

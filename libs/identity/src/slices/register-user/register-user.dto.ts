@@ -38,7 +38,7 @@ export class RegisterUserDto {
   @IsString({ message: 'Type a password.' })
   @MinLength(8, {
     message:
-      'Use at least 8 characters for the password: a few words make a good one. ' +
+      'Use at least 8 characters for the password (this server may ask for more): a few words make a good one. ' +
       'Common passwords and one character repeated are refused too.',
   })
   @MaxLength(128, { message: 'Use at most 128 characters for the password.' })
