@@ -10,13 +10,11 @@
  * Run: npx tsx bench/upload-import-memory.ts [--images N] [--optimizer-mib M] [--weights-mib W]
  */
 import h5wasm, { type Group } from 'h5wasm/node';
-import { Zip, ZipPassThrough } from 'fflate';
-import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openAsBlob, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, openAsBlob, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { writeKeras2WithOptimizerState } from '../test/fixtures/keras/keras-fixtures.js';
+import { writeNoiseImagesZip } from '../test/support/generated-images.js';
 import { startProduct } from './support/product.js';
 import { numberOption } from './support/result.js';
 
@@ -25,31 +23,6 @@ const IMAGES = numberOption('images', 300);
 const OPTIMIZER_MIB = numberOption('optimizer-mib', 200);
 const WEIGHTS_MIB = numberOption('weights-mib', 64);
 /** Noise of this side does not compress: ~0.5 MB a PNG. */
-const IMAGE_SIDE = 410;
-
-async function writeImagesZip(path: string, count: number): Promise<void> {
-  const fd = openSync(path, 'w');
-  try {
-    const zip = new Zip((error, chunk) => {
-      if (error) throw error;
-      writeSync(fd, chunk);
-    });
-    for (let index = 0; index < count; index += 1) {
-      const png = await sharp(randomBytes(IMAGE_SIDE * IMAGE_SIDE * 3), {
-        raw: { width: IMAGE_SIDE, height: IMAGE_SIDE, channels: 3 },
-      })
-        .png({ compressionLevel: 0 })
-        .toBuffer();
-      const entry = new ZipPassThrough(`noise/${String(index).padStart(5, '0')}.png`);
-      zip.add(entry);
-      entry.push(png, true);
-    }
-    zip.end();
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * A Keras 2 `.h5` of an 8×8 RGB classifier whose weights take about `weightBytes`: Flatten, then a Dense layer wide
  * enough, then a softmax Dense layer of two classes.
@@ -118,8 +91,8 @@ const files = {
   wideKeras: join(folder, 'wide.h5'),
 };
 console.error(`${new Date().toISOString()} Writing the files…`);
-await writeImagesZip(files.fewImages, 2);
-await writeImagesZip(files.images, IMAGES);
+await writeNoiseImagesZip(files.fewImages, 2);
+await writeNoiseImagesZip(files.images, IMAGES);
 await writeKeras2WithOptimizerState(files.smallKeras, MiB);
 await writeKeras2WithOptimizerState(files.optimizerKeras, OPTIMIZER_MIB * MiB);
 await writeWideKeras2(files.wideKeras, WEIGHTS_MIB * MiB);

@@ -15,10 +15,9 @@ import {
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { writeKeras2WithOptimizerState } from '../fixtures/keras/keras-fixtures.js';
 import { ApiClient } from '../support/api-client.js';
-import { colouredSquares, RED } from '../support/generated-images.js';
+import { colouredSquares, noiseImageName, RED, writeNoiseImagesZip } from '../support/generated-images.js';
 import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 import { makeVideo } from '../support/videos.js';
@@ -50,38 +49,6 @@ const MANY_IMAGES = 300;
 const MAX_KERAS_RSS_GROWTH_BYTES = 200 * MiB;
 const HEALTH_BOUND_MS = 1000;
 const BOUNDARY = 'diymlUploadMemoryBoundary';
-
-/** Noise images of about half a megabyte each: they do not compress, so the archive is as large as its images. */
-const NOISE_IMAGE_SIDE = 410;
-
-const noiseImageName = (index: number) => `noise/${String(index).padStart(4, '0')}.png`;
-
-/**
- * A zip of `count` different PNG images of noise in one class folder (`noise/0001.png`, …), each stored as it is
- * made: a dataset archive of many images, as large as they are together.
- */
-async function writeManyImagesZip(path: string, count: number): Promise<void> {
-  const fd = openSync(path, 'w');
-  try {
-    const zip = new Zip((error, chunk) => {
-      if (error) throw error;
-      writeSync(fd, chunk);
-    });
-    for (let index = 0; index < count; index += 1) {
-      const png = await sharp(randomBytes(NOISE_IMAGE_SIDE * NOISE_IMAGE_SIDE * 3), {
-        raw: { width: NOISE_IMAGE_SIDE, height: NOISE_IMAGE_SIDE, channels: 3 },
-      })
-        .png({ compressionLevel: 0 })
-        .toBuffer();
-      const entry = new ZipPassThrough(noiseImageName(index));
-      zip.add(entry);
-      entry.push(png, true);
-    }
-    zip.end();
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Writes `bytes` bytes of a repeated random block to an open file, without holding them in memory. */
 function writeFiller(fd: number, bytes: number): void {
@@ -248,12 +215,12 @@ describe('large archives and videos are streamed to a temporary file, not held i
     await client.configureTraining(project.id, { architecture: 'small-cnn' });
     // Warm, as after any earlier import: the archive thread, and sharp's decoders.
     const few = join(folder, 'few-images.zip');
-    await writeManyImagesZip(few, 2);
+    await writeNoiseImagesZip(few, 2);
     expect(
       (await postFile(baseUrl, `/v1/projects/${project.id}/images/import`, auth, 'archive', few).answer).status,
     ).toBe(201);
     const archive = join(folder, 'many-images.zip');
-    await writeManyImagesZip(archive, MANY_IMAGES);
+    await writeNoiseImagesZip(archive, MANY_IMAGES);
     expect(statSync(archive).size).toBeGreaterThan(150 * 1000 * 1000);
     const report = await underAttack(
       baseUrl,

@@ -1,3 +1,6 @@
+import { Zip, ZipPassThrough } from 'fflate';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import sharp from 'sharp';
 import { type LabeledBox, type RawImage, SeededRandom } from '@diyml/ml';
 import { colouredSquareImage, type Rgb, squareScene } from '@diyml/ml/testing/synthetic-images.js';
@@ -33,4 +36,36 @@ export async function squareScenes(
       return { png: await encodePng(scene.image), boxes: scene.boxes };
     }),
   );
+}
+
+/** Noise images of about half a megabyte each: they do not compress, so the archive is as large as its images. */
+const NOISE_IMAGE_SIDE = 410;
+
+export const noiseImageName = (index: number) => `noise/${String(index).padStart(4, '0')}.png`;
+
+/**
+ * A zip of `count` different PNG images of noise in one class folder (`noise/0001.png`, …), each stored as it is
+ * made: a dataset archive of many images, as large as they are together.
+ */
+export async function writeNoiseImagesZip(path: string, count: number): Promise<void> {
+  const fd = openSync(path, 'w');
+  try {
+    const zip = new Zip((error, chunk) => {
+      if (error) throw error;
+      writeSync(fd, chunk);
+    });
+    for (let index = 0; index < count; index += 1) {
+      const png = await sharp(randomBytes(NOISE_IMAGE_SIDE * NOISE_IMAGE_SIDE * 3), {
+        raw: { width: NOISE_IMAGE_SIDE, height: NOISE_IMAGE_SIDE, channels: 3 },
+      })
+        .png({ compressionLevel: 0 })
+        .toBuffer();
+      const entry = new ZipPassThrough(noiseImageName(index));
+      zip.add(entry);
+      entry.push(png, true);
+    }
+    zip.end();
+  } finally {
+    closeSync(fd);
+  }
 }
