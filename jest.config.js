@@ -44,6 +44,7 @@ export default {
     ],
   },
   testTimeout: 30000,
+  testSequencer: '<rootDir>/test/support/longest-first-sequencer.mjs',
   // A worker per core, at least 2 (e2e files spend much of their time waiting on the servers and threads they start),
   // at most one per 1.5 GiB of memory (a worker that booted the api holds 0.5-1 GiB).
   maxWorkers: Math.max(2, Math.min(availableParallelism(), Math.floor(totalmem() / (1.5 * 2 ** 30)))),

@@ -1,4 +1,6 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { basename, join } from 'node:path';
 import { TestEnvironment } from 'jest-environment-node';
 
 /**
@@ -37,6 +39,20 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
   }
 
   /**
+   * With DIYML_TEST_CPU_PROFILE set to a folder, writes a V8 CPU profile of each test file's worker thread there
+   * (<file>.<pid>.cpuprofile, for Chrome DevTools or speedscope): where a file's CPU goes, its module loading
+   * included. `node --cpu-prof` cannot do this for Jest: its workers are stopped without writing theirs.
+   */
+  async setup() {
+    await super.setup();
+    if (!process.env.DIYML_TEST_CPU_PROFILE) return;
+    this.profiler = new Session();
+    this.profiler.connect();
+    await this.profiler.post('Profiler.enable');
+    await this.profiler.post('Profiler.start');
+  }
+
+  /**
    * With DIYML_TEST_CPU_LOG set to a file, appends a line per test file: its path, wall and CPU seconds of the worker
    * process from the file's environment setup to its teardown (module loading, boots and threads included; child
    * processes such as a browser not), then the time it started and the worker's pid, which show the run's schedule
@@ -44,6 +60,12 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
    */
   async teardown() {
     await super.teardown();
+    if (this.profiler) {
+      const { profile } = await this.profiler.post('Profiler.stop');
+      this.profiler.disconnect();
+      const name = `${basename(this.testPath)}.${process.pid}.cpuprofile`;
+      writeFileSync(join(process.env.DIYML_TEST_CPU_PROFILE, name), JSON.stringify(profile));
+    }
     const log = process.env.DIYML_TEST_CPU_LOG;
     if (!log) return;
     const cpu = process.cpuUsage(this.cpuAtStart);

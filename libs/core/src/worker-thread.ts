@@ -2,15 +2,16 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * Starts a worker thread on a module. Built code runs the `.js` file directly; when the caller runs from
- * TypeScript sources (the test suite), the thread first registers tsx so it can load `.ts` modules.
- * `preload` names packages the thread imports before tsx is registered: a large one (h5wasm) loads in
- * seconds natively but takes over a minute through tsx, and the module is then found loaded.
+ * TypeScript sources (the test suite, the benchmarks), the thread first registers hooks that load `.ts` modules
+ * (testing/typescript-thread-hooks.mjs). `preload` names packages the thread imports before those hooks: a large one
+ * (h5wasm) loaded in seconds natively but took over a minute through a loader, and the module is then found loaded.
  */
 export function startWorkerThread(entry: URL, options: WorkerOptions = {}, preload: string[] = []): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
   // An eval'd worker resolves bare specifiers from the working directory: the project root under test.
   const preloaded = `Promise.all(${JSON.stringify(preload)}.map((name) => import(name)))`;
-  const bootstrap = `${preloaded}.then(() => import('tsx/esm/api')).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  const hooks = new URL('./testing/typescript-thread-hooks.mjs', import.meta.url).href;
+  const bootstrap = `${preloaded}.then(() => import(${JSON.stringify(hooks)})).then(() => import(${JSON.stringify(entry.href)}))`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
 

@@ -42,15 +42,21 @@ describe('FsBlobStore on disk', () => {
     const { sha256 } = await store.put(Buffer.from('kept'));
     const leftover = join(directory, sha256.slice(0, 2), `.tmp-${sha256}-0123456789ab`);
     writeFileSync(leftover, 'half an image');
-    expect(await store.removeLeftovers(1_000)).toBe(0);
+    expect(await store.removeLeftovers(60_000)).toBe(0);
     const reports: unknown[] = [];
-    store.sweepLeftoversEvery(20, (outcome) => reports.push(outcome), 200);
+    store.sweepLeftoversEvery(20, (outcome) => reports.push(outcome), 60_000);
+    await setTimeout(100);
+    expect(reports).toEqual([]);
+    // A minute later, as the file's time says (the sweep is not timed against a busy machine's clock).
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    utimesSync(leftover, twoMinutesAgo, twoMinutesAgo);
     // The sweep reports once its removals are done: the file can be gone a moment before.
     while (reports.length === 0) await setTimeout(20);
     expect(readdirSync(join(directory, sha256.slice(0, 2)))).toEqual([sha256]);
     expect(reports).toEqual([{ removed: 1 }]);
     await store.close();
     writeFileSync(leftover, 'another half image');
+    utimesSync(leftover, twoMinutesAgo, twoMinutesAgo);
     await setTimeout(400);
     expect(readdirSync(join(directory, sha256.slice(0, 2))).sort()).toEqual([sha256, leftover.split('/').pop()].sort());
   });

@@ -10,7 +10,7 @@ import { loadModel } from './loaded-model.js';
 
 describe('predicting from cached embeddings with the head of a backbone classifier', () => {
   beforeAll(async () => {
-    await selectBackend('cpu');
+    await selectBackend('wasm');
   });
 
   it('gives the probabilities the whole model gives from the images', async () => {
@@ -27,7 +27,7 @@ describe('predicting from cached embeddings with the head of a backbone classifi
         backbone,
         epochs: 3,
         seed: 2,
-        backend: 'cpu',
+        backend: 'wasm',
         augmentation: false,
         validationSplit: 0,
       },
@@ -36,7 +36,7 @@ describe('predicting from cached embeddings with the head of a backbone classifi
     const embeddings = images.map((image) => result.embeddings!.vectors.get(imageContentHash(image))!.get('identity')!);
 
     const head = await EmbeddingHead.load(result.model);
-    const model = await loadModel(result.model, { backend: 'cpu', runtime: 'tfjs' });
+    const model = await loadModel(result.model, { backend: 'wasm', runtime: 'tfjs' });
     try {
       const fromEmbeddings = head.predict(embeddings);
       const fromImages = await model.predictBatch(images);
@@ -61,7 +61,7 @@ describe('predicting from cached embeddings with the head of a backbone classifi
     }));
     const result = await train(
       { task: 'classification', labels: ['horizontal', 'vertical'], examples },
-      { architecture: 'small-cnn', imageSize: 16, epochs: 1, seed: 1, backend: 'cpu', validationSplit: 0 },
+      { architecture: 'small-cnn', imageSize: 16, epochs: 1, seed: 1, backend: 'wasm', validationSplit: 0 },
     );
     await expect(EmbeddingHead.load(result.model)).rejects.toThrow(/backbone-classifier/);
   });

@@ -30,7 +30,7 @@ function widened({ image, boxes }: { image: RawImage; boxes: LabeledBox[] }): { 
 
 describe('predicting from cached feature maps with the head of a backbone detector', () => {
   beforeAll(async () => {
-    await selectBackend('cpu');
+    await selectBackend('wasm');
   });
 
   it('gives the boxes and scores the whole model gives from the images', async () => {
@@ -47,14 +47,14 @@ describe('predicting from cached feature maps with the head of a backbone detect
         epochs: 2,
         batchSize: 8,
         seed: 3,
-        backend: 'cpu',
+        backend: 'wasm',
       },
     );
     const images = examples.slice(0, 9).map((example) => example.image);
     const maps = images.map((image) => result.featureMaps!.vectors.get(imageContentHash(image))!.get('identity')!);
 
     const head = await FeatureMapHead.load(result.model);
-    const model = await loadModel(result.model, { backend: 'cpu', runtime: 'tfjs' });
+    const model = await loadModel(result.model, { backend: 'wasm', runtime: 'tfjs' });
     try {
       expect(head.reads(result.featureMaps!.space, result.featureMaps!.dimension)).toBe(true);
       const options = { threshold: 0.05, maxResults: 100 };
@@ -117,7 +117,7 @@ describe('predicting from cached feature maps with the head of a backbone detect
         labels: ['red', 'blue'],
         examples: Array.from({ length: 8 }, () => squaresScene(COLOURS, 32, 1, random)),
       },
-      { architecture: 'tiny-detector', imageSize: 32, epochs: 1, seed: 1, backend: 'cpu', validationSplit: 0 },
+      { architecture: 'tiny-detector', imageSize: 32, epochs: 1, seed: 1, backend: 'wasm', validationSplit: 0 },
     );
     await expect(FeatureMapHead.load(result.model)).rejects.toThrow(/backbone-detector/);
   });

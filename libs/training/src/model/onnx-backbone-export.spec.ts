@@ -66,7 +66,7 @@ async function tinyDetectionBackbone(): Promise<SerializedModel> {
 
 describe('ONNX export of backbone iterations: onnxruntime predicts what diyml predicts', () => {
   beforeAll(async () => {
-    await selectBackend('cpu');
+    await selectBackend('wasm');
   });
 
   it('backbone-classifier: the same top label on every test image, probabilities within float rounding', async () => {
@@ -85,7 +85,7 @@ describe('ONNX export of backbone iterations: onnxruntime predicts what diyml pr
       backbone,
       epochs: 2,
       seed: 5,
-      backend: 'cpu',
+      backend: 'wasm',
     });
     const diyml = await loadModel(result.model, { runtime: 'tfjs' });
     const session = await ort.InferenceSession.create(await exportOnnx(packModel(result.model)));
@@ -125,7 +125,7 @@ describe('ONNX export of backbone iterations: onnxruntime predicts what diyml pr
       epochs: 1,
       batchSize: 8,
       seed: 4,
-      backend: 'cpu',
+      backend: 'wasm',
       augmentation: false,
     });
     const diyml = await loadModel(result.model, { runtime: 'tfjs' });
