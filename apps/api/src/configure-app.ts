@@ -108,12 +108,12 @@ function swaggerUiAssetsDirectory(): string {
 }
 
 /**
- * The answers of single-image predictions (ours, a shared model's, Custom Vision's): a few KB of JSON, for which gzip
- * saves little and costs latency, as zlib runs on libuv's threads: on the 2 busy cores here a detection's p50 over
- * HTTP was 74 ms compressed against 28 ms not (BENCHMARKS.md, detection prediction speed).
+ * The answers of single-image predictions (ours, a shared model's, Custom Vision's and its quick test): a few KB of
+ * JSON, for which gzip saves little and costs latency, as zlib runs on libuv's threads: on the 2 busy cores here a
+ * detection's p50 over HTTP was 74 ms compressed against 28 ms not (BENCHMARKS.md, detection prediction speed).
  */
 const PREDICTION_ANSWERS =
-  /^\/(v1\/predict\/[^/]+|v1\/shared-models\/[^/]+\/predict|customvision\/[^/]+\/prediction\/[^/]+\/(classify|detect)\/iterations\/[^/]+\/(image|url)(\/nostore)?)\/?$/i;
+  /^\/(v1\/predict\/[^/]+|v1\/shared-models\/[^/]+\/predict|customvision\/[^/]+\/prediction\/[^/]+\/(classify|detect)\/iterations\/[^/]+\/(image|url)(\/nostore)?|customvision\/[^/]+\/training\/projects\/[^/]+\/quicktest\/(image|url))\/?$/i;
 
 /**
  * Security headers (helmet's defaults: Swagger UI at /docs loads only its own scripts, so it works under them),
