@@ -7,6 +7,7 @@ import { IterationQueries, IterationQueuer } from '@diyml/training';
 import { deploymentSettingsProvider } from './deployment-settings.js';
 import { ModelCache } from './inference/model-cache.js';
 import { ModelEvictionReactor } from './inference/model-eviction.reactor.js';
+import { ModelWarmingReactor } from './inference/model-warming.reactor.js';
 import { DeploymentQueries } from './read-models/deployments/deployment-queries.js';
 import { DeploymentsProjection } from './read-models/deployments/deployments.projection.js';
 import { DeployModelHandler } from './slices/deploy-model/deploy-model.handler.js';
@@ -77,6 +78,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     DeploymentsProjection,
     ModelCache,
     ModelEvictionReactor,
+    ModelWarmingReactor,
     PredictionService,
     DeploymentKeyGuard,
     PredictThrottlerStorage,

@@ -8,8 +8,11 @@ import { Settings } from '@diyml/core';
 import { type RawImage, SeededRandom, train } from '@diyml/ml';
 import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';
 import { packModel } from '@diyml/training/pure';
+import type { Recorded } from '@diyml/event-store';
 import { DeploymentSettings } from '../deployment-settings.js';
+import type { ModelDeployed } from '../domain/deployment.events.js';
 import { ModelCache } from './model-cache.js';
+import { ModelWarmingReactor, WARM_DEPLOYMENTS_WITHIN_MS } from './model-warming.reactor.js';
 
 /** The real file blob store, counting reads. */
 class CountingBlobStore extends FsBlobStore {
@@ -100,6 +103,33 @@ describe('model cache', () => {
     expect(cache.has(first)).toBe(false);
     blobs.reads = 0;
     await cache.use(first, ({ batcher }) => batcher.predict(images[1], {}));
+    expect(blobs.reads).toBe(1);
+    cache.onApplicationShutdown();
+  });
+
+  it('loads a newly deployed model before its first prediction, but not the models of old deployments', async () => {
+    const cache = new ModelCache(blobs, new DeploymentSettings(), new Settings());
+    const now = new Date('2026-12-03T12:00:00Z');
+    const reactor = new ModelWarmingReactor(cache, { now: () => now });
+    const deployed = (modelSha256: string, deployedAt: Date) =>
+      ({
+        id: `event-${modelSha256.slice(0, 8)}`,
+        streamId: 'deployment-1',
+        revision: 0,
+        position: 0,
+        type: 'ModelDeployed',
+        v: 1,
+        data: { modelSha256, deployedAt: deployedAt.toISOString() },
+        metadata: { userId: null, correlationId: 'c', causationId: null, at: deployedAt.toISOString() },
+      }) as unknown as Recorded<ModelDeployed>;
+    blobs.reads = 0;
+    await reactor.apply(deployed(first, new Date(now.getTime() - 1000)));
+    await reactor.apply(deployed(second, new Date(now.getTime() - WARM_DEPLOYMENTS_WITHIN_MS - 1000)));
+    // Loads still in progress end before shutdown: here, the warm-up.
+    await cache.beforeApplicationShutdown();
+    expect(cache.has(first)).toBe(true);
+    expect(cache.has(second)).toBe(false);
+    await cache.use(first, ({ batcher }) => batcher.predict(images[0], {}));
     expect(blobs.reads).toBe(1);
     cache.onApplicationShutdown();
   });

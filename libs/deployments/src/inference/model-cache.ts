@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import sharp from 'sharp';
 import { BlobStore } from '@diyml/blobs';
 import { LoadedModel, type SerializedModel } from '@diyml/ml';
 import { archiveLimitsOf, Settings } from '@diyml/core';
@@ -28,13 +29,22 @@ function weightBytes(serialized: SerializedModel): number {
   return Object.values(weights).reduce((total, file) => total + file.byteLength, 0);
 }
 
+/** A small grey JPEG: a prediction on it sets up what a model's first prediction would (JPEG decoding, runtime memory). */
+let warmUpImage: Promise<Buffer> | undefined;
+function warmUpJpeg(): Promise<Buffer> {
+  warmUpImage ??= sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .jpeg()
+    .toBuffer();
+  return warmUpImage;
+}
+
 /**
  * Loaded models by the sha256 of their blob, least recently used first out, bounded by count and weight
  * bytes. Concurrent first requests for a model share one load. A model still predicting when it is evicted
  * is disposed when that prediction ends.
  */
 @Injectable()
-export class ModelCache implements OnApplicationShutdown {
+export class ModelCache implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ModelCache.name);
   /** Map order is recency order: the first entry is the least recently used. */
   private readonly entries = new Map<string, Entry>();
@@ -63,6 +73,16 @@ export class ModelCache implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Loads the model ahead of its first prediction (unless it is loaded), then predicts once on a small blank image:
+   * a backbone detector's first call otherwise waits 2–5 s for the archive to be unzipped, the model converted and
+   * its onnxruntime session made, and its first run and first JPEG decode are slower than the next ones.
+   */
+  async warm(sha256: string): Promise<void> {
+    if (this.entries.has(sha256)) return;
+    await this.use(sha256, async ({ model }) => model.predict(await warmUpJpeg()));
+  }
+
   /** Unloads the model (now, or when its running predictions end). */
   evict(sha256: string): void {
     const entry = this.entries.get(sha256);
@@ -77,6 +97,11 @@ export class ModelCache implements OnApplicationShutdown {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Lets loads in progress (a model warmed ahead of its first call) end before the blob store closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.entries.values()].map((entry) => entry.loading));
   }
 
   onApplicationShutdown(): void {
