@@ -10,7 +10,8 @@
  * threads spent runnable but waiting for a core (run-queue wait, /proc/<pid>/task/<tid>/schedstat): on a busy machine
  * that wait, not the api's work, is what stretches the wall time.
  *
- * Run: npx tsx bench/detection-prediction-profile.ts [rounds=60] [--http]   (by hand; not part of `npm run bench`)
+ * Run: npx tsx bench/detection-prediction-profile.ts [rounds=60] [--http | --http-only]   (by hand; not part of
+ * `npm run bench`)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -34,7 +35,8 @@ import { BenchClient, startProduct, until } from './support/product.js';
 import { loadAverages, percentile } from './support/result.js';
 
 const rounds = Number(process.argv.slice(2).find((argument) => /^\d+$/.test(argument)) ?? 60);
-const overHttp = process.argv.includes('--http');
+const overHttp = process.argv.includes('--http') || process.argv.includes('--http-only');
+const inProcess = !process.argv.includes('--http-only');
 /** Time between deploying and the first prediction: a user pasting the new key into a client takes longer. */
 const PAUSE_AFTER_DEPLOY_MS = 10_000;
 
@@ -184,44 +186,46 @@ if (overHttp) {
   }
 }
 
-await selectBackend();
-const dataset: TrainingDataset = {
-  task: 'detection',
-  labels,
-  examples: trainingPhotos.map((photo) => ({ image: photo.bytes, boxes: [{ label: photo.label, ...photo.box }] })),
-};
-console.error(`training a backbone detector (1 epoch) on ${dataset.examples.length} photos…`);
-const trained = await train(dataset, { architecture: 'backbone-detector', epochs: 1, seed: 1 });
+if (inProcess) {
+  await selectBackend();
+  const dataset: TrainingDataset = {
+    task: 'detection',
+    labels,
+    examples: trainingPhotos.map((photo) => ({ image: photo.bytes, boxes: [{ label: photo.label, ...photo.box }] })),
+  };
+  console.error(`training a backbone detector (1 epoch) on ${dataset.examples.length} photos…`);
+  const trained = await train(dataset, { architecture: 'backbone-detector', epochs: 1, seed: 1 });
 
-const loaded = await timed('load (LoadedModel.load: deserialize, convert to ONNX, session)', () =>
-  LoadedModel.load(trained.model),
-);
-const { model, metadata } = await deserializeModel(trained.model);
-const spec: InputSpec = loaded.inputSpec;
-const forward = await createOnnxFeatureExtractor(model, []);
-console.error(`predictions run on ${loaded.runtime}; the stages' forward pass on ${forward.runtime}`);
-const decodeOptions = { threshold: 0.25, overlapThreshold: 0.45, maxResults: 100 };
-
-for (let round = 0; round < rounds; round++) {
-  await timed('1 header check (sharp metadata)', () => sharp(forkTest, { limitInputPixels: false }).metadata());
-  const prepared = await timed('2 decode + letterbox to 224 (sharp)', () => prepareImage(forkTest, spec));
-  const input = await timed('3 input values (bytes to [-1, 1] floats)', () => toInputArray([prepared.pixels], spec));
-  const [values] = await timed('4 forward pass (backbone + head)', () => forward.run(input, 1));
-  const predictions = await timed('5 decode, NMS, boxes on the photo', () =>
-    anchorFreeHead.decode(values, forward.outputs[0].shape, decodeOptions).map((raw) => ({
-      label: metadata!.labels[raw.label],
-      probability: raw.probability,
-      box: boxFromLetterbox(raw.box!, prepared.transform),
-    })),
+  const loaded = await timed('load (LoadedModel.load: deserialize, convert to ONNX, session)', () =>
+    LoadedModel.load(trained.model),
   );
-  await timed('6 JSON', () => JSON.stringify({ predictions }));
-  await timed('all: LoadedModel.predict', () => loaded.predict(forkTest));
-}
-await forward.dispose();
-model.dispose();
-loaded.dispose();
+  const { model, metadata } = await deserializeModel(trained.model);
+  const spec: InputSpec = loaded.inputSpec;
+  const forward = await createOnnxFeatureExtractor(model, []);
+  console.error(`predictions run on ${loaded.runtime}; the stages' forward pass on ${forward.runtime}`);
+  const decodeOptions = { threshold: 0.25, overlapThreshold: 0.45, maxResults: 100 };
 
-rows.unshift(...[...samples].map(([stage, { wall, cpu }]) => ({ stage, wall: median(wall), cpu: median(cpu) })));
+  for (let round = 0; round < rounds; round++) {
+    await timed('1 header check (sharp metadata)', () => sharp(forkTest, { limitInputPixels: false }).metadata());
+    const prepared = await timed('2 decode + letterbox to 224 (sharp)', () => prepareImage(forkTest, spec));
+    const input = await timed('3 input values (bytes to [-1, 1] floats)', () => toInputArray([prepared.pixels], spec));
+    const [values] = await timed('4 forward pass (backbone + head)', () => forward.run(input, 1));
+    const predictions = await timed('5 decode, NMS, boxes on the photo', () =>
+      anchorFreeHead.decode(values, forward.outputs[0].shape, decodeOptions).map((raw) => ({
+        label: metadata!.labels[raw.label],
+        probability: raw.probability,
+        box: boxFromLetterbox(raw.box!, prepared.transform),
+      })),
+    );
+    await timed('6 JSON', () => JSON.stringify({ predictions }));
+    await timed('all: LoadedModel.predict', () => loaded.predict(forkTest));
+  }
+  await forward.dispose();
+  model.dispose();
+  loaded.dispose();
+
+  rows.unshift(...[...samples].map(([stage, { wall, cpu }]) => ({ stage, wall: median(wall), cpu: median(cpu) })));
+}
 
 console.log(`| stage (median of ${rounds}) | wall ms | CPU ms |\n|---|---|---|`);
 for (const { stage, wall, cpu } of rows)

@@ -108,24 +108,12 @@ function swaggerUiAssetsDirectory(): string {
 }
 
 /**
- * The answers of single-image predictions (ours, a shared model's, Custom Vision's and its quick test): a few KB of
- * JSON, for which gzip saves little and costs latency, as zlib runs on libuv's threads: on the 2 busy cores here a
- * detection's p50 over HTTP was 74 ms compressed against 28 ms not (BENCHMARKS.md, detection prediction speed).
- */
-const PREDICTION_ANSWERS =
-  /^\/(v1\/predict\/[^/]+|v1\/shared-models\/[^/]+\/predict|customvision\/[^/]+\/prediction\/[^/]+\/(classify|detect)\/iterations\/[^/]+\/(image|url)(\/nostore)?|customvision\/[^/]+\/training\/projects\/[^/]+\/quicktest\/(image|url))\/?$/i;
-
-/**
  * Security headers (helmet's defaults: Swagger UI at /docs loads only its own scripts, so it works under them),
- * compression of JSON answers but prediction answers, and CORS for the origins CORS_ORIGINS names (none by default).
+ * compression of JSON answers, and CORS for the origins CORS_ORIGINS names (none by default).
  */
 function configureHardening(app: INestApplication): void {
   app.use(helmet());
-  app.use(
-    compression({
-      filter: (request, response) => !PREDICTION_ANSWERS.test(request.path) && compression.filter(request, response),
-    }),
-  );
+  app.use(compression());
   const { CORS_ORIGINS } = app.get(Settings);
   if (CORS_ORIGINS) {
     app.enableCors({

@@ -34,7 +34,9 @@ export async function listenWithAcceptors(
   const extra: NetServer[] = [];
   server.once('close', () => extra.forEach((acceptor) => acceptor.close()));
   for (let index = 0; index < acceptors; index += 1) {
-    const acceptor = createServer((socket) => server.emit('connection', socket));
+    // Without Nagle's algorithm, as Node's HTTP server accepts its own connections: an answer written in pieces (a
+    // gzipped one) otherwise waited for the client's delayed ACK, 40 ms, on the 7 connections in 8 taken here.
+    const acceptor = createServer({ noDelay: true }, (socket) => server.emit('connection', socket));
     extra.push(acceptor);
     await listen(acceptor, { port: bound, host, backlog, reusePort: true });
   }
