@@ -18,19 +18,19 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import {
+  anchorFreeHead,
   boxFromLetterbox,
   createOnnxFeatureExtractor,
   deserializeModel,
   LoadedModel,
   prepareImage,
   selectBackend,
+  toInputArray,
   train,
   type Box,
   type InputSpec,
   type TrainingDataset,
 } from '@diyml/ml';
-import { anchorFreeHead } from '../libs/ml/src/detection/anchor-free-head.js';
-import { toInputArray } from '../libs/ml/src/models/model-input.js';
 import { BenchClient, startProduct, until } from './support/product.js';
 import { loadAverages, percentile } from './support/result.js';
 

@@ -44,7 +44,9 @@ export type {
   RawPrediction,
 } from './architectures/architecture.js';
 
-export { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from './models/model-input.js';
+export { prepareImage, toInputArray, toInputTensor, type InputSpec, type PreparedImage } from './models/model-input.js';
+// The detection head's output decoding, for benchmarks that time a prediction's stages.
+export { anchorFreeHead } from './detection/anchor-free-head.js';
 export {
   deserializeModel,
   serializeModel,
