@@ -73,7 +73,7 @@ describe('console: a classification project from upload to a deployed prediction
     await page.getByRole('button', { name: 'Select all' }).click();
     await page.getByRole('status').filter({ hasText: '10 selected' }).waitFor();
     await page.getByLabel('Label selected as').selectOption({ label: 'Japanese Cherry' });
-    await page.getByText('0 images').waitFor();
+    await page.getByText('0 images', { exact: true }).waitFor();
     await show.selectOption({ label: 'Japanese Cherry (10)' });
     await grid.getByRole('option').nth(9).waitFor();
 
