@@ -2,6 +2,7 @@ import { type CommandMetadata, type Decider, DomainError, requirePlainText, vali
 import type { ProjectEvent } from './project.events.js';
 import { isProjectType, PROJECT_TYPES, type ProjectType } from './project-type.js';
 import {
+  canonicalTrainingConfig,
   defaultTrainingConfig,
   resolveTrainingConfig,
   sameTrainingConfig,
@@ -181,7 +182,7 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
           name: event.data.name,
           description: event.data.description,
           labels: [],
-          trainingConfig: event.data.trainingConfig,
+          trainingConfig: canonicalTrainingConfig(event.data.trainingConfig),
         };
       case 'ProjectRenamed':
         return { ...state, name: event.data.name };
@@ -201,7 +202,7 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
       case 'LabelRemoved':
         return { ...state, labels: state.labels.filter((label) => label.id !== event.data.labelId) };
       case 'TrainingConfigured':
-        return { ...state, trainingConfig: event.data.trainingConfig };
+        return { ...state, trainingConfig: canonicalTrainingConfig(event.data.trainingConfig) };
     }
   },
 };

@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@diyml/core/pure';
 import type { ProjectType } from './project-type.js';
-import type { TrainingConfig } from './training-config.js';
+import type { RecordedTrainingConfig } from './training-config.js';
 
 /** The stream of one project: the project itself, its labels and its training configuration. */
 export const projectStream = (projectId: string) => `project-${projectId}`;
@@ -18,8 +18,11 @@ export type ProjectCreated = DomainEvent<
     name: string;
     type: ProjectType;
     description: string;
-    /** The defaults for the type at creation time, so a replay never depends on today's defaults. */
-    trainingConfig: TrainingConfig;
+    /**
+     * The defaults for the type at creation time, so a replay never depends on today's defaults; events recorded
+     * before a setting existed lack it (canonicalTrainingConfig fills it).
+     */
+    trainingConfig: RecordedTrainingConfig;
     createdAt: string;
   }
 >;
@@ -53,7 +56,7 @@ export type LabelRemoved = DomainEvent<
 
 export type TrainingConfigured = DomainEvent<
   'TrainingConfigured',
-  { projectId: string; trainingConfig: TrainingConfig; configuredAt: string }
+  { projectId: string; trainingConfig: RecordedTrainingConfig; configuredAt: string }
 >;
 
 export type ProjectEvent =

@@ -3,7 +3,13 @@ import { DatasetQueries, type ImageUploaded } from '@diyml/datasets';
 import type { Recorded } from '@diyml/event-store';
 import { JobQueue, onBehalfOf } from '@diyml/jobs';
 import { chooseArchitecture, getArchitecture, PHOTO_MIN_SIDE } from '@diyml/ml';
-import { AUTO_ARCHITECTURE, PROJECTS, type ProjectView, type TrainingConfigured } from '@diyml/projects';
+import {
+  AUTO_ARCHITECTURE,
+  canonicalTrainingConfig,
+  PROJECTS,
+  type ProjectView,
+  type TrainingConfigured,
+} from '@diyml/projects';
 import { EventReactor, type Reactor, ReadStore } from '@diyml/read-store';
 import { EMBEDDING_QUEUE, type EmbeddingJobPayload } from './embedding-job.processor.js';
 
@@ -31,7 +37,10 @@ export class EmbeddingJobReactor implements Reactor<ImageUploaded | TrainingConf
     const { projectId } = recorded.data;
     const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
     if (!project || project.type !== 'classification') return;
-    const config = recorded.type === 'TrainingConfigured' ? recorded.data.trainingConfig : project.trainingConfig;
+    const config =
+      recorded.type === 'TrainingConfigured'
+        ? canonicalTrainingConfig(recorded.data.trainingConfig)
+        : project.trainingConfig;
     // A backbone taken from another iteration's model (baseIterationId) is embedded by the training that uses it.
     if (config.baseIterationId !== null) return;
     let images: string[];

@@ -114,6 +114,30 @@ describe('projects projection', () => {
       );
   });
 
+  it('reads a configuration recorded before backbone, fineTune and baseIterationId existed with their defaults', async () => {
+    const {
+      baseIterationId: _base,
+      backbone: _backbone,
+      fineTune: _fineTune,
+      ...recordedBefore
+    } = {
+      ...defaultTrainingConfig('classification'),
+      epochs: 5,
+    };
+    const created = { ...events.created, data: { ...events.created.data, trainingConfig: recordedBefore } };
+    await projectionSpecification(projection)
+      .given([recorded(created as ProjectEvent)])
+      .then(async (built) =>
+        expect((await built.collection<ProjectView>(PROJECTS).get('p1'))?.trainingConfig).toEqual({
+          ...defaultTrainingConfig('classification'),
+          epochs: 5,
+          baseIterationId: null,
+          backbone: null,
+          fineTune: 0,
+        }),
+      );
+  });
+
   it('changes nothing when the same event is applied twice', async () => {
     const created = recorded(events.created as ProjectEvent);
     const added = recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z'));

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
 import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { PROJECT_EVENT_TYPES, type ProjectEvent } from '../../domain/project.events.js';
+import { canonicalTrainingConfig } from '../../domain/training-config.js';
 import { PROJECTS, type ProjectView } from './project.view.js';
 
 /**
@@ -38,7 +39,7 @@ export function projectViewAfter(
       type,
       description,
       labels: [],
-      trainingConfig,
+      trainingConfig: canonicalTrainingConfig(trainingConfig),
       createdAt,
       updatedAt: createdAt,
       revision,
@@ -76,6 +77,6 @@ export function projectViewAfter(
         event.data.removedAt,
       );
     case 'TrainingConfigured':
-      return changed({ trainingConfig: event.data.trainingConfig }, event.data.configuredAt);
+      return changed({ trainingConfig: canonicalTrainingConfig(event.data.trainingConfig) }, event.data.configuredAt);
   }
 }

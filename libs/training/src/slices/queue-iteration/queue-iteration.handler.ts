@@ -58,12 +58,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
 
   async execute({ projectId, trainingConfigOverrides, context }: QueueIteration): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
-    let config = mergeTrainingConfig(
-      project.type,
-      project.trainingConfig as TrainingConfig,
-      trainingConfigOverrides,
-      'trainingConfig',
-    );
+    let config = mergeTrainingConfig(project.type, project.trainingConfig, trainingConfigOverrides, 'trainingConfig');
     const images = await this.datasets.listAll(projectId);
     const analysis = analyzeDataset(project, images);
     if (!analysis.ready) {
