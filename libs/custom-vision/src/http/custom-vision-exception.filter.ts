@@ -1,7 +1,13 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainExceptionFilter } from '@diyml/core';
-import { CODE_BY_DOMAIN_CODE, CODE_BY_STATUS, CustomVisionError, statusOfCode } from '../domain/custom-vision-error.js';
+import { DomainExceptionFilter, type FieldError, ValidationFailedError } from '@diyml/core';
+import {
+  CODE_BY_DOMAIN_CODE,
+  CODE_BY_STATUS,
+  codeOfInvalidField,
+  CustomVisionError,
+  statusOfCode,
+} from '../domain/custom-vision-error.js';
 
 export interface CustomVisionErrorBody {
   code: string;
@@ -11,7 +17,8 @@ export interface CustomVisionErrorBody {
 /**
  * Scoped to the Custom Vision controllers only: answers every error with Custom Vision's `{code, message}`
  * body. Errors of the other contexts are first put in our own shape by the core filter (so the mapping of
- * kinds to statuses stays in one place), then renamed to Custom Vision's codes.
+ * kinds to statuses stays in one place), then renamed to Custom Vision's codes. A request the global validation
+ * refused (its DTOs are Azure's request models) gets the code Azure gives its first bad field.
  */
 @Catch()
 export class CustomVisionExceptionFilter implements ExceptionFilter {
@@ -38,6 +45,11 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
       return { status: exception.status, body: { code: exception.code, message: exception.message } };
     }
     const ours = this.core.toBody(exception);
+    if (exception instanceof ValidationFailedError) {
+      const [first] = ours.details as FieldError[];
+      const missing = first.errors.some((error) => error.endsWith(' is required'));
+      return { status: 400, body: { code: codeOfInvalidField(first.field, missing), message: ours.message } };
+    }
     const code =
       CODE_BY_DOMAIN_CODE[ours.code] ??
       CODE_BY_STATUS[ours.statusCode] ??
