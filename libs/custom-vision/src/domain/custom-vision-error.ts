@@ -106,17 +106,21 @@ export function statusOfCode(code: string, fallback: number): number {
   return fallback;
 }
 
+/** What is wrong with a refused request field. */
+export type FieldProblem = 'missing' | 'too-many' | 'invalid';
+
 /**
  * The Custom Vision code of a refused request field (a path such as `images.3.regions.0.left`), for the
- * global validation's 400: the code Azure gives a bad value of that field. `missing`: it was required and absent.
+ * global validation's 400: the code Azure gives that problem with that field.
  */
-export function codeOfInvalidField(field: string, missing: boolean): string {
-  if (missing) return 'BadRequestRequiredParamIsNull';
+export function codeOfInvalidField(field: string, problem: FieldProblem): string {
+  if (problem === 'missing') return 'BadRequestRequiredParamIsNull';
   const name = field.split('.').filter((part) => !/^\d+$/.test(part));
   const last = name.at(-1) ?? '';
-  if (name.length === 1 && (last === 'tags' || last === 'regions')) return 'BadRequestExceededBatchSize';
-  if (name[0] === 'images' && name.length <= 2 && last !== 'tagIds' && last !== 'id' && last !== 'url')
+  if (name[0] === 'images' && name.length <= 2 && !['tagIds', 'id', 'url'].includes(last))
     return 'BadRequestImageBatch';
+  if (problem === 'too-many' || (name.length === 1 && (last === 'tags' || last === 'regions')))
+    return 'BadRequestExceededBatchSize';
   if (/(^id|Id|Ids|^ids)$/.test(last)) return 'BadRequestInvalidIds';
   if (name.includes('regions')) return 'BadRequestImageRegions';
   return CODE_BY_FIELD[last] ?? 'BadRequest';

@@ -6,12 +6,20 @@ import {
   CODE_BY_STATUS,
   codeOfInvalidField,
   CustomVisionError,
+  type FieldProblem,
   statusOfCode,
 } from '../domain/custom-vision-error.js';
 
 export interface CustomVisionErrorBody {
   code: string;
   message: string;
+}
+
+/** The input decorators (http/input.ts) word a missing field "… is required", a list over its limit "… at most N". */
+function problemOf(field: FieldError): FieldProblem {
+  if (field.errors.some((error) => error.endsWith(' is required'))) return 'missing';
+  if (field.errors.some((error) => / at most \d+$/.test(error))) return 'too-many';
+  return 'invalid';
 }
 
 /**
@@ -47,8 +55,7 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
     const ours = this.core.toBody(exception);
     if (exception instanceof ValidationFailedError) {
       const [first] = ours.details as FieldError[];
-      const missing = first.errors.some((error) => error.endsWith(' is required'));
-      return { status: 400, body: { code: codeOfInvalidField(first.field, missing), message: ours.message } };
+      return { status: 400, body: { code: codeOfInvalidField(first.field, problemOf(first)), message: ours.message } };
     }
     const code =
       CODE_BY_DOMAIN_CODE[ours.code] ??

@@ -1,3 +1,5 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { requireFileName } from '@diyml/core/pure';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
@@ -101,5 +103,22 @@ export async function readImages(request: Request, limit: number): Promise<{ fil
     415,
     'UnsupportedMediaType',
     'Send the image as multipart/form-data (field imageData) or as the raw body.',
+  );
+}
+
+/** The body of an image route: a multipart part imageData (as the SDKs send it) or the raw bytes. */
+export function CvImageDataBody(): MethodDecorator {
+  return applyDecorators(
+    ApiConsumes('multipart/form-data', 'application/octet-stream'),
+    ApiBody({
+      required: true,
+      description:
+        'The image: a multipart part imageData (any part with a file name is taken too), or the raw body (application/octet-stream or image/*).',
+      schema: {
+        type: 'object',
+        required: ['imageData'],
+        properties: { imageData: { type: 'string', format: 'binary', description: 'The image file.' } },
+      },
+    }),
   );
 }

@@ -48,12 +48,13 @@ const toIdList = ({ value }: { value: unknown }) => {
     .filter(Boolean);
 };
 
-/** A UUID, as a query parameter or a JSON field. */
+/** A UUID, as a query parameter or a JSON field; lower-cased, as ids are kept. */
 export function CvUuid(options: FieldOptions): PropertyDecorator {
   const Property = options.required ? ApiProperty : ApiPropertyOptional;
   return applyDecorators(
     Property({ type: String, format: 'uuid', description: options.description }),
     presence(options.required),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
     IsUUID('all', { message: '$property must be a UUID' }),
   );
 }
@@ -79,13 +80,16 @@ export function CvUuidList(options: FieldOptions & { max?: number }): PropertyDe
 }
 
 /** A string query parameter or JSON field, of at most `maxLength` characters. */
-export function CvString(options: FieldOptions & { maxLength?: number; example?: string }): PropertyDecorator {
+export function CvString(
+  options: FieldOptions & { maxLength?: number; example?: string; format?: string },
+): PropertyDecorator {
   const Property = options.required ? ApiProperty : ApiPropertyOptional;
   return applyDecorators(
     Property({
       type: String,
       description: options.description,
       ...(options.nullable ? { nullable: true } : {}),
+      ...(options.format === undefined ? {} : { format: options.format }),
       ...(options.maxLength === undefined ? {} : { maxLength: options.maxLength }),
       ...(options.example === undefined ? {} : { example: options.example }),
     }),
@@ -153,22 +157,23 @@ export function CvInteger(options: FieldOptions & { min?: number; max?: number; 
   );
 }
 
-/** A number query parameter or JSON field, from `min` to `max` (probabilities and overlaps: 0 to 1). */
-export function CvNumber(options: FieldOptions & { min: number; max: number; default?: number }): PropertyDecorator {
+/** A number query parameter or JSON field, from `min` to `max` when given (probabilities and overlaps: 0 to 1). */
+export function CvNumber(options: FieldOptions & { min?: number; max?: number; default?: number }): PropertyDecorator {
+  const Property = options.required ? ApiProperty : ApiPropertyOptional;
   return applyDecorators(
-    ApiPropertyOptional({
+    Property({
       type: 'number',
       format: 'float',
-      minimum: options.min,
-      maximum: options.max,
+      ...(options.min === undefined ? {} : { minimum: options.min }),
+      ...(options.max === undefined ? {} : { maximum: options.max }),
       description: options.description,
       ...(options.default === undefined ? {} : { default: options.default }),
     }),
-    IsOptional(),
+    presence(options.required),
     Type(() => Number),
     IsNumber({ allowNaN: false, allowInfinity: false }, { message: '$property must be a number' }),
-    Min(options.min),
-    Max(options.max),
+    ...(options.min === undefined ? [] : [Min(options.min)]),
+    ...(options.max === undefined ? [] : [Max(options.max)]),
   );
 }
 

@@ -116,12 +116,3 @@ export class CvUpdateProjectDto {
   @CvEnum(AZURE_PROJECT_STATUSES, { description: 'Not changed by an update.' })
   status?: string;
 }
-
-/** ImportProject's query. */
-export class CvImportProjectQueryDto {
-  @CvString({ required: true, description: 'The token ExportProject answered.' })
-  token: string;
-
-  @CvString({ description: "The new project's name (default: the exported project's)." })
-  name?: string;
-}
