@@ -14,7 +14,7 @@ import { UploadLimits, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
+import { IMAGE_DATA_REQUEST_BODY, MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
 import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { ImageBatch, type ImageCreateSummary, type ImageEntry } from './image-batch.js';
@@ -71,6 +71,7 @@ export class CreateImagesController {
   @Post()
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromData',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed',
   })
   @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })

@@ -14,7 +14,7 @@ import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionExceptionFilter } from '../../http/custom-vision-exception.filter.js';
-import { CvImageDataBody, readImages, withinPredictionLimit } from '../../http/image-data.js';
+import { IMAGE_DATA_REQUEST_BODY, readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { JsonPrimitivesInterceptor } from '../../http/json-primitives.interceptor.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
@@ -57,11 +57,11 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_ClassifyImage',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: classify an image with a published iteration',
     description: STORING_ROUTE,
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  @CvImageDataBody()
   classify(
     @Param('publishedName') _name: string,
     @Query() _query: CvPredictQueryDto,
@@ -74,10 +74,10 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_ClassifyImageWithNoStore',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: classify an image without storing it',
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  @CvImageDataBody()
   classifyNoStore(
     @Param('publishedName') _name: string,
     @Query() _query: CvPredictQueryDto,
@@ -90,11 +90,11 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_DetectImage',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: detect objects in an image with a published iteration',
     description: STORING_ROUTE,
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  @CvImageDataBody()
   detect(
     @Param('publishedName') _name: string,
     @Query() _query: CvPredictQueryDto,
@@ -107,10 +107,10 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_DetectImageWithNoStore',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: detect objects without storing the image',
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  @CvImageDataBody()
   detectNoStore(
     @Param('publishedName') _name: string,
     @Query() _query: CvPredictQueryDto,

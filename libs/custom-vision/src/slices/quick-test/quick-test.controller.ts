@@ -10,7 +10,7 @@ import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { CvImageDataBody, readImages, withinPredictionLimit } from '../../http/image-data.js';
+import { IMAGE_DATA_REQUEST_BODY, readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvImagePredictionDto } from '../../http/custom-vision.dto.js';
 import { CvImageUrlDto } from '../predict/predict.dto.js';
@@ -36,12 +36,12 @@ export class QuickTestController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QuickTestImage',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary:
       'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
     description: 'store=true is accepted; the image is not kept.',
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  @CvImageDataBody()
   async quickTest(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: CvQuickTestQueryDto,
