@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { PROJECTS, type ProjectView } from '@diyml/projects';
 import { CreateProject } from '@diyml/projects';
@@ -14,7 +14,7 @@ import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvProjectDto } from '../../http/custom-vision.dto.js';
-import { CvCreateProjectQueryDto, CvUpdateProjectDto } from './projects.dto.js';
+import { CvCreateProjectOptionsDto, CvCreateProjectQueryDto, CvUpdateProjectDto } from './projects.dto.js';
 
 /** Projects: CreateProject / UpdateProject / DeleteProject of the projects context; the domain picks the type. */
 @CustomVisionTrainingController()
@@ -41,9 +41,11 @@ export class ProjectsController {
     summary: 'Custom Vision: create a project (?name=&description=&domainId=&classificationType=)',
   })
   @ApiOkResponse({ type: CvProjectDto })
+  @ApiBody({ type: CvCreateProjectOptionsDto, required: false })
   @CustomVisionErrors(400)
   async create(
     @Query() query: CvCreateProjectQueryDto,
+    @Body() _options: CvCreateProjectOptionsDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvProject> {

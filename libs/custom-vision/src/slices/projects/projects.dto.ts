@@ -116,3 +116,12 @@ export class CvUpdateProjectDto {
   @CvEnum(AZURE_PROJECT_STATUSES, { description: 'Not changed by an update.' })
   status?: string;
 }
+
+/** CreateProject's optional body (v3.4-preview CreateProjectOptions). */
+export class CvCreateProjectOptionsDto {
+  @CvString({ description: 'v3.4-preview. Accepted and not used: exports are downloaded, not copied to a container.' })
+  exportModelContainerUri?: string;
+
+  @CvString({ description: 'v3.4-preview. Accepted and not used: no queue is notified.' })
+  notificationQueueUri?: string;
+}
