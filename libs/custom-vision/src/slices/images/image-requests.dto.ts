@@ -121,7 +121,11 @@ export class CvDeleteImageTagsQueryDto {
 
 /** DeleteImageRegions' query. */
 export class CvDeleteImageRegionsQueryDto {
-  @CvUuidList({ required: true, max: MAX_REGION_IDS, description: 'The regions to delete (regionId of Image.regions).' })
+  @CvUuidList({
+    required: true,
+    max: MAX_REGION_IDS,
+    description: 'The regions to delete (regionId of Image.regions).',
+  })
   regionIds: string[];
 }
 

@@ -1,4 +1,15 @@
-import { Body, Controller, HttpCode, Param, Post, Query, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '@diyml/core';
 import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '@diyml/deployments';

@@ -58,12 +58,7 @@ export class ProjectsController {
       );
     }
     const created = await this.commands.execute(
-      new CreateProject(
-        name.trim(),
-        projectTypeOf(domain),
-        description,
-        userContext(context, user),
-      ),
+      new CreateProject(name.trim(), projectTypeOf(domain), description, userContext(context, user)),
     );
     return toCvProject(await this.reads.project(created.id, user.id));
   }
