@@ -14750,7 +14750,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvDomainDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14914,7 +14914,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14998,7 +14998,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15080,7 +15080,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15168,7 +15168,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15252,7 +15252,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectExportDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15340,7 +15340,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15428,7 +15428,7 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15515,7 +15515,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15606,7 +15606,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15695,7 +15695,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15779,7 +15779,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15869,7 +15869,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15968,7 +15968,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16077,7 +16077,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16166,7 +16166,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16264,7 +16264,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16362,7 +16362,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16460,7 +16460,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16553,7 +16553,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16648,7 +16648,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16737,7 +16737,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16830,7 +16830,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16917,7 +16917,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17006,7 +17006,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17104,7 +17104,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageRegionCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17189,7 +17189,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17277,7 +17277,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageTagCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17364,7 +17364,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17468,7 +17468,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageMetadataUpdateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17554,7 +17554,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageRegionProposalDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17651,7 +17651,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17735,7 +17735,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17821,7 +17821,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17905,7 +17905,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17995,7 +17995,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18086,7 +18086,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationPerformanceDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18172,7 +18172,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvExportDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18263,7 +18263,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvExportDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18358,7 +18358,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePerformanceDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18447,7 +18447,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18541,7 +18541,7 @@ export interface operations {
                     "application/json": boolean;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18625,7 +18625,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18713,7 +18713,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvPredictionQueryResultDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18798,7 +18798,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18899,7 +18899,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18992,7 +18992,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19093,7 +19093,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19194,7 +19194,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19295,7 +19295,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19396,7 +19396,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19489,7 +19489,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19582,7 +19582,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19675,7 +19675,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19768,7 +19768,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19857,7 +19857,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvSuggestedTagAndRegionDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19948,7 +19948,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvSuggestedTagAndRegionQueryResultDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -20042,7 +20042,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -55,7 +55,8 @@ export class CustomVisionExceptionFilter implements ExceptionFilter {
     const ours = this.core.toBody(exception);
     if (exception instanceof ValidationFailedError) {
       const [first] = ours.details as FieldError[];
-      return { status: 400, body: { code: codeOfInvalidField(first.field, problemOf(first)), message: ours.message } };
+      const code = first ? codeOfInvalidField(first.field, problemOf(first)) : 'BadRequest';
+      return { status: 400, body: { code, message: ours.message } };
     }
     const code =
       CODE_BY_DOMAIN_CODE[ours.code] ??

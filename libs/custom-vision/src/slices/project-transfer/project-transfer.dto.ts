@@ -16,7 +16,6 @@ export class CvArtifactQueryDto {
   @CvString({
     required: true,
     maxLength: 200,
-    example: 'images/0b6f…',
     description: 'The relative path: images/{imageId} or iterations/{iterationId}/model.',
   })
   path: string;
