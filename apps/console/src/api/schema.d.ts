@@ -5067,7 +5067,7 @@ export interface components {
              * Format: uuid
              * @description Only predictions of this iteration.
              */
-            iterationId?: string;
+            iterationId?: string | null;
             /**
              * Format: date-time
              * @description Only predictions stored at or after this time.

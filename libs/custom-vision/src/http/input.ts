@@ -52,7 +52,12 @@ const toIdList = ({ value }: { value: unknown }) => {
 export function CvUuid(options: FieldOptions): PropertyDecorator {
   const Property = options.required ? ApiProperty : ApiPropertyOptional;
   return applyDecorators(
-    Property({ type: String, format: 'uuid', description: options.description }),
+    Property({
+      type: String,
+      format: 'uuid',
+      description: options.description,
+      ...(options.nullable ? { nullable: true } : {}),
+    }),
     presence(options.required),
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
     IsUUID('all', { message: '$property must be a UUID' }),
