@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PredictionAPIClient, PredictionAPIMappers } from '@azure/cognitiveservices-customvision-prediction';
+import { TrainingAPIClient, TrainingAPIMappers } from '@azure/cognitiveservices-customvision-training';
+import { ApiKeyCredentials, type Mapper, type OperationSpec } from '@azure/ms-rest-js';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +11,7 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 interface Operation {
   operationId?: string;
   security?: Record<string, string[]>[];
-  parameters?: { name: string; schema?: unknown }[];
+  parameters?: { name: string; in: string; schema?: unknown }[];
   requestBody?: { content: Record<string, { schema?: unknown }> };
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string }; example?: { code?: string } }> }>;
 }
@@ -92,6 +95,67 @@ const ACCEPTED_WARNINGS = [
   },
 ];
 
+/**
+ * The requests Microsoft's Custom Vision SDKs send, as their generated clients describe them: each client method
+ * is called with its transport replaced, so its operation spec (path, query parameters, body model) is captured
+ * and nothing is sent.
+ */
+function sdkOperations(): { base: string; spec: OperationSpec; mappers: Record<string, Mapper> }[] {
+  const clients = [
+    { base: '/customvision/{version}/training/', client: TrainingAPIClient, mappers: TrainingAPIMappers },
+    { base: '/customvision/{version}/prediction/', client: PredictionAPIClient, mappers: PredictionAPIMappers },
+  ];
+  return clients.flatMap(({ base, client: Client, mappers }) => {
+    const specs: OperationSpec[] = [];
+    const client = Object.assign(new Client(new ApiKeyCredentials({ inHeader: {} }), 'http://sdk'), {
+      sendOperationRequest: (_: unknown, spec: OperationSpec) => {
+        specs.push(spec);
+        return Promise.resolve({});
+      },
+    });
+    for (const method of Object.getOwnPropertyNames(Client.prototype).filter((name) => name !== 'constructor'))
+      Reflect.apply(Reflect.get(client, method), client, ['a', 'b', 'c', 'd']);
+    return specs.map((spec) => ({ base, spec, mappers: { ...mappers } }));
+  });
+}
+
+/**
+ * The fields of an SDK body model (at `at`) that the document's schema does not describe, nested models
+ * included: a body the SDKs send must be documented field by field.
+ */
+function undocumentedFields(
+  mapper: Mapper,
+  schema: Schema | undefined,
+  at: string,
+  mappers: Record<string, Mapper>,
+  schemas: Record<string, Schema>,
+): string[] {
+  const resolved = resolveSchema(schema, schemas);
+  if (!resolved) return [`${at}: not documented`];
+  const type = mapper.type as { name: string; className?: string; element?: Mapper; value?: Mapper };
+  if (type.name === 'Sequence' && type.element)
+    return undocumentedFields(type.element, resolved.items as Schema, `${at}[]`, mappers, schemas);
+  if (type.name === 'Dictionary') return resolved.additionalProperties ? [] : [`${at}: not a map`];
+  if (type.name !== 'Composite') return [];
+  const model = mappers[type.className ?? ''] as { type: { modelProperties?: Record<string, Mapper> } } | undefined;
+  const properties = (resolved.properties ?? {}) as Record<string, Schema>;
+  return Object.values(model?.type.modelProperties ?? {}).flatMap((property) =>
+    undocumentedFields(
+      property,
+      properties[property.serializedName ?? ''],
+      `${at}.${property.serializedName}`,
+      mappers,
+      schemas,
+    ),
+  );
+}
+
+/** A schema with its $ref (or allOf of one $ref, as a described nested model is written) followed. */
+function resolveSchema(schema: Schema | undefined, schemas: Record<string, Schema>): Schema | undefined {
+  const reference = (schema?.$ref ?? (schema?.allOf as Schema[] | undefined)?.[0]?.$ref) as string | undefined;
+  return reference ? schemas[reference.replace('#/components/schemas/', '')] : schema;
+}
+
 describe('the OpenAPI document (the API contract)', () => {
   let testApp: TestApp;
   let document: OpenApiDocument;
@@ -168,6 +232,55 @@ describe('the OpenAPI document (the API contract)', () => {
       ]),
     ];
     expect(untyped).toEqual([]);
+  });
+
+  it("documents every query parameter and body field Microsoft's SDKs send to a Custom Vision operation, and no other", () => {
+    const schemas = document.components.schemas as Record<string, Schema>;
+    const operations = sdkOperations();
+    const sdkQueries = new Map(
+      operations.map(({ base, spec }) => [
+        `${spec.httpMethod} ${base}${spec.path}`,
+        (spec.queryParameters ?? []).map((parameter) => parameter.mapper.serializedName),
+      ]),
+    );
+    const invented = operationsOf(document)
+      .filter(({ path }) => path.startsWith('/customvision/'))
+      .flatMap(({ route, operation }) =>
+        (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === 'query' && !sdkQueries.get(route)?.includes(parameter.name))
+          .map((parameter) => `${route} ?${parameter.name}`),
+      );
+    expect(invented).toEqual([]);
+    const undocumented = operations.flatMap(({ base, spec, mappers }) => {
+      const route = `${spec.httpMethod} ${base}${spec.path}`;
+      const operation = document.paths[`${base}${spec.path}`]?.[spec.httpMethod.toLowerCase()];
+      if (!operation) return [`${route}: not served`];
+      const queries = new Set((operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
+      const content = operation.requestBody?.content ?? {};
+      return [
+        ...(spec.queryParameters ?? [])
+          .map((parameter) => parameter.mapper.serializedName ?? '')
+          .filter((name) => !queries.has(name))
+          .map((name) => `${route} ?${name}`),
+        ...(spec.requestBody
+          ? undocumentedFields(
+              spec.requestBody.mapper,
+              content['application/json']?.schema as Schema,
+              `${route} body`,
+              mappers,
+              schemas,
+            )
+          : []),
+        ...(spec.formDataParameters ?? [])
+          .map((parameter) => parameter.mapper.serializedName ?? '')
+          .filter(
+            (name) =>
+              !(resolveSchema(content['multipart/form-data']?.schema as Schema, schemas)?.properties as Schema)?.[name],
+          )
+          .map((name) => `${route} multipart ${name}`),
+      ];
+    });
+    expect(undocumented).toEqual([]);
   });
 
   it('passes Redocly lint with no errors, and no warnings but the ones accepted on purpose', async () => {

@@ -1477,7 +1477,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Custom Vision: a tag */
+        /** Custom Vision: a tag (?iterationId=: as an iteration learned it) */
         get: operations["CustomVision_GetTag"];
         put?: never;
         post?: never;
@@ -1697,7 +1697,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass) */
+        /** Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass) */
         post: operations["CustomVision_CreateImageTags"];
         /** Custom Vision: untag images (?imageIds=&tagIds=) */
         delete: operations["CustomVision_DeleteImageTags"];
@@ -1757,7 +1757,7 @@ export interface paths {
         put?: never;
         /**
          * Custom Vision: train the project (queues an iteration with the project's training configuration)
-         * @description trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.
+         * @description trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and the TrainingParameters body are accepted and not used.
          */
         post: operations["CustomVision_TrainProject"];
         delete?: never;
@@ -4387,6 +4387,59 @@ export interface components {
             /** @enum {string} */
             status: "Succeeded";
         };
+        CvCreateProjectOptionsDto: {
+            /** @description v3.4-preview. Accepted and not used: exports are downloaded, not copied to a container. */
+            exportModelContainerUri?: string;
+            /** @description v3.4-preview. Accepted and not used: no queue is notified. */
+            notificationQueueUri?: string;
+        };
+        CvImageProcessingSettingsInputDto: {
+            /** @description Accepted and not used: augmentation is part of the training configuration (diyml project settings). */
+            augmentationMethods?: {
+                [key: string]: boolean;
+            } | null;
+        };
+        CvProjectSettingsInputDto: {
+            /**
+             * Format: uuid
+             * @description A domain of the same type (classification or object detection): the type cannot change.
+             */
+            domainId?: string;
+            /**
+             * @description Not changed: classification projects are Multiclass, detection projects have none.
+             * @enum {string|null}
+             */
+            classificationType?: "Multiclass" | "Multilabel" | null;
+            /** @description Every model exports to TensorFlow (a TensorFlow.js archive) and ONNX, whatever is asked. */
+            targetExportPlatforms?: ("CoreML" | "TensorFlow" | "DockerFile" | "ONNX" | "VAIDK")[];
+            readonly useNegativeSet?: boolean | null;
+            readonly detectionParameters?: string;
+            imageProcessingSettings?: components["schemas"]["CvImageProcessingSettingsInputDto"] | null;
+            /** @description v3.4-preview. */
+            readonly exportModelContainerUri?: string | null;
+            /** @description v3.4-preview. */
+            readonly notificationQueueUri?: string | null;
+        };
+        CvUpdateProjectDto: {
+            /** Format: uuid */
+            readonly id?: string;
+            /** @description The new name (left as it is when absent). */
+            name?: string;
+            /** @description The new description (left as it is when absent or null). */
+            description?: string | null;
+            settings?: components["schemas"]["CvProjectSettingsInputDto"];
+            /** Format: date-time */
+            readonly created?: string;
+            /** Format: date-time */
+            readonly lastModified?: string;
+            readonly thumbnailUri?: string | null;
+            readonly drModeEnabled?: boolean | null;
+            /**
+             * @description Not changed by an update.
+             * @enum {string}
+             */
+            status?: "Succeeded" | "Importing" | "Failed";
+        };
         CvProjectExportDto: {
             /** @example 3 */
             iterationCount: number;
@@ -4421,6 +4474,21 @@ export interface components {
              * @example 12
              */
             imageCount: number;
+        };
+        CvUpdateTagDto: {
+            /** Format: uuid */
+            readonly id?: string;
+            /** @description The new name (left as it is when absent). */
+            name?: string;
+            /** @description Accepted and not kept: tags have no description here. */
+            description?: string | null;
+            /**
+             * @description Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType).
+             * @enum {string}
+             */
+            type?: "Regular" | "Negative" | "GeneralProduct";
+            /** Format: int32 */
+            readonly imageCount?: number;
         };
         CvImageTagDto: {
             /** Format: uuid */
@@ -4504,6 +4572,145 @@ export interface components {
             /** @description One per image sent, in order. */
             images: components["schemas"]["CvImageCreateResultDto"][];
         };
+        CvRegionInputDto: {
+            /**
+             * Format: uuid
+             * @description The tag of the region.
+             */
+            tagId: string;
+            /**
+             * Format: float
+             * @description Left edge, a fraction of the image width.
+             */
+            left: number;
+            /**
+             * Format: float
+             * @description Top edge, a fraction of the image height.
+             */
+            top: number;
+            /**
+             * Format: float
+             * @description A fraction of the image width.
+             */
+            width: number;
+            /**
+             * Format: float
+             * @description A fraction of the image height.
+             */
+            height: number;
+        };
+        CvImageFileCreateEntryDto: {
+            /** @description Tags of this image, beside the batch’s (classification: one in all). */
+            tagIds?: string[];
+            /** @description Object detection: its regions. */
+            regions?: components["schemas"]["CvRegionInputDto"][];
+            /** @description The file name (default image-<n>). */
+            name?: string;
+            /**
+             * Format: byte
+             * @description The image, base64-encoded.
+             */
+            contents: string;
+        };
+        CvImageFileCreateBatchDto: {
+            /** @description Tags for every image of the batch. */
+            tagIds?: string[];
+            /**
+             * @description Key/value metadata merged into every image: at most 10 entries per image, keys of up to 128 characters, values of up to 256.
+             * @example {
+             *       "camera": "porch"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** @description The images (base64). */
+            images: components["schemas"]["CvImageFileCreateEntryDto"][];
+        };
+        CvImageUrlCreateEntryDto: {
+            /** @description Tags of this image, beside the batch’s (classification: one in all). */
+            tagIds?: string[];
+            /** @description Object detection: its regions. */
+            regions?: components["schemas"]["CvRegionInputDto"][];
+            /** @description The image's http or https URL. */
+            url: string;
+        };
+        CvImageUrlCreateBatchDto: {
+            /** @description Tags for every image of the batch. */
+            tagIds?: string[];
+            /**
+             * @description Key/value metadata merged into every image: at most 10 entries per image, keys of up to 128 characters, values of up to 256.
+             * @example {
+             *       "camera": "porch"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** @description The images, by URL. */
+            images: components["schemas"]["CvImageUrlCreateEntryDto"][];
+        };
+        CvImageIdCreateEntryDto: {
+            /** @description Tags of this image, beside the batch’s (classification: one in all). */
+            tagIds?: string[];
+            /** @description Object detection: its regions. */
+            regions?: components["schemas"]["CvRegionInputDto"][];
+            /**
+             * Format: uuid
+             * @description A stored prediction of the project (QueryPredictions).
+             */
+            id: string;
+        };
+        CvImageIdCreateBatchDto: {
+            /** @description Tags for every image of the batch. */
+            tagIds?: string[];
+            /**
+             * @description Key/value metadata merged into every image: at most 10 entries per image, keys of up to 128 characters, values of up to 256.
+             * @example {
+             *       "camera": "porch"
+             *     }
+             */
+            metadata?: {
+                [key: string]: string;
+            } | null;
+            /** @description Stored predictions, by id. */
+            images: components["schemas"]["CvImageIdCreateEntryDto"][];
+        };
+        CvImageRegionInputDto: {
+            /**
+             * Format: uuid
+             * @description The tag of the region.
+             */
+            tagId: string;
+            /**
+             * Format: float
+             * @description Left edge, a fraction of the image width.
+             */
+            left: number;
+            /**
+             * Format: float
+             * @description Top edge, a fraction of the image height.
+             */
+            top: number;
+            /**
+             * Format: float
+             * @description A fraction of the image width.
+             */
+            width: number;
+            /**
+             * Format: float
+             * @description A fraction of the image height.
+             */
+            height: number;
+            /**
+             * Format: uuid
+             * @description The image.
+             */
+            imageId: string;
+        };
+        CvImageRegionCreateBatchDto: {
+            regions: components["schemas"]["CvImageRegionInputDto"][];
+        };
         CvImageRegionCreatedDto: {
             /**
              * @description Left edge, a fraction (0..1) of the image width.
@@ -4572,6 +4779,21 @@ export interface components {
              */
             exceeded: components["schemas"]["CvImageRegionDto"][];
         };
+        CvImageTagInputDto: {
+            /**
+             * Format: uuid
+             * @description The image.
+             */
+            imageId: string;
+            /**
+             * Format: uuid
+             * @description The tag.
+             */
+            tagId: string;
+        };
+        CvImageTagCreateBatchDto: {
+            tags: components["schemas"]["CvImageTagInputDto"][];
+        };
         CvImageTagAssignmentDto: {
             /** Format: uuid */
             imageId: string;
@@ -4634,6 +4856,24 @@ export interface components {
             /** @description Most confident first. */
             proposals: components["schemas"]["CvRegionProposalDto"][];
         };
+        CvCustomBaseModelInfoDto: {
+            /**
+             * Format: uuid
+             * @description v3.4-preview: the project of the base model.
+             */
+            projectId: string;
+            /**
+             * Format: uuid
+             * @description v3.4-preview: the iteration of the base model.
+             */
+            iterationId: string;
+        };
+        CvTrainingParametersDto: {
+            /** @description Accepted and not used: training learns every tag of the project. */
+            selectedTags?: string[];
+            /** @description v3.4-preview. Accepted and not used: training starts from the pretrained backbone. */
+            customBaseModelInfo?: components["schemas"]["CvCustomBaseModelInfoDto"];
+        };
         CvIterationDto: {
             /** Format: uuid */
             id: string;
@@ -4676,6 +4916,39 @@ export interface components {
             originalPublishResourceId: string | null;
             /** @description Why training failed (or that it was cancelled). */
             trainingErrorDetails: string | null;
+        };
+        CvUpdateIterationDto: {
+            /** @description The new name. */
+            name: string;
+            /** Format: uuid */
+            readonly id?: string;
+            readonly status?: string;
+            /** Format: date-time */
+            readonly created?: string;
+            /** Format: date-time */
+            readonly lastModified?: string;
+            /** Format: date-time */
+            readonly trainedAt?: string | null;
+            /** Format: uuid */
+            readonly projectId?: string;
+            readonly exportable?: boolean;
+            readonly exportableTo?: ("CoreML" | "TensorFlow" | "DockerFile" | "ONNX" | "VAIDK")[];
+            /** Format: uuid */
+            readonly domainId?: string | null;
+            /** @enum {string|null} */
+            readonly classificationType?: "Multiclass" | "Multilabel" | null;
+            /** @enum {string} */
+            readonly trainingType?: "Regular" | "Advanced";
+            /** Format: int32 */
+            readonly reservedBudgetInHours?: number;
+            /** Format: int32 */
+            readonly trainingTimeInMinutes?: number;
+            readonly publishName?: string;
+            readonly originalPublishResourceId?: string;
+            /** @description v3.4-preview. */
+            readonly trainingErrorDetails?: string | null;
+            /** @description v3.4-preview. */
+            readonly customBaseModelInfo?: components["schemas"]["CvCustomBaseModelInfoDto"];
         };
         CvTagPerformanceDto: {
             /** Format: uuid */
@@ -4754,6 +5027,60 @@ export interface components {
             /** @description What the iteration predicted for it. */
             predictions: components["schemas"]["CvPredictionDto"][];
         };
+        CvPredictionQueryTagInputDto: {
+            /**
+             * Format: uuid
+             * @description A tag of the project.
+             */
+            id: string;
+            /**
+             * Format: float
+             * @description Only predictions of the tag at least this probable.
+             */
+            minThreshold?: number;
+            /**
+             * Format: float
+             * @description Only predictions of the tag at most this probable.
+             */
+            maxThreshold?: number;
+        };
+        CvPredictionQueryTokenInputDto: {
+            /** @description Accepted and sent back. */
+            session?: string;
+            /** @description The continuation of the previous answer (empty: the first page). */
+            continuation?: string;
+            /**
+             * Format: int32
+             * @description Predictions per page.
+             * @default 50
+             */
+            maxCount?: number;
+            /**
+             * @description Newest or Oldest first; Suggested is answered newest first.
+             * @default Newest
+             * @enum {string}
+             */
+            orderBy?: "Newest" | "Oldest" | "Suggested";
+            /** @description At most 2 tags, with their probability ranges. */
+            tags?: components["schemas"]["CvPredictionQueryTagInputDto"][];
+            /**
+             * Format: uuid
+             * @description Only predictions of this iteration.
+             */
+            iterationId?: string | null;
+            /**
+             * Format: date-time
+             * @description Only predictions stored at or after this time.
+             */
+            startTime?: string | null;
+            /**
+             * Format: date-time
+             * @description Only predictions stored before this time.
+             */
+            endTime?: string | null;
+            /** @description Accepted and sent back: predictions are not stored by application. */
+            application?: string;
+        };
         CvPredictionQueryTagDto: {
             /** Format: uuid */
             id?: string;
@@ -4769,11 +5096,11 @@ export interface components {
             orderBy?: "Newest" | "Oldest" | "Suggested";
             tags?: components["schemas"]["CvPredictionQueryTagDto"][];
             /** Format: uuid */
-            iterationId?: string;
+            iterationId?: string | null;
             /** Format: date-time */
-            startTime?: string;
+            startTime?: string | null;
             /** Format: date-time */
-            endTime?: string;
+            endTime?: string | null;
             application?: string;
         };
         CvStoredImagePredictionDto: {
@@ -4815,6 +5142,10 @@ export interface components {
             /** @description Sorted by probability, highest first. */
             predictions: components["schemas"]["CvPredictionDto"][];
         };
+        CvImageUrlDto: {
+            /** @description The image's http or https URL. */
+            url: string;
+        };
         CvSuggestedTagAndRegionDto: {
             /**
              * Format: uuid
@@ -4833,6 +5164,32 @@ export interface components {
              * @example 0.42
              */
             predictionUncertainty: number;
+        };
+        CvSuggestedTagAndRegionQueryTokenInputDto: {
+            /** @description Tags to count (default: every tag of the project). */
+            tagIds?: string[];
+            /**
+             * Format: float
+             * @description Only suggestions at least this probable.
+             * @default 0
+             */
+            threshold?: number;
+            /** @description Accepted and sent back. */
+            session?: string | null;
+            /** @description The continuation of the previous answer (null: the first page). */
+            continuation?: string | null;
+            /**
+             * Format: int32
+             * @description Images per page.
+             * @default 50
+             */
+            maxCount?: number;
+            /**
+             * @description The most uncertain first by default.
+             * @default UncertaintyDescending
+             * @enum {string}
+             */
+            sortBy?: "UncertaintyAscending" | "UncertaintyDescending";
         };
         CvSuggestedTagAndRegionQueryTokenDto: {
             /** @description Tag ids filtered on (none: any tag). */
@@ -4878,6 +5235,16 @@ export interface components {
         CvSuggestedTagAndRegionQueryResultDto: {
             token: components["schemas"]["CvSuggestedTagAndRegionQueryTokenDto"];
             results: components["schemas"]["CvStoredSuggestedTagAndRegionDto"][];
+        };
+        CvTagFilterDto: {
+            /** @description Tags to count (default: every tag of the project). */
+            tagIds?: string[];
+            /**
+             * Format: float
+             * @description Only suggestions at least this probable.
+             * @default 0
+             */
+            threshold?: number;
         };
         ImportedDeploymentKeyDto: {
             /**
@@ -14383,7 +14750,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvDomainDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14514,7 +14881,18 @@ export interface operations {
     };
     CustomVision_CreateProject: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Name of the project. */
+                name: string;
+                /** @description The description of the project. */
+                description?: string;
+                /** @description The domain (GetDomains): a classification or an object detection domain chooses the project type. Defaults to General (classification). */
+                domainId?: string;
+                /** @description Classification projects are Multiclass (one tag per image): Multilabel is refused. */
+                classificationType?: "Multiclass" | "Multilabel";
+                /** @description Platforms the model should export to. Every model exports to TensorFlow (a TensorFlow.js archive) and ONNX, whatever is asked. */
+                targetExportPlatforms?: ("CoreML" | "TensorFlow" | "DockerFile" | "ONNX" | "VAIDK")[];
+            };
             header?: never;
             path: {
                 /** @description The Custom Vision API version the client speaks. */
@@ -14522,7 +14900,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CvCreateProjectOptionsDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -14532,7 +14914,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14616,7 +14998,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14698,7 +15080,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14772,7 +15154,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvUpdateProjectDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -14782,7 +15168,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14866,7 +15252,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectExportDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14930,7 +15316,12 @@ export interface operations {
     };
     CustomVision_ImportProject: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The token ExportProject answered. */
+                token: string;
+                /** @description The new project's name (default: the exported project's). */
+                name?: string;
+            };
             header?: never;
             path: {
                 /** @description The Custom Vision API version the client speaks. */
@@ -14949,7 +15340,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvProjectDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15013,7 +15404,10 @@ export interface operations {
     };
     CustomVision_GetArtifact: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The relative path: images/{imageId} or iterations/{iterationId}/model. */
+                path: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15034,7 +15428,7 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15098,7 +15492,10 @@ export interface operations {
     };
     CustomVision_GetTags: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The tags an iteration learned, instead of the project’s current tags. */
+                iterationId?: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15118,7 +15515,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15182,7 +15579,14 @@ export interface operations {
     };
     CustomVision_CreateTag: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The tag name. */
+                name: string;
+                /** @description Accepted and not kept: tags have no description here. */
+                description?: string;
+                /** @description Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType). */
+                type?: "Regular" | "Negative" | "GeneralProduct";
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15202,7 +15606,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15266,7 +15670,10 @@ export interface operations {
     };
     CustomVision_GetTag: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The tags an iteration learned, instead of the project’s current tags. */
+                iterationId?: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15288,7 +15695,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15372,7 +15779,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15448,7 +15855,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvUpdateTagDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -15458,7 +15869,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvTagDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15522,7 +15933,22 @@ export interface operations {
     };
     CustomVision_GetImages: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+                /** @description Upload order, newest first by default. */
+                orderBy?: "Newest" | "Oldest";
+                /** @description How many images to answer (at most 256). */
+                take?: number;
+                /** @description How many matching images to skip first. */
+                skip?: number;
+                /** @description Images tagged with any of these tags (or with a region of one). */
+                tagIds?: string[];
+                /** @description Tagged: with a tag or a region. */
+                taggingStatus?: "All" | "Tagged" | "Untagged";
+                /** @description A metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or). */
+                $filter?: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15542,7 +15968,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15606,7 +16032,10 @@ export interface operations {
     };
     CustomVision_CreateImagesFromData: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Tags for every image (classification: at most one). */
+                tagIds?: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15616,7 +16045,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*). */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image file.
+                     */
+                    imageData: string;
+                };
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             /** @description Every image is in the project. */
             200: {
@@ -15636,7 +16077,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15700,7 +16141,14 @@ export interface operations {
     };
     CustomVision_DeleteImages: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The images to delete. */
+                imageIds?: string[];
+                /** @description Delete every image of the project (imageIds is then not needed). */
+                allImages?: boolean;
+                /** @description Accepted: a deleted image is gone from every iteration’s dataset view here. */
+                allIterations?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -15718,7 +16166,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15792,7 +16240,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageFileCreateBatchDto"];
+            };
+        };
         responses: {
             /** @description Every image is in the project. */
             200: {
@@ -15812,7 +16264,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15886,7 +16338,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageUrlCreateBatchDto"];
+            };
+        };
         responses: {
             /** @description Every image is in the project. */
             200: {
@@ -15906,7 +16362,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15980,7 +16436,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageIdCreateBatchDto"];
+            };
+        };
         responses: {
             /** @description Every image is in the project. */
             200: {
@@ -16000,7 +16460,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16064,7 +16524,16 @@ export interface operations {
     };
     CustomVision_GetImageCount: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+                /** @description Tagged: with a tag or a region. */
+                taggingStatus?: "All" | "Tagged" | "Untagged";
+                /** @description A metadata expression, e.g. key1 eq 'value1' and key2 ne 'value2' (eq, ne, and, or). */
+                $filter?: string;
+                /** @description Images tagged with any of these tags (or with a region of one). */
+                tagIds?: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16084,7 +16553,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16148,7 +16617,18 @@ export interface operations {
     };
     CustomVision_GetTaggedImages: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+                /** @description Upload order, newest first by default. */
+                orderBy?: "Newest" | "Oldest";
+                /** @description How many images to answer (at most 256). */
+                take?: number;
+                /** @description How many matching images to skip first. */
+                skip?: number;
+                /** @description Images tagged with any of these tags (or with a region of one). */
+                tagIds?: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16168,7 +16648,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16232,7 +16712,12 @@ export interface operations {
     };
     CustomVision_GetTaggedImageCount: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+                /** @description Images tagged with any of these tags (or with a region of one). */
+                tagIds?: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16252,7 +16737,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16316,7 +16801,16 @@ export interface operations {
     };
     CustomVision_GetUntaggedImages: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+                /** @description Upload order, newest first by default. */
+                orderBy?: "Newest" | "Oldest";
+                /** @description How many images to answer (at most 256). */
+                take?: number;
+                /** @description How many matching images to skip first. */
+                skip?: number;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16336,7 +16830,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16400,7 +16894,10 @@ export interface operations {
     };
     CustomVision_GetUntaggedImageCount: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16420,7 +16917,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16484,7 +16981,12 @@ export interface operations {
     };
     CustomVision_GetImagesByIds: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; images are always the workspace's (the project's current images): diyml keeps no image set per iteration. */
+                iterationId?: string;
+                /** @description The images, in the order to answer them (unknown ids are left out). */
+                imageIds?: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16504,7 +17006,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16578,7 +17080,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageRegionCreateBatchDto"];
+            };
+        };
         responses: {
             /** @description Every region is on its image. */
             200: {
@@ -16598,7 +17104,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageRegionCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16662,7 +17168,10 @@ export interface operations {
     };
     CustomVision_DeleteImageRegions: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The regions to delete (regionId of Image.regions). */
+                regionIds: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16680,7 +17189,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16754,7 +17263,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageTagCreateBatchDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -16764,7 +17277,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageTagCreateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16828,7 +17341,12 @@ export interface operations {
     };
     CustomVision_DeleteImageTags: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The images to untag. */
+                imageIds: string[];
+                /** @description The tags to take off them. */
+                tagIds: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16846,7 +17364,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16910,7 +17428,10 @@ export interface operations {
     };
     CustomVision_UpdateImageMetadata: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The images whose metadata change. */
+                imageIds: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -16920,7 +17441,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The key/value pairs to add or change (checked as a whole before any image changes). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: string;
+                };
+            };
+        };
         responses: {
             /** @description Every image took the metadata. */
             200: {
@@ -16940,7 +17468,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageMetadataUpdateSummaryDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17026,7 +17554,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImageRegionProposalDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17090,7 +17618,16 @@ export interface operations {
     };
     CustomVision_TrainProject: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Accepted; every training is the same (the project’s training configuration). */
+                trainingType?: "Regular" | "Advanced";
+                /** @description Accepted and not used: training has no budget here. */
+                reservedBudgetInHours?: number;
+                /** @description Accepted; a new iteration is queued whether or not the data changed. */
+                forceTrain?: boolean;
+                /** @description Accepted and not used: no e-mail is sent. */
+                notificationEmailAddress?: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -17100,7 +17637,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CvTrainingParametersDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -17110,7 +17651,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17194,7 +17735,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17280,7 +17821,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17364,7 +17905,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17440,7 +17981,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvUpdateIterationDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -17450,7 +17995,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17514,7 +18059,12 @@ export interface operations {
     };
     CustomVision_GetIterationPerformance: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A prediction counts from this probability on. */
+                threshold?: number;
+                /** @description Object detection: a box matches from this IoU on. */
+                overlapThreshold?: number;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -17536,7 +18086,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvIterationPerformanceDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17622,7 +18172,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvExportDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17686,7 +18236,12 @@ export interface operations {
     };
     CustomVision_ExportIteration: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description TensorFlow (a TensorFlow.js archive) or ONNX; the other platforms are refused. */
+                platform: "CoreML" | "TensorFlow" | "DockerFile" | "ONNX" | "VAIDK";
+                /** @description Accepted; TensorFlow exports are TensorFlow.js archives whatever the flavor. */
+                flavor?: "Linux" | "Windows" | "ONNX10" | "ONNX12" | "ARM" | "TensorFlowNormal" | "TensorFlowLite";
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -17708,7 +18263,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvExportDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17772,7 +18327,16 @@ export interface operations {
     };
     CustomVision_GetImagePerformances: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Validation images expected to have any of these tags (or a region of one). */
+                tagIds?: string[];
+                /** @description Upload order, newest first by default. */
+                orderBy?: "Newest" | "Oldest";
+                /** @description How many images to answer (at most 256). */
+                take?: number;
+                /** @description How many images to skip first. */
+                skip?: number;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -17794,7 +18358,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePerformanceDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17858,7 +18422,10 @@ export interface operations {
     };
     CustomVision_GetImagePerformanceCount: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Validation images expected to have any of these tags (or a region of one). */
+                tagIds?: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -17880,7 +18447,7 @@ export interface operations {
                     "application/json": number;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17944,7 +18511,14 @@ export interface operations {
     };
     CustomVision_PublishIteration: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The name predictions use: 1 to 100 letters, digits, dots, dashes or underscores. */
+                publishName: string;
+                /** @description The Azure resource id of the prediction resource (Azure requires it): accepted and not used, predictions authenticate with a personal API token of the owner or the deployment key. */
+                predictionId?: string;
+                /** @description Take the name from the iteration published under it. */
+                overwrite?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -17967,7 +18541,7 @@ export interface operations {
                     "application/json": boolean;
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18051,7 +18625,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18125,7 +18699,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvPredictionQueryTokenInputDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18135,7 +18713,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvPredictionQueryResultDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18199,7 +18777,10 @@ export interface operations {
     };
     CustomVision_DeletePrediction: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Stored predictions of the project (others are ignored). */
+                ids: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -18217,7 +18798,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18281,7 +18862,12 @@ export interface operations {
     };
     CustomVision_QuickTestImage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The trained iteration to test (default: the newest trained one). */
+                iterationId?: string;
+                /** @description Accepted; a quick test is never stored here. */
+                store?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -18291,7 +18877,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*). */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image file.
+                     */
+                    imageData: string;
+                };
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18301,7 +18899,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18365,7 +18963,12 @@ export interface operations {
     };
     CustomVision_QuickTestImageUrl: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The trained iteration to test (default: the newest trained one). */
+                iterationId?: string;
+                /** @description Accepted; a quick test is never stored here. */
+                store?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -18375,7 +18978,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageUrlDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18385,7 +18992,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18449,7 +19056,10 @@ export interface operations {
     };
     CustomVision_ClassifyImage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18461,7 +19071,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*). */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image file.
+                     */
+                    imageData: string;
+                };
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18471,7 +19093,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18535,7 +19157,10 @@ export interface operations {
     };
     CustomVision_ClassifyImageWithNoStore: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18547,7 +19172,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*). */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image file.
+                     */
+                    imageData: string;
+                };
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18557,7 +19194,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18621,7 +19258,10 @@ export interface operations {
     };
     CustomVision_DetectImage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18633,7 +19273,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*). */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image file.
+                     */
+                    imageData: string;
+                };
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18643,7 +19295,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18707,7 +19359,10 @@ export interface operations {
     };
     CustomVision_DetectImageWithNoStore: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18719,7 +19374,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*). */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image file.
+                     */
+                    imageData: string;
+                };
+                "application/octet-stream": string;
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18729,7 +19396,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18793,7 +19460,10 @@ export interface operations {
     };
     CustomVision_ClassifyImageUrl: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18805,7 +19475,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageUrlDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18815,7 +19489,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18879,7 +19553,10 @@ export interface operations {
     };
     CustomVision_ClassifyImageUrlWithNoStore: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18891,7 +19568,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageUrlDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18901,7 +19582,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18965,7 +19646,10 @@ export interface operations {
     };
     CustomVision_DetectImageUrl: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -18977,7 +19661,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageUrlDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -18987,7 +19675,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19051,7 +19739,10 @@ export interface operations {
     };
     CustomVision_DetectImageUrlWithNoStore: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name of the application calling: accepted, not recorded with stored predictions. */
+                application?: string;
+            };
             header?: never;
             path: {
                 /** @description The name the iteration is published under. */
@@ -19063,7 +19754,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvImageUrlDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -19073,7 +19768,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvImagePredictionDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19137,7 +19832,12 @@ export interface operations {
     };
     CustomVision_SuggestTagsAndRegions: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The iteration whose suggestions to read. */
+                iterationId: string;
+                /** @description Untagged images (GetUntaggedImages) to suggest for: 1 to 64. */
+                imageIds: string[];
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -19157,7 +19857,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvSuggestedTagAndRegionDto"][];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19221,7 +19921,10 @@ export interface operations {
     };
     CustomVision_QuerySuggestedImages: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The iteration whose suggestions to read. */
+                iterationId: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -19231,7 +19934,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvSuggestedTagAndRegionQueryTokenInputDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -19241,7 +19948,7 @@ export interface operations {
                     "application/json": components["schemas"]["CvSuggestedTagAndRegionQueryResultDto"];
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -19305,7 +20012,10 @@ export interface operations {
     };
     CustomVision_QuerySuggestedImageCount: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description The iteration whose suggestions to read. */
+                iterationId: string;
+            };
             header?: never;
             path: {
                 /** @description The project (its id). */
@@ -19315,7 +20025,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CvTagFilterDto"];
+            };
+        };
         responses: {
             /** @description Per tag id, the number of images. */
             200: {
@@ -19328,7 +20042,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…). */
+            /** @description The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…). */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -105,3 +105,36 @@ export function statusOfCode(code: string, fallback: number): number {
   if (code.startsWith('Conflict')) return 409;
   return fallback;
 }
+
+/** What is wrong with a refused request field. */
+export type FieldProblem = 'missing' | 'too-many' | 'invalid';
+
+/**
+ * The Custom Vision code of a refused request field (a path such as `images.3.regions.0.left`), for the
+ * global validation's 400: the code Azure gives that problem with that field.
+ */
+export function codeOfInvalidField(field: string, problem: FieldProblem): string {
+  if (problem === 'missing') return 'BadRequestRequiredParamIsNull';
+  const name = field.split('.').filter((part) => !/^\d+$/.test(part));
+  const last = name.at(-1) ?? '';
+  if (name[0] === 'images' && name.length <= 2 && !['tagIds', 'id', 'url'].includes(last))
+    return 'BadRequestImageBatch';
+  if (problem === 'too-many' || (name.length === 1 && (last === 'tags' || last === 'regions')))
+    return 'BadRequestExceededBatchSize';
+  if (/(^id|Id|Ids|^ids)$/.test(last)) return 'BadRequestInvalidIds';
+  if (name.includes('regions')) return 'BadRequestImageRegions';
+  return CODE_BY_FIELD[last] ?? 'BadRequest';
+}
+
+/** Fields whose bad value Azure answers with a code of its own. */
+const CODE_BY_FIELD: Record<string, string> = {
+  url: 'BadRequestImageUrl',
+  metadata: 'BadRequestImageMetadataValue',
+  publishName: 'BadRequestInvalidPublishName',
+  platform: 'BadRequestProjectUnsupportedExportPlatform',
+  classificationType: 'BadRequestProjectUnknownClassification',
+  targetExportPlatforms: 'BadRequestProjectUnsupportedExportPlatform',
+  type: 'BadRequestTagType',
+  token: 'BadRequestInvalidImportToken',
+  notificationEmailAddress: 'BadRequestInvalidEmailAddress',
+};

@@ -18,7 +18,8 @@ export class CustomVisionErrorDto implements CustomVisionErrorBody {
 const ERRORS: Record<number, { description: string; example: CustomVisionErrorBody }> = {
   400: {
     description:
-      'The request is refused: BadRequest… codes (an id that is not a UUID, a bad image, tag or region, a name taken…).',
+      'The request is refused: BadRequest… codes (a parameter or field Azure does not define, or out of its range, ' +
+      'with the field named in the message; an id that is not a UUID, a bad image, tag or region, a name taken…).',
     example: { code: 'BadRequestInvalidIds', message: 'tagIds must be UUIDs: cat is not one.' },
   },
   401: {

@@ -1,3 +1,4 @@
+import type { ApiOperationOptions } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { requireFileName } from '@diyml/core/pure';
 import { CustomVisionError } from '../domain/custom-vision-error.js';
@@ -103,3 +104,20 @@ export async function readImages(request: Request, limit: number): Promise<{ fil
     'Send the image as multipart/form-data (field imageData) or as the raw body.',
   );
 }
+
+/** The body of an image route (ApiOperation's requestBody): a multipart part imageData, as the SDKs send it, or the raw bytes. */
+export const IMAGE_DATA_REQUEST_BODY: ApiOperationOptions['requestBody'] = {
+  required: true,
+  description:
+    'The image: a multipart part imageData (parts with a file name are taken too), or the raw body (application/octet-stream or image/*).',
+  content: {
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        required: ['imageData'],
+        properties: { imageData: { type: 'string', format: 'binary', description: 'The image file.' } },
+      },
+    },
+    'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+  },
+};

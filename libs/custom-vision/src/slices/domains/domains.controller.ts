@@ -1,9 +1,9 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { UuidParam } from '@diyml/core';
 import { type CustomVisionDomain, DOMAINS, findDomain } from '../../domain/domains.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { optionalUuid } from '../../http/query.js';
 import { CvDomainDto } from './domains.dto.js';
 
 @CustomVisionTrainingController()
@@ -23,7 +23,7 @@ export class DomainsController {
   @ApiOperation({ operationId: 'CustomVision_GetDomain', summary: 'Custom Vision: one domain' })
   @ApiOkResponse({ type: CvDomainDto })
   @CustomVisionErrors(400)
-  get(@Param('domainId') domainId: string): CustomVisionDomain {
-    return findDomain(optionalUuid(domainId, 'domainId') ?? '');
+  get(@Param('domainId', UuidParam('domainId')) domainId: string): CustomVisionDomain {
+    return findDomain(domainId);
   }
 }

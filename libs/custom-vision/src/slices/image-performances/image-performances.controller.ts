@@ -3,13 +3,16 @@ import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { type ImagePerformance, ImagePerformanceQueries } from '@diyml/training';
-import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvRegion, regionIdOf } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
+import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { CvImagePerformanceDto } from './image-performances.dto.js';
+import {
+  CvImagePerformanceCountQueryDto,
+  CvImagePerformanceDto,
+  CvImagePerformancesQueryDto,
+} from './image-performances.dto.js';
 
 /** getImagePerformances and getImagePerformanceCount, from the per-image results training kept (ImagePerformanceQueries). */
 @CustomVisionTrainingController()
@@ -33,24 +36,19 @@ export class ImagePerformancesController {
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
-    @Query() query: Record<string, unknown>,
+    @Query() { tagIds, take = 50, skip = 0, orderBy = 'Newest' }: CvImagePerformancesQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePerformanceDto[]> {
     await this.reads.project(projectId, user.id);
-    const take = optionalNumber(query.take, 'take', 0, 256) ?? 50;
-    const skip = optionalNumber(query.skip, 'skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    const orderBy = query.orderBy ?? 'Newest';
-    if (orderBy !== 'Newest' && orderBy !== 'Oldest')
-      throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
-    const found = await this.find(projectId, iterationId, query.tagIds);
+    const found = await this.find(projectId, iterationId, tagIds);
     const created = await this.creationDates(projectId, iterationId);
     const createdOf = (performance: ImagePerformance) => created.images.get(performance.imageId) ?? created.iteration;
     found.sort((a, b) => createdOf(a).localeCompare(createdOf(b)) || a.imageId.localeCompare(b.imageId));
     if (orderBy === 'Newest') found.reverse();
     const baseUrl = baseUrlOf(request);
     return found
-      .slice(skip, skip + Math.floor(take))
+      .slice(skip, skip + take)
       .map((performance) => toCvImagePerformance(performance, projectId, createdOf(performance), baseUrl));
   }
 
@@ -63,16 +61,16 @@ export class ImagePerformancesController {
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
-    @Query('tagIds') tagIds: unknown,
+    @Query() query: CvImagePerformanceCountQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<number> {
     await this.reads.project(projectId, user.id);
-    return (await this.find(projectId, iterationId, tagIds)).length;
+    return (await this.find(projectId, iterationId, query.tagIds)).length;
   }
 
   /** Threshold 0: Custom Vision lists every probability; a tag filter keeps images that carry any of the tags. */
-  private find(projectId: string, iterationId: string, tagIds: unknown): Promise<ImagePerformance[]> {
-    return this.performances.find(projectId, iterationId, { labels: uuidList(tagIds, 'tagIds'), threshold: 0 });
+  private find(projectId: string, iterationId: string, tagIds: string[] = []): Promise<ImagePerformance[]> {
+    return this.performances.find(projectId, iterationId, { labels: tagIds, threshold: 0 });
   }
 
   /** When each image was uploaded; an image removed since the iteration counts as created when it was queued. */

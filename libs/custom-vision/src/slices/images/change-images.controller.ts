@@ -11,10 +11,15 @@ import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { regionIdOf } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { optionalBoolean, uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { parseRegions } from './create-images.controller.js';
 import type { CvRegionInput } from './image-batch.js';
+import {
+  CvDeleteImageRegionsQueryDto,
+  CvDeleteImagesQueryDto,
+  CvDeleteImageTagsQueryDto,
+  CvImageRegionCreateBatchDto,
+  CvImageTagCreateBatchDto,
+} from './image-requests.dto.js';
 import { CvImageRegionCreateSummaryDto, CvImageTagCreateSummaryDto } from './images.dto.js';
 
 interface RegionEntry extends CvRegionInput {
@@ -31,8 +36,6 @@ interface TagEntry {
   imageId: string;
   tagId: string;
 }
-
-const MAX_BATCH = 64;
 
 function sameBox(a: { labelId: string; x: number; y: number; width: number; height: number }, b: RegionEntry): boolean {
   return a.labelId === b.tagId && a.x === b.left && a.y === b.top && a.width === b.width && a.height === b.height;
@@ -73,21 +76,20 @@ export class ChangeImagesController {
   })
   async createRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageRegionCreateBatchDto,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvImageRegionCreateSummaryDto> {
     const project = await this.reads.project(projectId, user.id);
     requireType(project, 'detection', 'Regions');
-    const raw = Array.isArray(body?.regions) ? (body.regions as Record<string, unknown>[]) : [];
-    if (raw.length === 0 || raw.length > MAX_BATCH) {
-      throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Send 1 to ${MAX_BATCH} regions.`);
-    }
-    const entries: RegionEntry[] = parseRegions(raw, 'regions').map((region, index) => ({
-      ...region,
-      tagId: region.tagId.toLowerCase(),
-      imageId: uuidList(raw[index].imageId, `regions[${index}].imageId`)[0] ?? '',
+    const entries: RegionEntry[] = body.regions.map(({ imageId, tagId, left, top, width, height }) => ({
+      imageId: imageId.toLowerCase(),
+      tagId: tagId.toLowerCase(),
+      left,
+      top,
+      width,
+      height,
     }));
     const byImage = new Map<string, RegionEntry[]>();
     for (const entry of entries) byImage.set(entry.imageId, [...(byImage.get(entry.imageId) ?? []), entry]);
@@ -160,12 +162,12 @@ export class ChangeImagesController {
   @ApiNoContentResponse()
   async deleteRegions(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('regionIds') regionIds: unknown,
+    @Query() query: CvDeleteImageRegionsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
-    const wanted = new Set(uuidList(regionIds, 'regionIds'));
+    const wanted = new Set(query.regionIds);
     const items = (await this.reads.images(projectId)).flatMap((image) => {
       const kept = image.regions.filter((region, index) => !wanted.has(regionIdOf(image.id, index, region)));
       if (kept.length === image.regions.length) return [];
@@ -183,23 +185,20 @@ export class ChangeImagesController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_CreateImageTags',
-    summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}); one tag per image (Multiclass)',
+    summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass)',
   })
   @ApiOkResponse({ type: CvImageTagCreateSummaryDto })
   async createTags(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageTagCreateBatchDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvImageTagCreateSummaryDto> {
     const project = await this.reads.project(projectId, user.id);
     requireType(project, 'classification', 'Image tags');
-    const raw = Array.isArray(body?.tags) ? (body.tags as Record<string, unknown>[]) : [];
-    if (raw.length === 0 || raw.length > MAX_BATCH)
-      throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Send 1 to ${MAX_BATCH} tags.`);
-    const entries: TagEntry[] = raw.map((entry, index) => ({
-      imageId: uuidList(entry?.imageId, `tags[${index}].imageId`)[0] ?? '',
-      tagId: uuidList(entry?.tagId, `tags[${index}].tagId`)[0] ?? '',
+    const entries: TagEntry[] = body.tags.map(({ imageId, tagId }) => ({
+      imageId: imageId.toLowerCase(),
+      tagId: tagId.toLowerCase(),
     }));
     const labelIds = new Set(project.labels.map((label) => label.id));
     const created: TagEntry[] = [];
@@ -240,15 +239,14 @@ export class ChangeImagesController {
   @ApiNoContentResponse()
   async deleteTags(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('imageIds') imageIds: unknown,
-    @Query('tagIds') tagIds: unknown,
+    @Query() query: CvDeleteImageTagsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
-    const tags = new Set(uuidList(tagIds, 'tagIds'));
+    const tags = new Set(query.tagIds);
     const items: { imageId: string; label: null }[] = [];
-    for (const imageId of uuidList(imageIds, 'imageIds')) {
+    for (const imageId of query.imageIds) {
       const image = await this.reads.image(projectId, imageId);
       if (image.labelId && tags.has(image.labelId)) items.push({ imageId, label: null });
     }
@@ -264,15 +262,14 @@ export class ChangeImagesController {
   @ApiNoContentResponse()
   async deleteImages(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('imageIds') imageIds: unknown,
-    @Query('allImages') allImages: unknown,
+    @Query() query: CvDeleteImagesQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
-    const ids = optionalBoolean(allImages, 'allImages')
+    const ids = query.allImages
       ? (await this.reads.images(projectId)).map((image) => image.id)
-      : uuidList(imageIds, 'imageIds');
+      : (query.imageIds ?? []);
     for (const imageId of ids)
       await this.commands.execute(new RemoveImage(projectId, imageId, undefined, userContext(context, user)));
   }

@@ -12,9 +12,10 @@ import { PredictionKeeper } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, uuidList } from '../../http/query.js';
+import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { parseJsonBatch, parseRegions } from './create-images.controller.js';
+import { batchOf, tagsOf } from './create-images.controller.js';
+import { CvImageIdCreateBatchDto } from './image-requests.dto.js';
 import { type ImageCreateResult, ImageBatch, type ImageCreateSummary, statusOf, toRegionInput } from './image-batch.js';
 import { CvImageCreateSummaryDto } from './images.dto.js';
 
@@ -55,27 +56,19 @@ export class CreateImagesFromPredictionsController {
   })
   async create(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageIdCreateBatchDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const { images, batchTags, metadata } = parseJsonBatch(body);
-    const wanted = images.map((image: Record<string, unknown>, index) => {
-      const [id, ...others] = uuidList(image?.id, `images[${index}].id`);
-      if (!id || others.length > 0)
-        throw CustomVisionError.badRequest(
-          'BadRequestInvalidIds',
-          `images[${index}].id must be the id of a stored prediction.`,
-        );
-      return {
-        id,
-        tagIds: [...new Set([...batchTags, ...uuidList(image.tagIds, `images[${index}].tagIds`)])],
-        regions: parseRegions(image.regions, `images[${index}].regions`),
-      };
-    });
+    const { batchTags, metadata } = batchOf(body);
+    const wanted = body.images.map((image) => ({
+      id: image.id.toLowerCase(),
+      tagIds: tagsOf(image, batchTags),
+      regions: image.regions ?? [],
+    }));
     if (new Set(wanted.map(({ id }) => id)).size !== wanted.length) {
       throw CustomVisionError.badRequest('BadRequestImageBatch', 'Each stored prediction may appear once in images.');
     }

@@ -14,10 +14,15 @@ import { UploadLimits, validateMetadata } from '@diyml/datasets';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
-import { baseUrlOf, uuidList } from '../../http/query.js';
+import { IMAGE_DATA_REQUEST_BODY, MAX_IMAGES_PER_BATCH, readImages } from '../../http/image-data.js';
+import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { type CvRegionInput, ImageBatch, type ImageCreateSummary, type ImageEntry } from './image-batch.js';
+import { ImageBatch, type ImageCreateSummary, type ImageEntry } from './image-batch.js';
+import {
+  CvCreateImagesFromDataQueryDto,
+  CvImageFileCreateBatchDto,
+  CvImageUrlCreateBatchDto,
+} from './image-requests.dto.js';
 import { CvImageCreateSummaryDto } from './images.dto.js';
 
 function answer(summary: ImageCreateSummary, response: Response): ImageCreateSummary {
@@ -32,45 +37,20 @@ function tooMany(count: number): CustomVisionError {
   );
 }
 
-/** The fields every JSON image batch has ({images, tagIds, metadata}), checked; images stay as sent, each parsed by its route. */
-export function parseJsonBatch(body: Record<string, unknown> | undefined): {
-  images: Record<string, unknown>[];
+/** The batch-wide tags and metadata of a JSON image batch, merged into each image's; metadata checked first. */
+export function batchOf(body: { tagIds?: string[]; metadata?: Record<string, string> | null }): {
   batchTags: string[];
   metadata: Record<string, string>;
 } {
-  const images = body?.images;
-  if (!Array.isArray(images) || images.length === 0)
-    throw CustomVisionError.badRequest('BadRequestImageBatch', 'The batch has no images.');
-  if (images.length > MAX_IMAGES_PER_BATCH) throw tooMany(images.length);
   return {
-    images: images as Record<string, unknown>[],
-    batchTags: uuidList(body?.tagIds, 'tagIds'),
-    metadata: batchMetadata(body?.metadata),
+    batchTags: body.tagIds ?? [],
+    metadata: body.metadata === undefined || body.metadata === null ? {} : validateMetadata(body.metadata),
   };
 }
 
-function isFraction(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-export function parseRegions(value: unknown, field: string): CvRegionInput[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw CustomVisionError.badRequest('BadRequestImageRegions', `${field} must be an array.`);
-  return value.map((region: Record<string, unknown>, index) => {
-    const { tagId, left, top, width, height } = region ?? {};
-    if (typeof tagId !== 'string' || ![left, top, width, height].every(isFraction)) {
-      throw CustomVisionError.badRequest(
-        'BadRequestImageRegions',
-        `${field}[${index}] needs tagId, left, top, width and height.`,
-      );
-    }
-    return { tagId, left: left as number, top: top as number, width: width as number, height: height as number };
-  });
-}
-
-/** A batch's `metadata`, checked before anything is created. */
-export function batchMetadata(value: unknown): Record<string, string> {
-  return value === undefined || value === null ? {} : validateMetadata(value);
+/** An image's own tags and the batch's, each once. */
+export function tagsOf(image: { tagIds?: string[] }, batchTags: readonly string[]): string[] {
+  return [...new Set([...batchTags, ...(image.tagIds ?? [])])];
 }
 
 /** The route whose JSON body carries base64 images: it may be up to JSON_IMAGES_MAX_BYTES. */
@@ -91,6 +71,7 @@ export class CreateImagesController {
   @Post()
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromData',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed',
   })
   @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
@@ -101,14 +82,14 @@ export class CreateImagesController {
   })
   async fromData(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('tagIds') tagIds: unknown,
+    @Query() query: CvCreateImagesFromDataQueryDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const tags = uuidList(tagIds, 'tagIds');
+    const tags = query.tagIds ?? [];
     const images = await readImages(request, this.limits.UPLOAD_MAX_REQUEST_BYTES);
     if (images.length === 0)
       throw CustomVisionError.badRequest(
@@ -138,28 +119,22 @@ export class CreateImagesController {
   })
   async fromFiles(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageFileCreateBatchDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const { images, batchTags, metadata } = parseJsonBatch(body);
-    const entries = images.map((image: Record<string, unknown>, index): ImageEntry => {
-      if (typeof image?.contents !== 'string') {
-        throw CustomVisionError.badRequest(
-          'BadRequestImageBatch',
-          `images[${index}].contents must be the image, base64-encoded.`,
-        );
-      }
+    const { batchTags, metadata } = batchOf(body);
+    const entries = body.images.map((image, index): ImageEntry => {
       const bytes = Buffer.from(image.contents, 'base64');
-      if (typeof image.name === 'string' && image.name) requireFileName(image.name);
+      if (image.name) requireFileName(image.name);
       return {
-        name: typeof image.name === 'string' && image.name ? image.name : `image-${index + 1}`,
+        name: image.name || `image-${index + 1}`,
         bytes: bytes.length > this.limits.UPLOAD_MAX_FILE_BYTES ? null : bytes,
-        tagIds: [...new Set([...batchTags, ...uuidList(image.tagIds, `images[${index}].tagIds`)])],
-        regions: parseRegions(image.regions, `images[${index}].regions`),
+        tagIds: tagsOf(image, batchTags),
+        regions: image.regions ?? [],
       };
     });
     return answer(
@@ -185,27 +160,19 @@ export class CreateImagesController {
   })
   async fromUrls(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageUrlCreateBatchDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<ImageCreateSummary> {
     const project = await this.reads.project(projectId, user.id);
-    const { images, batchTags, metadata } = parseJsonBatch(body);
-    const wanted = images.map((image: Record<string, unknown>, index) => {
-      if (typeof image?.url !== 'string' || image.url === '') {
-        throw CustomVisionError.badRequest(
-          'BadRequestImageUrl',
-          `images[${index}].url must be the image's http or https URL.`,
-        );
-      }
-      return {
-        url: image.url,
-        tagIds: [...new Set([...batchTags, ...uuidList(image.tagIds, `images[${index}].tagIds`)])],
-        regions: parseRegions(image.regions, `images[${index}].regions`),
-      };
-    });
+    const { batchTags, metadata } = batchOf(body);
+    const wanted = body.images.map((image) => ({
+      url: image.url,
+      tagIds: tagsOf(image, batchTags),
+      regions: image.regions ?? [],
+    }));
     const fetched = await this.fetcher.fetchEach(wanted.map(({ url }) => url));
     const entries = wanted.map(({ url, tagIds, regions }, index): ImageEntry => {
       const outcome = fetched[index];

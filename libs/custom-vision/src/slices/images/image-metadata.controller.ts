@@ -1,17 +1,14 @@
 import { Body, Controller, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { type AuthenticatedUser, Ctx, CurrentUser, isDomainError, type RequestContext, UuidParam } from '@diyml/core';
 import { DatasetErrors, UpdateImageMetadata, validateMetadata } from '@diyml/datasets';
-import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { uuidList } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
+import { CvUpdateImageMetadataQueryDto } from './image-requests.dto.js';
 import { CvImageMetadataUpdateResultDto, CvImageMetadataUpdateSummaryDto } from './images.dto.js';
-
-const MAX_IMAGES = 256;
 
 /** updateImageMetadata: merges the sent key/value pairs into each image's metadata (UpdateImageMetadata). */
 @CustomVisionTrainingController()
@@ -30,6 +27,10 @@ export class ImageMetadataController {
     description:
       'At most 10 entries per image (ErrorLimitExceed past it), keys of up to 128 characters, values of up to 256.',
   })
+  @ApiBody({
+    description: 'The key/value pairs to add or change (checked as a whole before any image changes).',
+    schema: { type: 'object', additionalProperties: { type: 'string' }, example: { camera: 'porch' } },
+  })
   @ApiOkResponse({ type: CvImageMetadataUpdateSummaryDto, description: 'Every image took the metadata.' })
   @ApiResponse({
     status: 207,
@@ -38,19 +39,16 @@ export class ImageMetadataController {
   })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('imageIds') imageIds: unknown,
-    @Body() body: unknown,
+    @Query() query: CvUpdateImageMetadataQueryDto,
+    @Body() body: Record<string, string>,
     @Res({ passthrough: true }) response: Response,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvImageMetadataUpdateSummaryDto> {
     await this.reads.project(projectId, user.id);
-    const ids = uuidList(imageIds, 'imageIds');
-    if (ids.length === 0 || ids.length > MAX_IMAGES)
-      throw CustomVisionError.badRequest('BadRequestExceededBatchSize', `Name 1 to ${MAX_IMAGES} imageIds.`);
     const metadata = validateMetadata(body);
     const images: CvImageMetadataUpdateResultDto[] = [];
-    for (const imageId of ids) {
+    for (const imageId of query.imageIds) {
       try {
         const { image } = await this.commands.execute(
           new UpdateImageMetadata(projectId, imageId, metadata, 'merge', undefined, userContext(context, user)),

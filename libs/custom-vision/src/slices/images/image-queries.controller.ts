@@ -3,12 +3,20 @@ import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import type { ImageView } from '@diyml/datasets';
-import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { matchesMetadata, type MetadataFilter, parseMetadataFilter } from '../../domain/metadata-filter.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
+import { baseUrlOf } from '../../http/query.js';
+import {
+  CvGetImagesQueryDto,
+  CvImageCountQueryDto,
+  CvImagesByIdsQueryDto,
+  CvTaggedImageCountQueryDto,
+  CvTaggedImagesQueryDto,
+  CvUntaggedImageCountQueryDto,
+  CvUntaggedImagesQueryDto,
+} from './image-requests.dto.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvImageDto } from '../../http/custom-vision.dto.js';
 
@@ -33,14 +41,8 @@ function matches(image: ImageView, filter: ImageFilter): boolean {
   return filter.tagIds.some((tagId) => used.has(tagId));
 }
 
-function metadataFilterOf(value: unknown): MetadataFilter | undefined {
-  return value === undefined || value === '' ? undefined : parseMetadataFilter(String(value));
-}
-
-function taggingStatusOf(value: unknown): TaggingStatus {
-  if (value === undefined || value === '' || value === 'All') return 'All';
-  if (value === 'Tagged' || value === 'Untagged') return value;
-  throw CustomVisionError.badRequest('BadRequest', 'taggingStatus must be All, Tagged or Untagged.');
+function metadataFilterOf(value: string | undefined): MetadataFilter | undefined {
+  return value === undefined || value === '' ? undefined : parseMetadataFilter(value);
 }
 
 /** Reading images: tagged, untagged, all, by id, and their counts, from DatasetQueries. */
@@ -60,13 +62,13 @@ export class ImageQueriesController {
   @ApiOkResponse({ type: [CvImageDto] })
   all(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query() query: Record<string, unknown>,
+    @Query() query: CvGetImagesQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
     return this.page(projectId, user, request, query, {
-      taggingStatus: taggingStatusOf(query.taggingStatus),
-      tagIds: uuidList(query.tagIds, 'tagIds'),
+      taggingStatus: query.taggingStatus ?? 'All',
+      tagIds: query.tagIds ?? [],
       metadata: metadataFilterOf(query.$filter),
     });
   }
@@ -79,12 +81,12 @@ export class ImageQueriesController {
   @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query() query: Record<string, unknown>,
+    @Query() query: CvImageCountQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<number> {
     return this.countOf(projectId, user, {
-      taggingStatus: taggingStatusOf(query.taggingStatus),
-      tagIds: uuidList(query.tagIds, 'tagIds'),
+      taggingStatus: query.taggingStatus ?? 'All',
+      tagIds: query.tagIds ?? [],
       metadata: metadataFilterOf(query.$filter),
     });
   }
@@ -97,14 +99,11 @@ export class ImageQueriesController {
   @ApiOkResponse({ type: [CvImageDto] })
   tagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query() query: Record<string, unknown>,
+    @Query() query: CvTaggedImagesQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
-    return this.page(projectId, user, request, query, {
-      taggingStatus: 'Tagged',
-      tagIds: uuidList(query.tagIds, 'tagIds'),
-    });
+    return this.page(projectId, user, request, query, { taggingStatus: 'Tagged', tagIds: query.tagIds ?? [] });
   }
 
   @Get('tagged/count')
@@ -115,10 +114,10 @@ export class ImageQueriesController {
   @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   taggedCount(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query() query: Record<string, unknown>,
+    @Query() query: CvTaggedImageCountQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<number> {
-    return this.countOf(projectId, user, { taggingStatus: 'Tagged', tagIds: uuidList(query.tagIds, 'tagIds') });
+    return this.countOf(projectId, user, { taggingStatus: 'Tagged', tagIds: query.tagIds ?? [] });
   }
 
   @Get('untagged')
@@ -129,7 +128,7 @@ export class ImageQueriesController {
   @ApiOkResponse({ type: [CvImageDto] })
   untagged(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query() query: Record<string, unknown>,
+    @Query() query: CvUntaggedImagesQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
@@ -144,6 +143,7 @@ export class ImageQueriesController {
   @ApiOkResponse({ schema: { type: 'integer', example: 42 } })
   untaggedCount(
     @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() _query: CvUntaggedImageCountQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<number> {
     return this.countOf(projectId, user, { taggingStatus: 'Untagged', tagIds: [] });
@@ -154,12 +154,12 @@ export class ImageQueriesController {
   @ApiOkResponse({ type: [CvImageDto] })
   async byIds(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('imageIds') imageIds: unknown,
+    @Query() query: CvImagesByIdsQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
     const project = await this.reads.project(projectId, user.id);
-    const wanted = uuidList(imageIds, 'imageIds');
+    const wanted = query.imageIds ?? [];
     const images = await this.reads.images(projectId);
     const byId = new Map(images.map((image) => [image.id, image]));
     const baseUrl = baseUrlOf(request);
@@ -173,19 +173,14 @@ export class ImageQueriesController {
     projectId: string,
     user: AuthenticatedUser,
     request: Request,
-    query: Record<string, unknown>,
+    { take = 50, skip = 0, orderBy = 'Newest' }: CvUntaggedImagesQueryDto,
     filter: ImageFilter,
   ): Promise<CvImage[]> {
     const project = await this.reads.project(projectId, user.id);
-    const take = optionalNumber(query.take, 'take', 0, 256) ?? 50;
-    const skip = optionalNumber(query.skip, 'skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    const orderBy = query.orderBy ?? 'Newest';
-    if (orderBy !== 'Newest' && orderBy !== 'Oldest')
-      throw CustomVisionError.badRequest('BadRequest', 'orderBy must be Newest or Oldest.');
     const images = (await this.reads.images(projectId)).filter((image) => matches(image, filter));
     if (orderBy === 'Newest') images.reverse();
     const baseUrl = baseUrlOf(request);
-    return images.slice(skip, skip + Math.floor(take)).map((image) => toCvImage(image, project, baseUrl));
+    return images.slice(skip, skip + take).map((image) => toCvImage(image, project, baseUrl));
   }
 
   private async countOf(projectId: string, user: AuthenticatedUser, filter: ImageFilter): Promise<number> {

@@ -1,21 +1,29 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { BlobStore } from '@diyml/blobs';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { DeleteIteration, type IterationView, parseEvaluation, RenameIteration } from '@diyml/training';
 import { QueueIteration } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
-import { EXPORT_PLATFORM_NAMES, EXPORT_PLATFORMS } from '../../domain/domains.js';
+import { EXPORT_PLATFORMS } from '../../domain/domains.js';
 import { iterationPerformance } from '../../domain/performance.js';
 import { type CvIteration, toCvIteration } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, optionalNumber, requiredString } from '../../http/query.js';
+import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvIterationDto } from '../../http/custom-vision.dto.js';
-import { CvExportDto, CvIterationPerformanceDto } from './iterations.dto.js';
+import {
+  CvExportDto,
+  CvExportIterationQueryDto,
+  CvIterationPerformanceDto,
+  CvIterationPerformanceQueryDto,
+  CvTrainingParametersDto,
+  CvTrainProjectQueryDto,
+  CvUpdateIterationDto,
+} from './iterations.dto.js';
 
 /** Azure's defaults: a prediction counts from probability 0.5; a box matches from IoU 0.3. */
 export const DEFAULT_THRESHOLD = 0.5;
@@ -47,11 +55,14 @@ export class IterationsController {
     operationId: 'CustomVision_TrainProject',
     summary: "Custom Vision: train the project (queues an iteration with the project's training configuration)",
     description:
-      'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and selectedTags are accepted and ignored.',
+      'trainingType, reservedBudgetInHours, forceTrain, notificationEmailAddress and the TrainingParameters body are accepted and not used.',
   })
   @ApiOkResponse({ type: CvIterationDto })
+  @ApiBody({ type: CvTrainingParametersDto, required: false })
   async train(
     @Param('projectId', UuidParam('projectId')) projectId: string,
+    @Query() _query: CvTrainProjectQueryDto,
+    @Body() _parameters: CvTrainingParametersDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvIteration> {
@@ -104,12 +115,12 @@ export class IterationsController {
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvUpdateIterationDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvIteration> {
     const project = await this.reads.project(projectId, user.id);
-    const name = requiredString(body?.name, 'name');
+    const name = body.name.trim();
     const iteration: IterationView = await this.commands.execute(
       new RenameIteration(projectId, iterationId, name, userContext(context, user)),
     );
@@ -142,8 +153,7 @@ export class IterationsController {
   async performance(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
-    @Query('threshold') threshold: unknown,
-    @Query('overlapThreshold') overlapThreshold: unknown,
+    @Query() query: CvIterationPerformanceQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvIterationPerformanceDto> {
     await this.reads.project(projectId, user.id);
@@ -157,8 +167,8 @@ export class IterationsController {
     }
     const evaluation = parseEvaluation(await this.blobs.get(iteration.evaluationSha256));
     return iterationPerformance(evaluation, iteration.labels, {
-      threshold: optionalNumber(threshold, 'threshold', 0, 1) ?? DEFAULT_THRESHOLD,
-      overlapThreshold: optionalNumber(overlapThreshold, 'overlapThreshold', 0, 1) ?? DEFAULT_OVERLAP_THRESHOLD,
+      threshold: query.threshold ?? DEFAULT_THRESHOLD,
+      overlapThreshold: query.overlapThreshold ?? DEFAULT_OVERLAP_THRESHOLD,
     });
   }
 
@@ -173,20 +183,12 @@ export class IterationsController {
   async export(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
-    @Query('platform') platform: unknown,
+    @Query() query: CvExportIterationQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvExportDto> {
     await this.reads.project(projectId, user.id);
-    const target = EXPORT_PLATFORMS.find(
-      (entry) => typeof platform === 'string' && entry.platform.toLowerCase() === platform.toLowerCase(),
-    );
-    if (!target) {
-      throw CustomVisionError.badRequest(
-        'BadRequestProjectUnsupportedExportPlatform',
-        `Models export to ${EXPORT_PLATFORM_NAMES.join(' or ')} only (a TensorFlow.js archive or an ONNX file), not ${String(platform)}.`,
-      );
-    }
+    const target = EXPORT_PLATFORMS.find((entry) => entry.platform === query.platform)!;
     const iteration = await this.reads.iteration(projectId, iterationId);
     assertTrained(iteration);
     return this.exportOf(iteration, request, target);

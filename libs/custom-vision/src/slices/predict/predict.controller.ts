@@ -1,4 +1,15 @@
-import { Body, Controller, HttpCode, Param, Post, Req, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Clock, IdGenerator, requestContextOf, UrlFetcher } from '@diyml/core';
 import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '@diyml/deployments';
@@ -14,12 +25,12 @@ import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionExceptionFilter } from '../../http/custom-vision-exception.filter.js';
-import { readImages, withinPredictionLimit } from '../../http/image-data.js';
-import { requiredString } from '../../http/query.js';
+import { IMAGE_DATA_REQUEST_BODY, readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { JsonPrimitivesInterceptor } from '../../http/json-primitives.interceptor.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { PREDICTION_API_VERSIONS, PredictionKeyGuard, type PredictionRequest } from './prediction-key.guard.js';
 import { CvImagePredictionDto } from '../../http/custom-vision.dto.js';
+import { CvImageUrlDto, CvPredictQueryDto } from './predict.dto.js';
 
 /** What the storing routes (those without `/nostore`) add to a prediction. */
 const STORING_ROUTE =
@@ -57,11 +68,16 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_ClassifyImage',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: classify an image with a published iteration',
     description: STORING_ROUTE,
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  classify(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
+  classify(
+    @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
+    @Req() request: PredictionRequest,
+  ): Promise<CvImagePrediction> {
     return this.predict(request, 'classification', true);
   }
 
@@ -69,11 +85,13 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_ClassifyImageWithNoStore',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: classify an image without storing it',
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
   classifyNoStore(
     @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
     @Req() request: PredictionRequest,
   ): Promise<CvImagePrediction> {
     return this.predict(request, 'classification');
@@ -83,11 +101,16 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_DetectImage',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: detect objects in an image with a published iteration',
     description: STORING_ROUTE,
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  detect(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
+  detect(
+    @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
+    @Req() request: PredictionRequest,
+  ): Promise<CvImagePrediction> {
     return this.predict(request, 'detection', true);
   }
 
@@ -95,10 +118,15 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_DetectImageWithNoStore',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: detect objects without storing the image',
   })
   @ApiOkResponse({ type: CvImagePredictionDto })
-  detectNoStore(@Param('publishedName') _name: string, @Req() request: PredictionRequest): Promise<CvImagePrediction> {
+  detectNoStore(
+    @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
+    @Req() request: PredictionRequest,
+  ): Promise<CvImagePrediction> {
     return this.predict(request, 'detection');
   }
 
@@ -112,8 +140,9 @@ export class PredictController {
   @ApiOkResponse({ type: CvImagePredictionDto })
   classifyUrl(
     @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
     @Req() request: PredictionRequest,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageUrlDto,
   ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification', true);
   }
@@ -127,8 +156,9 @@ export class PredictController {
   @ApiOkResponse({ type: CvImagePredictionDto })
   classifyUrlNoStore(
     @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
     @Req() request: PredictionRequest,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageUrlDto,
   ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'classification');
   }
@@ -143,8 +173,9 @@ export class PredictController {
   @ApiOkResponse({ type: CvImagePredictionDto })
   detectUrl(
     @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
     @Req() request: PredictionRequest,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageUrlDto,
   ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection', true);
   }
@@ -158,8 +189,9 @@ export class PredictController {
   @ApiOkResponse({ type: CvImagePredictionDto })
   detectUrlNoStore(
     @Param('publishedName') _name: string,
+    @Query() _query: CvPredictQueryDto,
     @Req() request: PredictionRequest,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvImageUrlDto,
   ): Promise<CvImagePrediction> {
     return this.predictUrl(request, body, 'detection');
   }
@@ -180,13 +212,13 @@ export class PredictController {
   /** The URL is fetched with the limits and address checks of the native images-from-URLs endpoint. */
   private async predictUrl(
     request: PredictionRequest,
-    body: Record<string, unknown>,
+    body: CvImageUrlDto,
     task: ProjectType,
     store = false,
   ): Promise<CvImagePrediction> {
     this.trackUsage(request);
     requireTask(request, task);
-    const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
+    const fetched = await this.fetcher.fetch(body.url.trim());
     return this.predictOn(request, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES), store);
   }
 

@@ -9,32 +9,21 @@ import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, optionalNumber, uuidList } from '../../http/query.js';
+import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
-import { CvPredictionQueryResultDto, CvStoredImagePredictionDto } from './predictions.dto.js';
+import {
+  CvDeletePredictionQueryDto,
+  CvPredictionQueryResultDto,
+  CvPredictionQueryTokenInputDto,
+  CvStoredImagePredictionDto,
+} from './predictions.dto.js';
 
-/** Azure's page size when the query names none, and the largest it accepts. */
+/** Azure's page size when the query names none. */
 const DEFAULT_MAX_COUNT = 50;
-const MAX_COUNT = 256;
-const DELETE_MAX_IDS = 64;
 
-interface CvPredictionQueryToken {
-  session?: string;
-  continuation?: string;
-  maxCount?: number;
-  orderBy?: 'Newest' | 'Oldest' | 'Suggested';
-  tags?: { id?: string; minThreshold?: number; maxThreshold?: number }[];
-  iterationId?: string;
-  startTime?: string;
-  endTime?: string;
-  application?: string;
-}
-
-function optionalTime(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) throw CustomVisionError.badRequest('BadRequest', `${name} must be an ISO 8601 date-time.`);
-  return new Date(time).toISOString();
+/** A date-time as the stored predictions are filtered by it. */
+function instantOf(value: string | null | undefined): string | undefined {
+  return value ? new Date(value).toISOString() : undefined;
 }
 
 /**
@@ -62,30 +51,21 @@ export class PredictionsController {
   @ApiOkResponse({ type: CvPredictionQueryResultDto })
   async query(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: CvPredictionQueryToken | undefined,
+    @Body() query: CvPredictionQueryTokenInputDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvPredictionQueryResultDto> {
     const project = await this.reads.project(projectId, user.id);
     await this.keeper.written();
-    const query = body ?? {};
-    const maxCount = optionalNumber(query.maxCount, 'maxCount', 1, MAX_COUNT) ?? DEFAULT_MAX_COUNT;
+    const maxCount = query.maxCount ?? DEFAULT_MAX_COUNT;
     const byId = new Map(project.labels.map((label) => [label.id, label.name]));
-    const labelRanges = (Array.isArray(query.tags) ? query.tags : []).map((tag) => {
-      const [id] = uuidList(tag?.id, 'tags.id');
-      const label = id ? byId.get(id) : undefined;
+    const labelRanges = (query.tags ?? []).map((tag) => {
+      const label = byId.get(tag.id.toLowerCase());
       if (!label)
-        throw CustomVisionError.badRequest(
-          'BadRequestInvalidIds',
-          `Tag ${String(tag?.id)} is not a tag of this project.`,
-        );
-      return {
-        label,
-        minProbability: optionalNumber(tag.minThreshold, 'minThreshold', 0, 1),
-        maxProbability: optionalNumber(tag.maxThreshold, 'maxThreshold', 0, 1),
-      };
+        throw CustomVisionError.badRequest('BadRequestInvalidIds', `Tag ${tag.id} is not a tag of this project.`);
+      return { label, minProbability: tag.minThreshold, maxProbability: tag.maxThreshold };
     });
-    const [iterationId] = uuidList(query.iterationId, 'iterationId');
+    const iterationId = query.iterationId?.toLowerCase();
     let page;
     try {
       page = await this.stored.list(
@@ -93,8 +73,8 @@ export class PredictionsController {
         {
           iterationId,
           labelRanges,
-          from: optionalTime(query.startTime, 'startTime'),
-          to: optionalTime(query.endTime, 'endTime'),
+          from: instantOf(query.startTime),
+          to: instantOf(query.endTime),
           order: query.orderBy === 'Oldest' ? 'oldest' : 'newest',
         },
         { limit: maxCount, cursor: query.continuation || undefined },
@@ -121,16 +101,14 @@ export class PredictionsController {
   @ApiNoContentResponse()
   async delete(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('ids') ids: unknown,
+    @Query() query: CvDeletePredictionQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
     await this.keeper.written();
-    const wanted = uuidList(ids, 'ids');
-    if (wanted.length === 0 || wanted.length > DELETE_MAX_IDS) {
-      throw CustomVisionError.badRequest('BadRequestInvalidIds', `Give 1 to ${DELETE_MAX_IDS} prediction ids.`);
-    }
+    const wanted = query.ids;
+    if (wanted.length === 0) throw CustomVisionError.badRequest('BadRequestInvalidIds', 'Give 1 to 64 prediction ids.');
     let position = -1;
     for (const id of wanted) {
       const found = await this.stored.get(projectId, id).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { PROJECTS, type ProjectView } from '@diyml/projects';
 import { CreateProject } from '@diyml/projects';
@@ -12,9 +12,9 @@ import { DEFAULT_DOMAIN, findDomain, projectTypeOf } from '../../domain/domains.
 import { type CvProject, toCvProject } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvProjectDto } from '../../http/custom-vision.dto.js';
+import { CvCreateProjectOptionsDto, CvCreateProjectQueryDto, CvUpdateProjectDto } from './projects.dto.js';
 
 /** Projects: CreateProject / UpdateProject / DeleteProject of the projects context; the domain picks the type. */
 @CustomVisionTrainingController()
@@ -41,17 +41,16 @@ export class ProjectsController {
     summary: 'Custom Vision: create a project (?name=&description=&domainId=&classificationType=)',
   })
   @ApiOkResponse({ type: CvProjectDto })
+  @ApiBody({ type: CvCreateProjectOptionsDto, required: false })
   @CustomVisionErrors(400)
   async create(
-    @Query('name') name: unknown,
-    @Query('description') description: unknown,
-    @Query('domainId') domainId: unknown,
-    @Query('classificationType') classificationType: unknown,
+    @Query() query: CvCreateProjectQueryDto,
+    @Body() _options: CvCreateProjectOptionsDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvProject> {
-    const projectName = requiredString(name, 'name');
-    const domain = findDomain(optionalUuid(domainId, 'domainId') ?? DEFAULT_DOMAIN.classification.id);
+    const { name, description, domainId, classificationType } = query;
+    const domain = findDomain(domainId ?? DEFAULT_DOMAIN.classification.id);
     if (domain.type === 'Classification' && classificationType !== undefined && classificationType !== 'Multiclass') {
       throw CustomVisionError.badRequest(
         'BadRequestProjectUnknownClassification',
@@ -59,12 +58,7 @@ export class ProjectsController {
       );
     }
     const created = await this.commands.execute(
-      new CreateProject(
-        projectName,
-        projectTypeOf(domain),
-        typeof description === 'string' ? description : undefined,
-        userContext(context, user),
-      ),
+      new CreateProject(name.trim(), projectTypeOf(domain), description, userContext(context, user)),
     );
     return toCvProject(await this.reads.project(created.id, user.id));
   }
@@ -89,21 +83,21 @@ export class ProjectsController {
   @CustomVisionErrors(400)
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvUpdateProjectDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvProject> {
     const project = await this.reads.project(projectId, user.id);
-    const settings = (body?.settings ?? {}) as { domainId?: unknown };
-    if (typeof settings.domainId === 'string' && projectTypeOf(findDomain(settings.domainId)) !== project.type) {
+    const domainId = body.settings?.domainId;
+    if (domainId !== undefined && projectTypeOf(findDomain(domainId)) !== project.type) {
       throw CustomVisionError.badRequest(
         'BadRequestProjectUnsupportedDomainTypeChange',
         'A project cannot change between classification and object detection.',
       );
     }
     const changes: { name?: string; description?: string } = {};
-    if (typeof body?.name === 'string' && body.name !== project.name) changes.name = body.name;
-    if (typeof body?.description === 'string' && body.description !== project.description)
+    if (typeof body.name === 'string' && body.name !== project.name) changes.name = body.name;
+    if (typeof body.description === 'string' && body.description !== project.description)
       changes.description = body.description;
     if (changes.name !== undefined || changes.description !== undefined) {
       await this.commands.execute(new UpdateProject(projectId, changes, undefined, userContext(context, user)));

@@ -9,7 +9,7 @@ import { DeploymentCommandRunner } from '@diyml/deployments';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { optionalBoolean, requiredString } from '../../http/query.js';
+import { CvPublishIterationQueryDto } from './publish.dto.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 
 /** Publish names go into prediction URLs, and are the deployment's name (at most 100 characters). */
@@ -44,12 +44,11 @@ export class PublishController {
   async publish(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
-    @Query('publishName') publishName: unknown,
-    @Query('overwrite') overwrite: unknown,
+    @Query() query: CvPublishIterationQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<boolean> {
-    const name = requiredString(publishName, 'publishName');
+    const name = query.publishName.trim();
     if (!PUBLISH_NAME.test(name)) {
       throw CustomVisionError.badRequest(
         'BadRequestInvalidPublishName',
@@ -68,7 +67,7 @@ export class PublishController {
       );
     }
     const taken = active.filter((deployment) => deployment.name === name);
-    if (taken.length > 0 && !optionalBoolean(overwrite, 'overwrite')) {
+    if (taken.length > 0 && !query.overwrite) {
       throw CustomVisionError.badRequest(
         'BadRequestInvalidPublishName',
         `Another iteration is published as "${name}": unpublish it, or publish with overwrite=true.`,

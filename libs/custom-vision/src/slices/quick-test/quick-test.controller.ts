@@ -10,10 +10,11 @@ import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
-import { readImages, withinPredictionLimit } from '../../http/image-data.js';
-import { optionalUuid, requiredString } from '../../http/query.js';
+import { IMAGE_DATA_REQUEST_BODY, readImages, withinPredictionLimit } from '../../http/image-data.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvImagePredictionDto } from '../../http/custom-vision.dto.js';
+import { CvImageUrlDto } from '../predict/predict.dto.js';
+import { CvQuickTestQueryDto } from './quick-test.dto.js';
 
 type TrainedIteration = IterationView & { model: NonNullable<IterationView['model']> };
 
@@ -35,6 +36,7 @@ export class QuickTestController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_QuickTestImage',
+    requestBody: IMAGE_DATA_REQUEST_BODY,
     summary:
       'Custom Vision: quick test an image (multipart imageData; ?iterationId=, default the newest trained iteration)',
     description: 'store=true is accepted; the image is not kept.',
@@ -42,12 +44,12 @@ export class QuickTestController {
   @ApiOkResponse({ type: CvImagePredictionDto })
   async quickTest(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('iterationId') iterationId: unknown,
+    @Query() query: CvQuickTestQueryDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
     await this.reads.project(projectId, user.id);
-    const iteration = await this.trainedIteration(projectId, iterationId);
+    const iteration = await this.trainedIteration(projectId, query.iterationId);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
     if (!image)
       throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
@@ -66,21 +68,20 @@ export class QuickTestController {
   @ApiOkResponse({ type: CvImagePredictionDto })
   async quickTestUrl(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('iterationId') iterationId: unknown,
-    @Body() body: Record<string, unknown>,
+    @Query() query: CvQuickTestQueryDto,
+    @Body() body: CvImageUrlDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
     await this.reads.project(projectId, user.id);
-    const iteration = await this.trainedIteration(projectId, iterationId);
-    const fetched = await this.fetcher.fetch(requiredString(body?.url, 'url'));
+    const iteration = await this.trainedIteration(projectId, query.iterationId);
+    const fetched = await this.fetcher.fetch(body.url.trim());
     return this.quickTestWith(iteration, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
   }
 
   /** The iteration asked for, or the newest trained one. */
-  private async trainedIteration(projectId: string, iterationId: unknown): Promise<TrainedIteration> {
-    const wanted = optionalUuid(iterationId, 'iterationId');
+  private async trainedIteration(projectId: string, wanted: string | undefined): Promise<TrainedIteration> {
     const iteration = wanted
-      ? await this.reads.iteration(projectId, wanted)
+      ? await this.reads.iteration(projectId, wanted.toLowerCase())
       : (await this.reads.allIterations(projectId)).find((candidate) => candidate.status === 'completed');
     if (!iteration)
       throw CustomVisionError.notFound('NotFoundProjectDefaultIteration', 'The project has no trained iteration yet.');

@@ -15,22 +15,21 @@ import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN } from '../../domain/domains.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { baseUrlOf, optionalNumber, optionalUuid, uuidList } from '../../http/query.js';
+import { baseUrlOf } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import {
-  CvSuggestedTagAndRegionDto,
-  CvSuggestedTagAndRegionQueryResultDto,
-  SORT_BY,
-  type SortBy,
-} from './suggestions.dto.js';
+  CvSuggestedTagAndRegionQueryTokenInputDto,
+  MAX_SUGGEST_IMAGES,
+  CvSuggestionsQueryDto,
+  CvSuggestTagsAndRegionsQueryDto,
+  CvTagFilterDto,
+} from './suggestions-requests.dto.js';
+import { CvSuggestedTagAndRegionDto, CvSuggestedTagAndRegionQueryResultDto } from './suggestions.dto.js';
 
-/** Azure takes at most 64 images per SuggestTagsAndRegions call. */
-const MAX_SUGGEST_IMAGES = 64;
 /** SuggestTagsAndRegions answers synchronously: it waits this long for the background run. */
 const SUGGEST_WAIT_MS = 120_000;
 const SUGGEST_POLL_MS = 100;
 const DEFAULT_MAX_COUNT = 50;
-const MAX_MAX_COUNT = 256;
 
 function toCvSuggestion(view: LabelSuggestionView, project: ProjectView): CvSuggestedTagAndRegionDto {
   const names = new Map(project.labels.map((label) => [label.id, label.name]));
@@ -56,17 +55,12 @@ function matchesTags(view: LabelSuggestionView, tagIds: readonly string[], thres
   return tagIds.some((tagId) => view.labelIds.includes(tagId) && probabilityOf(view, tagId) >= threshold);
 }
 
-function requiredIterationId(value: unknown): string {
-  const iterationId = optionalUuid(value, 'iterationId');
-  if (!iterationId) throw CustomVisionError.badRequest('BadRequestRequiredParamIsNull', 'iterationId is required.');
-  return iterationId;
-}
-
-function tagFilterOf(body: Record<string, unknown> | undefined): { tagIds: string[]; threshold: number } {
-  return {
-    tagIds: uuidList(body?.tagIds, 'tagIds'),
-    threshold: optionalNumber(body?.threshold, 'threshold', 0, 1) ?? 0,
-  };
+/** The position a continuation this API answered stands for. */
+function continuationOffset(continuation: string): number {
+  const offset = Number(continuation);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw CustomVisionError.badRequest('BadRequest', 'continuation is not one this API returned.');
+  return offset;
 }
 
 /** Suggested tags and regions (SuggestLabels and the label-suggestions read model of evaluation). */
@@ -93,15 +87,13 @@ export class SuggestionsController {
   @ApiOkResponse({ type: [CvSuggestedTagAndRegionDto] })
   async suggest(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('iterationId') iterationIdValue: unknown,
-    @Query('imageIds') imageIdsValue: unknown,
+    @Query() query: CvSuggestTagsAndRegionsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvSuggestedTagAndRegionDto[]> {
     const project = await this.reads.project(projectId, user.id);
-    const iterationId = requiredIterationId(iterationIdValue);
-    const imageIds = uuidList(imageIdsValue, 'imageIds');
-    if (imageIds.length === 0 || imageIds.length > MAX_SUGGEST_IMAGES) {
+    const { iterationId, imageIds } = query;
+    if (imageIds.length === 0) {
       throw CustomVisionError.badRequest(
         'BadRequestImageBatch',
         `imageIds must name 1 to ${MAX_SUGGEST_IMAGES} images.`,
@@ -136,22 +128,18 @@ export class SuggestionsController {
   @ApiOkResponse({ type: CvSuggestedTagAndRegionQueryResultDto })
   async query(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('iterationId') iterationIdValue: unknown,
-    @Body() body: Record<string, unknown> | undefined,
+    @Query() { iterationId }: CvSuggestionsQueryDto,
+    @Body() body: CvSuggestedTagAndRegionQueryTokenInputDto,
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvSuggestedTagAndRegionQueryResultDto> {
     const project = await this.reads.project(projectId, user.id);
-    const iterationId = requiredIterationId(iterationIdValue);
     await this.reads.iteration(projectId, iterationId);
-    const { tagIds, threshold } = tagFilterOf(body);
-    const maxCount = optionalNumber(body?.maxCount, 'maxCount', 1, MAX_MAX_COUNT) ?? DEFAULT_MAX_COUNT;
-    const sortBy = (body?.sortBy ?? 'UncertaintyDescending') as SortBy;
-    if (!SORT_BY.includes(sortBy))
-      throw CustomVisionError.badRequest('BadRequest', `sortBy must be ${SORT_BY.join(' or ')}.`);
-    const offset = body?.continuation
-      ? (optionalNumber(body.continuation, 'continuation', 0, Number.MAX_SAFE_INTEGER) ?? 0)
-      : 0;
+    const tagIds = body.tagIds ?? [];
+    const threshold = body.threshold ?? 0;
+    const maxCount = body.maxCount ?? DEFAULT_MAX_COUNT;
+    const sortBy = body.sortBy ?? 'UncertaintyDescending';
+    const offset = body.continuation ? continuationOffset(body.continuation) : 0;
 
     const direction = sortBy === 'UncertaintyAscending' ? 1 : -1;
     const matching = (await this.suggestions.findAll(projectId, iterationId, { status: 'pending' }))
@@ -180,7 +168,7 @@ export class SuggestionsController {
       token: {
         tagIds,
         threshold,
-        session: typeof body?.session === 'string' ? body.session : '',
+        session: body.session ?? '',
         continuation: next < matching.length ? String(next) : null,
         maxCount,
         sortBy,
@@ -203,18 +191,17 @@ export class SuggestionsController {
   })
   async count(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('iterationId') iterationIdValue: unknown,
-    @Body() body: Record<string, unknown> | undefined,
+    @Query() { iterationId }: CvSuggestionsQueryDto,
+    @Body() filter: CvTagFilterDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<Record<string, number>> {
     const project = await this.reads.project(projectId, user.id);
-    const iterationId = requiredIterationId(iterationIdValue);
     await this.reads.iteration(projectId, iterationId);
-    const filter = tagFilterOf(body);
-    const tagIds = filter.tagIds.length ? filter.tagIds : project.labels.map((label) => label.id);
+    const threshold = filter.threshold ?? 0;
+    const tagIds = filter.tagIds?.length ? filter.tagIds : project.labels.map((label) => label.id);
     const pending = await this.suggestions.findAll(projectId, iterationId, { status: 'pending' });
     return Object.fromEntries(
-      tagIds.map((tagId) => [tagId, pending.filter((view) => matchesTags(view, [tagId], filter.threshold)).length]),
+      tagIds.map((tagId) => [tagId, pending.filter((view) => matchesTags(view, [tagId], threshold)).length]),
     );
   }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
-import type { LabelView, ProjectView } from '@diyml/projects';
+import type { LabelView } from '@diyml/projects';
 import { AddLabel } from '@diyml/projects';
 import { RemoveLabel } from '@diyml/projects';
 import { RenameLabel } from '@diyml/projects';
@@ -10,12 +10,12 @@ import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvTag, toCvTag } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
-import { optionalUuid, requiredString } from '../../http/query.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 import { CvTagDto } from '../../http/custom-vision.dto.js';
+import { CvCreateTagQueryDto, CvTagsQueryDto, CvUpdateTagDto } from './tags.dto.js';
 
-function tagOf(project: ProjectView, tagId: string): LabelView {
-  const label = project.labels.find((candidate) => candidate.id === tagId.toLowerCase());
+function tagOf(labels: readonly LabelView[], tagId: string): LabelView {
+  const label = labels.find((candidate) => candidate.id === tagId.toLowerCase());
   if (!label) throw CustomVisionError.notFound('NotFoundTag', `Tag ${tagId} does not exist in this project.`);
   return label;
 }
@@ -38,13 +38,11 @@ export class TagsController {
   @ApiOkResponse({ type: [CvTagDto] })
   async list(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('iterationId') iterationId: unknown,
+    @Query() query: CvTagsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvTag[]> {
-    const project = await this.reads.project(projectId, user.id);
+    const labels = await this.labels(projectId, query.iterationId, user);
     const counts = await this.reads.labelImageCounts(projectId);
-    const wanted = optionalUuid(iterationId, 'iterationId');
-    const labels = wanted ? (await this.reads.iteration(projectId, wanted)).labels : project.labels;
     return labels.map((label) => toCvTag(label, counts.get(label.id) ?? 0));
   }
 
@@ -57,32 +55,29 @@ export class TagsController {
   @ApiOkResponse({ type: CvTagDto })
   async create(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Query('name') name: unknown,
-    @Query('type') type: unknown,
+    @Query() query: CvCreateTagQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvTag> {
-    if (type !== undefined && type !== 'Regular') {
-      throw CustomVisionError.badRequest(
-        'BadRequestTagType',
-        `Tags of type ${String(type)} are not supported: only Regular tags.`,
-      );
-    }
     const written = await this.commands.execute(
-      new AddLabel(projectId, requiredString(name, 'name'), undefined, userContext(context, user)),
+      new AddLabel(projectId, query.name.trim(), undefined, userContext(context, user)),
     );
     return toCvTag(written.label, 0);
   }
 
   @Get(':tagId')
-  @ApiOperation({ operationId: 'CustomVision_GetTag', summary: 'Custom Vision: a tag' })
+  @ApiOperation({
+    operationId: 'CustomVision_GetTag',
+    summary: 'Custom Vision: a tag (?iterationId=: as an iteration learned it)',
+  })
   @ApiOkResponse({ type: CvTagDto })
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,
+    @Query() query: CvTagsQueryDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvTag> {
-    const label = tagOf(await this.reads.project(projectId, user.id), tagId);
+    const label = tagOf(await this.labels(projectId, query.iterationId, user), tagId);
     return toCvTag(label, (await this.reads.labelImageCounts(projectId)).get(label.id) ?? 0);
   }
 
@@ -92,17 +87,17 @@ export class TagsController {
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('tagId', UuidParam('tagId')) tagId: string,
-    @Body() body: Record<string, unknown>,
+    @Body() body: CvUpdateTagDto,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
   ): Promise<CvTag> {
-    const label = tagOf(await this.reads.project(projectId, user.id), tagId);
-    if (typeof body?.name === 'string' && body.name !== label.name) {
+    const label = tagOf((await this.reads.project(projectId, user.id)).labels, tagId);
+    if (typeof body.name === 'string' && body.name !== label.name) {
       await this.commands.execute(
         new RenameLabel(projectId, label.id, body.name, undefined, userContext(context, user)),
       );
     }
-    return this.get(projectId, tagId, user);
+    return this.get(projectId, tagId, {}, user);
   }
 
   @Delete(':tagId')
@@ -116,5 +111,11 @@ export class TagsController {
     @Ctx() context: RequestContext,
   ): Promise<void> {
     await this.commands.execute(new RemoveLabel(projectId, tagId.toLowerCase(), undefined, userContext(context, user)));
+  }
+
+  /** The project's labels, or those an iteration learned. */
+  private async labels(projectId: string, iterationId: string | undefined, user: AuthenticatedUser) {
+    const project = await this.reads.project(projectId, user.id);
+    return iterationId ? (await this.reads.iteration(projectId, iterationId)).labels : project.labels;
   }
 }
