@@ -248,7 +248,7 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .send({ name: ' cat ' })
         .expect(201);
-      expect(added.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'cat' });
+      expect(added.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'cat', colorIndex: 0 });
       expect(added.headers.etag).toBe('W/"1"');
       const dog = await addLabel(ada, project.id, 'dog');
 
@@ -258,8 +258,8 @@ describe('projects over HTTP', () => {
         .expect(200);
       expect(list.body).toEqual({
         items: [
-          { id: added.body.id, name: 'cat', imageCount: 0 },
-          { id: dog.id, name: 'dog', imageCount: 0 },
+          { id: added.body.id, name: 'cat', colorIndex: 0, imageCount: 0 },
+          { id: dog.id, name: 'dog', colorIndex: 1, imageCount: 0 },
         ],
         nextCursor: null,
       });
@@ -270,7 +270,7 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .send({ name: 'Cat' })
         .expect(200);
-      expect(renamed.body).toEqual({ id: added.body.id, name: 'Cat' });
+      expect(renamed.body).toEqual({ id: added.body.id, name: 'Cat', colorIndex: 0 });
       expect(renamed.headers.etag).toBe('W/"3"');
 
       const sameName = await testApp.http
@@ -285,7 +285,22 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .expect(204);
       expect(removed.headers.etag).toBe('W/"4"');
-      expect((await getProject(ada, project.id)).body.labels).toEqual([{ id: added.body.id, name: 'Cat' }]);
+      expect((await getProject(ada, project.id)).body.labels).toEqual([
+        { id: added.body.id, name: 'Cat', colorIndex: 0 },
+      ]);
+
+      // A label keeps its colour for its life; the removed one's goes to the next label added.
+      const fox = await addLabel(ada, project.id, 'fox');
+      const owl = await addLabel(ada, project.id, 'owl');
+      expect([fox.colorIndex, owl.colorIndex]).toEqual([1, 2]);
+      await testApp.http
+        .delete(`/v1/projects/${project.id}/labels/${fox.id}`)
+        .set('Authorization', ada.auth)
+        .expect(204);
+      expect((await getProject(ada, project.id)).body.labels).toEqual([
+        { id: added.body.id, name: 'Cat', colorIndex: 0 },
+        { id: owl.id, name: 'owl', colorIndex: 2 },
+      ]);
     });
 
     it('reports image counts from the datasets read model', async () => {

@@ -2369,11 +2369,16 @@ export interface components {
              */
             description?: string;
         };
-        LabelDto: {
+        ProjectLabelDto: {
             /** Format: uuid */
             id: string;
             /** @example cat */
             name: string;
+            /**
+             * @description Which colour to draw the label in, kept for the label's life: the lowest index no other label of the project held when it was added (a removed label frees its index for labels added later).
+             * @example 0
+             */
+            colorIndex: number;
         };
         AugmentationDto: {
             /** @example true */
@@ -2437,7 +2442,7 @@ export interface components {
             /** @example Tell my cat from the neighbour’s dog. */
             description: string;
             /** @description In the order they were added. */
-            labels: components["schemas"]["LabelDto"][];
+            labels: components["schemas"]["ProjectLabelDto"][];
             trainingConfig: components["schemas"]["TrainingConfigDto"];
             /** Format: date-time */
             createdAt: string;
@@ -2473,6 +2478,11 @@ export interface components {
             id: string;
             /** @example cat */
             name: string;
+            /**
+             * @description Which colour to draw the label in, kept for the label's life: the lowest index no other label of the project held when it was added (a removed label frees its index for labels added later).
+             * @example 0
+             */
+            colorIndex: number;
             /**
              * @description Images of the project labelled with it (in detection: with a region of it).
              * @example 12
@@ -3380,6 +3390,12 @@ export interface components {
             threshold: number;
             /** @description IoU from which a box matches a ground-truth box. */
             overlapThreshold: number;
+        };
+        LabelDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example cat */
+            name: string;
         };
         ManifestRegionDto: {
             /**
@@ -6483,7 +6499,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LabelDto"];
+                    "application/json": components["schemas"]["ProjectLabelDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
@@ -6757,7 +6773,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LabelDto"];
+                    "application/json": components["schemas"]["ProjectLabelDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */

@@ -11,6 +11,17 @@ export class LabelDto {
   name: string;
 }
 
+export class ProjectLabelDto extends LabelDto {
+  @ApiProperty({
+    example: 0,
+    minimum: 0,
+    description:
+      "Which colour to draw the label in, kept for the label's life: the lowest index no other label of the project " +
+      'held when it was added (a removed label frees its index for labels added later).',
+  })
+  colorIndex: number;
+}
+
 export class ProjectDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
@@ -24,8 +35,8 @@ export class ProjectDto {
   @ApiProperty({ example: 'Tell my cat from the neighbour’s dog.' })
   description: string;
 
-  @ApiProperty({ type: [LabelDto], description: 'In the order they were added.' })
-  labels: LabelDto[];
+  @ApiProperty({ type: [ProjectLabelDto], description: 'In the order they were added.' })
+  labels: ProjectLabelDto[];
 
   @ApiProperty({ type: TrainingConfigDto })
   trainingConfig: TrainingConfigDto;
@@ -59,7 +70,7 @@ export function toProjectDto(view: ProjectView): ProjectDto {
     name,
     type,
     description,
-    labels: labels.map((label) => ({ id: label.id, name: label.name })),
+    labels: labels.map(({ id, name, colorIndex }) => ({ id, name, colorIndex })),
     trainingConfig,
     createdAt,
     updatedAt,

@@ -9,13 +9,27 @@ export interface LabelView {
   name: string;
 }
 
+/** A label as its project holds it. */
+export interface ProjectLabelView extends LabelView {
+  /** The label's colour for its life: the lowest index no other label held when it was added. */
+  colorIndex: number;
+}
+
+/** The lowest colour index none of `labels` holds: a removed label's index goes to the next label added. */
+export function nextLabelColorIndex(labels: readonly ProjectLabelView[]): number {
+  const taken = new Set(labels.map((label) => label.colorIndex));
+  let index = 0;
+  while (taken.has(index)) index += 1;
+  return index;
+}
+
 export interface ProjectView {
   id: string;
   ownerId: string;
   name: string;
   type: ProjectType;
   description: string;
-  labels: LabelView[];
+  labels: ProjectLabelView[];
   trainingConfig: TrainingConfig;
   createdAt: string;
   updatedAt: string;

@@ -105,7 +105,7 @@ describe('projects projection', () => {
           name: 'Felines',
           type: 'classification',
           description: 'all cats',
-          labels: [{ id: 'l1', name: 'Cat' }],
+          labels: [{ id: 'l1', name: 'Cat', colorIndex: 0 }],
           trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 },
           createdAt: '2026-01-01T00:00:00.000Z',
           updatedAt: '2026-01-08T00:00:00.000Z',
@@ -138,6 +138,32 @@ describe('projects projection', () => {
       );
   });
 
+  it("keeps each label's colour when another is removed, and gives the freed one to the next label added", async () => {
+    const removed = (labelId: string, name: string): ProjectEvent => ({
+      type: 'LabelRemoved',
+      v: 1,
+      data: { projectId: 'p1', labelId, name, removedAt: '2026-01-05T00:00:00.000Z' },
+    });
+    await projectionSpecification(projection)
+      .given([
+        recorded(events.created as ProjectEvent),
+        recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z')),
+        recorded(events.labelAdded('l2', 'dog', '2026-01-02T00:00:00.000Z')),
+        recorded(events.labelAdded('l3', 'fox', '2026-01-02T00:00:00.000Z')),
+        recorded(removed('l1', 'cat')),
+        recorded(events.labelAdded('l4', 'owl', '2026-01-06T00:00:00.000Z')),
+        recorded(events.labelAdded('l5', 'elk', '2026-01-07T00:00:00.000Z')),
+      ])
+      .then(async (built) =>
+        expect((await built.collection<ProjectView>(PROJECTS).get('p1'))?.labels).toEqual([
+          { id: 'l2', name: 'dog', colorIndex: 1 },
+          { id: 'l3', name: 'fox', colorIndex: 2 },
+          { id: 'l4', name: 'owl', colorIndex: 0 },
+          { id: 'l5', name: 'elk', colorIndex: 3 },
+        ]),
+      );
+  });
+
   it('changes nothing when the same event is applied twice', async () => {
     const created = recorded(events.created as ProjectEvent);
     const added = recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z'));
@@ -147,7 +173,7 @@ describe('projects projection', () => {
     await projection.apply(added, store);
     await projection.apply(created, store);
     expect(await project()).toEqual(once);
-    expect(once?.labels).toEqual([{ id: 'l1', name: 'cat' }]);
+    expect(once?.labels).toEqual([{ id: 'l1', name: 'cat', colorIndex: 0 }]);
   });
 
   it('removes a deleted project and does not bring it back on a repeated older event', async () => {

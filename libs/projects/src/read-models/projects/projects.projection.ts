@@ -3,7 +3,7 @@ import type { Recorded } from '@diyml/event-store';
 import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
 import { PROJECT_EVENT_TYPES, type ProjectEvent } from '../../domain/project.events.js';
 import { canonicalTrainingConfig } from '../../domain/training-config.js';
-import { PROJECTS, type ProjectView } from './project.view.js';
+import { nextLabelColorIndex, PROJECTS, type ProjectView } from './project.view.js';
 
 /**
  * One document per live project, with its labels and training configuration. A deleted project's document
@@ -13,7 +13,7 @@ import { PROJECTS, type ProjectView } from './project.view.js';
 @Injectable()
 export class ProjectsProjection implements Projection<ProjectEvent> {
   readonly name = 'projects';
-  readonly version = 1;
+  readonly version = 2;
   readonly collections = [PROJECTS];
   readonly eventTypes = PROJECT_EVENT_TYPES;
 
@@ -59,14 +59,19 @@ export function projectViewAfter(
       return changed({ description: event.data.description }, event.data.describedAt);
     case 'LabelAdded':
       return changed(
-        { labels: [...current.labels, { id: event.data.labelId, name: event.data.name }] },
+        {
+          labels: [
+            ...current.labels,
+            { id: event.data.labelId, name: event.data.name, colorIndex: nextLabelColorIndex(current.labels) },
+          ],
+        },
         event.data.addedAt,
       );
     case 'LabelRenamed':
       return changed(
         {
           labels: current.labels.map((label) =>
-            label.id === event.data.labelId ? { id: label.id, name: event.data.name } : label,
+            label.id === event.data.labelId ? { ...label, name: event.data.name } : label,
           ),
         },
         event.data.renamedAt,

@@ -12,7 +12,7 @@ import {
   UuidParam,
 } from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, IfMatchRevision } from '../../http/if-match.js';
-import { LabelDto } from '../../http/project.dto.js';
+import { ProjectLabelDto } from '../../http/project.dto.js';
 import { LabelNameDto } from './add-label.dto.js';
 import { AddLabel } from './add-label.handler.js';
 
@@ -26,7 +26,7 @@ export class AddLabelController {
   @HttpCode(201)
   @ApiOperation({ operationId: 'addLabel', summary: 'Add a label (class) to a project' })
   @ApiIfMatch()
-  @ApiCreatedResponse({ type: LabelDto, headers: ETAG_HEADER })
+  @ApiCreatedResponse({ type: ProjectLabelDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412, 422)
   async add(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -35,7 +35,7 @@ export class AddLabelController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<LabelDto> {
+  ): Promise<ProjectLabelDto> {
     const { label, revision } = await this.commands.execute(
       new AddLabel(projectId, body.name, expectedRevision, { ...context, userId: user.id }),
     );

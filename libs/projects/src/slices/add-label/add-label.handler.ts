@@ -1,11 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IdGenerator } from '@diyml/core/pure';
-import type { LabelAdded } from '../../domain/project.events.js';
-import type { LabelDto } from '../../http/project.dto.js';
+import type { ProjectLabelDto } from '../../http/project.dto.js';
+import { ProjectAccess } from '../../project-access.js';
 import { ProjectWriter, type UserContext } from '../project-writer.js';
 
 export interface LabelWritten {
-  label: LabelDto;
+  label: ProjectLabelDto;
   /** The project's revision after the write. */
   revision: number;
 }
@@ -25,6 +25,7 @@ export class AddLabel extends Command<LabelWritten> {
 export class AddLabelHandler implements ICommandHandler<AddLabel> {
   constructor(
     private readonly writer: ProjectWriter,
+    private readonly access: ProjectAccess,
     private readonly ids: IdGenerator,
   ) {}
 
@@ -36,7 +37,9 @@ export class AddLabelHandler implements ICommandHandler<AddLabel> {
       (metadata) => ({ type: 'AddLabel', labelId, name, metadata }),
       expectedRevision,
     );
-    const added = result.events.find((event): event is LabelAdded => event.type === 'LabelAdded');
-    return { label: { id: labelId, name: added?.data.name ?? name }, revision: result.revision };
+    // The pipeline waited for the read model, which gives the label its colour.
+    const project = await this.access.getOwned(projectId, context.userId);
+    const { id, name: added, colorIndex } = project.labels.find((label) => label.id === labelId)!;
+    return { label: { id, name: added, colorIndex }, revision: result.revision };
   }
 }

@@ -4,11 +4,11 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from
 import type { Response } from 'express';
 import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { ReadStore } from '@diyml/read-store';
-import { LabelDto } from '../../http/project.dto.js';
+import { ProjectLabelDto } from '../../http/project.dto.js';
 import { ProjectAccess } from '../../project-access.js';
 import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/label-stats.view.js';
 
-export class LabelWithCountDto extends LabelDto {
+export class LabelWithCountDto extends ProjectLabelDto {
   @ApiProperty({
     example: 12,
     description: 'Images of the project labelled with it (in detection: with a region of it).',
@@ -64,7 +64,12 @@ export class ListLabelsController {
     const stats = await this.readStore.collection<LabelStatsView>(LABEL_STATS).findAll({ projectId });
     const counts = new Map(stats.map((entry) => [entry.id, entry.imageCount]));
     const list: LabelListDto = {
-      items: project.labels.map((label) => ({ id: label.id, name: label.name, imageCount: counts.get(label.id) ?? 0 })),
+      items: project.labels.map(({ id, name, colorIndex }) => ({
+        id,
+        name,
+        colorIndex,
+        imageCount: counts.get(id) ?? 0,
+      })),
       nextCursor: null,
     };
     response.setHeader('ETag', etagOfContent(list));

@@ -12,7 +12,7 @@ import {
   UuidParam,
 } from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, IfMatchRevision } from '../../http/if-match.js';
-import { LabelDto } from '../../http/project.dto.js';
+import { ProjectLabelDto } from '../../http/project.dto.js';
 import { LabelNameDto } from '../add-label/add-label.dto.js';
 import { RenameLabel } from './rename-label.handler.js';
 
@@ -29,7 +29,7 @@ export class RenameLabelController {
     description: 'Renaming to the same name changes nothing.',
   })
   @ApiIfMatch()
-  @ApiOkResponse({ type: LabelDto, headers: ETAG_HEADER })
+  @ApiOkResponse({ type: ProjectLabelDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412)
   async rename(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -39,7 +39,7 @@ export class RenameLabelController {
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<LabelDto> {
+  ): Promise<ProjectLabelDto> {
     const { label, revision } = await this.commands.execute(
       new RenameLabel(projectId, labelId, body.name, expectedRevision, { ...context, userId: user.id }),
     );

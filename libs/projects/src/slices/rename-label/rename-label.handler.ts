@@ -30,7 +30,7 @@ export class RenameLabelHandler implements ICommandHandler<RenameLabel> {
       expectedRevision,
     );
     const project = await this.access.getOwned(projectId, context.userId);
-    const label = project.labels.find((candidate) => candidate.id === labelId) ?? { id: labelId, name };
-    return { label: { id: label.id, name: label.name }, revision: result.revision };
+    const label = project.labels.find((candidate) => candidate.id === labelId)!;
+    return { label: { id: label.id, name: label.name, colorIndex: label.colorIndex }, revision: result.revision };
   }
 }
