@@ -117,6 +117,13 @@ describe('console: box editor with the keyboard', () => {
     await page.getByRole('link', { name: '← All images' }).click();
     expect(questions).toHaveLength(2);
     await expect(heading.textContent()).resolves.toBe('scene-0.png');
+    // The browser's Back asks too; staying keeps the image, its boxes and its address.
+    const address = page.url();
+    await page.goBack();
+    await page.waitForFunction((stayedAt) => location.href === stayedAt, address);
+    expect(questions).toHaveLength(3);
+    await expect(heading.textContent()).resolves.toBe('scene-0.png');
+    await expect(boxes().count()).resolves.toBe(3);
 
     // Saved, the boxes go along without a question.
     await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
@@ -128,7 +135,7 @@ describe('console: box editor with the keyboard', () => {
       .getByRole('listbox', { name: 'Images' })
       .getByRole('option', { name: /^scene-0\.png, 3 boxes/ })
       .waitFor();
-    expect(questions).toHaveLength(2);
+    expect(questions).toHaveLength(3);
   }, 60_000);
 
   it('stays where the user went while the boxes were being saved', async () => {
