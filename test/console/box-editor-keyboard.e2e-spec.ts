@@ -48,6 +48,10 @@ describe('console: box editor with the keyboard', () => {
       .getByRole('option', { name: /^scene-0\.png,/ })
       .dblclick();
     await page.getByRole('heading', { name: 'scene-0.png' }).waitFor();
+    // An image of the dataset is under the Dataset tab, which says so.
+    await expect(
+      page.getByRole('navigation', { name: 'Project' }).locator('[aria-current="page"]').allTextContents(),
+    ).resolves.toEqual(['Dataset']);
     await drawBox(page, { x: 0.1, y: 0.1, width: 0.2, height: 0.2 });
     await drawBox(page, { x: 0.5, y: 0.5, width: 0.3, height: 0.3 });
     await expect(boxes().allTextContents()).resolves.toEqual(['red at 10%, 10% · 20×20%', 'red at 50%, 50% · 30×30%']);

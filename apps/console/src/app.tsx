@@ -84,6 +84,9 @@ const TABS = [
   ['settings', 'Settings'],
 ] as const;
 
+/** Pages without a tab of their own, under the tab that lists them: an image in the dataset, an iteration in Train. */
+const OPENED_FROM: Record<string, string> = { images: 'dataset', iterations: 'train' };
+
 const NO_LABEL_CHANGES: readonly LabelChange[] = [];
 
 function ProjectScreen({ projectId, path }: { projectId: string; path: string }) {
@@ -123,7 +126,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
             <Link
               key={key}
               href={`${base}/${key}`}
-              aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}
+              aria-current={section === key || OPENED_FROM[section] === key ? 'page' : undefined}
             >
               {title}
             </Link>
