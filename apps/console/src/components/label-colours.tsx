@@ -43,7 +43,24 @@ export function colourSlots(changes: readonly LabelChange[], labels: readonly La
   return held;
 }
 
-const LABEL_CHANGE_TYPES = 'LabelAdded,LabelRemoved';
+/** Every event of one type in the project's history, in log order. */
+async function historyOfType(projectId: string, type: LabelChange['type']) {
+  const changes: (LabelChange & { position: number })[] = [];
+  let after: number | undefined;
+  do {
+    const page = unwrap(
+      await api.GET('/v1/projects/{projectId}/history', {
+        params: { path: { projectId }, query: { after, limit: 1000, type } },
+      }),
+    );
+    for (const event of page.items) {
+      const labelId = (event.data as { labelId?: unknown }).labelId;
+      if (typeof labelId === 'string') changes.push({ type, labelId, position: event.position });
+    }
+    after = page.nextCursor === null ? undefined : Number(page.nextCursor);
+  } while (after !== undefined);
+  return changes;
+}
 
 /**
  * The project's label additions and removals, read from its history at the same time as the project. Read again when
@@ -55,23 +72,16 @@ export function useLabelChanges(projectId: string, labels: readonly Label[] | un
     queryKey: ['label-changes', projectId],
     retry: false,
     staleTime: Infinity,
+    // One type per request: the history finds a single type by its index, while several are filtered by scanning
+    // every event of the project, thousands of uploads and labelings included.
     queryFn: async () => {
-      const all: LabelChange[] = [];
-      let after: number | undefined;
-      do {
-        const page = unwrap(
-          await api.GET('/v1/projects/{projectId}/history', {
-            params: { path: { projectId }, query: { after, limit: 1000, type: LABEL_CHANGE_TYPES } },
-          }),
-        );
-        for (const event of page.items) {
-          const labelId = (event.data as { labelId?: unknown }).labelId;
-          if ((event.type === 'LabelAdded' || event.type === 'LabelRemoved') && typeof labelId === 'string')
-            all.push({ type: event.type, labelId });
-        }
-        after = page.nextCursor === null ? undefined : Number(page.nextCursor);
-      } while (after !== undefined);
-      return all;
+      const [added, removed] = await Promise.all([
+        historyOfType(projectId, 'LabelAdded'),
+        historyOfType(projectId, 'LabelRemoved'),
+      ]);
+      return [...added, ...removed]
+        .sort((a, b) => a.position - b.position)
+        .map(({ type, labelId }): LabelChange => ({ type, labelId }));
     },
   });
   const known = useMemo(() => new Set(changes.data?.map((change) => change.labelId)), [changes.data]);
