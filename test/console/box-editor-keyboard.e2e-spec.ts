@@ -124,7 +124,7 @@ describe('console: box editor with the keyboard', () => {
     // The browser's Back asks too; staying keeps the image, its boxes and its address.
     const address = page.url();
     await page.goBack();
-    await page.waitForFunction((stayedAt) => location.href === stayedAt, address);
+    await page.waitForFunction(`location.href === ${JSON.stringify(address)}`);
     expect(questions).toHaveLength(3);
     await expect(heading.textContent()).resolves.toBe('scene-0.png');
     await expect(boxes().count()).resolves.toBe(3);

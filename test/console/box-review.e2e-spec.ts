@@ -268,7 +268,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
         seen[(await box.getAttribute('data-label'))!] = await box
           .locator('rect')
           .first()
-          .evaluate((element) => getComputedStyle(element).stroke);
+          .evaluate((element) => element.ownerDocument.defaultView!.getComputedStyle(element).stroke);
       return seen;
     };
     await boxes(['second', 'third']);

@@ -85,7 +85,7 @@ describe('console: forms and layout a new user meets', () => {
       locator.evaluateAll((elements) => elements.map((element) => Math.round(element.getBoundingClientRect().top)));
     const nameTops = await filters.locator('label').evaluateAll((labels) =>
       labels.map((label) => {
-        const text = document.createRange();
+        const text = label.ownerDocument.createRange();
         text.selectNodeContents(label.firstChild!);
         return Math.round(text.getBoundingClientRect().top);
       }),
