@@ -48,6 +48,10 @@ describe('console: box editor with the keyboard', () => {
       .getByRole('option', { name: /^scene-0\.png,/ })
       .dblclick();
     await page.getByRole('heading', { name: 'scene-0.png' }).waitFor();
+    // An image of the dataset is under the Dataset tab, which says so.
+    await expect(
+      page.getByRole('navigation', { name: 'Project' }).locator('[aria-current="page"]').allTextContents(),
+    ).resolves.toEqual(['Dataset']);
     await drawBox(page, { x: 0.1, y: 0.1, width: 0.2, height: 0.2 });
     await drawBox(page, { x: 0.5, y: 0.5, width: 0.3, height: 0.3 });
     await expect(boxes().allTextContents()).resolves.toEqual(['red at 10%, 10% · 20×20%', 'red at 50%, 50% · 30×30%']);
@@ -117,6 +121,13 @@ describe('console: box editor with the keyboard', () => {
     await page.getByRole('link', { name: '← All images' }).click();
     expect(questions).toHaveLength(2);
     await expect(heading.textContent()).resolves.toBe('scene-0.png');
+    // The browser's Back asks too; staying keeps the image, its boxes and its address.
+    const address = page.url();
+    await page.goBack();
+    await page.waitForFunction(`location.href === ${JSON.stringify(address)}`);
+    expect(questions).toHaveLength(3);
+    await expect(heading.textContent()).resolves.toBe('scene-0.png');
+    await expect(boxes().count()).resolves.toBe(3);
 
     // Saved, the boxes go along without a question.
     await page.getByRole('button', { name: 'Save boxes and go to the next image' }).click();
@@ -128,7 +139,7 @@ describe('console: box editor with the keyboard', () => {
       .getByRole('listbox', { name: 'Images' })
       .getByRole('option', { name: /^scene-0\.png, 3 boxes/ })
       .waitFor();
-    expect(questions).toHaveLength(2);
+    expect(questions).toHaveLength(3);
   }, 60_000);
 
   it('stays where the user went while the boxes were being saved', async () => {

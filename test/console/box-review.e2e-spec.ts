@@ -246,4 +246,49 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     }
     expect(harness.problems()).toEqual([]);
   }, 120_000);
+
+  it("keeps each label's colour when another label is removed, and gives a new label a colour no other label has", async () => {
+    const shapes = await client.createProject('detection', ['first', 'second', 'third'], 'label colours');
+    const [scene] = await squareScenes([RED, BLUE], 1, 51);
+    const [image] = await client.upload(shapes.id, [scene.png], {}, 'colours');
+    const boxes = async (labels: string[]) =>
+      client.http
+        .put(`/v1/projects/${shapes.id}/images/${image.id}/regions`)
+        .set('Authorization', client.auth)
+        .send({
+          regions: labels.map((label, index) => ({ label, x: 0.05 + index * 0.3, y: 0.1, width: 0.25, height: 0.25 })),
+        })
+        .expect(200);
+    const colours = async () => {
+      await page.goto(`/projects/${shapes.id}/images/${image.id}`);
+      const editor = page.locator('.box-editor');
+      await editor.locator('.box').first().waitFor();
+      const seen: Record<string, string> = {};
+      for (const box of await editor.locator('.box').all())
+        seen[(await box.getAttribute('data-label'))!] = await box
+          .locator('rect')
+          .first()
+          .evaluate((element) => element.ownerDocument.defaultView!.getComputedStyle(element).stroke);
+      return seen;
+    };
+    await boxes(['second', 'third']);
+    const before = await colours();
+
+    const settings = async () => {
+      await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Settings' }).click();
+      return page.getByRole('heading', { name: 'Labels' }).waitFor();
+    };
+    await settings();
+    await page.getByRole('button', { name: 'Remove label first' }).click();
+    await page.getByRole('button', { name: 'Remove label first' }).waitFor({ state: 'detached' });
+    await page.getByLabel('New label').fill('fourth');
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await page.getByRole('button', { name: 'Remove label fourth' }).waitFor();
+    await boxes(['second', 'third', 'fourth']);
+
+    const after = await colours();
+    expect({ second: after.second, third: after.third }).toEqual(before);
+    expect(new Set(Object.values(after)).size).toBe(3);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import type { ApiClient } from '../support/api-client.js';
@@ -79,6 +79,26 @@ describe('console: forms and layout a new user meets', () => {
     await expect(page.getByText('Click the grid, then').count()).resolves.toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'empty-dataset.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+    // The filters' names on one line, their fields on another; the label's button beside its field, not below.
+    const filters = page.getByRole('group', { name: 'Filter images' });
+    const topsOf = (locator: Locator) =>
+      locator.evaluateAll((elements) => elements.map((element) => Math.round(element.getBoundingClientRect().top)));
+    const nameTops = await filters.locator('label').evaluateAll((labels) =>
+      labels.map((label) => {
+        const text = label.ownerDocument.createRange();
+        text.selectNodeContents(label.firstChild!);
+        return Math.round(text.getBoundingClientRect().top);
+      }),
+    );
+    expect(nameTops).toEqual([nameTops[0], nameTops[0], nameTops[0]]);
+    const fieldTops = await topsOf(filters.locator('select, input'));
+    expect(fieldTops).toEqual([fieldTops[0], fieldTops[0], fieldTops[0]]);
+    const addLabel = page.getByRole('form', { name: 'Add label' });
+    const [field, button] = await Promise.all([
+      addLabel.getByLabel('New label').boundingBox(),
+      addLabel.getByRole('button', { name: 'Add label' }).boundingBox(),
+    ]);
+    expect(Math.round(button!.y + button!.height)).toBe(Math.round(field!.y + field!.height));
 
     // The message's button opens the upload's file chooser.
     const choosing = page.waitForEvent('filechooser');
@@ -152,6 +172,8 @@ describe('console: forms and layout a new user meets', () => {
       .getByRole('listbox', { name: 'Images' })
       .getByRole('option', { name: /^table\.png, 1 box: cup, train$/ })
       .waitFor();
+    // The filter counts the imported images of the label without a reload.
+    await page.getByLabel('Show').locator('option').filter({ hasText: 'cup (2)' }).waitFor({ state: 'attached' });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 60_000);

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStore } from '@diyml/event-store';
+import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 
@@ -92,6 +93,39 @@ describe('console: the history an auditor reads', () => {
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
+
+  it("tells a COCO zip's upload as one sentence for its images and one for their boxes, not two per image", async () => {
+    const page = await harness.newPage();
+    const client = await signUpWithClient(harness, page, 'cataloguer');
+    const project = await client.createProject('detection', ['cup'], 'Kitchen');
+    const coco = {
+      images: [1, 2, 3].map((id) => ({ id, file_name: `shelf-${id}.png`, width: 24, height: 24 })),
+      categories: [{ id: 1, name: 'cup' }],
+      annotations: [1, 2, 3].map((id) => ({ id, image_id: id, category_id: 1, bbox: [2, 2, 10, 10] })),
+    };
+    const archive = zipSync({
+      '_annotations.coco.json': new TextEncoder().encode(JSON.stringify(coco)),
+      'shelf-1.png': await photo(200),
+      'shelf-2.png': await photo(120),
+      'shelf-3.png': await photo(60),
+    });
+    await page.goto(`/projects/${project.id}/dataset`);
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'shelf.zip', mimeType: 'application/zip', buffer: Buffer.from(archive) });
+    await page.getByRole('status').filter({ hasText: '3 uploaded.' }).waitFor();
+
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'History' }).click();
+    const events = page.getByRole('list', { name: 'Events' });
+    await events.getByText('Uploaded 3 images').waitFor();
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      "Project 'Kitchen' created (detection)",
+      "Label 'cup' added",
+      'Uploaded 3 images',
+      'Set the boxes of 3 images',
+    ]);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
 
   it('says what it is loading while the API has not answered, on every screen that waits for a list', async () => {
     const page = await harness.newPage();

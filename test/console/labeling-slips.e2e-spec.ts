@@ -95,6 +95,29 @@ describe('console: labeling slips and their undo', () => {
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 
+  it('asks before removing a label that images carry, saying how many lose it, and keeps it when told to', async () => {
+    const labeled = await client.createProject('classification', ['Pine', 'Oak', 'Elm'], 'forest');
+    await client.upload(labeled.id, await colouredSquares(RED, 3, 5), { label: 'Pine' }, 'pine');
+    await page.goto(`/projects/${labeled.id}/settings`);
+    await page.getByRole('button', { name: 'Remove label Pine' }).click();
+    const question = page.getByRole('group', { name: 'Confirm removing label Pine' });
+    await expect(question.getByRole('paragraph').textContent()).resolves.toBe(
+      'Pine is on 3 images: removing it leaves them unlabeled, for good.',
+    );
+    await question.getByRole('button', { name: 'Keep it' }).click();
+    await expect(question.count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: /^Remove label / }).count()).resolves.toBe(3);
+
+    await page.getByRole('button', { name: 'Remove label Pine' }).click();
+    await question.getByRole('button', { name: 'Remove Pine' }).click();
+    await page.getByRole('button', { name: 'Remove label Pine' }).waitFor({ state: 'detached' });
+    // A label no image carries goes at once: nothing to lose.
+    await page.getByRole('button', { name: 'Remove label Elm' }).click();
+    await page.getByRole('button', { name: 'Remove label Elm' }).waitFor({ state: 'detached' });
+    await expect(page.getByRole('group', { name: /^Confirm removing label/ }).count()).resolves.toBe(0);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
   it('lines up the project import form: both labels on one line, both fields on one line', async () => {
     await page.goto('/');
     const form = page.getByRole('form', { name: 'Import a project' });

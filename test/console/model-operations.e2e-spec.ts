@@ -271,6 +271,9 @@ describe('console: operating a project once it has a model', () => {
     await grid.getByRole('option', { name: /^red-1\.png/ }).dblclick();
     const metadata = page.getByRole('form', { name: 'Metadata' });
     await metadata.getByText(/^No metadata/).waitFor();
+    // The photo and its label buttons stand apart from the metadata card below, not touching it.
+    const [labeling, card] = await Promise.all([page.locator('.label-form').boundingBox(), metadata.boundingBox()]);
+    expect(card!.y - (labeling!.y + labeling!.height)).toBeGreaterThanOrEqual(8);
     await metadata.getByRole('button', { name: 'Add an entry' }).click();
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Key').fill('camera=1');
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north-gate');
@@ -330,6 +333,12 @@ describe('console: operating a project once it has a model', () => {
       .getByRole('list', { name: 'New deployment keys' })
       .getByText(/^colours: dpk_/)
       .waitFor({ timeout: 60_000 });
+    // Shown once: a button copies it, as on the Deploy page.
+    const newKey = imported.getByRole('list', { name: 'New deployment keys' }).getByRole('listitem').first();
+    await newKey.getByRole('button', { name: 'Copy the key of colours' }).click();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(
+      await newKey.locator('code').textContent(),
+    );
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await page.getByRole('heading', { name: /^colours copy/ }).waitFor();
     await grid.getByRole('option', { name: /^red-1\.png/ }).waitFor();

@@ -4,7 +4,7 @@ import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
 import { Loading } from './components/loading';
-import { LabelColours } from './components/label-colours';
+import { type LabelChange, LabelColours, useLabelChanges } from './components/label-colours';
 import { UsageReport } from './components/usage-report';
 import { AnalysisPage } from './pages/analysis-page';
 import { DatasetPage } from './pages/dataset-page';
@@ -84,11 +84,17 @@ const TABS = [
   ['settings', 'Settings'],
 ] as const;
 
+/** Pages without a tab of their own, under the tab that lists them: an image in the dataset, an iteration in Train. */
+const OPENED_FROM: Record<string, string> = { images: 'dataset', iterations: 'train' };
+
+const NO_LABEL_CHANGES: readonly LabelChange[] = [];
+
 function ProjectScreen({ projectId, path }: { projectId: string; path: string }) {
   const project = useQuery({
     queryKey: ['project', projectId],
     queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}', { params: { path: { projectId } } })),
   });
+  const labelChanges = useLabelChanges(projectId, project.data?.labels);
   const base = `/projects/${projectId}`;
   const rest = path.slice(base.length) || '/dataset';
   const section = rest.split('/')[1];
@@ -100,7 +106,8 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
       </main>
     );
   }
-  if (!project.data)
+  // Colours wait for the label history (read alongside the project) so no box changes colour once shown.
+  if (!project.data || labelChanges.isPending)
     return (
       <main>
         <Loading what="the project" />
@@ -109,7 +116,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
   const image = match('/images/:imageId', rest);
   const iteration = match('/iterations/:iterationId', rest);
   return (
-    <LabelColours labels={project.data.labels}>
+    <LabelColours labels={project.data.labels} changes={labelChanges.data ?? NO_LABEL_CHANGES}>
       <main>
         <h1>
           {project.data.name} <span className="badge">{project.data.type}</span>
@@ -119,7 +126,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
             <Link
               key={key}
               href={`${base}/${key}`}
-              aria-current={section === key || (key === 'train' && section === 'iterations') ? 'page' : undefined}
+              aria-current={section === key || OPENED_FROM[section] === key ? 'page' : undefined}
             >
               {title}
             </Link>

@@ -2,15 +2,41 @@ import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useSyncExternalS
 
 /** Client routes live in the URL path (the api answers index.html for them), so reloads and links work. */
 const listeners = new Set<() => void>();
-window.addEventListener('popstate', () => listeners.forEach((listener) => listener()));
 
 /** Questions to ask before leaving the page, one per piece of unsaved work shown (see useLeaveWarning). */
 const leaveWarnings = new Set<{ question: string }>();
 
+const mayLeave = () => [...leaveWarnings].every(({ question }) => window.confirm(question));
+
+/**
+ * Each history entry of the console carries its position, so that Back or Forward, which the browser has already
+ * done when it says so, can be undone by as many steps when the user chooses to stay.
+ */
+type Entry = { position: number };
+const positionOf = (state: unknown) => (state as Partial<Entry> | null)?.position ?? 0;
+let position = positionOf(history.state);
+history.replaceState({ position } satisfies Entry, '');
+let undoing = false;
+
+window.addEventListener('popstate', (event) => {
+  const target = positionOf(event.state);
+  if (undoing) {
+    undoing = false;
+    return;
+  }
+  if (!mayLeave()) {
+    undoing = true;
+    history.go(position - target);
+    return;
+  }
+  position = target;
+  listeners.forEach((listener) => listener());
+});
+
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  for (const { question } of leaveWarnings) if (!window.confirm(question)) return;
-  if (options.replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+  if (!mayLeave()) return;
+  if (options.replace) history.replaceState({ position } satisfies Entry, '', to);
+  else history.pushState({ position: ++position } satisfies Entry, '', to);
   listeners.forEach((listener) => listener());
 }
 
@@ -51,8 +77,8 @@ export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchor
 }
 
 /**
- * While `question` is set (work not saved yet), leaving asks first: a link or button of the console with it,
- * closing or reloading the tab with the browser's own question.
+ * While `question` is set (work not saved yet), leaving asks first: a link or button of the console or the browser's
+ * Back and Forward with it, closing or reloading the tab with the browser's own question.
  */
 export function useLeaveWarning(question: string | null): void {
   useEffect(() => {

@@ -6,7 +6,7 @@ import { plural } from './plural';
 
 export type HistoryEntry = Schemas['HistoryEntryDto'];
 
-/** Consecutive events one request made alike (3 images labelled red), told as one sentence. */
+/** Events one request made alike (3 images labelled red), told as one sentence. */
 export interface HistoryGroup {
   entries: HistoryEntry[];
   sentence: string;
@@ -56,22 +56,25 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
     deployments: new Map(),
   };
   const groups: HistoryGroup[] = [];
-  let current: HistoryEntry[] = [];
+  // The groups of the request being read, in the order of their first events: a request that interleaves kinds of
+  // events (a zip's upload then boxes, image by image) is told as one sentence per kind, not one per event.
+  let open: HistoryEntry[][] = [];
   // A group's sentence uses the names as they were then: before a later event renames something.
-  const close = () => {
-    if (current.length === 0) return;
-    const told = current.filter((entry) => !BOOKKEEPING.has(entry.type));
-    groups.push({ entries: current, sentence: sentence(told.length > 0 ? told : current, names) });
+  const closeAll = () => {
+    for (const group of open) {
+      const told = group.filter((entry) => !BOOKKEEPING.has(entry.type));
+      groups.push({ entries: group, sentence: sentence(told.length > 0 ? told : group, names) });
+    }
+    open = [];
   };
   for (const entry of entries) {
-    if (!joins(current, entry)) {
-      close();
-      current = [];
-    }
+    if (open.length > 0 && !sameRequest(open[0][0], entry)) closeAll();
     learnNames(entry, names);
-    current.push(entry);
+    const group = BOOKKEEPING.has(entry.type) ? open.at(-1) : open.find((candidate) => joins(candidate, entry));
+    if (group) group.push(entry);
+    else open.push([entry]);
   }
-  close();
+  closeAll();
   return groups;
 }
 

@@ -157,7 +157,14 @@ export function ImportProject() {
               <ul aria-label="New deployment keys">
                 {imported.deployments.map((deployment) => (
                   <li key={deployment.id}>
-                    {deployment.name}: <code>{deployment.apiKey}</code>
+                    {deployment.name}: <code>{deployment.apiKey}</code>{' '}
+                    <button
+                      type="button"
+                      aria-label={`Copy the key of ${deployment.name}`}
+                      onClick={() => void navigator.clipboard.writeText(deployment.apiKey)}
+                    >
+                      Copy key
+                    </button>
                   </li>
                 ))}
               </ul>

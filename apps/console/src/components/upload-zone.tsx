@@ -22,6 +22,8 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
       Promise.all([
         queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
         queryClient.invalidateQueries({ queryKey: ['project', projectId] }),
+        // Each label's image count: uploads with a label, a zip's folders or a COCO file's boxes add to them.
+        queryClient.invalidateQueries({ queryKey: ['labels', projectId] }),
       ]),
   });
   const start = (files: File[]) => {

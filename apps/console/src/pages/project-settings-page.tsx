@@ -1,7 +1,8 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
+import { plural } from '../components/plural';
 import { ExportProject } from '../components/project-transfer';
 import { navigate } from '../router';
 
@@ -63,6 +64,13 @@ export function LabelsEditor({ project }: { project: Project }) {
       await refresh();
     },
   });
+  const counts = useQuery({
+    queryKey: ['labels', project.id],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/labels', { params: { path: { projectId: project.id } } })),
+  });
+  // A label on images is asked about first: removing it takes it off every one of them, for good.
+  const [confirming, setConfirming] = useState<{ id: string; name: string; imageCount: number } | null>(null);
   const remove = useMutation({
     mutationFn: async (labelId: string) =>
       unwrap(
@@ -70,8 +78,21 @@ export function LabelsEditor({ project }: { project: Project }) {
           params: { path: { projectId: project.id, labelId } },
         }),
       ),
-    onSuccess: refresh,
+    onSuccess: () => {
+      setConfirming(null);
+      return Promise.all([
+        refresh(),
+        queryClient.invalidateQueries({ queryKey: ['labels', project.id] }),
+        queryClient.invalidateQueries({ queryKey: ['images', project.id] }),
+      ]);
+    },
   });
+  const askToRemove = (label: { id: string; name: string }) => {
+    const imageCount = counts.data?.items.find((count) => count.id === label.id)?.imageCount;
+    // Counts not read yet: ask anyway rather than risk the images' labels.
+    if (imageCount === 0) remove.mutate(label.id);
+    else setConfirming({ ...label, imageCount: imageCount ?? -1 });
+  };
   // A blank label is caught here, in words, rather than as the API's 'name must be longer than or equal to 1 characters'.
   const [blank, setBlank] = useState(false);
   const onSubmit = (event: FormEvent) => {
@@ -90,13 +111,35 @@ export function LabelsEditor({ project }: { project: Project }) {
               type="button"
               className="link"
               aria-label={`Remove label ${label.name}`}
-              onClick={() => remove.mutate(label.id)}
+              onClick={() => askToRemove(label)}
             >
               ×
             </button>
           </li>
         ))}
       </ul>
+      {confirming && (
+        <div role="group" aria-label={`Confirm removing label ${confirming.name}`}>
+          <p>
+            <strong>{confirming.name}</strong>{' '}
+            {confirming.imageCount < 0 ? 'may be on images' : `is on ${plural(confirming.imageCount, 'image')}`}:
+            removing it {project.type === 'detection' ? 'deletes its boxes on them' : 'leaves them unlabeled'}, for
+            good.
+          </p>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => remove.mutate(confirming.id)}
+            disabled={remove.isPending}
+            autoFocus
+          >
+            Remove {confirming.name}
+          </button>{' '}
+          <button type="button" onClick={() => setConfirming(null)}>
+            Keep it
+          </button>
+        </div>
+      )}
       <form onSubmit={onSubmit} className="inline-form" aria-label="Add label">
         <label>
           New label
