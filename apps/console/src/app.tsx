@@ -4,7 +4,7 @@ import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
 import { Loading } from './components/loading';
-import { type LabelChange, LabelColours, useLabelChanges } from './components/label-colours';
+import { LabelColours } from './components/label-colours';
 import { UsageReport } from './components/usage-report';
 import { AnalysisPage } from './pages/analysis-page';
 import { DatasetPage } from './pages/dataset-page';
@@ -87,14 +87,11 @@ const TABS = [
 /** Pages without a tab of their own, under the tab that lists them: an image in the dataset, an iteration in Train. */
 const OPENED_FROM: Record<string, string> = { images: 'dataset', iterations: 'train' };
 
-const NO_LABEL_CHANGES: readonly LabelChange[] = [];
-
 function ProjectScreen({ projectId, path }: { projectId: string; path: string }) {
   const project = useQuery({
     queryKey: ['project', projectId],
     queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}', { params: { path: { projectId } } })),
   });
-  const labelChanges = useLabelChanges(projectId, project.data?.labels);
   const base = `/projects/${projectId}`;
   const rest = path.slice(base.length) || '/dataset';
   const section = rest.split('/')[1];
@@ -106,8 +103,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
       </main>
     );
   }
-  // Colours wait for the label history (read alongside the project) so no box changes colour once shown.
-  if (!project.data || labelChanges.isPending)
+  if (!project.data)
     return (
       <main>
         <Loading what="the project" />
@@ -116,7 +112,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
   const image = match('/images/:imageId', rest);
   const iteration = match('/iterations/:iterationId', rest);
   return (
-    <LabelColours labels={project.data.labels} changes={labelChanges.data ?? NO_LABEL_CHANGES}>
+    <LabelColours labels={project.data.labels}>
       <main>
         <h1>
           {project.data.name} <span className="badge">{project.data.type}</span>

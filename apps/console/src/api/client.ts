@@ -9,6 +9,7 @@ export type Iteration = Schemas['IterationDto'];
 export type BatchProgress = Schemas['BatchProgressDto'];
 export type PreparationProgress = Schemas['PreparationProgressDto'];
 export type Label = Schemas['LabelDto'];
+export type ProjectLabel = Schemas['ProjectLabelDto'];
 export type Backbone = Schemas['BackboneDto'];
 export type Region = Schemas['RegionInputDto'];
 
