@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks.
+         * @description The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks. One client address may register REGISTRATIONS_PER_SOURCE accounts per REGISTRATION_WINDOW_SECONDS (429 TOO_MANY_REGISTRATIONS with Retry-After beyond).
          */
         post: operations["registerUser"];
         delete?: never;
@@ -5229,6 +5229,22 @@ export interface operations {
                      *       "statusCode": 409,
                      *       "code": "WRONG_EXPECTED_REVISION",
                      *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
