@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@diyml/core/pure';
+import { ConcurrencyGate, DomainError, EventLoopSlices } from '@diyml/core/pure';
 import { EventStore, type RecordedEvent } from '@diyml/event-store';
 import { PROJECT_HISTORY, type ProjectHistoryEntry } from '@diyml/projects';
 import { InMemoryReadStore, type Projection, ReadStore } from '@diyml/read-store';
@@ -28,18 +28,33 @@ export interface ProjectSnapshot {
 }
 
 /**
+ * Snapshots built at once in this process. Each holds the project's events and a copy of its read models while it is
+ * built, and runs on the event loop: building two at once is no faster than one after the other, and takes twice the
+ * memory.
+ */
+const CONCURRENT_SNAPSHOTS = 1;
+
+/**
  * The state of a project at a moment in the past, computed from the log: the project's streams (found through
  * the history index) are read from the event store, cut at the position, and run through the same
- * projections that build the live read models, into a fresh in-memory store.
+ * projections that build the live read models, into a fresh in-memory store. The work gives the event loop back
+ * every few milliseconds (the embedded stores answer synchronously), and one snapshot is built at a time: eight `asOf` queries on a project of 15,000 images held /health for 6 s and grew the api by 50 MB.
  */
 @Injectable()
 export class ProjectTimeTravel {
+  private readonly gate = new ConcurrencyGate(CONCURRENT_SNAPSHOTS);
+
   constructor(
     private readonly events: EventStore,
     private readonly readStore: ReadStore,
   ) {}
 
-  async at(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
+  at(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
+    return this.gate.run(() => this.build(projectId, asOf, projections));
+  }
+
+  private async build(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
+    const slices = new EventLoopSlices();
     const entries = await this.readStore.collection<ProjectHistoryEntry>(PROJECT_HISTORY).findAll({ projectId });
     entries.sort((a, b) => a.position - b.position);
     const position =
@@ -50,6 +65,7 @@ export class ProjectTimeTravel {
     const recorded: RecordedEvent[] = [];
     for (const stream of streams) {
       for (const event of await this.events.readStream(stream)) if (event.position <= position) recorded.push(event);
+      await slices.breathe();
     }
     recorded.sort((a, b) => a.position - b.position);
     const snapshot = new InMemoryReadStore();
@@ -58,6 +74,7 @@ export class ProjectTimeTravel {
       for (const { projection, types } of routes) {
         if (projection.eventTypes === 'all' || types.has(event.type)) await projection.apply(event, snapshot);
       }
+      await slices.breathe();
     }
     return { position, readStore: snapshot };
   }

@@ -32,7 +32,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks.
+         * @description The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks. One client address may register REGISTRATIONS_PER_SOURCE accounts per REGISTRATION_WINDOW_SECONDS (429 TOO_MANY_REGISTRATIONS with Retry-After beyond).
          */
         post: operations["registerUser"];
         delete?: never;
@@ -599,7 +599,7 @@ export interface paths {
         };
         /**
          * Live progress as Server-Sent Events
-         * @description Three event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch (PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second). Both progress types come at most 4 a second and are transient (never events of the iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once.
+         * @description Three event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch (PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second). Both progress types come at most 4 a second and are transient (never events of the iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once. At most 20 streams open per user (429 TOO_MANY_EVENT_STREAMS); a client that stops reading has its stream closed (an EventSource reconnects).
          */
         get: operations["streamIterationEvents"];
         put?: never;
@@ -5617,6 +5617,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     logIn: {
@@ -9879,6 +9895,22 @@ export interface operations {
                      *       "statusCode": 404,
                      *       "code": "PROJECT_NOT_FOUND",
                      *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
                      *     }
                      */
                     "text/event-stream": components["schemas"]["ApiErrorDto"];

@@ -173,6 +173,20 @@ export class Settings {
   AUTH_FAILURE_WINDOW_SECONDS: number = 900;
 
   /**
+   * Accounts one client address may register per REGISTRATION_WINDOW_SECONDS (429 beyond): registration is open, and
+   * each one hashes a password (19 MiB of argon2id on the thread pool the api's file reads share).
+   */
+  @IsInt()
+  @Min(1)
+  REGISTRATIONS_PER_SOURCE: number = 30;
+
+  /** The window of the registration counts, in seconds. */
+  @IsInt()
+  @Min(1)
+  @Max(7 * 86_400)
+  REGISTRATION_WINDOW_SECONDS: number = 3600;
+
+  /**
    * Behind a reverse proxy: which proxies to believe about the client address (X-Forwarded-For), as Express's
    * `trust proxy` takes it: a hop count (`1`), `loopback`, or addresses/subnets separated by commas. Unset: the
    * client is the peer of the connection. Failed sign-ins are counted per client address, so set it behind a proxy.
@@ -274,6 +288,8 @@ export const SETTING_NAMES = [
   'AUTH_FAILURES_PER_ACCOUNT',
   'AUTH_FAILURES_PER_SOURCE',
   'AUTH_FAILURE_WINDOW_SECONDS',
+  'REGISTRATIONS_PER_SOURCE',
+  'REGISTRATION_WINDOW_SECONDS',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',
   'CORS_ORIGINS',

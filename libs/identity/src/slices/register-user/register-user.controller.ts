@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Ctx, type RequestContext } from '@diyml/core';
+import type { Request as HttpRequest } from 'express';
+import { ApiErrors, AuthThrottle, Ctx, type RequestContext } from '@diyml/core';
 import { Public } from '../../auth/auth.guard.js';
 import { RegisteredUserDto, RegisterUserDto } from './register-user.dto.js';
 import { RegisterUser } from './register-user.handler.js';
@@ -9,7 +10,10 @@ import { RegisterUser } from './register-user.handler.js';
 @ApiTags('auth')
 @Controller('v1/auth')
 export class RegisterUserController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly throttle: AuthThrottle,
+  ) {}
 
   @Public()
   @Post('register')
@@ -19,11 +23,18 @@ export class RegisterUserController {
     summary: 'Create an account',
     description:
       'The password must have at least PASSWORD_MIN_LENGTH (default 10) characters, not be one character repeated, ' +
-      'and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks.',
+      'and not be one of the most common passwords: 400 WEAK_PASSWORD otherwise, saying which rule it breaks. ' +
+      'One client address may register REGISTRATIONS_PER_SOURCE accounts per REGISTRATION_WINDOW_SECONDS (429 ' +
+      'TOO_MANY_REGISTRATIONS with Retry-After beyond).',
   })
   @ApiCreatedResponse({ type: RegisteredUserDto })
-  @ApiErrors(400, 409)
-  register(@Body() body: RegisterUserDto, @Ctx() context: RequestContext): Promise<RegisteredUserDto> {
+  @ApiErrors(400, 409, 429)
+  async register(
+    @Body() body: RegisterUserDto,
+    @Ctx() context: RequestContext,
+    @Req() request: HttpRequest,
+  ): Promise<RegisteredUserDto> {
+    await this.throttle.countRegistration(String(request.ip));
     return this.commands.execute(new RegisterUser(body.username, body.password, context));
   }
 }
