@@ -276,6 +276,31 @@ describe('training over HTTP on the embedded stack', () => {
     expect(again.status).toBe(200);
   });
 
+  it('holds one user to MAX_ACTIVE_TRAININGS_PER_USER trainings queued or running: 429 beyond, room again after a cancel', async () => {
+    const busy = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+    const project = await busy.createProject('classification', ['red', 'blue']);
+    await busy.upload(project.id, await colouredSquares(RED, 6, 11), { label: 'red' }, 'red');
+    await busy.upload(project.id, await colouredSquares(BLUE, 6, 12), { label: 'blue' }, 'blue');
+    const slow = { ...FAST, epochs: 500 };
+    const queued: Queued[] = [];
+    for (let count = 0; count < 5; count += 1) queued.push(await busy.train(project.id, slow));
+    const refused = await busy.http
+      .post(`/v1/projects/${project.id}/iterations`)
+      .set('Authorization', busy.auth)
+      .send({ trainingConfig: slow });
+    expect(refused.status).toBe(429);
+    expect(refused.body).toMatchObject({ code: 'TOO_MANY_ACTIVE_TRAININGS', details: { active: 5, maxActive: 5 } });
+    expect(refused.body.message).toContain('cancel one');
+    const cancel = (iterationId: string) =>
+      busy.http
+        .post(`/v1/projects/${project.id}/iterations/${iterationId}/cancel`)
+        .set('Authorization', busy.auth)
+        .expect(200);
+    await cancel(queued[4].id);
+    queued[4] = await busy.train(project.id, slow);
+    for (const iteration of queued) await cancel(iteration.id);
+  });
+
   it('trains a detector that finds coloured squares far better than chance', async () => {
     const project = await client.createProject('detection', ['red', 'blue']);
     const scenes = await squareScenes([RED, BLUE], 60, 11);

@@ -519,7 +519,7 @@ export interface paths {
         put?: never;
         /**
          * Train a new iteration in the background
-         * @description Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. Architecture 'auto' is resolved now from the images (backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images) and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is 422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued).
+         * @description Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. Architecture 'auto' is resolved now from the images (backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images) and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is 422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued). A user may have MAX_ACTIVE_TRAININGS_PER_USER (default 5) trainings queued or running at once: 429 TOO_MANY_ACTIVE_TRAININGS beyond.
          */
         post: operations["queueIteration"];
         delete?: never;
@@ -539,7 +539,7 @@ export interface paths {
         put?: never;
         /**
          * Train again on the same frozen dataset, configuration and seed
-         * @description The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.
+         * @description The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match. It counts as one of the MAX_ACTIVE_TRAININGS_PER_USER trainings a user may have at once (429 TOO_MANY_ACTIVE_TRAININGS).
          */
         post: operations["reproduceIteration"];
         delete?: never;
@@ -9333,6 +9333,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     reproduceIteration: {
@@ -9439,6 +9455,22 @@ export interface operations {
                      *           }
                      *         ]
                      *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "code": "TOO_MANY_REQUESTS",
+                     *       "message": "Too many requests; retry after 30 seconds."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

@@ -180,6 +180,14 @@ export class Settings {
   @Min(1)
   REGISTRATIONS_PER_SOURCE: number = 30;
 
+  /**
+   * Trainings (iterations queued or running, reproductions included) one user may have at once; 429
+   * TOO_MANY_ACTIVE_TRAININGS beyond, so no account fills the training queue everyone waits in.
+   */
+  @IsInt()
+  @Min(1)
+  MAX_ACTIVE_TRAININGS_PER_USER: number = 5;
+
   /** The window of the registration counts, in seconds. */
   @IsInt()
   @Min(1)
@@ -290,6 +298,7 @@ export const SETTING_NAMES = [
   'AUTH_FAILURE_WINDOW_SECONDS',
   'REGISTRATIONS_PER_SOURCE',
   'REGISTRATION_WINDOW_SECONDS',
+  'MAX_ACTIVE_TRAININGS_PER_USER',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',
   'CORS_ORIGINS',

@@ -15,6 +15,8 @@ export type EpochHistoryEntry = Omit<EpochStats, 'epochs'>;
 export interface IterationView {
   id: string;
   projectId: string;
+  /** Who queued the training (its event's user); null for an imported model. Not shown: it counts active trainings. */
+  queuedBy: string | null;
   number: number;
   /** `Iteration <number>` until renamed. */
   name: string;

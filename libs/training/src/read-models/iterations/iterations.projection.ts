@@ -16,9 +16,9 @@ export class IterationsProjection implements Projection<IterationEvent> {
   readonly name = 'iterations';
   /**
    * 2: `imported` (ModelImported). 3: `name` (IterationRenamed), deleted iterations removed (IterationDeleted).
-   * 4: `importFormat`; an imported model's seed and image count are null rather than 0.
+   * 4: `importFormat`; an imported model's seed and image count are null rather than 0. 5: `queuedBy`.
    */
-  readonly version = 4;
+  readonly version = 5;
   readonly collections = [ITERATIONS];
   readonly eventTypes = ITERATION_EVENT_TYPES;
 
@@ -33,6 +33,7 @@ export class IterationsProjection implements Projection<IterationEvent> {
         await iterations.apply(data.iterationId, event.position, () => ({
           id: data.iterationId,
           projectId: data.projectId,
+          queuedBy: event.metadata.userId,
           number: data.number,
           name: defaultIterationName(data.number),
           status: 'queued',
@@ -133,6 +134,7 @@ export class IterationsProjection implements Projection<IterationEvent> {
         await iterations.apply(data.iterationId, event.position, () => ({
           id: data.iterationId,
           projectId: data.projectId,
+          queuedBy: null,
           number: data.number,
           name: defaultIterationName(data.number),
           status: 'completed',

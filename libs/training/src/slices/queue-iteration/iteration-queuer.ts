@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
-import { Clock, DomainError, IdGenerator, isDomainError, type RequestContext } from '@diyml/core';
+import { Clock, DomainError, IdGenerator, isDomainError, type RequestContext, Settings } from '@diyml/core';
 import { type CommandContext, CommandPipeline, WRONG_EXPECTED_REVISION } from '@diyml/event-store';
 import { ReadStore } from '@diyml/read-store';
 import { iterationNumberDecider, reservedNumber } from '../../domain/iteration-number.decider.js';
@@ -25,6 +25,7 @@ export class IterationQueuer {
     private readonly readStore: ReadStore,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly settings: Settings,
   ) {}
 
   async storeManifest(manifest: DatasetManifest): Promise<string> {
@@ -32,6 +33,7 @@ export class IterationQueuer {
   }
 
   async queue(projectId: string, context: RequestContext, spec: IterationSpec): Promise<IterationView> {
+    await this.assertTrainingSlotFree(context);
     const iterationId = this.ids.newId();
     const queueing = { ...context, now: this.clock.now() };
     const number = await this.reserveNumber(projectId, iterationId, queueing);
@@ -40,6 +42,27 @@ export class IterationQueuer {
       command: (_, metadata) => ({ type: 'QueueIteration', projectId, iterationId, number, spec, metadata }),
     });
     return (await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId))!;
+  }
+
+  /**
+   * One user's queued and running trainings are bounded (MAX_ACTIVE_TRAININGS_PER_USER), so no account can fill the
+   * training queue others wait in. Counted when queueing: two requests at the same moment may both pass.
+   */
+  private async assertTrainingSlotFree({ userId }: RequestContext): Promise<void> {
+    if (userId === null) return;
+    const limit = this.settings.MAX_ACTIVE_TRAININGS_PER_USER;
+    const iterations = this.readStore.collection<IterationView>(ITERATIONS);
+    const active =
+      (await iterations.count({ queuedBy: userId, status: 'queued' })) +
+      (await iterations.count({ queuedBy: userId, status: 'running' }));
+    if (active < limit) return;
+    throw new DomainError(
+      'rate-limited',
+      'TOO_MANY_ACTIVE_TRAININGS',
+      `You have ${active} trainings queued or running, the most one user may: wait for one to finish or cancel one ` +
+        '(POST …/iterations/{iterationId}/cancel) first.',
+      { active, maxActive: limit },
+    );
   }
 
   /**

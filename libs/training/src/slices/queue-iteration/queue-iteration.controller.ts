@@ -44,10 +44,12 @@ export class QueueIterationController {
       'Freezes the dataset as it is now and queues training. Follow progress with GET …/iterations/{id} or …/events. ' +
       "Architecture 'auto' is resolved now from the images (backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images) " +
       'and recorded in the iteration. 422 DATASET_NOT_READY names what is missing; a backbone that cannot be used is ' +
-      '422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued).',
+      '422 BACKBONE_WEIGHTS_MISSING, BACKBONE_CHECKSUM_MISMATCH or BACKBONE_DOWNLOAD_FAILED (nothing is queued). ' +
+      'A user may have MAX_ACTIVE_TRAININGS_PER_USER (default 5) trainings queued or running at once: 429 ' +
+      'TOO_MANY_ACTIVE_TRAININGS beyond.',
   })
   @ApiAcceptedResponse({ type: IterationDto })
-  @ApiErrors(400, 401, 404, 422)
+  @ApiErrors(400, 401, 404, 422, 429)
   async queue(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: QueueIterationDto,
@@ -66,10 +68,11 @@ export class QueueIterationController {
     operationId: 'reproduceIteration',
     summary: 'Train again on the same frozen dataset, configuration and seed',
     description:
-      'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match.',
+      'The new iteration records `reproducedFrom`; once completed, `reproduction` says whether metrics and model match. ' +
+      'It counts as one of the MAX_ACTIVE_TRAININGS_PER_USER trainings a user may have at once (429 TOO_MANY_ACTIVE_TRAININGS).',
   })
   @ApiAcceptedResponse({ type: IterationDto })
-  @ApiErrors(400, 401, 404, 422)
+  @ApiErrors(400, 401, 404, 422, 429)
   async reproduce(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,

@@ -176,6 +176,7 @@ export function toIterationDto(view: IterationView): IterationDto {
     labels: _labels,
     task: _task,
     attempt: _attempt,
+    queuedBy: _queuedBy,
     importFormat,
     ...rest
   } = view;
