@@ -35,6 +35,26 @@ describe('image inspection', () => {
     expect(await inspectImage(rotated, limits)).toMatchObject({ ok: true, image: { width: 10, height: 30 } });
   });
 
+  it('gives a phone photo stored sideways with its EXIF orientation the difference hash of the upright picture', async () => {
+    // 8×8 pixels a hash cell, so re-encoding blurs no cell across its neighbour.
+    const upright = await sharp(await generateImage(6, { width: 36, height: 32 }))
+      .resize(72, 64, { kernel: 'nearest' })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const hash = async (bytes: Buffer) => {
+      const result = await inspectImage(bytes, limits);
+      return result.ok ? result.image.dhash : result.rejection.code;
+    };
+    for (const [orientation, angle] of [
+      [6, 270],
+      [8, 90],
+      [3, 180],
+    ]) {
+      const stored = await sharp(upright).rotate(angle).jpeg({ quality: 95 }).withMetadata({ orientation }).toBuffer();
+      expect(await hash(stored)).toBe(await hash(upright));
+    }
+  });
+
   it.each([
     ['a text file', 'UNSUPPORTED_IMAGE', async () => Buffer.from('this is not a picture, whatever its name says')],
     [

@@ -131,7 +131,8 @@ function formatOf(metadata: Metadata): ImageFormat | null {
 
 async function decodeAndHash(bytes: Buffer, pixels: number, maxPixels: number): Promise<string> {
   // failOn 'warning' (the strictest) turns libjpeg's "premature end of data" into an error.
-  let image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' });
+  // Hashed upright, so a phone photo and the same picture saved upright (an edited copy) are near-duplicates.
+  let image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' }).rotate();
   // A full raw decode of a small image is cheaper than libvips' resize pipeline; a large one is shrunk while
   // it is decoded, which still reads every byte of it.
   if (pixels > FULL_DECODE_PIXELS) image = image.resize(256, 256, { fit: 'inside' });
