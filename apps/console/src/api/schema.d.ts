@@ -2741,14 +2741,17 @@ export interface components {
              */
             file: string;
             /**
-             * @description Index in the file's `annotations` (-1: the image's whole second listing).
+             * @description Index in the file's `annotations` (-1: about all the image's boxes in the file).
              * @example 3
              */
             annotation: number;
             /** @description The annotation's own `id`, when it has one. */
             annotationId?: number | string;
-            /** @enum {string} */
-            code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE";
+            /**
+             * @description `BOXES_TURNED_UPRIGHT`: the file gives the size of a phone photo as stored (sideways, before its EXIF orientation), so its boxes were drawn on the sideways pixels; they were turned with the photo.
+             * @enum {string}
+             */
+            code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE" | "BOXES_TURNED_UPRIGHT";
             /**
              * @description `changed`: taken, cut to the image; `dropped`: not taken.
              * @enum {string}

@@ -11,7 +11,7 @@ describe('image inspection', () => {
       const result = await inspectImage(await generateImage(1, { width: 24, height: 12, format }), limits);
       expect(result).toEqual({
         ok: true,
-        image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+        image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/), orientation: 1 },
       });
     }
   });
@@ -32,7 +32,10 @@ describe('image inspection', () => {
       .jpeg()
       .withMetadata({ orientation: 6 })
       .toBuffer();
-    expect(await inspectImage(rotated, limits)).toMatchObject({ ok: true, image: { width: 10, height: 30 } });
+    expect(await inspectImage(rotated, limits)).toMatchObject({
+      ok: true,
+      image: { width: 10, height: 30, orientation: 6 },
+    });
   });
 
   it('gives a phone photo stored sideways with its EXIF orientation the difference hash of the upright picture', async () => {

@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
+import { isStoredSideways } from './image-orientation.js';
 
 /** Formats accepted for training images: what sharp decodes from the bytes themselves. */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
@@ -19,6 +20,8 @@ export interface InspectedImage {
   readonly height: number;
   /** 64-bit difference hash, 16 hex digits: equal for the same picture re-encoded or resized. */
   readonly dhash: string;
+  /** EXIF orientation, 1 (stored upright) to 8: how the stored pixels are turned to show the picture upright. */
+  readonly orientation: number;
 }
 
 export interface ImageRejection {
@@ -64,8 +67,11 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   } catch {
     return reject(DatasetErrors.CORRUPT_IMAGE, 'The image could not be decoded: it is truncated or damaged.');
   }
-  const rotated = orientation >= 5;
-  return { ok: true, image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash } };
+  const rotated = isStoredSideways(orientation);
+  return {
+    ok: true,
+    image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash, orientation },
+  };
 }
 
 interface Header {
