@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { generateImage, hugePngHeader, truncatedJpeg } from '../testing/test-images.js';
+import { DEFAULT_UPLOAD_LIMITS } from '../upload/upload-limits.js';
 import { inspectImage } from './image-inspection.js';
 
 const limits = { maxFileBytes: 10 * 1024 * 1024, maxPixels: 40_000_000 };
@@ -56,6 +57,25 @@ describe('image inspection', () => {
       const stored = await sharp(upright).rotate(angle).jpeg({ quality: 95 }).withMetadata({ orientation }).toBuffer();
       expect(await hash(stored)).toBe(await hash(upright));
     }
+  });
+
+  it("takes a phone's 50-MP photo under the default upload limits and refuses a 64-MP one for its size", async () => {
+    const photo = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: { r: 90, g: 140, b: 60 } } })
+        .jpeg({ quality: 10 })
+        .toBuffer();
+    const limits = {
+      maxFileBytes: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_FILE_BYTES,
+      maxPixels: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_PIXELS,
+    };
+    expect(await inspectImage(await photo(8160, 6144), limits)).toMatchObject({
+      ok: true,
+      image: { width: 8160, height: 6144 },
+    });
+    expect(await inspectImage(hugePngHeader(9248, 6936), limits)).toEqual({
+      ok: false,
+      rejection: { code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('9248x6936') },
+    });
   });
 
   it.each([
