@@ -163,6 +163,17 @@ describe('image decoding', () => {
       },
     );
 
+    it('keeps nothing of a decoded photo in libvips once it is decoded', async () => {
+      const progressive = await sharp({
+        create: { width: 1600, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      })
+        .jpeg({ progressive: true })
+        .toBuffer();
+      await decodeResized(new Uint8Array(progressive), { width: 224, height: 224 }, 3);
+      await decodeLetterboxed(new Uint8Array(progressive), { width: 224, height: 224 }, 3);
+      expect(sharp.cache()).toMatchObject({ memory: { current: 0 }, items: { current: 0 } });
+    });
+
     it('decodes progressive JPEGs, 16-bit PNGs, grey PNGs with alpha and CMYK JPEGs to 8-bit RGB', async () => {
       const upright = await photoWithOrientation(1);
       const progressive = await sharp(upright)
