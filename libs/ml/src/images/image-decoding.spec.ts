@@ -165,7 +165,13 @@ describe('image decoding', () => {
 
     it('keeps nothing of a decoded photo in libvips once it is decoded', async () => {
       const progressive = await sharp({
-        create: { width: 1600, height: 1200, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+        create: {
+          width: 1600,
+          height: 1200,
+          channels: 3,
+          background: { r: 128, g: 128, b: 128 },
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
       })
         .jpeg({ progressive: true })
         .toBuffer();
