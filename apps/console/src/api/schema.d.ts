@@ -2753,7 +2753,7 @@ export interface components {
              */
             code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE" | "BOXES_TURNED_UPRIGHT";
             /**
-             * @description `changed`: taken, cut to the image; `dropped`: not taken.
+             * @description `changed`: taken, cut to the image or turned upright; `dropped`: not taken.
              * @enum {string}
              */
             action: "dropped" | "changed";

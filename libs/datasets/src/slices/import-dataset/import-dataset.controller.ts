@@ -75,7 +75,7 @@ export class AnnotationIssueDto {
 
   @ApiProperty({
     enum: ['dropped', 'changed'],
-    description: '`changed`: taken, cut to the image; `dropped`: not taken.',
+    description: '`changed`: taken, cut to the image or turned upright; `dropped`: not taken.',
   })
   action: 'dropped' | 'changed';
 
