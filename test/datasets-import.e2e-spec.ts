@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
+import sharp from 'sharp';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -144,5 +145,48 @@ describe('dataset import over HTTP', () => {
       { label: { id: expect.any(String), name: 'bus' }, x: 0.5, y: 0.5, width: 0.5, height: 0.5 },
     ]);
     expect(await list(projectId, { label: 'car' })).toHaveLength(2);
+  });
+
+  it('turns the boxes of a sideways phone photo upright when the COCO file gives the size of its stored pixels', async () => {
+    const projectId = await createProject('detection', ['car']);
+    // Stored 40×20 with EXIF orientation 6: shown upright 20×40 (rotated a quarter turn clockwise).
+    const sideways = async (seed: number) =>
+      sharp(await generateImage(seed, { width: 40, height: 20 }))
+        .jpeg()
+        .withMetadata({ orientation: 6 })
+        .toBuffer();
+    const coco = {
+      images: [
+        { id: 1, file_name: 'annotated-sideways.jpg', width: 40, height: 20 },
+        { id: 2, file_name: 'annotated-upright.jpg', width: 20, height: 40 },
+      ],
+      categories: [{ id: 1, name: 'car' }],
+      annotations: [
+        // The left quarter of the stored pixels: the top quarter of the photo shown upright.
+        { id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 10, 20] },
+        { id: 2, image_id: 2, category_id: 1, bbox: [0, 0, 20, 10] },
+      ],
+    };
+    const zip = zipSync({
+      'annotations.coco.json': Buffer.from(JSON.stringify(coco)),
+      'annotated-sideways.jpg': await sideways(902),
+      'annotated-upright.jpg': await sideways(903),
+    });
+    const response = await importZip(projectId, zip).expect(207);
+    const byName = Object.fromEntries(
+      response.body.items.map((item: Item & { annotationIssues?: { code: string }[] }) => [item.filename, item]),
+    );
+    expect(byName['annotated-sideways.jpg'].annotationIssues).toEqual([
+      expect.objectContaining({ code: 'BOXES_TURNED_UPRIGHT', action: 'changed', annotation: -1 }),
+    ]);
+    expect(byName['annotated-upright.jpg'].annotationIssues).toBeUndefined();
+    const images = await list(projectId);
+    for (const name of ['annotated-sideways.jpg', 'annotated-upright.jpg']) {
+      const image = images.find((candidate: { filename: string }) => candidate.filename === name);
+      expect([image.width, image.height]).toEqual([20, 40]);
+      expect(image.regions).toEqual([
+        { label: { id: expect.any(String), name: 'car' }, x: 0, y: 0, width: 1, height: 0.25 },
+      ]);
+    }
   });
 });

@@ -358,7 +358,7 @@ describe('datasets over HTTP', () => {
     const tooMany = await request.expect(413);
     expect(tooMany.body.code).toBe('TOO_MANY_FILES');
 
-    const big = Buffer.concat([await generateImage(6), Buffer.alloc(10 * 1024 * 1024)]);
+    const big = Buffer.concat([await generateImage(6), Buffer.alloc(32 * 1024 * 1024)]);
     const mixed = await upload(project.id, [
       { name: 'big.png', bytes: big },
       { name: 'ok.png', bytes: tiny },

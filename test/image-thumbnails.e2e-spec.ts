@@ -66,6 +66,43 @@ describe('image thumbnails over HTTP', () => {
     expect(await sharp(response.body as Buffer).metadata()).toMatchObject({ width: 20, height: 10 });
   });
 
+  it('shows a phone photo stored sideways upright: its size, its thumbnail, and the bytes sent back as they came', async () => {
+    const project = await client.createProject('classification', ['red']);
+    // Upright 32×16: left half red, right half blue; stored a quarter turn counter-clockwise with EXIF orientation 6.
+    const upright = await sharp({ create: { width: 32, height: 16, channels: 3, background: '#f00' } })
+      .composite([{ input: { create: { width: 16, height: 16, channels: 3, background: '#00f' } }, left: 16, top: 0 }])
+      .png()
+      .toBuffer();
+    const sideways = await sharp(upright)
+      .rotate(270)
+      .jpeg({ quality: 100 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const [uploaded] = await client.upload(project.id, [sideways]);
+    const image = await client.http
+      .get(`/v1/projects/${project.id}/images/${uploaded.id}`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(image.body).toMatchObject({ width: 32, height: 16 });
+
+    const thumbnail = await binary(
+      client.http.get(`/v1/projects/${project.id}/images/${uploaded.id}/thumbnail`).set('Authorization', client.auth),
+    ).expect(200);
+    const { data, info } = await sharp(thumbnail.body as Buffer)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(info).toMatchObject({ width: 32, height: 16 });
+    const at = (x: number, y: number) =>
+      Array.from(data.subarray((y * 32 + x) * info.channels, (y * 32 + x) * info.channels + 3));
+    expect(at(4, 8)[0]).toBeGreaterThan(200);
+    expect(at(28, 8)[2]).toBeGreaterThan(200);
+
+    const content = await binary(
+      client.http.get(`/v1/projects/${project.id}/images/${uploaded.id}/content`).set('Authorization', client.auth),
+    ).expect(200);
+    expect(Buffer.compare(content.body as Buffer, sideways)).toBe(0);
+  });
+
   it('refuses a size it does not make, and images of projects the caller does not own', async () => {
     const project = await client.createProject('classification', ['red']);
     const [uploaded] = await client.upload(project.id, [

@@ -7,18 +7,21 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
 
 /** Settings of deployments and the prediction endpoint, from the environment, with their defaults. */
 export class DeploymentSettings {
-  /** Largest image accepted by POST /v1/predict/{deploymentId} (413 above). */
+  /** Largest image accepted by POST /v1/predict/{deploymentId} (413 above): a 50-MP phone JPEG weighs 10–25 MiB. */
   @Transform(emptyToUndefined)
   @IsInt()
   @Min(1)
-  PREDICT_MAX_IMAGE_BYTES: number = 10 * MiB;
+  PREDICT_MAX_IMAGE_BYTES: number = 32 * MiB;
 
-  /** Largest width × height of a prediction image (413 above; a decompression-bomb guard). */
+  /**
+   * Largest width × height of a prediction image (413 above; a decompression-bomb guard): a phone's 48- or 50-MP photo
+   * (8160×6144) passes.
+   */
   @Transform(emptyToUndefined)
   @IsInt()
   @Min(1)
   @Max(268_402_689)
-  PREDICT_MAX_PIXELS: number = 25_000_000;
+  PREDICT_MAX_PIXELS: number = 52_000_000;
 
   /** Predictions one API key may ask for per window (429 beyond). */
   @Transform(emptyToUndefined)

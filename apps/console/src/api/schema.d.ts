@@ -305,7 +305,7 @@ export interface paths {
         put?: never;
         /**
          * Upload one or many images
-         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 10485760 bytes per file [UPLOAD_MAX_FILE_BYTES], 40000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`). A rejected file leaves nothing behind.
+         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`). A rejected file leaves nothing behind.
          */
         post: operations["uploadImages"];
         delete?: never;
@@ -2751,16 +2751,19 @@ export interface components {
              */
             file: string;
             /**
-             * @description Index in the file's `annotations` (-1: the image's whole second listing).
+             * @description Index in the file's `annotations` (-1: about all the image's boxes in the file).
              * @example 3
              */
             annotation: number;
             /** @description The annotation's own `id`, when it has one. */
             annotationId?: number | string;
-            /** @enum {string} */
-            code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE";
             /**
-             * @description `changed`: taken, cut to the image; `dropped`: not taken.
+             * @description `BOXES_TURNED_UPRIGHT`: the file gives the size of a phone photo as stored (sideways, before its EXIF orientation), so its boxes were drawn on the sideways pixels; they were turned with the photo.
+             * @enum {string}
+             */
+            code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE" | "BOXES_TURNED_UPRIGHT";
+            /**
+             * @description `changed`: taken, cut to the image or turned upright; `dropped`: not taken.
              * @enum {string}
              */
             action: "dropped" | "changed";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { generateImage, hugePngHeader, truncatedJpeg } from '../testing/test-images.js';
+import { DEFAULT_UPLOAD_LIMITS } from '../upload/upload-limits.js';
 import { inspectImage } from './image-inspection.js';
 
 const limits = { maxFileBytes: 10 * 1024 * 1024, maxPixels: 40_000_000 };
@@ -11,7 +12,7 @@ describe('image inspection', () => {
       const result = await inspectImage(await generateImage(1, { width: 24, height: 12, format }), limits);
       expect(result).toEqual({
         ok: true,
-        image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/) },
+        image: { format, width: 24, height: 12, dhash: expect.stringMatching(/^[0-9a-f]{16}$/), orientation: 1 },
       });
     }
   });
@@ -32,7 +33,49 @@ describe('image inspection', () => {
       .jpeg()
       .withMetadata({ orientation: 6 })
       .toBuffer();
-    expect(await inspectImage(rotated, limits)).toMatchObject({ ok: true, image: { width: 10, height: 30 } });
+    expect(await inspectImage(rotated, limits)).toMatchObject({
+      ok: true,
+      image: { width: 10, height: 30, orientation: 6 },
+    });
+  });
+
+  it('gives a phone photo stored sideways with its EXIF orientation the difference hash of the upright picture', async () => {
+    // 8×8 pixels a hash cell, so re-encoding blurs no cell across its neighbour.
+    const upright = await sharp(await generateImage(6, { width: 36, height: 32 }))
+      .resize(72, 64, { kernel: 'nearest' })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const hash = async (bytes: Buffer) => {
+      const result = await inspectImage(bytes, limits);
+      return result.ok ? result.image.dhash : result.rejection.code;
+    };
+    for (const [orientation, angle] of [
+      [6, 270],
+      [8, 90],
+      [3, 180],
+    ]) {
+      const stored = await sharp(upright).rotate(angle).jpeg({ quality: 95 }).withMetadata({ orientation }).toBuffer();
+      expect(await hash(stored)).toBe(await hash(upright));
+    }
+  });
+
+  it("takes a phone's 50-MP photo under the default upload limits and refuses a 64-MP one for its size", async () => {
+    const photo = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: { r: 90, g: 140, b: 60 } } })
+        .jpeg({ quality: 10 })
+        .toBuffer();
+    const limits = {
+      maxFileBytes: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_FILE_BYTES,
+      maxPixels: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_PIXELS,
+    };
+    expect(await inspectImage(await photo(8160, 6144), limits)).toMatchObject({
+      ok: true,
+      image: { width: 8160, height: 6144 },
+    });
+    expect(await inspectImage(hugePngHeader(9248, 6936), limits)).toEqual({
+      ok: false,
+      rejection: { code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('9248x6936') },
+    });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
+import { isStoredSideways } from './image-orientation.js';
 
 /** Formats accepted for training images: what sharp decodes from the bytes themselves. */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
@@ -19,6 +20,8 @@ export interface InspectedImage {
   readonly height: number;
   /** 64-bit difference hash, 16 hex digits: equal for the same picture re-encoded or resized. */
   readonly dhash: string;
+  /** EXIF orientation, 1 (stored upright) to 8: how the stored pixels are turned to show the picture upright. */
+  readonly orientation: number;
 }
 
 export interface ImageRejection {
@@ -64,8 +67,11 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   } catch {
     return reject(DatasetErrors.CORRUPT_IMAGE, 'The image could not be decoded: it is truncated or damaged.');
   }
-  const rotated = orientation >= 5;
-  return { ok: true, image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash } };
+  const rotated = isStoredSideways(orientation);
+  return {
+    ok: true,
+    image: { format, width: rotated ? height : width, height: rotated ? width : height, dhash, orientation },
+  };
 }
 
 interface Header {
@@ -131,7 +137,8 @@ function formatOf(metadata: Metadata): ImageFormat | null {
 
 async function decodeAndHash(bytes: Buffer, pixels: number, maxPixels: number): Promise<string> {
   // failOn 'warning' (the strictest) turns libjpeg's "premature end of data" into an error.
-  let image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' });
+  // Hashed upright, so a phone photo and the same picture saved upright (an edited copy) are near-duplicates.
+  let image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' }).rotate();
   // A full raw decode of a small image is cheaper than libvips' resize pipeline; a large one is shrunk while
   // it is decoded, which still reads every byte of it.
   if (pixels > FULL_DECODE_PIXELS) image = image.resize(256, 256, { fit: 'inside' });

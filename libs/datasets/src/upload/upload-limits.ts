@@ -7,18 +7,21 @@ const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? unde
 
 /** Limits on image uploads and dataset imports, from the environment, with their defaults. */
 export class UploadLimits {
-  /** Largest accepted image file. */
+  /** Largest accepted image file: a 50-MP phone JPEG weighs 10–25 MiB. */
   @Transform(emptyToUndefined)
   @IsInt()
   @Min(1)
-  UPLOAD_MAX_FILE_BYTES: number = 10 * MiB;
+  UPLOAD_MAX_FILE_BYTES: number = 32 * MiB;
 
-  /** Largest accepted width × height of an image (decompression-bomb guard). */
+  /**
+   * Largest accepted width × height of an image (decompression-bomb guard): a phone's 48- or 50-MP photo (8160×6144)
+   * passes.
+   */
   @Transform(emptyToUndefined)
   @IsInt()
   @Min(1)
   @Max(268_402_689)
-  UPLOAD_MAX_PIXELS: number = 40_000_000;
+  UPLOAD_MAX_PIXELS: number = 52_000_000;
 
   /** Files in one upload request. */
   @Transform(emptyToUndefined)

@@ -84,4 +84,123 @@ describe('image decoding', () => {
     );
     expect(sizes).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  describe('phone photos', () => {
+    /** 8×8 blocks of six colours, 3 across and 2 down: no rotation or mirror of it looks the same. */
+    const BLOCKS = [
+      [
+        [255, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+      ],
+      [
+        [255, 255, 0],
+        [0, 255, 255],
+        [255, 255, 255],
+      ],
+    ];
+    const UPRIGHT = { width: 24, height: 16 };
+
+    function uprightAt(x: number, y: number): number[] {
+      return BLOCKS[Math.floor(y / 8)][Math.floor(x / 8)];
+    }
+
+    /** Where a stored pixel shows once the EXIF orientation is applied (the tag's meaning). */
+    function shownAt(orientation: number, x: number, y: number, w: number, h: number): [number, number] {
+      switch (orientation) {
+        case 2:
+          return [w - 1 - x, y];
+        case 3:
+          return [w - 1 - x, h - 1 - y];
+        case 4:
+          return [x, h - 1 - y];
+        case 5:
+          return [y, x];
+        case 6:
+          return [h - 1 - y, x];
+        case 7:
+          return [h - 1 - y, w - 1 - x];
+        case 8:
+          return [y, w - 1 - x];
+        default:
+          return [x, y];
+      }
+    }
+
+    /** The upright picture stored as a camera with this EXIF orientation writes it. */
+    async function photoWithOrientation(orientation: number): Promise<Uint8Array> {
+      const sideways = orientation >= 5;
+      const w = sideways ? UPRIGHT.height : UPRIGHT.width;
+      const h = sideways ? UPRIGHT.width : UPRIGHT.height;
+      const stored = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) stored.set(uprightAt(...shownAt(orientation, x, y, w, h)), (y * w + x) * 3);
+      return new Uint8Array(
+        await sharp(stored, { raw: { width: w, height: h, channels: 3 } })
+          .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+          .withMetadata({ orientation })
+          .toBuffer(),
+      );
+    }
+
+    function expectUpright(image: { pixels: Uint8Array; width: number; channels: number }, offsetY = 0): void {
+      for (let row = 0; row < 2; row++)
+        for (let column = 0; column < 3; column++) {
+          const [x, y] = [column * 8 + 4, row * 8 + 4];
+          const found = pixelAt(image, x, y + offsetY);
+          uprightAt(x, y).forEach((value, channel) => expect(Math.abs(found[channel] - value)).toBeLessThan(24));
+        }
+    }
+
+    it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+      'decodes a photo with EXIF orientation %i as the upright picture, for classifiers and detectors alike',
+      async (orientation) => {
+        const photo = await photoWithOrientation(orientation);
+        expectUpright(await decodeResized(photo, UPRIGHT, 3));
+        const letterboxed = await decodeLetterboxed(photo, { width: 24, height: 24 }, 3);
+        expect(letterboxed.transform).toMatchObject({ sourceWidth: 24, sourceHeight: 16, offsetY: 4 });
+        expectUpright(letterboxed, 4);
+      },
+    );
+
+    it('keeps nothing of a decoded photo in libvips once it is decoded', async () => {
+      const progressive = await sharp({
+        create: {
+          width: 1600,
+          height: 1200,
+          channels: 3,
+          background: { r: 128, g: 128, b: 128 },
+          noise: { type: 'gaussian', mean: 128, sigma: 40 },
+        },
+      })
+        .jpeg({ progressive: true })
+        .toBuffer();
+      await decodeResized(new Uint8Array(progressive), { width: 224, height: 224 }, 3);
+      await decodeLetterboxed(new Uint8Array(progressive), { width: 224, height: 224 }, 3);
+      expect(sharp.cache()).toMatchObject({ memory: { current: 0 }, items: { current: 0 } });
+    });
+
+    it('decodes progressive JPEGs, 16-bit PNGs, grey PNGs with alpha and CMYK JPEGs to 8-bit RGB', async () => {
+      const upright = await photoWithOrientation(1);
+      const progressive = await sharp(upright)
+        .jpeg({ progressive: true, quality: 100, chromaSubsampling: '4:4:4' })
+        .toBuffer();
+      const sixteenBit = await sharp(upright).toColourspace('rgb16').png().toBuffer();
+      for (const source of [progressive, sixteenBit])
+        expectUpright(await decodeResized(new Uint8Array(source), UPRIGHT, 3));
+
+      const greyWithAlpha = await sharp(upright).toColourspace('grey16').ensureAlpha(1).png().toBuffer();
+      const grey = await decodeResized(new Uint8Array(greyWithAlpha), UPRIGHT, 3);
+      expect(grey.pixels).toHaveLength(24 * 16 * 3);
+      // Red is darker than green in luminance, whatever the depth it was stored at.
+      expect(pixelAt(grey, 4, 4)[0]).toBeLessThan(pixelAt(grey, 12, 4)[0]);
+
+      // Pure primaries are out of the CMYK gamut: only their hue survives the round trip.
+      const cmyk = await sharp(upright).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer();
+      const fromCmyk = await decodeResized(new Uint8Array(cmyk), UPRIGHT, 3);
+      const [red, green, blue] = pixelAt(fromCmyk, 4, 4);
+      expect(red).toBeGreaterThan(Math.max(green, blue) + 100);
+      expect(pixelAt(fromCmyk, 20, 12)).toEqual([255, 255, 255]);
+    });
+  });
 });

@@ -45,6 +45,13 @@ export interface LetterboxedImage extends DecodedImage {
   transform: LetterboxTransform;
 }
 
+/**
+ * libvips' operation cache kept the decoded pixels of recent images: about 150 MiB for each 50-MP progressive JPEG, up
+ * to 100 of them, in a process that never decodes the same bytes twice (each upload, prediction and training image
+ * is a new buffer). Off for the whole process, as the cache is libvips' own.
+ */
+sharp.cache(false);
+
 /** Grey padding, as YOLO-style detectors use, so the border is neither a dark nor a bright edge. */
 const LETTERBOX_GREY = { r: 114, g: 114, b: 114 };
 

@@ -24,6 +24,8 @@ export interface ArchiveImage {
   missing?: boolean;
   /** Its annotations that were dropped or changed on the way in. */
   annotationIssues?: AnnotationIssue[];
+  /** The size the annotation file gives the image (COCO `width`, `height`): the frame its boxes were drawn in. */
+  annotatedSize?: { file: string; width: number; height: number };
 }
 
 export type AnnotationIssueCode =
@@ -33,7 +35,8 @@ export type AnnotationIssueCode =
   | 'BOX_CLAMPED'
   | 'BOX_EMPTY'
   | 'BOX_TOO_SMALL'
-  | 'IMAGE_LISTED_TWICE';
+  | 'IMAGE_LISTED_TWICE'
+  | 'BOXES_TURNED_UPRIGHT';
 
 /** An annotation of a COCO file that was not taken as it stands. */
 export interface AnnotationIssue {
@@ -341,6 +344,9 @@ export async function readCocoArchive(
         regions: boxes.get(key) ?? [],
         split,
         ...reported,
+        ...(image.width && image.height
+          ? { annotatedSize: { file: jsonPath, width: Number(image.width), height: Number(image.height) } }
+          : {}),
       });
     }
   }

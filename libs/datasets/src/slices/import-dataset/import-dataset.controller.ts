@@ -44,7 +44,10 @@ export class AnnotationIssueDto {
   @ApiProperty({ example: 'train/_annotations.coco.json', description: 'The COCO file.' })
   file: string;
 
-  @ApiProperty({ example: 3, description: "Index in the file's `annotations` (-1: the image's whole second listing)." })
+  @ApiProperty({
+    example: 3,
+    description: "Index in the file's `annotations` (-1: about all the image's boxes in the file).",
+  })
   annotation: number;
 
   @ApiPropertyOptional({
@@ -62,13 +65,17 @@ export class AnnotationIssueDto {
       'BOX_EMPTY',
       'BOX_TOO_SMALL',
       'IMAGE_LISTED_TWICE',
+      'BOXES_TURNED_UPRIGHT',
     ],
+    description:
+      '`BOXES_TURNED_UPRIGHT`: the file gives the size of a phone photo as stored (sideways, before its EXIF ' +
+      'orientation), so its boxes were drawn on the sideways pixels; they were turned with the photo.',
   })
   code: AnnotationIssueCode;
 
   @ApiProperty({
     enum: ['dropped', 'changed'],
-    description: '`changed`: taken, cut to the image; `dropped`: not taken.',
+    description: '`changed`: taken, cut to the image or turned upright; `dropped`: not taken.',
   })
   action: 'dropped' | 'changed';
 

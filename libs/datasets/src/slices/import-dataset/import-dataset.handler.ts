@@ -8,6 +8,8 @@ import { labelName } from '@diyml/projects';
 import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
+import type { InspectedImage } from '../../images/image-inspection.js';
+import { boxShownUpright, isStoredSideways } from '../../images/image-orientation.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
 import { temporaryUploadDirectory, type UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
@@ -138,6 +140,11 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       throw refusal(items);
     }
 
+    present.forEach((image, index) => {
+      const inspection = inspections[index];
+      if ('image' in inspection) turnBoxesUpright(image, inspection.image);
+    });
+
     const labelsCreated: LabelView[] = [];
     for (const name of missing) {
       const written = await this.commands.execute(new AddLabel(projectId, name, undefined, context));
@@ -165,6 +172,31 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     );
     return { items, labelsCreated, ignored: dataset.ignored, unmatchedAnnotations: dataset.unmatchedAnnotations };
   }
+}
+
+/**
+ * Boxes drawn on a phone photo's stored, sideways pixels (by a tool that ignores the EXIF orientation, which the
+ * annotation file shows by giving the stored size) turned onto the upright photo, the frame of every box in the api.
+ * A photo stored upside down or mirrored keeps its size, so its frame cannot be told: its boxes are taken as upright.
+ */
+function turnBoxesUpright(image: ArchiveImage, inspected: InspectedImage): void {
+  const { annotatedSize, regions } = image;
+  const { width, height, orientation } = inspected;
+  if (!annotatedSize || !regions?.length || !isStoredSideways(orientation) || width === height) return;
+  if (annotatedSize.width !== height || annotatedSize.height !== width) return;
+  image.regions = regions.map((region) => boxShownUpright(region, orientation));
+  image.annotationIssues = [
+    ...(image.annotationIssues ?? []),
+    {
+      file: annotatedSize.file,
+      annotation: -1,
+      code: 'BOXES_TURNED_UPRIGHT',
+      action: 'changed',
+      message:
+        `${annotatedSize.file} gives this photo as ${height}×${width}, its pixels as stored; its EXIF orientation ` +
+        `(${orientation}) shows it ${width}×${height}. Its ${regions.length} box(es) were turned with the photo.`,
+    },
+  ];
 }
 
 function missingItem(image: ArchiveImage): IntakeItem {
