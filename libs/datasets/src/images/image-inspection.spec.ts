@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { generateImage, hugePngHeader, truncatedJpeg } from '../testing/test-images.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../upload/upload-limits.js';
@@ -105,6 +106,17 @@ describe('image inspection', () => {
       if (result.ok) hashes.add(result.image.dhash);
     }
     expect(hashes.size).toBe(300);
+  });
+
+  it('tells whoever sends a zip archive as an image to import it instead', async () => {
+    const zip = zipSync({ 'cat/1.png': await generateImage(3) });
+    expect(await inspectImage(Buffer.from(zip), limits)).toEqual({
+      ok: false,
+      rejection: {
+        code: 'UNSUPPORTED_IMAGE',
+        message: expect.stringContaining('it is a zip archive. Import an archive of images'),
+      },
+    });
   });
 
   it('refuses a file over the byte limit', async () => {

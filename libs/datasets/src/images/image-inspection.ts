@@ -98,16 +98,23 @@ function pngHeader(bytes: Buffer): Header | null {
   return { format: 'png', width, height, orientation: 1 };
 }
 
+const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const isZip = (bytes: Buffer) => bytes.subarray(0, 4).equals(ZIP_SIGNATURE);
+
 async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRejection }> {
   let metadata: Metadata;
   try {
     // Only the header is read here, so no pixel limit yet: the size is checked against ours afterwards.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
+    const supported = `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS.join(', ')})`;
     return {
       rejection: {
         code: DatasetErrors.UNSUPPORTED_IMAGE,
-        message: `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS.join(', ')}).`,
+        message: isZip(bytes)
+          ? `${supported}: it is a zip archive. Import an archive of images (a folder per label, or COCO) with ` +
+            'POST /v1/projects/{projectId}/images/import.'
+          : `${supported}.`,
       },
     };
   }
