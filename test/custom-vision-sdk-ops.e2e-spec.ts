@@ -254,6 +254,15 @@ describe('Custom Vision SDK operations against diyml', () => {
       expect(reds.every((image) => image.tags![0].tagName === 'red')).toBe(true);
     });
 
+    it('getTaggedImages: pages newest or oldest first with skip and take, the same images either way', async () => {
+      const ids = async (orderBy: 'Newest' | 'Oldest', skip: number, take: number) =>
+        (await trainer.getTaggedImages(projectId, { tagIds: [red.id!], orderBy, skip, take })).map((image) => image.id);
+      const oldest = await ids('Oldest', 0, 100);
+      expect(await ids('Newest', 0, 100)).toEqual([...oldest].reverse());
+      expect(await ids('Oldest', 3, 4)).toEqual(oldest.slice(3, 7));
+      expect(await ids('Newest', 12, 5)).toEqual([...oldest].reverse().slice(12));
+    });
+
     it('getTaggedImageCount: 28 tagged, 14 of them blue', async () => {
       expect((await trainer.getTaggedImageCount(projectId)).body).toBe(28);
       expect((await trainer.getTaggedImageCount(projectId, { tagIds: [blue.id!] })).body).toBe(14);

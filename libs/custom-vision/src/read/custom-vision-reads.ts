@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DatasetQueries, type ImageView } from '@diyml/datasets';
+import { DatasetQueries, type ImageFilter as DatasetImageFilter, type ImageView } from '@diyml/datasets';
 import { DEPLOYMENTS, type DeploymentView } from '@diyml/deployments/pure';
 import { ProjectAccess, type ProjectView } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
@@ -25,6 +25,24 @@ export class CustomVisionReads {
 
   images(projectId: string): Promise<ImageView[]> {
     return this.datasets.listAll(projectId);
+  }
+
+  /** The first `limit` images passing `filter`, oldest or newest first, from the images' index. */
+  async indexedImages(
+    projectId: string,
+    filter: DatasetImageFilter,
+    limit: number,
+    direction: 'asc' | 'desc',
+  ): Promise<ImageView[]> {
+    return (await this.datasets.list(projectId, filter, { limit, direction })).items;
+  }
+
+  indexedCount(projectId: string, filter: DatasetImageFilter): Promise<number> {
+    return this.datasets.count(projectId, filter);
+  }
+
+  imagesByIds(projectId: string, imageIds: readonly string[]): Promise<ImageView[]> {
+    return this.datasets.byIds(projectId, imageIds);
   }
 
   image(projectId: string, imageId: string): Promise<ImageView> {

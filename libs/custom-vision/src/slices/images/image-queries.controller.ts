@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
-import type { ImageView } from '@diyml/datasets';
+import type { ImageFilter as DatasetImageFilter, ImageView } from '@diyml/datasets';
 import { matchesMetadata, type MetadataFilter, parseMetadataFilter } from '../../domain/metadata-filter.js';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
@@ -39,6 +39,18 @@ function matches(image: ImageView, filter: ImageFilter): boolean {
   if (filter.tagIds.length === 0) return true;
   const used = new Set([image.labelId, ...image.regions.map((region) => region.labelId)]);
   return filter.tagIds.some((tagId) => used.has(tagId));
+}
+
+/**
+ * The filter as the images' index answers it (tagging status, one tag), or null when it needs every image read:
+ * several tags (any of them) or a metadata expression (eq, ne, and, or).
+ */
+function indexedFilterOf(filter: ImageFilter): DatasetImageFilter | null {
+  if (filter.metadata || filter.tagIds.length > 1) return null;
+  return {
+    ...(filter.taggingStatus === 'All' ? {} : { unlabeled: filter.taggingStatus === 'Untagged' }),
+    ...(filter.tagIds.length === 1 ? { labelId: filter.tagIds[0] } : {}),
+  };
 }
 
 function metadataFilterOf(value: string | undefined): MetadataFilter | undefined {
@@ -159,14 +171,9 @@ export class ImageQueriesController {
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImage[]> {
     const project = await this.reads.project(projectId, user.id);
-    const wanted = query.imageIds ?? [];
-    const images = await this.reads.images(projectId);
-    const byId = new Map(images.map((image) => [image.id, image]));
     const baseUrl = baseUrlOf(request);
-    return wanted.flatMap((id) => {
-      const image = byId.get(id);
-      return image ? [toCvImage(image, project, baseUrl)] : [];
-    });
+    const images = await this.reads.imagesByIds(projectId, query.imageIds ?? []);
+    return images.map((image) => toCvImage(image, project, baseUrl));
   }
 
   private async page(
@@ -177,14 +184,22 @@ export class ImageQueriesController {
     filter: ImageFilter,
   ): Promise<CvImage[]> {
     const project = await this.reads.project(projectId, user.id);
-    const images = (await this.reads.images(projectId)).filter((image) => matches(image, filter));
-    if (orderBy === 'Newest') images.reverse();
+    const indexed = indexedFilterOf(filter);
+    let images: ImageView[];
+    if (indexed) {
+      images = await this.reads.indexedImages(projectId, indexed, skip + take, orderBy === 'Newest' ? 'desc' : 'asc');
+    } else {
+      images = (await this.reads.images(projectId)).filter((image) => matches(image, filter));
+      if (orderBy === 'Newest') images.reverse();
+    }
     const baseUrl = baseUrlOf(request);
     return images.slice(skip, skip + take).map((image) => toCvImage(image, project, baseUrl));
   }
 
   private async countOf(projectId: string, user: AuthenticatedUser, filter: ImageFilter): Promise<number> {
     await this.reads.project(projectId, user.id);
+    const indexed = indexedFilterOf(filter);
+    if (indexed) return this.reads.indexedCount(projectId, indexed);
     return (await this.reads.images(projectId)).filter((image) => matches(image, filter)).length;
   }
 }

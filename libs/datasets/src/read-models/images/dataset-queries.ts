@@ -63,12 +63,36 @@ export class DatasetQueries {
     return all.sort((a, b) => a.seq - b.seq);
   }
 
-  /** A page of the project's images in upload order, served from the read store's index on the filter's fields. */
+  /** The images of the project among `imageIds`, in that order; removed images and other projects' are left out. */
+  async byIds(projectId: string, imageIds: readonly string[]): Promise<ImageView[]> {
+    const found = await Promise.all(imageIds.map((imageId) => this.images.get(imageId)));
+    return found.filter((image): image is ImageView => image?.projectId === projectId);
+  }
+
+  /**
+   * A page of the project's images in upload order (newest first with `direction: 'desc'`), served from the read
+   * store's index on the filter's fields.
+   */
   async list(
     projectId: string,
     filter: ImageFilter,
-    page: { limit: number; cursor?: string },
+    page: { limit: number; cursor?: string; direction?: 'asc' | 'desc' },
   ): Promise<Page<ImageView>> {
+    return this.images.find({
+      where: this.whereOf(projectId, filter),
+      orderBy: 'seq',
+      direction: page.direction,
+      limit: page.limit,
+      cursor: page.cursor,
+    });
+  }
+
+  /** How many of the project's images pass the filter, from the same index. */
+  count(projectId: string, filter: ImageFilter): Promise<number> {
+    return this.images.count(this.whereOf(projectId, filter));
+  }
+
+  private whereOf(projectId: string, filter: ImageFilter): Where<ImageView> {
     const where: Where<ImageView> = { projectId };
     if (filter.split !== undefined) where.split = filter.split;
     if (filter.included !== undefined) where.included = filter.included;
@@ -76,7 +100,7 @@ export class DatasetQueries {
     // The label of the image or of any of its boxes: labelIds holds them all.
     if (filter.labelId !== undefined) where.labelIds = filter.labelId;
     if (filter.metadata !== undefined) where.metadataEntries = filter.metadata;
-    return this.images.find({ where, orderBy: 'seq', limit: page.limit, cursor: page.cursor });
+    return where;
   }
 
   /** label id → number of images using it (as label or in a box); labels without images are absent. */
