@@ -2,23 +2,25 @@ import { relative } from 'node:path';
 import Sequencer from '@jest/test-sequencer';
 
 /**
- * Wall seconds of the longest test files in a full run (BENCHMARKS.md, "`npm test` in five minutes"), for a run with
- * no record of its own: on a fresh clone Jest orders files by size, and the benchmark smoke test (a small file, the
- * longest by far) started two thirds into the run, with one worker idle at the end while it finished.
+ * Wall seconds of the longest test files in a full run (BENCHMARKS.md, "`npm test` on 2026-12-03", at a load of
+ * 9-15), for a run with no record of its own: on a fresh clone Jest orders files by size, and the benchmark smoke test
+ * (a small file, the longest by far) started two thirds into the run, with one worker idle at the end while it finished.
  */
 const SECONDS_IN_A_FULL_RUN = {
-  'test/benchmarks.e2e-spec.ts': 259,
-  'test/distributed.e2e-spec.ts': 136,
-  'libs/ml/src/detection/backbone-detector.spec.ts': 107,
-  'libs/ml/src/training/backbone-training.spec.ts': 87,
-  'test/backbones.e2e-spec.ts': 76,
-  'test/console/detection-journey.e2e-spec.ts': 76,
-  'test/abuse/http-abuse.e2e-spec.ts': 64,
-  'test/test-run-cancel.e2e-spec.ts': 58,
-  'test/console/model-operations.e2e-spec.ts': 56,
-  'test/custom-vision-sdk-ops.e2e-spec.ts': 56,
-  'test/training.e2e-spec.ts': 56,
-  'test/real-photos.slow.e2e-spec.ts': 54,
+  'test/benchmarks.e2e-spec.ts': 197,
+  'test/abuse/upload-memory.e2e-spec.ts': 159,
+  'test/distributed.e2e-spec.ts': 139,
+  'test/console/labeling-slips.e2e-spec.ts': 73,
+  'libs/training/src/worker/embedding-thread.spec.ts': 66,
+  'test/postgres.e2e-spec.ts': 64,
+  'test/backbones.e2e-spec.ts': 54,
+  'libs/ml/src/detection/backbone-detector.spec.ts': 52,
+  'test/images-list-pages.e2e-spec.ts': 52,
+  'test/product.e2e-spec.ts': 51,
+  'libs/jobs/src/bullmq/bullmq-worker-loss.spec.ts': 51,
+  'test/training-bullmq.e2e-spec.ts': 51,
+  'test/keras-import.e2e-spec.ts': 51,
+  'test/suggestions-bullmq.e2e-spec.ts': 51,
 };
 
 /**
