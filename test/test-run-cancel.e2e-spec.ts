@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
+import { type AppendResult, type ExpectedRevision, SqliteEventStore, type Upcasters } from '@diyml/event-store';
 import { verifyReadModels } from '../apps/api/src/replay-verification.js';
 import { PredictionCancelled, predictOnThread } from '@diyml/evaluation';
 import { ApiClient } from './support/api-client.js';
@@ -8,14 +11,40 @@ import { modelZip, tinyClassifier } from './support/tiny-models.js';
 
 type HistoryItem = { type: string; v: number; data: { testRunId?: string } };
 
+/**
+ * The embedded store, holding back the append of every TestRunCompleted while `hold` is on: a run can then not finish
+ * before the test cancels it, however fast the machine predicts (a 400-image run had finished first under load).
+ */
+class HeldCompletionsEventStore extends SqliteEventStore {
+  private held: Promise<void> | null = null;
+  private releaseHeld = () => {};
+
+  hold(): void {
+    this.held = new Promise((resolve) => (this.releaseHeld = resolve));
+  }
+
+  release(): void {
+    this.held = null;
+    this.releaseHeld();
+  }
+
+  override async append(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: { expectedRevision: ExpectedRevision; metadata: EventMetadata },
+  ): Promise<AppendResult> {
+    if (this.held && events.some((event) => event.type === 'TestRunCompleted')) await this.held;
+    return super.append(streamId, events, options);
+  }
+}
+
 describe('cancelling a test run over HTTP', () => {
   let testApp: TestApp;
+  let eventStore: HeldCompletionsEventStore;
   let client: ApiClient;
   let projectId: string;
   let iterationId: string;
   let images: { name: string; bytes: Buffer }[];
-  /** A run long enough to be still running while the test queues another behind it and cancels both. */
-  let longRunImages: { name: string; bytes: Buffer }[];
 
   const runs = () => `/v1/projects/${projectId}/iterations/${iterationId}/test-runs`;
   const requestRun = async (testSet = images) => {
@@ -52,7 +81,10 @@ describe('cancelling a test run over HTTP', () => {
   };
 
   beforeAll(async () => {
-    testApp = await startTestApp();
+    testApp = await startTestApp({
+      eventStore: (dataDir: string, upcasters: Upcasters) =>
+        (eventStore = new HeldCompletionsEventStore({ filename: join(dataDir, 'events.sqlite'), upcasters })),
+    });
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
     projectId = (await client.createProject('classification', ['red', 'blue'])).id;
     const imported = await client.http
@@ -65,17 +97,14 @@ describe('cancelling a test run over HTTP', () => {
       ...(await colouredSquares(RED, 20, 11)).map((bytes, i) => ({ name: `r${i}.png`, bytes })),
       ...(await colouredSquares(BLUE, 20, 12)).map((bytes, i) => ({ name: `b${i}.png`, bytes })),
     ];
-    longRunImages = [
-      ...(await colouredSquares(RED, 200, 13)).map((bytes, i) => ({ name: `r${i}.png`, bytes })),
-      ...(await colouredSquares(BLUE, 200, 14)).map((bytes, i) => ({ name: `b${i}.png`, bytes })),
-    ];
   }, 240_000);
   afterAll(async () => {
     await testApp.destroy();
   });
 
   it('cancels a running run and the one queued behind it: neither records results, and the queue goes on', async () => {
-    const running = await requestRun(longRunImages);
+    eventStore.hold();
+    const running = await requestRun();
     const queued = await requestRun();
     // Test runs run one at a time: the second waits behind the first.
     const cancelledQueued = await cancel(queued.id).expect(200);
@@ -83,6 +112,7 @@ describe('cancelling a test run over HTTP', () => {
     const cancelledRunning = await cancel(running.id).expect(200);
     expect(cancelledRunning.body).toMatchObject({ id: running.id, status: 'cancelled', metrics: null });
     expect(cancelledRunning.body.completedAt).toEqual(expect.any(String));
+    eventStore.release();
 
     const next = await requestRun();
     expect((await waitUntilFinished(next.id)).status).toBe('completed');
