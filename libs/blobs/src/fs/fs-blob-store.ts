@@ -38,6 +38,7 @@ export class FsBlobStore extends BlobStore {
   private readonly fsync: boolean;
   private readonly createdDirectories = new Set<string>();
   private leftoverSweeper?: NodeJS.Timeout;
+  private sweep: Promise<void> | null = null;
 
   constructor(options: FsBlobStoreOptions) {
     super();
@@ -164,15 +165,21 @@ export class FsBlobStore extends BlobStore {
   ): void {
     clearInterval(this.leftoverSweeper);
     this.leftoverSweeper = setInterval(() => {
-      this.removeLeftovers(olderThanMs).then(
-        (removed) => removed > 0 && report({ removed }),
-        (error: unknown) => report({ error }),
-      );
+      // One sweep at a time: a slow one (a loaded machine) is not joined by the next, which would count its files again.
+      if (this.sweep) return;
+      this.sweep = this.removeLeftovers(olderThanMs)
+        .then(
+          (removed) => void (removed > 0 && report({ removed })),
+          (error: unknown) => report({ error }),
+        )
+        .finally(() => (this.sweep = null));
     }, intervalMs).unref();
   }
 
+  /** Stops the sweeps; a sweep under way finishes first, so nothing is removed after close. */
   async close(): Promise<void> {
     clearInterval(this.leftoverSweeper);
+    await this.sweep;
   }
 
   private pathOf(sha256: string): string {
