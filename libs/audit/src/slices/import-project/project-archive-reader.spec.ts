@@ -16,7 +16,13 @@ const at = '2026-11-30T10:00:00.000Z';
 
 const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const events = [
-  { stream: `project-${PROJECT}`, type: 'ProjectCreated', v: 1, data: { projectId: PROJECT, name: 'p' }, at },
+  {
+    stream: `project-${PROJECT}`,
+    type: 'ProjectCreated',
+    v: 1,
+    data: { projectId: PROJECT, name: 'p', trainingConfig: { epochs: 10, augmentation: { horizontalFlip: true } } },
+    at,
+  },
   {
     stream: `image-${IMAGE}`,
     type: 'ImageUploaded',
@@ -175,6 +181,25 @@ describe('readProjectArchive', () => {
         )
       ).message,
     ).toContain('deleted');
+  });
+
+  it('refuses a project creation or configuration without its training configuration, which the projections read', async () => {
+    const { trainingConfig: _config, ...bare } = events[0].data;
+    expect(await refusal(() => readArchive(entries({ events: [{ ...events[0], data: bare }, events[1]] })))).toEqual({
+      code: 'CORRUPT_PROJECT_ARCHIVE',
+      message: expect.stringContaining('event 1 (ProjectCreated) has no training configuration'),
+    });
+    const configured = {
+      stream: `project-${PROJECT}`,
+      type: 'TrainingConfigured',
+      v: 1,
+      data: { projectId: PROJECT, trainingConfig: { epochs: 3 } },
+      at,
+    };
+    const threeEvents = { manifest: { ...manifest, events: 3 }, events: [...events, configured] };
+    expect((await refusal(() => readArchive(entries(threeEvents)))).message).toContain(
+      'event 3 (TrainingConfigured) has no training configuration',
+    );
   });
 
   it('refuses, with 422 and the events named, an archive from a newer installation: an unknown type or a newer version', async () => {

@@ -191,6 +191,17 @@ function finishEvents(events: ArchivedEvent[], manifest: ImportedManifest): void
   const projectId = manifest.project.id;
   const first = events.find((event) => event.stream === `project-${projectId}`);
   if (first?.type !== 'ProjectCreated') throw corrupt("the project's stream does not begin with its creation.");
+  // The projections read a project's training configuration from these events: one without it cannot be imported.
+  const unconfigured = events.findIndex(
+    (event) =>
+      (event.type === 'ProjectCreated' || event.type === 'TrainingConfigured') &&
+      !(isObject(event.data.trainingConfig) && isObject(event.data.trainingConfig.augmentation)),
+  );
+  if (unconfigured >= 0) {
+    throw corrupt(`event ${unconfigured + 1} (${events[unconfigured].type}) has no training configuration.`, {
+      event: unconfigured + 1,
+    });
+  }
 }
 
 /**
