@@ -28,11 +28,12 @@ export interface ProjectSnapshot {
 }
 
 /**
- * Snapshots built at once in this process. Each holds the project's events and a copy of its read models while it is
- * built, and runs on the event loop: building two at once is no faster than one after the other, and takes twice the
- * memory.
+ * Reads of a whole project from the log (an `asOf` snapshot, an export's collection) run one at a time in this
+ * process. Each holds the project's events (a snapshot also a copy of its read models) and runs on the event loop:
+ * two at once are no faster than one after the other, and take twice the memory (a snapshot and an export side by
+ * side grew the api by 577 MiB on 5,000 images, one alone by ~300).
  */
-const CONCURRENT_SNAPSHOTS = 1;
+export const WHOLE_PROJECT_READS = new ConcurrencyGate(1);
 
 /**
  * The state of a project at a moment in the past, computed from the log: the project's streams (found through
@@ -42,15 +43,13 @@ const CONCURRENT_SNAPSHOTS = 1;
  */
 @Injectable()
 export class ProjectTimeTravel {
-  private readonly gate = new ConcurrencyGate(CONCURRENT_SNAPSHOTS);
-
   constructor(
     private readonly events: EventStore,
     private readonly readStore: ReadStore,
   ) {}
 
   at(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
-    return this.gate.run(() => this.build(projectId, asOf, projections));
+    return WHOLE_PROJECT_READS.run(() => this.build(projectId, asOf, projections));
   }
 
   private async build(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {

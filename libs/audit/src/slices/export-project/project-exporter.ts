@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { BlobStore } from '@diyml/blobs';
-import { Clock, ConcurrencyGate, EventLoopSlices, Settings } from '@diyml/core';
+import { Clock, EventLoopSlices, Settings } from '@diyml/core';
 import { EventStore, type RecordedEvent } from '@diyml/event-store';
 import { PROJECT_HISTORY, ProjectAccess, type ProjectHistoryEntry, type ProjectView } from '@diyml/projects';
 import { ProjectionRunner, ReadStore } from '@diyml/read-store';
+import { WHOLE_PROJECT_READS } from '../../time-travel.js';
 import {
   type ArchivedEvent,
   blobEntry,
@@ -34,12 +35,6 @@ export interface ProjectContent {
  */
 @Injectable()
 export class ProjectExporter {
-  /**
-   * One project is collected at a time: collecting runs on the event loop (the embedded stores answer synchronously),
-   * so two at once are no faster, and each holds the project's events.
-   */
-  private readonly collecting = new ConcurrencyGate(1);
-
   constructor(
     private readonly access: ProjectAccess,
     private readonly events: EventStore,
@@ -53,7 +48,8 @@ export class ProjectExporter {
   /** Everything but the blobs' bytes, which `write` reads one at a time. 404 for a project that is not the user's. */
   async collect(projectId: string, userId: string): Promise<ProjectContent> {
     const project = await this.access.getOwned(projectId, userId);
-    return this.collecting.run(() => this.collectOwned(project));
+    // One whole-project read at a time, asOf snapshots included (WHOLE_PROJECT_READS).
+    return WHOLE_PROJECT_READS.run(() => this.collectOwned(project));
   }
 
   private async collectOwned(project: ProjectView): Promise<ProjectContent> {
