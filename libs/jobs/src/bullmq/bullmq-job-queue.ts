@@ -37,6 +37,10 @@ function asProgress(value: unknown): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
 }
 
+/** A queue no job is added to, whose connection answers health checks (a read of a job that never exists). */
+const HEALTH_CHECK_QUEUE = 'health-check';
+const HEALTH_CHECK_TIMEOUT_MS = 1000;
+
 /** The distributed job queue: BullMQ on Redis. The BullMQ job id is the job id, so adding twice is a no-op. */
 export class BullmqJobQueue extends JobQueue {
   readonly outlivesProcess = true;
@@ -120,6 +124,27 @@ export class BullmqJobQueue extends JobQueue {
   /** Removes every job of a queue: for tests. */
   async obliterate(queue: string): Promise<void> {
     await this.queue(queue).obliterate({ force: true });
+  }
+
+  /**
+   * One read from Redis, bounded: commands wait for Redis to come back rather than fail (maxRetriesPerRequest
+   * null, which workers need), so a read unanswered for a second is the sign that Redis is down.
+   */
+  async check(): Promise<void> {
+    const read = this.queue(HEALTH_CHECK_QUEUE).getJob(HEALTH_CHECK_QUEUE);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${HEALTH_CHECK_TIMEOUT_MS} ms`)),
+        HEALTH_CHECK_TIMEOUT_MS,
+      );
+    });
+    read.catch(() => {}); // answered after the timeout, or failed after it: nobody waits any more
+    try {
+      await Promise.race([read, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
