@@ -57,6 +57,8 @@ export abstract class JobQueue {
   abstract watchProgress(queue: string, id: string): Observable<Record<string, unknown>>;
   /** Removes a job that has not started; false when it is running, finished or unknown. */
   abstract removeWaiting(queue: string, id: string): Promise<boolean>;
+  /** Resolves when the queue can take jobs now (for /health); rejects, saying what does not answer, otherwise. */
+  abstract check(): Promise<void>;
   abstract close(): Promise<void>;
 }
 

@@ -324,7 +324,12 @@ export class ProjectionRunner implements OnApplicationBootstrap, OnApplicationSh
 
   /** Read-your-writes: resolves once projections have applied `position`; 503 after `timeoutMs`. */
   async waitFor(position: number, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    if (position <= this.position) return;
+    if (position <= this.position) {
+      // Applied before the writer asked (the subscription was quicker than the append's answer): its changes may
+      // still be held back, and what the writer reads next may be served by another replica.
+      if (this.readStore.sharedBetweenProcesses) await this.readStore.flush();
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       const waiter = { position, resolve: () => (clearTimeout(timer), resolve()) };
       const timer =

@@ -3,6 +3,7 @@ import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicato
 import { ApiErrorDto, DomainError } from '@diyml/core';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { EventStore } from '@diyml/event-store';
+import { JobQueue } from '@diyml/jobs';
 import { Public } from '@diyml/identity';
 import { ProjectionRunner } from '@diyml/read-store';
 
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly events: EventStore,
     private readonly projections: ProjectionRunner,
+    private readonly jobs: JobQueue,
   ) {}
 
   @Public()
@@ -21,13 +23,14 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     operationId: 'getHealth',
-    summary: 'Liveness and readiness: the event log answers and read models keep up',
+    summary: 'Readiness: the event log and the job queue answer, and read models keep up',
   })
   @ApiServiceUnavailableResponse({
     type: ApiErrorDto,
     description:
-      'UNHEALTHY: the event log does not answer, or a projection parked an event it could not apply; the message names ' +
-      'the projection, event type and position, `details` holds the state of every part.',
+      'UNHEALTHY: the event log or the job queue (Redis) does not answer, or a projection parked an event it could not ' +
+      'apply; the message names the part (for a parked event the projection, event type and position), `details` ' +
+      'holds the state of every part.',
   })
   async check() {
     try {
@@ -54,9 +57,24 @@ export class HealthController {
         }
       },
       async () => {
+        const indicator = this.indicators.check('jobs');
+        // Down while Redis is: writes are still taken, and the jobs they start are queued once it answers again.
+        try {
+          await this.jobs.check();
+          return indicator.up();
+        } catch (error) {
+          return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+        }
+      },
+      async () => {
         const indicator = this.indicators.check('readModels');
         // A process following another's shared read models answers with that process's progress and parked events.
-        const [head, status] = await Promise.all([this.events.headPosition(), this.projections.status()]);
+        let head: number, status: Awaited<ReturnType<ProjectionRunner['status']>>;
+        try {
+          [head, status] = await Promise.all([this.events.headPosition(), this.projections.status()]);
+        } catch (error) {
+          return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+        }
         const lag = Math.max(0, head - status.position);
         const parked = status.parked.map(({ projection, position, type, error }) => ({
           projection,

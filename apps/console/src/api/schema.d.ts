@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and readiness: the event log answers and read models keep up */
+        /** Readiness: the event log and the job queue answer, and read models keep up */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -5478,7 +5478,7 @@ export interface operations {
                 };
             };
             /**
-             * @description UNHEALTHY: the event log does not answer, or a projection parked an event it could not apply; the message names the projection, event type and position, `details` holds the state of every part.
+             * @description UNHEALTHY: the event log or the job queue (Redis) does not answer, or a projection parked an event it could not apply; the message names the part (for a parked event the projection, event type and position), `details` holds the state of every part.
              *
              *     The Health Check is not successful
              */

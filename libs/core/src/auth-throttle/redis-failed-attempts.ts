@@ -1,5 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { DomainError } from '../domain/domain-error.js';
 import { type AttemptCount, FailedAttempts } from './failed-attempts.port.js';
 
 /** Counts and opens the window atomically: INCR, EXPIRE on the first failure, then the seconds left. */
@@ -24,7 +25,7 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
   }
 
   async record(key: string, windowSeconds: number): Promise<AttemptCount> {
-    const [count, ttl] = (await this.redis.eval(RECORD_SCRIPT, 1, this.prefix + key, windowSeconds)) as [
+    const [count, ttl] = (await this.answer(this.redis.eval(RECORD_SCRIPT, 1, this.prefix + key, windowSeconds))) as [
       number,
       number,
     ];
@@ -32,16 +33,34 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
   }
 
   async peek(key: string): Promise<AttemptCount> {
-    const [[, count], [, ttl]] = (await this.redis
-      .multi()
-      .get(this.prefix + key)
-      .ttl(this.prefix + key)
-      .exec()) as [[unknown, string | null], [unknown, number]];
+    const [[, count], [, ttl]] = (await this.answer(
+      this.redis
+        .multi()
+        .get(this.prefix + key)
+        .ttl(this.prefix + key)
+        .exec(),
+    )) as [[unknown, string | null], [unknown, number]];
     return count === null || ttl <= 0 ? { count: 0, secondsLeft: 0 } : { count: Number(count), secondsLeft: ttl };
   }
 
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
+    await this.answer(this.redis.del(this.prefix + key));
+  }
+
+  /**
+   * Redis not answering is an outage to name (503), not an internal error: sign-ins are refused rather than let
+   * through uncounted, and the client is told to retry.
+   */
+  private async answer<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      throw new DomainError(
+        'unavailable',
+        'AUTH_THROTTLE_UNAVAILABLE',
+        `Signing in is unavailable: Redis, which counts failed attempts, does not answer (${error instanceof Error ? error.message : String(error)}). Retry shortly.`,
+      );
+    }
   }
 
   async close(): Promise<void> {

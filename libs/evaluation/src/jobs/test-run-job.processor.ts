@@ -54,7 +54,14 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
         ? { threshold: 0, maxResults: manifest.labels.length }
         : { threshold: 0.05, maxResults: 100 };
     const cancellation = new AbortController();
-    const watch = setInterval(() => void this.abortIfCancelled(stream, cancellation), CANCEL_POLL_MS);
+    // Tried again at the next tick when the log does not answer: an unhandled rejection would end the process.
+    const watch = setInterval(
+      () =>
+        void this.abortIfCancelled(stream, cancellation).catch((error: unknown) =>
+          this.logger.warn(`Test run ${testRunId}: could not check for cancellation: ${String(error)}`),
+        ),
+      CANCEL_POLL_MS,
+    );
     let outcome;
     try {
       outcome = await this.predictor.predict({

@@ -1,4 +1,4 @@
-import { it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { JobProcessor } from '../job-queue.port.js';
 import { jobQueueContract } from '../testing/job-queue.contract.js';
@@ -31,3 +31,13 @@ if (await redisIsReachable()) {
 } else {
   it.skip(`JobQueue contract: BullMQ (skipped: no Redis at ${TEST_REDIS_URL})`, () => {});
 }
+
+it('fails its health check, saying Redis does not answer, while Redis is unreachable', async () => {
+  // Nothing listens on port 1: the client keeps reconnecting and the read waits in its offline queue.
+  const queue = new BullmqJobQueue(redisConnection('redis://127.0.0.1:1'), `diyml-test-${randomUUID()}`);
+  try {
+    await expect(queue.check()).rejects.toThrow('Redis did not answer within 1000 ms');
+  } finally {
+    await queue.close().catch(() => {});
+  }
+});

@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
+import { isDependencyUnreachable } from '@diyml/core';
 import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Observable } from 'rxjs';
 import { ProgressWatchers } from '../progress-watchers.js';
 import {
   DEFAULT_JOB_ATTEMPTS,
+  type JobContext,
   type JobProcessor,
   JobQueue,
   type JobRequest,
@@ -36,6 +38,10 @@ function isLaterEvent(a: string, b: string): boolean {
 function asProgress(value: unknown): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
 }
+
+/** A queue no job is added to, whose connection answers health checks (a read of a job that never exists). */
+const HEALTH_CHECK_QUEUE = 'health-check';
+const HEALTH_CHECK_TIMEOUT_MS = 1000;
 
 /** The distributed job queue: BullMQ on Redis. The BullMQ job id is the job id, so adding twice is a no-op. */
 export class BullmqJobQueue extends JobQueue {
@@ -122,6 +128,27 @@ export class BullmqJobQueue extends JobQueue {
     await this.queue(queue).obliterate({ force: true });
   }
 
+  /**
+   * One read from Redis, bounded: commands wait for Redis to come back rather than fail (maxRetriesPerRequest
+   * null, which workers need), so a read unanswered for a second is the sign that Redis is down.
+   */
+  async check(): Promise<void> {
+    const read = this.queue(HEALTH_CHECK_QUEUE).getJob(HEALTH_CHECK_QUEUE);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${HEALTH_CHECK_TIMEOUT_MS} ms`)),
+        HEALTH_CHECK_TIMEOUT_MS,
+      );
+    });
+    read.catch(() => {}); // answered after the timeout, or failed after it: nobody waits any more
+    try {
+      await Promise.race([read, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.events.values()].map((reader) => reader.close()));
@@ -195,7 +222,11 @@ export interface BullmqJobWorkerOptions {
   /** How often this worker looks for jobs whose worker died. */
   stalledIntervalMs?: number;
   maxWorkerLosses?: number;
+  /** First pause before a job that failed because the database or Redis did not answer runs again (doubling to 30 s). */
+  outagePauseMs?: number;
 }
+
+const OUTAGE_MAX_PAUSE_MS = 30_000;
 
 /**
  * Runs a JobProcessor for a BullMQ queue (in apps/worker, or in tests). A job whose worker died goes back to
@@ -206,6 +237,7 @@ export class BullmqJobWorker {
   private readonly logger = new Logger(BullmqJobWorker.name);
   private readonly worker: Worker;
   private readonly reporting = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(processor: JobProcessor, connection: ConnectionOptions, options: BullmqJobWorkerOptions = {}) {
     const maxWorkerLosses = options.maxWorkerLosses ?? MAX_WORKER_LOSSES;
@@ -220,7 +252,7 @@ export class BullmqJobWorker {
       async (job) => {
         const context = contextOf(job);
         try {
-          await processor.process(job.data, context);
+          await this.processThroughOutages(processor, job.data, context, options.outagePauseMs ?? 1000);
         } catch (error) {
           const failure = error instanceof Error ? error : new Error(String(error));
           const final = failure instanceof UnrecoverableJobError || context.attempt >= context.maxAttempts;
@@ -255,11 +287,36 @@ export class BullmqJobWorker {
     this.worker.on('error', (error) => this.logger.error(`BullMQ worker error: ${error.message}`));
   }
 
+  /**
+   * Runs the job; while it fails because the database or Redis does not answer, runs it again after a pause,
+   * without using one of its attempts: a restart of PostgreSQL must not fail a training (BullMQ's attempts and
+   * backoff are spent in a second), nor leave it unrecorded (recording the failure needs the database too).
+   */
+  private async processThroughOutages(
+    processor: JobProcessor,
+    data: unknown,
+    context: JobContext,
+    firstPauseMs: number,
+  ): Promise<void> {
+    for (let pauseMs = firstPauseMs; ; pauseMs = Math.min(pauseMs * 2, OUTAGE_MAX_PAUSE_MS)) {
+      try {
+        return await processor.process(data, context);
+      } catch (error) {
+        if (!isDependencyUnreachable(error) || this.closing) throw error;
+        this.logger.warn(
+          `Job ${context.id}: a dependency does not answer (${String((error as { message?: unknown }).message)}); running it again in ${pauseMs} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+  }
+
   async waitUntilReady(): Promise<void> {
     await this.worker.waitUntilReady();
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker.close();
     await Promise.all(this.reporting);
   }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { JobContext, JobProcessor } from '../job-queue.port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq-job-queue.js';
@@ -83,6 +84,31 @@ if (await redisIsReachable()) {
       await worker.waitUntilReady();
       workers.push(worker);
     }
+
+    it('runs a job that failed because the database did not answer again, past its attempts, until it answers', async () => {
+      // The error pg really throws while PostgreSQL is down (nothing listens on port 1).
+      const down = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres' });
+      const processor = new RecordingProcessor(queueName);
+      let outageLeft = 3;
+      const process = processor.process.bind(processor);
+      processor.process = async (payload: Payload) => {
+        if (outageLeft-- > 0) await down.query('SELECT 1');
+        return process(payload);
+      };
+      const worker = new BullmqJobWorker(processor, connection, { prefix, outagePauseMs: 50 });
+      await worker.waitUntilReady();
+      workers.push(worker);
+      await queue.enqueue({ queue: queueName, id: randomUUID(), payload: { v: 1, value: 'through an outage' } });
+      try {
+        await until(() => processor.processed.length + processor.failures.length > 0);
+      } finally {
+        await down.end();
+      }
+      // Three failures, more than the queue's two attempts: processed once, no failure recorded.
+      expect(outageLeft).toBe(-1);
+      expect(processor.processed).toEqual(['through an outage']);
+      expect(processor.failures).toEqual([]);
+    });
 
     it('hands a job whose worker was killed twice to a surviving worker, which processes it', async () => {
       const id = randomUUID();

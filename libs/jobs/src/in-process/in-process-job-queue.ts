@@ -83,6 +83,9 @@ export class InProcessJobQueue extends JobQueue {
     await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
+  /** Jobs wait in this process's memory: the queue answers while the process does. */
+  async check(): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed = true;
     for (const lane of this.lanes.values()) lane.waiting.length = 0;

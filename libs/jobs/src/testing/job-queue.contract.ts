@@ -90,6 +90,10 @@ export function jobQueueContract(name: string, create: () => Promise<JobQueueHar
       await harness.close();
     });
 
+    it('passes its health check while it can take jobs', async () => {
+      await expect(harness.queue.check()).resolves.toBeUndefined();
+    });
+
     it('runs an enqueued job with its payload', async () => {
       const processor = new RecordingProcessor(queueName);
       await harness.startProcessing(processor);

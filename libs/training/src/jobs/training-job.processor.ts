@@ -124,7 +124,15 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     images.clear();
 
     const thread = new TrainingThread();
-    const watch = setInterval(() => void this.cancelIfRequested(stream, thread), CANCEL_POLL_MS);
+    // A failed look (the log unreachable for a moment) is tried again at the next tick, never left unhandled:
+    // an unhandled rejection ends the worker process.
+    const watch = setInterval(
+      () =>
+        void this.cancelIfRequested(stream, thread).catch((error: unknown) =>
+          this.logger.warn(`Iteration ${iterationId}: could not check for cancellation: ${String(error)}`),
+        ),
+      CANCEL_POLL_MS,
+    );
     try {
       const result = await thread.run(dataset, config, {
         onStarted: async (backend) => {

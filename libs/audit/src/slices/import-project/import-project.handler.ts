@@ -11,6 +11,7 @@ import { CommandPipeline, EventStore } from '@diyml/event-store';
 import { ProjectAccess, toProjectDto } from '@diyml/projects';
 import { UpdateProject } from '@diyml/projects';
 import { EventReactor, ProjectionRunner, type Reactor } from '@diyml/read-store';
+import { EMBEDDING_CACHE_EVENT_TYPES } from '@diyml/training/pure';
 import type { ImportProgress } from '../../domain/import-run.events.js';
 import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
@@ -107,7 +108,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       },
     });
     const project = { projectId: remap.projectId, events: remap.events() };
-    const batches = appendBatches(project.events, this.reactorEventTypes());
+    const batches = appendBatches(project.events, this.reactorEventTypes(), new Set(EMBEDDING_CACHE_EVENT_TYPES));
     report({ phase: 'writing-events' });
 
     const recorded = await this.pipeline.on(projectImportStream(project.projectId), projectImportDecider).run({

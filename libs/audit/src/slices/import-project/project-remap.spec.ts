@@ -171,6 +171,24 @@ describe('appendBatches', () => {
     ]);
   });
 
+  it("writes a cache stream that a job an imported event starts would fill whole, after the project's first event", () => {
+    const withCache: RemappedEvent[] = [
+      ...events,
+      { stream: 'embedding-cache-p', type: 'EmbeddingTableUpdated', v: 1, data: {}, at: 't6' },
+      { stream: 'image-b', type: 'ImageUploaded', v: 1, data: {}, at: 't7' },
+      { stream: 'embedding-cache-p', type: 'EmbeddingTableUpdated', v: 1, data: {}, at: 't8' },
+    ];
+    const batches = appendBatches(withCache, new Set(['IterationQueued']), new Set(['EmbeddingTableUpdated']));
+    expect(batches.map((batch) => [batch.stream, batch.events.map((e) => e.at), batch.at])).toEqual([
+      ['project-p', ['t1'], 't1'],
+      ['embedding-cache-p', ['t6', 't8'], 't6'],
+      ['iteration-i', ['t2', 't4'], 't2'],
+      ['image-a', ['t3'], 't3'],
+      ['project-p', ['t5'], 't5'],
+      ['image-b', ['t7'], 't7'],
+    ]);
+  });
+
   it('writes every event on its own when no reactor cares', () => {
     expect(appendBatches(events, new Set()).map((batch) => batch.events.length)).toEqual([1, 1, 1, 1, 1]);
   });

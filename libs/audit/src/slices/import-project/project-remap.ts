@@ -140,23 +140,34 @@ export interface AppendBatch {
  * except that a stream holding an event a reactor starts work on (IterationQueued, TestRunRequested…) is
  * appended whole, at its first event's place and time, so the job it starts finds the iteration or test run as
  * finished as it was exported and does nothing (an unfinished one is taken up again, as after a restart).
+ * A stream holding a cache that background jobs fill (`cacheTypes`: embedding tables) is appended whole, at its
+ * first event's time, right after the project's first event: the job an imported upload starts (embedding the
+ * photo) then finds it in the table, instead of writing the stream first and making the import's append conflict.
  * Projections that read across streams (images and label removals, claims and uploads) see the original order.
  */
-export function appendBatches(events: readonly RemappedEvent[], reactorTypes: ReadonlySet<string>): AppendBatch[] {
+export function appendBatches(
+  events: readonly RemappedEvent[],
+  reactorTypes: ReadonlySet<string>,
+  cacheTypes: ReadonlySet<string> = new Set(),
+): AppendBatch[] {
   const byStream = new Map<string, RemappedEvent[]>();
   for (const event of events) {
     const streamEvents = byStream.get(event.stream);
     if (streamEvents) streamEvents.push(event);
     else byStream.set(event.stream, [event]);
   }
-  const whole = new Set(
-    [...byStream]
-      .filter(([, streamEvents]) => streamEvents.some((event) => reactorTypes.has(event.type)))
-      .map(([stream]) => stream),
-  );
+  const holding = (types: ReadonlySet<string>) =>
+    new Set(
+      [...byStream]
+        .filter(([, streamEvents]) => streamEvents.some((event) => types.has(event.type)))
+        .map(([stream]) => stream),
+    );
+  const caches = holding(cacheTypes);
+  const whole = holding(reactorTypes);
   const batches: AppendBatch[] = [];
   const written = new Set<string>();
   for (const event of events) {
+    if (caches.has(event.stream)) continue;
     if (!whole.has(event.stream)) {
       batches.push({ stream: event.stream, events: [event], at: event.at });
     } else if (!written.has(event.stream)) {
@@ -164,5 +175,10 @@ export function appendBatches(events: readonly RemappedEvent[], reactorTypes: Re
       batches.push({ stream: event.stream, events: byStream.get(event.stream)!, at: event.at });
     }
   }
+  const cacheBatches = [...caches].map((stream) => {
+    const streamEvents = byStream.get(stream)!;
+    return { stream, events: streamEvents, at: streamEvents[0].at };
+  });
+  batches.splice(Math.min(1, batches.length), 0, ...cacheBatches);
   return batches;
 }

@@ -112,7 +112,13 @@ export class PredictionKeeper implements OnApplicationBootstrap, BeforeApplicati
   /** Writes what processes that are gone acknowledged and left in their journals. */
   async onApplicationBootstrap(): Promise<void> {
     if (this.readOnly) return;
-    this.timer = setInterval(() => void this.sweepAll(), AGE_SWEEP_INTERVAL_MS);
+    this.timer = setInterval(
+      () =>
+        void this.sweepAll().catch((error: unknown) =>
+          this.logger.warn(`Age sweep of stored predictions failed, tried again later: ${String(error)}`),
+        ),
+      AGE_SWEEP_INTERVAL_MS,
+    );
     this.timer.unref();
     const orphans = await this.journal.takeOver();
     if (orphans.length > 0) this.logger.log(`Writing ${orphans.length} stored predictions answered before a crash`);
