@@ -132,6 +132,18 @@ describe('console: forms and layout a new user meets', () => {
     const balance = page.getByRole('list', { name: 'Images per label' });
     await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
     await expect(page.getByText(/^2 images: 1 labeled, 1 unlabeled/).count()).resolves.toBe(1);
+
+    // A zip whose name does not say so (as a download can be saved) is still imported, its folders as labels.
+    await page.getByRole('link', { name: 'Dataset' }).click();
+    const holiday = zipSync({ 'dog/beach.png': new Uint8Array(await photo(50, 40)) });
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'holiday', mimeType: 'application/octet-stream', buffer: Buffer.from(holiday) });
+    await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^(dog\/)?beach\.png, dog/ })
+      .waitFor();
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 
