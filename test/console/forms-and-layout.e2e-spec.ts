@@ -74,6 +74,18 @@ describe('console: forms and layout a new user meets', () => {
     const project = await client.createProject('classification', ['cat', 'dog'], 'pets');
     await page.goto(`/projects/${project.id}/dataset`);
     await page.getByText('No photos yet.').waitFor();
+    // The first Tab stop shows a way past the account links and the project's tabs, to the page itself.
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    await expect(skip.evaluate((link) => link === link.ownerDocument.activeElement)).resolves.toBe(true);
+    expect((await skip.boundingBox())!.y).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await expect(
+      page
+        .locator(':focus')
+        .evaluate((element) => [element.closest('#content') !== null, element.getAttribute('aria-label')]),
+    ).resolves.toEqual([true, 'Remove label cat']);
     await expect(page.getByRole('listbox', { name: 'Images' }).isVisible()).resolves.toBe(false);
     // No keyboard help for a grid with nothing to move through.
     await expect(page.getByText('Click the grid, then').count()).resolves.toBe(0);
