@@ -214,7 +214,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
         colours[label],
       );
 
-    // A test run: the labelled boxes in the same colours, and a legend saying which is which.
+    // A test run: the labeled boxes in the same colours, and a legend saying which is which.
     await page.goto(`/projects/${project.id}/iterations/${iterationId}`);
     await page.getByRole('button', { name: 'Test on the test split' }).click();
     const tested = page.getByRole('list', { name: 'Test predictions' });
@@ -223,7 +223,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       await expect(colour(tested.locator(`.expected-box[data-label="${label}"]`), 'borderTopColor')).resolves.toBe(
         colours[label],
       );
-    const legend = page.getByRole('list', { name: 'Box colours' });
+    const legend = page.getByRole('list', { name: 'Box colors' });
     await expect(legend.getByRole('listitem').allTextContents()).resolves.toEqual(['red', 'blue']);
     for (const label of ['red', 'blue'] as const)
       await expect(

@@ -102,7 +102,7 @@ describe('console: captions of the boxes drawn over a photo', () => {
     expect([nested.caption.top >= nested.box.top, nested.caption.bottom <= nested.box.bottom]).toEqual([true, true]);
   });
 
-  it('stacks the captions of boxes sharing a corner, and keeps them clear of the labelled boxes’ captions', async () => {
+  it('stacks the captions of boxes sharing a corner, and keeps them clear of the labeled boxes’ captions', async () => {
     const corner = { x: 0.2, y: 0.25, label: 'cup' };
     const captions = await captionsAfterDrawing(
       page,

@@ -134,7 +134,7 @@ describe('console: forms and layout a new user meets', () => {
     await expect(page.getByLabel('Show').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('Metadata (key=value)').inputValue()).resolves.toBe('');
 
-    // One photo labelled: the grid and the analysis count it in the singular.
+    // One photo labeled: the grid and the analysis count it in the singular.
     await grid.getByRole('option', { name: /^cat\.png/ }).click();
     await page.keyboard.press('1');
     await grid.getByRole('option', { name: /^cat\.png, cat/ }).waitFor();

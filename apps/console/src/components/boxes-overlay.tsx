@@ -7,12 +7,12 @@ export interface DrawnBox {
   y: number;
   width: number;
   height: number;
-  /** Predicted boxes carry their probability; expected (labelled) ones do not. */
+  /** Predicted boxes carry their probability; expected (labeled) ones do not. */
   probability?: number;
 }
 
 /**
- * A picture with boxes drawn over it, positioned in fractions of its size, each in its label's colour: labelled
+ * A picture with boxes drawn over it, positioned in fractions of its size, each in its label's colour: labeled
  * regions dashed, predictions solid with their probability. A prediction's caption sits above its box unless that
  * spot is off the picture or taken by a more probable box's caption; then inside the box's top, its bottom, below
  * it, or else just under the captions in the way, so that no caption hides another.
@@ -111,7 +111,7 @@ const overlaps = (a: Rect, b: Rect) => a.left < b.right && b.left < a.right && a
 /**
  * Where each predicted caption goes (its top relative to its box), most probable first: the first free spot of above,
  * inside at the top, inside at the bottom and below, within the picture; else under the captions in its way. The
- * labelled boxes' captions (under their boxes) are in the way too.
+ * labeled boxes' captions (under their boxes) are in the way too.
  */
 function placeCaptions(overlay: HTMLElement): number[] {
   const origin = overlay.getBoundingClientRect();
