@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { zipSync } from 'fflate';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
@@ -244,6 +245,21 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       const label = (await box.getAttribute('data-label')) as 'red' | 'blue';
       await expect(colour(box, 'borderTopColor')).resolves.toBe(colours[label]);
     }
+    // A zip chosen instead of a photo is not sent: the page says where photos in a zip go.
+    await page
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({
+        name: 'shapes.zip',
+        mimeType: 'application/zip',
+        buffer: Buffer.from(zipSync({ 'a.png': scene.png })),
+      });
+    await page
+      .locator('.try-it')
+      .getByRole('alert')
+      .filter({
+        hasText: 'shapes.zip is a zip, not a photo: choose one photo to try. Photos in a zip go to the dataset',
+      })
+      .waitFor();
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 

@@ -64,7 +64,7 @@ export async function uploadFiles(
 }
 
 /** The import takes zips, the upload only images: a zip goes to the import whatever its name or type says. */
-async function isZip(file: File): Promise<boolean> {
+export async function isZip(file: File): Promise<boolean> {
   if (/\.zip$/i.test(file.name)) return true;
   const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
   // Every zip starts with a local file header (PK\3\4), or the end of central directory (PK\5\6) when empty.

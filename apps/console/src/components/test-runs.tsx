@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type CSSProperties, type FormEvent, useRef, useState } from 'react';
 import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { isZip } from '../api/upload';
 import { Link } from '../router';
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
@@ -313,6 +314,9 @@ function LabeledTestSet({
         for (const file of photos) body.append('images', file, file.name);
       }
       if (!body.has('images')) throw new Error('Choose at least one photo.');
+      for (const file of body.getAll('images') as File[])
+        if (await isZip(file))
+          throw new Error(`${file.name} is a zip: a test set is sent as photos. Unzip it, then choose its photos.`);
       body.append('labels', JSON.stringify(labels));
       const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/test-runs`, {
         method: 'POST',
