@@ -246,13 +246,11 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       await expect(colour(box, 'borderTopColor')).resolves.toBe(colours[label]);
     }
     // A zip chosen instead of a photo is not sent: the page says where photos in a zip go.
-    await page
-      .getByLabel('Drop a photo here or choose one')
-      .setInputFiles({
-        name: 'shapes.zip',
-        mimeType: 'application/zip',
-        buffer: Buffer.from(zipSync({ 'a.png': scene.png })),
-      });
+    await page.getByLabel('Drop a photo here or choose one').setInputFiles({
+      name: 'shapes.zip',
+      mimeType: 'application/zip',
+      buffer: Buffer.from(zipSync({ 'a.png': scene.png })),
+    });
     await page
       .locator('.try-it')
       .getByRole('alert')
