@@ -70,6 +70,7 @@ export function TrainPage({ project }: { project: Project }) {
         <form onSubmit={onSubmit} noValidate className="card config-form" aria-label="Training configuration">
           <h2>Train a new iteration</h2>
           <p className="hint">The values start as the project's settings; changes apply to this run only.</p>
+          {problems.length > 0 && <NotReady project={project} problems={problems} />}
           {schemas.isPending && <Loading what="the training settings" />}
           {schemas.data && (
             <TrainingSettings
@@ -82,7 +83,6 @@ export function TrainPage({ project }: { project: Project }) {
             />
           )}
           {start.error ? <StartError project={project} error={start.error} /> : <ErrorMessage error={schemas.error} />}
-          {problems.length > 0 && <NotReady project={project} problems={problems} />}
           <button
             type="submit"
             className="primary"
@@ -91,7 +91,7 @@ export function TrainPage({ project }: { project: Project }) {
           >
             Start training
           </button>
-          {problems.length > 0 && <span className="hint"> Fix the dataset first (see above).</span>}
+          {problems.length > 0 && <span className="hint"> Fix the dataset first (see the top of this form).</span>}
         </form>
       )}
       <h2>Iterations</h2>
