@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { zipSync } from 'fflate';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
@@ -214,7 +215,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
         colours[label],
       );
 
-    // A test run: the labelled boxes in the same colours, and a legend saying which is which.
+    // A test run: the labeled boxes in the same colours, and a legend saying which is which.
     await page.goto(`/projects/${project.id}/iterations/${iterationId}`);
     await page.getByRole('button', { name: 'Test on the test split' }).click();
     const tested = page.getByRole('list', { name: 'Test predictions' });
@@ -223,7 +224,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       await expect(colour(tested.locator(`.expected-box[data-label="${label}"]`), 'borderTopColor')).resolves.toBe(
         colours[label],
       );
-    const legend = page.getByRole('list', { name: 'Box colours' });
+    const legend = page.getByRole('list', { name: 'Box colors' });
     await expect(legend.getByRole('listitem').allTextContents()).resolves.toEqual(['red', 'blue']);
     for (const label of ['red', 'blue'] as const)
       await expect(
@@ -244,6 +245,19 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       const label = (await box.getAttribute('data-label')) as 'red' | 'blue';
       await expect(colour(box, 'borderTopColor')).resolves.toBe(colours[label]);
     }
+    // A zip chosen instead of a photo is not sent: the page says where photos in a zip go.
+    await page.getByLabel('Drop a photo here or choose one').setInputFiles({
+      name: 'shapes.zip',
+      mimeType: 'application/zip',
+      buffer: Buffer.from(zipSync({ 'a.png': scene.png })),
+    });
+    await page
+      .locator('.try-it')
+      .getByRole('alert')
+      .filter({
+        hasText: 'shapes.zip is a zip, not a photo: choose one photo to try. Photos in a zip go to the dataset',
+      })
+      .waitFor();
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 

@@ -170,6 +170,15 @@ describe('console: a classification project from upload to a deployed prediction
       mimeType: 'image/jpeg',
       buffer: readFileSync(join(SAMPLES, 'test', 'hemlock_test.jpg')),
     };
+    // A zip of photos is not a test set: said before anything is sent.
+    await testSet
+      .getByLabel('Photos of “Hemlock”')
+      .setInputFiles({ name: 'held-out.zip', mimeType: 'application/zip', buffer: Buffer.from(archive) });
+    await testSet.getByRole('button', { name: 'Test on 1 photo' }).click();
+    await testSet
+      .getByRole('alert')
+      .filter({ hasText: 'held-out.zip is a zip: a test set is sent as photos. Unzip it, then choose its photos.' })
+      .waitFor();
     await testSet.getByLabel('Photos of “Hemlock”').setInputFiles(heldOut);
     await testSet.getByLabel('Photos of “Japanese Cherry”').setInputFiles(heldOut);
     await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();

@@ -108,12 +108,12 @@ describe('console: the detection journey', () => {
     await expect(run.getByRole('definition').nth(1).textContent()).resolves.toBe('16');
     await expect(run.getByRole('definition').nth(4).textContent()).resolves.toMatch(/^\d+ s$|^\d+ min( \d+ s)?$/);
 
-    // The validation images of a label, with their labelled (dashed) and found boxes; the precision/recall curve.
+    // The validation images of a label, with their labeled (dashed) and found boxes; the precision/recall curve.
     await page
       .getByRole('table', { name: 'Metrics per label' })
-      .getByRole('button', { name: 'Show the validation images labelled red' })
+      .getByRole('button', { name: 'Show the validation images labeled red' })
       .click();
-    const validation = page.getByRole('region', { name: 'Validation images: Labelled red' });
+    const validation = page.getByRole('region', { name: 'Validation images: Labeled red' });
     await validation.locator('.expected-box').first().waitFor();
     await page.getByRole('img', { name: 'Precision / recall per label chart' }).waitFor();
 
@@ -138,14 +138,14 @@ describe('console: the detection journey', () => {
       .filter({ hasText: 'held-out.png' });
     await tested.locator('.expected-box').waitFor({ timeout: 60_000 });
     // The card counts what the boxes it lists (≥ 50%) match at IoU 0.5, so its figures add up with each other and
-    // with the run's precision and recall; mAP@50, which ranks every box whatever its probability, is labelled so.
-    const card = /(\d+) labelled, (\d+) found at ≥ 50%: (\d+) matched, (\d+) missed, (\d+) false/.exec(
+    // with the run's precision and recall; mAP@50, which ranks every box whatever its probability, is labeled so.
+    const card = /(\d+) labeled, (\d+) found at ≥ 50%: (\d+) matched, (\d+) missed, (\d+) false/.exec(
       (await tested.textContent())!,
     );
     expect(card).not.toBeNull();
-    const [labelled, found, matched, missed, falsePositives] = card!.slice(1).map(Number);
-    expect(labelled).toBe(1);
-    expect(matched + missed).toBe(labelled);
+    const [labeled, found, matched, missed, falsePositives] = card!.slice(1).map(Number);
+    expect(labeled).toBe(1);
+    expect(matched + missed).toBe(labeled);
     expect(matched + falsePositives).toBe(found);
     const iterationId = /\/iterations\/([^/?#]+)/.exec(page.url())![1];
     const [testRun] = (

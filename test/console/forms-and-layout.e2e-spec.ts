@@ -74,6 +74,18 @@ describe('console: forms and layout a new user meets', () => {
     const project = await client.createProject('classification', ['cat', 'dog'], 'pets');
     await page.goto(`/projects/${project.id}/dataset`);
     await page.getByText('No photos yet.').waitFor();
+    // The first Tab stop shows a way past the account links and the project's tabs, to the page itself.
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    await expect(skip.evaluate((link) => link === link.ownerDocument.activeElement)).resolves.toBe(true);
+    expect((await skip.boundingBox())!.y).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await expect(
+      page
+        .locator(':focus')
+        .evaluate((element) => [element.closest('#content') !== null, element.getAttribute('aria-label')]),
+    ).resolves.toEqual([true, 'Remove label cat']);
     await expect(page.getByRole('listbox', { name: 'Images' }).isVisible()).resolves.toBe(false);
     // No keyboard help for a grid with nothing to move through.
     await expect(page.getByText('Click the grid, then').count()).resolves.toBe(0);
@@ -122,7 +134,7 @@ describe('console: forms and layout a new user meets', () => {
     await expect(page.getByLabel('Show').inputValue()).resolves.toBe('');
     await expect(page.getByLabel('Metadata (key=value)').inputValue()).resolves.toBe('');
 
-    // One photo labelled: the grid and the analysis count it in the singular.
+    // One photo labeled: the grid and the analysis count it in the singular.
     await grid.getByRole('option', { name: /^cat\.png/ }).click();
     await page.keyboard.press('1');
     await grid.getByRole('option', { name: /^cat\.png, cat/ }).waitFor();
@@ -132,6 +144,18 @@ describe('console: forms and layout a new user meets', () => {
     const balance = page.getByRole('list', { name: 'Images per label' });
     await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
     await expect(page.getByText(/^2 images: 1 labeled, 1 unlabeled/).count()).resolves.toBe(1);
+
+    // A zip whose name does not say so (as a download can be saved) is still imported, its folders as labels.
+    await page.getByRole('link', { name: 'Dataset' }).click();
+    const holiday = zipSync({ 'dog/beach.png': new Uint8Array(await photo(50, 40)) });
+    await page
+      .getByLabel('Images or zip archives to upload')
+      .setInputFiles({ name: 'holiday', mimeType: 'application/octet-stream', buffer: Buffer.from(holiday) });
+    await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^(dog\/)?beach\.png, dog/ })
+      .waitFor();
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 
@@ -252,30 +276,19 @@ describe('console: forms and layout a new user meets', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'train-form.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
-    // What is typed in percent reaches the API as its fraction (the empty dataset then refuses the run).
-    await form.getByLabel('Validation share').fill('30');
-    await form.getByLabel('Crop scale').fill('70');
-    const queued = page.waitForRequest(
-      (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
-    );
-    await form.getByRole('button', { name: 'Start training' }).click();
-    const sent = (await queued).postDataJSON() as {
-      trainingConfig: { validationSplit: number; augmentation: { cropScale: number; brightness: number } };
-    };
-    expect([
-      sent.trainingConfig.validationSplit,
-      sent.trainingConfig.augmentation.cropScale,
-      sent.trainingConfig.augmentation.brightness,
-    ]).toEqual([0.3, 0.7, 0.15]);
-    // Each reason on a line of its own, with the way to the images concerned.
-    const refused = form.getByRole('alert');
-    await refused.getByText('The dataset is not ready for training:').waitFor();
-    await expect(refused.getByRole('listitem').allTextContents()).resolves.toEqual([
-      'Label "fork" has 0 boxes in included train images; it needs at least 15.',
+    // What the empty dataset lacks shows before any click, each with the way to fix it, and Start says why it waits.
+    const missing = form.getByRole('list', { name: 'What to fix before training' });
+    await expect(missing.getByRole('listitem').allTextContents()).resolves.toEqual([
+      'Label "fork" has 0 boxes in included train images; it needs at least 15. Fix it in the dataset',
     ]);
-    await expect(refused.getByRole('link', { name: 'The analysis' }).getAttribute('href')).resolves.toBe(
-      `/projects/${project.id}/analysis`,
+    await expect(missing.getByRole('link', { name: 'Fix it in the dataset' }).getAttribute('href')).resolves.toBe(
+      `/projects/${project.id}/dataset?label=${project.labels.fork}`,
     );
+    const start = form.getByRole('button', { name: 'Start training' });
+    await expect(start.isDisabled()).resolves.toBe(true);
+    await expect(
+      page.locator(`[id="${await start.getAttribute('aria-describedby')}"]`).textContent(),
+    ).resolves.toContain('Training cannot start yet:');
 
     // A model trained from scratch has no backbone to choose, and takes the image size typed.
     await modelType.selectOption('tiny-detector');
@@ -304,7 +317,12 @@ describe('console: forms and layout a new user meets', () => {
     const project = await client.createProject('classification', ['zero', 'one'], 'digits');
     // The project fine-tunes a backbone, which Automatic uses for photos only.
     await client.configureTraining(project.id, { fineTune: 1 });
-    await client.upload(project.id, [await grey(28, 90), await grey(28, 160)], { label: 'zero' }, 'digit');
+    await client.upload(
+      project.id,
+      [await grey(28, 90), await grey(28, 160)],
+      { label: 'zero', split: 'train' },
+      'digit',
+    );
     await page.goto(`/projects/${project.id}/train`);
     const form = page.getByRole('form', { name: 'Training configuration' });
     await form
@@ -324,13 +342,9 @@ describe('console: forms and layout a new user meets', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'train-form-automatic-small.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
-    // The project's fine-tuning is not sent for a model from scratch: the run is refused for its dataset alone.
-    const queued = page.waitForRequest(
-      (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
-    );
-    await form.getByRole('button', { name: 'Start training' }).click();
-    expect(((await queued).postDataJSON() as { trainingConfig: { fineTune: number } }).trainingConfig.fineTune).toBe(0);
-    await form.getByRole('alert').getByText('The dataset is not ready for training:').waitFor();
+    // Two labels of too few images: Start waits, saying so.
+    await form.getByRole('list', { name: 'What to fix before training' }).waitFor();
+    await expect(form.getByRole('button', { name: 'Start training' }).isDisabled()).resolves.toBe(true);
 
     // Chosen by hand, a backbone comes with its settings.
     await form.getByLabel('Model type').selectOption('backbone-classifier');
@@ -338,7 +352,12 @@ describe('console: forms and layout a new user meets', () => {
     await form.getByLabel('Backbone blocks to fine-tune').waitFor();
 
     // Photos make most of the images now: Automatic goes to the backbone, and says so.
-    await client.upload(project.id, [await photo(300, 200), await photo(320, 240)], { label: 'one' }, 'photo');
+    await client.upload(
+      project.id,
+      [await photo(300, 200), await photo(320, 240)],
+      { label: 'one', split: 'train' },
+      'photo',
+    );
     await page.reload();
     await form
       .getByText(
@@ -346,6 +365,46 @@ describe('console: forms and layout a new user meets', () => {
       )
       .waitFor();
     await form.getByLabel('Backbone', { exact: true }).waitFor();
+
+    // Five training images per label: Start is offered. An image removed meanwhile (the page's analysis is then
+    // out of date) gets the run refused by the API, which says why.
+    const more = await client.upload(project.id, [await grey(28, 40), await grey(28, 60), await grey(28, 200)], {
+      label: 'zero',
+      split: 'train',
+    });
+    await client.upload(project.id, [await photo(330, 220), await photo(340, 230), await photo(350, 240)], {
+      label: 'one',
+      split: 'train',
+    });
+    await page.reload();
+    const start = form.getByRole('button', { name: 'Start training' });
+    await page.waitForFunction(
+      '!document.querySelector(\'form[aria-label="Training configuration"] button[type=submit]\')?.disabled',
+    );
+    await expect(form.getByRole('list', { name: 'What to fix before training' }).count()).resolves.toBe(0);
+    await client.http
+      .delete(`/v1/projects/${project.id}/images/${more[0].id}`)
+      .set('Authorization', client.auth)
+      .expect(204);
+    // What is typed in percent reaches the API as its fraction; a model from scratch gets no fine-tuning.
+    await form.getByLabel('Model type').selectOption('small-cnn');
+    await form.getByText('Advanced settings').click();
+    await form.getByLabel('Validation share').fill('30');
+    const queued = page.waitForRequest(
+      (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
+    );
+    await start.click();
+    const sent = (await queued).postDataJSON() as { trainingConfig: { fineTune: number; validationSplit: number } };
+    expect([sent.trainingConfig.fineTune, sent.trainingConfig.validationSplit]).toEqual([0, 0.3]);
+    // Each reason on a line of its own, with the way to the images concerned.
+    const refused = form.getByRole('alert');
+    await refused.getByText('The dataset is not ready for training:').waitFor();
+    await expect(refused.getByRole('listitem').allTextContents()).resolves.toEqual([
+      'Label "zero" has 4 included train images; it needs at least 5.',
+    ]);
+    await expect(refused.getByRole('link', { name: 'The analysis' }).getAttribute('href')).resolves.toBe(
+      `/projects/${project.id}/analysis`,
+    );
     expect(harness.problems(REFUSED_RUN)).toEqual([]);
   }, 60_000);
 

@@ -64,24 +64,24 @@ describe('console: the history an auditor reads', () => {
       "Label 'red' added",
       "Label 'blue' added",
       'Uploaded 3 images',
-      'Labelled 3 images red',
+      'Labeled 3 images red',
       // The label's name when it happened, not today's.
-      'Labelled image-0.png blue',
+      'Labeled image-0.png blue',
       "Label 'blue' renamed to 'navy'",
       'Widget frobbed (event WidgetFrobbed)',
     ]);
 
     // Who and when: the user by name, the system for the event no one caused, relative and absolute times.
-    const labelled = row('Labelled 3 images red');
-    await expect(labelled.locator('.actor').textContent()).resolves.toBe('by historian');
+    const labeled = row('Labeled 3 images red');
+    await expect(labeled.locator('.actor').textContent()).resolves.toBe('by historian');
     const unknown = row('Widget frobbed');
     await expect(unknown.locator('.actor').textContent()).resolves.toBe('by the system');
-    await expect(labelled.locator('time').textContent()).resolves.toMatch(/^(just now|\d+ minutes? ago) · \S/);
+    await expect(labeled.locator('time').textContent()).resolves.toMatch(/^(just now|\d+ minutes? ago) · \S/);
 
     // The raw types, versions and ids are folded away until asked for.
-    const raw = labelled.getByRole('list', { name: 'Raw events' });
+    const raw = labeled.getByRole('list', { name: 'Raw events' });
     await expect(raw.isVisible()).resolves.toBe(false);
-    await labelled.locator('summary', { hasText: '3 raw events' }).click();
+    await labeled.locator('summary', { hasText: '3 raw events' }).click();
     await expect(raw.getByRole('listitem').locator('code').first().textContent()).resolves.toBe('ImageLabeled v2');
     await expect(raw.getByRole('listitem').count()).resolves.toBe(3);
     await expect(raw.textContent()).resolves.toContain(uploaded[2].id);

@@ -58,12 +58,12 @@ describe('console: labeling slips and their undo', () => {
     await page.keyboard.press('1');
     await status.getByRole('status').filter({ hasText: 'Labeled 3 images as Hemlock.' }).waitFor();
     await status.getByText(/^6 images$/).waitFor();
-    // The labelled images are no longer selected.
+    // The labeled images are no longer selected.
     await expect(
       page.getByRole('listbox', { name: 'Images' }).getByRole('option', { selected: true }).count(),
     ).resolves.toBe(0);
 
-    // The slip that relabelled 20 photos: a Ctrl-click after labeling, then the next digit.
+    // The slip that relabeled 20 photos: a Ctrl-click after labeling, then the next digit.
     await cell(4).click({ modifiers: ['Control'] });
     await status.getByText('6 images, 1 selected').waitFor();
     await page.keyboard.press('2');

@@ -22,6 +22,9 @@ const FLAGS = [
   '--disable-sync',
 ];
 
+/** Debian's Chromium with the flags the tests run it with, for tests that need a browser but not the api. */
+export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+
 export interface ConsoleHarness {
   testApp: TestApp;
   baseUrl: string;
@@ -43,7 +46,7 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
   const testApp = await startTestApp({ settings });
   await baseUrlOf(testApp);
   const { port } = testApp.app.getHttpServer().address() as AddressInfo;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const browser = await launchChromium();
   const seen: string[] = [];
   return {
     testApp,

@@ -38,6 +38,7 @@ export function App() {
   }
   return (
     <>
+      <SkipLink />
       <header className="top-bar">
         <Link href="/" className="brand">
           diyml
@@ -55,6 +56,29 @@ export function App() {
       </header>
       <Routes path={path} />
     </>
+  );
+}
+
+/**
+ * The first Tab stop, for keyboard users: past the account links (and a project's tabs) to what the page is about,
+ * where the next Tab goes on.
+ */
+function SkipLink() {
+  return (
+    <a
+      href="#content"
+      className="skip-link"
+      onClick={(event) => {
+        // The router owns the address: move the focus without a #content in it.
+        event.preventDefault();
+        const target = document.getElementById('content') ?? document.querySelector('main');
+        if (!target) return;
+        if (!target.hasAttribute('tabindex')) target.tabIndex = -1;
+        target.focus();
+      }}
+    >
+      Skip to content
+    </a>
   );
 }
 
@@ -128,29 +152,31 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
             </Link>
           ))}
         </nav>
-        {image ? (
-          <ImagePage project={project.data} imageId={image.imageId} />
-        ) : iteration ? (
-          <IterationPage project={project.data} iterationId={iteration.iterationId} />
-        ) : section === 'analysis' ? (
-          <AnalysisPage project={project.data} />
-        ) : section === 'suggestions' ? (
-          <SuggestionsPage project={project.data} />
-        ) : section === 'train' ? (
-          <TrainPage project={project.data} />
-        ) : section === 'deploy' ? (
-          <DeployPage project={project.data} />
-        ) : section === 'predictions' ? (
-          <PredictionsPage project={project.data} />
-        ) : section === 'usage' ? (
-          <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" />
-        ) : section === 'history' ? (
-          <HistoryPage project={project.data} />
-        ) : section === 'settings' ? (
-          <ProjectSettingsPage project={project.data} />
-        ) : (
-          <DatasetPage project={project.data} />
-        )}
+        <div id="content" tabIndex={-1}>
+          {image ? (
+            <ImagePage project={project.data} imageId={image.imageId} />
+          ) : iteration ? (
+            <IterationPage project={project.data} iterationId={iteration.iterationId} />
+          ) : section === 'analysis' ? (
+            <AnalysisPage project={project.data} />
+          ) : section === 'suggestions' ? (
+            <SuggestionsPage project={project.data} />
+          ) : section === 'train' ? (
+            <TrainPage project={project.data} />
+          ) : section === 'deploy' ? (
+            <DeployPage project={project.data} />
+          ) : section === 'predictions' ? (
+            <PredictionsPage project={project.data} />
+          ) : section === 'usage' ? (
+            <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" />
+          ) : section === 'history' ? (
+            <HistoryPage project={project.data} />
+          ) : section === 'settings' ? (
+            <ProjectSettingsPage project={project.data} />
+          ) : (
+            <DatasetPage project={project.data} />
+          )}
+        </div>
       </main>
     </LabelColours>
   );

@@ -32,7 +32,8 @@ export async function uploadFiles(
   files: File[],
   onProgress: (sentBytes: number, totalBytes: number) => void,
 ): Promise<Uploaded> {
-  const archives = files.filter((file) => /\.zip$/i.test(file.name));
+  const zips = await Promise.all(files.map(isZip));
+  const archives = files.filter((_, index) => zips[index]);
   const images = files.filter((file) => !archives.includes(file));
   const batches: { path: string; form: FormData; bytes: number }[] = [];
   for (let start = 0; start < images.length; start += FILES_PER_REQUEST) {
@@ -60,6 +61,14 @@ export async function uploadFiles(
     for (const issue of result.unmatchedAnnotations ?? []) boxIssues.push(boxIssue(issue.file, issue));
   }
   return { items, boxIssues };
+}
+
+/** The import takes zips, the upload only images: a zip goes to the import whatever its name or type says. */
+export async function isZip(file: File): Promise<boolean> {
+  if (/\.zip$/i.test(file.name)) return true;
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  // Every zip starts with a local file header (PK\3\4), or the end of central directory (PK\5\6) when empty.
+  return head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && head[3] === head[2] + 1;
 }
 
 const boxIssue = (where: string, issue: AnnotationIssue): BoxIssue => ({

@@ -17,7 +17,7 @@ const clamp = (value: number, min = 0, max = 1) => Math.min(max, Math.max(min, v
 
 /**
  * Boxes over an image, in fractions of its size, each in its label's colour. Drag on the image to draw, drag a box
- * to move it, drag a corner to resize; the selected box is relabelled with 1–9, nudged with the arrows (Shift
+ * to move it, drag a corner to resize; the selected box is relabeled with 1–9, nudged with the arrows (Shift
  * resizes), removed with Delete.
  */
 export function BoxEditor({

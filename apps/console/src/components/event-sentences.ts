@@ -6,7 +6,7 @@ import { plural } from './plural';
 
 export type HistoryEntry = Schemas['HistoryEntryDto'];
 
-/** Events one request made alike (3 images labelled red), told as one sentence. */
+/** Events one request made alike (3 images labeled red), told as one sentence. */
 export interface HistoryGroup {
   entries: HistoryEntry[];
   sentence: string;
@@ -142,19 +142,19 @@ function sentence(group: HistoryEntry[], names: Names): string {
       return `Training settings changed${epochs(data.trainingConfig) ? ` (${epochs(data.trainingConfig)})` : ''}`;
     case 'ImageUploaded': {
       const what = sourceKind(data) === 'video' ? `Took ${plural(n, 'frame')} from a video` : `Uploaded ${images()}`;
-      return data.labelId ? `${what} labelled ${label(data.labelId)}` : what;
+      return data.labelId ? `${what} labeled ${label(data.labelId)}` : what;
     }
     case 'ImageLabeled':
       return data.labelId
-        ? `Labelled ${images()} ${label(data.labelId)}${fromSuggestion}`
+        ? `Labeled ${images()} ${label(data.labelId)}${fromSuggestion}`
         : `Removed the label of ${images()}`;
     case 'ImageRegionsSet': {
       const regions = Array.isArray(data.regions) ? (data.regions as { labelId?: unknown }[]) : [];
       if (n > 1) return `Set the boxes of ${images()}${fromSuggestion}`;
       if (regions.length === 0) return `Cleared the boxes of ${images()}`;
-      const labelled = [...new Set(regions.map((region) => label(region.labelId)))].join(', ');
+      const labeled = [...new Set(regions.map((region) => label(region.labelId)))].join(', ');
       const boxes = regions.length === 1 ? '1 box' : `${regions.length} boxes`;
-      return `Set ${boxes} (${labelled}) on ${images()}${fromSuggestion}`;
+      return `Set ${boxes} (${labeled}) on ${images()}${fromSuggestion}`;
     }
     case 'ImageExcludedFromTraining':
       return `Excluded ${images()} from training`;

@@ -50,7 +50,7 @@ export function BoxLegend({ labels }: { labels: readonly string[] }) {
   const distinct = [...new Set(labels)];
   if (distinct.length < 2) return null;
   return (
-    <ul className="box-legend" aria-label="Box colours">
+    <ul className="box-legend" aria-label="Box colors">
       {distinct.map((label) => (
         <li key={label}>
           <LabelSwatch colour={colourOf(label)} />

@@ -6,7 +6,7 @@ import { LineChart, type Series } from './line-chart';
 import type { ImagePerformance } from './validation-images';
 
 const RECALL_GRID = Array.from({ length: 21 }, (_, index) => index / 20);
-/** IoU a found box needs with a labelled one of its label to count as finding it (as mAP@50). */
+/** IoU a found box needs with a labeled one of its label to count as finding it (as mAP@50). */
 const MATCH_IOU = 0.5;
 
 interface Ranked {

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type CSSProperties, type FormEvent, useRef, useState } from 'react';
 import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { isZip } from '../api/upload';
 import { Link } from '../router';
 import { AuthenticatedImage } from './authenticated-image';
 import { BoxesOverlay, type DrawnBox } from './boxes-overlay';
@@ -141,7 +142,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       </h4>
       {project.type === 'detection' && (
         <p className="hint">
-          Labelled boxes are dashed; boxes the model found (probability ≥ 50%) are solid. A found box matches a labelled
+          Labeled boxes are dashed; boxes the model found (probability ≥ 50%) are solid. A found box matches a labeled
           box of its label it overlaps by at least half (IoU ≥ 0.5); those below 50% count for nothing here.
         </p>
       )}
@@ -228,7 +229,7 @@ function FittedPhoto({
 
 /**
  * Expected against predicted; detection has no right-or-wrong per image (`correct` is absent), so it counts the
- * labelled boxes the boxes found at ≥ 50% matched and missed, and the false ones, as the run's precision and recall do.
+ * labeled boxes the boxes found at ≥ 50% matched and missed, and the false ones, as the run's precision and recall do.
  */
 function outcome(project: Project, prediction: TestPrediction): string {
   if (project.type === 'classification')
@@ -239,9 +240,9 @@ function outcome(project: Project, prediction: TestPrediction): string {
 
 type Matches = Pick<Schemas['BoxMatchesDto'], 'matched' | 'missed' | 'falsePositives'>;
 
-/** '2 labelled, 1 found at ≥ 50%: 1 matched, 1 missed, 0 false', as the validation images count theirs. */
+/** '2 labeled, 1 found at ≥ 50%: 1 matched, 1 missed, 0 false', as the validation images count theirs. */
 function describeMatches({ matched, missed, falsePositives }: Matches): string {
-  return `${matched + missed} labelled, ${matched + falsePositives} found at ≥ 50%: ${matched} matched, ${missed} missed, ${falsePositives} false`;
+  return `${matched + missed} labeled, ${matched + falsePositives} found at ≥ 50%: ${matched} matched, ${missed} missed, ${falsePositives} false`;
 }
 
 /** The figure a run is judged by: mAP@50 for a detector, accuracy for a classifier. */
@@ -266,7 +267,7 @@ function boxesOf(value: unknown): DrawnBox[] {
   return Array.isArray(value) ? (value as DrawnBox[]) : [];
 }
 
-/** The labels of a detection test photo's boxes, labelled and found. */
+/** The labels of a detection test photo's boxes, labeled and found. */
 const labelsOf = (prediction: TestPrediction) =>
   [...boxesOf(prediction.expected), ...boxesOf(prediction.predicted)].map((box) => box.label);
 
@@ -313,6 +314,9 @@ function LabeledTestSet({
         for (const file of photos) body.append('images', file, file.name);
       }
       if (!body.has('images')) throw new Error('Choose at least one photo.');
+      for (const file of body.getAll('images') as File[])
+        if (await isZip(file))
+          throw new Error(`${file.name} is a zip: a test set is sent as photos. Unzip it, then choose its photos.`);
       body.append('labels', JSON.stringify(labels));
       const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/test-runs`, {
         method: 'POST',
@@ -400,7 +404,7 @@ function TestSetProblems({ error }: { error: unknown }) {
         </li>
       ))}
       {details.labelsWithoutFile?.map((name) => (
-        <li key={name}>{name}: labelled but not sent</li>
+        <li key={name}>{name}: labeled but not sent</li>
       ))}
     </ul>
   );

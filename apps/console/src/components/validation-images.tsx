@@ -106,7 +106,7 @@ function ValidationImage({
         </BoxesOverlay>
         <span>{item.filename}</span>
         <span>
-          {item.expected.length} labelled, {item.predictions.length} found at ≥ {percent(threshold, 0)}
+          {item.expected.length} labeled, {item.predictions.length} found at ≥ {percent(threshold, 0)}
         </span>
       </>
     );

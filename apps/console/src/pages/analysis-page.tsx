@@ -3,6 +3,7 @@ import { api, type Project, type Schemas, unwrap } from '../api/client';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { plural } from '../components/plural';
 import { ErrorMessage } from '../components/error-message';
+import { issueLink as datasetIssueLink } from '../components/issue-link';
 import { Loading } from '../components/loading';
 import { Link } from '../router';
 
@@ -19,12 +20,7 @@ export function AnalysisPage({ project }: { project: Project }) {
   if (!analysis.data) return <Loading what="the analysis" />;
   const data = analysis.data;
   const dataset = `/projects/${project.id}/dataset`;
-  const issueLink = (issue: Issue) =>
-    issue.label
-      ? `${dataset}?label=${issue.label.id}`
-      : issue.code === 'MANY_UNLABELED'
-        ? `${dataset}?show=unlabeled`
-        : dataset;
+  const issueLink = (issue: Issue) => datasetIssueLink(project.id, issue);
   const largestLabel = Math.max(1, ...data.perLabel.map((entry) => entry.count));
   const largestBucket = Math.max(1, ...data.imageSizes.histogram.map((bucket) => bucket.count));
   return (

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { isZip } from '../api/upload';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { BoxLegend } from '../components/label-colours';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
@@ -262,6 +263,10 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
   const effectiveKey = apiKey ?? key;
   const predict = useMutation({
     mutationFn: async (file: File) => {
+      if (await isZip(file))
+        throw new Error(
+          `${file.name} is a zip, not a photo: choose one photo to try. Photos in a zip go to the dataset: upload it on the Dataset page.`,
+        );
       setPhoto(await readAsDataUrl(file));
       const query = threshold === '' ? '' : `?threshold=${encodeURIComponent(threshold)}`;
       const response = await fetch(`${deployment.endpoint}${query}`, {

@@ -294,8 +294,8 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
                 <button
                   type="button"
                   className="link"
-                  aria-label={`Show the validation images labelled ${row.label}`}
-                  onClick={() => onShow({ label: labelId(row.label), title: `Labelled ${row.label}` })}
+                  aria-label={`Show the validation images labeled ${row.label}`}
+                  onClick={() => onShow({ label: labelId(row.label), title: `Labeled ${row.label}` })}
                 >
                   Show
                 </button>

@@ -7,6 +7,7 @@ import {
   type Iteration,
   type PreparationProgress,
   type Project,
+  type Schemas,
   unwrap,
 } from '../api/client';
 import { followIteration } from '../api/iteration-stream';
@@ -16,6 +17,7 @@ import { ErrorMessage } from '../components/error-message';
 import { LineChart } from '../components/line-chart';
 import { Link } from '../router';
 import { Loading } from '../components/loading';
+import { issueLink } from '../components/issue-link';
 import { ImportModel } from '../components/model-import';
 import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
 
@@ -33,6 +35,13 @@ export function TrainPage({ project }: { project: Project }) {
       unwrap(await api.GET('/v1/projects/{projectId}/iterations', { params: { path: { projectId: project.id } } })),
   });
   const automatic = useAutomaticChoice(project, config.architecture);
+  // Shared with the analysis page, and fetched again on each visit: what was fixed since shows at once.
+  const analysis = useQuery({
+    queryKey: ['analysis', project.id],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+  });
+  const problems = analysis.data?.ready === false ? analysis.data.problems : [];
   const start = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -61,6 +70,7 @@ export function TrainPage({ project }: { project: Project }) {
         <form onSubmit={onSubmit} noValidate className="card config-form" aria-label="Training configuration">
           <h2>Train a new iteration</h2>
           <p className="hint">The values start as the project's settings; changes apply to this run only.</p>
+          {problems.length > 0 && <NotReady project={project} problems={problems} />}
           {schemas.isPending && <Loading what="the training settings" />}
           {schemas.data && (
             <TrainingSettings
@@ -73,9 +83,15 @@ export function TrainPage({ project }: { project: Project }) {
             />
           )}
           {start.error ? <StartError project={project} error={start.error} /> : <ErrorMessage error={schemas.error} />}
-          <button type="submit" className="primary" disabled={start.isPending}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={start.isPending || problems.length > 0}
+            aria-describedby={problems.length > 0 ? 'training-not-ready' : undefined}
+          >
             Start training
           </button>
+          {problems.length > 0 && <span className="hint"> Fix the dataset first (see the top of this form).</span>}
         </form>
       )}
       <h2>Iterations</h2>
@@ -128,6 +144,22 @@ function RunEnded({ project, iteration }: { project: Project; iteration: Iterati
           {iteration.status === 'completed' ? 'See its metrics, test it and deploy it' : 'See how far it went'}
         </Link>
       </p>
+    </div>
+  );
+}
+
+/** What keeps the dataset from training, known before Start is clicked, each with the way to the images to fix. */
+function NotReady({ project, problems }: { project: Project; problems: Schemas['IssueDto'][] }) {
+  return (
+    <div id="training-not-ready" className="error">
+      <p>Training cannot start yet:</p>
+      <ul aria-label="What to fix before training">
+        {problems.map((problem) => (
+          <li key={problem.message}>
+            {problem.message} <Link href={issueLink(project.id, problem)}>Fix it in the dataset</Link>
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
