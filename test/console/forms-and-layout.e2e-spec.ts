@@ -390,12 +390,24 @@ describe('console: forms and layout a new user meets', () => {
     await form.getByLabel('Model type').selectOption('small-cnn');
     await form.getByText('Advanced settings').click();
     await form.getByLabel('Validation share').fill('30');
+    await form.getByLabel('Crop scale').fill('70');
     const queued = page.waitForRequest(
       (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
     );
     await start.click();
-    const sent = (await queued).postDataJSON() as { trainingConfig: { fineTune: number; validationSplit: number } };
-    expect([sent.trainingConfig.fineTune, sent.trainingConfig.validationSplit]).toEqual([0, 0.3]);
+    const sent = (await queued).postDataJSON() as {
+      trainingConfig: {
+        fineTune: number;
+        validationSplit: number;
+        augmentation: { cropScale: number; brightness: number };
+      };
+    };
+    expect([
+      sent.trainingConfig.fineTune,
+      sent.trainingConfig.validationSplit,
+      sent.trainingConfig.augmentation.cropScale,
+      sent.trainingConfig.augmentation.brightness,
+    ]).toEqual([0, 0.3, 0.7, 0.15]);
     // Each reason on a line of its own, with the way to the images concerned.
     const refused = form.getByRole('alert');
     await refused.getByText('The dataset is not ready for training:').waitFor();
