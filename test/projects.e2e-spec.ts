@@ -751,6 +751,30 @@ describe('projects over HTTP', () => {
   });
 });
 
+describe('projects per user', () => {
+  it('holds a user to MAX_PROJECTS_PER_USER: 422 PROJECT_LIMIT_REACHED beyond, room again after a deletion', async () => {
+    const limited = await startTestApp({ settings: { MAX_PROJECTS_PER_USER: '2' } });
+    try {
+      const [ada, bob] = [await registerAndLogIn(limited), await registerAndLogIn(limited)];
+      const create = (user: User, name: string) =>
+        limited.http.post('/v1/projects').set('Authorization', user.auth).send({ name, type: 'classification' });
+      const first = (await create(ada, 'one').expect(201)).body;
+      await create(ada, 'two').expect(201);
+      const refused = await create(ada, 'three').expect(422);
+      expect(refused.body).toMatchObject({
+        code: 'PROJECT_LIMIT_REACHED',
+        details: { projects: 2, maxProjects: 2 },
+      });
+      expect(refused.body.message).toContain('delete one first');
+      await create(bob, 'theirs').expect(201);
+      await limited.http.delete(`/v1/projects/${first.id}`).set('Authorization', ada.auth).expect(204);
+      await create(ada, 'three').expect(201);
+    } finally {
+      await limited.destroy();
+    }
+  });
+});
+
 describe('projects across a restart', () => {
   it('rebuilds projects, labels and history from the log', async () => {
     const first = await startTestApp();

@@ -120,7 +120,10 @@ export interface paths {
         /** Your projects, oldest first, a page at a time */
         get: operations["listProjects"];
         put?: never;
-        /** Create a classification or detection project, with the default training configuration */
+        /**
+         * Create a classification or detection project, with the default training configuration
+         * @description A user may own MAX_PROJECTS_PER_USER projects (default 100): 422 PROJECT_LIMIT_REACHED beyond.
+         */
         post: operations["createProject"];
         delete?: never;
         options?: never;
@@ -6085,6 +6088,36 @@ export interface operations {
                      *       "statusCode": 401,
                      *       "code": "TOKEN_EXPIRED",
                      *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

@@ -180,6 +180,11 @@ export class Settings {
   @Min(1)
   REGISTRATIONS_PER_SOURCE: number = 30;
 
+  /** Projects one user may own (created or imported); 422 PROJECT_LIMIT_REACHED beyond. */
+  @IsInt()
+  @Min(1)
+  MAX_PROJECTS_PER_USER: number = 100;
+
   /**
    * Trainings (iterations queued or running, reproductions included) one user may have at once; 429
    * TOO_MANY_ACTIVE_TRAININGS beyond, so no account fills the training queue everyone waits in.
@@ -298,6 +303,7 @@ export const SETTING_NAMES = [
   'AUTH_FAILURE_WINDOW_SECONDS',
   'REGISTRATIONS_PER_SOURCE',
   'REGISTRATION_WINDOW_SECONDS',
+  'MAX_PROJECTS_PER_USER',
   'MAX_ACTIVE_TRAININGS_PER_USER',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',

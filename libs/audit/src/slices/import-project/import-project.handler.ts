@@ -81,6 +81,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     context: ImportProject['context'],
     onProgress: ImportProject['onProgress'],
   ): Promise<ImportedProjectDto> {
+    await this.access.assertRoomForProject(context.userId);
     const read = await readProjectArchive(zip);
     const remap = new ProjectRemap(read, {
       newId: () => this.ids.newId(),

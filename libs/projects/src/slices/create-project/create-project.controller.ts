@@ -19,12 +19,13 @@ export class CreateProjectController {
   @ApiOperation({
     operationId: 'createProject',
     summary: 'Create a classification or detection project, with the default training configuration',
+    description: 'A user may own MAX_PROJECTS_PER_USER projects (default 100): 422 PROJECT_LIMIT_REACHED beyond.',
   })
   @ApiCreatedResponse({
     type: ProjectDto,
     headers: { ...ETAG_HEADER, Location: { description: 'URL of the new project.', schema: { type: 'string' } } },
   })
-  @ApiErrors(400, 401)
+  @ApiErrors(400, 401, 422)
   async create(
     @Body() body: CreateProjectDto,
     @CurrentUser() user: AuthenticatedUser,

@@ -28,6 +28,7 @@ export class CreateProjectHandler implements ICommandHandler<CreateProject> {
   ) {}
 
   async execute({ name, projectType, description, context }: CreateProject): Promise<ProjectDto> {
+    await this.access.assertRoomForProject(context.userId);
     const projectId = this.ids.newId();
     await this.pipeline.on(projectStream(projectId), projectDecider).run({
       context,
