@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { sha256Of } from '@diyml/blobs';
 import { blobEntry, eventsEntry, MANIFEST_ENTRY } from '@diyml/audit/pure';
 import { ZipWriter } from '@diyml/audit/pure';
+import { defaultTrainingConfig } from '@diyml/projects/pure';
 import { startProduct } from './support/product.js';
 import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
 
@@ -46,21 +47,8 @@ async function writeArchive(folder: string): Promise<string> {
         name: 'memory bench',
         type: 'classification',
         description: '',
-        // As a real archive records it (test/fixtures/events/current/ProjectCreated.v1.json).
-        trainingConfig: {
-          learningRate: 0.001,
-          epochs: 10,
-          batchSize: 32,
-          imageSize: 64,
-          architecture: 'auto',
-          validationSplit: 0.2,
-          augmentation: { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 },
-          seed: 42,
-          earlyStopping: null,
-          baseIterationId: null,
-          backbone: null,
-          fineTune: 0,
-        },
+        // The defaults a project is created with, as a real archive records them.
+        trainingConfig: defaultTrainingConfig('classification'),
         createdAt: at,
       },
       at,

@@ -1,4 +1,4 @@
-/** The part of projects that loads no Nest module nor TensorFlow.js (`@diyml/projects/pure`): its events. */
+/** The part of projects that loads no Nest module nor TensorFlow.js (`@diyml/projects/pure`): its events and the training configuration's defaults. */
 export * from './domain/project-type.js';
 export * from './domain/project.events.js';
 export type {
@@ -7,3 +7,4 @@ export type {
   RecordedTrainingConfig,
   TrainingConfig,
 } from './domain/training-config.js';
+export { defaultTrainingConfig } from './domain/training-config.js';
