@@ -186,7 +186,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Rename a label; images labelled with it keep it
+         * Rename a label; images labeled with it keep it
          * @description Renaming to the same name changes nothing.
          */
         patch: operations["renameLabel"];
@@ -283,7 +283,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import a labelled dataset from a zip
+         * Import a labeled dataset from a zip
          * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created).
          */
         post: operations["importDataset"];
@@ -2362,7 +2362,7 @@ export interface components {
              */
             name: string;
             /**
-             * @description classification: one label per image; detection: labelled boxes.
+             * @description classification: one label per image; detection: labeled boxes.
              * @enum {string}
              */
             type: "classification" | "detection";
@@ -2487,7 +2487,7 @@ export interface components {
              */
             colorIndex: number;
             /**
-             * @description Images of the project labelled with it (in detection: with a region of it).
+             * @description Images of the project labeled with it (in detection: with a region of it).
              * @example 12
              */
             imageCount: number;
@@ -3553,7 +3553,7 @@ export interface components {
              * @example cat
              */
             label: string;
-            /** @description Detection: the labelled region. */
+            /** @description Detection: the labeled region. */
             box?: components["schemas"]["PerformanceBoxDto"];
         };
         PredictedLabelDto: {
@@ -3564,7 +3564,7 @@ export interface components {
              * @example cat
              */
             label: string;
-            /** @description Detection: the labelled region. */
+            /** @description Detection: the labeled region. */
             box?: components["schemas"]["PerformanceBoxDto"];
             /** @example 0.93 */
             probability: number;
@@ -3578,7 +3578,7 @@ export interface components {
             width: number;
             /** @example 480 */
             height: number;
-            /** @description Classification: the image label; detection: one entry per labelled region. */
+            /** @description Classification: the image label; detection: one entry per labeled region. */
             expected: components["schemas"]["ExpectedLabelDto"][];
             /** @description Most probable first. Classification: every label; detection: the boxes found at or above the threshold. */
             predictions: components["schemas"]["PredictedLabelDto"][];
@@ -3926,7 +3926,7 @@ export interface components {
             name?: string;
         };
         SharedModelMetricsDto: {
-            /** @description Classification: share of validation images labelled right. */
+            /** @description Classification: share of validation images labeled right. */
             accuracy: number | null;
             precision: number | null;
             recall: number | null;
@@ -4097,22 +4097,22 @@ export interface components {
              */
             scoreThreshold: number;
             /**
-             * @description A found box matches a labelled box of its label that it overlaps by at least this IoU.
+             * @description A found box matches a labeled box of its label that it overlaps by at least this IoU.
              * @example 0.5
              */
             overlapThreshold: number;
             /**
-             * @description Labelled boxes a found box matched.
+             * @description Labeled boxes a found box matched.
              * @example 1
              */
             matched: number;
             /**
-             * @description Labelled boxes no found box matched.
+             * @description Labeled boxes no found box matched.
              * @example 0
              */
             missed: number;
             /**
-             * @description Found boxes that matched no labelled box (wrong place or label, or a second box on one object).
+             * @description Found boxes that matched no labeled box (wrong place or label, or a second box on one object).
              * @example 0
              */
             falsePositives: number;
@@ -4136,7 +4136,7 @@ export interface components {
             confidence: number;
             /** @description Classification: whether the prediction is the expected label (detection: absent, compare the boxes). */
             correct?: boolean;
-            /** @description Detection: the labelled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart. */
+            /** @description Detection: the labeled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart. */
             boxMatches?: components["schemas"]["BoxMatchesDto"];
             /**
              * @description The test image as it was tested (append /thumbnail for a small copy); uploaded photos have no imageId, so this is how to see them.
@@ -7502,7 +7502,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Only images with this label (name or id), as the label or in a box. */
                 label?: string;
-                /** @description true: only images without label or boxes; false: only labelled ones. */
+                /** @description true: only images without label or boxes; false: only labeled ones. */
                 unlabeled?: boolean;
                 /** @description Only images in this split. */
                 split?: "train" | "validation" | "test";

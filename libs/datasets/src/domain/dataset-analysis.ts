@@ -7,7 +7,7 @@ export const READINESS_RULES = {
   minLabelsClassification: 2,
   /** Detection: labels needed to train at all. */
   minLabelsDetection: 1,
-  /** Classification: included, labelled train images each label needs. */
+  /** Classification: included, labeled train images each label needs. */
   minImagesPerLabel: 5,
   /** Detection: boxes in included train images each label needs. */
   minBoxesPerLabel: 15,

@@ -12,7 +12,7 @@ export const imageContentStream = (projectId: string, sha256: string) => `image-
 export const SPLITS = ['train', 'validation', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
 
-/** A labelled box; coordinates are fractions (0..1) of the upright image, origin top-left. */
+/** A labeled box; coordinates are fractions (0..1) of the upright image, origin top-left. */
 export interface Region {
   labelId: string;
   x: number;

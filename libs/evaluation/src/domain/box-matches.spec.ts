@@ -25,7 +25,7 @@ function manifestOf(...regionsPerImage: TestManifest['images'][number]['regions'
 }
 
 describe('box matches of one detection test image', () => {
-  it('counts a labelled box found at IoU ≥ 0.5 as matched, one without a found box as missed', () => {
+  it('counts a labeled box found at IoU ≥ 0.5 as matched, one without a found box as missed', () => {
     const expected = [
       { label: 'red', ...square },
       { label: 'red', ...elsewhere },

@@ -19,14 +19,14 @@ export class BoxMatchesDto implements BoxMatches {
   scoreThreshold: number;
   @ApiProperty({
     example: 0.5,
-    description: 'A found box matches a labelled box of its label that it overlaps by at least this IoU.',
+    description: 'A found box matches a labeled box of its label that it overlaps by at least this IoU.',
   })
   overlapThreshold: number;
-  @ApiProperty({ example: 1, description: 'Labelled boxes a found box matched.' }) matched: number;
-  @ApiProperty({ example: 0, description: 'Labelled boxes no found box matched.' }) missed: number;
+  @ApiProperty({ example: 1, description: 'Labeled boxes a found box matched.' }) matched: number;
+  @ApiProperty({ example: 0, description: 'Labeled boxes no found box matched.' }) missed: number;
   @ApiProperty({
     example: 0,
-    description: 'Found boxes that matched no labelled box (wrong place or label, or a second box on one object).',
+    description: 'Found boxes that matched no labeled box (wrong place or label, or a second box on one object).',
   })
   falsePositives: number;
 }
@@ -78,7 +78,7 @@ export class TestPredictionDto {
   @ApiPropertyOptional({
     type: BoxMatchesDto,
     description:
-      "Detection: the labelled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart.",
+      "Detection: the labeled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart.",
   })
   boxMatches?: BoxMatches;
   @ApiProperty({

@@ -1,4 +1,4 @@
-/** What a project trains: one label per image, or labelled boxes (regions) in each image. */
+/** What a project trains: one label per image, or labeled boxes (regions) in each image. */
 export const PROJECT_TYPES = ['classification', 'detection'] as const;
 
 export type ProjectType = (typeof PROJECT_TYPES)[number];

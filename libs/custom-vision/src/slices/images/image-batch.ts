@@ -189,14 +189,14 @@ export class ImageBatch {
       result.status === 'OK' && result.id && entries[index].regions.length > 0 ? [{ index, imageId: result.id }] : [],
     );
     if (targets.length === 0) return;
-    const labelled = await this.commands.execute(
+    const labeled = await this.commands.execute(
       new LabelImages(
         project.id,
         targets.map(({ index, imageId }) => ({ imageId, regions: entries[index].regions.map(toRegionInput) })),
         context,
       ),
     );
-    for (const [position, item] of labelled.items.entries()) {
+    for (const [position, item] of labeled.items.entries()) {
       if (item.status !== 'failed') continue;
       const { index, imageId } = targets[position];
       await this.commands.execute(new RemoveImage(project.id, imageId, undefined, context));

@@ -9,7 +9,7 @@ import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView } from './imag
 export interface ImageFilter {
   /** Images whose label, or any of whose boxes, is this label id. */
   labelId?: string;
-  /** true: only images without label and boxes; false: only labelled ones. */
+  /** true: only images without label and boxes; false: only labeled ones. */
   unlabeled?: boolean;
   split?: Split;
   included?: boolean;

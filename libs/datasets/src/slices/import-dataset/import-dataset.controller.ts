@@ -122,7 +122,7 @@ export class ImportDatasetController {
   @UseInterceptors(MultipartFiles({ field: 'archive', kind: 'archive' }))
   @ApiOperation({
     operationId: 'importDataset',
-    summary: 'Import a labelled dataset from a zip',
+    summary: 'Import a labeled dataset from a zip',
     description:
       'Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders ' +
       '(`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. ' +

@@ -32,7 +32,7 @@ export interface ImportResult {
 }
 
 /**
- * Imports a labelled dataset from one zip: folders per class for classification, COCO JSON plus images for
+ * Imports a labeled dataset from one zip: folders per class for classification, COCO JSON plus images for
  * detection. Every image is checked first; when none can be taken the import is refused (400) and changes
  * nothing. Labels the project lacks are then added to it (through the projects context) unless
  * `createLabels` is false, in which case an unknown label is 400 UNKNOWN_LABEL before anything is written.

@@ -15,7 +15,7 @@ export class ListImagesQueryDto extends PageQueryDto {
   @MaxLength(100)
   label?: string;
 
-  @ApiPropertyOptional({ description: 'true: only images without label or boxes; false: only labelled ones.' })
+  @ApiPropertyOptional({ description: 'true: only images without label or boxes; false: only labeled ones.' })
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()

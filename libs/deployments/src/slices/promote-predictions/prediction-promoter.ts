@@ -17,7 +17,7 @@ export const PREDICTED_BOX_THRESHOLD = 0.5;
 
 export interface Promotion {
   predictionId: string;
-  /** Classification: the right label (name or id); undefined takes the top prediction, null adds the image unlabelled. */
+  /** Classification: the right label (name or id); undefined takes the top prediction, null adds the image unlabeled. */
   label?: string | null;
   /** Detection: the right boxes (label name or id each); undefined takes the predicted boxes ≥ PREDICTED_BOX_THRESHOLD. */
   regions?: { label: string; x: number; y: number; width: number; height: number }[];

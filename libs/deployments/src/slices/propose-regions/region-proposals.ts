@@ -34,7 +34,7 @@ const MAX_PROPOSALS = 50;
  * Candidate boxes for an image of a detection project, whatever their label: the boxes the project's newest
  * completed detector (or the iteration asked for) finds above a low threshold, merged across labels. Before any
  * detector is trained, boxes around what the pretrained backbone finds salient (BackboneRegionProposals), so the
- * first images can be labelled faster too.
+ * first images can be labeled faster too.
  */
 @Injectable()
 export class RegionProposals {

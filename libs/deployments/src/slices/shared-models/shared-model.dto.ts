@@ -5,7 +5,7 @@ export class SharedModelMetricsDto {
   @ApiProperty({
     type: Number,
     nullable: true,
-    description: 'Classification: share of validation images labelled right.',
+    description: 'Classification: share of validation images labeled right.',
   })
   accuracy: number | null;
   @ApiProperty({ type: Number, nullable: true }) precision: number | null;

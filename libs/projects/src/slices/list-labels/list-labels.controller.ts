@@ -11,7 +11,7 @@ import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/
 export class LabelWithCountDto extends ProjectLabelDto {
   @ApiProperty({
     example: 12,
-    description: 'Images of the project labelled with it (in detection: with a region of it).',
+    description: 'Images of the project labeled with it (in detection: with a region of it).',
   })
   imageCount: number;
 }

@@ -25,7 +25,7 @@ export class RenameLabelController {
   @Patch(':labelId')
   @ApiOperation({
     operationId: 'renameLabel',
-    summary: 'Rename a label; images labelled with it keep it',
+    summary: 'Rename a label; images labeled with it keep it',
     description: 'Renaming to the same name changes nothing.',
   })
   @ApiIfMatch()

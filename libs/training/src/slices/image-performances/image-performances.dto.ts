@@ -51,7 +51,7 @@ export class PerformanceBoxDto {
 export class ExpectedLabelDto {
   @ApiProperty({ format: 'uuid' }) labelId: string;
   @ApiProperty({ example: 'cat', description: 'The name the label had when the iteration was queued.' }) label: string;
-  @ApiPropertyOptional({ type: PerformanceBoxDto, description: 'Detection: the labelled region.' })
+  @ApiPropertyOptional({ type: PerformanceBoxDto, description: 'Detection: the labeled region.' })
   box?: PerformanceBoxDto;
 }
 
@@ -66,7 +66,7 @@ export class ImagePerformanceDto {
   @ApiProperty({ example: 480 }) height: number;
   @ApiProperty({
     type: [ExpectedLabelDto],
-    description: 'Classification: the image label; detection: one entry per labelled region.',
+    description: 'Classification: the image label; detection: one entry per labeled region.',
   })
   expected: ExpectedLabelDto[];
   @ApiProperty({

@@ -13,7 +13,7 @@ export interface PerformanceBox {
 export interface ExpectedLabel {
   labelId: string;
   label: string;
-  /** Detection: the labelled region. */
+  /** Detection: the labeled region. */
   box?: PerformanceBox;
 }
 
@@ -27,7 +27,7 @@ export interface ImagePerformance {
   filename: string;
   width: number;
   height: number;
-  /** Classification: the image's label; detection: one entry per labelled region. */
+  /** Classification: the image's label; detection: one entry per labeled region. */
   expected: ExpectedLabel[];
   /** Most probable first. Classification: every label; detection: the boxes found at or above the threshold. */
   predictions: PredictedLabel[];
