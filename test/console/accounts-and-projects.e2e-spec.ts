@@ -86,11 +86,12 @@ describe('console: accounts and projects', () => {
     await page.getByRole('alert').filter({ hasText: 'Type the label first, for example "cat".' }).waitFor();
     await page.getByLabel('New label').fill('cat');
     await page.getByRole('button', { name: 'Add label' }).click();
-    await page.getByText('cat', { exact: false }).first().waitFor();
+    // The label is listed (not merely named: the empty-name message above says "cat" too), and its field cleared.
+    await page.getByRole('button', { name: 'Remove label cat' }).waitFor();
+    await expect(page.getByLabel('New label').inputValue()).resolves.toBe('');
     await page.getByLabel('New label').fill('cat');
     await page.getByRole('button', { name: 'Add label' }).click();
-    // The project form's earlier alert may still be on the page: wait for the one about the duplicate label.
-    await page.getByRole('alert').filter({ hasText: 'cat' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'The project already has a label named "cat".' }).waitFor();
     await expect(page.getByLabel('New label').inputValue()).resolves.toBe('cat');
     // The projects list counts the one label in the singular.
     await page.getByRole('link', { name: 'Projects' }).click();
