@@ -226,8 +226,11 @@ describe('large archives and videos are streamed to a temporary file, not held i
       baseUrl,
       () => postFile(baseUrl, `/v1/projects/${project.id}/images/import`, auth, 'archive', archive).answer,
     );
+    const items = report.result.body.items as { filename: string; status: string; annotationIssues?: unknown }[];
+    // Any image not taken as sent, with its reason: a 207 in CI under load (not reproduced since) did not say which.
+    expect(items.filter((item) => item.status !== 'created' || item.annotationIssues)).toEqual([]);
+    expect(report.result.body.unmatchedAnnotations ?? []).toEqual([]);
     expect(report.result.status).toBe(201);
-    const items = report.result.body.items as { filename: string; status: string }[];
     expect(items.map((item) => item.status)).toEqual(Array(MANY_IMAGES).fill('created'));
     // In the archive's order.
     expect(items.map((item) => item.filename)).toEqual(
