@@ -5,40 +5,20 @@
  * minus the kernels it runs itself) and what is left to JavaScript (batches, targets, loss graph, evaluation).
  * Run: npx tsx bench/detection-head-profile.ts [wasm|cpu] [epochs=2]   (by hand; not part of `npm run bench`)
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { selectBackend, train, type BackendName, type TrainingDataset } from '@diyml/ml';
+import { detectionSamples } from './support/detection-samples.js';
 import { profileKernelSelfTime } from './support/kernel-self-time.js';
 
 const backend = (process.argv[2] ?? 'wasm') as BackendName;
 const epochs = Number(process.argv[3] ?? 2);
 await selectBackend(backend);
 
-const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
-interface Coco {
-  images: { id: number; file_name: string; width: number; height: number }[];
-  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number] }[];
-  categories: { id: number; name: string }[];
-}
-const coco = JSON.parse(readFileSync(join(SAMPLES, 'annotations.coco.json'), 'utf8')) as Coco;
+const { labels, photos } = detectionSamples();
 const dataset: TrainingDataset = {
   task: 'detection',
-  labels: coco.categories.map((category) => category.name),
-  examples: coco.images
-    .filter((image) => Number(/(\d+)\.\w+$/.exec(image.file_name)?.[1] ?? 0) < 16)
-    .map((image) => ({
-      image: new Uint8Array(readFileSync(join(SAMPLES, 'images', image.file_name))),
-      boxes: coco.annotations
-        .filter((annotation) => annotation.image_id === image.id)
-        .map(({ category_id, bbox: [x, y, width, height] }) => ({
-          label: coco.categories.findIndex((category) => category.id === category_id),
-          x: x / image.width,
-          y: y / image.height,
-          width: width / image.width,
-          height: height / image.height,
-        })),
-    })),
+  labels,
+  examples: photos.filter((photo) => photo.number < 16).map((photo) => ({ image: photo.bytes, boxes: photo.boxes })),
 };
 
 const selfTime = profileKernelSelfTime(backend);

@@ -27,10 +27,10 @@ import {
   selectBackend,
   toInputArray,
   train,
-  type Box,
   type InputSpec,
   type TrainingDataset,
 } from '@diyml/ml';
+import { DETECTION_SAMPLES, detectionSamples } from './support/detection-samples.js';
 import { BenchClient, startProduct, until } from './support/product.js';
 import { loadAverages, percentile } from './support/result.js';
 
@@ -53,33 +53,9 @@ function runQueueWaitMs(pid: number): number {
   return waitNs / 1e6;
 }
 
-const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
-interface Coco {
-  images: { id: number; file_name: string; width: number; height: number }[];
-  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number] }[];
-  categories: { id: number; name: string }[];
-}
-const coco = JSON.parse(readFileSync(join(SAMPLES, 'annotations.coco.json'), 'utf8')) as Coco;
-const labels = coco.categories.map((category) => category.name);
-const trainingPhotos = coco.images
-  .filter((image) => Number(/(\d+)\.\w+$/.exec(image.file_name)?.[1] ?? 0) < 16)
-  .map((image) => {
-    const annotation = coco.annotations.find((candidate) => candidate.image_id === image.id)!;
-    const [x, y, width, height] = annotation.bbox;
-    const box: Box = {
-      x: x / image.width,
-      y: y / image.height,
-      width: width / image.width,
-      height: height / image.height,
-    };
-    return {
-      name: image.file_name,
-      bytes: new Uint8Array(readFileSync(join(SAMPLES, 'images', image.file_name))),
-      label: labels.indexOf(coco.categories.find((category) => category.id === annotation.category_id)!.name),
-      box,
-    };
-  });
-const forkTest = new Uint8Array(readFileSync(join(SAMPLES, 'test', 'fork_test.jpg')));
+const { labels, photos } = detectionSamples();
+const trainingPhotos = photos.filter((photo) => photo.number < 16);
+const forkTest = new Uint8Array(readFileSync(join(DETECTION_SAMPLES, 'test', 'fork_test.jpg')));
 
 /** Wall and CPU milliseconds of each run of each stage. */
 const samples = new Map<string, { wall: number[]; cpu: number[] }>();
@@ -114,7 +90,7 @@ if (overHttp) {
     await client.json('POST', `/v1/projects/${project.id}/images/labels`, {
       items: items.map((item, index) => ({
         imageId: item.id,
-        regions: [{ label: labels[trainingPhotos[index].label], ...trainingPhotos[index].box }],
+        regions: trainingPhotos[index].boxes.map(({ label, ...box }) => ({ label: labels[label], ...box })),
       })),
     });
     console.error('training over HTTP (1 epoch)…');
@@ -191,7 +167,7 @@ if (inProcess) {
   const dataset: TrainingDataset = {
     task: 'detection',
     labels,
-    examples: trainingPhotos.map((photo) => ({ image: photo.bytes, boxes: [{ label: photo.label, ...photo.box }] })),
+    examples: trainingPhotos.map((photo) => ({ image: photo.bytes, boxes: photo.boxes })),
   };
   console.error(`training a backbone detector (1 epoch) on ${dataset.examples.length} photos…`);
   const trained = await train(dataset, { architecture: 'backbone-detector', epochs: 1, seed: 1 });

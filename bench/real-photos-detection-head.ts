@@ -7,9 +7,7 @@
  *
  * Run: npx tsx bench/real-photos-detection-head.ts [--quick | --smoke]   (--quick: 3 rounds, --smoke: 1, else 7)
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import {
   FeatureMapHead,
   featureMapsFromBytes,
@@ -18,41 +16,17 @@ import {
   LoadedModel,
   selectBackend,
   train,
-  type Box,
   type Prediction,
 } from '@diyml/ml';
+import { detectionSamples } from './support/detection-samples.js';
 import { emitResult, loadAverages, percentile, sized } from './support/result.js';
 
-const SAMPLES = join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'custom-vision-samples', 'detection');
 const HELD_OUT_FROM = 16;
 const ROUNDS = sized({ full: 7, quick: 3, smoke: 1 });
 const OPTIONS = { threshold: 0.05, maxResults: 100 };
 const BATCH = 32;
 
-interface Coco {
-  images: { id: number; file_name: string; width: number; height: number }[];
-  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number] }[];
-  categories: { id: number; name: string }[];
-}
-
-const coco = JSON.parse(readFileSync(join(SAMPLES, 'annotations.coco.json'), 'utf8')) as Coco;
-const labels = coco.categories.map((category) => category.name);
-const photos = coco.images.map((image) => {
-  const annotation = coco.annotations.find((candidate) => candidate.image_id === image.id)!;
-  const [x, y, width, height] = annotation.bbox;
-  const box: Box = {
-    x: x / image.width,
-    y: y / image.height,
-    width: width / image.width,
-    height: height / image.height,
-  };
-  return {
-    bytes: new Uint8Array(readFileSync(join(SAMPLES, 'images', image.file_name))),
-    number: Number(/(\d+)\.\w+$/.exec(image.file_name)?.[1] ?? 0),
-    label: labels.indexOf(coco.categories.find((category) => category.id === annotation.category_id)!.name),
-    box,
-  };
-});
+const { labels, photos } = detectionSamples();
 const training = photos.filter((photo) => photo.number < HELD_OUT_FROM);
 
 const loadBefore = loadavg();
@@ -62,7 +36,7 @@ const trained = await train(
   {
     task: 'detection',
     labels,
-    examples: training.map((photo) => ({ image: photo.bytes, boxes: [{ label: photo.label, ...photo.box }] })),
+    examples: training.map((photo) => ({ image: photo.bytes, boxes: photo.boxes })),
   },
   { architecture: 'backbone-detector', epochs: 1, seed: 1 },
 );
