@@ -33,7 +33,6 @@ export class IterationQueuer {
   }
 
   async queue(projectId: string, context: RequestContext, spec: IterationSpec): Promise<IterationView> {
-    await this.assertTrainingSlotFree(context);
     const iterationId = this.ids.newId();
     const queueing = { ...context, now: this.clock.now() };
     const number = await this.reserveNumber(projectId, iterationId, queueing);
@@ -46,9 +45,10 @@ export class IterationQueuer {
 
   /**
    * One user's queued and running trainings are bounded (MAX_ACTIVE_TRAININGS_PER_USER), so no account can fill the
-   * training queue others wait in. Counted when queueing: two requests at the same moment may both pass.
+   * training queue others wait in. Checked first by whoever queues, before any work for the run (a manifest stored);
+   * two requests at the same moment may both pass.
    */
-  private async assertTrainingSlotFree({ userId }: RequestContext): Promise<void> {
+  async assertTrainingSlotFree({ userId }: RequestContext): Promise<void> {
     if (userId === null) return;
     const limit = this.settings.MAX_ACTIVE_TRAININGS_PER_USER;
     const iterations = this.readStore.collection<IterationView>(ITERATIONS);

@@ -58,6 +58,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
 
   async execute({ projectId, trainingConfigOverrides, context }: QueueIteration): Promise<IterationView> {
     const project = await this.projects.getOwned(projectId, context.userId);
+    await this.queuer.assertTrainingSlotFree(context);
     let config = mergeTrainingConfig(project.type, project.trainingConfig, trainingConfigOverrides, 'trainingConfig');
     const images = await this.datasets.listAll(projectId);
     const analysis = analyzeDataset(project, images);
@@ -159,6 +160,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
 
   async execute({ projectId, iterationId, context }: ReproduceIteration): Promise<IterationView> {
     await this.projects.getOwned(projectId, context.userId);
+    await this.queuer.assertTrainingSlotFree(context);
     const original = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
     if (!original || original.projectId !== projectId) {
       throw DomainError.notFound('ITERATION_NOT_FOUND', `Iteration ${iterationId} does not exist in this project.`);
