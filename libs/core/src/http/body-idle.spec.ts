@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
@@ -6,6 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { answerIfBodyStalls } from './body-idle.js';
 
 const IDLE_MS = 150;
+/**
+ * How long an exchange may take, a cap only: each ends when the server closes the connection (`Connection: close`).
+ * 1.5 s passed with no answer at all once in CI, beside the type checks on a loaded 2-core machine.
+ */
+const ANSWER_WAIT_MS = 20_000;
+jest.setTimeout(ANSWER_WAIT_MS + 5_000);
 
 /** A server that watches bodies with answerIfBodyStalls, then lets `handle` answer. */
 async function serve(handle: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {
@@ -18,8 +24,8 @@ async function serve(handle: (request: IncomingMessage, response: ServerResponse
   return server;
 }
 
-/** Sends `head` and `body` on a raw connection and reads until the api closes it or `waitMs` pass. */
-function exchange(server: Server, head: string, body: string, waitMs: number): Promise<string> {
+/** Sends `head` and `body` on a raw connection and reads until the api closes it (or ANSWER_WAIT_MS pass). */
+function exchange(server: Server, head: string, body: string): Promise<string> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve) => {
     let received = '';
@@ -29,7 +35,7 @@ function exchange(server: Server, head: string, body: string, waitMs: number): P
       socket.destroy();
       resolve(received);
     };
-    const timer = setTimeout(done, waitMs);
+    const timer = setTimeout(done, ANSWER_WAIT_MS);
     socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
     socket.on('close', done);
     socket.on('error', done);
@@ -47,7 +53,7 @@ describe('answerIfBodyStalls', () => {
 
   it('answers 408 BODY_IDLE_TIMEOUT when the body stops arriving', async () => {
     server = await serve((request, response) => request.on('end', () => response.end('read')).resume());
-    const answer = await exchange(server, post(10), 'half', IDLE_MS * 10);
+    const answer = await exchange(server, post(10), 'half');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(answer).toContain('"code":"BODY_IDLE_TIMEOUT"');
   });
@@ -56,7 +62,7 @@ describe('answerIfBodyStalls', () => {
     server = await serve((request, response) => {
       void sleep(IDLE_MS * 3).then(() => request.on('end', () => response.end('read')).resume());
     });
-    const answer = await exchange(server, post(4), 'full', IDLE_MS * 10);
+    const answer = await exchange(server, post(4), 'full');
     expect(answer).toMatch(/^HTTP\/1\.1 200[\s\S]*read$/);
   });
 
@@ -68,7 +74,7 @@ describe('answerIfBodyStalls', () => {
       );
     });
     const body = 'x'.repeat(8 * 1024 * 1024);
-    const answer = await exchange(server, post(body.length), body, IDLE_MS * 20);
+    const answer = await exchange(server, post(body.length), body);
     expect(answer).toMatch(/^HTTP\/1\.1 200[\s\S]*read 8388608$/);
   });
 
@@ -76,7 +82,7 @@ describe('answerIfBodyStalls', () => {
     server = await serve((request, response) => {
       request.on('end', () => void sleep(IDLE_MS * 3).then(() => response.end('slow answer'))).resume();
     });
-    const answer = await exchange(server, post(4), 'full', IDLE_MS * 10);
+    const answer = await exchange(server, post(4), 'full');
     expect(answer).toMatch(/^HTTP\/1\.1 200[\s\S]*slow answer$/);
   });
 
@@ -88,7 +94,7 @@ describe('answerIfBodyStalls', () => {
       });
       request.resume();
     });
-    const answer = await exchange(server, post(4), 'full', IDLE_MS * 10);
+    const answer = await exchange(server, post(4), 'full');
     expect(answer).toMatch(/first [\s\S]*last/);
   });
 });
