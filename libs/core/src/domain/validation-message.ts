@@ -18,3 +18,19 @@ export function validationMessage(listed: FieldError[], problemCount: number): s
 function asSentence(text: string): string {
   return /[.!?…]$/.test(text) ? text : `${text}.`;
 }
+
+/** Accepted fields named in an unknown field's message; a DTO with more is cut short with "…". */
+const MAX_NAMED_FIELDS = 25;
+
+/**
+ * For a field a request does not take: which fields the request (or the object `field` sits in) takes, so a typo or
+ * a setting put at the wrong level is fixed at once, e.g. "epochs is not a field of this request, which takes:
+ * trainingConfig".
+ */
+export function unknownFieldMessage(field: string, accepted: readonly string[]): string {
+  const dot = field.lastIndexOf('.');
+  const where = dot > 0 ? field.slice(0, dot) : 'this request';
+  if (accepted.length === 0) return `${field} is not a field of ${where}, which takes none`;
+  const named = accepted.length > MAX_NAMED_FIELDS ? [...accepted.slice(0, MAX_NAMED_FIELDS), '…'] : accepted;
+  return `${field} is not a field of ${where}, which takes: ${named.join(', ')}`;
+}

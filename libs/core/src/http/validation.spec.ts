@@ -38,7 +38,7 @@ describe('the validation pipe on queries', () => {
       const refused = await pipe.transform({ colour: 'blue', extra: '1' }, asQuery).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(ValidationFailedError);
       expect((refused as ValidationFailedError).details).toEqual([
-        { field: 'extra', errors: ['property extra should not exist'] },
+        { field: 'extra', errors: ['extra is not a field of this request, which takes: bright, colour'] },
         { field: 'colour', errors: ['colour must be one of the following values: red, green'] },
       ]);
     }
@@ -51,7 +51,8 @@ describe('the VALIDATION_FAILED message', () => {
       .transform({ colour: 'blue', extra: '1' }, asQuery)
       .catch((error: unknown) => error)) as ValidationFailedError;
     expect(refused.message).toBe(
-      'The request has 2 invalid fields. property extra should not exist. colour must be one of the following values: red, green.',
+      'The request has 2 invalid fields. extra is not a field of this request, which takes: bright, colour. ' +
+        'colour must be one of the following values: red, green.',
     );
   });
 

@@ -1,9 +1,9 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { type ClassConstructor, plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { getMetadataStorage, validate } from 'class-validator';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DomainError } from '../domain/domain-error.js';
-import { type FieldError, validationMessage } from '../domain/validation-message.js';
+import { type FieldError, unknownFieldMessage, validationMessage } from '../domain/validation-message.js';
 
 /** Problems listed in a 400 VALIDATION_FAILED; the body gives their total count beside them. */
 export const MAX_LISTED_PROBLEMS = 20;
@@ -30,13 +30,28 @@ export function collectProblems(
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
       total += 1;
-      if (listed.length < max) listed.push({ field: clip(field), errors: Object.values(error.constraints).map(clip) });
+      if (listed.length < max) listed.push({ field: clip(field), errors: messagesOf(error, field).map(clip) });
     }
     const children = error.children ?? [];
     for (let index = children.length - 1; index >= 0; index -= 1)
       pending.push({ error: children[index], parent: field });
   }
   return { listed, total };
+}
+
+/** class-validator's own messages, except that a field the DTO does not declare names the fields it does. */
+function messagesOf(error: ValidationError, field: string): string[] {
+  return Object.entries(error.constraints ?? {}).map(([constraint, message]) =>
+    constraint === 'whitelistValidation' && typeof error.target === 'object' && error.target !== null
+      ? unknownFieldMessage(field, declaredFields(error.target))
+      : message,
+  );
+}
+
+/** The fields a DTO instance's class declares validation rules for: those the whitelist lets through. */
+function declaredFields(target: object): string[] {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(target.constructor, '', true, false);
+  return [...new Set(rules.map((rule) => rule.propertyName))].sort();
 }
 
 /** 400 VALIDATION_FAILED: the first problems in `details`, and how many there are in all. */
@@ -97,6 +112,8 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,
+    // The DTO instance an error was found in names the fields it declares; the answer never carries it.
+    validationError: { target: true },
     exceptionFactory: (errors) => {
       const { listed, total } = collectProblems(errors);
       return new ValidationFailedError(listed, total);

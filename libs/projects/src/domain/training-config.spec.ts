@@ -146,13 +146,22 @@ describe('training configuration', () => {
       },
       {
         field: 'trainingConfig.augmentation.tint',
-        errors: ['property trainingConfig.augmentation.tint should not exist'],
+        errors: [
+          'trainingConfig.augmentation.tint is not a field of trainingConfig.augmentation, which takes: brightness, cropScale, horizontalFlip',
+        ],
       },
       {
         field: 'trainingConfig.earlyStopping.patience',
         errors: ['trainingConfig.earlyStopping.patience must be an integer from 1 to 100'],
       },
-      { field: 'trainingConfig.optimizer', errors: ['property trainingConfig.optimizer should not exist'] },
+      {
+        field: 'trainingConfig.optimizer',
+        errors: [
+          'trainingConfig.optimizer is not a field of trainingConfig, which takes: architecture, augmentation, ' +
+            'backbone, baseIterationId, batchSize, earlyStopping, epochs, fineTune, imageSize, learningRate, seed, ' +
+            'validationSplit',
+        ],
+      },
     ]);
   });
 

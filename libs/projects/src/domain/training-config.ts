@@ -1,4 +1,4 @@
-import { DomainError, type FieldError, isUuid, validationMessage } from '@diyml/core/pure';
+import { DomainError, type FieldError, isUuid, unknownFieldMessage, validationMessage } from '@diyml/core/pure';
 import { assertArchitectureFor, assertBackboneFor, assertBaseModelFor, DEFAULT_ARCHITECTURE } from './architectures.js';
 import type { ProjectType } from './project-type.js';
 
@@ -216,6 +216,18 @@ export function sameTrainingConfig(a: TrainingConfig, b: TrainingConfig): boolea
   return JSON.stringify(canonicalTrainingConfig(a)) === JSON.stringify(canonicalTrainingConfig(b));
 }
 
+/** The settings each level of a training configuration takes, named when an unknown one is sent. */
+const TRAINING_CONFIG_FIELDS = [
+  ...Object.keys(TRAINING_CONFIG_RANGES),
+  'architecture',
+  'augmentation',
+  'baseIterationId',
+  'backbone',
+  'earlyStopping',
+].sort();
+const AUGMENTATION_FIELDS = ['horizontalFlip', ...Object.keys(AUGMENTATION_RANGES)].sort();
+const EARLY_STOPPING_FIELDS = ['enabled', ...Object.keys(EARLY_STOPPING_RANGES)].sort();
+
 /**
  * Checks an untrusted value (a request body, an override) against TrainingConfigInput: types, ranges, unknown
  * settings. Collects every problem, then throws one 400 VALIDATION_FAILED whose details name each field.
@@ -266,7 +278,7 @@ export function parseTrainingConfigInput(value: unknown, fieldPrefix = ''): Trai
           if (earlyStopping) result.earlyStopping = parseEarlyStopping(earlyStopping, field, report);
         }
       } else {
-        report(field, `property ${field} should not exist`);
+        report(field, unknownFieldMessage(field, TRAINING_CONFIG_FIELDS));
       }
     }
   }
@@ -293,7 +305,7 @@ function parseAugmentation(
       const parsed = numberInRange(entry, field, AUGMENTATION_RANGES[key as keyof typeof AUGMENTATION_RANGES], report);
       if (parsed !== undefined) result[key as keyof typeof AUGMENTATION_RANGES] = parsed;
     } else {
-      report(field, `property ${field} should not exist`);
+      report(field, unknownFieldMessage(field, AUGMENTATION_FIELDS));
     }
   }
   return result;
@@ -314,7 +326,7 @@ function parseEarlyStopping(
       const parsed = numberInRange(entry, field, EARLY_STOPPING_RANGES.patience, report);
       if (parsed !== undefined) result.patience = parsed;
     } else {
-      report(field, `property ${field} should not exist`);
+      report(field, unknownFieldMessage(field, EARLY_STOPPING_FIELDS));
     }
   }
   return result;
