@@ -20,5 +20,6 @@ export * from './platform.module.js';
 export * from './http/uuid-param.pipe.js';
 export * from './postgres/index.js';
 export * from './auth-throttle/index.js';
+export * from './window-counts/index.js';
 export * from './read-only-process.js';
 export * from './url-fetch/index.js';

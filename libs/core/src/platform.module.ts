@@ -1,26 +1,29 @@
 import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AuthThrottle } from './auth-throttle/auth-throttle.js';
-import { FailedAttempts } from './auth-throttle/failed-attempts.port.js';
-import { InMemoryFailedAttempts } from './auth-throttle/in-memory-failed-attempts.js';
+import { WindowCounts } from './window-counts/window-counts.port.js';
+import { InMemoryWindowCounts } from './window-counts/in-memory-window-counts.js';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Clock, IdGenerator, SystemClock, UuidGenerator } from './domain/clock.js';
 import { SETTING_NAMES, Settings, validateSettings } from './config/settings.js';
 import { archiveThreads } from './archives/unzip-safely.js';
 
-/** Failed sign-ins counted in Redis when REDIS_URL is set (shared by api replicas), else in this process. */
-const failedAttemptsProvider = {
-  provide: FailedAttempts,
+/**
+ * Request counts (failed sign-ins, registrations, predictions) in Redis when REDIS_URL is set, so api replicas share
+ * them, else in this process.
+ */
+const windowCountsProvider = {
+  provide: WindowCounts,
   inject: [Settings, Clock],
-  useFactory: async (settings: Settings, clock: Clock): Promise<FailedAttempts> => {
-    if (!settings.REDIS_URL) return new InMemoryFailedAttempts(clock);
-    new Logger('AuthThrottle').log('Counting failed sign-ins in Redis');
+  useFactory: async (settings: Settings, clock: Clock): Promise<WindowCounts> => {
+    if (!settings.REDIS_URL) return new InMemoryWindowCounts(clock);
+    new Logger('WindowCounts').log('Counting sign-ins and predictions in Redis');
     // Loaded here, not at import: the embedded mode never needs ioredis.
-    const { RedisFailedAttempts } = await import('./auth-throttle/redis-failed-attempts.js');
-    return RedisFailedAttempts.connect(settings.REDIS_URL, `${settings.QUEUE_PREFIX}:auth-failures:`);
+    const { RedisWindowCounts } = await import('./window-counts/redis-window-counts.js');
+    return RedisWindowCounts.connect(settings.REDIS_URL, `${settings.QUEUE_PREFIX}:counts:`);
   },
 };
 
-/** Settings (validated at start), clock, id source and the sign-in brakes for every context. */
+/** Settings (validated at start), clock, id source, request counts and the sign-in brakes for every context. */
 @Global()
 @Module({
   imports: [ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateSettings, ignoreEnvFile: true })],
@@ -33,10 +36,10 @@ const failedAttemptsProvider = {
     },
     { provide: Clock, useClass: SystemClock },
     { provide: IdGenerator, useClass: UuidGenerator },
-    failedAttemptsProvider,
+    windowCountsProvider,
     AuthThrottle,
   ],
-  exports: [Settings, Clock, IdGenerator, AuthThrottle],
+  exports: [Settings, Clock, IdGenerator, WindowCounts, AuthThrottle],
 })
 export class PlatformModule implements OnApplicationShutdown {
   /** The warm archive thread (shared by every import that unzips) does not keep the process alive, but is closed. */

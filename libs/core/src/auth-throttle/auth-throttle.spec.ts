@@ -3,7 +3,7 @@ import { validateSettings } from '../config/settings.js';
 import { Clock } from '../domain/clock.js';
 import { DomainError, isDomainError } from '../domain/domain-error.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { InMemoryFailedAttempts } from './in-memory-failed-attempts.js';
+import { InMemoryWindowCounts } from '../window-counts/in-memory-window-counts.js';
 
 class ManualClock extends Clock {
   private time = Date.parse('2026-01-01T00:00:00Z');
@@ -21,7 +21,7 @@ function throttleWith(clock = new ManualClock()) {
     AUTH_FAILURES_PER_SOURCE: 5,
     AUTH_FAILURE_WINDOW_SECONDS: 60,
   });
-  return { throttle: new AuthThrottle(new InMemoryFailedAttempts(clock), settings), clock };
+  return { throttle: new AuthThrottle(new InMemoryWindowCounts(clock), settings), clock };
 }
 
 async function refusalOf(attempt: Promise<unknown>): Promise<DomainError | undefined> {
@@ -90,5 +90,24 @@ describe('AuthThrottle', () => {
       'TOO_MANY_FAILED_ATTEMPTS',
       'TOO_MANY_FAILED_ATTEMPTS',
     ]);
+  });
+});
+
+describe('AuthThrottle while Redis does not answer', () => {
+  it('refuses sign-ins with 503 AUTH_THROTTLE_UNAVAILABLE rather than let them through uncounted', async () => {
+    const { RedisWindowCounts } = await import('../window-counts/redis-window-counts.js');
+    // Nothing listens on port 1: each command fails after the connection's retries.
+    const counts = RedisWindowCounts.connect('redis://127.0.0.1:1', 'diyml-test:counts:');
+    const settings = validateSettings({});
+    const throttle = new AuthThrottle(counts, settings);
+    try {
+      expect(await refusalOf(throttle.assertAllowed(ada))).toMatchObject({
+        kind: 'unavailable',
+        code: 'AUTH_THROTTLE_UNAVAILABLE',
+      });
+      expect(await refusalOf(throttle.recordFailure(ada))).toMatchObject({ code: 'AUTH_THROTTLE_UNAVAILABLE' });
+    } finally {
+      await counts.close().catch(() => {});
+    }
   });
 });

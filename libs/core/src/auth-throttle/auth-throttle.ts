@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Settings } from '../config/settings.js';
 import { DomainError } from '../domain/domain-error.js';
-import { FailedAttempts } from './failed-attempts.port.js';
+import { type WindowCount, WindowCounts, WindowCountsUnavailableError } from '../window-counts/window-counts.port.js';
 
 /** Who a sign-in attempt is counted against: always its client address, and the account when one is named. */
 export interface AttemptSubjects {
@@ -22,34 +22,34 @@ export interface AttemptSubjects {
 @Injectable()
 export class AuthThrottle {
   constructor(
-    private readonly attempts: FailedAttempts,
+    private readonly counts: WindowCounts,
     private readonly settings: Settings,
   ) {}
 
   async assertAllowed(subjects: AttemptSubjects): Promise<void> {
-    const source = await this.attempts.peek(sourceKey(subjects));
+    const source = await this.peek(sourceKey(subjects));
     if (source.count >= this.settings.AUTH_FAILURES_PER_SOURCE) throw blocked('this address', source.secondsLeft);
     if (subjects.account === undefined) return;
-    const account = await this.attempts.peek(accountKey(subjects));
+    const account = await this.peek(accountKey(subjects));
     if (account.count >= this.settings.AUTH_FAILURES_PER_ACCOUNT) throw blocked('this account', account.secondsLeft);
   }
 
   async recordFailure(subjects: AttemptSubjects): Promise<void> {
     const window = this.settings.AUTH_FAILURE_WINDOW_SECONDS;
-    await this.attempts.record(sourceKey(subjects), window);
-    if (subjects.account !== undefined) await this.attempts.record(accountKey(subjects), window);
+    await this.record(sourceKey(subjects), window);
+    if (subjects.account !== undefined) await this.record(accountKey(subjects), window);
   }
 
   /** Counts a wrong token or key and answers what to throw: `refusal`, or 429 once the address is over its limit. */
   async refuse(subjects: AttemptSubjects, refusal: Error): Promise<Error> {
-    const source = await this.attempts.record(sourceKey(subjects), this.settings.AUTH_FAILURE_WINDOW_SECONDS);
+    const source = await this.record(sourceKey(subjects), this.settings.AUTH_FAILURE_WINDOW_SECONDS);
     return source.count > this.settings.AUTH_FAILURES_PER_SOURCE
       ? blocked('this address', source.secondsLeft)
       : refusal;
   }
 
   async recordSuccess(subjects: AttemptSubjects): Promise<void> {
-    if (subjects.account !== undefined) await this.attempts.reset(accountKey(subjects));
+    if (subjects.account !== undefined) await this.unlessUnavailable(this.counts.reset(accountKey(subjects)));
   }
 
   /**
@@ -58,7 +58,7 @@ export class AuthThrottle {
    * client were all taken, and held the built api's /health for 6.5 s.
    */
   async countRegistration(source: string): Promise<void> {
-    const counted = await this.attempts.record(`registration:${source}`, this.settings.REGISTRATION_WINDOW_SECONDS);
+    const counted = await this.record(`registration:${source}`, this.settings.REGISTRATION_WINDOW_SECONDS);
     if (counted.count <= this.settings.REGISTRATIONS_PER_SOURCE) return;
     const retryAfterSeconds = Math.max(counted.secondsLeft, 1);
     throw new DomainError(
@@ -67,6 +67,31 @@ export class AuthThrottle {
       `Too many accounts were registered from this address: retry in ${retryAfterSeconds} s.`,
       { retryAfterSeconds },
     );
+  }
+
+  private peek(key: string): Promise<WindowCount> {
+    return this.unlessUnavailable(this.counts.peek(key));
+  }
+
+  private record(key: string, windowSeconds: number): Promise<WindowCount> {
+    return this.unlessUnavailable(this.counts.record(key, windowSeconds));
+  }
+
+  /**
+   * Redis not answering is an outage to name (503), not an internal error: sign-ins are refused rather than let
+   * through uncounted, and the client is told to retry.
+   */
+  private async unlessUnavailable<T>(request: Promise<T>): Promise<T> {
+    try {
+      return await request;
+    } catch (error) {
+      if (!(error instanceof WindowCountsUnavailableError)) throw error;
+      throw new DomainError(
+        'unavailable',
+        'AUTH_THROTTLE_UNAVAILABLE',
+        `Signing in is unavailable: ${error.message}. Retry shortly.`,
+      );
+    }
   }
 }
 

@@ -1,30 +1,29 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { DomainError } from '../domain/domain-error.js';
-import { type AttemptCount, FailedAttempts } from './failed-attempts.port.js';
+import { type WindowCount, WindowCounts, WindowCountsUnavailableError } from './window-counts.port.js';
 
-/** Counts and opens the window atomically: INCR, EXPIRE on the first failure, then the seconds left. */
+/** Counts and opens the window atomically: INCR, EXPIRE on the first count, then the seconds left. */
 const RECORD_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('TTL', KEYS[1]) }`;
 
-/** Failed attempts counted in Redis (REDIS_URL), so every api replica sees the same counts. */
-export class RedisFailedAttempts extends FailedAttempts implements OnApplicationShutdown {
+/** Counts kept in Redis (REDIS_URL), so every api replica sees the same counts. */
+export class RedisWindowCounts extends WindowCounts implements OnApplicationShutdown {
   constructor(
     private readonly redis: Redis,
-    /** Namespace of the keys, e.g. `diyml:auth-failures:`. */
+    /** Namespace of the keys, e.g. `diyml:counts:`. */
     private readonly prefix: string,
   ) {
     super();
   }
 
   /** Connects on first use: a process that authenticates nothing (the worker) never opens the connection. */
-  static connect(url: string, prefix: string): RedisFailedAttempts {
-    return new RedisFailedAttempts(new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true }), prefix);
+  static connect(url: string, prefix: string): RedisWindowCounts {
+    return new RedisWindowCounts(new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true }), prefix);
   }
 
-  async record(key: string, windowSeconds: number): Promise<AttemptCount> {
+  async record(key: string, windowSeconds: number): Promise<WindowCount> {
     const [count, ttl] = (await this.answer(this.redis.eval(RECORD_SCRIPT, 1, this.prefix + key, windowSeconds))) as [
       number,
       number,
@@ -32,7 +31,7 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
     return { count, secondsLeft: Math.max(ttl, 0) };
   }
 
-  async peek(key: string): Promise<AttemptCount> {
+  async peek(key: string): Promise<WindowCount> {
     const [[, count], [, ttl]] = (await this.answer(
       this.redis
         .multi()
@@ -47,19 +46,12 @@ export class RedisFailedAttempts extends FailedAttempts implements OnApplication
     await this.answer(this.redis.del(this.prefix + key));
   }
 
-  /**
-   * Redis not answering is an outage to name (503), not an internal error: sign-ins are refused rather than let
-   * through uncounted, and the client is told to retry.
-   */
+  /** Redis not answering is an outage the caller names (503 for sign-ins, counting locally for predictions). */
   private async answer<T>(request: Promise<T>): Promise<T> {
     try {
       return await request;
     } catch (error) {
-      throw new DomainError(
-        'unavailable',
-        'AUTH_THROTTLE_UNAVAILABLE',
-        `Signing in is unavailable: Redis, which counts failed attempts, does not answer (${error instanceof Error ? error.message : String(error)}). Retry shortly.`,
-      );
+      throw new WindowCountsUnavailableError(error);
     }
   }
 

@@ -1,11 +1,11 @@
 import type { Clock } from '../domain/clock.js';
-import { type AttemptCount, FailedAttempts } from './failed-attempts.port.js';
+import { type WindowCount, WindowCounts } from './window-counts.port.js';
 
-/** Keys kept at once: an attacker naming a new account per attempt must not grow the map without end. */
+/** Keys kept at once: an attacker naming a new account or key per attempt must not grow the map without end. */
 const DEFAULT_MAX_KEYS = 100_000;
 
-/** Failed attempts counted in this process (the embedded mode, or one api without Redis). */
-export class InMemoryFailedAttempts extends FailedAttempts {
+/** Counts kept in this process (the embedded mode, or one api without Redis). */
+export class InMemoryWindowCounts extends WindowCounts {
   private readonly windows = new Map<string, { count: number; endsAt: number }>();
 
   constructor(
@@ -15,7 +15,7 @@ export class InMemoryFailedAttempts extends FailedAttempts {
     super();
   }
 
-  async record(key: string, windowSeconds: number): Promise<AttemptCount> {
+  async record(key: string, windowSeconds: number): Promise<WindowCount> {
     const now = this.clock.now().getTime();
     const current = this.live(key, now);
     const window = current ?? { count: 0, endsAt: now + windowSeconds * 1000 };
@@ -24,7 +24,7 @@ export class InMemoryFailedAttempts extends FailedAttempts {
     return { count: window.count, secondsLeft: Math.ceil((window.endsAt - now) / 1000) };
   }
 
-  async peek(key: string): Promise<AttemptCount> {
+  async peek(key: string): Promise<WindowCount> {
     const now = this.clock.now().getTime();
     const window = this.live(key, now);
     return window
