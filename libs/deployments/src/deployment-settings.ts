@@ -23,7 +23,7 @@ export class DeploymentSettings {
   @Max(268_402_689)
   PREDICT_MAX_PIXELS: number = 52_000_000;
 
-  /** Predictions one API key may ask for per window (429 beyond). */
+  /** Predictions one deployment takes per window, over every prediction route (429 beyond). */
   @Transform(emptyToUndefined)
   @IsInt()
   @Min(1)

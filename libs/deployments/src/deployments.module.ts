@@ -15,7 +15,8 @@ import { DeploymentsController } from './slices/deployments.controller.js';
 import { ImportModelController } from './slices/import-model/import-model.controller.js';
 import { ImportModelHandler } from './slices/import-model/import-model.handler.js';
 import { DeploymentKeyGuard } from './slices/predict/deployment-key.guard.js';
-import { PredictThrottlerGuard, PredictThrottlerStorage } from './slices/predict/predict-throttler.guard.js';
+import { PredictThrottlerGuard } from './slices/predict/predict-throttler.guard.js';
+import { PredictionRateCounts } from './slices/predict/prediction-rate-counts.js';
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
 import { ProposeRegionsController } from './slices/propose-regions/propose-regions.controller.js';
@@ -38,10 +39,7 @@ import { PredictionPromoter } from './slices/promote-predictions/prediction-prom
 import { PromotePredictionsController } from './slices/promote-predictions/promote-predictions.controller.js';
 import { ShareDeploymentController } from './slices/share-deployment/share-deployment.controller.js';
 import { SharedModelGuard, SharedModelsController } from './slices/shared-models/shared-models.controller.js';
-import {
-  SharedPredictThrottlerGuard,
-  SharedPredictThrottlerStorage,
-} from './slices/shared-models/shared-predict-throttler.guard.js';
+import { SharedPredictThrottlerGuard } from './slices/shared-models/shared-predict-throttler.guard.js';
 import { PredictionImageReclaimer } from './slices/store-prediction/prediction-image-reclaimer.js';
 import { PredictionKeeper } from './slices/store-prediction/prediction-keeper.js';
 import { StoredPredictionsController } from './slices/stored-predictions/stored-predictions.controller.js';
@@ -81,7 +79,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     ModelWarmingReactor,
     PredictionService,
     DeploymentKeyGuard,
-    PredictThrottlerStorage,
+    PredictionRateCounts,
     PredictThrottlerGuard,
     DeployModelHandler,
     RotateDeploymentKeyHandler,
@@ -103,7 +101,6 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     UsageRecorder,
     SharedModelsProjection,
     SharedModelGuard,
-    SharedPredictThrottlerStorage,
     SharedPredictThrottlerGuard,
     PredictVideoHandler,
     VideoPredictionsProjection,
@@ -111,6 +108,8 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     VideoPredictionJobProcessor,
   ],
   exports: [
+    PredictionRateCounts,
+    PredictThrottlerGuard,
     DeploymentQueries,
     ModelCache,
     RegionProposals,

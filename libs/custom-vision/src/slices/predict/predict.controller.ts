@@ -16,7 +16,7 @@ import { DEPLOYMENT_KEY_CALLER, DeploymentSettings } from '@diyml/deployments';
 import { PredictionKeeper } from '@diyml/deployments';
 import { trackUsage } from '@diyml/deployments';
 import { UsageRecorder } from '@diyml/deployments';
-import { PredictionService } from '@diyml/deployments';
+import { PredictionService, PredictThrottlerGuard } from '@diyml/deployments';
 import { Public } from '@diyml/identity';
 import type { ProjectType } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
@@ -43,7 +43,7 @@ const STORING_ROUTE =
  * prediction's) or not (…/nostore). Images come as multipart (part imageData), as the raw body, or as a URL ({url}).
  */
 @Public()
-@UseGuards(PredictionKeyGuard)
+@UseGuards(PredictionKeyGuard, PredictThrottlerGuard)
 @UseFilters(CustomVisionExceptionFilter)
 @UseInterceptors(JsonPrimitivesInterceptor)
 @ApiTags('custom-vision prediction')

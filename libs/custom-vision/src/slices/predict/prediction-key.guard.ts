@@ -10,7 +10,11 @@ import { CustomVisionReads } from '../../read/custom-vision-reads.js';
 
 export const PREDICTION_API_VERSIONS = ['v3.0', 'v3.1'] as const;
 
-export type PredictionRequest = HttpRequest & { published?: { project: ProjectView; deployment: DeploymentView } };
+export type PredictionRequest = HttpRequest & {
+  published?: { project: ProjectView; deployment: DeploymentView };
+  /** The deployment behind the publish name, as the native key guard names it: the prediction rate limit counts it. */
+  deployment?: DeploymentView;
+};
 
 /**
  * `Prediction-Key`: Azure's prediction key belongs to a resource, not to one published model. Here it is
@@ -42,13 +46,16 @@ export class PredictionKeyGuard implements CanActivate {
       const deployment = await this.reads.deploymentByPublishName(projectId, publishName);
       if (!deploymentKeyMatches(key, deployment.keyHash)) throw await wrongKey();
       request.published = { project, deployment };
+      request.deployment = deployment;
       return true;
     }
     const user = await userOfPersonalToken(this.readStore, key);
     if (!user) throw await wrongKey();
     const project = await this.reads.project(projectId, user.id);
     request.user = user;
-    request.published = { project, deployment: await this.reads.deploymentByPublishName(projectId, publishName) };
+    const deployment = await this.reads.deploymentByPublishName(projectId, publishName);
+    request.published = { project, deployment };
+    request.deployment = deployment;
     return true;
   }
 }

@@ -1,28 +1,25 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '@diyml/core/pure';
-import { hashDeploymentKey } from '../../domain/api-key.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
-import { presentedKey } from './deployment-key.guard.js';
-import { ThrottlerGuard, ThrottlerStorageService } from './throttler.js';
+import type { PredictRequest } from './deployment-key.guard.js';
+import { PredictionRateCounts } from './prediction-rate-counts.js';
+import { ThrottlerGuard } from './throttler.js';
 
 export const PREDICT_THROTTLER = 'predict';
 
-/** The prediction throttler's own hit counts. */
-@Injectable()
-export class PredictThrottlerStorage extends ThrottlerStorageService {}
-
 /**
- * Rate limit of the prediction route, per API key (by its hash; per client address without one):
- * PREDICT_RATE_LIMIT requests per PREDICT_RATE_WINDOW_SECONDS, then 429 with Retry-After. Its own options
- * and storage, so no other route is throttled by it. Counts are kept per api process.
+ * Rate limit of predictions, per deployment (whose key let the request in): PREDICT_RATE_LIMIT requests per
+ * PREDICT_RATE_WINDOW_SECONDS over every prediction route (native, video, Custom Vision), then 429 with
+ * Retry-After. Its own options, so no other route is throttled by it; counted across api replicas when Redis is
+ * configured (PredictionRateCounts).
  */
 @Injectable()
 export class PredictThrottlerGuard extends ThrottlerGuard {
   // Explicit tokens: ThrottlerGuard's own @Inject()s (module options, storage) would otherwise be inherited.
   constructor(
     @Inject(DeploymentSettings) settings: DeploymentSettings,
-    @Inject(PredictThrottlerStorage) storage: PredictThrottlerStorage,
+    @Inject(PredictionRateCounts) counts: PredictionRateCounts,
     @Inject(Reflector) reflector: Reflector,
   ) {
     super(
@@ -35,7 +32,7 @@ export class PredictThrottlerGuard extends ThrottlerGuard {
           },
         ],
       },
-      storage,
+      counts,
       reflector,
     );
   }
@@ -57,8 +54,13 @@ export class PredictThrottlerGuard extends ThrottlerGuard {
     );
   }
 
-  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
-    const key = presentedKey(request as never);
-    return key ? `key:${hashDeploymentKey(key)}` : `ip:${String(request.ip)}`;
+  /** One count per deployment over every prediction route, not one per route. */
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    return tracker + ':' + name;
+  }
+
+  /** The deployment a prediction was let in for (its key guard names it), so every route counts it once. */
+  protected override async getTracker(request: PredictRequest): Promise<string> {
+    return request.deployment ? `deployment:${request.deployment.id}` : `ip:${String(request.ip)}`;
   }
 }

@@ -24,4 +24,4 @@ const throttler = loader._load(
   false,
 ) as ThrottlerPackage;
 
-export const { ThrottlerGuard, ThrottlerStorageService } = throttler;
+export const { ThrottlerGuard } = throttler;

@@ -2,22 +2,19 @@ import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '@diyml/core/pure';
 import { DeploymentSettings } from '../../deployment-settings.js';
-import { ThrottlerGuard, ThrottlerStorageService } from '../predict/throttler.js';
-
-/** The shared-model throttler's own hit counts. */
-@Injectable()
-export class SharedPredictThrottlerStorage extends ThrottlerStorageService {}
+import { PredictionRateCounts } from '../predict/prediction-rate-counts.js';
+import { ThrottlerGuard } from '../predict/throttler.js';
 
 /**
  * Rate limit of shared-model predictions per calling user (all shared models together): SHARED_PREDICT_RATE_LIMIT
  * per SHARED_PREDICT_RATE_WINDOW_SECONDS, then 429 TOO_MANY_REQUESTS with Retry-After. One user cannot use up
- * an owner's machine for the others. Counts are kept per api process.
+ * an owner's machine for the others. Counted across api replicas when Redis is configured (PredictionRateCounts).
  */
 @Injectable()
 export class SharedPredictThrottlerGuard extends ThrottlerGuard {
   constructor(
     @Inject(DeploymentSettings) settings: DeploymentSettings,
-    @Inject(SharedPredictThrottlerStorage) storage: SharedPredictThrottlerStorage,
+    @Inject(PredictionRateCounts) counts: PredictionRateCounts,
     @Inject(Reflector) reflector: Reflector,
   ) {
     super(
@@ -30,7 +27,7 @@ export class SharedPredictThrottlerGuard extends ThrottlerGuard {
           },
         ],
       },
-      storage,
+      counts,
       reflector,
     );
   }
@@ -51,6 +48,11 @@ export class SharedPredictThrottlerGuard extends ThrottlerGuard {
         retryAfterSeconds: detail.timeToBlockExpire,
       },
     );
+  }
+
+  /** One count per caller over every shared model, not one per route. */
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    return tracker + ':' + name;
   }
 
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
