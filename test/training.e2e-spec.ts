@@ -52,7 +52,7 @@ describe('training over HTTP on the embedded stack', () => {
     // Sentences a person reads, one per problem, although each problem has a ';' of its own.
     expect(response.body.message).toBe(
       'The dataset is not ready for training. A classification project needs at least 2 labels; it has 1. ' +
-        'Label "only" has 0 included train images; it needs at least 5.',
+        'Label "only" has 0 included training images; it needs at least 5.',
     );
   });
 

@@ -279,7 +279,7 @@ describe('console: forms and layout a new user meets', () => {
     // What the empty dataset lacks shows before any click, each with the way to fix it, and Start says why it waits.
     const missing = form.getByRole('list', { name: 'What to fix before training' });
     await expect(missing.getByRole('listitem').allTextContents()).resolves.toEqual([
-      'Label "fork" has 0 boxes in included train images; it needs at least 15. Fix it in the dataset',
+      'Label "fork" has 0 boxes in included training images; it needs at least 15. Fix it in the dataset',
     ]);
     await expect(missing.getByRole('link', { name: 'Fix it in the dataset' }).getAttribute('href')).resolves.toBe(
       `/projects/${project.id}/dataset?label=${project.labels.fork}`,
@@ -412,7 +412,7 @@ describe('console: forms and layout a new user meets', () => {
     const refused = form.getByRole('alert');
     await refused.getByText('The dataset is not ready for training:').waitFor();
     await expect(refused.getByRole('listitem').allTextContents()).resolves.toEqual([
-      'Label "zero" has 4 included train images; it needs at least 5.',
+      'Label "zero" has 4 included training images; it needs at least 5.',
     ]);
     await expect(refused.getByRole('link', { name: 'The analysis' }).getAttribute('href')).resolves.toBe(
       `/projects/${project.id}/analysis`,

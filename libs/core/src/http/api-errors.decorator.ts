@@ -42,12 +42,12 @@ const EXAMPLES: Record<number, Omit<ApiErrorDto, 'statusCode'>> = {
   415: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the image as multipart/form-data or as a raw image body.' },
   422: {
     code: 'DATASET_NOT_READY',
-    message: 'The dataset is not ready for training. Label "cat" has 1 included train images; it needs at least 2.',
+    message: 'The dataset is not ready for training. Label "cat" has 1 included training image; it needs at least 2.',
     details: {
       problems: [
         {
           code: 'TOO_FEW_IMAGES',
-          message: 'Label "cat" has 1 included train images; it needs at least 2.',
+          message: 'Label "cat" has 1 included training image; it needs at least 2.',
           label: { id: '5f0c…', name: 'cat' },
           count: 1,
           required: 2,

@@ -145,7 +145,7 @@ export function analyzeDataset(
       if (boxes < rules.minBoxesPerLabel) {
         problems.push({
           code: 'TOO_FEW_BOXES',
-          message: `Label "${entry.label.name}" has ${boxes} boxes in included train images; it needs at least ${rules.minBoxesPerLabel}.`,
+          message: `Label "${entry.label.name}" has ${boxes} box${boxes === 1 ? '' : 'es'} in included training images; it needs at least ${rules.minBoxesPerLabel}.`,
           label: entry.label,
           count: boxes,
           required: rules.minBoxesPerLabel,
@@ -154,7 +154,7 @@ export function analyzeDataset(
     } else if (entry.trainCount < rules.minImagesPerLabel) {
       problems.push({
         code: 'TOO_FEW_IMAGES',
-        message: `Label "${entry.label.name}" has ${entry.trainCount} included train images; it needs at least ${rules.minImagesPerLabel}.`,
+        message: `Label "${entry.label.name}" has ${entry.trainCount} included training image${entry.trainCount === 1 ? '' : 's'}; it needs at least ${rules.minImagesPerLabel}.`,
         label: entry.label,
         count: entry.trainCount,
         required: rules.minImagesPerLabel,

@@ -12,7 +12,7 @@ class IssueDto {
   @ApiProperty({ example: 'TOO_FEW_IMAGES' })
   code: string;
 
-  @ApiProperty({ example: 'Label "cat" has 3 included train images; it needs at least 5.' })
+  @ApiProperty({ example: 'Label "cat" has 3 included training images; it needs at least 5.' })
   message: string;
 
   @ApiPropertyOptional({ type: ImageLabelDto })
