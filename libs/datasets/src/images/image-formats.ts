@@ -34,8 +34,11 @@ function ftypBrands(bytes: Uint8Array): string[] {
   return brands;
 }
 
-/** HEVC-coded HEIF brands (iPhone photos); AVIF ('avif', 'avis') is HEIF too, with AV1, and is taken. */
-const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs', 'mif1', 'msf1']);
+/**
+ * Brands of HEVC-coded HEIF (iPhone photos). AVIF ('avif', 'avis') is HEIF too, with AV1, and is taken; a file naming
+ * only the generic HEIF brands (mif1, msf1) is left to the decoder, which tells its codec.
+ */
+const HEIC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs']);
 const AVIF_BRANDS = new Set(['avif', 'avis']);
 /** The header sizes of BMP's DIB header versions (BITMAPCOREHEADER … BITMAPV5HEADER). */
 const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
@@ -51,7 +54,7 @@ const KNOWN_FORMATS: readonly KnownFormat[] = [
       '`heif-convert photo.heic photo.jpg`',
     matches: (bytes) => {
       const brands = ftypBrands(bytes);
-      return brands.some((brand) => HEIC_BRANDS.has(brand)) && !AVIF_BRANDS.has(brands[0]);
+      return brands.some((brand) => HEIC_BRANDS.has(brand)) && !brands.some((brand) => AVIF_BRANDS.has(brand));
     },
   },
   {
