@@ -119,7 +119,8 @@ function sharedProduct(options: ProductOptions): RunningProduct | undefined {
  * Starts the built api (embedded defaults) in its own process on a free port with a fresh data directory, or, in a
  * smoke run (bench/run.ts --smoke), answers the api the harness started once for all benchmarks that can share it
  * (each registers its own user and creates its own projects).
- * BENCH_NODE_ARGS adds node flags to the api process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+ * BENCH_NODE_ARGS adds node flags to the api process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; BENCH_API_STDOUT=1
+ * passes on the api's standard output, where V8's "--trace-gc" writes.
  */
 export async function startProduct(options: ProductOptions & { fresh: true }): Promise<OwnProduct>;
 export async function startProduct(options?: ProductOptions): Promise<RunningProduct>;
@@ -134,7 +135,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
   const child = spawn(process.execPath, [...API_NODE_ARGS, ...nodeArgs, join(BUILD_DIR, 'apps/api/src/main.js')], {
     cwd: ROOT,
     env: { ...process.env, ...API_ENV, PORT: String(port), DATA_DIR: dataDir, ...EMBEDDED_ENV, ...options.env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_API_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let attempt = 0; ; attempt += 1) {

@@ -308,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * Upload one or many images
-         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`). A rejected file leaves nothing behind.
+         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind.
          */
         post: operations["uploadImages"];
         delete?: never;
@@ -871,7 +871,7 @@ export interface paths {
         put?: never;
         /**
          * Predict with a deployed model
-         * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per deployment (429). When the deployment's prediction store is on, the image and the answer are on the disk (a local journal) before the answer is sent, and in the log just after (`storedPredictionId`: the id it is stored under); 503 PREDICTION_NOT_STORED when the journal cannot be written.
+         * @description Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per deployment (429). Formats: JPEG, PNG, WebP, AVIF, TIFF, GIF; a picture in another (an iPhone's HEIC, BMP, SVG) is 415 UNSUPPORTED_IMAGE_FORMAT, whose message says how to convert it. When the deployment's prediction store is on, the image and the answer are on the disk (a local journal) before the answer is sent, and in the log just after (`storedPredictionId`: the id it is stored under); 503 PREDICTION_NOT_STORED when the journal cannot be written.
          */
         post: operations["predict"];
         delete?: never;
@@ -3064,7 +3064,7 @@ export interface components {
         IssueDto: {
             /** @example TOO_FEW_IMAGES */
             code: string;
-            /** @example Label "cat" has 3 included train images; it needs at least 5. */
+            /** @example Label "cat" has 3 included training images; it needs at least 5. */
             message: string;
             label?: components["schemas"]["ImageLabelDto"];
             /** @example 3 */
@@ -5863,12 +5863,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -6103,12 +6103,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -6656,12 +6656,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -7134,12 +7134,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -7491,6 +7491,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     listImages: {
@@ -7714,6 +7730,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     uploadImagesFromUrls: {
@@ -7801,6 +7833,22 @@ export interface operations {
                      *       "statusCode": 404,
                      *       "code": "PROJECT_NOT_FOUND",
                      *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -7944,12 +7992,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -9349,12 +9397,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -9476,12 +9524,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -10405,12 +10453,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -10427,12 +10475,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -11408,12 +11456,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -11811,12 +11859,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -13590,12 +13638,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -14461,12 +14509,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -20411,12 +20459,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"

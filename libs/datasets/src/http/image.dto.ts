@@ -3,7 +3,7 @@ import { ApiHeader, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { expectedRevisionFromIfMatch, type HttpRequest } from '@diyml/core';
 import type { LabelView } from '@diyml/projects';
 import { SPLITS, type Split } from '../domain/image.events.js';
-import { SUPPORTED_IMAGE_FORMATS } from '../images/image-inspection.js';
+import { SUPPORTED_IMAGE_FORMATS } from '../images/image-formats.js';
 import { DatasetQueries } from '../read-models/images/dataset-queries.js';
 import type { ImageView } from '../read-models/images/image.view.js';
 

@@ -83,7 +83,7 @@ describe('image inspection', () => {
     ['a text file', 'UNSUPPORTED_IMAGE', async () => Buffer.from('this is not a picture, whatever its name says')],
     [
       'an SVG',
-      'UNSUPPORTED_IMAGE',
+      'UNSUPPORTED_IMAGE_FORMAT',
       async () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
     ],
     ['an empty file', 'EMPTY_FILE', async () => Buffer.alloc(0)],

@@ -1,10 +1,13 @@
 import sharp, { type Metadata } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
+import {
+  type ImageFormat,
+  SUPPORTED_IMAGE_FORMATS,
+  SUPPORTED_IMAGE_FORMATS_TEXT,
+  unsupportedFormatNamed,
+  unsupportedFormatOf,
+} from './image-formats.js';
 import { isStoredSideways } from './image-orientation.js';
-
-/** Formats accepted for training images: what sharp decodes from the bytes themselves. */
-export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif'] as const;
-export type ImageFormat = (typeof SUPPORTED_IMAGE_FORMATS)[number];
 
 export interface InspectionLimits {
   /** Largest accepted file, in bytes. */
@@ -52,6 +55,8 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   if (bytes.length > limits.maxFileBytes) {
     return reject(DatasetErrors.FILE_TOO_LARGE, `The file has more than ${limits.maxFileBytes} bytes.`);
   }
+  const unsupported = unsupportedFormatOf(bytes);
+  if (unsupported) return reject(DatasetErrors.UNSUPPORTED_IMAGE_FORMAT, unsupported.message);
   const header = pngHeader(bytes) ?? (await readHeader(bytes));
   if ('rejection' in header) return { ok: false, rejection: header.rejection };
   const { format, width, height, orientation } = header;
@@ -107,7 +112,7 @@ async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRej
     // Only the header is read here, so no pixel limit yet: the size is checked against ours afterwards.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
-    const supported = `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS.join(', ')})`;
+    const supported = `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS_TEXT})`;
     return {
       rejection: {
         code: DatasetErrors.UNSUPPORTED_IMAGE,
@@ -120,12 +125,8 @@ async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRej
   }
   const format = formatOf(metadata);
   if (!format) {
-    return {
-      rejection: {
-        code: DatasetErrors.UNSUPPORTED_IMAGE,
-        message: `${String(metadata.format).toUpperCase()} images are not supported: use ${SUPPORTED_IMAGE_FORMATS.join(', ')}.`,
-      },
-    };
+    const unsupported = unsupportedFormatNamed(metadata.format === 'heif' ? 'heic' : String(metadata.format));
+    return { rejection: { code: DatasetErrors.UNSUPPORTED_IMAGE_FORMAT, message: unsupported.message } };
   }
   const width = metadata.width;
   const height = metadata.pageHeight ?? metadata.height;

@@ -57,6 +57,7 @@ export interface ImageCreateSummary {
 /** Our rejection codes (datasets context) → Custom Vision's image statuses. */
 const STATUS_BY_CODE: Record<string, ImageCreateStatus> = {
   UNSUPPORTED_IMAGE: 'ErrorImageFormat',
+  UNSUPPORTED_IMAGE_FORMAT: 'ErrorImageFormat',
   CORRUPT_IMAGE: 'ErrorImageFormat',
   EMPTY_FILE: 'ErrorImageFormat',
   FILE_TOO_LARGE: 'ErrorImageSize',

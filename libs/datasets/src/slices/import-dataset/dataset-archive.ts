@@ -70,7 +70,11 @@ export interface DatasetArchiveLimits {
   archive: ArchiveLimits;
 }
 
-const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif)$/i;
+/**
+ * Pictures: the formats taken, and those people send that are not (an iPhone's HEIC, BMP, …), so that each of these is
+ * reported with how to convert it instead of being passed over.
+ */
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
 const JSON_FILE = /\.json$/i;
 const SPLIT_FOLDERS: Record<string, Split> = {
   train: 'train',

@@ -152,7 +152,7 @@ export class ImportDatasetController {
   })
   @ApiCreatedResponse({ type: ImportResultDto })
   @ApiResponse({ status: 207, type: ImportResultDto, description: 'Some images were rejected; the others were taken.' })
-  @ApiErrors(400, 401, 404, 413)
+  @ApiErrors(400, 401, 404, 413, 415)
   async import(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: ImportDatasetDto,

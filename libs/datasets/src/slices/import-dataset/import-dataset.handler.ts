@@ -9,6 +9,7 @@ import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import type { InspectedImage } from '../../images/image-inspection.js';
+import { kindOfImageRefusal } from '../../images/image-formats.js';
 import { boxShownUpright, isStoredSideways } from '../../images/image-orientation.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
 import { temporaryUploadDirectory, type UploadedFile } from '../../upload/temporary-files.js';
@@ -219,5 +220,5 @@ function refusal(items: ImportItem[]): DomainError {
     items.length === 1
       ? `${items[0].filename}: ${items[0].error?.message}`
       : `None of the ${items.length} images was accepted: see details.items.`;
-  return DomainError.validation(code, message, { items });
+  return new DomainError(kindOfImageRefusal(code), code, message, { items });
 }

@@ -74,7 +74,7 @@ export class UploadImagesFromUrlsController {
     type: UrlUploadResultDto,
     description: 'Some URLs were rejected; the others were taken.',
   })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 415)
   async upload(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: UploadImagesFromUrlsDto,

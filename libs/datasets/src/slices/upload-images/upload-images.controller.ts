@@ -20,13 +20,17 @@ import {
   UuidParam,
 } from '@diyml/core';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
+import { kindOfImageRefusal } from '../../images/image-formats.js';
 import { SPLITS } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
 import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '../../upload/multipart.interceptor.js';
 import { UPLOAD_DESCRIPTION, UploadImagesDto, UploadResultDto } from './upload-images.dto.js';
 import { UploadImages } from './upload-images.handler.js';
 
-/** 201 when nothing was rejected, 207 for mixed results, 400 when every file was rejected. */
+/**
+ * 201 when nothing was rejected, 207 for mixed results, 400 when every file was rejected (415 when each was a picture
+ * in a format not taken, such as an iPhone's HEIC).
+ */
 export function answerIntake(items: IntakeItem[], response: Response): UploadResultDto {
   const rejected = items.filter((item) => item.status === 'rejected');
   if (items.length > 0 && rejected.length === items.length) {
@@ -36,7 +40,7 @@ export function answerIntake(items: IntakeItem[], response: Response): UploadRes
       rejected.length === 1
         ? `${rejected[0].filename}: ${rejected[0].error?.message}`
         : `None of the ${rejected.length} files was accepted: see details.items.`;
-    throw DomainError.validation(code, message, { items });
+    throw new DomainError(kindOfImageRefusal(code), code, message, { items });
   }
   response.status(rejected.length ? 207 : 201);
   return { items };
@@ -66,7 +70,7 @@ export class UploadImagesController {
   })
   @ApiCreatedResponse({ type: UploadResultDto, description: 'Every file was created or was a duplicate.' })
   @ApiResponse({ status: 207, type: UploadResultDto, description: 'Some files were rejected; the others were taken.' })
-  @ApiErrors(400, 401, 404, 413)
+  @ApiErrors(400, 401, 404, 413, 415)
   async upload(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: UploadImagesDto,

@@ -51,6 +51,8 @@ export const UPLOAD_DESCRIPTION =
   `${limits.UPLOAD_MAX_PIXELS} pixels per image [UPLOAD_MAX_PIXELS], ${limits.UPLOAD_MAX_FILES} files per request ` +
   `[UPLOAD_MAX_FILES], ${limits.UPLOAD_MAX_REQUEST_BYTES} bytes per request [UPLOAD_MAX_REQUEST_BYTES]. ` +
   'Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error ' +
-  '(EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE). ' +
-  '201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, ' +
-  'with the items in `details.items`). A rejected file leaves nothing behind.';
+  '(EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a ' +
+  "picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, " +
+  'IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or ' +
+  'IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file ' +
+  'leaves nothing behind.';

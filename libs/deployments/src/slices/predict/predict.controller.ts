@@ -89,7 +89,9 @@ export class PredictController {
     description:
       'Authenticate with the deployment key in `X-Api-Key` (or `Prediction-Key`). Send the image as the raw body ' +
       'with an image/* Content-Type, or as the multipart field `image`. Limits: PREDICT_MAX_IMAGE_BYTES (413), ' +
-      'PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per deployment (429). When the ' +
+      'PREDICT_MAX_PIXELS (413), PREDICT_RATE_LIMIT per PREDICT_RATE_WINDOW_SECONDS per deployment (429). Formats: JPEG, ' +
+      "PNG, WebP, AVIF, TIFF, GIF; a picture in another (an iPhone's HEIC, BMP, SVG) is 415 UNSUPPORTED_IMAGE_FORMAT, " +
+      'whose message says how to convert it. When the ' +
       "deployment's prediction store is on, the image and the answer are on the disk (a local journal) before the " +
       'answer is sent, and in the log just after (`storedPredictionId`: the id it is stored under); 503 ' +
       'PREDICTION_NOT_STORED when the journal cannot be written.',

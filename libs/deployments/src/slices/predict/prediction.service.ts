@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata } from 'sharp';
 import { DomainError } from '@diyml/core/pure';
-import { SUPPORTED_IMAGE_FORMATS } from '@diyml/datasets';
+import {
+  SUPPORTED_IMAGE_FORMATS,
+  SUPPORTED_IMAGE_FORMATS_TEXT,
+  type UnsupportedFormat,
+  unsupportedFormatNamed,
+  unsupportedFormatOf,
+} from '@diyml/datasets';
 import type { PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
@@ -15,6 +21,11 @@ export interface ApiPrediction {
 
 function invalidImage(reason: string): DomainError {
   return DomainError.validation(DeploymentErrors.INVALID_IMAGE, `The body is not a usable image: ${reason}.`);
+}
+
+/** 415: a picture, in a format people send (an iPhone's HEIC, BMP, …) that is not taken; says how to convert it. */
+function unsupportedFormat({ format, message }: UnsupportedFormat): DomainError {
+  return new DomainError('unsupported-media-type', DeploymentErrors.UNSUPPORTED_IMAGE_FORMAT, message, { format });
 }
 
 /** Checks an image's header, then predicts on it with the (cached) model. */
@@ -49,6 +60,8 @@ export class PredictionService {
 
   /** Format and size from the header alone: cheap, and refuses decompression bombs before decoding. */
   private async checkHeader(image: Buffer): Promise<void> {
+    const unsupported = unsupportedFormatOf(image);
+    if (unsupported) throw unsupportedFormat(unsupported);
     const png = pngSize(image);
     if (png) {
       // PNG, the common case: the size is in the IHDR chunk, no libvips round trip needed.
@@ -59,14 +72,12 @@ export class PredictionService {
     try {
       metadata = await sharp(image, { limitInputPixels: false }).metadata();
     } catch {
-      throw invalidImage(`not an image in a supported format (${SUPPORTED_IMAGE_FORMATS.join(', ')})`);
+      throw invalidImage(`not an image in a supported format (${SUPPORTED_IMAGE_FORMATS_TEXT})`);
     }
-    const format = metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : metadata.format;
-    if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
-      throw invalidImage(
-        `${String(metadata.format).toUpperCase()} is not supported; use ${SUPPORTED_IMAGE_FORMATS.join(', ')}`,
-      );
-    }
+    const heif = metadata.format === 'heif';
+    const format = heif ? (metadata.compression === 'av1' ? 'avif' : 'heic') : metadata.format;
+    if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format))
+      throw unsupportedFormat(unsupportedFormatNamed(format));
     this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
 
