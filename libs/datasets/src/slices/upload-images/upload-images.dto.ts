@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ItemErrorDto } from '../../http/image.dto.js';
+import { IMAGE_QUOTA_DESCRIPTION } from '../../upload/image-quota.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../../upload/upload-limits.js';
 
 /** The text fields of the multipart upload. */
@@ -53,4 +54,5 @@ export const UPLOAD_DESCRIPTION =
   'Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error ' +
   '(EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE, CORRUPT_IMAGE, IMAGE_TOO_LARGE). ' +
   '201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, ' +
-  'with the items in `details.items`). A rejected file leaves nothing behind.';
+  'with the items in `details.items`). A rejected file leaves nothing behind. ' +
+  IMAGE_QUOTA_DESCRIPTION;
