@@ -140,6 +140,33 @@ describe('image quotas per project and per user', () => {
     expect(refused.body.details).toMatchObject({ scope: 'project', images: 4, left: 1 });
   });
 
+  it('refuses a project import whose images would pass the user’s quota, before anything is stored', async () => {
+    const client = await newUser();
+    const { id } = await client.createProject('classification', []);
+    await upload(client, id, images.slice(0, 5)).expect(201);
+    const archive = await client.http
+      .post(`/v1/projects/${id}/export`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse((response, callback) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => callback(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    const refused = await client.http
+      .post('/v1/projects/import')
+      .set('Authorization', client.auth)
+      .attach('archive', archive.body as Buffer, 'project.diyml.zip')
+      .expect(422);
+    expect(refused.body).toMatchObject({
+      code: 'IMAGE_QUOTA_EXCEEDED',
+      details: { scope: 'user', images: 5, left: 3, adding: 5 },
+    });
+    const projects = await client.http.get('/v1/projects').set('Authorization', client.auth).expect(200);
+    expect((projects.body.items as unknown[]).length).toBe(1);
+  });
+
   it('answers Custom Vision’s create-images with its quota code, taking none of the batch', async () => {
     const { auth } = await registerAndLogIn(testApp);
     const issued = await testApp.http

@@ -69,7 +69,9 @@ export class ImageQuota {
     { alreadyInFlight = false }: { alreadyInFlight?: boolean } = {},
   ): Promise<void> {
     const own = alreadyInFlight ? adding : 0;
-    if (destination.projectId !== null) {
+    // A project an import is about to create starts empty.
+    if (destination.projectId === null) this.refuseBeyond('project', 0, adding, this.settings.MAX_IMAGES_PER_PROJECT);
+    else {
       const held =
         (await this.imagesOf(destination.projectId)) + (inFlight.get(`project:${destination.projectId}`) ?? 0);
       this.refuseBeyond('project', held - own, adding, this.settings.MAX_IMAGES_PER_PROJECT);
