@@ -3070,7 +3070,7 @@ export interface components {
         IssueDto: {
             /** @example TOO_FEW_IMAGES */
             code: string;
-            /** @example Label "cat" has 3 included train images; it needs at least 5. */
+            /** @example Label "cat" has 3 included training images; it needs at least 5. */
             message: string;
             label?: components["schemas"]["ImageLabelDto"];
             /** @example 3 */
@@ -5869,12 +5869,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -6109,12 +6109,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -6662,12 +6662,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -7140,12 +7140,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -7507,12 +7507,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -7760,12 +7760,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -7882,12 +7882,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -8040,12 +8040,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -9445,12 +9445,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -9572,12 +9572,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -10501,12 +10501,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -10523,12 +10523,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -11504,12 +11504,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -11907,12 +11907,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -12202,12 +12202,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -13716,12 +13716,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -14587,12 +14587,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
@@ -20537,12 +20537,12 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "code": "DATASET_NOT_READY",
-                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
                      *       "details": {
                      *         "problems": [
                      *           {
                      *             "code": "TOO_FEW_IMAGES",
-                     *             "message": "Label \"cat\" has 1 included train images; it needs at least 2.",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
                      *             "label": {
                      *               "id": "5f0c…",
                      *               "name": "cat"
