@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { uploadLimitsProvider } from '@diyml/datasets';
+import { ImageQuota, uploadLimitsProvider } from '@diyml/datasets';
 import { DeploymentsModule } from '@diyml/deployments';
 import { ProjectAccess } from '@diyml/projects';
 import { ProjectImportsProjection } from './read-models/project-imports/project-imports.projection.js';
@@ -20,6 +20,7 @@ import { ProjectImports } from './slices/import-project/project-imports.js';
   controllers: [ExportProjectController, ImportProjectController],
   providers: [
     ProjectAccess,
+    ImageQuota,
     ProjectExporter,
     ImportProjectHandler,
     ProjectImports,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConcurrencyGate, DomainError, EventLoopSlices } from '@diyml/core/pure';
+import { ConcurrencyGate, DomainError, EVENT_LOOP_SLICE_MS, EventLoopSlices } from '@diyml/core/pure';
 import { EventStore, type RecordedEvent } from '@diyml/event-store';
 import { PROJECT_HISTORY, type ProjectHistoryEntry } from '@diyml/projects';
 import { InMemoryReadStore, type Projection, ReadStore } from '@diyml/read-store';
@@ -48,12 +48,26 @@ export class ProjectTimeTravel {
     private readonly readStore: ReadStore,
   ) {}
 
-  at(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
-    return WHOLE_PROJECT_READS.run(() => this.build(projectId, asOf, projections));
+  /**
+   * `signal` (the request's client left): a snapshot still waiting for its turn leaves the queue, one being built
+   * stops at its next slice; both reject with the signal's reason.
+   */
+  at(
+    projectId: string,
+    asOf: AsOf,
+    projections: readonly Projection[],
+    signal?: AbortSignal,
+  ): Promise<ProjectSnapshot> {
+    return WHOLE_PROJECT_READS.run(() => this.build(projectId, asOf, projections, signal), signal);
   }
 
-  private async build(projectId: string, asOf: AsOf, projections: readonly Projection[]): Promise<ProjectSnapshot> {
-    const slices = new EventLoopSlices();
+  private async build(
+    projectId: string,
+    asOf: AsOf,
+    projections: readonly Projection[],
+    signal: AbortSignal | undefined,
+  ): Promise<ProjectSnapshot> {
+    const slices = new EventLoopSlices(EVENT_LOOP_SLICE_MS, signal);
     const entries = await this.readStore.collection<ProjectHistoryEntry>(PROJECT_HISTORY).findAll({ projectId });
     entries.sort((a, b) => a.position - b.position);
     const position =

@@ -11,6 +11,21 @@ describe('EventLoopSlices', () => {
     while (!timerRan && performance.now() - started < 2000) await slices.breathe();
     expect(timerRan).toBe(true);
   });
+
+  it('stops a loop at its next step once its signal is aborted, with the signal’s reason', async () => {
+    const stop = new AbortController();
+    const slices = new EventLoopSlices(5, stop.signal);
+    let steps = 0;
+    const loop = (async () => {
+      for (;;) {
+        steps += 1;
+        if (steps === 3) stop.abort(new Error('client left'));
+        await slices.breathe();
+      }
+    })();
+    await expect(loop).rejects.toThrow('client left');
+    expect(steps).toBe(3);
+  });
 });
 
 describe('ConcurrencyGate', () => {
@@ -40,5 +55,32 @@ describe('ConcurrencyGate', () => {
       3,
       4,
     ]);
+  });
+
+  it('drops a waiting run whose signal is aborted: its work never runs, and the runs behind it move up', async () => {
+    const gate = new ConcurrencyGate(1);
+    let releaseFirst!: () => void;
+    const first = gate.run(() => new Promise<string>((resolve) => (releaseFirst = () => resolve('first'))));
+    const leaving = new AbortController();
+    const ran: string[] = [];
+    const abandoned = gate.run(async () => void ran.push('abandoned'), leaving.signal);
+    const last = gate.run(async () => {
+      ran.push('last');
+      return 'last';
+    });
+    leaving.abort(new Error('client left'));
+    await expect(abandoned).rejects.toThrow('client left');
+    releaseFirst();
+    expect(await Promise.all([first, last])).toEqual(['first', 'last']);
+    expect(ran).toEqual(['last']);
+    // The slot is free again: a new run starts at once.
+    expect(await gate.run(async () => 'next')).toBe('next');
+  });
+
+  it('refuses at once a run whose signal is already aborted', async () => {
+    const gate = new ConcurrencyGate(1);
+    const gone = AbortSignal.abort(new Error('client left'));
+    await expect(gate.run(async () => 'never', gone)).rejects.toThrow('client left');
+    expect(await gate.run(async () => 'next')).toBe('next');
   });
 });

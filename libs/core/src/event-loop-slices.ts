@@ -12,12 +12,21 @@ export const EVENT_LOOP_SLICE_MS = 20;
 export class EventLoopSlices {
   private sliceStarted = performance.now();
 
-  constructor(private readonly sliceMs = EVENT_LOOP_SLICE_MS) {}
+  constructor(
+    private readonly sliceMs = EVENT_LOOP_SLICE_MS,
+    /** Aborted: the loop stops at its next step (`breathe` rejects with the signal's reason), e.g. its client left. */
+    private readonly signal?: AbortSignal,
+  ) {}
 
-  /** Gives the event loop one turn once the current slice has run `sliceMs`; resolves at once otherwise. */
+  /**
+   * Gives the event loop one turn once the current slice has run `sliceMs`; resolves at once otherwise. Rejects
+   * with the reason once the signal is aborted.
+   */
   async breathe(): Promise<void> {
+    this.signal?.throwIfAborted();
     if (performance.now() - this.sliceStarted < this.sliceMs) return;
     await nextTurn();
+    this.signal?.throwIfAborted();
     this.sliceStarted = performance.now();
   }
 }
@@ -32,8 +41,13 @@ export class ConcurrencyGate {
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /**
+   * Runs `work` when a slot is free. `signal` aborted while it waits: it leaves the queue at once, rejecting with the
+   * signal's reason (its work never runs), so requests whose clients left do not hold those behind them.
+   */
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    if (this.running >= this.limit) await this.turn(signal);
     else this.running += 1;
     try {
       return await work();
@@ -43,5 +57,21 @@ export class ConcurrencyGate {
       if (next) next();
       else this.running -= 1;
     }
+  }
+
+  /** Waits in the queue until a finishing run hands its slot over, or the signal is aborted (then out of the queue). */
+  private turn(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(take), 1);
+        reject(signal?.reason);
+      };
+      const take = () => {
+        signal?.removeEventListener('abort', leave);
+        resolve();
+      };
+      this.waiting.push(take);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
   }
 }

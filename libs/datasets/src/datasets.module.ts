@@ -35,6 +35,7 @@ import { UploadVideoHandler } from './slices/upload-video/upload-video.handler.j
 import { VideoFramesJobProcessor, VideoFramesJobReactor } from './slices/upload-video/video-frames.job.js';
 import { VideosProjection } from './slices/upload-video/videos.projection.js';
 import { ImageIntake } from './upload/image-intake.js';
+import { ImageQuota } from './upload/image-quota.js';
 import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
 import { TemporaryUploadsCleaner } from './upload/temporary-files.js';
 import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
@@ -69,6 +70,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ImagesProjection,
     PendingClaimsProjection,
     ImageIntake,
+    ImageQuota,
     StaleClaimsSweeper,
     TemporaryUploadsCleaner,
     ImageWriter,

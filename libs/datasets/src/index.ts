@@ -32,6 +32,12 @@ export {
 } from './slices/upload-video/video-frames.js';
 export { VIDEO_EVENT_TYPES } from './slices/upload-video/video.events.js';
 export { ImageIntake, type IntakeItem } from './upload/image-intake.js';
+export {
+  IMAGE_QUOTA_DESCRIPTION,
+  IMAGE_QUOTA_EXCEEDED,
+  type ImageDestination,
+  ImageQuota,
+} from './upload/image-quota.js';
 export { MultipartFiles, ReceivedFiles, ReceivedUpload, type ReceivedFile } from './upload/multipart.interceptor.js';
 export {
   afterRemoving,

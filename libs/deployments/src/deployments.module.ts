@@ -1,7 +1,7 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DatasetQueries, uploadLimitsProvider } from '@diyml/datasets';
-import { ImageIntake } from '@diyml/datasets';
+import { ImageIntake, ImageQuota } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
 import { IterationQueries, IterationQueuer } from '@diyml/training';
 import { deploymentSettingsProvider } from './deployment-settings.js';
@@ -90,6 +90,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     DatasetQueries,
     IterationQueries,
     ImageIntake,
+    ImageQuota,
     DeploymentCommandRunner,
     StoredPredictionsProjection,
     StoredPredictionQueries,

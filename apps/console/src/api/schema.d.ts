@@ -284,7 +284,7 @@ export interface paths {
         put?: never;
         /**
          * Import a labeled dataset from a zip
-         * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created).
+         * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created). A project holds at most MAX_IMAGES_PER_PROJECT images (default 20,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 50,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images. Every image of the archive counts, checked before any is decoded or a label created.
          */
         post: operations["importDataset"];
         delete?: never;
@@ -308,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * Upload one or many images
-         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind.
+         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind. A project holds at most MAX_IMAGES_PER_PROJECT images (default 20,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 50,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
          */
         post: operations["uploadImages"];
         delete?: never;
@@ -328,7 +328,7 @@ export interface paths {
         put?: never;
         /**
          * Add images fetched from http(s) URLs
-         * @description Each URL is fetched by the server with limits (URL_FETCH_MAX_BYTES, URL_FETCH_TIMEOUT_MS, URL_FETCH_MAX_REDIRECTS; declared type image/* or application/octet-stream) and then checked like an uploaded file. Loopback, private, link-local and reserved addresses (IPv4 and IPv6, after DNS resolution, on every redirect) are refused (URL_ADDRESS_NOT_ALLOWED) unless URL_FETCH_ALLOWED_ADDRESSES names them. A URL that fails is `rejected` with URL_INVALID, URL_ADDRESS_NOT_ALLOWED, URL_FETCH_FAILED, URL_TIMEOUT, URL_TOO_LARGE, URL_NOT_AN_IMAGE, URL_TOO_MANY_REDIRECTS or an upload code. 201 when none was rejected, 207 when some were, 400 when all were.
+         * @description Each URL is fetched by the server with limits (URL_FETCH_MAX_BYTES, URL_FETCH_TIMEOUT_MS, URL_FETCH_MAX_REDIRECTS; declared type image/* or application/octet-stream) and then checked like an uploaded file. Loopback, private, link-local and reserved addresses (IPv4 and IPv6, after DNS resolution, on every redirect) are refused (URL_ADDRESS_NOT_ALLOWED) unless URL_FETCH_ALLOWED_ADDRESSES names them. A URL that fails is `rejected` with URL_INVALID, URL_ADDRESS_NOT_ALLOWED, URL_FETCH_FAILED, URL_TIMEOUT, URL_TOO_LARGE, URL_NOT_AN_IMAGE, URL_TOO_MANY_REDIRECTS or an upload code. 201 when none was rejected, 207 when some were, 400 when all were. A project holds at most MAX_IMAGES_PER_PROJECT images (default 20,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 50,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images. Each URL counts, checked before any is fetched.
          */
         post: operations["uploadImagesFromUrls"];
         delete?: never;
@@ -348,7 +348,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a video: its frames become the project's images
-         * @description Multipart form: the video in field `video` (MP4, MOV or WebM, at most VIDEO_MAX_BYTES: 413 VIDEO_TOO_LARGE), optional `framesPerSecond` (default 1), `label` (every frame, classification) and `split`. The video is checked before anything is kept: 415 VIDEO_FORMAT_UNSUPPORTED for another container, 422 VIDEO_UNDECODABLE when it cannot be decoded. A background job then extracts frames at the rate (at most VIDEO_MAX_FRAMES) and takes each in like an uploaded image, with the video and timestamp as its `source`; frames the project already holds are skipped as duplicates. Follow it with GET …/videos/{videoId}.
+         * @description Multipart form: the video in field `video` (MP4, MOV or WebM, at most VIDEO_MAX_BYTES: 413 VIDEO_TOO_LARGE), optional `framesPerSecond` (default 1), `label` (every frame, classification) and `split`. The video is checked before anything is kept: 415 VIDEO_FORMAT_UNSUPPORTED for another container, 422 VIDEO_UNDECODABLE when it cannot be decoded. A background job then extracts frames at the rate (at most VIDEO_MAX_FRAMES) and takes each in like an uploaded image, with the video and timestamp as its `source`; frames the project already holds are skipped as duplicates. Follow it with GET …/videos/{videoId}. A project holds at most MAX_IMAGES_PER_PROJECT images (default 20,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 50,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images. Each frame the video will give (its length at the rate, at most VIDEO_MAX_FRAMES) counts, checked before the video is kept.
          */
         post: operations["uploadVideo"];
         delete?: never;
@@ -932,7 +932,7 @@ export interface paths {
         put?: never;
         /**
          * Add stored predictions to the dataset with a corrected label or boxes
-         * @description Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, 400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added.
+         * @description Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, 400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added. A project holds at most MAX_IMAGES_PER_PROJECT images (default 20,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 50,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
          */
         post: operations["promotePredictions"];
         delete?: never;
@@ -1505,7 +1505,10 @@ export interface paths {
          */
         get: operations["CustomVision_GetImages"];
         put?: never;
-        /** Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed */
+        /**
+         * Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed
+         * @description A batch that would take the project past MAX_IMAGES_PER_PROJECT images or the user past MAX_IMAGES_PER_USER takes nothing: 400 BadRequestExceededQuota, whose message says how many images can still be added.
+         */
         post: operations["CustomVision_CreateImagesFromData"];
         /** Custom Vision: delete images (?imageIds=a,b or ?allImages=true) */
         delete: operations["CustomVision_DeleteImages"];
@@ -1523,7 +1526,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds}) */
+        /**
+         * Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})
+         * @description A batch that would take the project past MAX_IMAGES_PER_PROJECT images or the user past MAX_IMAGES_PER_USER takes nothing: 400 BadRequestExceededQuota, whose message says how many images can still be added.
+         */
         post: operations["CustomVision_CreateImagesFromFiles"];
         delete?: never;
         options?: never;
@@ -1542,7 +1548,7 @@ export interface paths {
         put?: never;
         /**
          * Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed
-         * @description Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize.
+         * @description Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize. A batch that would take the project past MAX_IMAGES_PER_PROJECT images or the user past MAX_IMAGES_PER_USER takes nothing: 400 BadRequestExceededQuota, whose message says how many images can still be added.
          */
         post: operations["CustomVision_CreateImagesFromUrls"];
         delete?: never;
@@ -7507,6 +7513,36 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     listImages: {
@@ -7746,6 +7782,36 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     uploadImagesFromUrls: {
@@ -7849,6 +7915,36 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "code": "UNSUPPORTED_MEDIA_TYPE",
                      *       "message": "Send the image as multipart/form-data or as a raw image body."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];
@@ -12139,6 +12235,36 @@ export interface operations {
                      *       "statusCode": 409,
                      *       "code": "WRONG_EXPECTED_REVISION",
                      *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The request is valid but cannot be carried out now. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "code": "DATASET_NOT_READY",
+                     *       "message": "The dataset is not ready for training. Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *       "details": {
+                     *         "problems": [
+                     *           {
+                     *             "code": "TOO_FEW_IMAGES",
+                     *             "message": "Label \"cat\" has 1 included training image; it needs at least 2.",
+                     *             "label": {
+                     *               "id": "5f0c…",
+                     *               "name": "cat"
+                     *             },
+                     *             "count": 1,
+                     *             "required": 2
+                     *           }
+                     *         ]
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

@@ -186,6 +186,24 @@ export class Settings {
   MAX_PROJECTS_PER_USER: number = 100;
 
   /**
+   * Images one project may hold (uploads, imports, video frames, promoted predictions); 422 IMAGE_QUOTA_EXCEEDED
+   * beyond. Custom Vision allows 5,000 (free) or 100,000 (S0); here every image is a read-model document, held in
+   * memory by the embedded api (15,000 images: 320–430 MB after a restart), so the default takes one full dataset
+   * import (IMPORT_MAX_FILES, 20,000) and not five times more.
+   */
+  @IsInt()
+  @Min(1)
+  MAX_IMAGES_PER_PROJECT: number = 20_000;
+
+  /**
+   * Images one user may hold across all their projects; 422 IMAGE_QUOTA_EXCEEDED beyond. Without it the project
+   * quota times MAX_PROJECTS_PER_USER (2,000,000 by default) would be one account's share of the api's memory.
+   */
+  @IsInt()
+  @Min(1)
+  MAX_IMAGES_PER_USER: number = 50_000;
+
+  /**
    * Trainings (iterations queued or running, reproductions included) one user may have at once; 429
    * TOO_MANY_ACTIVE_TRAININGS beyond, so no account fills the training queue everyone waits in.
    */
@@ -305,6 +323,8 @@ export const SETTING_NAMES = [
   'REGISTRATION_WINDOW_SECONDS',
   'MAX_PROJECTS_PER_USER',
   'MAX_ACTIVE_TRAININGS_PER_USER',
+  'MAX_IMAGES_PER_PROJECT',
+  'MAX_IMAGES_PER_USER',
   'PASSWORD_MIN_LENGTH',
   'TRUST_PROXY',
   'CORS_ORIGINS',

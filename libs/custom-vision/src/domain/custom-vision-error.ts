@@ -59,6 +59,7 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   FILE_TOO_LARGE: 'BadRequestImageSizeBytes',
   REQUEST_TOO_LARGE: 'BadRequestImageSizeBytes',
   TOO_MANY_FILES: 'BadRequestImageExceededCount',
+  IMAGE_QUOTA_EXCEEDED: 'BadRequestExceededQuota',
   PAYLOAD_TOO_LARGE: 'BadRequestImageSizeBytes',
   UNSUPPORTED_MEDIA_TYPE: 'UnsupportedMediaType',
   INVALID_API_KEY: 'Unauthorized',

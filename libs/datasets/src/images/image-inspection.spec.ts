@@ -99,6 +99,14 @@ describe('image inspection', () => {
     expect(result).toEqual({ ok: false, rejection: { code, message: expect.any(String) } });
   });
 
+  it('says what the decoder found wrong with a damaged image', async () => {
+    const result = await inspectImage(await truncatedJpeg(), limits);
+    expect(result).toEqual({
+      ok: false,
+      rejection: { code: 'CORRUPT_IMAGE', message: expect.stringMatching(/the decoder said: .*premature end/i) },
+    });
+  });
+
   it('draws test images that are not near-duplicates of one another', async () => {
     const hashes = new Set<string>();
     for (let seed = 0; seed < 300; seed += 1) {

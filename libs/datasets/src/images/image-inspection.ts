@@ -69,8 +69,15 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   let dhash: string;
   try {
     dhash = await decodeAndHash(bytes, width * height, limits.maxPixels);
-  } catch {
-    return reject(DatasetErrors.CORRUPT_IMAGE, 'The image could not be decoded: it is truncated or damaged.');
+  } catch (error) {
+    // The decoder's own words, so a refusal that is not about the bytes (a resource running out under load) shows.
+    const reason = String((error as Error).message ?? error)
+      .split('\n')[0]
+      .slice(0, 200);
+    return reject(
+      DatasetErrors.CORRUPT_IMAGE,
+      `The image could not be decoded: it is truncated or damaged (the decoder said: ${reason}).`,
+    );
   }
   const rotated = isStoredSideways(orientation);
   return {

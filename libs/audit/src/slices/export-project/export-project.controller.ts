@@ -2,7 +2,7 @@ import { Controller, HttpCode, Logger, Param, Post, Res, StreamableFile } from '
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PassThrough } from 'node:stream';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ApiErrors, type AuthenticatedUser, ClientGone, CurrentUser, UuidParam } from '@diyml/core';
 import { ProjectExporter } from './project-exporter.js';
 
 /** A file name that is safe in a Content-Disposition header whatever the project is called. */
@@ -44,8 +44,9 @@ export class ExportProjectController {
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @CurrentUser() user: AuthenticatedUser,
     @Res({ passthrough: true }) response: Response,
+    @ClientGone() signal: AbortSignal,
   ): Promise<StreamableFile> {
-    const content = await this.exporter.collect(projectId, user.id);
+    const content = await this.exporter.collect(projectId, user.id, signal);
     const out = new PassThrough();
     // A client that goes away stops the export, rather than leaving it waiting for room in the stream.
     response.on('close', () => out.destroy());

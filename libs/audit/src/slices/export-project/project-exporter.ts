@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { BlobStore } from '@diyml/blobs';
-import { Clock, EventLoopSlices, Settings } from '@diyml/core';
+import { Clock, EVENT_LOOP_SLICE_MS, EventLoopSlices, Settings } from '@diyml/core';
 import { EventStore, type RecordedEvent } from '@diyml/event-store';
 import { PROJECT_HISTORY, ProjectAccess, type ProjectHistoryEntry, type ProjectView } from '@diyml/projects';
 import { ProjectionRunner, ReadStore } from '@diyml/read-store';
@@ -45,14 +45,17 @@ export class ProjectExporter {
     private readonly settings: Settings,
   ) {}
 
-  /** Everything but the blobs' bytes, which `write` reads one at a time. 404 for a project that is not the user's. */
-  async collect(projectId: string, userId: string): Promise<ProjectContent> {
+  /**
+   * Everything but the blobs' bytes, which `write` reads one at a time. 404 for a project that is not the user's.
+   * `signal` (the request's client left): dropped from the queue, or stopped at its next slice.
+   */
+  async collect(projectId: string, userId: string, signal?: AbortSignal): Promise<ProjectContent> {
     const project = await this.access.getOwned(projectId, userId);
     // One whole-project read at a time, asOf snapshots included (WHOLE_PROJECT_READS).
-    return WHOLE_PROJECT_READS.run(() => this.collectOwned(project));
+    return WHOLE_PROJECT_READS.run(() => this.collectOwned(project, signal), signal);
   }
 
-  private async collectOwned(project: ProjectView): Promise<ProjectContent> {
+  private async collectOwned(project: ProjectView, signal: AbortSignal | undefined): Promise<ProjectContent> {
     const projectId = project.id;
     // The history index names the streams: let it catch up with everything written before this request.
     await this.projections.waitFor(await this.events.headPosition(), this.settings.READ_YOUR_WRITES_TIMEOUT_MS);
@@ -60,7 +63,7 @@ export class ProjectExporter {
     const streams = [...new Set(entries.map((entry) => entry.stream))];
     const recorded: RecordedEvent[] = [];
     // The embedded event store answers synchronously: without a break, 15,000 images held /health for 1.5 s.
-    const slices = new EventLoopSlices();
+    const slices = new EventLoopSlices(EVENT_LOOP_SLICE_MS, signal);
     for (const stream of streams) {
       recorded.push(...(await this.events.readStream(stream)));
       await slices.breathe();

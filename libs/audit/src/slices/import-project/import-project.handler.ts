@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { BlobStore, sha256Of } from '@diyml/blobs';
 import { ZipArchive } from '@diyml/core/pure';
 import { archiveLimitsOf, IdGenerator, type RequestContext, Settings } from '@diyml/core';
+import { ImageQuota } from '@diyml/datasets';
 import { DeploymentQueries } from '@diyml/deployments';
 import type { RotatedKeyDto } from '@diyml/deployments';
 import { RotateDeploymentKey } from '@diyml/deployments';
@@ -61,6 +62,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     private readonly discovery: DiscoveryService,
     private readonly ids: IdGenerator,
     private readonly settings: Settings,
+    private readonly quota: ImageQuota,
   ) {}
 
   async execute({ archive, name, context, onProgress }: ImportProject): Promise<ImportedProjectDto> {
@@ -83,6 +85,12 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
   ): Promise<ImportedProjectDto> {
     await this.access.assertRoomForProject(context.userId);
     const read = await readProjectArchive(zip);
+    // The images the project will hold, within the importing user's quota (422 IMAGE_QUOTA_EXCEEDED) before anything is stored.
+    const imagesOf = (type: string) => read.events.filter((event) => event.type === type).length;
+    await this.quota.assertRoom(
+      { projectId: null, ownerId: context.userId },
+      imagesOf('ImageUploaded') - imagesOf('ImageRemoved'),
+    );
     const remap = new ProjectRemap(read, {
       newId: () => this.ids.newId(),
       importerId: context.userId,

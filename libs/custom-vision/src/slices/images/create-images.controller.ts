@@ -25,6 +25,11 @@ import {
 } from './image-requests.dto.js';
 import { CvImageCreateSummaryDto } from './images.dto.js';
 
+/** The image quotas, as these routes answer them. */
+const CV_QUOTA_DESCRIPTION =
+  'A batch that would take the project past MAX_IMAGES_PER_PROJECT images or the user past MAX_IMAGES_PER_USER takes ' +
+  'nothing: 400 BadRequestExceededQuota, whose message says how many images can still be added.';
+
 function answer(summary: ImageCreateSummary, response: Response): ImageCreateSummary {
   response.status(summary.isBatchSuccessful ? 200 : 207);
   return summary;
@@ -73,6 +78,7 @@ export class CreateImagesController {
     operationId: 'CustomVision_CreateImagesFromData',
     requestBody: IMAGE_DATA_REQUEST_BODY,
     summary: 'Custom Vision: create images from data (multipart part imageData, ?tagIds=a,b); 207 when some failed',
+    description: CV_QUOTA_DESCRIPTION,
   })
   @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
   @ApiResponse({
@@ -110,6 +116,7 @@ export class CreateImagesController {
   @ApiOperation({
     operationId: 'CustomVision_CreateImagesFromFiles',
     summary: 'Custom Vision: create images from files ({images: [{name, contents (base64), tagIds, regions}], tagIds})',
+    description: CV_QUOTA_DESCRIPTION,
   })
   @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
   @ApiResponse({
@@ -150,7 +157,8 @@ export class CreateImagesController {
       'Custom Vision: create images from URLs ({images: [{url, tagIds, regions}], tagIds, metadata}); 207 when some failed',
     description:
       'Each URL is fetched with the limits and address checks of POST /v1/projects/{projectId}/images/urls: a URL that cannot be ' +
-      'fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize.',
+      'fetched (refused address, error status, timeout, not an image) is ErrorSource, one over URL_FETCH_MAX_BYTES ErrorImageSize. ' +
+      CV_QUOTA_DESCRIPTION,
   })
   @ApiOkResponse({ type: CvImageCreateSummaryDto, description: 'Every image is in the project.' })
   @ApiResponse({

@@ -7,6 +7,7 @@ import { isDomainError } from '@diyml/core/pure';
 import { UpdateImageMetadata } from '@diyml/datasets';
 import { UploadImages } from '@diyml/datasets';
 import type { IntakeItem } from '@diyml/datasets';
+import { ImageQuota } from '@diyml/datasets';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import type { UserContext } from '../../http/custom-vision-controller.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
@@ -81,6 +82,7 @@ export class ImageBatch {
   constructor(
     private readonly commands: CommandBus,
     private readonly reads: CustomVisionReads,
+    private readonly quota: ImageQuota,
   ) {}
 
   /** `metadata`: the batch's metadata, merged into that of every image created or found (Azure's batch `metadata`). */
@@ -119,6 +121,9 @@ export class ImageBatch {
       groups.set(key, [...(groups.get(key) ?? []), index]);
     });
 
+    // The whole batch before its first group is taken: past the quota, nothing is (400 BadRequestExceededQuota).
+    const adding = [...groups.values()].reduce((sum, indexes) => sum + indexes.length, 0);
+    await this.quota.assertRoom({ projectId: project.id, ownerId: project.ownerId }, adding);
     for (const [label, indexes] of groups) {
       const files = indexes.map((index) => ({
         filename: entries[index].name,

@@ -23,8 +23,9 @@ export class DatasetAsOf {
 
   constructor(private readonly timeTravel: ProjectTimeTravel) {}
 
-  async at(projectId: string, asOf: string): Promise<DatasetSnapshot> {
-    const snapshot = await this.timeTravel.at(projectId, parseAsOf(asOf), this.projections);
+  /** `signal`: the request's client left, so the snapshot is dropped (see ProjectTimeTravel.at). */
+  async at(projectId: string, asOf: string, signal?: AbortSignal): Promise<DatasetSnapshot> {
+    const snapshot = await this.timeTravel.at(projectId, parseAsOf(asOf), this.projections, signal);
     const project = await snapshot.readStore.collection<ProjectView>(PROJECTS).get(projectId);
     if (!project) {
       throw DomainError.notFound('PROJECT_NOT_FOUND', `Project ${projectId} did not exist yet at ${asOf}.`);

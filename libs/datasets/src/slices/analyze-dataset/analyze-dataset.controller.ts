@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
+import { ApiErrors, type AuthenticatedUser, ClientGone, CurrentUser, UuidParam } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import { analyzeDataset, type DatasetAnalysis, READINESS_RULES } from '../../domain/dataset-analysis.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
@@ -137,10 +137,11 @@ export class AnalyzeDatasetController {
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Query() query: AsOfQueryDto,
     @CurrentUser() user: AuthenticatedUser,
+    @ClientGone() clientGone: AbortSignal,
   ): Promise<DatasetAnalysisDto> {
     const current = await this.access.getOwned(projectId, user.id);
     if (query.asOf) {
-      const then = await this.asOf.at(projectId, query.asOf);
+      const then = await this.asOf.at(projectId, query.asOf, clientGone);
       return analyzeDataset(then.project, await then.queries.listAll(projectId));
     }
     return analyzeDataset(current, await this.queries.listAll(projectId));

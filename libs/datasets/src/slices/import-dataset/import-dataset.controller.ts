@@ -18,6 +18,7 @@ import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContex
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ImageLabelDto } from '../../http/image.dto.js';
 import { MultipartFiles, ReceivedUpload } from '../../upload/multipart.interceptor.js';
+import { IMAGE_QUOTA_DESCRIPTION } from '../../upload/image-quota.js';
 import type { UploadedFile } from '../../upload/temporary-files.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../../upload/upload-limits.js';
 import { UploadItemDto } from '../upload-images/upload-images.dto.js';
@@ -136,7 +137,8 @@ export class ImportDatasetController {
       'COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or ' +
       'too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. ' +
       '201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; ' +
-      '400 when no image can be taken (nothing is written, no label created).',
+      '400 when no image can be taken (nothing is written, no label created). ' +
+      `${IMAGE_QUOTA_DESCRIPTION} Every image of the archive counts, checked before any is decoded or a label created.`,
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({
@@ -152,7 +154,7 @@ export class ImportDatasetController {
   })
   @ApiCreatedResponse({ type: ImportResultDto })
   @ApiResponse({ status: 207, type: ImportResultDto, description: 'Some images were rejected; the others were taken.' })
-  @ApiErrors(400, 401, 404, 413, 415)
+  @ApiErrors(400, 401, 404, 413, 415, 422)
   async import(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: ImportDatasetDto,

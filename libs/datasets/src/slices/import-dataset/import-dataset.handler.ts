@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archiveLimitsOf, DomainError, Settings } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
-import type { LabelView } from '@diyml/projects';
+import type { LabelView, ProjectView } from '@diyml/projects';
 import { labelName } from '@diyml/projects';
 import { AddLabel } from '@diyml/projects';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
@@ -12,6 +12,7 @@ import type { InspectedImage } from '../../images/image-inspection.js';
 import { kindOfImageRefusal } from '../../images/image-formats.js';
 import { boxShownUpright, isStoredSideways } from '../../images/image-orientation.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
+import { ImageQuota } from '../../upload/image-quota.js';
 import { temporaryUploadDirectory, type UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
@@ -60,6 +61,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     private readonly limits: UploadLimits,
     private readonly settings: Settings,
     private readonly commands: CommandBus,
+    private readonly quota: ImageQuota,
   ) {}
 
   async execute(command: ImportDataset): Promise<ImportResult> {
@@ -78,7 +80,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     { projectId, archive, split, createLabels, context }: ImportDataset,
     imagesDirectory: string,
   ): Promise<ImportResult> {
-    let project = await this.access.getOwned(projectId, context.userId);
+    const project = await this.access.getOwned(projectId, context.userId);
     if (!archive)
       throw DomainError.validation(
         DatasetErrors.NO_FILES,
@@ -104,9 +106,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       throw DomainError.validation(DatasetErrors.NO_FILES, 'The archive holds no images.');
     }
 
-    const find = (labels: readonly LabelView[], name: string) =>
-      labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
-    const missing = dataset.labelNames.filter((name) => !find(project.labels, name));
+    const missing = dataset.labelNames.filter((name) => !labelNamed(project.labels, name));
     // Every new label must be valid before the first is created.
     for (const name of missing) labelName(name);
     if (missing.length && !createLabels) {
@@ -120,6 +120,21 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     }
 
     const present = dataset.images.filter((image) => !image.missing);
+    // Before any image is decoded or label created: a refused import changes nothing.
+    return this.quota.hold({ projectId, ownerId: project.ownerId }, present.length, () =>
+      this.takeIn(project, dataset, present, missing, { split, context }),
+    );
+  }
+
+  /** Checks every image, adds the missing labels when some image can be taken, then takes the images in. */
+  private async takeIn(
+    project: ProjectView,
+    dataset: DatasetArchive,
+    present: ArchiveImage[],
+    missing: string[],
+    { split, context }: Pick<ImportDataset, 'split' | 'context'>,
+  ): Promise<ImportResult> {
+    const projectId = project.id;
     const bytesOf = (image: ArchiveImage) => (image.file === null ? null : { file: image.file });
     const unlabeled = present.map((image): IncomingImage => ({
       filename: image.path,
@@ -151,8 +166,8 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       const written = await this.commands.execute(new AddLabel(projectId, name, undefined, context));
       labelsCreated.push({ id: written.label.id, name: written.label.name });
     }
-    if (labelsCreated.length) project = await this.access.getOwned(projectId, context.userId);
-    const labelId = (name: string) => find(project.labels, name)!.id;
+    const labeled = labelsCreated.length ? await this.access.getOwned(projectId, context.userId) : project;
+    const labelId = (name: string) => labelNamed(labeled.labels, name)!.id;
 
     const incoming = present.map((image): IncomingImage => ({
       filename: image.path,
@@ -167,7 +182,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       })),
       split: image.split ?? split ?? 'train',
     }));
-    const taken = await this.intake.intake(project, incoming, context, inspections);
+    const taken = await this.intake.intake(labeled, incoming, context, inspections);
     const items = dataset.images.map((image) =>
       withIssues(image.missing ? missingItem(image) : taken[present.indexOf(image)], image),
     );
@@ -198,6 +213,10 @@ function turnBoxesUpright(image: ArchiveImage, inspected: InspectedImage): void 
         `(${orientation}) shows it ${width}×${height}. Its ${regions.length} box(es) were turned with the photo.`,
     },
   ];
+}
+
+function labelNamed(labels: readonly LabelView[], name: string): LabelView | undefined {
+  return labels.find((label) => label.name.toLowerCase() === name.toLowerCase());
 }
 
 function missingItem(image: ArchiveImage): IntakeItem {

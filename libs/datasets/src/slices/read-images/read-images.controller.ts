@@ -2,7 +2,15 @@ import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/comm
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BlobStore } from '@diyml/blobs';
-import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, setEtag, UuidParam } from '@diyml/core';
+import {
+  ApiErrors,
+  type AuthenticatedUser,
+  ClientGone,
+  CurrentUser,
+  DEFAULT_PAGE_SIZE,
+  setEtag,
+  UuidParam,
+} from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import { resolveLabel } from '../../domain/label-reference.js';
 import { ETAG_HEADER, ImageDto, ImageListDto, toImageDto } from '../../http/image.dto.js';
@@ -54,11 +62,12 @@ export class ReadImagesController {
     @Query() query: ListImagesQueryDto,
     @CurrentUser() user: AuthenticatedUser,
     @Res() response: Response,
+    @ClientGone() clientGone: AbortSignal,
   ): Promise<void> {
     const current = await this.access.getOwned(projectId, user.id);
     const render = async (): Promise<ImageListDto> => {
       const { project, queries } = query.asOf
-        ? await this.asOf.at(projectId, query.asOf)
+        ? await this.asOf.at(projectId, query.asOf, clientGone)
         : { project: current, queries: this.queries };
       const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
       const page = await queries.list(

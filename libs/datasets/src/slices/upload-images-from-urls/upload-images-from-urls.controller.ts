@@ -13,6 +13,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, MaxLen
 import type { Response } from 'express';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { SPLITS, type Split } from '../../domain/image.events.js';
+import { IMAGE_QUOTA_DESCRIPTION } from '../../upload/image-quota.js';
 import { answerIntake } from '../upload-images/upload-images.controller.js';
 import { UploadItemDto } from '../upload-images/upload-images.dto.js';
 import { MAX_URLS_PER_REQUEST, UploadImagesFromUrls } from './upload-images-from-urls.handler.js';
@@ -66,7 +67,8 @@ export class UploadImagesFromUrlsController {
       'link-local and reserved addresses (IPv4 and IPv6, after DNS resolution, on every redirect) are refused ' +
       '(URL_ADDRESS_NOT_ALLOWED) unless URL_FETCH_ALLOWED_ADDRESSES names them. A URL that fails is `rejected` with ' +
       'URL_INVALID, URL_ADDRESS_NOT_ALLOWED, URL_FETCH_FAILED, URL_TIMEOUT, URL_TOO_LARGE, URL_NOT_AN_IMAGE, ' +
-      'URL_TOO_MANY_REDIRECTS or an upload code. 201 when none was rejected, 207 when some were, 400 when all were.',
+      'URL_TOO_MANY_REDIRECTS or an upload code. 201 when none was rejected, 207 when some were, 400 when all were. ' +
+      `${IMAGE_QUOTA_DESCRIPTION} Each URL counts, checked before any is fetched.`,
   })
   @ApiCreatedResponse({ type: UrlUploadResultDto })
   @ApiResponse({
@@ -74,7 +76,7 @@ export class UploadImagesFromUrlsController {
     type: UrlUploadResultDto,
     description: 'Some URLs were rejected; the others were taken.',
   })
-  @ApiErrors(400, 401, 404, 415)
+  @ApiErrors(400, 401, 404, 415, 422)
   async upload(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: UploadImagesFromUrlsDto,

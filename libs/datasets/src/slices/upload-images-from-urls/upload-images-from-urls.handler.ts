@@ -3,6 +3,7 @@ import { UrlFetcher } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import type { Split } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
+import { ImageQuota } from '../../upload/image-quota.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 import type { UserContext } from '../image-writer.js';
 import { UploadImages } from '../upload-images/upload-images.handler.js';
@@ -46,11 +47,13 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
     private readonly access: ProjectAccess,
     private readonly fetcher: UrlFetcher,
     private readonly commands: CommandBus,
+    private readonly quota: ImageQuota,
   ) {}
 
   async execute({ projectId, urls, label, split, context }: UploadImagesFromUrls): Promise<UrlIntakeItem[]> {
-    // Another user's project is 404 before anything is fetched.
-    await this.access.getOwned(projectId, context.userId);
+    // Another user's project is 404, and a request past the image quota 422, before anything is fetched.
+    const project = await this.access.getOwned(projectId, context.userId);
+    await this.quota.assertRoom({ projectId, ownerId: project.ownerId }, urls.length);
     const results: (UrlIntakeItem | ReceivedFile)[] = (await this.fetcher.fetchEach(urls)).map((outcome, index) =>
       'image' in outcome
         ? { filename: filenameOf(outcome.image.url), size: outcome.image.bytes.length, buffer: outcome.image.bytes }

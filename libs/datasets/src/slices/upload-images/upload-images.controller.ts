@@ -70,7 +70,7 @@ export class UploadImagesController {
   })
   @ApiCreatedResponse({ type: UploadResultDto, description: 'Every file was created or was a duplicate.' })
   @ApiResponse({ status: 207, type: UploadResultDto, description: 'Some files were rejected; the others were taken.' })
-  @ApiErrors(400, 401, 404, 413, 415)
+  @ApiErrors(400, 401, 404, 413, 415, 422)
   async upload(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: UploadImagesDto,

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { SPLITS, type Split } from '../../domain/image.events.js';
 import { ItemErrorDto } from '../../http/image.dto.js';
+import { IMAGE_QUOTA_DESCRIPTION } from '../../upload/image-quota.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../../upload/upload-limits.js';
 
 /** The text fields of the multipart upload. */
@@ -55,4 +56,5 @@ export const UPLOAD_DESCRIPTION =
   "picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, " +
   'IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or ' +
   'IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file ' +
-  'leaves nothing behind.';
+  'leaves nothing behind. ' +
+  IMAGE_QUOTA_DESCRIPTION;

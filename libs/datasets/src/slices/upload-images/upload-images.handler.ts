@@ -5,6 +5,7 @@ import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';
 import { ImageIntake, type IntakeItem } from '../../upload/image-intake.js';
+import { ImageQuota } from '../../upload/image-quota.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 import type { UserContext } from '../image-writer.js';
 
@@ -25,6 +26,7 @@ export class UploadImagesHandler implements ICommandHandler<UploadImages> {
   constructor(
     private readonly access: ProjectAccess,
     private readonly intake: ImageIntake,
+    private readonly quota: ImageQuota,
   ) {}
 
   async execute({ projectId, files, label, split, context }: UploadImages): Promise<IntakeItem[]> {
@@ -46,10 +48,12 @@ export class UploadImagesHandler implements ICommandHandler<UploadImages> {
       }
       labelId = resolveLabel(project.labels, label).id;
     }
-    return this.intake.intake(
-      project,
-      files.map((file) => ({ filename: file.filename, bytes: file.buffer, labelId, split: split ?? 'train' })),
-      context,
+    return this.quota.hold({ projectId, ownerId: project.ownerId }, files.length, () =>
+      this.intake.intake(
+        project,
+        files.map((file) => ({ filename: file.filename, bytes: file.buffer, labelId, split: split ?? 'train' })),
+        context,
+      ),
     );
   }
 }

@@ -14,6 +14,7 @@ import { ProjectAccess } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
 import { SPLITS } from '../../domain/image.events.js';
 import { MultipartFiles, ReceivedUpload } from '../../upload/multipart.interceptor.js';
+import { IMAGE_QUOTA_DESCRIPTION } from '../../upload/image-quota.js';
 import type { UploadedFile } from '../../upload/temporary-files.js';
 import { toVideoDto, UploadVideoDto, VideoDto } from './upload-video.dto.js';
 import { findVideo, UploadVideo } from './upload-video.handler.js';
@@ -40,7 +41,9 @@ export class UploadVideoController {
       'before anything is kept: 415 VIDEO_FORMAT_UNSUPPORTED for another container, 422 VIDEO_UNDECODABLE when it ' +
       'cannot be decoded. A background job then extracts frames at the rate (at most VIDEO_MAX_FRAMES) and takes each ' +
       'in like an uploaded image, with the video and timestamp as its `source`; frames the project already holds are ' +
-      'skipped as duplicates. Follow it with GET …/videos/{videoId}.',
+      'skipped as duplicates. Follow it with GET …/videos/{videoId}. ' +
+      `${IMAGE_QUOTA_DESCRIPTION} Each frame the video will give (its length at the rate, at most VIDEO_MAX_FRAMES) ` +
+      'counts, checked before the video is kept.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({

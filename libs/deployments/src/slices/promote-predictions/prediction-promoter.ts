@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { Clock, DomainError, type RequestContext } from '@diyml/core';
 import { resolveLabel, validateRegions } from '@diyml/datasets';
-import { ImageIntake } from '@diyml/datasets';
+import { ImageIntake, ImageQuota } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
 import type { ProjectView } from '@diyml/projects';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
@@ -47,6 +47,7 @@ export class PredictionPromoter {
     private readonly pipeline: CommandPipeline,
     private readonly clock: Clock,
     private readonly keeper: PredictionKeeper,
+    private readonly quota: ImageQuota,
   ) {}
 
   async promote(
@@ -83,7 +84,9 @@ export class PredictionPromoter {
         split,
       })),
     );
-    const intake = await this.intake.intake(project, files, context);
+    const intake = await this.quota.hold({ projectId: project.id, ownerId: project.ownerId }, files.length, () =>
+      this.intake.intake(project, files, context),
+    );
     const now = this.clock.now();
     let position = -1;
     const results: PromotionResult[] = [];

@@ -14,7 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
-import { RegionInputDto } from '@diyml/datasets';
+import { IMAGE_QUOTA_DESCRIPTION, RegionInputDto } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
 import { PREDICTED_BOX_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
 
@@ -101,10 +101,11 @@ export class PromotePredictionsController {
     summary: 'Add stored predictions to the dataset with a corrected label or boxes',
     description:
       'Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, ' +
-      '400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added.',
+      '400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added. ' +
+      IMAGE_QUOTA_DESCRIPTION,
   })
   @ApiOkResponse({ type: PromotePredictionsResultDto })
-  @ApiErrors(400, 401, 404, 409)
+  @ApiErrors(400, 401, 404, 409, 422)
   async promote(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Body() body: PromotePredictionsDto,
