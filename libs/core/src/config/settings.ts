@@ -65,6 +65,15 @@ export class Settings {
   @Max(3_600_000)
   JOB_LOCK_DURATION_MS: number = 60_000;
 
+  /**
+   * With Redis: how often one api looks for trainings queued or running with no job behind them (Redis flushed, a
+   * job removed by hand) and queues them again, or fails those whose job ended without recording the outcome.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  LOST_JOBS_SWEEP_SECONDS: number = 60;
+
   /** Signs login tokens. Embedded default: a random secret kept in DATA_DIR/jwt-secret. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -284,6 +293,7 @@ export const SETTING_NAMES = [
   'REDIS_URL',
   'QUEUE_PREFIX',
   'JOB_LOCK_DURATION_MS',
+  'LOST_JOBS_SWEEP_SECONDS',
   'JWT_SECRET',
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
