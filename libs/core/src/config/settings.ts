@@ -51,6 +51,15 @@ export class Settings {
   @IsString()
   REDIS_URL?: string;
 
+  /**
+   * How long a starting api or worker waits for PostgreSQL (POSTGRES_URL) and Redis (REDIS_URL) to answer before it
+   * stops with a message naming the setting; a wrong password or a missing database stops it at once.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STARTUP_CONNECT_TIMEOUT_SECONDS: number = 30;
+
   /** Namespace of the BullMQ queues in Redis, so several installations (or test runs) can share one Redis. */
   @IsString()
   @MinLength(1)
@@ -291,6 +300,7 @@ export const SETTING_NAMES = [
   'POSTGRES_URL',
   'POSTGRES_SYNCHRONOUS_COMMIT',
   'REDIS_URL',
+  'STARTUP_CONNECT_TIMEOUT_SECONDS',
   'QUEUE_PREFIX',
   'JOB_LOCK_DURATION_MS',
   'LOST_JOBS_SWEEP_SECONDS',
