@@ -36,11 +36,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * closes every connection and refuses new ones), during an upload and a training, then comes back: both processes
  * recover on their own, nothing is lost and nothing is written twice.
  */
-(skipped ? describe.skip : describe)(`an api and a worker through a PostgreSQL outage${skipped}`, () => {
+(skipped ? describe.skip : describe)(`an api and a worker through PostgreSQL and Redis outages${skipped}`, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'diyml-outage-'));
   const queuePrefix = `diyml-outage-${randomUUID()}`;
   let database: { url: string; drop(): Promise<void> };
   let proxy: TcpProxy;
+  let redisProxy: TcpProxy;
   let api: BuiltProcess & { url: string };
   let worker: BuiltProcess;
   let token: string;
@@ -92,10 +93,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   beforeAll(async () => {
     database = await createTestDatabase(postgresServer!);
     proxy = await TcpProxy.start(database.url);
+    redisProxy = await TcpProxy.start(TEST_REDIS_URL);
     const env = {
       DATA_DIR: dataDir,
       POSTGRES_URL: proxy.through(database.url),
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: redisProxy.through(TEST_REDIS_URL),
       QUEUE_PREFIX: queuePrefix,
       JWT_SECRET: randomBytes(32).toString('hex'),
     };
@@ -107,9 +109,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   }, 300_000);
 
   afterAll(async () => {
-    await proxy?.restore();
+    await Promise.all([proxy?.restore(), redisProxy?.restore()]);
     await Promise.all([api?.stop(), worker?.stop()]);
-    await proxy?.close();
+    await Promise.all([proxy?.close(), redisProxy?.close()]);
     await database?.drop();
     const queue = new Queue('training', { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix });
     await queue.obliterate({ force: true });
@@ -199,6 +201,56 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     expect(images).toHaveLength(40);
     expect(new Set(images).size).toBe(40);
     // Neither process was restarted.
+    expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
+  }, 600_000);
+
+  it('goes on writing while Redis is away, and finishes the training it was running exactly once', async () => {
+    const project = (await call('POST', '/v1/projects', { name: 'Redis outage', type: 'classification' })).body;
+    for (const name of ['red', 'blue'])
+      expect((await call('POST', `/v1/projects/${project.id}/labels`, { name })).status).toBe(201);
+    const [reds, blues] = [await colouredSquares(RED, 8, 51), await colouredSquares(BLUE, 8, 52)];
+    for (let index = 0; index < 8; index += 1) {
+      await upload(project.id, reds[index], 'red');
+      await upload(project.id, blues[index], 'blue');
+    }
+    const trainingConfig = { imageSize: 16, epochs: 40, batchSize: 2, learningRate: 0.01, seed: 4 };
+    const queued = await call('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig });
+    expect(queued.status).toBe(202);
+    const iterationPath = `/v1/projects/${project.id}/iterations/${queued.body.id}`;
+    await eventually(
+      () => call('GET', iterationPath),
+      (read) => read.body.status !== 'queued',
+    );
+    expect((await call('GET', iterationPath)).body.status).toBe('running');
+
+    await redisProxy.cut();
+    const cutAt = Date.now();
+    const unhealthy = await eventually(
+      () => call('GET', '/health'),
+      (read) => read.status === 503,
+    );
+    expect(unhealthy.body).toMatchObject({ code: 'UNHEALTHY', message: expect.stringContaining('jobs') });
+    // Writes need the log, not Redis.
+    expect((await call('POST', `/v1/projects/${project.id}/labels`, { name: 'green' })).status).toBe(201);
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - cutAt)));
+    await redisProxy.restore();
+
+    expect(
+      (
+        await eventually(
+          () => call('GET', '/health'),
+          (read) => read.status === 200,
+        )
+      ).status,
+    ).toBe(200);
+    const finished = await eventually(
+      () => call('GET', iterationPath),
+      (read) => !['queued', 'running'].includes(read.body.status),
+      300_000,
+    );
+    expect(finished.body.status).toBe('completed');
+    const completions = await call('GET', `/v1/projects/${project.id}/history?type=IterationCompleted&limit=100`);
+    expect(completions.body.items).toHaveLength(1);
     expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
   }, 600_000);
 });
