@@ -59,9 +59,12 @@ export class LostTrainingJobsSweeper implements OnApplicationBootstrap, OnApplic
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Not waiting for a sweep under way: while Redis is down its reads wait for Redis, which would hold the shutdown up.
+   * Stopping one halfway is harmless: queueing a job again is idempotent, and the next sweep redoes the rest.
+   */
+  onApplicationShutdown(): void {
     clearInterval(this.timer);
-    await this.sweeping;
   }
 
   /** One sweep, when no other api is sweeping (else nothing is done). */
