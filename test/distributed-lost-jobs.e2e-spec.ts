@@ -89,3 +89,41 @@ async function until<T>(read: () => Promise<T | undefined>): Promise<T> {
     });
   },
 );
+
+(redis ? describe : describe.skip)(
+  `an embedded api started on a log with a training no job runs${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  () => {
+    let testApp: TestApp;
+    afterAll(async () => {
+      await testApp?.destroy();
+    });
+
+    it('trains it: in-process jobs die with their process, so every start queues the unfinished ones again', async () => {
+      // Queued on a Redis no worker reads, then the api stops: the log holds a queued training, no job of this
+      // process runs it (as after a crash of an embedded api mid-queue).
+      const queuePrefix = `diyml-test-${randomUUID()}`;
+      testApp = await startTestApp({ settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: queuePrefix } });
+      const user = await registerAndLogIn(testApp);
+      let client = new ApiClient(testApp, user.auth);
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 10, 33), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 10, 34), { label: 'blue' }, 'blue');
+      const queued = await client.train(project.id, {
+        imageSize: 16,
+        epochs: 2,
+        batchSize: 8,
+        learningRate: 0.01,
+        seed: 1,
+      });
+      await testApp.close();
+      const queue = new Queue(TRAINING_QUEUE, { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix });
+      await queue.obliterate({ force: true });
+      await queue.close();
+
+      testApp = await startTestApp({ dataDir: testApp.dataDir });
+      client = new ApiClient(testApp, user.auth);
+      const iteration = await client.waitForIteration(project.id, queued.id);
+      expect(iteration.status).toBe('completed');
+    });
+  },
+);
