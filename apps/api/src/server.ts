@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Settings } from '@diyml/core';
+import { connectToDependenciesAtStartup, Settings, validateSettings } from '@diyml/core';
 import { AppModule } from './app.module.js';
 import { configureApp } from './configure-app.js';
 import { listenWithAcceptors } from './listen.js';
 
 async function bootstrap(): Promise<void> {
+  // Before the modules connect: a wrong POSTGRES_URL or REDIS_URL stops start-up with one line saying so.
+  await connectToDependenciesAtStartup(validateSettings(process.env));
   const app = configureApp(await NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false }));
   const settings = app.get(Settings);
   await app.init();

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { Settings } from '@diyml/core';
+import { connectToDependenciesAtStartup, Settings, validateSettings } from '@diyml/core';
 import { WorkerModule } from './worker.module.js';
 
 async function bootstrap(): Promise<void> {
+  // Before the modules connect: a wrong POSTGRES_URL or REDIS_URL stops start-up with one line saying so.
+  await connectToDependenciesAtStartup(validateSettings(process.env));
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

@@ -38,6 +38,12 @@ export class UnrecoverableJobError extends Error {
 
 export const DEFAULT_JOB_ATTEMPTS = 2;
 
+/**
+ * Where a job is: waiting or running (`pending`), finished or failed for good (`ended`), or `unknown` to the queue:
+ * never queued, or lost (Redis flushed, removed by hand, its ended record expired).
+ */
+export type JobStatus = { status: 'pending' } | { status: 'ended'; endedAt: Date } | { status: 'unknown' };
+
 /** Where jobs wait for a worker. One contract suite checks every adapter. */
 export abstract class JobQueue {
   /** Whether queued jobs survive the process that queued them (false: they are lost when it stops). */
@@ -55,6 +61,8 @@ export abstract class JobQueue {
    * unsubscribe to stop watching. A watcher may subscribe before the job is queued.
    */
   abstract watchProgress(queue: string, id: string): Observable<Record<string, unknown>>;
+  /** Where the job with this id is (see JobStatus). */
+  abstract statusOf(queue: string, id: string): Promise<JobStatus>;
   /** Removes a job that has not started; false when it is running, finished or unknown. */
   abstract removeWaiting(queue: string, id: string): Promise<boolean>;
   /** Resolves when the queue can take jobs now (for /health); rejects, saying what does not answer, otherwise. */

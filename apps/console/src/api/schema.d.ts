@@ -5370,7 +5370,7 @@ export interface components {
                 phase?: "checking" | "storing-blobs" | "writing-events" | "finishing";
                 /**
                  * Format: uuid
-                 * @description IMPORT_INTERRUPTED: the incomplete project it may have left (null before the archive was checked).
+                 * @description IMPORT_INTERRUPTED: the project it had begun (null before the archive was checked); what was written of it is deleted, unless the database refused then (the message says which).
                  */
                 importedProjectId?: string | null;
             } & {
@@ -5403,7 +5403,7 @@ export interface components {
             projectId?: string;
             /** @description done: what the synchronous import answers, with the deployments’ new keys. Given by the first status read that reports done, answered by the api that ran the import, only (keys are shown once and never stored); later reads, and reads after that api restarted, have projectId alone (POST …/deployments/{deploymentId}/rotate-key gives a key then). */
             imported?: components["schemas"]["ImportedProjectDto"];
-            /** @description failed: why (a refused archive leaves no trace of the project). IMPORT_INTERRUPTED: the api running it stopped before it finished (send the archive again; `details.importedProjectId` names the incomplete project it may have left when `details.phase` is writing-events or finishing). */
+            /** @description failed: why (a refused archive leaves no trace of the project). IMPORT_INTERRUPTED: the api running it stopped before it finished (send the archive again; what it had written of the project, `details.importedProjectId` when `details.phase` is writing-events or finishing, is deleted, or left to delete when the database refused). */
             error?: components["schemas"]["ImportErrorDto"];
         };
     };

@@ -51,6 +51,15 @@ export class Settings {
   @IsString()
   REDIS_URL?: string;
 
+  /**
+   * How long a starting api or worker waits for PostgreSQL (POSTGRES_URL) and Redis (REDIS_URL) to answer before it
+   * stops with a message naming the setting; a wrong password or a missing database stops it at once.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  STARTUP_CONNECT_TIMEOUT_SECONDS: number = 30;
+
   /** Namespace of the BullMQ queues in Redis, so several installations (or test runs) can share one Redis. */
   @IsString()
   @MinLength(1)
@@ -64,6 +73,15 @@ export class Settings {
   @Min(1000)
   @Max(3_600_000)
   JOB_LOCK_DURATION_MS: number = 60_000;
+
+  /**
+   * With Redis: how often one api looks for trainings queued or running with no job behind them (Redis flushed, a
+   * job removed by hand) and queues them again, or fails those whose job ended without recording the outcome.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  LOST_JOBS_SWEEP_SECONDS: number = 60;
 
   /** Signs login tokens. Embedded default: a random secret kept in DATA_DIR/jwt-secret. */
   @Transform(emptyToUndefined)
@@ -300,8 +318,10 @@ export const SETTING_NAMES = [
   'POSTGRES_URL',
   'POSTGRES_SYNCHRONOUS_COMMIT',
   'REDIS_URL',
+  'STARTUP_CONNECT_TIMEOUT_SECONDS',
   'QUEUE_PREFIX',
   'JOB_LOCK_DURATION_MS',
+  'LOST_JOBS_SWEEP_SECONDS',
   'JWT_SECRET',
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',

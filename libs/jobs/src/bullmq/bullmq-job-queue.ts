@@ -9,6 +9,7 @@ import {
   type JobProcessor,
   JobQueue,
   type JobRequest,
+  type JobStatus,
   UnrecoverableJobError,
 } from '../job-queue.port.js';
 
@@ -112,6 +113,16 @@ export class BullmqJobQueue extends JobQueue {
   /** How many progress watchers are subscribed, over all jobs. */
   watcherCount(): number {
     return this.watchers.count();
+  }
+
+  async statusOf(queue: string, id: string): Promise<JobStatus> {
+    // The state first: once it says ended, the job's hash already holds when (read after, never before it is set).
+    const state = await this.queue(queue).getJobState(id);
+    if (state === 'unknown') return { status: 'unknown' };
+    if (state !== 'completed' && state !== 'failed') return { status: 'pending' };
+    const job = await this.queue(queue).getJob(id);
+    // Gone between the two reads (expired or removed): the queue no longer knows it.
+    return job ? { status: 'ended', endedAt: new Date(Number(job.finishedOn)) } : { status: 'unknown' };
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {

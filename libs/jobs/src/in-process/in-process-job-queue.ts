@@ -7,6 +7,7 @@ import {
   type JobProcessor,
   JobQueue,
   type JobRequest,
+  type JobStatus,
   UnrecoverableJobError,
 } from '../job-queue.port.js';
 
@@ -30,6 +31,8 @@ export class InProcessJobQueue extends JobQueue {
   private readonly progress = new Map<string, Record<string, unknown>>();
   private readonly watchers = new ProgressWatchers<(progress: Record<string, unknown>) => void>();
   private readonly runningJobs = new Set<string>();
+  /** When each job of this process ended, by `queue:id`. */
+  private readonly endedAt = new Map<string, Date>();
   private readonly idle = new Set<() => void>();
   private closed = false;
 
@@ -67,6 +70,15 @@ export class InProcessJobQueue extends JobQueue {
   /** How many progress watchers are subscribed, over all jobs. */
   watcherCount(): number {
     return this.watchers.count();
+  }
+
+  async statusOf(queue: string, id: string): Promise<JobStatus> {
+    const key = `${queue}:${id}`;
+    const endedAt = this.endedAt.get(key);
+    if (endedAt) return { status: 'ended', endedAt };
+    // A removed waiting job stays known (it is not run again) but is in no lane any more: the queue lost it.
+    const waiting = this.lanes.get(queue)?.waiting.some((job) => job.id === id) ?? false;
+    return waiting || this.runningJobs.has(key) ? { status: 'pending' } : { status: 'unknown' };
   }
 
   async removeWaiting(queue: string, id: string): Promise<boolean> {
@@ -124,6 +136,7 @@ export class InProcessJobQueue extends JobQueue {
     try {
       await this.runAttempts(processor, job, key);
     } finally {
+      this.endedAt.set(key, new Date());
       this.runningJobs.delete(key);
       this.progress.delete(key);
     }

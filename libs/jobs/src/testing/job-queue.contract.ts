@@ -246,6 +246,27 @@ export function jobQueueContract(name: string, create: () => Promise<JobQueueHar
       }
     });
 
+    it('tells whether a job is unknown, waiting or running, or ended, and since when', async () => {
+      const running = gate();
+      const processor = new RecordingProcessor(queueName, () => running.opened);
+      const id = randomUUID();
+      expect(await harness.queue.statusOf(queueName, id)).toEqual({ status: 'unknown' });
+      await harness.queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'tracked' } });
+      expect(await harness.queue.statusOf(queueName, id)).toEqual({ status: 'pending' });
+      await harness.startProcessing(processor);
+      await processor.until(() => processor.processed.length === 1);
+      expect(await harness.queue.statusOf(queueName, id)).toEqual({ status: 'pending' });
+      const beforeEnd = Date.now();
+      running.open();
+      let status = await harness.queue.statusOf(queueName, id);
+      for (let tries = 0; status.status !== 'ended' && tries < 200; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status = await harness.queue.statusOf(queueName, id);
+      }
+      expect(status).toEqual({ status: 'ended', endedAt: expect.any(Date) });
+      expect((status as { endedAt: Date }).endedAt.getTime()).toBeGreaterThanOrEqual(beforeEnd - 1000);
+    });
+
     it('removes a job that is still waiting, so it never runs', async () => {
       let release: () => void = () => {};
       const gate = new Promise<void>((resolve) => (release = resolve));

@@ -105,7 +105,8 @@ export class ImportErrorDto {
         format: 'uuid',
         nullable: true,
         description:
-          'IMPORT_INTERRUPTED: the incomplete project it may have left (null before the archive was checked).',
+          'IMPORT_INTERRUPTED: the project it had begun (null before the archive was checked); what was written of it ' +
+          'is deleted, unless the database refused then (the message says which).',
       },
     },
     description:
@@ -183,8 +184,8 @@ export class ProjectImportStatusDto {
     type: ImportErrorDto,
     description:
       'failed: why (a refused archive leaves no trace of the project). IMPORT_INTERRUPTED: the api running it stopped ' +
-      'before it finished (send the archive again; `details.importedProjectId` names the incomplete project it may ' +
-      'have left when `details.phase` is writing-events or finishing).',
+      'before it finished (send the archive again; what it had written of the project, `details.importedProjectId` ' +
+      'when `details.phase` is writing-events or finishing, is deleted, or left to delete when the database refused).',
   })
   error?: ImportErrorDto;
 }

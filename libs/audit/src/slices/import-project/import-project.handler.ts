@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { DiscoveryService } from '@nestjs/core';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';
 import { readBlobs, readProjectArchive } from './project-archive-reader.js';
+import { deleteIncompleteProject } from './incomplete-project.js';
 import { appendBatches, ProjectRemap } from './project-remap.js';
 
 /** How long the answer waits for the read models to hold a big import (the import itself is written by then). */
@@ -51,6 +53,7 @@ export class ImportProject extends Command<ImportedProjectDto> {
  */
 @CommandHandler(ImportProject)
 export class ImportProjectHandler implements ICommandHandler<ImportProject> {
+  private readonly logger = new Logger(ImportProjectHandler.name);
   constructor(
     private readonly events: EventStore,
     private readonly pipeline: CommandPipeline,
@@ -120,38 +123,46 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     const batches = appendBatches(project.events, this.reactorEventTypes(), new Set(EMBEDDING_CACHE_EVENT_TYPES));
     report({ phase: 'writing-events' });
 
-    const recorded = await this.pipeline.on(projectImportStream(project.projectId), projectImportDecider).run({
-      context,
-      command: (_state, metadata) => ({
-        type: 'ImportProject',
-        projectId: project.projectId,
-        sourceProjectId: read.manifest.project.id,
-        sourceName: read.manifest.project.name,
-        exportedAt: read.manifest.exportedAt,
-        eventCount: project.events.length,
-        blobCount,
-        metadata,
-      }),
-      waitForReadModels: false,
-    });
-    let position = recorded.position;
-    // A project imported before carries its own ProjectImported events, which follow this one in that stream.
-    const revisions = new Map<string, number>([[projectImportStream(project.projectId), 0]]);
-    for (const batch of batches) {
-      const appended = await this.events.append(
-        batch.stream,
-        batch.events.map(({ type, v, data }) => ({ type, v, data })),
-        {
-          expectedRevision: revisions.get(batch.stream) ?? 'no_stream',
-          metadata: { userId: context.userId, correlationId: context.correlationId, causationId: null, at: batch.at },
-        },
-      );
-      revisions.set(batch.stream, appended.revision);
-      position = appended.position;
-      report({ eventsWritten: progress.eventsWritten + batch.events.length });
+    // Nothing of the project is visible until its first events are written; a failure after that (the store went
+    // away, a write refused) deletes what was written, so a failed import never leaves half a project behind.
+    let position: number | undefined;
+    try {
+      const recorded = await this.pipeline.on(projectImportStream(project.projectId), projectImportDecider).run({
+        context,
+        command: (_state, metadata) => ({
+          type: 'ImportProject',
+          projectId: project.projectId,
+          sourceProjectId: read.manifest.project.id,
+          sourceName: read.manifest.project.name,
+          exportedAt: read.manifest.exportedAt,
+          eventCount: project.events.length,
+          blobCount,
+          metadata,
+        }),
+        waitForReadModels: false,
+      });
+      position = recorded.position;
+      // A project imported before carries its own ProjectImported events, which follow this one in that stream.
+      const revisions = new Map<string, number>([[projectImportStream(project.projectId), 0]]);
+      for (const batch of batches) {
+        const appended = await this.events.append(
+          batch.stream,
+          batch.events.map(({ type, v, data }) => ({ type, v, data })),
+          {
+            expectedRevision: revisions.get(batch.stream) ?? 'no_stream',
+            metadata: { userId: context.userId, correlationId: context.correlationId, causationId: null, at: batch.at },
+          },
+        );
+        revisions.set(batch.stream, appended.revision);
+        position = appended.position;
+        report({ eventsWritten: progress.eventsWritten + batch.events.length });
+      }
+    } catch (error) {
+      await this.rollBack(project.projectId, position, context);
+      throw error;
     }
     report({ phase: 'finishing' });
-    await this.projections.waitFor(position, Math.max(READ_MODELS_WAIT_MS, this.settings.READ_YOUR_WRITES_TIMEOUT_MS));
+    await this.projections.waitFor(position!, Math.max(READ_MODELS_WAIT_MS, this.settings.READ_YOUR_WRITES_TIMEOUT_MS));
 
     if (name !== undefined && name !== read.manifest.project.name) {
       await this.commands.execute(new UpdateProject(project.projectId, { name }, undefined, context));
@@ -176,6 +187,23 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       blobs: blobCount,
       deployments,
     };
+  }
+
+  /** Deletes what a failed import wrote of the project (see deleteIncompleteProject), once the read models hold it. */
+  private async rollBack(
+    projectId: string,
+    writtenUpTo: number | undefined,
+    context: ImportProject['context'],
+  ): Promise<void> {
+    if (writtenUpTo === undefined) return;
+    const rolledBack = await this.projections
+      .waitFor(writtenUpTo, this.settings.READ_YOUR_WRITES_TIMEOUT_MS)
+      .then(() => deleteIncompleteProject(this.commands, projectId, context))
+      .catch((error: unknown) => ({ outcome: 'kept', error }));
+    if (rolledBack.outcome === 'kept')
+      this.logger.warn(
+        `Could not delete the incomplete project ${projectId} of a failed import: ${String(rolledBack.error)}`,
+      );
   }
 
   /** Event types some reactor starts work on: their streams are appended whole (see appendBatches). */

@@ -1,3 +1,4 @@
+import { CommandBus } from '@nestjs/cqrs';
 import {
   Inject,
   Injectable,
@@ -26,6 +27,7 @@ import {
   type ProjectImportView,
 } from '../../read-models/project-imports/project-imports.projection.js';
 import { temporaryArchiveDirectory } from './archive-upload.interceptor.js';
+import { deleteIncompleteProject } from './incomplete-project.js';
 import type { ImportedProjectDto, ProjectImportStatusDto } from './import-project.dto.js';
 
 /** A running import records its progress at least this often: the heartbeat other replicas judge it by. */
@@ -66,6 +68,7 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy, 
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     private readonly settings: Settings,
+    private readonly commands: CommandBus,
     @Optional() @Inject(READ_ONLY_PROCESS) private readonly readOnly = false,
   ) {}
 
@@ -147,18 +150,27 @@ export class ProjectImports implements OnApplicationBootstrap, OnModuleDestroy, 
       if (this.running.has(view.id)) continue;
       if (this.readStore.sharedBetweenProcesses && now - Date.parse(view.lastSeenAt) < IMPORT_SILENT_MS) continue;
       const partial = view.progress?.phase === 'writing-events' || view.progress?.phase === 'finishing';
+      const begun = view.progress?.importedProjectId;
+      const correlationId = this.ids.newId();
+      // What the stopped api wrote of the project is deleted, as a failed import's is (its owner acts here).
+      const rolledBack =
+        partial && begun && view.userId
+          ? (await deleteIncompleteProject(this.commands, begun, { userId: view.userId, correlationId })).outcome
+          : 'nothing';
       await this.record(
         view.id,
-        { userId: null, correlationId: this.ids.newId() },
+        { userId: null, correlationId },
         {
           type: 'FailImportRun',
           code: IMPORT_INTERRUPTED,
           message:
             'The import was interrupted: the api running it stopped (a restart or a crash) before it finished. ' +
             'Send the archive again' +
-            (partial
-              ? `; the incomplete project ${view.progress?.importedProjectId} it had begun can be deleted.`
-              : '.'),
+            (rolledBack === 'deleted'
+              ? `; the incomplete project ${begun} it had begun was deleted.`
+              : rolledBack === 'kept'
+                ? `; the incomplete project ${begun} it had begun can be deleted.`
+                : '.'),
           details: {
             phase: view.progress?.phase ?? 'checking',
             importedProjectId: view.progress?.importedProjectId ?? null,

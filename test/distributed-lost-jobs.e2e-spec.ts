@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { redisConnection } from '@diyml/jobs';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import { TRAINING_QUEUE } from '@diyml/training';
+import { ApiClient } from './support/api-client.js';
+import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';
+
+const redis = await redisIsReachable();
+
+/** Polls `read` until it gives something (30 s at most). */
+async function until<T>(read: () => Promise<T | undefined>): Promise<T> {
+  for (let tries = 0; tries < 300; tries += 1) {
+    const value = await read();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('not reached within 30 s');
+}
+
+/**
+ * A training whose job Redis lost (flushed, the job removed by hand) would stay queued forever and hold one of its
+ * user's MAX_ACTIVE_TRAININGS_PER_USER slots: the api's sweeper queues it again.
+ */
+(redis ? describe : describe.skip)(
+  `trainings whose BullMQ job was lost${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  () => {
+    const queuePrefix = `diyml-test-${randomUUID()}`;
+    let testApp: TestApp;
+    let worker: { close(): Promise<void> } | undefined;
+    let client: ApiClient;
+    let trainingQueue: Queue;
+
+    beforeAll(async () => {
+      testApp = await startTestApp({
+        settings: {
+          REDIS_URL: TEST_REDIS_URL,
+          QUEUE_PREFIX: queuePrefix,
+          LOST_JOBS_SWEEP_SECONDS: 1,
+          MAX_ACTIVE_TRAININGS_PER_USER: 1,
+        },
+      });
+      client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+      trainingQueue = new Queue(TRAINING_QUEUE, { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix });
+    });
+    afterAll(async () => {
+      await worker?.close();
+      await trainingQueue.obliterate({ force: true });
+      await trainingQueue.close();
+      await testApp.destroy();
+    });
+
+    it('queues the job of a training again once Redis lost it, trains it once, and frees the slot', async () => {
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 10, 31), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 10, 32), { label: 'blue' }, 'blue');
+      const config = { imageSize: 16, epochs: 2, batchSize: 8, learningRate: 0.01, seed: 1 };
+      // No worker yet: the job waits in Redis.
+      const queued = await client.train(project.id, config);
+      const slotTaken = await testApp.http
+        .post(`/v1/projects/${project.id}/iterations`)
+        .set('Authorization', client.auth)
+        .send({ trainingConfig: config });
+      expect({ status: slotTaken.status, code: slotTaken.body.code }).toEqual({
+        status: 429,
+        code: 'TOO_MANY_ACTIVE_TRAININGS',
+      });
+
+      const original = await until(() => trainingQueue.getJob(queued.id));
+      const lostAt = Date.now();
+      await trainingQueue.obliterate({ force: true });
+      // The sweeper (every second) may queue it again at once: a job added after the flush is the new one.
+      const requeued = await until(async () => {
+        const job = await trainingQueue.getJob(queued.id);
+        return job && job.timestamp >= lostAt ? job : undefined;
+      });
+      expect(original.timestamp).toBeLessThan(lostAt);
+      expect(requeued.timestamp).toBeGreaterThanOrEqual(lostAt);
+      expect(requeued.data).toEqual({ v: 1, projectId: project.id, iterationId: queued.id });
+
+      worker = await startTestWorker(testApp.settings);
+      const iteration = await client.waitForIteration(project.id, queued.id);
+      expect(iteration.status).toBe('completed');
+      expect(iteration.history).toHaveLength(2);
+      const next = await client.train(project.id, config);
+      expect(next.status).toBe('queued');
+    });
+  },
+);
+
+(redis ? describe : describe.skip)(
+  `an embedded api started on a log with a training no job runs${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  () => {
+    let testApp: TestApp;
+    afterAll(async () => {
+      await testApp?.destroy();
+    });
+
+    it('trains it: in-process jobs die with their process, so every start queues the unfinished ones again', async () => {
+      // Queued on a Redis no worker reads, then the api stops: the log holds a queued training, no job of this
+      // process runs it (as after a crash of an embedded api mid-queue).
+      const queuePrefix = `diyml-test-${randomUUID()}`;
+      testApp = await startTestApp({ settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: queuePrefix } });
+      const user = await registerAndLogIn(testApp);
+      let client = new ApiClient(testApp, user.auth);
+      const project = await client.createProject('classification', ['red', 'blue']);
+      await client.upload(project.id, await colouredSquares(RED, 10, 33), { label: 'red' }, 'red');
+      await client.upload(project.id, await colouredSquares(BLUE, 10, 34), { label: 'blue' }, 'blue');
+      const queued = await client.train(project.id, {
+        imageSize: 16,
+        epochs: 2,
+        batchSize: 8,
+        learningRate: 0.01,
+        seed: 1,
+      });
+      await testApp.close();
+      const queue = new Queue(TRAINING_QUEUE, { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix });
+      await queue.obliterate({ force: true });
+      await queue.close();
+
+      testApp = await startTestApp({ dataDir: testApp.dataDir });
+      client = new ApiClient(testApp, user.auth);
+      const iteration = await client.waitForIteration(project.id, queued.id);
+      expect(iteration.status).toBe('completed');
+    });
+  },
+);

@@ -1,0 +1,256 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Queue } from 'bullmq';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { redisConnection } from '@diyml/jobs';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import {
+  appsAreBuilt,
+  type BuiltProcess,
+  createTestDatabase,
+  startBuiltApi,
+  startBuiltWorker,
+} from './support/built-processes.js';
+import { BLUE, colouredSquares, RED } from './support/generated-images.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+const redis = await redisIsReachable();
+const postgresServer = process.env.POSTGRES_URL || undefined;
+if (!postgresServer && process.env.REQUIRE_POSTGRES === '1') {
+  throw new Error('REQUIRE_POSTGRES=1 but POSTGRES_URL is not set: point it at a PostgreSQL server.');
+}
+const skipped = !postgresServer
+  ? ' (skipped: POSTGRES_URL is not set)'
+  : !appsAreBuilt
+    ? ' (skipped: run `npx nest build api` first)'
+    : !redis
+      ? ` (skipped: no Redis at ${TEST_REDIS_URL})`
+      : '';
+const OUTAGE_MS = 5000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * PostgreSQL goes away for a few seconds under a running api and worker (a TCP proxy between them and the server
+ * closes every connection and refuses new ones), during an upload and a training, then comes back: both processes
+ * recover on their own, nothing is lost and nothing is written twice.
+ */
+(skipped ? describe.skip : describe)(`an api and a worker through PostgreSQL and Redis outages${skipped}`, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'diyml-outage-'));
+  const queuePrefix = `diyml-outage-${randomUUID()}`;
+  let database: { url: string; drop(): Promise<void> };
+  let proxy: TcpProxy;
+  let redisProxy: TcpProxy;
+  let api: BuiltProcess & { url: string };
+  let worker: BuiltProcess;
+  let token: string;
+
+  async function call(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** One image per request, sent again while the api answers 503 DEPENDENCY_UNAVAILABLE (what a client is told to do). */
+  async function upload(projectId: string, image: Buffer, label: string): Promise<number[]> {
+    const statuses: number[] = [];
+    for (;;) {
+      const form = new FormData();
+      form.append('images', new Blob([new Uint8Array(image)], { type: 'image/png' }), `${label}.png`);
+      form.append('label', label);
+      const response = await fetch(`${api.url}/v1/projects/${projectId}/images`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      });
+      const body = (await response.json()) as { code?: string };
+      statuses.push(response.status);
+      if (response.status !== 503) return statuses;
+      // READ_MODEL_LAGGING: saved, not readable yet; sending it again would answer "duplicate", so it is not.
+      expect(['DEPENDENCY_UNAVAILABLE', 'READ_MODEL_LAGGING']).toContain(body.code);
+      if (body.code === 'READ_MODEL_LAGGING') return statuses;
+      await sleep(250);
+    }
+  }
+
+  async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value) || Date.now() > deadline) return value;
+      await sleep(200);
+    }
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase(postgresServer!);
+    proxy = await TcpProxy.start(database.url);
+    redisProxy = await TcpProxy.start(TEST_REDIS_URL);
+    const env = {
+      DATA_DIR: dataDir,
+      POSTGRES_URL: proxy.through(database.url),
+      REDIS_URL: redisProxy.through(TEST_REDIS_URL),
+      QUEUE_PREFIX: queuePrefix,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+    };
+    api = await startBuiltApi(env);
+    worker = await startBuiltWorker(env);
+    const credentials = { username: 'outage', password: 'outage-proof-password' };
+    expect((await call('POST', '/v1/auth/register', credentials)).status).toBe(201);
+    token = (await call('POST', '/v1/auth/login', credentials)).body.accessToken;
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([proxy?.restore(), redisProxy?.restore()]);
+    await Promise.all([api?.stop(), worker?.stop()]);
+    await Promise.all([proxy?.close(), redisProxy?.close()]);
+    await database?.drop();
+    const queue = new Queue('training', { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('answers 503 while the database is away, then finishes the upload and the training exactly once', async () => {
+    const project = (await call('POST', '/v1/projects', { name: 'Outage', type: 'classification' })).body;
+    for (const name of ['red', 'blue'])
+      expect((await call('POST', `/v1/projects/${project.id}/labels`, { name })).status).toBe(201);
+    const [reds, blues] = [await colouredSquares(RED, 20, 41), await colouredSquares(BLUE, 20, 42)];
+    for (let index = 0; index < 8; index += 1) {
+      await upload(project.id, reds[index], 'red');
+      await upload(project.id, blues[index], 'blue');
+    }
+    const trainingConfig = { imageSize: 16, epochs: 40, batchSize: 2, learningRate: 0.01, seed: 3 };
+    const queued = await call('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig });
+    expect(queued.status).toBe(202);
+    const iterationPath = `/v1/projects/${project.id}/iterations/${queued.body.id}`;
+    const running = await eventually(
+      () => call('GET', iterationPath),
+      (read) => read.body.status !== 'queued',
+    );
+    expect(running.body.status).toBe('running');
+
+    // The rest of the images go up one by one while the database goes away and comes back.
+    const uploads = (async () => {
+      const statuses: number[] = [];
+      for (let index = 8; index < 20; index += 1) {
+        statuses.push(...(await upload(project.id, reds[index], 'red')));
+        statuses.push(...(await upload(project.id, blues[index], 'blue')));
+      }
+      return statuses;
+    })();
+    await sleep(500);
+    // The training goes on through the outage: it must not have finished before it.
+    expect((await call('GET', iterationPath)).body.status).toBe('running');
+    await proxy.cut();
+    const cutAt = Date.now();
+    const unhealthy = await eventually(
+      () => call('GET', '/health'),
+      (read) => read.status === 503,
+    );
+    expect(unhealthy.body).toMatchObject({ code: 'UNHEALTHY', message: expect.stringContaining('eventStore') });
+    const history = await call('GET', `/v1/projects/${project.id}/history?limit=1`);
+    expect({ status: history.status, code: history.body.code }).toEqual({
+      status: 503,
+      code: 'DEPENDENCY_UNAVAILABLE',
+    });
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - cutAt)));
+    await proxy.restore();
+
+    expect(
+      (
+        await eventually(
+          () => call('GET', '/health'),
+          (read) => read.status === 200,
+        )
+      ).status,
+    ).toBe(200);
+    const statuses = await uploads;
+    expect(statuses).toContain(503);
+    expect(statuses.filter((status) => status !== 503 && status !== 201)).toEqual([]);
+
+    const finished = await eventually(
+      () => call('GET', iterationPath),
+      (read) => !['queued', 'running'].includes(read.body.status),
+      300_000,
+    );
+    expect(finished.body.status).toBe('completed');
+    const completions = await call('GET', `/v1/projects/${project.id}/history?type=IterationCompleted&limit=100`);
+    expect(completions.body.items.map((event: { data: { iterationId: string } }) => event.data.iterationId)).toEqual([
+      queued.body.id,
+    ]);
+
+    const images: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/v1/projects/${project.id}/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      images.push(...page.body.items.map((image: { id: string }) => image.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(images).toHaveLength(40);
+    expect(new Set(images).size).toBe(40);
+    // Neither process was restarted.
+    expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
+  }, 600_000);
+
+  it('goes on writing while Redis is away, and finishes the training it was running exactly once', async () => {
+    const project = (await call('POST', '/v1/projects', { name: 'Redis outage', type: 'classification' })).body;
+    for (const name of ['red', 'blue'])
+      expect((await call('POST', `/v1/projects/${project.id}/labels`, { name })).status).toBe(201);
+    const [reds, blues] = [await colouredSquares(RED, 8, 51), await colouredSquares(BLUE, 8, 52)];
+    for (let index = 0; index < 8; index += 1) {
+      await upload(project.id, reds[index], 'red');
+      await upload(project.id, blues[index], 'blue');
+    }
+    const trainingConfig = { imageSize: 16, epochs: 40, batchSize: 2, learningRate: 0.01, seed: 4 };
+    const queued = await call('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig });
+    expect(queued.status).toBe(202);
+    const iterationPath = `/v1/projects/${project.id}/iterations/${queued.body.id}`;
+    await eventually(
+      () => call('GET', iterationPath),
+      (read) => read.body.status !== 'queued',
+    );
+    expect((await call('GET', iterationPath)).body.status).toBe('running');
+
+    await redisProxy.cut();
+    const cutAt = Date.now();
+    const unhealthy = await eventually(
+      () => call('GET', '/health'),
+      (read) => read.status === 503,
+    );
+    expect(unhealthy.body).toMatchObject({ code: 'UNHEALTHY', message: expect.stringContaining('jobs') });
+    // Writes need the log, not Redis.
+    expect((await call('POST', `/v1/projects/${project.id}/labels`, { name: 'green' })).status).toBe(201);
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - cutAt)));
+    await redisProxy.restore();
+
+    expect(
+      (
+        await eventually(
+          () => call('GET', '/health'),
+          (read) => read.status === 200,
+        )
+      ).status,
+    ).toBe(200);
+    const finished = await eventually(
+      () => call('GET', iterationPath),
+      (read) => !['queued', 'running'].includes(read.body.status),
+      300_000,
+    );
+    expect(finished.body.status).toBe('completed');
+    const completions = await call('GET', `/v1/projects/${project.id}/history?type=IterationCompleted&limit=100`);
+    expect(completions.body.items).toHaveLength(1);
+    expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
+  }, 600_000);
+});
