@@ -80,6 +80,26 @@ describe('console: the detection journey', () => {
     await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
     await page.getByRole('cell', { name: 'Tiny detector from scratch' }).waitFor();
+    // Each run's validation scores beside it, as in Custom Vision's list of iterations, to choose one to deploy.
+    const [trained] = (
+      await harness.testApp.http
+        .get(`/v1/projects/${/\/projects\/([^/]+)/.exec(page.url())![1]}/iterations`)
+        .set('Authorization', `Bearer ${await sessionToken(page)}`)
+        .expect(200)
+    ).body.items;
+    const iterationRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Iteration 1' }) });
+    const asPercent = (value: number) => `${(value * 100).toFixed(1)}%`;
+    await expect(page.getByRole('columnheader', { name: 'mAP@50', exact: true }).count()).resolves.toBe(1);
+    await expect(iterationRow.getByRole('cell').allTextContents()).resolves.toEqual([
+      'Iteration 1',
+      'completed',
+      'Tiny detector from scratch',
+      '16',
+      asPercent(trained.metrics.precision),
+      asPercent(trained.metrics.recall),
+      asPercent(trained.metrics.map50),
+      expect.any(String),
+    ]);
     // The card that showed the run live says how it ended, with the way on, before the form for the next one.
     const ended = page
       .getByRole('status')
@@ -120,6 +140,38 @@ describe('console: the detection journey', () => {
     // A photo in the test split (put there through the API): its test-run prediction is drawn as boxes too.
     const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
     const auth = `Bearer ${await sessionToken(page)}`;
+    // Quick test: a photo tried on this iteration without deploying it, its boxes drawn from the slider's probability.
+    const answer = (
+      await harness.testApp.http
+        .post(`/v1/projects/${projectId}/iterations/${/\/iterations\/([^/?#]+)/.exec(page.url())![1]}/quick-test`)
+        .query({ threshold: 0 })
+        .set('Authorization', auth)
+        .set('Content-Type', 'image/png')
+        .send(tryScene.png)
+        .expect(200)
+    ).body as { predictions: { label: string; probability: number }[] };
+    expect(answer.predictions.length).toBeGreaterThan(0);
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    await quickTest.getByLabel('Drop a photo here or choose one').setInputFiles({
+      name: 'try.png',
+      mimeType: 'image/png',
+      buffer: tryScene.png,
+    });
+    await quickTest.getByRole('img', { name: 'The photo you tried' }).waitFor();
+    const listed = (minimum: number) =>
+      answer.predictions
+        .filter((prediction) => prediction.probability >= minimum)
+        .slice(0, 5)
+        .map((prediction) => `${prediction.label}: ${(prediction.probability * 100).toFixed(1)}%`);
+    await expect(
+      quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(listed(0.5));
+    await quickTest.getByLabel(/Show boxes from a probability of/).fill('0');
+    await quickTest.getByText('Show boxes from a probability of 0%').waitFor();
+    await expect(
+      quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(listed(0));
+    await expect(quickTest.locator('.predicted-box').count()).resolves.toBe(listed(0).length);
     const heldOut = await harness.testApp.http
       .post(`/v1/projects/${projectId}/images`)
       .set('Authorization', auth)
@@ -157,7 +209,6 @@ describe('console: the detection journey', () => {
     expect(testRun.metrics.recall).toBe(matched);
     expect(testRun.metrics.precision).toBe(found > 0 ? matched / found : 0);
     const runRow = page.getByRole('table', { name: 'Test runs' }).getByRole('row').nth(1);
-    const asPercent = (value: number) => `${(value * 100).toFixed(1)}%`;
     await expect(runRow.getByRole('cell').nth(4).textContent()).resolves.toBe(
       `${asPercent(testRun.metrics.precision)} / ${asPercent(testRun.metrics.recall)}`,
     );
