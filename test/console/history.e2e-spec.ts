@@ -100,8 +100,12 @@ describe('console: the history an auditor reads', () => {
     const project = await client.createProject('detection', ['cup'], 'Kitchen');
     const coco = {
       images: [1, 2, 3].map((id) => ({ id, file_name: `shelf-${id}.png`, width: 24, height: 24 })),
-      categories: [{ id: 1, name: 'cup' }],
-      annotations: [1, 2, 3].map((id) => ({ id, image_id: id, category_id: 1, bbox: [2, 2, 10, 10] })),
+      // 'plate' is new: the upload adds the label, in the same request as the images.
+      categories: [
+        { id: 1, name: 'cup' },
+        { id: 2, name: 'plate' },
+      ],
+      annotations: [1, 2, 3].map((id) => ({ id, image_id: id, category_id: id === 3 ? 2 : 1, bbox: [2, 2, 10, 10] })),
     };
     const archive = zipSync({
       '_annotations.coco.json': new TextEncoder().encode(JSON.stringify(coco)),
@@ -121,9 +125,13 @@ describe('console: the history an auditor reads', () => {
     await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
       "Project 'Kitchen' created (detection)",
       "Label 'cup' added",
+      "Label 'plate' added",
       'Uploaded 3 images',
       'Set the boxes of 3 images',
     ]);
+    // The upload's claims on the images' content are told with the images, not with the label added before them.
+    const plateAdded = events.locator(':scope > li').filter({ hasText: "Label 'plate' added" });
+    await expect(plateAdded.locator('summary').textContent()).resolves.toBe('Raw event');
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 

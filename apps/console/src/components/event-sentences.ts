@@ -70,7 +70,9 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
   for (const entry of entries) {
     if (open.length > 0 && !sameRequest(open[0][0], entry)) closeAll();
     learnNames(entry, names);
-    const group = BOOKKEEPING.has(entry.type) ? open.at(-1) : open.find((candidate) => joins(candidate, entry));
+    const group = BOOKKEEPING.has(entry.type)
+      ? open.findLast(aboutImages)
+      : open.find((candidate) => joins(candidate, entry));
     if (group) group.push(entry);
     else open.push([entry]);
   }
@@ -83,6 +85,9 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
  * with them, shown only among their raw events.
  */
 const BOOKKEEPING = new Set(['ImageContentClaimed', 'ImageContentReleased']);
+
+/** A content claim belongs with image events (or other claims), not with a label a zip's upload added first. */
+const aboutImages = (group: HistoryEntry[]) => group.some((entry) => entry.type.startsWith('Image'));
 
 function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
   if (group.length === 0 || !sameRequest(group[0], entry)) return false;
