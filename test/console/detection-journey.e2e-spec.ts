@@ -23,6 +23,7 @@ describe('console: the detection journey', () => {
     // Detection training needs at least 15 boxes per label.
     const scenes = await squareScenes([RED], 17, 5, 32);
     const [tryScene, ...training] = scenes;
+    const [quickScene] = await squareScenes([RED], 1, 77, 32);
     const page = await harness.newPage();
     await signUp(page, 'detective');
     await page.getByLabel('Project name').fill('Red squares');
@@ -147,15 +148,15 @@ describe('console: the detection journey', () => {
         .query({ threshold: 0 })
         .set('Authorization', auth)
         .set('Content-Type', 'image/png')
-        .send(tryScene.png)
+        .send(quickScene.png)
         .expect(200)
     ).body as { predictions: { label: string; probability: number }[] };
     expect(answer.predictions.length).toBeGreaterThan(0);
     const quickTest = page.getByRole('region', { name: 'Quick test' });
     await quickTest.getByLabel('Drop a photo here or choose one').setInputFiles({
-      name: 'try.png',
+      name: 'quick.png',
       mimeType: 'image/png',
-      buffer: tryScene.png,
+      buffer: quickScene.png,
     });
     await quickTest.getByRole('img', { name: 'The photo you tried' }).waitFor();
     const listed = (minimum: number) =>
@@ -172,6 +173,14 @@ describe('console: the detection journey', () => {
       quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
     ).resolves.toEqual(listed(0));
     await expect(quickTest.locator('.predicted-box').count()).resolves.toBe(listed(0).length);
+    // A photo the model got wrong becomes training data with the boxes drawn, to correct on its page.
+    await quickTest.getByRole('button', { name: 'Add to the dataset' }).click();
+    const boxCount = listed(0).length;
+    await quickTest.getByText(`Added to the dataset with ${boxCount} box${boxCount === 1 ? '' : 'es'}.`).waitFor();
+    const dataset = (
+      await harness.testApp.http.get(`/v1/projects/${projectId}/images`).set('Authorization', auth).expect(200)
+    ).body.items as { filename: string; regions: unknown[] }[];
+    expect(dataset.find((image) => image.filename === 'quick.png')?.regions).toHaveLength(boxCount);
     const heldOut = await harness.testApp.http
       .post(`/v1/projects/${projectId}/images`)
       .set('Authorization', auth)

@@ -322,7 +322,7 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
 }
 
 /** Predictions listed and drawn: the most probable few; the rest folded away (a low threshold can give dozens). */
-const SHOWN_PREDICTIONS = 5;
+export const SHOWN_PREDICTIONS = 5;
 
 export function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
   const top = predictions.slice(0, SHOWN_PREDICTIONS);
