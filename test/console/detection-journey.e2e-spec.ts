@@ -55,6 +55,20 @@ describe('console: the detection journey', () => {
     await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
     await page.getByRole('link', { name: '← All images' }).click();
     await page.getByRole('option', { name: /scene-0\.png, 1 box: red, train/ }).waitFor();
+    // The grid draws each photo's boxes on its thumbnail, where they are on the photo.
+    const [saved] = (
+      await harness.testApp.http
+        .get(`/v1/projects/${/\/projects\/([^/]+)/.exec(page.url())![1]}/images`)
+        .set('Authorization', `Bearer ${await sessionToken(page)}`)
+        .expect(200)
+    ).body.items.filter((image: { filename: string }) => image.filename === 'scene-0.png');
+    const cell = page.getByRole('option', { name: /scene-0\.png, 1 box: red, train/ });
+    const thumbnail = (await cell.locator('img').boundingBox())!;
+    const onThumbnail = (await cell.locator('.expected-box').boundingBox())!;
+    const [region] = saved.regions as { x: number; y: number; width: number; height: number }[];
+    expect(Math.abs(onThumbnail.x - (thumbnail.x + region.x * thumbnail.width))).toBeLessThan(2);
+    expect(Math.abs(onThumbnail.y - (thumbnail.y + region.y * thumbnail.height))).toBeLessThan(2);
+    expect(Math.abs(onThumbnail.width - region.width * thumbnail.width)).toBeLessThan(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-dataset.png') });
 
     await page.getByRole('link', { name: 'Train' }).click();
