@@ -2,6 +2,7 @@ import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +125,23 @@ describe('console: operating a project once it has a model', () => {
         .attach('image', bluePhoto, 'quick-blue.png')
         .expect(200)
     ).body as { predictions: { label: string; probability: number }[] };
+    // What a caller must fix, in the API's words: the image, its type, or the iteration.
+    const quickTestPath = `/v1/projects/${setup.project.id}/iterations/${setup.iterationId}/quick-test`;
+    const notAnImage = await client.http
+      .post(quickTestPath)
+      .set('Authorization', client.auth)
+      .set('Content-Type', 'image/png')
+      .send(Buffer.from('not a picture'))
+      .expect(400);
+    expect(notAnImage.body.code).toBe('INVALID_IMAGE');
+    const json = await client.http.post(quickTestPath).set('Authorization', client.auth).send({ url: 'x' }).expect(415);
+    expect(json.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const unknown = await client.http
+      .post(`/v1/projects/${setup.project.id}/iterations/${randomUUID()}/quick-test`)
+      .set('Authorization', client.auth)
+      .attach('image', bluePhoto, 'quick-blue.png')
+      .expect(404);
+    expect(unknown.body.code).toBe('ITERATION_NOT_FOUND');
     const quickTest = page.getByRole('region', { name: 'Quick test' });
     await quickTest
       .getByLabel('Drop a photo here or choose one')
