@@ -135,6 +135,31 @@ describe('console: the history an auditor reads', () => {
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 
+  it('tells an upload cut by the end of a page of events whole, once the rest is loaded, not by its first part', async () => {
+    const page = await harness.newPage();
+    const client = await signUpWithClient(harness, page, 'bulk');
+    const project = await client.createProject('classification', ['red'], 'Many');
+    // 2 events per image (its content claimed, then uploaded): the first page of 100 ends inside this request.
+    const photos = await Promise.all(Array.from({ length: 60 }, (_, index) => photo(index * 4)));
+    await client.upload(project.id, photos);
+    await page.goto(`/projects/${project.id}/history`);
+    const events = page.getByRole('list', { name: 'Events' });
+    await events.getByText("Label 'red' added").waitFor();
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      "Project 'Many' created (classification)",
+      "Label 'red' added",
+    ]);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await events.getByText('Uploaded 60 images').waitFor();
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      "Project 'Many' created (classification)",
+      "Label 'red' added",
+      'Uploaded 60 images',
+    ]);
+    await expect(page.getByRole('button', { name: 'Load more' }).count()).resolves.toBe(0);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
   it('says what it is loading while the API has not answered, on every screen that waits for a list', async () => {
     const page = await harness.newPage();
     const client = await signUpWithClient(harness, page, 'patient');

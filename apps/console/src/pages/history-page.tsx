@@ -43,7 +43,10 @@ export function HistoryPage({ project }: { project: Project }) {
     getNextPageParam: (page) => (page.nextCursor ? Number(page.nextCursor) : undefined),
   });
   const entries = useMemo(() => history.data?.pages.flatMap((page) => page.items) ?? [], [history.data]);
-  const groups = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
+  const described = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
+  // A page can end in the middle of a request: its sentence ('Uploaded 32 images' of 40) waits for Load more,
+  // unless it is all the page holds.
+  const groups = history.hasNextPage && described.length > 1 ? described.slice(0, -1) : described;
   const now = useNow();
   return (
     <section>
