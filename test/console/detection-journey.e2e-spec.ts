@@ -321,6 +321,13 @@ describe('console: the detection journey', () => {
       .getByRole('list', { name: 'Events' })
       .getByText('Iteration 1 queued (tiny detector from scratch, 12 epochs)')
       .waitFor();
+    // The number a run reserves first is told with the run, not as a sentence of its own.
+    await expect(
+      page
+        .getByRole('list', { name: 'Events' })
+        .getByText(/set aside for a new iteration/)
+        .count(),
+    ).resolves.toBe(0);
     await page.getByLabel('Caused by').selectOption({ label: 'the system on its own' });
     await page.getByText('No event matches these filters.').waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });

@@ -62,7 +62,7 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
   // A group's sentence uses the names as they were then: before a later event renames something.
   const closeAll = () => {
     for (const group of open) {
-      const told = group.filter((entry) => !BOOKKEEPING.has(entry.type));
+      const told = group.filter((entry) => !isBookkeeping(entry.type));
       groups.push({ entries: group, sentence: sentence(told.length > 0 ? told : group, names) });
     }
     open = [];
@@ -70,8 +70,9 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
   for (const entry of entries) {
     if (open.length > 0 && !sameRequest(open[0][0], entry)) closeAll();
     learnNames(entry, names);
-    const group = BOOKKEEPING.has(entry.type)
-      ? open.findLast(aboutImages)
+    const subject = isBookkeeping(entry.type) ? BOOKKEEPING[entry.type] : undefined;
+    const group = subject
+      ? open.findLast((candidate) => candidate.some((member) => subject(member.type)))
       : open.find((candidate) => joins(candidate, entry));
     if (group) group.push(entry);
     else open.push([entry]);
@@ -81,18 +82,21 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
 }
 
 /**
- * Events a request writes along with the ones it is about (an upload claims its content against duplicates): told
- * with them, shown only among their raw events.
+ * Events a request writes along with the ones it is about (an upload claims its content against duplicates, a run
+ * reserves its number): told with them, shown only among their raw events. Each goes with the events of its subject
+ * (a content claim with images, not with a label a zip's upload added first).
  */
-const BOOKKEEPING = new Set(['ImageContentClaimed', 'ImageContentReleased']);
-
-/** A content claim belongs with image events (or other claims), not with a label a zip's upload added first. */
-const aboutImages = (group: HistoryEntry[]) => group.some((entry) => entry.type.startsWith('Image'));
+const BOOKKEEPING: Record<string, (type: string) => boolean> = {
+  ImageContentClaimed: (type) => type.startsWith('Image'),
+  ImageContentReleased: (type) => type.startsWith('Image'),
+  IterationNumberReserved: (type) => type.startsWith('Iteration') || type === 'ModelImported',
+};
+const isBookkeeping = (type: string) => Object.hasOwn(BOOKKEEPING, type);
 
 function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
   if (group.length === 0 || !sameRequest(group[0], entry)) return false;
-  const lead = group.find((member) => !BOOKKEEPING.has(member.type));
-  if (BOOKKEEPING.has(entry.type) || lead === undefined) return true;
+  const lead = group.find((member) => !isBookkeeping(member.type));
+  if (isBookkeeping(entry.type) || lead === undefined) return true;
   const key = GROUPED_BY[entry.type];
   return key !== undefined && lead.type === entry.type && key(lead.data) === key(entry.data);
 }
