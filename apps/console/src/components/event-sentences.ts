@@ -101,7 +101,7 @@ function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
   return key !== undefined && lead.type === entry.type && key(lead.data) === key(entry.data);
 }
 
-const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
+export const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
   one.metadata.correlationId === other.metadata.correlationId && one.metadata.userId === other.metadata.userId;
 
 function learnNames({ type, data }: HistoryEntry, names: Names): void {
