@@ -180,6 +180,9 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     expect(description).toMatch(/^How many times training goes through every photo\. .* \(1 to 500 · default \d+\)$/);
     await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Predictions' }).click();
     await page.getByText('No stored prediction yet.').waitFor();
+    // Nothing to filter or act on yet: no filters, no "Add 0 to the dataset".
+    await expect(page.getByRole('group', { name: 'Selected predictions' }).count()).resolves.toBe(0);
+    await expect(page.getByRole('group', { name: 'Filter predictions' }).count()).resolves.toBe(0);
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     expect(harness.problems()).toEqual([]);
   }, 60_000);

@@ -23,6 +23,7 @@ describe('console: the detection journey', () => {
     // Detection training needs at least 15 boxes per label.
     const scenes = await squareScenes([RED], 17, 5, 32);
     const [tryScene, ...training] = scenes;
+    const [quickScene] = await squareScenes([RED], 1, 77, 32);
     const page = await harness.newPage();
     await signUp(page, 'detective');
     await page.getByLabel('Project name').fill('Red squares');
@@ -54,6 +55,20 @@ describe('console: the detection journey', () => {
     await page.getByText('Unsaved changes').waitFor({ state: 'detached' });
     await page.getByRole('link', { name: '← All images' }).click();
     await page.getByRole('option', { name: /scene-0\.png, 1 box: red, train/ }).waitFor();
+    // The grid draws each photo's boxes on its thumbnail, where they are on the photo.
+    const [saved] = (
+      await harness.testApp.http
+        .get(`/v1/projects/${/\/projects\/([^/]+)/.exec(page.url())![1]}/images`)
+        .set('Authorization', `Bearer ${await sessionToken(page)}`)
+        .expect(200)
+    ).body.items.filter((image: { filename: string }) => image.filename === 'scene-0.png');
+    const cell = page.getByRole('option', { name: /scene-0\.png, 1 box: red, train/ });
+    const thumbnail = (await cell.locator('img').boundingBox())!;
+    const onThumbnail = (await cell.locator('.expected-box').boundingBox())!;
+    const [region] = saved.regions as { x: number; y: number; width: number; height: number }[];
+    expect(Math.abs(onThumbnail.x - (thumbnail.x + region.x * thumbnail.width))).toBeLessThan(2);
+    expect(Math.abs(onThumbnail.y - (thumbnail.y + region.y * thumbnail.height))).toBeLessThan(2);
+    expect(Math.abs(onThumbnail.width - region.width * thumbnail.width)).toBeLessThan(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-dataset.png') });
 
     await page.getByRole('link', { name: 'Train' }).click();
@@ -80,6 +95,26 @@ describe('console: the detection journey', () => {
     await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
     await page.getByRole('cell', { name: 'Tiny detector from scratch' }).waitFor();
+    // Each run's validation scores beside it, as in Custom Vision's list of iterations, to choose one to deploy.
+    const [trained] = (
+      await harness.testApp.http
+        .get(`/v1/projects/${/\/projects\/([^/]+)/.exec(page.url())![1]}/iterations`)
+        .set('Authorization', `Bearer ${await sessionToken(page)}`)
+        .expect(200)
+    ).body.items;
+    const iterationRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Iteration 1' }) });
+    const asPercent = (value: number) => `${(value * 100).toFixed(1)}%`;
+    await expect(page.getByRole('columnheader', { name: 'mAP@50', exact: true }).count()).resolves.toBe(1);
+    await expect(iterationRow.getByRole('cell').allTextContents()).resolves.toEqual([
+      'Iteration 1',
+      'completed',
+      'Tiny detector from scratch',
+      '16',
+      asPercent(trained.metrics.precision),
+      asPercent(trained.metrics.recall),
+      asPercent(trained.metrics.map50),
+      expect.any(String),
+    ]);
     // The card that showed the run live says how it ended, with the way on, before the form for the next one.
     const ended = page
       .getByRole('status')
@@ -120,6 +155,46 @@ describe('console: the detection journey', () => {
     // A photo in the test split (put there through the API): its test-run prediction is drawn as boxes too.
     const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
     const auth = `Bearer ${await sessionToken(page)}`;
+    // Quick test: a photo tried on this iteration without deploying it, its boxes drawn from the slider's probability.
+    const answer = (
+      await harness.testApp.http
+        .post(`/v1/projects/${projectId}/iterations/${/\/iterations\/([^/?#]+)/.exec(page.url())![1]}/quick-test`)
+        .query({ threshold: 0 })
+        .set('Authorization', auth)
+        .set('Content-Type', 'image/png')
+        .send(quickScene.png)
+        .expect(200)
+    ).body as { predictions: { label: string; probability: number }[] };
+    expect(answer.predictions.length).toBeGreaterThan(0);
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    await quickTest.getByLabel('Drop a photo here or choose one').setInputFiles({
+      name: 'quick.png',
+      mimeType: 'image/png',
+      buffer: quickScene.png,
+    });
+    await quickTest.getByRole('img', { name: 'The photo you tried' }).waitFor();
+    const listed = (minimum: number) =>
+      answer.predictions
+        .filter((prediction) => prediction.probability >= minimum)
+        .slice(0, 5)
+        .map((prediction) => `${prediction.label}: ${(prediction.probability * 100).toFixed(1)}%`);
+    await expect(
+      quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(listed(0.5));
+    await quickTest.getByLabel(/Show boxes from a probability of/).fill('0');
+    await quickTest.getByText('Show boxes from a probability of 0%').waitFor();
+    await expect(
+      quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(listed(0));
+    await expect(quickTest.locator('.predicted-box').count()).resolves.toBe(listed(0).length);
+    // A photo the model got wrong becomes training data with the boxes drawn, to correct on its page.
+    await quickTest.getByRole('button', { name: 'Add to the dataset' }).click();
+    const boxCount = listed(0).length;
+    await quickTest.getByText(`Added to the dataset with ${boxCount} box${boxCount === 1 ? '' : 'es'}.`).waitFor();
+    const dataset = (
+      await harness.testApp.http.get(`/v1/projects/${projectId}/images`).set('Authorization', auth).expect(200)
+    ).body.items as { filename: string; regions: unknown[] }[];
+    expect(dataset.find((image) => image.filename === 'quick.png')?.regions).toHaveLength(boxCount);
     const heldOut = await harness.testApp.http
       .post(`/v1/projects/${projectId}/images`)
       .set('Authorization', auth)
@@ -157,7 +232,6 @@ describe('console: the detection journey', () => {
     expect(testRun.metrics.recall).toBe(matched);
     expect(testRun.metrics.precision).toBe(found > 0 ? matched / found : 0);
     const runRow = page.getByRole('table', { name: 'Test runs' }).getByRole('row').nth(1);
-    const asPercent = (value: number) => `${(value * 100).toFixed(1)}%`;
     await expect(runRow.getByRole('cell').nth(4).textContent()).resolves.toBe(
       `${asPercent(testRun.metrics.precision)} / ${asPercent(testRun.metrics.recall)}`,
     );
@@ -247,6 +321,13 @@ describe('console: the detection journey', () => {
       .getByRole('list', { name: 'Events' })
       .getByText('Iteration 1 queued (tiny detector from scratch, 12 epochs)')
       .waitFor();
+    // The number a run reserves first is told with the run, not as a sentence of its own.
+    await expect(
+      page
+        .getByRole('list', { name: 'Events' })
+        .getByText(/set aside for a new iteration/)
+        .count(),
+    ).resolves.toBe(0);
     await page.getByLabel('Caused by').selectOption({ label: 'the system on its own' });
     await page.getByText('No event matches these filters.').waitFor();
     await page.getByLabel('Caused by').selectOption({ label: 'you (detective)' });

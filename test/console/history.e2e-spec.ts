@@ -100,8 +100,12 @@ describe('console: the history an auditor reads', () => {
     const project = await client.createProject('detection', ['cup'], 'Kitchen');
     const coco = {
       images: [1, 2, 3].map((id) => ({ id, file_name: `shelf-${id}.png`, width: 24, height: 24 })),
-      categories: [{ id: 1, name: 'cup' }],
-      annotations: [1, 2, 3].map((id) => ({ id, image_id: id, category_id: 1, bbox: [2, 2, 10, 10] })),
+      // 'plate' is new: the upload adds the label, in the same request as the images.
+      categories: [
+        { id: 1, name: 'cup' },
+        { id: 2, name: 'plate' },
+      ],
+      annotations: [1, 2, 3].map((id) => ({ id, image_id: id, category_id: id === 3 ? 2 : 1, bbox: [2, 2, 10, 10] })),
     };
     const archive = zipSync({
       '_annotations.coco.json': new TextEncoder().encode(JSON.stringify(coco)),
@@ -121,9 +125,53 @@ describe('console: the history an auditor reads', () => {
     await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
       "Project 'Kitchen' created (detection)",
       "Label 'cup' added",
+      "Label 'plate' added",
       'Uploaded 3 images',
       'Set the boxes of 3 images',
     ]);
+    // The upload's claims on the images' content are told with the images, not with the label added before them.
+    const plateAdded = events.locator(':scope > li').filter({ hasText: "Label 'plate' added" });
+    await expect(plateAdded.locator('summary').textContent()).resolves.toBe('Raw event');
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('tells an upload cut by the end of a page of events whole, once the rest is loaded, not by its first part', async () => {
+    const page = await harness.newPage();
+    const client = await signUpWithClient(harness, page, 'bulk');
+    const project = await client.createProject('detection', ['cup'], 'Many');
+    // 3 events per image (its content claimed, uploaded, its box set): the first page of 100 ends inside this request,
+    // in both of its sentences.
+    const ids = Array.from({ length: 40 }, (_, index) => index + 1);
+    const coco = {
+      images: ids.map((id) => ({ id, file_name: `shelf-${id}.png`, width: 24, height: 24 })),
+      categories: [{ id: 1, name: 'cup' }],
+      annotations: ids.map((id) => ({ id, image_id: id, category_id: 1, bbox: [2, 2, 10, 10] })),
+    };
+    const files: Record<string, Uint8Array> = {
+      '_annotations.coco.json': new TextEncoder().encode(JSON.stringify(coco)),
+    };
+    for (const id of ids) files[`shelf-${id}.png`] = await photo(id * 5);
+    await client.http
+      .post(`/v1/projects/${project.id}/images/import`)
+      .set('Authorization', client.auth)
+      .attach('archive', Buffer.from(zipSync(files)), 'shelf.zip')
+      .expect(201);
+    await page.goto(`/projects/${project.id}/history`);
+    const events = page.getByRole('list', { name: 'Events' });
+    await events.getByText("Label 'cup' added").waitFor();
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      "Project 'Many' created (detection)",
+      "Label 'cup' added",
+    ]);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await events.getByText('Uploaded 40 images').waitFor();
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      "Project 'Many' created (detection)",
+      "Label 'cup' added",
+      'Uploaded 40 images',
+      'Set the boxes of 40 images',
+    ]);
+    await expect(page.getByRole('button', { name: 'Load more' }).count()).resolves.toBe(0);
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 

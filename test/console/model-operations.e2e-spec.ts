@@ -2,6 +2,7 @@ import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,54 @@ describe('console: operating a project once it has a model', () => {
 
   it('shows the photos of an uploaded test run with expected and predicted labels, and renames then deletes an iteration', async () => {
     await page.goto(`${project()}/iterations/${setup.iterationId}`);
+    // Quick test: every label's probability for a photo, without deploying; then the photo into the dataset with
+    // the label it should have had.
+    const [bluePhoto] = await colouredSquares(BLUE, 1, 12);
+    const answer = (
+      await client.http
+        .post(`/v1/projects/${setup.project.id}/iterations/${setup.iterationId}/quick-test`)
+        .set('Authorization', client.auth)
+        .attach('image', bluePhoto, 'quick-blue.png')
+        .expect(200)
+    ).body as { predictions: { label: string; probability: number }[] };
+    // What a caller must fix, in the API's words: the image, its type, or the iteration.
+    const quickTestPath = `/v1/projects/${setup.project.id}/iterations/${setup.iterationId}/quick-test`;
+    const notAnImage = await client.http
+      .post(quickTestPath)
+      .set('Authorization', client.auth)
+      .set('Content-Type', 'image/png')
+      .send(Buffer.from('not a picture'))
+      .expect(400);
+    expect(notAnImage.body.code).toBe('INVALID_IMAGE');
+    const json = await client.http.post(quickTestPath).set('Authorization', client.auth).send({ url: 'x' }).expect(415);
+    expect(json.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const unknown = await client.http
+      .post(`/v1/projects/${setup.project.id}/iterations/${randomUUID()}/quick-test`)
+      .set('Authorization', client.auth)
+      .attach('image', bluePhoto, 'quick-blue.png')
+      .expect(404);
+    expect(unknown.body.code).toBe('ITERATION_NOT_FOUND');
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    await quickTest
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'quick-blue.png', mimeType: 'image/png', buffer: bluePhoto });
+    await quickTest.getByRole('img', { name: 'The photo you tried' }).waitFor();
+    await expect(
+      quickTest.getByRole('list', { name: 'Predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual(
+      answer.predictions.map(({ label, probability }) => `${label}: ${(probability * 100).toFixed(1)}%`),
+    );
+    const addForm = quickTest.getByRole('form', { name: 'Add the photo to the dataset' });
+    // The label offered first is the model's answer.
+    await expect(addForm.getByLabel('Label').inputValue()).resolves.toBe(answer.predictions[0].label);
+    await addForm.getByLabel('Label').selectOption('blue');
+    await addForm.getByRole('button', { name: 'Add to the dataset' }).click();
+    await quickTest.getByRole('status').filter({ hasText: 'Added to the dataset labeled blue.' }).waitFor();
+    const added = (
+      await client.http.get(`/v1/projects/${setup.project.id}/images`).set('Authorization', client.auth).expect(200)
+    ).body.items.find((image: { filename: string }) => image.filename === 'quick-blue.png');
+    expect(added.label?.name).toBe('blue');
+
     const [redPhoto] = await colouredSquares(RED, 1, 11);
     const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
     await testSet

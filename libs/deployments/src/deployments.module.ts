@@ -20,6 +20,7 @@ import { PredictionRateCounts } from './slices/predict/prediction-rate-counts.js
 import { PredictController } from './slices/predict/predict.controller.js';
 import { PredictionService } from './slices/predict/prediction.service.js';
 import { ProposeRegionsController } from './slices/propose-regions/propose-regions.controller.js';
+import { QuickTestController } from './slices/quick-test/quick-test.controller.js';
 import { BackboneRegionProposals } from './slices/propose-regions/backbone-region-proposals.js';
 import { RegionProposals } from './slices/propose-regions/region-proposals.js';
 import { PredictVideoController } from './slices/predict-video/predict-video.controller.js';
@@ -66,6 +67,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     SharedModelsController,
     UsageReportsController,
     ProposeRegionsController,
+    QuickTestController,
   ],
   providers: [
     ProjectAccess,

@@ -1131,6 +1131,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{projectId}/iterations/{iterationId}/quick-test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Predict one photo with a trained iteration, deployed or not; nothing is stored
+         * @description The image as the raw body (image/*) or the multipart field `image`, with the limits of /v1/predict. 409 ITERATION_NOT_COMPLETED for an iteration without a model.
+         */
+        post: operations["quickTestIteration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{projectId}/iterations/{iterationId}/test-runs": {
         parameters: {
             query?: never;
@@ -4069,6 +4089,12 @@ export interface components {
             iterationId: string | null;
             /** @description Best first, at most 50, overlapping boxes merged whatever their label. */
             proposals: components["schemas"]["RegionProposalDto"][];
+        };
+        QuickTestResultDto: {
+            /** Format: uuid */
+            iterationId: string;
+            /** @description Most probable first. */
+            predictions: components["schemas"]["PredictionDto"][];
         };
         TestBoxDto: {
             /** @example cat */
@@ -13525,6 +13551,159 @@ export interface operations {
                      *       "statusCode": 409,
                      *       "code": "WRONG_EXPECTED_REVISION",
                      *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    quickTestIteration: {
+        parameters: {
+            query?: {
+                /** @description Leave out predictions below this probability. Default 0 (classification), 0.25 (detection). */
+                threshold?: number;
+                /** @description At most this many predictions. Default: every label (classification), 100 boxes (detection). */
+                maxResults?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The project (its id). */
+                projectId: string;
+                /** @description The iteration of the project (its id). */
+                iterationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/png": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+                "image/jpeg": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+                "image/webp": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+                "multipart/form-data": string | {
+                    /** Format: binary */
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickTestResultDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Too large (PAYLOAD_TOO_LARGE for a JSON body over JSON_MAX_BYTES). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "code": "PAYLOAD_TOO_LARGE",
+                     *       "message": "The JSON body is over JSON_MAX_BYTES (1048576 bytes)."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "message": "Send the image as multipart/form-data or as a raw image body."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

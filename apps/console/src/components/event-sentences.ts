@@ -62,7 +62,7 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
   // A group's sentence uses the names as they were then: before a later event renames something.
   const closeAll = () => {
     for (const group of open) {
-      const told = group.filter((entry) => !BOOKKEEPING.has(entry.type));
+      const told = group.filter((entry) => !isBookkeeping(entry.type));
       groups.push({ entries: group, sentence: sentence(told.length > 0 ? told : group, names) });
     }
     open = [];
@@ -70,7 +70,10 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
   for (const entry of entries) {
     if (open.length > 0 && !sameRequest(open[0][0], entry)) closeAll();
     learnNames(entry, names);
-    const group = BOOKKEEPING.has(entry.type) ? open.at(-1) : open.find((candidate) => joins(candidate, entry));
+    const subject = isBookkeeping(entry.type) ? BOOKKEEPING[entry.type] : undefined;
+    const group = subject
+      ? open.findLast((candidate) => candidate.some((member) => subject(member.type)))
+      : open.find((candidate) => joins(candidate, entry));
     if (group) group.push(entry);
     else open.push([entry]);
   }
@@ -79,20 +82,26 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
 }
 
 /**
- * Events a request writes along with the ones it is about (an upload claims its content against duplicates): told
- * with them, shown only among their raw events.
+ * Events a request writes along with the ones it is about (an upload claims its content against duplicates, a run
+ * reserves its number): told with them, shown only among their raw events. Each goes with the events of its subject
+ * (a content claim with images, not with a label a zip's upload added first).
  */
-const BOOKKEEPING = new Set(['ImageContentClaimed', 'ImageContentReleased']);
+const BOOKKEEPING: Record<string, (type: string) => boolean> = {
+  ImageContentClaimed: (type) => type.startsWith('Image'),
+  ImageContentReleased: (type) => type.startsWith('Image'),
+  IterationNumberReserved: (type) => type.startsWith('Iteration') || type === 'ModelImported',
+};
+const isBookkeeping = (type: string) => Object.hasOwn(BOOKKEEPING, type);
 
 function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
   if (group.length === 0 || !sameRequest(group[0], entry)) return false;
-  const lead = group.find((member) => !BOOKKEEPING.has(member.type));
-  if (BOOKKEEPING.has(entry.type) || lead === undefined) return true;
+  const lead = group.find((member) => !isBookkeeping(member.type));
+  if (isBookkeeping(entry.type) || lead === undefined) return true;
   const key = GROUPED_BY[entry.type];
   return key !== undefined && lead.type === entry.type && key(lead.data) === key(entry.data);
 }
 
-const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
+export const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
   one.metadata.correlationId === other.metadata.correlationId && one.metadata.userId === other.metadata.userId;
 
 function learnNames({ type, data }: HistoryEntry, names: Names): void {

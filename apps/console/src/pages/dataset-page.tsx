@@ -4,6 +4,7 @@ import { type KeyboardEvent, type MouseEvent, useEffect, useLayoutEffect, useMem
 import { api, type Image, type Project, unwrap } from '../api/client';
 import { type ImageFilter, labelImages, updateImages, useImages, useRefreshImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
+import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
 import { UploadZone } from '../components/upload-zone';
 import { VideoUpload } from '../components/video-upload';
@@ -360,7 +361,7 @@ function ImageGrid({
                     onClick={(event) => onCellClick(event, index)}
                     onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}`)}
                   >
-                    <AuthenticatedImage path={thumbnailPath(project.id, image.id, 128)} alt="" />
+                    <Thumbnail project={project} image={image} />
                     <span className="cell-label" title={caption(image)}>
                       {caption(image)}
                     </span>
@@ -372,6 +373,26 @@ function ImageGrid({
         </div>
       </div>
     </div>
+  );
+}
+
+/** The largest size of a thumbnail in its cell (see .cell img). */
+const THUMBNAIL = { width: 128, height: 100 };
+
+/** A cell's picture; a detection image's boxes drawn on it, as Custom Vision's and Roboflow's grids show them. */
+function Thumbnail({ project, image }: { project: Project; image: Image }) {
+  const picture = <AuthenticatedImage path={thumbnailPath(project.id, image.id, THUMBNAIL.width)} alt="" />;
+  if (project.type !== 'detection' || image.regions.length === 0) return picture;
+  // The boxes are fractions of the picture: the overlay takes the picture's own shape within the cell.
+  const scale = Math.min(THUMBNAIL.width / image.width, THUMBNAIL.height / image.height);
+  return (
+    <BoxesOverlay
+      className="small cell-boxes"
+      style={{ width: Math.round(image.width * scale), height: Math.round(image.height * scale) }}
+      expected={image.regions.map(({ label, x, y, width, height }) => ({ label: label.name, x, y, width, height }))}
+    >
+      {picture}
+    </BoxesOverlay>
   );
 }
 

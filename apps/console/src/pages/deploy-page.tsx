@@ -322,9 +322,9 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
 }
 
 /** Predictions listed and drawn: the most probable few; the rest folded away (a low threshold can give dozens). */
-const SHOWN_PREDICTIONS = 5;
+export const SHOWN_PREDICTIONS = 5;
 
-function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
+export function TryItResult({ photo, predictions }: { photo: string; predictions: Prediction[] }) {
   const top = predictions.slice(0, SHOWN_PREDICTIONS);
   const rest = predictions.slice(SHOWN_PREDICTIONS);
   const boxes = top.filter((prediction) => prediction.box);

@@ -5,7 +5,7 @@ import { useImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { ErrorMessage } from '../components/error-message';
 import { Loading } from '../components/loading';
-import { describeHistory } from '../components/event-sentences';
+import { describeHistory, sameRequest } from '../components/event-sentences';
 
 /** The project's events, newest page last, with filters, and the dataset as it was at any of them. */
 export function HistoryPage({ project }: { project: Project }) {
@@ -43,7 +43,13 @@ export function HistoryPage({ project }: { project: Project }) {
     getNextPageParam: (page) => (page.nextCursor ? Number(page.nextCursor) : undefined),
   });
   const entries = useMemo(() => history.data?.pages.flatMap((page) => page.items) ?? [], [history.data]);
-  const groups = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
+  const described = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
+  // A page can end in the middle of a request: its sentences ('Uploaded 32 images' of 40) wait for Load more,
+  // unless they are all the page holds.
+  const lastEntry = entries.at(-1);
+  const finished =
+    history.hasNextPage && lastEntry ? described.filter((group) => !sameRequest(group.entries[0], lastEntry)) : [];
+  const groups = finished.length > 0 ? finished : described;
   const now = useNow();
   return (
     <section>

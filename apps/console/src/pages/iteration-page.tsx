@@ -8,6 +8,7 @@ import { Loading } from '../components/loading';
 import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
 import { PrecisionRecallCurves } from '../components/precision-recall';
+import { QuickTest } from '../components/quick-test';
 import { TestRuns } from '../components/test-runs';
 import { type ValidationFilter, ValidationImages } from '../components/validation-images';
 import { Link } from '../router';
@@ -70,6 +71,7 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
           </Link>
         </div>
       )}
+      {completed && <QuickTest project={project} iterationId={iterationId} />}
       {data.history.length > 0 && <Curves iteration={data} task={project.type} />}
       {/* An imported model's facts above already say it has no curves. */}
       {data.history.length === 0 && !data.imported && (

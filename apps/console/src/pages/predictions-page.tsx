@@ -132,13 +132,16 @@ export function PredictionsPage({ project }: { project: Project }) {
   const busy = promote.isPending || remove.isPending;
   const underReview = items.find((item) => item.id === reviewing);
   const photoName = (item: StoredPrediction) => `the photo of ${new Date(item.storedAt).toLocaleString()}`;
+  const filtered = Object.values(filter).some(Boolean);
+  // Filters and batch actions over nothing at all are noise: the empty state below says how photos get here.
+  const nothingStored = predictions.data && items.length === 0 && !filtered;
   return (
     <section>
       <p className="hint">
         Photos sent to deployments whose prediction store is on (turn it on under{' '}
         <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model answered.
       </p>
-      <div className="filters" role="group" aria-label="Filter predictions">
+      <div className="filters" role="group" aria-label="Filter predictions" hidden={nothingStored}>
         <label>
           Deployment
           <select value={filter.deploymentId} onChange={(event) => set({ deploymentId: event.target.value })}>
@@ -174,7 +177,7 @@ export function PredictionsPage({ project }: { project: Project }) {
           <input type="datetime-local" value={filter.to} onChange={(event) => set({ to: event.target.value })} />
         </label>
       </div>
-      <div className="toolbar" role="group" aria-label="Selected predictions">
+      <div className="toolbar" role="group" aria-label="Selected predictions" hidden={nothingStored}>
         <button
           type="button"
           onClick={() => setSelected(new Set(items.map((item) => item.id)))}
@@ -242,7 +245,7 @@ export function PredictionsPage({ project }: { project: Project }) {
       {predictions.isPending && <Loading what="the stored predictions" />}
       {predictions.data && items.length === 0 && (
         <p className="hint">
-          {Object.values(filter).some(Boolean) ? (
+          {filtered ? (
             'No stored prediction matches: widen or clear the filters above.'
           ) : (
             <>

@@ -20,6 +20,7 @@ import { Loading } from '../components/loading';
 import { issueLink } from '../components/issue-link';
 import { ImportModel } from '../components/model-import';
 import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
+import { percent } from '../components/percent';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -108,6 +109,10 @@ export function TrainPage({ project }: { project: Project }) {
               <th scope="col">Status</th>
               <th scope="col">Model type</th>
               <th scope="col">Images</th>
+              {/* Custom Vision's Performance list: each run's scores side by side, to pick the one to deploy. */}
+              <th scope="col">Precision</th>
+              <th scope="col">Recall</th>
+              <th scope="col">{project.type === 'detection' ? 'mAP@50' : 'Accuracy'}</th>
               <th scope="col">Queued</th>
             </tr>
           </thead>
@@ -120,6 +125,7 @@ export function TrainPage({ project }: { project: Project }) {
                 <td>{iteration.status}</td>
                 <td>{architectureName(iteration.architecture)}</td>
                 <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
+                <IterationScores metrics={iteration.metrics} />
                 <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
               </tr>
             ))}
@@ -128,6 +134,18 @@ export function TrainPage({ project }: { project: Project }) {
       )}
       <ImportModel project={project} />
     </section>
+  );
+}
+
+/** An iteration's validation scores at the default threshold; dashes while it has none (running, imported). */
+function IterationScores({ metrics }: { metrics: Iteration['metrics'] }) {
+  const headline = metrics && ('map50' in metrics ? metrics.map50 : metrics.accuracy);
+  return (
+    <>
+      <td>{percent(metrics?.precision)}</td>
+      <td>{percent(metrics?.recall)}</td>
+      <td>{percent(headline)}</td>
+    </>
   );
 }
 
