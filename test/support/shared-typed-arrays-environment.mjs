@@ -36,6 +36,7 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     this.cpuAtStart = process.cpuUsage();
     this.startedAt = performance.now();
     this.startedAtDate = new Date();
+    this.resourcesAtStart = countByType(process.getActiveResourcesInfo());
   }
 
   /**
@@ -66,6 +67,7 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
       const name = `${basename(this.testPath)}.${process.pid}.cpuprofile`;
       writeFileSync(join(process.env.DIYML_TEST_CPU_PROFILE, name), JSON.stringify(profile));
     }
+    await this.logResourcesLeft();
     const log = process.env.DIYML_TEST_CPU_LOG;
     if (!log) return;
     const cpu = process.cpuUsage(this.cpuAtStart);
@@ -74,4 +76,29 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     const started = this.startedAtDate.toISOString();
     appendFileSync(log, `${this.testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\t${started}\t${process.pid}\n`);
   }
+
+  /**
+   * With DIYML_TEST_HANDLES_LOG set to a file, appends a line per test file that left the worker with more active
+   * resources (timers, sockets, servers, child processes: `process.getActiveResourcesInfo()`) than it started with,
+   * a second after its teardown: the file that leaks what keeps a worker from exiting ("A worker process has failed to
+   * exit gracefully"), which Jest does not name, and `--detectOpenHandles` finds only in band, one file at a time.
+   */
+  async logResourcesLeft() {
+    const log = process.env.DIYML_TEST_HANDLES_LOG;
+    if (!log) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = countByType(process.getActiveResourcesInfo());
+    const grown = [...now]
+      .map(([type, count]) => [type, count - (this.resourcesAtStart.get(type) ?? 0)])
+      .filter(([, more]) => more > 0);
+    if (grown.length > 0)
+      appendFileSync(log, `${this.testPath}\t${grown.map(([type, more]) => `${type} +${more}`).join(', ')}\n`);
+  }
+}
+
+/** `['Timeout', 'Timeout', 'TCPServerWrap']` → Map { Timeout → 2, TCPServerWrap → 1 }. */
+function countByType(resources) {
+  const counts = new Map();
+  for (const type of resources) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
 }
