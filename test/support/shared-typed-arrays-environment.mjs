@@ -9,6 +9,9 @@ import { TestEnvironment } from 'jest-environment-node';
  */
 const workerCache = new Map();
 
+/** What the worker holds before its first test file (Jest's own pipes): see `logResourcesLeft`. */
+const resourcesAtWorkerStart = countByType(process.getActiveResourcesInfo());
+
 /**
  * Jest's Node environment, with Node's own typed-array constructors inside the test context (Jest already does this
  * for ArrayBuffer and Uint8Array). Native add-ons such as onnxruntime-node create their results in Node's context,
@@ -36,7 +39,6 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     this.cpuAtStart = process.cpuUsage();
     this.startedAt = performance.now();
     this.startedAtDate = new Date();
-    this.resourcesAtStart = countByType(process.getActiveResourcesInfo());
   }
 
   /**
@@ -78,10 +80,11 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
   }
 
   /**
-   * With DIYML_TEST_HANDLES_LOG set to a file, appends a line per test file that left the worker with more active
-   * resources (timers, sockets, servers, child processes: `process.getActiveResourcesInfo()`) than it started with,
-   * a second after its teardown: the file that leaks what keeps a worker from exiting ("A worker process has failed to
-   * exit gracefully"), which Jest does not name, and `--detectOpenHandles` finds only in band, one file at a time.
+   * With DIYML_TEST_HANDLES_LOG set to a file, appends a line per test file after which (a second after its teardown)
+   * the worker holds more active resources (`process.getActiveResourcesInfo()`: timers, sockets, servers, child
+   * processes) than when it started its first file: its path, what it holds more, the worker's pid. The last line of
+   * a pid is what kept that worker from exiting ("A worker process has failed to exit gracefully", which names no
+   * file; `--detectOpenHandles` runs in band, one file at a time); the first line naming a resource, the file that left it.
    */
   async logResourcesLeft() {
     const log = process.env.DIYML_TEST_HANDLES_LOG;
@@ -89,10 +92,13 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const now = countByType(process.getActiveResourcesInfo());
     const grown = [...now]
-      .map(([type, count]) => [type, count - (this.resourcesAtStart.get(type) ?? 0)])
+      .map(([type, count]) => [type, count - (resourcesAtWorkerStart.get(type) ?? 0)])
       .filter(([, more]) => more > 0);
     if (grown.length > 0)
-      appendFileSync(log, `${this.testPath}\t${grown.map(([type, more]) => `${type} +${more}`).join(', ')}\n`);
+      appendFileSync(
+        log,
+        `${this.testPath}\t${grown.map(([type, more]) => `${type} +${more}`).join(', ')}\t${process.pid}\n`,
+      );
   }
 }
 
