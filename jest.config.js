@@ -44,6 +44,11 @@ export default {
     ],
   },
   testTimeout: 30000,
+  // Jest force-exits a worker that has not exited 500 ms after the run ("A worker process has failed to exit
+  // gracefully"). At load ~18 the e2e tier's workers took longer than that to exit with nothing left open (no timer,
+  // socket or child process in DIYML_TEST_HANDLES_LOG; none warned with 5 s), so the warning flagged slow exits as
+  // leaks. With 5 s it names only a worker that something really keeps alive.
+  workerGracefulExitTimeout: 5000,
   testSequencer: '<rootDir>/test/support/longest-first-sequencer.mjs',
   // A worker per core, at least 2 (e2e files spend much of their time waiting on the servers and threads they start),
   // at most one per 1.5 GiB of memory (a worker that booted the api holds 0.5-1 GiB).

@@ -8,8 +8,8 @@ import base from './jest.config.js';
  *   e2e   `npm run test:e2e`   the *.e2e-spec.ts files under test/, plus the lib specs that need a server;
  *   slow  `npm run test:slow`  files named *.slow.e2e-spec.ts (the real MobileNetV2 and the like).
  */
-// maxWorkers, testTimeout and testSequencer are options of the whole run, not of a project.
-const { maxWorkers, testTimeout, testSequencer, ...everyFile } = base;
+// maxWorkers, testTimeout, testSequencer and workerGracefulExitTimeout are options of the whole run, not of a project.
+const { maxWorkers, testTimeout, testSequencer, workerGracefulExitTimeout, ...everyFile } = base;
 const project = { ...everyFile, rootDir: import.meta.dirname, testMatch: undefined };
 
 // Lib specs that are integration tests: contract suites against servers, a local HTTP server.
@@ -32,6 +32,7 @@ export default {
   maxWorkers,
   testTimeout,
   testSequencer,
+  workerGracefulExitTimeout,
   projects: [
     {
       ...project,

@@ -9,6 +9,9 @@ import { TestEnvironment } from 'jest-environment-node';
  */
 const workerCache = new Map();
 
+/** What the worker holds before its first test file (Jest's own pipes): see `logResourcesLeft`. */
+const resourcesAtWorkerStart = countByType(process.getActiveResourcesInfo());
+
 /**
  * Jest's Node environment, with Node's own typed-array constructors inside the test context (Jest already does this
  * for ArrayBuffer and Uint8Array). Native add-ons such as onnxruntime-node create their results in Node's context,
@@ -66,6 +69,7 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
       const name = `${basename(this.testPath)}.${process.pid}.cpuprofile`;
       writeFileSync(join(process.env.DIYML_TEST_CPU_PROFILE, name), JSON.stringify(profile));
     }
+    await this.logResourcesLeft();
     const log = process.env.DIYML_TEST_CPU_LOG;
     if (!log) return;
     const cpu = process.cpuUsage(this.cpuAtStart);
@@ -74,4 +78,33 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
     const started = this.startedAtDate.toISOString();
     appendFileSync(log, `${this.testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\t${started}\t${process.pid}\n`);
   }
+
+  /**
+   * With DIYML_TEST_HANDLES_LOG set to a file, appends a line per test file after which (a second after its teardown)
+   * the worker holds more active resources (`process.getActiveResourcesInfo()`: timers, sockets, servers, child
+   * processes) than when it started its first file: its path, what it holds more, the worker's pid. The last line of
+   * a pid is what kept that worker from exiting ("A worker process has failed to exit gracefully", which names no
+   * file; `--detectOpenHandles` runs in band, one file at a time); the first line naming a resource, the file that left it.
+   */
+  async logResourcesLeft() {
+    const log = process.env.DIYML_TEST_HANDLES_LOG;
+    if (!log) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = countByType(process.getActiveResourcesInfo());
+    const grown = [...now]
+      .map(([type, count]) => [type, count - (resourcesAtWorkerStart.get(type) ?? 0)])
+      .filter(([, more]) => more > 0);
+    if (grown.length > 0)
+      appendFileSync(
+        log,
+        `${this.testPath}\t${grown.map(([type, more]) => `${type} +${more}`).join(', ')}\t${process.pid}\n`,
+      );
+  }
+}
+
+/** `['Timeout', 'Timeout', 'TCPServerWrap']` → Map { Timeout → 2, TCPServerWrap → 1 }. */
+function countByType(resources) {
+  const counts = new Map();
+  for (const type of resources) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return counts;
 }

@@ -26,7 +26,13 @@ describe('DomainExceptionFilter', () => {
   });
 
   it('answers 503 DEPENDENCY_UNAVAILABLE when Redis does not answer a command', async () => {
-    const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, lazyConnect: true });
+    // disconnectTimeout 0: ioredis otherwise keeps a 2 s timer to end a socket that never opened, which held the Jest
+    // worker past its exit ("A worker process has failed to exit gracefully").
+    const redis = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+      disconnectTimeout: 0,
+    });
     const error = await errorOf(() => redis.get('key'));
     redis.disconnect();
     expect(filter.toBody(error)).toMatchObject(unavailable);

@@ -18,9 +18,14 @@ export class RedisWindowCounts extends WindowCounts implements OnApplicationShut
     super();
   }
 
-  /** Connects on first use: a process that authenticates nothing (the worker) never opens the connection. */
+  /**
+   * Connects on first use: a process that counts nothing (the worker) never opens the connection.
+   * disconnectTimeout 0: closed while Redis is unreachable, ioredis otherwise keeps the process alive 2 s more with a
+   * timer to end a socket that never opened (it held Jest workers past their exit).
+   */
   static connect(url: string, prefix: string): RedisWindowCounts {
-    return new RedisWindowCounts(new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true }), prefix);
+    const options = { maxRetriesPerRequest: 2, lazyConnect: true, disconnectTimeout: 0 };
+    return new RedisWindowCounts(new Redis(url, options), prefix);
   }
 
   async record(key: string, windowSeconds: number): Promise<WindowCount> {

@@ -34,7 +34,10 @@ if (await redisIsReachable()) {
 
 it('fails its health check, saying Redis does not answer, while Redis is unreachable', async () => {
   // Nothing listens on port 1: the client keeps reconnecting and the read waits in its offline queue.
-  const queue = new BullmqJobQueue(redisConnection('redis://127.0.0.1:1'), `diyml-test-${randomUUID()}`);
+  // disconnectTimeout 0: ioredis otherwise keeps a 2 s timer to end the socket that never opened, which held the Jest
+  // worker past its exit ("A worker process has failed to exit gracefully").
+  const unreachable = { ...redisConnection('redis://127.0.0.1:1'), disconnectTimeout: 0 };
+  const queue = new BullmqJobQueue(unreachable, `diyml-test-${randomUUID()}`);
   try {
     await expect(queue.check()).rejects.toThrow('Redis did not answer within 1000 ms');
   } finally {

@@ -22,17 +22,22 @@ async function killWorkerHoldingJob(prefix: string, queue: string, jobId: string
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`took ${jobId}`)) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`the stalling worker exited with ${code} before taking the job`)));
-  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes(`took ${jobId}`)) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`the stalling worker exited with ${code} before taking the job`)));
+    });
+  } finally {
+    // Killed whether or not it took the job: a worker left running when a test failed (e.g. its timeout under load)
+    // kept the Jest worker from exiting and held the queue's Redis connection.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  }
 }
 
 async function until(condition: () => boolean, timeoutMs = 15000): Promise<void> {
