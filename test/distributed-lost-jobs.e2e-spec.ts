@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { redisConnection } from '@diyml/jobs';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
@@ -223,6 +223,51 @@ function finished(client: ApiClient, path: string) {
       worker = await startTestWorker(testApp.settings);
       expect((await finished(client, runs.testRunPath)).status).toBe('completed');
       expect(await finished(client, runs.suggestionRunPath)).toMatchObject({ status: 'completed', suggestedCount: 2 });
+    }, 120_000);
+  },
+);
+
+(redis ? describe : describe.skip)(
+  `a test run whose job ended without recording its outcome${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  () => {
+    const queuePrefix = `diyml-test-${randomUUID()}`;
+    let testApp: TestApp;
+    let testRuns: Queue;
+    let foreignWorker: Worker | undefined;
+
+    beforeAll(async () => {
+      testApp = await startTestApp({
+        settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: queuePrefix, LOST_JOBS_SWEEP_SECONDS: 1 },
+      });
+      testRuns = new Queue(TEST_RUN_QUEUE, { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix });
+    });
+    afterAll(async () => {
+      await foreignWorker?.close();
+      await testRuns.obliterate({ force: true });
+      await testRuns.close();
+      await testApp.destroy();
+    });
+
+    it('is failed with JOB_LOST, saying to request it again, once its job ended over a minute ago', async () => {
+      const client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
+      const runs = await requestTestRunAndSuggestions(client);
+      // A worker that ends the job and records nothing, as one whose database did not answer would.
+      foreignWorker = new Worker(TEST_RUN_QUEUE, async () => {}, {
+        connection: redisConnection(TEST_REDIS_URL),
+        prefix: queuePrefix,
+      });
+      await until(async () => ((await testRuns.getJobState(runs.testRunId)) === 'completed' ? true : undefined));
+      // Still within the grace period: its worker may be recording the outcome.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const unchanged = await client.http.get(runs.testRunPath).set('Authorization', client.auth).expect(200);
+      expect(unchanged.body.status).toBe('requested');
+
+      const redisClient = await testRuns.getBackend().client;
+      await redisClient.hset(testRuns.toKey(runs.testRunId), { finishedOn: Date.now() - 120_000 });
+      expect(await finished(client, runs.testRunPath)).toMatchObject({
+        status: 'failed',
+        error: { code: 'JOB_LOST', reason: expect.stringContaining('request the test run again') },
+      });
     }, 120_000);
   },
 );
