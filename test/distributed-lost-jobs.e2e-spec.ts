@@ -3,12 +3,14 @@ import { Queue, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { redisConnection } from '@diyml/jobs';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import { VIDEO_PREDICTION_QUEUE } from '@diyml/deployments';
 import { LABEL_SUGGESTIONS_QUEUE, TEST_RUN_QUEUE } from '@diyml/evaluation';
 import { TRAINING_QUEUE } from '@diyml/training';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, startTestWorker, type TestApp } from './support/test-app.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
+import { makeVideo } from './support/videos.js';
 
 const redis = await redisIsReachable();
 
@@ -157,6 +159,7 @@ async function requestTestRunAndSuggestions(client: ApiClient) {
     .expect(202);
   return {
     project,
+    iterationId: imported.body.id as string,
     testRunId: testRun.body.id as string,
     suggestionRunId: suggestionRun.body.id as string,
     testRunPath: `${iteration}/test-runs/${testRun.body.id}`,
@@ -173,7 +176,7 @@ function finished(client: ApiClient, path: string) {
 }
 
 (redis ? describe : describe.skip)(
-  `test runs and suggestion runs whose BullMQ job was lost${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
+  `test runs, suggestion runs and video predictions whose BullMQ job was lost${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
   () => {
     const queuePrefix = `diyml-test-${randomUUID()}`;
     let testApp: TestApp;
@@ -184,7 +187,7 @@ function finished(client: ApiClient, path: string) {
       testApp = await startTestApp({
         settings: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: queuePrefix, LOST_JOBS_SWEEP_SECONDS: 1 },
       });
-      queues = [TEST_RUN_QUEUE, LABEL_SUGGESTIONS_QUEUE].map(
+      queues = [TEST_RUN_QUEUE, LABEL_SUGGESTIONS_QUEUE, VIDEO_PREDICTION_QUEUE].map(
         (name) => new Queue(name, { connection: redisConnection(TEST_REDIS_URL), prefix: queuePrefix }),
       );
     });
@@ -197,15 +200,29 @@ function finished(client: ApiClient, path: string) {
       await testApp.destroy();
     });
 
-    it('queues their jobs again once Redis lost them, and the worker then completes both', async () => {
+    it('queues their jobs again once Redis lost them, and the worker then completes them', async () => {
       const client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
       const runs = await requestTestRunAndSuggestions(client);
-      const [testRuns, suggestions] = queues;
+      const deployment = (
+        await client.http
+          .post(`/v1/projects/${runs.project.id}/deployments`)
+          .set('Authorization', client.auth)
+          .send({ iterationId: runs.iterationId })
+          .expect(201)
+      ).body;
+      const video = await makeVideo('color=c=red:duration=1:size=32x24:rate=10', 1, 'mp4');
+      const videoPrediction = await client.http
+        .post(`/v1/predict/${deployment.id}/videos?framesPerSecond=2`)
+        .set('X-Api-Key', deployment.apiKey)
+        .attach('video', video, 'red.mp4')
+        .expect(202);
+      const videoPredictionId = videoPrediction.body.id as string;
+      const [testRuns, suggestions, videoPredictions] = queues;
       await until(() => testRuns.getJob(runs.testRunId));
       await until(() => suggestions.getJob(runs.suggestionRunId));
+      await until(() => videoPredictions.getJob(videoPredictionId));
       const lostAt = Date.now();
-      await testRuns.obliterate({ force: true });
-      await suggestions.obliterate({ force: true });
+      for (const queue of queues) await queue.obliterate({ force: true });
 
       // The sweeper (every second) may queue them again at once: a job added after the flush is the new one.
       const requeuedAfter = (queue: Queue, id: string) =>
@@ -213,16 +230,31 @@ function finished(client: ApiClient, path: string) {
           const job = await queue.getJob(id);
           return job && job.timestamp >= lostAt ? job : undefined;
         });
-      const requeuedTestRun = await requeuedAfter(testRuns, runs.testRunId);
-      const requeuedSuggestions = await requeuedAfter(suggestions, runs.suggestionRunId);
-      expect(requeuedTestRun.data).toEqual({ v: 1, projectId: runs.project.id, testRunId: runs.testRunId });
-      expect(requeuedSuggestions.data).toMatchObject({ v: 1, projectId: runs.project.id, runId: runs.suggestionRunId });
+      expect((await requeuedAfter(testRuns, runs.testRunId)).data).toEqual({
+        v: 1,
+        projectId: runs.project.id,
+        testRunId: runs.testRunId,
+      });
+      expect((await requeuedAfter(suggestions, runs.suggestionRunId)).data).toMatchObject({
+        v: 1,
+        projectId: runs.project.id,
+        runId: runs.suggestionRunId,
+      });
+      expect((await requeuedAfter(videoPredictions, videoPredictionId)).data).toEqual({ v: 1, videoPredictionId });
       const testRun = await client.http.get(runs.testRunPath).set('Authorization', client.auth).expect(200);
       expect(testRun.body.status).toBe('requested');
 
       worker = await startTestWorker(testApp.settings);
       expect((await finished(client, runs.testRunPath)).status).toBe('completed');
       expect(await finished(client, runs.suggestionRunPath)).toMatchObject({ status: 'completed', suggestedCount: 2 });
+      const predicted = await until(async () => {
+        const response = await client.http
+          .get(`/v1/predict/${deployment.id}/videos/${videoPredictionId}`)
+          .set('X-Api-Key', deployment.apiKey)
+          .expect(200);
+        return response.body.status === 'running' ? undefined : response.body;
+      });
+      expect(predicted).toMatchObject({ status: 'completed', progress: { framesDone: 2, frameCount: 2 } });
     }, 120_000);
   },
 );
