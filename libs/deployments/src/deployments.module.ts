@@ -25,6 +25,7 @@ import { BackboneRegionProposals } from './slices/propose-regions/backbone-regio
 import { RegionProposals } from './slices/propose-regions/region-proposals.js';
 import { PredictVideoController } from './slices/predict-video/predict-video.controller.js';
 import { PredictVideoHandler } from './slices/predict-video/predict-video.handler.js';
+import { LostVideoPredictionJobsRecoverer } from './slices/predict-video/video-prediction-job.recoverer.js';
 import { VideoPredictionJobProcessor, VideoPredictionJobReactor } from './slices/predict-video/video-prediction.job.js';
 import { VideoPredictionsProjection } from './slices/predict-video/video-predictions.projection.js';
 import { RotateDeploymentKeyHandler } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';
@@ -109,6 +110,7 @@ import { modelCheckThreads } from './slices/import-model/model-check-thread.js';
     VideoPredictionsProjection,
     VideoPredictionJobReactor,
     VideoPredictionJobProcessor,
+    LostVideoPredictionJobsRecoverer,
   ],
   exports: [
     PredictionRateCounts,

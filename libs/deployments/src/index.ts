@@ -19,7 +19,7 @@ export { DeploymentCommandRunner } from './slices/deployment-command.js';
 export type { RotatedKeyDto } from './slices/deployment.dto.js';
 export { VideoModelThread } from './slices/predict-video/video-model-thread.js';
 export { VIDEO_PREDICTION_EVENT_TYPES } from './slices/predict-video/video-prediction.events.js';
-export { VideoPredictionJobProcessor } from './slices/predict-video/video-prediction.job.js';
+export { VIDEO_PREDICTION_QUEUE, VideoPredictionJobProcessor } from './slices/predict-video/video-prediction.job.js';
 export { PredictionService } from './slices/predict/prediction.service.js';
 export { PredictThrottlerGuard } from './slices/predict/predict-throttler.guard.js';
 export { RotateDeploymentKey } from './slices/rotate-deployment-key/rotate-deployment-key.handler.js';

@@ -8,8 +8,10 @@ import { ImageWriter } from '@diyml/datasets';
 import { IterationPredictor } from './jobs/iteration-predictor.js';
 import { LabelSuggestionsJobProcessor } from './jobs/label-suggestions-job.processor.js';
 import { LabelSuggestionsJobReactor } from './jobs/label-suggestions-job.reactor.js';
+import { LostLabelSuggestionsJobsRecoverer } from './jobs/label-suggestions-job.recoverer.js';
 import { TestRunJobProcessor } from './jobs/test-run-job.processor.js';
 import { TestRunJobReactor } from './jobs/test-run-job.reactor.js';
+import { LostTestRunJobsRecoverer } from './jobs/test-run-job.recoverer.js';
 import { LabelSuggestionQueries } from './read-models/label-suggestions/label-suggestion-queries.js';
 import { LabelSuggestionsProjection } from './read-models/label-suggestions/label-suggestions.projection.js';
 import { TestRunQueries } from './read-models/test-runs/test-run-queries.js';
@@ -38,6 +40,7 @@ import { predictionThreads } from './worker/test-run-thread.js';
     TestRunsProjection,
     TestRunJobReactor,
     TestRunJobProcessor,
+    LostTestRunJobsRecoverer,
     RequestTestRunHandler,
     CancelTestRunHandler,
     ImageWriter,
@@ -46,6 +49,7 @@ import { predictionThreads } from './worker/test-run-thread.js';
     LabelSuggestionsProjection,
     LabelSuggestionsJobReactor,
     LabelSuggestionsJobProcessor,
+    LostLabelSuggestionsJobsRecoverer,
     SuggestLabelsHandler,
     AcceptSuggestionsHandler,
     RejectSuggestionsHandler,

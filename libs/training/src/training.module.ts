@@ -10,7 +10,7 @@ import { TrainingJobReactor } from './jobs/training-job.reactor.js';
 import { EmbeddingTablesProjection } from './read-models/embedding-tables/embedding-tables.projection.js';
 import { IterationQueries } from './read-models/iterations/iteration-queries.js';
 import { IterationsProjection } from './read-models/iterations/iterations.projection.js';
-import { LostTrainingJobsSweeper } from './slices/recover-lost-jobs/lost-training-jobs.sweeper.js';
+import { LostTrainingJobsRecoverer } from './slices/recover-lost-jobs/lost-training-jobs.recoverer.js';
 import { CancelIterationHandler } from './slices/cancel-iteration/cancel-iteration.handler.js';
 import { ImagePerformanceQueries } from './slices/image-performances/image-performance-queries.js';
 import { ImagePerformancesController } from './slices/image-performances/image-performances.controller.js';
@@ -48,7 +48,7 @@ import { trainingThreads } from './worker/training-thread.js';
     EmbeddingTablesProjection,
     TrainingJobReactor,
     TrainingJobProcessor,
-    LostTrainingJobsSweeper,
+    LostTrainingJobsRecoverer,
     EmbeddingJobReactor,
     EmbeddingJobProcessor,
     ProjectEmbeddings,

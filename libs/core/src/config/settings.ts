@@ -75,8 +75,9 @@ export class Settings {
   JOB_LOCK_DURATION_MS: number = 60_000;
 
   /**
-   * With Redis: how often one api looks for trainings queued or running with no job behind them (Redis flushed, a
-   * job removed by hand) and queues them again, or fails those whose job ended without recording the outcome.
+   * With Redis: how often one api looks for background work (trainings, test runs, suggestion runs, video
+   * predictions) queued or running with no job behind it (Redis flushed, a job removed by hand) and queues it again,
+   * or fails what has a job that ended without recording the outcome.
    */
   @IsInt()
   @Min(1)

@@ -3,9 +3,13 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Settings } from '@diyml/core';
 import { leaseFromSettings } from '../lease/lease-from-settings.js';
 import { Lease } from '../lease/lease.port.js';
+import { LostJobsSweeper } from './lost-jobs-sweeper.js';
 import { ReactorRunner } from './reactor-runner.js';
 
-/** Runs the @EventReactor()s of the api, each in one replica at a time (leases: see leaseFromSettings). */
+/**
+ * Runs the @EventReactor()s of the api, each in one replica at a time (leases: see leaseFromSettings), and the sweeper
+ * of the work whose job the queue lost.
+ */
 @Global()
 @Module({
   imports: [DiscoveryModule],
@@ -16,6 +20,7 @@ import { ReactorRunner } from './reactor-runner.js';
       useFactory: leaseFromSettings,
     },
     ReactorRunner,
+    LostJobsSweeper,
   ],
   exports: [Lease, ReactorRunner],
 })

@@ -22,7 +22,9 @@ export interface EmbeddingJobPayload {
 /**
  * Computes, in the background, the embeddings a backbone iteration of the project will need, so training finds
  * them done: the project's table for the space gets the images it lacks, embedded on a worker thread, and is
- * recorded again (EmbeddingTableUpdated). A table written meanwhile by another writer is built on again.
+ * recorded again (EmbeddingTableUpdated). A table written meanwhile by another writer is built on again. A lost job
+ * (Redis flushed) leaves nothing waiting, so it has no LostJobRecoverer: no read model shows it queued, and training
+ * embeds whatever the cache lacks.
  */
 @JobProcessorProvider()
 @Injectable()
