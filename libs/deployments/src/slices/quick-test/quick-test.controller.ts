@@ -26,7 +26,7 @@ export class QuickTestResultDto {
  * Custom Vision's "Quick test": what a trained iteration says about one photo, before (or without) deploying it.
  * Nothing is stored or counted: the photo is the owner's, tried on their own model.
  */
-@ApiTags('iterations')
+@ApiTags('training')
 @ApiBearerAuth()
 @Controller('v1/projects/:projectId/iterations/:iterationId/quick-test')
 export class QuickTestController {
