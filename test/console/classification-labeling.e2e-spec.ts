@@ -124,9 +124,26 @@ describe('console: a classification project from upload to a deployed prediction
     await form.getByLabel('Learning rate').fill('0.01');
     await form.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
+    // The list scores each iteration at the threshold its page opens with, Custom Vision's 50%, so both agree.
+    await page.getByText('Scores on the validation images at a 50% probability threshold').waitFor();
+    const listed = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Iteration 1' }) });
+    await listed
+      .getByRole('cell', { name: /^\d+\.\d%$/ })
+      .first()
+      .waitFor();
+    const [listedPrecision, listedRecall] = (await listed.getByRole('cell').allTextContents()).slice(4, 6);
+    const opened = page.waitForResponse(
+      (response) => response.url().includes('/metrics?threshold=0.5') && response.ok(),
+    );
     await page.getByRole('link', { name: 'Iteration 1' }).click();
+    await opened;
     const matrix = page.getByRole('table', { name: /Confusion matrix/ });
     await matrix.waitFor();
+    await page.getByText('Probability threshold: 50%').waitFor();
+    await page.getByText('A label counts as predicted only from this probability').waitFor();
+    const summary = page.locator('dl.summary');
+    await expect(summary.getByRole('definition').nth(1).textContent()).resolves.toBe(listedPrecision);
+    await expect(summary.getByRole('definition').nth(2).textContent()).resolves.toBe(listedRecall);
     await expect(matrix.getByRole('rowheader').allTextContents()).resolves.toEqual(['Hemlock', 'Japanese Cherry']);
     // Each axis as wide as its values: none cut off at the chart's edge.
     await page.getByRole('img', { name: 'Accuracy chart' }).locator('canvas').waitFor();
@@ -199,12 +216,28 @@ describe('console: a classification project from upload to a deployed prediction
 
     for (const width of [390]) {
       await page.setViewportSize({ width, height: 844 });
-      for (const tab of ['Train', 'History']) {
+      for (const tab of ['Dataset', 'Train', 'History']) {
         await page.getByRole('link', { name: tab }).click();
         await page.waitForLoadState('networkidle');
+        // A raw event's JSON scrolls in its own box, never the page.
+        if (tab === 'History') await page.getByText('Raw event', { exact: true }).first().click();
         await page.waitForFunction(`document.documentElement.scrollWidth <= ${width}`, undefined, { timeout: 5000 });
       }
       await page.goBack();
+      await page.goBack();
+      // The image grid's columns share its whole width: no unused strip at its right on a phone.
+      await grid.getByRole('option').first().waitFor();
+      await expect(
+        grid.evaluate((element) => {
+          const cells = [...element.querySelectorAll('[role="option"]')].map((cell) => cell.getBoundingClientRect());
+          return (
+            element.getBoundingClientRect().left +
+            element.clientLeft +
+            element.clientWidth -
+            Math.max(...cells.map((cell) => cell.right))
+          );
+        }),
+      ).resolves.toBeLessThan(1);
       await page.goBack();
       await matrix.waitFor();
       await page.waitForFunction(`document.documentElement.scrollWidth <= ${width}`, undefined, { timeout: 5000 });

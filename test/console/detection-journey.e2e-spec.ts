@@ -95,24 +95,40 @@ describe('console: the detection journey', () => {
     await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });
     await page.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 120_000 });
     await page.getByRole('cell', { name: 'Tiny detector from scratch' }).waitFor();
-    // Each run's validation scores beside it, as in Custom Vision's list of iterations, to choose one to deploy.
+    // Each run's validation scores beside it, as in Custom Vision's list of iterations, to choose one to deploy: at
+    // Custom Vision's default thresholds (probability 50%, overlap 30%), those the iteration's page opens with.
+    const listProjectId = /\/projects\/([^/]+)/.exec(page.url())![1];
     const [trained] = (
       await harness.testApp.http
-        .get(`/v1/projects/${/\/projects\/([^/]+)/.exec(page.url())![1]}/iterations`)
+        .get(`/v1/projects/${listProjectId}/iterations`)
         .set('Authorization', `Bearer ${await sessionToken(page)}`)
         .expect(200)
     ).body.items;
+    const atDefaults = (
+      await harness.testApp.http
+        .get(`/v1/projects/${listProjectId}/iterations/${trained.id}/metrics`)
+        .query({ threshold: 0.5, overlapThreshold: 0.3 })
+        .set('Authorization', `Bearer ${await sessionToken(page)}`)
+        .expect(200)
+    ).body as { precision: number; recall: number; mapAtOverlapThreshold: number };
     const iterationRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Iteration 1' }) });
     const asPercent = (value: number) => `${(value * 100).toFixed(1)}%`;
-    await expect(page.getByRole('columnheader', { name: 'mAP@50', exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByRole('columnheader', { name: 'mAP@30', exact: true }).count()).resolves.toBe(1);
+    await page
+      .getByText('Scores on the validation images at a 50% probability threshold and a 30% overlap threshold')
+      .waitFor();
+    await iterationRow
+      .getByRole('cell', { name: asPercent(atDefaults.precision), exact: true })
+      .first()
+      .waitFor();
     await expect(iterationRow.getByRole('cell').allTextContents()).resolves.toEqual([
       'Iteration 1',
       'completed',
       'Tiny detector from scratch',
       '16',
-      asPercent(trained.metrics.precision),
-      asPercent(trained.metrics.recall),
-      asPercent(trained.metrics.map50),
+      asPercent(atDefaults.precision),
+      asPercent(atDefaults.recall),
+      asPercent(atDefaults.mapAtOverlapThreshold),
       expect.any(String),
     ]);
     // The card that showed the run live says how it ended, with the way on, before the form for the next one.
@@ -123,9 +139,23 @@ describe('console: the detection journey', () => {
     await page.getByRole('form', { name: 'Training configuration' }).waitFor();
     await ended.getByRole('link', { name: 'See its metrics, test it and deploy it' }).click();
     await page.getByRole('table', { name: 'Metrics per label' }).getByRole('rowheader', { name: 'red' }).waitFor();
-    await expect(page.locator('dt', { hasText: 'mAP@50' }).count()).resolves.toBe(1);
+    // Custom Vision's mAP: at the overlap threshold, 30% by default, named so; each label's AP too.
+    await expect(page.locator('dt', { hasText: 'mAP@30' }).count()).resolves.toBe(1);
+    await page.getByRole('table', { name: 'Metrics per label' }).getByRole('columnheader', { name: 'AP@30' }).waitFor();
     // Boxes have probabilities everywhere in the console: the metrics' threshold is one too.
     await page.getByText('Probability threshold: 50%').waitFor();
+    await page.getByText('Overlap threshold: 30%').waitFor();
+    await page
+      .getByText('A found box matches a labeled box of its label when they overlap (IoU) by at least')
+      .waitFor();
+    const atHalfOverlap = page.waitForResponse(
+      (response) => response.url().includes('/metrics?threshold=0.5&overlapThreshold=0.5') && response.ok(),
+    );
+    await page.getByLabel(/Overlap threshold/).fill('0.5');
+    await atHalfOverlap;
+    await page.locator('dt', { hasText: 'mAP@50' }).waitFor();
+    await page.getByLabel(/Overlap threshold/).fill('0.3');
+    await page.locator('dt', { hasText: 'mAP@30' }).waitFor();
     // A detector's epochs record validation mAP, not accuracy: the curve is named for what it shows.
     await page.getByRole('img', { name: 'Validation mAP@50 chart' }).waitFor();
     await expect(page.getByRole('img', { name: 'Accuracy chart' }).count()).resolves.toBe(0);

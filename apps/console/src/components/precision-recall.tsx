@@ -6,7 +6,7 @@ import { LineChart, type Series } from './line-chart';
 import type { ImagePerformance } from './validation-images';
 
 const RECALL_GRID = Array.from({ length: 21 }, (_, index) => index / 20);
-/** IoU a found box needs with a labeled one of its label to count as finding it (as mAP@50). */
+/** IoU a found box needs with a labeled one of its label to count as finding it, without an overlap threshold. */
 const MATCH_IOU = 0.5;
 
 interface Ranked {
@@ -19,7 +19,16 @@ interface Ranked {
  * detection, boxes) ranked by probability, precision interpolated at each recall (the best precision at that
  * recall or beyond), as average precision is computed.
  */
-export function PrecisionRecallCurves({ project, iterationId }: { project: Project; iterationId: string }) {
+export function PrecisionRecallCurves({
+  project,
+  iterationId,
+  overlapThreshold = MATCH_IOU,
+}: {
+  project: Project;
+  iterationId: string;
+  /** Detection: the IoU from which a found box matches, as the metrics' overlap threshold. */
+  overlapThreshold?: number;
+}) {
   const colourOf = useLabelColour();
   const all = useQuery({
     queryKey: ['image-performances-all', project.id, iterationId],
@@ -48,7 +57,7 @@ export function PrecisionRecallCurves({ project, iterationId }: { project: Proje
     .sort(([, a], [, b]) => a.localeCompare(b))
     .flatMap(([labelId, name]) => {
       const { ranked, positives } =
-        project.type === 'detection' ? rankBoxes(all.data, labelId) : rankImages(all.data, labelId);
+        project.type === 'detection' ? rankBoxes(all.data, labelId, overlapThreshold) : rankImages(all.data, labelId);
       if (positives === 0) return [];
       return [{ label: name, values: interpolatedPrecision(ranked, positives), colour: colourOf(labelId) }];
     });
@@ -78,7 +87,11 @@ function rankImages(items: ImagePerformance[], labelId: string): { ranked: Ranke
   return { ranked, positives: ranked.filter((entry) => entry.hit).length };
 }
 
-function rankBoxes(items: ImagePerformance[], labelId: string): { ranked: Ranked[]; positives: number } {
+function rankBoxes(
+  items: ImagePerformance[],
+  labelId: string,
+  overlapThreshold: number,
+): { ranked: Ranked[]; positives: number } {
   const ranked: Ranked[] = [];
   let positives = 0;
   for (const item of items) {
@@ -92,7 +105,7 @@ function rankBoxes(items: ImagePerformance[], labelId: string): { ranked: Ranked
       .sort((a, b) => b.probability - a.probability);
     for (const prediction of found) {
       let best = -1;
-      let bestOverlap = MATCH_IOU;
+      let bestOverlap = overlapThreshold;
       truths.forEach((truth, index) => {
         const overlap = iou(truth, prediction.box!);
         if (!matched.has(index) && overlap >= bestOverlap) [best, bestOverlap] = [index, overlap];

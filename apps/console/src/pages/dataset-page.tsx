@@ -15,6 +15,7 @@ import { LabelOptions } from '../components/label-options';
 import { plural } from '../components/plural';
 import { Loading } from '../components/loading';
 
+/** A grid cell's height and narrowest width: the columns share the grid's whole width (see .grid-row). */
 const CELL = 150;
 
 /** `?label=<id>` or `?show=unlabeled|excluded` open the grid filtered (links from the analysis). */
@@ -347,7 +348,15 @@ function ImageGrid({
       >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualRows.map((row) => (
-            <div key={row.key} className="grid-row" style={{ transform: `translateY(${row.start}px)`, height: CELL }}>
+            <div
+              key={row.key}
+              className="grid-row"
+              style={{
+                transform: `translateY(${row.start}px)`,
+                height: CELL,
+                gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))`,
+              }}
+            >
               {all.slice(row.index * columns, row.index * columns + columns).map((image, column) => {
                 const index = row.index * columns + column;
                 return (

@@ -1,10 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
-import { useDeferredValue, useState } from 'react';
+import { useDeferredValue, useId, useState } from 'react';
 import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
 import { architectureName } from '../components/architectures';
 import { formatDuration } from '../components/duration';
 import { ErrorMessage } from '../components/error-message';
 import { Loading } from '../components/loading';
+import {
+  DEFAULT_THRESHOLDS,
+  mapName,
+  type MetricsAtThresholds,
+  type MetricThresholds,
+  thresholdPercent,
+  useIterationMetrics,
+} from '../components/metric-thresholds';
 import { IterationSettings } from '../components/iteration-settings';
 import { IterationTools } from '../components/iteration-tools';
 import { PrecisionRecallCurves } from '../components/precision-recall';
@@ -16,8 +24,6 @@ import { Curves, LiveIteration } from './train-page';
 import { percent } from '../components/percent';
 import { plural } from '../components/plural';
 
-type Metrics = Schemas['ClassificationMetricsAtThresholdDto'] | Schemas['DetectionMetricsAtThresholdDto'];
-
 export function IterationPage({ project, iterationId }: { project: Project; iterationId: string }) {
   const iteration = useQuery({
     queryKey: ['iteration', project.id, iterationId],
@@ -28,23 +34,13 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
         }),
       ),
   });
-  const [threshold, setThreshold] = useState(project.type === 'detection' ? 0.5 : 0);
-  const deferred = useDeferredValue(threshold);
+  const [thresholds, setThresholds] = useState<MetricThresholds>(DEFAULT_THRESHOLDS[project.type]);
+  const deferred = useDeferredValue(thresholds);
   const [shown, setShown] = useState<Omit<ValidationFilter, 'threshold'> | null>(null);
   const completed = iteration.data?.status === 'completed';
   // An imported model was validated elsewhere: it has no validation metrics here.
   const validated = completed && !iteration.data?.imported;
-  const metrics = useQuery({
-    queryKey: ['metrics', project.id, iterationId, deferred],
-    enabled: validated,
-    placeholderData: (previous) => previous,
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/projects/{projectId}/iterations/{iterationId}/metrics', {
-          params: { path: { projectId: project.id, iterationId }, query: { threshold: deferred } },
-        }),
-      ),
-  });
+  const metrics = useIterationMetrics(project.id, iterationId, deferred, validated);
   if (iteration.error) return <ErrorMessage error={iteration.error} />;
   if (!iteration.data) return <Loading what="the iteration" />;
   const data = iteration.data;
@@ -85,32 +81,25 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
               This model was imported: it has no validation metrics here. Test it on labeled photos below.
             </p>
           )}
-          <label className="slider" hidden={!validated}>
-            {/* A box's probability, as its caption and the try-it's minimum call it: one word for both project types. */}
-            Probability threshold: {Math.round(threshold * 100)}%
-            <input
-              type="range"
-              min={0}
-              max={1}
-              step={0.05}
-              value={threshold}
-              onChange={(event) => setThreshold(Number(event.target.value))}
-            />
-          </label>
+          {validated && <ThresholdSliders project={project} thresholds={thresholds} onChange={setThresholds} />}
           <ErrorMessage error={metrics.error} />
           {metrics.data && <MetricsView metrics={metrics.data} project={project} onShow={setShown} />}
           {shown && (
             <ValidationImages
               project={project}
               iterationId={iterationId}
-              filter={{ ...shown, threshold: deferred }}
+              filter={{ ...shown, threshold: deferred.threshold }}
               onClose={() => setShown(null)}
             />
           )}
           {metrics.data && (
             <>
               <h3>Precision and recall</h3>
-              <PrecisionRecallCurves project={project} iterationId={iterationId} />
+              <PrecisionRecallCurves
+                project={project}
+                iterationId={iterationId}
+                overlapThreshold={deferred.overlapThreshold}
+              />
             </>
           )}
           <TestRuns project={project} iterationId={iterationId} />
@@ -239,9 +228,76 @@ function ImportedModelFacts({
   );
 }
 
+/**
+ * Custom Vision's Performance sliders: the probability from which a prediction counts and, for boxes, the overlap
+ * from which one matches; each says in a sentence what it means.
+ */
+function ThresholdSliders({
+  project,
+  thresholds,
+  onChange,
+}: {
+  project: Project;
+  thresholds: MetricThresholds;
+  onChange: (thresholds: MetricThresholds) => void;
+}) {
+  const probabilityHint = useId();
+  const overlapHint = useId();
+  const { threshold, overlapThreshold } = thresholds;
+  return (
+    <div className="thresholds">
+      <label className="slider">
+        {/* A box's probability, as its caption and the try-it's minimum call it: one word for both project types. */}
+        Probability threshold: {thresholdPercent(threshold)}
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={threshold}
+          aria-describedby={probabilityHint}
+          onChange={(event) => onChange({ ...thresholds, threshold: Number(event.target.value) })}
+        />
+      </label>
+      <p className="hint" id={probabilityHint}>
+        {project.type === 'detection'
+          ? 'A found box counts only from this probability; those below it are left out.'
+          : 'A label counts as predicted only from this probability; an image whose best label is below it counts as “below threshold”.'}
+      </p>
+      {overlapThreshold !== undefined && (
+        <>
+          <label className="slider">
+            Overlap threshold: {thresholdPercent(overlapThreshold)}
+            <input
+              type="range"
+              min={0.05}
+              max={0.95}
+              step={0.05}
+              value={overlapThreshold}
+              aria-describedby={overlapHint}
+              onChange={(event) => onChange({ ...thresholds, overlapThreshold: Number(event.target.value) })}
+            />
+          </label>
+          <p className="hint" id={overlapHint}>
+            A found box matches a labeled box of its label when they overlap (IoU) by at least this much.
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
 type ShowImages = (filter: Omit<ValidationFilter, 'threshold'>) => void;
 
-function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: Project; onShow: ShowImages }) {
+function MetricsView({
+  metrics,
+  project,
+  onShow,
+}: {
+  metrics: MetricsAtThresholds;
+  project: Project;
+  onShow: ShowImages;
+}) {
   const labelId = (name: string) => project.labels.find((label) => label.name === name)?.id ?? name;
   return (
     <>
@@ -264,10 +320,11 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
           <dt>F1</dt>
           <dd>{percent(metrics.f1)}</dd>
         </div>
+        {/* Custom Vision's mAP: at the overlap threshold, named as mAP@50 is at IoU 0.5. */}
         {metrics.task === 'detection' && (
           <div>
-            <dt>mAP@50</dt>
-            <dd>{percent(metrics.map50)}</dd>
+            <dt>{mapName(metrics.overlapThreshold)}</dt>
+            <dd>{percent(metrics.mapAtOverlapThreshold)}</dd>
           </div>
         )}
       </dl>
@@ -278,7 +335,7 @@ function MetricsView({ metrics, project, onShow }: { metrics: Metrics; project: 
             <th scope="col">Precision</th>
             <th scope="col">Recall</th>
             <th scope="col">F1</th>
-            {metrics.task === 'detection' && <th scope="col">AP</th>}
+            {metrics.task === 'detection' && <th scope="col">AP@{Math.round(metrics.overlapThreshold * 100)}</th>}
             <th scope="col">Examples</th>
             <th scope="col">Validation images</th>
           </tr>

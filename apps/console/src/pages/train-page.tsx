@@ -21,6 +21,7 @@ import { issueLink } from '../components/issue-link';
 import { ImportModel } from '../components/model-import';
 import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
 import { percent } from '../components/percent';
+import { DEFAULT_THRESHOLDS, mapName, thresholdPercent, useIterationMetrics } from '../components/metric-thresholds';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -102,7 +103,7 @@ export function TrainPage({ project }: { project: Project }) {
         <p className="hint">No iterations yet: start one above once the dataset is ready.</p>
       )}
       {iterations.data && iterations.data.items.length > 0 && (
-        <table>
+        <table aria-describedby="iteration-scores-thresholds">
           <thead>
             <tr>
               <th scope="col">Iteration</th>
@@ -112,7 +113,9 @@ export function TrainPage({ project }: { project: Project }) {
               {/* Custom Vision's Performance list: each run's scores side by side, to pick the one to deploy. */}
               <th scope="col">Precision</th>
               <th scope="col">Recall</th>
-              <th scope="col">{project.type === 'detection' ? 'mAP@50' : 'Accuracy'}</th>
+              <th scope="col">
+                {project.type === 'detection' ? mapName(DEFAULT_THRESHOLDS.detection.overlapThreshold) : 'Accuracy'}
+              </th>
               <th scope="col">Queued</th>
             </tr>
           </thead>
@@ -125,21 +128,40 @@ export function TrainPage({ project }: { project: Project }) {
                 <td>{iteration.status}</td>
                 <td>{architectureName(iteration.architecture)}</td>
                 <td>{iteration.imported ? 'none (imported)' : iteration.imageCount}</td>
-                <IterationScores metrics={iteration.metrics} />
+                <IterationScores project={project} iteration={iteration} />
                 <td>{new Date(iteration.queuedAt).toLocaleString()}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {iterations.data && iterations.data.items.length > 0 && (
+        <p className="hint" id="iteration-scores-thresholds">
+          Scores on the validation images at a {thresholdPercent(DEFAULT_THRESHOLDS[project.type].threshold)}{' '}
+          probability threshold
+          {project.type === 'detection' &&
+            ` and a ${thresholdPercent(DEFAULT_THRESHOLDS.detection.overlapThreshold)} overlap threshold`}
+          , as each iteration's page opens with.
+        </p>
+      )}
       <ImportModel project={project} />
     </section>
   );
 }
 
-/** An iteration's validation scores at the default threshold; dashes while it has none (running, imported). */
-function IterationScores({ metrics }: { metrics: Iteration['metrics'] }) {
-  const headline = metrics && ('map50' in metrics ? metrics.map50 : metrics.accuracy);
+/**
+ * An iteration's validation scores at the iteration page's default thresholds, so the list and the page agree (the
+ * iteration's own metrics are training's, at argmax); dashes while it has none (running, imported, no validation).
+ */
+function IterationScores({ project, iteration }: { project: Project; iteration: Iteration }) {
+  const scores = useIterationMetrics(
+    project.id,
+    iteration.id,
+    DEFAULT_THRESHOLDS[project.type],
+    iteration.metrics !== undefined,
+  );
+  const metrics = scores.data;
+  const headline = metrics && (metrics.task === 'detection' ? metrics.mapAtOverlapThreshold : metrics.accuracy);
   return (
     <>
       <td>{percent(metrics?.precision)}</td>
