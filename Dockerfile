@@ -21,4 +21,6 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
 EXPOSE 3000
-CMD ["node", "--max-semi-space-size=2", "dist/apps/api/src/main.js"]
+# Heaps grow to twice their live size before a full collection: each photo's megabytes outside the heap otherwise
+# set off one every few predictions (BENCHMARKS.md, 2026-12-03).
+CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=100", "dist/apps/api/src/main.js"]

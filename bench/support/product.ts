@@ -74,8 +74,11 @@ const EMBEDDED_ENV: Readonly<Record<string, string>> = {
  * transient buffers of uploads, inflated archives and password hashes in the arenas of the threads that used them;
  * and V8's young generation keeps 2 MiB semi-spaces instead of growing them to tens of MiB, in the api and each of its
  * worker threads. Together: the api's RSS after the attacks of issue 17 ~350 MiB instead of ~500 (bench/abuse-replay).
+ * V8 lets each heap grow to twice its live size before a full collection: the api allocates little on its heap but
+ * megabytes outside it per photo, which V8 counts against a headroom it had sized at a few MB, so 12-MP predictions
+ * ran a full collection every one to three requests (BENCHMARKS.md, 2026-12-03).
  */
-const API_NODE_ARGS = ['--max-semi-space-size=2'];
+const API_NODE_ARGS = ['--max-semi-space-size=2', '--heap-growing-percent=100'];
 const API_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /** A process's resident memory, its high-water mark (MiB) and its thread count, from /proc/<pid>/status. */

@@ -575,7 +575,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An iteration: status, progress, loss curves, metrics */
+        /**
+         * An iteration: status, progress, loss curves, metrics
+         * @description The ETag names the revision of the iteration: send it back as If-None-Match to get 304 without a body while it is unchanged (a browser does so for a cached answer).
+         */
         get: operations["getIteration"];
         put?: never;
         post?: never;
@@ -9784,7 +9787,10 @@ export interface operations {
     getIteration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of an earlier answer, e.g. W/"12". */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The project (its id). */
                 projectId: string;
@@ -9797,11 +9803,20 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The revision of the iteration, e.g. W/"12". */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IterationDto"];
                 };
+            };
+            /** @description The iteration is unchanged since the ETag sent in If-None-Match. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
             400: {

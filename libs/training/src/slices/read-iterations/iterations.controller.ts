@@ -1,14 +1,16 @@
-import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res, Sse, type MessageEvent } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExtraModels,
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
+  ApiResponse,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import {
   distinctUntilChanged,
   endWith,
@@ -53,6 +55,7 @@ import {
   toIterationDto,
 } from './iteration.dto.js';
 import { MetricsQueryDto } from './metrics-query.dto.js';
+import { contentCodingFor, SerializedIterations } from './serialized-iterations.js';
 
 const ITERATION_POLL_MS = 250;
 const FINISHED = ['completed', 'failed', 'cancelled'];
@@ -101,6 +104,8 @@ export class IterationsController {
   private readonly watched = new Map<string, Observable<MessageEvent>>();
   /** Open event streams by user. */
   private readonly openStreams = new Map<string, number>();
+  /** GET answers, serialized and compressed once per revision of each iteration. */
+  private readonly serialized = new SerializedIterations();
 
   @Get()
   @ApiOperation({ operationId: 'listIterations', summary: 'List iterations, newest first' })
@@ -117,19 +122,46 @@ export class IterationsController {
   }
 
   @Get(':iterationId')
-  @ApiOperation({ operationId: 'getIteration', summary: 'An iteration: status, progress, loss curves, metrics' })
-  @ApiOkResponse({ type: IterationDto })
+  @ApiOperation({
+    operationId: 'getIteration',
+    summary: 'An iteration: status, progress, loss curves, metrics',
+    description:
+      'The ETag names the revision of the iteration: send it back as If-None-Match to get 304 without a body while ' +
+      'it is unchanged (a browser does so for a cached answer).',
+  })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of an earlier answer, e.g. W/"12".' })
+  @ApiOkResponse({
+    type: IterationDto,
+    headers: { ETag: { description: 'The revision of the iteration, e.g. W/"12".', schema: { type: 'string' } } },
+  })
+  @ApiResponse({ status: 304, description: 'The iteration is unchanged since the ETag sent in If-None-Match.' })
   @ApiErrors(400, 401, 404)
   async get(
     @Param('projectId', UuidParam('projectId')) projectId: string,
     @Param('iterationId', UuidParam('iterationId')) iterationId: string,
     @CurrentUser() user: AuthenticatedUser,
-    @Res({ passthrough: true }) response: Response,
-  ): Promise<IterationDto> {
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
     await this.projects.getOwned(projectId, user.id);
     const iteration = await this.iterations.get(projectId, iterationId);
     setEtag(response, iteration.revision);
-    return toIterationDto(iteration);
+    // Answered before anything is serialized: Express compares If-None-Match with the ETag just set.
+    if (request.fresh) {
+      response.status(304).end();
+      return;
+    }
+    const serialized = this.serialized.of(iteration);
+    const coding = contentCodingFor(request);
+    response.vary('Accept-Encoding');
+    response.type('application/json; charset=utf-8');
+    if (coding !== 'identity') {
+      // The compression middleware leaves an answer that names its Content-Encoding as it is.
+      response.setHeader('Content-Encoding', coding);
+      response.send(await serialized.encoded(coding));
+    } else {
+      response.send(serialized.json);
+    }
   }
 
   @Sse(':iterationId/events', { maxPendingDataLength: MAX_PENDING_EVENT_CHARACTERS })
