@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+import { BOOT_TIMEOUT_MS, registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Malformed Custom Vision requests: refused before anything happens, with Azure's 400 and {code, message}
 // naming what to fix, as Azure's Training API v3.3 defines each field.
@@ -23,7 +23,7 @@ describe('Custom Vision input validation', () => {
       .expect(201);
     key = { 'Training-Key': issued.body.token };
     projectId = (await testApp.http.post(`${TRAINING}/projects?name=Input`).set(key).expect(200)).body.id;
-  });
+  }, BOOT_TIMEOUT_MS);
   afterAll(() => testApp.destroy());
 
   async function refused(request: ReturnType<TestApp['http']['get']>) {

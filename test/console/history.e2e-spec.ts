@@ -179,10 +179,18 @@ describe('console: the history an auditor reads', () => {
     const page = await harness.newPage();
     const client = await signUpWithClient(harness, page, 'patient');
     const project = await client.createProject('classification', ['red', 'blue'], 'Slow');
-    // The project's answers are held until each screen has been read, then let through.
+    // The project's answers are held until each screen has been read, then let through. Once let through, the
+    // screen's requests pass until the next screen is asked for: the browser can show the loading state before
+    // Playwright has handed the request to the route, and a request held after its release would never be answered.
     const held: (() => void)[] = [];
-    await page.route(`**/v1/projects/${project.id}**`, (route) => held.push(() => void route.continue()));
-    const release = () => held.splice(0).forEach((answer) => answer());
+    let holding = true;
+    await page.route(`**/v1/projects/${project.id}**`, (route) =>
+      holding ? held.push(() => void route.continue()) : void route.continue(),
+    );
+    const release = () => {
+      holding = false;
+      held.splice(0).forEach((answer) => answer());
+    };
     await page.goto(`/projects/${project.id}/settings`);
     await page.getByRole('status').filter({ hasText: 'Loading the project…' }).waitFor();
     release();
@@ -195,6 +203,7 @@ describe('console: the history an auditor reads', () => {
       ['History', 'Loading the history…', "Project 'Slow' created"],
       ['Analysis', 'Loading the analysis…', 'Class balance'],
     ]) {
+      holding = true;
       await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: tab }).click();
       await page.getByRole('status').filter({ hasText: loading }).waitFor();
       release();

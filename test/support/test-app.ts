@@ -25,6 +25,14 @@ export interface TestApp {
 }
 
 /**
+ * What a `beforeAll` that boots an app may take. The boot is CPU work (Nest's module graph, the OpenAPI document,
+ * the adapters: ~3 CPU-s), so its wall time grows with the machine's load: 9 s alone at load 23 on 2 cores, 14-18 s
+ * beside another booting file and two busy processes, and past Jest's default 30 s once in such a run, failing every
+ * test of the file. A hang still ends the hook.
+ */
+export const BOOT_TIMEOUT_MS = 120_000;
+
+/**
  * Apps this test file booted and has not closed. A boot that outlives its hook's timeout (30 s, reached at load
  * average 20 on 2 cores) ends after the file's own afterAll ran, with nobody to close it: its server and timers then
  * kept Jest from exiting ("Jest did not exit", "A worker process has failed to exit gracefully").
