@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { BOOT_TIMEOUT_MS, startTestApp, type TestApp } from './support/test-app.js';
 
 interface Operation {
   operationId?: string;
@@ -163,7 +163,7 @@ describe('the OpenAPI document (the API contract)', () => {
   beforeAll(async () => {
     testApp = await startTestApp();
     document = (await testApp.http.get('/docs-json').expect(200)).body;
-  });
+  }, BOOT_TIMEOUT_MS);
   afterAll(() => testApp.destroy());
 
   it('names every operation readably and once: camelCase verbs, Custom Vision operations by their Azure names', () => {
