@@ -20,6 +20,7 @@ export interface BuiltProcess {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const STOP_GRACE_MS = 60_000;
 
 /** Runs a built app (`npx nest build api` builds both) with `env` over the test's environment. */
 export function spawnBuilt(entry: string, env: Record<string, string>): BuiltProcess {
@@ -41,8 +42,19 @@ export function spawnBuilt(entry: string, env: Record<string, string>): BuiltPro
     output: () => output,
     stderr: () => stderr,
     exited,
+    /**
+     * SIGTERM, then SIGKILL if the process has not exited 60 s later, saying so with the end of its output: a test's
+     * clean-up must end, and a shutdown that hangs must show in the test's log.
+     */
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const stopped = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+      if (stopped) return;
+      console.warn(
+        `${entry} did not exit ${STOP_GRACE_MS} ms after SIGTERM; killed. Its last output:\n${output.slice(-4000)}`,
+      );
+      child.kill('SIGKILL');
       await exited;
     },
   };

@@ -84,6 +84,15 @@ export class Settings {
   @Max(24 * 3600)
   LOST_JOBS_SWEEP_SECONDS: number = 60;
 
+  /**
+   * Longest graceful shutdown of the api after SIGTERM or SIGINT: past it the api logs what is still open and exits
+   * with code 1, so a connection or store that never closes cannot keep a replaced replica alive.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  SHUTDOWN_TIMEOUT_SECONDS: number = 30;
+
   /** Signs login tokens. Embedded default: a random secret kept in DATA_DIR/jwt-secret. */
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -323,6 +332,7 @@ export const SETTING_NAMES = [
   'QUEUE_PREFIX',
   'JOB_LOCK_DURATION_MS',
   'LOST_JOBS_SWEEP_SECONDS',
+  'SHUTDOWN_TIMEOUT_SECONDS',
   'JWT_SECRET',
   'JWT_EXPIRES_IN_SECONDS',
   'LOG_LEVEL',
