@@ -5,10 +5,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { redisConnection } from '@diyml/jobs';
 import { freePort } from '@diyml/core/testing/free-port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import { createTestDatabase } from './support/built-processes.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -36,24 +36,6 @@ interface Started {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A fresh database on the PostgreSQL server, so the run starts from an empty log. */
-async function createDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `diyml_distributed_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 /**
  * Two api processes and two worker processes, the built apps, on one log (PostgreSQL when POSTGRES_URL is set,
@@ -189,7 +171,7 @@ async function createDatabase(serverUrl: string): Promise<{ url: string; drop():
   }
 
   beforeAll(async () => {
-    database = postgresServer ? await createDatabase(postgresServer) : undefined;
+    database = postgresServer ? await createTestDatabase(postgresServer) : undefined;
     env = {
       DATA_DIR: dataDir,
       REDIS_URL: TEST_REDIS_URL,
