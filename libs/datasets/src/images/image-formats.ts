@@ -5,7 +5,21 @@ export type ImageFormat = (typeof SUPPORTED_IMAGE_FORMATS)[number];
 /** The stable code of a picture in a format people send that is not taken (answered 415). */
 export const UNSUPPORTED_IMAGE_FORMAT = 'UNSUPPORTED_IMAGE_FORMAT';
 
-const TAKEN = 'JPEG, PNG, WebP, AVIF, TIFF or GIF';
+/** The formats taken, for messages. */
+export const SUPPORTED_IMAGE_FORMATS_TEXT = 'JPEG, PNG, WebP, AVIF, TIFF or GIF';
+
+/**
+ * The format sharp read a header as, by the names used here: HEIF is AVIF when AV1-coded, else an iPhone's HEIC
+ * (sharp's prebuilt libvips decodes no HEVC).
+ */
+export function formatNameOf(metadata: { format?: string; compression?: string }): string {
+  if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : 'heic';
+  return String(metadata.format);
+}
+
+export function isSupportedImageFormat(format: string): format is ImageFormat {
+  return (SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format);
+}
 
 /** A picture format recognised from its first bytes that is not taken, and how its users convert it. */
 export interface UnsupportedFormat {
@@ -97,7 +111,7 @@ const KNOWN_FORMATS: readonly KnownFormat[] = [
 ];
 
 function messageOf(name: string, howToConvert: string): string {
-  return `${name} are not taken: send ${TAKEN}. ${howToConvert}.`;
+  return `${name} are not taken: send ${SUPPORTED_IMAGE_FORMATS_TEXT}. ${howToConvert}.`;
 }
 
 /** A picture format recognised from the bytes' signature that sharp does not decode here, or null. */
@@ -118,9 +132,6 @@ export function unsupportedFormatNamed(format: string): UnsupportedFormat {
     message: messageOf(`${format.toUpperCase()} images`, 'Save or export the picture as PNG or JPEG'),
   };
 }
-
-/** The formats taken, for messages: "JPEG, PNG, WebP, AVIF, TIFF or GIF". */
-export const SUPPORTED_IMAGE_FORMATS_TEXT = TAKEN;
 
 /** How a request whose every image was refused for `code` is answered: 415 for a format not taken, else 400. */
 export function kindOfImageRefusal(code: string): 'unsupported-media-type' | 'validation' {

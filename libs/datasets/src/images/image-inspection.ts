@@ -1,8 +1,9 @@
 import sharp, { type Metadata } from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
 import {
+  formatNameOf,
   type ImageFormat,
-  SUPPORTED_IMAGE_FORMATS,
+  isSupportedImageFormat,
   SUPPORTED_IMAGE_FORMATS_TEXT,
   unsupportedFormatNamed,
   unsupportedFormatOf,
@@ -130,9 +131,9 @@ async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRej
       },
     };
   }
-  const format = formatOf(metadata);
-  if (!format) {
-    const unsupported = unsupportedFormatNamed(metadata.format === 'heif' ? 'heic' : String(metadata.format));
+  const format = formatNameOf(metadata);
+  if (!isSupportedImageFormat(format)) {
+    const unsupported = unsupportedFormatNamed(format);
     return { rejection: { code: DatasetErrors.UNSUPPORTED_IMAGE_FORMAT, message: unsupported.message } };
   }
   const width = metadata.width;
@@ -141,13 +142,6 @@ async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRej
     return { rejection: { code: DatasetErrors.CORRUPT_IMAGE, message: 'The image has no width or height.' } };
   }
   return { format, width, height, orientation: metadata.orientation ?? 1 };
-}
-
-function formatOf(metadata: Metadata): ImageFormat | null {
-  if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : null;
-  return (SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(metadata.format)
-    ? (metadata.format as ImageFormat)
-    : null;
 }
 
 async function decodeAndHash(bytes: Buffer, pixels: number, maxPixels: number): Promise<string> {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata } from 'sharp';
 import { DomainError } from '@diyml/core/pure';
 import {
-  SUPPORTED_IMAGE_FORMATS,
+  formatNameOf,
+  isSupportedImageFormat,
   SUPPORTED_IMAGE_FORMATS_TEXT,
   type UnsupportedFormat,
   unsupportedFormatNamed,
@@ -74,10 +75,8 @@ export class PredictionService {
     } catch {
       throw invalidImage(`not an image in a supported format (${SUPPORTED_IMAGE_FORMATS_TEXT})`);
     }
-    const heif = metadata.format === 'heif';
-    const format = heif ? (metadata.compression === 'av1' ? 'avif' : 'heic') : metadata.format;
-    if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format))
-      throw unsupportedFormat(unsupportedFormatNamed(format));
+    const format = formatNameOf(metadata);
+    if (!isSupportedImageFormat(format)) throw unsupportedFormat(unsupportedFormatNamed(format));
     this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
 
