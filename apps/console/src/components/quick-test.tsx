@@ -5,6 +5,7 @@ import { isZip } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
 import { ErrorMessage } from './error-message';
 import { LabelOptions } from './label-options';
+import { ThresholdSlider } from './threshold-slider';
 
 type QuickTestResult = Schemas['QuickTestResultDto'];
 type Prediction = Schemas['PredictionDto'];
@@ -56,17 +57,11 @@ export function QuickTest({ project, iterationId }: { project: Project; iteratio
         Drop a photo here or choose one
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} />
       </label>
-      <label className="slider">
-        Show {project.type === 'detection' ? 'boxes' : 'labels'} from a probability of {Math.round(threshold * 100)}%
-        <input
-          type="range"
-          min={0}
-          max={1}
-          step={0.05}
-          value={threshold}
-          onChange={(event) => setThreshold(Number(event.target.value))}
-        />
-      </label>
+      <ThresholdSlider
+        label={`Show ${project.type === 'detection' ? 'boxes' : 'labels'} from a probability of `}
+        value={threshold}
+        onChange={setThreshold}
+      />
       {test.isPending && <p role="status">Testing {photo?.file.name}…</p>}
       <ErrorMessage error={test.error} />
       {photo && test.data && (

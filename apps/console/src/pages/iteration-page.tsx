@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useDeferredValue, useId, useState } from 'react';
+import { useDeferredValue, useState } from 'react';
 import { api, getSessionHeaders, type Iteration, type Project, type Schemas, unwrap } from '../api/client';
 import { architectureName } from '../components/architectures';
 import { formatDuration } from '../components/duration';
@@ -10,7 +10,6 @@ import {
   mapName,
   type MetricsAtThresholds,
   type MetricThresholds,
-  thresholdPercent,
   useIterationMetrics,
 } from '../components/metric-thresholds';
 import { IterationSettings } from '../components/iteration-settings';
@@ -18,6 +17,7 @@ import { IterationTools } from '../components/iteration-tools';
 import { PrecisionRecallCurves } from '../components/precision-recall';
 import { QuickTest } from '../components/quick-test';
 import { TestRuns } from '../components/test-runs';
+import { ThresholdSlider } from '../components/threshold-slider';
 import { type ValidationFilter, ValidationImages } from '../components/validation-images';
 import { Link } from '../router';
 import { Curves, LiveIteration } from './train-page';
@@ -241,47 +241,29 @@ function ThresholdSliders({
   thresholds: MetricThresholds;
   onChange: (thresholds: MetricThresholds) => void;
 }) {
-  const probabilityHint = useId();
-  const overlapHint = useId();
   const { threshold, overlapThreshold } = thresholds;
   return (
     <div className="thresholds">
-      <label className="slider">
-        {/* A box's probability, as its caption and the try-it's minimum call it: one word for both project types. */}
-        Probability threshold: {thresholdPercent(threshold)}
-        <input
-          type="range"
-          min={0}
-          max={1}
-          step={0.05}
-          value={threshold}
-          aria-describedby={probabilityHint}
-          onChange={(event) => onChange({ ...thresholds, threshold: Number(event.target.value) })}
-        />
-      </label>
-      <p className="hint" id={probabilityHint}>
-        {project.type === 'detection'
-          ? 'A found box counts only from this probability; those below it are left out.'
-          : 'A label counts as predicted only from this probability; an image whose best label is below it counts as “below threshold”.'}
-      </p>
+      {/* A box's probability, as its caption and the try-it's minimum call it: one word for both project types. */}
+      <ThresholdSlider
+        label="Probability threshold: "
+        value={threshold}
+        onChange={(value) => onChange({ ...thresholds, threshold: value })}
+        hint={
+          project.type === 'detection'
+            ? 'A found box counts only from this probability; those below it are left out.'
+            : 'A label counts as predicted only from this probability; an image whose best label is below it counts as “below threshold”.'
+        }
+      />
       {overlapThreshold !== undefined && (
-        <>
-          <label className="slider">
-            Overlap threshold: {thresholdPercent(overlapThreshold)}
-            <input
-              type="range"
-              min={0.05}
-              max={0.95}
-              step={0.05}
-              value={overlapThreshold}
-              aria-describedby={overlapHint}
-              onChange={(event) => onChange({ ...thresholds, overlapThreshold: Number(event.target.value) })}
-            />
-          </label>
-          <p className="hint" id={overlapHint}>
-            A found box matches a labeled box of its label when they overlap (IoU) by at least this much.
-          </p>
-        </>
+        <ThresholdSlider
+          label="Overlap threshold: "
+          value={overlapThreshold}
+          min={0.05}
+          max={0.95}
+          onChange={(value) => onChange({ ...thresholds, overlapThreshold: value })}
+          hint="A found box matches a labeled box of its label when they overlap (IoU) by at least this much."
+        />
       )}
     </div>
   );
