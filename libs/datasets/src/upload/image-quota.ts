@@ -16,8 +16,8 @@ export interface ImageDestination {
 
 /** What the OpenAPI descriptions of the routes that add images say about the quota. */
 export const IMAGE_QUOTA_DESCRIPTION =
-  'A project holds at most MAX_IMAGES_PER_PROJECT images (default 20,000) and a user at most MAX_IMAGES_PER_USER ' +
-  'across their projects (default 50,000): a request that would go past either takes nothing and answers 422 ' +
+  'A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER ' +
+  'across their projects (default 100,000): a request that would go past either takes nothing and answers 422 ' +
   'IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, ' +
   'duplicates included; frames still to come from videos being extracted count as images.';
 
