@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobStore } from '@diyml/blobs';
 import {
   Clock,
@@ -73,6 +74,13 @@ const CONCURRENCY = 8;
 /** A claim whose image stream is still empty is an upload in flight for this long; after, an abandoned one. */
 const CLAIM_IN_FLIGHT_MS = 60_000;
 const CLAIM_ATTEMPTS = 5;
+/** How often an upload whose bytes another upload claimed and has not recorded yet looks again at that one. */
+const IN_FLIGHT_POLL_MS = 100;
+/** Pause between tries to give back the claim of a failed upload while the log does not answer. */
+const GIVE_BACK_RETRY_MS = 500;
+
+/** What became of the upload that claimed some bytes. */
+type HolderStatus = 'recorded' | 'in-flight' | 'gone';
 
 /** What an intake needs to know of the project (a job, which has no read models, builds it from its events). */
 export type ProjectReference = Pick<ProjectView, 'id' | 'type'> & { labels: readonly { id: string }[] };
@@ -87,8 +95,10 @@ export function projectContextOf(project: ProjectReference): ProjectContext {
  * leaves no event and no blob; a file reported created is in the log and its bytes in the blob store.
  */
 @Injectable()
-export class ImageIntake {
+export class ImageIntake implements OnApplicationShutdown {
   private readonly logger = new Logger(ImageIntake.name);
+  /** Ends the claims given back in the background when the app stops. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly events: EventStore,
@@ -223,7 +233,14 @@ export class ImageIntake {
       const { filename } = file;
       const { sha256, bytes, regions } = ready;
       const imageId = this.ids.newId();
-      const holder = await this.claim(project.id, sha256, imageId, metadata);
+      let holder: string;
+      try {
+        holder = await this.claim(project.id, sha256, imageId, metadata, turn);
+      } catch (error) {
+        // A claim whose answer was lost (the connection dropped) may have been recorded: it must not stay in flight.
+        await this.giveBack(project.id, sha256, imageId, metadata);
+        throw error;
+      }
       if (holder !== imageId) return { item: { filename, status: 'duplicate', id: holder }, position: -1 };
       try {
         const { format, width, height, dhash } = ready.image;
@@ -251,9 +268,7 @@ export class ImageIntake {
         });
         return { item: { filename, status: 'created', id: imageId }, position };
       } catch (error) {
-        await this.release(project.id, sha256, imageId, metadata).catch((releaseError: unknown) =>
-          this.logger.error(`Releasing the content claim of ${imageId} failed: ${String(releaseError)}`),
-        );
+        await this.giveBack(project.id, sha256, imageId, metadata);
         if (error instanceof DomainError) {
           return {
             item: { filename, status: 'rejected', error: { code: error.code, message: error.message } },
@@ -270,36 +285,88 @@ export class ImageIntake {
   /**
    * Claims the content for the image; returns the id of the image that holds it (the given one when the
    * claim succeeded). A concurrent claim is decided again on the newer stream, so two uploads of the same
-   * bytes never both win.
+   * bytes never both win. While the holder's upload is in flight (claimed, not recorded yet) the answer waits:
+   * "duplicate" names an image that exists, and a holder whose upload failed gives its claim back (see
+   * `giveBack`) or, if its process died, is taken over once its claim is too old to be in flight.
    */
-  private async claim(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<string> {
+  private async claim(
+    projectId: string,
+    sha256: string,
+    imageId: string,
+    metadata: CommandMetadata,
+    turn: AppendTurn,
+  ): Promise<string> {
     const stream = imageContentStream(projectId, sha256);
-    const { before, events } = await this.pipeline.on(stream, imageContentClaimDecider).run({
-      context: metadata,
-      command: async (state) => ({
-        type: 'ClaimImageContent',
-        projectId,
-        sha256,
-        imageId,
-        holderActive:
-          state.holder !== null && state.holder !== imageId && (await this.holds(state.holder, stream, metadata.now)),
-      }),
-      retry: { attempts: CLAIM_ATTEMPTS },
-      waitForReadModels: false,
-    });
-    return contentHolder(before, events, imageId);
+    for (;;) {
+      let holderStatus: HolderStatus = 'gone';
+      const now = this.clock.now();
+      const { before, events } = await this.pipeline.on(stream, imageContentClaimDecider).run({
+        context: { ...metadata, now },
+        command: async (state) => {
+          holderStatus =
+            state.holder !== null && state.holder !== imageId
+              ? await this.holderStatus(state.holder, stream, now)
+              : 'gone';
+          return { type: 'ClaimImageContent', projectId, sha256, imageId, holderActive: holderStatus !== 'gone' };
+        },
+        retry: { attempts: CLAIM_ATTEMPTS },
+        waitForReadModels: false,
+      });
+      const holder = contentHolder(before, events, imageId);
+      if (holder === imageId || holderStatus !== 'in-flight') return holder;
+      // Most likely a duplicate, which appends nothing: the files after this one need not wait for it.
+      turn.done();
+      await sleep(IN_FLIGHT_POLL_MS, undefined, { signal: this.stopping.signal });
+    }
   }
 
-  /** Whether the image named by the claim still holds it: it exists, or its upload is still in flight. */
-  private async holds(holderId: string, claimStream: string, now: Date): Promise<boolean> {
+  /** Whether the image named by the claim was recorded, is still being uploaded, or is gone (removed, abandoned). */
+  private async holderStatus(holderId: string, claimStream: string, now: Date): Promise<HolderStatus> {
     const history = await readStreamOf<ImageEvent>(this.events, imageStream(holderId));
-    if (history.some((event) => event.type === 'ImageRemoved')) return false;
-    if (history.length > 0) return true;
+    if (history.some((event) => event.type === 'ImageRemoved')) return 'gone';
+    if (history.length > 0) return 'recorded';
     const claims = await readStreamOf<ImageContentEvent>(this.events, claimStream);
     const claimedAt = claims.findLast(
       (event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId,
     )?.metadata.at;
-    return claimedAt !== undefined && now.getTime() - Date.parse(claimedAt) < CLAIM_IN_FLIGHT_MS;
+    return claimedAt !== undefined && now.getTime() - Date.parse(claimedAt) < CLAIM_IN_FLIGHT_MS ? 'in-flight' : 'gone';
+  }
+
+  /**
+   * After an upload failed: gives its claim back, unless its image was recorded after all (an append whose answer
+   * the lost connection took: the client's retry is then a duplicate of it). While the log does not answer, this
+   * goes on in the background for as long as the claim would count as in flight, so an upload of the same bytes
+   * waiting on it (see `claim`) is not held up to the end of that time.
+   */
+  private async giveBack(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<void> {
+    const giveBackOnce = async () => {
+      if ((await this.events.readStream(imageStream(imageId))).length > 0) return;
+      await this.release(projectId, sha256, imageId, { ...metadata, now: this.clock.now() });
+    };
+    try {
+      await giveBackOnce();
+    } catch (error) {
+      this.logger.warn(`Giving back the content claim of ${imageId} failed (${String(error)}); trying again`);
+      const until = this.clock.now().getTime() + CLAIM_IN_FLIGHT_MS;
+      void (async () => {
+        while (this.clock.now().getTime() < until && !this.stopping.signal.aborted) {
+          try {
+            await sleep(GIVE_BACK_RETRY_MS, undefined, { signal: this.stopping.signal });
+            await giveBackOnce();
+            return;
+          } catch {
+            // still unreachable, or stopping: the loop's condition decides
+          }
+        }
+        if (!this.stopping.signal.aborted) {
+          this.logger.error(`The content claim of ${imageId} was not given back; from now on it counts as abandoned`);
+        }
+      })();
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping.abort();
   }
 
   /** Gives the content back after the image is removed (or its upload failed), if the image still holds it. */
