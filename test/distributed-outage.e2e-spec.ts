@@ -59,26 +59,47 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
 
+  /** Per project, the images named in 201 answers (created, or the image a duplicate's bytes belong to). */
+  const answered = new Map<string, Set<string>>();
+  const answeredIn = (projectId: string) => answered.get(projectId) ?? new Set<string>();
+
   /** One image per request, sent again while the api answers 503 DEPENDENCY_UNAVAILABLE (what a client is told to do). */
-  async function upload(projectId: string, image: Buffer, label: string): Promise<number[]> {
+  async function upload(projectId: string, image: Buffer, label?: string): Promise<number[]> {
     const statuses: number[] = [];
     for (;;) {
       const form = new FormData();
-      form.append('images', new Blob([new Uint8Array(image)], { type: 'image/png' }), `${label}.png`);
-      form.append('label', label);
+      form.append('images', new Blob([new Uint8Array(image)], { type: 'image/png' }), `${label ?? 'image'}.png`);
+      if (label) form.append('label', label);
       const response = await fetch(`${api.url}/v1/projects/${projectId}/images`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}` },
         body: form,
       });
-      const body = (await response.json()) as { code?: string };
+      const body = (await response.json()) as { code?: string; items?: { id: string }[] };
       statuses.push(response.status);
+      if (response.status === 201) {
+        for (const item of body.items!) answered.set(projectId, answeredIn(projectId).add(item.id));
+      }
       if (response.status !== 503) return statuses;
       // READ_MODEL_LAGGING: saved, not readable yet; sending it again would answer "duplicate", so it is not.
       expect(['DEPENDENCY_UNAVAILABLE', 'READ_MODEL_LAGGING']).toContain(body.code);
       if (body.code === 'READ_MODEL_LAGGING') return statuses;
       await sleep(250);
     }
+  }
+
+  async function listImages(projectId: string): Promise<string[]> {
+    const images: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/v1/projects/${projectId}/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      images.push(...page.body.items.map((image: { id: string }) => image.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    return images;
   }
 
   async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
@@ -119,9 +140,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 
-  // Skipped until fixed: in about 1 run of 3 one image of the 40, answered 201, is missing from the list afterwards
-  // (read models caught up, lag 0), a defect this test found and that is not fixed yet.
-  it.skip('answers 503 while the database is away, then finishes the upload and the training exactly once (skipped: an image is lost in ~1 run of 3)', async () => {
+  it('answers 503 while the database is away, then finishes the upload and the training exactly once', async () => {
     const project = (await call('POST', '/v1/projects', { name: 'Outage', type: 'classification' })).body;
     for (const name of ['red', 'blue'])
       expect((await call('POST', `/v1/projects/${project.id}/labels`, { name })).status).toBe(201);
@@ -190,20 +209,47 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       queued.body.id,
     ]);
 
-    const images: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await call(
-        'GET',
-        `/v1/projects/${project.id}/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
-      images.push(...page.body.items.map((image: { id: string }) => image.id));
-      cursor = page.body.nextCursor;
-    } while (cursor);
+    const images = await listImages(project.id);
     expect(images).toHaveLength(40);
     expect(new Set(images).size).toBe(40);
+    // A 201 names an image that exists, also a duplicate's answer to a file sent again after a 503.
+    expect([...answeredIn(project.id)].filter((id) => !images.includes(id))).toEqual([]);
     // Neither process was restarted.
     expect([api.child.exitCode, worker.child.exitCode]).toEqual([null, null]);
+  }, 600_000);
+
+  it('names an image that exists in every 201, through uploads from several clients cut off again and again', async () => {
+    const project = (await call('POST', '/v1/projects', { name: 'Cuts', type: 'classification' })).body;
+    const clients = await Promise.all([61, 62, 63].map((seed) => colouredSquares(RED, 15, seed)));
+    let cutting = true;
+    const cuts = (async () => {
+      while (cutting) {
+        await sleep(500);
+        await proxy.cut();
+        await sleep(300);
+        await proxy.restore();
+      }
+    })();
+    // Several clients at once, so that cuts land between an upload's claim on its bytes and the record of its image:
+    // the file sent again after the 503 finds its bytes claimed by an image that was never recorded.
+    const statuses = await Promise.all(
+      clients.map(async (files) => {
+        const sent: number[] = [];
+        for (const file of files) sent.push(...(await upload(project.id, file)));
+        return sent;
+      }),
+    );
+    cutting = false;
+    await cuts;
+    expect(statuses.flat()).toContain(503);
+
+    const images = await eventually(
+      () => listImages(project.id),
+      (ids) => ids.length >= 45,
+    );
+    expect(images).toHaveLength(45);
+    expect(new Set(images).size).toBe(45);
+    expect([...answeredIn(project.id)].filter((id) => !images.includes(id))).toEqual([]);
   }, 600_000);
 
   it('goes on writing while Redis is away, and finishes the training it was running exactly once', async () => {

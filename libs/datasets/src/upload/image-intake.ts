@@ -298,7 +298,7 @@ export class ImageIntake implements OnApplicationShutdown {
   ): Promise<string> {
     const stream = imageContentStream(projectId, sha256);
     for (;;) {
-      let holderStatus: HolderStatus = 'gone';
+      let holderStatus = 'gone' as HolderStatus;
       const now = this.clock.now();
       const { before, events } = await this.pipeline.on(stream, imageContentClaimDecider).run({
         context: { ...metadata, now },
