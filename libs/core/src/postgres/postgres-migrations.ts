@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { AdvisoryLock, DIYML_LOCK_SPACE } from './advisory-locks.js';
+import { withConnection } from './postgres-pool.js';
 
 /** One step of a component's schema. Versions start at 1 and only grow; a released migration never changes. */
 export interface Migration {
@@ -16,8 +17,7 @@ export interface Migration {
  */
 export async function migrate(pool: pg.Pool, component: string, migrations: readonly Migration[]): Promise<void> {
   const logger = new Logger('Migrations');
-  const client = await pool.connect();
-  try {
+  await withConnection(pool, async (client) => {
     await client.query('SELECT pg_advisory_lock($1, $2)', [DIYML_LOCK_SPACE, AdvisoryLock.migrations]);
     try {
       await client.query(`
@@ -56,7 +56,5 @@ export async function migrate(pool: pg.Pool, component: string, migrations: read
     } finally {
       await client.query('SELECT pg_advisory_unlock($1, $2)', [DIYML_LOCK_SPACE, AdvisoryLock.migrations]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }

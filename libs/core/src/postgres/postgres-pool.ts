@@ -42,18 +42,36 @@ export function createPostgresPool(url: string, options: PostgresPoolOptions): p
   return pool;
 }
 
+/**
+ * Runs `work` on one connection taken from the pool. A taken connection has no listener of the pool's: when the
+ * server drops it between two queries (an outage, a restart), node-postgres emits 'error' on it, which unheard ends
+ * the process. Here the drop only fails the query running or the next one, and the broken connection is discarded
+ * instead of being handed to the next caller.
+ */
+export async function withConnection<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => (broken ??= error);
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}
+
 /** Runs `work` in a transaction on one connection of the pool; rolls back when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  return withConnection(pool, async (client) => {
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  });
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
-import { createPostgresPool, migrate, type Page, postgresDriver } from '@diyml/core';
+import { createPostgresPool, inTransaction, migrate, type Page, postgresDriver } from '@diyml/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   type Checkpoint,
@@ -308,18 +308,11 @@ class DocumentWrites {
   /** Runs `work` in a transaction, again when a deadlock with another process's writes aborted it. */
   async inTransaction(work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
-      const client = await this.pool.connect();
       try {
-        await client.query('BEGIN');
-        await work(client);
-        await client.query('COMMIT');
-        return;
+        return await inTransaction(this.pool, work);
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
         const deadlock = error instanceof postgresDriver().DatabaseError && error.code === '40P01';
         if (!deadlock || attempt >= DEADLOCK_TRIES) throw error;
-      } finally {
-        client.release();
       }
     }
   }
