@@ -14,7 +14,7 @@ class CountingEventStore extends SqliteEventStore {
   }
 }
 
-const metadata = { userId: 'u1', correlationId: 'c1', at: '2026-12-01T00:00:00.000Z' };
+const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-12-01T00:00:00.000Z' };
 
 describe('WholeProjectReads', () => {
   const store = new CountingEventStore({ filename: ':memory:' });
