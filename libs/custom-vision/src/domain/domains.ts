@@ -50,6 +50,7 @@ export const DOMAINS: readonly CustomVisionDomain[] = [
 /** The domain a project of this type reports (the first of its type). */
 export const DEFAULT_DOMAIN: Record<ProjectType, CustomVisionDomain> = {
   classification: DOMAINS[0],
+  multilabel: DOMAINS[0],
   detection: DOMAINS[2],
 };
 
