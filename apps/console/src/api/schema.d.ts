@@ -2437,7 +2437,7 @@ export interface components {
              */
             imageSize: number;
             /**
-             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
+             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); multilabel: the same, each with a sigmoid output per label and binary cross-entropy; detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
              * @example auto
              * @enum {string}
              */
@@ -2563,7 +2563,7 @@ export interface components {
             /** @description Images are resized to imageSize × imageSize pixels. Default 64 for classification, 128 for detection. */
             imageSize?: number;
             /**
-             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
+             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); multilabel: the same, each with a sigmoid output per label and binary cross-entropy; detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
              * @enum {string}
              */
             architecture?: "auto" | "small-cnn" | "backbone-classifier" | "transfer" | "tiny-detector" | "backbone-detector";
