@@ -127,6 +127,12 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .expect(400);
     expect(twoLabels.body.code).toBe('TOO_MANY_LABELS');
     expect(twoLabels.body.message).toContain('create a multilabel project');
+    const nothing = await client.http
+      .put(`/v1/projects/${single.id}/images/${image.id}/label`)
+      .set('Authorization', client.auth)
+      .send({})
+      .expect(400);
+    expect(nothing.body.code).toBe('NOTHING_TO_LABEL');
     // One label in a list is a classification label like any other.
     const one = await client.http
       .put(`/v1/projects/${single.id}/images/${image.id}/label`)

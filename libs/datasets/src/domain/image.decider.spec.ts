@@ -323,6 +323,7 @@ describe('multilabel images', () => {
       .given([uploaded])
       .when(setLabels(detection, ['car']))
       .thenThrows('WRONG_PROJECT_TYPE');
+    spec.given([uploaded]).when(setLabels(detection, [])).thenThrows('WRONG_PROJECT_TYPE');
   });
 
   it('lets a suggestion label only an untagged image', () => {
