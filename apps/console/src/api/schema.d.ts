@@ -3264,9 +3264,10 @@ export interface components {
         EpochDto: {
             epoch: number;
             loss: number;
+            /** @description Training accuracy (classification); null otherwise. */
             accuracy: number | null;
             valLoss: number | null;
-            /** @description Validation accuracy; validation mAP@0.5 for detection. */
+            /** @description Validation accuracy; validation mAP (per label, at any probability) for multilabel, mAP@0.5 for detection. */
             valAccuracy: number | null;
             durationMs: number;
             imagesPerSecond: number;
