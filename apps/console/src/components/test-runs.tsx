@@ -245,10 +245,11 @@ function describeMatches({ matched, missed, falsePositives }: Matches): string {
   return `${matched + missed} labeled, ${matched + falsePositives} found at ≥ 50%: ${matched} matched, ${missed} missed, ${falsePositives} false`;
 }
 
-/** The figure a run is judged by: mAP@50 for a detector, accuracy for a classifier. */
+/** The figure a run is judged by: mAP@50 for a detector, mAP for a multilabel model, accuracy for a classifier. */
 function headlineOf(metrics: TestRun['metrics']): number | undefined {
   if (!metrics) return undefined;
-  return metrics.task === 'detection' ? metrics.map50 : metrics.accuracy;
+  if (metrics.task === 'detection') return metrics.map50;
+  return metrics.task === 'multilabel' ? metrics.map : metrics.accuracy;
 }
 
 function totalMatches(predictions: TestPrediction[]): Matches {

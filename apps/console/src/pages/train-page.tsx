@@ -161,7 +161,13 @@ function IterationScores({ project, iteration }: { project: Project; iteration: 
     iteration.metrics !== undefined,
   );
   const metrics = scores.data;
-  const headline = metrics && (metrics.task === 'detection' ? metrics.mapAtOverlapThreshold : metrics.accuracy);
+  const headline =
+    metrics &&
+    (metrics.task === 'detection'
+      ? metrics.mapAtOverlapThreshold
+      : metrics.task === 'multilabel'
+        ? metrics.map
+        : metrics.accuracy);
   return (
     <>
       <td>{percent(metrics?.precision)}</td>

@@ -35,6 +35,8 @@ export interface IncomingImage {
   filename: string;
   bytes: Buffer | { file: string } | null;
   labelId: string | null;
+  /** Several whole-image labels (multilabel projects; a classification project takes at most one). */
+  labelIds?: string[];
   regions?: Region[];
   split: Split;
   /** A frame of a video. */
@@ -241,6 +243,7 @@ export class ImageIntake {
             bytes,
             dhash,
             labelId: file.labelId,
+            ...(file.labelIds ? { labelIds: file.labelIds } : {}),
             regions,
             split: file.split,
             source: file.source,
