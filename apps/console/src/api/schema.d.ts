@@ -308,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * Upload one or many images
-         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind. A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
+         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) or `labels` (a JSON array of names or ids: a multilabel project's labels for every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind. A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
          */
         post: operations["uploadImages"];
         delete?: never;
@@ -439,8 +439,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set or clear the label of an image (classification)
-         * @description Label by name (case-insensitive) or id. 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT for an id of another project, WRONG_PROJECT_TYPE on a detection project.
+         * Set or clear the labels of an image (classification, multilabel)
+         * @description Label by name (case-insensitive) or id: `label` (one) or `labels` (the whole set; several on a multilabel project). 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT for an id of another project, TOO_MANY_LABELS for several labels on a classification project, WRONG_PROJECT_TYPE on a detection project.
          */
         put: operations["labelImage"];
         post?: never;
@@ -2394,7 +2394,7 @@ export interface components {
              * @description classification: one label per image; detection: labeled boxes.
              * @enum {string}
              */
-            type: "classification" | "detection";
+            type: "classification" | "multilabel" | "detection";
             /**
              * @default
              * @example Tell my cat from the neighbour’s dog.
@@ -2470,7 +2470,7 @@ export interface components {
             /** @example Cats and dogs */
             name: string;
             /** @enum {string} */
-            type: "classification" | "detection";
+            type: "classification" | "multilabel" | "detection";
             /** @example Tell my cat from the neighbour’s dog. */
             description: string;
             /** @description In the order they were added. */
@@ -2750,6 +2750,8 @@ export interface components {
             imageId: string;
             /** @description Classification: label name or id; null clears. */
             label?: string | null;
+            /** @description Multilabel: every label of the image, names or ids ([] untags it); classification takes one. */
+            labels?: string[];
             /** @description Detection: replaces the boxes. */
             regions?: components["schemas"]["RegionInputDto"][];
         };
@@ -2997,6 +2999,8 @@ export interface components {
             sha256: string;
             /** @description Classification label; null when unlabeled. */
             label: components["schemas"]["ImageLabelDto"] | null;
+            /** @description Whole-image labels: a multilabel image has any number (none: untagged), a classification image its label or none, a detection image none. */
+            labels: components["schemas"]["ImageLabelDto"][];
             /** @description Detection boxes. */
             regions: components["schemas"]["RegionDto"][];
             /** @enum {string} */
@@ -3030,10 +3034,18 @@ export interface components {
         };
         LabelImageDto: {
             /**
-             * @description Label name or id; null clears the label.
+             * @description Label name or id; null clears the label (on a multilabel project: every label).
              * @example cat
              */
-            label: string | null;
+            label?: string | null;
+            /**
+             * @description Every label of the image, names or ids, replacing those it has ([] untags it): any number on a multilabel project, at most one on a classification project (400 TOO_MANY_LABELS).
+             * @example [
+             *       "dog",
+             *       "outdoor"
+             *     ]
+             */
+            labels?: string[];
         };
         SetImageRegionsDto: {
             /** @description Replaces the boxes of the image; [] clears them. */
@@ -3192,6 +3204,31 @@ export interface components {
             perLabel: components["schemas"]["LabelMetricsDto"][];
             confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
         };
+        MultilabelLabelMetricsDto: {
+            /** @example outdoor */
+            label: string;
+            /** @description Average precision of this label, ranking the images by its probability. */
+            ap: number;
+            /** @description Share of the images given this label (probability ≥ threshold) that carry it. */
+            precision: number;
+            /** @description Share of the images carrying this label that were given it. */
+            recall: number;
+            f1: number;
+            /** @description Validation images that carry this label. */
+            support: number;
+        };
+        MultilabelMetricsDto: {
+            /** @description Over every (image, label) given at the threshold: the share that is right. */
+            precision: number;
+            /** @description Over every label the images carry: the share given at the threshold. */
+            recall: number;
+            f1: number;
+            /** @description Mean of the per-label APs over the labels some image carries. */
+            map: number;
+            /** @description Share of images whose labels at the threshold are exactly their labels. */
+            exactMatch: number;
+            perLabel: components["schemas"]["MultilabelLabelMetricsDto"][];
+        };
         DetectionLabelMetricsDto: {
             /** @example cat */
             label: string;
@@ -3297,7 +3334,7 @@ export interface components {
             trainingConfig: components["schemas"]["TrainingConfigDto"] | null;
             history: components["schemas"]["EpochDto"][];
             /** @description Once completed, the validation metrics at the task's default thresholds (the project's task tells which kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold. */
-            metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
+            metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["MultilabelMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
             /** @description Why it failed (status `failed`). */
             error?: components["schemas"]["IterationErrorDto"];
             /** @example wasm */
@@ -3402,6 +3439,25 @@ export interface components {
             /** @description Probabilities below it count as no prediction (0: always the most probable). */
             threshold: number;
         };
+        MultilabelMetricsAtThresholdDto: {
+            /** @description Over every (image, label) given at the threshold: the share that is right. */
+            precision: number;
+            /** @description Over every label the images carry: the share given at the threshold. */
+            recall: number;
+            f1: number;
+            /** @description Mean of the per-label APs over the labels some image carries. */
+            map: number;
+            /** @description Share of images whose labels at the threshold are exactly their labels. */
+            exactMatch: number;
+            perLabel: components["schemas"]["MultilabelLabelMetricsDto"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "multilabel";
+            /** @description A label counts as given to an image when its probability is at least this. */
+            threshold: number;
+        };
         DetectionMetricsAtThresholdDto: {
             /** @description Macro average over the labels with ground truth, of boxes scoring at least the threshold. */
             precision: number;
@@ -3492,7 +3548,7 @@ export interface components {
             /** Format: uuid */
             projectId: string;
             /** @enum {string} */
-            task: "classification" | "detection";
+            task: "classification" | "multilabel" | "detection";
             /** @description The labels its images use, as named when it was frozen. */
             labels: components["schemas"]["LabelDto"][];
             /** @description The images included in training when it was frozen, ordered by sha256. */
@@ -3973,7 +4029,7 @@ export interface components {
             /** @example Tells apples from pears. */
             description: string;
             /** @enum {string} */
-            task: "classification" | "detection";
+            task: "classification" | "multilabel" | "detection";
             /** @description What it predicts. */
             labels: string[];
             /** @description Validation metrics of the iteration (null for an imported model). */
@@ -4160,16 +4216,16 @@ export interface components {
              * @description The project image, for a test-split run.
              */
             imageId: string | null;
-            /** @description Classification: the expected label; detection: the expected boxes. */
-            expected: string | components["schemas"]["TestBoxDto"][];
-            /** @description Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
-            predicted: string | components["schemas"]["FoundBoxDto"][];
+            /** @description Classification: the expected label; multilabel: the expected labels; detection: the expected boxes. */
+            expected: string | string[] | components["schemas"]["TestBoxDto"][];
+            /** @description Classification: the most probable label; multilabel: the labels of probability ≥ 0.5; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
+            predicted: string | string[] | components["schemas"]["FoundBoxDto"][];
             /**
              * @description Classification: the probability of `predicted`; detection: the probability of the most probable box, listed in `predicted` or not (0 without boxes).
              * @example 0.93
              */
             confidence: number;
-            /** @description Classification: whether the prediction is the expected label (detection: absent, compare the boxes). */
+            /** @description Classification: whether the prediction is the expected label; multilabel: whether `predicted` is exactly `expected` (detection: absent, compare the boxes). */
             correct?: boolean;
             /** @description Detection: the labeled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart. */
             boxMatches?: components["schemas"]["BoxMatchesDto"];
@@ -4207,7 +4263,7 @@ export interface components {
             source: "upload" | "split";
             imageCount: number;
             /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
-            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
+            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];
             /** @description Why it failed. */
@@ -7693,8 +7749,10 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     images: string[];
-                    /** @description Label name or id for every file (classification). */
+                    /** @description Label name or id for every file (classification, multilabel). */
                     label?: string;
+                    /** @description JSON array of label names or ids for every file (multilabel; classification takes one). */
+                    labels?: string;
                     /**
                      * @default train
                      * @enum {string}
@@ -10196,7 +10254,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
@@ -12994,7 +13052,7 @@ export interface operations {
                 /** @description Words that must all appear in the name, description or labels (case-insensitive). */
                 q?: string;
                 /** @description Only models of this task. */
-                task?: "classification" | "detection";
+                task?: "classification" | "multilabel" | "detection";
             };
             header?: never;
             path?: never;
@@ -14433,7 +14491,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
