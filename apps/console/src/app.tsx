@@ -18,6 +18,7 @@ import { ProjectsPage } from './pages/projects-page';
 import { PredictionsPage } from './pages/predictions-page';
 import { SharedModelsPage } from './pages/shared-models-page';
 import { SuggestionsPage } from './pages/suggestions-page';
+import { PROJECT_TYPES } from './pages/projects-page';
 import { TokensPage } from './pages/tokens-page';
 import { TrainPage } from './pages/train-page';
 import { Link, match, navigate, useLocation } from './router';
@@ -139,10 +140,11 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
     <LabelColours labels={project.data.labels}>
       <main>
         <h1>
-          {project.data.name} <span className="badge">{project.data.type}</span>
+          {project.data.name} <span className="badge">{PROJECT_TYPES[project.data.type]}</span>
         </h1>
         <nav className="tabs" aria-label="Project">
-          {TABS.map(([key, title]) => (
+          {/* Smart labeling suggests one label or boxes: a multilabel model's probabilities are its quick test's. */}
+          {TABS.filter(([key]) => key !== 'suggestions' || project.data.type !== 'multilabel').map(([key, title]) => (
             <Link
               key={key}
               href={`${base}/${key}`}
@@ -159,6 +161,11 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
             <IterationPage project={project.data} iterationId={iteration.iterationId} />
           ) : section === 'analysis' ? (
             <AnalysisPage project={project.data} />
+          ) : section === 'suggestions' && project.data.type === 'multilabel' ? (
+            <p className="hint">
+              Smart labeling suggests labels from classification and detection iterations. For a multi-label project,
+              try photos in an iteration’s quick test and add them to the dataset with the labels it gives.
+            </p>
           ) : section === 'suggestions' ? (
             <SuggestionsPage project={project.data} />
           ) : section === 'train' ? (
