@@ -1729,7 +1729,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass) */
+        /** Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass), any number (Multilabel) */
         post: operations["CustomVision_CreateImageTags"];
         /** Custom Vision: untag images (?imageIds=&tagIds=) */
         delete: operations["CustomVision_DeleteImageTags"];
@@ -4466,7 +4466,7 @@ export interface components {
              * @description null for object detection.
              * @enum {string|null}
              */
-            classificationType: "Multiclass" | null;
+            classificationType: "Multiclass" | "Multilabel" | null;
             /**
              * @example [
              *       "TensorFlow",
@@ -4519,7 +4519,7 @@ export interface components {
              */
             domainId?: string;
             /**
-             * @description Not changed: classification projects are Multiclass, detection projects have none.
+             * @description Not changed: a project keeps the classification type it was created with (none for detection).
              * @enum {string|null}
              */
             classificationType?: "Multiclass" | "Multilabel" | null;
@@ -5016,7 +5016,7 @@ export interface components {
             /** Format: uuid */
             domainId: string;
             /** @enum {string|null} */
-            classificationType: "Multiclass" | null;
+            classificationType: "Multiclass" | "Multilabel" | null;
             /** @enum {string} */
             trainingType: "Regular";
             /** @example 0 */
@@ -15430,7 +15430,7 @@ export interface operations {
                 description?: string;
                 /** @description The domain (GetDomains): a classification or an object detection domain chooses the project type. Defaults to General (classification). */
                 domainId?: string;
-                /** @description Classification projects are Multiclass (one tag per image): Multilabel is refused. */
+                /** @description Classification domains: Multiclass (one tag per image, the default) or Multilabel (any number of tags per image, each with its own probability). Ignored for object detection. */
                 classificationType?: "Multiclass" | "Multilabel";
                 /** @description Platforms the model should export to. Every model exports to TensorFlow (a TensorFlow.js archive) and ONNX, whatever is asked. */
                 targetExportPlatforms?: ("CoreML" | "TensorFlow" | "DockerFile" | "ONNX" | "VAIDK")[];
