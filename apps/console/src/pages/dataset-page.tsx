@@ -1,6 +1,15 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type KeyboardEvent, type MouseEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import {
+  Fragment,
+  type KeyboardEvent,
+  type MouseEvent,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { api, type Image, type Project, unwrap } from '../api/client';
 import { type ImageFilter, setImageLabels, updateImages, useImages, useRefreshImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
@@ -439,17 +448,17 @@ function ImageGrid({
                     id={`image-${image.id}`}
                     role="option"
                     aria-selected={selected.has(image.id)}
-                    aria-label={describe(image)}
+                    aria-label={describe(project, image)}
                     className={`cell ${index === focused ? 'focused' : ''} ${selected.has(image.id) ? 'selected' : ''} ${image.included ? '' : 'excluded'}`}
                     onClick={(event) => onCellClick(event, index)}
                     onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}`)}
                   >
                     <Thumbnail project={project} image={image} />
                     {multilabel ? (
-                      <ImageLabels image={image} />
+                      <ImageLabels project={project} image={image} />
                     ) : (
-                      <span className="cell-label" title={caption(image)}>
-                        {caption(image)}
+                      <span className="cell-label" title={caption(project, image)}>
+                        {caption(project, image)}
                       </span>
                     )}
                   </div>
@@ -529,31 +538,47 @@ interface Labelling {
 const which = (images: Image[]) => (images.length === 1 ? images[0].filename : plural(images.length, 'image'));
 
 /** A multilabel image's labels as tags in its label's colour (two lines at most; the whole list is its title). */
-function ImageLabels({ image }: { image: Image }) {
+function ImageLabels({ project, image }: { project: Project; image: Image }) {
   const colourOf = useLabelColour();
+  const labels = labelsInOrder(project, image);
   return (
-    <span className="cell-label cell-tags" title={caption(image)}>
-      {image.labels.length === 0
+    <span className="cell-label cell-tags" title={caption(project, image)}>
+      {labels.length === 0
         ? 'unlabeled'
-        : image.labels.map((label) => (
-            <span key={label.id} className="tag" style={{ borderColor: colourOf(label.id) }}>
-              {label.name}
-            </span>
+        : labels.map((label, index) => (
+            // A space between the tags, so that their text reads as words, as the cell's accessible name has them.
+            <Fragment key={label.id}>
+              {index > 0 && ' '}
+              <span className="tag" style={{ borderColor: colourOf(label.id) }}>
+                {label.name}
+              </span>
+            </Fragment>
           ))}
     </span>
   );
 }
 
 /** Its labels, or how many boxes of which labels it has. */
-function caption(image: Image): string {
+function caption(project: Project, image: Image): string {
   const count = image.regions.length;
-  if (!count) return image.labels.map((label) => label.name).join(', ') || 'unlabeled';
+  if (!count)
+    return (
+      labelsInOrder(project, image)
+        .map((label) => label.name)
+        .join(', ') || 'unlabeled'
+    );
   const labels = [...new Set(image.regions.map((region) => region.label.name))];
   return `${count} box${count > 1 ? 'es' : ''}: ${labels.join(', ')}`;
 }
 
-function describe(image: Image): string {
-  const parts = [image.filename, caption(image), image.split];
+/** An image's labels in the project's order, whatever order they were given in. */
+function labelsInOrder(project: Project, image: Image): Image['labels'] {
+  const rank = (id: string) => project.labels.findIndex((label) => label.id === id);
+  return [...image.labels].sort((a, b) => rank(a.id) - rank(b.id));
+}
+
+function describe(project: Project, image: Image): string {
+  const parts = [image.filename, caption(project, image), image.split];
   if (!image.included) parts.push('excluded');
   return parts.join(', ');
 }
