@@ -185,7 +185,13 @@ describe('console: a multi-label classification project', () => {
     await show.selectOption('');
     await toolbarCount(6 * PER_SET);
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+    // Pictures of two and three labels, selected: the toolbar adds or removes a label.
+    await show.selectOption({ label: 'blue (24)' });
+    await toolbarCount(3 * PER_SET);
+    await page.getByRole('button', { name: 'Select all' }).click();
+    await page.getByLabel('Remove label from selected').waitFor();
     await screenshots(page, 'dataset');
+    await page.getByRole('button', { name: 'Clear selection' }).click();
 
     const projectId = /\/projects\/([^/]+)/.exec(page.url())![1];
     const analysis = (
@@ -264,6 +270,13 @@ describe('console: a multi-label classification project', () => {
     await strict;
     await page.getByText('Probability threshold: 95%').waitFor();
     await expect(redRow.getByRole('cell').nth(3).textContent()).resolves.toBe(asPercent(redAp));
+    // A label's validation images, each with its labels and those the model gives it at the threshold.
+    await page.getByRole('button', { name: 'Show the validation images labeled green' }).click();
+    const shown = page.getByRole('region', { name: 'Validation images: Labeled green' });
+    await shown.getByRole('listitem').first().waitFor();
+    await expect(shown.getByRole('listitem').first().textContent()).resolves.toMatch(
+      /labeled: [a-z, ]*green[a-z, ]*predicted: .+/,
+    );
 
     // The quick test: every label with its own probability; red and blue given to a red-and-blue picture, green not.
     const quickTest = page.getByRole('region', { name: 'Quick test' });
