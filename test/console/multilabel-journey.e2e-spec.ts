@@ -304,6 +304,43 @@ describe('console: a multi-label classification project', () => {
     await quickTest.getByRole('button', { name: 'Add to the dataset' }).click();
     await quickTest.getByRole('status').filter({ hasText: 'Added to the dataset labeled red, green, blue.' }).waitFor();
 
+    // A test run on labeled photos from the computer: a labels.json gives each its labels.
+    const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
+    await testSet.getByLabel('Photos', { exact: true }).setInputFiles(
+      await Promise.all(
+        [502, 503].map(async (seed) => ({
+          name: `unseen-${seed}.png`,
+          mimeType: 'image/png',
+          buffer: await picture(['red', 'blue'], seed),
+        })),
+      ),
+    );
+    await testSet.getByLabel(/^Their labels/).setInputFiles({
+      name: 'labels.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify({ 'unseen-502.png': ['red', 'blue'], 'unseen-503.png': ['blue', 'red'] })),
+    });
+    await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();
+    const runs = page.getByRole('table', { name: 'Test runs' });
+    await runs.getByRole('cell', { name: 'completed' }).waitFor({ timeout: 60_000 });
+    await expect(runs.getByRole('columnheader').allTextContents()).resolves.toEqual([
+      'Requested',
+      'Images from',
+      'Status',
+      'Images',
+      'Precision / recall at ≥ 50%',
+      'mAP',
+      'Details',
+    ]);
+    await runs.getByRole('cell', { name: '100.0% / 100.0%' }).waitFor();
+    await runs.getByRole('button', { name: 'Show predictions' }).click();
+    await page.getByRole('heading', { name: '0 of 2 not given exactly their labels' }).waitFor();
+    await expect(
+      page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem').first().textContent(),
+    ).resolves.toMatch(/expected (red, blue|blue, red), predicted (red, blue|blue, red) at ≥ 50%$/);
+    await page.getByRole('heading', { name: 'Test runs' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'multilabel-test-run.png') });
+
     await page.getByRole('link', { name: 'Dataset', exact: true }).click();
     await show.selectOption({ label: 'blue (25)' });
     await grid.getByRole('option', { name: /^red-and-blue\.png, red, green, blue, train/ }).waitFor();
