@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Response } from 'superagent';
 import type { Rgb } from '@diyml/ml/testing/synthetic-images.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colourColumns, colouredSquares, RED } from './support/generated-images.js';
@@ -35,10 +36,17 @@ const TRAINING_SETS: Colour[][] = [
   ['red', 'green', 'blue'],
 ];
 
+const binary = (response: Response, done: (error: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => done(null, Buffer.concat(chunks)));
+};
+
 describe('multilabel projects: several labels per image, independent probabilities', () => {
   let testApp: TestApp;
   let client: ApiClient;
   let project: { id: string; labels: Record<string, string> };
+  let trainedIterationId: string | undefined;
 
   const images = (query = '') =>
     client.http.get(`/v1/projects/${project.id}/images${query}`).set('Authorization', client.auth).expect(200);
@@ -119,6 +127,12 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .expect(400);
     expect(twoLabels.body.code).toBe('TOO_MANY_LABELS');
     expect(twoLabels.body.message).toContain('create a multilabel project');
+    const nothing = await client.http
+      .put(`/v1/projects/${single.id}/images/${image.id}/label`)
+      .set('Authorization', client.auth)
+      .send({})
+      .expect(400);
+    expect(nothing.body.code).toBe('NOTHING_TO_LABEL');
     // One label in a list is a classification label like any other.
     const one = await client.http
       .put(`/v1/projects/${single.id}/images/${image.id}/label`)
@@ -166,6 +180,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
     const iteration = await client.waitForIteration(project.id, queued.id, 120_000);
     expect(iteration.status).toBe('completed');
     expect(iteration.architecture).toBe('small-cnn');
+    trainedIterationId = queued.id;
     // Custom Vision's multilabel figures at 50 %: per label precision, recall and AP, overall precision, recall, mAP.
     expect(iteration.metrics.map).toBeGreaterThanOrEqual(0.9);
     expect(iteration.metrics.precision).toBeGreaterThanOrEqual(0.8);
@@ -229,4 +244,58 @@ describe('multilabel projects: several labels per image, independent probabiliti
     expect(tested.status).toBe('completed');
     expect(tested.metrics).toMatchObject({ task: 'multilabel', threshold: 0.5, precision: 1, recall: 1 });
   }, 180_000);
+
+  it('exports and imports the project and its model as multilabel', async () => {
+    if (!trainedIterationId) throw new Error('the training test runs before this one');
+    const archive = await client.http
+      .post(`/v1/projects/${project.id}/export`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    const imported = await client.http
+      .post('/v1/projects/import')
+      .set('Authorization', client.auth)
+      .attach('archive', archive.body as Buffer, 'project.diyml.zip')
+      .expect(201);
+    expect(imported.body.project).toMatchObject({ type: 'multilabel' });
+    const copies = await client.http
+      .get(`/v1/projects/${imported.body.project.id}/images?label=green&limit=100`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(copies.body.items).toHaveLength(4 * 8);
+    expect(copies.body.items[0].labels.length).toBeGreaterThanOrEqual(1);
+
+    // The model file says it is multilabel: it imports into a multilabel project and predicts independently.
+    const model = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${trainedIterationId}/model?format=tfjs`)
+      .set('Authorization', client.auth)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    const target = await client.createProject('multilabel', ['red', 'green', 'blue'], 'imported model');
+    const importedModel = await client.http
+      .post(`/v1/projects/${target.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', model.body as Buffer, 'model.zip')
+      .expect(201);
+    const answer = await client.http
+      .post(`/v1/projects/${target.id}/iterations/${importedModel.body.id}/quick-test`)
+      .set('Authorization', client.auth)
+      .set('Content-Type', 'image/png')
+      .send(await picture(['red', 'blue'], 601))
+      .expect(200);
+    const given = answer.body.predictions
+      .filter((prediction: { probability: number }) => prediction.probability > 0.5)
+      .map((prediction: { label: string }) => prediction.label)
+      .sort();
+    expect(given).toEqual(['blue', 'red']);
+    const single = await client.createProject('classification', ['red', 'green', 'blue'], 'single label');
+    const refused = await client.http
+      .post(`/v1/projects/${single.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', model.body as Buffer, 'model.zip')
+      .expect(400);
+    expect(refused.body.code).toBe('MODEL_TASK_MISMATCH');
+  });
 });

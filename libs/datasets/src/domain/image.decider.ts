@@ -224,6 +224,8 @@ function setLabels(
   state: ImageState,
   imageId: string,
 ): ImageEvent[] {
+  // Even clearing: a detection image has no whole-image label to clear.
+  if (project.type === 'detection') requireType(project, 'classification', 'A label on the whole image');
   const wanted = validateWholeImageLabels(project, labelIds);
   const projectId = project.id;
   if (project.type === 'multilabel') {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
+import { DomainError } from '@diyml/core/pure';
 import {
   ArrayMaxSize,
   IsArray,
@@ -53,10 +54,16 @@ export class LabelImageDto {
   labels?: string[];
 }
 
-/** The whole-image labels a request names: `labels`, else `label` (null or absent: none). */
+/** The whole-image labels a request names: `labels`, else `label` (null: none). 400 NOTHING_TO_LABEL without either. */
 export function labelReferencesOf(body: { label?: string | null; labels?: string[] }): string[] {
   if (body.labels !== undefined) return body.labels;
-  return body.label === undefined || body.label === null ? [] : [body.label];
+  if (body.label === undefined) {
+    throw DomainError.validation(
+      'NOTHING_TO_LABEL',
+      'Give `label` (one label name or id, null to clear) or `labels` (every label of the image).',
+    );
+  }
+  return body.label === null ? [] : [body.label];
 }
 
 export class SetImageRegionsDto {
