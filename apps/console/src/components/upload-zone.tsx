@@ -64,7 +64,9 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
         Drop photos or a .zip here (
         {project.type === 'detection'
           ? 'with a COCO JSON file: its boxes come along'
-          : 'folders in the zip become labels'}
+          : project.type === 'multilabel'
+            ? 'folders in the zip become labels, or a CSV of filename and a 1 or 0 per label'
+            : 'folders in the zip become labels'}
         ), or{' '}
         <button type="button" onClick={() => input.current?.click()}>
           choose files
