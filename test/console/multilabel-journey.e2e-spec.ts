@@ -344,6 +344,20 @@ describe('console: a multi-label classification project', () => {
     await page.getByRole('link', { name: 'Dataset', exact: true }).click();
     await show.selectOption({ label: 'blue (25)' });
     await grid.getByRole('option', { name: /^red-and-blue\.png, red, green, blue, train/ }).waitFor();
+
+    // The history tells each upload's labels in words.
+    await page.getByRole('link', { name: 'History', exact: true }).click();
+    const events = page.getByRole('list', { name: 'Events' });
+    await events.getByText('Labeled 8 images red', { exact: true }).waitFor();
+    const threeLabels = events.getByText('Labeled 8 images red, green, blue', { exact: true });
+    // A page of events can end within a request: Load more until the three-label upload shows.
+    for (let more = 0; more < 5 && !(await threeLabels.isVisible()); more += 1) {
+      const loaded = page.waitForResponse((response) => response.url().includes('/history') && response.ok());
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await loaded;
+    }
+    await threeLabels.waitFor();
+    await events.getByText('Labeled 8 images green, blue', { exact: true }).waitFor();
     expect(harness.problems()).toEqual([]);
   }, 300_000);
 });
