@@ -170,6 +170,22 @@ describe('console: a multi-label classification project', () => {
       'false',
     );
     await screenshots(page, 'image');
+    // 0 takes every label off; 1 and 2 give them back.
+    await page.keyboard.press('0');
+    await labelsOfImage
+      .getByRole('status')
+      .filter({ hasText: /^Labels: none yet$/ })
+      .waitFor();
+    await page.keyboard.press('1');
+    await labelsOfImage
+      .getByRole('status')
+      .filter({ hasText: /^Labels: red$/ })
+      .waitFor();
+    await page.keyboard.press('2');
+    await labelsOfImage
+      .getByRole('status')
+      .filter({ hasText: /^Labels: red, green$/ })
+      .waitFor();
     await page.getByRole('link', { name: '← All images' }).click();
 
     // The other red-and-green pictures by keyboard: a digit on the grid adds its label to the focused image.
@@ -335,9 +351,13 @@ describe('console: a multi-label classification project', () => {
     await runs.getByRole('cell', { name: '100.0% / 100.0%' }).waitFor();
     await runs.getByRole('button', { name: 'Show predictions' }).click();
     await page.getByRole('heading', { name: '0 of 2 not given exactly their labels' }).waitFor();
+    // Each photo's labels in the project's order, however labels.json listed them.
     await expect(
-      page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem').first().textContent(),
-    ).resolves.toMatch(/expected (red, blue|blue, red), predicted (red, blue|blue, red) at ≥ 50%$/);
+      page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem').allTextContents(),
+    ).resolves.toEqual([
+      'unseen-502.pngexpected red, blue, predicted red, blue at ≥ 50%',
+      'unseen-503.pngexpected red, blue, predicted red, blue at ≥ 50%',
+    ]);
     await page.getByRole('heading', { name: 'Test runs' }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOTS, 'multilabel-test-run.png') });
 

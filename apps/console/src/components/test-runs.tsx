@@ -240,7 +240,7 @@ function FittedPhoto({
  */
 function outcome(project: Project, prediction: TestPrediction): string {
   if (project.type === 'multilabel')
-    return `expected ${describeLabels(prediction.expected)}, predicted ${describeLabels(prediction.predicted)} at ≥ 50%`;
+    return `expected ${describeLabels(project, prediction.expected)}, predicted ${describeLabels(project, prediction.predicted)} at ≥ 50%`;
   if (project.type === 'classification')
     return `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`;
   const matches = prediction.boxMatches ? `${describeMatches(prediction.boxMatches)} ` : '';
@@ -260,10 +260,11 @@ function headlineOf(metrics: TestRun['metrics']): number | undefined {
   return metrics.task === 'detection' ? metrics.map50 : metrics.task === 'multilabel' ? metrics.map : metrics.accuracy;
 }
 
-/** A multilabel test photo's label names, listed. */
-function describeLabels(value: unknown): string {
+/** A multilabel test photo's label names, listed in the project's order. */
+function describeLabels(project: Project, value: unknown): string {
   const names = Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : [];
-  return names.length ? names.join(', ') : 'no label';
+  const rank = (name: string) => project.labels.findIndex((label) => label.name === name);
+  return names.length ? names.sort((a, b) => rank(a) - rank(b)).join(', ') : 'no label';
 }
 
 function totalMatches(predictions: TestPrediction[]): Matches {

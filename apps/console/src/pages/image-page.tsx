@@ -148,6 +148,7 @@ function LabelsForm({ project, image, src }: { project: Project; image: Image; s
       if ((event.target as HTMLElement).closest('input, select, textarea')) return;
       const picked = project.labels[Number(event.key) - 1];
       if (/^[1-9]$/.test(event.key) && picked) toggle(picked.id);
+      else if (event.key === '0' && current.length) label.mutate([]);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -158,7 +159,9 @@ function LabelsForm({ project, image, src }: { project: Project; image: Image; s
       <img src={src} alt={image.filename} className="large" />
       <div role="group" aria-label="Labels">
         <p role="status">Labels: {names.length ? names.join(', ') : 'none yet'}</p>
-        <p className="hint">Press a label (or its number) to give it to the image; press it again to take it off.</p>
+        <p className="hint">
+          Press a label (or its number) to give it to the image; press it again to take it off. 0 removes every label.
+        </p>
         {project.labels.map((item, index) => (
           <button key={item.id} type="button" aria-pressed={current.includes(item.id)} onClick={() => toggle(item.id)}>
             <kbd>{index + 1}</kbd> {item.name}
