@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Rgb } from '@diyml/ml/testing/synthetic-images.js';
-import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
+import { type ConsoleHarness, sessionToken, startConsole, signUp } from '../support/browser.js';
 import { BLUE, colourColumns, RED } from '../support/generated-images.js';
 
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
@@ -242,6 +242,8 @@ describe('console: a multi-label classification project', () => {
       (response) => response.url().includes('/metrics?threshold=0.5') && response.ok(),
     );
     await page.getByRole('link', { name: 'Iteration 1' }).click();
+    await page.waitForURL(/\/iterations\//);
+    const iterationUrl = page.url();
     const atHalf = (await (await opened).json()) as {
       map: number;
       precision: number;
@@ -362,6 +364,46 @@ describe('console: a multi-label classification project', () => {
     await page.getByRole('link', { name: 'Dataset', exact: true }).click();
     await show.selectOption({ label: 'blue (25)' });
     await grid.getByRole('option', { name: /^red-and-blue\.png, red, green, blue, train/ }).waitFor();
+
+    // A deployment's stored prediction lists the labels from 50%, and goes to the dataset with them.
+    const [, projectId, iterationId] = /\/projects\/([^/]+)\/iterations\/([^/?]+)/.exec(iterationUrl)!;
+    const auth = `Bearer ${await sessionToken(page)}`;
+    const deployment = (
+      await harness.testApp.http
+        .post(`/v1/projects/${projectId}/deployments`)
+        .set('Authorization', auth)
+        .send({ iterationId, name: 'colours' })
+        .expect(201)
+    ).body as { id: string; apiKey: string };
+    await harness.testApp.http
+      .put(`/v1/projects/${projectId}/deployments/${deployment.id}/prediction-store`)
+      .set('Authorization', auth)
+      .send({ enabled: true })
+      .expect(200);
+    await harness.testApp.http
+      .post(`/v1/predict/${deployment.id}`)
+      .set('X-Api-Key', deployment.apiKey)
+      .set('Content-Type', 'image/png')
+      .send(await picture(['red', 'blue'], 504))
+      .expect(200);
+    await page.getByRole('link', { name: 'Predictions', exact: true }).click();
+    const stored = page.getByRole('list', { name: 'Stored predictions' });
+    const card = stored.getByRole('listitem', { name: /^Prediction of .+: (red|blue) \d+\.\d%, (red|blue) \d+\.\d%$/ });
+    await card.waitFor();
+    await card.getByRole('checkbox').check();
+    await screenshots(page, 'predictions');
+    await page.getByRole('button', { name: 'Add 1 to the dataset' }).click();
+    await page.getByRole('status').filter({ hasText: '1 added to the dataset.' }).waitFor();
+    const promoted = (await stored.getByRole('link', { name: 'in the dataset' }).getAttribute('href'))!
+      .split('/')
+      .pop();
+    const image = (
+      await harness.testApp.http
+        .get(`/v1/projects/${projectId}/images/${promoted}`)
+        .set('Authorization', auth)
+        .expect(200)
+    ).body as { labels: { name: string }[] };
+    expect(image.labels.map((label) => label.name).sort()).toEqual(['blue', 'red']);
 
     // The history tells each upload's labels in words.
     await page.getByRole('link', { name: 'History', exact: true }).click();
