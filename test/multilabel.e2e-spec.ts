@@ -243,6 +243,40 @@ describe('multilabel projects: several labels per image, independent probabiliti
     }
     expect(tested.status).toBe('completed');
     expect(tested.metrics).toMatchObject({ task: 'multilabel', threshold: 0.5, precision: 1, recall: 1 });
+
+    // Suggestions for an untagged picture: every label with its probability; accepted, the likely ones become its set.
+    const [untagged] = await client.upload(project.id, [await picture(['green', 'blue'], 701)], {}, 'untagged');
+    const suggestions = `/v1/projects/${project.id}/iterations/${queued.id}/suggestions`;
+    const requested = await client.http
+      .post(suggestions)
+      .set('Authorization', client.auth)
+      .send({ imageIds: [untagged.id] })
+      .expect(202);
+    let suggestionRun = requested.body;
+    for (const deadline = Date.now() + 60_000; suggestionRun.status === 'requested' && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      suggestionRun = (
+        await client.http.get(`${suggestions}/runs/${suggestionRun.id}`).set('Authorization', client.auth).expect(200)
+      ).body;
+    }
+    expect(suggestionRun).toMatchObject({ status: 'completed', suggestedCount: 1 });
+    const [suggestion] = (await client.http.get(suggestions).set('Authorization', client.auth).expect(200)).body.items;
+    expect(suggestion.predictions).toHaveLength(3);
+    const wrongEdit = await client.http
+      .post(`${suggestions}/accept`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ imageId: untagged.id, label: 'red' }] });
+    expect(wrongEdit.body.items[0].error.code).toBe('EDIT_DOES_NOT_FIT');
+    await client.http
+      .post(`${suggestions}/accept`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ imageId: untagged.id }] })
+      .expect(200);
+    const accepted = await client.http
+      .get(`/v1/projects/${project.id}/images/${untagged.id}`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(accepted.body.labels.map((label: { name: string }) => label.name).sort()).toEqual(['blue', 'green']);
   }, 180_000);
 
   it('exports and imports the project and its model as multilabel', async () => {
@@ -263,7 +297,8 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .get(`/v1/projects/${imported.body.project.id}/images?label=green&limit=100`)
       .set('Authorization', client.auth)
       .expect(200);
-    expect(copies.body.items).toHaveLength(4 * 8);
+    // The green training pictures, and the green-and-blue one labeled from suggestions.
+    expect(copies.body.items).toHaveLength(4 * 8 + 1);
     expect(copies.body.items[0].labels.length).toBeGreaterThanOrEqual(1);
 
     // The model file says it is multilabel: it imports into a multilabel project and predicts independently.

@@ -3264,9 +3264,10 @@ export interface components {
         EpochDto: {
             epoch: number;
             loss: number;
+            /** @description Training accuracy (classification); null otherwise. */
             accuracy: number | null;
             valLoss: number | null;
-            /** @description Validation accuracy; validation mAP@0.5 for detection. */
+            /** @description Validation accuracy; validation mAP (per label, at any probability) for multilabel, mAP@0.5 for detection. */
             valAccuracy: number | null;
             durationMs: number;
             imagesPerSecond: number;
@@ -4375,13 +4376,15 @@ export interface components {
             imageId: string;
             /** @description Classification: accept this label (name or id) instead of the most probable suggestion. */
             label?: string;
+            /** @description Multilabel: accept these labels (names or ids) instead of the suggested ones. */
+            labels?: string[];
             /** @description Detection: accept these boxes instead of the suggested ones. */
             regions?: components["schemas"]["RegionInputDto"][];
         };
         AcceptSuggestionsDto: {
             items: components["schemas"]["AcceptSuggestionItemDto"][];
             /**
-             * @description Detection: suggested boxes at least this probable are accepted.
+             * @description Detection: suggested boxes at least this probable are accepted; multilabel: suggested labels.
              * @default 0.5
              */
             minProbability?: number;

@@ -5,6 +5,8 @@ import { type ImageMetadata, validateMetadata } from './image-metadata.js';
 import type { ImageEvent, ImageOrigin, LabelSource, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
+/** Most whole-image labels one request names for an image (a multilabel image's set). */
+export const MAX_LABELS_PER_IMAGE = 500;
 /** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
 const EPSILON = 1e-9;
 

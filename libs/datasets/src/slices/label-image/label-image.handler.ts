@@ -12,16 +12,13 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { MAX_REGIONS_PER_IMAGE } from '../../domain/image.decider.js';
+import { MAX_LABELS_PER_IMAGE, MAX_REGIONS_PER_IMAGE } from '../../domain/image.decider.js';
 import { resolveLabels } from '../../domain/label-reference.js';
 import { RegionInputDto, toRegions } from '../../http/region-input.dto.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';
 import type { ImageDto } from '../../http/image.dto.js';
 import { toImageDto } from '../../http/image.dto.js';
-
-/** Most whole-image labels one request sets on an image (a project has at most this many anyway). */
-export const MAX_LABELS_PER_IMAGE = 500;
 
 export class LabelImageDto {
   @ApiPropertyOptional({

@@ -14,9 +14,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DomainError } from '@diyml/core/pure';
-import { MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
+import { MAX_LABELS_PER_IMAGE, MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
 import { resolveLabels } from '../../domain/label-reference.js';
-import { labelReferencesOf, MAX_LABELS_PER_IMAGE } from '../label-image/label-image.handler.js';
+import { labelReferencesOf } from '../label-image/label-image.handler.js';
 import { ItemErrorDto } from '../../http/image.dto.js';
 import { RegionInputDto, toRegions } from '../../http/region-input.dto.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';

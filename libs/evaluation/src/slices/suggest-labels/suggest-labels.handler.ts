@@ -54,14 +54,6 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
   }: SuggestLabels): Promise<{ run: SuggestionRunView; skipped: SkippedImage[] }> {
     await this.projects.getOwned(projectId, context.userId);
     const iteration = await completedIteration(this.readStore, projectId, iterationId);
-    const { task } = iteration;
-    if (task === 'multilabel') {
-      throw DomainError.unprocessable(
-        'SUGGESTIONS_NOT_AVAILABLE',
-        "Label suggestions come from classification and detection iterations; a multilabel iteration's " +
-          'probabilities per label are read with its predictions (POST …/iterations/{iterationId}/predict).',
-      );
-    }
     const stream = labelSuggestionsStream(iterationId);
     const { state } = await loadStream(this.events, stream, labelSuggestionsDecider);
     const skipped: SkippedImage[] = [];
@@ -101,7 +93,7 @@ export class SuggestLabelsHandler implements ICommandHandler<SuggestLabels> {
         iterationId,
         runId,
         spec: {
-          task,
+          task: iteration.task,
           labels: iteration.labels,
           modelSha256: iteration.model.sha256,
           images: images.map((image) => ({ imageId: image.id, sha256: image.sha256 })),

@@ -6,9 +6,15 @@ import { ClassificationMetricsDto, DetectionMetricsDto, MultilabelMetricsDto } f
 export class EpochDto {
   @ApiProperty() epoch: number;
   @ApiProperty() loss: number;
-  @ApiProperty({ nullable: true, type: Number }) accuracy: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Training accuracy (classification); null otherwise.' })
+  accuracy: number | null;
   @ApiProperty({ nullable: true, type: Number }) valLoss: number | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'Validation accuracy; validation mAP@0.5 for detection.' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'Validation accuracy; validation mAP (per label, at any probability) for multilabel, mAP@0.5 for detection.',
+  })
   valAccuracy: number | null;
   @ApiProperty() durationMs: number;
   @ApiProperty() imagesPerSecond: number;
