@@ -405,6 +405,32 @@ describe('console: a multi-label classification project', () => {
     ).body as { labels: { name: string }[] };
     expect(image.labels.map((label) => label.name).sort()).toEqual(['blue', 'red']);
 
+    // Smart labeling: an unlabeled picture gets the labels from 50% suggested; a label ticked by hand goes with them.
+    await page.getByRole('link', { name: 'Dataset', exact: true }).click();
+    await page.getByLabel('Images or zip archives to upload').setInputFiles({
+      name: 'unlabeled.png',
+      mimeType: 'image/png',
+      buffer: await picture(['red', 'blue'], 502),
+    });
+    await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
+    await page.getByRole('link', { name: 'Smart labeling', exact: true }).click();
+    await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
+    await page.getByRole('status').filter({ hasText: '1 of 1 images got suggestions.' }).waitFor();
+    const suggestions = page.getByRole('list', { name: 'Suggestions' });
+    await suggestions.getByRole('listitem', { name: 'unlabeled.png: red, blue' }).waitFor();
+    const suggested = suggestions
+      .getByRole('listitem')
+      .filter({ has: page.getByRole('checkbox', { name: 'unlabeled.png' }) });
+    await suggested.getByRole('group', { name: 'Accept with' }).getByLabel('green').check();
+    await suggestions.getByRole('listitem', { name: 'unlabeled.png: red, green, blue' }).waitFor();
+    await suggested.getByRole('checkbox', { name: 'unlabeled.png' }).check();
+    await screenshots(page, 'suggestions');
+    await page.getByRole('button', { name: 'Accept selected (1)' }).click();
+    await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
+    await page.getByRole('link', { name: 'Dataset', exact: true }).click();
+    await show.selectOption({ label: 'green (34)' });
+    await grid.getByRole('option', { name: /^unlabeled\.png, red, green, blue, train/ }).waitFor();
+
     // The history tells each upload's labels in words.
     await page.getByRole('link', { name: 'History', exact: true }).click();
     const events = page.getByRole('list', { name: 'Events' });

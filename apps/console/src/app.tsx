@@ -143,8 +143,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
           {project.data.name} <span className="badge">{PROJECT_TYPES[project.data.type]}</span>
         </h1>
         <nav className="tabs" aria-label="Project">
-          {/* Smart labeling suggests one label or boxes: a multilabel model's probabilities are its quick test's. */}
-          {TABS.filter(([key]) => key !== 'suggestions' || project.data.type !== 'multilabel').map(([key, title]) => (
+          {TABS.map(([key, title]) => (
             <Link
               key={key}
               href={`${base}/${key}`}
@@ -161,11 +160,6 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
             <IterationPage project={project.data} iterationId={iteration.iterationId} />
           ) : section === 'analysis' ? (
             <AnalysisPage project={project.data} />
-          ) : section === 'suggestions' && project.data.type === 'multilabel' ? (
-            <p className="hint">
-              Smart labeling suggests labels from classification and detection iterations. For a multi-label project,
-              try photos in an iteration’s quick test and add them to the dataset with the labels it gives.
-            </p>
           ) : section === 'suggestions' ? (
             <SuggestionsPage project={project.data} />
           ) : section === 'train' ? (
