@@ -135,6 +135,11 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
     expect(performance.precision).toBeGreaterThanOrEqual(0.8);
     expect(performance.recall).toBeGreaterThanOrEqual(0.8);
     for (const tag of performance.perTagPerformance!) expect(tag.averagePrecision).toBeGreaterThanOrEqual(0.8);
+    // Per validation image: all its tags, and every tag's probability.
+    const images = await trainer.getImagePerformances(project.id!, iteration.id!);
+    expect(images.length).toBeGreaterThan(0);
+    expect(Math.max(...images.map((image) => image.tags!.length))).toBeGreaterThanOrEqual(2);
+    expect(images.every((image) => image.predictions!.length === 3)).toBe(true);
 
     await trainer.publishIteration(project.id!, iteration.id!, 'colours', '/subscriptions/x/resourceGroups/y');
     const result = await predictor.classifyImage(project.id!, 'colours', await picture(['red', 'blue'], 900));

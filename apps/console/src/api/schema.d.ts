@@ -2391,7 +2391,7 @@ export interface components {
              */
             name: string;
             /**
-             * @description classification: one label per image; detection: labeled boxes.
+             * @description classification: one label per image; multilabel: any number of labels per image, each with its own probability; detection: labeled boxes.
              * @enum {string}
              */
             type: "classification" | "multilabel" | "detection";

@@ -9,8 +9,3 @@ export type ProjectType = (typeof PROJECT_TYPES)[number];
 export function isProjectType(value: unknown): value is ProjectType {
   return typeof value === 'string' && (PROJECT_TYPES as readonly string[]).includes(value);
 }
-
-/** Whole-image labels: one per image (classification) or a set per image (multilabel). */
-export function labelsWholeImages(type: ProjectType): boolean {
-  return type !== 'detection';
-}
