@@ -55,7 +55,7 @@ describe('console: a multi-label classification project', () => {
     await harness?.close();
   });
 
-  it('creates one, uploads with several labels, labels a selection and an image with two labels, filters, trains, reads per-label metrics and quick-tests a photo', async () => {
+  it('creates one, uploads with several labels, labels selections and an image, filters, trains, reads per-label metrics, quick-tests and test-runs photos, adds a stored prediction and accepts a suggestion with their label sets', async () => {
     let seed = 100;
     const sets = [];
     for (const set of TRAINING_SETS) {
