@@ -23,7 +23,7 @@ describe('dataset import over HTTP', () => {
     await testApp.destroy();
   });
 
-  async function createProject(type: 'classification' | 'detection', labels: string[] = []) {
+  async function createProject(type: 'classification' | 'multilabel' | 'detection', labels: string[] = []) {
     const project = await testApp.http
       .post('/v1/projects')
       .set('Authorization', auth)
@@ -95,6 +95,46 @@ describe('dataset import over HTTP', () => {
     const again = await importZip(projectId, zipSync(files)).expect(207);
     expect(again.body.items.filter((item: Item) => item.status === 'duplicate')).toHaveLength(14);
     expect(await list(projectId)).toHaveLength(14);
+  });
+
+  it("imports a multilabel zip: Roboflow's one-hot _classes.csv per split folder, and class folders beside it", async () => {
+    const projectId = await createProject('multilabel', ['dog']);
+    const files: Record<string, Uint8Array> = {
+      'train/_classes.csv': Buffer.from(
+        'filename, dog, outdoor, night\n' +
+          'a.png,1,1,0\n' +
+          'b.png,0,1,1\r\n' +
+          '"with, comma.png",1,0,0\n' +
+          'none.png,0,0,0\n' +
+          'gone.png,1,0,0\n',
+      ),
+      'train/a.png': await generateImage(801),
+      'train/b.png': await generateImage(802),
+      'train/with, comma.png': await generateImage(803),
+      'train/none.png': await generateImage(804),
+      'valid/_classes.csv': Buffer.from('filename,dog,outdoor,night\nv.png,0,0,1\n'),
+      'valid/v.png': await generateImage(805),
+      'night/n.png': await generateImage(806),
+    };
+    const response = await importZip(projectId, zipSync(files)).expect(207);
+    expect(response.body.labelsCreated.map((label: { name: string }) => label.name).sort()).toEqual([
+      'night',
+      'outdoor',
+    ]);
+    const byPath = Object.fromEntries(response.body.items.map((item: Item) => [item.filename, item]));
+    expect(byPath['train/gone.png']).toMatchObject({ status: 'rejected', error: { code: 'MISSING_FILE' } });
+    const labelsOf = async (filename: string) =>
+      (await list(projectId))
+        .find((image: { filename: string }) => image.filename === filename)
+        .labels.map((label: { name: string }) => label.name)
+        .sort();
+    expect(await labelsOf('train/a.png')).toEqual(['dog', 'outdoor']);
+    expect(await labelsOf('train/b.png')).toEqual(['night', 'outdoor']);
+    expect(await labelsOf('train/with, comma.png')).toEqual(['dog']);
+    expect(await labelsOf('train/none.png')).toEqual([]);
+    expect(await labelsOf('night/n.png')).toEqual(['night']);
+    expect(await list(projectId, { split: 'validation' })).toMatchObject([{ filename: 'valid/v.png' }]);
+    expect(await list(projectId, { label: 'night' })).toHaveLength(3);
   });
 
   it('refuses unknown labels when asked not to create them, and a file that is not a zip', async () => {

@@ -116,6 +116,7 @@ describe('datasets over HTTP', () => {
       bytes: expect.any(Number),
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       label: { id: project.labels.cat, name: 'cat' },
+      labels: [{ id: project.labels.cat, name: 'cat' }],
       regions: [],
       split: 'train',
       included: true,

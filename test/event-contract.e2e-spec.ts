@@ -331,6 +331,18 @@ describe('stored event payloads (the log contract)', () => {
     }
     await as(testApp.http.delete(`/v1/projects/${detection.id}`)).expect(204);
 
+    // A multilabel project's images carry label sets.
+    const multilabel = await client.createProject('multilabel', ['red', 'square']);
+    const [both] = await client.upload(
+      multilabel.id,
+      await colouredSquares(RED, 1, 15),
+      { labels: JSON.stringify(['red', 'square']) },
+      'both',
+    );
+    await as(testApp.http.put(`/v1/projects/${multilabel.id}/images/${both.id}/label`))
+      .send({ labels: ['square'] })
+      .expect(200);
+
     // Photos embedded in the background on the backbone the training configuration names.
     const bars = await client.createProject('classification', ['bars']);
     await client.configureTraining(bars.id, { architecture: 'backbone-classifier', backbone: 'tiny-url' });
@@ -389,6 +401,7 @@ describe('stored event payloads (the log contract)', () => {
       'ImageUploaded',
       'ImageLabeled',
       'ImageRegionsSet',
+      'ImageLabelsSet',
       'ImageRemoved',
       'IterationQueued',
       'IterationStarted',

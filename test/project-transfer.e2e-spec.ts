@@ -43,6 +43,7 @@ interface Image {
   width: number;
   height: number;
   label: { id: string; name: string } | null;
+  labels?: { id: string; name: string }[];
   regions?: { label: { id: string; name: string }; x: number; y: number; width: number; height: number }[];
   split: string;
   included: boolean;
@@ -74,9 +75,10 @@ const until = async (condition: () => boolean, what: string) => {
 };
 
 /** An image as a user compares it across installations: everything but its id and the ids of its labels. */
-const comparable = ({ id: _id, label, regions, ...rest }: Image) => ({
+const comparable = ({ id: _id, label, labels, regions, ...rest }: Image) => ({
   ...rest,
   label: label?.name ?? null,
+  labels: (labels ?? []).map((entry) => entry.name),
   regions: (regions ?? []).map((region) => ({ ...region, label: region.label.name })),
 });
 

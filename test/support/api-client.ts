@@ -21,7 +21,7 @@ export class ApiClient {
     return this.testApp.http;
   }
 
-  async createProject(type: 'classification' | 'detection', labels: string[], name = `project ${type}`) {
+  async createProject(type: 'classification' | 'multilabel' | 'detection', labels: string[], name = `project ${type}`) {
     const project = await this.http
       .post('/v1/projects')
       .set('Authorization', this.auth)
@@ -39,7 +39,12 @@ export class ApiClient {
     return { id: project.body.id as string, labels: created };
   }
 
-  async upload(projectId: string, files: Buffer[], fields: { label?: string; split?: string } = {}, prefix = 'image') {
+  async upload(
+    projectId: string,
+    files: Buffer[],
+    fields: { label?: string; labels?: string; split?: string } = {},
+    prefix = 'image',
+  ) {
     let request = this.http.post(`/v1/projects/${projectId}/images`).set('Authorization', this.auth);
     files.forEach((file, index) => {
       request = request.attach('images', file, `${prefix}-${index}.png`);

@@ -22,6 +22,26 @@ export async function colouredSquares(colour: Rgb, count: number, seed: number, 
   return Promise.all(Array.from({ length: count }, () => encodePng(colouredSquareImage(colour, size, random))));
 }
 
+/**
+ * A PNG whose labels are independent properties: each colour of `present` is a small square in its own column
+ * (the first colour on the left third, the second in the middle, the third on the right), at a random height.
+ */
+export async function colourColumns(present: readonly (Rgb | null)[], seed: number, size = 24): Promise<Buffer> {
+  const random = new SeededRandom(seed);
+  const pixels = new Uint8Array(size * size * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = 110 + random.integer(40);
+  const column = Math.floor(size / present.length);
+  const side = Math.floor(column * 0.75);
+  present.forEach((colour, index) => {
+    if (!colour) return;
+    const left = index * column + random.integer(column - side + 1);
+    const top = random.integer(size - side + 1);
+    for (let row = top; row < top + side; row++)
+      for (let x = left; x < left + side; x++) pixels.set(colour, (row * size + x) * 3);
+  });
+  return encodePng({ pixels, width: size, height: size, channels: 3 });
+}
+
 /** PNG scenes with one coloured square each, and its box in fractions of the image. */
 export async function squareScenes(
   colours: readonly Rgb[],

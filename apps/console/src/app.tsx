@@ -18,6 +18,7 @@ import { ProjectsPage } from './pages/projects-page';
 import { PredictionsPage } from './pages/predictions-page';
 import { SharedModelsPage } from './pages/shared-models-page';
 import { SuggestionsPage } from './pages/suggestions-page';
+import { PROJECT_TYPES } from './pages/projects-page';
 import { TokensPage } from './pages/tokens-page';
 import { TrainPage } from './pages/train-page';
 import { Link, match, navigate, useLocation } from './router';
@@ -139,7 +140,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
     <LabelColours labels={project.data.labels}>
       <main>
         <h1>
-          {project.data.name} <span className="badge">{project.data.type}</span>
+          {project.data.name} <span className="badge">{PROJECT_TYPES[project.data.type]}</span>
         </h1>
         <nav className="tabs" aria-label="Project">
           {TABS.map(([key, title]) => (

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { ConcurrencyGate, DomainError, EVENT_LOOP_SLICE_MS, EventLoopSlices } from '@diyml/core/pure';
-import { EventStore, type RecordedEvent } from '@diyml/event-store';
+import { DomainError, EVENT_LOOP_SLICE_MS, EventLoopSlices } from '@diyml/core/pure';
+import { EventStore } from '@diyml/event-store';
 import { PROJECT_HISTORY, type ProjectHistoryEntry } from '@diyml/projects';
 import { InMemoryReadStore, type Projection, ReadStore } from '@diyml/read-store';
+import { WHOLE_PROJECT_READS } from './whole-project-reads.js';
 
 /** `asOf` as a client gives it: a log position (digits) or an ISO-8601 time. */
 export type AsOf = { position: number } | { time: Date };
@@ -26,14 +27,6 @@ export interface ProjectSnapshot {
   /** Read models as the given projections built them from the project's events up to `position`. */
   readStore: ReadStore;
 }
-
-/**
- * Reads of a whole project from the log (an `asOf` snapshot, an export's collection) run one at a time in this
- * process. Each holds the project's events (a snapshot also a copy of its read models) and runs on the event loop:
- * two at once are no faster than one after the other, and take twice the memory (a snapshot and an export side by
- * side grew the api by 577 MiB on 5,000 images, one alone by ~300).
- */
-export const WHOLE_PROJECT_READS = new ConcurrencyGate(1);
 
 /**
  * The state of a project at a moment in the past, computed from the log: the project's streams (found through
@@ -74,13 +67,7 @@ export class ProjectTimeTravel {
       'position' in asOf
         ? asOf.position
         : (entries.filter((entry) => Date.parse(entry.metadata.at) <= asOf.time.getTime()).pop()?.position ?? -1);
-    const streams = new Set(entries.filter((entry) => entry.position <= position).map((entry) => entry.stream));
-    const recorded: RecordedEvent[] = [];
-    for (const stream of streams) {
-      for (const event of await this.events.readStream(stream)) if (event.position <= position) recorded.push(event);
-      await slices.breathe();
-    }
-    recorded.sort((a, b) => a.position - b.position);
+    const recorded = await WHOLE_PROJECT_READS.eventsUpTo(this.events, projectId, entries, position, slices);
     const snapshot = new InMemoryReadStore();
     const routes = projections.map((projection) => ({ projection, types: new Set(projection.eventTypes) }));
     for (const event of recorded) {

@@ -12,6 +12,29 @@ describe('EventLoopSlices', () => {
     expect(timerRan).toBe(true);
   });
 
+  it('runs one slice per event-loop turn, whatever the number of long loops breathing at once', async () => {
+    let slicesSinceLastTurn = 0;
+    const slicesPerTurn: number[] = [];
+    let looping = true;
+    const countTurn = () => {
+      slicesPerTurn.push(slicesSinceLastTurn);
+      slicesSinceLastTurn = 0;
+      if (looping) setImmediate(countTurn);
+    };
+    setImmediate(countTurn);
+    const loop = async () => {
+      const slices = new EventLoopSlices(0);
+      for (let step = 0; step < 10; step += 1) {
+        await slices.breathe();
+        slicesSinceLastTurn += 1;
+      }
+    };
+    await Promise.all([loop(), loop(), loop()]);
+    looping = false;
+    expect(Math.max(...slicesPerTurn)).toBe(1);
+    expect(slicesPerTurn.reduce((sum, count) => sum + count, 0) + slicesSinceLastTurn).toBe(30);
+  });
+
   it('stops a loop at its next step once its signal is aborted, with the signal’s reason', async () => {
     const stop = new AbortController();
     const slices = new EventLoopSlices(5, stop.signal);

@@ -1,13 +1,37 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
-
 /** How long a long loop runs before it lets other callbacks (other requests, /health) have the event loop. */
 export const EVENT_LOOP_SLICE_MS = 20;
+
+/** Loops waiting for their next slice, in arrival order. */
+const waitingForSlice: (() => void)[] = [];
+let servingSlices = false;
+
+/**
+ * Resolves at a later event-loop turn, one waiting loop per turn: ten long loops then hold the event loop no longer
+ * per turn than one, instead of each running its own slice back to back while /health waits for the next turn.
+ */
+function nextSlice(): Promise<void> {
+  return new Promise((resolve) => {
+    waitingForSlice.push(resolve);
+    if (!servingSlices) {
+      servingSlices = true;
+      setImmediate(serveOneSlice);
+    }
+  });
+}
+
+function serveOneSlice(): void {
+  // The loop resumes in this callback's microtasks, before the next turn's I/O.
+  waitingForSlice.shift()?.();
+  if (waitingForSlice.length) setImmediate(serveOneSlice);
+  else servingSlices = false;
+}
 
 /**
  * Cuts a long synchronous-looking loop (reading thousands of streams from the embedded event store, applying their
  * events to projections: each step a resolved promise, so the loop never gave the event loop back) into slices of
  * `sliceMs`: call `await slices.breathe()` between steps. A project of 15,000 images held every other request for
- * 3 s per `asOf` query or export before.
+ * 3 s per `asOf` query or export before. The slices of all such loops in the process take turns, one per event-loop
+ * turn.
  */
 export class EventLoopSlices {
   private sliceStarted = performance.now();
@@ -19,13 +43,13 @@ export class EventLoopSlices {
   ) {}
 
   /**
-   * Gives the event loop one turn once the current slice has run `sliceMs`; resolves at once otherwise. Rejects
-   * with the reason once the signal is aborted.
+   * Gives the event loop back once the current slice has run `sliceMs`, until this loop's next turn; resolves at
+   * once otherwise. Rejects with the reason once the signal is aborted.
    */
   async breathe(): Promise<void> {
     this.signal?.throwIfAborted();
     if (performance.now() - this.sliceStarted < this.sliceMs) return;
-    await nextTurn();
+    await nextSlice();
     this.signal?.throwIfAborted();
     this.sliceStarted = performance.now();
   }
@@ -40,6 +64,11 @@ export class ConcurrencyGate {
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly limit: number) {}
+
+  /** Runs waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
 
   /**
    * Runs `work` when a slot is free. `signal` aborted while it waits: it leaves the queue at once, rejecting with the

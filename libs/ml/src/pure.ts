@@ -15,4 +15,14 @@ export { BackboneError, type Backbone, type BackboneDescriptor, type BackboneErr
 export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones } from './backbones/backbone-registry.js';
 export { classificationMetricsAtThreshold, type ClassificationMetrics } from './metrics/classification-metrics.js';
 export { bestUnmatchedTruth, detectionMetrics, type DetectionMetrics } from './metrics/detection-metrics.js';
-export type { ClassificationValidation, DetectionValidation } from './training/training-types.js';
+export {
+  multilabelMetrics,
+  type MultilabelLabelMetrics,
+  type MultilabelMetrics,
+} from './metrics/multilabel-metrics.js';
+export type {
+  ClassificationValidation,
+  DetectionValidation,
+  MultilabelValidation,
+  Validation,
+} from './training/training-types.js';

@@ -51,6 +51,23 @@ export async function labelImages(projectId: string, imageIds: string[], label: 
   if (failed.length) throw new Error(failed.map((item) => item.error?.message).join('; '));
 }
 
+/** Items per labeling request: the API takes at most 1,000. */
+const LABELS_PER_REQUEST = 1000;
+
+/** Gives each image its whole set of labels (ids); [] untags it. */
+export async function setImageLabels(projectId: string, items: { imageId: string; labels: string[] }[]) {
+  for (let start = 0; start < items.length; start += LABELS_PER_REQUEST) {
+    const result = unwrap(
+      await api.POST('/v1/projects/{projectId}/images/labels', {
+        params: { path: { projectId } },
+        body: { items: items.slice(start, start + LABELS_PER_REQUEST) },
+      }),
+    );
+    const failed = result.items.filter((item) => item.error);
+    if (failed.length) throw new Error(failed.map((item) => item.error?.message).join('; '));
+  }
+}
+
 export async function updateImages(
   projectId: string,
   images: Image[],

@@ -284,7 +284,7 @@ export interface paths {
         put?: never;
         /**
          * Import a labeled dataset from a zip
-         * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created). A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images. Every image of the archive counts, checked before any is decoded or a label created.
+         * @description Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders (`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. Multilabel: the same folders (one label each), and CSV files whose first column is `filename` followed by one column per label holding 1 or 0 (Roboflow's multi-label `_classes.csv`): each row gives its image (next to the CSV) the labels of its 1 columns; a CSV in a split folder sets the split; a row whose image is not in the zip is MISSING_FILE. Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], `categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); archive limit 536870912 bytes [IMPORT_MAX_ARCHIVE_BYTES], 20000 images [IMPORT_MAX_FILES]. The zip is unpacked off the event loop and refused (413 ARCHIVE_TOO_LARGE, ARCHIVE_ENTRY_TOO_LARGE, ARCHIVE_RATIO_EXCEEDED, ARCHIVE_TOO_MANY_ENTRIES) as soon as what it really inflates to passes a limit [ARCHIVE_MAX_INFLATED_BYTES, ARCHIVE_MAX_ENTRY_BYTES, ARCHIVE_MAX_RATIO, ARCHIVE_MAX_ENTRIES]. COCO annotations that cannot be taken as they stand (unknown image or category id, bbox out of the image, empty or too small) are dropped or cut and each one reported: with its image in `annotationIssues`, or in `unmatchedAnnotations`. 201 when everything was taken as sent; 207 when some images were rejected or some annotations reported; 400 when no image can be taken (nothing is written, no label created). A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images. Every image of the archive counts, checked before any is decoded or a label created.
          */
         post: operations["importDataset"];
         delete?: never;
@@ -308,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * Upload one or many images
-         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind. A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
+         * @description Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) or `labels` (a JSON array of names or ids: a multilabel project's labels for every file) and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. Limits (defaults; settings in brackets): 33554432 bytes per file [UPLOAD_MAX_FILE_BYTES], 52000000 pixels per image [UPLOAD_MAX_PIXELS], 500 files per request [UPLOAD_MAX_FILES], 536870912 bytes per request [UPLOAD_MAX_REQUEST_BYTES]. Each file is `created`, `duplicate` (same bytes already in the project) or `rejected` with an error (EMPTY_FILE, FILE_TOO_LARGE, UNSUPPORTED_IMAGE for a file that is no picture, UNSUPPORTED_IMAGE_FORMAT for a picture in a format not taken, such as an iPhone's HEIC, BMP or SVG, with how to convert it, CORRUPT_IMAGE, IMAGE_TOO_LARGE). 201 when no file was rejected, 207 when some were; 400 when all were (code of the files, or IMAGES_REJECTED, with the items in `details.items`), 415 when all were UNSUPPORTED_IMAGE_FORMAT. A rejected file leaves nothing behind. A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
          */
         post: operations["uploadImages"];
         delete?: never;
@@ -439,8 +439,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set or clear the label of an image (classification)
-         * @description Label by name (case-insensitive) or id. 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT for an id of another project, WRONG_PROJECT_TYPE on a detection project.
+         * Set or clear the labels of an image (classification, multilabel)
+         * @description Label by name (case-insensitive) or id: `label` (one) or `labels` (the whole set; several on a multilabel project). 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT for an id of another project, TOO_MANY_LABELS for several labels on a classification project, WRONG_PROJECT_TYPE on a detection project.
          */
         put: operations["labelImage"];
         post?: never;
@@ -1729,7 +1729,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass) */
+        /** Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass), any number (Multilabel) */
         post: operations["CustomVision_CreateImageTags"];
         /** Custom Vision: untag images (?imageIds=&tagIds=) */
         delete: operations["CustomVision_DeleteImageTags"];
@@ -2391,10 +2391,10 @@ export interface components {
              */
             name: string;
             /**
-             * @description classification: one label per image; detection: labeled boxes.
+             * @description classification: one label per image; multilabel: any number of labels per image, each with its own probability; detection: labeled boxes.
              * @enum {string}
              */
-            type: "classification" | "detection";
+            type: "classification" | "multilabel" | "detection";
             /**
              * @default
              * @example Tell my cat from the neighbour’s dog.
@@ -2437,7 +2437,7 @@ export interface components {
              */
             imageSize: number;
             /**
-             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
+             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); multilabel: the same, each with a sigmoid output per label and binary cross-entropy; detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
              * @example auto
              * @enum {string}
              */
@@ -2470,7 +2470,7 @@ export interface components {
             /** @example Cats and dogs */
             name: string;
             /** @enum {string} */
-            type: "classification" | "detection";
+            type: "classification" | "multilabel" | "detection";
             /** @example Tell my cat from the neighbour’s dog. */
             description: string;
             /** @description In the order they were added. */
@@ -2563,7 +2563,7 @@ export interface components {
             /** @description Images are resized to imageSize × imageSize pixels. Default 64 for classification, 128 for detection. */
             imageSize?: number;
             /**
-             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
+             * @description Model architecture. classification: auto, small-cnn, backbone-classifier, transfer (default auto: backbone-classifier for photos, small-cnn for images under 96 px); multilabel: the same, each with a sigmoid output per label and binary cross-entropy; detection: auto, tiny-detector, backbone-detector (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.
              * @enum {string}
              */
             architecture?: "auto" | "small-cnn" | "backbone-classifier" | "transfer" | "tiny-detector" | "backbone-detector";
@@ -2750,6 +2750,8 @@ export interface components {
             imageId: string;
             /** @description Classification: label name or id; null clears. */
             label?: string | null;
+            /** @description Multilabel: every label of the image, names or ids ([] untags it); classification takes one. */
+            labels?: string[];
             /** @description Detection: replaces the boxes. */
             regions?: components["schemas"]["RegionInputDto"][];
         };
@@ -2997,6 +2999,8 @@ export interface components {
             sha256: string;
             /** @description Classification label; null when unlabeled. */
             label: components["schemas"]["ImageLabelDto"] | null;
+            /** @description Whole-image labels: a multilabel image has any number (none: untagged), a classification image its label or none, a detection image none. */
+            labels: components["schemas"]["ImageLabelDto"][];
             /** @description Detection boxes. */
             regions: components["schemas"]["RegionDto"][];
             /** @enum {string} */
@@ -3030,10 +3034,18 @@ export interface components {
         };
         LabelImageDto: {
             /**
-             * @description Label name or id; null clears the label.
+             * @description Label name or id; null clears the label (on a multilabel project: every label).
              * @example cat
              */
-            label: string | null;
+            label?: string | null;
+            /**
+             * @description Every label of the image, names or ids, replacing those it has ([] untags it): any number on a multilabel project, at most one on a classification project (400 TOO_MANY_LABELS).
+             * @example [
+             *       "dog",
+             *       "outdoor"
+             *     ]
+             */
+            labels?: string[];
         };
         SetImageRegionsDto: {
             /** @description Replaces the boxes of the image; [] clears them. */
@@ -3192,6 +3204,31 @@ export interface components {
             perLabel: components["schemas"]["LabelMetricsDto"][];
             confusionMatrix: components["schemas"]["ConfusionMatrixDto"];
         };
+        MultilabelLabelMetricsDto: {
+            /** @example outdoor */
+            label: string;
+            /** @description Average precision of this label, ranking the images by its probability. */
+            ap: number;
+            /** @description Share of the images given this label (probability ≥ threshold) that carry it. */
+            precision: number;
+            /** @description Share of the images carrying this label that were given it. */
+            recall: number;
+            f1: number;
+            /** @description Validation images that carry this label. */
+            support: number;
+        };
+        MultilabelMetricsDto: {
+            /** @description Over every (image, label) given at the threshold: the share that is right. */
+            precision: number;
+            /** @description Over every label the images carry: the share given at the threshold. */
+            recall: number;
+            f1: number;
+            /** @description Mean of the per-label APs over the labels some image carries. */
+            map: number;
+            /** @description Share of images whose labels at the threshold are exactly their labels. */
+            exactMatch: number;
+            perLabel: components["schemas"]["MultilabelLabelMetricsDto"][];
+        };
         DetectionLabelMetricsDto: {
             /** @example cat */
             label: string;
@@ -3227,9 +3264,10 @@ export interface components {
         EpochDto: {
             epoch: number;
             loss: number;
+            /** @description Training accuracy (classification); null otherwise. */
             accuracy: number | null;
             valLoss: number | null;
-            /** @description Validation accuracy; validation mAP@0.5 for detection. */
+            /** @description Validation accuracy; validation mAP (per label, at any probability) for multilabel, mAP@0.5 for detection. */
             valAccuracy: number | null;
             durationMs: number;
             imagesPerSecond: number;
@@ -3297,7 +3335,7 @@ export interface components {
             trainingConfig: components["schemas"]["TrainingConfigDto"] | null;
             history: components["schemas"]["EpochDto"][];
             /** @description Once completed, the validation metrics at the task's default thresholds (the project's task tells which kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold. */
-            metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
+            metrics?: components["schemas"]["ClassificationMetricsDto"] | components["schemas"]["MultilabelMetricsDto"] | components["schemas"]["DetectionMetricsDto"];
             /** @description Why it failed (status `failed`). */
             error?: components["schemas"]["IterationErrorDto"];
             /** @example wasm */
@@ -3402,6 +3440,25 @@ export interface components {
             /** @description Probabilities below it count as no prediction (0: always the most probable). */
             threshold: number;
         };
+        MultilabelMetricsAtThresholdDto: {
+            /** @description Over every (image, label) given at the threshold: the share that is right. */
+            precision: number;
+            /** @description Over every label the images carry: the share given at the threshold. */
+            recall: number;
+            f1: number;
+            /** @description Mean of the per-label APs over the labels some image carries. */
+            map: number;
+            /** @description Share of images whose labels at the threshold are exactly their labels. */
+            exactMatch: number;
+            perLabel: components["schemas"]["MultilabelLabelMetricsDto"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            task: "multilabel";
+            /** @description A label counts as given to an image when its probability is at least this. */
+            threshold: number;
+        };
         DetectionMetricsAtThresholdDto: {
             /** @description Macro average over the labels with ground truth, of boxes scoring at least the threshold. */
             precision: number;
@@ -3492,7 +3549,7 @@ export interface components {
             /** Format: uuid */
             projectId: string;
             /** @enum {string} */
-            task: "classification" | "detection";
+            task: "classification" | "multilabel" | "detection";
             /** @description The labels its images use, as named when it was frozen. */
             labels: components["schemas"]["LabelDto"][];
             /** @description The images included in training when it was frozen, ordered by sha256. */
@@ -3973,7 +4030,7 @@ export interface components {
             /** @example Tells apples from pears. */
             description: string;
             /** @enum {string} */
-            task: "classification" | "detection";
+            task: "classification" | "multilabel" | "detection";
             /** @description What it predicts. */
             labels: string[];
             /** @description Validation metrics of the iteration (null for an imported model). */
@@ -4160,16 +4217,16 @@ export interface components {
              * @description The project image, for a test-split run.
              */
             imageId: string | null;
-            /** @description Classification: the expected label; detection: the expected boxes. */
-            expected: string | components["schemas"]["TestBoxDto"][];
-            /** @description Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
-            predicted: string | components["schemas"]["FoundBoxDto"][];
+            /** @description Classification: the expected label; multilabel: the expected labels; detection: the expected boxes. */
+            expected: string | string[] | components["schemas"]["TestBoxDto"][];
+            /** @description Classification: the most probable label; multilabel: the labels of probability ≥ 0.5; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`). */
+            predicted: string | string[] | components["schemas"]["FoundBoxDto"][];
             /**
              * @description Classification: the probability of `predicted`; detection: the probability of the most probable box, listed in `predicted` or not (0 without boxes).
              * @example 0.93
              */
             confidence: number;
-            /** @description Classification: whether the prediction is the expected label (detection: absent, compare the boxes). */
+            /** @description Classification: whether the prediction is the expected label; multilabel: whether `predicted` is exactly `expected` (detection: absent, compare the boxes). */
             correct?: boolean;
             /** @description Detection: the labeled boxes matched and missed and the false boxes, counting the boxes in `predicted` only; summed over the images they are the run's precision and recall at the same thresholds. AP (mAP@50) ranks every box whatever its probability, so it is a run-level figure with no per-image counterpart. */
             boxMatches?: components["schemas"]["BoxMatchesDto"];
@@ -4207,7 +4264,7 @@ export interface components {
             source: "upload" | "split";
             imageCount: number;
             /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
-            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
+            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
             /** @description Per-image results, once completed (single test run only). */
             predictions?: components["schemas"]["TestPredictionDto"][];
             /** @description Why it failed. */
@@ -4319,13 +4376,15 @@ export interface components {
             imageId: string;
             /** @description Classification: accept this label (name or id) instead of the most probable suggestion. */
             label?: string;
+            /** @description Multilabel: accept these labels (names or ids) instead of the suggested ones. */
+            labels?: string[];
             /** @description Detection: accept these boxes instead of the suggested ones. */
             regions?: components["schemas"]["RegionInputDto"][];
         };
         AcceptSuggestionsDto: {
             items: components["schemas"]["AcceptSuggestionItemDto"][];
             /**
-             * @description Detection: suggested boxes at least this probable are accepted.
+             * @description Detection: suggested boxes at least this probable are accepted; multilabel: suggested labels.
              * @default 0.5
              */
             minProbability?: number;
@@ -4410,7 +4469,7 @@ export interface components {
              * @description null for object detection.
              * @enum {string|null}
              */
-            classificationType: "Multiclass" | null;
+            classificationType: "Multiclass" | "Multilabel" | null;
             /**
              * @example [
              *       "TensorFlow",
@@ -4463,7 +4522,7 @@ export interface components {
              */
             domainId?: string;
             /**
-             * @description Not changed: classification projects are Multiclass, detection projects have none.
+             * @description Not changed: a project keeps the classification type it was created with (none for detection).
              * @enum {string|null}
              */
             classificationType?: "Multiclass" | "Multilabel" | null;
@@ -4960,7 +5019,7 @@ export interface components {
             /** Format: uuid */
             domainId: string;
             /** @enum {string|null} */
-            classificationType: "Multiclass" | null;
+            classificationType: "Multiclass" | "Multilabel" | null;
             /** @enum {string} */
             trainingType: "Regular";
             /** @example 0 */
@@ -7693,8 +7752,10 @@ export interface operations {
             content: {
                 "multipart/form-data": {
                     images: string[];
-                    /** @description Label name or id for every file (classification). */
+                    /** @description Label name or id for every file (classification, multilabel). */
                     label?: string;
+                    /** @description JSON array of label names or ids for every file (multilabel; classification takes one). */
+                    labels?: string;
                     /**
                      * @default train
                      * @enum {string}
@@ -10196,7 +10257,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
@@ -12994,7 +13055,7 @@ export interface operations {
                 /** @description Words that must all appear in the name, description or labels (case-insensitive). */
                 q?: string;
                 /** @description Only models of this task. */
-                task?: "classification" | "detection";
+                task?: "classification" | "multilabel" | "detection";
             };
             header?: never;
             path?: never;
@@ -14433,7 +14494,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
+                    "application/json": components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
@@ -15372,7 +15433,7 @@ export interface operations {
                 description?: string;
                 /** @description The domain (GetDomains): a classification or an object detection domain chooses the project type. Defaults to General (classification). */
                 domainId?: string;
-                /** @description Classification projects are Multiclass (one tag per image): Multilabel is refused. */
+                /** @description Classification domains: Multiclass (one tag per image, the default) or Multilabel (any number of tags per image, each with its own probability). Ignored for object detection. */
                 classificationType?: "Multiclass" | "Multilabel";
                 /** @description Platforms the model should export to. Every model exports to TensorFlow (a TensorFlow.js archive) and ONNX, whatever is asked. */
                 targetExportPlatforms?: ("CoreML" | "TensorFlow" | "DockerFile" | "ONNX" | "VAIDK")[];

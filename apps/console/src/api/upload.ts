@@ -25,12 +25,14 @@ const FILES_PER_REQUEST = 20;
 /**
  * Uploads images (and .zip archives through the import endpoint) with XMLHttpRequest, because fetch cannot report
  * upload progress. The responses are the typed UploadResultDto / ImportResultDto of the generated schema; an
- * import's COCO boxes that were not taken as they were come back as `boxIssues`.
+ * import's COCO boxes that were not taken as they were come back as `boxIssues`. `labels` (ids) go with every image
+ * (not the zips, whose folders say their labels).
  */
 export async function uploadFiles(
   projectId: string,
   files: File[],
   onProgress: (sentBytes: number, totalBytes: number) => void,
+  labels: string[] = [],
 ): Promise<Uploaded> {
   const zips = await Promise.all(files.map(isZip));
   const archives = files.filter((_, index) => zips[index]);
@@ -40,6 +42,7 @@ export async function uploadFiles(
     const form = new FormData();
     const batch = images.slice(start, start + FILES_PER_REQUEST);
     for (const file of batch) form.append('images', file, file.name);
+    if (labels.length) form.append('labels', JSON.stringify(labels));
     batches.push({ path: `/v1/projects/${projectId}/images`, form, bytes: sum(batch) });
   }
   for (const archive of archives) {

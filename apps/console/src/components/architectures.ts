@@ -5,21 +5,25 @@ import type { Project } from '../api/client';
  * the project types that know it (the API refuses the others).
  */
 export const ARCHITECTURES: Record<string, { name: string; short: string; types: Project['type'][] }> = {
-  auto: { name: 'Automatic: the best fit for your photos', short: 'Automatic', types: ['classification', 'detection'] },
+  auto: {
+    name: 'Automatic: the best fit for your photos',
+    short: 'Automatic',
+    types: ['classification', 'multilabel', 'detection'],
+  },
   'backbone-classifier': {
     name: 'Pretrained backbone with a new classifier (photos)',
     short: 'Pretrained backbone + new classifier',
-    types: ['classification'],
+    types: ['classification', 'multilabel'],
   },
   'small-cnn': {
     name: 'Small network trained from scratch (small images, fast)',
     short: 'Small network from scratch',
-    types: ['classification'],
+    types: ['classification', 'multilabel'],
   },
   transfer: {
     name: 'Build on an earlier iteration (e.g. one imported from Teachable Machine)',
     short: 'Built on an earlier iteration',
-    types: ['classification'],
+    types: ['classification', 'multilabel'],
   },
   'backbone-detector': {
     name: 'Pretrained backbone with a new detector (photos)',

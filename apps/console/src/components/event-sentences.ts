@@ -31,6 +31,7 @@ const quote = (value: string) => `'${value.length > 60 ? `${value.slice(0, 59)}â
 const GROUPED_BY: Record<string, (data: Data) => string> = {
   ImageUploaded: (data) => `${text(data, 'labelId')}|${sourceKind(data)}`,
   ImageLabeled: (data) => `${text(data, 'labelId')}|${sourceKind(data)}`,
+  ImageLabelsSet: (data) => `${labelIdsOf(data).join(',')}|${sourceKind(data)}`,
   ImageRegionsSet: (data) => sourceKind(data),
   ImageExcludedFromTraining: () => '',
   ImageIncludedInTraining: () => '',
@@ -41,6 +42,10 @@ const GROUPED_BY: Record<string, (data: Data) => string> = {
   PredictionStored: (data) => text(data, 'deploymentId'),
   StoredPredictionDeleted: (data) => `${text(data, 'deploymentId')}|${text(data, 'reason')}`,
 };
+
+/** A multilabel image's label set, as ImageLabelsSet gives it. */
+const labelIdsOf = (data: Data): string[] =>
+  Array.isArray(data.labelIds) ? data.labelIds.filter((id): id is string => typeof id === 'string') : [];
 
 function sourceKind(data: Data): string {
   const source = data.source;
@@ -157,6 +162,12 @@ function sentence(group: HistoryEntry[], names: Names): string {
       return data.labelId
         ? `Labeled ${images()} ${label(data.labelId)}${fromSuggestion}`
         : `Removed the label of ${images()}`;
+    case 'ImageLabelsSet': {
+      const labelIds = labelIdsOf(data);
+      return labelIds.length
+        ? `Labeled ${images()} ${labelIds.map(label).join(', ')}${fromSuggestion}`
+        : `Removed the labels of ${images()}`;
+    }
     case 'ImageRegionsSet': {
       const regions = Array.isArray(data.regions) ? (data.regions as { labelId?: unknown }[]) : [];
       if (n > 1) return `Set the boxes of ${images()}${fromSuggestion}`;

@@ -2,7 +2,9 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type Project, type Schemas, unwrap } from '../api/client';
 
 export type MetricsAtThresholds =
-  Schemas['ClassificationMetricsAtThresholdDto'] | Schemas['DetectionMetricsAtThresholdDto'];
+  | Schemas['ClassificationMetricsAtThresholdDto']
+  | Schemas['MultilabelMetricsAtThresholdDto']
+  | Schemas['DetectionMetricsAtThresholdDto'];
 
 export interface MetricThresholds {
   /** Predictions (boxes) below this probability count as none. */
@@ -17,6 +19,7 @@ export interface MetricThresholds {
  */
 export const DEFAULT_THRESHOLDS = {
   classification: { threshold: 0.5 },
+  multilabel: { threshold: 0.5 },
   detection: { threshold: 0.5, overlapThreshold: 0.3 },
 } satisfies Record<Project['type'], MetricThresholds>;
 

@@ -5,6 +5,8 @@ import { isZip } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
 import { ErrorMessage } from './error-message';
 import { LabelOptions } from './label-options';
+import { thresholdPercent } from './metric-thresholds';
+import { plural } from './plural';
 import { ThresholdSlider } from './threshold-slider';
 
 type QuickTestResult = Schemas['QuickTestResultDto'];
@@ -19,7 +21,9 @@ const boxCount = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;
  */
 export function QuickTest({ project, iterationId }: { project: Project; iterationId: string }) {
   const [photo, setPhoto] = useState<{ file: File; url: string } | null>(null);
-  const [threshold, setThreshold] = useState(project.type === 'detection' ? 0.5 : 0);
+  const multilabel = project.type === 'multilabel';
+  // A multilabel model gives each label its own probability: the threshold decides which it gives, 50% as its metrics.
+  const [threshold, setThreshold] = useState(project.type === 'classification' ? 0 : 0.5);
   const test = useMutation({
     mutationFn: async (file: File): Promise<QuickTestResult> => {
       if (await isZip(file))
@@ -58,13 +62,26 @@ export function QuickTest({ project, iterationId }: { project: Project; iteratio
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} />
       </label>
       <ThresholdSlider
-        label={`Show ${project.type === 'detection' ? 'boxes' : 'labels'} from a probability of `}
+        label={
+          multilabel
+            ? 'Give the labels from a probability of '
+            : `Show ${project.type === 'detection' ? 'boxes' : 'labels'} from a probability of `
+        }
         value={threshold}
         onChange={setThreshold}
+        hint={
+          multilabel ? 'Every label is listed with its probability; those from the threshold are marked ✓.' : undefined
+        }
       />
       {test.isPending && <p role="status">Testing {photo?.file.name}…</p>}
       <ErrorMessage error={test.error} />
-      {photo && test.data && (
+      {photo && test.data && multilabel && (
+        <>
+          <MultilabelResult photo={photo.url} predictions={test.data.predictions} threshold={threshold} />
+          <AddWithLabels key={photo.url} project={project} file={photo.file} given={given(test.data, threshold)} />
+        </>
+      )}
+      {photo && test.data && !multilabel && (
         <>
           <TryItResult photo={photo.url} predictions={shown} />
           {/* A new picker result is a new photo: what was chosen to add it with starts again. */}
@@ -72,6 +89,127 @@ export function QuickTest({ project, iterationId }: { project: Project; iteratio
         </>
       )}
     </section>
+  );
+}
+
+/** The label names a multilabel model gives at this threshold. */
+const given = (result: QuickTestResult, threshold: number) =>
+  result.predictions.filter((prediction) => prediction.probability >= threshold).map((prediction) => prediction.label);
+
+/** Every label with its own probability, as a multilabel model answers; those at or above the threshold marked. */
+function MultilabelResult({
+  photo,
+  predictions,
+  threshold,
+}: {
+  photo: string;
+  predictions: Prediction[];
+  threshold: number;
+}) {
+  return (
+    <div className="prediction">
+      <img src={photo} alt="The photo you tried" />
+      <div>
+        <p>
+          {plural(predictions.filter((prediction) => prediction.probability >= threshold).length, 'label')} from{' '}
+          {thresholdPercent(threshold)}:
+        </p>
+        <ul className="label-probabilities" aria-label="Predictions">
+          {predictions.map((prediction) => {
+            const above = prediction.probability >= threshold;
+            return (
+              <li key={prediction.label} className={above ? 'given' : ''}>
+                <span aria-hidden="true">{above ? '✓' : ''}</span>
+                <span>{prediction.label}</span>
+                <meter min={0} max={1} value={prediction.probability} aria-hidden="true" />
+                <span>{(prediction.probability * 100).toFixed(1)}%</span>
+                {/* In words for a screen reader, as the tick and the bar show it. */}
+                <span className="visually-hidden">{above ? ', given' : ', below the threshold'}</span>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * A multilabel photo into the dataset with the labels the model gives it at the threshold, until some are ticked or
+ * unticked by hand.
+ */
+function AddWithLabels({ project, file, given }: { project: Project; file: File; given: string[] }) {
+  const queryClient = useQueryClient();
+  const [chosen, setChosen] = useState<ReadonlySet<string> | null>(null);
+  const labels = project.labels
+    .filter((label) => (chosen ?? new Set(given)).has(label.name))
+    .map((label) => label.name);
+  const add = useMutation({
+    mutationFn: async () => {
+      const form = new FormData();
+      form.append('images', file);
+      form.append('labels', JSON.stringify(labels));
+      const response = await fetch(`/v1/projects/${project.id}/images`, {
+        method: 'POST',
+        headers: getSessionHeaders(),
+        body: form,
+      });
+      const body = (await response.json().catch(() => undefined)) as UploadResult | undefined;
+      if (!response.ok || !body) throw toApiError(response, body);
+      const [item] = body.items;
+      if (item.status === 'rejected') throw new Error(item.error?.message ?? `${file.name} was not added.`);
+      return { status: item.status, labels };
+    },
+    onSuccess: () =>
+      Promise.all(
+        [
+          ['images', project.id],
+          ['project', project.id],
+          ['labels', project.id],
+        ].map((queryKey) => queryClient.invalidateQueries({ queryKey })),
+      ),
+  });
+  if (add.data)
+    return (
+      <p role="status">
+        {add.data.status === 'duplicate'
+          ? 'This photo is already in the dataset: nothing was added.'
+          : add.data.labels.length
+            ? `Added to the dataset labeled ${add.data.labels.join(', ')}.`
+            : 'Added to the dataset without labels.'}
+      </p>
+    );
+  return (
+    <form
+      className="inline-form"
+      aria-label="Add the photo to the dataset"
+      onSubmit={(event) => {
+        event.preventDefault();
+        add.mutate();
+      }}
+    >
+      <fieldset className="label-choices">
+        <legend>Labels to add it with</legend>
+        {project.labels.map((label) => (
+          <label key={label.id} className="choice">
+            <input
+              type="checkbox"
+              checked={labels.includes(label.name)}
+              onChange={() => {
+                const next = new Set(labels);
+                if (!next.delete(label.name)) next.add(label.name);
+                setChosen(next);
+              }}
+            />
+            {label.name}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit" disabled={add.isPending}>
+        Add to the dataset
+      </button>
+      <ErrorMessage error={add.error} />
+    </form>
   );
 }
 

@@ -82,6 +82,11 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
                   mAP@50 (all boxes)
                 </th>
               </>
+            ) : project.type === 'multilabel' ? (
+              <>
+                <th scope="col">Precision / recall at ≥ 50%</th>
+                <th scope="col">mAP</th>
+              </>
             ) : (
               <th scope="col">Accuracy</th>
             )}
@@ -95,7 +100,7 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
               <td>{run.source === 'upload' ? 'your computer' : 'the test split'}</td>
               <td>{run.status}</td>
               <td>{run.imageCount}</td>
-              {project.type === 'detection' && (
+              {project.type !== 'classification' && (
                 <td>
                   {percent(run.metrics?.precision)} / {percent(run.metrics?.recall)}
                 </td>
@@ -138,7 +143,9 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       <h4>
         {project.type === 'classification'
           ? `${wrong.length} of ${predictions.length} misclassified`
-          : `${plural(predictions.length, 'image')}, ${describeMatches(totalMatches(predictions))}`}
+          : project.type === 'multilabel'
+            ? `${wrong.length} of ${predictions.length} not given exactly their labels`
+            : `${plural(predictions.length, 'image')}, ${describeMatches(totalMatches(predictions))}`}
       </h4>
       {project.type === 'detection' && (
         <p className="hint">
@@ -148,7 +155,7 @@ function TestRunPredictions({ project, iterationId, runId }: { project: Project;
       )}
       {project.type === 'detection' && <BoxLegend labels={predictions.flatMap((prediction) => labelsOf(prediction))} />}
       <ul className="mini-grid predictions" aria-label="Test predictions">
-        {(project.type === 'classification'
+        {(project.type !== 'detection'
           ? [...wrong, ...predictions.filter((prediction) => prediction.correct)]
           : predictions
         ).map((prediction) => (
@@ -232,6 +239,8 @@ function FittedPhoto({
  * labeled boxes the boxes found at ≥ 50% matched and missed, and the false ones, as the run's precision and recall do.
  */
 function outcome(project: Project, prediction: TestPrediction): string {
+  if (project.type === 'multilabel')
+    return `expected ${describeLabels(project, prediction.expected)}, predicted ${describeLabels(project, prediction.predicted)} at ≥ 50%`;
   if (project.type === 'classification')
     return `expected ${describe(prediction.expected)}, predicted ${describe(prediction.predicted)} (${percent(prediction.confidence)})`;
   const matches = prediction.boxMatches ? `${describeMatches(prediction.boxMatches)} ` : '';
@@ -245,10 +254,17 @@ function describeMatches({ matched, missed, falsePositives }: Matches): string {
   return `${matched + missed} labeled, ${matched + falsePositives} found at ≥ 50%: ${matched} matched, ${missed} missed, ${falsePositives} false`;
 }
 
-/** The figure a run is judged by: mAP@50 for a detector, accuracy for a classifier. */
+/** The figure a run is judged by: mAP@50 for a detector, mAP for a multilabel model, accuracy for a classifier. */
 function headlineOf(metrics: TestRun['metrics']): number | undefined {
   if (!metrics) return undefined;
-  return metrics.task === 'detection' ? metrics.map50 : metrics.accuracy;
+  return metrics.task === 'detection' ? metrics.map50 : metrics.task === 'multilabel' ? metrics.map : metrics.accuracy;
+}
+
+/** A multilabel test photo's label names, listed in the project's order. */
+function describeLabels(project: Project, value: unknown): string {
+  const names = Array.isArray(value) ? value.filter((name): name is string => typeof name === 'string') : [];
+  const rank = (name: string) => project.labels.findIndex((label) => label.name === name);
+  return names.length ? names.sort((a, b) => rank(a) - rank(b)).join(', ') : 'no label';
 }
 
 function totalMatches(predictions: TestPrediction[]): Matches {
@@ -262,9 +278,14 @@ function totalMatches(predictions: TestPrediction[]): Matches {
   return total;
 }
 
-/** Detection predictions' boxes ({label, probability?, x, y, width, height}); none for a classification's label name. */
+/**
+ * Detection predictions' boxes ({label, probability?, x, y, width, height}); none for a classification's label name
+ * or a multilabel's names.
+ */
 function boxesOf(value: unknown): DrawnBox[] {
-  return Array.isArray(value) ? (value as DrawnBox[]) : [];
+  return Array.isArray(value)
+    ? (value as unknown[]).filter((entry): entry is DrawnBox => typeof entry === 'object')
+    : [];
 }
 
 /** The labels of a detection test photo's boxes, labeled and found. */
@@ -284,6 +305,7 @@ function LabeledTestSet({
   iterationId: string;
   onRequested: (run: TestRun) => Promise<void>;
 }) {
+  const multilabel = project.type === 'multilabel';
   const [filesByLabel, setFilesByLabel] = useState<Record<string, File[]>>({});
   const [photos, setPhotos] = useState<File[]>([]);
   const [answers, setAnswers] = useState<File | null>(null);
@@ -303,12 +325,15 @@ function LabeledTestSet({
           }
         }
       } else {
-        if (!answers) throw new Error('Choose the labels.json that gives each photo its boxes.');
+        if (!answers)
+          throw new Error(`Choose the labels.json that gives each photo its ${multilabel ? 'labels' : 'boxes'}.`);
         try {
           labels = JSON.parse(await answers.text()) as Record<string, unknown>;
         } catch {
           throw new Error(
-            `${answers.name} is not JSON: it should map each file name to its boxes, e.g. {"a.jpg": [{"label": "cat", "x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4}]}.`,
+            multilabel
+              ? `${answers.name} is not JSON: it should map each file name to its labels, e.g. {"a.jpg": ["beach", "sunset"]}.`
+              : `${answers.name} is not JSON: it should map each file name to its boxes, e.g. {"a.jpg": [{"label": "cat", "x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4}]}.`,
           );
         }
         for (const file of photos) body.append('images', file, file.name);
@@ -370,8 +395,14 @@ function LabeledTestSet({
               />
             </label>
             <label>
-              Their boxes: a labels.json mapping each file name to [{'{'}label, x, y, width, height{'}'}] in fractions
-              of the image
+              {multilabel ? (
+                <>Their labels: a labels.json mapping each file name to its label names, e.g. ["beach", "sunset"]</>
+              ) : (
+                <>
+                  Their boxes: a labels.json mapping each file name to [{'{'}label, x, y, width, height{'}'}] in
+                  fractions of the image
+                </>
+              )}
               <input
                 type="file"
                 accept="application/json,.json"

@@ -21,7 +21,7 @@ const USES_BACKBONE = ['auto', 'backbone-classifier', 'backbone-detector'];
 const SIZED_BY_BACKBONE = ['backbone-classifier', 'backbone-detector', 'transfer'];
 /** Where backbone blocks can be fine-tuned; the API refuses fineTune above 0 elsewhere (FINE_TUNE_UNSUPPORTED). */
 const fineTunes = (architecture: string, type: Project['type']) =>
-  architecture === 'backbone-classifier' || (architecture === 'auto' && type === 'classification');
+  architecture === 'backbone-classifier' || (architecture === 'auto' && type !== 'detection');
 /** Where a base iteration means something: built on (transfer) or as the backbone. */
 const USES_BASE_ITERATION = ['transfer', 'backbone-classifier', 'backbone-detector'];
 

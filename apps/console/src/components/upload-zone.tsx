@@ -16,8 +16,16 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
   const input = picker ?? own;
   const [dragging, setDragging] = useState(false);
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
+  // Multilabel: the labels (ids) every photo of the next uploads gets, as Custom Vision asks for the tags of an upload.
+  const [uploadLabels, setUploadLabels] = useState<ReadonlySet<string>>(new Set());
   const upload = useMutation({
-    mutationFn: (files: File[]) => uploadFiles(projectId, files, (sent, total) => setProgress({ sent, total })),
+    mutationFn: (files: File[]) =>
+      uploadFiles(
+        projectId,
+        files,
+        (sent, total) => setProgress({ sent, total }),
+        project.labels.filter((label) => uploadLabels.has(label.id)).map((label) => label.id),
+      ),
     onSettled: () =>
       Promise.all([
         queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
@@ -56,12 +64,33 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
         Drop photos or a .zip here (
         {project.type === 'detection'
           ? 'with a COCO JSON file: its boxes come along'
-          : 'folders in the zip become labels'}
+          : project.type === 'multilabel'
+            ? 'folders in the zip become labels, or a CSV of filename and a 1 or 0 per label'
+            : 'folders in the zip become labels'}
         ), or{' '}
         <button type="button" onClick={() => input.current?.click()}>
           choose files
         </button>
       </p>
+      {project.type === 'multilabel' && project.labels.length > 0 && (
+        <fieldset className="upload-labels">
+          <legend>Labels for the photos uploaded (optional)</legend>
+          {project.labels.map((label) => (
+            <label key={label.id} className="choice">
+              <input
+                type="checkbox"
+                checked={uploadLabels.has(label.id)}
+                onChange={() => {
+                  const next = new Set(uploadLabels);
+                  if (!next.delete(label.id)) next.add(label.id);
+                  setUploadLabels(next);
+                }}
+              />
+              {label.name}
+            </label>
+          ))}
+        </fieldset>
+      )}
       <input
         ref={input}
         type="file"

@@ -111,6 +111,21 @@ function ValidationImage({
       </>
     );
   }
+  if (project.type === 'multilabel') {
+    const given = item.predictions.filter((prediction) => prediction.probability >= threshold);
+    return (
+      <>
+        {picture}
+        <span>{item.filename}</span>
+        <span>labeled: {item.expected.map((entry) => entry.label).join(', ') || 'none'}</span>
+        <span>
+          predicted:{' '}
+          {given.map((prediction) => `${prediction.label} (${percent(prediction.probability, 0)})`).join(', ') ||
+            `nothing at ≥ ${percent(threshold, 0)}`}
+        </span>
+      </>
+    );
+  }
   const top = item.predictions[0];
   return (
     <>

@@ -1,8 +1,17 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type KeyboardEvent, type MouseEvent, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import {
+  Fragment,
+  type KeyboardEvent,
+  type MouseEvent,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { api, type Image, type Project, unwrap } from '../api/client';
-import { type ImageFilter, labelImages, updateImages, useImages, useRefreshImages } from '../api/images';
+import { type ImageFilter, setImageLabels, updateImages, useImages, useRefreshImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
@@ -14,6 +23,7 @@ import { useSelection } from '../components/use-selection';
 import { LabelOptions } from '../components/label-options';
 import { plural } from '../components/plural';
 import { Loading } from '../components/loading';
+import { useLabelColour } from '../components/label-colours';
 
 /** A grid cell's height and narrowest width: the columns share the grid's whole width (see .grid-row). */
 const CELL = 150;
@@ -148,6 +158,7 @@ function ImageGrid({
   const [anchor, setAnchor] = useState(0);
   const refresh = useRefreshImages(project.id);
   const classification = project.type === 'classification';
+  const multilabel = project.type === 'multilabel';
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -176,11 +187,7 @@ function ImageGrid({
   const [lastLabelling, setLastLabelling] = useState<Labelling | null>(null);
   const label = useMutation({
     mutationFn: async (labelling: Labelling) => {
-      await labelImages(
-        project.id,
-        labelling.before.map((image) => image.id),
-        labelling.labelId,
-      );
+      await setImageLabels(project.id, labelling.after);
       return labelling;
     },
     onSuccess: (labelling) => {
@@ -189,26 +196,53 @@ function ImageGrid({
     },
   });
   const undo = useMutation({
-    mutationFn: async (labelling: Labelling) => {
-      for (const [labelId, ids] of idsByLabel(labelling.before)) await labelImages(project.id, ids, labelId);
-    },
+    mutationFn: (labelling: Labelling) => setImageLabels(project.id, labelling.before),
     onSuccess: () => {
       setLastLabelling(null);
       return refresh();
     },
   });
+  const labelName = (labelId: string) => project.labels.find((each) => each.id === labelId)?.name ?? labelId;
+  /** Gives each image its new labels, remembering the old ones so that Undo puts them back. */
+  const relabel = (images: Image[], labelsOf: (image: Image) => string[], text: string) =>
+    label.mutate({
+      before: images.map((image) => ({ imageId: image.id, labels: image.labels.map((each) => each.id) })),
+      after: images.map((image) => ({ imageId: image.id, labels: labelsOf(image) })),
+      text,
+    });
   const applyLabel = (images: Image[], labelId: string | null) => {
-    const which = images.length === 1 ? images[0].filename : plural(images.length, 'image');
-    const name = project.labels.find((each) => each.id === labelId)?.name;
     // Labelling spends the selection: a later Ctrl-click starts a new one instead of growing this one, so the next
     // digit cannot relabel these images by accident. Undo puts back what the last labelling replaced.
     setSelected(new Set());
-    label.mutate({
-      before: images.map((image) => ({ id: image.id, labelId: image.label?.id ?? null })),
-      labelId,
-      text: name ? `Labeled ${which} as ${name}.` : `Removed the label of ${which}.`,
-    });
+    relabel(
+      images,
+      () => (labelId ? [labelId] : []),
+      labelId ? `Labeled ${which(images)} as ${labelName(labelId)}.` : `Removed the label of ${which(images)}.`,
+    );
   };
+  /**
+   * Multilabel, as Custom Vision tags a selection: adds the label to the images, or removes it, leaving their other
+   * labels as they are. The selection stays, so that several labels can be added to it in turn.
+   */
+  const changeLabel = (images: Image[], labelId: string, change: 'add' | 'remove') =>
+    relabel(
+      images,
+      (image) => {
+        const others = image.labels.map((each) => each.id).filter((id) => id !== labelId);
+        return change === 'add' ? [...others, labelId] : others;
+      },
+      change === 'add'
+        ? `Added ${labelName(labelId)} to ${which(images)}.`
+        : `Removed ${labelName(labelId)} from ${which(images)}.`,
+    );
+  /** A digit on a multilabel image: the label added, or removed when every image targeted has it already. */
+  const toggleLabel = (images: Image[], labelId: string) =>
+    changeLabel(
+      images,
+      labelId,
+      images.every((image) => image.labels.some((each) => each.id === labelId)) ? 'remove' : 'add',
+    );
+  const clearLabels = (images: Image[]) => relabel(images, () => [], `Removed every label of ${which(images)}.`);
   const update = useMutation({
     mutationFn: (change: { split?: Image['split']; included?: boolean }) => updateImages(project.id, targets(), change),
     onSuccess: refresh,
@@ -230,6 +264,13 @@ function ImageGrid({
     } else if (event.key === ' ') {
       event.preventDefault();
       toggle(current.id);
+    } else if (multilabel && /^[0-9]$/.test(event.key)) {
+      const index = Number(event.key) - 1;
+      const picked = index < 0 ? null : project.labels[index];
+      if (picked === undefined) return;
+      event.preventDefault();
+      if (picked) toggleLabel(targets(), picked.id);
+      else clearLabels(targets());
     } else if (classification && /^[0-9]$/.test(event.key)) {
       const index = Number(event.key) - 1;
       const picked = index < 0 ? null : project.labels[index];
@@ -287,6 +328,46 @@ function ImageGrid({
                 </select>
               </label>
             )}
+            {multilabel && (
+              <>
+                <label>
+                  Add label to selected
+                  <select
+                    value=""
+                    onChange={(event) =>
+                      changeLabel(
+                        all.filter((image) => selected.has(image.id)),
+                        event.target.value,
+                        'add',
+                      )
+                    }
+                  >
+                    <option value="" disabled>
+                      choose…
+                    </option>
+                    <LabelOptions labels={project.labels} />
+                  </select>
+                </label>
+                <label>
+                  Remove label from selected
+                  <select
+                    value=""
+                    onChange={(event) =>
+                      changeLabel(
+                        all.filter((image) => selected.has(image.id)),
+                        event.target.value,
+                        'remove',
+                      )
+                    }
+                  >
+                    <option value="" disabled>
+                      choose…
+                    </option>
+                    <LabelOptions labels={project.labels} />
+                  </select>
+                </label>
+              </>
+            )}
             <label>
               Move to split
               <select value="" onChange={(event) => update.mutate({ split: event.target.value as Image['split'] })}>
@@ -321,9 +402,11 @@ function ImageGrid({
       {/* The keys need images to act on: an empty grid says how to fill it instead. */}
       {all.length > 0 && (
         <p className="hint">
-          {classification
-            ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection, which then clears), 0 removes the label, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
-            : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
+          {multilabel
+            ? 'Click the grid, then: arrows move, 1–9 add a label to the image (or the selection), or take it off when it is there already, 0 removes every label, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
+            : classification
+              ? 'Click the grid, then: arrows move, 1–9 label the image (or the selection, which then clears), 0 removes the label, space selects, Enter opens. Shift-click selects a range, Ctrl-click adds one.'
+              : 'Enter (or double-click) opens an image to draw its boxes. Arrows move, space selects.'}
         </p>
       )}
       <ErrorMessage error={images.error ?? label.error ?? undo.error ?? update.error} />
@@ -365,15 +448,19 @@ function ImageGrid({
                     id={`image-${image.id}`}
                     role="option"
                     aria-selected={selected.has(image.id)}
-                    aria-label={describe(image)}
+                    aria-label={describe(project, image)}
                     className={`cell ${index === focused ? 'focused' : ''} ${selected.has(image.id) ? 'selected' : ''} ${image.included ? '' : 'excluded'}`}
                     onClick={(event) => onCellClick(event, index)}
                     onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}`)}
                   >
                     <Thumbnail project={project} image={image} />
-                    <span className="cell-label" title={caption(image)}>
-                      {caption(image)}
-                    </span>
+                    {multilabel ? (
+                      <ImageLabels project={project} image={image} />
+                    ) : (
+                      <span className="cell-label" title={caption(project, image)}>
+                        {caption(project, image)}
+                      </span>
+                    )}
                   </div>
                 );
               })}
@@ -439,31 +526,59 @@ function EmptyGrid({
   );
 }
 
-/** One labelling of images: what each had before, so it can be undone. */
+/** One labelling of images: what each had before, so it can be undone, and what each has after. */
 interface Labelling {
-  before: { id: string; labelId: string | null }[];
-  labelId: string | null;
+  before: { imageId: string; labels: string[] }[];
+  after: { imageId: string; labels: string[] }[];
   /** What it did, in words: "Labeled 3 images as Hemlock." */
   text: string;
 }
 
-/** The images' ids grouped by the label they had: one request per label puts them back. */
-function idsByLabel(images: Labelling['before']): Map<string | null, string[]> {
-  const groups = new Map<string | null, string[]>();
-  for (const image of images) groups.set(image.labelId, [...(groups.get(image.labelId) ?? []), image.id]);
-  return groups;
+/** The one image by its name, or how many. */
+const which = (images: Image[]) => (images.length === 1 ? images[0].filename : plural(images.length, 'image'));
+
+/** A multilabel image's labels as tags in its label's colour (two lines at most; the whole list is its title). */
+function ImageLabels({ project, image }: { project: Project; image: Image }) {
+  const colourOf = useLabelColour();
+  const labels = labelsInOrder(project, image);
+  return (
+    <span className="cell-label cell-tags" title={caption(project, image)}>
+      {labels.length === 0
+        ? 'unlabeled'
+        : labels.map((label, index) => (
+            // A space between the tags, so that their text reads as words, as the cell's accessible name has them.
+            <Fragment key={label.id}>
+              {index > 0 && ' '}
+              <span className="tag" style={{ borderColor: colourOf(label.id) }}>
+                {label.name}
+              </span>
+            </Fragment>
+          ))}
+    </span>
+  );
 }
 
-/** Its label, or how many boxes of which labels it has. */
-function caption(image: Image): string {
+/** Its labels, or how many boxes of which labels it has. */
+function caption(project: Project, image: Image): string {
   const count = image.regions.length;
-  if (!count) return image.label?.name ?? 'unlabeled';
+  if (!count)
+    return (
+      labelsInOrder(project, image)
+        .map((label) => label.name)
+        .join(', ') || 'unlabeled'
+    );
   const labels = [...new Set(image.regions.map((region) => region.label.name))];
   return `${count} box${count > 1 ? 'es' : ''}: ${labels.join(', ')}`;
 }
 
-function describe(image: Image): string {
-  const parts = [image.filename, caption(image), image.split];
+/** An image's labels in the project's order, whatever order they were given in. */
+function labelsInOrder(project: Project, image: Image): Image['labels'] {
+  const rank = (id: string) => project.labels.findIndex((label) => label.id === id);
+  return [...image.labels].sort((a, b) => rank(a.id) - rank(b.id));
+}
+
+function describe(project: Project, image: Image): string {
+  const parts = [image.filename, caption(project, image), image.split];
   if (!image.included) parts.push('excluded');
   return parts.join(', ');
 }

@@ -176,7 +176,10 @@ function DatasetAsOf({ project, position }: { project: Project; position: number
         {items.slice(0, 60).map((image) => (
           <li key={image.id}>
             <AuthenticatedImage path={thumbnailPath(project.id, image.id, 64)} alt={image.filename} />
-            <span>{image.label?.name ?? (image.regions.length ? `${image.regions.length} boxes` : 'unlabeled')}</span>
+            <span>
+              {(image.labels.map((label) => label.name).join(', ') || null) ??
+                (image.regions.length ? `${image.regions.length} boxes` : 'unlabeled')}
+            </span>
           </li>
         ))}
       </ul>

@@ -62,6 +62,8 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
                 if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(1);
               }}
             />
+          ) : project.type === 'multilabel' ? (
+            <LabelsForm project={project} image={image.data} src={bytes.data} />
           ) : (
             <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
           )}
@@ -115,6 +117,61 @@ function LabelForm({
             <kbd>{index + 1}</kbd> {item.name}
           </button>
         ))}
+        <ErrorMessage error={label.error} />
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Multilabel: each label a toggle (or its digit), as Custom Vision's tag chips; the image stays shown, so that several
+ * labels can be given in turn, until Next.
+ */
+function LabelsForm({ project, image, src }: { project: Project; image: Image; src: string }) {
+  const refresh = useRefreshImages(project.id);
+  const label = useMutation({
+    mutationFn: async (labels: string[]) =>
+      unwrap(
+        await api.PUT('/v1/projects/{projectId}/images/{imageId}/label', {
+          params: { path: { projectId: project.id, imageId: image.id } },
+          body: { labels },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+  // While a change is on its way, the next toggle builds on it rather than on the image as last read.
+  const current = label.isPending && label.variables ? label.variables : image.labels.map((each) => each.id);
+  const toggle = (labelId: string) =>
+    label.mutate(current.includes(labelId) ? current.filter((id) => id !== labelId) : [...current, labelId]);
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if ((event.target as HTMLElement).closest('input, select, textarea')) return;
+      const picked = project.labels[Number(event.key) - 1];
+      if (/^[1-9]$/.test(event.key) && picked) toggle(picked.id);
+      else if (event.key === '0' && current.length) label.mutate([]);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+  const names = project.labels.filter((each) => current.includes(each.id)).map((each) => each.name);
+  return (
+    <div className="label-form">
+      <img src={src} alt={image.filename} className="large" />
+      <div role="group" aria-label="Labels">
+        <p role="status">Labels: {names.length ? names.join(', ') : 'none yet'}</p>
+        <p className="hint">
+          Press a label (or its number) to give it to the image; press it again to take it off. 0 removes every label.
+        </p>
+        {project.labels.map((item, index) => (
+          <button key={item.id} type="button" aria-pressed={current.includes(item.id)} onClick={() => toggle(item.id)}>
+            <kbd>{index + 1}</kbd> {item.name}
+          </button>
+        ))}
+        {current.length > 0 && (
+          <button type="button" onClick={() => label.mutate([])}>
+            Remove every label
+          </button>
+        )}
         <ErrorMessage error={label.error} />
       </div>
     </div>

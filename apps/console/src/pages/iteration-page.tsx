@@ -252,7 +252,9 @@ function ThresholdSliders({
         hint={
           project.type === 'detection'
             ? 'A found box counts only from this probability; those below it are left out.'
-            : 'A label counts as predicted only from this probability; an image whose best label is below it counts as “below threshold”.'
+            : project.type === 'multilabel'
+              ? 'Each label has its own probability: an image is given every label from this probability, and none below it.'
+              : 'A label counts as predicted only from this probability; an image whose best label is below it counts as “below threshold”.'
         }
       />
       {overlapThreshold !== undefined && (
@@ -302,6 +304,18 @@ function MetricsView({
           <dt>F1</dt>
           <dd>{percent(metrics.f1)}</dd>
         </div>
+        {metrics.task === 'multilabel' && (
+          <>
+            <div>
+              <dt>mAP</dt>
+              <dd>{percent(metrics.map)}</dd>
+            </div>
+            <div>
+              <dt>Exact match</dt>
+              <dd>{percent(metrics.exactMatch)}</dd>
+            </div>
+          </>
+        )}
         {/* Custom Vision's mAP: at the overlap threshold, named as mAP@50 is at IoU 0.5. */}
         {metrics.task === 'detection' && (
           <div>
@@ -310,6 +324,13 @@ function MetricsView({
           </div>
         )}
       </dl>
+      {metrics.task === 'multilabel' && (
+        <p className="hint">
+          Precision: of the images given a label at the threshold, the share that carry it. Recall: of the images that
+          carry it, the share given it. AP ranks the images by the label’s probability, whatever the threshold. Exact
+          match: images given exactly their labels.
+        </p>
+      )}
       <table aria-label="Metrics per label">
         <thead>
           <tr>
@@ -318,6 +339,7 @@ function MetricsView({
             <th scope="col">Recall</th>
             <th scope="col">F1</th>
             {metrics.task === 'detection' && <th scope="col">AP@{Math.round(metrics.overlapThreshold * 100)}</th>}
+            {metrics.task === 'multilabel' && <th scope="col">AP</th>}
             <th scope="col">Examples</th>
             <th scope="col">Validation images</th>
           </tr>

@@ -17,6 +17,8 @@ type StoredPrediction = Schemas['StoredPredictionDto'];
 
 /** The API's default: promoting keeps the predicted boxes at least this probable. */
 const PROMOTED_BOX_PROBABILITY = 0.5;
+/** Multilabel: the labels a stored prediction is added to the dataset with, as the API takes them (≥ 50%). */
+const PROMOTED_LABEL_PROBABILITY = 0.5;
 
 /** Detection: the boxes promoting the prediction would write, as editable regions (labels by name). */
 const predictedRegions = (prediction: StoredPrediction): Region[] =>
@@ -194,6 +196,9 @@ export function PredictionsPage({ project }: { project: Project }) {
             </select>
           </label>
         )}
+        {project.type === 'multilabel' && (
+          <span className="hint">Added with the labels predicted at ≥ 50%; change them on the Dataset tab.</span>
+        )}
         <label>
           to the split
           <select value={split} onChange={(event) => setSplit(event.target.value as 'train' | 'test')}>
@@ -302,15 +307,20 @@ function StoredPredictionCard({
 }) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
+  const multilabel = project.type === 'multilabel';
+  // A multilabel model gives every label from 50%, as adding it to the dataset would keep them.
+  const given = prediction.predictions.filter((item) => item.probability >= PROMOTED_LABEL_PROBABILITY);
+  const summary = multilabel
+    ? given.map((item) => `${item.label} ${percent(item.probability)}`).join(', ') || 'no label from 50%'
+    : top
+      ? `${top.label} ${percent(top.probability)}`
+      : 'nothing found';
   // What adding it to the dataset would keep: a low threshold asked of the deployment can give dozens more.
   const boxes = prediction.predictions
     .filter((item) => item.box && item.probability >= PROMOTED_BOX_PROBABILITY)
     .map((item) => ({ label: item.label, probability: item.probability, ...item.box! }));
   return (
-    <li
-      className={selected ? 'selected' : ''}
-      aria-label={`Prediction of ${stored}: ${top ? `${top.label} ${percent(top.probability)}` : 'nothing found'}`}
-    >
+    <li className={selected ? 'selected' : ''} aria-label={`Prediction of ${stored}: ${summary}`}>
       <label className="choice">
         <input type="checkbox" checked={selected} onChange={onToggle} />
         <time dateTime={prediction.storedAt}>{stored}</time>
@@ -327,9 +337,10 @@ function StoredPredictionCard({
         <AuthenticatedImage path={prediction.imageUrl} alt="The photo sent" className="stored-photo" />
       )}
       <ol aria-label="Probabilities">
-        {prediction.predictions.slice(0, 3).map((item, index) => (
+        {prediction.predictions.slice(0, multilabel ? Math.max(3, given.length) : 3).map((item, index) => (
           <li key={index}>
             {item.label}: {percent(item.probability)}
+            {multilabel && item.probability >= PROMOTED_LABEL_PROBABILITY && ' ✓'}
           </li>
         ))}
       </ol>

@@ -123,8 +123,13 @@ export function LabelsEditor({ project }: { project: Project }) {
           <p>
             <strong>{confirming.name}</strong>{' '}
             {confirming.imageCount < 0 ? 'may be on images' : `is on ${plural(confirming.imageCount, 'image')}`}:
-            removing it {project.type === 'detection' ? 'deletes its boxes on them' : 'leaves them unlabeled'}, for
-            good.
+            removing it{' '}
+            {project.type === 'detection'
+              ? 'deletes its boxes on them'
+              : project.type === 'multilabel'
+                ? 'takes it off them'
+                : 'leaves them unlabeled'}
+            , for good.
           </p>
           <button
             type="button"

@@ -1,10 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, unwrap } from '../api/client';
+import { api, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { plural } from '../components/plural';
 import { ImportProject } from '../components/project-transfer';
 import { Link, navigate } from '../router';
+
+/** A project's type as its badge names it. */
+export const PROJECT_TYPES: Record<Project['type'], string> = {
+  classification: 'classification',
+  multilabel: 'multi-label',
+  detection: 'detection',
+};
 
 export function ProjectsPage() {
   const projects = useQuery({
@@ -25,7 +32,7 @@ export function ProjectsPage() {
             <Link href={`/projects/${project.id}`} className="project-name">
               {project.name}
             </Link>
-            <span className="badge">{project.type}</span>
+            <span className="badge">{PROJECT_TYPES[project.type]}</span>
             <span className="hint">{plural(project.labels.length, 'label')}</span>
           </li>
         ))}
@@ -38,7 +45,7 @@ export function ProjectsPage() {
 function CreateProjectForm() {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
-  const [type, setType] = useState<'classification' | 'detection'>('classification');
+  const [type, setType] = useState<Project['type']>('classification');
   const create = useMutation({
     mutationFn: async () => unwrap(await api.POST('/v1/projects', { body: { name, type } })),
     onSuccess: async (project) => {
@@ -69,6 +76,10 @@ function CreateProjectForm() {
             onChange={() => setType('classification')}
           />
           Classification (one label per image)
+        </label>
+        <label className="choice">
+          <input type="radio" name="type" checked={type === 'multilabel'} onChange={() => setType('multilabel')} />
+          Multi-label classification (any number of labels per image, e.g. “beach” and “sunset”)
         </label>
         <label className="choice">
           <input type="radio" name="type" checked={type === 'detection'} onChange={() => setType('detection')} />

@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useDeferredValue, useState } from 'react';
-import { api, getSessionHeaders, type Schemas, toApiError, unwrap } from '../api/client';
+import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { readAsDataUrl } from './deploy-page';
 import { percent } from '../components/percent';
@@ -11,7 +11,7 @@ type Prediction = Schemas['PredictionDto'];
 /** Models other users of this server shared: search them, and try one on a photo with your own login. */
 export function SharedModelsPage() {
   const [search, setSearch] = useState('');
-  const [task, setTask] = useState<'' | 'classification' | 'detection'>('');
+  const [task, setTask] = useState<'' | Project['type']>('');
   const q = useDeferredValue(search.trim());
   const models = useQuery({
     queryKey: ['shared-models', q, task],
@@ -43,6 +43,7 @@ export function SharedModelsPage() {
           <select value={task} onChange={(event) => setTask(event.target.value as typeof task)}>
             <option value="">any</option>
             <option value="classification">classification</option>
+            <option value="multilabel">multi-label classification</option>
             <option value="detection">detection</option>
           </select>
         </label>
@@ -80,11 +81,13 @@ function SharedModelCard({ model }: { model: SharedModel }) {
       {model.description && <p>{model.description}</p>}
       <p className="hint">
         Labels: {model.labels.join(', ')} ·{' '}
-        {typeof (metrics?.map50 ?? metrics?.accuracy) === 'number'
-          ? model.task === 'detection'
-            ? `mAP@50 ${percent(metrics?.map50)}`
-            : `accuracy ${percent(metrics?.accuracy)}`
-          : 'no validation metrics'}{' '}
+        {model.task === 'multilabel' && typeof metrics?.precision === 'number'
+          ? `precision ${percent(metrics.precision)}, recall ${percent(metrics.recall)} at 50%`
+          : typeof (metrics?.map50 ?? metrics?.accuracy) === 'number'
+            ? model.task === 'detection'
+              ? `mAP@50 ${percent(metrics?.map50)}`
+              : `accuracy ${percent(metrics?.accuracy)}`
+            : 'no validation metrics'}{' '}
         · shared {new Date(model.sharedAt).toLocaleDateString()}
       </p>
       <label>

@@ -18,8 +18,14 @@ type Suggestion = Schemas['LabelSuggestionDto'];
 type SuggestionRun = Schemas['SuggestionRunDto'];
 
 const SHOWN = 500;
-/** The API's default, in percent: suggested boxes at least this probable are accepted. */
+/** The API's default, in percent: suggested boxes (multilabel: labels) at least this probable are accepted. */
 const DEFAULT_BOX_PERCENT = '50';
+
+/** Multilabel: the labels a suggestion gives at this probability, as accepting it takes them. */
+const suggestedLabels = (suggestion: Suggestion, minProbability: number): string[] =>
+  suggestion.predictions
+    .filter((prediction) => prediction.label !== null && prediction.probability >= minProbability)
+    .map((prediction) => prediction.label!);
 
 /** Detection: the boxes accepting the suggestion would keep, as editable regions (labels by id). */
 const suggestedRegions = (suggestion: Suggestion, minProbability: number): Region[] =>
@@ -82,6 +88,9 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const [minBox, setMinBox] = useState(DEFAULT_BOX_PERCENT);
   const boxThreshold = fraction(minBox === '' ? DEFAULT_BOX_PERCENT : minBox);
   const detection = project.type === 'detection';
+  const multilabel = project.type === 'multilabel';
+  // Multilabel: the label names ticked by hand on a card, instead of those suggested from the threshold.
+  const [labelEdits, setLabelEdits] = useState<Record<string, string[]>>({});
   const [outcome, setOutcome] = useState<string | null>(null);
   const query = {
     limit: SHOWN,
@@ -129,7 +138,9 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
   const edited = (item: Suggestion) =>
     detection
       ? boxEdits[item.imageId] && { imageId: item.imageId, regions: boxEdits[item.imageId] }
-      : edits[item.imageId] && { imageId: item.imageId, label: edits[item.imageId] };
+      : multilabel
+        ? labelEdits[item.imageId] && { imageId: item.imageId, labels: labelEdits[item.imageId] }
+        : edits[item.imageId] && { imageId: item.imageId, label: edits[item.imageId] };
   const accept = useMutation({
     mutationFn: async (batch: Suggestion[]) =>
       unwrap(
@@ -137,7 +148,7 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
           params: { path },
           body: {
             items: batch.map((item) => edited(item) || { imageId: item.imageId }),
-            ...(detection ? { minProbability: boxThreshold } : {}),
+            ...(detection || multilabel ? { minProbability: boxThreshold } : {}),
           },
         }),
       ),
@@ -200,9 +211,9 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
           to
           <PercentInput value={range.max} onChange={(max) => setRange({ ...range, max })} />
         </label>
-        {detection && (
+        {(detection || multilabel) && (
           <label>
-            Accept boxes at least this probable
+            Accept {detection ? 'boxes' : 'labels'} at least this probable
             <PercentInput value={minBox} onChange={setMinBox} />
           </label>
         )}
@@ -271,6 +282,8 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
             boxes={boxEdits[item.imageId] ?? suggestedRegions(item, boxThreshold)}
             boxesEdited={item.imageId in boxEdits}
             onReview={() => setReviewing(item.imageId)}
+            labels={labelEdits[item.imageId] ?? suggestedLabels(item, boxThreshold)}
+            onEditLabels={(labels) => setLabelEdits({ ...labelEdits, [item.imageId]: labels })}
           />
         ))}
       </ul>
@@ -289,6 +302,8 @@ function SuggestionCard({
   boxes,
   boxesEdited,
   onReview,
+  labels,
+  onEditLabels,
 }: {
   project: Project;
   filename: string;
@@ -301,9 +316,15 @@ function SuggestionCard({
   boxes: Region[];
   boxesEdited: boolean;
   onReview: () => void;
+  /** Multilabel: the label names accepting would give the image. */
+  labels: string[];
+  onEditLabels: (labels: string[]) => void;
 }) {
   const top = suggestion.predictions[0];
-  const name = `${filename}: ${top ? `${top.label ?? 'removed label'} ${percent(top.probability)}` : 'nothing found'}`;
+  const multilabel = project.type === 'multilabel';
+  const name = multilabel
+    ? `${filename}: ${labels.join(', ') || 'no label'}`
+    : `${filename}: ${top ? `${top.label ?? 'removed label'} ${percent(top.probability)}` : 'nothing found'}`;
   const suggestedName = `${top?.label ?? '–'} (suggested)`;
   const acceptAsId = useId();
   const labelName = (id: string) => project.labels.find((label) => label.id === id)?.name ?? id;
@@ -324,7 +345,7 @@ function SuggestionCard({
         )}
       </Link>
       <ol aria-label="Probabilities">
-        {suggestion.predictions.slice(0, 3).map((prediction, index) => (
+        {suggestion.predictions.slice(0, multilabel ? undefined : 3).map((prediction, index) => (
           <li key={index}>
             {prediction.label ?? 'removed label'}: {percent(prediction.probability)}
           </li>
@@ -345,6 +366,27 @@ function SuggestionCard({
             Correct boxes
           </button>
         </>
+      )}
+      {multilabel && (
+        <fieldset className="label-choices">
+          <legend>Accept with</legend>
+          {project.labels.map((label) => (
+            <label key={label.id} className="choice">
+              <input
+                type="checkbox"
+                checked={labels.includes(label.name)}
+                onChange={() =>
+                  onEditLabels(
+                    project.labels
+                      .map((each) => each.name)
+                      .filter((each) => (each === label.name ? !labels.includes(each) : labels.includes(each))),
+                  )
+                }
+              />
+              {label.name}
+            </label>
+          ))}
+        </fieldset>
       )}
       {project.type === 'classification' && (
         <div className="field">

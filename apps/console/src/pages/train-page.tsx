@@ -114,7 +114,11 @@ export function TrainPage({ project }: { project: Project }) {
               <th scope="col">Precision</th>
               <th scope="col">Recall</th>
               <th scope="col">
-                {project.type === 'detection' ? mapName(DEFAULT_THRESHOLDS.detection.overlapThreshold) : 'Accuracy'}
+                {project.type === 'detection'
+                  ? mapName(DEFAULT_THRESHOLDS.detection.overlapThreshold)
+                  : project.type === 'multilabel'
+                    ? 'mAP'
+                    : 'Accuracy'}
               </th>
               <th scope="col">Queued</th>
             </tr>
@@ -161,7 +165,13 @@ function IterationScores({ project, iteration }: { project: Project; iteration: 
     iteration.metrics !== undefined,
   );
   const metrics = scores.data;
-  const headline = metrics && (metrics.task === 'detection' ? metrics.mapAtOverlapThreshold : metrics.accuracy);
+  const headline =
+    metrics &&
+    (metrics.task === 'detection'
+      ? metrics.mapAtOverlapThreshold
+      : metrics.task === 'multilabel'
+        ? metrics.map
+        : metrics.accuracy);
   return (
     <>
       <td>{percent(metrics?.precision)}</td>
@@ -380,10 +390,10 @@ export function Curves({ iteration, task }: { iteration: Iteration; task: Projec
           { label: 'validation', values: iteration.history.map((item) => item.valLoss ?? null), colour: '#dc2626' },
         ]}
       />
-      {/* A detector has no training accuracy: its epochs record the validation mAP@0.5. */}
-      {task === 'detection' ? (
+      {/* A detector has no training accuracy: its epochs record the validation mAP@0.5 (a multilabel model's, mAP). */}
+      {task !== 'classification' ? (
         <LineChart
-          title="Validation mAP@50"
+          title={task === 'detection' ? 'Validation mAP@50' : 'Validation mAP'}
           percent
           x={epochs}
           series={[{ label: 'validation', values: validation, colour: '#dc2626' }]}

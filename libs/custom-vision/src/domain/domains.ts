@@ -50,6 +50,7 @@ export const DOMAINS: readonly CustomVisionDomain[] = [
 /** The domain a project of this type reports (the first of its type). */
 export const DEFAULT_DOMAIN: Record<ProjectType, CustomVisionDomain> = {
   classification: DOMAINS[0],
+  multilabel: DOMAINS[0],
   detection: DOMAINS[2],
 };
 
@@ -64,6 +65,22 @@ export function findDomain(domainId: string): CustomVisionDomain {
   return found;
 }
 
-export function projectTypeOf(domain: CustomVisionDomain): ProjectType {
-  return domain.type === 'Classification' ? 'classification' : 'detection';
+/** The project type a domain and Custom Vision's classificationType make: Multilabel is diyml's multilabel type. */
+export function projectTypeOf(domain: CustomVisionDomain, classificationType?: ClassificationType | null): ProjectType {
+  if (domain.type === 'ObjectDetection') return 'detection';
+  return classificationType === 'Multilabel' ? 'multilabel' : 'classification';
+}
+
+export type ClassificationType = 'Multiclass' | 'Multilabel';
+
+/** What Custom Vision calls a project type's classification: null for object detection. */
+export function classificationTypeOf(type: ProjectType): ClassificationType | null {
+  switch (type) {
+    case 'classification':
+      return 'Multiclass';
+    case 'multilabel':
+      return 'Multilabel';
+    case 'detection':
+      return null;
+  }
 }

@@ -68,6 +68,7 @@ export function iterationPerformance(
     recall: number;
     perLabel: PerLabel[];
     mapAtOverlapThreshold?: number;
+    map?: number;
   };
   const perTagPerformance = evaluation.labels.map((name, index): CvTagPerformance => {
     const own = metrics.perLabel.find((entry) => entry.label === name);
@@ -94,6 +95,12 @@ export function iterationPerformance(
     precisionStdDeviation: 0,
     recall: metrics.recall,
     recallStdDeviation: 0,
-    averagePrecision: evaluation.task === 'detection' ? (metrics.mapAtOverlapThreshold ?? meanAp) : meanAp,
+    // Multilabel: the mean AP of the tags some validation image carries, as the iteration metrics give it.
+    averagePrecision:
+      evaluation.task === 'detection'
+        ? (metrics.mapAtOverlapThreshold ?? meanAp)
+        : evaluation.task === 'multilabel'
+          ? (metrics.map ?? meanAp)
+          : meanAp,
   };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ImageView } from '@diyml/datasets';
 import type { LabelView, ProjectView } from '@diyml/projects';
 import type { IterationView } from '@diyml/training';
-import { DEFAULT_DOMAIN, EXPORT_PLATFORM_NAMES } from './domains.js';
+import { type ClassificationType, classificationTypeOf, DEFAULT_DOMAIN, EXPORT_PLATFORM_NAMES } from './domains.js';
 
 // Custom Vision's JSON shapes (camelCase, as the SDKs' mappers read them) built from our read models.
 
@@ -12,7 +12,7 @@ export interface CvProject {
   description: string;
   settings: {
     domainId: string;
-    classificationType: 'Multiclass' | null;
+    classificationType: ClassificationType | null;
     targetExportPlatforms: string[];
     useNegativeSet: boolean;
     detectionParameters: string | null;
@@ -68,7 +68,7 @@ export interface CvIteration {
   exportable: boolean;
   exportableTo: string[];
   domainId: string;
-  classificationType: 'Multiclass' | null;
+  classificationType: ClassificationType | null;
   trainingType: 'Regular';
   reservedBudgetInHours: number;
   trainingTimeInMinutes: number;
@@ -100,7 +100,7 @@ export function toCvProject(project: ProjectView): CvProject {
     description: project.description,
     settings: {
       domainId: DEFAULT_DOMAIN[project.type].id,
-      classificationType: project.type === 'classification' ? 'Multiclass' : null,
+      classificationType: classificationTypeOf(project.type),
       targetExportPlatforms: EXPORT_PLATFORM_NAMES,
       useNegativeSet: false,
       detectionParameters: null,
@@ -138,7 +138,9 @@ export function regionIdOf(
 export function toCvImage(image: ImageView, project: ProjectView, baseUrl: string): CvImage {
   const byId = new Map(project.labels.map((label) => [label.id, label]));
   const uri = `${baseUrl}/v1/projects/${project.id}/images/${image.id}/content`;
-  const label = image.labelId ? byId.get(image.labelId) : undefined;
+  const labels = [...(image.labelId ? [image.labelId] : []), ...image.labelSet].flatMap(
+    (labelId) => byId.get(labelId) ?? [],
+  );
   const regions = image.regions.flatMap((region, index): CvRegion[] => {
     const tag = byId.get(region.labelId);
     if (!tag) return [];
@@ -155,8 +157,8 @@ export function toCvImage(image: ImageView, project: ProjectView, baseUrl: strin
       },
     ];
   });
-  const tags = label
-    ? [{ tagId: label.id, tagName: label.name, created: image.uploadedAt }]
+  const tags = labels.length
+    ? labels.map((label) => ({ tagId: label.id, tagName: label.name, created: image.uploadedAt }))
     : [
         ...new Map(
           regions.map((region) => [
@@ -200,7 +202,7 @@ export function toCvIteration(iteration: IterationView, project: ProjectView, pu
     exportable: iteration.status === 'completed',
     exportableTo: EXPORT_PLATFORM_NAMES,
     domainId: DEFAULT_DOMAIN[project.type].id,
-    classificationType: project.type === 'classification' ? 'Multiclass' : null,
+    classificationType: classificationTypeOf(project.type),
     trainingType: 'Regular',
     reservedBudgetInHours: 0,
     trainingTimeInMinutes: Math.ceil((iteration.durationMs ?? 0) / 60_000),

@@ -27,8 +27,13 @@ export class CvImageProcessingSettingsDto {
 export class CvProjectSettingsDto {
   @ApiProperty({ format: 'uuid', description: 'The General domain of the project type (GetDomains).' })
   domainId: string;
-  @ApiProperty({ type: String, enum: ['Multiclass'], nullable: true, description: 'null for object detection.' })
-  classificationType: 'Multiclass' | null;
+  @ApiProperty({
+    type: String,
+    enum: ['Multiclass', 'Multilabel'],
+    nullable: true,
+    description: 'null for object detection.',
+  })
+  classificationType: 'Multiclass' | 'Multilabel' | null;
   @ApiProperty({ type: [String], example: ['TensorFlow', 'ONNX'] }) targetExportPlatforms: string[];
   @ApiProperty({ example: false }) useNegativeSet: boolean;
   @ApiProperty({ type: String, nullable: true, example: null }) detectionParameters: string | null;
@@ -108,7 +113,8 @@ export class CvIterationDto implements CvIteration {
   @ApiProperty() exportable: boolean;
   @ApiProperty({ type: [String], example: ['TensorFlow', 'ONNX'] }) exportableTo: string[];
   @ApiProperty({ format: 'uuid' }) domainId: string;
-  @ApiProperty({ type: String, enum: ['Multiclass'], nullable: true }) classificationType: 'Multiclass' | null;
+  @ApiProperty({ type: String, enum: ['Multiclass', 'Multilabel'], nullable: true })
+  classificationType: 'Multiclass' | 'Multilabel' | null;
   @ApiProperty({ enum: ['Regular'] }) trainingType: 'Regular';
   @ApiProperty({ example: 0 }) reservedBudgetInHours: number;
   @ApiProperty({ example: 2 }) trainingTimeInMinutes: number;

@@ -20,6 +20,7 @@ function image(overrides: Partial<ImageView> = {}): ImageView {
     sha256: String(counter).padStart(64, '0'),
     dhash: counter.toString(16).padStart(16, '1'),
     labelId: null,
+    labelSet: [],
     regions: [],
     labeled: false,
     labelIds: [],

@@ -3,11 +3,11 @@ import type { ImageView } from '../read-models/images/image.view.js';
 
 /** The readiness rules, in one place. */
 export const READINESS_RULES = {
-  /** Classification: labels needed to train at all. */
+  /** Classification and multilabel: labels needed to train at all. */
   minLabelsClassification: 2,
   /** Detection: labels needed to train at all. */
   minLabelsDetection: 1,
-  /** Classification: included, labeled train images each label needs. */
+  /** Classification and multilabel: included, labeled train images each label needs. */
   minImagesPerLabel: 5,
   /** Detection: boxes in included train images each label needs. */
   minBoxesPerLabel: 15,
@@ -84,6 +84,7 @@ export function analyzeDataset(
   const usedLabels = (image: ImageView) => {
     const used = new Set<string>();
     if (image.labelId && known.has(image.labelId)) used.add(image.labelId);
+    for (const labelId of image.labelSet) if (known.has(labelId)) used.add(labelId);
     for (const region of image.regions) if (known.has(region.labelId)) used.add(region.labelId);
     return used;
   };

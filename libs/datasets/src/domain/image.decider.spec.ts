@@ -7,6 +7,7 @@ import { resolveLabel } from './label-reference.js';
 const spec = deciderSpecification(imageDecider);
 const classification: ProjectContext = { id: 'p1', type: 'classification', labelIds: ['cat', 'dog'] };
 const detection: ProjectContext = { id: 'p1', type: 'detection', labelIds: ['car'] };
+const multilabel: ProjectContext = { id: 'p1', type: 'multilabel', labelIds: ['dog', 'outdoor', 'night'] };
 const file = {
   filename: 'a.png',
   sha256: 'f'.repeat(64),
@@ -249,6 +250,88 @@ describe('image decider', () => {
         .when({ type: 'RemoveImage', project: classification })
         .thenThrows('IMAGE_NOT_FOUND');
     });
+  });
+});
+
+describe('multilabel images', () => {
+  const labelsSet = (labelIds: string[]): ImageEvent => ({
+    type: 'ImageLabelsSet',
+    v: 1,
+    data: { projectId: 'p1', imageId: 'i1', labelIds, source: null },
+  });
+  const setLabels = (project: ProjectContext, labelIds: string[]): ImageCommand => ({
+    type: 'SetImageLabels',
+    project,
+    labelIds,
+  });
+
+  it('records an upload with several labels as the image and its label set, in one append', () => {
+    spec
+      .given([])
+      .when({ ...upload, project: multilabel, labelIds: ['dog', 'night', 'dog'] })
+      .then([uploaded, labelsSet(['dog', 'night'])]);
+  });
+
+  it('sets, replaces and clears the label set, and does nothing for the same set in another order', () => {
+    spec
+      .given([uploaded])
+      .when(setLabels(multilabel, ['dog', 'outdoor']))
+      .then([labelsSet(['dog', 'outdoor'])]);
+    spec
+      .given([uploaded, labelsSet(['dog', 'outdoor'])])
+      .when(setLabels(multilabel, ['outdoor', 'dog']))
+      .then([]);
+    spec
+      .given([uploaded, labelsSet(['dog'])])
+      .when(setLabels(multilabel, []))
+      .then([labelsSet([])]);
+    // One label, as a classification client sends it, is the whole set.
+    spec
+      .given([uploaded, labelsSet(['dog', 'night'])])
+      .when({ type: 'LabelImage', project: multilabel, labelId: 'outdoor' })
+      .then([labelsSet(['outdoor'])]);
+  });
+
+  it('refuses a label the project lacks', () => {
+    spec
+      .given([uploaded])
+      .when(setLabels(multilabel, ['dog', 'cat']))
+      .thenThrows('UNKNOWN_LABEL');
+  });
+
+  it('refuses several labels on a classification project, and takes one as its label', () => {
+    spec
+      .given([uploaded])
+      .when(setLabels(classification, ['cat', 'dog']))
+      .thenThrows('TOO_MANY_LABELS');
+    spec
+      .given([])
+      .when({ ...upload, labelIds: ['cat', 'dog'] })
+      .thenThrows('TOO_MANY_LABELS');
+    spec
+      .given([uploaded])
+      .when(setLabels(classification, ['dog']))
+      .then([labeled('dog')]);
+    spec
+      .given([uploaded, labeled('dog')])
+      .when(setLabels(classification, []))
+      .then([labeled(null)]);
+  });
+
+  it('refuses whole-image labels on a detection project', () => {
+    spec
+      .given([uploaded])
+      .when(setLabels(detection, ['car']))
+      .thenThrows('WRONG_PROJECT_TYPE');
+    spec.given([uploaded]).when(setLabels(detection, [])).thenThrows('WRONG_PROJECT_TYPE');
+  });
+
+  it('lets a suggestion label only an untagged image', () => {
+    const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
+    spec
+      .given([uploaded, labelsSet(['dog'])])
+      .when({ type: 'SetImageLabels', project: multilabel, labelIds: ['night'], source })
+      .thenThrows('IMAGE_ALREADY_LABELED');
   });
 });
 

@@ -5,6 +5,8 @@ import { type ImageMetadata, validateMetadata } from './image-metadata.js';
 import type { ImageEvent, ImageOrigin, LabelSource, Region, Split } from './image.events.js';
 
 export const MAX_REGIONS_PER_IMAGE = 200;
+/** Most whole-image labels one request names for an image (a multilabel image's set). */
+export const MAX_LABELS_PER_IMAGE = 500;
 /** Rounding slack for boxes computed from pixels, e.g. x + width = 0.30000000000000004. */
 const EPSILON = 1e-9;
 
@@ -28,13 +30,18 @@ export type ImageCommand =
       bytes: number;
       dhash: string;
       labelId: string | null;
+      /** Several whole-image labels: a multilabel project's set; a classification project takes at most one. */
+      labelIds?: readonly string[];
       /** Detection imports bring boxes with the image: recorded as ImageRegionsSet in the same append. */
       regions?: Region[];
       split: Split;
       /** A frame of a video: which, and where in it. */
       source?: ImageOrigin;
     }
+  /** One whole-image label or none (null); on a multilabel project it becomes the image's whole set. */
   | { type: 'LabelImage'; project: ProjectContext; labelId: string | null; source?: LabelSource }
+  /** The image's whole-image labels: any number on a multilabel project, at most one on a classification project. */
+  | { type: 'SetImageLabels'; project: ProjectContext; labelIds: readonly string[]; source?: LabelSource }
   | { type: 'SetImageRegions'; project: ProjectContext; regions: Region[]; source?: LabelSource }
   | { type: 'ExcludeImage'; project: ProjectContext }
   | { type: 'IncludeImage'; project: ProjectContext }
@@ -49,6 +56,8 @@ export interface ImageState {
   imageId: string | null;
   sha256: string | null;
   labelId: string | null;
+  /** A multilabel project's labels of the image. */
+  labelSet: string[];
   regions: Region[];
   included: boolean;
   split: Split;
@@ -61,6 +70,7 @@ const initialState: ImageState = {
   imageId: null,
   sha256: null,
   labelId: null,
+  labelSet: [],
   regions: [],
   included: true,
   split: 'train',
@@ -75,17 +85,15 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
     const { projectId, imageId } = requireImage(state, command.project.id);
     switch (command.type) {
       case 'LabelImage':
-        requireType(command.project, 'classification', 'A label on the whole image');
-        if (command.labelId !== null) requireLabel(command.project, command.labelId);
-        if (command.source) requireUnlabeled(state.labelId !== null);
-        if (command.labelId === state.labelId) return [];
-        return [
-          {
-            type: 'ImageLabeled',
-            v: 2,
-            data: { projectId, imageId, labelId: command.labelId, source: command.source ?? null },
-          },
-        ];
+        return setLabels(
+          command.project,
+          command.labelId === null ? [] : [command.labelId],
+          command.source,
+          state,
+          imageId,
+        );
+      case 'SetImageLabels':
+        return setLabels(command.project, command.labelIds, command.source, state, imageId);
       case 'SetImageRegions': {
         requireType(command.project, 'detection', 'Regions (boxes)');
         const regions = validateRegions(command.project, command.regions);
@@ -126,6 +134,8 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
         };
       case 'ImageLabeled':
         return { ...state, labelId: event.data.labelId };
+      case 'ImageLabelsSet':
+        return { ...state, labelSet: event.data.labelIds };
       case 'ImageRegionsSet':
         return { ...state, regions: event.data.regions };
       case 'ImageExcludedFromTraining':
@@ -147,13 +157,14 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
     throw DomainError.conflict(DatasetErrors.IMAGE_ALREADY_EXISTS, `Image ${command.imageId} already exists.`);
   }
   const { project } = command;
-  if (command.labelId !== null) {
-    requireType(project, 'classification', 'A label on the whole image');
-    requireLabel(project, command.labelId);
-  }
+  const wholeImageLabels = validateWholeImageLabels(
+    project,
+    command.labelIds ?? (command.labelId === null ? [] : [command.labelId]),
+  );
+  const labelId = project.type === 'classification' ? (wholeImageLabels[0] ?? null) : null;
   const regions = command.regions?.length ? validateRegions(project, command.regions) : [];
   if (regions.length) requireType(project, 'detection', 'Regions (boxes)');
-  const { imageId, filename, sha256, width, height, format, bytes, dhash, labelId, split } = command;
+  const { imageId, filename, sha256, width, height, format, bytes, dhash, split } = command;
   const events: ImageEvent[] = [
     {
       type: 'ImageUploaded',
@@ -176,7 +187,62 @@ function upload(command: Extract<ImageCommand, { type: 'UploadImage' }>, state: 
   ];
   if (regions.length)
     events.push({ type: 'ImageRegionsSet', v: 2, data: { projectId: project.id, imageId, regions, source: null } });
+  if (project.type === 'multilabel' && wholeImageLabels.length)
+    events.push({
+      type: 'ImageLabelsSet',
+      v: 1,
+      data: { projectId: project.id, imageId, labelIds: wholeImageLabels, source: null },
+    });
   return events;
+}
+
+/**
+ * Whole-image labels, each once and of the project: a multilabel project takes any number, a classification
+ * project at most one (400 TOO_MANY_LABELS), a detection project none (400 WRONG_PROJECT_TYPE).
+ */
+function validateWholeImageLabels(project: ProjectContext, labelIds: readonly string[]): string[] {
+  const unique = [...new Set(labelIds)];
+  if (unique.length === 0) return unique;
+  if (project.type === 'detection') requireType(project, 'classification', 'A label on the whole image');
+  if (project.type === 'classification' && unique.length > 1) throw tooManyLabels(unique.length);
+  for (const labelId of unique) requireLabel(project, labelId);
+  return unique;
+}
+
+/** 400 TOO_MANY_LABELS: several labels for one image of a classification project. */
+export function tooManyLabels(count: number): DomainError {
+  return DomainError.validation(
+    DatasetErrors.TOO_MANY_LABELS,
+    `A classification project takes one label per image, not ${count}: send one label, or create a ` +
+      'multilabel project (type "multilabel") to give images several labels.',
+    { projectType: 'classification', labels: count },
+  );
+}
+
+function setLabels(
+  project: ProjectContext,
+  labelIds: readonly string[],
+  source: LabelSource | undefined,
+  state: ImageState,
+  imageId: string,
+): ImageEvent[] {
+  // Even clearing: a detection image has no whole-image label to clear.
+  if (project.type === 'detection') requireType(project, 'classification', 'A label on the whole image');
+  const wanted = validateWholeImageLabels(project, labelIds);
+  const projectId = project.id;
+  if (project.type === 'multilabel') {
+    if (source) requireUnlabeled(state.labelSet.length > 0);
+    if (sameSet(wanted, state.labelSet)) return [];
+    return [{ type: 'ImageLabelsSet', v: 1, data: { projectId, imageId, labelIds: wanted, source: source ?? null } }];
+  }
+  const labelId = wanted[0] ?? null;
+  if (source) requireUnlabeled(state.labelId !== null);
+  if (labelId === state.labelId) return [];
+  return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId, source: source ?? null } }];
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((labelId) => b.includes(labelId));
 }
 
 function requireImage(state: ImageState, projectId: string): { projectId: string; imageId: string } {
@@ -202,7 +268,7 @@ function requireType(project: ProjectContext, type: ProjectType, what: string): 
     const hint =
       project.type === 'detection'
         ? 'detection projects label images with regions: PUT .../regions'
-        : 'classification projects label whole images: PUT .../label';
+        : `${project.type} projects label whole images: PUT .../label`;
     throw DomainError.validation(
       DatasetErrors.WRONG_PROJECT_TYPE,
       `${what} belongs to ${type} projects; this is a ${project.type} project (${hint}).`,

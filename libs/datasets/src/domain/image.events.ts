@@ -64,6 +64,11 @@ export type ImageLabeled = DomainEvent<
   'ImageLabeled',
   { projectId: string; imageId: string; labelId: string | null; source: LabelSource | null }
 >;
+/** The whole label set of an image of a multilabel project after the change ([] untags it). */
+export type ImageLabelsSet = DomainEvent<
+  'ImageLabelsSet',
+  { projectId: string; imageId: string; labelIds: string[]; source: LabelSource | null }
+>;
 /** v2 added `source` (v1 events read as `source: null`). */
 export type ImageRegionsSet = DomainEvent<
   'ImageRegionsSet',
@@ -88,6 +93,7 @@ export type ImageRemoved = DomainEvent<'ImageRemoved', { projectId: string; imag
 export type ImageEvent =
   | ImageUploaded
   | ImageLabeled
+  | ImageLabelsSet
   | ImageRegionsSet
   | ImageExcludedFromTraining
   | ImageIncludedInTraining
@@ -98,6 +104,7 @@ export type ImageEvent =
 export const IMAGE_EVENT_TYPES = [
   'ImageUploaded',
   'ImageLabeled',
+  'ImageLabelsSet',
   'ImageRegionsSet',
   'ImageExcludedFromTraining',
   'ImageIncludedInTraining',

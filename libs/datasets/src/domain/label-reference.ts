@@ -35,3 +35,31 @@ export function resolveLabel(labels: readonly LabelView[], reference: string): L
 export function resolveOptionalLabel(labels: readonly LabelView[], reference: string | null): LabelView | null {
   return reference === null ? null : resolveLabel(labels, reference);
 }
+
+/** Several references, resolved in turn (each once). */
+export function resolveLabels(labels: readonly LabelView[], references: readonly string[]): LabelView[] {
+  const resolved = references.map((reference) => resolveLabel(labels, reference));
+  return resolved.filter((label, index) => resolved.findIndex((other) => other.id === label.id) === index);
+}
+
+/**
+ * The `labels` text field of a multipart form: a JSON array of label names or ids (`["dog","outdoor"]`), or one
+ * name. 400 INVALID_LABELS otherwise.
+ */
+export function parseLabelsText(text: string): string[] {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('[')) return [trimmed];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string' && item.trim().length > 0)) {
+    throw DomainError.validation(
+      DatasetErrors.INVALID_LABELS,
+      'The "labels" field must be a JSON array of label names or ids, e.g. ["dog","outdoor"].',
+    );
+  }
+  return parsed as string[];
+}

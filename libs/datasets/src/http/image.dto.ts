@@ -68,6 +68,14 @@ export class ImageDto {
   @ApiProperty({ type: ImageLabelDto, nullable: true, description: 'Classification label; null when unlabeled.' })
   label: ImageLabelDto | null;
 
+  @ApiProperty({
+    type: [ImageLabelDto],
+    description:
+      'Whole-image labels: a multilabel image has any number (none: untagged), a classification image its label ' +
+      'or none, a detection image none.',
+  })
+  labels: ImageLabelDto[];
+
   @ApiProperty({ type: [RegionDto], description: 'Detection boxes.' })
   regions: RegionDto[];
 

@@ -36,6 +36,8 @@ export interface IncomingImage {
   filename: string;
   bytes: Buffer | { file: string } | null;
   labelId: string | null;
+  /** Several whole-image labels (multilabel projects; a classification project takes at most one). */
+  labelIds?: string[];
   regions?: Region[];
   split: Split;
   /** A frame of a video. */
@@ -258,6 +260,7 @@ export class ImageIntake implements OnApplicationShutdown {
             bytes,
             dhash,
             labelId: file.labelId,
+            ...(file.labelIds ? { labelIds: file.labelIds } : {}),
             regions,
             split: file.split,
             source: file.source,

@@ -51,7 +51,7 @@ export type PredictionStoreConfigured = DomainEvent<
 export interface SharedModelFacts {
   name: string;
   description: string;
-  task: 'classification' | 'detection';
+  task: 'classification' | 'multilabel' | 'detection';
   labels: string[];
   /** The iteration's headline metrics when it was shared (null for an imported model). */
   metrics: { accuracy: number | null; precision: number | null; recall: number | null; map50: number | null } | null;

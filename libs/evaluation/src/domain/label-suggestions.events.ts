@@ -34,7 +34,7 @@ export type LabelSuggestionsRequested = DomainEvent<
   'LabelSuggestionsRequested',
   Base & {
     runId: string;
-    task: 'classification' | 'detection';
+    task: 'classification' | 'multilabel' | 'detection';
     /** The model's labels in output order, with the project label each one is. */
     labels: { id: string; name: string }[];
     modelSha256: string;

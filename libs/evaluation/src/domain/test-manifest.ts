@@ -7,6 +7,8 @@ export interface TestImage {
   sha256: string;
   /** Classification: index of the expected label in the model's labels. */
   expected: number | null;
+  /** Multilabel: indexes of the expected labels in the model's labels (none: the image carries none). */
+  expectedLabels?: number[];
   /** Detection: expected boxes, label = index in the model's labels, coordinates fractions of the image. */
   regions: { label: number; x: number; y: number; width: number; height: number }[];
 }
@@ -16,7 +18,7 @@ export interface TestManifest {
   v: 1;
   projectId: string;
   iterationId: string;
-  task: 'classification' | 'detection';
+  task: 'classification' | 'multilabel' | 'detection';
   labels: string[];
   images: TestImage[];
 }
@@ -35,11 +37,20 @@ export function parseTestManifest(bytes: Uint8Array): TestManifest {
 export interface TestPrediction {
   filename: string;
   imageId: string | null;
-  /** Classification: the expected label name; detection: the expected boxes. */
-  expected: string | { label: string; x: number; y: number; width: number; height: number }[];
-  /** Classification: the most probable label; detection: the boxes found (score ≥ 0.5 shown). */
-  predicted: string | { label: string; probability: number; x: number; y: number; width: number; height: number }[];
-  /** Classification: the probability of `predicted`; detection: the highest box score, listed or not (0 without boxes). */
+  /** Classification: the expected label name; multilabel: the expected label names; detection: the expected boxes. */
+  expected: string | string[] | { label: string; x: number; y: number; width: number; height: number }[];
+  /**
+   * Classification: the most probable label; multilabel: the labels of probability ≥ 0.5; detection: the boxes found
+   * (score ≥ 0.5 shown).
+   */
+  predicted:
+    | string
+    | string[]
+    | { label: string; probability: number; x: number; y: number; width: number; height: number }[];
+  /**
+   * Classification: the probability of `predicted`; multilabel: the highest label probability; detection: the
+   * highest box score, listed or not (0 without boxes).
+   */
   confidence: number;
   correct?: boolean;
 }

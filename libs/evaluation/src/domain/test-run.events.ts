@@ -11,7 +11,7 @@ type Base = { projectId: string; testRunId: string; iterationId: string };
 /** What a test run is determined by, frozen when it is requested. */
 export interface TestRunSpec {
   source: TestRunSource;
-  task: 'classification' | 'detection';
+  task: 'classification' | 'multilabel' | 'detection';
   /** The model's labels, in output order. */
   labels: string[];
   /** sha256 of the test manifest blob (images by sha256 with their expected labels or boxes). */

@@ -44,7 +44,7 @@ export class LabelSuggestionsJobProcessor implements JobProcessor<LabelSuggestio
     const started = Date.now();
     const { task, labels } = request.data;
     const options =
-      task === 'classification'
+      task !== 'detection'
         ? { threshold: 0, maxResults: labels.length }
         : { threshold: MIN_SUGGESTED_BOX_PROBABILITY, maxResults: 100 };
     let outcome;

@@ -50,7 +50,7 @@ export class TestRunJobProcessor implements JobProcessor<TestRunJobPayload> {
     const started = Date.now();
     const manifest = parseTestManifest(await this.blobs.get(spec.manifestSha256));
     const options =
-      manifest.task === 'classification'
+      manifest.task !== 'detection'
         ? { threshold: 0, maxResults: manifest.labels.length }
         : { threshold: 0.05, maxResults: 100 };
     const cancellation = new AbortController();

@@ -34,6 +34,29 @@ export function resultsOf(manifest: TestManifest, predicted: Prediction[][]): Te
     });
     return { evaluation, metrics: metricsOf(evaluation, DEFAULT_METRICS_OPTIONS.classification), predictions };
   }
+  if (manifest.task === 'multilabel') {
+    const probabilities = predicted.map((predictions) => {
+      const row = new Array<number>(labels.length).fill(0);
+      for (const prediction of predictions) row[prediction.labelIndex] = prediction.probability;
+      return row;
+    });
+    const expected = manifest.images.map((image) => image.expectedLabels ?? []);
+    const evaluation: StoredEvaluation = { v: 1, task: 'multilabel', labels, expected, probabilities };
+    const { threshold } = DEFAULT_METRICS_OPTIONS.multilabel;
+    const predictions = manifest.images.map((image, index): TestPrediction => {
+      const given = probabilities[index].flatMap((probability, label) => (probability >= threshold ? [label] : []));
+      const wanted = expected[index];
+      return {
+        filename: image.filename,
+        imageId: image.imageId,
+        expected: wanted.map((label) => labels[label]),
+        predicted: given.map((label) => labels[label]),
+        confidence: predicted[index][0]?.probability ?? 0,
+        correct: given.length === wanted.length && given.every((label) => wanted.includes(label)),
+      };
+    });
+    return { evaluation, metrics: metricsOf(evaluation, DEFAULT_METRICS_OPTIONS.multilabel), predictions };
+  }
   const samples = manifest.images.map((image, index) => ({
     groundTruth: image.regions,
     detections: predicted[index]

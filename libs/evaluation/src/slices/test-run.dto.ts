@@ -2,6 +2,7 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from 
 import {
   ClassificationMetricsAtThresholdDto,
   DetectionMetricsAtThresholdDto,
+  MultilabelMetricsAtThresholdDto,
   METRICS_AT_THRESHOLD_SCHEMA,
 } from '@diyml/training';
 import { type BoxMatches, boxMatchesOf } from '../domain/box-matches.js';
@@ -55,14 +56,23 @@ export class TestPredictionDto {
   })
   imageId: string | null;
   @ApiProperty({
-    oneOf: [{ type: 'string' }, { type: 'array', items: { $ref: getSchemaPath(TestBoxDto) } }],
-    description: 'Classification: the expected label; detection: the expected boxes.',
+    oneOf: [
+      { type: 'string' },
+      { type: 'array', items: { type: 'string' } },
+      { type: 'array', items: { $ref: getSchemaPath(TestBoxDto) } },
+    ],
+    description:
+      'Classification: the expected label; multilabel: the expected labels; detection: the expected boxes.',
   })
   expected: TestPrediction['expected'];
   @ApiProperty({
-    oneOf: [{ type: 'string' }, { type: 'array', items: { $ref: getSchemaPath(FoundBoxDto) } }],
+    oneOf: [
+      { type: 'string' },
+      { type: 'array', items: { type: 'string' } },
+      { type: 'array', items: { $ref: getSchemaPath(FoundBoxDto) } },
+    ],
     description:
-      'Classification: the most probable label; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`).',
+      'Classification: the most probable label; multilabel: the labels of probability ≥ 0.5; detection: the boxes found with probability ≥ 0.5 (`boxMatches.scoreThreshold`).',
   })
   predicted: TestPrediction['predicted'];
   @ApiProperty({
@@ -72,7 +82,8 @@ export class TestPredictionDto {
   })
   confidence: number;
   @ApiPropertyOptional({
-    description: 'Classification: whether the prediction is the expected label (detection: absent, compare the boxes).',
+    description:
+      'Classification: whether the prediction is the expected label; multilabel: whether `predicted` is exactly `expected` (detection: absent, compare the boxes).',
   })
   correct?: boolean;
   @ApiPropertyOptional({
@@ -102,7 +113,7 @@ export class TestRunEmbeddingsDto {
   reused: number;
 }
 
-@ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
+@ApiExtraModels(ClassificationMetricsAtThresholdDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto)
 export class TestRunDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -117,7 +128,7 @@ export class TestRunDto {
     description:
       'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability.',
   })
-  metrics: ClassificationMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
+  metrics: ClassificationMetricsAtThresholdDto | MultilabelMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
   @ApiPropertyOptional({
     type: [TestPredictionDto],
     description: 'Per-image results, once completed (single test run only).',
@@ -157,8 +168,13 @@ export function toTestRunDto(view: TestRunView, predictions?: TestPrediction[]):
   if (predictions)
     dto.predictions = predictions.map((prediction, position) => ({
       ...prediction,
-      ...(Array.isArray(prediction.expected) && Array.isArray(prediction.predicted)
-        ? { boxMatches: boxMatchesOf(prediction.expected, prediction.predicted) }
+      ...(view.task === 'detection' && Array.isArray(prediction.expected) && Array.isArray(prediction.predicted)
+        ? {
+            boxMatches: boxMatchesOf(
+              prediction.expected as Exclude<TestPrediction['expected'], string | string[]>,
+              prediction.predicted as Exclude<TestPrediction['predicted'], string | string[]>,
+            ),
+          }
         : {}),
       imageUrl: testRunImagePath(view, position),
     }));

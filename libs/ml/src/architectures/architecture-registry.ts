@@ -2,6 +2,7 @@ import type { Task } from '../models/model-serialization.js';
 import { backboneDetectorArchitecture } from '../detection/backbone-detector.architecture.js';
 import type { Architecture } from './architecture.js';
 import { backboneClassifierArchitecture } from './backbone-classifier.architecture.js';
+import { asMultilabel } from './multilabel-head.js';
 import { smallCnnArchitecture } from './small-cnn.architecture.js';
 import { tinyDetectorArchitecture } from './tiny-detector.architecture.js';
 import { transferArchitecture } from './transfer.architecture.js';
@@ -14,7 +15,7 @@ const architectures: readonly Architecture[] = [
   backboneDetectorArchitecture,
 ];
 
-const defaults: Record<Task, Architecture> = {
+const defaults: Record<Exclude<Task, 'multilabel'>, Architecture> = {
   classification: smallCnnArchitecture,
   detection: backboneDetectorArchitecture,
 };
@@ -31,24 +32,26 @@ export class UnknownArchitectureError extends Error {
 
 export interface ArchitectureSummary {
   id: string;
-  task: Task;
+  /** Classification architectures also train multilabel models (with a sigmoid output). */
+  task: Exclude<Task, 'multilabel'>;
   description: string;
   defaultImageSize: number;
   isDefault: boolean;
 }
 
 export function knownArchitectures(): ArchitectureSummary[] {
-  return architectures.map(({ id, task, description, defaultImageSize }) => ({
-    id,
-    task,
-    description,
-    defaultImageSize,
-    isDefault: defaults[task].id === id,
-  }));
+  return architectures.map(({ id, task, description, defaultImageSize }) => {
+    const baseTask = task === 'multilabel' ? 'classification' : task;
+    return { id, task: baseTask, description, defaultImageSize, isDefault: defaults[baseTask].id === id };
+  });
 }
 
-/** The architecture with this id, or the task's default when no id is given. */
+/**
+ * The architecture with this id, or the task's default when no id is given. For 'multilabel', the classification
+ * architecture of that id with a sigmoid output and binary cross-entropy.
+ */
 export function getArchitecture(id: string | undefined, task?: Task): Architecture {
+  if (task === 'multilabel') return asMultilabel(getArchitecture(id, 'classification'));
   if (id === undefined) return defaults[task ?? 'classification'];
   const found = architectures.find((architecture) => architecture.id === id);
   if (!found)
@@ -78,7 +81,7 @@ export function chooseArchitecture(
   const sides = images.map((image) => Math.min(image.width, image.height)).sort((a, b) => a - b);
   const median = sides.length > 0 ? sides[Math.floor(sides.length / 2)] : 0;
   const [onBackbone, fromScratch] =
-    task === 'classification'
+    task !== 'detection'
       ? [backboneClassifierArchitecture, smallCnnArchitecture]
       : [backboneDetectorArchitecture, tinyDetectorArchitecture];
   return median >= PHOTO_MIN_SIDE

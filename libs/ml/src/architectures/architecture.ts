@@ -17,6 +17,8 @@ export interface BuildOptions {
   baseModelInputRange?: [number, number];
   /** The loaded pretrained backbone an architecture with `usesBackbone` builds on. */
   backbone?: Backbone;
+  /** Classification architectures: softmax (one label per image, the default) or sigmoid (multilabel). */
+  outputActivation?: 'softmax' | 'sigmoid';
 }
 
 /** A head trained on pooled embeddings of a backbone layer (computed once per image and view, then cached). */
@@ -54,6 +56,8 @@ export interface BuiltModel {
 /** What a training example contributes to the targets. */
 export interface ExampleTarget {
   label?: number;
+  /** Multilabel: every label index the example carries (possibly none). */
+  labels?: readonly number[];
   /** Boxes in fractions of the model input (after letterboxing and augmentation). */
   boxes?: readonly LabeledBox[];
 }

@@ -28,14 +28,14 @@ export const backboneClassifierArchitecture: Architecture = {
   // A few-shot set is one or two batches of embeddings: an epoch repeats its views until it has taken this many steps.
   minStepsPerEpoch: 50,
 
-  async build({ backbone, labelCount, seed }: BuildOptions): Promise<BuiltModel> {
+  async build({ backbone, labelCount, seed, outputActivation }: BuildOptions): Promise<BuiltModel> {
     if (!backbone) throw new Error("the 'backbone-classifier' architecture needs a loaded backbone");
     const { embeddingLayer, featureLayers, inputSize, inputRange } = backbone.descriptor;
     const dimension = featureLayers.find((layer) => layer.name === embeddingLayer)!.channels;
     const head = tfl.layers.dense({
       name: 'backbone_probabilities',
       units: labelCount,
-      activation: 'softmax',
+      activation: outputActivation ?? 'softmax',
       kernelInitializer: tfl.initializers.glorotUniform({ seed: new SeededRandom(seed).nextSeed() }),
     });
     const embeddingInput = tfl.input({ name: 'embedding', shape: [dimension] });

@@ -21,7 +21,7 @@ export const smallCnnArchitecture: Architecture = {
   fit: 'resize',
   supportsAugmentation: true,
 
-  async build({ imageSize, channels, labelCount, seed }: BuildOptions): Promise<BuiltModel> {
+  async build({ imageSize, channels, labelCount, seed, outputActivation }: BuildOptions): Promise<BuiltModel> {
     const random = new SeededRandom(seed);
     const input = tfl.input({ name: 'image', shape: [imageSize.height, imageSize.width, channels] });
     let features = input;
@@ -57,7 +57,7 @@ export const smallCnnArchitecture: Architecture = {
       .dense({
         name: 'probabilities',
         units: labelCount,
-        activation: 'softmax',
+        activation: outputActivation ?? 'softmax',
         kernelInitializer: tfl.initializers.glorotUniform({ seed: random.nextSeed() }),
       })
       .apply(features) as tfl.SymbolicTensor;

@@ -52,7 +52,7 @@ export const transferArchitecture: Architecture = {
   fit: 'resize',
   supportsAugmentation: false,
 
-  async build({ baseModel, baseModelInputRange, labelCount, seed }: BuildOptions): Promise<BuiltModel> {
+  async build({ baseModel, baseModelInputRange, labelCount, seed, outputActivation }: BuildOptions): Promise<BuiltModel> {
     if (!baseModel) throw new Error("the 'transfer' architecture needs a base model");
     const { model: base } = await deserializeModel(baseModel);
     const info = describeForeignModel(base, baseModel);
@@ -62,7 +62,7 @@ export const transferArchitecture: Architecture = {
     const classifier = tfl.layers.dense({
       name: 'transfer_probabilities',
       units: labelCount,
-      activation: 'softmax',
+      activation: outputActivation ?? 'softmax',
       kernelInitializer: tfl.initializers.glorotUniform({ seed: new SeededRandom(seed).nextSeed() }),
     });
     const embeddingInput = tfl.input({ name: 'embedding', shape: embedding.shape.slice(1) as number[] });

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { InputSpec } from './model-input.js';
 
-export type Task = 'classification' | 'detection';
+/** multilabel: a classification model with one independent (sigmoid) probability per label. */
+export type Task = 'classification' | 'multilabel' | 'detection';
 
 /**
  * A model in TensorFlow.js layers format: the text of model.json and the bytes of its weight file(s).

@@ -33,6 +33,7 @@ import {
 import { boxFromLetterbox, boxToLetterbox, decodeAll, letterboxTransform } from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
+import { multilabelMetrics } from '../metrics/multilabel-metrics.js';
 import { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from '../models/model-input.js';
 import { serializeModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
@@ -41,16 +42,19 @@ import { splitExamples } from './dataset-split.js';
 import {
   DEFAULT_TRAINING_CONFIG,
   TrainingCancelledError,
-  type ClassificationValidation,
   type DetectionValidation,
   type EpochReport,
+  type MultilabelValidation,
   type PreparationPhase,
   type TrainingCallbacks,
   type TrainingConfig,
   type TrainingDataset,
   type TrainingResult,
+  type Validation,
 } from './training-types.js';
 
+/** The probability from which a multilabel model's label counts as predicted (Custom Vision's default). */
+const MULTILABEL_THRESHOLD = 0.5;
 /** Detections this unlikely still count for AP (they fill in the tail of the precision/recall curve). */
 const EVALUATION_THRESHOLD = 0.01;
 const EVALUATION_OVERLAP = 0.45;
@@ -79,11 +83,16 @@ function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
     label !== undefined && Number.isInteger(label) && label >= 0 && label < labelCount;
   const badExamples = dataset.examples
     .map((example, index) => ({ example, index }))
-    .filter(({ example }) =>
-      dataset.task === 'classification'
-        ? !validLabel(example.label)
-        : (example.boxes ?? []).some((box) => !validLabel(box.label)),
-    )
+    .filter(({ example }) => {
+      switch (dataset.task) {
+        case 'classification':
+          return !validLabel(example.label);
+        case 'multilabel':
+          return (example.labels ?? []).some((label) => !validLabel(label));
+        case 'detection':
+          return (example.boxes ?? []).some((box) => !validLabel(box.label));
+      }
+    })
     .map(({ index }) => index);
   if (badExamples.length > 0)
     problems.push(
@@ -154,6 +163,7 @@ async function prepareExamples(
     const boxes = example.boxes ?? [];
     const target: ExampleTarget = {
       label: example.label,
+      labels: example.labels ?? [],
       boxes: boxes.map((box) => ({ label: box.label, ...boxToLetterbox(box, image.transform) })),
     };
     onDecoded(1);
@@ -857,7 +867,14 @@ class TrainingSession {
             indexes.map((index) => this.examples.get(index)!.target.label!),
             outputs.map((output) => argMax(output)),
           )
-        : detectionMetrics(
+        : this.architecture.task === 'multilabel'
+          ? multilabelMetrics(
+              indexes.map((index) => this.examples.get(index)!.target.labels ?? []),
+              outputs.map((output) => Array.from(output)),
+              this.dataset.labels,
+              MULTILABEL_THRESHOLD,
+            ).map
+          : detectionMetrics(
             indexes.map((index, position) => ({
               groundTruth: [...(this.examples.get(index)!.target.boxes ?? [])],
               detections: this.detections(outputs[position]),
@@ -879,8 +896,20 @@ class TrainingSession {
   }
 
   /** Final validation results, per example, in source-image coordinates. */
-  validate(indexes: number[]): ClassificationValidation | DetectionValidation {
+  validate(indexes: number[]): Validation {
     const { outputs } = this.evaluate(indexes);
+    if (this.architecture.task === 'multilabel') {
+      const expected = indexes.map((index) => [...(this.examples.get(index)!.target.labels ?? [])]);
+      const probabilities = outputs.map((output) => Array.from(output));
+      const validation: MultilabelValidation = {
+        task: 'multilabel',
+        exampleIndexes: indexes,
+        expected,
+        probabilities,
+        metrics: multilabelMetrics(expected, probabilities, this.dataset.labels, MULTILABEL_THRESHOLD),
+      };
+      return validation;
+    }
     if (this.architecture.task === 'classification') {
       const expected = indexes.map((index) => this.examples.get(index)!.target.label!);
       const predicted = outputs.map((output) => argMax(output));

@@ -7,12 +7,15 @@ import type { ImageSource } from '../images/image-decoding.js';
 import type { BackendName } from '../backend/backend-selection.js';
 import type { ClassificationMetrics } from '../metrics/classification-metrics.js';
 import type { DetectionMetrics } from '../metrics/detection-metrics.js';
+import type { MultilabelMetrics } from '../metrics/multilabel-metrics.js';
 import type { SerializedModel, Task } from '../models/model-serialization.js';
 
 export interface TrainingExample {
   image: ImageSource;
   /** Classification: index into the dataset's labels. */
   label?: number;
+  /** Multilabel: indexes into the dataset's labels (none for an image without any). */
+  labels?: number[];
   /** Detection: boxes in fractions of the image (origin top-left); an image may have none. */
   boxes?: LabeledBox[];
   /** A fixed split; examples without one are divided by `validationSplit`. */
@@ -84,10 +87,13 @@ export interface EpochReport {
   epoch: number;
   epochs: number;
   loss: number;
-  /** Training accuracy (classification); null for detection. */
+  /** Training accuracy (classification); null for multilabel and detection. */
   accuracy: number | null;
   valLoss: number | null;
-  /** Validation accuracy for classification, validation mAP@0.5 for detection; null without validation data. */
+  /**
+   * Validation accuracy for classification, validation mAP for multilabel, mAP@0.5 for detection; null without
+   * validation data.
+   */
   valAccuracy: number | null;
   durationMs: number;
   imagesPerSecond: number;
@@ -157,6 +163,16 @@ export interface ClassificationValidation {
   metrics: ClassificationMetrics;
 }
 
+/** Multilabel validation: the label set and every label's probability per example. */
+export interface MultilabelValidation {
+  task: 'multilabel';
+  exampleIndexes: number[];
+  expected: number[][];
+  probabilities: number[][];
+  /** At probability 0.5. */
+  metrics: MultilabelMetrics;
+}
+
 export interface DetectionValidation {
   task: 'detection';
   exampleIndexes: number[];
@@ -164,6 +180,8 @@ export interface DetectionValidation {
   samples: { groundTruth: LabeledBox[]; detections: ScoredBox[] }[];
   metrics: DetectionMetrics;
 }
+
+export type Validation = ClassificationValidation | MultilabelValidation | DetectionValidation;
 
 export interface TrainingResult {
   model: SerializedModel & { weights: Uint8Array };
@@ -175,7 +193,7 @@ export interface TrainingResult {
   stoppedEarly: boolean;
   trainCount: number;
   validationCount: number;
-  validation: ClassificationValidation | DetectionValidation | null;
+  validation: Validation | null;
   durationMs: number;
   /** Backbone architectures: every embedding this run used (the cached ones and those it computed), to cache. */
   embeddings?: EmbeddingTable & { computed: number; reused: number; computeMs: number };

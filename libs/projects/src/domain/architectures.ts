@@ -8,14 +8,18 @@ import type { ProjectType } from './project-type.js';
  */
 export const ARCHITECTURES: Readonly<Record<string, { projectTypes: readonly ProjectType[]; description: string }>> = {
   auto: {
-    projectTypes: ['classification', 'detection'],
+    projectTypes: ['classification', 'multilabel', 'detection'],
     description:
       'Chosen from the data when an iteration is queued: backbone-classifier or backbone-detector for photos, small-cnn or tiny-detector for small images.',
   },
   ...Object.fromEntries(
     knownArchitectures().map((architecture) => [
       architecture.id,
-      { projectTypes: [architecture.task], description: architecture.description },
+      {
+        // A classification architecture trains multilabel models too, with a sigmoid output.
+        projectTypes: architecture.task === 'classification' ? ['classification', 'multilabel'] : [architecture.task],
+        description: architecture.description,
+      },
     ]),
   ),
 };
@@ -34,6 +38,7 @@ export const DEFAULT_ARCHITECTURE = {
       .map((architecture) => [architecture.task, architecture.id]),
   ),
   classification: AUTO_ARCHITECTURE,
+  multilabel: AUTO_ARCHITECTURE,
 } as Record<ProjectType, ArchitectureId>;
 
 /** Architecture ids a project of this type can train. */

@@ -1,5 +1,8 @@
-/** What a project trains: one label per image, or labeled boxes (regions) in each image. */
-export const PROJECT_TYPES = ['classification', 'detection'] as const;
+/**
+ * What a project trains: one label per image (classification), any number of labels per image with independent
+ * probabilities (multilabel, Custom Vision's "Multilabel"), or labeled boxes (regions) in each image (detection).
+ */
+export const PROJECT_TYPES = ['classification', 'multilabel', 'detection'] as const;
 
 export type ProjectType = (typeof PROJECT_TYPES)[number];
 

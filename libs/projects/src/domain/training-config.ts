@@ -99,7 +99,7 @@ export const MAX_ARCHITECTURE_ID_LENGTH = 100;
 export const MAX_BACKBONE_ID_LENGTH = 100;
 
 /** Image size by project type: detection needs more pixels to find small objects. */
-export const DEFAULT_IMAGE_SIZE: Record<ProjectType, number> = { classification: 64, detection: 128 };
+export const DEFAULT_IMAGE_SIZE: Record<ProjectType, number> = { classification: 64, multilabel: 64, detection: 128 };
 
 export const DEFAULT_AUGMENTATION: AugmentationConfig = { horizontalFlip: true, cropScale: 0.85, brightness: 0.15 };
 

@@ -37,6 +37,7 @@ const BASE_ITERATION_DESCRIPTION =
 const ARCHITECTURE_DESCRIPTION =
   `Model architecture. classification: ${architecturesFor('classification').join(', ')} (default auto: ` +
   `backbone-classifier for photos, small-cnn for images under ${PHOTO_MIN_SIDE} px); ` +
+  'multilabel: the same, each with a sigmoid output per label and binary cross-entropy; ' +
   `detection: ${architecturesFor('detection').join(', ')} (default backbone-detector, which uses its backbone's input size; auto: backbone-detector for photos, tiny-detector for small images). ` +
   'Anything else is 400 UNKNOWN_ARCHITECTURE listing the ones the project type knows.';
 

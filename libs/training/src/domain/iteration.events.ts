@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@diyml/core/pure';
-import type { ClassificationMetrics, DetectionMetrics } from '@diyml/ml/pure';
+import type { ClassificationMetrics, DetectionMetrics, MultilabelMetrics } from '@diyml/ml/pure';
 import type { RecordedTrainingConfig } from '@diyml/projects/pure';
 
 export const iterationStream = (iterationId: string) => `iteration-${iterationId}`;
@@ -7,10 +7,11 @@ export const iterationStream = (iterationId: string) => `iteration-${iterationId
 export const iterationNumbersStream = (projectId: string) => `iteration-numbers-${projectId}`;
 
 export type IterationStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type Task = 'classification' | 'detection';
+/** The project type an iteration trains for (libs/ml's task). */
+export type Task = 'classification' | 'multilabel' | 'detection';
 
-/** Validation metrics at the default thresholds (argmax; score 0.5 and IoU 0.5 for detection). */
-export type ValidationMetrics = ClassificationMetrics | DetectionMetrics;
+/** Validation metrics at the default thresholds (argmax; probability 0.5 for multilabel; score 0.5 and IoU 0.5 for detection). */
+export type ValidationMetrics = ClassificationMetrics | MultilabelMetrics | DetectionMetrics;
 
 /** Everything a run is determined by, frozen when it is queued. */
 export interface IterationSpec {

@@ -15,7 +15,7 @@ import { EMBEDDING_QUEUE, type EmbeddingJobPayload } from './embedding-job.proce
 
 /**
  * Queues background embeddings when a backbone iteration of the project would need them: after an upload of a
- * photo to a classification project that trains on a backbone ('backbone-classifier', or 'auto' for photos), and
+ * photo to a classification or multilabel project that trains on a backbone ('backbone-classifier', or 'auto' for photos), and
  * for every image when the training configuration changes. At most one job per project waits: a new event
  * replaces the waiting job by one that carries its images too, so a bulk upload makes a few jobs, not one per photo.
  */
@@ -36,7 +36,8 @@ export class EmbeddingJobReactor implements Reactor<ImageUploaded | TrainingConf
   async react(recorded: Recorded<ImageUploaded | TrainingConfigured>): Promise<void> {
     const { projectId } = recorded.data;
     const project = await this.readStore.collection<ProjectView>(PROJECTS).get(projectId);
-    if (!project || project.type !== 'classification') return;
+    // Multilabel heads train on the same embeddings as classification heads; detectors on feature maps.
+    if (!project || project.type === 'detection') return;
     const config =
       recorded.type === 'TrainingConfigured'
         ? canonicalTrainingConfig(recorded.data.trainingConfig)

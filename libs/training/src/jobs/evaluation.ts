@@ -1,10 +1,12 @@
 import {
   type ClassificationMetrics,
   classificationMetricsAtThreshold,
-  type ClassificationValidation,
   type DetectionMetrics,
   detectionMetrics,
   type DetectionValidation,
+  multilabelMetrics,
+  type MultilabelMetrics,
+  type Validation,
 } from '@diyml/ml/pure';
 
 /**
@@ -21,26 +23,41 @@ export type StoredEvaluation =
       probabilities: number[][];
       imageIds?: string[];
     }
+  | {
+      v: 1;
+      task: 'multilabel';
+      labels: string[];
+      /** Per image, the indexes of the labels it carries. */
+      expected: number[][];
+      /** Per image, every label's independent probability. */
+      probabilities: number[][];
+      imageIds?: string[];
+    }
   | { v: 1; task: 'detection'; labels: string[]; samples: DetectionValidation['samples']; imageIds?: string[] };
 
 /** `exampleImageIds[i]` is the project image of the training dataset's example i. */
-export function evaluationOf(
-  validation: ClassificationValidation | DetectionValidation,
-  labels: string[],
-  exampleImageIds: string[],
-): Uint8Array {
+export function evaluationOf(validation: Validation, labels: string[], exampleImageIds: string[]): Uint8Array {
   const imageIds = validation.exampleIndexes.map((index) => exampleImageIds[index]);
   const stored: StoredEvaluation =
-    validation.task === 'classification'
-      ? {
-          v: 1,
-          task: 'classification',
-          labels,
-          expected: validation.expected,
-          probabilities: validation.probabilities,
-          imageIds,
-        }
-      : { v: 1, task: 'detection', labels, samples: validation.samples, imageIds };
+    validation.task === 'detection'
+      ? { v: 1, task: 'detection', labels, samples: validation.samples, imageIds }
+      : validation.task === 'multilabel'
+        ? {
+            v: 1,
+            task: 'multilabel',
+            labels,
+            expected: validation.expected,
+            probabilities: validation.probabilities,
+            imageIds,
+          }
+        : {
+            v: 1,
+            task: 'classification',
+            labels,
+            expected: validation.expected,
+            probabilities: validation.probabilities,
+            imageIds,
+          };
   return new TextEncoder().encode(JSON.stringify(stored));
 }
 
@@ -56,6 +73,7 @@ export interface MetricsOptions {
 /** Metrics with the thresholds they were computed at, as test runs record them and the API answers them. */
 export type MetricsAtThresholds =
   | ({ task: 'classification'; threshold: number } & ClassificationMetrics)
+  | ({ task: 'multilabel'; threshold: number } & MultilabelMetrics)
   | ({ task: 'detection'; threshold: number; overlapThreshold: number } & DetectionMetrics);
 
 /** Metrics in the API's shape: accuracy, precision, recall, f1, perLabel, confusionMatrix; mAP for detection. */
@@ -69,6 +87,15 @@ export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions)
     );
     return { task: 'classification', threshold: options.threshold, ...metrics };
   }
+  if (evaluation.task === 'multilabel') {
+    const metrics = multilabelMetrics(
+      evaluation.expected,
+      evaluation.probabilities,
+      evaluation.labels,
+      options.threshold,
+    );
+    return { task: 'multilabel', threshold: options.threshold, ...metrics };
+  }
   const metrics = detectionMetrics(evaluation.samples, evaluation.labels, {
     scoreThreshold: options.threshold,
     overlapThreshold: options.overlapThreshold,
@@ -76,9 +103,13 @@ export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions)
   return { task: 'detection', threshold: options.threshold, overlapThreshold: options.overlapThreshold, ...metrics };
 }
 
-/** Metrics as training reports them: argmax for classification; score 0.5 and IoU 0.5 for detection. */
+/**
+ * Metrics as training reports them: argmax for classification; probability 0.5 for multilabel (Custom Vision's
+ * default); score 0.5 and IoU 0.5 for detection.
+ */
 export const DEFAULT_METRICS_OPTIONS: Record<StoredEvaluation['task'], MetricsOptions> = {
   classification: { threshold: 0, overlapThreshold: 0.5 },
+  multilabel: { threshold: 0.5, overlapThreshold: 0.5 },
   detection: { threshold: 0.5, overlapThreshold: 0.5 },
 };
 

@@ -23,6 +23,12 @@ export function toTrainingDataset(
       if (label === undefined) continue;
       examples.push({ image: bytes, label, split });
       imageIds.push(image.id);
+    } else if (manifest.task === 'multilabel') {
+      // An image without labels is untagged, as in Custom Vision: it teaches nothing and is left out.
+      const labels = (image.labelIds ?? []).flatMap((labelId) => labelIndex.get(labelId) ?? []);
+      if (labels.length === 0) continue;
+      examples.push({ image: bytes, labels, split });
+      imageIds.push(image.id);
     } else {
       const boxes = image.regions
         .filter((region) => labelIndex.has(region.labelId))

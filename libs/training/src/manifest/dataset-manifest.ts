@@ -19,6 +19,8 @@ export interface ManifestImage {
   split: Split;
   labelId: string | null;
   regions: ManifestRegion[];
+  /** Multilabel projects only (absent otherwise, so other manifests keep their bytes and hash): the image's labels. */
+  labelIds?: string[];
 }
 
 /**

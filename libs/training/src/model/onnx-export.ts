@@ -19,6 +19,12 @@ function outputDescription(metadata: ModelMetadata, outputName: string): string 
   if (metadata.task === 'classification') {
     return `Output \`${outputName}\`: float32 [batch, ${metadata.labels.length}], softmax probabilities in the order of the labels.`;
   }
+  if (metadata.task === 'multilabel') {
+    return (
+      `Output \`${outputName}\`: float32 [batch, ${metadata.labels.length}], one independent sigmoid probability per ` +
+      'label in the order of the labels (they do not sum to 1); a label applies from 0.5.'
+    );
+  }
   if (metadata.architecture === 'tiny-detector') {
     return (
       `Output \`${outputName}\`: float32 [batch, rows, columns, 5 + ${metadata.labels.length}], the raw grid head (no activation). ` +

@@ -94,7 +94,7 @@ function readManifest(bytes: Uint8Array | undefined): ImportedManifest {
   }
   if (!PROJECT_TYPES.includes(project.type as ProjectType)) {
     throw corrupt(
-      `the project is of type ${JSON.stringify(project.type)}; this installation has ${PROJECT_TYPES.join(' and ')} projects.`,
+      `the project is of type ${JSON.stringify(project.type)}; this installation has ${PROJECT_TYPES.join(', ')} projects.`,
     );
   }
   if (typeof manifest.events !== 'number' || !isStringList(manifest.blobs) || !isStringList(manifest.missingBlobs)) {

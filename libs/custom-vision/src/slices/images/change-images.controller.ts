@@ -41,13 +41,18 @@ function sameBox(a: { labelId: string; x: number; y: number; width: number; heig
   return a.labelId === b.tagId && a.x === b.left && a.y === b.top && a.width === b.width && a.height === b.height;
 }
 
-function requireType(project: ProjectView, type: ProjectView['type'], what: string): void {
-  if (project.type !== type) {
+function requireType(project: ProjectView, types: readonly ProjectView['type'][], what: string): void {
+  if (!types.includes(project.type)) {
     throw CustomVisionError.badRequest(
       'BadRequestNotSupported',
-      `${what} belong to ${type === 'detection' ? 'object detection' : 'classification'} projects.`,
+      `${what} belong to ${types.includes('detection') ? 'object detection' : 'classification'} projects.`,
     );
   }
+}
+
+/** An image's whole-image tags: its Multiclass tag, or its Multilabel tags. */
+function tagsOf(image: ImageView): string[] {
+  return image.labelId ? [image.labelId, ...image.labelSet] : image.labelSet;
 }
 
 /** Tags and regions on existing images (LabelImages), and deleting images (RemoveImage). */
@@ -82,7 +87,7 @@ export class ChangeImagesController {
     @Ctx() context: RequestContext,
   ): Promise<CvImageRegionCreateSummaryDto> {
     const project = await this.reads.project(projectId, user.id);
-    requireType(project, 'detection', 'Regions');
+    requireType(project, ['detection'], 'Regions');
     const entries: RegionEntry[] = body.regions.map(({ imageId, tagId, left, top, width, height }) => ({
       imageId: imageId.toLowerCase(),
       tagId: tagId.toLowerCase(),
@@ -185,7 +190,8 @@ export class ChangeImagesController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_CreateImageTags',
-    summary: 'Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass)',
+    summary:
+      'Custom Vision: tag images ({tags: [{imageId, tagId}]}, at most 128); one tag per image (Multiclass), any number (Multilabel)',
   })
   @ApiOkResponse({ type: CvImageTagCreateSummaryDto })
   async createTags(
@@ -195,7 +201,8 @@ export class ChangeImagesController {
     @Ctx() context: RequestContext,
   ): Promise<CvImageTagCreateSummaryDto> {
     const project = await this.reads.project(projectId, user.id);
-    requireType(project, 'classification', 'Image tags');
+    requireType(project, ['classification', 'multilabel'], 'Image tags');
+    const multilabel = project.type === 'multilabel';
     const entries: TagEntry[] = body.tags.map(({ imageId, tagId }) => ({
       imageId: imageId.toLowerCase(),
       tagId: tagId.toLowerCase(),
@@ -204,27 +211,28 @@ export class ChangeImagesController {
     const created: TagEntry[] = [];
     const duplicated: TagEntry[] = [];
     const exceeded: TagEntry[] = [];
-    const chosen = new Map<string, TagEntry>();
+    // Per image: the tags it has, and the entries adding to them.
+    const chosen = new Map<string, { tags: string[]; added: TagEntry[] }>();
     for (const entry of entries) {
       if (!labelIds.has(entry.tagId))
         throw CustomVisionError.notFound('NotFoundTag', `Tag ${entry.tagId} does not exist in this project.`);
       const image = await this.reads.image(projectId, entry.imageId);
-      const current = chosen.get(entry.imageId)?.tagId ?? image.labelId;
-      if (current === entry.tagId) duplicated.push(entry);
-      else if (current !== null) exceeded.push(entry);
-      else chosen.set(entry.imageId, entry);
+      const current = chosen.get(entry.imageId) ?? { tags: tagsOf(image), added: [] };
+      if (current.tags.includes(entry.tagId)) duplicated.push(entry);
+      else if (!multilabel && current.tags.length > 0) exceeded.push(entry);
+      else chosen.set(entry.imageId, { tags: [...current.tags, entry.tagId], added: [...current.added, entry] });
     }
-    if (chosen.size > 0) {
+    const changed = [...chosen.entries()].filter(([, change]) => change.added.length > 0);
+    if (changed.length > 0) {
       const result = await this.commands.execute(
         new LabelImages(
           projectId,
-          [...chosen.values()].map(({ imageId, tagId }) => ({ imageId, label: tagId })),
+          changed.map(([imageId, { tags }]) => ({ imageId, labels: tags })),
           userContext(context, user),
         ),
       );
       result.items.forEach((item, index) => {
-        const entry = [...chosen.values()][index];
-        (item.status === 'failed' ? exceeded : created).push(entry);
+        (item.status === 'failed' ? exceeded : created).push(...changed[index][1].added);
       });
     }
     return { created, duplicated, exceeded };
@@ -245,10 +253,12 @@ export class ChangeImagesController {
   ): Promise<void> {
     await this.reads.project(projectId, user.id);
     const tags = new Set(query.tagIds);
-    const items: { imageId: string; label: null }[] = [];
+    const items: { imageId: string; labels: string[] }[] = [];
     for (const imageId of query.imageIds) {
       const image = await this.reads.image(projectId, imageId);
-      if (image.labelId && tags.has(image.labelId)) items.push({ imageId, label: null });
+      const current = tagsOf(image);
+      const kept = current.filter((tagId) => !tags.has(tagId));
+      if (kept.length < current.length) items.push({ imageId, labels: kept });
     }
     if (items.length > 0) await this.commands.execute(new LabelImages(projectId, items, userContext(context, user)));
   }

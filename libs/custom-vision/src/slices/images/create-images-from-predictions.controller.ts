@@ -98,11 +98,14 @@ export class CreateImagesFromPredictionsController {
         result.status = exists ? 'OKDuplicate' : 'ErrorSource';
         if (exists) result.id = view.promotedImageId;
       } else {
-        // Classification: the one tag, or none. Detection: image-level tags are not kept; the regions, or none.
+        // Classification: the one tag, or none. Multilabel: the tags. Detection: image-level tags are not kept; the
+        // regions, or none.
         const promotion: Promotion =
           project.type === 'classification'
             ? { predictionId: id, label: tagIds[0] ?? null }
-            : { predictionId: id, regions: regions.map(toRegionInput) };
+            : project.type === 'multilabel'
+              ? { predictionId: id, labels: tagIds }
+              : { predictionId: id, regions: regions.map(toRegionInput) };
         promotions.push({ index, promotion });
       }
     }

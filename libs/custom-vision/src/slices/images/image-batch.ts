@@ -111,27 +111,28 @@ export class ImageBatch {
         results[index].status = 'ErrorInvalidTag';
         return;
       }
-      // Classification: one tag per image. Detection: tags belong to regions, image-level tags are not kept.
-      const label = project.type === 'classification' ? tagIds : [];
-      if (label.length > 1) {
+      // Classification: one tag per image; multilabel: any number. Detection: tags belong to regions, image-level
+      // tags are not kept.
+      const labels = project.type === 'detection' ? [] : tagIds.sort();
+      if (project.type === 'classification' && labels.length > 1) {
         results[index].status = 'ErrorTagLimitExceed';
         return;
       }
-      const key = label[0] ?? '';
+      const key = labels.join(',');
       groups.set(key, [...(groups.get(key) ?? []), index]);
     });
 
     // The whole batch before its first group is taken: past the quota, nothing is (400 BadRequestExceededQuota).
     const adding = [...groups.values()].reduce((sum, indexes) => sum + indexes.length, 0);
     await this.quota.assertRoom({ projectId: project.id, ownerId: project.ownerId }, adding);
-    for (const [label, indexes] of groups) {
+    for (const [key, indexes] of groups) {
       const files = indexes.map((index) => ({
         filename: entries[index].name,
         size: entries[index].bytes?.length ?? 0,
         buffer: entries[index].bytes,
       }));
       const items: IntakeItem[] = await this.commands.execute(
-        new UploadImages(project.id, files, label || undefined, undefined, context),
+        new UploadImages(project.id, files, key ? key.split(',') : [], undefined, context),
       );
       items.forEach((item, position) => {
         const result = results[indexes[position]];

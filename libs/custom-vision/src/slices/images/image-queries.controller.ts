@@ -29,7 +29,7 @@ interface ImageFilter {
 }
 
 function isTagged(image: ImageView): boolean {
-  return image.labelId !== null || image.regions.length > 0;
+  return image.labeled;
 }
 
 function matches(image: ImageView, filter: ImageFilter): boolean {
@@ -37,8 +37,7 @@ function matches(image: ImageView, filter: ImageFilter): boolean {
   if (filter.taggingStatus === 'Untagged' && isTagged(image)) return false;
   if (filter.metadata && !matchesMetadata(image.metadata, filter.metadata)) return false;
   if (filter.tagIds.length === 0) return true;
-  const used = new Set([image.labelId, ...image.regions.map((region) => region.labelId)]);
-  return filter.tagIds.some((tagId) => used.has(tagId));
+  return filter.tagIds.some((tagId) => image.labelIds.includes(tagId));
 }
 
 /**

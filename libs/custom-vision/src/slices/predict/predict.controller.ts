@@ -18,7 +18,6 @@ import { trackUsage } from '@diyml/deployments';
 import { UsageRecorder } from '@diyml/deployments';
 import { PredictionService, PredictThrottlerGuard } from '@diyml/deployments';
 import { Public } from '@diyml/identity';
-import type { ProjectType } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
@@ -197,7 +196,11 @@ export class PredictController {
   }
 
   /** `store`: the …/image and …/url routes keep the prediction when the deployment's store is on; …/nostore never does. */
-  private async predict(request: PredictionRequest, task: ProjectType, store = false): Promise<CvImagePrediction> {
+  private async predict(
+    request: PredictionRequest,
+    task: 'classification' | 'detection',
+    store = false,
+  ): Promise<CvImagePrediction> {
     this.trackUsage(request);
     requireTask(request, task);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
@@ -213,7 +216,7 @@ export class PredictController {
   private async predictUrl(
     request: PredictionRequest,
     body: CvImageUrlDto,
-    task: ProjectType,
+    task: 'classification' | 'detection',
     store = false,
   ): Promise<CvImagePrediction> {
     this.trackUsage(request);
@@ -252,12 +255,13 @@ export class PredictController {
   }
 }
 
-function requireTask(request: PredictionRequest, task: ProjectType): void {
+/** The classify endpoints serve Multiclass and Multilabel projects, the detect endpoints object detection. */
+function requireTask(request: PredictionRequest, task: 'classification' | 'detection'): void {
   const { project } = request.published!;
-  if (project.type !== task) {
+  if ((project.type === 'detection') !== (task === 'detection')) {
     throw CustomVisionError.badRequest(
       'BadRequestNotSupported',
-      `Project ${project.id} is a ${project.type} project: use the ${project.type === 'classification' ? 'classify' : 'detect'} endpoint.`,
+      `Project ${project.id} is a ${project.type} project: use the ${project.type === 'detection' ? 'detect' : 'classify'} endpoint.`,
     );
   }
 }

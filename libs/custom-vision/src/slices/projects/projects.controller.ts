@@ -51,14 +51,13 @@ export class ProjectsController {
   ): Promise<CvProject> {
     const { name, description, domainId, classificationType } = query;
     const domain = findDomain(domainId ?? DEFAULT_DOMAIN.classification.id);
-    if (domain.type === 'Classification' && classificationType !== undefined && classificationType !== 'Multiclass') {
-      throw CustomVisionError.badRequest(
-        'BadRequestProjectUnknownClassification',
-        'Only Multiclass classification is supported: an image carries one tag.',
-      );
-    }
     const created = await this.commands.execute(
-      new CreateProject(name.trim(), projectTypeOf(domain), description, userContext(context, user)),
+      new CreateProject(
+        name.trim(),
+        projectTypeOf(domain, classificationType),
+        description,
+        userContext(context, user),
+      ),
     );
     return toCvProject(await this.reads.project(created.id, user.id));
   }
@@ -89,7 +88,10 @@ export class ProjectsController {
   ): Promise<CvProject> {
     const project = await this.reads.project(projectId, user.id);
     const domainId = body.settings?.domainId;
-    if (domainId !== undefined && projectTypeOf(findDomain(domainId)) !== project.type) {
+    if (
+      domainId !== undefined &&
+      (findDomain(domainId).type === 'ObjectDetection') !== (project.type === 'detection')
+    ) {
       throw CustomVisionError.badRequest(
         'BadRequestProjectUnsupportedDomainTypeChange',
         'A project cannot change between classification and object detection.',

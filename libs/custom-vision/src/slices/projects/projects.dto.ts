@@ -29,7 +29,9 @@ export class CvCreateProjectQueryDto {
   domainId?: string;
 
   @CvEnum(AZURE_CLASSIFICATION_TYPES, {
-    description: 'Classification projects are Multiclass (one tag per image): Multilabel is refused.',
+    description:
+      'Classification domains: Multiclass (one tag per image, the default) or Multilabel (any number of tags per ' +
+      'image, each with its own probability). Ignored for object detection.',
   })
   classificationType?: 'Multiclass' | 'Multilabel';
 
@@ -55,7 +57,7 @@ export class CvProjectSettingsInputDto {
 
   @CvEnum(AZURE_CLASSIFICATION_TYPES, {
     nullable: true,
-    description: 'Not changed: classification projects are Multiclass, detection projects have none.',
+    description: 'Not changed: a project keeps the classification type it was created with (none for detection).',
   })
   classificationType?: 'Multiclass' | 'Multilabel' | null;
 

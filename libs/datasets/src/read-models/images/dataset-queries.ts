@@ -27,6 +27,8 @@ export interface LabeledImage {
   bytes: number;
   sha256: string;
   label: LabelView | null;
+  /** Whole-image labels: classification's label (0 or 1), or a multilabel image's labels (0..n). */
+  labels: LabelView[];
   regions: { label: LabelView; x: number; y: number; width: number; height: number }[];
   split: Split;
   included: boolean;
@@ -121,6 +123,10 @@ export class DatasetQueries {
       bytes: image.bytes,
       sha256: image.sha256,
       label: labelOf(image.labelId ? byId.get(image.labelId) : undefined),
+      labels: [...(image.labelId ? [image.labelId] : []), ...image.labelSet].flatMap((labelId) => {
+        const label = labelOf(byId.get(labelId));
+        return label ? [label] : [];
+      }),
       regions: image.regions.flatMap(({ labelId, x, y, width, height }) => {
         const label = byId.get(labelId);
         return label ? [{ label: { id: label.id, name: label.name }, x, y, width, height }] : [];

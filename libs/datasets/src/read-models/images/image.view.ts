@@ -17,9 +17,11 @@ export interface ImageView {
   dhash: string;
   /** Classification label; null when unlabeled or when its label was removed from the project. */
   labelId: string | null;
+  /** Multilabel labels of the image (none: untagged); labels removed from the project are dropped. */
+  labelSet: string[];
   /** Detection boxes (fractions of the image); boxes of a removed label are dropped. */
   regions: Region[];
-  /** Has a label or at least one box. */
+  /** Has a label, a multilabel label or at least one box. */
   labeled: boolean;
   /** Every label the image uses (its label and its boxes' labels), sorted: what a label filter looks in. */
   labelIds: string[];
@@ -47,11 +49,14 @@ export interface LabelStatsView {
   imageCount: number;
 }
 
-/** Labels an image uses: its label and the labels of its boxes. */
-export function labelsUsedBy(image: Pick<ImageView, 'labelId' | 'regions'> | null | undefined): Set<string> {
+/** Labels an image uses: its label, its multilabel labels and the labels of its boxes. */
+export function labelsUsedBy(
+  image: Pick<ImageView, 'labelId' | 'labelSet' | 'regions'> | null | undefined,
+): Set<string> {
   const used = new Set<string>();
   if (!image) return used;
   if (image.labelId) used.add(image.labelId);
+  for (const labelId of image.labelSet) used.add(labelId);
   for (const region of image.regions) used.add(region.labelId);
   return used;
 }

@@ -82,6 +82,7 @@ describe('images projection', () => {
       sha256: 'i1'.padEnd(64, '0'),
       dhash: '0'.repeat(16),
       labelId: 'cat',
+      labelSet: [],
       regions: [],
       labeled: true,
       labelIds: ['cat'],
@@ -124,6 +125,34 @@ describe('images projection', () => {
     );
     expect(await image('i1')).toBeUndefined();
     expect(await counts()).toEqual({ cat: 0, dog: 0 });
+  });
+
+  it('follows a multilabel label set: counted per label, filtered by any of them, trimmed when a label is removed', async () => {
+    const labelsSet = (labelIds: string[]) =>
+      log.record('image-i1', {
+        type: 'ImageLabelsSet',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', labelIds, source: null },
+      });
+    await apply(log.record('image-i1', uploaded('i1')));
+    await apply(log.record('image-i2', uploaded('i2')));
+    await apply(labelsSet(['dog', 'night']));
+    expect(await image('i1')).toMatchObject({ labelId: null, labelSet: ['dog', 'night'], labeled: true });
+    expect(await counts()).toEqual({ dog: 1, night: 1 });
+    const queries = new DatasetQueries(store);
+    const listed = async (labelId: string) =>
+      (await queries.list('p1', { labelId }, { limit: 10 })).items.map((item) => item.id);
+    expect(await listed('night')).toEqual(['i1']);
+    expect(await queries.count('p1', { unlabeled: true })).toBe(1);
+
+    const repeated = labelsSet(['outdoor', 'night']);
+    await apply(repeated);
+    await apply(repeated);
+    expect(await counts()).toEqual({ dog: 0, night: 1, outdoor: 1 });
+    await apply(log.record('project-p1', { type: 'LabelRemoved', v: 1, data: { projectId: 'p1', labelId: 'night' } }));
+    expect(await image('i1')).toMatchObject({ labelSet: ['outdoor'], labelIds: ['outdoor'] });
+    await apply(labelsSet([]));
+    expect(await image('i1')).toMatchObject({ labelSet: [], labeled: false });
   });
 
   it("keeps metadata and its key=value entries, the metadata filter's index", async () => {

@@ -15,7 +15,7 @@ export const IMAGES_PROJECTION_EVENT_TYPES = [...IMAGE_EVENT_TYPES, 'LabelRemove
 function withLabelState(image: ImageView): ImageView {
   return {
     ...image,
-    labeled: image.labelId !== null || image.regions.length > 0,
+    labeled: image.labelId !== null || image.labelSet.length > 0 || image.regions.length > 0,
     labelIds: [...labelsUsedBy(image)].sort(),
   };
 }
@@ -36,6 +36,7 @@ function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>
       sha256,
       dhash,
       labelId,
+      labelSet: [],
       regions: [],
       labeled: false,
       labelIds: [],
@@ -54,6 +55,8 @@ function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>
   switch (event.type) {
     case 'ImageLabeled':
       return withLabelState({ ...current, labelId: event.data.labelId, revision });
+    case 'ImageLabelsSet':
+      return withLabelState({ ...current, labelSet: event.data.labelIds, revision });
     case 'ImageRegionsSet':
       return withLabelState({ ...current, regions: event.data.regions, revision });
     case 'ImageExcludedFromTraining':
@@ -83,8 +86,11 @@ function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>
 @Injectable()
 export class ImagesProjection implements Projection<ImageEvent | LabelRemoved | ProjectDeleted> {
   readonly name = 'images';
-  /** 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet). */
-  readonly version = 3;
+  /**
+   * 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet).
+   * 4: labelSet, a multilabel image's labels (ImageLabelsSet).
+   */
+  readonly version = 4;
   readonly collections = [IMAGES, LABEL_STATS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 
@@ -103,6 +109,7 @@ export class ImagesProjection implements Projection<ImageEvent | LabelRemoved | 
             ? withLabelState({
                 ...current,
                 labelId: current.labelId === labelId ? null : current.labelId,
+                labelSet: current.labelSet.filter((id) => id !== labelId),
                 regions: current.regions.filter((region) => region.labelId !== labelId),
               })
             : null,

@@ -18,6 +18,8 @@ export interface ArchiveImage {
   /** The temporary file the image was unpacked to; null when over the per-file size limit (not extracted). */
   file: string | null;
   labelName: string | null;
+  /** Multilabel: every label of the image (a CSV row's), besides or instead of `labelName`. */
+  labelNames?: string[];
   regions?: ArchiveRegion[];
   split?: Split;
   /** Named by the annotations but not in the archive. */
@@ -76,6 +78,7 @@ export interface DatasetArchiveLimits {
  */
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|gif|tiff?|avif|heic|heif|hif|bmp|dib|jxl|jp2|j2k|psd|svg)$/i;
 const JSON_FILE = /\.json$/i;
+const CSV_FILE = /\.csv$/i;
 const SPLIT_FOLDERS: Record<string, Split> = {
   train: 'train',
   training: 'train',
@@ -110,6 +113,7 @@ async function extract(
         directory: imagesDirectory,
       },
       { pattern: JSON_FILE.source, flags: 'i' },
+      { pattern: CSV_FILE.source, flags: 'i' },
     ],
   });
   const images = archive.entries.filter((entry) => IMAGE_EXTENSIONS.test(entry.path)).length;
@@ -145,6 +149,14 @@ export async function readClassificationArchive(
   imagesDirectory: string,
 ): Promise<DatasetArchive> {
   const { entries, ignored } = await extract(zip, limits, imagesDirectory);
+  const { images, labelNames } = classificationImages(entries);
+  return { images, labelNames, ignored: ignored + (entries.size - images.length), unmatchedAnnotations: [] };
+}
+
+/** The images of the archive, each labeled by its folder (split folders set its split). */
+function classificationImages(
+  entries: ReadonlyMap<string, InflatedEntry>,
+): Pick<DatasetArchive, 'images' | 'labelNames'> {
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
   const root = commonRoot(imagePaths);
   const labelNames: string[] = [];
@@ -161,7 +173,110 @@ export async function readClassificationArchive(
       labelNames.push(labelName);
     return { path, file: entries.get(path)?.file ?? null, labelName: labelName || null, split };
   });
-  return { images, labelNames, ignored: ignored + (entries.size - imagePaths.length), unmatchedAnnotations: [] };
+  return { images, labelNames };
+}
+
+/** The fields of one CSV record (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks). */
+function csvRecords(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"' && field === '') quoted = true;
+    else if (char === ',') {
+      record.push(field);
+      field = '';
+    } else if (char === '\n' || char === '\r') {
+      if (char === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      if (record.some((value) => value.trim() !== '')) records.push(record);
+      record = [];
+      field = '';
+    } else field += char;
+  }
+  record.push(field);
+  if (record.some((value) => value.trim() !== '')) records.push(record);
+  return records;
+}
+
+const TRUE_CELL = /^(1|true|yes)$/i;
+
+/**
+ * Multilabel: the classification layout (one folder per label, split folders), and CSV files whose first column is
+ * `filename` followed by one column per label holding 1 or 0 (Roboflow's multi-label `_classes.csv`): each row gives
+ * the image of that name, next to the CSV (or anywhere by file name), the labels of its 1 columns. A CSV inside a
+ * `train/`, `valid/` or `test/` folder sets the split of its images. A row whose image is not in the archive is
+ * reported missing.
+ */
+export async function readMultilabelArchive(
+  zip: ZipSource,
+  limits: DatasetArchiveLimits,
+  imagesDirectory: string,
+): Promise<DatasetArchive> {
+  const { entries, ignored } = await extract(zip, limits, imagesDirectory);
+  const byFolders = classificationImages(entries);
+  const csvPaths = [...entries.keys()].filter((path) => CSV_FILE.test(path)).sort();
+  const foldersOnly = (): DatasetArchive => ({
+    ...byFolders,
+    ignored: ignored + (entries.size - byFolders.images.length),
+    unmatchedAnnotations: [],
+  });
+  if (!csvPaths.length) return foldersOnly();
+
+  const byPath = new Map(byFolders.images.map((image) => [image.path, image]));
+  const byBasename = new Map<string, string>();
+  for (const path of byPath.keys()) byBasename.set(path.split('/').pop()!, path);
+  const labelNames: string[] = [];
+  const addLabel = (name: string) => {
+    if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
+  };
+  const missing: ArchiveImage[] = [];
+  let tables = 0;
+  for (const csvPath of csvPaths) {
+    const [header, ...rows] = csvRecords(new TextDecoder().decode(entries.get(csvPath)?.bytes ?? new Uint8Array(0)));
+    if (!header || header[0].trim().toLowerCase() !== 'filename') continue;
+    tables++;
+    const columns = header.slice(1).map((name) => name.trim());
+    if (columns.some((name) => name === '')) {
+      throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${csvPath}: every label column needs a name.`);
+    }
+    columns.forEach(addLabel);
+    const folder = csvPath.includes('/') ? csvPath.slice(0, csvPath.lastIndexOf('/') + 1) : '';
+    const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
+    const split = folderName ? SPLIT_FOLDERS[folderName] : undefined;
+    for (const row of rows) {
+      const filename = row[0].trim();
+      const labels = columns.filter((_, index) => TRUE_CELL.test((row[index + 1] ?? '').trim()));
+      const path = byPath.has(folder + filename) ? folder + filename : byBasename.get(filename.split('/').pop()!);
+      const image = path ? byPath.get(path) : undefined;
+      if (!image) {
+        missing.push({ path: folder + filename, file: null, labelName: null, missing: true });
+        continue;
+      }
+      image.labelName = null;
+      image.labelNames = labels;
+      if (split) image.split = split;
+    }
+  }
+  if (tables === 0) return foldersOnly();
+  for (const image of byFolders.images) {
+    if (image.labelNames) image.labelNames.forEach(addLabel);
+    else if (image.labelName) addLabel(image.labelName);
+  }
+  return {
+    images: [...byFolders.images, ...missing],
+    labelNames,
+    ignored: ignored + (entries.size - byFolders.images.length - tables),
+    unmatchedAnnotations: [],
+  };
 }
 
 interface CocoFile {

@@ -127,6 +127,9 @@ export class ImportDatasetController {
     description:
       'Classification: one folder per class (`cat/1.jpg`, `dog/2.png`), optionally inside split folders ' +
       '(`train/`, `val/` or `valid/` or `validation/`, `test/`) and one common top folder; images at the top are unlabeled. ' +
+      'Multilabel: the same folders (one label each), and CSV files whose first column is `filename` followed by one ' +
+      "column per label holding 1 or 0 (Roboflow's multi-label `_classes.csv`): each row gives its image (next to the CSV) " +
+      'the labels of its 1 columns; a CSV in a split folder sets the split; a row whose image is not in the zip is MISSING_FILE. ' +
       'Detection: COCO JSON (`images` with width and height, `annotations` with pixel `bbox` [x, y, width, height], ' +
       '`categories`) and the images it names; a JSON file in a `train/`, `valid/` or `test/` folder sets the split. ' +
       'Every image goes through the same checks as an upload (each `created`, `duplicate` or `rejected`); ' +

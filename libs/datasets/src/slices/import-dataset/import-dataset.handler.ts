@@ -21,6 +21,7 @@ import {
   type ArchiveImage,
   type DatasetArchive,
   readClassificationArchive,
+  readMultilabelArchive,
   readCocoArchive,
 } from './dataset-archive.js';
 
@@ -98,10 +99,12 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       maxFiles: this.limits.IMPORT_MAX_FILES,
       archive: archiveLimitsOf(this.settings),
     };
-    const dataset: DatasetArchive =
-      project.type === 'detection'
-        ? await readCocoArchive(archive.path, limits, imagesDirectory)
-        : await readClassificationArchive(archive.path, limits, imagesDirectory);
+    const readers = {
+      classification: readClassificationArchive,
+      multilabel: readMultilabelArchive,
+      detection: readCocoArchive,
+    } satisfies Record<ProjectView['type'], unknown>;
+    const dataset: DatasetArchive = await readers[project.type](archive.path, limits, imagesDirectory);
     if (!dataset.images.length) {
       throw DomainError.validation(DatasetErrors.NO_FILES, 'The archive holds no images.');
     }
@@ -173,6 +176,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
       filename: image.path,
       bytes: bytesOf(image),
       labelId: image.labelName ? labelId(image.labelName) : null,
+      ...(image.labelNames ? { labelIds: image.labelNames.map(labelId) } : {}),
       regions: image.regions?.map(({ labelName, x, y, width, height }) => ({
         labelId: labelId(labelName),
         x,

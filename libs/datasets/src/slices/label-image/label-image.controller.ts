@@ -12,7 +12,7 @@ import {
   UuidParam,
 } from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, ImageDto, IfMatchRevision } from '../../http/image.dto.js';
-import { LabelImage, LabelImageDto, SetImageRegionsDto } from './label-image.handler.js';
+import { LabelImage, LabelImageDto, labelReferencesOf, SetImageRegionsDto } from './label-image.handler.js';
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -23,10 +23,11 @@ export class LabelImageController {
   @Put('label')
   @ApiOperation({
     operationId: 'labelImage',
-    summary: 'Set or clear the label of an image (classification)',
+    summary: 'Set or clear the labels of an image (classification, multilabel)',
     description:
-      'Label by name (case-insensitive) or id. 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT ' +
-      'for an id of another project, WRONG_PROJECT_TYPE on a detection project.',
+      'Label by name (case-insensitive) or id: `label` (one) or `labels` (the whole set; several on a multilabel ' +
+      'project). 400 UNKNOWN_LABEL for a name the project lacks, LABEL_NOT_IN_PROJECT for an id of another project, ' +
+      'TOO_MANY_LABELS for several labels on a classification project, WRONG_PROJECT_TYPE on a detection project.',
   })
   @ApiIfMatch()
   @ApiOkResponse({ type: ImageDto, headers: ETAG_HEADER })
@@ -41,7 +42,10 @@ export class LabelImageController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<ImageDto> {
     const result = await this.commands.execute(
-      new LabelImage(projectId, imageId, { label: body.label }, expectedRevision, { ...context, userId: user.id }),
+      new LabelImage(projectId, imageId, { labels: labelReferencesOf(body) }, expectedRevision, {
+        ...context,
+        userId: user.id,
+      }),
     );
     setEtag(response, result.revision);
     return result.image;

@@ -1,9 +1,19 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsString, MaxLength, MinLength, ValidateIf, ValidateNested } from 'class-validator';
-import { MAX_REGIONS_PER_IMAGE } from '../../domain/image.decider.js';
-import { resolveOptionalLabel } from '../../domain/label-reference.js';
+import { DomainError } from '@diyml/core/pure';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { MAX_LABELS_PER_IMAGE, MAX_REGIONS_PER_IMAGE } from '../../domain/image.decider.js';
+import { resolveLabels } from '../../domain/label-reference.js';
 import { RegionInputDto, toRegions } from '../../http/region-input.dto.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';
@@ -11,17 +21,46 @@ import type { ImageDto } from '../../http/image.dto.js';
 import { toImageDto } from '../../http/image.dto.js';
 
 export class LabelImageDto {
-  @ApiProperty({
+  @ApiPropertyOptional({
     type: String,
     nullable: true,
     example: 'cat',
-    description: 'Label name or id; null clears the label.',
+    description: 'Label name or id; null clears the label (on a multilabel project: every label).',
   })
+  @IsOptional()
   @ValidateIf((body: LabelImageDto) => body.label !== null)
   @IsString()
   @MinLength(1)
   @MaxLength(100)
-  label: string | null;
+  label?: string | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['dog', 'outdoor'],
+    maxItems: MAX_LABELS_PER_IMAGE,
+    description:
+      'Every label of the image, names or ids, replacing those it has ([] untags it): any number on a multilabel ' +
+      'project, at most one on a classification project (400 TOO_MANY_LABELS).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_LABELS_PER_IMAGE)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(100, { each: true })
+  labels?: string[];
+}
+
+/** The whole-image labels a request names: `labels`, else `label` (null: none). 400 NOTHING_TO_LABEL without either. */
+export function labelReferencesOf(body: { label?: string | null; labels?: string[] }): string[] {
+  if (body.labels !== undefined) return body.labels;
+  if (body.label === undefined) {
+    throw DomainError.validation(
+      'NOTHING_TO_LABEL',
+      'Give `label` (one label name or id, null to clear) or `labels` (every label of the image).',
+    );
+  }
+  return body.label === null ? [] : [body.label];
 }
 
 export class SetImageRegionsDto {
@@ -42,7 +81,7 @@ export class LabelImage extends Command<{ image: ImageDto; revision: number }> {
   constructor(
     readonly projectId: string,
     readonly imageId: string,
-    readonly change: { label: string | null } | { regions: RegionInputDto[] },
+    readonly change: { labels: string[] } | { regions: RegionInputDto[] },
     readonly expectedRevision: number | undefined,
     readonly context: UserContext,
   ) {
@@ -64,12 +103,12 @@ export class LabelImageHandler implements ICommandHandler<LabelImage> {
       imageId,
       context,
       (projectContext) =>
-        'label' in change
+        'labels' in change
           ? [
               {
-                type: 'LabelImage',
+                type: 'SetImageLabels',
                 project: projectContext,
-                labelId: resolveOptionalLabel(project.labels, change.label)?.id ?? null,
+                labelIds: resolveLabels(project.labels, change.labels).map((label) => label.id),
               },
             ]
           : [{ type: 'SetImageRegions', project: projectContext, regions: toRegions(project.labels, change.regions) }],

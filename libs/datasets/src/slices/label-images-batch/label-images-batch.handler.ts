@@ -14,8 +14,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DomainError } from '@diyml/core/pure';
-import { MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
-import { resolveOptionalLabel } from '../../domain/label-reference.js';
+import { MAX_LABELS_PER_IMAGE, MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
+import { resolveLabels } from '../../domain/label-reference.js';
+import { labelReferencesOf } from '../label-image/label-image.handler.js';
 import { ItemErrorDto } from '../../http/image.dto.js';
 import { RegionInputDto, toRegions } from '../../http/region-input.dto.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';
@@ -34,6 +35,19 @@ export class LabelItemDto {
   @MinLength(1)
   @MaxLength(100)
   label?: string | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_LABELS_PER_IMAGE,
+    description: 'Multilabel: every label of the image, names or ids ([] untags it); classification takes one.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_LABELS_PER_IMAGE)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(100, { each: true })
+  labels?: string[];
 
   @ApiPropertyOptional({ type: [RegionInputDto], description: 'Detection: replaces the boxes.' })
   @IsOptional()
@@ -99,8 +113,11 @@ export class LabelImagesHandler implements ICommandHandler<LabelImages> {
     let lastPosition = -1;
     for (const item of items) {
       try {
-        if (item.label === undefined && item.regions === undefined) {
-          throw DomainError.validation('NOTHING_TO_LABEL', 'Give `label` (classification) or `regions` (detection).');
+        if (item.label === undefined && item.labels === undefined && item.regions === undefined) {
+          throw DomainError.validation(
+            'NOTHING_TO_LABEL',
+            'Give `label` (classification), `labels` (multilabel) or `regions` (detection).',
+          );
         }
         const written = await this.writer.execute(
           project,
@@ -108,9 +125,9 @@ export class LabelImagesHandler implements ICommandHandler<LabelImages> {
           context,
           (projectContext) => {
             const commands: ImageCommand[] = [];
-            if (item.label !== undefined) {
-              const labelId = resolveOptionalLabel(project.labels, item.label)?.id ?? null;
-              commands.push({ type: 'LabelImage', project: projectContext, labelId });
+            if (item.label !== undefined || item.labels !== undefined) {
+              const labelIds = resolveLabels(project.labels, labelReferencesOf(item)).map((label) => label.id);
+              commands.push({ type: 'SetImageLabels', project: projectContext, labelIds });
             }
             if (item.regions !== undefined) {
               commands.push({

@@ -20,6 +20,7 @@ import {
   UuidParam,
 } from '@diyml/core';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
+import { parseLabelsText } from '../../domain/label-reference.js';
 import { kindOfImageRefusal } from '../../images/image-formats.js';
 import { SPLITS } from '../../domain/image.events.js';
 import type { IntakeItem } from '../../upload/image-intake.js';
@@ -46,6 +47,11 @@ export function answerIntake(items: IntakeItem[], response: Response): UploadRes
   return { items };
 }
 
+/** The labels a form gives every file: `label` and the names or ids of `labels`. */
+function labelsOfForm(body: UploadImagesDto): string[] {
+  return [...(body.label !== undefined ? [body.label] : []), ...(body.labels !== undefined ? parseLabelsText(body.labels) : [])];
+}
+
 @ApiTags('images')
 @ApiBearerAuth()
 @Controller('v1/projects/:projectId/images')
@@ -63,7 +69,11 @@ export class UploadImagesController {
       required: ['images'],
       properties: {
         images: { type: 'array', items: { type: 'string', format: 'binary' } },
-        label: { type: 'string', description: 'Label name or id for every file (classification).' },
+        label: { type: 'string', description: 'Label name or id for every file (classification, multilabel).' },
+        labels: {
+          type: 'string',
+          description: 'JSON array of label names or ids for every file (multilabel; classification takes one).',
+        },
         split: { type: 'string', enum: [...SPLITS], default: 'train' },
       },
     },
@@ -80,7 +90,7 @@ export class UploadImagesController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<UploadResultDto> {
     const items = await this.commands.execute(
-      new UploadImages(projectId, files, body.label, body.split, { ...context, userId: user.id }),
+      new UploadImages(projectId, files, labelsOfForm(body), body.split, { ...context, userId: user.id }),
     );
     return answerIntake(items, response);
   }

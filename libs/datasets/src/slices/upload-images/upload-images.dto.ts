@@ -14,6 +14,17 @@ export class UploadImagesDto {
   @MaxLength(100)
   label?: string;
 
+  @ApiPropertyOptional({
+    description:
+      'Labels for every uploaded file, a JSON array of names or ids (`["dog","outdoor"]`): several for a multilabel ' +
+      'project, at most one for a classification project.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(10_000)
+  labels?: string;
+
   @ApiPropertyOptional({ enum: SPLITS, default: 'train' })
   @IsOptional()
   @IsIn(SPLITS)
@@ -45,7 +56,8 @@ export class UploadResultDto {
 const limits = DEFAULT_UPLOAD_LIMITS;
 
 export const UPLOAD_DESCRIPTION =
-  'Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) ' +
+  'Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) or ' +
+  '`labels` (a JSON array of names or ids: a multilabel project\'s labels for every file) ' +
   'and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): ' +
   'formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. ' +
   `Limits (defaults; settings in brackets): ${limits.UPLOAD_MAX_FILE_BYTES} bytes per file [UPLOAD_MAX_FILE_BYTES], ` +

@@ -58,10 +58,10 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     const { path, filename } = receivedVideo(file, this.limits.VIDEO_MAX_BYTES);
     let labelId: string | null = null;
     if (options.label !== undefined) {
-      if (project.type !== 'classification') {
+      if (project.type === 'detection') {
         throw DomainError.validation(
           DatasetErrors.WRONG_PROJECT_TYPE,
-          'A label for whole frames belongs to classification projects; label detection frames with regions.',
+          'A label for whole frames belongs to classification and multilabel projects; label detection frames with regions.',
         );
       }
       labelId = resolveLabel(project.labels, options.label).id;

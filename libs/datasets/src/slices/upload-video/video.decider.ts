@@ -5,7 +5,7 @@ export type VideoCommand = { metadata: CommandMetadata } & (
   | {
       type: 'UploadVideo';
       projectId: string;
-      projectType: 'classification' | 'detection';
+      projectType: 'classification' | 'multilabel' | 'detection';
       videoId: string;
       spec: VideoSpec;
     }

@@ -35,7 +35,7 @@ type Base = { projectId: string; videoId: string };
 
 export type VideoUploaded = DomainEvent<
   'VideoUploaded',
-  Base & VideoSpec & { projectType: 'classification' | 'detection'; uploadedAt: string }
+  Base & VideoSpec & { projectType: 'classification' | 'multilabel' | 'detection'; uploadedAt: string }
 >;
 export type VideoFramesProgressed = DomainEvent<'VideoFramesProgressed', Base & FrameCounts>;
 export type VideoFramesExtracted = DomainEvent<'VideoFramesExtracted', Base & FrameCounts & { completedAt: string }>;

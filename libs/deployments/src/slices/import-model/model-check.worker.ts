@@ -72,7 +72,7 @@ async function check({ model, maxInputPixels }: ToModelCheckThread): Promise<Mod
     const unnamed = predictions.find((prediction) => prediction.label === undefined);
     if (unnamed)
       return invalid(`it predicts output ${unnamed.labelIndex}, but names only ${loaded.labels.length} labels`);
-    if (loaded.task === 'classification' && predictions.length !== loaded.labels.length) {
+    if (loaded.task !== 'detection' && predictions.length !== loaded.labels.length) {
       return invalid(`it scores ${predictions.length} classes, but names ${loaded.labels.length} labels`);
     }
     const numbers = predictions.flatMap((prediction) => [

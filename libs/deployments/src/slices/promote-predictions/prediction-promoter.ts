@@ -15,10 +15,15 @@ import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 /** Without corrected boxes, a detection is promoted with the predicted boxes at least this probable. */
 export const PREDICTED_BOX_THRESHOLD = 0.5;
 
+/** Without corrected labels, a multilabel prediction is promoted with the labels at least this probable. */
+export const PREDICTED_LABEL_THRESHOLD = 0.5;
+
 export interface Promotion {
   predictionId: string;
   /** Classification: the right label (name or id); undefined takes the top prediction, null adds the image unlabeled. */
   label?: string | null;
+  /** Multilabel: the right labels (names or ids); undefined takes the labels predicted ≥ PREDICTED_LABEL_THRESHOLD. */
+  labels?: string[];
   /** Detection: the right boxes (label name or id each); undefined takes the predicted boxes ≥ PREDICTED_BOX_THRESHOLD. */
   regions?: { label: string; x: number; y: number; width: number; height: number }[];
   split?: 'train' | 'test';
@@ -76,10 +81,11 @@ export class PredictionPromoter {
       planned.push({ view, split: item.split ?? 'train', ...correction(project, view, item) });
     }
     const files = await Promise.all(
-      planned.map(async ({ view, labelId, regions, split }) => ({
+      planned.map(async ({ view, labelId, labelIds, regions, split }) => ({
         filename: `prediction-${view.id}`,
         bytes: await this.blobs.get(view.imageSha256),
         labelId,
+        ...(labelIds ? { labelIds } : {}),
         regions: regions ?? undefined,
         split,
       })),
@@ -119,8 +125,23 @@ function correction(
   item: Promotion,
 ): {
   labelId: string | null;
+  /** Multilabel: the image's labels (the stored prediction's record names none of them: `labelId` is null). */
+  labelIds?: string[];
   regions: { labelId: string; x: number; y: number; width: number; height: number }[] | null;
 } {
+  if (project.type === 'multilabel') {
+    if (item.regions || item.label)
+      throw DomainError.validation(
+        'WRONG_PROJECT_TYPE',
+        'A multilabel image takes `labels` (names or ids), not a single label or boxes.',
+      );
+    const names =
+      item.labels ??
+      view.predictions
+        .filter((prediction) => prediction.probability >= PREDICTED_LABEL_THRESHOLD)
+        .map((prediction) => prediction.label);
+    return { labelId: null, labelIds: names.map((name) => resolveLabel(project.labels, name).id), regions: null };
+  }
   if (project.type === 'classification') {
     if (item.regions)
       throw DomainError.validation('WRONG_PROJECT_TYPE', 'Boxes belong to detection projects: give `label`.');

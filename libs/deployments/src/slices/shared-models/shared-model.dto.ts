@@ -19,7 +19,7 @@ export class SharedModelDto {
   @ApiProperty({ format: 'uuid', description: 'The shared deployment.' }) id: string;
   @ApiProperty({ example: 'Fruit classifier' }) name: string;
   @ApiProperty({ example: 'Tells apples from pears.' }) description: string;
-  @ApiProperty({ enum: ['classification', 'detection'] }) task: string;
+  @ApiProperty({ enum: ['classification', 'multilabel', 'detection'] }) task: string;
   @ApiProperty({ type: [String], description: 'What it predicts.' }) labels: string[];
   @ApiProperty({
     type: SharedModelMetricsDto,

@@ -60,10 +60,10 @@ export class SearchSharedModelsQueryDto extends PageQueryDto {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({ enum: ['classification', 'detection'], description: 'Only models of this task.' })
+  @ApiPropertyOptional({ enum: ['classification', 'multilabel', 'detection'], description: 'Only models of this task.' })
   @IsOptional()
-  @IsIn(['classification', 'detection'])
-  task?: 'classification' | 'detection';
+  @IsIn(['classification', 'multilabel', 'detection'])
+  task?: 'classification' | 'multilabel' | 'detection';
 }
 
 export class SharedPredictionResultDto {

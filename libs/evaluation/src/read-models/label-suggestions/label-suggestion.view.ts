@@ -12,7 +12,7 @@ export interface LabelSuggestionView {
   iterationId: string;
   imageId: string;
   runId: string;
-  task: 'classification' | 'detection';
+  task: 'classification' | 'multilabel' | 'detection';
   /** Most probable first. */
   predictions: SuggestedLabel[];
   /** Every label suggested, for the label filter. */
@@ -31,7 +31,7 @@ export interface SuggestionRunView {
   projectId: string;
   iterationId: string;
   status: SuggestionRunStatus;
-  task: 'classification' | 'detection';
+  task: 'classification' | 'multilabel' | 'detection';
   imageIds: string[];
   suggestedCount: number | null;
   error: { code: string; reason: string } | null;

@@ -10,7 +10,7 @@ export interface TestRunView {
   iterationId: string;
   status: TestRunStatus;
   source: TestRunSource;
-  task: 'classification' | 'detection';
+  task: 'classification' | 'multilabel' | 'detection';
   labels: string[];
   imageCount: number;
   manifestSha256: string;

@@ -16,7 +16,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DomainError } from '@diyml/core/pure';
-import { type ImageCommand, type LabelSource, MAX_REGIONS_PER_IMAGE, resolveLabel } from '@diyml/datasets';
+import {
+  type ImageCommand,
+  type LabelSource,
+  MAX_LABELS_PER_IMAGE,
+  MAX_REGIONS_PER_IMAGE,
+  resolveLabel,
+  resolveLabels,
+} from '@diyml/datasets';
 import { ItemErrorDto } from '@diyml/datasets';
 import { RegionInputDto, toRegions } from '@diyml/datasets';
 import { ImageWriter, type UserContext } from '@diyml/datasets';
@@ -27,7 +34,7 @@ import type { LabelSuggestionView } from '../../read-models/label-suggestions/la
 import { completedIteration } from '../suggest-labels/suggest-labels.handler.js';
 
 export const MAX_REVIEW_ITEMS = 1000;
-/** Detection: boxes at least this probable are accepted when no `regions` are sent. */
+/** Detection: boxes (multilabel: labels) at least this probable are accepted when no `regions` (`labels`) are sent. */
 export const DEFAULT_ACCEPTED_BOX_PROBABILITY = 0.5;
 
 export class AcceptSuggestionItemDto {
@@ -43,6 +50,19 @@ export class AcceptSuggestionItemDto {
   @MinLength(1)
   @MaxLength(100)
   label?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_LABELS_PER_IMAGE,
+    description: 'Multilabel: accept these labels (names or ids) instead of the suggested ones.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_LABELS_PER_IMAGE)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(100, { each: true })
+  labels?: string[];
 
   @ApiPropertyOptional({
     type: [RegionInputDto],
@@ -69,7 +89,7 @@ export class AcceptSuggestionsDto {
     minimum: 0,
     maximum: 1,
     default: DEFAULT_ACCEPTED_BOX_PROBABILITY,
-    description: 'Detection: suggested boxes at least this probable are accepted.',
+    description: 'Detection: suggested boxes at least this probable are accepted; multilabel: suggested labels.',
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -170,7 +190,10 @@ export async function pendingSuggestion(
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Acceptance = {
-  command: DistributiveOmit<Extract<ImageCommand, { type: 'LabelImage' | 'SetImageRegions' }>, 'project'>;
+  command: DistributiveOmit<
+    Extract<ImageCommand, { type: 'LabelImage' | 'SetImageLabels' | 'SetImageRegions' }>,
+    'project'
+  >;
   edited: boolean;
 };
 
@@ -180,7 +203,29 @@ function acceptance(
   item: AcceptSuggestionItemDto,
   minProbability: number,
 ): Acceptance {
+  if (suggestion.task === 'multilabel') {
+    if (item.label !== undefined || item.regions !== undefined)
+      throw DomainError.validation('EDIT_DOES_NOT_FIT', 'A multilabel suggestion is edited with `labels`.');
+    const edited = item.labels !== undefined;
+    const labelIds = edited
+      ? resolveLabels(project.labels, item.labels!).map((label) => label.id)
+      : suggestion.predictions.filter((p) => p.probability >= minProbability).map((p) => p.labelId);
+    if (labelIds.length === 0) {
+      throw DomainError.unprocessable(
+        'NOTHING_TO_ACCEPT',
+        `No suggested label is at least ${minProbability} probable: lower minProbability, send \`labels\`, or reject it.`,
+      );
+    }
+    const source: LabelSource = { kind: 'suggestion', iterationId: suggestion.iterationId, edited };
+    return { command: { type: 'SetImageLabels', labelIds, source }, edited };
+  }
   const classification = suggestion.task === 'classification';
+  if (item.labels !== undefined) {
+    throw DomainError.validation(
+      'EDIT_DOES_NOT_FIT',
+      `A ${suggestion.task} suggestion is edited with ${classification ? '`label`' : '`regions`'}, not \`labels\`.`,
+    );
+  }
   if ((classification && item.regions !== undefined) || (!classification && item.label !== undefined)) {
     throw DomainError.validation(
       'EDIT_DOES_NOT_FIT',

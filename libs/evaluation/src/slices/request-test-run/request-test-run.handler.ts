@@ -161,6 +161,18 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         const expected = image.labelId === null ? undefined : labels.indexOf(image.labelId);
         if (expected === undefined) continue;
         images.push({ filename: image.filename, imageId: image.id, sha256: image.sha256, expected, regions: [] });
+      } else if (iteration.task === 'multilabel') {
+        // An untagged image says nothing about the labels it lacks for sure: only tagged images are tested.
+        const expectedLabels = image.labelSet.flatMap((labelId) => labels.indexOf(labelId) ?? []);
+        if (expectedLabels.length === 0) continue;
+        images.push({
+          filename: image.filename,
+          imageId: image.id,
+          sha256: image.sha256,
+          expected: null,
+          expectedLabels,
+          regions: [],
+        });
       } else {
         if (image.regions.length === 0) continue;
         const regions = image.regions.flatMap((region) => {

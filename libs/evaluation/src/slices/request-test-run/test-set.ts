@@ -53,11 +53,23 @@ export function parseLabelsField(field: string | undefined): Record<string, unkn
  * one answer names every bad file.
  */
 export function expectedOf(
-  task: 'classification' | 'detection',
+  task: 'classification' | 'multilabel' | 'detection',
   value: unknown,
   labels: ModelLabels,
-): { expected: number | null; regions: TestImage['regions'] } | { problem: string } {
+): { expected: number | null; expectedLabels?: number[]; regions: TestImage['regions'] } | { problem: string } {
   if (value === undefined || value === null) return { problem: 'has no entry in labels' };
+  if (task === 'multilabel') {
+    const references = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : null;
+    if (!references || !references.every((reference) => typeof reference === 'string'))
+      return { problem: 'needs a label name or an array of label names' };
+    const expectedLabels: number[] = [];
+    for (const reference of references as string[]) {
+      const index = labels.indexOf(reference);
+      if (index === undefined) return { problem: `label "${reference}" is not one the model predicts` };
+      if (!expectedLabels.includes(index)) expectedLabels.push(index);
+    }
+    return { expected: null, expectedLabels, regions: [] };
+  }
   if (task === 'classification') {
     const reference = typeof value === 'string' ? value : (value as { label?: unknown }).label;
     if (typeof reference !== 'string') return { problem: 'needs a label name' };

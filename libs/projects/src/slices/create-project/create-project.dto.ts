@@ -15,7 +15,12 @@ export class CreateProjectDto {
   @MaxLength(MAX_PROJECT_NAME_LENGTH)
   name: string;
 
-  @ApiProperty({ enum: PROJECT_TYPES, description: 'classification: one label per image; detection: labeled boxes.' })
+  @ApiProperty({
+    enum: PROJECT_TYPES,
+    description:
+      'classification: one label per image; multilabel: any number of labels per image, each with its own ' +
+      'probability; detection: labeled boxes.',
+  })
   @IsIn(PROJECT_TYPES, { message: `type must be one of ${PROJECT_TYPES.join(', ')}` })
   type: ProjectType;
 

@@ -27,13 +27,16 @@ export interface ImagePerformance {
   filename: string;
   width: number;
   height: number;
-  /** Classification: the image's label; detection: one entry per labeled region. */
+  /** Classification: the image's label; multilabel: its labels; detection: one entry per labeled region. */
   expected: ExpectedLabel[];
   /** Most probable first. Classification: every label; detection: the boxes found at or above the threshold. */
   predictions: PredictedLabel[];
-  /** Classification: the most probable label at or above the threshold, or null below it. Detection: null. */
+  /** Classification: the most probable label at or above the threshold, or null below it. Others: null. */
   predictedLabelId: string | null;
-  /** Classification: whether `predictedLabelId` is the expected label. Detection: null. */
+  /**
+   * Classification: whether `predictedLabelId` is the expected label. Multilabel: whether the labels at or above the
+   * threshold are exactly the image's. Detection: null.
+   */
   correct: boolean | null;
 }
 
@@ -94,6 +97,28 @@ export function imagePerformancesOf(
         predictions,
         predictedLabelId: guess === null ? null : named(guess).labelId,
         correct: guess === expected,
+      });
+    });
+    return performances;
+  }
+
+  if (evaluation.task === 'multilabel') {
+    evaluation.imageIds.forEach((imageId, position) => {
+      const expected = evaluation.expected[position];
+      if (wantedLabels && !expected.some((label) => wantedLabels.has(label))) return;
+      const probabilities = evaluation.probabilities[position];
+      const found = probabilities.flatMap((probability, index) => (probability >= filter.threshold ? [index] : []));
+      if (wantedPrediction === null && found.length > 0) return;
+      if (wantedPrediction !== undefined && wantedPrediction !== null && !found.includes(wantedPrediction)) return;
+      performances.push({
+        ...imageFields(images, imageId),
+        expected: expected.map(named),
+        predictions: probabilities
+          .map((probability, index) => ({ ...named(index), probability }))
+          .sort((a, b) => b.probability - a.probability),
+        predictedLabelId: null,
+        // Right when the labels at or above the threshold are exactly the image's labels.
+        correct: found.length === expected.length && found.every((label) => expected.includes(label)),
       });
     });
     return performances;

@@ -37,7 +37,7 @@ export class ManifestImageDto implements ManifestImage {
 export class DatasetManifestDto implements DatasetManifest {
   @ApiProperty({ enum: [1], description: 'Version of the manifest format.' }) v: 1;
   @ApiProperty({ format: 'uuid' }) projectId: string;
-  @ApiProperty({ enum: ['classification', 'detection'] }) task: Task;
+  @ApiProperty({ enum: ['classification', 'multilabel', 'detection'] }) task: Task;
   @ApiProperty({ type: [LabelDto], description: 'The labels its images use, as named when it was frozen.' })
   labels: LabelDto[];
   @ApiProperty({

@@ -190,7 +190,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
 /** The images a model trains and validates on, and the labels it learns, in the project's label order. */
 function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQueries['listAll']>>): DatasetManifest {
   const included = images.filter((image) => image.included);
-  const used = new Set(included.flatMap((image) => [image.labelId, ...image.regions.map((region) => region.labelId)]));
+  const used = new Set(included.flatMap((image) => image.labelIds));
   return {
     v: 1,
     projectId: project.id,
@@ -205,6 +205,7 @@ function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQuer
       split: image.split,
       labelId: image.labelId,
       regions: image.regions.map(({ labelId, x, y, width, height }) => ({ labelId, x, y, width, height })),
+      ...(project.type === 'multilabel' ? { labelIds: [...image.labelSet] } : {}),
     })),
   };
 }

@@ -1,14 +1,20 @@
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { canonicalTrainingConfig, TrainingConfigDto } from '@diyml/projects';
 import type { IterationView } from '../../read-models/iterations/iteration.view.js';
-import { ClassificationMetricsDto, DetectionMetricsDto } from './metrics.dto.js';
+import { ClassificationMetricsDto, DetectionMetricsDto, MultilabelMetricsDto } from './metrics.dto.js';
 
 export class EpochDto {
   @ApiProperty() epoch: number;
   @ApiProperty() loss: number;
-  @ApiProperty({ nullable: true, type: Number }) accuracy: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Training accuracy (classification); null otherwise.' })
+  accuracy: number | null;
   @ApiProperty({ nullable: true, type: Number }) valLoss: number | null;
-  @ApiProperty({ nullable: true, type: Number, description: 'Validation accuracy; validation mAP@0.5 for detection.' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'Validation accuracy; validation mAP (per label, at any probability) for multilabel, mAP@0.5 for detection.',
+  })
   valAccuracy: number | null;
   @ApiProperty() durationMs: number;
   @ApiProperty() imagesPerSecond: number;
@@ -70,7 +76,7 @@ export class IterationErrorDto {
   @ApiProperty({ description: 'What went wrong, for a person.' }) reason: string;
 }
 
-@ApiExtraModels(ClassificationMetricsDto, DetectionMetricsDto)
+@ApiExtraModels(ClassificationMetricsDto, MultilabelMetricsDto, DetectionMetricsDto)
 export class IterationDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) projectId: string;
@@ -88,12 +94,16 @@ export class IterationDto {
   trainingConfig: TrainingConfigDto | null;
   @ApiProperty({ type: [EpochDto] }) history: EpochDto[];
   @ApiPropertyOptional({
-    oneOf: [{ $ref: getSchemaPath(ClassificationMetricsDto) }, { $ref: getSchemaPath(DetectionMetricsDto) }],
+    oneOf: [
+      { $ref: getSchemaPath(ClassificationMetricsDto) },
+      { $ref: getSchemaPath(MultilabelMetricsDto) },
+      { $ref: getSchemaPath(DetectionMetricsDto) },
+    ],
     description:
       "Once completed, the validation metrics at the task's default thresholds (the project's task tells which " +
       'kind); absent without validation images and for an imported model. GET …/metrics gives them at any threshold.',
   })
-  metrics?: ClassificationMetricsDto | DetectionMetricsDto;
+  metrics?: ClassificationMetricsDto | MultilabelMetricsDto | DetectionMetricsDto;
   @ApiPropertyOptional({ type: IterationErrorDto, description: 'Why it failed (status `failed`).' })
   error?: IterationErrorDto;
   @ApiProperty({ example: 'wasm', nullable: true, type: String }) backend: string | null;

@@ -67,6 +67,35 @@ export class DetectionMetricsDto {
   @ApiProperty({ description: 'Mean average precision averaged over IoU 0.50, 0.55, …, 0.95 (COCO).' }) map: number;
 }
 
+export class MultilabelLabelMetricsDto {
+  @ApiProperty({ example: 'outdoor' }) label: string;
+  @ApiProperty({ description: 'Average precision of this label, ranking the images by its probability.' }) ap: number;
+  @ApiProperty({ description: 'Share of the images given this label (probability ≥ threshold) that carry it.' })
+  precision: number;
+  @ApiProperty({ description: 'Share of the images carrying this label that were given it.' }) recall: number;
+  @ApiProperty() f1: number;
+  @ApiProperty({ description: 'Validation images that carry this label.' }) support: number;
+}
+
+/** Multilabel metrics as training records them (probability 0.5, Custom Vision's default). */
+export class MultilabelMetricsDto {
+  @ApiProperty({ description: 'Over every (image, label) given at the threshold: the share that is right.' })
+  precision: number;
+  @ApiProperty({ description: 'Over every label the images carry: the share given at the threshold.' })
+  recall: number;
+  @ApiProperty() f1: number;
+  @ApiProperty({ description: 'Mean of the per-label APs over the labels some image carries.' }) map: number;
+  @ApiProperty({ description: 'Share of images whose labels at the threshold are exactly their labels.' })
+  exactMatch: number;
+  @ApiProperty({ type: [MultilabelLabelMetricsDto] }) perLabel: MultilabelLabelMetricsDto[];
+}
+
+export class MultilabelMetricsAtThresholdDto extends MultilabelMetricsDto {
+  @ApiProperty({ enum: ['multilabel'] }) task: 'multilabel';
+  @ApiProperty({ description: 'A label counts as given to an image when its probability is at least this.' })
+  threshold: number;
+}
+
 export class ClassificationMetricsAtThresholdDto extends ClassificationMetricsDto {
   @ApiProperty({ enum: ['classification'] }) task: 'classification';
   @ApiProperty({ description: 'Probabilities below it count as no prediction (0: always the most probable).' })
@@ -84,12 +113,14 @@ export class DetectionMetricsAtThresholdDto extends DetectionMetricsDto {
 export const METRICS_AT_THRESHOLD_SCHEMA = {
   oneOf: [
     { $ref: getSchemaPath(ClassificationMetricsAtThresholdDto) },
+    { $ref: getSchemaPath(MultilabelMetricsAtThresholdDto) },
     { $ref: getSchemaPath(DetectionMetricsAtThresholdDto) },
   ],
   discriminator: {
     propertyName: 'task',
     mapping: {
       classification: getSchemaPath(ClassificationMetricsAtThresholdDto),
+      multilabel: getSchemaPath(MultilabelMetricsAtThresholdDto),
       detection: getSchemaPath(DetectionMetricsAtThresholdDto),
     },
   },
@@ -98,7 +129,7 @@ export const METRICS_AT_THRESHOLD_SCHEMA = {
 /** Documents an answer of metrics at thresholds (an iteration's validation images, a test run's images). */
 export function ApiMetricsAtThresholdResponse(description: string): MethodDecorator {
   return applyDecorators(
-    ApiExtraModels(ClassificationMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
+    ApiExtraModels(ClassificationMetricsAtThresholdDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
     ApiOkResponse({ description, schema: METRICS_AT_THRESHOLD_SCHEMA }),
   );
 }
