@@ -135,6 +135,15 @@ describe('dataset import over HTTP', () => {
     expect(await labelsOf('night/n.png')).toEqual(['night']);
     expect(await list(projectId, { split: 'validation' })).toMatchObject([{ filename: 'valid/v.png' }]);
     expect(await list(projectId, { label: 'night' })).toHaveLength(3);
+
+    const broken = zipSync({
+      'more/_classes.csv': Buffer.from('filename,dog\n"x.png,1\n'),
+      'more/x.png': files['train/a.png'],
+    });
+    const refused = await importZip(projectId, broken).expect(400);
+    expect(refused.body).toMatchObject({ code: 'INVALID_ARCHIVE' });
+    expect(refused.body.message).toContain('more/_classes.csv is not a valid CSV file');
+    expect(await list(projectId)).toHaveLength(6);
   });
 
   it('refuses unknown labels when asked not to create them, and a file that is not a zip', async () => {

@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import { type ArchiveLimits, DomainError, type InflatedEntry, unzipSafely, type ZipSource } from '@diyml/core/pure';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import { MIN_REGION_SIZE } from '../../domain/image.decider.js';
@@ -176,35 +177,21 @@ function classificationImages(
   return { images, labelNames };
 }
 
-/** The fields of one CSV record (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks). */
-function csvRecords(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else field += char;
-    } else if (char === '"' && field === '') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      if (record.some((value) => value.trim() !== '')) records.push(record);
-      record = [];
-      field = '';
-    } else field += char;
+/** The records of a CSV file (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks). */
+function csvRecords(path: string, bytes: Uint8Array): string[][] {
+  try {
+    return parseCsv(Buffer.from(bytes), {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+    }) as string[][];
+  } catch (error) {
+    throw DomainError.validation(
+      DatasetErrors.INVALID_ARCHIVE,
+      `${path} is not a valid CSV file (${error instanceof Error ? error.message : String(error)}): fix or remove it.`,
+    );
   }
-  record.push(field);
-  if (record.some((value) => value.trim() !== '')) records.push(record);
-  return records;
 }
 
 const TRUE_CELL = /^(1|true|yes)$/i;
@@ -241,7 +228,7 @@ export async function readMultilabelArchive(
   const missing: ArchiveImage[] = [];
   let tables = 0;
   for (const csvPath of csvPaths) {
-    const [header, ...rows] = csvRecords(new TextDecoder().decode(entries.get(csvPath)?.bytes ?? new Uint8Array(0)));
+    const [header, ...rows] = csvRecords(csvPath, entries.get(csvPath)?.bytes ?? new Uint8Array(0));
     if (!header || header[0].trim().toLowerCase() !== 'filename') continue;
     tables++;
     const columns = header.slice(1).map((name) => name.trim());
