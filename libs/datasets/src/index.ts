@@ -15,6 +15,7 @@ export * from './domain/image-metadata.js';
 export { UpdateImageMetadata } from './slices/update-image-metadata/update-image-metadata.handler.js';
 export { ItemErrorDto } from './http/image.dto.js';
 export { RegionInputDto, toRegions } from './http/region-input.dto.js';
+export { LabelReferencesProperty } from './http/label-references.dto.js';
 export { PENDING_CLAIMS, type PendingClaimView } from './read-models/content-claims/pending-claims.projection.js';
 export { ImageThumbnails } from './slices/image-thumbnail/image-thumbnails.js';
 export { ThumbnailQueryDto } from './slices/image-thumbnail/thumbnail-query.dto.js';

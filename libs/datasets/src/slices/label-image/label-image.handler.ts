@@ -12,13 +12,14 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { MAX_LABELS_PER_IMAGE, MAX_REGIONS_PER_IMAGE } from '../../domain/image.decider.js';
+import { MAX_REGIONS_PER_IMAGE } from '../../domain/image.decider.js';
 import { resolveLabels } from '../../domain/label-reference.js';
 import { RegionInputDto, toRegions } from '../../http/region-input.dto.js';
 import { DatasetQueries } from '../../read-models/images/dataset-queries.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';
 import type { ImageDto } from '../../http/image.dto.js';
 import { toImageDto } from '../../http/image.dto.js';
+import { LabelReferencesProperty } from '../../http/label-references.dto.js';
 
 export class LabelImageDto {
   @ApiPropertyOptional({
@@ -34,20 +35,11 @@ export class LabelImageDto {
   @MaxLength(100)
   label?: string | null;
 
-  @ApiPropertyOptional({
-    type: [String],
-    example: ['dog', 'outdoor'],
-    maxItems: MAX_LABELS_PER_IMAGE,
-    description:
-      'Every label of the image, names or ids, replacing those it has ([] untags it): any number on a multilabel ' +
+  @LabelReferencesProperty(
+    'Every label of the image, names or ids, replacing those it has ([] untags it): any number on a multilabel ' +
       'project, at most one on a classification project (400 TOO_MANY_LABELS).',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_LABELS_PER_IMAGE)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(100, { each: true })
+    ['dog', 'outdoor'],
+  )
   labels?: string[];
 }
 

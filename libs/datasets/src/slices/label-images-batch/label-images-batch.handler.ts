@@ -14,12 +14,13 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { DomainError } from '@diyml/core/pure';
-import { MAX_LABELS_PER_IMAGE, MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
+import { MAX_REGIONS_PER_IMAGE, type ImageCommand } from '../../domain/image.decider.js';
 import { resolveLabels } from '../../domain/label-reference.js';
 import { labelReferencesOf } from '../label-image/label-image.handler.js';
 import { ItemErrorDto } from '../../http/image.dto.js';
 import { RegionInputDto, toRegions } from '../../http/region-input.dto.js';
 import { ImageWriter, type UserContext } from '../image-writer.js';
+import { LabelReferencesProperty } from '../../http/label-references.dto.js';
 
 export const MAX_BATCH_ITEMS = 1000;
 
@@ -36,17 +37,9 @@ export class LabelItemDto {
   @MaxLength(100)
   label?: string | null;
 
-  @ApiPropertyOptional({
-    type: [String],
-    maxItems: MAX_LABELS_PER_IMAGE,
-    description: 'Multilabel: every label of the image, names or ids ([] untags it); classification takes one.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_LABELS_PER_IMAGE)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(100, { each: true })
+  @LabelReferencesProperty(
+    'Multilabel: every label of the image, names or ids ([] untags it); classification takes one.',
+  )
   labels?: string[];
 
   @ApiPropertyOptional({ type: [RegionInputDto], description: 'Detection: replaces the boxes.' })

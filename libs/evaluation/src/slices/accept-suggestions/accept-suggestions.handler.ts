@@ -19,13 +19,12 @@ import { DomainError } from '@diyml/core/pure';
 import {
   type ImageCommand,
   type LabelSource,
-  MAX_LABELS_PER_IMAGE,
   MAX_REGIONS_PER_IMAGE,
   resolveLabel,
   resolveLabels,
 } from '@diyml/datasets';
 import { ItemErrorDto } from '@diyml/datasets';
-import { RegionInputDto, toRegions } from '@diyml/datasets';
+import { LabelReferencesProperty, RegionInputDto, toRegions } from '@diyml/datasets';
 import { ImageWriter, type UserContext } from '@diyml/datasets';
 import type { ProjectView } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
@@ -51,17 +50,7 @@ export class AcceptSuggestionItemDto {
   @MaxLength(100)
   label?: string;
 
-  @ApiPropertyOptional({
-    type: [String],
-    maxItems: MAX_LABELS_PER_IMAGE,
-    description: 'Multilabel: accept these labels (names or ids) instead of the suggested ones.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_LABELS_PER_IMAGE)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(100, { each: true })
+  @LabelReferencesProperty('Multilabel: accept these labels (names or ids) instead of the suggested ones.')
   labels?: string[];
 
   @ApiPropertyOptional({
