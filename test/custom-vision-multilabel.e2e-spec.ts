@@ -3,14 +3,12 @@ import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-predi
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import type { AddressInfo } from 'node:net';
-import type { Rgb } from '@diyml/ml/testing/synthetic-images.js';
-import { BLUE, colourColumns, RED } from './support/generated-images.js';
+import { BLUE, colourColumns, colourPicture, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
 import { restError } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Custom Vision's Multilabel classification through Microsoft's SDKs: several tags per image, a probability per tag.
 
-const GREEN: Rgb = [30, 200, 60];
 const GENERAL = 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31';
 const FAST_MULTILABEL = {
   architecture: 'small-cnn',
@@ -64,29 +62,13 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
       green: await trainer.createTag(project.id!, 'green'),
       blue: await trainer.createTag(project.id!, 'blue'),
     };
-    const colours = { red: RED, green: GREEN, blue: BLUE };
-    type Name = keyof typeof tags;
-    const picture = (names: Name[], seed: number) =>
-      colourColumns(
-        (['red', 'green', 'blue'] as const).map((name) => (names.includes(name) ? colours[name] : null)),
-        seed,
-      );
-    // Red-and-blue alone is never in training.
-    const sets: Name[][] = [
-      ['red'],
-      ['green'],
-      ['blue'],
-      ['red', 'green'],
-      ['green', 'blue'],
-      ['red', 'green', 'blue'],
-    ];
     let seed = 100;
-    for (const set of sets) {
+    for (const set of MULTILABEL_TRAINING_SETS) {
       const batch = await trainer.createImagesFromFiles(project.id!, {
         images: await Promise.all(
           Array.from({ length: 8 }, async (_, index) => ({
             name: `${set.join('-')}-${index}.png`,
-            contents: await picture(set, seed++),
+            contents: await colourPicture(set, seed++),
             tagIds: set.map((name) => tags[name].id!),
           })),
         ),
@@ -98,7 +80,7 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
     expect((await trainer.getTags(project.id!)).find((tag) => tag.id === tags.red.id)!.imageCount).toBe(3 * 8);
 
     // Tags added to and removed from an image one by one, as CreateImageTags and DeleteImageTags do.
-    const single = await trainer.createImagesFromData(project.id!, await picture(['red'], 1));
+    const single = await trainer.createImagesFromData(project.id!, await colourPicture(['red'], 1));
     const imageId = single.images![0].image!.id!;
     const added = await trainer.createImageTags(project.id!, {
       tags: [
@@ -142,15 +124,15 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
     expect(images.every((image) => image.predictions!.length === 3)).toBe(true);
 
     await trainer.publishIteration(project.id!, iteration.id!, 'colours', '/subscriptions/x/resourceGroups/y');
-    const result = await predictor.classifyImage(project.id!, 'colours', await picture(['red', 'blue'], 900));
+    const result = await predictor.classifyImage(project.id!, 'colours', await colourPicture(['red', 'blue'], 900));
     const probability = Object.fromEntries(result.predictions!.map((p) => [p.tagName, p.probability!]));
     expect(result.predictions).toHaveLength(3);
     expect(probability.red).toBeGreaterThan(0.5);
     expect(probability.blue).toBeGreaterThan(0.5);
     expect(probability.green).toBeLessThan(0.5);
-    expect((await restError(predictor.detectImage(project.id!, 'colours', await picture(['red'], 901)))).code).toBe(
-      'BadRequestNotSupported',
-    );
+    expect(
+      (await restError(predictor.detectImage(project.id!, 'colours', await colourPicture(['red'], 901)))).code,
+    ).toBe('BadRequestNotSupported');
   }, 240_000);
 
   it('keeps one tag per image on a Multiclass project', async () => {

@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'superagent';
-import type { Rgb } from '@diyml/ml/testing/synthetic-images.js';
 import { ApiClient } from './support/api-client.js';
-import { BLUE, colourColumns, colouredSquares, RED } from './support/generated-images.js';
+import { BLUE, colourPicture, colouredSquares, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
-
-const GREEN: Rgb = [30, 200, 60];
-const COLOURS = { red: RED, green: GREEN, blue: BLUE } as const;
-type Colour = keyof typeof COLOURS;
 
 const FAST = {
   architecture: 'small-cnn',
@@ -18,23 +13,6 @@ const FAST = {
   seed: 3,
   augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
 };
-
-/** A picture with a square of each named colour, each in its own column: its labels are those colours. */
-const picture = (colours: readonly Colour[], seed: number) =>
-  colourColumns(
-    (['red', 'green', 'blue'] as const).map((colour) => (colours.includes(colour) ? COLOURS[colour] : null)),
-    seed,
-  );
-
-/** Every combination of one or more colours but red-and-blue alone, which the model never sees in training. */
-const TRAINING_SETS: Colour[][] = [
-  ['red'],
-  ['green'],
-  ['blue'],
-  ['red', 'green'],
-  ['green', 'blue'],
-  ['red', 'green', 'blue'],
-];
 
 const binary = (response: Response, done: (error: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
@@ -56,8 +34,8 @@ describe('multilabel projects: several labels per image, independent probabiliti
     client = new ApiClient(testApp, (await registerAndLogIn(testApp)).auth);
     project = await client.createProject('multilabel', ['red', 'green', 'blue']);
     let seed = 100;
-    for (const set of TRAINING_SETS) {
-      const files = await Promise.all(Array.from({ length: 8 }, () => picture(set, seed++)));
+    for (const set of MULTILABEL_TRAINING_SETS) {
+      const files = await Promise.all(Array.from({ length: 8 }, () => colourPicture(set, seed++)));
       await client.upload(project.id, files, { labels: JSON.stringify(set) }, set.join('-'));
     }
   }, 60_000);
@@ -68,7 +46,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
   it('keeps every label of an image, lists images by any of them, and counts each label', async () => {
     const [created] = await client.upload(
       project.id,
-      [await picture(['red', 'blue'], 1)],
+      [await colourPicture(['red', 'blue'], 1)],
       { labels: JSON.stringify(['red', 'BLUE']), split: 'test' },
       'both',
     );
@@ -210,7 +188,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
         .post(`/v1/projects/${project.id}/iterations/${queued.id}/quick-test`)
         .set('Authorization', client.auth)
         .set('Content-Type', 'image/png')
-        .send(await picture(['red', 'blue'], seed))
+        .send(await colourPicture(['red', 'blue'], seed))
         .expect(200);
       const probability = Object.fromEntries(
         answer.body.predictions.map((prediction: { label: string; probability: number }) => [
@@ -245,7 +223,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
     expect(tested.metrics).toMatchObject({ task: 'multilabel', threshold: 0.5, precision: 1, recall: 1 });
 
     // Suggestions for an untagged picture: every label with its probability; accepted, the likely ones become its set.
-    const [untagged] = await client.upload(project.id, [await picture(['green', 'blue'], 701)], {}, 'untagged');
+    const [untagged] = await client.upload(project.id, [await colourPicture(['green', 'blue'], 701)], {}, 'untagged');
     const suggestions = `/v1/projects/${project.id}/iterations/${queued.id}/suggestions`;
     const requested = await client.http
       .post(suggestions)
@@ -318,7 +296,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .post(`/v1/projects/${target.id}/iterations/${importedModel.body.id}/quick-test`)
       .set('Authorization', client.auth)
       .set('Content-Type', 'image/png')
-      .send(await picture(['red', 'blue'], 601))
+      .send(await colourPicture(['red', 'blue'], 601))
       .expect(200);
     const given = answer.body.predictions
       .filter((prediction: { probability: number }) => prediction.probability > 0.5)

@@ -3,34 +3,10 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { Rgb } from '@diyml/ml/testing/synthetic-images.js';
 import { type ConsoleHarness, sessionToken, startConsole, signUp } from '../support/browser.js';
-import { BLUE, colourColumns, RED } from '../support/generated-images.js';
+import { colourPicture, MULTILABEL_TRAINING_SETS } from '../support/generated-images.js';
 
 const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
-const GREEN: Rgb = [30, 200, 60];
-const COLOURS = { red: RED, green: GREEN, blue: BLUE } as const;
-type Colour = keyof typeof COLOURS;
-
-/** A picture with a square of each named colour in its own column: its labels are those colours. */
-const picture = (colours: readonly Colour[], seed: number) =>
-  colourColumns(
-    (['red', 'green', 'blue'] as const).map((colour) => (colours.includes(colour) ? COLOURS[colour] : null)),
-    seed,
-  );
-
-/**
- * Every combination of one or more colours but red-and-blue, which the model never sees in training; the same
- * pictures (seeds) as test/multilabel.e2e-spec.ts, whose model tells red-and-blue apart with these settings.
- */
-const TRAINING_SETS: Colour[][] = [
-  ['red'],
-  ['green'],
-  ['blue'],
-  ['red', 'green'],
-  ['green', 'blue'],
-  ['red', 'green', 'blue'],
-];
 const PER_SET = 8;
 
 const PHONE = { width: 390, height: 844 };
@@ -58,8 +34,8 @@ describe('console: a multi-label classification project', () => {
   it('creates one, uploads with several labels, labels selections and an image, filters, trains, reads per-label metrics, quick-tests and test-runs photos, adds a stored prediction and accepts a suggestion with their label sets', async () => {
     let seed = 100;
     const sets = [];
-    for (const set of TRAINING_SETS) {
-      const files = await Promise.all(Array.from({ length: PER_SET }, () => picture(set, seed++)));
+    for (const set of MULTILABEL_TRAINING_SETS) {
+      const files = await Promise.all(Array.from({ length: PER_SET }, () => colourPicture(set, seed++)));
       sets.push({ set, files });
     }
     const page = await harness.newPage(DESKTOP);
@@ -299,7 +275,7 @@ describe('console: a multi-label classification project', () => {
     await quickTest.getByLabel('Drop a photo here or choose one').setInputFiles({
       name: 'red-and-blue.png',
       mimeType: 'image/png',
-      buffer: await picture(['red', 'blue'], 501),
+      buffer: await colourPicture(['red', 'blue'], 501),
     });
     const predictions = quickTest.getByRole('list', { name: 'Predictions' });
     await predictions.getByRole('listitem').nth(2).waitFor();
@@ -327,7 +303,7 @@ describe('console: a multi-label classification project', () => {
         [502, 503].map(async (seed) => ({
           name: `unseen-${seed}.png`,
           mimeType: 'image/png',
-          buffer: await picture(['red', 'blue'], seed),
+          buffer: await colourPicture(['red', 'blue'], seed),
         })),
       ),
     );
@@ -384,7 +360,7 @@ describe('console: a multi-label classification project', () => {
       .post(`/v1/predict/${deployment.id}`)
       .set('X-Api-Key', deployment.apiKey)
       .set('Content-Type', 'image/png')
-      .send(await picture(['red', 'blue'], 504))
+      .send(await colourPicture(['red', 'blue'], 504))
       .expect(200);
     await page.getByRole('link', { name: 'Predictions', exact: true }).click();
     const stored = page.getByRole('list', { name: 'Stored predictions' });
@@ -410,7 +386,7 @@ describe('console: a multi-label classification project', () => {
     await page.getByLabel('Images or zip archives to upload').setInputFiles({
       name: 'unlabeled.png',
       mimeType: 'image/png',
-      buffer: await picture(['red', 'blue'], 502),
+      buffer: await colourPicture(['red', 'blue'], 502),
     });
     await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
     await page.getByRole('link', { name: 'Smart labeling', exact: true }).click();

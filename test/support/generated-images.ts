@@ -42,6 +42,31 @@ export async function colourColumns(present: readonly (Rgb | null)[], seed: numb
   return encodePng({ pixels, width: size, height: size, channels: 3 });
 }
 
+/** The colours of the multilabel pictures: each one a label. */
+export const LABEL_COLOURS = { red: RED, green: [30, 200, 60] as Rgb, blue: BLUE } as const;
+export type LabelColour = keyof typeof LABEL_COLOURS;
+
+/** A multilabel picture: a square of each named colour in its own column (red, green, blue); its labels are those. */
+export function colourPicture(colours: readonly LabelColour[], seed: number): Promise<Buffer> {
+  return colourColumns(
+    (['red', 'green', 'blue'] as const).map((colour) => (colours.includes(colour) ? LABEL_COLOURS[colour] : null)),
+    seed,
+  );
+}
+
+/**
+ * Every combination of one or more colours but red-and-blue alone, which a model trained on these never sees:
+ * an unseen red-and-blue picture must get both labels from what it learnt of each.
+ */
+export const MULTILABEL_TRAINING_SETS: readonly (readonly LabelColour[])[] = [
+  ['red'],
+  ['green'],
+  ['blue'],
+  ['red', 'green'],
+  ['green', 'blue'],
+  ['red', 'green', 'blue'],
+];
+
 /** PNG scenes with one coloured square each, and its box in fractions of the image. */
 export async function squareScenes(
   colours: readonly Rgb[],

@@ -44,9 +44,7 @@ export interface TestPrediction {
    * (score ≥ 0.5 shown).
    */
   predicted:
-    | string
-    | string[]
-    | { label: string; probability: number; x: number; y: number; width: number; height: number }[];
+    string | string[] | { label: string; probability: number; x: number; y: number; width: number; height: number }[];
   /**
    * Classification: the probability of `predicted`; multilabel: the highest label probability; detection: the
    * highest box score, listed or not (0 without boxes).

@@ -61,8 +61,7 @@ export class TestPredictionDto {
       { type: 'array', items: { type: 'string' } },
       { type: 'array', items: { $ref: getSchemaPath(TestBoxDto) } },
     ],
-    description:
-      'Classification: the expected label; multilabel: the expected labels; detection: the expected boxes.',
+    description: 'Classification: the expected label; multilabel: the expected labels; detection: the expected boxes.',
   })
   expected: TestPrediction['expected'];
   @ApiProperty({
@@ -128,7 +127,8 @@ export class TestRunDto {
     description:
       'Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability.',
   })
-  metrics: ClassificationMetricsAtThresholdDto | MultilabelMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
+  metrics:
+    ClassificationMetricsAtThresholdDto | MultilabelMetricsAtThresholdDto | DetectionMetricsAtThresholdDto | null;
   @ApiPropertyOptional({
     type: [TestPredictionDto],
     description: 'Per-image results, once completed (single test run only).',

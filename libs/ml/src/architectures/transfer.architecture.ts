@@ -52,7 +52,13 @@ export const transferArchitecture: Architecture = {
   fit: 'resize',
   supportsAugmentation: false,
 
-  async build({ baseModel, baseModelInputRange, labelCount, seed, outputActivation }: BuildOptions): Promise<BuiltModel> {
+  async build({
+    baseModel,
+    baseModelInputRange,
+    labelCount,
+    seed,
+    outputActivation,
+  }: BuildOptions): Promise<BuiltModel> {
     if (!baseModel) throw new Error("the 'transfer' architecture needs a base model");
     const { model: base } = await deserializeModel(baseModel);
     const info = describeForeignModel(base, baseModel);

@@ -55,12 +55,19 @@ export function multilabelMetrics(
     expectedCount += support;
     const precision = predicted.length > 0 ? hits / predicted.length : 0;
     const recall = support > 0 ? hits / support : 0;
-    return { label, ap: averagePrecision(ranked, support), precision, recall, f1: harmonicMean(precision, recall), support };
+    return {
+      label,
+      ap: averagePrecision(ranked, support),
+      precision,
+      recall,
+      f1: harmonicMean(precision, recall),
+      support,
+    };
   });
   const precision = predictedCount > 0 ? truePositives / predictedCount : 0;
   const recall = expectedCount > 0 ? truePositives / expectedCount : 0;
   const exact = probabilities.filter((row, example) =>
-    labels.every((_, index) => (row[index] >= threshold) === carries[example].has(index)),
+    labels.every((_, index) => row[index] >= threshold === carries[example].has(index)),
   ).length;
   return {
     precision,

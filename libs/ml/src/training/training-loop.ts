@@ -875,12 +875,12 @@ class TrainingSession {
               MULTILABEL_THRESHOLD,
             ).map
           : detectionMetrics(
-            indexes.map((index, position) => ({
-              groundTruth: [...(this.examples.get(index)!.target.boxes ?? [])],
-              detections: this.detections(outputs[position]),
-            })),
-            this.dataset.labels,
-          ).map50;
+              indexes.map((index, position) => ({
+                groundTruth: [...(this.examples.get(index)!.target.boxes ?? [])],
+                detections: this.detections(outputs[position]),
+              })),
+              this.dataset.labels,
+            ).map50;
     return { loss: lossSum / indexes.length, score, outputs };
   }
 

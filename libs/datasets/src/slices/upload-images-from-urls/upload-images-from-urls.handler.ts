@@ -67,7 +67,9 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
     const fetchedIndexes = results.flatMap((result, index) => ('buffer' in result ? [index] : []));
     const files = fetchedIndexes.map((index) => results[index] as ReceivedFile);
     const intake: IntakeItem[] = files.length
-      ? await this.commands.execute(new UploadImages(projectId, files, label === undefined ? [] : [label], split, context))
+      ? await this.commands.execute(
+          new UploadImages(projectId, files, label === undefined ? [] : [label], split, context),
+        )
       : [];
     fetchedIndexes.forEach((index, position) => (results[index] = { url: urls[index], ...intake[position] }));
     return results as UrlIntakeItem[];

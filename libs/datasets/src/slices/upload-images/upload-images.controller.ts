@@ -49,7 +49,10 @@ export function answerIntake(items: IntakeItem[], response: Response): UploadRes
 
 /** The labels a form gives every file: `label` and the names or ids of `labels`. */
 function labelsOfForm(body: UploadImagesDto): string[] {
-  return [...(body.label !== undefined ? [body.label] : []), ...(body.labels !== undefined ? parseLabelsText(body.labels) : [])];
+  return [
+    ...(body.label !== undefined ? [body.label] : []),
+    ...(body.labels !== undefined ? parseLabelsText(body.labels) : []),
+  ];
 }
 
 @ApiTags('images')

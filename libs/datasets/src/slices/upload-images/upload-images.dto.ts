@@ -57,7 +57,7 @@ const limits = DEFAULT_UPLOAD_LIMITS;
 
 export const UPLOAD_DESCRIPTION =
   'Multipart form: one or more files in field `images`; optional `label` (name or id, applied to every file) or ' +
-  '`labels` (a JSON array of names or ids: a multilabel project\'s labels for every file) ' +
+  "`labels` (a JSON array of names or ids: a multilabel project's labels for every file) " +
   'and `split` (`train` by default). Each file is checked from its bytes (never its name or declared type): ' +
   'formats jpeg, png, webp, gif, tiff, avif; fully decoded, so truncated files are refused. ' +
   `Limits (defaults; settings in brackets): ${limits.UPLOAD_MAX_FILE_BYTES} bytes per file [UPLOAD_MAX_FILE_BYTES], ` +

@@ -60,7 +60,10 @@ export class SearchSharedModelsQueryDto extends PageQueryDto {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({ enum: ['classification', 'multilabel', 'detection'], description: 'Only models of this task.' })
+  @ApiPropertyOptional({
+    enum: ['classification', 'multilabel', 'detection'],
+    description: 'Only models of this task.',
+  })
   @IsOptional()
   @IsIn(['classification', 'multilabel', 'detection'])
   task?: 'classification' | 'multilabel' | 'detection';

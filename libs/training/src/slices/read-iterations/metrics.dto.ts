@@ -129,7 +129,11 @@ export const METRICS_AT_THRESHOLD_SCHEMA = {
 /** Documents an answer of metrics at thresholds (an iteration's validation images, a test run's images). */
 export function ApiMetricsAtThresholdResponse(description: string): MethodDecorator {
   return applyDecorators(
-    ApiExtraModels(ClassificationMetricsAtThresholdDto, MultilabelMetricsAtThresholdDto, DetectionMetricsAtThresholdDto),
+    ApiExtraModels(
+      ClassificationMetricsAtThresholdDto,
+      MultilabelMetricsAtThresholdDto,
+      DetectionMetricsAtThresholdDto,
+    ),
     ApiOkResponse({ description, schema: METRICS_AT_THRESHOLD_SCHEMA }),
   );
 }
