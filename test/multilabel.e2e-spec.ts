@@ -311,4 +311,57 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .expect(400);
     expect(refused.body.code).toBe('MODEL_TASK_MISMATCH');
   });
+  it('adds stored predictions to the dataset with the labels predicted from 50 %, or with corrected ones', async () => {
+    if (!trainedIterationId) throw new Error('the training test runs before this one');
+    const deployment = (
+      await client.http
+        .post(`/v1/projects/${project.id}/deployments`)
+        .set('Authorization', client.auth)
+        .send({ iterationId: trainedIterationId, name: 'colours' })
+        .expect(201)
+    ).body as { id: string; apiKey: string };
+    await client.http
+      .put(`/v1/projects/${project.id}/deployments/${deployment.id}/prediction-store`)
+      .set('Authorization', client.auth)
+      .send({ enabled: true })
+      .expect(200);
+    for (const seed of [801, 802]) {
+      await client.http
+        .post(`/v1/predict/${deployment.id}`)
+        .set('X-Api-Key', deployment.apiKey)
+        .set('Content-Type', 'image/png')
+        .send(await colourPicture(['red', 'blue'], seed))
+        .expect(200);
+    }
+    const stored = await client.http
+      .get(`/v1/projects/${project.id}/predictions`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    const [asPredicted, corrected] = stored.body.items as {
+      id: string;
+      predictions: { label: string; probability: number }[];
+    }[];
+    const promoted = await client.http
+      .post(`/v1/projects/${project.id}/predictions/promote`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ predictionId: asPredicted.id }, { predictionId: corrected.id, labels: ['green', 'RED'] }] })
+      .expect(200);
+    const labelsOf = async (imageId: string) =>
+      (
+        await client.http
+          .get(`/v1/projects/${project.id}/images/${imageId}`)
+          .set('Authorization', client.auth)
+          .expect(200)
+      ).body.labels
+        .map((label: { name: string }) => label.name)
+        .sort();
+    const [firstImage, secondImage] = promoted.body.items.map((item: { imageId: string }) => item.imageId);
+    const predictedFromHalf = asPredicted.predictions
+      .filter((prediction) => prediction.probability >= 0.5)
+      .map((prediction) => prediction.label)
+      .sort();
+    expect(predictedFromHalf.length).toBeGreaterThan(0);
+    expect(await labelsOf(firstImage)).toEqual(predictedFromHalf);
+    expect(await labelsOf(secondImage)).toEqual(['green', 'red']);
+  });
 });

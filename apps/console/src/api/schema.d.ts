@@ -934,7 +934,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add stored predictions to the dataset with a corrected label or boxes
+         * Add stored predictions to the dataset with a corrected label, labels or boxes
          * @description Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, 400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added. A project holds at most MAX_IMAGES_PER_PROJECT images (default 100,000) and a user at most MAX_IMAGES_PER_USER across their projects (default 100,000): a request that would go past either takes nothing and answers 422 IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, duplicates included; frames still to come from videos being extracted count as images.
          */
         post: operations["promotePredictions"];
@@ -3934,6 +3934,14 @@ export interface components {
              * @example cat
              */
             label?: string;
+            /**
+             * @description Multilabel: the right labels (names or ids; [] untags it). Default: the labels predicted with probability ≥ 0.5.
+             * @example [
+             *       "dog",
+             *       "outdoor"
+             *     ]
+             */
+            labels?: string[];
             /** @description Detection: the right boxes. Default: the predicted boxes with probability ≥ 0.5. */
             regions?: components["schemas"]["RegionInputDto"][];
             /**

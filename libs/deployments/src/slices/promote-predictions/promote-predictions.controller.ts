@@ -14,9 +14,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
-import { IMAGE_QUOTA_DESCRIPTION, RegionInputDto } from '@diyml/datasets';
+import { IMAGE_QUOTA_DESCRIPTION, LabelReferencesProperty, RegionInputDto } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
-import { PREDICTED_BOX_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
+import { PREDICTED_BOX_THRESHOLD, PREDICTED_LABEL_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
 
 export const MAX_PROMOTIONS = 100;
 
@@ -34,6 +34,12 @@ export class PromotionDto {
   @MinLength(1)
   @MaxLength(100)
   label?: string;
+
+  @LabelReferencesProperty(
+    `Multilabel: the right labels (names or ids; [] untags it). Default: the labels predicted with probability ≥ ${PREDICTED_LABEL_THRESHOLD}.`,
+    ['dog', 'outdoor'],
+  )
+  labels?: string[];
 
   @ApiPropertyOptional({
     type: [RegionInputDto],
@@ -98,7 +104,7 @@ export class PromotePredictionsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'promotePredictions',
-    summary: 'Add stored predictions to the dataset with a corrected label or boxes',
+    summary: 'Add stored predictions to the dataset with a corrected label, labels or boxes',
     description:
       'Every item is checked first (404 PREDICTION_NOT_FOUND, 409 PREDICTION_ALREADY_PROMOTED, 400 UNKNOWN_LABEL, ' +
       '400 WRONG_PROJECT_TYPE, 400 REGION_OUT_OF_BOUNDS and the other box checks of the dataset): one bad item and nothing is added. ' +
@@ -114,9 +120,10 @@ export class PromotePredictionsController {
   ): Promise<PromotePredictionsResultDto> {
     const project = await this.projects.getOwned(projectId, user.id);
     // A null label in JSON means "not given" here, as it always has: the top prediction is taken.
-    const promotions = body.items.map(({ predictionId, label, regions, split }) => ({
+    const promotions = body.items.map(({ predictionId, label, labels, regions, split }) => ({
       predictionId,
       label: label ?? undefined,
+      labels,
       regions,
       split,
     }));
