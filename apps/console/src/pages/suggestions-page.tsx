@@ -9,6 +9,7 @@ import { ErrorMessage } from '../components/error-message';
 import { BoxLegend } from '../components/label-colours';
 import { Link } from '../router';
 import { useSelection } from '../components/use-selection';
+import { LabelChoices } from '../components/label-choices';
 import { LabelOptions } from '../components/label-options';
 import { Loading } from '../components/loading';
 import { IterationOptions } from '../components/iteration-options';
@@ -368,25 +369,7 @@ function SuggestionCard({
         </>
       )}
       {multilabel && (
-        <fieldset className="label-choices">
-          <legend>Accept with</legend>
-          {project.labels.map((label) => (
-            <label key={label.id} className="choice">
-              <input
-                type="checkbox"
-                checked={labels.includes(label.name)}
-                onChange={() =>
-                  onEditLabels(
-                    project.labels
-                      .map((each) => each.name)
-                      .filter((each) => (each === label.name ? !labels.includes(each) : labels.includes(each))),
-                  )
-                }
-              />
-              {label.name}
-            </label>
-          ))}
-        </fieldset>
+        <LabelChoices legend="Accept with" labels={project.labels} chosen={labels} onChange={onEditLabels} />
       )}
       {project.type === 'classification' && (
         <div className="field">
