@@ -341,7 +341,7 @@ describe('console: a multi-label classification project', () => {
     await show.selectOption({ label: 'blue (25)' });
     await grid.getByRole('option', { name: /^red-and-blue\.png, red, green, blue, train/ }).waitFor();
 
-    // A deployment's stored prediction lists the labels from 50%, and goes to the dataset with them.
+    // A deployment's stored prediction lists the labels from 50%, ticked to add it with; a label corrected goes too.
     const [, projectId, iterationId] = /\/projects\/([^/]+)\/iterations\/([^/?]+)/.exec(iterationUrl)!;
     const auth = `Bearer ${await sessionToken(page)}`;
     const deployment = (
@@ -366,8 +366,15 @@ describe('console: a multi-label classification project', () => {
     const stored = page.getByRole('list', { name: 'Stored predictions' });
     const card = stored.getByRole('listitem', { name: /^Prediction of .+: (red|blue) \d+\.\d%, (red|blue) \d+\.\d%$/ });
     await card.waitFor();
-    await card.getByRole('checkbox').check();
+    const addWithLabels = card.getByRole('group', { name: 'Add with' });
+    await expect(addWithLabels.getByLabel('red').isChecked()).resolves.toBe(true);
+    await expect(addWithLabels.getByLabel('green').isChecked()).resolves.toBe(false);
+    await expect(addWithLabels.getByLabel('blue').isChecked()).resolves.toBe(true);
+    await addWithLabels.getByLabel('green').check();
+    // The card's own checkbox, before its labels', selects it.
+    await card.getByRole('checkbox').first().check();
     await screenshots(page, 'predictions');
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Add 1 to the dataset' }).click();
     await page.getByRole('status').filter({ hasText: '1 added to the dataset.' }).waitFor();
     const promoted = (await stored.getByRole('link', { name: 'in the dataset' }).getAttribute('href'))!
@@ -379,7 +386,9 @@ describe('console: a multi-label classification project', () => {
         .set('Authorization', auth)
         .expect(200)
     ).body as { labels: { name: string }[] };
-    expect(image.labels.map((label) => label.name).sort()).toEqual(['blue', 'red']);
+    expect(image.labels.map((label) => label.name).sort()).toEqual(['blue', 'green', 'red']);
+    // Once in the dataset, its labels are changed on the image, no longer here.
+    await expect(card.getByRole('group', { name: 'Add with' }).count()).resolves.toBe(0);
 
     // Smart labeling: an unlabeled picture gets the labels from 50% suggested; a label ticked by hand goes with them.
     await page.getByRole('link', { name: 'Dataset', exact: true }).click();
@@ -404,7 +413,7 @@ describe('console: a multi-label classification project', () => {
     await page.getByRole('button', { name: 'Accept selected (1)' }).click();
     await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
     await page.getByRole('link', { name: 'Dataset', exact: true }).click();
-    await show.selectOption({ label: 'green (34)' });
+    await show.selectOption({ label: 'green (35)' });
     await grid.getByRole('option', { name: /^unlabeled\.png, red, green, blue, train/ }).waitFor();
 
     // The history tells each upload's labels in words.

@@ -9,6 +9,7 @@ import { BoxLegend } from '../components/label-colours';
 import { ErrorMessage } from '../components/error-message';
 import { Link, useLocation } from '../router';
 import { useSelection } from '../components/use-selection';
+import { LabelChoices } from '../components/label-choices';
 import { LabelOptions } from '../components/label-options';
 import { Loading } from '../components/loading';
 import { fraction, percent, PercentInput } from '../components/percent';
@@ -19,6 +20,10 @@ type StoredPrediction = Schemas['StoredPredictionDto'];
 const PROMOTED_BOX_PROBABILITY = 0.5;
 /** Multilabel: the labels a stored prediction is added to the dataset with, as the API takes them (≥ 50%). */
 const PROMOTED_LABEL_PROBABILITY = 0.5;
+
+/** Multilabel: the label names promoting the prediction would give the image, unless corrected. */
+const predictedLabels = (prediction: StoredPrediction): string[] =>
+  prediction.predictions.filter((item) => item.probability >= PROMOTED_LABEL_PROBABILITY).map((item) => item.label);
 
 /** Detection: the boxes promoting the prediction would write, as editable regions (labels by name). */
 const predictedRegions = (prediction: StoredPrediction): Region[] =>
@@ -59,6 +64,8 @@ export function PredictionsPage({ project }: { project: Project }) {
   const [split, setSplit] = useState<'train' | 'test'>('train');
   const [outcome, setOutcome] = useState<string | null>(null);
   const [boxEdits, setBoxEdits] = useState<Record<string, Region[]>>({});
+  // Multilabel: the label names ticked by hand on a card, instead of those predicted from 50%.
+  const [labelEdits, setLabelEdits] = useState<Record<string, string[]>>({});
   const [reviewing, setReviewing] = useState<string | null>(null);
   const deployments = useQuery({
     queryKey: ['deployments', project.id],
@@ -99,6 +106,7 @@ export function PredictionsPage({ project }: { project: Project }) {
               split,
               ...(promoteAs && project.type === 'classification' ? { label: promoteAs } : {}),
               ...(boxEdits[item.id] && project.type === 'detection' ? { regions: boxEdits[item.id] } : {}),
+              ...(labelEdits[item.id] && project.type === 'multilabel' ? { labels: labelEdits[item.id] } : {}),
             })),
           },
         }),
@@ -196,9 +204,6 @@ export function PredictionsPage({ project }: { project: Project }) {
             </select>
           </label>
         )}
-        {project.type === 'multilabel' && (
-          <span className="hint">Added with the labels predicted at ≥ 50%; change them on the Dataset tab.</span>
-        )}
         <label>
           to the split
           <select value={split} onChange={(event) => setSplit(event.target.value as 'train' | 'test')}>
@@ -279,6 +284,8 @@ export function PredictionsPage({ project }: { project: Project }) {
             onToggle={() => toggle(item.id)}
             correctedBoxes={boxEdits[item.id]}
             onReview={() => setReviewing(item.id)}
+            labels={labelEdits[item.id] ?? predictedLabels(item)}
+            onEditLabels={(labels) => setLabelEdits({ ...labelEdits, [item.id]: labels })}
           />
         ))}
       </ul>
@@ -296,6 +303,8 @@ function StoredPredictionCard({
   onToggle,
   correctedBoxes,
   onReview,
+  labels,
+  onEditLabels,
 }: {
   project: Project;
   prediction: StoredPrediction;
@@ -304,6 +313,9 @@ function StoredPredictionCard({
   /** Detection: the boxes corrected before promoting, if any. */
   correctedBoxes: Region[] | undefined;
   onReview: () => void;
+  /** Multilabel: the label names adding it to the dataset would give the image. */
+  labels: string[];
+  onEditLabels: (labels: string[]) => void;
 }) {
   const top = prediction.predictions[0];
   const stored = new Date(prediction.storedAt).toLocaleString();
@@ -355,6 +367,9 @@ function StoredPredictionCard({
             Correct boxes
           </button>
         </p>
+      )}
+      {multilabel && !prediction.promotedImageId && (
+        <LabelChoices legend="Add with" labels={project.labels} chosen={labels} onChange={onEditLabels} />
       )}
       {prediction.promotedImageId && (
         <Link href={`/projects/${project.id}/images/${prediction.promotedImageId}`} className="badge">
