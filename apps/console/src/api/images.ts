@@ -29,7 +29,7 @@ export function useImages(projectId: string, filter: ImageFilter) {
   });
 }
 
-/** After a write: the grids and counts of this project read again. */
+/** After a write: the grids and counts of this project read again (each label's image count, the project's). */
 export function useRefreshImages(projectId: string) {
   const queryClient = useQueryClient();
   return () =>
@@ -37,6 +37,7 @@ export function useRefreshImages(projectId: string) {
       queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
       queryClient.invalidateQueries({ queryKey: ['image', projectId] }),
       queryClient.invalidateQueries({ queryKey: ['labels', projectId] }),
+      queryClient.invalidateQueries({ queryKey: ['project', projectId] }),
     ]);
 }
 

@@ -1,9 +1,11 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { useRefreshImages } from '../api/images';
 import { isZip } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
 import { ErrorMessage } from './error-message';
+import { LabelChoices } from './label-choices';
 import { LabelOptions } from './label-options';
 import { thresholdPercent } from './metric-thresholds';
 import { plural } from './plural';
@@ -134,40 +136,37 @@ function MultilabelResult({
   );
 }
 
+/** Uploads the tested photo with the given form fields; its one item, or an error when it was refused. */
+async function addPhoto(projectId: string, file: File, fields: Record<string, string>) {
+  const form = new FormData();
+  form.append('images', file);
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  const response = await fetch(`/v1/projects/${projectId}/images`, {
+    method: 'POST',
+    headers: getSessionHeaders(),
+    body: form,
+  });
+  const body = (await response.json().catch(() => undefined)) as UploadResult | undefined;
+  if (!response.ok || !body) throw toApiError(response, body);
+  const [item] = body.items;
+  if (item.status === 'rejected') throw new Error(item.error?.message ?? `${file.name} was not added.`);
+  return item;
+}
+
 /**
  * A multilabel photo into the dataset with the labels the model gives it at the threshold, until some are ticked or
  * unticked by hand.
  */
 function AddWithLabels({ project, file, given }: { project: Project; file: File; given: string[] }) {
-  const queryClient = useQueryClient();
-  const [chosen, setChosen] = useState<ReadonlySet<string> | null>(null);
-  const labels = project.labels
-    .filter((label) => (chosen ?? new Set(given)).has(label.name))
-    .map((label) => label.name);
+  const refreshImages = useRefreshImages(project.id);
+  const [chosen, setChosen] = useState<string[] | null>(null);
+  const labels = chosen ?? project.labels.map((label) => label.name).filter((name) => given.includes(name));
   const add = useMutation({
     mutationFn: async () => {
-      const form = new FormData();
-      form.append('images', file);
-      form.append('labels', JSON.stringify(labels));
-      const response = await fetch(`/v1/projects/${project.id}/images`, {
-        method: 'POST',
-        headers: getSessionHeaders(),
-        body: form,
-      });
-      const body = (await response.json().catch(() => undefined)) as UploadResult | undefined;
-      if (!response.ok || !body) throw toApiError(response, body);
-      const [item] = body.items;
-      if (item.status === 'rejected') throw new Error(item.error?.message ?? `${file.name} was not added.`);
+      const item = await addPhoto(project.id, file, { labels: JSON.stringify(labels) });
       return { status: item.status, labels };
     },
-    onSuccess: () =>
-      Promise.all(
-        [
-          ['images', project.id],
-          ['project', project.id],
-          ['labels', project.id],
-        ].map((queryKey) => queryClient.invalidateQueries({ queryKey })),
-      ),
+    onSuccess: refreshImages,
   });
   if (add.data)
     return (
@@ -188,23 +187,7 @@ function AddWithLabels({ project, file, given }: { project: Project; file: File;
         add.mutate();
       }}
     >
-      <fieldset className="label-choices">
-        <legend>Labels to add it with</legend>
-        {project.labels.map((label) => (
-          <label key={label.id} className="choice">
-            <input
-              type="checkbox"
-              checked={labels.includes(label.name)}
-              onChange={() => {
-                const next = new Set(labels);
-                if (!next.delete(label.name)) next.add(label.name);
-                setChosen(next);
-              }}
-            />
-            {label.name}
-          </label>
-        ))}
-      </fieldset>
+      <LabelChoices legend="Labels to add it with" labels={project.labels} chosen={labels} onChange={setChosen} />
       <button type="submit" disabled={add.isPending}>
         Add to the dataset
       </button>
@@ -218,25 +201,14 @@ function AddWithLabels({ project, file, given }: { project: Project; file: File;
  * unless corrected) or, for detection, with the boxes shown.
  */
 function AddToDataset({ project, file, predictions }: { project: Project; file: File; predictions: Prediction[] }) {
-  const queryClient = useQueryClient();
+  const refreshImages = useRefreshImages(project.id);
   const detection = project.type === 'detection';
   const [label, setLabel] = useState(predictions[0]?.label ?? project.labels[0]?.name ?? '');
   // The boxes drawn above, no more: a low slider can leave dozens of unlikely ones.
   const boxes = predictions.slice(0, SHOWN_PREDICTIONS).filter((prediction) => prediction.box);
   const add = useMutation({
     mutationFn: async () => {
-      const form = new FormData();
-      form.append('images', file);
-      if (!detection) form.append('label', label);
-      const response = await fetch(`/v1/projects/${project.id}/images`, {
-        method: 'POST',
-        headers: getSessionHeaders(),
-        body: form,
-      });
-      const body = (await response.json().catch(() => undefined)) as UploadResult | undefined;
-      if (!response.ok || !body) throw toApiError(response, body);
-      const [item] = body.items;
-      if (item.status === 'rejected') throw new Error(item.error?.message ?? `${file.name} was not added.`);
+      const item = await addPhoto(project.id, file, detection ? {} : { label });
       if (detection && item.status === 'created')
         unwrap(
           await api.PUT('/v1/projects/{projectId}/images/{imageId}/regions', {
@@ -246,14 +218,7 @@ function AddToDataset({ project, file, predictions }: { project: Project; file: 
         );
       return item.status;
     },
-    onSuccess: () =>
-      Promise.all(
-        [
-          ['images', project.id],
-          ['project', project.id],
-          ['labels', project.id],
-        ].map((queryKey) => queryClient.invalidateQueries({ queryKey })),
-      ),
+    onSuccess: refreshImages,
   });
   if (add.data)
     return (

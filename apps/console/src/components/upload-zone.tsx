@@ -1,6 +1,7 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { type DragEvent, type RefObject, useRef, useState } from 'react';
 import type { Project } from '../api/client';
+import { useRefreshImages } from '../api/images';
 import { type UploadItem, uploadFiles } from '../api/upload';
 import { ErrorMessage } from './error-message';
 
@@ -11,7 +12,7 @@ import { ErrorMessage } from './error-message';
  */
 export function UploadZone({ project, picker }: { project: Project; picker?: RefObject<HTMLInputElement | null> }) {
   const projectId = project.id;
-  const queryClient = useQueryClient();
+  const refreshImages = useRefreshImages(projectId);
   const own = useRef<HTMLInputElement>(null);
   const input = picker ?? own;
   const [dragging, setDragging] = useState(false);
@@ -26,13 +27,8 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
         (sent, total) => setProgress({ sent, total }),
         project.labels.filter((label) => uploadLabels.has(label.id)).map((label) => label.id),
       ),
-    onSettled: () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: ['images', projectId] }),
-        queryClient.invalidateQueries({ queryKey: ['project', projectId] }),
-        // Each label's image count: uploads with a label, a zip's folders or a COCO file's boxes add to them.
-        queryClient.invalidateQueries({ queryKey: ['labels', projectId] }),
-      ]),
+    // Each label's image count too: uploads with a label, a zip's folders or a COCO file's boxes add to them.
+    onSettled: refreshImages,
   });
   const start = (files: File[]) => {
     if (files.length === 0) return;

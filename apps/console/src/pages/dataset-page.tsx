@@ -328,17 +328,22 @@ function ImageGrid({
                 </select>
               </label>
             )}
-            {multilabel && (
-              <>
-                <label>
-                  Add label to selected
+            {multilabel &&
+              (
+                [
+                  ['Add label to selected', 'add'],
+                  ['Remove label from selected', 'remove'],
+                ] as const
+              ).map(([title, change]) => (
+                <label key={change}>
+                  {title}
                   <select
                     value=""
                     onChange={(event) =>
                       changeLabel(
                         all.filter((image) => selected.has(image.id)),
                         event.target.value,
-                        'add',
+                        change,
                       )
                     }
                   >
@@ -348,26 +353,7 @@ function ImageGrid({
                     <LabelOptions labels={project.labels} />
                   </select>
                 </label>
-                <label>
-                  Remove label from selected
-                  <select
-                    value=""
-                    onChange={(event) =>
-                      changeLabel(
-                        all.filter((image) => selected.has(image.id)),
-                        event.target.value,
-                        'remove',
-                      )
-                    }
-                  >
-                    <option value="" disabled>
-                      choose…
-                    </option>
-                    <LabelOptions labels={project.labels} />
-                  </select>
-                </label>
-              </>
-            )}
+              ))}
             <label>
               Move to split
               <select value="" onChange={(event) => update.mutate({ split: event.target.value as Image['split'] })}>
