@@ -16,6 +16,7 @@ export { DEFAULT_BACKBONE_ID, getBackbone, listBackbones } from './backbones/bac
 export { classificationMetricsAtThreshold, type ClassificationMetrics } from './metrics/classification-metrics.js';
 export { bestUnmatchedTruth, detectionMetrics, type DetectionMetrics } from './metrics/detection-metrics.js';
 export {
+  MULTILABEL_THRESHOLD,
   multilabelMetrics,
   type MultilabelLabelMetrics,
   type MultilabelMetrics,

@@ -1,6 +1,12 @@
 import { harmonicMean, mean } from './classification-metrics.js';
 import { averagePrecision } from './detection-metrics.js';
 
+/**
+ * The probability from which a multilabel model's label counts as given, unless a request says otherwise: Custom
+ * Vision's default, for metrics, predictions added to the dataset and accepted suggestions alike.
+ */
+export const MULTILABEL_THRESHOLD = 0.5;
+
 /** One label's scores: a label counts as predicted for an image when its probability reaches the threshold. */
 export interface MultilabelLabelMetrics {
   label: string;

@@ -33,7 +33,7 @@ import {
 import { boxFromLetterbox, boxToLetterbox, decodeAll, letterboxTransform } from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
-import { multilabelMetrics } from '../metrics/multilabel-metrics.js';
+import { MULTILABEL_THRESHOLD, multilabelMetrics } from '../metrics/multilabel-metrics.js';
 import { prepareImage, toInputTensor, type InputSpec, type PreparedImage } from '../models/model-input.js';
 import { serializeModel } from '../models/model-serialization.js';
 import { SeededRandom } from '../random/seeded-random.js';
@@ -53,8 +53,6 @@ import {
   type Validation,
 } from './training-types.js';
 
-/** The probability from which a multilabel model's label counts as predicted (Custom Vision's default). */
-const MULTILABEL_THRESHOLD = 0.5;
 /** Detections this unlikely still count for AP (they fill in the tail of the precision/recall curve). */
 const EVALUATION_THRESHOLD = 0.01;
 const EVALUATION_OVERLAP = 0.45;

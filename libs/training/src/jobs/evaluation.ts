@@ -4,6 +4,7 @@ import {
   type DetectionMetrics,
   detectionMetrics,
   type DetectionValidation,
+  MULTILABEL_THRESHOLD,
   multilabelMetrics,
   type MultilabelMetrics,
   type Validation,
@@ -104,12 +105,12 @@ export function metricsOf(evaluation: StoredEvaluation, options: MetricsOptions)
 }
 
 /**
- * Metrics as training reports them: argmax for classification; probability 0.5 for multilabel (Custom Vision's
- * default); score 0.5 and IoU 0.5 for detection.
+ * Metrics as training reports them: argmax for classification; MULTILABEL_THRESHOLD for multilabel; score 0.5 and
+ * IoU 0.5 for detection.
  */
 export const DEFAULT_METRICS_OPTIONS: Record<StoredEvaluation['task'], MetricsOptions> = {
   classification: { threshold: 0, overlapThreshold: 0.5 },
-  multilabel: { threshold: 0.5, overlapThreshold: 0.5 },
+  multilabel: { threshold: MULTILABEL_THRESHOLD, overlapThreshold: 0.5 },
   detection: { threshold: 0.5, overlapThreshold: 0.5 },
 };
 

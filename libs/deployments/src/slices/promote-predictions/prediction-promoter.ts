@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { Clock, DomainError, type RequestContext } from '@diyml/core';
-import { resolveLabel, validateRegions } from '@diyml/datasets';
+import { resolveLabel, resolveLabels, validateRegions } from '@diyml/datasets';
 import { ImageIntake, ImageQuota } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
+import { MULTILABEL_THRESHOLD } from '@diyml/ml/pure';
 import type { ProjectView } from '@diyml/projects';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { storedPredictionDecider } from '../../domain/stored-prediction.decider.js';
@@ -15,14 +16,11 @@ import { PredictionKeeper } from '../store-prediction/prediction-keeper.js';
 /** Without corrected boxes, a detection is promoted with the predicted boxes at least this probable. */
 export const PREDICTED_BOX_THRESHOLD = 0.5;
 
-/** Without corrected labels, a multilabel prediction is promoted with the labels at least this probable. */
-export const PREDICTED_LABEL_THRESHOLD = 0.5;
-
 export interface Promotion {
   predictionId: string;
   /** Classification: the right label (name or id); undefined takes the top prediction, null adds the image unlabeled. */
   label?: string | null;
-  /** Multilabel: the right labels (names or ids); undefined takes the labels predicted ≥ PREDICTED_LABEL_THRESHOLD. */
+  /** Multilabel: the right labels (names or ids); undefined takes the labels predicted ≥ MULTILABEL_THRESHOLD. */
   labels?: string[];
   /** Detection: the right boxes (label name or id each); undefined takes the predicted boxes ≥ PREDICTED_BOX_THRESHOLD. */
   regions?: { label: string; x: number; y: number; width: number; height: number }[];
@@ -138,9 +136,9 @@ function correction(
     const names =
       item.labels ??
       view.predictions
-        .filter((prediction) => prediction.probability >= PREDICTED_LABEL_THRESHOLD)
+        .filter((prediction) => prediction.probability >= MULTILABEL_THRESHOLD)
         .map((prediction) => prediction.label);
-    return { labelId: null, labelIds: names.map((name) => resolveLabel(project.labels, name).id), regions: null };
+    return { labelId: null, labelIds: resolveLabels(project.labels, names).map((label) => label.id), regions: null };
   }
   if (project.type === 'classification') {
     if (item.regions)

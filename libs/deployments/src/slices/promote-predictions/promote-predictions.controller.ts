@@ -16,7 +16,8 @@ import {
 import { ApiErrors, type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidParam } from '@diyml/core';
 import { IMAGE_QUOTA_DESCRIPTION, LabelReferencesProperty, RegionInputDto } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
-import { PREDICTED_BOX_THRESHOLD, PREDICTED_LABEL_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
+import { MULTILABEL_THRESHOLD } from '@diyml/ml/pure';
+import { PREDICTED_BOX_THRESHOLD, PredictionPromoter } from './prediction-promoter.js';
 
 export const MAX_PROMOTIONS = 100;
 
@@ -36,7 +37,7 @@ export class PromotionDto {
   label?: string;
 
   @LabelReferencesProperty(
-    `Multilabel: the right labels (names or ids; [] untags it). Default: the labels predicted with probability ≥ ${PREDICTED_LABEL_THRESHOLD}.`,
+    `Multilabel: the right labels (names or ids; [] untags it). Default: the labels predicted with probability ≥ ${MULTILABEL_THRESHOLD}.`,
     ['dog', 'outdoor'],
   )
   labels?: string[];

@@ -34,7 +34,7 @@ import { completedIteration } from '../suggest-labels/suggest-labels.handler.js'
 
 export const MAX_REVIEW_ITEMS = 1000;
 /** Detection: boxes (multilabel: labels) at least this probable are accepted when no `regions` (`labels`) are sent. */
-export const DEFAULT_ACCEPTED_BOX_PROBABILITY = 0.5;
+export const DEFAULT_ACCEPTED_PROBABILITY = 0.5;
 
 export class AcceptSuggestionItemDto {
   @ApiProperty({ format: 'uuid' })
@@ -77,7 +77,7 @@ export class AcceptSuggestionsDto {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: 1,
-    default: DEFAULT_ACCEPTED_BOX_PROBABILITY,
+    default: DEFAULT_ACCEPTED_PROBABILITY,
     description: 'Detection: suggested boxes at least this probable are accepted; multilabel: suggested labels.',
   })
   @IsOptional()
@@ -127,7 +127,7 @@ export class AcceptSuggestionsHandler implements ICommandHandler<AcceptSuggestio
   async execute({ projectId, iterationId, body, context }: AcceptSuggestions): Promise<AcceptSuggestionsResultDto> {
     const project = await this.writer.project(projectId, context);
     await completedIteration(this.readStore, projectId, iterationId);
-    const minProbability = body.minProbability ?? DEFAULT_ACCEPTED_BOX_PROBABILITY;
+    const minProbability = body.minProbability ?? DEFAULT_ACCEPTED_PROBABILITY;
     const items: AcceptSuggestionResultDto[] = [];
     let lastPosition = -1;
     for (const item of body.items) {
