@@ -194,6 +194,27 @@ function csvRecords(path: string, bytes: Uint8Array): string[][] {
   }
 }
 
+/** The folder of an annotation file (with its trailing slash) and the split its folder names (Roboflow's train/valid/test). */
+function annotationFolder(path: string): { folder: string; split: Split | undefined } {
+  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+  const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
+  return { folder, split: folderName ? SPLIT_FOLDERS[folderName] : undefined };
+}
+
+/** Where a file an annotation file names is in the archive: next to that file, else anywhere by its file name. */
+function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => string | undefined {
+  const all = new Set(paths);
+  const byBasename = new Map<string, string>();
+  for (const path of all) byBasename.set(path.split('/').pop()!, path);
+  return (folder, filename) =>
+    all.has(folder + filename) ? folder + filename : byBasename.get(filename.split('/').pop()!);
+}
+
+/** Adds a label name unless the list has it already, whatever its case. */
+function addLabelName(labelNames: string[], name: string): void {
+  if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
+}
+
 const TRUE_CELL = /^(1|true|yes)$/i;
 
 /**
@@ -219,12 +240,9 @@ export async function readMultilabelArchive(
   if (!csvPaths.length) return foldersOnly();
 
   const byPath = new Map(byFolders.images.map((image) => [image.path, image]));
-  const byBasename = new Map<string, string>();
-  for (const path of byPath.keys()) byBasename.set(path.split('/').pop()!, path);
+  const find = fileFinder(byPath.keys());
   const labelNames: string[] = [];
-  const addLabel = (name: string) => {
-    if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
-  };
+  const addLabel = (name: string) => addLabelName(labelNames, name);
   const missing: ArchiveImage[] = [];
   let tables = 0;
   for (const csvPath of csvPaths) {
@@ -236,13 +254,11 @@ export async function readMultilabelArchive(
       throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${csvPath}: every label column needs a name.`);
     }
     columns.forEach(addLabel);
-    const folder = csvPath.includes('/') ? csvPath.slice(0, csvPath.lastIndexOf('/') + 1) : '';
-    const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
-    const split = folderName ? SPLIT_FOLDERS[folderName] : undefined;
+    const { folder, split } = annotationFolder(csvPath);
     for (const row of rows) {
       const filename = row[0].trim();
       const labels = columns.filter((_, index) => TRUE_CELL.test((row[index + 1] ?? '').trim()));
-      const path = byPath.has(folder + filename) ? folder + filename : byBasename.get(filename.split('/').pop()!);
+      const path = find(folder, filename);
       const image = path ? byPath.get(path) : undefined;
       if (!image) {
         missing.push({ path: folder + filename, file: null, labelName: null, missing: true });
@@ -290,8 +306,7 @@ export async function readCocoArchive(
       'A detection archive needs a COCO JSON file (images, annotations, categories).',
     );
   }
-  const byBasename = new Map<string, string>();
-  for (const path of entries.keys()) byBasename.set(path.split('/').pop()!, path);
+  const find = fileFinder(entries.keys());
   const labelNames: string[] = [];
   const images: ArchiveImage[] = [];
   const used = new Set<string>();
@@ -309,9 +324,7 @@ export async function readCocoArchive(
         `${jsonPath} is not COCO: it needs "images" and "categories".`,
       );
     }
-    const folder = jsonPath.includes('/') ? jsonPath.slice(0, jsonPath.lastIndexOf('/') + 1) : '';
-    const folderName = folder.split('/').filter(Boolean).pop()?.toLowerCase();
-    const split = folderName ? SPLIT_FOLDERS[folderName] : undefined;
+    const { folder, split } = annotationFolder(jsonPath);
     const categories = new Map(coco.categories.map((category) => [String(category.id), String(category.name).trim()]));
     const imagesById = new Map(coco.images.map((image) => [String(image.id), image]));
     const boxes = new Map<string, ArchiveRegion[]>();
@@ -408,14 +421,12 @@ export async function readCocoArchive(
           ),
         );
       }
-      if (!labelNames.some((known) => known.toLowerCase() === name.toLowerCase())) labelNames.push(name);
+      addLabelName(labelNames, name);
       boxes.set(key, [...(boxes.get(key) ?? []), region]);
     });
     for (const image of coco.images) {
       const key = String(image.id);
-      const path = entries.has(folder + image.file_name)
-        ? folder + image.file_name
-        : (byBasename.get(String(image.file_name).split('/').pop()!) ?? null);
+      const path = find(folder, String(image.file_name)) ?? null;
       if (path && used.has(path)) {
         const dropped = (boxes.get(key) ?? []).length;
         const listed = images.find((taken) => taken.path === path)!;
