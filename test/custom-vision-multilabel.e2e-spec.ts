@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
-import { ApiKeyCredentials } from '@azure/ms-rest-js';
-import type { AddressInfo } from 'node:net';
 import { BLUE, colourColumns, colourPicture, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
-import { restError } from './support/custom-vision-sdk.js';
+import { restError, sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Custom Vision's Multilabel classification through Microsoft's SDKs: several tags per image, a probability per tag.
@@ -22,7 +20,6 @@ const FAST_MULTILABEL = {
 
 describe('Custom Vision Multilabel projects, driven by the official SDKs', () => {
   let testApp: TestApp;
-  let endpoint: string;
   let token: string;
   let trainer: TrainingAPIClient;
   let predictor: PredictionAPIClient;
@@ -30,16 +27,8 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
   beforeAll(async () => {
     testApp = await startTestApp();
     await testApp.app.listen(0, '127.0.0.1');
-    endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    const issued = await testApp.http
-      .post('/v1/users/me/tokens')
-      .set('Authorization', user.auth)
-      .send({ name: 'custom vision' })
-      .expect(201);
-    token = issued.body.token;
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
-    predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': token } }), endpoint);
+    ({ token, trainer, predictor } = await sdkClients(testApp, user.auth));
   });
   afterAll(async () => {
     await testApp.destroy();

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
-import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { iou } from './support/custom-vision-sdk.js';
+import { iou, sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -35,13 +33,9 @@ describe('Region proposals before a detector is trained, Custom Vision and nativ
   beforeAll(async () => {
     testApp = await startTestApp();
     await testApp.app.listen(0, '127.0.0.1');
-    const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
     auth = user.auth;
-    const token = (
-      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)
-    ).body.token;
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
+    ({ trainer } = await sdkClients(testApp, user.auth));
   });
   afterAll(async () => {
     await testApp.destroy();

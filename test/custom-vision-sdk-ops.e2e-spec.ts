@@ -5,7 +5,7 @@ import { ApiKeyCredentials } from '@azure/ms-rest-js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
-import { FAST_CLASSIFIER, FAST_DETECTOR, iou, restError } from './support/custom-vision-sdk.js';
+import { FAST_CLASSIFIER, FAST_DETECTOR, iou, restError, sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Every Custom Vision SDK operation diyml serves, one case per operation, through Microsoft's own clients
@@ -59,13 +59,8 @@ describe('Custom Vision SDK operations against diyml', () => {
 
     testApp = await startTestApp({ settings: { URL_FETCH_ALLOWED_ADDRESSES: '127.0.0.1' } });
     await testApp.app.listen(0, '127.0.0.1');
-    const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    token = (
-      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'sdk' }).expect(201)
-    ).body.token;
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
-    predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': token } }), endpoint);
+    ({ token, trainer, predictor } = await sdkClients(testApp, user.auth));
   });
   afterAll(async () => {
     await testApp.destroy();

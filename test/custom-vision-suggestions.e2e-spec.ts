@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
-import { ApiKeyCredentials } from '@azure/ms-rest-js';
-import type { AddressInfo } from 'node:net';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
-import { restError } from './support/custom-vision-sdk.js';
+import { restError, sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
 
@@ -23,16 +21,8 @@ describe('Custom Vision suggested tags and regions, driven by the official SDK',
   beforeAll(async () => {
     testApp = await startTestApp();
     await testApp.app.listen(0, '127.0.0.1');
-    const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    token = (
-      await testApp.http
-        .post('/v1/users/me/tokens')
-        .set('Authorization', user.auth)
-        .send({ name: 'custom vision' })
-        .expect(201)
-    ).body.token;
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
+    ({ token, trainer } = await sdkClients(testApp, user.auth));
 
     const project = await trainer.createProject('suggestions');
     projectId = project.id!;

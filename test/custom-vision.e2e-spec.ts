@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
-import type { AddressInfo } from 'node:net';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
-import { FAST_CLASSIFIER, FAST_DETECTOR, iou, restError } from './support/custom-vision-sdk.js';
+import { FAST_CLASSIFIER, FAST_DETECTOR, iou, restError, sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Microsoft's own Custom Vision SDKs, pointed at a booted diyml, as a self-hosting Azure user would.
@@ -32,16 +31,8 @@ describe('Custom Vision compatibility, driven by the official SDKs', () => {
   beforeAll(async () => {
     testApp = await startTestApp();
     await testApp.app.listen(0, '127.0.0.1');
-    endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
-    const issued = await testApp.http
-      .post('/v1/users/me/tokens')
-      .set('Authorization', user.auth)
-      .send({ name: 'custom vision' })
-      .expect(201);
-    token = issued.body.token;
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
-    predictor = new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': token } }), endpoint);
+    ({ endpoint, token, trainer, predictor } = await sdkClients(testApp, user.auth));
   });
   afterAll(async () => {
     await testApp.destroy();

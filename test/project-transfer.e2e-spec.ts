@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
-import { ApiKeyCredentials, RestError } from '@azure/ms-rest-js';
+import { RestError } from '@azure/ms-rest-js';
 import { Test } from '@nestjs/testing';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +17,7 @@ import { UsageRecorder } from '@diyml/deployments';
 import { EventStore } from '@diyml/event-store';
 import { compareReadStores, InMemoryReadStore, ProjectionRunner, ReadStore, replayAll } from '@diyml/read-store';
 import { ApiClient } from './support/api-client.js';
+import { sdkClients } from './support/custom-vision-sdk.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 import { modelZip, tinyClassifier } from './support/tiny-models.js';
@@ -624,13 +625,9 @@ describe('Custom Vision exportProject, importProject and getArtifact, driven by 
   beforeAll(async () => {
     testApp = await startTestApp();
     await testApp.app.listen(0, '127.0.0.1');
-    const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
     const user = await registerAndLogIn(testApp);
     client = new ApiClient(testApp, user.auth);
-    token = (
-      await testApp.http.post('/v1/users/me/tokens').set('Authorization', user.auth).send({ name: 'cv' }).expect(201)
-    ).body.token;
-    trainer = new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint);
+    ({ token, trainer } = await sdkClients(testApp, user.auth));
     const project = await client.createProject('classification', ['red', 'blue'], 'sdk project');
     projectId = project.id;
     imageId = (await client.upload(projectId, await colouredSquares(RED, 6, 51), { label: 'red' }, 'red'))[0].id!;

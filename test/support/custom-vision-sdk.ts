@@ -1,4 +1,8 @@
-import { RestError } from '@azure/ms-rest-js';
+import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
+import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
+import { ApiKeyCredentials, RestError } from '@azure/ms-rest-js';
+import type { AddressInfo } from 'node:net';
+import type { TestApp } from './test-app.js';
 
 /** Training settings that teach the tests' coloured squares in seconds. */
 export const FAST_CLASSIFIER = {
@@ -41,4 +45,21 @@ export function iou(
   const bottom = Math.min(a.top! + a.height!, b.y + b.height);
   const intersection = Math.max(0, right - left) * Math.max(0, bottom - top);
   return intersection / (a.width! * a.height! + b.width * b.height - intersection);
+}
+
+/** Microsoft's training and prediction clients for a signed-up user of a test app listening on a port. */
+export async function sdkClients(testApp: TestApp, auth: string) {
+  const endpoint = `http://127.0.0.1:${(testApp.app.getHttpServer().address() as AddressInfo).port}`;
+  const issued = await testApp.http
+    .post('/v1/users/me/tokens')
+    .set('Authorization', auth)
+    .send({ name: 'custom vision sdk' })
+    .expect(201);
+  const token = issued.body.token as string;
+  return {
+    endpoint,
+    token,
+    trainer: new TrainingAPIClient(new ApiKeyCredentials({ inHeader: { 'Training-key': token } }), endpoint),
+    predictor: new PredictionAPIClient(new ApiKeyCredentials({ inHeader: { 'Prediction-key': token } }), endpoint),
+  };
 }
