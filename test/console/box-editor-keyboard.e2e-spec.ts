@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { RED, squareScenes } from '../support/generated-images.js';
 import { drawBox } from './box-drawing.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** The box editor by keyboard: reach every box, act on the one picked in the list, and leave without a trap. */
 describe('console: box editor with the keyboard', () => {
@@ -25,7 +21,6 @@ describe('console: box editor with the keyboard', () => {
   const focusedRole = () => page.evaluate('document.activeElement?.getAttribute("role") ?? null');
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'box-keyboarder');

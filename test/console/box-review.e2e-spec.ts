@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { zipSync } from 'fflate';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
 import { modelZip, tinyDetector } from '../support/tiny-models.js';
 import { deleteEveryBox, drawBox } from './box-drawing.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 type Region = { label: { name: string }; x: number; y: number; width: number; height: number };
 
@@ -35,7 +31,6 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     ).body.regions as Region[];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'box-reviewer');

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ConsoleHarness, startConsole, signUp } from '../support/browser.js';
+import { type ConsoleHarness, startConsole, signUp, SCREENSHOTS } from '../support/browser.js';
 import { chartsCutAtTheLeftEdge } from './chart-edges.js';
 
 const SAMPLES = fileURLToPath(new URL('../fixtures/trees', import.meta.url));
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 function photos(folder: string) {
   return readdirSync(join(SAMPLES, folder))
@@ -20,7 +18,6 @@ describe('console: a classification project from upload to a deployed prediction
   let harness: ConsoleHarness;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
   }, 60_000);
   afterAll(async () => {

@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConsoleHarness, sessionToken, startConsole, signUp } from '../support/browser.js';
+import { type ConsoleHarness, sessionToken, startConsole, signUp, SCREENSHOTS } from '../support/browser.js';
 import { RED, squareScenes } from '../support/generated-images.js';
 import { drawBox } from './box-drawing.js';
-
-export const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 describe('console: the detection journey', () => {
   let harness: ConsoleHarness;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
   }, 60_000);
   afterAll(async () => {

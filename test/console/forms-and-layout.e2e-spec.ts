@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { modelZip, tinyDetector } from '../support/tiny-models.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** A plain photo of the given size (what matters here is its shape). */
 const photo = (width: number, height: number) =>
@@ -61,7 +57,6 @@ describe('console: forms and layout a new user meets', () => {
   let shapes: { projectId: string; iterationId: string };
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'newcomer');

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStore } from '@diyml/event-store';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 
 /** A plain photo of one colour: three colours, three different images. */
 const photo = (r: number) =>
@@ -20,7 +16,6 @@ describe('console: the history an auditor reads', () => {
   let harness: ConsoleHarness;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
   }, 60_000);
   afterAll(async () => {

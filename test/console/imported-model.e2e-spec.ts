@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { colouredSquares, RED } from '../support/generated-images.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** A model trained elsewhere, imported through the console: its page says what is known of it, and nothing false. */
 describe('console: an imported model', () => {
@@ -17,7 +13,6 @@ describe('console: an imported model', () => {
   let client: ApiClient;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'importer');

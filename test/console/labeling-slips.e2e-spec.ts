@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { RED, colouredSquares } from '../support/generated-images.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** Slips a labeling session must survive: a selection that outlives its label, a label pressed by mistake. */
 describe('console: labeling slips and their undo', () => {
@@ -36,7 +32,6 @@ describe('console: labeling slips and their undo', () => {
     page.getByRole('listbox', { name: 'Images' }).getByRole('option', { name: new RegExp(`^tree-${index}\\.png,`) });
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'slip-labeler');

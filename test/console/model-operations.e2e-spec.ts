@@ -3,17 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { zipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { modelZip, tinyClassifier } from '../support/tiny-models.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** The screen at a phone's width scrolls only vertically (read-only screens must work there); back to 1280×800 after. */
 async function fitsOnAPhone(page: Page, screenshot: string) {
@@ -56,7 +53,6 @@ describe('console: operating a project once it has a model', () => {
   const project = () => `/projects/${setup.project.id}`;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     // Usage counts reach the log (and the report) within half a second rather than a minute.
     process.env.USAGE_FLUSH_SECONDS = '0.5';
     harness = await startConsole();

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { type ConsoleHarness, sessionToken, startConsole, signUp } from '../support/browser.js';
+import { type ConsoleHarness, sessionToken, startConsole, signUp, SCREENSHOTS } from '../support/browser.js';
 import { colourPicture, MULTILABEL_TRAINING_SETS } from '../support/generated-images.js';
 
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 const PER_SET = 8;
 
 const PHONE = { width: 390, height: 844 };
@@ -24,7 +21,6 @@ describe('console: a multi-label classification project', () => {
   let harness: ConsoleHarness;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
   }, 60_000);
   afterAll(async () => {

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
-import { type ConsoleHarness, signUpWithClient, startConsole } from '../support/browser.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
-
-const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** Progress within an epoch while a model trains; smart-labeling cards that load only what is on screen. */
 describe('console: live progress within an epoch, and lazy suggestion cards', () => {
@@ -17,7 +13,6 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
   let client: ApiClient;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     harness = await startConsole();
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'watcher');

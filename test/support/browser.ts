@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { consoleDirectory } from '../../apps/api/src/console/serve-console.js';
@@ -21,6 +22,9 @@ const FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** Where the console specs keep their screenshots, to be looked at after a run (startConsole makes it). */
+export const SCREENSHOTS = join(tmpdir(), 'diyml-console-screenshots');
 
 /** Debian's Chromium with the flags the tests run it with, for tests that need a browser but not the api. */
 export const launchChromium = (): Promise<Browser> => chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
@@ -43,6 +47,7 @@ export async function startConsole(settings: Record<string, unknown> = {}): Prom
   if (!existsSync(join(consoleDirectory(), 'index.html'))) {
     throw new Error('The console is not built: run `npm run build` (or `npm run build:console`) first.');
   }
+  mkdirSync(SCREENSHOTS, { recursive: true });
   const testApp = await startTestApp({ settings });
   await baseUrlOf(testApp);
   const { port } = testApp.app.getHttpServer().address() as AddressInfo;
