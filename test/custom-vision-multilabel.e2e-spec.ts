@@ -1,23 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
-import { BLUE, colourColumns, colourPicture, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
+import {
+  BLUE,
+  colourColumns,
+  colourPicture,
+  MULTILABEL_TRAINING_CONFIG,
+  MULTILABEL_TRAINING_SETS,
+  RED,
+} from './support/generated-images.js';
 import { restError, sdkClients } from './support/custom-vision-sdk.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Custom Vision's Multilabel classification through Microsoft's SDKs: several tags per image, a probability per tag.
 
 const GENERAL = 'ee85a74c-405e-4adc-bb47-ffa8ca0c9f31';
-const FAST_MULTILABEL = {
-  architecture: 'small-cnn',
-  imageSize: 24,
-  epochs: 20,
-  batchSize: 8,
-  learningRate: 0.01,
-  seed: 3,
-  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
-};
-
 describe('Custom Vision Multilabel projects, driven by the official SDKs', () => {
   let testApp: TestApp;
   let token: string;
@@ -90,7 +87,7 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
     await testApp.http
       .put(`/v1/projects/${project.id}/training-config`)
       .set('Authorization', `Bearer ${token}`)
-      .send(FAST_MULTILABEL)
+      .send(MULTILABEL_TRAINING_CONFIG)
       .expect(200);
     const queued = await trainer.trainProject(project.id!);
     let iteration = await trainer.getIteration(project.id!, queued.id!);

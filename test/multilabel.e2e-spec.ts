@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'superagent';
 import { ApiClient } from './support/api-client.js';
-import { BLUE, colourPicture, colouredSquares, MULTILABEL_TRAINING_SETS, RED } from './support/generated-images.js';
+import {
+  BLUE,
+  colourPicture,
+  colouredSquares,
+  MULTILABEL_TRAINING_CONFIG,
+  MULTILABEL_TRAINING_SETS,
+  RED,
+} from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
-
-const FAST = {
-  architecture: 'small-cnn',
-  imageSize: 24,
-  epochs: 20,
-  batchSize: 8,
-  learningRate: 0.01,
-  seed: 3,
-  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
-};
 
 const binary = (response: Response, done: (error: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
@@ -153,7 +150,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
   });
 
   it('trains independent per-label probabilities: an unseen red-and-blue picture gets both labels and not green', async () => {
-    await client.configureTraining(project.id, FAST);
+    await client.configureTraining(project.id, MULTILABEL_TRAINING_CONFIG);
     const queued = await client.train(project.id);
     const iteration = await client.waitForIteration(project.id, queued.id, 120_000);
     expect(iteration.status).toBe('completed');

@@ -67,6 +67,17 @@ export const MULTILABEL_TRAINING_SETS: readonly (readonly LabelColour[])[] = [
   ['red', 'green', 'blue'],
 ];
 
+/** Training settings that learn the multilabel pictures in seconds (a small CNN; no augmentation moves a column). */
+export const MULTILABEL_TRAINING_CONFIG = {
+  architecture: 'small-cnn',
+  imageSize: 24,
+  epochs: 20,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 3,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
+
 /** PNG scenes with one coloured square each, and its box in fractions of the image. */
 export async function squareScenes(
   colours: readonly Rgb[],
