@@ -14,6 +14,38 @@ export interface ImageFilter {
 
 const PAGE_SIZE = 200;
 
+const SPLITS = ['train', 'validation', 'test'] as const;
+
+/**
+ * The grid's filter as the URL keeps it (`?label=<id>`, `?show=unlabeled|excluded`, `?split=`, `?metadata=key=value`),
+ * so that a reload, a shared link or Back from an image opens the grid filtered as it was.
+ */
+export function filterFrom(search: URLSearchParams): ImageFilter {
+  const filter: ImageFilter = {};
+  const show = search.get('show');
+  const label = search.get('label');
+  if (show === 'unlabeled') filter.unlabeled = true;
+  else if (show === 'excluded') filter.included = false;
+  else if (label) filter.label = label;
+  const split = search.get('split');
+  if (SPLITS.some((each) => each === split)) filter.split = split as ImageFilter['split'];
+  const metadata = search.get('metadata');
+  if (metadata) filter.metadata = metadata;
+  return filter;
+}
+
+/** The URL query (with its `?`, or '' for no filter) that filterFrom reads back as `filter`. */
+export function filterQuery(filter: ImageFilter): string {
+  const search = new URLSearchParams();
+  if (filter.unlabeled) search.set('show', 'unlabeled');
+  else if (filter.included === false) search.set('show', 'excluded');
+  else if (filter.label) search.set('label', filter.label);
+  if (filter.split) search.set('split', filter.split);
+  if (filter.metadata) search.set('metadata', filter.metadata);
+  const query = search.toString();
+  return query ? `?${query}` : '';
+}
+
 /** Every image matching the filter, page after page as the grid asks for more. */
 export function useImages(projectId: string, filter: ImageFilter) {
   return useInfiniteQuery({

@@ -11,7 +11,15 @@ import {
   useState,
 } from 'react';
 import { api, type Image, type Project, unwrap } from '../api/client';
-import { type ImageFilter, setImageLabels, updateImages, useImages, useRefreshImages } from '../api/images';
+import {
+  filterFrom,
+  filterQuery,
+  type ImageFilter,
+  setImageLabels,
+  updateImages,
+  useImages,
+  useRefreshImages,
+} from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { ErrorMessage } from '../components/error-message';
@@ -28,16 +36,12 @@ import { useLabelColour } from '../components/label-colours';
 /** A grid cell's height and narrowest width: the columns share the grid's whole width (see .grid-row). */
 const CELL = 150;
 
-/** `?label=<id>` or `?show=unlabeled|excluded` open the grid filtered (links from the analysis). */
-function filterFrom(search: URLSearchParams): ImageFilter {
-  if (search.get('show') === 'unlabeled') return { unlabeled: true };
-  if (search.get('show') === 'excluded') return { included: false };
-  return search.get('label') ? { label: search.get('label')! } : {};
-}
-
 export function DatasetPage({ project }: { project: Project }) {
-  const { search } = useLocation();
-  const [filter, setFilter] = useState<ImageFilter>(() => filterFrom(search));
+  const { path, search } = useLocation();
+  // The filter lives in the URL (see filterFrom): a reload, a link or Back from an image keeps it.
+  const query = filterQuery(filterFrom(search));
+  const filter = useMemo(() => filterFrom(new URLSearchParams(query)), [query]);
+  const setFilter = (next: ImageFilter) => navigate(`${path}${filterQuery(next)}`, { replace: true });
   const picker = useRef<HTMLInputElement>(null);
   const labels = useQuery({
     queryKey: ['labels', project.id],
@@ -260,7 +264,7 @@ function ImageGrid({
       event.preventDefault();
       move(focused + steps[event.key]);
     } else if (event.key === 'Enter') {
-      navigate(`/projects/${project.id}/images/${current.id}`);
+      navigate(`/projects/${project.id}/images/${current.id}${filterQuery(filter)}`);
     } else if (event.key === ' ') {
       event.preventDefault();
       toggle(current.id);
@@ -437,7 +441,7 @@ function ImageGrid({
                     aria-label={describe(project, image)}
                     className={`cell ${index === focused ? 'focused' : ''} ${selected.has(image.id) ? 'selected' : ''} ${image.included ? '' : 'excluded'}`}
                     onClick={(event) => onCellClick(event, index)}
-                    onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}`)}
+                    onDoubleClick={() => navigate(`/projects/${project.id}/images/${image.id}${filterQuery(filter)}`)}
                   >
                     <Thumbnail project={project} image={image} />
                     {multilabel ? (

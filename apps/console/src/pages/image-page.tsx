@@ -1,15 +1,21 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { api, fetchDataUrl, type Image, type Project, type Region, unwrap } from '../api/client';
-import { labelImages, useImages, useRefreshImages } from '../api/images';
+import { filterFrom, filterQuery, labelImages, useImages, useRefreshImages } from '../api/images';
 import { contentPath } from '../components/authenticated-image';
 import { BoxCorrection } from '../components/box-correction';
 import { ErrorMessage } from '../components/error-message';
 import { MetadataEditor } from '../components/metadata-editor';
-import { Link, navigate, useLeaveWarning } from '../router';
+import { Link, navigate, useLeaveWarning, useLocation } from '../router';
 
-/** One image: its label (classification) or its boxes (detection), with previous/next. */
+/**
+ * One image: its label (classification) or its boxes (detection), with previous/next among the images of the grid's
+ * filter (carried in the URL), and the way back to that filtered grid.
+ */
 export function ImagePage({ project, imageId }: { project: Project; imageId: string }) {
+  const { search } = useLocation();
+  const query = filterQuery(filterFrom(search));
+  const filter = useMemo(() => filterFrom(new URLSearchParams(query)), [query]);
   const image = useQuery({
     queryKey: ['image', project.id, imageId],
     queryFn: async () =>
@@ -24,18 +30,24 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
     queryFn: () => fetchDataUrl(contentPath(project.id, imageId)),
     staleTime: Infinity,
   });
-  const list = useImages(project.id, {});
+  const list = useImages(project.id, filter);
   const all = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
   const position = all.findIndex((item) => item.id === imageId);
+  // The list comes 200 images a page: read on until this image is found and its next one is known.
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  const readOn = (position < 0 || position >= all.length - 1) && hasNextPage && !isFetchingNextPage;
+  useEffect(() => {
+    if (readOn) void fetchNextPage();
+  }, [readOn, fetchNextPage]);
   const go = (offset: number) => {
     const next = all[position + offset];
-    if (next) navigate(`/projects/${project.id}/images/${next.id}`, { replace: true });
+    if (next) navigate(`/projects/${project.id}/images/${next.id}${query}`, { replace: true });
   };
-  const back = `/projects/${project.id}/dataset`;
+  const back = `/projects/${project.id}/dataset${query}`;
   return (
     <section className="image-page">
       <nav className="toolbar" aria-label="Images">
-        <Link href={back}>← All images</Link>
+        <Link href={back}>{query ? '← Filtered images' : '← All images'}</Link>
         <button type="button" onClick={() => go(-1)} disabled={position <= 0}>
           Previous
         </button>
@@ -44,7 +56,7 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
         </button>
         {position >= 0 && (
           <span className="hint">
-            {position + 1} of {all.length}
+            {position + 1} of {hasNextPage ? `more than ${all.length}` : all.length}
           </span>
         )}
       </nav>
