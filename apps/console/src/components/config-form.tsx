@@ -46,16 +46,35 @@ const humanise = (name: string) =>
 /** A fraction in percent, without the float noise of the product (0.07 × 100 is 7.000000000000001). */
 const toPercent = (fraction: number) => Number((fraction * 100).toFixed(4));
 
+/** A setting's value as the form shows it: on/off, a fraction in percent, else as it is. */
+const shownValue = (value: unknown, percent: boolean) =>
+  typeof value === 'boolean'
+    ? value
+      ? 'on'
+      : 'off'
+    : percent && typeof value === 'number'
+      ? `${toPercent(value)} %`
+      : String(value);
+
+/**
+ * What is wrong with a typed number, in words ("900 is more than 500, the most it takes."), or null: checked as it
+ * is typed, so that the form says it before the API refuses the run.
+ */
+export function rangeProblem(node: SchemaNode, value: unknown, percent = false): string | null {
+  if (typeof value !== 'number') return null;
+  const shown = (number: number) => shownValue(number, percent);
+  if (Number.isNaN(value)) return 'Type a number.';
+  if (node.maximum !== undefined && value > node.maximum)
+    return `${shown(value)} is more than ${shown(node.maximum)}, the most it takes.`;
+  if (node.minimum !== undefined && value < node.minimum)
+    return `${shown(value)} is less than ${shown(node.minimum)}, the least it takes.`;
+  if (node.type === 'integer' && !Number.isInteger(value)) return `${value} is not a whole number: type one.`;
+  return null;
+}
+
 /** "1 to 500 · default 10" (or "0 to 90 % · default 20 %"), from the schema. */
 function limitsOf(node: SchemaNode, percent: boolean): string {
-  const shown = (value: unknown) =>
-    typeof value === 'boolean'
-      ? value
-        ? 'on'
-        : 'off'
-      : percent && typeof value === 'number'
-        ? `${toPercent(value)} %`
-        : String(value);
+  const shown = (value: unknown) => shownValue(value, percent);
   return [
     node.minimum !== undefined && node.maximum !== undefined
       ? `${percent ? toPercent(node.minimum) : node.minimum} to ${shown(node.maximum)}`
@@ -98,8 +117,22 @@ export function SchemaField({
   onChange: (value: unknown) => void;
 }) {
   const limits = limitsOf(node, percent);
-  const described = help || limits ? { 'aria-describedby': `${id}-hint` } : {};
-  const hint = <FieldHint id={`${id}-hint`} help={help} limits={limits} />;
+  const problem = rangeProblem(node, value, percent);
+  const describedBy = [help || limits ? `${id}-hint` : '', problem ? `${id}-problem` : ''].filter(Boolean).join(' ');
+  const described = {
+    ...(describedBy ? { 'aria-describedby': describedBy } : {}),
+    ...(problem ? { 'aria-invalid': true } : {}),
+  };
+  const hint = (
+    <>
+      {problem && (
+        <small id={`${id}-problem`} className="error-text field-problem">
+          {problem}
+        </small>
+      )}
+      <FieldHint id={`${id}-hint`} help={help} limits={limits} />
+    </>
+  );
   if (node.type === 'boolean') {
     return (
       <div className="field">

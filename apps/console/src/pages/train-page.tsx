@@ -54,8 +54,18 @@ export function TrainPage({ project }: { project: Project }) {
       ),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['iterations', project.id] }),
   });
-  const onSubmit = (event: FormEvent) => {
+  // A value out of its range is named beside its field as it is typed; Start then goes to the first one instead of
+  // sending what the API would refuse in its own words.
+  const [outOfRange, setOutOfRange] = useState(false);
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
+    const invalid = event.currentTarget.querySelector<HTMLElement>('[aria-invalid="true"]');
+    setOutOfRange(invalid !== null);
+    if (invalid) {
+      invalid.closest('details')?.setAttribute('open', '');
+      invalid.focus();
+      return;
+    }
     start.mutate();
   };
   const live = iterations.data?.items.find((iteration) => !FINISHED.includes(iteration.status));
@@ -83,6 +93,11 @@ export function TrainPage({ project }: { project: Project }) {
               values={config}
               onChange={setConfig}
             />
+          )}
+          {outOfRange && (
+            <p className="error" role="alert">
+              A setting is out of its range: fix the values marked in red, then start again.
+            </p>
           )}
           {start.error ? <StartError project={project} error={start.error} /> : <ErrorMessage error={schemas.error} />}
           <button
