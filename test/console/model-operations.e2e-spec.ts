@@ -380,7 +380,9 @@ describe('console: operating a project once it has a model', () => {
       .waitFor({ timeout: 60_000 });
     // Shown once: a button copies it, as on the Deploy page.
     const newKey = imported.getByRole('list', { name: 'New deployment keys' }).getByRole('listitem').first();
-    await newKey.getByRole('button', { name: 'Copy the key of colours' }).click();
+    await newKey.getByRole('button', { name: 'Copy key' }).click();
+    await newKey.getByRole('button', { name: '✓ Copied' }).waitFor();
+    await newKey.getByRole('status').filter({ hasText: 'The key of colours is on the clipboard.' }).waitFor();
     await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(
       await newKey.locator('code').textContent(),
     );

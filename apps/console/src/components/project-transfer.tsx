@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
 import { ApiError, getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
 import { Link } from '../router';
+import { CopyButton } from './copy-button';
 import { ErrorMessage } from './error-message';
 
 type Imported = Schemas['ImportedProjectDto'];
@@ -158,13 +159,7 @@ export function ImportProject() {
                 {imported.deployments.map((deployment) => (
                   <li key={deployment.id}>
                     {deployment.name}: <code>{deployment.apiKey}</code>{' '}
-                    <button
-                      type="button"
-                      aria-label={`Copy the key of ${deployment.name}`}
-                      onClick={() => void navigator.clipboard.writeText(deployment.apiKey)}
-                    >
-                      Copy key
-                    </button>
+                    <CopyButton text={deployment.apiKey} what={`The key of ${deployment.name}`} label="Copy key" />
                   </li>
                 ))}
               </ul>

@@ -7,6 +7,7 @@ import { BoxLegend } from '../components/label-colours';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
 import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
+import { CopyButton } from '../components/copy-button';
 import { ErrorMessage } from '../components/error-message';
 import { Loading } from '../components/loading';
 import { Link, useLocation } from '../router';
@@ -148,9 +149,7 @@ function DeploymentCard({
         <div className="key" role="status">
           <p>This is the key: copy it now, it is not shown again.</p>
           <code data-testid="deployment-key">{apiKey}</code>
-          <button type="button" onClick={() => void navigator.clipboard.writeText(apiKey)}>
-            Copy key
-          </button>
+          <CopyButton text={apiKey} what={`The key of ${deployment.name}`} label="Copy key" />
         </div>
       ) : (
         <p className="hint">Key starting {deployment.keyPrefix}… (rotate to get a new one).</p>
@@ -234,15 +233,12 @@ for prediction in results.predictions:
     print(prediction.tag_name, prediction.probability)`,
   };
   return (
-    <details>
+    <details className="snippets">
       <summary>Call it from code</summary>
       {Object.entries(snippets).map(([language, code]) => (
         <figure key={language}>
           <figcaption>
-            {language}{' '}
-            <button type="button" onClick={() => void navigator.clipboard.writeText(code)}>
-              Copy
-            </button>
+            {language} <CopyButton text={code} what={`The ${language} snippet`} />
           </figcaption>
           <pre>
             <code>{code}</code>

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
+import { CopyButton } from '../components/copy-button';
 import { ErrorMessage } from '../components/error-message';
 
 /** Personal API tokens for scripts: created here, shown once, revoked when no longer needed. */
@@ -42,9 +43,7 @@ export function TokensPage() {
         <div className="card key" role="status">
           <p>Copy the token now: it is not shown again.</p>
           <code>{issue.data.token}</code>
-          <button type="button" onClick={() => void navigator.clipboard.writeText(issue.data.token)}>
-            Copy token
-          </button>
+          <CopyButton text={issue.data.token} what="The token" label="Copy token" />
         </div>
       )}
       <ErrorMessage error={tokens.error ?? revoke.error} />
