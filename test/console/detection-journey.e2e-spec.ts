@@ -84,7 +84,7 @@ describe('console: the detection journey', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-train-form.png'), fullPage: true });
     await form.getByRole('button', { name: 'Start training' }).click();
     await page.getByRole('heading', { name: /Iteration 1: (queued|running)/ }).waitFor();
-    await page.getByText(/epoch \d+ of 12/).waitFor();
+    await page.getByText(/\d+ of 12 epochs done/).waitFor();
     // The table below says what the card says (not 'queued' until the run ends).
     await page.getByRole('heading', { name: /Iteration 1: (running|completed)/ }).waitFor();
     await page.getByRole('cell', { name: /^(running|completed)$/ }).waitFor({ timeout: 3000 });

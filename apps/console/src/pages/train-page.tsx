@@ -377,7 +377,7 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
           value={batch ? batch.epoch - 1 + batch.batch / batch.batches : epoch}
           aria-label="Training progress"
         />{' '}
-        epoch {epoch} of {epochs}
+        {epoch} of {epochs} epochs done
         {/* Past the last batch the run still validates and saves its model: not 'about 0 s left'. */}
         {running && perEpoch > 0 && (left >= 1000 ? <> · about {roughDuration(left)} left</> : <> · finishing</>)}
       </p>
