@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { ApiClient } from '../support/api-client.js';
+import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
+import { BLUE, RED, colouredSquares } from '../support/generated-images.js';
+import { modelZip, tinyClassifier } from '../support/tiny-models.js';
+
+/** Unlabeled uploads after the 12 labeled ones: 205 images in all, a page of 200 and more. */
+const UNLABELED = 193;
+
+/**
+ * The slips of a new user's first day: a filtered list lost on the way back from an image, images past the first
+ * page of 200, numbers out of range in the training form, a copy button that does not say whether it copied, code
+ * snippets cut off on a phone.
+ */
+describe('console: slips a new user makes, and what the console answers', () => {
+  let harness: ConsoleHarness;
+  let page: Page;
+  let client: ApiClient;
+  let project: { id: string; labels: Record<string, string> };
+  /** Every uploaded image's id by file name (Hemlock-0.png, Cherry-0.png, pic-a-0.png …). */
+  const ids = new Map<string, string>();
+  const grid = () => page.getByRole('listbox', { name: 'Images' });
+  const cell = (name: string) => grid().getByRole('option', { name: new RegExp(`^${name.replaceAll('.', '\\.')},`) });
+  const search = () => new URL(page.url()).searchParams;
+
+  beforeAll(async () => {
+    harness = await startConsole();
+    page = await harness.newPage();
+    client = await signUpWithClient(harness, page, 'slip-maker');
+    project = await client.createProject('classification', ['Hemlock', 'Cherry'], 'trees');
+    const batches: [string, Buffer[], Record<string, string>][] = [
+      ['Hemlock', await colouredSquares(RED, 6, 1), { label: 'Hemlock', split: 'train' }],
+      ['Cherry', await colouredSquares(BLUE, 6, 2), { label: 'Cherry', split: 'train' }],
+    ];
+    // Uploaded 50 at a time, each batch its own names: pic-a-0.png … pic-d-42.png.
+    const plain = await colouredSquares(RED, UNLABELED, 3);
+    for (let start = 0; start < UNLABELED; start += 50)
+      batches.push([`pic-${'abcd'[start / 50]}`, plain.slice(start, start + 50), {}]);
+    for (const [prefix, files, fields] of batches)
+      for (const image of await client.upload(project.id, files, fields, prefix)) ids.set(image.filename, image.id!);
+  }, 120_000);
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('keeps the filter in the URL: an image opened from it steps within it, and its way back returns to it', async () => {
+    await page.goto(`/projects/${project.id}/dataset`);
+    await cell('Hemlock-0.png').waitFor();
+    await page.getByLabel('Show').selectOption({ label: 'Cherry (6)' });
+    await page.getByLabel('Split').selectOption('train');
+    await page.waitForFunction(`location.search.includes('split=train')`);
+    expect([search().get('label'), search().get('split')]).toEqual([project.labels.Cherry, 'train']);
+    await cell('Cherry-2.png').dblclick();
+    await page.getByRole('heading', { name: 'Cherry-2.png' }).waitFor();
+    // The image knows the list it came from: third of the six Cherry images, not of all 205.
+    const images = page.getByRole('navigation', { name: 'Images' });
+    await images.getByText('3 of 6', { exact: true }).waitFor();
+    await images.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Cherry-3.png' }).waitFor();
+    await images.getByText('4 of 6', { exact: true }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'slips-filtered-image.png'), fullPage: true });
+    await images.getByRole('link', { name: '← Filtered images' }).click();
+    await cell('Cherry-5.png').waitFor();
+    expect([search().get('label'), search().get('split')]).toEqual([project.labels.Cherry, 'train']);
+    await expect(page.getByLabel('Show').inputValue()).resolves.toBe(project.labels.Cherry);
+    await expect(grid().getByRole('option').count()).resolves.toBe(6);
+
+    // A reload (or the link sent to a colleague) opens the same filtered list.
+    await page.reload();
+    await cell('Cherry-0.png').waitFor();
+    await expect(page.getByLabel('Split').inputValue()).resolves.toBe('train');
+    await expect(grid().getByRole('option').count()).resolves.toBe(6);
+    // Cleared, the filter leaves the URL too.
+    await page.getByLabel('Show').selectOption('');
+    await page.getByLabel('Split').selectOption('');
+    await cell('Hemlock-0.png').waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('pages past the first 200 images, in the grid and on an image opened by a link', async () => {
+    await page.goto(`/projects/${project.id}/dataset?show=unlabeled`);
+    await cell('pic-a-0.png').waitFor();
+    // Scrolled to its end, the grid reads the next page: the last upload shows.
+    const last = 'pic-d-42.png';
+    for (let tries = 0; tries < 50 && (await cell(last).count()) === 0; tries++) {
+      await page.locator('.image-grid').evaluate((element) => element.scrollTo(0, element.scrollHeight));
+      await page.waitForTimeout(100);
+    }
+    await cell(last).waitFor();
+
+    // Image 203 of 205 (after the 12 labeled ones) from a link, beyond the first page of 200.
+    await page.goto(`/projects/${project.id}/images/${ids.get('pic-d-40.png')}`);
+    await page.getByRole('heading', { name: 'pic-d-40.png' }).waitFor();
+    const images = page.getByRole('navigation', { name: 'Images' });
+    await images.getByText('203 of 205', { exact: true }).waitFor();
+    await expect(images.getByRole('link', { name: '← All images' }).getAttribute('href')).resolves.toBe(
+      `/projects/${project.id}/dataset`,
+    );
+    await images.getByRole('button', { name: 'Previous' }).click();
+    await page.getByRole('heading', { name: 'pic-d-39.png' }).waitFor();
+    await images.getByText('202 of 205', { exact: true }).waitFor();
+    expect(harness.problems()).toEqual([]);
+  }, 90_000);
+
+  it('names an out-of-range setting beside its field in words, and Start goes to it instead of sending it', async () => {
+    const posted: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'))
+        posted.push(request.url());
+    });
+    await page.goto(`/projects/${project.id}/train`);
+    const form = page.getByRole('form', { name: 'Training configuration' });
+    const epochs = form.getByLabel('Epochs');
+    await epochs.fill('900');
+    const problemOf = async (label: string) =>
+      page
+        .locator(`[id="${(await form.getByLabel(label).getAttribute('aria-describedby'))!.split(' ').at(-1)}"]`)
+        .textContent();
+    await expect(problemOf('Epochs')).resolves.toBe('900 is more than 500, the most it takes.');
+    await expect(epochs.getAttribute('aria-invalid')).resolves.toBe('true');
+    await epochs.fill('0');
+    await expect(problemOf('Epochs')).resolves.toBe('0 is less than 1, the least it takes.');
+    await epochs.fill('2.5');
+    await expect(problemOf('Epochs')).resolves.toBe('2.5 is not a whole number: type one.');
+    await epochs.fill('3');
+    await expect(epochs.getAttribute('aria-invalid')).resolves.toBeNull();
+
+    // A slip in the folded settings: Start opens them and goes to the field.
+    await form.getByText('Advanced settings').click();
+    await form.getByLabel('Validation share').fill('95');
+    await expect(problemOf('Validation share')).resolves.toBe('95 % is more than 90 %, the most it takes.');
+    await form.getByText('Advanced settings').click();
+    await expect(form.getByLabel('Validation share').isVisible()).resolves.toBe(false);
+    const start = form.getByRole('button', { name: 'Start training' });
+    await page.waitForFunction(
+      '!document.querySelector(\'form[aria-label="Training configuration"] button[type=submit]\')?.disabled',
+    );
+    await start.click();
+    await form
+      .getByRole('alert')
+      .filter({ hasText: 'A setting is out of its range: fix the values marked in red, then start again.' })
+      .waitFor();
+    await expect(
+      form.getByLabel('Validation share').evaluate((field) => field === field.ownerDocument.activeElement),
+    ).resolves.toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'slips-out-of-range.png'), fullPage: true });
+    expect(posted).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('says "✓ Copied" and what it copied, and wraps the code snippets on a phone', async () => {
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
+      .expect(201);
+    await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const key = (await page.getByTestId('deployment-key').textContent())!;
+    const deployment = page.getByRole('article', { name: /^Deployment / });
+    const name = (await deployment.getAttribute('aria-label'))!.replace('Deployment ', '');
+    await deployment.getByRole('button', { name: 'Copy key' }).click();
+    await deployment.getByRole('button', { name: '✓ Copied' }).waitFor();
+    await deployment.getByText(`The key of ${name} is on the clipboard.`).waitFor();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(key);
+
+    await deployment.getByText('Call it from code').click();
+    const python = deployment.getByRole('figure').filter({ hasText: /^Python/ });
+    await python.getByRole('button', { name: 'Copy' }).click();
+    await python.getByRole('button', { name: '✓ Copied' }).waitFor();
+    await python.getByText('The Python snippet is on the clipboard.').waitFor();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(
+      await python.locator('pre').textContent(),
+    );
+    // The other snippets were not copied, and say nothing.
+    await expect(deployment.getByRole('button', { name: '✓ Copied' }).count()).resolves.toBe(2);
+
+    // On a phone the snippets wrap their long lines (the key, the endpoint) instead of hiding them past the edge.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction('document.documentElement.scrollWidth <= 390');
+    const cut = await deployment
+      .locator('.snippets pre')
+      .evaluateAll((blocks) => blocks.filter((block) => block.scrollWidth > block.clientWidth).length);
+    expect(cut).toBe(0);
+    await python.screenshot({ path: join(SCREENSHOTS, 'slips-snippet-phone.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'slips-deploy-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 90_000);
+});
