@@ -4,6 +4,7 @@ import type { Project } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { type UploadItem, uploadFiles } from '../api/upload';
 import { ErrorMessage } from './error-message';
+import { LabelOptions } from './label-options';
 
 /**
  * Drop (or pick) images and .zip archives; shows overall progress and what happened to each file, and to each box of
@@ -17,7 +18,8 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
   const input = picker ?? own;
   const [dragging, setDragging] = useState(false);
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
-  // Multilabel: the labels (ids) every photo of the next uploads gets, as Custom Vision asks for the tags of an upload.
+  // The labels (ids) every photo of the next uploads gets, as Custom Vision asks for the tags of an upload: several for
+  // a multilabel project, at most one for a classification project.
   const [uploadLabels, setUploadLabels] = useState<ReadonlySet<string>>(new Set());
   const upload = useMutation({
     mutationFn: (files: File[]) =>
@@ -86,6 +88,18 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
             </label>
           ))}
         </fieldset>
+      )}
+      {project.type === 'classification' && project.labels.length > 0 && (
+        <label className="upload-labels">
+          Label for the photos uploaded (optional)
+          <select
+            value={[...uploadLabels][0] ?? ''}
+            onChange={(event) => setUploadLabels(new Set(event.target.value ? [event.target.value] : []))}
+          >
+            <option value="">None: label them afterwards</option>
+            <LabelOptions labels={project.labels} />
+          </select>
+        </label>
       )}
       <input
         ref={input}
