@@ -159,13 +159,16 @@ describe('console: the detection journey', () => {
     const run = page.getByLabel('Training run');
     await expect(run.getByRole('term').allTextContents()).resolves.toEqual([
       'Model type',
-      'Training images',
+      'Images',
       'Seed',
       'TensorFlow.js backend',
       'Training time',
       'Finished',
     ]);
-    await expect(run.getByRole('definition').nth(1).textContent()).resolves.toBe('16');
+    // The dataset's images, and how they were shared between learning and measuring.
+    await expect(run.getByRole('definition').nth(1).textContent()).resolves.toBe(
+      `16: ${trained.trainCount} trained on, ${trained.validationCount} for validation`,
+    );
     await expect(run.getByRole('definition').nth(4).textContent()).resolves.toMatch(/^\d+ s$|^\d+ min( \d+ s)?$/);
 
     // The validation images of a label, with their labeled (dashed) and found boxes; the precision/recall curve.

@@ -131,8 +131,16 @@ function TrainingFacts({ project, iteration }: { project: Project; iteration: It
         <dd>{architectureName(iteration.architecture)}</dd>
       </div>
       <div>
-        <dt>Training images</dt>
-        <dd>{iteration.imageCount}</dd>
+        {/* Once completed, how the dataset was shared: what the model learned from, what its metrics were measured on. */}
+        <dt>Images</dt>
+        <dd>
+          {iteration.imageCount}
+          {typeof iteration.trainCount === 'number' && typeof iteration.validationCount === 'number' && (
+            <>
+              : {iteration.trainCount} trained on, {iteration.validationCount} for validation
+            </>
+          )}
+        </dd>
       </div>
       <div>
         <dt>Seed</dt>
