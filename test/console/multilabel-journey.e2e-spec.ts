@@ -158,7 +158,9 @@ describe('console: a multi-label classification project', () => {
       .getByRole('status')
       .filter({ hasText: /^Labels: red, green$/ })
       .waitFor();
-    await page.getByRole('link', { name: '← All images' }).click();
+    // Opened from the grid filtered by red, the image leads back to that filtered grid.
+    await page.getByRole('link', { name: '← Filtered images' }).click();
+    await expect(show.locator('option:checked').textContent()).resolves.toBe('red (24)');
 
     // The other red-and-green pictures by keyboard: a digit on the grid adds its label to the focused image.
     await show.selectOption({ label: 'red (24)' });
