@@ -8,6 +8,8 @@ import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
 /** Unlabeled uploads after the 12 labeled ones: 205 images in all, a page of 200 and more. */
 const UNLABELED = 193;
+/** Refused on purpose: a quick test of a file that is not a photo. */
+const QUICK_TEST_REFUSED = [/status of 4\d\d/];
 
 /**
  * The slips of a new user's first day: a filtered list lost on the way back from an image, images past the first
@@ -158,6 +160,14 @@ describe('console: slips a new user makes, and what the console answers', () => 
       .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
       .expect(201);
     await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    // A file that is no photo, named as one: the quick test says which file it could not read.
+    const quickTest = page.getByRole('region', { name: 'Quick test' });
+    await quickTest
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('shopping list: pine cones') });
+    const refused = (await quickTest.getByRole('alert').textContent())!;
+    expect(refused).toMatch(/^notes\.png: /);
+    await quickTest.screenshot({ path: join(SCREENSHOTS, 'slips-quick-test-refused.png') });
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = (await page.getByTestId('deployment-key').textContent())!;
@@ -190,6 +200,61 @@ describe('console: slips a new user makes, and what the console answers', () => 
     await page.screenshot({ path: join(SCREENSHOTS, 'slips-deploy-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
-    expect(harness.problems()).toEqual([]);
+    expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
   }, 90_000);
+
+  it('fits the dataset, an image and the training form on a phone, every control within reach', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [path, ready, shot] of [
+      [`/projects/${project.id}/dataset?show=unlabeled`, () => cell('pic-a-0.png').waitFor(), 'dataset'],
+      [
+        `/projects/${project.id}/images/${ids.get('Cherry-0.png')}?label=${project.labels.Cherry}`,
+        () => page.getByRole('heading', { name: 'Cherry-0.png' }).waitFor(),
+        'image',
+      ],
+      [`/projects/${project.id}/train`, () => page.getByLabel('Epochs').waitFor(), 'train'],
+    ] as const) {
+      await page.goto(path);
+      await ready();
+      await page.waitForFunction('document.documentElement.scrollWidth <= 390', undefined, { timeout: 5000 });
+      const outside = await page.evaluate(`
+        [...document.querySelectorAll('main button, main select, main input, main textarea, main a')]
+          .filter((element) => element.checkVisibility() && !element.closest('table'))
+          .filter((element) => element.getBoundingClientRect().left < 0 || element.getBoundingClientRect().right > 390)
+          .map((element) => element.outerHTML.slice(0, 120))`);
+      expect(outside).toEqual([]);
+      await page.screenshot({ path: join(SCREENSHOTS, `slips-${shot}-phone.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
+  }, 60_000);
+
+  it('uploads photos with the label chosen for them, or none, and names a file that is not a photo', async () => {
+    const birds = await client.createProject('classification', ['Robin', 'Wren'], 'birds');
+    await page.goto(`/projects/${birds.id}/dataset`);
+    const upload = page.getByRole('region', { name: 'Upload images' });
+    const chooser = upload.getByLabel('Label for the photos uploaded (optional)');
+    await expect(chooser.locator('option:checked').textContent()).resolves.toBe('None: label them afterwards');
+    const [red, blue] = [await colouredSquares(RED, 1, 7), await colouredSquares(BLUE, 1, 8)];
+    const files = page.getByLabel('Images or zip archives to upload');
+    await files.setInputFiles({ name: 'first.png', mimeType: 'image/png', buffer: red[0] });
+    await cell('first.png').waitFor();
+    await chooser.selectOption({ label: 'Wren' });
+    await files.setInputFiles([
+      { name: 'second.png', mimeType: 'image/png', buffer: blue[0] },
+      { name: 'diary.png', mimeType: 'image/png', buffer: Buffer.from('not a photo at all') },
+    ]);
+    await upload.getByRole('status').filter({ hasText: '1 uploaded, 1 rejected.' }).waitFor();
+    await expect(
+      upload.getByRole('list', { name: 'Files that were not uploaded' }).getByRole('listitem').textContent(),
+    ).resolves.toMatch(/^diary\.png: /);
+    await grid()
+      .getByRole('option', { name: /^second\.png, Wren,/ })
+      .waitFor();
+    await grid()
+      .getByRole('option', { name: /^first\.png, unlabeled,/ })
+      .waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'slips-upload-with-label.png'), fullPage: true });
+    expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
+  }, 60_000);
 });
