@@ -229,6 +229,29 @@ describe('console: slips a new user makes, and what the console answers', () => 
     expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
   }, 60_000);
 
+  it('goes on to the next filtered image after the filtered label is taken off the one shown', async () => {
+    const colours = await client.createProject('multilabel', ['red', 'blue'], 'colours');
+    await client.upload(colours.id, await colouredSquares(RED, 3, 9), { labels: JSON.stringify(['red']) }, 'red');
+    await page.goto(`/projects/${colours.id}/dataset?label=${colours.labels.red}`);
+    await cell('red-0.png').dblclick();
+    await page.getByRole('heading', { name: 'red-0.png' }).waitFor();
+    const images = page.getByRole('navigation', { name: 'Images' });
+    await images.getByText('1 of 3', { exact: true }).waitFor();
+    // The slip: the label the list is filtered by, taken off. The page says so, and Next still goes on.
+    await page.keyboard.press('1');
+    const labelsOfImage = page.getByRole('group', { name: 'Labels', exact: true });
+    await labelsOfImage
+      .getByRole('status')
+      .filter({ hasText: /^Labels: none yet$/ })
+      .waitFor();
+    await images.getByText('No longer in the filtered images: Next goes on with them.').waitFor();
+    await expect(images.getByRole('button', { name: 'Previous' }).isDisabled()).resolves.toBe(true);
+    await images.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'red-1.png' }).waitFor();
+    await images.getByText('1 of 2', { exact: true }).waitFor();
+    expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
+  }, 60_000);
+
   it('uploads photos with the label chosen for them, or none, and names a file that is not a photo', async () => {
     const birds = await client.createProject('classification', ['Robin', 'Wren'], 'birds');
     await page.goto(`/projects/${birds.id}/dataset`);

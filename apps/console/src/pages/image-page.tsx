@@ -33,25 +33,33 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
   const list = useImages(project.id, filter);
   const all = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
   const position = all.findIndex((item) => item.id === imageId);
+  // Where the image was in the list: when a change takes it out of the filter (the filtered label removed), its
+  // neighbours are still found around that place, and the image that followed it has taken it.
+  const [seen, setSeen] = useState<{ imageId: string; position: number } | null>(null);
+  if (position >= 0 && (seen?.imageId !== imageId || seen.position !== position)) setSeen({ imageId, position });
+  const left = position < 0 && seen?.imageId === imageId;
+  const placed = position >= 0 || left;
+  const previous = left ? seen.position - 1 : position - 1;
+  const next = left ? seen.position : position + 1;
   // The list comes 200 images a page: read on until this image is found and its next one is known.
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
-  const readOn = (position < 0 || position >= all.length - 1) && hasNextPage && !isFetchingNextPage;
+  const readOn = (!placed || next >= all.length) && hasNextPage && !isFetchingNextPage;
   useEffect(() => {
     if (readOn) void fetchNextPage();
   }, [readOn, fetchNextPage]);
-  const go = (offset: number) => {
-    const next = all[position + offset];
-    if (next) navigate(`/projects/${project.id}/images/${next.id}${query}`, { replace: true });
+  const go = (index: number) => {
+    const image = placed ? all[index] : undefined;
+    if (image) navigate(`/projects/${project.id}/images/${image.id}${query}`, { replace: true });
   };
   const back = `/projects/${project.id}/dataset${query}`;
   return (
     <section className="image-page">
       <nav className="toolbar" aria-label="Images">
         <Link href={back}>{query ? '← Filtered images' : '← All images'}</Link>
-        <button type="button" onClick={() => go(-1)} disabled={position <= 0}>
+        <button type="button" onClick={() => go(previous)} disabled={!placed || previous < 0}>
           Previous
         </button>
-        <button type="button" onClick={() => go(1)} disabled={position < 0 || position >= all.length - 1}>
+        <button type="button" onClick={() => go(next)} disabled={!placed || next >= all.length}>
           Next
         </button>
         {position >= 0 && (
@@ -59,6 +67,7 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
             {position + 1} of {hasNextPage ? `more than ${all.length}` : all.length}
           </span>
         )}
+        {left && <span className="hint">No longer in the filtered images: Next goes on with them.</span>}
       </nav>
       <ErrorMessage error={image.error ?? bytes.error} />
       {image.data && bytes.data && (
@@ -71,13 +80,13 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
               image={image.data}
               onSaved={() => {
                 // Only while this image is still shown: a link followed during the save has the last word.
-                if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(1);
+                if (location.pathname === `/projects/${project.id}/images/${imageId}`) go(next);
               }}
             />
           ) : project.type === 'multilabel' ? (
             <LabelsForm project={project} image={image.data} src={bytes.data} />
           ) : (
-            <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(1)} />
+            <LabelForm project={project} image={image.data} src={bytes.data} onLabeled={() => go(next)} />
           )}
           <MetadataEditor key={image.data.id} project={project} image={image.data} />
         </>
