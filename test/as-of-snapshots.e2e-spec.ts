@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RecordedEvent, SqliteEventStore, type Upcasters } from '@diyml/event-store';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { ApiClient } from './support/api-client.js';
+import { baseUrlOf } from './support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 jest.setTimeout(120_000);
@@ -13,16 +15,23 @@ const PAGE = 5;
 /** An image's own stream (not its content claim's, `image-content-…`). */
 const IMAGE_STREAM = /^image-[0-9a-f]{8}-/;
 
-/** The embedded store, counting the reads of image streams: a snapshot reads each of the project's once. */
+/**
+ * The embedded store, counting the reads of image streams (a snapshot reads each of the project's once), with a
+ * networked store's latency on each when asked.
+ */
 class CountingReadsEventStore extends SqliteEventStore {
   imageStreamReads = 0;
+  latencyMs = 0;
 
   constructor(filename: string, upcasters: Upcasters) {
     super({ filename, upcasters });
   }
 
   override async readStream(streamId: string): Promise<RecordedEvent[]> {
-    if (IMAGE_STREAM.test(streamId)) this.imageStreamReads += 1;
+    if (IMAGE_STREAM.test(streamId)) {
+      this.imageStreamReads += 1;
+      if (this.latencyMs > 0) await sleep(this.latencyMs);
+    }
     return super.readStream(streamId);
   }
 }
@@ -134,5 +143,51 @@ describe('asOf pages from kept snapshots', () => {
     const laterIds = later.flatMap((page) => page.body.items.map((item: { id: string }) => item.id));
     expect(laterIds).toHaveLength(IMAGES + 1);
     expect(laterIds.at(-1)).toBe(added.id);
+  });
+
+  it('abandons a snapshot build once every client waiting for it left, and builds it anew for the next one', async () => {
+    // A position the read models reached that no request asked for yet.
+    await client.http
+      .post(`/v1/projects/${projectId}/labels`)
+      .set('Authorization', client.auth)
+      .send({ name: 'bird' })
+      .expect(201);
+    const position = (await testApp.http.get('/health').expect(200)).body.info.eventStore.headPosition as number;
+    const imageStreams = IMAGES + 2;
+    const baseUrl = await baseUrlOf(testApp);
+    const abandonedGet = () => {
+      const outgoing = httpRequest(`${baseUrl}/v1/projects/${projectId}/images?asOf=${position}`, {
+        headers: { Authorization: client.auth },
+      });
+      outgoing.on('error', () => undefined);
+      outgoing.end();
+      return outgoing;
+    };
+    store.latencyMs = 30;
+    store.imageStreamReads = 0;
+    try {
+      const requests = Array.from({ length: 4 }, abandonedGet);
+      for (let waited = 0; store.imageStreamReads === 0; waited += 1) {
+        if (waited > 2000) throw new Error('no snapshot build started');
+        await sleep(5);
+      }
+      for (const request of requests) request.destroy();
+      // The shared build stops at its next stream read: the count stops growing before it read them all.
+      let reads = -1;
+      while (reads !== store.imageStreamReads) {
+        reads = store.imageStreamReads;
+        await sleep(200);
+      }
+      expect(reads).toBeLessThan(imageStreams);
+
+      const later = await client.http
+        .get(`/v1/projects/${projectId}/images?limit=100&asOf=${position}`)
+        .set('Authorization', client.auth)
+        .expect(200);
+      expect(later.body.items).toHaveLength(IMAGES + 1);
+      expect(store.imageStreamReads).toBe(reads + imageStreams);
+    } finally {
+      store.latencyMs = 0;
+    }
   });
 });
