@@ -2,12 +2,12 @@
  * Paging through a project as it was (`?asOf=`): the built api (embedded mode) in its own process holds a project of
  * tiny generated PNGs, uploaded in batches; a client reads all of it, page after page (10 pages), at one past log
  * position, as the console pages a list. Run twice on the same data: with AS_OF_CACHE_MAX_DOCUMENTS=0 (every page
- * rebuilds the snapshot from the log, as before the cache) and with the default cache. Figures: the api's CPU time
+ * rebuilds the snapshot from the log, as before the cache) and with a cache of 50,000 documents (--cache-documents). Figures: the api's CPU time
  * (from /proc, which hardly depends on the machine's load) and the wall time of the 10 pages; then the heap the cache
  * keeps once full: the first page at a position after each batch (more snapshots than the cache holds), the api's
  * heap after a full collection before and after, against the same reads without the cache.
  *
- * Run: npx tsx bench/as-of-pages.ts [--quick | --smoke] [--images 5000] [--rounds 3]
+ * Run: npx tsx bench/as-of-pages.ts [--quick | --smoke] [--images 5000] [--rounds 3] [--cache-documents 50000]
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,6 +22,8 @@ const ROUNDS = numberOption('rounds', sized({ full: 3, quick: 2, smoke: 1 }));
 const PAGES = 10;
 const PAGE_SIZE = Math.ceil(IMAGES / PAGES);
 const BATCH = Math.max(1, Math.ceil(IMAGES / 20));
+/** The cache's bound in the run with it: the 20 snapshots of 5,000 images (52,500 documents) fill 50,000. */
+const CACHE_DOCUMENTS = numberOption('cache-documents', 50_000);
 
 const reportDir = mkdtempSync(join(tmpdir(), 'diyml-heap-'));
 const heapFile = join(reportDir, 'heap.json');
@@ -124,7 +126,7 @@ try {
   const loadBefore = loadavg();
   const off = await measure(product, client, projectId, roundsOff, batchPositions);
   await product.stop({ keepData: true });
-  product = await start();
+  product = await start(CACHE_DOCUMENTS);
   // The same user on the restarted api (its port is new; the sign-in key is kept in the data directory).
   const again = Object.assign(new BenchClient(product.base), { auth: client.auth });
   const on = await measure(product, again, projectId, roundsOn, batchPositions);
@@ -147,7 +149,7 @@ try {
     });
   }
   emitResult('as-of-pages', figures, [
-    `${IMAGES} images of 8×8 px in ${batchPositions.length} uploads; ${PAGES} pages of ${PAGE_SIZE} at one asOf position (the whole project), median of ${ROUNDS} rounds at different positions; then the first page at the position after each upload (${batchPositions.length} snapshots of ${BATCH}–${IMAGES} images, more documents than the cache's default 50,000 for 5,000 images), heap measured after a full collection`,
+    `${IMAGES} images of 8×8 px in ${batchPositions.length} uploads; ${PAGES} pages of ${PAGE_SIZE} at one asOf position (the whole project), median of ${ROUNDS} rounds at different positions; then the first page at the position after each upload (${batchPositions.length} snapshots of ${BATCH}–${IMAGES} images, more documents than the cache's ${CACHE_DOCUMENTS} for 5,000 images), heap measured after a full collection`,
     `load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
   ]);
 } finally {

@@ -3,8 +3,8 @@ import 'reflect-metadata';
 import { validateSettings } from './settings.js';
 
 describe('AS_OF_CACHE_MAX_DOCUMENTS', () => {
-  it('keeps 50,000 documents of past snapshots by default, and takes 0 (no cache) or another count from the environment', () => {
-    expect(validateSettings({}).AS_OF_CACHE_MAX_DOCUMENTS).toBe(50_000);
+  it('keeps 150,000 documents of past snapshots by default, and takes 0 (no cache) or another count from the environment', () => {
+    expect(validateSettings({}).AS_OF_CACHE_MAX_DOCUMENTS).toBe(150_000);
     expect(validateSettings({ AS_OF_CACHE_MAX_DOCUMENTS: '0' }).AS_OF_CACHE_MAX_DOCUMENTS).toBe(0);
     expect(validateSettings({ AS_OF_CACHE_MAX_DOCUMENTS: '200000' }).AS_OF_CACHE_MAX_DOCUMENTS).toBe(200_000);
   });
