@@ -1,0 +1,17 @@
+import { describe, expect, it } from '@jest/globals';
+import 'reflect-metadata';
+import { validateSettings } from './settings.js';
+
+describe('AS_OF_CACHE_MAX_DOCUMENTS', () => {
+  it('keeps 150,000 documents of past snapshots by default, and takes 0 (no cache) or another count from the environment', () => {
+    expect(validateSettings({}).AS_OF_CACHE_MAX_DOCUMENTS).toBe(150_000);
+    expect(validateSettings({ AS_OF_CACHE_MAX_DOCUMENTS: '0' }).AS_OF_CACHE_MAX_DOCUMENTS).toBe(0);
+    expect(validateSettings({ AS_OF_CACHE_MAX_DOCUMENTS: '200000' }).AS_OF_CACHE_MAX_DOCUMENTS).toBe(200_000);
+  });
+
+  it.each(['-1', '1.5', 'lots', '10000001'])('stops start-up on %s, naming the setting and its range', (value) => {
+    expect(() => validateSettings({ AS_OF_CACHE_MAX_DOCUMENTS: value })).toThrow(
+      new RegExp(`AS_OF_CACHE_MAX_DOCUMENTS=.*(integer|must not be (less|greater) than)`),
+    );
+  });
+});
