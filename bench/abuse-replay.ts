@@ -40,7 +40,16 @@ import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BLUE, colouredSquares, RED } from '../test/support/generated-images.js';
 import { modelZip, tinyClassifier } from '../test/support/tiny-models.js';
 import { BenchClient, processMemory, ROOT, startProduct, type OwnProduct } from './support/product.js';
-import { emitResult, type Figure, loadAverages, numberOption, percentile, sized } from './support/result.js';
+import {
+  describeLoadLength,
+  emitResult,
+  type Figure,
+  loadAverages,
+  loadLength,
+  numberOption,
+  percentile,
+  sized,
+} from './support/result.js';
 
 const MiB = 1024 * 1024;
 const STORED_IMAGES = numberOption('images', sized({ full: 1000, quick: 300, smoke: 50 }));
@@ -475,7 +484,7 @@ try {
   await replay(
     product,
     records,
-    `10. 200 connections on GET …/images (${STORED_IMAGES} images) for ${LIST_SECONDS} s during an upload`,
+    `10. 200 connections on GET …/images (${STORED_IMAGES} images) ${describeLoadLength(loadLength(LIST_SECONDS, 200))} during an upload`,
     ['200', '201', '207'],
     async () => {
       let uploading = true;
@@ -494,7 +503,7 @@ try {
         url: `${base}/v1/projects/${listed}/images`,
         headers: auth,
         connections: 200,
-        duration: LIST_SECONDS,
+        ...loadLength(LIST_SECONDS, 200),
       });
       uploading = false;
       // autocannon counts answers by class only: a non-2xx list answer is reported as unexpected, whatever it was.

@@ -12,10 +12,20 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { startProduct } from './support/product.js';
-import { emitResult, loadAverages, numberOption, percentile, sized } from './support/result.js';
+import {
+  describeLoadLength,
+  emitResult,
+  loadAverages,
+  loadLength,
+  numberOption,
+  percentile,
+  sized,
+} from './support/result.js';
 
 const CONNECTIONS = numberOption('connections', 500);
 const DURATION = numberOption('duration', sized({ full: 10, quick: 3, smoke: 1 }));
+/** Each load's length: DURATION seconds, a few requests per connection in a smoke run. */
+const LENGTH = loadLength(DURATION, CONNECTIONS);
 const PROBE_EVERY_MS = 50;
 
 /**
@@ -65,10 +75,12 @@ try {
   await autocannon({
     url: `${product.base}/health`,
     connections: 20,
-    duration: 1,
+    ...loadLength(1, 20),
   });
   const figures: Parameters<typeof emitResult>[1] = {};
-  const notes: string[] = [`${CONNECTIONS} connections opened at once, ${DURATION} s each, after a 1 s warm-up`];
+  const notes: string[] = [
+    `${CONNECTIONS} connections opened at once, ${describeLoadLength(LENGTH)} each, after a warm-up at 20 connections ${describeLoadLength(loadLength(1, 20))}`,
+  ];
 
   const pid = product.pid;
   let loadBefore = loadavg();
@@ -76,7 +88,7 @@ try {
   const health = await autocannon({
     url: `${product.base}/health`,
     connections: CONNECTIONS,
-    duration: DURATION,
+    ...LENGTH,
   });
   Object.assign(figures, {
     'GET /health api CPU per request': {
@@ -104,7 +116,7 @@ try {
   const unknown = await autocannon({
     url: `${product.base}/v1/no-such-route`,
     connections: CONNECTIONS,
-    duration: DURATION,
+    ...LENGTH,
   });
   const unknownCpuMs = cpuMs(pid) - cpuBefore;
   const probed = await stopProbe();

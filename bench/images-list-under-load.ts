@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, startProduct } from './support/product.js';
 import type { EventLoopDelay } from './support/event-loop-monitor.js';
-import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
+import { describeLoadLength, emitResult, loadAverages, loadLength, numberOption, sized } from './support/result.js';
 
 const IMAGES = numberOption('images', sized({ full: 2000, quick: 400, smoke: 100 }));
 const CONNECTIONS = numberOption('connections', 200);
@@ -103,11 +103,11 @@ try {
       connections,
       ...length,
     });
-  await list('', 20, { duration: WARM_UP });
+  await list('', 20, loadLength(WARM_UP, 20));
 
   const figures: Parameters<typeof emitResult>[1] = {};
   const notes: string[] = [
-    `${IMAGES} images in the project at the start; page of 50 (the default); after a ${WARM_UP} s warm-up at 20 connections`,
+    `${IMAGES} images in the project at the start; page of 50 (the default); after a warm-up at 20 connections ${describeLoadLength(loadLength(WARM_UP, 20))}`,
   ];
   for (const [run, [query, suffix]] of (
     [
@@ -119,7 +119,7 @@ try {
     await eventLoopDelay();
     const stopUploading = uploadMeanwhile(incomingByRun[run]);
     const started = performance.now();
-    const result = await list(query, CONNECTIONS, { duration: DURATION });
+    const result = await list(query, CONNECTIONS, loadLength(DURATION, CONNECTIONS));
     const seconds = (performance.now() - started) / 1000;
     const delay = await eventLoopDelay();
     const uploaded = await stopUploading();
@@ -139,7 +139,7 @@ try {
       [`api event-loop delay max${suffix}`]: { value: delay.max, unit: 'ms', better: 'lower' },
     });
     notes.push(
-      `GET …/images${query}: ${CONNECTIONS} connections for ${DURATION} s, ${result.requests.total} requests, ${uploaded} images uploaded meanwhile; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+      `GET …/images${query}: ${CONNECTIONS} connections ${describeLoadLength(loadLength(DURATION, CONNECTIONS))}, ${result.requests.total} requests, ${uploaded} images uploaded meanwhile; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
     );
   }
   for (const [query, suffix] of [

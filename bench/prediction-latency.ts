@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import sharp from 'sharp';
 import { FASHION_MNIST_LABELS as CLASSES } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until } from './support/product.js';
-import { emitResult, loadAverages, numberOption, sized } from './support/result.js';
+import { describeLoadLength, emitResult, loadAverages, loadLength, numberOption, sized } from './support/result.js';
 
 /** Concurrent clients: a load that gives the throughput goal, and one past saturation. */
 const LOADS = (process.argv.includes('--connections') ? [numberOption('connections', 8)] : [4, 8]) as number[];
@@ -86,21 +86,21 @@ try {
     `top prediction for the check image: ${answer.predictions[0].label} (${answer.predictions[0].probability.toFixed(3)})`,
   );
 
-  const run = (connections: number, duration: number) =>
+  const run = (connections: number, length: { duration: number } | { amount: number }) =>
     autocannon({
       url: `${product.base}${deployment.endpoint}`,
       method: 'POST',
       headers,
       body,
       connections,
-      duration,
+      ...length,
     });
-  await run(LOADS[0], WARM_UP); // model loaded, JIT warm
+  await run(LOADS[0], loadLength(WARM_UP, LOADS[0])); // model loaded, JIT warm
   const figures: Parameters<typeof emitResult>[1] = {};
   const notes: string[] = [];
   for (const connections of LOADS) {
     const loadBefore = loadavg();
-    const result = await run(connections, DURATION);
+    const result = await run(connections, loadLength(DURATION, connections));
     if (result.requests.total === 0) throw new Error('autocannon sent no request');
     // The figures at the first load keep their plain names (the harness and its smoke test look for them).
     const at = connections === LOADS[0] ? '' : ` (${connections} connections)`;
@@ -117,7 +117,7 @@ try {
       },
     });
     notes.push(
-      `${connections} connections for ${DURATION} s, ${result.requests.total} requests; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
+      `${connections} connections ${describeLoadLength(loadLength(DURATION, connections))}, ${result.requests.total} requests; load average (1/5/15 min) before ${loadAverages(loadBefore)}, after ${loadAverages(loadavg())}`,
     );
   }
   // The same again with the deployment keeping its predictions: each answer waits for its journal's fdatasync.
@@ -125,8 +125,8 @@ try {
     enabled: true,
     maxCount: 1000,
   });
-  await run(LOADS[0], WARM_UP);
-  const stored = await run(LOADS[0], DURATION);
+  await run(LOADS[0], loadLength(WARM_UP, LOADS[0]));
+  const stored = await run(LOADS[0], loadLength(DURATION, LOADS[0]));
   if (stored.requests.total === 0) throw new Error('autocannon sent no request with the prediction store on');
   Object.assign(figures, {
     'latency p50 (prediction store on)': { value: stored.latency.p50, unit: 'ms', better: 'lower' },
@@ -139,9 +139,11 @@ try {
     },
   });
   notes.push(
-    `prediction store on (at most 1,000 kept): ${LOADS[0]} connections for ${DURATION} s, ${stored.requests.total} requests`,
+    `prediction store on (at most 1,000 kept): ${LOADS[0]} connections ${describeLoadLength(loadLength(DURATION, LOADS[0]))}, ${stored.requests.total} requests`,
   );
-  notes.unshift(`after a ${WARM_UP} s warm-up; backend ${iteration.backend}; plain figures at ${LOADS[0]} connections`);
+  notes.unshift(
+    `after a warm-up ${describeLoadLength(loadLength(WARM_UP, LOADS[0]))}; backend ${iteration.backend}; plain figures at ${LOADS[0]} connections`,
+  );
   emitResult('prediction-latency', figures, notes, { backend: iteration.backend });
 } finally {
   await product.stop();

@@ -54,7 +54,7 @@ export function median(values: readonly number[]): number {
  *   full   (no flag)  the product's figures, for BENCHMARKS.md;
  *   quick  --quick    smaller data, rough figures in minutes;
  *   smoke  --smoke    the least that still runs every step and reports every figure (a handful of images, one epoch, a
- *                     second of load): the benchmark smoke test in `npm test`, its numbers mean nothing.
+ *                     request per connection of load): the benchmark smoke test in `npm test`, its numbers mean nothing.
  */
 export type BenchMode = 'full' | 'quick' | 'smoke';
 
@@ -75,6 +75,23 @@ export function isSmoke(): boolean {
 /** The size for this run's mode. */
 export function sized<T>(sizes: Record<BenchMode, T>): T {
   return sizes[benchMode()];
+}
+
+/** Requests per connection of an autocannon load in a smoke run (see loadLength): autocannon sends at least one. */
+const SMOKE_REQUESTS_PER_CONNECTION = 1;
+
+/**
+ * How much an autocannon load sends: for `seconds` in a full or quick run; in a smoke run a few requests per connection
+ * instead, which runs every step and yields every figure: a second of flooding keeps both cores busy for that second
+ * whatever it proves (autocannon still reports at its next 1-s sample, idle meanwhile).
+ */
+export function loadLength(seconds: number, connections: number): { duration: number } | { amount: number } {
+  return isSmoke() ? { amount: connections * SMOKE_REQUESTS_PER_CONNECTION } : { duration: seconds };
+}
+
+/** A load's length (from loadLength) for a note: "for 3 s", "800 requests". */
+export function describeLoadLength(length: { duration: number } | { amount: number }): string {
+  return 'duration' in length ? `for ${length.duration} s` : `${length.amount} requests`;
 }
 
 /** `--name value` from the command line as a number, else `fallback`. */
