@@ -1441,7 +1441,7 @@ export interface paths {
         delete: operations["CustomVision_DeleteProject"];
         options?: never;
         head?: never;
-        /** Custom Vision: rename or describe a project (the domain type cannot change) */
+        /** Custom Vision: rename or describe a project, or switch its classificationType (the domain type cannot change) */
         patch: operations["CustomVision_UpdateProject"];
         trace?: never;
     };
@@ -1512,7 +1512,7 @@ export interface paths {
         /** Custom Vision: the project's tags (?iterationId=: the tags an iteration learned) */
         get: operations["CustomVision_GetTags"];
         put?: never;
-        /** Custom Vision: create a tag (?name=&description=&type=Regular) */
+        /** Custom Vision: create a tag (?name=&description=&type=Regular|Negative) */
         post: operations["CustomVision_CreateTag"];
         delete?: never;
         options?: never;
@@ -1535,7 +1535,7 @@ export interface paths {
         delete: operations["CustomVision_DeleteTag"];
         options?: never;
         head?: never;
-        /** Custom Vision: rename a tag */
+        /** Custom Vision: rename a tag, or make it Negative or Regular */
         patch: operations["CustomVision_UpdateTag"];
         trace?: never;
     };
@@ -4581,7 +4581,7 @@ export interface components {
              */
             domainId?: string;
             /**
-             * @description Not changed: a project keeps the classification type it was created with (none for detection).
+             * @description Multiclass ↔ Multilabel: images keep their tags. To Multiclass only while no image has several tags (BadRequestMultiClassClassificationTrainingValidationFailed); an object detection project has none (BadRequestProjectUnsupportedDomainTypeChange). Null or absent: unchanged.
              * @enum {string|null}
              */
             classificationType?: "Multiclass" | "Multilabel" | null;
@@ -4643,7 +4643,7 @@ export interface components {
             /** @example  */
             description: string;
             /** @enum {string} */
-            type: "Regular";
+            type: "Regular" | "Negative";
             /**
              * @description Images tagged with it (or with a region of it).
              * @example 12
@@ -4658,7 +4658,7 @@ export interface components {
             /** @description Accepted and not kept: tags have no description here. */
             description?: string | null;
             /**
-             * @description Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType).
+             * @description Regular or Negative (left as it is when absent): a tag becomes Negative only while no image carries it with another tag (BadRequestNegativeAndRegularTagOnSameImage). GeneralProduct is refused (BadRequestTagType).
              * @enum {string}
              */
             type?: "Regular" | "Negative" | "GeneralProduct";
@@ -4737,7 +4737,7 @@ export interface components {
              * @description OK or OKDuplicate: it is in the project; else why not.
              * @enum {string}
              */
-            status: "OK" | "OKDuplicate" | "ErrorSource" | "ErrorImageFormat" | "ErrorImageSize" | "ErrorStorage" | "ErrorLimitExceed" | "ErrorTagLimitExceed" | "ErrorRegionLimitExceed" | "ErrorUnknown" | "ErrorImageDimensions" | "ErrorInvalidTag";
+            status: "OK" | "OKDuplicate" | "ErrorSource" | "ErrorImageFormat" | "ErrorImageSize" | "ErrorStorage" | "ErrorLimitExceed" | "ErrorTagLimitExceed" | "ErrorRegionLimitExceed" | "ErrorUnknown" | "ErrorImageDimensions" | "ErrorInvalidTag" | "ErrorNegativeAndRegularTagOnSameImage";
             /** @description null when it was not created. */
             image: components["schemas"]["CvImageDto"] | null;
         };
@@ -16430,7 +16430,7 @@ export interface operations {
                 name: string;
                 /** @description Accepted and not kept: tags have no description here. */
                 description?: string;
-                /** @description Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType). */
+                /** @description Negative: images of it show none of the other tags; one per project (BadRequestMultipleNegativeTag), none in object detection (BadRequestDetectionTrainingNotAllowNegativeTag). GeneralProduct is refused (BadRequestTagType). */
                 type?: "Regular" | "Negative" | "GeneralProduct";
             };
             header?: never;
