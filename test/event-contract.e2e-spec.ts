@@ -342,6 +342,14 @@ describe('stored event payloads (the log contract)', () => {
     await as(testApp.http.put(`/v1/projects/${multilabel.id}/images/${both.id}/label`))
       .send({ labels: ['square'] })
       .expect(200);
+    // Its negative label ("none of the others"), and a switch to classification (each image has one label now).
+    const none = await as(testApp.http.post(`/v1/projects/${multilabel.id}/labels`))
+      .send({ name: 'none' })
+      .expect(201);
+    await as(testApp.http.put(`/v1/projects/${multilabel.id}/labels/${none.body.id}/negative`)).expect(200);
+    await as(testApp.http.patch(`/v1/projects/${multilabel.id}`))
+      .send({ type: 'classification' })
+      .expect(200);
 
     // Photos embedded in the background on the backbone the training configuration names.
     const bars = await client.createProject('classification', ['bars']);

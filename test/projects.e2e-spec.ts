@@ -226,7 +226,7 @@ describe('projects over HTTP', () => {
       ['a 101-character name', { name: 'x'.repeat(101) }, 'name'],
       ['a 2001-character description', { description: 'd'.repeat(2001) }, 'description'],
       ['a number as description', { description: 5 }, 'description'],
-      ['a new type', { type: 'detection' }, 'type'],
+      ['an unknown type', { type: 'regression' }, 'type'],
     ])('refuses %s with 400 naming the field, changing nothing', async (_, body, field) => {
       const project = await createProject(ada);
       const response = await testApp.http
@@ -248,7 +248,12 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .send({ name: ' cat ' })
         .expect(201);
-      expect(added.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'cat', colorIndex: 0 });
+      expect(added.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        name: 'cat',
+        colorIndex: 0,
+        negative: false,
+      });
       expect(added.headers.etag).toBe('W/"1"');
       const dog = await addLabel(ada, project.id, 'dog');
 
@@ -258,8 +263,8 @@ describe('projects over HTTP', () => {
         .expect(200);
       expect(list.body).toEqual({
         items: [
-          { id: added.body.id, name: 'cat', colorIndex: 0, imageCount: 0 },
-          { id: dog.id, name: 'dog', colorIndex: 1, imageCount: 0 },
+          { id: added.body.id, name: 'cat', colorIndex: 0, negative: false, imageCount: 0 },
+          { id: dog.id, name: 'dog', colorIndex: 1, negative: false, imageCount: 0 },
         ],
         nextCursor: null,
       });
@@ -270,7 +275,7 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .send({ name: 'Cat' })
         .expect(200);
-      expect(renamed.body).toEqual({ id: added.body.id, name: 'Cat', colorIndex: 0 });
+      expect(renamed.body).toEqual({ id: added.body.id, name: 'Cat', colorIndex: 0, negative: false });
       expect(renamed.headers.etag).toBe('W/"3"');
 
       const sameName = await testApp.http
@@ -286,7 +291,7 @@ describe('projects over HTTP', () => {
         .expect(204);
       expect(removed.headers.etag).toBe('W/"4"');
       expect((await getProject(ada, project.id)).body.labels).toEqual([
-        { id: added.body.id, name: 'Cat', colorIndex: 0 },
+        { id: added.body.id, name: 'Cat', colorIndex: 0, negative: false },
       ]);
 
       // A label keeps its colour for its life; the removed one's goes to the next label added.
@@ -298,8 +303,8 @@ describe('projects over HTTP', () => {
         .set('Authorization', ada.auth)
         .expect(204);
       expect((await getProject(ada, project.id)).body.labels).toEqual([
-        { id: added.body.id, name: 'Cat', colorIndex: 0 },
-        { id: owl.id, name: 'owl', colorIndex: 2 },
+        { id: added.body.id, name: 'Cat', colorIndex: 0, negative: false },
+        { id: owl.id, name: 'owl', colorIndex: 2, negative: false },
       ]);
     });
 

@@ -16,5 +16,6 @@ export { AddLabel } from './slices/add-label/add-label.handler.js';
 export { CreateProject } from './slices/create-project/create-project.handler.js';
 export { DeleteProject } from './slices/delete-project/delete-project.handler.js';
 export { RemoveLabel } from './slices/remove-label/remove-label.handler.js';
+export { SetLabelNegative } from './slices/set-label-negative/set-label-negative.handler.js';
 export { RenameLabel } from './slices/rename-label/rename-label.handler.js';
 export { UpdateProject } from './slices/update-project/update-project.handler.js';

@@ -23,6 +23,8 @@ import { RemoveLabelController } from './slices/remove-label/remove-label.contro
 import { RemoveLabelHandler } from './slices/remove-label/remove-label.handler.js';
 import { RenameLabelController } from './slices/rename-label/rename-label.controller.js';
 import { RenameLabelHandler } from './slices/rename-label/rename-label.handler.js';
+import { SetLabelNegativeController } from './slices/set-label-negative/set-label-negative.controller.js';
+import { SetLabelNegativeHandler } from './slices/set-label-negative/set-label-negative.handler.js';
 import { UpdateProjectController } from './slices/update-project/update-project.controller.js';
 import { UpdateProjectHandler } from './slices/update-project/update-project.handler.js';
 
@@ -42,6 +44,7 @@ import { UpdateProjectHandler } from './slices/update-project/update-project.han
     ListLabelsController,
     RenameLabelController,
     RemoveLabelController,
+    SetLabelNegativeController,
     GetTrainingConfigController,
     ConfigureTrainingController,
     GetProjectHistoryController,
@@ -58,6 +61,7 @@ import { UpdateProjectHandler } from './slices/update-project/update-project.han
     AddLabelHandler,
     RenameLabelHandler,
     RemoveLabelHandler,
+    SetLabelNegativeHandler,
     ConfigureTrainingHandler,
     BackboneCatalog,
   ],

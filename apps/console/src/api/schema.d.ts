@@ -149,7 +149,7 @@ export interface paths {
         delete: operations["deleteProject"];
         options?: never;
         head?: never;
-        /** Rename a project or change its description */
+        /** Rename a project, change its description or switch classification ↔ multilabel */
         patch: operations["updateProject"];
         trace?: never;
     };
@@ -190,6 +190,30 @@ export interface paths {
          * @description Renaming to the same name changes nothing.
          */
         patch: operations["renameLabel"];
+        trace?: never;
+    };
+    "/v1/projects/{projectId}/labels/{labelId}/negative": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make a label the negative label: its images show none of the other labels
+         * @description Marking the negative label again changes nothing. A project has at most one negative label (409 NEGATIVE_LABEL_EXISTS), detection projects none (400 NEGATIVE_LABEL_NOT_FOR_DETECTION), and an image carries it alone: a label on images together with other labels cannot become negative (409 NEGATIVE_AND_REGULAR_LABEL, naming the images). Training learns its images as images of no label.
+         */
+        put: operations["markLabelNegative"];
+        post?: never;
+        /**
+         * Make the negative label a regular label again
+         * @description A regular label stays as it is. Its images keep it.
+         */
+        delete: operations["unmarkLabelNegative"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/projects/{projectId}/training-config": {
@@ -1417,7 +1441,7 @@ export interface paths {
         delete: operations["CustomVision_DeleteProject"];
         options?: never;
         head?: never;
-        /** Custom Vision: rename or describe a project (the domain type cannot change) */
+        /** Custom Vision: rename or describe a project, or switch its classificationType (the domain type cannot change) */
         patch: operations["CustomVision_UpdateProject"];
         trace?: never;
     };
@@ -1488,7 +1512,7 @@ export interface paths {
         /** Custom Vision: the project's tags (?iterationId=: the tags an iteration learned) */
         get: operations["CustomVision_GetTags"];
         put?: never;
-        /** Custom Vision: create a tag (?name=&description=&type=Regular) */
+        /** Custom Vision: create a tag (?name=&description=&type=Regular|Negative) */
         post: operations["CustomVision_CreateTag"];
         delete?: never;
         options?: never;
@@ -1511,7 +1535,7 @@ export interface paths {
         delete: operations["CustomVision_DeleteTag"];
         options?: never;
         head?: never;
-        /** Custom Vision: rename a tag */
+        /** Custom Vision: rename a tag, or make it Negative or Regular */
         patch: operations["CustomVision_UpdateTag"];
         trace?: never;
     };
@@ -2411,6 +2435,11 @@ export interface components {
              * @example 0
              */
             colorIndex: number;
+            /**
+             * @description The negative label ("none of the others", Custom Vision's Negative tag): an image of it shows none of the project's other labels. At most one per project, never in detection projects; an image carries it alone. Training learns its images as images of no label: not a class of a classification model, all labels absent in a multilabel model.
+             * @example false
+             */
+            negative: boolean;
         };
         AugmentationDto: {
             /** @example true */
@@ -2497,13 +2526,23 @@ export interface components {
             name?: string;
             /** @description An empty string or null clears it. */
             description?: string | null;
+            /**
+             * @description Switch between classification (one label per image) and multilabel (several), as Custom Vision's classificationType: images keep their labels. To classification only while no image carries several labels (409 IMAGES_HAVE_SEVERAL_LABELS, naming them); detection projects never change type, nor does a project become one (400 PROJECT_TYPE_CHANGE_NOT_SUPPORTED). Iterations trained before keep their type.
+             * @enum {string}
+             */
+            type?: "classification" | "multilabel" | "detection";
         };
-        LabelNameDto: {
+        AddLabelDto: {
             /**
              * @description Unique in the project, ignoring case.
              * @example cat
              */
             name: string;
+            /**
+             * @description Add it as the negative label ("none of the others"): at most one per project (409 NEGATIVE_LABEL_EXISTS), never in detection projects (400 NEGATIVE_LABEL_NOT_FOR_DETECTION); an image carries it alone.
+             * @default false
+             */
+            negative?: boolean;
         };
         LabelWithCountDto: {
             /** Format: uuid */
@@ -2516,6 +2555,11 @@ export interface components {
              */
             colorIndex: number;
             /**
+             * @description The negative label ("none of the others", Custom Vision's Negative tag): an image of it shows none of the project's other labels. At most one per project, never in detection projects; an image carries it alone. Training learns its images as images of no label: not a class of a classification model, all labels absent in a multilabel model.
+             * @example false
+             */
+            negative: boolean;
+            /**
              * @description Images of the project labeled with it (in detection: with a region of it).
              * @example 12
              */
@@ -2526,6 +2570,13 @@ export interface components {
             items: components["schemas"]["LabelWithCountDto"][];
             /** @description Always null: a project has few enough labels for one page. */
             nextCursor: string | null;
+        };
+        LabelNameDto: {
+            /**
+             * @description Unique in the project, ignoring case.
+             * @example cat
+             */
+            name: string;
         };
         AugmentationInputDto: {
             /**
@@ -4530,7 +4581,7 @@ export interface components {
              */
             domainId?: string;
             /**
-             * @description Not changed: a project keeps the classification type it was created with (none for detection).
+             * @description Multiclass ↔ Multilabel: images keep their tags. To Multiclass only while no image has several tags (BadRequestMultiClassClassificationTrainingValidationFailed); an object detection project has none (BadRequestProjectUnsupportedDomainTypeChange). Null or absent: unchanged.
              * @enum {string|null}
              */
             classificationType?: "Multiclass" | "Multilabel" | null;
@@ -4592,7 +4643,7 @@ export interface components {
             /** @example  */
             description: string;
             /** @enum {string} */
-            type: "Regular";
+            type: "Regular" | "Negative";
             /**
              * @description Images tagged with it (or with a region of it).
              * @example 12
@@ -4607,7 +4658,7 @@ export interface components {
             /** @description Accepted and not kept: tags have no description here. */
             description?: string | null;
             /**
-             * @description Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType).
+             * @description Regular or Negative (left as it is when absent): a tag becomes Negative only while no image carries it with another tag (BadRequestNegativeAndRegularTagOnSameImage). GeneralProduct is refused (BadRequestTagType).
              * @enum {string}
              */
             type?: "Regular" | "Negative" | "GeneralProduct";
@@ -4686,7 +4737,7 @@ export interface components {
              * @description OK or OKDuplicate: it is in the project; else why not.
              * @enum {string}
              */
-            status: "OK" | "OKDuplicate" | "ErrorSource" | "ErrorImageFormat" | "ErrorImageSize" | "ErrorStorage" | "ErrorLimitExceed" | "ErrorTagLimitExceed" | "ErrorRegionLimitExceed" | "ErrorUnknown" | "ErrorImageDimensions" | "ErrorInvalidTag";
+            status: "OK" | "OKDuplicate" | "ErrorSource" | "ErrorImageFormat" | "ErrorImageSize" | "ErrorStorage" | "ErrorLimitExceed" | "ErrorTagLimitExceed" | "ErrorRegionLimitExceed" | "ErrorUnknown" | "ErrorImageDimensions" | "ErrorInvalidTag" | "ErrorNegativeAndRegularTagOnSameImage";
             /** @description null when it was not created. */
             image: components["schemas"]["CvImageDto"] | null;
         };
@@ -6642,7 +6693,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LabelNameDto"];
+                "application/json": components["schemas"]["AddLabelDto"];
             };
         };
         responses: {
@@ -6919,6 +6970,248 @@ export interface operations {
                 "application/json": components["schemas"]["LabelNameDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    /** @description The project revision after this request, e.g. W/"3"; send it back as If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectLabelDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description If-Match does not name the current revision. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    markLabelNegative: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the project as you last read it (e.g. W/"3"). The write is refused with 412 REVISION_MISMATCH if the project changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The project (its id). */
+                projectId: string;
+                /** @description The label of the project (its id). */
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The project revision after this request, e.g. W/"3"; send it back as If-Match. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectLabelDto"];
+                };
+            };
+            /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "code": "VALIDATION_FAILED",
+                     *       "message": "The request has 1 invalid field. name must be shorter than or equal to 100 characters.",
+                     *       "details": [
+                     *         {
+                     *           "field": "name",
+                     *           "errors": [
+                     *             "name must be shorter than or equal to 100 characters"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "problemCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Missing or refused credentials; the code says why: UNAUTHENTICATED (none sent), MALFORMED_AUTHORIZATION, TOKEN_MALFORMED, TOKEN_INVALID, TOKEN_EXPIRED, TOKEN_WITHOUT_EXPIRY, TOKEN_REVOKED, INVALID_CREDENTIALS, INVALID_API_KEY. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "code": "TOKEN_EXPIRED",
+                     *       "message": "The token expired; log in again or use a personal API token."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Not found (or not yours). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "code": "PROJECT_NOT_FOUND",
+                     *       "message": "Project 0b6f… does not exist."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description Conflict with the current state (duplicate, or a concurrent change). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "code": "WRONG_EXPECTED_REVISION",
+                     *       "message": "Someone else changed this resource meanwhile (expected revision 3, found 4): read it again and retry."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description If-Match does not name the current revision. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "code": "REVISION_MISMATCH",
+                     *       "message": "The resource is at revision 4, not 3: read it again and retry with its ETag.",
+                     *       "details": {
+                     *         "currentRevision": 4
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+        };
+    };
+    unmarkLabelNegative: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the project as you last read it (e.g. W/"3"). The write is refused with 412 REVISION_MISMATCH if the project changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The project (its id). */
+                projectId: string;
+                /** @description The label of the project (its id). */
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {
@@ -16137,7 +16430,7 @@ export interface operations {
                 name: string;
                 /** @description Accepted and not kept: tags have no description here. */
                 description?: string;
-                /** @description Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType). */
+                /** @description Negative: images of it show none of the other tags; one per project (BadRequestMultipleNegativeTag), none in object detection (BadRequestDetectionTrainingNotAllowNegativeTag). GeneralProduct is refused (BadRequestTagType). */
                 type?: "Regular" | "Negative" | "GeneralProduct";
             };
             header?: never;

@@ -152,6 +152,12 @@ function sentence(group: HistoryEntry[], names: Names): string {
       return `Label ${quote(text(data, 'previousName'))} renamed to ${quote(text(data, 'name'))}`;
     case 'LabelRemoved':
       return `Label ${quote(text(data, 'name'))} removed`;
+    case 'LabelNegativeSet':
+      return data.negative === true
+        ? `Label ${quote(text(data, 'name'))} made the negative label (none of the others)`
+        : `Label ${quote(text(data, 'name'))} made a regular label again`;
+    case 'ProjectTypeChanged':
+      return `Project switched from ${text(data, 'previousType')} to ${text(data, 'type')}`;
     case 'TrainingConfigured':
       return `Training settings changed${epochs(data.trainingConfig) ? ` (${epochs(data.trainingConfig)})` : ''}`;
     case 'ImageUploaded': {

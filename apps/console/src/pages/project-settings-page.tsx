@@ -107,6 +107,11 @@ export function LabelsEditor({ project }: { project: Project }) {
         {project.labels.map((label, index) => (
           <li key={label.id} className="chip">
             <kbd>{index + 1}</kbd> {label.name}
+            {label.negative && (
+              <span className="badge" title="Its images show none of the other labels">
+                negative
+              </span>
+            )}
             <button
               type="button"
               className="link"

@@ -80,6 +80,12 @@ export const CODE_BY_DOMAIN_CODE: Record<string, string> = {
   URL_TOO_LARGE: 'BadRequestImageSizeBytes',
   NO_TRAINED_DETECTOR: 'NotFoundProjectDefaultIteration',
   NO_IMAGES_TO_SUGGEST: 'BadRequest',
+  NEGATIVE_LABEL_EXISTS: 'BadRequestMultipleNegativeTag',
+  NEGATIVE_AND_REGULAR_LABEL: 'BadRequestNegativeAndRegularTagOnSameImage',
+  NEGATIVE_LABEL_NOT_FOR_DETECTION: 'BadRequestDetectionTrainingNotAllowNegativeTag',
+  PROJECT_TYPE_CHANGE_NOT_SUPPORTED: 'BadRequestProjectUnsupportedDomainTypeChange',
+  // Azure's refusal of a Multiclass project whose images have several tags.
+  IMAGES_HAVE_SEVERAL_LABELS: 'BadRequestMultiClassClassificationTrainingValidationFailed',
 };
 
 /** Custom Vision codes by HTTP status, for errors without a more specific code. */

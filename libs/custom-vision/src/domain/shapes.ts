@@ -29,7 +29,7 @@ export interface CvTag {
   id: string;
   name: string;
   description: string;
-  type: 'Regular';
+  type: 'Regular' | 'Negative';
   imageCount: number;
 }
 
@@ -114,8 +114,10 @@ export function toCvProject(project: ProjectView): CvProject {
   };
 }
 
-export function toCvTag(label: LabelView, imageCount: number): CvTag {
-  return { id: label.id, name: label.name, description: '', type: 'Regular', imageCount };
+/** A tag: the project's negative label is Azure's Negative tag. */
+export function toCvTag(label: LabelView & { negative?: boolean }, imageCount: number): CvTag {
+  const type = label.negative ? 'Negative' : 'Regular';
+  return { id: label.id, name: label.name, description: '', type, imageCount };
 }
 
 /**

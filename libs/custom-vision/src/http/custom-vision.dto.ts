@@ -57,7 +57,7 @@ export class CvTagDto implements CvTag {
   @ApiProperty({ format: 'uuid', description: "The project label's id." }) id: string;
   @ApiProperty({ example: 'cat' }) name: string;
   @ApiProperty({ example: '' }) description: string;
-  @ApiProperty({ enum: ['Regular'] }) type: 'Regular';
+  @ApiProperty({ enum: ['Regular', 'Negative'] }) type: 'Regular' | 'Negative';
   @ApiProperty({ example: 12, description: 'Images tagged with it (or with a region of it).' }) imageCount: number;
 }
 

@@ -75,11 +75,14 @@ function sizeStats(values: number[]): SizeStats | null {
 
 /** Everything worth knowing about a dataset before training it, and whether training can start. Pure. */
 export function analyzeDataset(
-  project: { type: ProjectType; labels: readonly LabelView[] },
+  project: { type: ProjectType; labels: readonly (LabelView & { negative?: boolean })[] },
   images: readonly ImageView[],
 ): DatasetAnalysis {
   const detection = project.type === 'detection';
   const labels = project.labels.map(({ id, name }) => ({ id, name }));
+  // The negative label is not a class a model learns: it needs no images and does not count as one of the labels.
+  const negative = new Set(project.labels.filter((label) => label.negative).map((label) => label.id));
+  const classCount = labels.filter((label) => !negative.has(label.id)).length;
   const known = new Set(labels.map((label) => label.id));
   const usedLabels = (image: ImageView) => {
     const used = new Set<string>();
@@ -132,11 +135,13 @@ export function analyzeDataset(
   const problems: DatasetIssue[] = [];
   const rules = READINESS_RULES;
   const minLabels = detection ? rules.minLabelsDetection : rules.minLabelsClassification;
-  if (labels.length < minLabels) {
+  if (classCount < minLabels) {
     problems.push({
       code: 'TOO_FEW_LABELS',
-      message: `A ${project.type} project needs at least ${minLabels} label${minLabels > 1 ? 's' : ''}; it has ${labels.length}.`,
-      count: labels.length,
+      message:
+        `A ${project.type} project needs at least ${minLabels} label${minLabels > 1 ? 's' : ''}` +
+        `${negative.size ? ' besides its negative label' : ''}; it has ${classCount}.`,
+      count: classCount,
       required: minLabels,
     });
   }
@@ -152,7 +157,7 @@ export function analyzeDataset(
           required: rules.minBoxesPerLabel,
         });
       }
-    } else if (entry.trainCount < rules.minImagesPerLabel) {
+    } else if (!negative.has(entry.label.id) && entry.trainCount < rules.minImagesPerLabel) {
       problems.push({
         code: 'TOO_FEW_IMAGES',
         message: `Label "${entry.label.name}" has ${entry.trainCount} included training image${entry.trainCount === 1 ? '' : 's'}; it needs at least ${rules.minImagesPerLabel}.`,

@@ -326,6 +326,52 @@ describe('multilabel images', () => {
     spec.given([uploaded]).when(setLabels(detection, [])).thenThrows('WRONG_PROJECT_TYPE');
   });
 
+  it("gives an image the project's negative label alone, never beside another label", () => {
+    const withNegative: ProjectContext = {
+      ...multilabel,
+      labelIds: [...multilabel.labelIds, 'none'],
+      negativeLabelId: 'none',
+    };
+    spec
+      .given([uploaded])
+      .when(setLabels(withNegative, ['none']))
+      .then([labelsSet(['none'])]);
+    spec
+      .given([uploaded])
+      .when(setLabels(withNegative, ['dog', 'none']))
+      .thenThrows('NEGATIVE_AND_REGULAR_LABEL');
+    spec
+      .given([])
+      .when({ ...upload, project: withNegative, labelIds: ['none', 'night'] })
+      .thenThrows('NEGATIVE_AND_REGULAR_LABEL');
+    // Replacing the negative label by regular ones is a new set, not a mix.
+    spec
+      .given([uploaded, labelsSet(['none'])])
+      .when(setLabels(withNegative, ['dog', 'night']))
+      .then([labelsSet(['dog', 'night'])]);
+  });
+
+  it("keeps the labels of a project that changed type: the latest labels, of either kind, are the image's", () => {
+    // Labeled while classification, the project now multilabel: the label is the set to compare with.
+    spec
+      .given([uploaded, labeled('dog')])
+      .when(setLabels(multilabel, ['dog']))
+      .then([]);
+    spec
+      .given([uploaded, labeled('dog')])
+      .when(setLabels(multilabel, []))
+      .then([labelsSet([])]);
+    // Labeled while multilabel, the project now classification: clearing clears the set.
+    spec
+      .given([uploaded, labelsSet(['dog'])])
+      .when(setLabels(classification, []))
+      .then([labeled(null)]);
+    spec
+      .given([uploaded, labelsSet(['night']), labeled('dog')])
+      .when(setLabels(multilabel, ['dog']))
+      .then([]);
+  });
+
   it('lets a suggestion label only an untagged image', () => {
     const source = { kind: 'suggestion' as const, iterationId: 'it1', edited: false };
     spec

@@ -15,6 +15,8 @@ export interface ProjectContext {
   readonly id: string;
   readonly type: ProjectType;
   readonly labelIds: readonly string[];
+  /** The project's negative label, which an image carries alone (absent: none). */
+  readonly negativeLabelId?: string | null;
 }
 
 export type ImageCommand =
@@ -132,10 +134,11 @@ export const imageDecider: Decider<ImageState, ImageCommand, ImageEvent> = {
           labelId: event.data.labelId,
           split: event.data.split,
         };
+      // The latest whole-image labels replace the earlier ones, of either kind (the project may have changed type).
       case 'ImageLabeled':
-        return { ...state, labelId: event.data.labelId };
+        return { ...state, labelId: event.data.labelId, labelSet: [] };
       case 'ImageLabelsSet':
-        return { ...state, labelSet: event.data.labelIds };
+        return { ...state, labelId: null, labelSet: event.data.labelIds };
       case 'ImageRegionsSet':
         return { ...state, regions: event.data.regions };
       case 'ImageExcludedFromTraining':
@@ -206,6 +209,14 @@ function validateWholeImageLabels(project: ProjectContext, labelIds: readonly st
   if (project.type === 'detection') requireType(project, 'classification', 'A label on the whole image');
   if (project.type === 'classification' && unique.length > 1) throw tooManyLabels(unique.length);
   for (const labelId of unique) requireLabel(project, labelId);
+  if (unique.length > 1 && project.negativeLabelId && unique.includes(project.negativeLabelId)) {
+    throw DomainError.validation(
+      DatasetErrors.NEGATIVE_AND_REGULAR_LABEL,
+      "The project's negative label means the image shows none of the other labels: give the image either the " +
+        'negative label alone or other labels.',
+      { negativeLabelId: project.negativeLabelId, labels: unique },
+    );
+  }
   return unique;
 }
 
@@ -230,15 +241,24 @@ function setLabels(
   if (project.type === 'detection') requireType(project, 'classification', 'A label on the whole image');
   const wanted = validateWholeImageLabels(project, labelIds);
   const projectId = project.id;
+  const current = currentLabels(state);
+  if (source) requireUnlabeled(current.length > 0);
   if (project.type === 'multilabel') {
-    if (source) requireUnlabeled(state.labelSet.length > 0);
-    if (sameSet(wanted, state.labelSet)) return [];
+    if (sameSet(wanted, current)) return [];
     return [{ type: 'ImageLabelsSet', v: 1, data: { projectId, imageId, labelIds: wanted, source: source ?? null } }];
   }
   const labelId = wanted[0] ?? null;
-  if (source) requireUnlabeled(state.labelId !== null);
-  if (labelId === state.labelId) return [];
+  if (state.labelId !== null && labelId === state.labelId) return [];
+  if (labelId === null && current.length === 0) return [];
   return [{ type: 'ImageLabeled', v: 2, data: { projectId, imageId, labelId, source: source ?? null } }];
+}
+
+/**
+ * The image's whole-image labels, whichever event gave them: ImageLabeled (classification) or ImageLabelsSet
+ * (multilabel); a project that changed type has images labeled either way.
+ */
+function currentLabels(state: ImageState): string[] {
+  return state.labelId !== null ? [state.labelId] : state.labelSet;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

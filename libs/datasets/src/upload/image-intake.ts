@@ -85,10 +85,13 @@ const GIVE_BACK_RETRY_MS = 500;
 type HolderStatus = 'recorded' | 'in-flight' | 'gone';
 
 /** What an intake needs to know of the project (a job, which has no read models, builds it from its events). */
-export type ProjectReference = Pick<ProjectView, 'id' | 'type'> & { labels: readonly { id: string }[] };
+export type ProjectReference = Pick<ProjectView, 'id' | 'type'> & {
+  labels: readonly { id: string; negative?: boolean }[];
+};
 
 export function projectContextOf(project: ProjectReference): ProjectContext {
-  return { id: project.id, type: project.type, labelIds: project.labels.map((label) => label.id) };
+  const negativeLabelId = project.labels.find((label) => label.negative)?.id ?? null;
+  return { id: project.id, type: project.type, labelIds: project.labels.map((label) => label.id), negativeLabelId };
 }
 
 /**

@@ -338,4 +338,146 @@ describe('project decider', () => {
         .thenThrows('PROJECT_NOT_FOUND');
     });
   });
+  describe('negative label (AddLabel negative, SetLabelNegative)', () => {
+    const negativeSet = (labelId: string, name: string, negative: boolean): ProjectEvent => ({
+      type: 'LabelNegativeSet',
+      v: 1,
+      data: { projectId: 'p1', labelId, name, negative, setAt: at },
+    });
+
+    it('marks a label negative, and back to regular', () => {
+      spec
+        .given([created, catLabel])
+        .when({ type: 'SetLabelNegative', labelId: 'l1', negative: true, metadata })
+        .then([negativeSet('l1', 'Cat', true)]);
+      spec
+        .given([created, catLabel, negativeSet('l1', 'Cat', true)])
+        .when({ type: 'SetLabelNegative', labelId: 'l1', negative: false, metadata })
+        .then([negativeSet('l1', 'Cat', false)]);
+    });
+
+    it('adds a label as the negative one in one decision', () => {
+      spec
+        .given([created])
+        .when({ type: 'AddLabel', labelId: 'l9', name: 'Nothing', negative: true, metadata })
+        .then([
+          { type: 'LabelAdded', v: 1, data: { projectId: 'p1', labelId: 'l9', name: 'Nothing', addedAt: at } },
+          negativeSet('l9', 'Nothing', true),
+        ]);
+    });
+
+    it('does nothing when the label already is what is asked', () => {
+      spec
+        .given([created, catLabel, negativeSet('l1', 'Cat', true)])
+        .when({ type: 'SetLabelNegative', labelId: 'l1', negative: true, metadata })
+        .thenNothingHappens();
+      spec
+        .given([created, catLabel])
+        .when({ type: 'SetLabelNegative', labelId: 'l1', negative: false, metadata })
+        .thenNothingHappens();
+    });
+
+    it('refuses a second negative label, naming the first', () => {
+      spec
+        .given([created, catLabel, dogLabel, negativeSet('l1', 'Cat', true)])
+        .when({ type: 'SetLabelNegative', labelId: 'l2', negative: true, metadata })
+        .thenThrows('NEGATIVE_LABEL_EXISTS');
+      const error = thrown(() =>
+        spec
+          .given([created, catLabel, negativeSet('l1', 'Cat', true)])
+          .when({ type: 'AddLabel', labelId: 'l9', name: 'none', negative: true, metadata })
+          .then([]),
+      );
+      expect(error).toMatchObject({ code: 'NEGATIVE_LABEL_EXISTS', details: { labelId: 'l1', name: 'Cat' } });
+      // Once the first is regular again, another label may become negative.
+      spec
+        .given([created, catLabel, dogLabel, negativeSet('l1', 'Cat', true), negativeSet('l1', 'Cat', false)])
+        .when({ type: 'SetLabelNegative', labelId: 'l2', negative: true, metadata })
+        .then([negativeSet('l2', 'dog', true)]);
+    });
+
+    it('refuses a negative label in a detection project, and on images that carry other labels', () => {
+      const detection: ProjectEvent = {
+        ...created,
+        data: { ...created.data, type: 'detection', trainingConfig: defaultTrainingConfig('detection') },
+      } as ProjectEvent;
+      spec
+        .given([detection, catLabel])
+        .when({ type: 'SetLabelNegative', labelId: 'l1', negative: true, metadata })
+        .thenThrows('NEGATIVE_LABEL_NOT_FOR_DETECTION');
+      const error = thrown(() =>
+        spec
+          .given([created, catLabel])
+          .when({ type: 'SetLabelNegative', labelId: 'l1', negative: true, imagesWithOtherLabels: ['i1'], metadata })
+          .then([]),
+      );
+      expect(error).toMatchObject({
+        code: 'NEGATIVE_AND_REGULAR_LABEL',
+        kind: 'conflict',
+        details: { imageIds: ['i1'] },
+      });
+      spec
+        .given([created])
+        .when({ type: 'SetLabelNegative', labelId: 'l1', negative: true, metadata })
+        .thenThrows('LABEL_NOT_FOUND');
+    });
+  });
+
+  describe('UpdateProject type (classification ↔ multilabel)', () => {
+    const changed = (type: string, previousType: string): ProjectEvent =>
+      ({
+        type: 'ProjectTypeChanged',
+        v: 1,
+        data: { projectId: 'p1', type, previousType, changedAt: at },
+      }) as ProjectEvent;
+
+    it('switches classification to multilabel and back', () => {
+      spec
+        .given([created])
+        .when({ type: 'UpdateProject', projectType: 'multilabel', metadata })
+        .then([changed('multilabel', 'classification')]);
+      spec
+        .given([created, changed('multilabel', 'classification')])
+        .when({ type: 'UpdateProject', projectType: 'classification', imagesWithSeveralLabels: [], metadata })
+        .then([changed('classification', 'multilabel')]);
+    });
+
+    it('does nothing when the type is the same', () => {
+      spec
+        .given([created])
+        .when({ type: 'UpdateProject', projectType: 'classification', metadata })
+        .thenNothingHappens();
+    });
+
+    it('refuses classification while images carry several labels, and any change to or from detection', () => {
+      const error = thrown(() =>
+        spec
+          .given([created, changed('multilabel', 'classification')])
+          .when({
+            type: 'UpdateProject',
+            projectType: 'classification',
+            imagesWithSeveralLabels: ['i1', 'i2'],
+            metadata,
+          })
+          .then([]),
+      );
+      expect(error).toMatchObject({
+        code: 'IMAGES_HAVE_SEVERAL_LABELS',
+        kind: 'conflict',
+        details: { imageIds: ['i1', 'i2'] },
+      });
+      spec
+        .given([created])
+        .when({ type: 'UpdateProject', projectType: 'detection', metadata })
+        .thenThrows('PROJECT_TYPE_CHANGE_NOT_SUPPORTED');
+      spec
+        .given([{ ...created, data: { ...created.data, type: 'detection' } } as ProjectEvent])
+        .when({ type: 'UpdateProject', projectType: 'multilabel', metadata })
+        .thenThrows('PROJECT_TYPE_CHANGE_NOT_SUPPORTED');
+      spec
+        .given([created])
+        .when({ type: 'UpdateProject', projectType: 'nonsense' as never, metadata })
+        .thenThrows('VALIDATION_FAILED');
+    });
+  });
 });

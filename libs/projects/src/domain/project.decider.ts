@@ -26,10 +26,32 @@ export type ProjectCommand =
     }
   | { type: 'RenameProject'; name: string; metadata: CommandMetadata }
   | { type: 'DescribeProject'; description: string; metadata: CommandMetadata }
-  /** PATCH: a rename and a new description in one decision (either may be left out). */
-  | { type: 'UpdateProject'; name?: string; description?: string; metadata: CommandMetadata }
+  /**
+   * PATCH: a rename, a new description and a new type (classification ↔ multilabel) in one decision (each may be
+   * left out). `imagesWithSeveralLabels`: images of the project holding more than one label (from the images read
+   * model, at most a few), which a switch to classification refuses.
+   */
+  | {
+      type: 'UpdateProject';
+      name?: string;
+      description?: string;
+      projectType?: ProjectType;
+      imagesWithSeveralLabels?: readonly string[];
+      metadata: CommandMetadata;
+    }
   | { type: 'DeleteProject'; metadata: CommandMetadata }
-  | { type: 'AddLabel'; labelId: string; name: string; metadata: CommandMetadata }
+  | { type: 'AddLabel'; labelId: string; name: string; negative?: boolean; metadata: CommandMetadata }
+  /**
+   * Marks a label negative (an image of it shows none of the other labels) or back to regular. `imagesWithOtherLabels`:
+   * images holding this label and another one (from the images read model), which marking it negative refuses.
+   */
+  | {
+      type: 'SetLabelNegative';
+      labelId: string;
+      negative: boolean;
+      imagesWithOtherLabels?: readonly string[];
+      metadata: CommandMetadata;
+    }
   | { type: 'RenameLabel'; labelId: string; name: string; metadata: CommandMetadata }
   | { type: 'RemoveLabel'; labelId: string; metadata: CommandMetadata }
   /** PUT: replaces the configuration; settings left out take the defaults for the project type. */
@@ -42,9 +64,30 @@ export interface ProjectState {
   projectType: ProjectType | null;
   name: string;
   description: string;
-  labels: readonly { id: string; name: string }[];
+  labels: readonly ProjectLabel[];
   trainingConfig: TrainingConfig | null;
 }
+
+export interface ProjectLabel {
+  id: string;
+  name: string;
+  /** The project's negative label ("none of the others"); at most one per project. */
+  negative: boolean;
+}
+
+/** Stable error codes of negative labels and type changes (Custom Vision maps them to its own). */
+export const ProjectErrors = {
+  /** 409: the project has a negative label already (Custom Vision: BadRequestMultipleNegativeTag). */
+  NEGATIVE_LABEL_EXISTS: 'NEGATIVE_LABEL_EXISTS',
+  /** 400: detection projects have no negative label (Custom Vision: BadRequestDetectionTrainingNotAllowNegativeTag). */
+  NEGATIVE_LABEL_NOT_FOR_DETECTION: 'NEGATIVE_LABEL_NOT_FOR_DETECTION',
+  /** 409: images carry the label and another one (Custom Vision: BadRequestNegativeAndRegularTagOnSameImage). */
+  NEGATIVE_AND_REGULAR_LABEL: 'NEGATIVE_AND_REGULAR_LABEL',
+  /** 400: only classification ↔ multilabel switches exist (Custom Vision: BadRequestProjectUnsupportedDomainTypeChange). */
+  PROJECT_TYPE_CHANGE_NOT_SUPPORTED: 'PROJECT_TYPE_CHANGE_NOT_SUPPORTED',
+  /** 409: images hold several labels, which a classification project cannot. */
+  IMAGES_HAVE_SEVERAL_LABELS: 'IMAGES_HAVE_SEVERAL_LABELS',
+} as const;
 
 const initialState: ProjectState = {
   status: 'none',
@@ -102,6 +145,9 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
         return [
           ...(command.name === undefined ? [] : rename(project, command.name, at)),
           ...(command.description === undefined ? [] : describe(project, command.description, at)),
+          ...(command.projectType === undefined
+            ? []
+            : changeType(project, command.projectType, command.imagesWithSeveralLabels ?? [], at)),
         ];
       }
       case 'DeleteProject': {
@@ -123,14 +169,23 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
             `A project can have at most ${MAX_LABELS_PER_PROJECT} labels: remove one first.`,
           );
         }
-        return [
-          {
-            type: 'LabelAdded',
-            v: 1,
-            data: { projectId: project.projectId, labelId: command.labelId, name, addedAt: at },
-          },
-        ];
+        const added: ProjectEvent = {
+          type: 'LabelAdded',
+          v: 1,
+          data: { projectId: project.projectId, labelId: command.labelId, name, addedAt: at },
+        };
+        if (!command.negative) return [added];
+        const withLabel = projectDecider.evolve(project, added) as ActiveProject;
+        return [added, ...setNegative(withLabel, command.labelId, true, [], at)];
       }
+      case 'SetLabelNegative':
+        return setNegative(
+          requireActive(state),
+          command.labelId,
+          command.negative,
+          command.imagesWithOtherLabels ?? [],
+          at,
+        );
       case 'RenameLabel': {
         const project = requireActive(state);
         const label = requireLabel(project, command.labelId);
@@ -191,7 +246,19 @@ export const projectDecider: Decider<ProjectState, ProjectCommand, ProjectEvent>
       case 'ProjectDeleted':
         return { ...state, status: 'deleted' };
       case 'LabelAdded':
-        return { ...state, labels: [...state.labels, { id: event.data.labelId, name: event.data.name }] };
+        return {
+          ...state,
+          labels: [...state.labels, { id: event.data.labelId, name: event.data.name, negative: false }],
+        };
+      case 'LabelNegativeSet':
+        return {
+          ...state,
+          labels: state.labels.map((label) =>
+            label.id === event.data.labelId ? { ...label, negative: event.data.negative } : label,
+          ),
+        };
+      case 'ProjectTypeChanged':
+        return { ...state, projectType: event.data.type };
       case 'LabelRenamed':
         return {
           ...state,
@@ -232,6 +299,83 @@ function describe(project: ActiveProject, text: string, at: string): ProjectEven
   ];
 }
 
+function setNegative(
+  project: ActiveProject,
+  labelId: string,
+  negative: boolean,
+  imagesWithOtherLabels: readonly string[],
+  at: string,
+): ProjectEvent[] {
+  const label = requireLabel(project, labelId);
+  if (label.negative === negative) return [];
+  if (negative) {
+    if (project.projectType === 'detection') {
+      throw DomainError.validation(
+        ProjectErrors.NEGATIVE_LABEL_NOT_FOR_DETECTION,
+        'Detection projects have no negative label: an image without boxes already shows none of the labels.',
+        { projectType: project.projectType },
+      );
+    }
+    const current = project.labels.find((candidate) => candidate.negative);
+    if (current) {
+      throw DomainError.conflict(
+        ProjectErrors.NEGATIVE_LABEL_EXISTS,
+        `The project's negative label is "${current.name}" already: a project has one negative label ` +
+          '(make that one regular first, or use it).',
+        { labelId: current.id, name: current.name },
+      );
+    }
+    if (imagesWithOtherLabels.length) {
+      throw DomainError.conflict(
+        ProjectErrors.NEGATIVE_AND_REGULAR_LABEL,
+        `Images carry "${label.name}" together with other labels, which a negative label cannot: ` +
+          'remove the other labels from these images first.',
+        { imageIds: imagesWithOtherLabels },
+      );
+    }
+  }
+  return [
+    {
+      type: 'LabelNegativeSet',
+      v: 1,
+      data: { projectId: project.projectId, labelId: label.id, name: label.name, negative, setAt: at },
+    },
+  ];
+}
+
+function changeType(
+  project: ActiveProject,
+  type: ProjectType,
+  imagesWithSeveralLabels: readonly string[],
+  at: string,
+): ProjectEvent[] {
+  if (!isProjectType(type)) throw invalid('type', `type must be one of ${PROJECT_TYPES.join(', ')}`);
+  if (type === project.projectType) return [];
+  if (type === 'detection' || project.projectType === 'detection') {
+    throw DomainError.validation(
+      ProjectErrors.PROJECT_TYPE_CHANGE_NOT_SUPPORTED,
+      `A ${project.projectType} project cannot become a ${type} project: only classification and multilabel ` +
+        'projects switch between each other (create a new project for detection).',
+      { projectType: project.projectType, requestedType: type },
+    );
+  }
+  if (type === 'classification' && imagesWithSeveralLabels.length) {
+    throw DomainError.conflict(
+      ProjectErrors.IMAGES_HAVE_SEVERAL_LABELS,
+      'Images of this project carry several labels, and a classification project takes one label per image: ' +
+        'leave one label on each of them first.',
+      { imageIds: imagesWithSeveralLabels },
+    );
+  }
+  return [
+    {
+      type: 'ProjectTypeChanged',
+      v: 1,
+      data: { projectId: project.projectId, type, previousType: project.projectType, changedAt: at },
+    },
+  ];
+}
+
 function requireActive(state: ProjectState): ActiveProject {
   if (state.status !== 'active') {
     const which = state.projectId ? `Project ${state.projectId}` : 'The project';
@@ -240,7 +384,7 @@ function requireActive(state: ProjectState): ActiveProject {
   return state as ActiveProject;
 }
 
-function requireLabel(project: ActiveProject, labelId: string): { id: string; name: string } {
+function requireLabel(project: ActiveProject, labelId: string): ProjectLabel {
   const label = project.labels.find((candidate) => candidate.id === labelId);
   if (!label) throw DomainError.notFound('LABEL_NOT_FOUND', `Label ${labelId} does not exist in this project.`);
   return label;

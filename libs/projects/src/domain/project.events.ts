@@ -59,6 +59,24 @@ export type TrainingConfigured = DomainEvent<
   { projectId: string; trainingConfig: RecordedTrainingConfig; configuredAt: string }
 >;
 
+/**
+ * A label marked negative ("this image shows none of the other labels", Custom Vision's Negative tag) or back to a
+ * regular label. At most one label of a project is negative; detection projects have none.
+ */
+export type LabelNegativeSet = DomainEvent<
+  'LabelNegativeSet',
+  { projectId: string; labelId: string; name: string; negative: boolean; setAt: string }
+>;
+
+/**
+ * A project switched between one label per image (classification) and several (multilabel), as Custom Vision's
+ * UpdateProject changes classificationType. Images keep their labels; detection projects never change type.
+ */
+export type ProjectTypeChanged = DomainEvent<
+  'ProjectTypeChanged',
+  { projectId: string; type: ProjectType; previousType: ProjectType; changedAt: string }
+>;
+
 export type ProjectEvent =
   | ProjectCreated
   | ProjectRenamed
@@ -67,7 +85,9 @@ export type ProjectEvent =
   | LabelAdded
   | LabelRenamed
   | LabelRemoved
-  | TrainingConfigured;
+  | TrainingConfigured
+  | LabelNegativeSet
+  | ProjectTypeChanged;
 
 export const PROJECT_EVENT_TYPES = [
   'ProjectCreated',
@@ -78,4 +98,6 @@ export const PROJECT_EVENT_TYPES = [
   'LabelRenamed',
   'LabelRemoved',
   'TrainingConfigured',
+  'LabelNegativeSet',
+  'ProjectTypeChanged',
 ] as const satisfies readonly ProjectEvent['type'][];

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PROJECT_TYPES, type ProjectType } from '../domain/project-type.js';
-import type { ProjectView } from '../read-models/projects/project.view.js';
+import type { ProjectLabelView, ProjectView } from '../read-models/projects/project.view.js';
 import { TrainingConfigDto } from './training-config.dto.js';
 
 export class LabelDto {
@@ -20,6 +20,16 @@ export class ProjectLabelDto extends LabelDto {
       'held when it was added (a removed label frees its index for labels added later).',
   })
   colorIndex: number;
+
+  @ApiProperty({
+    example: false,
+    description:
+      'The negative label ("none of the others", Custom Vision\'s Negative tag): an image of it shows none of the ' +
+      "project's other labels. At most one per project, never in detection projects; an image carries it alone. " +
+      'Training learns its images as images of no label: not a class of a classification model, all labels ' +
+      'absent in a multilabel model.',
+  })
+  negative: boolean;
 }
 
 export class ProjectDto {
@@ -70,10 +80,14 @@ export function toProjectDto(view: ProjectView): ProjectDto {
     name,
     type,
     description,
-    labels: labels.map(({ id, name, colorIndex }) => ({ id, name, colorIndex })),
+    labels: labels.map(toProjectLabelDto),
     trainingConfig,
     createdAt,
     updatedAt,
     revision,
   };
+}
+
+export function toProjectLabelDto({ id, name, colorIndex, negative }: ProjectLabelView): ProjectLabelDto {
+  return { id, name, colorIndex, negative: negative ?? false };
 }

@@ -19,14 +19,16 @@ export function toTrainingDataset(
     const split = fixedValidation ? (image.split as 'train' | 'validation') : undefined;
     const bytes = imageBytes.get(image.sha256)!;
     if (manifest.task === 'classification') {
+      // A negative image (its label is not among the model's) is left out: a softmax head always names a label.
       const label = image.labelId === null ? undefined : labelIndex.get(image.labelId);
       if (label === undefined) continue;
       examples.push({ image: bytes, label, split });
       imageIds.push(image.id);
     } else if (manifest.task === 'multilabel') {
-      // An image without labels is untagged, as in Custom Vision: it teaches nothing and is left out.
+      // An image without labels is untagged, as in Custom Vision: it teaches nothing and is left out. A negative
+      // image shows none of the labels: it is learned with every label absent (an all-zeros target).
       const labels = (image.labelIds ?? []).flatMap((labelId) => labelIndex.get(labelId) ?? []);
-      if (labels.length === 0) continue;
+      if (labels.length === 0 && !image.negative) continue;
       examples.push({ image: bytes, labels, split });
       imageIds.push(image.id);
     } else {

@@ -21,6 +21,12 @@ export interface ManifestImage {
   regions: ManifestRegion[];
   /** Multilabel projects only (absent otherwise, so other manifests keep their bytes and hash): the image's labels. */
   labelIds?: string[];
+  /**
+   * The image carries the project's negative label (absent otherwise): it shows none of the labels. A multilabel
+   * model learns it with every label absent (an all-zeros target); a classification model leaves it out, as its
+   * softmax head always names one of its labels.
+   */
+  negative?: true;
 }
 
 /**

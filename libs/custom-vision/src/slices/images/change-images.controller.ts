@@ -50,7 +50,7 @@ function requireType(project: ProjectView, types: readonly ProjectView['type'][]
   }
 }
 
-/** An image's whole-image tags: its Multiclass tag, or its Multilabel tags. */
+/** An image's whole-image tags: its Multiclass tag, or its Multilabel tags (one of the two is empty). */
 function tagsOf(image: ImageView): string[] {
   return image.labelId ? [image.labelId, ...image.labelSet] : image.labelSet;
 }
@@ -223,6 +223,17 @@ export class ChangeImagesController {
       else chosen.set(entry.imageId, { tags: [...current.tags, entry.tagId], added: [...current.added, entry] });
     }
     const changed = [...chosen.entries()].filter(([, change]) => change.added.length > 0);
+    // The Negative tag stays alone on its image, as Azure refuses the whole request otherwise.
+    const negativeId = project.labels.find((label) => label.negative)?.id;
+    const mixed = changed.find(
+      ([, { tags }]) => tags.length > 1 && negativeId !== undefined && tags.includes(negativeId),
+    );
+    if (mixed) {
+      throw CustomVisionError.badRequest(
+        'BadRequestNegativeAndRegularTagOnSameImage',
+        `Image ${mixed[0]} would carry the Negative tag and other tags: the Negative tag says it shows none of them.`,
+      );
+    }
     if (changed.length > 0) {
       const result = await this.commands.execute(
         new LabelImages(

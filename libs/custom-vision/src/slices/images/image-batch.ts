@@ -42,7 +42,8 @@ export type ImageCreateStatus =
   | 'ErrorRegionLimitExceed'
   | 'ErrorUnknown'
   | 'ErrorImageDimensions'
-  | 'ErrorInvalidTag';
+  | 'ErrorInvalidTag'
+  | 'ErrorNegativeAndRegularTagOnSameImage';
 
 export interface ImageCreateResult {
   sourceUrl: string;
@@ -66,6 +67,7 @@ const STATUS_BY_CODE: Record<string, ImageCreateStatus> = {
   UNKNOWN_LABEL: 'ErrorInvalidTag',
   LABEL_NOT_IN_PROJECT: 'ErrorInvalidTag',
   TOO_MANY_REGIONS: 'ErrorRegionLimitExceed',
+  NEGATIVE_AND_REGULAR_LABEL: 'ErrorNegativeAndRegularTagOnSameImage',
 };
 
 export function statusOf(code: string | undefined): ImageCreateStatus {
@@ -94,6 +96,7 @@ export class ImageBatch {
     metadata: Record<string, string> = {},
   ): Promise<ImageCreateSummary> {
     const labelIds = new Set(project.labels.map((label) => label.id));
+    const negativeIds = new Set(project.labels.filter((label) => label.negative).map((label) => label.id));
     const results: (ImageCreateResult & { id?: string })[] = entries.map((entry) => ({
       sourceUrl: entry.name,
       status: 'OK',
@@ -116,6 +119,10 @@ export class ImageBatch {
       const labels = project.type === 'detection' ? [] : tagIds.sort();
       if (project.type === 'classification' && labels.length > 1) {
         results[index].status = 'ErrorTagLimitExceed';
+        return;
+      }
+      if (labels.length > 1 && labels.some((id) => negativeIds.has(id))) {
+        results[index].status = 'ErrorNegativeAndRegularTagOnSameImage';
         return;
       }
       const key = labels.join(',');

@@ -15,6 +15,7 @@ const IMAGE_CREATE_STATUSES: ImageCreateStatus[] = [
   'ErrorUnknown',
   'ErrorImageDimensions',
   'ErrorInvalidTag',
+  'ErrorNegativeAndRegularTagOnSameImage',
 ];
 
 export class CvImageCreateResultDto implements ImageCreateResult {

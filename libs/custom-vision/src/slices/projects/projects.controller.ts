@@ -5,7 +5,7 @@ import { type AuthenticatedUser, Ctx, CurrentUser, type RequestContext, UuidPara
 import { PROJECTS, type ProjectView } from '@diyml/projects';
 import { CreateProject } from '@diyml/projects';
 import { DeleteProject } from '@diyml/projects';
-import { UpdateProject } from '@diyml/projects';
+import { type ProjectType, UpdateProject } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { DEFAULT_DOMAIN, findDomain, projectTypeOf } from '../../domain/domains.js';
@@ -76,7 +76,8 @@ export class ProjectsController {
   @Patch('projects/:projectId')
   @ApiOperation({
     operationId: 'CustomVision_UpdateProject',
-    summary: 'Custom Vision: rename or describe a project (the domain type cannot change)',
+    summary:
+      'Custom Vision: rename or describe a project, or switch its classificationType (the domain type cannot change)',
   })
   @ApiOkResponse({ type: CvProjectDto })
   @CustomVisionErrors(400)
@@ -97,11 +98,17 @@ export class ProjectsController {
         'A project cannot change between classification and object detection.',
       );
     }
-    const changes: { name?: string; description?: string } = {};
+    const changes: { name?: string; description?: string; type?: ProjectType } = {};
     if (typeof body.name === 'string' && body.name !== project.name) changes.name = body.name;
     if (typeof body.description === 'string' && body.description !== project.description)
       changes.description = body.description;
-    if (changes.name !== undefined || changes.description !== undefined) {
+    // Multiclass ↔ Multilabel; an object detection project has none (refused: BadRequestProjectUnsupportedDomainTypeChange).
+    const classificationType = body.settings?.classificationType;
+    if (classificationType) {
+      const type = classificationType === 'Multilabel' ? 'multilabel' : 'classification';
+      if (type !== project.type) changes.type = type;
+    }
+    if (changes.name !== undefined || changes.description !== undefined || changes.type !== undefined) {
       await this.commands.execute(new UpdateProject(projectId, changes, undefined, userContext(context, user)));
     }
     return toCvProject(await this.reads.project(projectId, user.id));

@@ -57,7 +57,10 @@ export class CvProjectSettingsInputDto {
 
   @CvEnum(AZURE_CLASSIFICATION_TYPES, {
     nullable: true,
-    description: 'Not changed: a project keeps the classification type it was created with (none for detection).',
+    description:
+      'Multiclass ↔ Multilabel: images keep their tags. To Multiclass only while no image has several tags ' +
+      '(BadRequestMultiClassClassificationTrainingValidationFailed); an object detection project has none ' +
+      '(BadRequestProjectUnsupportedDomainTypeChange). Null or absent: unchanged.',
   })
   classificationType?: 'Multiclass' | 'Multilabel' | null;
 

@@ -6,6 +6,7 @@ import type { LabelView } from '@diyml/projects';
 import { AddLabel } from '@diyml/projects';
 import { RemoveLabel } from '@diyml/projects';
 import { RenameLabel } from '@diyml/projects';
+import { SetLabelNegative } from '@diyml/projects';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
 import { type CvTag, toCvTag } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
@@ -50,7 +51,7 @@ export class TagsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'CustomVision_CreateTag',
-    summary: 'Custom Vision: create a tag (?name=&description=&type=Regular)',
+    summary: 'Custom Vision: create a tag (?name=&description=&type=Regular|Negative)',
   })
   @ApiOkResponse({ type: CvTagDto })
   async create(
@@ -60,7 +61,7 @@ export class TagsController {
     @Ctx() context: RequestContext,
   ): Promise<CvTag> {
     const written = await this.commands.execute(
-      new AddLabel(projectId, query.name.trim(), undefined, userContext(context, user)),
+      new AddLabel(projectId, query.name.trim(), undefined, userContext(context, user), query.type === 'Negative'),
     );
     return toCvTag(written.label, 0);
   }
@@ -82,7 +83,10 @@ export class TagsController {
   }
 
   @Patch(':tagId')
-  @ApiOperation({ operationId: 'CustomVision_UpdateTag', summary: 'Custom Vision: rename a tag' })
+  @ApiOperation({
+    operationId: 'CustomVision_UpdateTag',
+    summary: 'Custom Vision: rename a tag, or make it Negative or Regular',
+  })
   @ApiOkResponse({ type: CvTagDto })
   async update(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -95,6 +99,11 @@ export class TagsController {
     if (typeof body.name === 'string' && body.name !== label.name) {
       await this.commands.execute(
         new RenameLabel(projectId, label.id, body.name, undefined, userContext(context, user)),
+      );
+    }
+    if (body.type !== undefined) {
+      await this.commands.execute(
+        new SetLabelNegative(projectId, label.id, body.type === 'Negative', undefined, userContext(context, user)),
       );
     }
     return this.get(projectId, tagId, {}, user);

@@ -15,14 +15,16 @@ export class CvCreateTagQueryDto {
   description?: string;
 
   @CvEnum(AZURE_TAG_TYPES, {
-    accepted: ['Regular'],
+    accepted: ['Regular', 'Negative'],
     default: 'Regular',
-    description: 'Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType).',
+    description:
+      'Negative: images of it show none of the other tags; one per project (BadRequestMultipleNegativeTag), none ' +
+      'in object detection (BadRequestDetectionTrainingNotAllowNegativeTag). GeneralProduct is refused (BadRequestTagType).',
   })
   type?: string;
 }
 
-/** UpdateTag's body: Azure's Tag model; only the name changes (Azure requires description and type too). */
+/** UpdateTag's body: Azure's Tag model; the name and the type change (Azure requires description and type too). */
 export class CvUpdateTagDto {
   @CvReadOnly({ type: String, format: 'uuid' })
   id?: string;
@@ -34,8 +36,10 @@ export class CvUpdateTagDto {
   description?: string | null;
 
   @CvEnum(AZURE_TAG_TYPES, {
-    accepted: ['Regular'],
-    description: 'Only Regular tags exist here: Negative and GeneralProduct are refused (BadRequestTagType).',
+    accepted: ['Regular', 'Negative'],
+    description:
+      'Regular or Negative (left as it is when absent): a tag becomes Negative only while no image carries it with ' +
+      'another tag (BadRequestNegativeAndRegularTagOnSameImage). GeneralProduct is refused (BadRequestTagType).',
   })
   type?: string;
 

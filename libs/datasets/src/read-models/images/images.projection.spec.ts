@@ -155,6 +155,39 @@ describe('images projection', () => {
     expect(await image('i1')).toMatchObject({ labelSet: [], labeled: false });
   });
 
+  it("moves a project's image labels between labelId and labelSet when the project changes type", async () => {
+    const typeChanged = (type: string, previousType: string) =>
+      log.record('project-p1', {
+        type: 'ProjectTypeChanged',
+        v: 1,
+        data: { projectId: 'p1', type, previousType, changedAt: 'x' },
+      });
+    await apply(log.record('image-i1', uploaded('i1', 'dog')));
+    await apply(log.record('image-i2', uploaded('i2')));
+    await apply(typeChanged('multilabel', 'classification'));
+    expect(await image('i1')).toMatchObject({ labelId: null, labelSet: ['dog'], labelIds: ['dog'], labeled: true });
+    expect(await image('i2')).toMatchObject({ labelId: null, labelSet: [], labeled: false });
+    // Labels set since replace the moved ones; back to classification, the one label is the image's label.
+    await apply(
+      log.record('image-i1', {
+        type: 'ImageLabelsSet',
+        v: 1,
+        data: { projectId: 'p1', imageId: 'i1', labelIds: ['cat'], source: null },
+      }),
+    );
+    await apply(typeChanged('classification', 'multilabel'));
+    expect(await image('i1')).toMatchObject({ labelId: 'cat', labelSet: [], labelIds: ['cat'] });
+    expect(await counts()).toEqual({ dog: 0, cat: 1 });
+    await apply(
+      log.record('image-i1', {
+        type: 'ImageLabeled',
+        v: 2,
+        data: { projectId: 'p1', imageId: 'i1', labelId: null, source: null },
+      }),
+    );
+    expect(await image('i1')).toMatchObject({ labelId: null, labelSet: [], labeled: false });
+  });
+
   it("keeps metadata and its key=value entries, the metadata filter's index", async () => {
     await apply(log.record('image-i1', uploaded('i1', 'cat')));
     const set = {

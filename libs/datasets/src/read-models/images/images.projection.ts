@@ -9,8 +9,15 @@ import { IMAGES, type ImageView, LABEL_STATS, type LabelStatsView, labelsUsedBy 
 /** Events of the projects context this projection follows (by their stable type and data). */
 type LabelRemoved = DomainEvent<'LabelRemoved', { projectId: string; labelId: string }>;
 type ProjectDeleted = DomainEvent<'ProjectDeleted', { projectId: string }>;
+type ProjectTypeChanged = DomainEvent<'ProjectTypeChanged', { projectId: string; type: string }>;
+type ProjectEvents = LabelRemoved | ProjectDeleted | ProjectTypeChanged;
 
-export const IMAGES_PROJECTION_EVENT_TYPES = [...IMAGE_EVENT_TYPES, 'LabelRemoved', 'ProjectDeleted'] as const;
+export const IMAGES_PROJECTION_EVENT_TYPES = [
+  ...IMAGE_EVENT_TYPES,
+  'LabelRemoved',
+  'ProjectDeleted',
+  'ProjectTypeChanged',
+] as const;
 
 function withLabelState(image: ImageView): ImageView {
   return {
@@ -53,10 +60,11 @@ function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>
   if (!current) return null;
   const revision = event.revision;
   switch (event.type) {
+    // The latest whole-image labels replace the earlier ones, of either kind (a project may have changed type).
     case 'ImageLabeled':
-      return withLabelState({ ...current, labelId: event.data.labelId, revision });
+      return withLabelState({ ...current, labelId: event.data.labelId, labelSet: [], revision });
     case 'ImageLabelsSet':
-      return withLabelState({ ...current, labelSet: event.data.labelIds, revision });
+      return withLabelState({ ...current, labelId: null, labelSet: event.data.labelIds, revision });
     case 'ImageRegionsSet':
       return withLabelState({ ...current, regions: event.data.regions, revision });
     case 'ImageExcludedFromTraining':
@@ -84,17 +92,18 @@ function evolveImage(current: ImageView | undefined, event: Recorded<ImageEvent>
  */
 @ReadModelProjection()
 @Injectable()
-export class ImagesProjection implements Projection<ImageEvent | LabelRemoved | ProjectDeleted> {
+export class ImagesProjection implements Projection<ImageEvent | ProjectEvents> {
   readonly name = 'images';
   /**
    * 2: images carry labelIds, the label filter's index. 3: metadata and metadataEntries (ImageMetadataSet).
-   * 4: labelSet, a multilabel image's labels (ImageLabelsSet).
+   * 4: labelSet, a multilabel image's labels (ImageLabelsSet). 5: a project's change of type moves its images'
+   * labels between labelId (classification) and labelSet (multilabel); the latest labels of either kind win.
    */
-  readonly version = 4;
+  readonly version = 5;
   readonly collections = [IMAGES, LABEL_STATS];
   readonly eventTypes = IMAGES_PROJECTION_EVENT_TYPES;
 
-  async apply(event: Recorded<ImageEvent | LabelRemoved | ProjectDeleted>, store: ReadStore): Promise<void> {
+  async apply(event: Recorded<ImageEvent | ProjectEvents>, store: ReadStore): Promise<void> {
     const images = store.collection<ImageView>(IMAGES);
     const stats = store.collection<LabelStatsView>(LABEL_STATS);
     const position = event.position;
@@ -114,6 +123,22 @@ export class ImagesProjection implements Projection<ImageEvent | LabelRemoved | 
               })
             : null,
         );
+      }
+      return;
+    }
+    if (event.type === 'ProjectTypeChanged') {
+      // Same labels, held where the new type keeps them: the counts do not change.
+      const { projectId, type } = event.data;
+      for (const image of await images.findAll({ projectId, labeled: true })) {
+        await images.apply(image.id, position, (current) => {
+          if (!current) return null;
+          const labels = [...(current.labelId ? [current.labelId] : []), ...current.labelSet];
+          return type === 'multilabel'
+            ? withLabelState({ ...current, labelId: null, labelSet: labels })
+            : type === 'classification'
+              ? withLabelState({ ...current, labelId: labels[0] ?? null, labelSet: [] })
+              : current;
+        });
       }
       return;
     }

@@ -13,6 +13,8 @@ export interface LabelView {
 export interface ProjectLabelView extends LabelView {
   /** The label's colour for its life: the lowest index no other label held when it was added. */
   colorIndex: number;
+  /** The project's negative label: an image of it shows none of the other labels (at most one per project). */
+  negative: boolean;
 }
 
 /** The lowest colour index none of `labels` holds: a removed label's index goes to the next label added. */

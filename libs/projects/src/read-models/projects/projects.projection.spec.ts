@@ -105,7 +105,7 @@ describe('projects projection', () => {
           name: 'Felines',
           type: 'classification',
           description: 'all cats',
-          labels: [{ id: 'l1', name: 'Cat', colorIndex: 0 }],
+          labels: [{ id: 'l1', name: 'Cat', colorIndex: 0, negative: false }],
           trainingConfig: { ...defaultTrainingConfig('classification'), epochs: 3 },
           createdAt: '2026-01-01T00:00:00.000Z',
           updatedAt: '2026-01-08T00:00:00.000Z',
@@ -156,10 +156,10 @@ describe('projects projection', () => {
       ])
       .then(async (built) =>
         expect((await built.collection<ProjectView>(PROJECTS).get('p1'))?.labels).toEqual([
-          { id: 'l2', name: 'dog', colorIndex: 1 },
-          { id: 'l3', name: 'fox', colorIndex: 2 },
-          { id: 'l4', name: 'owl', colorIndex: 0 },
-          { id: 'l5', name: 'elk', colorIndex: 3 },
+          { id: 'l2', name: 'dog', colorIndex: 1, negative: false },
+          { id: 'l3', name: 'fox', colorIndex: 2, negative: false },
+          { id: 'l4', name: 'owl', colorIndex: 0, negative: false },
+          { id: 'l5', name: 'elk', colorIndex: 3, negative: false },
         ]),
       );
   });
@@ -173,7 +173,7 @@ describe('projects projection', () => {
     await projection.apply(added, store);
     await projection.apply(created, store);
     expect(await project()).toEqual(once);
-    expect(once?.labels).toEqual([{ id: 'l1', name: 'cat', colorIndex: 0 }]);
+    expect(once?.labels).toEqual([{ id: 'l1', name: 'cat', colorIndex: 0, negative: false }]);
   });
 
   it('removes a deleted project and does not bring it back on a repeated older event', async () => {
@@ -186,5 +186,39 @@ describe('projects projection', () => {
     await projection.apply(created, store);
     expect(await project()).toBeUndefined();
     expect(await store.collection<ProjectView>(PROJECTS).count({ ownerId: 'u1' })).toBe(0);
+  });
+  it('marks the negative label and follows a change of type', async () => {
+    await projectionSpecification(projection)
+      .given([
+        recorded(events.created as ProjectEvent),
+        recorded(events.labelAdded('l1', 'cat', '2026-01-02T00:00:00.000Z')),
+        recorded(events.labelAdded('l2', 'nothing', '2026-01-02T00:00:00.000Z')),
+        recorded({
+          type: 'LabelNegativeSet',
+          v: 1,
+          data: { projectId: 'p1', labelId: 'l2', name: 'nothing', negative: true, setAt: '2026-01-03T00:00:00.000Z' },
+        }),
+        recorded({
+          type: 'ProjectTypeChanged',
+          v: 1,
+          data: {
+            projectId: 'p1',
+            type: 'multilabel',
+            previousType: 'classification',
+            changedAt: '2026-01-04T00:00:00.000Z',
+          },
+        }),
+      ])
+      .then(async (built) =>
+        expect(await built.collection<ProjectView>(PROJECTS).get('p1')).toMatchObject({
+          type: 'multilabel',
+          labels: [
+            { id: 'l1', name: 'cat', colorIndex: 0, negative: false },
+            { id: 'l2', name: 'nothing', colorIndex: 1, negative: true },
+          ],
+          updatedAt: '2026-01-04T00:00:00.000Z',
+          revision: 4,
+        }),
+      );
   });
 });

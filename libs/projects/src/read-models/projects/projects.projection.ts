@@ -13,7 +13,8 @@ import { nextLabelColorIndex, PROJECTS, type ProjectView } from './project.view.
 @Injectable()
 export class ProjectsProjection implements Projection<ProjectEvent> {
   readonly name = 'projects';
-  readonly version = 2;
+  /** 3: labels carry `negative` (LabelNegativeSet); the type follows ProjectTypeChanged. */
+  readonly version = 3;
   readonly collections = [PROJECTS];
   readonly eventTypes = PROJECT_EVENT_TYPES;
 
@@ -62,7 +63,12 @@ export function projectViewAfter(
         {
           labels: [
             ...current.labels,
-            { id: event.data.labelId, name: event.data.name, colorIndex: nextLabelColorIndex(current.labels) },
+            {
+              id: event.data.labelId,
+              name: event.data.name,
+              colorIndex: nextLabelColorIndex(current.labels),
+              negative: false,
+            },
           ],
         },
         event.data.addedAt,
@@ -81,6 +87,17 @@ export function projectViewAfter(
         { labels: current.labels.filter((label) => label.id !== event.data.labelId) },
         event.data.removedAt,
       );
+    case 'LabelNegativeSet':
+      return changed(
+        {
+          labels: current.labels.map((label) =>
+            label.id === event.data.labelId ? { ...label, negative: event.data.negative } : label,
+          ),
+        },
+        event.data.setAt,
+      );
+    case 'ProjectTypeChanged':
+      return changed({ type: event.data.type }, event.data.changedAt);
     case 'TrainingConfigured':
       return changed({ trainingConfig: canonicalTrainingConfig(event.data.trainingConfig) }, event.data.configuredAt);
   }

@@ -13,7 +13,7 @@ import {
 } from '@diyml/core';
 import { ApiIfMatch, ETAG_HEADER, IfMatchRevision } from '../../http/if-match.js';
 import { ProjectLabelDto } from '../../http/project.dto.js';
-import { LabelNameDto } from './add-label.dto.js';
+import { AddLabelDto } from './add-label.dto.js';
 import { AddLabel } from './add-label.handler.js';
 
 @ApiTags('labels')
@@ -30,14 +30,14 @@ export class AddLabelController {
   @ApiErrors(400, 401, 404, 409, 412, 422)
   async add(
     @Param('projectId', UuidParam('projectId')) projectId: string,
-    @Body() body: LabelNameDto,
+    @Body() body: AddLabelDto,
     @IfMatchRevision() expectedRevision: number | undefined,
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ProjectLabelDto> {
     const { label, revision } = await this.commands.execute(
-      new AddLabel(projectId, body.name, expectedRevision, { ...context, userId: user.id }),
+      new AddLabel(projectId, body.name, expectedRevision, { ...context, userId: user.id }, body.negative ?? false),
     );
     setEtag(response, revision);
     return label;

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MAX_LABEL_NAME_LENGTH } from '../../domain/project.decider.js';
 import { trim } from '../create-project/create-project.dto.js';
 
@@ -17,4 +17,18 @@ export class LabelNameDto {
   @MinLength(1)
   @MaxLength(MAX_LABEL_NAME_LENGTH)
   name: string;
+}
+
+/** A new label: its name, and whether it is the project's negative label. */
+export class AddLabelDto extends LabelNameDto {
+  @ApiProperty({
+    required: false,
+    default: false,
+    description:
+      'Add it as the negative label ("none of the others"): at most one per project (409 NEGATIVE_LABEL_EXISTS), ' +
+      'never in detection projects (400 NEGATIVE_LABEL_NOT_FOR_DETECTION); an image carries it alone.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  negative?: boolean;
 }

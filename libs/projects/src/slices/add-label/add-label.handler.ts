@@ -1,6 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { IdGenerator } from '@diyml/core/pure';
-import type { ProjectLabelDto } from '../../http/project.dto.js';
+import { type ProjectLabelDto, toProjectLabelDto } from '../../http/project.dto.js';
 import { ProjectAccess } from '../../project-access.js';
 import { ProjectWriter, type UserContext } from '../project-writer.js';
 
@@ -16,6 +16,8 @@ export class AddLabel extends Command<LabelWritten> {
     readonly name: string,
     readonly expectedRevision: number | undefined,
     readonly context: UserContext,
+    /** Added as the project's negative label. */
+    readonly negative = false,
   ) {
     super();
   }
@@ -29,17 +31,17 @@ export class AddLabelHandler implements ICommandHandler<AddLabel> {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute({ projectId, name, expectedRevision, context }: AddLabel): Promise<LabelWritten> {
+  async execute({ projectId, name, expectedRevision, context, negative }: AddLabel): Promise<LabelWritten> {
     const labelId = this.ids.newId();
     const result = await this.writer.execute(
       projectId,
       context,
-      (metadata) => ({ type: 'AddLabel', labelId, name, metadata }),
+      (metadata) => ({ type: 'AddLabel', labelId, name, negative, metadata }),
       expectedRevision,
     );
     // The pipeline waited for the read model, which gives the label its colour.
     const project = await this.access.getOwned(projectId, context.userId);
-    const { id, name: added, colorIndex } = project.labels.find((label) => label.id === labelId)!;
-    return { label: { id, name: added, colorIndex }, revision: result.revision };
+    const label = project.labels.find((candidate) => candidate.id === labelId)!;
+    return { label: toProjectLabelDto(label), revision: result.revision };
   }
 }

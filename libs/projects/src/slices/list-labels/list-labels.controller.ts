@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from
 import type { Response } from 'express';
 import { ApiErrors, type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
 import { ReadStore } from '@diyml/read-store';
-import { ProjectLabelDto } from '../../http/project.dto.js';
+import { ProjectLabelDto, toProjectLabelDto } from '../../http/project.dto.js';
 import { ProjectAccess } from '../../project-access.js';
 import { LABEL_STATS, type LabelStatsView } from '../../read-models/label-stats/label-stats.view.js';
 
@@ -64,11 +64,9 @@ export class ListLabelsController {
     const stats = await this.readStore.collection<LabelStatsView>(LABEL_STATS).findAll({ projectId });
     const counts = new Map(stats.map((entry) => [entry.id, entry.imageCount]));
     const list: LabelListDto = {
-      items: project.labels.map(({ id, name, colorIndex }) => ({
-        id,
-        name,
-        colorIndex,
-        imageCount: counts.get(id) ?? 0,
+      items: project.labels.map((label) => ({
+        ...toProjectLabelDto(label),
+        imageCount: counts.get(label.id) ?? 0,
       })),
       nextCursor: null,
     };

@@ -1,4 +1,5 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { toProjectLabelDto } from '../../http/project.dto.js';
 import { ProjectAccess } from '../../project-access.js';
 import type { LabelWritten } from '../add-label/add-label.handler.js';
 import { ProjectWriter, type UserContext } from '../project-writer.js';
@@ -31,6 +32,6 @@ export class RenameLabelHandler implements ICommandHandler<RenameLabel> {
     );
     const project = await this.access.getOwned(projectId, context.userId);
     const label = project.labels.find((candidate) => candidate.id === labelId)!;
-    return { label: { id: label.id, name: label.name, colorIndex: label.colorIndex }, revision: result.revision };
+    return { label: toProjectLabelDto(label), revision: result.revision };
   }
 }

@@ -23,7 +23,10 @@ export class UpdateProjectController {
   constructor(private readonly commands: CommandBus) {}
 
   @Patch(':projectId')
-  @ApiOperation({ operationId: 'updateProject', summary: 'Rename a project or change its description' })
+  @ApiOperation({
+    operationId: 'updateProject',
+    summary: 'Rename a project, change its description or switch classification ↔ multilabel',
+  })
   @ApiIfMatch()
   @ApiOkResponse({ type: ProjectDto, headers: ETAG_HEADER })
   @ApiErrors(400, 401, 404, 409, 412)
@@ -35,7 +38,11 @@ export class UpdateProjectController {
     @Ctx() context: RequestContext,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ProjectDto> {
-    const changes = { name: body.name, description: body.description === null ? '' : body.description };
+    const changes = {
+      name: body.name,
+      description: body.description === null ? '' : body.description,
+      type: body.type,
+    };
     const project = await this.commands.execute(
       new UpdateProject(projectId, changes, expectedRevision, { ...context, userId: user.id }),
     );

@@ -191,11 +191,17 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
 function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQueries['listAll']>>): DatasetManifest {
   const included = images.filter((image) => image.included);
   const used = new Set(included.flatMap((image) => image.labelIds));
+  // The negative label is no class of the model: its images are images of no label (see ManifestImage.negative).
+  const negativeId = project.labels.find((label) => label.negative)?.id ?? null;
+  const isNegative = (image: (typeof images)[number]) =>
+    negativeId !== null && (image.labelId === negativeId || image.labelSet.includes(negativeId));
   return {
     v: 1,
     projectId: project.id,
     task: project.type,
-    labels: project.labels.filter((label) => used.has(label.id)).map(({ id, name }) => ({ id, name })),
+    labels: project.labels
+      .filter((label) => used.has(label.id) && label.id !== negativeId)
+      .map(({ id, name }) => ({ id, name })),
     images: included.map((image) => ({
       id: image.id,
       sha256: image.sha256,
@@ -205,7 +211,10 @@ function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQuer
       split: image.split,
       labelId: image.labelId,
       regions: image.regions.map(({ labelId, x, y, width, height }) => ({ labelId, x, y, width, height })),
-      ...(project.type === 'multilabel' ? { labelIds: [...image.labelSet] } : {}),
+      ...(project.type === 'multilabel'
+        ? { labelIds: image.labelSet.filter((labelId) => labelId !== negativeId) }
+        : {}),
+      ...(isNegative(image) ? { negative: true as const } : {}),
     })),
   };
 }
