@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { ApiClient } from './support/api-client.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOT_TIMEOUT_MS, registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
 // Malformed Custom Vision requests: refused before anything happens, with Azure's 400 and {code, message}

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { readFileSync } from 'node:fs';
 import { iou, sdkClients } from './support/custom-vision-sdk.js';

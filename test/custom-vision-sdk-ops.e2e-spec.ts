@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient, type TrainingAPIModels } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { restError, sdkClients } from './support/custom-vision-sdk.js';

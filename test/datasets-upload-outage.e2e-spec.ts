@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { OutageEventStore } from './support/outage-event-store.js';

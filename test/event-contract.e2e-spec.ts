@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Response } from 'superagent';
@@ -27,7 +27,7 @@ import { makeVideo } from './support/videos.js';
  * JSON types, not values). Every event type the code declares must have one at its newest version, so a new type or
  * version is emitted by the journey below first. After adding an event type or version, write its fixture (only missing or changed shapes
  * are written) with
- * `UPDATE_EVENT_FIXTURES=1 npm run test:jest -- test/event-contract.e2e-spec.ts`, read it, and commit it.
+ * `UPDATE_EVENT_FIXTURES=1 npm run test:vitest -- test/event-contract.e2e-spec.ts`, read it, and commit it.
  */
 const FIXTURES = new URL('./fixtures/events/current/', import.meta.url);
 const UPDATE = process.env.UPDATE_EVENT_FIXTURES === '1';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ApiClient } from './support/api-client.js';
@@ -6,7 +6,7 @@ import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { baseUrlOf } from './support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 interface RawAnswer {
   status: number;

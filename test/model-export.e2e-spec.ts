@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { iou, prepareImage, type Box, type InputSpec } from '@diyml/ml';
 import { ModelProto } from '@diyml/ml';

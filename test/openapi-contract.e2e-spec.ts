@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictionAPIClient, PredictionAPIMappers } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient, TrainingAPIMappers } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials, type Mapper, type OperationSpec } from '@azure/ms-rest-js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
 import { EventStore } from '@diyml/event-store';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { ApiKeyCredentials } from '@azure/ms-rest-js';
@@ -14,7 +14,7 @@ import { expectReplayEqual } from './support/replay-equal.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 import { modelZip, tinyDetector } from './support/tiny-models.js';
 
-jest.setTimeout(60_000);
+vi.setConfig({ testTimeout: 60_000 });
 
 type Stored = {
   id: string;

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'superagent';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { RestError } from '@azure/ms-rest-js';
 import { Test } from '@nestjs/testing';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore } from '@diyml/event-store';
 import { projectStream } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';

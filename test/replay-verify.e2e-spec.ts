@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';

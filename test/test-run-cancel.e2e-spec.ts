@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainEvent, EventMetadata } from '@diyml/core/pure';
 import { type AppendResult, type ExpectedRevision, SqliteEventStore, type Upcasters } from '@diyml/event-store';
 import { verifyReadModels } from '../apps/api/src/replay-verification.js';

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from './support/api-client.js';
 import { deployedTinyModel } from './support/deployed-tiny-model.js';
 import { colouredSquares, RED } from './support/generated-images.js';
 import { expectReplayEqual } from './support/replay-equal.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-jest.setTimeout(60_000);
+vi.setConfig({ testTimeout: 60_000 });
 
 type Figures = {
   calls: number;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Test } from '@nestjs/testing';
 import { readFileSync } from 'node:fs';
 import { ReadOnlyAppModule, verifyReadModels } from '../apps/api/src/replay-verification.js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { buildZip, deflatedEntry, zeroBomb } from '@diyml/core/testing/zip-bombs.js';
@@ -10,7 +10,7 @@ import { modelZip, tinyClassifier } from '../support/tiny-models.js';
 
 const MiB = 1024 * 1024;
 /** Each model import loads the model on its own thread: seconds on a busy machine. */
-jest.setTimeout(60_000);
+vi.setConfig({ testTimeout: 60_000 });
 /**
  * Generous bounds: a liveness check of the api (slowest /health from another process, scaled by the load per core,
  * see expectStayedLive), and memory that did not follow the bomb. Before the fixes a bomb held the api 5-18 s.

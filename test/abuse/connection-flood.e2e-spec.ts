@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { baseUrlOf } from '../support/liveness-probe.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-jest.setTimeout(60_000);
+vi.setConfig({ testTimeout: 60_000 });
 
 const TOTAL = 60;
 const PER_CLIENT = 20;

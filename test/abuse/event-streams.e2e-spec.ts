@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
@@ -6,7 +6,7 @@ import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-pr
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** Training a few hundred epochs of 16-pixel squares takes seconds, more on a loaded machine. */
-jest.setTimeout(180_000);
+vi.setConfig({ testTimeout: 180_000 });
 
 /** The most streams one user may hold open (EVENT_STREAMS_PER_USER). */
 const STREAMS_PER_USER = 20;

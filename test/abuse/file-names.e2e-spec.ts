@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore } from '@diyml/event-store';
@@ -7,7 +7,7 @@ import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 import { colouredSquares, RED } from '../support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 const BOUNDARY = 'diymlNameBoundary';
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JwtService } from '@nestjs/jwt';
 import { generateSync, type JsonSchema } from 'json-schema-faker';
 import { Agent, get as httpGet } from 'node:http';
@@ -11,7 +11,7 @@ import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-pr
 import { type FloodRequest, pipeline, prepareFlood, type RawResponse, send, sendWithoutEnding } from './raw-http.js';
 
 /** The fuzz pass, the downloads and the label batches took 21-30 s at load 15-20 per core (30 s is the default). */
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 /** Low brakes for this app, so the 429s are cheap to reach. */
 const LIMITS = { AUTH_FAILURES_PER_ACCOUNT: '5', AUTH_FAILURES_PER_SOURCE: '30', AUTH_FAILURE_WINDOW_SECONDS: '600' };

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { zipSync } from 'fflate';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 import { makeVideo } from '../support/videos.js';
 
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 /**
  * Image quotas (MAX_IMAGES_PER_PROJECT, MAX_IMAGES_PER_USER): without them one fresh account's 15,000 images left the

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { ApiClient } from '../support/api-client.js';

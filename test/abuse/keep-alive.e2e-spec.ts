@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { baseUrlOf } from '../support/liveness-probe.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-jest.setTimeout(60_000);
+vi.setConfig({ testTimeout: 60_000 });
 
 /** The client gives up on a connection the api neither closes nor answers again within this (a hung test, not a speed check). */
 const GIVE_UP_MS = 20_000;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { unzipSync } from 'fflate';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { ApiClient } from '../support/api-client.js';
@@ -6,7 +6,7 @@ import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-pr
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** Uploading the project takes 10-40 s on a loaded machine; the attack itself a few seconds. */
-jest.setTimeout(240_000);
+vi.setConfig({ testTimeout: 240_000 });
 
 const IMAGES = 5000;
 const BATCH = 250;
@@ -15,7 +15,7 @@ const HEALTH_BOUND_MS = 1000;
 /**
  * Building a snapshot allocates in proportion to the project, and V8 grows its heap to match: +290 MiB for seventy
  * queries on this project, before the fix and after it (a plateau, not a leak: thirty queries one after the other on
- * 15,000 images left the built api where thirty at once did). Measured in the Jest process that also runs the api, at
+ * 15,000 images left the built api where thirty at once did). Measured in the test process that also runs the api, at
  * CI's load it was +463 MiB with one whole-project read at a time and +577 with a snapshot and an export side by side.
  * Since the reads queued behind each other share one read of the project's streams (WholeProjectReads), this attack
  * grows the api by 100-195 MiB and takes half the time (load 3-4 per core). The bound catches snapshots kept (each

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventStore } from '@diyml/event-store';
@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { exchange, type RawExchange, send } from './raw-http.js';
 
 /** Each attack is small, but the machine these run on is often loaded 10-20 per core. */
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 const BOUNDARY = 'diymlAbuseBoundary';
 /** An error answer is a few hundred bytes; anything near this means the api echoes what it was sent. */

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-probe.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { send } from './raw-http.js';
 
 /** Each registration hashes a password (argon2id, 19 MiB): seconds for a few dozen on a loaded machine. */
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 const REGISTRATIONS_PER_SOURCE = 5;
 const HEALTH_BOUND_MS = 1000;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Zip, ZipPassThrough } from 'fflate';
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,14 +22,14 @@ import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-pr
 import { registerAndLogIn, startTestApp, type TestApp } from '../support/test-app.js';
 import { makeVideo } from '../support/videos.js';
 
-jest.setTimeout(180_000);
+vi.setConfig({ testTimeout: 180_000 });
 
 const MiB = 1024 * 1024;
 /** Large enough that holding it in memory (once, or twice with the copy an unzipping thread gets) stands out. */
 const LARGE_BYTES = 100 * MiB;
 /**
  * What a 100 MB upload streamed to disk may add to the api's RSS: a few chunks at a time, but the garbage of reading
- * it (socket reads, the archive thread's file reads) is collected in batches of tens of MiB. Measured under Jest:
+ * it (socket reads, the archive thread's file reads) is collected in batches of tens of MiB. Measured in the test process (Jest):
  * video +20 to +30 MiB, archive +55 to +95 MiB; when uploads were held in memory, video +208, archive +422.
  */
 const MAX_VIDEO_RSS_GROWTH_BYTES = 80 * MiB;
@@ -236,7 +236,7 @@ describe('large archives and videos are streamed to a temporary file, not held i
     expect(items.map((item) => item.filename)).toEqual(
       Array.from({ length: MANY_IMAGES }, (_, index) => noiseImageName(index)),
     );
-    // Memory and answers only: checking 300 images holds this Jest process's event loop in stretches that reached the
+    // Memory and answers only: checking 300 images holds this test process's event loop in stretches that reached the
     // liveness bound under load (/health 7.4 s at load 6.7 per core in CI; 135-916 ms from the built api, see
     // bench/upload-import-memory.ts), which the other uploads here bound.
     expect(report.healthFailures).toEqual([]);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { type ConsoleHarness, sessionToken, startConsole, signUp, SCREENSHOTS } from '../support/browser.js';
 import { RED, squareScenes } from '../support/generated-images.js';

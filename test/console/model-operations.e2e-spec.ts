@@ -1,5 +1,5 @@
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { expect } from 'vitest';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { TestApp } from './test-app.js';
 

@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { expect } from 'vitest';
 import type { ApiClient } from './api-client.js';
 import { modelZip, tinyClassifier } from './tiny-models.js';
 

@@ -1,4 +1,3 @@
-import { afterAll } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
@@ -27,20 +26,21 @@ export interface TestApp {
 /**
  * What a `beforeAll` that boots an app may take. The boot is CPU work (Nest's module graph, the OpenAPI document,
  * the adapters: ~3 CPU-s), so its wall time grows with the machine's load: 9 s alone at load 23 on 2 cores, 14-18 s
- * beside another booting file and two busy processes, and past Jest's default 30 s once in such a run, failing every
+ * beside another booting file and two busy processes, and past the default 30 s once in such a run, failing every
  * test of the file. A hang still ends the hook.
  */
 export const BOOT_TIMEOUT_MS = 120_000;
 
-/**
- * Apps this test file booted and has not closed. A boot that outlives its hook's timeout (30 s, reached at load
- * average 20 on 2 cores) ends after the file's own afterAll ran, with nobody to close it: its server and timers then
- * kept Jest from exiting ("Jest did not exit", "A worker process has failed to exit gracefully").
- */
-const openApps = new Set<Promise<INestApplication | undefined>>();
-afterAll(async () => {
-  await Promise.all([...openApps].map(async (open) => (await open)?.close()));
-}, 120_000);
+declare global {
+  /**
+   * Apps booted and not closed yet. A boot that outlives its hook's timeout ends after the file's own afterAll ran,
+   * with nobody to close it: its server and timers would stay in the worker, which runs further files.
+   * test/support/vitest-setup.ts closes what is left after each file (a module of the worker is loaded once for all
+   * its files, so this module cannot register a hook per file itself).
+   */
+  var diymlOpenApps: Set<Promise<INestApplication | undefined>> | undefined;
+}
+const openApps = (globalThis.diymlOpenApps ??= new Set());
 
 /**
  * Boots the real AppModule on the embedded adapters with its own data directory, as `npm start` would,
@@ -98,24 +98,17 @@ export async function startTestApp(
   };
 }
 
-declare global {
-  /** Set by test/support/shared-typed-arrays-environment.mjs: shared by the test files of one Jest worker. */
-  var diymlWorkerCache: Map<string, string> | undefined;
-}
+/** The AppModule's OpenAPI document as JSON, built once per test worker: see openApiDocumentOf. */
+let openApiJson: string | undefined;
 
 /**
- * The AppModule's OpenAPI document, built once per Jest worker: building it takes @nestjs/swagger about a CPU-second,
- * at every boot of every test file otherwise. Every test app runs the same AppModule (providers may be replaced,
- * controllers not), so the document is the same; each app gets its own copy.
+ * The AppModule's OpenAPI document, built once per test worker: building it takes @nestjs/swagger about a
+ * CPU-second, at every boot of every test file otherwise. Every test app runs the same AppModule (providers may be
+ * replaced, controllers not), so the document is the same; each app gets its own copy.
  */
 function openApiDocumentOf(app: INestApplication): OpenAPIObject {
-  const cache = globalThis.diymlWorkerCache ?? new Map<string, string>();
-  let json = cache.get('AppModule OpenAPI document');
-  if (json === undefined) {
-    json = JSON.stringify(createOpenApiDocument(app));
-    cache.set('AppModule OpenAPI document', json);
-  }
-  return JSON.parse(json) as OpenAPIObject;
+  openApiJson ??= JSON.stringify(createOpenApiDocument(app));
+  return JSON.parse(openApiJson) as OpenAPIObject;
 }
 
 let userCounter = 0;

@@ -33,7 +33,7 @@ const MAX_REQUESTS_IN_FLIGHT_PER_CONNECTION = 32;
 
 /**
  * Everything main.ts and the HTTP tests share: logging, hardening, body limits, validation, errors, Swagger, the console.
- * `document`: the app's OpenAPI document when it is already known (the tests build it once per Jest worker).
+ * `document`: the app's OpenAPI document when it is already known (the tests build it once per test worker).
  */
 export function configureApp(
   app: INestApplication,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, get, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { listenWithAcceptors } from './listen.js';

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EventLoopSlices } from '@diyml/core/pure';
 import { SqliteEventStore } from '@diyml/event-store';
 import type { ProjectHistoryEntry } from '@diyml/projects';

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Clock, type Decider, DomainError, type DomainEvent, validateSettings } from '@diyml/core';
 import { AppendOrder } from './command-handling.js';
 import { CommandPipeline, ReadModelsProgress } from './command-pipeline.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { ENDED_JOB_GRACE_MS, lostJobRecovery } from './lost-jobs.js';
 
 const now = new Date('2026-12-03T12:00:00Z');

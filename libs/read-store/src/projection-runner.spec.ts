@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoveryService } from '@nestjs/core';
 import { type RecordedEvent, SqliteEventStore } from '@diyml/event-store';
 import { InMemoryReadStore } from './memory/in-memory-read-store.js';

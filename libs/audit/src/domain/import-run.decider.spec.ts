@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { importRunDecider } from './import-run.decider.js';
 import type { ImportRunEvent } from './import-run.events.js';

@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { type ImportProjectCommand, projectImportDecider } from './project-import.decider.js';
 import type { ProjectImported } from './project-import.events.js';

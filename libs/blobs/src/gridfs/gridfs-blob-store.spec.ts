@@ -1,4 +1,4 @@
-import { it } from '@jest/globals';
+import { it } from 'vitest';
 import { blobStoreContract } from '../testing/blob-store.contract.js';
 import { GridFsBlobStore } from './gridfs-blob-store.js';
 

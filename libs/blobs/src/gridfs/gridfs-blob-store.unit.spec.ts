@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type mongoose from 'mongoose';
 import { Readable } from 'node:stream';
 import { sha256Of } from '../blob-store.port.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { DomainError } from '@diyml/core/pure';
 import { BLOB_HASH_MISMATCH, BLOB_NOT_FOUND, type BlobStore } from '../blob-store.port.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { validateSettings } from '../config/settings.js';
 import { Clock } from '../domain/clock.js';
 import { DomainError, isDomainError } from '../domain/domain-error.js';

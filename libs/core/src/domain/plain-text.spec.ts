@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { requirePlainText, textProblem, toPlainText } from './plain-text.js';
 
 describe('plain text', () => {

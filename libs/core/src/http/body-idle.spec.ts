@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
@@ -11,7 +11,7 @@ const IDLE_MS = 150;
  * 1.5 s passed with no answer at all once in CI, beside the type checks on a loaded 2-core machine.
  */
 const ANSWER_WAIT_MS = 20_000;
-jest.setTimeout(ANSWER_WAIT_MS + 5_000);
+vi.setConfig({ testTimeout: ANSWER_WAIT_MS + 5_000 });
 
 /** A server that watches bodies with answerIfBodyStalls, then lets `handle` answer. */
 async function serve(handle: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {

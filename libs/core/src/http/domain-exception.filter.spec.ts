@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DomainExceptionFilter } from './domain-exception.filter.js';
@@ -26,7 +26,7 @@ describe('DomainExceptionFilter', () => {
   });
 
   it('answers 503 DEPENDENCY_UNAVAILABLE when Redis does not answer a command', async () => {
-    // disconnectTimeout 0: ioredis otherwise keeps a 2 s timer to end a socket that never opened, which held the Jest
+    // disconnectTimeout 0: ioredis otherwise keeps a 2 s timer to end a socket that never opened, which held the test
     // worker past its exit ("A worker process has failed to exit gracefully").
     const redis = new Redis('redis://127.0.0.1:1', {
       maxRetriesPerRequest: 1,

@@ -120,7 +120,7 @@ const UNAVAILABLE_SQLSTATE = /^(57P0[1-3]|08...)$/;
  * (errors of the pg and ioredis clients, recognised by their codes and names, not by which store threw them).
  */
 export function isDependencyUnreachable(error: unknown): boolean {
-  // Not `instanceof Error`: Node's own socket errors may come from another realm (Jest's module sandbox).
+  // Not `instanceof Error`: Node's own socket errors may come from another realm (a test runner's module sandbox).
   if (typeof error !== 'object' || error === null) return false;
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNREACHABLE_ERRNOS.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { isDomainError } from '../domain/domain-error.js';
 import { assertJsonShape, type JsonShapeLimits } from './json-shape.js';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { postgresDatabaseForThisFile } from '../testing/postgres-database-for-this-file.js';
 import { postgresTestServer } from '../testing/postgres-test-database.js';
 import { createPostgresPool, inTransaction } from './postgres-pool.js';

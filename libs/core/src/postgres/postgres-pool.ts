@@ -6,7 +6,7 @@ let driver: typeof pg | undefined;
 
 /**
  * node-postgres, loaded the first time a PostgreSQL adapter needs it instead of when @diyml/core is imported: the
- * other modes never use it, and loading it cost every process and every Jest test file ~50 modules.
+ * other modes never use it, and loading it cost every process and every test worker ~50 modules.
  */
 export function postgresDriver(): typeof pg {
   driver ??= createRequire(import.meta.url)('pg') as typeof pg;

@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { expect } from 'vitest';
 import { type Decider, type DomainEvent, foldEvents } from '../domain/decider.js';
 import { DomainError } from '../domain/domain-error.js';
 

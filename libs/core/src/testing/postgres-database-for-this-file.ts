@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, beforeAll } from 'vitest';
 import { createPostgresTestDatabase, type PostgresTestDatabase } from './postgres-test-database.js';
 
 /**

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
  * thread (its hooks run on a thread of their own, and it resolves and reads every module again), these in-thread
  * synchronous hooks at ~0.3, and the test suite starts about 165 threads. The transform is tsx's (esbuild with
  * tsconfig.json's options), run only for a module not seen before: its JavaScript is kept on disk by content. Imports
- * resolve as in jest.config.js: `.js` names the `.ts` file beside it, `@diyml/<lib>` the lib's entry (tsconfig paths).
- * (swc, Jest's transform, crashes a process that loads it in a second worker thread.)
+ * resolve as in vitest.config.ts: `.js` names the `.ts` file beside it, `@diyml/<lib>` the lib's entry (tsconfig paths).
+ * (swc, the test runner's transform, crashes a process that loads it in a second worker thread.)
  */
 const ROOT = new URL('../../../../', import.meta.url);
 const OPTIONS = {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { Clock, SystemClock } from '../domain/clock.js';
 import { windowCountsContract } from './window-counts.contract.js';
 import { InMemoryWindowCounts } from './in-memory-window-counts.js';

@@ -21,7 +21,7 @@ export class RedisWindowCounts extends WindowCounts implements OnApplicationShut
   /**
    * Connects on first use: a process that counts nothing (the worker) never opens the connection.
    * disconnectTimeout 0: closed while Redis is unreachable, ioredis otherwise keeps the process alive 2 s more with a
-   * timer to end a socket that never opened (it held Jest workers past their exit).
+   * timer to end a socket that never opened (it held test workers past their exit).
    */
   static connect(url: string, prefix: string): RedisWindowCounts {
     const options = { maxRetriesPerRequest: 2, lazyConnect: true, disconnectTimeout: 0 };

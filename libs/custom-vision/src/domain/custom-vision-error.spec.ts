@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { codeOfInvalidField } from './custom-vision-error.js';
 
 describe("the Custom Vision code of a refused request field (Azure's code for that field)", () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { matchesMetadata, parseMetadataFilter } from './metadata-filter.js';
 
 describe('Custom Vision metadata filter', () => {

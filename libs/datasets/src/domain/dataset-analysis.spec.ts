@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { ImageView } from '../read-models/images/image.view.js';
 import { analyzeDataset } from './dataset-analysis.js';
 

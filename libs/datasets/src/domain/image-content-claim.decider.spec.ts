@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { contentHolder, imageContentClaimDecider } from './image-content-claim.decider.js';
 

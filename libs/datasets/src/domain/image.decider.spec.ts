@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { type ImageCommand, imageDecider, type ProjectContext } from './image.decider.js';
 import type { ImageEvent, ImageUploaded, Region } from './image.events.js';

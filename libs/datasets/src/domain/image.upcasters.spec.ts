@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { SqliteEventStore, Upcasters } from '@diyml/event-store';
 import { datasetUpcasters } from './image.upcasters.js';

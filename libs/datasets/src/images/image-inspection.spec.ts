@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
 import { generateImage, hugePngHeader, truncatedJpeg } from '../testing/test-images.js';

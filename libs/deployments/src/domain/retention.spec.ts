@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { beyondRetention } from './retention.js';
 
 const now = new Date('2026-06-10T12:00:00.000Z');

@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { storedPredictionDecider } from './stored-prediction.decider.js';
 import type { StoredPredictionEvent } from './stored-prediction.events.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { Prediction } from '@diyml/ml';
 import { resultsOf } from '../jobs/test-run-results.js';
 import { boxMatchesOf } from './box-matches.js';

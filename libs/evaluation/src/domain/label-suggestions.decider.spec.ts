@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { labelSuggestionsDecider } from './label-suggestions.decider.js';
 import type { ImageSuggestion, LabelSuggestionsEvent } from './label-suggestions.events.js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { SeededRandom, selectBackend, train, type TrainingConfig, type TrainingDataset } from '@diyml/ml';
 import { barsDataset } from '@diyml/ml/testing/synthetic-images.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { AdvisoryLock, DIYML_LOCK_SPACE, type EventMetadata } from '@diyml/core';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../event-store.port.js';
 import { RecentEvents } from './recent-events.js';
 

@@ -173,7 +173,7 @@ export class SqliteEventStore extends EventStore {
       return append();
     } catch (error) {
       // By code, not instanceof: the native addon keeps the SqliteError class of the first copy of better-sqlite3
-      // loaded in the process, which need not be this module's (Jest loads modules once per test file).
+      // loaded in the process, which need not be this module's (a test runner may load a module more than once).
       const { code, message } = error as { code?: unknown; message?: unknown };
       if (code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && message.includes('event_id')) {
         throw eventIdReused(streamId);

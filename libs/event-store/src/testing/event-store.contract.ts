@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DomainError, type EventMetadata } from '@diyml/core/pure';
 import type { EventStore, RecordedEvent } from '../event-store.port.js';

@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { type UserCommand, userDecider } from './user.decider.js';
 import type { UserEvent } from './user.events.js';

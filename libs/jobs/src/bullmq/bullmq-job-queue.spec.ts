@@ -1,4 +1,4 @@
-import { expect, it } from '@jest/globals';
+import { expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { JobProcessor } from '../job-queue.port.js';
 import { jobQueueContract } from '../testing/job-queue.contract.js';
@@ -34,7 +34,7 @@ if (await redisIsReachable()) {
 
 it('fails its health check, saying Redis does not answer, while Redis is unreachable', async () => {
   // Nothing listens on port 1: the client keeps reconnecting and the read waits in its offline queue.
-  // disconnectTimeout 0: ioredis otherwise keeps a 2 s timer to end the socket that never opened, which held the Jest
+  // disconnectTimeout 0: ioredis otherwise keeps a 2 s timer to end the socket that never opened, which held the test
   // worker past its exit ("A worker process has failed to exit gracefully").
   const unreachable = { ...redisConnection('redis://127.0.0.1:1'), disconnectTimeout: 0 };
   const queue = new BullmqJobQueue(unreachable, `diyml-test-${randomUUID()}`);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ async function killWorkerHoldingJob(prefix: string, queue: string, jobId: string
     });
   } finally {
     // Killed whether or not it took the job: a worker left running when a test failed (e.g. its timeout under load)
-    // kept the Jest worker from exiting and held the queue's Redis connection.
+    // kept the test worker from exiting and held the queue's Redis connection.
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   }

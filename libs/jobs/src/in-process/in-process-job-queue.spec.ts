@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { jobQueueContract } from '../testing/job-queue.contract.js';
 import { InProcessJobQueue } from './in-process-job-queue.js';
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { type JobContext, type JobProcessor, type JobQueue, UnrecoverableJobError } from '../job-queue.port.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { chooseArchitecture, PHOTO_MIN_SIDE } from './architecture-registry.js';
 
 describe('choosing the architecture from the data', () => {

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRandom } from '../random/seeded-random.js';
 import { selectBackend } from './backend-selection.js';

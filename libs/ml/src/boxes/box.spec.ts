@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { nonMaxSuppression, votedNonMaxSuppression, type ScoredBox } from './box.js';
 
 const box = (label: number, score: number, x: number, y: number, width: number, height: number): ScoredBox => ({

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '../backend/backend-selection.js';
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend-selection.js';
 import type { LabeledBox } from '../boxes/box.js';
 import { imageContentHash } from '../backbones/embeddings.js';

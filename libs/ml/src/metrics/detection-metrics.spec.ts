@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { iou, nonMaxSuppression } from '../boxes/box.js';
 import {
   averagePrecision,

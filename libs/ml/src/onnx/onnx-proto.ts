@@ -81,7 +81,7 @@ let modelProtoType: protobuf.Type | undefined;
 
 /**
  * The ModelProto message type, built on first use: protobufjs is loaded only by a process that writes or reads an
- * ONNX file, not by every process (and Jest test file) that imports @diyml/ml.
+ * ONNX file, not by every process (and test worker) that imports @diyml/ml.
  */
 function modelProto(): protobuf.Type {
   if (!modelProtoType) {

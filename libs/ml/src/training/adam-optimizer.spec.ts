@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAM_UPDATE } from '../backend/adam-update.kernel.js';
 import { selectBackend } from '../backend/backend-selection.js';

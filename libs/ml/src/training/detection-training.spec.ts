@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { iou } from '../boxes/box.js';
 import { loadModel } from '../inference/loaded-model.js';
 import { SeededRandom } from '../random/seeded-random.js';

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend/backend-selection.js';
 import { tinyBackboneClassifierConfig } from '../testing/tiny-backbone.js';
 import { barsDataset } from '../testing/synthetic-images.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { DomainError } from '@diyml/core/pure';
 import { deciderSpecification } from '@diyml/core/testing';
 import { type ProjectCommand, projectDecider } from './project.decider.js';

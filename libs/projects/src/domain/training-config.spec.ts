@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { DomainError } from '@diyml/core/pure';
 import { architecturesFor } from './architectures.js';
 import {

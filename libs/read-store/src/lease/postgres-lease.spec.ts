@@ -1,4 +1,4 @@
-import { it } from '@jest/globals';
+import { it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';

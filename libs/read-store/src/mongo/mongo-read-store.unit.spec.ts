@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { Connection } from 'mongoose';
 import { MongoReadStore } from './mongo-read-store.js';
 

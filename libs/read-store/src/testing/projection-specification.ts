@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@diyml/core/pure';
 import type { RecordedEvent } from '@diyml/event-store';
@@ -63,7 +63,10 @@ export function projectionSpecification(projection: Projection) {
           await check(store);
           const once = await documents(projection, store);
           for (const event of events) await projection.apply(event, store);
-          expect(await documents(projection, store)).toEqual(once);
+          expect(
+            await documents(projection, store),
+            'applying the same events again changed the read model: the projection must skip events it has applied',
+          ).toEqual(once);
           return store;
         },
       };

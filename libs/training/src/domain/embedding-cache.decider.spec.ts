@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { embeddingCacheDecider } from './embedding-cache.decider.js';
 import type { EmbeddingCacheEvent } from './embedding-cache.events.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { foldEvents } from '@diyml/core/pure';
 import { deciderSpecification } from '@diyml/core/testing';
 import { iterationNumberDecider, reservedNumber } from './iteration-number.decider.js';

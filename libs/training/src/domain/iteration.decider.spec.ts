@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { defaultTrainingConfig } from '@diyml/projects';
 import { iterationDecider } from './iteration.decider.js';

@@ -1,13 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toBatchProgress } from './batch-progress.js';
 import { parsePreparationProgress, throttlePreparation, toPreparationProgress } from './preparation-progress.js';
 
 describe('preparation progress', () => {
   beforeEach(() => {
-    jest.useFakeTimers();
+    vi.useFakeTimers();
   });
   afterEach(() => {
-    jest.useRealTimers();
+    vi.useRealTimers();
   });
 
   it("passes on at most four reports a second, but always a phase's start and end", () => {
@@ -15,7 +15,7 @@ describe('preparation progress', () => {
     const report = throttlePreparation((progress: { done: number; total: number }) => sent.push(progress.done));
     for (let done = 0; done <= 100; done++) {
       report({ done, total: 100 });
-      jest.advanceTimersByTime(10);
+      vi.advanceTimersByTime(10);
     }
     // 0, then one every 250 ms (each 25 reports), then the end.
     expect(sent).toEqual([0, 25, 50, 75, 100]);

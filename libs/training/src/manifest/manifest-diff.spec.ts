@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { DatasetManifest, ManifestImage } from './dataset-manifest.js';
 import { diffManifests } from './manifest-diff.js';
 

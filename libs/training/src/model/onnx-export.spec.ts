@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DomainError } from '@diyml/core/pure';
 import { selectBackend, serializeModel } from '@diyml/ml';

@@ -1,3 +1,4 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import {
   decodeEmbeddingTable,

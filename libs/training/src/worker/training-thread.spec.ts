@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom, selectBackend, type TrainingConfig, type TrainingDataset, type TrainingResult } from '@diyml/ml';
 import { barsDataset, squareScene, type Rgb } from '@diyml/ml/testing/synthetic-images.js';
 import { tinyBackboneClassifierConfig } from '@diyml/ml/testing/tiny-backbone.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { projectionSpecification, TestEventLog } from '@diyml/read-store/testing/projection-specification.js';
 import { importRunStream } from '../../domain/import-run.events.js';
 import { PROJECT_IMPORTS, ProjectImportsProjection, type ProjectImportView } from './project-imports.projection.js';

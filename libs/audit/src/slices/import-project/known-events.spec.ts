@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { USER_EVENT_TYPES } from '@diyml/identity/pure';
 import { IMPORT_RUN_EVENT_TYPES } from '../../domain/import-run.events.js';

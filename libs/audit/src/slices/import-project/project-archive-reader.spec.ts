@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

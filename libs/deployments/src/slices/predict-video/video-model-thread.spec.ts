@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { LoadedModel, type RawImage, SeededRandom, train } from '@diyml/ml';
 import { colouredSquareImage } from '@diyml/ml/testing/synthetic-images.js';

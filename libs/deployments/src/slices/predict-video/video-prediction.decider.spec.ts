@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, it } from 'vitest';
 import { deciderSpecification } from '@diyml/core/testing';
 import { videoPredictionDecider } from './video-prediction.decider.js';
 import type { VideoPredictionEvent, VideoPredictionSpec } from './video-prediction.events.js';

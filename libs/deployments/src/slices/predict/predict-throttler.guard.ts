@@ -1,10 +1,10 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { DomainError } from '@diyml/core/pure';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import type { PredictRequest } from './deployment-key.guard.js';
 import { PredictionRateCounts } from './prediction-rate-counts.js';
-import { ThrottlerGuard } from './throttler.js';
 
 export const PREDICT_THROTTLER = 'predict';
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { InMemoryWindowCounts, SystemClock } from '@diyml/core';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { iou } from '@diyml/ml';
 import { saliencyProposals } from './saliency-proposals.js';
 

@@ -1,9 +1,9 @@
 import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { DomainError } from '@diyml/core/pure';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { PredictionRateCounts } from '../predict/prediction-rate-counts.js';
-import { ThrottlerGuard } from '../predict/throttler.js';
 
 /**
  * Rate limit of shared-model predictions per calling user (all shared models together): SHARED_PREDICT_RATE_LIMIT

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { RecordedEvent } from '@diyml/event-store';
 import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '@diyml/event-store';
 import { InMemoryReadStore, type Projection } from '@diyml/read-store/pure';
 import type { EmbeddingTableUpdated } from '../../domain/embedding-cache.events.js';

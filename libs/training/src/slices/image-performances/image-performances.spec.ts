@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { isDomainError } from '@diyml/core/pure';
 import type { StoredEvaluation } from '../../jobs/evaluation.js';
 import type { ManifestImage } from '../../manifest/dataset-manifest.js';
