@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,7 @@ import { ApiClient } from './support/api-client.js';
 import { baseUrlOf } from './support/liveness-probe.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
 
-jest.setTimeout(120_000);
+vi.setConfig({ testTimeout: 120_000 });
 
 const IMAGES = 12;
 const PAGE = 5;

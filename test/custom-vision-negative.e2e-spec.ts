@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PredictionAPIClient } from '@azure/cognitiveservices-customvision-prediction';
 import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-training';
 import { colourPicture, MULTILABEL_TRAINING_CONFIG, MULTILABEL_TRAINING_SETS } from './support/generated-images.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import { SnapshotCache } from './snapshot-cache.js';
 
 /** Builds that finish when the test says so, recording what each was asked and whether it was aborted. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from 'vitest';
 import type { DatasetManifest, ManifestImage } from '../manifest/dataset-manifest.js';
 import { toTrainingDataset } from './training-dataset.js';
 
