@@ -124,7 +124,23 @@ export class ImageBatch {
 
     // The whole batch before its first group is taken: past the quota, nothing is (400 BadRequestExceededQuota).
     const adding = [...groups.values()].reduce((sum, indexes) => sum + indexes.length, 0);
-    await this.quota.assertRoom({ projectId: project.id, ownerId: project.ownerId }, adding);
+    // Reserved for the whole batch: the uploads of its groups run inside the reservation, not counted again.
+    await this.quota.hold({ projectId: project.id, ownerId: project.ownerId }, adding, () =>
+      this.upload(project, groups, entries, results, context),
+    );
+
+    if (project.type === 'detection') await this.setRegions(project, entries, results, context);
+    return this.summarise(project, results, context, baseUrl, metadata);
+  }
+
+  /** Uploads the files of each group of tags. */
+  private async upload(
+    project: ProjectView,
+    groups: ReadonlyMap<string, number[]>,
+    entries: readonly ImageEntry[],
+    results: (ImageCreateResult & { id?: string })[],
+    context: UserContext,
+  ): Promise<void> {
     for (const [key, indexes] of groups) {
       const files = indexes.map((index) => ({
         filename: entries[index].name,
@@ -143,9 +159,6 @@ export class ImageBatch {
         }
       });
     }
-
-    if (project.type === 'detection') await this.setRegions(project, entries, results, context);
-    return this.summarise(project, results, context, baseUrl, metadata);
   }
 
   /**
