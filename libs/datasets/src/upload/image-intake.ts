@@ -27,6 +27,7 @@ import {
   type Split,
 } from '../domain/image.events.js';
 import { type InspectedImage, inspectImage } from '../images/image-inspection.js';
+import { type ImageDestination, ImageQuota } from './image-quota.js';
 import { UploadLimits } from './upload-limits.js';
 
 /**
@@ -123,8 +124,21 @@ export class ImageIntake implements OnApplicationShutdown {
     private readonly limits: UploadLimits,
     /** The reactors' leases (absent in a process without them, the worker: its claims then name no process). */
     @Optional() private readonly lease?: Lease,
+    /** The image quotas (absent in the worker, which has no read models: its frames were counted at upload). */
+    @Optional() private readonly quota?: ImageQuota,
   ) {
     this.processId = lease ? `${PROCESS_LEASE_PREFIX}${randomUUID()}` : null;
+  }
+
+  /**
+   * The one check-and-reserve of every path that adds images (uploads, URL uploads before fetching, Custom Vision
+   * batches, dataset imports, videos for their frames, promoted predictions): runs `work`, which takes in at most
+   * `adding` images, when they fit in MAX_IMAGES_PER_PROJECT and MAX_IMAGES_PER_USER, reserving them until it is
+   * over; 422 IMAGE_QUOTA_EXCEEDED before it otherwise (see ImageQuota.hold).
+   */
+  withRoom<T>(destination: ImageDestination, adding: number, work: () => Promise<T>): Promise<T> {
+    if (!this.quota) throw new Error('Images are added only where the read models are (the api), not in a worker');
+    return this.quota.hold(destination, adding, work);
   }
 
   /**

@@ -7,7 +7,7 @@ import { isDomainError } from '@diyml/core/pure';
 import { UpdateImageMetadata } from '@diyml/datasets';
 import { UploadImages } from '@diyml/datasets';
 import type { IntakeItem } from '@diyml/datasets';
-import { ImageQuota } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import type { UserContext } from '../../http/custom-vision-controller.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
@@ -82,7 +82,7 @@ export class ImageBatch {
   constructor(
     private readonly commands: CommandBus,
     private readonly reads: CustomVisionReads,
-    private readonly quota: ImageQuota,
+    private readonly intake: ImageIntake,
   ) {}
 
   /** `metadata`: the batch's metadata, merged into that of every image created or found (Azure's batch `metadata`). */
@@ -125,7 +125,7 @@ export class ImageBatch {
     // The whole batch before its first group is taken: past the quota, nothing is (400 BadRequestExceededQuota).
     const adding = [...groups.values()].reduce((sum, indexes) => sum + indexes.length, 0);
     // Reserved for the whole batch: the uploads of its groups run inside the reservation, not counted again.
-    await this.quota.hold({ projectId: project.id, ownerId: project.ownerId }, adding, () =>
+    await this.intake.withRoom({ projectId: project.id, ownerId: project.ownerId }, adding, () =>
       this.upload(project, groups, entries, results, context),
     );
 
