@@ -90,8 +90,9 @@ describe('content claims of a killed process', () => {
             body: form,
           });
           if (answer.status === 201) break;
-          // It follows the log the other process wrote: the project may not be in its read models yet.
-          if (attempt >= 600 || answer.status !== 404) throw new Error(`${answer.status}: ${await answer.text()}`);
+          // It follows the log the other process wrote: the user and project may not be in its read models yet.
+          if (attempt >= 600 || ![401, 404].includes(answer.status))
+            throw new Error(`${answer.status}: ${await answer.text()}`);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         const events = other.app.get(EventStore);

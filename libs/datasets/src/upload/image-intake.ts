@@ -142,39 +142,49 @@ export class ImageIntake implements OnApplicationShutdown {
   }
 
   /**
-   * Takes this process's lease (before its first claim) and renews it every third of CLAIM_LEASE_TTL_MS; a lease
-   * lost (the process stalled past it) is taken again, as nobody else takes a lease of this name.
+   * The process to name in a claim: this one once it holds its lease (taken before its first claim, renewed every
+   * third of CLAIM_LEASE_TTL_MS, taken again if it was lost: nobody else takes a lease of this name); null while the
+   * lease store does not answer, so the claim keeps the 60 s rule instead of failing the upload.
    */
-  private holdProcessLease(): Promise<HeldLease | undefined> {
-    if (!this.lease || !this.processId) return Promise.resolve(undefined);
+  private async claimingProcess(): Promise<string | null> {
+    if (!this.lease || !this.processId) return null;
     const { lease, processId } = this;
     const ttl = this.limits.CLAIM_LEASE_TTL_MS;
-    this.processLease ??= lease.tryAcquire(processId, ttl).then((held) => {
-      this.renewal = setInterval(
-        () => {
-          void (async () => {
-            const current = await this.processLease;
-            if (current && (await current.renew())) return;
-            this.processLease = lease.tryAcquire(processId, ttl);
-            await this.processLease;
-          })().catch((error: unknown) => this.logger.warn(`Renewing the upload lease failed: ${String(error)}`));
-        },
-        Math.floor(ttl / 3),
-      );
-      this.renewal.unref();
-      return held;
-    });
-    return this.processLease;
+    this.processLease ??= lease.tryAcquire(processId, ttl);
+    this.renewal ??= setInterval(
+      () => {
+        void (async () => {
+          const current = await this.processLease?.catch(() => undefined);
+          if (current && (await current.renew())) return;
+          this.processLease = lease.tryAcquire(processId, ttl);
+          await this.processLease;
+        })().catch((error: unknown) => this.logger.warn(`Renewing the upload lease failed: ${String(error)}`));
+      },
+      Math.floor(ttl / 3),
+    ).unref();
+    try {
+      return (await this.processLease) ? processId : null;
+    } catch (error) {
+      this.logger.warn(`The upload lease could not be taken (${String(error)}); claims name no process meanwhile`);
+      this.processLease = undefined;
+      return null;
+    }
   }
 
   /** Whether the process named by a claim still lives (holds its lease); undefined when that cannot be told. */
   private async processAlive(processId: string | null): Promise<boolean | undefined> {
     if (!this.lease || processId === null || !processId.startsWith(PROCESS_LEASE_PREFIX)) return undefined;
     if (processId === this.processId) return true;
-    const taken = await this.lease.tryAcquire(processId, 1000);
-    if (!taken) return true;
-    await taken.release();
-    return false;
+    try {
+      const taken = await this.lease.tryAcquire(processId, 1000);
+      if (!taken) return true;
+      await taken.release();
+      return false;
+    } catch (error) {
+      // The lease store does not answer: the claim's age decides, as for a claim naming no process.
+      this.logger.warn(`Asking whether ${processId} lives failed: ${String(error)}`);
+      return undefined;
+    }
   }
 
   /**
@@ -366,7 +376,7 @@ export class ImageIntake implements OnApplicationShutdown {
     turn: AppendTurn,
   ): Promise<string> {
     const stream = imageContentStream(projectId, sha256);
-    await this.holdProcessLease();
+    const processId = await this.claimingProcess();
     for (;;) {
       let holderStatus = 'gone' as HolderStatus;
       const now = this.clock.now();
@@ -383,7 +393,7 @@ export class ImageIntake implements OnApplicationShutdown {
             sha256,
             imageId,
             holderActive: holderStatus !== 'gone',
-            processId: this.processId,
+            processId,
           };
         },
         retry: { attempts: CLAIM_ATTEMPTS },
