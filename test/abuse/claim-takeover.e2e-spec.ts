@@ -7,6 +7,7 @@ import { datasetUpcasters, imageContentStream } from '@diyml/datasets';
 import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { EventStore, type RecordedEvent, SqliteEventStore, Upcasters } from '@diyml/event-store';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import { SqliteLease } from '@diyml/read-store';
 import { ApiClient } from '../support/api-client.js';
 import { appsAreBuilt, createTestDatabase, startBuiltApi } from '../support/built-processes.js';
 import { registerAndLogIn, startTestApp } from '../support/test-app.js';
@@ -34,6 +35,50 @@ describe('content claims of a killed process', () => {
     const [event] = await store.readStream(v1.streamId);
     expect(event).toMatchObject({ v: 2, data: { ...(v1.data as object), processId: null } });
     await store.close();
+  });
+
+  it('at start, releases at once the claims of processes that died and keeps those of processes that live', async () => {
+    const testApp = await startTestApp();
+    const { auth } = await registerAndLogIn(testApp);
+    const project = await new ApiClient(testApp, auth).createProject('classification', [], 'sweep');
+    // Another process sharing the data directory lives (holds its lease); a third one died (its lease is free).
+    const leases = new SqliteLease(join(testApp.dataDir, 'leases.sqlite'));
+    const living = `upload-process:${randomUUID()}`;
+    expect(await leases.tryAcquire(living, 120_000)).toBeTruthy();
+    const claimOf = async (processId: string, seed: number) => {
+      const sha256 = createHash('sha256')
+        .update(await generateImage(seed))
+        .digest('hex');
+      const stream = imageContentStream(project.id, sha256);
+      await testApp.app.get(EventStore).append(
+        stream,
+        [
+          {
+            type: 'ImageContentClaimed',
+            v: 2,
+            data: { projectId: project.id, sha256, imageId: randomUUID(), processId },
+          },
+        ],
+        {
+          expectedRevision: 'no_stream',
+          metadata: { userId: null, correlationId: 'sweep', causationId: null, at: new Date().toISOString() },
+        },
+      );
+      return stream;
+    };
+    const ofTheDead = await claimOf(`upload-process:${randomUUID()}`, 6161);
+    const ofTheLiving = await claimOf(living, 6262);
+    await testApp.close();
+
+    const restarted = await startTestApp({ dataDir: testApp.dataDir });
+    const events = restarted.app.get(EventStore);
+    expect((await events.readStream(ofTheDead)).map((event) => event.type)).toEqual([
+      'ImageContentClaimed',
+      'ImageContentReleased',
+    ]);
+    expect((await events.readStream(ofTheLiving)).map((event) => event.type)).toEqual(['ImageContentClaimed']);
+    await leases.close();
+    await restarted.destroy();
   });
 
   const modes: { name: string; skipped?: string; env: () => Promise<Record<string, string>> }[] = [
@@ -73,12 +118,21 @@ describe('content claims of a killed process', () => {
         const env = { ...(await mode.env()), DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('hex') };
         const other = await startTestApp({ dataDir, settings: env });
         cleanups.push(() => other.close());
-        const killed = await startBuiltApi(env);
-        cleanups.push(() => killed.stop());
         const { auth } = await registerAndLogIn(other);
         const client = new ApiClient(other, auth);
         const project = await client.createProject('classification', [], 'claims');
+        const killed = await startBuiltApi(env);
+        cleanups.push(() => killed.stop());
 
+        // It reads the user and the project from the log: wait until its read models caught up (a token it does not
+        // know yet would count as a failed sign-in, and those are throttled).
+        for (let attempt = 0; attempt < 600; attempt++) {
+          const health = (await (await fetch(`${killed.url}/health`)).json()) as {
+            details?: { readModels?: { lag?: number } };
+          };
+          if (health.details?.readModels?.lag === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         // One upload through the api about to be killed, so it holds its lease; its claim names it.
         const first = await generateImage(5151);
         for (let attempt = 0; ; attempt++) {

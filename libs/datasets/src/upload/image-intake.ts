@@ -172,7 +172,7 @@ export class ImageIntake implements OnApplicationShutdown {
   }
 
   /** Whether the process named by a claim still lives (holds its lease); undefined when that cannot be told. */
-  private async processAlive(processId: string | null): Promise<boolean | undefined> {
+  async processAlive(processId: string | null): Promise<boolean | undefined> {
     if (!this.lease || processId === null || !processId.startsWith(PROCESS_LEASE_PREFIX)) return undefined;
     if (processId === this.processId) return true;
     try {
