@@ -79,6 +79,23 @@ describe('image quotas per project and per user', () => {
     expect(await imageCount(client, id)).toBe(3);
   });
 
+  it('lets many concurrent uploads of one user store exactly the quota and refuses the rest with what is left', async () => {
+    const client = await newUser();
+    const first = await client.createProject('classification', []);
+    const second = await client.createProject('classification', []);
+    // 16 single-image uploads at once, 8 to each project: the user's quota (8) holds, with each project's (5).
+    const answers = await Promise.all(
+      images.slice(0, 16).map((image, index) => upload(client, index % 2 === 0 ? first.id : second.id, [image], index)),
+    );
+    const refused = answers.filter((answer) => answer.status === 422);
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(8);
+    expect(refused).toHaveLength(8);
+    for (const answer of refused) {
+      expect(answer.body).toMatchObject({ code: 'IMAGE_QUOTA_EXCEEDED', details: { left: 0, adding: 1 } });
+    }
+    expect((await imageCount(client, first.id)) + (await imageCount(client, second.id))).toBe(8);
+  });
+
   it('counts the user’s images across projects, and holds dataset imports, URL uploads and videos to both quotas', async () => {
     const client = await newUser();
     const first = await client.createProject('classification', []);

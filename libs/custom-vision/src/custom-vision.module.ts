@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { UrlFetcher } from '@diyml/core';
 import { AuditModule } from '@diyml/audit';
-import { DatasetQueries, ImageQuota, uploadLimitsProvider } from '@diyml/datasets';
+import { DatasetQueries, ImageIntake, ImageQuota, uploadLimitsProvider } from '@diyml/datasets';
 import { DeploymentsModule, deploymentSettingsProvider } from '@diyml/deployments';
 import { LabelSuggestionQueries } from '@diyml/evaluation';
 import { PredictionService } from '@diyml/deployments';
@@ -70,6 +70,7 @@ import { TagsController } from './slices/tags/tags.controller.js';
     PredictionService,
     CustomVisionReads,
     ImageBatch,
+    ImageIntake,
     ImageQuota,
     TrainingKeyGuard,
     PredictionKeyGuard,

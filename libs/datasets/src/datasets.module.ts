@@ -34,6 +34,7 @@ import { UploadVideoController } from './slices/upload-video/upload-video.contro
 import { UploadVideoHandler } from './slices/upload-video/upload-video.handler.js';
 import { VideoFramesJobProcessor, VideoFramesJobReactor } from './slices/upload-video/video-frames.job.js';
 import { VideosProjection } from './slices/upload-video/videos.projection.js';
+import { ImageCountsProjection } from './read-models/image-counts/image-counts.projection.js';
 import { ImageIntake } from './upload/image-intake.js';
 import { ImageQuota } from './upload/image-quota.js';
 import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
@@ -69,6 +70,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
     ProjectTimeTravel,
     ImagesProjection,
     PendingClaimsProjection,
+    ImageCountsProjection,
     ImageIntake,
     ImageQuota,
     StaleClaimsSweeper,

@@ -4,12 +4,18 @@ import { contentHolder, imageContentClaimDecider } from './image-content-claim.d
 
 const spec = deciderSpecification(imageContentClaimDecider);
 const data = (imageId: string) => ({ projectId: 'p1', sha256: 'abc', imageId });
-const claimed = (imageId: string) => ({ type: 'ImageContentClaimed' as const, v: 1, data: data(imageId) });
+const PROCESS = 'upload-process:1';
+const claimed = (imageId: string) => ({
+  type: 'ImageContentClaimed' as const,
+  v: 2,
+  data: { ...data(imageId), processId: PROCESS },
+});
 const released = (imageId: string) => ({ type: 'ImageContentReleased' as const, v: 1, data: data(imageId) });
 const claim = (imageId: string, holderActive = true) => ({
   type: 'ClaimImageContent' as const,
   ...data(imageId),
   holderActive,
+  processId: PROCESS,
 });
 const release = (imageId: string) => ({ type: 'ReleaseImageContent' as const, ...data(imageId) });
 

@@ -11,6 +11,8 @@ export type ClaimImageContent = {
   sha256: string;
   imageId: string;
   holderActive: boolean;
+  /** The lease name of the process claiming, null when it holds none (a process without leases). */
+  processId: string | null;
 };
 export type ReleaseImageContent = { type: 'ReleaseImageContent'; projectId: string; sha256: string; imageId: string };
 export type ImageContentCommand = ClaimImageContent | ReleaseImageContent;
@@ -36,7 +38,7 @@ export const imageContentClaimDecider: Decider<ImageContentState, ImageContentCo
         : [];
     }
     if (state.holder === imageId || (state.holder !== null && command.holderActive)) return [];
-    return [{ type: 'ImageContentClaimed', v: 1, data: { projectId, sha256, imageId } }];
+    return [{ type: 'ImageContentClaimed', v: 2, data: { projectId, sha256, imageId, processId: command.processId } }];
   },
 
   evolve(state, event) {

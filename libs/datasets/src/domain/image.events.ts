@@ -114,9 +114,13 @@ export const IMAGE_EVENT_TYPES = [
 ] as const satisfies readonly ImageEvent['type'][];
 
 /** Events of the image-content claim streams. */
+/**
+ * v2 names the process whose upload holds the claim (`processId`, its lease name: see ImageIntake), so another
+ * process can tell an upload in flight from one its dead process left; null for v1 claims (unknown).
+ */
 export type ImageContentClaimed = DomainEvent<
   'ImageContentClaimed',
-  { projectId: string; sha256: string; imageId: string }
+  { projectId: string; sha256: string; imageId: string; processId: string | null }
 >;
 export type ImageContentReleased = DomainEvent<
   'ImageContentReleased',

@@ -16,8 +16,18 @@ export const imageUploadedV1ToV2: Upcaster = {
   },
 };
 
+/** ImageContentClaimed v2 names the process that claimed (`processId`); v1 claims do not say: null. */
+export const imageContentClaimedV1ToV2: Upcaster = {
+  type: 'ImageContentClaimed',
+  fromVersion: 1,
+  upcast(data) {
+    return { ...(data as Record<string, unknown>), processId: null };
+  },
+};
+
 export const datasetUpcasters: readonly Upcaster[] = [
   withoutSource('ImageLabeled'),
   withoutSource('ImageRegionsSet'),
   imageUploadedV1ToV2,
+  imageContentClaimedV1ToV2,
 ];

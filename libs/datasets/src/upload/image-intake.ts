@@ -1,4 +1,5 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobStore } from '@diyml/blobs';
@@ -13,6 +14,7 @@ import {
 } from '@diyml/core';
 import { AppendOrder, type AppendTurn, CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
 import type { ProjectView } from '@diyml/projects';
+import { type HeldLease, Lease } from '@diyml/read-store';
 import { contentHolder, imageContentClaimDecider } from '../domain/image-content-claim.decider.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
 import {
@@ -25,6 +27,7 @@ import {
   type Split,
 } from '../domain/image.events.js';
 import { type InspectedImage, inspectImage } from '../images/image-inspection.js';
+import { type ImageDestination, ImageQuota } from './image-quota.js';
 import { UploadLimits } from './upload-limits.js';
 
 /**
@@ -73,13 +76,19 @@ async function bytesOf(bytes: Buffer | { file: string }): Promise<Buffer> {
 
 /** Files checked (decoded) and stored at the same time within one request. */
 const CONCURRENCY = 8;
-/** A claim whose image stream is still empty is an upload in flight for this long; after, an abandoned one. */
+/**
+ * A claim whose image stream is still empty is an upload in flight for this long at most; after, an abandoned one.
+ * A claim naming a process (v2) is abandoned sooner, as soon as that process's lease lapsed (see `processAlive`).
+ */
 const CLAIM_IN_FLIGHT_MS = 60_000;
 const CLAIM_ATTEMPTS = 5;
 /** How often an upload whose bytes another upload claimed and has not recorded yet looks again at that one. */
 const IN_FLIGHT_POLL_MS = 100;
 /** Pause between tries to give back the claim of a failed upload while the log does not answer. */
 const GIVE_BACK_RETRY_MS = 500;
+
+/** Lease names of the processes taking uploads in: `upload-process:<id>`. */
+const PROCESS_LEASE_PREFIX = 'upload-process:';
 
 /** What became of the upload that claimed some bytes. */
 type HolderStatus = 'recorded' | 'in-flight' | 'gone';
@@ -104,6 +113,10 @@ export class ImageIntake implements OnApplicationShutdown {
   private readonly logger = new Logger(ImageIntake.name);
   /** Ends the claims given back in the background when the app stops. */
   private readonly stopping = new AbortController();
+  /** The lease naming this process in its claims (`upload-process:<uuid>`), held while it lives; null without leases. */
+  private readonly processId: string | null;
+  private processLease?: Promise<HeldLease | undefined>;
+  private renewal?: NodeJS.Timeout;
 
   constructor(
     private readonly events: EventStore,
@@ -112,7 +125,70 @@ export class ImageIntake implements OnApplicationShutdown {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly limits: UploadLimits,
-  ) {}
+    /** The reactors' leases (absent in a process without them, the worker: its claims then name no process). */
+    @Optional() private readonly lease?: Lease,
+    /** The image quotas (absent in the worker, which has no read models: its frames were counted at upload). */
+    @Optional() private readonly quota?: ImageQuota,
+  ) {
+    this.processId = lease ? `${PROCESS_LEASE_PREFIX}${randomUUID()}` : null;
+  }
+
+  /**
+   * The one check-and-reserve of every path that adds images (uploads, URL uploads before fetching, Custom Vision
+   * batches, dataset imports, videos for their frames, promoted predictions): runs `work`, which takes in at most
+   * `adding` images, when they fit in MAX_IMAGES_PER_PROJECT and MAX_IMAGES_PER_USER, reserving them until it is
+   * over; 422 IMAGE_QUOTA_EXCEEDED before it otherwise (see ImageQuota.hold).
+   */
+  withRoom<T>(destination: ImageDestination, adding: number, work: () => Promise<T>): Promise<T> {
+    if (!this.quota) throw new Error('Images are added only where the read models are (the api), not in a worker');
+    return this.quota.hold(destination, adding, work);
+  }
+
+  /**
+   * The process to name in a claim: this one once it holds its lease (taken before its first claim, renewed every
+   * third of CLAIM_LEASE_TTL_MS, taken again if it was lost: nobody else takes a lease of this name); null while the
+   * lease store does not answer, so the claim keeps the 60 s rule instead of failing the upload.
+   */
+  private async claimingProcess(): Promise<string | null> {
+    if (!this.lease || !this.processId) return null;
+    const { lease, processId } = this;
+    const ttl = this.limits.CLAIM_LEASE_TTL_MS;
+    this.processLease ??= lease.tryAcquire(processId, ttl);
+    this.renewal ??= setInterval(
+      () => {
+        void (async () => {
+          const current = await this.processLease?.catch(() => undefined);
+          if (current && (await current.renew())) return;
+          this.processLease = lease.tryAcquire(processId, ttl);
+          await this.processLease;
+        })().catch((error: unknown) => this.logger.warn(`Renewing the upload lease failed: ${String(error)}`));
+      },
+      Math.floor(ttl / 3),
+    ).unref();
+    try {
+      return (await this.processLease) ? processId : null;
+    } catch (error) {
+      this.logger.warn(`The upload lease could not be taken (${String(error)}); claims name no process meanwhile`);
+      this.processLease = undefined;
+      return null;
+    }
+  }
+
+  /** Whether the process named by a claim still lives (holds its lease); undefined when that cannot be told. */
+  async processAlive(processId: string | null): Promise<boolean | undefined> {
+    if (!this.lease || processId === null || !processId.startsWith(PROCESS_LEASE_PREFIX)) return undefined;
+    if (processId === this.processId) return true;
+    try {
+      const taken = await this.lease.tryAcquire(processId, 1000);
+      if (!taken) return true;
+      await taken.release();
+      return false;
+    } catch (error) {
+      // The lease store does not answer: the claim's age decides, as for a claim naming no process.
+      this.logger.warn(`Asking whether ${processId} lives failed: ${String(error)}`);
+      return undefined;
+    }
+  }
 
   /**
    * Takes in every file and waits until they can be read. Files are checked and stored in parallel, then
@@ -303,6 +379,7 @@ export class ImageIntake implements OnApplicationShutdown {
     turn: AppendTurn,
   ): Promise<string> {
     const stream = imageContentStream(projectId, sha256);
+    const processId = await this.claimingProcess();
     for (;;) {
       let holderStatus = 'gone' as HolderStatus;
       const now = this.clock.now();
@@ -313,7 +390,14 @@ export class ImageIntake implements OnApplicationShutdown {
             state.holder !== null && state.holder !== imageId
               ? await this.holderStatus(state.holder, stream, now)
               : 'gone';
-          return { type: 'ClaimImageContent', projectId, sha256, imageId, holderActive: holderStatus !== 'gone' };
+          return {
+            type: 'ClaimImageContent',
+            projectId,
+            sha256,
+            imageId,
+            holderActive: holderStatus !== 'gone',
+            processId,
+          };
         },
         retry: { attempts: CLAIM_ATTEMPTS },
         waitForReadModels: false,
@@ -332,10 +416,11 @@ export class ImageIntake implements OnApplicationShutdown {
     if (history.some((event) => event.type === 'ImageRemoved')) return 'gone';
     if (history.length > 0) return 'recorded';
     const claims = await readStreamOf<ImageContentEvent>(this.events, claimStream);
-    const claimedAt = claims.findLast(
-      (event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId,
-    )?.metadata.at;
-    return claimedAt !== undefined && now.getTime() - Date.parse(claimedAt) < CLAIM_IN_FLIGHT_MS ? 'in-flight' : 'gone';
+    const claimed = claims.findLast((event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId);
+    if (claimed === undefined || now.getTime() - Date.parse(claimed.metadata.at) >= CLAIM_IN_FLIGHT_MS) return 'gone';
+    // The upload of a process that died (its lease lapsed) will never be recorded.
+    const processId = claimed.type === 'ImageContentClaimed' ? claimed.data.processId : null;
+    return (await this.processAlive(processId)) === false ? 'gone' : 'in-flight';
   }
 
   /**
@@ -371,8 +456,11 @@ export class ImageIntake implements OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.renewal);
+    // Given up at once: uploads this process leaves unfinished are taken over without waiting for the lease to lapse.
+    await (await this.processLease?.catch(() => undefined))?.release().catch(() => undefined);
   }
 
   /** Gives the content back after the image is removed (or its upload failed), if the image still holds it. */

@@ -1,10 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { Settings } from '@diyml/core';
 import { DomainError } from '@diyml/core/pure';
-import { PROJECTS, type ProjectView } from '@diyml/projects';
 import { ReadStore } from '@diyml/read-store';
-import { IMAGES, type ImageView } from '../read-models/images/image.view.js';
-import { VIDEOS, type VideoView } from '../slices/upload-video/videos.projection.js';
+import {
+  IMAGE_COUNTS,
+  type ImageCountView,
+  projectCountId,
+  userCountId,
+} from '../read-models/image-counts/image-counts.projection.js';
 
 export const IMAGE_QUOTA_EXCEEDED = 'IMAGE_QUOTA_EXCEEDED';
 
@@ -27,12 +31,20 @@ export const IMAGE_QUOTA_DESCRIPTION =
  */
 const inFlight = new Map<string, number>();
 
+/** The check-and-reserve of each user, one at a time in this process: a promise chain by user id. */
+const reserving = new Map<string, Promise<unknown>>();
+
+/** The reservation the current request holds, so the steps inside it (a batch's uploads) are not counted twice. */
+const held = new AsyncLocalStorage<ImageDestination>();
+
 /**
  * The image quotas (MAX_IMAGES_PER_PROJECT, MAX_IMAGES_PER_USER), checked before a request takes any image in, so
- * no account grows the read models (held in memory by the embedded api) without end. Counts come from the images
- * read model (its index by project) plus frames still to come from videos, plus the images that requests of this
- * process are taking in right now (not in the read model yet), so concurrent uploads of one user cannot pass the
- * limit together here; across api replicas they can, by at most what they add at once.
+ * no account grows the read models (held in memory by the embedded api) without end. Counts come from the image-counts
+ * read model (one document for the project, one for the user: two reads, whatever the number of projects), which
+ * includes frames still to come from videos, plus the images that requests of this process are taking in right now.
+ * A user's checks run one at a time in this process, each reserving its images before the next one reads, so
+ * concurrent requests of one user cannot pass the limits together here; across api replicas they can, by at most
+ * what they add at once.
  */
 @Injectable()
 export class ImageQuota {
@@ -43,16 +55,17 @@ export class ImageQuota {
 
   /**
    * Runs `work`, which takes in at most `adding` images, when they fit in both quotas; 422 IMAGE_QUOTA_EXCEEDED
-   * before it otherwise. The images stay counted as in flight until `work` is over (by then they are in the read
-   * model: the intake waits for it).
+   * before it otherwise. The images stay reserved (counted as in flight) until `work` is over (by then they are in
+   * the read model: the intake waits for it). Inside the `work` of a reservation for the same destination (a Custom
+   * Vision batch uploading its groups), the images were reserved already: `work` runs at once.
    */
   async hold<T>(destination: ImageDestination, adding: number, work: () => Promise<T>): Promise<T> {
+    const outer = held.getStore();
+    if (outer && outer.ownerId === destination.ownerId && outer.projectId === destination.projectId) return work();
     const keys = keysOf(destination);
-    // Counted before the read model is asked, so a request checked at the same time sees these too.
-    for (const key of keys) inFlight.set(key, (inFlight.get(key) ?? 0) + adding);
+    await this.reserve(destination, adding, keys);
     try {
-      await this.assertRoom(destination, adding, { alreadyInFlight: true });
-      return await work();
+      return await held.run(destination, work);
     } finally {
       for (const key of keys) {
         const left = (inFlight.get(key) ?? 0) - adding;
@@ -62,36 +75,41 @@ export class ImageQuota {
     }
   }
 
-  /** 422 IMAGE_QUOTA_EXCEEDED when `adding` more images would not fit in the project's or the user's quota. */
-  async assertRoom(
-    destination: ImageDestination,
-    adding: number,
-    { alreadyInFlight = false }: { alreadyInFlight?: boolean } = {},
-  ): Promise<void> {
-    const own = alreadyInFlight ? adding : 0;
+  /** Checks the room (one check of this user at a time) and counts the images as in flight when they fit. */
+  private async reserve(destination: ImageDestination, adding: number, keys: string[]): Promise<void> {
+    const before = reserving.get(destination.ownerId) ?? Promise.resolve();
+    const turn = before.then(async () => {
+      await this.assertRoom(destination, adding);
+      for (const key of keys) inFlight.set(key, (inFlight.get(key) ?? 0) + adding);
+    });
+    const settled = turn.catch(() => undefined);
+    reserving.set(destination.ownerId, settled);
+    try {
+      await turn;
+    } finally {
+      if (reserving.get(destination.ownerId) === settled) reserving.delete(destination.ownerId);
+    }
+  }
+
+  /**
+   * 422 IMAGE_QUOTA_EXCEEDED when `adding` more images would not fit in the project's or the user's quota (a check
+   * alone: use `hold` to reserve them).
+   */
+  async assertRoom(destination: ImageDestination, adding: number): Promise<void> {
+    const counts = this.readStore.collection<ImageCountView>(IMAGE_COUNTS);
+    const [project, user] = await Promise.all([
+      destination.projectId === null ? undefined : counts.get(projectCountId(destination.projectId)),
+      counts.get(userCountId(destination.ownerId)),
+    ]);
     // A project an import is about to create starts empty.
     if (destination.projectId === null) this.refuseBeyond('project', 0, adding, this.settings.MAX_IMAGES_PER_PROJECT);
     else {
-      const held =
-        (await this.imagesOf(destination.projectId)) + (inFlight.get(`project:${destination.projectId}`) ?? 0);
-      this.refuseBeyond('project', held - own, adding, this.settings.MAX_IMAGES_PER_PROJECT);
+      const holding =
+        (project ? project.images + project.frames : 0) + (inFlight.get(`project:${destination.projectId}`) ?? 0);
+      this.refuseBeyond('project', holding, adding, this.settings.MAX_IMAGES_PER_PROJECT);
     }
-    const projects = await this.readStore.collection<ProjectView>(PROJECTS).findAll({ ownerId: destination.ownerId });
-    const stored = await Promise.all(projects.map((project) => this.imagesOf(project.id)));
-    const held = stored.reduce((sum, count) => sum + count, 0) + (inFlight.get(`user:${destination.ownerId}`) ?? 0);
-    this.refuseBeyond('user', held - own, adding, this.settings.MAX_IMAGES_PER_USER);
-  }
-
-  /** The project's images, with the frames still to come from its videos being extracted. */
-  private async imagesOf(projectId: string): Promise<number> {
-    const [images, extracting] = await Promise.all([
-      this.readStore.collection<ImageView>(IMAGES).count({ projectId }),
-      this.readStore.collection<VideoView>(VIDEOS).findAll({ projectId, status: 'extracting' }),
-    ]);
-    return extracting.reduce(
-      (sum, video) => sum + Math.max(0, video.progress.frameCount - video.progress.framesDone),
-      images,
-    );
+    const holding = (user ? user.images + user.frames : 0) + (inFlight.get(`user:${destination.ownerId}`) ?? 0);
+    this.refuseBeyond('user', holding, adding, this.settings.MAX_IMAGES_PER_USER);
   }
 
   private refuseBeyond(scope: 'project' | 'user', held: number, adding: number, limit: number): void {

@@ -14,7 +14,7 @@ import { PENDING_CLAIMS, type PendingClaimView } from '../read-models/content-cl
 import { ImageIntake } from './image-intake.js';
 
 /**
- * A claim this old whose image was never recorded is abandoned: the upload that made it died (the api was
+ * A claim naming no process (v1, or made without leases) this old whose image was never recorded is abandoned: the upload that made it died (the api was
  * killed between claiming the content and recording the image). Younger ones may be in flight on another replica.
  */
 export const STALE_CLAIM_AGE_MS = 10_000;
@@ -58,7 +58,11 @@ export class StaleClaimsSweeper implements OnApplicationBootstrap, OnApplication
     let nextInMs: number | undefined;
     for (const claim of await this.readStore.collection<PendingClaimView>(PENDING_CLAIMS).findAll()) {
       const age = now.getTime() - Date.parse(claim.claimedAt);
-      if (age < STALE_CLAIM_AGE_MS) {
+      // A claim naming its process is judged by that process's lease: released at once when it died, kept while it
+      // lives (its upload may still be recorded; a stuck one is taken over after 60 s by the next upload of the file).
+      const alive = await this.intake.processAlive(claim.processId ?? null);
+      if (alive === true) continue;
+      if (alive === undefined && age < STALE_CLAIM_AGE_MS) {
         nextInMs = Math.min(nextInMs ?? Number.POSITIVE_INFINITY, STALE_CLAIM_AGE_MS - age);
         continue;
       }

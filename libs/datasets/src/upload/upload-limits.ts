@@ -60,6 +60,17 @@ export class UploadLimits {
   @Min(1)
   @Max(100_000)
   VIDEO_MAX_FRAMES: number = 1000;
+
+  /**
+   * How long the content claims of a process that died stay its own: each process holds a lease (Redis, PostgreSQL
+   * or DATA_DIR/leases.sqlite, as the reactors do) renewed every third of this while it lives; once it lapses,
+   * another process takes over the claims of uploads the dead one left unfinished.
+   */
+  @Transform(emptyToUndefined)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  CLAIM_LEASE_TTL_MS: number = 8000;
 }
 
 export const UPLOAD_LIMIT_NAMES = [
@@ -71,6 +82,7 @@ export const UPLOAD_LIMIT_NAMES = [
   'IMPORT_MAX_FILES',
   'VIDEO_MAX_BYTES',
   'VIDEO_MAX_FRAMES',
+  'CLAIM_LEASE_TTL_MS',
 ] as const satisfies readonly (keyof UploadLimits)[];
 
 export const DEFAULT_UPLOAD_LIMITS = new UploadLimits();

@@ -7,7 +7,7 @@ import { isDomainError } from '@diyml/core/pure';
 import { UpdateImageMetadata } from '@diyml/datasets';
 import { UploadImages } from '@diyml/datasets';
 import type { IntakeItem } from '@diyml/datasets';
-import { ImageQuota } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
 import { type CvImage, toCvImage } from '../../domain/shapes.js';
 import type { UserContext } from '../../http/custom-vision-controller.js';
 import { CustomVisionReads } from '../../read/custom-vision-reads.js';
@@ -84,7 +84,7 @@ export class ImageBatch {
   constructor(
     private readonly commands: CommandBus,
     private readonly reads: CustomVisionReads,
-    private readonly quota: ImageQuota,
+    private readonly intake: ImageIntake,
   ) {}
 
   /** `metadata`: the batch's metadata, merged into that of every image created or found (Azure's batch `metadata`). */
@@ -131,7 +131,23 @@ export class ImageBatch {
 
     // The whole batch before its first group is taken: past the quota, nothing is (400 BadRequestExceededQuota).
     const adding = [...groups.values()].reduce((sum, indexes) => sum + indexes.length, 0);
-    await this.quota.assertRoom({ projectId: project.id, ownerId: project.ownerId }, adding);
+    // Reserved for the whole batch: the uploads of its groups run inside the reservation, not counted again.
+    await this.intake.withRoom({ projectId: project.id, ownerId: project.ownerId }, adding, () =>
+      this.upload(project, groups, entries, results, context),
+    );
+
+    if (project.type === 'detection') await this.setRegions(project, entries, results, context);
+    return this.summarise(project, results, context, baseUrl, metadata);
+  }
+
+  /** Uploads the files of each group of tags. */
+  private async upload(
+    project: ProjectView,
+    groups: ReadonlyMap<string, number[]>,
+    entries: readonly ImageEntry[],
+    results: (ImageCreateResult & { id?: string })[],
+    context: UserContext,
+  ): Promise<void> {
     for (const [key, indexes] of groups) {
       const files = indexes.map((index) => ({
         filename: entries[index].name,
@@ -150,9 +166,6 @@ export class ImageBatch {
         }
       });
     }
-
-    if (project.type === 'detection') await this.setRegions(project, entries, results, context);
-    return this.summarise(project, results, context, baseUrl, metadata);
   }
 
   /**

@@ -12,6 +12,8 @@ export interface PendingClaimView {
   projectId: string;
   sha256: string;
   claimedAt: string;
+  /** The process whose upload made the claim (its lease name), null when the claim does not say (v1). */
+  processId: string | null;
 }
 
 /** Content claims not yet followed by their image's ImageUploaded nor released, so stale ones can be found. */
@@ -19,18 +21,18 @@ export interface PendingClaimView {
 @Injectable()
 export class PendingClaimsProjection implements Projection<ImageContentEvent | ImageUploaded> {
   readonly name = 'pending-content-claims';
-  readonly version = 1;
+  readonly version = 2;
   readonly collections = [PENDING_CLAIMS];
   readonly eventTypes = ['ImageContentClaimed', 'ImageContentReleased', 'ImageUploaded'] as const;
 
   async apply(event: Recorded<ImageContentEvent | ImageUploaded>, store: ReadStore): Promise<void> {
     const claims = store.collection<PendingClaimView>(PENDING_CLAIMS);
     if (event.type === 'ImageContentClaimed') {
-      const { imageId, projectId, sha256 } = event.data;
+      const { imageId, projectId, sha256, processId } = event.data;
       await claims.apply(
         imageId,
         event.position,
-        (current) => current ?? { id: imageId, projectId, sha256, claimedAt: event.metadata.at },
+        (current) => current ?? { id: imageId, projectId, sha256, claimedAt: event.metadata.at, processId },
       );
       return;
     }

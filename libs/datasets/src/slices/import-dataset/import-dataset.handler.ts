@@ -12,7 +12,6 @@ import type { InspectedImage } from '../../images/image-inspection.js';
 import { kindOfImageRefusal } from '../../images/image-formats.js';
 import { boxShownUpright, isStoredSideways } from '../../images/image-orientation.js';
 import { ImageIntake, type IncomingImage, type IntakeItem } from '../../upload/image-intake.js';
-import { ImageQuota } from '../../upload/image-quota.js';
 import { temporaryUploadDirectory, type UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
@@ -62,7 +61,6 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
     private readonly limits: UploadLimits,
     private readonly settings: Settings,
     private readonly commands: CommandBus,
-    private readonly quota: ImageQuota,
   ) {}
 
   async execute(command: ImportDataset): Promise<ImportResult> {
@@ -124,7 +122,7 @@ export class ImportDatasetHandler implements ICommandHandler<ImportDataset> {
 
     const present = dataset.images.filter((image) => !image.missing);
     // Before any image is decoded or label created: a refused import changes nothing.
-    return this.quota.hold({ projectId, ownerId: project.ownerId }, present.length, () =>
+    return this.intake.withRoom({ projectId, ownerId: project.ownerId }, present.length, () =>
       this.takeIn(project, dataset, present, missing, { split, context }),
     );
   }

@@ -2,8 +2,7 @@ import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nest
 import { UrlFetcher } from '@diyml/core';
 import { ProjectAccess } from '@diyml/projects';
 import type { Split } from '../../domain/image.events.js';
-import type { IntakeItem } from '../../upload/image-intake.js';
-import { ImageQuota } from '../../upload/image-quota.js';
+import { ImageIntake, type IntakeItem } from '../../upload/image-intake.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 import type { UserContext } from '../image-writer.js';
 import { UploadImages } from '../upload-images/upload-images.handler.js';
@@ -47,31 +46,33 @@ export class UploadImagesFromUrlsHandler implements ICommandHandler<UploadImages
     private readonly access: ProjectAccess,
     private readonly fetcher: UrlFetcher,
     private readonly commands: CommandBus,
-    private readonly quota: ImageQuota,
+    private readonly intake: ImageIntake,
   ) {}
 
   async execute({ projectId, urls, label, split, context }: UploadImagesFromUrls): Promise<UrlIntakeItem[]> {
     // Another user's project is 404, and a request past the image quota 422, before anything is fetched.
     const project = await this.access.getOwned(projectId, context.userId);
-    await this.quota.assertRoom({ projectId, ownerId: project.ownerId }, urls.length);
-    const results: (UrlIntakeItem | ReceivedFile)[] = (await this.fetcher.fetchEach(urls)).map((outcome, index) =>
-      'image' in outcome
-        ? { filename: filenameOf(outcome.image.url), size: outcome.image.bytes.length, buffer: outcome.image.bytes }
-        : {
-            url: urls[index],
-            filename: filenameOf(urls[index]),
-            status: 'rejected',
-            error: { code: outcome.error.code, message: outcome.error.message },
-          },
-    );
-    const fetchedIndexes = results.flatMap((result, index) => ('buffer' in result ? [index] : []));
-    const files = fetchedIndexes.map((index) => results[index] as ReceivedFile);
-    const intake: IntakeItem[] = files.length
-      ? await this.commands.execute(
-          new UploadImages(projectId, files, label === undefined ? [] : [label], split, context),
-        )
-      : [];
-    fetchedIndexes.forEach((index, position) => (results[index] = { url: urls[index], ...intake[position] }));
-    return results as UrlIntakeItem[];
+    // Reserved before fetching, for the fetches and the upload: concurrent requests cannot pass the quota together.
+    return this.intake.withRoom({ projectId, ownerId: project.ownerId }, urls.length, async () => {
+      const results: (UrlIntakeItem | ReceivedFile)[] = (await this.fetcher.fetchEach(urls)).map((outcome, index) =>
+        'image' in outcome
+          ? { filename: filenameOf(outcome.image.url), size: outcome.image.bytes.length, buffer: outcome.image.bytes }
+          : {
+              url: urls[index],
+              filename: filenameOf(urls[index]),
+              status: 'rejected',
+              error: { code: outcome.error.code, message: outcome.error.message },
+            },
+      );
+      const fetchedIndexes = results.flatMap((result, index) => ('buffer' in result ? [index] : []));
+      const files = fetchedIndexes.map((index) => results[index] as ReceivedFile);
+      const intake: IntakeItem[] = files.length
+        ? await this.commands.execute(
+            new UploadImages(projectId, files, label === undefined ? [] : [label], split, context),
+          )
+        : [];
+      fetchedIndexes.forEach((index, position) => (results[index] = { url: urls[index], ...intake[position] }));
+      return results as UrlIntakeItem[];
+    });
   }
 }

@@ -6,7 +6,6 @@ import { tooManyLabels } from '../../domain/image.decider.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabels } from '../../domain/label-reference.js';
 import { ImageIntake, type IntakeItem } from '../../upload/image-intake.js';
-import { ImageQuota } from '../../upload/image-quota.js';
 import type { ReceivedFile } from '../../upload/multipart.interceptor.js';
 import type { UserContext } from '../image-writer.js';
 
@@ -28,7 +27,6 @@ export class UploadImagesHandler implements ICommandHandler<UploadImages> {
   constructor(
     private readonly access: ProjectAccess,
     private readonly intake: ImageIntake,
-    private readonly quota: ImageQuota,
   ) {}
 
   async execute({ projectId, files, labels, split, context }: UploadImages): Promise<IntakeItem[]> {
@@ -49,7 +47,7 @@ export class UploadImagesHandler implements ICommandHandler<UploadImages> {
     // Checked here too (the decider checks each image), so a wrong request is refused before any file is taken.
     const labelIds = resolveLabels(project.labels, labels).map((resolved) => resolved.id);
     if (project.type === 'classification' && labelIds.length > 1) throw tooManyLabels(labelIds.length);
-    return this.quota.hold({ projectId, ownerId: project.ownerId }, files.length, () =>
+    return this.intake.withRoom({ projectId, ownerId: project.ownerId }, files.length, () =>
       this.intake.intake(
         project,
         files.map((file) => ({

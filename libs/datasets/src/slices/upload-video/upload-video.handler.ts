@@ -8,7 +8,7 @@ import { ReadStore } from '@diyml/read-store';
 import { DatasetErrors } from '../../domain/dataset-errors.js';
 import type { Split } from '../../domain/image.events.js';
 import { resolveLabel } from '../../domain/label-reference.js';
-import { ImageQuota } from '../../upload/image-quota.js';
+import { ImageIntake } from '../../upload/image-intake.js';
 import type { UploadedFile } from '../../upload/temporary-files.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { UserContext } from '../image-writer.js';
@@ -50,7 +50,7 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     private readonly pipeline: CommandPipeline,
     private readonly readStore: ReadStore,
     private readonly ids: IdGenerator,
-    private readonly quota: ImageQuota,
+    private readonly intake: ImageIntake,
   ) {}
 
   async execute({ projectId, file, options, context }: UploadVideo): Promise<VideoView> {
@@ -70,7 +70,7 @@ export class UploadVideoHandler implements ICommandHandler<UploadVideo> {
     const frameCount = frameCountOf(info.durationMs, options.framesPerSecond, this.limits.VIDEO_MAX_FRAMES);
     // Checked here, where the read models are: the job that takes the frames in (on a worker) has none. Its frames
     // count as images while it extracts them (the videos read model), so later requests see them.
-    return this.quota.hold({ projectId, ownerId: project.ownerId }, frameCount, async () => {
+    return this.intake.withRoom({ projectId, ownerId: project.ownerId }, frameCount, async () => {
       const stored = await this.blobs.putStream(createReadStream(path));
       const videoId = this.ids.newId();
       await this.pipeline.on(videoStream(videoId), videoDecider).run({

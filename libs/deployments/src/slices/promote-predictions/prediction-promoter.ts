@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@diyml/blobs';
 import { Clock, DomainError, type RequestContext } from '@diyml/core';
 import { resolveLabel, resolveLabels, validateRegions } from '@diyml/datasets';
-import { ImageIntake, ImageQuota } from '@diyml/datasets';
+import { ImageIntake } from '@diyml/datasets';
 import { CommandPipeline } from '@diyml/event-store';
 import { MULTILABEL_THRESHOLD } from '@diyml/ml/pure';
 import type { ProjectView } from '@diyml/projects';
@@ -50,7 +50,6 @@ export class PredictionPromoter {
     private readonly pipeline: CommandPipeline,
     private readonly clock: Clock,
     private readonly keeper: PredictionKeeper,
-    private readonly quota: ImageQuota,
   ) {}
 
   async promote(
@@ -88,7 +87,7 @@ export class PredictionPromoter {
         split,
       })),
     );
-    const intake = await this.quota.hold({ projectId: project.id, ownerId: project.ownerId }, files.length, () =>
+    const intake = await this.intake.withRoom({ projectId: project.id, ownerId: project.ownerId }, files.length, () =>
       this.intake.intake(project, files, context),
     );
     const now = this.clock.now();
