@@ -178,10 +178,12 @@ if (server) {
         );
         blocked = rowCount ?? 0;
       }
-      const rivals = [
+      // Settled from the start: the losing rival is refused while the test still waits for the one in flight, and a
+      // rejection nobody handles yet ends the process (Node's default, and tfjs-backend-wasm's handler rethrows it).
+      const rivals = Promise.allSettled([
         store.append(contested, [{ type: 'Rival', v: 1, data: { rival: 1 } }], { expectedRevision: 0, metadata }),
         store.append(contested, [{ type: 'Rival', v: 1, data: { rival: 2 } }], { expectedRevision: 0, metadata }),
-      ];
+      ]);
       const streams = Array.from({ length: 20 }, () => `s-${randomUUID()}`);
       const others = streams.map((stream, index) =>
         store.append(stream, [{ type: 'Other', v: 1, data: { index } }], { expectedRevision: 'no_stream', metadata }),
@@ -189,7 +191,7 @@ if (server) {
       await admin.query('COMMIT');
       await admin.end();
       const first = await inFlight;
-      const [won, lost] = await Promise.allSettled(rivals);
+      const [won, lost] = await rivals;
       expect(won).toMatchObject({ status: 'fulfilled', value: { revision: 1 } });
       expect(lost).toMatchObject({ status: 'rejected', reason: { code: WRONG_EXPECTED_REVISION } });
       const landed = await Promise.all(others);
