@@ -18,7 +18,7 @@ import type { ImportProgress } from '../../domain/import-run.events.js';
 import { projectImportDecider } from '../../domain/project-import.decider.js';
 import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';
-import { readBlobs, readProjectArchive } from './project-archive-reader.js';
+import { type ProjectArchive, readBlobs, readProjectArchive } from './project-archive-reader.js';
 import { deleteIncompleteProject } from './incomplete-project.js';
 import { appendBatches, ProjectRemap } from './project-remap.js';
 
@@ -90,10 +90,23 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     const read = await readProjectArchive(zip);
     // The images the project will hold, within the importing user's quota (422 IMAGE_QUOTA_EXCEEDED) before anything is stored.
     const imagesOf = (type: string) => read.events.filter((event) => event.type === type).length;
-    await this.quota.assertRoom(
+    // Reserved until the read models hold the imported images, so imports and uploads of the user at the same time
+    // cannot pass the quota together.
+    return this.quota.hold(
       { projectId: null, ownerId: context.userId },
       imagesOf('ImageUploaded') - imagesOf('ImageRemoved'),
+      () => this.store(zip, read, name, context, onProgress),
     );
+  }
+
+  /** Stores the blobs and writes the events of a read archive as a new project of the importing user. */
+  private async store(
+    zip: ZipArchive,
+    read: ProjectArchive,
+    name: string | undefined,
+    context: ImportProject['context'],
+    onProgress: ImportProject['onProgress'],
+  ): Promise<ImportedProjectDto> {
     const remap = new ProjectRemap(read, {
       newId: () => this.ids.newId(),
       importerId: context.userId,
