@@ -3,25 +3,27 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Wall seconds of the longest test files in a full run (BENCHMARKS.md), for a run with no record of its own: on a
- * fresh clone the benchmark smoke test (a small file, the longest by far) would otherwise start late, with a worker
- * idle at the end while it finished.
+ * Wall seconds of the longest test files in a full run (BENCHMARKS.md, `npm test` on Vitest on 2026-12-04), for a run
+ * with no record of its own: on a fresh clone the benchmark smoke test (a small file, the longest by far) would
+ * otherwise start late, with a worker idle at the end while it finished.
  */
 const SECONDS_IN_A_FULL_RUN: Record<string, number> = {
-  'test/benchmarks.e2e-spec.ts': 197,
-  'test/abuse/upload-memory.e2e-spec.ts': 159,
-  'test/distributed.e2e-spec.ts': 139,
-  'test/console/labeling-slips.e2e-spec.ts': 73,
-  'libs/training/src/worker/embedding-thread.spec.ts': 66,
-  'test/postgres.e2e-spec.ts': 64,
-  'test/backbones.e2e-spec.ts': 54,
-  'libs/ml/src/detection/backbone-detector.spec.ts': 52,
-  'test/images-list-pages.e2e-spec.ts': 52,
-  'test/product.e2e-spec.ts': 51,
-  'libs/jobs/src/bullmq/bullmq-worker-loss.spec.ts': 51,
-  'test/training-bullmq.e2e-spec.ts': 51,
-  'test/keras-import.e2e-spec.ts': 51,
-  'test/suggestions-bullmq.e2e-spec.ts': 51,
+  'test/benchmarks.e2e-spec.ts': 185,
+  'test/distributed.e2e-spec.ts': 110,
+  'test/abuse/upload-memory.e2e-spec.ts': 67,
+  'test/distributed-outage.e2e-spec.ts': 36,
+  'test/console/model-operations.e2e-spec.ts': 34,
+  'test/abuse/http-abuse.e2e-spec.ts': 31,
+  'test/console/forms-and-layout.e2e-spec.ts': 30,
+  'test/console/multilabel-journey.e2e-spec.ts': 30,
+  'test/abuse/large-project-reads.e2e-spec.ts': 27,
+  'test/console/detection-journey.e2e-spec.ts': 27,
+  'test/abuse/claim-takeover.e2e-spec.ts': 23,
+  'test/distributed-startup.e2e-spec.ts': 22,
+  'test/console/classification-labeling.e2e-spec.ts': 21,
+  'test/console/box-review.e2e-spec.ts': 20,
+  'test/console/history.e2e-spec.ts': 20,
+  'test/console/progress-and-suggestions.e2e-spec.ts': 18,
 };
 
 /**
