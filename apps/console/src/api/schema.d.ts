@@ -3082,6 +3082,11 @@ export interface components {
             items: components["schemas"]["ImageDto"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
+            /**
+             * @description How many images match the filters in all (every page), as of the same moment as `items`.
+             * @example 5312
+             */
+            total: number;
         };
         LabelImageDto: {
             /**

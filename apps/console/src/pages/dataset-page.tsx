@@ -142,6 +142,12 @@ function Filters({
   );
 }
 
+/** "6 images" when every image is shown; "1–200 of 5,312 images" while more pages remain to scroll to. */
+function shownOf(shown: number, total: number | undefined): string {
+  if (total === undefined || shown >= total) return plural(shown, 'image');
+  return `1–${shown.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} images`;
+}
+
 function ImageGrid({
   project,
   filter,
@@ -303,8 +309,7 @@ function ImageGrid({
     <div className="grid-area">
       <div className="toolbar" role="toolbar" aria-label="Selected images">
         <span role="status">
-          {plural(all.length, 'image')}
-          {images.hasNextPage ? '+' : ''}
+          {shownOf(all.length, images.data?.pages.at(-1)?.total)}
           {selected.size ? `, ${selected.size} selected` : ''}
         </span>
         <button type="button" onClick={() => setSelected(new Set(all.map((image) => image.id)))} disabled={!all.length}>

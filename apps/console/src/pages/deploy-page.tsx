@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { api, ApiError, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { isZip } from '../api/upload';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { BoxLegend } from '../components/label-colours';
@@ -9,6 +9,7 @@ import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
 import { CopyButton } from '../components/copy-button';
 import { ErrorMessage } from '../components/error-message';
+import { OneTimeSecret } from '../components/one-time-secret';
 import { Loading } from '../components/loading';
 import { Link, useLocation } from '../router';
 import { IterationOptions } from '../components/iteration-options';
@@ -146,11 +147,13 @@ function DeploymentCard({
         Endpoint: <code>{endpoint}</code>
       </p>
       {apiKey ? (
-        <div className="key" role="status">
-          <p>This is the key: copy it now, it is not shown again.</p>
-          <code data-testid="deployment-key">{apiKey}</code>
-          <CopyButton text={apiKey} what={`The key of ${deployment.name}`} label="Copy key" />
-        </div>
+        <OneTimeSecret
+          secret={apiKey}
+          what={`The key of ${deployment.name}`}
+          testId="deployment-key"
+          prefix={deployment.keyPrefix}
+          copyLabel="Copy key"
+        />
       ) : (
         <p className="hint">Key starting {deployment.keyPrefix}… (rotate to get a new one).</p>
       )}
@@ -272,7 +275,11 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
       });
       // A proxy in front of the API can answer with an HTML page: never show its parse error.
       const body = (await response.json().catch(() => undefined)) as { predictions: Prediction[] } | undefined;
-      if (!response.ok || !body) throw toApiError(response, body);
+      if (!response.ok || !body) {
+        // The API sees bytes, not a file: the answer is told with the name of the file it is about.
+        const refused = toApiError(response, body);
+        throw new ApiError(refused.status, refused.code, `${file.name}: ${refused.message}`, refused.details);
+      }
       return body.predictions;
     },
   });

@@ -1,16 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, type Project, unwrap } from '../api/client';
+import { api, ApiError, errorMessage, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { plural } from '../components/plural';
 import { ExportProject } from '../components/project-transfer';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 
 /** Rename, labels, delete (after typing the name). */
 export function ProjectSettingsPage({ project }: { project: Project }) {
   return (
     <section>
       <RenameForm project={project} />
+      <ProjectTypeSwitch project={project} />
       <LabelsEditor project={project} />
       <ExportProject project={project} />
       <DeleteProject project={project} />
@@ -50,20 +51,36 @@ function RenameForm({ project }: { project: Project }) {
 export function LabelsEditor({ project }: { project: Project }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
+  const [negative, setNegative] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['project', project.id] });
   const add = useMutation({
     mutationFn: async () =>
       unwrap(
         await api.POST('/v1/projects/{projectId}/labels', {
           params: { path: { projectId: project.id } },
-          body: { name },
+          body: negative ? { name, negative } : { name },
         }),
       ),
     onSuccess: async () => {
       setName('');
+      setNegative(false);
       await refresh();
     },
   });
+  const setLabelNegative = useMutation({
+    mutationFn: async ({ labelId, makeNegative }: { labelId: string; makeNegative: boolean }) => {
+      const params = { params: { path: { projectId: project.id, labelId } } };
+      return unwrap(
+        makeNegative
+          ? await api.PUT('/v1/projects/{projectId}/labels/{labelId}/negative', params)
+          : await api.DELETE('/v1/projects/{projectId}/labels/{labelId}/negative', params),
+      );
+    },
+    onSuccess: refresh,
+  });
+  // Detection has no negative label: an image without boxes already shows none of the labels.
+  const negativeAllowed = project.type !== 'detection';
+  const hasNegative = project.labels.some((label) => label.negative);
   const counts = useQuery({
     queryKey: ['labels', project.id],
     queryFn: async () =>
@@ -108,9 +125,20 @@ export function LabelsEditor({ project }: { project: Project }) {
           <li key={label.id} className="chip">
             <kbd>{index + 1}</kbd> {label.name}
             {label.negative && (
-              <span className="badge" title="Its images show none of the other labels">
+              <span className="badge chip-badge" title="Its images show none of the other labels">
                 negative
               </span>
+            )}
+            {negativeAllowed && (label.negative || !hasNegative) && (
+              <button
+                type="button"
+                className="link chip-action"
+                aria-label={label.negative ? `Make ${label.name} a regular label` : `Make ${label.name} negative`}
+                onClick={() => setLabelNegative.mutate({ labelId: label.id, makeNegative: !label.negative })}
+                disabled={setLabelNegative.isPending}
+              >
+                {label.negative ? 'make regular' : 'make negative'}
+              </button>
             )}
             <button
               type="button"
@@ -155,14 +183,123 @@ export function LabelsEditor({ project }: { project: Project }) {
           New label
           <input value={name} onChange={(event) => setName(event.target.value)} placeholder="cat" />
         </label>
+        {negativeAllowed && (
+          <label className="checkbox">
+            <input type="checkbox" checked={negative} onChange={(event) => setNegative(event.target.checked)} />
+            Negative
+          </label>
+        )}
         <button type="submit" disabled={add.isPending}>
           Add label
         </button>
       </form>
+      {negativeAllowed && (
+        <p className="hint">
+          A negative label marks photos that show none of the other labels (an empty feeder, a background), so the model
+          learns to answer none of them for such photos rather than its closest guess; a project has one at most.
+        </p>
+      )}
       <ErrorMessage
         error={blank ? new Error('Type the label first, for example "cat".') : (add.error ?? remove.error)}
       />
+      <RefusalWithImages project={project} error={setLabelNegative.error} />
     </div>
+  );
+}
+
+/** Classification (one label per image) ↔ multilabel (several): images keep their labels; detection never switches. */
+function ProjectTypeSwitch({ project }: { project: Project }) {
+  const queryClient = useQueryClient();
+  const target = project.type === 'classification' ? 'multilabel' : 'classification';
+  const change = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.PATCH('/v1/projects/{projectId}', {
+          params: { path: { projectId: project.id } },
+          body: { type: target },
+        }),
+      ),
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['project', project.id] }),
+        queryClient.invalidateQueries({ queryKey: ['projects'] }),
+      ]),
+  });
+  return (
+    <div className="card" role="group" aria-label="Project type">
+      <h2>Project type</h2>
+      {project.type === 'detection' ? (
+        <p className="hint">
+          A detection project stays one: its images carry boxes, not labels. Create a new project to classify images.
+        </p>
+      ) : (
+        <>
+          <p>
+            This is a <strong>{project.type}</strong> project:{' '}
+            {project.type === 'classification'
+              ? 'each image has one label.'
+              : 'an image can have several labels.'}{' '}
+            {target === 'multilabel'
+              ? 'As a multilabel project, an image could have several; the images keep the label they have.'
+              : 'As a classification project, each image has one: images with several must be left with one first.'}{' '}
+            Iterations trained before keep their type.
+          </p>
+          <button type="button" onClick={() => change.mutate()} disabled={change.isPending}>
+            Make it a {target} project
+          </button>
+          {change.isSuccess && <span role="status"> Now a {change.data.type} project.</span>}
+          <RefusalWithImages project={project} error={change.error} />
+        </>
+      )}
+    </div>
+  );
+}
+
+/** Images a refusal names at most, as links (the API names them all). */
+const NAMED_IMAGES = 20;
+
+/**
+ * A refusal in words; when it names images (IMAGES_HAVE_SEVERAL_LABELS, NEGATIVE_AND_REGULAR_LABEL), each one as a
+ * link to its page, where its labels can be fixed.
+ */
+function RefusalWithImages({ project, error }: { project: Project; error: unknown }) {
+  const imageIds = error instanceof ApiError ? (error.details as { imageIds?: unknown } | undefined)?.imageIds : null;
+  const named = Array.isArray(imageIds) ? imageIds.filter((id): id is string => typeof id === 'string') : [];
+  if (!error) return null;
+  return (
+    <div role="alert" className="error">
+      <p>{errorMessage(error)}</p>
+      {named.length > 0 && (
+        <>
+          <p>
+            {plural(named.length, 'image')} to fix{named.length > NAMED_IMAGES ? `, the first ${NAMED_IMAGES}` : ''}:
+          </p>
+          <ul aria-label="Images to fix">
+            {named.slice(0, NAMED_IMAGES).map((imageId) => (
+              <li key={imageId}>
+                <NamedImageLink projectId={project.id} imageId={imageId} />
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+function NamedImageLink({ projectId, imageId }: { projectId: string; imageId: string }) {
+  const image = useQuery({
+    queryKey: ['image', projectId, imageId],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId, imageId } } }),
+      ),
+  });
+  const labels = image.data?.labels.map((label) => label.name).join(', ');
+  return (
+    <Link href={`/projects/${projectId}/images/${imageId}`}>
+      {image.data ? `${image.data.filename}${labels ? ` (${labels})` : ''}` : imageId}
+    </Link>
   );
 }
 

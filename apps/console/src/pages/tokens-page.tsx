@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, unwrap } from '../api/client';
-import { CopyButton } from '../components/copy-button';
 import { ErrorMessage } from '../components/error-message';
+import { OneTimeSecret } from '../components/one-time-secret';
 
 /** Personal API tokens for scripts: created here, shown once, revoked when no longer needed. */
 export function TokensPage() {
@@ -40,10 +40,12 @@ export function TokensPage() {
         <ErrorMessage error={issue.error} />
       </form>
       {issue.data && (
-        <div className="card key" role="status">
-          <p>Copy the token now: it is not shown again.</p>
-          <code>{issue.data.token}</code>
-          <CopyButton text={issue.data.token} what="The token" label="Copy token" />
+        <div className="card">
+          <OneTimeSecret
+            secret={issue.data.token}
+            what={`The token ${issue.data.name}`}
+            copyLabel="Copy token"
+          />
         </div>
       )}
       <ErrorMessage error={tokens.error ?? revoke.error} />

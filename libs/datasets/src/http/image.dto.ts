@@ -116,6 +116,12 @@ export class ImageListDto {
     description: 'Pass as `cursor` for the next page; null on the last page.',
   })
   nextCursor: string | null;
+
+  @ApiProperty({
+    example: 5312,
+    description: 'How many images match the filters in all (every page), as of the same moment as `items`.',
+  })
+  total: number;
 }
 
 export function toImageDto(image: ImageView, labels: readonly LabelView[]): ImageDto {

@@ -12,6 +12,9 @@ export interface SerializedPage {
 /** Bytes of bodies kept at most; a page of 50 images is about 25 KB. */
 const MAX_CACHED_BYTES = 16 * 1024 * 1024;
 
+/** Filters whose totals are kept at most (a key and a number each). */
+const MAX_KEPT_TOTALS = 10_000;
+
 /**
  * Serialized pages of the images list, reused while the read models stay at the same log position. A list page
  * depends only on read models (images, the project's labels), and every change to them is an event: once this
@@ -26,6 +29,8 @@ export class ImagesListPages {
   private position = -1;
   private readonly pages = new Map<string, SerializedPage>();
   private bytes = 0;
+  /** How many images a filter matches, by filter: paging through a list counts once per position, not per page. */
+  private readonly totals = new Map<string, number>();
 
   constructor(private readonly projections: ProjectionRunner) {}
 
@@ -43,9 +48,22 @@ export class ImagesListPages {
     return page;
   }
 
+  /** The number of images matching the filter `key` at the read models' current position, counted once per position. */
+  async total(key: string, count: () => Promise<number>): Promise<number> {
+    if (!this.projections.projecting) return count();
+    const position = this.projections.currentPosition;
+    if (position !== this.position) this.dropAll(position);
+    const kept = this.totals.get(key);
+    if (kept !== undefined) return kept;
+    const total = await count();
+    if (this.position === position && this.totals.size < MAX_KEPT_TOTALS) this.totals.set(key, total);
+    return total;
+  }
+
   private dropAll(position: number): void {
     this.position = position;
     this.pages.clear();
+    this.totals.clear();
     this.bytes = 0;
   }
 

@@ -65,19 +65,25 @@ export class ReadImagesController {
     @ClientGone() clientGone: AbortSignal,
   ): Promise<void> {
     const current = await this.access.getOwned(projectId, user.id);
-    const render = async (): Promise<ImageListDto> => {
-      const { project, queries } = query.asOf
-        ? await this.asOf.at(projectId, query.asOf, clientGone)
-        : { project: current, queries: this.queries };
-      const labelId = query.label === undefined ? undefined : resolveLabel(project.labels, query.label).id;
-      const page = await queries.list(
-        projectId,
-        { labelId, unlabeled: query.unlabeled, split: query.split, included: query.included, metadata: query.metadata },
-        { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor },
-      );
-      return { items: page.items.map((image) => toImageDto(image, project.labels)), nextCursor: page.nextCursor };
-    };
     const { label, unlabeled, split, included, metadata, limit, cursor, asOf } = query;
+    const filterKey = JSON.stringify([projectId, label, unlabeled, split, included, metadata, asOf]);
+    const render = async (): Promise<ImageListDto> => {
+      const { project, queries } = asOf
+        ? await this.asOf.at(projectId, asOf, clientGone)
+        : { project: current, queries: this.queries };
+      const labelId = label === undefined ? undefined : resolveLabel(project.labels, label).id;
+      const filter = { labelId, unlabeled, split, included, metadata };
+      // The same index as the page, counted once per filter while the read models stay at one position.
+      const [page, total] = await Promise.all([
+        queries.list(projectId, filter, { limit: limit ?? DEFAULT_PAGE_SIZE, cursor }),
+        this.pages.total(filterKey, () => queries.count(projectId, filter)),
+      ]);
+      return {
+        items: page.items.map((image) => toImageDto(image, project.labels)),
+        nextCursor: page.nextCursor,
+        total,
+      };
+    };
     const key = JSON.stringify([projectId, label, unlabeled, split, included, metadata, limit, cursor, asOf]);
     const page = await this.pages.get(key, render);
     // Express answers 304 without the body when If-None-Match names this ETag.

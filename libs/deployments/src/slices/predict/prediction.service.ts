@@ -20,8 +20,18 @@ export interface ApiPrediction {
   box?: { x: number; y: number; width: number; height: number };
 }
 
-function invalidImage(reason: string): DomainError {
-  return DomainError.validation(DeploymentErrors.INVALID_IMAGE, `The body is not a usable image: ${reason}.`);
+const MiB = 1024 * 1024;
+
+/** A size as people read it: 32 MiB, 500 KiB. */
+function bytesText(bytes: number): string {
+  return bytes >= MiB ? `${Number((bytes / MiB).toFixed(1))} MiB` : `${Math.max(1, Math.round(bytes / 1024))} KiB`;
+}
+
+/** A pixel count as people read it: 52 million pixels, 40,000 pixels. */
+function pixelsText(pixels: number): string {
+  return pixels >= 1_000_000
+    ? `${Number((pixels / 1_000_000).toFixed(1))} million pixels`
+    : `${pixels.toLocaleString('en-US')} pixels`;
 }
 
 /** 415: a picture, in a format people send (an iPhone's HEIC, BMP, …) that is not taken; says how to convert it. */
@@ -50,7 +60,7 @@ export class PredictionService {
       predictions = await this.cache.use(modelSha256, ({ batcher }) => batcher.predict(image, options));
     } catch (error) {
       // The header was fine: find out whether the picture itself is damaged (only on this error path).
-      if (!(await decodes(image))) throw invalidImage('it is truncated or damaged');
+      if (!(await decodes(image))) throw this.invalidImage('it is truncated or damaged');
       throw error;
     }
     return predictions.map(({ label: own, labelIndex, probability, box }) => {
@@ -73,15 +83,25 @@ export class PredictionService {
     try {
       metadata = await sharp(image, { limitInputPixels: false }).metadata();
     } catch {
-      throw invalidImage(`not an image in a supported format (${SUPPORTED_IMAGE_FORMATS_TEXT})`);
+      throw this.invalidImage('its bytes are not a picture this server can read');
     }
     const format = formatNameOf(metadata);
     if (!isSupportedImageFormat(format)) throw unsupportedFormat(unsupportedFormatNamed(format));
     this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
 
+  /** 400 INVALID_IMAGE: what is wrong with it, then what is taken, so the caller knows what to send instead. */
+  private invalidImage(reason: string): DomainError {
+    return DomainError.validation(
+      DeploymentErrors.INVALID_IMAGE,
+      `The image sent is not usable: ${reason}. Send one whole photo file, unchanged, as the body (or the multipart ` +
+        `field "image"): ${SUPPORTED_IMAGE_FORMATS_TEXT}, at most ${bytesText(this.settings.PREDICT_MAX_IMAGE_BYTES)} ` +
+        `and ${pixelsText(this.settings.PREDICT_MAX_PIXELS)}.`,
+    );
+  }
+
   private checkPixels(width: number, height: number): void {
-    if (width * height === 0) throw invalidImage('it has no width or height');
+    if (width * height === 0) throw this.invalidImage('it has no width or height');
     if (width * height > this.settings.PREDICT_MAX_PIXELS) {
       throw new DomainError(
         'too-large',
