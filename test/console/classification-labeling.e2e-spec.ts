@@ -249,6 +249,7 @@ describe('console: a classification project from upload to a deployed prediction
     const predictions = page.getByRole('list', { name: 'Predictions' });
     await predictions.getByText(/^Hemlock: /).waitFor();
     await expect(predictions.getByRole('listitem').count()).resolves.toBe(2);
+    await page.getByRole('button', { name: 'I have saved it' }).click();
     expect(harness.problems()).toEqual([]);
   }, 300_000);
 });

@@ -338,6 +338,8 @@ describe('console: the detection journey', () => {
     expect(video.y - (photo.y + photo.height)).toBeGreaterThanOrEqual(12);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-deploy.png'), fullPage: true });
 
+    // The key is shown once: leaving asks first until the user says it is saved.
+    await page.getByRole('button', { name: 'I have saved it' }).click();
     await page.getByRole('link', { name: 'History' }).click();
     await page
       .getByRole('list', { name: 'Events' })

@@ -142,6 +142,8 @@ describe('console: an imported model', () => {
     await page.unroute('**/v1/predict/**');
 
     // Opened again, the page no longer knows the key: it says why the photo picker is disabled and how to enable it.
+    // (Saved first, as its page asks before a reload while the once-shown key is on screen.)
+    await page.getByRole('button', { name: 'I have saved it' }).click();
     await page.reload();
     const picker = page.getByLabel('Drop a photo here or choose one');
     const why = page.getByText("Paste this deployment's key above to try it");

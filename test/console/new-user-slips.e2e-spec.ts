@@ -167,6 +167,8 @@ describe('console: slips a new user makes, and what the console answers', () => 
       .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('shopping list: pine cones') });
     const refused = (await quickTest.getByRole('alert').textContent())!;
     expect(refused).toMatch(/^notes\.png: /);
+    // What to send instead: the formats and sizes taken.
+    expect(refused).toMatch(/Choose a photo in JPEG, PNG, WebP, AVIF, TIFF or GIF, at most \d+ MiB and [\d.]+ million pixels\.$/);
     await quickTest.screenshot({ path: join(SCREENSHOTS, 'slips-quick-test-refused.png') });
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
@@ -200,6 +202,7 @@ describe('console: slips a new user makes, and what the console answers', () => 
     await page.screenshot({ path: join(SCREENSHOTS, 'slips-deploy-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+    await deployment.getByRole('button', { name: 'I have saved it' }).click();
     expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
   }, 90_000);
 

@@ -61,6 +61,23 @@ export function toApiError(response: Response, body: unknown): ApiError {
   );
 }
 
+/**
+ * A refusal of a file sent as the request's body (a quick test, a deployment's Try it): the API sees bytes, not a
+ * file, so a file that is no usable picture is named, with why and which photos are taken. `nameEvery`: other
+ * refusals are told with the file's name too.
+ */
+export function refusedFile(fileName: string, response: Response, body: unknown, nameEvery: boolean): ApiError {
+  const refused = toApiError(response, body);
+  const { reason, accepted } = (refused.details ?? {}) as { reason?: unknown; accepted?: unknown };
+  if (refused.code === 'INVALID_IMAGE' && typeof reason === 'string' && typeof accepted === 'string') {
+    const message = `${fileName}: this file cannot be used, ${reason}. Choose a photo in ${accepted}.`;
+    return new ApiError(refused.status, refused.code, message, refused.details);
+  }
+  return nameEvery
+    ? new ApiError(refused.status, refused.code, `${fileName}: ${refused.message}`, refused.details)
+    : refused;
+}
+
 /** An answer without the API's error body (a proxy's HTML page, an empty 502): say what happened and what to try. */
 function unexplained(response: Response): string {
   const answer = `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;

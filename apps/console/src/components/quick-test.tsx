@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { api, getSessionHeaders, type Project, refusedFile, type Schemas, toApiError, unwrap } from '../api/client';
 import { useRefreshImages } from '../api/images';
 import { isZip } from '../api/upload';
 import { readAsDataUrl, SHOWN_PREDICTIONS, TryItResult } from '../pages/deploy-page';
@@ -37,11 +37,7 @@ export function QuickTest({ project, iterationId }: { project: Project; iteratio
         body: file,
       });
       const body = (await response.json().catch(() => undefined)) as QuickTestResult | undefined;
-      if (!response.ok || !body) {
-        // The API sees bytes, not a file: the answer is told with the name of the file it is about.
-        const refused = toApiError(response, body);
-        throw new ApiError(refused.status, refused.code, `${file.name}: ${refused.message}`, refused.details);
-      }
+      if (!response.ok || !body) throw refusedFile(file.name, response, body, true);
       return body;
     },
   });

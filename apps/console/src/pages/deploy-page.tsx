@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, ApiError, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { api, type Project, refusedFile, type Schemas, unwrap } from '../api/client';
 import { isZip } from '../api/upload';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { BoxLegend } from '../components/label-colours';
@@ -275,11 +275,7 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
       });
       // A proxy in front of the API can answer with an HTML page: never show its parse error.
       const body = (await response.json().catch(() => undefined)) as { predictions: Prediction[] } | undefined;
-      if (!response.ok || !body) {
-        // The API sees bytes, not a file: the answer is told with the name of the file it is about.
-        const refused = toApiError(response, body);
-        throw new ApiError(refused.status, refused.code, `${file.name}: ${refused.message}`, refused.details);
-      }
+      if (!response.ok || !body) throw refusedFile(file.name, response, body, false);
       return body.predictions;
     },
   });

@@ -133,7 +133,7 @@ export function LabelsEditor({ project }: { project: Project }) {
               <button
                 type="button"
                 className="link chip-action"
-                aria-label={label.negative ? `Make ${label.name} a regular label` : `Make ${label.name} negative`}
+                aria-label={label.negative ? `Make regular: ${label.name}` : `Make negative: ${label.name}`}
                 onClick={() => setLabelNegative.mutate({ labelId: label.id, makeNegative: !label.negative })}
                 disabled={setLabelNegative.isPending}
               >

@@ -90,13 +90,19 @@ export class PredictionService {
     this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
 
-  /** 400 INVALID_IMAGE: what is wrong with it, then what is taken, so the caller knows what to send instead. */
+  /**
+   * 400 INVALID_IMAGE: what is wrong with it, then what is taken, so the caller knows what to send instead; the two
+   * parts also in `details` (`reason`, `accepted`), for a screen to word them around a file's name.
+   */
   private invalidImage(reason: string): DomainError {
+    const accepted =
+      `${SUPPORTED_IMAGE_FORMATS_TEXT}, at most ${bytesText(this.settings.PREDICT_MAX_IMAGE_BYTES)} ` +
+      `and ${pixelsText(this.settings.PREDICT_MAX_PIXELS)}`;
     return DomainError.validation(
       DeploymentErrors.INVALID_IMAGE,
       `The image sent is not usable: ${reason}. Send one whole photo file, unchanged, as the body (or the multipart ` +
-        `field "image"): ${SUPPORTED_IMAGE_FORMATS_TEXT}, at most ${bytesText(this.settings.PREDICT_MAX_IMAGE_BYTES)} ` +
-        `and ${pixelsText(this.settings.PREDICT_MAX_PIXELS)}.`,
+        `field "image"): ${accepted}.`,
+      { reason, accepted },
     );
   }
 
