@@ -109,7 +109,10 @@ describe('console: accounts and projects', () => {
     await expect(page.getByRole('table').count()).resolves.toBe(0);
     await page.getByLabel('Token name').fill('laptop');
     await page.getByRole('button', { name: 'Create token' }).click();
-    const token = (await page.getByRole('group', { name: 'The token laptop, shown once' }).locator('code').textContent())!;
+    const token = (await page
+      .getByRole('group', { name: 'The token laptop, shown once' })
+      .locator('code')
+      .textContent())!;
     expect(token).toMatch(/^dml_/);
     await page.getByRole('button', { name: 'Copy token' }).click();
     await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(token);

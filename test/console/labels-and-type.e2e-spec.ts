@@ -42,16 +42,20 @@ describe('console: negative labels, project type, image totals, one-time secrets
     // The badge stands apart from the label's name.
     const gap = await chip.evaluate((element) => {
       const name = [...element.childNodes].find((node) => node.textContent?.includes('empty'))!;
-      const range = document.createRange();
+      const range = element.ownerDocument.createRange();
       range.selectNodeContents(name);
       const nameEnd = range.getBoundingClientRect().right;
       return element.querySelector('.badge')!.getBoundingClientRect().left - nameEnd;
     });
     expect(gap).toBeGreaterThanOrEqual(4);
     await expect(page.getByRole('checkbox', { name: 'Negative' }).isChecked()).resolves.toBe(false);
-    await page.locator('.card').filter({ hasText: 'Labels' }).first().screenshot({
-      path: join(SCREENSHOTS, 'labels-negative.png'),
-    });
+    await page
+      .locator('.card')
+      .filter({ hasText: 'Labels' })
+      .first()
+      .screenshot({
+        path: join(SCREENSHOTS, 'labels-negative.png'),
+      });
     // Only the negative label offers to become regular: a project has one.
     await expect(page.getByRole('button', { name: 'Make negative: sparrow' }).count()).resolves.toBe(0);
 

@@ -236,9 +236,7 @@ function ProjectTypeSwitch({ project }: { project: Project }) {
         <>
           <p>
             This is a <strong>{project.type}</strong> project:{' '}
-            {project.type === 'classification'
-              ? 'each image has one label.'
-              : 'an image can have several labels.'}{' '}
+            {project.type === 'classification' ? 'each image has one label.' : 'an image can have several labels.'}{' '}
             {target === 'multilabel'
               ? 'As a multilabel project, an image could have several; the images keep the label they have.'
               : 'As a classification project, each image has one: images with several must be left with one first.'}{' '}
@@ -291,9 +289,7 @@ function NamedImageLink({ projectId, imageId }: { projectId: string; imageId: st
   const image = useQuery({
     queryKey: ['image', projectId, imageId],
     queryFn: async () =>
-      unwrap(
-        await api.GET('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId, imageId } } }),
-      ),
+      unwrap(await api.GET('/v1/projects/{projectId}/images/{imageId}', { params: { path: { projectId, imageId } } })),
   });
   const labels = image.data?.labels.map((label) => label.name).join(', ');
   return (

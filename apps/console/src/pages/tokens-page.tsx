@@ -41,11 +41,7 @@ export function TokensPage() {
       </form>
       {issue.data && (
         <div className="card">
-          <OneTimeSecret
-            secret={issue.data.token}
-            what={`The token ${issue.data.name}`}
-            copyLabel="Copy token"
-          />
+          <OneTimeSecret secret={issue.data.token} what={`The token ${issue.data.name}`} copyLabel="Copy token" />
         </div>
       )}
       <ErrorMessage error={tokens.error ?? revoke.error} />
