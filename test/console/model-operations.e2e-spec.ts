@@ -386,6 +386,14 @@ describe('console: operating a project once it has a model', () => {
     await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(
       await newKey.locator('code').textContent(),
     );
+    // Until the user says the keys are saved, leaving asks first; staying keeps them on screen.
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (dialog) => void dialog.dismiss().then(() => resolve(dialog.message()))),
+    );
+    await page.getByRole('link', { name: 'colours copy' }).first().click();
+    await expect(asked).resolves.toMatch(/^The new deployment keys are shown only this once/);
+    await newKey.locator('code').waitFor();
+    await imported.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await page.getByRole('heading', { name: /^colours copy/ }).waitFor();
     await grid.getByRole('option', { name: /^red-1\.png/ }).waitFor();

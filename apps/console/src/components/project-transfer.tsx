@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
 import { ApiError, getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
-import { Link } from '../router';
+import { Link, useLeaveWarning } from '../router';
 import { CopyButton } from './copy-button';
 import { ErrorMessage } from './error-message';
 
@@ -152,21 +152,42 @@ export function ImportProject() {
             </Link>
             : {imported.events} events, {imported.blobs} files.
           </p>
-          {imported.deployments.length > 0 && (
-            <>
-              <p>Its deployments have new keys: copy them now, they are not shown again.</p>
-              <ul aria-label="New deployment keys">
-                {imported.deployments.map((deployment) => (
-                  <li key={deployment.id}>
-                    {deployment.name}: <code>{deployment.apiKey}</code>{' '}
-                    <CopyButton text={deployment.apiKey} what={`The key of ${deployment.name}`} label="Copy key" />
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
+          {imported.deployments.length > 0 && <NewDeploymentKeys deployments={imported.deployments} />}
         </div>
       )}
     </form>
+  );
+}
+
+/**
+ * The imported deployments' keys, shown once: they stay, and leaving the page asks first, until the user says they are
+ * saved (as OneTimeSecret does for one key).
+ */
+function NewDeploymentKeys({ deployments }: { deployments: Imported['deployments'] }) {
+  const [saved, setSaved] = useState(false);
+  useLeaveWarning(
+    saved
+      ? null
+      : 'The new deployment keys are shown only this once and have not been saved. Leave anyway? They cannot be shown again.',
+  );
+  if (saved) return <p className="hint">The new deployment keys are saved, you said.</p>;
+  return (
+    <>
+      <p>
+        <strong>Copy them now:</strong> its deployments have new keys, shown only this once. They stay here until you
+        say they are saved.
+      </p>
+      <ul aria-label="New deployment keys">
+        {deployments.map((deployment) => (
+          <li key={deployment.id}>
+            {deployment.name}: <code>{deployment.apiKey}</code>{' '}
+            <CopyButton text={deployment.apiKey} what={`The key of ${deployment.name}`} label="Copy key" />
+          </li>
+        ))}
+      </ul>
+      <button type="button" onClick={() => setSaved(true)}>
+        I have saved them
+      </button>
+    </>
   );
 }
