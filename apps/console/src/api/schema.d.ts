@@ -5181,8 +5181,11 @@ export interface components {
             tagName: string;
             /** @description Object detection only. */
             boundingBox?: components["schemas"]["CvBoundingBoxDto"];
-            /** @enum {string} */
-            tagType: "Regular";
+            /**
+             * @description Negative: the project’s Negative tag, which a Multiclass model predicts like a tag ("none of these").
+             * @enum {string}
+             */
+            tagType: "Regular" | "Negative";
         };
         CvImagePerformanceDto: {
             /** Format: uuid */
