@@ -133,7 +133,8 @@ export class CvPredictionDto implements CvPrediction {
   boundingBox?: CvBoundingBoxDto;
   @ApiProperty({
     enum: ['Regular', 'Negative'],
-    description: 'Negative: the project’s Negative tag, which a Multiclass model predicts like a tag ("none of these").',
+    description:
+      'Negative: the project’s Negative tag, which a Multiclass model predicts like a tag ("none of these").',
   })
   tagType: 'Regular' | 'Negative';
 }
