@@ -165,4 +165,55 @@ describe('Custom Vision Negative tags and classificationType, driven by the offi
     const probability = Object.fromEntries(red.predictions!.map((p) => [p.tagName, p.probability!]));
     expect(probability.red).toBeGreaterThan(0.5);
   }, 240_000);
+
+  it('predicts the Negative tag of a Multiclass project like a tag: a picture of none of the tags gets it', async () => {
+    const project = await trainer.createProject('One colour or none', {
+      domainId: GENERAL,
+      classificationType: 'Multiclass',
+    });
+    const tags = {
+      red: await trainer.createTag(project.id!, 'red'),
+      green: await trainer.createTag(project.id!, 'green'),
+      blue: await trainer.createTag(project.id!, 'blue'),
+    };
+    const none = await trainer.createTag(project.id!, 'none', { type: 'Negative' });
+    let seed = 300;
+    for (const colour of ['red', 'green', 'blue', null] as const) {
+      const batch = await trainer.createImagesFromFiles(project.id!, {
+        images: await Promise.all(
+          Array.from({ length: 8 }, async (_, index) => ({
+            name: `${colour ?? 'none'}-${index}.png`,
+            contents: await colourPicture(colour ? [colour] : [], seed++),
+            tagIds: [colour ? tags[colour].id! : none.id!],
+          })),
+        ),
+      });
+      expect(batch.isBatchSuccessful).toBe(true);
+    }
+    await testApp.http
+      .put(`/v1/projects/${project.id}/training-config`)
+      .set('Authorization', `Bearer ${token}`)
+      // Fewer images than the Multilabel case above: longer training.
+      .send({ ...MULTILABEL_TRAINING_CONFIG, epochs: 60 })
+      .expect(200);
+    const queued = await trainer.trainProject(project.id!);
+    let iteration = await trainer.getIteration(project.id!, queued.id!);
+    for (const deadline = Date.now() + 150_000; iteration.status === 'Training' && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      iteration = await trainer.getIteration(project.id!, queued.id!);
+    }
+    expect(iteration.status).toBe('Completed');
+
+    await trainer.publishIteration(project.id!, iteration.id!, 'colours', '/subscriptions/x/resourceGroups/y');
+    const blank = await predictor.classifyImage(project.id!, 'colours', await colourPicture([], 990));
+    expect(blank.predictions!.map((prediction) => prediction.tagName).sort()).toEqual(['blue', 'green', 'none', 'red']);
+    expect(blank.predictions![0]).toMatchObject({ tagId: none.id, tagName: 'none', tagType: 'Negative' });
+    expect(blank.predictions![0].probability!).toBeGreaterThan(0.5);
+    const green = await predictor.classifyImage(project.id!, 'colours', await colourPicture(['green'], 991));
+    expect(green.predictions![0]).toMatchObject({ tagName: 'green', tagType: 'Regular' });
+    const quick = await trainer.quickTestImage(project.id!, await colourPicture([], 992), {
+      iterationId: iteration.id,
+    });
+    expect(quick.predictions![0]).toMatchObject({ tagName: 'none', tagType: 'Negative' });
+  }, 240_000);
 });

@@ -111,29 +111,66 @@ describe('negative labels: "this image shows none of the labels"', () => {
     ]);
   });
 
-  it('trains on negative images as images of no label, never as a class', async () => {
+  it('learns the negative label as a class of a classification model: it predicts "none of these", and test runs score its images', async () => {
     const project = await client.createProject('classification', ['red', 'blue', 'nothing']);
     await as(client.http.put(`/v1/projects/${project.id}/labels/${project.labels.nothing}/negative`)).expect(200);
-    await client.upload(project.id, await colouredSquares(RED, 6, 30), { label: 'red' });
-    await client.upload(project.id, await colouredSquares(BLUE, 6, 40), { label: 'blue' });
-    // Two images of the negative label are enough: it needs no minimum, as it is no class.
-    await client.upload(project.id, [await colourPicture([], 50), await colourPicture([], 51)], { label: 'nothing' });
+    await client.upload(project.id, await colouredSquares(RED, 8, 30), { label: 'red' });
+    await client.upload(project.id, await colouredSquares(BLUE, 8, 40), { label: 'blue' });
+    const blank = (seed: number) => colourPicture([], seed);
+    await client.upload(project.id, await Promise.all([50, 51, 52, 53, 54, 55, 56, 57].map(blank)), {
+      label: 'nothing',
+    });
+    await client.upload(project.id, [await blank(60), await blank(61)], { label: 'nothing', split: 'test' });
     const analysis = await as(client.http.get(`/v1/projects/${project.id}/analysis`)).expect(200);
     expect(analysis.body).toMatchObject({ ready: true, problems: [] });
 
     const queued = await client.train(project.id, {
       architecture: 'small-cnn',
       imageSize: 16,
-      epochs: 1,
+      epochs: 30,
       batchSize: 8,
+      learningRate: 0.01,
       seed: 3,
+      augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
     });
     const iteration = await client.waitForIteration(project.id, queued.id);
     expect(iteration.status).toBe('completed');
-    // The model's classes are the regular labels. The manifest holds all 14 images; a softmax model learns from
-    // the 12 of a regular label.
-    expect(iteration.metrics.confusionMatrix.labels).toEqual(['red', 'blue']);
-    expect(iteration.trainCount + iteration.validationCount).toBe(12);
-    expect(iteration.imageCount).toBe(14);
+    // The softmax head has a class for "none of these": the 8 negative images are learned beside the 16 others.
+    expect(iteration.metrics.confusionMatrix.labels).toEqual(['red', 'blue', 'nothing']);
+    expect(iteration.trainCount + iteration.validationCount).toBe(24);
+
+    const deployment = await as(client.http.post(`/v1/projects/${project.id}/deployments`))
+      .send({ iterationId: queued.id, name: 'none of these' })
+      .expect(201);
+    const predict = async (image: Buffer) =>
+      (
+        await testApp.http
+          .post(`/v1/predict/${deployment.body.id}`)
+          .set('Content-Type', 'image/png')
+          .set('X-Api-Key', deployment.body.apiKey)
+          .send(image)
+          .expect(200)
+      ).body.predictions as { label: string; probability: number }[];
+    const ofNothing = await predict(await blank(900));
+    expect(ofNothing.map((prediction) => prediction.label).sort()).toEqual(['blue', 'nothing', 'red']);
+    expect(ofNothing[0]).toMatchObject({ label: 'nothing' });
+    expect(ofNothing[0].probability).toBeGreaterThan(0.5);
+    expect((await predict((await colouredSquares(RED, 1, 901))[0]))[0].label).toBe('red');
+
+    // The test split's images of the negative label alone are scored like any other.
+    const runs = `/v1/projects/${project.id}/iterations/${queued.id}/test-runs`;
+    const requested = await as(client.http.post(runs)).send({ split: 'test' }).expect(202);
+    expect(requested.body).toMatchObject({ imageCount: 2 });
+    let run = requested.body;
+    for (const deadline = Date.now() + 60_000; run.status === 'requested' && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run = (await as(client.http.get(`${runs}/${run.id}`)).expect(200)).body;
+    }
+    expect(run.status).toBe('completed');
+    expect(run.predictions.map((prediction: { expected: string }) => prediction.expected)).toEqual([
+      'nothing',
+      'nothing',
+    ]);
+    expect(run.predictions.every((prediction: { correct: boolean }) => prediction.correct)).toBe(true);
   });
 });

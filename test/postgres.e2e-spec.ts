@@ -73,6 +73,7 @@ if (server) {
         'blob_chunks',
         'blobs',
         'events',
+        'image_quota_reservations',
         'lease_positions',
         'read_model_checkpoints',
         'read_model_writer',

@@ -37,6 +37,7 @@ import { VideosProjection } from './slices/upload-video/videos.projection.js';
 import { ImageCountsProjection } from './read-models/image-counts/image-counts.projection.js';
 import { ImageIntake } from './upload/image-intake.js';
 import { ImageQuota } from './upload/image-quota.js';
+import { QuotaReservationsModule } from './upload/quota-reservations/quota-reservations.module.js';
 import { StaleClaimsSweeper } from './upload/stale-claims-sweeper.js';
 import { TemporaryUploadsCleaner } from './upload/temporary-files.js';
 import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
@@ -46,7 +47,7 @@ import { uploadLimitsProvider, UploadLimits } from './upload/upload-limits.js';
  * (BlobsModule) and exports DatasetQueries for training and audit.
  */
 @Module({
-  imports: [CqrsModule],
+  imports: [CqrsModule, QuotaReservationsModule],
   controllers: [
     // Static paths (images/labels) before parameterised ones (images/:imageId).
     LabelImagesBatchController,

@@ -38,7 +38,10 @@ export {
   IMAGE_QUOTA_EXCEEDED,
   type ImageDestination,
   ImageQuota,
+  QUOTA_RESERVATION_TTL_MS,
 } from './upload/image-quota.js';
+export { PostgresQuotaReservations } from './upload/quota-reservations/postgres-quota-reservations.js';
+export { QuotaReservations } from './upload/quota-reservations/quota-reservations.port.js';
 export { MultipartFiles, ReceivedFiles, ReceivedUpload, type ReceivedFile } from './upload/multipart.interceptor.js';
 export {
   afterRemoving,

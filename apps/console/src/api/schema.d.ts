@@ -2436,7 +2436,7 @@ export interface components {
              */
             colorIndex: number;
             /**
-             * @description The negative label ("none of the others", Custom Vision's Negative tag): an image of it shows none of the project's other labels. At most one per project, never in detection projects; an image carries it alone. Training learns its images as images of no label: not a class of a classification model, all labels absent in a multilabel model.
+             * @description The negative label ("none of the others", Custom Vision's Negative tag): an image of it shows none of the project's other labels. At most one per project, never in detection projects; an image carries it alone. A classification model learns it as a class (it predicts it for a picture of none of the other labels); a multilabel model learns its images with every label absent and does not predict it.
              * @example false
              */
             negative: boolean;
@@ -2555,7 +2555,7 @@ export interface components {
              */
             colorIndex: number;
             /**
-             * @description The negative label ("none of the others", Custom Vision's Negative tag): an image of it shows none of the project's other labels. At most one per project, never in detection projects; an image carries it alone. Training learns its images as images of no label: not a class of a classification model, all labels absent in a multilabel model.
+             * @description The negative label ("none of the others", Custom Vision's Negative tag): an image of it shows none of the project's other labels. At most one per project, never in detection projects; an image carries it alone. A classification model learns it as a class (it predicts it for a picture of none of the other labels); a multilabel model learns its images with every label absent and does not predict it.
              * @example false
              */
             negative: boolean;
@@ -5186,8 +5186,11 @@ export interface components {
             tagName: string;
             /** @description Object detection only. */
             boundingBox?: components["schemas"]["CvBoundingBoxDto"];
-            /** @enum {string} */
-            tagType: "Regular";
+            /**
+             * @description Negative: the project’s Negative tag, which a Multiclass model predicts like a tag ("none of these").
+             * @enum {string}
+             */
+            tagType: "Regular" | "Negative";
         };
         CvImagePerformanceDto: {
             /** Format: uuid */

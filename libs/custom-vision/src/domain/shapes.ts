@@ -82,7 +82,7 @@ export interface CvPrediction {
   tagId: string;
   tagName: string;
   boundingBox?: { left: number; top: number; width: number; height: number };
-  tagType: 'Regular';
+  tagType: 'Regular' | 'Negative';
 }
 
 export interface CvImagePrediction {

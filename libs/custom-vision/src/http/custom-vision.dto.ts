@@ -131,7 +131,12 @@ export class CvPredictionDto implements CvPrediction {
   @ApiProperty({ example: 'cat' }) tagName: string;
   @ApiPropertyOptional({ type: CvBoundingBoxDto, description: 'Object detection only.' })
   boundingBox?: CvBoundingBoxDto;
-  @ApiProperty({ enum: ['Regular'] }) tagType: 'Regular';
+  @ApiProperty({
+    enum: ['Regular', 'Negative'],
+    description:
+      'Negative: the project’s Negative tag, which a Multiclass model predicts like a tag ("none of these").',
+  })
+  tagType: 'Regular' | 'Negative';
 }
 
 export class CvImagePredictionDto implements CvImagePrediction {

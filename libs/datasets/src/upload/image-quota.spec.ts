@@ -11,6 +11,7 @@ import {
   userCountId,
 } from '../read-models/image-counts/image-counts.projection.js';
 import { ImageQuota } from './image-quota.js';
+import { InProcessQuotaReservations } from './quota-reservations/in-process-quota-reservations.js';
 
 const metadata = { userId: 'u1', correlationId: 'c1', causationId: null, at: '2026-02-01T12:00:00.000Z' };
 
@@ -88,7 +89,7 @@ describe('image counts and the image quota', () => {
       await apply(event('ImageUploaded', { projectId: `p${project}`, imageId: `i${project}` }));
     }
     const settings = Object.assign(new Settings(), { MAX_IMAGES_PER_PROJECT: 10, MAX_IMAGES_PER_USER: 103 });
-    const quota = new ImageQuota(store, settings);
+    const quota = new ImageQuota(store, settings, new InProcessQuotaReservations());
 
     store.reads = 0;
     await quota.hold({ projectId: 'p7', ownerId: 'u1' }, 3, async () => undefined);
@@ -108,7 +109,7 @@ describe('image counts and the image quota', () => {
   it('lets concurrent reservations of one user take exactly the room left', async () => {
     await apply(event('ProjectCreated', { projectId: 'p1', ownerId: 'u1' }));
     const settings = Object.assign(new Settings(), { MAX_IMAGES_PER_PROJECT: 5, MAX_IMAGES_PER_USER: 100 });
-    const quota = new ImageQuota(store, settings);
+    const quota = new ImageQuota(store, settings, new InProcessQuotaReservations());
     let release!: () => void;
     const working = new Promise<void>((resolve) => (release = resolve));
     const outcomes = Array.from({ length: 12 }, () =>

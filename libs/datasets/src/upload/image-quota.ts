@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Settings } from '@diyml/core';
 import { DomainError } from '@diyml/core/pure';
 import { ReadStore } from '@diyml/read-store';
@@ -9,6 +9,7 @@ import {
   projectCountId,
   userCountId,
 } from '../read-models/image-counts/image-counts.projection.js';
+import { type InFlight, QuotaReservations } from './quota-reservations/quota-reservations.port.js';
 
 export const IMAGE_QUOTA_EXCEEDED = 'IMAGE_QUOTA_EXCEEDED';
 
@@ -25,69 +26,67 @@ export const IMAGE_QUOTA_DESCRIPTION =
   'IMAGE_QUOTA_EXCEEDED, saying how many images can still be added (details.left). Every file sent counts, ' +
   'duplicates included; frames still to come from videos being extracted count as images.';
 
-/**
- * Images that requests of this process are taking in (not in the read models yet), by `project:<id>` and
- * `user:<id>`: one count for the process, whichever module's ImageQuota (datasets, deployments, Custom Vision) holds it.
- */
-const inFlight = new Map<string, number>();
-
-/** The check-and-reserve of each user, one at a time in this process: a promise chain by user id. */
-const reserving = new Map<string, Promise<unknown>>();
-
 /** The reservation the current request holds, so the steps inside it (a batch's uploads) are not counted twice. */
 const held = new AsyncLocalStorage<ImageDestination>();
+
+/**
+ * How long the reservation of a request lasts unless renewed: renewed every third of it while the request runs, it
+ * lapses this long after its process died (a killed replica), freeing the room it held.
+ */
+export const QUOTA_RESERVATION_TTL_MS = 15_000;
 
 /**
  * The image quotas (MAX_IMAGES_PER_PROJECT, MAX_IMAGES_PER_USER), checked before a request takes any image in, so
  * no account grows the read models (held in memory by the embedded api) without end. Counts come from the image-counts
  * read model (one document for the project, one for the user: two reads, whatever the number of projects), which
- * includes frames still to come from videos, plus the images that requests of this process are taking in right now.
- * A user's checks run one at a time in this process, each reserving its images before the next one reads, so
- * concurrent requests of one user cannot pass the limits together here; across api replicas they can, by at most
- * what they add at once.
+ * includes frames still to come from videos, plus the images reserved by requests taking images in right now
+ * (QuotaReservations: in this process in the embedded mode, in Redis or PostgreSQL when the replicas share them).
+ * A user's checks run one at a time, across replicas on a shared store, each reserving its images before the next
+ * one reads, so concurrent requests of one user cannot pass the limits together.
  */
 @Injectable()
 export class ImageQuota {
+  private readonly logger = new Logger(ImageQuota.name);
+
   constructor(
     private readonly readStore: ReadStore,
     private readonly settings: Settings,
+    private readonly reservations: QuotaReservations,
   ) {}
 
   /**
    * Runs `work`, which takes in at most `adding` images, when they fit in both quotas; 422 IMAGE_QUOTA_EXCEEDED
-   * before it otherwise. The images stay reserved (counted as in flight) until `work` is over (by then they are in
-   * the read model: the intake waits for it). Inside the `work` of a reservation for the same destination (a Custom
-   * Vision batch uploading its groups), the images were reserved already: `work` runs at once.
+   * before it otherwise. The images stay reserved until `work` is over (by then they are in the read model: the
+   * intake waits for it). Inside the `work` of a reservation for the same destination (a Custom Vision batch
+   * uploading its groups), the images were reserved already: `work` runs at once.
    */
   async hold<T>(destination: ImageDestination, adding: number, work: () => Promise<T>): Promise<T> {
     const outer = held.getStore();
     if (outer && outer.ownerId === destination.ownerId && outer.projectId === destination.projectId) return work();
-    const keys = keysOf(destination);
-    await this.reserve(destination, adding, keys);
+    const reservation = await this.reservations.reserve(
+      destination.ownerId,
+      keysOf(destination),
+      adding,
+      QUOTA_RESERVATION_TTL_MS,
+      (inFlight) => this.assertRoom(destination, adding, inFlight),
+    );
+    const renewal = setInterval(() => {
+      reservation.renew().then(
+        (renewed) => {
+          if (!renewed)
+            this.logger.warn(`An image reservation of ${destination.ownerId} lapsed before its request ended`);
+        },
+        (error: unknown) => this.logger.warn(`Renewing an image reservation failed: ${String(error)}`),
+      );
+    }, QUOTA_RESERVATION_TTL_MS / 3).unref();
     try {
       return await held.run(destination, work);
     } finally {
-      for (const key of keys) {
-        const left = (inFlight.get(key) ?? 0) - adding;
-        if (left > 0) inFlight.set(key, left);
-        else inFlight.delete(key);
-      }
-    }
-  }
-
-  /** Checks the room (one check of this user at a time) and counts the images as in flight when they fit. */
-  private async reserve(destination: ImageDestination, adding: number, keys: string[]): Promise<void> {
-    const before = reserving.get(destination.ownerId) ?? Promise.resolve();
-    const turn = before.then(async () => {
-      await this.assertRoom(destination, adding);
-      for (const key of keys) inFlight.set(key, (inFlight.get(key) ?? 0) + adding);
-    });
-    const settled = turn.catch(() => undefined);
-    reserving.set(destination.ownerId, settled);
-    try {
-      await turn;
-    } finally {
-      if (reserving.get(destination.ownerId) === settled) reserving.delete(destination.ownerId);
+      clearInterval(renewal);
+      // Not given back (the store does not answer): it lapses with its ttl.
+      await reservation
+        .release()
+        .catch((error: unknown) => this.logger.warn(`Giving back an image reservation failed: ${String(error)}`));
     }
   }
 
@@ -95,7 +94,7 @@ export class ImageQuota {
    * 422 IMAGE_QUOTA_EXCEEDED when `adding` more images would not fit in the project's or the user's quota (a check
    * alone: use `hold` to reserve them).
    */
-  async assertRoom(destination: ImageDestination, adding: number): Promise<void> {
+  async assertRoom(destination: ImageDestination, adding: number, inFlight: InFlight = new Map()): Promise<void> {
     const counts = this.readStore.collection<ImageCountView>(IMAGE_COUNTS);
     const [project, user] = await Promise.all([
       destination.projectId === null ? undefined : counts.get(projectCountId(destination.projectId)),
@@ -105,10 +104,10 @@ export class ImageQuota {
     if (destination.projectId === null) this.refuseBeyond('project', 0, adding, this.settings.MAX_IMAGES_PER_PROJECT);
     else {
       const holding =
-        (project ? project.images + project.frames : 0) + (inFlight.get(`project:${destination.projectId}`) ?? 0);
+        (project ? project.images + project.frames : 0) + (inFlight.get(projectKey(destination.projectId)) ?? 0);
       this.refuseBeyond('project', holding, adding, this.settings.MAX_IMAGES_PER_PROJECT);
     }
-    const holding = (user ? user.images + user.frames : 0) + (inFlight.get(`user:${destination.ownerId}`) ?? 0);
+    const holding = (user ? user.images + user.frames : 0) + (inFlight.get(userKey(destination.ownerId)) ?? 0);
     this.refuseBeyond('user', holding, adding, this.settings.MAX_IMAGES_PER_USER);
   }
 
@@ -126,6 +125,9 @@ export class ImageQuota {
   }
 }
 
+const userKey = (ownerId: string) => `user:${ownerId}`;
+const projectKey = (projectId: string) => `project:${projectId}`;
+
 function keysOf({ projectId, ownerId }: ImageDestination): string[] {
-  return [`user:${ownerId}`, ...(projectId === null ? [] : [`project:${projectId}`])];
+  return [userKey(ownerId), ...(projectId === null ? [] : [projectKey(projectId)])];
 }

@@ -26,8 +26,8 @@ export class ProjectLabelDto extends LabelDto {
     description:
       'The negative label ("none of the others", Custom Vision\'s Negative tag): an image of it shows none of the ' +
       "project's other labels. At most one per project, never in detection projects; an image carries it alone. " +
-      'Training learns its images as images of no label: not a class of a classification model, all labels ' +
-      'absent in a multilabel model.',
+      'A classification model learns it as a class (it predicts it for a picture of none of the other labels); a ' +
+      'multilabel model learns its images with every label absent and does not predict it.',
   })
   negative: boolean;
 }

@@ -19,7 +19,8 @@ export function toTrainingDataset(
     const split = fixedValidation ? (image.split as 'train' | 'validation') : undefined;
     const bytes = imageBytes.get(image.sha256)!;
     if (manifest.task === 'classification') {
-      // A negative image (its label is not among the model's) is left out: a softmax head always names a label.
+      // An image of a label the model does not learn is left out: the negative label of a manifest made before it
+      // was learned as a class.
       const label = image.labelId === null ? undefined : labelIndex.get(image.labelId);
       if (label === undefined) continue;
       examples.push({ image: bytes, label, split });

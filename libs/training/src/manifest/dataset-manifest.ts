@@ -23,8 +23,8 @@ export interface ManifestImage {
   labelIds?: string[];
   /**
    * The image carries the project's negative label (absent otherwise): it shows none of the labels. A multilabel
-   * model learns it with every label absent (an all-zeros target); a classification model leaves it out, as its
-   * softmax head always names one of its labels.
+   * model learns it with every label absent (an all-zeros target); a classification model learns the negative
+   * label as one of its classes (it is among the manifest's labels), so its softmax head can say "none of these".
    */
   negative?: true;
 }

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import { negativeLabelIdOf } from '../../domain/image-prediction.js';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { type AuthenticatedUser, CurrentUser, UuidParam } from '@diyml/core';
@@ -40,7 +41,7 @@ export class ImagePerformancesController {
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePerformanceDto[]> {
-    await this.reads.project(projectId, user.id);
+    const project = await this.reads.project(projectId, user.id);
     const found = await this.find(projectId, iterationId, tagIds);
     const created = await this.creationDates(projectId, iterationId);
     const createdOf = (performance: ImagePerformance) => created.images.get(performance.imageId) ?? created.iteration;
@@ -49,7 +50,9 @@ export class ImagePerformancesController {
     const baseUrl = baseUrlOf(request);
     return found
       .slice(skip, skip + take)
-      .map((performance) => toCvImagePerformance(performance, projectId, createdOf(performance), baseUrl));
+      .map((performance) =>
+        toCvImagePerformance(performance, projectId, createdOf(performance), baseUrl, negativeLabelIdOf(project)),
+      );
   }
 
   @Get('count')
@@ -88,6 +91,7 @@ function toCvImagePerformance(
   projectId: string,
   created: string,
   baseUrl: string,
+  negativeLabelId: string | null,
 ): CvImagePerformanceDto {
   const uri = `${baseUrl}/v1/projects/${projectId}/images/${performance.imageId}/content`;
   const regions = performance.expected.flatMap((expected, index): CvRegion[] =>
@@ -137,7 +141,7 @@ function toCvImagePerformance(
             },
           }
         : {}),
-      tagType: 'Regular',
+      tagType: prediction.labelId === negativeLabelId ? 'Negative' : 'Regular',
     })),
   };
 }

@@ -19,7 +19,7 @@ import { UsageRecorder } from '@diyml/deployments';
 import { PredictionService, PredictThrottlerGuard } from '@diyml/deployments';
 import { Public } from '@diyml/identity';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
-import { toCvPredictions } from '../../domain/image-prediction.js';
+import { negativeLabelIdOf, toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { PREDICTION_BASE } from '../../http/custom-vision-controller.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
@@ -250,7 +250,7 @@ export class PredictController {
       project: project.id,
       iteration: deployment.iterationId,
       created: this.clock.now().toISOString(),
-      predictions: toCvPredictions(predictions, iteration.labels),
+      predictions: toCvPredictions(predictions, iteration.labels, negativeLabelIdOf(project)),
     };
   }
 }

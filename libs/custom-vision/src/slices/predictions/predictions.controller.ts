@@ -6,7 +6,7 @@ import { StoredPredictionQueries, type StoredPredictionView } from '@diyml/deplo
 import { PredictionKeeper } from '@diyml/deployments';
 import { ProjectionRunner } from '@diyml/read-store';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
-import { toCvPredictions } from '../../domain/image-prediction.js';
+import { negativeLabelIdOf, toCvPredictions } from '../../domain/image-prediction.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE, userContext } from '../../http/custom-vision-controller.js';
 import { baseUrlOf } from '../../http/query.js';
@@ -119,7 +119,7 @@ export class PredictionsController {
 
   private toCv(
     view: StoredPredictionView,
-    labels: { id: string; name: string }[],
+    labels: { id: string; name: string; negative?: boolean }[],
     baseUrl: string,
   ): CvStoredImagePredictionDto {
     const uri = `${baseUrl}/v1/projects/${view.projectId}/predictions/${view.id}/image`;
@@ -132,7 +132,7 @@ export class PredictionsController {
       project: view.projectId,
       iteration: view.iterationId,
       created: view.storedAt,
-      predictions: toCvPredictions(view.predictions, labels),
+      predictions: toCvPredictions(view.predictions, labels, negativeLabelIdOf({ labels })),
     };
   }
 }

@@ -6,7 +6,7 @@ import { DeploymentSettings } from '@diyml/deployments';
 import { PredictionService } from '@diyml/deployments';
 import type { IterationView } from '@diyml/training';
 import { CustomVisionError } from '../../domain/custom-vision-error.js';
-import { toCvPredictions } from '../../domain/image-prediction.js';
+import { negativeLabelIdOf, toCvPredictions } from '../../domain/image-prediction.js';
 import type { CvImagePrediction } from '../../domain/shapes.js';
 import { CustomVisionErrors } from '../../http/custom-vision-error.dto.js';
 import { CustomVisionTrainingController, TRAINING_BASE } from '../../http/custom-vision-controller.js';
@@ -48,12 +48,12 @@ export class QuickTestController {
     @Req() request: Request,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
-    await this.reads.project(projectId, user.id);
+    const project = await this.reads.project(projectId, user.id);
     const iteration = await this.trainedIteration(projectId, query.iterationId);
     const [image] = await readImages(request, this.settings.PREDICT_MAX_IMAGE_BYTES);
     if (!image)
       throw CustomVisionError.badRequest('BadRequestImageStream', 'Send the image in the multipart part imageData.');
-    return this.quickTestWith(iteration, image.data);
+    return this.quickTestWith(iteration, image.data, negativeLabelIdOf(project));
   }
 
   @Post('url')
@@ -72,10 +72,14 @@ export class QuickTestController {
     @Body() body: CvImageUrlDto,
     @CurrentUser() user: AuthenticatedUser,
   ): Promise<CvImagePrediction> {
-    await this.reads.project(projectId, user.id);
+    const project = await this.reads.project(projectId, user.id);
     const iteration = await this.trainedIteration(projectId, query.iterationId);
     const fetched = await this.fetcher.fetch(body.url.trim());
-    return this.quickTestWith(iteration, withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES));
+    return this.quickTestWith(
+      iteration,
+      withinPredictionLimit(fetched.bytes, this.settings.PREDICT_MAX_IMAGE_BYTES),
+      negativeLabelIdOf(project),
+    );
   }
 
   /** The iteration asked for, or the newest trained one. */
@@ -94,7 +98,11 @@ export class QuickTestController {
     return { ...iteration, model: iteration.model };
   }
 
-  private async quickTestWith(iteration: TrainedIteration, bytes: Buffer): Promise<CvImagePrediction> {
+  private async quickTestWith(
+    iteration: TrainedIteration,
+    bytes: Buffer,
+    negativeLabelId: string | null,
+  ): Promise<CvImagePrediction> {
     const names = iteration.labels.map((label) => label.name);
     const predictions = await this.predictions.predict(iteration.model.sha256, names, bytes, {});
     return {
@@ -102,7 +110,7 @@ export class QuickTestController {
       project: iteration.projectId,
       iteration: iteration.id,
       created: this.clock.now().toISOString(),
-      predictions: toCvPredictions(predictions, iteration.labels),
+      predictions: toCvPredictions(predictions, iteration.labels, negativeLabelId),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { negativeLabelIdOf } from '../../domain/image-prediction.js';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -33,6 +34,7 @@ const DEFAULT_MAX_COUNT = 50;
 
 function toCvSuggestion(view: LabelSuggestionView, project: ProjectView): CvSuggestedTagAndRegionDto {
   const names = new Map(project.labels.map((label) => [label.id, label.name]));
+  const negativeLabelId = negativeLabelIdOf(project);
   return {
     id: view.imageId,
     project: view.projectId,
@@ -43,7 +45,7 @@ function toCvSuggestion(view: LabelSuggestionView, project: ProjectView): CvSugg
       tagId: labelId,
       tagName: names.get(labelId) ?? '',
       ...(box ? { boundingBox: { left: box.x, top: box.y, width: box.width, height: box.height } } : {}),
-      tagType: 'Regular' as const,
+      tagType: labelId === negativeLabelId ? ('Negative' as const) : ('Regular' as const),
     })),
     predictionUncertainty: view.uncertainty,
   };

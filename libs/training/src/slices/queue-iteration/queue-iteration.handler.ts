@@ -191,16 +191,19 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
 function manifestOf(project: ProjectView, images: Awaited<ReturnType<DatasetQueries['listAll']>>): DatasetManifest {
   const included = images.filter((image) => image.included);
   const used = new Set(included.flatMap((image) => image.labelIds));
-  // The negative label is no class of the model: its images are images of no label (see ManifestImage.negative).
   const negativeId = project.labels.find((label) => label.negative)?.id ?? null;
   const isNegative = (image: (typeof images)[number]) =>
     negativeId !== null && (image.labelId === negativeId || image.labelSet.includes(negativeId));
+  // A classification model learns the negative label as a class, as Custom Vision's Multiclass projects do: its softmax
+  // can then answer "none of these" (a photo of none of the labels gets the negative label). A multilabel model does
+  // not: its images are images of no label, learned with every label absent (see ManifestImage.negative).
+  const negativeIsClass = project.type === 'classification';
   return {
     v: 1,
     projectId: project.id,
     task: project.type,
     labels: project.labels
-      .filter((label) => used.has(label.id) && label.id !== negativeId)
+      .filter((label) => used.has(label.id) && (label.id !== negativeId || negativeIsClass))
       .map(({ id, name }) => ({ id, name })),
     images: included.map((image) => ({
       id: image.id,
