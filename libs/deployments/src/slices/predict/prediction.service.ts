@@ -13,6 +13,7 @@ import type { PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ModelCache } from '../../inference/model-cache.js';
+import { PixelBudget } from './pixel-budget.js';
 
 export interface ApiPrediction {
   label: string;
@@ -32,10 +33,15 @@ function unsupportedFormat({ format, message }: UnsupportedFormat): DomainError 
 /** Checks an image's header, then predicts on it with the (cached) model. */
 @Injectable()
 export class PredictionService {
+  /** At most one image of the largest size accepted is decoded at once (or several smaller ones). */
+  private readonly decoding: PixelBudget;
+
   constructor(
     private readonly cache: ModelCache,
     private readonly settings: DeploymentSettings,
-  ) {}
+  ) {
+    this.decoding = new PixelBudget(settings.PREDICT_MAX_PIXELS);
+  }
 
   /** Predictions named by `labels` (model-output order). */
   async predict(
@@ -44,10 +50,12 @@ export class PredictionService {
     image: Buffer,
     options: PredictOptions,
   ): Promise<ApiPrediction[]> {
-    await this.checkHeader(image);
+    const pixels = await this.checkHeader(image);
     let predictions;
     try {
-      predictions = await this.cache.use(modelSha256, ({ batcher }) => batcher.predict(image, options));
+      predictions = await this.decoding.run(pixels, () =>
+        this.cache.use(modelSha256, ({ batcher }) => batcher.predict(image, options)),
+      );
     } catch (error) {
       // The header was fine: find out whether the picture itself is damaged (only on this error path).
       if (!(await decodes(image))) throw invalidImage('it is truncated or damaged');
@@ -59,15 +67,14 @@ export class PredictionService {
     });
   }
 
-  /** Format and size from the header alone: cheap, and refuses decompression bombs before decoding. */
-  private async checkHeader(image: Buffer): Promise<void> {
+  /** Format and size from the header alone: cheap, and refuses decompression bombs before decoding. Answers the pixels. */
+  private async checkHeader(image: Buffer): Promise<number> {
     const unsupported = unsupportedFormatOf(image);
     if (unsupported) throw unsupportedFormat(unsupported);
     const png = pngSize(image);
     if (png) {
       // PNG, the common case: the size is in the IHDR chunk, no libvips round trip needed.
-      this.checkPixels(png.width, png.height);
-      return;
+      return this.checkPixels(png.width, png.height);
     }
     let metadata: Metadata;
     try {
@@ -77,10 +84,10 @@ export class PredictionService {
     }
     const format = formatNameOf(metadata);
     if (!isSupportedImageFormat(format)) throw unsupportedFormat(unsupportedFormatNamed(format));
-    this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
+    return this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
 
-  private checkPixels(width: number, height: number): void {
+  private checkPixels(width: number, height: number): number {
     if (width * height === 0) throw invalidImage('it has no width or height');
     if (width * height > this.settings.PREDICT_MAX_PIXELS) {
       throw new DomainError(
@@ -89,6 +96,7 @@ export class PredictionService {
         `The image is ${width}x${height} pixels; at most ${this.settings.PREDICT_MAX_PIXELS} pixels are accepted.`,
       );
     }
+    return width * height;
   }
 }
 
