@@ -19,7 +19,6 @@ const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
  */
 const MAX_RSS_GROWTH_PREDICTING_BYTES = 400 * 1024 * 1024;
 const PASSWORD = 'a passphrase nobody guesses';
-const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 const FAST = {
   imageSize: 16,
   epochs: 2,
@@ -160,7 +159,7 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
     const body = Buffer.from(
       `{"items":[${Array.from({ length: 36_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`,
     );
-    const targets = [
+    const targets: Array<{ path: string; headers: Record<string, string> }> = [
       { path: '/v1/projects', headers: {} },
       { path: '/v1/projects', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln' } },
       { path: `/customvision/v3.3/training/projects/${projectId}/tags?name=x`, headers: {} },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata } from 'sharp';
-import { DomainError } from '@diyml/core/pure';
+import { DomainError, WeightedSemaphore } from '@diyml/core/pure';
 import {
   formatNameOf,
   isSupportedImageFormat,
@@ -13,7 +13,6 @@ import type { PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ModelCache } from '../../inference/model-cache.js';
-import { PixelBudget } from './pixel-budget.js';
 
 export interface ApiPrediction {
   label: string;
@@ -33,14 +32,18 @@ function unsupportedFormat({ format, message }: UnsupportedFormat): DomainError 
 /** Checks an image's header, then predicts on it with the (cached) model. */
 @Injectable()
 export class PredictionService {
-  /** At most one image of the largest size accepted is decoded at once (or several smaller ones). */
-  private readonly decoding: PixelBudget;
+  /**
+   * Pixels decoded at once: one image of the largest size accepted, or several smaller ones. Decoding costs memory by
+   * the pixel, not by the byte: a 43-byte GIF or a 914-byte TIFF declaring 7,200 × 7,200 pixels decodes to ~200 MB,
+   * and eight sent at once raised the api's memory by 1.2-1.7 GB.
+   */
+  private readonly decoding: WeightedSemaphore;
 
   constructor(
     private readonly cache: ModelCache,
     private readonly settings: DeploymentSettings,
   ) {
-    this.decoding = new PixelBudget(settings.PREDICT_MAX_PIXELS);
+    this.decoding = new WeightedSemaphore(settings.PREDICT_MAX_PIXELS);
   }
 
   /** Predictions named by `labels` (model-output order). */

@@ -1,22 +1,21 @@
 /**
- * A weighted semaphore over pixels: work on an image waits until the images already being worked on leave room for
- * its pixels (first come, first served). Decoding costs memory by the pixel, not by the byte: a 43-byte GIF or a
- * 914-byte TIFF declaring 7,200 × 7,200 pixels (under PREDICT_MAX_PIXELS) decodes to ~150 MB, and eight sent at
- * once raised the api's memory by 1.2-1.7 GB. An image larger than the whole budget takes all of it.
+ * Work that waits until the work already running leaves room for its weight, first come first served: bounds what
+ * costly work (decoding images, hashing passwords) takes at once, whatever the number of requests asking for it.
+ * Work heavier than the whole capacity runs alone.
  */
-export class PixelBudget {
+export class WeightedSemaphore {
   private inUse = 0;
   private readonly waiting: Array<{ weight: number; start: () => void }> = [];
 
   constructor(private readonly capacity: number) {}
 
-  async run<T>(pixels: number, work: () => Promise<T>): Promise<T> {
-    const weight = Math.min(Math.max(pixels, 1), this.capacity);
-    await this.acquire(weight);
+  async run<T>(weight: number, work: () => Promise<T>): Promise<T> {
+    const taken = Math.min(Math.max(weight, 1), this.capacity);
+    await this.acquire(taken);
     try {
       return await work();
     } finally {
-      this.release(weight);
+      this.release(taken);
     }
   }
 
