@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { ApiClient } from '../support/api-client.js';
 import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
@@ -192,6 +193,40 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
     expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_PREDICTING_BYTES);
     // A hollow image is still an image: each is answered, one after another.
     expect(report.result.map(({ status }) => status)).toEqual(requests.map(() => 200));
+  });
+
+  it("leaves libuv's thread pool to the api's files while 200 anonymous logins hash passwords", async () => {
+    // argon2 runs on the thread pool that file reads and writes and zlib share (4 threads): with every login
+    // hashing at once, a file operation of the api waited for the whole queue (40 logins: 2.4 s, 300: ~15 s).
+    const requests = Array.from({ length: 200 }, (_, index): FloodRequest => ({
+      method: 'POST',
+      path: '/v1/auth/login',
+      body: index,
+      from: `127.0.${10 + (index >> 7)}.${(index & 127) + 1}`,
+    }));
+    const bodies = requests.map((_, index) =>
+      Buffer.from(JSON.stringify({ username: `ghost${index}`, password: `not the passphrase ${index}` })),
+    );
+    const attack = await prepareFlood(baseUrl, bodies, requests);
+    let slowestFileMs = 0;
+    const report = await underAttack(baseUrl, async () => {
+      const answers = attack.send();
+      let done = false;
+      void answers.finally(() => (done = true));
+      while (!done) {
+        const started = performance.now();
+        await stat(testApp.dataDir);
+        slowestFileMs = Math.max(slowestFileMs, performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return answers;
+    });
+    expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_BYTES);
+    expect(new Set(report.result.map(({ status, code }) => `${status} ${code}`))).toEqual(
+      new Set(['401 INVALID_CREDENTIALS']),
+    );
+    const boundMs = HEALTH_BOUND_MS * Math.max(1, report.loadPerCore);
+    expect(slowestFileMs, `slowest fs.stat at load ${report.loadPerCore.toFixed(1)} per core`).toBeLessThan(boundMs);
   });
 
   it('answers the vectors it already handled with a small 4xx and a stable code', async () => {
