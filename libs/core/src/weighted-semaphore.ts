@@ -1,7 +1,7 @@
 /**
  * Work that waits until the work already running leaves room for its weight, first come first served: bounds what
- * costly work (decoding images, hashing passwords) takes at once, whatever the number of requests asking for it.
- * Work heavier than the whole capacity runs alone.
+ * work whose cost varies (decoding images, by their pixels) takes at once, whatever the number of requests asking
+ * for it. Work heavier than the whole capacity runs alone. (ConcurrencyGate counts runs alike.)
  */
 export class WeightedSemaphore {
   private inUse = 0;

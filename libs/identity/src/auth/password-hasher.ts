@@ -1,6 +1,6 @@
 import { hash, verify } from '@node-rs/argon2';
 import { Injectable } from '@nestjs/common';
-import { WeightedSemaphore } from '@diyml/core';
+import { ConcurrencyGate } from '@diyml/core';
 
 /** argon2id (the library's default algorithm) with the OWASP-recommended minimum cost: 19 MiB, 2 passes. */
 const OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -15,14 +15,14 @@ const HASHES_AT_ONCE = 2;
 @Injectable()
 export class PasswordHasher {
   private dummyHash?: Promise<string>;
-  private readonly hashing = new WeightedSemaphore(HASHES_AT_ONCE);
+  private readonly hashing = new ConcurrencyGate(HASHES_AT_ONCE);
 
   hash(password: string): Promise<string> {
-    return this.hashing.run(1, () => hash(password, OPTIONS));
+    return this.hashing.run(() => hash(password, OPTIONS));
   }
 
   verify(passwordHash: string, password: string): Promise<boolean> {
-    return this.hashing.run(1, () => verify(passwordHash, password));
+    return this.hashing.run(() => verify(passwordHash, password));
   }
 
   /** Spends the same time as a real check, so unknown usernames cannot be told apart by timing. */
