@@ -298,13 +298,19 @@ describe('the HTTP front door under attack', () => {
         from: ADDRESS.bodies,
       });
       expectRefused(chunked, 413, 'PAYLOAD_TOO_LARGE');
-      // A general JSON route: JSON_MAX_BYTES (1 MiB), whether or not the caller is known.
-      const tokens = await sendWithoutEnding(baseUrl, 'POST', '/v1/users/me/tokens', {
-        body: Buffer.from('{"name":"'),
-        headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) },
-        from: ADDRESS.bodies,
-      });
-      expectRefused(tokens, 413, 'PAYLOAD_TOO_LARGE');
+      // A general JSON route: JSON_MAX_BYTES (1 MiB) for a signed-in caller; an anonymous one is refused unread.
+      const tokens = (authorization?: string) =>
+        sendWithoutEnding(baseUrl, 'POST', '/v1/users/me/tokens', {
+          body: Buffer.from('{"name":"'),
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(2 * 1024 * 1024),
+            ...(authorization ? { authorization } : {}),
+          },
+          from: ADDRESS.bodies,
+        });
+      expectRefused(await tokens(auth), 413, 'PAYLOAD_TOO_LARGE');
+      expectRefused(await tokens(), 401, 'UNAUTHENTICATED');
     });
 
     it('counts the inflated bytes of a compressed body against the limit: a gzip bomb sent to login answers 413', async () => {

@@ -3,7 +3,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import compression from 'compression';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Express, Request } from 'express';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -23,7 +23,7 @@ import {
   Settings,
 } from '@diyml/core';
 import { hasValidTrainingKey, IMAGE_FILES_JSON_PATH } from '@diyml/custom-vision';
-import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH } from '@diyml/identity';
+import { AUTH_JSON_MAX_BYTES, AUTH_ROUTES_PATH, BearerAuthenticator } from '@diyml/identity';
 import { ReadStore } from '@diyml/read-store';
 import { serveConsole } from './console/serve-console.js';
 import { createOpenApiDocument } from './openapi-document.js';
@@ -127,13 +127,22 @@ function configureHardening(app: INestApplication): void {
 /**
  * JSON bodies are read only for the operations of the OpenAPI document that take one (see jsonBodies), size-,
  * depth- and key-limited before they are parsed: JSON_MAX_BYTES, AUTH_JSON_MAX_BYTES on the anonymous sign-up and
- * login routes, and JSON_IMAGES_MAX_BYTES on the route whose bodies carry base64 images, only once its key is known
- * to be valid (parsing 32 MiB sent without a key used to hold the event loop for seconds). The app must be created
- * with `bodyParser: false`: Nest's own parsers would read every body on every path.
+ * login routes and on Custom Vision's prediction routes (a URL), and JSON_IMAGES_MAX_BYTES on the route whose bodies
+ * carry base64 images. The body of an operation behind a login token or a training key is read only once that
+ * credential is known to be valid: 50 anonymous 1 MiB bodies sent to `POST /v1/projects` were each parsed before
+ * their 401, holding /health for 2-5 s and raising the api's memory by ~250 MB (and 32 MiB image batches for
+ * seconds each). The app must be created with `bodyParser: false`: Nest's own parsers would read every body on
+ * every path.
  */
 function configureJsonBodies(app: INestApplication, document: OpenAPIObject): void {
   const settings = app.get(Settings);
   const readStore = app.get(ReadStore);
+  const bearer = app.get(BearerAuthenticator);
+  // Read-only checks: the route's own guard still authenticates the request, and counts a refusal.
+  const validCredential: Record<string, (request: IncomingMessage) => Promise<boolean>> = {
+    bearer: (request) => bearer.accepts(request.headers.authorization),
+    'training-key': (request) => hasValidTrainingKey(readStore, request as Request),
+  };
   const imageFiles = IMAGE_FILES_JSON_PATH.replace(/:(\w+)/g, '{$1}');
   const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
     (['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const).flatMap((method): BodyRoute[] => {
@@ -144,18 +153,15 @@ function configureJsonBodies(app: INestApplication, document: OpenAPIObject): vo
       // as something else (multipart, image bytes), or a GET's, is left unread.
       const json =
         body && 'content' in body ? 'application/json' in body.content : !['get', 'head', 'options'].includes(method);
-      if (path === imageFiles) {
-        return [
-          {
-            method,
-            path,
-            json,
-            limit: settings.JSON_IMAGES_MAX_BYTES,
-            readIf: (request) => hasValidTrainingKey(readStore, request as Request),
-          },
-        ];
-      }
-      return [{ method, path, json, limit: path.startsWith(`${AUTH_ROUTES_PATH}/`) ? AUTH_JSON_MAX_BYTES : undefined }];
+      const schemes = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
+      const readIf = schemes.map((scheme) => validCredential[scheme]).find(Boolean);
+      const limit =
+        path === imageFiles
+          ? settings.JSON_IMAGES_MAX_BYTES
+          : path.startsWith(`${AUTH_ROUTES_PATH}/`) || schemes.includes('prediction-key')
+            ? AUTH_JSON_MAX_BYTES
+            : undefined;
+      return [{ method, path, json, limit, readIf }];
     }),
   );
   app.use(jsonBodies(routes, settings));

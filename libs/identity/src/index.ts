@@ -1,4 +1,5 @@
 export * from './auth/auth.guard.js';
+export { BearerAuthenticator } from './auth/bearer-authenticator.js';
 export * from './identity.module.js';
 export * from './read-models/users/users.projection.js';
 export * from './domain/user.upcasters.js';

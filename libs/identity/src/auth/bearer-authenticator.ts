@@ -45,6 +45,27 @@ export class BearerAuthenticator {
   ) {}
 
   async authenticate(authorization: string | undefined, source: string): Promise<AuthenticatedUser> {
+    try {
+      return await this.identify(authorization);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === AuthErrors.TOKEN_INVALID)
+        throw await this.throttle.refuse({ source }, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Whether `authorization` names a live user, counting nothing: the api reads a request's body only when it does
+   * (the guard then authenticates it, and counts a refusal, before the route runs).
+   */
+  accepts(authorization: string | undefined): Promise<boolean> {
+    return this.identify(authorization).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  private async identify(authorization: string | undefined): Promise<AuthenticatedUser> {
     if (!authorization) {
       throw refused(
         AuthErrors.MISSING,
@@ -53,13 +74,7 @@ export class BearerAuthenticator {
     }
     const token = BEARER.exec(authorization)?.[1];
     if (!token) throw refused(AuthErrors.MALFORMED_HEADER, 'The Authorization header must be `Bearer <token>`.');
-    try {
-      return looksLikeApiToken(token) ? await this.personalTokenUser(token) : await this.loginTokenUser(token);
-    } catch (error) {
-      if (error instanceof DomainError && error.code === AuthErrors.TOKEN_INVALID)
-        throw await this.throttle.refuse({ source }, error);
-      throw error;
-    }
+    return looksLikeApiToken(token) ? this.personalTokenUser(token) : this.loginTokenUser(token);
   }
 
   private async personalTokenUser(token: string): Promise<AuthenticatedUser> {

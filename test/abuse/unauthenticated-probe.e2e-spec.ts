@@ -1,0 +1,372 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import { ApiClient } from '../support/api-client.js';
+import { BLUE, colouredSquares, RED } from '../support/generated-images.js';
+import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-probe.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { exchange, type FloodRequest, prepareFlood, type RawResponse, send, sendWithoutEnding } from './raw-http.js';
+
+vi.setConfig({ testTimeout: 120_000 });
+
+/** An error answer is a few hundred bytes; anything near this means the api echoes what it was sent. */
+const MAX_ERROR_BYTES = 4096;
+/** A liveness bound scaled by the load per core (see expectStayedLive), not a speed target. */
+const HEALTH_BOUND_MS = 1000;
+const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
+/**
+ * A GIF of 43 bytes declaring 7,200 × 7,200 pixels (under PREDICT_MAX_PIXELS, 52 MP) decodes to ~200 MB of buffers:
+ * four sent at once grew the api by ~600-800 MB before predictions shared a pixel budget (one such image at a time).
+ */
+const MAX_RSS_GROWTH_PREDICTING_BYTES = 400 * 1024 * 1024;
+const PASSWORD = 'a passphrase nobody guesses';
+const FAST = {
+  imageSize: 16,
+  epochs: 2,
+  batchSize: 8,
+  learningRate: 0.01,
+  seed: 7,
+  augmentation: { horizontalFlip: false, cropScale: 1, brightness: 0 },
+};
+/** Each attacker sends from its own loopback address, so the failed-sign-in brakes of one do not slow another. */
+const ADDRESS = { user: '127.0.0.1', bodies: '127.0.0.7', flood: '127.0.0.8', table: '127.0.0.9' };
+
+/** A GIF whose one frame declares `width` × `height` pixels and carries one: a few dozen bytes in all. */
+function hollowGif(width: number, height: number): Buffer {
+  const screen = Buffer.alloc(7);
+  screen.writeUInt16LE(width, 0);
+  screen.writeUInt16LE(height, 2);
+  screen[4] = 0x80; // a global colour table of two colours
+  const descriptor = Buffer.from([0x2c, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  descriptor.writeUInt16LE(width, 5);
+  descriptor.writeUInt16LE(height, 7);
+  return Buffer.concat([
+    Buffer.from('GIF89a'),
+    screen,
+    Buffer.from([0, 0, 0, 255, 255, 255]),
+    Buffer.from([0x21, 0xf9, 4, 0, 0, 0, 0, 0]),
+    descriptor,
+    Buffer.from([2, 2, 0x4c, 0x01, 0, 0x3b]),
+  ]);
+}
+
+/** A real 8 × 8 JPEG whose frame header is rewritten to declare `width` × `height`. */
+async function jpegDeclaring(width: number, height: number): Promise<Buffer> {
+  const jpeg = Buffer.from(
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c00' } })
+      .jpeg()
+      .toBuffer(),
+  );
+  const frame = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+  jpeg.writeUInt16BE(height, frame + 5);
+  jpeg.writeUInt16BE(width, frame + 7);
+  return jpeg;
+}
+
+function multipartImage(file: Buffer, boundary = 'probe'): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.img"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+    file,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+}
+
+function expectRefused(
+  response: Pick<RawResponse, 'status' | 'bytes'> & { code?: unknown },
+  status: number,
+  code: string,
+) {
+  expect({ status: response.status, code: response.code }).toEqual({ status, code });
+  expect(response.bytes).toBeLessThan(MAX_ERROR_BYTES);
+}
+
+describe('an unauthenticated client probing the api (issue 17)', () => {
+  let testApp: TestApp;
+  let baseUrl: string;
+  let auth: string;
+  let projectId: string;
+  let deploymentId: string;
+  let deploymentKey: string;
+  let trainingKey: string;
+
+  const call = (method: string, path: string, options: Parameters<typeof send>[3] = {}) =>
+    send(baseUrl, method, path, options).then((response) => ({ ...response, code: response.body.code }));
+
+  beforeAll(async () => {
+    // A body that stops arriving is answered 408 after this long: an api waiting for one shows as a 408, not a hang.
+    testApp = await startTestApp({ settings: { BODY_IDLE_TIMEOUT_SECONDS: '5' } });
+    baseUrl = await baseUrlOf(testApp);
+    const credentials = JSON.stringify({ username: 'ada', password: PASSWORD });
+    await call('POST', '/v1/auth/register', { body: credentials });
+    auth = `Bearer ${(await call('POST', '/v1/auth/login', { body: credentials })).body.accessToken}`;
+    const client = new ApiClient(testApp, auth);
+    projectId = (await client.createProject('classification', ['red', 'blue'])).id;
+    await client.upload(projectId, await colouredSquares(RED, 12, 1), { label: 'red' }, 'red');
+    await client.upload(projectId, await colouredSquares(BLUE, 12, 2), { label: 'blue' }, 'blue');
+    await client.configureTraining(projectId, FAST);
+    const iteration = await client.waitForIteration(projectId, (await client.train(projectId)).id);
+    const deployment = await call('POST', `/v1/projects/${projectId}/deployments`, {
+      body: JSON.stringify({ iterationId: iteration.id }),
+      headers: { authorization: auth },
+    });
+    deploymentId = String(deployment.body.id);
+    deploymentKey = String(deployment.body.apiKey);
+    const token = await call('POST', '/v1/users/me/tokens', {
+      body: JSON.stringify({ name: 'probe' }),
+      headers: { authorization: auth },
+    });
+    trainingKey = String(token.body.token);
+  }, 120_000);
+  afterAll(async () => {
+    await testApp?.destroy();
+  });
+
+  it('reads no JSON body of a route behind a login token or a key until the credential is valid', async () => {
+    // Each request promises 512 KiB (within JSON_MAX_BYTES) and sends 5 bytes: an api reading the body before
+    // refusing the credential waits for the rest (here 408 after 5 s) instead of answering 401 at once.
+    const promise = (headers: Record<string, string>) => ({
+      body: Buffer.from('{"a":'),
+      headers: { 'content-type': 'application/json', 'content-length': String(512 * 1024), ...headers },
+      from: ADDRESS.bodies,
+    });
+    const answer = async (path: string, headers: Record<string, string>) => {
+      const response = await sendWithoutEnding(baseUrl, 'POST', path, promise(headers));
+      return { ...response, code: response.body.code };
+    };
+    const tags = `/customvision/v3.3/training/projects/${projectId}/tags?name=x`;
+    expectRefused(await answer('/v1/projects', {}), 401, 'UNAUTHENTICATED');
+    expectRefused(await answer('/v1/projects', { authorization: 'Bearer dml_not-a-token' }), 401, 'TOKEN_INVALID');
+    expectRefused(await answer('/v1/projects', { authorization: 'Basic YTpi' }), 401, 'MALFORMED_AUTHORIZATION');
+    expectRefused(await answer(`/v1/projects/${projectId}/labels`, {}), 401, 'UNAUTHENTICATED');
+    expect((await answer(tags, {})).status).toBe(401);
+    expect((await answer(tags, { 'training-key': 'dml_not-a-key' })).status).toBe(401);
+    // Custom Vision's prediction from a URL takes a URL: 64 KiB, as sign-up and login.
+    const url = `/customvision/v3.0/prediction/${projectId}/classify/iterations/x/url`;
+    const tooLarge = await answer(url, {});
+    expectRefused(tooLarge, 413, 'PAYLOAD_TOO_LARGE');
+    // With a valid credential the body is read as before.
+    const created = await call('POST', '/v1/projects', {
+      body: JSON.stringify({ name: 'Read', type: 'classification' }),
+      headers: { authorization: auth },
+    });
+    expect(created.status).toBe(201);
+    const tag = await call('POST', tags, { body: '{}', headers: { 'training-key': trainingKey } });
+    expect(tag.status).toBe(200);
+  });
+
+  it('answers fifty anonymous JSON bodies of 0.95 MiB (within JSON_MAX_BYTES) sent to routes behind a login or a key with 401, parsing none, the api staying live', async () => {
+    const body = Buffer.from(
+      `{"items":[${Array.from({ length: 36_000 }, (_, index) => `{"k":${index},"v":"xxxxxxxx"}`).join(',')}]}`,
+    );
+    const targets: Array<{ path: string; headers: Record<string, string> }> = [
+      { path: '/v1/projects', headers: {} },
+      { path: '/v1/projects', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln' } },
+      { path: `/customvision/v3.3/training/projects/${projectId}/tags?name=x`, headers: {} },
+    ];
+    const requests = Array.from({ length: 50 }, (_, index): FloodRequest => ({
+      method: 'POST',
+      body: 0,
+      from: ADDRESS.flood,
+      ...targets[index % targets.length],
+    }));
+    const attack = await prepareFlood(baseUrl, [body], requests);
+    const report = await underAttack(baseUrl, () => attack.send());
+    expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_BYTES);
+    expect(new Set(report.result.map(({ status, bytes }) => `${status} ${bytes < MAX_ERROR_BYTES}`))).toEqual(
+      new Set(['401 true']),
+    );
+  });
+
+  it('decodes prediction images within a pixel budget: four 43-byte GIFs declaring 52 MP each at once, memory bounded', async () => {
+    const body = multipartImage(hollowGif(7200, 7200));
+    const requests = Array.from({ length: 4 }, (): FloodRequest => ({
+      method: 'POST',
+      path: `/v1/predict/${deploymentId}`,
+      body: 0,
+      headers: { 'content-type': 'multipart/form-data; boundary=probe', 'x-api-key': deploymentKey },
+      from: ADDRESS.user,
+    }));
+    const attack = await prepareFlood(baseUrl, [body], requests);
+    const report = await underAttack(baseUrl, () => attack.send());
+    expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_PREDICTING_BYTES);
+    // A hollow image is still an image: each is answered, one after another.
+    expect(report.result.map(({ status }) => status)).toEqual(requests.map(() => 200));
+  });
+
+  it("leaves libuv's thread pool to the api's files while 300 anonymous logins hash passwords", async () => {
+    // argon2 runs on the thread pool that file reads and writes and zlib share (4 threads): with every login
+    // hashing at once, a file operation of the api waited for the whole queue (40 logins: 2.4 s, 300: ~15 s).
+    const requests = Array.from({ length: 300 }, (_, index): FloodRequest => ({
+      method: 'POST',
+      path: '/v1/auth/login',
+      body: index,
+      from: `127.0.${10 + (index >> 7)}.${(index & 127) + 1}`,
+    }));
+    const bodies = requests.map((_, index) =>
+      Buffer.from(JSON.stringify({ username: `ghost${index}`, password: `not the passphrase ${index}` })),
+    );
+    const attack = await prepareFlood(baseUrl, bodies, requests);
+    let slowestFileMs = 0;
+    const report = await underAttack(baseUrl, async () => {
+      const answers = attack.send();
+      let done = false;
+      void answers.finally(() => (done = true));
+      while (!done) {
+        const started = performance.now();
+        await stat(testApp.dataDir);
+        slowestFileMs = Math.max(slowestFileMs, performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return answers;
+    });
+    expectStayedLive(report, HEALTH_BOUND_MS, MAX_RSS_GROWTH_BYTES);
+    expect(new Set(report.result.map(({ status, code }) => `${status} ${code}`))).toEqual(
+      new Set(['401 INVALID_CREDENTIALS']),
+    );
+    const boundMs = HEALTH_BOUND_MS * Math.max(1, report.loadPerCore);
+    expect(slowestFileMs, `slowest fs.stat at load ${report.loadPerCore.toFixed(1)} per core`).toBeLessThan(boundMs);
+  });
+
+  it('answers the vectors it already handled with a small 4xx and a stable code', async () => {
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      call('GET', path, { headers, from: ADDRESS.table });
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const raw = (request: string) => exchange(baseUrl, Buffer.from(request), 'end');
+    const table: Array<
+      [string, () => Promise<{ status: number; bytes: number; body: Record<string, unknown> }>, number, string]
+    > = [
+      [
+        '100,000 qs array items (a URL over 16 KiB)',
+        () => get(`/v1/projects?${'a[]=1&'.repeat(100_000)}`),
+        431,
+        'HEADERS_TOO_LARGE',
+      ],
+      [
+        'a 1 MB bearer token',
+        () => get('/v1/projects', { authorization: `Bearer ${'a'.repeat(1 << 20)}` }),
+        431,
+        'HEADERS_TOO_LARGE',
+      ],
+      [
+        '2,000 headers',
+        () => get('/v1/projects', Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`x-h${i}`, '1']))),
+        431,
+        'HEADERS_TOO_LARGE',
+      ],
+      ['qs nesting 1,000 deep', () => get(`/v1/projects?a${'[0]'.repeat(1000)}=1`), 401, 'UNAUTHENTICATED'],
+      ['a broken percent-encoding in a path parameter', () => get('/v1/projects/%E0%A4%A'), 400, 'BAD_REQUEST'],
+      ['a lone surrogate in a path parameter', () => get('/v1/projects/%ED%A0%80'), 400, 'BAD_REQUEST'],
+      ['an encoded traversal', () => get('/docs/..%2f..%2f..%2fpackage.json'), 404, 'NOT_FOUND'],
+      ['an encoded backslash traversal', () => get('/assets/..%5c..%5cpackage.json'), 404, 'NOT_FOUND'],
+      [
+        'a JWT with alg none',
+        () => get('/v1/projects', { authorization: `Bearer ${b64({ alg: 'none' })}.${b64({ sub: 'x', exp: 9e9 })}.` }),
+        401,
+        'TOKEN_INVALID',
+      ],
+      ['a JWT of bad base64', () => get('/v1/projects', { authorization: 'Bearer !!.@@.##' }), 401, 'TOKEN_MALFORMED'],
+      [
+        'a JWT whose header is not an object',
+        () => get('/v1/projects', { authorization: `Bearer ${b64(null)}.${b64(null)}.c2ln` }),
+        401,
+        'TOKEN_MALFORMED',
+      ],
+      ['Basic credentials', () => get('/v1/projects', { authorization: 'Basic YTpi' }), 401, 'MALFORMED_AUTHORIZATION'],
+      [
+        'a 14 KB Training-Key',
+        () => get('/customvision/v3.3/training/projects', { 'training-key': 'dml_'.padEnd(14_000, 'x') }),
+        401,
+        'Unauthorized',
+      ],
+      [
+        'a NUL byte in a header',
+        () => raw('GET /health HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n'),
+        400,
+        'MALFORMED_REQUEST',
+      ],
+      [
+        'Content-Length and chunked together',
+        () =>
+          raw(
+            'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+          ),
+        400,
+        'MALFORMED_REQUEST',
+      ],
+      [
+        'a gzip body inside gzip',
+        () =>
+          call('POST', '/v1/auth/login', {
+            body: '{}',
+            headers: { 'content-encoding': 'gzip, gzip' },
+            from: ADDRESS.table,
+          }),
+        415,
+        'UNSUPPORTED_CONTENT_ENCODING',
+      ],
+      [
+        'an EBCDIC body',
+        () =>
+          call('POST', '/v1/auth/login', {
+            body: '{}',
+            headers: { 'content-type': 'application/json; charset=ebcdic' },
+            from: ADDRESS.table,
+          }),
+        415,
+        'UNSUPPORTED_CHARSET',
+      ],
+      [
+        'a JPEG declaring 60,000 × 60,000',
+        async () =>
+          call('POST', `/v1/predict/${deploymentId}`, {
+            body: multipartImage(await jpegDeclaring(60_000, 60_000)),
+            headers: { 'content-type': 'multipart/form-data; boundary=probe', 'x-api-key': deploymentKey },
+            from: ADDRESS.table,
+          }),
+        413,
+        'IMAGE_TOO_LARGE',
+      ],
+      [
+        'a GIF declaring 65,535 × 65,535',
+        () =>
+          call('POST', `/v1/predict/${deploymentId}`, {
+            body: multipartImage(hollowGif(65_535, 65_535)),
+            headers: { 'content-type': 'multipart/form-data; boundary=probe', 'x-api-key': deploymentKey },
+            from: ADDRESS.table,
+          }),
+        413,
+        'IMAGE_TOO_LARGE',
+      ],
+      [
+        'an SVG',
+        () =>
+          call('POST', `/v1/predict/${deploymentId}`, {
+            body: multipartImage(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="60000" height="60000"/>')),
+            headers: { 'content-type': 'multipart/form-data; boundary=probe', 'x-api-key': deploymentKey },
+            from: ADDRESS.table,
+          }),
+        415,
+        'UNSUPPORTED_IMAGE_FORMAT',
+      ],
+    ];
+    const answers: string[] = [];
+    for (const [vector, attempt] of table) {
+      const response = await attempt();
+      answers.push(
+        `${vector}: ${response.status} ${String(response.body.code)} ${response.bytes < MAX_ERROR_BYTES ? 'small' : 'large'}`,
+      );
+    }
+    expect(answers).toEqual(table.map(([vector, , status, code]) => `${vector}: ${status} ${code} small`));
+  });
+
+  it('lets no __proto__ or constructor key of a JSON body reach an object prototype', async () => {
+    const body =
+      '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"username":"mallory","password":"a long passphrase of mallory"}';
+    const registered = await call('POST', '/v1/auth/register', { body, from: ADDRESS.table });
+    expect(registered.status).toBe(201);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(registered.body).toEqual({ id: expect.any(String), username: 'mallory' });
+  });
+});
