@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -25,13 +25,31 @@ function restoreEnvironment(): void {
   Object.assign(process.env, workerEnv);
 }
 
+/**
+ * CPU seconds of the child processes this worker has started and that have ended (their own children included when
+ * they waited for them): an api, a worker, a benchmark, a browser. Linux only (/proc/self/stat cutime and cstime), 0
+ * elsewhere; a child still running is not counted yet.
+ */
+function endedChildrenCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ, 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 let cpuAtStart = process.cpuUsage();
+let childrenCpuAtStart = endedChildrenCpuSeconds();
 let startedAt = performance.now();
 let startedAtDate = new Date();
 let profiler: Session | undefined;
 
 beforeAll(async () => {
   cpuAtStart = process.cpuUsage();
+  childrenCpuAtStart = endedChildrenCpuSeconds();
   startedAt = performance.now();
   startedAtDate = new Date();
   restoreEnvironment();
@@ -67,8 +85,9 @@ async function writeCpuProfile(testPath: string): Promise<void> {
 
 /**
  * With DIYML_TEST_CPU_LOG set to a file, appends a line per test file: its path, wall and CPU seconds of the worker
- * process for the file (module loading, boots and threads included; child processes such as a browser not), then
- * the time it started and the worker's pid, which show the run's schedule.
+ * process for the file (module loading, boots and threads included), CPU seconds of the child processes the file
+ * started (an api, a benchmark run, a browser: see endedChildrenCpuSeconds), then the time it started and the
+ * worker's pid, which show the run's schedule.
  */
 function logCpu(testPath: string): void {
   const log = process.env.DIYML_TEST_CPU_LOG;
@@ -78,7 +97,7 @@ function logCpu(testPath: string): void {
   const wall = ((performance.now() - startedAt) / 1000).toFixed(2);
   appendFileSync(
     log,
-    `${testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\t${startedAtDate.toISOString()}\t${process.pid}\n`,
+    `${testPath}\t${wall}\t${seconds(cpu.user + cpu.system)}\t${(endedChildrenCpuSeconds() - childrenCpuAtStart).toFixed(2)}\t${startedAtDate.toISOString()}\t${process.pid}\n`,
   );
 }
 
