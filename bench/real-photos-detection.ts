@@ -10,7 +10,9 @@
  * training cached maps for from those maps, and runs its backbone on the held-out ones only. A held-out object counts as found when a prediction (at the
  * deployment's default threshold) has its tag and an IoU ≥ 0.5 with its box; "top box right" asks the same of the
  * photo's best prediction. The quickstart's fork test photo has no published box: FORK_TEST_BOX is the fork's box
- * read off the photo by eye (handle end to tine tips).
+ * read off the photo by eye (handle end to tine tips). Wall times follow the machine's load; the api's CPU time (all
+ * its threads: training runs on its worker threads in the embedded mode) hardly does, so training and predictions are
+ * also given in CPU time, predictions of the fork test photo as it is and as a phone's 12-MP JPEG of it.
  *
  * Run: npx tsx bench/real-photos-detection.ts [--quick | --smoke]   (--quick: the default architecture only, 3 predictions;
  * --smoke: the same for one epoch, holding out photo 16 only, 1 prediction; training needs its 15 boxes a tag)

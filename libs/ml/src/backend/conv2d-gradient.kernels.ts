@@ -41,7 +41,12 @@ function stridePair(strides: Strides): [number, number] {
 function samePositions(info: tf.backend_util.Conv2DInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
   return (
-    info.outHeight === info.inHeight && info.outWidth === info.inWidth && top === 0 && bottom === 0 && left === 0 && right === 0
+    info.outHeight === info.inHeight &&
+    info.outWidth === info.inWidth &&
+    top === 0 &&
+    bottom === 0 &&
+    left === 0 &&
+    right === 0
   );
 }
 
