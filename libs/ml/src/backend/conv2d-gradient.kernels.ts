@@ -37,19 +37,6 @@ function stridePair(strides: Strides): [number, number] {
   return typeof strides === 'number' ? [strides, strides] : strides;
 }
 
-/** Whether the convolution's output has the input's positions (a 1×1 filter, stride 1, no padding or cropping). */
-function samePositions(info: tf.backend_util.Conv2DInfo): boolean {
-  const { top, bottom, left, right } = info.padInfo;
-  return (
-    info.outHeight === info.inHeight &&
-    info.outWidth === info.inWidth &&
-    top === 0 &&
-    bottom === 0 &&
-    left === 0 &&
-    right === 0
-  );
-}
-
 /**
  * dW[kh, kw, ci, co] = Σ_{n, oh, ow} xPadded[n, oh·s + kh, ow·s + kw, ci] · dy[n, oh, ow, co]: a valid convolution of
  * x as [ci, H, W, n] by dy as an [oh, ow, n, co] filter dilated by the stride, giving [ci, kh, kw, co].
@@ -72,20 +59,7 @@ export function conv2dBackpropFilterByConv2d(
       pad,
       dimRoundingMode,
     );
-    const [filterHeight, filterWidth, inChannels, outChannels] = filterShape;
-    if (filterHeight === 1 && filterWidth === 1 && strideHeight === 1 && strideWidth === 1 && samePositions(info)) {
-      // A 1×1 convolution is a product over positions: dW = xᵀ·dy, with x as [positions, ci] and dy as
-      // [positions, co]. As a convolution it first transposes x into a batch of channels, then runs a kernel as
-      // large as the image: 2.3× the CPU time of the product on the detection head's 896 channels.
-      const positions = x.shape[0] * x.shape[1] * x.shape[2];
-      const product = tf.matMul(
-        tf.reshape(x, [positions, inChannels]),
-        tf.reshape(dy, [positions, outChannels]),
-        true,
-        false,
-      );
-      return tf.reshape(product, filterShape);
-    }
+    const [filterHeight, filterWidth] = filterShape;
     const neededHeight = (info.outHeight - 1) * strideHeight + filterHeight;
     const neededWidth = (info.outWidth - 1) * strideWidth + filterWidth;
     const { top, left } = info.padInfo;
