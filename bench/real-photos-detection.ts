@@ -14,8 +14,8 @@
  * its threads: training runs on its worker threads in the embedded mode) hardly does, so training and predictions are
  * also given in CPU time, predictions of the fork test photo as it is and as a phone's 12-MP JPEG of it.
  *
- * Run: npx tsx bench/real-photos-detection.ts [--quick | --smoke]   (--quick: the default architecture only, 3 predictions;
- * --smoke: the same for one epoch, holding out photo 16 only, 1 prediction; training needs its 15 boxes a tag)
+ * Run: npx tsx bench/real-photos-detection.ts [--quick | --smoke]   (--quick: the default architecture only, 3 predictions; --smoke: one epoch, photo 16 held out, 1 prediction)
+ * (--smoke holds out photo 16 only: training needs its 15 boxes a tag.)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
