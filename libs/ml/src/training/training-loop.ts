@@ -358,6 +358,8 @@ class TrainingSession {
   private trainable: tfl.LayersModel;
   /** Fine-tuning: the backbone's weights being trained, which learn more slowly than the head. */
   private readonly backboneVariables = new Set<tf.Variable>();
+  /** See featureBatchBuffer. */
+  private batchBuffer: Float32Array | null = null;
 
   constructor(
     private readonly dataset: TrainingDataset,
@@ -664,6 +666,15 @@ class TrainingSession {
     );
   }
 
+  /**
+   * The buffer a batch of features is written into, reused from step to step: a detection batch is 17 MB, and a new
+   * one per step cost more than writing it (every fresh page is faulted in on first touch, and collected again).
+   */
+  private featureBatchBuffer(length: number): Float32Array {
+    if (!this.batchBuffer || this.batchBuffer.length < length) this.batchBuffer = new Float32Array(length);
+    return this.batchBuffer.subarray(0, length);
+  }
+
   /** The trainable model's input for a batch, and the targets, with augmentation planned from `random`. */
   private batch(indexes: readonly number[], random: SeededRandom | null): { inputs: tf.Tensor; targets: tf.Tensor } {
     const targets = indexes.map((index) => this.examples.get(index)!.target);
@@ -674,7 +685,7 @@ class TrainingSession {
       });
       const combine = this.built.featureMaps?.combine;
       const size = this.featureShape.reduce((product, side) => product * side, 1);
-      const data = new Float32Array(indexes.length * size);
+      const data = this.featureBatchBuffer(indexes.length * size);
       chosen.forEach((variant, position) => {
         if (combine) combine(variant.values, data.subarray(position * size, (position + 1) * size));
         else data.set(variant.values, position * size);
@@ -684,7 +695,8 @@ class TrainingSession {
         boxes: target.boxes && augmentBoxes(target.boxes, chosen[position].plan),
       }));
       return {
-        inputs: tf.tensor(data, [indexes.length, ...this.featureShape]),
+        // wasm copies a new tensor's values into its own heap at once; other backends keep the array they are given.
+        inputs: tf.tensor(tf.getBackend() === 'wasm' ? data : data.slice(), [indexes.length, ...this.featureShape]),
         targets: this.architecture.encodeTargets(variantTargets, this.outputShape),
       };
     }
