@@ -133,4 +133,62 @@ describe('dataset analysis', () => {
     const analysis = analyzeDataset(classification, many(3, { labelId: 'removed' }));
     expect(analysis).toMatchObject({ labeledCount: 0, unlabeledCount: 3 });
   });
+  describe('with a negative label', () => {
+    const none = { id: 'l-none', name: 'none', negative: true };
+    const withNone = (type: 'classification' | 'multilabel') => ({ type, labels: [cat, none] });
+
+    it('counts it as a class of a classification project once it has training images', () => {
+      const analysis = analyzeDataset(withNone('classification'), [
+        ...many(5, { labelId: cat.id }),
+        ...many(5, { labelId: none.id }),
+      ]);
+      expect(analysis).toMatchObject({ ready: true, problems: [] });
+    });
+
+    it('asks a classification project with one label and an empty negative one for images of either', () => {
+      const analysis = analyzeDataset(withNone('classification'), many(5, { labelId: cat.id }));
+      expect(analysis.ready).toBe(false);
+      expect(analysis.problems).toEqual([
+        {
+          code: 'TOO_FEW_LABELS',
+          message:
+            'A classification project needs at least 2 labels (its negative label counts once it has training images); it has 1.',
+          count: 1,
+          required: 2,
+        },
+      ]);
+    });
+
+    it('asks for as many images of the negative label as of any class in a classification project', () => {
+      const analysis = analyzeDataset(withNone('classification'), [
+        ...many(5, { labelId: cat.id }),
+        ...many(2, { labelId: none.id }),
+      ]);
+      expect(analysis.problems).toEqual([
+        {
+          code: 'TOO_FEW_IMAGES',
+          message: expect.stringContaining('"none" has 2'),
+          label: { id: none.id, name: 'none' },
+          count: 2,
+          required: 5,
+        },
+      ]);
+    });
+
+    it('needs no images of it and does not count it in a multilabel project', () => {
+      const labels = { type: 'multilabel' as const, labels: [cat, dog, none] };
+      const ready = analyzeDataset(labels, [...many(5, { labelSet: [cat.id] }), ...many(5, { labelSet: [dog.id] })]);
+      expect(ready).toMatchObject({ ready: true, problems: [] });
+      const oneLabel = analyzeDataset(withNone('multilabel'), [
+        ...many(5, { labelSet: [cat.id] }),
+        ...many(5, { labelSet: [none.id] }),
+      ]);
+      expect(oneLabel.problems).toEqual([
+        expect.objectContaining({
+          code: 'TOO_FEW_LABELS',
+          message: expect.stringContaining('besides its negative label; it has 1'),
+        }),
+      ]);
+    });
+  });
 });

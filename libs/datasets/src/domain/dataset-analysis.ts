@@ -80,9 +80,7 @@ export function analyzeDataset(
 ): DatasetAnalysis {
   const detection = project.type === 'detection';
   const labels = project.labels.map(({ id, name }) => ({ id, name }));
-  // The negative label is not a class a model learns: it needs no images and does not count as one of the labels.
   const negative = new Set(project.labels.filter((label) => label.negative).map((label) => label.id));
-  const classCount = labels.filter((label) => !negative.has(label.id)).length;
   const known = new Set(labels.map((label) => label.id));
   const usedLabels = (image: ImageView) => {
     const used = new Set<string>();
@@ -132,6 +130,17 @@ export function analyzeDataset(
       .map((group) => ({ images: group.map(({ id, filename }) => ({ id, filename })) })),
   };
 
+  // A classification model learns the negative label as a class once it has images (as Custom Vision's Multiclass
+  // projects do), so it counts as one and needs as many as any other; otherwise it needs none and counts for nothing.
+  const isClass = (entry: LabelCount) =>
+    !negative.has(entry.label.id) || (project.type === 'classification' && entry.trainCount > 0);
+  const classCount = perLabel.filter(isClass).length;
+  const negativeNote =
+    negative.size === 0
+      ? ''
+      : project.type === 'classification'
+        ? ' (its negative label counts once it has training images)'
+        : ' besides its negative label';
   const problems: DatasetIssue[] = [];
   const rules = READINESS_RULES;
   const minLabels = detection ? rules.minLabelsDetection : rules.minLabelsClassification;
@@ -140,7 +149,7 @@ export function analyzeDataset(
       code: 'TOO_FEW_LABELS',
       message:
         `A ${project.type} project needs at least ${minLabels} label${minLabels > 1 ? 's' : ''}` +
-        `${negative.size ? ' besides its negative label' : ''}; it has ${classCount}.`,
+        `${negativeNote}; it has ${classCount}.`,
       count: classCount,
       required: minLabels,
     });
@@ -157,7 +166,7 @@ export function analyzeDataset(
           required: rules.minBoxesPerLabel,
         });
       }
-    } else if (!negative.has(entry.label.id) && entry.trainCount < rules.minImagesPerLabel) {
+    } else if (isClass(entry) && entry.trainCount < rules.minImagesPerLabel) {
       problems.push({
         code: 'TOO_FEW_IMAGES',
         message: `Label "${entry.label.name}" has ${entry.trainCount} included training image${entry.trainCount === 1 ? '' : 's'}; it needs at least ${rules.minImagesPerLabel}.`,
