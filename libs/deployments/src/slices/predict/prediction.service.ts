@@ -13,6 +13,7 @@ import type { PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ModelCache } from '../../inference/model-cache.js';
+import { largestCompressedTiffPieceBytes } from './tiff-strips.js';
 
 export interface ApiPrediction {
   label: string;
@@ -21,6 +22,12 @@ export interface ApiPrediction {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * The largest compressed TIFF strip or tile decoded: libvips decodes one whole, and the api's memory holds it twice on
+ * the way (one strip of 7,200 × 7,200 RGB pixels: +330 MB). Writers cut strips of a few KiB and tiles of 256 × 256; a
+ * 20-MP RGB picture in one strip still fits.
+ */
+const MAX_TIFF_PIECE_BYTES = 64 * MiB;
 
 /** A size as people read it: 32 MiB, 500 KiB. */
 function bytesText(bytes: number): string {
@@ -97,6 +104,14 @@ export class PredictionService {
     }
     const format = formatNameOf(metadata);
     if (!isSupportedImageFormat(format)) throw unsupportedFormat(unsupportedFormatNamed(format));
+    if (metadata.format === 'tiff' && largestCompressedTiffPieceBytes(image) > MAX_TIFF_PIECE_BYTES) {
+      throw new DomainError(
+        'too-large',
+        DeploymentErrors.IMAGE_TOO_LARGE,
+        `The TIFF is compressed in strips or tiles of more than ${bytesText(MAX_TIFF_PIECE_BYTES)} each once decoded, ` +
+          'which are decoded whole: save it again as PNG or JPEG, or as a TIFF in strips (as most programs write them).',
+      );
+    }
     return this.checkPixels(metadata.width ?? 0, metadata.pageHeight ?? metadata.height ?? 0);
   }
 
