@@ -30,8 +30,13 @@ export function largestCompressedTiffPieceBytes(bytes: Buffer): number {
     const at = directory + 2 + index * 12;
     if (at + 12 > bytes.length) break;
     const type = u16(at + 2);
-    // The first value of a SHORT (3) or LONG (4) entry: enough for these tags, whose first value is the one used.
-    if (u32(at + 4) >= 1 && (type === 3 || type === 4)) values.set(u16(at), type === 3 ? u16(at + 8) : u32(at + 8));
+    const valueCount = u32(at + 4);
+    if (valueCount < 1 || (type !== 3 && type !== 4)) continue;
+    // The first value (enough for these tags): inline when all values fit in 4 bytes, else where the entry points.
+    const size = type === 3 ? 2 : 4;
+    const first = valueCount * size <= 4 ? at + 8 : u32(at + 8);
+    if (first + size > bytes.length) continue;
+    values.set(u16(at), type === 3 ? u16(first) : u32(first));
   }
   if ((values.get(TAG.compression) ?? NO_COMPRESSION) === NO_COMPRESSION) return 0;
   const width = values.get(TAG.width) ?? 0;
