@@ -30,13 +30,16 @@ export class WholeProjectReads {
    * leaves the queue, rejecting with the signal's reason.
    */
   run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.gate.run(async () => {
-      try {
-        return await work();
-      } finally {
-        if (this.gate.queued === 0) this.held = undefined;
-      }
-    }, signal);
+    return this.gate.run(
+      async () => {
+        try {
+          return await work();
+        } finally {
+          if (this.gate.queued === 0) this.held = undefined;
+        }
+      },
+      { signal },
+    );
   }
 
   /**

@@ -51,6 +51,21 @@ describe('EventLoopSlices', () => {
   });
 });
 
+/** Work that runs until its `finish` is called, recording when it started. */
+function controlled(log: string[], name: string) {
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  return {
+    work: async () => {
+      log.push(`start ${name}`);
+      await finished;
+      log.push(`end ${name}`);
+      return name;
+    },
+    finish: () => finish(),
+  };
+}
+
 describe('ConcurrencyGate', () => {
   it('runs at most its limit at once, the others in arrival order, and passes on failures', async () => {
     const gate = new ConcurrencyGate(2);
@@ -86,7 +101,7 @@ describe('ConcurrencyGate', () => {
     const first = gate.run(() => new Promise<string>((resolve) => (releaseFirst = () => resolve('first'))));
     const leaving = new AbortController();
     const ran: string[] = [];
-    const abandoned = gate.run(async () => void ran.push('abandoned'), leaving.signal);
+    const abandoned = gate.run(async () => void ran.push('abandoned'), { signal: leaving.signal });
     const last = gate.run(async () => {
       ran.push('last');
       return 'last';
@@ -103,7 +118,49 @@ describe('ConcurrencyGate', () => {
   it('refuses at once a run whose signal is already aborted', async () => {
     const gate = new ConcurrencyGate(1);
     const gone = AbortSignal.abort(new Error('client left'));
-    await expect(gate.run(async () => 'never', gone)).rejects.toThrow('client left');
+    await expect(gate.run(async () => 'never', { signal: gone })).rejects.toThrow('client left');
     expect(await gate.run(async () => 'next')).toBe('next');
+  });
+
+  describe('with weights', () => {
+    it('runs work side by side while their weights fit, and the rest in the order it came as room frees', async () => {
+      const log: string[] = [];
+      const gate = new ConcurrencyGate(10);
+      const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => controlled(log, name));
+      const runs = [
+        gate.run(a.work, { weight: 6 }),
+        gate.run(b.work, { weight: 4 }),
+        gate.run(c.work, { weight: 8 }),
+        gate.run(d.work, { weight: 1 }),
+      ];
+      await nextTurn();
+      // d would fit beside a and b's room once freed, but c came first: nothing overtakes it.
+      expect(log).toEqual(['start a', 'start b']);
+      b.finish();
+      await nextTurn();
+      expect(log).toEqual(['start a', 'start b', 'end b']);
+      a.finish();
+      await nextTurn();
+      expect(log.slice(3)).toEqual(['end a', 'start c', 'start d']);
+      c.finish();
+      d.finish();
+      expect(await Promise.all(runs)).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('runs work heavier than the whole capacity alone, and frees its room when it fails', async () => {
+      const log: string[] = [];
+      const gate = new ConcurrencyGate(10);
+      const heavy = controlled(log, 'heavy');
+      const light = controlled(log, 'light');
+      const heavyRun = gate.run(heavy.work, { weight: 1_000 });
+      const lightRun = gate.run(light.work, { weight: 1 });
+      await nextTurn();
+      expect(log).toEqual(['start heavy']);
+      heavy.finish();
+      light.finish();
+      await Promise.all([heavyRun, lightRun]);
+      await expect(gate.run(() => Promise.reject(new Error('broken')), { weight: 10 })).rejects.toThrow('broken');
+      expect(await gate.run(async () => 'room again', { weight: 10 })).toBe('room again');
+    });
   });
 });

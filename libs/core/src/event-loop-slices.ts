@@ -56,50 +56,68 @@ export class EventLoopSlices {
 }
 
 /**
- * At most `limit` runs of some costly work at once in this process; the others wait their turn in arrival order.
- * Bounds the memory and CPU a flood of such requests can take, whoever sends them.
+ * At most `capacity` of some costly work at once in this process; the rest waits its turn in arrival order. Each run
+ * takes its `weight` of the capacity (1 by default: then `capacity` runs at once), so work whose cost varies (decoding
+ * images, by their pixels) is bounded by what it costs, whatever the number of requests asking for it; work heavier
+ * than the whole capacity runs alone. Bounds the memory and CPU a flood of such requests can take, whoever sends them.
  */
 export class ConcurrencyGate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private inUse = 0;
+  private readonly waiting: { weight: number; start: () => void }[] = [];
 
-  constructor(private readonly limit: number) {}
+  constructor(private readonly capacity: number) {}
 
-  /** Runs waiting for a slot. */
+  /** Runs waiting for room. */
   get queued(): number {
     return this.waiting.length;
   }
 
   /**
-   * Runs `work` when a slot is free. `signal` aborted while it waits: it leaves the queue at once, rejecting with the
-   * signal's reason (its work never runs), so requests whose clients left do not hold those behind them.
+   * Runs `work` when there is room for its weight. `signal` aborted while it waits: it leaves the queue at once,
+   * rejecting with the signal's reason (its work never runs), so requests whose clients left do not hold those behind
+   * them.
    */
-  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(work: () => Promise<T>, options: { signal?: AbortSignal; weight?: number } = {}): Promise<T> {
+    const { signal } = options;
     signal?.throwIfAborted();
-    if (this.running >= this.limit) await this.turn(signal);
-    else this.running += 1;
+    const weight = Math.min(Math.max(options.weight ?? 1, 1), this.capacity);
+    // Nothing overtakes a waiting run, even work light enough to fit beside the running ones.
+    if (this.waiting.length === 0 && this.inUse + weight <= this.capacity) this.inUse += weight;
+    else await this.turn(weight, signal);
     try {
       return await work();
     } finally {
-      const next = this.waiting.shift();
-      // The slot passes straight to the next waiter, so a newcomer cannot take it in between.
-      if (next) next();
-      else this.running -= 1;
+      this.inUse -= weight;
+      this.startWaiting();
     }
   }
 
-  /** Waits in the queue until a finishing run hands its slot over, or the signal is aborted (then out of the queue). */
-  private turn(signal?: AbortSignal): Promise<void> {
+  /** Starts the waiting runs from the front of the queue while they fit. */
+  private startWaiting(): void {
+    while (this.waiting.length > 0 && this.inUse + this.waiting[0].weight <= this.capacity) {
+      const next = this.waiting.shift()!;
+      this.inUse += next.weight;
+      next.start();
+    }
+  }
+
+  /** Waits in the queue until its weight fits, or the signal is aborted (then out of the queue). */
+  private turn(weight: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const leave = () => {
-        this.waiting.splice(this.waiting.indexOf(take), 1);
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
         reject(signal?.reason);
+        // The run that left may have held back lighter ones behind it.
+        this.startWaiting();
       };
-      const take = () => {
-        signal?.removeEventListener('abort', leave);
-        resolve();
+      const entry = {
+        weight,
+        start: () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        },
       };
-      this.waiting.push(take);
+      this.waiting.push(entry);
       signal?.addEventListener('abort', leave, { once: true });
     });
   }

@@ -15,4 +15,3 @@ export * from './event-loop-slices.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';
 export * from './archives/zip-archive.js';
-export * from './weighted-semaphore.js';

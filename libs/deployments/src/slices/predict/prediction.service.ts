@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import sharp, { type Metadata } from 'sharp';
-import { DomainError, WeightedSemaphore } from '@diyml/core/pure';
+import { ConcurrencyGate, DomainError } from '@diyml/core/pure';
 import {
   formatNameOf,
   isSupportedImageFormat,
@@ -54,13 +54,13 @@ export class PredictionService {
    * the pixel, not by the byte: a 43-byte GIF or a 914-byte TIFF declaring 7,200 × 7,200 pixels decodes to ~200 MB,
    * and eight sent at once raised the api's memory by 1.2-1.7 GB.
    */
-  private readonly decoding: WeightedSemaphore;
+  private readonly decoding: ConcurrencyGate;
 
   constructor(
     private readonly cache: ModelCache,
     private readonly settings: DeploymentSettings,
   ) {
-    this.decoding = new WeightedSemaphore(settings.PREDICT_MAX_PIXELS);
+    this.decoding = new ConcurrencyGate(settings.PREDICT_MAX_PIXELS);
   }
 
   /** Predictions named by `labels` (model-output order). */
@@ -73,8 +73,9 @@ export class PredictionService {
     const pixels = await this.checkHeader(image);
     let predictions;
     try {
-      predictions = await this.decoding.run(pixels, () =>
-        this.cache.use(modelSha256, ({ batcher }) => batcher.predict(image, options)),
+      predictions = await this.decoding.run(
+        () => this.cache.use(modelSha256, ({ batcher }) => batcher.predict(image, options)),
+        { weight: pixels },
       );
     } catch (error) {
       // The header was fine: find out whether the picture itself is damaged (only on this error path).
