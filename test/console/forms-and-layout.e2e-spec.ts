@@ -80,7 +80,7 @@ describe('console: forms and layout a new user meets', () => {
       page
         .locator(':focus')
         .evaluate((element) => [element.closest('#content') !== null, element.getAttribute('aria-label')]),
-    ).resolves.toEqual([true, 'Make negative: cat']);
+    ).resolves.toEqual([true, 'Remove label cat']);
     await expect(page.getByRole('listbox', { name: 'Images' }).isVisible()).resolves.toBe(false);
     // No keyboard help for a grid with nothing to move through.
     await expect(page.getByText('Click the grid, then').count()).resolves.toBe(0);

@@ -70,6 +70,14 @@ describe('console: negative labels, project type, image totals, one-time secrets
     await page.getByRole('button', { name: 'Make negative: sparrow' }).click();
     await page.locator('.chip').filter({ hasText: 'sparrow' }).getByText('negative', { exact: true }).waitFor();
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // The dataset page, where a new user labels photos, shows the badge and leads to these controls.
+    await page.goto(`/projects/${project.id}/dataset`);
+    await page.locator('.chip').filter({ hasText: 'sparrow' }).getByText('negative', { exact: true }).waitFor();
+    await expect(page.getByRole('button', { name: /^Make (negative|regular):/ }).count()).resolves.toBe(0);
+    await expect(page.getByRole('checkbox', { name: 'Negative' }).count()).resolves.toBe(0);
+    await page.getByText('(a negative label)').getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Make regular: sparrow' }).waitFor();
   }, 60_000);
 
   it('switches classification ↔ multilabel, naming as links the images that stand in the way', async () => {

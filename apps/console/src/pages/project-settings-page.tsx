@@ -12,7 +12,7 @@ export function ProjectSettingsPage({ project }: { project: Project }) {
     <section>
       <RenameForm project={project} />
       <ProjectTypeSwitch project={project} />
-      <LabelsEditor project={project} />
+      <LabelsEditor project={project} negativeControls />
       <ExportProject project={project} />
       <DeleteProject project={project} />
     </section>
@@ -48,7 +48,11 @@ function RenameForm({ project }: { project: Project }) {
   );
 }
 
-export function LabelsEditor({ project }: { project: Project }) {
+/**
+ * The project's labels: add, remove, and (`negativeControls`, on the settings page) make one negative. The dataset
+ * page leaves the negative controls out, so a new user labelling photos meets only what labelling needs.
+ */
+export function LabelsEditor({ project, negativeControls = false }: { project: Project; negativeControls?: boolean }) {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [negative, setNegative] = useState(false);
@@ -79,7 +83,7 @@ export function LabelsEditor({ project }: { project: Project }) {
     onSuccess: refresh,
   });
   // Detection has no negative label: an image without boxes already shows none of the labels.
-  const negativeAllowed = project.type !== 'detection';
+  const negativeAllowed = negativeControls && project.type !== 'detection';
   const hasNegative = project.labels.some((label) => label.negative);
   const counts = useQuery({
     queryKey: ['labels', project.id],
@@ -193,6 +197,12 @@ export function LabelsEditor({ project }: { project: Project }) {
           Add label
         </button>
       </form>
+      {!negativeControls && project.type !== 'detection' && (
+        <p className="hint">
+          A label for photos of none of the others (a negative label) and the project's type are in{' '}
+          <Link href={`/projects/${project.id}/settings`}>Settings</Link>.
+        </p>
+      )}
       {negativeAllowed && (
         <p className="hint">
           A negative label marks photos that show none of the other labels (an empty feeder, a background), so the model
