@@ -22,8 +22,8 @@ const MIGRATIONS = [
 ];
 
 /**
- * Reservations in a PostgreSQL table (POSTGRES_URL without Redis), shared by every api on the database. A check runs in
- * a transaction holding an advisory transaction lock of its owner, so the checks of one owner run one at a time
+ * Reservations in a PostgreSQL table (whenever POSTGRES_URL is set), shared by every api on the database. A check
+ * runs in a transaction holding an advisory transaction lock of its owner, so the checks of one owner run one at a time
  * across processes, and the server frees the lock with the session if the process dies mid-check. Expiries are
  * the server's time, so the replicas' clocks need not agree.
  */
