@@ -76,7 +76,7 @@ describe('console: negative labels, project type, image totals, one-time secrets
     await page.locator('.chip').filter({ hasText: 'sparrow' }).getByText('negative', { exact: true }).waitFor();
     await expect(page.getByRole('button', { name: /^Make (negative|regular):/ }).count()).resolves.toBe(0);
     await expect(page.getByRole('checkbox', { name: 'Negative' }).count()).resolves.toBe(0);
-    await page.getByText('(a negative label)').getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'negative label and project type' }).click();
     await page.getByRole('button', { name: 'Make regular: sparrow' }).waitFor();
   }, 60_000);
 

@@ -199,8 +199,8 @@ export function LabelsEditor({ project, negativeControls = false }: { project: P
       </form>
       {!negativeControls && project.type !== 'detection' && (
         <p className="hint">
-          A label for photos of none of the others (a negative label) and the project's type are in{' '}
-          <Link href={`/projects/${project.id}/settings`}>Settings</Link>.
+          Photos of none of these labels can have a negative label of their own: see{' '}
+          <Link href={`/projects/${project.id}/settings`}>negative label and project type</Link> in the settings.
         </p>
       )}
       {negativeAllowed && (
