@@ -203,6 +203,13 @@ describe('Custom Vision Negative tags and classificationType, driven by the offi
       iteration = await trainer.getIteration(project.id!, queued.id!);
     }
     expect(iteration.status).toBe('Completed');
+    // The Negative tag is a class the model predicts, so its performance is listed and averaged like a tag's.
+    const performance = await trainer.getIterationPerformance(project.id!, iteration.id!, { threshold: 0.5 });
+    const perTag = performance.perTagPerformance!;
+    expect(perTag.map((tag) => tag.name).sort()).toEqual(['blue', 'green', 'none', 'red']);
+    expect(perTag.find((tag) => tag.name === 'none')!.id).toBe(none.id);
+    const meanAveragePrecision = perTag.reduce((sum, tag) => sum + tag.averagePrecision!, 0) / perTag.length;
+    expect(performance.averagePrecision!).toBeCloseTo(meanAveragePrecision, 6);
 
     await trainer.publishIteration(project.id!, iteration.id!, 'colours', '/subscriptions/x/resourceGroups/y');
     const blank = await predictor.classifyImage(project.id!, 'colours', await colourPicture([], 990));
