@@ -42,6 +42,11 @@ function keyValues(document: unknown, field: string): unknown[] {
   return [value ?? null];
 }
 
+/** Names the filter fields an index groups by, whatever order a query gives them in. */
+function fieldsKey(fields: readonly string[]): string {
+  return [...fields].sort().join(',');
+}
+
 /** Where `marker` would go in `sorted`: the first position whose document is not before it. */
 function lowerBound<T>(sorted: readonly T[], marker: T, order: (a: T, b: T) => number): number {
   let low = 0;
@@ -112,8 +117,8 @@ class SortedIndex<T extends { id: string }> {
 
 class InMemoryCollection<T extends { id: string }> implements ReadModelCollection<T> {
   readonly entries = new Map<string, Entry<T>>();
-  /** By filter fields and sort field: see SortedIndex. */
-  private readonly indexes = new Map<string, SortedIndex<T>>();
+  /** By filter fields, then by sort field: see SortedIndex. */
+  private readonly indexes = new Map<string, Map<string, SortedIndex<T>>>();
 
   async get(id: string): Promise<T | undefined> {
     return this.entries.get(id)?.document ?? undefined;
@@ -126,9 +131,11 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
     const next = update(previous);
     const document = next === null ? null : Object.freeze(next);
     this.entries.set(id, { position, document });
-    for (const index of this.indexes.values()) {
-      if (previous) index.remove(previous);
-      if (document) index.add(document);
+    for (const byOrder of this.indexes.values()) {
+      for (const index of byOrder.values()) {
+        if (previous) index.remove(previous);
+        if (document) index.add(document);
+      }
     }
   }
 
@@ -160,9 +167,15 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
     return [...this.indexFor(Object.keys(filter), 'id').matching(filter)];
   }
 
+  /**
+   * A group's size is the same in any order: an index a list built on these fields answers, rather than one more
+   * index (a reference to every document) per filter combination kept for counts alone.
+   */
   async count(where?: Where<T>): Promise<number> {
     const filter = filterOf(where);
-    return this.indexFor(Object.keys(filter), 'id').matching(filter).length;
+    const fields = Object.keys(filter);
+    const existing = this.indexes.get(fieldsKey(fields))?.values().next().value;
+    return (existing ?? this.indexFor(fields, 'id')).matching(filter).length;
   }
 
   async clear(): Promise<void> {
@@ -171,14 +184,18 @@ class InMemoryCollection<T extends { id: string }> implements ReadModelCollectio
   }
 
   private indexFor(fields: string[], orderBy: string): SortedIndex<T> {
-    const sortedFields = [...fields].sort();
-    const name = `${sortedFields.join(',')}|${orderBy}`;
-    let index = this.indexes.get(name);
+    const key = fieldsKey(fields);
+    let byOrder = this.indexes.get(key);
+    if (!byOrder) {
+      byOrder = new Map();
+      this.indexes.set(key, byOrder);
+    }
+    let index = byOrder.get(orderBy);
     if (!index) {
       const order = (a: T, b: T) => compare(a[orderBy as keyof T], b[orderBy as keyof T]) || compare(a.id, b.id);
-      index = new SortedIndex<T>(sortedFields, order);
+      index = new SortedIndex<T>([...fields].sort(), order);
       index.fill(this.live());
-      this.indexes.set(name, index);
+      byOrder.set(orderBy, index);
     }
     return index;
   }

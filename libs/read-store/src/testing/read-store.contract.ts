@@ -114,6 +114,9 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
       await items.apply('a', 4, () => ({ id: 'a', owner: 'u', rank: 2, tags: ['cat'] }));
       expect(await tagged('dog')).toEqual(['b']);
       expect(await items.count({ tags: 'cat' })).toBe(1);
+      // The same filter as the pages above, its fields named in another order.
+      expect(await items.count({ tags: 'dog', owner: 'u' })).toBe(1);
+      expect(await items.count({ tags: 'cat', owner: 'u' })).toBe(1);
     });
 
     it('keeps checkpoints with their version', async () => {
