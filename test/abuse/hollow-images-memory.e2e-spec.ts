@@ -9,7 +9,8 @@ import { freePort } from '@diyml/core/testing/free-port.js';
 import { hollowFaxTiff, hollowGif, hollowJpegTiff } from '@diyml/datasets/testing/hollow-images.js';
 import { appsAreBuilt, BUILT_API } from '../support/built-processes.js';
 import { underAttack } from '../support/liveness-probe.js';
-import { modelZip, tinyClassifier } from '../support/tiny-models.js';
+import { ApiClient } from '../support/api-client.js';
+import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -97,27 +98,9 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       const credentials = { username: 'hollow', password: `hollow-${randomBytes(8).toString('hex')}` };
       await http().post('/v1/auth/register').send(credentials).expect(201);
       auth = `Bearer ${(await http().post('/v1/auth/login').send(credentials)).body.accessToken}`;
-      projectId = (
-        await http()
-          .post('/v1/projects')
-          .set('Authorization', auth)
-          .send({ name: 'hollow', type: 'classification' })
-          .expect(201)
-      ).body.id;
-      for (const name of ['red', 'blue'])
-        await http().post(`/v1/projects/${projectId}/labels`).set('Authorization', auth).send({ name }).expect(201);
-      const imported = await http()
-        .post(`/v1/projects/${projectId}/models`)
-        .set('Authorization', auth)
-        .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
-        .expect(201);
-      deployment = (
-        await http()
-          .post(`/v1/projects/${projectId}/deployments`)
-          .set('Authorization', auth)
-          .send({ iterationId: imported.body.id })
-          .expect(201)
-      ).body;
+      const tiny = await deployedTinyModel(new ApiClient({ http: request(api.url) }, auth), ['red', 'blue'], 'hollow');
+      projectId = tiny.project.id;
+      deployment = tiny.deployment;
     }, 180_000);
 
     afterAll(async () => {
