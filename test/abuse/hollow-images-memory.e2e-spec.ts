@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import sharp from 'sharp';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { freePort } from '@diyml/core/testing/free-port.js';
+import { hollowFaxTiff, hollowGif, hollowJpegTiff } from '@diyml/datasets/testing/hollow-images.js';
 import { appsAreBuilt, BUILT_API } from '../support/built-processes.js';
 import { underAttack } from '../support/liveness-probe.js';
-import { modelZip, tinyClassifier } from '../support/tiny-models.js';
+import { ApiClient } from '../support/api-client.js';
+import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -18,79 +19,6 @@ const MiB = 1024 * 1024;
 const MAX_API_RSS_BYTES = 500 * MiB;
 const HEALTH_BOUND_MS = 1000;
 const ROOT = join(import.meta.dirname, '../..');
-
-/** A TIFF of one strip holding every row of a `size` × `size` picture, its strip's bytes `strip`. */
-function oneStripTiff(
-  size: number,
-  picture: { compression: number; photometric: number; bitsPerSample: number; samples: number },
-  strip: Buffer,
-): Buffer {
-  const LONG = 4;
-  const SHORT = 3;
-  const entries: Array<[tag: number, type: number, value: number]> = [
-    [256, LONG, size], // width
-    [257, LONG, size], // height
-    [258, SHORT, picture.bitsPerSample],
-    [259, SHORT, picture.compression],
-    [262, SHORT, picture.photometric],
-    [273, LONG, 0], // strip offset, set below
-    [277, SHORT, picture.samples],
-    [278, LONG, size], // rows per strip: all
-    [279, LONG, strip.length], // strip byte count
-  ];
-  const header = Buffer.alloc(8 + 2 + entries.length * 12 + 4);
-  header.write('II*\0', 'latin1');
-  header.writeUInt32LE(8, 4);
-  header.writeUInt16LE(entries.length, 8);
-  entries.forEach(([tag, type, value], index) => {
-    const at = 10 + index * 12;
-    header.writeUInt16LE(tag, at);
-    header.writeUInt16LE(type, at + 2);
-    header.writeUInt32LE(1, at + 4);
-    const written = tag === 273 ? header.length : value;
-    if (type === SHORT) header.writeUInt16LE(written, at + 8);
-    else header.writeUInt32LE(written, at + 8);
-  });
-  return Buffer.concat([header, strip]);
-}
-
-/** About 1 KB of one-bit pixels: CCITT group 4 codes a white row like the row above in one bit. Decoded in pieces. */
-function hollowFaxTiff(size: number): Buffer {
-  const rows = Buffer.concat([Buffer.alloc(Math.ceil(size / 8), 0xff), Buffer.from([0x00, 0x10, 0x01])]);
-  return oneStripTiff(size, { compression: 4, photometric: 0, bitsPerSample: 1, samples: 1 }, rows);
-}
-
-/** ~400 bytes: an 16 × 16 JPEG whose frame header declares `size` × `size`, as the one strip of a YCbCr TIFF. */
-async function hollowJpegTiff(size: number): Promise<Buffer> {
-  const jpeg = Buffer.from(
-    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#c00' } })
-      .jpeg({ chromaSubsampling: '4:2:0' })
-      .toBuffer(),
-  );
-  const frame = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
-  jpeg.writeUInt16BE(size, frame + 5);
-  jpeg.writeUInt16BE(size, frame + 7);
-  return oneStripTiff(size, { compression: 7, photometric: 6, bitsPerSample: 8, samples: 3 }, jpeg);
-}
-
-/** A GIF of 43 bytes whose one frame declares `size` × `size` pixels: libvips decodes a whole frame (4 bytes a pixel). */
-function hollowGif(size: number): Buffer {
-  const screen = Buffer.alloc(7);
-  screen.writeUInt16LE(size, 0);
-  screen.writeUInt16LE(size, 2);
-  screen[4] = 0x80; // a global colour table of two colours
-  const descriptor = Buffer.from([0x2c, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  descriptor.writeUInt16LE(size, 5);
-  descriptor.writeUInt16LE(size, 7);
-  return Buffer.concat([
-    Buffer.from('GIF89a'),
-    screen,
-    Buffer.from([0, 0, 0, 255, 255, 255]),
-    Buffer.from([0x21, 0xf9, 4, 0, 0, 0, 0, 0]),
-    descriptor,
-    Buffer.from([2, 2, 0x4c, 0x01, 0, 0x3b]),
-  ]);
-}
 
 /** The environment and node options of `npm start`, so the api runs as it does for a user. */
 function startScript(): { env: Record<string, string>; nodeOptions: string[] } {
@@ -149,6 +77,8 @@ function memoryOf(pid: number): { rss: number; peak: number } {
     const dataDir = mkdtempSync(join(tmpdir(), 'diyml-hollow-'));
     let api: Awaited<ReturnType<typeof startApi>>;
     let deployment: { id: string; apiKey: string };
+    let auth: string;
+    let projectId: string;
 
     const predict = (image: Buffer) =>
       request(api.url)
@@ -167,28 +97,10 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       const http = () => request(api.url);
       const credentials = { username: 'hollow', password: `hollow-${randomBytes(8).toString('hex')}` };
       await http().post('/v1/auth/register').send(credentials).expect(201);
-      const auth = `Bearer ${(await http().post('/v1/auth/login').send(credentials)).body.accessToken}`;
-      const projectId = (
-        await http()
-          .post('/v1/projects')
-          .set('Authorization', auth)
-          .send({ name: 'hollow', type: 'classification' })
-          .expect(201)
-      ).body.id;
-      for (const name of ['red', 'blue'])
-        await http().post(`/v1/projects/${projectId}/labels`).set('Authorization', auth).send({ name }).expect(201);
-      const imported = await http()
-        .post(`/v1/projects/${projectId}/models`)
-        .set('Authorization', auth)
-        .attach('model', modelZip(await tinyClassifier(['red', 'blue'])), 'model.zip')
-        .expect(201);
-      deployment = (
-        await http()
-          .post(`/v1/projects/${projectId}/deployments`)
-          .set('Authorization', auth)
-          .send({ iterationId: imported.body.id })
-          .expect(201)
-      ).body;
+      auth = `Bearer ${(await http().post('/v1/auth/login').send(credentials)).body.accessToken}`;
+      const tiny = await deployedTinyModel(new ApiClient({ http: request(api.url) }, auth), ['red', 'blue'], 'hollow');
+      projectId = tiny.project.id;
+      deployment = tiny.deployment;
     }, 180_000);
 
     afterAll(async () => {
@@ -234,6 +146,37 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       });
       expect(report.slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS * Math.max(1, report.loadPerCore));
       expect(peak).toBeLessThan(MAX_API_RSS_BYTES);
+    });
+
+    it('refuses eight 400-byte TIFFs of one JPEG strip declaring 52 MP uploaded at once, under 500 MB and recording none, then takes hollow GIFs', async () => {
+      const upload = (image: Buffer, name: string) =>
+        request(api.url)
+          .post(`/v1/projects/${projectId}/images`)
+          .set('Authorization', auth)
+          .attach('images', image, name);
+      const together = (image: Buffer, extension: string) =>
+        Promise.all(Array.from({ length: 8 }, (_, index) => upload(image, `hollow-${index}.${extension}`)));
+      const before = memoryOf(api.child.pid!).rss;
+      const tiffs = await together(await hollowJpegTiff(7200), 'tif');
+      const afterTiffs = memoryOf(api.child.pid!).peak;
+      const gifs = await together(hollowGif(7200), 'gif');
+      console.log(
+        `hollow uploads: api RSS ${Math.round(before / MiB)} MiB before, VmHWM ${Math.round(afterTiffs / MiB)} MiB ` +
+          `after 8 TIFFs, ${Math.round(memoryOf(api.child.pid!).peak / MiB)} MiB after 8 GIFs`,
+      );
+      // Refused from the header (they decoded ~330 MB each before), in the datasets' code, saying how to save them.
+      expect(tiffs.map(({ status, body }) => `${status} ${body.code}`)).toEqual(
+        Array.from({ length: 8 }, () => '400 IMAGE_TOO_LARGE'),
+      );
+      expect(tiffs[0].body.message).toMatch(/save it again as PNG or JPEG/);
+      expect(afterTiffs).toBeLessThan(MAX_API_RSS_BYTES);
+      // The same GIF eight times, decoded one at a time: one image, seven duplicates of it.
+      expect(gifs.map(({ status, body }) => `${status} ${body.items[0].status}`).sort()).toEqual([
+        '201 created',
+        ...Array.from({ length: 7 }, () => '201 duplicate'),
+      ]);
+      const images = await request(api.url).get(`/v1/projects/${projectId}/images`).set('Authorization', auth);
+      expect(images.body.items.map((image: { format: string }) => image.format)).toEqual(['gif']);
     });
   },
 );

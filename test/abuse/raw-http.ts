@@ -110,9 +110,11 @@ export interface FloodAnswer {
   /** 0 when the connection failed (then `error` names why). */
   status: number;
   bytes: number;
-  /** The `code` of a JSON error body. */
+  /** The `code` and `message` of a JSON error body. */
   code?: string;
+  message?: string;
   contentEncoding?: string;
+  retryAfter?: string;
   error?: string;
 }
 

@@ -13,7 +13,8 @@ export interface IterationEvent {
 /** A logged-in client for the project, image and iteration endpoints, as a user of the API would write it. */
 export class ApiClient {
   constructor(
-    private readonly testApp: TestApp,
+    /** An app started in the test, or a spawned api: `{ http: request(url) }`. */
+    private readonly testApp: Pick<TestApp, 'http'>,
     readonly auth: string,
   ) {}
 

@@ -1,5 +1,5 @@
 // Sends a batch of HTTP requests all at once from its own process and reports each answer (status, size, error
-// code, content encoding): an attack's client work (writing megabytes, receiving downloads) then does not run on
+// code and message, content encoding, Retry-After): an attack's client work (writing megabytes, receiving downloads) then does not run on
 // the event loop of the api under test, whose liveness is what the abuse tests measure.
 import { request } from 'node:http';
 
@@ -30,12 +30,14 @@ function send(baseUrl, { method, path, headers = {}, body, from }) {
         });
         incoming.on('end', () => {
           let code;
+          let message;
           try {
-            code = JSON.parse(Buffer.concat(head).toString('utf8')).code;
+            ({ code, message } = JSON.parse(Buffer.concat(head).toString('utf8')));
           } catch {
             // Not a JSON error body.
           }
-          resolve({ status: incoming.statusCode, bytes, code, contentEncoding: incoming.headers['content-encoding'] });
+          const { 'content-encoding': contentEncoding, 'retry-after': retryAfter } = incoming.headers;
+          resolve({ status: incoming.statusCode, bytes, code, message, contentEncoding, retryAfter });
         });
         incoming.on('error', (error) => resolve({ status: 0, bytes, error: error.code ?? error.message }));
       },

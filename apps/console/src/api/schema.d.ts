@@ -5800,6 +5800,22 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
+            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "PREDICTION_NOT_STORED",
+                     *       "message": "The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
         };
     };
     logIn: {
@@ -5875,6 +5891,22 @@ export interface operations {
                      *       "statusCode": 429,
                      *       "code": "TOO_MANY_REQUESTS",
                      *       "message": "Too many requests; retry after 30 seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiErrorDto"];
+                };
+            };
+            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "code": "PREDICTION_NOT_STORED",
+                     *       "message": "The prediction could not be stored (the server cannot write its journal under DATA_DIR/journal): retry later, or turn the prediction store off."
                      *     }
                      */
                     "application/json": components["schemas"]["ApiErrorDto"];

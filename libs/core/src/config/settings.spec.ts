@@ -15,3 +15,16 @@ describe('AS_OF_CACHE_MAX_DOCUMENTS', () => {
     );
   });
 });
+
+describe('SIGN_IN_MAX_WAITING', () => {
+  it('lets 50 sign-ins wait for their password check by default, or another count from the environment', () => {
+    expect(validateSettings({}).SIGN_IN_MAX_WAITING).toBe(50);
+    expect(validateSettings({ SIGN_IN_MAX_WAITING: '200' }).SIGN_IN_MAX_WAITING).toBe(200);
+  });
+
+  it.each(['0', '2.5', 'many', '10001'])('stops start-up on %s, naming the setting and its range', (value) => {
+    expect(() => validateSettings({ SIGN_IN_MAX_WAITING: value })).toThrow(
+      /SIGN_IN_MAX_WAITING=.*(integer|must not be (less|greater) than)/,
+    );
+  });
+});

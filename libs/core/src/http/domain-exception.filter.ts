@@ -66,7 +66,8 @@ export class DomainExceptionFilter implements ExceptionFilter {
       return;
     }
     const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (body.statusCode === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') {
+    const comeBackLater = [HttpStatus.TOO_MANY_REQUESTS, HttpStatus.SERVICE_UNAVAILABLE].includes(body.statusCode);
+    if (comeBackLater && typeof retryAfter === 'number') {
       response.setHeader('Retry-After', String(retryAfter));
     }
     // For whoever counts errors by code once the answer is sent (deployment usage reports).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
+import { hollowFaxTiff, hollowGif, hollowJpegTiff } from '../testing/hollow-images.js';
 import { generateImage, hugePngHeader, truncatedJpeg } from '../testing/test-images.js';
 import { DEFAULT_UPLOAD_LIMITS } from '../upload/upload-limits.js';
 import { inspectImage } from './image-inspection.js';
@@ -133,5 +134,32 @@ describe('image inspection', () => {
       ok: false,
       rejection: { code: 'FILE_TOO_LARGE' },
     });
+  });
+
+  it('refuses from its header a 400-byte TIFF whose one JPEG-compressed strip declares 7,200 × 7,200 pixels, saying how to save it', async () => {
+    const uploadLimits = {
+      maxFileBytes: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_FILE_BYTES,
+      maxPixels: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_PIXELS,
+    };
+    expect(await inspectImage(await hollowJpegTiff(7200), uploadLimits)).toEqual({
+      ok: false,
+      rejection: {
+        code: 'IMAGE_TOO_LARGE',
+        message: expect.stringMatching(/^The TIFF is compressed in strips .* save it again as PNG or JPEG/),
+      },
+    });
+  });
+
+  it('takes a hollow GIF and a fax TIFF of 7,200 × 7,200 pixels, which decode in the pixel budget', async () => {
+    const uploadLimits = {
+      maxFileBytes: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_FILE_BYTES,
+      maxPixels: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_PIXELS,
+    };
+    const [gif, fax] = await Promise.all([
+      inspectImage(hollowGif(7200), uploadLimits),
+      inspectImage(hollowFaxTiff(7200), uploadLimits),
+    ]);
+    expect(gif).toMatchObject({ ok: true, image: { format: 'gif', width: 7200, height: 7200 } });
+    expect(fax).toMatchObject({ ok: true, image: { format: 'tiff', width: 7200, height: 7200 } });
   });
 });

@@ -1,13 +1,8 @@
-import sharp, { type Metadata } from 'sharp';
+import sharp from 'sharp';
 import { DatasetErrors } from '../domain/dataset-errors.js';
-import {
-  formatNameOf,
-  type ImageFormat,
-  isSupportedImageFormat,
-  SUPPORTED_IMAGE_FORMATS_TEXT,
-  unsupportedFormatNamed,
-  unsupportedFormatOf,
-} from './image-formats.js';
+import { decodingBudget } from './decoding-budget.js';
+import { type ImageHeaderProblem, readImageHeader } from './image-header.js';
+import { type ImageFormat, SUPPORTED_IMAGE_FORMATS_TEXT } from './image-formats.js';
 import { isStoredSideways } from './image-orientation.js';
 
 export interface InspectionLimits {
@@ -48,28 +43,23 @@ function reject(code: string, message: string): InspectionResult {
 
 /**
  * Decides whether bytes are a usable image, from the bytes alone (never the file name or declared type):
- * reads the header for format and size, refuses oversized pictures before decoding them, then decodes the
- * whole picture (so a truncated or damaged file is refused) and hashes what it decoded.
+ * reads the header for format and size, refuses decompression bombs before decoding them (readImageHeader), then
+ * decodes the whole picture within the process's pixel budget (so a truncated or damaged file is refused) and hashes
+ * what it decoded.
  */
 export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Promise<InspectionResult> {
   if (bytes.length === 0) return reject(DatasetErrors.EMPTY_FILE, 'The file is empty.');
   if (bytes.length > limits.maxFileBytes) {
     return reject(DatasetErrors.FILE_TOO_LARGE, `The file has more than ${limits.maxFileBytes} bytes.`);
   }
-  const unsupported = unsupportedFormatOf(bytes);
-  if (unsupported) return reject(DatasetErrors.UNSUPPORTED_IMAGE_FORMAT, unsupported.message);
-  const header = pngHeader(bytes) ?? (await readHeader(bytes));
-  if ('rejection' in header) return { ok: false, rejection: header.rejection };
-  const { format, width, height, orientation } = header;
-  if (width * height > limits.maxPixels) {
-    return reject(
-      DatasetErrors.IMAGE_TOO_LARGE,
-      `The image is ${width}x${height} pixels; at most ${limits.maxPixels} pixels are accepted.`,
-    );
-  }
+  const read = await readImageHeader(bytes, { maxPixels: limits.maxPixels });
+  if (!read.ok) return { ok: false, rejection: rejectionOf(read.problem) };
+  const { format, width, height, orientation } = read.header;
   let dhash: string;
   try {
-    dhash = await decodeAndHash(bytes, width * height, limits.maxPixels);
+    dhash = await decodingBudget(limits.maxPixels).run(() => decodeAndHash(bytes, width * height, limits.maxPixels), {
+      weight: width * height,
+    });
   } catch (error) {
     // The decoder's own words, so a refusal that is not about the bytes (a resource running out under load) shows.
     const reason = String((error as Error).message ?? error)
@@ -87,61 +77,26 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   };
 }
 
-interface Header {
-  format: ImageFormat;
-  width: number;
-  height: number;
-  /** EXIF orientation, 1 (upright) to 8. */
-  orientation: number;
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/**
- * The size of a PNG straight from its IHDR chunk, without a round trip through libvips: most uploads are
- * small PNGs and JPEGs, and this halves the sharp calls for PNGs. Anything unusual goes to sharp.
- */
-function pngHeader(bytes: Buffer): Header | null {
-  if (bytes.length < 33 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') {
-    return null;
-  }
-  const width = bytes.readUInt32BE(16);
-  const height = bytes.readUInt32BE(20);
-  if (width === 0 || height === 0) return null;
-  return { format: 'png', width, height, orientation: 1 };
-}
-
-const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
-const isZip = (bytes: Buffer) => bytes.subarray(0, 4).equals(ZIP_SIGNATURE);
-
-async function readHeader(bytes: Buffer): Promise<Header | { rejection: ImageRejection }> {
-  let metadata: Metadata;
-  try {
-    // Only the header is read here, so no pixel limit yet: the size is checked against ours afterwards.
-    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch {
-    const supported = `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS_TEXT})`;
-    return {
-      rejection: {
+/** A header's refusal in the datasets' codes and words. */
+function rejectionOf(problem: ImageHeaderProblem): ImageRejection {
+  switch (problem.kind) {
+    case 'unsupported-format':
+      return { code: DatasetErrors.UNSUPPORTED_IMAGE_FORMAT, message: problem.unsupported.message };
+    case 'unreadable': {
+      const supported = `The file is not an image in a supported format (${SUPPORTED_IMAGE_FORMATS_TEXT})`;
+      return {
         code: DatasetErrors.UNSUPPORTED_IMAGE,
-        message: isZip(bytes)
+        message: problem.zip
           ? `${supported}: it is a zip archive. Import an archive of images (a folder per label, or COCO) with ` +
             'POST /v1/projects/{projectId}/images/import.'
           : `${supported}.`,
-      },
-    };
+      };
+    }
+    case 'no-size':
+      return { code: DatasetErrors.CORRUPT_IMAGE, message: 'The image has no width or height.' };
+    case 'too-large':
+      return { code: DatasetErrors.IMAGE_TOO_LARGE, message: problem.message };
   }
-  const format = formatNameOf(metadata);
-  if (!isSupportedImageFormat(format)) {
-    const unsupported = unsupportedFormatNamed(format);
-    return { rejection: { code: DatasetErrors.UNSUPPORTED_IMAGE_FORMAT, message: unsupported.message } };
-  }
-  const width = metadata.width;
-  const height = metadata.pageHeight ?? metadata.height;
-  if (!width || !height) {
-    return { rejection: { code: DatasetErrors.CORRUPT_IMAGE, message: 'The image has no width or height.' } };
-  }
-  return { format, width, height, orientation: metadata.orientation ?? 1 };
 }
 
 async function decodeAndHash(bytes: Buffer, pixels: number, maxPixels: number): Promise<string> {

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { BlobStore } from '@diyml/blobs';
+import { decodingBudget } from '../../images/decoding-budget.js';
+import { readImageHeader } from '../../images/image-header.js';
+import { UploadLimits } from '../../upload/upload-limits.js';
 import type { ThumbnailSize } from './thumbnail-query.dto.js';
 
 /** About 2 000 thumbnails of 256 pixels. */
@@ -15,7 +18,10 @@ export class ImageThumbnails {
   private readonly cache = new Map<string, Buffer>();
   private cachedBytes = 0;
 
-  constructor(private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly limits: UploadLimits,
+  ) {}
 
   async get(sha256: string, size: ThumbnailSize): Promise<Buffer> {
     const key = `${sha256}-${size}`;
@@ -25,11 +31,20 @@ export class ImageThumbnails {
       this.cache.set(key, cached);
       return cached;
     }
-    const thumbnail = await sharp(await this.blobs.get(sha256))
-      .rotate()
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toBuffer();
+    const bytes = await this.blobs.get(sha256);
+    const maxPixels = this.limits.UPLOAD_MAX_PIXELS;
+    const header = await readImageHeader(bytes, { maxPixels });
+    // Decoded in the uploads' pixel budget: a stored image refused by today's limits (taken under others) goes alone.
+    const pixels = header.ok ? header.header.width * header.header.height : maxPixels;
+    const thumbnail = await decodingBudget(maxPixels).run(
+      () =>
+        sharp(bytes)
+          .rotate()
+          .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: 80 })
+          .toBuffer(),
+      { weight: pixels },
+    );
     this.remember(key, thumbnail);
     return thumbnail;
   }

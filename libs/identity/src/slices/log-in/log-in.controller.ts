@@ -36,7 +36,7 @@ export class LogInController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'logIn', summary: 'Exchange a username and password for an access token' })
   @ApiOkResponse({ type: AccessTokenDto })
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 429, 503)
   async logIn(@Body() { username, password }: CredentialsDto, @Req() request: HttpRequest): Promise<AccessTokenDto> {
     // Counted per account and per address: 429 TOO_MANY_FAILED_ATTEMPTS before the password is even checked.
     const subjects = { source: String(request.ip), account: `user:${username.toLowerCase()}` };

@@ -28,7 +28,7 @@ export class RegisterUserController {
       'TOO_MANY_REGISTRATIONS with Retry-After beyond).',
   })
   @ApiCreatedResponse({ type: RegisteredUserDto })
-  @ApiErrors(400, 409, 429)
+  @ApiErrors(400, 409, 429, 503)
   async register(
     @Body() body: RegisterUserDto,
     @Ctx() context: RequestContext,

@@ -44,7 +44,7 @@ export function largestCompressedTiffPieceBytes(bytes: Buffer): number {
   const tileWidth = values.get(TAG.tileWidth);
   const tileLength = values.get(TAG.tileLength);
   const pieceWidth = tileWidth && tileLength ? tileWidth : width;
-  // A missing RowsPerStrip means one strip of every row: the height at most, and as many as PREDICT_MAX_PIXELS lets in.
+  // A missing RowsPerStrip means one strip of every row: the height at most, and as many as the pixel limit lets in.
   const pieceRows = tileWidth && tileLength ? tileLength : (values.get(TAG.rowsPerStrip) ?? 2 ** 32 - 1);
   const rows = Math.min(pieceRows, values.get(TAG.height) ?? 0);
   return Math.ceil((pieceWidth * rows * bitsPerPixel) / 8);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { largestCompressedTiffPieceBytes } from './tiff-strips.js';
+import { largestCompressedTiffPieceBytes } from './tiff-pieces.js';
 
 const picture = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: '#3a6' } });

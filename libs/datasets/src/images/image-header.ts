@@ -1,0 +1,111 @@
+import sharp, { type Metadata } from 'sharp';
+import {
+  formatNameOf,
+  type ImageFormat,
+  isSupportedImageFormat,
+  type UnsupportedFormat,
+  unsupportedFormatNamed,
+  unsupportedFormatOf,
+} from './image-formats.js';
+import { largestCompressedTiffPieceBytes } from './tiff-pieces.js';
+
+const MiB = 1024 * 1024;
+/**
+ * The largest compressed TIFF strip or tile decoded: libvips decodes one whole, and holds it twice on the way (one
+ * strip of 7,200 × 7,200 RGB pixels: +330 MB). Writers cut strips of a few KiB and tiles of 256 × 256; a 20-MP RGB
+ * picture in one strip still fits.
+ */
+export const MAX_TIFF_PIECE_BYTES = 64 * MiB;
+
+/** What an image's header says, read without decoding its pixels. */
+export interface ImageHeader {
+  format: ImageFormat;
+  width: number;
+  /** One page's (or frame's) height. */
+  height: number;
+  /** EXIF orientation, 1 (stored upright) to 8. */
+  orientation: number;
+}
+
+/** Why a header refuses an image before any decoding; each caller words it with its own error codes. */
+export type ImageHeaderProblem =
+  /** A picture in a format people send that is not taken (HEIC, BMP, …), with how to convert it. */
+  | { kind: 'unsupported-format'; unsupported: UnsupportedFormat }
+  /** Not a picture the server can read; `zip`: an archive sent where an image was expected. */
+  | { kind: 'unreadable'; zip: boolean }
+  | { kind: 'no-size' }
+  /** More pixels than the limit, or TIFF pieces too large to decode whole: `message` says which and what to send. */
+  | { kind: 'too-large'; message: string };
+
+export type ImageHeaderResult = { ok: true; header: ImageHeader } | { ok: false; problem: ImageHeaderProblem };
+
+/** A size as people read it: 64 MiB, 500 KiB. */
+export function bytesText(bytes: number): string {
+  return bytes >= MiB ? `${Number((bytes / MiB).toFixed(1))} MiB` : `${Math.max(1, Math.round(bytes / 1024))} KiB`;
+}
+
+/**
+ * Format and size of an image from its header alone, refusing what must not be decoded (decompression bombs: more
+ * than `maxPixels`, or a TIFF whose compressed strips or tiles are too large to decode whole). The one check before
+ * decoding of uploads and predictions: a 404-byte TIFF or a 43-byte GIF can declare 7,200 × 7,200 pixels.
+ */
+export async function readImageHeader(bytes: Buffer, limits: { maxPixels: number }): Promise<ImageHeaderResult> {
+  const refused = (problem: ImageHeaderProblem): ImageHeaderResult => ({ ok: false, problem });
+  const unsupported = unsupportedFormatOf(bytes);
+  if (unsupported) return refused({ kind: 'unsupported-format', unsupported });
+  let header = pngHeader(bytes);
+  if (!header) {
+    let metadata: Metadata;
+    try {
+      // Only the header is read here, so no pixel limit yet: the size is checked against ours below.
+      metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+    } catch {
+      return refused({ kind: 'unreadable', zip: bytes.subarray(0, 4).equals(ZIP_SIGNATURE) });
+    }
+    const format = formatNameOf(metadata);
+    if (!isSupportedImageFormat(format)) {
+      return refused({ kind: 'unsupported-format', unsupported: unsupportedFormatNamed(format) });
+    }
+    header = {
+      format,
+      width: metadata.width ?? 0,
+      height: metadata.pageHeight ?? metadata.height ?? 0,
+      orientation: metadata.orientation ?? 1,
+    };
+  }
+  const { width, height } = header;
+  if (width * height === 0) return refused({ kind: 'no-size' });
+  if (width * height > limits.maxPixels) {
+    return refused({
+      kind: 'too-large',
+      message: `The image is ${width}x${height} pixels; at most ${limits.maxPixels} pixels are accepted.`,
+    });
+  }
+  if (header.format === 'tiff' && largestCompressedTiffPieceBytes(bytes) > MAX_TIFF_PIECE_BYTES) {
+    return refused({
+      kind: 'too-large',
+      message:
+        `The TIFF is compressed in strips or tiles of more than ${bytesText(MAX_TIFF_PIECE_BYTES)} each once ` +
+        'decoded, which are decoded whole: save it again as PNG or JPEG, or as a TIFF in strips (as most programs ' +
+        'write them).',
+    });
+  }
+  return { ok: true, header };
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
+/**
+ * The size of a PNG straight from its IHDR chunk, without a round trip through libvips: most images are small PNGs
+ * and JPEGs, and this halves the sharp calls for PNGs. Anything unusual (a size of 0 too) goes to sharp.
+ */
+function pngHeader(bytes: Buffer): ImageHeader | null {
+  if (bytes.length < 33 || !bytes.subarray(0, 8).equals(PNG_SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') {
+    return null;
+  }
+  const width = bytes.readUInt32BE(16);
+  const height = bytes.readUInt32BE(20);
+  if (width === 0 || height === 0) return null;
+  return { format: 'png', width, height, orientation: 1 };
+}
