@@ -5800,7 +5800,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
+            /** @description The server cannot carry it out now; retry later (after `Retry-After` when sent): SIGN_IN_BUSY (too many sign-ins waiting for a password check), PREDICTION_NOT_STORED (it cannot write its prediction journal). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5896,7 +5896,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
+            /** @description The server cannot carry it out now; retry later (after `Retry-After` when sent): SIGN_IN_BUSY (too many sign-ins waiting for a password check), PREDICTION_NOT_STORED (it cannot write its prediction journal). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12263,7 +12263,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
+            /** @description The server cannot carry it out now; retry later (after `Retry-After` when sent): SIGN_IN_BUSY (too many sign-ins waiting for a password check), PREDICTION_NOT_STORED (it cannot write its prediction journal). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -13683,7 +13683,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiErrorDto"];
                 };
             };
-            /** @description The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later. */
+            /** @description The server cannot carry it out now; retry later (after `Retry-After` when sent): SIGN_IN_BUSY (too many sign-ins waiting for a password check), PREDICTION_NOT_STORED (it cannot write its prediction journal). */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -16,7 +16,9 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Unsupported media type.',
   422: 'The request is valid but cannot be carried out now.',
   429: 'Too many requests (TOO_MANY_REQUESTS), or too many failed sign-ins (TOO_MANY_FAILED_ATTEMPTS); `Retry-After` says when to retry.',
-  503: 'The server cannot carry it out now (e.g. PREDICTION_NOT_STORED: it cannot write its prediction journal); retry later.',
+  503:
+    'The server cannot carry it out now; retry later (after `Retry-After` when sent): SIGN_IN_BUSY (too many sign-ins ' +
+    'waiting for a password check), PREDICTION_NOT_STORED (it cannot write its prediction journal).',
 };
 
 /** A typical body per status, so Swagger shows each error as a client would see it. */
