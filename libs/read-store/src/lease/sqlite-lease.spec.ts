@@ -43,11 +43,13 @@ describe('SQLite lease rows', () => {
 
   it('at start, deletes the lapsed rows of processes that died, keeping living leases and recorded positions', async () => {
     const file = leaseFile();
-    // A process that is killed: it neither releases nor closes, and its short leases lapse.
+    // A process that is killed: it neither releases nor closes, and its short lease lapses. Its reactor's lease,
+    // given up before, keeps the position the next holder goes on from.
     const killed = new SqliteLease(file);
-    await killed.tryAcquire('upload-process:killed', 1);
-    const reactor = (await killed.tryAcquire('reactor-projections', 1))!;
+    const reactor = (await killed.tryAcquire('reactor-projections', 10_000))!;
     await reactor.advance(42);
+    await reactor.release();
+    await killed.tryAcquire('upload-process:killed', 1);
     const living = new SqliteLease(file);
     await living.tryAcquire('upload-process:living', 60_000);
     await new Promise((resolve) => setTimeout(resolve, 20));
