@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { Response } from 'superagent';
 import { IMPORT_RUN_EVENT_TYPES, NEWEST_EVENT_VERSIONS } from '@diyml/audit';
-import { VideoFramesJobProcessor } from '@diyml/datasets';
+import { imageContentStream, VideoFramesJobProcessor } from '@diyml/datasets';
 import { VideoPredictionJobProcessor } from '@diyml/deployments';
 import { UsageRecorder } from '@diyml/deployments';
 import { LabelSuggestionsJobProcessor } from '@diyml/evaluation';
@@ -173,6 +174,29 @@ describe('stored event payloads (the log contract)', () => {
       .send({ included: true, split: 'validation' })
       .expect(200);
     await as(testApp.http.delete(`/v1/projects/${project.id}/images/${red[3].id}`)).expect(204);
+    // A file whose upload claimed its content in a process that died: sent again, it abandons that upload's image.
+    const [interrupted] = await colouredSquares(RED, 1, 17);
+    const interruptedSha = createHash('sha256').update(interrupted).digest('hex');
+    await testApp.app.get(EventStore).append(
+      imageContentStream(project.id, interruptedSha),
+      [
+        {
+          type: 'ImageContentClaimed',
+          v: 2,
+          data: {
+            projectId: project.id,
+            sha256: interruptedSha,
+            imageId: randomUUID(),
+            processId: `upload-process:${randomUUID()}`,
+          },
+        },
+      ],
+      {
+        expectedRevision: 'no_stream',
+        metadata: { userId: null, correlationId: 'died', causationId: null, at: new Date().toISOString() },
+      },
+    );
+    expect(await client.upload(project.id, [interrupted], {}, 'interrupted')).toMatchObject([{ status: 'created' }]);
 
     const iteration = await client.waitForIteration(project.id, (await client.train(project.id)).id);
     expect(iteration.status).toBe('completed');

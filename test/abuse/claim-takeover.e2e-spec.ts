@@ -50,13 +50,14 @@ describe('content claims of a killed process', () => {
         .update(await generateImage(seed))
         .digest('hex');
       const stream = imageContentStream(project.id, sha256);
+      const imageId = randomUUID();
       await testApp.app.get(EventStore).append(
         stream,
         [
           {
             type: 'ImageContentClaimed',
             v: 2,
-            data: { projectId: project.id, sha256, imageId: randomUUID(), processId },
+            data: { projectId: project.id, sha256, imageId, processId },
           },
         ],
         {
@@ -64,7 +65,7 @@ describe('content claims of a killed process', () => {
           metadata: { userId: null, correlationId: 'sweep', causationId: null, at: new Date().toISOString() },
         },
       );
-      return stream;
+      return { stream, imageStream: `image-${imageId}` };
     };
     const ofTheDead = await claimOf(`upload-process:${randomUUID()}`, 6161);
     const ofTheLiving = await claimOf(living, 6262);
@@ -72,11 +73,16 @@ describe('content claims of a killed process', () => {
 
     const restarted = await startTestApp({ dataDir: testApp.dataDir });
     const events = restarted.app.get(EventStore);
-    expect((await events.readStream(ofTheDead)).map((event) => event.type)).toEqual([
+    expect((await events.readStream(ofTheDead.stream)).map((event) => event.type)).toEqual([
       'ImageContentClaimed',
       'ImageContentReleased',
     ]);
-    expect((await events.readStream(ofTheLiving)).map((event) => event.type)).toEqual(['ImageContentClaimed']);
+    // Fenced: had the dead process only stalled, it could not record its image after resuming.
+    expect((await events.readStream(ofTheDead.imageStream)).map((event) => event.type)).toEqual([
+      'ImageUploadAbandoned',
+    ]);
+    expect((await events.readStream(ofTheLiving.stream)).map((event) => event.type)).toEqual(['ImageContentClaimed']);
+    expect(await events.readStream(ofTheLiving.imageStream)).toEqual([]);
     await leases.close();
     await restarted.destroy();
   });

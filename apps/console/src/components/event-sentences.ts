@@ -94,6 +94,7 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
 const BOOKKEEPING: Record<string, (type: string) => boolean> = {
   ImageContentClaimed: (type) => type.startsWith('Image'),
   ImageContentReleased: (type) => type.startsWith('Image'),
+  ImageUploadAbandoned: (type) => type.startsWith('Image'),
   IterationNumberReserved: (type) => type.startsWith('Iteration') || type === 'ModelImported',
 };
 const isBookkeeping = (type: string) => Object.hasOwn(BOOKKEEPING, type);
@@ -196,6 +197,8 @@ function sentence(group: HistoryEntry[], names: Names): string {
       return `Reserved the content of ${plural(n, 'image')} against duplicates`;
     case 'ImageContentReleased':
       return `The content of ${plural(n, 'image')} can be uploaded again`;
+    case 'ImageUploadAbandoned':
+      return `Gave up ${plural(n, 'interrupted upload')}`;
     case 'IterationNumberReserved':
       return `Number ${count(data, 'number')} set aside for a new iteration`;
     case 'IterationQueued': {

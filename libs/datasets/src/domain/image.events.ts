@@ -127,3 +127,14 @@ export type ImageContentReleased = DomainEvent<
   { projectId: string; sha256: string; imageId: string }
 >;
 export type ImageContentEvent = ImageContentClaimed | ImageContentReleased;
+
+/**
+ * Written to the stream of an image whose upload claimed its content and never recorded it, by the process that takes
+ * the claim over or releases it (the uploading process died, or stalled past its lease). The stream then exists, so
+ * that upload, should its process resume, cannot record the image any more (its append expects no stream): it finds
+ * out it lost the claim instead of recording a second image of the same content.
+ */
+export type ImageUploadAbandoned = DomainEvent<
+  'ImageUploadAbandoned',
+  { projectId: string; sha256: string; imageId: string }
+>;

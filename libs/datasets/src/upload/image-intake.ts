@@ -9,12 +9,21 @@ import {
   commandMetadata,
   DomainError,
   IdGenerator,
+  isDomainError,
   type RequestContext,
   toPlainText,
 } from '@diyml/core';
-import { AppendOrder, type AppendTurn, CommandPipeline, EventStore, readStreamOf } from '@diyml/event-store';
+import {
+  AppendOrder,
+  type AppendTurn,
+  CommandPipeline,
+  EventStore,
+  readStreamOf,
+  WRONG_EXPECTED_REVISION,
+} from '@diyml/event-store';
 import type { ProjectView } from '@diyml/projects';
 import { type HeldLease, Lease } from '@diyml/read-store';
+import { abandonedUploadDecider } from '../domain/abandoned-upload.decider.js';
 import { contentHolder, imageContentClaimDecider } from '../domain/image-content-claim.decider.js';
 import { imageDecider, type ProjectContext, validateRegions } from '../domain/image.decider.js';
 import {
@@ -23,6 +32,7 @@ import {
   type ImageEvent,
   type ImageOrigin,
   imageStream,
+  type ImageUploadAbandoned,
   type Region,
   type Split,
 } from '../domain/image.events.js';
@@ -311,8 +321,23 @@ export class ImageIntake implements OnApplicationShutdown {
   ): Promise<Recorded> {
     try {
       await sameContentBefore?.catch(() => undefined);
-      const { filename } = file;
-      const { sha256, bytes, regions } = ready;
+      return await this.claimAndRecord(project, file, ready, metadata, turn);
+    } finally {
+      turn.done();
+    }
+  }
+
+  /** Claims the content under a new image id and records the upload; claims again when the claim was lost meanwhile. */
+  private async claimAndRecord(
+    project: ProjectContext,
+    file: IncomingImage,
+    ready: Exclude<Prepared, { rejection: IntakeItem }>,
+    metadata: CommandMetadata,
+    turn: AppendTurn,
+  ): Promise<Recorded> {
+    const { filename } = file;
+    const { sha256, bytes, regions } = ready;
+    for (let attempt = 1; ; attempt += 1) {
       const imageId = this.ids.newId();
       let holder: string;
       try {
@@ -350,6 +375,12 @@ export class ImageIntake implements OnApplicationShutdown {
         });
         return { item: { filename, status: 'created', id: imageId }, position };
       } catch (error) {
+        // The image's stream exists: this process stalled past its lease and another one took the claim over and
+        // abandoned this upload (see `abandonUpload`). Claimed again, the content is most likely a duplicate now.
+        if (isDomainError(error, WRONG_EXPECTED_REVISION) && attempt < CLAIM_ATTEMPTS) {
+          this.logger.warn(`The content claim of ${imageId} was taken over while its upload stalled; claiming again`);
+          continue;
+        }
         await this.giveBack(project.id, sha256, imageId, metadata);
         if (error instanceof DomainError) {
           return {
@@ -359,8 +390,6 @@ export class ImageIntake implements OnApplicationShutdown {
         }
         throw error;
       }
-    } finally {
-      turn.done();
     }
   }
 
@@ -388,7 +417,7 @@ export class ImageIntake implements OnApplicationShutdown {
         command: async (state) => {
           holderStatus =
             state.holder !== null && state.holder !== imageId
-              ? await this.holderStatus(state.holder, stream, now)
+              ? await this.holderStatus(state.holder, projectId, sha256, { ...metadata, now })
               : 'gone';
           return {
             type: 'ClaimImageContent',
@@ -410,17 +439,42 @@ export class ImageIntake implements OnApplicationShutdown {
     }
   }
 
-  /** Whether the image named by the claim was recorded, is still being uploaded, or is gone (removed, abandoned). */
-  private async holderStatus(holderId: string, claimStream: string, now: Date): Promise<HolderStatus> {
-    const history = await readStreamOf<ImageEvent>(this.events, imageStream(holderId));
-    if (history.some((event) => event.type === 'ImageRemoved')) return 'gone';
+  /**
+   * Whether the image named by the claim was recorded, is still being uploaded, or is gone (removed, abandoned). An
+   * upload found abandoned is fenced before its claim is taken over (see `abandonUpload`).
+   */
+  private async holderStatus(
+    holderId: string,
+    projectId: string,
+    sha256: string,
+    metadata: CommandMetadata,
+  ): Promise<HolderStatus> {
+    const history = await readStreamOf<ImageEvent | ImageUploadAbandoned>(this.events, imageStream(holderId));
+    if (history.some((event) => event.type === 'ImageRemoved' || event.type === 'ImageUploadAbandoned')) return 'gone';
     if (history.length > 0) return 'recorded';
-    const claims = await readStreamOf<ImageContentEvent>(this.events, claimStream);
+    const claims = await readStreamOf<ImageContentEvent>(this.events, imageContentStream(projectId, sha256));
     const claimed = claims.findLast((event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId);
-    if (claimed === undefined || now.getTime() - Date.parse(claimed.metadata.at) >= CLAIM_IN_FLIGHT_MS) return 'gone';
+    const tooOld =
+      claimed === undefined || metadata.now.getTime() - Date.parse(claimed.metadata.at) >= CLAIM_IN_FLIGHT_MS;
     // The upload of a process that died (its lease lapsed) will never be recorded.
-    const processId = claimed.type === 'ImageContentClaimed' ? claimed.data.processId : null;
-    return (await this.processAlive(processId)) === false ? 'gone' : 'in-flight';
+    const processId = claimed?.type === 'ImageContentClaimed' ? claimed.data.processId : null;
+    if (!tooOld && (await this.processAlive(processId)) !== false) return 'in-flight';
+    return (await this.abandonUpload(projectId, sha256, holderId, metadata)) ? 'gone' : 'recorded';
+  }
+
+  /**
+   * Fences the upload of `imageId` before its claim is taken over or released: should its process only have stalled
+   * (GC pause, SIGSTOP, swapped out) and resume, it can no longer record the image. False when the image was recorded
+   * first: its claim stands.
+   */
+  async abandonUpload(projectId: string, sha256: string, imageId: string, metadata: CommandMetadata): Promise<boolean> {
+    const { before, events } = await this.pipeline.on(imageStream(imageId), abandonedUploadDecider).run({
+      context: metadata,
+      command: { type: 'AbandonImageUpload', projectId, sha256, imageId },
+      retry: { attempts: 2 },
+      waitForReadModels: false,
+    });
+    return events.length > 0 || before.abandoned;
   }
 
   /**

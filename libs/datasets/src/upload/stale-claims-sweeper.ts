@@ -9,7 +9,6 @@ import {
 import { Clock, IdGenerator, READ_ONLY_PROCESS } from '@diyml/core';
 import { EventStore } from '@diyml/event-store';
 import { ProjectionRunner, ReadStore } from '@diyml/read-store';
-import { imageStream } from '../domain/image.events.js';
 import { PENDING_CLAIMS, type PendingClaimView } from '../read-models/content-claims/pending-claims.projection.js';
 import { ImageIntake } from './image-intake.js';
 
@@ -66,7 +65,8 @@ export class StaleClaimsSweeper implements OnApplicationBootstrap, OnApplication
         nextInMs = Math.min(nextInMs ?? Number.POSITIVE_INFINITY, STALE_CLAIM_AGE_MS - age);
         continue;
       }
-      if ((await this.events.readStream(imageStream(claim.id))).length > 0) continue;
+      // Fenced first: a process that only stalled must not record the image once its claim is released.
+      if (!(await this.intake.abandonUpload(claim.projectId, claim.sha256, claim.id, metadata))) continue;
       await this.intake.release(claim.projectId, claim.sha256, claim.id, metadata);
       released += 1;
     }

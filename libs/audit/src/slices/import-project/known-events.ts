@@ -22,6 +22,7 @@ const PROJECT_STREAM_EVENT_TYPES: readonly string[] = [
   ...IMAGE_EVENT_TYPES,
   'ImageContentClaimed',
   'ImageContentReleased',
+  'ImageUploadAbandoned',
   ...VIDEO_EVENT_TYPES,
   ...ITERATION_EVENT_TYPES,
   'IterationNumberReserved',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Recorded } from '@diyml/event-store';
 import { type Projection, ReadModelProjection, type ReadStore } from '@diyml/read-store/pure';
-import type { ImageContentEvent, ImageUploaded } from '../../domain/image.events.js';
+import type { ImageContentEvent, ImageUploadAbandoned, ImageUploaded } from '../../domain/image.events.js';
 
 export const PENDING_CLAIMS = 'pending-content-claims';
 
@@ -16,16 +16,27 @@ export interface PendingClaimView {
   processId: string | null;
 }
 
-/** Content claims not yet followed by their image's ImageUploaded nor released, so stale ones can be found. */
+/**
+ * Content claims not yet followed by their image's ImageUploaded nor released nor abandoned (taken over), so stale
+ * ones can be found.
+ */
 @ReadModelProjection()
 @Injectable()
-export class PendingClaimsProjection implements Projection<ImageContentEvent | ImageUploaded> {
+export class PendingClaimsProjection implements Projection<ImageContentEvent | ImageUploaded | ImageUploadAbandoned> {
   readonly name = 'pending-content-claims';
   readonly version = 2;
   readonly collections = [PENDING_CLAIMS];
-  readonly eventTypes = ['ImageContentClaimed', 'ImageContentReleased', 'ImageUploaded'] as const;
+  readonly eventTypes = [
+    'ImageContentClaimed',
+    'ImageContentReleased',
+    'ImageUploaded',
+    'ImageUploadAbandoned',
+  ] as const;
 
-  async apply(event: Recorded<ImageContentEvent | ImageUploaded>, store: ReadStore): Promise<void> {
+  async apply(
+    event: Recorded<ImageContentEvent | ImageUploaded | ImageUploadAbandoned>,
+    store: ReadStore,
+  ): Promise<void> {
     const claims = store.collection<PendingClaimView>(PENDING_CLAIMS);
     if (event.type === 'ImageContentClaimed') {
       const { imageId, projectId, sha256, processId } = event.data;
