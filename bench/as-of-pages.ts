@@ -17,7 +17,7 @@ import { generateImage } from '@diyml/datasets/testing/test-images.js';
 import { BenchClient, type OwnProduct, startProduct } from './support/product.js';
 import { emitResult, loadAverages, median, numberOption, sized } from './support/result.js';
 
-const IMAGES = numberOption('images', sized({ full: 5000, quick: 1000, smoke: 100 }));
+const IMAGES = numberOption('images', sized({ full: 5000, quick: 1000, smoke: 20 }));
 const ROUNDS = numberOption('rounds', sized({ full: 3, quick: 2, smoke: 1 }));
 const PAGES = 10;
 const PAGE_SIZE = Math.ceil(IMAGES / PAGES);

@@ -16,7 +16,7 @@
  * code, as the api runs them): the time of a first request of 4 photos on a new thread, which loads MobileNetV2 and
  * builds its runner (what every request paid before threads were kept warm), of a second request of 4 other photos
  * on the warm thread, and the RSS the warm thread holds.
- * The photos are the sample photos in ../shared/datasets (generated images when they are missing).
+ * The photos are the sample photos in ../shared/datasets (generated images when they are missing; --smoke: 8 of them).
  *
  * Run: npx tsx bench/backbone-embedding.ts [--quick | --smoke] [--runtimes onnxruntime,tfjs]
  */
@@ -80,7 +80,8 @@ function photoFiles(directory: string): string[] {
 }
 
 const notes: string[] = [];
-const files = photoFiles(DATASETS);
+// --smoke: the 8 photos the embedding threads' two requests use (all 62 samples: ~5 of its 17 CPU-s).
+const files = photoFiles(DATASETS).slice(0, sized({ full: undefined, quick: undefined, smoke: 8 }));
 const photos = files.length ? files.map((file) => readFileSync(file)) : [];
 if (!photos.length) notes.push(`no photos under ${DATASETS}: generated 224-px images were used`);
 

@@ -12,10 +12,11 @@ import sharp from 'sharp';
 import type { RawImage } from '@diyml/ml';
 import { FASHION_MNIST_LABELS, readFashionMnist } from './support/fashion-mnist.js';
 import { BenchClient, startProduct, until } from './support/product.js';
-import { emitResult, loadAverages, numberOption, percentile, sized } from './support/result.js';
+import { emitResult, isSmoke, loadAverages, numberOption, percentile, sized } from './support/result.js';
 
-const TRAIN_COUNT = sized({ full: 60_000, quick: 3000, smoke: 300 });
-const TEST_COUNT = sized({ full: 10_000, quick: 1000, smoke: 100 });
+// --smoke: 150, the first ones holding 11 to 19 of each label (training needs 5).
+const TRAIN_COUNT = sized({ full: 60_000, quick: 3000, smoke: 150 });
+const TEST_COUNT = sized({ full: 10_000, quick: 1000, smoke: 50 });
 const EPOCHS = numberOption('epochs', sized({ full: 10, quick: 2, smoke: 1 }));
 const BATCH = 500;
 const TRAINING_CONFIG = {
@@ -80,7 +81,8 @@ const trainPngs = await encode(train.images.slice(0, TRAIN_COUNT));
 const testPngs = await encode(test.images.slice(0, TEST_COUNT));
 
 const loadBefore = loadavg();
-const product = await startProduct({ env: { BLOB_FSYNC: 'false' }, fresh: true });
+// An api of its own for its memory figures; --smoke shares bench/run.ts's (booting one costs ~5 CPU-s).
+const product = await startProduct({ fresh: !isSmoke(), env: { BLOB_FSYNC: 'false' } });
 try {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const rssAtRest = product.rssMiB();

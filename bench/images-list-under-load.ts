@@ -20,18 +20,18 @@ import { BenchClient, startProduct } from './support/product.js';
 import type { EventLoopDelay } from './support/event-loop-monitor.js';
 import { describeLoadLength, emitResult, loadAverages, loadLength, numberOption, sized } from './support/result.js';
 
-const IMAGES = numberOption('images', sized({ full: 2000, quick: 400, smoke: 100 }));
+const IMAGES = numberOption('images', sized({ full: 2000, quick: 400, smoke: 20 }));
 const CONNECTIONS = numberOption('connections', 200);
 const DURATION = numberOption('duration', sized({ full: 20, quick: 3, smoke: 1 }));
 const WARM_UP = sized({ full: 3, quick: 1, smoke: 1 });
 const BATCH = 50;
 const QUIET_CONNECTIONS = 20;
 // A count, not a duration: at high load a 1-s window could end before a request was answered.
-const QUIET_REQUESTS = sized({ full: 20_000, quick: 2_000, smoke: 200 });
+const QUIET_REQUESTS = sized({ full: 20_000, quick: 2_000, smoke: 40 });
 
 console.error(`Generating ${IMAGES} PNGs, and more for the upload that runs meanwhile…`);
 const stored = await Promise.all(Array.from({ length: IMAGES }, (_, i) => generateImage(200_000 + i)));
-const INCOMING = sized({ full: 2000, quick: 300, smoke: 50 });
+const INCOMING = sized({ full: 2000, quick: 300, smoke: 10 });
 // New images for each run's upload: images sent again are only reported as duplicates, and not counted.
 const incomingByRun = await Promise.all(
   [400_000, 600_000].map((seed) => Promise.all(Array.from({ length: INCOMING }, (_, i) => generateImage(seed + i)))),

@@ -238,10 +238,10 @@ async function classification(product: RunningProduct): Promise<{ figures: Recor
 async function embeddingRate(): Promise<{ figures: Record<string, Figure>; notes: string[] }> {
   const backend = await selectBackend();
   const root = join(SAMPLES, 'classification');
-  // --smoke: 4 photos, as tfjs wasm embeds about 2 a second on a busy machine.
+  // --smoke: one photo, as tfjs wasm embeds about one a second on a busy machine.
   const all = ['Hemlock', 'Japanese Cherry']
     .flatMap((label) => photos(join(root, label)))
-    .slice(0, sized({ full: undefined, quick: undefined, smoke: 4 }));
+    .slice(0, sized({ full: undefined, quick: undefined, smoke: 1 }));
   const size = MOBILENET_V2_NSFWJS.inputSize;
   const jobs = await Promise.all(
     all.map(async (photo) => ({

@@ -89,7 +89,10 @@ interface Benchmark {
   usage: string;
   /** Reads the mode (support/result.ts: --quick, --smoke); the others only run in full mode. */
   sizesByMode: boolean;
-  /** Starts the built api (support/product.ts) and can share one: not `fresh: true`. */
+  /**
+   * Starts the built api (support/product.ts) and can share one: a `startProduct(` call whose options do not open
+   * with `fresh: true` (a benchmark may ask for a fresh api outside --smoke only).
+   */
   sharesApi: boolean;
   /** Reads Fashion-MNIST (support/fashion-mnist.ts), which it installs when missing. */
   readsFashionMnist: boolean;
@@ -152,7 +155,7 @@ function discoverBenchmarks(): Benchmark[] {
         .replace(/\s*\n\s*/g, ' '),
       usage: runAt >= 0 ? lines[runAt].slice('Run:'.length).trim() : `npx tsx bench/${file}`,
       sizesByMode: /\b(isQuick|isSmoke|sized|benchMode)\(/.test(source),
-      sharesApi: /\bstartProduct\(/.test(source) && !/\bfresh: true\b/.test(source),
+      sharesApi: /\bstartProduct\((?!\{\s*fresh: true\b)/.test(source),
       readsFashionMnist: /\breadFashionMnist\(/.test(source),
     };
     found.push(benchmark);
