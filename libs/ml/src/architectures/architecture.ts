@@ -92,6 +92,17 @@ export interface Architecture {
    * has taken at least this many optimiser steps, so the default epochs train it fully.
    */
   readonly minStepsPerEpoch?: number;
+  /**
+   * A large training set needs fewer passes: an epoch takes at most this many optimiser steps (a fresh random part
+   * of the training set each epoch), so a run's steps are bounded by epochs × this however many images there are.
+   */
+  readonly maxStepsPerEpoch?: number;
+  /**
+   * With cachedAugmentations: the most cached views of training images (each plus its augmented variants) in a run.
+   * Past it each image keeps fewer augmented variants, at least one: many images vary enough between them, and the
+   * cached maps (~0.5 MB a view for the detector) stay within memory.
+   */
+  readonly maxCachedViews?: number;
   /** Builds on a pretrained backbone (TrainingConfig.backbone), passed to `build` loaded. */
   readonly usesBackbone?: boolean;
   build(options: BuildOptions): Promise<BuiltModel>;

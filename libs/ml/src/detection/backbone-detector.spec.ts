@@ -123,6 +123,31 @@ describe('backbone-detector', () => {
     expect(again.validation?.metrics).toEqual(first.validation?.metrics);
   }, 120_000);
 
+  it('keeps a run on many photos bounded: an epoch takes at most 20 steps, and past 800 training photos each caches fewer augmented views', async () => {
+    const random = new SeededRandom(9);
+    const dataset: TrainingDataset = {
+      task: 'detection',
+      labels: ['red', 'blue'],
+      examples: Array.from({ length: 1250 }, () => squaresScene(COLOURS, SIDE, 1, random)),
+    };
+    const batchesPerEpoch = new Set<number>();
+    const result = await train(
+      dataset,
+      {
+        architecture: 'backbone-detector',
+        backbone: await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)),
+        epochs: 1,
+        seed: 4,
+      },
+      { onBatchEnd: (report) => batchesPerEpoch.add(report.batches) },
+    );
+
+    // 1,000 training photos in batches of 32 would be 32 steps an epoch.
+    expect([...batchesPerEpoch]).toEqual([20]);
+    // 1,000 training photos as they are and in 2 augmented views (3 views would pass 3,200), 250 validation photos.
+    expect([result.trainCount, result.featureMaps?.computed]).toEqual([1000, 1000 * 3 + 250]);
+  }, 120_000);
+
   it('combines the cached layer maps into what the frozen extractor computes from the image', async () => {
     const backbone = await loadBackbone(await describeImportedBackbone('tiny-backbone', await tinyBackbone(3)), {
       runnerFactory: 'tfjs',

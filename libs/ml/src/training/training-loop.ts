@@ -382,11 +382,22 @@ class TrainingSession {
   }
 
   /**
+   * Augmented variants cached per training image besides the image as it is: the architecture's
+   * `cachedAugmentations`, fewer (at least one) when `trainCount` images would pass its `maxCachedViews`.
+   */
+  private cachedVariants(trainCount: number): number {
+    const wanted = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
+    const limit = this.architecture.maxCachedViews;
+    if (wanted === 0 || limit === undefined) return wanted;
+    return Math.max(1, Math.min(wanted, Math.floor(limit / trainCount) - 1));
+  }
+
+  /**
    * Runs the frozen extractor once per example on the unchanged image, then (with augmentation) once per training
    * example for each of `cachedAugmentations` planned variants, the same for every epoch.
    */
   private computeFeatures(extractor: tfl.LayersModel, trainIndexes: readonly number[], random: SeededRandom): void {
-    const variants = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
+    const variants = this.cachedVariants(trainIndexes.length);
     for (const index of this.examples.keys()) this.features.set(index, []);
     for (let variant = 0; variant <= variants; variant++) {
       const indexes = variant === 0 ? [...this.examples.keys()] : [...trainIndexes];
@@ -508,7 +519,7 @@ class TrainingSession {
     const dimension = featureMapLength(backbone.descriptor, layers);
     const cache = emptyEmbeddingTable(space, dimension);
     mergeEmbeddingTables(cache, this.config.embeddings ?? []);
-    const variants = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
+    const variants = this.cachedVariants(trainIndexes.length);
     const viewsOf = new Map<number, EmbeddingView[]>();
     const hashes = new Map<number, string>();
     const training = new Set(trainIndexes);
@@ -737,10 +748,9 @@ class TrainingSession {
     callbacks: TrainingCallbacks,
   ): Promise<{ history: EpochReport[]; bestEpoch: number; stoppedEarly: boolean }> {
     const { epochs, batchSize, earlyStopping } = this.config;
-    const passes = Math.max(
-      1,
-      Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / Math.ceil(trainIndexes.length / batchSize)),
-    );
+    const stepsPerPass = Math.ceil(trainIndexes.length / batchSize);
+    const passes = Math.max(1, Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / stepsPerPass));
+    const steps = Math.min(passes * stepsPerPass, this.architecture.maxStepsPerEpoch ?? Infinity);
     const regularization = this.built.regularization;
     const variables = this.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
     const backboneOptimizer =
@@ -756,7 +766,9 @@ class TrainingSession {
         // Summed on the backend and read once per epoch: a read per batch would stall on every step.
         let lossSum: tf.Scalar = tf.scalar(0);
         let correct: tf.Scalar = tf.scalar(0);
-        const order = Array.from({ length: passes }, () => chunks(random.shuffled(trainIndexes), batchSize)).flat();
+        const order = Array.from({ length: passes }, () => chunks(random.shuffled(trainIndexes), batchSize))
+          .flat()
+          .slice(0, steps);
         let imagesSeen = 0;
         for (const [position, batchIndexes] of order.entries()) {
           if (callbacks.signal?.aborted) {
@@ -807,12 +819,12 @@ class TrainingSession {
         const report: EpochReport = {
           epoch,
           epochs,
-          loss: epochLoss / (trainIndexes.length * passes),
-          accuracy: this.architecture.task === 'classification' ? epochCorrect / (trainIndexes.length * passes) : null,
+          loss: epochLoss / imagesSeen,
+          accuracy: this.architecture.task === 'classification' ? epochCorrect / imagesSeen : null,
           valLoss: evaluation?.loss ?? null,
           valAccuracy: evaluation?.score ?? null,
           durationMs: performance.now() - epochStarted,
-          imagesPerSecond: (trainIndexes.length * passes) / (trainingMs / 1000),
+          imagesPerSecond: imagesSeen / (trainingMs / 1000),
         };
         history.push(report);
         await callbacks.onEpochEnd?.(report);

@@ -109,6 +109,7 @@ export const DEFAULT_EARLY_STOPPING_PATIENCE = 5;
 export function defaultTrainingConfig(projectType: ProjectType): TrainingConfig {
   return {
     learningRate: 0.001,
+    // A 'backbone-detector' epoch is 12 to 20 steps (libs/ml's min/maxStepsPerEpoch): 10 stay bounded on many photos.
     epochs: 10,
     batchSize: 32,
     imageSize: DEFAULT_IMAGE_SIZE[projectType],
