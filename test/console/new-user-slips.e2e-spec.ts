@@ -285,4 +285,27 @@ describe('console: slips a new user makes, and what the console answers', () => 
     await page.screenshot({ path: join(SCREENSHOTS, 'slips-upload-with-label.png'), fullPage: true });
     expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
   }, 60_000);
+
+  it('clears the refusal of a test on the empty test split once a test on photos from this computer ran', async () => {
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
+      .expect(201);
+    await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    const testRuns = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Test runs' }) });
+    await testRuns.getByRole('button', { name: 'Test on the test split' }).click();
+    const refused = testRuns.getByRole('alert').filter({ hasText: 'in the test split yet' });
+    await refused.waitFor();
+    const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
+    const [red] = await colouredSquares(RED, 1, 11);
+    await testSet
+      .getByLabel('Photos of “Hemlock”')
+      .setInputFiles({ name: 'held-out.png', mimeType: 'image/png', buffer: red });
+    await testSet.getByRole('button', { name: 'Test on 1 photo' }).click();
+    await testRuns.getByRole('table', { name: 'Test runs' }).getByRole('cell', { name: 'your computer' }).waitFor();
+    // The run that went through is not shown under the refusal of the one before.
+    await expect(refused.count()).resolves.toBe(0);
+    expect(harness.problems([...QUICK_TEST_REFUSED, /status of 422/])).toEqual([]);
+  }, 60_000);
 });
