@@ -308,4 +308,21 @@ describe('console: slips a new user makes, and what the console answers', () => 
     await expect(refused.count()).resolves.toBe(0);
     expect(harness.problems([...QUICK_TEST_REFUSED, /status of 422/])).toEqual([]);
   }, 60_000);
+
+  it('shows the photo of a project without labels yet, and where to add them, rather than a page without it', async () => {
+    for (const type of ['detection', 'classification'] as const) {
+      const unlabeled = await client.createProject(type, [], `no labels ${type}`);
+      const [photo] = await client.upload(unlabeled.id, await colouredSquares(RED, 1, 12), {}, 'first-photo');
+      await page.goto(`/projects/${unlabeled.id}/images/${photo.id!}`);
+      await page.getByRole('img', { name: photo.filename }).waitFor();
+      await page
+        .getByText(
+          `This project has no labels yet. Add labels on the Dataset tab, then come back to ${type === 'detection' ? 'draw a box around each object' : 'label this image'}.`,
+        )
+        .waitFor();
+      await page.getByRole('link', { name: 'Add labels' }).click();
+      await page.getByLabel('New label').waitFor();
+    }
+    expect(harness.problems([...QUICK_TEST_REFUSED, /status of 422/])).toEqual([]);
+  }, 60_000);
 });
