@@ -173,6 +173,14 @@ describe('console: slips a new user makes, and what the console answers', () => 
     );
     await quickTest.screenshot({ path: join(SCREENSHOTS, 'slips-quick-test-refused.png') });
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    // What deploying does, before the first deployment: a bare iteration and name field said nothing of it.
+    await page
+      .getByRole('form', { name: 'Deploy an iteration' })
+      .getByText(
+        'A deployment gives an iteration a prediction URL and a key: your apps send photos there and get its ' +
+          'predictions back. Try it here once deployed.',
+      )
+      .waitFor();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = (await page.getByTestId('deployment-key').textContent())!;
     const deployment = page.getByRole('article', { name: /^Deployment / });
