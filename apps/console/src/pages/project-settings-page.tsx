@@ -197,7 +197,7 @@ export function LabelsEditor({ project, negativeControls = false }: { project: P
           Add label
         </button>
       </form>
-      {!negativeControls && project.type !== 'detection' && (
+      {!negativeControls && project.type !== 'detection' && project.labels.length > 0 && (
         <p className="hint">
           Photos of none of these labels can have a negative label of their own: see{' '}
           <Link href={`/projects/${project.id}/settings`}>negative label and project type</Link> in the settings.
