@@ -82,6 +82,10 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Project name').fill('Pets');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByRole('heading', { name: /Pets/ }).waitFor();
+    // The new project's first step has the focus: typed at once, not after tabbing past the account links and tabs.
+    await page.keyboard.type('dog');
+    await expect(page.getByLabel('New label').inputValue()).resolves.toBe('dog');
+    await page.getByLabel('New label').fill('');
     await page.getByRole('button', { name: 'Add label' }).click();
     await page.getByRole('alert').filter({ hasText: 'Type the label first, for example "cat".' }).waitFor();
     await page.getByLabel('New label').fill('cat');

@@ -158,7 +158,11 @@ describe('console: forms and layout a new user meets', () => {
     const project = await client.createProject('detection', [], 'kitchen');
     await page.goto(`/projects/${project.id}/dataset`);
     // The upload says what a zip brings to a detection project: boxes from a COCO file, not labels from folders.
-    await page.getByText('Drop photos or a .zip here (with a COCO JSON file: its boxes come along), or').waitFor();
+    await page
+      .getByText(
+        'Drop photos or a .zip here (with a COCO JSON file, zipped or beside the photos: its boxes come along), or',
+      )
+      .waitFor();
     const coco = {
       images: [
         { id: 1, file_name: 'table.png', width: 300, height: 180 },
@@ -194,6 +198,46 @@ describe('console: forms and layout a new user meets', () => {
     // The filter counts the imported images of the label without a reload.
     await page.getByLabel('Show').locator('option').filter({ hasText: 'cup (2)' }).waitFor({ state: 'attached' });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems()).toEqual([]);
+  }, 60_000);
+
+  it('takes a COCO file or a one-hot CSV chosen beside its photos (as a dataset folder holds them), with their boxes or labels', async () => {
+    const project = await client.createProject('detection', [], 'pantry');
+    await page.goto(`/projects/${project.id}/dataset`);
+    const coco = {
+      images: [{ id: 1, file_name: 'jar.png', width: 200, height: 120 }],
+      categories: [{ id: 1, name: 'jar' }],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [20, 10, 80, 60] }],
+    };
+    const upload = page.getByLabel('Images or zip archives to upload');
+    // The file chooser offers JSON files beside the photos in a detection project.
+    await expect(upload.getAttribute('accept')).resolves.toBe('image/*,.zip,.json');
+    await upload.setInputFiles([
+      { name: 'jar.png', mimeType: 'image/png', buffer: await photo(200, 120) },
+      { name: 'annotations.coco.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(coco)) },
+    ]);
+    // Not 'annotations.coco.json: The file is not an image', the boxes lost: the photo comes with its box and label.
+    await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
+    await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).count()).resolves.toBe(0);
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^jar\.png, 1 box: jar, train$/ })
+      .waitFor();
+    await page.getByRole('button', { name: 'Remove label jar' }).waitFor();
+
+    // A multilabel project's one-hot CSV, chosen beside its photos, gives them their labels the same way.
+    const holidays = await client.createProject('multilabel', [], 'holidays');
+    await page.goto(`/projects/${holidays.id}/dataset`);
+    await expect(upload.getAttribute('accept')).resolves.toBe('image/*,.zip,.csv');
+    await upload.setInputFiles([
+      { name: 'shore.png', mimeType: 'image/png', buffer: await photo(160, 90) },
+      { name: '_classes.csv', mimeType: 'text/csv', buffer: Buffer.from('filename,beach,sunset\nshore.png,1,1\n') },
+    ]);
+    await page.getByRole('status').filter({ hasText: '1 uploaded.' }).waitFor();
+    await page
+      .getByRole('listbox', { name: 'Images' })
+      .getByRole('option', { name: /^shore\.png, beach, sunset, train$/ })
+      .waitFor();
     expect(harness.problems()).toEqual([]);
   }, 60_000);
 

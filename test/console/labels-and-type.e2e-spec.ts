@@ -80,6 +80,19 @@ describe('console: negative labels, project type, image totals, one-time secrets
     await page.getByRole('button', { name: 'Make regular: sparrow' }).waitFor();
   }, 60_000);
 
+  it('speaks of negative labels on the dataset page only once there are labels to tell them from', async () => {
+    const project = await client.createProject('classification', [], 'first labels');
+    await page.goto(`/projects/${project.id}/dataset`);
+    await page.getByText('Start by adding the labels your model should learn, then upload photos.').waitFor();
+    // 'Photos of none of these labels…' under no label at all puzzled a new user who had not added one yet.
+    await expect(page.getByText('Photos of none of these labels').count()).resolves.toBe(0);
+    await page.getByLabel('New label').fill('sparrow');
+    await page.getByRole('button', { name: 'Add label' }).click();
+    await page.getByRole('link', { name: 'negative label and project type' }).waitFor();
+    // The refusal of a second negative label, in the test before, is expected.
+    expect(harness.problems([/status of (400|409)/])).toEqual([]);
+  });
+
   it('switches classification ↔ multilabel, naming as links the images that stand in the way', async () => {
     const project = await client.createProject('classification', ['sparrow', 'finch'], 'two birds');
     await page.goto(`/projects/${project.id}/settings`);

@@ -371,6 +371,11 @@ describe('console: operating a project once it has a model', () => {
       })
       .waitFor();
     await importForm.getByLabel('Project archive (.zip)').setInputFiles(archive);
+    // The export of a project that is here: its copy would be a second "colours" in the list, told apart by nothing.
+    await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('colours (2)');
+    await importForm
+      .getByText("A project of this archive's name is here already: the copy gets a name of its own.")
+      .waitFor();
     await importForm.getByLabel('Name (default: the exported one)').fill('colours copy');
     await importForm.getByRole('button', { name: 'Import' }).click();
     const imported = importForm.getByRole('status');

@@ -173,6 +173,14 @@ describe('console: slips a new user makes, and what the console answers', () => 
     );
     await quickTest.screenshot({ path: join(SCREENSHOTS, 'slips-quick-test-refused.png') });
     await page.getByRole('link', { name: 'Deploy this iteration' }).click();
+    // What deploying does, before the first deployment: a bare iteration and name field said nothing of it.
+    await page
+      .getByRole('form', { name: 'Deploy an iteration' })
+      .getByText(
+        'A deployment gives an iteration a prediction URL and a key: your apps send photos there and get its ' +
+          'predictions back. Try it here once deployed.',
+      )
+      .waitFor();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const key = (await page.getByTestId('deployment-key').textContent())!;
     const deployment = page.getByRole('article', { name: /^Deployment / });
@@ -284,5 +292,45 @@ describe('console: slips a new user makes, and what the console answers', () => 
       .waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'slips-upload-with-label.png'), fullPage: true });
     expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
+  }, 60_000);
+
+  it('clears the refusal of a test on the empty test split once a test on photos from this computer ran', async () => {
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
+      .expect(201);
+    await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    const testRuns = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Test runs' }) });
+    await testRuns.getByRole('button', { name: 'Test on the test split' }).click();
+    const refused = testRuns.getByRole('alert').filter({ hasText: 'in the test split yet' });
+    await refused.waitFor();
+    const testSet = page.getByRole('form', { name: 'Test on labeled photos' });
+    const [red] = await colouredSquares(RED, 1, 11);
+    await testSet
+      .getByLabel('Photos of “Hemlock”')
+      .setInputFiles({ name: 'held-out.png', mimeType: 'image/png', buffer: red });
+    await testSet.getByRole('button', { name: 'Test on 1 photo' }).click();
+    await testRuns.getByRole('table', { name: 'Test runs' }).getByRole('cell', { name: 'your computer' }).waitFor();
+    // The run that went through is not shown under the refusal of the one before.
+    await expect(refused.count()).resolves.toBe(0);
+    expect(harness.problems([...QUICK_TEST_REFUSED, /status of 422/])).toEqual([]);
+  }, 60_000);
+
+  it('shows the photo of a project without labels yet, and where to add them, rather than a page without it', async () => {
+    for (const type of ['detection', 'classification'] as const) {
+      const unlabeled = await client.createProject(type, [], `no labels ${type}`);
+      const [photo] = await client.upload(unlabeled.id, await colouredSquares(RED, 1, 12), {}, 'first-photo');
+      await page.goto(`/projects/${unlabeled.id}/images/${photo.id!}`);
+      await page.getByRole('img', { name: photo.filename }).waitFor();
+      await page
+        .getByText(
+          `This project has no labels yet. Add labels on the Dataset tab, then come back to ${type === 'detection' ? 'draw a box around each object' : 'label this image'}.`,
+        )
+        .waitFor();
+      await page.getByRole('link', { name: 'Add labels' }).click();
+      await page.getByLabel('New label').waitFor();
+    }
+    expect(harness.problems([...QUICK_TEST_REFUSED, /status of 422/])).toEqual([]);
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { zipSync } from 'fflate';
 import type { Schemas } from './client';
 import { toApiError } from './client';
 import { getSession } from './session';
@@ -26,17 +27,24 @@ const FILES_PER_REQUEST = 20;
  * Uploads images (and .zip archives through the import endpoint) with XMLHttpRequest, because fetch cannot report
  * upload progress. The responses are the typed UploadResultDto / ImportResultDto of the generated schema; an
  * import's COCO boxes that were not taken as they were come back as `boxIssues`. `labels` (ids) go with every image
- * (not the zips, whose folders say their labels).
+ * (not the zips, whose folders say their labels). Files matching `annotationFile` (a COCO JSON, a one-hot CSV) are
+ * chosen beside their photos as often as zipped with them: such files and the photos go to the import as one zip.
  */
 export async function uploadFiles(
   projectId: string,
   files: File[],
   onProgress: (sentBytes: number, totalBytes: number) => void,
   labels: string[] = [],
+  annotationFile?: RegExp,
 ): Promise<Uploaded> {
   const zips = await Promise.all(files.map(isZip));
   const archives = files.filter((_, index) => zips[index]);
-  const images = files.filter((file) => !archives.includes(file));
+  let images = files.filter((file) => !archives.includes(file));
+  const annotations = annotationFile ? images.filter((file) => annotationFile.test(file.name)) : [];
+  if (annotations.length) {
+    archives.push(await zipOf(images, `${annotations[0].name.replace(/\.[^.]*$/, '')}.zip`));
+    images = [];
+  }
   const batches: { path: string; form: FormData; bytes: number }[] = [];
   for (let start = 0; start < images.length; start += FILES_PER_REQUEST) {
     const form = new FormData();
@@ -50,7 +58,7 @@ export async function uploadFiles(
     form.append('archive', archive, archive.name);
     batches.push({ path: `/v1/projects/${projectId}/images/import`, form, bytes: archive.size });
   }
-  const total = sum(files);
+  const total = batches.reduce((bytes, batch) => bytes + batch.bytes, 0);
   let done = 0;
   const items: UploadItem[] = [];
   const boxIssues: BoxIssue[] = [];
@@ -80,6 +88,17 @@ const boxIssue = (where: string, issue: AnnotationIssue): BoxIssue => ({
   // -1: the image listed a second time, with all its boxes.
   message: `${issue.annotation >= 0 ? `annotation ${issue.annotation + 1} of ` : ''}${issue.file}: ${issue.message}`,
 });
+
+/**
+ * The quickest deflate (photos hardly shrink): not stored as they are (level 0), because the import answers a zip of
+ * small stored entries with a 500 (DataCloneError in libs/core's archive-inflation thread).
+ */
+async function zipOf(files: File[], name: string): Promise<File> {
+  const entries = Object.fromEntries(
+    await Promise.all(files.map(async (file) => [file.name, new Uint8Array(await file.arrayBuffer())] as const)),
+  );
+  return new File([zipSync(entries, { level: 1 })], name, { type: 'application/zip' });
+}
 
 const sum = (files: File[]) => files.reduce((bytes, file) => bytes + file.size, 0);
 

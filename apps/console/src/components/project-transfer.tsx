@@ -45,7 +45,7 @@ export function ExportProject({ project }: { project: Project }) {
       const url = URL.createObjectURL(await response.blob());
       const link = document.createElement('a');
       link.href = url;
-      link.download = `${project.name.replace(/[^\w.-]+/g, '-')}.diyml.zip`;
+      link.download = archiveName(project.name);
       link.click();
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     },
@@ -69,11 +69,28 @@ const NOT_A_PROJECT_ARCHIVE =
   'This zip is not a project archive: make one with "Download the project archive" on a project\'s Settings page. A zip of photos goes on a project\'s Dataset page instead.';
 
 /** An exported archive becomes a new project owned by you; its deployments get new keys, shown once. */
-export function ImportProject() {
+/** The file name an export is downloaded under. */
+const archiveName = (projectName: string) => `${projectName.replace(/[^\w.-]+/g, '-')}.diyml.zip`;
+
+/**
+ * The name to suggest for an archive of a project that is here already (an export re-imported: two projects of the
+ * same name could not be told apart in the list): its name with the first free number, as file managers do.
+ */
+function nameBesides(file: File, projects: Project[]): string | null {
+  const original = projects.find((project) => archiveName(project.name) === file.name);
+  if (!original) return null;
+  const taken = new Set(projects.map((project) => project.name));
+  let number = 2;
+  while (taken.has(`${original.name} (${number})`)) number += 1;
+  return `${original.name} (${number})`;
+}
+
+export function ImportProject({ projects }: { projects: Project[] }) {
   const queryClient = useQueryClient();
   const form = useRef<HTMLFormElement>(null);
   const [archive, setArchive] = useState<File | null>(null);
   const [name, setName] = useState('');
+  const [suggested, setSuggested] = useState<string | null>(null);
   const [inBackground, setInBackground] = useState(false);
   const upload = useMutation({
     mutationFn: async (): Promise<ImportOutcome> => {
@@ -97,6 +114,7 @@ export function ImportProject() {
       form.current?.reset();
       setArchive(null);
       setName('');
+      setSuggested(null);
       await queryClient.invalidateQueries({ queryKey: ['projects'] });
     },
   });
@@ -114,13 +132,23 @@ export function ImportProject() {
         <input
           type="file"
           accept=".zip,application/zip"
-          onChange={(event) => setArchive(event.target.files?.[0] ?? null)}
+          onChange={(event) => {
+            const file = event.target.files?.[0] ?? null;
+            setArchive(file);
+            const besides = file && nameBesides(file, projects);
+            setSuggested(besides);
+            // The user's own name stays; one suggested for the archive chosen before goes with it.
+            if (!name.trim() || name === suggested) setName(besides ?? '');
+          }}
         />
       </label>
       <label>
         Name (default: the exported one)
         <input value={name} onChange={(event) => setName(event.target.value)} maxLength={100} />
       </label>
+      {suggested && name === suggested && (
+        <p className="hint">A project of this archive's name is here already: the copy gets a name of its own.</p>
+      )}
       <button type="submit" disabled={upload.isPending || !archive}>
         {upload.isPending ? 'Importing…' : 'Import'}
       </button>

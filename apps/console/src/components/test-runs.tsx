@@ -58,7 +58,15 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
       ) : (
         <ErrorMessage error={request.error ?? runs.error} />
       )}
-      <LabeledTestSet project={project} iterationId={iterationId} onRequested={opened} />
+      <LabeledTestSet
+        project={project}
+        iterationId={iterationId}
+        onRequested={async (run) => {
+          // A run on photos from this computer answers the refused test-split run: its error no longer applies.
+          request.reset();
+          await opened(run);
+        }}
+      />
       {runs.data?.items.length === 0 && (
         <p className="hint">No test run yet: test on the test split, or choose labeled photos above.</p>
       )}

@@ -28,6 +28,7 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
         files,
         (sent, total) => setProgress({ sent, total }),
         project.labels.filter((label) => uploadLabels.has(label.id)).map((label) => label.id),
+        ANNOTATION_FILES[project.type]?.pattern,
       ),
     // Each label's image count too: uploads with a label, a zip's folders or a COCO file's boxes add to them.
     onSettled: refreshImages,
@@ -61,7 +62,7 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
       <p>
         Drop photos or a .zip here (
         {project.type === 'detection'
-          ? 'with a COCO JSON file: its boxes come along'
+          ? 'with a COCO JSON file, zipped or beside the photos: its boxes come along'
           : project.type === 'multilabel'
             ? 'folders in the zip become labels, or a CSV of filename and a 1 or 0 per label'
             : 'folders in the zip become labels'}
@@ -105,7 +106,7 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
         ref={input}
         type="file"
         multiple
-        accept="image/*,.zip"
+        accept={`image/*,.zip${ANNOTATION_FILES[project.type]?.extension ?? ''}`}
         hidden
         aria-label="Images or zip archives to upload"
         onChange={(event) => {
@@ -151,6 +152,12 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
     </section>
   );
 }
+
+/** The annotation file an import of the project's type reads, which may be chosen beside the photos too. */
+const ANNOTATION_FILES: Partial<Record<Project['type'], { pattern: RegExp; extension: string }>> = {
+  detection: { pattern: /\.json$/i, extension: ',.json' },
+  multilabel: { pattern: /\.csv$/i, extension: ',.csv' },
+};
 
 const boxes = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;
 

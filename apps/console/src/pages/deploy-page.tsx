@@ -73,6 +73,10 @@ export function DeployPage({ project }: { project: Project }) {
           </p>
         ) : (
           <>
+            <p className="hint">
+              A deployment gives an iteration a prediction URL and a key: your apps send photos there and get its
+              predictions back. Try it here once deployed.
+            </p>
             <label>
               Iteration
               <select value={chosen} onChange={(event) => setIterationId(event.target.value)}>

@@ -73,7 +73,16 @@ export function ImagePage({ project, imageId }: { project: Project; imageId: str
       {image.data && bytes.data && (
         <>
           <h2>{image.data.filename}</h2>
-          {project.type === 'detection' ? (
+          {project.labels.length === 0 ? (
+            <div className="label-form">
+              <img src={bytes.data} alt={image.data.filename} className="large" />
+              <p className="hint">
+                This project has no labels yet. <Link href={`/projects/${project.id}/dataset`}>Add labels</Link> on the
+                Dataset tab, then come back to{' '}
+                {project.type === 'detection' ? 'draw a box around each object' : 'label this image'}.
+              </p>
+            </div>
+          ) : project.type === 'detection' ? (
             <RegionsForm
               key={image.data.id + image.data.revision}
               project={project}
@@ -223,9 +232,6 @@ function RegionsForm({ project, image, onSaved }: { project: Project; image: Ima
       ? 'The boxes of this image are not saved. Leave it and lose them?'
       : null,
   );
-  if (project.labels.length === 0) {
-    return <p className="hint">Add a label on the Dataset tab first: every box needs one.</p>;
-  }
   return (
     <>
       <ErrorMessage error={save.error} />

@@ -185,7 +185,13 @@ export function LabelsEditor({ project, negativeControls = false }: { project: P
       <form onSubmit={onSubmit} className="inline-form" aria-label="Add label">
         <label>
           New label
-          <input value={name} onChange={(event) => setName(event.target.value)} placeholder="cat" />
+          <input
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            placeholder="cat"
+            // A project without labels starts here (as a new one does): the focus would stay on the page's body.
+            autoFocus={project.labels.length === 0}
+          />
         </label>
         {negativeAllowed && (
           <label className="checkbox">
@@ -197,7 +203,7 @@ export function LabelsEditor({ project, negativeControls = false }: { project: P
           Add label
         </button>
       </form>
-      {!negativeControls && project.type !== 'detection' && (
+      {!negativeControls && project.type !== 'detection' && project.labels.length > 0 && (
         <p className="hint">
           Photos of none of these labels can have a negative label of their own: see{' '}
           <Link href={`/projects/${project.id}/settings`}>negative label and project type</Link> in the settings.

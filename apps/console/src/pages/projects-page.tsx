@@ -37,7 +37,7 @@ export function ProjectsPage() {
           </li>
         ))}
       </ul>
-      <ImportProject />
+      <ImportProject projects={projects.data?.items ?? []} />
     </main>
   );
 }
