@@ -210,5 +210,30 @@ describe('inflating an archive with limits on the real bytes', () => {
     expect(archiveThreads.started).toBe(startedBefore + 2);
   });
 
+  it('moves stored (uncompressed) entries back from the worker thread, small and large, as zip tools store photos', async () => {
+    const large = randomBytes(3 * MiB);
+    const zip = zipSync(
+      { 'a.jpg': new Uint8Array([1, 2, 3]), 'b.jpg': new Uint8Array([4, 5]), 'c.jpg': large },
+      { level: 0 },
+    );
+    const folder = mkdtempSync(join(tmpdir(), 'diyml-stored-'));
+    const path = join(folder, 'photos.zip');
+    writeFileSync(path, zip);
+    const fromFile = await unzipSafely(path, everything).finally(() => rmSync(folder, { recursive: true }));
+    const archive = await unzipSafely(zip, everything);
+    expect(fromFile.entries.map((entry) => [...entry.bytes!.subarray(0, 3)])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [...large.subarray(0, 3)],
+    ]);
+    expect(archive.entries.map((entry) => [entry.path, entry.bytes!.byteLength])).toEqual([
+      ['a.jpg', 3],
+      ['b.jpg', 2],
+      ['c.jpg', large.byteLength],
+    ]);
+    expect([...archive.entries[1].bytes!]).toEqual([4, 5]);
+    expect(Buffer.from(archive.entries[2].bytes!).equals(large)).toBe(true);
+  });
+
   afterAll(() => archiveThreads.closeIdle());
 });

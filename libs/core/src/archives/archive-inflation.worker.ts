@@ -15,12 +15,13 @@ port.on('message', ({ zip, request }: ToInflationThread) => {
     const archive = inflateArchive(zip, request);
     for (const entry of archive.entries) {
       if (!entry.bytes) continue;
-      // An entry that is a view into a larger buffer (stored entries, shared chunks) gets its own buffer to move.
+      // An entry that is a view into a larger buffer (stored entries, shared chunks) gets its own buffer to move: a
+      // copy by Uint8Array's constructor, as a Buffer's slice() is a view of the same memory.
       const own =
         entry.bytes.byteOffset === 0 &&
         entry.bytes.byteLength === entry.bytes.buffer.byteLength &&
         !transfer.includes(entry.bytes.buffer as ArrayBuffer);
-      if (!own) entry.bytes = entry.bytes.slice();
+      if (!own) entry.bytes = new Uint8Array(entry.bytes);
       transfer.push(entry.bytes.buffer as ArrayBuffer);
     }
     answer = { type: 'inflated', archive };
