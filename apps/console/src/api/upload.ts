@@ -89,15 +89,12 @@ const boxIssue = (where: string, issue: AnnotationIssue): BoxIssue => ({
   message: `${issue.annotation >= 0 ? `annotation ${issue.annotation + 1} of ` : ''}${issue.file}: ${issue.message}`,
 });
 
-/**
- * The quickest deflate (photos hardly shrink): not stored as they are (level 0), because the import answers a zip of
- * small stored entries with a 500 (DataCloneError in libs/core's archive-inflation thread).
- */
+/** The files stored as they are (level 0): photos hardly shrink, deflating them would only cost the browser time. */
 async function zipOf(files: File[], name: string): Promise<File> {
   const entries = Object.fromEntries(
     await Promise.all(files.map(async (file) => [file.name, new Uint8Array(await file.arrayBuffer())] as const)),
   );
-  return new File([zipSync(entries, { level: 1 })], name, { type: 'application/zip' });
+  return new File([zipSync(entries, { level: 0 })], name, { type: 'application/zip' });
 }
 
 const sum = (files: File[]) => files.reduce((bytes, file) => bytes + file.size, 0);
