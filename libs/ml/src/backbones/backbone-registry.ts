@@ -11,7 +11,8 @@ import { BackboneError, type BackboneDescriptor } from './backbone.js';
 export const MOBILENET_V2_NSFWJS: BackboneDescriptor = {
   id: 'mobilenet-v2',
   description:
-    'MobileNetV2 (width 1.0, ImageNet-pretrained, fine-tuned by nsfwjs) from the npm package nsfwjs@4; 224 px RGB, offline after npm install.',
+    'General photo features for classification and detection: MobileNetV2 (width 1.0, 224 px RGB, pretrained on ' +
+    'ImageNet), features from inside the network. Works offline: the weights come with the npm package nsfwjs@4.',
   licence: 'MIT (nsfwjs); MobileNetV2 ImageNet weights Apache-2.0 (Keras Applications)',
   inputSize: 224,
   inputRange: [0, 1],
