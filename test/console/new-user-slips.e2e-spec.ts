@@ -213,6 +213,18 @@ describe('console: slips a new user makes, and what the console answers', () => 
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
     await deployment.getByRole('button', { name: 'I have saved it' }).click();
+
+    // A later visit: the key is not shown again, yet the owner can try the deployed model with their login,
+    // without rotating the key (which would break the apps using it).
+    await page.reload();
+    await deployment.getByText(/shown only once, when deployed\. Rotate it only if it is lost or leaked/).waitFor();
+    const withoutKey = deployment.getByRole('region', { name: 'Quick test' });
+    await withoutKey.getByText(/^No key at hand\? Test iteration \d+, the model this deployment serves/).waitFor();
+    const [red] = await colouredSquares(RED, 1, 12);
+    await withoutKey
+      .getByLabel('Drop a photo here or choose one')
+      .setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: red });
+    await withoutKey.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().waitFor();
     expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);
   }, 90_000);
 

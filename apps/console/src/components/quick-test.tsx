@@ -21,7 +21,16 @@ const boxCount = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;
  * Custom Vision's Quick test: drop a photo, see what this iteration says (boxes drawn for detection) without
  * deploying it. Every box comes back once; the slider only hides the less probable ones, so it answers at once.
  */
-export function QuickTest({ project, iterationId }: { project: Project; iterationId: string }) {
+export function QuickTest({
+  project,
+  iterationId,
+  intro = 'Try a photo the model has not seen, before deploying it. It is not kept unless you add it to the dataset.',
+}: {
+  project: Project;
+  iterationId: string;
+  /** What testing here is for, in words: before deploying, or in place of a deployment's key. */
+  intro?: string;
+}) {
   const [photo, setPhoto] = useState<{ file: File; url: string } | null>(null);
   const multilabel = project.type === 'multilabel';
   // A multilabel model gives each label its own probability: the threshold decides which it gives, 50% as its metrics.
@@ -56,9 +65,7 @@ export function QuickTest({ project, iterationId }: { project: Project; iteratio
       }}
     >
       <h3>Quick test</h3>
-      <p className="hint">
-        Try a photo the model has not seen, before deploying it. It is not kept unless you add it to the dataset.
-      </p>
+      <p className="hint">{intro}</p>
       <label>
         Drop a photo here or choose one
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} />

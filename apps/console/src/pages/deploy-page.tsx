@@ -7,6 +7,7 @@ import { BoxLegend } from '../components/label-colours';
 import { PredictionStoreSettings, Sharing } from '../components/deployment-extras';
 import { UsageReport } from '../components/usage-report';
 import { VideoPredictionTry } from '../components/video-prediction';
+import { QuickTest } from '../components/quick-test';
 import { CopyButton } from '../components/copy-button';
 import { ErrorMessage } from '../components/error-message';
 import { OneTimeSecret } from '../components/one-time-secret';
@@ -159,7 +160,10 @@ function DeploymentCard({
           copyLabel="Copy key"
         />
       ) : (
-        <p className="hint">Key starting {deployment.keyPrefix}… (rotate to get a new one).</p>
+        <p className="hint">
+          Key starting {deployment.keyPrefix}…: shown only once, when deployed. Rotate it only if it is lost or leaked:
+          apps using the old key stop getting predictions.
+        </p>
       )}
       <div className="toolbar">
         <button type="button" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
@@ -194,7 +198,7 @@ function DeploymentCard({
       )}
       <ErrorMessage error={rotate.error ?? undeploy.error} />
       <Snippets endpoint={endpoint} apiKey={key} project={project} publishedName={deployment.name} />
-      <TryIt deployment={deployment} apiKey={apiKey} />
+      <TryIt project={project} deployment={deployment} apiKey={apiKey} />
       <details>
         <summary>Usage</summary>
         <UsageReport
@@ -257,7 +261,7 @@ for prediction in results.predictions:
 }
 
 /** Drop a photo, see what the deployed model says (boxes drawn for detection). */
-function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string }) {
+function TryIt({ project, deployment, apiKey }: { project: Project; deployment: Deployment; apiKey?: string }) {
   const [key, setKey] = useState(apiKey ?? '');
   const [photo, setPhoto] = useState<string | null>(null);
   // Typed in percent, as the predictions below are shown; the API takes a fraction.
@@ -310,16 +314,23 @@ function TryIt({ deployment, apiKey }: { deployment: Deployment; apiKey?: string
         Drop a photo here or choose one
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
       </label>
-      {/* The photo and video pickers stay disabled until then: say why. */}
+      {/* The photo and video pickers stay disabled until then: say why, and how to try without the key. */}
       {!effectiveKey && (
         <p className="hint">
-          Paste this deployment&apos;s key above to try it: it was shown once, when deployed; Rotate key gives a new
-          one.
+          Paste this deployment&apos;s key above to try its endpoint, or test its model below with your login.
         </p>
       )}
       <ErrorMessage error={predict.error} />
       {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
       <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
+      {/* The key is shown once; rotating it to try would break the apps using it. The owner's login is enough here. */}
+      {!apiKey && (
+        <QuickTest
+          project={project}
+          iterationId={deployment.iterationId}
+          intro={`No key at hand? Test iteration ${deployment.iterationNumber}, the model this deployment serves, with your login: no key needed. The photo is not kept unless you add it to the dataset.`}
+        />
+      )}
     </div>
   );
 }
