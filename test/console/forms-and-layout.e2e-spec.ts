@@ -114,7 +114,8 @@ describe('console: forms and layout a new user meets', () => {
       await choosing
     ).setFiles([
       { name: 'cat.png', mimeType: 'image/png', buffer: await photo(40, 30) },
-      { name: 'dog.png', mimeType: 'image/png', buffer: await photo(30, 40) },
+      // 40 and 31 wide: a median width of 35.5, shown in whole pixels.
+      { name: 'dog.png', mimeType: 'image/png', buffer: await photo(31, 40) },
     ]);
     await page.getByRole('status').filter({ hasText: '2 uploaded' }).waitFor();
     const grid = page.getByRole('listbox', { name: 'Images' });
@@ -139,6 +140,7 @@ describe('console: forms and layout a new user meets', () => {
     const balance = page.getByRole('list', { name: 'Images per label' });
     await expect(balance.getByRole('listitem').first().textContent()).resolves.toBe('cat1 image (1 for training)');
     await expect(page.getByText(/^2 images: 1 labeled, 1 unlabeled/).count()).resolves.toBe(1);
+    await page.getByText('Width 31–40 px (median 36), height 30–40 px (median 35)').waitFor();
 
     // A zip whose name does not say so (as a download can be saved) is still imported, its folders as labels.
     await page.getByRole('link', { name: 'Dataset' }).click();

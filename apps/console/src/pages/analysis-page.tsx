@@ -71,8 +71,10 @@ export function AnalysisPage({ project }: { project: Project }) {
         <h2>Image sizes</h2>
         {data.imageSizes.width && data.imageSizes.height && (
           <p>
-            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median {data.imageSizes.width.median}),
-            height {data.imageSizes.height.min}–{data.imageSizes.height.max} px (median {data.imageSizes.height.median})
+            {/* The median of an even count can fall between two pixels: a whole pixel says as much. */}
+            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median{' '}
+            {Math.round(data.imageSizes.width.median)}), height {data.imageSizes.height.min}–
+            {data.imageSizes.height.max} px (median {Math.round(data.imageSizes.height.median)})
           </p>
         )}
         <ul className="bars" aria-label="Images by their longer side">
