@@ -186,6 +186,11 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await card.getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Accept selected (1)' }).click();
     await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
+    // Nothing left unlabeled: suggesting is no longer the page's main button, and the page says why.
+    await page.getByText('Every image has a label: upload photos without one to get suggestions.').waitFor();
+    await expect(
+      page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).getAttribute('class'),
+    ).resolves.toBeNull();
     const images = await client.http
       .get(`/v1/projects/${project.id}/images`)
       .set('Authorization', client.auth)

@@ -33,6 +33,8 @@ export function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
           <input
             name="username"
             autoComplete="username"
+            // The page is there to type in: the first field is ready for it.
+            autoFocus
             value={username}
             onChange={(event) => setUsername(event.target.value)}
             required

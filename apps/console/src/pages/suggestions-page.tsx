@@ -116,7 +116,18 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       ),
     refetchInterval: (current) => (current.state.data?.status === 'requested' ? 1000 : false),
   });
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ['suggestions', project.id, iterationId] });
+  // How many images are left to suggest for: with none, suggesting is no longer the next step.
+  const analysis = useQuery({
+    queryKey: ['analysis', project.id],
+    queryFn: async () =>
+      unwrap(await api.GET('/v1/projects/{projectId}/analysis', { params: { path: { projectId: project.id } } })),
+  });
+  const nothingUnlabeled = analysis.data?.unlabeledCount === 0;
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: ['suggestions', project.id, iterationId] }),
+      queryClient.invalidateQueries({ queryKey: ['analysis', project.id] }),
+    ]);
   const request = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -186,12 +197,18 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
       <div className="toolbar">
         <button
           type="button"
-          className="primary"
+          className={nothingUnlabeled ? undefined : 'primary'}
           onClick={() => request.mutate()}
           disabled={request.isPending || run.data?.status === 'requested'}
         >
           Suggest labels for unlabeled images
         </button>
+        {nothingUnlabeled && (
+          <span className="hint">
+            Every image has a label: <Link href={`/projects/${project.id}/dataset`}>upload photos</Link> without one to
+            get suggestions.
+          </span>
+        )}
         {run.data && (
           <span role="status">
             {run.data.status === 'requested'
