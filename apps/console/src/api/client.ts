@@ -51,8 +51,15 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
 }
 
 export function toApiError(response: Response, body: unknown): ApiError {
-  const error = (body ?? {}) as { code?: string; message?: string | string[]; details?: unknown };
-  const message = Array.isArray(error.message) ? error.message.join('; ') : error.message;
+  const error = (body ?? {}) as {
+    code?: string;
+    message?: string | string[];
+    details?: unknown;
+    problemCount?: number;
+  };
+  const message =
+    fieldProblems(error.details, error.problemCount) ??
+    (Array.isArray(error.message) ? error.message.join('; ') : error.message);
   return new ApiError(
     response.status,
     error.code ?? `HTTP_${response.status}`,
@@ -60,6 +67,22 @@ export function toApiError(response: Response, body: unknown): ApiError {
     error.details,
   );
 }
+
+type FieldError = Schemas['FieldErrorDto'];
+
+/**
+ * A VALIDATION_FAILED answer told by its fields' problems alone: the message's opening count ("The request has 1
+ * invalid field.") speaks of the request, which a user filling in a form never sees.
+ */
+function fieldProblems(details: unknown, problemCount: number | undefined): string | undefined {
+  if (!Array.isArray(details) || details.length === 0) return undefined;
+  const problems = (details as FieldError[]).flatMap((field) => field.errors).map(asSentence);
+  // problemCount counts the invalid fields; details lists the first of them.
+  const unlisted = (problemCount ?? details.length) - details.length;
+  return [...problems, ...(unlisted > 0 ? [`And ${unlisted} more fields to fix.`] : [])].join(' ');
+}
+
+const asSentence = (text: string) => (/[.!?…]$/.test(text) ? text : `${text}.`);
 
 /**
  * A refusal of a file sent as the request's body (a quick test, a deployment's Try it): the API sees bytes, not a
