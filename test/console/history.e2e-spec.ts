@@ -42,6 +42,30 @@ describe('console: the history an auditor reads', () => {
       .set('Authorization', client.auth)
       .send({ name: 'navy' })
       .expect(200);
+    // Features computed in the background after the upload: written with the uploader in its metadata, as the
+    // embedding job does, yet done by the system.
+    const me = await client.http.get('/v1/users/me').set('Authorization', client.auth).expect(200);
+    await harness.testApp.app.get(EventStore).append(
+      `embedding-cache-${project.id}-0123456789abcdef`,
+      [
+        {
+          type: 'EmbeddingTableUpdated',
+          v: 1,
+          data: {
+            projectId: project.id,
+            space: { backbone: 'mobilenet-v2', layer: 'features', preprocessing: 'resize-224' },
+            tableSha256: '0'.repeat(64),
+            imageCount: 3,
+            computed: 6,
+            updatedAt: new Date().toISOString(),
+          },
+        },
+      ],
+      {
+        expectedRevision: 'no_stream',
+        metadata: { userId: me.body.id, correlationId: randomUUID(), causationId: null, at: new Date().toISOString() },
+      },
+    );
     // An event of a type this console has never heard of (a newer server wrote it): it is still told.
     await harness.testApp.app
       .get(EventStore)
@@ -63,6 +87,7 @@ describe('console: the history an auditor reads', () => {
       // The label's name when it happened, not today's.
       'Labeled image-0.png blue',
       "Label 'blue' renamed to 'navy'",
+      'Prepared 3 images for training ahead of time, after new photos or settings: training starts sooner',
       'Widget frobbed (event WidgetFrobbed)',
     ]);
 
@@ -71,6 +96,7 @@ describe('console: the history an auditor reads', () => {
     await expect(labeled.locator('.actor').textContent()).resolves.toBe('by historian');
     const unknown = row('Widget frobbed');
     await expect(unknown.locator('.actor').textContent()).resolves.toBe('by the system');
+    await expect(row('Prepared 3 images for training').locator('.actor').textContent()).resolves.toBe('by the system');
     await expect(labeled.locator('time').textContent()).resolves.toMatch(/^(just now|\d+ minutes? ago) · \S/);
 
     // The raw types, versions and ids are folded away until asked for.

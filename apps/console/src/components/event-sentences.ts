@@ -107,6 +107,13 @@ function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
   return key !== undefined && lead.type === entry.type && key(lead.data) === key(entry.data);
 }
 
+/**
+ * Events the system writes on its own after a user's request (features computed in the background after an upload):
+ * they carry that user in their metadata, yet the user did not do them.
+ */
+const SYSTEM_FOLLOW_UPS = new Set(['EmbeddingTableUpdated']);
+export const isSystemFollowUp = (entry: HistoryEntry) => SYSTEM_FOLLOW_UPS.has(entry.type);
+
 export const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
   one.metadata.correlationId === other.metadata.correlationId && one.metadata.userId === other.metadata.userId;
 
@@ -279,7 +286,7 @@ function sentence(group: HistoryEntry[], names: Names): string {
     case 'TestRunCancelled':
       return `Test run of ${iteration()} cancelled`;
     case 'EmbeddingTableUpdated':
-      return 'Stored image features for later training runs updated';
+      return `Prepared ${plural(count(data, 'imageCount') ?? 0, 'image')} for training ahead of time, after new photos or settings: training starts sooner`;
     default:
       // A type this console does not know yet (a newer server): still say what happened, by its name.
       return n === 1 ? `${spaced(type)} (event ${type})` : `${spaced(type)} ×${n} (event ${type})`;

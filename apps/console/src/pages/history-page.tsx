@@ -5,7 +5,7 @@ import { useImages } from '../api/images';
 import { AuthenticatedImage, thumbnailPath } from '../components/authenticated-image';
 import { ErrorMessage } from '../components/error-message';
 import { Loading } from '../components/loading';
-import { describeHistory, sameRequest } from '../components/event-sentences';
+import { describeHistory, isSystemFollowUp, sameRequest } from '../components/event-sentences';
 
 /** The project's events, newest page last, with filters, and the dataset as it was at any of them. */
 export function HistoryPage({ project }: { project: Project }) {
@@ -95,7 +95,9 @@ export function HistoryPage({ project }: { project: Project }) {
             return (
               <li key={first.position}>
                 <span className="sentence">{sentence}</span>
-                <span className="actor">{actorOf(first.metadata.userId, me.data)}</span>
+                <span className="actor">
+                  {isSystemFollowUp(first) ? 'by the system' : actorOf(first.metadata.userId, me.data)}
+                </span>
                 <time dateTime={first.metadata.at}>
                   {relativeTime(first.metadata.at, now)} · {new Date(first.metadata.at).toLocaleString()}
                 </time>
