@@ -54,6 +54,10 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await expect(page.locator('.training-preparation').count()).resolves.toBe(0);
     const caption = page.locator('.training-progress p', { has: withinEpoch });
     const first = parsePosition(await caption.textContent());
+    // The count is of steps, and says what a step takes: 2 photos (the batch size), no number left to guess.
+    await expect(caption.textContent()).resolves.toMatch(
+      / in epoch \d+ · each step learns from 2 photos · \d+ images\/s/,
+    );
     expect(first.batch).toBeGreaterThanOrEqual(1);
     expect(first.batch).toBeLessThanOrEqual(first.batches);
     await expect(withinEpoch.getAttribute('max')).resolves.toBe(String(first.batches));
@@ -210,7 +214,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
 });
 
 function parsePosition(text: string | null) {
-  const match = /batch (\d+) of (\d+) in epoch (\d+)/.exec(text ?? '');
-  if (!match) throw new Error(`no batch position in ${JSON.stringify(text)}`);
+  const match = /step (\d+) of (\d+) in epoch (\d+)/.exec(text ?? '');
+  if (!match) throw new Error(`no step position in ${JSON.stringify(text)}`);
   return { batch: Number(match[1]), batches: Number(match[2]), epoch: Number(match[3]) };
 }

@@ -21,6 +21,7 @@ import { issueLink } from '../components/issue-link';
 import { ImportModel } from '../components/model-import';
 import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
 import { percent } from '../components/percent';
+import { plural } from '../components/plural';
 import { DEFAULT_THRESHOLDS, mapName, thresholdPercent, useIterationMetrics } from '../components/metric-thresholds';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
@@ -383,13 +384,26 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
       </p>
       {batch && (
         <p>
-          <progress max={batch.batches} value={batch.batch} aria-label={`Progress within epoch ${batch.epoch}`} /> batch{' '}
-          {batch.batch} of {batch.batches} in epoch {batch.epoch} · {Math.round(batch.imagesPerSecond)} images/s
+          <progress max={batch.batches} value={batch.batch} aria-label={`Progress within epoch ${batch.epoch}`} /> step{' '}
+          {batch.batch} of {batch.batches} in epoch {batch.epoch}
+          {stepSize(iteration, batch)} · {Math.round(batch.imagesPerSecond)} images/s
           {batch.batch === batch.batches && ' · finishing the epoch'}
         </p>
       )}
     </div>
   );
+}
+
+/**
+ * What a step is: the count is of optimiser steps, not photos. A small dataset is gone through several times an
+ * epoch (an epoch takes at least some number of steps), which "50 of 50" for 16 photos left unexplained.
+ */
+function stepSize(iteration: Iteration, batch: BatchProgress): string {
+  const batchSize = iteration.trainingConfig?.batchSize;
+  if (!batchSize) return '';
+  const learns = ` · each step learns from ${plural(batchSize, 'photo')}`;
+  const repeated = iteration.imageCount !== null && batch.batches * batchSize > iteration.imageCount;
+  return repeated ? `${learns}, so each photo comes back several times an epoch` : learns;
 }
 
 export function Curves({ iteration, task }: { iteration: Iteration; task: Project['type'] }) {
