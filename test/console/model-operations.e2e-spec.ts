@@ -377,8 +377,22 @@ describe('console: operating a project once it has a model', () => {
       .getByText("A project of this archive's name is here already: the copy gets a name of its own.")
       .waitFor();
     await importForm.getByLabel('Name (default: the exported one)').fill('colours copy');
+    const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    const source = (path: string) =>
+      client.http.get(`/v1/projects/${setup.project.id}${path}`).set('Authorization', client.auth).expect(200);
+    const [analysis, iterations, deployments] = await Promise.all(
+      ['/analysis', '/iterations', '/deployments'].map(source),
+    );
     await importForm.getByRole('button', { name: 'Import' }).click();
     const imported = importForm.getByRole('status');
+    // What the copy holds, as the user counts it: not the import's events and stored files.
+    await imported
+      .getByText(
+        `Imported colours copy: ${counted(analysis.body.imageCount, 'image')}, 2 labels, ` +
+          `${counted(iterations.body.items.length, 'iteration')}, ${counted(deployments.body.items.length, 'deployment')}.`,
+        { exact: true },
+      )
+      .waitFor({ timeout: 60_000 });
     await imported
       .getByRole('list', { name: 'New deployment keys' })
       .getByText(/^colours: dpk_/)

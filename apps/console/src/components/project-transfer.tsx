@@ -1,9 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
-import { ApiError, getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
+import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
 import { Link, useLeaveWarning } from '../router';
 import { CopyButton } from './copy-button';
 import { ErrorMessage } from './error-message';
+import { plural } from './plural';
 
 type Imported = Schemas['ImportedProjectDto'];
 type ImportStatus = Schemas['ProjectImportStatusDto'];
@@ -173,17 +174,39 @@ export function ImportProject({ projects }: { projects: Project[] }) {
       )}
       {imported && (
         <div role="status">
-          <p>
-            Imported{' '}
-            <Link href={`/projects/${(imported.project as { id: string }).id}`}>
-              {(imported.project as { name: string }).name}
-            </Link>
-            : {imported.events} events, {imported.blobs} files.
-          </p>
+          <ImportedSummary imported={imported} />
           {imported.deployments.length > 0 && <NewDeploymentKeys deployments={imported.deployments} />}
         </div>
       )}
     </form>
+  );
+}
+
+/**
+ * What the new project holds, as a user counts it: images, labels, iterations, deployments. The import's own
+ * counts (events written, blobs stored) are its bookkeeping; images and iterations are read from the new project.
+ */
+function ImportedSummary({ imported }: { imported: Imported }) {
+  const { project } = imported;
+  const path = { params: { path: { projectId: project.id } } };
+  const analysis = useQuery({
+    queryKey: ['analysis', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/analysis', path)),
+  });
+  const iterations = useQuery({
+    queryKey: ['iterations', project.id],
+    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', path)),
+  });
+  const counts = [
+    analysis.data && plural(analysis.data.imageCount, 'image'),
+    plural(project.labels.length, 'label'),
+    iterations.data && plural(iterations.data.items.length, 'iteration'),
+    plural(imported.deployments.length, 'deployment'),
+  ].filter(Boolean);
+  return (
+    <p>
+      Imported <Link href={`/projects/${project.id}`}>{project.name}</Link>: {counts.join(', ')}.
+    </p>
   );
 }
 
