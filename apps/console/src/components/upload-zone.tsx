@@ -46,7 +46,9 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
   const items = upload.data?.items ?? [];
   const boxIssues = upload.data?.boxIssues ?? [];
   const dropped = boxIssues.filter((issue) => issue.action === 'dropped').length;
-  const rejected = items.filter((item) => item.status === 'rejected');
+  // An annotation file's entry whose photo is not in the upload was never a file sent: a warning, not a refusal.
+  const missing = items.filter((item) => item.status === 'rejected' && item.error?.code === MISSING_FILE);
+  const rejected = items.filter((item) => item.status === 'rejected' && item.error?.code !== MISSING_FILE);
   const counts = countBy(items);
   return (
     <section
@@ -123,6 +125,16 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
           {rejected.length ? `, ${rejected.length} rejected` : ''}.
         </p>
       )}
+      {missing.length > 0 && (
+        <details className="hint">
+          <summary>{missingWarning(missing.length)}</summary>
+          <ul aria-label="Photos named in the annotations but not uploaded">
+            {missing.map((item, index) => (
+              <li key={`${item.filename}-${index}`}>{item.filename}</li>
+            ))}
+          </ul>
+        </details>
+      )}
       {rejected.length > 0 && (
         <ul className="errors" aria-label="Files that were not uploaded">
           {rejected.map((item, index) => (
@@ -158,6 +170,18 @@ const ANNOTATION_FILES: Partial<Record<Project['type'], { pattern: RegExp; exten
   detection: { pattern: /\.json$/i, extension: ',.json' },
   multilabel: { pattern: /\.csv$/i, extension: ',.csv' },
 };
+
+const MISSING_FILE = 'MISSING_FILE';
+
+/** What to do about annotated photos the upload lacks: nothing of the upload was refused for them. */
+function missingWarning(count: number): string {
+  const [them, are] = count === 1 ? ['it', 'is'] : ['them', 'are'];
+  const photos = count === 1 ? '1 photo' : `${count} photos`;
+  return (
+    `${photos} named in the annotations ${are} not in the upload: to have ${them} with ${count === 1 ? 'its' : 'their'} ` +
+    `annotations, add ${them} and upload again (photos already here are skipped); or leave ${them} out.`
+  );
+}
 
 const boxes = (count: number) => `${count} box${count === 1 ? '' : 'es'}`;
 
