@@ -16,7 +16,7 @@ describe('console: accounts and projects', () => {
     await page.goto('/');
     await page.waitForURL('**/login');
     // The login page is there to type in: the cursor waits in Username.
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('name'))).resolves.toBe('username');
+    await expect(page.evaluate("document.activeElement?.getAttribute('name')")).resolves.toBe('username');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByLabel('Username').fill('ada');
     await page.getByLabel('Password').fill('correct horse battery');
