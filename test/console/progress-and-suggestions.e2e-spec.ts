@@ -21,7 +21,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await harness?.close();
   });
 
-  it('shows the preparation before the first epoch, then batch i of n within the epoch as a bar that advances, with the time left, until cancelled', async () => {
+  it('shows the preparation before the first epoch, then step i of n within the epoch as a bar that advances, with the time left, until cancelled', async () => {
     const project = await client.createProject('classification', ['red', 'blue'], 'progress');
     await client.upload(project.id, await colouredSquares(RED, 24, 41), { label: 'red' }, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 24, 42), { label: 'blue' }, 'blue');
