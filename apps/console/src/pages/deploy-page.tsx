@@ -291,39 +291,42 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
     if (files?.[0]) predict.mutate(files[0]);
   };
   return (
-    <div
-      className="try-it"
-      onDragOver={(event) => event.preventDefault()}
-      onDrop={(event) => {
-        event.preventDefault();
-        pick(event.dataTransfer.files);
-      }}
-    >
-      <h4>Try it</h4>
-      {!apiKey && (
+    <>
+      <div
+        className="try-it"
+        onDragOver={(event) => event.preventDefault()}
+        onDrop={(event) => {
+          event.preventDefault();
+          pick(event.dataTransfer.files);
+        }}
+      >
+        <h4>Try it</h4>
+        {!apiKey && (
+          <label>
+            Deployment key
+            <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="dpk_…" />
+          </label>
+        )}
         <label>
-          Deployment key
-          <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="dpk_…" />
+          Minimum probability (empty: the server's default)
+          <PercentInput value={minimumPercent} onChange={setMinimumPercent} />
         </label>
-      )}
-      <label>
-        Minimum probability (empty: the server's default)
-        <PercentInput value={minimumPercent} onChange={setMinimumPercent} />
-      </label>
-      <label>
-        Drop a photo here or choose one
-        <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
-      </label>
-      {/* The photo and video pickers stay disabled until then: say why, and how to try without the key. */}
-      {!effectiveKey && (
-        <p className="hint">
-          Paste this deployment&apos;s key above to try its endpoint, or test its model below with your login.
-        </p>
-      )}
-      <ErrorMessage error={predict.error} />
-      {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
-      <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
-      {/* The key is shown once; rotating it to try would break the apps using it. The owner's login is enough here. */}
+        <label>
+          Drop a photo here or choose one
+          <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
+        </label>
+        {/* The photo and video pickers stay disabled until then: say why, and how to try without the key. */}
+        {!effectiveKey && (
+          <p className="hint">
+            Paste this deployment&apos;s key above to try its endpoint, or test its model below with your login.
+          </p>
+        )}
+        <ErrorMessage error={predict.error} />
+        {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
+        <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
+      </div>
+      {/* The key is shown once; rotating it to try would break the apps using it. The owner's login is enough here.
+          Beside the box above, not in it: a photo dropped here is not also sent to the endpoint without a key. */}
       {!apiKey && (
         <QuickTest
           project={project}
@@ -331,7 +334,7 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
           intro={`No key at hand? Test iteration ${deployment.iterationNumber}, the model this deployment serves, with your login: no key needed. The photo is not kept unless you add it to the dataset.`}
         />
       )}
-    </div>
+    </>
   );
 }
 
