@@ -90,7 +90,8 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       architecture: config.architecture,
       reproducedFrom: null,
       baseModelSha256,
-      detectionSplitByLabel: true,
+      // Recorded so that reproductions of iterations queued before per-label splitting still draw at random.
+      ...(project.type === 'detection' ? { detectionSplitByLabel: true } : {}),
       ...(usesBackbone
         ? {
             embeddingsSha256: await this.embeddingTables(
