@@ -65,7 +65,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     }
     const { images, annotationIssues } =
       input.kind === 'upload'
-        ? await this.uploadedSet(iteration, input.files, this.answersOf(iteration, input))
+        ? await this.uploadedSet(iteration, input)
         : { images: await this.splitSet(iteration), annotationIssues: [] };
     const manifest: TestManifest = {
       v: 1,
@@ -117,18 +117,19 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     return { ...parseCocoField(coco), from: 'coco' };
   }
 
-  /** Uploaded files: each checked (sharp decodes it) and stored; each needs its expected answer in `labels`. */
+  /** Uploaded files: each checked (sharp decodes it) and stored; each needs its expected answer in `labels` or `coco`. */
   private async uploadedSet(
     iteration: IterationView,
-    files: ReceivedFile[],
-    { answers, issues, from }: TestAnswers,
+    input: Extract<TestSetInput, { kind: 'upload' }>,
   ): Promise<{ images: TestImage[]; annotationIssues: TestAnnotationIssue[] }> {
+    const { files } = input;
     if (files.length === 0) {
       throw DomainError.validation(
         'NO_FILES',
         'Send the test images in the multipart field "images", or {"split": "test"} as JSON.',
       );
     }
+    const { answers, issues, from } = this.answersOf(iteration, input);
     const labels = new ModelLabels(iteration.labels);
     const problems: { filename: string; code: string; message: string }[] = [];
     const seen = new Set<string>();
