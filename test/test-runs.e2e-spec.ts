@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
@@ -19,6 +21,14 @@ type TestPrediction = {
   predicted: string;
   confidence: number;
   correct: boolean;
+};
+
+/** Custom Vision's detection quickstart: fork_1..20.jpg and scissors_1..20.jpg with their boxes in COCO form. */
+const QUICKSTART = '/work/shared/datasets/custom-vision-samples/detection';
+type Coco = {
+  images: { id: number; file_name: string; width: number; height: number }[];
+  annotations: { id: number; image_id: number; category_id: number; bbox: [number, number, number, number] }[];
+  categories: { id: number; name: string }[];
 };
 
 type Box = { label: string; x: number; y: number; width: number; height: number };
@@ -180,6 +190,115 @@ describe('test runs over HTTP', () => {
     const foundCount = total.matched + total.falsePositives;
     expect(run.metrics.precision).toBeCloseTo(foundCount > 0 ? total.matched / foundCount : 0, 10);
   }, 180_000);
+
+  it("detection: takes the expected boxes of the user's photos as a COCO JSON, reporting the annotations it cut or dropped", async () => {
+    const coco = JSON.parse(readFileSync(join(QUICKSTART, 'annotations.coco.json'), 'utf8')) as Coco;
+    const numberOf = (name: string) => Number(/_(\d+)\.jpg$/.exec(name)![1]);
+    const photo = (name: string) => ({ name, bytes: readFileSync(join(QUICKSTART, 'images', name)) });
+    const regionsOf = (image: Coco['images'][number]) =>
+      coco.annotations
+        .filter((annotation) => annotation.image_id === image.id)
+        .map(({ category_id, bbox: [x, y, width, height] }) => ({
+          label: coco.categories.find((category) => category.id === category_id)!.name,
+          x: x / image.width,
+          y: y / image.height,
+          width: width / image.width,
+          height: height / image.height,
+        }));
+    const detection = await client.createProject('detection', ['Fork', 'Scissors']);
+    const training = coco.images.filter((image) => numberOf(image.file_name) <= 17);
+    const items = await client.upload(
+      detection.id,
+      training.map((image) => photo(image.file_name).bytes),
+      {},
+      'photo',
+    );
+    await client.http
+      .post(`/v1/projects/${detection.id}/images/labels`)
+      .set('Authorization', client.auth)
+      .send({ items: items.map((item, index) => ({ imageId: item.id, regions: regionsOf(training[index]) })) })
+      .expect(200);
+    const queued = await client.train(detection.id, { architecture: 'tiny-detector', imageSize: 32, epochs: 1 });
+    expect((await client.waitForIteration(detection.id, queued.id, 120_000)).status).toBe('completed');
+    const path = `/v1/projects/${detection.id}/iterations/${queued.id}/test-runs`;
+    const heldOut = coco.images.filter((image) => numberOf(image.file_name) > 17);
+    const withCoco = (json: string, files = heldOut.map((image) => photo(image.file_name))) => {
+      let request = client.http.post(path).set('Authorization', client.auth);
+      for (const file of files) request = request.attach('images', file.bytes, file.name);
+      return request.field('coco', json);
+    };
+
+    // The whole file of the quickstart: its images not sent are not needed; the boxes are those `labels` would give.
+    const fromCoco = await withCoco(JSON.stringify(coco)).expect(202);
+    expect(fromCoco.body.annotationIssues).toBeUndefined();
+    const fromLabels = await upload(
+      heldOut.map((image) => photo(image.file_name)),
+      Object.fromEntries(heldOut.map((image) => [image.file_name, regionsOf(image)])),
+      path,
+    ).expect(202);
+    const [cocoRun, labelsRun] = [await waitForRun(fromCoco.body.id, path), await waitForRun(fromLabels.body.id, path)];
+    expect(cocoRun).toMatchObject({ status: 'completed', imageCount: 6 });
+    expect(cocoRun.metrics).toEqual(labelsRun.metrics);
+    expect(cocoRun.predictions.map((prediction: DetectionPrediction) => prediction.expected)).toEqual(
+      labelsRun.predictions.map((prediction: DetectionPrediction) => prediction.expected),
+    );
+
+    // A box reaching outside its photo is cut to it, one of an unknown category dropped: 207, each one named.
+    const fork18 = heldOut.find((image) => image.file_name === 'fork_18.jpg')!;
+    const edited: Coco = {
+      ...coco,
+      images: coco.images.map((image) => ({ ...image, file_name: `photos/${image.file_name}` })),
+      annotations: [
+        ...coco.annotations.map((annotation) =>
+          annotation.image_id === fork18.id
+            ? { ...annotation, bbox: [-20, 10, 200, 100] as Coco['annotations'][number]['bbox'] }
+            : annotation,
+        ),
+        { id: 999, image_id: fork18.id, category_id: 7, bbox: [1, 1, 50, 50] },
+      ],
+    };
+    const reported = await withCoco(JSON.stringify(edited)).expect(207);
+    expect(reported.body.status).toBe('requested');
+    expect(
+      reported.body.annotationIssues.map(({ filename, code, action }: Record<string, string>) => ({
+        filename,
+        code,
+        action,
+      })),
+    ).toEqual([
+      { filename: 'fork_18.jpg', code: 'BOX_CLAMPED', action: 'changed' },
+      { filename: 'fork_18.jpg', code: 'UNKNOWN_CATEGORY_ID', action: 'dropped' },
+    ]);
+    const clamped = await waitForRun(reported.body.id, path);
+    const fork18Expected = clamped.predictions.find(
+      (prediction: { filename: string }) => prediction.filename === 'fork_18.jpg',
+    ).expected as Box[];
+    expect(fork18Expected).toHaveLength(1);
+    expect(fork18Expected[0].x).toBe(0);
+    expect(fork18Expected[0].width).toBeCloseTo(180 / fork18.width, 10);
+
+    // What to fix: a file that is not COCO, a photo the file does not list, both answers, a classifier.
+    const notJson = await withCoco('{not json').expect(400);
+    expect(notJson.body.code).toBe('INVALID_COCO');
+    const notCoco = await withCoco('{"images": []}').expect(400);
+    expect(notCoco.body.message).toMatch(/needs "images" and "categories"/);
+    const unlisted = await withCoco(
+      JSON.stringify({ ...coco, images: coco.images.filter((image) => image !== fork18) }),
+    ).expect(400);
+    expect(unlisted.body.code).toBe('INVALID_TEST_SET');
+    expect(unlisted.body.details.files).toEqual([
+      { filename: 'fork_18.jpg', code: 'INVALID_EXPECTED_LABEL', message: 'is not among the images of the COCO file' },
+    ]);
+    const both = await withCoco(JSON.stringify(coco)).field('labels', '{}').expect(400);
+    expect(both.body.code).toBe('AMBIGUOUS_LABELS');
+    const classifier = await client.http
+      .post(runs())
+      .set('Authorization', client.auth)
+      .attach('images', photo('fork_18.jpg').bytes, 'fork_18.jpg')
+      .field('coco', JSON.stringify(coco))
+      .expect(400);
+    expect(classifier.body.code).toBe('COCO_NEEDS_DETECTION');
+  }, 240_000);
 
   it('refuses a test set it cannot score, naming every problem', async () => {
     const [red] = await colouredSquares(RED, 1, 401);

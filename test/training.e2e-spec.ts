@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED, squareScenes } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
@@ -7,6 +9,9 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 type StreamedEvent = Awaited<ReturnType<ApiClient['iterationEvents']>>[number];
 type Queued = Awaited<ReturnType<ApiClient['train']>>;
 type Iteration = Awaited<ReturnType<ApiClient['waitForIteration']>>;
+
+/** Custom Vision's detection quickstart: fork_1..20.jpg and scissors_1..20.jpg with their boxes in COCO form. */
+const QUICKSTART = '/work/shared/datasets/custom-vision-samples/detection';
 
 const FAST = {
   imageSize: 16,
@@ -348,4 +353,58 @@ describe('training over HTTP on the embedded stack', () => {
     expect(Object.keys(metrics.body).sort()).toEqual(await documented('DetectionMetricsAtThresholdDto'));
     expect(Object.keys(metrics.body.perLabel[0]).sort()).toEqual(await documented('DetectionLabelMetricsDto'));
   });
+
+  it("holds out each label's share of a detection project's photos for validation, and a reproduction draws the same", async () => {
+    // The quickstart as a new user first trained it: 17 forks and 17 scissors. A random fifth once took 1 fork.
+    type Coco = {
+      images: { id: number; file_name: string; width: number; height: number }[];
+      annotations: { image_id: number; category_id: number; bbox: [number, number, number, number] }[];
+      categories: { id: number; name: string }[];
+    };
+    const coco = JSON.parse(readFileSync(join(QUICKSTART, 'annotations.coco.json'), 'utf8')) as Coco;
+    const photos = coco.images.filter((image) => Number(/_(\d+)\.jpg$/.exec(image.file_name)![1]) <= 17);
+    const project = await client.createProject('detection', ['Fork', 'Scissors']);
+    let request = client.http.post(`/v1/projects/${project.id}/images`).set('Authorization', client.auth);
+    for (const photo of photos)
+      request = request.attach('images', readFileSync(join(QUICKSTART, 'images', photo.file_name)), photo.file_name);
+    const uploaded = (await request.expect(201)).body.items as { id: string; filename: string }[];
+    const items = photos.map((photo) => ({
+      imageId: uploaded.find((image) => image.filename === photo.file_name)!.id,
+      regions: coco.annotations
+        .filter((annotation) => annotation.image_id === photo.id)
+        .map(({ category_id, bbox: [x, y, width, height] }) => ({
+          label: coco.categories.find((category) => category.id === category_id)!.name,
+          x: x / photo.width,
+          y: y / photo.height,
+          width: width / photo.width,
+          height: height / photo.height,
+        })),
+    }));
+    const labeling = await client.http
+      .post(`/v1/projects/${project.id}/images/labels`)
+      .set('Authorization', client.auth)
+      .send({ items });
+    expect(labeling.status).toBeLessThan(300);
+
+    const queued = await client.train(project.id, { architecture: 'tiny-detector', imageSize: 32, epochs: 1 });
+    const iteration = await client.waitForIteration(project.id, queued.id, 120_000);
+    expect(iteration).toMatchObject({ status: 'completed', trainCount: 28, validationCount: 6 });
+    const performances = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${queued.id}/image-performances?limit=100`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    const validationFiles = (performances.body.items as { filename: string }[]).map((item) => item.filename);
+    expect(validationFiles.filter((filename) => filename.startsWith('fork_'))).toHaveLength(3);
+    expect(validationFiles.filter((filename) => filename.startsWith('scissors_'))).toHaveLength(3);
+
+    const reproduction = await client.http
+      .post(`/v1/projects/${project.id}/iterations/${queued.id}/reproduce`)
+      .set('Authorization', client.auth)
+      .expect(202);
+    const reproduced = await client.waitForIteration(project.id, reproduction.body.id, 120_000);
+    expect(reproduced).toMatchObject({
+      validationCount: 6,
+      reproduction: { sameMetrics: true, sameModel: true },
+    });
+  }, 240_000);
 });

@@ -15,6 +15,8 @@ export * from './upload/upload-limits.js';
 export * from './domain/image-metadata.js';
 export { UpdateImageMetadata } from './slices/update-image-metadata/update-image-metadata.handler.js';
 export { ItemErrorDto } from './http/image.dto.js';
+export { type AnnotationIssue, type CocoAnnotations, readCocoFile } from './slices/import-dataset/dataset-archive.js';
+export { AnnotationIssueDto } from './slices/import-dataset/import-dataset.controller.js';
 export { RegionInputDto, toRegions } from './http/region-input.dto.js';
 export { LabelReferencesProperty } from './http/label-references.dto.js';
 export { PENDING_CLAIMS, type PendingClaimView } from './read-models/content-claims/pending-claims.projection.js';

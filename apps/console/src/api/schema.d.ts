@@ -1190,7 +1190,7 @@ export interface paths {
         put?: never;
         /**
          * Test a completed iteration on a labeled dataset, in the background
-         * @description Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions); every file is checked like an upload, and a file without an answer, with an unknown label or that is not an image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project's labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Follow with GET …/test-runs/{id}.
+         * @description Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions), or for a detection iteration a `coco` field holding a COCO JSON file; every file is checked like an upload, and a file without an answer, with an unknown label or that is not an image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project's labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Boxes of a `coco` field outside the image are cut to it, and unusable ones dropped, as a dataset import does: then 207 (instead of 202) with each in `annotationIssues`. Follow with GET …/test-runs/{id}.
          */
         post: operations["requestTestRun"];
         delete?: never;
@@ -4344,6 +4344,68 @@ export interface components {
             /** @description Once completed, for a model on a frozen backbone (backbone-classifier, backbone-detector): how many photos went through the backbone and how many were read from a cache (other models predict from the images). */
             embeddings?: components["schemas"]["TestRunEmbeddingsDto"];
             revision: number;
+        };
+        TestAnnotationIssueDto: {
+            /**
+             * @description The COCO file.
+             * @example train/_annotations.coco.json
+             */
+            file: string;
+            /**
+             * @description Index in the file's `annotations` (-1: about all the image's boxes in the file).
+             * @example 3
+             */
+            annotation: number;
+            /** @description The annotation's own `id`, when it has one. */
+            annotationId?: number | string;
+            /**
+             * @description `BOXES_TURNED_UPRIGHT`: the file gives the size of a phone photo as stored (sideways, before its EXIF orientation), so its boxes were drawn on the sideways pixels; they were turned with the photo.
+             * @enum {string}
+             */
+            code: "UNKNOWN_IMAGE_ID" | "UNKNOWN_CATEGORY_ID" | "INVALID_BBOX" | "BOX_CLAMPED" | "BOX_EMPTY" | "BOX_TOO_SMALL" | "IMAGE_LISTED_TWICE" | "BOXES_TURNED_UPRIGHT";
+            /**
+             * @description `changed`: taken, cut to the image or turned upright; `dropped`: not taken.
+             * @enum {string}
+             */
+            action: "dropped" | "changed";
+            message: string;
+            /**
+             * @description The file sent it is about (absent: no image listed).
+             * @example fork_18.jpg
+             */
+            filename?: string;
+        };
+        RequestedTestRunDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            iterationId: string;
+            /** @enum {string} */
+            status: "requested" | "completed" | "failed" | "cancelled";
+            /** @enum {string} */
+            source: "upload" | "split";
+            imageCount: number;
+            /** @description Once completed: the same metrics training reports for validation ({accuracy, precision, recall, f1, perLabel, confusionMatrix}; for detection {threshold, overlapThreshold, precision, recall, f1, perLabel, map50, map}). Detection precision, recall and f1 count the boxes with probability ≥ `threshold`, as the per-image `boxMatches` do; mAP ranks every box whatever its probability. */
+            metrics: (components["schemas"]["ClassificationMetricsAtThresholdDto"] | components["schemas"]["MultilabelMetricsAtThresholdDto"] | components["schemas"]["DetectionMetricsAtThresholdDto"]) | null;
+            /** @description Per-image results, once completed (single test run only). */
+            predictions?: components["schemas"]["TestPredictionDto"][];
+            /** @description Why it failed. */
+            error?: components["schemas"]["RunErrorDto"];
+            /** Format: date-time */
+            requestedAt: string;
+            /**
+             * Format: date-time
+             * @description When it completed, failed or was cancelled.
+             */
+            completedAt?: string;
+            durationMs?: number;
+            /** @description Once completed, for a model on a frozen backbone (backbone-classifier, backbone-detector): how many photos went through the backbone and how many were read from a cache (other models predict from the images). */
+            embeddings?: components["schemas"]["TestRunEmbeddingsDto"];
+            revision: number;
+            /** @description A `coco` field: its annotations of the files sent that were dropped or changed (as a dataset import reports them), and those naming no image of it. Present with status 207. */
+            annotationIssues?: components["schemas"]["TestAnnotationIssueDto"][];
         };
         TestRunPageDto: {
             items: components["schemas"]["TestRunDto"][];
@@ -14233,6 +14295,10 @@ export interface operations {
                     /** @description JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]} */
                     labels: string;
                 } | {
+                    images: string[];
+                    /** @description Multipart requests to a detection iteration, instead of `labels`: a COCO JSON file as text (`images` with `file_name`, `width`, `height`; `annotations` with pixel `bbox` [x, y, width, height]; `categories`), read as a dataset import reads it. A file sent is found by its `file_name` (or the name after its last '/'); images of the file not sent are not needed. At most 64 KiB. */
+                    coco: string;
+                } | {
                     /**
                      * @description The project's labeled images in the test split.
                      * @enum {string}
@@ -14243,6 +14309,10 @@ export interface operations {
                     images: string[];
                     /** @description JSON: {"<file name>": "<label>"} or {"<file name>": [{label, x, y, width, height}]} */
                     labels: string;
+                } | {
+                    images: string[];
+                    /** @description Multipart requests to a detection iteration, instead of `labels`: a COCO JSON file as text (`images` with `file_name`, `width`, `height`; `annotations` with pixel `bbox` [x, y, width, height]; `categories`), read as a dataset import reads it. A file sent is found by its `file_name` (or the name after its last '/'); images of the file not sent are not needed. At most 64 KiB. */
+                    coco: string;
                 } | {
                     /**
                      * @description The project's labeled images in the test split.
@@ -14259,6 +14329,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TestRunDto"];
+                };
+            };
+            /** @description Accepted; some annotations of the `coco` field were dropped or changed. */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestedTestRunDto"];
                 };
             };
             /** @description Invalid input. VALIDATION_FAILED: `details` names the first 20 bad fields, `problemCount` counts them all. Bodies are refused before validation with MALFORMED_JSON, JSON_TOO_DEEP or JSON_TOO_MANY_KEYS. */

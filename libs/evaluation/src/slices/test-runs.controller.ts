@@ -22,6 +22,7 @@ import {
   ApiParam,
   ApiProduces,
   ApiPropertyOptional,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -40,7 +41,7 @@ import {
 } from '@diyml/core';
 import { ImageThumbnails } from '@diyml/datasets';
 import { ThumbnailQueryDto } from '@diyml/datasets';
-import { MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
+import { AnnotationIssueDto, MultipartFiles, type ReceivedFile, ReceivedFiles } from '@diyml/datasets';
 import { ProjectAccess } from '@diyml/projects';
 import {
   ApiMetricsAtThresholdResponse,
@@ -56,6 +57,12 @@ import { TestRunQueries } from '../read-models/test-runs/test-run-queries.js';
 import { CancelTestRun } from './cancel-test-run/cancel-test-run.handler.js';
 import { RequestTestRun } from './request-test-run/request-test-run.handler.js';
 import { TestRunDto, TestRunPageDto, toTestRunDto } from './test-run.dto.js';
+
+const COCO_FIELD_DESCRIPTION =
+  'Multipart requests to a detection iteration, instead of `labels`: a COCO JSON file as text (`images` with ' +
+  '`file_name`, `width`, `height`; `annotations` with pixel `bbox` [x, y, width, height]; `categories`), read as a ' +
+  "dataset import reads it. A file sent is found by its `file_name` (or the name after its last '/'); images of " +
+  'the file not sent are not needed. At most 64 KiB.';
 
 export class RequestTestRunDto {
   @ApiPropertyOptional({
@@ -76,6 +83,27 @@ export class RequestTestRunDto {
   @IsString()
   @MaxLength(64 * 1024)
   labels?: string;
+
+  @ApiPropertyOptional({ description: COCO_FIELD_DESCRIPTION })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64 * 1024)
+  coco?: string;
+}
+
+export class TestAnnotationIssueDto extends AnnotationIssueDto {
+  @ApiPropertyOptional({ example: 'fork_18.jpg', description: 'The file sent it is about (absent: no image listed).' })
+  filename?: string;
+}
+
+export class RequestedTestRunDto extends TestRunDto {
+  @ApiPropertyOptional({
+    type: [TestAnnotationIssueDto],
+    description:
+      'A `coco` field: its annotations of the files sent that were dropped or changed (as a dataset import reports ' +
+      'them), and those naming no image of it. Present with status 207.',
+  })
+  annotationIssues?: TestAnnotationIssueDto[];
 }
 
 @ApiTags('evaluation')
@@ -97,10 +125,13 @@ export class TestRunsController {
     operationId: 'requestTestRun',
     summary: 'Test a completed iteration on a labeled dataset, in the background',
     description:
-      'Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions); ' +
+      'Either multipart: files in `images` and a `labels` JSON field mapping each file name to its label (or regions), ' +
+      'or for a detection iteration a `coco` field holding a COCO JSON file; ' +
       'every file is checked like an upload, and a file without an answer, with an unknown label or that is not an ' +
       'image makes the whole request 400 INVALID_TEST_SET naming each. Or JSON `{"split": "test"}`: the project\'s ' +
-      'labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. Follow with GET …/test-runs/{id}.',
+      'labeled images in the test split. 409 ITERATION_NOT_COMPLETED for an iteration without a model. ' +
+      'Boxes of a `coco` field outside the image are cut to it, and unusable ones dropped, as a dataset import does: ' +
+      'then 207 (instead of 202) with each in `annotationIssues`. Follow with GET …/test-runs/{id}.',
   })
   @ApiConsumes('multipart/form-data', 'application/json')
   @ApiBody({
@@ -119,6 +150,14 @@ export class TestRunsController {
         },
         {
           type: 'object',
+          required: ['images', 'coco'],
+          properties: {
+            images: { type: 'array', items: { type: 'string', format: 'binary' } },
+            coco: { type: 'string', description: COCO_FIELD_DESCRIPTION },
+          },
+        },
+        {
+          type: 'object',
           required: ['split'],
           properties: {
             split: { type: 'string', enum: ['test'], description: "The project's labeled images in the test split." },
@@ -128,6 +167,11 @@ export class TestRunsController {
     },
   })
   @ApiAcceptedResponse({ type: TestRunDto })
+  @ApiResponse({
+    status: 207,
+    type: RequestedTestRunDto,
+    description: 'Accepted; some annotations of the `coco` field were dropped or changed.',
+  })
   @ApiErrors(400, 401, 404, 409, 413, 422)
   async request(
     @Param('projectId', UuidParam('projectId')) projectId: string,
@@ -136,21 +180,24 @@ export class TestRunsController {
     @ReceivedFiles() files: ReceivedFile[],
     @CurrentUser() user: AuthenticatedUser,
     @Ctx() context: RequestContext,
-  ): Promise<TestRunDto> {
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<RequestedTestRunDto> {
     const input =
       files.length === 0 && body.split === 'test'
         ? ({ kind: 'split' } as const)
-        : ({ kind: 'upload', files, labels: body.labels } as const);
+        : ({ kind: 'upload', files, labels: body.labels, coco: body.coco } as const);
     if (files.length > 0 && body.split !== undefined) {
       throw DomainError.validation(
         'AMBIGUOUS_TEST_SET',
         'Send either files with labels, or {"split": "test"}, not both.',
       );
     }
-    const run = await this.commands.execute(
+    const { run, annotationIssues } = await this.commands.execute(
       new RequestTestRun(projectId, iterationId, input, { ...context, userId: user.id }),
     );
-    return toTestRunDto(run);
+    if (annotationIssues.length === 0) return toTestRunDto(run);
+    response.status(207);
+    return { ...toTestRunDto(run), annotationIssues };
   }
 
   @Get()

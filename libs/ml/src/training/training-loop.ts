@@ -203,7 +203,9 @@ export async function train(
   const architecture = getArchitecture(config.architecture, dataset.task);
   const backend = await selectBackend(config.backend);
   const random = new SeededRandom(config.seed);
-  const split = splitExamples(dataset.examples, config.validationSplit, random);
+  const split = splitExamples(dataset.examples, config.validationSplit, random, {
+    detectionByLabel: config.detectionSplitByLabel === true,
+  });
   if (split.train.length === 0) throw new RangeError('cannot train: no training examples after the validation split');
 
   const side = config.imageSize ?? architecture.defaultImageSize;

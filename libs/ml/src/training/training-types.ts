@@ -47,6 +47,11 @@ export interface TrainingConfig {
   channels?: 1 | 3;
   /** Fraction of examples without a fixed split held out for validation (stratified by label). */
   validationSplit: number;
+  /**
+   * Detection: hold out `validationSplit` of each label's images (an image counted by its rarest label) rather than
+   * of all images at random. Absent or false: the random draw of runs made before it existed.
+   */
+  detectionSplitByLabel?: boolean;
   /** true for the default augmentation, false for none. */
   augmentation: boolean | AugmentationOptions;
   seed: number;

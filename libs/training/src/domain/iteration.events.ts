@@ -34,6 +34,11 @@ export interface IterationSpec {
    * computing again; a reproduction reuses its original's, so it trains on the very same numbers.
    */
   embeddingsSha256?: string[];
+  /**
+   * Detection: the validation photos are drawn per label (libs/ml's detectionSplitByLabel). Absent in iterations
+   * queued before it existed, whose photos were drawn at random: their reproductions draw so again.
+   */
+  detectionSplitByLabel?: boolean;
 }
 
 export interface EpochStats {

@@ -114,7 +114,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       },
     );
     const { dataset, imageIds } = toTrainingDataset(manifest, images);
-    const config = toMlConfig(queued.trainingConfig, await channelsOf(images.values()));
+    const config = {
+      ...toMlConfig(queued.trainingConfig, await channelsOf(images.values())),
+      detectionSplitByLabel: queued.detectionSplitByLabel === true,
+    };
     // Which blobs hold the cached feature maps the run may reuse, so storing them again is skipped.
     const storedMaps: StoredMaps = new Map();
     if (getArchitecture(queued.architecture).usesBackbone)

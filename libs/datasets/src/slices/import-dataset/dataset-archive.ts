@@ -288,10 +288,148 @@ interface CocoFile {
   categories?: { id: number | string; name: string }[];
 }
 
+/** An image a COCO file lists, with the boxes taken from its annotations (in fractions of the image). */
+export interface CocoImage {
+  id: number | string;
+  fileName: string;
+  width?: number;
+  height?: number;
+  regions: ArchiveRegion[];
+  /** Its annotations that were dropped or changed. */
+  issues: AnnotationIssue[];
+}
+
+/** What one COCO JSON file says. */
+export interface CocoAnnotations {
+  images: CocoImage[];
+  /** Label names used, in first-seen order. */
+  labelNames: string[];
+  /** Annotations dropped because they name no image of the file. */
+  unmatched: AnnotationIssue[];
+}
+
 /**
- * Detection, COCO: one or more COCO JSON files (`images`, `annotations` with pixel `bbox` [x, y, w, h],
- * `categories`) and the images they name, found next to the JSON file or anywhere by file name. A JSON file
- * inside a `train/`, `valid/` or `test/` folder (as Roboflow exports) sets the split of its images.
+ * Reads one COCO JSON file (`images`, `annotations` with pixel `bbox` [x, y, w, h], `categories`): boxes outside the
+ * image are cut to it, and boxes without area, too small, of unknown categories or images are dropped, each one
+ * reported. `invalid` makes the error for a file that is not COCO (its message says what to fix).
+ */
+export function readCocoFile(
+  jsonPath: string,
+  bytes: Uint8Array,
+  invalid: (message: string) => DomainError,
+): CocoAnnotations {
+  let coco: CocoFile;
+  try {
+    coco = JSON.parse(new TextDecoder().decode(bytes)) as CocoFile;
+  } catch {
+    throw invalid(`${jsonPath} is not valid JSON.`);
+  }
+  if (typeof coco !== 'object' || coco === null || !Array.isArray(coco.images) || !Array.isArray(coco.categories)) {
+    throw invalid(`${jsonPath} is not COCO: it needs "images" and "categories".`);
+  }
+  const labelNames: string[] = [];
+  const unmatched: AnnotationIssue[] = [];
+  const categories = new Map(coco.categories.map((category) => [String(category.id), String(category.name).trim()]));
+  const imagesById = new Map(coco.images.map((image) => [String(image.id), image]));
+  const boxes = new Map<string, ArchiveRegion[]>();
+  const issues = new Map<string, AnnotationIssue[]>();
+  (coco.annotations ?? []).forEach((annotation, index) => {
+    const issue = (code: AnnotationIssueCode, action: AnnotationIssue['action'], message: string): AnnotationIssue => ({
+      file: jsonPath,
+      annotation: index,
+      ...(annotation.id !== undefined ? { annotationId: annotation.id } : {}),
+      code,
+      action,
+      message,
+    });
+    const image = imagesById.get(String(annotation.image_id));
+    if (!image) {
+      unmatched.push(
+        issue(
+          'UNKNOWN_IMAGE_ID',
+          'dropped',
+          `It names image id ${JSON.stringify(annotation.image_id)}, which ${jsonPath} does not list.`,
+        ),
+      );
+      return;
+    }
+    const key = String(image.id);
+    const report = (found: AnnotationIssue) => issues.set(key, [...(issues.get(key) ?? []), found]);
+    const name = categories.get(String(annotation.category_id));
+    if (!name) {
+      report(
+        issue(
+          'UNKNOWN_CATEGORY_ID',
+          'dropped',
+          `It names category id ${JSON.stringify(annotation.category_id)}, which ${jsonPath} does not list.`,
+        ),
+      );
+      return;
+    }
+    const bbox = Array.isArray(annotation.bbox) ? annotation.bbox.map(Number) : [];
+    if (bbox.length !== 4 || !bbox.every(Number.isFinite)) {
+      report(issue('INVALID_BBOX', 'dropped', 'Its bbox is not four finite numbers [x, y, width, height] in pixels.'));
+      return;
+    }
+    const { width, height } = image;
+    if (!width || !height) throw invalid(`${jsonPath}: image ${image.file_name} needs its width and height.`);
+    const [bx, by, bw, bh] = bbox;
+    const x0 = Math.max(0, Math.min(width, bx));
+    const y0 = Math.max(0, Math.min(height, by));
+    const x1 = Math.max(0, Math.min(width, bx + bw));
+    const y1 = Math.max(0, Math.min(height, by + bh));
+    if (!(x1 > x0 && y1 > y0)) {
+      report(
+        issue('BOX_EMPTY', 'dropped', `Its bbox [${bbox.join(', ')}] has no area inside the ${width}×${height} image.`),
+      );
+      return;
+    }
+    const region = {
+      labelName: name,
+      x: x0 / width,
+      y: y0 / height,
+      width: (x1 - x0) / width,
+      height: (y1 - y0) / height,
+    };
+    if (region.width < MIN_REGION_SIZE || region.height < MIN_REGION_SIZE) {
+      report(
+        issue(
+          'BOX_TOO_SMALL',
+          'dropped',
+          `Its bbox [${bbox.join(', ')}] is smaller than ${MIN_REGION_SIZE} of the image.`,
+        ),
+      );
+      return;
+    }
+    if (x0 !== bx || y0 !== by || x1 !== bx + bw || y1 !== by + bh) {
+      report(
+        issue(
+          'BOX_CLAMPED',
+          'changed',
+          `Its bbox [${bbox.join(', ')}] reaches outside the ${width}×${height} image: cut to [${x0}, ${y0}, ${x1 - x0}, ${y1 - y0}].`,
+        ),
+      );
+    }
+    addLabelName(labelNames, name);
+    boxes.set(key, [...(boxes.get(key) ?? []), region]);
+  });
+  return {
+    images: coco.images.map((image) => ({
+      id: image.id,
+      fileName: String(image.file_name),
+      ...(image.width && image.height ? { width: Number(image.width), height: Number(image.height) } : {}),
+      regions: boxes.get(String(image.id)) ?? [],
+      issues: issues.get(String(image.id)) ?? [],
+    })),
+    labelNames,
+    unmatched,
+  };
+}
+
+/**
+ * Detection, COCO: one or more COCO JSON files (see readCocoFile) and the images they name, found next to the JSON
+ * file or anywhere by file name. A JSON file inside a `train/`, `valid/` or `test/` folder (as Roboflow exports) sets
+ * the split of its images.
  */
 export async function readCocoArchive(
   zip: ZipSource,
@@ -312,127 +450,20 @@ export async function readCocoArchive(
   const used = new Set<string>();
   const unmatchedAnnotations: AnnotationIssue[] = [];
   for (const jsonPath of jsonPaths) {
-    let coco: CocoFile;
-    try {
-      coco = JSON.parse(new TextDecoder().decode(entries.get(jsonPath)?.bytes ?? new Uint8Array(0))) as CocoFile;
-    } catch {
-      throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${jsonPath} is not valid JSON.`);
-    }
-    if (!Array.isArray(coco.images) || !Array.isArray(coco.categories)) {
-      throw DomainError.validation(
-        DatasetErrors.INVALID_ARCHIVE,
-        `${jsonPath} is not COCO: it needs "images" and "categories".`,
-      );
-    }
+    const coco = readCocoFile(jsonPath, entries.get(jsonPath)?.bytes ?? new Uint8Array(0), (message) =>
+      DomainError.validation(DatasetErrors.INVALID_ARCHIVE, message),
+    );
+    for (const name of coco.labelNames) addLabelName(labelNames, name);
+    unmatchedAnnotations.push(...coco.unmatched);
     const { folder, split } = annotationFolder(jsonPath);
-    const categories = new Map(coco.categories.map((category) => [String(category.id), String(category.name).trim()]));
-    const imagesById = new Map(coco.images.map((image) => [String(image.id), image]));
-    const boxes = new Map<string, ArchiveRegion[]>();
-    const issues = new Map<string, AnnotationIssue[]>();
-    (coco.annotations ?? []).forEach((annotation, index) => {
-      const issue = (
-        code: AnnotationIssueCode,
-        action: AnnotationIssue['action'],
-        message: string,
-      ): AnnotationIssue => ({
-        file: jsonPath,
-        annotation: index,
-        ...(annotation.id !== undefined ? { annotationId: annotation.id } : {}),
-        code,
-        action,
-        message,
-      });
-      const image = imagesById.get(String(annotation.image_id));
-      if (!image) {
-        unmatchedAnnotations.push(
-          issue(
-            'UNKNOWN_IMAGE_ID',
-            'dropped',
-            `It names image id ${JSON.stringify(annotation.image_id)}, which ${jsonPath} does not list.`,
-          ),
-        );
-        return;
-      }
-      const key = String(image.id);
-      const report = (found: AnnotationIssue) => issues.set(key, [...(issues.get(key) ?? []), found]);
-      const name = categories.get(String(annotation.category_id));
-      if (!name) {
-        report(
-          issue(
-            'UNKNOWN_CATEGORY_ID',
-            'dropped',
-            `It names category id ${JSON.stringify(annotation.category_id)}, which ${jsonPath} does not list.`,
-          ),
-        );
-        return;
-      }
-      const bbox = Array.isArray(annotation.bbox) ? annotation.bbox.map(Number) : [];
-      if (bbox.length !== 4 || !bbox.every(Number.isFinite)) {
-        report(
-          issue('INVALID_BBOX', 'dropped', 'Its bbox is not four finite numbers [x, y, width, height] in pixels.'),
-        );
-        return;
-      }
-      const { width, height } = image;
-      if (!width || !height) {
-        throw DomainError.validation(
-          DatasetErrors.INVALID_ARCHIVE,
-          `${jsonPath}: image ${image.file_name} needs its width and height.`,
-        );
-      }
-      const [bx, by, bw, bh] = bbox;
-      const x0 = Math.max(0, Math.min(width, bx));
-      const y0 = Math.max(0, Math.min(height, by));
-      const x1 = Math.max(0, Math.min(width, bx + bw));
-      const y1 = Math.max(0, Math.min(height, by + bh));
-      if (!(x1 > x0 && y1 > y0)) {
-        report(
-          issue(
-            'BOX_EMPTY',
-            'dropped',
-            `Its bbox [${bbox.join(', ')}] has no area inside the ${width}×${height} image.`,
-          ),
-        );
-        return;
-      }
-      const region = {
-        labelName: name,
-        x: x0 / width,
-        y: y0 / height,
-        width: (x1 - x0) / width,
-        height: (y1 - y0) / height,
-      };
-      if (region.width < MIN_REGION_SIZE || region.height < MIN_REGION_SIZE) {
-        report(
-          issue(
-            'BOX_TOO_SMALL',
-            'dropped',
-            `Its bbox [${bbox.join(', ')}] is smaller than ${MIN_REGION_SIZE} of the image.`,
-          ),
-        );
-        return;
-      }
-      if (x0 !== bx || y0 !== by || x1 !== bx + bw || y1 !== by + bh) {
-        report(
-          issue(
-            'BOX_CLAMPED',
-            'changed',
-            `Its bbox [${bbox.join(', ')}] reaches outside the ${width}×${height} image: cut to [${x0}, ${y0}, ${x1 - x0}, ${y1 - y0}].`,
-          ),
-        );
-      }
-      addLabelName(labelNames, name);
-      boxes.set(key, [...(boxes.get(key) ?? []), region]);
-    });
     for (const image of coco.images) {
-      const key = String(image.id);
-      const path = find(folder, String(image.file_name)) ?? null;
+      const path = find(folder, image.fileName) ?? null;
       if (path && used.has(path)) {
-        const dropped = (boxes.get(key) ?? []).length;
+        const dropped = image.regions.length;
         const listed = images.find((taken) => taken.path === path)!;
         listed.annotationIssues = [
           ...(listed.annotationIssues ?? []),
-          ...(issues.get(key) ?? []),
+          ...image.issues,
           ...(dropped
             ? [
                 {
@@ -447,10 +478,9 @@ export async function readCocoArchive(
         ];
         continue;
       }
-      const annotationIssues = issues.get(key);
-      const reported = annotationIssues ? { annotationIssues } : {};
+      const reported = image.issues.length ? { annotationIssues: image.issues } : {};
       if (!path) {
-        images.push({ path: folder + image.file_name, file: null, labelName: null, missing: true, ...reported });
+        images.push({ path: folder + image.fileName, file: null, labelName: null, missing: true, ...reported });
         continue;
       }
       used.add(path);
@@ -458,11 +488,11 @@ export async function readCocoArchive(
         path,
         file: entries.get(path)?.file ?? null,
         labelName: null,
-        regions: boxes.get(key) ?? [],
+        regions: image.regions,
         split,
         ...reported,
         ...(image.width && image.height
-          ? { annotatedSize: { file: jsonPath, width: Number(image.width), height: Number(image.height) } }
+          ? { annotatedSize: { file: jsonPath, width: image.width, height: image.height } }
           : {}),
       });
     }

@@ -12,11 +12,18 @@ import { testRunDecider } from '../../domain/test-run.decider.js';
 import { type TestRunSource, testRunStream } from '../../domain/test-run.events.js';
 import { TestRunQueries } from '../../read-models/test-runs/test-run-queries.js';
 import type { TestRunView } from '../../read-models/test-runs/test-run.view.js';
-import { expectedOf, ModelLabels, parseLabelsField } from './test-set.js';
+import { expectedOf, ModelLabels, parseCocoField, parseLabelsField, type TestAnnotationIssue } from './test-set.js';
 
-export type TestSetInput = { kind: 'upload'; files: ReceivedFile[]; labels: string | undefined } | { kind: 'split' };
+export type TestSetInput =
+  { kind: 'upload'; files: ReceivedFile[]; labels: string | undefined; coco?: string } | { kind: 'split' };
 
-export class RequestTestRun extends Command<TestRunView> {
+/** The run, and the annotations of a `coco` field that were dropped or changed on the way in. */
+export type RequestedTestRun = { run: TestRunView; annotationIssues: TestAnnotationIssue[] };
+
+/** The expected answers by file name, where they came from, and what of a COCO field was dropped or changed. */
+type TestAnswers = { answers: Record<string, unknown>; issues: TestAnnotationIssue[]; from: 'labels' | 'coco' };
+
+export class RequestTestRun extends Command<RequestedTestRun> {
   constructor(
     readonly projectId: string,
     readonly iterationId: string,
@@ -44,7 +51,7 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
     private readonly ids: IdGenerator,
   ) {}
 
-  async execute({ projectId, iterationId, input, context }: RequestTestRun): Promise<TestRunView> {
+  async execute({ projectId, iterationId, input, context }: RequestTestRun): Promise<RequestedTestRun> {
     await this.projects.getOwned(projectId, context.userId);
     const iteration = await this.readStore.collection<IterationView>(ITERATIONS).get(iterationId);
     if (!iteration || iteration.projectId !== projectId) {
@@ -56,10 +63,10 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         `The iteration is ${iteration.status}: only a completed iteration can be tested.`,
       );
     }
-    const images =
+    const { images, annotationIssues } =
       input.kind === 'upload'
-        ? await this.uploadedSet(iteration, input.files, input.labels)
-        : await this.splitSet(iteration);
+        ? await this.uploadedSet(iteration, input)
+        : { images: await this.splitSet(iteration), annotationIssues: [] };
     const manifest: TestManifest = {
       v: 1,
       projectId,
@@ -90,22 +97,39 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         metadata,
       }),
     });
-    return this.queries.get(projectId, iterationId, testRunId);
+    return { run: await this.queries.get(projectId, iterationId, testRunId), annotationIssues };
   }
 
-  /** Uploaded files: each checked (sharp decodes it) and stored; each needs its expected answer in `labels`. */
+  /** The expected answers of uploaded files: the `labels` field, or a detection iteration's `coco` field. */
+  private answersOf(
+    iteration: IterationView,
+    { labels, coco }: { labels: string | undefined; coco?: string },
+  ): TestAnswers {
+    if (coco === undefined) return { answers: parseLabelsField(labels), issues: [], from: 'labels' };
+    if (labels !== undefined)
+      throw DomainError.validation('AMBIGUOUS_LABELS', 'Send the expected answers in "labels" or in "coco", not both.');
+    if (iteration.task !== 'detection') {
+      throw DomainError.validation(
+        'COCO_NEEDS_DETECTION',
+        `A COCO file gives boxes: it tests a detection iteration, and this one is ${iteration.task}. Send "labels" instead.`,
+      );
+    }
+    return { ...parseCocoField(coco), from: 'coco' };
+  }
+
+  /** Uploaded files: each checked (sharp decodes it) and stored; each needs its expected answer in `labels` or `coco`. */
   private async uploadedSet(
     iteration: IterationView,
-    files: ReceivedFile[],
-    labelsField: string | undefined,
-  ): Promise<TestImage[]> {
+    input: Extract<TestSetInput, { kind: 'upload' }>,
+  ): Promise<{ images: TestImage[]; annotationIssues: TestAnnotationIssue[] }> {
+    const { files } = input;
     if (files.length === 0) {
       throw DomainError.validation(
         'NO_FILES',
         'Send the test images in the multipart field "images", or {"split": "test"} as JSON.',
       );
     }
-    const answers = parseLabelsField(labelsField);
+    const { answers, issues, from } = this.answersOf(iteration, input);
     const labels = new ModelLabels(iteration.labels);
     const problems: { filename: string; code: string; message: string }[] = [];
     const seen = new Set<string>();
@@ -116,7 +140,10 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         continue;
       }
       seen.add(file.filename);
-      const expected = expectedOf(iteration.task, answers[file.filename], labels);
+      const expected =
+        from === 'coco' && !(file.filename in answers)
+          ? { problem: 'is not among the images of the COCO file' }
+          : expectedOf(iteration.task, answers[file.filename], labels);
       if ('problem' in expected) {
         problems.push({ filename: file.filename, code: 'INVALID_EXPECTED_LABEL', message: expected.problem });
         continue;
@@ -140,7 +167,8 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
       const stored = await this.blobs.put(file.buffer);
       images.push({ filename: file.filename, imageId: null, sha256: stored.sha256, ...expected });
     }
-    const unused = Object.keys(answers).filter((name) => !seen.has(name));
+    // A COCO file describes a whole dataset: the photos sent are the test set, its other images are not needed.
+    const unused = from === 'coco' ? [] : Object.keys(answers).filter((name) => !seen.has(name));
     if (problems.length || unused.length) {
       throw DomainError.validation(
         'INVALID_TEST_SET',
@@ -148,7 +176,9 @@ export class RequestTestRunHandler implements ICommandHandler<RequestTestRun> {
         { files: problems, labelsWithoutFile: unused },
       );
     }
-    return images;
+    const sent = new Set(images.map((image) => image.filename));
+    const annotationIssues = issues.filter((issue) => issue.filename === undefined || sent.has(issue.filename));
+    return { images, annotationIssues };
   }
 
   /** The project's images in the test split whose label (or boxes) the model knows. */

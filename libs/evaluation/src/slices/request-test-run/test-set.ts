@@ -1,4 +1,5 @@
 import { DomainError } from '@diyml/core/pure';
+import { type AnnotationIssue, readCocoFile } from '@diyml/datasets';
 import type { TestImage } from '../../domain/test-manifest.js';
 
 type RegionInput = { label?: unknown; x?: unknown; y?: unknown; width?: unknown; height?: unknown };
@@ -46,6 +47,28 @@ export function parseLabelsField(field: string | undefined): Record<string, unkn
     );
   }
   return parsed as Record<string, unknown>;
+}
+
+/** An annotation of the COCO field dropped or changed on the way in, with the sent file it is about (if any). */
+export type TestAnnotationIssue = AnnotationIssue & { filename?: string };
+
+/**
+ * The `coco` field of an uploaded detection test set, read as a dataset import reads a COCO file: the answers by
+ * file name (in the `labels` field's form: regions in fractions) and the annotations dropped or changed. An image is
+ * found by its `file_name` or, as uploads carry no folders, by the name after its last '/'.
+ */
+export function parseCocoField(field: string): { answers: Record<string, unknown>; issues: TestAnnotationIssue[] } {
+  const coco = readCocoFile('coco', new TextEncoder().encode(field), (message) =>
+    DomainError.validation('INVALID_COCO', `The "coco" field cannot be read: ${message}`),
+  );
+  const answers: Record<string, unknown> = {};
+  const issues: TestAnnotationIssue[] = [...coco.unmatched];
+  for (const image of coco.images) {
+    const filename = image.fileName.split('/').pop()!;
+    answers[filename] = image.regions.map(({ labelName, ...box }) => ({ label: labelName, ...box }));
+    issues.push(...image.issues.map((issue) => ({ ...issue, filename })));
+  }
+  return { answers, issues };
 }
 
 /**

@@ -35,6 +35,8 @@ export interface IterationView {
   reproducedFrom: string | null;
   /** sha256 of the model a transfer iteration builds on. */
   baseModelSha256: string | null;
+  /** How its validation photos were drawn (IterationSpec.detectionSplitByLabel); absent when at random. */
+  detectionSplitByLabel?: boolean;
   /** Uploaded as a model archive (ModelImported) rather than trained here. */
   imported: boolean;
   /** An imported model: the kind of file it came as; null for one trained here. */

@@ -47,6 +47,7 @@ export class IterationsProjection implements Projection<IterationEvent> {
           imageCount: data.imageCount,
           reproducedFrom: data.reproducedFrom,
           baseModelSha256: data.baseModelSha256 ?? null,
+          ...(data.detectionSplitByLabel ? { detectionSplitByLabel: true } : {}),
           imported: false,
           importFormat: null,
           reproduction: null,

@@ -90,6 +90,8 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       architecture: config.architecture,
       reproducedFrom: null,
       baseModelSha256,
+      // Recorded so that reproductions of iterations queued before per-label splitting still draw at random.
+      ...(project.type === 'detection' ? { detectionSplitByLabel: true } : {}),
       ...(usesBackbone
         ? {
             embeddingsSha256: await this.embeddingTables(
@@ -182,6 +184,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
       architecture: original.architecture,
       reproducedFrom: original.id,
       baseModelSha256: original.baseModelSha256,
+      ...(original.detectionSplitByLabel ? { detectionSplitByLabel: true } : {}),
       ...(original.embeddings ? { embeddingsSha256: [original.embeddings.sha256] } : {}),
     });
   }

@@ -187,6 +187,7 @@ export function toIterationDto(view: IterationView): IterationDto {
     task: _task,
     attempt: _attempt,
     queuedBy: _queuedBy,
+    detectionSplitByLabel: _detectionSplitByLabel,
     importFormat,
     ...rest
   } = view;
