@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { hollowGif } from '@diyml/datasets/testing/hollow-images.js';
 import { ApiClient } from '../support/api-client.js';
 import { deployedTinyModel } from '../support/deployed-tiny-model.js';
 import { baseUrlOf, expectStayedLive, underAttack } from '../support/liveness-probe.js';
@@ -22,25 +23,6 @@ const MAX_RSS_GROWTH_PREDICTING_BYTES = 400 * 1024 * 1024;
 const PASSWORD = 'a passphrase nobody guesses';
 /** Each attacker sends from its own loopback address, so the failed-sign-in brakes of one do not slow another. */
 const ADDRESS = { user: '127.0.0.1', bodies: '127.0.0.7', flood: '127.0.0.8', table: '127.0.0.9' };
-
-/** A GIF whose one frame declares `width` × `height` pixels and carries one: a few dozen bytes in all. */
-function hollowGif(width: number, height: number): Buffer {
-  const screen = Buffer.alloc(7);
-  screen.writeUInt16LE(width, 0);
-  screen.writeUInt16LE(height, 2);
-  screen[4] = 0x80; // a global colour table of two colours
-  const descriptor = Buffer.from([0x2c, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  descriptor.writeUInt16LE(width, 5);
-  descriptor.writeUInt16LE(height, 7);
-  return Buffer.concat([
-    Buffer.from('GIF89a'),
-    screen,
-    Buffer.from([0, 0, 0, 255, 255, 255]),
-    Buffer.from([0x21, 0xf9, 4, 0, 0, 0, 0, 0]),
-    descriptor,
-    Buffer.from([2, 2, 0x4c, 0x01, 0, 0x3b]),
-  ]);
-}
 
 /** A real 8 × 8 JPEG whose frame header is rewritten to declare `width` × `height`. */
 async function jpegDeclaring(width: number, height: number): Promise<Buffer> {
@@ -164,7 +146,7 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
   });
 
   it('decodes prediction images within a pixel budget: four 43-byte GIFs declaring 52 MP each at once, memory bounded', async () => {
-    const body = multipartImage(hollowGif(7200, 7200));
+    const body = multipartImage(hollowGif(7200));
     const requests = Array.from({ length: 4 }, (): FloodRequest => ({
       method: 'POST',
       path: `/v1/predict/${deploymentId}`,
@@ -317,7 +299,7 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
         'a GIF declaring 65,535 × 65,535',
         () =>
           call('POST', `/v1/predict/${deploymentId}`, {
-            body: multipartImage(hollowGif(65_535, 65_535)),
+            body: multipartImage(hollowGif(65_535)),
             headers: { 'content-type': 'multipart/form-data; boundary=probe', 'x-api-key': deploymentKey },
             from: ADDRESS.table,
           }),
