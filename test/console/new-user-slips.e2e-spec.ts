@@ -222,7 +222,7 @@ describe('console: slips a new user makes, and what the console answers', () => 
     await withoutKey.getByText(/^No key at hand\? Test iteration \d+, the model this deployment serves/).waitFor();
     const [red] = await colouredSquares(RED, 1, 12);
     await withoutKey
-      .getByLabel('Drop a photo here or choose one')
+      .getByLabel('Drop a photo to test with your login, or choose one')
       .setInputFiles({ name: 'red.png', mimeType: 'image/png', buffer: red });
     await withoutKey.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first().waitFor();
     expect(harness.problems(QUICK_TEST_REFUSED)).toEqual([]);

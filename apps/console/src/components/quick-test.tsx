@@ -25,11 +25,14 @@ export function QuickTest({
   project,
   iterationId,
   intro = 'Try a photo the model has not seen, before deploying it. It is not kept unless you add it to the dataset.',
+  pickerLabel = 'Drop a photo here or choose one',
 }: {
   project: Project;
   iterationId: string;
   /** What testing here is for, in words: before deploying, or in place of a deployment's key. */
   intro?: string;
+  /** The photo picker's name, distinct from another picker on the same page (a deployment's Try it). */
+  pickerLabel?: string;
 }) {
   const [photo, setPhoto] = useState<{ file: File; url: string } | null>(null);
   const multilabel = project.type === 'multilabel';
@@ -67,7 +70,7 @@ export function QuickTest({
       <h3>Quick test</h3>
       <p className="hint">{intro}</p>
       <label>
-        Drop a photo here or choose one
+        {pickerLabel}
         <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} />
       </label>
       <ThresholdSlider
