@@ -31,7 +31,9 @@ export function splitExamples(
   const groups = new Map<number | undefined, number[]>();
   for (const index of unassigned) {
     const key = groupOf(index);
-    groups.set(key, [...(groups.get(key) ?? []), index]);
+    const group = groups.get(key);
+    if (group) group.push(index);
+    else groups.set(key, [index]);
   }
   const ordered = [...groups.entries()].sort(([a], [b]) => (a ?? -1) - (b ?? -1));
   for (const [, indexes] of ordered) {
