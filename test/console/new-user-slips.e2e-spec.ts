@@ -26,6 +26,15 @@ describe('console: slips a new user makes, and what the console answers', () => 
   const grid = () => page.getByRole('listbox', { name: 'Images' });
   const cell = (name: string) => grid().getByRole('option', { name: new RegExp(`^${name.replaceAll('.', '\\.')},`) });
   const search = () => new URL(page.url()).searchParams;
+  /** A tiny Hemlock / Cherry classifier imported into the project as a new iteration: its id. */
+  const importTinyModel = async (): Promise<string> => {
+    const imported = await client.http
+      .post(`/v1/projects/${project.id}/models`)
+      .set('Authorization', client.auth)
+      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
+      .expect(201);
+    return imported.body.id;
+  };
 
   beforeAll(async () => {
     harness = await startConsole();
@@ -154,12 +163,7 @@ describe('console: slips a new user makes, and what the console answers', () => 
   }, 60_000);
 
   it('says "✓ Copied" and what it copied, and wraps the code snippets on a phone', async () => {
-    const imported = await client.http
-      .post(`/v1/projects/${project.id}/models`)
-      .set('Authorization', client.auth)
-      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
-      .expect(201);
-    await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    await page.goto(`/projects/${project.id}/iterations/${await importTinyModel()}`);
     // A file that is no photo, named as one: the quick test says which file it could not read.
     const quickTest = page.getByRole('region', { name: 'Quick test' });
     await quickTest
@@ -307,12 +311,7 @@ describe('console: slips a new user makes, and what the console answers', () => 
   }, 60_000);
 
   it('clears the refusal of a test on the empty test split once a test on photos from this computer ran', async () => {
-    const imported = await client.http
-      .post(`/v1/projects/${project.id}/models`)
-      .set('Authorization', client.auth)
-      .attach('model', modelZip(await tinyClassifier(['Hemlock', 'Cherry'])), 'model.zip')
-      .expect(201);
-    await page.goto(`/projects/${project.id}/iterations/${imported.body.id}`);
+    await page.goto(`/projects/${project.id}/iterations/${await importTinyModel()}`);
     const testRuns = page.locator('.card').filter({ has: page.getByRole('heading', { name: 'Test runs' }) });
     await testRuns.getByRole('button', { name: 'Test on the test split' }).click();
     const refused = testRuns.getByRole('alert').filter({ hasText: 'in the test split yet' });
