@@ -12,7 +12,7 @@ const OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
  */
 const HASHES_AT_ONCE = 2;
 
-export const SIGN_IN_BUSY = 'SIGN_IN_BUSY';
+const SIGN_IN_BUSY = 'SIGN_IN_BUSY';
 /** A full queue empties in about a second: a client told to come back after this finds room. */
 const BUSY_RETRY_AFTER_SECONDS = 2;
 
