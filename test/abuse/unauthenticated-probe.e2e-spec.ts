@@ -16,9 +16,9 @@ const MAX_ERROR_BYTES = 4096;
 const HEALTH_BOUND_MS = 1000;
 const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
 /**
- * A one-colour GIF of 36 KB and 7,200 × 7,200 pixels (under PREDICT_MAX_PIXELS, 52 MP) is decoded onto its whole
- * canvas, ~230 MB: four sent at once grew the api by ~600-800 MB before predictions shared a pixel budget (one such
- * image at a time). A hollow one (43 bytes declaring as many) is refused from its header.
+ * A one-colour PNG of 7,200 × 7,200 pixels (under PREDICT_MAX_PIXELS, 52 MP) is small on the wire and large decoded:
+ * four GIFs as large sent at once grew the api by ~600-800 MB before predictions shared a pixel budget (one such
+ * image at a time). GIFs that large are now refused from their header (GIF_MAX_PIXELS), hollow ones too.
  */
 const MAX_RSS_GROWTH_PREDICTING_BYTES = 400 * 1024 * 1024;
 const PASSWORD = 'a passphrase nobody guesses';
@@ -146,10 +146,10 @@ describe('an unauthenticated client probing the api (issue 17)', () => {
     );
   });
 
-  it('decodes prediction images within a pixel budget: four 36 KB one-colour GIFs of 52 MP each at once, memory bounded', async () => {
+  it('decodes prediction images within a pixel budget: four one-colour PNGs of 52 MP each at once, memory bounded', async () => {
     const body = multipartImage(
       await sharp({ create: { width: 7200, height: 7200, channels: 3, background: '#c00' } })
-        .gif()
+        .png()
         .toBuffer(),
     );
     const requests = Array.from({ length: 4 }, (): FloodRequest => ({

@@ -24,6 +24,12 @@ export const MAX_TIFF_PIECE_BYTES = 64 * MiB;
  */
 const HOLLOW_GIF_CHECKED_PIXELS = 1024 * 1024;
 const HOLLOW_GIF_SHARE = 1 / 8;
+/**
+ * The most pixels taken in a GIF, below the general limit: libvips cannot shrink a GIF while decoding it, so each
+ * costs 4 bytes a pixel at once (eight one-colour 52-MP GIFs of 36 KB each, uploaded together: 816 MiB). GIFs are
+ * drawings and animations, not photos; 4,096 × 4,096 is far above any real one.
+ */
+export const GIF_MAX_PIXELS = 4096 * 4096;
 
 /** What an image's header says, read without decoding its pixels. */
 export interface ImageHeader {
@@ -109,6 +115,14 @@ export async function readImageHeader(bytes: Buffer, limits: { maxPixels: number
           'picture, or save it again as PNG or JPEG.',
       });
     }
+  }
+  if (header.format === 'gif' && width * height > GIF_MAX_PIXELS) {
+    return refused({
+      kind: 'too-large',
+      message:
+        `The GIF is ${width}x${height} pixels; a GIF is decoded whole, so at most ${GIF_MAX_PIXELS} pixels ` +
+        '(4096x4096) are taken in one: save it again as PNG or JPEG, or scale it down.',
+    });
   }
   return { ok: true, header };
 }

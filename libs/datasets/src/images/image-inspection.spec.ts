@@ -195,4 +195,19 @@ describe('image inspection', () => {
       image: { format: 'gif', width: 60, height: 40 },
     });
   });
+
+  it('refuses a GIF over 4,096 × 4,096 pixels, which would be decoded whole, and says to save it as PNG or JPEG', async () => {
+    const largeGif = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#2a6' } })
+      .gif()
+      .toBuffer();
+    expect(await inspectImage(largeGif, limits)).toEqual({
+      ok: false,
+      rejection: {
+        code: 'IMAGE_TOO_LARGE',
+        message:
+          'The GIF is 5000x4000 pixels; a GIF is decoded whole, so at most 16777216 pixels (4096x4096) are taken in ' +
+          'one: save it again as PNG or JPEG, or scale it down.',
+      },
+    });
+  });
 });
