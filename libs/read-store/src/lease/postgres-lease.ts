@@ -15,7 +15,7 @@ interface UnwrittenPosition {
 /**
  * Whether the lease row `l` is free to take: given up, lapsed by the server's clock (the apis' clocks need not
  * agree), or held by a session that ended (its process died: no need to wait for the expiry). A stalled process
- * keeps its session, so only the expiry frees its leases.
+ * keeps its session, so only the expiry frees its leases; so does a pid the server gave to a new session meanwhile.
  */
 const FREE = `(l.holder IS NULL OR l.expires_at <= now()
   OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.holder_pid))`;
