@@ -489,6 +489,38 @@ describe('pretrained backbones over HTTP', () => {
     expect(hidden.body.code).toBe('PROJECT_NOT_FOUND');
   }, 60_000);
 
+  it("records the background embedding of an upload as the system's, in the upload's request", async () => {
+    const project = await client.createProject('classification', ['horizontal', 'vertical']);
+    await client.configureTraining(project.id, { backbone: 'tiny-url', augmentation: { horizontalFlip: false } });
+    await client.upload(project.id, await bars('horizontal', 2, 61), { label: 'horizontal' }, 'h');
+    await embeddedInBackground(project.id, 2);
+    type Entry = { type: string; metadata: { userId: string | null; correlationId: string } };
+    const history = async (query: Record<string, string>) =>
+      (
+        await client.http
+          .get(`/v1/projects/${project.id}/history`)
+          .query({ limit: '200', ...query })
+          .set('Authorization', client.auth)
+          .expect(200)
+      ).body.items as Entry[];
+    const all = await history({});
+    const uploads = all.filter((entry) => entry.type === 'ImageUploaded');
+    const embedded = all.filter((entry) => entry.type === 'EmbeddingTableUpdated');
+    expect(uploads).toHaveLength(2);
+    expect(embedded.length).toBeGreaterThan(0);
+    const uploader = uploads[0].metadata.userId;
+    expect(uploader).toEqual(expect.any(String));
+    // Done by the system, yet in the correlation of the upload that led to it.
+    for (const entry of embedded) {
+      expect(entry.metadata.userId).toBeNull();
+      expect(uploads.map((upload) => upload.metadata.correlationId)).toContain(entry.metadata.correlationId);
+    }
+    expect((await history({ user: 'system' })).map((entry) => entry.type)).toEqual(
+      embedded.map(() => 'EmbeddingTableUpdated'),
+    );
+    expect((await history({ user: uploader! })).map((entry) => entry.type)).not.toContain('EmbeddingTableUpdated');
+  }, 60_000);
+
   it("uses another iteration's model as the backbone (baseIterationId), e.g. an imported one", async () => {
     const project = await client.createProject('classification', ['horizontal', 'vertical']);
     await client.configureTraining(project.id, { architecture: 'small-cnn' });

@@ -3,7 +3,7 @@ import { TrainingAPIClient } from '@azure/cognitiveservices-customvision-trainin
 import { RestError } from '@azure/ms-rest-js';
 import { Test } from '@nestjs/testing';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -125,6 +125,8 @@ describe('projects move between installations: export, import with new ids, hist
     sourceProjectId: string;
     events: number;
     deployments: { id: string; name: string; apiKey: string }[];
+    contents: Record<string, number>;
+    skipped: { unreferencedBlobs: number };
   };
   const get = (client: ApiClient, path: string) => client.http.get(path).set('Authorization', client.auth).expect(200);
   const download = (client: ApiClient, path: string) =>
@@ -279,6 +281,23 @@ describe('projects move between installations: export, import with new ids, hist
     expect(listed).toEqual([imported.project.id]);
   });
 
+  it('answers with what it imported: images, labels, labels on images, regions, iterations, deployments', async () => {
+    // 16 images, one unlabeled (its label, green, was removed from the project); the trained and the uploaded model.
+    expect(imported.contents).toEqual({
+      images: 16,
+      labeledImages: 15,
+      labels: 2,
+      imageLabels: 15,
+      regions: 0,
+      iterations: 2,
+      deployments: 1,
+    });
+    expect(imported.skipped).toEqual({ unreferencedBlobs: 0 });
+    // The counts the lists show.
+    expect(await images(to, imported.project.id)).toHaveLength(imported.contents.images);
+    expect(await iterations(to, imported.project.id)).toHaveLength(imported.contents.iterations);
+  });
+
   it('has the same images (bytes, labels, splits, exclusions, upload times) under new ids', async () => {
     const before = await images(from, classification.id);
     const after = await images(to, imported.project.id);
@@ -380,9 +399,22 @@ describe('projects move between installations: export, import with new ids, hist
     expect(fresh.status).toBe('completed');
   }, 90_000);
 
-  it('imports regions of a detection project, under a new name', async () => {
-    const response = await importArchive(detectionArchive, 'boxes (copy)').expect(201);
+  it('imports regions of a detection project, under a new name, passing over a blob no event references', async () => {
+    const entries = unzipSync(detectionArchive);
+    const stray = strToU8('bytes no event of the project names');
+    entries[`blobs/${createHash('sha256').update(stray).digest('hex')}`] = stray;
+    const response = await importArchive(Buffer.from(zipSync(entries, { level: 0 })), 'boxes (copy)').expect(201);
     expect(response.body.project).toMatchObject({ name: 'boxes (copy)', type: 'detection' });
+    expect(response.body.contents).toEqual({
+      images: 3,
+      labeledImages: 1,
+      labels: 1,
+      imageLabels: 0,
+      regions: 1,
+      iterations: 0,
+      deployments: 0,
+    });
+    expect(response.body.skipped).toEqual({ unreferencedBlobs: 1 });
     const before = await images(from, detection.id);
     const after = await images(to, response.body.project.id);
     expect(after.map(comparable).sort(bySha)).toEqual(before.map(comparable).sort(bySha));

@@ -218,6 +218,9 @@ describe('training over HTTP on the embedded stack', () => {
         batches: batches[0].batches,
         elapsedMs: expect.any(Number),
         imagesPerSecond: expect.any(Number),
+        batchSize: 2,
+        trainingImages: batches[0].trainingImages,
+        validationImages: batches[0].validationImages,
         reportedAt: expect.any(String),
       });
       expect(progress.batch).toBeGreaterThanOrEqual(1);
@@ -228,6 +231,12 @@ describe('training over HTTP on the embedded stack', () => {
     expect(events[events.length - 1].data.status).toBe('completed');
     // Transient: the iteration's record holds epochs only.
     const iteration = await client.iteration(projectId, iterationId);
+    // "2 photos per step · 38 training photos": the split the finished iteration reports, of the 48 uploaded.
+    expect([batches[0].trainingImages, batches[0].validationImages]).toEqual([
+      iteration.trainCount,
+      iteration.validationCount,
+    ]);
+    expect((iteration.trainCount as number) + (iteration.validationCount as number)).toBe(48);
     expect(iteration.history).toHaveLength(15);
     expect(JSON.stringify(iteration)).not.toContain('"batches"');
   });

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ImageQuota, uploadLimitsProvider } from '@diyml/datasets';
+import { DatasetQueries, ImageQuota, uploadLimitsProvider } from '@diyml/datasets';
 import { DeploymentsModule } from '@diyml/deployments';
 import { ProjectAccess } from '@diyml/projects';
+import { IterationQueries } from '@diyml/training';
 import { ProjectImportsProjection } from './read-models/project-imports/project-imports.projection.js';
 import { ExportProjectController } from './slices/export-project/export-project.controller.js';
 import { ProjectExporter } from './slices/export-project/project-exporter.js';
@@ -21,6 +22,8 @@ import { ProjectImports } from './slices/import-project/project-imports.js';
   providers: [
     ProjectAccess,
     ImageQuota,
+    DatasetQueries,
+    IterationQueries,
     ProjectExporter,
     ImportProjectHandler,
     ProjectImports,

@@ -76,6 +76,12 @@ describe('training a classifier', () => {
     expect(batches.filter((report) => report.epoch === 1).map((report) => report.batch)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(batches).toHaveLength(36);
     expect(batches.every((report) => report.batches === 6 && report.imagesPerSecond > 0)).toBe(true);
+    // What a watcher is told about the run's size: 16 photos a step, 96 training and 24 validation images.
+    expect(
+      batches.every(
+        (report) => report.batchSize === 16 && report.trainingImages === 96 && report.validationImages === 24,
+      ),
+    ).toBe(true);
     expect(result.validation?.task).toBe('classification');
     expect(classificationValidation(result).metrics.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(classificationValidation(result).metrics.perLabel.map((m) => m.support)).toEqual([8, 8, 8]);

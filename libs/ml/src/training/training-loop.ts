@@ -810,6 +810,9 @@ class TrainingSession {
             batches: order.length,
             elapsedMs,
             imagesPerSecond: imagesSeen / (elapsedMs / 1000),
+            batchSize: Math.min(batchSize, trainIndexes.length),
+            trainingImages: trainIndexes.length,
+            validationImages: validationIndexes.length,
           });
           // Let cancellation and other work on this thread's event loop through between batches.
           await new Promise<void>((resolve) => setImmediate(resolve));

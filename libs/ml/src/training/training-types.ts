@@ -116,6 +116,11 @@ export interface BatchReport {
   elapsedMs: number;
   /** Training images per second in this epoch so far. */
   imagesPerSecond: number;
+  /** Images each step learns from (the last step of a pass may take fewer). */
+  batchSize: number;
+  /** Images the run trains on, and those it validates on (0 without validation). */
+  trainingImages: number;
+  validationImages: number;
 }
 
 /** What a training run does before its first epoch: decoding every image, then (backbones) computing features. */

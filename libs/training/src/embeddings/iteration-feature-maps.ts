@@ -19,7 +19,7 @@ import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';
 import { iterationBackbone } from './iteration-backbone.js';
-import { retryingLostTableRaces } from './table-update.js';
+import { asSystemFollowUp, retryingLostTableRaces } from './table-update.js';
 
 /** An iteration's cached feature maps of some images, each as it is (the identity view). */
 export interface CachedFeatureMaps {
@@ -122,7 +122,7 @@ export class IterationFeatureMaps {
     for (const entry of added) merged.set(entry[0], entry);
     const stored = await this.blobs.put(encodeFeatureMapIndex(space, dimension, [...merged.values()]));
     await this.pipeline.on(stream, embeddingCacheDecider).run({
-      context: requestedBy,
+      context: asSystemFollowUp(requestedBy),
       command: (_, metadata) => ({
         type: 'UpdateEmbeddingTable',
         projectId,

@@ -17,7 +17,7 @@ import { embeddingCacheDecider } from '../domain/embedding-cache.decider.js';
 import { embeddingCacheStream } from '../domain/embedding-cache.events.js';
 import { iterationStream, type IterationCompleted, type IterationQueued } from '../domain/iteration.events.js';
 import { iterationBackbone } from './iteration-backbone.js';
-import { retryingLostTableRaces } from './table-update.js';
+import { asSystemFollowUp, retryingLostTableRaces } from './table-update.js';
 import { embedOnWorkerThread } from '../worker/embedding-thread.js';
 
 export { EmbeddingCancelled } from '../worker/embedding-thread.js';
@@ -150,7 +150,7 @@ export class ProjectEmbeddings {
     );
     const stored = await this.blobs.put(result.table);
     await this.pipeline.on(stream, embeddingCacheDecider).run({
-      context: requestedBy,
+      context: asSystemFollowUp(requestedBy),
       command: (_, metadata) => ({
         type: 'UpdateEmbeddingTable',
         projectId,

@@ -1,4 +1,4 @@
-import { isDomainError } from '@diyml/core/pure';
+import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
 import { WRONG_EXPECTED_REVISION } from '@diyml/event-store';
 
 /** A table update that lost the race to another writer is built again on the newer table this many times. */
@@ -17,4 +17,13 @@ export async function retryingLostTableRaces<T>(update: () => Promise<T>): Promi
       if (!lostRace || attempt >= UPDATE_ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * The metadata a table update is recorded with: the system's (no user), as nobody asked for the cache, though it
+ * stays in the correlation of the upload, configuration or training that led to it, caused by that event, so the
+ * history still links the two.
+ */
+export function asSystemFollowUp(requestedBy: Omit<CommandMetadata, 'now'>): Omit<CommandMetadata, 'now'> {
+  return { ...requestedBy, userId: null };
 }

@@ -3,7 +3,17 @@ import { parseBatchProgress, toBatchProgress } from './batch-progress.js';
 
 describe('batch progress', () => {
   const reported = toBatchProgress(
-    { epoch: 2, epochs: 5, batch: 7, batches: 12, elapsedMs: 3456.7, imagesPerSecond: 123.456 },
+    {
+      epoch: 2,
+      epochs: 5,
+      batch: 7,
+      batches: 12,
+      elapsedMs: 3456.7,
+      imagesPerSecond: 123.456,
+      batchSize: 32,
+      trainingImages: 1200,
+      validationImages: 300,
+    },
     1,
     new Date('2026-12-02T10:00:00Z'),
   );
@@ -18,8 +28,33 @@ describe('batch progress', () => {
       batches: 12,
       elapsedMs: 3457,
       imagesPerSecond: 123.5,
+      batchSize: 32,
+      trainingImages: 1200,
+      validationImages: 300,
       reportedAt: '2026-12-02T10:00:00.000Z',
     });
+  });
+
+  it("reads a record of a worker that did not report the run's size, with the size unknown", () => {
+    // As the release before this one wrote it to Redis.
+    const older = {
+      v: 1,
+      attempt: 1,
+      epoch: 2,
+      epochs: 5,
+      batch: 7,
+      batches: 12,
+      elapsedMs: 3457,
+      imagesPerSecond: 123.5,
+      reportedAt: '2026-12-02T10:00:00.000Z',
+    };
+    expect(parseBatchProgress(older)).toEqual({
+      ...older,
+      batchSize: null,
+      trainingImages: null,
+      validationImages: null,
+    });
+    expect(parseBatchProgress({ ...older, batchSize: '32' })?.batchSize).toBeNull();
   });
 
   it('reads nothing from a malformed record: a missing field, a number as text, null, another version', () => {

@@ -4,6 +4,10 @@ import type { BatchReport } from '@diyml/ml';
  * Where a training run is within its epoch, as the training job reports it through its queue (JobContext
  * reportProgress): transient, for people watching, never an event. Versioned, as a worker of another release may
  * have written it to Redis.
+ *
+ * The run's size (batchSize, trainingImages, validationImages) was added to v1 as fields a record may lack rather
+ * than as a v2: an api of the release before ignores fields it does not know and keeps showing a newer worker's
+ * progress, where a v2 would blank it; a record of an older worker reads with the size unknown (null).
  */
 export interface BatchProgress {
   v: 1;
@@ -14,6 +18,10 @@ export interface BatchProgress {
   batches: number;
   elapsedMs: number;
   imagesPerSecond: number;
+  /** Images each step learns from; null in a record of a worker that did not report it. */
+  batchSize: number | null;
+  trainingImages: number | null;
+  validationImages: number | null;
   reportedAt: string;
 }
 
@@ -27,6 +35,9 @@ export function toBatchProgress(report: BatchReport, attempt: number, reportedAt
     batches: report.batches,
     elapsedMs: Math.round(report.elapsedMs),
     imagesPerSecond: Math.round(report.imagesPerSecond * 10) / 10,
+    batchSize: report.batchSize,
+    trainingImages: report.trainingImages,
+    validationImages: report.validationImages,
     reportedAt: reportedAt.toISOString(),
   };
 }
@@ -52,5 +63,19 @@ export function parseBatchProgress(progress: Record<string, unknown> | null): Ba
   ) {
     return null;
   }
-  return { v, attempt, epoch, epochs, batch, batches, elapsedMs, imagesPerSecond, reportedAt };
+  const sizeOrNull = (value: unknown) => (isFiniteNumber(value) ? value : null);
+  return {
+    v,
+    attempt,
+    epoch,
+    epochs,
+    batch,
+    batches,
+    elapsedMs,
+    imagesPerSecond,
+    batchSize: sizeOrNull(progress.batchSize),
+    trainingImages: sizeOrNull(progress.trainingImages),
+    validationImages: sizeOrNull(progress.validationImages),
+    reportedAt,
+  };
 }

@@ -40,7 +40,17 @@ describe('preparation progress', () => {
       reportedAt: '2026-12-02T10:00:00.000Z',
     });
     const batch = toBatchProgress(
-      { epoch: 1, epochs: 2, batch: 1, batches: 3, elapsedMs: 5, imagesPerSecond: 1 },
+      {
+        epoch: 1,
+        epochs: 2,
+        batch: 1,
+        batches: 3,
+        elapsedMs: 5,
+        imagesPerSecond: 1,
+        batchSize: 2,
+        trainingImages: 6,
+        validationImages: 0,
+      },
       1,
       reportedAt,
     );

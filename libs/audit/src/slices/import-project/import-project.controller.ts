@@ -57,7 +57,9 @@ export class ImportProjectController {
       'the same events in the same order with their original times, recorded as done by you in this request (its ' +
       'correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests ' +
       'are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every ' +
-      'active deployment gets a new key, listed once in the answer.\n\n' +
+      'active deployment gets a new key, listed once in the answer. The answer counts what the new project holds ' +
+      '(`contents`: images, labels, labels on images, regions, iterations, deployments) and what the archive carried ' +
+      'that was not imported (`skipped`).\n\n' +
       'The upload goes to a temporary file (never into memory), the zip is read through its central directory (ZIP64: ' +
       'over 4 GiB or 65,535 entries) and its blobs are streamed one at a time, each checked against its sha256, so an ' +
       'archive larger than memory imports. An archive under 64 MiB answers 201 when imported; a larger one, or any with ' +

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MAX_PROJECT_NAME_LENGTH, ProjectDto } from '@diyml/projects';
 import { IMPORT_PHASES, type ImportPhase, type ImportProgress } from '../../domain/import-run.events.js';
+import type { ImportedContents } from './imported-contents.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -34,6 +35,53 @@ export class ImportedDeploymentKeyDto {
   keyPrefix: string;
 }
 
+export class ImportedContentsDto implements ImportedContents {
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Images the project holds (removed images left out).' })
+  images: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 1150,
+    description: 'Of those, images with a whole-image label or at least one region.',
+  })
+  labeledImages: number;
+
+  @ApiProperty({ type: 'integer', example: 4, description: 'Labels (tags) of the project.' })
+  labels: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 1150,
+    description:
+      "Whole-image labels on images: a classified image's label, each label of a multilabel image (0 for detection).",
+  })
+  imageLabels: number;
+
+  @ApiProperty({ type: 'integer', example: 0, description: 'Boxes on images (detection).' })
+  regions: number;
+
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: 'Iterations (trained or imported models, deleted ones left out).',
+  })
+  iterations: number;
+
+  @ApiProperty({ type: 'integer', example: 1, description: 'Active deployments, each with a new key (`deployments`).' })
+  deployments: number;
+}
+
+export class ImportSkippedDto {
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description:
+      'Blobs the archive carries that no event references: passed over, not stored. Events are never skipped: ' +
+      'an archive with one this installation cannot take is refused whole.',
+  })
+  unreferencedBlobs: number;
+}
+
 export class ImportedProjectDto {
   @ApiProperty({ type: ProjectDto, description: 'The new project, with new ids, owned by you.' })
   project: ProjectDto;
@@ -55,6 +103,15 @@ export class ImportedProjectDto {
 
   @ApiProperty({ type: [ImportedDeploymentKeyDto], description: 'Every active deployment, with a new key.' })
   deployments: ImportedDeploymentKeyDto[];
+
+  @ApiProperty({
+    type: ImportedContentsDto,
+    description: 'What the new project holds, as its image, label and iteration lists show it.',
+  })
+  contents: ImportedContentsDto;
+
+  @ApiProperty({ type: ImportSkippedDto, description: 'What the archive carried that was not imported.' })
+  skipped: ImportSkippedDto;
 }
 
 export const IMPORT_STATUSES = ['pending', 'done', 'failed'] as const;

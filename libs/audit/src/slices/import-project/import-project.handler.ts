@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { BlobStore, sha256Of } from '@diyml/blobs';
 import { ZipArchive } from '@diyml/core/pure';
 import { archiveLimitsOf, IdGenerator, type RequestContext, Settings } from '@diyml/core';
-import { ImageQuota } from '@diyml/datasets';
+import { DatasetQueries, ImageQuota } from '@diyml/datasets';
 import { DeploymentQueries } from '@diyml/deployments';
 import type { RotatedKeyDto } from '@diyml/deployments';
 import { RotateDeploymentKey } from '@diyml/deployments';
@@ -13,6 +13,7 @@ import { CommandPipeline, EventStore } from '@diyml/event-store';
 import { ProjectAccess, toProjectDto } from '@diyml/projects';
 import { UpdateProject } from '@diyml/projects';
 import { EventReactor, ProjectionRunner, type Reactor } from '@diyml/read-store';
+import { IterationQueries } from '@diyml/training';
 import { EMBEDDING_CACHE_EVENT_TYPES } from '@diyml/training/pure';
 import type { ImportProgress } from '../../domain/import-run.events.js';
 import { projectImportDecider } from '../../domain/project-import.decider.js';
@@ -20,6 +21,7 @@ import { projectImportStream } from '../../domain/project-import.events.js';
 import type { ImportedProjectDto } from './import-project.dto.js';
 import { type ProjectArchive, readBlobs, readProjectArchive } from './project-archive-reader.js';
 import { deleteIncompleteProject } from './incomplete-project.js';
+import { countImportedContents } from './imported-contents.js';
 import { appendBatches, ProjectRemap } from './project-remap.js';
 
 /** How long the answer waits for the read models to hold a big import (the import itself is written by then). */
@@ -66,6 +68,8 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
     private readonly ids: IdGenerator,
     private readonly settings: Settings,
     private readonly quota: ImageQuota,
+    private readonly datasets: DatasetQueries,
+    private readonly iterations: IterationQueries,
   ) {}
 
   async execute({ archive, name, context, onProgress }: ImportProject): Promise<ImportedProjectDto> {
@@ -192,13 +196,20 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
         keyPrefix: rotated.keyPrefix,
       });
     }
+    const imported = await this.access.getOwned(project.projectId, context.userId);
     return {
-      project: toProjectDto(await this.access.getOwned(project.projectId, context.userId)),
+      project: toProjectDto(imported),
       sourceProjectId: read.manifest.project.id,
       exportedAt: read.manifest.exportedAt,
       events: project.events.length,
       blobs: blobCount,
       deployments,
+      contents: countImportedContents(await this.datasets.listAll(project.projectId), {
+        labelIds: imported.labels.map((label) => label.id),
+        iterations: await this.iterations.count(project.projectId),
+        deployments: deployments.length,
+      }),
+      skipped: { unreferencedBlobs: read.unreferencedBlobs },
     };
   }
 

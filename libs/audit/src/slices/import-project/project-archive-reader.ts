@@ -44,6 +44,8 @@ export interface ProjectArchive {
   events: ArchivedEvent[];
   /** The blobs the events reference (all in the archive, by name). */
   requiredBlobs: Set<string>;
+  /** Blobs the archive carries that no event references: passed over, not stored. */
+  unreferencedBlobs: number;
 }
 
 function corrupt(message: string, details?: Record<string, unknown>): DomainError {
@@ -252,7 +254,8 @@ export async function readProjectArchive(zip: ZipArchive): Promise<ProjectArchiv
       { missingBlobs: absent.slice(0, 20) },
     );
   }
-  return { manifest, events, requiredBlobs: required };
+  const unreferencedBlobs = [...blobNames].filter((sha256) => !required.has(sha256)).length;
+  return { manifest, events, requiredBlobs: required, unreferencedBlobs };
 }
 
 /** Where readBlobs hands the blobs over. */

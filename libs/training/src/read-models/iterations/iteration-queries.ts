@@ -28,6 +28,11 @@ export class IterationQueries {
     return all.sort((a, b) => b.number - a.number);
   }
 
+  /** How many iterations the project lists (deleted ones are not). */
+  count(projectId: string): Promise<number> {
+    return this.readStore.collection<IterationView>(ITERATIONS).count({ projectId });
+  }
+
   /** Newest first. */
   list(projectId: string, page: { limit: number; cursor?: string }): Promise<Page<IterationView>> {
     return this.readStore

@@ -243,6 +243,26 @@ export class BatchProgressDto {
   @ApiProperty({ description: 'Batches in an epoch.' }) batches: number;
   @ApiProperty({ description: 'Since the epoch started, when this was reported.' }) elapsedMs: number;
   @ApiProperty({ description: 'Training images per second in this epoch so far.' }) imagesPerSecond: number;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description:
+      'Photos each step (batch) learns from; the last step of a pass may take fewer. Null when the worker that ' +
+      'trains is of a release that did not report it.',
+  })
+  batchSize: number | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Images the run trains on. Null when the worker did not report it.',
+  })
+  trainingImages: number | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Images the run validates on after each epoch (0 without validation). Null when not reported.',
+  })
+  validationImages: number | null;
   @ApiProperty({ description: "The run's attempt (a run that lost its worker starts again)." }) attempt: number;
   @ApiProperty({ format: 'date-time' }) reportedAt: string;
 }

@@ -173,7 +173,7 @@ export class IterationsController {
       'epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch ' +
       '(PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, ' +
       'per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, ' +
-      'images per second). Both progress types come at most 4 a second and are transient (never events of the ' +
+      'images per second, photos per batch, training and validation images). Both progress types come at most 4 a second and are transient (never events of the ' +
       'iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once. ' +
       `At most ${EVENT_STREAMS_PER_USER} streams open per user (429 TOO_MANY_EVENT_STREAMS); a client that stops ` +
       'reading has its stream closed (an EventSource reconnects).',
