@@ -13,7 +13,7 @@ const REFUSED = [/status of 400/, /status of 401/];
  * A detector tested on photos from the user's computer with the COCO file their labeling tool exported, and tried
  * on its deployment: each refusal says what to fix, and nothing is sent to the endpoint before the key is given.
  */
-describe('console: a detection test set as COCO, and a deployment tried with its key', () => {
+describe('console: a detector tested on a COCO test set, tried on its deployment with a key, and asked for suggestions', () => {
   let harness: ConsoleHarness;
   let page: Page;
   let client: ApiClient;
@@ -171,6 +171,20 @@ describe('console: a detection test set as COCO, and a deployment tried with its
     await expect(tryIt.getByRole('alert').count()).resolves.toBe(0);
     expect(predictCalls).toHaveLength(2);
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+    expect(harness.problems(REFUSED)).toEqual([]);
+  }, 120_000);
+
+  it('shows no row of disabled filters and batch buttons before there is a suggestion to filter or accept', async () => {
+    await page.goto(`/projects/${project.id}/suggestions`);
+    await page.getByText('No pending suggestion: ask for suggestions above.').waitFor();
+    const filters = page.getByRole('group', { name: 'Filter suggestions' });
+    await expect(filters.count()).resolves.toBe(0);
+    await client.upload(project.id, [photos[0]], {}, 'unlabeled');
+    await page.reload();
+    await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
+    await page.getByRole('status').filter({ hasText: '1 of 1 images got suggestions.' }).waitFor({ timeout: 60_000 });
+    await filters.getByRole('button', { name: 'Select all' }).click();
+    await filters.getByRole('button', { name: 'Accept selected (1)' }).waitFor();
     expect(harness.problems(REFUSED)).toEqual([]);
   }, 120_000);
 });
