@@ -101,6 +101,16 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
       'held-2.png: is not among the images of the COCO file',
     ]);
 
+    // A file chosen for one format is not sent as the other: switching empties the field.
+    await testSet.getByRole('radio', { name: 'a labels.json file' }).check();
+    await testSet.getByLabel(/^Their boxes: a labels\.json mapping/).waitFor();
+    await testSet.getByRole('radio', { name: 'a COCO JSON file' }).check();
+    await testSet.getByRole('button', { name: 'Test on 2 photos' }).click();
+    await testSet
+      .getByRole('alert')
+      .filter({ hasText: 'Choose the COCO JSON file that gives the boxes of these photos.' })
+      .waitFor();
+
     // Usable: the run starts, and the boxes cut to their photo or left out are listed, each with its photo and why.
     await send(json('annotations.coco.json', JSON.stringify(coco)));
     const issues = testSet.getByRole('list', { name: 'Boxes of annotations.coco.json not tested as written' });

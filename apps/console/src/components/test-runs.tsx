@@ -326,6 +326,11 @@ function LabeledTestSet({
   const [answers, setAnswers] = useState<File | null>(null);
   const [boxFormat, setBoxFormat] = useState<'coco' | 'labels'>('coco');
   const sendsCoco = detection && boxFormat === 'coco';
+  // The file chosen for one format is not sent as the other: its field is emptied (a new input) and forgotten.
+  const chooseBoxFormat = (format: 'coco' | 'labels') => {
+    setBoxFormat(format);
+    setAnswers(null);
+  };
   // The boxes of the last COCO file the server cut or dropped, kept after the form is cleared for the next set.
   const [annotationIssues, setAnnotationIssues] = useState<{ file: string; issues: TestAnnotationIssue[] } | null>(
     null,
@@ -429,7 +434,7 @@ function LabeledTestSet({
                     type="radio"
                     name="box-format"
                     checked={boxFormat === 'coco'}
-                    onChange={() => setBoxFormat('coco')}
+                    onChange={() => chooseBoxFormat('coco')}
                   />
                   a COCO JSON file
                 </label>
@@ -438,7 +443,7 @@ function LabeledTestSet({
                     type="radio"
                     name="box-format"
                     checked={boxFormat === 'labels'}
-                    onChange={() => setBoxFormat('labels')}
+                    onChange={() => chooseBoxFormat('labels')}
                   />
                   a labels.json file
                 </label>
@@ -459,7 +464,6 @@ function LabeledTestSet({
                 </>
               )}
               <input
-                // A new input when the format changes: a file chosen for the other format is not sent as this one.
                 key={boxFormat}
                 type="file"
                 accept="application/json,.json"
