@@ -60,6 +60,7 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
         { id: 10, image_id: 1, category_id: 1, bbox: [-4, 2, 20, 20] },
         { id: 11, image_id: 2, category_id: 7, bbox: [1, 1, 10, 10] },
         { id: 12, image_id: 2, category_id: 2, bbox: [4, 4, 12, 12] },
+        { id: 13, image_id: 9, category_id: 1, bbox: [1, 1, 8, 8] },
       ],
     };
     const json = (name: string, value: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(value) });
@@ -116,13 +117,17 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
     const issues = testSet.getByRole('list', { name: 'Boxes of annotations.coco.json not tested as written' });
     await issues.waitFor();
     await expect(issues.getByRole('listitem').allTextContents()).resolves.toEqual([
+      // Naming no image of the file: the file's own.
+      expect.stringMatching(
+        /^annotations\.coco\.json, annotation id 13: left out\. It names image id 9, which .* does not list\.$/,
+      ),
       'held-1.png, annotation id 10: changed. Its bbox [-4, 2, 20, 20] reaches outside the 32×32 image: cut to [0, 2, 16, 20].',
       expect.stringMatching(
         /^held-2\.png, annotation id 11: left out\. It names category id 7, which .* does not list\.$/,
       ),
     ]);
     await testSet
-      .getByText('The test run started, but 2 boxes of annotations.coco.json were not tested as written:')
+      .getByText('The test run started, but 3 boxes of annotations.coco.json were not tested as written:')
       .waitFor();
     await expect(testSet.getByRole('alert').count()).resolves.toBe(0);
     const runs = page.getByRole('table', { name: 'Test runs' });

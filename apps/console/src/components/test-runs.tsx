@@ -484,12 +484,13 @@ function LabeledTestSet({
 }
 
 /** 'fork_18.jpg, annotation id 999: left out. It names category id 7, …' (-1: about all the photo's boxes). */
-function describeIssue(issue: TestAnnotationIssue): string {
+function describeIssue(issue: TestAnnotationIssue, file: string): string {
   const annotation =
     issue.annotation < 0
       ? ''
       : `, annotation ${issue.annotationId === undefined ? `number ${issue.annotation + 1}` : `id ${issue.annotationId}`}`;
-  return `${issue.filename ?? 'No photo sent'}${annotation}: ${issue.action === 'dropped' ? 'left out' : 'changed'}. ${issue.message}`;
+  // Without a photo: an annotation naming no image of the file, told as the file's own.
+  return `${issue.filename ?? file}${annotation}: ${issue.action === 'dropped' ? 'left out' : 'changed'}. ${issue.message}`;
 }
 
 /** The COCO file's text, refused in the form's words when it is no JSON or longer than the API reads. */
@@ -532,7 +533,7 @@ function CocoIssues({ file, issues }: { file: string; issues: TestAnnotationIssu
       </p>
       <ul className="errors" aria-label={`Boxes of ${file} not tested as written`}>
         {issues.map((issue, index) => (
-          <li key={index}>{describeIssue(issue)}</li>
+          <li key={index}>{describeIssue(issue, file)}</li>
         ))}
       </ul>
     </div>
