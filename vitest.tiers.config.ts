@@ -8,8 +8,8 @@ import base from './vitest.config.js';
  *                              PostgreSQL/Redis/MongoDB/EventStoreDB, and train or run no model;
  *   ml    `npm run test:ml`    lib specs that train or run models (tfjs, ONNX, the pretrained backbones);
  *   e2e   `npm run test:e2e`   the *.e2e-spec.ts files under test/, plus the lib specs that need a server;
- *   slow  `npm run test:slow`  files named *.slow.e2e-spec.ts (the real MobileNetV2 and the like), each proving
- *                              what a benchmark also measures (bench/real-photos.ts).
+ *   slow  `npm run test:slow`  files named *.slow.e2e-spec.ts (the real MobileNetV2, the benchmark smoke run): minutes
+ *                              of CPU each, for what a benchmark also measures or runs.
  */
 
 // Lib specs that are integration tests: contract suites against servers, a local HTTP server.
