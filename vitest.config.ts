@@ -53,6 +53,12 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
+    env: {
+      // No test cuts the power: blobs written without fsync survive the kills and crashes the tests do, and the
+      // files that upload thousands of images wait for a disk flush per image otherwise (benchmarks run so too). The
+      // blob store's own spec keeps checking fsynced writes.
+      BLOB_FSYNC: 'false',
+    },
     setupFiles: ['test/support/vitest-setup.ts'],
     sequence: { sequencer: LongestFirstSequencer },
   },
