@@ -40,7 +40,9 @@ export default defineConfig({
   },
   test: {
     include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // The slow tier (*.slow.e2e-spec.ts, `npm run test:slow`) proves what a benchmark also measures, at minutes of
+    // CPU on 2 cores: `npm test` leaves it out (vitest.tiers.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', '**/*.slow.e2e-spec.ts'],
     pool: 'forks',
     isolate: false,
     // Every worker loads the same ~1,900 modules once: a larger young generation cuts the scavenges of that churn.
@@ -51,6 +53,12 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
+    env: {
+      // No test cuts the power: blobs written without fsync survive the kills and crashes the tests do, and the
+      // files that upload thousands of images wait for a disk flush per image otherwise (benchmarks run so too). The
+      // blob store's own spec keeps checking fsynced writes.
+      BLOB_FSYNC: 'false',
+    },
     setupFiles: ['test/support/vitest-setup.ts'],
     sequence: { sequencer: LongestFirstSequencer },
   },

@@ -3,12 +3,13 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 /**
- * The test files of vitest.config.ts (which `npm test` runs whole) split into tiers:
+ * The test files of vitest.config.ts split into tiers, of which `npm test` runs all but the slow one:
  *   unit  `npm run test:unit`  specs under libs/ and apps/ that start no server or process, open no browser, reach no
  *                              PostgreSQL/Redis/MongoDB/EventStoreDB, and train or run no model;
  *   ml    `npm run test:ml`    lib specs that train or run models (tfjs, ONNX, the pretrained backbones);
  *   e2e   `npm run test:e2e`   the *.e2e-spec.ts files under test/, plus the lib specs that need a server;
- *   slow  `npm run test:slow`  files named *.slow.e2e-spec.ts (the real MobileNetV2 and the like).
+ *   slow  `npm run test:slow`  files named *.slow.e2e-spec.ts (the real MobileNetV2, the benchmark smoke run): minutes
+ *                              of CPU each, for what a benchmark also measures or runs.
  */
 
 // Lib specs that are integration tests: contract suites against servers, a local HTTP server.
@@ -38,9 +39,11 @@ const tiers = {
   slow: e2eSpecs.filter((file) => slow.test(file)),
 };
 
-// A project extending the root configuration adds its `include` to the root's: the root includes nothing here.
+// A project extending the root configuration adds its `include` to the root's: the root includes nothing here, and
+// keeps the slow tier, which `npm test` excludes, for the slow project.
+const exclude = (base.test?.exclude ?? []).filter((pattern) => !slow.test(pattern));
 export default mergeConfig(
-  { ...base, test: { ...base.test, include: [] } },
+  { ...base, test: { ...base.test, include: [], exclude } },
   defineConfig({
     test: {
       projects: Object.entries(tiers).map(([name, include]) => ({

@@ -62,12 +62,13 @@ function parseReport(markdown: string): Map<string, Map<string, string>> {
 
 /**
  * `npm run bench -- --smoke --parallel 2`: every benchmark still runs against the built product, at its smallest size,
- * and reports its figures. No timing is asserted and the figures mean nothing (two benchmarks run at once, as they
+ * and reports its figures. In the slow tier (`npm run test:slow`), not in `npm test`: 130-190 CPU-s on 2 cores, more
+ * than a third of what `npm test`'s five minutes there allow. No timing is asserted and the figures mean nothing (two benchmarks run at once, as they
  * spend much of their time waiting, and those that can share one api share it, one after another):
  * `--quick` and the full run measure.
  */
 (built ? describe : describe.skip)(
-  `npm run bench -- --smoke${built ? '' : ' (skipped: run `npm run build` first; `npm test` does)'}`,
+  `npm run bench -- --smoke${built ? '' : ' (skipped: run `npm run build` first)'}`,
   () => {
     it(
       'runs every benchmark and reports every figure with a number, leaving BENCHMARKS.md alone',
