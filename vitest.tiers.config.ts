@@ -3,7 +3,7 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 /**
- * The test files of vitest.config.ts split into tiers, of which `npm test` runs all but the slow one:
+ * The test files of vitest.config.ts split into tiers (`npm test` runs them all but the benchmark smoke run):
  *   unit  `npm run test:unit`  specs under libs/ and apps/ that start no server or process, open no browser, reach no
  *                              PostgreSQL/Redis/MongoDB/EventStoreDB, and train or run no model;
  *   ml    `npm run test:ml`    lib specs that train or run models (tfjs, ONNX, the pretrained backbones);
@@ -40,7 +40,7 @@ const tiers = {
 };
 
 // A project extending the root configuration adds its `include` to the root's: the root includes nothing here, and
-// keeps the slow tier, which `npm test` excludes, for the slow project.
+// gives the slow project back the benchmark smoke run, which `npm test` excludes.
 const exclude = (base.test?.exclude ?? []).filter((pattern) => !slow.test(pattern));
 export default mergeConfig(
   { ...base, test: { ...base.test, include: [], exclude } },

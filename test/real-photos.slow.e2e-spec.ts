@@ -7,8 +7,8 @@ import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app
 /**
  * The one test that loads the real MobileNetV2 (from nsfwjs): Custom Vision's classification quickstart, tried as a
  * new user would, with default settings. One to two minutes on two cores (130 s at a load average of 11 with the
- * tfjs forward pass), under the 4-minute timeout; so it runs in `npm run test:slow`, not in `npm test`: the
- * real-photos benchmark (bench/real-photos.ts, also in the benchmark smoke run) trains and checks the same photos.
+ * tfjs forward pass), under the 4-minute timeout. It runs in `npm test` too: the one check in CI that the shipped
+ * backbone works on real photos (bench/real-photos.ts measures more of them).
  */
 const SAMPLES = '/work/shared/datasets/custom-vision-samples/classification';
 const LABELS = ['Hemlock', 'Japanese Cherry'];
