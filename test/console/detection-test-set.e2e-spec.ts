@@ -150,14 +150,13 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
     const tryIt = page.getByRole('group', { name: 'Try boxes with its key' });
     await tryIt.getByRole('heading', { name: 'Try it' }).waitFor();
     // Dropped before the key: not sent, and the page says what to do first.
-    const dropped = await page.evaluateHandle(
-      (bytes) => {
-        const transfer = new DataTransfer();
-        transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
-        return transfer;
-      },
-      [...photos[0]],
-    );
+    // A string evaluated in the page: the server's type check has no DOM types.
+    const dropped = await page.evaluateHandle(`(() => {
+      const transfer = new DataTransfer();
+      const bytes = Uint8Array.from(atob('${photos[0].toString('base64')}'), (char) => char.charCodeAt(0));
+      transfer.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      return transfer;
+    })()`);
     await tryIt.dispatchEvent('drop', { dataTransfer: dropped });
     const firstTheKey = tryIt.getByRole('alert').filter({
       hasText:
