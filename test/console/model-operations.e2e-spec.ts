@@ -385,14 +385,18 @@ describe('console: operating a project once it has a model', () => {
     );
     await importForm.getByRole('button', { name: 'Import' }).click();
     const imported = importForm.getByRole('status');
-    // What the copy holds, as the user counts it: not the import's events and stored files.
+    // What the copy holds, as the user counts it (its unlabeled uploads told apart): not the import's events and
+    // stored files. An archive made by the export holds no file it does not use: nothing is said left out.
     await imported
       .getByText(
-        `Imported colours copy: ${counted(analysis.body.imageCount, 'image')}, 2 labels, ` +
+        `Imported colours copy: ${counted(analysis.body.imageCount, 'image')} ` +
+          `(${analysis.body.labeledCount} labeled), 2 labels, ` +
           `${counted(iterations.body.items.length, 'iteration')}, ${counted(deployments.body.items.length, 'deployment')}.`,
         { exact: true },
       )
       .waitFor({ timeout: 60_000 });
+    expect(analysis.body.labeledCount).toBeLessThan(analysis.body.imageCount);
+    await expect(imported.getByText(/left out/).count()).resolves.toBe(0);
     await imported
       .getByRole('list', { name: 'New deployment keys' })
       .getByText(/^colours: dpk_/)
