@@ -404,7 +404,8 @@ function stepSize(iteration: Iteration, batch: BatchProgress): string {
   if (!batchSize) return '';
   const learns = ` · each step learns from ${plural(batchSize, 'photo')}`;
   const trainingImages = batch.trainingImages ?? iteration.imageCount;
-  const repeated = trainingImages !== null && batch.batches * batchSize > trainingImages;
+  // The last step of a pass may take fewer: more steps than one pass needs is what repeats photos.
+  const repeated = trainingImages !== null && batch.batches > Math.ceil(trainingImages / batchSize);
   return (repeated ? `${learns}, so each photo comes back several times an epoch` : learns) + runSize(batch);
 }
 
