@@ -1,8 +1,8 @@
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { zipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -385,14 +385,18 @@ describe('console: operating a project once it has a model', () => {
     );
     await importForm.getByRole('button', { name: 'Import' }).click();
     const imported = importForm.getByRole('status');
-    // What the copy holds, as the user counts it: not the import's events and stored files.
+    // What the copy holds, as the user counts it (its unlabeled uploads told apart): not the import's events and
+    // stored files. An archive made by the export holds no file it does not use: nothing is said left out.
     await imported
       .getByText(
-        `Imported colours copy: ${counted(analysis.body.imageCount, 'image')}, 2 labels, ` +
+        `Imported colours copy: ${counted(analysis.body.imageCount, 'image')} ` +
+          `(${analysis.body.labeledCount} labeled), 2 labels, ` +
           `${counted(iterations.body.items.length, 'iteration')}, ${counted(deployments.body.items.length, 'deployment')}.`,
         { exact: true },
       )
       .waitFor({ timeout: 60_000 });
+    expect(analysis.body.labeledCount).toBeLessThan(analysis.body.imageCount);
+    await expect(imported.getByText(/left out/).count()).resolves.toBe(0);
     await imported
       .getByRole('list', { name: 'New deployment keys' })
       .getByText(/^colours: dpk_/)
@@ -412,6 +416,23 @@ describe('console: operating a project once it has a model', () => {
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await expect(asked).resolves.toMatch(/^The new deployment keys are shown only this once/);
     await newKey.locator('code').waitFor();
+    await imported.getByRole('button', { name: 'I have saved them' }).click();
+
+    // The same archive with a file added that nothing refers to: imported all the same, the stray file said plainly.
+    const stray = Buffer.from('notes kept beside the photos');
+    const withStray = zipSync({
+      ...unzipSync(readFileSync(archive)),
+      [`blobs/${createHash('sha256').update(stray).digest('hex')}`]: stray,
+    });
+    await importForm
+      .getByLabel('Project archive (.zip)')
+      .setInputFiles({ name: 'colours-extra.zip', mimeType: 'application/zip', buffer: Buffer.from(withStray) });
+    await importForm.getByLabel('Name (default: the exported one)').fill('colours extra');
+    await importForm.getByRole('button', { name: 'Import' }).click();
+    await imported
+      .getByText('1 file of the archive was left out: nothing in the project refers to it.', { exact: true })
+      .waitFor({ timeout: 60_000 });
+    await imported.getByText(/^Imported colours extra: /).waitFor();
     await imported.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await page.getByRole('heading', { name: /^colours copy/ }).waitFor();

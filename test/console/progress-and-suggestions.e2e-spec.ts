@@ -54,10 +54,17 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await expect(page.locator('.training-preparation').count()).resolves.toBe(0);
     const caption = page.locator('.training-progress p', { has: withinEpoch });
     const first = parsePosition(await caption.textContent());
-    // The count is of steps, and says what a step takes: 2 photos (the batch size), no number left to guess.
-    await expect(caption.textContent()).resolves.toMatch(
-      / in epoch \d+ · each step learns from 2 photos · \d+ images\/s/,
-    );
+    // The count is of steps, and says what a step takes: 2 photos (the batch size), no number left to guess; then
+    // the run's split of the 48 photos, as its worker reported it.
+    const sizes =
+      / in epoch \d+ · each step learns from 2 photos · (\d+) training \/ (\d+) validation photos · \d+ images\/s/.exec(
+        (await caption.textContent())!,
+      );
+    expect(sizes).not.toBeNull();
+    const [training, validation] = [Number(sizes![1]), Number(sizes![2])];
+    expect(training + validation).toBe(48);
+    expect(validation).toBeGreaterThan(0);
+    expect(training).toBeGreaterThan(validation);
     expect(first.batch).toBeGreaterThanOrEqual(1);
     expect(first.batch).toBeLessThanOrEqual(first.batches);
     await expect(withinEpoch.getAttribute('max')).resolves.toBe(String(first.batches));

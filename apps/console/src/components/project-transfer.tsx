@@ -1,6 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
-import { api, ApiError, getSessionHeaders, type Project, type Schemas, toApiError, unwrap } from '../api/client';
+import { ApiError, getSessionHeaders, type Project, type Schemas, toApiError } from '../api/client';
 import { Link, useLeaveWarning } from '../router';
 import { CopyButton } from './copy-button';
 import { ErrorMessage } from './error-message';
@@ -183,30 +183,33 @@ export function ImportProject({ projects }: { projects: Project[] }) {
 }
 
 /**
- * What the new project holds, as a user counts it: images, labels, iterations, deployments. The import's own
- * counts (events written, blobs stored) are its bookkeeping; images and iterations are read from the new project.
+ * What the new project holds, as a user counts it: images (how many labeled), labels, boxes for a detector,
+ * iterations, deployments. The import's own counts (events written, blobs stored) are its bookkeeping; files of the
+ * archive it passed over are said, as the archive was not taken whole.
  */
 function ImportedSummary({ imported }: { imported: Imported }) {
-  const { project } = imported;
-  const path = { params: { path: { projectId: project.id } } };
-  const analysis = useQuery({
-    queryKey: ['analysis', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/analysis', path)),
-  });
-  const iterations = useQuery({
-    queryKey: ['iterations', project.id],
-    queryFn: async () => unwrap(await api.GET('/v1/projects/{projectId}/iterations', path)),
-  });
+  const { project, contents, skipped } = imported;
   const counts = [
-    analysis.data && plural(analysis.data.imageCount, 'image'),
-    plural(project.labels.length, 'label'),
-    iterations.data && plural(iterations.data.items.length, 'iteration'),
-    plural(imported.deployments.length, 'deployment'),
+    `${plural(contents.images, 'image')} (${contents.labeledImages.toLocaleString('en-US')} labeled)`,
+    plural(contents.labels, 'label'),
+    (project.type === 'detection' || contents.regions > 0) &&
+      `${contents.regions.toLocaleString('en-US')} ${contents.regions === 1 ? 'box' : 'boxes'}`,
+    plural(contents.iterations, 'iteration'),
+    plural(contents.deployments, 'deployment'),
   ].filter(Boolean);
   return (
-    <p>
-      Imported <Link href={`/projects/${project.id}`}>{project.name}</Link>: {counts.join(', ')}.
-    </p>
+    <>
+      <p>
+        Imported <Link href={`/projects/${project.id}`}>{project.name}</Link>: {counts.join(', ')}.
+      </p>
+      {skipped.unreferencedBlobs > 0 && (
+        <p className="hint">
+          {skipped.unreferencedBlobs === 1
+            ? '1 file of the archive was left out: nothing in the project refers to it.'
+            : `${skipped.unreferencedBlobs} files of the archive were left out: nothing in the project refers to them.`}
+        </p>
+      )}
+    </>
   );
 }
 

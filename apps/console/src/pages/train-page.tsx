@@ -396,14 +396,26 @@ function Progress({ iteration, batch: latest }: { iteration: Iteration; batch: B
 
 /**
  * What a step is: the count is of optimiser steps, not photos. A small dataset is gone through several times an
- * epoch (an epoch takes at least some number of steps), which "50 of 50" for 16 photos left unexplained.
+ * epoch (an epoch takes at least some number of steps), which "50 of 50" for 16 photos left unexplained. The run's
+ * own numbers come with the event; a worker of an older release sends none, and then the configuration says it.
  */
 function stepSize(iteration: Iteration, batch: BatchProgress): string {
-  const batchSize = iteration.trainingConfig?.batchSize;
+  const batchSize = batch.batchSize ?? iteration.trainingConfig?.batchSize;
   if (!batchSize) return '';
   const learns = ` · each step learns from ${plural(batchSize, 'photo')}`;
-  const repeated = iteration.imageCount !== null && batch.batches * batchSize > iteration.imageCount;
-  return repeated ? `${learns}, so each photo comes back several times an epoch` : learns;
+  const trainingImages = batch.trainingImages ?? iteration.imageCount;
+  // The last step of a pass may take fewer: more steps than one pass needs is what repeats photos.
+  const repeated = trainingImages !== null && batch.batches > Math.ceil(trainingImages / batchSize);
+  return (repeated ? `${learns}, so each photo comes back several times an epoch` : learns) + runSize(batch);
+}
+
+/** The split the run trains and validates on, as its worker reported it ('' when it did not). */
+function runSize({ trainingImages, validationImages }: BatchProgress): string {
+  if (trainingImages === null || validationImages === null) return '';
+  const training = trainingImages.toLocaleString('en-US');
+  if (validationImages === 0)
+    return ` · ${training} training ${trainingImages === 1 ? 'photo' : 'photos'}, none kept for validation`;
+  return ` · ${training} training / ${validationImages.toLocaleString('en-US')} validation photos`;
 }
 
 export function Curves({ iteration, task }: { iteration: Iteration; task: Project['type'] }) {
