@@ -39,7 +39,7 @@ const ALLOWED_LIBS = {
     'read-store',
     'training',
   ],
-  datasets: ['audit', 'blobs', 'core', 'event-store', 'jobs', 'projects', 'read-store'],
+  datasets: ['audit', 'blobs', 'core', 'event-store', 'jobs', 'ml', 'projects', 'read-store'],
   deployments: [
     'blobs',
     'core',

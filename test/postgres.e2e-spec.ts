@@ -74,7 +74,7 @@ if (server) {
         'blobs',
         'events',
         'image_quota_reservations',
-        'lease_positions',
+        'leases',
         'read_model_checkpoints',
         'read_model_writer',
         'read_models',

@@ -279,7 +279,10 @@ describe('test runs over HTTP', () => {
 
     // What to fix: a file that is not COCO, a photo the file does not list, both answers, a classifier.
     const notJson = await withCoco('{not json').expect(400);
-    expect(notJson.body.code).toBe('INVALID_COCO');
+    expect(notJson.body).toMatchObject({
+      code: 'INVALID_COCO',
+      message: 'The "coco" field cannot be read: the COCO file is not valid JSON.',
+    });
     const notCoco = await withCoco('{"images": []}').expect(400);
     expect(notCoco.body.message).toMatch(/needs "images" and "categories"/);
     const unlisted = await withCoco(

@@ -93,7 +93,7 @@ describe('content claims of a killed process', () => {
   // killed one's lease on Redis would hold the read models back until it ran out.
   const modes: { name: string; skipped?: string; env: () => Promise<Record<string, string>> }[] = [
     {
-      name: 'PostgreSQL (leases as advisory locks)',
+      name: 'PostgreSQL (leases as rows)',
       skipped: postgresServer ? undefined : 'POSTGRES_URL is not set',
       env: async () => ({ POSTGRES_URL: (await database()).url }),
     },

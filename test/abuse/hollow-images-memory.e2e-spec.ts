@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import request from 'supertest';
 import { freePort } from '@diyml/core/testing/free-port.js';
 import { hollowFaxTiff, hollowGif, hollowJpegTiff } from '@diyml/datasets/testing/hollow-images.js';
@@ -112,7 +113,7 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it('refuses eight 400-byte TIFFs of one JPEG strip declaring 52 MP, one after another then at once, and answers hollow fax TIFFs and GIFs, under 500 MB', async () => {
+    it('refuses eight 400-byte TIFFs of one JPEG strip declaring 52 MP, one after another then at once, and hollow GIFs, and answers hollow fax TIFFs, under 500 MB', async () => {
       const jpegTiff = await hollowJpegTiff(7200);
       const faxTiff = hollowFaxTiff(7200);
       const gif = hollowGif(7200);
@@ -121,13 +122,13 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       const sampler = setInterval(() => (highest = Math.max(highest, memoryOf(api.child.pid!).rss)), 20);
       const together = (image: Buffer, count: number) =>
         Promise.all(Array.from({ length: count }, () => predict(image)));
-      const answers = { jpegTiff: [] as string[], faxTiff: [] as number[], gif: [] as number[] };
+      const answers = { jpegTiff: [] as string[], faxTiff: [] as number[], gif: [] as string[] };
+      const refused = ({ status, body }: { status: number; body: { code?: string } }) => `${status} ${body.code}`;
       const report = await underAttack(api.url, async () => {
-        const refused = ({ status, body }: { status: number; body: { code?: string } }) => `${status} ${body.code}`;
         for (let sent = 0; sent < 8; sent += 1) answers.jpegTiff.push(refused(await predict(jpegTiff)));
         answers.jpegTiff.push(...(await together(jpegTiff, 8)).map(refused));
         answers.faxTiff = (await together(faxTiff, 8)).map(({ status }) => status);
-        answers.gif = (await together(gif, 4)).map(({ status }) => status);
+        answers.gif = (await together(gif, 4)).map(refused);
       }).finally(() => clearInterval(sampler));
       const { rss, peak } = memoryOf(api.child.pid!);
       console.log(
@@ -137,9 +138,10 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       );
       // libvips decodes a compressed strip whole (~330 MB here): refused from the header, saying how to save it.
       expect(answers.jpegTiff).toEqual(Array.from({ length: 16 }, () => '413 IMAGE_TOO_LARGE'));
-      // Pictures that decode in pieces, or whose pixels must be held anyway (a GIF's frame), are answered.
+      // A GIF is decoded onto its whole canvas (~230 MB here), which a 43-byte frame cannot fill: refused from the header.
+      expect(answers.gif).toEqual(Array.from({ length: 4 }, () => '413 IMAGE_TOO_LARGE'));
+      // A fax TIFF decodes in pieces: answered.
       expect(answers.faxTiff).toEqual(Array.from({ length: 8 }, () => 200));
-      expect(answers.gif).toEqual(Array.from({ length: 4 }, () => 200));
       expect({ failures: report.healthFailures, probed: report.healthProbes > 0 }).toEqual({
         failures: [],
         probed: true,
@@ -148,35 +150,64 @@ function memoryOf(pid: number): { rss: number; peak: number } {
       expect(peak).toBeLessThan(MAX_API_RSS_BYTES);
     });
 
-    it('refuses eight 400-byte TIFFs of one JPEG strip declaring 52 MP uploaded at once, under 500 MB and recording none, then takes hollow GIFs', async () => {
+    it('refuses eight 400-byte TIFFs of one JPEG strip and eight hollow GIFs, the same one then eight different ones, uploaded at once, under 500 MB and recording none, and takes a real GIF', async () => {
       const upload = (image: Buffer, name: string) =>
         request(api.url)
           .post(`/v1/projects/${projectId}/images`)
           .set('Authorization', auth)
           .attach('images', image, name);
-      const together = (image: Buffer, extension: string) =>
-        Promise.all(Array.from({ length: 8 }, (_, index) => upload(image, `hollow-${index}.${extension}`)));
+      const together = (images: Buffer[], extension: string) =>
+        Promise.all(images.map((image, index) => upload(image, `hollow-${index}.${extension}`)));
+      const eight = (image: (index: number) => Buffer) => Array.from({ length: 8 }, (_, index) => image(index));
+      const answers = (responses: Awaited<ReturnType<typeof together>>) =>
+        responses.map(({ status, body }) => `${status} ${body.code}`);
       const before = memoryOf(api.child.pid!).rss;
-      const tiffs = await together(await hollowJpegTiff(7200), 'tif');
+      const jpegTiff = await hollowJpegTiff(7200);
+      const tiffs = await together(
+        eight(() => jpegTiff),
+        'tif',
+      );
       const afterTiffs = memoryOf(api.child.pid!).peak;
-      const gifs = await together(hollowGif(7200), 'gif');
+      const sameGifs = await together(
+        eight(() => hollowGif(7200)),
+        'gif',
+      );
+      const afterSameGifs = memoryOf(api.child.pid!).peak;
+      const differentGifs = await together(
+        eight((index) => hollowGif(7200, index)),
+        'gif',
+      );
+      const afterDifferentGifs = memoryOf(api.child.pid!).peak;
       console.log(
         `hollow uploads: api RSS ${Math.round(before / MiB)} MiB before, VmHWM ${Math.round(afterTiffs / MiB)} MiB ` +
-          `after 8 TIFFs, ${Math.round(memoryOf(api.child.pid!).peak / MiB)} MiB after 8 GIFs`,
+          `after 8 TIFFs, ${Math.round(afterSameGifs / MiB)} MiB after 8 same GIFs, ` +
+          `${Math.round(afterDifferentGifs / MiB)} MiB after 8 different GIFs`,
       );
       // Refused from the header (they decoded ~330 MB each before), in the datasets' code, saying how to save them.
-      expect(tiffs.map(({ status, body }) => `${status} ${body.code}`)).toEqual(
-        Array.from({ length: 8 }, () => '400 IMAGE_TOO_LARGE'),
-      );
+      expect(answers(tiffs)).toEqual(Array.from({ length: 8 }, () => '400 IMAGE_TOO_LARGE'));
       expect(tiffs[0].body.message).toMatch(/save it again as PNG or JPEG/);
       expect(afterTiffs).toBeLessThan(MAX_API_RSS_BYTES);
-      // The same GIF eight times, decoded one at a time: one image, seven duplicates of it.
-      expect(gifs.map(({ status, body }) => `${status} ${body.items[0].status}`).sort()).toEqual([
-        '201 created',
-        ...Array.from({ length: 7 }, () => '201 duplicate'),
-      ]);
+      // Each GIF was decoded onto its 52-MP canvas before (~140 MiB more for each distinct one, 0.7-1.2 GB in all).
+      for (const gifs of [sameGifs, differentGifs]) {
+        expect(answers(gifs)).toEqual(Array.from({ length: 8 }, () => '400 IMAGE_TOO_LARGE'));
+      }
+      expect(differentGifs[0].body.message).toMatch(
+        /^hollow-0.gif: The GIF declares a 7200x7200 canvas, .* save it again as PNG or JPEG/,
+      );
+      expect(afterDifferentGifs).toBeLessThan(MAX_API_RSS_BYTES);
+      const realGif = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } })
+        .gif()
+        .toBuffer();
+      const taken = await upload(realGif, 'real.gif');
+      expect(`${taken.status} ${taken.body.items[0].status}`).toBe('201 created');
       const images = await request(api.url).get(`/v1/projects/${projectId}/images`).set('Authorization', auth);
-      expect(images.body.items.map((image: { format: string }) => image.format)).toEqual(['gif']);
+      expect(
+        images.body.items.map((image: { format: string; width: number; height: number }) => [
+          image.format,
+          image.width,
+          image.height,
+        ]),
+      ).toEqual([['gif', 640, 480]]);
     });
   },
 );

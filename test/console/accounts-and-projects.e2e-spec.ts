@@ -30,6 +30,10 @@ describe('console: accounts and projects', () => {
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByRole('heading', { name: /Fruit/ }).waitFor();
     await expect(page.locator('h1 .badge').textContent()).resolves.toBe('detection');
+    // The project's address shortened to /projects lists the projects, not 'Not found'.
+    await page.goto('/projects');
+    await page.getByRole('link', { name: 'Fruit' }).click();
+    await page.getByRole('heading', { name: /Fruit/ }).waitFor();
 
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowl');

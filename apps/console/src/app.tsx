@@ -84,7 +84,8 @@ function SkipLink() {
 }
 
 function Routes({ path }: { path: string }) {
-  if (path === '/' || path === '/login' || path === '/signup') return <ProjectsPage />;
+  // Every project's address starts /projects/…: shortened to /projects, it still lists them.
+  if (['/', '/login', '/signup', '/projects', '/projects/'].includes(path)) return <ProjectsPage />;
   if (path === '/tokens') return <TokensPage />;
   if (path === '/shared-models') return <SharedModelsPage />;
   const project = /^\/projects\/([^/]+)/.exec(path);

@@ -27,3 +27,4 @@ export type {
   MultilabelValidation,
   Validation,
 } from './training/training-types.js';
+export { DECODING_BUDGET_PIXELS, decodingBudget } from './images/decoding-budget.js';

@@ -629,7 +629,7 @@ export interface paths {
         };
         /**
          * Live progress as Server-Sent Events
-         * @description Three event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch (PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second). Both progress types come at most 4 a second and are transient (never events of the iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once. At most 20 streams open per user (429 TOO_MANY_EVENT_STREAMS); a client that stops reading has its stream closed (an EventSource reconnects).
+         * @description Three event types. `iteration`: the whole iteration (IterationDto) each time it changes (a new status, an epoch completed); the stream ends after the final status. `preparation`: progress before the first epoch (PreparationProgressDto: reading, decoding, then computing backbone embeddings or feature maps, i of n, per second, cached). `batch`: progress within the epoch being trained (BatchProgressDto: batch i of n, images per second, photos per batch, training and validation images). Both progress types come at most 4 a second and are transient (never events of the iteration, from whichever process trains it); a client connecting mid-phase gets the latest one at once. At most 20 streams open per user (429 TOO_MANY_EVENT_STREAMS); a client that stops reading has its stream closed (an EventSource reconnects).
          */
         get: operations["streamIterationEvents"];
         put?: never;
@@ -2264,7 +2264,7 @@ export interface paths {
         put?: never;
         /**
          * Import a project exported by POST /v1/projects/{projectId}/export (from this or another installation)
-         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer.
+         * @description The project is created anew, owned by you: new ids for it and for everything in it (labels, images, iterations, test runs, deployments), replaced consistently in every event and in the dataset manifests. Its history is kept: the same events in the same order with their original times, recorded as done by you in this request (its correlation id), after a ProjectImported event naming the source project. Images, models, metrics and manifests are byte for byte the same (manifests differ only by the ids they name). Deployment keys are not carried: every active deployment gets a new key, listed once in the answer. The answer counts what the new project holds (`contents`: images, labels, labels on images, regions, iterations, deployments) and what the archive carried that was not imported (`skipped`).
          *
          *     The upload goes to a temporary file (never into memory), the zip is read through its central directory (ZIP64: over 4 GiB or 65,535 entries) and its blobs are streamed one at a time, each checked against its sha256, so an archive larger than memory imports. An archive under 64 MiB answers 201 when imported; a larger one, or any with `Prefer: respond-async`, answers 202 at once with the status of the import, to poll at the `Location` (GET /v1/projects/imports/{importId}).
          *
@@ -3472,6 +3472,12 @@ export interface components {
             elapsedMs: number;
             /** @description Training images per second in this epoch so far. */
             imagesPerSecond: number;
+            /** @description Photos each step (batch) learns from; the last step of a pass may take fewer. Null when the worker that trains is of a release that did not report it. */
+            batchSize: number | null;
+            /** @description Images the run trains on. Null when the worker did not report it. */
+            trainingImages: number | null;
+            /** @description Images the run validates on after each epoch (0 without validation). Null when not reported. */
+            validationImages: number | null;
             /** @description The run's attempt (a run that lost its worker starts again). */
             attempt: number;
             /** Format: date-time */
@@ -5502,6 +5508,50 @@ export interface components {
             apiKey: string;
             keyPrefix: string;
         };
+        ImportedContentsDto: {
+            /**
+             * @description Images the project holds (removed images left out).
+             * @example 1200
+             */
+            images: number;
+            /**
+             * @description Of those, images with a whole-image label or at least one region.
+             * @example 1150
+             */
+            labeledImages: number;
+            /**
+             * @description Labels (tags) of the project.
+             * @example 4
+             */
+            labels: number;
+            /**
+             * @description Whole-image labels on images: a classified image's label, each label of a multilabel image (0 for detection).
+             * @example 1150
+             */
+            imageLabels: number;
+            /**
+             * @description Boxes on images (detection).
+             * @example 0
+             */
+            regions: number;
+            /**
+             * @description Iterations (trained or imported models, deleted ones left out).
+             * @example 3
+             */
+            iterations: number;
+            /**
+             * @description Active deployments, each with a new key (`deployments`).
+             * @example 1
+             */
+            deployments: number;
+        };
+        ImportSkippedDto: {
+            /**
+             * @description Blobs the archive carries that no event references: passed over, not stored. Events are never skipped: an archive with one this installation cannot take is refused whole.
+             * @example 0
+             */
+            unreferencedBlobs: number;
+        };
         ImportedProjectDto: {
             /** @description The new project, with new ids, owned by you. */
             project: components["schemas"]["ProjectDto"];
@@ -5524,6 +5574,10 @@ export interface components {
             blobs: number;
             /** @description Every active deployment, with a new key. */
             deployments: components["schemas"]["ImportedDeploymentKeyDto"][];
+            /** @description What the new project holds, as its image, label and iteration lists show it. */
+            contents: components["schemas"]["ImportedContentsDto"];
+            /** @description What the archive carried that was not imported. */
+            skipped: components["schemas"]["ImportSkippedDto"];
         };
         ImportProgressDto: {
             /**

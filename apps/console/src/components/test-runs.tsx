@@ -12,6 +12,11 @@ import { plural } from './plural';
 
 type TestRun = Schemas['TestRunDto'];
 type TestPrediction = Schemas['TestPredictionDto'];
+type RequestedTestRun = Schemas['RequestedTestRunDto'];
+type TestAnnotationIssue = Schemas['TestAnnotationIssueDto'];
+
+/** The API reads at most 64 KiB of a test set's COCO file: said before sending, with what to do about it. */
+const COCO_MAX_CHARACTERS = 64 * 1024;
 
 /** Test the iteration on the project's test split or on uploaded labeled photos; each run's scores and the images it got wrong. */
 export function TestRuns({ project, iterationId }: { project: Project; iterationId: string }) {
@@ -301,8 +306,9 @@ const labelsOf = (prediction: TestPrediction) =>
   [...boxesOf(prediction.expected), ...boxesOf(prediction.predicted)].map((box) => box.label);
 
 /**
- * Photos the project has never seen, with their answers: classification picks photos per label; detection sends
- * photos with a labels.json giving each file's boxes. The server checks every file and names each problem.
+ * Photos the project has never seen, with their answers: classification picks photos per label; multilabel sends
+ * photos with a labels.json giving each file's labels; detection sends photos with their boxes as a COCO JSON (what
+ * labeling tools export) or a labels.json. The server checks every file and names each problem.
  */
 function LabeledTestSet({
   project,
@@ -314,16 +320,28 @@ function LabeledTestSet({
   onRequested: (run: TestRun) => Promise<void>;
 }) {
   const multilabel = project.type === 'multilabel';
+  const detection = project.type === 'detection';
   const [filesByLabel, setFilesByLabel] = useState<Record<string, File[]>>({});
   const [photos, setPhotos] = useState<File[]>([]);
   const [answers, setAnswers] = useState<File | null>(null);
+  const [boxFormat, setBoxFormat] = useState<'coco' | 'labels'>('coco');
+  const sendsCoco = detection && boxFormat === 'coco';
+  // The file chosen for one format is not sent as the other: its field is emptied (a new input) and forgotten.
+  const chooseBoxFormat = (format: 'coco' | 'labels') => {
+    setBoxFormat(format);
+    setAnswers(null);
+  };
+  // The boxes of the last COCO file the server cut or dropped, kept after the form is cleared for the next set.
+  const [annotationIssues, setAnnotationIssues] = useState<{ file: string; issues: TestAnnotationIssue[] } | null>(
+    null,
+  );
   const form = useRef<HTMLFormElement>(null);
   const upload = useMutation({
     mutationFn: async () => {
+      setAnnotationIssues(null);
       const body = new FormData();
-      let labels: Record<string, unknown>;
       if (project.type === 'classification') {
-        labels = {};
+        const labels: Record<string, string> = {};
         for (const [label, files] of Object.entries(filesByLabel)) {
           for (const file of files) {
             if (file.name in labels)
@@ -332,11 +350,16 @@ function LabeledTestSet({
             body.append('images', file, file.name);
           }
         }
+        body.append('labels', JSON.stringify(labels));
+      } else if (sendsCoco) {
+        if (!answers) throw new Error('Choose the COCO JSON file that gives the boxes of these photos.');
+        body.append('coco', await cocoText(answers));
+        for (const file of photos) body.append('images', file, file.name);
       } else {
         if (!answers)
           throw new Error(`Choose the labels.json that gives each photo its ${multilabel ? 'labels' : 'boxes'}.`);
         try {
-          labels = JSON.parse(await answers.text()) as Record<string, unknown>;
+          body.append('labels', JSON.stringify(JSON.parse(await answers.text())));
         } catch {
           throw new Error(
             multilabel
@@ -350,21 +373,22 @@ function LabeledTestSet({
       for (const file of body.getAll('images') as File[])
         if (await isZip(file))
           throw new Error(`${file.name} is a zip: a test set is sent as photos. Unzip it, then choose its photos.`);
-      body.append('labels', JSON.stringify(labels));
       const response = await fetch(`/v1/projects/${project.id}/iterations/${iterationId}/test-runs`, {
         method: 'POST',
         headers: getSessionHeaders(),
         body,
       });
       const answer = await response.json().catch(() => undefined);
-      if (!response.ok) throw toApiError(response, answer);
-      return answer as TestRun;
+      if (!response.ok) throw inWordsOfTheForm(toApiError(response, answer), answers);
+      return { run: answer as RequestedTestRun, cocoFile: sendsCoco ? answers?.name : undefined };
     },
-    onSuccess: async (run) => {
+    onSuccess: async ({ run, cocoFile }) => {
       form.current?.reset();
       setFilesByLabel({});
       setPhotos([]);
       setAnswers(null);
+      if (cocoFile && run.annotationIssues?.length)
+        setAnnotationIssues({ file: cocoFile, issues: run.annotationIssues });
       await onRequested(run);
     },
   });
@@ -402,9 +426,37 @@ function LabeledTestSet({
                 onChange={(event) => setPhotos([...(event.target.files ?? [])])}
               />
             </label>
+            {detection && (
+              <fieldset className="label-choices">
+                <legend>Their boxes come as</legend>
+                <label className="choice">
+                  <input
+                    type="radio"
+                    name="box-format"
+                    checked={boxFormat === 'coco'}
+                    onChange={() => chooseBoxFormat('coco')}
+                  />
+                  a COCO JSON file
+                </label>
+                <label className="choice">
+                  <input
+                    type="radio"
+                    name="box-format"
+                    checked={boxFormat === 'labels'}
+                    onChange={() => chooseBoxFormat('labels')}
+                  />
+                  a labels.json file
+                </label>
+              </fieldset>
+            )}
             <label>
               {multilabel ? (
                 <>Their labels: a labels.json mapping each file name to its label names, e.g. ["beach", "sunset"]</>
+              ) : sendsCoco ? (
+                <>
+                  Their boxes: a COCO JSON file (as labeling tools export it) listing these photos by file name, with
+                  their boxes in pixels; its other images are not needed
+                </>
               ) : (
                 <>
                   Their boxes: a labels.json mapping each file name to [{'{'}label, x, y, width, height{'}'}] in
@@ -412,6 +464,7 @@ function LabeledTestSet({
                 </>
               )}
               <input
+                key={boxFormat}
                 type="file"
                 accept="application/json,.json"
                 onChange={(event) => setAnswers(event.target.files?.[0] ?? null)}
@@ -424,8 +477,66 @@ function LabeledTestSet({
         </button>
         <ErrorMessage error={upload.error} />
         <TestSetProblems error={upload.error} />
+        {annotationIssues && <CocoIssues {...annotationIssues} />}
       </fieldset>
     </form>
+  );
+}
+
+/** 'fork_18.jpg, annotation id 999: left out. It names category id 7, …' (-1: about all the photo's boxes). */
+function describeIssue(issue: TestAnnotationIssue, file: string): string {
+  const annotation =
+    issue.annotation < 0
+      ? ''
+      : `, annotation ${issue.annotationId === undefined ? `number ${issue.annotation + 1}` : `id ${issue.annotationId}`}`;
+  // Without a photo: an annotation naming no image of the file, told as the file's own.
+  return `${issue.filename ?? file}${annotation}: ${issue.action === 'dropped' ? 'left out' : 'changed'}. ${issue.message}`;
+}
+
+/** The COCO file's text, refused in the form's words when it is no JSON or longer than the API reads. */
+async function cocoText(file: File): Promise<string> {
+  const text = await file.text();
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new Error(
+      `${file.name} is not JSON: choose the COCO JSON file exported with these photos (it lists "images", "annotations" and "categories").`,
+    );
+  }
+  if (text.length > COCO_MAX_CHARACTERS)
+    throw new Error(
+      `${file.name} is ${Math.ceil(text.length / 1024)} KiB; a test set's COCO file can be at most 64 KiB. Keep only the images you test on (and their annotations) in it, or test on fewer photos at a time.`,
+    );
+  return text;
+}
+
+/**
+ * The API's refusals that name its own fields ("coco", "labels") told with the file the user chose, and what to do.
+ * Other refusals already say what to fix in words a user knows.
+ */
+function inWordsOfTheForm(error: ApiError, answers: File | null): ApiError {
+  const file = answers?.name ?? 'The file';
+  const retold: Record<string, string> = {
+    INVALID_COCO: `${file} cannot be read as a COCO file: ${error.message.replace(/^The "coco" field cannot be read: /, '')} Choose the COCO JSON exported with these photos, or switch to a labels.json.`,
+    INVALID_LABELS: `${file} cannot be read: ${error.message.replace(/^The "labels" field /, 'it ')}`,
+  };
+  return error.code in retold ? new ApiError(error.status, error.code, retold[error.code], error.details) : error;
+}
+
+/** A 207's boxes of the COCO file that were cut to their photo or not taken, each with its photo and why. */
+function CocoIssues({ file, issues }: { file: string; issues: TestAnnotationIssue[] }) {
+  return (
+    <div role="status">
+      <p>
+        The test run started, but {issues.length === 1 ? '1 box' : `${issues.length} boxes`} of {file}{' '}
+        {issues.length === 1 ? 'was' : 'were'} not tested as written:
+      </p>
+      <ul className="errors" aria-label={`Boxes of ${file} not tested as written`}>
+        {issues.map((issue, index) => (
+          <li key={index}>{describeIssue(issue, file)}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

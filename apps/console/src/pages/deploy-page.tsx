@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, type Project, refusedFile, type Schemas, unwrap } from '../api/client';
+import { api, ApiError, type Project, refusedFile, type Schemas, unwrap } from '../api/client';
 import { isZip } from '../api/upload';
 import { BoxesOverlay } from '../components/boxes-overlay';
 import { BoxLegend } from '../components/label-colours';
@@ -264,10 +264,13 @@ for prediction in results.predictions:
 function TryIt({ project, deployment, apiKey }: { project: Project; deployment: Deployment; apiKey?: string }) {
   const [key, setKey] = useState(apiKey ?? '');
   const [photo, setPhoto] = useState<string | null>(null);
+  // A photo dropped before the key was pasted: not sent (the endpoint would only refuse it), and said why.
+  const [droppedWithoutKey, setDroppedWithoutKey] = useState<string | null>(null);
   // Typed in percent, as the predictions below are shown; the API takes a fraction.
   const [minimumPercent, setMinimumPercent] = useState('');
   const threshold = minimumPercent === '' ? '' : String(fraction(minimumPercent));
-  const effectiveKey = apiKey ?? key;
+  // A key copied from a mail or a terminal often comes with a space or a line break around it.
+  const effectiveKey = (apiKey ?? key).trim();
   const predict = useMutation({
     mutationFn: async (file: File) => {
       if (await isZip(file))
@@ -283,17 +286,26 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
       });
       // A proxy in front of the API can answer with an HTML page: never show its parse error.
       const body = (await response.json().catch(() => undefined)) as { predictions: Prediction[] } | undefined;
-      if (!response.ok || !body) throw refusedFile(file.name, response, body, false);
+      if (!response.ok || !body) throw withKeyAdvice(refusedFile(file.name, response, body, false), deployment);
       return body.predictions;
     },
   });
   const pick = (files: FileList | null) => {
-    if (files?.[0]) predict.mutate(files[0]);
+    const file = files?.[0];
+    if (!file) return;
+    if (!effectiveKey) {
+      setDroppedWithoutKey(file.name);
+      return;
+    }
+    setDroppedWithoutKey(null);
+    predict.mutate(file);
   };
   return (
     <>
       <div
-        className="try-it"
+        className={effectiveKey ? 'try-it' : 'try-it waiting-for-key'}
+        role="group"
+        aria-label={`Try ${deployment.name} with its key`}
         onDragOver={(event) => event.preventDefault()}
         onDrop={(event) => {
           event.preventDefault();
@@ -304,7 +316,16 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
         {!apiKey && (
           <label>
             Deployment key
-            <input value={key} onChange={(event) => setKey(event.target.value)} placeholder="dpk_…" />
+            <input
+              value={key}
+              onChange={(event) => {
+                setKey(event.target.value);
+                setDroppedWithoutKey(null);
+              }}
+              placeholder={`${deployment.keyPrefix}…`}
+              autoComplete="off"
+              spellCheck={false}
+            />
           </label>
         )}
         <label>
@@ -316,11 +337,17 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
           <input type="file" accept="image/*" onChange={(event) => pick(event.target.files)} disabled={!effectiveKey} />
         </label>
         {/* The photo and video pickers stay disabled until then: say why, and how to try without the key. */}
-        {!effectiveKey && (
-          <p className="hint">
-            Paste this deployment&apos;s key above to try its endpoint, or test its model below with your login.
-          </p>
-        )}
+        {!effectiveKey &&
+          (droppedWithoutKey ? (
+            <p className="error" role="alert">
+              {droppedWithoutKey} was not sent: paste this deployment&apos;s key above first, then drop it again. Or
+              test it below with your login, no key needed.
+            </p>
+          ) : (
+            <p className="hint">
+              Paste this deployment&apos;s key above to try its endpoint, or test its model below with your login.
+            </p>
+          ))}
         <ErrorMessage error={predict.error} />
         {photo && predict.data && <TryItResult photo={photo} predictions={predict.data} />}
         <VideoPredictionTry deploymentId={deployment.id} apiKey={effectiveKey} threshold={threshold} />
@@ -336,6 +363,17 @@ function TryIt({ project, deployment, apiKey }: { project: Project; deployment: 
         />
       )}
     </>
+  );
+}
+
+/** A refused key: the API's words, then what to check (the key's known start) and the way out if it is lost. */
+function withKeyAdvice(error: ApiError, deployment: Deployment): ApiError {
+  if (error.code !== 'INVALID_API_KEY') return error;
+  return new ApiError(
+    error.status,
+    error.code,
+    `${error.message} Paste the whole key of ${deployment.name}: it starts ${deployment.keyPrefix}. If it is lost, rotate it above (apps using the old key then stop getting predictions).`,
+    error.details,
   );
 }
 

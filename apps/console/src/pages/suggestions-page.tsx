@@ -220,40 +220,43 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         )}
       </div>
       <ErrorMessage error={request.error} />
-      <div className="filters" role="group" aria-label="Filter suggestions">
-        <label>
-          Probability from
-          <PercentInput value={range.min} onChange={(min) => setRange({ ...range, min })} />
-        </label>
-        <label>
-          to
-          <PercentInput value={range.max} onChange={(max) => setRange({ ...range, max })} />
-        </label>
-        {(detection || multilabel) && (
+      {/* Nothing to filter, select, accept or reject yet: no row of disabled buttons; a range typed stays to be cleared. */}
+      {(items.length > 0 || range.min !== '' || range.max !== '') && (
+        <div className="filters" role="group" aria-label="Filter suggestions">
           <label>
-            Accept {detection ? 'boxes' : 'labels'} at least this probable
-            <PercentInput value={minBox} onChange={setMinBox} />
+            Probability from
+            <PercentInput value={range.min} onChange={(min) => setRange({ ...range, min })} />
           </label>
-        )}
-        <button
-          type="button"
-          onClick={() => setSelected(new Set(items.map((item) => item.imageId)))}
-          disabled={items.length === 0}
-        >
-          Select all
-        </button>
-        <button type="button" onClick={() => accept.mutate(chosen)} disabled={busy || chosen.length === 0}>
-          Accept selected ({chosen.length})
-        </button>
-        <button
-          type="button"
-          className="danger"
-          onClick={() => reject.mutate(chosen)}
-          disabled={busy || chosen.length === 0}
-        >
-          Reject selected ({chosen.length})
-        </button>
-      </div>
+          <label>
+            to
+            <PercentInput value={range.max} onChange={(max) => setRange({ ...range, max })} />
+          </label>
+          {(detection || multilabel) && (
+            <label>
+              Accept {detection ? 'boxes' : 'labels'} at least this probable
+              <PercentInput value={minBox} onChange={setMinBox} />
+            </label>
+          )}
+          <button
+            type="button"
+            onClick={() => setSelected(new Set(items.map((item) => item.imageId)))}
+            disabled={items.length === 0}
+          >
+            Select all
+          </button>
+          <button type="button" onClick={() => accept.mutate(chosen)} disabled={busy || chosen.length === 0}>
+            Accept selected ({chosen.length})
+          </button>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => reject.mutate(chosen)}
+            disabled={busy || chosen.length === 0}
+          >
+            Reject selected ({chosen.length})
+          </button>
+        </div>
+      )}
       {outcome && <p role="status">{outcome}</p>}
       <ErrorMessage error={suggestions.error ?? accept.error ?? reject.error} />
       {underReview && (

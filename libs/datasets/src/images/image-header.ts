@@ -7,6 +7,7 @@ import {
   unsupportedFormatNamed,
   unsupportedFormatOf,
 } from './image-formats.js';
+import { gifFirstFramePaintablePixels } from './gif-frames.js';
 import { largestCompressedTiffPieceBytes } from './tiff-pieces.js';
 
 const MiB = 1024 * 1024;
@@ -16,6 +17,19 @@ const MiB = 1024 * 1024;
  * picture in one strip still fits.
  */
 export const MAX_TIFF_PIECE_BYTES = 64 * MiB;
+/**
+ * GIFs are decoded onto their whole canvas (4 bytes a pixel, ~200 MB for 7,200 × 7,200), however little of it the
+ * first frame fills: a canvas over this many pixels must be filled at least to `HOLLOW_GIF_SHARE` by what the frame
+ * can hold. Editors and encoders write the first frame over the whole canvas; a 43-byte GIF cannot fill 52 MP.
+ */
+const HOLLOW_GIF_CHECKED_PIXELS = 1024 * 1024;
+const HOLLOW_GIF_SHARE = 1 / 8;
+/**
+ * The most pixels taken in a GIF, below the general limit: libvips cannot shrink a GIF while decoding it, so each
+ * costs 4 bytes a pixel at once (eight one-colour 52-MP GIFs of 36 KB each, uploaded together: 816 MiB). GIFs are
+ * drawings and animations, not photos; 4,096 × 4,096 is far above any real one.
+ */
+export const GIF_MAX_PIXELS = 4096 * 4096;
 
 /** What an image's header says, read without decoding its pixels. */
 export interface ImageHeader {
@@ -88,6 +102,26 @@ export async function readImageHeader(bytes: Buffer, limits: { maxPixels: number
         `The TIFF is compressed in strips or tiles of more than ${bytesText(MAX_TIFF_PIECE_BYTES)} each once ` +
         'decoded, which are decoded whole: save it again as PNG or JPEG, or as a TIFF in strips (as most programs ' +
         'write them).',
+    });
+  }
+  if (header.format === 'gif' && width * height > HOLLOW_GIF_CHECKED_PIXELS) {
+    const paintable = gifFirstFramePaintablePixels(bytes);
+    if (paintable !== null && paintable < width * height * HOLLOW_GIF_SHARE) {
+      return refused({
+        kind: 'too-large',
+        message:
+          `The GIF declares a ${width}x${height} canvas, but its first frame holds at most ${paintable} of those ` +
+          'pixels (the rest is empty or missing), and a GIF is decoded onto its whole canvas: crop the canvas to the ' +
+          'picture, or save it again as PNG or JPEG.',
+      });
+    }
+  }
+  if (header.format === 'gif' && width * height > GIF_MAX_PIXELS) {
+    return refused({
+      kind: 'too-large',
+      message:
+        `The GIF is ${width}x${height} pixels; a GIF is decoded whole, so at most ${GIF_MAX_PIXELS} pixels ` +
+        '(4096x4096) are taken in one: save it again as PNG or JPEG, or scale it down.',
     });
   }
   return { ok: true, header };

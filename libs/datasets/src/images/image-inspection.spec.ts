@@ -150,7 +150,7 @@ describe('image inspection', () => {
     });
   });
 
-  it('takes a hollow GIF and a fax TIFF of 7,200 × 7,200 pixels, which decode in the pixel budget', async () => {
+  it('refuses from its header a 43-byte GIF declaring 7,200 × 7,200 pixels, saying what to fix, and takes a hollow fax TIFF, which decodes in pieces', async () => {
     const uploadLimits = {
       maxFileBytes: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_FILE_BYTES,
       maxPixels: DEFAULT_UPLOAD_LIMITS.UPLOAD_MAX_PIXELS,
@@ -159,7 +159,55 @@ describe('image inspection', () => {
       inspectImage(hollowGif(7200), uploadLimits),
       inspectImage(hollowFaxTiff(7200), uploadLimits),
     ]);
-    expect(gif).toMatchObject({ ok: true, image: { format: 'gif', width: 7200, height: 7200 } });
+    expect(gif).toEqual({
+      ok: false,
+      rejection: {
+        code: 'IMAGE_TOO_LARGE',
+        message:
+          'The GIF declares a 7200x7200 canvas, but its first frame holds at most 15 of those pixels (the rest is ' +
+          'empty or missing), and a GIF is decoded onto its whole canvas: crop the canvas to the picture, or save it ' +
+          'again as PNG or JPEG.',
+      },
+    });
     expect(fax).toMatchObject({ ok: true, image: { format: 'tiff', width: 7200, height: 7200 } });
+  });
+
+  it('takes GIFs whose first frame fills the canvas: 640 × 480, a one-colour 2,000 × 1,500 and an animation', async () => {
+    const gif = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: '#2a6' } })
+        .gif()
+        .toBuffer();
+    const animation = await sharp([await generateImage(7, { width: 60, height: 40 }), await gif(60, 40)], {
+      join: { animated: true },
+    })
+      .gif()
+      .toBuffer();
+    expect(await inspectImage(await gif(640, 480), limits)).toMatchObject({
+      ok: true,
+      image: { format: 'gif', width: 640, height: 480 },
+    });
+    expect(await inspectImage(await gif(2000, 1500), limits)).toMatchObject({
+      ok: true,
+      image: { format: 'gif', width: 2000, height: 1500 },
+    });
+    expect(await inspectImage(animation, limits)).toMatchObject({
+      ok: true,
+      image: { format: 'gif', width: 60, height: 40 },
+    });
+  });
+
+  it('refuses a GIF over 4,096 × 4,096 pixels, which would be decoded whole, and says to save it as PNG or JPEG', async () => {
+    const largeGif = await sharp({ create: { width: 5000, height: 4000, channels: 3, background: '#2a6' } })
+      .gif()
+      .toBuffer();
+    expect(await inspectImage(largeGif, limits)).toEqual({
+      ok: false,
+      rejection: {
+        code: 'IMAGE_TOO_LARGE',
+        message:
+          'The GIF is 5000x4000 pixels; a GIF is decoded whole, so at most 16777216 pixels (4096x4096) are taken in ' +
+          'one: save it again as PNG or JPEG, or scale it down.',
+      },
+    });
   });
 });

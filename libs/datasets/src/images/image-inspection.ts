@@ -1,6 +1,6 @@
 import sharp from 'sharp';
+import { decodingBudget } from '@diyml/ml/pure';
 import { DatasetErrors } from '../domain/dataset-errors.js';
-import { decodingBudget } from './decoding-budget.js';
 import { type ImageHeaderProblem, readImageHeader } from './image-header.js';
 import { type ImageFormat, SUPPORTED_IMAGE_FORMATS_TEXT } from './image-formats.js';
 import { isStoredSideways } from './image-orientation.js';
@@ -57,7 +57,7 @@ export async function inspectImage(bytes: Buffer, limits: InspectionLimits): Pro
   const { format, width, height, orientation } = read.header;
   let dhash: string;
   try {
-    dhash = await decodingBudget(limits.maxPixels).run(() => decodeAndHash(bytes, width * height, limits.maxPixels), {
+    dhash = await decodingBudget.run(() => decodeAndHash(bytes, width * height, limits.maxPixels), {
       weight: width * height,
     });
   } catch (error) {

@@ -59,8 +59,11 @@ export async function hollowJpegTiff(size: number): Promise<Buffer> {
   return oneStripTiff(size, { compression: 7, photometric: 6, bitsPerSample: 8, samples: 3 }, jpeg);
 }
 
-/** A GIF of 43 bytes whose one frame declares `size` × `size` pixels: libvips decodes a whole frame (4 bytes a pixel). */
-export function hollowGif(size: number): Buffer {
+/**
+ * A GIF of 43 bytes whose one frame declares `size` × `size` pixels: libvips decodes a whole frame (4 bytes a pixel).
+ * Each `variant` (0-255) has other bytes (its second colour), so none is a duplicate of another.
+ */
+export function hollowGif(size: number, variant = 0): Buffer {
   const screen = Buffer.alloc(7);
   screen.writeUInt16LE(size, 0);
   screen.writeUInt16LE(size, 2);
@@ -71,7 +74,7 @@ export function hollowGif(size: number): Buffer {
   return Buffer.concat([
     Buffer.from('GIF89a'),
     screen,
-    Buffer.from([0, 0, 0, 255, 255, 255]),
+    Buffer.from([0, 0, 0, 255, 255, variant]),
     Buffer.from([0x21, 0xf9, 4, 0, 0, 0, 0, 0]),
     descriptor,
     Buffer.from([2, 2, 0x4c, 0x01, 0, 0x3b]),

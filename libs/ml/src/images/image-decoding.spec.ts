@@ -8,6 +8,7 @@ import {
   decodeResized,
   toUnitRange,
 } from './image-decoding.js';
+import { DECODING_BUDGET_PIXELS, decodingBudget } from './decoding-budget.js';
 
 /** A PNG of `width`×`height` whose left half is red and right half blue. */
 async function halfRedHalfBluePng(width: number, height: number): Promise<Uint8Array> {
@@ -27,6 +28,30 @@ function pixelAt(image: { pixels: Uint8Array; width: number; channels: number },
 }
 
 describe('image decoding', () => {
+  it("waits for room in the thread's pixel budget to decode encoded bytes, not raw pixels", async () => {
+    const png = await halfRedHalfBluePng(16, 16);
+    let release = () => {};
+    const holding = decodingBudget.run(() => new Promise<void>((resolve) => (release = resolve)), {
+      weight: DECODING_BUDGET_PIXELS,
+    });
+    const order: string[] = [];
+    const encoded = decodeResized(png, { width: 8, height: 8 }, 3).then(() => order.push('encoded'));
+    const raw = decodeResized(
+      { pixels: new Uint8Array(16 * 16 * 3), width: 16, height: 16, channels: 3 },
+      {
+        width: 8,
+        height: 8,
+      },
+      3,
+    ).then(() => order.push('raw'));
+    await raw;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    order.push('released');
+    release();
+    await Promise.all([holding, encoded]);
+    expect(order).toEqual(['raw', 'released', 'encoded']);
+  });
+
   it('decodes and resizes encoded bytes to RGB at the target size', async () => {
     const image = await decodeResized(await halfRedHalfBluePng(40, 20), { width: 8, height: 8 }, 3);
     expect(image).toMatchObject({ width: 8, height: 8, channels: 3 });

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import type { Box } from '../boxes/box.js';
+import { decodingBudget } from './decoding-budget.js';
 
 export type Channels = 1 | 3;
 
@@ -93,7 +94,10 @@ export async function decodeResized(source: ImageSource, size: ImageSize, channe
   ) {
     return { pixels: source.pixels, width: size.width, height: size.height, channels };
   }
-  return toPixels(open(source).resize(size.width, size.height, { fit: 'fill' }), channels);
+  const resized = () => toPixels(open(source).resize(size.width, size.height, { fit: 'fill' }), channels);
+  if (isRawImage(source)) return resized();
+  const { width, height } = await orientedSize(source);
+  return decodingBudget.run(resized, { weight: width * height });
 }
 
 /** Source dimensions after EXIF orientation. */
@@ -135,16 +139,20 @@ export async function decodeLetterboxed(
 ): Promise<LetterboxedImage> {
   const transform = await letterboxTransformOf(source, size);
   const { contentWidth, contentHeight, offsetX, offsetY } = transform;
-  const image = open(source)
-    .resize(contentWidth, contentHeight, { fit: 'fill' })
-    .extend({
-      top: offsetY,
-      bottom: size.height - contentHeight - offsetY,
-      left: offsetX,
-      right: size.width - contentWidth - offsetX,
-      background: LETTERBOX_GREY,
-    });
-  return { ...(await toPixels(image, channels)), transform };
+  const letterboxed = async () => {
+    const image = open(source)
+      .resize(contentWidth, contentHeight, { fit: 'fill' })
+      .extend({
+        top: offsetY,
+        bottom: size.height - contentHeight - offsetY,
+        left: offsetX,
+        right: size.width - contentWidth - offsetX,
+        background: LETTERBOX_GREY,
+      });
+    return { ...(await toPixels(image, channels)), transform };
+  };
+  if (isRawImage(source)) return letterboxed();
+  return decodingBudget.run(letterboxed, { weight: transform.sourceWidth * transform.sourceHeight });
 }
 
 /** A box in source-image fractions to fractions of the letterboxed image. */
@@ -179,7 +187,8 @@ export function toUnitRange(pixels: Uint8Array): Float32Array {
 
 /**
  * Decodes many images with bounded concurrency: sharp works on libuv's thread pool, so a few images in flight keep
- * its threads busy without queueing thousands of buffers at once. Results keep the input order.
+ * its threads busy without queueing thousands of buffers at once. Results keep the input order. Each decode of
+ * encoded bytes also waits for room in the thread's pixel budget, so large images are decoded one at a time.
  */
 export async function decodeAll<T>(
   count: number,

@@ -20,7 +20,7 @@ export async function leaseFromSettings(settings: Settings): Promise<Lease> {
     return new RedisLease(settings.REDIS_URL, settings.QUEUE_PREFIX);
   }
   if (settings.POSTGRES_URL) {
-    logger.log('Reactor leases as PostgreSQL advisory locks');
+    logger.log('Reactor leases on PostgreSQL');
     return new PostgresLease(settings.POSTGRES_URL);
   }
   return new SqliteLease(join(settings.DATA_DIR, 'leases.sqlite'));

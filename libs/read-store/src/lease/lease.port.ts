@@ -19,7 +19,7 @@ export interface HeldLease {
 
 /**
  * Hands out leases. Adapters: SQLite (processes sharing a data directory), Redis (REDIS_URL), PostgreSQL
- * advisory locks (POSTGRES_URL). One contract suite checks them all.
+ * (POSTGRES_URL). One contract suite checks them all.
  */
 export abstract class Lease {
   /** Takes the named lease for `ttlMs` when nobody holds it; undefined when another holder has it. */

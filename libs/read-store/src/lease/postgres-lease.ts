@@ -1,33 +1,56 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { postgresDriver } from '@diyml/core';
+import { createPostgresPool, migrate, postgresDriver } from '@diyml/core';
 import { type HeldLease, Lease, leaseLost } from './lease.port.js';
+import { LEASE_MIGRATIONS } from './postgres-lease.migrations.js';
 
 interface UnwrittenPosition {
   readonly client: pg.Client;
+  readonly holder: string;
   position: number;
   readonly waiting: { resolve: () => void; reject: (error: unknown) => void }[];
 }
 
-/** First key of the advisory locks taken for leases, apart from diyml's other advisory locks. */
-export const LEASE_LOCK_SPACE = 0x6c_65_61; // 'lea'
+/**
+ * Whether the lease row `l` is free to take: given up, lapsed by the server's clock (the apis' clocks need not
+ * agree), or held by a session that ended (its process died: no need to wait for the expiry). A stalled process
+ * keeps its session, so only the expiry frees its leases; so does a pid the server gave to a new session meanwhile.
+ */
+const FREE = `(l.holder IS NULL OR l.expires_at <= now()
+  OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.holder_pid))`;
+
+/** Still held by holder $2: a holder whose lease lapsed changes nothing, even when nobody took it over yet. */
+const HELD = 'name = $1 AND holder = $2 AND expires_at > now()';
 
 /**
- * Leases as PostgreSQL session advisory locks (pg_try_advisory_lock) on one dedicated connection: the server
- * frees them when the connection ends, so a process that dies gives its leases up at once. Positions are
- * written on that same connection, so a holder whose connection died cannot move them. Its queries go one after
- * the other (`query`): pg deprecates a query sent while the client runs another, and pg 9 refuses it. So that
- * the reactors of a process do not wait for each other's position writes one by one, the positions advanced
- * while one write is in flight go together in the next (one statement, the newest position per lease), and
- * their commits do not wait for the disk: a position lost with the server only makes its reactor react again to
- * the last events, as it does when its process dies between a reaction and the write of its position.
+ * Gives up the leases matched by `which` ($1, $2 as given): a row that never recorded a position says nothing once
+ * given up (a new row starts at -1 just the same) and is deleted, so the upload leases, named anew by every
+ * process, do not pile up; the others keep their position for the next holder.
+ */
+const giveUp = (which: string) => `WITH kept AS (
+    UPDATE leases SET holder = NULL, holder_pid = NULL WHERE ${which} AND position <> -1 RETURNING 1
+  ) DELETE FROM leases WHERE ${which} AND position = -1`;
+
+/**
+ * Leases as rows of the `leases` table (name, holder, holder's session, expiry, position), each change one
+ * statement conditioned on the holder and the expiry (compare-and-set), so two processes cannot both take a lease
+ * and a holder that lost it cannot renew it or move its position. A holder that stops renewing (stalled,
+ * swapped out, a long GC pause) loses its leases after their ttl, as with Redis; one whose process died loses
+ * them at once, its session being gone. All of it runs on one dedicated session, whose backend pid names the
+ * holder. Its queries go one after the other (`query`): pg deprecates a query sent while the client runs another,
+ * and pg 9 refuses it. So that the reactors of a process do not wait for each other's position writes one by one,
+ * the positions advanced while one write is in flight go together in the next (one statement, the newest position
+ * per lease), and commits do not wait for the disk: a position lost with the server only makes its reactor react
+ * again to the last events, as it does when its process dies between a reaction and the write of its position,
+ * and the server losing a lease taken ends the sessions holding it anyway.
  */
 export class PostgresLease extends Lease {
   private readonly logger = new Logger(PostgresLease.name);
   private connection?: Promise<pg.Client>;
   /** The connected session, once connected; unset when it ended. */
   private current?: pg.Client;
-  private readonly held = new Set<string>();
+  private migrated?: Promise<void>;
   /** The last query sent on the session: the next one waits for it. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Positions advanced and not written yet, by lease name: the newest one, and the advances waiting for it. */
@@ -42,35 +65,34 @@ export class PostgresLease extends Lease {
   }
 
   async tryAcquire(name: string, ttlMs: number): Promise<HeldLease | undefined> {
-    void ttlMs; // held for as long as the connection lives
-    if (this.held.has(name)) return undefined; // advisory locks are re-entrant within one session
     const client = await this.connect();
-    const { rows } = await this.query<{ taken: boolean }>(
+    const holder = randomUUID();
+    const taken = await this.query(
       client,
-      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS taken',
-      [LEASE_LOCK_SPACE, name],
+      `INSERT INTO leases AS l (name, holder, holder_pid, expires_at)
+       VALUES ($1, $2, pg_backend_pid(), now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE
+         SET holder = excluded.holder, holder_pid = excluded.holder_pid, expires_at = excluded.expires_at
+         WHERE ${FREE}`,
+      [name, holder, ttlMs],
     );
-    if (!rows[0].taken) return undefined;
-    this.held.add(name);
+    if (taken.rowCount !== 1) return undefined;
     let released = false;
-    /** The last position write asked for: the lock is given up after it, so it cannot land under the next holder. */
+    /** The last position write asked for: the lease is given up after it, so it cannot land under the next holder. */
     let lastWrite: Promise<unknown> = Promise.resolve();
     const alive = () => !released && this.connection !== undefined && this.current === client;
     return {
       name,
       position: async () => {
-        const result = await this.query<{ position: string }>(
-          client,
-
-          'SELECT position FROM lease_positions WHERE name = $1',
-          [name],
-        );
+        const result = await this.query<{ position: string }>(client, 'SELECT position FROM leases WHERE name = $1', [
+          name,
+        ]);
         return result.rows.length ? Number(result.rows[0].position) : -1;
       },
       advance: async (position) => {
         if (!alive()) throw leaseLost(name);
         const written = new Promise<void>((resolve, reject) => {
-          const unwritten = this.unwrittenPositions.get(name) ?? { client, position, waiting: [] };
+          const unwritten = this.unwrittenPositions.get(name) ?? { client, holder, position, waiting: [] };
           unwritten.position = position;
           unwritten.waiting.push({ resolve, reject });
           this.unwrittenPositions.set(name, unwritten);
@@ -80,8 +102,7 @@ export class PostgresLease extends Lease {
         try {
           await written;
         } catch {
-          // The session may be gone, and its lock with it: stop, and let the owner try to take the lease again.
-          this.held.delete(name);
+          // Lapsed and maybe taken over, or the session is gone: stop, and let the owner try to take it again.
           released = true;
           throw leaseLost(name);
         }
@@ -89,8 +110,12 @@ export class PostgresLease extends Lease {
       renew: async () => {
         if (!alive()) return false;
         try {
-          await this.query(client, 'SELECT 1');
-          return true;
+          const renewed = await this.query(
+            client,
+            `UPDATE leases SET expires_at = now() + $3 * interval '1 millisecond' WHERE ${HELD}`,
+            [name, holder, ttlMs],
+          );
+          return renewed.rowCount === 1;
         } catch {
           return false;
         }
@@ -98,20 +123,21 @@ export class PostgresLease extends Lease {
       release: async () => {
         if (released) return;
         released = true;
-        this.held.delete(name);
         await lastWrite;
-        if (this.current === client)
-          await this.query(client, 'SELECT pg_advisory_unlock($1, hashtext($2))', [LEASE_LOCK_SPACE, name]);
+        if (this.current === client) await this.query(client, giveUp('name = $1 AND holder = $2'), [name, holder]);
       },
     };
   }
 
   async close(): Promise<void> {
     const connection = this.connection;
+    const client = this.current;
     this.connection = undefined;
     this.current = undefined;
-    this.held.clear();
-    if (connection) await (await connection).end(); // ending the session frees its advisory locks
+    if (!connection) return;
+    // Ending the session would free the leases too; giving them up first also deletes the rows without a position.
+    if (client) await this.query(client, giveUp('holder_pid = pg_backend_pid()')).catch(() => undefined);
+    await (await connection.catch(() => undefined))?.end();
   }
 
   /** Writes the unwritten positions, those of one session per statement, until none is left. */
@@ -124,13 +150,23 @@ export class PostgresLease extends Lease {
         const batch = [...this.unwrittenPositions].filter(([, unwritten]) => unwritten.client === client);
         for (const [name] of batch) this.unwrittenPositions.delete(name);
         try {
-          await this.query(
+          const { rows } = await this.query<{ name: string }>(
             client,
-            `INSERT INTO lease_positions (name, position) SELECT * FROM unnest($1::text[], $2::bigint[])
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
-            [batch.map(([name]) => name), batch.map(([, unwritten]) => unwritten.position)],
+            `UPDATE leases l SET position = v.position
+             FROM unnest($1::text[], $2::uuid[], $3::bigint[]) AS v(name, holder, position)
+             WHERE l.name = v.name AND l.holder = v.holder AND l.expires_at > now()
+             RETURNING l.name`,
+            [
+              batch.map(([name]) => name),
+              batch.map(([, unwritten]) => unwritten.holder),
+              batch.map(([, unwritten]) => unwritten.position),
+            ],
           );
-          for (const [, unwritten] of batch) for (const waiting of unwritten.waiting) waiting.resolve();
+          const written = new Set(rows.map((row) => row.name));
+          for (const [name, unwritten] of batch)
+            for (const waiting of unwritten.waiting)
+              if (written.has(name)) waiting.resolve();
+              else waiting.reject(leaseLost(name));
         } catch (error) {
           for (const [, unwritten] of batch) for (const waiting of unwritten.waiting) waiting.reject(error);
         }
@@ -150,9 +186,28 @@ export class PostgresLease extends Lease {
     return result;
   }
 
-  /** The session holding the locks; after it died, the next acquisition opens a new one. */
+  /** Creates or updates the table once per instance, and deletes the position-less rows that dead holders left. */
+  private migrate(): Promise<void> {
+    this.migrated ??= (async () => {
+      const pool = createPostgresPool(this.url, { max: 1, applicationName: `${this.applicationName}-migrations` });
+      try {
+        await migrate(pool, 'leases', LEASE_MIGRATIONS);
+        await pool.query(`DELETE FROM leases l WHERE l.position = -1 AND ${FREE}`);
+      } finally {
+        await pool.end();
+      }
+    })();
+    const migrating = this.migrated;
+    migrating.catch(() => {
+      if (this.migrated === migrating) this.migrated = undefined;
+    });
+    return migrating;
+  }
+
+  /** The session naming this process's holders; after it died, the next acquisition opens a new one. */
   private connect(): Promise<pg.Client> {
     this.connection ??= (async () => {
+      await this.migrate();
       const client = new (postgresDriver().Client)({
         connectionString: this.url,
         application_name: this.applicationName,
@@ -162,29 +217,24 @@ export class PostgresLease extends Lease {
         this.logger.warn(`The lease connection ended (${reason}); its leases are free for other processes`);
         this.current = undefined;
         this.connection = undefined;
-        this.held.clear();
       };
       client.on('error', (error) => lost(error.message));
       client.on('end', () => lost('closed'));
       try {
         await client.connect();
-        // Position writes only: see the class comment.
+        // See the class comment.
         await client.query('SET synchronous_commit = off');
-        // Serialised, so processes starting together do not race to create the table.
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1, 0)', [LEASE_LOCK_SPACE]);
-        await client.query(
-          'CREATE TABLE IF NOT EXISTS lease_positions (name text PRIMARY KEY, position bigint NOT NULL)',
-        );
-        await client.query('COMMIT');
       } catch (error) {
-        this.connection = undefined;
         await client.end().catch(() => {});
         throw error;
       }
       this.current = client;
       return client;
     })();
-    return this.connection;
+    const connecting = this.connection;
+    connecting.catch(() => {
+      if (this.connection === connecting) this.connection = undefined;
+    });
+    return connecting;
   }
 }

@@ -75,6 +75,41 @@ export function leaseContract(name: string, create: () => Promise<LeaseHarness>)
       expect(await next.position()).toBe(3);
     });
 
+    it('keeps a lease past its ttl for a holder that renews it in time', async () => {
+      harness = await create();
+      const [holder, other] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const held = (await holder.tryAcquire(name, 1000))!;
+      for (let renewal = 0; renewal < 6; renewal += 1) {
+        await sleep(250);
+        expect(await held.renew()).toBe(true);
+        expect(await other.tryAcquire(name, 1000)).toBeUndefined();
+      }
+    });
+
+    it('lapses after its ttl when the holder stops renewing though its process lives on, and that holder can no longer renew it nor move the position', async () => {
+      harness = await create();
+      const [stalled, other] = [await harness.open(), await harness.open()];
+      const name = leaseName();
+      const takenAt = Date.now();
+      const held = (await stalled.tryAcquire(name, 500))!;
+      await held.advance(5);
+      expect(await other.tryAcquire(name, 10_000)).toBeUndefined();
+      await sleep(600);
+      expect(await held.renew()).toBe(false);
+      await expect(held.advance(6)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+
+      const taken = await other.tryAcquire(name, 10_000);
+      expect(Date.now() - takenAt).toBeGreaterThanOrEqual(500);
+      expect(await taken!.position()).toBe(5);
+      await expect(held.advance(7)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect(await held.renew()).toBe(false);
+      await held.release();
+      expect(await stalled.tryAcquire(name, 10_000)).toBeUndefined();
+      await taken!.advance(8);
+      expect(await taken!.position()).toBe(8);
+    });
+
     it('frees the lease of a holder that died, and that holder can no longer move the position', async () => {
       harness = await create();
       const [doomed, survivor] = [await harness.open(), await harness.open()];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import { BlobStore } from '@diyml/blobs';
-import { decodingBudget } from '../../images/decoding-budget.js';
+import { decodingBudget } from '@diyml/ml/pure';
 import { readImageHeader } from '../../images/image-header.js';
 import { UploadLimits } from '../../upload/upload-limits.js';
 import type { ThumbnailSize } from './thumbnail-query.dto.js';
@@ -34,9 +34,9 @@ export class ImageThumbnails {
     const bytes = await this.blobs.get(sha256);
     const maxPixels = this.limits.UPLOAD_MAX_PIXELS;
     const header = await readImageHeader(bytes, { maxPixels });
-    // Decoded in the uploads' pixel budget: a stored image refused by today's limits (taken under others) goes alone.
-    const pixels = header.ok ? header.header.width * header.header.height : maxPixels;
-    const thumbnail = await decodingBudget(maxPixels).run(
+    // Decoded in the process's pixel budget: a stored image refused by today's limits (taken under others) goes alone.
+    const pixels = header.ok ? header.header.width * header.header.height : Number.POSITIVE_INFINITY;
+    const thumbnail = await decodingBudget.run(
       () =>
         sharp(bytes)
           .rotate()

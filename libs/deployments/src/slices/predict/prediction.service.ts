@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
-import { ConcurrencyGate, DomainError } from '@diyml/core/pure';
+import { DomainError } from '@diyml/core/pure';
 import {
   bytesText,
   type ImageHeaderProblem,
@@ -8,7 +8,7 @@ import {
   SUPPORTED_IMAGE_FORMATS_TEXT,
   type UnsupportedFormat,
 } from '@diyml/datasets';
-import type { PredictOptions } from '@diyml/ml';
+import { decodingBudget, type PredictOptions } from '@diyml/ml';
 import { DeploymentErrors } from '../../domain/deployment-errors.js';
 import { DeploymentSettings } from '../../deployment-settings.js';
 import { ModelCache } from '../../inference/model-cache.js';
@@ -34,19 +34,10 @@ function unsupportedFormat({ format, message }: UnsupportedFormat): DomainError 
 /** Checks an image's header, then predicts on it with the (cached) model. */
 @Injectable()
 export class PredictionService {
-  /**
-   * Pixels decoded at once: one image of the largest size accepted, or several smaller ones. Decoding costs memory by
-   * the pixel, not by the byte: a 43-byte GIF or a 914-byte TIFF declaring 7,200 × 7,200 pixels decodes to ~200 MB,
-   * and eight sent at once raised the api's memory by 1.2-1.7 GB.
-   */
-  private readonly decoding: ConcurrencyGate;
-
   constructor(
     private readonly cache: ModelCache,
     private readonly settings: DeploymentSettings,
-  ) {
-    this.decoding = new ConcurrencyGate(settings.PREDICT_MAX_PIXELS);
-  }
+  ) {}
 
   /** Predictions named by `labels` (model-output order). */
   async predict(
@@ -56,18 +47,16 @@ export class PredictionService {
     options: PredictOptions,
   ): Promise<ApiPrediction[]> {
     const pixels = await this.checkHeader(image);
-    const predictions = await this.decoding.run(
-      async () => {
-        try {
-          return await this.cache.use(modelSha256, ({ batcher }) => batcher.predict(image, options));
-        } catch (error) {
-          // The header was fine: find out whether the picture itself is damaged (only on this error path).
-          if (!(await decodes(image))) throw this.invalidImage('it is truncated or damaged');
-          throw error;
+    // The model decodes the image in the process's pixel budget, which uploads and thumbnails share.
+    const predictions = await this.cache
+      .use(modelSha256, ({ batcher }) => batcher.predict(image, options))
+      .catch(async (error: unknown) => {
+        // The header was fine: find out whether the picture itself is damaged (only on this error path).
+        if (!(await decodingBudget.run(() => decodes(image), { weight: pixels }))) {
+          throw this.invalidImage('it is truncated or damaged');
         }
-      },
-      { weight: pixels },
-    );
+        throw error;
+      });
     return predictions.map(({ label: own, labelIndex, probability, box }) => {
       const label = labels[labelIndex] ?? own;
       return box ? { label, probability, box } : { label, probability };

@@ -58,7 +58,7 @@ export type TestAnnotationIssue = AnnotationIssue & { filename?: string };
  * found by its `file_name` or, as uploads carry no folders, by the name after its last '/'.
  */
 export function parseCocoField(field: string): { answers: Record<string, unknown>; issues: TestAnnotationIssue[] } {
-  const coco = readCocoFile('coco', new TextEncoder().encode(field), (message) =>
+  const coco = readCocoFile('the COCO file', new TextEncoder().encode(field), (message) =>
     DomainError.validation('INVALID_COCO', `The "coco" field cannot be read: ${message}`),
   );
   const answers: Record<string, unknown> = {};
