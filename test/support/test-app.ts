@@ -60,6 +60,8 @@ export async function startTestApp(
     LOG_LEVEL: 'warn',
     EVENTSTORE_CONNECTION_STRING: process.env.EVENTSTORE_CONNECTION_STRING,
     MONGODB_URI: process.env.MONGODB_URI,
+    // The test run's cheap password hash (vitest.config.ts); a file about the hashing itself sets its own.
+    ...(process.env.PASSWORD_HASH_MEMORY_KIB && { PASSWORD_HASH_MEMORY_KIB: process.env.PASSWORD_HASH_MEMORY_KIB }),
     ...options.settings,
   });
   let builder = Test.createTestingModule({ imports: [AppModule] })

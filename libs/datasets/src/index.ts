@@ -1,6 +1,7 @@
 export * from './domain/dataset-analysis.js';
 export * from './domain/dataset-errors.js';
 export * from './domain/image.decider.js';
+export * from './domain/image-content-claim.decider.js';
 export * from './domain/image.events.js';
 export * from './domain/image.upcasters.js';
 export * from './domain/label-reference.js';

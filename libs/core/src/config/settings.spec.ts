@@ -28,3 +28,16 @@ describe('SIGN_IN_MAX_WAITING', () => {
     );
   });
 });
+
+describe('PASSWORD_HASH_MEMORY_KIB', () => {
+  it("hashes passwords with OWASP's minimum of 19 MiB by default, or another size from the environment", () => {
+    expect(validateSettings({}).PASSWORD_HASH_MEMORY_KIB).toBe(19_456);
+    expect(validateSettings({ PASSWORD_HASH_MEMORY_KIB: '65536' }).PASSWORD_HASH_MEMORY_KIB).toBe(65_536);
+  });
+
+  it.each(['512', '1.5', 'much', '4194305'])('stops start-up on %s, naming the setting and its range', (value) => {
+    expect(() => validateSettings({ PASSWORD_HASH_MEMORY_KIB: value })).toThrow(
+      /PASSWORD_HASH_MEMORY_KIB=.*(integer|must not be (less|greater) than)/,
+    );
+  });
+});

@@ -194,6 +194,15 @@ export class Settings {
   @Max(10_000)
   SIGN_IN_MAX_WAITING: number = 50;
 
+  /**
+   * Memory of each password hash (argon2id, 2 passes), in KiB: the default is OWASP's recommended minimum (19 MiB).
+   * Lower only where no attacker gets the hashes, e.g. a test run, where each sign-in otherwise costs ~0.1 CPU-s.
+   */
+  @IsInt()
+  @Min(1024)
+  @Max(4 * 1024 * 1024)
+  PASSWORD_HASH_MEMORY_KIB: number = 19_456;
+
   /** Failed sign-ins (password, personal token or deployment key) one account may take per window (429 beyond). */
   @IsInt()
   @Min(1)
@@ -369,6 +378,7 @@ export const SETTING_NAMES = [
   'JSON_MAX_KEYS',
   'JSON_MAX_KEYS_PER_OBJECT',
   'SIGN_IN_MAX_WAITING',
+  'PASSWORD_HASH_MEMORY_KIB',
   'AUTH_FAILURES_PER_ACCOUNT',
   'AUTH_FAILURES_PER_SOURCE',
   'AUTH_FAILURE_WINDOW_SECONDS',

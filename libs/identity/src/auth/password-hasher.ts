@@ -2,8 +2,8 @@ import { hash, verify } from '@node-rs/argon2';
 import { Injectable } from '@nestjs/common';
 import { ConcurrencyGate, DomainError, Settings } from '@diyml/core';
 
-/** argon2id (the library's default algorithm) with the OWASP-recommended minimum cost: 19 MiB, 2 passes. */
-const OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+/** argon2id (the library's default algorithm), 2 passes, PASSWORD_HASH_MEMORY_KIB of memory (OWASP's minimum: 19 MiB). */
+const PASSES = 2;
 
 /**
  * Hashes running at once. argon2 runs on libuv's thread pool (4 threads), which the api's file reads and writes and
@@ -20,11 +20,14 @@ const BUSY_RETRY_AFTER_SECONDS = 2;
 export class PasswordHasher {
   private dummyHash?: Promise<string>;
   private readonly hashing = new ConcurrencyGate(HASHES_AT_ONCE);
+  private readonly options: { memoryCost: number; timeCost: number; parallelism: number };
 
-  constructor(private readonly settings: Settings) {}
+  constructor(private readonly settings: Settings) {
+    this.options = { memoryCost: settings.PASSWORD_HASH_MEMORY_KIB, timeCost: PASSES, parallelism: 1 };
+  }
 
   hash(password: string): Promise<string> {
-    return this.inTurn(() => hash(password, OPTIONS));
+    return this.inTurn(() => hash(password, this.options));
   }
 
   verify(passwordHash: string, password: string): Promise<boolean> {
@@ -34,7 +37,7 @@ export class PasswordHasher {
   /** Spends the same time as a real check, so unknown usernames cannot be told apart by timing. */
   async verifyAgainstNothing(password: string): Promise<false> {
     // Made once, outside the bound: a refusal must not stay cached as the process's dummy hash.
-    this.dummyHash ??= this.hashing.run(() => hash('not-a-password-anyone-has', OPTIONS));
+    this.dummyHash ??= this.hashing.run(() => hash('not-a-password-anyone-has', this.options));
     await this.verify(await this.dummyHash, password);
     return false;
   }
