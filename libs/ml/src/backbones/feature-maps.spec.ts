@@ -19,6 +19,20 @@ describe('feature map blobs and their index', () => {
     expect(maps.map((map) => Array.from(map))).toEqual([Array.from(identity), Array.from(flipped)]);
   });
 
+  it("reads a whole blob's maps in place, and copies those of a part of a larger buffer", () => {
+    const bytes = featureMapsToBytes([Float32Array.from([1, 2]), Float32Array.from([3, 4])]);
+    const inPlace = featureMapsFromBytes(bytes, 2, 2)!;
+    expect(inPlace.map((map) => map.buffer)).toEqual([bytes.buffer, bytes.buffer]);
+
+    const larger = new Uint8Array(4 + bytes.byteLength);
+    larger.set(bytes, 4);
+    const copied = featureMapsFromBytes(larger.subarray(4), 2, 2)!;
+    expect(copied[0].buffer).not.toBe(larger.buffer);
+    // Moving the copy to another thread (a transfer) leaves the larger buffer whole.
+    structuredClone(copied[0].buffer, { transfer: [copied[0].buffer as ArrayBuffer] });
+    expect(larger.byteLength).toBe(20);
+  });
+
   it('reads a blob that does not fit its index as missing, so its maps are computed again', () => {
     expect(featureMapsFromBytes(featureMapsToBytes([Float32Array.from([1, 2, 3])]), 3, 2)).toBeNull();
   });

@@ -30,7 +30,13 @@ import {
   type AugmentationOptions,
   type AugmentationPlan,
 } from '../images/augmentation.js';
-import { boxFromLetterbox, boxToLetterbox, decodeAll, letterboxTransform } from '../images/image-decoding.js';
+import {
+  boxFromLetterbox,
+  boxToLetterbox,
+  decodeAll,
+  letterboxTransform,
+  letterboxTransformOf,
+} from '../images/image-decoding.js';
 import { accuracy, classificationMetrics } from '../metrics/classification-metrics.js';
 import { detectionMetrics, type DetectionSample } from '../metrics/detection-metrics.js';
 import { MULTILABEL_THRESHOLD, multilabelMetrics } from '../metrics/multilabel-metrics.js';
@@ -62,6 +68,8 @@ const EVALUATION_MAX_DETECTIONS = 100;
  * is fastest at small batches (MobileNetV2 at 224 px: 2.4, 2.8 and 1.7 images/s at 1, 4 and 16 on the loaded machine).
  */
 const EMBEDDING_BATCH = 8;
+/** An epoch on a part of a large training set validates on one photo for every this many it trains on. */
+const TRAINED_PER_EPOCH_VALIDATED = 4;
 
 function validateInput(dataset: TrainingDataset, config: TrainingConfig): void {
   const problems: string[] = [];
@@ -120,7 +128,8 @@ interface PreparedExample {
 /**
  * Decodes the examples at `indexes` to the model's input. With `hashed`, each example carries its content hash, and
  * those for which `decodes` answers false are not decoded (their pixels are empty): a frozen backbone's head needs
- * only the cached embeddings of an image, and decoding 2,000 photos cost more than the head's epochs.
+ * only the cached embeddings of an image, and decoding 2,000 photos cost more than the head's epochs. A detection
+ * image not decoded has its header read for where its boxes lie in the letterboxed input.
  */
 async function prepareExamples(
   dataset: TrainingDataset,
@@ -128,10 +137,10 @@ async function prepareExamples(
   spec: InputSpec,
   hashed: boolean,
   onDecoded: (count: number) => void,
-  decodes: (hash: string | undefined) => boolean = () => true,
+  decodes: (index: number, hash: string | undefined) => boolean = () => true,
 ): Promise<Map<number, PreparedExample>> {
   const hashes = indexes.map((index) => (hashed ? imageContentHash(dataset.examples[index].image) : undefined));
-  const decoded = indexes.filter((_, position) => decodes(hashes[position]));
+  const decoded = indexes.filter((index, position) => decodes(index, hashes[position]));
   // Every input has the same size: one buffer holds them all, so the decoder's many small buffers are let go at once.
   const imageLength = spec.imageSize.width * spec.imageSize.height * spec.channels;
   const pixels = new Uint8Array(decoded.length * imageLength);
@@ -144,6 +153,8 @@ async function prepareExamples(
     const example = dataset.examples[indexes[position]];
     const slot = slotOf.get(indexes[position]);
     let image = notDecoded;
+    if (slot === undefined && dataset.task === 'detection' && spec.fit === 'letterbox')
+      image = { pixels: notDecoded.pixels, transform: await letterboxTransformOf(example.image, spec.imageSize) };
     if (slot !== undefined) {
       try {
         const decodedImage = await prepareImage(example.image, spec);
@@ -244,7 +255,7 @@ export async function train(
         inputSpec(architecture, built),
         architecture.usesBackbone === true,
         preparationProgress(callbacks, 'decoding', split.train.length + split.validation.length, 0),
-        decodesUncachedOnly(built, config),
+        decodesUncachedOnly(architecture, built, config, backbone, split.train),
       ),
       split.train,
       random,
@@ -316,16 +327,67 @@ function preparationProgress(
 }
 
 /**
- * Which images a run decodes: a frozen backbone's classification head (no fine-tuning) trains on embeddings alone,
- * so an image whose every view is in `config.embeddings` is not decoded; every image otherwise.
+ * Which images a run decodes: a frozen backbone's head (no fine-tuning) trains on embeddings or feature maps alone, so
+ * an image whose every view is in `config.embeddings` is not decoded; every image otherwise.
  */
-function decodesUncachedOnly(built: BuiltModel, config: TrainingConfig): (hash: string | undefined) => boolean {
-  if (!built.embedding || config.fineTune) return () => true;
-  const { backbone, layer, dimension } = built.embedding;
-  const cached = emptyEmbeddingTable(embeddingSpaceOf(backbone.descriptor, layer), dimension);
-  mergeEmbeddingTables(cached, config.embeddings ?? []);
-  const views = embeddingViews(config.augmentation);
-  return (hash) => hash === undefined || !views.every((view) => cached.vectors.get(hash)?.has(view.name));
+function decodesUncachedOnly(
+  architecture: Architecture,
+  built: BuiltModel,
+  config: TrainingConfig,
+  backbone: Backbone | undefined,
+  trainIndexes: readonly number[],
+): (index: number, hash: string | undefined) => boolean {
+  if (config.fineTune) return () => true;
+  if (built.embedding) {
+    const { backbone: embedded, layer, dimension } = built.embedding;
+    const cached = emptyEmbeddingTable(embeddingSpaceOf(embedded.descriptor, layer), dimension);
+    mergeEmbeddingTables(cached, config.embeddings ?? []);
+    const views = embeddingViews(config.augmentation);
+    return (_, hash) => hash === undefined || !views.every((view) => cached.vectors.get(hash)?.has(view.name));
+  }
+  if (built.featureMaps && backbone) {
+    const { layers } = built.featureMaps;
+    const space = featureMapSpaceOf(backbone.descriptor, layers, inputSpec(architecture, built).fit);
+    const cached = emptyEmbeddingTable(space, featureMapLength(backbone.descriptor, layers));
+    mergeEmbeddingTables(cached, config.embeddings ?? []);
+    const augmentation = augmentationOptions(config.augmentation, architecture);
+    const variants = cachedVariants(architecture, augmentation, trainIndexes.length);
+    const training = new Set(trainIndexes);
+    return (index, hash) =>
+      hash === undefined ||
+      !featureMapViews(hash, training.has(index), augmentation, variants).every((view) =>
+        cached.vectors.get(hash)?.has(view.name),
+      );
+  }
+  return () => true;
+}
+
+/**
+ * Augmented variants cached per training image besides the image as it is: the architecture's
+ * `cachedAugmentations`, fewer (at least one) when `trainCount` images would pass its `maxCachedViews`.
+ */
+function cachedVariants(
+  architecture: Architecture,
+  augmentation: AugmentationOptions | null,
+  trainCount: number,
+): number {
+  const wanted = augmentation ? (architecture.cachedAugmentations ?? 0) : 0;
+  const limit = architecture.maxCachedViews;
+  if (wanted === 0 || limit === undefined) return wanted;
+  return Math.max(1, Math.min(wanted, Math.floor(limit / trainCount) - 1));
+}
+
+/**
+ * The views of an image a backbone detector trains on: the image as it is and, for a training image, its `variants`
+ * augmented views planned from its hash.
+ */
+function featureMapViews(
+  hash: string,
+  training: boolean,
+  augmentation: AugmentationOptions | null,
+  variants: number,
+): EmbeddingView[] {
+  return [IDENTITY_VIEW, ...(variants > 0 && training ? augmentedViews(hash, augmentation!, variants) : [])];
 }
 
 function inputSpec(architecture: Architecture, built: BuiltModel): InputSpec {
@@ -385,22 +447,11 @@ class TrainingSession {
   }
 
   /**
-   * Augmented variants cached per training image besides the image as it is: the architecture's
-   * `cachedAugmentations`, fewer (at least one) when `trainCount` images would pass its `maxCachedViews`.
-   */
-  private cachedVariants(trainCount: number): number {
-    const wanted = this.augmentation ? (this.architecture.cachedAugmentations ?? 0) : 0;
-    const limit = this.architecture.maxCachedViews;
-    if (wanted === 0 || limit === undefined) return wanted;
-    return Math.max(1, Math.min(wanted, Math.floor(limit / trainCount) - 1));
-  }
-
-  /**
    * Runs the frozen extractor once per example on the unchanged image, then (with augmentation) once per training
    * example for each of `cachedAugmentations` planned variants, the same for every epoch.
    */
   private computeFeatures(extractor: tfl.LayersModel, trainIndexes: readonly number[], random: SeededRandom): void {
-    const variants = this.cachedVariants(trainIndexes.length);
+    const variants = cachedVariants(this.architecture, this.augmentation, trainIndexes.length);
     for (const index of this.examples.keys()) this.features.set(index, []);
     for (let variant = 0; variant <= variants; variant++) {
       const indexes = variant === 0 ? [...this.examples.keys()] : [...trainIndexes];
@@ -522,17 +573,14 @@ class TrainingSession {
     const dimension = featureMapLength(backbone.descriptor, layers);
     const cache = emptyEmbeddingTable(space, dimension);
     mergeEmbeddingTables(cache, this.config.embeddings ?? []);
-    const variants = this.cachedVariants(trainIndexes.length);
+    const variants = cachedVariants(this.architecture, this.augmentation, trainIndexes.length);
     const viewsOf = new Map<number, EmbeddingView[]>();
     const hashes = new Map<number, string>();
     const training = new Set(trainIndexes);
     for (const index of [...trainIndexes, ...validationIndexes]) {
       const hash = this.examples.get(index)!.hash!;
       hashes.set(index, hash);
-      viewsOf.set(index, [
-        IDENTITY_VIEW,
-        ...(variants > 0 && training.has(index) ? augmentedViews(hash, this.augmentation!, variants) : []),
-      ]);
+      viewsOf.set(index, featureMapViews(hash, training.has(index), this.augmentation, variants));
     }
     const used = emptyEmbeddingTable(space, dimension);
     const missing: { job: EmbeddingJob; view: EmbeddingView }[] = [];
@@ -754,6 +802,13 @@ class TrainingSession {
     const stepsPerPass = Math.ceil(trainIndexes.length / batchSize);
     const passes = Math.max(1, Math.ceil((this.architecture.minStepsPerEpoch ?? 0) / stepsPerPass));
     const steps = Math.min(passes * stepsPerPass, this.architecture.maxStepsPerEpoch ?? Infinity);
+    // An epoch that trains on a part of a large training set also validates on a fixed part of the validation set,
+    // spread over it: evaluating 400 photos cost a fifth of each epoch of 20 steps. The run's final validation, and
+    // so its metrics, still covers every validation photo.
+    const epochValidation =
+      trainIndexes.length > steps * batchSize
+        ? evenlySpaced(validationIndexes, Math.ceil((steps * batchSize) / TRAINED_PER_EPOCH_VALIDATED))
+        : validationIndexes;
     const regularization = this.built.regularization;
     const variables = this.trainable.trainableWeights.map((weight) => weight.read() as tf.Variable);
     const backboneOptimizer =
@@ -821,7 +876,7 @@ class TrainingSession {
         const [epochLoss, epochCorrect] = [lossSum.dataSync()[0], correct.dataSync()[0]];
         tf.dispose([lossSum, correct]);
         const trainingMs = performance.now() - epochStarted;
-        const evaluation = validationIndexes.length > 0 ? this.evaluate(validationIndexes) : null;
+        const evaluation = epochValidation.length > 0 ? this.evaluate(epochValidation) : null;
         const report: EpochReport = {
           epoch,
           epochs,
@@ -990,6 +1045,12 @@ function argMax(values: Float32Array): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
+}
+
+/** `count` of `items` spread evenly over them (all of them when there are no more), in their order. */
+function evenlySpaced<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_, position) => items[Math.floor((position * items.length) / count)]);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
