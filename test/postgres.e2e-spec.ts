@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import pg from 'pg';
 import {
   createPostgresTestDatabase,
   type PostgresTestDatabase,
   postgresTestServer,
+  withPostgresClient,
 } from '@diyml/core/testing/postgres-test-database.js';
 import { ApiClient } from './support/api-client.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
@@ -64,7 +64,7 @@ if (server) {
       expect(iteration.status).toBe('completed');
       await first.close();
 
-      const { rows } = await withClient(database.url, (client) =>
+      const { rows } = await withPostgresClient(database.url, (client) =>
         client.query<{ tables: string[] }>(
           `SELECT array_agg(table_name::text ORDER BY table_name) AS tables FROM information_schema.tables WHERE table_schema = 'public'`,
         ),
@@ -118,14 +118,4 @@ if (server) {
   });
 } else {
   it.skip('HTTP e2e on PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

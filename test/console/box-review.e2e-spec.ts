@@ -5,7 +5,7 @@ import { zipSync } from 'fflate';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
-import { modelZip, tinyDetector } from '../support/tiny-models.js';
+import { deployTinyDetector } from '../support/deployed-tiny-model.js';
 import { deleteEveryBox, drawBox } from './box-drawing.js';
 
 type Region = { label: { name: string }; x: number; y: number; width: number; height: number };
@@ -41,19 +41,7 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
       {},
       'scene',
     );
-    const imported = await client.http
-      .post(`/v1/projects/${project.id}/models`)
-      .set('Authorization', client.auth)
-      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'model.zip')
-      .expect(201);
-    iterationId = imported.body.id;
-    deployment = (
-      await client.http
-        .post(`/v1/projects/${project.id}/deployments`)
-        .set('Authorization', client.auth)
-        .send({ iterationId, name: 'boxes' })
-        .expect(201)
-    ).body;
+    ({ iterationId, deployment } = await deployTinyDetector(client, project.id, ['red', 'blue'], 'boxes'));
   }, 120_000);
   afterAll(async () => {
     await harness?.close();

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { ApiClient } from '../support/api-client.js';
 import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from '../support/browser.js';
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
-import { modelZip, tinyDetector } from '../support/tiny-models.js';
+import { deployTinyDetector } from '../support/deployed-tiny-model.js';
 
 /** Refused on purpose: the COCO files that cannot be used, and the wrong deployment key. */
 const REFUSED = [/status of 400/, /status of 401/];
@@ -27,19 +27,7 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
     page = await harness.newPage();
     client = await signUpWithClient(harness, page, 'coco-tester');
     project = await client.createProject('detection', ['red', 'blue'], 'squares');
-    const imported = await client.http
-      .post(`/v1/projects/${project.id}/models`)
-      .set('Authorization', client.auth)
-      .attach('model', modelZip(await tinyDetector(['red', 'blue'])), 'model.zip')
-      .expect(201);
-    iterationId = imported.body.id;
-    deployment = (
-      await client.http
-        .post(`/v1/projects/${project.id}/deployments`)
-        .set('Authorization', client.auth)
-        .send({ iterationId, name: 'boxes' })
-        .expect(201)
-    ).body;
+    ({ iterationId, deployment } = await deployTinyDetector(client, project.id, ['red', 'blue'], 'boxes'));
     photos = (await squareScenes([RED, BLUE], 2, 41)).map((scene) => scene.png);
   }, 120_000);
   afterAll(async () => {

@@ -1,26 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
-import { createPostgresTestDatabase, postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
+import {
+  createPostgresTestDatabase,
+  postgresTestServer,
+  withPostgresClient,
+} from '@diyml/core/testing/postgres-test-database.js';
 import { leaseContract } from '../testing/lease.contract.js';
 import { PostgresLease } from './postgres-lease.js';
 
 const server = postgresTestServer();
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Plays the death of a process: the server ends its session (and waits until it is gone). */
 const endSessionOf = (url: string, applicationName: string) =>
-  withClient(url, (client) =>
+  withPostgresClient(url, (client) =>
     client.query('SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1', [
       applicationName,
     ]),
@@ -55,7 +48,7 @@ if (server) {
     };
     const rowsNamed = async (names: string[]) =>
       (
-        await withClient(database.url, (client) =>
+        await withPostgresClient(database.url, (client) =>
           client.query<{ name: string; position: string }>(
             'SELECT name, position FROM leases WHERE name = ANY($1) ORDER BY name',
             [names],
@@ -107,7 +100,7 @@ if (server) {
     it('goes on from the positions recorded while leases were advisory locks', async () => {
       const older = await createPostgresTestDatabase(server);
       try {
-        await withClient(older.url, (client) =>
+        await withPostgresClient(older.url, (client) =>
           client.query(`CREATE TABLE lease_positions (name text PRIMARY KEY, position bigint NOT NULL);
                         INSERT INTO lease_positions VALUES ('reactor-projections', 1234)`),
         );

@@ -5,7 +5,7 @@ import type { DiscoveryService } from '@nestjs/core';
 import { SqliteEventStore } from '@diyml/event-store';
 import { ProjectionRunner } from '../projection-runner.js';
 import { postgresDatabaseForThisFile } from '@diyml/core/testing/postgres-database-for-this-file.js';
-import { postgresTestServer } from '@diyml/core/testing/postgres-test-database.js';
+import { postgresTestServer, withPostgresClient } from '@diyml/core/testing/postgres-test-database.js';
 import { PostgresLease } from '../lease/postgres-lease.js';
 import { readStoreContract } from '../testing/read-store.contract.js';
 import { sharedReadStoreContract, ticks } from '../testing/shared-read-store.contract.js';
@@ -230,7 +230,7 @@ if (server) {
       await held;
 
       // Its lease connection is cut: the lease is free, and a second process takes it and projects on.
-      await withClient(database.url, (client) =>
+      await withPostgresClient(database.url, (client) =>
         client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
           leaseConnection,
         ]),
@@ -280,16 +280,6 @@ if (server) {
   });
 } else {
   it.skip('ReadStore contract: PostgreSQL (skipped: set POSTGRES_URL to run it)', () => {});
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Waits until `condition` holds; fails after 20 s. */
