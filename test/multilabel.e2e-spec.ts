@@ -254,44 +254,6 @@ describe('multilabel projects: several labels per image, independent probabiliti
     expect(accepted.body.labels.map((label: { name: string }) => label.name).sort()).toEqual(['blue', 'green']);
   }, 180_000);
 
-  it("holds out each label's share of the photos for validation, a photo by its rarest label; a reproduction draws the same", async () => {
-    // Blue is only ever beside red, on 5 of 40 photos: one random fifth of the 40 may take none of them.
-    const rare = await client.createProject('multilabel', ['red', 'green', 'blue'], 'rare blue');
-    let seed = 900;
-    for (const [set, count] of [
-      [['red'], 30],
-      [['red', 'blue'], 5],
-      [['green'], 5],
-    ] as const) {
-      const files = await Promise.all(Array.from({ length: count }, () => colourPicture(set, seed++)));
-      await client.upload(rare.id, files, { labels: JSON.stringify(set) }, set.join('-'));
-    }
-    const queued = await client.train(rare.id, { ...MULTILABEL_TRAINING_CONFIG, epochs: 2, validationSplit: 0.2 });
-    const iteration = await client.waitForIteration(rare.id, queued.id, 120_000);
-    // A fifth of each group: 6 of the 30 red, 1 of the 5 red-and-blue (blue is their rarest label), 1 of the 5 green.
-    expect(iteration).toMatchObject({ status: 'completed', trainCount: 32, validationCount: 8 });
-    const support = Object.fromEntries(
-      iteration.metrics.perLabel.map((label: { label: string; support: number }) => [label.label, label.support]),
-    );
-    expect(support).toEqual({ red: 7, green: 1, blue: 1 });
-    const history = await client.http
-      .get(`/v1/projects/${rare.id}/history?type=IterationQueued`)
-      .set('Authorization', client.auth)
-      .expect(200);
-    expect(history.body.items[0].data).toMatchObject({ task: 'multilabel', multilabelSplitByLabel: true });
-
-    const reproduction = await client.http
-      .post(`/v1/projects/${rare.id}/iterations/${queued.id}/reproduce`)
-      .set('Authorization', client.auth)
-      .expect(202);
-    const reproduced = await client.waitForIteration(rare.id, reproduction.body.id, 120_000);
-    expect(reproduced).toMatchObject({
-      validationCount: 8,
-      metrics: iteration.metrics,
-      reproduction: { sameMetrics: true, sameModel: true },
-    });
-  }, 240_000);
-
   it('exports and imports the project and its model as multilabel', async () => {
     if (!trainedIterationId) throw new Error('the training test runs before this one');
     const archive = await client.http

@@ -55,39 +55,3 @@ describe('splitExamples for detection', () => {
     expect(validation).toEqual(expected.sort((a, b) => a - b));
   });
 });
-
-describe('splitExamples for multilabel', () => {
-  const tagged = (...labels: number[]): TrainingExample => ({ image: new Uint8Array(), labels });
-  /** 40 photos tagged outdoor (0), 5 of them also tagged snow (1), and 5 untagged photos. */
-  const outdoorsWithSomeSnow = [
-    ...Array.from({ length: 35 }, () => tagged(0)),
-    ...Array.from({ length: 5 }, () => tagged(0, 1)),
-    ...Array.from({ length: 5 }, () => tagged()),
-  ];
-  const snowHeld = (validation: number[]) => validation.filter((index) => index >= 35 && index < 40).length;
-
-  it('holds out the validation fraction of each label, counting a photo by its rarest label, whatever the seed', () => {
-    for (const seed of [1, 2, 3, 42, 1234]) {
-      const { train, validation } = splitExamples(outdoorsWithSomeSnow, 0.2, new SeededRandom(seed), {
-        multilabelByLabel: true,
-      });
-      expect(snowHeld(validation)).toBe(1);
-      expect(validation.filter((index) => index < 35)).toHaveLength(7);
-      expect(validation.filter((index) => index >= 40)).toHaveLength(1);
-      expect([...train, ...validation].sort((a, b) => a - b)).toEqual(outdoorsWithSomeSnow.map((_, index) => index));
-    }
-  });
-
-  it('is the same split for the same seed', () => {
-    const split = () => splitExamples(outdoorsWithSomeSnow, 0.2, new SeededRandom(9), { multilabelByLabel: true });
-    expect(split()).toEqual(split());
-  });
-
-  it('draws at random as one group without multilabelByLabel, as iterations before it did: snow may get no validation photo', () => {
-    const random = new SeededRandom(42);
-    const expected = random.shuffled(outdoorsWithSomeSnow.map((_, index) => index)).slice(0, 9);
-    const { validation } = splitExamples(outdoorsWithSomeSnow, 0.2, new SeededRandom(42));
-    expect(validation).toEqual(expected.sort((a, b) => a - b));
-    expect(snowHeld(splitExamples(outdoorsWithSomeSnow, 0.2, new SeededRandom(3)).validation)).toBe(0);
-  });
-});

@@ -10,18 +10,14 @@ export interface DatasetSplit {
  * Keeps fixed splits and holds out `validationSplit` of the rest, per label (so each label is represented in both
  * parts when it has at least two examples). Classification groups examples by their label. Detection does so when
  * `detectionByLabel` is set, grouping an image by its rarest box label (the label in the fewest unassigned images),
- * so a label of few photos still gets its share; multilabel likewise by its rarest label when `multilabelByLabel`
- * is set (an image without labels goes to a group of its own). Without them, detection and multilabel images are
- * drawn at random as one group, as iterations recorded before per-label splitting were. Indexes are into `examples`.
+ * so a label of few photos still gets its share; without it, detection images are drawn at random as one group, as
+ * iterations recorded before per-label splitting were. Indexes are into `examples`.
  */
 export function splitExamples(
   examples: readonly TrainingExample[],
   validationSplit: number,
   random: SeededRandom,
-  {
-    detectionByLabel = false,
-    multilabelByLabel = false,
-  }: { detectionByLabel?: boolean; multilabelByLabel?: boolean } = {},
+  { detectionByLabel = false }: { detectionByLabel?: boolean } = {},
 ): DatasetSplit {
   const train: number[] = [];
   const validation: number[] = [];
@@ -31,11 +27,7 @@ export function splitExamples(
     else if (example.split === 'validation') validation.push(index);
     else unassigned.push(index);
   });
-  const groupOf = detectionByLabel
-    ? rarestLabels(examples, unassigned, (example) => (example.boxes ?? []).map((box) => box.label))
-    : multilabelByLabel
-      ? rarestLabels(examples, unassigned, (example) => example.labels ?? [])
-      : (index: number) => examples[index].label;
+  const groupOf = detectionByLabel ? rarestBoxLabels(examples, unassigned) : (index: number) => examples[index].label;
   const groups = new Map<number | undefined, number[]>();
   for (const index of unassigned) {
     const key = groupOf(index);
@@ -54,20 +46,19 @@ export function splitExamples(
 }
 
 /**
- * The label each image is split with: of its labels (`labelsOf`: its box labels, or its multilabel labels), the one
- * in the fewest of `indexes`' images (the lower label index on a tie); undefined for an image without any.
+ * The label each detection image is split with: of its box labels, the one in the fewest of `indexes`' images (the
+ * lower label index on a tie); undefined for an image without boxes.
  */
-function rarestLabels(
+function rarestBoxLabels(
   examples: readonly TrainingExample[],
   indexes: readonly number[],
-  labelsOf: (example: TrainingExample) => readonly number[],
 ): (index: number) => number | undefined {
-  const distinctLabelsOf = (index: number) => [...new Set(labelsOf(examples[index]))];
+  const labelsOf = (index: number) => [...new Set((examples[index].boxes ?? []).map((box) => box.label))];
   const imagesPerLabel = new Map<number, number>();
   for (const index of indexes)
-    for (const label of distinctLabelsOf(index)) imagesPerLabel.set(label, (imagesPerLabel.get(label) ?? 0) + 1);
+    for (const label of labelsOf(index)) imagesPerLabel.set(label, (imagesPerLabel.get(label) ?? 0) + 1);
   return (index) => {
-    const byRarity = distinctLabelsOf(index).sort((a, b) => imagesPerLabel.get(a)! - imagesPerLabel.get(b)! || a - b);
+    const byRarity = labelsOf(index).sort((a, b) => imagesPerLabel.get(a)! - imagesPerLabel.get(b)! || a - b);
     return byRarity[0];
   };
 }
