@@ -15,9 +15,11 @@ if (server) {
       try {
         const cut = inTransaction(pool, async (client) => {
           const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          // Listen before the kill: the connection may end before the killer's own answer is read.
+          const ended = new Promise((resolve) => client.once('end', resolve));
           await killer.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
           // The connection ends while no query of it is running (e.g. the transaction's own work between queries).
-          await new Promise((resolve) => client.once('end', resolve));
+          await ended;
           await client.query('SELECT 1');
         });
         await expect(cut).rejects.toThrow(/terminat|not queryable/i);
