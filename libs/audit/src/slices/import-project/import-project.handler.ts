@@ -205,7 +205,7 @@ export class ImportProjectHandler implements ICommandHandler<ImportProject> {
       blobs: blobCount,
       deployments,
       contents: countImportedContents(await this.datasets.listAll(project.projectId), {
-        labelIds: imported.labels.map((label) => label.id),
+        labels: imported.labels,
         iterations: await this.iterations.count(project.projectId),
         deployments: deployments.length,
       }),

@@ -1,4 +1,5 @@
-import type { ImageView } from '@diyml/datasets';
+import { DatasetQueries, type ImageView } from '@diyml/datasets';
+import type { LabelView } from '@diyml/projects';
 
 /** What an imported project holds, as its lists show it once the import is done. */
 export interface ImportedContents {
@@ -20,16 +21,15 @@ export interface ImportedContents {
  * image view may still name it; the image list resolves labels against the project's), deleted iterations neither.
  */
 export function countImportedContents(
-  images: readonly Pick<ImageView, 'labelId' | 'labelSet' | 'regions'>[],
-  project: { labelIds: readonly string[]; iterations: number; deployments: number },
+  images: readonly ImageView[],
+  project: { labels: readonly LabelView[]; iterations: number; deployments: number },
 ): ImportedContents {
-  const inProject = new Set(project.labelIds);
   let labeledImages = 0;
   let imageLabels = 0;
   let regions = 0;
   for (const image of images) {
-    const labels = [image.labelId, ...image.labelSet].filter((labelId) => labelId !== null && inProject.has(labelId));
-    const boxes = image.regions.filter((region) => inProject.has(region.labelId));
+    // Resolved as the image list resolves them, so both leave out the same labels.
+    const { labels, regions: boxes } = DatasetQueries.withLabels(image, project.labels);
     imageLabels += labels.length;
     regions += boxes.length;
     if (labels.length > 0 || boxes.length > 0) labeledImages += 1;
@@ -37,7 +37,7 @@ export function countImportedContents(
   return {
     images: images.length,
     labeledImages,
-    labels: inProject.size,
+    labels: project.labels.length,
     imageLabels,
     regions,
     iterations: project.iterations,
