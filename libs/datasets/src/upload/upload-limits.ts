@@ -1,14 +1,14 @@
 import { ConfigService } from '@nestjs/config';
-import { plainToInstance, Transform } from 'class-transformer';
-import { IsInt, Max, Min, validateSync } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+import { validateEnvironment } from '@diyml/core';
 
 const MiB = 1024 * 1024;
-const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Limits on image uploads and dataset imports, from the environment, with their defaults. */
 export class UploadLimits {
   /** Largest accepted image file: a 50-MP phone JPEG weighs 10–25 MiB. */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   UPLOAD_MAX_FILE_BYTES: number = 32 * MiB;
@@ -17,45 +17,45 @@ export class UploadLimits {
    * Largest accepted width × height of an image (decompression-bomb guard): a phone's 48- or 50-MP photo (8160×6144)
    * passes.
    */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(268_402_689)
   UPLOAD_MAX_PIXELS: number = 52_000_000;
 
   /** Files in one upload request. */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(10_000)
   UPLOAD_MAX_FILES: number = 500;
 
   /** All files of one upload request together (they are held in memory while checked). */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   UPLOAD_MAX_REQUEST_BYTES: number = 512 * MiB;
 
   /** Largest dataset archive (zip) accepted by the import. */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   IMPORT_MAX_ARCHIVE_BYTES: number = 512 * MiB;
 
   /** Images in one imported archive. */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   IMPORT_MAX_FILES: number = 20_000;
 
   /** Largest video accepted (upload into a project, or prediction through a deployment): 413 VIDEO_TOO_LARGE above. */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   VIDEO_MAX_BYTES: number = 200 * MiB;
 
   /** Frames taken from one video at most (the rest of a long video at the chosen rate is left out). */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(100_000)
@@ -66,7 +66,7 @@ export class UploadLimits {
    * or DATA_DIR/leases.sqlite, as the reactors do) renewed every third of this while it lives; once it lapses,
    * another process takes over the claims of uploads the dead one left unfinished.
    */
-  @Transform(emptyToUndefined)
+  @Type(() => Number)
   @IsInt()
   @Min(1000)
   @Max(600_000)
@@ -88,18 +88,7 @@ export const UPLOAD_LIMIT_NAMES = [
 export const DEFAULT_UPLOAD_LIMITS = new UploadLimits();
 
 export function validateUploadLimits(environment: Record<string, unknown>): UploadLimits {
-  const given = Object.fromEntries(
-    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const limits = plainToInstance(UploadLimits, given, { enableImplicitConversion: true });
-  const errors = validateSync(limits);
-  if (errors.length) {
-    const lines = errors.map(
-      (e) => `  ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
-    );
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
-  }
-  return limits;
+  return validateEnvironment(UploadLimits, environment);
 }
 
 export const uploadLimitsProvider = {
