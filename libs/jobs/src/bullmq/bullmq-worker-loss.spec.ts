@@ -19,8 +19,6 @@ async function killWorkerHoldingJob(prefix: string, queue: string, jobId: string
     ['--import', 'tsx', STALLING_WORKER, TEST_REDIS_URL, prefix, queue],
     {
       cwd: ROOT,
-      // tsx writes no decorator metadata, so the settings could not read the test run's number as one.
-      env: { ...process.env, PASSWORD_HASH_MEMORY_KIB: undefined },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
