@@ -100,8 +100,11 @@ const GIVE_BACK_RETRY_MS = 500;
 /** Lease names of the processes taking uploads in: `upload-process:<id>`. */
 const PROCESS_LEASE_PREFIX = 'upload-process:';
 
-/** What became of the upload that claimed some bytes. */
-type HolderStatus = 'recorded' | 'in-flight' | 'gone';
+/**
+ * What became of the upload that claimed some bytes. `abandoned`: neither recorded nor in flight any more, but not
+ * fenced yet: its claim stands until it is (see `abandonUpload`).
+ */
+type HolderStatus = 'recorded' | 'in-flight' | 'abandoned' | 'gone';
 
 /** What an intake needs to know of the project (a job, which has no read models, builds it from its events). */
 export type ProjectReference = Pick<ProjectView, 'id' | 'type'> & {
@@ -398,7 +401,7 @@ export class ImageIntake implements OnApplicationShutdown {
    * claim succeeded). A concurrent claim is decided again on the newer stream, so two uploads of the same
    * bytes never both win. While the holder's upload is in flight (claimed, not recorded yet) the answer waits:
    * "duplicate" names an image that exists, and a holder whose upload failed gives its claim back (see
-   * `giveBack`) or, if its process died, is taken over once its claim is too old to be in flight.
+   * `giveBack`) or, if its process died, is fenced and taken over once its claim is too old to be in flight.
    */
   private async claim(
     projectId: string,
@@ -417,7 +420,7 @@ export class ImageIntake implements OnApplicationShutdown {
         command: async (state) => {
           holderStatus =
             state.holder !== null && state.holder !== imageId
-              ? await this.holderStatus(state.holder, projectId, sha256, { ...metadata, now })
+              ? await this.holderStatus(state.holder, projectId, sha256, now)
               : 'gone';
           return {
             type: 'ClaimImageContent',
@@ -432,7 +435,14 @@ export class ImageIntake implements OnApplicationShutdown {
         waitForReadModels: false,
       });
       const holder = contentHolder(before, events, imageId);
-      if (holder === imageId || holderStatus !== 'in-flight') return holder;
+      if (holder === imageId) return holder;
+      if (holderStatus === 'abandoned') {
+        // Fenced here, after the claim's decision: the next look finds the holder gone and takes its claim over, or
+        // recorded after all (it was first), then this upload is its duplicate.
+        await this.abandonUpload(projectId, sha256, holder, { ...metadata, now });
+        continue;
+      }
+      if (holderStatus !== 'in-flight') return holder;
       // Most likely a duplicate, which appends nothing: the files after this one need not wait for it.
       turn.done();
       await sleep(IN_FLIGHT_POLL_MS, undefined, { signal: this.stopping.signal });
@@ -440,26 +450,20 @@ export class ImageIntake implements OnApplicationShutdown {
   }
 
   /**
-   * Whether the image named by the claim was recorded, is still being uploaded, or is gone (removed, abandoned). An
-   * upload found abandoned is fenced before its claim is taken over (see `abandonUpload`).
+   * Whether the image named by the claim was recorded, is still being uploaded, was abandoned (its claim too old or its
+   * process dead) or is gone (removed, or abandoned and fenced). Only reads: the claim's command is built from it.
    */
-  private async holderStatus(
-    holderId: string,
-    projectId: string,
-    sha256: string,
-    metadata: CommandMetadata,
-  ): Promise<HolderStatus> {
+  private async holderStatus(holderId: string, projectId: string, sha256: string, now: Date): Promise<HolderStatus> {
     const history = await readStreamOf<ImageEvent | ImageUploadAbandoned>(this.events, imageStream(holderId));
     if (history.some((event) => event.type === 'ImageRemoved' || event.type === 'ImageUploadAbandoned')) return 'gone';
     if (history.length > 0) return 'recorded';
     const claims = await readStreamOf<ImageContentEvent>(this.events, imageContentStream(projectId, sha256));
     const claimed = claims.findLast((event) => event.type === 'ImageContentClaimed' && event.data.imageId === holderId);
-    const tooOld =
-      claimed === undefined || metadata.now.getTime() - Date.parse(claimed.metadata.at) >= CLAIM_IN_FLIGHT_MS;
+    const tooOld = claimed === undefined || now.getTime() - Date.parse(claimed.metadata.at) >= CLAIM_IN_FLIGHT_MS;
     // The upload of a process that died (its lease lapsed) will never be recorded.
     const processId = claimed?.type === 'ImageContentClaimed' ? claimed.data.processId : null;
     if (!tooOld && (await this.processAlive(processId)) !== false) return 'in-flight';
-    return (await this.abandonUpload(projectId, sha256, holderId, metadata)) ? 'gone' : 'recorded';
+    return 'abandoned';
   }
 
   /**
