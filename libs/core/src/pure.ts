@@ -11,6 +11,7 @@ export * from './domain/validation-message.js';
 // File-name rules are plain string checks, though HTTP uploads are their first user.
 export * from './http/file-names.js';
 export * from './worker-thread.js';
+export * from './process-wide-gate.js';
 export * from './event-loop-slices.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';

@@ -1,18 +1,28 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { releaseThreadShares } from './process-wide-gate.js';
 
 /**
  * Starts a worker thread on a module. Built code runs the `.js` file directly; when the caller runs from
  * TypeScript sources (the test suite, the benchmarks), the thread first registers hooks that load `.ts` modules
  * (testing/typescript-thread-hooks.mjs). `preload` names packages the thread imports before those hooks: a large one
  * (h5wasm) loaded in seconds natively but took over a minute through a loader, and the module is then found loaded.
+ * Once the thread stops, however it stops, what it held in the process-wide gates is given back.
  */
 export function startWorkerThread(entry: URL, options: WorkerOptions = {}, preload: string[] = []): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
+  const worker = entry.pathname.endsWith('.ts')
+    ? new Worker(typescriptBootstrap(entry, preload), { ...options, eval: true })
+    : new Worker(entry, options);
+  // Read now: a stopped worker's threadId reads -1.
+  const { threadId } = worker;
+  worker.once('exit', () => releaseThreadShares(threadId));
+  return worker;
+}
+
+function typescriptBootstrap(entry: URL, preload: string[]): string {
   // An eval'd worker resolves bare specifiers from the working directory: the project root under test.
   const preloaded = `Promise.all(${JSON.stringify(preload)}.map((name) => import(name)))`;
   const hooks = new URL('./testing/typescript-thread-hooks.mjs', import.meta.url).href;
-  const bootstrap = `${preloaded}.then(() => import(${JSON.stringify(hooks)})).then(() => import(${JSON.stringify(entry.href)}))`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return `${preloaded}.then(() => import(${JSON.stringify(hooks)})).then(() => import(${JSON.stringify(entry.href)}))`;
 }
 
 /** The sibling module of `importMetaUrl` named `name`, with the extension the caller itself runs with. */
