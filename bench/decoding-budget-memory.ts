@@ -57,9 +57,13 @@ async function main(): Promise<void> {
         .set('X-Api-Key', deployment.apiKey)
         .send(image);
     const upload = (image: Buffer, name: string) =>
-      client.http.post(`/v1/projects/${project.id}/images`).set('Authorization', client.auth).attach('images', image, name);
+      client.http
+        .post(`/v1/projects/${project.id}/images`)
+        .set('Authorization', client.auth)
+        .attach('images', image, name);
     const waitForEmbeddings = async (count: number) => {
-      while ((await embeddedImages(client, project.id)) < count) await new Promise((resolve) => setTimeout(resolve, 200));
+      while ((await embeddedImages(client, project.id)) < count)
+        await new Promise((resolve) => setTimeout(resolve, 200));
     };
 
     const small = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a6' } })
@@ -79,7 +83,9 @@ async function main(): Promise<void> {
     const after = processMemory(product.pid);
     const statuses = [...uploaded, ...predicted].map(({ status }) => status);
     if (statuses.some((status) => status !== 201 && status !== 200)) throw new Error(`answers: ${statuses.join(' ')}`);
-    const stored = uploaded.flatMap(({ body }) => (body as { items: { status: string }[] }).items.map((item) => item.status));
+    const stored = uploaded.flatMap(({ body }) =>
+      (body as { items: { status: string }[] }).items.map((item) => item.status),
+    );
     if (stored.some((status) => status !== 'created')) throw new Error(`uploads: ${stored.join(' ')}`);
     console.log(
       `${SIDE}×${SIDE} progressive JPEGs (${(uploads[0].length / 2 ** 20).toFixed(1)} MiB each): api VmHWM ${Math.round(before.hwmMiB)} MiB ` +

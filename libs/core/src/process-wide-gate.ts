@@ -64,7 +64,9 @@ export class ProcessWideGate {
   /** The gate called `name` in this process, made with `capacity` by the first thread that names it. */
   static named(name: string, capacity: number): ProcessWideGate {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
-      throw new RangeError(`a process-wide gate's capacity is a whole number from 1 to ${MAX_CAPACITY}, not ${capacity}`);
+      throw new RangeError(
+        `a process-wide gate's capacity is a whole number from 1 to ${MAX_CAPACITY}, not ${capacity}`,
+      );
     }
     const gates = sharedGates();
     let buffer = gates.get(name);

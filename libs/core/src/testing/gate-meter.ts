@@ -9,9 +9,7 @@ export interface GateRunsWorkerData {
 }
 
 export type GateRunsCommand =
-  | { kind: 'hold'; id: string; weight: number }
-  | { kind: 'release'; id: string }
-  | { kind: 'churn'; weights: number[] };
+  { kind: 'hold'; id: string; weight: number } | { kind: 'release'; id: string } | { kind: 'churn'; weights: number[] };
 
 const NOW = 0;
 const MOST = 1;

@@ -15,10 +15,14 @@ const releases = new Map<string, () => void>();
 parentPort!.on('message', (command: GateRunsCommand) => {
   if (command.kind === 'release') releases.get(command.id)?.();
   else if (command.kind === 'hold') {
-    void gate.run(() => counted.during(command.weight, () => new Promise<void>((resolve) => releases.set(command.id, resolve))), {
-      weight: command.weight,
-    });
+    void gate.run(
+      () => counted.during(command.weight, () => new Promise<void>((resolve) => releases.set(command.id, resolve))),
+      {
+        weight: command.weight,
+      },
+    );
     parentPort!.postMessage({ asked: command.id });
-  } else void counted.churn(gate, command.weights).then(() => parentPort!.postMessage({ churned: command.weights.length }));
+  } else
+    void counted.churn(gate, command.weights).then(() => parentPort!.postMessage({ churned: command.weights.length }));
 });
 parentPort!.postMessage({ ready: true });
