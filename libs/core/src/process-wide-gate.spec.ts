@@ -4,8 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessWideGate } from './process-wide-gate.js';
-import { GateMeter, type GateRunsCommand } from './testing/gate-meter.js';
-import { siblingModule, startWorkerThread } from './worker-thread.js';
+import { GateMeter, startGateRunsThread } from './testing/gate-meter.js';
 
 const CAPACITY = 10;
 const started: Worker[] = [];
@@ -19,20 +18,8 @@ async function gateWithThread() {
   const gateName = `test-${randomUUID()}`;
   const gate = ProcessWideGate.named(gateName, CAPACITY);
   const meter = new GateMeter();
-  const worker = startWorkerThread(siblingModule(import.meta.url, 'testing/gate-runs.worker'), {
-    workerData: { gateName, capacity: CAPACITY, meter: meter.buffer },
-  });
+  const { worker, send, hold: holdInThread } = await startGateRunsThread(gateName, CAPACITY, meter);
   started.push(worker);
-  await once(worker, 'message');
-  const send = (command: GateRunsCommand) => worker.postMessage(command);
-  /** Has the thread ask for `weight`, resolving once it asked (its turn is then taken). */
-  const holdInThread = async (id: string, weight: number) => {
-    send({ kind: 'hold', id, weight });
-    for (;;) {
-      const [message] = (await once(worker, 'message')) as [{ asked?: string }];
-      if (message.asked === id) return;
-    }
-  };
   /** Holds `weight` on this thread until the returned release is called; `running` says whether it started. */
   const holdHere = (weight: number) => {
     let release = () => {};

@@ -160,8 +160,10 @@ export class ProcessWideGate {
 
   /** Takes `run`'s weight once no earlier ticket waits and it fits; false if the run left the queue meanwhile. */
   private async take(run: WaitingRun): Promise<boolean> {
-    // Once the thread has its slot, the ticket is taken at once: in the order runs asked, across threads too.
-    const slot = this.slot >= 0 ? this.slot : await this.ownSlot();
+    // The slot claimed and the ticket taken at once (unless every slot is taken): in the order runs asked, across
+    // threads too.
+    if (this.slot < 0 && !this.claimSlot()) await this.slotFreed();
+    const slot = this.slot;
     const waiting = field(slot, WAITING);
     const held = field(slot, HELD);
     let ticket = (Atomics.add(this.shared, TICKETS, 1) + 1) | 0;
@@ -200,16 +202,21 @@ export class ProcessWideGate {
     return true;
   }
 
-  /** This thread's slot, claimed on first use (waits while every slot is taken). */
-  private async ownSlot(): Promise<number> {
-    while (this.slot < 0) {
-      const seen = Atomics.load(this.shared, CHANGES);
-      for (let slot = 0; slot < THREAD_SLOTS && this.slot < 0; slot++) {
-        if (Atomics.compareExchange(this.shared, field(slot, OWNER), 0, threadId + 1) === 0) this.slot = slot;
-      }
-      if (this.slot < 0) await this.nextChange(seen);
+  /** Claims a free slot for this thread; false while every slot is taken. */
+  private claimSlot(): boolean {
+    for (let slot = 0; slot < THREAD_SLOTS && this.slot < 0; slot++) {
+      if (Atomics.compareExchange(this.shared, field(slot, OWNER), 0, threadId + 1) === 0) this.slot = slot;
     }
-    return this.slot;
+    return this.slot >= 0;
+  }
+
+  /** Waits until a slot is free for this thread, and claims it. */
+  private async slotFreed(): Promise<void> {
+    for (;;) {
+      const seen = Atomics.load(this.shared, CHANGES);
+      if (this.claimSlot()) return;
+      await this.nextChange(seen);
+    }
   }
 
   /** Wakes the threads waiting for a change; the change counter's new value. */

@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ProcessWideGate } from '../process-wide-gate.js';
+import { siblingModule, startWorkerThread } from '../worker-thread.js';
 
 export interface GateRunsWorkerData {
   gateName: string;
@@ -66,4 +68,25 @@ export class GateMeter {
     };
     await Promise.all(Array.from({ length: 4 }, runner));
   }
+}
+
+/**
+ * A worker thread running runs of the process-wide gate `gateName` as a test asks them (testing/gate-runs.worker),
+ * counted in `meter`; resolves once the thread has named the gate.
+ */
+export async function startGateRunsThread(gateName: string, capacity: number, meter: GateMeter) {
+  const worker = startWorkerThread(siblingModule(import.meta.url, 'gate-runs.worker'), {
+    workerData: { gateName, capacity, meter: meter.buffer } satisfies GateRunsWorkerData,
+  });
+  await once(worker, 'message');
+  const send = (command: GateRunsCommand) => worker.postMessage(command);
+  /** Has the thread ask for `weight` until released by `id`, resolving once it asked (its turn is then taken). */
+  const hold = async (id: string, weight: number) => {
+    send({ kind: 'hold', id, weight });
+    for (;;) {
+      const [message] = (await once(worker, 'message')) as [{ asked?: string }];
+      if (message.asked === id) return;
+    }
+  };
+  return { worker, send, hold };
 }
