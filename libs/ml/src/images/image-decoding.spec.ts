@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import sharp from 'sharp';
+import { GateMeter, startGateRunsThread } from '@diyml/core/testing/gate-meter.js';
 import {
   boxFromLetterbox,
   boxToLetterbox,
@@ -28,7 +30,7 @@ function pixelAt(image: { pixels: Uint8Array; width: number; channels: number },
 }
 
 describe('image decoding', () => {
-  it("waits for room in the thread's pixel budget to decode encoded bytes, not raw pixels", async () => {
+  it("waits for room in the process's pixel budget to decode encoded bytes, not raw pixels", async () => {
     const png = await halfRedHalfBluePng(16, 16);
     let release = () => {};
     const holding = decodingBudget.run(() => new Promise<void>((resolve) => (release = resolve)), {
@@ -50,6 +52,48 @@ describe('image decoding', () => {
     release();
     await Promise.all([holding, encoded]);
     expect(order).toEqual(['raw', 'released', 'encoded']);
+  });
+
+  it('waits while a worker thread holds the pixel budget, and decodes once that thread is terminated', async () => {
+    const { worker, hold } = await startGateRunsThread(
+      'image-decoding-pixels',
+      DECODING_BUDGET_PIXELS,
+      new GateMeter(),
+    );
+    try {
+      await hold('all', DECODING_BUDGET_PIXELS);
+      while (decodingBudget.inUse < DECODING_BUDGET_PIXELS) await nextTurn();
+      let decoded = false;
+      const decoding = decodeResized(await halfRedHalfBluePng(16, 16), { width: 8, height: 8 }, 3).then(
+        () => (decoded = true),
+      );
+      for (let turn = 0; turn < 20; turn++) await nextTurn();
+      expect(decoded).toBe(false);
+
+      await worker.terminate();
+      await decoding;
+      expect(decodingBudget.inUse).toBe(0);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('weighs a decode by the source size its caller read, instead of reading the header again', async () => {
+    const png = await halfRedHalfBluePng(16, 16);
+    let release = () => {};
+    // Room for 8 × 8 pixels left: the 16 × 16 PNG fits only when weighed by the size given.
+    const holding = decodingBudget.run(() => new Promise<void>((resolve) => (release = resolve)), {
+      weight: DECODING_BUDGET_PIXELS - 64,
+    });
+    const resized = await decodeResized(png, { width: 8, height: 8 }, 3, { sourceSize: { width: 8, height: 8 } });
+    const letterboxed = await decodeLetterboxed(png, { width: 8, height: 4 }, 3, {
+      sourceSize: { width: 8, height: 8 },
+    });
+    release();
+    await holding;
+    expect(pixelAt(resized, 0, 4)).toEqual([255, 0, 0]);
+    // The transform is the given size's: a square in an 8 × 4 input.
+    expect(letterboxed.transform).toMatchObject({ sourceWidth: 8, contentWidth: 4, contentHeight: 4, offsetX: 2 });
   });
 
   it('decodes and resizes encoded bytes to RGB at the target size', async () => {

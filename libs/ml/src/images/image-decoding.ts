@@ -84,8 +84,21 @@ async function toPixels(image: Sharp, channels: Channels): Promise<DecodedImage>
   };
 }
 
+export interface DecodeOptions {
+  /**
+   * The source's upright size (after its EXIF orientation), when the caller read its header already (an upload's or
+   * a prediction's check): spares reading it again to weigh the decode in the pixel budget.
+   */
+  sourceSize?: ImageSize;
+}
+
 /** Decodes and stretches an image to exactly `size` (classification input). */
-export async function decodeResized(source: ImageSource, size: ImageSize, channels: Channels): Promise<DecodedImage> {
+export async function decodeResized(
+  source: ImageSource,
+  size: ImageSize,
+  channels: Channels,
+  options: DecodeOptions = {},
+): Promise<DecodedImage> {
   if (
     isRawImage(source) &&
     source.width === size.width &&
@@ -96,7 +109,7 @@ export async function decodeResized(source: ImageSource, size: ImageSize, channe
   }
   const resized = () => toPixels(open(source).resize(size.width, size.height, { fit: 'fill' }), channels);
   if (isRawImage(source)) return resized();
-  const { width, height } = await orientedSize(source);
+  const { width, height } = options.sourceSize ?? (await orientedSize(source));
   return decodingBudget.run(resized, { weight: width * height });
 }
 
@@ -136,8 +149,11 @@ export async function decodeLetterboxed(
   source: ImageSource,
   size: ImageSize,
   channels: Channels,
+  options: DecodeOptions = {},
 ): Promise<LetterboxedImage> {
-  const transform = await letterboxTransformOf(source, size);
+  const transform = options.sourceSize
+    ? letterboxTransform(options.sourceSize, size)
+    : await letterboxTransformOf(source, size);
   const { contentWidth, contentHeight, offsetX, offsetY } = transform;
   const letterboxed = async () => {
     const image = open(source)
@@ -188,7 +204,7 @@ export function toUnitRange(pixels: Uint8Array): Float32Array {
 /**
  * Decodes many images with bounded concurrency: sharp works on libuv's thread pool, so a few images in flight keep
  * its threads busy without queueing thousands of buffers at once. Results keep the input order. Each decode of
- * encoded bytes also waits for room in the thread's pixel budget, so large images are decoded one at a time.
+ * encoded bytes also waits for room in the process's pixel budget, so large images are decoded one at a time.
  */
 export async function decodeAll<T>(
   count: number,
