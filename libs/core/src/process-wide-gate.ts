@@ -82,11 +82,6 @@ export class ProcessWideGate {
     return gate;
   }
 
-  /** Runs of this thread waiting for room. */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   /** Weight held by the runs of all threads. */
   get inUse(): number {
     let total = 0;
