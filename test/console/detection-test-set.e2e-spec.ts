@@ -6,6 +6,9 @@ import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
 import { deployTinyDetector } from '../support/deployed-tiny-model.js';
 
+/** The console's warning colour (--warning): taken, but not quite as sent. */
+const AMBER = 'rgb(146, 64, 14)';
+
 /** Refused on purpose: the COCO files that cannot be used, and the wrong deployment key. */
 const REFUSED = [/status of 400/, /status of 401/];
 
@@ -118,6 +121,8 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
       .getByText('The test run started, but 3 boxes of annotations.coco.json were not tested as written:')
       .waitFor();
     await expect(testSet.getByRole('alert').count()).resolves.toBe(0);
+    // The run was taken: the boxes are a warning in amber, not a refusal in the red of the errors above.
+    await expect(issues.evaluate((list) => getComputedStyle(list).color)).resolves.toBe(AMBER);
     const runs = page.getByRole('table', { name: 'Test runs' });
     await runs.getByRole('cell', { name: 'your computer' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-test-set-coco.png'), fullPage: true });

@@ -201,7 +201,10 @@ describe('console: forms and layout a new user meets', () => {
       page.getByRole('list', { name: 'Photos named in the annotations but not uploaded' }).textContent(),
     ).resolves.toBe('window.png');
     await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).count()).resolves.toBe(0);
-    await page.getByText('1 box not taken, 1 box cut to the image: see why').click();
+    const boxIssues = page.getByText('1 box not taken, 1 box cut to the image: see why');
+    // The photos were uploaded: amber as a warning, not the red of a refusal.
+    await expect(boxIssues.evaluate((summary) => getComputedStyle(summary).color)).resolves.toBe('rgb(146, 64, 14)');
+    await boxIssues.click();
     await expect(
       page.getByRole('list', { name: 'Boxes not taken as they were' }).getByRole('listitem').allTextContents(),
     ).resolves.toEqual([

@@ -526,12 +526,12 @@ function inWordsOfTheForm(error: ApiError, answers: File | null): ApiError {
 /** A 207's boxes of the COCO file that were cut to their photo or not taken, each with its photo and why. */
 function CocoIssues({ file, issues }: { file: string; issues: TestAnnotationIssue[] }) {
   return (
-    <div role="status">
+    <div role="status" className="warnings">
       <p>
         The test run started, but {issues.length === 1 ? '1 box' : `${issues.length} boxes`} of {file}{' '}
         {issues.length === 1 ? 'was' : 'were'} not tested as written:
       </p>
-      <ul className="errors" aria-label={`Boxes of ${file} not tested as written`}>
+      <ul aria-label={`Boxes of ${file} not tested as written`}>
         {issues.map((issue, index) => (
           <li key={index}>{describeIssue(issue, file)}</li>
         ))}
