@@ -234,6 +234,18 @@ describe('console: slips a new user makes, and what the console answers', () => 
 
   it('fits the dataset, an image and the training form on a phone, every control within reach', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
+    // The project types' long descriptions wrap beside their radio buttons, never under them.
+    await page.goto('/');
+    const typeChoices = page.getByRole('group', { name: 'Type' }).locator('label');
+    await expect(
+      typeChoices.evaluateAll((labels) =>
+        labels.map((label) => {
+          const radio = label.querySelector('input')!.getBoundingClientRect();
+          const lines = [...label.querySelector('span')!.getClientRects()];
+          return lines.length > 0 && lines.every((line) => line.left >= radio.right);
+        }),
+      ),
+    ).resolves.toEqual([true, true, true]);
     for (const [path, ready, shot] of [
       [`/projects/${project.id}/dataset?show=unlabeled`, () => cell('pic-a-0.png').waitFor(), 'dataset'],
       [

@@ -9,6 +9,7 @@ import { BoxLegend } from './label-colours';
 import { ErrorMessage } from './error-message';
 import { percent } from './percent';
 import { plural } from './plural';
+import { RadioGroup, type RadioOption } from './radio-group';
 
 type TestRun = Schemas['TestRunDto'];
 type TestPrediction = Schemas['TestPredictionDto'];
@@ -305,6 +306,12 @@ function boxesOf(value: unknown): DrawnBox[] {
 const labelsOf = (prediction: TestPrediction) =>
   [...boxesOf(prediction.expected), ...boxesOf(prediction.predicted)].map((box) => box.label);
 
+/** How a detection test set's boxes come: a COCO file (what labeling tools export) or the API's labels.json. */
+const BOX_FORMATS: readonly RadioOption<'coco' | 'labels'>[] = [
+  { value: 'coco', label: 'a COCO JSON file' },
+  { value: 'labels', label: 'a labels.json file' },
+];
+
 /**
  * Photos the project has never seen, with their answers: classification picks photos per label; multilabel sends
  * photos with a labels.json giving each file's labels; detection sends photos with their boxes as a COCO JSON (what
@@ -427,27 +434,13 @@ function LabeledTestSet({
               />
             </label>
             {detection && (
-              <fieldset className="label-choices">
-                <legend>Their boxes come as</legend>
-                <label className="choice">
-                  <input
-                    type="radio"
-                    name="box-format"
-                    checked={boxFormat === 'coco'}
-                    onChange={() => chooseBoxFormat('coco')}
-                  />
-                  a COCO JSON file
-                </label>
-                <label className="choice">
-                  <input
-                    type="radio"
-                    name="box-format"
-                    checked={boxFormat === 'labels'}
-                    onChange={() => chooseBoxFormat('labels')}
-                  />
-                  a labels.json file
-                </label>
-              </fieldset>
+              <RadioGroup
+                legend="Their boxes come as"
+                options={BOX_FORMATS}
+                value={boxFormat}
+                onChange={chooseBoxFormat}
+                inline
+              />
             )}
             <label>
               {multilabel ? (
