@@ -165,6 +165,12 @@ describe('console: forms and layout a new user meets', () => {
         'Drop photos or a .zip here (with a COCO JSON file, zipped or beside the photos: its boxes come along), or',
       )
       .waitFor();
+    // And so does the empty grid, which once offered folders as labels here too.
+    await expect(page.locator('.empty-state p').textContent()).resolves.toBe(
+      'No photos yet. Upload the photos your model should learn from: drop them (with the COCO JSON file your ' +
+        'labeling tool exported, or a .zip of both: their boxes come along) on the upload area above, or choose ' +
+        'them from your computer.',
+    );
     const coco = {
       images: [
         { id: 1, file_name: 'table.png', width: 300, height: 180 },
