@@ -370,6 +370,11 @@ describe('console: operating a project once it has a model', () => {
           'This zip is not a project archive: make one with "Download the project archive" on a project\'s Settings page. A zip of photos goes on a project\'s Dataset page instead.',
       })
       .waitFor();
+    // Downloaded twice, the archive is saved as "colours.diyml (1).zip": still known for the export of "colours".
+    await importForm
+      .getByLabel('Project archive (.zip)')
+      .setInputFiles({ name: 'colours.diyml (1).zip', mimeType: 'application/zip', buffer: readFileSync(archive) });
+    await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('colours (2)');
     await importForm.getByLabel('Project archive (.zip)').setInputFiles(archive);
     // The export of a project that is here: its copy would be a second "colours" in the list, told apart by nothing.
     await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('colours (2)');
@@ -427,12 +432,22 @@ describe('console: operating a project once it has a model', () => {
     await importForm
       .getByLabel('Project archive (.zip)')
       .setInputFiles({ name: 'colours-extra.zip', mimeType: 'application/zip', buffer: Buffer.from(withStray) });
-    await importForm.getByLabel('Name (default: the exported one)').fill('colours extra');
+    // Renamed after its download, the archive is not known for the export of "colours": no name is suggested.
+    await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('');
     await importForm.getByRole('button', { name: 'Import' }).click();
     await imported
       .getByText('1 file of the archive was left out: nothing in the project refers to it.', { exact: true })
       .waitFor({ timeout: 60_000 });
-    await imported.getByText(/^Imported colours extra: /).waitFor();
+    await imported.getByText(/^Imported colours: /).waitFor();
+    // A second "colours" in the list: said after the import, with the way to a name of its own.
+    await imported
+      .getByText(
+        'You have another project named “colours”: give this one a name of its own in its settings, to tell them apart in the list.',
+      )
+      .waitFor();
+    await expect(imported.getByRole('link', { name: 'its settings' }).getAttribute('href')).resolves.toMatch(
+      /^\/projects\/[^/]+\/settings$/,
+    );
     await imported.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await page.getByRole('heading', { name: /^colours copy/ }).waitFor();
