@@ -183,11 +183,14 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
 
   it('shows no row of disabled filters and batch buttons before there is a suggestion to filter or accept', async () => {
     await page.goto(`/projects/${project.id}/suggestions`);
-    await page.getByText('No pending suggestion: ask for suggestions above.').waitFor();
+    // Every photo is labeled: the page says to upload some, not to ask for suggestions that would bring none.
+    await page.getByText('Every image has a label: upload photos without one to get suggestions.').waitFor();
+    await expect(page.getByText(/ask for suggestions above/).count()).resolves.toBe(0);
     const filters = page.getByRole('group', { name: 'Filter suggestions' });
     await expect(filters.count()).resolves.toBe(0);
     await client.upload(project.id, [photos[0]], {}, 'unlabeled');
     await page.reload();
+    await page.getByText('No pending suggestion: ask for suggestions above.').waitFor();
     await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
     await page.getByRole('status').filter({ hasText: '1 of 1 images got suggestions.' }).waitFor({ timeout: 60_000 });
     await filters.getByRole('button', { name: 'Select all' }).click();

@@ -277,7 +277,8 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         </BoxCorrection>
       )}
       {suggestions.isPending && <Loading what="the suggestions" />}
-      {suggestions.data && items.length === 0 && (
+      {/* Nothing unlabeled: the button's hint says to upload photos; asking for suggestions would bring none. */}
+      {suggestions.data && items.length === 0 && !nothingUnlabeled && (
         <p className="hint">
           No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.
         </p>
