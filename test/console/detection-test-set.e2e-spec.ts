@@ -129,8 +129,17 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     // The run compares the model's boxes with the file's, the cut box as cut.
-    await runs.getByRole('button', { name: 'Show predictions' }).click({ timeout: 60_000 });
-    await page.getByRole('heading', { name: /^2 images, 2 labeled, \d+ found at ≥ 50%/ }).waitFor({ timeout: 60_000 });
+    // The run just requested opens by itself once done; its button is pressed, telling the run shown from others.
+    const predictions = page.getByRole('heading', { name: /^2 images, 2 labeled, \d+ found at ≥ 50%/ });
+    await predictions.waitFor({ timeout: 60_000 });
+    const showPredictions = runs.getByRole('button', { name: /^Show predictions of the test run of / });
+    await expect(showPredictions.getAttribute('aria-pressed')).resolves.toBe('true');
+    // Pressed again, it hides them; and shows them again.
+    await showPredictions.click();
+    await predictions.waitFor({ state: 'detached' });
+    await expect(showPredictions.getAttribute('aria-pressed')).resolves.toBe('false');
+    await showPredictions.click();
+    await predictions.waitFor();
     expect(harness.problems(REFUSED)).toEqual([]);
   }, 180_000);
 

@@ -122,7 +122,14 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
               <td>{percent(headlineOf(run.metrics))}</td>
               <td>
                 {run.status === 'completed' && (
-                  <button type="button" className="link" onClick={() => setOpenRun(run.id)}>
+                  // Pressed: its predictions are the ones below (several runs each have this button).
+                  <button
+                    type="button"
+                    className="link"
+                    aria-pressed={openRun === run.id}
+                    aria-label={`Show predictions of the test run of ${new Date(run.requestedAt).toLocaleString()}`}
+                    onClick={() => setOpenRun(openRun === run.id ? null : run.id)}
+                  >
                     Show predictions
                   </button>
                 )}
