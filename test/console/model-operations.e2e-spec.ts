@@ -499,6 +499,16 @@ describe('console: operating a project once it has a model', () => {
 
     await page.getByRole('link', { name: 'Shared models' }).first().click();
     await page.getByRole('heading', { name: 'Shared models', level: 1 }).waitFor();
+    // The search field is wide enough to read its placeholder whole.
+    await expect(
+      page.getByRole('searchbox', { name: 'Search' }).evaluate((input: HTMLInputElement) => {
+        const style = getComputedStyle(input);
+        const context = document.createElement('canvas').getContext('2d')!;
+        context.font = style.font;
+        const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return room - context.measureText(input.placeholder).width;
+      }),
+    ).resolves.toBeGreaterThanOrEqual(0);
     await page.getByRole('searchbox', { name: 'Search' }).fill('nothing like it');
     await page.getByText('No shared model matches “nothing like it”.').waitFor();
     await page.getByRole('searchbox', { name: 'Search' }).fill('squares');
@@ -523,7 +533,12 @@ describe('console: operating a project once it has a model', () => {
     await sharing.getByRole('button', { name: 'Stop sharing' }).click();
     await sharing.getByText('Not shared: only callers with the deployment key can use it.').waitFor();
     await page.getByRole('link', { name: 'Shared models' }).first().click();
-    await page.getByText('No shared model yet.').waitFor();
+    // Nothing shared: the page says where sharing is, rather than leaving a dead end.
+    await page
+      .getByText(
+        'No shared model yet. To share one of yours: its project’s Deploy tab, “Prediction store and sharing” under the deployment.',
+      )
+      .waitFor();
     // Refused on purpose: the rename to a taken name and the deletion of a deployed iteration (409), the bad metadata key and the archive that is not a zip (400).
     expect(harness.problems([/status of 409/, /status of 400/])).toEqual([]);
   }, 60_000);
