@@ -76,6 +76,13 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/username or password/i);
+    // A password shorter than sign-up allows is as wrong as any: not told with the sign-up rules.
+    await page.getByLabel('Password').fill('short');
+    const refused = page.waitForResponse((response) => response.url().endsWith('/v1/auth/login'));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(refused.then((response) => response.status())).resolves.toBe(400);
+    await page.getByRole('alert').waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('Wrong username or password.');
 
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByLabel('Username').fill('grace');
