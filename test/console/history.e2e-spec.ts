@@ -112,6 +112,21 @@ describe('console: the history an auditor reads', () => {
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'history.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // A type is a whole name: part of one matches nothing, and the page says so and how to pick one; the field keeps
+    // suggesting every type seen, not only those of the (empty) filtered list.
+    const typeField = page.getByRole('group', { name: 'Filter events' }).getByLabel('Event type');
+    await typeField.fill('label');
+    await page
+      .getByText(
+        "No event of type “label”: a type is a whole name, such as ProjectCreated; choose one from the field's suggestions.",
+      )
+      .waitFor();
+    await expect(page.locator('#event-types option').count()).resolves.toBeGreaterThanOrEqual(5);
+    await typeField.fill('ImageLabeled');
+    await row('Labeled 3 images red').waitFor();
+    // The two labelings alone (the whole label of the batch, and the one image relabeled).
+    await expect(events.locator(':scope > li').count()).resolves.toBe(2);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 
