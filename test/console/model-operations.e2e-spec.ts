@@ -319,6 +319,9 @@ describe('console: operating a project once it has a model', () => {
     // The photo and its label buttons stand apart from the metadata card below, not touching it.
     const [labeling, card] = await Promise.all([page.locator('.label-form').boundingBox(), metadata.boundingBox()]);
     expect(card!.y - (labeling!.y + labeling!.height)).toBeGreaterThanOrEqual(8);
+    const saveMetadata = metadata.getByRole('button', { name: 'Save metadata' });
+    // Nothing to save yet: the button waits for an entry.
+    await expect(saveMetadata.isDisabled()).resolves.toBe(true);
     await metadata.getByRole('button', { name: 'Add an entry' }).click();
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Key').fill('camera=1');
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north-gate');
@@ -330,6 +333,12 @@ describe('console: operating a project once it has a model', () => {
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Key').fill('camera');
     await metadata.getByRole('button', { name: 'Save metadata' }).click();
     await metadata.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    // Edited again: no longer said to be saved, until it is.
+    await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north gate');
+    await metadata.getByText('Saved.').waitFor({ state: 'detached' });
+    await expect(saveMetadata.isEnabled()).resolves.toBe(true);
+    await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north-gate');
+    await expect(saveMetadata.isDisabled()).resolves.toBe(true);
     await page.reload();
     await expect(page.getByRole('form', { name: 'Metadata' }).getByLabel('Key').inputValue()).resolves.toBe('camera');
 
