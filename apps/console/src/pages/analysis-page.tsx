@@ -71,10 +71,7 @@ export function AnalysisPage({ project }: { project: Project }) {
         <h2>Image sizes</h2>
         {data.imageSizes.width && data.imageSizes.height && (
           <p>
-            {/* The median of an even count can fall between two pixels: a whole pixel says as much. */}
-            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median{' '}
-            {Math.round(data.imageSizes.width.median)}), height {data.imageSizes.height.min}–
-            {data.imageSizes.height.max} px (median {Math.round(data.imageSizes.height.median)})
+            {sizeRange('Width', data.imageSizes.width)}, {sizeRange('height', data.imageSizes.height)}
           </p>
         )}
         <ul className="bars" aria-label="Images by their longer side">
@@ -113,4 +110,14 @@ export function AnalysisPage({ project }: { project: Project }) {
       </div>
     </section>
   );
+}
+
+/**
+ * 'Width 31–40 px (median 36)', or 'Width 816 px (every image)' rather than '816–816 px'. The median of an even
+ * count can fall between two pixels: a whole pixel says as much.
+ */
+function sizeRange(name: string, size: { min: number; max: number; median: number }): string {
+  return size.min === size.max
+    ? `${name} ${size.min} px (every image)`
+    : `${name} ${size.min}–${size.max} px (median ${Math.round(size.median)})`;
 }
