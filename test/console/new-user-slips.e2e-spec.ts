@@ -212,6 +212,15 @@ describe('console: slips a new user makes, and what the console answers', () => 
       .locator('.snippets pre')
       .evaluateAll((blocks) => blocks.filter((block) => block.scrollWidth > block.clientWidth).length);
     expect(cut).toBe(0);
+    // They take the card's whole width (a figure's default 40-pixel indents left a phone a narrow column).
+    const indents = await deployment
+      .locator('.snippets')
+      .evaluate((snippets) =>
+        [...snippets.querySelectorAll('pre')].map(
+          (block) => block.getBoundingClientRect().left - snippets.getBoundingClientRect().left,
+        ),
+      );
+    expect(indents.every((indent) => indent < 4)).toBe(true);
     await python.screenshot({ path: join(SCREENSHOTS, 'slips-snippet-phone.png') });
     await page.screenshot({ path: join(SCREENSHOTS, 'slips-deploy-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
