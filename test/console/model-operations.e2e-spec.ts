@@ -288,6 +288,9 @@ describe('console: operating a project once it has a model', () => {
     await page.goto(`${project()}/usage`);
     const report = page.getByRole('region', { name: 'Prediction calls of every deployment' });
     await report.getByText('INVALID_API_KEY').waitFor();
+    // The tab's own section: a level-2 heading under the project's name (not a card's level 4), its parts at 3.
+    await report.getByRole('heading', { name: 'Prediction calls of every deployment', level: 2 }).waitFor();
+    await report.getByRole('heading', { name: 'Errors by reason', level: 3 }).waitFor();
     // The reason in words, its code for the logs, the count with its unit.
     await expect(
       report.getByRole('list', { name: 'Errors by reason' }).getByRole('listitem').allTextContents(),
