@@ -22,6 +22,13 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    // The first Tab stop skips to the page's content here too: its target is on this page.
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    await expect(skip.evaluate((link) => link === document.activeElement)).resolves.toBe(true);
+    await expect(
+      skip.evaluate((link) => document.querySelector(link.getAttribute('href')!)?.tagName ?? null),
+    ).resolves.toBe('MAIN');
     // The heading shows before the project list has loaded: wait for the empty list's message.
     await page.getByText('No projects yet').waitFor();
 

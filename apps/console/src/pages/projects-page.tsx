@@ -30,7 +30,7 @@ export function ProjectsPage() {
     queryFn: async () => unwrap(await api.GET('/v1/projects', { params: { query: { limit: 100 } } })),
   });
   return (
-    <main>
+    <main id="content">
       <h1>Projects</h1>
       <CreateProjectForm />
       <ErrorMessage error={projects.error} />

@@ -23,7 +23,7 @@ export function SharedModelsPage() {
       ),
   });
   return (
-    <main>
+    <main id="content">
       <h1>Shared models</h1>
       <p className="hint">
         Deployments the users of this server chose to share. Predictions use your login and are rate-limited.
