@@ -204,6 +204,17 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
     await page.getByRole('status').filter({ hasText: '1 of 1 images got suggestions.' }).waitFor({ timeout: 60_000 });
     await filters.getByRole('button', { name: 'Select all' }).click();
     await filters.getByRole('button', { name: 'Accept selected (1)' }).waitFor();
+    // Or one card's own Accept, without selecting: offered only when the card has boxes to accept (with none, the
+    // card offers Correct boxes alone), then accepted with one click.
+    const card = page.getByRole('list', { name: 'Suggestions' }).getByRole('listitem').first();
+    await filters.getByLabel('Accept boxes at least this probable').fill('100');
+    await card.getByText('0 boxes to accept').waitFor();
+    await expect(card.getByRole('button', { name: 'Accept unlabeled-0.png' }).count()).resolves.toBe(0);
+    await filters.getByLabel('Accept boxes at least this probable').fill('1');
+    await card.getByText(/^[1-9]\d* box(es)? to accept/).waitFor();
+    await card.getByRole('button', { name: 'Accept unlabeled-0.png' }).click();
+    await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
+    await expect(page.getByRole('list', { name: 'Suggestions' }).getByRole('listitem').count()).resolves.toBe(0);
     expect(harness.problems(REFUSED)).toEqual([]);
   }, 120_000);
 });
