@@ -25,9 +25,9 @@ describe('console: accounts and projects', () => {
     // The first Tab stop skips to the page's content here too: its target is on this page.
     await page.keyboard.press('Tab');
     const skip = page.getByRole('link', { name: 'Skip to content' });
-    await expect(skip.evaluate((link) => link === document.activeElement)).resolves.toBe(true);
+    await expect(skip.evaluate((link) => link === link.ownerDocument.activeElement)).resolves.toBe(true);
     await expect(
-      skip.evaluate((link) => document.querySelector(link.getAttribute('href')!)?.tagName ?? null),
+      skip.evaluate((link) => link.ownerDocument.querySelector(link.getAttribute('href')!)?.tagName ?? null),
     ).resolves.toBe('MAIN');
     // The heading shows before the project list has loaded: wait for the empty list's message.
     await page.getByText('No projects yet').waitFor();

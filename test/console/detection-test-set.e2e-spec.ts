@@ -122,7 +122,9 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
       .waitFor();
     await expect(testSet.getByRole('alert').count()).resolves.toBe(0);
     // The run was taken: the boxes are a warning in amber, not a refusal in the red of the errors above.
-    await expect(issues.evaluate((list) => getComputedStyle(list).color)).resolves.toBe(AMBER);
+    await expect(issues.evaluate((list) => list.ownerDocument.defaultView!.getComputedStyle(list).color)).resolves.toBe(
+      AMBER,
+    );
     const runs = page.getByRole('table', { name: 'Test runs' });
     await runs.getByRole('cell', { name: 'your computer' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-test-set-coco.png'), fullPage: true });

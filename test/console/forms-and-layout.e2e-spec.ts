@@ -209,7 +209,9 @@ describe('console: forms and layout a new user meets', () => {
     await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).count()).resolves.toBe(0);
     const boxIssues = page.getByText('1 box not taken, 1 box cut to the image: see why');
     // The photos were uploaded: amber as a warning, not the red of a refusal.
-    await expect(boxIssues.evaluate((summary) => getComputedStyle(summary).color)).resolves.toBe('rgb(146, 64, 14)');
+    await expect(
+      boxIssues.evaluate((summary) => summary.ownerDocument.defaultView!.getComputedStyle(summary).color),
+    ).resolves.toBe('rgb(146, 64, 14)');
     await boxIssues.click();
     await expect(
       page.getByRole('list', { name: 'Boxes not taken as they were' }).getByRole('listitem').allTextContents(),

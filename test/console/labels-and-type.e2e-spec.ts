@@ -38,7 +38,7 @@ describe('console: negative labels, project type, image totals, one-time secrets
     // The box and its word are apart, not glued together as "☐Negative".
     await expect(
       page.getByRole('checkbox', { name: 'Negative' }).evaluate((box) => {
-        const word = document.createRange();
+        const word = box.ownerDocument.createRange();
         word.selectNodeContents(box.parentElement!);
         word.setStartAfter(box);
         return word.getBoundingClientRect().left - box.getBoundingClientRect().right;

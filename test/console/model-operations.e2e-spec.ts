@@ -513,12 +513,12 @@ describe('console: operating a project once it has a model', () => {
     await page.getByRole('heading', { name: 'Shared models', level: 1 }).waitFor();
     // The search field is wide enough to read its placeholder whole.
     await expect(
-      page.getByRole('searchbox', { name: 'Search' }).evaluate((input: HTMLInputElement) => {
-        const style = getComputedStyle(input);
-        const context = document.createElement('canvas').getContext('2d')!;
+      page.getByRole('searchbox', { name: 'Search' }).evaluate((input) => {
+        const style = input.ownerDocument.defaultView!.getComputedStyle(input);
+        const context = input.ownerDocument.createElement('canvas').getContext('2d')!;
         context.font = style.font;
         const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-        return room - context.measureText(input.placeholder).width;
+        return room - context.measureText(input.getAttribute('placeholder')!).width;
       }),
     ).resolves.toBeGreaterThanOrEqual(0);
     await page.getByRole('searchbox', { name: 'Search' }).fill('nothing like it');
