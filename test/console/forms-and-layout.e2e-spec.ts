@@ -66,6 +66,15 @@ describe('console: forms and layout a new user meets', () => {
   });
 
   it('says how to fill an empty dataset, and what to do when a filter matches nothing', async () => {
+    // A project of nothing yet: the analysis says what to add, not a bare heading and seven bars at 0.
+    const bare = await client.createProject('classification', [], 'bare');
+    await page.goto(`/projects/${bare.id}/analysis`);
+    await page.getByText('No labels yet: add the ones your model should learn on the Dataset tab.').waitFor();
+    await page.getByText('No images yet.', { exact: true }).waitFor();
+    await expect(page.getByRole('list', { name: 'Images by their longer side' }).count()).resolves.toBe(0);
+    await expect(
+      page.getByRole('list', { name: 'Problems and warnings' }).getByRole('link').allTextContents(),
+    ).resolves.toEqual(['Add labels']);
     const project = await client.createProject('classification', ['cat', 'dog'], 'pets');
     await page.goto(`/projects/${project.id}/dataset`);
     await page.getByText('No photos yet.').waitFor();
