@@ -43,9 +43,17 @@ describe('console: accounts and projects', () => {
     await page.getByRole('heading', { name: /Fruit/ }).waitFor();
 
     await page.getByRole('link', { name: 'Settings' }).click();
+    const rename = page.getByRole('button', { name: 'Rename' });
+    // Rename waits for a new name; 'Renamed.' is said until the name is edited again.
+    await expect(rename.isDisabled()).resolves.toBe(true);
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowl');
-    await page.getByRole('button', { name: 'Rename' }).click();
+    await rename.click();
     await page.getByRole('heading', { name: /Fruit bowl/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Renamed.' }).waitFor();
+    await expect(rename.isDisabled()).resolves.toBe(true);
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowls');
+    await page.getByText('Renamed.').waitFor({ state: 'detached' });
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowl');
 
     await page.getByRole('button', { name: 'Delete this project…' }).click();
     const confirm = page.getByRole('button', { name: 'Delete for good' });
