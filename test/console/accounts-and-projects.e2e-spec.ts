@@ -22,6 +22,13 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    // The first Tab stop skips to the page's content here too: its target is on this page.
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    await expect(skip.evaluate((link) => link === link.ownerDocument.activeElement)).resolves.toBe(true);
+    await expect(
+      skip.evaluate((link) => link.ownerDocument.querySelector(link.getAttribute('href')!)?.tagName ?? null),
+    ).resolves.toBe('MAIN');
     // The heading shows before the project list has loaded: wait for the empty list's message.
     await page.getByText('No projects yet').waitFor();
 
@@ -36,9 +43,17 @@ describe('console: accounts and projects', () => {
     await page.getByRole('heading', { name: /Fruit/ }).waitFor();
 
     await page.getByRole('link', { name: 'Settings' }).click();
+    const rename = page.getByRole('button', { name: 'Rename' });
+    // Rename waits for a new name; 'Renamed.' is said until the name is edited again.
+    await expect(rename.isDisabled()).resolves.toBe(true);
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowl');
-    await page.getByRole('button', { name: 'Rename' }).click();
+    await rename.click();
     await page.getByRole('heading', { name: /Fruit bowl/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Renamed.' }).waitFor();
+    await expect(rename.isDisabled()).resolves.toBe(true);
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowls');
+    await page.getByText('Renamed.').waitFor({ state: 'detached' });
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Fruit bowl');
 
     await page.getByRole('button', { name: 'Delete this project…' }).click();
     const confirm = page.getByRole('button', { name: 'Delete for good' });
@@ -76,6 +91,13 @@ describe('console: accounts and projects', () => {
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/username or password/i);
+    // A password shorter than sign-up allows is as wrong as any: not told with the sign-up rules.
+    await page.getByLabel('Password').fill('short');
+    const refused = page.waitForResponse((response) => response.url().endsWith('/v1/auth/login'));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(refused.then((response) => response.status())).resolves.toBe(400);
+    await page.getByRole('alert').waitFor();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe('Wrong username or password.');
 
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByLabel('Username').fill('grace');

@@ -163,6 +163,8 @@ describe('console: correcting boxes of suggestions and stored predictions', () =
     expect(description).toMatch(/^How many times training goes through every photo\. .* \(1 to 500 · default \d+\)$/);
     await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'Predictions' }).click();
     await page.getByText('No stored prediction yet.').waitFor();
+    // Where to turn the store on is said once, by the empty list, not also in an introduction above it.
+    await expect(page.getByText(/prediction store/).count()).resolves.toBe(1);
     // Nothing to filter or act on yet: no filters, no "Add 0 to the dataset".
     await expect(page.getByRole('group', { name: 'Selected predictions' }).count()).resolves.toBe(0);
     await expect(page.getByRole('group', { name: 'Filter predictions' }).count()).resolves.toBe(0);

@@ -65,6 +65,9 @@ describe('console: the detection journey', () => {
     expect(Math.abs(onThumbnail.y - (thumbnail.y + region.y * thumbnail.height))).toBeLessThan(2);
     expect(Math.abs(onThumbnail.width - region.width * thumbnail.width)).toBeLessThan(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-dataset.png') });
+    // Every scene is 32×32: the analysis says so once, not as a range from 32 to 32.
+    await page.getByRole('link', { name: 'Analysis' }).click();
+    await page.getByText('Width 32 px (every image), height 32 px (every image)', { exact: true }).waitFor();
 
     await page.getByRole('link', { name: 'Train' }).click();
     const form = page.getByRole('form', { name: 'Training configuration' });

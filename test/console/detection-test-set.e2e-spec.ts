@@ -6,6 +6,9 @@ import { type ConsoleHarness, signUpWithClient, startConsole, SCREENSHOTS } from
 import { BLUE, RED, squareScenes } from '../support/generated-images.js';
 import { deployTinyDetector } from '../support/deployed-tiny-model.js';
 
+/** The console's warning colour (--warning): taken, but not quite as sent. */
+const AMBER = 'rgb(146, 64, 14)';
+
 /** Refused on purpose: the COCO files that cannot be used, and the wrong deployment key. */
 const REFUSED = [/status of 400/, /status of 401/];
 
@@ -118,14 +121,27 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
       .getByText('The test run started, but 3 boxes of annotations.coco.json were not tested as written:')
       .waitFor();
     await expect(testSet.getByRole('alert').count()).resolves.toBe(0);
+    // The run was taken: the boxes are a warning in amber, not a refusal in the red of the errors above.
+    await expect(issues.evaluate((list) => list.ownerDocument.defaultView!.getComputedStyle(list).color)).resolves.toBe(
+      AMBER,
+    );
     const runs = page.getByRole('table', { name: 'Test runs' });
     await runs.getByRole('cell', { name: 'your computer' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'detection-test-set-coco.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
     // The run compares the model's boxes with the file's, the cut box as cut.
-    await runs.getByRole('button', { name: 'Show predictions' }).click({ timeout: 60_000 });
-    await page.getByRole('heading', { name: /^2 images, 2 labeled, \d+ found at ≥ 50%/ }).waitFor({ timeout: 60_000 });
+    // The run just requested opens by itself once done; its button is pressed, telling the run shown from others.
+    const predictions = page.getByRole('heading', { name: /^2 images, 2 labeled, \d+ found at ≥ 50%/ });
+    await predictions.waitFor({ timeout: 60_000 });
+    const showPredictions = runs.getByRole('button', { name: /^Show predictions of the test run of / });
+    await expect(showPredictions.getAttribute('aria-pressed')).resolves.toBe('true');
+    // Pressed again, it hides them; and shows them again.
+    await showPredictions.click();
+    await predictions.waitFor({ state: 'detached' });
+    await expect(showPredictions.getAttribute('aria-pressed')).resolves.toBe('false');
+    await showPredictions.click();
+    await predictions.waitFor();
     expect(harness.problems(REFUSED)).toEqual([]);
   }, 180_000);
 
@@ -178,15 +194,29 @@ describe('console: a detector tested on a COCO test set, tried on its deployment
 
   it('shows no row of disabled filters and batch buttons before there is a suggestion to filter or accept', async () => {
     await page.goto(`/projects/${project.id}/suggestions`);
-    await page.getByText('No pending suggestion: ask for suggestions above.').waitFor();
+    // Every photo is labeled: the page says to upload some, not to ask for suggestions that would bring none.
+    await page.getByText('Every image has a label: upload photos without one to get suggestions.').waitFor();
+    await expect(page.getByText(/ask for suggestions above/).count()).resolves.toBe(0);
     const filters = page.getByRole('group', { name: 'Filter suggestions' });
     await expect(filters.count()).resolves.toBe(0);
     await client.upload(project.id, [photos[0]], {}, 'unlabeled');
     await page.reload();
+    await page.getByText('No pending suggestion: ask for suggestions above.').waitFor();
     await page.getByRole('button', { name: 'Suggest labels for unlabeled images' }).click();
     await page.getByRole('status').filter({ hasText: '1 of 1 images got suggestions.' }).waitFor({ timeout: 60_000 });
     await filters.getByRole('button', { name: 'Select all' }).click();
     await filters.getByRole('button', { name: 'Accept selected (1)' }).waitFor();
+    // Or one card's own Accept, without selecting: offered only when the card has boxes to accept (with none, the
+    // card offers Correct boxes alone), then accepted with one click.
+    const card = page.getByRole('list', { name: 'Suggestions' }).getByRole('listitem').first();
+    await filters.getByLabel('Accept boxes at least this probable').fill('100');
+    await card.getByText('0 boxes to accept').waitFor();
+    await expect(card.getByRole('button', { name: 'Accept unlabeled-0.png' }).count()).resolves.toBe(0);
+    await filters.getByLabel('Accept boxes at least this probable').fill('1');
+    await card.getByText(/^[1-9]\d* box(es)? to accept/).waitFor();
+    await card.getByRole('button', { name: 'Accept unlabeled-0.png' }).click();
+    await page.getByRole('status').filter({ hasText: '1 accepted.' }).waitFor();
+    await expect(page.getByRole('list', { name: 'Suggestions' }).getByRole('listitem').count()).resolves.toBe(0);
     expect(harness.problems(REFUSED)).toEqual([]);
   }, 120_000);
 });

@@ -66,6 +66,15 @@ describe('console: forms and layout a new user meets', () => {
   });
 
   it('says how to fill an empty dataset, and what to do when a filter matches nothing', async () => {
+    // A project of nothing yet: the analysis says what to add, not a bare heading and seven bars at 0.
+    const bare = await client.createProject('classification', [], 'bare');
+    await page.goto(`/projects/${bare.id}/analysis`);
+    await page.getByText('No labels yet: add the ones your model should learn on the Dataset tab.').waitFor();
+    await page.getByText('No images yet.', { exact: true }).waitFor();
+    await expect(page.getByRole('list', { name: 'Images by their longer side' }).count()).resolves.toBe(0);
+    await expect(
+      page.getByRole('list', { name: 'Problems and warnings' }).getByRole('link').allTextContents(),
+    ).resolves.toEqual(['Add labels']);
     const project = await client.createProject('classification', ['cat', 'dog'], 'pets');
     await page.goto(`/projects/${project.id}/dataset`);
     await page.getByText('No photos yet.').waitFor();
@@ -165,6 +174,12 @@ describe('console: forms and layout a new user meets', () => {
         'Drop photos or a .zip here (with a COCO JSON file, zipped or beside the photos: its boxes come along), or',
       )
       .waitFor();
+    // And so does the empty grid, which once offered folders as labels here too.
+    await expect(page.locator('.empty-state p').textContent()).resolves.toBe(
+      'No photos yet. Upload the photos your model should learn from: drop them (with the COCO JSON file your ' +
+        'labeling tool exported, or a .zip of both: their boxes come along) on the upload area above, or choose ' +
+        'them from your computer.',
+    );
     const coco = {
       images: [
         { id: 1, file_name: 'table.png', width: 300, height: 180 },
@@ -201,7 +216,12 @@ describe('console: forms and layout a new user meets', () => {
       page.getByRole('list', { name: 'Photos named in the annotations but not uploaded' }).textContent(),
     ).resolves.toBe('window.png');
     await expect(page.getByRole('list', { name: 'Files that were not uploaded' }).count()).resolves.toBe(0);
-    await page.getByText('1 box not taken, 1 box cut to the image: see why').click();
+    const boxIssues = page.getByText('1 box not taken, 1 box cut to the image: see why');
+    // The photos were uploaded: amber as a warning, not the red of a refusal.
+    await expect(
+      boxIssues.evaluate((summary) => summary.ownerDocument.defaultView!.getComputedStyle(summary).color),
+    ).resolves.toBe('rgb(146, 64, 14)');
+    await boxIssues.click();
     await expect(
       page.getByRole('list', { name: 'Boxes not taken as they were' }).getByRole('listitem').allTextContents(),
     ).resolves.toEqual([

@@ -45,27 +45,38 @@ describe('console: the history an auditor reads', () => {
     // Features computed in the background after the upload: written with the uploader in its metadata, as the
     // embedding job does, yet done by the system.
     const me = await client.http.get('/v1/users/me').set('Authorization', client.auth).expect(200);
-    await harness.testApp.app.get(EventStore).append(
-      `embedding-cache-${project.id}-0123456789abcdef`,
-      [
+    // Twice in a row, after two requests (as after two uploads): told once, with the count it ended at.
+    for (const [table, imageCount] of [
+      ['0123456789abcdef', 2],
+      ['fedcba9876543210', 3],
+    ] as const) {
+      await harness.testApp.app.get(EventStore).append(
+        `embedding-cache-${project.id}-${table}`,
+        [
+          {
+            type: 'EmbeddingTableUpdated',
+            v: 1,
+            data: {
+              projectId: project.id,
+              space: { backbone: 'mobilenet-v2', layer: 'features', preprocessing: 'resize-224' },
+              tableSha256: '0'.repeat(64),
+              imageCount,
+              computed: 6,
+              updatedAt: new Date().toISOString(),
+            },
+          },
+        ],
         {
-          type: 'EmbeddingTableUpdated',
-          v: 1,
-          data: {
-            projectId: project.id,
-            space: { backbone: 'mobilenet-v2', layer: 'features', preprocessing: 'resize-224' },
-            tableSha256: '0'.repeat(64),
-            imageCount: 3,
-            computed: 6,
-            updatedAt: new Date().toISOString(),
+          expectedRevision: 'no_stream',
+          metadata: {
+            userId: me.body.id,
+            correlationId: randomUUID(),
+            causationId: null,
+            at: new Date().toISOString(),
           },
         },
-      ],
-      {
-        expectedRevision: 'no_stream',
-        metadata: { userId: me.body.id, correlationId: randomUUID(), causationId: null, at: new Date().toISOString() },
-      },
-    );
+      );
+    }
     // An event of a type this console has never heard of (a newer server wrote it): it is still told.
     await harness.testApp.app
       .get(EventStore)
@@ -97,6 +108,7 @@ describe('console: the history an auditor reads', () => {
     const unknown = row('Widget frobbed');
     await expect(unknown.locator('.actor').textContent()).resolves.toBe('by the system');
     await expect(row('Prepared 3 images for training').locator('.actor').textContent()).resolves.toBe('by the system');
+    await expect(row('Prepared 3 images for training').locator('summary').textContent()).resolves.toBe('2 raw events');
     await expect(labeled.locator('time').textContent()).resolves.toMatch(/^(just now|\d+ minutes? ago) · \S/);
 
     // The raw types, versions and ids are folded away until asked for.
@@ -112,6 +124,21 @@ describe('console: the history an auditor reads', () => {
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'history.png'), fullPage: true });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // A type is a whole name: part of one matches nothing, and the page says so and how to pick one; the field keeps
+    // suggesting every type seen, not only those of the (empty) filtered list.
+    const typeField = page.getByRole('group', { name: 'Filter events' }).getByLabel('Event type');
+    await typeField.fill('label');
+    await page
+      .getByText(
+        "No event of type “label”: a type is a whole name, such as ProjectCreated; choose one from the field's suggestions.",
+      )
+      .waitFor();
+    await expect(page.locator('#event-types option').count()).resolves.toBeGreaterThanOrEqual(5);
+    await typeField.fill('ImageLabeled');
+    await row('Labeled 3 images red').waitFor();
+    // The two labelings alone (the whole label of the batch, and the one image relabeled).
+    await expect(events.locator(':scope > li').count()).resolves.toBe(2);
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 

@@ -35,6 +35,15 @@ describe('console: negative labels, project type, image totals, one-time secrets
     await page.getByText('A negative label marks photos that show none of the other labels').waitFor();
 
     await page.getByLabel('New label').fill('empty');
+    // The box and its word are apart, not glued together as "☐Negative".
+    await expect(
+      page.getByRole('checkbox', { name: 'Negative' }).evaluate((box) => {
+        const word = box.ownerDocument.createRange();
+        word.selectNodeContents(box.parentElement!);
+        word.setStartAfter(box);
+        return word.getBoundingClientRect().left - box.getBoundingClientRect().right;
+      }),
+    ).resolves.toBeGreaterThanOrEqual(4);
     await page.getByRole('checkbox', { name: 'Negative' }).check();
     await page.getByRole('button', { name: 'Add label' }).click();
     const chip = page.locator('.chip').filter({ hasText: 'empty' });

@@ -288,6 +288,9 @@ describe('console: operating a project once it has a model', () => {
     await page.goto(`${project()}/usage`);
     const report = page.getByRole('region', { name: 'Prediction calls of every deployment' });
     await report.getByText('INVALID_API_KEY').waitFor();
+    // The tab's own section: a level-2 heading under the project's name (not a card's level 4), its parts at 3.
+    await report.getByRole('heading', { name: 'Prediction calls of every deployment', level: 2 }).waitFor();
+    await report.getByRole('heading', { name: 'Errors by reason', level: 3 }).waitFor();
     // The reason in words, its code for the logs, the count with its unit.
     await expect(
       report.getByRole('list', { name: 'Errors by reason' }).getByRole('listitem').allTextContents(),
@@ -319,6 +322,9 @@ describe('console: operating a project once it has a model', () => {
     // The photo and its label buttons stand apart from the metadata card below, not touching it.
     const [labeling, card] = await Promise.all([page.locator('.label-form').boundingBox(), metadata.boundingBox()]);
     expect(card!.y - (labeling!.y + labeling!.height)).toBeGreaterThanOrEqual(8);
+    const saveMetadata = metadata.getByRole('button', { name: 'Save metadata' });
+    // Nothing to save yet: the button waits for an entry.
+    await expect(saveMetadata.isDisabled()).resolves.toBe(true);
     await metadata.getByRole('button', { name: 'Add an entry' }).click();
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Key').fill('camera=1');
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north-gate');
@@ -330,6 +336,12 @@ describe('console: operating a project once it has a model', () => {
     await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Key').fill('camera');
     await metadata.getByRole('button', { name: 'Save metadata' }).click();
     await metadata.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    // Edited again: no longer said to be saved, until it is.
+    await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north gate');
+    await metadata.getByText('Saved.').waitFor({ state: 'detached' });
+    await expect(saveMetadata.isEnabled()).resolves.toBe(true);
+    await metadata.getByRole('group', { name: 'Entry 1' }).getByLabel('Value').fill('north-gate');
+    await expect(saveMetadata.isDisabled()).resolves.toBe(true);
     await page.reload();
     await expect(page.getByRole('form', { name: 'Metadata' }).getByLabel('Key').inputValue()).resolves.toBe('camera');
 
@@ -370,6 +382,11 @@ describe('console: operating a project once it has a model', () => {
           'This zip is not a project archive: make one with "Download the project archive" on a project\'s Settings page. A zip of photos goes on a project\'s Dataset page instead.',
       })
       .waitFor();
+    // Downloaded twice, the archive is saved as "colours.diyml (1).zip": still known for the export of "colours".
+    await importForm
+      .getByLabel('Project archive (.zip)')
+      .setInputFiles({ name: 'colours.diyml (1).zip', mimeType: 'application/zip', buffer: readFileSync(archive) });
+    await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('colours (2)');
     await importForm.getByLabel('Project archive (.zip)').setInputFiles(archive);
     // The export of a project that is here: its copy would be a second "colours" in the list, told apart by nothing.
     await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('colours (2)');
@@ -427,12 +444,22 @@ describe('console: operating a project once it has a model', () => {
     await importForm
       .getByLabel('Project archive (.zip)')
       .setInputFiles({ name: 'colours-extra.zip', mimeType: 'application/zip', buffer: Buffer.from(withStray) });
-    await importForm.getByLabel('Name (default: the exported one)').fill('colours extra');
+    // Renamed after its download, the archive is not known for the export of "colours": no name is suggested.
+    await expect(importForm.getByLabel('Name (default: the exported one)').inputValue()).resolves.toBe('');
     await importForm.getByRole('button', { name: 'Import' }).click();
     await imported
       .getByText('1 file of the archive was left out: nothing in the project refers to it.', { exact: true })
       .waitFor({ timeout: 60_000 });
-    await imported.getByText(/^Imported colours extra: /).waitFor();
+    await imported.getByText(/^Imported colours: /).waitFor();
+    // A second "colours" in the list: said after the import, with the way to a name of its own.
+    await imported
+      .getByText(
+        'You have another project named “colours”: give this one a name of its own in its settings, to tell them apart in the list.',
+      )
+      .waitFor();
+    await expect(imported.getByRole('link', { name: 'its settings' }).getAttribute('href')).resolves.toMatch(
+      /^\/projects\/[^/]+\/settings$/,
+    );
     await imported.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByRole('link', { name: 'colours copy' }).first().click();
     await page.getByRole('heading', { name: /^colours copy/ }).waitFor();
@@ -484,6 +511,16 @@ describe('console: operating a project once it has a model', () => {
 
     await page.getByRole('link', { name: 'Shared models' }).first().click();
     await page.getByRole('heading', { name: 'Shared models', level: 1 }).waitFor();
+    // The search field is wide enough to read its placeholder whole.
+    await expect(
+      page.getByRole('searchbox', { name: 'Search' }).evaluate((input) => {
+        const style = input.ownerDocument.defaultView!.getComputedStyle(input);
+        const context = input.ownerDocument.createElement('canvas').getContext('2d')!;
+        context.font = style.font;
+        const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return room - context.measureText(input.getAttribute('placeholder')!).width;
+      }),
+    ).resolves.toBeGreaterThanOrEqual(0);
     await page.getByRole('searchbox', { name: 'Search' }).fill('nothing like it');
     await page.getByText('No shared model matches “nothing like it”.').waitFor();
     await page.getByRole('searchbox', { name: 'Search' }).fill('squares');
@@ -508,7 +545,12 @@ describe('console: operating a project once it has a model', () => {
     await sharing.getByRole('button', { name: 'Stop sharing' }).click();
     await sharing.getByText('Not shared: only callers with the deployment key can use it.').waitFor();
     await page.getByRole('link', { name: 'Shared models' }).first().click();
-    await page.getByText('No shared model yet.').waitFor();
+    // Nothing shared: the page says where sharing is, rather than leaving a dead end.
+    await page
+      .getByText(
+        'No shared model yet. To share one of yours: its project’s Deploy tab, “Prediction store and sharing” under the deployment.',
+      )
+      .waitFor();
     // Refused on purpose: the rename to a taken name and the deletion of a deployed iteration (409), the bad metadata key and the archive that is not a zip (400).
     expect(harness.problems([/status of 409/, /status of 400/])).toEqual([]);
   }, 60_000);

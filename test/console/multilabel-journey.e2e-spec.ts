@@ -323,8 +323,11 @@ describe('console: a multi-label classification project', () => {
       'Details',
     ]);
     await runs.getByRole('cell', { name: '100.0% / 100.0%' }).waitFor();
-    await runs.getByRole('button', { name: 'Show predictions' }).click();
+    // The run just requested shows its predictions by itself, its button pressed.
     await page.getByRole('heading', { name: '0 of 2 not given exactly their labels' }).waitFor();
+    await expect(
+      runs.getByRole('button', { name: /^Show predictions of the test run of / }).getAttribute('aria-pressed'),
+    ).resolves.toBe('true');
     // Each photo's labels in the project's order, however labels.json listed them.
     await expect(
       page.getByRole('list', { name: 'Test predictions' }).getByRole('listitem').allTextContents(),

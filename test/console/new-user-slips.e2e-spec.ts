@@ -212,6 +212,15 @@ describe('console: slips a new user makes, and what the console answers', () => 
       .locator('.snippets pre')
       .evaluateAll((blocks) => blocks.filter((block) => block.scrollWidth > block.clientWidth).length);
     expect(cut).toBe(0);
+    // They take the card's whole width (a figure's default 40-pixel indents left a phone a narrow column).
+    const indents = await deployment
+      .locator('.snippets')
+      .evaluate((snippets) =>
+        [...snippets.querySelectorAll('pre')].map(
+          (block) => block.getBoundingClientRect().left - snippets.getBoundingClientRect().left,
+        ),
+      );
+    expect(indents.every((indent) => indent < 4)).toBe(true);
     await python.screenshot({ path: join(SCREENSHOTS, 'slips-snippet-phone.png') });
     await page.screenshot({ path: join(SCREENSHOTS, 'slips-deploy-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -234,6 +243,18 @@ describe('console: slips a new user makes, and what the console answers', () => 
 
   it('fits the dataset, an image and the training form on a phone, every control within reach', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
+    // The project types' long descriptions wrap beside their radio buttons, never under them.
+    await page.goto('/');
+    const typeChoices = page.getByRole('group', { name: 'Type' }).locator('label');
+    await expect(
+      typeChoices.evaluateAll((labels) =>
+        labels.map((label) => {
+          const radio = label.querySelector('input')!.getBoundingClientRect();
+          const lines = [...label.querySelector('span')!.getClientRects()];
+          return lines.length > 0 && lines.every((line) => line.left >= radio.right);
+        }),
+      ),
+    ).resolves.toEqual([true, true, true]);
     for (const [path, ready, shot] of [
       [`/projects/${project.id}/dataset?show=unlabeled`, () => cell('pic-a-0.png').waitFor(), 'dataset'],
       [

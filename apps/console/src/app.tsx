@@ -170,7 +170,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
           ) : section === 'predictions' ? (
             <PredictionsPage project={project.data} />
           ) : section === 'usage' ? (
-            <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" />
+            <UsageReport projectId={project.data.id} title="Prediction calls of every deployment" level={2} />
           ) : section === 'history' ? (
             <HistoryPage project={project.data} />
           ) : section === 'settings' ? (

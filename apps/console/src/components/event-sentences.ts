@@ -67,6 +67,12 @@ export function describeHistory(entries: HistoryEntry[], labels: Label[]): Histo
   // A group's sentence uses the names as they were then: before a later event renames something.
   const closeAll = () => {
     for (const group of open) {
+      const previous = groups.at(-1);
+      if (previous && isFollowUpRun(previous.entries) && isFollowUpRun([...previous.entries, ...group])) {
+        previous.entries.push(...group);
+        previous.sentence = sentence(previous.entries, names);
+        continue;
+      }
       const told = group.filter((entry) => !isBookkeeping(entry.type));
       groups.push({ entries: group, sentence: sentence(told.length > 0 ? told : group, names) });
     }
@@ -113,6 +119,13 @@ function joins(group: HistoryEntry[], entry: HistoryEntry): boolean {
  */
 const SYSTEM_FOLLOW_UPS = new Set(['EmbeddingTableUpdated']);
 export const isSystemFollowUp = (entry: HistoryEntry) => SYSTEM_FOLLOW_UPS.has(entry.type);
+
+/**
+ * The same follow-up written again and again in a row (features prepared after each of several uploads): told once,
+ * as it ended, rather than as five lines of 'Prepared 1 image…', 'Prepared 10 images…'.
+ */
+const isFollowUpRun = (entries: HistoryEntry[]) =>
+  entries.every((entry) => isSystemFollowUp(entry) && entry.type === entries[0].type);
 
 export const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
   one.metadata.correlationId === other.metadata.correlationId && one.metadata.userId === other.metadata.userId;
@@ -286,7 +299,7 @@ function sentence(group: HistoryEntry[], names: Names): string {
     case 'TestRunCancelled':
       return `Test run of ${iteration()} cancelled`;
     case 'EmbeddingTableUpdated':
-      return `Prepared ${plural(count(data, 'imageCount') ?? 0, 'image')} for training ahead of time, after new photos or settings: training starts sooner`;
+      return `Prepared ${plural(count(last, 'imageCount') ?? 0, 'image')} for training ahead of time, after new photos or settings: training starts sooner`;
     default:
       // A type this console does not know yet (a newer server): still say what happened, by its name.
       return n === 1 ? `${spaced(type)} (event ${type})` : `${spaced(type)} ×${n} (event ${type})`;

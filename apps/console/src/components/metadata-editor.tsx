@@ -6,6 +6,16 @@ import { ErrorMessage } from './error-message';
 
 type Entry = { key: string; value: string };
 
+/** The metadata the entries make: an entry left blank is none. */
+const metadataOf = (entries: Entry[]): Record<string, string> =>
+  Object.fromEntries(
+    entries.filter((entry) => entry.key !== '' || entry.value !== '').map((entry) => [entry.key, entry.value]),
+  );
+
+/** Two metadata records compared whatever the order of their keys. */
+const sameMetadata = (a: Record<string, string>, b: Record<string, string>) =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
 /** An image's key-value metadata (camera, site, shift…), saved as a whole; the grid filters by an entry. */
 export function MetadataEditor({ project, image }: { project: Project; image: Image }) {
   const queryClient = useQueryClient();
@@ -23,13 +33,7 @@ export function MetadataEditor({ project, image }: { project: Project; image: Im
             path: { projectId: project.id, imageId: image.id },
             header: { 'If-Match': `W/"${image.revision}"` },
           },
-          body: {
-            metadata: Object.fromEntries(
-              entries
-                .filter((entry) => entry.key !== '' || entry.value !== '')
-                .map((entry) => [entry.key, entry.value]),
-            ),
-          },
+          body: { metadata: metadataOf(entries) },
         }),
       ),
     onSuccess: async (saved) => {
@@ -37,6 +41,8 @@ export function MetadataEditor({ project, image }: { project: Project; image: Im
       await refresh();
     },
   });
+  // Saved or not as the image now has it: 'Saved.' goes with the next edit, and Save waits for one.
+  const changed = !sameMetadata(metadataOf(entries), (image.metadata ?? {}) as Record<string, string>);
   const change = (index: number, part: Partial<Entry>) =>
     setEntries(entries.map((entry, at) => (at === index ? { ...entry, ...part } : entry)));
   const submit = (event: FormEvent) => {
@@ -72,10 +78,10 @@ export function MetadataEditor({ project, image }: { project: Project; image: Im
         <button type="button" onClick={() => setEntries([...entries, { key: '', value: '' }])}>
           Add an entry
         </button>
-        <button type="submit" className="primary" disabled={save.isPending}>
+        <button type="submit" className="primary" disabled={save.isPending || !changed}>
           Save metadata
         </button>
-        {save.isSuccess && <span role="status">Saved.</span>}
+        {save.isSuccess && !changed && <span role="status">Saved.</span>}
       </div>
       <ErrorMessage error={save.error} />
     </form>

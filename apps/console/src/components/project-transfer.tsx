@@ -78,7 +78,9 @@ const archiveName = (projectName: string) => `${projectName.replace(/[^\w.-]+/g,
  * same name could not be told apart in the list): its name with the first free number, as file managers do.
  */
 function nameBesides(file: File, projects: Project[]): string | null {
-  const original = projects.find((project) => archiveName(project.name) === file.name);
+  // A browser saves a second download of the same archive as 'Trees.diyml (1).zip'.
+  const downloaded = file.name.replace(/\s*\(\d+\)(?=\.zip$)/i, '');
+  const original = projects.find((project) => archiveName(project.name) === downloaded);
   if (!original) return null;
   const taken = new Set(projects.map((project) => project.name));
   let number = 2;
@@ -175,6 +177,7 @@ export function ImportProject({ projects }: { projects: Project[] }) {
       {imported && (
         <div role="status">
           <ImportedSummary imported={imported} />
+          <SameNameHint imported={imported.project} projects={projects} />
           {imported.deployments.length > 0 && <NewDeploymentKeys deployments={imported.deployments} />}
         </div>
       )}
@@ -210,6 +213,20 @@ function ImportedSummary({ imported }: { imported: Imported }) {
         </p>
       )}
     </>
+  );
+}
+
+/**
+ * An archive renamed after its download keeps its project's name, which the list cannot then tell from the
+ * original's: the way to a name of its own.
+ */
+function SameNameHint({ imported, projects }: { imported: Imported['project']; projects: Project[] }) {
+  if (!projects.some((project) => project.id !== imported.id && project.name === imported.name)) return null;
+  return (
+    <p className="warnings">
+      You have another project named “{imported.name}”: give this one a name of its own in{' '}
+      <Link href={`/projects/${imported.id}/settings`}>its settings</Link>, to tell them apart in the list.
+    </p>
   );
 }
 

@@ -9,6 +9,7 @@ import { BoxLegend } from './label-colours';
 import { ErrorMessage } from './error-message';
 import { percent } from './percent';
 import { plural } from './plural';
+import { RadioGroup, type RadioOption } from './radio-group';
 
 type TestRun = Schemas['TestRunDto'];
 type TestPrediction = Schemas['TestPredictionDto'];
@@ -121,7 +122,14 @@ export function TestRuns({ project, iterationId }: { project: Project; iteration
               <td>{percent(headlineOf(run.metrics))}</td>
               <td>
                 {run.status === 'completed' && (
-                  <button type="button" className="link" onClick={() => setOpenRun(run.id)}>
+                  // Pressed: its predictions are the ones below (several runs each have this button).
+                  <button
+                    type="button"
+                    className="link"
+                    aria-pressed={openRun === run.id}
+                    aria-label={`Show predictions of the test run of ${new Date(run.requestedAt).toLocaleString()}`}
+                    onClick={() => setOpenRun(openRun === run.id ? null : run.id)}
+                  >
                     Show predictions
                   </button>
                 )}
@@ -305,6 +313,12 @@ function boxesOf(value: unknown): DrawnBox[] {
 const labelsOf = (prediction: TestPrediction) =>
   [...boxesOf(prediction.expected), ...boxesOf(prediction.predicted)].map((box) => box.label);
 
+/** How a detection test set's boxes come: a COCO file (what labeling tools export) or the API's labels.json. */
+const BOX_FORMATS: readonly RadioOption<'coco' | 'labels'>[] = [
+  { value: 'coco', label: 'a COCO JSON file' },
+  { value: 'labels', label: 'a labels.json file' },
+];
+
 /**
  * Photos the project has never seen, with their answers: classification picks photos per label; multilabel sends
  * photos with a labels.json giving each file's labels; detection sends photos with their boxes as a COCO JSON (what
@@ -427,27 +441,13 @@ function LabeledTestSet({
               />
             </label>
             {detection && (
-              <fieldset className="label-choices">
-                <legend>Their boxes come as</legend>
-                <label className="choice">
-                  <input
-                    type="radio"
-                    name="box-format"
-                    checked={boxFormat === 'coco'}
-                    onChange={() => chooseBoxFormat('coco')}
-                  />
-                  a COCO JSON file
-                </label>
-                <label className="choice">
-                  <input
-                    type="radio"
-                    name="box-format"
-                    checked={boxFormat === 'labels'}
-                    onChange={() => chooseBoxFormat('labels')}
-                  />
-                  a labels.json file
-                </label>
-              </fieldset>
+              <RadioGroup
+                legend="Their boxes come as"
+                options={BOX_FORMATS}
+                value={boxFormat}
+                onChange={chooseBoxFormat}
+                inline
+              />
             )}
             <label>
               {multilabel ? (
@@ -526,12 +526,12 @@ function inWordsOfTheForm(error: ApiError, answers: File | null): ApiError {
 /** A 207's boxes of the COCO file that were cut to their photo or not taken, each with its photo and why. */
 function CocoIssues({ file, issues }: { file: string; issues: TestAnnotationIssue[] }) {
   return (
-    <div role="status">
+    <div role="status" className="warnings">
       <p>
         The test run started, but {issues.length === 1 ? '1 box' : `${issues.length} boxes`} of {file}{' '}
         {issues.length === 1 ? 'was' : 'were'} not tested as written:
       </p>
-      <ul className="errors" aria-label={`Boxes of ${file} not tested as written`}>
+      <ul aria-label={`Boxes of ${file} not tested as written`}>
         {issues.map((issue, index) => (
           <li key={index}>{describeIssue(issue, file)}</li>
         ))}

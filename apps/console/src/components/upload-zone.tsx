@@ -145,7 +145,7 @@ export function UploadZone({ project, picker }: { project: Project; picker?: Ref
         </ul>
       )}
       {boxIssues.length > 0 && (
-        <details className="errors">
+        <details className="warnings">
           <summary>
             {dropped > 0 && `${boxes(dropped)} not taken`}
             {dropped > 0 && dropped < boxIssues.length && ', '}

@@ -28,11 +28,15 @@ export function UsageReport({
   projectId,
   deploymentId,
   title,
+  level = 4,
 }: {
   projectId: string;
   deploymentId?: string;
   title: string;
+  /** Its heading's level where it is shown: a page's own section (2) or a part of a deployment's card (4). */
+  level?: 2 | 4;
 }) {
+  const Heading = level === 2 ? 'h2' : 'h4';
   const [granularity, setGranularity] = useState<Granularity>('hour');
   const window = WINDOW[granularity];
   const from = useMemo(
@@ -55,7 +59,7 @@ export function UsageReport({
   return (
     <section className="usage" aria-label={title}>
       <div className="toolbar">
-        <h4>{title}</h4>
+        <Heading>{title}</Heading>
         <label>
           Period
           <select value={granularity} onChange={(event) => setGranularity(event.target.value as Granularity)}>
@@ -72,12 +76,30 @@ export function UsageReport({
       </p>
       <ErrorMessage error={report.error} />
       {report.isPending && <Loading what="the calls" />}
-      {report.data && <UsageFigures report={report.data} from={Date.parse(from)} granularity={granularity} />}
+      {report.data && (
+        <UsageFigures
+          report={report.data}
+          from={Date.parse(from)}
+          granularity={granularity}
+          Subheading={level === 2 ? 'h3' : 'h5'}
+        />
+      )}
     </section>
   );
 }
 
-function UsageFigures({ report, from, granularity }: { report: Report; from: number; granularity: Granularity }) {
+function UsageFigures({
+  report,
+  from,
+  granularity,
+  Subheading,
+}: {
+  report: Report;
+  from: number;
+  granularity: Granularity;
+  /** One level under the report's heading. */
+  Subheading: 'h3' | 'h5';
+}) {
   const errorsHeading = useId();
   const { totals } = report;
   const window = WINDOW[granularity];
@@ -123,7 +145,7 @@ function UsageFigures({ report, from, granularity }: { report: Report; from: num
       </dl>
       {errors.length > 0 && (
         <>
-          <h4 id={errorsHeading}>Errors by reason</h4>
+          <Subheading id={errorsHeading}>Errors by reason</Subheading>
           <ul aria-labelledby={errorsHeading}>
             {errors.map(([code, count]) => (
               <li key={code}>

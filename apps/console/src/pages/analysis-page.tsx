@@ -36,7 +36,10 @@ export function AnalysisPage({ project }: { project: Project }) {
           <ul aria-label="Problems and warnings">
             {data.problems.map((issue, index) => (
               <li key={`p${index}`} className="error-text">
-                {issue.message} <Link href={issueLink(issue)}>Show the images</Link>
+                {issue.message}{' '}
+                <Link href={issueLink(issue)}>
+                  {issue.code === 'TOO_FEW_LABELS' ? 'Add labels' : 'Show the images'}
+                </Link>
               </li>
             ))}
             {data.warnings.map((issue, index) => (
@@ -49,6 +52,11 @@ export function AnalysisPage({ project }: { project: Project }) {
       </div>
       <div className="card">
         <h2>Class balance</h2>
+        {data.perLabel.length === 0 && (
+          <p className="hint">
+            No labels yet: add the ones your model should learn on the <Link href={dataset}>Dataset</Link> tab.
+          </p>
+        )}
         <ul className="bars" aria-label="Images per label">
           {data.perLabel.map((entry) => (
             <li key={entry.label.id}>
@@ -71,29 +79,31 @@ export function AnalysisPage({ project }: { project: Project }) {
         <h2>Image sizes</h2>
         {data.imageSizes.width && data.imageSizes.height && (
           <p>
-            {/* The median of an even count can fall between two pixels: a whole pixel says as much. */}
-            Width {data.imageSizes.width.min}–{data.imageSizes.width.max} px (median{' '}
-            {Math.round(data.imageSizes.width.median)}), height {data.imageSizes.height.min}–
-            {data.imageSizes.height.max} px (median {Math.round(data.imageSizes.height.median)})
+            {sizeRange('Width', data.imageSizes.width)}, {sizeRange('height', data.imageSizes.height)}
           </p>
         )}
-        <ul className="bars" aria-label="Images by their longer side">
-          {data.imageSizes.histogram.map((bucket) => {
-            const name = bucket.upTo === null ? 'larger' : `up to ${bucket.upTo} px`;
-            return (
-              <li key={name}>
-                <span>{name}</span>
-                <meter
-                  min={0}
-                  max={largestBucket}
-                  value={bucket.count}
-                  aria-label={`${name}: ${plural(bucket.count, 'image')}`}
-                />
-                <span>{bucket.count}</span>
-              </li>
-            );
-          })}
-        </ul>
+        {/* No image: a row of empty bars would only say 0 seven times. */}
+        {data.imageCount === 0 ? (
+          <p className="hint">No images yet.</p>
+        ) : (
+          <ul className="bars" aria-label="Images by their longer side">
+            {data.imageSizes.histogram.map((bucket) => {
+              const name = bucket.upTo === null ? 'larger' : `up to ${bucket.upTo} px`;
+              return (
+                <li key={name}>
+                  <span>{name}</span>
+                  <meter
+                    min={0}
+                    max={largestBucket}
+                    value={bucket.count}
+                    aria-label={`${name}: ${plural(bucket.count, 'image')}`}
+                  />
+                  <span>{bucket.count}</span>
+                </li>
+              );
+            })}
+          </ul>
+        )}
       </div>
       <div className="card">
         <h2>Duplicates and near-duplicates</h2>
@@ -113,4 +123,14 @@ export function AnalysisPage({ project }: { project: Project }) {
       </div>
     </section>
   );
+}
+
+/**
+ * 'Width 31–40 px (median 36)', or 'Width 816 px (every image)' rather than '816–816 px'. The median of an even
+ * count can fall between two pixels: a whole pixel says as much.
+ */
+function sizeRange(name: string, size: { min: number; max: number; median: number }): string {
+  return size.min === size.max
+    ? `${name} ${size.min} px (every image)`
+    : `${name} ${size.min}–${size.max} px (median ${Math.round(size.median)})`;
 }

@@ -408,6 +408,7 @@ function ImageGrid({
       {images.isPending && <Loading what="the images" />}
       {images.data && all.length === 0 && (
         <EmptyGrid
+          projectType={project.type}
           filtered={Object.values(filter).some((value) => value !== undefined)}
           onClearFilter={onClearFilter}
           onUpload={onUpload}
@@ -487,12 +488,21 @@ function Thumbnail({ project, image }: { project: Project; image: Image }) {
   );
 }
 
+/** What an upload of the project's type takes along with its photos: folders as labels, or annotation files. */
+const ARCHIVES_THAT_LABEL: Record<Project['type'], string> = {
+  classification: 'or a .zip whose folders are labels',
+  multilabel: 'or a .zip whose folders are labels, or with a CSV of file names and a 1 or 0 per label',
+  detection: 'with the COCO JSON file your labeling tool exported, or a .zip of both: their boxes come along',
+};
+
 /** An empty grid says why and what to do, rather than showing a blank box. */
 function EmptyGrid({
+  projectType,
   filtered,
   onClearFilter,
   onUpload,
 }: {
+  projectType: Project['type'];
   filtered: boolean;
   onClearFilter: () => void;
   onUpload: () => void;
@@ -509,8 +519,8 @@ function EmptyGrid({
       ) : (
         <>
           <p>
-            <strong>No photos yet.</strong> Upload the photos your model should learn from: drop them (or a .zip whose
-            folders are labels) on the upload area above, or choose them from your computer.
+            <strong>No photos yet.</strong> Upload the photos your model should learn from: drop them (
+            {ARCHIVES_THAT_LABEL[projectType]}) on the upload area above, or choose them from your computer.
           </p>
           <button type="button" className="primary" onClick={onUpload}>
             Choose photos to upload

@@ -43,6 +43,14 @@ export function HistoryPage({ project }: { project: Project }) {
     getNextPageParam: (page) => (page.nextCursor ? Number(page.nextCursor) : undefined),
   });
   const entries = useMemo(() => history.data?.pages.flatMap((page) => page.items) ?? [], [history.data]);
+  // Every type seen, filtered or not: the field keeps suggesting them when a type typed matches nothing.
+  const [knownTypes, setKnownTypes] = useState<string[]>([]);
+  useEffect(() => {
+    setKnownTypes((known) => {
+      const added = [...new Set(entries.map((entry) => entry.type))].filter((name) => !known.includes(name));
+      return added.length > 0 ? [...known, ...added] : known;
+    });
+  }, [entries]);
   const described = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
   // A page can end in the middle of a request: its sentences ('Uploaded 32 images' of 40) wait for Load more,
   // unless they are all the page holds.
@@ -64,7 +72,7 @@ export function HistoryPage({ project }: { project: Project }) {
           />
         </label>
         <datalist id="event-types">
-          {[...new Set(entries.map((entry) => entry.type))].map((name) => (
+          {knownTypes.map((name) => (
             <option key={name} value={name} />
           ))}
         </datalist>
@@ -87,7 +95,13 @@ export function HistoryPage({ project }: { project: Project }) {
       </div>
       <ErrorMessage error={history.error ?? me.error} />
       {history.isPending && <Loading what="the history" />}
-      {history.data && entries.length === 0 && <p className="hint">No event matches these filters.</p>}
+      {history.data && entries.length === 0 && (
+        <p className="hint">
+          {type && !knownTypes.includes(type)
+            ? `No event of type “${type}”: a type is a whole name, such as ${knownTypes[0] ?? 'ImageLabeled'}; choose one from the field's suggestions.`
+            : 'No event matches these filters.'}
+        </p>
+      )}
       <div className="history-layout">
         <ol className="timeline" aria-label="Events">
           {groups.map(({ entries: events, sentence }) => {

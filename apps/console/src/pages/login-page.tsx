@@ -1,9 +1,16 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api, unwrap } from '../api/client';
+import { api, ApiError, toApiError, unwrap } from '../api/client';
 import { setSession } from '../api/session';
 import { ErrorMessage } from '../components/error-message';
 import { Link, navigate } from '../router';
+
+/**
+ * A login too short for the sign-up rules is simply wrong: said as the server says a wrong password, not with the
+ * rules ('password must be longer than or equal to 8 characters') a returning user has no use for.
+ */
+const asWrongCredentials = (error: ApiError) =>
+  error.code === 'VALIDATION_FAILED' ? new ApiError(401, 'INVALID_CREDENTIALS', 'Wrong username or password.') : error;
 
 /** Log in, or sign up (which logs in at once). */
 export function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
@@ -13,7 +20,9 @@ export function LoginPage({ mode }: { mode: 'login' | 'signup' }) {
     mutationFn: async () => {
       const credentials = { username, password };
       if (mode === 'signup') unwrap(await api.POST('/v1/auth/register', { body: credentials }));
-      const login = unwrap(await api.POST('/v1/auth/login', { body: credentials }));
+      const answer = await api.POST('/v1/auth/login', { body: credentials });
+      if (!answer.response.ok) throw asWrongCredentials(toApiError(answer.response, answer.error));
+      const login = unwrap(answer);
       setSession({ username, accessToken: login.accessToken });
     },
     onSuccess: () => navigate('/', { replace: true }),

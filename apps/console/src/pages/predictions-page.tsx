@@ -147,10 +147,13 @@ export function PredictionsPage({ project }: { project: Project }) {
   const nothingStored = predictions.data && items.length === 0 && !filtered;
   return (
     <section>
-      <p className="hint">
-        Photos sent to deployments whose prediction store is on (turn it on under{' '}
-        <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model answered.
-      </p>
+      {/* With nothing stored, the empty list below says the same and what to do: said once. */}
+      {!nothingStored && (
+        <p className="hint">
+          Photos sent to deployments whose prediction store is on (turn it on under{' '}
+          <Link href={`/projects/${project.id}/deploy`}>Deploy</Link>), with what the model answered.
+        </p>
+      )}
       <div className="filters" role="group" aria-label="Filter predictions" hidden={nothingStored}>
         <label>
           Deployment

@@ -33,16 +33,18 @@ function RenameForm({ project }: { project: Project }) {
     event.preventDefault();
     rename.mutate();
   };
+  // The name as the project has it: nothing to rename, and 'Renamed.' holds only until the field is edited again.
+  const unchanged = name.trim() === project.name;
   return (
     <form onSubmit={onSubmit} className="card inline-form" aria-label="Rename project">
       <label>
         Name
         <input value={name} onChange={(event) => setName(event.target.value)} />
       </label>
-      <button type="submit" disabled={rename.isPending}>
+      <button type="submit" disabled={rename.isPending || unchanged}>
         Rename
       </button>
-      {rename.isSuccess && <span role="status">Renamed.</span>}
+      {rename.isSuccess && unchanged && <span role="status">Renamed.</span>}
       <ErrorMessage error={rename.error} />
     </form>
   );

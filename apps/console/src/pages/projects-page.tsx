@@ -4,6 +4,7 @@ import { api, type Project, unwrap } from '../api/client';
 import { ErrorMessage } from '../components/error-message';
 import { plural } from '../components/plural';
 import { ImportProject } from '../components/project-transfer';
+import { RadioGroup, type RadioOption } from '../components/radio-group';
 import { Link, navigate } from '../router';
 
 /** A project's type as its badge names it. */
@@ -13,13 +14,23 @@ export const PROJECT_TYPES: Record<Project['type'], string> = {
   detection: 'detection',
 };
 
+/** The project types a new project can have, each with what it means for the images. */
+const PROJECT_TYPE_CHOICES: readonly RadioOption<Project['type']>[] = [
+  { value: 'classification', label: 'Classification (one label per image)' },
+  {
+    value: 'multilabel',
+    label: 'Multi-label classification (any number of labels per image, e.g. “beach” and “sunset”)',
+  },
+  { value: 'detection', label: 'Detection (boxes around objects)' },
+];
+
 export function ProjectsPage() {
   const projects = useQuery({
     queryKey: ['projects'],
     queryFn: async () => unwrap(await api.GET('/v1/projects', { params: { query: { limit: 100 } } })),
   });
   return (
-    <main>
+    <main id="content">
       <h1>Projects</h1>
       <CreateProjectForm />
       <ErrorMessage error={projects.error} />
@@ -66,26 +77,7 @@ function CreateProjectForm() {
         Project name
         <input value={name} onChange={(event) => setName(event.target.value)} placeholder="Cats and dogs" />
       </label>
-      <fieldset>
-        <legend>Type</legend>
-        <label className="choice">
-          <input
-            type="radio"
-            name="type"
-            checked={type === 'classification'}
-            onChange={() => setType('classification')}
-          />
-          Classification (one label per image)
-        </label>
-        <label className="choice">
-          <input type="radio" name="type" checked={type === 'multilabel'} onChange={() => setType('multilabel')} />
-          Multi-label classification (any number of labels per image, e.g. “beach” and “sunset”)
-        </label>
-        <label className="choice">
-          <input type="radio" name="type" checked={type === 'detection'} onChange={() => setType('detection')} />
-          Detection (boxes around objects)
-        </label>
-      </fieldset>
+      <RadioGroup legend="Type" options={PROJECT_TYPE_CHOICES} value={type} onChange={setType} />
       <button type="submit" className="primary" disabled={create.isPending}>
         Create project
       </button>

@@ -23,7 +23,7 @@ export function SharedModelsPage() {
       ),
   });
   return (
-    <main>
+    <main id="content">
       <h1>Shared models</h1>
       <p className="hint">
         Deployments the users of this server chose to share. Predictions use your login and are rate-limited.
@@ -49,7 +49,13 @@ export function SharedModelsPage() {
         </label>
       </div>
       <ErrorMessage error={models.error} />
-      {models.data?.items.length === 0 && <p className="hint">No shared model{q ? ` matches “${q}”` : ' yet'}.</p>}
+      {models.data?.items.length === 0 && (
+        <p className="hint">
+          {q
+            ? `No shared model matches “${q}”.`
+            : 'No shared model yet. To share one of yours: its project’s Deploy tab, “Prediction store and sharing” under the deployment.'}
+        </p>
+      )}
       {models.data?.items.map((model) => (
         <SharedModelCard key={model.id} model={model} />
       ))}

@@ -165,7 +165,8 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         }),
       ),
     onSuccess: async (result, batch) => {
-      const failures = result.items.filter((item) => item.error).map((item) => item.error!.message);
+      // Each reason ends in a period: joined, the sentence ends in one, not two.
+      const failures = result.items.filter((item) => item.error).map((item) => item.error!.message.replace(/\.$/, ''));
       // Reviewing one photo's boxes goes on with the next suggestion, as labeling one image goes on with the next.
       const reviewed = batch.length === 1 && batch[0].imageId === reviewing;
       const next = reviewed
@@ -277,7 +278,8 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
         </BoxCorrection>
       )}
       {suggestions.isPending && <Loading what="the suggestions" />}
-      {suggestions.data && items.length === 0 && (
+      {/* Nothing unlabeled: the button's hint says to upload photos; asking for suggestions would bring none. */}
+      {suggestions.data && items.length === 0 && !nothingUnlabeled && (
         <p className="hint">
           No pending suggestion{range.min || range.max ? ' in this probability range' : ''}: ask for suggestions above.
         </p>
@@ -303,6 +305,8 @@ function Suggestions({ project, iterationId }: { project: Project; iterationId: 
             boxes={boxEdits[item.imageId] ?? suggestedRegions(item, boxThreshold)}
             boxesEdited={item.imageId in boxEdits}
             onReview={() => setReviewing(item.imageId)}
+            onAccept={() => accept.mutate([item])}
+            busy={busy}
             labels={labelEdits[item.imageId] ?? suggestedLabels(item, boxThreshold)}
             onEditLabels={(labels) => setLabelEdits({ ...labelEdits, [item.imageId]: labels })}
           />
@@ -323,6 +327,8 @@ function SuggestionCard({
   boxes,
   boxesEdited,
   onReview,
+  onAccept,
+  busy,
   labels,
   onEditLabels,
 }: {
@@ -337,6 +343,9 @@ function SuggestionCard({
   boxes: Region[];
   boxesEdited: boolean;
   onReview: () => void;
+  /** Accepts this suggestion alone, as the card shows it (its label, labels or boxes as corrected). */
+  onAccept: () => void;
+  busy: boolean;
   /** Multilabel: the label names accepting would give the image. */
   labels: string[];
   onEditLabels: (labels: string[]) => void;
@@ -404,6 +413,18 @@ function SuggestionCard({
             </select>
           </span>
         </div>
+      )}
+      {/* One suggestion is accepted with one click, without selecting it first; boxes first, for a detection. */}
+      {(project.type !== 'detection' || boxes.length > 0) && (
+        <button
+          type="button"
+          className="card-action"
+          onClick={onAccept}
+          disabled={busy}
+          aria-label={`Accept ${filename}`}
+        >
+          Accept
+        </button>
       )}
     </li>
   );

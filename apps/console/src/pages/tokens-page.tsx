@@ -26,7 +26,7 @@ export function TokensPage() {
     issue.mutate();
   };
   return (
-    <main>
+    <main id="content">
       <h1>Personal API tokens</h1>
       <p className="hint">A token acts as you on the REST API (Authorization: Bearer dml_…), for scripts and CI.</p>
       <form onSubmit={onSubmit} className="card inline-form" aria-label="New token">
