@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { redisConnection } from '@diyml/jobs';
 import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import {
@@ -29,6 +30,8 @@ const skipped = !postgresServer
       ? ` (skipped: no Redis at ${TEST_REDIS_URL})`
       : '';
 const OUTAGE_MS = 5000;
+/** The advisory lock the test holds to keep a training's epoch records waiting in the database. */
+const HOLD_EPOCHS_LOCK = 7272;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -102,6 +105,43 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     return images;
   }
 
+  interface EpochHold {
+    release(): Promise<void>;
+  }
+  /** Holds a failed test left, released before the processes stop. */
+  const holds = new Set<EpochHold>();
+
+  /**
+   * Keeps the worker's epoch records waiting in the database (a trigger waits for an advisory lock this holds) until
+   * `release()`: the training is still running when the test looks, however fast the machine. On an idle machine a
+   * warm worker trained the 40 epochs before the test saw it running. Every other append waits behind the held one
+   * (the log's order is one), so the hold ends before the outage, in which the api must go on writing.
+   */
+  async function holdEpochs(): Promise<EpochHold> {
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query('SELECT pg_advisory_lock($1)', [HOLD_EPOCHS_LOCK]);
+    await admin.query(`
+      CREATE OR REPLACE FUNCTION hold_epochs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(${HOLD_EPOCHS_LOCK});
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER hold_epochs BEFORE INSERT ON events FOR EACH ROW
+        WHEN (NEW.type = 'EpochCompleted') EXECUTE FUNCTION hold_epochs()`);
+    const hold = {
+      async release() {
+        holds.delete(hold);
+        // Unlocked first: dropping the trigger waits for the insert the trigger holds.
+        await admin.query('SELECT pg_advisory_unlock($1)', [HOLD_EPOCHS_LOCK]);
+        await admin.query('DROP TRIGGER hold_epochs ON events');
+        await admin.end();
+      },
+    };
+    holds.add(hold);
+    return hold;
+  }
+
   async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 120_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -131,6 +171,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   afterAll(async () => {
     await Promise.all([proxy?.restore(), redisProxy?.restore()]);
+    await Promise.all([...holds].map((hold) => hold.release()));
     await Promise.all([api?.stop(), worker?.stop()]);
     await Promise.all([proxy?.close(), redisProxy?.close()]);
     await database?.drop();
@@ -150,6 +191,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       await upload(project.id, blues[index], 'blue');
     }
     const trainingConfig = { imageSize: 16, epochs: 40, batchSize: 2, learningRate: 0.01, seed: 3 };
+    const epochs = await holdEpochs();
     const queued = await call('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig });
     expect(queued.status).toBe(202);
     const iterationPath = `/v1/projects/${project.id}/iterations/${queued.body.id}`;
@@ -171,6 +213,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     await sleep(500);
     // The training goes on through the outage: it must not have finished before it.
     expect((await call('GET', iterationPath)).body.status).toBe('running');
+    await epochs.release();
     await proxy.cut();
     const cutAt = Date.now();
     const unhealthy = await eventually(
@@ -222,12 +265,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const project = (await call('POST', '/v1/projects', { name: 'Cuts', type: 'classification' })).body;
     const clients = await Promise.all([61, 62, 63].map((seed) => colouredSquares(RED, 15, seed)));
     let cutting = true;
+    let answered!: () => void;
+    const underWay = new Promise<void>((resolve) => (answered = resolve));
     const cuts = (async () => {
+      // The first cut once the uploads are under way: on an idle machine all 45 were answered within the 500 ms the
+      // first cut used to wait, and none saw a cut.
+      await underWay;
       while (cutting) {
-        await sleep(500);
         await proxy.cut();
         await sleep(300);
         await proxy.restore();
+        await sleep(500);
       }
     })();
     // Several clients at once, so that cuts land between an upload's claim on its bytes and the record of its image:
@@ -235,7 +283,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const statuses = await Promise.all(
       clients.map(async (files) => {
         const sent: number[] = [];
-        for (const file of files) sent.push(...(await upload(project.id, file)));
+        for (const file of files) {
+          sent.push(...(await upload(project.id, file)));
+          answered();
+        }
         return sent;
       }),
     );
@@ -262,6 +313,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       await upload(project.id, blues[index], 'blue');
     }
     const trainingConfig = { imageSize: 16, epochs: 40, batchSize: 2, learningRate: 0.01, seed: 4 };
+    const epochs = await holdEpochs();
     const queued = await call('POST', `/v1/projects/${project.id}/iterations`, { trainingConfig });
     expect(queued.status).toBe(202);
     const iterationPath = `/v1/projects/${project.id}/iterations/${queued.body.id}`;
@@ -270,6 +322,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       (read) => read.body.status !== 'queued',
     );
     expect((await call('GET', iterationPath)).body.status).toBe('running');
+    await epochs.release();
 
     await redisProxy.cut();
     const cutAt = Date.now();

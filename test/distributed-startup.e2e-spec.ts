@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,16 +26,24 @@ async function failedStart(
   entry: string,
   env: Record<string, string>,
 ): Promise<{ code: number | null; line: string; output: string }> {
-  const started: BuiltProcess = spawnBuilt(entry, { DATA_DIR: dataDir, STARTUP_CONNECT_TIMEOUT_SECONDS: '2', ...env });
+  const started: BuiltProcess = spawnBuilt(entry, {
+    // A data directory each: the tests run at the same time.
+    DATA_DIR: mkdtempSync(join(dataDir, 'start-')),
+    STARTUP_CONNECT_TIMEOUT_SECONDS: '2',
+    ...env,
+  });
   const code = await started.exited;
   const lines = started.stderr().trim().split('\n');
   return { code, line: lines[lines.length - 1], output: started.output() };
 }
 
-(appsAreBuilt ? describe : describe.skip)(
+// Concurrent: each test mostly waits for a process to give up or start (~10 s one after the other on an idle machine).
+(appsAreBuilt ? describe.concurrent : describe.skip)(
   `a wrong POSTGRES_URL or REDIS_URL stops start-up${appsAreBuilt ? '' : ' (skipped: run `npx nest build api` first)'}`,
   () => {
-    it('stops the api when PostgreSQL does not answer, naming the setting and the address, password masked', async () => {
+    it('stops the api when PostgreSQL does not answer, naming the setting and the address, password masked', async ({
+      expect,
+    }) => {
       const port = await freePort();
       const result = await failedStart(BUILT_API, {
         POSTGRES_URL: `postgres://diyml:${PASSWORD}@127.0.0.1:${port}/diyml`,
@@ -49,7 +57,7 @@ async function failedStart(
       expect(result.output).not.toContain(PASSWORD);
     });
 
-    it('stops the worker when Redis does not answer, the same way', async () => {
+    it('stops the worker when Redis does not answer, the same way', async ({ expect }) => {
       const port = await freePort();
       const result = await failedStart(BUILT_WORKER, {
         REDIS_URL: `redis://:${PASSWORD}@127.0.0.1:${port}`,
@@ -65,7 +73,7 @@ async function failedStart(
 
     (redis ? it : it.skip)(
       `stops the worker at once when Redis refuses its credentials${redis ? '' : ` (skipped: no Redis at ${TEST_REDIS_URL})`}`,
-      async () => {
+      async ({ expect }) => {
         const url = new URL(TEST_REDIS_URL);
         url.username = 'nobody';
         url.password = PASSWORD;
@@ -81,7 +89,7 @@ async function failedStart(
     );
 
     describe(`with a PostgreSQL server${postgresServer ? '' : ' (skipped: POSTGRES_URL is not set)'}`, () => {
-      (postgresServer ? it : it.skip)('stops the api at once when the database does not exist', async () => {
+      (postgresServer ? it : it.skip)('stops the api at once when the database does not exist', async ({ expect }) => {
         const url = new URL(postgresServer!);
         url.pathname = '/diyml_no_such_database';
         if (url.password) url.password = PASSWORD;
@@ -99,12 +107,12 @@ async function failedStart(
 
       (postgresServer ? it : it.skip)(
         'waits for a database that comes up while the api starts, then serves',
-        async () => {
+        async ({ expect }) => {
           const database = await createTestDatabase(postgresServer!);
           const port = await freePort();
           // Nothing listens on the port yet: the api starts against a database that is not up.
           const api = startBuiltApi({
-            DATA_DIR: dataDir,
+            DATA_DIR: mkdtempSync(join(dataDir, 'start-')),
             POSTGRES_URL: Object.assign(new URL(database.url), {
               hostname: '127.0.0.1',
               port: String(port),

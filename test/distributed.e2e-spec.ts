@@ -92,7 +92,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   async function startWorker(name: string): Promise<Started> {
-    const worker = start(name, WORKER);
+    return waitingForJobs(start(name, WORKER));
+  }
+
+  async function waitingForJobs(worker: Started): Promise<Started> {
+    const { name } = worker;
     for (let attempt = 0; attempt < 1800 && !worker.output().includes('waiting for jobs'); attempt += 1) {
       if (worker.child.exitCode !== null) throw new Error(`${name} exited:\n${worker.output()}`);
       await sleep(100);
@@ -293,10 +297,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       (found) => acknowledged.every((id) => found.includes(id)),
     );
     const queued = await call(0, 'POST', `/v1/projects/${projectId}/iterations`, {
-      // Long enough per attempt to be caught running and killed: 150 epochs take ~10 s on 2 idle cores, and each
-      // attempt was killed ~2 s after it started. The third attempt trains to the end, so every epoch more is paid
-      // in full (500 epochs took ~32 s).
-      trainingConfig: { imageSize: 64, epochs: 150, batchSize: 8, learningRate: 0.01, seed: 7 },
+      // Long enough per attempt to be caught running and killed: 40 epochs take ~3 s on 2 idle cores, and each
+      // attempt is killed within a poll (200 ms) of its start, before its first epoch at load 10. The third attempt
+      // trains to the end, so every epoch more is paid in full (150 epochs: ~10 s).
+      trainingConfig: { imageSize: 64, epochs: 40, batchSize: 8, learningRate: 0.01, seed: 7 },
     });
     expect(queued.status).toBe(202);
     const iterationId: string = queued.body.id;
@@ -309,6 +313,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
         .filter((entry) => entry.data.iterationId === iterationId)
         .map((entry) => entry.data.attempt);
     };
+    // A killed worker starts again while the next attempt runs: waiting for its start before looking for that
+    // attempt let the attempt train for seconds (12 epochs at load 10) before it was killed.
+    const restarts: Promise<Started>[] = [];
     try {
       for (const attempt of [1, 2]) {
         const started = await eventually(attemptsStarted, (attempts) => attempts.length >= attempt, 90_000);
@@ -319,11 +326,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
         );
         expect(holder).toBeDefined();
         await kill(holder!);
-        workers[workers.indexOf(holder!)] = await startWorker(`${holder!.name}'`);
+        const restarted = start(`${holder!.name}'`, WORKER);
+        workers[workers.indexOf(holder!)] = restarted;
+        restarts.push(waitingForJobs(restarted));
       }
     } finally {
       await training.close();
+      await Promise.allSettled(restarts);
     }
+    // A worker that could not start again says why here, rather than as a training that never finishes.
+    await Promise.all(restarts);
     const finished = await eventually(iteration, (read) => ['completed', 'failed'].includes(read.body.status), 240_000);
     if (finished.body.status === 'completed') {
       expect(await attemptsStarted()).toEqual([1, 2, 3]);

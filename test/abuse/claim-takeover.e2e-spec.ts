@@ -124,7 +124,13 @@ describe('content claims of a killed process', () => {
       async () => {
         const dataDir = mkdtempSync(join(tmpdir(), 'diyml-claims-'));
         cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-        const env = { ...(await mode.env()), DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('hex') };
+        const env = {
+          ...(await mode.env()),
+          DATA_DIR: dataDir,
+          JWT_SECRET: randomBytes(32).toString('hex'),
+          // The killed api's lease lapses 3 s after the kill rather than the production 8 s, most of this wait.
+          CLAIM_LEASE_TTL_MS: '3000',
+        };
         const other = await startTestApp({ dataDir, settings: env });
         cleanups.push(() => other.close());
         const { auth } = await registerAndLogIn(other);

@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, it, type TestContext } from 'vitest';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { JobContext, JobProcessor } from '../job-queue.port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
-import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq-job-queue.js';
+import { BullmqJobQueue, BullmqJobWorker, type BullmqJobWorkerOptions, redisConnection } from './bullmq-job-queue.js';
 
 const STALLING_WORKER = fileURLToPath(new URL('../testing/stalling-worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -61,36 +61,40 @@ class RecordingProcessor implements JobProcessor<Payload> {
 }
 
 if (await redisIsReachable()) {
-  describe('BullMQ: jobs whose worker dies', () => {
+  // Concurrent: each test mostly waits for a worker process to start (~1.5 s each), on a queue of its own.
+  describe.concurrent('BullMQ: jobs whose worker dies', () => {
     const connection = redisConnection(TEST_REDIS_URL);
-    let prefix: string;
-    let queueName: string;
-    let queue: BullmqJobQueue;
-    const workers: BullmqJobWorker[] = [];
 
-    beforeEach(() => {
-      prefix = `diyml-test-${randomUUID()}`;
-      queueName = `loss-${randomUUID()}`;
-      queue = new BullmqJobQueue(connection, prefix);
-    });
-    afterEach(async () => {
-      await Promise.all(workers.splice(0).map((worker) => worker.close()));
-      await queue.obliterate(queueName);
-      await queue.close();
-    });
-
-    async function survivor(processor: JobProcessor, maxWorkerLosses?: number): Promise<void> {
-      const worker = new BullmqJobWorker(processor, connection, {
-        prefix,
-        lockDurationMs: 1000,
-        stalledIntervalMs: 300,
-        maxWorkerLosses,
+    /** A queue of the test's own; its workers are closed and the queue emptied when the test ends. */
+    function freshQueue({ onTestFinished }: TestContext) {
+      const prefix = `diyml-test-${randomUUID()}`;
+      const queueName = `loss-${randomUUID()}`;
+      const queue = new BullmqJobQueue(connection, prefix);
+      const workers: BullmqJobWorker[] = [];
+      onTestFinished(async () => {
+        await Promise.all(workers.map((worker) => worker.close()));
+        await queue.obliterate(queueName);
+        await queue.close();
       });
-      await worker.waitUntilReady();
-      workers.push(worker);
+      async function startWorker(processor: JobProcessor, options: Omit<BullmqJobWorkerOptions, 'prefix'>) {
+        const worker = new BullmqJobWorker(processor, connection, { prefix, ...options });
+        await worker.waitUntilReady();
+        workers.push(worker);
+      }
+      return {
+        prefix,
+        queueName,
+        queue,
+        startWorker,
+        /** A worker in this process that survives the killed ones. */
+        survivor: (processor: JobProcessor, maxWorkerLosses?: number) =>
+          startWorker(processor, { lockDurationMs: 1000, stalledIntervalMs: 300, maxWorkerLosses }),
+      };
     }
 
-    it('runs a job that failed because the database did not answer again, past its attempts, until it answers', async () => {
+    it('runs a job that failed because the database did not answer again, past its attempts, until it answers', async (context) => {
+      const { expect } = context;
+      const { queue, queueName, startWorker } = freshQueue(context);
       // The error pg really throws while PostgreSQL is down (nothing listens on port 1).
       const down = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres' });
       const processor = new RecordingProcessor(queueName);
@@ -100,9 +104,7 @@ if (await redisIsReachable()) {
         if (outageLeft-- > 0) await down.query('SELECT 1');
         return process(payload);
       };
-      const worker = new BullmqJobWorker(processor, connection, { prefix, outagePauseMs: 50 });
-      await worker.waitUntilReady();
-      workers.push(worker);
+      await startWorker(processor, { outagePauseMs: 50 });
       await queue.enqueue({ queue: queueName, id: randomUUID(), payload: { v: 1, value: 'through an outage' } });
       try {
         await until(() => processor.processed.length + processor.failures.length > 0);
@@ -115,24 +117,28 @@ if (await redisIsReachable()) {
       expect(processor.failures).toEqual([]);
     });
 
-    it('hands a job whose worker was killed twice to a surviving worker, which processes it', async () => {
+    it('hands a job whose worker was killed twice to a surviving worker, which processes it', async (context) => {
+      const { expect } = context;
+      const jobs = freshQueue(context);
       const id = randomUUID();
-      await queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'twice-orphaned' } });
-      await killWorkerHoldingJob(prefix, queueName, id);
-      await killWorkerHoldingJob(prefix, queueName, id);
-      const processor = new RecordingProcessor(queueName);
-      await survivor(processor);
+      await jobs.queue.enqueue({ queue: jobs.queueName, id, payload: { v: 1, value: 'twice-orphaned' } });
+      await killWorkerHoldingJob(jobs.prefix, jobs.queueName, id);
+      await killWorkerHoldingJob(jobs.prefix, jobs.queueName, id);
+      const processor = new RecordingProcessor(jobs.queueName);
+      await jobs.survivor(processor);
       await until(() => processor.processed.length + processor.failures.length > 0);
       expect(processor.processed).toEqual(['twice-orphaned']);
       expect(processor.failures).toEqual([]);
     }, 60000);
 
-    it('records a failure through the processor when the job lost its worker more often than allowed', async () => {
+    it('records a failure through the processor when the job lost its worker more often than allowed', async (context) => {
+      const { expect } = context;
+      const jobs = freshQueue(context);
       const id = randomUUID();
-      await queue.enqueue({ queue: queueName, id, payload: { v: 1, value: 'cursed' } });
-      await killWorkerHoldingJob(prefix, queueName, id);
-      const processor = new RecordingProcessor(queueName);
-      await survivor(processor, 0);
+      await jobs.queue.enqueue({ queue: jobs.queueName, id, payload: { v: 1, value: 'cursed' } });
+      await killWorkerHoldingJob(jobs.prefix, jobs.queueName, id);
+      const processor = new RecordingProcessor(jobs.queueName);
+      await jobs.survivor(processor, 0);
       await until(() => processor.failures.length > 0);
       expect(processor.processed).toEqual([]);
       expect(processor.failures).toEqual([{ value: 'cursed', message: 'its worker stopped 1 time while running it' }]);
