@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { connectToDependenciesAtStartup, Settings, validateSettings } from '@diyml/core';
+import {
+  connectToDependenciesAtStartup,
+  exitOnSignalIfStillClosingAfter,
+  Settings,
+  validateSettings,
+} from '@diyml/core';
 import { WorkerModule } from './worker.module.js';
 
 async function bootstrap(): Promise<void> {
@@ -10,11 +15,13 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  if (!app.get(Settings).REDIS_URL) {
+  const settings = app.get(Settings);
+  if (!settings.REDIS_URL) {
     await app.close();
     throw new Error('The worker takes jobs from Redis: set REDIS_URL. (Without it, the api runs jobs itself.)');
   }
   await app.init();
+  exitOnSignalIfStillClosingAfter('worker', settings.SHUTDOWN_TIMEOUT_SECONDS);
   console.log('diyml worker waiting for jobs');
 }
 

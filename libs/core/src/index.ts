@@ -16,6 +16,7 @@ export * from './http/json-shape.js';
 export * from './http/file-names.js';
 export * from './config/settings.js';
 export * from './config/startup-connect.js';
+export * from './config/shutdown-deadline.js';
 export * from './http/request-context.js';
 export * from './http/client-gone.js';
 export * from './platform.module.js';
