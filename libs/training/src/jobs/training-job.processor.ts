@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
-import { BlobStore } from '@diyml/blobs';
+import { BLOB_NOT_FOUND, BlobStore } from '@diyml/blobs';
 import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
 import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
 import {
@@ -213,9 +213,10 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
         const key = imageKey(index.space, image);
         const stored = storedMaps.get(key) ?? [];
         const known = new Set(stored.flatMap((entry) => entry.views));
-        if (!images.has(image) || views.every((view) => known.has(view)) || !(await this.blobs.has(blob))) continue;
+        if (!images.has(image) || views.every((view) => known.has(view))) continue;
         // The blob's own Buffer: its maps are read in place (a copy was 1.8 GB for 2,000 photos).
-        const maps = featureMapsFromBytes(await this.blobs.get(blob), index.dimension, views.length);
+        const bytes = await this.storedBlob(blob);
+        const maps = bytes && featureMapsFromBytes(bytes, index.dimension, views.length);
         if (!maps) continue;
         const into = table.vectors.get(image) ?? new Map<string, Float32Array>();
         views.forEach((view, position) => into.set(view, maps[position]));
@@ -225,6 +226,16 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
       embeddings.push(table);
     }
     return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
+  }
+
+  /** The blob's bytes, or null when it is gone: one read, where asking first cost a file lookup per image. */
+  private async storedBlob(sha256: string): Promise<Buffer | null> {
+    try {
+      return await this.blobs.get(sha256);
+    } catch (error) {
+      if (isDomainError(error, BLOB_NOT_FOUND)) return null;
+      throw error;
+    }
   }
 
   /**
