@@ -935,7 +935,9 @@ class TrainingSession {
     for (const batchIndexes of chunks(indexes, batchSize)) {
       const { inputs, targets } = this.batch(batchIndexes, null);
       const [loss, values] = tf.tidy(() => {
-        const predicted = this.trainable.predict(inputs) as tf.Tensor;
+        // apply, not predict: predict slices its input into batches, which the wasm backend does by copying the whole
+        // input out of its heap (a detection batch: 22 MB) and back.
+        const predicted = this.trainable.apply(inputs, { training: false }) as tf.Tensor;
         return [this.architecture.loss(targets, predicted).dataSync()[0], predicted.dataSync() as Float32Array];
       });
       tf.dispose([inputs, targets]);

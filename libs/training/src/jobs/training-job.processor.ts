@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
-import { BlobStore } from '@diyml/blobs';
+import { BLOB_NOT_FOUND, BlobStore } from '@diyml/blobs';
 import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
 import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
 import {
@@ -43,6 +43,8 @@ export const TRAINING_QUEUE = 'training';
 /** A run that lost its worker this many times is failed rather than started again. */
 export const MAX_TRAINING_ATTEMPTS = 3;
 const CANCEL_POLL_MS = 500;
+/** Cached feature-map blobs read at once while a run starts. */
+const BLOB_READS_AT_ONCE = 4;
 
 export interface TrainingJobPayload {
   v: 1;
@@ -209,22 +211,47 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
         continue;
       }
       const table = emptyEmbeddingTable(index.space, index.dimension);
-      for (const [image, blob, views] of index.images) {
-        const key = imageKey(index.space, image);
-        const stored = storedMaps.get(key) ?? [];
-        const known = new Set(stored.flatMap((entry) => entry.views));
-        if (!images.has(image) || views.every((view) => known.has(view)) || !(await this.blobs.has(blob))) continue;
-        // The blob's own Buffer: its maps are read in place (a copy was 1.8 GB for 2,000 photos).
-        const maps = featureMapsFromBytes(await this.blobs.get(blob), index.dimension, views.length);
-        if (!maps) continue;
+      const wanted = index.images.filter(([image, , views]) => {
+        const known = new Set(storedMaps.get(imageKey(index.space, image))?.flatMap((entry) => entry.views));
+        return images.has(image) && !views.every((view) => known.has(view));
+      });
+      // The blob's own Buffer: its maps are read in place (a copy was 1.8 GB for 2,000 photos).
+      const read = await this.storedBlobs(wanted.map(([, blob]) => blob));
+      wanted.forEach(([image, blob, views], position) => {
+        const bytes = read[position];
+        const maps = bytes && featureMapsFromBytes(bytes, index.dimension, views.length);
+        if (!maps) return;
         const into = table.vectors.get(image) ?? new Map<string, Float32Array>();
-        views.forEach((view, position) => into.set(view, maps[position]));
+        views.forEach((view, viewPosition) => into.set(view, maps[viewPosition]));
         table.vectors.set(image, into);
-        storedMaps.set(key, [...stored, { sha256: blob, views }]);
-      }
+        const key = imageKey(index.space, image);
+        storedMaps.set(key, [...(storedMaps.get(key) ?? []), { sha256: blob, views }]);
+      });
       embeddings.push(table);
     }
     return { backbone, backboneLoading: { cacheDirectory: this.backbones.cacheDirectory }, embeddings };
+  }
+
+  /**
+   * The blobs' bytes in order, null for one that is gone: one read each, where asking first cost a file lookup per
+   * image, and a few at once, as one at a time waited on the file system (2,000 photos: 2,000 blobs, 1.8 GB).
+   */
+  private async storedBlobs(sha256s: readonly string[]): Promise<(Buffer | null)[]> {
+    const read = new Array<Buffer | null>(sha256s.length);
+    let next = 0;
+    const reader = async () => {
+      while (next < sha256s.length) {
+        const position = next++;
+        try {
+          read[position] = await this.blobs.get(sha256s[position]);
+        } catch (error) {
+          if (!isDomainError(error, BLOB_NOT_FOUND)) throw error;
+          read[position] = null;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BLOB_READS_AT_ONCE, sha256s.length) }, reader));
+    return read;
   }
 
   /**
