@@ -12,6 +12,7 @@ export * from './domain/validation-message.js';
 export * from './http/file-names.js';
 export * from './worker-thread.js';
 export * from './process-wide-gate.js';
+export * from './dependency-unreachable.js';
 export * from './event-loop-slices.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';

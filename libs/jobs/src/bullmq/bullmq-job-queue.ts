@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isDependencyUnreachable } from '@diyml/core';
+import { isDependencyUnreachable } from '@diyml/core/pure';
 import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Observable } from 'rxjs';
 import { ProgressWatchers } from '../progress-watchers.js';

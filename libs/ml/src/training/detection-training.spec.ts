@@ -27,15 +27,15 @@ describe('training a detector', () => {
     const result = await train(dataset, {
       architecture: 'tiny-detector',
       imageSize: 48,
-      epochs: 8,
+      epochs: 6,
       batchSize: 16,
       learningRate: 0.003,
       seed: 2,
     });
 
     expect(result.architecture).toBe('tiny-detector');
-    expect(result.history.map((report) => report.accuracy)).toEqual(new Array(8).fill(null));
-    expect(result.history[7].loss).toBeLessThan(result.history[0].loss);
+    expect(result.history.map((report) => report.accuracy)).toEqual(new Array(6).fill(null));
+    expect(result.history[5].loss).toBeLessThan(result.history[0].loss);
     expect(result.validation?.task).toBe('detection');
     const { metrics } = detectionValidation(result);
     expect(metrics.map50).toBeGreaterThan(0.6);
@@ -52,6 +52,6 @@ describe('training a detector', () => {
     } finally {
       model.dispose();
     }
-    // Eight epochs on 160 scenes: 62 s at a load average of 16 on the two cores (2026-12-02).
+    // Six epochs on 160 scenes reach map50 1.0 and an IoU of 0.78 here (eight: 1.0 and 0.90, a third more CPU).
   }, 120_000);
 });

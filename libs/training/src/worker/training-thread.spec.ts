@@ -14,7 +14,7 @@ function scenes(count: number, seed: number): TrainingDataset {
   return {
     task: 'detection',
     labels: ['red', 'blue'],
-    examples: Array.from({ length: count }, () => squareScene(COLOURS, 48, random)),
+    examples: Array.from({ length: count }, () => squareScene(COLOURS, 32, random)),
   };
 }
 
@@ -50,7 +50,7 @@ describe('TrainingThread reuses a warm thread', () => {
     [
       'tiny-detector',
       () => scenes(16, 4),
-      async () => ({ architecture: 'tiny-detector', imageSize: 48, epochs: 2, batchSize: 8, seed: 2 }),
+      async () => ({ architecture: 'tiny-detector', imageSize: 32, epochs: 2, batchSize: 8, seed: 2 }),
     ],
     ['backbone-classifier', () => barsDataset(16, 5), () => tinyBackboneClassifierConfig(2)],
   ])(
