@@ -114,8 +114,9 @@ const TABS = [
 const OPENED_FROM: Record<string, string> = { images: 'dataset', iterations: 'train' };
 
 /**
- * On a phone the tabs are one row that scrolls sideways: the open one is scrolled into it (when opened, and when the
- * window narrows), so Settings does not look absent when it is the page shown.
+ * On a phone the tabs are one row that scrolls sideways: the open one is scrolled to its middle (when opened, and
+ * when the window narrows), so Settings does not look absent when it is the page shown, and the tabs cut off at
+ * either edge show there are more.
  */
 function ProjectTabs({ base, section }: { base: string; section: string }) {
   const tabs = useRef<HTMLElement>(null);
@@ -125,8 +126,7 @@ function ProjectTabs({ base, section }: { base: string; section: string }) {
       const open = row?.querySelector('[aria-current="page"]');
       if (!row || !open) return;
       const [shown, wanted] = [row.getBoundingClientRect(), open.getBoundingClientRect()];
-      if (wanted.right > shown.right) row.scrollLeft += wanted.right - shown.right;
-      else if (wanted.left < shown.left) row.scrollLeft -= shown.left - wanted.left;
+      row.scrollLeft += wanted.left + wanted.width / 2 - (shown.left + shown.width / 2);
     };
     showOpenTab();
     window.addEventListener('resize', showOpenTab);
