@@ -631,6 +631,7 @@ describe('projects over HTTP', () => {
         v: 1,
         data: { projectId: project.id, labelId: label.id, name: 'cat', addedAt: expect.any(String) },
         metadata: { userId: user.id, correlationId: expect.any(String), at: all.items[1].data.addedAt },
+        names: { labels: { [label.id]: 'cat' }, images: {}, iterations: {}, deployments: {} },
       });
       expect(all.items[5]).toMatchObject({ stream: `image-${imageId}`, metadata: { correlationId: 'upload-1' } });
       const positions = all.items.map((entry: { position: number }) => entry.position);

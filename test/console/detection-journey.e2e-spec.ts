@@ -156,6 +156,14 @@ describe('console: the detection journey', () => {
     await page.locator('dt', { hasText: 'mAP@30' }).waitFor();
     // A detector's epochs record validation mAP, not accuracy: the curve is named for what it shows.
     await page.getByRole('img', { name: 'Validation mAP@50 chart' }).waitFor();
+    // Its figure is not the iteration's mAP@30 beside it: the page says which overlap each counts from.
+    await page
+      .getByText(
+        'Each epoch’s mAP@50 counts a found box from 50% overlap, as training measures it; the iteration’s mAP@30 ' +
+          'counts it from 30%, Custom Vision’s default, so the two figures differ.',
+      )
+      .waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'console2-detection-curves.png'), fullPage: true });
     await expect(page.getByRole('img', { name: 'Accuracy chart' }).count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Download model (.zip)' }).waitFor();
     // How it was trained, each value named (not 'tiny-detector · 16 images · seed 3 · wasm'), the time with its unit.

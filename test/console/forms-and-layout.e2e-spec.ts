@@ -29,15 +29,15 @@ function expectWithin(actual: Rect | null, expected: Rect, pixels: number) {
 }
 
 /**
- * At a phone's width the page scrolls only vertically and every control outside a table (tables scroll on their
- * own) lies within the screen; back to 1280×800 after.
+ * At a phone's width the page scrolls only vertically and every control outside a table and the project's tabs (they
+ * scroll sideways on their own) lies within the screen; back to 1280×800 after.
  */
 async function fitsOnAPhone(page: Page, screenshot: string) {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForFunction('document.documentElement.scrollWidth <= 390', undefined, { timeout: 5000 });
   const outside = await page.evaluate(`
     [...document.querySelectorAll('main button, main select, main input, main textarea, main a')]
-      .filter((element) => element.checkVisibility() && !element.closest('table'))
+      .filter((element) => element.checkVisibility() && !element.closest('table, nav[aria-label="Project"]'))
       .filter((element) => element.getBoundingClientRect().left < 0 || element.getBoundingClientRect().right > 390)
       .map((element) => element.outerHTML.slice(0, 120))`);
   expect(outside).toEqual([]);
@@ -625,6 +625,27 @@ describe('console: forms and layout a new user meets', () => {
     const oneLine = (await account.getByRole('link', { name: 'Projects' }).boundingBox())!.height;
     for (const name of ['Shared models', 'API tokens', 'API docs'])
       expect((await account.getByRole('link', { name }).boundingBox())!.height).toBeCloseTo(oneLine, 0);
+    // The top bar, the project's name and its tabs are compact: the page itself starts in the top fifth of the
+    // screen, not a third of the way down. The tabs are one row that scrolls sideways; the account links all in sight.
+    const tabs = page.getByRole('navigation', { name: 'Project' });
+    const tabTops = await tabs
+      .getByRole('link')
+      .evaluateAll((links) => links.map((link) => Math.round(link.getBoundingClientRect().top)));
+    expect(new Set(tabTops).size).toBe(1);
+    expect((await page.locator('#content').boundingBox())!.y).toBeLessThan(844 / 5);
+    const logOut = (await account.getByRole('button', { name: 'Log out' }).boundingBox())!;
+    expect(logOut.x + logOut.width).toBeLessThanOrEqual(390);
+    // The open tab is scrolled into its row, when the window narrows as when it opens: History and Settings (the
+    // last) show they are the page open.
+    await expect(
+      tabs.getByRole('link', { name: 'History' }).evaluate((link) => link.getBoundingClientRect().right <= 390),
+    ).resolves.toBe(true);
+    await page.goto(`${base}/settings`);
+    const settingsTab = tabs.getByRole('link', { name: 'Settings' });
+    await settingsTab.waitFor();
+    await expect(settingsTab.getAttribute('aria-current')).resolves.toBe('page');
+    await expect(settingsTab.evaluate((link) => link.getBoundingClientRect().right <= 390)).resolves.toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console2-phone-settings.png') });
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(harness.problems(REFUSED_RUN)).toEqual([]);
   }, 60_000);

@@ -137,8 +137,13 @@ describe('console: the history an auditor reads', () => {
     await expect(page.locator('#event-types option').count()).resolves.toBeGreaterThanOrEqual(5);
     await typeField.fill('ImageLabeled');
     await row('Labeled 3 images red').waitFor();
-    // The two labelings alone (the whole label of the batch, and the one image relabeled).
-    await expect(events.locator(':scope > li').count()).resolves.toBe(2);
+    // The two labelings alone (the whole label of the batch, and the one image relabeled), told as in the whole
+    // history: the file name and the label's name then, though the upload and the rename are not on this page.
+    await expect(events.locator(':scope > li .sentence').allTextContents()).resolves.toEqual([
+      'Labeled 3 images red',
+      'Labeled image-0.png blue',
+    ]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console2-history-filtered.png'), fullPage: true });
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 

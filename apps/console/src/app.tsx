@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { api, unwrap } from './api/client';
 import { setSession, useSession } from './api/session';
 import { ErrorMessage } from './components/error-message';
@@ -113,6 +113,40 @@ const TABS = [
 /** Pages without a tab of their own, under the tab that lists them: an image in the dataset, an iteration in Train. */
 const OPENED_FROM: Record<string, string> = { images: 'dataset', iterations: 'train' };
 
+/**
+ * On a phone the tabs are one row that scrolls sideways: the open one is scrolled to its middle (when opened, and
+ * when the window narrows), so Settings does not look absent when it is the page shown, and the tabs cut off at
+ * either edge show there are more.
+ */
+function ProjectTabs({ base, section }: { base: string; section: string }) {
+  const tabs = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const showOpenTab = () => {
+      const row = tabs.current;
+      const open = row?.querySelector('[aria-current="page"]');
+      if (!row || !open) return;
+      const [shown, wanted] = [row.getBoundingClientRect(), open.getBoundingClientRect()];
+      row.scrollLeft += wanted.left + wanted.width / 2 - (shown.left + shown.width / 2);
+    };
+    showOpenTab();
+    window.addEventListener('resize', showOpenTab);
+    return () => window.removeEventListener('resize', showOpenTab);
+  }, [section]);
+  return (
+    <nav className="tabs" aria-label="Project" ref={tabs}>
+      {TABS.map(([key, title]) => (
+        <Link
+          key={key}
+          href={`${base}/${key}`}
+          aria-current={section === key || OPENED_FROM[section] === key ? 'page' : undefined}
+        >
+          {title}
+        </Link>
+      ))}
+    </nav>
+  );
+}
+
 function ProjectScreen({ projectId, path }: { projectId: string; path: string }) {
   const project = useQuery({
     queryKey: ['project', projectId],
@@ -143,17 +177,7 @@ function ProjectScreen({ projectId, path }: { projectId: string; path: string })
         <h1>
           {project.data.name} <span className="badge">{PROJECT_TYPES[project.data.type]}</span>
         </h1>
-        <nav className="tabs" aria-label="Project">
-          {TABS.map(([key, title]) => (
-            <Link
-              key={key}
-              href={`${base}/${key}`}
-              aria-current={section === key || OPENED_FROM[section] === key ? 'page' : undefined}
-            >
-              {title}
-            </Link>
-          ))}
-        </nav>
+        <ProjectTabs base={base} section={section} />
         <div id="content" tabIndex={-1}>
           {image ? (
             <ImagePage project={project.data} imageId={image.imageId} />

@@ -2664,6 +2664,44 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        HistoryNamesDto: {
+            /**
+             * @description Label id → the name the label had at this event: every label the data names, a box's too.
+             * @example {
+             *       "a58ea7c7-c893-41c8-b71e-1510a9ecccc8": "cat"
+             *     }
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * @description Image id → the file name it was uploaded with (for the data's `imageId`).
+             * @example {
+             *       "c0a9c2de-43b4-4b9e-9a37-0d3f0e6f1b52": "image-0.png"
+             *     }
+             */
+            images: {
+                [key: string]: string;
+            };
+            /**
+             * @description Iteration id → its number (for the data's `iterationId` and `reproducedFrom`).
+             * @example {
+             *       "0d7f3a8e-5b1e-4f5c-9c39-31f2b0c0a7a4": 3
+             *     }
+             */
+            iterations: {
+                [key: string]: number;
+            };
+            /**
+             * @description Deployment id → its name (for the data's `deploymentId`).
+             * @example {
+             *       "6b1e0c55-2f0a-4d8e-8d7e-4c3e9b2a1f00": "production"
+             *     }
+             */
+            deployments: {
+                [key: string]: string;
+            };
+        };
         HistoryEntryDto: {
             /**
              * @description Position in the log: increases with every event of the whole system.
@@ -2701,6 +2739,8 @@ export interface components {
                 [key: string]: unknown;
             };
             metadata: components["schemas"]["HistoryMetadataDto"];
+            /** @description What `data` refers to by id, named as of this event (a label renamed later keeps the name it had), so a page filtered by type can be read without the events that named them. An id whose naming event is gone is left out. */
+            names: components["schemas"]["HistoryNamesDto"];
         };
         HistoryPageDto: {
             /** @description In log order. */

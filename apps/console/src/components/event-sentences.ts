@@ -1,4 +1,4 @@
-import type { Label, Schemas } from '../api/client';
+import type { Schemas } from '../api/client';
 import { architectureName } from './architectures';
 import { formatDuration } from './duration';
 import { percent } from './percent';
@@ -10,14 +10,6 @@ export type HistoryEntry = Schemas['HistoryEntryDto'];
 export interface HistoryGroup {
   entries: HistoryEntry[];
   sentence: string;
-}
-
-/** What events refer to by id, named from the project and the events read so far. */
-interface Names {
-  labels: Map<string, string>;
-  images: Map<string, string>;
-  iterations: Map<string, number>;
-  deployments: Map<string, string>;
 }
 
 type Data = Record<string, unknown>;
@@ -52,35 +44,30 @@ function sourceKind(data: Data): string {
   return source && typeof source === 'object' && 'kind' in source ? String(source.kind) : '';
 }
 
-/** The events as sentences a person reads at a glance, in the order given. */
-export function describeHistory(entries: HistoryEntry[], labels: Label[]): HistoryGroup[] {
-  const names: Names = {
-    labels: new Map(labels.map((label) => [label.id, label.name])),
-    images: new Map(),
-    iterations: new Map(),
-    deployments: new Map(),
-  };
+/**
+ * The events as sentences a person reads at a glance, in the order given. Things are named as each event's `names`
+ * (from the API) had them then: a filtered page lacks the uploads and renames that named them.
+ */
+export function describeHistory(entries: HistoryEntry[]): HistoryGroup[] {
   const groups: HistoryGroup[] = [];
   // The groups of the request being read, in the order of their first events: a request that interleaves kinds of
   // events (a zip's upload then boxes, image by image) is told as one sentence per kind, not one per event.
   let open: HistoryEntry[][] = [];
-  // A group's sentence uses the names as they were then: before a later event renames something.
   const closeAll = () => {
     for (const group of open) {
       const previous = groups.at(-1);
       if (previous && isFollowUpRun(previous.entries) && isFollowUpRun([...previous.entries, ...group])) {
         previous.entries.push(...group);
-        previous.sentence = sentence(previous.entries, names);
+        previous.sentence = sentence(previous.entries);
         continue;
       }
       const told = group.filter((entry) => !isBookkeeping(entry.type));
-      groups.push({ entries: group, sentence: sentence(told.length > 0 ? told : group, names) });
+      groups.push({ entries: group, sentence: sentence(told.length > 0 ? told : group) });
     }
     open = [];
   };
   for (const entry of entries) {
     if (open.length > 0 && !sameRequest(open[0][0], entry)) closeAll();
-    learnNames(entry, names);
     const subject = isBookkeeping(entry.type) ? BOOKKEEPING[entry.type] : undefined;
     const group = subject
       ? open.findLast((candidate) => candidate.some((member) => subject(member.type)))
@@ -130,27 +117,19 @@ const isFollowUpRun = (entries: HistoryEntry[]) =>
 export const sameRequest = (one: HistoryEntry, other: HistoryEntry) =>
   one.metadata.correlationId === other.metadata.correlationId && one.metadata.userId === other.metadata.userId;
 
-function learnNames({ type, data }: HistoryEntry, names: Names): void {
-  if (type === 'LabelAdded' || type === 'LabelRenamed') names.labels.set(text(data, 'labelId'), text(data, 'name'));
-  if (type === 'ImageUploaded') names.images.set(text(data, 'imageId'), text(data, 'filename'));
-  if ((type === 'IterationQueued' || type === 'ModelImported') && count(data, 'number') !== null) {
-    names.iterations.set(text(data, 'iterationId'), count(data, 'number') as number);
-  }
-  if (type === 'ModelDeployed') names.deployments.set(text(data, 'deploymentId'), text(data, 'name'));
-}
-
-function sentence(group: HistoryEntry[], names: Names): string {
-  const { type, data } = group[0];
+function sentence(group: HistoryEntry[]): string {
+  const { type, data, names } = group[0];
   const last = group[group.length - 1].data;
   const n = group.length;
-  const label = (id: unknown) => (typeof id === 'string' ? (names.labels.get(id) ?? 'a removed label') : 'no label');
-  const images = () => (n === 1 ? (names.images.get(text(data, 'imageId')) ?? 'an image') : plural(n, 'image'));
+  const label = (id: unknown) =>
+    typeof id === 'string' ? (nameOf(names.labels, id) ?? 'a removed label') : 'no label';
+  const images = () => (n === 1 ? (nameOf(names.images, text(data, 'imageId')) ?? 'an image') : plural(n, 'image'));
   const iteration = (id = text(data, 'iterationId')) => {
-    const number = names.iterations.get(id);
+    const number = nameOf(names.iterations, id);
     return number === undefined ? 'an iteration' : `Iteration ${number}`;
   };
   const deployment = () => {
-    const name = names.deployments.get(text(data, 'deploymentId'));
+    const name = nameOf(names.deployments, text(data, 'deploymentId'));
     return name === undefined ? 'a deployment' : `deployment ${quote(name)}`;
   };
   const fromSuggestion = sourceKind(data) === 'suggestion' ? ' (accepted suggestion)' : '';
@@ -320,6 +299,9 @@ function retention(data: Data): string {
   return limits.length ? ` (${limits.join(', ')})` : '';
 }
 
+/** A name by id; undefined for an id the map lacks (not one of Object's own keys). */
+const nameOf = <Name>(names: Record<string, Name>, id: string): Name | undefined =>
+  Object.hasOwn(names, id) ? names[id] : undefined;
 const arrayLength = (value: unknown) => (Array.isArray(value) ? value.length : 0);
 const capitalise = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
 /** 'WidgetFrobbed' → 'Widget frobbed'. */

@@ -23,6 +23,9 @@ export const DEFAULT_THRESHOLDS = {
   detection: { threshold: 0.5, overlapThreshold: 0.3 },
 } satisfies Record<Project['type'], MetricThresholds>;
 
+/** The overlap at which training scores each epoch's validation boxes: the API's per-epoch valAccuracy of a detector. */
+export const EPOCH_OVERLAP_THRESHOLD = 0.5;
+
 /** A 0–1 threshold as the console names it: "50%". */
 export const thresholdPercent = (value: number) => `${Math.round(value * 100)}%`;
 

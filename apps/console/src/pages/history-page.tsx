@@ -51,7 +51,7 @@ export function HistoryPage({ project }: { project: Project }) {
       return added.length > 0 ? [...known, ...added] : known;
     });
   }, [entries]);
-  const described = useMemo(() => describeHistory(entries, project.labels), [entries, project.labels]);
+  const described = useMemo(() => describeHistory(entries), [entries]);
   // A page can end in the middle of a request: its sentences ('Uploaded 32 images' of 40) wait for Load more,
   // unless they are all the page holds.
   const lastEntry = entries.at(-1);

@@ -22,7 +22,13 @@ import { ImportModel } from '../components/model-import';
 import { applicableSettings, TrainingSettings, useAutomaticChoice } from '../components/training-settings';
 import { percent } from '../components/percent';
 import { plural } from '../components/plural';
-import { DEFAULT_THRESHOLDS, mapName, thresholdPercent, useIterationMetrics } from '../components/metric-thresholds';
+import {
+  DEFAULT_THRESHOLDS,
+  EPOCH_OVERLAP_THRESHOLD,
+  mapName,
+  thresholdPercent,
+  useIterationMetrics,
+} from '../components/metric-thresholds';
 
 const FINISHED = ['completed', 'failed', 'cancelled'];
 
@@ -421,36 +427,47 @@ function runSize({ trainingImages, validationImages }: BatchProgress): string {
 export function Curves({ iteration, task }: { iteration: Iteration; task: Project['type'] }) {
   const epochs = iteration.history.map((item) => item.epoch);
   const validation = iteration.history.map((item) => item.valAccuracy ?? null);
+  const iterationOverlap = DEFAULT_THRESHOLDS.detection.overlapThreshold;
   return (
-    <div className="charts">
-      <LineChart
-        title="Loss"
-        x={epochs}
-        series={[
-          { label: 'training', values: iteration.history.map((item) => item.loss), colour: '#2563eb' },
-          { label: 'validation', values: iteration.history.map((item) => item.valLoss ?? null), colour: '#dc2626' },
-        ]}
-      />
-      {/* A detector has no training accuracy: its epochs record the validation mAP@0.5 (a multilabel model's, mAP). */}
-      {task !== 'classification' ? (
+    <>
+      <div className="charts">
         <LineChart
-          title={task === 'detection' ? 'Validation mAP@50' : 'Validation mAP'}
-          percent
-          x={epochs}
-          series={[{ label: 'validation', values: validation, colour: '#dc2626' }]}
-        />
-      ) : (
-        <LineChart
-          title="Accuracy"
-          percent
+          title="Loss"
           x={epochs}
           series={[
-            { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
-            { label: 'validation', values: validation, colour: '#dc2626' },
+            { label: 'training', values: iteration.history.map((item) => item.loss), colour: '#2563eb' },
+            { label: 'validation', values: iteration.history.map((item) => item.valLoss ?? null), colour: '#dc2626' },
           ]}
         />
+        {/* A detector has no training accuracy: its epochs record the validation mAP@0.5 (a multilabel model's, mAP). */}
+        {task !== 'classification' ? (
+          <LineChart
+            title={task === 'detection' ? `Validation ${mapName(EPOCH_OVERLAP_THRESHOLD)}` : 'Validation mAP'}
+            percent
+            x={epochs}
+            series={[{ label: 'validation', values: validation, colour: '#dc2626' }]}
+          />
+        ) : (
+          <LineChart
+            title="Accuracy"
+            percent
+            x={epochs}
+            series={[
+              { label: 'training', values: iteration.history.map((item) => item.accuracy ?? null), colour: '#2563eb' },
+              { label: 'validation', values: validation, colour: '#dc2626' },
+            ]}
+          />
+        )}
+      </div>
+      {task === 'detection' && (
+        <p className="hint">
+          Each epoch’s {mapName(EPOCH_OVERLAP_THRESHOLD)} counts a found box from{' '}
+          {thresholdPercent(EPOCH_OVERLAP_THRESHOLD)} overlap, as training measures it; the iteration’s{' '}
+          {mapName(iterationOverlap)} counts it from {thresholdPercent(iterationOverlap)}, Custom Vision’s default, so
+          the two figures differ.
+        </p>
       )}
-    </div>
+    </>
   );
 }
 

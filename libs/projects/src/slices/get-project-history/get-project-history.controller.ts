@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { ApiErrors, type AuthenticatedUser, CurrentUser, DEFAULT_PAGE_SIZE, UuidParam } from '@diyml/core';
 import { ReadStore } from '@diyml/read-store';
 import { ProjectAccess } from '../../project-access.js';
+import { namesAsOfEntries } from '../../read-models/project-history/history-names.js';
 import { findProjectHistory } from '../../read-models/project-history/project-history.query.js';
 import { HistoryPageDto, ProjectHistoryQueryDto } from './get-project-history.dto.js';
 
@@ -38,14 +39,16 @@ export class GetProjectHistoryController {
       to: query.to === undefined ? undefined : new Date(query.to),
       userId: query.user === undefined ? undefined : query.user === 'system' ? null : query.user.toLowerCase(),
     });
+    const names = await namesAsOfEntries(this.readStore, projectId, page.items);
     return {
-      items: page.items.map(({ position, stream, type, v, data, metadata }) => ({
+      items: page.items.map(({ position, stream, type, v, data, metadata }, index) => ({
         position,
         stream,
         type,
         v,
         data,
         metadata,
+        names: names[index],
       })),
       nextCursor: page.nextCursor,
     };

@@ -81,6 +81,31 @@ export class HistoryMetadataDto {
   at: string;
 }
 
+const nameMap = (description: string, type: 'string' | 'integer', example: Record<string, unknown>) =>
+  ApiProperty({ type: 'object', additionalProperties: { type }, example, description });
+
+export class HistoryNamesDto {
+  @nameMap("Label id → the name the label had at this event: every label the data names, a box's too.", 'string', {
+    'a58ea7c7-c893-41c8-b71e-1510a9ecccc8': 'cat',
+  })
+  labels: Record<string, string>;
+
+  @nameMap("Image id → the file name it was uploaded with (for the data's `imageId`).", 'string', {
+    'c0a9c2de-43b4-4b9e-9a37-0d3f0e6f1b52': 'image-0.png',
+  })
+  images: Record<string, string>;
+
+  @nameMap("Iteration id → its number (for the data's `iterationId` and `reproducedFrom`).", 'integer', {
+    '0d7f3a8e-5b1e-4f5c-9c39-31f2b0c0a7a4': 3,
+  })
+  iterations: Record<string, number>;
+
+  @nameMap("Deployment id → its name (for the data's `deploymentId`).", 'string', {
+    '6b1e0c55-2f0a-4d8e-8d7e-4c3e9b2a1f00': 'production',
+  })
+  deployments: Record<string, string>;
+}
+
 export class HistoryEntryDto {
   @ApiProperty({ example: 1042, description: 'Position in the log: increases with every event of the whole system.' })
   position: number;
@@ -123,6 +148,14 @@ export class HistoryEntryDto {
 
   @ApiProperty({ type: HistoryMetadataDto })
   metadata: HistoryMetadataDto;
+
+  @ApiProperty({
+    type: HistoryNamesDto,
+    description:
+      'What `data` refers to by id, named as of this event (a label renamed later keeps the name it had), so a page ' +
+      'filtered by type can be read without the events that named them. An id whose naming event is gone is left out.',
+  })
+  names: HistoryNamesDto;
 }
 
 export class HistoryPageDto {
