@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { isDependencyUnreachable } from '@diyml/core/pure';
 import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable } from 'rxjs';
 import { ProgressWatchers } from '../progress-watchers.js';
 import {
@@ -162,10 +163,15 @@ export class BullmqJobQueue extends JobQueue {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.events.values()].map((reader) => reader.close()));
+    const clients = [...this.events.values(), ...this.queues.values()];
     this.events.clear();
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.queues.clear();
+    await closeWithinGrace(
+      'The job queue',
+      Promise.all(clients.map((client) => client.close())),
+      () => Promise.all(clients.map((client) => client.disconnect())),
+      this.logger,
+    );
   }
 
   /**
@@ -240,6 +246,42 @@ export interface BullmqJobWorkerOptions {
 const OUTAGE_MAX_PAUSE_MS = 30_000;
 
 /**
+ * How long closing waits, once no job runs, for BullMQ to record the jobs' ends in Redis and close its connections.
+ * BullMQ waits for its blocking connection's 'end', which ioredis never emits for a client waiting to reconnect
+ * (bullmq#4656, ioredis#1247): while Redis is away, and just after it came back, Worker.close() never settles.
+ */
+export const REDIS_CLOSE_GRACE_MS = 5000;
+
+/**
+ * Waits up to REDIS_CLOSE_GRACE_MS for `closing` (a BullMQ close); past that, `disconnect` drops the connections and
+ * their reconnect timers. BullMQ's disconnect waits for 'end' too, so it is not awaited either.
+ */
+async function closeWithinGrace(
+  what: string,
+  closing: Promise<unknown>,
+  disconnect: () => Promise<unknown>,
+  logger: Logger,
+): Promise<void> {
+  const grace = new AbortController();
+  const outcome = await Promise.race([
+    closing.then(
+      () => 'closed',
+      (error: unknown) => {
+        logger.error(`Closing ${what} failed: ${String(error)}`);
+        return 'closed';
+      },
+    ),
+    sleep(REDIS_CLOSE_GRACE_MS, 'gave up', { signal: grace.signal }),
+  ]);
+  grace.abort();
+  if (outcome === 'closed') return;
+  logger.warn(
+    `${what} did not close within ${REDIS_CLOSE_GRACE_MS} ms (Redis does not answer); dropping its connections`,
+  );
+  disconnect().catch(() => {}); // settles on an 'end' that may never come: see REDIS_CLOSE_GRACE_MS
+}
+
+/**
  * Runs a JobProcessor for a BullMQ queue (in apps/worker, or in tests). A job whose worker died goes back to
  * the queue and is processed again, up to `maxWorkerLosses` times; past that it is failed, and the
  * processor's `failed` still runs so the job's outcome is recorded.
@@ -248,7 +290,10 @@ export class BullmqJobWorker {
   private readonly logger = new Logger(BullmqJobWorker.name);
   private readonly worker: Worker;
   private readonly reporting = new Set<Promise<void>>();
-  private closing = false;
+  /** The jobs this worker is running, until their processor (and `failed`) returned. */
+  private readonly running = new Set<Promise<void>>();
+  /** Aborted by close(): also ends the pause before a job whose dependency did not answer runs again. */
+  private readonly closing = new AbortController();
 
   constructor(processor: JobProcessor, connection: ConnectionOptions, options: BullmqJobWorkerOptions = {}) {
     const maxWorkerLosses = options.maxWorkerLosses ?? MAX_WORKER_LOSSES;
@@ -260,16 +305,15 @@ export class BullmqJobWorker {
     });
     this.worker = new Worker(
       processor.queue,
-      async (job) => {
-        const context = contextOf(job);
-        try {
-          await this.processThroughOutages(processor, job.data, context, options.outagePauseMs ?? 1000);
-        } catch (error) {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          const final = failure instanceof UnrecoverableJobError || context.attempt >= context.maxAttempts;
-          if (final) await processor.failed(job.data, failure, context);
-          throw failure instanceof UnrecoverableJobError ? new UnrecoverableError(failure.message) : failure;
-        }
+      (job) => {
+        const run = this.run(processor, job, contextOf(job), options.outagePauseMs ?? 1000);
+        const settled = run.then(
+          () => {},
+          () => {},
+        );
+        this.running.add(settled);
+        void settled.finally(() => this.running.delete(settled));
+        return run;
       },
       {
         connection,
@@ -298,6 +342,17 @@ export class BullmqJobWorker {
     this.worker.on('error', (error) => this.logger.error(`BullMQ worker error: ${error.message}`));
   }
 
+  private async run(processor: JobProcessor, job: Job, context: JobContext, outagePauseMs: number): Promise<void> {
+    try {
+      await this.processThroughOutages(processor, job.data, context, outagePauseMs);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      const final = failure instanceof UnrecoverableJobError || context.attempt >= context.maxAttempts;
+      if (final) await processor.failed(job.data, failure, context);
+      throw failure instanceof UnrecoverableJobError ? new UnrecoverableError(failure.message) : failure;
+    }
+  }
+
   /**
    * Runs the job; while it fails because the database or Redis does not answer, runs it again after a pause,
    * without using one of its attempts: a restart of PostgreSQL must not fail a training (BullMQ's attempts and
@@ -313,11 +368,12 @@ export class BullmqJobWorker {
       try {
         return await processor.process(data, context);
       } catch (error) {
-        if (!isDependencyUnreachable(error) || this.closing) throw error;
+        if (!isDependencyUnreachable(error) || this.closing.signal.aborted) throw error;
         this.logger.warn(
           `Job ${context.id}: a dependency does not answer (${String((error as { message?: unknown }).message)}); running it again in ${pauseMs} ms`,
         );
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        const resumed = await sleep(pauseMs, 'resumed', { signal: this.closing.signal }).catch(() => 'closing');
+        if (resumed === 'closing') throw error;
       }
     }
   }
@@ -326,9 +382,17 @@ export class BullmqJobWorker {
     await this.worker.waitUntilReady();
   }
 
+  /**
+   * Takes no new job, lets the running ones finish, then closes the connections, also while Redis does not answer:
+   * a job whose end Redis could not record goes back to the queue once its lock expires, and its processor finds
+   * its work done.
+   */
   async close(): Promise<void> {
-    this.closing = true;
-    await this.worker.close();
+    this.closing.abort();
+    const closing = this.worker.close();
+    // A job BullMQ was handing over as the close began starts after it.
+    while (this.running.size > 0) await Promise.all(this.running);
+    await closeWithinGrace(`The "${this.worker.name}" worker`, closing, () => this.worker.disconnect(), this.logger);
     await Promise.all(this.reporting);
   }
 }
