@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { redisConnection } from '@diyml/jobs';
-import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import { TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 import {
-  appsAreBuilt,
+  builtOnPostgresAndRedis,
   type BuiltProcess,
   createTestDatabase,
   startBuiltApi,
@@ -17,18 +17,7 @@ import {
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
-const redis = await redisIsReachable();
-const postgresServer = process.env.POSTGRES_URL || undefined;
-if (!postgresServer && process.env.REQUIRE_POSTGRES === '1') {
-  throw new Error('REQUIRE_POSTGRES=1 but POSTGRES_URL is not set: point it at a PostgreSQL server.');
-}
-const skipped = !postgresServer
-  ? ' (skipped: POSTGRES_URL is not set)'
-  : !appsAreBuilt
-    ? ' (skipped: run `npx nest build api` first)'
-    : !redis
-      ? ` (skipped: no Redis at ${TEST_REDIS_URL})`
-      : '';
+const { postgresServer, skipped } = await builtOnPostgresAndRedis();
 const OUTAGE_MS = 5000;
 /** The advisory lock the test holds to keep a training's epoch records waiting in the database. */
 const HOLD_EPOCHS_LOCK = 7272;

@@ -3,19 +3,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
-import { appsAreBuilt, type BuiltProcess, createTestDatabase, startBuiltWorker } from './support/built-processes.js';
+import { TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
+import {
+  type BuiltProcess,
+  builtOnPostgresAndRedis,
+  createTestDatabase,
+  startBuiltWorker,
+} from './support/built-processes.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
-const redis = await redisIsReachable();
-const postgresServer = process.env.POSTGRES_URL || undefined;
-const skipped = !postgresServer
-  ? ' (skipped: POSTGRES_URL is not set)'
-  : !appsAreBuilt
-    ? ' (skipped: run `npx nest build api` first)'
-    : !redis
-      ? ` (skipped: no Redis at ${TEST_REDIS_URL})`
-      : '';
+const { postgresServer, skipped } = await builtOnPostgresAndRedis();
 
 /**
  * A built worker told to stop while Redis is away (a TCP proxy between them refuses connections): its BullMQ clients

@@ -4,11 +4,31 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '@diyml/core/testing/free-port.js';
+import { redisIsReachable, TEST_REDIS_URL } from '@diyml/jobs/testing/redis.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const BUILT_API = join(ROOT, 'dist/apps/api/src/main.js');
 export const BUILT_WORKER = join(ROOT, 'dist/apps/worker/src/main.js');
 export const appsAreBuilt = existsSync(BUILT_API) && existsSync(BUILT_WORKER);
+
+/**
+ * For specs of built apis and workers on PostgreSQL and Redis: the server to make databases on, and why the spec is
+ * skipped here ('' when it runs). REQUIRE_POSTGRES=1 (CI) makes a missing POSTGRES_URL an error, not a skip.
+ */
+export async function builtOnPostgresAndRedis(): Promise<{ postgresServer: string | undefined; skipped: string }> {
+  const postgresServer = process.env.POSTGRES_URL || undefined;
+  if (!postgresServer && process.env.REQUIRE_POSTGRES === '1') {
+    throw new Error('REQUIRE_POSTGRES=1 but POSTGRES_URL is not set: point it at a PostgreSQL server.');
+  }
+  const skipped = !postgresServer
+    ? ' (skipped: POSTGRES_URL is not set)'
+    : !appsAreBuilt
+      ? ' (skipped: run `npx nest build api` first)'
+      : !(await redisIsReachable())
+        ? ` (skipped: no Redis at ${TEST_REDIS_URL})`
+        : '';
+  return { postgresServer, skipped };
+}
 
 export interface BuiltProcess {
   child: ChildProcess;
