@@ -174,7 +174,10 @@ describe('console: a multi-label classification project', () => {
       await page.keyboard.press('2');
       await grid.getByRole('option', { name: new RegExp(`^red-green-${index}\\.png, red, green, train`) }).waitFor();
     }
-    await page.getByRole('status').filter({ hasText: `Added green to red-green-${PER_SET - 1}.png.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Added green to red-green-${PER_SET - 1}.png.` })
+      .waitFor();
     await show.selectOption({ label: `green (${4 * PER_SET})` });
     await toolbarCount(4 * PER_SET);
     await show.selectOption('');
