@@ -5,6 +5,7 @@ import {
   BLUE,
   colourColumns,
   colourPicture,
+  MULTILABEL_PICTURES_PER_SET,
   MULTILABEL_TRAINING_CONFIG,
   MULTILABEL_TRAINING_SETS,
   RED,
@@ -52,7 +53,7 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
     for (const set of MULTILABEL_TRAINING_SETS) {
       const batch = await trainer.createImagesFromFiles(project.id!, {
         images: await Promise.all(
-          Array.from({ length: 8 }, async (_, index) => ({
+          Array.from({ length: MULTILABEL_PICTURES_PER_SET }, async (_, index) => ({
             name: `${set.join('-')}-${index}.png`,
             contents: await colourPicture(set, seed++),
             tagIds: set.map((name) => tags[name].id!),
@@ -62,8 +63,12 @@ describe('Custom Vision Multilabel projects, driven by the official SDKs', () =>
       expect(batch.isBatchSuccessful).toBe(true);
       expect(batch.images![0].image!.tags!.map((tag) => tag.tagName).sort()).toEqual([...set].sort());
     }
-    expect((await trainer.getTaggedImageCount(project.id!, { tagIds: [tags.green.id!] })).body).toBe(4 * 8);
-    expect((await trainer.getTags(project.id!)).find((tag) => tag.id === tags.red.id)!.imageCount).toBe(3 * 8);
+    expect((await trainer.getTaggedImageCount(project.id!, { tagIds: [tags.green.id!] })).body).toBe(
+      4 * MULTILABEL_PICTURES_PER_SET,
+    );
+    expect((await trainer.getTags(project.id!)).find((tag) => tag.id === tags.red.id)!.imageCount).toBe(
+      3 * MULTILABEL_PICTURES_PER_SET,
+    );
 
     // Tags added to and removed from an image one by one, as CreateImageTags and DeleteImageTags do.
     const single = await trainer.createImagesFromData(project.id!, await colourPicture(['red'], 1));

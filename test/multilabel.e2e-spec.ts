@@ -5,11 +5,14 @@ import {
   BLUE,
   colourPicture,
   colouredSquares,
+  MULTILABEL_PICTURES_PER_SET,
   MULTILABEL_TRAINING_CONFIG,
   MULTILABEL_TRAINING_SETS,
   RED,
 } from './support/generated-images.js';
 import { registerAndLogIn, startTestApp, type TestApp } from './support/test-app.js';
+
+const PER_SET = MULTILABEL_PICTURES_PER_SET;
 
 const binary = (response: Response, done: (error: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];
@@ -32,7 +35,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
     project = await client.createProject('multilabel', ['red', 'green', 'blue']);
     let seed = 100;
     for (const set of MULTILABEL_TRAINING_SETS) {
-      const files = await Promise.all(Array.from({ length: 8 }, () => colourPicture(set, seed++)));
+      const files = await Promise.all(Array.from({ length: PER_SET }, () => colourPicture(set, seed++)));
       await client.upload(project.id, files, { labels: JSON.stringify(set) }, set.join('-'));
     }
   }, 60_000);
@@ -75,9 +78,9 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .expect(200);
     expect(batch.body).toMatchObject({ updated: 1, failed: 0 });
 
-    // 4 of the 6 training sets hold each colour (8 images each), and the test image red and blue.
-    expect((await images('?label=green&limit=100')).body.items).toHaveLength(4 * 8);
-    expect((await images('?label=red&limit=100')).body.items).toHaveLength(3 * 8 + 1);
+    // 4 of the 6 training sets hold each colour (PER_SET images each), and the test image red and blue.
+    expect((await images('?label=green&limit=100')).body.items).toHaveLength(4 * PER_SET);
+    expect((await images('?label=red&limit=100')).body.items).toHaveLength(3 * PER_SET + 1);
     const analysis = await client.http
       .get(`/v1/projects/${project.id}/analysis`)
       .set('Authorization', client.auth)
@@ -88,8 +91,8 @@ describe('multilabel projects: several labels per image, independent probabiliti
         entry.count,
       ]),
     );
-    expect(counts).toEqual({ red: 3 * 8 + 1, green: 4 * 8, blue: 3 * 8 + 1 });
-    expect(analysis.body).toMatchObject({ labeledCount: 6 * 8 + 1, unlabeledCount: 0, ready: true });
+    expect(counts).toEqual({ red: 3 * PER_SET + 1, green: 4 * PER_SET, blue: 3 * PER_SET + 1 });
+    expect(analysis.body).toMatchObject({ labeledCount: 6 * PER_SET + 1, unlabeledCount: 0, ready: true });
   });
 
   it('refuses several labels on a classification project and whole-image labels on a detection project', async () => {
@@ -254,6 +257,45 @@ describe('multilabel projects: several labels per image, independent probabiliti
     expect(accepted.body.labels.map((label: { name: string }) => label.name).sort()).toEqual(['blue', 'green']);
   }, 180_000);
 
+  it("holds out each label's share of the photos for validation, a photo by its rarest label; a reproduction draws the same", async () => {
+    // Blue is only ever beside red, on 5 of 40 photos: one random fifth of the 40 may take none of them.
+    const rare = await client.createProject('multilabel', ['red', 'green', 'blue'], 'rare blue');
+    let seed = 900;
+    for (const [set, count] of [
+      [['red'], 30],
+      [['red', 'blue'], 5],
+      [['green'], 5],
+    ] as const) {
+      const files = await Promise.all(Array.from({ length: count }, () => colourPicture(set, seed++)));
+      await client.upload(rare.id, files, { labels: JSON.stringify(set) }, set.join('-'));
+    }
+    const queued = await client.train(rare.id, { ...MULTILABEL_TRAINING_CONFIG, epochs: 2, validationSplit: 0.2 });
+    const iteration = await client.waitForIteration(rare.id, queued.id, 120_000);
+    // A fifth of each group: 6 of the 30 red, 1 of the 5 red-and-blue (blue is their rarest label), 1 of the 5 green.
+    expect(iteration).toMatchObject({ status: 'completed', trainCount: 32, validationCount: 8 });
+    const support = Object.fromEntries(
+      iteration.metrics.perLabel.map((label: { label: string; support: number }) => [label.label, label.support]),
+    );
+    expect(support).toEqual({ red: 7, green: 1, blue: 1 });
+    const history = await client.http
+      .get(`/v1/projects/${rare.id}/history?type=IterationQueued`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    expect(history.body.items[0].data).toMatchObject({ task: 'multilabel', multilabelSplitByLabel: true });
+
+    const reproduction = await client.http
+      .post(`/v1/projects/${rare.id}/iterations/${queued.id}/reproduce`)
+      .set('Authorization', client.auth)
+      .expect(202);
+    const reproduced = await client.waitForIteration(rare.id, reproduction.body.id, 120_000);
+    expect(reproduced).toMatchObject({
+      trainCount: 32,
+      validationCount: 8,
+      metrics: iteration.metrics,
+      reproduction: { sameMetrics: true, sameModel: true },
+    });
+  }, 240_000);
+
   it('exports and imports the project and its model as multilabel', async () => {
     if (!trainedIterationId) throw new Error('the training test runs before this one');
     const archive = await client.http
@@ -273,7 +315,7 @@ describe('multilabel projects: several labels per image, independent probabiliti
       .set('Authorization', client.auth)
       .expect(200);
     // The green training pictures, and the green-and-blue one labeled from suggestions.
-    expect(copies.body.items).toHaveLength(4 * 8 + 1);
+    expect(copies.body.items).toHaveLength(4 * PER_SET + 1);
     expect(copies.body.items[0].labels.length).toBeGreaterThanOrEqual(1);
 
     // The model file says it is multilabel: it imports into a multilabel project and predicts independently.

@@ -216,6 +216,7 @@ export async function train(
   const random = new SeededRandom(config.seed);
   const split = splitExamples(dataset.examples, config.validationSplit, random, {
     detectionByLabel: config.detectionSplitByLabel === true,
+    multilabelByLabel: config.multilabelSplitByLabel === true,
   });
   if (split.train.length === 0) throw new RangeError('cannot train: no training examples after the validation split');
 

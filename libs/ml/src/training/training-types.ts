@@ -52,6 +52,8 @@ export interface TrainingConfig {
    * of all images at random. Absent or false: the random draw of runs made before it existed.
    */
   detectionSplitByLabel?: boolean;
+  /** Multilabel: the same per label, an image counted by its rarest label. Absent or false: one random draw. */
+  multilabelSplitByLabel?: boolean;
   /** true for the default augmentation, false for none. */
   augmentation: boolean | AugmentationOptions;
   seed: number;

@@ -39,6 +39,11 @@ export interface IterationSpec {
    * queued before it existed, whose photos were drawn at random: their reproductions draw so again.
    */
   detectionSplitByLabel?: boolean;
+  /**
+   * Multilabel: the validation photos are drawn per label, a photo by its rarest label (libs/ml's
+   * multilabelSplitByLabel). Absent in iterations queued before it existed, drawn at random: reproduced so again.
+   */
+  multilabelSplitByLabel?: boolean;
 }
 
 export interface EpochStats {

@@ -119,6 +119,7 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
     const config = {
       ...toMlConfig(queued.trainingConfig, await channelsOf(images.values())),
       detectionSplitByLabel: queued.detectionSplitByLabel === true,
+      multilabelSplitByLabel: queued.multilabelSplitByLabel === true,
     };
     // Which blobs hold the cached feature maps the run may reuse, so storing them again is skipped.
     const storedMaps: StoredMaps = new Map();

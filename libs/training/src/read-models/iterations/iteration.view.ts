@@ -37,6 +37,8 @@ export interface IterationView {
   baseModelSha256: string | null;
   /** How its validation photos were drawn (IterationSpec.detectionSplitByLabel); absent when at random. */
   detectionSplitByLabel?: boolean;
+  /** Likewise for multilabel (IterationSpec.multilabelSplitByLabel). */
+  multilabelSplitByLabel?: boolean;
   /** Uploaded as a model archive (ModelImported) rather than trained here. */
   imported: boolean;
   /** An imported model: the kind of file it came as; null for one trained here. */

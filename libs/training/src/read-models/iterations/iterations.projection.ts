@@ -48,6 +48,7 @@ export class IterationsProjection implements Projection<IterationEvent> {
           reproducedFrom: data.reproducedFrom,
           baseModelSha256: data.baseModelSha256 ?? null,
           ...(data.detectionSplitByLabel ? { detectionSplitByLabel: true } : {}),
+          ...(data.multilabelSplitByLabel ? { multilabelSplitByLabel: true } : {}),
           imported: false,
           importFormat: null,
           reproduction: null,

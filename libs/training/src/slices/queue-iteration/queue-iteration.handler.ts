@@ -92,6 +92,7 @@ export class QueueIterationHandler implements ICommandHandler<QueueIteration> {
       baseModelSha256,
       // Recorded so that reproductions of iterations queued before per-label splitting still draw at random.
       ...(project.type === 'detection' ? { detectionSplitByLabel: true } : {}),
+      ...(project.type === 'multilabel' ? { multilabelSplitByLabel: true } : {}),
       ...(usesBackbone
         ? {
             embeddingsSha256: await this.embeddingTables(
@@ -185,6 +186,7 @@ export class ReproduceIterationHandler implements ICommandHandler<ReproduceItera
       reproducedFrom: original.id,
       baseModelSha256: original.baseModelSha256,
       ...(original.detectionSplitByLabel ? { detectionSplitByLabel: true } : {}),
+      ...(original.multilabelSplitByLabel ? { multilabelSplitByLabel: true } : {}),
       ...(original.embeddings ? { embeddingsSha256: [original.embeddings.sha256] } : {}),
     });
   }

@@ -188,6 +188,7 @@ export function toIterationDto(view: IterationView): IterationDto {
     attempt: _attempt,
     queuedBy: _queuedBy,
     detectionSplitByLabel: _detectionSplitByLabel,
+    multilabelSplitByLabel: _multilabelSplitByLabel,
     importFormat,
     ...rest
   } = view;
