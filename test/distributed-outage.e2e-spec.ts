@@ -15,7 +15,7 @@ import {
   startBuiltWorker,
 } from './support/built-processes.js';
 import { BLUE, colouredSquares, RED } from './support/generated-images.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@diyml/core/testing/tcp-proxy.js';
 
 const { postgresServer, skipped } = await builtOnPostgresAndRedis();
 const OUTAGE_MS = 5000;

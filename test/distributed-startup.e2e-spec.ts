@@ -13,7 +13,7 @@ import {
   spawnBuilt,
   startBuiltApi,
 } from './support/built-processes.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@diyml/core/testing/tcp-proxy.js';
 
 const redis = await redisIsReachable();
 const postgresServer = process.env.POSTGRES_URL || undefined;

@@ -10,7 +10,7 @@ import {
   createTestDatabase,
   startBuiltWorker,
 } from './support/built-processes.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '@diyml/core/testing/tcp-proxy.js';
 
 const { postgresServer, skipped } = await builtOnPostgresAndRedis();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { TcpProxy } from '@diyml/core/testing/tcp-proxy.js';
 import type { JobContext, JobProcessor } from '../job-queue.port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq-job-queue.js';
