@@ -116,7 +116,7 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
   }, 180_000);
 
   it('loads suggestion thumbnails as they scroll into view, each once, and filters by probability in percent', async () => {
-    const { project } = await deployedTinyModel(client, ['red', 'blue'], 'many unlabeled');
+    const { project, iterationId } = await deployedTinyModel(client, ['red', 'blue'], 'many unlabeled');
     await client.upload(project.id, await colouredSquares(RED, 40, 43), {}, 'red');
     await client.upload(project.id, await colouredSquares(BLUE, 40, 44), {}, 'blue');
     await page.goto(`/projects/${project.id}/suggestions`);
@@ -157,6 +157,45 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await expect(page.getByRole('group', { name: 'Filter suggestions' }).getByText('%').count()).resolves.toBe(2);
     await page.screenshot({ path: join(SCREENSHOTS, 'suggestions-filters.png') });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
+
+    // The history counts the images of a suggestion run (ids inside a list, which the API does not name) and says
+    // which label each run suggested how often, instead of a bare count.
+    const listed = await client.http
+      .get(`/v1/projects/${project.id}/iterations/${iterationId}/suggestions`)
+      .set('Authorization', client.auth)
+      .expect(200);
+    const [rejectedOne, ...others] = listed.body.items.map((item: { imageId: string }) => item.imageId);
+    for (const imageIds of [[rejectedOne], others.slice(0, 2)])
+      await client.http
+        .post(`/v1/projects/${project.id}/iterations/${iterationId}/suggestions/reject`)
+        .set('Authorization', client.auth)
+        .send({ imageIds })
+        .expect(200);
+    await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'History' }).click();
+    const sentences = page.getByRole('list', { name: 'Events' }).locator(':scope > li .sentence');
+    // The 80 uploads fill the first pages: the newest events come with Load more.
+    const rejectedTwo = sentences.filter({ hasText: 'Rejected the suggestions of' });
+    await sentences.first().waitFor();
+    while ((await rejectedTwo.count()) === 0) {
+      const events = await sentences.count();
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await expect.poll(() => sentences.count()).toBeGreaterThan(events);
+    }
+    const told = (await sentences.allTextContents()).slice(-4);
+    expect(told[0]).toBe('Asked Iteration 1 to suggest labels for 80 images');
+    // The tiny model's choice of label is its own: one label for all 80, or each label with its count.
+    const computed =
+      /^Iteration 1 suggested (?:(?:red|blue) for all 80 images|labels for 80 images: (?:red|blue) for (\d+), (?:red|blue) for (\d+))$/.exec(
+        told[1],
+      );
+    expect(computed).not.toBeNull();
+    const [, most = '80', rest = '0'] = computed!;
+    expect(Number(most) + Number(rest)).toBe(80);
+    expect(told.slice(2)).toEqual([
+      'Rejected the suggestion of Iteration 1 for 1 image',
+      'Rejected the suggestions of Iteration 1 for 2 images',
+    ]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console3-suggestion-history.png'), fullPage: true });
     expect(harness.problems()).toEqual([]);
   }, 120_000);
 

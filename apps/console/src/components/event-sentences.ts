@@ -261,14 +261,19 @@ function sentence(group: HistoryEntry[]): string {
         : `Deleted ${plural(n, 'stored prediction')} of ${deployment()}`;
     case 'StoredPredictionPromoted':
       return `A stored prediction of ${deployment()} added to the dataset`;
-    case 'LabelSuggestionsRequested':
-      return `Asked ${iteration()} to suggest labels for ${plural(arrayLength(data.images), 'image')}`;
+    // The images of these three events are ids inside arrays, which the API does not name: they are counted.
+    case 'LabelSuggestionsRequested': {
+      const what = text(data, 'task') === 'detection' ? 'boxes' : 'labels';
+      return `Asked ${iteration()} to suggest ${what} for ${plural(arrayLength(data.images), 'image')}`;
+    }
     case 'LabelSuggestionsComputed':
-      return `${capitalise(iteration())} suggested labels for ${plural(arrayLength(data.suggestions), 'image')}`;
+      return suggestionsComputed(capitalise(iteration()), data, label);
     case 'LabelSuggestionsFailed':
       return `Label suggestions of ${iteration()} failed: ${text(data, 'reason')}`;
-    case 'LabelSuggestionsRejected':
-      return `Turned down the suggestions of ${iteration()} for ${plural(arrayLength(data.imageIds), 'image')}`;
+    case 'LabelSuggestionsRejected': {
+      const rejected = arrayLength(data.imageIds);
+      return `Rejected the ${rejected === 1 ? 'suggestion' : 'suggestions'} of ${iteration()} for ${plural(rejected, 'image')}`;
+    }
     case 'TestRunRequested':
       return `Test run of ${iteration()} on ${plural(count(data, 'imageCount') ?? 0, 'image')} requested`;
     case 'TestRunCompleted':
@@ -283,6 +288,32 @@ function sentence(group: HistoryEntry[]): string {
       // A type this console does not know yet (a newer server): still say what happened, by its name.
       return n === 1 ? `${spaced(type)} (event ${type})` : `${spaced(type)} ×${n} (event ${type})`;
   }
+}
+
+type Suggestion = { predictions?: { labelId?: unknown; probability?: unknown; box?: unknown }[] };
+
+/**
+ * 'Iteration 1 suggested labels for 80 images: red for 41, blue for 39' (or 'suggested red for all 80 images'), each
+ * image counted under its most probable label, the one its suggestion card shows first. A detector's boxes go down to a 5% probability: counting them by
+ * label would say little, so its sentence counts the images only.
+ */
+function suggestionsComputed(iteration: string, data: Data, label: (id: unknown) => string): string {
+  const suggestions = Array.isArray(data.suggestions) ? (data.suggestions as Suggestion[]) : [];
+  const boxes = suggestions.some((suggestion) => suggestion.predictions?.some((prediction) => prediction.box));
+  const what = `${iteration} suggested ${boxes ? 'boxes' : 'labels'} for ${plural(suggestions.length, 'image')}`;
+  if (boxes) return what;
+  const tally = new Map<string, number>();
+  for (const { predictions = [] } of suggestions) {
+    const [top] = [...predictions].sort((a, b) => Number(b.probability) - Number(a.probability));
+    if (top) tally.set(label(top.labelId), (tally.get(label(top.labelId)) ?? 0) + 1);
+  }
+  const byLabel = [...tally].sort(([, a], [, b]) => b - a);
+  if (byLabel.length === 0) return what;
+  if (byLabel.length === 1) {
+    const [[name, n]] = byLabel;
+    return `${iteration} suggested ${name} for ${n === 1 ? '1 image' : `all ${n} images`}`;
+  }
+  return `${what}: ${byLabel.map(([name, n]) => `${name} for ${n}`).join(', ')}`;
 }
 
 /** '10 epochs', or '' when the configuration does not say. */
