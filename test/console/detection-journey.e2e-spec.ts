@@ -152,6 +152,19 @@ describe('console: the detection journey', () => {
     await page.getByLabel(/Overlap threshold/).fill('0.5');
     await atHalfOverlap;
     await page.locator('dt', { hasText: 'mAP@50' }).waitFor();
+    // The line under the training curves names the figure the slider now gives, not the default mAP@30.
+    const curvesLine = page.locator('p.hint', { hasText: 'Each epoch’s mAP@50 counts a found box' });
+    await expect(curvesLine.textContent()).resolves.toBe(
+      'Each epoch’s mAP@50 counts a found box from 50% overlap, as training measures it; the iteration’s mAP@50 ' +
+        'counts it from 50% too, as the overlap threshold below is set.',
+    );
+    await page.getByLabel(/Overlap threshold/).fill('0.7');
+    await page.locator('dt', { hasText: 'mAP@70' }).waitFor();
+    await expect(curvesLine.textContent()).resolves.toBe(
+      'Each epoch’s mAP@50 counts a found box from 50% overlap, as training measures it; the iteration’s mAP@70 ' +
+        'counts it from 70%, as the overlap threshold below is set, so the two figures differ.',
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'console3-detection-overlap-line.png'), fullPage: true });
     await page.getByLabel(/Overlap threshold/).fill('0.3');
     await page.locator('dt', { hasText: 'mAP@30' }).waitFor();
     // A detector's epochs record validation mAP, not accuracy: the curve is named for what it shows.

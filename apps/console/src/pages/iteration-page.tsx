@@ -68,7 +68,9 @@ export function IterationPage({ project, iterationId }: { project: Project; iter
         </div>
       )}
       {completed && <QuickTest project={project} iterationId={iterationId} />}
-      {data.history.length > 0 && <Curves iteration={data} task={project.type} />}
+      {data.history.length > 0 && (
+        <Curves iteration={data} task={project.type} overlapThreshold={deferred.overlapThreshold} />
+      )}
       {/* An imported model's facts above already say it has no curves. */}
       {data.history.length === 0 && !data.imported && (
         <p className="hint">No training curves: no epoch was recorded.</p>

@@ -424,10 +424,21 @@ function runSize({ trainingImages, validationImages }: BatchProgress): string {
   return ` · ${training} training / ${validationImages.toLocaleString('en-US')} validation photos`;
 }
 
-export function Curves({ iteration, task }: { iteration: Iteration; task: Project['type'] }) {
+/**
+ * The training curves. `overlapThreshold` is the one the iteration's mAP is shown at (the iteration page's slider),
+ * so the line under the charts names the figure the page shows.
+ */
+export function Curves({
+  iteration,
+  task,
+  overlapThreshold = DEFAULT_THRESHOLDS.detection.overlapThreshold,
+}: {
+  iteration: Iteration;
+  task: Project['type'];
+  overlapThreshold?: number;
+}) {
   const epochs = iteration.history.map((item) => item.epoch);
   const validation = iteration.history.map((item) => item.valAccuracy ?? null);
-  const iterationOverlap = DEFAULT_THRESHOLDS.detection.overlapThreshold;
   return (
     <>
       <div className="charts">
@@ -463,12 +474,20 @@ export function Curves({ iteration, task }: { iteration: Iteration; task: Projec
         <p className="hint">
           Each epoch’s {mapName(EPOCH_OVERLAP_THRESHOLD)} counts a found box from{' '}
           {thresholdPercent(EPOCH_OVERLAP_THRESHOLD)} overlap, as training measures it; the iteration’s{' '}
-          {mapName(iterationOverlap)} counts it from {thresholdPercent(iterationOverlap)}, Custom Vision’s default, so
-          the two figures differ.
+          {mapName(overlapThreshold)} counts it from {thresholdPercent(overlapThreshold)}
+          {overlapSource(overlapThreshold)}
         </p>
       )}
     </>
   );
+}
+
+/** Where the iteration's overlap comes from, and whether its mAP can be read against the epochs'. */
+function overlapSource(overlapThreshold: number): string {
+  if (overlapThreshold === EPOCH_OVERLAP_THRESHOLD) return ' too, as the overlap threshold below is set.';
+  if (overlapThreshold === DEFAULT_THRESHOLDS.detection.overlapThreshold)
+    return ', Custom Vision’s default, so the two figures differ.';
+  return ', as the overlap threshold below is set, so the two figures differ.';
 }
 
 /** An estimate, so whole minutes past 90 s ('about 3 min left'); a measured time uses formatDuration. */
