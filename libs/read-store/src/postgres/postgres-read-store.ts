@@ -42,7 +42,10 @@ function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { 
     return `$${firstParameter + values.length - 1}`;
   };
   const missing = (field: string) => `coalesce(document -> ${parameter(field)}, 'null'::jsonb) = 'null'::jsonb`;
-  for (const [field, value] of Object.entries(where ?? {})) {
+  for (const [field, filter] of Object.entries(where ?? {})) {
+    // PostgreSQL looks up every combination of the ANY arrays of a query in the index (type × stream: 2 × 200
+    // lookups, 4 ms instead of 0.7): one value is an equality, which it checks on the rows it finds instead.
+    const value = isAnyOf(filter) && filter.in.length === 1 ? filter.in[0] : filter;
     if (value === null || value === undefined) {
       clauses.push(missing(field));
     } else if (isAnyOf(value)) {
