@@ -7,6 +7,7 @@ export * from './http/project.dto.js';
 export * from './http/training-config.dto.js';
 export * from './project-access.js';
 export * from './projects.module.js';
+export * from './read-models/project-history/history-names.js';
 export * from './read-models/project-history/project-history.projection.js';
 export * from './read-models/project-history/project-history.query.js';
 export * from './read-models/projects/project.view.js';

@@ -10,13 +10,32 @@ export function writesClaimedElsewhere(): DomainError {
   );
 }
 
+/** The values a filter compares a field with: an array field's elements, else the field's own type. */
+type FieldValue<Field> = NonNullable<Field> extends readonly (infer Element)[] ? Element : Field;
+
+/** "Any of these values" for one field; `null` among them also matches a missing field. Empty: matches nothing. */
+export interface AnyOf<Value> {
+  in: readonly (Value | null)[];
+}
+
 /**
  * Equality filter on top-level fields; `null` also matches a missing field. On an array field the filter is one
- * element: it matches the documents whose array holds it (as MongoDB does).
+ * element: it matches the documents whose array holds it (as MongoDB does). `{ in: [...] }` matches any of the
+ * values (one query for the documents of many ids, rather than one per id).
  */
 export type Where<T> = {
-  [K in keyof T]?: (NonNullable<T[K]> extends readonly (infer Element)[] ? Element : T[K]) | null;
+  [K in keyof T]?: FieldValue<T[K]> | null | AnyOf<FieldValue<T[K]>>;
 };
+
+/** Whether a filter value is `{ in: [...] }` rather than a value to equal. */
+export function isAnyOf(value: unknown): value is AnyOf<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray((value as { in?: unknown }).in) &&
+    Object.keys(value).length === 1
+  );
+}
 
 export interface FindQuery<T> {
   where?: Where<T>;

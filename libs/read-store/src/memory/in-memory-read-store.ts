@@ -6,6 +6,7 @@ import {
   type DocumentUpdate,
   type FindQuery,
   type ReadModelCollection,
+  isAnyOf,
   ReadStore,
   type Where,
 } from '../read-store.port.js';
@@ -102,9 +103,22 @@ class SortedIndex<T extends { id: string }> {
     }
   }
 
-  /** The documents matching the filter (on exactly this index's fields), in index order. */
+  /**
+   * The documents matching the filter (on exactly this index's fields), in index order: one group, or for
+   * `{ in: [...] }` filters the groups of every combination of their values merged (a document whose array field
+   * holds several of the values is in several groups, and listed once).
+   */
   matching(filter: Record<string, unknown>): readonly T[] {
-    return this.groups.get(JSON.stringify(this.fields.map((field) => filter[field] ?? null))) ?? [];
+    let keys: unknown[][] = [[]];
+    for (const field of this.fields) {
+      const value = filter[field];
+      const wanted = isAnyOf(value) ? [...new Set(value.in.map((one) => one ?? null))] : [value ?? null];
+      keys = keys.flatMap((prefix) => wanted.map((one) => [...prefix, one]));
+    }
+    const group = (values: unknown[]) => this.groups.get(JSON.stringify(values)) ?? [];
+    if (keys.length === 1) return group(keys[0]);
+    const byId = new Map(keys.flatMap(group).map((document) => [document.id, document]));
+    return [...byId.values()].sort(this.order);
   }
 
   private keysOf(document: T): string[] {

@@ -7,6 +7,7 @@ import {
   type DocumentUpdate,
   type FindQuery,
   type ReadModelCollection,
+  isAnyOf,
   ReadStore,
   type Where,
   writesClaimedElsewhere,
@@ -20,10 +21,11 @@ const DUPLICATE_KEY = 11000;
 type Stored<T> = Omit<T, 'id'> & { _id: string; _position: number; _deleted?: boolean };
 type Filter = Record<string, unknown>;
 
+/** `{ in: [...] }` is MongoDB's $in, which matches as equality does: null matches missing, an array any element. */
 function toFilter<T>(where: Where<T> | undefined): Filter {
   const filter: Filter = { _deleted: { $ne: true } };
   for (const [field, value] of Object.entries(where ?? {})) {
-    filter[field === 'id' ? '_id' : field] = value;
+    filter[field === 'id' ? '_id' : field] = isAnyOf(value) ? { $in: value.in } : value;
   }
   return filter;
 }

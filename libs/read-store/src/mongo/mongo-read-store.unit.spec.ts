@@ -20,8 +20,11 @@ class NoTableScanCollection {
   }
 
   private plan(filter: Record<string, unknown>, sortKeys: string[]) {
+    // $in is a list of equalities: an index serves it as it serves one.
+    const anyOf = (field: string) => (filter[field] as { $in?: unknown[] } | null)?.$in;
     const equality = Object.keys(filter).filter(
-      (field) => field !== '_deleted' && field !== '$or' && typeof filter[field] !== 'object',
+      (field) =>
+        field !== '_deleted' && field !== '$or' && (typeof filter[field] !== 'object' || anyOf(field) !== undefined),
     );
     const served = this.indexes.some((index) => {
       const prefix = index.slice(0, equality.length);
@@ -32,7 +35,8 @@ class NoTableScanCollection {
     if (!served)
       throw new Error(`No query solutions (notablescan): filter ${equality.join(',')} sort ${sortKeys.join(',')}`);
     return [...this.docs.values()].filter(
-      (doc) => doc._deleted !== true && equality.every((field) => doc[field] === filter[field]),
+      (doc) =>
+        doc._deleted !== true && equality.every((field) => (anyOf(field) ?? [filter[field]]).includes(doc[field])),
     );
   }
 
@@ -97,5 +101,16 @@ describe('MongoReadStore indexes', () => {
       ['labelId', 'projectId', '_id'],
     ]);
     expect(native.createdIndexes).toBe(3);
+  });
+
+  it('sends { in: [...] } as $in and serves it from the index of an equality on the same fields', async () => {
+    const collections = new Map<string, NoTableScanCollection>();
+    const store = MongoReadStore.on(connectionWith(collections));
+    const entries = store.collection<{ id: string; projectId: string; stream: string }>('history');
+    for (let i = 0; i < 4; i += 1)
+      await entries.apply(`e${i}`, i, () => ({ id: `e${i}`, projectId: 'p1', stream: `image-${i}` }));
+    const found = await entries.findAll({ projectId: 'p1', stream: { in: ['image-3', 'image-1', 'image-9'] } });
+    expect(found.map((entry) => entry.id)).toEqual(['e1', 'e3']);
+    expect(collections.get('rm_history')!.indexes).toEqual([['_id'], ['projectId', 'stream', '_id']]);
   });
 });

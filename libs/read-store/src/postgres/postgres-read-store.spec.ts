@@ -95,6 +95,18 @@ if (server) {
            WHERE collection = 'images' AND document IS NOT NULL AND document @> '{"projectId":"p7"}'::jsonb`,
         );
         expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('read_models_document');
+        // { in: [...] }: one lookup per value in the same index.
+        expect(
+          await store
+            .collection<{ id: string; projectId: string }>('images')
+            .count({ projectId: { in: ['p7', 'p8'] } }),
+        ).toBe(400);
+        const anyOfPlan = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN SELECT document FROM read_models
+           WHERE collection = 'images' AND document IS NOT NULL
+             AND document @> ANY(ARRAY['{"projectId":"p7"}', '{"projectId":["p7"]}', '{"projectId":"p8"}']::jsonb[])`,
+        );
+        expect(anyOfPlan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('read_models_document');
       } finally {
         await client.end();
         await store.close();

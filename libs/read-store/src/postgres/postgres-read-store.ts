@@ -8,6 +8,7 @@ import {
   type DocumentUpdate,
   type FindQuery,
   type ReadModelCollection,
+  isAnyOf,
   ReadStore,
   type Where,
   writesClaimedElsewhere,
@@ -30,7 +31,8 @@ const MAX_TRACKED_ROWS = 500_000;
 
 /**
  * A WHERE clause over `document` and its parameters, numbered from `firstParameter`. A scalar value also matches an
- * array field holding it (as MongoDB and the in-memory store match); both forms are containments the GIN index serves.
+ * array field holding it (as MongoDB and the in-memory store match); both forms are containments the GIN index serves,
+ * and so is `{ in: [...] }`: any of those containments.
  */
 function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { sql: string; values: unknown[] } {
   const clauses = ['document IS NOT NULL'];
@@ -39,9 +41,24 @@ function toCondition<T>(where: Where<T> | undefined, firstParameter: number): { 
     values.push(value);
     return `$${firstParameter + values.length - 1}`;
   };
-  for (const [field, value] of Object.entries(where ?? {})) {
+  const missing = (field: string) => `coalesce(document -> ${parameter(field)}, 'null'::jsonb) = 'null'::jsonb`;
+  for (const [field, filter] of Object.entries(where ?? {})) {
+    // PostgreSQL looks up every combination of the ANY arrays of a query in the index (type × stream: 2 × 200
+    // lookups, 4 ms instead of 0.7): one value is an equality, which it checks on the rows it finds instead.
+    const value = isAnyOf(filter) && filter.in.length === 1 ? filter.in[0] : filter;
     if (value === null || value === undefined) {
-      clauses.push(`coalesce(document -> ${parameter(field)}, 'null'::jsonb) = 'null'::jsonb`);
+      clauses.push(missing(field));
+    } else if (isAnyOf(value)) {
+      // One containment per value and form, as one array: a bitmap scan of the GIN index looks each up.
+      const present = value.in.filter((one) => one !== null && one !== undefined);
+      const containments = present.flatMap((one) =>
+        typeof one === 'object'
+          ? [JSON.stringify({ [field]: one })]
+          : [JSON.stringify({ [field]: one }), JSON.stringify({ [field]: [one] })],
+      );
+      const alternatives = [`document @> ANY(${parameter(containments)}::jsonb[])`];
+      if (present.length < value.in.length) alternatives.push(missing(field));
+      clauses.push(`(${alternatives.join(' OR ')})`);
     } else if (typeof value === 'object') {
       clauses.push(`document @> ${parameter(JSON.stringify({ [field]: value }))}::jsonb`);
     } else {

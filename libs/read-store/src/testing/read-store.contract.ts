@@ -119,6 +119,48 @@ export function readStoreContract(name: string, create: () => Promise<ReadStore>
       expect(await items.count({ tags: 'cat', owner: 'u' })).toBe(1);
     });
 
+    it('matches any of several values with { in: [...] }: null matches missing, an array field any element', async () => {
+      const items = store.collection<Item>('items');
+      const put = (id: string, position: number, item: Omit<Item, 'id'>) =>
+        items.apply(id, position, () => ({ id, ...item }));
+      await put('a', 1, { owner: 'u1', rank: 3, label: 'cat', tags: ['x', 'y'] });
+      await put('b', 2, { owner: 'u2', rank: 2, label: 'dog', tags: ['y'] });
+      await put('c', 3, { owner: 'u3', rank: 1, tags: [] });
+      await put('d', 4, { owner: 'u1', rank: 4, label: null });
+      await put('e', 5, { owner: 'u1', rank: 5 });
+      await items.apply('e', 6, () => null);
+      const ids = (found: Item[]) => found.map((item) => item.id);
+
+      expect(ids(await items.findAll({ owner: { in: ['u1', 'u3'] } }))).toEqual(['a', 'c', 'd']);
+      expect(ids(await items.findAll({ id: { in: ['d', 'a', 'missing'] } }))).toEqual(['a', 'd']);
+      expect(ids(await items.findAll({ owner: { in: [] } }))).toEqual([]);
+      expect(await items.count({ label: { in: ['dog', null] } })).toBe(3);
+      // A document whose array holds several of the values is found once.
+      expect(ids(await items.findAll({ tags: { in: ['x', 'y'] } }))).toEqual(['a', 'b']);
+      expect(ids(await items.findAll({ owner: 'u1', label: { in: ['cat', 'dog'] } }))).toEqual(['a']);
+
+      const first = await items.find({
+        where: { owner: { in: ['u1', 'u2'] } },
+        orderBy: 'rank',
+        direction: 'desc',
+        limit: 2,
+      });
+      expect(ids(first.items)).toEqual(['d', 'a']);
+      const rest = await items.find({
+        where: { owner: { in: ['u1', 'u2'] } },
+        orderBy: 'rank',
+        direction: 'desc',
+        limit: 2,
+        cursor: first.nextCursor!,
+      });
+      expect(ids(rest.items)).toEqual(['b']);
+      expect(rest.nextCursor).toBeNull();
+
+      await put('a', 7, { owner: 'u2', rank: 3 });
+      expect(ids(await items.findAll({ owner: { in: ['u1', 'u3'] } }))).toEqual(['c', 'd']);
+      expect(await items.count({ owner: { in: ['u1', 'u2'] } })).toBe(3);
+    });
+
     it('keeps checkpoints with their version', async () => {
       expect(await store.checkpoints.get('p')).toBeUndefined();
       await store.checkpoints.set('p', { position: 42, version: 2 });

@@ -41,39 +41,35 @@ export async function namesAsOfEntries(
 ): Promise<HistoryNames[]> {
   if (entries.length === 0) return [];
   const history = readStore.collection<ProjectHistoryEntry>(PROJECT_HISTORY);
-  // An image's, iteration's or deployment's events are on its own stream (image-<id>…): one indexed lookup each.
-  const ofType = (type: string, stream?: string) =>
-    history.findAll({ projectId, type, ...(stream === undefined ? {} : { stream }) });
   const referenced = entries.map((entry) => referencesOf(entry.data));
-  const ids = (kind: 'images' | 'iterations' | 'deployments') => [...new Set(referenced.flatMap((refs) => refs[kind]))];
-
-  const labelEvents = (await Promise.all([ofType('LabelAdded'), ofType('LabelRenamed')])).flat();
+  const streams = (kind: 'images' | 'iterations' | 'deployments', prefix: string) => [
+    ...new Set(referenced.flatMap((refs) => refs[kind]).map((id) => `${prefix}-${id}`)),
+  ];
+  // An image's, iteration's or deployment's events are on its own stream (image-<id>…): one indexed query per
+  // kind, for all of the page's ids at once; none for a kind the page does not refer to.
+  const naming = async (types: string[], ofStreams?: string[]) => {
+    if (ofStreams?.length === 0) return [];
+    return history.findAll({
+      projectId,
+      type: { in: types },
+      ...(ofStreams === undefined ? {} : { stream: { in: ofStreams } }),
+    });
+  };
+  const [labelEvents, imageEvents, iterationEvents, deploymentEvents] = await Promise.all([
+    naming(['LabelAdded', 'LabelRenamed']),
+    naming(['ImageUploaded'], streams('images', 'image')),
+    naming(['IterationQueued', 'ModelImported'], streams('iterations', 'iteration')),
+    naming(['ModelDeployed'], streams('deployments', 'deployment')),
+  ]);
   const labels = timelines(labelEvents, 'labelId', 'name', isString);
-  const images = timelines(
-    (await Promise.all(ids('images').map((id) => ofType('ImageUploaded', `image-${id}`)))).flat(),
-    'imageId',
-    'filename',
-    isString,
-  );
+  const images = timelines(imageEvents, 'imageId', 'filename', isString);
   const iterations = timelines(
-    (
-      await Promise.all(
-        ids('iterations').flatMap((id) => [
-          ofType('IterationQueued', `iteration-${id}`),
-          ofType('ModelImported', `iteration-${id}`),
-        ]),
-      )
-    ).flat(),
+    iterationEvents,
     'iterationId',
     'number',
     (name): name is number => typeof name === 'number',
   );
-  const deployments = timelines(
-    (await Promise.all(ids('deployments').map((id) => ofType('ModelDeployed', `deployment-${id}`)))).flat(),
-    'deploymentId',
-    'name',
-    isString,
-  );
+  const deployments = timelines(deploymentEvents, 'deploymentId', 'name', isString);
 
   return entries.map((entry, index) => {
     const refs = referenced[index];
