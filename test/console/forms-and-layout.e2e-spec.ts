@@ -452,8 +452,13 @@ describe('console: forms and layout a new user meets', () => {
       label: 'one',
       split: 'train',
     });
-    await page.reload();
+    // The page's analysis is read before the image is removed below (after it, Start would be withheld instead).
+    await Promise.all([
+      page.waitForResponse((response) => new URL(response.url()).pathname === `/v1/projects/${project.id}/analysis`),
+      page.reload(),
+    ]);
     const start = form.getByRole('button', { name: 'Start training' });
+    await start.waitFor();
     await page.waitForFunction(
       '!document.querySelector(\'form[aria-label="Training configuration"] button[type=submit]\')?.disabled',
     );
@@ -467,11 +472,13 @@ describe('console: forms and layout a new user meets', () => {
     await form.getByText('Advanced settings').click();
     await form.getByLabel('Validation share').fill('30');
     await form.getByLabel('Crop scale').fill('70');
-    const queued = page.waitForRequest(
-      (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
-    );
-    await start.click();
-    const sent = (await queued).postDataJSON() as {
+    const [queued] = await Promise.all([
+      page.waitForRequest(
+        (request) => request.method() === 'POST' && new URL(request.url()).pathname.endsWith('/iterations'),
+      ),
+      start.click(),
+    ]);
+    const sent = queued.postDataJSON() as {
       trainingConfig: {
         fineTune: number;
         validationSplit: number;
