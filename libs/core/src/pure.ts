@@ -14,6 +14,7 @@ export * from './worker-thread.js';
 export * from './process-wide-gate.js';
 export * from './dependency-unreachable.js';
 export * from './event-loop-slices.js';
+export * from './map-concurrently.js';
 export * from './archives/archive-inflation.js';
 export * from './archives/unzip-safely.js';
 export * from './archives/zip-archive.js';

@@ -5,6 +5,7 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { Settings } from '../config/settings.js';
 import { DomainError } from '../domain/domain-error.js';
+import { mapConcurrently } from '../map-concurrently.js';
 import { AddressPolicy } from './address-policy.js';
 
 export interface FetchedImage {
@@ -69,22 +70,19 @@ export class UrlFetcher {
   }
 
   /** Fetches several URLs, a few at a time; each succeeds or fails on its own, in the order given. */
-  async fetchEach(urls: readonly string[]): Promise<FetchOutcome[]> {
-    const outcomes: FetchOutcome[] = new Array(urls.length);
-    let next = 0;
-    const work = async () => {
-      while (next < urls.length) {
-        const index = next++;
+  fetchEach(urls: readonly string[]): Promise<FetchOutcome[]> {
+    return mapConcurrently(
+      urls.length,
+      async (index): Promise<FetchOutcome> => {
         try {
-          outcomes[index] = { image: await this.fetch(urls[index]) };
+          return { image: await this.fetch(urls[index]) };
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
-          outcomes[index] = { error };
+          return { error };
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, urls.length) }, work));
-    return outcomes;
+      },
+      CONCURRENCY,
+    );
   }
 
   async fetch(url: string): Promise<FetchedImage> {

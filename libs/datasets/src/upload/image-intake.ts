@@ -10,6 +10,7 @@ import {
   DomainError,
   IdGenerator,
   isDomainError,
+  mapConcurrently,
   type RequestContext,
   toPlainText,
 } from '@diyml/core';
@@ -224,17 +225,15 @@ export class ImageIntake implements OnApplicationShutdown {
       promise.catch(() => undefined);
       return { promise, resolve, reject };
     });
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const index = next++;
-        await this.prepare(projectContext, files[index], inspections?.[index]).then(
+    const workers = mapConcurrently(
+      files.length,
+      (index) =>
+        this.prepare(projectContext, files[index], inspections?.[index]).then(
           prepared[index].resolve,
           prepared[index].reject,
-        );
-      }
-    };
-    const workers = Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
+        ),
+      CONCURRENCY,
+    );
     const records: Promise<Recorded>[] = [];
     /** The last record of each content in this request: an equal file later in the request waits for it. */
     const lastOfContent = new Map<string, Promise<Recorded>>();
@@ -261,17 +260,8 @@ export class ImageIntake implements OnApplicationShutdown {
   }
 
   /** Checks the bytes of every file (decoding them) without storing or recording anything. */
-  async inspect(files: readonly IncomingImage[]): Promise<Inspection[]> {
-    const inspections: Inspection[] = new Array(files.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < files.length) {
-        const index = next++;
-        inspections[index] = await this.inspectOne(files[index]);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker));
-    return inspections;
+  inspect(files: readonly IncomingImage[]): Promise<Inspection[]> {
+    return mapConcurrently(files.length, (index) => this.inspectOne(files[index]), CONCURRENCY);
   }
 
   private async inspectOne(file: IncomingImage): Promise<Inspection> {

@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { mapConcurrently } from '@diyml/core/pure';
 import type { Box } from '../boxes/box.js';
 import { decodingBudget } from './decoding-budget.js';
 
@@ -206,19 +207,6 @@ export function toUnitRange(pixels: Uint8Array): Float32Array {
  * its threads busy without queueing thousands of buffers at once. Results keep the input order. Each decode of
  * encoded bytes also waits for room in the process's pixel budget, so large images are decoded one at a time.
  */
-export async function decodeAll<T>(
-  count: number,
-  decodeOne: (index: number) => Promise<T>,
-  concurrency = 4,
-): Promise<T[]> {
-  const results = new Array<T>(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      results[index] = await decodeOne(index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return results;
+export function decodeAll<T>(count: number, decodeOne: (index: number) => Promise<T>, concurrency = 4): Promise<T[]> {
+  return mapConcurrently(count, decodeOne, concurrency);
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { BLOB_NOT_FOUND, BlobStore } from '@diyml/blobs';
-import { type CommandMetadata, isDomainError } from '@diyml/core/pure';
+import { type CommandMetadata, isDomainError, mapConcurrently } from '@diyml/core/pure';
 import { CommandPipeline, EventStore, loadStream } from '@diyml/event-store';
 import {
   type JobContext,
@@ -237,22 +237,19 @@ export class TrainingJobProcessor implements JobProcessor<TrainingJobPayload> {
    * The blobs' bytes in order, null for one that is gone: one read each, where asking first cost a file lookup per
    * image, and a few at once, as one at a time waited on the file system (2,000 photos: 2,000 blobs, 1.8 GB).
    */
-  private async storedBlobs(sha256s: readonly string[]): Promise<(Buffer | null)[]> {
-    const read = new Array<Buffer | null>(sha256s.length);
-    let next = 0;
-    const reader = async () => {
-      while (next < sha256s.length) {
-        const position = next++;
+  private storedBlobs(sha256s: readonly string[]): Promise<(Buffer | null)[]> {
+    return mapConcurrently(
+      sha256s.length,
+      async (position) => {
         try {
-          read[position] = await this.blobs.get(sha256s[position]);
+          return await this.blobs.get(sha256s[position]);
         } catch (error) {
           if (!isDomainError(error, BLOB_NOT_FOUND)) throw error;
-          read[position] = null;
+          return null;
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BLOB_READS_AT_ONCE, sha256s.length) }, reader));
-    return read;
+      },
+      BLOB_READS_AT_ONCE,
+    );
   }
 
   /**
