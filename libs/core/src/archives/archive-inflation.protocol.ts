@@ -1,4 +1,5 @@
-import type { ArchiveLimitCode, InflatedArchive, InflationRequest, ZipSource } from './archive-inflation.js';
+import type { ErrorKind } from '../domain/domain-error.js';
+import type { InflatedArchive, InflationRequest, ZipSource } from './archive-inflation.js';
 
 export interface ToInflationThread {
   zip: ZipSource;
@@ -7,6 +8,6 @@ export interface ToInflationThread {
 
 export type FromInflationThread =
   | { type: 'inflated'; archive: InflatedArchive }
-  | { type: 'limit'; code: ArchiveLimitCode; message: string; details: Record<string, unknown> }
-  | { type: 'invalid'; message: string }
+  /** A DomainError: a limit passed (413) or not a readable zip (400). */
+  | { type: 'refused'; kind: ErrorKind; code: string; message: string; details?: unknown }
   | { type: 'failed'; message: string };

@@ -1,42 +1,39 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { zipSync } from 'fflate';
+import { Zip, ZipDeflate, ZipPassThrough, zipSync } from 'fflate';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildZip, deflatedEntry, zeroBomb } from '../testing/zip-bombs.js';
-import {
-  ArchiveFormatError,
-  ArchiveLimitError,
-  type ArchiveLimits,
-  inflateArchive,
-  type InflationRequest,
-} from './archive-inflation.js';
+import { DomainError } from '../domain/domain-error.js';
+import { inflateArchive, type InflationRequest } from './archive-inflation.js';
 import { archiveThreads, unzipSafely } from './unzip-safely.js';
+import type { ArchiveLimits } from './zip-archive.js';
 
 const MiB = 1024 * 1024;
 const limits: ArchiveLimits = { maxTotalBytes: 64 * MiB, maxEntryBytes: 32 * MiB, maxEntries: 100, maxRatio: 200 };
 const everything: InflationRequest = { limits, rules: [{ pattern: '' }] };
 
-function limitError(run: () => unknown): ArchiveLimitError {
+/** The DomainError inflating ends with. */
+async function refusal(inflating: Promise<unknown>): Promise<DomainError> {
   try {
-    run();
+    await inflating;
   } catch (error) {
-    if (error instanceof ArchiveLimitError) return error;
+    if (error instanceof DomainError) return error;
     throw error;
   }
-  throw new Error('no limit was passed');
+  throw new Error('the archive was inflated whole');
 }
 
 describe('inflating an archive with limits on the real bytes', () => {
-  it('inflates the entries the rules ask for, counts the others and passes over omitted ones', () => {
+  it('inflates the entries the rules ask for, counts the others and passes over omitted ones', async () => {
     const zip = zipSync({
       'cats/1.png': new Uint8Array([1, 2, 3]),
       'notes.txt': new TextEncoder().encode('hello'),
       '__MACOSX/._1.png': new Uint8Array([9]),
       'empty.json': new Uint8Array(0),
     });
-    const archive = inflateArchive(zip, {
+    const archive = await inflateArchive(zip, {
       limits,
       rules: [{ pattern: '\\.png$' }, { pattern: '\\.json$' }],
       omit: { pattern: '(^|/)__MACOSX/' },
@@ -48,33 +45,65 @@ describe('inflating an archive with limits on the real bytes', () => {
     expect(archive.skipped).toBe(1);
   });
 
-  it('stops a 1 GiB bomb in a 1 MiB zip on its compression ratio, whatever its headers declare', () => {
-    const bomb = zeroBomb('weights.bin', 1024 * MiB, 1000);
-    const zip = buildZip([bomb]);
-    expect(zip.byteLength).toBeLessThan(2 * MiB);
-    const error = limitError(() =>
-      inflateArchive(zip, {
-        ...everything,
-        limits: { ...limits, maxEntryBytes: 2048 * MiB, maxTotalBytes: 2048 * MiB },
-      }),
-    );
-    expect(error.code).toBe('ARCHIVE_RATIO_EXCEEDED');
-    expect(error.details).toEqual({ path: 'weights.bin', maxRatio: 200 });
+  it('stops a 1 GiB bomb in a 1 MiB zip on its compression ratio, and one whose headers lie at the size they declare', async () => {
+    const generous = { ...everything, limits: { ...limits, maxEntryBytes: 2048 * MiB, maxTotalBytes: 2048 * MiB } };
+    const honest = buildZip([zeroBomb('weights.bin', 1024 * MiB)]);
+    expect(honest.byteLength).toBeLessThan(2 * MiB);
+    const error = await refusal(inflateArchive(honest, generous));
+    expect([error.kind, error.code, error.details]).toEqual([
+      'too-large',
+      'ARCHIVE_RATIO_EXCEEDED',
+      { path: 'weights.bin', maxRatio: 200 },
+    ]);
+    const lying = await refusal(inflateArchive(buildZip([zeroBomb('weights.bin', 1024 * MiB, 1000)]), generous));
+    expect([lying.kind, lying.code]).toEqual(['validation', 'INVALID_ARCHIVE']);
   });
 
-  it('stops an entry at the entry limit and the archive at the total limit, counting inflated bytes', () => {
+  it('reads whole the entries of a zip written as a stream (sizes after the data) whose bytes hold zip signatures', async () => {
+    // A photo's bytes may hold any four bytes: here the data-descriptor and central-directory signatures.
+    const photo = new Uint8Array(randomBytes(200_000));
+    photo.set([0x50, 0x4b, 0x07, 0x08], 50_000);
+    photo.set([0x50, 0x4b, 0x01, 0x02], 120_000);
+    const chunks: Uint8Array[] = [];
+    const zip = new Zip((error, chunk) => {
+      if (error) throw error;
+      chunks.push(chunk);
+    });
+    for (const [name, Entry] of [
+      ['stored.png', ZipPassThrough],
+      ['deflated.png', ZipDeflate],
+    ] as const) {
+      const entry = new Entry(name);
+      zip.add(entry);
+      entry.push(photo, true);
+    }
+    zip.end();
+    const archive = await inflateArchive(Buffer.concat(chunks), everything);
+    expect(archive.entries.map((entry) => [entry.path, Buffer.from(entry.bytes!).equals(photo)])).toEqual([
+      ['stored.png', true],
+      ['deflated.png', true],
+    ]);
+  });
+
+  it('reads the paths of a zip made on Windows, whose folders are separated by backslashes, with slashes', async () => {
+    const zip = buildZip([deflatedEntry('cats\\1.png', new Uint8Array([1]))]);
+    const archive = await inflateArchive(zip, { limits, rules: [{ pattern: '^cats/[^/]+\\.png$' }] });
+    expect(archive.entries.map((entry) => entry.path)).toEqual(['cats/1.png']);
+  });
+
+  it('stops an entry at the entry limit and the archive at the total limit', async () => {
     const tolerant = { ...limits, maxTotalBytes: 8 * MiB, maxEntryBytes: 4 * MiB, maxRatio: 1_000_000 };
-    const big = buildZip([zeroBomb('big.bin', 5 * MiB, 10)]);
-    expect(limitError(() => inflateArchive(big, { ...everything, limits: tolerant })).code).toBe(
+    const big = buildZip([zeroBomb('big.bin', 5 * MiB)]);
+    expect((await refusal(inflateArchive(big, { ...everything, limits: tolerant }))).code).toBe(
       'ARCHIVE_ENTRY_TOO_LARGE',
     );
     const many = buildZip([zeroBomb('a.bin', 3 * MiB), zeroBomb('b.bin', 3 * MiB), zeroBomb('c.bin', 3 * MiB)]);
-    expect(limitError(() => inflateArchive(many, { ...everything, limits: tolerant })).code).toBe('ARCHIVE_TOO_LARGE');
+    expect((await refusal(inflateArchive(many, { ...everything, limits: tolerant }))).code).toBe('ARCHIVE_TOO_LARGE');
   });
 
-  it('keeps an entry over its rule limit as null when the rule says skip, and goes on', () => {
+  it('keeps an entry over its rule limit as null when the rule says skip, and goes on', async () => {
     const zip = buildZip([zeroBomb('huge.png', 4 * MiB), deflatedEntry('small.png', new Uint8Array([7, 7]))]);
-    const archive = inflateArchive(zip, {
+    const archive = await inflateArchive(zip, {
       limits: { ...limits, maxRatio: 1_000_000 },
       rules: [{ pattern: '\\.png$', maxBytes: MiB, oversize: 'skip' }],
     });
@@ -84,18 +113,20 @@ describe('inflating an archive with limits on the real bytes', () => {
     ]);
   });
 
-  it('refuses more entries than allowed, skipped ones included', () => {
+  it('refuses more entries than allowed, skipped ones included', async () => {
     const files = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`f${i}.txt`, new Uint8Array([i])]));
-    expect(limitError(() => inflateArchive(zipSync(files), { limits, rules: [] })).code).toBe(
+    expect((await refusal(inflateArchive(zipSync(files), { limits, rules: [] }))).code).toBe(
       'ARCHIVE_TOO_MANY_ENTRIES',
     );
   });
 
-  it('refuses bytes that are not a zip, and a truncated one', () => {
-    expect(() => inflateArchive(new TextEncoder().encode('not a zip at all'), everything)).toThrow(ArchiveFormatError);
+  it('refuses bytes that are not a zip, and a truncated one', async () => {
+    expect((await refusal(inflateArchive(new TextEncoder().encode('not a zip at all'), everything))).code).toBe(
+      'INVALID_ARCHIVE',
+    );
     const zip = zipSync({ 'a.bin': new Uint8Array(randomBytes(100_000)) });
     const truncated = new Uint8Array([...zip.subarray(0, 2000), ...zip.subarray(zip.byteLength - 22)]);
-    expect(() => inflateArchive(truncated, everything)).toThrow(ArchiveFormatError);
+    expect((await refusal(inflateArchive(truncated, everything))).code).toBe('INVALID_ARCHIVE');
   });
 
   describe('from a file, read a piece at a time', () => {
@@ -107,7 +138,7 @@ describe('inflating an archive with limits on the real bytes', () => {
     };
     afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-    it('unpacks the same entries as from bytes, stored and deflated ones crossing the pieces it reads', () => {
+    it('unpacks the same entries as from bytes, stored and deflated ones crossing the pieces it reads', async () => {
       const stored = randomBytes(700_000);
       const zip = zipSync({
         'a/stored.png': [new Uint8Array(stored), { level: 0 }],
@@ -115,8 +146,8 @@ describe('inflating an archive with limits on the real bytes', () => {
         'notes.txt': new TextEncoder().encode('hello'),
       });
       const request: InflationRequest = { limits, rules: [{ pattern: '\\.png$' }] };
-      const fromFile = inflateArchive(fileOf('mixed.zip', zip), request);
-      const fromBytes = inflateArchive(zip, request);
+      const fromFile = await inflateArchive(fileOf('mixed.zip', zip), request);
+      const fromBytes = await inflateArchive(zip, request);
       expect(fromFile.entries.map((entry) => entry.path)).toEqual(['a/stored.png', 'b/deflated.png']);
       fromFile.entries.forEach((entry, index) =>
         expect(Buffer.from(entry.bytes!).equals(Buffer.from(fromBytes.entries[index].bytes!))).toBe(true),
@@ -125,7 +156,7 @@ describe('inflating an archive with limits on the real bytes', () => {
       expect(fromFile.skipped).toBe(1);
     });
 
-    it('reads hundreds of small stored and deflated entries whose headers fall across the pieces it reads', () => {
+    it('reads hundreds of small stored and deflated entries whose headers fall across the pieces it reads', async () => {
       const files = Object.fromEntries(
         Array.from({ length: 300 }, (_, i) => [
           `f${i}.bin`,
@@ -134,7 +165,7 @@ describe('inflating an archive with limits on the real bytes', () => {
       );
       const zip = zipSync(files);
       const request: InflationRequest = { limits: { ...limits, maxEntries: 1000 }, rules: [{ pattern: '' }] };
-      const fromFile = inflateArchive(fileOf('many.zip', zip), request);
+      const fromFile = await inflateArchive(fileOf('many.zip', zip), request);
       expect(fromFile.entries).toHaveLength(300);
       fromFile.entries.forEach((entry, i) => {
         expect(entry.path).toBe(`f${i}.bin`);
@@ -142,7 +173,7 @@ describe('inflating an archive with limits on the real bytes', () => {
       });
     });
 
-    it('writes the entries of a rule with a directory to files as they inflate, and leaves no file when it fails', () => {
+    it('writes the entries of a rule with a directory to files as they inflate, and leaves no file when it fails', async () => {
       const image = new Uint8Array(randomBytes(300_000));
       const zip = fileOf(
         'to-files.zip',
@@ -153,7 +184,7 @@ describe('inflating an archive with limits on the real bytes', () => {
         ]),
       );
       const directory = mkdtempSync(join(folder, 'entries-'));
-      const archive = inflateArchive(zip, {
+      const archive = await inflateArchive(zip, {
         limits: { ...limits, maxRatio: 1_000_000 },
         rules: [{ pattern: '\\.png$', maxBytes: MiB, oversize: 'skip', directory }, { pattern: '\\.json$' }],
       });
@@ -169,21 +200,23 @@ describe('inflating an archive with limits on the real bytes', () => {
       const failing = fileOf('failing.zip', buildZip([deflatedEntry('1.png', image), zeroBomb('2.png', 64 * MiB)]));
       const empty = mkdtempSync(join(folder, 'entries-'));
       expect(
-        limitError(() => inflateArchive(failing, { limits, rules: [{ pattern: '\\.png$', directory: empty }] })).code,
+        (await refusal(inflateArchive(failing, { limits, rules: [{ pattern: '\\.png$', directory: empty }] }))).code,
       ).toBe('ARCHIVE_RATIO_EXCEEDED');
       expect(readdirSync(empty)).toEqual([]);
     });
 
     it('stops a bomb at its limit, and refuses a file that is not a zip or is truncated', async () => {
       const bomb = fileOf('bomb.zip', buildZip([zeroBomb('bomb.bin', 64 * MiB)]));
-      expect(limitError(() => inflateArchive(bomb, everything)).code).toBe('ARCHIVE_RATIO_EXCEEDED');
+      expect((await refusal(inflateArchive(bomb, everything))).code).toBe('ARCHIVE_RATIO_EXCEEDED');
       await expect(unzipSafely(bomb, everything)).rejects.toMatchObject({ code: 'ARCHIVE_RATIO_EXCEEDED' });
-      expect(() => inflateArchive(fileOf('text.zip', new TextEncoder().encode('not a zip')), everything)).toThrow(
-        ArchiveFormatError,
-      );
+      expect(
+        (await refusal(inflateArchive(fileOf('text.zip', new TextEncoder().encode('not a zip')), everything))).code,
+      ).toBe('INVALID_ARCHIVE');
       const zip = zipSync({ 'a.bin': new Uint8Array(randomBytes(600_000)) });
       const truncated = new Uint8Array([...zip.subarray(0, 300_000), ...zip.subarray(zip.byteLength - 22)]);
-      expect(() => inflateArchive(fileOf('truncated.zip', truncated), everything)).toThrow(ArchiveFormatError);
+      expect((await refusal(inflateArchive(fileOf('truncated.zip', truncated), everything))).code).toBe(
+        'INVALID_ARCHIVE',
+      );
     });
   });
 

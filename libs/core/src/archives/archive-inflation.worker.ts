@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { ArchiveFormatError, ArchiveLimitError, inflateArchive } from './archive-inflation.js';
+import { DomainError } from '../domain/domain-error.js';
+import { inflateArchive } from './archive-inflation.js';
 import type { FromInflationThread, ToInflationThread } from './archive-inflation.protocol.js';
 
 /**
@@ -8,14 +9,14 @@ import type { FromInflationThread, ToInflationThread } from './archive-inflation
  */
 const port = parentPort!;
 
-port.on('message', ({ zip, request }: ToInflationThread) => {
+port.on('message', async ({ zip, request }: ToInflationThread) => {
   let answer: FromInflationThread;
   const transfer: ArrayBuffer[] = [];
   try {
-    const archive = inflateArchive(zip, request);
+    const archive = await inflateArchive(zip, request);
     for (const entry of archive.entries) {
       if (!entry.bytes) continue;
-      // An entry that is a view into a larger buffer (stored entries, shared chunks) gets its own buffer to move: a
+      // An entry that is a view into a larger buffer (Node's pool of small buffers) gets its own buffer to move: a
       // copy by Uint8Array's constructor, as a Buffer's slice() is a view of the same memory.
       const own =
         entry.bytes.byteOffset === 0 &&
@@ -26,10 +27,10 @@ port.on('message', ({ zip, request }: ToInflationThread) => {
     }
     answer = { type: 'inflated', archive };
   } catch (error) {
-    if (error instanceof ArchiveLimitError)
-      answer = { type: 'limit', code: error.code, message: error.message, details: error.details };
-    else if (error instanceof ArchiveFormatError) answer = { type: 'invalid', message: error.message };
-    else answer = { type: 'failed', message: (error as Error).message ?? String(error) };
+    answer =
+      error instanceof DomainError
+        ? { type: 'refused', kind: error.kind, code: error.code, message: error.message, details: error.details }
+        : { type: 'failed', message: (error as Error).message ?? String(error) };
   }
   port.postMessage(answer, transfer);
 });

@@ -1,7 +1,8 @@
 import { DomainError } from '../domain/domain-error.js';
 import { siblingModule, startWorkerThread, WorkerThreadPool } from '../worker-thread.js';
-import type { ArchiveLimits, InflatedArchive, InflationRequest, ZipSource } from './archive-inflation.js';
+import type { InflatedArchive, InflationRequest, ZipSource } from './archive-inflation.js';
 import type { FromInflationThread, ToInflationThread } from './archive-inflation.protocol.js';
+import type { ArchiveLimits } from './zip-archive.js';
 
 /** Stable codes of archive refusals, shared by every import that takes a zip. */
 export const ArchiveErrors = {
@@ -47,19 +48,14 @@ export const archiveThreads = new WorkerThreadPool(
  */
 export async function unzipSafely(zip: ZipSource, request: InflationRequest): Promise<InflatedArchive> {
   const answer = await archiveThreads.request<FromInflationThread>({ zip, request } satisfies ToInflationThread, {
-    reusable: (answer) => answer.type === 'inflated' || answer.type === 'invalid',
+    reusable: (answer) => answer.type === 'inflated' || (answer.type === 'refused' && answer.kind === 'validation'),
     stopped: (code) => new Error(`the archive thread stopped (exit code ${code})`),
   });
   switch (answer.type) {
     case 'inflated':
       return answer.archive;
-    case 'limit':
-      throw new DomainError('too-large', ArchiveErrors[answer.code], answer.message, answer.details);
-    case 'invalid':
-      throw DomainError.validation(
-        ArchiveErrors.INVALID_ARCHIVE,
-        `The archive is not a readable zip file: ${answer.message}.`,
-      );
+    case 'refused':
+      throw new DomainError(answer.kind, answer.code, answer.message, answer.details);
     case 'failed':
       throw new Error(`Unzipping failed: ${answer.message}`);
   }

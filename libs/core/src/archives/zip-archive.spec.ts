@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ZipFile } from 'yazl';
 import { DomainError } from '../domain/domain-error.js';
 import { buildZip, deflatedEntry, zeroBomb } from '../testing/zip-bombs.js';
-import type { ArchiveLimits } from './archive-inflation.js';
+import type { ArchiveLimits } from './zip-archive.js';
 import { ZipArchive } from './zip-archive.js';
 
 const MiB = 1024 * 1024;

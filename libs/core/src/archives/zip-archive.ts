@@ -2,13 +2,22 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import yauzl from 'yauzl';
 import { DomainError } from '../domain/domain-error.js';
-import {
-  type ArchiveLimitCode,
-  ArchiveLimitError,
-  type ArchiveLimits,
-  RATIO_FLOOR_BYTES,
-} from './archive-inflation.js';
 import { ArchiveErrors } from './unzip-safely.js';
+
+/** Bounds on what one zip may unpack to, checked against the declared sizes and the bytes actually inflated. */
+export interface ArchiveLimits {
+  /** All entries read together. */
+  maxTotalBytes: number;
+  /** One entry. */
+  maxEntryBytes: number;
+  /** Entries in the archive, read or not. */
+  maxEntries: number;
+  /** Inflated bytes per compressed byte of one entry, checked once the entry is past RATIO_FLOOR_BYTES. */
+  maxRatio: number;
+}
+
+/** Small entries may compress far better than the ratio (a JSON file of zeros), and cost nothing. */
+export const RATIO_FLOOR_BYTES = 1024 * 1024;
 
 /** One entry as the central directory lists it; `open` inflates it within the limits. */
 export interface ZipEntry {
@@ -19,7 +28,11 @@ export interface ZipEntry {
   open(): Promise<Readable>;
 }
 
-function limitError(code: ArchiveLimitCode, message: string, details: Record<string, unknown>): DomainError {
+function limitError(
+  code: Exclude<keyof typeof ArchiveErrors, 'INVALID_ARCHIVE'>,
+  message: string,
+  details: Record<string, unknown>,
+): DomainError {
   return new DomainError('too-large', ArchiveErrors[code], message, details);
 }
 
@@ -28,7 +41,7 @@ export function invalidArchive(reason: string): DomainError {
 }
 
 /** Refuses (413) an entry of `bytes` inflated bytes past the ratio or entry limit. */
-function checkEntry(
+export function checkEntrySize(
   path: string,
   compressedSize: number,
   bytes: number,
@@ -48,10 +61,9 @@ function checkEntry(
     });
 }
 
-/** An ArchiveLimitError (the in-memory inflater's) or a yauzl error as the DomainError a client sees. */
+/** A yauzl error as the DomainError a client sees. */
 function asDomainError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
-  if (error instanceof ArchiveLimitError) return limitError(error.code, error.message, error.details);
   return invalidArchive((error as Error).message ?? String(error));
 }
 
@@ -96,16 +108,17 @@ export class ZipArchive {
   }
 
   private static async directory(source: FileHandle | Buffer): Promise<yauzl.ZipFile> {
-    const options = { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true };
+    const options = { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true };
     if (Buffer.isBuffer(source)) return yauzl.fromBufferPromise(source, options);
     return yauzl.fromRandomAccessReaderPromise(new FileRangeReader(source), (await source.stat()).size, options);
   }
 
   /**
    * Every entry, in central-directory order; each call is a new pass (the directory is read again, not kept in
-   * memory). An entry can be opened during its pass or after, until `close`.
+   * memory). An entry can be opened during its pass or after, until `close`. Declared sizes past a limit refuse the
+   * archive as the directory is read, or with `checkDeclaredSizes: false` when that entry is opened.
    */
-  async *entries(): AsyncGenerator<ZipEntry> {
+  async *entries({ checkDeclaredSizes = true } = {}): AsyncGenerator<ZipEntry> {
     let zip: yauzl.ZipFile;
     try {
       zip = await ZipArchive.directory(this.source);
@@ -125,7 +138,7 @@ export class ZipArchive {
       const entry = next.value;
       if (entry.fileName.endsWith('/')) continue;
       // yauzl holds an entry to the size it declares: a bomb that says what it is stops here, before any inflating.
-      checkEntry(entry.fileName, entry.compressedSize, entry.uncompressedSize, this.limits);
+      if (checkDeclaredSizes) checkEntrySize(entry.fileName, entry.compressedSize, entry.uncompressedSize, this.limits);
       yield {
         name: entry.fileName,
         compressedSize: entry.compressedSize,
@@ -136,16 +149,13 @@ export class ZipArchive {
   }
 
   private async openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+    checkEntrySize(entry.fileName, entry.compressedSize, entry.uncompressedSize, this.limits);
     const meter = new EntryMeter(entry.fileName, entry.compressedSize, this.limits, (bytes) => {
       this.inflated += bytes;
       if (this.inflated > this.limits.maxTotalBytes) {
-        throw new ArchiveLimitError(
-          'ARCHIVE_TOO_LARGE',
-          `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`,
-          {
-            maxTotalBytes: this.limits.maxTotalBytes,
-          },
-        );
+        throw limitError('ARCHIVE_TOO_LARGE', `The archive unpacks to more than ${this.limits.maxTotalBytes} bytes.`, {
+          maxTotalBytes: this.limits.maxTotalBytes,
+        });
       }
     });
     if (this.inflated + entry.uncompressedSize > this.limits.maxTotalBytes) {
@@ -239,7 +249,7 @@ class EntryMeter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.byteLength;
     try {
-      checkEntry(this.path, this.compressedSize, this.bytes, this.limits);
+      checkEntrySize(this.path, this.compressedSize, this.bytes, this.limits);
       this.count(chunk.byteLength);
     } catch (error) {
       callback(asDomainError(error) as Error);

@@ -28,7 +28,7 @@ describe('ZipWriter', () => {
       ['blobs/model', model, 'store'],
       ['blobs/tricky', tricky, 'store'],
     ]);
-    const read = inflateArchive(zip, { limits: LIMITS, rules: [{ pattern: '.*' }] });
+    const read = await inflateArchive(zip, { limits: LIMITS, rules: [{ pattern: '.*' }] });
     // The entries' bytes are Buffers (views of the archive): compared as the bytes they hold.
     expect(read.entries.map(({ path, bytes }) => ({ path, bytes: bytes && new Uint8Array(bytes) }))).toEqual([
       { path: 'events/000001.jsonl', bytes: text },
