@@ -22,6 +22,26 @@ function useBundledWasmBinaries(): void {
   wasmPathsSet = true;
 }
 
+const CRASH_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * The wasm backend's Emscripten module adds process-wide handlers that rethrow every uncaught error and unhandled
+ * rejection from inside the handler: the process then dies with exit code 7 before its own handlers run (the api's
+ * logging, a test runner's report). Whatever handlers `load` adds are taken off again.
+ */
+async function withoutAddedCrashHandlers<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(CRASH_EVENTS.map((event) => [event, new Set(process.listeners(event))]));
+  try {
+    return await load();
+  } finally {
+    for (const event of CRASH_EVENTS) {
+      for (const listener of process.listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
+}
+
 async function tryBackend(name: BackendName): Promise<boolean> {
   try {
     if (name === 'tensorflow') {
@@ -32,7 +52,7 @@ async function tryBackend(name: BackendName): Promise<boolean> {
     }
     if (name === 'wasm') useBundledWasmBinaries();
     registerGradientKernels(name);
-    return await tf.setBackend(name);
+    return await withoutAddedCrashHandlers(() => tf.setBackend(name));
   } catch {
     return false;
   }
