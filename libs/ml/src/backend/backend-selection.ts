@@ -22,23 +22,21 @@ function useBundledWasmBinaries(): void {
   wasmPathsSet = true;
 }
 
-const CRASH_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
-
 /**
  * The wasm backend's Emscripten module adds process-wide handlers that rethrow every uncaught error and unhandled
  * rejection from inside the handler: the process then dies with exit code 7 before its own handlers run (the api's
  * logging, a test runner's report). Whatever handlers `load` adds are taken off again.
  */
 async function withoutAddedCrashHandlers<T>(load: () => Promise<T>): Promise<T> {
-  const before = new Map(CRASH_EVENTS.map((event) => [event, new Set(process.listeners(event))]));
+  const uncaught = process.listeners('uncaughtException');
+  const unhandled = process.listeners('unhandledRejection');
   try {
     return await load();
   } finally {
-    for (const event of CRASH_EVENTS) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
-      }
-    }
+    for (const listener of process.listeners('uncaughtException'))
+      if (!uncaught.includes(listener)) process.removeListener('uncaughtException', listener);
+    for (const listener of process.listeners('unhandledRejection'))
+      if (!unhandled.includes(listener)) process.removeListener('unhandledRejection', listener);
   }
 }
 
