@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventMetadata } from '@diyml/core/pure';
 import type { RecordedEvent } from '@diyml/event-store';
 import { InMemoryReadStore, type ReadModelCollection, type ReadStore } from '@diyml/read-store/pure';
-import { MAX_LOOKED_UP_PER_PAGE, MAX_NAMED_PER_ENTRY, namesAsOfEntries } from './history-names.js';
+import { MAX_NAMED_PER_ENTRY, MIN_LOOKED_UP_PER_PAGE, namesAsOfEntries } from './history-names.js';
 import { PROJECT_HISTORY, type ProjectHistoryEntry, ProjectHistoryProjection } from './project-history.projection.js';
 
 const metadata: EventMetadata = {
@@ -11,7 +11,8 @@ const metadata: EventMetadata = {
   causationId: null,
   at: '2026-02-01T00:00:00.000Z',
 };
-const PAGE = MAX_LOOKED_UP_PER_PAGE;
+/** The longest page the API serves (MAX_PAGE_SIZE). */
+const PAGE = 1000;
 const LISTED = 30;
 /** The images the k-th rejection lists: its own first, then others no other rejection lists. */
 const listedBy = (k: number) => [`img-${k}`, ...Array.from({ length: LISTED - 1 }, (_, j) => `img-${k}-${j}`)];
@@ -57,7 +58,7 @@ describe('history names of ids nested in lists, bounded', () => {
       return projection.apply(event as RecordedEvent, store);
     };
     for (let k = 0; k < PAGE; k += 1)
-      for (const imageId of k < 2 ? listedBy(k) : [`img-${k}`])
+      for (const imageId of k < 100 ? listedBy(k) : [`img-${k}`])
         await record(`image-${imageId}`, 'ImageUploaded', { imageId, filename: `${imageId}.png` });
     await record('iteration-it1', 'IterationQueued', { iterationId: 'it1', number: 1 });
     for (let k = 0; k < PAGE; k += 1)
@@ -77,11 +78,21 @@ describe('history names of ids nested in lists, bounded', () => {
     expect(queries()).toBe(3);
   });
 
-  it('names each rejection of a full page by its first image, looking up no more than a page of ids', async () => {
+  it(`names each rejection of a 100-entry page by its first images, looking up ${MIN_LOOKED_UP_PER_PAGE} of the 3000`, async () => {
+    const { store: counted, queries } = counting(store);
+    const names = await namesAsOfEntries(counted, 'p1', rejections.slice(0, 100));
+    const perEntry = MIN_LOOKED_UP_PER_PAGE / 100;
+    expect(names.map((named) => Object.keys(named.images))).toEqual(
+      rejections.slice(0, 100).map((_, k) => listedBy(k).slice(0, perEntry)),
+    );
+    expect(queries()).toBe(3);
+  });
+
+  it('names each rejection of a full page by its first image, looking up one image an entry', async () => {
     const { store: counted, queries } = counting(store);
     const names = await namesAsOfEntries(counted, 'p1', rejections);
     expect(names).toHaveLength(PAGE);
-    // 30 000 images listed: every entry's first is looked up before any entry's second, so the first 1000 fill it.
+    // 30 000 images listed: every entry's first is looked up before any entry's second, and those fill the budget.
     expect(names.map((named) => Object.keys(named.images))).toEqual(rejections.map((_, k) => [`img-${k}`]));
     expect(names.every((named) => named.iterations.it1 === 1)).toBe(true);
     expect(queries()).toBe(3);

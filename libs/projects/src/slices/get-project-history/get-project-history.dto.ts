@@ -93,7 +93,7 @@ export class HistoryNamesDto {
 
   @nameMap(
     "Image id → the file name it was uploaded with (for the data's `imageId` and `imageIds`, nested ones too: the " +
-      `images of a suggestion run; at most ${MAX_NAMED_PER_ENTRY} per event, the first the data lists).`,
+      `images of a suggestion run; at most ${MAX_NAMED_PER_ENTRY} per event, fewer on a page listing many, the first the data lists).`,
     'string',
     {
       'c0a9c2de-43b4-4b9e-9a37-0d3f0e6f1b52': 'image-0.png',
