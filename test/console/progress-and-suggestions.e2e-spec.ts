@@ -158,30 +158,42 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     await page.screenshot({ path: join(SCREENSHOTS, 'suggestions-filters.png') });
     expect(await harness.accessibilityViolations(page)).toEqual([]);
 
-    // The history counts the images of a suggestion run (ids inside a list, which the API does not name) and says
-    // which label each run suggested how often, instead of a bare count.
+    // The history counts the images of a suggestion run, names a lone one, and says which label each run suggested
+    // how often, instead of a bare count; an accepted suggestion says which iteration it came from.
     const listed = await client.http
       .get(`/v1/projects/${project.id}/iterations/${iterationId}/suggestions`)
       .set('Authorization', client.auth)
       .expect(200);
-    const [rejectedOne, ...others] = listed.body.items.map((item: { imageId: string }) => item.imageId);
+    const [rejectedOne, acceptedOne, ...others] = listed.body.items.map((item: { imageId: string }) => item.imageId);
     for (const imageIds of [[rejectedOne], others.slice(0, 2)])
       await client.http
         .post(`/v1/projects/${project.id}/iterations/${iterationId}/suggestions/reject`)
         .set('Authorization', client.auth)
         .send({ imageIds })
         .expect(200);
+    await client.http
+      .post(`/v1/projects/${project.id}/iterations/${iterationId}/suggestions/accept`)
+      .set('Authorization', client.auth)
+      .send({ items: [{ imageId: acceptedOne }] })
+      .expect(200);
+    const fileName = async (imageId: string) =>
+      (
+        await client.http
+          .get(`/v1/projects/${project.id}/images/${imageId}`)
+          .set('Authorization', client.auth)
+          .expect(200)
+      ).body.filename as string;
     await page.getByRole('navigation', { name: 'Project' }).getByRole('link', { name: 'History' }).click();
     const sentences = page.getByRole('list', { name: 'Events' }).locator(':scope > li .sentence');
     // The 80 uploads fill the first pages: the newest events come with Load more.
-    const rejectedTwo = sentences.filter({ hasText: 'Rejected the suggestions of' });
+    const acceptedSentence = sentences.filter({ hasText: 'accepted suggestion of' });
     await sentences.first().waitFor();
-    while ((await rejectedTwo.count()) === 0) {
+    while ((await acceptedSentence.count()) === 0) {
       const events = await sentences.count();
       await page.getByRole('button', { name: 'Load more' }).click();
       await expect.poll(() => sentences.count()).toBeGreaterThan(events);
     }
-    const told = (await sentences.allTextContents()).slice(-4);
+    const told = (await sentences.allTextContents()).slice(-5);
     expect(told[0]).toBe('Asked Iteration 1 to suggest labels for 80 images');
     // The tiny model's choice of label is its own: one label for all 80, or each label with its count.
     const computed =
@@ -191,10 +203,14 @@ describe('console: live progress within an epoch, and lazy suggestion cards', ()
     expect(computed).not.toBeNull();
     const [, most = '80', rest = '0'] = computed!;
     expect(Number(most) + Number(rest)).toBe(80);
-    expect(told.slice(2)).toEqual([
-      'Rejected the suggestion of Iteration 1 for 1 image',
+    expect(told.slice(2, 4)).toEqual([
+      `Rejected the suggestion of Iteration 1 for ${await fileName(rejectedOne)}`,
       'Rejected the suggestions of Iteration 1 for 2 images',
     ]);
+    const accepted = await fileName(acceptedOne);
+    expect(
+      ['red', 'blue'].map((label) => `Labeled ${accepted} ${label} (accepted suggestion of Iteration 1)`),
+    ).toContain(told[4]);
     await page.screenshot({ path: join(SCREENSHOTS, 'console3-suggestion-history.png'), fullPage: true });
     expect(harness.problems()).toEqual([]);
   }, 120_000);

@@ -2675,7 +2675,7 @@ export interface components {
                 [key: string]: string;
             };
             /**
-             * @description Image id → the file name it was uploaded with (for the data's `imageId`).
+             * @description Image id → the file name it was uploaded with (for the data's `imageId` and `imageIds`, nested ones too: the images of a suggestion run; at most 20 per event, fewer on a page listing many, the first the data lists).
              * @example {
              *       "c0a9c2de-43b4-4b9e-9a37-0d3f0e6f1b52": "image-0.png"
              *     }
@@ -2684,7 +2684,7 @@ export interface components {
                 [key: string]: string;
             };
             /**
-             * @description Iteration id → its number (for the data's `iterationId` and `reproducedFrom`).
+             * @description Iteration id → its number (for the data's `iterationId`, `reproducedFrom` and `baseIterationId`, nested ones too: an accepted suggestion's `source.iterationId`).
              * @example {
              *       "0d7f3a8e-5b1e-4f5c-9c39-31f2b0c0a7a4": 3
              *     }
@@ -2693,7 +2693,7 @@ export interface components {
                 [key: string]: number;
             };
             /**
-             * @description Deployment id → its name (for the data's `deploymentId`).
+             * @description Deployment id → its name (for the data's `deploymentId`, nested ones too).
              * @example {
              *       "6b1e0c55-2f0a-4d8e-8d7e-4c3e9b2a1f00": "production"
              *     }

@@ -44,6 +44,20 @@ function sourceKind(data: Data): string {
   return source && typeof source === 'object' && 'kind' in source ? String(source.kind) : '';
 }
 
+/** The iteration whose suggestion was accepted, as the label's source gives it. */
+function sourceIteration(data: Data): string {
+  const source = data.source;
+  return source && typeof source === 'object' && 'iterationId' in source ? String(source.iterationId) : '';
+}
+
+/** The image ids a suggestion event lists (`imageIds`, or `imageId` in each of `images` or `suggestions`). */
+function listedImageIds(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((item: unknown) => (item && typeof item === 'object' && 'imageId' in item ? item.imageId : item))
+    .filter((id): id is string => typeof id === 'string');
+}
+
 /**
  * The events as sentences a person reads at a glance, in the order given. Things are named as each event's `names`
  * (from the API) had them then: a filtered page lacks the uploads and renames that named them.
@@ -132,7 +146,11 @@ function sentence(group: HistoryEntry[]): string {
     const name = nameOf(names.deployments, text(data, 'deploymentId'));
     return name === undefined ? 'a deployment' : `deployment ${quote(name)}`;
   };
-  const fromSuggestion = sourceKind(data) === 'suggestion' ? ' (accepted suggestion)' : '';
+  // A list of one image is told by its name, as one image of a request is; a longer one is counted.
+  const listed = (ids: string[]) =>
+    ids.length === 1 ? (nameOf(names.images, ids[0]) ?? '1 image') : plural(ids.length, 'image');
+  const fromSuggestion =
+    sourceKind(data) === 'suggestion' ? ` (accepted suggestion of ${iteration(sourceIteration(data))})` : '';
   switch (type) {
     case 'ProjectCreated':
       return `Project ${quote(text(data, 'name'))} created (${text(data, 'type')})`;
@@ -261,18 +279,17 @@ function sentence(group: HistoryEntry[]): string {
         : `Deleted ${plural(n, 'stored prediction')} of ${deployment()}`;
     case 'StoredPredictionPromoted':
       return `A stored prediction of ${deployment()} added to the dataset`;
-    // The images of these three events are ids inside arrays, which the API does not name: they are counted.
     case 'LabelSuggestionsRequested': {
       const what = text(data, 'task') === 'detection' ? 'boxes' : 'labels';
-      return `Asked ${iteration()} to suggest ${what} for ${plural(arrayLength(data.images), 'image')}`;
+      return `Asked ${iteration()} to suggest ${what} for ${listed(listedImageIds(data.images))}`;
     }
     case 'LabelSuggestionsComputed':
-      return suggestionsComputed(capitalise(iteration()), data, label);
+      return suggestionsComputed(capitalise(iteration()), data, label, listed);
     case 'LabelSuggestionsFailed':
       return `Label suggestions of ${iteration()} failed: ${text(data, 'reason')}`;
     case 'LabelSuggestionsRejected': {
-      const rejected = arrayLength(data.imageIds);
-      return `Rejected the ${rejected === 1 ? 'suggestion' : 'suggestions'} of ${iteration()} for ${plural(rejected, 'image')}`;
+      const rejected = listedImageIds(data.imageIds);
+      return `Rejected the ${rejected.length === 1 ? 'suggestion' : 'suggestions'} of ${iteration()} for ${listed(rejected)}`;
     }
     case 'TestRunRequested':
       return `Test run of ${iteration()} on ${plural(count(data, 'imageCount') ?? 0, 'image')} requested`;
@@ -297,10 +314,15 @@ type Suggestion = { predictions?: { labelId?: unknown; probability?: unknown; bo
  * image counted under its most probable label, the one its suggestion card shows first. A detector's boxes go down to a 5% probability: counting them by
  * label would say little, so its sentence counts the images only.
  */
-function suggestionsComputed(iteration: string, data: Data, label: (id: unknown) => string): string {
+function suggestionsComputed(
+  iteration: string,
+  data: Data,
+  label: (id: unknown) => string,
+  listed: (ids: string[]) => string,
+): string {
   const suggestions = Array.isArray(data.suggestions) ? (data.suggestions as Suggestion[]) : [];
   const boxes = suggestions.some((suggestion) => suggestion.predictions?.some((prediction) => prediction.box));
-  const what = `${iteration} suggested ${boxes ? 'boxes' : 'labels'} for ${plural(suggestions.length, 'image')}`;
+  const what = `${iteration} suggested ${boxes ? 'boxes' : 'labels'} for ${listed(listedImageIds(data.suggestions))}`;
   if (boxes) return what;
   const tally = new Map<string, number>();
   for (const { predictions = [] } of suggestions) {
@@ -311,7 +333,9 @@ function suggestionsComputed(iteration: string, data: Data, label: (id: unknown)
   if (byLabel.length === 0) return what;
   if (byLabel.length === 1) {
     const [[name, n]] = byLabel;
-    return `${iteration} suggested ${name} for ${n === 1 ? '1 image' : `all ${n} images`}`;
+    const whom =
+      suggestions.length === 1 ? listed(listedImageIds(data.suggestions)) : n === 1 ? '1 image' : `all ${n} images`;
+    return `${iteration} suggested ${name} for ${whom}`;
   }
   return `${what}: ${byLabel.map(([name, n]) => `${name} for ${n}`).join(', ')}`;
 }
@@ -333,7 +357,6 @@ function retention(data: Data): string {
 /** A name by id; undefined for an id the map lacks (not one of Object's own keys). */
 const nameOf = <Name>(names: Record<string, Name>, id: string): Name | undefined =>
   Object.hasOwn(names, id) ? names[id] : undefined;
-const arrayLength = (value: unknown) => (Array.isArray(value) ? value.length : 0);
 const capitalise = (value: string) => value.charAt(0).toUpperCase() + value.slice(1);
 /** 'WidgetFrobbed' → 'Widget frobbed'. */
 const spaced = (type: string) => capitalise(type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase());

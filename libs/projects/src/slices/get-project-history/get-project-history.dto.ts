@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsISO8601, IsOptional, Matches, Max, Min } from 'class-validator';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@diyml/core';
+import { MAX_NAMED_PER_ENTRY } from '../../read-models/project-history/history-names.js';
 
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
 const USER_FILTER = /^(system|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
@@ -90,17 +91,27 @@ export class HistoryNamesDto {
   })
   labels: Record<string, string>;
 
-  @nameMap("Image id → the file name it was uploaded with (for the data's `imageId`).", 'string', {
-    'c0a9c2de-43b4-4b9e-9a37-0d3f0e6f1b52': 'image-0.png',
-  })
+  @nameMap(
+    "Image id → the file name it was uploaded with (for the data's `imageId` and `imageIds`, nested ones too: the " +
+      `images of a suggestion run; at most ${MAX_NAMED_PER_ENTRY} per event, fewer on a page listing many, the first the data lists).`,
+    'string',
+    {
+      'c0a9c2de-43b4-4b9e-9a37-0d3f0e6f1b52': 'image-0.png',
+    },
+  )
   images: Record<string, string>;
 
-  @nameMap("Iteration id → its number (for the data's `iterationId` and `reproducedFrom`).", 'integer', {
-    '0d7f3a8e-5b1e-4f5c-9c39-31f2b0c0a7a4': 3,
-  })
+  @nameMap(
+    "Iteration id → its number (for the data's `iterationId`, `reproducedFrom` and `baseIterationId`, nested ones " +
+      "too: an accepted suggestion's `source.iterationId`).",
+    'integer',
+    {
+      '0d7f3a8e-5b1e-4f5c-9c39-31f2b0c0a7a4': 3,
+    },
+  )
   iterations: Record<string, number>;
 
-  @nameMap("Deployment id → its name (for the data's `deploymentId`).", 'string', {
+  @nameMap("Deployment id → its name (for the data's `deploymentId`, nested ones too).", 'string', {
     '6b1e0c55-2f0a-4d8e-8d7e-4c3e9b2a1f00': 'production',
   })
   deployments: Record<string, string>;
