@@ -1,5 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { TcpProxy } from '@diyml/core/testing/tcp-proxy.js';
 import type { JobContext, JobProcessor } from '../job-queue.port.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
@@ -15,22 +16,31 @@ async function until(condition: () => boolean, timeoutMs = 15000): Promise<void>
   }
 }
 
-/** Records the jobs it finished; each run waits until `release()`. */
+/** Records the jobs it started and finished, in its own lists and in `steps`; each run waits until `release()`. */
 class HeldProcessor implements JobProcessor<Payload> {
   readonly started: string[] = [];
   readonly finished: string[] = [];
+  readonly failures: string[] = [];
   private released = Promise.resolve();
   release: () => void = () => {};
-  constructor(readonly queue: string) {}
+  constructor(
+    readonly queue: string,
+    private readonly name = '',
+    private readonly steps: string[] = [],
+  ) {}
   hold(): void {
     this.released = new Promise((resolve) => (this.release = resolve));
   }
-  async process(payload: Payload): Promise<void> {
+  async process(payload: Payload, context: JobContext): Promise<void> {
     this.started.push(payload.value);
+    this.steps.push(`${this.name} started ${payload.value} (attempt ${context.attempt})`);
     await this.released;
     this.finished.push(payload.value);
+    this.steps.push(`${this.name} finished ${payload.value}`);
   }
-  async failed(_payload: Payload, _error: Error, _context: JobContext): Promise<void> {}
+  async failed(payload: Payload, _error: Error, _context: JobContext): Promise<void> {
+    this.failures.push(payload.value);
+  }
 }
 
 ((await redisIsReachable()) ? describe : describe.skip)('BullMQ: a worker closed while Redis is away', () => {
@@ -68,5 +78,94 @@ class HeldProcessor implements JobProcessor<Payload> {
     survivors.push(other);
     await until(() => survivor.finished.length === 1);
     expect(survivor.finished).toEqual(['a']);
+  }, 60_000);
+});
+
+((await redisIsReachable()) ? describe : describe.skip)('BullMQ: a worker closed with a job still running', () => {
+  it('hands the job back at its hand-back time: another worker runs it at once, on the same attempt', async () => {
+    const prefix = `diyml-test-${randomUUID()}`;
+    const queueName = `hand-back-${randomUUID()}`;
+    const connection = redisConnection(TEST_REDIS_URL);
+    const queue = new BullmqJobQueue(connection, prefix);
+    // A lock far longer than the test may take: only a hand-back lets the other worker have the job in time.
+    const options = { prefix, lockDurationMs: 600_000, stalledIntervalMs: 300_000 };
+    const steps: string[] = [];
+    const leaving = new HeldProcessor(queueName, 'A', steps);
+    const staying = new HeldProcessor(queueName, 'B', steps);
+    const workers: BullmqJobWorker[] = [];
+    onTestFinished(async () => {
+      leaving.release();
+      await Promise.all(workers.map((worker) => worker.close()));
+      await queue.obliterate(queueName);
+      await queue.close();
+    });
+    leaving.hold();
+    const workerA = new BullmqJobWorker(leaving, connection, { ...options, handBackAfterMs: 50 });
+    workers.push(workerA);
+    await workerA.waitUntilReady();
+    await queue.enqueue({ queue: queueName, id: 'job-1', payload: { v: 1, value: 'long' } });
+    await until(() => leaving.started.length === 1);
+    const workerB = new BullmqJobWorker(staying, connection, options);
+    workers.push(workerB);
+    await workerB.waitUntilReady();
+
+    await workerA.close();
+    steps.push('A closed');
+    await until(() => staying.finished.length === 1);
+
+    // A's processor never ended, yet A closed and B ran the job from the start, on the attempt A had.
+    expect(steps.filter((step) => step !== 'A closed')).toEqual([
+      'A started long (attempt 1)',
+      'B started long (attempt 1)',
+      'B finished long',
+    ]);
+    expect(steps.indexOf('A closed')).toBeGreaterThan(0);
+    expect(leaving.finished).toEqual([]);
+    expect(leaving.failures).toEqual([]);
+    expect(staying.failures).toEqual([]);
+    expect((await queue.statusOf(queueName, 'job-1')).status).toBe('ended');
+  }, 60_000);
+
+  it('hands back at once a job waiting for the database to answer again, without using up an attempt', async () => {
+    const prefix = `diyml-test-${randomUUID()}`;
+    const queueName = `hand-back-${randomUUID()}`;
+    const connection = redisConnection(TEST_REDIS_URL);
+    const queue = new BullmqJobQueue(connection, prefix);
+    // The error pg really throws while PostgreSQL is down (nothing listens on port 1).
+    const down = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres' });
+    const options = { prefix, lockDurationMs: 600_000, stalledIntervalMs: 300_000 };
+    const steps: string[] = [];
+    const cutOff: JobProcessor<Payload> = {
+      queue: queueName,
+      process: async (payload, context) => {
+        steps.push(`A started ${payload.value} (attempt ${context.attempt})`);
+        await down.query('SELECT 1');
+      },
+      failed: async (payload) => {
+        steps.push(`A failed ${payload.value}`);
+      },
+    };
+    const staying = new HeldProcessor(queueName, 'B', steps);
+    const workers: BullmqJobWorker[] = [];
+    onTestFinished(async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await down.end();
+      await queue.obliterate(queueName);
+      await queue.close();
+    });
+    // Paused far longer than the test may take, and no hand-back time: the close itself hands the job back.
+    const workerA = new BullmqJobWorker(cutOff, connection, { ...options, outagePauseMs: 600_000 });
+    workers.push(workerA);
+    await workerA.waitUntilReady();
+    await queue.enqueue({ queue: queueName, id: 'job-1', payload: { v: 1, value: 'stuck' } });
+    await until(() => steps.length === 1);
+    const workerB = new BullmqJobWorker(staying, connection, options);
+    workers.push(workerB);
+    await workerB.waitUntilReady();
+
+    await workerA.close();
+    await until(() => staying.finished.length === 1);
+
+    expect(steps).toEqual(['A started stuck (attempt 1)', 'B started stuck (attempt 1)', 'B finished stuck']);
   }, 60_000);
 });
