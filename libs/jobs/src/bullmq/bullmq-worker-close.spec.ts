@@ -1,8 +1,12 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { PlatformModule, Settings, validateSettings } from '@diyml/core';
 import { TcpProxy } from '@diyml/core/testing/tcp-proxy.js';
-import type { JobContext, JobProcessor } from '../job-queue.port.js';
+import { type JobContext, type JobProcessor, JobProcessorProvider, JobQueue } from '../job-queue.port.js';
+import { JobsModule } from '../jobs.module.js';
 import { redisIsReachable, TEST_REDIS_URL } from '../testing/redis.js';
 import { BullmqJobQueue, BullmqJobWorker, redisConnection } from './bullmq-job-queue.js';
 
@@ -167,5 +171,75 @@ class HeldProcessor implements JobProcessor<Payload> {
     await until(() => staying.finished.length === 1);
 
     expect(steps).toEqual(['A started stuck (attempt 1)', 'B started stuck (attempt 1)', 'B finished stuck']);
+  }, 60_000);
+});
+
+const HAND_BACK_QUEUE = `runner-hand-back-${randomUUID()}`;
+const handBackSteps: string[] = [];
+let releaseEndless: () => void = () => {};
+const endless = new Promise<void>((resolve) => (releaseEndless = resolve));
+
+/** A job that runs until the test ends, longer than the worker may take to shut down. */
+@JobProcessorProvider()
+@Injectable()
+class EndlessProcessor implements JobProcessor<{ v: number }> {
+  readonly queue = HAND_BACK_QUEUE;
+  async process(_payload: { v: number }, context: JobContext): Promise<void> {
+    handBackSteps.push(`the stopping worker started attempt ${context.attempt}`);
+    await endless;
+  }
+  async failed(): Promise<void> {
+    handBackSteps.push('the stopping worker recorded a failure');
+  }
+}
+
+((await redisIsReachable()) ? describe : describe.skip)('JobsModule in a worker at shutdown', () => {
+  it('hands a job still running near SHUTDOWN_TIMEOUT_SECONDS back to the queue, for another worker', async () => {
+    const prefix = `diyml-test-${randomUUID()}`;
+    const connection = redisConnection(TEST_REDIS_URL);
+    const queue = new BullmqJobQueue(connection, prefix);
+    const others: BullmqJobWorker[] = [];
+    onTestFinished(async () => {
+      releaseEndless();
+      await Promise.all(others.map((worker) => worker.close()));
+      await queue.obliterate(HAND_BACK_QUEUE);
+      await queue.close();
+    });
+    const settings = validateSettings({
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      SHUTDOWN_TIMEOUT_SECONDS: '3',
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [PlatformModule, JobsModule.forRoot('worker')],
+      providers: [EndlessProcessor],
+    })
+      .overrideProvider(Settings)
+      .useValue(settings)
+      .compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    await app.get(JobQueue).enqueue({ queue: HAND_BACK_QUEUE, id: 'job-1', payload: { v: 1 } });
+    await until(() => handBackSteps.length === 1);
+    const other = new BullmqJobWorker(
+      {
+        queue: HAND_BACK_QUEUE,
+        process: async (_payload, context) => {
+          handBackSteps.push(`another worker ran attempt ${context.attempt}`);
+        },
+        failed: async () => {},
+      },
+      connection,
+      { prefix },
+    );
+    others.push(other);
+    await other.waitUntilReady();
+
+    // Its job never ends; the lock it holds (JOB_LOCK_DURATION_MS, 60 s) would outlast the test.
+    await app.close();
+    await until(() => handBackSteps.length === 2);
+
+    expect(handBackSteps).toEqual(['the stopping worker started attempt 1', 'another worker ran attempt 1']);
+    expect((await queue.statusOf(HAND_BACK_QUEUE, 'job-1')).status).toBe('ended');
   }, 60_000);
 });
