@@ -343,7 +343,12 @@ export class BullmqJobWorker {
       processor.queue,
       (job, token) => {
         const handBack = new AbortController();
-        const run = this.runUnlessHandedBack(processor, job, token, contextOf(job), handBack, options);
+        const context = contextOf(job);
+        // Once handed back, the job's progress is the next worker's to report.
+        const reportProgress = async (progress: Record<string, unknown>) => {
+          if (!handBack.signal.aborted) await context.reportProgress(progress);
+        };
+        const run = this.runUnlessHandedBack(processor, job, token, { ...context, reportProgress }, handBack, options);
         const runningJob: RunningJob = { id: job.id!, handBack, settled: run.then(noop, noop) };
         this.running.add(runningJob);
         void runningJob.settled.finally(() => this.running.delete(runningJob));
