@@ -406,12 +406,13 @@ export class BullmqJobWorker {
       }
       if (!handBack.signal.aborted) return;
     }
-    try {
-      await job.moveToWait(token);
-    } catch (error) {
-      // Still locked by this worker: it goes back to the queue once its lock expires.
-      this.logger.warn(`Job ${job.id} could not be handed back (${String(error)}); another worker takes it later`);
-    }
+    // Not handed back (still locked by this worker, Redis away): it goes back to the queue once its lock expires.
+    const movedBack = job.moveToWait(token);
+    movedBack.catch((error: unknown) =>
+      this.logger.warn(`Job ${job.id} could not be handed back (${String(error)}); its lock expires`),
+    );
+    if (!(await settlesWithin(movedBack, this.closeGraceMs)))
+      this.logger.warn(`Redis did not take job ${job.id} back within ${this.closeGraceMs} ms; its lock expires`);
     throw new WaitingError();
   }
 
@@ -507,9 +508,7 @@ export class BullmqJobWorker {
       `Handing back jobs still running ${this.handBackAfterMs} ms into the shutdown, for another worker: ${handedBack.map((job) => job.id).join(', ')}`,
     );
     for (const job of handedBack) job.handBack.abort();
-    const settled = Promise.all(handedBack.map((job) => job.settled));
-    if (!(await settlesWithin(settled, this.closeGraceMs)))
-      this.logger.warn(`Redis did not take the jobs handed back within ${this.closeGraceMs} ms; their locks expire`);
+    await Promise.all(handedBack.map((job) => job.settled));
   }
 }
 

@@ -88,6 +88,45 @@ class HeldProcessor implements JobProcessor<Payload> {
     await until(() => survivor.finished.length === 1);
     expect(survivor.finished).toEqual(['a']);
   }, 60_000);
+
+  it('closes when it cannot hand back a job that never ends; the job goes back once its lock expires', async () => {
+    const prefix = `diyml-test-${randomUUID()}`;
+    const queueName = `close-${randomUUID()}`;
+    const connection = redisConnection(TEST_REDIS_URL);
+    const queue = new BullmqJobQueue(connection, prefix);
+    const proxy = await TcpProxy.start(TEST_REDIS_URL);
+    const options = { prefix, lockDurationMs: 1000, stalledIntervalMs: 500 };
+    const steps: string[] = [];
+    const cutOff = new HeldProcessor(queueName, 'A', steps);
+    const survivor = new HeldProcessor(queueName, 'B', steps);
+    const survivors: BullmqJobWorker[] = [];
+    onTestFinished(async () => {
+      cutOff.release();
+      await Promise.all(survivors.map((worker) => worker.close()));
+      await queue.obliterate(queueName);
+      await queue.close();
+      await proxy.close();
+    });
+    cutOff.hold();
+    const worker = new BullmqJobWorker(cutOff, redisConnection(proxy.through(TEST_REDIS_URL)), {
+      ...options,
+      handBackAfterMs: 50,
+      closeGraceMs: 500,
+    });
+    await worker.waitUntilReady();
+    await queue.enqueue({ queue: queueName, id: 'job-1', payload: { v: 1, value: 'a' } });
+    await until(() => cutOff.started.length === 1);
+
+    await proxy.cut();
+    // The hand-back waits for a Redis that does not answer no longer than the close grace.
+    await worker.close();
+    steps.push('A closed');
+
+    const other = new BullmqJobWorker(survivor, connection, options);
+    survivors.push(other);
+    await until(() => survivor.finished.length === 1);
+    expect(steps).toEqual(['A started a (attempt 1)', 'A closed', 'B started a (attempt 1)', 'B finished a']);
+  }, 60_000);
 });
 
 ((await redisIsReachable()) ? describe : describe.skip)('BullMQ: a worker closed with a job still running', () => {
