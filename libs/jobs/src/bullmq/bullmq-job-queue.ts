@@ -406,7 +406,7 @@ export class BullmqJobWorker {
       }
       if (!handBack.signal.aborted) return;
     }
-    // Not handed back (still locked by this worker, Redis away): it goes back to the queue once its lock expires.
+    // A job Redis does not take back (its lock lost, Redis away) goes back once its lock expires, as a dead worker's.
     const movedBack = job.moveToWait(token);
     movedBack.catch((error: unknown) =>
       this.logger.warn(`Job ${job.id} could not be handed back (${String(error)}); its lock expires`),
