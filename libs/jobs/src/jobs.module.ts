@@ -16,7 +16,7 @@ import { READ_ONLY_PROCESS, Settings } from '@diyml/core';
 import type { BullmqJobWorker } from './bullmq/bullmq-job-queue.js';
 import { redisConnection } from './bullmq/redis-connection.js';
 import { InProcessJobQueue } from './in-process/in-process-job-queue.js';
-import { type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
+import { DEFAULT_JOB_ATTEMPTS, type JobProcessor, JobProcessorProvider, JobQueue } from './job-queue.port.js';
 
 function discoverProcessors(discovery: DiscoveryService): JobProcessor[] {
   return discovery
@@ -62,6 +62,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         name: `${hostname()}:${process.pid}`,
         lockDurationMs: this.settings.JOB_LOCK_DURATION_MS,
         stalledIntervalMs: this.settings.JOB_LOCK_DURATION_MS / 2,
+        // Jobs still running near the deadline are handed back rather than left locked until their lock expires.
+        ...bullmq.shutdownBudget(this.settings.SHUTDOWN_TIMEOUT_SECONDS * 1000),
       });
       await worker.waitUntilReady();
       this.workers.push(worker);
@@ -71,7 +73,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /**
    * The first step of shutting down, before the HTTP server and the stores close (Nest closes global modules'
-   * stores in no order we control): take no new job and let the running ones finish and record their outcome.
+   * stores in no order we control): take no new job and let the running ones finish and record their outcome, or,
+   * near SHUTDOWN_TIMEOUT_SECONDS, hand them back to the queue for another worker.
    */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
@@ -92,8 +95,14 @@ const jobQueueProvider = {
     if (settings.REDIS_URL) {
       logger.log('Using BullMQ on Redis; jobs run in apps/worker');
       // Loaded here, not at import: the embedded mode never needs bullmq.
-      const { BullmqJobQueue } = await import('./bullmq/bullmq-job-queue.js');
-      return new BullmqJobQueue(redisConnection(settings.REDIS_URL), settings.QUEUE_PREFIX);
+      const { BullmqJobQueue, shutdownBudget } = await import('./bullmq/bullmq-job-queue.js');
+      const { closeGraceMs } = shutdownBudget(settings.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+      return new BullmqJobQueue(
+        redisConnection(settings.REDIS_URL),
+        settings.QUEUE_PREFIX,
+        DEFAULT_JOB_ATTEMPTS,
+        closeGraceMs,
+      );
     }
     logger.log('Using the in-process job runner');
     return new InProcessJobQueue();

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { isDependencyUnreachable } from '@diyml/core/pure';
-import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Observable } from 'rxjs';
 import { ProgressWatchers } from '../progress-watchers.js';
@@ -61,6 +61,8 @@ export class BullmqJobQueue extends JobQueue {
     private readonly connection: ConnectionOptions,
     private readonly prefix = 'diyml',
     private readonly attempts = DEFAULT_JOB_ATTEMPTS,
+    /** How long close() waits for BullMQ to close before it drops the connections (see shutdownBudget). */
+    private readonly closeGraceMs = REDIS_CLOSE_GRACE_MS,
   ) {
     super();
   }
@@ -171,6 +173,7 @@ export class BullmqJobQueue extends JobQueue {
       Promise.all(clients.map((client) => client.close())),
       () => Promise.all(clients.map((client) => client.disconnect())),
       this.logger,
+      this.closeGraceMs,
     );
   }
 
@@ -241,6 +244,13 @@ export interface BullmqJobWorkerOptions {
   maxWorkerLosses?: number;
   /** First pause before a job that failed because the database or Redis did not answer runs again (doubling to 30 s). */
   outagePauseMs?: number;
+  /**
+   * How long close() lets running jobs finish before it hands them back to the queue, where another worker takes
+   * them at once, without using up an attempt (see shutdownBudget). Unset: close() waits as long as they run.
+   */
+  handBackAfterMs?: number;
+  /** How long close() waits for Redis to take the jobs handed back, then for BullMQ to close (REDIS_CLOSE_GRACE_MS). */
+  closeGraceMs?: number;
 }
 
 const OUTAGE_MAX_PAUSE_MS = 30_000;
@@ -253,32 +263,53 @@ const OUTAGE_MAX_PAUSE_MS = 30_000;
 export const REDIS_CLOSE_GRACE_MS = 5000;
 
 /**
- * Waits up to REDIS_CLOSE_GRACE_MS for `closing` (a BullMQ close); past that, `disconnect` drops the connections and
- * their reconnect timers. BullMQ's disconnect waits for 'end' too, so it is not awaited either.
+ * How a process spends its SHUTDOWN_TIMEOUT_SECONDS on BullMQ, so that it is done before the process is ended anyway
+ * (exitOnSignalIfStillClosingAfter): running jobs get most of it; three graces are kept for what follows them, in
+ * turn: handing back the jobs still running, closing the worker, closing the queue (JobRunner's shutdown hooks).
+ */
+export function shutdownBudget(shutdownTimeoutMs: number): { handBackAfterMs: number; closeGraceMs: number } {
+  // A tenth, at most REDIS_CLOSE_GRACE_MS: a Redis that answers needs milliseconds, one that does not never will.
+  const closeGraceMs = Math.min(REDIS_CLOSE_GRACE_MS, shutdownTimeoutMs / 10);
+  return { handBackAfterMs: shutdownTimeoutMs - 3 * closeGraceMs, closeGraceMs };
+}
+
+/** Whether `promise` settled within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const outcome = await Promise.race([
+    promise.then(
+      () => 'settled',
+      () => 'settled',
+    ),
+    sleep(ms, 'timed out', { signal: timer.signal }),
+  ]);
+  timer.abort();
+  return outcome === 'settled';
+}
+
+/**
+ * Waits up to `graceMs` for `closing` (a BullMQ close); past that, `disconnect` drops the connections and their
+ * reconnect timers. BullMQ's disconnect waits for 'end' too, so it is not awaited either.
  */
 async function closeWithinGrace(
   what: string,
   closing: Promise<unknown>,
   disconnect: () => Promise<unknown>,
   logger: Logger,
+  graceMs: number,
 ): Promise<void> {
-  const grace = new AbortController();
-  const outcome = await Promise.race([
-    closing.then(
-      () => 'closed',
-      (error: unknown) => {
-        logger.error(`Closing ${what} failed: ${String(error)}`);
-        return 'closed';
-      },
-    ),
-    sleep(REDIS_CLOSE_GRACE_MS, 'gave up', { signal: grace.signal }),
-  ]);
-  grace.abort();
-  if (outcome === 'closed') return;
-  logger.warn(
-    `${what} did not close within ${REDIS_CLOSE_GRACE_MS} ms (Redis does not answer); dropping its connections`,
-  );
+  closing.catch((error: unknown) => logger.error(`Closing ${what} failed: ${String(error)}`));
+  if (await settlesWithin(closing, graceMs)) return;
+  logger.warn(`${what} did not close within ${graceMs} ms (Redis does not answer); dropping its connections`);
   disconnect().catch(() => {}); // settles on an 'end' that may never come: see REDIS_CLOSE_GRACE_MS
+}
+
+/** A job this worker took, until BullMQ may record its end: it ended, or was handed back. */
+interface RunningJob {
+  readonly id: string;
+  /** Aborted to hand the job back to the queue; its processor's outcome is then ignored. */
+  readonly handBack: AbortController;
+  readonly settled: Promise<void>;
 }
 
 /**
@@ -290,13 +321,18 @@ export class BullmqJobWorker {
   private readonly logger = new Logger(BullmqJobWorker.name);
   private readonly worker: Worker;
   private readonly reporting = new Set<Promise<void>>();
-  /** The jobs this worker is running, until their processor (and `failed`) returned. */
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Set<RunningJob>();
   /** Aborted by close(): also ends the pause before a job whose dependency did not answer runs again. */
   private readonly closing = new AbortController();
+  /** Set once close() hands back the running jobs: a job BullMQ hands over after that goes back at once too. */
+  private handingBack = false;
+  private readonly handBackAfterMs: number | undefined;
+  private readonly closeGraceMs: number;
 
   constructor(processor: JobProcessor, connection: ConnectionOptions, options: BullmqJobWorkerOptions = {}) {
     const maxWorkerLosses = options.maxWorkerLosses ?? MAX_WORKER_LOSSES;
+    this.handBackAfterMs = options.handBackAfterMs;
+    this.closeGraceMs = options.closeGraceMs ?? REDIS_CLOSE_GRACE_MS;
     const contextOf = (job: Job) => ({
       id: job.id!,
       attempt: job.attemptsMade + 1,
@@ -305,14 +341,17 @@ export class BullmqJobWorker {
     });
     this.worker = new Worker(
       processor.queue,
-      (job) => {
-        const run = this.run(processor, job, contextOf(job), options.outagePauseMs ?? 1000);
-        const settled = run.then(
-          () => {},
-          () => {},
-        );
-        this.running.add(settled);
-        void settled.finally(() => this.running.delete(settled));
+      (job, token) => {
+        const handBack = new AbortController();
+        const context = contextOf(job);
+        // Once handed back, the job's progress is the next worker's to report.
+        const reportProgress = async (progress: Record<string, unknown>) => {
+          if (!handBack.signal.aborted) await context.reportProgress(progress);
+        };
+        const run = this.runUnlessHandedBack(processor, job, token, { ...context, reportProgress }, handBack, options);
+        const runningJob: RunningJob = { id: job.id!, handBack, settled: run.then(noop, noop) };
+        this.running.add(runningJob);
+        void runningJob.settled.finally(() => this.running.delete(runningJob));
         return run;
       },
       {
@@ -342,10 +381,52 @@ export class BullmqJobWorker {
     this.worker.on('error', (error) => this.logger.error(`BullMQ worker error: ${error.message}`));
   }
 
-  private async run(processor: JobProcessor, job: Job, context: JobContext, outagePauseMs: number): Promise<void> {
+  /**
+   * Runs the job until it ends or `handBack` is aborted. Handed back, it waits in the queue again, first in line,
+   * with its attempts untouched (BullMQ's manual retry: Job.moveToWait, then WaitingError so BullMQ neither completes
+   * nor fails it); the processor may still be running here, and what it does no longer counts.
+   */
+  private async runUnlessHandedBack(
+    processor: JobProcessor,
+    job: Job,
+    token: string | undefined,
+    context: JobContext,
+    handBack: AbortController,
+    options: BullmqJobWorkerOptions,
+  ): Promise<void> {
+    if (!this.handingBack) {
+      const handedBack = new Promise<'handed back'>((resolve) =>
+        handBack.signal.addEventListener('abort', () => resolve('handed back'), { once: true }),
+      );
+      const run = this.run(processor, job, context, options.outagePauseMs ?? 1000, handBack);
+      try {
+        await Promise.race([run, handedBack]);
+      } catch (error) {
+        if (!handBack.signal.aborted) throw error;
+      }
+      if (!handBack.signal.aborted) return;
+    }
+    // A job Redis does not take back (its lock lost, Redis away) goes back once its lock expires, as a dead worker's.
+    const movedBack = job.moveToWait(token);
+    movedBack.catch((error: unknown) =>
+      this.logger.warn(`Job ${job.id} could not be handed back (${String(error)}); its lock expires`),
+    );
+    if (!(await settlesWithin(movedBack, this.closeGraceMs)))
+      this.logger.warn(`Redis did not take job ${job.id} back within ${this.closeGraceMs} ms; its lock expires`);
+    throw new WaitingError();
+  }
+
+  private async run(
+    processor: JobProcessor,
+    job: Job,
+    context: JobContext,
+    outagePauseMs: number,
+    handBack: AbortController,
+  ): Promise<void> {
     try {
-      await this.processThroughOutages(processor, job.data, context, outagePauseMs);
+      await this.processThroughOutages(processor, job.data, context, outagePauseMs, handBack);
     } catch (error) {
+      if (handBack.signal.aborted) throw error;
       const failure = error instanceof Error ? error : new Error(String(error));
       const final = failure instanceof UnrecoverableJobError || context.attempt >= context.maxAttempts;
       if (final) await processor.failed(job.data, failure, context);
@@ -357,23 +438,30 @@ export class BullmqJobWorker {
    * Runs the job; while it fails because the database or Redis does not answer, runs it again after a pause,
    * without using one of its attempts: a restart of PostgreSQL must not fail a training (BullMQ's attempts and
    * backoff are spent in a second), nor leave it unrecorded (recording the failure needs the database too).
+   * Closing ends the pause: the job is handed back, for a worker that stays.
    */
   private async processThroughOutages(
     processor: JobProcessor,
     data: unknown,
     context: JobContext,
     firstPauseMs: number,
+    handBack: AbortController,
   ): Promise<void> {
     for (let pauseMs = firstPauseMs; ; pauseMs = Math.min(pauseMs * 2, OUTAGE_MAX_PAUSE_MS)) {
       try {
         return await processor.process(data, context);
       } catch (error) {
-        if (!isDependencyUnreachable(error) || this.closing.signal.aborted) throw error;
-        this.logger.warn(
-          `Job ${context.id}: a dependency does not answer (${String((error as { message?: unknown }).message)}); running it again in ${pauseMs} ms`,
-        );
-        const resumed = await sleep(pauseMs, 'resumed', { signal: this.closing.signal }).catch(() => 'closing');
-        if (resumed === 'closing') throw error;
+        if (!isDependencyUnreachable(error)) throw error;
+        if (!this.closing.signal.aborted) {
+          this.logger.warn(
+            `Job ${context.id}: a dependency does not answer (${String((error as { message?: unknown }).message)}); running it again in ${pauseMs} ms`,
+          );
+          const resumed = await sleep(pauseMs, 'resumed', { signal: this.closing.signal }).catch(() => 'closing');
+          if (resumed === 'resumed') continue;
+        }
+        this.logger.warn(`Job ${context.id}: a dependency does not answer and the worker closes; handing the job back`);
+        handBack.abort();
+        throw error;
       }
     }
   }
@@ -383,16 +471,45 @@ export class BullmqJobWorker {
   }
 
   /**
-   * Takes no new job, lets the running ones finish, then closes the connections, also while Redis does not answer:
-   * a job whose end Redis could not record goes back to the queue once its lock expires, and its processor finds
-   * its work done.
+   * Takes no new job, lets the running ones finish (for `handBackAfterMs`, then hands them back), then closes the
+   * connections, also while Redis does not answer: a job whose end Redis could not record goes back to the queue
+   * once its lock expires, and its processor finds its work done.
    */
   async close(): Promise<void> {
     this.closing.abort();
     const closing = this.worker.close();
-    // A job BullMQ was handing over as the close began starts after it.
-    while (this.running.size > 0) await Promise.all(this.running);
-    await closeWithinGrace(`The "${this.worker.name}" worker`, closing, () => this.worker.disconnect(), this.logger);
+    await this.endOrHandBackRunningJobs();
+    await closeWithinGrace(
+      `The "${this.worker.name}" worker`,
+      closing,
+      () => this.worker.disconnect(),
+      this.logger,
+      this.closeGraceMs,
+    );
     await Promise.all(this.reporting);
   }
+
+  private async endOrHandBackRunningJobs(): Promise<void> {
+    const timer = new AbortController();
+    const handBackTime =
+      this.handBackAfterMs === undefined
+        ? new Promise<never>(noop)
+        : sleep(this.handBackAfterMs, 'hand back', { signal: timer.signal }).catch(noop);
+    // A job BullMQ was handing over as the close began starts after it.
+    while (this.running.size > 0) {
+      const ended = Promise.all([...this.running].map((job) => job.settled));
+      if ((await Promise.race([ended, handBackTime])) === 'hand back') break;
+    }
+    timer.abort();
+    if (this.running.size === 0) return;
+    this.handingBack = true;
+    const handedBack = [...this.running];
+    this.logger.warn(
+      `Handing back jobs still running ${this.handBackAfterMs} ms into the shutdown, for another worker: ${handedBack.map((job) => job.id).join(', ')}`,
+    );
+    for (const job of handedBack) job.handBack.abort();
+    await Promise.all(handedBack.map((job) => job.settled));
+  }
 }
+
+function noop(): void {}
