@@ -86,8 +86,9 @@ export class Settings {
   LOST_JOBS_SWEEP_SECONDS: number = 60;
 
   /**
-   * Longest graceful shutdown of the api after SIGTERM or SIGINT: past it the api logs what is still open and exits
-   * with code 1, so a connection or store that never closes cannot keep a replaced replica alive.
+   * Longest graceful shutdown of the api or a worker after SIGTERM or SIGINT: past it the process logs what is still
+   * open and exits with code 1, so a connection or store that never closes cannot keep a replaced replica alive. A
+   * worker hands its running jobs back to the queue before that (shutdownBudget in libs/jobs).
    */
   @Type(() => Number)
   @IsInt()
