@@ -131,18 +131,27 @@ async function extract(
   return { entries: new Map(archive.entries.map((entry) => [entry.path, entry])), ignored: archive.skipped };
 }
 
-/** The folder all paths share (e.g. `dataset/`), so `dataset/cat/1.png` reads as `cat/1.png`. */
-function commonRoot(paths: readonly string[]): string {
-  if (!paths.length) return '';
-  const first = paths[0].split('/');
-  if (first.length < 2) return '';
-  const root = `${first[0]}/`;
-  return paths.every((path) => path.startsWith(root) && path.split('/').length > 2) ? root : '';
+/**
+ * A name as people read it: macOS names files in decomposed Unicode (`e` and a combining accent), what they type is
+ * composed (`é`); both forms of a name must be one label, and one file.
+ */
+function composed(name: string): string {
+  return name.normalize('NFC');
+}
+
+/** The split named by the nearest folder above the label's folder (`train/`, `val/`, `test/`, …), if any. */
+function splitOf(folders: readonly string[]): Split | undefined {
+  for (let index = folders.length - 2; index >= 0; index--) {
+    const split = SPLIT_FOLDERS[folders[index].toLowerCase()];
+    if (split) return split;
+  }
+  return undefined;
 }
 
 /**
  * Classification, the common layout: one folder per class (`cat/1.jpg`), optionally under split folders
- * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and a common top folder. Images at the top are unlabeled.
+ * (`train/cat/1.jpg`, `val/dog/2.jpg`, `test/…`) and top folders (`chest_xray/chest_xray/train/NORMAL/1.jpeg`, as
+ * Kaggle's downloads nest them). Images at the top are unlabeled.
  */
 export async function readClassificationArchive(
   zip: ZipSource,
@@ -159,22 +168,23 @@ function classificationImages(
   entries: ReadonlyMap<string, InflatedEntry>,
 ): Pick<DatasetArchive, 'images' | 'labelNames'> {
   const imagePaths = [...entries.keys()].filter((path) => IMAGE_EXTENSIONS.test(path)).sort();
-  const root = commonRoot(imagePaths);
   const labelNames: string[] = [];
   const images = imagePaths.map((path): ArchiveImage => {
-    const segments = path.slice(root.length).split('/');
-    const folders = segments.slice(0, -1);
-    let split: Split | undefined;
-    if (folders.length >= 1 && SPLIT_FOLDERS[folders[0].toLowerCase()] && folders.length >= 2) {
-      split = SPLIT_FOLDERS[folders[0].toLowerCase()];
-      folders.shift();
-    }
-    const labelName = folders.length ? folders[folders.length - 1].trim() : null;
-    if (labelName && !labelNames.some((known) => known.toLowerCase() === labelName.toLowerCase()))
-      labelNames.push(labelName);
-    return { path, file: entries.get(path)?.file ?? null, labelName: labelName || null, split };
+    const folders = path.split('/').slice(0, -1);
+    const labelName = folders.length ? composed(folders[folders.length - 1].trim()) : null;
+    if (labelName) addLabelName(labelNames, labelName);
+    return { path, file: entries.get(path)?.file ?? null, labelName: labelName || null, split: splitOf(folders) };
   });
   return { images, labelNames };
+}
+
+/**
+ * What separates the fields of a CSV table whose first column is `filename`: a comma, or the semicolon (or tab) that
+ * Excel writes where the comma is the decimal separator (most of Europe).
+ */
+function csvDelimiter(bytes: Uint8Array): string {
+  const start = new TextDecoder().decode(bytes.subarray(0, 256));
+  return /^\s*"?filename"?\s*([;\t])/i.exec(start)?.[1] ?? ',';
 }
 
 /** The records of a CSV file (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks). */
@@ -182,6 +192,7 @@ function csvRecords(path: string, bytes: Uint8Array): string[][] {
   try {
     return parseCsv(Buffer.from(bytes), {
       bom: true,
+      delimiter: csvDelimiter(bytes),
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_empty_values: true,
@@ -201,13 +212,27 @@ function annotationFolder(path: string): { folder: string; split: Split | undefi
   return { folder, split: folderName ? SPLIT_FOLDERS[folderName] : undefined };
 }
 
+/**
+ * A path as files are matched by: `/` between folders (an annotation file written on Windows has `images\\1.jpg`),
+ * no leading `./`, composed Unicode.
+ */
+function matchingKey(path: string): string {
+  return composed(path.replaceAll('\\', '/').replace(/^(\.\/)+/, ''));
+}
+
 /** Where a file an annotation file names is in the archive: next to that file, else anywhere by its file name. */
 function fileFinder(paths: Iterable<string>): (folder: string, filename: string) => string | undefined {
-  const all = new Set(paths);
+  const byKey = new Map<string, string>();
   const byBasename = new Map<string, string>();
-  for (const path of all) byBasename.set(path.split('/').pop()!, path);
-  return (folder, filename) =>
-    all.has(folder + filename) ? folder + filename : byBasename.get(filename.split('/').pop()!);
+  for (const path of paths) {
+    const key = matchingKey(path);
+    byKey.set(key, path);
+    byBasename.set(key.split('/').pop()!, path);
+  }
+  return (folder, filename) => {
+    const key = matchingKey(filename);
+    return byKey.get(matchingKey(folder) + key) ?? byBasename.get(key.split('/').pop()!);
+  };
 }
 
 /** Adds a label name unless the list has it already, whatever its case. */
@@ -249,7 +274,7 @@ export async function readMultilabelArchive(
     const [header, ...rows] = csvRecords(csvPath, entries.get(csvPath)?.bytes ?? new Uint8Array(0));
     if (!header || header[0].trim().toLowerCase() !== 'filename') continue;
     tables++;
-    const columns = header.slice(1).map((name) => name.trim());
+    const columns = header.slice(1).map((name) => composed(name.trim()));
     if (columns.some((name) => name === '')) {
       throw DomainError.validation(DatasetErrors.INVALID_ARCHIVE, `${csvPath}: every label column needs a name.`);
     }
@@ -329,7 +354,9 @@ export function readCocoFile(
   }
   const labelNames: string[] = [];
   const unmatched: AnnotationIssue[] = [];
-  const categories = new Map(coco.categories.map((category) => [String(category.id), String(category.name).trim()]));
+  const categories = new Map(
+    coco.categories.map((category) => [String(category.id), composed(String(category.name).trim())]),
+  );
   const imagesById = new Map(coco.images.map((image) => [String(image.id), image]));
   const boxes = new Map<string, ArchiveRegion[]>();
   const issues = new Map<string, AnnotationIssue[]>();

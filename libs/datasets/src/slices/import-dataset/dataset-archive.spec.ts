@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { zipSync } from 'fflate';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateImage } from '../../testing/test-images.js';
+import {
+  type DatasetArchive,
+  type DatasetArchiveLimits,
+  readClassificationArchive,
+  readCocoArchive,
+  readMultilabelArchive,
+} from './dataset-archive.js';
+
+const MiB = 1024 * 1024;
+const limits: DatasetArchiveLimits = {
+  maxFileBytes: 10 * MiB,
+  maxFiles: 100,
+  archive: { maxTotalBytes: 100 * MiB, maxEntryBytes: 10 * MiB, maxEntries: 1000, maxRatio: 1000 },
+};
+
+/** `café` as macOS names files (decomposed: e + combining acute) and as it is typed (composed). */
+const CAFE_DECOMPOSED = 'cafe\u0301';
+const CAFE_COMPOSED = 'caf\u00e9';
+
+let imagesDirectory: string;
+beforeEach(async () => {
+  imagesDirectory = await mkdtemp(join(tmpdir(), 'dataset-archive-'));
+});
+afterEach(async () => {
+  await rm(imagesDirectory, { recursive: true, force: true });
+});
+
+async function zipOf(files: Record<string, Uint8Array | string>): Promise<Buffer> {
+  const entries = Object.fromEntries(
+    Object.entries(files).map(([path, content]) => [
+      path,
+      typeof content === 'string' ? new TextEncoder().encode(content) : content,
+    ]),
+  );
+  return Buffer.from(zipSync(entries));
+}
+
+/** Each image's path, label(s) and split, as a user reads the import's outcome. */
+function outcome(archive: DatasetArchive) {
+  return archive.images.map(({ path, labelName, labelNames, split, missing }) => ({
+    path,
+    ...(labelName ? { labelName } : {}),
+    ...(labelNames ? { labelNames } : {}),
+    ...(split ? { split } : {}),
+    ...(missing ? { missing } : {}),
+  }));
+}
+
+describe('dataset archives', () => {
+  it('reads a folder named on a Mac (decomposed é) and the same name typed elsewhere as one label', async () => {
+    const zip = await zipOf({
+      [`${CAFE_DECOMPOSED}/1.png`]: await generateImage(1),
+      [`${CAFE_COMPOSED}/2.png`]: await generateImage(2),
+    });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(archive.labelNames).toEqual([CAFE_COMPOSED]);
+    expect(archive.images.map((image) => image.labelName)).toEqual([CAFE_COMPOSED, CAFE_COMPOSED]);
+  });
+
+  it('finds the images a COCO file names with Windows backslashes or in the other Unicode form of a Mac file name', async () => {
+    const coco = {
+      images: [
+        { id: 1, file_name: 'images\\1.png', width: 24, height: 24 },
+        { id: 2, file_name: `.\\images\\${CAFE_COMPOSED}.png`, width: 24, height: 24 },
+      ],
+      annotations: [
+        { id: 1, image_id: 1, category_id: 3, bbox: [0, 0, 12, 12] },
+        { id: 2, image_id: 2, category_id: 3, bbox: [12, 12, 12, 12] },
+      ],
+      categories: [{ id: 3, name: 'cup' }],
+    };
+    const zip = await zipOf({
+      'annotations.json': JSON.stringify(coco),
+      'images/1.png': await generateImage(1),
+      [`images/${CAFE_DECOMPOSED}.png`]: await generateImage(2),
+    });
+    const archive = await readCocoArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([{ path: 'images/1.png' }, { path: `images/${CAFE_DECOMPOSED}.png` }]);
+    expect(archive.images.map((image) => image.regions?.length)).toEqual([1, 1]);
+  });
+
+  it('takes the split folders of a dataset nested in two top folders, as Kaggle downloads are', async () => {
+    const zip = await zipOf({
+      'chest_xray/chest_xray/train/NORMAL/1.png': await generateImage(1),
+      'chest_xray/chest_xray/val/PNEUMONIA/2.png': await generateImage(2),
+      'chest_xray/chest_xray/test/NORMAL/3.png': await generateImage(3),
+    });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'chest_xray/chest_xray/test/NORMAL/3.png', labelName: 'NORMAL', split: 'test' },
+      { path: 'chest_xray/chest_xray/train/NORMAL/1.png', labelName: 'NORMAL', split: 'train' },
+      { path: 'chest_xray/chest_xray/val/PNEUMONIA/2.png', labelName: 'PNEUMONIA', split: 'validation' },
+    ]);
+  });
+
+  it('takes the split of a zip holding one split folder only', async () => {
+    const zip = await zipOf({
+      'test/cat/1.png': await generateImage(1),
+      'test/dog/2.png': await generateImage(2),
+    });
+    const archive = await readClassificationArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: 'test/cat/1.png', labelName: 'cat', split: 'test' },
+      { path: 'test/dog/2.png', labelName: 'dog', split: 'test' },
+    ]);
+  });
+
+  it('reads a multilabel CSV as Excel saves it: BOM, CRLF, quoted names with commas, blank lines at the end', async () => {
+    const csv = '\uFEFFFilename, cat, dog\r\n"a, b.png",1,0\r\n2.png,1,1\r\n\r\n\r\n';
+    const zip = await zipOf({
+      '_classes.csv': csv,
+      'a, b.png': await generateImage(1),
+      '2.png': await generateImage(2),
+    });
+    const archive = await readMultilabelArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: '2.png', labelNames: ['cat', 'dog'] },
+      { path: 'a, b.png', labelNames: ['cat'] },
+    ]);
+    expect(archive.labelNames).toEqual(['cat', 'dog']);
+  });
+
+  it('reads a multilabel CSV that Excel in a European locale saved with semicolons', async () => {
+    const zip = await zipOf({
+      '_classes.csv': 'filename;cat;dog\r\n1.png;1;0\r\n2.png;0;1\r\n',
+      '1.png': await generateImage(1),
+      '2.png': await generateImage(2),
+    });
+    const archive = await readMultilabelArchive(zip, limits, imagesDirectory);
+    expect(outcome(archive)).toEqual([
+      { path: '1.png', labelNames: ['cat'] },
+      { path: '2.png', labelNames: ['dog'] },
+    ]);
+  });
+});
